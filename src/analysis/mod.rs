@@ -1,0 +1,12 @@
+//! Analyses: reports computed from events, returned as data for `render` to show.
+//!
+//! # Architecture
+//! - [`stats`]: calls, durations and errors per tool; tokens; events by type.
+//! - [`tree`]: the hierarchy of a session and its subagents.
+//! - [`describe`]: the one meaningful argument of a tool call, for one-line views.
+//!
+//! Analyses never print, read the environment or choose exit codes.
+
+pub mod describe;
+pub mod stats;
+pub mod tree;

@@ -1,0 +1,518 @@
+//! What each Claude Code hook event becomes in the store.
+//!
+//! Every hook is its own process, often many at once (parallel tool calls), so nothing here
+//! keeps state in memory between events: a result finds its call through the store's pending
+//! calls, a subagent finds its spawning call the same way, and counters are caught up from the
+//! events themselves.
+
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+use super::claude_code::{HookEvent, HookPayload};
+use super::limit::limit;
+use super::transcript::last_assistant_text;
+use crate::model::{Event, EventType, SessionMeta};
+use crate::store::{CallKey, ClaimedCall, Store, StoreError};
+
+/// How a hook records.
+#[derive(Debug, Clone)]
+pub struct RecordOptions {
+    /// Scrub secrets before anything reaches disk.
+    pub redact: bool,
+    /// The time of the hook, in seconds since the epoch.
+    pub now: f64,
+    /// A fresh id for each event this hook writes.
+    pub new_id: fn() -> String,
+}
+
+const AGENT_NAME: &str = "claude-code";
+/// Tools that spawn a subagent: `Task` in older Claude Code, `Agent` in newer.
+const SPAWN_TOOLS: [&str; 2] = ["Task", "Agent"];
+/// Payload fields that say where a session lives, not what happened in it.
+const PLUMBING: [&str; 3] = ["session_id", "transcript_path", "hook_event_name"];
+
+/// Records one hook payload.
+pub fn record(
+    store: &Store,
+    payload: &HookPayload,
+    opts: &RecordOptions,
+) -> Result<(), StoreError> {
+    let recorder = Recorder {
+        store,
+        payload,
+        opts,
+    };
+    match &payload.event {
+        HookEvent::SubagentStart => recorder.subagent_start(),
+        HookEvent::SubagentStop => recorder.subagent_stop(),
+        _ => {
+            let session = recorder.target_session()?;
+            recorder.in_session(&session)
+        }
+    }
+}
+
+struct Recorder<'a> {
+    store: &'a Store,
+    payload: &'a HookPayload,
+    opts: &'a RecordOptions,
+}
+
+impl Recorder<'_> {
+    fn event(&self, kind: EventType, session: &str, data: Map<String, Value>) -> Event {
+        let mut event = Event::new(
+            kind,
+            self.opts.now,
+            (self.opts.new_id)(),
+            session.to_owned(),
+        );
+        event.data = Value::Object(data);
+        event
+    }
+
+    /// Scrubs and appends events, then catches the session's meta up.
+    fn write(&self, session: &str, events: Vec<Event>) -> Result<(), StoreError> {
+        for mut event in events {
+            if self.opts.redact {
+                crate::redact::redact_value(&mut event.data);
+            }
+            self.store.append(&event)?;
+        }
+        self.refresh(session)
+    }
+
+    fn refresh(&self, session: &str) -> Result<(), StoreError> {
+        match self
+            .store
+            .refresh_meta(session, crate::store::HOOK_LOCK_WAIT, |_| {})
+        {
+            // Busy: whoever holds the lock, or the next writer or reader, catches up.
+            Err(StoreError::LockTimeout(_)) | Ok(_) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The session a payload belongs to, created if this is the first we hear of it.
+    fn target_session(&self) -> Result<String, StoreError> {
+        if let Some(agent_id) = &self.payload.agent_id {
+            return self.child_session(agent_id);
+        }
+        self.ensure_session(&self.payload.session_id, |_| {})?;
+        Ok(self.payload.session_id.clone())
+    }
+
+    fn ensure_session(
+        &self,
+        id: &str,
+        edit: impl FnOnce(&mut SessionMeta),
+    ) -> Result<bool, StoreError> {
+        if self.store.has_session(id) {
+            return Ok(false);
+        }
+        let mut meta = SessionMeta::new(id, self.opts.now);
+        AGENT_NAME.clone_into(&mut meta.agent_name);
+        meta.command = match self.payload.str_field("source") {
+            Some(source) if self.payload.event == HookEvent::SessionStart => {
+                format!("{AGENT_NAME} ({source})")
+            }
+            _ => AGENT_NAME.to_owned(),
+        };
+        edit(&mut meta);
+        let created = self.store.create_session(&meta)?;
+        self.store.init_counters(id)?;
+        Ok(created)
+    }
+
+    /// The child session of a subagent, created and linked to the call that spawned it.
+    fn child_session(&self, agent_id: &str) -> Result<String, StoreError> {
+        let parent = &self.payload.session_id;
+        let child = format!("agent-{agent_id}-{parent}");
+        if self.store.has_session(&child) {
+            return Ok(child);
+        }
+        self.ensure_session(parent, |_| {})?;
+        let spawn = self.store.claim_call(parent, &CallKey::spawn())?;
+        let depth = self.store.read_meta(parent).map_or(0, |m| m.depth) + 1;
+        let agent_type = self.payload.str_field("agent_type").map(str::to_owned);
+        let created = self.ensure_session(&child, |meta| {
+            meta.parent_session_id = Some(parent.clone());
+            meta.parent_event_id = spawn.as_ref().map(|c| c.event_id.clone());
+            meta.depth = depth;
+            meta.command = format!("subagent ({})", agent_type.as_deref().unwrap_or("general"));
+        })?;
+        if created {
+            let mut data = Map::new();
+            data.insert("agent_id".into(), agent_id.into());
+            if let Some(kind) = &agent_type {
+                data.insert("agent_type".into(), kind.clone().into());
+            }
+            data.insert("parent_session_id".into(), parent.clone().into());
+            self.write(
+                &child,
+                vec![self.event(EventType::SessionStart, &child, data)],
+            )?;
+        }
+        Ok(child)
+    }
+
+    fn subagent_start(&self) -> Result<(), StoreError> {
+        let Some(agent_id) = &self.payload.agent_id else {
+            return self.parent_marker(EventType::SubagentStart, None);
+        };
+        let child = self.child_session(agent_id)?;
+        self.parent_marker(EventType::SubagentStart, Some(&child))
+    }
+
+    fn subagent_stop(&self) -> Result<(), StoreError> {
+        let Some(agent_id) = &self.payload.agent_id else {
+            return self.parent_marker(EventType::SubagentStop, None);
+        };
+        let child = self.child_session(agent_id)?;
+        let text = self
+            .payload
+            .str_field("last_assistant_message")
+            .map(str::to_owned)
+            .or_else(|| {
+                self.payload
+                    .str_field("agent_transcript_path")
+                    .and_then(|p| last_assistant_text(Path::new(p)))
+            });
+        let mut events = Vec::new();
+        if let Some(text) = text {
+            events.push(self.event(
+                EventType::AssistantResponse,
+                &child,
+                object([("text", text.into())]),
+            ));
+        }
+        events.push(self.event(
+            EventType::SessionEnd,
+            &child,
+            object([("reason", "subagent_stop".into())]),
+        ));
+        self.write(&child, events)?;
+        self.parent_marker(EventType::SubagentStop, Some(&child))
+    }
+
+    /// The `subagent_start` / `subagent_stop` event in the parent session.
+    fn parent_marker(&self, kind: EventType, child: Option<&str>) -> Result<(), StoreError> {
+        let parent = &self.payload.session_id;
+        self.ensure_session(parent, |_| {})?;
+        let mut data = self.payload_fields();
+        if let Some(child) = child {
+            data.insert("child_session_id".into(), child.into());
+        }
+        let mut event = self.event(kind, parent, data);
+        if let Some(child) = child {
+            event.parent_id = self
+                .store
+                .read_meta(child)
+                .ok()
+                .and_then(|m| m.parent_event_id);
+        }
+        self.write(parent, vec![event])
+    }
+
+    /// Every payload field except the ones that only say where the session lives.
+    fn payload_fields(&self) -> Map<String, Value> {
+        let mut data = Map::new();
+        for (key, value) in &self.payload.fields {
+            if PLUMBING.contains(&key.as_str()) {
+                continue;
+            }
+            let (value, cut) = limit(value.clone());
+            data.insert(key.clone(), value);
+            if let Some(size) = cut {
+                data.insert(format!("{key}_original_bytes"), size.into());
+            }
+        }
+        data
+    }
+
+    fn copy(&self, data: &mut Map<String, Value>, keys: &[&str]) {
+        for key in keys {
+            if let Some(value) = self.payload.fields.get(*key).filter(|v| !v.is_null()) {
+                data.insert((*key).to_owned(), value.clone());
+            }
+        }
+    }
+
+    fn in_session(&self, session: &str) -> Result<(), StoreError> {
+        let p = self.payload;
+        let events = match &p.event {
+            HookEvent::SessionStart => {
+                let mut data =
+                    object([("source", p.str_field("source").unwrap_or("startup").into())]);
+                self.copy(
+                    &mut data,
+                    &[
+                        "model",
+                        "cwd",
+                        "transcript_path",
+                        "permission_mode",
+                        "agent_type",
+                    ],
+                );
+                vec![self.event(EventType::SessionStart, session, data)]
+            }
+            HookEvent::SessionEnd => {
+                let mut data = Map::new();
+                self.copy(&mut data, &["reason", "cwd"]);
+                vec![self.event(EventType::SessionEnd, session, data)]
+            }
+            HookEvent::UserPromptSubmit => {
+                let (prompt, cut) = limit(p.fields.get("prompt").cloned().unwrap_or(Value::Null));
+                let mut data = object([("prompt", prompt)]);
+                if let Some(size) = cut {
+                    data.insert("prompt_original_bytes".into(), size.into());
+                }
+                self.copy(&mut data, &["permission_mode"]);
+                vec![self.event(EventType::UserPrompt, session, data)]
+            }
+            HookEvent::PreToolUse => return self.tool_call(session),
+            HookEvent::PostToolUse | HookEvent::PostToolUseFailure => {
+                return self.tool_result(session);
+            }
+            HookEvent::Stop => {
+                let text = p
+                    .str_field("last_assistant_message")
+                    .map(str::to_owned)
+                    .or_else(|| {
+                        p.transcript_path
+                            .as_deref()
+                            .and_then(|t| last_assistant_text(Path::new(t)))
+                    });
+                let (text, cut) = limit(text.unwrap_or_default().into());
+                let mut data = object([("text", text)]);
+                if let Some(size) = cut {
+                    data.insert("text_original_bytes".into(), size.into());
+                }
+                self.copy(&mut data, &["stop_hook_active"]);
+                vec![self.event(EventType::AssistantResponse, session, data)]
+            }
+            // Events with no kind of their own (notifications, compaction, permission requests
+            // and any event Claude Code adds later) are kept whole as decision points, a kind
+            // every reader of the store knows.
+            _ => {
+                let mut data = self.payload_fields();
+                data.insert("hook_event_name".into(), p.event.wire_name().into());
+                vec![self.event(EventType::Decision, session, data)]
+            }
+        };
+        self.write(session, events)
+    }
+
+    fn tool_call(&self, session: &str) -> Result<(), StoreError> {
+        let p = self.payload;
+        let tool = p.tool_name();
+        let input = p.tool_input();
+        let event_id = (self.opts.new_id)();
+        let key = match p.str_field("tool_use_id") {
+            Some(id) => CallKey::by_tool_use_id(id),
+            None => CallKey::by_content(tool, &input),
+        };
+        self.store
+            .open_call(session, &key, &event_id, self.opts.now)?;
+        if SPAWN_TOOLS.contains(&tool) {
+            self.store
+                .open_call(session, &CallKey::spawn(), &event_id, self.opts.now)?;
+        }
+        let (arguments, cut) = limit(input);
+        let mut data = object([("tool_name", tool.into()), ("arguments", arguments)]);
+        if let Some(size) = cut {
+            data.insert("arguments_original_bytes".into(), size.into());
+        }
+        self.copy(&mut data, &["tool_use_id", "permission_mode"]);
+        let mut event = self.event(EventType::ToolCall, session, data);
+        event.event_id = event_id;
+        self.write(session, vec![event])
+    }
+
+    fn tool_result(&self, session: &str) -> Result<(), StoreError> {
+        let p = self.payload;
+        let tool = p.tool_name();
+        let input = p.tool_input();
+        let failed = p.event == HookEvent::PostToolUseFailure;
+        let call = match p.str_field("tool_use_id") {
+            Some(id) => match self
+                .store
+                .claim_call(session, &CallKey::by_tool_use_id(id))?
+            {
+                Some(call) => Some(call),
+                None => self
+                    .store
+                    .claim_call(session, &CallKey::by_content(tool, &input))?,
+            },
+            None => self
+                .store
+                .claim_call(session, &CallKey::by_content(tool, &input))?,
+        };
+
+        let mut data = object([("tool_name", tool.into())]);
+        if failed {
+            let error = p
+                .fields
+                .get("error")
+                .cloned()
+                .unwrap_or_else(|| "tool call failed".into());
+            data.insert("error".into(), limit(error).0);
+            self.copy(&mut data, &["is_interrupt"]);
+        } else {
+            let (result, cut) = limit(
+                p.fields
+                    .get("tool_response")
+                    .cloned()
+                    .unwrap_or(Value::Null),
+            );
+            data.insert("result".into(), result);
+            if let Some(size) = cut {
+                data.insert("result_original_bytes".into(), size.into());
+            }
+        }
+        self.copy(&mut data, &["tool_use_id"]);
+        let kind = if failed {
+            EventType::Error
+        } else {
+            EventType::ToolResult
+        };
+        let mut result = self.event(kind, session, data);
+        if let Some(call) = &call {
+            result.parent_id = Some(call.event_id.clone());
+            result.duration_ms = Some(((self.opts.now - call.timestamp) * 1000.0).max(0.0));
+        }
+        let mut events = vec![];
+        if !failed && let Some(file_event) = self.file_event(session, tool, &input, call.as_ref()) {
+            events.push(file_event);
+        }
+        events.insert(0, result);
+        self.write(session, events)?;
+        if SPAWN_TOOLS.contains(&tool)
+            && let Some(call) = &call
+        {
+            self.task_without_subagent_hooks(session, call, &input, failed)?;
+        }
+        Ok(())
+    }
+
+    /// The file a file tool read or wrote.
+    fn file_event(
+        &self,
+        session: &str,
+        tool: &str,
+        input: &Value,
+        call: Option<&ClaimedCall>,
+    ) -> Option<Event> {
+        let (kind, key) = match tool {
+            "Read" => (EventType::FileRead, "file_path"),
+            "NotebookRead" => (EventType::FileRead, "notebook_path"),
+            "Write" | "Edit" | "MultiEdit" => (EventType::FileWrite, "file_path"),
+            "NotebookEdit" => (EventType::FileWrite, "notebook_path"),
+            _ => return None,
+        };
+        let path = input.get(key).and_then(Value::as_str)?;
+        let mut event = self.event(
+            kind,
+            session,
+            object([("path", path.into()), ("tool_name", tool.into())]),
+        );
+        event.parent_id = call.map(|c| c.event_id.clone());
+        Some(event)
+    }
+
+    /// Claude Code versions without SubagentStart never name the subagent; when a spawning
+    /// call's result arrives and no subagent claimed the call, its child session is made from
+    /// what the call and result say.
+    fn task_without_subagent_hooks(
+        &self,
+        parent: &str,
+        call: &ClaimedCall,
+        input: &Value,
+        failed: bool,
+    ) -> Result<(), StoreError> {
+        if !self.store.claim_exact(parent, &CallKey::spawn(), call)? {
+            return Ok(());
+        }
+        let child = format!("task-{}-{parent}", call.event_id);
+        let depth = self.store.read_meta(parent).map_or(0, |m| m.depth) + 1;
+        let agent_type = input
+            .get("subagent_type")
+            .and_then(Value::as_str)
+            .unwrap_or("general");
+        let mut meta = SessionMeta::new(&child, call.timestamp);
+        AGENT_NAME.clone_into(&mut meta.agent_name);
+        meta.command = format!("subagent ({agent_type})");
+        meta.parent_session_id = Some(parent.to_owned());
+        meta.parent_event_id = Some(call.event_id.clone());
+        meta.depth = depth;
+        if !self.store.create_session(&meta)? {
+            return Ok(());
+        }
+        self.store.init_counters(&child)?;
+        let mut start = self.event(
+            EventType::SessionStart,
+            &child,
+            object([("agent_type", agent_type.into())]),
+        );
+        start.timestamp = call.timestamp;
+        let mut events = vec![start];
+        if let Some(prompt) = input.get("prompt").and_then(Value::as_str) {
+            let mut event = self.event(
+                EventType::UserPrompt,
+                &child,
+                object([("prompt", prompt.into())]),
+            );
+            event.timestamp = call.timestamp;
+            events.push(event);
+        }
+        if let Some(text) = response_text(self.payload.fields.get("tool_response")) {
+            events.push(self.event(
+                EventType::AssistantResponse,
+                &child,
+                object([("text", limit(text.into()).0)]),
+            ));
+        }
+        let reason = if failed { "failed" } else { "completed" };
+        events.push(self.event(
+            EventType::SessionEnd,
+            &child,
+            object([("reason", reason.into())]),
+        ));
+        self.write(&child, events)
+    }
+}
+
+/// The text a Task result carries: a string, or the text blocks of its content.
+fn response_text(response: Option<&Value>) -> Option<String> {
+    let response = response?;
+    if let Some(text) = response.as_str() {
+        return Some(text.to_owned());
+    }
+    let blocks = response.get("content").unwrap_or(response).as_array()?;
+    let text: Vec<&str> = blocks
+        .iter()
+        .filter_map(|b| b.get("text").and_then(Value::as_str))
+        .collect();
+    (!text.is_empty()).then(|| text.join("\n"))
+}
+
+fn object<const N: usize>(pairs: [(&str, Value); N]) -> Map<String, Value> {
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn task_results_yield_their_text() {
+        let r = json!({"content": [{"type": "text", "text": "done"}], "totalTokens": 5});
+        assert_eq!(response_text(Some(&r)).as_deref(), Some("done"));
+        assert_eq!(
+            response_text(Some(&json!("plain"))).as_deref(),
+            Some("plain")
+        );
+        assert_eq!(response_text(Some(&json!({"x": 1}))), None);
+    }
+}

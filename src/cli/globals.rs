@@ -1,0 +1,97 @@
+//! Flags every command shares, and where the store is.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+
+const STORE_DIR: &str = ".agent-traces";
+
+#[derive(Debug, Args)]
+pub struct Globals {
+    /// The trace store [default: $AGENT_TRACE_DIR, else the nearest .agent-traces above the
+    /// current directory, else ./.agent-traces]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub trace_dir: Option<PathBuf>,
+    /// When to colour output
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set
+    Auto,
+    Always,
+    Never,
+}
+
+/// Output formats of the analysis commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    Text,
+    Json,
+}
+
+impl Globals {
+    /// The store commands read: the flag, else `$AGENT_TRACE_DIR`, else the nearest
+    /// `.agent-traces` walking up from the current directory, else `./.agent-traces`.
+    pub fn store_root(&self) -> PathBuf {
+        if let Some(dir) = self.explicit_root() {
+            return dir;
+        }
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        nearest_store(&cwd).unwrap_or_else(|| cwd.join(STORE_DIR))
+    }
+
+    /// The store named by the flag or the environment, if either names one.
+    pub fn explicit_root(&self) -> Option<PathBuf> {
+        self.trace_dir.clone().or_else(|| {
+            std::env::var_os("AGENT_TRACE_DIR")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
+    }
+
+    /// The store a hook writes a session to. Claude Code's project directory (or else the
+    /// payload's cwd) is where the search starts; a folder on the way up that already holds the
+    /// session wins, so an agent that `cd`s into a subfolder keeps writing where it started.
+    pub fn hook_root(&self, cwd: Option<&str>, session_id: Option<&str>) -> PathBuf {
+        if let Some(dir) = self.explicit_root() {
+            return dir;
+        }
+        let base = std::env::var_os("CLAUDE_PROJECT_DIR")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| cwd.filter(|c| !c.is_empty()).map(PathBuf::from))
+            .or_else(|| std::env::current_dir().ok())
+            .unwrap_or_else(|| PathBuf::from("."));
+        if let Some(id) = session_id.filter(|id| crate::store::is_valid_session_id(id)) {
+            for dir in base.ancestors() {
+                let candidate = dir.join(STORE_DIR);
+                if candidate.join(id).is_dir() {
+                    return candidate;
+                }
+            }
+        }
+        nearest_store(&base).unwrap_or_else(|| base.join(STORE_DIR))
+    }
+
+    pub fn colour(&self) -> bool {
+        match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
+            }
+        }
+    }
+}
+
+fn nearest_store(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .map(|dir| dir.join(STORE_DIR))
+        .find(|candidate| candidate.is_dir())
+}

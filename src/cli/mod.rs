@@ -1,0 +1,101 @@
+//! The command line: global flags, the subcommands, and the one dispatch `match`.
+//!
+//! # Architecture
+//! One file per subcommand, each with its `Args` (whose doc comment is the help text) and a
+//! `run` function. [`globals`] holds the flags every command shares and resolves the store's
+//! location; [`output`] is where commands print, and how errors become one line and an exit
+//! code.
+
+mod globals;
+mod hook;
+mod inspect;
+mod list;
+mod output;
+mod replay;
+mod setup;
+mod stats;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use globals::Globals;
+
+/// strace for AI coding agents: record what an agent did, then replay, inspect and measure it.
+#[derive(Debug, Parser)]
+#[command(name = "agent-strace", version, about, max_term_width = 100)]
+#[command(
+    after_help = "Examples:\n  agent-strace setup --write      # record Claude Code sessions in this project\n  agent-strace list               # the sessions recorded here\n  agent-strace replay             # the story of the latest session"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    globals: Globals,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Hook(hook::HookArgs),
+    Setup(setup::SetupArgs),
+    List(list::ListArgs),
+    Replay(replay::ReplayArgs),
+    Inspect(inspect::InspectArgs),
+    Stats(stats::StatsArgs),
+}
+
+/// Runs the command line and returns the process's exit code.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() {
+                crate::exit::USAGE
+            } else {
+                crate::exit::OK
+            });
+        }
+    };
+    // The hook is the hot path and must never fail the agent: it is dispatched before anything
+    // else is set up and handles every error itself.
+    if let Command::Hook(args) = &cli.command {
+        return hook::run(args, &cli.globals);
+    }
+    let result = match cli.command {
+        Command::Hook(_) => unreachable!("dispatched above"),
+        Command::Setup(args) => setup::run(&args, &cli.globals),
+        Command::List(args) => list::run(&args, &cli.globals),
+        Command::Replay(args) => replay::run(&args, &cli.globals),
+        Command::Inspect(args) => inspect::run(&args, &cli.globals),
+        Command::Stats(args) => stats::run(&args, &cli.globals),
+    };
+    output::finish(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_subcommand_help_shows_an_example() {
+        let cli = super::Cli::command();
+        for sub in cli.get_subcommands() {
+            let help = sub
+                .get_after_help()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            assert!(
+                help.contains("agent-strace"),
+                "{} has no example",
+                sub.get_name()
+            );
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! `setup`: the Claude Code hooks block that records sessions, printed or merged into
+//! settings.json.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use serde_json::{Map, Value, json};
+
+use super::Globals;
+use super::output::stdout;
+use crate::capture::hooks::HOOK_ARGS;
+use crate::exit;
+
+/// Print (or, with --write, install) the Claude Code hooks that record every session
+///
+/// Without --write, prints the block to paste into .claude/settings.json. With --write, merges
+/// it into that file: every other setting and hook is kept, a backup is taken first, and
+/// running it again changes nothing.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  agent-strace setup                    # print the hooks for .claude/settings.json\n  agent-strace setup --write            # merge them into .claude/settings.json\n  agent-strace setup --global --redact --write   # all projects, secrets scrubbed"
+)]
+pub(crate) struct SetupArgs {
+    /// For all projects: ~/.claude/settings.json instead of ./.claude/settings.json
+    #[arg(long)]
+    global: bool,
+    /// Record with secret redaction on
+    #[arg(long)]
+    redact: bool,
+    /// Merge the hooks into the settings file instead of printing them
+    #[arg(long)]
+    write: bool,
+    /// The command Claude Code should run [default: agent-strace]
+    #[arg(long, value_name = "PATH")]
+    bin: Option<String>,
+    /// The settings file to write [default: by --global]
+    #[arg(long, value_name = "FILE")]
+    settings: Option<PathBuf>,
+}
+
+/// Events whose hooks take a tool-name matcher; an empty matcher matches every tool.
+const TOOL_EVENTS: [&str; 4] = [
+    "PreToolUse",
+    "PostToolUse",
+    "PostToolUseFailure",
+    "PermissionRequest",
+];
+
+pub(crate) fn run(args: &SetupArgs, _globals: &Globals) -> Result<u8> {
+    let bin = args
+        .bin
+        .clone()
+        .unwrap_or_else(|| "agent-strace".to_owned());
+    let hooks = hooks_block(&bin, args.redact);
+    let mut out = stdout();
+    if !args.write {
+        crate::render::json::write(&mut out, &json!({ "hooks": hooks }))?;
+        let target = settings_path(args)?;
+        writeln!(
+            out,
+            "\nPaste this into {} (or run again with --write).",
+            target.display()
+        )?;
+        out.flush()?;
+        return Ok(exit::OK);
+    }
+    let path = settings_path(args)?;
+    let existing = match std::fs::read_to_string(&path) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let mut settings = match &existing {
+        Some(text) if !text.trim().is_empty() => {
+            serde_json::from_str::<Value>(text).with_context(|| {
+                format!(
+                    "{} is not valid JSON; fix it or move it away first",
+                    path.display()
+                )
+            })?
+        }
+        _ => Value::Object(Map::new()),
+    };
+    let changed = merge(&mut settings, &hooks, &bin)
+        .with_context(|| format!("cannot merge hooks into {}", path.display()))?;
+    if !changed {
+        writeln!(
+            out,
+            "{} already records with agent-strace; nothing changed.",
+            path.display()
+        )?;
+        out.flush()?;
+        return Ok(exit::OK);
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    if let Some(text) = &existing {
+        let backup = backup_path(&path);
+        std::fs::write(&backup, text)
+            .with_context(|| format!("cannot write backup {}", backup.display()))?;
+        writeln!(out, "Backed up {} to {}", path.display(), backup.display())?;
+    }
+    let mut text = serde_json::to_string_pretty(&settings)?;
+    text.push('\n');
+    let temp = path.with_extension("json.agent-strace.tmp");
+    std::fs::write(&temp, text).with_context(|| format!("cannot write {}", temp.display()))?;
+    std::fs::rename(&temp, &path).with_context(|| format!("cannot replace {}", path.display()))?;
+    writeln!(
+        out,
+        "Claude Code sessions will be recorded: hooks written to {}",
+        path.display()
+    )?;
+    out.flush()?;
+    Ok(exit::OK)
+}
+
+fn settings_path(args: &SetupArgs) -> Result<PathBuf> {
+    if let Some(path) = &args.settings {
+        return Ok(path.clone());
+    }
+    if args.global {
+        let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) else {
+            bail!("--global needs $HOME to find ~/.claude/settings.json");
+        };
+        return Ok(PathBuf::from(home).join(".claude").join("settings.json"));
+    }
+    Ok(PathBuf::from(".claude").join("settings.json"))
+}
+
+fn backup_path(path: &Path) -> PathBuf {
+    let name = path.file_name().map_or_else(
+        || "settings.json".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    path.with_file_name(format!("{name}.bak"))
+}
+
+/// `{ "<Event>": [ { "matcher"?, "hooks": [ { "type": "command", "command": ... } ] } ] }`
+fn hooks_block(bin: &str, redact: bool) -> Map<String, Value> {
+    let flag = if redact { " --redact" } else { "" };
+    HOOK_ARGS
+        .iter()
+        .map(|(arg, event)| {
+            let name = event.wire_name();
+            let mut group = Map::new();
+            if TOOL_EVENTS.contains(&name) {
+                group.insert("matcher".into(), "".into());
+            }
+            group.insert(
+                "hooks".into(),
+                json!([{ "type": "command", "command": format!("{bin} hook{flag} {arg}") }]),
+            );
+            (name.to_owned(), Value::Array(vec![Value::Object(group)]))
+        })
+        .collect()
+}
+
+/// Whether a hook command is one of ours for the given `hook <arg>`.
+fn is_ours(command: &str, bin: &str, arg: &str) -> bool {
+    let Some(rest) = command.trim().strip_prefix(bin).or_else(|| {
+        command
+            .trim()
+            .split_once("agent-strace")
+            .map(|(_, rest)| rest)
+    }) else {
+        return false;
+    };
+    let words: Vec<&str> = rest.split_whitespace().collect();
+    words.first() == Some(&"hook") && words.last() == Some(&arg)
+}
+
+/// Merges our hooks into `settings`, keeping everything else. Returns whether anything changed.
+fn merge(settings: &mut Value, ours: &Map<String, Value>, bin: &str) -> Result<bool> {
+    let Value::Object(root) = settings else {
+        bail!("the settings are not a JSON object")
+    };
+    let hooks = root
+        .entry("hooks")
+        .or_insert_with(|| Value::Object(Map::new()));
+    let Value::Object(hooks) = hooks else {
+        bail!("`hooks` is not a JSON object")
+    };
+    let mut changed = false;
+    for (event, groups) in ours {
+        let wanted = &groups[0];
+        let command = wanted["hooks"][0]["command"].as_str().unwrap_or_default();
+        let arg = command.rsplit(' ').next().unwrap_or_default();
+        let list = hooks
+            .entry(event.clone())
+            .or_insert_with(|| Value::Array(Vec::new()));
+        let Value::Array(list) = list else {
+            bail!("`hooks.{event}` is not a list")
+        };
+        let mut found = false;
+        for group in list.iter_mut() {
+            let Some(entries) = group.get_mut("hooks").and_then(Value::as_array_mut) else {
+                continue;
+            };
+            for entry in entries.iter_mut() {
+                let Some(existing) = entry.get("command").and_then(Value::as_str) else {
+                    continue;
+                };
+                if is_ours(existing, bin, arg) {
+                    found = true;
+                    if existing != command {
+                        entry["command"] = command.into();
+                        changed = true;
+                    }
+                }
+            }
+        }
+        if !found {
+            list.push(wanted.clone());
+            changed = true;
+        }
+    }
+    Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merging_keeps_other_hooks_and_is_idempotent() {
+        let mut settings = json!({
+            "model": "opus",
+            "hooks": { "PreToolUse": [ { "matcher": "Bash", "hooks": [ { "type": "command", "command": "lint.sh" } ] } ] }
+        });
+        let ours = hooks_block("agent-strace", false);
+        assert!(merge(&mut settings, &ours, "agent-strace").unwrap());
+        let once = settings.clone();
+        assert!(!merge(&mut settings, &ours, "agent-strace").unwrap());
+        assert_eq!(settings, once);
+        assert_eq!(settings["model"], "opus");
+        let pre = settings["hooks"]["PreToolUse"].as_array().unwrap();
+        assert_eq!(pre.len(), 2);
+        assert_eq!(pre[0]["hooks"][0]["command"], "lint.sh");
+        assert_eq!(pre[1]["hooks"][0]["command"], "agent-strace hook pre-tool");
+        // Turning redaction on updates our entries in place.
+        assert!(
+            merge(
+                &mut settings,
+                &hooks_block("agent-strace", true),
+                "agent-strace"
+            )
+            .unwrap()
+        );
+        assert_eq!(
+            settings["hooks"]["PreToolUse"][1]["hooks"][0]["command"],
+            "agent-strace hook --redact pre-tool"
+        );
+        assert_eq!(settings["hooks"]["PreToolUse"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn every_hook_event_is_covered() {
+        let block = hooks_block("agent-strace", false);
+        assert_eq!(block.len(), HOOK_ARGS.len());
+        assert!(block.contains_key("PostToolUseFailure"));
+        assert_eq!(block["PreToolUse"][0]["matcher"], "");
+        assert!(block["Stop"][0].get("matcher").is_none());
+    }
+}

@@ -1,0 +1,127 @@
+//! `stats`: calls, durations and errors per tool, and the session's totals.
+
+use std::io::Write;
+
+use anyhow::Result;
+use clap::Args;
+
+use super::Globals;
+use super::globals::Format;
+use super::output::{stdout, warn_bad_lines};
+use crate::analysis::stats::{Stats, StatsBuilder};
+use crate::analysis::tree::Forest;
+use crate::exit;
+use crate::render::terminal::{self, Painter};
+use crate::store::{Selector, Store};
+
+/// Show per-tool call counts, durations (total, mean, p95) and errors for a session
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  agent-strace stats\n  agent-strace stats 3f2a --include-subagents --format json"
+)]
+pub(crate) struct StatsArgs {
+    /// Session id or unique prefix [default: the latest session]
+    session: Option<String>,
+    /// Roll up the session and all its subagents
+    #[arg(long)]
+    include_subagents: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+pub(crate) fn run(args: &StatsArgs, globals: &Globals) -> Result<u8> {
+    let store = Store::new(globals.store_root());
+    let id = store.select(&Selector::from_option(args.session.as_deref()))?;
+    let sessions = if args.include_subagents {
+        let (all, _) = store.list()?;
+        Forest::new(all.into_iter().map(|s| s.meta)).descendants(&id)
+    } else {
+        vec![id]
+    };
+    let mut builder = StatsBuilder::new();
+    for session in &sessions {
+        let meta = store.summary(session)?.meta;
+        builder.session(session, meta.duration_secs());
+        let mut events = store.events(session)?;
+        for event in events.by_ref() {
+            builder.observe(&event);
+        }
+        warn_bad_lines(events.bad_lines(), events.bad_count());
+    }
+    let stats = builder.finish();
+    let mut out = stdout();
+    match args.format {
+        Format::Json => crate::render::json::write(&mut out, &stats)?,
+        Format::Text => text(&mut out, &stats, Painter::new(globals.colour()))?,
+    }
+    out.flush()?;
+    Ok(exit::OK)
+}
+
+fn text(out: &mut impl Write, stats: &Stats, paint: Painter) -> std::io::Result<()> {
+    let title = match stats.sessions.as_slice() {
+        [one] => format!("Session {one}"),
+        [first, rest @ ..] => format!("Session {first} and {} subagent sessions", rest.len()),
+        [] => "No session".to_owned(),
+    };
+    writeln!(out, "{}", paint.bold(&title))?;
+    let duration = stats
+        .duration_s
+        .map_or_else(|| "running".to_owned(), terminal::duration_secs);
+    writeln!(
+        out,
+        "Duration: {duration}   Events: {}   Prompts: {}   Tool calls: {}   Errors: {}",
+        stats.events,
+        stats.user_prompts,
+        stats.tool_calls,
+        if stats.errors > 0 {
+            paint.red(&stats.errors.to_string())
+        } else {
+            "0".to_owned()
+        },
+    )?;
+    writeln!(
+        out,
+        "Files read: {}   Files written: {}   LLM requests: {}   Tokens: {}",
+        stats.files_read, stats.files_written, stats.llm_requests, stats.tokens
+    )?;
+    if stats.tools.is_empty() {
+        return writeln!(out, "\nNo tool calls.");
+    }
+    let width = stats
+        .tools
+        .iter()
+        .map(|t| t.tool.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 48);
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}",
+        paint.bold(&format!(
+            "{:<width$}  {:>6}  {:>6}  {:>9}  {:>9}  {:>9}",
+            "TOOL", "CALLS", "ERRORS", "TOTAL", "MEAN", "P95"
+        ))
+    )?;
+    for tool in &stats.tools {
+        let time = |ms: Option<f64>| ms.map_or_else(|| "-".to_owned(), terminal::duration_ms);
+        let errors = format!("{:>6}", tool.errors);
+        writeln!(
+            out,
+            "{:<width$}  {:>6}  {}  {:>9}  {:>9}  {:>9}",
+            terminal::one_line(&tool.tool, width),
+            tool.calls,
+            if tool.errors > 0 {
+                paint.red(&errors)
+            } else {
+                errors
+            },
+            time((tool.timed > 0).then_some(tool.total_ms)),
+            time(tool.mean_ms),
+            time(tool.p95_ms),
+        )?;
+    }
+    Ok(())
+}

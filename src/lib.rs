@@ -1,0 +1,22 @@
+//! agent-strace: strace for AI coding agents.
+//!
+//! The crate is layered, and each layer only uses the ones below it:
+//! - [`cli`] reads argv and the environment, opens the store, picks a renderer and an exit code;
+//! - [`capture`] turns what agents send (Claude Code hooks) into events;
+//! - [`analysis`] computes reports (statistics, session trees) from events;
+//! - [`render`] shows reports to people (colour, durations) or machines (JSON);
+//! - [`store`] is the only door to `.agent-traces/`;
+//! - [`model`] holds the data types and knows no I/O.
+//!
+//! [`redact`] scrubs secrets and is used by capture before anything reaches disk.
+
+pub mod analysis;
+pub mod capture;
+pub mod cli;
+pub mod exit;
+pub mod model;
+pub mod redact;
+pub mod render;
+pub mod store;
+
+pub use cli::run;

@@ -1,0 +1,87 @@
+//! Figures derived from a session's events: the counters that `meta.json` caches.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::event::{Event, EventType};
+
+/// Running totals over a stream of events. Folding the same events always gives the same
+/// counters, so a cache of them can be rebuilt or caught up from any offset.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Counters {
+    pub events: u64,
+    pub tool_calls: u64,
+    pub llm_requests: u64,
+    pub errors: u64,
+    pub total_tokens: u64,
+    pub first_timestamp: Option<f64>,
+    pub last_timestamp: Option<f64>,
+    /// When the session's `session_end` was recorded, if it was.
+    pub ended_at: Option<f64>,
+}
+
+impl Counters {
+    pub fn observe(&mut self, event: &Event) {
+        self.events += 1;
+        match event.event_type {
+            EventType::ToolCall => self.tool_calls += 1,
+            EventType::LlmRequest => self.llm_requests += 1,
+            EventType::Error => self.errors += 1,
+            EventType::LlmResponse => self.total_tokens += tokens_of(&event.data),
+            EventType::SessionEnd => self.ended_at = Some(event.timestamp),
+            _ => {}
+        }
+        let ts = event.timestamp;
+        self.first_timestamp = Some(self.first_timestamp.map_or(ts, |first| first.min(ts)));
+        self.last_timestamp = Some(self.last_timestamp.map_or(ts, |last| last.max(ts)));
+    }
+}
+
+/// Tokens an `llm_response` reports, whichever way its writer spelled them.
+pub fn tokens_of(data: &Value) -> u64 {
+    let number = |v: &Value, key: &str| v.get(key).and_then(Value::as_u64).unwrap_or(0);
+    if let Some(usage) = data.get("usage").filter(|u| u.is_object()) {
+        return number(usage, "input_tokens")
+            + number(usage, "output_tokens")
+            + number(usage, "cache_creation_input_tokens")
+            + number(usage, "cache_read_input_tokens");
+    }
+    for key in ["total_tokens", "tokens"] {
+        if let Some(n) = data.get(key).and_then(Value::as_u64) {
+            return n;
+        }
+    }
+    number(data, "input_tokens") + number(data, "output_tokens")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(kind: EventType, ts: f64, data: Value) -> Event {
+        let mut e = Event::new(kind, ts, "e".into(), "s".into());
+        e.data = data;
+        e
+    }
+
+    #[test]
+    fn counts_each_kind_once() {
+        let mut c = Counters::default();
+        c.observe(&event(EventType::ToolCall, 2.0, Value::Null));
+        c.observe(&event(EventType::Error, 1.0, Value::Null));
+        c.observe(&event(
+            EventType::LlmResponse,
+            3.0,
+            serde_json::json!({"usage": {"input_tokens": 3, "output_tokens": 4}}),
+        ));
+        c.observe(&event(EventType::SessionEnd, 4.0, Value::Null));
+        assert_eq!(
+            (c.events, c.tool_calls, c.errors, c.total_tokens),
+            (4, 1, 1, 7)
+        );
+        assert_eq!(
+            (c.first_timestamp, c.last_timestamp, c.ended_at),
+            (Some(1.0), Some(4.0), Some(4.0))
+        );
+    }
+}

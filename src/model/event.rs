@@ -1,0 +1,268 @@
+//! One recorded event: the unit of `events.ndjson`, lossless in both directions.
+
+use std::fmt;
+
+use serde::de::{self, MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+/// What kind of thing an event records.
+///
+/// The known kinds are the ones the Python agent-strace knows too, so that every event we write
+/// reads there; a kind we do not know is kept verbatim in [`EventType::Other`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum EventType {
+    SessionStart,
+    SessionEnd,
+    UserPrompt,
+    AssistantResponse,
+    ToolCall,
+    ToolResult,
+    LlmRequest,
+    LlmResponse,
+    FileRead,
+    FileWrite,
+    Decision,
+    Error,
+    SubagentStart,
+    SubagentStop,
+    Other(String),
+}
+
+impl EventType {
+    /// Every known kind, in the order the documentation lists them.
+    pub const KNOWN: [EventType; 14] = [
+        EventType::SessionStart,
+        EventType::SessionEnd,
+        EventType::UserPrompt,
+        EventType::AssistantResponse,
+        EventType::ToolCall,
+        EventType::ToolResult,
+        EventType::LlmRequest,
+        EventType::LlmResponse,
+        EventType::FileRead,
+        EventType::FileWrite,
+        EventType::Decision,
+        EventType::Error,
+        EventType::SubagentStart,
+        EventType::SubagentStop,
+    ];
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            EventType::SessionStart => "session_start",
+            EventType::SessionEnd => "session_end",
+            EventType::UserPrompt => "user_prompt",
+            EventType::AssistantResponse => "assistant_response",
+            EventType::ToolCall => "tool_call",
+            EventType::ToolResult => "tool_result",
+            EventType::LlmRequest => "llm_request",
+            EventType::LlmResponse => "llm_response",
+            EventType::FileRead => "file_read",
+            EventType::FileWrite => "file_write",
+            EventType::Decision => "decision",
+            EventType::Error => "error",
+            EventType::SubagentStart => "subagent_start",
+            EventType::SubagentStop => "subagent_stop",
+            EventType::Other(name) => name,
+        }
+    }
+
+    pub fn parse(name: &str) -> EventType {
+        match name {
+            "session_start" => EventType::SessionStart,
+            "session_end" => EventType::SessionEnd,
+            "user_prompt" => EventType::UserPrompt,
+            "assistant_response" => EventType::AssistantResponse,
+            "tool_call" => EventType::ToolCall,
+            "tool_result" => EventType::ToolResult,
+            "llm_request" => EventType::LlmRequest,
+            "llm_response" => EventType::LlmResponse,
+            "file_read" => EventType::FileRead,
+            "file_write" => EventType::FileWrite,
+            "decision" => EventType::Decision,
+            "error" => EventType::Error,
+            "subagent_start" => EventType::SubagentStart,
+            "subagent_stop" => EventType::SubagentStop,
+            other => EventType::Other(other.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for EventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for EventType {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// One event. Fields we do not model (the Python tool's `prev_hash`, `redacted`, `tenant_id`,
+/// or anything a later version adds) are kept in `extra` and written back unchanged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub event_type: EventType,
+    /// Seconds since the Unix epoch.
+    pub timestamp: f64,
+    pub event_id: String,
+    pub session_id: String,
+    pub parent_id: Option<String>,
+    pub duration_ms: Option<f64>,
+    /// Usually an object; kept as any JSON value so that odd input is never lost.
+    pub data: Value,
+    pub extra: Map<String, Value>,
+}
+
+impl Event {
+    pub fn new(
+        event_type: EventType,
+        timestamp: f64,
+        event_id: String,
+        session_id: String,
+    ) -> Self {
+        Event {
+            event_type,
+            timestamp,
+            event_id,
+            session_id,
+            parent_id: None,
+            duration_ms: None,
+            data: Value::Object(Map::new()),
+            extra: Map::new(),
+        }
+    }
+
+    /// A string field of `data`, if it is there and is a string.
+    pub fn data_str(&self, key: &str) -> Option<&str> {
+        self.data.get(key).and_then(Value::as_str)
+    }
+
+    /// The data object, made an object first if it was not one.
+    pub fn data_mut(&mut self) -> &mut Map<String, Value> {
+        if !self.data.is_object() {
+            self.data = Value::Object(Map::new());
+        }
+        match &mut self.data {
+            Value::Object(map) => map,
+            _ => unreachable!("data was just made an object"),
+        }
+    }
+}
+
+impl Serialize for Event {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("event_type", &self.event_type)?;
+        map.serialize_entry("timestamp", &self.timestamp)?;
+        map.serialize_entry("event_id", &self.event_id)?;
+        map.serialize_entry("session_id", &self.session_id)?;
+        if let Some(parent) = &self.parent_id {
+            map.serialize_entry("parent_id", parent)?;
+        }
+        if let Some(duration) = self.duration_ms {
+            map.serialize_entry("duration_ms", &duration)?;
+        }
+        map.serialize_entry("data", &self.data)?;
+        for (key, value) in &self.extra {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(EventVisitor)
+    }
+}
+
+struct EventVisitor;
+
+impl<'de> Visitor<'de> for EventVisitor {
+    type Value = Event;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an event object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Event, A::Error> {
+        let mut event_type = None;
+        let mut timestamp = None;
+        let mut event_id = None;
+        let mut session_id = None;
+        let mut parent_id = None;
+        let mut duration_ms = None;
+        let mut data = None;
+        let mut extra = Map::new();
+        while let Some(key) = access.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "event_type" => {
+                    let name: std::borrow::Cow<'de, str> = access.next_value()?;
+                    event_type = Some(EventType::parse(&name));
+                }
+                "timestamp" => timestamp = Some(access.next_value::<f64>()?),
+                "event_id" => event_id = Some(access.next_value::<String>()?),
+                "session_id" => session_id = Some(access.next_value::<String>()?),
+                // Writers differ in how they say "no parent": absent, null or "".
+                "parent_id" => {
+                    parent_id = access
+                        .next_value::<Option<String>>()?
+                        .filter(|p| !p.is_empty());
+                }
+                "duration_ms" => duration_ms = access.next_value::<Option<f64>>()?,
+                "data" => data = Some(access.next_value::<Value>()?),
+                _ => {
+                    let value = access.next_value::<Value>()?;
+                    extra.insert(key.into_owned(), value);
+                }
+            }
+        }
+        Ok(Event {
+            event_type: event_type.ok_or_else(|| de::Error::missing_field("event_type"))?,
+            timestamp: timestamp.ok_or_else(|| de::Error::missing_field("timestamp"))?,
+            event_id: event_id.unwrap_or_default(),
+            session_id: session_id.unwrap_or_default(),
+            parent_id,
+            duration_ms,
+            data: data.unwrap_or_else(|| Value::Object(Map::new())),
+            extra,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_fields_and_types_survive_a_round_trip() {
+        let line = r#"{"event_type":"tool_call","timestamp":1.5,"event_id":"e1","session_id":"s","data":{"tool_name":"Bash"},"prev_hash":"abc","tenant_id":"t"}"#;
+        let event: Event = serde_json::from_str(line).unwrap();
+        assert_eq!(event.extra["prev_hash"], "abc");
+        assert_eq!(serde_json::to_string(&event).unwrap(), line);
+
+        let other = r#"{"event_type":"checkpoint","timestamp":2.0,"event_id":"e2","session_id":"s","data":{}}"#;
+        let event: Event = serde_json::from_str(other).unwrap();
+        assert_eq!(event.event_type, EventType::Other("checkpoint".into()));
+        assert_eq!(serde_json::to_string(&event).unwrap(), other);
+    }
+
+    #[test]
+    fn empty_parent_is_no_parent() {
+        let line = r#"{"event_type":"error","timestamp":1,"event_id":"e","session_id":"s","parent_id":"","data":{}}"#;
+        let event: Event = serde_json::from_str(line).unwrap();
+        assert_eq!(event.parent_id, None);
+    }
+
+    #[test]
+    fn known_names_round_trip() {
+        for kind in EventType::KNOWN {
+            assert_eq!(EventType::parse(kind.as_str()), kind);
+        }
+    }
+}

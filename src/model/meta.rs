@@ -1,0 +1,177 @@
+//! A session's `meta.json`: who ran it, when, and the counters derived from its events.
+
+use serde_json::{Map, Value};
+
+/// Session metadata.
+///
+/// Written with only the keys the Python agent-strace knows (it rejects a `meta.json` with any
+/// other key), and like it, leaving out empty and zero values. Keys we do not model are kept in
+/// `extra` and written back unchanged.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SessionMeta {
+    pub session_id: String,
+    pub started_at: f64,
+    pub ended_at: Option<f64>,
+    pub agent_name: String,
+    pub command: String,
+    pub tool_calls: u64,
+    pub llm_requests: u64,
+    pub errors: u64,
+    pub total_tokens: u64,
+    pub total_duration_ms: f64,
+    pub parent_session_id: Option<String>,
+    pub parent_event_id: Option<String>,
+    pub depth: u64,
+    pub extra: Map<String, Value>,
+}
+
+/// Why a `meta.json` could not be understood.
+#[derive(Debug, thiserror::Error)]
+pub enum MetaError {
+    #[error("not valid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("not a JSON object")]
+    NotAnObject,
+    #[error("field `{0}` has the wrong type")]
+    WrongType(&'static str),
+}
+
+impl SessionMeta {
+    pub fn new(session_id: impl Into<String>, started_at: f64) -> Self {
+        SessionMeta {
+            session_id: session_id.into(),
+            started_at,
+            ..SessionMeta::default()
+        }
+    }
+
+    pub fn from_json(text: &str) -> Result<Self, MetaError> {
+        let Value::Object(mut map) = serde_json::from_str::<Value>(text)? else {
+            return Err(MetaError::NotAnObject);
+        };
+        let mut meta = SessionMeta {
+            session_id: take_string(&mut map, "session_id")?.unwrap_or_default(),
+            started_at: take_f64(&mut map, "started_at")?.unwrap_or_default(),
+            ended_at: take_f64(&mut map, "ended_at")?,
+            agent_name: take_string(&mut map, "agent_name")?.unwrap_or_default(),
+            command: take_string(&mut map, "command")?.unwrap_or_default(),
+            tool_calls: take_u64(&mut map, "tool_calls")?,
+            llm_requests: take_u64(&mut map, "llm_requests")?,
+            errors: take_u64(&mut map, "errors")?,
+            total_tokens: take_u64(&mut map, "total_tokens")?,
+            total_duration_ms: take_f64(&mut map, "total_duration_ms")?.unwrap_or_default(),
+            parent_session_id: take_string(&mut map, "parent_session_id")?
+                .filter(|s| !s.is_empty()),
+            parent_event_id: take_string(&mut map, "parent_event_id")?.filter(|s| !s.is_empty()),
+            depth: take_u64(&mut map, "depth")?,
+            extra: Map::new(),
+        };
+        meta.extra = map;
+        Ok(meta)
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut map = Map::new();
+        map.insert("session_id".into(), self.session_id.clone().into());
+        map.insert("started_at".into(), self.started_at.into());
+        if let Some(ended) = self.ended_at {
+            map.insert("ended_at".into(), ended.into());
+        }
+        put_str(&mut map, "agent_name", &self.agent_name);
+        put_str(&mut map, "command", &self.command);
+        put_u64(&mut map, "tool_calls", self.tool_calls);
+        put_u64(&mut map, "llm_requests", self.llm_requests);
+        put_u64(&mut map, "errors", self.errors);
+        put_u64(&mut map, "total_tokens", self.total_tokens);
+        if self.total_duration_ms > 0.0 {
+            map.insert("total_duration_ms".into(), self.total_duration_ms.into());
+        }
+        put_str(
+            &mut map,
+            "parent_session_id",
+            self.parent_session_id.as_deref().unwrap_or(""),
+        );
+        put_str(
+            &mut map,
+            "parent_event_id",
+            self.parent_event_id.as_deref().unwrap_or(""),
+        );
+        put_u64(&mut map, "depth", self.depth);
+        for (key, value) in &self.extra {
+            map.insert(key.clone(), value.clone());
+        }
+        // Pretty, like the Python tool, since people open this file by hand.
+        serde_json::to_string_pretty(&Value::Object(map)).unwrap_or_default()
+    }
+
+    /// Wall time from start to end, when the session has ended.
+    pub fn duration_secs(&self) -> Option<f64> {
+        self.ended_at.map(|end| (end - self.started_at).max(0.0))
+    }
+}
+
+fn put_str(map: &mut Map<String, Value>, key: &str, value: &str) {
+    if !value.is_empty() {
+        map.insert(key.into(), value.into());
+    }
+}
+
+fn put_u64(map: &mut Map<String, Value>, key: &str, value: u64) {
+    if value != 0 {
+        map.insert(key.into(), value.into());
+    }
+}
+
+fn take_string(
+    map: &mut Map<String, Value>,
+    key: &'static str,
+) -> Result<Option<String>, MetaError> {
+    match map.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(MetaError::WrongType(key)),
+    }
+}
+
+fn take_f64(map: &mut Map<String, Value>, key: &'static str) -> Result<Option<f64>, MetaError> {
+    match map.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n.as_f64().map(Some).ok_or(MetaError::WrongType(key)),
+        Some(_) => Err(MetaError::WrongType(key)),
+    }
+}
+
+fn take_u64(map: &mut Map<String, Value>, key: &'static str) -> Result<u64, MetaError> {
+    // The Python tool writes counters as ints but has written floats for durations; accept both.
+    Ok(take_f64(map, key)?.map_or(0, |n| n.max(0.0) as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_meta_reads_and_keeps_unknown_keys() {
+        let text = r#"{"session_id":"abc","started_at":1.5,"ended_at":3.0,"agent_name":"claude-code",
+            "tool_calls":2,"errors":1,"total_duration_ms":1500.0,"attribution":{"os_user":"root"}}"#;
+        let meta = SessionMeta::from_json(text).unwrap();
+        assert_eq!(meta.tool_calls, 2);
+        assert_eq!(meta.duration_secs(), Some(1.5));
+        assert_eq!(meta.extra["attribution"]["os_user"], "root");
+        let again = SessionMeta::from_json(&meta.to_json()).unwrap();
+        assert_eq!(again, meta);
+    }
+
+    #[test]
+    fn zero_and_empty_fields_are_left_out() {
+        let json = SessionMeta::new("s", 1.0).to_json();
+        let value: Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(value.as_object().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn wrong_types_are_errors() {
+        assert!(SessionMeta::from_json(r#"{"session_id":5}"#).is_err());
+        assert!(SessionMeta::from_json("[]").is_err());
+    }
+}

@@ -1,0 +1,16 @@
+//! The data model: events, session metadata and the counters derived from events.
+//!
+//! # Architecture
+//! - [`event`]: one recorded event, exactly as a line of `events.ndjson` holds it.
+//! - [`meta`]: a session's `meta.json`.
+//! - [`counters`]: the per-session figures that are derived from events.
+//!
+//! The model knows no I/O: no files, no clock, no environment.
+
+pub mod counters;
+pub mod event;
+pub mod meta;
+
+pub use counters::Counters;
+pub use event::{Event, EventType};
+pub use meta::SessionMeta;

@@ -1,0 +1,9 @@
+//! How things look: colour, durations, shortened text, and JSON for machines.
+//!
+//! # Architecture
+//! - [`terminal`]: colour (only when asked, or on a terminal without NO_COLOR), durations,
+//!   offsets and text shortening shared by every text view.
+//! - [`json`]: writing a report as JSON.
+
+pub mod json;
+pub mod terminal;

@@ -1,0 +1,183 @@
+//! Terminal text: colour when wanted, durations, offsets and shortened text.
+
+use std::fmt::Write as _;
+
+/// Colours text when colour is on; returns it unchanged otherwise.
+#[derive(Debug, Clone, Copy)]
+pub struct Painter {
+    colour: bool,
+}
+
+impl Painter {
+    pub fn new(colour: bool) -> Self {
+        Painter { colour }
+    }
+
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.colour {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    pub fn red(self, text: &str) -> String {
+        self.paint("31", text)
+    }
+    pub fn green(self, text: &str) -> String {
+        self.paint("32", text)
+    }
+    pub fn yellow(self, text: &str) -> String {
+        self.paint("33", text)
+    }
+    pub fn blue(self, text: &str) -> String {
+        self.paint("34", text)
+    }
+    pub fn magenta(self, text: &str) -> String {
+        self.paint("35", text)
+    }
+    pub fn cyan(self, text: &str) -> String {
+        self.paint("36", text)
+    }
+    pub fn dim(self, text: &str) -> String {
+        self.paint("2", text)
+    }
+    pub fn bold(self, text: &str) -> String {
+        self.paint("1", text)
+    }
+}
+
+/// An offset from the session's start: `+ 0.07s`, `+27.65s`, `+1m43.67s`, `+2h05m03s`.
+pub fn offset(secs: f64) -> String {
+    let secs = if secs.is_finite() { secs.max(0.0) } else { 0.0 };
+    if secs < 60.0 {
+        format!("+{secs:>5.2}s")
+    } else if secs < 3600.0 {
+        let minutes = (secs / 60.0).floor();
+        format!("+{minutes:.0}m{:05.2}s", secs - minutes * 60.0)
+    } else {
+        let total = secs.round() as u64;
+        format!(
+            "+{}h{:02}m{:02}s",
+            total / 3600,
+            total % 3600 / 60,
+            total % 60
+        )
+    }
+}
+
+/// A duration in milliseconds, shown in the unit that reads best: `51ms`, `5.88s`, `1m 15s`.
+pub fn duration_ms(ms: f64) -> String {
+    let ms = if ms.is_finite() { ms.max(0.0) } else { 0.0 };
+    if ms < 1000.0 {
+        format!("{ms:.0}ms")
+    } else if ms < 60_000.0 {
+        format!("{:.2}s", ms / 1000.0)
+    } else {
+        duration_secs(ms / 1000.0)
+    }
+}
+
+/// A duration in seconds: `4.20s`, `2m 05s`, `1h 02m`.
+pub fn duration_secs(secs: f64) -> String {
+    let secs = if secs.is_finite() { secs.max(0.0) } else { 0.0 };
+    if secs < 60.0 {
+        format!("{secs:.2}s")
+    } else if secs < 3600.0 {
+        let total = secs.round() as u64;
+        format!("{}m {:02}s", total / 60, total % 60)
+    } else {
+        let total = secs.round() as u64;
+        format!("{}h {:02}m", total / 3600, total % 3600 / 60)
+    }
+}
+
+/// Text on one line, whitespace collapsed, cut to `max` characters with an ellipsis.
+pub fn one_line(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max * 4));
+    let mut count = 0;
+    for word in text.split_whitespace() {
+        if count > 0 {
+            out.push(' ');
+            count += 1;
+        }
+        for ch in word.chars() {
+            if count >= max {
+                out.pop();
+                out.push('…');
+                return out;
+            }
+            out.push(ch);
+            count += 1;
+        }
+    }
+    out
+}
+
+/// Prose without the markdown marks that make no sense in a one-line quote.
+pub fn strip_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let line = line.trim_start();
+        let line = line.trim_start_matches('#').trim_start();
+        let line = line
+            .strip_prefix("- ")
+            .or_else(|| line.strip_prefix("* "))
+            .unwrap_or(line);
+        let _ = write!(
+            out,
+            "{} ",
+            line.replace("**", "").replace("__", "").replace('`', "")
+        );
+    }
+    out
+}
+
+/// Local date and time of a Unix timestamp: `2026-11-25 14:03`.
+pub fn local_time(timestamp: f64) -> String {
+    chrono::DateTime::from_timestamp(timestamp as i64, 0).map_or_else(
+        || "-".to_owned(),
+        |t| {
+            t.with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_read_like_the_clock() {
+        assert_eq!(offset(0.07), "+ 0.07s");
+        assert_eq!(offset(27.65), "+27.65s");
+        assert_eq!(offset(103.67), "+1m43.67s");
+        assert_eq!(offset(7503.0), "+2h05m03s");
+    }
+
+    #[test]
+    fn durations_pick_their_unit() {
+        assert_eq!(duration_ms(51.2), "51ms");
+        assert_eq!(duration_ms(5880.0), "5.88s");
+        assert_eq!(duration_ms(75_000.0), "1m 15s");
+        assert_eq!(duration_secs(112.54), "1m 53s");
+    }
+
+    #[test]
+    fn one_line_collapses_and_cuts() {
+        assert_eq!(one_line("a\n  b\tc", 10), "a b c");
+        assert_eq!(one_line("abcdefghij", 5), "abcd…");
+        assert_eq!(
+            strip_markdown("## Title\n- **bold** `code`"),
+            "Title bold code "
+        );
+    }
+
+    #[test]
+    fn painter_is_plain_without_colour() {
+        assert_eq!(Painter::new(false).red("x"), "x");
+        assert_eq!(Painter::new(true).red("x"), "\x1b[31mx\x1b[0m");
+    }
+}

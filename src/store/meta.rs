@@ -1,0 +1,180 @@
+//! `meta.json`: read, replaced atomically, and its counters caught up with the events.
+//!
+//! Counters are derived from events. `.counters.json` caches them together with the byte
+//! offset of `events.ndjson` they cover; whoever holds the session lock folds the lines past
+//! that offset and rewrites both files (temp file + rename). A hook that cannot get the lock in
+//! time skips this step, and the next writer, or any reader, catches up: nothing is lost, and the
+//! counters always agree with the events once read.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::layout::{COUNTERS, EVENTS, LOCK, META};
+use super::lock::lock_exclusive;
+use super::reader::parse_line;
+use super::{Result, SessionSummary, Store, StoreError};
+use crate::model::{Counters, SessionMeta};
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct CountersCache {
+    offset: u64,
+    counters: Counters,
+}
+
+impl Store {
+    pub fn read_meta(&self, session_id: &str) -> Result<SessionMeta> {
+        let path = self.session_dir(session_id).join(META);
+        let text = std::fs::read_to_string(&path).map_err(|e| StoreError::io(&path, e))?;
+        SessionMeta::from_json(&text).map_err(|e| StoreError::Corrupt {
+            path: path.clone(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Replaces `meta.json` atomically.
+    pub fn write_meta(&self, meta: &SessionMeta) -> Result<()> {
+        let dir = self.session_dir(&meta.session_id);
+        write_atomic(&dir.join(META), meta.to_json().as_bytes())
+    }
+
+    /// Starts the counters cache of a session we created, so later readers know its counters
+    /// are ours to derive.
+    pub fn init_counters(&self, session_id: &str) -> Result<()> {
+        let path = self.session_dir(session_id).join(COUNTERS);
+        if path.exists() {
+            return Ok(());
+        }
+        let json = serde_json::to_vec(&CountersCache::default()).unwrap_or_default();
+        write_atomic(&path, &json)
+    }
+
+    /// Folds new events into the counters and rewrites `meta.json`, waiting at most `wait` for
+    /// the session lock. Meta is then applied with `edit` (for example to set a parent link).
+    pub fn refresh_meta(
+        &self,
+        session_id: &str,
+        wait: Duration,
+        edit: impl FnOnce(&mut SessionMeta),
+    ) -> Result<SessionMeta> {
+        let dir = self.session_dir(session_id);
+        let _guard = lock_exclusive(&dir.join(LOCK), wait)?;
+        let cache_path = dir.join(COUNTERS);
+        let mut cache = read_cache(&cache_path).unwrap_or_default();
+        cache.offset = fold_from(&dir.join(EVENTS), cache.offset, &mut cache.counters)?;
+        let mut meta = match self.read_meta(session_id) {
+            Ok(meta) => meta,
+            Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                SessionMeta::new(
+                    session_id,
+                    cache.counters.first_timestamp.unwrap_or_default(),
+                )
+            }
+            Err(e) => return Err(e),
+        };
+        apply(&mut meta, &cache.counters);
+        edit(&mut meta);
+        self.write_meta(&meta)?;
+        let json = serde_json::to_vec(&cache).unwrap_or_default();
+        write_atomic(&cache_path, &json)?;
+        Ok(meta)
+    }
+
+    /// A session's metadata with counters caught up to its events, without writing anything.
+    pub fn summary(&self, session_id: &str) -> Result<SessionSummary> {
+        let dir = self.session_dir(session_id);
+        let meta = self.read_meta(session_id);
+        let cache = read_cache(&dir.join(COUNTERS));
+        let mut meta = match (meta, &cache) {
+            (Ok(meta), _) => meta,
+            // Events without meta (a crash between the two): derive what we can.
+            (Err(StoreError::Io { source, .. }), _)
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                SessionMeta::new(session_id, 0.0)
+            }
+            (Err(e), _) => return Err(e),
+        };
+        // Without our cache the session was written by another tool, which keeps its own
+        // counters in meta; with it, fold whatever the cache has not seen yet.
+        let counters = if let Some(mut cache) =
+            cache.or_else(|| (meta.started_at == 0.0).then(CountersCache::default))
+        {
+            fold_from(&dir.join(EVENTS), cache.offset, &mut cache.counters)?;
+            if meta.started_at == 0.0 {
+                meta.started_at = cache.counters.first_timestamp.unwrap_or_default();
+            }
+            apply(&mut meta, &cache.counters);
+            Some(cache.counters)
+        } else {
+            None
+        };
+        Ok(SessionSummary { meta, counters })
+    }
+}
+
+fn apply(meta: &mut SessionMeta, counters: &Counters) {
+    meta.tool_calls = counters.tool_calls;
+    meta.llm_requests = counters.llm_requests;
+    meta.errors = counters.errors;
+    meta.total_tokens = counters.total_tokens;
+    if let Some(ended) = counters.ended_at {
+        meta.ended_at = Some(ended);
+        meta.total_duration_ms = ((ended - meta.started_at) * 1000.0).max(0.0);
+    }
+}
+
+fn read_cache(path: &Path) -> Option<CountersCache> {
+    let bytes = std::fs::read(path).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Folds every complete line from `offset` on into `counters`; returns the new offset.
+fn fold_from(path: &Path, offset: u64, counters: &mut Counters) -> Result<u64> {
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(offset),
+        Err(e) => return Err(StoreError::io(path, e)),
+    };
+    let len = file.metadata().map_err(|e| StoreError::io(path, e))?.len();
+    if len <= offset {
+        return Ok(len.min(offset));
+    }
+    file.seek(SeekFrom::Start(offset))
+        .map_err(|e| StoreError::io(path, e))?;
+    let mut reader = BufReader::with_capacity(64 * 1024, file);
+    let mut buf = Vec::new();
+    let mut position = offset;
+    loop {
+        buf.clear();
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| StoreError::io(path, e))?;
+        // An unfinished last line is left for the next fold.
+        if n == 0 || buf.last() != Some(&b'\n') {
+            break;
+        }
+        position += n as u64;
+        let text = buf.trim_ascii();
+        if !text.is_empty()
+            && let Ok(event) = parse_line(text)
+        {
+            counters.observe(&event);
+        }
+    }
+    Ok(position)
+}
+
+/// Writes a file by writing a temp file beside it and renaming it over the old one.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let temp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&temp, bytes).map_err(|e| StoreError::io(&temp, e))?;
+    std::fs::rename(&temp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&temp);
+        StoreError::io(path, e)
+    })
+}

@@ -1,0 +1,169 @@
+//! The session store: the only module that knows paths, file names, locks or JSON lines.
+//!
+//! # Architecture
+//! A store is a directory, `.agent-traces/` by default, holding one folder per session:
+//!
+//! ```text
+//! .agent-traces/
+//!   hook-errors.log          problems hooks met, one line each, bounded in size
+//!   <session-id>/
+//!     meta.json              SessionMeta, replaced atomically (temp file + rename)
+//!     events.ndjson          one JSON event per line, appended with one write each
+//!     .counters.json         counters folded from events up to a byte offset (our cache)
+//!     .lock                  held briefly while meta and counters are caught up
+//!     .pending/              open tool calls waiting for their result, one empty file each
+//! ```
+//!
+//! - [`layout`]: names and paths.
+//! - [`append`]: appending one event without tearing or gluing lines.
+//! - [`reader`]: streaming events, skipping (and reporting) lines that do not parse.
+//! - [`meta`]: reading and atomically replacing `meta.json`; catching counters up.
+//! - [`pending`]: open tool calls, claimed by exactly one result.
+//! - [`select`]: naming a session by a unique prefix of its id.
+//! - [`lock`]: brief, bounded file locks.
+//! - [`errlog`]: the bounded hook error log.
+//!
+//! The format is recorded in `adr/0001-store-format.md`.
+
+mod append;
+mod errlog;
+mod layout;
+pub use layout::is_valid_session_id;
+mod lock;
+mod meta;
+mod pending;
+mod reader;
+mod select;
+
+use std::path::{Path, PathBuf};
+
+pub use lock::HOOK_LOCK_WAIT;
+pub use pending::{CallKey, ClaimedCall};
+pub use reader::{BadLine, EventReader};
+pub use select::Selector;
+
+use crate::model::{Counters, SessionMeta};
+
+/// Errors a caller may want to tell apart.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no trace store at {0} (record a session first, or pass --trace-dir)")]
+    NoStore(PathBuf),
+    #[error("the trace store at {0} holds no sessions")]
+    NoSessions(PathBuf),
+    #[error("no session matches `{0}`")]
+    UnknownSession(String),
+    #[error("`{prefix}` is ambiguous: it matches {}", .candidates.join(", "))]
+    AmbiguousSession {
+        prefix: String,
+        candidates: Vec<String>,
+    },
+    #[error("`{0}` is not a usable session id")]
+    InvalidSessionId(String),
+    #[error("{path}: {message}")]
+    Corrupt { path: PathBuf, message: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("timed out waiting for the lock on {0}")]
+    LockTimeout(PathBuf),
+}
+
+impl StoreError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// One session as a listing sees it: its metadata with counters caught up to the events.
+#[derive(Debug, Clone)]
+pub struct SessionSummary {
+    pub meta: SessionMeta,
+    pub counters: Option<Counters>,
+}
+
+/// A trace store rooted at a directory.
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+impl Store {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Store { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn exists(&self) -> bool {
+        self.root.is_dir()
+    }
+
+    /// Fails with [`StoreError::NoStore`] unless the store's directory exists.
+    pub fn require(&self) -> Result<()> {
+        if self.exists() {
+            Ok(())
+        } else {
+            Err(StoreError::NoStore(self.root.clone()))
+        }
+    }
+
+    pub fn has_session(&self, session_id: &str) -> bool {
+        layout::is_valid_session_id(session_id) && self.session_dir(session_id).is_dir()
+    }
+
+    pub(crate) fn session_dir(&self, session_id: &str) -> PathBuf {
+        self.root.join(session_id)
+    }
+
+    /// Every session folder's id, in no particular order.
+    pub fn session_ids(&self) -> Result<Vec<String>> {
+        self.require()?;
+        let entries = std::fs::read_dir(&self.root).map_err(|e| StoreError::io(&self.root, e))?;
+        let mut ids = Vec::new();
+        for entry in entries.flatten() {
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            if name.starts_with('.') || !layout::is_valid_session_id(&name) {
+                continue;
+            }
+            if entry.path().join(layout::META).is_file()
+                || entry.path().join(layout::EVENTS).is_file()
+            {
+                ids.push(name);
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Every session with its metadata, newest first. Sessions whose metadata cannot be read are
+    /// returned in `unreadable` rather than failing the listing.
+    pub fn list(&self) -> Result<(Vec<SessionSummary>, Vec<StoreError>)> {
+        let mut sessions = Vec::new();
+        let mut unreadable = Vec::new();
+        for id in self.session_ids()? {
+            match self.summary(&id) {
+                Ok(summary) => sessions.push(summary),
+                Err(err) => unreadable.push(err),
+            }
+        }
+        sessions.sort_by(|a, b| {
+            b.meta
+                .started_at
+                .total_cmp(&a.meta.started_at)
+                .then_with(|| b.meta.session_id.cmp(&a.meta.session_id))
+        });
+        Ok((sessions, unreadable))
+    }
+}

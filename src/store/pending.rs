@@ -1,0 +1,188 @@
+//! Open tool calls: one empty file per call under `.pending/`, claimed by exactly one result.
+//!
+//! A result finds its call without reading the session: it lists `.pending/` (only calls still
+//! open), takes the oldest entry with its key and claims it by deleting it. Deleting succeeds
+//! for exactly one process, so two results never link to the same call, and no lock is needed.
+//! Entry names are `<key>.<micros>.<event_id>`: the key says which calls may match, the time
+//! orders them and gives the result its duration.
+
+use std::io::ErrorKind;
+
+use serde_json::Value;
+
+use super::layout::PENDING;
+use super::{Result, Store, StoreError};
+
+/// Which calls a result may match: its tool-use id when the agent sends one, else its tool
+/// name and input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallKey(String);
+
+impl CallKey {
+    pub fn by_tool_use_id(tool_use_id: &str) -> Self {
+        CallKey(format!("u{:016x}", fnv1a(tool_use_id.as_bytes())))
+    }
+
+    pub fn by_content(tool_name: &str, input: &Value) -> Self {
+        let mut hash = fnv1a(tool_name.as_bytes());
+        hash = hash_value(hash ^ 0xff, input);
+        CallKey(format!("c{hash:016x}"))
+    }
+
+    /// A key of its own kind, for spawned subagents waiting for their session.
+    pub fn spawn() -> Self {
+        CallKey("spawn".to_owned())
+    }
+}
+
+/// A call claimed by a result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimedCall {
+    pub event_id: String,
+    pub timestamp: f64,
+}
+
+impl Store {
+    /// Records `event_id` as an open call under `key`.
+    pub fn open_call(
+        &self,
+        session_id: &str,
+        key: &CallKey,
+        event_id: &str,
+        timestamp: f64,
+    ) -> Result<()> {
+        let dir = self.session_dir(session_id).join(PENDING);
+        std::fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
+        let micros = (timestamp * 1e6).max(0.0) as u64;
+        let path = dir.join(format!("{}.{micros:020}.{event_id}", key.0));
+        std::fs::File::create(&path).map_err(|e| StoreError::io(&path, e))?;
+        Ok(())
+    }
+
+    /// Claims one particular open call; false when it was claimed already (or never opened).
+    pub fn claim_exact(&self, session_id: &str, key: &CallKey, call: &ClaimedCall) -> Result<bool> {
+        let micros = (call.timestamp * 1e6).max(0.0).round() as u64;
+        let path = self
+            .session_dir(session_id)
+            .join(PENDING)
+            .join(format!("{}.{micros:020}.{}", key.0, call.event_id));
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(StoreError::io(&path, e)),
+        }
+    }
+
+    /// Claims the oldest open call under `key`, if any.
+    pub fn claim_call(&self, session_id: &str, key: &CallKey) -> Result<Option<ClaimedCall>> {
+        let dir = self.session_dir(session_id).join(PENDING);
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StoreError::io(&dir, e)),
+        };
+        let prefix = format!("{}.", key.0);
+        let mut candidates: Vec<String> = entries
+            .flatten()
+            .filter_map(|entry| entry.file_name().into_string().ok())
+            .filter(|name| name.starts_with(&prefix))
+            .collect();
+        candidates.sort();
+        for name in candidates {
+            match std::fs::remove_file(dir.join(&name)) {
+                Ok(()) => {}
+                // Another result claimed it first: try the next one.
+                Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                Err(e) => return Err(StoreError::io(&dir.join(&name), e)),
+            }
+            let mut parts = name[prefix.len()..].splitn(2, '.');
+            let micros = parts
+                .next()
+                .and_then(|m| m.parse::<u64>().ok())
+                .unwrap_or(0);
+            let event_id = parts.next().unwrap_or_default().to_owned();
+            return Ok(Some(ClaimedCall {
+                event_id,
+                timestamp: micros as f64 / 1e6,
+            }));
+        }
+        Ok(None)
+    }
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0100_0000_01b3;
+
+/// FNV-1a: stable across builds and platforms, which a hash kept on disk must be.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    fnv1a_from(FNV_OFFSET, bytes)
+}
+
+fn fnv1a_from(mut hash: u64, bytes: &[u8]) -> u64 {
+    for &b in bytes {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(FNV_PRIME);
+    }
+    hash
+}
+
+/// Hashes a JSON value with object keys in sorted order, so key order does not matter.
+fn hash_value(hash: u64, value: &Value) -> u64 {
+    match value {
+        Value::Null => fnv1a_from(hash, b"n"),
+        Value::Bool(b) => fnv1a_from(hash, if *b { b"t" } else { b"f" }),
+        Value::Number(n) => fnv1a_from(fnv1a_from(hash, b"#"), n.to_string().as_bytes()),
+        Value::String(s) => fnv1a_from(fnv1a_from(hash, b"\""), s.as_bytes()) ^ 0x22,
+        Value::Array(items) => {
+            let mut h = fnv1a_from(hash, b"[");
+            for item in items {
+                h = hash_value(fnv1a_from(h, b","), item);
+            }
+            fnv1a_from(h, b"]")
+        }
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let mut h = fnv1a_from(hash, b"{");
+            for key in keys {
+                h = fnv1a_from(fnv1a_from(h, key.as_bytes()), b":");
+                h = hash_value(h, &map[key]);
+            }
+            fnv1a_from(h, b"}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn key_order_does_not_change_the_content_key() {
+        let a = CallKey::by_content("Bash", &json!({"command": "ls", "timeout": 5}));
+        let b = CallKey::by_content("Bash", &json!({"timeout": 5, "command": "ls"}));
+        let c = CallKey::by_content("Bash", &json!({"command": "ls -la", "timeout": 5}));
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn the_oldest_open_call_is_claimed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        std::fs::create_dir_all(dir.path().join("s")).unwrap();
+        let key = CallKey::by_content("Read", &json!({"file_path": "/a"}));
+        store.open_call("s", &key, "second", 2.0).unwrap();
+        store.open_call("s", &key, "first", 1.0).unwrap();
+        assert_eq!(
+            store.claim_call("s", &key).unwrap().unwrap().event_id,
+            "first"
+        );
+        assert_eq!(
+            store.claim_call("s", &key).unwrap().unwrap().event_id,
+            "second"
+        );
+        assert_eq!(store.claim_call("s", &key).unwrap(), None);
+    }
+}

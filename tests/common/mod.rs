@@ -1,0 +1,1 @@
+//! The test environment: a temporary store and a way to run the binary against it.
