@@ -1,3 +1,6 @@
 //! The one integration test binary: each module tests one command through the real binary.
 
+#![allow(unreachable_pub, clippy::unwrap_used, clippy::needless_pass_by_value)]
+
 mod common;
+mod hook;

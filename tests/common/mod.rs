@@ -1,1 +1,186 @@
 //! The test environment: a temporary store and a way to run the binary against it.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+/// The binary under test.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_agent-strace"))
+}
+
+/// The shared folder beside the repository (corpus, reference).
+pub fn shared() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("shared")
+}
+
+/// A temporary working directory with its own `.agent-traces` store.
+pub struct TestEnv {
+    pub dir: tempfile::TempDir,
+}
+
+/// What a run of the binary did.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(output: Output) -> Run {
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+    }
+
+    #[track_caller]
+    pub fn success(&self) -> &Self {
+        assert_eq!(
+            self.code, 0,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+impl TestEnv {
+    pub fn new() -> TestEnv {
+        TestEnv {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn store(&self) -> PathBuf {
+        self.path().join(".agent-traces")
+    }
+
+    /// A command for the binary, run in the environment's directory with a clean environment.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(bin());
+        cmd.args(args)
+            .current_dir(self.path())
+            .env_remove("AGENT_TRACE_DIR")
+            .env_remove("CLAUDE_PROJECT_DIR")
+            .env_remove("AGENT_STRACE_REDACT")
+            .env_remove("NO_COLOR")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.command(args).output().expect("run binary"))
+    }
+
+    pub fn run_with_stdin(&self, args: &[&str], stdin: &[u8]) -> Run {
+        run_with_stdin(self.command(args), stdin)
+    }
+
+    /// Plays one hook payload through `agent-strace hook <event>`, with the payload's `cwd`
+    /// pointed at this environment.
+    pub fn hook(&self, event: &str, payload: &Value) -> Run {
+        let mut payload = payload.clone();
+        if let Some(map) = payload.as_object_mut() {
+            map.insert(
+                "cwd".into(),
+                self.path().to_string_lossy().into_owned().into(),
+            );
+        }
+        self.run_with_stdin(&["hook", event], payload.to_string().as_bytes())
+    }
+
+    /// Every event line of a session, parsed.
+    pub fn events(&self, session: &str) -> Vec<Value> {
+        let text = std::fs::read_to_string(self.store().join(session).join("events.ndjson"))
+            .unwrap_or_default();
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line ({e}): {l}")))
+            .collect()
+    }
+
+    pub fn meta(&self, session: &str) -> Value {
+        let text = std::fs::read_to_string(self.store().join(session).join("meta.json"))
+            .expect("meta.json");
+        serde_json::from_str(&text).expect("meta.json is JSON")
+    }
+
+    /// Session folders in the store.
+    pub fn sessions(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(self.store()) else {
+            return Vec::new();
+        };
+        let mut ids: Vec<String> = entries
+            .flatten()
+            .filter(|e| e.path().is_dir())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect();
+        ids.sort();
+        ids
+    }
+}
+
+pub fn run_with_stdin(mut cmd: Command, stdin: &[u8]) -> Run {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn binary");
+    {
+        let mut input = child.stdin.take().expect("stdin");
+        // The hook may stop reading early on bad input; a broken pipe here is fine.
+        let _ = input.write_all(stdin);
+    }
+    Run::from(child.wait_with_output().expect("wait"))
+}
+
+/// Every real hook payload in the corpus, in file order, each with the file it came from.
+pub fn corpus_hook_payloads() -> Vec<(String, Value)> {
+    let root = shared().join("corpus").join("claude-code-hooks");
+    let mut files: Vec<PathBuf> = Vec::new();
+    for dir in std::fs::read_dir(&root)
+        .expect("corpus/claude-code-hooks")
+        .flatten()
+    {
+        for file in std::fs::read_dir(dir.path())
+            .expect("corpus folder")
+            .flatten()
+        {
+            if file.path().extension().is_some_and(|e| e == "json") {
+                files.push(file.path());
+            }
+        }
+    }
+    files.sort();
+    let mut out = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("corpus file");
+        let items: Vec<Value> = serde_json::from_str(&text).expect("corpus file is a JSON array");
+        let name = file
+            .strip_prefix(&root)
+            .unwrap_or(&file)
+            .display()
+            .to_string();
+        out.extend(items.into_iter().map(|p| (name.clone(), p)));
+    }
+    out
+}

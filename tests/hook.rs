@@ -1,0 +1,663 @@
+//! `hook`: real Claude Code payloads in, events out; never a failure the agent could see.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use crate::common::{TestEnv, corpus_hook_payloads};
+
+const SID: &str = "5b0c7a52-3d1e-4c4f-9a57-0e2d9b1f6a10";
+
+fn payload(event: &str, extra: Value) -> Value {
+    let mut p = json!({"session_id": SID, "transcript_path": "/nonexistent.jsonl", "hook_event_name": event});
+    for (k, v) in extra.as_object().unwrap() {
+        p[k] = v.clone();
+    }
+    p
+}
+
+#[test]
+fn every_corpus_payload_is_recorded_silently_and_results_link_to_their_calls() {
+    let env = TestEnv::new();
+    let payloads = corpus_hook_payloads();
+    assert_eq!(payloads.len(), 219);
+    // Within each file the payloads are in the order Claude Code sent them; calls come before
+    // their results because pre_tool_use files are played before post_tool_use files.
+    let order = |p: &Value| match p["hook_event_name"].as_str().unwrap_or("") {
+        "SessionStart" => 0,
+        "UserPromptSubmit" => 1,
+        "PreToolUse" => 2,
+        "PostToolUse" => 3,
+        _ => 4,
+    };
+    let mut payloads = payloads;
+    payloads.sort_by_key(|(_, p)| order(p));
+
+    for (file, p) in &payloads {
+        let event = p["hook_event_name"].as_str().unwrap();
+        let run = env.hook(event, p);
+        assert_eq!(run.code, 0, "{file}: {run:?}");
+        assert!(run.stdout.is_empty(), "{file}: printed {:?}", run.stdout);
+    }
+    assert!(
+        !env.store().join("hook-errors.log").exists(),
+        "{:?}",
+        std::fs::read_to_string(env.store().join("hook-errors.log"))
+    );
+
+    // Count what the corpus holds, independently of the binary.
+    let mut pre_by_session: HashMap<String, Vec<(String, Value)>> = HashMap::new();
+    for (_, p) in payloads
+        .iter()
+        .filter(|(_, p)| p["hook_event_name"] == "PreToolUse")
+    {
+        pre_by_session
+            .entry(p["session_id"].as_str().unwrap().to_owned())
+            .or_default()
+            .push((
+                p["tool_name"].as_str().unwrap().to_owned(),
+                p["tool_input"].clone(),
+            ));
+    }
+    for (session, pres) in &pre_by_session {
+        let events = env.events(session);
+        let calls: Vec<&Value> = events
+            .iter()
+            .filter(|e| e["event_type"] == "tool_call")
+            .collect();
+        assert_eq!(
+            calls.len(),
+            pres.len(),
+            "every PreToolUse becomes a call in {session}"
+        );
+        let call_by_id: HashMap<&str, &Value> = calls
+            .iter()
+            .map(|c| (c["event_id"].as_str().unwrap(), *c))
+            .collect();
+        let mut linked_calls = std::collections::HashSet::new();
+        for result in events.iter().filter(|e| e["event_type"] == "tool_result") {
+            let tool = result["data"]["tool_name"].as_str().unwrap();
+            let Some(parent) = result["parent_id"].as_str() else {
+                // Unlinked only when no call with this tool and input was seen.
+                continue;
+            };
+            let call = call_by_id
+                .get(parent)
+                .unwrap_or_else(|| panic!("result links to unknown {parent}"));
+            assert_eq!(
+                call["data"]["tool_name"], tool,
+                "linked to a call of another tool"
+            );
+            assert!(
+                linked_calls.insert(parent.to_owned()),
+                "two results link to call {parent}"
+            );
+            assert!(result["duration_ms"].as_f64().unwrap() >= 0.0);
+        }
+    }
+    // Every PostToolUse whose call was seen is linked: compare with an independent match.
+    for (_, post) in payloads
+        .iter()
+        .filter(|(_, p)| p["hook_event_name"] == "PostToolUse")
+    {
+        let session = post["session_id"].as_str().unwrap();
+        let seen = pre_by_session.get(session).is_some_and(|pres| {
+            pres.iter().any(|(tool, input)| {
+                tool == post["tool_name"].as_str().unwrap() && *input == post["tool_input"]
+            })
+        });
+        if !seen {
+            continue;
+        }
+        let events = env.events(session);
+        let linked = events.iter().any(|e| {
+            e["event_type"] == "tool_result"
+                && e["parent_id"].is_string()
+                && e["data"]["tool_name"] == post["tool_name"]
+                && e["data"]["result"] == post["tool_response"]
+        });
+        assert!(
+            linked,
+            "a PostToolUse of {} in {session} with a seen call is not linked",
+            post["tool_name"]
+        );
+    }
+}
+
+#[test]
+fn a_full_session_records_every_kind_of_event() {
+    let env = TestEnv::new();
+    let transcript = env.path().join("transcript.jsonl");
+    std::fs::write(
+        &transcript,
+        concat!(
+            r#"{"type":"user","message":{"role":"user","content":"fix it"}}"#,
+            "\n",
+            r#"{"type":"assistant","message":{"role":"assistant","content":[{"type":"text","text":"All **75** tests pass."}]}}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let t = transcript.to_string_lossy().into_owned();
+    let steps = [
+        (
+            "session-start",
+            payload(
+                "SessionStart",
+                json!({"source": "startup", "transcript_path": t}),
+            ),
+        ),
+        (
+            "user-prompt",
+            payload("UserPromptSubmit", json!({"prompt": "run the tests"})),
+        ),
+        (
+            "pre-tool",
+            payload(
+                "PreToolUse",
+                json!({"tool_name": "Read", "tool_input": {"file_path": "/p/a.py"}, "tool_use_id": "toolu_1"}),
+            ),
+        ),
+        (
+            "post-tool",
+            payload(
+                "PostToolUse",
+                json!({"tool_name": "Read", "tool_input": {"file_path": "/p/a.py"}, "tool_use_id": "toolu_1", "tool_response": {"type": "text", "file": {"filePath": "/p/a.py"}}}),
+            ),
+        ),
+        (
+            "pre-tool",
+            payload(
+                "PreToolUse",
+                json!({"tool_name": "Bash", "tool_input": {"command": "pytest"}, "tool_use_id": "toolu_2"}),
+            ),
+        ),
+        (
+            "post-tool-failure",
+            payload(
+                "PostToolUseFailure",
+                json!({"tool_name": "Bash", "tool_input": {"command": "pytest"}, "tool_use_id": "toolu_2", "error": "Exit code 1: 2 failed", "is_interrupt": false}),
+            ),
+        ),
+        (
+            "pre-tool",
+            payload(
+                "PreToolUse",
+                json!({"tool_name": "Edit", "tool_input": {"file_path": "/p/a.py", "old_string": "a", "new_string": "b"}, "tool_use_id": "toolu_3"}),
+            ),
+        ),
+        (
+            "post-tool",
+            payload(
+                "PostToolUse",
+                json!({"tool_name": "Edit", "tool_input": {"file_path": "/p/a.py", "old_string": "a", "new_string": "b"}, "tool_use_id": "toolu_3", "tool_response": {"filePath": "/p/a.py"}}),
+            ),
+        ),
+        (
+            "notification",
+            payload(
+                "Notification",
+                json!({"message": "Claude is waiting for your input"}),
+            ),
+        ),
+        (
+            "pre-compact",
+            payload(
+                "PreCompact",
+                json!({"trigger": "manual", "custom_instructions": ""}),
+            ),
+        ),
+        (
+            "permission-request",
+            payload(
+                "PermissionRequest",
+                json!({"tool_name": "Bash", "tool_input": {"command": "rm -rf build"}}),
+            ),
+        ),
+        (
+            "stop",
+            payload(
+                "Stop",
+                json!({"stop_hook_active": false, "transcript_path": t}),
+            ),
+        ),
+        (
+            "future-event",
+            payload("SomethingNew", json!({"detail": 42})),
+        ),
+        (
+            "session-end",
+            payload("SessionEnd", json!({"reason": "exit"})),
+        ),
+    ];
+    for (arg, p) in &steps {
+        env.hook(arg, p).success();
+    }
+    let events = env.events(SID);
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "session_start",
+            "user_prompt",
+            "tool_call",
+            "tool_result",
+            "file_read",
+            "tool_call",
+            "error",
+            "tool_call",
+            "tool_result",
+            "file_write",
+            "decision",
+            "decision",
+            "decision",
+            "assistant_response",
+            "decision",
+            "session_end"
+        ]
+    );
+    let by_kind = |k: &str| {
+        events
+            .iter()
+            .filter(|e| e["event_type"] == k)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let calls = by_kind("tool_call");
+    assert_eq!(calls[0]["data"]["arguments"]["file_path"], "/p/a.py");
+    assert_eq!(calls[0]["data"]["tool_use_id"], "toolu_1");
+    let error = &by_kind("error")[0];
+    assert_eq!(error["parent_id"], calls[1]["event_id"]);
+    assert_eq!(error["data"]["error"], "Exit code 1: 2 failed");
+    assert_eq!(error["data"]["is_interrupt"], false);
+    assert!(error["duration_ms"].as_f64().unwrap() >= 0.0);
+    assert_eq!(by_kind("file_write")[0]["data"]["path"], "/p/a.py");
+    assert_eq!(
+        by_kind("tool_result")[0]["data"]["result"]["file"]["filePath"],
+        "/p/a.py"
+    );
+    assert_eq!(
+        by_kind("assistant_response")[0]["data"]["text"],
+        "All **75** tests pass."
+    );
+    let decisions = by_kind("decision");
+    assert_eq!(decisions[0]["data"]["hook_event_name"], "Notification");
+    assert_eq!(decisions[3]["data"]["hook_event_name"], "SomethingNew");
+    assert_eq!(decisions[3]["data"]["detail"], 42);
+
+    let meta = env.meta(SID);
+    assert_eq!(meta["session_id"], SID);
+    assert_eq!(meta["agent_name"], "claude-code");
+    assert_eq!(meta["command"], "claude-code (startup)");
+    assert_eq!(meta["tool_calls"], 3);
+    assert_eq!(meta["errors"], 1);
+    assert!(meta["ended_at"].as_f64().unwrap() >= meta["started_at"].as_f64().unwrap());
+}
+
+#[test]
+fn results_without_tool_use_id_link_to_the_oldest_open_identical_call() {
+    let env = TestEnv::new();
+    let call = |cmd: &str| {
+        payload(
+            "PreToolUse",
+            json!({"tool_name": "Bash", "tool_input": {"command": cmd}}),
+        )
+    };
+    let result = |cmd: &str, out: &str| {
+        payload(
+            "PostToolUse",
+            json!({"tool_name": "Bash", "tool_input": {"command": cmd}, "tool_response": {"stdout": out}}),
+        )
+    };
+    env.hook("pre-tool", &call("make")).success();
+    env.hook("pre-tool", &call("ls")).success();
+    env.hook("pre-tool", &call("make")).success();
+    env.hook("post-tool", &result("make", "first")).success();
+    env.hook("post-tool", &result("ls", "listing")).success();
+    env.hook("post-tool", &result("make", "second")).success();
+    env.hook("post-tool", &result("make", "orphan")).success();
+    let events = env.events(SID);
+    let calls: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "tool_call")
+        .collect();
+    let parent_of = |out: &str| {
+        events
+            .iter()
+            .find(|e| e["data"]["result"]["stdout"] == out)
+            .unwrap()["parent_id"]
+            .clone()
+    };
+    assert_eq!(parent_of("first"), calls[0]["event_id"]);
+    assert_eq!(parent_of("listing"), calls[1]["event_id"]);
+    assert_eq!(parent_of("second"), calls[2]["event_id"]);
+    assert_eq!(parent_of("orphan"), Value::Null);
+}
+
+#[test]
+fn bad_input_exits_zero_prints_nothing_records_nothing_and_logs_one_line() {
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.store()).unwrap();
+    let cases: [(&str, &[u8]); 7] = [
+        ("pre-tool", b""),
+        ("pre-tool", b"{not json"),
+        ("pre-tool", b"[1,2,3]"),
+        (
+            "pre-tool",
+            br#"{"session_id": 42, "hook_event_name": "PreToolUse"}"#,
+        ),
+        (
+            "pre-tool",
+            br#"{"session_id": "s1", "hook_event_name": "PreToolUse"}"#,
+        ),
+        (
+            "user-prompt",
+            br#"{"hook_event_name": "UserPromptSubmit", "prompt": "hi"}"#,
+        ),
+        ("no-such-event", br#"{"session_id": "s1"}"#),
+    ];
+    for (event, stdin) in cases {
+        let run = env.run_with_stdin(
+            &["--trace-dir", env.store().to_str().unwrap(), "hook", event],
+            stdin,
+        );
+        assert_eq!(run.code, 0, "{event} {stdin:?}: {run:?}");
+        assert!(run.stdout.is_empty());
+    }
+    assert!(
+        env.sessions().is_empty(),
+        "no event may be recorded: {:?}",
+        env.sessions()
+    );
+    let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap();
+    assert_eq!(log.lines().count(), cases.len(), "{log}");
+    assert!(log.contains("stdin was empty"));
+    assert!(log.contains("not JSON"));
+}
+
+#[test]
+fn an_unwritable_store_does_not_fail_the_agent() {
+    let env = TestEnv::new();
+    // A file where the store's folder should be: nothing can be created under it.
+    std::fs::write(env.store(), "not a directory").unwrap();
+    let p = payload("UserPromptSubmit", json!({"prompt": "hi"}));
+    let run = env.hook("user-prompt", &p);
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.is_empty());
+}
+
+#[test]
+fn sixty_four_parallel_hooks_leave_sixty_four_whole_lines_and_matching_counters() {
+    let env = TestEnv::new();
+    env.hook(
+        "session-start",
+        &payload("SessionStart", json!({"source": "startup"})),
+    )
+    .success();
+    let children: Vec<_> = (0..64)
+        .map(|i| {
+            let p = payload(
+                "PreToolUse",
+                json!({"tool_name": "Bash", "tool_input": {"command": format!("echo {i} {}", "x".repeat(3000))}, "cwd": env.path()}),
+            );
+            let mut cmd = env.command(&["hook", "pre-tool"]);
+            cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
+            let mut child = cmd.spawn().unwrap();
+            let mut stdin = child.stdin.take().unwrap();
+            let body = p.to_string();
+            std::thread::spawn(move || {
+                use std::io::Write;
+                stdin.write_all(body.as_bytes()).unwrap();
+            });
+            child
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        assert!(out.stdout.is_empty());
+    }
+    let events = env.events(SID);
+    assert_eq!(events.len(), 65);
+    let mut commands: Vec<String> = events
+        .iter()
+        .filter(|e| e["event_type"] == "tool_call")
+        .map(|e| {
+            e["data"]["arguments"]["command"]
+                .as_str()
+                .unwrap()
+                .split(' ')
+                .nth(1)
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    commands.sort_by_key(|c| c.parse::<u32>().unwrap());
+    assert_eq!(commands, (0..64).map(|i| i.to_string()).collect::<Vec<_>>());
+    // The last writer to get the lock has caught meta up; a reader sees the same either way.
+    let listed = env.run(&["list", "--format", "json"]).success().json();
+    assert_eq!(listed[0]["tool_calls"], 64);
+    env.hook(
+        "session-end",
+        &payload("SessionEnd", json!({"reason": "exit"})),
+    )
+    .success();
+    assert_eq!(env.meta(SID)["tool_calls"], 64);
+}
+
+#[test]
+fn a_torn_last_line_is_skipped_and_the_next_event_starts_a_new_line() {
+    let env = TestEnv::new();
+    env.hook(
+        "user-prompt",
+        &payload("UserPromptSubmit", json!({"prompt": "one"})),
+    )
+    .success();
+    let path = env.store().join(SID).join("events.ndjson");
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend_from_slice(br#"{"event_type":"tool_call","timestamp":17"#);
+    std::fs::write(&path, bytes).unwrap();
+    env.hook(
+        "user-prompt",
+        &payload("UserPromptSubmit", json!({"prompt": "two"})),
+    )
+    .success();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3);
+    assert!(lines[2].contains("\"two\""));
+    let run = env.run(&["replay"]);
+    run.success();
+    assert!(run.stdout.contains("\"one\"") && run.stdout.contains("\"two\""));
+    assert!(
+        run.stderr
+            .contains("events.ndjson:2: skipped a malformed line"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_session_stays_in_the_store_where_it_started() {
+    let env = TestEnv::new();
+    env.hook(
+        "session-start",
+        &payload("SessionStart", json!({"source": "startup"})),
+    )
+    .success();
+    let sub = env.path().join("sub").join("dir");
+    std::fs::create_dir_all(sub.join(".agent-traces")).unwrap();
+    let mut p = payload("UserPromptSubmit", json!({"prompt": "from a subfolder"}));
+    p["cwd"] = sub.to_string_lossy().into_owned().into();
+    crate::common::run_with_stdin(
+        env.command(&["hook", "user-prompt"]),
+        p.to_string().as_bytes(),
+    )
+    .success();
+    assert_eq!(
+        env.events(SID).len(),
+        2,
+        "the prompt joins the session where it started"
+    );
+    assert!(!sub.join(".agent-traces").join(SID).exists());
+}
+
+#[test]
+fn claude_project_dir_decides_the_store() {
+    let env = TestEnv::new();
+    let project = env.path().join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    let mut cmd = env.command(&["hook", "user-prompt"]);
+    cmd.env("CLAUDE_PROJECT_DIR", &project);
+    let p = payload(
+        "UserPromptSubmit",
+        json!({"prompt": "hi", "cwd": "/somewhere/else"}),
+    );
+    crate::common::run_with_stdin(cmd, p.to_string().as_bytes()).success();
+    assert!(
+        project
+            .join(".agent-traces")
+            .join(SID)
+            .join("events.ndjson")
+            .is_file()
+    );
+}
+
+#[test]
+fn huge_payloads_are_cut_with_their_original_size() {
+    let env = TestEnv::new();
+    let big = "y".repeat(600 * 1024);
+    let input = json!({"command": "cat big"});
+    env.hook(
+        "pre-tool",
+        &payload(
+            "PreToolUse",
+            json!({"tool_name": "Bash", "tool_input": input}),
+        ),
+    )
+    .success();
+    env.hook(
+        "post-tool",
+        &payload(
+            "PostToolUse",
+            json!({"tool_name": "Bash", "tool_input": input, "tool_response": {"stdout": big}}),
+        ),
+    )
+    .success();
+    let events = env.events(SID);
+    let result = &events[1];
+    let kept = result["data"]["result"].as_str().unwrap();
+    assert!(kept.len() <= 256 * 1024 + 100);
+    assert!(kept.ends_with("bytes in all]"));
+    assert_eq!(result["data"]["result_original_bytes"], 600 * 1024 + 13);
+    assert!(result["parent_id"].is_string());
+}
+
+#[test]
+fn subagents_become_child_sessions_linked_to_the_spawning_call() {
+    let env = TestEnv::new();
+    let task_input = json!({"description": "extract helpers", "prompt": "Extract the helpers", "subagent_type": "general-purpose"});
+    env.hook(
+        "pre-tool",
+        &payload(
+            "PreToolUse",
+            json!({"tool_name": "Agent", "tool_input": task_input, "tool_use_id": "toolu_9"}),
+        ),
+    )
+    .success();
+    env.hook(
+        "subagent-start",
+        &payload(
+            "SubagentStart",
+            json!({"agent_id": "a1b2c3", "agent_type": "general-purpose"}),
+        ),
+    )
+    .success();
+    env.hook("pre-tool", &payload("PreToolUse", json!({"agent_id": "a1b2c3", "tool_name": "Read", "tool_input": {"file_path": "/p/auth.py"}}))).success();
+    env.hook("post-tool", &payload("PostToolUse", json!({"agent_id": "a1b2c3", "tool_name": "Read", "tool_input": {"file_path": "/p/auth.py"}, "tool_response": {}}))).success();
+    env.hook(
+        "subagent-stop",
+        &payload(
+            "SubagentStop",
+            json!({"agent_id": "a1b2c3", "last_assistant_message": "Extracted 3 helpers"}),
+        ),
+    )
+    .success();
+    env.hook("post-tool", &payload("PostToolUse", json!({"tool_name": "Agent", "tool_input": task_input, "tool_use_id": "toolu_9", "tool_response": {"content": [{"type": "text", "text": "done"}]}}))).success();
+
+    let child = format!("agent-a1b2c3-{SID}");
+    assert_eq!(env.sessions(), vec![SID.to_owned(), child.clone()]);
+    let parent_events = env.events(SID);
+    let call = &parent_events[0];
+    let meta = env.meta(&child);
+    assert_eq!(meta["parent_session_id"], SID);
+    assert_eq!(meta["parent_event_id"], call["event_id"]);
+    assert_eq!(meta["depth"], 1);
+    let child_kinds: Vec<String> = env
+        .events(&child)
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        child_kinds,
+        [
+            "session_start",
+            "tool_call",
+            "tool_result",
+            "file_read",
+            "assistant_response",
+            "session_end"
+        ]
+    );
+
+    let tree = env.run(&["replay", "--tree"]).success().stdout.clone();
+    assert!(
+        tree.contains(SID) && tree.contains(&format!("  ▶ {child}")),
+        "{tree}"
+    );
+    let expanded = env
+        .run(&["replay", "--expand-subagents"])
+        .success()
+        .stdout
+        .clone();
+    let call_line = expanded.find("tool_call Agent").unwrap();
+    let nested = expanded.find("│ #2").unwrap();
+    assert!(nested > call_line, "{expanded}");
+    let stats = env
+        .run(&["stats", "--include-subagents", "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(stats["sessions"].as_array().unwrap().len(), 2);
+    assert_eq!(stats["tool_calls"], 2);
+}
+
+#[test]
+fn old_task_calls_without_subagent_hooks_still_get_a_child_session() {
+    let env = TestEnv::new();
+    let input = json!({"description": "look around", "prompt": "List the files", "subagent_type": "explorer"});
+    env.hook(
+        "pre-tool",
+        &payload(
+            "PreToolUse",
+            json!({"tool_name": "Task", "tool_input": input}),
+        ),
+    )
+    .success();
+    env.hook("post-tool", &payload("PostToolUse", json!({"tool_name": "Task", "tool_input": input, "tool_response": {"content": [{"type": "text", "text": "3 files"}]}}))).success();
+    let ids = env.sessions();
+    assert_eq!(ids.len(), 2);
+    let child = ids.iter().find(|id| id.starts_with("task-")).unwrap();
+    let meta = env.meta(child);
+    assert_eq!(meta["parent_session_id"], SID);
+    assert_eq!(meta["parent_event_id"], env.events(SID)[0]["event_id"]);
+    let texts: Vec<Value> = env
+        .events(child)
+        .iter()
+        .map(|e| e["data"].clone())
+        .collect();
+    assert_eq!(texts[1]["prompt"], "List the files");
+    assert_eq!(texts[2]["text"], "3 files");
+}
