@@ -4,3 +4,7 @@
 
 mod common;
 mod hook;
+mod hook_properties;
+mod read;
+mod redaction;
+mod setup;

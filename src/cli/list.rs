@@ -77,7 +77,8 @@ fn listed(store: &Store, summary: SessionSummary) -> ListedSession {
             .and_then(|e| e.data_str("prompt").map(str::to_owned))
     });
     ListedSession {
-        duration_s: meta.duration_secs(),
+        // Milliseconds are the precision timestamps carry; more digits are float noise.
+        duration_s: meta.duration_secs().map(|d| (d * 1000.0).round() / 1000.0),
         session_id: meta.session_id,
         started_at: meta.started_at,
         ended_at: meta.ended_at,

@@ -1,0 +1,430 @@
+//! Reading sessions: `list`, `replay`, `inspect` and `stats` on a store with known contents,
+//! and one clear error line for every kind of bad input.
+
+use serde_json::{Value, json};
+
+use crate::common::TestEnv;
+
+const A: &str = "1a2b3c4d-0000-4000-8000-000000000001";
+const B: &str = "1a2bffff-0000-4000-8000-000000000002";
+const T0: f64 = 1_780_000_000.0;
+
+fn line(
+    kind: &str,
+    offset: f64,
+    id: &str,
+    parent: Option<&str>,
+    duration: Option<f64>,
+    data: Value,
+) -> String {
+    let mut event = json!({"event_type": kind, "timestamp": T0 + offset, "event_id": id, "session_id": A, "data": data});
+    if let Some(p) = parent {
+        event["parent_id"] = p.into();
+    }
+    if let Some(d) = duration {
+        event["duration_ms"] = d.into();
+    }
+    event.to_string()
+}
+
+/// A store with two sessions: A, a small but complete story, and B, started earlier.
+fn fixture() -> TestEnv {
+    let env = TestEnv::new();
+    let write = |id: &str, meta: Value, events: &[String]| {
+        let dir = env.store().join(id);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("meta.json"), meta.to_string()).unwrap();
+        std::fs::write(dir.join("events.ndjson"), events.join("\n") + "\n").unwrap();
+    };
+    write(
+        A,
+        json!({"session_id": A, "started_at": T0, "ended_at": T0 + 112.54, "agent_name": "claude-code", "command": "claude-code (startup)", "tool_calls": 4, "errors": 1}),
+        &[
+            line(
+                "session_start",
+                0.0,
+                "e01",
+                None,
+                None,
+                json!({"source": "startup"}),
+            ),
+            line(
+                "user_prompt",
+                0.07,
+                "e02",
+                None,
+                None,
+                json!({"prompt": "how many tests does this project have? run them"}),
+            ),
+            line(
+                "tool_call",
+                3.55,
+                "e03",
+                None,
+                None,
+                json!({"tool_name": "Glob", "arguments": {"pattern": "**/*.test.*"}}),
+            ),
+            line(
+                "tool_result",
+                3.60,
+                "e04",
+                Some("e03"),
+                Some(51.0),
+                json!({"tool_name": "Glob", "result": {"filenames": []}}),
+            ),
+            line(
+                "tool_call",
+                6.06,
+                "e05",
+                None,
+                None,
+                json!({"tool_name": "Bash", "arguments": {"command": "python -m pytest tests/ -v 2>&1"}}),
+            ),
+            line(
+                "error",
+                27.65,
+                "e06",
+                Some("e05"),
+                Some(21590.0),
+                json!({"tool_name": "Bash", "error": "Command failed with exit code 1"}),
+            ),
+            line(
+                "tool_call",
+                48.18,
+                "e07",
+                None,
+                None,
+                json!({"tool_name": "Read", "arguments": {"file_path": "/p/pyproject.toml"}}),
+            ),
+            line(
+                "tool_result",
+                48.23,
+                "e08",
+                Some("e07"),
+                Some(43.0),
+                json!({"tool_name": "Read", "result": {"type": "text"}}),
+            ),
+            line(
+                "file_read",
+                48.23,
+                "e09",
+                Some("e07"),
+                None,
+                json!({"path": "/p/pyproject.toml"}),
+            ),
+            line(
+                "tool_call",
+                51.43,
+                "e10",
+                None,
+                None,
+                json!({"tool_name": "Bash", "arguments": {"command": "uv run --with pytest pytest tests/ -v"}}),
+            ),
+            line(
+                "tool_result",
+                103.67,
+                "e11",
+                Some("e10"),
+                Some(5880.0),
+                json!({"tool_name": "Bash", "result": {"stdout": "75 tests, all passing in 3.60s\n", "stderr": ""}}),
+            ),
+            line(
+                "assistant_response",
+                112.54,
+                "e12",
+                None,
+                None,
+                json!({"text": "**75 tests**, all passing in 3.60s. Breakdown by file: ..."}),
+            ),
+            line(
+                "session_end",
+                112.54,
+                "e13",
+                None,
+                None,
+                json!({"reason": "exit"}),
+            ),
+        ],
+    );
+    write(
+        B,
+        json!({"session_id": B, "started_at": T0 - 3600.0, "agent_name": "claude-code"}),
+        &[line(
+            "user_prompt",
+            -3600.0,
+            "f01",
+            None,
+            None,
+            json!({"prompt": "earlier work"}),
+        )],
+    );
+    env
+}
+
+#[test]
+fn replay_tells_the_story_with_numbers_offsets_and_durations() {
+    let env = fixture();
+    let run = env.run(&["replay", "1a2b3c"]);
+    run.success();
+    let expected = r#"Session Summary
+──────────────────────────────────────────────────
+Session: 1a2b3c4d-0000-4000-8000-000000000001
+Command: claude-code (startup)
+Agent: claude-code
+Duration: 112.54s
+Tool calls: 4
+Errors: 1
+──────────────────────────────────────────────────
+#1    + 0.00s ▶ session_start
+             startup
+#2    + 0.07s 👤 user_prompt
+             "how many tests does this project have? run them"
+#3    + 3.55s → tool_call Glob
+             **/*.test.*
+#4    + 3.60s ← tool_result Glob (51ms)
+#5    + 6.06s → tool_call Bash
+             $ python -m pytest tests/ -v 2>&1
+#6    +27.65s ✗ error Bash
+             Command failed with exit code 1
+#7    +48.18s → tool_call Read
+             /p/pyproject.toml
+#8    +48.23s ← tool_result Read (43ms)
+#9    +48.23s 📖 file_read
+             /p/pyproject.toml
+#10   +51.43s → tool_call Bash
+             $ uv run --with pytest pytest tests/ -v
+#11   +1m43.67s ← tool_result Bash (5.88s)
+             75 tests, all passing in 3.60s
+#12   +1m52.54s 🤖 assistant_response
+             "75 tests, all passing in 3.60s. Breakdown by file: ..."
+#13   +1m52.54s ■ session_end
+             exit
+"#;
+    assert_eq!(run.stdout, expected);
+    assert_eq!(run.stderr, "");
+}
+
+#[test]
+fn replay_filters_limits_and_keeps_event_numbers() {
+    let env = fixture();
+    let run = env.run(&["replay", A, "--filter", "tool_call,error", "--limit", "3"]);
+    run.success();
+    let numbered: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with('#')).collect();
+    assert_eq!(numbered.len(), 3);
+    assert!(
+        numbered[0].starts_with("#3 ") && numbered[2].starts_with("#6 "),
+        "{numbered:?}"
+    );
+    let bad = env.run(&["replay", A, "--filter", "tool_calls"]);
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr
+            .starts_with("error: unknown event type `tool_calls`"),
+        "{}",
+        bad.stderr
+    );
+}
+
+#[test]
+fn colour_only_when_asked_and_never_with_no_color() {
+    let env = fixture();
+    assert!(!env.run(&["replay", A]).stdout.contains('\x1b'));
+    assert!(
+        env.run(&["replay", A, "--color", "always"])
+            .stdout
+            .contains("\x1b[31m")
+    );
+    let mut cmd = env.command(&["replay", A]);
+    cmd.env("NO_COLOR", "1");
+    assert!(
+        !String::from_utf8(cmd.output().unwrap().stdout)
+            .unwrap()
+            .contains('\x1b')
+    );
+}
+
+#[test]
+fn replay_into_a_closed_pipe_ends_quietly() {
+    let env = fixture();
+    // Make the output long enough to fill the pipe after the reader has gone.
+    let dir = env.store().join(A);
+    let events = std::fs::read_to_string(dir.join("events.ndjson")).unwrap();
+    std::fs::write(dir.join("events.ndjson"), events.repeat(2000)).unwrap();
+    let mut child = env
+        .command(&["replay", A])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 64];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+#[test]
+fn live_replay_waits_the_scaled_gaps() {
+    let env = fixture();
+    let started = std::time::Instant::now();
+    // Events #1..#3 span 3.55 s; at 10x that is about 0.35 s.
+    env.run(&["replay", A, "--live", "--speed", "10", "--limit", "3"])
+        .success();
+    let took = started.elapsed().as_secs_f64();
+    assert!((0.3..3.0).contains(&took), "{took}");
+}
+
+#[test]
+fn list_shows_newest_first_with_counts_and_first_prompt() {
+    let env = fixture();
+    let listed = env.run(&["list", "--format", "json"]).success().json();
+    let rows = listed.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["session_id"], A);
+    assert_eq!(rows[0]["tool_calls"], 4);
+    assert_eq!(rows[0]["errors"], 1);
+    assert_eq!(rows[0]["duration_s"], 112.54);
+    assert_eq!(
+        rows[0]["first_prompt"],
+        "how many tests does this project have? run them"
+    );
+    assert_eq!(rows[1]["session_id"], B);
+    let text = env.run(&["list"]).success().stdout.clone();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("SESSION"));
+    assert!(
+        lines[1].starts_with(A)
+            && lines[1].contains("1m 53s")
+            && lines[1].contains("\"how many tests"),
+        "{text}"
+    );
+}
+
+#[test]
+fn inspect_streams_every_event_with_every_field() {
+    let env = fixture();
+    let dir = env.store().join(A);
+    let mut events = std::fs::read_to_string(dir.join("events.ndjson")).unwrap();
+    events.push_str(r#"{"event_type":"checkpoint","timestamp":1780000200.5,"event_id":"zz","session_id":"1a2b3c4d-0000-4000-8000-000000000001","data":{"k":1},"prev_hash":"abc123","tenant_id":"t1"}"#);
+    events.push('\n');
+    std::fs::write(dir.join("events.ndjson"), events).unwrap();
+    let out = env.run(&["inspect", "1a2b3c4d"]).success().json();
+    assert_eq!(out["meta"]["session_id"], A);
+    let list = out["events"].as_array().unwrap();
+    assert_eq!(list.len(), 14);
+    assert_eq!(list[3]["parent_id"], "e03");
+    assert_eq!(list[3]["duration_ms"], 51.0);
+    assert_eq!(list[13]["event_type"], "checkpoint");
+    assert_eq!(list[13]["prev_hash"], "abc123");
+    assert_eq!(list[13]["tenant_id"], "t1");
+}
+
+#[test]
+fn stats_counts_durations_and_errors_per_tool() {
+    let env = fixture();
+    let stats = env.run(&["stats", A, "--format", "json"]).success().json();
+    assert_eq!(stats["tool_calls"], 4);
+    assert_eq!(stats["errors"], 1);
+    assert_eq!(stats["events"], 13);
+    let tools = stats["tools"].as_array().unwrap();
+    assert_eq!(tools[0]["tool"], "Bash");
+    assert_eq!(tools[0]["calls"], 2);
+    assert_eq!(tools[0]["errors"], 1);
+    assert_eq!(tools[0]["total_ms"], 27470.0);
+    assert_eq!(tools[0]["mean_ms"], 13735.0);
+    assert_eq!(tools[0]["p95_ms"], 21590.0);
+    let text = env.run(&["stats", A]).success().stdout.clone();
+    assert!(
+        text.contains("Bash       2       1     27.47s     13.73s     21.59s"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_input_gets_one_error_line_and_a_non_zero_exit() {
+    let env = TestEnv::new();
+    let missing = env.run(&["list"]);
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing.stderr.starts_with("error: no trace store at"),
+        "{}",
+        missing.stderr
+    );
+    assert_eq!(missing.stderr.lines().count(), 1);
+
+    let env = fixture();
+    for (args, code, start) in [
+        (
+            vec!["replay", "ffff"],
+            2,
+            "error: no session matches `ffff`",
+        ),
+        (
+            vec!["stats", "1a2b"],
+            2,
+            "error: `1a2b` is ambiguous: it matches 1a2b3c4d-0000-4000-8000-000000000001, 1a2bffff",
+        ),
+        (vec!["inspect", "zz"], 2, "error: no session matches `zz`"),
+        (
+            vec!["replay", "--speed", "0", "--live"],
+            2,
+            "error: --speed must be a positive number",
+        ),
+    ] {
+        let run = env.run(&args);
+        assert_eq!(run.code, code, "{args:?}: {run:?}");
+        assert!(run.stderr.starts_with(start), "{args:?}: {}", run.stderr);
+        assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {}", run.stderr);
+        assert!(!run.stderr.contains("panicked"));
+    }
+
+    std::fs::write(env.store().join(A).join("meta.json"), "{ not json").unwrap();
+    let corrupt = env.run(&["replay", A]);
+    assert_eq!(corrupt.code, 3, "{corrupt:?}");
+    assert!(
+        corrupt.stderr.starts_with("error: ") && corrupt.stderr.contains("meta.json"),
+        "{}",
+        corrupt.stderr
+    );
+    assert_eq!(corrupt.stderr.lines().count(), 1);
+    // A listing goes on without the broken session, and says so.
+    let listed = env.run(&["list", "--format", "json"]);
+    listed.success();
+    assert_eq!(listed.json().as_array().unwrap().len(), 1);
+    assert!(listed.stderr.contains("skipped a session"));
+
+    std::fs::write(
+        env.store().join(B).join("events.ndjson"),
+        [0xffu8, 0xfe, 0x00, b'\n', b'{', b'\n'],
+    )
+    .unwrap();
+    let binary = env.run(&["replay", B]);
+    binary.success();
+    assert!(
+        binary
+            .stderr
+            .contains("events.ndjson:1: skipped a malformed line"),
+        "{}",
+        binary.stderr
+    );
+}
+
+#[test]
+fn every_command_has_help_with_an_example_and_a_version() {
+    let env = TestEnv::new();
+    assert!(
+        env.run(&["--version"])
+            .success()
+            .stdout
+            .starts_with("agent-strace ")
+    );
+    for command in ["hook", "setup", "list", "replay", "inspect", "stats"] {
+        let help = env.run(&[command, "--help"]).success().stdout.clone();
+        assert!(
+            help.contains("Example") && help.contains("agent-strace "),
+            "{command}:\n{help}"
+        );
+    }
+}

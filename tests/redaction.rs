@@ -1,0 +1,201 @@
+//! Redaction: with it on, no planted secret reaches any file of the store.
+
+use serde_json::json;
+
+use crate::common::TestEnv;
+
+const SID: &str = "9d3f1c2a-7b6e-4e8d-a1f0-2c4b6d8e0f13";
+
+/// One secret of each kind the issue names, as they would appear in real tool traffic.
+/// They are built from pieces so that this file itself holds no secret-shaped literal.
+fn secrets() -> Vec<(&'static str, String)> {
+    let repeat = |s: &str, n: usize| s.repeat(n);
+    vec![
+        ("openai", format!("sk-{}", repeat("Ab3dE5gH7jK9", 4))),
+        (
+            "anthropic",
+            format!("sk-ant-api03-{}", repeat("Zx8Yw7Vu6Ts5", 6)),
+        ),
+        (
+            "github classic",
+            format!("ghp_{}", repeat("a1B2c3D4e5F6", 3)),
+        ),
+        (
+            "github fine-grained",
+            format!(
+                "github_pat_11{}_{}",
+                repeat("ABCDEFGH12", 2),
+                repeat("zyxw9876", 7)
+            ),
+        ),
+        ("aws access key", format!("AKIA{}", "QWERTYUIOP123456")),
+        (
+            "aws secret key",
+            repeat("wJalrXUtnFEMIK7MDENGbPxRfiCY", 1) + "EXAMPLEKEY12",
+        ),
+        (
+            "slack",
+            format!(
+                "xoxb-{}-{}-{}",
+                "123456789012",
+                "1234567890123",
+                repeat("AbCdEfGhIjKl", 2)
+            ),
+        ),
+        (
+            "jwt",
+            format!(
+                "eyJhbGciOiJIUzI1NiJ9.{}.{}",
+                "eyJzdWIiOiIxMjM0NTY3ODkwIn0",
+                repeat("dBjftJeZ4CVP", 3)
+            ),
+        ),
+        ("bearer", repeat("Tk9mYXJlYmVhcmVy", 2)),
+        (
+            "pem",
+            format!(
+                "{}\n{}\n{}",
+                "-----BEGIN RSA PRIVATE KEY-----",
+                repeat("MIIEowIBAAKCAQEA7yQ", 3),
+                "-----END RSA PRIVATE KEY-----"
+            ),
+        ),
+        ("connection password", "s3cr3tPassw0rd".to_owned()),
+        ("password key", "hunter2hunter2".to_owned()),
+        ("api_key key", "kz81hf7sd9f8h3k".to_owned()),
+        ("authorization key", "Basic dXNlcjpwYXNzd29yZA".to_owned()),
+        ("token key", "tok_9f8e7d6c5b4a".to_owned()),
+    ]
+}
+
+#[test]
+fn no_planted_secret_is_found_anywhere_in_the_store() {
+    let env = TestEnv::new();
+    let s = secrets();
+    let get = |name: &str| s.iter().find(|(n, _)| *n == name).unwrap().1.clone();
+    let command = format!(
+        "OPENAI_API_KEY={} ANTHROPIC_API_KEY={} curl -H 'Authorization: Bearer {}' https://api.example.com && psql postgres://admin:{}@db.internal:5432/app",
+        get("openai"),
+        get("anthropic"),
+        get("bearer"),
+        get("connection password")
+    );
+    let input = json!({
+        "command": command,
+        "env": {"password": get("password key"), "api_key": get("api_key key"), "authorization": get("authorization key"), "token": get("token key")},
+    });
+    let output = format!(
+        "GH={} PAT={} AWS_ACCESS_KEY_ID={} aws_secret_access_key = {} SLACK={} jwt={}\n{}",
+        get("github classic"),
+        get("github fine-grained"),
+        get("aws access key"),
+        get("aws secret key"),
+        get("slack"),
+        get("jwt"),
+        get("pem")
+    );
+    let base = json!({"session_id": SID, "cwd": env.path()});
+    let with = |extra: serde_json::Value| {
+        let mut p = base.clone();
+        for (k, v) in extra.as_object().unwrap() {
+            p[k] = v.clone();
+        }
+        p
+    };
+    let steps = [
+        (
+            "session-start",
+            with(json!({"hook_event_name": "SessionStart", "source": "startup"})),
+        ),
+        (
+            "user-prompt",
+            with(
+                json!({"hook_event_name": "UserPromptSubmit", "prompt": format!("use key {} please", get("openai"))}),
+            ),
+        ),
+        (
+            "pre-tool",
+            with(
+                json!({"hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": input}),
+            ),
+        ),
+        (
+            "post-tool",
+            with(
+                json!({"hook_event_name": "PostToolUse", "tool_name": "Bash", "tool_input": input, "tool_response": {"stdout": output}}),
+            ),
+        ),
+        (
+            "post-tool-failure",
+            with(
+                json!({"hook_event_name": "PostToolUseFailure", "tool_name": "Bash", "tool_input": {"command": "x"}, "error": format!("denied for {}", get("github classic"))}),
+            ),
+        ),
+        (
+            "stop",
+            with(
+                json!({"hook_event_name": "Stop", "last_assistant_message": format!("Your token is {}", get("slack"))}),
+            ),
+        ),
+        (
+            "session-end",
+            with(json!({"hook_event_name": "SessionEnd", "reason": "exit"})),
+        ),
+    ];
+    for (event, payload) in &steps {
+        let mut cmd = env.command(&["hook", event]);
+        cmd.env("AGENT_STRACE_REDACT", "1");
+        crate::common::run_with_stdin(cmd, payload.to_string().as_bytes()).success();
+    }
+    let mut files = Vec::new();
+    let mut stack = vec![env.store()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            if entry.path().is_dir() {
+                stack.push(entry.path());
+            } else {
+                files.push(entry.path());
+            }
+        }
+    }
+    assert!(files.len() >= 3, "{files:?}");
+    let mut redactions = 0;
+    for file in &files {
+        let text = String::from_utf8_lossy(&std::fs::read(file).unwrap()).into_owned();
+        redactions += text.matches("[REDACTED]").count();
+        for (name, secret) in &s {
+            // Multi-line secrets (PEM) are searched line by line too.
+            for part in secret
+                .lines()
+                .filter(|l| l.len() > 12 && !l.starts_with("-----"))
+            {
+                assert!(!text.contains(part), "{name} found in {}", file.display());
+            }
+            assert!(
+                !text.contains(secret.as_str()),
+                "{name} found in {}",
+                file.display()
+            );
+        }
+    }
+    assert!(redactions >= s.len(), "only {redactions} redactions");
+    // The session is still readable and the command's shape survives.
+    let replay = env.run(&["replay"]).success().stdout.clone();
+    assert!(replay.contains("curl"), "{replay}");
+    assert!(replay.contains("[REDACTED]"));
+}
+
+#[test]
+fn setup_redact_puts_the_flag_on_every_hook() {
+    let env = TestEnv::new();
+    let out = env.run(&["setup", "--redact"]).success().stdout.clone();
+    let json_end = out.rfind('}').unwrap();
+    let block: serde_json::Value = serde_json::from_str(&out[..=json_end]).unwrap();
+    for (_, groups) in block["hooks"].as_object().unwrap() {
+        let command = groups[0]["hooks"][0]["command"].as_str().unwrap();
+        assert!(
+            command.starts_with("agent-strace hook --redact "),
+            "{command}"
+        );
+    }
+}
