@@ -60,7 +60,7 @@ fn deep(depth: usize) -> Value {
 /// Nesting far past what any parser should follow, built as text so the test itself does not
 /// recurse.
 fn deep_text(depth: usize) -> Vec<u8> {
-    let mut text = r#"{"session_id":"prop-deep","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":"#.repeat(1);
+    let mut text = r#"{"session_id":"prop-deep","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":"#.to_string();
     text.push_str(&"[".repeat(depth));
     text.push_str(&"]".repeat(depth));
     text.push('}');
@@ -147,7 +147,7 @@ fn ten_thousand_generated_payloads_never_break_the_agent() {
     let mut inputs: Vec<(bool, Vec<u8>)> = Vec::with_capacity(CASES);
     for i in 0..CASES {
         // One in three well formed, so both paths are exercised thoroughly.
-        if i % 3 == 0 {
+        if i.is_multiple_of(3) {
             let value = good_payload().new_tree(&mut runner).unwrap().current();
             inputs.push((true, value.to_string().into_bytes()));
         } else {
@@ -166,8 +166,14 @@ fn ten_thousand_generated_payloads_never_break_the_agent() {
                         break;
                     };
                     let env = if *good { &good_env } else { &bad_env };
-                    let mut cmd =
-                        env.command(&["hook", if i % 2 == 0 { "pre-tool" } else { "generic" }]);
+                    let mut cmd = env.command(&[
+                        "hook",
+                        if i.is_multiple_of(2) {
+                            "pre-tool"
+                        } else {
+                            "generic"
+                        },
+                    ]);
                     cmd.env("AGENT_TRACE_DIR", env.store());
                     let run = run_with_stdin(cmd, input);
                     if run.code != 0 || !run.stdout.is_empty() {
