@@ -1,1 +1,1571 @@
-fn main() {}
+//! `cargo bench --bench figures`: the figures agent-strace promises, measured on the release
+//! binary as Claude Code runs it (one process per hook) and as a person runs it.
+//!
+//! Prints one table: median and p99 wall time and peak RSS per figure, with `OVER TARGET` next
+//! to any figure that misses its target. It is a measurement, not a test: it exits 0 either way.
+//!
+//! - Wall time is measured here, from spawning the process to reaping it (and, for `replay`,
+//!   to having drained its output from a pipe).
+//! - Peak RSS is the child's `ru_maxrss`, read by running it under GNU time (`/usr/bin/time -f
+//!   %M`) in separate runs, so GNU time's own start-up never counts in the wall times. Without
+//!   GNU time (`apt-get install -y time`) the RSS column says `n/a`.
+//! - `AGENT_STRACE_PYTHON=/path/to/agent-strace` (the Python tool, pip `agent-strace==0.103.0`)
+//!   adds the same figures for it as a baseline column, with fewer runs.
+//! - `AGENT_STRACE_BIN=/path` measures another build of ours instead of the one cargo built.
+//!
+//! `cargo bench --bench figures -- --generate-only DIR` only writes the generated session
+//! (100,000 events, about 40 MB) to `DIR/.agent-traces/<id>/` and prints where it is.
+//!
+//! See `docs/benchmarks.md` for what each figure means and the last figures measured.
+
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// Events in the generated session.
+const SESSION_EVENTS: usize = 100_000;
+/// Timed runs of each hook figure, after [`HOOK_WARMUP`] untimed ones.
+const HOOK_RUNS: usize = 300;
+const HOOK_WARMUP: usize = 20;
+/// Extra runs of each hook under GNU time for its peak RSS (the largest is reported).
+const HOOK_RSS_RUNS: usize = 20;
+/// Timed runs of `stats` and `replay` on the generated session, after one untimed one.
+const READ_RUNS: usize = 10;
+const READ_RSS_RUNS: usize = 2;
+/// The first hook on a session the store has no counters cache for folds every event once.
+const COLD_RUNS: usize = 3;
+/// Runs of the Python baseline.
+const PY_HOOK_RUNS: usize = 20;
+const PY_HOOK_WARMUP: usize = 2;
+const PY_RSS_RUNS: usize = 2;
+const PY_READ_RUNS: usize = 3;
+/// A Python read command slower than this is not run again.
+const PY_READ_GIVE_UP: Duration = Duration::from_secs(20);
+/// The size of the PreToolUse payload sent on stdin.
+const PAYLOAD_BYTES: usize = 2048;
+const GNU_TIME: &str = "/usr/bin/time";
+const MIB: u64 = 1024;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(pos) = args.iter().position(|a| a == "--generate-only") {
+        let Some(dir) = args.get(pos + 1) else {
+            eprintln!("usage: cargo bench --bench figures -- --generate-only DIR");
+            std::process::exit(2);
+        };
+        let root = Path::new(dir).join(".agent-traces");
+        let started = Instant::now();
+        match generate(&root, &session_uuid(0x5eed), 0x5eed) {
+            Ok(info) => println!(
+                "wrote {} events ({} bytes, {} tool calls, {} errors) to {} in {}",
+                info.events,
+                info.bytes,
+                info.tool_calls,
+                info.errors,
+                root.join(&info.session_id).display(),
+                fmt_duration(started.elapsed())
+            ),
+            Err(e) => {
+                eprintln!("cannot generate the session: {e}");
+                std::process::exit(1);
+            }
+        }
+        return;
+    }
+    if let Err(e) = run() {
+        eprintln!("figures: {e}");
+        std::process::exit(1);
+    }
+}
+
+type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+fn run() -> Res<()> {
+    let total = Instant::now();
+    let bin = our_binary()?;
+    let gnu_time = gnu_time_works();
+    let python = std::env::var_os("AGENT_STRACE_PYTHON")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from);
+    let work = tempfile::Builder::new()
+        .prefix("agent-strace-figures")
+        .tempdir()?;
+    let home = work.path().join("home");
+    std::fs::create_dir_all(&home)?;
+
+    eprintln!("figures: measuring {}", bin.display());
+    if !gnu_time {
+        eprintln!(
+            "figures: {GNU_TIME} -f %M does not work here: peak RSS is n/a (apt-get install -y time)"
+        );
+    }
+    let machine = machine();
+
+    // The generated session, kept pristine for stats/replay and copied for the hook figures.
+    let session_id = session_uuid(0x5eed);
+    let pristine = work.path().join("pristine").join(".agent-traces");
+    let gen_started = Instant::now();
+    let info = generate(&pristine, &session_id, 0x5eed)?;
+    let gen_time = gen_started.elapsed();
+    eprintln!(
+        "figures: generated {} events, {:.1} MB, in {}",
+        info.events,
+        info.bytes as f64 / 1e6,
+        fmt_duration(gen_time)
+    );
+
+    let ours = Tool {
+        program: bin.clone(),
+        home: home.clone(),
+        cwd: work.path().to_path_buf(),
+        gnu_time,
+    };
+    let mut rows = Vec::new();
+    let mut notes = Vec::new();
+
+    // 4. Bare process start.
+    eprintln!("figures: --version");
+    let start = ours.repeat(
+        &ours.cmd(None, &["--version"]),
+        None,
+        Drain::No,
+        HOOK_WARMUP,
+        HOOK_RUNS,
+        HOOK_RSS_RUNS,
+    )?;
+    rows.push(Row::new(
+        "process start (`--version`)",
+        start,
+        Target::none(),
+    ));
+
+    // 1. pre-tool on an existing session.
+    eprintln!("figures: hook pre-tool");
+    let store1 = work.path().join("s1").join(".agent-traces");
+    let hook_session = session_uuid(0xabc);
+    let pre = bench_pre_tool(
+        &ours,
+        &store1,
+        &hook_session,
+        HOOK_WARMUP,
+        HOOK_RUNS,
+        HOOK_RSS_RUNS,
+    )?;
+    notes.extend(check_hook_store(&store1, "pre-tool"));
+    rows.push(Row::new("hook pre-tool, 2 KB payload", pre, Target::hook()));
+
+    // 2. post-tool on a session of 100,000 events, each after its matching pre-tool.
+    eprintln!("figures: hook post-tool on the 100k-event session");
+    let store2 = work.path().join("s2").join(".agent-traces");
+    copy_session(&pristine, &store2, &session_id)?;
+    let cold = bench_cold_hook(&ours, &store2, &session_id, COLD_RUNS)?;
+    let cold_hooks = COLD_RUNS as u64 + u64::from(gnu_time);
+    notes.extend(check_cold_counters(&store2, &session_id, &info, cold_hooks));
+    let events_before = file_len(&store2.join(&session_id).join("events.ndjson"));
+    let post = bench_post_tool(
+        &ours,
+        &store2,
+        &session_id,
+        HOOK_WARMUP,
+        HOOK_RUNS,
+        HOOK_RSS_RUNS,
+    )?;
+    notes.push(check_links(
+        &store2.join(&session_id).join("events.ndjson"),
+        events_before,
+        HOOK_WARMUP + HOOK_RUNS + HOOK_RSS_RUNS,
+    ));
+    notes.extend(check_hook_store(&store2, "post-tool"));
+    rows.push(Row::new(
+        "hook post-tool, 100k-event session",
+        post,
+        Target::hook(),
+    ));
+    rows.push(Row::new(
+        "first hook on a 100k session without .counters.json",
+        cold,
+        Target::none(),
+    ));
+
+    // 3. stats and replay on the generated session.
+    eprintln!("figures: stats and replay on the 100k-event session");
+    let stats_cmd = ours.cmd(Some(&pristine), &["stats", &session_id]);
+    let stats = ours.repeat(&stats_cmd, None, Drain::Yes, 1, READ_RUNS, READ_RSS_RUNS)?;
+    let replay_cmd = ours.cmd(Some(&pristine), &["replay", &session_id]);
+    let replay = ours.repeat(&replay_cmd, None, Drain::Yes, 1, READ_RUNS, READ_RSS_RUNS)?;
+    notes.push(format!(
+        "stats printed {} bytes; replay printed {} bytes into the pipe",
+        stats.out_bytes, replay.out_bytes
+    ));
+    rows.push(Row::new(
+        "stats, 100k events / 40 MB",
+        stats,
+        Target::stats(),
+    ));
+    rows.push(Row::new(
+        "replay into a pipe, 100k events",
+        replay,
+        Target::replay(),
+    ));
+
+    // 5. The Python baseline.
+    if let Some(py) = &python {
+        eprintln!("figures: Python baseline {}", py.display());
+        let py_tool = Tool {
+            program: py.clone(),
+            home: home.clone(),
+            cwd: work.path().to_path_buf(),
+            gnu_time,
+        };
+        match python_baseline(&py_tool, work.path(), &session_id) {
+            Ok(figures) => {
+                for (row, figure) in rows.iter_mut().zip(figures) {
+                    row.python = figure;
+                }
+            }
+            Err(e) => notes.push(format!("the Python baseline failed: {e}")),
+        }
+    }
+
+    print_report(
+        &machine,
+        &bin,
+        &info,
+        gen_time,
+        &rows,
+        &notes,
+        python.as_deref(),
+    );
+    println!("\n(total bench time {})", fmt_duration(total.elapsed()));
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running commands
+// ---------------------------------------------------------------------------------------------
+
+/// The binary cargo built for this bench (the `bench` profile, which inherits `release`).
+fn our_binary() -> Res<PathBuf> {
+    if let Some(bin) = std::env::var_os("AGENT_STRACE_BIN").filter(|b| !b.is_empty()) {
+        return Ok(PathBuf::from(bin));
+    }
+    let candidates = [
+        option_env!("CARGO_BIN_EXE_agent-strace").map(PathBuf::from),
+        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/agent-strace")),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|p| p.is_file())
+        .ok_or_else(|| "no agent-strace binary: run `cargo build --release` first".into())
+}
+
+fn gnu_time_works() -> bool {
+    let Ok(dir) = tempfile::tempdir() else {
+        return false;
+    };
+    let out = dir.path().join("rss");
+    let ok = Command::new(GNU_TIME)
+        .args(["-f", "%M", "-o"])
+        .arg(&out)
+        .arg("true")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    ok && read_rss(&out).is_some()
+}
+
+/// One program under test, and the environment it runs in.
+struct Tool {
+    program: PathBuf,
+    home: PathBuf,
+    cwd: PathBuf,
+    gnu_time: bool,
+}
+
+struct Cmd {
+    args: Vec<String>,
+    store: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Drain {
+    /// stdout to /dev/null.
+    No,
+    /// stdout into a pipe that we read to the end, as a pager or `| less` would.
+    Yes,
+}
+
+/// Wall times of the timed runs, the largest peak RSS seen, and what the command printed.
+#[derive(Debug, Default, Clone)]
+struct Sample {
+    wall: Vec<Duration>,
+    peak_kib: Option<u64>,
+    out_bytes: u64,
+    failures: Vec<String>,
+}
+
+impl Tool {
+    fn cmd(&self, store: Option<&Path>, args: &[&str]) -> Cmd {
+        Cmd {
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
+            store: store.map(Path::to_path_buf),
+        }
+    }
+
+    /// Runs the command once; returns its wall time and how many bytes it printed. With
+    /// `rss_file`, it runs under GNU time, which writes the peak RSS there.
+    fn once(
+        &self,
+        cmd: &Cmd,
+        stdin: Option<&[u8]>,
+        drain: Drain,
+        rss_file: Option<&Path>,
+    ) -> Res<(Duration, u64)> {
+        let mut command = match rss_file {
+            Some(file) => {
+                let mut c = Command::new(GNU_TIME);
+                c.args(["-f", "%M", "-o"]).arg(file).arg(&self.program);
+                c
+            }
+            None => Command::new(&self.program),
+        };
+        command
+            .args(&cmd.args)
+            .current_dir(&self.cwd)
+            .env("HOME", &self.home)
+            .env("DO_NOT_TRACK", "1")
+            .env("NO_COLOR", "1")
+            .env_remove("CLAUDE_PROJECT_DIR")
+            .env_remove("AGENT_STRACE_REDACT")
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(if drain == Drain::Yes {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stderr(Stdio::piped());
+        match &cmd.store {
+            Some(store) => command.env("AGENT_TRACE_DIR", store),
+            None => command.env_remove("AGENT_TRACE_DIR"),
+        };
+        let started = Instant::now();
+        let mut child = command.spawn()?;
+        if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            // A hook may exit without reading all of stdin; that is its business.
+            let _ = pipe.write_all(input);
+        }
+        let mut printed = 0u64;
+        if let Some(mut out) = child.stdout.take() {
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                match out.read(&mut buf)? {
+                    0 => break,
+                    n => printed += n as u64,
+                }
+            }
+        }
+        let mut err = String::new();
+        if let Some(mut pipe) = child.stderr.take() {
+            let _ = pipe.read_to_string(&mut err);
+        }
+        let status = child.wait()?;
+        let wall = started.elapsed();
+        if !status.success() {
+            return Err(format!(
+                "`{} {}` exited with {status}: {}",
+                self.program.display(),
+                cmd.args.join(" "),
+                err.trim()
+            )
+            .into());
+        }
+        Ok((wall, printed))
+    }
+
+    /// Runs a command `warmup` times untimed, `runs` times timed and `rss_runs` times under
+    /// GNU time.
+    fn repeat(
+        &self,
+        cmd: &Cmd,
+        stdin: Option<&[u8]>,
+        drain: Drain,
+        warmup: usize,
+        runs: usize,
+        rss_runs: usize,
+    ) -> Res<Sample> {
+        self.repeat_with(warmup, runs, rss_runs, |_, rss| {
+            self.once(cmd, stdin, drain, rss)
+        })
+    }
+
+    /// Like [`Tool::repeat`], with `step(i, rss_file)` doing (and timing) run `i`.
+    fn repeat_with(
+        &self,
+        warmup: usize,
+        runs: usize,
+        rss_runs: usize,
+        mut step: impl FnMut(usize, Option<&Path>) -> Res<(Duration, u64)>,
+    ) -> Res<Sample> {
+        let mut sample = Sample::default();
+        for i in 0..warmup {
+            step(i, None)?;
+        }
+        for i in warmup..warmup + runs {
+            let (wall, out) = step(i, None)?;
+            sample.wall.push(wall);
+            sample.out_bytes = out;
+        }
+        if self.gnu_time {
+            let dir = tempfile::tempdir()?;
+            let file = dir.path().join("rss");
+            for i in warmup + runs..warmup + runs + rss_runs {
+                step(i, Some(&file))?;
+                if let Some(kib) = read_rss(&file) {
+                    sample.peak_kib = Some(sample.peak_kib.map_or(kib, |p| p.max(kib)));
+                }
+            }
+        }
+        Ok(sample)
+    }
+}
+
+/// GNU time's `%M`: the last line of its output file, in KiB.
+fn read_rss(path: &Path) -> Option<u64> {
+    let text = std::fs::read_to_string(path).ok()?;
+    text.lines().last()?.trim().parse().ok()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The hook figures
+// ---------------------------------------------------------------------------------------------
+
+const PROJECT: &str = "/home/dev/project";
+
+fn bench_pre_tool(
+    tool: &Tool,
+    store: &Path,
+    session: &str,
+    warmup: usize,
+    runs: usize,
+    rss_runs: usize,
+) -> Res<Sample> {
+    std::fs::create_dir_all(store)?;
+    let start = tool.cmd(Some(store), &["hook", "session-start"]);
+    tool.once(
+        &start,
+        Some(session_start_payload(session).as_bytes()),
+        Drain::No,
+        None,
+    )?;
+    let cmd = tool.cmd(Some(store), &["hook", "pre-tool"]);
+    tool.repeat_with(warmup, runs, rss_runs, |i, rss| {
+        let payload = pre_tool_payload(session, i);
+        tool.once(&cmd, Some(payload.as_bytes()), Drain::No, rss)
+    })
+}
+
+/// Each post-tool runs right after the pre-tool of the same call; only the post-tool is timed.
+fn bench_post_tool(
+    tool: &Tool,
+    store: &Path,
+    session: &str,
+    warmup: usize,
+    runs: usize,
+    rss_runs: usize,
+) -> Res<Sample> {
+    let pre = tool.cmd(Some(store), &["hook", "pre-tool"]);
+    let post = tool.cmd(Some(store), &["hook", "post-tool"]);
+    tool.repeat_with(warmup, runs, rss_runs, |i, rss| {
+        // Distinct from the ids the cold figure used.
+        let i = i + 1_000_000;
+        tool.once(
+            &pre,
+            Some(pre_tool_payload(session, i).as_bytes()),
+            Drain::No,
+            None,
+        )?;
+        tool.once(
+            &post,
+            Some(post_tool_payload(session, i).as_bytes()),
+            Drain::No,
+            rss,
+        )
+    })
+}
+
+/// The first hook on a session that has no `.counters.json` (one written by another tool):
+/// it folds every event into the cache once. Timed on the pre-tool; the cache is removed
+/// before each run.
+fn bench_cold_hook(tool: &Tool, store: &Path, session: &str, runs: usize) -> Res<Sample> {
+    let pre = tool.cmd(Some(store), &["hook", "pre-tool"]);
+    let post = tool.cmd(Some(store), &["hook", "post-tool"]);
+    let cache = store.join(session).join(".counters.json");
+    let mut sample = Sample::default();
+    for i in 0..runs {
+        let _ = std::fs::remove_file(&cache);
+        let (wall, _) = tool.once(
+            &pre,
+            Some(pre_tool_payload(session, i).as_bytes()),
+            Drain::No,
+            None,
+        )?;
+        sample.wall.push(wall);
+        tool.once(
+            &post,
+            Some(post_tool_payload(session, i).as_bytes()),
+            Drain::No,
+            None,
+        )?;
+    }
+    if tool.gnu_time {
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("rss");
+        let _ = std::fs::remove_file(&cache);
+        tool.once(
+            &pre,
+            Some(pre_tool_payload(session, runs).as_bytes()),
+            Drain::No,
+            Some(&file),
+        )?;
+        sample.peak_kib = read_rss(&file);
+        tool.once(
+            &post,
+            Some(post_tool_payload(session, runs).as_bytes()),
+            Drain::No,
+            None,
+        )?;
+    }
+    Ok(sample)
+}
+
+fn transcript_path(session: &str) -> String {
+    format!("/home/dev/.claude/projects/-home-dev-project/{session}.jsonl")
+}
+
+fn session_start_payload(session: &str) -> String {
+    json!({
+        "session_id": session,
+        "transcript_path": transcript_path(session),
+        "cwd": PROJECT,
+        "hook_event_name": "SessionStart",
+        "source": "startup",
+    })
+    .to_string()
+}
+
+/// The `tool_input` of call `i`: a Bash command padded so that the PreToolUse payload is
+/// [`PAYLOAD_BYTES`] long.
+fn tool_input(session: &str, i: usize) -> Value {
+    let base = |pad: &str| {
+        json!({
+            "command": format!(
+                "cd {PROJECT} && cargo test --workspace --all-features -- --test-threads=2 2>&1 \
+                 | tee /tmp/test-run-{i:07}.log | grep -E '^(test result|error|warning)' {pad}"
+            ),
+            "description": "Run the whole test suite and keep its log",
+        })
+    };
+    let probe = json!({
+        "session_id": session,
+        "transcript_path": transcript_path(session),
+        "cwd": PROJECT,
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Bash",
+        "tool_input": base(""),
+    })
+    .to_string();
+    let mut pad = String::from("# ");
+    let words = [
+        "keep", "the", "output", "of", "every", "crate", "so", "that", "failures", "can", "be",
+        "compared", "across", "runs", "later",
+    ];
+    let mut w = i;
+    while probe.len() + pad.len() + 1 < PAYLOAD_BYTES {
+        pad.push_str(words[w % words.len()]);
+        pad.push(' ');
+        w += 1;
+    }
+    pad.truncate(PAYLOAD_BYTES.saturating_sub(probe.len()));
+    base(pad.trim_end())
+}
+
+fn pre_tool_payload(session: &str, i: usize) -> String {
+    json!({
+        "session_id": session,
+        "transcript_path": transcript_path(session),
+        "cwd": PROJECT,
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Bash",
+        "tool_input": tool_input(session, i),
+    })
+    .to_string()
+}
+
+/// The PostToolUse of call `i`: the same input and about 1 KB of output.
+fn post_tool_payload(session: &str, i: usize) -> String {
+    let mut stdout = String::new();
+    for n in 0..14 {
+        let _ = writeln!(
+            stdout,
+            "test result: ok. {} passed; 0 failed; 0 ignored; finished in 0.{n:02}s",
+            40 + n
+        );
+    }
+    json!({
+        "session_id": session,
+        "transcript_path": transcript_path(session),
+        "cwd": PROJECT,
+        "hook_event_name": "PostToolUse",
+        "tool_name": "Bash",
+        "tool_input": tool_input(session, i),
+        "tool_response": {
+            "stdout": stdout,
+            "stderr": "",
+            "interrupted": false,
+            "isImage": false,
+        },
+    })
+    .to_string()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks that the figures measured what they claim
+// ---------------------------------------------------------------------------------------------
+
+/// Anything the hooks logged as a failure.
+fn check_hook_store(store: &Path, what: &str) -> Option<String> {
+    let log = store.join("hook-errors.log");
+    let text = std::fs::read_to_string(&log).ok()?;
+    let first = text.lines().next().unwrap_or_default();
+    Some(format!(
+        "WARNING: {what} hooks logged {} errors in {}; first: {first}",
+        text.lines().count(),
+        log.display()
+    ))
+}
+
+/// After the cold folds, the counters the binary derived must be the ones the generator wrote.
+fn check_cold_counters(store: &Path, session: &str, info: &GenInfo, hooks: u64) -> Option<String> {
+    let text = std::fs::read_to_string(store.join(session).join("meta.json")).ok()?;
+    let meta: Value = serde_json::from_str(&text).ok()?;
+    let calls = meta.get("tool_calls").and_then(Value::as_u64).unwrap_or(0);
+    let errors = meta.get("errors").and_then(Value::as_u64).unwrap_or(0);
+    let expected = info.tool_calls + hooks;
+    if calls == expected && errors == info.errors {
+        None
+    } else {
+        Some(format!(
+            "WARNING: after the cold hooks meta.json says {calls} tool calls and {errors} errors; \
+             expected {expected} and {}",
+            info.errors
+        ))
+    }
+}
+
+/// Every tool_result the timed post-tools wrote must name the tool_call just before it.
+fn check_links(events: &Path, from: u64, expected: usize) -> String {
+    let mut results = 0usize;
+    let mut linked = 0usize;
+    let Ok(mut file) = File::open(events) else {
+        return format!("WARNING: cannot open {}", events.display());
+    };
+    if file.seek(SeekFrom::Start(from)).is_err() {
+        return "WARNING: cannot seek the events file".to_owned();
+    }
+    let mut last_call: Option<String> = None;
+    for line in BufReader::new(file).lines().map_while(Result::ok) {
+        let Ok(event) = serde_json::from_str::<Value>(&line) else {
+            continue;
+        };
+        match event["event_type"].as_str() {
+            Some("tool_call") => last_call = event["event_id"].as_str().map(str::to_owned),
+            Some("tool_result") => {
+                results += 1;
+                if event["parent_id"].as_str().is_some()
+                    && event["parent_id"].as_str() == last_call.as_deref()
+                    && event["duration_ms"].is_number()
+                {
+                    linked += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    let verdict = if linked == expected && results == expected {
+        "ok"
+    } else {
+        "WARNING: not every post-tool linked to its call"
+    };
+    format!(
+        "post-tool linking: {linked} of {results} results linked to their call (expected {expected}): {verdict}"
+    )
+}
+
+fn file_len(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
+fn copy_session(from_store: &Path, to_store: &Path, session: &str) -> Res<()> {
+    let to = to_store.join(session);
+    std::fs::create_dir_all(&to)?;
+    for name in ["meta.json", "events.ndjson"] {
+        std::fs::copy(from_store.join(session).join(name), to.join(name))?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Python baseline
+// ---------------------------------------------------------------------------------------------
+
+/// The same figures for the Python agent-strace, in the order of the rows.
+fn python_baseline(py: &Tool, work: &Path, session: &str) -> Res<Vec<Option<Sample>>> {
+    // The Python hooks name a session by the first 16 characters of Claude Code's id, and
+    // check that every event's session_id is its folder's name.
+    let py_session: String = session.chars().take(16).collect();
+    let pristine = work.join("py-pristine").join(".agent-traces");
+    generate(&pristine, &py_session, 0x5eed)?;
+
+    let version = py.repeat(
+        &py.cmd(None, &["--version"]),
+        None,
+        Drain::No,
+        1,
+        PY_HOOK_RUNS,
+        PY_RSS_RUNS,
+    )?;
+
+    let store1 = work.join("py1").join(".agent-traces");
+    let hook_session = session_uuid(0xabc);
+    let pre = bench_pre_tool(
+        py,
+        &store1,
+        &hook_session,
+        PY_HOOK_WARMUP,
+        PY_HOOK_RUNS,
+        PY_RSS_RUNS,
+    )?;
+
+    let store2 = work.join("py2").join(".agent-traces");
+    copy_session(&pristine, &store2, &py_session)?;
+    // Python keeps counters in meta.json, so it has no cold figure; its first hook is timed
+    // the same way for the comparison.
+    let cold = bench_cold_hook(py, &store2, session, 1)?;
+    let post = bench_post_tool(
+        py,
+        &store2,
+        session,
+        PY_HOOK_WARMUP,
+        PY_HOOK_RUNS,
+        PY_RSS_RUNS,
+    )?;
+
+    let read = |args: &[&str]| -> Res<Sample> {
+        let cmd = py.cmd(Some(&pristine), args);
+        let (first, out) = py.once(&cmd, None, Drain::Yes, None)?;
+        let mut sample = Sample {
+            wall: vec![first],
+            out_bytes: out,
+            ..Sample::default()
+        };
+        let runs = if first > PY_READ_GIVE_UP {
+            0
+        } else {
+            PY_READ_RUNS - 1
+        };
+        let more = py.repeat(&cmd, None, Drain::Yes, 0, runs, 1)?;
+        sample.wall.extend(more.wall);
+        sample.peak_kib = more.peak_kib;
+        Ok(sample)
+    };
+    let stats = read(&["stats", &py_session])?;
+    let replay = read(&["replay", &py_session])?;
+    Ok(vec![
+        Some(version),
+        Some(pre),
+        Some(post),
+        Some(cold),
+        Some(stats),
+        Some(replay),
+    ])
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy)]
+struct Target {
+    median: Option<Duration>,
+    p99: Option<Duration>,
+    peak_kib: Option<u64>,
+}
+
+impl Target {
+    fn none() -> Self {
+        Target {
+            median: None,
+            p99: None,
+            peak_kib: None,
+        }
+    }
+    fn hook() -> Self {
+        Target {
+            median: Some(Duration::from_millis(2)),
+            p99: Some(Duration::from_millis(5)),
+            peak_kib: Some(10 * MIB),
+        }
+    }
+    fn stats() -> Self {
+        Target {
+            median: Some(Duration::from_millis(100)),
+            p99: None,
+            peak_kib: Some(30 * MIB),
+        }
+    }
+    fn replay() -> Self {
+        Target {
+            median: Some(Duration::from_millis(300)),
+            p99: None,
+            peak_kib: None,
+        }
+    }
+
+    fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(m) = self.median {
+            parts.push(format!("median ≤ {}", fmt_duration(m)));
+        }
+        if let Some(p) = self.p99 {
+            parts.push(format!("p99 ≤ {}", fmt_duration(p)));
+        }
+        if let Some(k) = self.peak_kib {
+            parts.push(format!("≤ {} MiB", k / MIB));
+        }
+        if parts.is_empty() {
+            "(reference)".to_owned()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+struct Row {
+    name: &'static str,
+    ours: Sample,
+    target: Target,
+    python: Option<Sample>,
+}
+
+impl Row {
+    fn new(name: &'static str, ours: Sample, target: Target) -> Self {
+        Row {
+            name,
+            ours,
+            target,
+            python: None,
+        }
+    }
+
+    /// What misses its target, if anything.
+    fn misses(&self) -> Vec<&'static str> {
+        let mut misses = Vec::new();
+        let (median, p99) = (median(&self.ours.wall), p99(&self.ours.wall));
+        if self.target.median.is_some_and(|t| median > t) {
+            misses.push("median");
+        }
+        if self.target.p99.is_some_and(|t| p99 > t) {
+            misses.push("p99");
+        }
+        if let (Some(t), Some(peak)) = (self.target.peak_kib, self.ours.peak_kib)
+            && peak > t
+        {
+            misses.push("RSS");
+        }
+        misses
+    }
+}
+
+fn sorted(samples: &[Duration]) -> Vec<Duration> {
+    let mut s = samples.to_vec();
+    s.sort();
+    s
+}
+
+/// Nearest-rank percentile.
+fn percentile(samples: &[Duration], p: f64) -> Duration {
+    let s = sorted(samples);
+    if s.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * s.len() as f64).ceil() as usize;
+    s[rank.clamp(1, s.len()) - 1]
+}
+
+fn median(samples: &[Duration]) -> Duration {
+    let s = sorted(samples);
+    match s.len() {
+        0 => Duration::ZERO,
+        n if n % 2 == 1 => s[n / 2],
+        n => (s[n / 2 - 1] + s[n / 2]) / 2,
+    }
+}
+
+fn p99(samples: &[Duration]) -> Duration {
+    percentile(samples, 99.0)
+}
+
+fn fmt_duration(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms < 10.0 {
+        format!("{ms:.2} ms")
+    } else if ms < 1000.0 {
+        format!("{ms:.1} ms")
+    } else {
+        format!("{:.2} s", ms / 1000.0)
+    }
+}
+
+fn fmt_rss(kib: Option<u64>) -> String {
+    kib.map_or_else(
+        || "n/a".to_owned(),
+        |k| format!("{:.1} MiB", k as f64 / 1024.0),
+    )
+}
+
+fn print_report(
+    machine: &str,
+    bin: &Path,
+    info: &GenInfo,
+    gen_time: Duration,
+    rows: &[Row],
+    notes: &[String],
+    python: Option<&Path>,
+) {
+    println!("agent-strace figures");
+    println!("machine: {machine}");
+    println!("binary:  {}", bin.display());
+    if let Some(py) = python {
+        println!("python:  {}", py.display());
+    }
+    println!(
+        "session: {} events, {} bytes ({:.0} bytes/line), {} tool calls, {} errors; generated in {}",
+        info.events,
+        info.bytes,
+        info.bytes as f64 / info.events as f64,
+        info.tool_calls,
+        info.errors,
+        fmt_duration(gen_time)
+    );
+    println!();
+    let mut header = String::from("| figure | runs | median | p99 | peak RSS | target | verdict |");
+    let mut rule = String::from("|---|---:|---:|---:|---:|---|---|");
+    if python.is_some() {
+        header.push_str(" python runs | python median | python p99 | python peak RSS |");
+        rule.push_str("---:|---:|---:|---:|");
+    }
+    println!("{header}");
+    println!("{rule}");
+    for row in rows {
+        let misses = row.misses();
+        let verdict = if row.target.median.is_none() && row.target.peak_kib.is_none() {
+            "-".to_owned()
+        } else if misses.is_empty() {
+            "ok".to_owned()
+        } else {
+            format!("**OVER TARGET** ({})", misses.join(", "))
+        };
+        let mut line = format!(
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            row.name,
+            row.ours.wall.len(),
+            fmt_duration(median(&row.ours.wall)),
+            fmt_duration(p99(&row.ours.wall)),
+            fmt_rss(row.ours.peak_kib),
+            row.target.describe(),
+            verdict
+        );
+        if python.is_some() {
+            match &row.python {
+                Some(py) => {
+                    let _ = write!(
+                        line,
+                        " {} | {} | {} | {} |",
+                        py.wall.len(),
+                        fmt_duration(median(&py.wall)),
+                        fmt_duration(p99(&py.wall)),
+                        fmt_rss(py.peak_kib)
+                    );
+                }
+                None => line.push_str(" - | - | - | - |"),
+            }
+        }
+        println!("{line}");
+    }
+    let over: Vec<&str> = rows
+        .iter()
+        .filter(|r| !r.misses().is_empty())
+        .map(|r| r.name)
+        .collect();
+    println!();
+    if over.is_empty() {
+        println!("All figures with a target are within it.");
+    } else {
+        println!("OVER TARGET: {}", over.join("; "));
+    }
+    for note in notes {
+        println!("note: {note}");
+    }
+}
+
+fn machine() -> String {
+    let cpus = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, m)| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default();
+    format!("{cpus} CPUs, {model}, Linux {kernel}")
+}
+
+// ---------------------------------------------------------------------------------------------
+// The session generator
+// ---------------------------------------------------------------------------------------------
+
+/// What [`generate`] wrote.
+struct GenInfo {
+    session_id: String,
+    events: usize,
+    bytes: u64,
+    tool_calls: u64,
+    errors: u64,
+}
+
+/// xorshift64*: small, deterministic, good enough to vary generated text.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    fn range(&mut self, lo: usize, hi: usize) -> usize {
+        lo + self.below(hi - lo + 1)
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+    fn pick<'a>(&mut self, items: &'a [&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+    fn hex(&mut self, digits: usize) -> String {
+        let mut s = String::with_capacity(digits);
+        while s.len() < digits {
+            let _ = write!(s, "{:016x}", self.next());
+        }
+        s.truncate(digits);
+        s
+    }
+}
+
+/// A version-4 UUID made from `seed`.
+fn session_uuid(seed: u64) -> String {
+    let mut rng = Rng::new(seed);
+    let h = rng.hex(32);
+    format!(
+        "{}-{}-4{}-a{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    )
+}
+
+const WORDS: &[&str] = &[
+    "config", "parse", "session", "event", "store", "reader", "writer", "handle", "request",
+    "buffer", "index", "token", "line", "path", "error", "result", "value", "output", "input",
+    "cache", "lock", "counter", "offset", "record", "hook", "payload", "state", "tree", "node",
+    "span", "limit", "filter", "render", "format", "replay", "stats", "meta", "pending", "claim",
+];
+const TYPES: &[&str] = &[
+    "Event", "Store", "Session", "Config", "Counters", "Path", "String", "Value", "Reader",
+    "Payload",
+];
+const DIRS: &[&str] = &[
+    "src/store",
+    "src/cli",
+    "src/model",
+    "src/capture",
+    "src/render",
+    "tests",
+];
+const PROMPTS: &[&str] = &[
+    "The replay command shows the wrong duration for tool results that follow a compaction. \
+     Find out why, fix it, and add a regression test next to the existing replay tests.",
+    "Add a --since flag to list that takes a date or a relative time like 2h and filters the \
+     sessions by their start time. Keep the output format unchanged otherwise.",
+    "The hook is too slow when the session is large. Profile it and make the common path \
+     cheaper without changing the store format.",
+    "Refactor the stats module so the per-tool percentiles are computed in one pass, and make \
+     sure the JSON output keeps the same keys.",
+];
+
+fn ident(rng: &mut Rng) -> String {
+    format!("{}_{}", rng.pick(WORDS), rng.pick(WORDS))
+}
+
+fn code_line(rng: &mut Rng) -> String {
+    match rng.below(7) {
+        0 => format!(
+            "    let {} = {}(&{})?;",
+            ident(rng),
+            ident(rng),
+            rng.pick(WORDS)
+        ),
+        1 => format!(
+            "    if {}.is_empty() {{ return Ok(None); }}",
+            rng.pick(WORDS)
+        ),
+        2 => format!(
+            "pub fn {}({}: &{}) -> Result<{}> {{",
+            ident(rng),
+            rng.pick(WORDS),
+            rng.pick(TYPES),
+            rng.pick(TYPES)
+        ),
+        3 => format!(
+            "    // {} the {} before the {} is {}",
+            rng.pick(WORDS),
+            rng.pick(WORDS),
+            rng.pick(WORDS),
+            rng.pick(WORDS)
+        ),
+        4 => "}".to_owned(),
+        5 => format!(
+            "    {}.{}({}, {});",
+            rng.pick(WORDS),
+            ident(rng),
+            rng.pick(WORDS),
+            rng.below(4096)
+        ),
+        _ => format!(
+            "    match {} {{ Some(x) => x, None => \"{}\" }}",
+            rng.pick(WORDS),
+            rng.pick(WORDS)
+        ),
+    }
+}
+
+fn code(rng: &mut Rng, bytes: usize) -> String {
+    let mut s = String::new();
+    while s.len() < bytes {
+        s.push_str(&code_line(rng));
+        s.push('\n');
+    }
+    s
+}
+
+fn log_line(rng: &mut Rng) -> String {
+    match rng.below(5) {
+        0 => format!(
+            "   Compiling {}-{} v0.{}.{}",
+            rng.pick(WORDS),
+            rng.pick(WORDS),
+            rng.below(20),
+            rng.below(10)
+        ),
+        1 => format!("test {}::{} ... ok", rng.pick(WORDS), ident(rng)),
+        2 => format!(
+            "{}/{}.rs:{}:{}: warning: unused variable `{}`",
+            rng.pick(DIRS),
+            rng.pick(WORDS),
+            rng.range(1, 400),
+            rng.range(1, 80),
+            rng.pick(WORDS)
+        ),
+        3 => format!(
+            "-rw-r--r-- 1 dev dev {:>6} Nov 24 10:{:02} {}.rs",
+            rng.below(40_000),
+            rng.below(60),
+            rng.pick(WORDS)
+        ),
+        _ => format!(
+            "test result: ok. {} passed; 0 failed; 0 ignored; finished in {}.{:02}s",
+            rng.below(200),
+            rng.below(9),
+            rng.below(100)
+        ),
+    }
+}
+
+fn log(rng: &mut Rng, bytes: usize) -> String {
+    let mut s = String::new();
+    while s.len() < bytes {
+        s.push_str(&log_line(rng));
+        s.push('\n');
+    }
+    s
+}
+
+fn file_path(rng: &mut Rng) -> String {
+    format!("{PROJECT}/{}/{}.rs", rng.pick(DIRS), rng.pick(WORDS))
+}
+
+/// One tool call: (tool, arguments, result, file event kind and path, error message).
+struct Call {
+    tool: &'static str,
+    arguments: Value,
+    result: Value,
+    file: Option<(&'static str, String)>,
+    error: Option<String>,
+}
+
+fn tool_call(rng: &mut Rng) -> Call {
+    let roll = rng.below(100);
+    let failing = rng.chance(0.03);
+    let (tool, arguments, result, file, error) = match roll {
+        0..=29 => {
+            let command = match rng.below(4) {
+                0 => "cargo test --workspace 2>&1 | tail -40".to_owned(),
+                1 => format!(
+                    "cargo clippy --all-targets -- -D warnings 2>&1 | grep {}",
+                    rng.pick(WORDS)
+                ),
+                2 => format!("ls -la {PROJECT}/{}", rng.pick(DIRS)),
+                _ => format!("git diff --stat HEAD~{}", rng.range(1, 9)),
+            };
+            let arguments = json!({"command": command, "description": "Check the build"});
+            let result = json!({
+                "stdout": log(rng, rng.range(250, 600)),
+                "stderr": "",
+                "interrupted": false,
+                "isImage": false,
+            });
+            let error = failing.then(|| {
+                format!(
+                    "Exit code 101\nerror[E0425]: cannot find value `{}` in this scope\n --> {}:{}:{}",
+                    ident(rng),
+                    file_path(rng),
+                    rng.range(1, 400),
+                    rng.range(1, 80)
+                )
+            });
+            ("Bash", arguments, result, None, error)
+        }
+        30..=59 => {
+            let path = file_path(rng);
+            let content = code(rng, rng.range(300, 700));
+            let lines = content.lines().count();
+            let result = json!({
+                "type": "text",
+                "file": {
+                    "filePath": path,
+                    "content": content,
+                    "numLines": lines,
+                    "startLine": 1,
+                    "totalLines": lines + rng.below(300),
+                },
+            });
+            let error = failing.then(|| format!("File does not exist: {path}"));
+            let file = Some(("file_read", path.clone()));
+            ("Read", json!({"file_path": path}), result, file, error)
+        }
+        60..=74 => {
+            let path = file_path(rng);
+            let old = code(rng, rng.range(40, 160));
+            let new = code(rng, rng.range(40, 200));
+            let arguments = json!({"file_path": path, "old_string": old, "new_string": new});
+            let start = rng.range(1, 400);
+            let patch: Vec<String> = old
+                .lines()
+                .map(|l| format!("-{l}"))
+                .chain(new.lines().map(|l| format!("+{l}")))
+                .collect();
+            let result = json!({
+                "filePath": path,
+                "oldString": old,
+                "newString": new,
+                "structuredPatch": [{
+                    "oldStart": start, "oldLines": old.lines().count(),
+                    "newStart": start, "newLines": new.lines().count(),
+                    "lines": patch,
+                }],
+                "userModified": false,
+                "replaceAll": false,
+            });
+            let error = failing
+                .then(|| "String to replace not found in file.\nString: ".to_owned() + old.trim());
+            let file = Some(("file_write", path.clone()));
+            ("Edit", arguments, result, file, error)
+        }
+        75..=84 => {
+            let pattern = format!("fn {}", ident(rng));
+            let files: Vec<String> = (0..rng.range(2, 12)).map(|_| file_path(rng)).collect();
+            let arguments =
+                json!({"pattern": pattern, "path": PROJECT, "output_mode": "files_with_matches"});
+            let result =
+                json!({"mode": "files_with_matches", "numFiles": files.len(), "filenames": files});
+            ("Grep", arguments, result, None, None)
+        }
+        85..=92 => {
+            let files: Vec<String> = (0..rng.range(3, 14)).map(|_| file_path(rng)).collect();
+            let arguments = json!({"pattern": format!("{}/**/*.rs", rng.pick(DIRS))});
+            let result = json!({
+                "filenames": files, "durationMs": rng.range(2, 40),
+                "numFiles": files.len(), "truncated": false,
+            });
+            ("Glob", arguments, result, None, None)
+        }
+        _ => {
+            let path = file_path(rng);
+            let content = code(rng, rng.range(200, 500));
+            let arguments = json!({"file_path": path, "content": content});
+            let result = json!({"type": "create", "filePath": path, "structuredPatch": []});
+            let file = Some(("file_write", path.clone()));
+            ("Write", arguments, result, file, None)
+        }
+    };
+    Call {
+        tool,
+        arguments,
+        result,
+        file,
+        error,
+    }
+}
+
+/// Writes events one line each, counting what it wrote.
+struct Writer<'a> {
+    out: BufWriter<File>,
+    rng: &'a mut Rng,
+    session: String,
+    now: f64,
+    lines: usize,
+    bytes: u64,
+    tool_calls: u64,
+    errors: u64,
+    first: f64,
+}
+
+impl Writer<'_> {
+    fn tick(&mut self, lo: f64, hi: f64) -> f64 {
+        self.now += lo + self.rng.unit() * (hi - lo);
+        self.now = (self.now * 1e6).round() / 1e6;
+        self.now
+    }
+
+    fn emit(
+        &mut self,
+        kind: &str,
+        parent: Option<&str>,
+        duration_ms: Option<f64>,
+        data: Value,
+    ) -> Res<String> {
+        let id = self.rng.hex(12);
+        let mut event = serde_json::Map::new();
+        event.insert("event_type".into(), kind.into());
+        event.insert("timestamp".into(), self.now.into());
+        event.insert("event_id".into(), id.clone().into());
+        event.insert("session_id".into(), self.session.clone().into());
+        if let Some(p) = parent {
+            event.insert("parent_id".into(), p.into());
+        }
+        if let Some(d) = duration_ms {
+            event.insert("duration_ms".into(), d.into());
+        }
+        event.insert("data".into(), data);
+        let mut line = serde_json::to_vec(&Value::Object(event))?;
+        line.push(b'\n');
+        self.out.write_all(&line)?;
+        self.lines += 1;
+        self.bytes += line.len() as u64;
+        match kind {
+            "tool_call" => self.tool_calls += 1,
+            "error" => self.errors += 1,
+            _ => {}
+        }
+        Ok(id)
+    }
+
+    /// A call, its result (or error), and the file event of a file tool: 2 or 3 lines.
+    fn tool(&mut self) -> Res<()> {
+        let call = tool_call(self.rng);
+        self.tick(0.2, 4.0);
+        let call_id = self.emit(
+            "tool_call",
+            None,
+            None,
+            json!({"tool_name": call.tool, "arguments": call.arguments}),
+        )?;
+        let started = self.now;
+        self.tick(0.005, 3.0);
+        let took = ((self.now - started) * 1000.0 * 1000.0).round() / 1000.0;
+        if let Some(error) = call.error {
+            self.emit(
+                "error",
+                Some(&call_id),
+                Some(took),
+                json!({"tool_name": call.tool, "error": error}),
+            )?;
+            return Ok(());
+        }
+        self.emit(
+            "tool_result",
+            Some(&call_id),
+            Some(took),
+            json!({"tool_name": call.tool, "result": call.result}),
+        )?;
+        if let Some((kind, path)) = call.file {
+            self.emit(
+                kind,
+                Some(&call_id),
+                None,
+                json!({"path": path, "tool_name": call.tool}),
+            )?;
+        }
+        Ok(())
+    }
+
+    fn prompt(&mut self) -> Res<()> {
+        self.tick(5.0, 60.0);
+        let prompt = self.rng.pick(PROMPTS).to_owned();
+        self.emit("user_prompt", None, None, json!({ "prompt": prompt }))?;
+        Ok(())
+    }
+
+    fn answer(&mut self) -> Res<()> {
+        self.tick(1.0, 10.0);
+        let text = format!(
+            "Done. I changed `{}` in {} and `{}` in {}; `cargo test` passes. {}",
+            ident(self.rng),
+            file_path(self.rng),
+            ident(self.rng),
+            file_path(self.rng),
+            "The remaining warning is unrelated and predates this change."
+        );
+        self.emit(
+            "assistant_response",
+            None,
+            None,
+            json!({"text": text, "stop_hook_active": false}),
+        )?;
+        Ok(())
+    }
+}
+
+/// Writes a Claude Code session of [`SESSION_EVENTS`] events to `store/<session_id>/`, with a
+/// `meta.json` holding its counters the way the Python tool keeps them (and no
+/// `.counters.json`, as the Python tool writes none).
+fn generate(store: &Path, session_id: &str, seed: u64) -> Res<GenInfo> {
+    let dir = store.join(session_id);
+    std::fs::create_dir_all(&dir)?;
+    let mut rng = Rng::new(seed);
+    let started = 1_763_900_000.25;
+    let out = BufWriter::with_capacity(1 << 20, File::create(dir.join("events.ndjson"))?);
+    let mut w = Writer {
+        out,
+        rng: &mut rng,
+        session: session_id.to_owned(),
+        now: started,
+        lines: 0,
+        bytes: 0,
+        tool_calls: 0,
+        errors: 0,
+        first: started,
+    };
+    w.emit(
+        "session_start",
+        None,
+        None,
+        json!({
+            "source": "startup",
+            "model": "claude-sonnet-4-5",
+            "cwd": PROJECT,
+            "transcript_path": transcript_path(session_id),
+            "permission_mode": "default",
+        }),
+    )?;
+    // Leave room for the last answer and the session_end.
+    let last = SESSION_EVENTS - 2;
+    let mut since_prompt = usize::MAX;
+    while w.lines < last {
+        if since_prompt >= 198 {
+            if since_prompt != usize::MAX {
+                w.answer()?;
+            }
+            if w.lines < last {
+                w.prompt()?;
+            }
+            since_prompt = 0;
+            continue;
+        }
+        if last - w.lines < 3 {
+            w.answer()?;
+            continue;
+        }
+        let before = w.lines;
+        w.tool()?;
+        since_prompt += w.lines - before;
+    }
+    w.answer()?;
+    w.tick(1.0, 5.0);
+    w.emit(
+        "session_end",
+        None,
+        None,
+        json!({"reason": "prompt_input_exit"}),
+    )?;
+    let ended = w.now;
+    w.out.flush()?;
+    let info = GenInfo {
+        session_id: session_id.to_owned(),
+        events: w.lines,
+        bytes: w.bytes,
+        tool_calls: w.tool_calls,
+        errors: w.errors,
+    };
+    let meta = json!({
+        "session_id": session_id,
+        "started_at": w.first,
+        "ended_at": ended,
+        "agent_name": "claude-code",
+        "command": "claude-code (startup)",
+        "tool_calls": info.tool_calls,
+        "errors": info.errors,
+        "total_duration_ms": ((ended - w.first) * 1000.0 * 1000.0).round() / 1000.0,
+    });
+    std::fs::write(dir.join("meta.json"), serde_json::to_string_pretty(&meta)?)?;
+    Ok(info)
+}

@@ -71,29 +71,37 @@ fn generic_argument(arguments: &Value) -> Option<String> {
 
 /// A one-line gist of a result, when it has a telling first line (command output, an error).
 pub fn result_gist(result: &Value) -> Option<String> {
-    let text = match result {
-        Value::String(s) => s.clone(),
+    let pick = |text: &str, last: bool| {
+        let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+        if last {
+            lines.next_back()
+        } else {
+            lines.next()
+        }
+        .map(str::to_owned)
+    };
+    match result {
+        Value::String(s) => pick(s, false),
         Value::Object(map) => {
             let field = |k: &str| {
                 map.get(k)
                     .and_then(Value::as_str)
                     .filter(|s| !s.trim().is_empty())
             };
-            field("stdout")
-                .or_else(|| field("stderr"))
-                .or_else(|| field("error"))
+            // Command output ends with its verdict ("24 passed in 0.81s"): show the last line.
+            if let Some(out) = field("stdout").or_else(|| field("stderr")) {
+                return pick(out, true);
+            }
+            field("error")
                 .or_else(|| field("output"))
                 .or_else(|| field("result"))
                 .map(str::to_owned)
-                .or_else(|| map.get("content").and_then(content_text))?
+                .or_else(|| map.get("content").and_then(content_text))
+                .and_then(|t| pick(&t, false))
         }
-        Value::Array(_) => content_text(result)?,
-        _ => return None,
-    };
-    text.lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .map(str::to_owned)
+        Value::Array(_) => content_text(result).and_then(|t| pick(&t, false)),
+        _ => None,
+    }
 }
 
 /// The text of an MCP-style content array (`[{"type":"text","text":...}]`).
@@ -141,7 +149,7 @@ mod tests {
     #[test]
     fn results_show_their_first_line() {
         assert_eq!(
-            result_gist(&json!({"stdout": "\n75 passed\nmore", "stderr": ""})).unwrap(),
+            result_gist(&json!({"stdout": "\n....\n75 passed\n", "stderr": ""})).unwrap(),
             "75 passed"
         );
         assert_eq!(

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine: installs what the tests need, then runs the checks
+# in CI order (format, lints, tests). `.ci/run` runs exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The Python agent-strace (the tool we replace), for the store compatibility tests.
+venv="$PWD/target/pyvenv"
+if [ ! -x "$venv/bin/agent-strace" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check agent-strace==0.103.0
+fi
+export AGENT_STRACE_PYTHON="$venv/bin/agent-strace"
+
+cargo fmt --check
+cargo clippy --locked --all-targets -- -D warnings
+cargo test --locked
