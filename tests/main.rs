@@ -5,6 +5,7 @@
 mod common;
 mod hook;
 mod hook_properties;
+mod layers;
 mod read;
 mod redaction;
 mod setup;
