@@ -114,7 +114,11 @@ fn every_corpus_payload_is_recorded_silently_and_results_link_to_their_calls() {
             e["event_type"] == "tool_result"
                 && e["parent_id"].is_string()
                 && e["data"]["tool_name"] == post["tool_name"]
-                && e["data"]["result"] == post["tool_response"]
+                && if post["tool_response"].is_string() {
+                    e["data"]["result"] == post["tool_response"]
+                } else {
+                    e["data"]["tool_response"] == post["tool_response"]
+                }
         });
         assert!(
             linked,
@@ -276,7 +280,7 @@ fn a_full_session_records_every_kind_of_event() {
     assert!(error["duration_ms"].as_f64().unwrap() >= 0.0);
     assert_eq!(by_kind("file_write")[0]["data"]["path"], "/p/a.py");
     assert_eq!(
-        by_kind("tool_result")[0]["data"]["result"]["file"]["filePath"],
+        by_kind("tool_result")[0]["data"]["tool_response"]["file"]["filePath"],
         "/p/a.py"
     );
     assert_eq!(
@@ -327,7 +331,7 @@ fn results_without_tool_use_id_link_to_the_oldest_open_identical_call() {
     let parent_of = |out: &str| {
         events
             .iter()
-            .find(|e| e["data"]["result"]["stdout"] == out)
+            .find(|e| e["data"]["tool_response"]["stdout"] == out)
             .unwrap()["parent_id"]
             .clone()
     };
@@ -549,10 +553,15 @@ fn huge_payloads_are_cut_with_their_original_size() {
     .success();
     let events = env.events(SID);
     let result = &events[1];
-    let kept = result["data"]["result"].as_str().unwrap();
+    let kept = result["data"]["tool_response"].as_str().unwrap();
     assert!(kept.len() <= 256 * 1024 + 100);
     assert!(kept.ends_with("bytes in all]"));
-    assert_eq!(result["data"]["result_original_bytes"], 600 * 1024 + 13);
+    assert_eq!(
+        result["data"]["tool_response_original_bytes"],
+        600 * 1024 + 13
+    );
+    // The text preview stays small whatever the response's size.
+    assert!(result["data"]["result"].as_str().unwrap().len() <= 4 * 1024 + 3);
     assert!(result["parent_id"].is_string());
 }
 

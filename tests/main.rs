@@ -6,6 +6,7 @@ mod common;
 mod hook;
 mod hook_properties;
 mod layers;
+mod python_compat;
 mod read;
 mod redaction;
 mod setup;

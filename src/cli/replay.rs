@@ -285,7 +285,8 @@ impl Replayer<'_> {
                     .unwrap_or_default();
                 let gist = event
                     .data
-                    .get("result")
+                    .get("tool_response")
+                    .or_else(|| event.data.get("result"))
                     .and_then(result_gist)
                     .map(|g| p.dim(&terminal::one_line(&g, TEXT_CHARS)));
                 ("←", format!("{} {tool}{took}", p.blue("tool_result")), gist)

@@ -126,7 +126,7 @@ fn take_string(
     map: &mut Map<String, Value>,
     key: &'static str,
 ) -> Result<Option<String>, MetaError> {
-    match map.remove(key) {
+    match map.shift_remove(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
         Some(_) => Err(MetaError::WrongType(key)),
@@ -134,7 +134,7 @@ fn take_string(
 }
 
 fn take_f64(map: &mut Map<String, Value>, key: &'static str) -> Result<Option<f64>, MetaError> {
-    match map.remove(key) {
+    match map.shift_remove(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => n.as_f64().map(Some).ok_or(MetaError::WrongType(key)),
         Some(_) => Err(MetaError::WrongType(key)),

@@ -356,18 +356,37 @@ impl Recorder<'_> {
                 .get("error")
                 .cloned()
                 .unwrap_or_else(|| "tool call failed".into());
-            data.insert("error".into(), limit(error).0);
+            // Readers expect the error as text; anything else is kept as its JSON text.
+            let error = match error {
+                Value::String(text) => text,
+                other => other.to_string(),
+            };
+            data.insert("error".into(), limit(error.into()).0);
             self.copy(&mut data, &["is_interrupt"]);
         } else {
-            let (result, cut) = limit(
-                p.fields
-                    .get("tool_response")
-                    .cloned()
-                    .unwrap_or(Value::Null),
-            );
-            data.insert("result".into(), result);
-            if let Some(size) = cut {
-                data.insert("result_original_bytes".into(), size.into());
+            // Claude Code's response is kept as JSON, as received, under `tool_response`;
+            // `result` holds its text, a string as every reader of the store (the Python tool
+            // among them) expects.
+            let response = p
+                .fields
+                .get("tool_response")
+                .cloned()
+                .unwrap_or(Value::Null);
+            if let Value::String(text) = response {
+                let (result, cut) = limit(Value::String(text));
+                data.insert("result".into(), result);
+                if let Some(size) = cut {
+                    data.insert("result_original_bytes".into(), size.into());
+                }
+            } else {
+                data.insert("result".into(), preview(&response).into());
+                if !response.is_null() {
+                    let (kept, cut) = limit(response);
+                    data.insert("tool_response".into(), kept);
+                    if let Some(size) = cut {
+                        data.insert("tool_response_original_bytes".into(), size.into());
+                    }
+                }
             }
         }
         self.copy(&mut data, &["tool_use_id"]);
@@ -482,6 +501,42 @@ impl Recorder<'_> {
     }
 }
 
+/// How much of a structured response its `result` text keeps.
+const PREVIEW_LIMIT: usize = 4 * 1024;
+
+/// The text of a structured response, for `result`: command output, the text blocks of MCP and
+/// Task results, else the compact JSON; cut at [`PREVIEW_LIMIT`].
+fn preview(response: &Value) -> String {
+    let field = |key: &str| {
+        response
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
+    let text = if let Some(stdout) = field("stdout") {
+        match field("stderr") {
+            Some(stderr) => format!("{stdout}\n{stderr}"),
+            None => stdout.to_owned(),
+        }
+    } else if let Some(stderr) = field("stderr") {
+        stderr.to_owned()
+    } else if let Some(text) = response_text(Some(response)) {
+        text
+    } else if response.is_null() {
+        String::new()
+    } else {
+        response.to_string()
+    };
+    if text.len() <= PREVIEW_LIMIT {
+        return text;
+    }
+    let mut cut = PREVIEW_LIMIT;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}…", &text[..cut])
+}
+
 /// The text a Task result carries: a string, or the text blocks of its content.
 fn response_text(response: Option<&Value>) -> Option<String> {
     let response = response?;
@@ -504,6 +559,15 @@ fn object<const N: usize>(pairs: [(&str, Value); N]) -> Map<String, Value> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn previews_are_text() {
+        assert_eq!(preview(&json!({"stdout": "ok", "stderr": ""})), "ok");
+        assert_eq!(preview(&json!([{"type": "text", "text": "mcp"}])), "mcp");
+        assert_eq!(preview(&json!({"filePath": "/a"})), r#"{"filePath":"/a"}"#);
+        let long = preview(&json!({"stdout": "x".repeat(10_000)}));
+        assert!(long.len() <= PREVIEW_LIMIT + 3 && long.ends_with('…'));
+    }
 
     #[test]
     fn task_results_yield_their_text() {

@@ -1,0 +1,1012 @@
+//! Store compatibility with the Python agent-strace 0.103.0 this tool replaces, in both
+//! directions, against the real Python tool: sessions its hooks and its API write are read by our
+//! commands, and sessions our hooks write are read by its commands and its API.
+//!
+//! The Python tool is found through `AGENT_STRACE_PYTHON` (its `agent-strace` executable in a
+//! venv), else `target/pyvenv/bin/agent-strace`. Without it these tests fail; they never skip.
+//! The Python scripts they run are in `tests/fixtures/python-store/`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use serde_json::{Value, json};
+
+use crate::common::{Run, TestEnv, run_with_stdin};
+
+/// The Python release whose store format we promise to read and write.
+const PYTHON_RELEASE: &str = "0.103.0";
+/// A Claude Code session id; the Python hooks keep only its first 16 characters.
+const SID: &str = "5b0c7a52-3d1e-4c4f-9a57-0e2d9b1f6a10";
+/// The subagent id of the session our hooks record, and the child session it gets.
+const AGENT_ID: &str = "a1b2c3";
+
+// ---------------------------------------------------------------------------------------------
+// The Python tool
+// ---------------------------------------------------------------------------------------------
+
+/// The Python agent-strace: its CLI and the interpreter of its venv.
+struct Python {
+    cli: PathBuf,
+    interpreter: PathBuf,
+}
+
+fn python() -> &'static Python {
+    static PYTHON: OnceLock<Python> = OnceLock::new();
+    PYTHON.get_or_init(Python::locate)
+}
+
+impl Python {
+    fn locate() -> Python {
+        let fallback = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("target")
+            .join("pyvenv")
+            .join("bin")
+            .join("agent-strace");
+        // Made absolute (not resolved: symlinks stay) since commands run in other folders.
+        let from_env = std::env::var_os("AGENT_STRACE_PYTHON")
+            .filter(|v| !v.is_empty())
+            .map(|v| std::path::absolute(PathBuf::from(v)).expect("an absolute path"));
+        let Some(cli) = from_env
+            .iter()
+            .chain([&fallback])
+            .find(|p| p.is_file())
+            .cloned()
+        else {
+            panic!(
+                "the Python agent-strace {PYTHON_RELEASE} is needed for these tests and was not \
+                 found: AGENT_STRACE_PYTHON is {:?} and {} does not exist. Create it with\n  \
+                 python3 -m venv target/pyvenv && target/pyvenv/bin/pip install \
+                 agent-strace=={PYTHON_RELEASE}\nor export AGENT_STRACE_PYTHON=<venv>/bin/agent-strace",
+                std::env::var_os("AGENT_STRACE_PYTHON"),
+                fallback.display()
+            );
+        };
+        // The interpreter beside the executable runs with the venv's packages; its path is used
+        // as it is (not resolved), since that is how Python finds its venv.
+        let bin = cli.parent().expect("the CLI is in a folder");
+        let interpreter = ["python", "python3"]
+            .iter()
+            .map(|name| bin.join(name))
+            .find(|p| p.exists())
+            .unwrap_or_else(|| panic!("no python or python3 beside {}", cli.display()));
+        let python = Python { cli, interpreter };
+        let version = Python::output(Python::bare(&python.cli).arg("--version"));
+        assert!(
+            version.code == 0
+                && version
+                    .stdout
+                    .contains(&format!("agent-strace {PYTHON_RELEASE}")),
+            "{} is not the Python agent-strace {PYTHON_RELEASE}: {version:?}",
+            python.cli.display()
+        );
+        python
+    }
+
+    /// A command with a clean environment: no telemetry, UTF-8 I/O, nothing inherited that the
+    /// Python tool reads (tenant, workspace, endpoint, redaction settings).
+    fn bare(program: &Path) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("DO_NOT_TRACK", "1")
+            .env("PYTHONUTF8", "1")
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// A command run in the environment's directory, writing and reading its store.
+    fn command(env: &TestEnv, program: &Path) -> Command {
+        let mut cmd = Python::bare(program);
+        cmd.env("HOME", env.path())
+            .env("AGENT_TRACE_DIR", env.store())
+            .current_dir(env.path());
+        cmd
+    }
+
+    fn output(cmd: &mut Command) -> Run {
+        let out = cmd.output().expect("run the Python agent-strace");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Plays one payload through the Python tool's own `hook <event>`, with the payload's `cwd`
+    /// pointed at the environment. Its hooks exit 0 on any failure and only say so on stderr.
+    fn hook(&self, env: &TestEnv, event: &str, payload: &Value, vars: &[(&str, &str)]) {
+        let mut payload = payload.clone();
+        payload["cwd"] = env.path().to_string_lossy().into_owned().into();
+        self.hook_bytes(env, event, payload.to_string().as_bytes(), vars);
+    }
+
+    fn hook_bytes(&self, env: &TestEnv, event: &str, stdin: &[u8], vars: &[(&str, &str)]) {
+        let mut cmd = Python::command(env, &self.cli);
+        cmd.args(["hook", event]).envs(vars.iter().copied());
+        let run = run_with_stdin(cmd, stdin);
+        assert_eq!(run.code, 0, "Python hook {event}: {run:?}");
+        assert!(
+            !run.stderr.contains("error") && !run.stderr.contains("Traceback"),
+            "Python hook {event} failed: {}",
+            run.stderr
+        );
+    }
+
+    /// Runs a read command of the Python CLI on the environment's store; it must succeed
+    /// without a traceback. Colour codes are removed from its output.
+    fn read(&self, env: &TestEnv, args: &[&str]) -> Run {
+        let store = env.store();
+        let mut cmd = Python::command(env, &self.cli);
+        cmd.arg("--trace-dir").arg(&store).args(args);
+        let mut run = Python::output(&mut cmd);
+        assert!(
+            run.code == 0 && !run.stderr.contains("Traceback"),
+            "Python `agent-strace {}` failed: {run:?}",
+            args.join(" ")
+        );
+        run.stdout = strip_ansi(&run.stdout);
+        run
+    }
+
+    /// Runs one of the scripts in `tests/fixtures/python-store/` with the venv's interpreter.
+    fn script(&self, env: &TestEnv, name: &str, args: &[&Path]) -> Run {
+        let mut cmd = Python::command(env, &self.interpreter);
+        cmd.arg(fixtures().join(name)).args(args);
+        let run = Python::output(&mut cmd);
+        assert_eq!(run.code, 0, "python {name}: {run:?}");
+        run
+    }
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures")
+        .join("python-store")
+}
+
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI: ESC [ parameters, ended by a letter.
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Runs of spaces made one, so columns can be matched as text.
+fn squeeze(line: &str) -> String {
+    line.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn payload(session: &str, event: &str, extra: Value) -> Value {
+    let mut p = json!({"session_id": session, "transcript_path": "/nonexistent.jsonl", "hook_event_name": event});
+    for (k, v) in extra.as_object().unwrap() {
+        p[k] = v.clone();
+    }
+    p
+}
+
+/// The files of a session folder and their bytes.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// Asserts two JSON values are the same: the same keys (in the same order when `ordered`), equal
+/// strings, booleans and integers, and floats equal to within a few units in the last place
+/// (exact float round-trips are `inspect_keeps_every_python_value_exactly`'s business).
+#[track_caller]
+fn assert_same_json(path: &str, ours: &Value, theirs: &Value, ordered: bool) {
+    match (ours, theirs) {
+        (Value::Object(a), Value::Object(b)) => {
+            let mut keys_a: Vec<&String> = a.keys().collect();
+            let mut keys_b: Vec<&String> = b.keys().collect();
+            if !ordered {
+                keys_a.sort();
+                keys_b.sort();
+            }
+            assert_eq!(keys_a, keys_b, "{path}: fields differ");
+            for (key, value) in a {
+                assert_same_json(&format!("{path}.{key}"), value, &b[key], ordered);
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            assert_eq!(a.len(), b.len(), "{path}: lengths differ");
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                assert_same_json(&format!("{path}[{i}]"), x, y, ordered);
+            }
+        }
+        (Value::Number(a), Value::Number(b)) if a.is_f64() || b.is_f64() => {
+            let (x, y) = (a.as_f64().unwrap(), b.as_f64().unwrap());
+            assert!(
+                (x - y).abs() <= 4.0 * f64::EPSILON * x.abs().max(y.abs()),
+                "{path}: {x} != {y}"
+            );
+        }
+        _ => assert_eq!(ours, theirs, "{path}"),
+    }
+}
+
+fn kinds(events: &[Value]) -> Vec<&str> {
+    events
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect()
+}
+
+/// The event a filter picks, of the events given; exactly one must match.
+#[track_caller]
+fn only<'a>(events: &'a [Value], what: &str, pick: impl Fn(&Value) -> bool) -> &'a Value {
+    let found: Vec<&Value> = events.iter().filter(|e| pick(e)).collect();
+    assert_eq!(found.len(), 1, "expected one {what}: {found:?}");
+    found[0]
+}
+
+fn is_call_of(tool: &str) -> impl Fn(&Value) -> bool + '_ {
+    move |e| e["event_type"] == "tool_call" && e["data"]["tool_name"] == tool
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. The Python tool writes, we read
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_session_recorded_by_python_hooks_reads_in_list_replay_stats_and_inspect() {
+    let py = python();
+    let env = TestEnv::new();
+    // A tenant makes the Python store tag meta and every event with a field we do not model.
+    let tenant = [("AGENT_STRACE_TENANT_ID", "acme")];
+    let bash = |cmd: &str, id: &str| json!({"tool_name": "Bash", "tool_input": {"command": cmd}, "tool_use_id": id});
+    let with = |mut base: Value, extra: Value| {
+        for (k, v) in extra.as_object().unwrap() {
+            base[k] = v.clone();
+        }
+        base
+    };
+    let secret = format!("gh auth login --with-token ghp_{}", "a".repeat(36));
+    let read = json!({"tool_name": "Read", "tool_input": {"file_path": "/p/missing.py"}, "tool_use_id": "toolu_3"});
+    let steps = [
+        (
+            "session-start",
+            "SessionStart",
+            json!({"source": "startup"}),
+        ),
+        (
+            "user-prompt",
+            "UserPromptSubmit",
+            json!({"prompt": "run the tests"}),
+        ),
+        ("pre-tool", "PreToolUse", bash("pytest -q", "toolu_1")),
+        (
+            "post-tool",
+            "PostToolUse",
+            with(
+                bash("pytest -q", "toolu_1"),
+                json!({"tool_response": {"stdout": "3 passed", "stderr": ""}}),
+            ),
+        ),
+        // The Python store scrubs this token and marks the event `redacted`.
+        ("pre-tool", "PreToolUse", bash(&secret, "toolu_2")),
+        (
+            "post-tool",
+            "PostToolUse",
+            with(
+                bash(&secret, "toolu_2"),
+                json!({"tool_response": {"stdout": "Logged in"}}),
+            ),
+        ),
+        ("pre-tool", "PreToolUse", read.clone()),
+        (
+            "post-tool-failure",
+            "PostToolUseFailure",
+            with(
+                read,
+                json!({"error": "File does not exist.", "is_interrupt": false}),
+            ),
+        ),
+        (
+            "stop",
+            "Stop",
+            json!({"stop_hook_active": false, "last_assistant_message": "All tests pass."}),
+        ),
+        ("session-end", "SessionEnd", json!({"reason": "exit"})),
+    ];
+    for (arg, name, extra) in steps {
+        py.hook(&env, arg, &payload(SID, name, extra), &tenant);
+    }
+
+    // The Python hooks name the session by the first 16 characters of Claude Code's id.
+    let id = &SID[..16];
+    assert_eq!(env.sessions(), [id]);
+    let dir = env.store().join(id);
+    let before = snapshot(&dir);
+    let stored = env.events(id);
+    let stored_meta = env.meta(id);
+    assert_eq!(
+        kinds(&stored),
+        [
+            "session_start",
+            "user_prompt",
+            "tool_call",
+            "tool_result",
+            "tool_call",
+            "tool_result",
+            "tool_call",
+            "error",
+            "assistant_response",
+            "session_end"
+        ],
+        "what the Python hooks wrote"
+    );
+    assert_eq!(
+        stored.iter().filter(|e| e["prev_hash"].is_string()).count(),
+        stored.len() - 1,
+        "the Python store hash-chains every event after the first"
+    );
+
+    // list
+    let listed = env.run(&["list", "--format", "json"]).success().json();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    let session = &listed[0];
+    assert_eq!(session["session_id"], id);
+    assert_eq!(session["agent_name"], "claude-code");
+    assert_eq!(session["command"], "claude-code (startup)");
+    assert_eq!(session["tool_calls"], 3);
+    assert_eq!(session["errors"], 1);
+    assert_eq!(session["first_prompt"], "run the tests");
+    assert_same_json(
+        "started_at",
+        &session["started_at"],
+        &stored_meta["started_at"],
+        true,
+    );
+    assert!(session["duration_s"].as_f64().unwrap() > 0.0);
+
+    // stats
+    let stats = env.run(&["stats", id, "--format", "json"]);
+    assert_eq!(stats.success().stderr, "");
+    let stats = stats.json();
+    assert_eq!(stats["sessions"], json!([id]));
+    assert_eq!(stats["events"], 10);
+    assert_eq!(stats["tool_calls"], 3);
+    assert_eq!(stats["tool_results"], 2);
+    assert_eq!(stats["errors"], 1);
+    assert_eq!(stats["user_prompts"], 1);
+    let tools: HashMap<&str, &Value> = stats["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["tool"].as_str().unwrap(), t))
+        .collect();
+    assert_eq!(tools.len(), 2, "{tools:?}");
+    assert_eq!(
+        (
+            &tools["Bash"]["calls"],
+            &tools["Bash"]["errors"],
+            &tools["Bash"]["timed"]
+        ),
+        (&json!(2), &json!(0), &json!(2))
+    );
+    assert_eq!(
+        (
+            &tools["Read"]["calls"],
+            &tools["Read"]["errors"],
+            &tools["Read"]["timed"]
+        ),
+        (&json!(1), &json!(1), &json!(1))
+    );
+
+    // replay
+    let replay = env.run(&["replay", id]);
+    assert_eq!(replay.success().stderr, "", "no line may be skipped");
+    let out = &replay.stdout;
+    for expected in [
+        format!("Session: {id}"),
+        "Command: claude-code (startup)".into(),
+        "Tool calls: 3".into(),
+        "Errors: 1".into(),
+        "👤 user_prompt\n             \"run the tests\"".into(),
+        "→ tool_call Bash\n             $ pytest -q".into(),
+        "← tool_result Bash (".into(),
+        "$ gh auth login --with-token [REDACTED:github-token]".into(),
+        "→ tool_call Read\n             /p/missing.py".into(),
+        "✗ error Read\n             tool call failed".into(),
+        "🤖 assistant_response\n             \"All tests pass.\"".into(),
+        "■ session_end".into(),
+    ] {
+        assert!(out.contains(&expected), "replay lacks {expected:?}:\n{out}");
+    }
+    assert!(out.contains("#10 "), "all ten events are shown:\n{out}");
+
+    // inspect: every event and every field the Python tool wrote, unchanged.
+    let inspect = env.run(&["inspect", id]);
+    assert_eq!(inspect.success().stderr, "");
+    let inspect = inspect.json();
+    let meta = &inspect["meta"];
+    assert_eq!(meta["session_id"], id);
+    assert_eq!(meta["tool_calls"], 3);
+    assert_eq!(meta["errors"], 1);
+    assert_eq!(meta["tenant_id"], "acme");
+    assert_eq!(meta["attribution"], stored_meta["attribution"]);
+    assert!(meta["attribution"]["pid"].is_u64(), "{meta}");
+    // Meta keys may come back in another order (JSON objects have none); events keep theirs.
+    assert_same_json("meta", meta, &stored_meta, false);
+    let events = inspect["events"].as_array().unwrap();
+    assert_eq!(events.len(), stored.len());
+    for (i, (ours, theirs)) in events.iter().zip(&stored).enumerate() {
+        assert_same_json(&format!("events[{i}]"), ours, theirs, true);
+        assert_eq!(
+            ours["prev_hash"], theirs["prev_hash"],
+            "events[{i}].prev_hash"
+        );
+        assert_eq!(ours["tenant_id"], "acme", "events[{i}].tenant_id");
+    }
+    let redacted = only(events, "redacted event", |e| e["redacted"] == true);
+    assert_eq!(redacted["event_type"], "tool_call");
+    assert_eq!(redacted["data"]["tool_use_id"], "toolu_2");
+
+    // Results are linked to their calls.
+    let calls: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "tool_call")
+        .collect();
+    let results: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "tool_result")
+        .collect();
+    assert_eq!(results[0]["parent_id"], calls[0]["event_id"]);
+    assert_eq!(results[1]["parent_id"], calls[1]["event_id"]);
+    let error = only(events, "error", |e| e["event_type"] == "error");
+    assert_eq!(error["parent_id"], calls[2]["event_id"]);
+    assert_eq!(calls[2]["data"]["tool_name"], "Read");
+    for linked in results.iter().chain([&error]) {
+        assert!(linked["duration_ms"].as_f64().unwrap() > 0.0, "{linked}");
+    }
+
+    // Reading changed nothing in the Python session and left none of our files in it.
+    assert_eq!(snapshot(&dir), before);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Lone surrogates: what Python writes for bytes that are not UTF-8
+// ---------------------------------------------------------------------------------------------
+
+/// The 64 hex digits of `"prev_hash"` in a raw line (which serde_json cannot parse).
+fn raw_prev_hash(line: &str) -> &str {
+    let at = line.find(r#""prev_hash":""#).expect("a prev_hash") + 13;
+    &line[at..at + 64]
+}
+
+#[test]
+fn lone_surrogates_python_writes_are_read_as_replacement_characters() {
+    let py = python();
+    let env = TestEnv::new();
+    // Through its hook: a prompt holding a byte that is not UTF-8. Python reads stdin with
+    // surrogateescape, so the byte becomes '\udcff' and json.dumps writes the escape `\udcff`.
+    let hook_sid = "0f6c2b7e-91aa-4d5e-8c1b-3a9d7e6f5a42";
+    let mut stdin = payload(
+        hook_sid,
+        "UserPromptSubmit",
+        json!({"prompt": "bad BYTE byte", "cwd": env.path()}),
+    )
+    .to_string()
+    .into_bytes();
+    let at = stdin.windows(4).position(|w| w == b"BYTE").unwrap();
+    stdin.splice(at..at + 4, [0xFF]);
+    py.hook_bytes(
+        &env,
+        "user-prompt",
+        &stdin,
+        &[("PYTHONIOENCODING", "utf-8:surrogateescape")],
+    );
+    // Through its API: a tool result holding '\udcff', '\ud800' and a real astral character.
+    let api_sid = "py-fixed-session";
+    py.script(
+        &env,
+        "write_session.py",
+        &[&env.store(), Path::new(api_sid)],
+    );
+
+    let hook_id = &hook_sid[..16];
+    let raw =
+        |id: &str| std::fs::read_to_string(env.store().join(id).join("events.ndjson")).unwrap();
+    let hook_raw = raw(hook_id);
+    assert!(
+        hook_raw.contains(r#""prompt":"bad \udcff byte""#),
+        "{hook_raw}"
+    );
+    let api_raw = raw(api_sid);
+    let api_lines: Vec<&str> = api_raw.lines().collect();
+    assert_eq!(api_lines.len(), 7);
+    assert!(
+        api_lines[3].contains(r#""result":"log \udcff\ud800 end \ud83d\ude00""#),
+        "{}",
+        api_lines[3]
+    );
+
+    // replay keeps the events and warns about nothing.
+    let replay = env.run(&["replay", hook_id]);
+    assert_eq!(replay.success().stderr, "");
+    assert!(
+        replay
+            .stdout
+            .contains("👤 user_prompt\n             \"bad \u{fffd} byte\""),
+        "{}",
+        replay.stdout
+    );
+    let replay = env.run(&["replay", api_sid]);
+    assert_eq!(replay.success().stderr, "");
+    assert!(
+        replay.stdout.contains(
+            "← tool_result Bash (267ms)\n             log \u{fffd}\u{fffd} end \u{1F600}"
+        ),
+        "{}",
+        replay.stdout
+    );
+    assert!(replay.stdout.contains("#7 "), "{}", replay.stdout);
+
+    // inspect prints them with U+FFFD for each lone surrogate, a real pair kept, and the event's
+    // other fields as stored.
+    let inspect = env.run(&["inspect", hook_id]);
+    assert_eq!(inspect.success().stderr, "");
+    let events = inspect.json()["events"].as_array().unwrap().clone();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["data"]["prompt"], "bad \u{fffd} byte");
+    assert_eq!(events[0]["session_id"], hook_id);
+
+    let inspect = env.run(&["inspect", api_sid]);
+    assert_eq!(inspect.success().stderr, "");
+    let events = inspect.json()["events"].as_array().unwrap().clone();
+    assert_eq!(events.len(), 7);
+    let result = &events[3];
+    assert_eq!(result["event_id"], "a00000000004");
+    assert_eq!(result["parent_id"], "a00000000003");
+    assert_eq!(
+        result["data"]["result"],
+        "log \u{fffd}\u{fffd} end \u{1F600}"
+    );
+    assert_eq!(result["prev_hash"], raw_prev_hash(api_lines[3]));
+    assert_eq!(events[4]["prev_hash"], raw_prev_hash(api_lines[4]));
+
+    // The prompt is the session's first prompt, and nothing is lost from the counts.
+    let listed = env.run(&["list", "--format", "json"]).success().json();
+    let listed_hook = only(listed.as_array().unwrap(), "hook session", |s| {
+        s["session_id"] == hook_id
+    });
+    assert_eq!(listed_hook["first_prompt"], "bad \u{fffd} byte");
+    let stats = env.run(&["stats", api_sid, "--format", "json"]);
+    assert_eq!(stats.success().stderr, "");
+    let stats = stats.json();
+    assert_eq!(
+        (&stats["events"], &stats["tool_calls"], &stats["errors"]),
+        (&json!(7), &json!(2), &json!(1))
+    );
+}
+
+/// Every value `inspect` prints for a session the Python tool wrote is the value stored, as
+/// Python's own JSON reader sees both (so floats are compared exactly).
+#[test]
+fn inspect_keeps_every_python_value_exactly() {
+    let py = python();
+    let env = TestEnv::new();
+    let id = "py-fixed-session";
+    py.script(&env, "write_session.py", &[&env.store(), Path::new(id)]);
+    let inspect = env.run(&["inspect", id]);
+    assert_eq!(inspect.success().stderr, "");
+    let output = env.path().join("inspect.json");
+    std::fs::write(&output, &inspect.stdout).unwrap();
+    let diff = py.script(
+        &env,
+        "compare_inspect.py",
+        &[&output, &env.store().join(id)],
+    );
+    assert_eq!(
+        diff.stdout, "",
+        "inspect changed values the Python tool wrote"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. We write, the Python tool reads
+// ---------------------------------------------------------------------------------------------
+
+fn child_id() -> String {
+    format!("agent-{AGENT_ID}-{SID}")
+}
+
+const PROMPT: &str = "fix the failing test ☕ (café)";
+
+/// Records a session with our hooks: prompt, calls with results, a failure, a Read, a
+/// notification, and a subagent with a call of its own.
+fn record_our_session(env: &TestEnv) {
+    let p = |event: &str, extra: Value| payload(SID, event, extra);
+    let bash = |cmd: &str, id: &str| json!({"tool_name": "Bash", "tool_input": {"command": cmd}, "tool_use_id": id});
+    let agent = json!({"tool_name": "Agent", "tool_input": {"description": "explore", "prompt": "find the bug", "subagent_type": "Explore"}, "tool_use_id": "toolu_4"});
+    let grep = json!({"agent_id": AGENT_ID, "agent_type": "Explore", "tool_name": "Grep", "tool_input": {"pattern": "bug"}, "tool_use_id": "toolu_5"});
+    let read = json!({"tool_name": "Read", "tool_input": {"file_path": "/p/a.py"}, "tool_use_id": "toolu_2"});
+    let plus = |base: &Value, extra: Value| {
+        let mut v = base.clone();
+        for (k, x) in extra.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        v
+    };
+    let steps = [
+        (
+            "session-start",
+            p("SessionStart", json!({"source": "startup"})),
+        ),
+        (
+            "user-prompt",
+            p("UserPromptSubmit", json!({"prompt": PROMPT})),
+        ),
+        ("pre-tool", p("PreToolUse", bash("pytest -q", "toolu_1"))),
+        (
+            "post-tool",
+            p(
+                "PostToolUse",
+                plus(
+                    &bash("pytest -q", "toolu_1"),
+                    json!({"tool_response": {"stdout": "1 failed", "stderr": "", "interrupted": false}}),
+                ),
+            ),
+        ),
+        ("pre-tool", p("PreToolUse", read.clone())),
+        (
+            "post-tool",
+            p(
+                "PostToolUse",
+                plus(
+                    &read,
+                    json!({"tool_response": {"type": "text", "file": {"filePath": "/p/a.py", "content": "x = 1"}}}),
+                ),
+            ),
+        ),
+        ("pre-tool", p("PreToolUse", bash("make", "toolu_3"))),
+        (
+            "post-tool-failure",
+            p(
+                "PostToolUseFailure",
+                plus(
+                    &bash("make", "toolu_3"),
+                    json!({"error": "Exit code 2", "is_interrupt": false}),
+                ),
+            ),
+        ),
+        (
+            "notification",
+            p(
+                "Notification",
+                json!({"message": "Claude needs your permission to use Bash", "notification_type": "permission_prompt"}),
+            ),
+        ),
+        ("pre-tool", p("PreToolUse", agent.clone())),
+        (
+            "subagent-start",
+            p(
+                "SubagentStart",
+                json!({"agent_id": AGENT_ID, "agent_type": "Explore"}),
+            ),
+        ),
+        ("pre-tool", p("PreToolUse", grep.clone())),
+        (
+            "post-tool",
+            p(
+                "PostToolUse",
+                plus(
+                    &grep,
+                    json!({"tool_response": {"numFiles": 1, "filenames": ["/p/a.py"]}}),
+                ),
+            ),
+        ),
+        (
+            "subagent-stop",
+            p(
+                "SubagentStop",
+                json!({"agent_id": AGENT_ID, "agent_type": "Explore", "last_assistant_message": "The bug is in a.py", "stop_hook_active": false}),
+            ),
+        ),
+        (
+            "post-tool",
+            p(
+                "PostToolUse",
+                plus(
+                    &agent,
+                    json!({"tool_response": {"content": [{"type": "text", "text": "The bug is in a.py"}]}}),
+                ),
+            ),
+        ),
+        (
+            "stop",
+            p(
+                "Stop",
+                json!({"stop_hook_active": false, "last_assistant_message": "Fixed."}),
+            ),
+        ),
+        ("session-end", p("SessionEnd", json!({"reason": "exit"}))),
+    ];
+    for (arg, payload) in &steps {
+        env.hook(arg, payload).success();
+    }
+    assert!(!env.store().join("hook-errors.log").exists());
+    assert_eq!(env.sessions(), {
+        let mut ids = vec![SID.to_owned(), child_id()];
+        ids.sort();
+        ids
+    });
+}
+
+#[test]
+fn a_session_recorded_by_our_hooks_reads_in_the_python_cli_and_api() {
+    let py = python();
+    let env = TestEnv::new();
+    record_our_session(&env);
+    let child = child_id();
+    let ours = env.events(SID);
+    assert_eq!(
+        kinds(&ours),
+        [
+            "session_start",
+            "user_prompt",
+            "tool_call",
+            "tool_result",
+            "tool_call",
+            "tool_result",
+            "file_read",
+            "tool_call",
+            "error",
+            "decision",
+            "tool_call",
+            "subagent_start",
+            "subagent_stop",
+            "tool_result",
+            "assistant_response",
+            "session_end"
+        ],
+        "what our hooks wrote"
+    );
+    let ours_child = env.events(&child);
+
+    // list: both sessions, with our counters.
+    let list = py.read(&env, &["list"]);
+    let row = |id: &str| -> Vec<String> {
+        let line = list
+            .stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{id} ")))
+            .unwrap_or_else(|| panic!("Python list has no row for {id}:\n{}", list.stdout));
+        // ... TOOLS LLM ERR at the end of the row.
+        let cols: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+        cols[cols.len() - 3..].to_vec()
+    };
+    assert_eq!(row(SID), ["4", "0", "1"], "tools, LLM, errors");
+    assert_eq!(row(&child), ["1", "0", "0"]);
+    assert!(list.stdout.contains("2 session(s)"), "{}", list.stdout);
+
+    // replay: the summary from our meta and every event.
+    let replay = py.read(&env, &["replay", SID]);
+    let out = &replay.stdout;
+    let lines: Vec<String> = out.lines().map(squeeze).collect();
+    for expected in [
+        format!("Session: {SID}"),
+        "Command: claude-code (startup)".into(),
+        "Agent: claude-code".into(),
+        "Tool calls: 4".into(),
+        "Errors: 1".into(),
+        format!("\"{PROMPT}\""),
+        "$ pytest -q".into(),
+        "\"Fixed.\"".into(),
+        "Exit code 2".into(),
+        format!("⤷ subagent_start Explore child={child} agent={AGENT_ID}"),
+        format!("⤶ subagent_stop Explore child={child} agent={AGENT_ID}"),
+    ] {
+        assert!(
+            lines.iter().any(|l| l.contains(&expected)),
+            "Python replay lacks {expected:?}:\n{out}"
+        );
+    }
+    for tool in ["Bash", "Read", "Agent"] {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.ends_with(&format!("tool_call {tool}"))),
+            "no tool_call {tool}:\n{out}"
+        );
+    }
+    assert!(lines.iter().any(|l| l.contains("✗ error Bash")), "{out}");
+    let shown = lines.iter().filter(|l| l.starts_with("+ ")).count();
+    assert_eq!(shown, ours.len(), "Python replay shows every event:\n{out}");
+
+    // stats: calls per tool and the error count.
+    let tool_counts = |run: &Run| -> BTreeMap<String, String> {
+        run.stdout
+            .lines()
+            .skip_while(|l| !l.contains("Tool Call Frequency:"))
+            .skip(1)
+            .take_while(|l| !l.trim().is_empty())
+            .map(|l| {
+                let cols: Vec<&str> = l.split_whitespace().collect();
+                (cols[0].to_owned(), cols[1].to_owned())
+            })
+            .collect()
+    };
+    let stats = py.read(&env, &["stats", SID]);
+    assert_eq!(
+        tool_counts(&stats),
+        BTreeMap::from([
+            ("Agent".into(), "1x".into()),
+            ("Bash".into(), "2x".into()),
+            ("Read".into(), "1x".into())
+        ]),
+        "{}",
+        stats.stdout
+    );
+    let stats_lines: Vec<String> = stats.stdout.lines().map(squeeze).collect();
+    assert!(
+        stats_lines.contains(&"Tool calls: 4".to_owned()),
+        "{}",
+        stats.stdout
+    );
+    assert!(
+        stats_lines.contains(&"Errors (1):".to_owned()),
+        "{}",
+        stats.stdout
+    );
+    let stats = py.read(&env, &["stats", &child]);
+    assert_eq!(
+        tool_counts(&stats),
+        BTreeMap::from([("Grep".into(), "1x".into())]),
+        "{}",
+        stats.stdout
+    );
+    // With subagents: the Python tool follows our parent link to the child session.
+    let stats = py.read(&env, &["stats", SID, "--include-subagents"]);
+    let stats_lines: Vec<String> = stats.stdout.lines().map(squeeze).collect();
+    for expected in ["Sessions: 2", "Tool calls: 5", "Errors: 1"] {
+        assert!(
+            stats_lines.iter().any(|l| l == expected),
+            "lacks {expected:?}:\n{}",
+            stats.stdout
+        );
+    }
+
+    // inspect: our meta and our events, in order.
+    let inspect = py.read(&env, &["inspect", SID]).json();
+    assert_eq!(inspect["session"]["session_id"], SID);
+    assert_eq!(inspect["session"]["tool_calls"], 4);
+    assert_eq!(inspect["session"]["errors"], 1);
+    let theirs = inspect["events"].as_array().unwrap();
+    let ids = |events: &[Value]| -> Vec<(String, String)> {
+        events
+            .iter()
+            .map(|e| {
+                (
+                    e["event_type"].as_str().unwrap().to_owned(),
+                    e["event_id"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(ids(theirs), ids(&ours));
+    assert_eq!(theirs[1]["data"]["prompt"], PROMPT);
+
+    // The Python API: both sessions load strictly (no key of ours breaks its dataclasses),
+    // with the counts, types and links it sees.
+    let loaded = py.script(&env, "load_sessions.py", &[&env.store()]);
+    assert_eq!(loaded.stderr, "");
+    let loaded: Value = serde_json::from_str(&loaded.stdout).unwrap();
+    let sessions = loaded["sessions"].as_object().unwrap();
+    let mut names: Vec<&String> = sessions.keys().collect();
+    names.sort();
+    assert_eq!(names, [&SID.to_owned(), &child]);
+
+    let parent = &sessions[SID];
+    let meta = &parent["meta"];
+    assert_eq!(
+        (&meta["tool_calls"], &meta["errors"], &meta["depth"]),
+        (&json!(4), &json!(1), &json!(0))
+    );
+    assert_eq!(meta["agent_name"], "claude-code");
+    assert!(meta["ended_at"].as_f64().unwrap() >= meta["started_at"].as_f64().unwrap());
+    let events = parent["events"].as_array().unwrap();
+    assert_eq!(kinds(events), kinds(&ours));
+    assert_eq!(events[1]["data"]["prompt"], PROMPT);
+    for result in events
+        .iter()
+        .filter(|e| ["tool_result", "error"].contains(&e["event_type"].as_str().unwrap()))
+    {
+        // The call Claude Code answered (same tool_use_id) is the one the result links to.
+        let call = only(events, "call", |e| {
+            e["event_type"] == "tool_call"
+                && e["data"]["tool_use_id"] == result["data"]["tool_use_id"]
+        });
+        assert_eq!(call["data"]["tool_name"], result["data"]["tool_name"]);
+        assert_eq!(result["parent_id"], call["event_id"], "{result}");
+        assert!(result["duration_ms"].as_f64().unwrap() >= 0.0);
+    }
+    let read_call = only(events, "Read call", is_call_of("Read"));
+    let file_read = only(events, "file_read", |e| e["event_type"] == "file_read");
+    assert_eq!(file_read["data"]["path"], "/p/a.py");
+    assert_eq!(file_read["parent_id"], read_call["event_id"]);
+    let decision = only(events, "decision", |e| e["event_type"] == "decision");
+    assert_eq!(decision["data"]["hook_event_name"], "Notification");
+    assert_eq!(
+        decision["data"]["message"],
+        "Claude needs your permission to use Bash"
+    );
+    let spawn = only(events, "Agent call", is_call_of("Agent"));
+    for kind in ["subagent_start", "subagent_stop"] {
+        let marker = only(events, kind, |e| e["event_type"] == kind);
+        assert_eq!(marker["parent_id"], spawn["event_id"], "{marker}");
+        assert_eq!(marker["data"]["child_session_id"], child.as_str());
+    }
+
+    let sub = &sessions[child.as_str()];
+    let meta = &sub["meta"];
+    assert_eq!(meta["parent_session_id"], SID);
+    assert_eq!(meta["parent_event_id"], spawn["event_id"]);
+    assert_eq!(meta["depth"], 1);
+    assert_eq!(meta["tool_calls"], 1);
+    assert_eq!(meta["command"], "subagent (Explore)");
+    let events = sub["events"].as_array().unwrap();
+    assert_eq!(kinds(events), kinds(&ours_child));
+    assert_eq!(
+        kinds(events),
+        [
+            "session_start",
+            "tool_call",
+            "tool_result",
+            "assistant_response",
+            "session_end"
+        ]
+    );
+    let grep = only(events, "Grep call", is_call_of("Grep"));
+    let grep_result = only(events, "Grep result", |e| e["event_type"] == "tool_result");
+    assert_eq!(grep_result["parent_id"], grep["event_id"]);
+}
+
+/// The Python tool's subagent view slices every tool result as text; ours must be text for it.
+#[test]
+fn python_replay_expand_subagents_reads_our_session() {
+    let py = python();
+    let env = TestEnv::new();
+    record_our_session(&env);
+    let run = py.read(&env, &["replay", SID, "--expand-subagents"]);
+    let lines: Vec<String> = run.stdout.lines().map(squeeze).collect();
+    // The subagent's own events appear nested under the call that spawned it.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("└─") && l.contains("→ tool_call Grep")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("← tool_result") && l.contains("1 failed")),
+        "{}",
+        run.stdout
+    );
+}
