@@ -105,6 +105,7 @@ fn run() -> Res<()> {
         );
     }
     let machine = machine();
+    let load_start = load_average();
 
     // The generated session, kept pristine for stats/replay and copied for the hook figures.
     let session_id = session_uuid(0x5eed);
@@ -131,7 +132,7 @@ fn run() -> Res<()> {
     // 4. Bare process start.
     eprintln!("figures: --version");
     let start = ours.repeat(
-        &ours.cmd(None, &["--version"]),
+        &command(None, &["--version"]),
         None,
         Drain::No,
         HOOK_WARMUP,
@@ -194,9 +195,9 @@ fn run() -> Res<()> {
 
     // 3. stats and replay on the generated session.
     eprintln!("figures: stats and replay on the 100k-event session");
-    let stats_cmd = ours.cmd(Some(&pristine), &["stats", &session_id]);
+    let stats_cmd = command(Some(&pristine), &["stats", &session_id]);
     let stats = ours.repeat(&stats_cmd, None, Drain::Yes, 1, READ_RUNS, READ_RSS_RUNS)?;
-    let replay_cmd = ours.cmd(Some(&pristine), &["replay", &session_id]);
+    let replay_cmd = command(Some(&pristine), &["replay", &session_id]);
     let replay = ours.repeat(&replay_cmd, None, Drain::Yes, 1, READ_RUNS, READ_RSS_RUNS)?;
     notes.push(format!(
         "stats printed {} bytes; replay printed {} bytes into the pipe",
@@ -232,6 +233,11 @@ fn run() -> Res<()> {
         }
     }
 
+    let machine = format!(
+        "{machine}\nload:    {load_start} at the start, {} at the end (1-minute load average; \
+         above ~0.5 other work was running and the figures are noisy)",
+        load_average()
+    );
     print_report(
         &machine,
         &bin,
@@ -294,6 +300,14 @@ struct Cmd {
     store: Option<PathBuf>,
 }
 
+/// `args` run against the store `store` (`AGENT_TRACE_DIR`), or no store.
+fn command(store: Option<&Path>, args: &[&str]) -> Cmd {
+    Cmd {
+        args: args.iter().map(|a| (*a).to_owned()).collect(),
+        store: store.map(Path::to_path_buf),
+    }
+}
+
 #[derive(Clone, Copy, PartialEq)]
 enum Drain {
     /// stdout to /dev/null.
@@ -308,17 +322,9 @@ struct Sample {
     wall: Vec<Duration>,
     peak_kib: Option<u64>,
     out_bytes: u64,
-    failures: Vec<String>,
 }
 
 impl Tool {
-    fn cmd(&self, store: Option<&Path>, args: &[&str]) -> Cmd {
-        Cmd {
-            args: args.iter().map(|a| (*a).to_owned()).collect(),
-            store: store.map(Path::to_path_buf),
-        }
-    }
-
     /// Runs the command once; returns its wall time and how many bytes it printed. With
     /// `rss_file`, it runs under GNU time, which writes the peak RSS there.
     fn once(
@@ -461,14 +467,14 @@ fn bench_pre_tool(
     rss_runs: usize,
 ) -> Res<Sample> {
     std::fs::create_dir_all(store)?;
-    let start = tool.cmd(Some(store), &["hook", "session-start"]);
+    let start = command(Some(store), &["hook", "session-start"]);
     tool.once(
         &start,
         Some(session_start_payload(session).as_bytes()),
         Drain::No,
         None,
     )?;
-    let cmd = tool.cmd(Some(store), &["hook", "pre-tool"]);
+    let cmd = command(Some(store), &["hook", "pre-tool"]);
     tool.repeat_with(warmup, runs, rss_runs, |i, rss| {
         let payload = pre_tool_payload(session, i);
         tool.once(&cmd, Some(payload.as_bytes()), Drain::No, rss)
@@ -484,8 +490,8 @@ fn bench_post_tool(
     runs: usize,
     rss_runs: usize,
 ) -> Res<Sample> {
-    let pre = tool.cmd(Some(store), &["hook", "pre-tool"]);
-    let post = tool.cmd(Some(store), &["hook", "post-tool"]);
+    let pre = command(Some(store), &["hook", "pre-tool"]);
+    let post = command(Some(store), &["hook", "post-tool"]);
     tool.repeat_with(warmup, runs, rss_runs, |i, rss| {
         // Distinct from the ids the cold figure used.
         let i = i + 1_000_000;
@@ -508,8 +514,8 @@ fn bench_post_tool(
 /// it folds every event into the cache once. Timed on the pre-tool; the cache is removed
 /// before each run.
 fn bench_cold_hook(tool: &Tool, store: &Path, session: &str, runs: usize) -> Res<Sample> {
-    let pre = tool.cmd(Some(store), &["hook", "pre-tool"]);
-    let post = tool.cmd(Some(store), &["hook", "post-tool"]);
+    let pre = command(Some(store), &["hook", "pre-tool"]);
+    let post = command(Some(store), &["hook", "post-tool"]);
     let cache = store.join(session).join(".counters.json");
     let mut sample = Sample::default();
     for i in 0..runs {
@@ -738,7 +744,7 @@ fn python_baseline(py: &Tool, work: &Path, session: &str) -> Res<Vec<Option<Samp
     generate(&pristine, &py_session, 0x5eed)?;
 
     let version = py.repeat(
-        &py.cmd(None, &["--version"]),
+        &command(None, &["--version"]),
         None,
         Drain::No,
         1,
@@ -772,7 +778,7 @@ fn python_baseline(py: &Tool, work: &Path, session: &str) -> Res<Vec<Option<Samp
     )?;
 
     let read = |args: &[&str]| -> Res<Sample> {
-        let cmd = py.cmd(Some(&pristine), args);
+        let cmd = command(Some(&pristine), args);
         let (first, out) = py.once(&cmd, None, Drain::Yes, None)?;
         let mut sample = Sample {
             wall: vec![first],
@@ -1029,6 +1035,14 @@ fn print_report(
     }
 }
 
+/// The 1-minute load average, as /proc/loadavg says.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".to_owned())
+}
+
 fn machine() -> String {
     let cpus = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
     let model = std::fs::read_to_string("/proc/cpuinfo")
@@ -1267,8 +1281,10 @@ fn tool_call(rng: &mut Rng) -> Call {
                 _ => format!("git diff --stat HEAD~{}", rng.range(1, 9)),
             };
             let arguments = json!({"command": command, "description": "Check the build"});
+            let n = rng.range(120, 320);
+            let stdout = log(rng, n);
             let result = json!({
-                "stdout": log(rng, rng.range(250, 600)),
+                "stdout": stdout,
                 "stderr": "",
                 "interrupted": false,
                 "isImage": false,
@@ -1286,7 +1302,10 @@ fn tool_call(rng: &mut Rng) -> Call {
         }
         30..=59 => {
             let path = file_path(rng);
-            let content = code(rng, rng.range(300, 700));
+            let content = {
+                let n = rng.range(120, 360);
+                code(rng, n)
+            };
             let lines = content.lines().count();
             let result = json!({
                 "type": "text",
@@ -1304,8 +1323,14 @@ fn tool_call(rng: &mut Rng) -> Call {
         }
         60..=74 => {
             let path = file_path(rng);
-            let old = code(rng, rng.range(40, 160));
-            let new = code(rng, rng.range(40, 200));
+            let old = {
+                let n = rng.range(40, 120);
+                code(rng, n)
+            };
+            let new = {
+                let n = rng.range(40, 140);
+                code(rng, n)
+            };
             let arguments = json!({"file_path": path, "old_string": old, "new_string": new});
             let start = rng.range(1, 400);
             let patch: Vec<String> = old
@@ -1332,7 +1357,7 @@ fn tool_call(rng: &mut Rng) -> Call {
         }
         75..=84 => {
             let pattern = format!("fn {}", ident(rng));
-            let files: Vec<String> = (0..rng.range(2, 12)).map(|_| file_path(rng)).collect();
+            let files: Vec<String> = (0..rng.range(2, 9)).map(|_| file_path(rng)).collect();
             let arguments =
                 json!({"pattern": pattern, "path": PROJECT, "output_mode": "files_with_matches"});
             let result =
@@ -1340,7 +1365,7 @@ fn tool_call(rng: &mut Rng) -> Call {
             ("Grep", arguments, result, None, None)
         }
         85..=92 => {
-            let files: Vec<String> = (0..rng.range(3, 14)).map(|_| file_path(rng)).collect();
+            let files: Vec<String> = (0..rng.range(3, 10)).map(|_| file_path(rng)).collect();
             let arguments = json!({"pattern": format!("{}/**/*.rs", rng.pick(DIRS))});
             let result = json!({
                 "filenames": files, "durationMs": rng.range(2, 40),
@@ -1350,7 +1375,10 @@ fn tool_call(rng: &mut Rng) -> Call {
         }
         _ => {
             let path = file_path(rng);
-            let content = code(rng, rng.range(200, 500));
+            let content = {
+                let n = rng.range(150, 400);
+                code(rng, n)
+            };
             let arguments = json!({"file_path": path, "content": content});
             let result = json!({"type": "create", "filePath": path, "structuredPatch": []});
             let file = Some(("file_write", path.clone()));
@@ -1422,7 +1450,7 @@ impl Writer<'_> {
     /// A call, its result (or error), and the file event of a file tool: 2 or 3 lines.
     fn tool(&mut self) -> Res<()> {
         let call = tool_call(self.rng);
-        self.tick(0.2, 4.0);
+        self.tick(0.1, 1.5);
         let call_id = self.emit(
             "tool_call",
             None,
@@ -1430,7 +1458,7 @@ impl Writer<'_> {
             json!({"tool_name": call.tool, "arguments": call.arguments}),
         )?;
         let started = self.now;
-        self.tick(0.005, 3.0);
+        self.tick(0.005, 2.0);
         let took = ((self.now - started) * 1000.0 * 1000.0).round() / 1000.0;
         if let Some(error) = call.error {
             self.emit(
