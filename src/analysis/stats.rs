@@ -3,10 +3,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
-use serde_json::Value;
 
-use crate::model::counters::tokens_of;
-use crate::model::{Event, EventType};
+use crate::model::{EventHead, EventType};
 
 /// Figures for one tool.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -59,6 +57,9 @@ pub struct StatsBuilder {
     tools: HashMap<String, ToolAccumulator>,
     /// Tool names of calls, for results that do not repeat the name.
     call_tools: HashMap<String, String>,
+    /// Results that name no tool and whose call this builder has not seen (it may be in a part
+    /// of the file another builder scanned): parent id, duration, whether it is an error.
+    unresolved: Vec<(String, Option<f64>, bool)>,
     tokens: u64,
 }
 
@@ -74,44 +75,97 @@ impl StatsBuilder {
             self.duration_s += d;
             self.timed_sessions += 1;
         }
+        self.resolve();
         self.call_tools.clear();
     }
 
-    pub fn observe(&mut self, event: &Event) {
-        self.events += 1;
-        *self.by_type.entry(event.event_type.clone()).or_default() += 1;
-        match event.event_type {
-            EventType::ToolCall => {
-                let tool = tool_name(event).unwrap_or("unknown");
-                self.tools.entry(tool.to_owned()).or_default().calls += 1;
-                self.call_tools
-                    .insert(event.event_id.clone(), tool.to_owned());
+    /// Folds in a builder that scanned a later part of the same session.
+    pub fn merge(&mut self, other: StatsBuilder) {
+        self.events += other.events;
+        for (kind, n) in other.by_type {
+            *self.by_type.entry(kind).or_default() += n;
+        }
+        for (name, acc) in other.tools {
+            let mine = self.tool(&name);
+            mine.calls += acc.calls;
+            mine.errors += acc.errors;
+            mine.total_ms += acc.total_ms;
+            mine.durations.extend(acc.durations);
+        }
+        self.call_tools.extend(other.call_tools);
+        self.unresolved.extend(other.unresolved);
+        self.tokens += other.tokens;
+    }
+
+    /// Attributes the results that named no tool to their calls, where those are known now.
+    fn resolve(&mut self) {
+        for (parent, duration, is_error) in std::mem::take(&mut self.unresolved) {
+            if let Some(tool) = self.call_tools.get(&parent).cloned() {
+                self.record_result(&tool, duration, is_error);
             }
-            EventType::ToolResult | EventType::Error => {
-                let tool = tool_name(event).map(str::to_owned).or_else(|| {
-                    event
-                        .parent_id
-                        .as_ref()
-                        .and_then(|p| self.call_tools.get(p))
-                        .cloned()
-                });
-                // An error with no tool (an agent-level failure) counts only as an error.
-                let Some(tool) = tool else { return };
-                let entry = self.tools.entry(tool).or_default();
-                if event.event_type == EventType::Error {
-                    entry.errors += 1;
-                }
-                if let Some(ms) = event.duration_ms.filter(|ms| ms.is_finite() && *ms >= 0.0) {
-                    entry.durations.push(ms as f32);
-                    entry.total_ms += ms;
-                }
-            }
-            EventType::LlmResponse => self.tokens += tokens_of(&event.data),
-            _ => {}
         }
     }
 
-    pub fn finish(self) -> Stats {
+    fn record_result(&mut self, tool: &str, duration: Option<f64>, is_error: bool) {
+        let entry = self.tool(tool);
+        if is_error {
+            entry.errors += 1;
+        }
+        if let Some(ms) = duration.filter(|ms| ms.is_finite() && *ms >= 0.0) {
+            entry.durations.push(ms as f32);
+            entry.total_ms += ms;
+        }
+    }
+
+    pub fn observe(&mut self, event: &EventHead<'_>) {
+        self.events += 1;
+        let kind = event.kind();
+        match kind {
+            EventType::ToolCall => {
+                let tool = event.tool_name().unwrap_or("unknown");
+                self.tool(tool).calls += 1;
+                if let Some(id) = &event.event_id {
+                    let tool = tool.to_owned();
+                    self.call_tools.insert(id.to_string(), tool);
+                }
+            }
+            EventType::ToolResult | EventType::Error => {
+                let is_error = kind == EventType::Error;
+                let tool = event.tool_name().map(str::to_owned).or_else(|| {
+                    event
+                        .parent_id
+                        .as_ref()
+                        .and_then(|p| self.call_tools.get(p.as_ref()))
+                        .cloned()
+                });
+                match (tool, &event.parent_id) {
+                    (Some(tool), _) => self.record_result(&tool, event.duration_ms, is_error),
+                    (None, Some(parent)) => {
+                        self.unresolved
+                            .push((parent.to_string(), event.duration_ms, is_error));
+                    }
+                    // An error with no tool and no call (an agent-level failure) counts only
+                    // as an error.
+                    (None, None) => {}
+                }
+            }
+            EventType::LlmResponse => self.tokens += event.tokens(),
+            _ => {}
+        }
+        *self.by_type.entry(kind).or_default() += 1;
+    }
+
+    /// The accumulator of a tool, allocating its name only the first time it is seen.
+    fn tool(&mut self, name: &str) -> &mut ToolAccumulator {
+        if !self.tools.contains_key(name) {
+            self.tools
+                .insert(name.to_owned(), ToolAccumulator::default());
+        }
+        self.tools.get_mut(name).expect("inserted above")
+    }
+
+    pub fn finish(mut self) -> Stats {
+        self.resolve();
         let count = |kind: EventType| self.by_type.get(&kind).copied().unwrap_or(0);
         let mut tools: Vec<ToolStats> = self
             .tools
@@ -124,8 +178,8 @@ impl StatsBuilder {
                     calls: acc.calls,
                     errors: acc.errors,
                     timed,
-                    total_ms: acc.total_ms,
-                    mean_ms: (timed > 0).then(|| acc.total_ms / timed as f64),
+                    total_ms: micros(acc.total_ms),
+                    mean_ms: (timed > 0).then(|| micros(acc.total_ms / timed as f64)),
                     p95_ms: percentile(&acc.durations, 95),
                 }
             })
@@ -153,12 +207,10 @@ impl StatsBuilder {
     }
 }
 
-fn tool_name(event: &Event) -> Option<&str> {
-    event
-        .data
-        .get("tool_name")
-        .and_then(Value::as_str)
-        .filter(|t| !t.is_empty())
+/// Rounded to the microsecond: durations are recorded in milliseconds with at most that
+/// precision, and the digits past it are float noise that would depend on summation order.
+fn micros(ms: f64) -> f64 {
+    (ms * 1000.0).round() / 1000.0
 }
 
 /// Nearest-rank percentile of sorted values.
@@ -173,7 +225,8 @@ fn percentile(sorted: &[f32], pct: usize) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::model::Event;
+    use serde_json::{Value, json};
 
     fn event(
         kind: EventType,
@@ -189,40 +242,53 @@ mod tests {
         e
     }
 
+    fn observe(b: &mut StatsBuilder, e: &Event) {
+        b.observe(&EventHead::of(e));
+    }
+
     #[test]
     fn durations_errors_and_percentiles_per_tool() {
         let mut b = StatsBuilder::new();
         b.session("s", Some(10.0));
         for i in 0..20 {
             let id = format!("c{i}");
-            b.observe(&event(
-                EventType::ToolCall,
-                &id,
-                None,
-                None,
-                json!({"tool_name": "Bash"}),
-            ));
+            observe(
+                &mut b,
+                &event(
+                    EventType::ToolCall,
+                    &id,
+                    None,
+                    None,
+                    json!({"tool_name": "Bash"}),
+                ),
+            );
             let kind = if i == 0 {
                 EventType::Error
             } else {
                 EventType::ToolResult
             };
             // Results without a tool name are attributed through their call.
-            b.observe(&event(
-                kind,
-                &format!("r{i}"),
-                Some(&id),
-                Some(f64::from(i + 1) * 10.0),
-                json!({}),
-            ));
+            observe(
+                &mut b,
+                &event(
+                    kind,
+                    &format!("r{i}"),
+                    Some(&id),
+                    Some(f64::from(i + 1) * 10.0),
+                    json!({}),
+                ),
+            );
         }
-        b.observe(&event(
-            EventType::ToolCall,
-            "x",
-            None,
-            None,
-            json!({"tool_name": "Read"}),
-        ));
+        observe(
+            &mut b,
+            &event(
+                EventType::ToolCall,
+                "x",
+                None,
+                None,
+                json!({"tool_name": "Read"}),
+            ),
+        );
         let stats = b.finish();
         assert_eq!(stats.tool_calls, 21);
         assert_eq!(stats.errors, 1);

@@ -1,9 +1,8 @@
 //! Figures derived from a session's events: the counters that `meta.json` caches.
 
+use super::event::EventType;
+use super::head::EventHead;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-
-use super::event::{Event, EventType};
 
 /// Running totals over a stream of events. Folding the same events always gives the same
 /// counters, so a cache of them can be rebuilt or caught up from any offset.
@@ -21,13 +20,13 @@ pub struct Counters {
 }
 
 impl Counters {
-    pub fn observe(&mut self, event: &Event) {
+    pub fn observe(&mut self, event: &EventHead<'_>) {
         self.events += 1;
-        match event.event_type {
+        match event.kind() {
             EventType::ToolCall => self.tool_calls += 1,
             EventType::LlmRequest => self.llm_requests += 1,
             EventType::Error => self.errors += 1,
-            EventType::LlmResponse => self.total_tokens += tokens_of(&event.data),
+            EventType::LlmResponse => self.total_tokens += event.tokens(),
             EventType::SessionEnd => self.ended_at = Some(event.timestamp),
             _ => {}
         }
@@ -37,26 +36,11 @@ impl Counters {
     }
 }
 
-/// Tokens an `llm_response` reports, whichever way its writer spelled them.
-pub fn tokens_of(data: &Value) -> u64 {
-    let number = |v: &Value, key: &str| v.get(key).and_then(Value::as_u64).unwrap_or(0);
-    if let Some(usage) = data.get("usage").filter(|u| u.is_object()) {
-        return number(usage, "input_tokens")
-            + number(usage, "output_tokens")
-            + number(usage, "cache_creation_input_tokens")
-            + number(usage, "cache_read_input_tokens");
-    }
-    for key in ["total_tokens", "tokens"] {
-        if let Some(n) = data.get(key).and_then(Value::as_u64) {
-            return n;
-        }
-    }
-    number(data, "input_tokens") + number(data, "output_tokens")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Event;
+    use serde_json::Value;
 
     fn event(kind: EventType, ts: f64, data: Value) -> Event {
         let mut e = Event::new(kind, ts, "e".into(), "s".into());
@@ -67,14 +51,22 @@ mod tests {
     #[test]
     fn counts_each_kind_once() {
         let mut c = Counters::default();
-        c.observe(&event(EventType::ToolCall, 2.0, Value::Null));
-        c.observe(&event(EventType::Error, 1.0, Value::Null));
-        c.observe(&event(
+        c.observe(&EventHead::of(&event(
+            EventType::ToolCall,
+            2.0,
+            Value::Null,
+        )));
+        c.observe(&EventHead::of(&event(EventType::Error, 1.0, Value::Null)));
+        c.observe(&EventHead::of(&event(
             EventType::LlmResponse,
             3.0,
             serde_json::json!({"usage": {"input_tokens": 3, "output_tokens": 4}}),
-        ));
-        c.observe(&event(EventType::SessionEnd, 4.0, Value::Null));
+        )));
+        c.observe(&EventHead::of(&event(
+            EventType::SessionEnd,
+            4.0,
+            Value::Null,
+        )));
         assert_eq!(
             (c.events, c.tool_calls, c.errors, c.total_tokens),
             (4, 1, 1, 7)

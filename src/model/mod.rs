@@ -3,14 +3,17 @@
 //! # Architecture
 //! - [`event`]: one recorded event, exactly as a line of `events.ndjson` holds it.
 //! - [`meta`]: a session's `meta.json`.
+//! - [`head`]: the few fields of an event that counting needs, borrowed from its line.
 //! - [`counters`]: the per-session figures that are derived from events.
 //!
 //! The model knows no I/O: no files, no clock, no environment.
 
 pub mod counters;
 pub mod event;
+pub mod head;
 pub mod meta;
 
 pub use counters::Counters;
 pub use event::{Event, EventType};
+pub use head::EventHead;
 pub use meta::SessionMeta;

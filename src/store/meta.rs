@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::layout::{COUNTERS, EVENTS, LOCK, META};
 use super::lock::lock_exclusive;
-use super::reader::parse_line;
+use super::reader::with_head;
 use super::{Result, SessionSummary, Store, StoreError};
 use crate::model::{Counters, SessionMeta};
 
@@ -52,35 +52,41 @@ impl Store {
         write_atomic(&path, &json)
     }
 
-    /// Folds new events into the counters and rewrites `meta.json`, waiting at most `wait` for
-    /// the session lock. Meta is then applied with `edit` (for example to set a parent link).
-    pub fn refresh_meta(
-        &self,
-        session_id: &str,
-        wait: Duration,
-        edit: impl FnOnce(&mut SessionMeta),
-    ) -> Result<SessionMeta> {
+    /// Folds new events into the counters, waiting at most `wait` for the session lock, and
+    /// rewrites `meta.json` when a figure it shows has changed.
+    pub fn refresh_meta(&self, session_id: &str, wait: Duration) -> Result<()> {
         let dir = self.session_dir(session_id);
         let _guard = lock_exclusive(&dir.join(LOCK), wait)?;
         let cache_path = dir.join(COUNTERS);
-        let mut cache = read_cache(&cache_path).unwrap_or_default();
+        let cached = read_cache(&cache_path);
+        let had_cache = cached.is_some();
+        let mut cache = cached.unwrap_or_default();
+        let (before, old_offset) = (cache.counters, cache.offset);
         cache.offset = fold_from(&dir.join(EVENTS), cache.offset, &mut cache.counters)?;
-        let mut meta = match self.read_meta(session_id) {
-            Ok(meta) => meta,
-            Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-                SessionMeta::new(
-                    session_id,
-                    cache.counters.first_timestamp.unwrap_or_default(),
-                )
-            }
-            Err(e) => return Err(e),
-        };
-        apply(&mut meta, &cache.counters);
-        edit(&mut meta);
-        self.write_meta(&meta)?;
+        let meta_changed = !had_cache || shown_in_meta(&before) != shown_in_meta(&cache.counters);
+        // Events that change no figure in meta (results, prompts) need no file replaced now:
+        // the next fold reads them again, which is cheaper than two renames per hook.
+        if !meta_changed && cache.offset - old_offset < CATCH_UP_SLACK {
+            return Ok(());
+        }
+        if meta_changed {
+            let mut meta = match self.read_meta(session_id) {
+                Ok(meta) => meta,
+                Err(StoreError::Io { source, .. })
+                    if source.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    SessionMeta::new(
+                        session_id,
+                        cache.counters.first_timestamp.unwrap_or_default(),
+                    )
+                }
+                Err(e) => return Err(e),
+            };
+            apply(&mut meta, &cache.counters);
+            self.write_meta(&meta)?;
+        }
         let json = serde_json::to_vec(&cache).unwrap_or_default();
-        write_atomic(&cache_path, &json)?;
-        Ok(meta)
+        write_atomic(&cache_path, &json)
     }
 
     /// A session's metadata with counters caught up to its events, without writing anything.
@@ -114,6 +120,20 @@ impl Store {
         };
         Ok(SessionSummary { meta, counters })
     }
+}
+
+/// How far the cache may lag behind the events before it is rewritten anyway.
+const CATCH_UP_SLACK: u64 = 256 * 1024;
+
+/// The counters `meta.json` shows.
+fn shown_in_meta(c: &Counters) -> (u64, u64, u64, u64, Option<u64>) {
+    (
+        c.tool_calls,
+        c.llm_requests,
+        c.errors,
+        c.total_tokens,
+        c.ended_at.map(f64::to_bits),
+    )
 }
 
 fn apply(meta: &mut SessionMeta, counters: &Counters) {
@@ -159,10 +179,9 @@ fn fold_from(path: &Path, offset: u64, counters: &mut Counters) -> Result<u64> {
         }
         position += n as u64;
         let text = buf.trim_ascii();
-        if !text.is_empty()
-            && let Ok(event) = parse_line(text)
-        {
-            counters.observe(&event);
+        if !text.is_empty() {
+            // A line that does not parse counts for nothing, as readers skip it too.
+            let _ = with_head(text, &mut |head| counters.observe(head));
         }
     }
     Ok(position)

@@ -39,7 +39,7 @@ use std::path::{Path, PathBuf};
 
 pub use lock::HOOK_LOCK_WAIT;
 pub use pending::{CallKey, ClaimedCall};
-pub use reader::{BadLine, EventReader};
+pub use reader::{BadLine, EventReader, ScanReport};
 pub use select::Selector;
 
 use crate::model::{Counters, SessionMeta};

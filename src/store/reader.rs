@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::layout::EVENTS;
 use super::{Result, Store, StoreError};
-use crate::model::Event;
+use crate::model::{Event, EventHead};
 
 /// A line that could not be read as an event.
 #[derive(Debug, Clone)]
@@ -121,6 +121,186 @@ impl Iterator for EventReader {
     }
 }
 
+/// What a [`Store::scan`] skipped.
+#[derive(Debug, Default)]
+pub struct ScanReport {
+    pub bad: Vec<BadLine>,
+    pub bad_count: u64,
+}
+
+impl Store {
+    /// Calls `f` with the head of every event of a session, in file order. Much cheaper than
+    /// [`Store::events`] for summaries: only the fields a head holds are parsed.
+    pub fn scan(&self, session_id: &str, mut f: impl FnMut(&EventHead<'_>)) -> Result<ScanReport> {
+        let path = self.session_dir(session_id).join(EVENTS);
+        let Some(file) = open_if_exists(&path)? else {
+            return Ok(ScanReport::default());
+        };
+        let (_, report) = scan_range(&path, file, 0, u64::MAX, &mut f)?;
+        Ok(report)
+    }
+
+    /// Like [`Store::scan`], but a large file is cut into `parts` ranges at line boundaries and
+    /// scanned on that many threads, each folding into its own accumulator from `init`. The
+    /// accumulators come back in file order; events within one are in file order too.
+    pub fn scan_parallel<A: Send>(
+        &self,
+        session_id: &str,
+        parts: usize,
+        init: impl Fn() -> A + Sync,
+        f: impl Fn(&mut A, &EventHead<'_>) + Sync,
+    ) -> Result<(Vec<A>, ScanReport)> {
+        let path = self.session_dir(session_id).join(EVENTS);
+        let Some(file) = open_if_exists(&path)? else {
+            return Ok((vec![init()], ScanReport::default()));
+        };
+        let len = file.metadata().map_err(|e| StoreError::io(&path, e))?.len();
+        let parts = if len < PARALLEL_MIN_BYTES {
+            1
+        } else {
+            parts.max(1)
+        };
+        let mut bounds = vec![0u64];
+        for i in 1..parts {
+            bounds.push(
+                next_line_start(&file, len * i as u64 / parts as u64)
+                    .map_err(|e| StoreError::io(&path, e))?,
+            );
+        }
+        bounds.push(u64::MAX);
+        let results: Vec<Result<(A, u64, ScanReport)>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = bounds
+                .windows(2)
+                .map(|w| {
+                    let (start, end) = (w[0], w[1]);
+                    let (path, init, f) = (&path, &init, &f);
+                    scope.spawn(move || {
+                        let file = File::open(path).map_err(|e| StoreError::io(path, e))?;
+                        let mut acc = init();
+                        let (lines, report) =
+                            scan_range(path, file, start, end, &mut |h| f(&mut acc, h))?;
+                        Ok((acc, lines, report))
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(StoreError::Corrupt {
+                            path: path.clone(),
+                            message: "a scanning thread failed".to_owned(),
+                        })
+                    })
+                })
+                .collect()
+        });
+        let mut accs = Vec::with_capacity(results.len());
+        let mut report = ScanReport::default();
+        let mut lines_before = 0;
+        for result in results {
+            let (acc, lines, part) = result?;
+            accs.push(acc);
+            report.bad_count += part.bad_count;
+            for mut bad in part.bad {
+                if report.bad.len() < BAD_LINES_KEPT {
+                    bad.line += lines_before;
+                    report.bad.push(bad);
+                }
+            }
+            lines_before += lines;
+        }
+        Ok((accs, report))
+    }
+}
+
+/// Files smaller than this are scanned on one thread: starting threads would cost more.
+const PARALLEL_MIN_BYTES: u64 = 4 * 1024 * 1024;
+
+fn open_if_exists(path: &Path) -> Result<Option<File>> {
+    match File::open(path) {
+        Ok(file) => Ok(Some(file)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(StoreError::io(path, e)),
+    }
+}
+
+/// The offset of the first line that starts at or after `offset`.
+fn next_line_start(file: &File, offset: u64) -> std::io::Result<u64> {
+    use std::os::unix::fs::FileExt;
+    if offset == 0 {
+        return Ok(0);
+    }
+    let mut buf = [0u8; 4096];
+    let mut at = offset - 1;
+    loop {
+        let n = file.read_at(&mut buf, at)?;
+        if n == 0 {
+            return Ok(at);
+        }
+        if let Some(i) = buf[..n].iter().position(|&b| b == b'\n') {
+            return Ok(at + i as u64 + 1);
+        }
+        at += n as u64;
+    }
+}
+
+/// Scans the lines that start in `start..end`; returns how many lines it read.
+fn scan_range(
+    path: &Path,
+    mut file: File,
+    start: u64,
+    end: u64,
+    f: &mut impl FnMut(&EventHead<'_>),
+) -> Result<(u64, ScanReport)> {
+    use std::io::{Seek, SeekFrom};
+    file.seek(SeekFrom::Start(start))
+        .map_err(|e| StoreError::io(path, e))?;
+    let mut reader = BufReader::with_capacity(256 * 1024, file);
+    let mut report = ScanReport::default();
+    let mut buf = Vec::with_capacity(4096);
+    let mut line = 0u64;
+    let mut position = start;
+    while position < end {
+        buf.clear();
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| StoreError::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        position += n as u64;
+        line += 1;
+        let text = buf.trim_ascii();
+        if text.is_empty() {
+            continue;
+        }
+        if let Err(message) = with_head(text, f) {
+            report.bad_count += 1;
+            if report.bad.len() < BAD_LINES_KEPT {
+                report.bad.push(BadLine {
+                    path: path.to_path_buf(),
+                    line,
+                    message,
+                });
+            }
+        }
+    }
+    Ok((line, report))
+}
+
+/// Calls `f` with the head of one line: parsed lightly when the line allows, else through the
+/// full parser (which also mends lone surrogates), so both paths accept the same lines.
+pub(crate) fn with_head(text: &[u8], f: &mut impl FnMut(&EventHead<'_>)) -> Result<(), String> {
+    if let Ok(head) = serde_json::from_slice::<EventHead<'_>>(text) {
+        f(&head);
+        return Ok(());
+    }
+    let event = parse_line(text)?;
+    f(&EventHead::of(&event));
+    Ok(())
+}
+
 /// Parses one line of `events.ndjson`.
 pub(crate) fn parse_line(text: &[u8]) -> Result<Event, String> {
     match serde_json::from_slice::<Event>(text) {
@@ -187,6 +367,43 @@ mod tests {
             event.data["result"],
             "bad \u{fffd} byte, pair \u{1F600}, escaped \\udcff"
         );
+    }
+
+    #[test]
+    fn a_parallel_scan_sees_what_a_serial_scan_sees() {
+        use std::fmt::Write as _;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        std::fs::create_dir_all(dir.path().join("s")).unwrap();
+        let mut text = String::new();
+        let pad = "p".repeat(300);
+        for i in 0..20_000 {
+            if i == 15_000 {
+                text.push_str("torn {\n");
+            }
+            let _ = writeln!(
+                text,
+                "{{\"event_type\":\"tool_call\",\"timestamp\":{i},\"event_id\":\"e{i}\",\"session_id\":\"s\",\"data\":{{\"tool_name\":\"T{}\",\"pad\":\"{pad}\"}}}}",
+                i % 7
+            );
+        }
+        assert!(text.len() as u64 > PARALLEL_MIN_BYTES);
+        std::fs::write(dir.path().join("s").join(EVENTS), text).unwrap();
+
+        let mut serial = Vec::new();
+        let report = store.scan("s", |h| serial.push(h.timestamp)).unwrap();
+        let (parts, parallel_report) = store
+            .scan_parallel("s", 3, Vec::new, |acc: &mut Vec<f64>, h| {
+                acc.push(h.timestamp);
+            })
+            .unwrap();
+        assert_eq!(parts.len(), 3);
+        assert!(parts.iter().all(|p| !p.is_empty()));
+        assert_eq!(parts.concat(), serial);
+        assert_eq!(serial.len(), 20_000);
+        assert_eq!((report.bad_count, parallel_report.bad_count), (1, 1));
+        assert_eq!(report.bad[0].line, 15_001);
+        assert_eq!(parallel_report.bad[0].line, 15_001);
     }
 
     #[test]

@@ -85,10 +85,10 @@ impl Recorder<'_> {
     fn refresh(&self, session: &str) -> Result<(), StoreError> {
         match self
             .store
-            .refresh_meta(session, crate::store::HOOK_LOCK_WAIT, |_| {})
+            .refresh_meta(session, crate::store::HOOK_LOCK_WAIT)
         {
             // Busy: whoever holds the lock, or the next writer or reader, catches up.
-            Err(StoreError::LockTimeout(_)) | Ok(_) => Ok(()),
+            Err(StoreError::LockTimeout(_)) | Ok(()) => Ok(()),
             Err(e) => Err(e),
         }
     }
