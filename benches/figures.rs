@@ -188,7 +188,7 @@ fn run() -> Res<()> {
         Target::hook(),
     ));
     rows.push(Row::new(
-        "first hook on a 100k session without .counters.json",
+        "first hook on a 100k session without .counters",
         cold,
         Target::none(),
     ));
@@ -510,13 +510,13 @@ fn bench_post_tool(
     })
 }
 
-/// The first hook on a session that has no `.counters.json` (one written by another tool):
+/// The first hook on a session that has no `.counters` (one written by another tool):
 /// it folds every event into the cache once. Timed on the pre-tool; the cache is removed
 /// before each run.
 fn bench_cold_hook(tool: &Tool, store: &Path, session: &str, runs: usize) -> Res<Sample> {
     let pre = command(Some(store), &["hook", "pre-tool"]);
     let post = command(Some(store), &["hook", "post-tool"]);
-    let cache = store.join(session).join(".counters.json");
+    let cache = store.join(session).join(".counters");
     let mut sample = Sample::default();
     for i in 0..runs {
         let _ = std::fs::remove_file(&cache);
@@ -1515,7 +1515,7 @@ impl Writer<'_> {
 
 /// Writes a Claude Code session of [`SESSION_EVENTS`] events to `store/<session_id>/`, with a
 /// `meta.json` holding its counters the way the Python tool keeps them (and no
-/// `.counters.json`, as the Python tool writes none).
+/// `.counters`, as the Python tool writes none).
 fn generate(store: &Path, session_id: &str, seed: u64) -> Res<GenInfo> {
     let dir = store.join(session_id);
     std::fs::create_dir_all(&dir)?;

@@ -2,8 +2,8 @@
 
 pub(crate) const META: &str = "meta.json";
 pub(crate) const EVENTS: &str = "events.ndjson";
-pub(crate) const COUNTERS: &str = ".counters.json";
-pub(crate) const LOCK: &str = ".lock";
+/// The session's lock, and what its holder keeps there: the counters folded so far.
+pub(crate) const COUNTERS: &str = ".counters";
 pub(crate) const PENDING: &str = ".pending";
 pub(crate) const HOOK_ERRORS: &str = "hook-errors.log";
 pub(crate) const GITIGNORE: &str = ".gitignore";

@@ -1,6 +1,8 @@
 //! Brief, bounded locks: a hook never waits on one for more than [`HOOK_LOCK_WAIT`].
 
 use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -10,9 +12,44 @@ use super::{Result, StoreError};
 /// The longest a hook may wait for a lock before it goes on without it.
 pub const HOOK_LOCK_WAIT: Duration = Duration::from_millis(50);
 
-/// An exclusive lock, released when dropped (closing the file releases it).
+/// An exclusive lock, released when dropped (closing the file releases it). The locked file's
+/// contents belong to the holder: it may read and replace them.
 pub(crate) struct LockGuard {
-    _file: File,
+    file: File,
+}
+
+impl LockGuard {
+    pub(crate) fn read(&self) -> std::io::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        (&self.file).seek(SeekFrom::Start(0))?;
+        (&self.file).read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// Replaces the contents in place: one write and a truncate, no new file, since only lock
+    /// holders write and readers take the lock shared.
+    pub(crate) fn replace(&self, bytes: &[u8]) -> std::io::Result<()> {
+        self.file.write_all_at(bytes, 0)?;
+        self.file.set_len(bytes.len() as u64)
+    }
+}
+
+/// Reads a lock file's contents under a shared lock, waiting at most `wait`; when the lock
+/// stays busy the contents are read anyway (a reader must not block, and a caller checks what
+/// it reads). `None` when the file does not exist.
+pub(crate) fn read_shared(path: &Path, wait: Duration) -> std::io::Result<Option<Vec<u8>>> {
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let deadline = Instant::now() + wait;
+    while !matches!(file.try_lock_shared(), Ok(())) && Instant::now() < deadline {
+        thread::sleep(Duration::from_micros(500));
+    }
+    let mut bytes = Vec::new();
+    (&file).read_to_end(&mut bytes)?;
+    Ok(Some(bytes))
 }
 
 /// Takes the exclusive lock on `path`, polling until `wait` has passed.
@@ -20,6 +57,7 @@ pub(crate) fn lock_exclusive(path: &Path, wait: Duration) -> Result<LockGuard> {
     let file = OpenOptions::new()
         .create(true)
         .truncate(false)
+        .read(true)
         .write(true)
         .open(path)
         .map_err(|e| StoreError::io(path, e))?;
@@ -27,7 +65,7 @@ pub(crate) fn lock_exclusive(path: &Path, wait: Duration) -> Result<LockGuard> {
     let mut pause = Duration::from_micros(100);
     loop {
         match file.try_lock() {
-            Ok(()) => return Ok(LockGuard { _file: file }),
+            Ok(()) => return Ok(LockGuard { file }),
             Err(TryLockError::WouldBlock) => {}
             Err(TryLockError::Error(e)) => return Err(StoreError::io(path, e)),
         }

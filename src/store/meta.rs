@@ -1,8 +1,10 @@
 //! `meta.json`: read, replaced atomically, and its counters caught up with the events.
 //!
-//! Counters are derived from events. `.counters.json` caches them together with the byte
-//! offset of `events.ndjson` they cover; whoever holds the session lock folds the lines past
-//! that offset and rewrites both files (temp file + rename). A hook that cannot get the lock in
+//! Counters are derived from events. The session's lock file, `.counters`, caches them together
+//! with the byte offset of `events.ndjson` they cover; whoever holds the lock folds the lines
+//! past that offset, replaces `meta.json` atomically (temp file + rename) when a figure in it
+//! changed, and rewrites the cache in place. A cache that does not parse (a crash mid-write) is
+//! rebuilt from the start of the events. A hook that cannot get the lock in
 //! time skips this step, and the next writer, or any reader, catches up: nothing is lost, and the
 //! counters always agree with the events once read.
 
@@ -13,8 +15,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::layout::{COUNTERS, EVENTS, LOCK, META};
-use super::lock::lock_exclusive;
+use super::layout::{COUNTERS, EVENTS, META};
+use super::lock::{HOOK_LOCK_WAIT, lock_exclusive, read_shared};
 use super::reader::with_head;
 use super::{Result, SessionSummary, Store, StoreError};
 use crate::model::{Counters, SessionMeta};
@@ -41,24 +43,28 @@ impl Store {
         write_atomic(&dir.join(META), meta.to_json().as_bytes())
     }
 
-    /// Starts the counters cache of a session we created, so later readers know its counters
-    /// are ours to derive.
+    /// Starts the counters cache of a session we created; its presence tells readers that the
+    /// session's counters are ours to derive.
     pub fn init_counters(&self, session_id: &str) -> Result<()> {
         let path = self.session_dir(session_id).join(COUNTERS);
-        if path.exists() {
-            return Ok(());
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            Err(e) => Err(StoreError::io(&path, e)),
         }
-        let json = serde_json::to_vec(&CountersCache::default()).unwrap_or_default();
-        write_atomic(&path, &json)
     }
 
     /// Folds new events into the counters, waiting at most `wait` for the session lock, and
     /// rewrites `meta.json` when a figure it shows has changed.
     pub fn refresh_meta(&self, session_id: &str, wait: Duration) -> Result<()> {
         let dir = self.session_dir(session_id);
-        let _guard = lock_exclusive(&dir.join(LOCK), wait)?;
         let cache_path = dir.join(COUNTERS);
-        let cached = read_cache(&cache_path);
+        let guard = lock_exclusive(&cache_path, wait)?;
+        let cached = guard.read().ok().and_then(|bytes| parse_cache(&bytes));
         let had_cache = cached.is_some();
         let mut cache = cached.unwrap_or_default();
         let (before, old_offset) = (cache.counters, cache.offset);
@@ -86,14 +92,20 @@ impl Store {
             self.write_meta(&meta)?;
         }
         let json = serde_json::to_vec(&cache).unwrap_or_default();
-        write_atomic(&cache_path, &json)
+        guard
+            .replace(&json)
+            .map_err(|e| StoreError::io(&cache_path, e))
     }
 
     /// A session's metadata with counters caught up to its events, without writing anything.
     pub fn summary(&self, session_id: &str) -> Result<SessionSummary> {
         let dir = self.session_dir(session_id);
         let meta = self.read_meta(session_id);
-        let cache = read_cache(&dir.join(COUNTERS));
+        // The file says the session is ours; contents that do not parse (just created, or a
+        // crash mid-write) mean folding from the start.
+        let cache = read_shared(&dir.join(COUNTERS), HOOK_LOCK_WAIT)
+            .map_err(|e| StoreError::io(&dir.join(COUNTERS), e))?
+            .map(|bytes| parse_cache(&bytes).unwrap_or_default());
         let mut meta = match (meta, &cache) {
             (Ok(meta), _) => meta,
             // Events without meta (a crash between the two): derive what we can.
@@ -147,9 +159,8 @@ fn apply(meta: &mut SessionMeta, counters: &Counters) {
     }
 }
 
-fn read_cache(path: &Path) -> Option<CountersCache> {
-    let bytes = std::fs::read(path).ok()?;
-    serde_json::from_slice(&bytes).ok()
+fn parse_cache(bytes: &[u8]) -> Option<CountersCache> {
+    serde_json::from_slice(bytes).ok()
 }
 
 /// Folds every complete line from `offset` on into `counters`; returns the new offset.

@@ -9,8 +9,8 @@
 //!   <session-id>/
 //!     meta.json              SessionMeta, replaced atomically (temp file + rename)
 //!     events.ndjson          one JSON event per line, appended with one write each
-//!     .counters.json         counters folded from events up to a byte offset (our cache)
-//!     .lock                  held briefly while meta and counters are caught up
+//!     .counters              the session lock, holding the counters folded from events up to a
+//!                            byte offset (our cache); held briefly while meta is caught up
 //!     .pending/              open tool calls waiting for their result, one empty file each
 //! ```
 //!
