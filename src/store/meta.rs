@@ -37,10 +37,12 @@ impl Store {
         })
     }
 
-    /// Replaces `meta.json` atomically.
-    pub fn write_meta(&self, meta: &SessionMeta) -> Result<()> {
-        let dir = self.session_dir(&meta.session_id);
-        write_atomic(&dir.join(META), meta.to_json().as_bytes())
+    /// Replaces `meta.json` atomically. Callers hold the session lock (see [`replace_meta`]).
+    fn write_meta(&self, meta: &SessionMeta) -> Result<()> {
+        replace_meta(
+            &self.session_dir(&meta.session_id),
+            meta.to_json().as_bytes(),
+        )
     }
 
     /// Starts the counters cache of a session we created; its presence tells readers that the
@@ -198,13 +200,35 @@ fn fold_from(path: &Path, offset: u64, counters: &mut Counters) -> Result<u64> {
     Ok(position)
 }
 
-/// Writes a file by writing a temp file beside it and renaming it over the old one.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let temp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&temp, bytes).map_err(|e| StoreError::io(&temp, e))?;
-    std::fs::rename(&temp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&temp);
-        StoreError::io(path, e)
-    })
+/// Replaces `meta.json` atomically (readers see the old file or the new one, never a mix)
+/// without creating a file. The new contents go into a spare file, which is renamed over
+/// `meta.json`; the replaced `meta.json` is kept by a hard link and becomes the next spare.
+/// Creating and freeing an inode per write, as a fresh temp file does, costs half a millisecond
+/// on common disks, a quarter of a hook's budget; this costs tens of microseconds.
+///
+/// Only holders of the session lock call this, so the spare names are theirs alone.
+fn replace_meta(dir: &Path, bytes: &[u8]) -> Result<()> {
+    use std::os::unix::fs::FileExt;
+    let meta = dir.join(META);
+    let spare = dir.join(".meta.spare");
+    let old = dir.join(".meta.old");
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&spare)
+        .map_err(|e| StoreError::io(&spare, e))?;
+    file.write_all_at(bytes, 0)
+        .map_err(|e| StoreError::io(&spare, e))?;
+    file.set_len(bytes.len() as u64)
+        .map_err(|e| StoreError::io(&spare, e))?;
+    drop(file);
+    // A crash between the renames below can leave `.meta.old` behind.
+    let _ = std::fs::remove_file(&old);
+    let kept = std::fs::hard_link(&meta, &old).is_ok();
+    std::fs::rename(&spare, &meta).map_err(|e| StoreError::io(&meta, e))?;
+    if kept {
+        std::fs::rename(&old, &spare).map_err(|e| StoreError::io(&spare, e))?;
+    }
+    Ok(())
 }
