@@ -47,6 +47,16 @@ pub(crate) struct ReplayArgs {
 
 /// How much of a prompt, answer or result one line shows.
 const TEXT_CHARS: usize = 100;
+/// Tools whose telling argument is a path, whose end says more than its start.
+const PATH_TOOLS: [&str; 7] = [
+    "Read",
+    "Write",
+    "Edit",
+    "MultiEdit",
+    "NotebookEdit",
+    "NotebookRead",
+    "LS",
+];
 
 pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
     let filter = parse_filter(&args.filter)?;
@@ -271,7 +281,13 @@ impl Replayer<'_> {
                     .data
                     .get("arguments")
                     .and_then(|a| call_argument(tool, a))
-                    .map(|a| terminal::one_line(&a, TEXT_CHARS));
+                    .map(|a| {
+                        if PATH_TOOLS.contains(&tool) {
+                            terminal::path_tail(&a, TEXT_CHARS)
+                        } else {
+                            terminal::one_line(&a, TEXT_CHARS)
+                        }
+                    });
                 (
                     "→",
                     format!("{} {}", p.blue("tool_call"), p.bold(tool)),
@@ -303,12 +319,16 @@ impl Replayer<'_> {
             EventType::FileRead => (
                 "📖",
                 p.cyan("file_read"),
-                event.data_str("path").map(str::to_owned),
+                event
+                    .data_str("path")
+                    .map(|path| terminal::path_tail(path, TEXT_CHARS)),
             ),
             EventType::FileWrite => (
                 "✏️",
                 p.yellow("file_write"),
-                event.data_str("path").map(str::to_owned),
+                event
+                    .data_str("path")
+                    .map(|path| terminal::path_tail(path, TEXT_CHARS)),
             ),
             EventType::LlmRequest => (
                 "⇢",

@@ -94,7 +94,7 @@ pub fn duration_secs(secs: f64) -> String {
 
 /// Text on one line, whitespace collapsed, cut to `max` characters with an ellipsis.
 pub fn one_line(text: &str, max: usize) -> String {
-    let mut out = String::with_capacity(text.len().min(max * 4));
+    let mut out = String::with_capacity(text.len().min(max.saturating_mul(4)));
     let mut count = 0;
     for word in text.split_whitespace() {
         if count > 0 {
@@ -112,6 +112,19 @@ pub fn one_line(text: &str, max: usize) -> String {
         }
     }
     out
+}
+
+/// A path on one line, cut from the front when too long (`…/handlers/shared.ts`): its end
+/// names the file.
+pub fn path_tail(path: &str, max: usize) -> String {
+    let path = one_line(path, usize::MAX);
+    let count = path.chars().count();
+    if count <= max {
+        return path;
+    }
+    let skip = count - max + 1;
+    let tail: String = path.chars().skip(skip).collect();
+    format!("…{tail}")
 }
 
 /// Prose without the markdown marks that make no sense in a one-line quote.
@@ -172,6 +185,16 @@ mod tests {
         assert_eq!(
             strip_markdown("## Title\n- **bold** `code`"),
             "Title bold code "
+        );
+    }
+
+    #[test]
+    fn long_paths_keep_their_end() {
+        assert_eq!(path_tail("/a/b/c.rs", 20), "/a/b/c.rs");
+        assert_eq!(path_tail("/very/long/path/to/file.rs", 12), "…/to/file.rs");
+        assert_eq!(
+            path_tail("/very/long/path/to/file.rs", 12).chars().count(),
+            12
         );
     }
 
