@@ -670,3 +670,57 @@ fn old_task_calls_without_subagent_hooks_still_get_a_child_session() {
     assert_eq!(texts[1]["prompt"], "List the files");
     assert_eq!(texts[2]["text"], "3 files");
 }
+
+#[test]
+fn parallel_hooks_of_two_subagents_link_each_to_its_own_spawning_call() {
+    let env = TestEnv::new();
+    for (i, description) in ["first", "second"].iter().enumerate() {
+        let input = json!({"description": description, "prompt": "go"});
+        env.hook("pre-tool", &payload("PreToolUse", json!({"tool_name": "Agent", "tool_input": input, "tool_use_id": format!("toolu_{i}")})))
+            .success();
+    }
+    let children: Vec<_> = (0..16)
+        .map(|i| {
+            let agent = if i % 2 == 0 { "x1" } else { "x2" };
+            let mut p = payload(
+                "PreToolUse",
+                json!({"agent_id": agent, "tool_name": "Read", "tool_input": {"file_path": format!("/f{i}")}}),
+            );
+            p["cwd"] = env.path().to_string_lossy().into_owned().into();
+            let mut cmd = env.command(&["hook", "pre-tool"]);
+            cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
+            let mut child = cmd.spawn().unwrap();
+            let mut stdin = child.stdin.take().unwrap();
+            let body = p.to_string();
+            std::thread::spawn(move || {
+                use std::io::Write;
+                stdin.write_all(body.as_bytes()).unwrap();
+            });
+            child
+        })
+        .collect();
+    for child in children {
+        assert!(child.wait_with_output().unwrap().status.success());
+    }
+    let calls: Vec<Value> = env
+        .events(SID)
+        .iter()
+        .map(|e| e["event_id"].clone())
+        .collect();
+    let a = env.meta(&format!("agent-x1-{SID}"))["parent_event_id"].clone();
+    let b = env.meta(&format!("agent-x2-{SID}"))["parent_event_id"].clone();
+    assert!(
+        calls.contains(&a) && calls.contains(&b),
+        "{a} {b} {calls:?}"
+    );
+    assert_ne!(a, b);
+    for agent in ["x1", "x2"] {
+        let kinds: Vec<Value> = env
+            .events(&format!("agent-{agent}-{SID}"))
+            .iter()
+            .map(|e| e["event_type"].clone())
+            .collect();
+        assert_eq!(kinds.iter().filter(|k| *k == "tool_call").count(), 8);
+        assert_eq!(kinds.iter().filter(|k| *k == "session_start").count(), 1);
+    }
+}

@@ -53,7 +53,7 @@ impl Store {
     ) -> Result<()> {
         let dir = self.session_dir(session_id).join(PENDING);
         std::fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
-        let micros = (timestamp * 1e6).max(0.0) as u64;
+        let micros = (timestamp * 1e6).max(0.0).round() as u64;
         let path = dir.join(format!("{}.{micros:020}.{event_id}", key.0));
         // An entry is a hard link to one anchor file: a new name costs a directory entry, not
         // a new inode, which is an order of magnitude cheaper.
