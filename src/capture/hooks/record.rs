@@ -141,14 +141,7 @@ impl Recorder<'_> {
             meta.depth = depth;
             meta.command = format!("subagent ({})", agent_type.as_deref().unwrap_or("general"));
         })?;
-        if !created {
-            // Another hook of this subagent created the session first, linked to a spawning
-            // call of its own; the call claimed here belongs to another subagent: put it back.
-            if let Some(call) = &spawn {
-                self.store
-                    .open_call(parent, &CallKey::spawn(), &call.event_id, call.timestamp)?;
-            }
-        } else {
+        if created {
             let mut data = Map::new();
             data.insert("agent_id".into(), agent_id.into());
             if let Some(kind) = &agent_type {
@@ -159,6 +152,11 @@ impl Recorder<'_> {
                 &child,
                 vec![self.event(EventType::SessionStart, &child, data)],
             )?;
+        } else if let Some(call) = &spawn {
+            // Another hook of this subagent created the session first, linked to a spawning
+            // call of its own; the call claimed here belongs to another subagent: put it back.
+            self.store
+                .open_call(parent, &CallKey::spawn(), &call.event_id, call.timestamp)?;
         }
         Ok(child)
     }
