@@ -55,7 +55,7 @@ pub struct StatsBuilder {
     timed_sessions: u64,
     by_type: HashMap<EventType, u64>,
     tools: HashMap<String, ToolAccumulator>,
-    /// Tool names of calls, for results that do not repeat the name.
+    /// Tool names of calls not answered yet, for results that do not repeat the name.
     call_tools: HashMap<String, String>,
     /// Results that name no tool and whose call this builder has not seen (it may be in a part
     /// of the file another builder scanned): parent id, duration, whether it is an error.
@@ -131,13 +131,13 @@ impl StatsBuilder {
             }
             EventType::ToolResult | EventType::Error => {
                 let is_error = kind == EventType::Error;
-                let tool = event.tool_name().map(str::to_owned).or_else(|| {
-                    event
-                        .parent_id
-                        .as_ref()
-                        .and_then(|p| self.call_tools.get(p.as_ref()))
-                        .cloned()
-                });
+                // A call is answered once: forgetting it here keeps the map to open calls, so
+                // memory stays flat however long the session is.
+                let call_tool = event
+                    .parent_id
+                    .as_ref()
+                    .and_then(|p| self.call_tools.remove(p.as_ref()));
+                let tool = event.tool_name().map(str::to_owned).or(call_tool);
                 match (tool, &event.parent_id) {
                     (Some(tool), _) => self.record_result(&tool, event.duration_ms, is_error),
                     (None, Some(parent)) => {
