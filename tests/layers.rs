@@ -100,7 +100,8 @@ fn layers_use_only_the_layers_below_them() {
     for file in rust_files(&src().join("capture")) {
         let code = non_test_code(&file);
         let name = file.file_name().unwrap().to_string_lossy().into_owned();
-        if name != "transcript.rs" {
+        // Reading the agent's own transcripts is capture's job; the store is another matter.
+        if name != "transcript.rs" && name != "claude_transcript.rs" {
             assert!(
                 !code.contains("File::open") && !code.contains("std::fs::write"),
                 "{name} opens files"

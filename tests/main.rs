@@ -5,6 +5,7 @@
 mod common;
 mod hook;
 mod hook_properties;
+mod import;
 mod layers;
 mod python_compat;
 mod read;

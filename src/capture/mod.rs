@@ -2,5 +2,9 @@
 //!
 //! # Architecture
 //! - [`hooks`]: Claude Code hook payloads, one process per hook.
+//! - [`import`]: Claude Code transcripts already on disk.
+//! - [`limit`]: cutting oversized fields so one huge output cannot bloat the store.
 
 pub mod hooks;
+pub mod import;
+pub(crate) mod limit;

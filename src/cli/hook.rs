@@ -88,7 +88,7 @@ fn env_flag(name: &str) -> bool {
 }
 
 /// 12 hex digits, as the Python tool's event ids.
-fn new_event_id() -> String {
+pub(crate) fn new_event_id() -> String {
     let mut id = uuid::Uuid::new_v4().simple().to_string();
     id.truncate(12);
     id

@@ -8,6 +8,7 @@
 
 mod globals;
 mod hook;
+mod import;
 mod inspect;
 mod list;
 mod output;
@@ -39,6 +40,7 @@ pub struct Cli {
 enum Command {
     Hook(hook::HookArgs),
     Setup(setup::SetupArgs),
+    Import(import::ImportArgs),
     List(list::ListArgs),
     Replay(replay::ReplayArgs),
     Inspect(inspect::InspectArgs),
@@ -66,6 +68,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let result = match cli.command {
         Command::Hook(_) => unreachable!("dispatched above"),
         Command::Setup(args) => setup::run(&args, &cli.globals),
+        Command::Import(args) => import::run(&args, &cli.globals),
         Command::List(args) => list::run(&args, &cli.globals),
         Command::Replay(args) => replay::run(&args, &cli.globals),
         Command::Inspect(args) => inspect::run(&args, &cli.globals),

@@ -35,7 +35,7 @@ fn code_for(err: &anyhow::Error) -> u8 {
                 | StoreError::UnknownSession(_)
                 | StoreError::AmbiguousSession { .. }
                 | StoreError::InvalidSessionId(_) => exit::USAGE,
-                StoreError::Corrupt { .. } => exit::INPUT,
+                StoreError::Corrupt { .. } | StoreError::SessionExists(_) => exit::INPUT,
                 StoreError::Io { .. } | StoreError::LockTimeout(_) => exit::IO,
             };
         }

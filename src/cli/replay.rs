@@ -335,11 +335,18 @@ impl Replayer<'_> {
                 p.magenta("llm_request"),
                 event.data_str("model").map(str::to_owned),
             ),
-            EventType::LlmResponse => (
-                "⇠",
-                p.magenta("llm_response"),
-                event.data_str("model").map(str::to_owned),
-            ),
+            EventType::LlmResponse => {
+                let took = event
+                    .duration_ms
+                    .filter(|ms| *ms > 0.0)
+                    .map(|ms| format!(" ({})", terminal::duration_ms(ms)))
+                    .unwrap_or_default();
+                (
+                    "⇠",
+                    format!("{}{took}", p.magenta("llm_response")),
+                    usage_line(event),
+                )
+            }
             EventType::Decision => {
                 let name = event
                     .data_str("hook_event_name")
@@ -368,6 +375,28 @@ impl Replayer<'_> {
         }
         Ok(())
     }
+}
+
+/// `model · in 3 · out 27 · cache write 17696 · cache read 88231`
+fn usage_line(event: &Event) -> Option<String> {
+    let usage = event.data.get("usage");
+    let n = |key: &str| usage.and_then(|u| u.get(key)).and_then(Value::as_u64);
+    let mut parts: Vec<String> = event
+        .data_str("model")
+        .map(str::to_owned)
+        .into_iter()
+        .collect();
+    for (label, key) in [
+        ("in", "input_tokens"),
+        ("out", "output_tokens"),
+        ("cache write", "cache_creation_input_tokens"),
+        ("cache read", "cache_read_input_tokens"),
+    ] {
+        if let Some(value) = n(key) {
+            parts.push(format!("{label} {value}"));
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join(" · "))
 }
 
 fn quoted(text: Option<&Value>) -> Option<String> {

@@ -22,6 +22,7 @@
 //! - [`select`]: naming a session by a unique prefix of its id.
 //! - [`lock`]: brief, bounded file locks.
 //! - [`errlog`]: the bounded hook error log.
+//! - [`writer`]: writing a whole session at once (imports), moved into place atomically.
 //!
 //! The format is recorded in `adr/0001-store-format.md`.
 
@@ -34,6 +35,7 @@ mod meta;
 mod pending;
 mod reader;
 mod select;
+mod writer;
 
 use std::path::{Path, PathBuf};
 
@@ -41,6 +43,7 @@ pub use lock::HOOK_LOCK_WAIT;
 pub use pending::{CallKey, ClaimedCall};
 pub use reader::{BadLine, EventReader, ScanReport};
 pub use select::Selector;
+pub use writer::SessionWriter;
 
 use crate::model::{Counters, SessionMeta};
 
@@ -68,6 +71,8 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    #[error("session `{0}` is already in the store")]
+    SessionExists(String),
     #[error("timed out waiting for the lock on {0}")]
     LockTimeout(PathBuf),
 }

@@ -4,10 +4,8 @@
 //! - [`claude_code`]: the payloads as Claude Code sends them, checked.
 //! - [`record`]: what each hook event becomes in the store.
 //! - [`transcript`]: the last assistant text of a transcript, for the Stop hook.
-//! - [`limit`]: cutting oversized payload fields.
 
 pub mod claude_code;
-mod limit;
 mod record;
 mod transcript;
 

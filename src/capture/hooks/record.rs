@@ -10,8 +10,8 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use super::claude_code::{HookEvent, HookPayload};
-use super::limit::limit;
 use super::transcript::last_assistant_text;
+use crate::capture::limit::limit;
 use crate::model::{Event, EventType, SessionMeta};
 use crate::store::{CallKey, ClaimedCall, Store, StoreError};
 

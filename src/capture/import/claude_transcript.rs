@@ -1,0 +1,800 @@
+//! One Claude Code transcript into sessions: the main conversation, and each sidechain
+//! (subagent) as a child session linked to the call that spawned it.
+//!
+//! The file is read once, line by line, so memory stays flat in its size. Claude Code writes
+//! each content block of one streamed API response as its own line, each repeating the usage,
+//! and only the last holds the final output count; a response (one `message.id` + `requestId`)
+//! is therefore counted once, with the usage of its last line, when the next response starts or
+//! the file ends.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::wire::{Block, Entry, TaskResult, blocks};
+use crate::capture::limit::limit;
+use crate::model::{Event, EventType, SessionMeta};
+use crate::store::{SessionWriter, Store, StoreError};
+
+/// How an import records.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    pub redact: bool,
+    pub new_id: fn() -> String,
+}
+
+/// The session a subagent's transcript belongs under.
+#[derive(Debug, Clone)]
+pub struct ParentLink {
+    pub session_id: String,
+    pub event_id: Option<String>,
+    pub depth: u64,
+}
+
+/// Tokens by kind, summed over API responses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct TokenTotals {
+    pub input: u64,
+    pub output: u64,
+    pub cache_creation: u64,
+    pub cache_creation_5m: u64,
+    pub cache_creation_1h: u64,
+    pub cache_read: u64,
+}
+
+impl TokenTotals {
+    fn add_usage(&mut self, usage: &Value) {
+        let n = |v: &Value, k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0);
+        self.input += n(usage, "input_tokens");
+        self.output += n(usage, "output_tokens");
+        self.cache_creation += n(usage, "cache_creation_input_tokens");
+        self.cache_read += n(usage, "cache_read_input_tokens");
+        if let Some(split) = usage.get("cache_creation") {
+            self.cache_creation_5m += n(split, "ephemeral_5m_input_tokens");
+            self.cache_creation_1h += n(split, "ephemeral_1h_input_tokens");
+        }
+    }
+
+    fn add(&mut self, other: &TokenTotals) {
+        self.input += other.input;
+        self.output += other.output;
+        self.cache_creation += other.cache_creation;
+        self.cache_creation_5m += other.cache_creation_5m;
+        self.cache_creation_1h += other.cache_creation_1h;
+        self.cache_read += other.cache_read;
+    }
+}
+
+/// A line that could not be read.
+#[derive(Debug, Clone, Serialize)]
+pub struct SkippedLine {
+    pub line: u64,
+    pub message: String,
+}
+
+/// What an import did with one file.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportReport {
+    pub file: PathBuf,
+    pub session_id: String,
+    /// `imported`, or `already_imported` when the store held the session already.
+    pub status: &'static str,
+    pub lines: u64,
+    /// Lines by their `type`, with `malformed` for lines that are not JSON.
+    pub entries: BTreeMap<String, u64>,
+    pub malformed: Vec<SkippedLine>,
+    /// User and assistant lines.
+    pub messages: u64,
+    pub responses: u64,
+    pub tool_calls: u64,
+    pub tool_errors: u64,
+    pub tokens: TokenTotals,
+    pub events: u64,
+    /// Sessions made from sidechains found inside this file.
+    pub sidechains: Vec<String>,
+    /// Subagents the file's Task/Agent calls ran, with the call's event id.
+    #[serde(skip)]
+    pub agent_calls: HashMap<String, String>,
+}
+
+/// Why a file could not be imported.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}: the file is empty")]
+    Empty(PathBuf),
+    #[error("{path}:{line}: not a Claude Code transcript ({reason})")]
+    NotTranscript {
+        path: PathBuf,
+        line: u64,
+        reason: String,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Transcript line types Claude Code writes; anything else is counted as it is.
+const KNOWN_KINDS: [&str; 9] = [
+    "user",
+    "assistant",
+    "summary",
+    "system",
+    "progress",
+    "file-history-snapshot",
+    "file-history-delta",
+    "queue-operation",
+    "result",
+];
+
+/// Imports one transcript. `parent` makes it a subagent's session under that parent.
+pub fn import_file(
+    store: &Store,
+    path: &Path,
+    parent: Option<&ParentLink>,
+    opts: &ImportOptions,
+) -> Result<ImportReport, ImportError> {
+    let io = |source| ImportError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(io)?;
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut importer = Importer::new(store, path, parent, opts);
+    let mut buf = Vec::with_capacity(64 * 1024);
+    let mut first_bad: Option<(u64, String)> = None;
+    loop {
+        buf.clear();
+        if reader.read_until(b'\n', &mut buf).map_err(io)? == 0 {
+            break;
+        }
+        importer.report.lines += 1;
+        let text = buf.trim_ascii();
+        if text.is_empty() {
+            continue;
+        }
+        match serde_json::from_slice::<Entry<'_>>(text) {
+            Ok(entry) => {
+                if importer.entry(&entry)? == Flow::Stop {
+                    break;
+                }
+            }
+            Err(e) => {
+                let message = if text.contains(&0) || std::str::from_utf8(text).is_err() {
+                    "binary data, not JSON text".to_owned()
+                } else {
+                    e.to_string()
+                };
+                first_bad.get_or_insert_with(|| (importer.report.lines, message.clone()));
+                *importer
+                    .report
+                    .entries
+                    .entry("malformed".into())
+                    .or_default() += 1;
+                if importer.report.malformed.len() < 20 {
+                    importer.report.malformed.push(SkippedLine {
+                        line: importer.report.lines,
+                        message,
+                    });
+                }
+            }
+        }
+    }
+    importer.finish(first_bad)
+}
+
+#[derive(PartialEq, Eq)]
+enum Flow {
+    Go,
+    Stop,
+}
+
+struct OpenCall {
+    event_id: String,
+    timestamp: f64,
+    tool: String,
+    path: Option<String>,
+}
+
+struct Pending {
+    key: String,
+    /// False when this response was met earlier in the file (a resumed conversation copies
+    /// its history): it is then neither counted nor recorded again.
+    first_time: bool,
+    request_event: String,
+    first: f64,
+    last: f64,
+    model: Option<String>,
+    message_id: Option<String>,
+    request_id: Option<String>,
+    usage: Value,
+}
+
+/// One session being written: the main conversation or a sidechain.
+struct Context {
+    writer: SessionWriter,
+    open_calls: HashMap<String, OpenCall>,
+    pending: Option<Pending>,
+    last: f64,
+}
+
+struct Importer<'a> {
+    store: &'a Store,
+    path: &'a Path,
+    parent: Option<&'a ParentLink>,
+    opts: &'a ImportOptions,
+    report: ImportReport,
+    /// Responses already counted, by `message.id:requestId`.
+    seen: HashSet<String>,
+    main: Option<Context>,
+    sidechains: HashMap<String, Context>,
+    already: bool,
+    last_timestamp: f64,
+}
+
+impl<'a> Importer<'a> {
+    fn new(
+        store: &'a Store,
+        path: &'a Path,
+        parent: Option<&'a ParentLink>,
+        opts: &'a ImportOptions,
+    ) -> Self {
+        Importer {
+            store,
+            path,
+            parent,
+            opts,
+            report: ImportReport {
+                file: path.to_path_buf(),
+                session_id: String::new(),
+                status: "imported",
+                lines: 0,
+                entries: BTreeMap::new(),
+                malformed: Vec::new(),
+                messages: 0,
+                responses: 0,
+                tool_calls: 0,
+                tool_errors: 0,
+                tokens: TokenTotals::default(),
+                events: 0,
+                sidechains: Vec::new(),
+                agent_calls: HashMap::new(),
+            },
+            seen: HashSet::new(),
+            main: None,
+            sidechains: HashMap::new(),
+            already: false,
+            last_timestamp: 0.0,
+        }
+    }
+
+    fn entry(&mut self, entry: &Entry<'_>) -> Result<Flow, ImportError> {
+        let kind = entry.kind.as_deref().unwrap_or("untyped");
+        *self.report.entries.entry(kind.to_owned()).or_default() += 1;
+        if let Some(ts) = entry.timestamp.as_deref().and_then(parse_time) {
+            self.last_timestamp = ts;
+        }
+        if kind != "user" && kind != "assistant" {
+            return Ok(Flow::Go);
+        }
+        let Some(message) = &entry.message else {
+            return Ok(Flow::Go);
+        };
+        self.report.messages += 1;
+        if self.main.is_none() {
+            self.open_main(entry)?;
+            if self.already {
+                return Ok(Flow::Stop);
+            }
+        }
+        let ts = self.last_timestamp;
+        // Older Claude Code wrote subagents' lines into the main file, marked as sidechains.
+        let sidechain = entry.is_sidechain == Some(true) && self.parent.is_none();
+        let context_key = if sidechain {
+            let agent = entry.agent_id.as_deref().unwrap_or("sidechain").to_owned();
+            if !self.sidechains.contains_key(&agent) {
+                let ctx = self.open_sidechain(&agent, ts)?;
+                self.sidechains.insert(agent.clone(), ctx);
+            }
+            Some(agent)
+        } else {
+            None
+        };
+        let content = match message.content.map(blocks).transpose() {
+            Ok(content) => content.unwrap_or_default(),
+            Err(e) => {
+                let line = self.report.lines;
+                self.report.malformed.push(SkippedLine {
+                    line,
+                    message: format!("content: {e}"),
+                });
+                return Ok(Flow::Go);
+            }
+        };
+        let mut events = Vec::new();
+        {
+            let ctx = match &context_key {
+                Some(key) => self.sidechains.get_mut(key).expect("opened above"),
+                None => self.main.as_mut().expect("opened above"),
+            };
+            ctx.last = ctx.last.max(ts);
+            let mut step = Step {
+                ctx,
+                events: &mut events,
+                opts: self.opts,
+                report: &mut self.report,
+                seen: &mut self.seen,
+                ts,
+            };
+            if kind == "assistant" {
+                step.assistant(entry, message, &content);
+            } else {
+                step.user(entry, &content);
+            }
+        }
+        let ctx = match &context_key {
+            Some(key) => self.sidechains.get_mut(key).expect("opened above"),
+            None => self.main.as_mut().expect("opened above"),
+        };
+        for mut event in events {
+            if self.opts.redact {
+                crate::redact::redact_value(&mut event.data);
+            }
+            ctx.writer.append(&event)?;
+            self.report.events += 1;
+        }
+        Ok(Flow::Go)
+    }
+
+    fn open_main(&mut self, entry: &Entry<'_>) -> Result<(), ImportError> {
+        let stem = self
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let session = entry
+            .session_id
+            .as_deref()
+            .map_or_else(|| stem.clone(), str::to_owned);
+        let (id, parent) = match self.parent {
+            Some(link) => {
+                let agent = entry.agent_id.as_deref().map_or_else(
+                    || stem.trim_start_matches("agent-").to_owned(),
+                    str::to_owned,
+                );
+                (
+                    format!("agent-{agent}-{}", link.session_id),
+                    Some(link.clone()),
+                )
+            }
+            None => (session, None),
+        };
+        self.report.session_id.clone_from(&id);
+        let mut meta = SessionMeta::new(&id, self.last_timestamp);
+        "claude-code".clone_into(&mut meta.agent_name);
+        meta.command = match &parent {
+            Some(_) => "subagent (imported)".to_owned(),
+            None => "claude-code (imported)".to_owned(),
+        };
+        if let Some(link) = &parent {
+            meta.parent_session_id = Some(link.session_id.clone());
+            meta.parent_event_id.clone_from(&link.event_id);
+            meta.depth = link.depth + 1;
+        }
+        let mut writer = match self.store.write_session(meta) {
+            Ok(writer) => writer,
+            Err(StoreError::SessionExists(_)) => {
+                self.already = true;
+                self.report.status = "already_imported";
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let mut data = Map::new();
+        data.insert("source".into(), "import".into());
+        data.insert(
+            "transcript_path".into(),
+            self.path.to_string_lossy().into_owned().into(),
+        );
+        for (key, value) in [
+            ("cwd", &entry.cwd),
+            ("version", &entry.version),
+            ("git_branch", &entry.git_branch),
+        ] {
+            if let Some(v) = value {
+                data.insert(key.into(), v.as_ref().into());
+            }
+        }
+        let mut start = Event::new(
+            EventType::SessionStart,
+            self.last_timestamp,
+            (self.opts.new_id)(),
+            id,
+        );
+        start.data = Value::Object(data);
+        writer.append(&start)?;
+        self.report.events += 1;
+        self.main = Some(Context {
+            writer,
+            open_calls: HashMap::new(),
+            pending: None,
+            last: self.last_timestamp,
+        });
+        Ok(())
+    }
+
+    fn open_sidechain(&mut self, agent: &str, ts: f64) -> Result<Context, ImportError> {
+        let parent = self.report.session_id.clone();
+        let id = format!("agent-{agent}-{parent}");
+        let mut meta = SessionMeta::new(&id, ts);
+        "claude-code".clone_into(&mut meta.agent_name);
+        "subagent (imported)".clone_into(&mut meta.command);
+        meta.parent_session_id = Some(parent);
+        meta.parent_event_id = self.report.agent_calls.get(agent).cloned();
+        meta.depth = self.parent.map_or(0, |p| p.depth) + 1;
+        let mut writer = self.store.write_session(meta)?;
+        let mut start = Event::new(
+            EventType::SessionStart,
+            ts,
+            (self.opts.new_id)(),
+            id.clone(),
+        );
+        start.data = serde_json::json!({"source": "import", "sidechain": true});
+        writer.append(&start)?;
+        self.report.sidechains.push(id);
+        Ok(Context {
+            writer,
+            open_calls: HashMap::new(),
+            pending: None,
+            last: ts,
+        })
+    }
+
+    fn finish(mut self, first_bad: Option<(u64, String)>) -> Result<ImportReport, ImportError> {
+        if self.report.lines == 0 || (self.report.entries.is_empty() && first_bad.is_none()) {
+            return Err(ImportError::Empty(self.path.to_path_buf()));
+        }
+        let known = self
+            .report
+            .entries
+            .iter()
+            .any(|(kind, _)| KNOWN_KINDS.contains(&kind.as_str()));
+        if !known {
+            let (line, reason) =
+                first_bad.unwrap_or((1, "no Claude Code transcript entries".to_owned()));
+            if let Some(main) = self.main.take() {
+                main.writer.abandon();
+            }
+            return Err(ImportError::NotTranscript {
+                path: self.path.to_path_buf(),
+                line,
+                reason,
+            });
+        }
+        if self.already {
+            return Ok(self.report);
+        }
+        let mut contexts: Vec<Context> = self.sidechains.into_values().collect();
+        if let Some(main) = self.main.take() {
+            contexts.push(main);
+        } else {
+            // A transcript with no messages (only summaries, say) still becomes a session, so
+            // that importing it again is recognised.
+            return Err(ImportError::NotTranscript {
+                path: self.path.to_path_buf(),
+                line: 1,
+                reason: "no user or assistant messages".to_owned(),
+            });
+        }
+        let mut tokens = TokenTotals::default();
+        for mut ctx in contexts {
+            let mut events = Vec::new();
+            let mut step = Step {
+                ctx: &mut ctx,
+                events: &mut events,
+                opts: self.opts,
+                report: &mut self.report,
+                seen: &mut self.seen,
+                ts: 0.0,
+            };
+            step.flush();
+            let end_ts = ctx.last;
+            let mut end = Event::new(
+                EventType::SessionEnd,
+                end_ts,
+                (self.opts.new_id)(),
+                ctx.writer.session_id().to_owned(),
+            );
+            end.data = serde_json::json!({"reason": "import"});
+            events.push(end);
+            for mut event in events {
+                if self.opts.redact {
+                    crate::redact::redact_value(&mut event.data);
+                }
+                ctx.writer.append(&event)?;
+                self.report.events += 1;
+            }
+            ctx.writer.finish()?;
+        }
+        tokens.add(&self.report.tokens);
+        self.report.tokens = tokens;
+        Ok(self.report)
+    }
+}
+
+/// Turning one line's blocks into events of one context.
+struct Step<'c> {
+    ctx: &'c mut Context,
+    events: &'c mut Vec<Event>,
+    opts: &'c ImportOptions,
+    report: &'c mut ImportReport,
+    seen: &'c mut HashSet<String>,
+    ts: f64,
+}
+
+impl Step<'_> {
+    fn event(&self, kind: EventType, data: Map<String, Value>) -> Event {
+        let mut event = Event::new(
+            kind,
+            self.ts,
+            (self.opts.new_id)(),
+            self.ctx.writer.session_id().to_owned(),
+        );
+        event.data = Value::Object(data);
+        event
+    }
+
+    fn assistant(
+        &mut self,
+        entry: &Entry<'_>,
+        message: &super::wire::Message<'_>,
+        content: &[Block<'_>],
+    ) {
+        let message_id = message.id.as_deref().map(str::to_owned);
+        let request_id = entry.request_id.as_deref().map(str::to_owned);
+        let key = format!(
+            "{}:{}",
+            message_id.as_deref().unwrap_or(""),
+            request_id.as_deref().unwrap_or("")
+        );
+        let usage = message
+            .usage
+            .and_then(|u| serde_json::from_str::<Value>(u.get()).ok());
+        let same = self
+            .ctx
+            .pending
+            .as_ref()
+            .is_some_and(|p| p.key == key && !key.is_empty() && key != ":");
+        if !same {
+            self.flush();
+            let first_time = key == ":" || self.seen.insert(key.clone());
+            let mut data = Map::new();
+            if let Some(model) = &message.model {
+                data.insert("model".into(), model.as_ref().into());
+            }
+            if let Some(id) = &message_id {
+                data.insert("message_id".into(), id.clone().into());
+            }
+            let request = self.event(EventType::LlmRequest, data);
+            if first_time {
+                self.events.push(request.clone());
+            }
+            self.ctx.pending = Some(Pending {
+                key,
+                first_time,
+                request_event: request.event_id.clone(),
+                first: self.ts,
+                last: self.ts,
+                model: message.model.as_deref().map(str::to_owned),
+                message_id,
+                request_id,
+                usage: Value::Null,
+            });
+        }
+        if let Some(pending) = self.ctx.pending.as_mut() {
+            pending.last = self.ts;
+            if let Some(usage) = usage {
+                pending.usage = usage;
+            }
+        }
+        for block in content {
+            match block.kind.as_deref() {
+                Some("text") => {
+                    let text = block.text.as_deref().unwrap_or_default();
+                    if !text.trim().is_empty() {
+                        let mut data = Map::new();
+                        data.insert("text".into(), limit(text.into()).0);
+                        let event = self.event(EventType::AssistantResponse, data);
+                        self.events.push(event);
+                    }
+                }
+                Some("tool_use") => self.tool_use(block),
+                _ => {}
+            }
+        }
+    }
+
+    fn tool_use(&mut self, block: &Block<'_>) {
+        self.report.tool_calls += 1;
+        let tool = block.name.as_deref().unwrap_or("unknown").to_owned();
+        let input: Value = block
+            .input
+            .and_then(|i| serde_json::from_str(i.get()).ok())
+            .unwrap_or(Value::Null);
+        let path = ["file_path", "notebook_path"]
+            .iter()
+            .find_map(|k| input.get(*k).and_then(Value::as_str))
+            .map(str::to_owned);
+        let mut data = Map::new();
+        data.insert("tool_name".into(), tool.clone().into());
+        data.insert("arguments".into(), limit(input).0);
+        if let Some(id) = &block.id {
+            data.insert("tool_use_id".into(), id.as_ref().into());
+        }
+        let event = self.event(EventType::ToolCall, data);
+        if let Some(id) = &block.id {
+            self.ctx.open_calls.insert(
+                id.to_string(),
+                OpenCall {
+                    event_id: event.event_id.clone(),
+                    timestamp: self.ts,
+                    tool,
+                    path,
+                },
+            );
+        }
+        self.events.push(event);
+    }
+
+    fn user(&mut self, entry: &Entry<'_>, content: &[Block<'_>]) {
+        let mut prompt = Vec::new();
+        for block in content {
+            match block.kind.as_deref() {
+                Some("tool_result") => self.tool_result(entry, block),
+                Some("text") => prompt.push(block.text.as_deref().unwrap_or_default().to_owned()),
+                Some("image") => prompt.push("[image]".to_owned()),
+                _ => {}
+            }
+        }
+        let text = prompt.join("\n");
+        if !text.trim().is_empty() {
+            // A person typing means the previous response is complete.
+            self.flush();
+        }
+        if entry.is_meta != Some(true) && !text.trim().is_empty() {
+            let mut data = Map::new();
+            data.insert("prompt".into(), limit(text.into()).0);
+            let event = self.event(EventType::UserPrompt, data);
+            self.events.push(event);
+        }
+    }
+
+    fn tool_result(&mut self, entry: &Entry<'_>, block: &Block<'_>) {
+        let failed = block.is_error == Some(true);
+        if failed {
+            self.report.tool_errors += 1;
+        }
+        let call = block
+            .tool_use_id
+            .as_deref()
+            .and_then(|id| self.ctx.open_calls.remove(id));
+        let text = block
+            .content
+            .map(|c| content_text(c.get()))
+            .unwrap_or_default();
+        let mut data = Map::new();
+        data.insert(
+            "tool_name".into(),
+            call.as_ref().map_or("unknown", |c| c.tool.as_str()).into(),
+        );
+        data.insert(
+            (if failed { "error" } else { "result" }).into(),
+            limit(text.into()).0,
+        );
+        if let Some(id) = &block.tool_use_id {
+            data.insert("tool_use_id".into(), id.as_ref().into());
+        }
+        let mut event = self.event(
+            if failed {
+                EventType::Error
+            } else {
+                EventType::ToolResult
+            },
+            data,
+        );
+        if let Some(call) = &call {
+            event.parent_id = Some(call.event_id.clone());
+            event.duration_ms = Some(((self.ts - call.timestamp) * 1000.0).max(0.0));
+        }
+        self.events.push(event);
+        let Some(call) = call else { return };
+        if !failed {
+            let kind = match call.tool.as_str() {
+                "Read" | "NotebookRead" => Some(EventType::FileRead),
+                "Write" | "Edit" | "MultiEdit" | "NotebookEdit" => Some(EventType::FileWrite),
+                _ => None,
+            };
+            if let (Some(kind), Some(path)) = (kind, &call.path) {
+                let mut data = Map::new();
+                data.insert("path".into(), path.clone().into());
+                data.insert("tool_name".into(), call.tool.clone().into());
+                let mut file_event = self.event(kind, data);
+                file_event.parent_id = Some(call.event_id.clone());
+                self.events.push(file_event);
+            }
+        }
+        if matches!(call.tool.as_str(), "Task" | "Agent")
+            && let Some(agent) = entry
+                .tool_use_result
+                .and_then(|r| serde_json::from_str::<TaskResult<'_>>(r.get()).ok())
+                .and_then(|r| r.agent_id.map(std::borrow::Cow::into_owned))
+        {
+            self.report.agent_calls.insert(agent, call.event_id);
+        }
+    }
+
+    /// Ends the response in progress: one `llm_response` with the usage of its last line.
+    fn flush(&mut self) {
+        let Some(pending) = self.ctx.pending.take() else {
+            return;
+        };
+        if !pending.first_time {
+            return;
+        }
+        self.report.responses += 1;
+        self.report.tokens.add_usage(&pending.usage);
+        let mut data = Map::new();
+        if let Some(model) = pending.model {
+            data.insert("model".into(), model.into());
+        }
+        if let Some(id) = pending.message_id {
+            data.insert("message_id".into(), id.into());
+        }
+        if let Some(id) = pending.request_id {
+            data.insert("request_id".into(), id.into());
+        }
+        data.insert("usage".into(), pending.usage);
+        let mut event = Event::new(
+            EventType::LlmResponse,
+            pending.last,
+            (self.opts.new_id)(),
+            self.ctx.writer.session_id().to_owned(),
+        );
+        event.data = Value::Object(data);
+        event.parent_id = Some(pending.request_event);
+        event.duration_ms = Some(((pending.last - pending.first) * 1000.0).max(0.0));
+        self.events.push(event);
+    }
+}
+
+/// The text of a tool result's content: a string, or its text blocks (images as `[image]`).
+fn content_text(raw: &str) -> String {
+    if raw.starts_with('"') {
+        return serde_json::from_str(raw).unwrap_or_default();
+    }
+    let Ok(blocks) = serde_json::from_str::<Vec<Block<'_>>>(raw) else {
+        return raw.to_owned();
+    };
+    blocks
+        .iter()
+        .map(|b| match b.kind.as_deref() {
+            Some("image") => "[image]".to_owned(),
+            _ => b.text.as_deref().unwrap_or_default().to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Seconds since the epoch of an RFC 3339 timestamp.
+fn parse_time(text: &str) -> Option<f64> {
+    let t = chrono::DateTime::parse_from_rfc3339(text).ok()?;
+    Some(t.timestamp_micros() as f64 / 1e6)
+}

@@ -1,0 +1,391 @@
+//! `import`: Claude Code transcripts already on disk, as sessions.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use serde::Serialize;
+
+use super::Globals;
+use super::globals::Format;
+use super::output::stdout;
+use crate::capture::import::claude_transcript::ParentLink;
+use crate::capture::import::{ImportError, ImportOptions, ImportReport, import_file};
+use crate::exit;
+use crate::render::terminal::{self, Painter};
+use crate::store::Store;
+
+/// Import Claude Code transcripts (~/.claude/projects/<project>/<session>.jsonl)
+///
+/// Each transcript becomes a session with exact token usage per API response; its subagents
+/// (the <session>/subagents/ folder, or sidechains inside the file) become child sessions linked
+/// to the call that spawned them. Importing a session twice changes nothing.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  agent-strace import ~/.claude/projects/-home-me-app/3f2a....jsonl\n  agent-strace import --discover             # what is there, and what is imported\n  agent-strace import --all                  # import everything not imported yet"
+)]
+pub(crate) struct ImportArgs {
+    /// Transcript files to import
+    files: Vec<PathBuf>,
+    /// List the transcripts under ~/.claude/projects, newest first, instead of importing
+    #[arg(long, conflicts_with_all = ["files", "all"])]
+    discover: bool,
+    /// Import every transcript under ~/.claude/projects not imported yet
+    #[arg(long, conflicts_with = "files")]
+    all: bool,
+    /// Claude Code's folder [default: ~/.claude]
+    #[arg(long, value_name = "DIR")]
+    claude_dir: Option<PathBuf>,
+    /// Replace secrets with [REDACTED] before writing (also: AGENT_STRACE_REDACT=1)
+    #[arg(long)]
+    redact: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
+    let store = Store::new(globals.store_root());
+    if args.discover || args.all {
+        let found = discover(&claude_dir(args)?, &store)?;
+        if args.discover {
+            return show_discovered(&found, args.format, Painter::new(globals.colour()));
+        }
+        let files: Vec<PathBuf> = found
+            .into_iter()
+            .filter(|t| !t.imported)
+            .map(|t| t.path)
+            .collect();
+        return import_many(&store, &files, args, globals);
+    }
+    if args.files.is_empty() {
+        bail!(super::output::UsageError(
+            "name transcript files to import, or use --discover or --all".into()
+        ));
+    }
+    import_many(&store, &args.files, args, globals)
+}
+
+fn claude_dir(args: &ImportArgs) -> Result<PathBuf> {
+    if let Some(dir) = &args.claude_dir {
+        return Ok(dir.clone());
+    }
+    let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) else {
+        bail!("cannot find ~/.claude: $HOME is not set (use --claude-dir)");
+    };
+    Ok(PathBuf::from(home).join(".claude"))
+}
+
+fn options(args: &ImportArgs) -> ImportOptions {
+    let env = std::env::var("AGENT_STRACE_REDACT")
+        .is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes" | "on"));
+    ImportOptions {
+        redact: args.redact || env,
+        new_id: super::hook::new_event_id,
+    }
+}
+
+fn import_many(
+    store: &Store,
+    files: &[PathBuf],
+    args: &ImportArgs,
+    globals: &Globals,
+) -> Result<u8> {
+    let opts = options(args);
+    let paint = Painter::new(globals.colour());
+    let progress = args.all && std::io::stderr().is_terminal();
+    let mut out = stdout();
+    let mut reports = Vec::new();
+    let mut failed = 0;
+    for (i, file) in files.iter().enumerate() {
+        if progress {
+            eprint!(
+                "\r\x1b[2K[{}/{}] {}",
+                i + 1,
+                files.len(),
+                terminal::path_tail(&file.display().to_string(), 60)
+            );
+        }
+        match import_with_subagents(store, file, &opts) {
+            Ok(mut done) => {
+                for report in &done {
+                    for bad in &report.malformed {
+                        eprintln!(
+                            "warning: {}:{}: skipped a line that is not a transcript entry ({})",
+                            report.file.display(),
+                            bad.line,
+                            bad.message
+                        );
+                    }
+                }
+                if args.format == Format::Text {
+                    if progress {
+                        eprint!("\r\x1b[2K");
+                    }
+                    describe(&mut out, &done, paint)?;
+                }
+                reports.append(&mut done);
+            }
+            Err(err) => {
+                failed += 1;
+                if progress {
+                    eprint!("\r\x1b[2K");
+                }
+                eprintln!("error: {err}");
+            }
+        }
+    }
+    if progress {
+        eprint!("\r\x1b[2K");
+    }
+    if args.format == Format::Json {
+        crate::render::json::write(&mut out, &reports)?;
+    } else if args.all && files.is_empty() {
+        writeln!(out, "Every transcript is imported already.")?;
+    }
+    out.flush()?;
+    Ok(if failed > 0 { exit::INPUT } else { exit::OK })
+}
+
+/// Imports a transcript, then the subagents in its `<stem>/subagents/` folder.
+fn import_with_subagents(
+    store: &Store,
+    file: &Path,
+    opts: &ImportOptions,
+) -> Result<Vec<ImportReport>, ImportError> {
+    let parent = parent_of_agent_file(file);
+    let main = import_file(store, file, parent.as_ref(), opts)?;
+    let mut reports = vec![];
+    let subagents = file.with_extension("").join("subagents");
+    let mut children: Vec<PathBuf> = std::fs::read_dir(&subagents)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+                .collect()
+        })
+        .unwrap_or_default();
+    children.sort();
+    let session = main.session_id.clone();
+    let agent_calls = main.agent_calls.clone();
+    reports.push(main);
+    for child in children {
+        let agent = child
+            .file_stem()
+            .map(|s| s.to_string_lossy().trim_start_matches("agent-").to_owned())
+            .unwrap_or_default();
+        let link = ParentLink {
+            session_id: session.clone(),
+            event_id: agent_calls.get(&agent).cloned(),
+            depth: parent.as_ref().map_or(0, |p| p.depth + 1),
+        };
+        reports.push(import_file(store, &child, Some(&link), opts)?);
+    }
+    Ok(reports)
+}
+
+/// A subagent's own transcript (`agent-*.jsonl`) belongs under the session it names.
+fn parent_of_agent_file(file: &Path) -> Option<ParentLink> {
+    let name = file.file_name()?.to_string_lossy().into_owned();
+    if !name.starts_with("agent-") {
+        return None;
+    }
+    let session = std::fs::File::open(file).ok().and_then(|f| {
+        use std::io::BufRead;
+        std::io::BufReader::new(f)
+            .lines()
+            .take(50)
+            .map_while(Result::ok)
+            .find_map(|line| {
+                let value: serde_json::Value = serde_json::from_str(&line).ok()?;
+                value.get("sessionId")?.as_str().map(str::to_owned)
+            })
+    })?;
+    Some(ParentLink {
+        session_id: session,
+        event_id: None,
+        depth: 0,
+    })
+}
+
+fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> std::io::Result<()> {
+    for (i, r) in reports.iter().enumerate() {
+        let lead = if i == 0 {
+            String::new()
+        } else {
+            "  + subagent ".to_owned()
+        };
+        if r.status == "already_imported" {
+            writeln!(
+                out,
+                "{lead}{} already imported ({})",
+                paint.cyan(&r.session_id),
+                r.file.display()
+            )?;
+            continue;
+        }
+        let t = &r.tokens;
+        writeln!(
+            out,
+            "{lead}{} imported: {} events, {} tool calls ({} failed), {} responses, tokens in {} / out {} / cache write {} / cache read {}",
+            paint.cyan(&r.session_id),
+            r.events,
+            r.tool_calls,
+            r.tool_errors,
+            r.responses,
+            t.input,
+            t.output,
+            t.cache_creation,
+            t.cache_read
+        )?;
+        for side in &r.sidechains {
+            writeln!(out, "  + sidechain {}", paint.cyan(side))?;
+        }
+    }
+    Ok(())
+}
+
+/// A transcript found under Claude Code's folder.
+#[derive(Debug, Serialize)]
+struct Found {
+    project: String,
+    session_id: String,
+    path: PathBuf,
+    modified: f64,
+    bytes: u64,
+    first_prompt: Option<String>,
+    imported: bool,
+}
+
+fn discover(claude: &Path, store: &Store) -> Result<Vec<Found>> {
+    let projects = claude.join("projects");
+    let entries = std::fs::read_dir(&projects)
+        .with_context(|| format!("no Claude Code projects at {}", projects.display()))?;
+    let mut found = Vec::new();
+    for project in entries.flatten().filter(|e| e.path().is_dir()) {
+        let Ok(files) = std::fs::read_dir(project.path()) else {
+            continue;
+        };
+        for file in files.flatten() {
+            let path = file.path();
+            let name = file.file_name().to_string_lossy().into_owned();
+            let is_jsonl = path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("jsonl"));
+            if !is_jsonl || name.starts_with("agent-") {
+                continue;
+            }
+            let Ok(meta) = file.metadata() else { continue };
+            let modified = meta
+                .modified()
+                .ok()
+                .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok())
+                .map_or(0.0, |d| d.as_secs_f64());
+            let (session, first_prompt) = peek(&path);
+            // Claude Code names the file after the session; the id inside is what is imported.
+            let session_id = session.unwrap_or_else(|| name.trim_end_matches(".jsonl").to_owned());
+            found.push(Found {
+                project: project.file_name().to_string_lossy().into_owned(),
+                imported: store.has_session(&session_id),
+                first_prompt,
+                session_id,
+                path,
+                modified,
+                bytes: meta.len(),
+            });
+        }
+    }
+    found.sort_by(|a, b| {
+        b.modified
+            .total_cmp(&a.modified)
+            .then_with(|| a.path.cmp(&b.path))
+    });
+    Ok(found)
+}
+
+/// The session id a transcript holds and the first thing the user typed, for recognising it in
+/// a listing.
+fn peek(path: &Path) -> (Option<String>, Option<String>) {
+    use std::io::BufRead;
+    let mut session = None;
+    let Ok(file) = std::fs::File::open(path) else {
+        return (None, None);
+    };
+    for line in std::io::BufReader::new(file)
+        .lines()
+        .take(500)
+        .map_while(Result::ok)
+    {
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
+        if session.is_none() {
+            session = value
+                .get("sessionId")
+                .and_then(|s| s.as_str())
+                .map(str::to_owned);
+        }
+        if value.get("type").and_then(|t| t.as_str()) != Some("user")
+            || value.get("isMeta") == Some(&true.into())
+        {
+            continue;
+        }
+        let content = value.get("message").and_then(|m| m.get("content"));
+        let text = match content {
+            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            Some(serde_json::Value::Array(blocks)) => blocks
+                .iter()
+                .find(|b| b.get("type").and_then(|t| t.as_str()) == Some("text"))
+                .and_then(|b| b.get("text").and_then(|t| t.as_str()).map(str::to_owned)),
+            _ => None,
+        };
+        if let Some(text) = text.filter(|t| !t.starts_with('<')) {
+            return (session, Some(text));
+        }
+    }
+    (session, None)
+}
+
+fn show_discovered(found: &[Found], format: Format, paint: Painter) -> Result<u8> {
+    let mut out = stdout();
+    if format == Format::Json {
+        crate::render::json::write(&mut out, &found)?;
+        out.flush()?;
+        return Ok(exit::OK);
+    }
+    if found.is_empty() {
+        writeln!(out, "No Claude Code transcripts found.")?;
+    }
+    for f in found {
+        let status = if f.imported {
+            paint.green("imported")
+        } else {
+            paint.yellow("new     ")
+        };
+        writeln!(
+            out,
+            "{status}  {}  {:>9}  {}  {}  {}",
+            terminal::local_time(f.modified),
+            human_size(f.bytes),
+            terminal::one_line(&f.project, 40),
+            paint.cyan(&f.session_id),
+            f.first_prompt
+                .as_deref()
+                .map(|p| format!("\"{}\"", terminal::one_line(p, 50)))
+                .unwrap_or_default(),
+        )?;
+    }
+    out.flush()?;
+    Ok(exit::OK)
+}
+
+fn human_size(bytes: u64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MB", bytes as f64 / 1024.0 / 1024.0)
+    } else {
+        format!("{:.1} KB", bytes as f64 / 1024.0)
+    }
+}

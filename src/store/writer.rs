@@ -1,0 +1,118 @@
+//! Writing a whole session at once (imports): built in a hidden folder, then moved into place
+//! with one rename, so a session is either wholly there or not at all, and importing the same
+//! session twice never mixes two copies.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+
+use super::layout::{self, COUNTERS, EVENTS, META};
+use super::{Result, Store, StoreError};
+use crate::model::{Counters, Event, EventHead, SessionMeta};
+
+/// A session being written. Nothing is visible in the store until [`SessionWriter::finish`].
+pub struct SessionWriter {
+    store: Store,
+    meta: SessionMeta,
+    temp: PathBuf,
+    events: BufWriter<File>,
+    counters: Counters,
+    bytes: u64,
+}
+
+impl Store {
+    /// Starts writing a new session. Fails with [`StoreError::SessionExists`] when the store
+    /// already holds it.
+    pub fn write_session(&self, meta: SessionMeta) -> Result<SessionWriter> {
+        if !layout::is_valid_session_id(&meta.session_id) {
+            return Err(StoreError::InvalidSessionId(meta.session_id.clone()));
+        }
+        if self.session_dir(&meta.session_id).exists() {
+            return Err(StoreError::SessionExists(meta.session_id.clone()));
+        }
+        self.ensure_root()?;
+        let temp = self.root.join(format!(
+            ".writing-{}-{}",
+            meta.session_id,
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&temp);
+        std::fs::create_dir_all(&temp).map_err(|e| StoreError::io(&temp, e))?;
+        let path = temp.join(EVENTS);
+        let file = File::create(&path).map_err(|e| StoreError::io(&path, e))?;
+        Ok(SessionWriter {
+            store: self.clone(),
+            meta,
+            temp,
+            events: BufWriter::with_capacity(256 * 1024, file),
+            counters: Counters::default(),
+            bytes: 0,
+        })
+    }
+}
+
+impl SessionWriter {
+    pub fn session_id(&self) -> &str {
+        &self.meta.session_id
+    }
+
+    pub fn meta_mut(&mut self) -> &mut SessionMeta {
+        &mut self.meta
+    }
+
+    pub fn append(&mut self, event: &Event) -> Result<()> {
+        let mut line = serde_json::to_vec(event).map_err(|e| StoreError::Corrupt {
+            path: self.temp.join(EVENTS),
+            message: format!("event does not serialise: {e}"),
+        })?;
+        line.push(b'\n');
+        self.events
+            .write_all(&line)
+            .map_err(|e| StoreError::io(&self.temp.join(EVENTS), e))?;
+        self.bytes += line.len() as u64;
+        self.counters.observe(&EventHead::of(event));
+        Ok(())
+    }
+
+    /// Writes meta (with counters derived from the events written) and moves the session into
+    /// place. Returns the finished metadata.
+    pub fn finish(mut self) -> Result<SessionMeta> {
+        let events_path = self.temp.join(EVENTS);
+        self.events
+            .flush()
+            .map_err(|e| StoreError::io(&events_path, e))?;
+        let c = self.counters;
+        self.meta.tool_calls = c.tool_calls;
+        self.meta.llm_requests = c.llm_requests;
+        self.meta.errors = c.errors;
+        self.meta.total_tokens = c.total_tokens;
+        if let Some(ended) = c.ended_at {
+            self.meta.ended_at = Some(ended);
+            self.meta.total_duration_ms = ((ended - self.meta.started_at) * 1000.0).max(0.0);
+        }
+        let meta_path = self.temp.join(META);
+        std::fs::write(&meta_path, self.meta.to_json())
+            .map_err(|e| StoreError::io(&meta_path, e))?;
+        let cache = serde_json::json!({ "offset": self.bytes, "counters": c });
+        let cache_path = self.temp.join(COUNTERS);
+        std::fs::write(&cache_path, cache.to_string())
+            .map_err(|e| StoreError::io(&cache_path, e))?;
+        let target = self.store.session_dir(&self.meta.session_id);
+        // rename(2) onto an existing non-empty folder fails, so a session written meanwhile by
+        // someone else is never replaced.
+        if let Err(e) = std::fs::rename(&self.temp, &target) {
+            let _ = std::fs::remove_dir_all(&self.temp);
+            return Err(if target.exists() {
+                StoreError::SessionExists(self.meta.session_id.clone())
+            } else {
+                StoreError::io(&target, e)
+            });
+        }
+        Ok(self.meta.clone())
+    }
+
+    /// Drops what was written.
+    pub fn abandon(self) {
+        let _ = std::fs::remove_dir_all(&self.temp);
+    }
+}

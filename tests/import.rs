@@ -1,0 +1,488 @@
+//! `import`: every real transcript in the corpus imports, and its figures equal what this test
+//! computes on its own from the raw file.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::common::{TestEnv, shared};
+
+fn corpus_files() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "jsonl") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&shared().join("corpus").join("claude-code"), &mut files);
+    files.sort();
+    files
+}
+
+fn is_subagent_file(path: &Path) -> bool {
+    path.parent().is_some_and(|p| p.ends_with("subagents"))
+}
+
+/// Figures of one transcript, computed straight from its lines.
+#[derive(Debug, Default, PartialEq)]
+struct Expected {
+    messages: u64,
+    tool_calls: u64,
+    tool_errors: u64,
+    tokens: [u64; 4],
+}
+
+fn expected(path: &Path) -> Expected {
+    let text = String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned();
+    let mut e = Expected::default();
+    let mut usage_by_response: HashMap<String, Value> = HashMap::new();
+    let mut order = Vec::new();
+    for line in text.lines() {
+        let Ok(v) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        let kind = v["type"].as_str().unwrap_or("");
+        if (kind != "user" && kind != "assistant") || !v["message"].is_object() {
+            continue;
+        }
+        e.messages += 1;
+        let blocks = v["message"]["content"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if kind == "assistant" {
+            e.tool_calls += blocks.iter().filter(|b| b["type"] == "tool_use").count() as u64;
+            let key = format!(
+                "{}:{}",
+                v["message"]["id"].as_str().unwrap_or(""),
+                v["requestId"].as_str().unwrap_or("")
+            );
+            if !usage_by_response.contains_key(&key) {
+                order.push(key.clone());
+            }
+            // The last line of a response holds its final usage.
+            if v["message"]["usage"].is_object() {
+                usage_by_response.insert(key, v["message"]["usage"].clone());
+            } else {
+                usage_by_response.entry(key).or_insert(Value::Null);
+            }
+        } else {
+            e.tool_errors += blocks
+                .iter()
+                .filter(|b| b["type"] == "tool_result" && b["is_error"] == true)
+                .count() as u64;
+        }
+    }
+    for usage in usage_by_response.values() {
+        for (i, key) in [
+            "input_tokens",
+            "output_tokens",
+            "cache_creation_input_tokens",
+            "cache_read_input_tokens",
+        ]
+        .iter()
+        .enumerate()
+        {
+            e.tokens[i] += usage[key].as_u64().unwrap_or(0);
+        }
+    }
+    e
+}
+
+/// The same figures, read back from what the store holds for a session.
+fn stored(env: &TestEnv, session: &str) -> Expected {
+    let events = env.events(session);
+    let count = |kind: &str| events.iter().filter(|e| e["event_type"] == kind).count() as u64;
+    let mut tokens = [0u64; 4];
+    for e in events.iter().filter(|e| e["event_type"] == "llm_response") {
+        for (i, key) in [
+            "input_tokens",
+            "output_tokens",
+            "cache_creation_input_tokens",
+            "cache_read_input_tokens",
+        ]
+        .iter()
+        .enumerate()
+        {
+            tokens[i] += e["data"]["usage"][key].as_u64().unwrap_or(0);
+        }
+    }
+    Expected {
+        messages: 0,
+        tool_calls: count("tool_call"),
+        tool_errors: count("error"),
+        tokens,
+    }
+}
+
+#[test]
+fn every_corpus_transcript_imports_with_exact_figures() {
+    let env = TestEnv::new();
+    let mains: Vec<PathBuf> = corpus_files()
+        .into_iter()
+        .filter(|p| !is_subagent_file(p))
+        .collect();
+    let mut args = vec![
+        "import".to_owned(),
+        "--format".to_owned(),
+        "json".to_owned(),
+    ];
+    args.extend(mains.iter().map(|p| p.to_string_lossy().into_owned()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = env.run(&args);
+    run.success();
+    let reports = run.json();
+    let reports = reports.as_array().unwrap();
+    let all = corpus_files();
+    assert_eq!(
+        reports.len(),
+        all.len(),
+        "one report per file, subagents included"
+    );
+
+    for report in reports {
+        let file = PathBuf::from(report["file"].as_str().unwrap());
+        let want = expected(&file);
+        let got = Expected {
+            messages: report["messages"].as_u64().unwrap(),
+            tool_calls: report["tool_calls"].as_u64().unwrap(),
+            tool_errors: report["tool_errors"].as_u64().unwrap(),
+            tokens: [
+                report["tokens"]["input"].as_u64().unwrap(),
+                report["tokens"]["output"].as_u64().unwrap(),
+                report["tokens"]["cache_creation"].as_u64().unwrap(),
+                report["tokens"]["cache_read"].as_u64().unwrap(),
+            ],
+        };
+        assert_eq!(got, want, "{}", file.display());
+        let session = report["session_id"].as_str().unwrap();
+        let in_store = stored(&env, session);
+        assert_eq!(
+            (in_store.tool_calls, in_store.tool_errors, in_store.tokens),
+            (want.tool_calls, want.tool_errors, want.tokens),
+            "store of {}",
+            file.display()
+        );
+        let meta = env.meta(session);
+        assert_eq!(meta["tool_calls"].as_u64().unwrap_or(0), want.tool_calls);
+        if is_subagent_file(&file) {
+            assert!(
+                meta["parent_session_id"].is_string(),
+                "{session} is not linked to its parent"
+            );
+        }
+    }
+}
+
+#[test]
+fn streamed_responses_count_once_with_their_last_usage() {
+    let env = TestEnv::new();
+    let file = shared().join("corpus/claude-code/marot__spotter/tool_heavy.jsonl");
+    let report = env
+        .run(&["import", "--format", "json", file.to_str().unwrap()])
+        .success()
+        .json();
+    // The provenance note: ccusage counts 54 / 212 / 17696 / 88231; taking the first line of
+    // each response instead would give 64 output tokens.
+    let t = &report[0]["tokens"];
+    assert_eq!(
+        (t["input"].as_u64(), t["output"].as_u64()),
+        (Some(54), Some(212))
+    );
+    assert_eq!(
+        (t["cache_creation"].as_u64(), t["cache_read"].as_u64()),
+        (Some(17696), Some(88231))
+    );
+}
+
+#[test]
+fn subagents_are_linked_to_the_task_call_that_spawned_them_and_match_ccusage() {
+    let env = TestEnv::new();
+    let main = shared()
+        .join("corpus/claude-code/marot__spotter/258c7280-ae70-4798-800f-63464d01a85d.jsonl");
+    env.run(&["import", main.to_str().unwrap()]).success();
+    let parent = "258c7280-ae70-4798-800f-63464d01a85d";
+    let child = format!("agent-a881341-{parent}");
+    let meta = env.meta(&child);
+    let call = meta["parent_event_id"].as_str().unwrap().to_owned();
+    let spawner = env
+        .events(parent)
+        .into_iter()
+        .find(|e| e["event_id"] == call.as_str())
+        .unwrap();
+    assert_eq!(spawner["event_type"], "tool_call");
+    assert!(matches!(
+        spawner["data"]["tool_name"].as_str(),
+        Some("Task" | "Agent")
+    ));
+    // ccusage 20.0.24, main file with its subagents folder (corpus PROVENANCE.md).
+    let mut tokens = [0u64; 4];
+    for session in env.sessions() {
+        let s = stored(&env, &session);
+        for (total, n) in tokens.iter_mut().zip(s.tokens) {
+            *total += n;
+        }
+    }
+    assert_eq!(tokens, [198, 38908, 394_137, 14_972_534]);
+}
+
+#[test]
+fn importing_twice_changes_nothing() {
+    let env = TestEnv::new();
+    let file = shared().join(
+        "corpus/claude-code/moredip__session-share/0ccf1a04-1b4c-43b6-8aa5-79e41db43a68.jsonl",
+    );
+    env.run(&["import", file.to_str().unwrap()]).success();
+    let snapshot = |env: &TestEnv| -> Vec<(String, String)> {
+        env.sessions()
+            .into_iter()
+            .map(|s| {
+                let events =
+                    std::fs::read_to_string(env.store().join(&s).join("events.ndjson")).unwrap();
+                (s, events)
+            })
+            .collect()
+    };
+    let before = snapshot(&env);
+    assert_eq!(before.len(), 6);
+    let again = env.run(&["import", file.to_str().unwrap()]);
+    again.success();
+    assert!(
+        again.stdout.contains("already imported"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(snapshot(&env), before);
+}
+
+/// Writes JSON with a space after every `:` and `,`, as Python's `json.dumps` does.
+struct Spaced;
+
+impl serde_json::ser::Formatter for Spaced {
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first { Ok(()) } else { w.write_all(b", ") }
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first { Ok(()) } else { w.write_all(b", ") }
+    }
+}
+
+fn reversed(v: &Value) -> Value {
+    match v {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .rev()
+                .map(|(k, v)| (k.clone(), reversed(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(reversed).collect()),
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn other_spacing_and_key_order_import_the_same() {
+    let env = TestEnv::new();
+    let original = shared().join("corpus/claude-code/marot__spotter/subagent.jsonl");
+    let text = std::fs::read_to_string(&original).unwrap();
+    let mut rewritten = String::new();
+    for line in text.lines() {
+        let value: Value = serde_json::from_str(line).unwrap();
+        let mut out = Vec::new();
+        let mut ser = serde_json::Serializer::with_formatter(&mut out, Spaced);
+        serde::Serialize::serialize(&reversed(&value), &mut ser).unwrap();
+        rewritten.push_str(&String::from_utf8(out).unwrap());
+        rewritten.push('\n');
+    }
+    assert_ne!(rewritten, text);
+    let copy = env.path().join("spaced.jsonl");
+    std::fs::write(&copy, rewritten).unwrap();
+    let a = env
+        .run(&[
+            "--trace-dir",
+            "a",
+            "import",
+            "--format",
+            "json",
+            original.to_str().unwrap(),
+        ])
+        .success()
+        .json();
+    let b = env
+        .run(&[
+            "--trace-dir",
+            "b",
+            "import",
+            "--format",
+            "json",
+            copy.to_str().unwrap(),
+        ])
+        .success()
+        .json();
+    for key in [
+        "messages",
+        "tool_calls",
+        "tool_errors",
+        "responses",
+        "tokens",
+        "events",
+        "entries",
+    ] {
+        assert_eq!(a[0][key], b[0][key], "{key}");
+    }
+}
+
+#[test]
+fn comment_lines_are_counted_never_fatal() {
+    let env = TestEnv::new();
+    let file = shared().join("corpus/claude-code/moredip__session-share/general-tool-calls.jsonl");
+    let run = env.run(&["import", "--format", "json", file.to_str().unwrap()]);
+    run.success();
+    let report = run.json();
+    assert_eq!(report[0]["entries"]["malformed"], 2);
+    assert_eq!(report[0]["malformed"][0]["line"], 1);
+    assert!(
+        run.stderr.contains("general-tool-calls.jsonl:1:"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn bad_files_get_one_error_naming_file_and_line_and_the_rest_still_import() {
+    let env = TestEnv::new();
+    let empty = env.path().join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    let binary = env.path().join("binary.jsonl");
+    std::fs::write(
+        &binary,
+        [0x00u8, 0xff, 0xfe, 0x10, b'\n', 0x89, b'P', b'N', b'G'],
+    )
+    .unwrap();
+    let other = env.path().join("other.jsonl");
+    std::fs::write(
+        &other,
+        "{\"name\": \"not a transcript\"}\n{\"rows\": [1, 2]}\n",
+    )
+    .unwrap();
+    let good = shared().join("corpus/claude-code/marot__spotter/short.jsonl");
+    let truncated = env.path().join("truncated.jsonl");
+    let text = std::fs::read_to_string(&good).unwrap();
+    std::fs::write(&truncated, &text[..text.len() - 40]).unwrap();
+
+    let run = env.run(&[
+        "import",
+        empty.to_str().unwrap(),
+        binary.to_str().unwrap(),
+        other.to_str().unwrap(),
+        good.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 3, "{run:?}");
+    let errors: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect();
+    assert_eq!(errors.len(), 3, "{}", run.stderr);
+    assert!(errors[0].contains("empty.jsonl") && errors[0].contains("empty"));
+    assert!(
+        errors[1].contains("binary.jsonl:1:") && errors[1].contains("binary"),
+        "{}",
+        errors[1]
+    );
+    assert!(
+        errors[2].contains("other.jsonl:1:") && errors[2].contains("not a Claude Code transcript"),
+        "{}",
+        errors[2]
+    );
+    assert!(
+        run.stdout
+            .contains("55604662-cf2a-4331-851a-ec234028f8ca imported"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stderr.contains("panicked"));
+
+    // A cut last line is named, and everything before it is kept.
+    let env = TestEnv::new();
+    let run = env.run(&["import", "--format", "json", truncated.to_str().unwrap()]);
+    run.success();
+    let lines = text.lines().count() as u64;
+    assert!(
+        run.stderr.contains(&format!("truncated.jsonl:{lines}:")),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.sessions().len(), 1);
+}
+
+#[test]
+fn discover_lists_newest_first_and_all_imports_what_is_new() {
+    let env = TestEnv::new();
+    let claude = env.path().join("claude");
+    let project = claude.join("projects").join("-home-me-app");
+    std::fs::create_dir_all(&project).unwrap();
+    let corpus = shared().join("corpus/claude-code/marot__spotter");
+    for (i, name) in ["short.jsonl", "tool_heavy.jsonl"].iter().enumerate() {
+        let target = project.join(name);
+        std::fs::copy(corpus.join(name), &target).unwrap();
+        let when = std::time::SystemTime::UNIX_EPOCH
+            + std::time::Duration::from_secs(1_780_000_000 + i as u64 * 60);
+        std::fs::File::options()
+            .write(true)
+            .open(&target)
+            .unwrap()
+            .set_modified(when)
+            .unwrap();
+    }
+    let claude_arg = claude.to_str().unwrap();
+    let found = env
+        .run(&[
+            "import",
+            "--discover",
+            "--claude-dir",
+            claude_arg,
+            "--format",
+            "json",
+        ])
+        .success()
+        .json();
+    let found = found.as_array().unwrap();
+    assert_eq!(found.len(), 2);
+    assert_eq!(
+        found[0]["session_id"],
+        "d6e0bada-1959-4eec-a9d2-0bfade768d8f"
+    );
+    assert_eq!(found[0]["first_prompt"], "start phoenix in background");
+    assert_eq!(found[0]["imported"], false);
+
+    env.run(&["import", "--all", "--claude-dir", claude_arg])
+        .success();
+    assert_eq!(env.sessions().len(), 2);
+    let again = env
+        .run(&["import", "--all", "--claude-dir", claude_arg])
+        .success()
+        .stdout
+        .clone();
+    assert!(
+        again.contains("Every transcript is imported already"),
+        "{again}"
+    );
+}
