@@ -2,7 +2,9 @@
 
 #![allow(unreachable_pub, clippy::unwrap_used, clippy::needless_pass_by_value)]
 
+mod ccusage_crosscheck;
 mod common;
+mod explain;
 mod hook;
 mod hook_properties;
 mod import;

@@ -12,6 +12,12 @@ if [ ! -x "$venv/bin/agent-strace" ]; then
 fi
 export AGENT_STRACE_PYTHON="$venv/bin/agent-strace"
 
+# ccusage, for the cross-check of token totals on the corpus.
+if [ ! -x target/ccusage/node_modules/.bin/ccusage ]; then
+  npm install --silent --no-audit --no-fund --prefix target/ccusage ccusage@20.0.24
+fi
+export AGENT_STRACE_CCUSAGE="$PWD/target/ccusage/node_modules/.bin/ccusage"
+
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked

@@ -3,10 +3,12 @@
 //! # Architecture
 //! - [`stats`]: calls, durations and errors per tool; tokens; events by type.
 //! - [`tree`]: the hierarchy of a session and its subagents.
+//! - [`phases`]: a session split into phases, with what each read, ran, wrote and spent.
 //! - [`describe`]: the one meaningful argument of a tool call, for one-line views.
 //!
 //! Analyses never print, read the environment or choose exit codes.
 
 pub mod describe;
+pub mod phases;
 pub mod stats;
 pub mod tree;

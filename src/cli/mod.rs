@@ -6,6 +6,7 @@
 //! location; [`output`] is where commands print, and how errors become one line and an exit
 //! code.
 
+mod explain;
 mod globals;
 mod hook;
 mod import;
@@ -45,6 +46,7 @@ enum Command {
     Replay(replay::ReplayArgs),
     Inspect(inspect::InspectArgs),
     Stats(stats::StatsArgs),
+    Explain(explain::ExplainArgs),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -73,6 +75,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Replay(args) => replay::run(&args, &cli.globals),
         Command::Inspect(args) => inspect::run(&args, &cli.globals),
         Command::Stats(args) => stats::run(&args, &cli.globals),
+        Command::Explain(args) => explain::run(&args, &cli.globals),
     };
     output::finish(result)
 }

@@ -5,6 +5,7 @@
 //! - [`meta`]: a session's `meta.json`.
 //! - [`head`]: the few fields of an event that counting needs, borrowed from its line.
 //! - [`counters`]: the per-session figures that are derived from events.
+//! - [`usage`]: token usage by kind, and exact money.
 //!
 //! The model knows no I/O: no files, no clock, no environment.
 
@@ -12,8 +13,11 @@ pub mod counters;
 pub mod event;
 pub mod head;
 pub mod meta;
+pub mod text;
+pub mod usage;
 
 pub use counters::Counters;
 pub use event::{Event, EventType};
 pub use head::EventHead;
 pub use meta::SessionMeta;
+pub use usage::{Money, Tokens};

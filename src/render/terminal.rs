@@ -92,27 +92,7 @@ pub fn duration_secs(secs: f64) -> String {
     }
 }
 
-/// Text on one line, whitespace collapsed, cut to `max` characters with an ellipsis.
-pub fn one_line(text: &str, max: usize) -> String {
-    let mut out = String::with_capacity(text.len().min(max.saturating_mul(4)));
-    let mut count = 0;
-    for word in text.split_whitespace() {
-        if count > 0 {
-            out.push(' ');
-            count += 1;
-        }
-        for ch in word.chars() {
-            if count >= max {
-                out.pop();
-                out.push('…');
-                return out;
-            }
-            out.push(ch);
-            count += 1;
-        }
-    }
-    out
-}
+pub use crate::model::text::one_line;
 
 /// A path on one line, cut from the front when too long (`…/handlers/shared.ts`): its end
 /// names the file.

@@ -1,0 +1,641 @@
+//! Splitting a session into phases — at each user prompt, and where a run of tests or builds
+//! changes outcome — with what each phase read, ran and wrote, what it cost in tokens, and
+//! which attempts were retries. Shared by `explain`, `cost` and `standup`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::model::{Event, EventType, Tokens};
+
+/// One command a phase ran.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Ran {
+    pub command: String,
+    /// The same command failed earlier in the session.
+    pub retry: bool,
+    pub failed: bool,
+    /// The event number (#N) of the call.
+    pub event: usize,
+}
+
+/// A stretch of the session with one purpose.
+#[derive(Debug, Clone, Serialize)]
+pub struct Phase {
+    pub index: usize,
+    pub label: String,
+    /// Seconds from the session's start.
+    pub start_s: f64,
+    pub end_s: f64,
+    pub events: u64,
+    pub read: Vec<String>,
+    pub ran: Vec<Ran>,
+    pub wrote: Vec<String>,
+    /// Its last command failed.
+    pub failed: bool,
+    /// Recorded usage by model.
+    pub usage: BTreeMap<String, Tokens>,
+    /// Usage estimated from payload sizes (four characters a token), for sessions that
+    /// recorded none.
+    pub estimate: Tokens,
+    #[serde(skip)]
+    last_command_failed: Option<bool>,
+}
+
+impl Phase {
+    fn new(index: usize, label: String, start_s: f64) -> Phase {
+        Phase {
+            index,
+            label,
+            start_s,
+            end_s: start_s,
+            events: 0,
+            read: Vec::new(),
+            ran: Vec::new(),
+            wrote: Vec::new(),
+            failed: false,
+            usage: BTreeMap::new(),
+            estimate: Tokens::default(),
+            last_command_failed: None,
+        }
+    }
+
+    pub fn duration_s(&self) -> f64 {
+        (self.end_s - self.start_s).max(0.0)
+    }
+
+    pub fn recorded(&self) -> Tokens {
+        let mut total = Tokens::default();
+        for t in self.usage.values() {
+            total.add(t);
+        }
+        total
+    }
+}
+
+/// A file the session touched.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FileTouch {
+    pub path: String,
+    pub reads: u64,
+    pub writes: u64,
+}
+
+/// The phases of a session and what spans them.
+#[derive(Debug, Clone, Serialize)]
+pub struct Phases {
+    pub started_at: f64,
+    pub duration_s: f64,
+    pub events: u64,
+    pub phases: Vec<Phase>,
+    pub files: Vec<FileTouch>,
+    pub retries: u64,
+    /// Time in failed phases.
+    pub wasted_s: f64,
+    pub tool_calls: u64,
+    pub errors: u64,
+    /// Whether any model usage was recorded (else costs are estimates).
+    pub has_usage: bool,
+}
+
+struct Call {
+    command: Option<String>,
+    signature: String,
+    phase: usize,
+    ran_index: Option<usize>,
+    timestamp: f64,
+}
+
+/// Builds [`Phases`] from a session's events, in order, in one pass.
+pub struct PhaseBuilder {
+    origin: Option<f64>,
+    last: f64,
+    events: u64,
+    phases: Vec<Phase>,
+    calls: HashMap<String, Call>,
+    failed_signatures: HashSet<String>,
+    retries: u64,
+    files: BTreeMap<String, FileTouch>,
+    file_order: Vec<String>,
+    last_test_outcome: Option<bool>,
+    tool_calls: u64,
+    errors: u64,
+    has_usage: bool,
+    number: usize,
+    /// The session's working directory, to show paths below it relative to it.
+    cwd: Option<String>,
+}
+
+/// How many characters of a prompt name its phase.
+const LABEL_CHARS: usize = 60;
+
+impl PhaseBuilder {
+    pub fn new(started_at: Option<f64>) -> PhaseBuilder {
+        PhaseBuilder {
+            origin: started_at.filter(|s| *s > 0.0),
+            last: 0.0,
+            events: 0,
+            phases: Vec::new(),
+            calls: HashMap::new(),
+            failed_signatures: HashSet::new(),
+            retries: 0,
+            files: BTreeMap::new(),
+            file_order: Vec::new(),
+            last_test_outcome: None,
+            tool_calls: 0,
+            errors: 0,
+            has_usage: false,
+            number: 0,
+            cwd: None,
+        }
+    }
+
+    fn current(&mut self, at: f64) -> &mut Phase {
+        if self.phases.is_empty() {
+            self.phases
+                .push(Phase::new(1, "start".to_owned(), 0.0_f64.min(at)));
+        }
+        self.phases.last_mut().expect("pushed above")
+    }
+
+    fn start_phase(&mut self, label: String, at: f64) -> usize {
+        let index = self.phases.len() + 1;
+        self.phases.push(Phase::new(index, label, at));
+        self.last_test_outcome = None;
+        index - 1
+    }
+
+    pub fn observe(&mut self, event: &Event) {
+        self.number += 1;
+        self.events += 1;
+        let origin = *self.origin.get_or_insert(event.timestamp);
+        let at = event.timestamp - origin;
+        self.last = self.last.max(at);
+        match &event.event_type {
+            EventType::SessionStart if self.cwd.is_none() => {
+                self.cwd = event
+                    .data_str("cwd")
+                    .map(|c| c.trim_end_matches('/').to_owned());
+            }
+            EventType::UserPrompt => {
+                let prompt = event.data_str("prompt").unwrap_or_default();
+                let label = crate::model::text::one_line(prompt, LABEL_CHARS);
+                // A session's first prompt names the phase that opened it rather than making
+                // an empty one.
+                if self.phases.len() == 1
+                    && self.phases[0].ran.is_empty()
+                    && self.phases[0].read.is_empty()
+                    && self.phases[0].wrote.is_empty()
+                    && self.phases[0].label == "start"
+                {
+                    self.phases[0].label = label;
+                } else {
+                    self.start_phase(label, at);
+                }
+            }
+            EventType::ToolCall => self.call(event, at),
+            EventType::ToolResult | EventType::Error => self.result(event),
+            EventType::LlmResponse => {
+                if let Some(usage) = event.data.get("usage").filter(|u| u.is_object()) {
+                    self.has_usage = true;
+                    let model = event.data_str("model").unwrap_or("unknown").to_owned();
+                    let tokens = Tokens::from_usage(usage);
+                    self.current(at)
+                        .usage
+                        .entry(model)
+                        .or_default()
+                        .add(&tokens);
+                }
+            }
+            EventType::FileRead | EventType::FileWrite => {
+                if let Some(path) = event.data_str("path") {
+                    let path = self.relative(path);
+                    let write = event.event_type == EventType::FileWrite;
+                    self.touch(&path, write);
+                }
+            }
+            _ => {}
+        }
+        self.estimate(event, at);
+        let phase = self.current(at);
+        phase.events += 1;
+        phase.end_s = phase.end_s.max(at);
+    }
+
+    /// Four characters a token: what the agent read is input, what it wrote is output.
+    fn estimate(&mut self, event: &Event, at: f64) {
+        let size = |v: Option<&Value>| {
+            v.map_or(0, |v| {
+                v.as_str().map_or_else(|| v.to_string().len(), str::len)
+            }) as u64
+        };
+        let (input, output) = match event.event_type {
+            EventType::UserPrompt => (size(event.data.get("prompt")), 0),
+            EventType::ToolResult => (
+                size(
+                    event
+                        .data
+                        .get("result")
+                        .or_else(|| event.data.get("tool_response")),
+                ),
+                0,
+            ),
+            EventType::Error => (size(event.data.get("error")), 0),
+            EventType::ToolCall => (0, size(event.data.get("arguments"))),
+            EventType::AssistantResponse => (0, size(event.data.get("text"))),
+            _ => (0, 0),
+        };
+        let phase = self.current(at);
+        phase.estimate.input += input.div_ceil(4);
+        phase.estimate.output += output.div_ceil(4);
+    }
+
+    /// A path below the session's working directory, relative to it.
+    fn relative(&self, path: &str) -> String {
+        self.cwd
+            .as_deref()
+            .and_then(|cwd| path.strip_prefix(cwd))
+            .and_then(|rest| rest.strip_prefix('/'))
+            .filter(|rest| !rest.is_empty())
+            .unwrap_or(path)
+            .to_owned()
+    }
+
+    fn touch(&mut self, path: &str, write: bool) {
+        let entry = self.files.entry(path.to_owned()).or_insert_with(|| {
+            self.file_order.push(path.to_owned());
+            FileTouch {
+                path: path.to_owned(),
+                ..FileTouch::default()
+            }
+        });
+        if write {
+            entry.writes += 1;
+        } else {
+            entry.reads += 1;
+        }
+    }
+
+    fn call(&mut self, event: &Event, at: f64) {
+        self.tool_calls += 1;
+        let tool = event.data_str("tool_name").unwrap_or("unknown").to_owned();
+        let arguments = event.data.get("arguments").cloned().unwrap_or(Value::Null);
+        let command = (tool == "Bash")
+            .then(|| arguments.get("command").and_then(Value::as_str))
+            .flatten()
+            .map(str::to_owned);
+        let path = ["file_path", "notebook_path"]
+            .iter()
+            .find_map(|k| arguments.get(*k).and_then(Value::as_str))
+            .map(|p| self.relative(p));
+        let signature = format!("{tool}\u{0}{}", canonical(&arguments));
+        let retry = self.failed_signatures.contains(&signature);
+        if retry {
+            self.retries += 1;
+        }
+        let number = self.number;
+        let phase_index = self.phases.len().max(1) - 1;
+        let phase = self.current(at);
+        match tool.as_str() {
+            "Read" | "NotebookRead" => push_unique(&mut phase.read, path.as_deref()),
+            "Write" | "Edit" | "MultiEdit" | "NotebookEdit" => {
+                push_unique(&mut phase.wrote, path.as_deref());
+            }
+            _ => {}
+        }
+        let ran_index = command.as_ref().map(|c| {
+            phase.ran.push(Ran {
+                command: c.clone(),
+                retry,
+                failed: false,
+                event: number,
+            });
+            phase.ran.len() - 1
+        });
+        let id = event.event_id.clone();
+        self.calls.insert(
+            id,
+            Call {
+                command,
+                signature,
+                phase: phase_index,
+                ran_index,
+                timestamp: at,
+            },
+        );
+    }
+
+    fn result(&mut self, event: &Event) {
+        let failed = event.event_type == EventType::Error;
+        if failed {
+            self.errors += 1;
+        }
+        let Some(call) = event.parent_id.as_ref().and_then(|p| self.calls.remove(p)) else {
+            return;
+        };
+        if failed {
+            self.failed_signatures.insert(call.signature.clone());
+        }
+        let Some(command) = &call.command else { return };
+        if let Some(i) = call.ran_index
+            && let Some(ran) = self
+                .phases
+                .get_mut(call.phase)
+                .and_then(|p| p.ran.get_mut(i))
+        {
+            ran.failed = failed;
+        }
+        if !is_test_or_build(command) {
+            if let Some(phase) = self.phases.get_mut(call.phase) {
+                phase.last_command_failed = Some(failed);
+            }
+            return;
+        }
+        let outcome = !failed;
+        let changed = self.last_test_outcome != Some(outcome);
+        let in_current = call.phase + 1 == self.phases.len();
+        if changed && in_current {
+            let label = if is_build(command) {
+                "build"
+            } else {
+                "run tests"
+            }
+            .to_owned();
+            // The phase begins at the command whose outcome changed: move it there.
+            let moved = call.ran_index.and_then(|i| {
+                let phase = &mut self.phases[call.phase];
+                (i < phase.ran.len()).then(|| phase.ran.remove(i))
+            });
+            let previous_empty = {
+                let p = &self.phases[call.phase];
+                p.ran.is_empty() && p.read.is_empty() && p.wrote.is_empty() && p.label == "start"
+            };
+            let index = if previous_empty {
+                self.phases[call.phase].label = label;
+                call.phase
+            } else {
+                self.phases[call.phase].events = self.phases[call.phase].events.saturating_sub(1);
+                self.phases[call.phase].end_s = self.phases[call.phase]
+                    .end_s
+                    .min(call.timestamp)
+                    .max(self.phases[call.phase].start_s);
+                let i = self.start_phase(label, call.timestamp);
+                self.phases[i].events += 1;
+                i
+            };
+            if let Some(ran) = moved {
+                self.phases[index].ran.push(ran);
+            }
+            self.phases[index].last_command_failed = Some(failed);
+        } else if let Some(phase) = self.phases.get_mut(call.phase) {
+            phase.last_command_failed = Some(failed);
+        }
+        self.last_test_outcome = Some(outcome);
+    }
+
+    pub fn finish(mut self) -> Phases {
+        for phase in &mut self.phases {
+            phase.failed = phase.last_command_failed == Some(true);
+        }
+        // A phase lasts until the next one starts.
+        let starts: Vec<f64> = self.phases.iter().map(|p| p.start_s).collect();
+        for (i, phase) in self.phases.iter_mut().enumerate() {
+            phase.end_s = starts
+                .get(i + 1)
+                .copied()
+                .unwrap_or(self.last)
+                .max(phase.start_s);
+        }
+        let wasted_s = self
+            .phases
+            .iter()
+            .filter(|p| p.failed)
+            .map(Phase::duration_s)
+            .sum();
+        let files = self
+            .file_order
+            .iter()
+            .filter_map(|p| self.files.get(p).cloned())
+            .collect();
+        Phases {
+            started_at: self.origin.unwrap_or_default(),
+            duration_s: self.last,
+            events: self.events,
+            phases: self.phases,
+            files,
+            retries: self.retries,
+            wasted_s,
+            tool_calls: self.tool_calls,
+            errors: self.errors,
+            has_usage: self.has_usage,
+        }
+    }
+}
+
+fn push_unique(list: &mut Vec<String>, item: Option<&str>) {
+    if let Some(item) = item
+        && !list.iter().any(|i| i == item)
+    {
+        list.push(item.to_owned());
+    }
+}
+
+/// JSON with object keys sorted, so equal arguments compare equal whatever their order.
+fn canonical(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let inner: Vec<String> = keys
+                .iter()
+                .map(|k| format!("{k:?}:{}", canonical(&map[*k])))
+                .collect();
+            format!("{{{}}}", inner.join(","))
+        }
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(canonical).collect::<Vec<_>>().join(",")
+        ),
+        other => other.to_string(),
+    }
+}
+
+const TEST_WORDS: [&str; 22] = [
+    "pytest",
+    "cargo test",
+    "cargo nextest",
+    "npm test",
+    "npm run test",
+    "yarn test",
+    "pnpm test",
+    "go test",
+    "jest",
+    "vitest",
+    "mix test",
+    "rspec",
+    "mvn test",
+    "gradle test",
+    "dotnet test",
+    "ctest",
+    "phpunit",
+    "tox",
+    "unittest",
+    "bun test",
+    "deno test",
+    "make test",
+];
+const BUILD_WORDS: [&str; 12] = [
+    "cargo build",
+    "cargo check",
+    "npm run build",
+    "yarn build",
+    "pnpm build",
+    "go build",
+    "tsc",
+    "mvn package",
+    "gradle build",
+    "dotnet build",
+    "mix compile",
+    "make",
+];
+
+/// Whether a shell command runs tests or a build, the runs whose outcome marks progress.
+pub fn is_test_or_build(command: &str) -> bool {
+    let c = command.to_lowercase();
+    TEST_WORDS.iter().any(|w| contains_word(&c, w)) || is_build(&c)
+}
+
+fn is_build(command: &str) -> bool {
+    let c = command.to_lowercase();
+    BUILD_WORDS.iter().any(|w| contains_word(&c, w))
+}
+
+fn contains_word(text: &str, word: &str) -> bool {
+    text.match_indices(word).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + word.len()..].chars().next();
+        let edge = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric() && c != '_' && c != '-');
+        edge(before) && edge(after)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    struct S {
+        b: PhaseBuilder,
+        n: u32,
+    }
+
+    impl S {
+        fn new() -> S {
+            S {
+                b: PhaseBuilder::new(Some(1000.0)),
+                n: 0,
+            }
+        }
+        fn ev(&mut self, kind: EventType, at: f64, parent: Option<&str>, data: Value) -> String {
+            self.n += 1;
+            let id = format!("e{}", self.n);
+            let mut e = Event::new(kind, 1000.0 + at, id.clone(), "s".into());
+            e.parent_id = parent.map(Into::into);
+            e.data = data;
+            self.b.observe(&e);
+            id
+        }
+        fn bash(&mut self, at: f64, took: f64, cmd: &str, ok: bool) {
+            let id = self.ev(
+                EventType::ToolCall,
+                at,
+                None,
+                json!({"tool_name": "Bash", "arguments": {"command": cmd}}),
+            );
+            let kind = if ok {
+                EventType::ToolResult
+            } else {
+                EventType::Error
+            };
+            self.ev(kind, at + took, Some(&id), json!({"tool_name": "Bash"}));
+        }
+        fn read(&mut self, at: f64, path: &str) {
+            let id = self.ev(
+                EventType::ToolCall,
+                at,
+                None,
+                json!({"tool_name": "Read", "arguments": {"file_path": path}}),
+            );
+            self.ev(
+                EventType::ToolResult,
+                at + 0.1,
+                Some(&id),
+                json!({"tool_name": "Read"}),
+            );
+            self.ev(
+                EventType::FileRead,
+                at + 0.1,
+                Some(&id),
+                json!({"path": path}),
+            );
+        }
+    }
+
+    #[test]
+    fn the_reference_story_splits_into_three_phases() {
+        let mut s = S::new();
+        s.ev(
+            EventType::UserPrompt,
+            0.0,
+            None,
+            json!({"prompt": "fix the auth module"}),
+        );
+        s.read(1.0, "AGENTS.md");
+        s.read(2.0, "src/auth.py");
+        s.bash(5.0, 20.0, "python -m pytest", false);
+        s.bash(30.0, 20.0, "python -m pytest", false);
+        s.bash(80.0, 40.0, "uv run pytest", true);
+        s.ev(
+            EventType::AssistantResponse,
+            125.0,
+            None,
+            json!({"text": "done"}),
+        );
+        let p = s.b.finish();
+        let labels: Vec<(&str, bool)> = p
+            .phases
+            .iter()
+            .map(|x| (x.label.as_str(), x.failed))
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                ("fix the auth module", false),
+                ("run tests", true),
+                ("run tests", false)
+            ]
+        );
+        assert_eq!(p.phases[0].read, ["AGENTS.md", "src/auth.py"]);
+        assert_eq!((p.phases[1].start_s, p.phases[1].end_s), (5.0, 80.0));
+        assert_eq!(
+            p.phases[1].ran.iter().map(|r| r.retry).collect::<Vec<_>>(),
+            [false, true]
+        );
+        assert_eq!(p.phases[2].ran[0].command, "uv run pytest");
+        assert_eq!(p.retries, 1);
+        assert!((p.wasted_s - 75.0).abs() < 1e-9);
+        assert_eq!(p.files.len(), 2);
+        assert!((p.duration_s - 125.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn test_commands_are_recognised_as_words() {
+        assert!(is_test_or_build("cd app && python -m pytest -q"));
+        assert!(is_test_or_build("cargo test --all"));
+        assert!(is_test_or_build("make"));
+        assert!(!is_test_or_build("ls pytest_helpers"));
+        assert!(!is_test_or_build("cat makefile.bak"));
+        assert!(!is_test_or_build("git status"));
+    }
+}

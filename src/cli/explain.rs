@@ -1,0 +1,163 @@
+//! `explain`: what the agent did, phase by phase, in plain English.
+
+use std::fmt::Write as _;
+use std::io::Write;
+
+use anyhow::Result;
+use clap::Args;
+use serde::Serialize;
+
+use super::Globals;
+use super::globals::Format;
+use super::output::{stdout, warn_bad_lines};
+use crate::analysis::phases::{PhaseBuilder, Phases};
+use crate::exit;
+use crate::render::terminal::{self, Painter};
+use crate::store::{Selector, Store};
+
+/// Explain a session in plain English: its phases, what each read, ran and wrote, what failed,
+/// and the time retries wasted
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  agent-strace explain\n  agent-strace explain 3f2a --format json"
+)]
+pub(crate) struct ExplainArgs {
+    /// Session id or unique prefix [default: the latest session]
+    session: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Serialize)]
+struct Explained {
+    session_id: String,
+    #[serde(flatten)]
+    phases: Phases,
+}
+
+/// How many files or commands one line lists before saying how many more there are.
+const LISTED: usize = 8;
+
+/// Reads a session and splits it into phases (shared with `cost` and `standup`).
+pub(crate) fn phases_of(store: &Store, id: &str) -> Result<Phases> {
+    let meta = store.summary(id)?.meta;
+    let mut builder = PhaseBuilder::new(Some(meta.started_at));
+    let mut events = store.events(id)?;
+    for event in events.by_ref() {
+        builder.observe(&event);
+    }
+    warn_bad_lines(events.bad_lines(), events.bad_count());
+    Ok(builder.finish())
+}
+
+pub(crate) fn run(args: &ExplainArgs, globals: &Globals) -> Result<u8> {
+    let store = Store::new(globals.store_root());
+    let id = store.select(&Selector::from_option(args.session.as_deref()))?;
+    let explained = Explained {
+        phases: phases_of(&store, &id)?,
+        session_id: id,
+    };
+    let mut out = stdout();
+    match args.format {
+        Format::Json => crate::render::json::write(&mut out, &explained)?,
+        Format::Text => text(&mut out, &explained, Painter::new(globals.colour()))?,
+    }
+    out.flush()?;
+    Ok(exit::OK)
+}
+
+/// `m:ss`, or `h:mm:ss` past an hour.
+pub(crate) fn clock(secs: f64) -> String {
+    let total = secs.max(0.0).round() as u64;
+    if total >= 3600 {
+        format!(
+            "{}:{:02}:{:02}",
+            total / 3600,
+            total % 3600 / 60,
+            total % 60
+        )
+    } else {
+        format!("{}:{:02}", total / 60, total % 60)
+    }
+}
+
+fn listed(items: &[String]) -> String {
+    let mut text = items
+        .iter()
+        .take(LISTED)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > LISTED {
+        let _ = write!(text, " and {} more", items.len() - LISTED);
+    }
+    text
+}
+
+fn text(out: &mut impl Write, e: &Explained, paint: Painter) -> std::io::Result<()> {
+    let p = &e.phases;
+    writeln!(
+        out,
+        "Session: {} ({}, {} events)",
+        paint.cyan(&e.session_id),
+        terminal::duration_secs(p.duration_s),
+        p.events
+    )?;
+    for phase in &p.phases {
+        let failed = if phase.failed {
+            format!(" — {}", paint.red("FAILED"))
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "{}{failed} ({}–{}, {} events)",
+            paint.bold(&format!("Phase {}: {}", phase.index, phase.label)),
+            clock(phase.start_s),
+            clock(phase.end_s),
+            phase.events
+        )?;
+        if !phase.read.is_empty() {
+            writeln!(out, "  Read: {}", listed(&phase.read))?;
+        }
+        for ran in phase.ran.iter().take(LISTED * 2) {
+            let command = terminal::one_line(&ran.command, 100);
+            let retry = if ran.retry {
+                paint.yellow(" ← retry")
+            } else {
+                String::new()
+            };
+            let failed = if ran.failed {
+                paint.red(" ✗")
+            } else {
+                String::new()
+            };
+            writeln!(out, "  Ran: {command}{failed}{retry}")?;
+        }
+        if phase.ran.len() > LISTED * 2 {
+            writeln!(
+                out,
+                "  … and {} more commands",
+                phase.ran.len() - LISTED * 2
+            )?;
+        }
+        if !phase.wrote.is_empty() {
+            writeln!(out, "  Wrote: {}", listed(&phase.wrote))?;
+        }
+    }
+    let read = p.files.iter().filter(|f| f.reads > 0).count();
+    let written = p.files.iter().filter(|f| f.writes > 0).count();
+    writeln!(out, "Files touched: {read} read, {written} written")?;
+    let share = if p.duration_s > 0.0 {
+        p.wasted_s / p.duration_s * 100.0
+    } else {
+        0.0
+    };
+    writeln!(
+        out,
+        "Retries: {} (wasted {}, {share:.0}% of session)",
+        p.retries,
+        terminal::duration_secs(p.wasted_s)
+    )
+}
