@@ -4,6 +4,7 @@
 
 mod ccusage_crosscheck;
 mod common;
+mod cost;
 mod explain;
 mod hook;
 mod hook_properties;

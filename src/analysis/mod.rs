@@ -4,10 +4,12 @@
 //! - [`stats`]: calls, durations and errors per tool; tokens; events by type.
 //! - [`tree`]: the hierarchy of a session and its subagents.
 //! - [`phases`]: a session split into phases, with what each read, ran, wrote and spent.
+//! - [`cost`]: tokens and dollars by model and phase, with wasted spend.
 //! - [`describe`]: the one meaningful argument of a tool call, for one-line views.
 //!
 //! Analyses never print, read the environment or choose exit codes.
 
+pub mod cost;
 pub mod describe;
 pub mod phases;
 pub mod stats;

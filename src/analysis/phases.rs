@@ -36,6 +36,9 @@ pub struct Phase {
     pub failed: bool,
     /// Recorded usage by model.
     pub usage: BTreeMap<String, Tokens>,
+    /// Of `usage`, what responses with over 200,000 tokens of context used (priced at
+    /// long-context rates by some models).
+    pub usage_long_context: BTreeMap<String, Tokens>,
     /// Usage estimated from payload sizes (four characters a token), for sessions that
     /// recorded none.
     pub estimate: Tokens,
@@ -56,6 +59,7 @@ impl Phase {
             wrote: Vec::new(),
             failed: false,
             usage: BTreeMap::new(),
+            usage_long_context: BTreeMap::new(),
             estimate: Tokens::default(),
             last_command_failed: None,
         }
@@ -125,7 +129,15 @@ pub struct PhaseBuilder {
     number: usize,
     /// The session's working directory, to show paths below it relative to it.
     cwd: Option<String>,
+    /// Test or build commands running now.
+    open_tests: usize,
+    /// Usage recorded while a test or build ran: a phase split off at that command's start
+    /// takes what came after it.
+    recent_usage: Vec<(f64, String, Tokens)>,
 }
+
+/// Context size past which some models charge long-context rates.
+pub const LONG_CONTEXT: u64 = 200_000;
 
 /// How many characters of a prompt name its phase.
 const LABEL_CHARS: usize = 60;
@@ -148,6 +160,8 @@ impl PhaseBuilder {
             has_usage: false,
             number: 0,
             cwd: None,
+            open_tests: 0,
+            recent_usage: Vec::new(),
         }
     }
 
@@ -178,6 +192,9 @@ impl PhaseBuilder {
                     .data_str("cwd")
                     .map(|c| c.trim_end_matches('/').to_owned());
             }
+            // Lines Claude Code writes as the user (slash-command output, task notifications,
+            // interruptions) continue the phase rather than start one.
+            EventType::UserPrompt if is_injected(event.data_str("prompt").unwrap_or_default()) => {}
             EventType::UserPrompt => {
                 let prompt = event.data_str("prompt").unwrap_or_default();
                 let label = crate::model::text::one_line(prompt, LABEL_CHARS);
@@ -201,11 +218,12 @@ impl PhaseBuilder {
                     self.has_usage = true;
                     let model = event.data_str("model").unwrap_or("unknown").to_owned();
                     let tokens = Tokens::from_usage(usage);
-                    self.current(at)
-                        .usage
-                        .entry(model)
-                        .or_default()
-                        .add(&tokens);
+                    let index = self.phases.len().max(1) - 1;
+                    self.current(at);
+                    add_usage(&mut self.phases[index], &model, &tokens, 1);
+                    if self.open_tests > 0 {
+                        self.recent_usage.push((at, model, tokens));
+                    }
                 }
             }
             EventType::FileRead | EventType::FileWrite => {
@@ -304,6 +322,10 @@ impl PhaseBuilder {
             }
             _ => {}
         }
+        if command.as_deref().is_some_and(is_test_or_build) {
+            self.open_tests += 1;
+        }
+        let phase = self.phases.last_mut().expect("made by current() above");
         let ran_index = command.as_ref().map(|c| {
             phase.ran.push(Ran {
                 command: c.clone(),
@@ -352,6 +374,7 @@ impl PhaseBuilder {
             }
             return;
         }
+        self.open_tests = self.open_tests.saturating_sub(1);
         let outcome = !failed;
         let changed = self.last_test_outcome != Some(outcome);
         let in_current = call.phase + 1 == self.phases.len();
@@ -382,6 +405,14 @@ impl PhaseBuilder {
                     .max(self.phases[call.phase].start_s);
                 let i = self.start_phase(label, call.timestamp);
                 self.phases[i].events += 1;
+                // Responses since the command started belong to the new phase.
+                for (at, model, tokens) in &self.recent_usage {
+                    if *at >= call.timestamp {
+                        let (before, after) = self.phases.split_at_mut(i);
+                        add_usage(&mut before[call.phase], model, tokens, -1);
+                        add_usage(&mut after[0], model, tokens, 1);
+                    }
+                }
                 i
             };
             if let Some(ran) = moved {
@@ -392,6 +423,9 @@ impl PhaseBuilder {
             phase.last_command_failed = Some(failed);
         }
         self.last_test_outcome = Some(outcome);
+        if self.open_tests == 0 {
+            self.recent_usage.clear();
+        }
     }
 
     pub fn finish(mut self) -> Phases {
@@ -431,6 +465,28 @@ impl PhaseBuilder {
             has_usage: self.has_usage,
         }
     }
+}
+
+/// Adds (`sign` 1) or takes away (`sign` -1) one response's usage in a phase.
+fn add_usage(phase: &mut Phase, model: &str, tokens: &Tokens, sign: i8) {
+    let mut maps = vec![&mut phase.usage];
+    if tokens.context() > LONG_CONTEXT {
+        maps.push(&mut phase.usage_long_context);
+    }
+    for map in maps {
+        let entry = map.entry(model.to_owned()).or_default();
+        if sign > 0 {
+            entry.add(tokens);
+        } else {
+            entry.subtract(tokens);
+        }
+    }
+}
+
+/// Whether a "prompt" was written by the agent's harness rather than typed by a person.
+fn is_injected(prompt: &str) -> bool {
+    let p = prompt.trim_start();
+    p.starts_with('<') || p.starts_with("[Request interrupted") || p.is_empty()
 }
 
 fn push_unique(list: &mut Vec<String>, item: Option<&str>) {

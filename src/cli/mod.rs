@@ -6,6 +6,7 @@
 //! location; [`output`] is where commands print, and how errors become one line and an exit
 //! code.
 
+mod cost;
 mod explain;
 mod globals;
 mod hook;
@@ -47,6 +48,7 @@ enum Command {
     Inspect(inspect::InspectArgs),
     Stats(stats::StatsArgs),
     Explain(explain::ExplainArgs),
+    Cost(cost::CostArgs),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -76,6 +78,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Inspect(args) => inspect::run(&args, &cli.globals),
         Command::Stats(args) => stats::run(&args, &cli.globals),
         Command::Explain(args) => explain::run(&args, &cli.globals),
+        Command::Cost(args) => cost::run(&args, &cli.globals),
     };
     output::finish(result)
 }

@@ -6,6 +6,7 @@
 //! - [`head`]: the few fields of an event that counting needs, borrowed from its line.
 //! - [`counters`]: the per-session figures that are derived from events.
 //! - [`usage`]: token usage by kind, and exact money.
+//! - [`pricing`]: model prices and what tokens cost.
 //!
 //! The model knows no I/O: no files, no clock, no environment.
 
@@ -13,6 +14,7 @@ pub mod counters;
 pub mod event;
 pub mod head;
 pub mod meta;
+pub mod pricing;
 pub mod text;
 pub mod usage;
 

@@ -47,6 +47,16 @@ impl Tokens {
         self.cache_read += other.cache_read;
     }
 
+    pub fn subtract(&mut self, other: &Tokens) {
+        self.input = self.input.saturating_sub(other.input);
+        self.output = self.output.saturating_sub(other.output);
+        self.cache_creation = self.cache_creation.saturating_sub(other.cache_creation);
+        self.cache_creation_1h = self
+            .cache_creation_1h
+            .saturating_sub(other.cache_creation_1h);
+        self.cache_read = self.cache_read.saturating_sub(other.cache_read);
+    }
+
     pub fn is_zero(&self) -> bool {
         self.total() == 0
     }

@@ -1,0 +1,154 @@
+//! `cost`: tokens and dollars of a session, by model and by phase.
+
+use std::io::Write;
+
+use anyhow::Result;
+use clap::Args;
+
+use super::Globals;
+use super::explain::phases_of;
+use super::globals::Format;
+use super::output::{UsageError, stdout};
+use crate::analysis::cost::{CostOptions, CostReport, compute};
+use crate::exit;
+use crate::model::pricing::PriceTable;
+use crate::render::terminal::Painter;
+use crate::store::{Selector, Store};
+
+/// Show what a session cost: tokens and dollars by model and by phase, with failed phases'
+/// spend flagged as wasted
+///
+/// Uses the usage the session recorded (imported transcripts have it exactly); a session
+/// without any is estimated from its payload sizes (four characters a token) and labelled so.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  agent-strace cost\n  agent-strace cost 3f2a --model opus\n  agent-strace cost 3f2a --input-price 3 --output-price 15 --format json"
+)]
+pub(crate) struct CostArgs {
+    /// Session id or unique prefix [default: the latest session]
+    session: Option<String>,
+    /// Price every token as this model (sonnet, opus, haiku, gpt-4o, gpt-5, or a full name)
+    #[arg(long, value_name = "MODEL")]
+    model: Option<String>,
+    /// Custom input price, USD per million tokens (with --output-price)
+    #[arg(long, value_name = "USD", requires = "output_price")]
+    input_price: Option<f64>,
+    /// Custom output price, USD per million tokens (with --input-price)
+    #[arg(long, value_name = "USD", requires = "input_price")]
+    output_price: Option<f64>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+pub(crate) fn run(args: &CostArgs, globals: &Globals) -> Result<u8> {
+    let custom = match (args.input_price, args.output_price) {
+        (Some(i), Some(o)) if i.is_finite() && o.is_finite() && i >= 0.0 && o >= 0.0 => {
+            Some((i, o))
+        }
+        (Some(_), Some(_)) => {
+            return Err(UsageError("prices must be non-negative numbers".into()).into());
+        }
+        _ => None,
+    };
+    let store = Store::new(globals.store_root());
+    let id = store.select(&Selector::from_option(args.session.as_deref()))?;
+    let phases = phases_of(&store, &id)?;
+    let opts = CostOptions {
+        model: args.model.clone(),
+        custom,
+    };
+    let report = compute(&id, &phases, PriceTable::builtin(), &opts)
+        .map_err(|e| UsageError(e.to_string()))?;
+    let mut out = stdout();
+    match args.format {
+        Format::Json => crate::render::json::write(&mut out, &report)?,
+        Format::Text => text(&mut out, &report, Painter::new(globals.colour()))?,
+    }
+    out.flush()?;
+    Ok(exit::OK)
+}
+
+/// Dollars with enough digits for small sessions: `$0.0042`, `$12.35`.
+pub(crate) fn dollars(usd: f64) -> String {
+    if usd.abs() >= 1.0 {
+        format!("${usd:.2}")
+    } else {
+        format!("${usd:.4}")
+    }
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn text(out: &mut impl Write, r: &CostReport, paint: Painter) -> std::io::Result<()> {
+    let label = if r.estimated {
+        "Estimated cost"
+    } else {
+        "Cost"
+    };
+    writeln!(
+        out,
+        "Session: {} — {label}: {}",
+        paint.cyan(&r.session_id),
+        paint.bold(&dollars(r.cost_usd))
+    )?;
+    for m in &r.models {
+        let t = &m.tokens;
+        let priced = match &m.priced_as {
+            Some(p) if p != &m.model => format!(" (priced as {p})"),
+            Some(_) => String::new(),
+            None => paint.yellow(" (no price known: $0)"),
+        };
+        writeln!(
+            out,
+            "Model: {}{priced} | {} input, {} output, {} cache write, {} cache read tokens | {}",
+            m.model,
+            thousands(t.input),
+            thousands(t.output),
+            thousands(t.cache_creation),
+            thousands(t.cache_read),
+            dollars(m.cost_usd)
+        )?;
+    }
+    if r.estimated {
+        writeln!(out, "{}", paint.dim("No usage was recorded: tokens are estimated from payload sizes (4 characters a token)."))?;
+    }
+    for p in &r.phases {
+        let failed = if p.failed {
+            format!(" — {}", paint.red("FAILED"))
+        } else {
+            String::new()
+        };
+        let wasted = if p.wasted {
+            paint.red(" ← wasted")
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "Phase {}: {}{failed} {} ({:.0}%){wasted}",
+            p.index,
+            p.label,
+            dollars(p.cost_usd),
+            p.share * 100.0
+        )?;
+    }
+    writeln!(
+        out,
+        "Wasted on failed phases: {} ({:.0}%)",
+        dollars(r.wasted_usd),
+        r.wasted_share * 100.0
+    )?;
+    let date = r.prices_taken.split_whitespace().next().unwrap_or_default();
+    writeln!(out, "{}", paint.dim(&format!("Prices taken {date}.")))
+}

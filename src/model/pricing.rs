@@ -1,0 +1,205 @@
+//! Model prices (from `src/data/prices.json`, with the date they were taken) and what tokens
+//! cost at them.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use serde::{Deserialize, Serialize};
+
+use super::usage::{Money, Tokens};
+
+/// Prices in USD per million tokens.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelPrice {
+    pub id: String,
+    #[serde(default)]
+    pub family: Option<String>,
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// Prefixes of the model names this price applies to.
+    #[serde(default, rename = "match")]
+    pub prefixes: Vec<String>,
+    pub input: f64,
+    pub output: f64,
+    #[serde(default)]
+    pub cache_write_5m: Option<f64>,
+    #[serde(default)]
+    pub cache_write_1h: Option<f64>,
+    #[serde(default)]
+    pub cache_read: Option<f64>,
+    #[serde(default)]
+    pub context_window: Option<u64>,
+    /// Prices for responses whose input is above `threshold_tokens` (long-context pricing).
+    #[serde(default)]
+    pub input_above_200k: Option<f64>,
+    #[serde(default)]
+    pub output_above_200k: Option<f64>,
+    #[serde(default)]
+    pub cache_write_5m_above_200k: Option<f64>,
+    #[serde(default)]
+    pub cache_write_1h_above_200k: Option<f64>,
+    #[serde(default)]
+    pub cache_read_above_200k: Option<f64>,
+    #[serde(default)]
+    pub threshold_tokens: Option<u64>,
+}
+
+/// The price table.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PriceTable {
+    pub taken: String,
+    pub models: Vec<ModelPrice>,
+    #[serde(default)]
+    pub aliases: HashMap<String, String>,
+}
+
+static BUILTIN: LazyLock<PriceTable> = LazyLock::new(|| {
+    serde_json::from_str(include_str!("../data/prices.json")).unwrap_or_else(|_| PriceTable {
+        taken: "unavailable".to_owned(),
+        models: Vec::new(),
+        aliases: HashMap::new(),
+    })
+});
+
+impl PriceTable {
+    /// The table shipped in the binary.
+    pub fn builtin() -> &'static PriceTable {
+        &BUILTIN
+    }
+
+    /// The price of a model: by id, by alias (`sonnet`, `gpt4o`), or by the first prefix that
+    /// the model's name starts with (`claude-sonnet-4-5-20250929`).
+    pub fn find(&self, model: &str) -> Option<&ModelPrice> {
+        let name = model.trim().to_lowercase();
+        let name = name.rsplit('/').next().unwrap_or(&name);
+        if let Some(found) = self.models.iter().find(|m| m.id == name) {
+            return Some(found);
+        }
+        if let Some(target) = self.aliases.get(name) {
+            return self.models.iter().find(|m| &m.id == target);
+        }
+        self.models.iter().find(|m| {
+            std::iter::once(&m.id)
+                .chain(&m.prefixes)
+                .any(|p| name.starts_with(&p.to_lowercase()))
+        })
+    }
+}
+
+impl ModelPrice {
+    /// A price from input and output prices alone; cache writes and reads are priced with
+    /// Anthropic's multipliers (1.25x and 2x input to write for 5 minutes and an hour, 0.1x to
+    /// read).
+    pub fn custom(input: f64, output: f64) -> ModelPrice {
+        ModelPrice {
+            id: "custom".to_owned(),
+            family: None,
+            provider: None,
+            prefixes: Vec::new(),
+            input,
+            output,
+            cache_write_5m: None,
+            cache_write_1h: None,
+            cache_read: None,
+            context_window: None,
+            input_above_200k: None,
+            output_above_200k: None,
+            cache_write_5m_above_200k: None,
+            cache_write_1h_above_200k: None,
+            cache_read_above_200k: None,
+            threshold_tokens: None,
+        }
+    }
+
+    /// What `tokens` cost; `long` when they come from responses past the long-context
+    /// threshold.
+    pub fn cost(&self, tokens: &Tokens, long: bool) -> Money {
+        let pick = |normal: f64, above: Option<f64>| {
+            if long {
+                above.unwrap_or(normal)
+            } else {
+                normal
+            }
+        };
+        let input = pick(self.input, self.input_above_200k);
+        let output = pick(self.output, self.output_above_200k);
+        let write_5m = pick(
+            self.cache_write_5m.unwrap_or(self.input * 1.25),
+            self.cache_write_5m_above_200k,
+        );
+        let write_1h = pick(
+            self.cache_write_1h.unwrap_or(self.input * 2.0),
+            self.cache_write_1h_above_200k,
+        );
+        let read = pick(
+            self.cache_read.unwrap_or(self.input * 0.1),
+            self.cache_read_above_200k,
+        );
+        let five_minute = tokens
+            .cache_creation
+            .saturating_sub(tokens.cache_creation_1h);
+        Money::of(tokens.input, input)
+            + Money::of(tokens.output, output)
+            + Money::of(five_minute, write_5m)
+            + Money::of(tokens.cache_creation_1h, write_1h)
+            + Money::of(tokens.cache_read, read)
+    }
+
+    /// Whether one response with this usage is priced at long-context rates.
+    pub fn is_long(&self, tokens: &Tokens) -> bool {
+        self.threshold_tokens.is_some_and(|t| tokens.context() > t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builtin_table_prices_real_model_names() {
+        let table = PriceTable::builtin();
+        assert!(
+            !table.models.is_empty(),
+            "src/data/prices.json did not load"
+        );
+        for name in [
+            "claude-sonnet-4-5-20250929",
+            "claude-opus-4-5-20251101",
+            "claude-haiku-4-5-20251001",
+            "claude-3-5-haiku-20241022",
+            "gpt-4o-2024-08-06",
+            "gpt-4o-mini",
+            "gpt-4.1",
+            "gpt-5",
+            "gemini-2.5-pro",
+            "sonnet",
+            "opus",
+            "haiku",
+        ] {
+            assert!(table.find(name).is_some(), "{name} has no price");
+        }
+        assert_eq!(
+            table.find("gpt-4o-mini-2024-07-18").unwrap().id,
+            table.find("gpt-4o-mini").unwrap().id
+        );
+        assert_ne!(
+            table.find("gpt-4o-mini").unwrap().id,
+            table.find("gpt-4o").unwrap().id
+        );
+        assert!(table.find("<synthetic>").is_none());
+    }
+
+    #[test]
+    fn cache_kinds_have_their_own_prices() {
+        let p = ModelPrice::custom(3.0, 15.0);
+        let t = Tokens {
+            input: 1_000_000,
+            output: 1_000_000,
+            cache_creation: 2_000_000,
+            cache_creation_1h: 1_000_000,
+            cache_read: 1_000_000,
+        };
+        // 3 + 15 + 3.75 + 6 + 0.3
+        assert_eq!(p.cost(&t, false), Money(28_050_000_000_000));
+    }
+}

@@ -1,0 +1,193 @@
+//! `cost`: dollars from recorded usage at the shipped prices, by model and phase; estimates
+//! when nothing was recorded.
+
+use serde_json::{Value, json};
+
+use crate::common::TestEnv;
+use crate::explain::reference_session;
+
+const ID: &str = "abc12300-0000-4000-8000-000000000000";
+const T0: f64 = 1_780_000_000.0;
+
+fn prices() -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/data/prices.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn price_of(id: &str) -> Value {
+    prices()["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == id)
+        .unwrap_or_else(|| panic!("{id}"))
+        .clone()
+}
+
+/// Dollars for one usage at one model's prices, computed here from the price file.
+fn dollars(price: &Value, usage: &Value) -> f64 {
+    let p = |k: &str| price[k].as_f64();
+    let n = |k: &str| usage[k].as_f64().unwrap_or(0.0);
+    let one_hour = usage["cache_creation"]["ephemeral_1h_input_tokens"]
+        .as_f64()
+        .unwrap_or(0.0);
+    let input = p("input").unwrap();
+    (n("input_tokens") * input
+        + n("output_tokens") * p("output").unwrap()
+        + (n("cache_creation_input_tokens") - one_hour)
+            * p("cache_write_5m").unwrap_or(input * 1.25)
+        + one_hour * p("cache_write_1h").unwrap_or(input * 2.0)
+        + n("cache_read_input_tokens") * p("cache_read").unwrap_or(input * 0.1))
+        / 1e6
+}
+
+fn usage_a() -> Value {
+    json!({"input_tokens": 1200, "output_tokens": 800, "cache_creation_input_tokens": 3000,
+           "cache_read_input_tokens": 20000, "cache_creation": {"ephemeral_5m_input_tokens": 2000, "ephemeral_1h_input_tokens": 1000}})
+}
+
+fn usage_b() -> Value {
+    json!({"input_tokens": 50, "output_tokens": 4000, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 90000})
+}
+
+/// The reference story with recorded usage: Sonnet in the first phase and the failed one,
+/// Haiku in the last.
+fn session_with_usage(env: &TestEnv) {
+    reference_session(env);
+    let path = env.store().join(ID).join("events.ndjson");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    for (at, model, usage, id) in [
+        (0.5, "claude-sonnet-4-5-20250929", usage_a(), "u1"),
+        (10.0, "claude-sonnet-4-5-20250929", usage_b(), "u2"),
+        (100.0, "claude-haiku-4-5-20251001", usage_a(), "u3"),
+    ] {
+        let line = json!({"event_type": "llm_response", "timestamp": T0 + at, "event_id": id, "session_id": ID,
+                          "data": {"model": model, "usage": usage}});
+        text.push_str(&line.to_string());
+        text.push('\n');
+    }
+    // Events must be in time order for phases; sort the lines by timestamp.
+    let mut lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    lines.sort_by(|a, b| {
+        a["timestamp"]
+            .as_f64()
+            .unwrap()
+            .total_cmp(&b["timestamp"].as_f64().unwrap())
+    });
+    let out: Vec<String> = lines.iter().map(Value::to_string).collect();
+    std::fs::write(&path, out.join("\n") + "\n").unwrap();
+}
+
+#[test]
+fn recorded_usage_is_priced_exactly_by_model_and_phase() {
+    let env = TestEnv::new();
+    session_with_usage(&env);
+    let r = env.run(&["cost", "--format", "json"]).success().json();
+    let sonnet = price_of("claude-sonnet-4-5");
+    let haiku = price_of("claude-haiku-4-5");
+    let phase1 = dollars(&sonnet, &usage_a());
+    let phase2 = dollars(&sonnet, &usage_b());
+    let phase3 = dollars(&haiku, &usage_a());
+    let total = phase1 + phase2 + phase3;
+    assert_eq!(r["estimated"], false);
+    assert_eq!(r["model"], "claude-sonnet-4-5-20250929");
+    assert!(
+        (r["cost_usd"].as_f64().unwrap() - total).abs() < 1e-12,
+        "{} vs {total}",
+        r["cost_usd"]
+    );
+    assert_eq!(r["tokens"]["input"], 1200 + 50 + 1200);
+    assert_eq!(r["tokens"]["output"], 800 + 4000 + 800);
+    assert_eq!(r["tokens"]["cache_creation"], 6000);
+    assert_eq!(r["tokens"]["cache_read"], 130_000);
+    let phases = r["phases"].as_array().unwrap();
+    assert_eq!(phases.len(), 3);
+    assert!((phases[1]["cost_usd"].as_f64().unwrap() - phase2).abs() < 1e-12);
+    assert_eq!(phases[1]["wasted"], true);
+    assert!((r["wasted_usd"].as_f64().unwrap() - phase2).abs() < 1e-12);
+    assert!((r["wasted_share"].as_f64().unwrap() - phase2 / total).abs() < 1e-9);
+    let shares: f64 = phases.iter().map(|p| p["share"].as_f64().unwrap()).sum();
+    assert!((shares - 1.0).abs() < 1e-9);
+    assert_eq!(r["models"].as_array().unwrap().len(), 2);
+
+    let text = env.run(&["cost"]).success().stdout.clone();
+    assert!(
+        text.starts_with(&format!("Session: {ID} — Cost: $")),
+        "{text}"
+    );
+    assert!(
+        text.contains("Phase 2: run tests — FAILED $") && text.contains("← wasted"),
+        "{text}"
+    );
+    assert!(text.contains("Wasted on failed phases: $"), "{text}");
+}
+
+#[test]
+fn a_chosen_model_or_custom_prices_reprice_everything() {
+    let env = TestEnv::new();
+    session_with_usage(&env);
+    let opus = price_of(prices()["aliases"]["opus"].as_str().unwrap());
+    let r = env
+        .run(&["cost", "--model", "opus", "--format", "json"])
+        .success()
+        .json();
+    let want = dollars(&opus, &usage_a()) * 2.0 + dollars(&opus, &usage_b());
+    assert!((r["cost_usd"].as_f64().unwrap() - want).abs() < 1e-12);
+    assert_eq!(r["models"][0]["priced_as"], opus["id"]);
+
+    let r = env
+        .run(&[
+            "cost",
+            "--input-price",
+            "2",
+            "--output-price",
+            "10",
+            "--format",
+            "json",
+        ])
+        .success()
+        .json();
+    let custom = json!({"input": 2.0, "output": 10.0});
+    let want = dollars(&custom, &usage_a()) * 2.0 + dollars(&custom, &usage_b());
+    assert!((r["cost_usd"].as_f64().unwrap() - want).abs() < 1e-12);
+
+    let bad = env.run(&["cost", "--model", "no-such-model"]);
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr
+            .starts_with("error: no price for model `no-such-model`"),
+        "{}",
+        bad.stderr
+    );
+    assert_eq!(bad.stderr.lines().count(), 1);
+}
+
+#[test]
+fn sessions_without_usage_are_estimated_and_say_so() {
+    let env = TestEnv::new();
+    reference_session(&env);
+    let r = env.run(&["cost", "--format", "json"]).success().json();
+    assert_eq!(r["estimated"], true);
+    assert!(r["cost_usd"].as_f64().unwrap() > 0.0);
+    assert!(r["tokens"]["input"].as_u64().unwrap() > 0);
+    let text = env.run(&["cost"]).success().stdout.clone();
+    assert!(
+        text.contains("Estimated cost: $") && text.contains("estimated from payload sizes"),
+        "{text}"
+    );
+}
+
+#[test]
+fn imported_corpus_sessions_cost_their_recorded_tokens() {
+    let env = TestEnv::new();
+    let file = crate::common::shared().join("corpus/claude-code/marot__spotter/tool_heavy.jsonl");
+    env.run(&["import", file.to_str().unwrap()]).success();
+    let r = env.run(&["cost", "--format", "json"]).success().json();
+    assert_eq!(r["estimated"], false);
+    assert_eq!(r["tokens"]["output"], 212);
+    assert_eq!(r["tokens"]["cache_read"], 88231);
+    assert!(r["cost_usd"].as_f64().unwrap() > 0.0);
+}
