@@ -14,3 +14,4 @@ mod python_compat;
 mod read;
 mod redaction;
 mod setup;
+mod token_budget;

@@ -2,6 +2,7 @@
 //!
 //! # Architecture
 //! - [`stats`]: calls, durations and errors per tool; tokens; events by type.
+//! - [`token_budget`]: context-window use over a session.
 //! - [`tree`]: the hierarchy of a session and its subagents.
 //! - [`phases`]: a session split into phases, with what each read, ran, wrote and spent.
 //! - [`cost`]: tokens and dollars by model and phase, with wasted spend.
@@ -13,4 +14,5 @@ pub mod cost;
 pub mod describe;
 pub mod phases;
 pub mod stats;
+pub mod token_budget;
 pub mod tree;

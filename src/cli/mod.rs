@@ -17,6 +17,7 @@ mod output;
 mod replay;
 mod setup;
 mod stats;
+mod token_budget;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -49,6 +50,7 @@ enum Command {
     Stats(stats::StatsArgs),
     Explain(explain::ExplainArgs),
     Cost(cost::CostArgs),
+    TokenBudget(token_budget::TokenBudgetArgs),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -79,6 +81,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Stats(args) => stats::run(&args, &cli.globals),
         Command::Explain(args) => explain::run(&args, &cli.globals),
         Command::Cost(args) => cost::run(&args, &cli.globals),
+        Command::TokenBudget(args) => token_budget::run(&args, &cli.globals),
     };
     output::finish(result)
 }

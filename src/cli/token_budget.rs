@@ -1,0 +1,164 @@
+//! `token-budget`: how full the model's context window got over a session.
+
+use std::io::Write;
+
+use anyhow::Result;
+use clap::Args;
+
+use super::Globals;
+use super::globals::Format;
+use super::output::{UsageError, stdout, warn_bad_lines};
+use crate::analysis::token_budget::{BudgetBuilder, TokenBudget};
+use crate::exit;
+use crate::model::pricing::PriceTable;
+use crate::render::terminal::{self, Painter};
+use crate::store::{Selector, Store};
+
+/// Show context-window use over a session: the peak, when it came, and a warning past a
+/// threshold (exit code 1 then, for CI gates)
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  agent-strace token-budget\n  agent-strace token-budget 3f2a --model opus --warn-at 75\n  agent-strace token-budget --limit 128000 --format json"
+)]
+pub(crate) struct TokenBudgetArgs {
+    /// Session id or unique prefix [default: the latest session]
+    session: Option<String>,
+    /// Take the context window of this model [default: the session's own model]
+    #[arg(long, value_name = "MODEL")]
+    model: Option<String>,
+    /// Warn when context use reaches this percentage of the window
+    #[arg(long, value_name = "PCT", default_value_t = 80.0)]
+    warn_at: f64,
+    /// The context window in tokens, for models the price table does not know
+    #[arg(long, value_name = "TOKENS")]
+    limit: Option<u64>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+/// The window assumed when no model is known: the common Claude window.
+const ASSUMED_WINDOW: u64 = 200_000;
+/// How many columns the timeline takes.
+const TIMELINE: usize = 60;
+
+pub(crate) fn run(args: &TokenBudgetArgs, globals: &Globals) -> Result<u8> {
+    if !(args.warn_at.is_finite() && args.warn_at > 0.0) {
+        return Err(UsageError("--warn-at must be a positive percentage".into()).into());
+    }
+    if args.limit == Some(0) {
+        return Err(UsageError("--limit must be above 0".into()).into());
+    }
+    let table = PriceTable::builtin();
+    if let Some(model) = &args.model
+        && table.find(model).is_none()
+        && args.limit.is_none()
+    {
+        return Err(UsageError(format!(
+            "no context window known for model `{model}`; give one with --limit"
+        ))
+        .into());
+    }
+    let store = Store::new(globals.store_root());
+    let id = store.select(&Selector::from_option(args.session.as_deref()))?;
+    let meta = store.summary(&id)?.meta;
+    let mut builder = BudgetBuilder::new(Some(meta.started_at));
+    let mut events = store.events(&id)?;
+    for event in events.by_ref() {
+        builder.observe(&event);
+    }
+    warn_bad_lines(events.bad_lines(), events.bad_count());
+    let model = args
+        .model
+        .clone()
+        .or_else(|| builder.models().first().cloned());
+    let known = model
+        .as_deref()
+        .and_then(|m| table.find(m))
+        .and_then(|p| p.context_window);
+    let (window, source) = match (args.limit, known) {
+        (Some(limit), _) => (limit, "limit"),
+        (None, Some(window)) => (window, "model"),
+        (None, None) => (ASSUMED_WINDOW, "assumed"),
+    };
+    let report = builder.finish(&id, model, window, source, args.warn_at);
+    let mut out = stdout();
+    match args.format {
+        Format::Json => crate::render::json::write(&mut out, &report)?,
+        Format::Text => text(&mut out, &report, Painter::new(globals.colour()))?,
+    }
+    out.flush()?;
+    Ok(if report.over {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    })
+}
+
+fn text(out: &mut impl Write, r: &TokenBudget, paint: Painter) -> std::io::Result<()> {
+    let source = match r.window_source {
+        "limit" => "given".to_owned(),
+        "model" => r.model.clone().unwrap_or_default(),
+        _ => "assumed: no model known".to_owned(),
+    };
+    writeln!(
+        out,
+        "Session: {} — context window {} tokens ({source})",
+        paint.cyan(&r.session_id),
+        r.context_window
+    )?;
+    let Some(peak) = &r.peak else {
+        return writeln!(
+            out,
+            "No model usage was recorded in this session (import its transcript for exact figures)."
+        );
+    };
+    writeln!(
+        out,
+        "Peak: {} tokens ({:.0}%) at {} (event #{}), over {} responses",
+        peak.tokens,
+        peak.pct,
+        terminal::offset(peak.at_s).trim_start_matches('+').trim(),
+        peak.event,
+        r.responses
+    )?;
+    writeln!(out, "{}", timeline(r, paint))?;
+    match &r.first_over {
+        Some(over) => writeln!(
+            out,
+            "{} context use reached {:.0}% of the window at {} (event #{}), past the {:.0}% threshold",
+            paint.red("warning:"),
+            over.pct,
+            terminal::offset(over.at_s).trim_start_matches('+').trim(),
+            over.event,
+            r.warn_at_pct
+        ),
+        None => writeln!(out, "Below the {:.0}% threshold throughout.", r.warn_at_pct),
+    }
+}
+
+/// Context use over the session as a row of bars, each the highest use in its slice of time.
+fn timeline(r: &TokenBudget, paint: Painter) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let end = r.points.last().map_or(0.0, |p| p.at_s).max(1e-9);
+    let mut columns = vec![None::<f64>; TIMELINE];
+    for p in &r.points {
+        let i = ((p.at_s / end) * (TIMELINE - 1) as f64).round() as usize;
+        let slot = &mut columns[i.min(TIMELINE - 1)];
+        *slot = Some(slot.map_or(p.pct, |v| v.max(p.pct)));
+    }
+    let mut last = 0.0;
+    columns
+        .into_iter()
+        .map(|c| {
+            let pct = c.unwrap_or(last);
+            last = pct;
+            let bar = BARS[((pct / 100.0 * 7.0).round() as usize).min(7)].to_string();
+            if pct >= r.warn_at_pct {
+                paint.red(&bar)
+            } else {
+                bar
+            }
+        })
+        .collect()
+}

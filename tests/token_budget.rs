@@ -1,0 +1,94 @@
+//! `token-budget`: the context-window peak of a real session, computed independently here.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::common::{TestEnv, shared};
+
+const FILE: &str = "corpus/claude-code/marot__spotter/258c7280-ae70-4798-800f-63464d01a85d.jsonl";
+
+/// The largest context any response of the transcript had (input + cache write + cache read of
+/// each response's last usage).
+fn peak_from_raw() -> u64 {
+    let text = std::fs::read_to_string(shared().join(FILE)).unwrap();
+    let mut usage: HashMap<String, Value> = HashMap::new();
+    for line in text.lines() {
+        let Ok(v) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        if v["type"] == "assistant" && v["message"]["usage"].is_object() {
+            let key = format!("{}:{}", v["message"]["id"], v["requestId"]);
+            usage.insert(key, v["message"]["usage"].clone());
+        }
+    }
+    let n = |u: &Value, k: &str| u[k].as_u64().unwrap_or(0);
+    usage
+        .values()
+        .map(|u| {
+            n(u, "input_tokens")
+                + n(u, "cache_creation_input_tokens")
+                + n(u, "cache_read_input_tokens")
+        })
+        .max()
+        .unwrap()
+}
+
+#[test]
+fn the_peak_is_found_and_the_threshold_gates() {
+    let env = TestEnv::new();
+    env.run(&["import", shared().join(FILE).to_str().unwrap()])
+        .success();
+    let peak = peak_from_raw();
+    let run = env.run(&["token-budget", "258c", "--format", "json"]);
+    let r = run.json();
+    assert_eq!(r["peak"]["tokens"], peak);
+    assert_eq!(r["context_window"], 200_000);
+    assert_eq!(r["window_source"], "model");
+    let pct = peak as f64 / 2000.0;
+    assert!((r["peak"]["pct"].as_f64().unwrap() - pct).abs() < 1e-9);
+    // Over 80%: the gate fails; with a higher threshold it passes.
+    assert!(pct > 80.0 && pct < 95.0, "{pct}");
+    assert_eq!(run.code, 1);
+    assert_eq!(r["over"], true);
+    let calm = env.run(&["token-budget", "258c", "--warn-at", "95"]);
+    assert_eq!(calm.code, 0, "{calm:?}");
+    assert!(calm.stdout.contains("Below the 95% threshold"));
+    let limited = env
+        .run(&[
+            "token-budget",
+            "258c",
+            "--limit",
+            "1000000",
+            "--format",
+            "json",
+        ])
+        .json();
+    assert_eq!(limited["window_source"], "limit");
+    assert_eq!(limited["over"], false);
+    let warned = env.run(&["token-budget", "258c"]);
+    assert!(
+        warned.stdout.contains("warning: context use reached"),
+        "{}",
+        warned.stdout
+    );
+}
+
+#[test]
+fn a_session_without_usage_says_so() {
+    let env = TestEnv::new();
+    crate::explain::reference_session(&env);
+    let run = env.run(&["token-budget"]);
+    run.success();
+    assert!(
+        run.stdout.contains("No model usage was recorded"),
+        "{}",
+        run.stdout
+    );
+    let bad = env.run(&["token-budget", "--model", "mystery-9"]);
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr
+            .starts_with("error: no context window known for model `mystery-9`")
+    );
+}
