@@ -14,4 +14,5 @@ mod python_compat;
 mod read;
 mod redaction;
 mod setup;
+mod standup;
 mod token_budget;

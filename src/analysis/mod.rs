@@ -1,6 +1,7 @@
 //! Analyses: reports computed from events, returned as data for `render` to show.
 //!
 //! # Architecture
+//! - [`standup`]: a standup report without an LLM.
 //! - [`stats`]: calls, durations and errors per tool; tokens; events by type.
 //! - [`token_budget`]: context-window use over a session.
 //! - [`tree`]: the hierarchy of a session and its subagents.
@@ -13,6 +14,7 @@
 pub mod cost;
 pub mod describe;
 pub mod phases;
+pub mod standup;
 pub mod stats;
 pub mod token_budget;
 pub mod tree;

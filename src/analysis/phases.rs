@@ -270,7 +270,7 @@ impl PhaseBuilder {
     }
 
     /// A path below the session's working directory, relative to it.
-    fn relative(&self, path: &str) -> String {
+    pub fn relative(&self, path: &str) -> String {
         self.cwd
             .as_deref()
             .and_then(|cwd| path.strip_prefix(cwd))

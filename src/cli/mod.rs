@@ -16,6 +16,7 @@ mod list;
 mod output;
 mod replay;
 mod setup;
+mod standup;
 mod stats;
 mod token_budget;
 
@@ -51,6 +52,7 @@ enum Command {
     Explain(explain::ExplainArgs),
     Cost(cost::CostArgs),
     TokenBudget(token_budget::TokenBudgetArgs),
+    Standup(standup::StandupArgs),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -82,6 +84,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Explain(args) => explain::run(&args, &cli.globals),
         Command::Cost(args) => cost::run(&args, &cli.globals),
         Command::TokenBudget(args) => token_budget::run(&args, &cli.globals),
+        Command::Standup(args) => standup::run(&args, &cli.globals),
     };
     output::finish(result)
 }

@@ -1,0 +1,135 @@
+//! `standup`: a standup report from a session, without an LLM.
+
+use std::io::Write;
+
+use anyhow::Result;
+use clap::Args;
+
+use super::Globals;
+use super::globals::Format;
+use super::output::{stdout, warn_bad_lines};
+use crate::analysis::standup::{Standup, StandupBuilder};
+use crate::exit;
+use crate::render::terminal::{self, Painter};
+use crate::store::{Selector, Store};
+
+/// A standup report from a session: files read and modified, approaches tried (and
+/// abandoned), dependencies added, TODO/FIXME written, changes to review, and counts
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  agent-strace standup\n  agent-strace standup --session 3f2a --format json"
+)]
+pub(crate) struct StandupArgs {
+    /// Session id or unique prefix [default: the latest session]
+    #[arg(long, value_name = "ID")]
+    session: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+/// How many files a list shows before saying how many more there are.
+const LISTED: usize = 10;
+
+pub(crate) fn run(args: &StandupArgs, globals: &Globals) -> Result<u8> {
+    let store = Store::new(globals.store_root());
+    let id = store.select(&Selector::from_option(args.session.as_deref()))?;
+    let meta = store.summary(&id)?.meta;
+    let mut builder = StandupBuilder::new(Some(meta.started_at));
+    let mut events = store.events(&id)?;
+    for event in events.by_ref() {
+        builder.observe(&event);
+    }
+    warn_bad_lines(events.bad_lines(), events.bad_count());
+    let report = builder.finish(&id);
+    let mut out = stdout();
+    match args.format {
+        Format::Json => crate::render::json::write(&mut out, &report)?,
+        Format::Text => text(&mut out, &report, Painter::new(globals.colour()))?,
+    }
+    out.flush()?;
+    Ok(exit::OK)
+}
+
+fn files(out: &mut impl Write, title: &str, list: &[String]) -> std::io::Result<()> {
+    if list.is_empty() {
+        return Ok(());
+    }
+    let mut shown: Vec<String> = list.iter().take(LISTED).cloned().collect();
+    if list.len() > LISTED {
+        shown.push(format!("and {} more", list.len() - LISTED));
+    }
+    writeln!(
+        out,
+        "  {title} {} file{}: {}",
+        list.len(),
+        if list.len() == 1 { "" } else { "s" },
+        shown.join(", ")
+    )
+}
+
+fn text(out: &mut impl Write, r: &Standup, paint: Painter) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{} — session {} ({}, {})",
+        paint.bold("Standup"),
+        paint.cyan(&r.session_id),
+        terminal::local_time(r.started_at),
+        terminal::duration_secs(r.duration_s)
+    )?;
+    writeln!(out, "{}", paint.bold("Done:"))?;
+    if r.files_modified.is_empty() && r.files_read.is_empty() {
+        writeln!(out, "  No files read or changed.")?;
+    }
+    files(out, "Modified", &r.files_modified)?;
+    files(out, "Read", &r.files_read)?;
+    writeln!(out, "{}", paint.bold("Approaches:"))?;
+    for a in &r.approaches {
+        let mark = match a.outcome {
+            "done" => paint.green("✓"),
+            "succeeded after retries" => paint.yellow("✓"),
+            _ => paint.red("✗"),
+        };
+        let how = if a.outcome == "done" {
+            String::new()
+        } else {
+            format!(" ({})", a.outcome)
+        };
+        let last = a
+            .commands
+            .last()
+            .map(|c| format!(": {}", terminal::one_line(c, 60)))
+            .unwrap_or_default();
+        writeln!(out, "  {mark} {}{how}{last}", a.label)?;
+    }
+    if !r.dependencies.is_empty() || !r.manifests_changed.is_empty() {
+        writeln!(out, "{}", paint.bold("Dependencies added:"))?;
+        for d in &r.dependencies {
+            writeln!(out, "  {}: {}", d.manager, d.package)?;
+        }
+        for m in &r.manifests_changed {
+            writeln!(out, "  {m} changed")?;
+        }
+    }
+    if !r.todos.is_empty() {
+        writeln!(out, "{}", paint.bold("TODO/FIXME written:"))?;
+        for t in &r.todos {
+            writeln!(out, "  {}: {}", t.path, t.text)?;
+        }
+    }
+    if !r.review.is_empty() {
+        writeln!(out, "{}", paint.bold("To review:"))?;
+        for item in &r.review {
+            writeln!(out, "  {} — {}", item.path, paint.yellow(&item.reason))?;
+        }
+    }
+    writeln!(
+        out,
+        "Stats: {} tool calls, {} {}, {} {}",
+        r.tool_calls,
+        r.retries,
+        if r.retries == 1 { "retry" } else { "retries" },
+        r.errors,
+        if r.errors == 1 { "error" } else { "errors" }
+    )
+}

@@ -1,0 +1,152 @@
+//! `standup`: a report from a session recorded through the real hooks.
+
+use serde_json::{Value, json};
+
+use crate::common::TestEnv;
+
+const SID: &str = "57a0d000-0000-4000-8000-000000000001";
+
+fn hook(env: &TestEnv, event: &str, name: &str, extra: Value) {
+    let mut p = json!({"session_id": SID, "hook_event_name": name, "cwd": env.path()});
+    for (k, v) in extra.as_object().unwrap() {
+        p[k] = v.clone();
+    }
+    let run = env.hook(event, &p);
+    assert_eq!(run.code, 0);
+}
+
+fn tool(env: &TestEnv, name: &str, input: Value, ok: bool) {
+    hook(
+        env,
+        "pre-tool",
+        "PreToolUse",
+        json!({"tool_name": name, "tool_input": input}),
+    );
+    if ok {
+        hook(
+            env,
+            "post-tool",
+            "PostToolUse",
+            json!({"tool_name": name, "tool_input": input, "tool_response": {"stdout": "ok"}}),
+        );
+    } else {
+        hook(
+            env,
+            "post-tool-failure",
+            "PostToolUseFailure",
+            json!({"tool_name": name, "tool_input": input, "error": "exit 1"}),
+        );
+    }
+}
+
+#[test]
+fn standup_reports_what_the_session_did() {
+    let env = TestEnv::new();
+    let root = env.path().to_string_lossy().into_owned();
+    hook(
+        &env,
+        "session-start",
+        "SessionStart",
+        json!({"source": "startup"}),
+    );
+    hook(
+        &env,
+        "user-prompt",
+        "UserPromptSubmit",
+        json!({"prompt": "add login throttling"}),
+    );
+    tool(
+        &env,
+        "Read",
+        json!({"file_path": format!("{root}/src/auth/login.py")}),
+        true,
+    );
+    tool(
+        &env,
+        "Bash",
+        json!({"command": "npm install --save express-rate-limit"}),
+        true,
+    );
+    let big: String = (0..250).map(|i| format!("line {i}\n")).collect();
+    tool(
+        &env,
+        "Write",
+        json!({"file_path": format!("{root}/src/auth/throttle.py"), "content": format!("# TODO: make the limit configurable\n{big}")}),
+        true,
+    );
+    tool(
+        &env,
+        "Edit",
+        json!({"file_path": format!("{root}/package.json"), "old_string": "{", "new_string": "{ // FIXME pin versions"}),
+        true,
+    );
+    tool(&env, "Bash", json!({"command": "npm test"}), false);
+    tool(&env, "Bash", json!({"command": "npm test"}), false);
+    hook(&env, "session-end", "SessionEnd", json!({"reason": "exit"}));
+
+    let r = env.run(&["standup", "--format", "json"]).success().json();
+    assert_eq!(r["files_read"], json!(["src/auth/login.py"]));
+    assert_eq!(
+        r["files_modified"],
+        json!(["src/auth/throttle.py", "package.json"])
+    );
+    assert_eq!(r["dependencies"][0]["manager"], "npm");
+    assert_eq!(r["dependencies"][0]["package"], "express-rate-limit");
+    assert_eq!(r["manifests_changed"], json!(["package.json"]));
+    let todos: Vec<&str> = r["todos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        todos,
+        [
+            "# TODO: make the limit configurable",
+            "{ // FIXME pin versions"
+        ]
+    );
+    let reasons: Vec<String> = r["review"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            format!(
+                "{} {}",
+                x["path"].as_str().unwrap(),
+                x["reason"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "src/auth/throttle.py authentication",
+            "src/auth/throttle.py large change (251 lines)"
+        ]
+    );
+    let approaches = r["approaches"].as_array().unwrap();
+    assert_eq!(
+        approaches.last().unwrap()["outcome"],
+        "abandoned after retries"
+    );
+    assert_eq!(
+        (
+            r["tool_calls"].as_u64(),
+            r["retries"].as_u64(),
+            r["errors"].as_u64()
+        ),
+        (Some(6), Some(1), Some(2))
+    );
+
+    let text = env.run(&["standup"]).success().stdout.clone();
+    for needle in [
+        "Modified 2 files",
+        "npm: express-rate-limit",
+        "TODO/FIXME written:",
+        "To review:",
+        "Stats: 6 tool calls, 1 retry, 2 errors",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from:\n{text}");
+    }
+}
