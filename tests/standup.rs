@@ -67,7 +67,7 @@ fn standup_reports_what_the_session_did() {
         json!({"command": "npm install --save express-rate-limit"}),
         true,
     );
-    let big: String = (0..250).map(|i| format!("line {i}\n")).collect();
+    let big = "line\n".repeat(250);
     tool(
         &env,
         "Write",
