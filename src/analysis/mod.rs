@@ -6,11 +6,13 @@
 //! - [`token_budget`]: context-window use over a session.
 //! - [`tree`]: the hierarchy of a session and its subagents.
 //! - [`phases`]: a session split into phases, with what each read, ran, wrote and spent.
+//! - [`budget`]: spend across sessions over a period.
 //! - [`cost`]: tokens and dollars by model and phase, with wasted spend.
 //! - [`describe`]: the one meaningful argument of a tool call, for one-line views.
 //!
 //! Analyses never print, read the environment or choose exit codes.
 
+pub mod budget;
 pub mod cost;
 pub mod describe;
 pub mod phases;

@@ -39,6 +39,8 @@ pub struct Phase {
     /// Of `usage`, what responses with over 200,000 tokens of context used (priced at
     /// long-context rates by some models).
     pub usage_long_context: BTreeMap<String, Tokens>,
+    /// Tool calls made in the phase, by tool.
+    pub tools: BTreeMap<String, u64>,
     /// Usage estimated from payload sizes (four characters a token), for sessions that
     /// recorded none.
     pub estimate: Tokens,
@@ -60,6 +62,7 @@ impl Phase {
             failed: false,
             usage: BTreeMap::new(),
             usage_long_context: BTreeMap::new(),
+            tools: BTreeMap::new(),
             estimate: Tokens::default(),
             last_command_failed: None,
         }
@@ -315,6 +318,7 @@ impl PhaseBuilder {
         let number = self.number;
         let phase_index = self.phases.len().max(1) - 1;
         let phase = self.current(at);
+        *phase.tools.entry(tool.clone()).or_default() += 1;
         match tool.as_str() {
             "Read" | "NotebookRead" => push_unique(&mut phase.read, path.as_deref()),
             "Write" | "Edit" | "MultiEdit" | "NotebookEdit" => {

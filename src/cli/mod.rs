@@ -6,6 +6,7 @@
 //! location; [`output`] is where commands print, and how errors become one line and an exit
 //! code.
 
+mod budget_report;
 mod cost;
 mod explain;
 mod globals;
@@ -53,6 +54,7 @@ enum Command {
     Cost(cost::CostArgs),
     TokenBudget(token_budget::TokenBudgetArgs),
     Standup(standup::StandupArgs),
+    BudgetReport(budget_report::BudgetReportArgs),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -85,6 +87,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Cost(args) => cost::run(&args, &cli.globals),
         Command::TokenBudget(args) => token_budget::run(&args, &cli.globals),
         Command::Standup(args) => standup::run(&args, &cli.globals),
+        Command::BudgetReport(args) => budget_report::run(&args, &cli.globals),
     };
     output::finish(result)
 }

@@ -1,0 +1,240 @@
+//! `budget-report`: spend across sessions over a period, against the period before.
+
+use std::io::Write;
+
+use anyhow::Result;
+use chrono::{Local, NaiveDate, TimeZone};
+use clap::{Args, ValueEnum};
+
+use super::Globals;
+use super::cost::dollars;
+use super::explain::phases_of;
+use super::output::{UsageError, stdout};
+use crate::analysis::budget::{BudgetReport, CostedSession, compute};
+use crate::analysis::cost::{self, CostOptions};
+use crate::analysis::tree::Forest;
+use crate::exit;
+use crate::model::EventType;
+use crate::model::pricing::PriceTable;
+use crate::render::terminal::{self, Painter};
+use crate::store::Store;
+
+/// Spend across sessions over a period: total (against the period before), sessions, average,
+/// the five most expensive, and cost by tool
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  agent-strace budget-report                          # the last 7 days\n  agent-strace budget-report --since 2026-11-01 --until 2026-11-15\n  agent-strace budget-report --format markdown        # to paste into chat or email"
+)]
+pub(crate) struct BudgetReportArgs {
+    /// First day of the period (YYYY-MM-DD, local time) [default: 7 days before --until]
+    #[arg(long, value_name = "DATE")]
+    since: Option<String>,
+    /// Last day of the period, included (YYYY-MM-DD, local time) [default: today]
+    #[arg(long, value_name = "DATE")]
+    until: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReportFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+const DAY: f64 = 86_400.0;
+
+fn day_start(text: &str, flag: &str) -> Result<f64> {
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| UsageError(format!("{flag} `{text}` is not a date like 2026-11-25")))?;
+    let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+    let local = Local
+        .from_local_datetime(&midnight)
+        .earliest()
+        .map_or_else(|| midnight.and_utc().timestamp(), |t| t.timestamp());
+    Ok(local as f64)
+}
+
+pub(crate) fn run(args: &BudgetReportArgs, globals: &Globals) -> Result<u8> {
+    let today = Local::now().date_naive().format("%Y-%m-%d").to_string();
+    let until = day_start(args.until.as_deref().unwrap_or(&today), "--until")? + DAY;
+    let since = match &args.since {
+        Some(text) => day_start(text, "--since")?,
+        None => until - 7.0 * DAY,
+    };
+    if since >= until {
+        return Err(UsageError("--since must be before --until".into()).into());
+    }
+    let store = Store::new(globals.store_root());
+    let (sessions, unreadable) = store.list()?;
+    for err in &unreadable {
+        eprintln!("warning: skipped a session: {err}");
+    }
+    let forest = Forest::new(sessions.iter().map(|s| s.meta.clone()));
+    let prior_since = since - (until - since);
+    let mut current = Vec::new();
+    let mut prior = Vec::new();
+    for summary in sessions
+        .iter()
+        .filter(|s| s.meta.parent_session_id.is_none())
+    {
+        let start = summary.meta.started_at;
+        let bucket = if (since..until).contains(&start) {
+            &mut current
+        } else if (prior_since..since).contains(&start) {
+            &mut prior
+        } else {
+            continue;
+        };
+        let mut parts = Vec::new();
+        for id in forest.descendants(&summary.meta.session_id) {
+            let phases = phases_of(&store, &id)?;
+            let report =
+                cost::compute(&id, &phases, PriceTable::builtin(), &CostOptions::default())
+                    .map_err(|e| UsageError(e.to_string()))?;
+            parts.push((phases, report));
+        }
+        let label = first_prompt(&store, &summary.meta.session_id)
+            .unwrap_or_else(|| summary.meta.command.clone());
+        bucket.push(CostedSession {
+            meta: summary.meta.clone(),
+            label,
+            parts,
+        });
+    }
+    let report = compute(since, until, &current, &prior);
+    let mut out = stdout();
+    match args.format {
+        ReportFormat::Json => crate::render::json::write(&mut out, &report)?,
+        ReportFormat::Text => text(&mut out, &report, Painter::new(globals.colour()), false)?,
+        ReportFormat::Markdown => text(&mut out, &report, Painter::new(false), true)?,
+    }
+    out.flush()?;
+    Ok(exit::OK)
+}
+
+fn first_prompt(store: &Store, id: &str) -> Option<String> {
+    let mut events = store.events(id).ok()?;
+    events
+        .find(|e| e.event_type == EventType::UserPrompt)
+        .and_then(|e| e.data_str("prompt").map(str::to_owned))
+}
+
+fn day(ts: f64) -> String {
+    chrono::DateTime::from_timestamp(ts as i64, 0)
+        .map(|t| t.with_timezone(&Local).format("%b %-d, %Y").to_string())
+        .unwrap_or_default()
+}
+
+fn change(now: f64, before: f64, pct: Option<f64>) -> String {
+    match pct {
+        Some(p) if p > 0.0 => format!("↑ {p:.0}% vs prior period"),
+        Some(p) if p < 0.0 => format!("↓ {:.0}% vs prior period", -p),
+        Some(_) => "same as prior period".to_owned(),
+        None if now > 0.0 && before == 0.0 => "nothing spent in the prior period".to_owned(),
+        None => "no spend in either period".to_owned(),
+    }
+}
+
+fn text(
+    out: &mut impl Write,
+    r: &BudgetReport,
+    paint: Painter,
+    markdown: bool,
+) -> std::io::Result<()> {
+    let (h1, h2, item) = if markdown {
+        ("# ", "## ", "- ")
+    } else {
+        ("", "", "")
+    };
+    let title = format!(
+        "{h1}Budget Report — {} to {}",
+        day(r.since),
+        day(r.until - 1.0)
+    );
+    writeln!(out, "{}", if markdown { title } else { paint.bold(&title) })?;
+    if markdown {
+        writeln!(out)?;
+    }
+    writeln!(
+        out,
+        "{item}Total spend: {} ({})",
+        dollars(r.total_usd),
+        change(r.total_usd, r.prior_total_usd, r.change_pct)
+    )?;
+    let sessions_change = match r.sessions.cmp(&r.prior_sessions) {
+        std::cmp::Ordering::Equal => "same as prior period".to_owned(),
+        std::cmp::Ordering::Greater => {
+            format!("↑ {} vs prior period", r.sessions - r.prior_sessions)
+        }
+        std::cmp::Ordering::Less => format!("↓ {} vs prior period", r.prior_sessions - r.sessions),
+    };
+    writeln!(out, "{item}Sessions: {} ({sessions_change})", r.sessions)?;
+    writeln!(out, "{item}Avg cost/session: {}", dollars(r.average_usd))?;
+    if r.estimated_sessions > 0 {
+        writeln!(
+            out,
+            "{item}{} of them estimated from payload sizes (no recorded usage)",
+            r.estimated_sessions
+        )?;
+    }
+    if markdown {
+        writeln!(out)?;
+    }
+    writeln!(out, "{h2}Top {} most expensive sessions:", r.top.len())?;
+    for (i, s) in r.top.iter().enumerate() {
+        let id: String = s.session_id.chars().take(12).collect();
+        let estimated = if s.estimated { " (estimated)" } else { "" };
+        let label = terminal::one_line(&s.label, 40);
+        let date = chrono::DateTime::from_timestamp(s.started_at as i64, 0)
+            .map(|t| t.with_timezone(&Local).format("%Y-%m-%d").to_string())
+            .unwrap_or_default();
+        if markdown {
+            writeln!(
+                out,
+                "{}. `{id}` {}{estimated} — {label} — {date}",
+                i + 1,
+                dollars(s.cost_usd)
+            )?;
+        } else {
+            writeln!(
+                out,
+                "{}. {} {}{estimated} {label} {date}",
+                i + 1,
+                paint.cyan(&id),
+                dollars(s.cost_usd)
+            )?;
+        }
+    }
+    if markdown {
+        writeln!(out)?;
+    }
+    writeln!(out, "{h2}Cost by tool (estimated):")?;
+    for t in r.by_tool.iter().take(10) {
+        writeln!(
+            out,
+            "{item}{} {} ({:.0}%)",
+            t.tool,
+            dollars(t.cost_usd),
+            t.share * 100.0
+        )?;
+    }
+    if markdown {
+        writeln!(out)?;
+    }
+    if r.watchdog.recorded {
+        writeln!(
+            out,
+            "{item}Sessions terminated by watchdog: {} ({} saved by budget ceiling)",
+            r.watchdog.sessions_stopped,
+            dollars(r.watchdog.saved_usd)
+        )
+    } else {
+        writeln!(
+            out,
+            "{item}Watchdog: no sessions stopped by a budget ceiling are recorded."
+        )
+    }
+}

@@ -1,0 +1,175 @@
+//! `budget-report`: spend over a period against the period before, from recorded usage.
+
+use chrono::{Local, NaiveDate, TimeZone};
+use serde_json::{Value, json};
+
+use crate::common::TestEnv;
+
+fn noon(date: &str) -> f64 {
+    let d = NaiveDate::parse_from_str(date, "%Y-%m-%d")
+        .unwrap()
+        .and_hms_opt(12, 0, 0)
+        .unwrap();
+    Local
+        .from_local_datetime(&d)
+        .earliest()
+        .unwrap()
+        .timestamp() as f64
+}
+
+/// A session with one Sonnet response of the given usage.
+fn session(env: &TestEnv, id: &str, date: &str, prompt: &str, usage: Value) {
+    let t = noon(date);
+    let dir = env.store().join(id);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("meta.json"),
+        json!({"session_id": id, "started_at": t, "ended_at": t + 60.0}).to_string(),
+    )
+    .unwrap();
+    let lines = [
+        json!({"event_type": "user_prompt", "timestamp": t, "event_id": "p", "session_id": id, "data": {"prompt": prompt}}),
+        json!({"event_type": "tool_call", "timestamp": t + 1.0, "event_id": "c", "session_id": id, "data": {"tool_name": "Bash", "arguments": {"command": "ls"}}}),
+        json!({"event_type": "llm_response", "timestamp": t + 2.0, "event_id": "r", "session_id": id, "data": {"model": "claude-sonnet-4-5", "usage": usage}}),
+    ];
+    let text: Vec<String> = lines.iter().map(Value::to_string).collect();
+    std::fs::write(dir.join("events.ndjson"), text.join("\n") + "\n").unwrap();
+}
+
+fn sonnet(kind: &str) -> f64 {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/data/prices.json");
+    let prices: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let model = prices["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "claude-sonnet-4-5")
+        .unwrap()
+        .clone();
+    model[kind].as_f64().unwrap()
+}
+
+#[test]
+fn totals_change_top_sessions_and_tools() {
+    let env = TestEnv::new();
+    session(
+        &env,
+        "aaaa0001",
+        "2026-03-03",
+        "refactor auth",
+        json!({"input_tokens": 100_000}),
+    );
+    session(
+        &env,
+        "bbbb0002",
+        "2026-03-05",
+        "add tests",
+        json!({"output_tokens": 100_000}),
+    );
+    session(
+        &env,
+        "cccc0003",
+        "2026-02-25",
+        "earlier work",
+        json!({"input_tokens": 150_000}),
+    );
+    session(
+        &env,
+        "dddd0004",
+        "2026-01-10",
+        "long ago",
+        json!({"input_tokens": 5_000}),
+    );
+    let r = env
+        .run(&[
+            "budget-report",
+            "--since",
+            "2026-03-01",
+            "--until",
+            "2026-03-07",
+            "--format",
+            "json",
+        ])
+        .success()
+        .json();
+    let (input, output) = (sonnet("input"), sonnet("output"));
+    // 100,000 tokens each (under the long-context threshold), prices per million.
+    let total = (input + output) / 10.0;
+    let prior = 0.15 * input;
+    assert!((r["total_usd"].as_f64().unwrap() - total).abs() < 1e-9, "{} vs {total}", r["total_usd"]);
+    assert!((r["prior_total_usd"].as_f64().unwrap() - prior).abs() < 1e-9);
+    assert!((r["change_pct"].as_f64().unwrap() - (total - prior) / prior * 100.0).abs() < 1e-9);
+    assert_eq!(
+        (r["sessions"].as_u64(), r["prior_sessions"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert!((r["average_usd"].as_f64().unwrap() - total / 2.0).abs() < 1e-9);
+    assert_eq!(r["top"][0]["session_id"], "bbbb0002");
+    assert_eq!(r["top"][0]["label"], "add tests");
+    assert_eq!(r["top"][1]["session_id"], "aaaa0001");
+    assert_eq!(r["by_tool"][0]["tool"], "Bash");
+    assert!((r["by_tool"][0]["share"].as_f64().unwrap() - 1.0).abs() < 1e-9);
+    assert_eq!(r["watchdog"]["recorded"], false);
+
+    let text = env
+        .run(&[
+            "budget-report",
+            "--since",
+            "2026-03-01",
+            "--until",
+            "2026-03-07",
+        ])
+        .success()
+        .stdout
+        .clone();
+    assert!(
+        text.starts_with("Budget Report — Mar 1, 2026 to Mar 7, 2026\n"),
+        "{text}"
+    );
+    assert!(text.contains("Sessions: 2 (↑ 1 vs prior period)"), "{text}");
+    let md = env
+        .run(&[
+            "budget-report",
+            "--since",
+            "2026-03-01",
+            "--until",
+            "2026-03-07",
+            "--format",
+            "markdown",
+        ])
+        .success()
+        .stdout
+        .clone();
+    assert!(
+        md.starts_with("# Budget Report")
+            && md.contains("## Top 2 most expensive sessions:")
+            && md.contains("1. `bbbb0002`"),
+        "{md}"
+    );
+}
+
+#[test]
+fn bad_dates_are_one_clear_error() {
+    let env = TestEnv::new();
+    session(
+        &env,
+        "aaaa0001",
+        "2026-03-03",
+        "x",
+        json!({"input_tokens": 1}),
+    );
+    let bad = env.run(&["budget-report", "--since", "March 1"]);
+    assert_eq!(bad.code, 2);
+    assert_eq!(
+        bad.stderr,
+        "error: --since `March 1` is not a date like 2026-11-25\n"
+    );
+    let backwards = env.run(&[
+        "budget-report",
+        "--since",
+        "2026-03-05",
+        "--until",
+        "2026-03-01",
+    ]);
+    assert_eq!(backwards.code, 2);
+}
