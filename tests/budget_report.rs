@@ -96,7 +96,11 @@ fn totals_change_top_sessions_and_tools() {
     // 100,000 tokens each (under the long-context threshold), prices per million.
     let total = (input + output) / 10.0;
     let prior = 0.15 * input;
-    assert!((r["total_usd"].as_f64().unwrap() - total).abs() < 1e-9, "{} vs {total}", r["total_usd"]);
+    assert!(
+        (r["total_usd"].as_f64().unwrap() - total).abs() < 1e-9,
+        "{} vs {total}",
+        r["total_usd"]
+    );
     assert!((r["prior_total_usd"].as_f64().unwrap() - prior).abs() < 1e-9);
     assert!((r["change_pct"].as_f64().unwrap() - (total - prior) / prior * 100.0).abs() < 1e-9);
     assert_eq!(

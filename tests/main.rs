@@ -17,3 +17,4 @@ mod redaction;
 mod setup;
 mod standup;
 mod token_budget;
+mod transcript_properties;

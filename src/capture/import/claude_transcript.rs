@@ -120,6 +120,25 @@ pub enum ImportError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("{path}: {source}")]
+    StoreAt {
+        path: PathBuf,
+        #[source]
+        source: StoreError,
+    },
+}
+
+impl ImportError {
+    /// Names the transcript in errors the store raised while importing it.
+    fn at(self, path: &Path) -> ImportError {
+        match self {
+            ImportError::Store(source) => ImportError::StoreAt {
+                path: path.to_path_buf(),
+                source,
+            },
+            other => other,
+        }
+    }
 }
 
 /// Transcript line types Claude Code writes; anything else is counted as it is.
@@ -137,6 +156,15 @@ const KNOWN_KINDS: [&str; 9] = [
 
 /// Imports one transcript. `parent` makes it a subagent's session under that parent.
 pub fn import_file(
+    store: &Store,
+    path: &Path,
+    parent: Option<&ParentLink>,
+    opts: &ImportOptions,
+) -> Result<ImportReport, ImportError> {
+    read_transcript(store, path, parent, opts).map_err(|e| e.at(path))
+}
+
+fn read_transcript(
     store: &Store,
     path: &Path,
     parent: Option<&ParentLink>,
@@ -360,9 +388,12 @@ impl<'a> Importer<'a> {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
+        // A session id that cannot name a folder (a damaged line) gives way to the file's name,
+        // which Claude Code makes the session id too.
         let session = entry
             .session_id
             .as_deref()
+            .filter(|id| crate::store::is_valid_session_id(id))
             .map_or_else(|| stem.clone(), str::to_owned);
         let (id, parent) = match self.parent {
             Some(link) => {
