@@ -191,3 +191,48 @@ fn imported_corpus_sessions_cost_their_recorded_tokens() {
     assert_eq!(r["tokens"]["cache_read"], 88231);
     assert!(r["cost_usd"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn hook_sessions_take_their_usage_from_the_transcript() {
+    let env = TestEnv::new();
+    let transcript = env.path().join("transcript.jsonl");
+    std::fs::copy(
+        crate::common::shared().join("corpus/claude-code/marot__spotter/tool_heavy.jsonl"),
+        &transcript,
+    )
+    .unwrap();
+    let sid = "h00k0000-0000-4000-8000-000000000001";
+    let payload = |name: &str, extra: Value| {
+        let mut p =
+            json!({"session_id": sid, "hook_event_name": name, "transcript_path": transcript});
+        for (k, v) in extra.as_object().unwrap() {
+            p[k] = v.clone();
+        }
+        p
+    };
+    env.hook(
+        "session-start",
+        &payload("SessionStart", json!({"source": "startup"})),
+    )
+    .success();
+    env.hook(
+        "user-prompt",
+        &payload("UserPromptSubmit", json!({"prompt": "start phoenix"})),
+    )
+    .success();
+    env.hook(
+        "session-end",
+        &payload("SessionEnd", json!({"reason": "exit"})),
+    )
+    .success();
+    let r = env.run(&["cost", "--format", "json"]).success().json();
+    assert_eq!(r["estimated"], false, "{r}");
+    // The transcript's exact totals (corpus PROVENANCE.md: 54 / 212 / 17696 / 88231).
+    assert_eq!(r["tokens"]["input"], 54);
+    assert_eq!(r["tokens"]["output"], 212);
+    assert_eq!(r["tokens"]["cache_creation"], 17696);
+    assert_eq!(r["tokens"]["cache_read"], 88231);
+    std::fs::remove_file(&transcript).unwrap();
+    let gone = env.run(&["cost", "--format", "json"]).success().json();
+    assert_eq!(gone["estimated"], true);
+}

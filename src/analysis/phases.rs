@@ -244,6 +244,18 @@ impl PhaseBuilder {
         phase.end_s = phase.end_s.max(at);
     }
 
+    /// Adds a response's usage read from elsewhere (the transcript of a session recorded by
+    /// hooks) to the phase it falls in; it counts as no event of the session.
+    pub fn usage_at(&mut self, timestamp: f64, model: &str, usage: &Value) {
+        let origin = *self.origin.get_or_insert(timestamp);
+        let at = timestamp - origin;
+        self.has_usage = true;
+        let tokens = Tokens::from_usage(usage);
+        let index = self.phases.len().max(1) - 1;
+        self.current(at);
+        add_usage(&mut self.phases[index], model, &tokens, 1);
+    }
+
     /// Four characters a token: what the agent read is input, what it wrote is output.
     fn estimate(&mut self, event: &Event, at: f64) {
         let size = |v: Option<&Value>| {

@@ -10,8 +10,12 @@ use serde::Serialize;
 use super::Globals;
 use super::globals::Format;
 use super::output::{stdout, warn_bad_lines};
+use std::path::Path;
+
 use crate::analysis::phases::{PhaseBuilder, Phases};
+use crate::capture::import::transcript_usage;
 use crate::exit;
+use crate::model::EventType;
 use crate::render::terminal::{self, Painter};
 use crate::store::{Selector, Store};
 
@@ -39,16 +43,42 @@ struct Explained {
 /// How many files or commands one line lists before saying how many more there are.
 const LISTED: usize = 8;
 
-/// Reads a session and splits it into phases (shared with `cost` and `standup`).
+/// Reads a session and splits it into phases (shared with `cost` and `standup`). A session
+/// that recorded no usage (hooks never see it) takes it from its Claude Code transcript when
+/// that is still readable.
 pub(crate) fn phases_of(store: &Store, id: &str) -> Result<Phases> {
-    let meta = store.summary(id)?.meta;
-    let mut builder = PhaseBuilder::new(Some(meta.started_at));
+    let summary = store.summary(id)?;
+    let mut builder = PhaseBuilder::new(Some(summary.meta.started_at));
+    let mut responses = if summary.meta.total_tokens == 0 {
+        transcript_of(store, id)
+            .and_then(|path| transcript_usage(Path::new(&path)).ok())
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    }
+    .into_iter()
+    .peekable();
     let mut events = store.events(id)?;
     for event in events.by_ref() {
+        while let Some(r) = responses.next_if(|r| r.timestamp <= event.timestamp) {
+            builder.usage_at(r.timestamp, &r.model, &r.usage);
+        }
         builder.observe(&event);
+    }
+    for r in responses {
+        builder.usage_at(r.timestamp, &r.model, &r.usage);
     }
     warn_bad_lines(events.bad_lines(), events.bad_count());
     Ok(builder.finish())
+}
+
+/// The transcript a hook-recorded session names in its `session_start`.
+fn transcript_of(store: &Store, id: &str) -> Option<String> {
+    let events = store.events(id).ok()?;
+    events
+        .take(20)
+        .find(|e| e.event_type == EventType::SessionStart && e.data_str("source") != Some("import"))
+        .and_then(|e| e.data_str("transcript_path").map(str::to_owned))
 }
 
 pub(crate) fn run(args: &ExplainArgs, globals: &Globals) -> Result<u8> {

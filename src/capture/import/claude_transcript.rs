@@ -829,3 +829,74 @@ fn parse_time(text: &str) -> Option<f64> {
     let t = chrono::DateTime::parse_from_rfc3339(text).ok()?;
     Some(t.timestamp_micros() as f64 / 1e6)
 }
+
+/// One API response's usage, read from a transcript without importing it.
+#[derive(Debug, Clone)]
+pub struct ResponseUsage {
+    /// When its last line was written.
+    pub timestamp: f64,
+    pub model: String,
+    pub usage: Value,
+}
+
+/// The usage of every API response in a transcript, counted the way an import counts it (once
+/// per `message.id` + `requestId`, with the last line's usage), in time order. For costing a
+/// session recorded by hooks, whose transcript holds the usage the hooks never see.
+pub fn transcript_usage(path: &Path) -> Result<Vec<ResponseUsage>, ImportError> {
+    let io = |source| ImportError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut reader = BufReader::with_capacity(1 << 20, File::open(path).map_err(io)?);
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut responses: Vec<ResponseUsage> = Vec::new();
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        if reader.read_until(b'\n', &mut buf).map_err(io)? == 0 {
+            break;
+        }
+        let Ok(entry) = serde_json::from_slice::<Entry<'_>>(buf.trim_ascii()) else {
+            continue;
+        };
+        if entry.kind.as_deref() != Some("assistant") {
+            continue;
+        }
+        let Some(message) = &entry.message else {
+            continue;
+        };
+        let Some(usage) = message
+            .usage
+            .and_then(|u| serde_json::from_str::<Value>(u.get()).ok())
+        else {
+            continue;
+        };
+        let timestamp = entry
+            .timestamp
+            .as_deref()
+            .and_then(parse_time)
+            .unwrap_or_default();
+        let key = format!(
+            "{}:{}",
+            message.id.as_deref().unwrap_or(""),
+            entry.request_id.as_deref().unwrap_or("")
+        );
+        let model = message.model.as_deref().unwrap_or("unknown").to_owned();
+        match index.get(&key) {
+            Some(&i) if key != ":" => {
+                responses[i].usage = usage;
+                responses[i].timestamp = timestamp;
+            }
+            _ => {
+                index.insert(key, responses.len());
+                responses.push(ResponseUsage {
+                    timestamp,
+                    model,
+                    usage,
+                });
+            }
+        }
+    }
+    responses.sort_by(|a, b| a.timestamp.total_cmp(&b.timestamp));
+    Ok(responses)
+}

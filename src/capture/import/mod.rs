@@ -7,4 +7,7 @@
 pub mod claude_transcript;
 mod wire;
 
-pub use claude_transcript::{ImportError, ImportOptions, ImportReport, TokenTotals, import_file};
+pub use claude_transcript::{
+    ImportError, ImportOptions, ImportReport, ResponseUsage, TokenTotals, import_file,
+    transcript_usage,
+};
