@@ -452,6 +452,12 @@ fn discover_lists_newest_first_and_all_imports_what_is_new() {
             .set_modified(when)
             .unwrap();
     }
+    // Older Claude Code put subagent transcripts beside the main ones.
+    std::fs::copy(
+        shared().join("corpus/claude-code/marot__spotter/258c7280-ae70-4798-800f-63464d01a85d/subagents/agent-a881341.jsonl"),
+        project.join("agent-a881341.jsonl"),
+    )
+    .unwrap();
     let claude_arg = claude.to_str().unwrap();
     let found = env
         .run(&[
@@ -475,7 +481,12 @@ fn discover_lists_newest_first_and_all_imports_what_is_new() {
 
     env.run(&["import", "--all", "--claude-dir", claude_arg])
         .success();
-    assert_eq!(env.sessions().len(), 2);
+    let child = "agent-a881341-258c7280-ae70-4798-800f-63464d01a85d";
+    assert_eq!(env.sessions().len(), 3, "{:?}", env.sessions());
+    assert_eq!(
+        env.meta(child)["parent_session_id"],
+        "258c7280-ae70-4798-800f-63464d01a85d"
+    );
     let again = env
         .run(&["import", "--all", "--claude-dir", claude_arg])
         .success()

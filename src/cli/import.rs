@@ -53,11 +53,16 @@ pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
         if args.discover {
             return show_discovered(&found, args.format, Painter::new(globals.colour()));
         }
-        let files: Vec<PathBuf> = found
+        let mut files: Vec<PathBuf> = found
             .into_iter()
             .filter(|t| !t.imported)
             .map(|t| t.path)
             .collect();
+        // Older Claude Code kept subagents' transcripts beside the main ones; they go after
+        // their parents, and ones imported before are recognised and skipped.
+        if !files.is_empty() {
+            files.extend(stray_agent_files(&claude_dir(args)?));
+        }
         return import_many(&store, &files, args, globals);
     }
     if args.files.is_empty() {
@@ -246,6 +251,27 @@ fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> s
         }
     }
     Ok(())
+}
+
+/// `agent-*.jsonl` files directly in project folders (older Claude Code's subagent layout).
+fn stray_agent_files(claude: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(projects) = std::fs::read_dir(claude.join("projects")) else {
+        return out;
+    };
+    for project in projects.flatten() {
+        let Ok(files) = std::fs::read_dir(project.path()) else {
+            continue;
+        };
+        out.extend(files.flatten().map(|f| f.path()).filter(|p| {
+            p.extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("jsonl"))
+                && p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("agent-"))
+        }));
+    }
+    out.sort();
+    out
 }
 
 /// A transcript found under Claude Code's folder.
