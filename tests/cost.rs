@@ -236,3 +236,40 @@ fn hook_sessions_take_their_usage_from_the_transcript() {
     let gone = env.run(&["cost", "--format", "json"]).success().json();
     assert_eq!(gone["estimated"], true);
 }
+
+#[test]
+fn subagents_roll_up_to_the_figures_ccusage_reports() {
+    let env = TestEnv::new();
+    let file = crate::common::shared()
+        .join("corpus/claude-code/marot__spotter/258c7280-ae70-4798-800f-63464d01a85d.jsonl");
+    env.run(&["import", file.to_str().unwrap()]).success();
+    let own = env
+        .run(&["cost", "258c", "--format", "json"])
+        .success()
+        .json();
+    let all = env
+        .run(&["cost", "258c", "--include-subagents", "--format", "json"])
+        .success()
+        .json();
+    // ccusage 20.0.24 on the main file with its subagents folder (corpus PROVENANCE.md).
+    let t = &all["tokens"];
+    assert_eq!(
+        [
+            &t["input"],
+            &t["output"],
+            &t["cache_creation"],
+            &t["cache_read"]
+        ],
+        [198, 38908, 394_137, 14_972_534]
+    );
+    assert_eq!(all["subagents"].as_array().unwrap().len(), 2);
+    let sum: f64 = all["subagents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["cost_usd"].as_f64().unwrap())
+        .sum();
+    assert!(
+        (all["cost_usd"].as_f64().unwrap() - own["cost_usd"].as_f64().unwrap() - sum).abs() < 1e-9
+    );
+}

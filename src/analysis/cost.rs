@@ -76,6 +76,63 @@ pub struct CostReport {
     /// Models that had usage but no price.
     pub unpriced: Vec<String>,
     pub prices_taken: String,
+    /// Subagent sessions rolled into these figures (`--include-subagents`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub subagents: Vec<SubagentCost>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SubagentCost {
+    pub session_id: String,
+    pub estimated: bool,
+    pub cost_usd: f64,
+}
+
+fn money(usd: f64) -> Money {
+    Money((usd * 1e12).round().max(0.0) as u128)
+}
+
+impl CostReport {
+    /// Rolls a subagent session's cost into this one: totals, tokens and models add up; the
+    /// phases stay this session's own.
+    pub fn include_subagent(&mut self, child: &CostReport) {
+        let total = money(self.cost_usd) + money(child.cost_usd);
+        let wasted = money(self.wasted_usd) + money(child.wasted_usd);
+        self.cost_usd = total.usd();
+        self.wasted_usd = wasted.usd();
+        self.wasted_share = total.share(wasted);
+        for p in &mut self.phases {
+            p.share = total.share(money(p.cost_usd));
+        }
+        let t = &mut self.tokens;
+        t.input += child.tokens.input;
+        t.output += child.tokens.output;
+        t.cache_creation += child.tokens.cache_creation;
+        t.cache_read += child.tokens.cache_read;
+        for m in &child.models {
+            match self.models.iter_mut().find(|mine| mine.model == m.model) {
+                Some(mine) => {
+                    mine.cost_usd = (money(mine.cost_usd) + money(m.cost_usd)).usd();
+                    mine.tokens.input += m.tokens.input;
+                    mine.tokens.output += m.tokens.output;
+                    mine.tokens.cache_creation += m.tokens.cache_creation;
+                    mine.tokens.cache_read += m.tokens.cache_read;
+                }
+                None => self.models.push(m.clone()),
+            }
+        }
+        for name in &child.unpriced {
+            if !self.unpriced.contains(name) {
+                self.unpriced.push(name.clone());
+            }
+        }
+        self.estimated |= child.estimated;
+        self.subagents.push(SubagentCost {
+            session_id: child.session_id.clone(),
+            estimated: child.estimated,
+            cost_usd: child.cost_usd,
+        });
+    }
 }
 
 /// Errors a caller can act on.
@@ -232,5 +289,6 @@ pub fn compute(
         wasted_share: total.share(wasted),
         unpriced,
         prices_taken: table.taken.clone(),
+        subagents: Vec::new(),
     })
 }

@@ -10,6 +10,7 @@ use super::explain::phases_of;
 use super::globals::Format;
 use super::output::{UsageError, stdout};
 use crate::analysis::cost::{CostOptions, CostReport, compute};
+use crate::analysis::tree::Forest;
 use crate::exit;
 use crate::model::pricing::PriceTable;
 use crate::render::terminal::Painter;
@@ -36,6 +37,9 @@ pub(crate) struct CostArgs {
     /// Custom output price, USD per million tokens (with --input-price)
     #[arg(long, value_name = "USD", requires = "input_price")]
     output_price: Option<f64>,
+    /// Roll in the cost of the session's subagents
+    #[arg(long)]
+    include_subagents: bool,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -58,8 +62,18 @@ pub(crate) fn run(args: &CostArgs, globals: &Globals) -> Result<u8> {
         model: args.model.clone(),
         custom,
     };
-    let report = compute(&id, &phases, PriceTable::builtin(), &opts)
-        .map_err(|e| UsageError(e.to_string()))?;
+    let table = PriceTable::builtin();
+    let mut report = compute(&id, &phases, table, &opts).map_err(|e| UsageError(e.to_string()))?;
+    if args.include_subagents {
+        let (all, _) = store.list()?;
+        let forest = Forest::new(all.into_iter().map(|s| s.meta));
+        for child in forest.descendants(&id).into_iter().skip(1) {
+            let phases = phases_of(&store, &child)?;
+            let child_report =
+                compute(&child, &phases, table, &opts).map_err(|e| UsageError(e.to_string()))?;
+            report.include_subagent(&child_report);
+        }
+    }
     let mut out = stdout();
     match args.format {
         Format::Json => crate::render::json::write(&mut out, &report)?,
@@ -122,6 +136,15 @@ fn text(out: &mut impl Write, r: &CostReport, paint: Painter) -> std::io::Result
     }
     if r.estimated {
         writeln!(out, "{}", paint.dim("No usage was recorded: tokens are estimated from payload sizes (4 characters a token)."))?;
+    }
+    for sub in &r.subagents {
+        let estimated = if sub.estimated { " (estimated)" } else { "" };
+        writeln!(
+            out,
+            "Subagent {}: {}{estimated}",
+            sub.session_id,
+            dollars(sub.cost_usd)
+        )?;
     }
     for p in &r.phases {
         let failed = if p.failed {
