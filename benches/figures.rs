@@ -7,14 +7,20 @@
 //! - Wall time is measured here, from spawning the process to reaping it (and, for `replay`,
 //!   to having drained its output from a pipe).
 //! - Peak RSS is the child's `ru_maxrss`, read by running it under GNU time (`/usr/bin/time -f
-//!   %M`) in separate runs, so GNU time's own start-up never counts in the wall times. Without
-//!   GNU time (`apt-get install -y time`) the RSS column says `n/a`.
+//!   '%e %U %S %M'`) in separate runs, so GNU time's own start-up never counts in the wall
+//!   times. Without GNU time (`apt-get install -y time`) the RSS column says `n/a`.
+//! - `import` of a Claude Code transcript has its own table: MB/s of transcript, on a 50 MB and
+//!   a 200 MB transcript made of the real ones in `../shared/corpus/claude-code` (or
+//!   `AGENT_STRACE_CORPUS`), each copy with fresh ids. Peak RSS must not grow with file size.
 //! - `AGENT_STRACE_PYTHON=/path/to/agent-strace` (the Python tool, pip `agent-strace==0.103.0`)
 //!   adds the same figures for it as a baseline column, with fewer runs.
+//! - `AGENT_STRACE_CCUSAGE=/path/to/ccusage` (npm `ccusage@20.0.24`) adds `ccusage session
+//!   --json --offline` on the same transcripts as the baseline of the import table.
 //! - `AGENT_STRACE_BIN=/path` measures another build of ours instead of the one cargo built.
 //!
 //! `cargo bench --bench figures -- --generate-only DIR` only writes the generated session
-//! (100,000 events, about 40 MB) to `DIR/.agent-traces/<id>/` and prints where it is.
+//! (100,000 events, about 40 MB) to `DIR/.agent-traces/<id>/` and prints where it is;
+//! `-- --generate-transcripts DIR` only writes the two transcripts to `DIR`.
 //!
 //! See `docs/benchmarks.md` for what each figure means and the last figures measured.
 
@@ -48,7 +54,21 @@ const PY_READ_RUNS: usize = 3;
 const PY_READ_GIVE_UP: Duration = Duration::from_secs(20);
 /// The size of the PreToolUse payload sent on stdin.
 const PAYLOAD_BYTES: usize = 2048;
+/// Sizes of the transcripts generated for `import`, in bytes. Peak RSS may not grow from the
+/// first to the others by more than [`IMPORT_RSS_SLACK`], about the run-to-run noise.
+const IMPORT_SIZES: [u64; 2] = [50_000_000, 200_000_000];
+/// Timed runs of `import` on each, and runs under GNU time.
+const IMPORT_RUNS: usize = 5;
+const IMPORT_RSS_RUNS: usize = 1;
+/// Runs of the ccusage baseline on each.
+const CCUSAGE_RUNS: usize = 3;
+const CCUSAGE_RSS_RUNS: usize = 1;
+/// The import target, in MB (10^6 bytes) of transcript per second of wall time.
+const IMPORT_MB_S: f64 = 300.0;
+const IMPORT_RSS_SLACK: f64 = 0.10;
 const GNU_TIME: &str = "/usr/bin/time";
+/// Wall seconds, user and system CPU seconds, peak RSS in KiB.
+const GNU_TIME_FORMAT: &str = "%e %U %S %M";
 const MIB: u64 = 1024;
 
 fn main() {
@@ -72,6 +92,35 @@ fn main() {
             ),
             Err(e) => {
                 eprintln!("cannot generate the session: {e}");
+                std::process::exit(1);
+            }
+        }
+        return;
+    }
+    if let Some(pos) = args.iter().position(|a| a == "--generate-transcripts") {
+        let Some(dir) = args.get(pos + 1) else {
+            eprintln!("usage: cargo bench --bench figures -- --generate-transcripts DIR");
+            std::process::exit(2);
+        };
+        let started = Instant::now();
+        let written = load_corpus(&corpus_dir())
+            .and_then(|corpus| write_transcripts(&corpus, Path::new(dir)));
+        match written {
+            Ok(transcripts) => {
+                for t in transcripts {
+                    println!(
+                        "wrote {} ({} bytes, {} lines, {} copies of the corpus, session {})",
+                        t.path.display(),
+                        t.bytes,
+                        t.lines,
+                        t.copies,
+                        t.session_id
+                    );
+                }
+                println!("in {}", fmt_duration(started.elapsed()));
+            }
+            Err(e) => {
+                eprintln!("cannot generate the transcripts: {e}");
                 std::process::exit(1);
             }
         }
@@ -214,6 +263,19 @@ fn run() -> Res<()> {
         Target::replay(),
     ));
 
+    // 6. import of a Claude Code transcript, and the ccusage baseline.
+    let ccusage = std::env::var_os("AGENT_STRACE_CCUSAGE")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from);
+    let (import_rows, import_info) =
+        match bench_imports(&ours, work.path(), ccusage.as_deref(), &mut notes) {
+            Ok((rows, info)) => (rows, Some(info)),
+            Err(e) => {
+                notes.push(format!("WARNING: no import figure: {e}"));
+                (Vec::new(), None)
+            }
+        };
+
     // 5. The Python baseline.
     if let Some(py) = &python {
         eprintln!("figures: Python baseline {}", py.display());
@@ -238,15 +300,9 @@ fn run() -> Res<()> {
          above ~0.5 other work was running and the figures are noisy)",
         load_average()
     );
-    print_report(
-        &machine,
-        &bin,
-        &info,
-        gen_time,
-        &rows,
-        &notes,
-        python.as_deref(),
-    );
+    print_report(&machine, &bin, &info, gen_time, &rows, python.as_deref());
+    print_import(&import_rows, import_info.as_deref(), ccusage.as_deref());
+    print_verdict(&rows, &import_rows, &notes);
     println!("\n(total bench time {})", fmt_duration(total.elapsed()));
     Ok(())
 }
@@ -277,14 +333,14 @@ fn gnu_time_works() -> bool {
     };
     let out = dir.path().join("rss");
     let ok = Command::new(GNU_TIME)
-        .args(["-f", "%M", "-o"])
+        .args(["-f", GNU_TIME_FORMAT, "-o"])
         .arg(&out)
         .arg("true")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    ok && read_rss(&out).is_some()
+    ok && read_usage(&out).is_some()
 }
 
 /// One program under test, and the environment it runs in.
@@ -298,6 +354,8 @@ struct Tool {
 struct Cmd {
     args: Vec<String>,
     store: Option<PathBuf>,
+    /// More environment variables.
+    env: Vec<(&'static str, PathBuf)>,
 }
 
 /// `args` run against the store `store` (`AGENT_TRACE_DIR`), or no store.
@@ -305,6 +363,7 @@ fn command(store: Option<&Path>, args: &[&str]) -> Cmd {
     Cmd {
         args: args.iter().map(|a| (*a).to_owned()).collect(),
         store: store.map(Path::to_path_buf),
+        env: Vec::new(),
     }
 }
 
@@ -321,7 +380,24 @@ enum Drain {
 struct Sample {
     wall: Vec<Duration>,
     peak_kib: Option<u64>,
+    /// The largest (user + system CPU time) / wall time of the runs under GNU time: above 1,
+    /// the process kept more than one core busy.
+    cpu_per_wall: Option<f64>,
     out_bytes: u64,
+}
+
+impl Sample {
+    fn add_usage(&mut self, usage: Option<Usage>) {
+        let Some(usage) = usage else { return };
+        self.peak_kib = Some(
+            self.peak_kib
+                .map_or(usage.peak_kib, |p| p.max(usage.peak_kib)),
+        );
+        if usage.wall_s > 0.0 {
+            let ratio = usage.cpu_s / usage.wall_s;
+            self.cpu_per_wall = Some(self.cpu_per_wall.map_or(ratio, |r| r.max(ratio)));
+        }
+    }
 }
 
 impl Tool {
@@ -334,37 +410,7 @@ impl Tool {
         drain: Drain,
         rss_file: Option<&Path>,
     ) -> Res<(Duration, u64)> {
-        let mut command = match rss_file {
-            Some(file) => {
-                let mut c = Command::new(GNU_TIME);
-                c.args(["-f", "%M", "-o"]).arg(file).arg(&self.program);
-                c
-            }
-            None => Command::new(&self.program),
-        };
-        command
-            .args(&cmd.args)
-            .current_dir(&self.cwd)
-            .env("HOME", &self.home)
-            .env("DO_NOT_TRACK", "1")
-            .env("NO_COLOR", "1")
-            .env_remove("CLAUDE_PROJECT_DIR")
-            .env_remove("AGENT_STRACE_REDACT")
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(if drain == Drain::Yes {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stderr(Stdio::piped());
-        match &cmd.store {
-            Some(store) => command.env("AGENT_TRACE_DIR", store),
-            None => command.env_remove("AGENT_TRACE_DIR"),
-        };
+        let mut command = self.command(cmd, stdin.is_some(), drain, rss_file);
         let started = Instant::now();
         let mut child = command.spawn()?;
         if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
@@ -388,15 +434,69 @@ impl Tool {
         let status = child.wait()?;
         let wall = started.elapsed();
         if !status.success() {
-            return Err(format!(
-                "`{} {}` exited with {status}: {}",
-                self.program.display(),
-                cmd.args.join(" "),
-                err.trim()
-            )
-            .into());
+            return Err(self.failed(cmd, status, &err));
         }
         Ok((wall, printed))
+    }
+
+    /// Runs the command once, untimed, and returns what it printed on stdout.
+    fn output(&self, cmd: &Cmd) -> Res<Vec<u8>> {
+        let out = self.command(cmd, false, Drain::Yes, None).output()?;
+        if !out.status.success() {
+            return Err(self.failed(cmd, out.status, &String::from_utf8_lossy(&out.stderr)));
+        }
+        Ok(out.stdout)
+    }
+
+    fn failed(
+        &self,
+        cmd: &Cmd,
+        status: std::process::ExitStatus,
+        err: &str,
+    ) -> Box<dyn std::error::Error> {
+        format!(
+            "`{} {}` exited with {status}: {}",
+            self.program.display(),
+            cmd.args.join(" "),
+            err.trim()
+        )
+        .into()
+    }
+
+    fn command(&self, cmd: &Cmd, stdin: bool, drain: Drain, rss_file: Option<&Path>) -> Command {
+        let mut command = match rss_file {
+            Some(file) => {
+                let mut c = Command::new(GNU_TIME);
+                c.args(["-f", GNU_TIME_FORMAT, "-o"])
+                    .arg(file)
+                    .arg(&self.program);
+                c
+            }
+            None => Command::new(&self.program),
+        };
+        command
+            .args(&cmd.args)
+            .current_dir(&self.cwd)
+            .env("HOME", &self.home)
+            .env("DO_NOT_TRACK", "1")
+            .env("NO_COLOR", "1")
+            .env_remove("CLAUDE_PROJECT_DIR")
+            .env_remove("AGENT_STRACE_REDACT")
+            .stdin(if stdin { Stdio::piped() } else { Stdio::null() })
+            .stdout(if drain == Drain::Yes {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stderr(Stdio::piped());
+        match &cmd.store {
+            Some(store) => command.env("AGENT_TRACE_DIR", store),
+            None => command.env_remove("AGENT_TRACE_DIR"),
+        };
+        for (key, value) in &cmd.env {
+            command.env(key, value);
+        }
+        command
     }
 
     /// Runs a command `warmup` times untimed, `runs` times timed and `rss_runs` times under
@@ -437,19 +537,33 @@ impl Tool {
             let file = dir.path().join("rss");
             for i in warmup + runs..warmup + runs + rss_runs {
                 step(i, Some(&file))?;
-                if let Some(kib) = read_rss(&file) {
-                    sample.peak_kib = Some(sample.peak_kib.map_or(kib, |p| p.max(kib)));
-                }
+                sample.add_usage(read_usage(&file));
             }
         }
         Ok(sample)
     }
 }
 
-/// GNU time's `%M`: the last line of its output file, in KiB.
-fn read_rss(path: &Path) -> Option<u64> {
+/// What GNU time measured of one run.
+#[derive(Debug, Clone, Copy)]
+struct Usage {
+    wall_s: f64,
+    cpu_s: f64,
+    peak_kib: u64,
+}
+
+/// The last line of GNU time's output file, in [`GNU_TIME_FORMAT`].
+fn read_usage(path: &Path) -> Option<Usage> {
     let text = std::fs::read_to_string(path).ok()?;
-    text.lines().last()?.trim().parse().ok()
+    let fields: Vec<&str> = text.lines().last()?.split_whitespace().collect();
+    let [wall, user, system, kib] = fields.as_slice() else {
+        return None;
+    };
+    Some(Usage {
+        wall_s: wall.parse().ok()?,
+        cpu_s: user.parse::<f64>().ok()? + system.parse::<f64>().ok()?,
+        peak_kib: kib.parse().ok()?,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -544,7 +658,7 @@ fn bench_cold_hook(tool: &Tool, store: &Path, session: &str, runs: usize) -> Res
             Drain::No,
             Some(&file),
         )?;
-        sample.peak_kib = read_rss(&file);
+        sample.add_usage(read_usage(&file));
         tool.once(
             &post,
             Some(post_tool_payload(session, runs).as_bytes()),
@@ -956,7 +1070,6 @@ fn print_report(
     info: &GenInfo,
     gen_time: Duration,
     rows: &[Row],
-    notes: &[String],
     python: Option<&Path>,
 ) {
     println!("agent-strace figures");
@@ -1019,10 +1132,19 @@ fn print_report(
         }
         println!("{line}");
     }
-    let over: Vec<&str> = rows
+}
+
+fn print_verdict(rows: &[Row], import_rows: &[ImportRow], notes: &[String]) {
+    let over: Vec<String> = rows
         .iter()
         .filter(|r| !r.misses().is_empty())
-        .map(|r| r.name)
+        .map(|r| r.name.to_owned())
+        .chain(
+            import_rows
+                .iter()
+                .filter(|r| !r.misses().is_empty())
+                .map(ImportRow::name),
+        )
         .collect();
     println!();
     if over.is_empty() {
@@ -1596,4 +1718,508 @@ fn generate(store: &Path, session_id: &str, seed: u64) -> Res<GenInfo> {
     });
     std::fs::write(dir.join("meta.json"), serde_json::to_string_pretty(&meta)?)?;
     Ok(info)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The import figure
+// ---------------------------------------------------------------------------------------------
+
+/// The real Claude Code transcripts the generated ones are made of: `AGENT_STRACE_CORPUS`, else
+/// the shared corpus beside the repository.
+fn corpus_dir() -> PathBuf {
+    std::env::var_os("AGENT_STRACE_CORPUS")
+        .filter(|p| !p.is_empty())
+        .map_or_else(
+            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/claude-code"),
+            PathBuf::from,
+        )
+}
+
+/// The lines of every main transcript in the corpus, parsed once.
+struct Corpus {
+    files: usize,
+    bytes: u64,
+    lines: Vec<Value>,
+    /// Lines that are not a JSON object (the corpus has a few `//` comments).
+    dropped: usize,
+}
+
+fn load_corpus(dir: &Path) -> Res<Corpus> {
+    let mut files = Vec::new();
+    collect_transcripts(dir, &mut files)
+        .map_err(|e| format!("cannot read the corpus {}: {e}", dir.display()))?;
+    files.sort();
+    if files.is_empty() {
+        return Err(format!("no transcripts in {}", dir.display()).into());
+    }
+    let mut corpus = Corpus {
+        files: files.len(),
+        bytes: 0,
+        lines: Vec::new(),
+        dropped: 0,
+    };
+    for file in &files {
+        let text = std::fs::read(file)?;
+        corpus.bytes += text.len() as u64;
+        for line in text.split(|b| *b == b'\n').map(<[u8]>::trim_ascii) {
+            if line.is_empty() {
+                continue;
+            }
+            match serde_json::from_slice::<Value>(line) {
+                Ok(value @ Value::Object(_)) => corpus.lines.push(value),
+                _ => corpus.dropped += 1,
+            }
+        }
+    }
+    Ok(corpus)
+}
+
+/// Main transcripts: the `*.jsonl` files under `dir`, except those in `subagents` folders.
+fn collect_transcripts(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n != "subagents") {
+                collect_transcripts(&path, out)?;
+            }
+        } else if path.extension().is_some_and(|e| e == "jsonl") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// A generated transcript, and what an import of it must find.
+struct Transcript {
+    path: PathBuf,
+    session_id: String,
+    bytes: u64,
+    lines: u64,
+    /// Corpus copies begun (the last one is cut where the file reached its size).
+    copies: usize,
+    /// API responses: distinct `message.id` + `requestId` of assistant lines.
+    responses: u64,
+    /// `tool_use` blocks of assistant lines.
+    tool_calls: u64,
+}
+
+/// Keys whose string value names a line, a response or a tool call; each copy of the corpus
+/// gets its own by a `-c<N>` suffix. `parentUuid` and the like get the same suffix as the
+/// `uuid` they name, so links stay within their copy.
+const ID_KEYS: [&str; 12] = [
+    "uuid",
+    "parentUuid",
+    "leafUuid",
+    "logicalParentUuid",
+    "messageId",
+    "snapshotMessageId",
+    "requestId",
+    "toolUseID",
+    "parentToolUseID",
+    "sourceToolAssistantUUID",
+    "sourceToolUseID",
+    "tool_use_id",
+];
+
+/// Makes one copy of a corpus line unique: ids get `suffix`, every `sessionId` becomes
+/// `session_id`. An `id` is rewritten when it is an API message or tool-use id.
+fn rewrite_ids(value: &mut Value, suffix: &str, session_id: &str) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                if let Value::String(s) = v {
+                    if key == "sessionId" {
+                        session_id.clone_into(s);
+                    } else if ID_KEYS.contains(&key.as_str())
+                        || (key == "id"
+                            && ["msg_", "toolu_", "srvtoolu_"]
+                                .iter()
+                                .any(|p| s.starts_with(p)))
+                    {
+                        s.push_str(suffix);
+                    }
+                } else {
+                    rewrite_ids(v, suffix, session_id);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for v in items {
+                rewrite_ids(v, suffix, session_id);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Writes the corpus over and over, each copy with its own ids, as one session of `size`
+/// bytes (cut after the line that reaches it).
+fn write_transcript(corpus: &Corpus, path: &Path, session_id: &str, size: u64) -> Res<Transcript> {
+    let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
+    let mut t = Transcript {
+        path: path.to_path_buf(),
+        session_id: session_id.to_owned(),
+        bytes: 0,
+        lines: 0,
+        copies: 0,
+        responses: 0,
+        tool_calls: 0,
+    };
+    let mut responses = std::collections::HashSet::new();
+    let mut line = Vec::with_capacity(1 << 16);
+    'copies: for copy in 1.. {
+        t.copies = copy;
+        let suffix = format!("-c{copy}");
+        for original in &corpus.lines {
+            let mut value = original.clone();
+            rewrite_ids(&mut value, &suffix, session_id);
+            if value["type"] == "assistant" && value["message"].is_object() {
+                let key = (
+                    value["message"]["id"].as_str().map(str::to_owned),
+                    value["requestId"].as_str().map(str::to_owned),
+                );
+                // Lines without either id are a response each.
+                if (key.0.is_none() && key.1.is_none()) || responses.insert(key) {
+                    t.responses += 1;
+                }
+                if let Some(blocks) = value["message"]["content"].as_array() {
+                    t.tool_calls +=
+                        blocks.iter().filter(|b| b["type"] == "tool_use").count() as u64;
+                }
+            }
+            line.clear();
+            serde_json::to_writer(&mut line, &value)?;
+            line.push(b'\n');
+            out.write_all(&line)?;
+            t.bytes += line.len() as u64;
+            t.lines += 1;
+            if t.bytes >= size {
+                break 'copies;
+            }
+        }
+    }
+    // On disk before the runs, so that no writeback of it overlaps them.
+    out.into_inner()
+        .map_err(std::io::IntoInnerError::into_error)?
+        .sync_all()?;
+    Ok(t)
+}
+
+/// Both generated transcripts, written to `dir`.
+fn write_transcripts(corpus: &Corpus, dir: &Path) -> Res<Vec<Transcript>> {
+    std::fs::create_dir_all(dir)?;
+    IMPORT_SIZES
+        .iter()
+        .enumerate()
+        .map(|(i, &size)| {
+            let session = session_uuid(0x1a2b + i as u64);
+            let path = dir.join(format!("{}mb-{session}.jsonl", size / 1_000_000));
+            write_transcript(corpus, &path, &session, size)
+        })
+        .collect()
+}
+
+/// The import figures: both transcripts generated from the corpus, imported by us and, with
+/// `ccusage`, summed by ccusage. Returns the rows and a description of the transcripts.
+fn bench_imports(
+    ours: &Tool,
+    work: &Path,
+    ccusage: Option<&Path>,
+    notes: &mut Vec<String>,
+) -> Res<(Vec<ImportRow>, String)> {
+    let dir = corpus_dir();
+    let started = Instant::now();
+    let corpus = load_corpus(&dir)?;
+    let transcripts = write_transcripts(&corpus, &work.join("transcripts"))?;
+    let info = format!(
+        "the {} main transcripts of {} ({:.1} MB, {} JSON lines, {} other lines dropped) \
+         repeated with fresh ids per copy into one session each of {}; generated in {}",
+        corpus.files,
+        dir.display(),
+        corpus.bytes as f64 / 1e6,
+        corpus.lines.len(),
+        corpus.dropped,
+        transcripts
+            .iter()
+            .map(|t| format!("{} bytes ({} lines, {} copies)", t.bytes, t.lines, t.copies))
+            .collect::<Vec<_>>()
+            .join(" and "),
+        fmt_duration(started.elapsed())
+    );
+    drop(corpus);
+    let cc_tool = ccusage.map(|program| Tool {
+        program: program.to_path_buf(),
+        home: ours.home.clone(),
+        cwd: ours.cwd.clone(),
+        gnu_time: ours.gnu_time,
+    });
+    let mut rows: Vec<ImportRow> = Vec::new();
+    for t in &transcripts {
+        let mb = t.bytes as f64 / 1e6;
+        eprintln!("figures: import {mb:.0} MB");
+        let (ours_sample, tokens) =
+            bench_import(ours, work, t, IMPORT_RUNS, IMPORT_RSS_RUNS, notes)?;
+        let cc_sample = match &cc_tool {
+            Some(cc) => {
+                eprintln!("figures: ccusage on {mb:.0} MB");
+                match bench_ccusage(cc, work, t, tokens, CCUSAGE_RUNS, CCUSAGE_RSS_RUNS, notes) {
+                    Ok(sample) => Some(sample),
+                    Err(e) => {
+                        notes.push(format!("the ccusage baseline failed: {e}"));
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        rows.push(ImportRow {
+            bytes: t.bytes,
+            flat_vs_kib: rows.first().and_then(|r| r.ours.peak_kib),
+            ours: ours_sample,
+            ccusage: cc_sample,
+        });
+    }
+    for t in &transcripts {
+        let _ = std::fs::remove_file(&t.path);
+    }
+    Ok((rows, info))
+}
+
+/// Tokens in, out, cache write, cache read.
+type Tokens = [u64; 4];
+
+/// Imports `transcript` into a fresh store each run (created by the import, removed after it,
+/// untimed). The first, untimed, run reports in JSON, and its figures are checked; returns the
+/// token totals it reported.
+fn bench_import(
+    tool: &Tool,
+    work: &Path,
+    transcript: &Transcript,
+    runs: usize,
+    rss_runs: usize,
+    notes: &mut Vec<String>,
+) -> Res<(Sample, Option<Tokens>)> {
+    let file = transcript.path.to_string_lossy().into_owned();
+    let run_in = |store: &Path, json: bool| {
+        let store = store.to_string_lossy().into_owned();
+        let mut args = vec!["--trace-dir", &store, "import", &file];
+        if json {
+            args.extend(["--format", "json"]);
+        }
+        command(None, &args)
+    };
+    let store = work.join("import-check");
+    let report = tool.output(&run_in(&store, true));
+    std::fs::remove_dir_all(&store)?;
+    let (note, tokens) = check_import(transcript, &report?);
+    notes.push(note);
+    let sample = tool.repeat_with(0, runs, rss_runs, |i, rss| {
+        let store = work.join(format!("import-{i}"));
+        let result = tool.once(&run_in(&store, false), None, Drain::Yes, rss);
+        std::fs::remove_dir_all(&store)?;
+        result
+    })?;
+    Ok((sample, tokens))
+}
+
+/// The import must have read every line, and found every response and tool call.
+fn check_import(t: &Transcript, stdout: &[u8]) -> (String, Option<Tokens>) {
+    let Ok(reports) = serde_json::from_slice::<Value>(stdout) else {
+        return (
+            "WARNING: import --format json printed no JSON".to_owned(),
+            None,
+        );
+    };
+    let r = &reports[0];
+    let n = |k: &str| r[k].as_u64().unwrap_or(0);
+    let tokens = ["input", "output", "cache_creation", "cache_read"]
+        .map(|k| r["tokens"][k].as_u64().unwrap_or(0));
+    let malformed = r["malformed"].as_array().map_or(0, Vec::len);
+    let found = format!(
+        "{} lines, {} responses, {} tool calls, {malformed} malformed, {} events written, \
+         {}",
+        n("lines"),
+        n("responses"),
+        n("tool_calls"),
+        n("events"),
+        fmt_tokens(tokens)
+    );
+    let ok = n("lines") == t.lines
+        && n("responses") == t.responses
+        && n("tool_calls") == t.tool_calls
+        && malformed == 0
+        && r["session_id"] == t.session_id.as_str();
+    let note = if ok {
+        format!(
+            "import of the {:.0} MB transcript: {found}: as generated",
+            t.bytes as f64 / 1e6
+        )
+    } else {
+        format!(
+            "WARNING: import of the {:.0} MB transcript found {found}; generated {} lines, {} \
+             responses, {} tool calls",
+            t.bytes as f64 / 1e6,
+            t.lines,
+            t.responses,
+            t.tool_calls
+        )
+    };
+    (note, Some(tokens))
+}
+
+fn fmt_tokens([input, output, write, read]: Tokens) -> String {
+    format!("tokens in {input} / out {output} / cache write {write} / cache read {read}")
+}
+
+/// `ccusage session --json --offline` with the transcript as its only session.
+fn bench_ccusage(
+    tool: &Tool,
+    work: &Path,
+    transcript: &Transcript,
+    ours: Option<Tokens>,
+    runs: usize,
+    rss_runs: usize,
+    notes: &mut Vec<String>,
+) -> Res<Sample> {
+    let config = work.join(format!("ccusage-{}", transcript.session_id));
+    let project = config.join("projects").join("bench");
+    std::fs::create_dir_all(&project)?;
+    let file = project.join(format!("{}.jsonl", transcript.session_id));
+    if std::fs::hard_link(&transcript.path, &file).is_err() {
+        std::fs::copy(&transcript.path, &file)?;
+    }
+    let mut cmd = command(None, &["session", "--json", "--offline"]);
+    cmd.env.push(("CLAUDE_CONFIG_DIR", config));
+    let out: Value = serde_json::from_slice(&tool.output(&cmd)?)?;
+    let sessions = out["session"].as_array().map_or(0, Vec::len);
+    let tokens = [
+        "inputTokens",
+        "outputTokens",
+        "cacheCreationTokens",
+        "cacheReadTokens",
+    ]
+    .map(|k| out["totals"][k].as_u64().unwrap_or(0));
+    let verdict = if ours == Some(tokens) {
+        "the same as the import's"
+    } else {
+        "NOT the import's"
+    };
+    notes.push(format!(
+        "ccusage on the {:.0} MB transcript: {sessions} session(s), {}: {verdict}",
+        transcript.bytes as f64 / 1e6,
+        fmt_tokens(tokens)
+    ));
+    tool.repeat(&cmd, None, Drain::Yes, 0, runs, rss_runs)
+}
+
+/// One transcript size: ours, and the ccusage baseline.
+struct ImportRow {
+    bytes: u64,
+    ours: Sample,
+    ccusage: Option<Sample>,
+    /// The peak RSS this one may not exceed by more than [`IMPORT_RSS_SLACK`]: the smallest
+    /// transcript's.
+    flat_vs_kib: Option<u64>,
+}
+
+impl ImportRow {
+    fn name(&self) -> String {
+        format!("import, {:.0} MB transcript", self.bytes as f64 / 1e6)
+    }
+
+    /// MB (10^6 bytes) per second of median wall time.
+    fn rate(&self, sample: &Sample) -> f64 {
+        self.bytes as f64 / 1e6 / median(&sample.wall).as_secs_f64().max(1e-9)
+    }
+
+    fn rss_limit(&self) -> Option<u64> {
+        self.flat_vs_kib
+            .map(|k| k + (k as f64 * IMPORT_RSS_SLACK) as u64)
+    }
+
+    fn misses(&self) -> Vec<&'static str> {
+        let mut misses = Vec::new();
+        if self.rate(&self.ours) < IMPORT_MB_S {
+            misses.push("MB/s");
+        }
+        if let (Some(limit), Some(peak)) = (self.rss_limit(), self.ours.peak_kib)
+            && peak > limit
+        {
+            misses.push("RSS grows with file size");
+        }
+        misses
+    }
+
+    fn target(&self) -> String {
+        match self.rss_limit() {
+            Some(limit) => format!(
+                "≥ {IMPORT_MB_S:.0} MB/s, ≤ {} (the smaller file's + {:.0}%)",
+                fmt_rss(Some(limit)),
+                IMPORT_RSS_SLACK * 100.0
+            ),
+            None => format!("≥ {IMPORT_MB_S:.0} MB/s"),
+        }
+    }
+}
+
+fn fmt_ratio(r: Option<f64>) -> String {
+    r.map_or_else(|| "n/a".to_owned(), |r| format!("{r:.2}"))
+}
+
+fn print_import(rows: &[ImportRow], info: Option<&str>, ccusage: Option<&Path>) {
+    let Some(info) = info else { return };
+    println!();
+    println!("transcript import: {info}");
+    if let Some(cc) = ccusage {
+        println!("ccusage: {}", cc.display());
+    }
+    println!();
+    let mut header = String::from(
+        "| figure | runs | median | MB/s | slowest | peak RSS | CPU/wall | target | verdict |",
+    );
+    let mut rule = String::from("|---|---:|---:|---:|---:|---:|---:|---|---|");
+    if ccusage.is_some() {
+        header.push_str(
+            " ccusage runs | ccusage median | ccusage MB/s | ccusage peak RSS | ccusage CPU/wall |",
+        );
+        rule.push_str("---:|---:|---:|---:|---:|");
+    }
+    println!("{header}");
+    println!("{rule}");
+    for row in rows {
+        let misses = row.misses();
+        let verdict = if misses.is_empty() {
+            "ok".to_owned()
+        } else {
+            format!("**OVER TARGET** ({})", misses.join(", "))
+        };
+        let mut line = format!(
+            "| {} | {} | {} | {:.0} | {} | {} | {} | {} | {verdict} |",
+            row.name(),
+            row.ours.wall.len(),
+            fmt_duration(median(&row.ours.wall)),
+            row.rate(&row.ours),
+            fmt_duration(p99(&row.ours.wall)),
+            fmt_rss(row.ours.peak_kib),
+            fmt_ratio(row.ours.cpu_per_wall),
+            row.target(),
+        );
+        if ccusage.is_some() {
+            match &row.ccusage {
+                Some(cc) => {
+                    let _ = write!(
+                        line,
+                        " {} | {} | {:.0} | {} | {} |",
+                        cc.wall.len(),
+                        fmt_duration(median(&cc.wall)),
+                        row.rate(cc),
+                        fmt_rss(cc.peak_kib),
+                        fmt_ratio(cc.cpu_per_wall)
+                    );
+                }
+                None => line.push_str(" - | - | - | - | - |"),
+            }
+        }
+        println!("{line}");
+    }
 }
