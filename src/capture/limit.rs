@@ -9,6 +9,13 @@ pub(crate) const FIELD_LIMIT: usize = 256 * 1024;
 /// the first bytes of its JSON text as a string ending in a marker with the original size, and
 /// that size.
 pub(crate) fn limit(value: Value) -> (Value, Option<usize>) {
+    // A string serialises to at most six bytes a byte (`\u00XX`) plus its quotes: short ones
+    // need no measuring.
+    if let Value::String(s) = &value
+        && s.len() <= (FIELD_LIMIT - 2) / 6
+    {
+        return (value, None);
+    }
     let size = serialized_len(&value);
     if size <= FIELD_LIMIT {
         return (value, None);

@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
@@ -233,7 +234,7 @@ struct OpenCall {
 }
 
 struct Pending {
-    key: String,
+    key: u64,
     /// False when this response was met earlier in the file (a resumed conversation copies
     /// its history): it is then neither counted nor recorded again.
     first_time: bool,
@@ -243,7 +244,8 @@ struct Pending {
     model: Option<String>,
     message_id: Option<String>,
     request_id: Option<String>,
-    usage: Value,
+    /// The raw usage of the response's latest line.
+    usage: Option<String>,
 }
 
 /// One session being written: the main conversation or a sidechain.
@@ -260,8 +262,8 @@ struct Importer<'a> {
     parent: Option<&'a ParentLink>,
     opts: &'a ImportOptions,
     report: ImportReport,
-    /// Responses already counted, by `message.id:requestId`.
-    seen: HashSet<String>,
+    /// Responses already counted, by a hash of `message.id` and `requestId`.
+    seen: HashSet<u64>,
     main: Option<Context>,
     sidechains: HashMap<String, Context>,
     already: bool,
@@ -567,7 +569,7 @@ struct Step<'c> {
     events: &'c mut Vec<Event>,
     opts: &'c ImportOptions,
     report: &'c mut ImportReport,
-    seen: &'c mut HashSet<String>,
+    seen: &'c mut HashSet<u64>,
     ts: f64,
 }
 
@@ -591,22 +593,24 @@ impl Step<'_> {
     ) {
         let message_id = message.id.as_deref().map(str::to_owned);
         let request_id = entry.request_id.as_deref().map(str::to_owned);
-        let key = format!(
-            "{}:{}",
-            message_id.as_deref().unwrap_or(""),
-            request_id.as_deref().unwrap_or("")
-        );
-        let usage = message
-            .usage
-            .and_then(|u| serde_json::from_str::<Value>(u.get()).ok());
+        // A response is known by its message id and request id; only a hash of them is kept,
+        // so memory does not grow with the number of responses' ids.
+        let has_key = message_id.is_some() || request_id.is_some();
+        let key = {
+            let mut h = DefaultHasher::new();
+            (message_id.as_deref(), request_id.as_deref()).hash(&mut h);
+            h.finish()
+        };
+        // Usage is parsed once, when the response ends: only its last line's counts.
+        let usage = message.usage.map(|u| u.get().to_owned());
         let same = self
             .ctx
             .pending
             .as_ref()
-            .is_some_and(|p| p.key == key && !key.is_empty() && key != ":");
+            .is_some_and(|p| p.key == key && has_key);
         if !same {
             self.flush();
-            let first_time = key == ":" || self.seen.insert(key.clone());
+            let first_time = !has_key || self.seen.insert(key);
             let mut data = Map::new();
             if let Some(model) = &message.model {
                 data.insert("model".into(), model.as_ref().into());
@@ -627,12 +631,12 @@ impl Step<'_> {
                 model: message.model.as_deref().map(str::to_owned),
                 message_id,
                 request_id,
-                usage: Value::Null,
+                usage: None,
             });
         }
         if let Some(pending) = self.ctx.pending.as_mut() {
             pending.last = self.ts;
-            if let Some(usage) = usage {
+            if usage.is_some() {
                 pending.usage = usage;
             }
         }
@@ -666,7 +670,14 @@ impl Step<'_> {
             .map(str::to_owned);
         let mut data = Map::new();
         data.insert("tool_name".into(), tool.clone().into());
-        data.insert("arguments".into(), limit(input).0);
+        // The raw JSON's length is its size: only a large input needs measuring and cutting.
+        let small = block
+            .input
+            .is_some_and(|i| i.get().len() <= crate::capture::limit::FIELD_LIMIT);
+        data.insert(
+            "arguments".into(),
+            if small { input } else { limit(input).0 },
+        );
         if let Some(id) = &block.id {
             data.insert("tool_use_id".into(), id.as_ref().into());
         }
@@ -781,7 +792,12 @@ impl Step<'_> {
             return;
         }
         self.report.responses += 1;
-        self.report.tokens.add_usage(&pending.usage);
+        let usage: Value = pending
+            .usage
+            .as_deref()
+            .and_then(|u| serde_json::from_str(u).ok())
+            .unwrap_or(Value::Null);
+        self.report.tokens.add_usage(&usage);
         let mut data = Map::new();
         if let Some(model) = pending.model {
             data.insert("model".into(), model.into());
@@ -792,7 +808,7 @@ impl Step<'_> {
         if let Some(id) = pending.request_id {
             data.insert("request_id".into(), id.into());
         }
-        data.insert("usage".into(), pending.usage);
+        data.insert("usage".into(), usage);
         let mut event = Event::new(
             EventType::LlmResponse,
             pending.last,
