@@ -407,16 +407,7 @@ fn sixty_four_parallel_hooks_leave_sixty_four_whole_lines_and_matching_counters(
                 "PreToolUse",
                 json!({"tool_name": "Bash", "tool_input": {"command": format!("echo {i} {}", "x".repeat(3000))}, "cwd": env.path()}),
             );
-            let mut cmd = env.command(&["hook", "pre-tool"]);
-            cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
-            let mut child = cmd.spawn().unwrap();
-            let mut stdin = child.stdin.take().unwrap();
-            let body = p.to_string();
-            std::thread::spawn(move || {
-                use std::io::Write;
-                stdin.write_all(body.as_bytes()).unwrap();
-            });
-            child
+            crate::common::spawn_hook(&env, "pre-tool", &p)
         })
         .collect();
     for child in children {
@@ -687,16 +678,7 @@ fn parallel_hooks_of_two_subagents_link_each_to_its_own_spawning_call() {
                 json!({"agent_id": agent, "tool_name": "Read", "tool_input": {"file_path": format!("/f{i}")}}),
             );
             p["cwd"] = env.path().to_string_lossy().into_owned().into();
-            let mut cmd = env.command(&["hook", "pre-tool"]);
-            cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
-            let mut child = cmd.spawn().unwrap();
-            let mut stdin = child.stdin.take().unwrap();
-            let body = p.to_string();
-            std::thread::spawn(move || {
-                use std::io::Write;
-                stdin.write_all(body.as_bytes()).unwrap();
-            });
-            child
+            crate::common::spawn_hook(&env, "pre-tool", &p)
         })
         .collect();
     for child in children {

@@ -111,8 +111,12 @@ pub(crate) fn new_event_id() -> String {
 mod tests {
     #[test]
     fn event_ids_are_twelve_hex_digits_and_distinct() {
-        let ids: std::collections::HashSet<String> = (0..100_000).map(|_| super::new_event_id()).collect();
+        let ids: std::collections::HashSet<String> =
+            (0..100_000).map(|_| super::new_event_id()).collect();
         assert_eq!(ids.len(), 100_000);
-        assert!(ids.iter().all(|id| id.len() == 12 && id.chars().all(|c| c.is_ascii_hexdigit())));
+        assert!(
+            ids.iter()
+                .all(|id| id.len() == 12 && id.chars().all(|c| c.is_ascii_hexdigit()))
+        );
     }
 }

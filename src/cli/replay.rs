@@ -71,27 +71,17 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
     let id = store.select(&Selector::from_option(args.session.as_deref()))?;
     let paint = Painter::new(globals.colour());
     let mut out = stdout();
-    if args.tree || args.expand_subagents {
+    // The session hierarchy is needed only to show it or to expand subagents.
+    let forest = if args.tree || args.expand_subagents {
         let (sessions, _) = store.list()?;
-        let forest = Forest::new(sessions.into_iter().map(|s| s.meta));
-        if args.tree {
-            let Some(tree) = forest.tree(&id) else {
-                return Ok(exit::OK);
-            };
+        Some(Forest::new(sessions.into_iter().map(|s| s.meta)))
+    } else {
+        None
+    };
+    if args.tree {
+        if let Some(tree) = forest.as_ref().and_then(|f| f.tree(&id)) {
             write_tree(&mut out, &tree, "", paint)?;
-            out.flush()?;
-            return Ok(exit::OK);
         }
-        let mut replayer = Replayer {
-            store: &store,
-            args,
-            filter,
-            paint,
-            shown: 0,
-            forest: Some(&forest),
-        };
-        replayer.header(&mut out, &id)?;
-        replayer.session(&mut out, &id, 0)?;
     } else {
         let mut replayer = Replayer {
             store: &store,
@@ -99,7 +89,7 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
             filter,
             paint,
             shown: 0,
-            forest: None,
+            forest: forest.as_ref(),
         };
         replayer.header(&mut out, &id)?;
         replayer.session(&mut out, &id, 0)?;

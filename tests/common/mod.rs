@@ -138,6 +138,19 @@ impl TestEnv {
     }
 }
 
+/// Starts `hook <event>` with a payload and returns at once, so that many run at the same time.
+pub fn spawn_hook(env: &TestEnv, event: &str, payload: &Value) -> std::process::Child {
+    let mut cmd = env.command(&["hook", event]);
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn hook");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let body = payload.to_string();
+    std::thread::spawn(move || {
+        let _ = stdin.write_all(body.as_bytes());
+    });
+    child
+}
+
 pub fn run_with_stdin(mut cmd: Command, stdin: &[u8]) -> Run {
     let mut child = cmd
         .stdin(Stdio::piped())
