@@ -12,6 +12,16 @@ if [ ! -x "$venv/bin/agent-strace" ]; then
 fi
 export AGENT_STRACE_PYTHON="$venv/bin/agent-strace"
 
+# A real MCP client (the Python SDK) and a real MCP server (npm), for the proxy tests.
+if ! "$venv/bin/python" -c "import mcp" 2>/dev/null; then
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "mcp==2.3.0"
+fi
+export AGENT_STRACE_MCP_PYTHON="$venv/bin/python"
+if [ ! -f target/mcp/node_modules/@modelcontextprotocol/server-everything/dist/index.js ]; then
+  npm install --silent --no-audit --no-fund --prefix target/mcp @modelcontextprotocol/server-everything@2026.8.31
+fi
+export AGENT_STRACE_MCP_SERVERS="$PWD/target/mcp/node_modules"
+
 # ccusage, for the cross-check of token totals on the corpus.
 if [ ! -x target/ccusage/node_modules/.bin/ccusage ]; then
   npm install --silent --no-audit --no-fund --prefix target/ccusage ccusage@20.0.24

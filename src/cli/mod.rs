@@ -15,6 +15,7 @@ mod import;
 mod inspect;
 mod list;
 mod output;
+mod record;
 mod replay;
 mod setup;
 mod standup;
@@ -45,6 +46,7 @@ pub struct Cli {
 enum Command {
     Hook(hook::HookArgs),
     Setup(setup::SetupArgs),
+    Record(record::RecordArgs),
     Import(import::ImportArgs),
     List(list::ListArgs),
     Replay(replay::ReplayArgs),
@@ -75,8 +77,12 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     if let Command::Hook(args) = &cli.command {
         return hook::run(args, &cli.globals);
     }
+    // The proxy owns stdin and stdout for the whole session and exits with the server's code.
+    if let Command::Record(args) = &cli.command {
+        return record::run(args, &cli.globals);
+    }
     let result = match cli.command {
-        Command::Hook(_) => unreachable!("dispatched above"),
+        Command::Hook(_) | Command::Record(_) => unreachable!("dispatched above"),
         Command::Setup(args) => setup::run(&args, &cli.globals),
         Command::Import(args) => import::run(&args, &cli.globals),
         Command::List(args) => list::run(&args, &cli.globals),

@@ -340,6 +340,7 @@ impl Replayer<'_> {
             EventType::Decision => {
                 let name = event
                     .data_str("hook_event_name")
+                    .or_else(|| event.data_str("method"))
                     .or_else(|| event.data_str("choice"))
                     .unwrap_or("decision");
                 let detail = event

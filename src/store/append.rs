@@ -108,6 +108,43 @@ fn ends_torn(file: &File) -> std::io::Result<bool> {
     Ok(last[0] != b'\n')
 }
 
+/// A session's event file kept open, for a long-running single writer (a proxy): each event is
+/// still one write on a file opened for appending.
+pub struct Appender {
+    path: std::path::PathBuf,
+    file: File,
+}
+
+impl Store {
+    /// Opens a session's event file for a stream of appends.
+    pub fn appender(&self, session_id: &str) -> Result<Appender> {
+        if !layout::is_valid_session_id(session_id) {
+            return Err(StoreError::InvalidSessionId(session_id.to_owned()));
+        }
+        let path = self.session_dir(session_id).join(EVENTS);
+        let file = OpenOptions::new()
+            .read(true)
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| StoreError::io(&path, e))?;
+        Ok(Appender { path, file })
+    }
+}
+
+impl Appender {
+    pub fn append(&mut self, event: &Event) -> Result<()> {
+        let mut line = serde_json::to_vec(event).map_err(|e| StoreError::Corrupt {
+            path: self.path.clone(),
+            message: format!("event does not serialise: {e}"),
+        })?;
+        line.push(b'\n');
+        (&self.file)
+            .write_all(&line)
+            .map_err(|e| StoreError::io(&self.path, e))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -39,6 +39,7 @@ mod writer;
 
 use std::path::{Path, PathBuf};
 
+pub use append::Appender;
 pub use lock::HOOK_LOCK_WAIT;
 pub use pending::{CallKey, ClaimedCall};
 pub use reader::{BadLine, EventReader, ScanReport};

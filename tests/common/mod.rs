@@ -158,12 +158,17 @@ pub fn run_with_stdin(mut cmd: Command, stdin: &[u8]) -> Run {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn binary");
-    {
-        let mut input = child.stdin.take().expect("stdin");
-        // The hook may stop reading early on bad input; a broken pipe here is fine.
-        let _ = input.write_all(stdin);
-    }
-    Run::from(child.wait_with_output().expect("wait"))
+    // Written from another thread while the output is read, so that a command that answers as
+    // it reads (the proxy) never fills a pipe both ends wait on.
+    let mut input = child.stdin.take().expect("stdin");
+    let stdin = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        // The command may stop reading early on bad input; a broken pipe here is fine.
+        let _ = input.write_all(&stdin);
+    });
+    let output = child.wait_with_output().expect("wait");
+    let _ = writer.join();
+    Run::from(output)
 }
 
 /// Every real hook payload in the corpus, in file order, each with the file it came from.

@@ -1,0 +1,319 @@
+//! What MCP messages become in the store: tool calls and results linked by JSON-RPC id,
+//! sampling as LLM requests and responses, everything else as events that keep their method.
+//!
+//! Recording runs apart from the relay and never reaches back into it: whatever fails here is
+//! logged and the traffic goes on.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+use crate::capture::limit::limit;
+use crate::model::{Event, EventType, SessionMeta};
+use crate::store::{Appender, Store, StoreError};
+
+/// Which way a message went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    ClientToServer,
+    ServerToClient,
+}
+
+impl Direction {
+    fn as_str(self) -> &'static str {
+        match self {
+            Direction::ClientToServer => "client_to_server",
+            Direction::ServerToClient => "server_to_client",
+        }
+    }
+}
+
+/// How the proxy records.
+#[derive(Debug, Clone)]
+pub struct McpOptions {
+    pub redact: bool,
+    pub new_id: fn() -> String,
+}
+
+struct Open {
+    event_id: String,
+    timestamp: f64,
+    method: String,
+    tool: Option<String>,
+}
+
+/// Records one proxied MCP session.
+pub struct McpRecorder {
+    store: Store,
+    session_id: String,
+    appender: Appender,
+    opts: McpOptions,
+    open: HashMap<(Direction, String), Open>,
+    since_refresh: u64,
+}
+
+/// How many events may pass before meta is caught up again.
+const REFRESH_EVERY: u64 = 200;
+
+impl McpRecorder {
+    /// Creates the session and records its start.
+    pub fn start(
+        store: &Store,
+        session_id: &str,
+        name: &str,
+        command: &str,
+        now: f64,
+        opts: McpOptions,
+    ) -> Result<McpRecorder, StoreError> {
+        let mut meta = SessionMeta::new(session_id, now);
+        name.clone_into(&mut meta.agent_name);
+        command.clone_into(&mut meta.command);
+        store.create_session(&meta)?;
+        store.init_counters(session_id)?;
+        let appender = store.appender(session_id)?;
+        let mut recorder = McpRecorder {
+            store: store.clone(),
+            session_id: session_id.to_owned(),
+            appender,
+            opts,
+            open: HashMap::new(),
+            since_refresh: 0,
+        };
+        let mut data = Map::new();
+        data.insert("source".into(), "mcp-proxy".into());
+        data.insert("server".into(), name.into());
+        data.insert("command".into(), command.into());
+        recorder.write(EventType::SessionStart, now, data, None, None)?;
+        Ok(recorder)
+    }
+
+    pub fn session_id(&self) -> &str {
+        &self.session_id
+    }
+
+    fn write(
+        &mut self,
+        kind: EventType,
+        now: f64,
+        data: Map<String, Value>,
+        parent: Option<&Open>,
+        event_id: Option<String>,
+    ) -> Result<String, StoreError> {
+        let id = event_id.unwrap_or_else(|| (self.opts.new_id)());
+        let mut event = Event::new(kind, now, id.clone(), self.session_id.clone());
+        event.data = Value::Object(data);
+        if let Some(call) = parent {
+            event.parent_id = Some(call.event_id.clone());
+            event.duration_ms = Some(((now - call.timestamp) * 1000.0).max(0.0));
+        }
+        if self.opts.redact {
+            crate::redact::redact_value(&mut event.data);
+        }
+        self.appender.append(&event)?;
+        self.since_refresh += 1;
+        if self.since_refresh >= REFRESH_EVERY {
+            self.since_refresh = 0;
+            let _ = self
+                .store
+                .refresh_meta(&self.session_id, crate::store::HOOK_LOCK_WAIT);
+        }
+        Ok(id)
+    }
+
+    /// Records one message body as it crossed the proxy.
+    pub fn message(
+        &mut self,
+        direction: Direction,
+        body: &[u8],
+        now: f64,
+    ) -> Result<(), StoreError> {
+        match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Array(batch)) => {
+                for item in batch {
+                    self.one(direction, item, now)?;
+                }
+                Ok(())
+            }
+            Ok(value) => self.one(direction, value, now),
+            Err(e) => {
+                let mut data = Map::new();
+                data.insert("direction".into(), direction.as_str().into());
+                data.insert(
+                    "error".into(),
+                    format!("malformed JSON-RPC message: {e}").into(),
+                );
+                let raw = String::from_utf8_lossy(&body[..body.len().min(2048)]).into_owned();
+                data.insert("raw".into(), raw.into());
+                self.write(EventType::Error, now, data, None, None)
+                    .map(|_| ())
+            }
+        }
+    }
+
+    fn one(&mut self, direction: Direction, msg: Value, now: f64) -> Result<(), StoreError> {
+        let Value::Object(mut msg) = msg else {
+            let mut data = Map::new();
+            data.insert("direction".into(), direction.as_str().into());
+            data.insert("error".into(), "JSON-RPC message is not an object".into());
+            return self
+                .write(EventType::Error, now, data, None, None)
+                .map(|_| ());
+        };
+        let id = msg.get("id").filter(|v| !v.is_null()).map(Value::to_string);
+        let method = msg.get("method").and_then(Value::as_str).map(str::to_owned);
+        let mut data = Map::new();
+        data.insert("direction".into(), direction.as_str().into());
+        match (method, id) {
+            (Some(method), Some(id)) => {
+                let params = msg.remove("params").unwrap_or(Value::Null);
+                data.insert("method".into(), method.clone().into());
+                data.insert("jsonrpc_id".into(), id.clone().into());
+                let (kind, tool) = match method.as_str() {
+                    "tools/call" => {
+                        let tool = params
+                            .get("name")
+                            .and_then(Value::as_str)
+                            .unwrap_or("unknown")
+                            .to_owned();
+                        data.insert("tool_name".into(), tool.clone().into());
+                        data.insert(
+                            "arguments".into(),
+                            limit(params.get("arguments").cloned().unwrap_or(Value::Null)).0,
+                        );
+                        (EventType::ToolCall, Some(tool))
+                    }
+                    "sampling/createMessage" => {
+                        data.insert("params".into(), limit(params).0);
+                        (EventType::LlmRequest, None)
+                    }
+                    _ => {
+                        data.insert("params".into(), limit(params).0);
+                        (EventType::Decision, None)
+                    }
+                };
+                let event_id = self.write(kind, now, data, None, None)?;
+                self.open.insert(
+                    (direction, id),
+                    Open {
+                        event_id,
+                        timestamp: now,
+                        method,
+                        tool,
+                    },
+                );
+            }
+            (Some(method), None) => {
+                data.insert("method".into(), method.into());
+                data.insert("notification".into(), true.into());
+                data.insert(
+                    "params".into(),
+                    limit(msg.remove("params").unwrap_or(Value::Null)).0,
+                );
+                self.write(EventType::Decision, now, data, None, None)?;
+            }
+            (None, Some(id)) => {
+                let request_side = match direction {
+                    Direction::ClientToServer => Direction::ServerToClient,
+                    Direction::ServerToClient => Direction::ClientToServer,
+                };
+                let open = self.open.remove(&(request_side, id.clone()));
+                data.insert("jsonrpc_id".into(), id.into());
+                if let Some(o) = &open {
+                    data.insert("method".into(), o.method.clone().into());
+                    if let Some(tool) = &o.tool {
+                        data.insert("tool_name".into(), tool.clone().into());
+                    }
+                }
+                let method = open.as_ref().map(|o| o.method.as_str()).unwrap_or_default();
+                let kind = if let Some(error) = msg.remove("error") {
+                    let message = error
+                        .get("message")
+                        .and_then(Value::as_str)
+                        .map_or_else(|| error.to_string(), str::to_owned);
+                    data.insert("error".into(), message.into());
+                    if let Some(code) = error.get("code") {
+                        data.insert("code".into(), code.clone());
+                    }
+                    EventType::Error
+                } else {
+                    let result = msg.remove("result").unwrap_or(Value::Null);
+                    match method {
+                        "tools/call" => {
+                            let text = result_text(&result);
+                            let failed =
+                                result.get("isError").and_then(Value::as_bool) == Some(true);
+                            if failed {
+                                data.insert("error".into(), limit(text.into()).0);
+                                EventType::Error
+                            } else {
+                                data.insert("result".into(), limit(text.into()).0);
+                                data.insert("tool_response".into(), limit(result).0);
+                                EventType::ToolResult
+                            }
+                        }
+                        "sampling/createMessage" => {
+                            if let Some(model) = result.get("model") {
+                                data.insert("model".into(), model.clone());
+                            }
+                            data.insert("result".into(), limit(result).0);
+                            EventType::LlmResponse
+                        }
+                        _ => {
+                            data.insert("response".into(), true.into());
+                            data.insert("result".into(), limit(result).0);
+                            EventType::Decision
+                        }
+                    }
+                };
+                self.write(kind, now, data, open.as_ref(), None)?;
+            }
+            (None, None) => {
+                data.insert(
+                    "error".into(),
+                    "JSON-RPC message with neither method nor id".into(),
+                );
+                self.write(EventType::Error, now, data, None, None)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records the end of the session and catches meta up.
+    pub fn end(&mut self, exit_code: Option<i32>, now: f64) -> Result<(), StoreError> {
+        let mut data = Map::new();
+        data.insert("reason".into(), "closed".into());
+        if let Some(code) = exit_code {
+            data.insert("exit_code".into(), code.into());
+        }
+        self.write(EventType::SessionEnd, now, data, None, None)?;
+        self.store
+            .refresh_meta(&self.session_id, std::time::Duration::from_secs(2))
+    }
+
+    /// Logs a recording failure where hooks log theirs.
+    pub fn log(&self, message: &str) {
+        let _ = self
+            .store
+            .log_hook_error(&format!("record {}: {message}", self.session_id));
+    }
+}
+
+/// The text of a tool result's content blocks, for `result`.
+fn result_text(result: &Value) -> String {
+    let Some(blocks) = result.get("content").and_then(Value::as_array) else {
+        return result.to_string();
+    };
+    blocks
+        .iter()
+        .map(|b| match b.get("type").and_then(Value::as_str) {
+            Some("text") => b
+                .get("text")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            Some(kind) => format!("[{kind}]"),
+            None => String::new(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,154 @@
+//! The stdio proxy: the MCP server runs as a child; what the client writes goes to the child's
+//! stdin and what the child writes goes to our stdout, byte for byte, each chunk as soon as it
+//! is read. A copy of each chunk goes to a recorder thread, so recording never delays traffic.
+
+use std::ffi::OsString;
+use std::io::{self, Read, Write};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+
+use super::framing::Framer;
+use super::mcp::{Direction, McpRecorder};
+
+enum Note {
+    Message(Direction, Vec<u8>, f64),
+    End(Option<i32>, f64),
+}
+
+/// Relays between our stdin/stdout and `command`, recording with `recorder` when there is one.
+/// Returns the child's exit status as a process exit code.
+pub fn relay(
+    command: &[OsString],
+    recorder: Option<McpRecorder>,
+    clock: fn() -> f64,
+) -> io::Result<i32> {
+    let (program, args) = command
+        .split_first()
+        .ok_or_else(|| io::Error::other("no command to run"))?;
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()?;
+    let mut child_in = child
+        .stdin
+        .take()
+        .ok_or_else(|| io::Error::other("child has no stdin"))?;
+    let mut child_out = child
+        .stdout
+        .take()
+        .ok_or_else(|| io::Error::other("child has no stdout"))?;
+    let (tx, rx) = mpsc::channel::<Note>();
+    let recording = recorder.is_some();
+
+    let to_server = tx.clone();
+    // Not joined: it may sit in a read of our stdin after the server has gone.
+    thread::spawn(move || {
+        let mut framer = Framer::new();
+        let mut stdin = io::stdin().lock();
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match stdin.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            if child_in
+                .write_all(&buf[..n])
+                .and_then(|()| child_in.flush())
+                .is_err()
+            {
+                break;
+            }
+            if recording {
+                let now = clock();
+                framer.push(&buf[..n], |m| {
+                    let _ =
+                        to_server.send(Note::Message(Direction::ClientToServer, m.to_vec(), now));
+                });
+            }
+        }
+        if recording {
+            framer.finish(|m| {
+                let _ = to_server.send(Note::Message(
+                    Direction::ClientToServer,
+                    m.to_vec(),
+                    clock(),
+                ));
+            });
+        }
+        // Closing the child's stdin tells the server the client has gone.
+        drop(child_in);
+    });
+
+    let writer = thread::spawn(move || {
+        if let Some(mut recorder) = recorder {
+            let mut failed = false;
+            for note in rx {
+                let result = match note {
+                    Note::Message(direction, body, now) if !failed => {
+                        recorder.message(direction, &body, now)
+                    }
+                    Note::Message(..) => Ok(()),
+                    Note::End(code, now) => {
+                        if !failed && let Err(e) = recorder.end(code, now) {
+                            recorder.log(&e.to_string());
+                        }
+                        break;
+                    }
+                };
+                if let Err(e) = result {
+                    // Stop recording, never the traffic.
+                    recorder.log(&format!("recording stopped: {e}"));
+                    failed = true;
+                }
+            }
+        }
+    });
+
+    let mut framer = Framer::new();
+    let mut stdout = io::stdout().lock();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match child_out.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        if stdout
+            .write_all(&buf[..n])
+            .and_then(|()| stdout.flush())
+            .is_err()
+        {
+            break;
+        }
+        if recording {
+            let now = clock();
+            framer.push(&buf[..n], |m| {
+                let _ = tx.send(Note::Message(Direction::ServerToClient, m.to_vec(), now));
+            });
+        }
+    }
+    if recording {
+        framer.finish(|m| {
+            let _ = tx.send(Note::Message(
+                Direction::ServerToClient,
+                m.to_vec(),
+                clock(),
+            ));
+        });
+    }
+    drop(child_out);
+    let status = child.wait()?;
+    let code = exit_code(status);
+    let _ = tx.send(Note::End(status.code(), clock()));
+    let _ = writer.join();
+    Ok(code)
+}
+
+fn exit_code(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+}

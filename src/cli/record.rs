@@ -1,0 +1,86 @@
+//! `record -- <command>`: put agent-strace between an MCP client and a stdio MCP server.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use clap::Args;
+
+use super::Globals;
+use crate::capture::proxy::mcp::{McpOptions, McpRecorder};
+use crate::capture::proxy::stdio::relay;
+use crate::store::Store;
+
+/// Record an MCP server's stdio session: runs the server and relays its traffic unchanged
+///
+/// Put it in front of the server's command in any MCP client's config. What passes is never
+/// changed; every message is recorded (tool calls and results linked by JSON-RPC id, with their
+/// durations). The server's stderr passes through, and record exits with the server's code.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  agent-strace record --name fs -- npx -y @modelcontextprotocol/server-filesystem /tmp\n  In an MCP client config:\n    \"command\": \"agent-strace\",\n    \"args\": [\"record\", \"--name\", \"fs\", \"--\", \"npx\", \"-y\", \"@modelcontextprotocol/server-filesystem\", \"/tmp\"]"
+)]
+pub(crate) struct RecordArgs {
+    /// A name for the server in listings [default: the command's name]
+    #[arg(long, value_name = "LABEL")]
+    name: Option<String>,
+    /// Replace secrets with [REDACTED] before writing (also: AGENT_STRACE_REDACT=1)
+    #[arg(long)]
+    redact: bool,
+    /// The MCP server's command and its arguments
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    command: Vec<OsString>,
+}
+
+fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
+    let command_line: Vec<String> = args
+        .command
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let name = args.name.clone().unwrap_or_else(|| {
+        std::path::Path::new(&command_line[0])
+            .file_name()
+            .map_or_else(
+                || command_line[0].clone(),
+                |n| n.to_string_lossy().into_owned(),
+            )
+    });
+    let redact = args.redact
+        || std::env::var("AGENT_STRACE_REDACT")
+            .is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes" | "on"));
+    let store = Store::new(globals.store_root());
+    let session = uuid::Uuid::new_v4().to_string();
+    let opts = McpOptions {
+        redact,
+        new_id: super::hook::new_event_id,
+    };
+    // A store that cannot be written must not keep the server from the client.
+    let recorder = match McpRecorder::start(
+        &store,
+        &session,
+        &name,
+        &command_line.join(" "),
+        now(),
+        opts,
+    ) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            eprintln!("agent-strace record: not recording ({e}); relaying anyway");
+            None
+        }
+    };
+    match relay(&args.command, recorder, now) {
+        Ok(code) => ExitCode::from(u8::try_from(code.clamp(0, 255)).unwrap_or(1)),
+        Err(e) => {
+            eprintln!("error: cannot run {}: {e}", command_line[0]);
+            ExitCode::from(127)
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! `record`: the stdio MCP proxy relays byte for byte and records what passed; a real client
+//! and a real server through it.
+
+use std::path::PathBuf;
+
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+use agent_strace::capture::proxy::framing::Framer;
+
+use crate::common::{TestEnv, run_with_stdin};
+
+fn required(var: &str, what: &str) -> PathBuf {
+    let value = std::env::var_os(var)
+        .map(PathBuf::from)
+        .filter(|p| p.exists());
+    value.unwrap_or_else(|| {
+        panic!("{what} is needed: set {var} (tests/run.sh installs it and sets it)")
+    })
+}
+
+#[test]
+fn a_real_client_and_server_talk_through_the_proxy_and_replay_shows_the_calls() {
+    let python = required("AGENT_STRACE_MCP_PYTHON", "a Python with the `mcp` package");
+    let servers = required(
+        "AGENT_STRACE_MCP_SERVERS",
+        "npm's @modelcontextprotocol/server-everything",
+    );
+    let server = servers.join("@modelcontextprotocol/server-everything/dist/index.js");
+    let env = TestEnv::new();
+    let store = env.store();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp/stdio_client.py");
+    let out = std::process::Command::new(python)
+        .arg(script)
+        .arg(crate::common::bin())
+        .arg(&store)
+        .args(["--", "node"])
+        .arg(&server)
+        .arg("stdio")
+        .current_dir(env.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "client failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(seen["echo"], "Echo: héllo through the proxy ✓");
+    assert_eq!(seen["sum"], "The sum of 2 and 40 is 42.");
+    assert!(seen["tools"].as_array().unwrap().len() >= 5);
+
+    let store_arg = store.to_str().unwrap();
+    let sessions = env.sessions();
+    assert_eq!(sessions.len(), 1);
+    let events = env.events(&sessions[0]);
+    let calls: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "tool_call")
+        .collect();
+    let results: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "tool_result")
+        .collect();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(results.len(), 2);
+    assert_eq!(calls[0]["data"]["tool_name"], "echo");
+    assert_eq!(results[0]["parent_id"], calls[0]["event_id"]);
+    assert!(results[0]["duration_ms"].as_f64().unwrap() >= 0.0);
+    assert_eq!(
+        results[0]["data"]["result"],
+        "Echo: héllo through the proxy ✓"
+    );
+    let methods: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e["data"]["method"].as_str())
+        .collect();
+    for method in [
+        "initialize",
+        "notifications/initialized",
+        "tools/list",
+        "resources/list",
+        "resources/read",
+    ] {
+        assert!(
+            methods.contains(&method),
+            "{method} not recorded: {methods:?}"
+        );
+    }
+    assert_eq!(events.last().unwrap()["event_type"], "session_end");
+    let meta = env.meta(&sessions[0]);
+    assert_eq!(meta["agent_name"], "everything");
+    assert_eq!(meta["tool_calls"], 2);
+
+    let replay = env
+        .run(&["--trace-dir", store_arg, "replay"])
+        .success()
+        .stdout
+        .clone();
+    assert!(
+        replay.contains("tool_call echo") && replay.contains("tool_result get-sum ("),
+        "{replay}"
+    );
+    assert!(replay.contains("decision tools/list"), "{replay}");
+}
+
+/// Messages of every shape a stream can carry: small, large, non-ASCII, Content-Length framed.
+fn stream_of(n: usize) -> (Vec<u8>, usize) {
+    let mut bytes = Vec::new();
+    let mut messages = 0;
+    for i in 0..n {
+        let message = match i % 5 {
+            0 => {
+                json!({"jsonrpc": "2.0", "id": i, "method": "tools/call", "params": {"name": "echo", "arguments": {"message": "é✓ 日本 🎉"}}})
+            }
+            1 => {
+                json!({"jsonrpc": "2.0", "id": i - 1, "result": {"content": [{"type": "text", "text": "x".repeat(i % 3000)}]}})
+            }
+            2 => json!({"jsonrpc": "2.0", "method": "notifications/progress", "params": {"n": i}}),
+            3 => json!({"jsonrpc": "2.0", "id": i, "method": "tools/list"}),
+            _ => {
+                json!({"jsonrpc": "2.0", "id": i - 1, "error": {"code": -32601, "message": "nope"}})
+            }
+        };
+        let text = message.to_string();
+        if i % 7 == 0 {
+            bytes.extend_from_slice(format!("Content-Length: {}\r\n\r\n", text.len()).as_bytes());
+            bytes.extend_from_slice(text.as_bytes());
+        } else {
+            bytes.extend_from_slice(text.as_bytes());
+            bytes.extend_from_slice(if i % 2 == 0 { b"\r\n" } else { b"\n" });
+        }
+        messages += 1;
+    }
+    // One 10 MB result, and a line that is not JSON at all.
+    let big = json!({"jsonrpc": "2.0", "id": 1, "result": {"content": [{"type": "text", "text": "ü".repeat(5 * 1024 * 1024)}]}});
+    bytes.extend_from_slice(big.to_string().as_bytes());
+    bytes.push(b'\n');
+    bytes.extend_from_slice(b"{this is not json\n");
+    (bytes, messages + 2)
+}
+
+#[test]
+fn ten_thousand_messages_pass_byte_for_byte_and_are_all_recorded() {
+    let env = TestEnv::new();
+    let (input, messages) = stream_of(10_000);
+    assert!(input.len() > 10 * 1024 * 1024);
+    // `cat` as the server: it sends the client's bytes straight back.
+    let run = run_with_stdin(
+        env.command(&["record", "--name", "cat", "--", "cat"]),
+        &input,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.as_bytes() == input.as_slice(),
+        "the relayed bytes differ"
+    );
+    let sessions = env.sessions();
+    let events = env.events(&sessions[0]);
+    // Every message is recorded twice: going to the server and coming back from it.
+    let recorded = events
+        .iter()
+        .filter(|e| {
+            !matches!(
+                e["event_type"].as_str(),
+                Some("session_start" | "session_end")
+            )
+        })
+        .count();
+    assert_eq!(recorded, messages * 2);
+    let malformed = events
+        .iter()
+        .filter(|e| {
+            e["event_type"] == "error"
+                && e["data"]["error"]
+                    .as_str()
+                    .unwrap_or("")
+                    .starts_with("malformed")
+        })
+        .count();
+    assert_eq!(malformed, 2);
+}
+
+#[test]
+fn the_servers_exit_code_and_stderr_pass_through() {
+    let env = TestEnv::new();
+    let run = run_with_stdin(
+        env.command(&["record", "--", "sh", "-c", "echo oops >&2; exit 3"]),
+        b"",
+    );
+    assert_eq!(run.code, 3);
+    assert_eq!(run.stderr, "oops\n");
+    let missing = run_with_stdin(env.command(&["record", "--", "/no/such/server"]), b"");
+    assert_eq!(missing.code, 127);
+    assert!(
+        missing
+            .stderr
+            .starts_with("error: cannot run /no/such/server"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[test]
+fn an_unwritable_store_never_stops_the_traffic() {
+    let env = TestEnv::new();
+    std::fs::write(env.store(), "a file, not a folder").unwrap();
+    let input = b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n";
+    let run = run_with_stdin(env.command(&["record", "--", "cat"]), input);
+    assert_eq!(run.code, 0);
+    assert_eq!(run.stdout.as_bytes(), input);
+    assert!(run.stderr.contains("not recording"), "{}", run.stderr);
+}
+
+fn frames_of(chunks: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    let mut framer = Framer::new();
+    let mut out = Vec::new();
+    for chunk in chunks {
+        framer.push(chunk, |m| out.push(m.to_vec()));
+    }
+    framer.finish(|m| out.push(m.to_vec()));
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// However the stream is cut into reads, the same messages come out.
+    #[test]
+    fn framing_is_independent_of_how_the_stream_is_read(
+        bodies in prop::collection::vec(("[a-z0-9 é✓]{0,40}", any::<bool>(), any::<bool>()), 1..20),
+        cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..12),
+    ) {
+        let mut stream = Vec::new();
+        let mut expected = Vec::new();
+        for (text, framed, crlf) in &bodies {
+            let body = json!({"jsonrpc": "2.0", "method": "m", "params": {"t": text}}).to_string().into_bytes();
+            if *framed {
+                let sep: &[u8] = if *crlf { b"\r\n\r\n" } else { b"\n\n" };
+                stream.extend_from_slice(format!("Content-Length: {}", body.len()).as_bytes());
+                stream.extend_from_slice(sep);
+                stream.extend_from_slice(&body);
+            } else {
+                stream.extend_from_slice(&body);
+                stream.extend_from_slice(if *crlf { b"\r\n" } else { b"\n" });
+            }
+            expected.push(body);
+        }
+        let mut points: Vec<usize> = cuts.iter().map(|i| i.index(stream.len() + 1)).collect();
+        points.sort_unstable();
+        let mut chunks = Vec::new();
+        let mut last = 0;
+        for p in points {
+            chunks.push(stream[last..p].to_vec());
+            last = p;
+        }
+        chunks.push(stream[last..].to_vec());
+        prop_assert_eq!(frames_of(&chunks), expected);
+    }
+}
