@@ -8,12 +8,14 @@
 //! - [`store`] is the only door to `.agent-traces/`;
 //! - [`model`] holds the data types and knows no I/O.
 //!
-//! [`redact`] scrubs secrets and is used by capture before anything reaches disk.
+//! [`redact`] scrubs secrets and [`mask`] personal data; capture uses them before anything
+//! reaches disk.
 
 pub mod analysis;
 pub mod capture;
 pub mod cli;
 pub mod exit;
+pub mod mask;
 pub mod model;
 pub mod redact;
 pub mod render;

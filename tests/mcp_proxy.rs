@@ -258,3 +258,50 @@ proptest! {
         prop_assert_eq!(frames_of(&chunks), expected);
     }
 }
+
+#[test]
+fn masking_and_redaction_change_the_record_never_the_traffic() {
+    let env = TestEnv::new();
+    let key = format!("sk-ant-api03-{}", "Qw8Er7Ty6Ui5".repeat(5));
+    let message = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "send",
+        "arguments": {"to": "ada@example.com", "card": "4111 1111 1111 1111", "ssn": "123-45-6789",
+                      "note": format!("ticket ACME-1234, key {key}")}}});
+    let input = format!("{message}\n");
+    let run = run_with_stdin(
+        env.command(&[
+            "record",
+            "--mask",
+            "--redact",
+            "--redact-pattern",
+            r"ACME-\d+",
+            "--",
+            "cat",
+        ]),
+        input.as_bytes(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, input, "the traffic must pass unchanged");
+    let session = &env.sessions()[0];
+    let stored = std::fs::read_to_string(env.store().join(session).join("events.ndjson")).unwrap();
+    for secret in [
+        "ada@example.com",
+        "4111 1111 1111 1111",
+        "123-45-6789",
+        "ACME-1234",
+        key.as_str(),
+    ] {
+        assert!(!stored.contains(secret), "{secret} reached the store");
+    }
+    for placeholder in ["[EMAIL]", "[CARD]", "[SSN]", "[REDACTED]"] {
+        assert!(stored.contains(placeholder), "{placeholder} missing");
+    }
+    let bad = run_with_stdin(
+        env.command(&["record", "--redact-pattern", "(", "--", "cat"]),
+        b"",
+    );
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr
+            .starts_with("error: --redact-pattern `(` is not a valid regular expression")
+    );
+}

@@ -27,6 +27,12 @@ pub(crate) struct RecordArgs {
     /// Replace secrets with [REDACTED] before writing (also: AGENT_STRACE_REDACT=1)
     #[arg(long)]
     redact: bool,
+    /// Mask personal data before writing: emails, phone numbers, card numbers, US SSNs, AWS ARNs
+    #[arg(long)]
+    mask: bool,
+    /// Also redact what this regular expression matches (repeatable)
+    #[arg(long, value_name = "REGEX")]
+    redact_pattern: Vec<String>,
     /// The MCP server's command and its arguments
     #[arg(last = true, required = true, value_name = "COMMAND")]
     command: Vec<OsString>,
@@ -57,8 +63,22 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
             .is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes" | "on"));
     let store = Store::new(globals.store_root());
     let session = uuid::Uuid::new_v4().to_string();
+    let mut patterns = Vec::new();
+    for text in &args.redact_pattern {
+        match regex::Regex::new(text) {
+            Ok(re) => patterns.push(re),
+            Err(e) => {
+                eprintln!(
+                    "error: --redact-pattern `{text}` is not a valid regular expression: {e}"
+                );
+                return ExitCode::from(crate::exit::USAGE);
+            }
+        }
+    }
     let opts = McpOptions {
         redact,
+        mask: args.mask,
+        patterns,
         new_id: super::hook::new_event_id,
     };
     // A store that cannot be written must not keep the server from the client.

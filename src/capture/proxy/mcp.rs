@@ -32,6 +32,10 @@ impl Direction {
 #[derive(Debug, Clone)]
 pub struct McpOptions {
     pub redact: bool,
+    /// Mask personal data (emails, phones, cards, SSNs, ARNs).
+    pub mask: bool,
+    /// The user's own patterns to redact.
+    pub patterns: Vec<regex::Regex>,
     pub new_id: fn() -> String,
 }
 
@@ -108,6 +112,9 @@ impl McpRecorder {
         }
         if self.opts.redact {
             crate::redact::redact_value(&mut event.data);
+        }
+        if self.opts.mask || !self.opts.patterns.is_empty() {
+            crate::mask::mask_value(&mut event.data, self.opts.mask, &self.opts.patterns);
         }
         self.appender.append(&event)?;
         self.since_refresh += 1;
