@@ -305,3 +305,30 @@ fn masking_and_redaction_change_the_record_never_the_traffic() {
             .starts_with("error: --redact-pattern `(` is not a valid regular expression")
     );
 }
+
+#[test]
+fn a_signal_to_the_proxy_reaches_the_server() {
+    let env = TestEnv::new();
+    // The server reports the signal it got through its exit code, and ends the session.
+    let script = "trap 'exit 42' TERM; echo ready; while :; do sleep 0.05; done";
+    let mut child = env
+        .command(&["record", "--", "sh", "-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut first = [0u8; 6];
+    std::io::Read::read_exact(&mut out, &mut first).unwrap();
+    assert_eq!(&first, b"ready\n");
+    std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(42));
+    let events = env.events(&env.sessions()[0]);
+    assert_eq!(events.last().unwrap()["event_type"], "session_end");
+    assert_eq!(events.last().unwrap()["data"]["exit_code"], 42);
+}

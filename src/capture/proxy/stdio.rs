@@ -1,6 +1,7 @@
 //! The stdio proxy: the MCP server runs as a child; what the client writes goes to the child's
 //! stdin and what the child writes goes to our stdout, byte for byte, each chunk as soon as it
 //! is read. A copy of each chunk goes to a recorder thread, so recording never delays traffic.
+//! Signals sent to the proxy are passed on to the server.
 
 use std::ffi::OsString;
 use std::io::{self, Read, Write};
@@ -32,6 +33,7 @@ pub fn relay(
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()?;
+    forward_signals(child.id());
     let mut child_in = child
         .stdin
         .take()
@@ -144,6 +146,29 @@ pub fn relay(
     let _ = tx.send(Note::End(status.code(), clock()));
     let _ = writer.join();
     Ok(code)
+}
+
+/// Passes the signals a client sends to stop a server (SIGTERM, SIGINT, SIGHUP) on to the child,
+/// and lets the child decide: the proxy ends when the child closes its output, with its code.
+fn forward_signals(child: u32) {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP]) else {
+        return;
+    };
+    thread::spawn(move || {
+        for signal in signals.forever() {
+            let name = match signal {
+                SIGINT => "INT",
+                SIGHUP => "HUP",
+                _ => "TERM",
+            };
+            // `kill(1)` rather than a system call of our own: this crate has no unsafe code.
+            let _ = Command::new("kill")
+                .arg(format!("-{name}"))
+                .arg(child.to_string())
+                .status();
+        }
+    });
 }
 
 fn exit_code(status: std::process::ExitStatus) -> i32 {
