@@ -31,6 +31,21 @@ impl Store {
         Ok(())
     }
 
+    /// Makes a session's folder; true when this call made it. Exactly one of many processes
+    /// doing this at once gets true.
+    pub fn claim_session_dir(&self, session_id: &str) -> Result<bool> {
+        if !layout::is_valid_session_id(session_id) {
+            return Err(StoreError::InvalidSessionId(session_id.to_owned()));
+        }
+        self.ensure_root()?;
+        let dir = self.session_dir(session_id);
+        match std::fs::create_dir(&dir) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(StoreError::io(&dir, e)),
+        }
+    }
+
     /// Creates a session with `meta` unless it exists. Returns whether this call created it.
     /// Safe against other processes creating the same session at the same moment: exactly one
     /// of them writes `meta.json`.
@@ -44,6 +59,7 @@ impl Store {
         if meta_path.is_file() {
             return Ok(false);
         }
+        // The folder may exist already (made by `claim_session_dir`); that is fine.
         std::fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
         let temp = dir.join(format!(".meta.{}.tmp", std::process::id()));
         std::fs::write(&temp, meta.to_json()).map_err(|e| StoreError::io(&temp, e))?;

@@ -69,29 +69,30 @@ impl Store {
         let cached = guard.read().ok().and_then(|bytes| parse_cache(&bytes));
         let had_cache = cached.is_some();
         let mut cache = cached.unwrap_or_default();
-        let (before, old_offset) = (cache.counters, cache.offset);
+        let old_offset = cache.offset;
         cache.offset = fold_from(&dir.join(EVENTS), cache.offset, &mut cache.counters)?;
-        let meta_changed = !had_cache || shown_in_meta(&before) != shown_in_meta(&cache.counters);
-        // Events that change no figure in meta (results, prompts) need no file replaced now:
-        // the next fold reads them again, which is cheaper than two renames per hook.
-        if !meta_changed && cache.offset - old_offset < CATCH_UP_SLACK {
+        // Meta is compared with the counters, not with the previous fold: a writer that could
+        // not update meta (it did not exist yet) leaves the difference for the next one.
+        let stale_meta = match self.read_meta(session_id) {
+            Ok(meta) => {
+                let mut updated = meta.clone();
+                apply(&mut updated, &cache.counters);
+                (updated != meta).then_some(updated)
+            }
+            // The session's creator has not written its meta yet (it is about to, with links
+            // only it knows): leave that to it; the counters still advance.
+            Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        // Events that change no figure in meta (results, prompts) need nothing written now: the
+        // next fold reads them again, which costs less than writing on every hook.
+        if stale_meta.is_none() && had_cache && cache.offset - old_offset < CATCH_UP_SLACK {
             return Ok(());
         }
-        if meta_changed {
-            let mut meta = match self.read_meta(session_id) {
-                Ok(meta) => meta,
-                Err(StoreError::Io { source, .. })
-                    if source.kind() == std::io::ErrorKind::NotFound =>
-                {
-                    SessionMeta::new(
-                        session_id,
-                        cache.counters.first_timestamp.unwrap_or_default(),
-                    )
-                }
-                Err(e) => return Err(e),
-            };
-            apply(&mut meta, &cache.counters);
-            self.write_meta(&meta)?;
+        if let Some(meta) = &stale_meta {
+            self.write_meta(meta)?;
         }
         let json = serde_json::to_vec(&cache).unwrap_or_default();
         guard
@@ -138,17 +139,6 @@ impl Store {
 
 /// How far the cache may lag behind the events before it is rewritten anyway.
 const CATCH_UP_SLACK: u64 = 256 * 1024;
-
-/// The counters `meta.json` shows.
-fn shown_in_meta(c: &Counters) -> (u64, u64, u64, u64, Option<u64>) {
-    (
-        c.tool_calls,
-        c.llm_requests,
-        c.errors,
-        c.total_tokens,
-        c.ended_at.map(f64::to_bits),
-    )
-}
 
 fn apply(meta: &mut SessionMeta, counters: &Counters) {
     meta.tool_calls = counters.tool_calls;

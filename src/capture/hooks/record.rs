@@ -132,32 +132,32 @@ impl Recorder<'_> {
             return Ok(child);
         }
         self.ensure_session(parent, |_| {})?;
-        let spawn = self.store.claim_call(parent, &CallKey::spawn())?;
-        let depth = self.store.read_meta(parent).map_or(0, |m| m.depth) + 1;
-        let agent_type = self.payload.str_field("agent_type").map(str::to_owned);
-        let created = self.ensure_session(&child, |meta| {
-            meta.parent_session_id = Some(parent.clone());
-            meta.parent_event_id = spawn.as_ref().map(|c| c.event_id.clone());
-            meta.depth = depth;
-            meta.command = format!("subagent ({})", agent_type.as_deref().unwrap_or("general"));
-        })?;
-        if created {
-            let mut data = Map::new();
-            data.insert("agent_id".into(), agent_id.into());
-            if let Some(kind) = &agent_type {
-                data.insert("agent_type".into(), kind.clone().into());
-            }
-            data.insert("parent_session_id".into(), parent.clone().into());
-            self.write(
-                &child,
-                vec![self.event(EventType::SessionStart, &child, data)],
-            )?;
-        } else if let Some(call) = &spawn {
-            // Another hook of this subagent created the session first, linked to a spawning
-            // call of its own; the call claimed here belongs to another subagent: put it back.
-            self.store
-                .open_call(parent, &CallKey::spawn(), &call.event_id, call.timestamp)?;
+        // Hooks of one subagent can arrive together. Whoever makes the child's folder first
+        // links it to a spawning call; the others go on without claiming one, so no call is
+        // ever taken from another subagent.
+        if !self.store.claim_session_dir(&child)? {
+            return Ok(child);
         }
+        let spawn = self.store.claim_call(parent, &CallKey::spawn())?;
+        let mut meta = SessionMeta::new(&child, self.opts.now);
+        AGENT_NAME.clone_into(&mut meta.agent_name);
+        let agent_type = self.payload.str_field("agent_type").map(str::to_owned);
+        meta.command = format!("subagent ({})", agent_type.as_deref().unwrap_or("general"));
+        meta.parent_session_id = Some(parent.clone());
+        meta.parent_event_id = spawn.map(|c| c.event_id);
+        meta.depth = self.store.read_meta(parent).map_or(0, |m| m.depth) + 1;
+        self.store.create_session(&meta)?;
+        self.store.init_counters(&child)?;
+        let mut data = Map::new();
+        data.insert("agent_id".into(), agent_id.into());
+        if let Some(kind) = &agent_type {
+            data.insert("agent_type".into(), kind.clone().into());
+        }
+        data.insert("parent_session_id".into(), parent.clone().into());
+        self.write(
+            &child,
+            vec![self.event(EventType::SessionStart, &child, data)],
+        )?;
         Ok(child)
     }
 
