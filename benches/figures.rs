@@ -1,7 +1,7 @@
 //! `cargo bench --bench figures`: the figures agent-strace promises, measured on the release
 //! binary as Claude Code runs it (one process per hook) and as a person runs it.
 //!
-//! Prints one table: median and p99 wall time and peak RSS per figure, with `OVER TARGET` next
+//! Prints tables: median and p99 wall time and peak RSS per figure, with `OVER TARGET` next
 //! to any figure that misses its target. It is a measurement, not a test: it exits 0 either way.
 //!
 //! - Wall time is measured here, from spawning the process to reaping it (and, for `replay`,
@@ -16,11 +16,17 @@
 //!   adds the same figures for it as a baseline column, with fewer runs.
 //! - `AGENT_STRACE_CCUSAGE=/path/to/ccusage` (npm `ccusage@20.0.24`) adds `ccusage session
 //!   --json --offline` on the same transcripts as the baseline of the import table.
+//! - The stdio proxy (`record -- <server>`) has two tables of its own: the round trip of a
+//!   request and its answer, to an echo server directly and through `record`, alternating in
+//!   the same run; and 100,000 and 1,000,000 requests written as fast as the pipe takes them,
+//!   through `record` to the echo server and to `cat`, with relayed and recorded messages per
+//!   second and peak RSS. The echo server is this bench binary, run as `figures --echo-server`.
 //! - `AGENT_STRACE_BIN=/path` measures another build of ours instead of the one cargo built.
 //!
 //! `cargo bench --bench figures -- --generate-only DIR` only writes the generated session
 //! (100,000 events, about 40 MB) to `DIR/.agent-traces/<id>/` and prints where it is;
-//! `-- --generate-transcripts DIR` only writes the two transcripts to `DIR`.
+//! `-- --generate-transcripts DIR` only writes the two transcripts to `DIR`; `-- --proxy-only`
+//! measures only the stdio proxy.
 //!
 //! See `docs/benchmarks.md` for what each figure means and the last figures measured.
 
@@ -73,6 +79,13 @@ const MIB: u64 = 1024;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == ECHO_SERVER) {
+        if let Err(e) = echo_server() {
+            eprintln!("echo server: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     if let Some(pos) = args.iter().position(|a| a == "--generate-only") {
         let Some(dir) = args.get(pos + 1) else {
             eprintln!("usage: cargo bench --bench figures -- --generate-only DIR");
@@ -126,7 +139,8 @@ fn main() {
         }
         return;
     }
-    if let Err(e) = run() {
+    let proxy_only = args.iter().any(|a| a == "--proxy-only");
+    if let Err(e) = run(proxy_only) {
         eprintln!("figures: {e}");
         std::process::exit(1);
     }
@@ -134,7 +148,7 @@ fn main() {
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
-fn run() -> Res<()> {
+fn run(proxy_only: bool) -> Res<()> {
     let total = Instant::now();
     let bin = our_binary()?;
     let gnu_time = gnu_time_works();
@@ -156,6 +170,27 @@ fn run() -> Res<()> {
     let machine = machine();
     let load_start = load_average();
 
+    let ours = Tool {
+        program: bin.clone(),
+        home: home.clone(),
+        cwd: work.path().to_path_buf(),
+        gnu_time,
+    };
+    if proxy_only {
+        let mut notes = Vec::new();
+        let proxy = bench_proxy(&ours, work.path(), &mut notes);
+        println!("agent-strace figures: the stdio proxy only");
+        println!(
+            "machine: {machine}\nload:    {load_start} at the start, {} at the end",
+            load_average()
+        );
+        println!("binary:  {}", bin.display());
+        print_proxy(&proxy);
+        print_verdict(&[], &[], &proxy.over(), &notes);
+        println!("\n(total bench time {})", fmt_duration(total.elapsed()));
+        return Ok(());
+    }
+
     // The generated session, kept pristine for stats/replay and copied for the hook figures.
     let session_id = session_uuid(0x5eed);
     let pristine = work.path().join("pristine").join(".agent-traces");
@@ -169,12 +204,6 @@ fn run() -> Res<()> {
         fmt_duration(gen_time)
     );
 
-    let ours = Tool {
-        program: bin.clone(),
-        home: home.clone(),
-        cwd: work.path().to_path_buf(),
-        gnu_time,
-    };
     let mut rows = Vec::new();
     let mut notes = Vec::new();
 
@@ -276,6 +305,9 @@ fn run() -> Res<()> {
             }
         };
 
+    // 7. The stdio proxy: latency against a direct connection, throughput, memory.
+    let proxy = bench_proxy(&ours, work.path(), &mut notes);
+
     // 5. The Python baseline.
     if let Some(py) = &python {
         eprintln!("figures: Python baseline {}", py.display());
@@ -302,7 +334,8 @@ fn run() -> Res<()> {
     );
     print_report(&machine, &bin, &info, gen_time, &rows, python.as_deref());
     print_import(&import_rows, import_info.as_deref(), ccusage.as_deref());
-    print_verdict(&rows, &import_rows, &notes);
+    print_proxy(&proxy);
+    print_verdict(&rows, &import_rows, &proxy.over(), &notes);
     println!("\n(total bench time {})", fmt_duration(total.elapsed()));
     Ok(())
 }
@@ -1134,7 +1167,7 @@ fn print_report(
     }
 }
 
-fn print_verdict(rows: &[Row], import_rows: &[ImportRow], notes: &[String]) {
+fn print_verdict(rows: &[Row], import_rows: &[ImportRow], proxy_over: &[String], notes: &[String]) {
     let over: Vec<String> = rows
         .iter()
         .filter(|r| !r.misses().is_empty())
@@ -1145,6 +1178,7 @@ fn print_verdict(rows: &[Row], import_rows: &[ImportRow], notes: &[String]) {
                 .filter(|r| !r.misses().is_empty())
                 .map(ImportRow::name),
         )
+        .chain(proxy_over.iter().cloned())
         .collect();
     println!();
     if over.is_empty() {
@@ -2221,5 +2255,759 @@ fn print_import(rows: &[ImportRow], info: Option<&str>, ccusage: Option<&Path>) 
             }
         }
         println!("{line}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The stdio proxy figures
+// ---------------------------------------------------------------------------------------------
+
+/// Round trips timed on each connection, direct and through the proxy, after
+/// [`PROXY_WARMUP`] untimed ones on each.
+const PROXY_ROUND_TRIPS: usize = 5_000;
+const PROXY_WARMUP: usize = 200;
+/// What the proxy may add to the median round trip.
+const PROXY_ADDED: Duration = Duration::from_micros(100);
+/// Requests the client writes in each throughput run, and runs of each size, through `record`
+/// to the echo server; to `cat`, fewer runs.
+const FLOW_SIZES: [(usize, usize); 2] = [(100_000, 3), (1_000_000, 2)];
+const FLOW_SIZES_CAT: [(usize, usize); 2] = [(100_000, 2), (1_000_000, 1)];
+/// The throughput target: client messages relayed per second.
+const FLOW_MSG_S: f64 = 20_000.0;
+/// Peak RSS on the largest run may exceed the smallest's by this much.
+const FLOW_RSS_SLACK: f64 = 0.10;
+/// The argument that turns this bench binary into the echo server.
+const ECHO_SERVER: &str = "--echo-server";
+/// Pipe reads and writes of the bench, as big as the proxy's.
+const CHUNK: usize = 64 * 1024;
+
+/// Request `i`: a `tools/call` of 101–106 bytes with its newline.
+fn request_line(i: usize, out: &mut Vec<u8>) {
+    let _ = writeln!(
+        out,
+        r#"{{"jsonrpc":"2.0","id":{i},"method":"tools/call","params":{{"name":"echo","arguments":{{"message":"hi"}}}}}}"#
+    );
+}
+
+/// The echo server's answer to the request with id `id` (the id's JSON text).
+fn response_line(id: &[u8], out: &mut Vec<u8>) {
+    out.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
+    out.extend_from_slice(id);
+    out.extend_from_slice(
+        br#","result":{"content":[{"type":"text","text":"hi"}],"isError":false}}"#,
+    );
+    out.push(b'\n');
+}
+
+/// The `"id":` number of a request line as [`request_line`] writes it.
+fn request_id(line: &[u8]) -> Option<&[u8]> {
+    let key = br#""id":"#;
+    let at = line.windows(key.len()).position(|w| w == key)? + key.len();
+    let len = line[at..].iter().take_while(|b| b.is_ascii_digit()).count();
+    (len > 0).then(|| &line[at..at + len])
+}
+
+/// `figures --echo-server`: the MCP server of the proxy figures. Answers each request line
+/// with a `tools/call` result carrying the same id, at once; it writes when it has read all
+/// that is waiting, so a burst of requests gets its answers in few writes, and a lone request
+/// its answer in one.
+fn echo_server() -> std::io::Result<()> {
+    let mut input = BufReader::with_capacity(CHUNK, std::io::stdin().lock());
+    let mut out = BufWriter::with_capacity(CHUNK, std::io::stdout().lock());
+    let mut line = Vec::with_capacity(256);
+    let mut answer = Vec::with_capacity(256);
+    loop {
+        line.clear();
+        if input.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        if let Some(id) = request_id(&line) {
+            answer.clear();
+            response_line(id, &mut answer);
+            out.write_all(&answer)?;
+        }
+        if input.buffer().is_empty() {
+            out.flush()?;
+        }
+    }
+    out.flush()
+}
+
+/// The echo server's command: this bench binary.
+fn echo_command() -> Res<Vec<String>> {
+    let exe = std::env::current_exe()?;
+    Ok(vec![
+        exe.to_string_lossy().into_owned(),
+        ECHO_SERVER.to_owned(),
+    ])
+}
+
+/// `agent-strace --trace-dir <store> record --name <name> -- <child>`.
+fn record_command(store: &Path, name: &str, child: &[String]) -> Cmd {
+    let store = store.to_string_lossy().into_owned();
+    let mut args = vec!["--trace-dir", &store, "record", "--name", name, "--"];
+    args.extend(child.iter().map(String::as_str));
+    command(None, &args)
+}
+
+/// A process spoken to one line at a time.
+struct Conn {
+    child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+    stdout: BufReader<std::process::ChildStdout>,
+    stderr: Option<std::thread::JoinHandle<String>>,
+    line: Vec<u8>,
+}
+
+impl Conn {
+    fn new(mut command: Command) -> Res<Conn> {
+        command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn()?;
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let stderr = child.stderr.take().map(|mut pipe| {
+            std::thread::spawn(move || {
+                let mut text = String::new();
+                let _ = pipe.read_to_string(&mut text);
+                text
+            })
+        });
+        Ok(Conn {
+            child,
+            stdin,
+            stdout: BufReader::with_capacity(CHUNK, stdout),
+            stderr,
+            line: Vec::with_capacity(256),
+        })
+    }
+
+    /// Writes `request` (one write) and waits for the line that answers it.
+    fn round_trip(&mut self, request: &[u8]) -> Res<Duration> {
+        let started = Instant::now();
+        self.stdin
+            .as_mut()
+            .ok_or("stdin closed")?
+            .write_all(request)?;
+        self.line.clear();
+        self.stdout.read_until(b'\n', &mut self.line)?;
+        Ok(started.elapsed())
+    }
+
+    /// Closes its stdin and reaps it; returns how long that took and what it printed on
+    /// stderr.
+    fn close(mut self) -> Res<(Duration, String)> {
+        let started = Instant::now();
+        drop(self.stdin.take());
+        let mut rest = Vec::new();
+        self.stdout.read_to_end(&mut rest)?;
+        let status = self.child.wait()?;
+        let took = started.elapsed();
+        let err = self
+            .stderr
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or_default();
+        if !status.success() || !rest.is_empty() {
+            return Err(format!(
+                "exited with {status} after {} stray bytes: {}",
+                rest.len(),
+                err.trim()
+            )
+            .into());
+        }
+        Ok((took, err))
+    }
+}
+
+/// The latency figure: request/response round trips to the echo server directly and through
+/// `record`, alternating between the two, in the same run.
+struct Latency {
+    direct: Vec<Duration>,
+    proxied: Vec<Duration>,
+    /// The proxy's peak RSS over the whole session (it runs under GNU time).
+    proxy_peak_kib: Option<u64>,
+    /// From closing the proxy's stdin to reaping it.
+    proxy_exit: Duration,
+}
+
+impl Latency {
+    fn added(&self) -> Duration {
+        median(&self.proxied).saturating_sub(median(&self.direct))
+    }
+
+    /// The difference of medians, in µs, negative when the proxy was faster.
+    fn added_us(&self) -> f64 {
+        (median(&self.proxied).as_secs_f64() - median(&self.direct).as_secs_f64()) * 1e6
+    }
+
+    fn misses(&self) -> Vec<&'static str> {
+        if self.added() > PROXY_ADDED {
+            vec!["added median"]
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+fn bench_latency(tool: &Tool, work: &Path, notes: &mut Vec<String>) -> Res<Latency> {
+    let echo = echo_command()?;
+    let store = work.join("proxy-latency");
+    let dir = tempfile::tempdir()?;
+    let rss_file = dir.path().join("rss");
+    let rss = tool.gnu_time.then_some(rss_file.as_path());
+    let mut direct_cmd = Command::new(&echo[0]);
+    direct_cmd.args(&echo[1..]);
+    let mut direct = Conn::new(direct_cmd)?;
+    let record = record_command(&store, "echo", &echo);
+    let mut proxied = Conn::new(tool.command(&record, true, Drain::Yes, rss))?;
+
+    let mut lat = Latency {
+        direct: Vec::with_capacity(PROXY_ROUND_TRIPS),
+        proxied: Vec::with_capacity(PROXY_ROUND_TRIPS),
+        proxy_peak_kib: None,
+        proxy_exit: Duration::ZERO,
+    };
+    let (mut request, mut expected) = (Vec::new(), Vec::new());
+    let mut wrong = 0usize;
+    for i in 0..PROXY_WARMUP + PROXY_ROUND_TRIPS {
+        request.clear();
+        request_line(i, &mut request);
+        expected.clear();
+        response_line(i.to_string().as_bytes(), &mut expected);
+        // Each goes first every other time, so neither always follows the other's wake-ups.
+        let order = if i % 2 == 0 { [0, 1] } else { [1, 0] };
+        for which in order {
+            let conn = if which == 0 {
+                &mut direct
+            } else {
+                &mut proxied
+            };
+            let took = conn.round_trip(&request)?;
+            if conn.line != expected {
+                wrong += 1;
+            }
+            if i >= PROXY_WARMUP {
+                if which == 0 {
+                    lat.direct.push(took);
+                } else {
+                    lat.proxied.push(took);
+                }
+            }
+        }
+    }
+    direct.close()?;
+    let (exit, err) = proxied.close()?;
+    lat.proxy_exit = exit;
+    if rss.is_some() {
+        lat.proxy_peak_kib = read_usage(&rss_file).map(|u| u.peak_kib);
+    }
+    let trips = PROXY_WARMUP + PROXY_ROUND_TRIPS;
+    if wrong > 0 {
+        notes.push(format!(
+            "WARNING: proxy latency: {wrong} of {} answers were not the expected line",
+            2 * trips
+        ));
+    }
+    if !err.trim().is_empty() {
+        notes.push(format!(
+            "WARNING: proxy latency: record said: {}",
+            err.trim()
+        ));
+    }
+    let rec = count_recorded(&store)?;
+    notes.push(rec.check(
+        "proxy latency",
+        trips as u64,
+        &[("tool_call", trips as u64), ("tool_result", trips as u64)],
+        Some(trips as u64),
+    ));
+    std::fs::remove_dir_all(&store)?;
+    Ok(lat)
+}
+
+/// What a session's `events.ndjson` holds, counted without parsing it.
+#[derive(Default)]
+struct Recorded {
+    lines: u64,
+    bytes: u64,
+    by_type: std::collections::BTreeMap<String, u64>,
+    /// Events with a `parent_id`.
+    linked: u64,
+}
+
+/// The events file of the one session in `store`.
+fn only_session_events(store: &Path) -> Res<PathBuf> {
+    let mut dirs = std::fs::read_dir(store)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir());
+    let dir = dirs.next().ok_or("record made no session")?;
+    if dirs.next().is_some() {
+        return Err("record made more than one session".into());
+    }
+    Ok(dir.join("events.ndjson"))
+}
+
+fn count_recorded(store: &Path) -> Res<Recorded> {
+    let mut reader = BufReader::with_capacity(1 << 20, File::open(only_session_events(store)?)?);
+    let mut rec = Recorded::default();
+    let mut line = Vec::with_capacity(1024);
+    let prefix = br#"{"event_type":""#;
+    let parent = br#""parent_id":""#;
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        rec.lines += 1;
+        rec.bytes += line.len() as u64;
+        let kind = line
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split(|&b| b == b'"').next())
+            .map_or_else(
+                || "?".to_owned(),
+                |k| String::from_utf8_lossy(k).into_owned(),
+            );
+        *rec.by_type.entry(kind).or_default() += 1;
+        // The parent comes right after the session id, within the first 200 bytes.
+        let head = &line[..line.len().min(200)];
+        if head.windows(parent.len()).any(|w| w == parent) {
+            rec.linked += 1;
+        }
+    }
+    Ok(rec)
+}
+
+impl Recorded {
+    fn found(&self) -> String {
+        let types: Vec<String> = self
+            .by_type
+            .iter()
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect();
+        format!(
+            "{} events ({:.1} MB): {}; {} with a parent",
+            self.lines,
+            self.bytes as f64 / 1e6,
+            types.join(", "),
+            self.linked
+        )
+    }
+
+    /// A note on what `what` recorded against what it should have: a session start and end
+    /// around `expected` counts of event types, and `linked` events with a parent.
+    fn check(
+        &self,
+        what: &str,
+        messages: u64,
+        expected: &[(&str, u64)],
+        linked: Option<u64>,
+    ) -> String {
+        let mut want: std::collections::BTreeMap<String, u64> = expected
+            .iter()
+            .map(|(k, n)| ((*k).to_owned(), *n))
+            .collect();
+        want.insert("session_start".to_owned(), 1);
+        want.insert("session_end".to_owned(), 1);
+        let ok = want == self.by_type && linked.is_none_or(|l| l == self.linked);
+        let early = self.by_type.get("decision").copied().unwrap_or(0);
+        let why = if early > 0 && linked.is_some() {
+            format!(
+                " ({early} answers recorded as an unlinked `decision`: each was recorded before \
+                 its request, which then stays open)"
+            )
+        } else {
+            String::new()
+        };
+        let verdict = if ok {
+            ": as sent"
+        } else {
+            ": NOT what was sent"
+        };
+        format!(
+            "{}{what}: {messages} requests; recorded {}{verdict}{why}",
+            if ok { "" } else { "WARNING: " },
+            self.found(),
+        )
+    }
+}
+
+/// One throughput run.
+struct Flow {
+    /// From the first byte written to the last byte back.
+    relayed: Duration,
+    /// From the first byte written to the proxy reaped (every message recorded).
+    exited: Duration,
+    /// From the last byte written (stdin closed) to the proxy reaped.
+    exit_after_input: Duration,
+    /// The proxy's RSS and the events recorded when the last byte came back.
+    rss_at_relayed_kib: Option<u64>,
+    recorded_at_relayed: u64,
+    usage: Option<Usage>,
+    recorded: Recorded,
+    /// Whether what came back was exactly what was expected.
+    same: bool,
+}
+
+/// The proxy's pid: the child's, or under GNU time its child's.
+fn proxy_pid(child: u32, under_time: bool) -> Option<u32> {
+    if !under_time {
+        return Some(child);
+    }
+    std::fs::read_to_string(format!("/proc/{child}/task/{child}/children"))
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+fn rss_kib(pid: u32) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Writes `input` into `record -- child` from one thread while this one reads what comes
+/// back, compared with `expected`.
+fn flow_once(
+    tool: &Tool,
+    store: &Path,
+    child: &[String],
+    input: &std::sync::Arc<Vec<u8>>,
+    expected: &[u8],
+    rss_file: Option<&Path>,
+) -> Res<Flow> {
+    let mut command = tool.command(
+        &record_command(store, "flow", child),
+        true,
+        Drain::Yes,
+        rss_file,
+    );
+    command.stderr(Stdio::null());
+    let mut proc = command.spawn()?;
+    let pid = proc.id();
+    let mut stdin = proc.stdin.take().ok_or("no stdin")?;
+    let mut stdout = proc.stdout.take().ok_or("no stdout")?;
+    let data = std::sync::Arc::clone(input);
+    let started = Instant::now();
+    let writer = std::thread::spawn(move || -> std::io::Result<Instant> {
+        for chunk in data.chunks(CHUNK) {
+            stdin.write_all(chunk)?;
+        }
+        drop(stdin);
+        Ok(Instant::now())
+    });
+    let mut buf = vec![0u8; CHUNK];
+    let mut got = 0usize;
+    let mut same = true;
+    let mut relayed = None;
+    let (mut rss_at, mut recorded_at) = (None, 0);
+    loop {
+        let n = stdout.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        let end = got + n;
+        if end <= expected.len() {
+            same &= buf[..n] == expected[got..end];
+        } else {
+            same = false;
+        }
+        got = end;
+        if got == expected.len() && relayed.is_none() {
+            relayed = Some(started.elapsed());
+            rss_at = proxy_pid(pid, rss_file.is_some()).and_then(rss_kib);
+            recorded_at = only_session_events(store).map_or(0, |p| file_len(&p));
+        }
+    }
+    let closed = writer.join().map_err(|_| "writer panicked")??;
+    let status = proc.wait()?;
+    let exited = started.elapsed();
+    let exit_after_input = closed.elapsed();
+    if !status.success() {
+        return Err(format!("record exited with {status}").into());
+    }
+    let recorded = count_recorded(store)?;
+    std::fs::remove_dir_all(store)?;
+    Ok(Flow {
+        relayed: relayed.unwrap_or(exited),
+        exited,
+        exit_after_input,
+        rss_at_relayed_kib: rss_at,
+        recorded_at_relayed: recorded_at,
+        usage: rss_file.and_then(read_usage),
+        recorded,
+        same: same && got == expected.len(),
+    })
+}
+
+/// One size of one throughput figure.
+struct FlowRow {
+    child: &'static str,
+    messages: usize,
+    bytes: usize,
+    runs: Vec<Flow>,
+    /// The smallest size's peak RSS, which this one may not exceed by [`FLOW_RSS_SLACK`].
+    flat_vs_kib: Option<u64>,
+}
+
+impl FlowRow {
+    fn name(&self) -> String {
+        format!(
+            "`record -- {}`, {}k requests",
+            self.child,
+            self.messages / 1000
+        )
+    }
+
+    fn rate(&self, pick: impl Fn(&Flow) -> Duration) -> f64 {
+        let walls: Vec<Duration> = self.runs.iter().map(pick).collect();
+        self.messages as f64 / median(&walls).as_secs_f64().max(1e-9)
+    }
+
+    fn peak_kib(&self) -> Option<u64> {
+        self.runs
+            .iter()
+            .filter_map(|r| r.usage)
+            .map(|u| u.peak_kib)
+            .max()
+    }
+
+    fn rss_limit(&self) -> Option<u64> {
+        self.flat_vs_kib
+            .map(|k| k + (k as f64 * FLOW_RSS_SLACK) as u64)
+    }
+
+    fn misses(&self) -> Vec<&'static str> {
+        let mut misses = Vec::new();
+        if self.rate(|f| f.relayed) < FLOW_MSG_S {
+            misses.push("msg/s");
+        }
+        if let (Some(limit), Some(peak)) = (self.rss_limit(), self.peak_kib())
+            && peak > limit
+        {
+            misses.push("RSS grows with messages");
+        }
+        misses
+    }
+
+    fn target(&self) -> String {
+        match self.rss_limit() {
+            Some(limit) => format!(
+                "≥ {FLOW_MSG_S:.0} msg/s, ≤ {} (the 100k run's + {:.0}%)",
+                fmt_rss(Some(limit)),
+                FLOW_RSS_SLACK * 100.0
+            ),
+            None => format!("≥ {FLOW_MSG_S:.0} msg/s"),
+        }
+    }
+}
+
+/// The throughput figure for one child: `echo` (the echo server, which answers each request)
+/// or `cat` (which sends each request back as it is).
+fn bench_flow(
+    tool: &Tool,
+    work: &Path,
+    child_name: &'static str,
+    notes: &mut Vec<String>,
+) -> Res<Vec<FlowRow>> {
+    let child = if child_name == "cat" {
+        vec!["cat".to_owned()]
+    } else {
+        echo_command()?
+    };
+    let dir = tempfile::tempdir()?;
+    let rss_file = dir.path().join("rss");
+    let mut rows: Vec<FlowRow> = Vec::new();
+    let sizes = if child_name == "cat" {
+        FLOW_SIZES_CAT
+    } else {
+        FLOW_SIZES
+    };
+    for (messages, runs) in sizes {
+        eprintln!("figures: proxy throughput, record -- {child_name}, {messages} requests");
+        let mut input = Vec::with_capacity(messages * 106);
+        let mut expected = Vec::with_capacity(messages * 100);
+        for i in 0..messages {
+            let at = input.len();
+            request_line(i, &mut input);
+            if child_name == "cat" {
+                expected.extend_from_slice(&input[at..]);
+            } else {
+                response_line(i.to_string().as_bytes(), &mut expected);
+            }
+        }
+        let input = std::sync::Arc::new(input);
+        let mut row = FlowRow {
+            child: child_name,
+            messages,
+            bytes: input.len(),
+            runs: Vec::new(),
+            flat_vs_kib: rows.first().and_then(FlowRow::peak_kib),
+        };
+        for run in 0..runs {
+            let store = work.join(format!("proxy-flow-{child_name}-{messages}-{run}"));
+            let rss = tool.gnu_time.then_some(rss_file.as_path());
+            let flow = flow_once(tool, &store, &child, &input, &expected, rss)?;
+            if !flow.same {
+                notes.push(format!(
+                    "WARNING: {}: what came back is not what was expected",
+                    row.name()
+                ));
+            }
+            if run == 0 {
+                let m = messages as u64;
+                // `cat` sends every request back as a request from the server.
+                let want: Vec<(&str, u64)> = if child_name == "cat" {
+                    vec![("tool_call", 2 * m)]
+                } else {
+                    vec![("tool_call", m), ("tool_result", m)]
+                };
+                let linked = (child_name != "cat").then_some(m);
+                notes.push(flow.recorded.check(&row.name(), m, &want, linked));
+            }
+            row.runs.push(flow);
+        }
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// The proxy figures.
+struct Proxy {
+    latency: Option<Latency>,
+    flows: Vec<FlowRow>,
+}
+
+impl Proxy {
+    fn over(&self) -> Vec<String> {
+        let mut over = Vec::new();
+        if let Some(l) = &self.latency
+            && !l.misses().is_empty()
+        {
+            over.push("stdio proxy latency".to_owned());
+        }
+        over.extend(
+            self.flows
+                .iter()
+                .filter(|r| !r.misses().is_empty())
+                .map(FlowRow::name),
+        );
+        over
+    }
+}
+
+fn bench_proxy(tool: &Tool, work: &Path, notes: &mut Vec<String>) -> Proxy {
+    eprintln!("figures: proxy latency, {PROXY_ROUND_TRIPS} round trips direct and through record");
+    let latency = match bench_latency(tool, work, notes) {
+        Ok(l) => Some(l),
+        Err(e) => {
+            notes.push(format!("WARNING: no proxy latency figure: {e}"));
+            None
+        }
+    };
+    let mut flows = Vec::new();
+    for child in ["echo", "cat"] {
+        match bench_flow(tool, work, child, notes) {
+            Ok(rows) => flows.extend(rows),
+            Err(e) => notes.push(format!(
+                "WARNING: no proxy throughput figure with {child}: {e}"
+            )),
+        }
+    }
+    Proxy { latency, flows }
+}
+
+fn fmt_us(d: Duration) -> String {
+    format!("{:.0} µs", d.as_secs_f64() * 1e6)
+}
+
+fn print_proxy(proxy: &Proxy) {
+    if let Some(l) = &proxy.latency {
+        println!();
+        println!(
+            "stdio proxy latency: {PROXY_ROUND_TRIPS} round trips of a `tools/call` request \
+             (~105 bytes) and its answer, to the echo server directly and through `record`, \
+             alternating, after {PROXY_WARMUP} untimed each"
+        );
+        println!();
+        println!(
+            "| figure | round trips | direct median | direct p99 | proxied median | proxied p99 \
+             | added (median) | proxy peak RSS | proxy exit | target | verdict |"
+        );
+        println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
+        let verdict = if l.misses().is_empty() {
+            "ok".to_owned()
+        } else {
+            format!("**OVER TARGET** ({})", l.misses().join(", "))
+        };
+        println!(
+            "| request/response round trip | {} | {} | {} | {} | {} | {:+.0} µs | {} | {} | added ≤ {} | {verdict} |",
+            l.proxied.len(),
+            fmt_us(median(&l.direct)),
+            fmt_us(p99(&l.direct)),
+            fmt_us(median(&l.proxied)),
+            fmt_us(p99(&l.proxied)),
+            l.added_us(),
+            fmt_rss(l.proxy_peak_kib),
+            fmt_duration(l.proxy_exit),
+            fmt_us(PROXY_ADDED),
+        );
+    }
+    if proxy.flows.is_empty() {
+        return;
+    }
+    println!();
+    println!(
+        "stdio proxy throughput: requests written as fast as the pipe takes them by one thread, \
+         what comes back read by another; msg/s counts each request once"
+    );
+    println!();
+    println!(
+        "| figure | runs | MB in | relayed msg/s | recorded msg/s | exit after input ends \
+         | RSS when all relayed | recorded when all relayed | peak RSS | CPU/wall | target | verdict |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
+    for row in &proxy.flows {
+        let misses = row.misses();
+        let verdict = if misses.is_empty() {
+            "ok".to_owned()
+        } else {
+            format!("**OVER TARGET** ({})", misses.join(", "))
+        };
+        let exits: Vec<Duration> = row.runs.iter().map(|f| f.exit_after_input).collect();
+        let last = row.runs.last();
+        let recorded_share = last.map_or(0.0, |f| {
+            f.recorded_at_relayed as f64 / f.recorded.bytes.max(1) as f64 * 100.0
+        });
+        let cpu = row
+            .runs
+            .iter()
+            .filter_map(|f| f.usage)
+            .filter(|u| u.wall_s > 0.0)
+            .map(|u| u.cpu_s / u.wall_s)
+            .reduce(f64::max);
+        println!(
+            "| {} | {} | {:.1} | {:.0} | {:.0} | {} | {} | {recorded_share:.0}% | {} | {} | {} | {verdict} |",
+            row.name(),
+            row.runs.len(),
+            row.bytes as f64 / 1e6,
+            row.rate(|f| f.relayed),
+            row.rate(|f| f.exited),
+            fmt_duration(median(&exits)),
+            fmt_rss(last.and_then(|f| f.rss_at_relayed_kib)),
+            fmt_rss(row.peak_kib()),
+            fmt_ratio(cpu),
+            row.target(),
+        );
     }
 }

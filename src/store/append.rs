@@ -124,12 +124,17 @@ fn ends_torn(file: &File) -> std::io::Result<bool> {
     Ok(last[0] != b'\n')
 }
 
-/// A session's event file kept open, for a long-running single writer (a proxy): each event is
-/// still one write on a file opened for appending.
+/// A session's event file kept open, for a long-running writer (a proxy). Events are gathered
+/// and written whole, many lines in one write on a file opened for appending, when the writer
+/// has a moment ([`Appender::flush`]) or the batch grows large.
 pub struct Appender {
     path: std::path::PathBuf,
     file: File,
+    pending: Vec<u8>,
 }
+
+/// The most an appender gathers before it writes.
+const BATCH: usize = 64 * 1024;
 
 impl Store {
     /// Opens a session's event file for a stream of appends.
@@ -144,20 +149,41 @@ impl Store {
             .append(true)
             .open(&path)
             .map_err(|e| StoreError::io(&path, e))?;
-        Ok(Appender { path, file })
+        Ok(Appender {
+            path,
+            file,
+            pending: Vec::with_capacity(BATCH),
+        })
     }
 }
 
 impl Appender {
     pub fn append(&mut self, event: &Event) -> Result<()> {
-        let mut line = serde_json::to_vec(event).map_err(|e| StoreError::Corrupt {
-            path: self.path.clone(),
-            message: format!("event does not serialise: {e}"),
-        })?;
-        line.push(b'\n');
-        (&self.file)
-            .write_all(&line)
-            .map_err(|e| StoreError::io(&self.path, e))
+        let start = self.pending.len();
+        if let Err(e) = serde_json::to_writer(&mut self.pending, event) {
+            self.pending.truncate(start);
+            return Err(StoreError::Corrupt {
+                path: self.path.clone(),
+                message: format!("event does not serialise: {e}"),
+            });
+        }
+        self.pending.push(b'\n');
+        if self.pending.len() >= BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes what has been gathered.
+    pub fn flush(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let result = (&self.file)
+            .write_all(&self.pending)
+            .map_err(|e| StoreError::io(&self.path, e));
+        self.pending.clear();
+        result
     }
 }
 

@@ -4,7 +4,7 @@
 //! Recording runs apart from the relay and never reaches back into it: whatever fails here is
 //! logged and the traffic goes on.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use serde_json::{Map, Value};
 
@@ -53,11 +53,16 @@ pub struct McpRecorder {
     appender: Appender,
     opts: McpOptions,
     open: HashMap<(Direction, String), Open>,
-    since_refresh: u64,
+    /// Requests in the order they came, to forget the oldest unanswered ones.
+    open_order: VecDeque<(Direction, String)>,
+    last_refresh: f64,
 }
 
-/// How many events may pass before meta is caught up again.
-const REFRESH_EVERY: u64 = 200;
+/// How often (seconds) meta is caught up while the session runs.
+const REFRESH_EVERY: f64 = 1.0;
+/// Requests waiting for an answer that are remembered; past this the oldest are forgotten (a
+/// server may drop requests, and memory must stay flat).
+const MAX_OPEN: usize = 10_000;
 
 impl McpRecorder {
     /// Creates the session and records its start.
@@ -81,7 +86,8 @@ impl McpRecorder {
             appender,
             opts,
             open: HashMap::new(),
-            since_refresh: 0,
+            open_order: VecDeque::new(),
+            last_refresh: now,
         };
         let mut data = Map::new();
         data.insert("source".into(), "mcp-proxy".into());
@@ -117,9 +123,9 @@ impl McpRecorder {
             crate::mask::mask_value(&mut event.data, self.opts.mask, &self.opts.patterns);
         }
         self.appender.append(&event)?;
-        self.since_refresh += 1;
-        if self.since_refresh >= REFRESH_EVERY {
-            self.since_refresh = 0;
+        if now - self.last_refresh >= REFRESH_EVERY {
+            self.last_refresh = now;
+            self.appender.flush()?;
             let _ = self
                 .store
                 .refresh_meta(&self.session_id, crate::store::HOOK_LOCK_WAIT);
@@ -199,15 +205,27 @@ impl McpRecorder {
                     }
                 };
                 let event_id = self.write(kind, now, data, None, None)?;
-                self.open.insert(
-                    (direction, id),
-                    Open {
-                        event_id,
-                        timestamp: now,
-                        method,
-                        tool,
-                    },
-                );
+                let key = (direction, id);
+                let entry = Open {
+                    event_id,
+                    timestamp: now,
+                    method,
+                    tool,
+                };
+                if self.open.insert(key.clone(), entry).is_none() {
+                    self.open_order.push_back(key);
+                }
+                while self.open.len() > MAX_OPEN {
+                    let Some(oldest) = self.open_order.pop_front() else {
+                        break;
+                    };
+                    self.open.remove(&oldest);
+                }
+                // Keys answered long ago still sit in the queue: drop them when it grows.
+                if self.open_order.len() > 2 * MAX_OPEN {
+                    let open = &self.open;
+                    self.open_order.retain(|k| open.contains_key(k));
+                }
             }
             (Some(method), None) => {
                 data.insert("method".into(), method.into());
@@ -285,6 +303,11 @@ impl McpRecorder {
         Ok(())
     }
 
+    /// Writes the events gathered so far (the proxy calls it when no message is waiting).
+    pub fn flush(&mut self) -> Result<(), StoreError> {
+        self.appender.flush()
+    }
+
     /// Records the end of the session and catches meta up.
     pub fn end(&mut self, exit_code: Option<i32>, now: f64) -> Result<(), StoreError> {
         let mut data = Map::new();
@@ -293,6 +316,7 @@ impl McpRecorder {
             data.insert("exit_code".into(), code.into());
         }
         self.write(EventType::SessionEnd, now, data, None, None)?;
+        self.appender.flush()?;
         self.store
             .refresh_meta(&self.session_id, std::time::Duration::from_secs(2))
     }

@@ -12,6 +12,9 @@ use std::thread;
 use super::framing::Framer;
 use super::mcp::{Direction, McpRecorder};
 
+/// How many messages may wait for the recorder.
+const RECORD_QUEUE: usize = 4096;
+
 enum Note {
     Message(Direction, Vec<u8>, f64),
     End(Option<i32>, f64),
@@ -42,7 +45,9 @@ pub fn relay(
         .stdout
         .take()
         .ok_or_else(|| io::Error::other("child has no stdout"))?;
-    let (tx, rx) = mpsc::channel::<Note>();
+    // Bounded, so memory stays flat however fast the traffic: if the disk falls behind, the
+    // relay waits for it rather than holding the difference in memory.
+    let (tx, rx) = mpsc::sync_channel::<Note>(RECORD_QUEUE);
     let recording = recorder.is_some();
 
     let to_server = tx.clone();
@@ -56,19 +61,21 @@ pub fn relay(
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
-            if child_in
-                .write_all(&buf[..n])
-                .and_then(|()| child_in.flush())
-                .is_err()
-            {
-                break;
-            }
+            // Recorded before it is relayed: the server's answer cannot reach the recorder
+            // ahead of the request it answers.
             if recording {
                 let now = clock();
                 framer.push(&buf[..n], |m| {
                     let _ =
                         to_server.send(Note::Message(Direction::ClientToServer, m.to_vec(), now));
                 });
+            }
+            if child_in
+                .write_all(&buf[..n])
+                .and_then(|()| child_in.flush())
+                .is_err()
+            {
+                break;
             }
         }
         if recording {
@@ -87,7 +94,23 @@ pub fn relay(
     let writer = thread::spawn(move || {
         if let Some(mut recorder) = recorder {
             let mut failed = false;
-            for note in rx {
+            loop {
+                // Events are written in batches: when no message is waiting, what was gathered
+                // goes to disk before the recorder sleeps.
+                let note = match rx.try_recv() {
+                    Ok(note) => note,
+                    Err(mpsc::TryRecvError::Empty) => {
+                        if !failed && let Err(e) = recorder.flush() {
+                            recorder.log(&format!("recording stopped: {e}"));
+                            failed = true;
+                        }
+                        match rx.recv() {
+                            Ok(note) => note,
+                            Err(_) => break,
+                        }
+                    }
+                    Err(mpsc::TryRecvError::Disconnected) => break,
+                };
                 let result = match note {
                     Note::Message(direction, body, now) if !failed => {
                         recorder.message(direction, &body, now)
