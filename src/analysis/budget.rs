@@ -18,7 +18,10 @@ pub struct CostedSession {
 
 impl CostedSession {
     fn cost(&self) -> Money {
-        self.parts.iter().map(|(_, r)| exact(r)).sum()
+        self.parts
+            .iter()
+            .map(|(_, r)| Money::from_usd(r.cost_usd))
+            .sum()
     }
 
     fn estimated(&self) -> bool {
@@ -72,10 +75,6 @@ pub struct BudgetReport {
 /// How many sessions the top list shows.
 const TOP: usize = 5;
 
-fn exact(report: &CostReport) -> Money {
-    Money((report.cost_usd * 1e12).round().max(0.0) as u128)
-}
-
 pub fn compute(
     since: f64,
     until: f64,
@@ -93,7 +92,7 @@ pub fn compute(
     let mut by_tool: BTreeMap<String, Money> = BTreeMap::new();
     for (phases, report) in current.iter().flat_map(|s| &s.parts) {
         for (phase, cost) in phases.phases.iter().zip(&report.phases) {
-            let phase_cost = Money((cost.cost_usd * 1e12).round().max(0.0) as u128);
+            let phase_cost = Money::from_usd(cost.cost_usd);
             let calls: u64 = phase.tools.values().sum();
             if calls == 0 {
                 *by_tool.entry("(no tool)".to_owned()).or_default() += phase_cost;

@@ -88,21 +88,17 @@ pub struct SubagentCost {
     pub cost_usd: f64,
 }
 
-fn money(usd: f64) -> Money {
-    Money((usd * 1e12).round().max(0.0) as u128)
-}
-
 impl CostReport {
     /// Rolls a subagent session's cost into this one: totals, tokens and models add up; the
     /// phases stay this session's own.
     pub fn include_subagent(&mut self, child: &CostReport) {
-        let total = money(self.cost_usd) + money(child.cost_usd);
-        let wasted = money(self.wasted_usd) + money(child.wasted_usd);
+        let total = Money::from_usd(self.cost_usd) + Money::from_usd(child.cost_usd);
+        let wasted = Money::from_usd(self.wasted_usd) + Money::from_usd(child.wasted_usd);
         self.cost_usd = total.usd();
         self.wasted_usd = wasted.usd();
         self.wasted_share = total.share(wasted);
         for p in &mut self.phases {
-            p.share = total.share(money(p.cost_usd));
+            p.share = total.share(Money::from_usd(p.cost_usd));
         }
         let t = &mut self.tokens;
         t.input += child.tokens.input;
@@ -112,7 +108,8 @@ impl CostReport {
         for m in &child.models {
             match self.models.iter_mut().find(|mine| mine.model == m.model) {
                 Some(mine) => {
-                    mine.cost_usd = (money(mine.cost_usd) + money(m.cost_usd)).usd();
+                    mine.cost_usd =
+                        (Money::from_usd(mine.cost_usd) + Money::from_usd(m.cost_usd)).usd();
                     mine.tokens.input += m.tokens.input;
                     mine.tokens.output += m.tokens.output;
                     mine.tokens.cache_creation += m.tokens.cache_creation;

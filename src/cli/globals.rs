@@ -89,6 +89,12 @@ impl Globals {
     }
 }
 
+/// Whether secret redaction is asked for in the environment (`AGENT_STRACE_REDACT=1`).
+pub(crate) fn redact_from_env() -> bool {
+    std::env::var("AGENT_STRACE_REDACT")
+        .is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes" | "on"))
+}
+
 fn nearest_store(start: &Path) -> Option<PathBuf> {
     start
         .ancestors()

@@ -76,15 +76,11 @@ fn record(args: &HookArgs, globals: &Globals, now: f64) -> Result<(), (Option<St
     let payload = HookPayload::parse(&args.event, &stdin).map_err(|e| (None, e.to_string()))?;
     let store = Store::new(globals.hook_root(payload.cwd.as_deref(), Some(&payload.session_id)));
     let options = RecordOptions {
-        redact: args.redact || env_flag("AGENT_STRACE_REDACT"),
+        redact: args.redact || super::globals::redact_from_env(),
         now,
         new_id: new_event_id,
     };
     hooks::record(&store, &payload, &options).map_err(|e| (Some(store.clone()), e.to_string()))
-}
-
-fn env_flag(name: &str) -> bool {
-    std::env::var(name).is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes" | "on"))
 }
 
 /// 12 hex digits (48 random bits), as the Python tool's event ids. The generator is seeded once

@@ -84,8 +84,7 @@ fn claude_dir(args: &ImportArgs) -> Result<PathBuf> {
 }
 
 fn options(args: &ImportArgs) -> ImportOptions {
-    let env = std::env::var("AGENT_STRACE_REDACT")
-        .is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes" | "on"));
+    let env = super::globals::redact_from_env();
     ImportOptions {
         redact: args.redact || env,
         new_id: super::hook::new_event_id,

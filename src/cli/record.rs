@@ -58,9 +58,7 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
                 |n| n.to_string_lossy().into_owned(),
             )
     });
-    let redact = args.redact
-        || std::env::var("AGENT_STRACE_REDACT")
-            .is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes" | "on"));
+    let redact = args.redact || super::globals::redact_from_env();
     let store = Store::new(globals.store_root());
     let session = uuid::Uuid::new_v4().to_string();
     let mut patterns = Vec::new();

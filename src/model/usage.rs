@@ -75,6 +75,11 @@ impl Money {
         Money(per_token * u128::from(tokens))
     }
 
+    /// From US dollars, to the nearest picodollar.
+    pub fn from_usd(usd: f64) -> Money {
+        Money((usd * 1e12).round().max(0.0) as u128)
+    }
+
     pub fn usd(self) -> f64 {
         self.0 as f64 / 1e12
     }
