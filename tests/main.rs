@@ -11,6 +11,7 @@ mod hook;
 mod hook_properties;
 mod import;
 mod layers;
+mod mcp_http;
 mod mcp_proxy;
 mod python_compat;
 mod read;

@@ -1,23 +1,13 @@
 //! `record`: the stdio MCP proxy relays byte for byte and records what passed; a real client
 //! and a real server through it.
 
-use std::path::PathBuf;
-
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use agent_strace::capture::proxy::framing::Framer;
 
+use crate::common::net::required;
 use crate::common::{TestEnv, run_with_stdin};
-
-fn required(var: &str, what: &str) -> PathBuf {
-    let value = std::env::var_os(var)
-        .map(PathBuf::from)
-        .filter(|p| p.exists());
-    value.unwrap_or_else(|| {
-        panic!("{what} is needed: set {var} (tests/run.sh installs it and sets it)")
-    })
-}
 
 #[test]
 fn a_real_client_and_server_talk_through_the_proxy_and_replay_shows_the_calls() {
@@ -102,6 +92,68 @@ fn a_real_client_and_server_talk_through_the_proxy_and_replay_shows_the_calls() 
         "{replay}"
     );
     assert!(replay.contains("decision tools/list"), "{replay}");
+}
+
+#[test]
+fn the_typescript_client_drives_the_filesystem_server_through_the_proxy() {
+    let servers = required(
+        "AGENT_STRACE_MCP_SERVERS",
+        "npm's @modelcontextprotocol/server-filesystem",
+    );
+    let server = servers.join("@modelcontextprotocol/server-filesystem/dist/index.js");
+    let env = TestEnv::new();
+    let root = env.path().join("files");
+    std::fs::create_dir(&root).unwrap();
+    std::fs::write(root.join("existing.txt"), "here before\n").unwrap();
+    let store = env.store();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp/ts_client.mjs");
+    // As a client config would write it: agent-strace record --name fs -- <the server>.
+    let out = std::process::Command::new("node")
+        .arg(script)
+        .args(["stdio-fs", "--"])
+        .arg(crate::common::bin())
+        .arg("--trace-dir")
+        .arg(&store)
+        .args(["record", "--name", "fs", "--", "node"])
+        .arg(&server)
+        .arg(&root)
+        .env("FS_ROOT", &root)
+        .current_dir(env.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "client failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(seen["read_matches"], true, "{seen}");
+    assert_eq!(
+        std::fs::read_to_string(root.join("agent-strace-note.txt")).unwrap(),
+        seen["read"].as_str().unwrap()
+    );
+
+    let sessions = env.sessions();
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(env.meta(&sessions[0])["agent_name"], "fs");
+    let events = env.events(&sessions[0]);
+    let tools: Vec<&str> = events
+        .iter()
+        .filter(|e| e["event_type"] == "tool_call")
+        .filter_map(|e| e["data"]["tool_name"].as_str())
+        .collect();
+    assert_eq!(tools, ["write_file", "read_text_file", "list_directory"]);
+    let results = events
+        .iter()
+        .filter(|e| e["event_type"] == "tool_result" && e["duration_ms"].is_number())
+        .count();
+    assert_eq!(results, 3);
+    let replay = env
+        .run(&["--trace-dir", store.to_str().unwrap(), "replay"])
+        .success()
+        .stdout
+        .clone();
+    assert!(replay.contains("tool_result list_directory ("), "{replay}");
 }
 
 /// Messages of every shape a stream can carry: small, large, non-ASCII, Content-Length framed.

@@ -12,13 +12,18 @@ if [ ! -x "$venv/bin/agent-strace" ]; then
 fi
 export AGENT_STRACE_PYTHON="$venv/bin/agent-strace"
 
-# A real MCP client (the Python SDK) and a real MCP server (npm), for the proxy tests.
+# Real MCP clients (the Python SDK; the TypeScript SDK comes with the servers) and real MCP
+# servers (npm), for the proxy tests.
 if ! "$venv/bin/python" -c "import mcp" 2>/dev/null; then
   "$venv/bin/pip" install --quiet --disable-pip-version-check "mcp==2.3.0"
 fi
 export AGENT_STRACE_MCP_PYTHON="$venv/bin/python"
-if [ ! -f target/mcp/node_modules/@modelcontextprotocol/server-everything/dist/index.js ]; then
-  npm install --silent --no-audit --no-fund --prefix target/mcp @modelcontextprotocol/server-everything@2026.8.31
+# The TypeScript SDK client comes with them.
+if [ ! -f target/mcp/node_modules/@modelcontextprotocol/server-everything/dist/index.js ] ||
+   [ ! -f target/mcp/node_modules/@modelcontextprotocol/server-filesystem/dist/index.js ]; then
+  npm install --silent --no-audit --no-fund --prefix target/mcp \
+    @modelcontextprotocol/server-everything@2026.8.31 \
+    @modelcontextprotocol/server-filesystem@2026.8.31
 fi
 export AGENT_STRACE_MCP_SERVERS="$PWD/target/mcp/node_modules"
 

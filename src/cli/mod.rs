@@ -16,6 +16,7 @@ mod inspect;
 mod list;
 mod output;
 mod record;
+mod record_http;
 mod replay;
 mod setup;
 mod standup;
@@ -47,6 +48,7 @@ enum Command {
     Hook(hook::HookArgs),
     Setup(setup::SetupArgs),
     Record(record::RecordArgs),
+    RecordHttp(record_http::RecordHttpArgs),
     Import(import::ImportArgs),
     List(list::ListArgs),
     Replay(replay::ReplayArgs),
@@ -81,8 +83,13 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     if let Command::Record(args) = &cli.command {
         return record::run(args, &cli.globals);
     }
+    if let Command::RecordHttp(args) = &cli.command {
+        return record_http::run(args, &cli.globals);
+    }
     let result = match cli.command {
-        Command::Hook(_) | Command::Record(_) => unreachable!("dispatched above"),
+        Command::Hook(_) | Command::Record(_) | Command::RecordHttp(_) => {
+            unreachable!("dispatched above")
+        }
         Command::Setup(args) => setup::run(&args, &cli.globals),
         Command::Import(args) => import::run(&args, &cli.globals),
         Command::List(args) => list::run(&args, &cli.globals),

@@ -38,7 +38,22 @@ pub(crate) struct RecordArgs {
     command: Vec<OsString>,
 }
 
-fn now() -> f64 {
+/// The user's `--redact-pattern`s, or the exit code after saying which one is wrong.
+pub(super) fn patterns(texts: &[String]) -> Result<Vec<regex::Regex>, ExitCode> {
+    texts
+        .iter()
+        .map(|text| {
+            regex::Regex::new(text).map_err(|e| {
+                eprintln!(
+                    "error: --redact-pattern `{text}` is not a valid regular expression: {e}"
+                );
+                ExitCode::from(crate::exit::USAGE)
+            })
+        })
+        .collect()
+}
+
+pub(super) fn now() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
@@ -61,18 +76,10 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
     let redact = args.redact || super::globals::redact_from_env();
     let store = Store::new(globals.store_root());
     let session = uuid::Uuid::new_v4().to_string();
-    let mut patterns = Vec::new();
-    for text in &args.redact_pattern {
-        match regex::Regex::new(text) {
-            Ok(re) => patterns.push(re),
-            Err(e) => {
-                eprintln!(
-                    "error: --redact-pattern `{text}` is not a valid regular expression: {e}"
-                );
-                return ExitCode::from(crate::exit::USAGE);
-            }
-        }
-    }
+    let patterns = match patterns(&args.redact_pattern) {
+        Ok(patterns) => patterns,
+        Err(code) => return code,
+    };
     let opts = McpOptions {
         redact,
         mask: args.mask,
@@ -85,6 +92,7 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
         &session,
         &name,
         &command_line.join(" "),
+        serde_json::Map::new(),
         now(),
         opts,
     ) {

@@ -338,18 +338,35 @@ impl Replayer<'_> {
                 )
             }
             EventType::Decision => {
+                let http = event
+                    .data_str("http_method")
+                    .map(|m| format!("{m} {}", event.data_str("path").unwrap_or_default()));
                 let name = event
                     .data_str("hook_event_name")
                     .or_else(|| event.data_str("method"))
                     .or_else(|| event.data_str("choice"))
+                    .or(http.as_deref())
                     .unwrap_or("decision");
+                // An MCP answer: which request it answers, and how long that took.
+                let answered = if event.data.get("response") == Some(&Value::Bool(true)) {
+                    match event.duration_ms {
+                        Some(ms) => format!(" answered ({})", terminal::duration_ms(ms)),
+                        None => " answered".to_owned(),
+                    }
+                } else {
+                    String::new()
+                };
                 let detail = event
                     .data_str("message")
                     .or_else(|| event.data_str("reason"))
                     .or_else(|| event.data_str("trigger"))
                     .or_else(|| event.data_str("tool_name"))
                     .map(|d| terminal::one_line(d, TEXT_CHARS));
-                ("◆", format!("{} {name}", p.magenta("decision")), detail)
+                (
+                    "◆",
+                    format!("{} {name}{answered}", p.magenta("decision")),
+                    detail,
+                )
             }
             EventType::SubagentStart | EventType::SubagentStop => {
                 let child = event

@@ -20,7 +20,7 @@ pub enum Direction {
 }
 
 impl Direction {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Direction::ClientToServer => "client_to_server",
             Direction::ServerToClient => "server_to_client",
@@ -39,6 +39,10 @@ pub struct McpOptions {
     pub new_id: fn() -> String,
 }
 
+/// A request waiting for its answer: the MCP session it belongs to (0 when the transport carries
+/// one), which side sent it, and its JSON-RPC id.
+type OpenKey = (u32, Direction, String);
+
 struct Open {
     event_id: String,
     timestamp: f64,
@@ -52,9 +56,9 @@ pub struct McpRecorder {
     session_id: String,
     appender: Appender,
     opts: McpOptions,
-    open: HashMap<(Direction, String), Open>,
+    open: HashMap<OpenKey, Open>,
     /// Requests in the order they came, to forget the oldest unanswered ones.
-    open_order: VecDeque<(Direction, String)>,
+    open_order: VecDeque<OpenKey>,
     last_refresh: f64,
 }
 
@@ -65,12 +69,13 @@ const REFRESH_EVERY: f64 = 1.0;
 const MAX_OPEN: usize = 10_000;
 
 impl McpRecorder {
-    /// Creates the session and records its start.
+    /// Creates the session and records its start; `about` joins the start event's data.
     pub fn start(
         store: &Store,
         session_id: &str,
         name: &str,
         command: &str,
+        about: Map<String, Value>,
         now: f64,
         opts: McpOptions,
     ) -> Result<McpRecorder, StoreError> {
@@ -93,6 +98,7 @@ impl McpRecorder {
         data.insert("source".into(), "mcp-proxy".into());
         data.insert("server".into(), name.into());
         data.insert("command".into(), command.into());
+        data.extend(about);
         recorder.write(EventType::SessionStart, now, data, None, None)?;
         Ok(recorder)
     }
@@ -133,9 +139,20 @@ impl McpRecorder {
         Ok(id)
     }
 
-    /// Records one message body as it crossed the proxy.
+    /// Records one message body as it crossed a proxy that carries one MCP session.
     pub fn message(
         &mut self,
+        direction: Direction,
+        body: &[u8],
+        now: f64,
+    ) -> Result<(), StoreError> {
+        self.message_on(0, direction, body, now)
+    }
+
+    /// Records one message body of the MCP session numbered `channel` (0: not known).
+    pub fn message_on(
+        &mut self,
+        channel: u32,
         direction: Direction,
         body: &[u8],
         now: f64,
@@ -143,14 +160,13 @@ impl McpRecorder {
         match serde_json::from_slice::<Value>(body) {
             Ok(Value::Array(batch)) => {
                 for item in batch {
-                    self.one(direction, item, now)?;
+                    self.one(channel, direction, item, now)?;
                 }
                 Ok(())
             }
-            Ok(value) => self.one(direction, value, now),
+            Ok(value) => self.one(channel, direction, value, now),
             Err(e) => {
-                let mut data = Map::new();
-                data.insert("direction".into(), direction.as_str().into());
+                let mut data = head(channel, direction);
                 data.insert(
                     "error".into(),
                     format!("malformed JSON-RPC message: {e}").into(),
@@ -163,10 +179,25 @@ impl McpRecorder {
         }
     }
 
-    fn one(&mut self, direction: Direction, msg: Value, now: f64) -> Result<(), StoreError> {
+    /// Records what the transport saw that is not a message (an HTTP error, a closed session).
+    pub fn note(
+        &mut self,
+        kind: EventType,
+        data: Map<String, Value>,
+        now: f64,
+    ) -> Result<(), StoreError> {
+        self.write(kind, now, data, None, None).map(|_| ())
+    }
+
+    fn one(
+        &mut self,
+        channel: u32,
+        direction: Direction,
+        msg: Value,
+        now: f64,
+    ) -> Result<(), StoreError> {
         let Value::Object(mut msg) = msg else {
-            let mut data = Map::new();
-            data.insert("direction".into(), direction.as_str().into());
+            let mut data = head(channel, direction);
             data.insert("error".into(), "JSON-RPC message is not an object".into());
             return self
                 .write(EventType::Error, now, data, None, None)
@@ -174,8 +205,7 @@ impl McpRecorder {
         };
         let id = msg.get("id").filter(|v| !v.is_null()).map(Value::to_string);
         let method = msg.get("method").and_then(Value::as_str).map(str::to_owned);
-        let mut data = Map::new();
-        data.insert("direction".into(), direction.as_str().into());
+        let mut data = head(channel, direction);
         match (method, id) {
             (Some(method), Some(id)) => {
                 let params = msg.remove("params").unwrap_or(Value::Null);
@@ -205,7 +235,7 @@ impl McpRecorder {
                     }
                 };
                 let event_id = self.write(kind, now, data, None, None)?;
-                let key = (direction, id);
+                let key = (channel, direction, id);
                 let entry = Open {
                     event_id,
                     timestamp: now,
@@ -241,7 +271,7 @@ impl McpRecorder {
                     Direction::ClientToServer => Direction::ServerToClient,
                     Direction::ServerToClient => Direction::ClientToServer,
                 };
-                let open = self.open.remove(&(request_side, id.clone()));
+                let open = self.open.remove(&(channel, request_side, id.clone()));
                 data.insert("jsonrpc_id".into(), id.into());
                 if let Some(o) = &open {
                     data.insert("method".into(), o.method.clone().into());
@@ -293,10 +323,20 @@ impl McpRecorder {
                 self.write(kind, now, data, open.as_ref(), None)?;
             }
             (None, None) => {
-                data.insert(
-                    "error".into(),
-                    "JSON-RPC message with neither method nor id".into(),
+                // An error answer to a request the server could not read has a null id.
+                let message = msg.get("error").map_or_else(
+                    || "JSON-RPC message with neither method nor id".to_owned(),
+                    |error| {
+                        error
+                            .get("message")
+                            .and_then(Value::as_str)
+                            .map_or_else(|| error.to_string(), str::to_owned)
+                    },
                 );
+                if let Some(code) = msg.get("error").and_then(|e| e.get("code")) {
+                    data.insert("code".into(), code.clone());
+                }
+                data.insert("error".into(), message.into());
                 self.write(EventType::Error, now, data, None, None)?;
             }
         }
@@ -327,6 +367,17 @@ impl McpRecorder {
             .store
             .log_hook_error(&format!("record {}: {message}", self.session_id));
     }
+}
+
+/// The fields every message event starts with: which way it went and, when the proxy carries
+/// several, which MCP session it belongs to.
+fn head(channel: u32, direction: Direction) -> Map<String, Value> {
+    let mut data = Map::new();
+    data.insert("direction".into(), direction.as_str().into());
+    if channel != 0 {
+        data.insert("mcp_session".into(), channel.into());
+    }
+    data
 }
 
 /// The text of a tool result's content blocks, for `result`.

@@ -6,5 +6,8 @@
 //! - [`stdio`]: the stdio proxy: a child server, two relay threads and a recorder thread.
 
 pub mod framing;
+pub mod http;
 pub mod mcp;
+pub mod recording;
+pub mod sse;
 pub mod stdio;

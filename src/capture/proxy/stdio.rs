@@ -11,14 +11,10 @@ use std::thread;
 
 use super::framing::Framer;
 use super::mcp::{Direction, McpRecorder};
+use super::recording::{self, Note};
 
 /// How many messages may wait for the recorder.
 const RECORD_QUEUE: usize = 4096;
-
-enum Note {
-    Message(Direction, Vec<u8>, f64),
-    End(Option<i32>, f64),
-}
 
 /// Relays between our stdin/stdout and `command`, recording with `recorder` when there is one.
 /// Returns the child's exit status as a process exit code.
@@ -66,8 +62,7 @@ pub fn relay(
             if recording {
                 let now = clock();
                 framer.push(&buf[..n], |m| {
-                    let _ =
-                        to_server.send(Note::Message(Direction::ClientToServer, m.to_vec(), now));
+                    let _ = to_server.send(note(Direction::ClientToServer, m, now));
                 });
             }
             if child_in
@@ -80,11 +75,7 @@ pub fn relay(
         }
         if recording {
             framer.finish(|m| {
-                let _ = to_server.send(Note::Message(
-                    Direction::ClientToServer,
-                    m.to_vec(),
-                    clock(),
-                ));
+                let _ = to_server.send(note(Direction::ClientToServer, m, clock()));
             });
         }
         // Closing the child's stdin tells the server the client has gone.
@@ -92,43 +83,8 @@ pub fn relay(
     });
 
     let writer = thread::spawn(move || {
-        if let Some(mut recorder) = recorder {
-            let mut failed = false;
-            loop {
-                // Events are written in batches: when no message is waiting, what was gathered
-                // goes to disk before the recorder sleeps.
-                let note = match rx.try_recv() {
-                    Ok(note) => note,
-                    Err(mpsc::TryRecvError::Empty) => {
-                        if !failed && let Err(e) = recorder.flush() {
-                            recorder.log(&format!("recording stopped: {e}"));
-                            failed = true;
-                        }
-                        match rx.recv() {
-                            Ok(note) => note,
-                            Err(_) => break,
-                        }
-                    }
-                    Err(mpsc::TryRecvError::Disconnected) => break,
-                };
-                let result = match note {
-                    Note::Message(direction, body, now) if !failed => {
-                        recorder.message(direction, &body, now)
-                    }
-                    Note::Message(..) => Ok(()),
-                    Note::End(code, now) => {
-                        if !failed && let Err(e) = recorder.end(code, now) {
-                            recorder.log(&e.to_string());
-                        }
-                        break;
-                    }
-                };
-                if let Err(e) = result {
-                    // Stop recording, never the traffic.
-                    recorder.log(&format!("recording stopped: {e}"));
-                    failed = true;
-                }
-            }
+        if let Some(recorder) = recorder {
+            recording::run(recorder, rx);
         }
     });
 
@@ -150,23 +106,22 @@ pub fn relay(
         if recording {
             let now = clock();
             framer.push(&buf[..n], |m| {
-                let _ = tx.send(Note::Message(Direction::ServerToClient, m.to_vec(), now));
+                let _ = tx.send(note(Direction::ServerToClient, m, now));
             });
         }
     }
     if recording {
         framer.finish(|m| {
-            let _ = tx.send(Note::Message(
-                Direction::ServerToClient,
-                m.to_vec(),
-                clock(),
-            ));
+            let _ = tx.send(note(Direction::ServerToClient, m, clock()));
         });
     }
     drop(child_out);
     let status = child.wait()?;
     let code = exit_code(status);
-    let _ = tx.send(Note::End(status.code(), clock()));
+    let _ = tx.send(Note::End {
+        exit_code: status.code(),
+        at: clock(),
+    });
     let _ = writer.join();
     Ok(code)
 }
@@ -192,6 +147,16 @@ fn forward_signals(child: u32) {
                 .status();
         }
     });
+}
+
+/// A message as it crossed the stdio proxy, which carries one MCP session.
+fn note(direction: Direction, body: &[u8], at: f64) -> Note {
+    Note::Message {
+        channel: 0,
+        direction,
+        body: body.to_vec(),
+        at,
+    }
 }
 
 fn exit_code(status: std::process::ExitStatus) -> i32 {

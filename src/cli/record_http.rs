@@ -1,0 +1,129 @@
+//! `record-http <url>`: put agent-strace between an MCP client and a remote MCP server reached
+//! over HTTP (Streamable HTTP, or the older HTTP+SSE transport).
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::Globals;
+use crate::capture::proxy::http::{HttpProxy, Upstream};
+use crate::capture::proxy::mcp::{McpOptions, McpRecorder};
+use crate::store::Store;
+
+/// Record an MCP server reached over HTTP: a local proxy that forwards to it unchanged
+///
+/// Listens on 127.0.0.1 and forwards every request to URL: Streamable HTTP (POST answered with
+/// JSON or an event stream, the GET stream, DELETE, with Mcp-Session-Id and Last-Event-ID passed
+/// through) and the older HTTP+SSE transport (GET /sse, then POSTed messages). Point the client
+/// at the proxy: its root, or the same path as on the server. Request headers, Authorization
+/// included, are forwarded and never recorded. Runs until interrupted (Ctrl-C or SIGTERM).
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  agent-strace record-http https://mcp.example.com/mcp --port 3100\n    then the client connects to http://127.0.0.1:3100/mcp\n  agent-strace record-http http://localhost:3001/sse --name legacy"
+)]
+pub(crate) struct RecordHttpArgs {
+    /// The MCP server's URL (http:// or https://)
+    #[arg(value_name = "URL", required_unless_present = "url_flag")]
+    url: Option<String>,
+    /// The same, as a flag
+    #[arg(
+        long = "url",
+        short = 'u',
+        value_name = "URL",
+        hide = true,
+        conflicts_with = "url"
+    )]
+    url_flag: Option<String>,
+    /// The local port to listen on (0: any free port)
+    #[arg(long, short = 'p', default_value_t = 5100)]
+    port: u16,
+    /// A name for the server in listings [default: the URL's host]
+    #[arg(long, value_name = "LABEL")]
+    name: Option<String>,
+    /// Replace secrets with [REDACTED] before writing (also: AGENT_STRACE_REDACT=1)
+    #[arg(long)]
+    redact: bool,
+    /// Mask personal data before writing: emails, phone numbers, card numbers, US SSNs, AWS ARNs
+    #[arg(long)]
+    mask: bool,
+    /// Also redact what this regular expression matches (repeatable)
+    #[arg(long, value_name = "REGEX")]
+    redact_pattern: Vec<String>,
+}
+
+pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
+    let Some(url) = args.url.as_ref().or(args.url_flag.as_ref()) else {
+        eprintln!("error: the MCP server's URL is required");
+        return ExitCode::from(crate::exit::USAGE);
+    };
+    let upstream = match Upstream::parse(url) {
+        Ok(upstream) => upstream,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(crate::exit::USAGE);
+        }
+    };
+    let patterns = match super::record::patterns(&args.redact_pattern) {
+        Ok(patterns) => patterns,
+        Err(code) => return code,
+    };
+    let redact = args.redact || super::globals::redact_from_env();
+    let name = args.name.clone().unwrap_or_else(|| {
+        url.parse::<hyper::Uri>()
+            .ok()
+            .and_then(|u| u.host().map(str::to_owned))
+            .unwrap_or_else(|| url.clone())
+    });
+    let recorded_url = if redact {
+        crate::redact::redact_str(url).into_owned()
+    } else {
+        url.clone()
+    };
+    let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
+    let store = Store::new(globals.store_root());
+    let session = uuid::Uuid::new_v4().to_string();
+    let opts = McpOptions {
+        redact,
+        mask: args.mask,
+        patterns,
+        new_id: super::hook::new_event_id,
+    };
+    // Bound before the session is made, so a port in use leaves no empty session behind.
+    let mut proxy = match HttpProxy::bind(listen, upstream.clone(), super::record::now) {
+        Ok(proxy) => proxy,
+        Err(e) => {
+            eprintln!("error: cannot listen on {listen}: {e}");
+            return ExitCode::from(crate::exit::IO);
+        }
+    };
+    let local = proxy.local_addr().unwrap_or(listen);
+    let mut about = serde_json::Map::new();
+    about.insert("mode".into(), "http".into());
+    about.insert("remote_url".into(), recorded_url.clone().into());
+    about.insert("local_port".into(), local.port().into());
+    // A store that cannot be written must not keep the server from the client.
+    match McpRecorder::start(
+        &store,
+        &session,
+        &name,
+        &format!("record-http {recorded_url}"),
+        about,
+        super::record::now(),
+        opts,
+    ) {
+        Ok(recorder) => proxy.record_with(recorder),
+        Err(e) => eprintln!("agent-strace record-http: not recording ({e}); relaying anyway"),
+    }
+    let path = upstream.path();
+    eprintln!(
+        "agent-strace record-http: forwarding http://{local}{path} to {recorded_url} (session {session})"
+    );
+    match proxy.serve() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(crate::exit::IO)
+        }
+    }
+}

@@ -1,0 +1,447 @@
+//! `record-http`: real MCP clients (the Python and TypeScript SDKs) talk to npm's
+//! server-everything over Streamable HTTP and over the older HTTP+SSE transport through the
+//! proxy; what they see is what the server said, and the record holds every call.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::common::TestEnv;
+use crate::common::net::{everything_over_http, free_port, record_http, required};
+
+/// The secret the client scripts send as their Authorization header.
+const CLIENT_TOKEN: &str = "test-secret-token-123";
+
+/// Runs one of the client scripts against `url`; returns what it saw.
+fn client(kind: &str, mode: &str, url: &str) -> Value {
+    let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp");
+    let mut command = if kind == "python" {
+        let mut c = Command::new(required(
+            "AGENT_STRACE_MCP_PYTHON",
+            "a Python with the `mcp` package",
+        ));
+        c.arg(scripts.join("http_client.py"));
+        c
+    } else {
+        let mut c = Command::new("node");
+        c.arg(scripts.join("ts_client.mjs"));
+        c
+    };
+    let out = command.args([mode, url]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{kind} client ({mode}) failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Every byte the store holds, as text.
+fn store_text(env: &TestEnv) -> String {
+    let mut text = String::new();
+    for session in env.sessions() {
+        let dir = env.store().join(&session);
+        for file in std::fs::read_dir(dir).unwrap() {
+            let path = file.unwrap().path();
+            if path.is_file() {
+                text.push_str(&String::from_utf8_lossy(&std::fs::read(path).unwrap()));
+            }
+        }
+    }
+    text
+}
+
+/// Both SDK clients talk to the server through one proxy; returns the recorded events.
+fn both_clients_through_the_proxy(mode: &str, server_path: &str, client_mode: &str) {
+    let (_server, server_port) = everything_over_http(mode);
+    let env = TestEnv::new();
+    let url = format!("http://127.0.0.1:{server_port}{server_path}");
+    let (proxy, port) = record_http(&env, &url, &["--name", "everything"]);
+    let mut session_ids = Vec::new();
+    // The Python client at the proxy's root, the TypeScript one at the server's own path.
+    for (kind, path) in [("python", "/"), ("typescript", server_path)] {
+        let seen = client(kind, client_mode, &format!("http://127.0.0.1:{port}{path}"));
+        assert_eq!(seen["server"], "mcp-servers/everything", "{kind}");
+        assert_eq!(seen["echo"], "Echo: héllo through the proxy ✓", "{kind}");
+        assert_eq!(seen["sum"], "The sum of 2 and 40 is 42.", "{kind}");
+        assert_eq!(seen["resource_read"], 1, "{kind}");
+        assert!(seen["tools"].as_array().unwrap().len() >= 5, "{kind}");
+        if client_mode == "streamable" {
+            assert_eq!(seen["terminated"], true, "{kind}: DELETE did not pass");
+        }
+        session_ids.push(seen["session_id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        proxy.terminate(),
+        Some(0),
+        "the proxy ends cleanly on SIGTERM"
+    );
+
+    let sessions = env.sessions();
+    assert_eq!(sessions.len(), 1);
+    let events = env.events(&sessions[0]);
+    let of =
+        |kind: &str| -> Vec<&Value> { events.iter().filter(|e| e["event_type"] == kind).collect() };
+    let calls = of("tool_call");
+    let results = of("tool_result");
+    assert_eq!(calls.len(), 4, "two calls from each client");
+    assert_eq!(results.len(), 4);
+    for result in &results {
+        let call = calls
+            .iter()
+            .find(|c| c["event_id"] == result["parent_id"])
+            .expect("every result is linked to its call");
+        assert_eq!(call["data"]["tool_name"], result["data"]["tool_name"]);
+        assert_eq!(call["data"]["mcp_session"], result["data"]["mcp_session"]);
+        assert!(result["duration_ms"].as_f64().unwrap() >= 0.0);
+    }
+    assert_eq!(
+        results[0]["data"]["result"],
+        "Echo: héllo through the proxy ✓"
+    );
+    // The two clients' MCP sessions are told apart, without their ids being written.
+    let numbers: std::collections::BTreeSet<u64> = calls
+        .iter()
+        .map(|c| c["data"]["mcp_session"].as_u64().unwrap())
+        .collect();
+    assert_eq!(numbers.len(), 2, "{numbers:?}");
+    let methods: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e["data"]["method"].as_str())
+        .collect();
+    for method in [
+        "initialize",
+        "notifications/initialized",
+        "tools/list",
+        "resources/list",
+        "resources/read",
+        "prompts/list",
+    ] {
+        assert!(
+            methods.contains(&method),
+            "{method} not recorded: {methods:?}"
+        );
+    }
+    let answered = events
+        .iter()
+        .filter(|e| e["data"]["response"] == true && e["data"]["method"] == "initialize")
+        .count();
+    assert_eq!(answered, 2, "both initialize answers are linked");
+    if client_mode == "streamable" {
+        let closed = events
+            .iter()
+            .filter(|e| e["data"]["http_method"] == "DELETE" && e["data"]["session_closed"] == true)
+            .count();
+        assert_eq!(closed, 2);
+    }
+    assert_eq!(events[0]["data"]["mode"], "http");
+    assert_eq!(events[0]["data"]["remote_url"], url.as_str());
+    assert_eq!(events.last().unwrap()["event_type"], "session_end");
+    let meta = env.meta(&sessions[0]);
+    assert_eq!(meta["agent_name"], "everything");
+    assert_eq!(meta["tool_calls"], 4);
+
+    let on_disk = store_text(&env);
+    assert!(
+        !on_disk.contains(CLIENT_TOKEN),
+        "the Authorization header reached disk"
+    );
+    for id in &session_ids {
+        assert!(!on_disk.contains(id.as_str()), "a session id reached disk");
+    }
+
+    let store = env.store();
+    let replay = env
+        .run(&["--trace-dir", store.to_str().unwrap(), "replay"])
+        .success()
+        .stdout
+        .clone();
+    assert!(
+        replay.contains("tool_call echo") && replay.contains("tool_result get-sum ("),
+        "{replay}"
+    );
+    assert!(replay.contains("tools/list answered ("), "{replay}");
+}
+
+#[test]
+fn real_clients_talk_streamable_http_through_the_proxy_and_replay_shows_the_calls() {
+    both_clients_through_the_proxy("streamableHttp", "/mcp", "streamable");
+}
+
+#[test]
+fn real_clients_talk_the_older_sse_transport_through_the_proxy() {
+    both_clients_through_the_proxy("sse", "/sse", "sse");
+}
+
+/// Sends one HTTP/1.1 request and reads the whole answer (the connection is closed after).
+fn raw_request(port: u16, request: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[test]
+fn a_server_that_cannot_be_reached_gets_a_502_and_an_error_event() {
+    let env = TestEnv::new();
+    let nobody = free_port();
+    let (proxy, port) = record_http(&env, &format!("http://127.0.0.1:{nobody}/mcp"), &[]);
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
+    let answer = raw_request(
+        port,
+        &format!(
+            "POST /mcp?key=hunter2 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(answer.starts_with("HTTP/1.1 502"), "{answer}");
+    assert!(answer.contains("cannot reach the MCP server"), "{answer}");
+    assert_eq!(proxy.terminate(), Some(0));
+    let events = env.events(&env.sessions()[0]);
+    let error = events
+        .iter()
+        .find(|e| e["event_type"] == "error")
+        .expect("an error event");
+    assert_eq!(error["data"]["path"], "/mcp");
+    assert!(
+        error["data"]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("cannot reach the MCP server"),
+        "{error}"
+    );
+    // The query may hold a key: it is never recorded.
+    assert!(!store_text(&env).contains("hunter2"));
+}
+
+#[test]
+fn a_bad_url_or_a_port_in_use_is_one_clear_error() {
+    let env = TestEnv::new();
+    let bad = env.run(&["record-http", "ftp://example.com/mcp", "--port", "0"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert_eq!(
+        bad.stderr,
+        "error: `ftp://example.com/mcp`: the scheme must be http or https, not ftp\n"
+    );
+    let missing = env.run(&["record-http", "--port", "0"]);
+    assert_eq!(missing.code, 2);
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let busy = env.run(&["record-http", "http://127.0.0.1:9/mcp", "--port", &port]);
+    assert_eq!(busy.code, 4, "{}", busy.stderr);
+    assert!(
+        busy.stderr
+            .starts_with(&format!("error: cannot listen on 127.0.0.1:{port}: ")),
+        "{}",
+        busy.stderr
+    );
+    assert_eq!(busy.stderr.lines().count(), 1);
+    assert!(env.sessions().is_empty(), "no session is left behind");
+}
+
+#[test]
+fn the_proxy_listens_on_127_0_0_1_only() {
+    let env = TestEnv::new();
+    let (proxy, port) = record_http(&env, "http://127.0.0.1:9/mcp", &[]);
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_ok());
+    // A proxy bound to every address would answer on 127.0.0.2 as well, and on the machine's
+    // own addresses.
+    let mut others: Vec<std::net::IpAddr> = vec![[127, 0, 0, 2].into()];
+    others.extend(local_addresses().into_iter().filter(|a| !a.is_loopback()));
+    for address in others {
+        assert!(
+            TcpStream::connect((address, port)).is_err(),
+            "{address}:{port} answered"
+        );
+    }
+    assert_eq!(proxy.terminate(), Some(0));
+}
+
+/// This machine's addresses, as `hostname -I` gives them.
+fn local_addresses() -> Vec<std::net::IpAddr> {
+    Command::new("hostname")
+        .arg("-I")
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .filter_map(|a| a.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+mod sse {
+    //! The event-stream layer: events read the same however the stream is cut, and only the
+    //! endpoint event is ever changed.
+
+    use std::fmt::Write;
+
+    use bytes::Bytes;
+    use proptest::prelude::*;
+
+    use agent_strace::capture::proxy::http::Upstream;
+    use agent_strace::capture::proxy::sse::{EndpointRewriter, SseEvent, SseParser};
+
+    /// An event as a server writes it, with the line end it uses.
+    fn write_event(event: &SseEvent, comment: bool, eol: &str) -> String {
+        let mut text = String::new();
+        if comment {
+            let _ = write!(text, ": keep-alive{eol}");
+        }
+        if event.event != "message" {
+            let _ = write!(text, "event: {}{eol}", event.event);
+        }
+        if let Some(id) = &event.id {
+            let _ = write!(text, "id: {id}{eol}");
+        }
+        for line in event.data.split('\n') {
+            let _ = write!(text, "data: {line}{eol}");
+        }
+        text.push_str(eol);
+        text
+    }
+
+    fn cut(bytes: &[u8], cuts: &[usize]) -> Vec<Vec<u8>> {
+        let mut points: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+        points.sort_unstable();
+        let mut chunks = Vec::new();
+        let mut at = 0;
+        for point in points.into_iter().chain([bytes.len()]) {
+            chunks.push(bytes[at..point].to_vec());
+            at = point;
+        }
+        chunks
+    }
+
+    fn event_strategy() -> impl Strategy<Value = (SseEvent, bool)> {
+        (
+            prop_oneof![Just("message".to_owned()), "[a-z]{1,8}"],
+            // Data lines without line ends of their own: ASCII, accents, CJK, emoji, colons.
+            prop::collection::vec("[a-zA-Z0-9 :{}\",é✓日本😀]{0,30}", 1..4),
+            prop::option::of("[a-z0-9-]{1,12}"),
+            any::<bool>(),
+        )
+            .prop_map(|(event, lines, id, comment)| {
+                (
+                    SseEvent {
+                        event,
+                        data: lines.join("\n"),
+                        id,
+                    },
+                    comment,
+                )
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn events_read_the_same_however_the_stream_is_cut(
+            events in prop::collection::vec(event_strategy(), 1..12),
+            eol in prop_oneof![Just("\n"), Just("\r\n"), Just("\r")],
+            cuts in prop::collection::vec(any::<usize>(), 0..20),
+        ) {
+            let text: String = events
+                .iter()
+                .map(|(event, comment)| write_event(event, *comment, eol))
+                .collect();
+            let mut parser = SseParser::new();
+            let mut seen = Vec::new();
+            for chunk in cut(text.as_bytes(), &cuts) {
+                parser.push(&chunk, |e| seen.push(e));
+            }
+            // An id stays with the events after it, as in a browser.
+            let mut last_id = None;
+            let expected: Vec<SseEvent> = events
+                .iter()
+                .map(|(event, _)| {
+                    if event.id.is_some() {
+                        last_id.clone_from(&event.id);
+                    }
+                    SseEvent { id: last_id.clone(), ..event.clone() }
+                })
+                .collect();
+            prop_assert_eq!(seen, expected);
+        }
+
+        #[test]
+        fn a_stream_without_an_endpoint_event_passes_unchanged(
+            events in prop::collection::vec(event_strategy(), 1..8),
+            eol in prop_oneof![Just("\n"), Just("\r\n")],
+            cuts in prop::collection::vec(any::<usize>(), 0..20),
+        ) {
+            let text: String = events
+                .iter()
+                .filter(|(event, _)| event.event != "endpoint")
+                .map(|(event, comment)| write_event(event, *comment, eol))
+                .collect();
+            let mut rewriter = EndpointRewriter::new(|_: &str| Some("/elsewhere".to_owned()));
+            let mut out = Vec::new();
+            for chunk in cut(text.as_bytes(), &cuts) {
+                out.extend_from_slice(&rewriter.push(Bytes::from(chunk)));
+            }
+            out.extend_from_slice(&rewriter.finish());
+            prop_assert_eq!(out, text.into_bytes());
+        }
+
+        #[test]
+        fn only_the_endpoint_event_changes(
+            cuts in prop::collection::vec(any::<usize>(), 0..12),
+            eol in prop_oneof![Just("\n"), Just("\r\n")],
+        ) {
+            let upstream = Upstream::parse("http://mcp.example.com:8080/sse").unwrap();
+            let stream = format!(
+                ": hello{eol}{eol}event: endpoint{eol}data: http://mcp.example.com:8080/messages?sessionId=abc{eol}{eol}event: message{eol}data: {{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{{}}}}{eol}{eol}"
+            );
+            let mut rewriter =
+                EndpointRewriter::new(|data: &str| upstream.endpoint_for_client(data, "/sse"));
+            let mut out = Vec::new();
+            for chunk in cut(stream.as_bytes(), &cuts) {
+                out.extend_from_slice(&rewriter.push(Bytes::from(chunk)));
+            }
+            out.extend_from_slice(&rewriter.finish());
+            let expected = stream.replace(
+                "data: http://mcp.example.com:8080/messages",
+                "data: /messages",
+            );
+            prop_assert_eq!(String::from_utf8(out).unwrap(), expected);
+        }
+    }
+
+    #[test]
+    fn endpoints_that_name_the_server_point_at_the_proxy() {
+        let upstream = Upstream::parse("https://mcp.example.com/v1/sse?tenant=7").unwrap();
+        let for_client = |data: &str, path: &str| upstream.endpoint_for_client(data, path);
+        // Already a path: the client resolves it against the proxy.
+        assert_eq!(for_client("/v1/messages?sessionId=1", "/v1/sse"), None);
+        // The server's own address, in any case, or scheme-relative.
+        assert_eq!(
+            for_client("https://MCP.example.com/v1/messages?sessionId=1", "/v1/sse").as_deref(),
+            Some("/v1/messages?sessionId=1")
+        );
+        assert_eq!(
+            for_client("//mcp.example.com/m", "/v1/sse").as_deref(),
+            Some("/m")
+        );
+        assert_eq!(
+            for_client("https://mcp.example.com?sessionId=1", "/v1/sse").as_deref(),
+            Some("/?sessionId=1")
+        );
+        // Relative: resolved where the stream was asked for, also through the proxy's root.
+        assert_eq!(
+            for_client("messages?sessionId=1", "/v1/sse").as_deref(),
+            Some("/v1/messages?sessionId=1")
+        );
+        assert_eq!(
+            for_client("messages?sessionId=1", "/").as_deref(),
+            Some("/v1/messages?sessionId=1")
+        );
+        // Another host is left alone.
+        assert_eq!(for_client("https://other.example.com/m", "/v1/sse"), None);
+    }
+}
