@@ -176,6 +176,168 @@ fn real_clients_talk_the_older_sse_transport_through_the_proxy() {
     both_clients_through_the_proxy("sse", "/sse", "sse");
 }
 
+/// The bytes a base64 field of the spy's JSON holds.
+fn unbase64(value: &Value) -> Vec<u8> {
+    let text = value.as_str().unwrap_or_default();
+    let digit = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        _ => 63,
+    };
+    let clean: Vec<u8> = text.bytes().filter(|&c| c != b'=').map(digit).collect();
+    clean
+        .chunks(4)
+        .flat_map(|quad| {
+            let n = quad
+                .iter()
+                .enumerate()
+                .fold(0u32, |n, (i, &d)| n | (u32::from(d) << (18 - 6 * i)));
+            let bytes = n.to_be_bytes();
+            bytes[1..quad.len()].to_vec()
+        })
+        .collect()
+}
+
+#[test]
+fn the_http_proxy_changes_no_byte_that_passes_and_records_every_message() {
+    let spy = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp/http_spy.py");
+    let env = TestEnv::new();
+    let log = env.path().join("spy.log");
+    let mut server = Command::new("python3")
+        .arg(&spy)
+        .arg("serve")
+        .arg(&log)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut port_line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(server.stdout.take().unwrap()),
+        &mut port_line,
+    )
+    .unwrap();
+    let _server = crate::common::net::Background(server);
+    let spy_port: u16 = port_line.trim().parse().unwrap();
+    let (proxy, port) = record_http(&env, &format!("http://127.0.0.1:{spy_port}/mcp"), &[]);
+    let out = env.path().join("client.json");
+    let client = Command::new("python3")
+        .arg(&spy)
+        .arg("client")
+        .arg(format!("http://127.0.0.1:{port}"))
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        client.status.success(),
+        "{}",
+        String::from_utf8_lossy(&client.stderr)
+    );
+    assert_eq!(proxy.terminate(), Some(0));
+
+    let exchanges: Vec<Value> = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let served: Vec<Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(exchanges.len(), 12);
+    assert_eq!(
+        served.len(),
+        exchanges.len(),
+        "every request reached the server"
+    );
+    let mut big = 0;
+    for exchange in &exchanges {
+        let what = format!("{} {}", exchange["method"], exchange["path"]);
+        assert!(exchange.get("stream_error").is_none(), "{what}: {exchange}");
+        let at_server = served
+            .iter()
+            .find(|s| {
+                s["method"] == exchange["method"]
+                    && s["path"] == exchange["path"]
+                    && s["body_b64"] == exchange["request_b64"]
+            })
+            .unwrap_or_else(|| panic!("{what}: the server never saw this request unchanged"));
+        assert_eq!(at_server["status"], exchange["status"], "{what}");
+        let headers = &at_server["headers"];
+        assert_eq!(
+            headers["authorization"], "Bearer spy-secret-token-42",
+            "{what}"
+        );
+        assert_eq!(headers["x-test-header"], "kept", "{what}");
+        assert!(headers.get("accept-encoding").is_none(), "{what}");
+        let sent = unbase64(&at_server["sent_b64"]);
+        let received = unbase64(&exchange["body_b64"]);
+        big = big.max(received.len());
+        if exchange["path"] == "/sse" {
+            // The one change: the endpoint the server named by its own address now names the
+            // proxy's path.
+            assert_eq!(exchange["endpoint"], "/messages?sessionId=abc");
+            let sent = String::from_utf8(sent).unwrap().replace(
+                &format!("data: http://127.0.0.1:{spy_port}/messages"),
+                "data: /messages",
+            );
+            assert_eq!(String::from_utf8(received).unwrap(), sent, "{what}");
+        } else {
+            assert!(sent == received, "{what}: the body changed on its way");
+        }
+        if exchange["path"] == "/mcp" {
+            assert_eq!(exchange["headers"]["mcp-session-id"], "spy-session-7f3a9c");
+            assert_eq!(exchange["headers"]["x-spy"], "yes");
+        }
+    }
+    assert!(big > 10_000_000, "the 10 MB answer passed whole");
+
+    let events = env.events(&env.sessions()[0]);
+    let find = |pred: &dyn Fn(&Value) -> bool| -> Vec<&Value> {
+        events.iter().filter(|e| pred(e)).collect()
+    };
+    let answered = |method: &str| {
+        find(&|e: &Value| e["data"]["response"] == true && e["data"]["method"] == method).len()
+    };
+    assert_eq!(
+        answered("echo"),
+        2,
+        "Streamable HTTP and the older transport"
+    );
+    assert_eq!(answered("big"), 1);
+    assert_eq!(answered("stream"), 1);
+    assert_eq!(answered("bye"), 1);
+    let progress = find(&|e: &Value| e["data"]["method"] == "notifications/progress");
+    assert_eq!(progress.len(), 5, "every event of the stream is recorded");
+    let errors: Vec<String> = find(&|e: &Value| e["event_type"] == "error")
+        .iter()
+        .map(|e| e["data"]["error"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert!(
+        errors[0].starts_with("malformed JSON-RPC message"),
+        "{errors:?}"
+    );
+    assert_eq!(errors[1], "spy failure");
+    assert_eq!(errors[2], "HTTP 401 Unauthorized");
+    let sampling = find(&|e: &Value| e["event_type"] == "llm_request");
+    assert_eq!(
+        sampling.len(),
+        1,
+        "the server's sampling request on the GET stream"
+    );
+    let closed = find(&|e: &Value| e["data"]["http_method"] == "DELETE");
+    assert_eq!(closed.len(), 1);
+    // The older transport's messages share their own session number.
+    let legacy: std::collections::BTreeSet<String> =
+        find(&|e: &Value| e["data"]["method"] == "bye")
+            .iter()
+            .map(|e| e["data"]["mcp_session"].to_string())
+            .collect();
+    assert_eq!(legacy.len(), 1, "{legacy:?}");
+    let on_disk = store_text(&env);
+    assert!(!on_disk.contains("spy-secret-token-42"));
+    assert!(!on_disk.contains("spy-session-7f3a9c"));
+}
+
 /// Sends one HTTP/1.1 request and reads the whole answer (the connection is closed after).
 fn raw_request(port: u16, request: &str) -> String {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
