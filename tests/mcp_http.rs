@@ -10,7 +10,9 @@ use std::process::Command;
 use serde_json::Value;
 
 use crate::common::TestEnv;
-use crate::common::net::{everything_over_http, free_port, record_http, required};
+use crate::common::net::{
+    Background, everything_over_http, free_port, record_http, record_http_with, required,
+};
 
 /// The secret the client scripts send as their Authorization header.
 const CLIENT_TOKEN: &str = "test-secret-token-123";
@@ -205,21 +207,7 @@ fn the_http_proxy_changes_no_byte_that_passes_and_records_every_message() {
     let spy = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp/http_spy.py");
     let env = TestEnv::new();
     let log = env.path().join("spy.log");
-    let mut server = Command::new("python3")
-        .arg(&spy)
-        .arg("serve")
-        .arg(&log)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut port_line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(server.stdout.take().unwrap()),
-        &mut port_line,
-    )
-    .unwrap();
-    let _server = crate::common::net::Background(server);
-    let spy_port: u16 = port_line.trim().parse().unwrap();
+    let (_server, spy_port) = spy_server(&env, None);
     let (proxy, port) = record_http(&env, &format!("http://127.0.0.1:{spy_port}/mcp"), &[]);
     let out = env.path().join("client.json");
     let client = Command::new("python3")
@@ -336,6 +324,82 @@ fn the_http_proxy_changes_no_byte_that_passes_and_records_every_message() {
     let on_disk = store_text(&env);
     assert!(!on_disk.contains("spy-secret-token-42"));
     assert!(!on_disk.contains("spy-session-7f3a9c"));
+}
+
+/// The spy server, over TLS when given a certificate; returns it and its port.
+fn spy_server(env: &TestEnv, tls: Option<(&Path, &Path)>) -> (Background, u16) {
+    let spy = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp/http_spy.py");
+    let mut command = Command::new("python3");
+    command
+        .arg(&spy)
+        .arg("serve")
+        .arg(env.path().join("spy.log"));
+    if let Some((cert, key)) = tls {
+        command.arg(cert).arg(key);
+    }
+    let mut server = command
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut port_line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(server.stdout.take().unwrap()),
+        &mut port_line,
+    )
+    .unwrap();
+    (Background(server), port_line.trim().parse().unwrap())
+}
+
+#[test]
+fn an_https_server_is_reached_with_the_roots_the_system_trusts() {
+    let env = TestEnv::new();
+    let (cert, key) = (env.path().join("cert.pem"), env.path().join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args([
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let (_server, spy_port) = spy_server(&env, Some((&cert, &key)));
+    let url = format!("https://127.0.0.1:{spy_port}/mcp");
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"echo","params":{"text":"over TLS ✓"}}"#;
+    let request = format!(
+        "POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+
+    // Trusted through SSL_CERT_FILE, as a company's own roots would be.
+    let (proxy, port) = record_http_with(&env, &url, &[], &[("SSL_CERT_FILE", &cert)]);
+    let answer = raw_request(port, &request);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.ends_with(r#"{"jsonrpc":"2.0","id":1,"result":{"text":"over TLS ✓"}}"#),
+        "{answer}"
+    );
+    assert_eq!(proxy.terminate(), Some(0));
+
+    // Not trusted: the client gets a 502 that says why, and so does the record.
+    let (proxy, port) = record_http_with(&env, &url, &[], &[("SSL_CERT_FILE", &key)]);
+    let answer = raw_request(port, &request);
+    assert!(answer.starts_with("HTTP/1.1 502"), "{answer}");
+    assert!(answer.to_lowercase().contains("certificate"), "{answer}");
+    assert_eq!(proxy.terminate(), Some(0));
 }
 
 /// Sends one HTTP/1.1 request and reads the whole answer (the connection is closed after).

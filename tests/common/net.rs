@@ -89,11 +89,25 @@ pub fn everything_over_http(mode: &str) -> (Background, u16) {
 /// `record-http` in front of `url` on a free port; returns it and its port. What it prints
 /// after its first line is kept in the returned log.
 pub fn record_http(env: &TestEnv, url: &str, extra: &[&str]) -> (Background, u16) {
+    record_http_with(env, url, extra, &[])
+}
+
+/// `record_http` with more environment variables for the proxy.
+pub fn record_http_with(
+    env: &TestEnv,
+    url: &str,
+    extra: &[&str],
+    vars: &[(&str, &std::path::Path)],
+) -> (Background, u16) {
     let store = env.store();
     let mut args = vec!["--trace-dir", store.to_str().unwrap(), "record-http", url];
     args.extend_from_slice(&["--port", "0"]);
     args.extend_from_slice(extra);
-    let mut child = env.command(&args).stderr(Stdio::piped()).spawn().unwrap();
+    let mut command = env.command(&args);
+    for (name, value) in vars {
+        command.env(name, value);
+    }
+    let mut child = command.stderr(Stdio::piped()).spawn().unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
     stderr.read_line(&mut line).unwrap();

@@ -1,9 +1,9 @@
 """A fake MCP HTTP server and a scripted client, to check that an HTTP proxy changes nothing.
 
 Usage:
-  http_spy.py serve LOG
+  http_spy.py serve LOG [CERT KEY]
       Runs a fake upstream MCP server on 127.0.0.1 (a free port, printed alone on stdout).
-      Serves until killed. For every request it appends one JSON line to LOG, once the answer
+      Serves until killed; over TLS when given a certificate and its key (PEM files). For every request it appends one JSON line to LOG, once the answer
       has been sent in full:
         {"method", "path" (with query), "headers": {lowercased name: value},
          "body_b64": the request body, "sent_b64": every answer body byte sent, "status"}
@@ -38,6 +38,7 @@ transport's requests).
 
 import base64
 import http.client
+import ssl
 import http.server
 import json
 import queue
@@ -372,8 +373,12 @@ class Spy(http.server.BaseHTTPRequestHandler):
             inbox.put((answer, req.get("method") == "bye"))
 
 
-def serve(log_path: str) -> int:
+def serve(log_path: str, cert: str = None, key: str = None) -> int:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Spy)
+    if cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     server.log = open(log_path, "a", encoding="utf-8")
     server.log_lock = threading.Lock()
@@ -523,8 +528,8 @@ def client(base: str, out: str) -> int:
 
 
 def main(argv) -> int:
-    if len(argv) == 3 and argv[1] == "serve":
-        return serve(argv[2])
+    if len(argv) in (3, 5) and argv[1] == "serve":
+        return serve(*argv[2:])
     if len(argv) == 4 and argv[1] == "client":
         return client(argv[2], argv[3])
     sys.stderr.write(__doc__)
