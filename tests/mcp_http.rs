@@ -402,6 +402,84 @@ fn an_https_server_is_reached_with_the_roots_the_system_trusts() {
     assert_eq!(proxy.terminate(), Some(0));
 }
 
+/// A POST of `body` to `/mcp`, closing the connection after the answer.
+fn post(body: &str, headers: &str) -> String {
+    format!(
+        "POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{headers}Connection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+#[test]
+fn masking_redaction_and_malformed_requests_change_the_record_never_the_traffic() {
+    let env = TestEnv::new();
+    let (_server, spy_port) = spy_server(&env, None);
+    let url = format!("http://127.0.0.1:{spy_port}/mcp");
+    let (proxy, port) = record_http(
+        &env,
+        &url,
+        &["--mask", "--redact", "--redact-pattern", "ACME-[0-9]+"],
+    );
+    let params = r#"{"email":"jane.doe@example.com","key":"sk-ant-api03-abcdefghijklmnopqrstuvwxyz012345","ticket":"ACME-4521"}"#;
+    let body = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"echo","params":{params}}}"#);
+    let answer = raw_request(port, &post(&body, ""));
+    assert!(
+        answer.ends_with(&format!(r#"{{"jsonrpc":"2.0","id":1,"result":{params}}}"#)),
+        "the answer passes unmasked: {answer}"
+    );
+    // Malformed JSON from the client passes as it is, and is recorded as an error.
+    let answer = raw_request(port, &post(r#"{"jsonrpc":"2.0","id":"#, ""));
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    // The resumption header of a Streamable HTTP stream reaches the server.
+    let resume = "GET /mcp HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nMcp-Session-Id: s-1\r\nLast-Event-ID: evt-41\r\nConnection: close\r\n\r\n";
+    let answer = raw_request(port, resume);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(proxy.terminate(), Some(0));
+
+    let served = std::fs::read_to_string(env.path().join("spy.log")).unwrap();
+    let resumed: Value = serde_json::from_str(served.lines().last().unwrap()).unwrap();
+    assert_eq!(resumed["headers"]["last-event-id"], "evt-41");
+    assert_eq!(resumed["headers"]["mcp-session-id"], "s-1");
+
+    let on_disk = store_text(&env);
+    for secret in [
+        "jane.doe@example.com",
+        "sk-ant-api03-abcdefghij",
+        "ACME-4521",
+    ] {
+        assert!(!on_disk.contains(secret), "{secret} reached disk");
+    }
+    assert!(on_disk.contains("[EMAIL]") && on_disk.contains("[REDACTED]"));
+    let events = env.events(&env.sessions()[0]);
+    let errors: Vec<&str> = events
+        .iter()
+        .filter(|e| e["event_type"] == "error")
+        .map(|e| e["data"]["error"].as_str().unwrap())
+        .collect();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(
+        errors[0].starts_with("malformed JSON-RPC message"),
+        "{errors:?}"
+    );
+    assert_eq!(errors[1], "HTTP 400 Bad Request");
+}
+
+#[test]
+fn an_unwritable_store_never_stops_the_http_traffic() {
+    let env = TestEnv::new();
+    let (_server, spy_port) = spy_server(&env, None);
+    // The store's place is taken by a file.
+    std::fs::write(env.store(), "not a folder").unwrap();
+    let (proxy, port) = record_http(&env, &format!("http://127.0.0.1:{spy_port}/mcp"), &[]);
+    let body = r#"{"jsonrpc":"2.0","id":7,"method":"echo","params":{"n":7}}"#;
+    let answer = raw_request(port, &post(body, ""));
+    assert!(
+        answer.ends_with(r#"{"jsonrpc":"2.0","id":7,"result":{"n":7}}"#),
+        "{answer}"
+    );
+    assert_eq!(proxy.terminate(), Some(0));
+}
+
 /// Sends one HTTP/1.1 request and reads the whole answer (the connection is closed after).
 fn raw_request(port: u16, request: &str) -> String {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();

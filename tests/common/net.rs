@@ -86,8 +86,7 @@ pub fn everything_over_http(mode: &str) -> (Background, u16) {
     (server, port)
 }
 
-/// `record-http` in front of `url` on a free port; returns it and its port. What it prints
-/// after its first line is kept in the returned log.
+/// `record-http` in front of `url` on a free port; returns it and its port.
 pub fn record_http(env: &TestEnv, url: &str, extra: &[&str]) -> (Background, u16) {
     record_http_with(env, url, extra, &[])
 }
@@ -109,18 +108,30 @@ pub fn record_http_with(
     }
     let mut child = command.stderr(Stdio::piped()).spawn().unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    let port = line
-        .split("http://127.0.0.1:")
-        .nth(1)
-        .and_then(|rest| rest.split(['/', ' ']).next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no address in the proxy's first line: {line:?}"));
+    // Killed however the test ends from here on.
+    let proxy = Background(child);
+    let mut said = String::new();
+    let port = loop {
+        let mut line = String::new();
+        let read = stderr.read_line(&mut line).unwrap();
+        assert!(
+            read > 0,
+            "the proxy ended before saying where it listens: {said}"
+        );
+        let port = line
+            .split("forwarding http://127.0.0.1:")
+            .nth(1)
+            .and_then(|rest| rest.split(['/', ' ']).next())
+            .and_then(|p| p.parse().ok());
+        said.push_str(&line);
+        if let Some(port) = port {
+            break port;
+        }
+    };
     // Keep reading, so the proxy never blocks on a full pipe.
     std::thread::spawn(move || {
         let mut rest = String::new();
         while stderr.read_line(&mut rest).is_ok_and(|n| n > 0) {}
     });
-    (Background(child), port)
+    (proxy, port)
 }
