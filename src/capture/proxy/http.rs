@@ -385,7 +385,13 @@ impl Relay {
         let mut kept = Vec::new();
         let mut events = Vec::new();
         loop {
-            let frame = match body.frame().await {
+            // A client that goes away while the server is quiet closes the server's stream too,
+            // rather than holding it until the server next speaks.
+            let next = tokio::select! {
+                next = body.frame() => next,
+                () = tx.closed() => return,
+            };
+            let frame = match next {
                 None => break,
                 Some(Ok(frame)) => frame,
                 Some(Err(e)) => {
