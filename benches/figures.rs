@@ -30,6 +30,8 @@
 //!
 //! See `docs/benchmarks.md` for what each figure means and the last figures measured.
 
+mod http_latency;
+
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
@@ -2886,6 +2888,7 @@ fn bench_flow(
 struct Proxy {
     latency: Option<Latency>,
     flows: Vec<FlowRow>,
+    http: Option<http_latency::HttpLatency>,
 }
 
 impl Proxy {
@@ -2924,7 +2927,51 @@ fn bench_proxy(tool: &Tool, work: &Path, notes: &mut Vec<String>) -> Proxy {
             )),
         }
     }
-    Proxy { latency, flows }
+    eprintln!(
+        "figures: HTTP proxy latency, {} round trips direct and through record-http",
+        http_latency::HTTP_ROUND_TRIPS
+    );
+    let http = match http_latency::bench_http(&tool.program, work) {
+        Ok(l) => Some(l),
+        Err(e) => {
+            notes.push(format!("WARNING: no HTTP proxy latency figure: {e}"));
+            None
+        }
+    };
+    Proxy {
+        latency,
+        flows,
+        http,
+    }
+}
+
+fn print_http(l: &http_latency::HttpLatency) {
+    println!();
+    println!(
+        "HTTP proxy latency: {} keep-alive POST round trips of a `tools/call` request and its \
+         JSON answer, to a minimal server directly and through `record-http`, alternating, after \
+         {} untimed each",
+        http_latency::HTTP_ROUND_TRIPS,
+        http_latency::HTTP_WARMUP
+    );
+    println!();
+    println!(
+        "| figure | round trips | direct median | direct p99 | proxied median | proxied p99 \
+         | added (median) | recorded calls / results / linked |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    let added = (median(&l.proxied).as_secs_f64() - median(&l.direct).as_secs_f64()) * 1e6;
+    println!(
+        "| POST round trip | {} | {} | {} | {} | {} | {added:+.0} µs | {} / {} / {} |",
+        l.proxied.len(),
+        fmt_us(median(&l.direct)),
+        fmt_us(p99(&l.direct)),
+        fmt_us(median(&l.proxied)),
+        fmt_us(p99(&l.proxied)),
+        l.recorded.0,
+        l.recorded.1,
+        l.recorded.2,
+    );
 }
 
 fn fmt_us(d: Duration) -> String {
@@ -2932,6 +2979,9 @@ fn fmt_us(d: Duration) -> String {
 }
 
 fn print_proxy(proxy: &Proxy) {
+    if let Some(http) = &proxy.http {
+        print_http(http);
+    }
     if let Some(l) = &proxy.latency {
         println!();
         println!(

@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::common::TestEnv;
 use crate::common::net::{
     Background, everything_over_http, free_port, record_http, record_http_with, required,
+    spawn_proxy,
 };
 
 /// The secret the client scripts send as their Authorization header.
@@ -478,6 +479,35 @@ fn an_unwritable_store_never_stops_the_http_traffic() {
         "{answer}"
     );
     assert_eq!(proxy.terminate(), Some(0));
+}
+
+#[test]
+fn a_disk_that_fills_up_midway_never_stops_the_http_traffic() {
+    let env = TestEnv::new();
+    let (_server, spy_port) = spy_server(&env, None);
+    let store = env.store();
+    let url = format!("http://127.0.0.1:{spy_port}/mcp");
+    let command = env.command(&[
+        "--trace-dir",
+        store.to_str().unwrap(),
+        "record-http",
+        &url,
+        "--port",
+        "0",
+    ]);
+    let (proxy, port) = spawn_proxy(crate::common::with_a_full_disk_at_32_kib(&command));
+    let padding = "x".repeat(500);
+    for id in 0..200 {
+        let body = format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"echo","params":{{"pad":"{padding}"}}}}"#
+        );
+        let answer = raw_request(port, &post(&body, ""));
+        let expected = format!(r#"{{"jsonrpc":"2.0","id":{id},"result":{{"pad":"{padding}"}}}}"#);
+        assert!(answer.ends_with(&expected), "answer {id}: {answer}");
+    }
+    assert_eq!(proxy.terminate(), Some(0));
+    let log = std::fs::read_to_string(store.join("hook-errors.log")).unwrap();
+    assert!(log.contains("recording stopped"), "{log}");
 }
 
 /// Sends one HTTP/1.1 request and reads the whole answer (the connection is closed after).

@@ -264,6 +264,27 @@ fn an_unwritable_store_never_stops_the_traffic() {
     assert!(run.stderr.contains("not recording"), "{}", run.stderr);
 }
 
+#[test]
+fn a_disk_that_fills_up_midway_never_stops_the_traffic() {
+    let env = TestEnv::new();
+    let (input, _) = stream_of(1_000);
+    let command = crate::common::with_a_full_disk_at_32_kib(
+        &env.command(&["record", "--name", "cat", "--", "cat"]),
+    );
+    let run = run_with_stdin(command, &input);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.as_bytes() == input.as_slice(),
+        "the relayed bytes differ"
+    );
+    let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap();
+    assert!(log.contains("recording stopped"), "{log}");
+    let events = std::fs::metadata(env.store().join(&env.sessions()[0]).join("events.ndjson"))
+        .unwrap()
+        .len();
+    assert!(events <= 32 * 1024, "the limit held: {events} bytes");
+}
+
 fn frames_of(chunks: &[Vec<u8>]) -> Vec<Vec<u8>> {
     let mut framer = Framer::new();
     let mut out = Vec::new();

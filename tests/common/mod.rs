@@ -204,3 +204,24 @@ pub fn corpus_hook_payloads() -> Vec<(String, Value)> {
     }
     out
 }
+
+/// `command` run by a shell that limits the files it writes to 32 KiB, as a disk that fills up
+/// midway would (writes past the limit fail with EFBIG; the signal that would kill is ignored).
+pub fn with_a_full_disk_at_32_kib(command: &Command) -> Command {
+    let mut shell = Command::new("sh");
+    shell
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 64; exec \"$0\" \"$@\"")
+        .arg(command.get_program())
+        .args(command.get_args());
+    if let Some(dir) = command.get_current_dir() {
+        shell.current_dir(dir);
+    }
+    for (name, value) in command.get_envs() {
+        match value {
+            Some(value) => shell.env(name, value),
+            None => shell.env_remove(name),
+        };
+    }
+    shell
+}

@@ -106,6 +106,11 @@ pub fn record_http_with(
     for (name, value) in vars {
         command.env(name, value);
     }
+    spawn_proxy(command)
+}
+
+/// Starts a `record-http` command; returns it and the port it says it listens on.
+pub fn spawn_proxy(mut command: Command) -> (Background, u16) {
     let mut child = command.stderr(Stdio::piped()).spawn().unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     // Killed however the test ends from here on.
