@@ -21,12 +21,14 @@
 //!   the same run; and 100,000 and 1,000,000 requests written as fast as the pipe takes them,
 //!   through `record` to the echo server and to `cat`, with relayed and recorded messages per
 //!   second and peak RSS. The echo server is this bench binary, run as `figures --echo-server`.
+//! - The HTTP proxy (`record-http <url>`) has one: the round trip of a POST and its answer, to a
+//!   minimal server in this process directly and through `record-http`, alternating.
 //! - `AGENT_STRACE_BIN=/path` measures another build of ours instead of the one cargo built.
 //!
 //! `cargo bench --bench figures -- --generate-only DIR` only writes the generated session
 //! (100,000 events, about 40 MB) to `DIR/.agent-traces/<id>/` and prints where it is;
 //! `-- --generate-transcripts DIR` only writes the two transcripts to `DIR`; `-- --proxy-only`
-//! measures only the stdio proxy.
+//! measures only the proxies.
 //!
 //! See `docs/benchmarks.md` for what each figure means and the last figures measured.
 
@@ -181,7 +183,7 @@ fn run(proxy_only: bool) -> Res<()> {
     if proxy_only {
         let mut notes = Vec::new();
         let proxy = bench_proxy(&ours, work.path(), &mut notes);
-        println!("agent-strace figures: the stdio proxy only");
+        println!("agent-strace figures: the proxies only");
         println!(
             "machine: {machine}\nload:    {load_start} at the start, {} at the end",
             load_average()
