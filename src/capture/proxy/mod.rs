@@ -2,8 +2,11 @@
 //!
 //! # Architecture
 //! - [`framing`]: messages in a byte stream (newline-delimited and Content-Length framed).
+//! - [`sse`]: server-sent events (read for the record; the older transport's endpoint rewritten).
 //! - [`mcp`]: what MCP messages become in the store.
+//! - [`recording`]: the recorder thread both proxies feed through a bounded queue.
 //! - [`stdio`]: the stdio proxy: a child server, two relay threads and a recorder thread.
+//! - [`http`]: the HTTP proxy: a loopback server that forwards to a remote MCP server.
 
 pub mod framing;
 pub mod http;

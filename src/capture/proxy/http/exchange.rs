@@ -1,17 +1,7 @@
-//! The HTTP proxy: it listens on loopback and forwards every request to a remote MCP server,
-//! over Streamable HTTP (one endpoint: POST answered with JSON or an SSE stream, a GET stream,
-//! DELETE) and over the older HTTP+SSE transport (GET /sse, then POSTed messages).
-//!
-//! What passes is not changed: bodies go through as they come, headers too (Authorization and
-//! `Mcp-Session-Id` included) but for the hop-by-hop ones and `Accept-Encoding`, which is
-//! dropped so that the server answers in plain text the recorder can read. The one change is
-//! the older transport's `endpoint` event, rewritten when it names the server's own address so
-//! that the client posts to the proxy. Headers are never recorded.
+//! One exchange through the HTTP proxy: the request forwarded with its headers, its answer relayed
+//! as it comes, and a copy of each JSON-RPC message in either direction for the recorder.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
-use std::io;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -21,182 +11,31 @@ use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Frame, Incoming};
 use hyper::header::{self, HeaderMap, HeaderValue};
-use hyper::{Method, Request, Response, StatusCode, Uri};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{Map, Value};
-use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-use super::mcp::{Direction, McpRecorder};
-use super::recording::{self, Note};
-use super::sse::{EndpointRewriter, SseParser};
+use super::upstream::{Upstream, UpstreamClient};
+use crate::capture::proxy::mcp::Direction;
+use crate::capture::proxy::recording::Note;
+use crate::capture::proxy::sse::{EndpointRewriter, SseParser};
 use crate::model::EventType;
 
-/// How many notes may wait for the recorder (see the stdio proxy).
-const RECORD_QUEUE: usize = 4096;
 /// Most of a JSON answer kept for the record; the client always gets all of it.
 const MAX_RECORDED_BODY: usize = 64 * 1024 * 1024;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type ProxyBody = BoxBody<Bytes, BoxError>;
 
-/// The remote server, as the user named it.
-#[derive(Debug, Clone)]
-pub struct Upstream {
-    scheme: String,
-    authority: String,
-    path: String,
-    query: Option<String>,
-}
-
-impl Upstream {
-    /// Reads an `http://` or `https://` URL; the error says what is wrong with it.
-    pub fn parse(url: &str) -> Result<Upstream, String> {
-        let uri: Uri = url
-            .parse()
-            .map_err(|e| format!("`{url}` is not a URL: {e}"))?;
-        let scheme = match uri.scheme_str() {
-            Some(s @ ("http" | "https")) => s.to_owned(),
-            Some(other) => {
-                return Err(format!(
-                    "`{url}`: the scheme must be http or https, not {other}"
-                ));
-            }
-            None => return Err(format!("`{url}` has no scheme (http:// or https://)")),
-        };
-        let authority = uri
-            .authority()
-            .ok_or_else(|| format!("`{url}` has no host"))?;
-        if authority.as_str().contains('@') {
-            return Err(format!(
-                "`{url}`: credentials in the URL are not supported; the client's headers are forwarded"
-            ));
-        }
-        Ok(Upstream {
-            scheme,
-            authority: authority.as_str().to_owned(),
-            path: uri.path().to_owned(),
-            query: uri.query().map(str::to_owned),
-        })
-    }
-
-    pub fn is_tls(&self) -> bool {
-        self.scheme == "https"
-    }
-
-    /// The path the user gave, which the proxy also serves at `/`.
-    pub fn path(&self) -> &str {
-        &self.path
-    }
-
-    /// Where a request for `path_and_query` on the proxy goes: the proxy's root is the URL the
-    /// user gave, and every other path is the same path on the server.
-    fn target(&self, path: &str, query: Option<&str>) -> Result<Uri, hyper::http::Error> {
-        let (path, query) = if path == "/" {
-            let query = match (self.query.as_deref(), query) {
-                (Some(a), Some(b)) => Some(format!("{a}&{b}")),
-                (a, b) => a.or(b).map(str::to_owned),
-            };
-            (self.path.as_str(), query)
-        } else {
-            (path, query.map(str::to_owned))
-        };
-        let path_and_query = match query {
-            Some(q) => format!("{path}?{q}"),
-            None => path.to_owned(),
-        };
-        Uri::builder()
-            .scheme(self.scheme.as_str())
-            .authority(self.authority.as_str())
-            .path_and_query(path_and_query)
-            .build()
-    }
-
-    /// What the client should be told when the server's `endpoint` event says `data`: a path
-    /// on the proxy when `data` points at the server itself, `None` when it needs no change or
-    /// points elsewhere. `request_path` is the path the event stream was asked for.
-    pub fn endpoint_for_client(&self, data: &str, request_path: &str) -> Option<String> {
-        let data = data.trim();
-        let rest = if let Some(rest) = data.strip_prefix("//") {
-            Some(rest)
-        } else {
-            ["http://", "https://"].iter().find_map(|scheme| {
-                data.get(..scheme.len())
-                    .filter(|head| head.eq_ignore_ascii_case(scheme))
-                    .map(|_| &data[scheme.len()..])
-            })
-        };
-        if let Some(rest) = rest {
-            let split = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-            let (authority, tail) = rest.split_at(split);
-            if !authority.eq_ignore_ascii_case(&self.authority) {
-                return None;
-            }
-            return Some(if tail.starts_with('/') {
-                tail.to_owned()
-            } else {
-                format!("/{tail}")
-            });
-        }
-        if data.starts_with('/') {
-            return None;
-        }
-        // A relative reference: resolved against the stream's path on the server, as the
-        // client would have resolved it there.
-        let base = if request_path == "/" {
-            &self.path
-        } else {
-            request_path
-        };
-        let dir = &base[..base.rfind('/').map_or(0, |i| i + 1)];
-        let dir = if dir.is_empty() { "/" } else { dir };
-        Some(format!("{dir}{data}"))
-    }
-}
-
-/// Sends requests to the server: plain TCP or TLS, as its URL says.
-enum UpstreamClient {
-    Plain(Client<HttpConnector, Full<Bytes>>),
-    Tls(Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>),
-}
-
-impl UpstreamClient {
-    fn new(tls: bool) -> io::Result<UpstreamClient> {
-        let builder = Client::builder(TokioExecutor::new());
-        if tls {
-            let connector = hyper_rustls::HttpsConnectorBuilder::new()
-                .with_native_roots()?
-                .https_only()
-                .enable_http1()
-                .build();
-            Ok(UpstreamClient::Tls(builder.build(connector)))
-        } else {
-            Ok(UpstreamClient::Plain(builder.build(HttpConnector::new())))
-        }
-    }
-
-    async fn send(
-        &self,
-        request: Request<Full<Bytes>>,
-    ) -> Result<Response<Incoming>, hyper_util::client::legacy::Error> {
-        match self {
-            UpstreamClient::Plain(client) => client.request(request).await,
-            UpstreamClient::Tls(client) => client.request(request).await,
-        }
-    }
-}
-
 /// One running proxy.
-struct Proxy {
-    upstream: Upstream,
-    client: UpstreamClient,
-    record: Option<mpsc::Sender<Note>>,
+pub(super) struct Proxy {
+    pub(super) upstream: Upstream,
+    pub(super) client: UpstreamClient,
+    pub(super) record: Option<mpsc::Sender<Note>>,
     /// The MCP sessions seen, numbered in the order they appeared (Mcp-Session-Id values, or the
     /// older transport's message paths). Kept in memory only: a session id is a credential.
-    channels: Mutex<HashMap<String, u32>>,
-    clock: fn() -> f64,
+    pub(super) channels: Mutex<HashMap<String, u32>>,
+    pub(super) clock: fn() -> f64,
 }
 
 /// What the proxy reads out of an answer as it passes.
@@ -229,7 +68,7 @@ impl Proxy {
         }
     }
 
-    async fn record_problem(&self, data: Map<String, Value>) {
+    pub(super) async fn record_problem(&self, data: Map<String, Value>) {
         let at = (self.clock)();
         self.record(Note::Event {
             kind: EventType::Error,
@@ -239,7 +78,7 @@ impl Proxy {
         .await;
     }
 
-    async fn handle(self: Arc<Self>, request: Request<Incoming>) -> Response<ProxyBody> {
+    pub(super) async fn handle(self: Arc<Self>, request: Request<Incoming>) -> Response<ProxyBody> {
         let (parts, body) = request.into_parts();
         let body = match body.collect().await {
             Ok(body) => body.to_bytes(),
@@ -629,154 +468,5 @@ impl Body for ChannelBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         self.rx.poll_recv(cx)
-    }
-}
-
-/// A proxy ready to serve: bound, so its address is known before it runs, and already
-/// listening for the signals that stop it.
-pub struct HttpProxy {
-    runtime: tokio::runtime::Runtime,
-    listener: TcpListener,
-    stop: Stop,
-    upstream: Upstream,
-    recorder: Option<McpRecorder>,
-    clock: fn() -> f64,
-}
-
-/// SIGTERM, SIGINT and SIGHUP end the proxy cleanly.
-struct Stop {
-    term: tokio::signal::unix::Signal,
-    int: tokio::signal::unix::Signal,
-    hup: tokio::signal::unix::Signal,
-}
-
-impl Stop {
-    fn new() -> io::Result<Stop> {
-        use tokio::signal::unix::{SignalKind, signal};
-        Ok(Stop {
-            term: signal(SignalKind::terminate())?,
-            int: signal(SignalKind::interrupt())?,
-            hup: signal(SignalKind::hangup())?,
-        })
-    }
-
-    async fn wait(&mut self) {
-        tokio::select! {
-            _ = self.term.recv() => {}
-            _ = self.int.recv() => {}
-            _ = self.hup.recv() => {}
-        }
-    }
-}
-
-impl HttpProxy {
-    /// Binds `listen` (port 0 picks a free one).
-    pub fn bind(
-        listen: SocketAddr,
-        upstream: Upstream,
-        clock: fn() -> f64,
-    ) -> io::Result<HttpProxy> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let (listener, stop) = {
-            let _context = runtime.enter();
-            let listener = std::net::TcpListener::bind(listen)?;
-            listener.set_nonblocking(true)?;
-            (TcpListener::from_std(listener)?, Stop::new()?)
-        };
-        Ok(HttpProxy {
-            runtime,
-            listener,
-            stop,
-            upstream,
-            recorder: None,
-            clock,
-        })
-    }
-
-    /// Records what passes with `recorder`.
-    pub fn record_with(&mut self, recorder: McpRecorder) {
-        self.recorder = Some(recorder);
-    }
-
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.listener.local_addr()
-    }
-
-    /// Serves until SIGINT, SIGTERM or SIGHUP, then records the end of the session.
-    pub fn serve(self) -> io::Result<()> {
-        let client = UpstreamClient::new(self.upstream.is_tls())?;
-        let (tx, rx) = mpsc::channel(RECORD_QUEUE);
-        let recording = self.recorder.is_some();
-        let writer = self
-            .recorder
-            .map(|recorder| std::thread::spawn(move || recording::run(recorder, rx)));
-        let clock = self.clock;
-        let proxy = Arc::new(Proxy {
-            upstream: self.upstream,
-            client,
-            record: recording.then(|| tx.clone()),
-            channels: Mutex::new(HashMap::new()),
-            clock,
-        });
-        let (listener, mut stop) = (self.listener, self.stop);
-        self.runtime.block_on(async move {
-            tokio::select! {
-                () = accept(listener, proxy) => {}
-                () = stop.wait() => {}
-            }
-        });
-        if recording {
-            let end = Note::End {
-                exit_code: None,
-                at: clock(),
-            };
-            let _ = tx.blocking_send(end);
-        }
-        drop(tx);
-        if let Some(writer) = writer {
-            let _ = writer.join();
-        }
-        // Streams still open end with the runtime.
-        self.runtime.shutdown_background();
-        Ok(())
-    }
-}
-
-async fn accept(listener: TcpListener, proxy: Arc<Proxy>) {
-    let mut failing = false;
-    loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => {
-                failing = false;
-                stream
-            }
-            Err(e) => {
-                // Out of file descriptors, say: note it once, wait a little, go on.
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                if std::mem::replace(&mut failing, true) {
-                    continue;
-                }
-                let mut data = Map::new();
-                data.insert(
-                    "error".into(),
-                    format!("cannot accept a connection: {e}").into(),
-                );
-                proxy.record_problem(data).await;
-                continue;
-            }
-        };
-        let _ = stream.set_nodelay(true);
-        let proxy = proxy.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request| {
-                let proxy = proxy.clone();
-                async move { Ok::<_, Infallible>(proxy.handle(request).await) }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
     }
 }

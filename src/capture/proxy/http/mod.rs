@@ -1,0 +1,187 @@
+//! The HTTP proxy: it listens on loopback and forwards every request to a remote MCP server,
+//! over Streamable HTTP (one endpoint: POST answered with JSON or an SSE stream, a GET stream,
+//! DELETE) and over the older HTTP+SSE transport (GET /sse, then POSTed messages).
+//!
+//! What passes is not changed: bodies go through as they come, headers too (Authorization and
+//! `Mcp-Session-Id` included) but for the hop-by-hop ones and `Accept-Encoding`, which is
+//! dropped so that the server answers in plain text the recorder can read. The one change is
+//! the older transport's `endpoint` event, rewritten when it names the server's own address so
+//! that the client posts to the proxy. Headers are never recorded.
+//!
+//! # Architecture
+//! - [`upstream`]: the server the user named, and the client that reaches it (TLS or not).
+//! - [`exchange`]: one request forwarded and its answer relayed, read for the record as it
+//!   passes.
+//! - here: the listener, the signals that stop it, and the recorder thread it feeds.
+
+mod exchange;
+mod upstream;
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use hyper_util::rt::TokioIo;
+use serde_json::Map;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+use super::mcp::McpRecorder;
+use super::recording::{self, Note};
+use exchange::Proxy;
+pub use upstream::Upstream;
+use upstream::UpstreamClient;
+
+/// How many notes may wait for the recorder (see the stdio proxy).
+const RECORD_QUEUE: usize = 4096;
+
+/// A proxy ready to serve: bound, so its address is known before it runs, and already
+/// listening for the signals that stop it.
+pub struct HttpProxy {
+    runtime: tokio::runtime::Runtime,
+    listener: TcpListener,
+    stop: Stop,
+    upstream: Upstream,
+    recorder: Option<McpRecorder>,
+    clock: fn() -> f64,
+}
+
+/// SIGTERM, SIGINT and SIGHUP end the proxy cleanly.
+struct Stop {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Stop {
+    fn new() -> io::Result<Stop> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Stop {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+            hup: signal(SignalKind::hangup())?,
+        })
+    }
+
+    async fn wait(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+            _ = self.hup.recv() => {}
+        }
+    }
+}
+
+impl HttpProxy {
+    /// Binds `listen` (port 0 picks a free one).
+    pub fn bind(
+        listen: SocketAddr,
+        upstream: Upstream,
+        clock: fn() -> f64,
+    ) -> io::Result<HttpProxy> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (listener, stop) = {
+            let _context = runtime.enter();
+            let listener = std::net::TcpListener::bind(listen)?;
+            listener.set_nonblocking(true)?;
+            (TcpListener::from_std(listener)?, Stop::new()?)
+        };
+        Ok(HttpProxy {
+            runtime,
+            listener,
+            stop,
+            upstream,
+            recorder: None,
+            clock,
+        })
+    }
+
+    /// Records what passes with `recorder`.
+    pub fn record_with(&mut self, recorder: McpRecorder) {
+        self.recorder = Some(recorder);
+    }
+
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until SIGINT, SIGTERM or SIGHUP, then records the end of the session.
+    pub fn serve(self) -> io::Result<()> {
+        let client = UpstreamClient::new(self.upstream.is_tls())?;
+        let (tx, rx) = mpsc::channel(RECORD_QUEUE);
+        let recording = self.recorder.is_some();
+        let writer = self
+            .recorder
+            .map(|recorder| std::thread::spawn(move || recording::run(recorder, rx)));
+        let clock = self.clock;
+        let proxy = Arc::new(Proxy {
+            upstream: self.upstream,
+            client,
+            record: recording.then(|| tx.clone()),
+            channels: Mutex::new(HashMap::new()),
+            clock,
+        });
+        let (listener, mut stop) = (self.listener, self.stop);
+        self.runtime.block_on(async move {
+            tokio::select! {
+                () = accept(listener, proxy) => {}
+                () = stop.wait() => {}
+            }
+        });
+        if recording {
+            let end = Note::End {
+                exit_code: None,
+                at: clock(),
+            };
+            let _ = tx.blocking_send(end);
+        }
+        drop(tx);
+        if let Some(writer) = writer {
+            let _ = writer.join();
+        }
+        // Streams still open end with the runtime.
+        self.runtime.shutdown_background();
+        Ok(())
+    }
+}
+
+async fn accept(listener: TcpListener, proxy: Arc<Proxy>) {
+    let mut failing = false;
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => {
+                failing = false;
+                stream
+            }
+            Err(e) => {
+                // Out of file descriptors, say: note it once, wait a little, go on.
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                if std::mem::replace(&mut failing, true) {
+                    continue;
+                }
+                let mut data = Map::new();
+                data.insert(
+                    "error".into(),
+                    format!("cannot accept a connection: {e}").into(),
+                );
+                proxy.record_problem(data).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let proxy = proxy.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| {
+                let proxy = proxy.clone();
+                async move { Ok::<_, Infallible>(proxy.handle(request).await) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}

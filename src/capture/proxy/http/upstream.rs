@@ -1,0 +1,162 @@
+//! The remote MCP server as the user named it, where each request for the proxy goes on it, and
+//! the client that reaches it over plain TCP or TLS.
+
+use std::io;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::{Request, Response, Uri};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+/// The remote server, as the user named it.
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    scheme: String,
+    authority: String,
+    path: String,
+    query: Option<String>,
+}
+
+impl Upstream {
+    /// Reads an `http://` or `https://` URL; the error says what is wrong with it.
+    pub fn parse(url: &str) -> Result<Upstream, String> {
+        let uri: Uri = url
+            .parse()
+            .map_err(|e| format!("`{url}` is not a URL: {e}"))?;
+        let scheme = match uri.scheme_str() {
+            Some(s @ ("http" | "https")) => s.to_owned(),
+            Some(other) => {
+                return Err(format!(
+                    "`{url}`: the scheme must be http or https, not {other}"
+                ));
+            }
+            None => return Err(format!("`{url}` has no scheme (http:// or https://)")),
+        };
+        let authority = uri
+            .authority()
+            .ok_or_else(|| format!("`{url}` has no host"))?;
+        if authority.as_str().contains('@') {
+            return Err(format!(
+                "`{url}`: credentials in the URL are not supported; the client's headers are forwarded"
+            ));
+        }
+        Ok(Upstream {
+            scheme,
+            authority: authority.as_str().to_owned(),
+            path: uri.path().to_owned(),
+            query: uri.query().map(str::to_owned),
+        })
+    }
+
+    pub fn is_tls(&self) -> bool {
+        self.scheme == "https"
+    }
+
+    /// The path the user gave, which the proxy also serves at `/`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Where a request for `path_and_query` on the proxy goes: the proxy's root is the URL the
+    /// user gave, and every other path is the same path on the server.
+    pub(super) fn target(
+        &self,
+        path: &str,
+        query: Option<&str>,
+    ) -> Result<Uri, hyper::http::Error> {
+        let (path, query) = if path == "/" {
+            let query = match (self.query.as_deref(), query) {
+                (Some(a), Some(b)) => Some(format!("{a}&{b}")),
+                (a, b) => a.or(b).map(str::to_owned),
+            };
+            (self.path.as_str(), query)
+        } else {
+            (path, query.map(str::to_owned))
+        };
+        let path_and_query = match query {
+            Some(q) => format!("{path}?{q}"),
+            None => path.to_owned(),
+        };
+        Uri::builder()
+            .scheme(self.scheme.as_str())
+            .authority(self.authority.as_str())
+            .path_and_query(path_and_query)
+            .build()
+    }
+
+    /// What the client should be told when the server's `endpoint` event says `data`: a path
+    /// on the proxy when `data` points at the server itself, `None` when it needs no change or
+    /// points elsewhere. `request_path` is the path the event stream was asked for.
+    pub fn endpoint_for_client(&self, data: &str, request_path: &str) -> Option<String> {
+        let data = data.trim();
+        let rest = if let Some(rest) = data.strip_prefix("//") {
+            Some(rest)
+        } else {
+            ["http://", "https://"].iter().find_map(|scheme| {
+                data.get(..scheme.len())
+                    .filter(|head| head.eq_ignore_ascii_case(scheme))
+                    .map(|_| &data[scheme.len()..])
+            })
+        };
+        if let Some(rest) = rest {
+            let split = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            let (authority, tail) = rest.split_at(split);
+            if !authority.eq_ignore_ascii_case(&self.authority) {
+                return None;
+            }
+            return Some(if tail.starts_with('/') {
+                tail.to_owned()
+            } else {
+                format!("/{tail}")
+            });
+        }
+        if data.starts_with('/') {
+            return None;
+        }
+        // A relative reference: resolved against the stream's path on the server, as the
+        // client would have resolved it there.
+        let base = if request_path == "/" {
+            &self.path
+        } else {
+            request_path
+        };
+        let dir = &base[..base.rfind('/').map_or(0, |i| i + 1)];
+        let dir = if dir.is_empty() { "/" } else { dir };
+        Some(format!("{dir}{data}"))
+    }
+}
+
+/// Sends requests to the server: plain TCP or TLS, as its URL says.
+pub(super) enum UpstreamClient {
+    Plain(Client<HttpConnector, Full<Bytes>>),
+    Tls(Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>),
+}
+
+impl UpstreamClient {
+    pub(super) fn new(tls: bool) -> io::Result<UpstreamClient> {
+        let builder = Client::builder(TokioExecutor::new());
+        if tls {
+            let connector = hyper_rustls::HttpsConnectorBuilder::new()
+                .with_native_roots()?
+                .https_only()
+                .enable_http1()
+                .build();
+            Ok(UpstreamClient::Tls(builder.build(connector)))
+        } else {
+            Ok(UpstreamClient::Plain(builder.build(HttpConnector::new())))
+        }
+    }
+
+    pub(super) async fn send(
+        &self,
+        request: Request<Full<Bytes>>,
+    ) -> Result<Response<Incoming>, hyper_util::client::legacy::Error> {
+        match self {
+            UpstreamClient::Plain(client) => client.request(request).await,
+            UpstreamClient::Tls(client) => client.request(request).await,
+        }
+    }
+}
