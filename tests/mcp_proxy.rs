@@ -380,6 +380,22 @@ fn masking_and_redaction_change_the_record_never_the_traffic() {
 }
 
 #[test]
+fn with_redact_a_key_on_the_servers_command_line_never_reaches_disk() {
+    let env = TestEnv::new();
+    let key = "sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789";
+    let input = b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n";
+    // `sh -c cat KEY`: the key is the shell's $0, as a server's --api-key argument would be.
+    let run = env.run_with_stdin(&["record", "--redact", "--", "sh", "-c", "cat", key], input);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.as_bytes(), input);
+    let session = &env.sessions()[0];
+    let meta = env.meta(session);
+    assert_eq!(meta["command"], "sh -c cat [REDACTED]");
+    let events = std::fs::read_to_string(env.store().join(session).join("events.ndjson")).unwrap();
+    assert!(!events.contains(key));
+}
+
+#[test]
 fn a_signal_to_the_proxy_reaches_the_server() {
     let env = TestEnv::new();
     // The server reports the signal it got through its exit code, and ends the session.

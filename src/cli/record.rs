@@ -24,6 +24,16 @@ pub(crate) struct RecordArgs {
     /// A name for the server in listings [default: the command's name]
     #[arg(long, value_name = "LABEL")]
     name: Option<String>,
+    #[command(flatten)]
+    privacy: PrivacyArgs,
+    /// The MCP server's command and its arguments
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    command: Vec<OsString>,
+}
+
+/// What the proxies keep off disk; `record` and `record-http` share these flags.
+#[derive(Debug, Args)]
+pub(crate) struct PrivacyArgs {
     /// Replace secrets with [REDACTED] before writing (also: AGENT_STRACE_REDACT=1)
     #[arg(long)]
     redact: bool,
@@ -33,24 +43,39 @@ pub(crate) struct RecordArgs {
     /// Also redact what this regular expression matches (repeatable)
     #[arg(long, value_name = "REGEX")]
     redact_pattern: Vec<String>,
-    /// The MCP server's command and its arguments
-    #[arg(last = true, required = true, value_name = "COMMAND")]
-    command: Vec<OsString>,
 }
 
-/// The user's `--redact-pattern`s, or the exit code after saying which one is wrong.
-pub(super) fn patterns(texts: &[String]) -> Result<Vec<regex::Regex>, ExitCode> {
-    texts
-        .iter()
-        .map(|text| {
-            regex::Regex::new(text).map_err(|e| {
-                eprintln!(
-                    "error: --redact-pattern `{text}` is not a valid regular expression: {e}"
-                );
-                ExitCode::from(crate::exit::USAGE)
+impl PrivacyArgs {
+    /// The recorder's options, or the exit code after saying which pattern is wrong.
+    pub(super) fn options(&self) -> Result<McpOptions, ExitCode> {
+        let patterns = self
+            .redact_pattern
+            .iter()
+            .map(|text| {
+                regex::Regex::new(text).map_err(|e| {
+                    eprintln!(
+                        "error: --redact-pattern `{text}` is not a valid regular expression: {e}"
+                    );
+                    ExitCode::from(crate::exit::USAGE)
+                })
             })
+            .collect::<Result<_, _>>()?;
+        Ok(McpOptions {
+            redact: self.redact || super::globals::redact_from_env(),
+            mask: self.mask,
+            patterns,
+            new_id: super::hook::new_event_id,
         })
-        .collect()
+    }
+}
+
+/// `text` as it may be written: a command line or a URL can carry a key.
+pub(super) fn as_recorded(text: &str, opts: &McpOptions) -> String {
+    if opts.redact {
+        crate::redact::redact_str(text).into_owned()
+    } else {
+        text.to_owned()
+    }
 }
 
 pub(super) fn now() -> f64 {
@@ -73,25 +98,18 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
                 |n| n.to_string_lossy().into_owned(),
             )
     });
-    let redact = args.redact || super::globals::redact_from_env();
-    let store = Store::new(globals.store_root());
-    let session = uuid::Uuid::new_v4().to_string();
-    let patterns = match patterns(&args.redact_pattern) {
-        Ok(patterns) => patterns,
+    let opts = match args.privacy.options() {
+        Ok(opts) => opts,
         Err(code) => return code,
     };
-    let opts = McpOptions {
-        redact,
-        mask: args.mask,
-        patterns,
-        new_id: super::hook::new_event_id,
-    };
+    let store = Store::new(globals.store_root());
+    let session = uuid::Uuid::new_v4().to_string();
     // A store that cannot be written must not keep the server from the client.
     let recorder = match McpRecorder::start(
         &store,
         &session,
         &name,
-        &command_line.join(" "),
+        &as_recorded(&command_line.join(" "), &opts),
         serde_json::Map::new(),
         now(),
         opts,

@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::Globals;
 use crate::capture::proxy::http::{HttpProxy, Upstream};
-use crate::capture::proxy::mcp::{McpOptions, McpRecorder};
+use crate::capture::proxy::mcp::McpRecorder;
 use crate::store::Store;
 
 /// Record an MCP server reached over HTTP: a local proxy that forwards to it unchanged
@@ -41,15 +41,8 @@ pub(crate) struct RecordHttpArgs {
     /// A name for the server in listings [default: the URL's host]
     #[arg(long, value_name = "LABEL")]
     name: Option<String>,
-    /// Replace secrets with [REDACTED] before writing (also: AGENT_STRACE_REDACT=1)
-    #[arg(long)]
-    redact: bool,
-    /// Mask personal data before writing: emails, phone numbers, card numbers, US SSNs, AWS ARNs
-    #[arg(long)]
-    mask: bool,
-    /// Also redact what this regular expression matches (repeatable)
-    #[arg(long, value_name = "REGEX")]
-    redact_pattern: Vec<String>,
+    #[command(flatten)]
+    privacy: super::record::PrivacyArgs,
 }
 
 pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
@@ -64,31 +57,20 @@ pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
             return ExitCode::from(crate::exit::USAGE);
         }
     };
-    let patterns = match super::record::patterns(&args.redact_pattern) {
-        Ok(patterns) => patterns,
+    let opts = match args.privacy.options() {
+        Ok(opts) => opts,
         Err(code) => return code,
     };
-    let redact = args.redact || super::globals::redact_from_env();
     let name = args.name.clone().unwrap_or_else(|| {
         url.parse::<hyper::Uri>()
             .ok()
             .and_then(|u| u.host().map(str::to_owned))
             .unwrap_or_else(|| url.clone())
     });
-    let recorded_url = if redact {
-        crate::redact::redact_str(url).into_owned()
-    } else {
-        url.clone()
-    };
+    let recorded_url = super::record::as_recorded(url, &opts);
     let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
     let store = Store::new(globals.store_root());
     let session = uuid::Uuid::new_v4().to_string();
-    let opts = McpOptions {
-        redact,
-        mask: args.mask,
-        patterns,
-        new_id: super::hook::new_event_id,
-    };
     // Bound before the session is made, so a port in use leaves no empty session behind.
     let mut proxy = match HttpProxy::bind(listen, upstream.clone(), super::record::now) {
         Ok(proxy) => proxy,

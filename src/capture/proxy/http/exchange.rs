@@ -301,12 +301,17 @@ impl Relay {
         if name != "message" || data.is_empty() {
             return;
         }
+        self.answer(data.into_bytes()).await;
+    }
+
+    /// Records one message from the server.
+    async fn answer(&self, body: Vec<u8>) {
         let at = (self.proxy.clock)();
         self.proxy
             .record(Note::Message {
                 channel: self.channel,
                 direction: Direction::ServerToClient,
-                body: data.into_bytes(),
+                body,
                 at,
             })
             .await;
@@ -314,31 +319,14 @@ impl Relay {
 
     /// Records a body read whole: a JSON answer, or what an HTTP error said.
     async fn finish(&self, body: &[u8]) {
-        let at = (self.proxy.clock)();
         match self.reading {
-            Reading::Json if !body.is_empty() => {
-                self.proxy
-                    .record(Note::Message {
-                        channel: self.channel,
-                        direction: Direction::ServerToClient,
-                        body: body.to_vec(),
-                        at,
-                    })
-                    .await;
-            }
+            Reading::Json if !body.is_empty() => self.answer(body.to_vec()).await,
             Reading::Failure => {
                 let rpc = self.content_type.contains("json")
                     && serde_json::from_slice::<Value>(body)
                         .is_ok_and(|v| v.get("jsonrpc").is_some() && v.get("error").is_some());
                 if rpc {
-                    self.proxy
-                        .record(Note::Message {
-                            channel: self.channel,
-                            direction: Direction::ServerToClient,
-                            body: body.to_vec(),
-                            at,
-                        })
-                        .await;
+                    self.answer(body.to_vec()).await;
                     return;
                 }
                 let mut data = http_fields(&self.method, &self.path, self.channel);
