@@ -1010,3 +1010,46 @@ fn python_replay_expand_subagents_reads_our_session() {
         run.stdout
     );
 }
+
+#[test]
+fn a_session_recorded_by_our_stdio_proxy_reads_in_the_python_cli() {
+    let py = python();
+    let env = TestEnv::new();
+    let input = concat!(
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}"#,
+        "\n",
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hi"}}}"#,
+        "\n"
+    );
+    // A server that answers the call, written in shell: read two lines, answer the second.
+    let server = r#"read a; echo '{"jsonrpc":"2.0","id":1,"result":{}}'; read b; echo '{"jsonrpc":"2.0","id":2,"result":{"content":[{"type":"text","text":"Echo: hi"}]}}'"#;
+    let run = env.run_with_stdin(
+        &["record", "--name", "echo", "--", "sh", "-c", server],
+        input.as_bytes(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let session = &env.sessions()[0];
+    let replay = py.read(&env, &["replay", session]);
+    let lines: Vec<String> = replay.stdout.lines().map(squeeze).collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("▶ session_start sh -c read a;")),
+        "the command reads as its arguments: {}",
+        replay.stdout
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("→ tool_call echo")),
+        "{}",
+        replay.stdout
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("← tool_result echo") && l.contains("ms)")),
+        "{}",
+        replay.stdout
+    );
+    let list = py.read(&env, &["list"]);
+    assert!(list.stdout.contains(session.as_str()), "{}", list.stdout);
+}

@@ -104,13 +104,20 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
     };
     let store = Store::new(globals.store_root());
     let session = uuid::Uuid::new_v4().to_string();
+    // The command as a list of arguments, as the Python tool writes it.
+    let mut about = serde_json::Map::new();
+    let arguments: Vec<serde_json::Value> = command_line
+        .iter()
+        .map(|a| as_recorded(a, &opts).into())
+        .collect();
+    about.insert("command".into(), arguments.into());
     // A store that cannot be written must not keep the server from the client.
     let recorder = match McpRecorder::start(
         &store,
         &session,
         &name,
         &as_recorded(&command_line.join(" "), &opts),
-        serde_json::Map::new(),
+        about,
         now(),
         opts,
     ) {

@@ -69,7 +69,8 @@ const REFRESH_EVERY: f64 = 1.0;
 const MAX_OPEN: usize = 10_000;
 
 impl McpRecorder {
-    /// Creates the session and records its start; `about` joins the start event's data.
+    /// Creates the session (`command` is what `list` shows) and records its start; `about` joins
+    /// the start event's data.
     pub fn start(
         store: &Store,
         session_id: &str,
@@ -97,7 +98,6 @@ impl McpRecorder {
         let mut data = Map::new();
         data.insert("source".into(), "mcp-proxy".into());
         data.insert("server".into(), name.into());
-        data.insert("command".into(), command.into());
         data.extend(about);
         recorder.write(EventType::SessionStart, now, data, None, None)?;
         Ok(recorder)
