@@ -466,6 +466,32 @@ fn masking_redaction_and_malformed_requests_change_the_record_never_the_traffic(
 }
 
 #[test]
+fn the_servers_own_path_and_the_proxys_root_both_reach_the_url_given() {
+    let env = TestEnv::new();
+    let (_server, spy_port) = spy_server(&env, None);
+    let url = format!("http://127.0.0.1:{spy_port}/mcp?tenant=7");
+    let (proxy, port) = record_http(&env, &url, &[]);
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"echo","params":{}}"#;
+    for path in ["/", "/mcp", "/mcp?tenant=7"] {
+        let request = post(body, "").replacen("POST /mcp ", &format!("POST {path} "), 1);
+        let answer = raw_request(port, &request);
+        assert!(answer.starts_with("HTTP/1.1 200"), "{path}: {answer}");
+    }
+    assert_eq!(proxy.terminate(), Some(0));
+    let served = std::fs::read_to_string(env.path().join("spy.log")).unwrap();
+    let paths: Vec<String> = served
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["path"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(paths, ["/mcp?tenant=7", "/mcp?tenant=7", "/mcp?tenant=7"]);
+}
+
+#[test]
 fn an_unwritable_store_never_stops_the_http_traffic() {
     let env = TestEnv::new();
     let (_server, spy_port) = spy_server(&env, None);
@@ -508,6 +534,59 @@ fn a_disk_that_fills_up_midway_never_stops_the_http_traffic() {
     assert_eq!(proxy.terminate(), Some(0));
     let log = std::fs::read_to_string(store.join("hook-errors.log")).unwrap();
     assert!(log.contains("recording stopped"), "{log}");
+}
+
+#[test]
+fn the_older_transport_with_its_session_in_the_path_links_calls_to_results() {
+    let env = TestEnv::new();
+    let (_server, spy_port) = spy_server(&env, None);
+    let (proxy, port) = record_http(&env, &format!("http://127.0.0.1:{spy_port}/sse-cr"), &[]);
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+        .unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    // The endpoint event arrives at once, rewritten, although the server then waits.
+    while !String::from_utf8_lossy(&seen).contains("/messages/xyz\r\r") {
+        let n = stream
+            .read(&mut buf)
+            .expect("the endpoint event was held back");
+        assert!(n > 0, "{}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&seen).into_owned();
+    assert!(text.contains("data: /messages/xyz\r"), "{text}");
+    let call = r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"lookup","arguments":{"q":"x"}}}"#;
+    let answer = raw_request(
+        port,
+        &format!(
+            "POST /messages/xyz HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{call}",
+            call.len()
+        ),
+    );
+    assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+    while !String::from_utf8_lossy(&seen).contains(r#""id":3,"result""#) {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(n > 0);
+        seen.extend_from_slice(&buf[..n]);
+    }
+    drop(stream);
+    assert_eq!(proxy.terminate(), Some(0));
+    let events = env.events(&env.sessions()[0]);
+    let call = events
+        .iter()
+        .find(|e| e["event_type"] == "tool_call")
+        .unwrap();
+    let result = events
+        .iter()
+        .find(|e| e["event_type"] == "tool_result")
+        .unwrap();
+    assert_eq!(result["parent_id"], call["event_id"], "{events:?}");
+    assert!(result["duration_ms"].is_number());
 }
 
 /// Sends one HTTP/1.1 request and reads the whole answer (the connection is closed after).
@@ -620,7 +699,7 @@ mod sse {
     use proptest::prelude::*;
 
     use agent_strace::capture::proxy::http::Upstream;
-    use agent_strace::capture::proxy::sse::{EndpointRewriter, SseEvent, SseParser};
+    use agent_strace::capture::proxy::sse::{EndpointRewriter, MAX_EVENT, SseEvent, SseParser};
 
     /// An event as a server writes it, with the line end it uses.
     fn write_event(event: &SseEvent, comment: bool, eol: &str) -> String {
@@ -667,6 +746,7 @@ mod sse {
                         event,
                         data: lines.join("\n"),
                         id,
+                        truncated: false,
                     },
                     comment,
                 )
@@ -726,7 +806,7 @@ mod sse {
         #[test]
         fn only_the_endpoint_event_changes(
             cuts in prop::collection::vec(any::<usize>(), 0..12),
-            eol in prop_oneof![Just("\n"), Just("\r\n")],
+            eol in prop_oneof![Just("\n"), Just("\r\n"), Just("\r")],
         ) {
             let upstream = Upstream::parse("http://mcp.example.com:8080/sse").unwrap();
             let stream = format!(
@@ -775,7 +855,58 @@ mod sse {
             for_client("messages?sessionId=1", "/").as_deref(),
             Some("/v1/messages?sessionId=1")
         );
-        // Another host is left alone.
+        // The scheme's own port, said or not; a query alone.
+        assert_eq!(
+            for_client("https://mcp.example.com:443/m?s=1", "/v1/sse").as_deref(),
+            Some("/m?s=1")
+        );
+        assert_eq!(
+            for_client("?sessionId=1", "/v1/sse").as_deref(),
+            Some("/v1/sse?sessionId=1")
+        );
+        // Another host, or another port, is left alone.
         assert_eq!(for_client("https://other.example.com/m", "/v1/sse"), None);
+        assert_eq!(
+            for_client("https://mcp.example.com:8443/m", "/v1/sse"),
+            None
+        );
+        let ipv6 = Upstream::parse("http://[::1]:3001/sse").unwrap();
+        assert_eq!(
+            ipv6.endpoint_for_client("http://[::1]:3001/m?s=2", "/sse")
+                .as_deref(),
+            Some("/m?s=2")
+        );
+    }
+
+    #[test]
+    fn an_endpoint_after_a_byte_order_mark_or_a_lone_cr_is_rewritten_at_once() {
+        let upstream = Upstream::parse("http://127.0.0.1:4000/sse").unwrap();
+        let mut rewriter =
+            EndpointRewriter::new(|data: &str| upstream.endpoint_for_client(data, "/sse"));
+        // The server then waits for the client's POST: the event must not be held back.
+        let out = rewriter.push(Bytes::from_static(
+            b"\xEF\xBB\xBFevent: endpoint\rdata: http://127.0.0.1:4000/messages/xyz\r\r",
+        ));
+        assert_eq!(
+            &out[..],
+            b"\xEF\xBB\xBFevent: endpoint\rdata: /messages/xyz\r\r"
+        );
+    }
+
+    #[test]
+    fn an_event_too_large_to_keep_is_cut_and_said_so() {
+        let mut parser = SseParser::new();
+        let mut seen = Vec::new();
+        parser.push(b"data: ", |e| seen.push(e));
+        let mega = vec![b'x'; 1 << 20];
+        for _ in 0..(MAX_EVENT >> 20) + 2 {
+            parser.push(&mega, |e| seen.push(e));
+        }
+        parser.push(b"\n\ndata: small\n\n", |e| seen.push(e));
+        assert_eq!(seen.len(), 2);
+        assert!(seen[0].truncated);
+        assert!(seen[0].data.len() <= MAX_EVENT);
+        assert!(!seen[1].truncated);
+        assert_eq!(seen[1].data, "small");
     }
 }

@@ -27,7 +27,8 @@ The server (Streamable HTTP on /mcp, answers carry `Mcp-Session-Id: spy-session-
 The older HTTP+SSE transport: GET /sse -> a chunked event stream whose first event is
 `endpoint` = http://127.0.0.1:<port>/messages?sessionId=abc; POST there -> 202 "Accepted" and
 the answer (result = params) goes onto the stream as `event: message`; after answering a
-"bye" request the stream ends.
+"bye" request the stream ends. GET /sse-cr is the same with the session in the path
+(/messages/xyz), CR line ends and a byte-order mark opening the stream.
 
 The client sends on every request `Authorization: Bearer spy-secret-token-42`,
 `X-Test-Header: kept`, `Accept: application/json, text/event-stream` (plus
@@ -222,7 +223,7 @@ class Spy(http.server.BaseHTTPRequestHandler):
             self.handle_one(self.post_mcp)
         elif path == "/private":
             self.handle_one(lambda: self.whole(401, "text/plain", b"no entry\n"))
-        elif path == "/messages":
+        elif path == "/messages" or path.startswith("/messages/"):
             self.handle_one(self.post_messages)
         else:
             self.handle_one(lambda: self.whole(404, "text/plain", b"not found\n"))
@@ -233,6 +234,9 @@ class Spy(http.server.BaseHTTPRequestHandler):
             self.handle_one(self.get_mcp)
         elif path == "/sse":
             self.handle_one(self.get_sse)
+        elif path == "/sse-cr":
+            # The session in the path, CR line ends, a byte-order mark first.
+            self.handle_one(lambda: self.get_sse("xyz", "\r", bom=True))
         else:
             self.handle_one(lambda: self.whole(404, "text/plain", b"not found\n"))
 
@@ -324,11 +328,11 @@ class Spy(http.server.BaseHTTPRequestHandler):
             time.sleep(0.005)
         self.end_chunks()
 
-    def get_sse(self):
+    def get_sse(self, session="abc", eol="\n", bom=False):
         port = self.server.server_address[1]
         inbox = queue.Queue()
         with self.server.sessions_lock:
-            self.server.sessions["abc"] = inbox
+            self.server.sessions[session] = inbox
         self.head(
             200,
             [
@@ -337,26 +341,32 @@ class Spy(http.server.BaseHTTPRequestHandler):
                 ("Transfer-Encoding", "chunked"),
             ],
         )
-        endpoint = f"http://127.0.0.1:{port}/messages?sessionId=abc"
-        self.chunk(f"event: endpoint\ndata: {endpoint}\n\n".encode())
+        if session == "abc":
+            endpoint = f"http://127.0.0.1:{port}/messages?sessionId=abc"
+        else:
+            endpoint = f"http://127.0.0.1:{port}/messages/{session}"
+        head = "\ufeff" if bom else ""
+        self.chunk(f"{head}event: endpoint{eol}data: {endpoint}{eol}{eol}".encode())
         try:
             while True:
                 try:
                     message, last = inbox.get(timeout=TIMEOUT)
                 except queue.Empty:
                     break
-                self.chunk(b"event: message\ndata: " + compact(message) + b"\n\n")
+                line = b"event: message" + eol.encode() + b"data: " + compact(message)
+                self.chunk(line + (eol * 2).encode())
                 if last:
                     break
             self.end_chunks()
         finally:
             with self.server.sessions_lock:
-                if self.server.sessions.get("abc") is inbox:
-                    del self.server.sessions["abc"]
+                if self.server.sessions.get(session) is inbox:
+                    del self.server.sessions[session]
 
     def post_messages(self):
-        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
-        session = (query.get("sessionId") or [""])[0]
+        split = urllib.parse.urlsplit(self.path)
+        query = urllib.parse.parse_qs(split.query)
+        session = (query.get("sessionId") or [split.path.rpartition("/")[2]])[0]
         with self.server.sessions_lock:
             inbox = self.server.sessions.get(session)
         if inbox is None:

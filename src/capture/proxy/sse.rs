@@ -13,11 +13,20 @@ pub struct SseEvent {
     pub data: String,
     /// The `id:` field, when the event has one.
     pub id: Option<String>,
+    /// The event was larger than [`MAX_EVENT`]: `data` holds only its start.
+    pub truncated: bool,
 }
+
+/// Most of one event (or one line) the parser keeps; the client always gets all of it.
+pub const MAX_EVENT: usize = 64 * 1024 * 1024;
+/// A buffer grown past this by a large event is let go once the event is done.
+const KEEP_CAPACITY: usize = 1024 * 1024;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Reads events out of a stream of byte chunks, whatever their sizes.
+// Four independent facts about where the parser stands in the stream, not a state machine.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Default)]
 pub struct SseParser {
     line: Vec<u8>,
@@ -29,6 +38,8 @@ pub struct SseParser {
     data: Vec<u8>,
     has_data: bool,
     id: Option<String>,
+    /// Some of the current event did not fit in [`MAX_EVENT`].
+    truncated: bool,
 }
 
 impl SseParser {
@@ -71,17 +82,28 @@ impl SseParser {
         }
         let rest = &bytes[start..];
         let Some(end) = rest.iter().position(|&b| b == b'\n' || b == b'\r') else {
-            self.line.extend_from_slice(rest);
+            self.keep(rest);
             return bytes.len();
         };
-        self.line.extend_from_slice(&rest[..end]);
+        self.keep(&rest[..end]);
         self.after_cr = rest[end] == b'\r';
         let line = std::mem::take(&mut self.line);
         self.line_done(&line, emit);
-        // The buffer is kept for the next line.
-        self.line = line;
-        self.line.clear();
+        // The buffer is kept for the next line, unless a large line grew it.
+        if line.capacity() <= KEEP_CAPACITY {
+            self.line = line;
+            self.line.clear();
+        }
         start + end + 1
+    }
+
+    /// Adds to the current line what fits.
+    fn keep(&mut self, bytes: &[u8]) {
+        let room = MAX_EVENT.saturating_sub(self.line.len());
+        if bytes.len() > room {
+            self.truncated = true;
+        }
+        self.line.extend_from_slice(&bytes[..bytes.len().min(room)]);
     }
 
     fn line_done(&mut self, line: &[u8], emit: &mut impl FnMut(SseEvent)) {
@@ -96,11 +118,16 @@ impl SseParser {
                     event,
                     data: String::from_utf8_lossy(&self.data).into_owned(),
                     id: self.id.clone(),
+                    truncated: self.truncated,
                 });
             }
             self.event.clear();
             self.data.clear();
+            if self.data.capacity() > KEEP_CAPACITY {
+                self.data = Vec::new();
+            }
             self.has_data = false;
+            self.truncated = false;
             return;
         }
         if line[0] == b':' {
@@ -110,10 +137,14 @@ impl SseParser {
         match field {
             b"event" => self.event = String::from_utf8_lossy(value).into_owned(),
             b"data" => {
-                if self.has_data {
+                let room = MAX_EVENT.saturating_sub(self.data.len() + 1);
+                if value.len() > room {
+                    self.truncated = true;
+                }
+                if self.has_data && room > 0 {
                     self.data.push(b'\n');
                 }
-                self.data.extend_from_slice(value);
+                self.data.extend_from_slice(&value[..value.len().min(room)]);
                 self.has_data = true;
             }
             // The last event id outlives its event, as in a browser's EventSource.
@@ -199,21 +230,26 @@ impl<F: FnMut(&str) -> Option<String>> EndpointRewriter<F> {
 }
 
 /// The lines of `bytes` with their line ends, as (start, end of text, end with terminator).
-/// A CR at the very end is left out: a LF may follow in the next chunk.
+/// A CR at the very end ends its line, as it does for a client; should a LF follow in the next
+/// chunk, it reads as an empty line there, which changes no byte that is sent on.
 fn lines(bytes: &[u8]) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
     let mut at = 0;
     std::iter::from_fn(move || {
         let rest = &bytes[at..];
         let end = rest.iter().position(|&b| b == b'\n' || b == b'\r')?;
-        let after = match rest[end] {
-            b'\r' if end + 1 == rest.len() => return None,
-            b'\r' if rest[end + 1] == b'\n' => end + 2,
+        let after = match rest.get(end..end + 2) {
+            Some(b"\r\n") => end + 2,
             _ => end + 1,
         };
         let line = (at, at + end, at + after);
         at += after;
         Some(line)
     })
+}
+
+/// A line without the byte-order mark a stream may open with.
+fn without_bom(line: &[u8]) -> &[u8] {
+    line.strip_prefix(BOM).unwrap_or(line)
 }
 
 /// Where the first block of lines (its blank line included) ends, once it is complete.
@@ -237,7 +273,7 @@ fn rewrite_endpoint(block: &[u8], rewrite: &mut impl FnMut(&str) -> Option<Strin
     let mut name: &[u8] = b"";
     let mut data: Vec<&[u8]> = Vec::new();
     for (start, text_end, _) in lines(block) {
-        let line = &block[start..text_end];
+        let line = without_bom(&block[start..text_end]);
         if line.first() == Some(&b':') {
             continue;
         }
@@ -260,10 +296,12 @@ fn rewrite_endpoint(block: &[u8], rewrite: &mut impl FnMut(&str) -> Option<Strin
     let mut out = Vec::with_capacity(block.len() + new.len());
     let mut written = false;
     for (start, text_end, end) in lines(block) {
-        let line = &block[start..text_end];
+        let line = without_bom(&block[start..text_end]);
         if line.first() != Some(&b':') && split_field(line).0 == b"data" {
             if !written {
                 written = true;
+                // A byte-order mark opening the stream stays where it was.
+                out.extend_from_slice(&block[start..text_end - line.len()]);
                 out.extend_from_slice(b"data: ");
                 out.extend_from_slice(new.as_bytes());
                 out.extend_from_slice(&block[text_end..end]);

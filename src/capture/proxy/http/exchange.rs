@@ -35,6 +35,8 @@ pub(super) struct Proxy {
     /// The MCP sessions seen, numbered in the order they appeared (Mcp-Session-Id values, or the
     /// older transport's message paths). Kept in memory only: a session id is a credential.
     pub(super) channels: Mutex<HashMap<String, u32>>,
+    /// How many MCP sessions have been numbered.
+    pub(super) channels_seen: std::sync::atomic::AtomicU32,
     pub(super) clock: fn() -> f64,
 }
 
@@ -57,8 +59,30 @@ impl Proxy {
             .channels
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let next = u32::try_from(channels.len() + 1).unwrap_or(u32::MAX);
-        *channels.entry(key.to_owned()).or_insert(next)
+        if let Some(&number) = channels.get(key) {
+            return number;
+        }
+        let number = self
+            .channels_seen
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        channels.insert(key.to_owned(), number);
+        number
+    }
+
+    fn is_channel(&self, key: &str) -> bool {
+        self.channels
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains_key(key)
+    }
+
+    /// Forgets a session the client closed (its number is not given again).
+    fn forget_channel(&self, key: &str) {
+        self.channels
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(key);
     }
 
     async fn record(&self, note: Note) {
@@ -94,12 +118,13 @@ impl Proxy {
             .headers
             .get("mcp-session-id")
             .and_then(|v| v.to_str().ok());
-        // The older transport names its session in the path it tells the client to post to.
+        // The older transport names its session in the path it tells the client to post to: in
+        // its query, or in the path itself when an endpoint event named it.
         let channel_key = session.map(str::to_owned).or_else(|| {
             parts
                 .uri
                 .path_and_query()
-                .filter(|pq| pq.query().is_some())
+                .filter(|pq| pq.query().is_some() || self.is_channel(pq.as_str()))
                 .map(|pq| pq.as_str().to_owned())
         });
         let channel = self.channel(channel_key.as_deref());
@@ -150,6 +175,11 @@ impl Proxy {
                 )
             };
             data.insert("message".into(), message.into());
+            if status.is_success()
+                && let Some(key) = &channel_key
+            {
+                self.forget_channel(key);
+            }
             let at = (self.clock)();
             self.record(Note::Event {
                 kind: EventType::Decision,
@@ -228,7 +258,13 @@ impl Relay {
             // rather than holding it until the server next speaks.
             let next = tokio::select! {
                 next = body.frame() => next,
-                () = tx.closed() => return,
+                () = tx.closed() => {
+                    // An error is worth recording even when nobody read it (a HEAD's answer).
+                    if matches!(self.reading, Reading::Failure) {
+                        self.finish(&kept).await;
+                    }
+                    return;
+                }
             };
             let frame = match next {
                 None => break,
@@ -250,7 +286,11 @@ impl Relay {
                         Reading::Events => {
                             parser.push(&data, |event| events.push(event));
                             for event in events.drain(..) {
-                                self.event(event.event, event.data).await;
+                                if event.truncated {
+                                    self.too_large().await;
+                                } else {
+                                    self.event(event.event, event.data).await;
+                                }
                             }
                         }
                         Reading::Json | Reading::Failure => {
@@ -284,6 +324,21 @@ impl Relay {
         }
         drop(tx);
         self.finish(&kept).await;
+    }
+
+    /// Records that an event too large to keep passed.
+    async fn too_large(&self) {
+        let mut data = http_fields(&self.method, &self.path, self.channel);
+        data.insert("direction".into(), "server_to_client".into());
+        data.insert(
+            "error".into(),
+            format!(
+                "an event of more than {} MiB was relayed but not recorded",
+                crate::capture::proxy::sse::MAX_EVENT >> 20
+            )
+            .into(),
+        );
+        self.proxy.record_problem(data).await;
     }
 
     /// Records one event of a stream.
@@ -370,7 +425,6 @@ const RESPONSE_DROPS: &[&str] = &[
     "keep-alive",
     "proxy-connection",
     "te",
-    "trailer",
     "transfer-encoding",
     "upgrade",
 ];
@@ -380,7 +434,6 @@ const RESPONSE_DROPS_REWRITTEN: &[&str] = &[
     "keep-alive",
     "proxy-connection",
     "te",
-    "trailer",
     "transfer-encoding",
     "upgrade",
     "content-length",

@@ -123,6 +123,7 @@ impl HttpProxy {
             client,
             record: recording.then(|| tx.clone()),
             channels: Mutex::new(HashMap::new()),
+            channels_seen: std::sync::atomic::AtomicU32::new(0),
             clock,
         });
         let (listener, mut stop) = (self.listener, self.stop);

@@ -67,8 +67,9 @@ impl Upstream {
         path: &str,
         query: Option<&str>,
     ) -> Result<Uri, hyper::http::Error> {
-        let (path, query) = if path == "/" {
+        let (path, query) = if path == "/" || path == self.path {
             let query = match (self.query.as_deref(), query) {
+                (Some(a), Some(b)) if a == b => Some(a.to_owned()),
                 (Some(a), Some(b)) => Some(format!("{a}&{b}")),
                 (a, b) => a.or(b).map(str::to_owned),
             };
@@ -92,19 +93,20 @@ impl Upstream {
     /// points elsewhere. `request_path` is the path the event stream was asked for.
     pub fn endpoint_for_client(&self, data: &str, request_path: &str) -> Option<String> {
         let data = data.trim();
-        let rest = if let Some(rest) = data.strip_prefix("//") {
-            Some(rest)
+        let absolute = if let Some(rest) = data.strip_prefix("//") {
+            Some((self.scheme.as_str(), rest))
         } else {
-            ["http://", "https://"].iter().find_map(|scheme| {
-                data.get(..scheme.len())
-                    .filter(|head| head.eq_ignore_ascii_case(scheme))
-                    .map(|_| &data[scheme.len()..])
+            ["http", "https"].into_iter().find_map(|scheme| {
+                let head = format!("{scheme}://");
+                data.get(..head.len())
+                    .filter(|h| h.eq_ignore_ascii_case(&head))
+                    .map(|_| (scheme, &data[head.len()..]))
             })
         };
-        if let Some(rest) = rest {
+        if let Some((scheme, rest)) = absolute {
             let split = rest.find(['/', '?', '#']).unwrap_or(rest.len());
             let (authority, tail) = rest.split_at(split);
-            if !authority.eq_ignore_ascii_case(&self.authority) {
+            if host_and_port(scheme, authority) != host_and_port(&self.scheme, &self.authority) {
                 return None;
             }
             return Some(if tail.starts_with('/') {
@@ -123,9 +125,29 @@ impl Upstream {
         } else {
             request_path
         };
+        if data.starts_with('?') {
+            return Some(format!("{base}{data}"));
+        }
         let dir = &base[..base.rfind('/').map_or(0, |i| i + 1)];
         let dir = if dir.is_empty() { "/" } else { dir };
         Some(format!("{dir}{data}"))
+    }
+}
+
+/// An authority as a client compares it: the host in lower case, and the port, explicit or the
+/// scheme's own.
+fn host_and_port(scheme: &str, authority: &str) -> (String, String) {
+    let default = if scheme.eq_ignore_ascii_case("https") {
+        "443"
+    } else {
+        "80"
+    };
+    // The port follows the last colon, unless that colon is inside an IPv6 literal.
+    match authority.rsplit_once(':') {
+        Some((host, port)) if !port.contains(']') && !port.is_empty() => {
+            (host.to_ascii_lowercase(), port.to_owned())
+        }
+        _ => (authority.to_ascii_lowercase(), default.to_owned()),
     }
 }
 
