@@ -4,6 +4,7 @@
 
 mod budget_report;
 mod ccusage_crosscheck;
+mod cli_reference;
 mod common;
 mod cost;
 mod explain;
