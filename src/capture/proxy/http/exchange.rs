@@ -215,7 +215,13 @@ impl Proxy {
         };
         copy_headers(&head.headers, &mut headers, drops);
         head.headers = headers;
-        let (tx, rx) = mpsc::channel(16);
+        let whole = !matches!(reading, Reading::Events)
+            && head
+                .headers
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<usize>().ok())
+                .is_some_and(|n| n <= MAX_RECORDED_BODY);
         let relay = Relay {
             proxy: self.clone(),
             reading,
@@ -226,6 +232,26 @@ impl Proxy {
             status,
             content_type,
         };
+        if whole {
+            // An answer of known size that is not a stream (a JSON answer, an error): read here
+            // and sent on in one piece, without a relay task between server and client.
+            return match body.collect().await {
+                Ok(body) => {
+                    let body = body.to_bytes();
+                    relay.finish(&body).await;
+                    let body = Full::new(body).map_err(|never| match never {}).boxed();
+                    Response::from_parts(head, body)
+                }
+                Err(e) => {
+                    relay.broke_off(&e).await;
+                    plain(
+                        StatusCode::BAD_GATEWAY,
+                        &format!("agent-strace: the server's answer broke off: {e}"),
+                    )
+                }
+            };
+        }
+        let (tx, rx) = mpsc::channel(16);
         tokio::spawn(relay.run(body, tx));
         Response::from_parts(head, ChannelBody { rx }.boxed())
     }
@@ -270,12 +296,7 @@ impl Relay {
                 None => break,
                 Some(Ok(frame)) => frame,
                 Some(Err(e)) => {
-                    let mut data = http_fields(&self.method, &self.path, self.channel);
-                    data.insert(
-                        "error".into(),
-                        format!("the server's answer broke off: {e}").into(),
-                    );
-                    self.proxy.record_problem(data).await;
+                    self.broke_off(&e).await;
                     let _ = tx.send(Err(Box::new(e))).await;
                     return;
                 }
@@ -324,6 +345,16 @@ impl Relay {
         }
         drop(tx);
         self.finish(&kept).await;
+    }
+
+    /// Records that the server's answer ended before it was whole.
+    async fn broke_off(&self, e: &hyper::Error) {
+        let mut data = http_fields(&self.method, &self.path, self.channel);
+        data.insert(
+            "error".into(),
+            format!("the server's answer broke off: {e}").into(),
+        );
+        self.proxy.record_problem(data).await;
     }
 
     /// Records that an event too large to keep passed.
