@@ -93,13 +93,13 @@ impl Proxy {
     }
 
     pub(super) async fn record_problem(&self, data: Map<String, Value>) {
+        self.record_event(EventType::Error, data).await;
+    }
+
+    /// Records what the transport saw that is not a message.
+    async fn record_event(&self, kind: EventType, data: Map<String, Value>) {
         let at = (self.clock)();
-        self.record(Note::Event {
-            kind: EventType::Error,
-            data,
-            at,
-        })
-        .await;
+        self.record(Note::Event { kind, data, at }).await;
     }
 
     pub(super) async fn handle(self: Arc<Self>, request: Request<Incoming>) -> Response<ProxyBody> {
@@ -180,13 +180,7 @@ impl Proxy {
             {
                 self.forget_channel(key);
             }
-            let at = (self.clock)();
-            self.record(Note::Event {
-                kind: EventType::Decision,
-                data,
-                at,
-            })
-            .await;
+            self.record_event(EventType::Decision, data).await;
         }
         let content_type = head
             .headers
