@@ -111,23 +111,17 @@ fn both_clients_through_the_proxy(mode: &str, server_path: &str, client_mode: &s
         .map(|c| c["data"]["mcp_session"].as_u64().unwrap())
         .collect();
     assert_eq!(numbers.len(), 2, "{numbers:?}");
-    let methods: Vec<&str> = events
-        .iter()
-        .filter_map(|e| e["data"]["method"].as_str())
-        .collect();
-    for method in [
-        "initialize",
-        "notifications/initialized",
-        "tools/list",
-        "resources/list",
-        "resources/read",
-        "prompts/list",
-    ] {
-        assert!(
-            methods.contains(&method),
-            "{method} not recorded: {methods:?}"
-        );
-    }
+    crate::common::assert_methods_recorded(
+        &events,
+        &[
+            "initialize",
+            "notifications/initialized",
+            "tools/list",
+            "resources/list",
+            "resources/read",
+            "prompts/list",
+        ],
+    );
     let answered = events
         .iter()
         .filter(|e| e["data"]["response"] == true && e["data"]["method"] == "initialize")

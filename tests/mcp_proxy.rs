@@ -61,22 +61,16 @@ fn a_real_client_and_server_talk_through_the_proxy_and_replay_shows_the_calls() 
         results[0]["data"]["result"],
         "Echo: héllo through the proxy ✓"
     );
-    let methods: Vec<&str> = events
-        .iter()
-        .filter_map(|e| e["data"]["method"].as_str())
-        .collect();
-    for method in [
-        "initialize",
-        "notifications/initialized",
-        "tools/list",
-        "resources/list",
-        "resources/read",
-    ] {
-        assert!(
-            methods.contains(&method),
-            "{method} not recorded: {methods:?}"
-        );
-    }
+    crate::common::assert_methods_recorded(
+        &events,
+        &[
+            "initialize",
+            "notifications/initialized",
+            "tools/list",
+            "resources/list",
+            "resources/read",
+        ],
+    );
     assert_eq!(events.last().unwrap()["event_type"], "session_end");
     let meta = env.meta(&sessions[0]);
     assert_eq!(meta["agent_name"], "everything");

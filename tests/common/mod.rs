@@ -225,3 +225,18 @@ pub fn with_a_full_disk_at_32_kib(command: &Command) -> Command {
     }
     shell
 }
+
+/// Asserts that each of `methods` was recorded (as the `method` of some event).
+#[track_caller]
+pub fn assert_methods_recorded(events: &[Value], methods: &[&str]) {
+    let recorded: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e["data"]["method"].as_str())
+        .collect();
+    for method in methods {
+        assert!(
+            recorded.contains(method),
+            "{method} not recorded: {recorded:?}"
+        );
+    }
+}

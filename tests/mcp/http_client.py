@@ -22,27 +22,9 @@ import httpx2
 from mcp import ClientSession
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
+from session_steps import exercise
 
 HEADERS = {"Authorization": "Bearer test-secret-token-123", "X-Test-Header": "kept"}
-
-
-async def exercise(session: ClientSession, seen: dict) -> None:
-    init = await session.initialize()
-    seen["server"] = init.server_info.name
-    tools = await session.list_tools()
-    seen["tools"] = sorted(t.name for t in tools.tools)
-    echo = await session.call_tool("echo", {"message": "héllo through the proxy ✓"})
-    seen["echo"] = echo.content[0].text
-    total = await session.call_tool("get-sum", {"a": 2, "b": 40})
-    seen["sum"] = total.content[0].text
-    resources = await session.list_resources()
-    first = resources.resources[0]
-    seen["resource_uri"] = str(first.uri)
-    body = await session.read_resource(first.uri)
-    seen["resource_read"] = len(body.contents)
-    if init.capabilities.prompts is not None:
-        prompts = await session.list_prompts()
-        seen["prompts"] = sorted(p.name for p in prompts.prompts)
 
 
 async def run_streamable(url: str, seen: dict) -> None:

@@ -1,9 +1,9 @@
 """A real MCP client session through `agent-strace record`, for the proxy tests.
 
 Usage: stdio_client.py AGENT_STRACE TRACE_DIR -- SERVER_COMMAND [ARGS...]
-Runs the official Python `mcp` client against `agent-strace record -- SERVER_COMMAND ...`:
-initialize, list tools, call two tools, list and read a resource. Prints one JSON object with
-what the client saw, for the test to compare with what the proxy recorded.
+Runs the official Python `mcp` client against `agent-strace record -- SERVER_COMMAND ...`
+through the session of session_steps.py. Prints one JSON object with what the client saw, for
+the test to compare with what the proxy recorded.
 """
 
 import asyncio
@@ -12,6 +12,7 @@ import sys
 
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
+from session_steps import exercise
 
 
 async def main() -> None:
@@ -24,19 +25,7 @@ async def main() -> None:
     seen = {}
     async with stdio_client(params) as (read, write):
         async with ClientSession(read, write) as session:
-            init = await session.initialize()
-            seen["server"] = init.server_info.name
-            tools = await session.list_tools()
-            seen["tools"] = sorted(t.name for t in tools.tools)
-            echo = await session.call_tool("echo", {"message": "héllo through the proxy ✓"})
-            seen["echo"] = echo.content[0].text
-            total = await session.call_tool("get-sum", {"a": 2, "b": 40})
-            seen["sum"] = total.content[0].text
-            resources = await session.list_resources()
-            first = resources.resources[0]
-            seen["resource_uri"] = str(first.uri)
-            body = await session.read_resource(first.uri)
-            seen["resource_read"] = len(body.contents)
+            await exercise(session, seen)
     print(json.dumps(seen))
 
 
