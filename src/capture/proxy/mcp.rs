@@ -20,7 +20,7 @@ pub enum Direction {
 }
 
 impl Direction {
-    pub fn as_str(self) -> &'static str {
+    fn as_str(self) -> &'static str {
         match self {
             Direction::ClientToServer => "client_to_server",
             Direction::ServerToClient => "server_to_client",
@@ -166,7 +166,7 @@ impl McpRecorder {
             }
             Ok(value) => self.one(channel, direction, value, now),
             Err(e) => {
-                let mut data = head(channel, direction);
+                let mut data = event_head(channel, direction);
                 data.insert(
                     "error".into(),
                     format!("malformed JSON-RPC message: {e}").into(),
@@ -197,7 +197,7 @@ impl McpRecorder {
         now: f64,
     ) -> Result<(), StoreError> {
         let Value::Object(mut msg) = msg else {
-            let mut data = head(channel, direction);
+            let mut data = event_head(channel, direction);
             data.insert("error".into(), "JSON-RPC message is not an object".into());
             return self
                 .write(EventType::Error, now, data, None, None)
@@ -205,7 +205,7 @@ impl McpRecorder {
         };
         let id = msg.get("id").filter(|v| !v.is_null()).map(Value::to_string);
         let method = msg.get("method").and_then(Value::as_str).map(str::to_owned);
-        let mut data = head(channel, direction);
+        let mut data = event_head(channel, direction);
         match (method, id) {
             (Some(method), Some(id)) => {
                 let params = msg.remove("params").unwrap_or(Value::Null);
@@ -281,11 +281,7 @@ impl McpRecorder {
                 }
                 let method = open.as_ref().map(|o| o.method.as_str()).unwrap_or_default();
                 let kind = if let Some(error) = msg.remove("error") {
-                    let message = error
-                        .get("message")
-                        .and_then(Value::as_str)
-                        .map_or_else(|| error.to_string(), str::to_owned);
-                    data.insert("error".into(), message.into());
+                    data.insert("error".into(), error_message(&error).into());
                     if let Some(code) = error.get("code") {
                         data.insert("code".into(), code.clone());
                     }
@@ -326,12 +322,7 @@ impl McpRecorder {
                 // An error answer to a request the server could not read has a null id.
                 let message = msg.get("error").map_or_else(
                     || "JSON-RPC message with neither method nor id".to_owned(),
-                    |error| {
-                        error
-                            .get("message")
-                            .and_then(Value::as_str)
-                            .map_or_else(|| error.to_string(), str::to_owned)
-                    },
+                    error_message,
                 );
                 if let Some(code) = msg.get("error").and_then(|e| e.get("code")) {
                     data.insert("code".into(), code.clone());
@@ -369,15 +360,23 @@ impl McpRecorder {
     }
 }
 
-/// The fields every message event starts with: which way it went and, when the proxy carries
+/// The fields every proxy event starts with: which way it went and, when the proxy carries
 /// several, which MCP session it belongs to.
-fn head(channel: u32, direction: Direction) -> Map<String, Value> {
+pub fn event_head(channel: u32, direction: Direction) -> Map<String, Value> {
     let mut data = Map::new();
     data.insert("direction".into(), direction.as_str().into());
     if channel != 0 {
         data.insert("mcp_session".into(), channel.into());
     }
     data
+}
+
+/// What a JSON-RPC error object says: its message, or the whole object when it has none.
+fn error_message(error: &Value) -> String {
+    error
+        .get("message")
+        .and_then(Value::as_str)
+        .map_or_else(|| error.to_string(), str::to_owned)
 }
 
 /// The text of a tool result's content blocks, for `result`.

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
 use super::upstream::{Upstream, UpstreamClient};
-use crate::capture::proxy::mcp::Direction;
+use crate::capture::proxy::mcp::{Direction, event_head};
 use crate::capture::proxy::recording::Note;
 use crate::capture::proxy::sse::{EndpointRewriter, SseParser};
 use crate::model::EventType;
@@ -154,7 +154,7 @@ impl Proxy {
             Ok(answer) => answer,
             Err(e) => {
                 let text = format!("cannot reach the MCP server: {}", error_chain(&e));
-                let mut data = http_fields(&parts.method, path, channel);
+                let mut data = http_fields(Direction::ClientToServer, &parts.method, path, channel);
                 data.insert("error".into(), text.clone().into());
                 self.record_problem(data).await;
                 return plain(StatusCode::BAD_GATEWAY, &format!("agent-strace: {text}"));
@@ -163,7 +163,7 @@ impl Proxy {
         let (mut head, body) = answer.into_parts();
         let status = head.status;
         if parts.method == Method::DELETE {
-            let mut data = http_fields(&parts.method, path, channel);
+            let mut data = http_fields(Direction::ClientToServer, &parts.method, path, channel);
             data.insert("status".into(), status.as_u16().into());
             data.insert("session_closed".into(), status.is_success().into());
             let message = if status.is_success() {
@@ -343,7 +343,12 @@ impl Relay {
 
     /// Records that the server's answer ended before it was whole.
     async fn broke_off(&self, e: &hyper::Error) {
-        let mut data = http_fields(&self.method, &self.path, self.channel);
+        let mut data = http_fields(
+            Direction::ClientToServer,
+            &self.method,
+            &self.path,
+            self.channel,
+        );
         data.insert(
             "error".into(),
             format!("the server's answer broke off: {e}").into(),
@@ -353,8 +358,12 @@ impl Relay {
 
     /// Records that an event too large to keep passed.
     async fn too_large(&self) {
-        let mut data = http_fields(&self.method, &self.path, self.channel);
-        data.insert("direction".into(), "server_to_client".into());
+        let mut data = http_fields(
+            Direction::ServerToClient,
+            &self.method,
+            &self.path,
+            self.channel,
+        );
         data.insert(
             "error".into(),
             format!(
@@ -409,8 +418,12 @@ impl Relay {
                     self.answer(body.to_vec()).await;
                     return;
                 }
-                let mut data = http_fields(&self.method, &self.path, self.channel);
-                data.insert("direction".into(), "server_to_client".into());
+                let mut data = http_fields(
+                    Direction::ServerToClient,
+                    &self.method,
+                    &self.path,
+                    self.channel,
+                );
                 data.insert("status".into(), self.status.as_u16().into());
                 let reason = self.status.canonical_reason().unwrap_or("error");
                 data.insert(
@@ -484,14 +497,15 @@ fn copy_headers(from: &HeaderMap, to: &mut HeaderMap, drops: &[&str]) {
 
 /// The fields that say which HTTP exchange an event is about (never its query, which may carry
 /// a key, nor its headers).
-fn http_fields(method: &Method, path: &str, channel: u32) -> Map<String, Value> {
-    let mut data = Map::new();
-    data.insert("direction".into(), "client_to_server".into());
+fn http_fields(
+    direction: Direction,
+    method: &Method,
+    path: &str,
+    channel: u32,
+) -> Map<String, Value> {
+    let mut data = event_head(channel, direction);
     data.insert("http_method".into(), method.as_str().into());
     data.insert("path".into(), path.into());
-    if channel != 0 {
-        data.insert("mcp_session".into(), channel.into());
-    }
     data
 }
 
