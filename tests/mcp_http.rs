@@ -11,8 +11,8 @@ use serde_json::Value;
 
 use crate::common::TestEnv;
 use crate::common::net::{
-    Background, everything_over_http, free_port, record_http, record_http_with, required,
-    spawn_proxy,
+    Background, client_saw, everything_over_http, free_port, record_http, record_http_with,
+    required, spawn_proxy,
 };
 
 /// The secret the client scripts send as their Authorization header.
@@ -33,13 +33,10 @@ fn client(kind: &str, mode: &str, url: &str) -> Value {
         c.arg(scripts.join("ts_client.mjs"));
         c
     };
-    let out = command.args([mode, url]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{kind} client ({mode}) failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    client_saw(
+        command.args([mode, url]),
+        &format!("{kind} client ({mode})"),
+    )
 }
 
 /// Every byte the store holds, as text.

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use agent_strace::capture::proxy::framing::Framer;
 
-use crate::common::net::required;
+use crate::common::net::{client_saw, required};
 use crate::common::{TestEnv, run_with_stdin};
 
 #[test]
@@ -20,22 +20,17 @@ fn a_real_client_and_server_talk_through_the_proxy_and_replay_shows_the_calls() 
     let env = TestEnv::new();
     let store = env.store();
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp/stdio_client.py");
-    let out = std::process::Command::new(python)
-        .arg(script)
-        .arg(crate::common::bin())
-        .arg(&store)
-        .args(["--", "node"])
-        .arg(&server)
-        .arg("stdio")
-        .current_dir(env.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "client failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let seen = client_saw(
+        std::process::Command::new(python)
+            .arg(script)
+            .arg(crate::common::bin())
+            .arg(&store)
+            .args(["--", "node"])
+            .arg(&server)
+            .arg("stdio")
+            .current_dir(env.path()),
+        "client",
     );
-    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(seen["echo"], "Echo: héllo through the proxy ✓");
     assert_eq!(seen["sum"], "The sum of 2 and 40 is 42.");
     assert!(seen["tools"].as_array().unwrap().len() >= 5);
@@ -102,25 +97,20 @@ fn the_typescript_client_drives_the_filesystem_server_through_the_proxy() {
     let store = env.store();
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp/ts_client.mjs");
     // As a client config would write it: agent-strace record --name fs -- <the server>.
-    let out = std::process::Command::new("node")
-        .arg(script)
-        .args(["stdio-fs", "--"])
-        .arg(crate::common::bin())
-        .arg("--trace-dir")
-        .arg(&store)
-        .args(["record", "--name", "fs", "--", "node"])
-        .arg(&server)
-        .arg(&root)
-        .env("FS_ROOT", &root)
-        .current_dir(env.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "client failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let seen = client_saw(
+        std::process::Command::new("node")
+            .arg(script)
+            .args(["stdio-fs", "--"])
+            .arg(crate::common::bin())
+            .arg("--trace-dir")
+            .arg(&store)
+            .args(["record", "--name", "fs", "--", "node"])
+            .arg(&server)
+            .arg(&root)
+            .env("FS_ROOT", &root)
+            .current_dir(env.path()),
+        "client",
     );
-    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(seen["read_matches"], true, "{seen}");
     assert_eq!(
         std::fs::read_to_string(root.join("agent-strace-note.txt")).unwrap(),

@@ -140,3 +140,15 @@ pub fn spawn_proxy(mut command: Command) -> (Background, u16) {
     });
     (proxy, port)
 }
+
+/// Runs an MCP client script and returns the one JSON object it prints of what it saw.
+#[track_caller]
+pub fn client_saw(command: &mut Command, what: &str) -> serde_json::Value {
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{what} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
