@@ -7,6 +7,7 @@
 //! - [`counters`]: the per-session figures that are derived from events.
 //! - [`usage`]: token usage by kind, and exact money.
 //! - [`pricing`]: model prices and what tokens cost.
+//! - [`tools`]: what each agent's tools do (read a file, run a command …), one table per agent.
 //!
 //! The model knows no I/O: no files, no clock, no environment.
 
@@ -16,10 +17,12 @@ pub mod head;
 pub mod meta;
 pub mod pricing;
 pub mod text;
+pub mod tools;
 pub mod usage;
 
 pub use counters::Counters;
 pub use event::{Event, EventType};
 pub use head::EventHead;
 pub use meta::SessionMeta;
+pub use tools::{Agent, ToolKind};
 pub use usage::{Money, Tokens};

@@ -1,0 +1,259 @@
+//! What a tool does, whichever agent named it: one table per agent, read in one place.
+//!
+//! Analyses, replay, policies and exporters ask [`classify`] what a tool call is (reads a file,
+//! writes one, runs a command …) and which argument tells the most about it, so no reader of
+//! the store spells out one agent's tool names. A new agent adds its table here and nothing
+//! else changes.
+
+use serde::Serialize;
+
+/// The agents whose sessions the store holds, as far as tool names go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Agent {
+    ClaudeCode,
+    /// VS Code's agent hooks: Claude Code's tool names in another payload shape.
+    VsCode,
+    Cursor,
+    GeminiCli,
+    Codex,
+    Copilot,
+    /// A session recorded by an MCP proxy: every tool is a server's tool.
+    Mcp,
+    /// An agent we have no table for: Claude Code's names are tried, as the most common.
+    Unknown,
+}
+
+impl Agent {
+    /// The agent a session's `agent_name` names.
+    pub fn from_name(name: &str) -> Agent {
+        match name.to_ascii_lowercase().as_str() {
+            "claude-code" | "claude_code" | "claude" => Agent::ClaudeCode,
+            "vscode" | "vs-code" | "copilot-vscode" => Agent::VsCode,
+            "cursor" => Agent::Cursor,
+            "gemini" | "gemini-cli" => Agent::GeminiCli,
+            "codex" | "codex-cli" => Agent::Codex,
+            "copilot" | "copilot-cli" => Agent::Copilot,
+            _ => Agent::Unknown,
+        }
+    }
+
+    /// The name sessions of this agent carry in `meta.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Agent::ClaudeCode => "claude-code",
+            Agent::VsCode => "vscode",
+            Agent::Cursor => "cursor",
+            Agent::GeminiCli => "gemini-cli",
+            Agent::Codex => "codex",
+            Agent::Copilot => "copilot",
+            Agent::Mcp => "mcp",
+            Agent::Unknown => "unknown",
+        }
+    }
+
+    fn table(self) -> &'static [ToolSpec] {
+        match self {
+            Agent::ClaudeCode | Agent::VsCode | Agent::Unknown => CLAUDE_CODE,
+            // Filled in when these agents are captured natively.
+            Agent::Cursor | Agent::GeminiCli | Agent::Codex | Agent::Copilot | Agent::Mcp => &[],
+        }
+    }
+}
+
+/// What a tool does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolKind {
+    ReadFile,
+    WriteFile,
+    Shell,
+    Search,
+    SpawnSubagent,
+    Web,
+    Mcp,
+    Other,
+}
+
+impl ToolKind {
+    pub const ALL: [ToolKind; 8] = [
+        ToolKind::ReadFile,
+        ToolKind::WriteFile,
+        ToolKind::Shell,
+        ToolKind::Search,
+        ToolKind::SpawnSubagent,
+        ToolKind::Web,
+        ToolKind::Mcp,
+        ToolKind::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ToolKind::ReadFile => "read_file",
+            ToolKind::WriteFile => "write_file",
+            ToolKind::Shell => "shell",
+            ToolKind::Search => "search",
+            ToolKind::SpawnSubagent => "spawn_subagent",
+            ToolKind::Web => "web",
+            ToolKind::Mcp => "mcp",
+            ToolKind::Other => "other",
+        }
+    }
+
+    /// Whether the tool's telling argument is a path, whose end says more than its start.
+    pub fn is_file(self) -> bool {
+        matches!(self, ToolKind::ReadFile | ToolKind::WriteFile)
+    }
+}
+
+/// One tool of one agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ToolSpec {
+    pub name: &'static str,
+    pub kind: ToolKind,
+    /// The argument that names the file (for file tools) or the command (for shells).
+    pub subject: Option<&'static str>,
+    /// How the telling argument is shown on one line.
+    pub shape: Shape,
+}
+
+/// How a tool's telling argument reads on one line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// As it is.
+    Plain,
+    /// `$ command`.
+    Command,
+    /// `pattern in path`.
+    Glob,
+    /// `/pattern/ in path`.
+    Grep,
+    /// `"description"`, else `"prompt"`.
+    Spawn,
+    /// `N todos`.
+    Todos,
+}
+
+const fn spec(
+    name: &'static str,
+    kind: ToolKind,
+    subject: Option<&'static str>,
+    shape: Shape,
+) -> ToolSpec {
+    ToolSpec {
+        name,
+        kind,
+        subject,
+        shape,
+    }
+}
+
+/// Claude Code's tools (also VS Code's, which uses Claude Code's names).
+const CLAUDE_CODE: &[ToolSpec] = &[
+    spec("Read", ToolKind::ReadFile, Some("file_path"), Shape::Plain),
+    spec(
+        "NotebookRead",
+        ToolKind::ReadFile,
+        Some("notebook_path"),
+        Shape::Plain,
+    ),
+    spec(
+        "Write",
+        ToolKind::WriteFile,
+        Some("file_path"),
+        Shape::Plain,
+    ),
+    spec("Edit", ToolKind::WriteFile, Some("file_path"), Shape::Plain),
+    spec(
+        "MultiEdit",
+        ToolKind::WriteFile,
+        Some("file_path"),
+        Shape::Plain,
+    ),
+    spec(
+        "NotebookEdit",
+        ToolKind::WriteFile,
+        Some("notebook_path"),
+        Shape::Plain,
+    ),
+    spec("Bash", ToolKind::Shell, Some("command"), Shape::Command),
+    spec(
+        "BashOutput",
+        ToolKind::Shell,
+        Some("command"),
+        Shape::Command,
+    ),
+    spec("Glob", ToolKind::Search, Some("pattern"), Shape::Glob),
+    spec("Grep", ToolKind::Search, Some("pattern"), Shape::Grep),
+    spec("LS", ToolKind::Search, Some("path"), Shape::Plain),
+    spec("WebFetch", ToolKind::Web, Some("url"), Shape::Plain),
+    spec("WebSearch", ToolKind::Web, Some("query"), Shape::Plain),
+    spec("Task", ToolKind::SpawnSubagent, None, Shape::Spawn),
+    spec("Agent", ToolKind::SpawnSubagent, None, Shape::Spawn),
+    spec("TodoWrite", ToolKind::Other, None, Shape::Todos),
+];
+
+/// The spec of `tool` as `agent` names it, if the agent's table knows it.
+pub fn spec_of(agent: Agent, tool: &str) -> Option<&'static ToolSpec> {
+    agent.table().iter().find(|s| s.name == tool)
+}
+
+/// What `tool` does, as `agent` names it.
+pub fn classify(agent: Agent, tool: &str) -> ToolKind {
+    if let Some(spec) = spec_of(agent, tool) {
+        return spec.kind;
+    }
+    if agent == Agent::Mcp || tool.starts_with("mcp__") {
+        ToolKind::Mcp
+    } else {
+        ToolKind::Other
+    }
+}
+
+/// Whether `tool` spawns a subagent.
+pub fn is_spawn(agent: Agent, tool: &str) -> bool {
+    classify(agent, tool) == ToolKind::SpawnSubagent
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claude_code_tools_are_classified() {
+        let a = Agent::ClaudeCode;
+        assert_eq!(classify(a, "Read"), ToolKind::ReadFile);
+        assert_eq!(classify(a, "MultiEdit"), ToolKind::WriteFile);
+        assert_eq!(classify(a, "Bash"), ToolKind::Shell);
+        assert_eq!(classify(a, "Grep"), ToolKind::Search);
+        assert_eq!(classify(a, "Task"), ToolKind::SpawnSubagent);
+        assert_eq!(classify(a, "Agent"), ToolKind::SpawnSubagent);
+        assert_eq!(classify(a, "WebFetch"), ToolKind::Web);
+        assert_eq!(classify(a, "mcp__github__get_issue"), ToolKind::Mcp);
+        assert_eq!(classify(a, "Frobnicate"), ToolKind::Other);
+        assert_eq!(
+            spec_of(a, "NotebookEdit").and_then(|s| s.subject),
+            Some("notebook_path")
+        );
+    }
+
+    #[test]
+    fn proxy_sessions_hold_only_mcp_tools() {
+        assert_eq!(classify(Agent::Mcp, "read_file"), ToolKind::Mcp);
+        assert_eq!(classify(Agent::Mcp, "Read"), ToolKind::Mcp);
+    }
+
+    #[test]
+    fn agent_names_round_trip() {
+        for agent in [
+            Agent::ClaudeCode,
+            Agent::VsCode,
+            Agent::Cursor,
+            Agent::GeminiCli,
+            Agent::Codex,
+            Agent::Copilot,
+        ] {
+            assert_eq!(Agent::from_name(agent.name()), agent);
+        }
+    }
+}
