@@ -2,30 +2,60 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::cost::CostReport;
 use super::phases::Phases;
 use crate::model::{Money, SessionMeta};
+
+/// What one session spent, as the report needs it: small enough to cache in the index.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Spend {
+    pub cost: Money,
+    pub estimated: bool,
+    /// Each phase's cost shared among its tool calls, summed by tool.
+    pub by_tool: BTreeMap<String, Money>,
+}
+
+impl Spend {
+    /// A session's spend from its phases and their costs.
+    pub fn of(phases: &Phases, report: &CostReport) -> Spend {
+        let mut by_tool: BTreeMap<String, Money> = BTreeMap::new();
+        for (phase, cost) in phases.phases.iter().zip(&report.phases) {
+            let phase_cost = Money::from_usd(cost.cost_usd);
+            let calls: u64 = phase.tools.values().sum();
+            if calls == 0 {
+                *by_tool.entry("(no tool)".to_owned()).or_default() += phase_cost;
+                continue;
+            }
+            for (tool, n) in &phase.tools {
+                *by_tool.entry(tool.clone()).or_default() +=
+                    Money(phase_cost.0 * u128::from(*n) / u128::from(calls));
+            }
+        }
+        Spend {
+            cost: Money::from_usd(report.cost_usd),
+            estimated: report.estimated,
+            by_tool,
+        }
+    }
+}
 
 /// One session's cost, with its subagents', as the report needs it.
 pub struct CostedSession {
     pub meta: SessionMeta,
     pub label: String,
     /// The session first, then each subagent session.
-    pub parts: Vec<(Phases, CostReport)>,
+    pub parts: Vec<Spend>,
 }
 
 impl CostedSession {
     fn cost(&self) -> Money {
-        self.parts
-            .iter()
-            .map(|(_, r)| Money::from_usd(r.cost_usd))
-            .sum()
+        self.parts.iter().map(|p| p.cost).sum()
     }
 
     fn estimated(&self) -> bool {
-        self.parts.iter().any(|(_, r)| r.estimated)
+        self.parts.iter().any(|p| p.estimated)
     }
 }
 
@@ -90,18 +120,9 @@ pub fn compute(
             .then_with(|| a.meta.session_id.cmp(&b.meta.session_id))
     });
     let mut by_tool: BTreeMap<String, Money> = BTreeMap::new();
-    for (phases, report) in current.iter().flat_map(|s| &s.parts) {
-        for (phase, cost) in phases.phases.iter().zip(&report.phases) {
-            let phase_cost = Money::from_usd(cost.cost_usd);
-            let calls: u64 = phase.tools.values().sum();
-            if calls == 0 {
-                *by_tool.entry("(no tool)".to_owned()).or_default() += phase_cost;
-                continue;
-            }
-            for (tool, n) in &phase.tools {
-                *by_tool.entry(tool.clone()).or_default() +=
-                    Money(phase_cost.0 * u128::from(*n) / u128::from(calls));
-            }
+    for part in current.iter().flat_map(|s| &s.parts) {
+        for (tool, cost) in &part.by_tool {
+            *by_tool.entry(tool.clone()).or_default() += *cost;
         }
     }
     let mut by_tool: Vec<ToolSpend> = by_tool

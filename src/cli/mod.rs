@@ -14,6 +14,7 @@ mod hook;
 mod import;
 mod inspect;
 mod list;
+mod listing;
 mod output;
 mod record;
 mod record_http;

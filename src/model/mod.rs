@@ -8,6 +8,7 @@
 //! - [`usage`]: token usage by kind, and exact money.
 //! - [`pricing`]: model prices and what tokens cost.
 //! - [`tools`]: what each agent's tools do (read a file, run a command …), one table per agent.
+//! - [`summary`]: a session's figures folded from its events, versioned, for the index.
 //!
 //! The model knows no I/O: no files, no clock, no environment.
 
@@ -16,6 +17,7 @@ pub mod event;
 pub mod head;
 pub mod meta;
 pub mod pricing;
+pub mod summary;
 pub mod text;
 pub mod tools;
 pub mod usage;
