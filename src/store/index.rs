@@ -14,7 +14,8 @@
 //! - the folder is gone: the session's rows are deleted.
 //!
 //! Event payloads are not copied: an event row holds the offset and length of its line, and
-//! the `event_json` function of a connection opened by [`SqlReader`] reads them from the file.
+//! the `event_json` function of a connection opened by [`super::sql::SqlReader`] reads them from
+//! the file.
 //!
 //! # Concurrency
 //! WAL journal, a busy timeout, and every refresh in one `BEGIN IMMEDIATE` transaction that
@@ -48,7 +49,7 @@ use crate::model::{Counters, Money, SessionMeta};
 pub const INDEX_FORMAT: u32 = 1;
 
 /// How long a reader waits for another to finish refreshing before giving up on the index.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Why the index could not be used; callers fall back to reading every session.
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +141,13 @@ impl Store {
                 })
             }
         }
+    }
+
+    /// The index, brought up to date with the files.
+    pub fn fresh_index(&self) -> Result<Index, IndexError> {
+        let mut index = Index::open(self)?;
+        index.refresh(self)?;
+        Ok(index)
     }
 
     /// The text of a session's first `user_prompt`, read from its events.
@@ -324,6 +332,10 @@ impl Index {
             return Err(IndexError::Sqlite { path, source });
         }
         Ok(index)
+    }
+
+    pub(super) fn path(&self) -> &Path {
+        &self.path
     }
 
     fn sql_error(&self, source: rusqlite::Error) -> IndexError {
@@ -988,57 +1000,52 @@ fn write_session(
 /// Registers `event_json(session_id, offset, length, part)`: the `data` of the event whose line
 /// starts at `offset`, or its `arguments` or `result` (a tool result's `result`, else its
 /// `tool_response`, else an error's `error`), as JSON text; NULL when the line is gone.
-fn register_functions(conn: &Connection, root: &Path) -> rusqlite::Result<()> {
+pub(super) fn register_functions(conn: &Connection, root: &Path) -> rusqlite::Result<()> {
     use rusqlite::functions::FunctionFlags;
     use std::cell::RefCell;
     let root = root.to_path_buf();
     // One open file at a time: rows of one session come together.
     let open: RefCell<Option<(String, File)>> = RefCell::new(None);
-    conn.create_scalar_function(
-        "event_json",
-        4,
-        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DIRECTONLY,
-        move |ctx| {
-            let (Ok(id), Ok(offset), Ok(length), Ok(part)) = (
-                ctx.get::<String>(0),
-                ctx.get::<i64>(1),
-                ctx.get::<i64>(2),
-                ctx.get::<String>(3),
-            ) else {
-                return Ok(None);
-            };
-            if !super::is_valid_session_id(&id) || !(0..=1 << 30).contains(&length) {
-                return Ok(None);
-            }
-            let mut open = open.borrow_mut();
-            if open.as_ref().is_none_or(|(open_id, _)| *open_id != id) {
-                *open = File::open(root.join(&id).join(EVENTS))
-                    .ok()
-                    .map(|f| (id.clone(), f));
-            }
-            let Some((_, file)) = open.as_ref() else {
-                return Ok(None);
-            };
-            let mut buf = vec![0u8; length as usize];
-            if std::os::unix::fs::FileExt::read_exact_at(file, &mut buf, offset as u64).is_err() {
-                return Ok(None);
-            }
-            let Ok(event) = parse_line(buf.trim_ascii()) else {
-                return Ok(None);
-            };
-            let data = &event.data;
-            let value = match part.as_str() {
-                "data" => Some(data),
-                "arguments" => data.get("arguments"),
-                "result" => data
-                    .get("result")
-                    .or_else(|| data.get("tool_response"))
-                    .or_else(|| data.get("error")),
-                _ => None,
-            };
-            Ok(value.map(ToString::to_string))
-        },
-    )
+    conn.create_scalar_function("event_json", 4, FunctionFlags::SQLITE_UTF8, move |ctx| {
+        let (Ok(id), Ok(offset), Ok(length), Ok(part)) = (
+            ctx.get::<String>(0),
+            ctx.get::<i64>(1),
+            ctx.get::<i64>(2),
+            ctx.get::<String>(3),
+        ) else {
+            return Ok(None);
+        };
+        if !super::is_valid_session_id(&id) || !(0..=1 << 30).contains(&length) {
+            return Ok(None);
+        }
+        let mut open = open.borrow_mut();
+        if open.as_ref().is_none_or(|(open_id, _)| *open_id != id) {
+            *open = File::open(root.join(&id).join(EVENTS))
+                .ok()
+                .map(|f| (id.clone(), f));
+        }
+        let Some((_, file)) = open.as_ref() else {
+            return Ok(None);
+        };
+        let mut buf = vec![0u8; length as usize];
+        if std::os::unix::fs::FileExt::read_exact_at(file, &mut buf, offset as u64).is_err() {
+            return Ok(None);
+        }
+        let Ok(event) = parse_line(buf.trim_ascii()) else {
+            return Ok(None);
+        };
+        let data = &event.data;
+        let value = match part.as_str() {
+            "data" => Some(data),
+            "arguments" => data.get("arguments"),
+            "result" => data
+                .get("result")
+                .or_else(|| data.get("tool_response"))
+                .or_else(|| data.get("error")),
+            _ => None,
+        };
+        Ok(value.map(ToString::to_string))
+    })
 }
 
 /// Figures a layer above the store computed from sessions and cached in the index, by session
@@ -1059,101 +1066,6 @@ impl Derived {
 /// An ordered map of numbers, for tests.
 #[cfg(test)]
 type Counts = std::collections::BTreeMap<String, i64>;
-
-/// A read-only connection to the index for `agent-strace sql`.
-pub struct SqlReader {
-    conn: Connection,
-}
-
-/// Why a query was not run.
-#[derive(Debug, thiserror::Error)]
-pub enum QueryError {
-    #[error("`sql` runs queries that only read; this statement would change the index")]
-    Writes,
-    #[error("{0}")]
-    Sql(rusqlite::Error),
-}
-
-/// A query's result: column names and rows of values.
-#[derive(Debug, Clone, PartialEq)]
-pub struct QueryResult {
-    pub columns: Vec<String>,
-    pub rows: Vec<Vec<Value>>,
-}
-
-/// One value of a result.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    Null,
-    Integer(i64),
-    Real(f64),
-    Text(String),
-    Blob(Vec<u8>),
-}
-
-impl SqlReader {
-    /// Opens the store's index read-only (refreshed by `index`, which stays open meanwhile).
-    pub fn open(store: &Store, index: &Index) -> Result<SqlReader, IndexError> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
-            | OpenFlags::SQLITE_OPEN_NOFOLLOW
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let sql = |source| IndexError::Sqlite {
-            path: index.path.clone(),
-            source,
-        };
-        let mut conn = Connection::open_with_flags(&index.path, flags).map_err(sql)?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
-        conn.pragma_update(None, "query_only", true).map_err(sql)?;
-        register_functions(&conn, store.root()).map_err(sql)?;
-        // Attaching another file could create it; nothing a reading query needs.
-        conn.authorizer(Some(|ctx: rusqlite::hooks::AuthContext<'_>| {
-            use rusqlite::hooks::{AuthAction, Authorization};
-            match ctx.action {
-                AuthAction::Attach { .. } | AuthAction::Detach { .. } => Authorization::Deny,
-                _ => Authorization::Allow,
-            }
-        }))
-        .map_err(sql)?;
-        Ok(SqlReader { conn })
-    }
-
-    /// Runs one statement that only reads.
-    pub fn query(&self, sql: &str) -> Result<QueryResult, QueryError> {
-        let mut stmt = self.conn.prepare(sql).map_err(QueryError::Sql)?;
-        if !stmt.readonly() {
-            return Err(QueryError::Writes);
-        }
-        let columns: Vec<String> = stmt.column_names().map(str::to_owned).collect();
-        let width = columns.len();
-        let mut rows = Vec::new();
-        let mut result = stmt.query([]).map_err(QueryError::Sql)?;
-        while let Some(row) = result.next().map_err(writes_or)? {
-            let mut values = Vec::with_capacity(width);
-            for i in 0..width {
-                use rusqlite::types::ValueRef;
-                values.push(match row.get_ref(i).map_err(QueryError::Sql)? {
-                    ValueRef::Null => Value::Null,
-                    ValueRef::Integer(n) => Value::Integer(n),
-                    ValueRef::Real(x) => Value::Real(x),
-                    ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
-                    ValueRef::Blob(b) => Value::Blob(b.to_vec()),
-                });
-            }
-            rows.push(values);
-        }
-        Ok(QueryResult { columns, rows })
-    }
-}
-
-/// A statement that tried to write is refused whichever way SQLite caught it.
-fn writes_or(e: rusqlite::Error) -> QueryError {
-    match e.sqlite_error_code() {
-        Some(
-            rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::AuthorizationForStatementDenied,
-        ) => QueryError::Writes,
-        _ => QueryError::Sql(e),
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -26,6 +26,7 @@
 //! - [`errlog`]: the bounded hook error log.
 //! - [`writer`]: writing a whole session at once (imports), moved into place atomically.
 //! - [`index`]: the SQLite index of every session, refreshed from the files when read.
+//! - [`sql`]: read-only SQL over the index.
 //!
 //! The format is recorded in `adr/0001-store-format.md`.
 
@@ -33,6 +34,7 @@ mod append;
 mod errlog;
 pub mod index;
 mod layout;
+pub mod sql;
 pub use layout::is_valid_session_id;
 mod lock;
 mod meta;
