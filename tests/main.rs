@@ -11,6 +11,7 @@ mod explain;
 mod hook;
 mod hook_properties;
 mod import;
+mod index;
 mod layers;
 mod mcp_http;
 mod mcp_proxy;

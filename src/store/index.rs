@@ -34,7 +34,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::layout::{COUNTERS, EVENTS, INDEX, META};
 use super::meta::apply;
@@ -43,7 +43,7 @@ use super::{SessionSummary, Store, StoreError};
 use crate::model::pricing::{ModelPrice, PriceTable};
 use crate::model::summary::{SUMMARY_VERSION, Summary, response_cost, response_usage};
 use crate::model::tools::{Agent, classify};
-use crate::model::{Counters, Money, SessionMeta};
+use crate::model::{Counters, EventType, Money, SessionMeta};
 
 /// The version of the index's tables.
 pub const INDEX_FORMAT: u32 = 1;
@@ -196,7 +196,10 @@ impl FileState {
 struct OnDisk {
     id: String,
     events: Option<FileState>,
-    meta: Option<FileState>,
+    /// Looked at only when it matters (`None` until then).
+    #[expect(clippy::option_option, reason = "not looked at, absent, or its state")]
+    meta: Option<Option<FileState>>,
+    stale: bool,
 }
 
 /// What the index holds about a session's files.
@@ -205,6 +208,8 @@ struct Known {
     events: [i64; 4],
     meta: [i64; 4],
     has_counters: bool,
+    /// Its meta was missing or unreadable when indexed.
+    meta_unsure: bool,
 }
 
 const SCHEMA: &str = r"
@@ -214,9 +219,6 @@ CREATE TABLE idx_sessions (
     ev_dev INTEGER, ev_ino INTEGER, ev_size INTEGER, ev_mtime INTEGER,
     meta_dev INTEGER, meta_ino INTEGER, meta_size INTEGER, meta_mtime INTEGER,
     has_counters INTEGER NOT NULL,
-    folded_offset INTEGER NOT NULL,
-    folded_lines INTEGER NOT NULL,
-    fold TEXT NOT NULL,
     meta_error TEXT,
     started_at REAL, ended_at REAL, agent_name TEXT, command TEXT,
     tool_calls INTEGER, llm_requests INTEGER, errors INTEGER, total_tokens INTEGER,
@@ -225,6 +227,12 @@ CREATE TABLE idx_sessions (
     first_prompt TEXT, transcript_path TEXT, events INTEGER,
     input_tokens INTEGER, output_tokens INTEGER, cache_write_tokens INTEGER,
     cache_read_tokens INTEGER, cost_pico INTEGER, estimated INTEGER, model TEXT
+);
+CREATE TABLE idx_folds (
+    sid INTEGER PRIMARY KEY,
+    folded_offset INTEGER NOT NULL,
+    folded_lines INTEGER NOT NULL,
+    fold TEXT NOT NULL
 );
 CREATE TABLE idx_events (
     sid INTEGER NOT NULL,
@@ -238,13 +246,33 @@ CREATE TABLE idx_events (
     kind TEXT,
     parent_id TEXT,
     duration_ms REAL,
+    PRIMARY KEY (sid, seq)
+) WITHOUT ROWID;
+CREATE TABLE idx_calls (
+    sid INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    offset INTEGER NOT NULL,
+    length INTEGER NOT NULL,
+    event_id TEXT,
+    time REAL,
+    tool TEXT,
+    kind TEXT,
+    outcome TEXT,
+    duration_ms REAL,
+    r_offset INTEGER,
+    r_length INTEGER,
+    PRIMARY KEY (sid, seq)
+) WITHOUT ROWID;
+CREATE TABLE idx_responses (
+    sid INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    event_id TEXT,
+    time REAL,
     model TEXT,
     input_tokens INTEGER, output_tokens INTEGER, cache_write_tokens INTEGER,
     cache_read_tokens INTEGER, cost_pico INTEGER,
     PRIMARY KEY (sid, seq)
 ) WITHOUT ROWID;
-CREATE INDEX idx_events_parent ON idx_events (sid, parent_id) WHERE parent_id IS NOT NULL;
-CREATE INDEX idx_events_type ON idx_events (type);
 CREATE TABLE idx_files (
     sid INTEGER NOT NULL, path TEXT NOT NULL, reads INTEGER NOT NULL, writes INTEGER NOT NULL,
     PRIMARY KEY (sid, path)
@@ -278,22 +306,19 @@ CREATE VIEW tool_calls AS SELECT
     s.session_id, c.seq, c.event_id AS call_id, c.time, datetime(c.time, 'unixepoch') AS at,
     c.tool, c.kind,
     event_json(s.session_id, c.offset, c.length, 'arguments') AS arguments,
-    r.type AS outcome, r.type = 'error' AS failed, r.duration_ms,
-    event_json(s.session_id, r.offset, r.length, 'result') AS result
-  FROM idx_events c JOIN idx_sessions s USING (sid)
-  LEFT JOIN idx_events r
-    ON r.sid = c.sid AND r.parent_id = c.event_id AND r.type IN ('tool_result', 'error')
-  WHERE c.type = 'tool_call';
+    c.outcome, CASE c.outcome WHEN 'error' THEN 1 WHEN 'tool_result' THEN 0 END AS failed,
+    c.duration_ms,
+    event_json(s.session_id, c.r_offset, c.r_length, 'result') AS result
+  FROM idx_calls c JOIN idx_sessions s USING (sid);
 CREATE VIEW files AS SELECT s.session_id, f.path, f.reads, f.writes
   FROM idx_files f JOIN idx_sessions s USING (sid);
 CREATE VIEW llm_responses AS SELECT
-    s.session_id, e.seq, e.event_id, e.time, datetime(e.time, 'unixepoch') AS at, e.model,
-    e.input_tokens, e.output_tokens, e.cache_write_tokens, e.cache_read_tokens,
-    e.input_tokens + e.output_tokens + e.cache_write_tokens + e.cache_read_tokens
+    s.session_id, r.seq, r.event_id, r.time, datetime(r.time, 'unixepoch') AS at, r.model,
+    r.input_tokens, r.output_tokens, r.cache_write_tokens, r.cache_read_tokens,
+    r.input_tokens + r.output_tokens + r.cache_write_tokens + r.cache_read_tokens
       AS total_tokens,
-    e.cost_pico / 1e12 AS cost_usd
-  FROM idx_events e JOIN idx_sessions s USING (sid)
-  WHERE e.type = 'llm_response' AND e.model IS NOT NULL;
+    r.cost_pico / 1e12 AS cost_usd
+  FROM idx_responses r JOIN idx_sessions s USING (sid);
 CREATE VIEW models AS SELECT s.session_id, m.model, m.responses, m.input_tokens,
     m.output_tokens, m.cache_write_tokens, m.cache_read_tokens, m.cost_pico / 1e12 AS cost_usd
   FROM idx_models m JOIN idx_sessions s USING (sid);
@@ -368,6 +393,8 @@ impl Index {
             }
         }
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // Reading through a mapping saves a system call per page.
+        self.conn.pragma_update(None, "mmap_size", 1_i64 << 30)?;
         let version: i64 = self
             .conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -396,9 +423,9 @@ impl Index {
 
     /// Brings the index up to date with the store's files.
     pub fn refresh(&mut self, store: &Store) -> Result<RefreshReport, IndexError> {
-        let on_disk = scan_folders(store)?;
         let known = self.known().map_err(|e| self.sql_error(e))?;
-        if stale(store, &on_disk, &known).is_empty() && gone(&on_disk, &known).is_empty() {
+        let mut on_disk = scan_folders(store, &known)?;
+        if on_disk.iter().all(|d| !d.stale) && gone(&on_disk, &known).is_empty() {
             return Ok(RefreshReport::default());
         }
         let path = self.path.clone();
@@ -412,6 +439,10 @@ impl Index {
             .map_err(sql)?;
         // Another reader may have refreshed while this one waited for the lock.
         let known = known_in(&tx).map_err(sql)?;
+        for disk in &mut on_disk {
+            let k = known.get(&disk.id);
+            disk.stale = is_stale(store, disk, k);
+        }
         self.problems.clear();
         let mut report = RefreshReport::default();
         for sid in gone(&on_disk, &known) {
@@ -419,7 +450,7 @@ impl Index {
             report.deleted += 1;
         }
         let mut prices = Prices::default();
-        for disk in stale(store, &on_disk, &known) {
+        for disk in on_disk.iter().filter(|d| d.stale) {
             let savepoint = tx.savepoint().map_err(sql)?;
             match refresh_session(&savepoint, store, disk, known.get(&disk.id), &mut prices) {
                 Ok(how) => {
@@ -428,6 +459,7 @@ impl Index {
                         Refreshed::Whole => report.folded += 1,
                         Refreshed::Tail => report.appended += 1,
                         Refreshed::Meta => report.meta += 1,
+                        Refreshed::Gone => report.deleted += 1,
                     }
                 }
                 Err(RefreshError::Sql(e)) => return Err(sql(e)),
@@ -595,32 +627,79 @@ fn is_busy(e: &rusqlite::Error) -> bool {
     )
 }
 
-/// Every session folder, with the state of its two files.
-fn scan_folders(store: &Store) -> Result<Vec<OnDisk>, StoreError> {
+/// Every session folder, with the state of its events file (and of its meta when it
+/// matters), and whether the index has it as it is. Looking at ten thousand files is most of
+/// what a warm read costs, so it is shared among threads.
+fn scan_folders(store: &Store, known: &HashMap<String, Known>) -> Result<Vec<OnDisk>, StoreError> {
     let root = store.root();
     let entries = std::fs::read_dir(root).map_err(|e| StoreError::io(root, e))?;
-    let mut found = Vec::new();
-    for entry in entries.flatten() {
-        let Ok(id) = entry.file_name().into_string() else {
-            continue;
-        };
-        if id.starts_with('.') || !super::is_valid_session_id(&id) {
-            continue;
-        }
-        let dir = entry.path();
-        let events = FileState::of(&dir.join(EVENTS));
-        let meta = FileState::of(&dir.join(META));
-        if events.is_some() || meta.is_some() {
-            found.push(OnDisk { id, events, meta });
+    let ids: Vec<String> = entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .filter(|id| !id.starts_with('.') && super::is_valid_session_id(id))
+        .collect();
+    let look = |ids: &[String]| -> Vec<OnDisk> {
+        ids.iter()
+            .map(|id| {
+                let mut disk = OnDisk {
+                    events: FileState::of(&store.session_dir(id).join(EVENTS)),
+                    meta: None,
+                    id: id.clone(),
+                    stale: false,
+                };
+                disk.stale = is_stale(store, &mut disk, known.get(id));
+                disk
+            })
+            .collect()
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(4);
+    if threads == 1 || ids.len() < PARALLEL_FOLDERS {
+        return Ok(look(&ids));
+    }
+    let chunk = ids.len().div_ceil(threads);
+    Ok(std::thread::scope(|scope| {
+        let handles: Vec<_> = ids
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || look(part)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    }))
+}
+
+/// Below this many folders, starting threads costs more than it saves.
+const PARALLEL_FOLDERS: usize = 512;
+
+/// Whether a folder's files are not the ones indexed. The events file is always looked at;
+/// `meta.json` only where it can change alone: in sessions of other tools, whose counters it
+/// holds, and where it was missing or unreadable. Our writers replace it only together with an
+/// append (see `meta.rs`), which changes the events file.
+fn is_stale(store: &Store, disk: &mut OnDisk, known: Option<&Known>) -> bool {
+    let dir = store.session_dir(&disk.id);
+    let meta = |disk: &mut OnDisk| {
+        *disk
+            .meta
+            .get_or_insert_with(|| FileState::of(&dir.join(META)))
+    };
+    match known {
+        None => disk.events.is_some() || meta(disk).is_some(),
+        Some(k) => {
+            k.events != FileState::key(disk.events)
+                || ((!k.has_counters || k.meta_unsure) && k.meta != FileState::key(meta(disk)))
         }
     }
-    Ok(found)
 }
 
 fn known_in(conn: &Connection) -> rusqlite::Result<HashMap<String, Known>> {
     let mut stmt = conn.prepare_cached(
         "SELECT session_id, sid, ev_dev, ev_ino, ev_size, ev_mtime,
-                meta_dev, meta_ino, meta_size, meta_mtime, has_counters FROM idx_sessions",
+                meta_dev, meta_ino, meta_size, meta_mtime, has_counters,
+                meta_error IS NOT NULL OR meta_ino = -1
+         FROM idx_sessions",
     )?;
     stmt.query_map([], |r| {
         Ok((
@@ -630,32 +709,11 @@ fn known_in(conn: &Connection) -> rusqlite::Result<HashMap<String, Known>> {
                 events: [r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?],
                 meta: [r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?],
                 has_counters: r.get(10)?,
+                meta_unsure: r.get(11)?,
             },
         ))
     })?
     .collect()
-}
-
-/// The folders whose files are not the ones indexed.
-fn stale<'a>(
-    store: &Store,
-    on_disk: &'a [OnDisk],
-    known: &HashMap<String, Known>,
-) -> Vec<&'a OnDisk> {
-    on_disk
-        .iter()
-        .filter(|disk| match known.get(&disk.id) {
-            None => true,
-            Some(k) => {
-                k.events != FileState::key(disk.events)
-                    || k.meta != FileState::key(disk.meta)
-                    // Sessions of other tools carry no counters cache; one appearing changes
-                    // where the counters come from.
-                    || (!k.has_counters
-                        && store.session_dir(&disk.id).join(COUNTERS).exists())
-            }
-        })
-        .collect()
 }
 
 /// The indexed sessions whose folders are gone.
@@ -669,11 +727,18 @@ fn gone(on_disk: &[OnDisk], known: &HashMap<String, Known>) -> Vec<i64> {
 }
 
 fn delete_rows(tx: &Connection, sid: i64, session_too: bool) -> rusqlite::Result<()> {
-    tx.execute("DELETE FROM idx_events WHERE sid = ?1", [sid])?;
-    tx.execute("DELETE FROM idx_files WHERE sid = ?1", [sid])?;
-    tx.execute("DELETE FROM idx_models WHERE sid = ?1", [sid])?;
-    tx.execute("DELETE FROM idx_derived WHERE sid = ?1", [sid])?;
+    for table in [
+        "idx_events",
+        "idx_calls",
+        "idx_responses",
+        "idx_files",
+        "idx_models",
+        "idx_derived",
+    ] {
+        tx.execute(&format!("DELETE FROM {table} WHERE sid = ?1"), [sid])?;
+    }
     if session_too {
+        tx.execute("DELETE FROM idx_folds WHERE sid = ?1", [sid])?;
         tx.execute("DELETE FROM idx_sessions WHERE sid = ?1", [sid])?;
     }
     Ok(())
@@ -683,6 +748,7 @@ enum Refreshed {
     Whole,
     Tail,
     Meta,
+    Gone,
 }
 
 enum RefreshError {
@@ -718,6 +784,14 @@ fn refresh_session(
     prices: &mut Prices,
 ) -> Result<Refreshed, RefreshError> {
     let dir = store.session_dir(&disk.id);
+    let meta_state = disk.meta.unwrap_or_else(|| FileState::of(&dir.join(META)));
+    if disk.events.is_none() && meta_state.is_none() {
+        // The folder is there but the session's files are not (any more).
+        if let Some(k) = known {
+            delete_rows(tx, k.sid, true)?;
+        }
+        return Ok(Refreshed::Gone);
+    }
     let has_counters = dir.join(COUNTERS).exists();
     let meta = store.read_meta(&disk.id);
     let agent = meta
@@ -726,19 +800,21 @@ fn refresh_session(
     // What was folded before, when the events file is the same one, only longer.
     let previous = match known {
         Some(k) => {
-            let row: (i64, i64, String) = tx.query_row(
-                "SELECT folded_offset, folded_lines, fold FROM idx_sessions WHERE sid = ?1",
-                [k.sid],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )?;
+            let row: Option<(i64, i64, String)> = tx
+                .query_row(
+                    "SELECT folded_offset, folded_lines, fold FROM idx_folds WHERE sid = ?1",
+                    [k.sid],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
             let now = FileState::key(disk.events);
             let same_file = k.events[0] == now[0] && k.events[1] == now[1] && k.events[1] != -1;
             let unchanged = k.events == now;
-            let grew = same_file && now[2] >= row.0 && now[2] > k.events[2];
-            match serde_json::from_str::<Summary>(&row.2) {
-                Ok(fold) if unchanged || grew => Some((k.sid, row.0, row.1, fold, unchanged)),
-                _ => None,
-            }
+            row.and_then(|(offset, lines, fold)| {
+                let grew = same_file && now[2] >= offset && now[2] > k.events[2];
+                let fold = serde_json::from_str::<Summary>(&fold).ok()?;
+                (unchanged || grew).then_some((k.sid, offset, lines, fold, unchanged))
+            })
         }
         None => None,
     };
@@ -756,8 +832,7 @@ fn refresh_session(
                 k.sid
             } else {
                 tx.execute(
-                    "INSERT INTO idx_sessions (session_id, has_counters, folded_offset,
-                     folded_lines, fold) VALUES (?1, 0, 0, 0, '{}')",
+                    "INSERT INTO idx_sessions (session_id, has_counters) VALUES (?1, 0)",
                     [&disk.id],
                 )?;
                 tx.last_insert_rowid()
@@ -767,108 +842,215 @@ fn refresh_session(
     let (offset, lines) = if matches!(how, Refreshed::Meta) {
         (offset, lines)
     } else {
-        fold_events(
+        let mut folding = Folding {
             tx,
-            &dir.join(EVENTS),
+            sid,
+            agent,
+            fold: &mut fold,
+            prices,
+        };
+        folding.fold_from(&dir.join(EVENTS), offset, lines)?
+    };
+    tx.execute(
+        "INSERT OR REPLACE INTO idx_folds (sid, folded_offset, folded_lines, fold)
+         VALUES (?1, ?2, ?3, ?4)",
+        params![
             sid,
             offset,
             lines,
-            agent,
-            &mut fold,
-            prices,
-        )?
-    };
-    write_session(
-        tx,
-        sid,
-        disk,
-        has_counters,
-        offset,
-        lines,
-        &fold,
-        meta,
-        prices,
+            serde_json::to_string(&fold).unwrap_or_else(|_| "{}".to_owned())
+        ],
     )?;
+    let states = (disk.events, meta_state);
+    write_session(tx, sid, &disk.id, states, has_counters, &fold, meta, prices)?;
     Ok(how)
 }
 
-/// Folds the complete lines of `path` from `offset` on, adding their rows; returns the offset
-/// and line count reached.
-#[expect(clippy::too_many_arguments, reason = "one call site, all of it state")]
-fn fold_events(
-    tx: &Connection,
-    path: &Path,
+/// One session's new lines being folded into its summary and rows.
+struct Folding<'a> {
+    tx: &'a Connection,
     sid: i64,
-    offset: i64,
-    lines: i64,
     agent: Agent,
-    fold: &mut Summary,
-    prices: &mut Prices,
-) -> Result<(i64, i64), RefreshError> {
-    let mut file = match File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((offset, lines)),
-        Err(e) => return Err(RefreshError::Store(StoreError::io(path, e))),
-    };
-    let io = |e| RefreshError::Store(StoreError::io(path, e));
-    file.seek(SeekFrom::Start(offset as u64)).map_err(io)?;
-    let mut reader = BufReader::with_capacity(256 * 1024, file);
-    let mut insert = tx.prepare_cached(
-        "INSERT OR REPLACE INTO idx_events (sid, seq, offset, length, event_id, type, time, tool,
-             kind, parent_id, duration_ms, model, input_tokens, output_tokens,
-             cache_write_tokens, cache_read_tokens, cost_pico)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-    )?;
-    let mut buf = Vec::with_capacity(4096);
-    let mut position = offset;
-    let mut lines = lines;
-    loop {
-        buf.clear();
-        let n = reader.read_until(b'\n', &mut buf).map_err(io)?;
-        // An unfinished last line is left for the next refresh.
-        if n == 0 || buf.last() != Some(&b'\n') {
-            break;
-        }
-        let start = position;
-        position += i64::try_from(n).unwrap_or(i64::MAX);
-        lines += 1;
-        let text = buf.trim_ascii();
-        if text.is_empty() {
-            continue;
-        }
-        // Lines that do not parse are skipped, as every reader skips them.
-        let Ok(event) = parse_line(text) else {
-            continue;
+    fold: &'a mut Summary,
+    prices: &'a mut Prices,
+}
+
+/// A tool call waiting for its result before its row is written.
+struct OpenCall {
+    seq: i64,
+    offset: i64,
+    length: i64,
+    event_id: String,
+    time: f64,
+    tool: Option<String>,
+    kind: Option<&'static str>,
+}
+
+/// What a result says about its call: its type, duration, and where its line is.
+type Outcome<'a> = (&'a str, Option<f64>, i64, i64);
+
+impl Folding<'_> {
+    /// Folds the complete lines of `path` from `offset` on, adding their rows; returns the
+    /// offset and line count reached.
+    fn fold_from(
+        &mut self,
+        path: &Path,
+        offset: i64,
+        lines: i64,
+    ) -> Result<(i64, i64), RefreshError> {
+        let mut file = match File::open(path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((offset, lines)),
+            Err(e) => return Err(RefreshError::Store(StoreError::io(path, e))),
         };
-        fold.observe(agent, &event);
-        let tool = event.data_str("tool_name").filter(|t| !t.is_empty());
-        let kind = tool
-            .filter(|_| event.event_type == crate::model::EventType::ToolCall)
-            .map(|t| classify(agent, t).as_str());
-        let usage = response_usage(&event);
-        let cost = usage
-            .and_then(|(model, tokens)| prices.get(model).map(|p| pico(response_cost(p, &tokens))));
-        insert.execute(params![
-            sid,
-            fold.counters.events,
-            start,
-            i64::try_from(n).unwrap_or(i64::MAX),
-            event.event_id,
-            event.event_type.as_str(),
-            event.timestamp,
-            tool,
-            kind,
-            event.parent_id,
-            event.duration_ms,
-            usage.map(|(m, _)| m),
-            usage.map(|(_, t)| t.input),
-            usage.map(|(_, t)| t.output),
-            usage.map(|(_, t)| t.cache_creation),
-            usage.map(|(_, t)| t.cache_read),
-            cost,
-        ])?;
+        let io = |e| RefreshError::Store(StoreError::io(path, e));
+        file.seek(SeekFrom::Start(offset as u64)).map_err(io)?;
+        let mut reader = BufReader::with_capacity(256 * 1024, file);
+        let mut insert = self.tx.prepare_cached(
+            "INSERT OR REPLACE INTO idx_events (sid, seq, offset, length, event_id, type, time,
+                 tool, kind, parent_id, duration_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )?;
+        let mut respond = self.tx.prepare_cached(
+            "INSERT OR REPLACE INTO idx_responses (sid, seq, event_id, time, model, input_tokens,
+                 output_tokens, cache_write_tokens, cache_read_tokens, cost_pico)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?;
+        // Calls of this pass wait here for their results; most come a few lines later.
+        let mut open: HashMap<String, OpenCall> = HashMap::new();
+        let mut buf = Vec::with_capacity(4096);
+        let mut position = offset;
+        let mut lines = lines;
+        loop {
+            buf.clear();
+            let n = reader.read_until(b'\n', &mut buf).map_err(io)?;
+            // An unfinished last line is left for the next refresh.
+            if n == 0 || buf.last() != Some(&b'\n') {
+                break;
+            }
+            let start = position;
+            let length = i64::try_from(n).unwrap_or(i64::MAX);
+            position += length;
+            lines += 1;
+            let text = buf.trim_ascii();
+            if text.is_empty() {
+                continue;
+            }
+            // Lines that do not parse are skipped, as every reader skips them.
+            let Ok(event) = parse_line(text) else {
+                continue;
+            };
+            self.fold.observe(self.agent, &event);
+            let seq = i64::try_from(self.fold.counters.events).unwrap_or(i64::MAX);
+            let tool = event.data_str("tool_name").filter(|t| !t.is_empty());
+            let kind = tool
+                .filter(|_| event.event_type == EventType::ToolCall)
+                .map(|t| classify(self.agent, t).as_str());
+            insert.execute(params![
+                self.sid,
+                seq,
+                start,
+                length,
+                event.event_id,
+                event.event_type.as_str(),
+                event.timestamp,
+                tool,
+                kind,
+                event.parent_id,
+                event.duration_ms,
+            ])?;
+            match event.event_type {
+                EventType::ToolCall => {
+                    let call = OpenCall {
+                        seq,
+                        offset: start,
+                        length,
+                        event_id: event.event_id.clone(),
+                        time: event.timestamp,
+                        tool: tool.map(str::to_owned),
+                        kind,
+                    };
+                    // A second call with the same id (it happens) is written as it is.
+                    if let Some(earlier) = open.insert(event.event_id.clone(), call) {
+                        self.write_call(&earlier, None)?;
+                    }
+                }
+                EventType::ToolResult | EventType::Error => {
+                    if let Some(parent) = &event.parent_id {
+                        let outcome = (event.event_type.as_str(), event.duration_ms, start, length);
+                        match open.remove(parent) {
+                            Some(call) => self.write_call(&call, Some(outcome))?,
+                            None => self.answer_earlier_call(parent, outcome)?,
+                        }
+                    }
+                }
+                EventType::LlmResponse => {
+                    if let Some((model, tokens)) = response_usage(&event) {
+                        let cost = self
+                            .prices
+                            .get(model)
+                            .map(|p| pico(response_cost(p, &tokens)));
+                        respond.execute(params![
+                            self.sid,
+                            seq,
+                            event.event_id,
+                            event.timestamp,
+                            model,
+                            tokens.input,
+                            tokens.output,
+                            tokens.cache_creation,
+                            tokens.cache_read,
+                            cost,
+                        ])?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        for call in open.values() {
+            self.write_call(call, None)?;
+        }
+        Ok((position, lines))
     }
-    Ok((position, lines))
+
+    fn write_call(&self, call: &OpenCall, outcome: Option<Outcome<'_>>) -> rusqlite::Result<()> {
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT OR REPLACE INTO idx_calls (sid, seq, offset, length, event_id, time, tool,
+                 kind, outcome, duration_ms, r_offset, r_length)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )?;
+        stmt.execute(params![
+            self.sid,
+            call.seq,
+            call.offset,
+            call.length,
+            call.event_id,
+            call.time,
+            call.tool,
+            call.kind,
+            outcome.map(|o| o.0),
+            outcome.and_then(|o| o.1),
+            outcome.map(|o| o.2),
+            outcome.map(|o| o.3),
+        ])?;
+        Ok(())
+    }
+
+    /// A result whose call was indexed by an earlier refresh: the first such call still
+    /// unanswered gets it.
+    fn answer_earlier_call(
+        &self,
+        parent: &str,
+        (kind, duration, offset, length): Outcome<'_>,
+    ) -> rusqlite::Result<()> {
+        let mut stmt = self.tx.prepare_cached(
+            "UPDATE idx_calls SET outcome = ?3, duration_ms = ?4, r_offset = ?5, r_length = ?6
+             WHERE sid = ?1 AND seq = (SELECT seq FROM idx_calls
+                 WHERE sid = ?1 AND event_id = ?2 AND outcome IS NULL ORDER BY seq LIMIT 1)",
+        )?;
+        stmt.execute(params![self.sid, parent, kind, duration, offset, length])?;
+        Ok(())
+    }
 }
 
 fn pico(m: Money) -> i64 {
@@ -880,10 +1062,9 @@ fn pico(m: Money) -> i64 {
 fn write_session(
     tx: &Connection,
     sid: i64,
-    disk: &OnDisk,
+    id: &str,
+    (events, meta_state): (Option<FileState>, Option<FileState>),
     has_counters: bool,
-    offset: i64,
-    lines: i64,
     fold: &Summary,
     meta: super::Result<SessionMeta>,
     prices: &mut Prices,
@@ -893,7 +1074,7 @@ fn write_session(
     let (meta, meta_error) = match meta {
         Ok(meta) => (meta, None),
         Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-            (SessionMeta::new(disk.id.clone(), 0.0), None)
+            (SessionMeta::new(id, 0.0), None)
         }
         Err(StoreError::Io { source, .. }) => (SessionMeta::default(), Some(source.to_string())),
         Err(StoreError::Corrupt { message, .. }) => (SessionMeta::default(), Some(message)),
@@ -910,20 +1091,19 @@ fn write_session(
     let tokens = fold.tokens();
     let extra =
         (!meta.extra.is_empty()).then(|| serde_json::to_string(&meta.extra).unwrap_or_default());
-    let ev = FileState::key(disk.events);
-    let mt = FileState::key(disk.meta);
-    let fold_json = serde_json::to_string(fold).unwrap_or_else(|_| "{}".to_owned());
+    let ev = FileState::key(events);
+    let mt = FileState::key(meta_state);
     tx.execute(
         "UPDATE idx_sessions SET
             ev_dev = ?2, ev_ino = ?3, ev_size = ?4, ev_mtime = ?5,
             meta_dev = ?6, meta_ino = ?7, meta_size = ?8, meta_mtime = ?9,
-            has_counters = ?10, folded_offset = ?11, folded_lines = ?12, fold = ?13,
-            meta_error = ?14, started_at = ?15, ended_at = ?16, agent_name = ?17, command = ?18,
-            tool_calls = ?19, llm_requests = ?20, errors = ?21, total_tokens = ?22,
-            total_duration_ms = ?23, parent_session_id = ?24, parent_event_id = ?25, depth = ?26,
-            meta_extra = ?27, derived = ?28, first_prompt = ?29, transcript_path = ?30,
-            events = ?31, input_tokens = ?32, output_tokens = ?33, cache_write_tokens = ?34,
-            cache_read_tokens = ?35, cost_pico = ?36, estimated = ?37, model = ?38
+            has_counters = ?10, meta_error = ?11, started_at = ?12, ended_at = ?13,
+            agent_name = ?14, command = ?15, tool_calls = ?16, llm_requests = ?17, errors = ?18,
+            total_tokens = ?19, total_duration_ms = ?20, parent_session_id = ?21,
+            parent_event_id = ?22, depth = ?23, meta_extra = ?24, derived = ?25,
+            first_prompt = ?26, transcript_path = ?27, events = ?28, input_tokens = ?29,
+            output_tokens = ?30, cache_write_tokens = ?31, cache_read_tokens = ?32,
+            cost_pico = ?33, estimated = ?34, model = ?35
          WHERE sid = ?1",
         params![
             sid,
@@ -936,9 +1116,6 @@ fn write_session(
             mt[2],
             mt[3],
             has_counters,
-            offset,
-            lines,
-            fold_json,
             meta_error,
             meta.started_at,
             meta.ended_at,
@@ -966,9 +1143,9 @@ fn write_session(
             fold.main_model(),
         ],
     )?;
-    tx.execute("DELETE FROM idx_files WHERE sid = ?1", [sid])?;
-    tx.execute("DELETE FROM idx_models WHERE sid = ?1", [sid])?;
-    tx.execute("DELETE FROM idx_derived WHERE sid = ?1", [sid])?;
+    for table in ["idx_files", "idx_models", "idx_derived"] {
+        tx.execute(&format!("DELETE FROM {table} WHERE sid = ?1"), [sid])?;
+    }
     let mut files = tx.prepare_cached(
         "INSERT INTO idx_files (sid, path, reads, writes) VALUES (?1, ?2, ?3, ?4)",
     )?;
