@@ -252,7 +252,7 @@ fn list_within_30s(env: &TestEnv, command: &mut std::process::Command) -> Run {
 }
 
 /// Puts something that is not a usable index where the index goes.
-type Make = dyn Fn(&Path);
+type Make<'a> = dyn Fn(&Path) + 'a;
 
 #[test]
 fn an_index_that_cannot_be_used_falls_back_to_the_files_with_one_warning() {
@@ -261,12 +261,12 @@ fn an_index_that_cannot_be_used_falls_back_to_the_files_with_one_warning() {
     let truth = list(&env).json();
     let outside = env.path().join("outside.txt");
     std::fs::write(&outside, b"not ours").unwrap();
-    let cases: [(&str, &dyn Fn(&Path)); 4] = [
+    let cases: [(&str, &Make<'_>); 4] = [
         ("a corrupt file", &|p| {
-            std::fs::write(p, vec![0x5a; 8192]).unwrap()
+            std::fs::write(p, vec![0x5a; 8192]).unwrap();
         }),
         ("a symlink", &|p| {
-            std::os::unix::fs::symlink(&outside, p).unwrap()
+            std::os::unix::fs::symlink(&outside, p).unwrap();
         }),
         ("a FIFO", &|p| {
             let status = std::process::Command::new("mkfifo")
@@ -275,7 +275,9 @@ fn an_index_that_cannot_be_used_falls_back_to_the_files_with_one_warning() {
                 .unwrap();
             assert!(status.success());
         }),
-        ("a directory", &|p| std::fs::create_dir(p).unwrap()),
+        ("a directory", &|p| {
+            std::fs::create_dir(p).unwrap();
+        }),
     ];
     for (what, make) in cases {
         remove_index(&env);
@@ -395,7 +397,6 @@ fn csv_records(text: &str) -> Vec<Vec<String>> {
                 chars.next();
             }
             (true, '"') => quoted = false,
-            (true, c) => field.push(c),
             (false, '"') => quoted = true,
             (false, ',') => record.push(std::mem::take(&mut field)),
             (false, '\r') => {}
@@ -403,7 +404,7 @@ fn csv_records(text: &str) -> Vec<Vec<String>> {
                 record.push(std::mem::take(&mut field));
                 records.push(std::mem::take(&mut record));
             }
-            (false, c) => field.push(c),
+            (_, c) => field.push(c),
         }
     }
     records
