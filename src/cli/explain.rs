@@ -15,7 +15,8 @@ use std::path::Path;
 use crate::analysis::phases::{PhaseBuilder, Phases};
 use crate::capture::import::transcript_usage;
 use crate::exit;
-use crate::model::EventType;
+use crate::model::view::View;
+use crate::model::{Agent, Tokens};
 use crate::render::terminal::{self, Painter};
 use crate::store::{Selector, Store};
 
@@ -48,7 +49,8 @@ const LISTED: usize = 8;
 /// that is still readable.
 pub(crate) fn phases_of(store: &Store, id: &str) -> Result<Phases> {
     let summary = store.summary(id)?;
-    let mut builder = PhaseBuilder::new(Some(summary.meta.started_at));
+    let agent = Agent::from_name(&summary.meta.agent_name);
+    let mut builder = PhaseBuilder::new(agent, Some(summary.meta.started_at));
     let mut responses = if summary.meta.total_tokens == 0 {
         transcript_of(store, id)
             .and_then(|path| transcript_usage(Path::new(&path)).ok())
@@ -61,12 +63,12 @@ pub(crate) fn phases_of(store: &Store, id: &str) -> Result<Phases> {
     let mut events = store.events(id)?;
     for event in events.by_ref() {
         while let Some(r) = responses.next_if(|r| r.timestamp <= event.timestamp) {
-            builder.usage_at(r.timestamp, &r.model, &r.usage);
+            builder.usage_at(r.timestamp, &r.model, &Tokens::from_usage(&r.usage));
         }
         builder.observe(&event);
     }
     for r in responses {
-        builder.usage_at(r.timestamp, &r.model, &r.usage);
+        builder.usage_at(r.timestamp, &r.model, &Tokens::from_usage(&r.usage));
     }
     warn_bad_lines(events.bad_lines(), events.bad_count());
     Ok(builder.finish())
@@ -77,8 +79,12 @@ fn transcript_of(store: &Store, id: &str) -> Option<String> {
     let events = store.events(id).ok()?;
     events
         .take(20)
-        .find(|e| e.event_type == EventType::SessionStart && e.data_str("source") != Some("import"))
-        .and_then(|e| e.data_str("transcript_path").map(str::to_owned))
+        .find_map(|e| match View::of(&e, Agent::Unknown) {
+            View::SessionStart(start) if start.source != Some("import") => {
+                start.transcript_path.map(str::to_owned)
+            }
+            _ => None,
+        })
 }
 
 pub(crate) fn run(args: &ExplainArgs, globals: &Globals) -> Result<u8> {

@@ -10,6 +10,7 @@ use super::globals::Format;
 use super::output::{stdout, warn_bad_lines};
 use crate::analysis::standup::{Standup, StandupBuilder};
 use crate::exit;
+use crate::model::Agent;
 use crate::render::terminal::{self, Painter};
 use crate::store::{Selector, Store};
 
@@ -35,7 +36,8 @@ pub(crate) fn run(args: &StandupArgs, globals: &Globals) -> Result<u8> {
     let store = Store::new(globals.store_root());
     let id = store.select(&Selector::from_option(args.session.as_deref()))?;
     let meta = store.summary(&id)?.meta;
-    let mut builder = StandupBuilder::new(Some(meta.started_at));
+    let mut builder =
+        StandupBuilder::new(Agent::from_name(&meta.agent_name), Some(meta.started_at));
     let mut events = store.events(&id)?;
     for event in events.by_ref() {
         builder.observe(&event);

@@ -122,6 +122,8 @@ pub struct ToolSpec {
 pub enum Shape {
     /// As it is.
     Plain,
+    /// A path, whose end says more than its start.
+    Path,
     /// `$ command`.
     Command,
     /// `pattern in path`.
@@ -149,48 +151,24 @@ const fn spec(
 }
 
 /// Claude Code's tools (also VS Code's, which uses Claude Code's names).
+#[rustfmt::skip]
 const CLAUDE_CODE: &[ToolSpec] = &[
-    spec("Read", ToolKind::ReadFile, Some("file_path"), Shape::Plain),
-    spec(
-        "NotebookRead",
-        ToolKind::ReadFile,
-        Some("notebook_path"),
-        Shape::Plain,
-    ),
-    spec(
-        "Write",
-        ToolKind::WriteFile,
-        Some("file_path"),
-        Shape::Plain,
-    ),
-    spec("Edit", ToolKind::WriteFile, Some("file_path"), Shape::Plain),
-    spec(
-        "MultiEdit",
-        ToolKind::WriteFile,
-        Some("file_path"),
-        Shape::Plain,
-    ),
-    spec(
-        "NotebookEdit",
-        ToolKind::WriteFile,
-        Some("notebook_path"),
-        Shape::Plain,
-    ),
-    spec("Bash", ToolKind::Shell, Some("command"), Shape::Command),
-    spec(
-        "BashOutput",
-        ToolKind::Shell,
-        Some("command"),
-        Shape::Command,
-    ),
-    spec("Glob", ToolKind::Search, Some("pattern"), Shape::Glob),
-    spec("Grep", ToolKind::Search, Some("pattern"), Shape::Grep),
-    spec("LS", ToolKind::Search, Some("path"), Shape::Plain),
-    spec("WebFetch", ToolKind::Web, Some("url"), Shape::Plain),
-    spec("WebSearch", ToolKind::Web, Some("query"), Shape::Plain),
-    spec("Task", ToolKind::SpawnSubagent, None, Shape::Spawn),
-    spec("Agent", ToolKind::SpawnSubagent, None, Shape::Spawn),
-    spec("TodoWrite", ToolKind::Other, None, Shape::Todos),
+    spec("Read",         ToolKind::ReadFile,      Some("file_path"),     Shape::Path),
+    spec("NotebookRead", ToolKind::ReadFile,      Some("notebook_path"), Shape::Path),
+    spec("Write",        ToolKind::WriteFile,     Some("file_path"),     Shape::Path),
+    spec("Edit",         ToolKind::WriteFile,     Some("file_path"),     Shape::Path),
+    spec("MultiEdit",    ToolKind::WriteFile,     Some("file_path"),     Shape::Path),
+    spec("NotebookEdit", ToolKind::WriteFile,     Some("notebook_path"), Shape::Path),
+    spec("Bash",         ToolKind::Shell,         Some("command"),       Shape::Command),
+    spec("BashOutput",   ToolKind::Shell,         Some("command"),       Shape::Command),
+    spec("Glob",         ToolKind::Search,        Some("pattern"),       Shape::Glob),
+    spec("Grep",         ToolKind::Search,        Some("pattern"),       Shape::Grep),
+    spec("LS",           ToolKind::Search,        Some("path"),          Shape::Path),
+    spec("WebFetch",     ToolKind::Web,           Some("url"),           Shape::Plain),
+    spec("WebSearch",    ToolKind::Web,           Some("query"),         Shape::Plain),
+    spec("Task",         ToolKind::SpawnSubagent, None,                  Shape::Spawn),
+    spec("Agent",        ToolKind::SpawnSubagent, None,                  Shape::Spawn),
+    spec("TodoWrite",    ToolKind::Other,         None,                  Shape::Todos),
 ];
 
 /// The spec of `tool` as `agent` names it, if the agent's table knows it.

@@ -11,22 +11,42 @@ pub struct Tokens {
     /// Cache writes, all durations.
     pub cache_creation: u64,
     /// Of `cache_creation`, written for one hour (priced higher); the rest is five-minute.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub cache_creation_1h: u64,
     pub cache_read: u64,
+    /// Of `output`, spent on reasoning, where an agent reports it (OpenAI's models do).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reasoning: u64,
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde passes a reference"
+)]
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Tokens {
     /// From a model API's usage object (Anthropic's field names; OpenAI's `prompt_tokens` /
-    /// `completion_tokens` are read too).
+    /// `completion_tokens` and reasoning details are read too).
     pub fn from_usage(usage: &Value) -> Tokens {
         let n = |v: &Value, k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0);
         let split = usage.get("cache_creation");
+        let reasoning = ["output_tokens_details", "completion_tokens_details"]
+            .iter()
+            .find_map(|k| usage.get(*k))
+            .map_or_else(
+                || n(usage, "reasoning_tokens"),
+                |d| n(d, "reasoning_tokens"),
+            );
         Tokens {
             input: n(usage, "input_tokens") + n(usage, "prompt_tokens"),
             output: n(usage, "output_tokens") + n(usage, "completion_tokens"),
             cache_creation: n(usage, "cache_creation_input_tokens"),
             cache_creation_1h: split.map_or(0, |s| n(s, "ephemeral_1h_input_tokens")),
             cache_read: n(usage, "cache_read_input_tokens"),
+            reasoning,
         }
     }
 
@@ -45,6 +65,7 @@ impl Tokens {
         self.cache_creation += other.cache_creation;
         self.cache_creation_1h += other.cache_creation_1h;
         self.cache_read += other.cache_read;
+        self.reasoning += other.reasoning;
     }
 
     pub fn subtract(&mut self, other: &Tokens) {
@@ -55,6 +76,7 @@ impl Tokens {
             .cache_creation_1h
             .saturating_sub(other.cache_creation_1h);
         self.cache_read = self.cache_read.saturating_sub(other.cache_read);
+        self.reasoning = self.reasoning.saturating_sub(other.reasoning);
     }
 
     pub fn is_zero(&self) -> bool {
