@@ -7,15 +7,15 @@ use chrono::{Local, NaiveDate, TimeZone};
 use clap::{Args, ValueEnum};
 
 use super::Globals;
-use super::cost::dollars;
 use super::explain::phases_of;
 use super::output::{UsageError, stdout};
 use crate::analysis::budget::{BudgetReport, CostedSession, compute};
 use crate::analysis::cost::{self, CostOptions};
 use crate::analysis::tree::Forest;
 use crate::exit;
-use crate::model::EventType;
+use crate::model::Agent;
 use crate::model::pricing::PriceTable;
+use crate::model::view::View;
 use crate::render::terminal::{self, Painter};
 use crate::store::Store;
 
@@ -118,8 +118,11 @@ pub(crate) fn run(args: &BudgetReportArgs, globals: &Globals) -> Result<u8> {
 fn first_prompt(store: &Store, id: &str) -> Option<String> {
     let mut events = store.events(id).ok()?;
     events
-        .find(|e| e.event_type == EventType::UserPrompt)
-        .and_then(|e| e.data_str("prompt").map(str::to_owned))
+        .find_map(|e| match View::of(&e, Agent::Unknown) {
+            View::Prompt(prompt) => Some(prompt.raw.and_then(|v| v.as_str()).map(str::to_owned)),
+            _ => None,
+        })
+        .flatten()
 }
 
 fn day(ts: f64) -> String {
@@ -161,7 +164,7 @@ fn text(
     writeln!(
         out,
         "{item}Total spend: {} ({})",
-        dollars(r.total_usd),
+        terminal::dollars(r.total_usd),
         change(r.total_usd, r.prior_total_usd, r.change_pct)
     )?;
     let sessions_change = match r.sessions.cmp(&r.prior_sessions) {
@@ -172,7 +175,11 @@ fn text(
         std::cmp::Ordering::Less => format!("↓ {} vs prior period", r.prior_sessions - r.sessions),
     };
     writeln!(out, "{item}Sessions: {} ({sessions_change})", r.sessions)?;
-    writeln!(out, "{item}Avg cost/session: {}", dollars(r.average_usd))?;
+    writeln!(
+        out,
+        "{item}Avg cost/session: {}",
+        terminal::dollars(r.average_usd)
+    )?;
     if r.estimated_sessions > 0 {
         writeln!(
             out,
@@ -196,7 +203,7 @@ fn text(
                 out,
                 "{}. `{id}` {}{estimated} — {label} — {date}",
                 i + 1,
-                dollars(s.cost_usd)
+                terminal::dollars(s.cost_usd)
             )?;
         } else {
             writeln!(
@@ -204,7 +211,7 @@ fn text(
                 "{}. {} {}{estimated} {label} {date}",
                 i + 1,
                 paint.cyan(&id),
-                dollars(s.cost_usd)
+                terminal::dollars(s.cost_usd)
             )?;
         }
     }
@@ -217,7 +224,7 @@ fn text(
             out,
             "{item}{} {} ({:.0}%)",
             t.tool,
-            dollars(t.cost_usd),
+            terminal::dollars(t.cost_usd),
             t.share * 100.0
         )?;
     }
@@ -229,7 +236,7 @@ fn text(
             out,
             "{item}Sessions terminated by watchdog: {} ({} saved by budget ceiling)",
             r.watchdog.sessions_stopped,
-            dollars(r.watchdog.saved_usd)
+            terminal::dollars(r.watchdog.saved_usd)
         )
     } else {
         writeln!(

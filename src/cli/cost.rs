@@ -13,7 +13,7 @@ use crate::analysis::cost::{CostOptions, CostReport, compute};
 use crate::analysis::tree::Forest;
 use crate::exit;
 use crate::model::pricing::PriceTable;
-use crate::render::terminal::Painter;
+use crate::render::terminal::{self, Painter};
 use crate::store::{Selector, Store};
 
 /// Show what a session cost: tokens and dollars by model and by phase, with failed phases'
@@ -83,27 +83,6 @@ pub(crate) fn run(args: &CostArgs, globals: &Globals) -> Result<u8> {
     Ok(exit::OK)
 }
 
-/// Dollars with enough digits for small sessions: `$0.0042`, `$12.35`.
-pub(crate) fn dollars(usd: f64) -> String {
-    if usd.abs() >= 1.0 {
-        format!("${usd:.2}")
-    } else {
-        format!("${usd:.4}")
-    }
-}
-
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn text(out: &mut impl Write, r: &CostReport, paint: Painter) -> std::io::Result<()> {
     let label = if r.estimated {
         "Estimated cost"
@@ -114,7 +93,7 @@ fn text(out: &mut impl Write, r: &CostReport, paint: Painter) -> std::io::Result
         out,
         "Session: {} — {label}: {}",
         paint.cyan(&r.session_id),
-        paint.bold(&dollars(r.cost_usd))
+        paint.bold(&terminal::dollars(r.cost_usd))
     )?;
     for m in &r.models {
         let t = &m.tokens;
@@ -127,11 +106,11 @@ fn text(out: &mut impl Write, r: &CostReport, paint: Painter) -> std::io::Result
             out,
             "Model: {}{priced} | {} input, {} output, {} cache write, {} cache read tokens | {}",
             m.model,
-            thousands(t.input),
-            thousands(t.output),
-            thousands(t.cache_creation),
-            thousands(t.cache_read),
-            dollars(m.cost_usd)
+            terminal::thousands(t.input),
+            terminal::thousands(t.output),
+            terminal::thousands(t.cache_creation),
+            terminal::thousands(t.cache_read),
+            terminal::dollars(m.cost_usd)
         )?;
     }
     if r.estimated {
@@ -143,7 +122,7 @@ fn text(out: &mut impl Write, r: &CostReport, paint: Painter) -> std::io::Result
             out,
             "Subagent {}: {}{estimated}",
             sub.session_id,
-            dollars(sub.cost_usd)
+            terminal::dollars(sub.cost_usd)
         )?;
     }
     for p in &r.phases {
@@ -162,14 +141,14 @@ fn text(out: &mut impl Write, r: &CostReport, paint: Painter) -> std::io::Result
             "Phase {}: {}{failed} {} ({:.0}%){wasted}",
             p.index,
             p.label,
-            dollars(p.cost_usd),
+            terminal::dollars(p.cost_usd),
             p.share * 100.0
         )?;
     }
     writeln!(
         out,
         "Wasted on failed phases: {} ({:.0}%)",
-        dollars(r.wasted_usd),
+        terminal::dollars(r.wasted_usd),
         r.wasted_share * 100.0
     )?;
     let date = r.prices_taken.split_whitespace().next().unwrap_or_default();

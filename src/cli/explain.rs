@@ -103,21 +103,6 @@ pub(crate) fn run(args: &ExplainArgs, globals: &Globals) -> Result<u8> {
     Ok(exit::OK)
 }
 
-/// `m:ss`, or `h:mm:ss` past an hour.
-pub(crate) fn clock(secs: f64) -> String {
-    let total = secs.max(0.0).round() as u64;
-    if total >= 3600 {
-        format!(
-            "{}:{:02}:{:02}",
-            total / 3600,
-            total % 3600 / 60,
-            total % 60
-        )
-    } else {
-        format!("{}:{:02}", total / 60, total % 60)
-    }
-}
-
 fn listed(items: &[String]) -> String {
     let mut text = items
         .iter()
@@ -150,8 +135,8 @@ fn text(out: &mut impl Write, e: &Explained, paint: Painter) -> std::io::Result<
             out,
             "{}{failed} ({}–{}, {} events)",
             paint.bold(&format!("Phase {}: {}", phase.index, phase.label)),
-            clock(phase.start_s),
-            clock(phase.end_s),
+            terminal::clock(phase.start_s),
+            terminal::clock(phase.end_s),
             phase.events
         )?;
         if !phase.read.is_empty() {
