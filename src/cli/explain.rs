@@ -8,6 +8,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::Globals;
+use super::args::{FormatArg, SessionArg};
 use super::globals::Format;
 use super::output::{stdout, warn_bad_lines};
 use std::path::Path;
@@ -18,7 +19,7 @@ use crate::exit;
 use crate::model::view::View;
 use crate::model::{Agent, Tokens};
 use crate::render::terminal::{self, Painter};
-use crate::store::{Selector, Store};
+use crate::store::Store;
 
 /// Explain a session in plain English: its phases, what each read, ran and wrote, what failed,
 /// and the time retries wasted
@@ -27,11 +28,10 @@ use crate::store::{Selector, Store};
     after_help = "Examples:\n  agent-strace explain\n  agent-strace explain 3f2a --format json"
 )]
 pub(crate) struct ExplainArgs {
-    /// Session id or unique prefix [default: the latest session]
-    session: Option<String>,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    #[command(flatten)]
+    session: SessionArg,
+    #[command(flatten)]
+    format: FormatArg,
 }
 
 #[derive(Serialize)]
@@ -89,13 +89,13 @@ fn transcript_of(store: &Store, id: &str) -> Option<String> {
 
 pub(crate) fn run(args: &ExplainArgs, globals: &Globals) -> Result<u8> {
     let store = Store::new(globals.store_root());
-    let id = store.select(&Selector::from_option(args.session.as_deref()))?;
+    let id = store.select(&args.session.selector())?;
     let explained = Explained {
         phases: phases_of(&store, &id)?,
         session_id: id,
     };
     let mut out = stdout();
-    match args.format {
+    match args.format.format {
         Format::Json => crate::render::json::write(&mut out, &explained)?,
         Format::Text => text(&mut out, &explained, Painter::new(globals.colour()))?,
     }

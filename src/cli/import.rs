@@ -66,8 +66,8 @@ pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
         return import_many(&store, &files, args, globals);
     }
     if args.files.is_empty() {
-        bail!(super::output::UsageError(
-            "name transcript files to import, or use --discover or --all".into()
+        return Err(super::output::usage(
+            "name transcript files to import, or use --discover or --all",
         ));
     }
     import_many(&store, &args.files, args, globals)

@@ -8,13 +8,14 @@ use anyhow::Result;
 use clap::Args;
 
 use super::Globals;
-use super::output::{UsageError, stdout, warn_bad_lines};
+use super::args::SessionArg;
+use super::output::{stdout, usage, warn_bad_lines};
 use crate::analysis::replay_line::replay_line;
 use crate::analysis::tree::{Forest, TreeNode};
 use crate::exit;
 use crate::model::{Agent, Event, EventType, SessionMeta};
 use crate::render::terminal::{self, Painter};
-use crate::store::{Selector, Store};
+use crate::store::Store;
 
 /// Replay a session: prompts, tool calls, results, errors and answers, with their timing
 #[derive(Debug, Args)]
@@ -22,8 +23,8 @@ use crate::store::{Selector, Store};
     after_help = "Examples:\n  agent-strace replay                       # the latest session\n  agent-strace replay 3f2a --filter tool_call,error\n  agent-strace replay --live --speed 4      # play it back with its real pauses, 4x faster\n  agent-strace replay --tree                # the session and its subagents\n  agent-strace replay --expand-subagents    # subagent events under the call that spawned them"
 )]
 pub(crate) struct ReplayArgs {
-    /// Session id or unique prefix [default: the latest session]
-    session: Option<String>,
+    #[command(flatten)]
+    session: SessionArg,
     /// Show only these event types (comma-separated, e.g. tool_call,error)
     #[arg(long, value_name = "TYPES", value_delimiter = ',')]
     filter: Vec<String>,
@@ -47,14 +48,13 @@ pub(crate) struct ReplayArgs {
 pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
     let filter = parse_filter(&args.filter)?;
     if !(args.speed.is_finite() && args.speed > 0.0) {
-        return Err(UsageError(format!(
+        return Err(usage(format!(
             "--speed must be a positive number, not {}",
             args.speed
-        ))
-        .into());
+        )));
     }
     let store = Store::new(globals.store_root());
-    let id = store.select(&Selector::from_option(args.session.as_deref()))?;
+    let id = store.select(&args.session.selector())?;
     let paint = Painter::new(globals.colour());
     let mut out = stdout();
     // The session hierarchy is needed only to show it or to expand subagents.
@@ -93,11 +93,10 @@ fn parse_filter(names: &[String]) -> Result<Option<HashSet<EventType>>> {
         let kind = EventType::parse(name);
         if matches!(kind, EventType::Other(_)) {
             let known: Vec<&str> = EventType::KNOWN.iter().map(EventType::as_str).collect();
-            return Err(UsageError(format!(
+            return Err(usage(format!(
                 "unknown event type `{name}` in --filter (known: {})",
                 known.join(", ")
-            ))
-            .into());
+            )));
         }
         kinds.insert(kind);
     }
