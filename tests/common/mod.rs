@@ -8,6 +8,9 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+/// The bench's session generator, for the tests that need a big store (no copy of it here).
+#[path = "../../benches/figures/generator.rs"]
+pub mod generator;
 pub mod net;
 
 /// The binary under test.
