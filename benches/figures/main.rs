@@ -27,8 +27,9 @@
 //!
 //! `cargo bench --bench figures -- --generate-only DIR` only writes the generated session
 //! (100,000 events, about 40 MB) to `DIR/.agent-traces/<id>/` and prints where it is;
-//! `-- --generate-transcripts DIR` only writes the two transcripts to `DIR`; `-- --proxy-only`
-//! measures only the proxies.
+//! `-- --generate-transcripts DIR` only writes the two transcripts to `DIR`; `-- --generate-store
+//! DIR` only writes the store of 10,000 sessions to `DIR/.agent-traces/`; `-- --proxy-only`
+//! measures only the proxies, `-- --aggregates-only` only the commands over all sessions.
 //!
 //! See `docs/benchmarks.md` for what each figure means and the last figures measured.
 //!
