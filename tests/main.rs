@@ -8,6 +8,7 @@ mod cli_reference;
 mod common;
 mod cost;
 mod explain;
+mod generated_store;
 mod hook;
 mod hook_properties;
 mod import;
