@@ -173,20 +173,8 @@ fn bad_dates_are_one_clear_error() {
 fn periods_can_be_ages() {
     let env = TestEnv::new();
     let today = chrono::Local::now().format("%Y-%m-%d").to_string();
-    session(
-        &env,
-        "aaaa0001",
-        &today,
-        "recent",
-        json!({"input_tokens": 1000}),
-    );
-    session(
-        &env,
-        "aaaa0002",
-        "2020-01-01",
-        "old",
-        json!({"input_tokens": 1000}),
-    );
+    session(&env, "aaaa0001", &today, "recent", input(1000));
+    session(&env, "aaaa0002", "2020-01-01", "old", input(1000));
     let report = env.run(&["budget-report", "--since", "2d", "--format", "json"]);
     report.success();
     let json = report.json();

@@ -46,6 +46,7 @@ fn usage_a() -> Tokens {
         cache_creation: 3000,
         cache_creation_1h: 1000,
         cache_read: 20000,
+        reasoning: 0,
     }
 }
 

@@ -173,7 +173,7 @@ mod tests {
     /// A session whose one phase calls `tools` and spends `dollars` of Haiku 4.5 input ($1 a
     /// million tokens), or of nothing recorded when `dollars` is `None` (an estimate).
     fn session(id: &str, dollars: Option<u64>, tools: &[&str]) -> CostedSession {
-        let mut b = PhaseBuilder::new(Some(T0));
+        let mut b = PhaseBuilder::new(crate::model::Agent::ClaudeCode, Some(T0));
         b.observe(&event(EventType::UserPrompt, 0.0, json!({"prompt": id})));
         for (i, tool) in tools.iter().enumerate() {
             b.observe(&event(

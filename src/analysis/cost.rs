@@ -299,7 +299,7 @@ mod tests {
 
     /// A session of one prompt and one response per `(model, tokens)`.
     fn phases(responses: &[(&str, Tokens)]) -> Phases {
-        let mut b = PhaseBuilder::new(Some(T0));
+        let mut b = PhaseBuilder::new(crate::model::Agent::ClaudeCode, Some(T0));
         b.observe(&event(EventType::UserPrompt, 0.0, json!({"prompt": "go"})));
         for (i, (model, tokens)) in responses.iter().enumerate() {
             b.observe(&event(
@@ -327,6 +327,7 @@ mod tests {
             cache_creation: write,
             cache_creation_1h: write_1h,
             cache_read: read,
+            reasoning: 0,
         }
     }
 

@@ -109,6 +109,7 @@ impl BudgetBuilder {
 
 #[cfg(test)]
 mod tests {
+    use crate::model::EventType;
     use serde_json::{Value, json};
 
     use super::*;
