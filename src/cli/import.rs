@@ -9,10 +9,11 @@ use clap::Args;
 use serde::Serialize;
 
 use super::Globals;
-use super::globals::Format;
+use super::globals::{Format, PrivacyArgs};
 use super::output::stdout;
 use crate::capture::import::claude_transcript::ParentLink;
-use crate::capture::import::{ImportError, ImportOptions, ImportReport, import_file};
+use crate::capture::import::{ImportError, ImportReport, import_file};
+use crate::capture::sink::Sink;
 use crate::exit;
 use crate::render::terminal::{self, Painter};
 use crate::store::Store;
@@ -38,9 +39,8 @@ pub(crate) struct ImportArgs {
     /// Claude Code's folder [default: ~/.claude]
     #[arg(long, value_name = "DIR")]
     claude_dir: Option<PathBuf>,
-    /// Replace secrets with [REDACTED] before writing (also: AGENT_STRACE_REDACT=1)
-    #[arg(long)]
-    redact: bool,
+    #[command(flatten)]
+    privacy: PrivacyArgs,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -83,12 +83,9 @@ fn claude_dir(args: &ImportArgs) -> Result<PathBuf> {
     Ok(PathBuf::from(home).join(".claude"))
 }
 
-fn options(args: &ImportArgs) -> ImportOptions {
-    let env = super::globals::redact_from_env();
-    ImportOptions {
-        redact: args.redact || env,
-        new_id: super::hook::new_event_id,
-    }
+fn sink(args: &ImportArgs) -> Result<Sink> {
+    let privacy = args.privacy.resolve().map_err(super::output::UsageError)?;
+    Ok(Sink::new(privacy))
 }
 
 fn import_many(
@@ -97,7 +94,7 @@ fn import_many(
     args: &ImportArgs,
     globals: &Globals,
 ) -> Result<u8> {
-    let opts = options(args);
+    let opts = sink(args)?;
     let paint = Painter::new(globals.colour());
     let progress = args.all && std::io::stderr().is_terminal();
     let mut out = stdout();
@@ -157,7 +154,7 @@ fn import_many(
 fn import_with_subagents(
     store: &Store,
     file: &Path,
-    opts: &ImportOptions,
+    opts: &Sink,
 ) -> Result<Vec<ImportReport>, ImportError> {
     let parent = parent_of_agent_file(file);
     let main = import_file(store, file, parent.as_ref(), opts)?;

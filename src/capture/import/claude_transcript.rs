@@ -18,15 +18,9 @@ use serde_json::{Map, Value};
 
 use super::wire::{Block, Entry, TaskResult, blocks};
 use crate::capture::limit::limit;
+use crate::capture::sink::Sink;
 use crate::model::{Event, EventType, SessionMeta};
 use crate::store::{SessionWriter, Store, StoreError};
-
-/// How an import records.
-#[derive(Debug, Clone)]
-pub struct ImportOptions {
-    pub redact: bool,
-    pub new_id: fn() -> String,
-}
 
 /// The session a subagent's transcript belongs under.
 #[derive(Debug, Clone)]
@@ -160,7 +154,7 @@ pub fn import_file(
     store: &Store,
     path: &Path,
     parent: Option<&ParentLink>,
-    opts: &ImportOptions,
+    opts: &Sink,
 ) -> Result<ImportReport, ImportError> {
     read_transcript(store, path, parent, opts).map_err(|e| e.at(path))
 }
@@ -169,7 +163,7 @@ fn read_transcript(
     store: &Store,
     path: &Path,
     parent: Option<&ParentLink>,
-    opts: &ImportOptions,
+    opts: &Sink,
 ) -> Result<ImportReport, ImportError> {
     let io = |source| ImportError::Io {
         path: path.to_path_buf(),
@@ -260,7 +254,7 @@ struct Importer<'a> {
     store: &'a Store,
     path: &'a Path,
     parent: Option<&'a ParentLink>,
-    opts: &'a ImportOptions,
+    opts: &'a Sink,
     report: ImportReport,
     /// Responses already counted, by a hash of `message.id` and `requestId`.
     seen: HashSet<u64>,
@@ -275,7 +269,7 @@ impl<'a> Importer<'a> {
         store: &'a Store,
         path: &'a Path,
         parent: Option<&'a ParentLink>,
-        opts: &'a ImportOptions,
+        opts: &'a Sink,
     ) -> Self {
         Importer {
             store,
@@ -374,11 +368,8 @@ impl<'a> Importer<'a> {
             Some(key) => self.sidechains.get_mut(key).expect("opened above"),
             None => self.main.as_mut().expect("opened above"),
         };
-        for mut event in events {
-            if self.opts.redact {
-                crate::redact::redact_value(&mut event.data);
-            }
-            ctx.writer.append(&event)?;
+        for event in events {
+            self.opts.emit(&mut ctx.writer, event)?;
             self.report.events += 1;
         }
         Ok(Flow::Go)
@@ -449,11 +440,11 @@ impl<'a> Importer<'a> {
         let mut start = Event::new(
             EventType::SessionStart,
             self.last_timestamp,
-            (self.opts.new_id)(),
+            self.opts.new_id(),
             id,
         );
         start.data = Value::Object(data);
-        writer.append(&start)?;
+        self.opts.emit(&mut writer, start)?;
         self.report.events += 1;
         self.main = Some(Context {
             writer,
@@ -474,14 +465,9 @@ impl<'a> Importer<'a> {
         meta.parent_event_id = self.report.agent_calls.get(agent).cloned();
         meta.depth = self.parent.map_or(0, |p| p.depth) + 1;
         let mut writer = self.store.write_session(meta)?;
-        let mut start = Event::new(
-            EventType::SessionStart,
-            ts,
-            (self.opts.new_id)(),
-            id.clone(),
-        );
+        let mut start = Event::new(EventType::SessionStart, ts, self.opts.new_id(), id.clone());
         start.data = serde_json::json!({"source": "import", "sidechain": true});
-        writer.append(&start)?;
+        self.opts.emit(&mut writer, start)?;
         self.report.sidechains.push(id);
         Ok(Context {
             writer,
@@ -543,16 +529,13 @@ impl<'a> Importer<'a> {
             let mut end = Event::new(
                 EventType::SessionEnd,
                 end_ts,
-                (self.opts.new_id)(),
+                self.opts.new_id(),
                 ctx.writer.session_id().to_owned(),
             );
             end.data = serde_json::json!({"reason": "import"});
             events.push(end);
-            for mut event in events {
-                if self.opts.redact {
-                    crate::redact::redact_value(&mut event.data);
-                }
-                ctx.writer.append(&event)?;
+            for event in events {
+                self.opts.emit(&mut ctx.writer, event)?;
                 self.report.events += 1;
             }
             ctx.writer.finish()?;
@@ -567,7 +550,7 @@ impl<'a> Importer<'a> {
 struct Step<'c> {
     ctx: &'c mut Context,
     events: &'c mut Vec<Event>,
-    opts: &'c ImportOptions,
+    opts: &'c Sink,
     report: &'c mut ImportReport,
     seen: &'c mut HashSet<u64>,
     ts: f64,
@@ -578,7 +561,7 @@ impl Step<'_> {
         let mut event = Event::new(
             kind,
             self.ts,
-            (self.opts.new_id)(),
+            self.opts.new_id(),
             self.ctx.writer.session_id().to_owned(),
         );
         event.data = Value::Object(data);
@@ -812,7 +795,7 @@ impl Step<'_> {
         let mut event = Event::new(
             EventType::LlmResponse,
             pending.last,
-            (self.opts.new_id)(),
+            self.opts.new_id(),
             self.ctx.writer.session_id().to_owned(),
         );
         event.data = Value::Object(data);

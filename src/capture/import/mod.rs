@@ -8,6 +8,5 @@ pub mod claude_transcript;
 mod wire;
 
 pub use claude_transcript::{
-    ImportError, ImportOptions, ImportReport, ResponseUsage, TokenTotals, import_file,
-    transcript_usage,
+    ImportError, ImportReport, ResponseUsage, TokenTotals, import_file, transcript_usage,
 };
