@@ -14,6 +14,8 @@ use super::output::stdout;
 use crate::capture::import::claude_transcript::ParentLink;
 use crate::capture::import::{ImportError, ImportReport, import_file};
 use crate::capture::sink::Sink;
+use crate::capture::transcript::content::blocks;
+use crate::capture::transcript::wire::Entry;
 use crate::exit;
 use crate::render::terminal::{self, Painter};
 use crate::store::Store;
@@ -201,8 +203,8 @@ fn parent_of_agent_file(file: &Path) -> Option<ParentLink> {
             .take(50)
             .map_while(Result::ok)
             .find_map(|line| {
-                let value: serde_json::Value = serde_json::from_str(&line).ok()?;
-                value.get("sessionId")?.as_str().map(str::to_owned)
+                let entry: Entry<'_> = serde_json::from_str(&line).ok()?;
+                entry.session_id.map(std::borrow::Cow::into_owned)
             })
     })?;
     Some(ParentLink {
@@ -341,30 +343,25 @@ fn peek(path: &Path) -> (Option<String>, Option<String>) {
         .take(500)
         .map_while(Result::ok)
     {
-        let Ok(value) = serde_json::from_str::<serde_json::Value>(&line) else {
+        let Ok(entry) = serde_json::from_str::<Entry<'_>>(&line) else {
             continue;
         };
         if session.is_none() {
-            session = value
-                .get("sessionId")
-                .and_then(|s| s.as_str())
-                .map(str::to_owned);
+            session = entry.session_id.as_deref().map(str::to_owned);
         }
-        if value.get("type").and_then(|t| t.as_str()) != Some("user")
-            || value.get("isMeta") == Some(&true.into())
-        {
+        if entry.kind.as_deref() != Some("user") || entry.is_meta == Some(true) {
             continue;
         }
-        let content = value.get("message").and_then(|m| m.get("content"));
-        let text = match content {
-            Some(serde_json::Value::String(s)) => Some(s.clone()),
-            Some(serde_json::Value::Array(blocks)) => blocks
-                .iter()
-                .find(|b| b.get("type").and_then(|t| t.as_str()) == Some("text"))
-                .and_then(|b| b.get("text").and_then(|t| t.as_str()).map(str::to_owned)),
-            _ => None,
-        };
-        if let Some(text) = text.filter(|t| !t.starts_with('<')) {
+        let first_text = entry
+            .message
+            .and_then(|m| m.content)
+            .and_then(|c| blocks(c).ok())
+            .and_then(|b| {
+                b.into_iter()
+                    .find(|b| b.kind.as_deref() == Some("text"))
+                    .and_then(|b| b.text.map(std::borrow::Cow::into_owned))
+            });
+        if let Some(text) = first_text.filter(|t| !t.starts_with('<')) {
             return (session, Some(text));
         }
     }

@@ -13,7 +13,6 @@ pub mod claude_code;
 pub mod outcome;
 pub mod payload;
 mod record;
-mod transcript;
 pub mod vscode;
 
 pub use outcome::Outcome;

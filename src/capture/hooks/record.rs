@@ -11,9 +11,9 @@ use serde_json::{Map, Value};
 
 use super::outcome::Outcome;
 use super::payload::{Answer, HookEvent, HookPayload};
-use super::transcript::last_assistant_text;
 use crate::capture::limit::limit;
 use crate::capture::sink::Sink;
+use crate::capture::transcript::last_assistant_text;
 use crate::model::tools::{self, ToolKind};
 use crate::model::{Event, EventType, SessionMeta};
 use crate::store::{CallKey, ClaimedCall, Store, StoreError};
