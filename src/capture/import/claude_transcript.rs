@@ -489,7 +489,13 @@ impl<'a> Importer<'a> {
                 self.opts.emit(&mut ctx.writer, event)?;
                 self.report.events += 1;
             }
-            ctx.writer.finish()?;
+            match ctx.writer.finish() {
+                // Another file holding the same session was imported meanwhile.
+                Err(StoreError::SessionExists(_)) => self.report.status = "already_imported",
+                other => {
+                    other?;
+                }
+            }
         }
         Ok(self.report)
     }

@@ -3,7 +3,9 @@
 //! # Architecture
 //! - [`claude_transcript`]: one Claude Code transcript file into one session (and its
 //!   sidechains), read through [`crate::capture::transcript`].
+//! - [`batch`]: many files in parallel, one writer per session, results in order.
 
+pub mod batch;
 pub mod claude_transcript;
 
 pub use crate::capture::transcript::{ResponseUsage, transcript_usage};

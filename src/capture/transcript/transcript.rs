@@ -57,6 +57,19 @@ fn assistant_text(line: &[u8]) -> Option<String> {
     answer_text(&blocks(content).ok()?)
 }
 
+/// The session a transcript names in its first lines (`sessionId`).
+pub fn session_of(path: &Path) -> Option<String> {
+    let reader = BufReader::new(File::open(path).ok()?);
+    reader
+        .lines()
+        .take(50)
+        .map_while(Result::ok)
+        .find_map(|line| {
+            let entry: Entry<'_> = serde_json::from_str(&line).ok()?;
+            entry.session_id.map(std::borrow::Cow::into_owned)
+        })
+}
+
 /// The usage of every API response in a transcript, counted the way an import counts it, in
 /// time order. For costing a session recorded by hooks, whose transcript holds the usage the
 /// hooks never see. Responses with no usage at all are left out.
