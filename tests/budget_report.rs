@@ -166,7 +166,7 @@ fn bad_dates_are_one_clear_error() {
     assert_eq!(bad.code, 2);
     assert_eq!(
         bad.stderr,
-        "error: --since `March 1` is not a date like 2026-11-25\n"
+        "error: --since `March 1` is neither a date like 2026-11-25 nor an age like 7d\n"
     );
     let backwards = env.run(&[
         "budget-report",
@@ -176,4 +176,28 @@ fn bad_dates_are_one_clear_error() {
         "2026-03-01",
     ]);
     assert_eq!(backwards.code, 2);
+}
+
+#[test]
+fn periods_can_be_ages() {
+    let env = TestEnv::new();
+    let today = chrono::Local::now().format("%Y-%m-%d").to_string();
+    session(
+        &env,
+        "aaaa0001",
+        &today,
+        "recent",
+        json!({"input_tokens": 1000}),
+    );
+    session(
+        &env,
+        "aaaa0002",
+        "2020-01-01",
+        "old",
+        json!({"input_tokens": 1000}),
+    );
+    let report = env.run(&["budget-report", "--since", "2d", "--format", "json"]);
+    report.success();
+    let json = report.json();
+    assert_eq!(json["sessions"], 1, "{json}");
 }

@@ -364,9 +364,13 @@ fn bad_input_gets_one_error_line_and_a_non_zero_exit() {
         (
             vec!["stats", "1a2b"],
             2,
-            "error: `1a2b` is ambiguous: it matches 1a2b3c4d-0000-4000-8000-000000000001, 1a2bffff",
+            "error: `1a2b` is ambiguous: it matches 1a2b3c4d-0000-4000-8000-000000000001, 1a2bffff-0000-4000-8000-000000000002 (hint: give more characters of the session id)",
         ),
-        (vec!["inspect", "zz"], 2, "error: no session matches `zz`"),
+        (
+            vec!["inspect", "zz"],
+            2,
+            "error: no session matches `zz` (hint: `agent-strace list --all` shows the sessions in the store)",
+        ),
         (
             vec!["replay", "--speed", "0", "--live"],
             2,

@@ -22,30 +22,11 @@ pub struct CostOptions {
 pub const DEFAULT_MODEL: &str = "sonnet";
 
 #[derive(Debug, Clone, Serialize)]
-pub struct TokenFigures {
-    pub input: u64,
-    pub output: u64,
-    pub cache_creation: u64,
-    pub cache_read: u64,
-}
-
-impl From<&Tokens> for TokenFigures {
-    fn from(t: &Tokens) -> Self {
-        TokenFigures {
-            input: t.input,
-            output: t.output,
-            cache_creation: t.cache_creation,
-            cache_read: t.cache_read,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
 pub struct ModelCost {
     pub model: String,
     /// The price entry used; `None` when the model has no price (its cost is then 0).
     pub priced_as: Option<String>,
-    pub tokens: TokenFigures,
+    pub tokens: Tokens,
     pub cost_usd: f64,
 }
 
@@ -56,7 +37,7 @@ pub struct PhaseCost {
     pub failed: bool,
     /// Spend on a failed phase is wasted.
     pub wasted: bool,
-    pub tokens: TokenFigures,
+    pub tokens: Tokens,
     pub cost_usd: f64,
     pub share: f64,
 }
@@ -67,7 +48,7 @@ pub struct CostReport {
     /// The model with the most tokens (or the one priced as, for estimates).
     pub model: String,
     pub estimated: bool,
-    pub tokens: TokenFigures,
+    pub tokens: Tokens,
     pub cost_usd: f64,
     pub models: Vec<ModelCost>,
     pub phases: Vec<PhaseCost>,
@@ -259,14 +240,14 @@ pub fn compute(
         session_id: session_id.to_owned(),
         model,
         estimated,
-        tokens: (&all).into(),
+        tokens: all,
         cost_usd: total.usd(),
         models: by_model
             .iter()
             .map(|(name, (t, c))| ModelCost {
                 model: name.clone(),
                 priced_as: pricer.price(name).map(|p| p.id),
-                tokens: t.into(),
+                tokens: *t,
                 cost_usd: c.usd(),
             })
             .collect(),
@@ -277,7 +258,7 @@ pub fn compute(
                 label: p.label.clone(),
                 failed: p.failed,
                 wasted: p.failed,
-                tokens: t.into(),
+                tokens: *t,
                 cost_usd: c.usd(),
                 share: total.share(*c),
             })

@@ -2,7 +2,8 @@
 
 use serde::Serialize;
 
-use crate::model::{Event, EventType, Tokens};
+use crate::model::Event;
+use crate::model::view::LlmResponse;
 
 /// One response's context.
 #[derive(Debug, Clone, Serialize)]
@@ -51,16 +52,17 @@ impl BudgetBuilder {
     pub fn observe(&mut self, event: &Event) {
         self.number += 1;
         let origin = *self.origin.get_or_insert(event.timestamp);
-        if event.event_type != EventType::LlmResponse {
-            return;
-        }
-        let Some(usage) = event.data.get("usage").filter(|u| u.is_object()) else {
+        let Some(LlmResponse {
+            usage: Some(tokens),
+            model,
+            ..
+        }) = LlmResponse::from_event(event)
+        else {
             return;
         };
-        let tokens = Tokens::from_usage(usage);
         self.points
             .push((self.number, event.timestamp - origin, tokens.context()));
-        if let Some(model) = event.data_str("model")
+        if let Some(model) = model
             && !self.models.iter().any(|m| m == model)
         {
             self.models.push(model.to_owned());

@@ -3,35 +3,33 @@
 use std::io::Write;
 
 use anyhow::Result;
-use chrono::{Local, NaiveDate, TimeZone};
+use chrono::Local;
 use clap::{Args, ValueEnum};
 
 use super::Globals;
-use super::cost::dollars;
+use super::args::TimeRange;
 use super::explain::phases_of;
-use super::output::{UsageError, stdout};
+use super::output::{stdout, usage};
 use crate::analysis::budget::{BudgetReport, CostedSession, compute};
 use crate::analysis::cost::{self, CostOptions};
 use crate::analysis::tree::Forest;
 use crate::exit;
-use crate::model::EventType;
+use crate::model::Agent;
 use crate::model::pricing::PriceTable;
+use crate::model::view::View;
 use crate::render::terminal::{self, Painter};
 use crate::store::Store;
 
-/// Spend across sessions over a period: total (against the period before), sessions, average,
-/// the five most expensive, and cost by tool
+/// Spend across sessions over a period (the last 7 days unless --since or --until say
+/// otherwise): total (against the period before), sessions, average, the five most expensive,
+/// and cost by tool
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  agent-strace budget-report                          # the last 7 days\n  agent-strace budget-report --since 2026-11-01 --until 2026-11-15\n  agent-strace budget-report --format markdown        # to paste into chat or email"
 )]
 pub(crate) struct BudgetReportArgs {
-    /// First day of the period (YYYY-MM-DD, local time) [default: 7 days before --until]
-    #[arg(long, value_name = "DATE")]
-    since: Option<String>,
-    /// Last day of the period, included (YYYY-MM-DD, local time) [default: today]
-    #[arg(long, value_name = "DATE")]
-    until: Option<String>,
+    #[command(flatten)]
+    period: TimeRange,
     /// Output format
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     format: ReportFormat,
@@ -46,26 +44,16 @@ enum ReportFormat {
 
 const DAY: f64 = 86_400.0;
 
-fn day_start(text: &str, flag: &str) -> Result<f64> {
-    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| UsageError(format!("{flag} `{text}` is not a date like 2026-11-25")))?;
-    let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
-    let local = Local
-        .from_local_datetime(&midnight)
-        .earliest()
-        .map_or_else(|| midnight.and_utc().timestamp(), |t| t.timestamp());
-    Ok(local as f64)
-}
-
 pub(crate) fn run(args: &BudgetReportArgs, globals: &Globals) -> Result<u8> {
+    let now = Local::now().timestamp_millis() as f64 / 1000.0;
     let today = Local::now().date_naive().format("%Y-%m-%d").to_string();
-    let until = day_start(args.until.as_deref().unwrap_or(&today), "--until")? + DAY;
-    let since = match &args.since {
-        Some(text) => day_start(text, "--since")?,
-        None => until - 7.0 * DAY,
+    let until = match args.period.until(now)? {
+        Some(until) => until,
+        None => super::args::instant(&today, "--until", now, true)?,
     };
+    let since = args.period.since(now)?.unwrap_or(until - 7.0 * DAY);
     if since >= until {
-        return Err(UsageError("--since must be before --until".into()).into());
+        return Err(usage("--since must be before --until"));
     }
     let store = Store::new(globals.store_root());
     let (sessions, unreadable) = store.list()?;
@@ -93,7 +81,7 @@ pub(crate) fn run(args: &BudgetReportArgs, globals: &Globals) -> Result<u8> {
             let phases = phases_of(&store, &id)?;
             let report =
                 cost::compute(&id, &phases, PriceTable::builtin(), &CostOptions::default())
-                    .map_err(|e| UsageError(e.to_string()))?;
+                    .map_err(|e| usage(e.to_string()))?;
             parts.push((phases, report));
         }
         let label = first_prompt(&store, &summary.meta.session_id)
@@ -118,8 +106,11 @@ pub(crate) fn run(args: &BudgetReportArgs, globals: &Globals) -> Result<u8> {
 fn first_prompt(store: &Store, id: &str) -> Option<String> {
     let mut events = store.events(id).ok()?;
     events
-        .find(|e| e.event_type == EventType::UserPrompt)
-        .and_then(|e| e.data_str("prompt").map(str::to_owned))
+        .find_map(|e| match View::of(&e, Agent::Unknown) {
+            View::Prompt(prompt) => Some(prompt.raw.and_then(|v| v.as_str()).map(str::to_owned)),
+            _ => None,
+        })
+        .flatten()
 }
 
 fn day(ts: f64) -> String {
@@ -161,7 +152,7 @@ fn text(
     writeln!(
         out,
         "{item}Total spend: {} ({})",
-        dollars(r.total_usd),
+        terminal::dollars(r.total_usd),
         change(r.total_usd, r.prior_total_usd, r.change_pct)
     )?;
     let sessions_change = match r.sessions.cmp(&r.prior_sessions) {
@@ -172,7 +163,11 @@ fn text(
         std::cmp::Ordering::Less => format!("↓ {} vs prior period", r.prior_sessions - r.sessions),
     };
     writeln!(out, "{item}Sessions: {} ({sessions_change})", r.sessions)?;
-    writeln!(out, "{item}Avg cost/session: {}", dollars(r.average_usd))?;
+    writeln!(
+        out,
+        "{item}Avg cost/session: {}",
+        terminal::dollars(r.average_usd)
+    )?;
     if r.estimated_sessions > 0 {
         writeln!(
             out,
@@ -196,7 +191,7 @@ fn text(
                 out,
                 "{}. `{id}` {}{estimated} — {label} — {date}",
                 i + 1,
-                dollars(s.cost_usd)
+                terminal::dollars(s.cost_usd)
             )?;
         } else {
             writeln!(
@@ -204,7 +199,7 @@ fn text(
                 "{}. {} {}{estimated} {label} {date}",
                 i + 1,
                 paint.cyan(&id),
-                dollars(s.cost_usd)
+                terminal::dollars(s.cost_usd)
             )?;
         }
     }
@@ -217,7 +212,7 @@ fn text(
             out,
             "{item}{} {} ({:.0}%)",
             t.tool,
-            dollars(t.cost_usd),
+            terminal::dollars(t.cost_usd),
             t.share * 100.0
         )?;
     }
@@ -229,7 +224,7 @@ fn text(
             out,
             "{item}Sessions terminated by watchdog: {} ({} saved by budget ceiling)",
             r.watchdog.sessions_stopped,
-            dollars(r.watchdog.saved_usd)
+            terminal::dollars(r.watchdog.saved_usd)
         )
     } else {
         writeln!(

@@ -68,8 +68,8 @@ pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
         return import_many(&store, &files, args, globals);
     }
     if args.files.is_empty() {
-        bail!(super::output::UsageError(
-            "name transcript files to import, or use --discover or --all".into()
+        return Err(super::output::usage(
+            "name transcript files to import, or use --discover or --all",
         ));
     }
     import_many(&store, &args.files, args, globals)
@@ -86,7 +86,7 @@ fn claude_dir(args: &ImportArgs) -> Result<PathBuf> {
 }
 
 fn sink(args: &ImportArgs) -> Result<Sink> {
-    let privacy = args.privacy.resolve().map_err(super::output::UsageError)?;
+    let privacy = args.privacy.resolve().map_err(super::output::usage)?;
     Ok(Sink::new(privacy))
 }
 

@@ -10,7 +10,8 @@ use super::Globals;
 use super::globals::Format;
 use super::output::stdout;
 use crate::exit;
-use crate::model::EventType;
+use crate::model::Agent;
+use crate::model::view::View;
 use crate::render::terminal::{self, Painter};
 use crate::store::{SessionSummary, Store};
 
@@ -73,8 +74,13 @@ fn listed(store: &Store, summary: SessionSummary) -> ListedSession {
     let meta = summary.meta;
     let first_prompt = store.events(&meta.session_id).ok().and_then(|mut events| {
         events
-            .find(|e| e.event_type == EventType::UserPrompt)
-            .and_then(|e| e.data_str("prompt").map(str::to_owned))
+            .find_map(|e| match View::of(&e, Agent::Unknown) {
+                View::Prompt(prompt) => {
+                    Some(prompt.raw.and_then(|v| v.as_str()).map(str::to_owned))
+                }
+                _ => None,
+            })
+            .flatten()
     });
     ListedSession {
         // Milliseconds are the precision timestamps carry; more digits are float noise.
