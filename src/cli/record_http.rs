@@ -42,7 +42,7 @@ pub(crate) struct RecordHttpArgs {
     #[arg(long, value_name = "LABEL")]
     name: Option<String>,
     #[command(flatten)]
-    privacy: super::record::PrivacyArgs,
+    privacy: super::globals::PrivacyArgs,
 }
 
 pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
@@ -57,8 +57,8 @@ pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
             return ExitCode::from(crate::exit::USAGE);
         }
     };
-    let opts = match args.privacy.options() {
-        Ok(opts) => opts,
+    let sink = match super::record::sink(&args.privacy) {
+        Ok(sink) => sink,
         Err(code) => return code,
     };
     let name = args.name.clone().unwrap_or_else(|| {
@@ -67,12 +67,12 @@ pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
             .and_then(|u| u.host().map(str::to_owned))
             .unwrap_or_else(|| url.clone())
     });
-    let recorded_url = super::record::as_recorded(url, &opts);
+    let recorded_url = sink.text(url).into_owned();
     let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
     let store = Store::new(globals.store_root());
     let session = uuid::Uuid::new_v4().to_string();
     // Bound before the session is made, so a port in use leaves no empty session behind.
-    let mut proxy = match HttpProxy::bind(listen, upstream.clone(), super::record::now) {
+    let mut proxy = match HttpProxy::bind(listen, upstream.clone(), sink.clock()) {
         Ok(proxy) => proxy,
         Err(e) => {
             eprintln!("error: cannot listen on {listen}: {e}");
@@ -91,8 +91,8 @@ pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
         &name,
         &format!("record-http {recorded_url}"),
         about,
-        super::record::now(),
-        opts,
+        sink.now(),
+        sink.clone(),
     ) {
         Ok(recorder) => proxy.record_with(recorder),
         Err(e) => eprintln!("agent-strace record-http: not recording ({e}); relaying anyway"),
