@@ -18,6 +18,7 @@ mod mcp_proxy;
 mod python_compat;
 mod read;
 mod redaction;
+mod settings;
 mod setup;
 mod standup;
 mod token_budget;

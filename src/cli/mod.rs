@@ -19,6 +19,7 @@ mod output;
 mod record;
 mod record_http;
 mod replay;
+pub mod settings;
 mod setup;
 mod standup;
 mod stats;
