@@ -10,5 +10,10 @@ pub const USAGE: u8 = 2;
 pub const INPUT: u8 = 3;
 /// Reading or writing failed.
 pub const IO: u8 = 4;
-/// A bug in agent-strace.
+/// A bug in agent-strace (a Rust panic exits with this code too).
 pub const INTERNAL: u8 = 101;
+/// `record` could not run the MCP server's command, as a shell says it.
+pub const COMMAND_NOT_FOUND: u8 = 127;
+
+// `record` otherwise exits with the MCP server's own exit code, and `hook` always with OK: a
+// tracer never fails the agent it traces.

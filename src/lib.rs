@@ -8,12 +8,16 @@
 //! - [`store`] is the only door to `.agent-traces/`;
 //! - [`model`] holds the data types and knows no I/O.
 //!
+//! [`error`] is the one error type at the edge (kinds, exit codes, hints), [`exit`] names the
+//! exit codes.
+//!
 //! [`redact`] scrubs secrets and [`mask`] personal data; capture uses them before anything
 //! reaches disk.
 
 pub mod analysis;
 pub mod capture;
 pub mod cli;
+pub mod error;
 pub mod exit;
 pub mod mask;
 pub mod model;

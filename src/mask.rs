@@ -54,10 +54,11 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
 /// Masks PII in one string, and redacts whatever the user's `extra` patterns match (as
 /// `[REDACTED]`, like the built-in secret patterns).
 pub fn mask_str<'a>(text: &'a str, extra: &[Regex]) -> Cow<'a, str> {
-    mask_with(text, true, extra)
+    mask_str_with(text, true, extra)
 }
 
-fn mask_with<'a>(text: &'a str, pii: bool, extra: &[Regex]) -> Cow<'a, str> {
+/// Masks one string: PII when `pii`, and whatever the user's `extra` patterns match.
+pub fn mask_str_with<'a>(text: &'a str, pii: bool, extra: &[Regex]) -> Cow<'a, str> {
     let mut out = Cow::Borrowed(text);
     for rule in RULES.iter().filter(|_| pii) {
         if rule.pattern.is_match(&out) {
@@ -91,7 +92,7 @@ fn mask_with<'a>(text: &'a str, pii: bool, extra: &[Regex]) -> Cow<'a, str> {
 pub fn mask_value(value: &mut Value, pii: bool, extra: &[Regex]) -> bool {
     match value {
         Value::String(s) => {
-            if let Cow::Owned(masked) = mask_with(s, pii, extra)
+            if let Cow::Owned(masked) = mask_str_with(s, pii, extra)
                 && masked != *s
             {
                 *s = masked;

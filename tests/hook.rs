@@ -706,3 +706,192 @@ fn parallel_hooks_of_two_subagents_link_each_to_its_own_spawning_call() {
         assert_eq!(kinds.iter().filter(|k| *k == "session_start").count(), 1);
     }
 }
+
+/// A VS Code agent-hook payload as VS Code's documentation gives it: camelCase common fields,
+/// an ISO timestamp, snake_case event fields.
+fn vscode(event: &str, session: &str, second: u32, extra: Value) -> Value {
+    let mut p = json!({
+        "timestamp": format!("2026-02-09T10:30:{second:02}.000Z"),
+        "sessionId": session,
+        "hookEventName": event,
+        "transcript_path": "/nonexistent/vscode-transcript.json",
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        p[k] = v.clone();
+    }
+    p
+}
+
+/// Issue 8: VS Code runs the hooks of ~/.claude/settings.json with its own payloads; they were
+/// dropped with "field `session_id` is missing". Now they are a VS Code session that replays.
+#[test]
+fn issue_8_vscode_payloads_are_recorded_as_a_vscode_session_and_replay() {
+    let env = TestEnv::new();
+    let session = "0f8e7d6c-5b4a-4392-8170-6e5d4c3b2a19";
+    let steps = [
+        (
+            "session-start",
+            vscode("SessionStart", session, 0, json!({"source": "new"})),
+        ),
+        (
+            "user-prompt",
+            vscode(
+                "UserPromptSubmit",
+                session,
+                1,
+                json!({"prompt": "fix the failing test"}),
+            ),
+        ),
+        (
+            "pre-tool",
+            vscode(
+                "PreToolUse",
+                session,
+                2,
+                json!({"tool_name": "read_file", "tool_input": {"filePath": "/w/src/main.ts", "startLine": 1, "endLine": 40}, "tool_use_id": "tool-1"}),
+            ),
+        ),
+        (
+            "post-tool",
+            vscode(
+                "PostToolUse",
+                session,
+                4,
+                json!({"tool_name": "read_file", "tool_input": {"filePath": "/w/src/main.ts", "startLine": 1, "endLine": 40}, "tool_use_id": "tool-1", "tool_response": "export const x = 1;", "vscode_extra": {"kept": true}}),
+            ),
+        ),
+        (
+            "pre-tool",
+            vscode(
+                "PreToolUse",
+                session,
+                5,
+                json!({"tool_name": "run_in_terminal", "tool_input": {"command": "npm test", "explanation": "run the tests"}, "tool_use_id": "tool-2"}),
+            ),
+        ),
+        (
+            "post-tool",
+            vscode(
+                "PostToolUse",
+                session,
+                8,
+                json!({"tool_name": "run_in_terminal", "tool_input": {"command": "npm test", "explanation": "run the tests"}, "tool_use_id": "tool-2", "tool_response": "1 passing"}),
+            ),
+        ),
+        (
+            "stop",
+            vscode("Stop", session, 9, json!({"stop_hook_active": false})),
+        ),
+        (
+            "pre-compact",
+            vscode("PreCompact", session, 10, json!({"trigger": "auto"})),
+        ),
+    ];
+    for (arg, p) in &steps {
+        let run = env.hook(arg, p);
+        run.success();
+        assert!(run.stdout.is_empty(), "{arg} printed {:?}", run.stdout);
+    }
+    assert!(
+        !env.store().join("hook-errors.log").exists(),
+        "{:?}",
+        std::fs::read_to_string(env.store().join("hook-errors.log"))
+    );
+    assert_eq!(env.sessions(), [session]);
+    let meta = env.meta(session);
+    assert_eq!(meta["agent_name"], "vscode");
+    assert_eq!(meta["command"], "vscode (new)");
+
+    let events = env.events(session);
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "session_start",
+            "user_prompt",
+            "tool_call",
+            "tool_result",
+            "file_read",
+            "tool_call",
+            "tool_result",
+            "assistant_response",
+            "decision",
+        ]
+    );
+    // Stamped with VS Code's own times, so durations are the payloads' differences.
+    assert_eq!(events[0]["timestamp"].as_f64(), Some(1_770_633_000.0));
+    assert_eq!(events[1]["data"]["prompt"], "fix the failing test");
+    assert_eq!(events[2]["data"]["tool_name"], "read_file");
+    assert_eq!(events[2]["data"]["tool_use_id"], "tool-1");
+    assert_eq!(events[3]["parent_id"], events[2]["event_id"]);
+    assert_eq!(events[3]["duration_ms"].as_f64(), Some(2000.0));
+    assert_eq!(events[3]["data"]["result"], "export const x = 1;");
+    // A field VS Code may add later is kept.
+    assert_eq!(events[3]["data"]["vscode_extra"], json!({"kept": true}));
+    assert_eq!(events[4]["data"]["path"], "/w/src/main.ts");
+    assert_eq!(events[6]["parent_id"], events[5]["event_id"]);
+    assert_eq!(events[6]["duration_ms"].as_f64(), Some(3000.0));
+    assert_eq!(events[8]["data"]["hook_event_name"], "PreCompact");
+    assert_eq!(events[8]["data"]["trigger"], "auto");
+
+    let listed = env.run(&["list", "--format", "json"]).success().json();
+    assert_eq!(listed[0]["session_id"], session, "{listed}");
+    let replay = env.run(&["replay", session]);
+    replay.success();
+    for needle in ["fix the failing test", "read_file", "npm test"] {
+        assert!(
+            replay.stdout.contains(needle),
+            "replay lacks {needle}:\n{}",
+            replay.stdout
+        );
+    }
+}
+
+#[test]
+fn the_hook_masks_and_redacts_with_the_same_flags_as_the_proxies() {
+    let env = TestEnv::new();
+    let p = payload(
+        "UserPromptSubmit",
+        json!({"prompt": "mail ada@example.com about ticket ACME-1234"}),
+    );
+    let mut cmd = env.command(&[
+        "hook",
+        "user-prompt",
+        "--mask",
+        "--redact-pattern",
+        r"ACME-\d+",
+    ]);
+    let mut p2 = p.clone();
+    p2["cwd"] = env.path().to_string_lossy().into_owned().into();
+    crate::common::run_with_stdin(
+        {
+            cmd.env("AGENT_STRACE_REDACT", "1");
+            cmd
+        },
+        p2.to_string().as_bytes(),
+    )
+    .success();
+    let events = env.events(SID);
+    assert_eq!(
+        events[0]["data"]["prompt"],
+        "mail [EMAIL] about ticket [REDACTED]"
+    );
+
+    // A pattern that does not compile records nothing, says why in the log, and still exits 0
+    // with nothing printed.
+    let env = TestEnv::new();
+    p2["cwd"] = env.path().to_string_lossy().into_owned().into();
+    let cmd = env.command(&["hook", "user-prompt", "--redact-pattern", "("]);
+    let run = crate::common::run_with_stdin(cmd, p2.to_string().as_bytes());
+    run.success();
+    assert!(run.stdout.is_empty());
+    assert!(env.events(SID).is_empty());
+    let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap();
+    assert!(
+        log.contains("--redact-pattern `(` is not a valid regular expression"),
+        "{log}"
+    );
+}

@@ -497,3 +497,96 @@ fn discover_lists_newest_first_and_all_imports_what_is_new() {
         "{again}"
     );
 }
+
+/// `import --all` imports files in parallel: every main transcript of the corpus (with its
+/// subagents) and a second copy of one of them, all at once. Reports come back in file order,
+/// the copy is recognised as imported (never an error, never a mixed session), and the figures
+/// equal the ones computed from the raw files.
+#[test]
+fn import_all_runs_files_in_parallel_reports_in_order_and_one_writer_wins_a_shared_session() {
+    let env = TestEnv::new();
+    let claude = env.path().join("claude");
+    let mut mains = Vec::new();
+    for file in corpus_files().into_iter().filter(|f| !is_subagent_file(f)) {
+        let project = claude.join("projects").join(format!("p{}", mains.len()));
+        std::fs::create_dir_all(&project).unwrap();
+        let target = project.join(file.file_name().unwrap());
+        std::fs::copy(&file, &target).unwrap();
+        let subagents = file.with_extension("").join("subagents");
+        if subagents.is_dir() {
+            let to = target.with_extension("").join("subagents");
+            std::fs::create_dir_all(&to).unwrap();
+            for child in std::fs::read_dir(&subagents).unwrap().flatten() {
+                std::fs::copy(child.path(), to.join(child.file_name())).unwrap();
+            }
+        }
+        mains.push(file);
+    }
+    // The same session twice, in two projects.
+    let twin = claude.join("projects").join("twin");
+    std::fs::create_dir_all(&twin).unwrap();
+    let short = shared().join("corpus/claude-code/marot__spotter/short.jsonl");
+    std::fs::copy(&short, twin.join("short.jsonl")).unwrap();
+
+    let claude_arg = claude.to_str().unwrap();
+    let run = env.run(&[
+        "import",
+        "--all",
+        "--claude-dir",
+        claude_arg,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let reports = run.json();
+    let reports = reports.as_array().unwrap();
+    let statuses: Vec<&str> = reports
+        .iter()
+        .filter(|r| r["file"].as_str().unwrap().ends_with("short.jsonl"))
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    let mut sorted = statuses.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, ["already_imported", "imported"], "{statuses:?}");
+    // In the order --discover lists them (newest first), each main file before its subagents.
+    let listed = env
+        .run(&[
+            "import",
+            "--discover",
+            "--claude-dir",
+            claude_arg,
+            "--format",
+            "json",
+        ])
+        .success()
+        .json();
+    let order: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    let reported: Vec<&str> = reports
+        .iter()
+        .map(|r| r["file"].as_str().unwrap())
+        .filter(|f| !f.contains("/subagents/"))
+        .collect();
+    assert_eq!(reported, order);
+    for file in mains {
+        let session = reports
+            .iter()
+            .find(|r| {
+                r["status"] == "imported"
+                    && Path::new(r["file"].as_str().unwrap()).file_name() == file.file_name()
+            })
+            .unwrap_or_else(|| panic!("{} not imported", file.display()))["session_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let want = Expected {
+            messages: 0,
+            ..expected(&file)
+        };
+        assert_eq!(stored(&env, &session), want, "{}", file.display());
+    }
+}

@@ -110,6 +110,32 @@ fn layers_use_only_the_layers_below_them() {
     }
 }
 
+/// Event data is read through the typed views in `model::view`, never through one agent's
+/// JSON keys: only capture (which turns agents' wire formats into events) and the model's own
+/// views know where a writer put what.
+#[test]
+fn event_data_is_read_through_the_model_views() {
+    const RAW_READS: [&str; 5] = [
+        "data_str(",
+        ".data.get(",
+        ".data[",
+        "data_mut(",
+        ".data.as_object(",
+    ];
+    for layer in ["analysis", "render", "cli", "store"] {
+        for file in rust_files(&src().join(layer)) {
+            let code = non_test_code(&file);
+            for read in RAW_READS {
+                assert!(
+                    !code.contains(read),
+                    "{} reads event data with `{read}`: use model::view",
+                    file.display()
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn every_source_file_starts_with_a_module_doc_line() {
     for file in rust_files(&src()) {

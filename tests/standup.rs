@@ -85,6 +85,14 @@ fn standup_reports_what_the_session_did() {
     hook(&env, "session-end", "SessionEnd", json!({"reason": "exit"}));
 
     let r = env.run(&["standup", "--format", "json"]).success().json();
+    // The session is named as every other command names it, or with --session as the Python
+    // tool spells it; not both.
+    let prefix = &SID[..6];
+    let positional = env.run(&["standup", prefix, "--format", "json"]);
+    let flag = env.run(&["standup", "--session", prefix, "--format", "json"]);
+    assert_eq!(positional.success().json(), r);
+    assert_eq!(flag.success().json(), r);
+    assert_eq!(env.run(&["standup", prefix, "--session", prefix]).code, 2);
     assert_eq!(r["files_read"], json!(["src/auth/login.py"]));
     assert_eq!(
         r["files_modified"],

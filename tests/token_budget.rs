@@ -66,6 +66,18 @@ fn the_peak_is_found_and_the_threshold_gates() {
         .json();
     assert_eq!(limited["window_source"], "limit");
     assert_eq!(limited["over"], false);
+    // `--limit` is the Python tool's spelling of --context-window.
+    let window = env
+        .run(&[
+            "token-budget",
+            "258c",
+            "--context-window",
+            "1000000",
+            "--format",
+            "json",
+        ])
+        .json();
+    assert_eq!(window, limited);
     let warned = env.run(&["token-budget", "258c"]);
     assert!(
         warned.stdout.contains("warning: context use reached"),

@@ -6,7 +6,8 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngSeed, TestRunner};
 use serde_json::Value;
 
-use agent_strace::capture::import::{ImportOptions, import_file};
+use agent_strace::capture::import::import_file;
+use agent_strace::capture::sink::{Privacy, Sink};
 use agent_strace::store::Store;
 
 use crate::common::shared;
@@ -78,10 +79,7 @@ fn mutated_transcripts_never_crash_the_importer() {
     let lines = real_lines();
     let dir = tempfile::tempdir().unwrap();
     let store = Store::new(dir.path().join(".agent-traces"));
-    let opts = ImportOptions {
-        redact: false,
-        new_id: || uuid::Uuid::new_v4().simple().to_string()[..12].to_owned(),
-    };
+    let opts = Sink::new(Privacy::default());
     let mut runner = TestRunner::new(Config {
         rng_seed: RngSeed::Fixed(0x7a5c),
         ..Config::default()

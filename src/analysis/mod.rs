@@ -8,14 +8,14 @@
 //! - [`phases`]: a session split into phases, with what each read, ran, wrote and spent.
 //! - [`budget`]: spend across sessions over a period.
 //! - [`cost`]: tokens and dollars by model and phase, with wasted spend.
-//! - [`describe`]: the one meaningful argument of a tool call, for one-line views.
+//! - [`replay_line`]: what one replay line says about an event, as data.
 //!
 //! Analyses never print, read the environment or choose exit codes.
 
 pub mod budget;
 pub mod cost;
-pub mod describe;
 pub mod phases;
+pub mod replay_line;
 pub mod standup;
 pub mod stats;
 pub mod token_budget;

@@ -5,9 +5,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
-use serde_json::Value;
 
-use crate::model::{Event, EventType, Tokens};
+use crate::model::view::{LlmResponse, ToolCall, View};
+use crate::model::{Agent, Event, Tokens, ToolKind};
 
 /// One command a phase ran.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -116,6 +116,8 @@ struct Call {
 
 /// Builds [`Phases`] from a session's events, in order, in one pass.
 pub struct PhaseBuilder {
+    /// Whose tools the session's calls name.
+    agent: Agent,
     origin: Option<f64>,
     last: f64,
     events: u64,
@@ -146,8 +148,9 @@ pub const LONG_CONTEXT: u64 = 200_000;
 const LABEL_CHARS: usize = 60;
 
 impl PhaseBuilder {
-    pub fn new(started_at: Option<f64>) -> PhaseBuilder {
+    pub fn new(agent: Agent, started_at: Option<f64>) -> PhaseBuilder {
         PhaseBuilder {
+            agent,
             origin: started_at.filter(|s| *s > 0.0),
             last: 0.0,
             events: 0,
@@ -189,18 +192,15 @@ impl PhaseBuilder {
         let origin = *self.origin.get_or_insert(event.timestamp);
         let at = event.timestamp - origin;
         self.last = self.last.max(at);
-        match &event.event_type {
-            EventType::SessionStart if self.cwd.is_none() => {
-                self.cwd = event
-                    .data_str("cwd")
-                    .map(|c| c.trim_end_matches('/').to_owned());
+        match View::of(event, self.agent) {
+            View::SessionStart(start) if self.cwd.is_none() => {
+                self.cwd = start.cwd.map(|c| c.trim_end_matches('/').to_owned());
             }
             // Lines Claude Code writes as the user (slash-command output, task notifications,
             // interruptions) continue the phase rather than start one.
-            EventType::UserPrompt if is_injected(event.data_str("prompt").unwrap_or_default()) => {}
-            EventType::UserPrompt => {
-                let prompt = event.data_str("prompt").unwrap_or_default();
-                let label = crate::model::text::one_line(prompt, LABEL_CHARS);
+            View::Prompt(prompt) if is_injected(prompt.text) => {}
+            View::Prompt(prompt) => {
+                let label = crate::model::text::one_line(prompt.text, LABEL_CHARS);
                 // A session's first prompt names the phase that opened it rather than making
                 // an empty one.
                 if self.phases.len() == 1
@@ -214,26 +214,26 @@ impl PhaseBuilder {
                     self.start_phase(label, at);
                 }
             }
-            EventType::ToolCall => self.call(event, at),
-            EventType::ToolResult | EventType::Error => self.result(event),
-            EventType::LlmResponse => {
-                if let Some(usage) = event.data.get("usage").filter(|u| u.is_object()) {
-                    self.has_usage = true;
-                    let model = event.data_str("model").unwrap_or("unknown").to_owned();
-                    let tokens = Tokens::from_usage(usage);
-                    let index = self.phases.len().max(1) - 1;
-                    self.current(at);
-                    add_usage(&mut self.phases[index], &model, &tokens, 1);
-                    if self.open_tests > 0 {
-                        self.recent_usage.push((at, model, tokens));
-                    }
+            View::ToolCall(call) => self.call(event, &call, at),
+            View::ToolResult(result) => self.result(event, result.failed()),
+            View::LlmResponse(LlmResponse {
+                model,
+                usage: Some(tokens),
+                ..
+            }) => {
+                self.has_usage = true;
+                let model = model.unwrap_or("unknown").to_owned();
+                let index = self.phases.len().max(1) - 1;
+                self.current(at);
+                add_usage(&mut self.phases[index], &model, &tokens, 1);
+                if self.open_tests > 0 {
+                    self.recent_usage.push((at, model, tokens));
                 }
             }
-            EventType::FileRead | EventType::FileWrite => {
-                if let Some(path) = event.data_str("path") {
+            View::FileTouch(touch) => {
+                if let Some(path) = touch.path {
                     let path = self.relative(path);
-                    let write = event.event_type == EventType::FileWrite;
-                    self.touch(&path, write);
+                    self.touch(&path, touch.write);
                 }
             }
             _ => {}
@@ -246,42 +246,27 @@ impl PhaseBuilder {
 
     /// Adds a response's usage read from elsewhere (the transcript of a session recorded by
     /// hooks) to the phase it falls in; it counts as no event of the session.
-    pub fn usage_at(&mut self, timestamp: f64, model: &str, usage: &Value) {
+    pub fn usage_at(&mut self, timestamp: f64, model: &str, tokens: &Tokens) {
         let origin = *self.origin.get_or_insert(timestamp);
         let at = timestamp - origin;
         self.has_usage = true;
-        let tokens = Tokens::from_usage(usage);
         let index = self.phases.len().max(1) - 1;
         self.current(at);
-        add_usage(&mut self.phases[index], model, &tokens, 1);
+        add_usage(&mut self.phases[index], model, tokens, 1);
     }
 
     /// Four characters a token: what the agent read is input, what it wrote is output.
     fn estimate(&mut self, event: &Event, at: f64) {
-        let size = |v: Option<&Value>| {
-            v.map_or(0, |v| {
-                v.as_str().map_or_else(|| v.to_string().len(), str::len)
-            }) as u64
-        };
-        let (input, output) = match event.event_type {
-            EventType::UserPrompt => (size(event.data.get("prompt")), 0),
-            EventType::ToolResult => (
-                size(
-                    event
-                        .data
-                        .get("result")
-                        .or_else(|| event.data.get("tool_response")),
-                ),
-                0,
-            ),
-            EventType::Error => (size(event.data.get("error")), 0),
-            EventType::ToolCall => (0, size(event.data.get("arguments"))),
-            EventType::AssistantResponse => (0, size(event.data.get("text"))),
+        let (input, output) = match View::of(event, self.agent) {
+            View::Prompt(prompt) => (prompt.size(), 0),
+            View::ToolResult(result) => (result.size(), 0),
+            View::ToolCall(call) => (0, crate::model::view::json_size(Some(call.arguments))),
+            View::Answer(answer) => (0, answer.size()),
             _ => (0, 0),
         };
         let phase = self.current(at);
-        phase.estimate.input += input.div_ceil(4);
-        phase.estimate.output += output.div_ceil(4);
+        phase.estimate.input += (input as u64).div_ceil(4);
+        phase.estimate.output += (output as u64).div_ceil(4);
     }
 
     /// A path below the session's working directory, relative to it.
@@ -310,19 +295,16 @@ impl PhaseBuilder {
         }
     }
 
-    fn call(&mut self, event: &Event, at: f64) {
+    fn call(&mut self, event: &Event, call: &ToolCall<'_>, at: f64) {
         self.tool_calls += 1;
-        let tool = event.data_str("tool_name").unwrap_or("unknown").to_owned();
-        let arguments = event.data.get("arguments").cloned().unwrap_or(Value::Null);
-        let command = (tool == "Bash")
-            .then(|| arguments.get("command").and_then(Value::as_str))
-            .flatten()
-            .map(str::to_owned);
-        let path = ["file_path", "notebook_path"]
-            .iter()
-            .find_map(|k| arguments.get(*k).and_then(Value::as_str))
-            .map(|p| self.relative(p));
-        let signature = format!("{tool}\u{0}{}", canonical(&arguments));
+        let tool = if call.tool.is_empty() {
+            "unknown".to_owned()
+        } else {
+            call.tool.to_owned()
+        };
+        let command = call.command().map(str::to_owned);
+        let path = call.path().map(|p| self.relative(p));
+        let signature = call.signature();
         let retry = self.failed_signatures.contains(&signature);
         if retry {
             self.retries += 1;
@@ -331,11 +313,9 @@ impl PhaseBuilder {
         let phase_index = self.phases.len().max(1) - 1;
         let phase = self.current(at);
         *phase.tools.entry(tool.clone()).or_default() += 1;
-        match tool.as_str() {
-            "Read" | "NotebookRead" => push_unique(&mut phase.read, path.as_deref()),
-            "Write" | "Edit" | "MultiEdit" | "NotebookEdit" => {
-                push_unique(&mut phase.wrote, path.as_deref());
-            }
+        match call.kind {
+            ToolKind::ReadFile => push_unique(&mut phase.read, path.as_deref()),
+            ToolKind::WriteFile => push_unique(&mut phase.wrote, path.as_deref()),
             _ => {}
         }
         if command.as_deref().is_some_and(is_test_or_build) {
@@ -364,8 +344,7 @@ impl PhaseBuilder {
         );
     }
 
-    fn result(&mut self, event: &Event) {
-        let failed = event.event_type == EventType::Error;
+    fn result(&mut self, event: &Event, failed: bool) {
         if failed {
             self.errors += 1;
         }
@@ -513,26 +492,6 @@ fn push_unique(list: &mut Vec<String>, item: Option<&str>) {
     }
 }
 
-/// JSON with object keys sorted, so equal arguments compare equal whatever their order.
-fn canonical(value: &Value) -> String {
-    match value {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            let inner: Vec<String> = keys
-                .iter()
-                .map(|k| format!("{k:?}:{}", canonical(&map[*k])))
-                .collect();
-            format!("{{{}}}", inner.join(","))
-        }
-        Value::Array(items) => format!(
-            "[{}]",
-            items.iter().map(canonical).collect::<Vec<_>>().join(",")
-        ),
-        other => other.to_string(),
-    }
-}
-
 const TEST_WORDS: [&str; 22] = [
     "pytest",
     "cargo test",
@@ -595,7 +554,8 @@ fn contains_word(text: &str, word: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::model::EventType;
+    use serde_json::{Value, json};
 
     struct S {
         b: PhaseBuilder,
@@ -605,7 +565,7 @@ mod tests {
     impl S {
         fn new() -> S {
             S {
-                b: PhaseBuilder::new(Some(1000.0)),
+                b: PhaseBuilder::new(Agent::ClaudeCode, Some(1000.0)),
                 n: 0,
             }
         }

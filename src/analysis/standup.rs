@@ -2,10 +2,10 @@
 //! approaches were tried (and abandoned), dependencies added, TODOs written, changes to review.
 
 use serde::Serialize;
-use serde_json::Value;
 
 use super::phases::{PhaseBuilder, Phases};
-use crate::model::{Event, EventType};
+use crate::model::view::ToolCall;
+use crate::model::{Agent, Event, ToolKind};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Approach {
@@ -52,6 +52,7 @@ pub struct Standup {
 
 /// Builds a [`Standup`] in one pass over a session's events.
 pub struct StandupBuilder {
+    agent: Agent,
     phases: PhaseBuilder,
     dependencies: Vec<Dependency>,
     manifests: Vec<String>,
@@ -113,9 +114,10 @@ const INSTALLS: [(&[&str], &str); 14] = [
 ];
 
 impl StandupBuilder {
-    pub fn new(started_at: Option<f64>) -> StandupBuilder {
+    pub fn new(agent: Agent, started_at: Option<f64>) -> StandupBuilder {
         StandupBuilder {
-            phases: PhaseBuilder::new(started_at),
+            agent,
+            phases: PhaseBuilder::new(agent, started_at),
             dependencies: Vec::new(),
             manifests: Vec::new(),
             todos: Vec::new(),
@@ -125,50 +127,24 @@ impl StandupBuilder {
 
     pub fn observe(&mut self, event: &Event) {
         self.phases.observe(event);
-        if event.event_type != EventType::ToolCall {
+        let Some(call) = ToolCall::from_event(event, self.agent) else {
             return;
-        }
-        let tool = event.data_str("tool_name").unwrap_or_default();
-        let args = event.data.get("arguments").cloned().unwrap_or(Value::Null);
-        let text = |k: &str| args.get(k).and_then(Value::as_str);
-        match tool {
-            "Bash" => {
-                if let Some(command) = text("command") {
-                    for dep in dependencies_in(command) {
-                        if !self.dependencies.contains(&dep) {
-                            self.dependencies.push(dep);
-                        }
-                    }
+        };
+        if let Some(command) = call.command() {
+            for dep in dependencies_in(command) {
+                if !self.dependencies.contains(&dep) {
+                    self.dependencies.push(dep);
                 }
             }
-            "Write" | "Edit" | "MultiEdit" | "NotebookEdit" => {
-                let path = self.phases.relative(
-                    text("file_path")
-                        .or_else(|| text("notebook_path"))
-                        .unwrap_or_default(),
-                );
-                let written: Vec<String> = match tool {
-                    "Write" => text("content").map(str::to_owned).into_iter().collect(),
-                    "MultiEdit" => args
-                        .get("edits")
-                        .and_then(Value::as_array)
-                        .map(|edits| {
-                            edits
-                                .iter()
-                                .filter_map(|e| {
-                                    e.get("new_string")
-                                        .and_then(Value::as_str)
-                                        .map(str::to_owned)
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                    "NotebookEdit" => text("new_source").map(str::to_owned).into_iter().collect(),
-                    _ => text("new_string").map(str::to_owned).into_iter().collect(),
-                };
-                self.written(&path, &written);
-            }
-            _ => {}
+        }
+        if call.kind == ToolKind::WriteFile {
+            let path = self.phases.relative(call.path().unwrap_or_default());
+            let written: Vec<String> = call
+                .written_texts()
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
+            self.written(&path, &written);
         }
     }
 

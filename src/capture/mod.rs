@@ -1,12 +1,16 @@
 //! Capture: turning what agents send into events in the store.
 //!
 //! # Architecture
-//! - [`hooks`]: Claude Code hook payloads, one process per hook.
+//! - [`hooks`]: agent hook payloads (Claude Code, VS Code), one process per hook.
 //! - [`import`]: Claude Code transcripts already on disk.
+//! - [`transcript`]: the one reader of Claude Code transcripts' content and usage.
 //! - [`proxy`]: MCP proxies between a client and its servers.
+//! - [`sink`]: the one way events reach the store: ids, clock, privacy, writing.
 //! - [`limit`]: cutting oversized fields so one huge output cannot bloat the store.
 
 pub mod hooks;
 pub mod import;
 pub(crate) mod limit;
 pub mod proxy;
+pub mod sink;
+pub mod transcript;

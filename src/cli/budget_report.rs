@@ -4,13 +4,13 @@ use std::collections::HashMap;
 use std::io::Write;
 
 use anyhow::Result;
-use chrono::{Local, NaiveDate, TimeZone};
+use chrono::Local;
 use clap::{Args, ValueEnum};
 
 use super::Globals;
-use super::cost::dollars;
+use super::args::TimeRange;
 use super::explain::phases_of;
-use super::output::{UsageError, stdout};
+use super::output::{stdout, usage};
 use crate::analysis::budget::{BudgetReport, CostedSession, Spend, compute};
 use crate::analysis::cost::{self, CostOptions};
 use crate::analysis::tree::Forest;
@@ -19,19 +19,16 @@ use crate::model::pricing::PriceTable;
 use crate::render::terminal::{self, Painter};
 use crate::store::{IndexedSession, Store};
 
-/// Spend across sessions over a period: total (against the period before), sessions, average,
-/// the five most expensive, and cost by tool
+/// Spend across sessions over a period (the last 7 days unless --since or --until say
+/// otherwise): total (against the period before), sessions, average, the five most expensive,
+/// and cost by tool
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  agent-strace budget-report                          # the last 7 days\n  agent-strace budget-report --since 2026-11-01 --until 2026-11-15\n  agent-strace budget-report --format markdown        # to paste into chat or email"
 )]
 pub(crate) struct BudgetReportArgs {
-    /// First day of the period (YYYY-MM-DD, local time) [default: 7 days before --until]
-    #[arg(long, value_name = "DATE")]
-    since: Option<String>,
-    /// Last day of the period, included (YYYY-MM-DD, local time) [default: today]
-    #[arg(long, value_name = "DATE")]
-    until: Option<String>,
+    #[command(flatten)]
+    period: TimeRange,
     /// Output format
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     format: ReportFormat,
@@ -46,26 +43,16 @@ enum ReportFormat {
 
 const DAY: f64 = 86_400.0;
 
-fn day_start(text: &str, flag: &str) -> Result<f64> {
-    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| UsageError(format!("{flag} `{text}` is not a date like 2026-11-25")))?;
-    let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
-    let local = Local
-        .from_local_datetime(&midnight)
-        .earliest()
-        .map_or_else(|| midnight.and_utc().timestamp(), |t| t.timestamp());
-    Ok(local as f64)
-}
-
 pub(crate) fn run(args: &BudgetReportArgs, globals: &Globals) -> Result<u8> {
+    let now = Local::now().timestamp_millis() as f64 / 1000.0;
     let today = Local::now().date_naive().format("%Y-%m-%d").to_string();
-    let until = day_start(args.until.as_deref().unwrap_or(&today), "--until")? + DAY;
-    let since = match &args.since {
-        Some(text) => day_start(text, "--since")?,
-        None => until - 7.0 * DAY,
+    let until = match args.period.until(now)? {
+        Some(until) => until,
+        None => super::args::instant(&today, "--until", now, true)?,
     };
+    let since = args.period.since(now)?.unwrap_or(until - 7.0 * DAY);
     if since >= until {
-        return Err(UsageError("--since must be before --until".into()).into());
+        return Err(usage("--since must be before --until"));
     }
     let store = Store::new(globals.store_root());
     let mut listing = super::listing::sessions(&store)?;
@@ -112,7 +99,7 @@ pub(crate) fn run(args: &BudgetReportArgs, globals: &Globals) -> Result<u8> {
             let phases = phases_of(&store, &id)?;
             let report =
                 cost::compute(&id, &phases, PriceTable::builtin(), &CostOptions::default())
-                    .map_err(|e| UsageError(e.to_string()))?;
+                    .map_err(|e| usage(e.to_string()))?;
             let spend = Spend::of(&phases, &report);
             if let Ok(json) = serde_json::to_string(&spend) {
                 computed.push((id, key, json));
@@ -211,7 +198,7 @@ fn text(
     writeln!(
         out,
         "{item}Total spend: {} ({})",
-        dollars(r.total_usd),
+        terminal::dollars(r.total_usd),
         change(r.total_usd, r.prior_total_usd, r.change_pct)
     )?;
     let sessions_change = match r.sessions.cmp(&r.prior_sessions) {
@@ -222,7 +209,11 @@ fn text(
         std::cmp::Ordering::Less => format!("↓ {} vs prior period", r.prior_sessions - r.sessions),
     };
     writeln!(out, "{item}Sessions: {} ({sessions_change})", r.sessions)?;
-    writeln!(out, "{item}Avg cost/session: {}", dollars(r.average_usd))?;
+    writeln!(
+        out,
+        "{item}Avg cost/session: {}",
+        terminal::dollars(r.average_usd)
+    )?;
     if r.estimated_sessions > 0 {
         writeln!(
             out,
@@ -246,7 +237,7 @@ fn text(
                 out,
                 "{}. `{id}` {}{estimated} — {label} — {date}",
                 i + 1,
-                dollars(s.cost_usd)
+                terminal::dollars(s.cost_usd)
             )?;
         } else {
             writeln!(
@@ -254,7 +245,7 @@ fn text(
                 "{}. {} {}{estimated} {label} {date}",
                 i + 1,
                 paint.cyan(&id),
-                dollars(s.cost_usd)
+                terminal::dollars(s.cost_usd)
             )?;
         }
     }
@@ -267,7 +258,7 @@ fn text(
             out,
             "{item}{} {} ({:.0}%)",
             t.tool,
-            dollars(t.cost_usd),
+            terminal::dollars(t.cost_usd),
             t.share * 100.0
         )?;
     }
@@ -279,7 +270,7 @@ fn text(
             out,
             "{item}Sessions terminated by watchdog: {} ({} saved by budget ceiling)",
             r.watchdog.sessions_stopped,
-            dollars(r.watchdog.saved_usd)
+            terminal::dollars(r.watchdog.saved_usd)
         )
     } else {
         writeln!(

@@ -6,15 +6,16 @@ use anyhow::Result;
 use clap::Args;
 
 use super::Globals;
+use super::args::{FormatArg, SessionArg};
 use super::explain::phases_of;
 use super::globals::Format;
-use super::output::{UsageError, stdout};
+use super::output::{stdout, usage};
 use crate::analysis::cost::{CostOptions, CostReport, compute};
 use crate::analysis::tree::Forest;
 use crate::exit;
 use crate::model::pricing::PriceTable;
-use crate::render::terminal::Painter;
-use crate::store::{Selector, Store};
+use crate::render::terminal::{self, Painter};
+use crate::store::Store;
 
 /// Show what a session cost: tokens and dollars by model and by phase, with failed phases'
 /// spend flagged as wasted
@@ -26,8 +27,8 @@ use crate::store::{Selector, Store};
     after_help = "Examples:\n  agent-strace cost\n  agent-strace cost 3f2a --model opus\n  agent-strace cost 3f2a --input-price 3 --output-price 15 --format json"
 )]
 pub(crate) struct CostArgs {
-    /// Session id or unique prefix [default: the latest session]
-    session: Option<String>,
+    #[command(flatten)]
+    session: SessionArg,
     /// Price every token as this model (sonnet, opus, haiku, gpt-4o, gpt-5, or a full name)
     #[arg(long, value_name = "MODEL")]
     model: Option<String>,
@@ -40,9 +41,8 @@ pub(crate) struct CostArgs {
     /// Roll in the cost of the session's subagents
     #[arg(long)]
     include_subagents: bool,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    #[command(flatten)]
+    format: FormatArg,
 }
 
 pub(crate) fn run(args: &CostArgs, globals: &Globals) -> Result<u8> {
@@ -51,57 +51,36 @@ pub(crate) fn run(args: &CostArgs, globals: &Globals) -> Result<u8> {
             Some((i, o))
         }
         (Some(_), Some(_)) => {
-            return Err(UsageError("prices must be non-negative numbers".into()).into());
+            return Err(usage("prices must be non-negative numbers"));
         }
         _ => None,
     };
     let store = Store::new(globals.store_root());
-    let id = store.select(&Selector::from_option(args.session.as_deref()))?;
+    let id = store.select(&args.session.selector())?;
     let phases = phases_of(&store, &id)?;
     let opts = CostOptions {
         model: args.model.clone(),
         custom,
     };
     let table = PriceTable::builtin();
-    let mut report = compute(&id, &phases, table, &opts).map_err(|e| UsageError(e.to_string()))?;
+    let mut report = compute(&id, &phases, table, &opts).map_err(|e| usage(e.to_string()))?;
     if args.include_subagents {
         let (all, _) = super::listing::list(&store)?;
         let forest = Forest::new(all.into_iter().map(|s| s.meta));
         for child in forest.descendants(&id).into_iter().skip(1) {
             let phases = phases_of(&store, &child)?;
             let child_report =
-                compute(&child, &phases, table, &opts).map_err(|e| UsageError(e.to_string()))?;
+                compute(&child, &phases, table, &opts).map_err(|e| usage(e.to_string()))?;
             report.include_subagent(&child_report);
         }
     }
     let mut out = stdout();
-    match args.format {
+    match args.format.format {
         Format::Json => crate::render::json::write(&mut out, &report)?,
         Format::Text => text(&mut out, &report, Painter::new(globals.colour()))?,
     }
     out.flush()?;
     Ok(exit::OK)
-}
-
-/// Dollars with enough digits for small sessions: `$0.0042`, `$12.35`.
-pub(crate) fn dollars(usd: f64) -> String {
-    if usd.abs() >= 1.0 {
-        format!("${usd:.2}")
-    } else {
-        format!("${usd:.4}")
-    }
-}
-
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn text(out: &mut impl Write, r: &CostReport, paint: Painter) -> std::io::Result<()> {
@@ -114,7 +93,7 @@ fn text(out: &mut impl Write, r: &CostReport, paint: Painter) -> std::io::Result
         out,
         "Session: {} — {label}: {}",
         paint.cyan(&r.session_id),
-        paint.bold(&dollars(r.cost_usd))
+        paint.bold(&terminal::dollars(r.cost_usd))
     )?;
     for m in &r.models {
         let t = &m.tokens;
@@ -127,11 +106,11 @@ fn text(out: &mut impl Write, r: &CostReport, paint: Painter) -> std::io::Result
             out,
             "Model: {}{priced} | {} input, {} output, {} cache write, {} cache read tokens | {}",
             m.model,
-            thousands(t.input),
-            thousands(t.output),
-            thousands(t.cache_creation),
-            thousands(t.cache_read),
-            dollars(m.cost_usd)
+            terminal::thousands(t.input),
+            terminal::thousands(t.output),
+            terminal::thousands(t.cache_creation),
+            terminal::thousands(t.cache_read),
+            terminal::dollars(m.cost_usd)
         )?;
     }
     if r.estimated {
@@ -143,7 +122,7 @@ fn text(out: &mut impl Write, r: &CostReport, paint: Painter) -> std::io::Result
             out,
             "Subagent {}: {}{estimated}",
             sub.session_id,
-            dollars(sub.cost_usd)
+            terminal::dollars(sub.cost_usd)
         )?;
     }
     for p in &r.phases {
@@ -162,14 +141,14 @@ fn text(out: &mut impl Write, r: &CostReport, paint: Painter) -> std::io::Result
             "Phase {}: {}{failed} {} ({:.0}%){wasted}",
             p.index,
             p.label,
-            dollars(p.cost_usd),
+            terminal::dollars(p.cost_usd),
             p.share * 100.0
         )?;
     }
     writeln!(
         out,
         "Wasted on failed phases: {} ({:.0}%)",
-        dollars(r.wasted_usd),
+        terminal::dollars(r.wasted_usd),
         r.wasted_share * 100.0
     )?;
     let date = r.prices_taken.split_whitespace().next().unwrap_or_default();

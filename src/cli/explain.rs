@@ -8,6 +8,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::Globals;
+use super::args::{FormatArg, SessionArg};
 use super::globals::Format;
 use super::output::{stdout, warn_bad_lines};
 use std::path::Path;
@@ -15,9 +16,10 @@ use std::path::Path;
 use crate::analysis::phases::{PhaseBuilder, Phases};
 use crate::capture::import::transcript_usage;
 use crate::exit;
-use crate::model::EventType;
+use crate::model::view::View;
+use crate::model::{Agent, Tokens};
 use crate::render::terminal::{self, Painter};
-use crate::store::{Selector, Store};
+use crate::store::Store;
 
 /// Explain a session in plain English: its phases, what each read, ran and wrote, what failed,
 /// and the time retries wasted
@@ -26,11 +28,10 @@ use crate::store::{Selector, Store};
     after_help = "Examples:\n  agent-strace explain\n  agent-strace explain 3f2a --format json"
 )]
 pub(crate) struct ExplainArgs {
-    /// Session id or unique prefix [default: the latest session]
-    session: Option<String>,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    #[command(flatten)]
+    session: SessionArg,
+    #[command(flatten)]
+    format: FormatArg,
 }
 
 #[derive(Serialize)]
@@ -48,7 +49,8 @@ const LISTED: usize = 8;
 /// that is still readable.
 pub(crate) fn phases_of(store: &Store, id: &str) -> Result<Phases> {
     let summary = store.summary(id)?;
-    let mut builder = PhaseBuilder::new(Some(summary.meta.started_at));
+    let agent = Agent::from_name(&summary.meta.agent_name);
+    let mut builder = PhaseBuilder::new(agent, Some(summary.meta.started_at));
     let mut responses = if summary.meta.total_tokens == 0 {
         transcript_of(store, id)
             .and_then(|path| transcript_usage(Path::new(&path)).ok())
@@ -61,12 +63,12 @@ pub(crate) fn phases_of(store: &Store, id: &str) -> Result<Phases> {
     let mut events = store.events(id)?;
     for event in events.by_ref() {
         while let Some(r) = responses.next_if(|r| r.timestamp <= event.timestamp) {
-            builder.usage_at(r.timestamp, &r.model, &r.usage);
+            builder.usage_at(r.timestamp, &r.model, &Tokens::from_usage(&r.usage));
         }
         builder.observe(&event);
     }
     for r in responses {
-        builder.usage_at(r.timestamp, &r.model, &r.usage);
+        builder.usage_at(r.timestamp, &r.model, &Tokens::from_usage(&r.usage));
     }
     warn_bad_lines(events.bad_lines(), events.bad_count());
     Ok(builder.finish())
@@ -77,39 +79,28 @@ fn transcript_of(store: &Store, id: &str) -> Option<String> {
     let events = store.events(id).ok()?;
     events
         .take(20)
-        .find(|e| e.event_type == EventType::SessionStart && e.data_str("source") != Some("import"))
-        .and_then(|e| e.data_str("transcript_path").map(str::to_owned))
+        .find_map(|e| match View::of(&e, Agent::Unknown) {
+            View::SessionStart(start) if start.source != Some("import") => {
+                start.transcript_path.map(str::to_owned)
+            }
+            _ => None,
+        })
 }
 
 pub(crate) fn run(args: &ExplainArgs, globals: &Globals) -> Result<u8> {
     let store = Store::new(globals.store_root());
-    let id = store.select(&Selector::from_option(args.session.as_deref()))?;
+    let id = store.select(&args.session.selector())?;
     let explained = Explained {
         phases: phases_of(&store, &id)?,
         session_id: id,
     };
     let mut out = stdout();
-    match args.format {
+    match args.format.format {
         Format::Json => crate::render::json::write(&mut out, &explained)?,
         Format::Text => text(&mut out, &explained, Painter::new(globals.colour()))?,
     }
     out.flush()?;
     Ok(exit::OK)
-}
-
-/// `m:ss`, or `h:mm:ss` past an hour.
-pub(crate) fn clock(secs: f64) -> String {
-    let total = secs.max(0.0).round() as u64;
-    if total >= 3600 {
-        format!(
-            "{}:{:02}:{:02}",
-            total / 3600,
-            total % 3600 / 60,
-            total % 60
-        )
-    } else {
-        format!("{}:{:02}", total / 60, total % 60)
-    }
 }
 
 fn listed(items: &[String]) -> String {
@@ -144,8 +135,8 @@ fn text(out: &mut impl Write, e: &Explained, paint: Painter) -> std::io::Result<
             out,
             "{}{failed} ({}–{}, {} events)",
             paint.bold(&format!("Phase {}: {}", phase.index, phase.label)),
-            clock(phase.start_s),
-            clock(phase.end_s),
+            terminal::clock(phase.start_s),
+            terminal::clock(phase.end_s),
             phase.events
         )?;
         if !phase.read.is_empty() {

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
+use crate::capture::sink::Privacy;
+
 const STORE_DIR: &str = ".agent-traces";
 
 #[derive(Debug, Args)]
@@ -89,8 +91,44 @@ impl Globals {
     }
 }
 
+/// What the capturing commands (`hook`, `record`, `record-http`, `import`) keep off disk: one
+/// set of flags for all of them.
+#[derive(Debug, Args)]
+pub(crate) struct PrivacyArgs {
+    /// Replace secrets with [REDACTED] before writing (also: AGENT_STRACE_REDACT=1)
+    #[arg(long)]
+    redact: bool,
+    /// Mask personal data before writing: emails, phone numbers, card numbers, US SSNs, AWS ARNs
+    #[arg(long)]
+    mask: bool,
+    /// Also redact what this regular expression matches (repeatable)
+    #[arg(long, value_name = "REGEX")]
+    redact_pattern: Vec<String>,
+}
+
+impl PrivacyArgs {
+    /// The flags and `AGENT_STRACE_REDACT` as one value, or a sentence saying which pattern is
+    /// wrong.
+    pub(crate) fn resolve(&self) -> Result<Privacy, String> {
+        let patterns = self
+            .redact_pattern
+            .iter()
+            .map(|text| {
+                regex::Regex::new(text).map_err(|e| {
+                    format!("--redact-pattern `{text}` is not a valid regular expression: {e}")
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Privacy {
+            redact: self.redact || redact_from_env(),
+            mask: self.mask,
+            patterns,
+        })
+    }
+}
+
 /// Whether secret redaction is asked for in the environment (`AGENT_STRACE_REDACT=1`).
-pub(crate) fn redact_from_env() -> bool {
+fn redact_from_env() -> bool {
     std::env::var("AGENT_STRACE_REDACT")
         .is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes" | "on"))
 }

@@ -9,10 +9,13 @@ use clap::Args;
 use serde::Serialize;
 
 use super::Globals;
-use super::globals::Format;
+use super::globals::{Format, PrivacyArgs};
 use super::output::stdout;
-use crate::capture::import::claude_transcript::ParentLink;
-use crate::capture::import::{ImportError, ImportOptions, ImportReport, import_file};
+use crate::capture::import::ImportReport;
+use crate::capture::import::batch::import_files;
+use crate::capture::sink::Sink;
+use crate::capture::transcript::content::blocks;
+use crate::capture::transcript::wire::Entry;
 use crate::exit;
 use crate::render::terminal::{self, Painter};
 use crate::store::Store;
@@ -38,9 +41,8 @@ pub(crate) struct ImportArgs {
     /// Claude Code's folder [default: ~/.claude]
     #[arg(long, value_name = "DIR")]
     claude_dir: Option<PathBuf>,
-    /// Replace secrets with [REDACTED] before writing (also: AGENT_STRACE_REDACT=1)
-    #[arg(long)]
-    redact: bool,
+    #[command(flatten)]
+    privacy: PrivacyArgs,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -66,8 +68,8 @@ pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
         return import_many(&store, &files, args, globals);
     }
     if args.files.is_empty() {
-        bail!(super::output::UsageError(
-            "name transcript files to import, or use --discover or --all".into()
+        return Err(super::output::usage(
+            "name transcript files to import, or use --discover or --all",
         ));
     }
     import_many(&store, &args.files, args, globals)
@@ -83,12 +85,9 @@ fn claude_dir(args: &ImportArgs) -> Result<PathBuf> {
     Ok(PathBuf::from(home).join(".claude"))
 }
 
-fn options(args: &ImportArgs) -> ImportOptions {
-    let env = super::globals::redact_from_env();
-    ImportOptions {
-        redact: args.redact || env,
-        new_id: super::hook::new_event_id,
-    }
+fn sink(args: &ImportArgs) -> Result<Sink> {
+    let privacy = args.privacy.resolve().map_err(super::output::usage)?;
+    Ok(Sink::new(privacy))
 }
 
 fn import_many(
@@ -97,50 +96,61 @@ fn import_many(
     args: &ImportArgs,
     globals: &Globals,
 ) -> Result<u8> {
-    let opts = options(args);
+    let sink = sink(args)?;
     let paint = Painter::new(globals.colour());
     let progress = args.all && std::io::stderr().is_terminal();
+    // Files in parallel on every core; each session still has one writer.
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let mut out = stdout();
     let mut reports = Vec::new();
     let mut failed = 0;
-    for (i, file) in files.iter().enumerate() {
-        if progress {
-            eprint!(
-                "\r\x1b[2K[{}/{}] {}",
-                i + 1,
-                files.len(),
-                terminal::path_tail(&file.display().to_string(), 60)
-            );
-        }
-        match import_with_subagents(store, file, &opts) {
-            Ok(mut done) => {
-                for report in &done {
-                    for bad in &report.malformed {
-                        eprintln!(
-                            "warning: {}:{}: skipped a line that is not a transcript entry ({})",
-                            report.file.display(),
-                            bad.line,
-                            bad.message
-                        );
-                    }
-                }
-                if args.format == Format::Text {
-                    if progress {
-                        eprint!("\r\x1b[2K");
-                    }
-                    describe(&mut out, &done, paint)?;
-                }
-                reports.append(&mut done);
+    let mut written: std::io::Result<()> = Ok(());
+    // Older Claude Code kept subagents' transcripts beside the main ones (`agent-*.jsonl`):
+    // they go after the main files, and ones imported before are recognised and skipped.
+    let (strays, mains): (Vec<PathBuf>, Vec<PathBuf>) = files.iter().cloned().partition(|f| {
+        args.all
+            && f.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("agent-"))
+    });
+    let mut finished = 0;
+    for batch in [&mains, &strays] {
+        import_files(store, batch, &sink, workers, |_, file, result| {
+            finished += 1;
+            if progress {
+                eprint!("\r\x1b[2K");
             }
-            Err(err) => {
-                failed += 1;
-                if progress {
-                    eprint!("\r\x1b[2K");
+            match result {
+                Ok(mut done) => {
+                    for report in &done {
+                        for bad in &report.malformed {
+                            eprintln!(
+                                "warning: {}:{}: skipped a line that is not a transcript entry ({})",
+                                report.file.display(),
+                                bad.line,
+                                bad.message
+                            );
+                        }
+                    }
+                    if args.format == Format::Text && written.is_ok() {
+                        written = describe(&mut out, &done, paint);
+                    }
+                    reports.append(&mut done);
                 }
-                eprintln!("error: {err}");
+                Err(err) => {
+                    failed += 1;
+                    eprintln!("error: {err}");
+                }
             }
-        }
+            if progress {
+                eprint!(
+                    "\r\x1b[2K[{finished}/{}] {}",
+                    files.len(),
+                    terminal::path_tail(&file.display().to_string(), 60)
+                );
+            }
+        });
     }
+    written?;
     if progress {
         eprint!("\r\x1b[2K");
     }
@@ -151,68 +161,6 @@ fn import_many(
     }
     out.flush()?;
     Ok(if failed > 0 { exit::INPUT } else { exit::OK })
-}
-
-/// Imports a transcript, then the subagents in its `<stem>/subagents/` folder.
-fn import_with_subagents(
-    store: &Store,
-    file: &Path,
-    opts: &ImportOptions,
-) -> Result<Vec<ImportReport>, ImportError> {
-    let parent = parent_of_agent_file(file);
-    let main = import_file(store, file, parent.as_ref(), opts)?;
-    let mut reports = vec![];
-    let subagents = file.with_extension("").join("subagents");
-    let mut children: Vec<PathBuf> = std::fs::read_dir(&subagents)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
-                .collect()
-        })
-        .unwrap_or_default();
-    children.sort();
-    let session = main.session_id.clone();
-    let agent_calls = main.agent_calls.clone();
-    reports.push(main);
-    for child in children {
-        let agent = child
-            .file_stem()
-            .map(|s| s.to_string_lossy().trim_start_matches("agent-").to_owned())
-            .unwrap_or_default();
-        let link = ParentLink {
-            session_id: session.clone(),
-            event_id: agent_calls.get(&agent).cloned(),
-            depth: parent.as_ref().map_or(0, |p| p.depth + 1),
-        };
-        reports.push(import_file(store, &child, Some(&link), opts)?);
-    }
-    Ok(reports)
-}
-
-/// A subagent's own transcript (`agent-*.jsonl`) belongs under the session it names.
-fn parent_of_agent_file(file: &Path) -> Option<ParentLink> {
-    let name = file.file_name()?.to_string_lossy().into_owned();
-    if !name.starts_with("agent-") {
-        return None;
-    }
-    let session = std::fs::File::open(file).ok().and_then(|f| {
-        use std::io::BufRead;
-        std::io::BufReader::new(f)
-            .lines()
-            .take(50)
-            .map_while(Result::ok)
-            .find_map(|line| {
-                let value: serde_json::Value = serde_json::from_str(&line).ok()?;
-                value.get("sessionId")?.as_str().map(str::to_owned)
-            })
-    })?;
-    Some(ParentLink {
-        session_id: session,
-        event_id: None,
-        depth: 0,
-    })
 }
 
 fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> std::io::Result<()> {
@@ -344,30 +292,25 @@ fn peek(path: &Path) -> (Option<String>, Option<String>) {
         .take(500)
         .map_while(Result::ok)
     {
-        let Ok(value) = serde_json::from_str::<serde_json::Value>(&line) else {
+        let Ok(entry) = serde_json::from_str::<Entry<'_>>(&line) else {
             continue;
         };
         if session.is_none() {
-            session = value
-                .get("sessionId")
-                .and_then(|s| s.as_str())
-                .map(str::to_owned);
+            session = entry.session_id.as_deref().map(str::to_owned);
         }
-        if value.get("type").and_then(|t| t.as_str()) != Some("user")
-            || value.get("isMeta") == Some(&true.into())
-        {
+        if entry.kind.as_deref() != Some("user") || entry.is_meta == Some(true) {
             continue;
         }
-        let content = value.get("message").and_then(|m| m.get("content"));
-        let text = match content {
-            Some(serde_json::Value::String(s)) => Some(s.clone()),
-            Some(serde_json::Value::Array(blocks)) => blocks
-                .iter()
-                .find(|b| b.get("type").and_then(|t| t.as_str()) == Some("text"))
-                .and_then(|b| b.get("text").and_then(|t| t.as_str()).map(str::to_owned)),
-            _ => None,
-        };
-        if let Some(text) = text.filter(|t| !t.starts_with('<')) {
+        let first_text = entry
+            .message
+            .and_then(|m| m.content)
+            .and_then(|c| blocks(c).ok())
+            .and_then(|b| {
+                b.into_iter()
+                    .find(|b| b.kind.as_deref() == Some("text"))
+                    .and_then(|b| b.text.map(std::borrow::Cow::into_owned))
+            });
+        if let Some(text) = first_text.filter(|t| !t.starts_with('<')) {
             return (session, Some(text));
         }
     }
@@ -394,7 +337,7 @@ fn show_discovered(found: &[Found], format: Format, paint: Painter) -> Result<u8
             out,
             "{status}  {}  {:>9}  {}  {}  {}",
             terminal::local_time(f.modified),
-            human_size(f.bytes),
+            terminal::human_size(f.bytes),
             terminal::one_line(&f.project, 40),
             paint.cyan(&f.session_id),
             f.first_prompt
@@ -405,12 +348,4 @@ fn show_discovered(found: &[Found], format: Format, paint: Painter) -> Result<u8
     }
     out.flush()?;
     Ok(exit::OK)
-}
-
-fn human_size(bytes: u64) -> String {
-    if bytes >= 1024 * 1024 {
-        format!("{:.1} MB", bytes as f64 / 1024.0 / 1024.0)
-    } else {
-        format!("{:.1} KB", bytes as f64 / 1024.0)
-    }
 }

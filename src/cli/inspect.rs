@@ -7,9 +7,10 @@ use clap::Args;
 use serde_json::Value;
 
 use super::Globals;
+use super::args::SessionArg;
 use super::output::{stdout, warn_bad_lines};
 use crate::exit;
-use crate::store::{Selector, Store};
+use crate::store::Store;
 
 /// Print a session's metadata and events as JSON
 ///
@@ -20,13 +21,13 @@ use crate::store::{Selector, Store};
     after_help = "Examples:\n  agent-strace inspect\n  agent-strace inspect 3f2a | jq '.events[] | select(.event_type == \"error\")'"
 )]
 pub(crate) struct InspectArgs {
-    /// Session id or unique prefix [default: the latest session]
-    session: Option<String>,
+    #[command(flatten)]
+    session: SessionArg,
 }
 
 pub(crate) fn run(args: &InspectArgs, globals: &Globals) -> Result<u8> {
     let store = Store::new(globals.store_root());
-    let id = store.select(&Selector::from_option(args.session.as_deref()))?;
+    let id = store.select(&args.session.selector())?;
     let meta = store.summary(&id)?.meta;
     let meta: Value = serde_json::from_str(&meta.to_json())?;
     let mut out = stdout();

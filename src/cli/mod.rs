@@ -6,6 +6,7 @@
 //! location; [`output`] is where commands print, and how errors become one line and an exit
 //! code.
 
+mod args;
 mod budget_report;
 mod cost;
 mod explain;
@@ -19,6 +20,7 @@ mod output;
 mod record;
 mod record_http;
 mod replay;
+pub mod settings;
 mod setup;
 mod sql;
 mod standup;

@@ -3,53 +3,29 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
+use crate::error::Error;
 use crate::exit;
-use crate::store::{BadLine, StoreError};
+use crate::store::BadLine;
 
-/// Turns a command's result into its exit code, printing an error as one line.
+/// Turns a command's result into its exit code, printing an error as one line (and its hints).
 pub(crate) fn finish(result: anyhow::Result<u8>) -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
-        Err(err) if is_broken_pipe(&err) => ExitCode::from(exit::OK),
-        Err(err) => {
-            let _ = writeln!(io::stderr(), "error: {err:#}");
-            ExitCode::from(code_for(&err))
-        }
+        Err(err) if Error::is_broken_pipe(&err) => ExitCode::from(exit::OK),
+        Err(err) => fail(&Error::from(err)),
     }
 }
 
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|cause| {
-        cause
-            .downcast_ref::<io::Error>()
-            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
-    })
-}
-
-fn code_for(err: &anyhow::Error) -> u8 {
-    for cause in err.chain() {
-        if let Some(store) = cause.downcast_ref::<StoreError>() {
-            return match store {
-                StoreError::NoStore(_)
-                | StoreError::NoSessions(_)
-                | StoreError::UnknownSession(_)
-                | StoreError::AmbiguousSession { .. }
-                | StoreError::InvalidSessionId(_) => exit::USAGE,
-                StoreError::Corrupt { .. } | StoreError::SessionExists(_) => exit::INPUT,
-                StoreError::Io { .. } | StoreError::LockTimeout(_) => exit::IO,
-            };
-        }
-        if cause.downcast_ref::<UsageError>().is_some() {
-            return exit::USAGE;
-        }
-    }
-    exit::IO
+/// Prints `err` and returns its exit code: the one place an error reaches the user.
+pub(crate) fn fail(err: &Error) -> ExitCode {
+    let _ = io::stderr().write_all(err.report().as_bytes());
+    ExitCode::from(err.exit_code())
 }
 
 /// A mistake in how a command was called that clap cannot see (a bad `--filter` value, say).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub(crate) struct UsageError(pub(crate) String);
+pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
+    Error::usage(message).into()
+}
 
 /// Warns on stderr about lines a reader skipped.
 pub(crate) fn warn_bad_lines(bad: &[BadLine], total: u64) {

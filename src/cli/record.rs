@@ -2,13 +2,15 @@
 
 use std::ffi::OsString;
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::Args;
 
 use super::Globals;
-use crate::capture::proxy::mcp::{McpOptions, McpRecorder};
+use super::globals::PrivacyArgs;
+use crate::capture::proxy::mcp::McpRecorder;
 use crate::capture::proxy::stdio::relay;
+use crate::capture::sink::Sink;
+use crate::error::{Error, ErrorKind};
 use crate::store::Store;
 
 /// Record an MCP server's stdio session: runs the server and relays its traffic unchanged
@@ -31,57 +33,13 @@ pub(crate) struct RecordArgs {
     command: Vec<OsString>,
 }
 
-/// What the proxies keep off disk; `record` and `record-http` share these flags.
-#[derive(Debug, Args)]
-pub(crate) struct PrivacyArgs {
-    /// Replace secrets with [REDACTED] before writing (also: AGENT_STRACE_REDACT=1)
-    #[arg(long)]
-    redact: bool,
-    /// Mask personal data before writing: emails, phone numbers, card numbers, US SSNs, AWS ARNs
-    #[arg(long)]
-    mask: bool,
-    /// Also redact what this regular expression matches (repeatable)
-    #[arg(long, value_name = "REGEX")]
-    redact_pattern: Vec<String>,
-}
-
-impl PrivacyArgs {
-    /// The recorder's options, or the exit code after saying which pattern is wrong.
-    pub(super) fn options(&self) -> Result<McpOptions, ExitCode> {
-        let patterns = self
-            .redact_pattern
-            .iter()
-            .map(|text| {
-                regex::Regex::new(text).map_err(|e| {
-                    eprintln!(
-                        "error: --redact-pattern `{text}` is not a valid regular expression: {e}"
-                    );
-                    ExitCode::from(crate::exit::USAGE)
-                })
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(McpOptions {
-            redact: self.redact || super::globals::redact_from_env(),
-            mask: self.mask,
-            patterns,
-            new_id: super::hook::new_event_id,
-        })
-    }
-}
-
-/// `text` as it may be written: a command line or a URL can carry a key.
-pub(super) fn as_recorded(text: &str, opts: &McpOptions) -> String {
-    if opts.redact {
-        crate::redact::redact_str(text).into_owned()
-    } else {
-        text.to_owned()
-    }
-}
-
-pub(super) fn now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
+/// The sink a capturing command writes through, or the exit code after saying which pattern
+/// is wrong.
+pub(super) fn sink(privacy: &PrivacyArgs) -> Result<Sink, ExitCode> {
+    privacy
+        .resolve()
+        .map(Sink::new)
+        .map_err(|message| super::output::fail(&Error::usage(message)))
 }
 
 pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
@@ -98,8 +56,8 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
                 |n| n.to_string_lossy().into_owned(),
             )
     });
-    let opts = match args.privacy.options() {
-        Ok(opts) => opts,
+    let sink = match sink(&args.privacy) {
+        Ok(sink) => sink,
         Err(code) => return code,
     };
     let store = Store::new(globals.store_root());
@@ -108,7 +66,7 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
     let mut about = serde_json::Map::new();
     let arguments: Vec<serde_json::Value> = command_line
         .iter()
-        .map(|a| as_recorded(a, &opts).into())
+        .map(|a| sink.text(a).into_owned().into())
         .collect();
     about.insert("command".into(), arguments.into());
     // A store that cannot be written must not keep the server from the client.
@@ -116,10 +74,10 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
         &store,
         &session,
         &name,
-        &as_recorded(&command_line.join(" "), &opts),
+        &sink.text(&command_line.join(" ")),
         about,
-        now(),
-        opts,
+        sink.now(),
+        sink.clone(),
     ) {
         Ok(r) => Some(r),
         Err(e) => {
@@ -127,11 +85,11 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
             None
         }
     };
-    match relay(&args.command, recorder, now) {
+    match relay(&args.command, recorder, sink.clock()) {
         Ok(code) => ExitCode::from(u8::try_from(code.clamp(0, 255)).unwrap_or(1)),
-        Err(e) => {
-            eprintln!("error: cannot run {}: {e}", command_line[0]);
-            ExitCode::from(127)
-        }
+        Err(e) => super::output::fail(&Error::new(
+            ErrorKind::CommandNotFound,
+            format!("cannot run {}: {e}", command_line[0]),
+        )),
     }
 }

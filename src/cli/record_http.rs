@@ -7,8 +7,10 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::Globals;
+use super::output::fail;
 use crate::capture::proxy::http::{HttpProxy, Upstream};
 use crate::capture::proxy::mcp::McpRecorder;
+use crate::error::Error;
 use crate::store::Store;
 
 /// Record an MCP server reached over HTTP: a local proxy that forwards to it unchanged
@@ -42,23 +44,19 @@ pub(crate) struct RecordHttpArgs {
     #[arg(long, value_name = "LABEL")]
     name: Option<String>,
     #[command(flatten)]
-    privacy: super::record::PrivacyArgs,
+    privacy: super::globals::PrivacyArgs,
 }
 
 pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
     let Some(url) = args.url.as_ref().or(args.url_flag.as_ref()) else {
-        eprintln!("error: the MCP server's URL is required");
-        return ExitCode::from(crate::exit::USAGE);
+        return fail(&Error::usage("the MCP server's URL is required"));
     };
     let upstream = match Upstream::parse(url) {
         Ok(upstream) => upstream,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(crate::exit::USAGE);
-        }
+        Err(e) => return fail(&Error::usage(e)),
     };
-    let opts = match args.privacy.options() {
-        Ok(opts) => opts,
+    let sink = match super::record::sink(&args.privacy) {
+        Ok(sink) => sink,
         Err(code) => return code,
     };
     let name = args.name.clone().unwrap_or_else(|| {
@@ -67,17 +65,14 @@ pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
             .and_then(|u| u.host().map(str::to_owned))
             .unwrap_or_else(|| url.clone())
     });
-    let recorded_url = super::record::as_recorded(url, &opts);
+    let recorded_url = sink.text(url).into_owned();
     let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
     let store = Store::new(globals.store_root());
     let session = uuid::Uuid::new_v4().to_string();
     // Bound before the session is made, so a port in use leaves no empty session behind.
-    let mut proxy = match HttpProxy::bind(listen, upstream.clone(), super::record::now) {
+    let mut proxy = match HttpProxy::bind(listen, upstream.clone(), sink.clock()) {
         Ok(proxy) => proxy,
-        Err(e) => {
-            eprintln!("error: cannot listen on {listen}: {e}");
-            return ExitCode::from(crate::exit::IO);
-        }
+        Err(e) => return fail(&Error::io(format!("cannot listen on {listen}: {e}"))),
     };
     let local = proxy.local_addr().unwrap_or(listen);
     let mut about = serde_json::Map::new();
@@ -91,8 +86,8 @@ pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
         &name,
         &format!("record-http {recorded_url}"),
         about,
-        super::record::now(),
-        opts,
+        sink.now(),
+        sink.clone(),
     ) {
         Ok(recorder) => proxy.record_with(recorder),
         Err(e) => eprintln!("agent-strace record-http: not recording ({e}); relaying anyway"),
@@ -103,9 +98,6 @@ pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
     );
     match proxy.serve() {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(crate::exit::IO)
-        }
+        Err(e) => fail(&Error::io(e.to_string())),
     }
 }

@@ -6,16 +6,16 @@ use std::time::Duration;
 
 use anyhow::Result;
 use clap::Args;
-use serde_json::Value;
 
 use super::Globals;
-use super::output::{UsageError, stdout, warn_bad_lines};
-use crate::analysis::describe::{call_argument, result_gist};
+use super::args::SessionArg;
+use super::output::{stdout, usage, warn_bad_lines};
+use crate::analysis::replay_line::replay_line;
 use crate::analysis::tree::{Forest, TreeNode};
 use crate::exit;
-use crate::model::{Event, EventType, SessionMeta};
+use crate::model::{Agent, Event, EventType, SessionMeta};
 use crate::render::terminal::{self, Painter};
-use crate::store::{Selector, Store};
+use crate::store::Store;
 
 /// Replay a session: prompts, tool calls, results, errors and answers, with their timing
 #[derive(Debug, Args)]
@@ -23,8 +23,8 @@ use crate::store::{Selector, Store};
     after_help = "Examples:\n  agent-strace replay                       # the latest session\n  agent-strace replay 3f2a --filter tool_call,error\n  agent-strace replay --live --speed 4      # play it back with its real pauses, 4x faster\n  agent-strace replay --tree                # the session and its subagents\n  agent-strace replay --expand-subagents    # subagent events under the call that spawned them"
 )]
 pub(crate) struct ReplayArgs {
-    /// Session id or unique prefix [default: the latest session]
-    session: Option<String>,
+    #[command(flatten)]
+    session: SessionArg,
     /// Show only these event types (comma-separated, e.g. tool_call,error)
     #[arg(long, value_name = "TYPES", value_delimiter = ',')]
     filter: Vec<String>,
@@ -45,30 +45,16 @@ pub(crate) struct ReplayArgs {
     expand_subagents: bool,
 }
 
-/// How much of a prompt, answer or result one line shows.
-const TEXT_CHARS: usize = 100;
-/// Tools whose telling argument is a path, whose end says more than its start.
-const PATH_TOOLS: [&str; 7] = [
-    "Read",
-    "Write",
-    "Edit",
-    "MultiEdit",
-    "NotebookEdit",
-    "NotebookRead",
-    "LS",
-];
-
 pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
     let filter = parse_filter(&args.filter)?;
     if !(args.speed.is_finite() && args.speed > 0.0) {
-        return Err(UsageError(format!(
+        return Err(usage(format!(
             "--speed must be a positive number, not {}",
             args.speed
-        ))
-        .into());
+        )));
     }
     let store = Store::new(globals.store_root());
-    let id = store.select(&Selector::from_option(args.session.as_deref()))?;
+    let id = store.select(&args.session.selector())?;
     let paint = Painter::new(globals.colour());
     let mut out = stdout();
     // The session hierarchy is needed only to show it or to expand subagents.
@@ -107,11 +93,10 @@ fn parse_filter(names: &[String]) -> Result<Option<HashSet<EventType>>> {
         let kind = EventType::parse(name);
         if matches!(kind, EventType::Other(_)) {
             let known: Vec<&str> = EventType::KNOWN.iter().map(EventType::as_str).collect();
-            return Err(UsageError(format!(
+            return Err(usage(format!(
                 "unknown event type `{name}` in --filter (known: {})",
                 known.join(", ")
-            ))
-            .into());
+            )));
         }
         kinds.insert(kind);
     }
@@ -164,7 +149,9 @@ impl Replayer<'_> {
 
     /// Replays one session; `depth` > 0 for subagents shown inside their parent.
     fn session(&mut self, out: &mut impl Write, id: &str, depth: usize) -> Result<()> {
-        let start = self.store.read_meta(id).map(|m| m.started_at).ok();
+        let meta = self.store.read_meta(id).ok();
+        let start = meta.as_ref().map(|m| m.started_at);
+        let agent = meta.map_or(Agent::Unknown, |m| Agent::from_name(&m.agent_name));
         let mut events = self.store.events(id)?;
         let mut origin: Option<f64> = start.filter(|s| *s > 0.0);
         let mut previous: Option<f64> = None;
@@ -188,7 +175,8 @@ impl Replayer<'_> {
                     previous = Some(event.timestamp);
                 }
                 self.shown += 1;
-                self.event(out, &event, number, event.timestamp - origin, &indent)?;
+                let line = replay_line(&event, agent, number, origin);
+                crate::render::replay::write_line(out, &line, &indent, self.paint)?;
             }
             if event.event_type == EventType::ToolCall {
                 self.expand_children(out, id, &event, depth)?;
@@ -232,185 +220,6 @@ impl Replayer<'_> {
         }
         Ok(())
     }
-
-    fn event(
-        &self,
-        out: &mut impl Write,
-        event: &Event,
-        number: usize,
-        offset: f64,
-        indent: &str,
-    ) -> Result<()> {
-        let p = self.paint;
-        let number = p.dim(&format!("#{number:<4}"));
-        let at = p.dim(&terminal::offset(offset));
-        let tool = event.data_str("tool_name").unwrap_or("");
-        let (icon, label, detail): (&str, String, Option<String>) = match &event.event_type {
-            EventType::SessionStart => (
-                "▶",
-                p.green("session_start"),
-                event.data_str("source").map(|s| p.dim(s)),
-            ),
-            EventType::SessionEnd => (
-                "■",
-                p.green("session_end"),
-                event.data_str("reason").map(|s| p.dim(s)),
-            ),
-            EventType::UserPrompt => (
-                "👤",
-                p.bold("user_prompt"),
-                quoted(event.data.get("prompt")),
-            ),
-            EventType::AssistantResponse => (
-                "🤖",
-                p.bold("assistant_response"),
-                quoted(event.data.get("text")),
-            ),
-            EventType::ToolCall => {
-                let argument = event
-                    .data
-                    .get("arguments")
-                    .and_then(|a| call_argument(tool, a))
-                    .map(|a| {
-                        if PATH_TOOLS.contains(&tool) {
-                            terminal::path_tail(&a, TEXT_CHARS)
-                        } else {
-                            terminal::one_line(&a, TEXT_CHARS)
-                        }
-                    });
-                (
-                    "→",
-                    format!("{} {}", p.blue("tool_call"), p.bold(tool)),
-                    argument,
-                )
-            }
-            EventType::ToolResult => {
-                let took = event
-                    .duration_ms
-                    .map(|ms| format!(" ({})", terminal::duration_ms(ms)))
-                    .unwrap_or_default();
-                let gist = event
-                    .data
-                    .get("tool_response")
-                    .or_else(|| event.data.get("result"))
-                    .and_then(result_gist)
-                    .map(|g| p.dim(&terminal::one_line(&g, TEXT_CHARS)));
-                ("←", format!("{} {tool}{took}", p.blue("tool_result")), gist)
-            }
-            EventType::Error => {
-                let message = event
-                    .data
-                    .get("error")
-                    .or_else(|| event.data.get("message"))
-                    .map(|e| e.as_str().map_or_else(|| e.to_string(), str::to_owned))
-                    .map(|e| p.red(&terminal::one_line(&e, TEXT_CHARS)));
-                ("✗", p.red(format!("error {tool}").trim_end()), message)
-            }
-            EventType::FileRead => (
-                "📖",
-                p.cyan("file_read"),
-                event
-                    .data_str("path")
-                    .map(|path| terminal::path_tail(path, TEXT_CHARS)),
-            ),
-            EventType::FileWrite => (
-                "✏️",
-                p.yellow("file_write"),
-                event
-                    .data_str("path")
-                    .map(|path| terminal::path_tail(path, TEXT_CHARS)),
-            ),
-            EventType::LlmRequest => (
-                "⇢",
-                p.magenta("llm_request"),
-                event.data_str("model").map(str::to_owned),
-            ),
-            EventType::LlmResponse => {
-                let took = event
-                    .duration_ms
-                    .filter(|ms| *ms > 0.0)
-                    .map(|ms| format!(" ({})", terminal::duration_ms(ms)))
-                    .unwrap_or_default();
-                (
-                    "⇠",
-                    format!("{}{took}", p.magenta("llm_response")),
-                    usage_line(event),
-                )
-            }
-            EventType::Decision => {
-                let http = event
-                    .data_str("http_method")
-                    .map(|m| format!("{m} {}", event.data_str("path").unwrap_or_default()));
-                let name = event
-                    .data_str("hook_event_name")
-                    .or_else(|| event.data_str("method"))
-                    .or_else(|| event.data_str("choice"))
-                    .or(http.as_deref())
-                    .unwrap_or("decision");
-                // An MCP answer: which request it answers, and how long that took.
-                let answered = if event.data.get("response") == Some(&Value::Bool(true)) {
-                    match event.duration_ms {
-                        Some(ms) => format!(" answered ({})", terminal::duration_ms(ms)),
-                        None => " answered".to_owned(),
-                    }
-                } else {
-                    String::new()
-                };
-                let detail = event
-                    .data_str("message")
-                    .or_else(|| event.data_str("reason"))
-                    .or_else(|| event.data_str("trigger"))
-                    .or_else(|| event.data_str("tool_name"))
-                    .map(|d| terminal::one_line(d, TEXT_CHARS));
-                (
-                    "◆",
-                    format!("{} {name}{answered}", p.magenta("decision")),
-                    detail,
-                )
-            }
-            EventType::SubagentStart | EventType::SubagentStop => {
-                let child = event
-                    .data_str("child_session_id")
-                    .or_else(|| event.data_str("agent_type"))
-                    .map(str::to_owned);
-                ("⑂", p.magenta(event.event_type.as_str()), child)
-            }
-            EventType::Other(name) => ("·", name.clone(), None),
-        };
-        writeln!(out, "{indent}{number} {at} {icon} {label}")?;
-        if let Some(detail) = detail.filter(|d| !d.is_empty()) {
-            writeln!(out, "{indent}{:13}{detail}", "")?;
-        }
-        Ok(())
-    }
-}
-
-/// `model · in 3 · out 27 · cache write 17696 · cache read 88231`
-fn usage_line(event: &Event) -> Option<String> {
-    let usage = event.data.get("usage");
-    let n = |key: &str| usage.and_then(|u| u.get(key)).and_then(Value::as_u64);
-    let mut parts: Vec<String> = event
-        .data_str("model")
-        .map(str::to_owned)
-        .into_iter()
-        .collect();
-    for (label, key) in [
-        ("in", "input_tokens"),
-        ("out", "output_tokens"),
-        ("cache write", "cache_creation_input_tokens"),
-        ("cache read", "cache_read_input_tokens"),
-    ] {
-        if let Some(value) = n(key) {
-            parts.push(format!("{label} {value}"));
-        }
-    }
-    (!parts.is_empty()).then(|| parts.join(" · "))
-}
-
-fn quoted(text: Option<&Value>) -> Option<String> {
-    let text = text?.as_str()?;
-    let text = terminal::one_line(&terminal::strip_markdown(text), TEXT_CHARS);
-    (!text.is_empty()).then(|| format!("\"{text}\""))
 }
 
 fn subagent_line(meta: &SessionMeta, depth: usize) -> String {

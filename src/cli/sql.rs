@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 use serde_json::{Map, Value as Json};
 
 use super::Globals;
-use super::output::{UsageError, stdout};
+use super::output::{stdout, usage};
 use crate::exit;
 use crate::render::terminal::{self, Painter};
 use crate::store::Store;
@@ -50,9 +50,9 @@ pub(crate) fn run(args: &SqlArgs, globals: &Globals) -> Result<u8> {
     let reader = SqlReader::open(&store, &index).context("could not open the session index")?;
     let result = match reader.query(&args.query) {
         Ok(result) => result,
-        Err(err @ QueryError::Writes) => return Err(UsageError(err.to_string()).into()),
+        Err(err @ QueryError::Writes) => return Err(usage(err.to_string())),
         Err(QueryError::Sql(err)) => {
-            return Err(UsageError(format!("the query failed: {err}")).into());
+            return Err(usage(format!("the query failed: {err}")));
         }
     };
     let mut out = stdout();

@@ -6,12 +6,14 @@ use anyhow::Result;
 use clap::Args;
 
 use super::Globals;
+use super::args::{FormatArg, SessionOrFlag};
 use super::globals::Format;
 use super::output::{stdout, warn_bad_lines};
 use crate::analysis::standup::{Standup, StandupBuilder};
 use crate::exit;
+use crate::model::Agent;
 use crate::render::terminal::{self, Painter};
-use crate::store::{Selector, Store};
+use crate::store::Store;
 
 /// A standup report from a session: files read and modified, approaches tried (and
 /// abandoned), dependencies added, TODO/FIXME written, changes to review, and counts
@@ -20,12 +22,10 @@ use crate::store::{Selector, Store};
     after_help = "Examples:\n  agent-strace standup\n  agent-strace standup --session 3f2a --format json"
 )]
 pub(crate) struct StandupArgs {
-    /// Session id or unique prefix [default: the latest session]
-    #[arg(long, value_name = "ID")]
-    session: Option<String>,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    #[command(flatten)]
+    session: SessionOrFlag,
+    #[command(flatten)]
+    format: FormatArg,
 }
 
 /// How many files a list shows before saying how many more there are.
@@ -33,9 +33,10 @@ const LISTED: usize = 10;
 
 pub(crate) fn run(args: &StandupArgs, globals: &Globals) -> Result<u8> {
     let store = Store::new(globals.store_root());
-    let id = store.select(&Selector::from_option(args.session.as_deref()))?;
+    let id = store.select(&args.session.selector())?;
     let meta = store.summary(&id)?.meta;
-    let mut builder = StandupBuilder::new(Some(meta.started_at));
+    let mut builder =
+        StandupBuilder::new(Agent::from_name(&meta.agent_name), Some(meta.started_at));
     let mut events = store.events(&id)?;
     for event in events.by_ref() {
         builder.observe(&event);
@@ -43,7 +44,7 @@ pub(crate) fn run(args: &StandupArgs, globals: &Globals) -> Result<u8> {
     warn_bad_lines(events.bad_lines(), events.bad_count());
     let report = builder.finish(&id);
     let mut out = stdout();
-    match args.format {
+    match args.format.format {
         Format::Json => crate::render::json::write(&mut out, &report)?,
         Format::Text => text(&mut out, &report, Painter::new(globals.colour()))?,
     }

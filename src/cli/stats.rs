@@ -6,13 +6,14 @@ use anyhow::Result;
 use clap::Args;
 
 use super::Globals;
+use super::args::{FormatArg, SessionArg};
 use super::globals::Format;
 use super::output::{stdout, warn_bad_lines};
 use crate::analysis::stats::{Stats, StatsBuilder};
 use crate::analysis::tree::Forest;
 use crate::exit;
 use crate::render::terminal::{self, Painter};
-use crate::store::{Selector, Store};
+use crate::store::Store;
 
 /// Show per-tool call counts, durations (total, mean, p95) and errors for a session
 #[derive(Debug, Args)]
@@ -20,19 +21,18 @@ use crate::store::{Selector, Store};
     after_help = "Examples:\n  agent-strace stats\n  agent-strace stats 3f2a --include-subagents --format json"
 )]
 pub(crate) struct StatsArgs {
-    /// Session id or unique prefix [default: the latest session]
-    session: Option<String>,
+    #[command(flatten)]
+    session: SessionArg,
     /// Roll up the session and all its subagents
     #[arg(long)]
     include_subagents: bool,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    #[command(flatten)]
+    format: FormatArg,
 }
 
 pub(crate) fn run(args: &StatsArgs, globals: &Globals) -> Result<u8> {
     let store = Store::new(globals.store_root());
-    let id = store.select(&Selector::from_option(args.session.as_deref()))?;
+    let id = store.select(&args.session.selector())?;
     let sessions = if args.include_subagents {
         let (all, _) = super::listing::list(&store)?;
         Forest::new(all.into_iter().map(|s| s.meta)).descendants(&id)
@@ -54,7 +54,7 @@ pub(crate) fn run(args: &StatsArgs, globals: &Globals) -> Result<u8> {
     }
     let stats = builder.finish();
     let mut out = stdout();
-    match args.format {
+    match args.format.format {
         Format::Json => crate::render::json::write(&mut out, &stats)?,
         Format::Text => text(&mut out, &stats, Painter::new(globals.colour()))?,
     }

@@ -6,35 +6,36 @@ use anyhow::Result;
 use clap::Args;
 
 use super::Globals;
+use super::args::{FormatArg, SessionArg};
 use super::globals::Format;
-use super::output::{UsageError, stdout, warn_bad_lines};
+use super::output::{stdout, usage, warn_bad_lines};
 use crate::analysis::token_budget::{BudgetBuilder, TokenBudget};
 use crate::exit;
 use crate::model::pricing::PriceTable;
 use crate::render::terminal::{self, Painter};
-use crate::store::{Selector, Store};
+use crate::store::Store;
 
 /// Show context-window use over a session: the peak, when it came, and a warning past a
 /// threshold (exit code 1 then, for CI gates)
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  agent-strace token-budget\n  agent-strace token-budget 3f2a --model opus --warn-at 75\n  agent-strace token-budget --limit 128000 --format json"
+    after_help = "Examples:\n  agent-strace token-budget\n  agent-strace token-budget 3f2a --model opus --warn-at 75\n  agent-strace token-budget --context-window 128000 --format json"
 )]
 pub(crate) struct TokenBudgetArgs {
-    /// Session id or unique prefix [default: the latest session]
-    session: Option<String>,
+    #[command(flatten)]
+    session: SessionArg,
     /// Take the context window of this model [default: the session's own model]
     #[arg(long, value_name = "MODEL")]
     model: Option<String>,
     /// Warn when context use reaches this percentage of the window
     #[arg(long, value_name = "PCT", default_value_t = 80.0)]
     warn_at: f64,
-    /// The context window in tokens, for models the price table does not know
-    #[arg(long, value_name = "TOKENS")]
-    limit: Option<u64>,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    /// The context window in tokens, for models the price table does not know (`--limit`, as
+    /// the Python tool spells it, is accepted too)
+    #[arg(long, value_name = "TOKENS", alias = "limit")]
+    context_window: Option<u64>,
+    #[command(flatten)]
+    format: FormatArg,
 }
 
 /// The window assumed when no model is known: the common Claude window.
@@ -44,23 +45,22 @@ const TIMELINE: usize = 60;
 
 pub(crate) fn run(args: &TokenBudgetArgs, globals: &Globals) -> Result<u8> {
     if !(args.warn_at.is_finite() && args.warn_at > 0.0) {
-        return Err(UsageError("--warn-at must be a positive percentage".into()).into());
+        return Err(usage("--warn-at must be a positive percentage"));
     }
-    if args.limit == Some(0) {
-        return Err(UsageError("--limit must be above 0".into()).into());
+    if args.context_window == Some(0) {
+        return Err(usage("--context-window must be above 0"));
     }
     let table = PriceTable::builtin();
     if let Some(model) = &args.model
         && table.find(model).is_none()
-        && args.limit.is_none()
+        && args.context_window.is_none()
     {
-        return Err(UsageError(format!(
+        return Err(usage(format!(
             "no context window known for model `{model}`; give one with --limit"
-        ))
-        .into());
+        )));
     }
     let store = Store::new(globals.store_root());
-    let id = store.select(&Selector::from_option(args.session.as_deref()))?;
+    let id = store.select(&args.session.selector())?;
     let meta = store.summary(&id)?.meta;
     let mut builder = BudgetBuilder::new(Some(meta.started_at));
     let mut events = store.events(&id)?;
@@ -76,14 +76,14 @@ pub(crate) fn run(args: &TokenBudgetArgs, globals: &Globals) -> Result<u8> {
         .as_deref()
         .and_then(|m| table.find(m))
         .and_then(|p| p.context_window);
-    let (window, source) = match (args.limit, known) {
+    let (window, source) = match (args.context_window, known) {
         (Some(limit), _) => (limit, "limit"),
         (None, Some(window)) => (window, "model"),
         (None, None) => (ASSUMED_WINDOW, "assumed"),
     };
     let report = builder.finish(&id, model, window, source, args.warn_at);
     let mut out = stdout();
-    match args.format {
+    match args.format.format {
         Format::Json => crate::render::json::write(&mut out, &report)?,
         Format::Text => text(&mut out, &report, Painter::new(globals.colour()))?,
     }

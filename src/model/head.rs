@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use serde::Deserialize;
 
 use super::event::{Event, EventType};
+use super::usage::{ApiUsage, Tokens};
 
 /// The parts of an event that summaries use. Everything else in the line is skipped unparsed.
 #[derive(Debug, Clone, Deserialize)]
@@ -29,7 +30,7 @@ pub struct DataHead<'a> {
     #[serde(borrow, default)]
     pub tool_name: Option<Cow<'a, str>>,
     #[serde(default)]
-    pub usage: Option<Usage>,
+    pub usage: Option<ApiUsage>,
     #[serde(default)]
     pub total_tokens: Option<u64>,
     #[serde(default)]
@@ -38,19 +39,6 @@ pub struct DataHead<'a> {
     pub input_tokens: Option<u64>,
     #[serde(default)]
     pub output_tokens: Option<u64>,
-}
-
-/// Token usage as model APIs report it.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
-pub struct Usage {
-    #[serde(default)]
-    pub input_tokens: Option<u64>,
-    #[serde(default)]
-    pub output_tokens: Option<u64>,
-    #[serde(default)]
-    pub cache_creation_input_tokens: Option<u64>,
-    #[serde(default)]
-    pub cache_read_input_tokens: Option<u64>,
 }
 
 impl EventHead<'_> {
@@ -66,15 +54,7 @@ impl EventHead<'_> {
     pub fn tokens(&self) -> u64 {
         let d = &self.data;
         if let Some(u) = d.usage {
-            return [
-                u.input_tokens,
-                u.output_tokens,
-                u.cache_creation_input_tokens,
-                u.cache_read_input_tokens,
-            ]
-            .iter()
-            .map(|n| n.unwrap_or(0))
-            .sum();
+            return u.0.total();
         }
         d.total_tokens
             .or(d.tokens)
@@ -87,15 +67,10 @@ impl<'a> EventHead<'a> {
     pub fn of(event: &'a Event) -> EventHead<'a> {
         let data = &event.data;
         let number = |key: &str| data.get(key).and_then(serde_json::Value::as_u64);
-        let usage = data.get("usage").filter(|u| u.is_object()).map(|u| {
-            let n = |key: &str| u.get(key).and_then(serde_json::Value::as_u64);
-            Usage {
-                input_tokens: n("input_tokens"),
-                output_tokens: n("output_tokens"),
-                cache_creation_input_tokens: n("cache_creation_input_tokens"),
-                cache_read_input_tokens: n("cache_read_input_tokens"),
-            }
-        });
+        let usage = data
+            .get("usage")
+            .filter(|u| u.is_object())
+            .map(|u| ApiUsage(Tokens::from_usage(u)));
         EventHead {
             event_type: Cow::Borrowed(event.event_type.as_str()),
             timestamp: event.timestamp,

@@ -7,6 +7,7 @@
 //! - [`counters`]: the per-session figures that are derived from events.
 //! - [`usage`]: token usage by kind, and exact money.
 //! - [`pricing`]: model prices and what tokens cost.
+//! - [`view`]: typed read-only views of event data, the one place that knows its keys.
 //! - [`tools`]: what each agent's tools do (read a file, run a command …), one table per agent.
 //! - [`summary`]: a session's figures folded from its events, versioned, for the index.
 //!
@@ -21,6 +22,7 @@ pub mod summary;
 pub mod text;
 pub mod tools;
 pub mod usage;
+pub mod view;
 
 pub use counters::Counters;
 pub use event::{Event, EventType};

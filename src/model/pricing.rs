@@ -197,6 +197,7 @@ mod tests {
             output: 1_000_000,
             cache_creation: 2_000_000,
             cache_creation_1h: 1_000_000,
+            reasoning: 0,
             cache_read: 1_000_000,
         };
         // 3 + 15 + 3.75 + 6 + 0.3

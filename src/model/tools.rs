@@ -12,7 +12,7 @@ use serde::Serialize;
 #[serde(rename_all = "kebab-case")]
 pub enum Agent {
     ClaudeCode,
-    /// VS Code's agent hooks: Claude Code's tool names in another payload shape.
+    /// VS Code's agent hooks: its own tool names (`read_file`, `run_in_terminal` …).
     VsCode,
     Cursor,
     GeminiCli,
@@ -54,7 +54,8 @@ impl Agent {
 
     fn table(self) -> &'static [ToolSpec] {
         match self {
-            Agent::ClaudeCode | Agent::VsCode | Agent::Unknown => CLAUDE_CODE,
+            Agent::ClaudeCode | Agent::Unknown => CLAUDE_CODE,
+            Agent::VsCode => VS_CODE,
             // Filled in when these agents are captured natively.
             Agent::Cursor | Agent::GeminiCli | Agent::Codex | Agent::Copilot | Agent::Mcp => &[],
         }
@@ -122,6 +123,8 @@ pub struct ToolSpec {
 pub enum Shape {
     /// As it is.
     Plain,
+    /// A path, whose end says more than its start.
+    Path,
     /// `$ command`.
     Command,
     /// `pattern in path`.
@@ -148,49 +151,49 @@ const fn spec(
     }
 }
 
-/// Claude Code's tools (also VS Code's, which uses Claude Code's names).
+/// Claude Code's tools.
+#[rustfmt::skip]
 const CLAUDE_CODE: &[ToolSpec] = &[
-    spec("Read", ToolKind::ReadFile, Some("file_path"), Shape::Plain),
-    spec(
-        "NotebookRead",
-        ToolKind::ReadFile,
-        Some("notebook_path"),
-        Shape::Plain,
-    ),
-    spec(
-        "Write",
-        ToolKind::WriteFile,
-        Some("file_path"),
-        Shape::Plain,
-    ),
-    spec("Edit", ToolKind::WriteFile, Some("file_path"), Shape::Plain),
-    spec(
-        "MultiEdit",
-        ToolKind::WriteFile,
-        Some("file_path"),
-        Shape::Plain,
-    ),
-    spec(
-        "NotebookEdit",
-        ToolKind::WriteFile,
-        Some("notebook_path"),
-        Shape::Plain,
-    ),
-    spec("Bash", ToolKind::Shell, Some("command"), Shape::Command),
-    spec(
-        "BashOutput",
-        ToolKind::Shell,
-        Some("command"),
-        Shape::Command,
-    ),
-    spec("Glob", ToolKind::Search, Some("pattern"), Shape::Glob),
-    spec("Grep", ToolKind::Search, Some("pattern"), Shape::Grep),
-    spec("LS", ToolKind::Search, Some("path"), Shape::Plain),
-    spec("WebFetch", ToolKind::Web, Some("url"), Shape::Plain),
-    spec("WebSearch", ToolKind::Web, Some("query"), Shape::Plain),
-    spec("Task", ToolKind::SpawnSubagent, None, Shape::Spawn),
-    spec("Agent", ToolKind::SpawnSubagent, None, Shape::Spawn),
-    spec("TodoWrite", ToolKind::Other, None, Shape::Todos),
+    spec("Read",         ToolKind::ReadFile,      Some("file_path"),     Shape::Path),
+    spec("NotebookRead", ToolKind::ReadFile,      Some("notebook_path"), Shape::Path),
+    spec("Write",        ToolKind::WriteFile,     Some("file_path"),     Shape::Path),
+    spec("Edit",         ToolKind::WriteFile,     Some("file_path"),     Shape::Path),
+    spec("MultiEdit",    ToolKind::WriteFile,     Some("file_path"),     Shape::Path),
+    spec("NotebookEdit", ToolKind::WriteFile,     Some("notebook_path"), Shape::Path),
+    spec("Bash",         ToolKind::Shell,         Some("command"),       Shape::Command),
+    spec("BashOutput",   ToolKind::Shell,         Some("command"),       Shape::Command),
+    spec("Glob",         ToolKind::Search,        Some("pattern"),       Shape::Glob),
+    spec("Grep",         ToolKind::Search,        Some("pattern"),       Shape::Grep),
+    spec("LS",           ToolKind::Search,        Some("path"),          Shape::Path),
+    spec("WebFetch",     ToolKind::Web,           Some("url"),           Shape::Plain),
+    spec("WebSearch",    ToolKind::Web,           Some("query"),         Shape::Plain),
+    spec("Task",         ToolKind::SpawnSubagent, None,                  Shape::Spawn),
+    spec("Agent",        ToolKind::SpawnSubagent, None,                  Shape::Spawn),
+    spec("TodoWrite",    ToolKind::Other,         None,                  Shape::Todos),
+];
+
+/// VS Code's agent tools, with camelCase arguments. Source: microsoft/vscode-copilot-chat,
+/// `src/extension/tools/common/toolNames.ts` (`ToolName`), read 2026-11-29; the hooks page
+/// (<https://code.visualstudio.com/docs/agent-customization/hooks>) names `create_file` and
+/// `replace_string_in_file` and their `filePath` argument.
+#[rustfmt::skip]
+const VS_CODE: &[ToolSpec] = &[
+    spec("read_file",                    ToolKind::ReadFile,      Some("filePath"), Shape::Path),
+    spec("create_file",                  ToolKind::WriteFile,     Some("filePath"), Shape::Path),
+    spec("replace_string_in_file",       ToolKind::WriteFile,     Some("filePath"), Shape::Path),
+    spec("multi_replace_string_in_file", ToolKind::WriteFile,     None,             Shape::Plain),
+    spec("insert_edit_into_file",        ToolKind::WriteFile,     Some("filePath"), Shape::Path),
+    spec("edit_notebook_file",           ToolKind::WriteFile,     Some("filePath"), Shape::Path),
+    spec("apply_patch",                  ToolKind::WriteFile,     None,             Shape::Plain),
+    spec("run_in_terminal",              ToolKind::Shell,         Some("command"),  Shape::Command),
+    spec("get_terminal_output",          ToolKind::Shell,         None,             Shape::Plain),
+    spec("file_search",                  ToolKind::Search,        Some("query"),    Shape::Plain),
+    spec("grep_search",                  ToolKind::Search,        Some("query"),    Shape::Plain),
+    spec("semantic_search",              ToolKind::Search,        Some("query"),    Shape::Plain),
+    spec("list_dir",                     ToolKind::Search,        Some("path"),     Shape::Path),
+    spec("fetch_webpage",                ToolKind::Web,           None,             Shape::Plain),
+    spec("runSubagent",                  ToolKind::SpawnSubagent, None,             Shape::Spawn),
+    spec("manage_todo_list",             ToolKind::Other,         None,             Shape::Plain),
 ];
 
 /// The spec of `tool` as `agent` names it, if the agent's table knows it.
@@ -235,6 +238,20 @@ mod tests {
             spec_of(a, "NotebookEdit").and_then(|s| s.subject),
             Some("notebook_path")
         );
+    }
+
+    #[test]
+    fn vscode_tools_are_its_own() {
+        let a = Agent::VsCode;
+        assert_eq!(classify(a, "read_file"), ToolKind::ReadFile);
+        assert_eq!(classify(a, "replace_string_in_file"), ToolKind::WriteFile);
+        assert_eq!(classify(a, "run_in_terminal"), ToolKind::Shell);
+        assert_eq!(classify(a, "runSubagent"), ToolKind::SpawnSubagent);
+        assert_eq!(
+            spec_of(a, "create_file").and_then(|s| s.subject),
+            Some("filePath")
+        );
+        assert_eq!(classify(a, "Read"), ToolKind::Other);
     }
 
     #[test]

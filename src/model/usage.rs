@@ -1,6 +1,9 @@
 //! Token usage by kind, and money as integer picodollars so that sums are exact.
 
-use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 /// Tokens of one or more model responses, by kind.
@@ -11,23 +14,26 @@ pub struct Tokens {
     /// Cache writes, all durations.
     pub cache_creation: u64,
     /// Of `cache_creation`, written for one hour (priced higher); the rest is five-minute.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub cache_creation_1h: u64,
     pub cache_read: u64,
+    /// Of `output`, spent on reasoning, where an agent reports it (OpenAI's models do).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reasoning: u64,
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde passes a reference"
+)]
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Tokens {
-    /// From a model API's usage object (Anthropic's field names; OpenAI's `prompt_tokens` /
-    /// `completion_tokens` are read too).
+    /// From a model API's usage object (see [`ApiUsage`]); anything else is no usage.
     pub fn from_usage(usage: &Value) -> Tokens {
-        let n = |v: &Value, k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0);
-        let split = usage.get("cache_creation");
-        Tokens {
-            input: n(usage, "input_tokens") + n(usage, "prompt_tokens"),
-            output: n(usage, "output_tokens") + n(usage, "completion_tokens"),
-            cache_creation: n(usage, "cache_creation_input_tokens"),
-            cache_creation_1h: split.map_or(0, |s| n(s, "ephemeral_1h_input_tokens")),
-            cache_read: n(usage, "cache_read_input_tokens"),
-        }
+        ApiUsage::deserialize(usage).map_or_else(|_| Tokens::default(), |u| u.0)
     }
 
     pub fn total(&self) -> u64 {
@@ -45,6 +51,7 @@ impl Tokens {
         self.cache_creation += other.cache_creation;
         self.cache_creation_1h += other.cache_creation_1h;
         self.cache_read += other.cache_read;
+        self.reasoning += other.reasoning;
     }
 
     pub fn subtract(&mut self, other: &Tokens) {
@@ -55,10 +62,129 @@ impl Tokens {
             .cache_creation_1h
             .saturating_sub(other.cache_creation_1h);
         self.cache_read = self.cache_read.saturating_sub(other.cache_read);
+        self.reasoning = self.reasoning.saturating_sub(other.reasoning);
     }
 
     pub fn is_zero(&self) -> bool {
         self.total() == 0
+    }
+}
+
+/// Tokens as a model API's usage object spells them: the one reader of usage, used on a
+/// parsed value and straight on a line of the store alike. Anthropic's names
+/// (`input_tokens`, `cache_creation_input_tokens`, `cache_creation.ephemeral_1h_input_tokens`
+/// …) and OpenAI's (`prompt_tokens`, `completion_tokens`, `*_tokens_details.reasoning_tokens`)
+/// are read; other keys are skipped unparsed, and a count that is not a count reads as 0.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ApiUsage(pub Tokens);
+
+impl<'de> Deserialize<'de> for ApiUsage {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(UsageVisitor)
+    }
+}
+
+struct UsageVisitor;
+
+impl<'de> Visitor<'de> for UsageVisitor {
+    type Value = ApiUsage;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a usage object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<ApiUsage, A::Error> {
+        let mut t = Tokens::default();
+        let mut reasoning_flat = 0;
+        while let Some(key) = access.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "input_tokens" | "prompt_tokens" => t.input += access.next_value::<Count>()?.0,
+                "output_tokens" | "completion_tokens" => {
+                    t.output += access.next_value::<Count>()?.0;
+                }
+                "cache_creation_input_tokens" => {
+                    t.cache_creation += access.next_value::<Count>()?.0;
+                }
+                "cache_read_input_tokens" => t.cache_read += access.next_value::<Count>()?.0,
+                "cache_creation" => {
+                    t.cache_creation_1h += access
+                        .next_value::<Nested>()?
+                        .get("ephemeral_1h_input_tokens");
+                }
+                "output_tokens_details" | "completion_tokens_details" => {
+                    t.reasoning += access.next_value::<Nested>()?.get("reasoning_tokens");
+                }
+                "reasoning_tokens" => reasoning_flat += access.next_value::<Count>()?.0,
+                _ => {
+                    access.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        if t.reasoning == 0 {
+            t.reasoning = reasoning_flat;
+        }
+        Ok(ApiUsage(t))
+    }
+
+    // Anything but an object is no usage, not an error: a line must never fail over it.
+    fn visit_unit<E: de::Error>(self) -> Result<ApiUsage, E> {
+        Ok(ApiUsage::default())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<ApiUsage, E> {
+        Ok(ApiUsage::default())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<ApiUsage, E> {
+        Ok(ApiUsage::default())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<ApiUsage, E> {
+        Ok(ApiUsage::default())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<ApiUsage, E> {
+        Ok(ApiUsage::default())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<ApiUsage, E> {
+        Ok(ApiUsage::default())
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<ApiUsage, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(ApiUsage::default())
+    }
+}
+
+/// A token count: a non-negative integer; anything else counts 0.
+struct Count(u64);
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Count(match Value::deserialize(deserializer)? {
+            Value::Number(n) => n
+                .as_u64()
+                .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
+                .unwrap_or(0),
+            _ => 0,
+        }))
+    }
+}
+
+/// A small object of counts (`cache_creation`, `output_tokens_details`).
+struct Nested(Vec<(String, u64)>);
+
+impl Nested {
+    fn get(&self, key: &str) -> u64 {
+        self.0.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n)
+    }
+}
+
+impl<'de> Deserialize<'de> for Nested {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let counts = match Value::deserialize(deserializer)? {
+            Value::Object(map) => map
+                .into_iter()
+                .filter_map(|(k, v)| v.as_u64().map(|n| (k, n)))
+                .collect(),
+            _ => Vec::new(),
+        };
+        Ok(Nested(counts))
     }
 }
 
@@ -142,5 +268,24 @@ mod tests {
             (3, 4, 10, 4, 20)
         );
         assert_eq!((t.total(), t.context()), (37, 33));
+    }
+
+    #[test]
+    fn openai_usage_and_odd_values() {
+        let u = serde_json::json!({"prompt_tokens": 10, "completion_tokens": 7,
+            "completion_tokens_details": {"reasoning_tokens": 5}, "extra": [1, {"x": 2}]});
+        let t = Tokens::from_usage(&u);
+        assert_eq!((t.input, t.output, t.reasoning), (10, 7, 5));
+        let odd = serde_json::json!({"input_tokens": "3", "output_tokens": -1, "cache_read_input_tokens": 2.0});
+        assert_eq!(Tokens::from_usage(&odd).total(), 2);
+        assert_eq!(
+            Tokens::from_usage(&serde_json::json!([1, 2])),
+            Tokens::default()
+        );
+        let line: ApiUsage = serde_json::from_str(r#"{"input_tokens":1,"output_tokens":2,"cache_creation":{"ephemeral_1h_input_tokens":3}}"#).unwrap();
+        assert_eq!(
+            (line.0.input, line.0.output, line.0.cache_creation_1h),
+            (1, 2, 3)
+        );
     }
 }

@@ -4,6 +4,8 @@
 //! - [`terminal`]: colour (only when asked, or on a terminal without NO_COLOR), durations,
 //!   offsets and text shortening shared by every text view.
 //! - [`json`]: writing a report as JSON.
+//! - [`replay`]: a replay line on a terminal.
 
 pub mod json;
+pub mod replay;
 pub mod terminal;

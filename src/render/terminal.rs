@@ -92,6 +92,60 @@ pub fn duration_secs(secs: f64) -> String {
     }
 }
 
+/// Dollars with enough digits for small sessions: `$0.0042`, `$12.35`.
+pub fn dollars(usd: f64) -> String {
+    if usd.abs() >= 1.0 {
+        format!("${usd:.2}")
+    } else {
+        format!("${usd:.4}")
+    }
+}
+
+/// A count with thousands separated: `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `m:ss`, or `h:mm:ss` past an hour.
+pub fn clock(secs: f64) -> String {
+    let total = if secs.is_finite() {
+        secs.max(0.0).round() as u64
+    } else {
+        0
+    };
+    if total >= 3600 {
+        format!(
+            "{}:{:02}:{:02}",
+            total / 3600,
+            total % 3600 / 60,
+            total % 60
+        )
+    } else {
+        format!("{}:{:02}", total / 60, total % 60)
+    }
+}
+
+/// A size in bytes, in kilobytes below a megabyte: `0.5 KB`, `3.4 KB`, `1.2 MB`, `2.0 GB`.
+pub fn human_size(bytes: u64) -> String {
+    const MB: f64 = 1024.0 * 1024.0;
+    let b = bytes as f64;
+    if b >= MB * 1024.0 {
+        format!("{:.1} GB", b / MB / 1024.0)
+    } else if b >= MB {
+        format!("{:.1} MB", b / MB)
+    } else {
+        format!("{:.1} KB", b / 1024.0)
+    }
+}
+
 pub use crate::model::text::one_line;
 
 /// A path on one line, cut from the front when too long (`…/handlers/shared.ts`): its end
@@ -166,6 +220,19 @@ mod tests {
             strip_markdown("## Title\n- **bold** `code`"),
             "Title bold code "
         );
+    }
+
+    #[test]
+    fn figures_read_well() {
+        assert_eq!(dollars(0.00421), "$0.0042");
+        assert_eq!(dollars(12.345), "$12.35");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(clock(65.4), "1:05");
+        assert_eq!(clock(3725.0), "1:02:05");
+        assert_eq!(human_size(512), "0.5 KB");
+        assert_eq!(human_size(1536), "1.5 KB");
+        assert_eq!(human_size(5 * 1024 * 1024 * 1024), "5.0 GB");
     }
 
     #[test]

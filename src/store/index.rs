@@ -42,7 +42,8 @@ use super::reader::parse_line;
 use super::{SessionSummary, Store, StoreError};
 use crate::model::pricing::{ModelPrice, PriceTable};
 use crate::model::summary::{SUMMARY_VERSION, Summary, response_cost, response_usage};
-use crate::model::tools::{Agent, classify};
+use crate::model::tools::Agent;
+use crate::model::view::View;
 use crate::model::{Counters, EventType, Money, SessionMeta};
 
 /// The version of the index's tables.
@@ -154,8 +155,13 @@ impl Store {
     fn first_prompt(&self, session_id: &str) -> Option<String> {
         let mut events = self.events(session_id).ok()?;
         events
-            .find(|e| e.event_type == crate::model::EventType::UserPrompt)
-            .and_then(|e| e.data_str("prompt").map(str::to_owned))
+            .find_map(|e| match View::of(&e, Agent::Unknown) {
+                View::Prompt(prompt) => {
+                    Some(prompt.raw.and_then(|v| v.as_str()).map(str::to_owned))
+                }
+                _ => None,
+            })
+            .flatten()
     }
 }
 
@@ -942,10 +948,15 @@ impl Folding<'_> {
             };
             self.fold.observe(self.agent, &event);
             let seq = i64::try_from(self.fold.counters.events).unwrap_or(i64::MAX);
-            let tool = event.data_str("tool_name").filter(|t| !t.is_empty());
-            let kind = tool
-                .filter(|_| event.event_type == EventType::ToolCall)
-                .map(|t| classify(self.agent, t).as_str());
+            let (tool, kind) = match View::of(&event, self.agent) {
+                View::ToolCall(call) => (
+                    Some(call.tool).filter(|t| !t.is_empty()),
+                    Some(call.kind.as_str()),
+                ),
+                View::ToolResult(result) => (result.tool, None),
+                View::FileTouch(touch) => (touch.tool, None),
+                _ => (None, None),
+            };
             insert.execute(params![
                 self.sid,
                 seq,
@@ -1211,17 +1222,17 @@ pub(super) fn register_functions(conn: &Connection, root: &Path) -> rusqlite::Re
         let Ok(event) = parse_line(buf.trim_ascii()) else {
             return Ok(None);
         };
-        let data = &event.data;
-        let value = match part.as_str() {
-            "data" => Some(data),
-            "arguments" => data.get("arguments"),
-            "result" => data
-                .get("result")
-                .or_else(|| data.get("tool_response"))
-                .or_else(|| data.get("error")),
+        let value = match (part.as_str(), View::of(&event, Agent::Unknown)) {
+            ("data", _) => Some(event.data.to_string()),
+            ("arguments", View::ToolCall(call)) => Some(call.arguments.to_string()),
+            ("result", View::ToolResult(result)) => match (result.output, result.error) {
+                (Some(output), _) => Some(output.to_string()),
+                (None, Some(error)) => Some(serde_json::Value::from(error.as_ref()).to_string()),
+                (None, None) => None,
+            },
             _ => None,
         };
-        Ok(value.map(ToString::to_string))
+        Ok(value)
     })
 }
 

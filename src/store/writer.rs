@@ -10,6 +10,9 @@ use super::layout::{self, COUNTERS, EVENTS, META};
 use super::{Result, Store, StoreError};
 use crate::model::{Counters, Event, EventHead, SessionMeta};
 
+/// Writers started by this process, to give each its own folder.
+static WRITERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// A session being written. Nothing is visible in the store until [`SessionWriter::finish`].
 pub struct SessionWriter {
     store: Store,
@@ -31,8 +34,11 @@ impl Store {
             return Err(StoreError::SessionExists(meta.session_id.clone()));
         }
         self.ensure_root()?;
+        // Unique to this writer: an import writes several sessions at once, and two files may
+        // hold the same session.
+        let n = WRITERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let temp = self.root.join(format!(
-            ".writing-{}-{}",
+            ".writing-{}-{}-{n}",
             meta.session_id,
             std::process::id()
         ));

@@ -9,75 +9,55 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use super::claude_code::{HookEvent, HookPayload};
-use super::transcript::last_assistant_text;
+use super::outcome::Outcome;
+use super::payload::{Answer, HookEvent, HookPayload};
 use crate::capture::limit::limit;
+use crate::capture::sink::Sink;
+use crate::capture::transcript::last_assistant_text;
+use crate::model::tools::{self, ToolKind};
 use crate::model::{Event, EventType, SessionMeta};
 use crate::store::{CallKey, ClaimedCall, Store, StoreError};
 
-/// How a hook records.
-#[derive(Debug, Clone)]
-pub struct RecordOptions {
-    /// Scrub secrets before anything reaches disk.
-    pub redact: bool,
-    /// The time of the hook, in seconds since the epoch.
-    pub now: f64,
-    /// A fresh id for each event this hook writes.
-    pub new_id: fn() -> String,
-}
-
-const AGENT_NAME: &str = "claude-code";
-/// Tools that spawn a subagent: `Task` in older Claude Code, `Agent` in newer.
-const SPAWN_TOOLS: [&str; 2] = ["Task", "Agent"];
 /// Payload fields that say where a session lives, not what happened in it.
-const PLUMBING: [&str; 3] = ["session_id", "transcript_path", "hook_event_name"];
+const PLUMBING: [&str; 1] = ["transcript_path"];
 
-/// Records one hook payload.
-pub fn record(
-    store: &Store,
-    payload: &HookPayload,
-    opts: &RecordOptions,
-) -> Result<(), StoreError> {
+/// Records one hook payload and returns the hook's answer to the agent. Every event is stamped
+/// with the time the agent gives, else the sink's clock read once.
+pub fn record(store: &Store, payload: &HookPayload, sink: &Sink) -> Result<Outcome, StoreError> {
     let recorder = Recorder {
         store,
         payload,
-        opts,
+        sink,
+        now: payload.at.unwrap_or_else(|| sink.now()),
     };
     match &payload.event {
-        HookEvent::SubagentStart => recorder.subagent_start(),
-        HookEvent::SubagentStop => recorder.subagent_stop(),
+        HookEvent::SubagentStart => recorder.subagent_start()?,
+        HookEvent::SubagentStop => recorder.subagent_stop()?,
         _ => {
             let session = recorder.target_session()?;
-            recorder.in_session(&session)
+            recorder.in_session(&session)?;
         }
     }
+    Ok(Outcome::Allow)
 }
 
 struct Recorder<'a> {
     store: &'a Store,
     payload: &'a HookPayload,
-    opts: &'a RecordOptions,
+    sink: &'a Sink,
+    /// The time of the hook, in seconds since the epoch.
+    now: f64,
 }
 
 impl Recorder<'_> {
     fn event(&self, kind: EventType, session: &str, data: Map<String, Value>) -> Event {
-        let mut event = Event::new(
-            kind,
-            self.opts.now,
-            (self.opts.new_id)(),
-            session.to_owned(),
-        );
-        event.data = Value::Object(data);
-        event
+        self.sink.event(kind, self.now, session, data)
     }
 
     /// Scrubs and appends events, then catches the session's meta up.
     fn write(&self, session: &str, events: Vec<Event>) -> Result<(), StoreError> {
-        for mut event in events {
-            if self.opts.redact {
-                crate::redact::redact_value(&mut event.data);
-            }
-            self.store.append(&event)?;
+        for event in events {
+            self.sink.emit(&mut { self.store }, event)?;
         }
         self.refresh(session)
     }
@@ -110,13 +90,14 @@ impl Recorder<'_> {
         if self.store.has_session(id) {
             return Ok(false);
         }
-        let mut meta = SessionMeta::new(id, self.opts.now);
-        AGENT_NAME.clone_into(&mut meta.agent_name);
-        meta.command = match self.payload.str_field("source") {
+        let agent = self.payload.agent.name();
+        let mut meta = SessionMeta::new(id, self.now);
+        agent.clone_into(&mut meta.agent_name);
+        meta.command = match &self.payload.source {
             Some(source) if self.payload.event == HookEvent::SessionStart => {
-                format!("{AGENT_NAME} ({source})")
+                format!("{agent} ({source})")
             }
-            _ => AGENT_NAME.to_owned(),
+            _ => agent.to_owned(),
         };
         edit(&mut meta);
         let created = self.store.create_session(&meta)?;
@@ -139,9 +120,9 @@ impl Recorder<'_> {
             return Ok(child);
         }
         let spawn = self.store.claim_call(parent, &CallKey::spawn())?;
-        let mut meta = SessionMeta::new(&child, self.opts.now);
-        AGENT_NAME.clone_into(&mut meta.agent_name);
-        let agent_type = self.payload.str_field("agent_type").map(str::to_owned);
+        let mut meta = SessionMeta::new(&child, self.now);
+        self.payload.agent.name().clone_into(&mut meta.agent_name);
+        let agent_type = self.payload.agent_type.clone();
         meta.command = format!("subagent ({})", agent_type.as_deref().unwrap_or("general"));
         meta.parent_session_id = Some(parent.clone());
         meta.parent_event_id = spawn.map(|c| c.event_id);
@@ -174,15 +155,7 @@ impl Recorder<'_> {
             return self.parent_marker(EventType::SubagentStop, None);
         };
         let child = self.child_session(agent_id)?;
-        let text = self
-            .payload
-            .str_field("last_assistant_message")
-            .map(str::to_owned)
-            .or_else(|| {
-                self.payload
-                    .str_field("agent_transcript_path")
-                    .and_then(|p| last_assistant_text(Path::new(p)))
-            });
+        let text = self.answer();
         let mut events = Vec::new();
         if let Some(text) = text {
             events.push(self.event(
@@ -219,6 +192,27 @@ impl Recorder<'_> {
         self.write(parent, vec![event])
     }
 
+    /// The agent's last answer, from the payload or the transcript it names.
+    fn answer(&self) -> Option<String> {
+        match self.payload.answer.as_ref()? {
+            Answer::Text(text) => Some(text.clone()),
+            Answer::ClaudeTranscript(path) => last_assistant_text(Path::new(path)),
+        }
+    }
+
+    /// The fields the agent's wire module did not know, kept as sent (cut if huge) beside what
+    /// the event records, unless the event already has a field of that name.
+    fn keep_unknown(&self, data: &mut Map<String, Value>) {
+        for key in &self.payload.unknown {
+            if data.contains_key(key) {
+                continue;
+            }
+            if let Some(value) = self.payload.fields.get(key) {
+                data.insert(key.clone(), limit(value.clone()).0);
+            }
+        }
+    }
+
     /// Every payload field except the ones that only say where the session lives.
     fn payload_fields(&self) -> Map<String, Value> {
         let mut data = Map::new();
@@ -245,10 +239,10 @@ impl Recorder<'_> {
 
     fn in_session(&self, session: &str) -> Result<(), StoreError> {
         let p = self.payload;
-        let events = match &p.event {
+        let (kind, mut data) = match &p.event {
             HookEvent::SessionStart => {
                 let mut data =
-                    object([("source", p.str_field("source").unwrap_or("startup").into())]);
+                    object([("source", p.source.as_deref().unwrap_or("startup").into())]);
                 self.copy(
                     &mut data,
                     &[
@@ -259,107 +253,102 @@ impl Recorder<'_> {
                         "agent_type",
                     ],
                 );
-                vec![self.event(EventType::SessionStart, session, data)]
+                (EventType::SessionStart, data)
             }
             HookEvent::SessionEnd => {
                 let mut data = Map::new();
                 self.copy(&mut data, &["reason", "cwd"]);
-                vec![self.event(EventType::SessionEnd, session, data)]
+                (EventType::SessionEnd, data)
             }
             HookEvent::UserPromptSubmit => {
-                let (prompt, cut) = limit(p.fields.get("prompt").cloned().unwrap_or(Value::Null));
+                let (prompt, cut) = limit(p.prompt.clone().unwrap_or(Value::Null));
                 let mut data = object([("prompt", prompt)]);
                 if let Some(size) = cut {
                     data.insert("prompt_original_bytes".into(), size.into());
                 }
                 self.copy(&mut data, &["permission_mode"]);
-                vec![self.event(EventType::UserPrompt, session, data)]
+                (EventType::UserPrompt, data)
             }
             HookEvent::PreToolUse => return self.tool_call(session),
             HookEvent::PostToolUse | HookEvent::PostToolUseFailure => {
                 return self.tool_result(session);
             }
             HookEvent::Stop => {
-                let text = p
-                    .str_field("last_assistant_message")
-                    .map(str::to_owned)
-                    .or_else(|| {
-                        p.transcript_path
-                            .as_deref()
-                            .and_then(|t| last_assistant_text(Path::new(t)))
-                    });
-                let (text, cut) = limit(text.unwrap_or_default().into());
+                let (text, cut) = limit(self.answer().unwrap_or_default().into());
                 let mut data = object([("text", text)]);
                 if let Some(size) = cut {
                     data.insert("text_original_bytes".into(), size.into());
                 }
                 self.copy(&mut data, &["stop_hook_active"]);
-                vec![self.event(EventType::AssistantResponse, session, data)]
+                (EventType::AssistantResponse, data)
             }
             // Events with no kind of their own (notifications, compaction, permission requests
-            // and any event Claude Code adds later) are kept whole as decision points, a kind
+            // and any event an agent adds later) are kept whole as decision points, a kind
             // every reader of the store knows.
             _ => {
                 let mut data = self.payload_fields();
                 data.insert("hook_event_name".into(), p.event.wire_name().into());
-                vec![self.event(EventType::Decision, session, data)]
+                (EventType::Decision, data)
             }
         };
-        self.write(session, events)
+        self.keep_unknown(&mut data);
+        self.write(session, vec![self.event(kind, session, data)])
     }
 
     fn tool_call(&self, session: &str) -> Result<(), StoreError> {
-        let p = self.payload;
-        let tool = p.tool_name();
-        let input = p.tool_input();
-        let event_id = (self.opts.new_id)();
-        let key = match p.str_field("tool_use_id") {
-            Some(id) => CallKey::by_tool_use_id(id),
-            None => CallKey::by_content(tool, &input),
+        let Some(tool) = &self.payload.tool else {
+            return Ok(());
         };
-        self.store
-            .open_call(session, &key, &event_id, self.opts.now)?;
-        if SPAWN_TOOLS.contains(&tool) {
+        let event_id = self.sink.new_id();
+        let key = match &tool.id {
+            Some(id) => CallKey::by_tool_use_id(id),
+            None => CallKey::by_content(&tool.name, &tool.input),
+        };
+        self.store.open_call(session, &key, &event_id, self.now)?;
+        if tools::is_spawn(self.payload.agent, &tool.name) {
             self.store
-                .open_call(session, &CallKey::spawn(), &event_id, self.opts.now)?;
+                .open_call(session, &CallKey::spawn(), &event_id, self.now)?;
         }
-        let (arguments, cut) = limit(input);
-        let mut data = object([("tool_name", tool.into()), ("arguments", arguments)]);
+        let (arguments, cut) = limit(tool.input.clone());
+        let mut data = object([
+            ("tool_name", tool.name.clone().into()),
+            ("arguments", arguments),
+        ]);
         if let Some(size) = cut {
             data.insert("arguments_original_bytes".into(), size.into());
         }
-        self.copy(&mut data, &["tool_use_id", "permission_mode"]);
+        if let Some(id) = &tool.id {
+            data.insert("tool_use_id".into(), id.clone().into());
+        }
+        self.copy(&mut data, &["permission_mode"]);
+        self.keep_unknown(&mut data);
         let mut event = self.event(EventType::ToolCall, session, data);
         event.event_id = event_id;
         self.write(session, vec![event])
     }
 
     fn tool_result(&self, session: &str) -> Result<(), StoreError> {
-        let p = self.payload;
-        let tool = p.tool_name();
-        let input = p.tool_input();
-        let failed = p.event == HookEvent::PostToolUseFailure;
-        let call = match p.str_field("tool_use_id") {
+        let Some(tool) = &self.payload.tool else {
+            return Ok(());
+        };
+        let failed = self.payload.event == HookEvent::PostToolUseFailure;
+        let by_content = CallKey::by_content(&tool.name, &tool.input);
+        let call = match &tool.id {
             Some(id) => match self
                 .store
                 .claim_call(session, &CallKey::by_tool_use_id(id))?
             {
                 Some(call) => Some(call),
-                None => self
-                    .store
-                    .claim_call(session, &CallKey::by_content(tool, &input))?,
+                None => self.store.claim_call(session, &by_content)?,
             },
-            None => self
-                .store
-                .claim_call(session, &CallKey::by_content(tool, &input))?,
+            None => self.store.claim_call(session, &by_content)?,
         };
 
-        let mut data = object([("tool_name", tool.into())]);
+        let mut data = object([("tool_name", tool.name.clone().into())]);
         if failed {
-            let error = p
-                .fields
-                .get("error")
-                .cloned()
+            let error = tool
+                .error
+                .clone()
                 .unwrap_or_else(|| "tool call failed".into());
             // Readers expect the error as text; anything else is kept as its JSON text.
             let error = match error {
@@ -369,14 +358,10 @@ impl Recorder<'_> {
             data.insert("error".into(), limit(error.into()).0);
             self.copy(&mut data, &["is_interrupt"]);
         } else {
-            // Claude Code's response is kept as JSON, as received, under `tool_response`;
-            // `result` holds its text, a string as every reader of the store (the Python tool
-            // among them) expects.
-            let response = p
-                .fields
-                .get("tool_response")
-                .cloned()
-                .unwrap_or(Value::Null);
+            // The response is kept as JSON, as received, under `tool_response`; `result` holds
+            // its text, a string as every reader of the store (the Python tool among them)
+            // expects.
+            let response = tool.response.clone().unwrap_or(Value::Null);
             if let Value::String(text) = response {
                 let (result, cut) = limit(Value::String(text));
                 data.insert("result".into(), result);
@@ -394,7 +379,10 @@ impl Recorder<'_> {
                 }
             }
         }
-        self.copy(&mut data, &["tool_use_id"]);
+        if let Some(id) = &tool.id {
+            data.insert("tool_use_id".into(), id.clone().into());
+        }
+        self.keep_unknown(&mut data);
         let kind = if failed {
             EventType::Error
         } else {
@@ -403,18 +391,20 @@ impl Recorder<'_> {
         let mut result = self.event(kind, session, data);
         if let Some(call) = &call {
             result.parent_id = Some(call.event_id.clone());
-            result.duration_ms = Some(((self.opts.now - call.timestamp) * 1000.0).max(0.0));
+            result.duration_ms = Some(((self.now - call.timestamp) * 1000.0).max(0.0));
         }
-        let mut events = vec![];
-        if !failed && let Some(file_event) = self.file_event(session, tool, &input, call.as_ref()) {
+        let mut events = vec![result];
+        if !failed
+            && let Some(file_event) =
+                self.file_event(session, &tool.name, &tool.input, call.as_ref())
+        {
             events.push(file_event);
         }
-        events.insert(0, result);
         self.write(session, events)?;
-        if SPAWN_TOOLS.contains(&tool)
+        if tools::is_spawn(self.payload.agent, &tool.name)
             && let Some(call) = &call
         {
-            self.task_without_subagent_hooks(session, call, &input, failed)?;
+            self.task_without_subagent_hooks(session, call, &tool.input, failed)?;
         }
         Ok(())
     }
@@ -427,13 +417,13 @@ impl Recorder<'_> {
         input: &Value,
         call: Option<&ClaimedCall>,
     ) -> Option<Event> {
-        let (kind, key) = match tool {
-            "Read" => (EventType::FileRead, "file_path"),
-            "NotebookRead" => (EventType::FileRead, "notebook_path"),
-            "Write" | "Edit" | "MultiEdit" => (EventType::FileWrite, "file_path"),
-            "NotebookEdit" => (EventType::FileWrite, "notebook_path"),
+        let spec = tools::spec_of(self.payload.agent, tool)?;
+        let kind = match spec.kind {
+            ToolKind::ReadFile => EventType::FileRead,
+            ToolKind::WriteFile => EventType::FileWrite,
             _ => return None,
         };
+        let key = spec.subject?;
         let path = input.get(key).and_then(Value::as_str)?;
         let mut event = self.event(
             kind,
@@ -464,7 +454,7 @@ impl Recorder<'_> {
             .and_then(Value::as_str)
             .unwrap_or("general");
         let mut meta = SessionMeta::new(&child, call.timestamp);
-        AGENT_NAME.clone_into(&mut meta.agent_name);
+        self.payload.agent.name().clone_into(&mut meta.agent_name);
         meta.command = format!("subagent ({agent_type})");
         meta.parent_session_id = Some(parent.to_owned());
         meta.parent_event_id = Some(call.event_id.clone());
@@ -489,7 +479,8 @@ impl Recorder<'_> {
             event.timestamp = call.timestamp;
             events.push(event);
         }
-        if let Some(text) = response_text(self.payload.fields.get("tool_response")) {
+        let response = self.payload.tool.as_ref().and_then(|t| t.response.as_ref());
+        if let Some(text) = response_text(response) {
             events.push(self.event(
                 EventType::AssistantResponse,
                 &child,

@@ -1,32 +1,26 @@
 //! One Claude Code transcript into sessions: the main conversation, and each sidechain
 //! (subagent) as a child session linked to the call that spawned it.
 //!
-//! The file is read once, line by line, so memory stays flat in its size. Claude Code writes
-//! each content block of one streamed API response as its own line, each repeating the usage,
-//! and only the last holds the final output count; a response (one `message.id` + `requestId`)
-//! is therefore counted once, with the usage of its last line, when the next response starts or
-//! the file ends.
+//! The file is read once, line by line, so memory stays flat in its size. Lines, content and
+//! usage are read by [`crate::capture::transcript`], whose rule counts each API response once.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::wire::{Block, Entry, TaskResult, blocks};
 use crate::capture::limit::limit;
-use crate::model::{Event, EventType, SessionMeta};
+use crate::capture::sink::Sink;
+use crate::capture::transcript::content::{blocks, prompt_text, result_text};
+use crate::capture::transcript::parse_time;
+use crate::capture::transcript::responses::{Counted, Current, Line, Response, Step as Next};
+use crate::capture::transcript::wire::{Block, Entry, Message, TaskResult};
+use crate::model::tools::{self, Agent, ToolKind};
+use crate::model::{Event, EventType, SessionMeta, Tokens};
 use crate::store::{SessionWriter, Store, StoreError};
-
-/// How an import records.
-#[derive(Debug, Clone)]
-pub struct ImportOptions {
-    pub redact: bool,
-    pub new_id: fn() -> String,
-}
 
 /// The session a subagent's transcript belongs under.
 #[derive(Debug, Clone)]
@@ -34,40 +28,6 @@ pub struct ParentLink {
     pub session_id: String,
     pub event_id: Option<String>,
     pub depth: u64,
-}
-
-/// Tokens by kind, summed over API responses.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct TokenTotals {
-    pub input: u64,
-    pub output: u64,
-    pub cache_creation: u64,
-    pub cache_creation_5m: u64,
-    pub cache_creation_1h: u64,
-    pub cache_read: u64,
-}
-
-impl TokenTotals {
-    fn add_usage(&mut self, usage: &Value) {
-        let n = |v: &Value, k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0);
-        self.input += n(usage, "input_tokens");
-        self.output += n(usage, "output_tokens");
-        self.cache_creation += n(usage, "cache_creation_input_tokens");
-        self.cache_read += n(usage, "cache_read_input_tokens");
-        if let Some(split) = usage.get("cache_creation") {
-            self.cache_creation_5m += n(split, "ephemeral_5m_input_tokens");
-            self.cache_creation_1h += n(split, "ephemeral_1h_input_tokens");
-        }
-    }
-
-    fn add(&mut self, other: &TokenTotals) {
-        self.input += other.input;
-        self.output += other.output;
-        self.cache_creation += other.cache_creation;
-        self.cache_creation_5m += other.cache_creation_5m;
-        self.cache_creation_1h += other.cache_creation_1h;
-        self.cache_read += other.cache_read;
-    }
 }
 
 /// A line that could not be read.
@@ -93,7 +53,7 @@ pub struct ImportReport {
     pub responses: u64,
     pub tool_calls: u64,
     pub tool_errors: u64,
-    pub tokens: TokenTotals,
+    pub tokens: Tokens,
     pub events: u64,
     /// Sessions made from sidechains found inside this file.
     pub sidechains: Vec<String>,
@@ -160,7 +120,7 @@ pub fn import_file(
     store: &Store,
     path: &Path,
     parent: Option<&ParentLink>,
-    opts: &ImportOptions,
+    opts: &Sink,
 ) -> Result<ImportReport, ImportError> {
     read_transcript(store, path, parent, opts).map_err(|e| e.at(path))
 }
@@ -169,7 +129,7 @@ fn read_transcript(
     store: &Store,
     path: &Path,
     parent: Option<&ParentLink>,
-    opts: &ImportOptions,
+    opts: &Sink,
 ) -> Result<ImportReport, ImportError> {
     let io = |source| ImportError::Io {
         path: path.to_path_buf(),
@@ -233,26 +193,12 @@ struct OpenCall {
     path: Option<String>,
 }
 
-struct Pending {
-    key: u64,
-    /// False when this response was met earlier in the file (a resumed conversation copies
-    /// its history): it is then neither counted nor recorded again.
-    first_time: bool,
-    request_event: String,
-    first: f64,
-    last: f64,
-    model: Option<String>,
-    message_id: Option<String>,
-    request_id: Option<String>,
-    /// The raw usage of the response's latest line.
-    usage: Option<String>,
-}
-
 /// One session being written: the main conversation or a sidechain.
 struct Context {
     writer: SessionWriter,
     open_calls: HashMap<String, OpenCall>,
-    pending: Option<Pending>,
+    /// The API response being read; its tag is the id of the `llm_request` event written for it.
+    response: Current<String>,
     last: f64,
 }
 
@@ -260,10 +206,10 @@ struct Importer<'a> {
     store: &'a Store,
     path: &'a Path,
     parent: Option<&'a ParentLink>,
-    opts: &'a ImportOptions,
+    opts: &'a Sink,
     report: ImportReport,
-    /// Responses already counted, by a hash of `message.id` and `requestId`.
-    seen: HashSet<u64>,
+    /// Responses already counted in this file.
+    counted: Counted,
     main: Option<Context>,
     sidechains: HashMap<String, Context>,
     already: bool,
@@ -275,7 +221,7 @@ impl<'a> Importer<'a> {
         store: &'a Store,
         path: &'a Path,
         parent: Option<&'a ParentLink>,
-        opts: &'a ImportOptions,
+        opts: &'a Sink,
     ) -> Self {
         Importer {
             store,
@@ -293,12 +239,12 @@ impl<'a> Importer<'a> {
                 responses: 0,
                 tool_calls: 0,
                 tool_errors: 0,
-                tokens: TokenTotals::default(),
+                tokens: Tokens::default(),
                 events: 0,
                 sidechains: Vec::new(),
                 agent_calls: HashMap::new(),
             },
-            seen: HashSet::new(),
+            counted: Counted::default(),
             main: None,
             sidechains: HashMap::new(),
             already: false,
@@ -361,7 +307,7 @@ impl<'a> Importer<'a> {
                 events: &mut events,
                 opts: self.opts,
                 report: &mut self.report,
-                seen: &mut self.seen,
+                counted: &mut self.counted,
                 ts,
             };
             if kind == "assistant" {
@@ -374,11 +320,8 @@ impl<'a> Importer<'a> {
             Some(key) => self.sidechains.get_mut(key).expect("opened above"),
             None => self.main.as_mut().expect("opened above"),
         };
-        for mut event in events {
-            if self.opts.redact {
-                crate::redact::redact_value(&mut event.data);
-            }
-            ctx.writer.append(&event)?;
+        for event in events {
+            self.opts.emit(&mut ctx.writer, event)?;
             self.report.events += 1;
         }
         Ok(Flow::Go)
@@ -449,16 +392,16 @@ impl<'a> Importer<'a> {
         let mut start = Event::new(
             EventType::SessionStart,
             self.last_timestamp,
-            (self.opts.new_id)(),
+            self.opts.new_id(),
             id,
         );
         start.data = Value::Object(data);
-        writer.append(&start)?;
+        self.opts.emit(&mut writer, start)?;
         self.report.events += 1;
         self.main = Some(Context {
             writer,
             open_calls: HashMap::new(),
-            pending: None,
+            response: Current::default(),
             last: self.last_timestamp,
         });
         Ok(())
@@ -474,19 +417,14 @@ impl<'a> Importer<'a> {
         meta.parent_event_id = self.report.agent_calls.get(agent).cloned();
         meta.depth = self.parent.map_or(0, |p| p.depth) + 1;
         let mut writer = self.store.write_session(meta)?;
-        let mut start = Event::new(
-            EventType::SessionStart,
-            ts,
-            (self.opts.new_id)(),
-            id.clone(),
-        );
+        let mut start = Event::new(EventType::SessionStart, ts, self.opts.new_id(), id.clone());
         start.data = serde_json::json!({"source": "import", "sidechain": true});
-        writer.append(&start)?;
+        self.opts.emit(&mut writer, start)?;
         self.report.sidechains.push(id);
         Ok(Context {
             writer,
             open_calls: HashMap::new(),
-            pending: None,
+            response: Current::default(),
             last: ts,
         })
     }
@@ -527,7 +465,6 @@ impl<'a> Importer<'a> {
                 reason: "no user or assistant messages".to_owned(),
             });
         }
-        let mut tokens = TokenTotals::default();
         for mut ctx in contexts {
             let mut events = Vec::new();
             let mut step = Step {
@@ -535,7 +472,7 @@ impl<'a> Importer<'a> {
                 events: &mut events,
                 opts: self.opts,
                 report: &mut self.report,
-                seen: &mut self.seen,
+                counted: &mut self.counted,
                 ts: 0.0,
             };
             step.flush();
@@ -543,22 +480,23 @@ impl<'a> Importer<'a> {
             let mut end = Event::new(
                 EventType::SessionEnd,
                 end_ts,
-                (self.opts.new_id)(),
+                self.opts.new_id(),
                 ctx.writer.session_id().to_owned(),
             );
             end.data = serde_json::json!({"reason": "import"});
             events.push(end);
-            for mut event in events {
-                if self.opts.redact {
-                    crate::redact::redact_value(&mut event.data);
-                }
-                ctx.writer.append(&event)?;
+            for event in events {
+                self.opts.emit(&mut ctx.writer, event)?;
                 self.report.events += 1;
             }
-            ctx.writer.finish()?;
+            match ctx.writer.finish() {
+                // Another file holding the same session was imported meanwhile.
+                Err(StoreError::SessionExists(_)) => self.report.status = "already_imported",
+                other => {
+                    other?;
+                }
+            }
         }
-        tokens.add(&self.report.tokens);
-        self.report.tokens = tokens;
         Ok(self.report)
     }
 }
@@ -567,9 +505,9 @@ impl<'a> Importer<'a> {
 struct Step<'c> {
     ctx: &'c mut Context,
     events: &'c mut Vec<Event>,
-    opts: &'c ImportOptions,
+    opts: &'c Sink,
     report: &'c mut ImportReport,
-    seen: &'c mut HashSet<u64>,
+    counted: &'c mut Counted,
     ts: f64,
 }
 
@@ -578,66 +516,38 @@ impl Step<'_> {
         let mut event = Event::new(
             kind,
             self.ts,
-            (self.opts.new_id)(),
+            self.opts.new_id(),
             self.ctx.writer.session_id().to_owned(),
         );
         event.data = Value::Object(data);
         event
     }
 
-    fn assistant(
-        &mut self,
-        entry: &Entry<'_>,
-        message: &super::wire::Message<'_>,
-        content: &[Block<'_>],
-    ) {
-        let message_id = message.id.as_deref().map(str::to_owned);
-        let request_id = entry.request_id.as_deref().map(str::to_owned);
-        // A response is known by its message id and request id; only a hash of them is kept,
-        // so memory does not grow with the number of responses' ids.
-        let has_key = message_id.is_some() || request_id.is_some();
-        let key = {
-            let mut h = DefaultHasher::new();
-            (message_id.as_deref(), request_id.as_deref()).hash(&mut h);
-            h.finish()
+    fn assistant(&mut self, entry: &Entry<'_>, message: &Message<'_>, content: &[Block<'_>]) {
+        let line = Line {
+            message_id: message.id.as_deref(),
+            request_id: entry.request_id.as_deref(),
+            model: message.model.as_deref(),
+            usage: message.usage,
+            at: self.ts,
         };
-        // Usage is parsed once, when the response ends: only its last line's counts.
-        let usage = message.usage.map(|u| u.get().to_owned());
-        let same = self
-            .ctx
-            .pending
-            .as_ref()
-            .is_some_and(|p| p.key == key && has_key);
-        if !same {
-            self.flush();
-            let first_time = !has_key || self.seen.insert(key);
+        if let Next::Started { ended } = self.ctx.response.line(self.counted, &line) {
+            if let Some(ended) = ended {
+                self.finish_response(ended);
+            }
             let mut data = Map::new();
             if let Some(model) = &message.model {
                 data.insert("model".into(), model.as_ref().into());
             }
-            if let Some(id) = &message_id {
-                data.insert("message_id".into(), id.clone().into());
+            if let Some(id) = &message.id {
+                data.insert("message_id".into(), id.as_ref().into());
             }
             let request = self.event(EventType::LlmRequest, data);
-            if first_time {
-                self.events.push(request.clone());
-            }
-            self.ctx.pending = Some(Pending {
-                key,
-                first_time,
-                request_event: request.event_id.clone(),
-                first: self.ts,
-                last: self.ts,
-                model: message.model.as_deref().map(str::to_owned),
-                message_id,
-                request_id,
-                usage: None,
-            });
-        }
-        if let Some(pending) = self.ctx.pending.as_mut() {
-            pending.last = self.ts;
-            if usage.is_some() {
-                pending.usage = usage;
+            if let Some(open) = self.ctx.response.open_mut() {
+                open.tag.clone_from(&request.event_id);
+                if open.first_time {
+                    self.events.push(request);
+                }
             }
         }
         for block in content {
@@ -664,9 +574,10 @@ impl Step<'_> {
             .input
             .and_then(|i| serde_json::from_str(i.get()).ok())
             .unwrap_or(Value::Null);
-        let path = ["file_path", "notebook_path"]
-            .iter()
-            .find_map(|k| input.get(*k).and_then(Value::as_str))
+        let path = tools::spec_of(Agent::ClaudeCode, &tool)
+            .and_then(|spec| spec.subject)
+            .and_then(|key| input.get(key))
+            .and_then(Value::as_str)
             .map(str::to_owned);
         let mut data = Map::new();
         data.insert("tool_name".into(), tool.clone().into());
@@ -697,16 +608,12 @@ impl Step<'_> {
     }
 
     fn user(&mut self, entry: &Entry<'_>, content: &[Block<'_>]) {
-        let mut prompt = Vec::new();
         for block in content {
-            match block.kind.as_deref() {
-                Some("tool_result") => self.tool_result(entry, block),
-                Some("text") => prompt.push(block.text.as_deref().unwrap_or_default().to_owned()),
-                Some("image") => prompt.push("[image]".to_owned()),
-                _ => {}
+            if block.kind.as_deref() == Some("tool_result") {
+                self.tool_result(entry, block);
             }
         }
-        let text = prompt.join("\n");
+        let text = prompt_text(content);
         if !text.trim().is_empty() {
             // A person typing means the previous response is complete.
             self.flush();
@@ -728,10 +635,7 @@ impl Step<'_> {
             .tool_use_id
             .as_deref()
             .and_then(|id| self.ctx.open_calls.remove(id));
-        let text = block
-            .content
-            .map(|c| content_text(c.get()))
-            .unwrap_or_default();
+        let text = block.content.map(result_text).unwrap_or_default();
         let mut data = Map::new();
         data.insert(
             "tool_name".into(),
@@ -759,9 +663,9 @@ impl Step<'_> {
         self.events.push(event);
         let Some(call) = call else { return };
         if !failed {
-            let kind = match call.tool.as_str() {
-                "Read" | "NotebookRead" => Some(EventType::FileRead),
-                "Write" | "Edit" | "MultiEdit" | "NotebookEdit" => Some(EventType::FileWrite),
+            let kind = match tools::classify(Agent::ClaudeCode, &call.tool) {
+                ToolKind::ReadFile => Some(EventType::FileRead),
+                ToolKind::WriteFile => Some(EventType::FileWrite),
                 _ => None,
             };
             if let (Some(kind), Some(path)) = (kind, &call.path) {
@@ -773,7 +677,7 @@ impl Step<'_> {
                 self.events.push(file_event);
             }
         }
-        if matches!(call.tool.as_str(), "Task" | "Agent")
+        if tools::is_spawn(Agent::ClaudeCode, &call.tool)
             && let Some(agent) = entry
                 .tool_use_result
                 .and_then(|r| serde_json::from_str::<TaskResult<'_>>(r.get()).ok())
@@ -783,136 +687,41 @@ impl Step<'_> {
         }
     }
 
-    /// Ends the response in progress: one `llm_response` with the usage of its last line.
+    /// Ends the response in progress.
     fn flush(&mut self) {
-        let Some(pending) = self.ctx.pending.take() else {
-            return;
-        };
-        if !pending.first_time {
+        if let Some(response) = self.ctx.response.end() {
+            self.finish_response(response);
+        }
+    }
+
+    /// One `llm_response` with the usage of the response's last line, unless it was counted
+    /// before.
+    fn finish_response(&mut self, response: Response<String>) {
+        if !response.first_time {
             return;
         }
         self.report.responses += 1;
-        let usage: Value = pending
-            .usage
-            .as_deref()
-            .and_then(|u| serde_json::from_str(u).ok())
-            .unwrap_or(Value::Null);
-        self.report.tokens.add_usage(&usage);
+        let usage = response.usage();
+        self.report.tokens.add(&Tokens::from_usage(&usage));
         let mut data = Map::new();
-        if let Some(model) = pending.model {
+        if let Some(model) = response.model {
             data.insert("model".into(), model.into());
         }
-        if let Some(id) = pending.message_id {
+        if let Some(id) = response.message_id {
             data.insert("message_id".into(), id.into());
         }
-        if let Some(id) = pending.request_id {
+        if let Some(id) = response.request_id {
             data.insert("request_id".into(), id.into());
         }
         data.insert("usage".into(), usage);
-        let mut event = Event::new(
+        let mut event = self.opts.event(
             EventType::LlmResponse,
-            pending.last,
-            (self.opts.new_id)(),
-            self.ctx.writer.session_id().to_owned(),
+            response.last,
+            self.ctx.writer.session_id(),
+            data,
         );
-        event.data = Value::Object(data);
-        event.parent_id = Some(pending.request_event);
-        event.duration_ms = Some(((pending.last - pending.first) * 1000.0).max(0.0));
+        event.parent_id = Some(response.tag);
+        event.duration_ms = Some(((response.last - response.first) * 1000.0).max(0.0));
         self.events.push(event);
     }
-}
-
-/// The text of a tool result's content: a string, or its text blocks (images as `[image]`).
-fn content_text(raw: &str) -> String {
-    if raw.starts_with('"') {
-        return serde_json::from_str(raw).unwrap_or_default();
-    }
-    let Ok(blocks) = serde_json::from_str::<Vec<Block<'_>>>(raw) else {
-        return raw.to_owned();
-    };
-    blocks
-        .iter()
-        .map(|b| match b.kind.as_deref() {
-            Some("image") => "[image]".to_owned(),
-            _ => b.text.as_deref().unwrap_or_default().to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// Seconds since the epoch of an RFC 3339 timestamp.
-fn parse_time(text: &str) -> Option<f64> {
-    let t = chrono::DateTime::parse_from_rfc3339(text).ok()?;
-    Some(t.timestamp_micros() as f64 / 1e6)
-}
-
-/// One API response's usage, read from a transcript without importing it.
-#[derive(Debug, Clone)]
-pub struct ResponseUsage {
-    /// When its last line was written.
-    pub timestamp: f64,
-    pub model: String,
-    pub usage: Value,
-}
-
-/// The usage of every API response in a transcript, counted the way an import counts it (once
-/// per `message.id` + `requestId`, with the last line's usage), in time order. For costing a
-/// session recorded by hooks, whose transcript holds the usage the hooks never see.
-pub fn transcript_usage(path: &Path) -> Result<Vec<ResponseUsage>, ImportError> {
-    let io = |source| ImportError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut reader = BufReader::with_capacity(1 << 20, File::open(path).map_err(io)?);
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut responses: Vec<ResponseUsage> = Vec::new();
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        if reader.read_until(b'\n', &mut buf).map_err(io)? == 0 {
-            break;
-        }
-        let Ok(entry) = serde_json::from_slice::<Entry<'_>>(buf.trim_ascii()) else {
-            continue;
-        };
-        if entry.kind.as_deref() != Some("assistant") {
-            continue;
-        }
-        let Some(message) = &entry.message else {
-            continue;
-        };
-        let Some(usage) = message
-            .usage
-            .and_then(|u| serde_json::from_str::<Value>(u.get()).ok())
-        else {
-            continue;
-        };
-        let timestamp = entry
-            .timestamp
-            .as_deref()
-            .and_then(parse_time)
-            .unwrap_or_default();
-        let key = format!(
-            "{}:{}",
-            message.id.as_deref().unwrap_or(""),
-            entry.request_id.as_deref().unwrap_or("")
-        );
-        let model = message.model.as_deref().unwrap_or("unknown").to_owned();
-        match index.get(&key) {
-            Some(&i) if key != ":" => {
-                responses[i].usage = usage;
-                responses[i].timestamp = timestamp;
-            }
-            _ => {
-                index.insert(key, responses.len());
-                responses.push(ResponseUsage {
-                    timestamp,
-                    model,
-                    usage,
-                });
-            }
-        }
-    }
-    responses.sort_by(|a, b| a.timestamp.total_cmp(&b.timestamp));
-    Ok(responses)
 }

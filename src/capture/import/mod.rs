@@ -1,13 +1,12 @@
 //! Importing agent transcripts already on disk into the store.
 //!
 //! # Architecture
-//! - [`wire`]: transcript lines as Claude Code writes them, borrowed from the line.
-//! - [`claude_transcript`]: one transcript file into one session (and its sidechains).
+//! - [`claude_transcript`]: one Claude Code transcript file into one session (and its
+//!   sidechains), read through [`crate::capture::transcript`].
+//! - [`batch`]: many files in parallel, one writer per session, results in order.
 
+pub mod batch;
 pub mod claude_transcript;
-mod wire;
 
-pub use claude_transcript::{
-    ImportError, ImportOptions, ImportReport, ResponseUsage, TokenTotals, import_file,
-    transcript_usage,
-};
+pub use crate::capture::transcript::{ResponseUsage, transcript_usage};
+pub use claude_transcript::{ImportError, ImportReport, import_file};

@@ -9,7 +9,8 @@ use std::collections::{HashMap, VecDeque};
 use serde_json::{Map, Value};
 
 use crate::capture::limit::limit;
-use crate::model::{Event, EventType, SessionMeta};
+use crate::capture::sink::Sink;
+use crate::model::{EventType, SessionMeta};
 use crate::store::{Appender, Store, StoreError};
 
 /// Which way a message went.
@@ -28,17 +29,6 @@ impl Direction {
     }
 }
 
-/// How the proxy records.
-#[derive(Debug, Clone)]
-pub struct McpOptions {
-    pub redact: bool,
-    /// Mask personal data (emails, phones, cards, SSNs, ARNs).
-    pub mask: bool,
-    /// The user's own patterns to redact.
-    pub patterns: Vec<regex::Regex>,
-    pub new_id: fn() -> String,
-}
-
 /// A request waiting for its answer: the MCP session it belongs to (0 when the transport carries
 /// one), which side sent it, and its JSON-RPC id.
 type OpenKey = (u32, Direction, String);
@@ -55,7 +45,7 @@ pub struct McpRecorder {
     store: Store,
     session_id: String,
     appender: Appender,
-    opts: McpOptions,
+    sink: Sink,
     open: HashMap<OpenKey, Open>,
     /// Requests in the order they came, to forget the oldest unanswered ones.
     open_order: VecDeque<OpenKey>,
@@ -78,7 +68,7 @@ impl McpRecorder {
         command: &str,
         about: Map<String, Value>,
         now: f64,
-        opts: McpOptions,
+        sink: Sink,
     ) -> Result<McpRecorder, StoreError> {
         let mut meta = SessionMeta::new(session_id, now);
         name.clone_into(&mut meta.agent_name);
@@ -90,7 +80,7 @@ impl McpRecorder {
             store: store.clone(),
             session_id: session_id.to_owned(),
             appender,
-            opts,
+            sink,
             open: HashMap::new(),
             open_order: VecDeque::new(),
             last_refresh: now,
@@ -99,7 +89,7 @@ impl McpRecorder {
         data.insert("source".into(), "mcp-proxy".into());
         data.insert("server".into(), name.into());
         data.extend(about);
-        recorder.write(EventType::SessionStart, now, data, None, None)?;
+        recorder.write(EventType::SessionStart, now, data, None)?;
         Ok(recorder)
     }
 
@@ -113,22 +103,14 @@ impl McpRecorder {
         now: f64,
         data: Map<String, Value>,
         parent: Option<&Open>,
-        event_id: Option<String>,
     ) -> Result<String, StoreError> {
-        let id = event_id.unwrap_or_else(|| (self.opts.new_id)());
-        let mut event = Event::new(kind, now, id.clone(), self.session_id.clone());
-        event.data = Value::Object(data);
+        let mut event = self.sink.event(kind, now, &self.session_id, data);
+        let id = event.event_id.clone();
         if let Some(call) = parent {
             event.parent_id = Some(call.event_id.clone());
             event.duration_ms = Some(((now - call.timestamp) * 1000.0).max(0.0));
         }
-        if self.opts.redact {
-            crate::redact::redact_value(&mut event.data);
-        }
-        if self.opts.mask || !self.opts.patterns.is_empty() {
-            crate::mask::mask_value(&mut event.data, self.opts.mask, &self.opts.patterns);
-        }
-        self.appender.append(&event)?;
+        self.sink.emit(&mut self.appender, event)?;
         if now - self.last_refresh >= REFRESH_EVERY {
             self.last_refresh = now;
             self.appender.flush()?;
@@ -173,8 +155,7 @@ impl McpRecorder {
                 );
                 let raw = String::from_utf8_lossy(&body[..body.len().min(2048)]).into_owned();
                 data.insert("raw".into(), raw.into());
-                self.write(EventType::Error, now, data, None, None)
-                    .map(|_| ())
+                self.write(EventType::Error, now, data, None).map(|_| ())
             }
         }
     }
@@ -186,7 +167,7 @@ impl McpRecorder {
         data: Map<String, Value>,
         now: f64,
     ) -> Result<(), StoreError> {
-        self.write(kind, now, data, None, None).map(|_| ())
+        self.write(kind, now, data, None).map(|_| ())
     }
 
     fn one(
@@ -199,9 +180,7 @@ impl McpRecorder {
         let Value::Object(mut msg) = msg else {
             let mut data = event_head(channel, direction);
             data.insert("error".into(), "JSON-RPC message is not an object".into());
-            return self
-                .write(EventType::Error, now, data, None, None)
-                .map(|_| ());
+            return self.write(EventType::Error, now, data, None).map(|_| ());
         };
         let id = msg.get("id").filter(|v| !v.is_null()).map(Value::to_string);
         let method = msg.get("method").and_then(Value::as_str).map(str::to_owned);
@@ -234,7 +213,7 @@ impl McpRecorder {
                         (EventType::Decision, None)
                     }
                 };
-                let event_id = self.write(kind, now, data, None, None)?;
+                let event_id = self.write(kind, now, data, None)?;
                 let key = (channel, direction, id);
                 let entry = Open {
                     event_id,
@@ -264,7 +243,7 @@ impl McpRecorder {
                     "params".into(),
                     limit(msg.remove("params").unwrap_or(Value::Null)).0,
                 );
-                self.write(EventType::Decision, now, data, None, None)?;
+                self.write(EventType::Decision, now, data, None)?;
             }
             (None, Some(id)) => {
                 let request_side = match direction {
@@ -316,7 +295,7 @@ impl McpRecorder {
                         }
                     }
                 };
-                self.write(kind, now, data, open.as_ref(), None)?;
+                self.write(kind, now, data, open.as_ref())?;
             }
             (None, None) => {
                 // An error answer to a request the server could not read has a null id.
@@ -328,7 +307,7 @@ impl McpRecorder {
                     data.insert("code".into(), code.clone());
                 }
                 data.insert("error".into(), message.into());
-                self.write(EventType::Error, now, data, None, None)?;
+                self.write(EventType::Error, now, data, None)?;
             }
         }
         Ok(())
@@ -346,7 +325,7 @@ impl McpRecorder {
         if let Some(code) = exit_code {
             data.insert("exit_code".into(), code.into());
         }
-        self.write(EventType::SessionEnd, now, data, None, None)?;
+        self.write(EventType::SessionEnd, now, data, None)?;
         self.appender.flush()?;
         self.store
             .refresh_meta(&self.session_id, std::time::Duration::from_secs(2))

@@ -1,0 +1,594 @@
+//! Capture figures of issue 8: `import --all` of a history of many transcripts against ccusage
+//! reading the same files in the same run, and `hook pre-tool` on a short and on a long session,
+//! for this build and (optionally) an earlier one.
+//!
+//! Self-contained for now: `benches/figures.rs` is being split into a folder of modules, and this
+//! moves there (with its way of stating a target) once that folder is on main.
+//!
+//! - `AGENT_STRACE_BIN`: the build to measure [default: target/release/agent-strace].
+//! - `AGENT_STRACE_BEFORE`: an earlier build, measured the same way beside it.
+//! - `AGENT_STRACE_CCUSAGE`: ccusage (npm `ccusage@20.0.24`), the import's baseline.
+//! - `--history-mb N` (default 500), `--runs N` (default 3), `--hook-runs N` (default 300).
+//!
+//! The history is written under `target/bench-capture/` (never committed): every main transcript
+//! of `../shared/corpus/claude-code` with its subagents, copied over and over with fresh session,
+//! message and request ids until it holds at least N MB in at least 200 files. Peak RSS comes from
+//! GNU time (`/usr/bin/time`).
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+/// Targets (issue 8).
+const IMPORT_VS_CCUSAGE: f64 = 2.0;
+const HOOK_MEDIAN_MS: f64 = 2.0;
+/// Peak RSS of the whole history may exceed a small history's by this share at most.
+const FLAT_MEMORY: f64 = 0.10;
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("capture bench: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn arg(name: &str, default: u64) -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn run() -> Res<()> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let ours = std::env::var_os("AGENT_STRACE_BIN")
+        .map_or_else(|| root.join("target/release/agent-strace"), PathBuf::from);
+    let before = std::env::var_os("AGENT_STRACE_BEFORE").map(PathBuf::from);
+    let ccusage = std::env::var_os("AGENT_STRACE_CCUSAGE").map(PathBuf::from);
+    let mb = arg("--history-mb", 500);
+    let runs = arg("--runs", 3) as usize;
+    let hook_runs = arg("--hook-runs", 300) as usize;
+    let work = root.join("target/bench-capture");
+    std::fs::create_dir_all(&work)?;
+
+    let corpus = root.join("../shared/corpus/claude-code");
+    eprintln!("capture bench: writing the history ({mb} MB)");
+    let full = write_history(&corpus, &work.join("history"), mb * 1_000_000, 200)?;
+    let small = write_history(&corpus, &work.join("history-small"), mb * 1_000_000 / 8, 25)?;
+    let mut report = String::new();
+    writeln!(
+        report,
+        "History: {} files ({} main transcripts), {:.0} MB; small history: {} files, {:.0} MB. \
+         Machine: {} cores, load average {}.\n",
+        full.files,
+        full.mains,
+        full.bytes as f64 / 1e6,
+        small.files,
+        small.bytes as f64 / 1e6,
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        load_average()
+    )?;
+
+    // import --all
+    writeln!(
+        report,
+        "| import --all | runs | median | MB/s | peak RSS | peak RSS, small history | CPU/wall | tokens (in / out / cache write / cache read) |"
+    )?;
+    writeln!(report, "|---|---|---|---|---|---|---|---|")?;
+    let mut builds = vec![("this build", ours.clone())];
+    if let Some(b) = &before {
+        builds.push(("before", b.clone()));
+    }
+    let mut our_median = None;
+    let mut our_tokens = None;
+    let mut flat = None;
+    for (label, bin) in &builds {
+        eprintln!("capture bench: import --all, {label}");
+        let (sample, tokens) = bench_import(bin, &work, &full.claude, runs)?;
+        let (small_sample, _) = bench_import(bin, &work, &small.claude, 1)?;
+        let median = median(&sample.wall);
+        writeln!(
+            report,
+            "| {label} | {runs} | {} | {:.0} | {} | {} | {:.2} | {} |",
+            fmt_ms(median),
+            full.bytes as f64 / 1e6 / median.as_secs_f64(),
+            fmt_kib(sample.peak_kib),
+            fmt_kib(small_sample.peak_kib),
+            sample.cpu_per_wall,
+            fmt_tokens(tokens)
+        )?;
+        if *label == "this build" {
+            our_median = Some(median);
+            our_tokens = Some(tokens);
+            flat = Some((sample.peak_kib, small_sample.peak_kib));
+        }
+    }
+    let mut verdicts = Vec::new();
+    if let Some(cc) = &ccusage {
+        eprintln!("capture bench: ccusage on the same files");
+        let (sample, tokens) = bench_ccusage(cc, &full.claude, runs)?;
+        let median = median(&sample.wall);
+        writeln!(
+            report,
+            "| ccusage (same files) | {runs} | {} | {:.0} | {} | - | {:.2} | {} |",
+            fmt_ms(median),
+            full.bytes as f64 / 1e6 / median.as_secs_f64(),
+            fmt_kib(sample.peak_kib),
+            sample.cpu_per_wall,
+            fmt_tokens(tokens)
+        )?;
+        if let Some(ours) = our_median {
+            let ratio = median.as_secs_f64() / ours.as_secs_f64();
+            verdicts.push(verdict(
+                ratio >= IMPORT_VS_CCUSAGE,
+                &format!(
+                    "import --all is {ratio:.2}× as fast as ccusage (target ≥ {IMPORT_VS_CCUSAGE}×)"
+                ),
+            ));
+        }
+        verdicts.push(verdict(
+            our_tokens == Some(tokens),
+            "ccusage's token totals equal the import's",
+        ));
+    }
+    if let Some((full_kib, small_kib)) = flat {
+        verdicts.push(verdict(
+            full_kib as f64 <= small_kib as f64 * (1.0 + FLAT_MEMORY),
+            &format!(
+                "flat memory: peak RSS {} on the history, {} on one eighth of it (target ≤ +{:.0}%)",
+                fmt_kib(full_kib),
+                fmt_kib(small_kib),
+                FLAT_MEMORY * 100.0
+            ),
+        ));
+    }
+
+    // hook pre-tool
+    writeln!(report)?;
+    writeln!(
+        report,
+        "| hook pre-tool, 2 KB payload | runs | median, new session | p99 | median, long session | p99 | events in the long session |"
+    )?;
+    writeln!(report, "|---|---|---|---|---|---|---|")?;
+    for (label, bin) in &builds {
+        eprintln!("capture bench: hook pre-tool, {label}");
+        let (short, long, events) = bench_hooks(bin, &work, &corpus, hook_runs)?;
+        writeln!(
+            report,
+            "| {label} | {hook_runs} | {} | {} | {} | {} | {events} |",
+            fmt_ms(median(&short)),
+            fmt_ms(p99(&short)),
+            fmt_ms(median(&long)),
+            fmt_ms(p99(&long)),
+        )?;
+        if *label == "this build" {
+            let (a, b) = (median(&short), median(&long));
+            verdicts.push(verdict(
+                a.as_secs_f64() * 1e3 <= HOOK_MEDIAN_MS && b.as_secs_f64() * 1e3 <= HOOK_MEDIAN_MS,
+                &format!("hook pre-tool median ≤ {HOOK_MEDIAN_MS} ms on both sessions"),
+            ));
+        }
+    }
+    writeln!(report)?;
+    for v in verdicts {
+        writeln!(report, "- {v}")?;
+    }
+    print!("{report}");
+    Ok(())
+}
+
+fn verdict(ok: bool, what: &str) -> String {
+    format!("{}: {what}", if ok { "ok" } else { "OVER TARGET" })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The history
+// ---------------------------------------------------------------------------------------------
+
+struct History {
+    claude: PathBuf,
+    files: usize,
+    mains: usize,
+    bytes: u64,
+}
+
+/// A main transcript of the corpus and its subagents' files.
+struct Source {
+    main: PathBuf,
+    subagents: Vec<PathBuf>,
+    session: String,
+}
+
+fn sources(corpus: &Path) -> Res<Vec<Source>> {
+    let mut out = Vec::new();
+    let mut dirs = vec![corpus.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir)?.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                if !path.ends_with("subagents") && path.file_name().is_some() {
+                    dirs.push(path);
+                }
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "jsonl")
+                || path.parent().is_some_and(|p| p.ends_with("subagents"))
+            {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path)?;
+            let Some(session) = text.lines().find_map(|l| {
+                serde_json::from_str::<Value>(l)
+                    .ok()?
+                    .get("sessionId")?
+                    .as_str()
+                    .map(str::to_owned)
+            }) else {
+                continue;
+            };
+            let mut subagents: Vec<PathBuf> =
+                std::fs::read_dir(path.with_extension("").join("subagents"))
+                    .map(|d| d.flatten().map(|e| e.path()).collect())
+                    .unwrap_or_default();
+            subagents.sort();
+            out.push(Source {
+                main: path,
+                subagents,
+                session,
+            });
+        }
+    }
+    out.sort_by(|a, b| a.main.cmp(&b.main));
+    Ok(out)
+}
+
+/// `text` with fresh ids for copy `n`: the session id, and message and request ids (ccusage
+/// counts a response once across all files).
+fn fresh(text: &str, old_session: &str, new_session: &str, n: usize) -> String {
+    text.replace(old_session, new_session)
+        .replace("\"msg_", &format!("\"msg_c{n}x"))
+        .replace("\"req_", &format!("\"req_c{n}x"))
+}
+
+fn write_history(corpus: &Path, dir: &Path, min_bytes: u64, min_files: usize) -> Res<History> {
+    let claude = dir.join("claude");
+    let marker = dir.join("done");
+    let want = format!("{min_bytes} {min_files}");
+    if std::fs::read_to_string(&marker).is_ok_and(|m| m.starts_with(&want)) {
+        let m = std::fs::read_to_string(&marker)?;
+        let parts: Vec<u64> = m
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .collect();
+        if let [_, _, files, mains, bytes] = parts[..] {
+            return Ok(History {
+                claude,
+                files: files as usize,
+                mains: mains as usize,
+                bytes,
+            });
+        }
+    }
+    let _ = std::fs::remove_dir_all(dir);
+    let sources = sources(corpus)?;
+    let texts: Vec<(String, Vec<(String, String)>)> = sources
+        .iter()
+        .map(|s| {
+            let main = std::fs::read_to_string(&s.main)?;
+            let subs = s
+                .subagents
+                .iter()
+                .map(|p| {
+                    Ok((
+                        p.file_name()
+                            .unwrap_or_default()
+                            .to_string_lossy()
+                            .into_owned(),
+                        std::fs::read_to_string(p)?,
+                    ))
+                })
+                .collect::<std::io::Result<Vec<_>>>()?;
+            Ok((main, subs))
+        })
+        .collect::<std::io::Result<_>>()?;
+    let (mut bytes, mut files, mut mains, mut copy) = (0u64, 0usize, 0usize, 0usize);
+    while bytes < min_bytes || files < min_files {
+        let project = claude
+            .join("projects")
+            .join(format!("-bench-project-{copy}"));
+        std::fs::create_dir_all(&project)?;
+        for (source, (main, subs)) in sources.iter().zip(&texts) {
+            let session = uuid::Uuid::new_v4().to_string();
+            let path = project.join(format!("{session}.jsonl"));
+            let text = fresh(main, &source.session, &session, copy);
+            std::fs::write(&path, &text)?;
+            bytes += text.len() as u64;
+            files += 1;
+            mains += 1;
+            if !subs.is_empty() {
+                let sub_dir = project.join(&session).join("subagents");
+                std::fs::create_dir_all(&sub_dir)?;
+                for (name, sub) in subs {
+                    let text = fresh(sub, &source.session, &session, copy);
+                    std::fs::write(sub_dir.join(name), &text)?;
+                    bytes += text.len() as u64;
+                    files += 1;
+                }
+            }
+        }
+        copy += 1;
+    }
+    std::fs::write(&marker, format!("{want} {files} {mains} {bytes}"))?;
+    Ok(History {
+        claude,
+        files,
+        mains,
+        bytes,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running commands
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Default)]
+struct Sample {
+    wall: Vec<Duration>,
+    peak_kib: u64,
+    cpu_per_wall: f64,
+}
+
+/// Runs `cmd` under GNU time; returns its wall time, stdout, peak KiB and CPU/wall.
+fn timed(mut cmd: Command, work: &Path) -> Res<(Duration, Vec<u8>, u64, f64)> {
+    let stats = work.join("time.txt");
+    let program = cmd.get_program().to_owned();
+    let mut wrapped = Command::new("/usr/bin/time");
+    wrapped
+        .arg("-o")
+        .arg(&stats)
+        .arg("-f")
+        .arg("%e %U %S %M")
+        .arg(program)
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => wrapped.env(k, v),
+            None => wrapped.env_remove(k),
+        };
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        wrapped.current_dir(dir);
+    }
+    cmd = wrapped;
+    let started = Instant::now();
+    let out = cmd.stderr(Stdio::null()).stdin(Stdio::null()).output()?;
+    let wall = started.elapsed();
+    if !out.status.success() {
+        return Err(format!(
+            "{:?} failed: {}",
+            cmd.get_args().collect::<Vec<_>>(),
+            out.status
+        )
+        .into());
+    }
+    let stats = std::fs::read_to_string(&stats)?;
+    let fields: Vec<f64> = stats
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    let (cpu, kib) = match fields[..] {
+        [wall_s, user, system, peak] if wall_s > 0.0 => ((user + system) / wall_s, peak as u64),
+        [_, _, _, peak] => (0.0, peak as u64),
+        _ => (0.0, 0),
+    };
+    Ok((wall, out.stdout, kib, cpu))
+}
+
+type Tokens = [u64; 4];
+
+fn bench_import(bin: &Path, work: &Path, claude: &Path, runs: usize) -> Res<(Sample, Tokens)> {
+    let mut sample = Sample::default();
+    let mut tokens = [0; 4];
+    for i in 0..runs {
+        let store = work.join("import-store");
+        let _ = std::fs::remove_dir_all(&store);
+        let mut cmd = Command::new(bin);
+        cmd.arg("--trace-dir")
+            .arg(&store)
+            .args(["import", "--all", "--claude-dir"])
+            .arg(claude)
+            .args(["--format", "json"])
+            .env_remove("AGENT_STRACE_REDACT");
+        let (wall, out, kib, cpu) = timed(cmd, work)?;
+        if i == 0 {
+            let reports: Value = serde_json::from_slice(&out)?;
+            for r in reports.as_array().into_iter().flatten() {
+                for (n, key) in ["input", "output", "cache_creation", "cache_read"]
+                    .iter()
+                    .enumerate()
+                {
+                    tokens[n] += r["tokens"][key].as_u64().unwrap_or(0);
+                }
+            }
+        }
+        sample.wall.push(wall);
+        sample.peak_kib = sample.peak_kib.max(kib);
+        sample.cpu_per_wall = sample.cpu_per_wall.max(cpu);
+    }
+    let _ = std::fs::remove_dir_all(work.join("import-store"));
+    Ok((sample, tokens))
+}
+
+fn bench_ccusage(cc: &Path, claude: &Path, runs: usize) -> Res<(Sample, Tokens)> {
+    let work = claude.parent().unwrap_or(claude);
+    let mut sample = Sample::default();
+    let mut tokens = [0; 4];
+    for i in 0..runs {
+        let mut cmd = Command::new(cc);
+        cmd.args(["session", "--json", "--offline"])
+            .env("CLAUDE_CONFIG_DIR", claude);
+        let (wall, out, kib, cpu) = timed(cmd, work)?;
+        if i == 0 {
+            let v: Value = serde_json::from_slice(&out)?;
+            tokens = [
+                "inputTokens",
+                "outputTokens",
+                "cacheCreationTokens",
+                "cacheReadTokens",
+            ]
+            .map(|k| v["totals"][k].as_u64().unwrap_or(0));
+        }
+        sample.wall.push(wall);
+        sample.peak_kib = sample.peak_kib.max(kib);
+        sample.cpu_per_wall = sample.cpu_per_wall.max(cpu);
+    }
+    Ok((sample, tokens))
+}
+
+/// Pre-tool hooks on a new session and on a long one (a big imported transcript); returns the
+/// wall times of each and the long session's event count.
+fn bench_hooks(
+    bin: &Path,
+    work: &Path,
+    corpus: &Path,
+    runs: usize,
+) -> Res<(Vec<Duration>, Vec<Duration>, u64)> {
+    let store = work.join("hook-store");
+    let _ = std::fs::remove_dir_all(&store);
+    // The long session: every corpus transcript in one file, ten times over, one session.
+    let long_id = "0b5e55ed-1000-4000-8000-00000000a11c";
+    let long_file = work.join(format!("{long_id}.jsonl"));
+    if !long_file.exists() {
+        let mut text = String::new();
+        for (n, source) in sources(corpus)?.iter().enumerate() {
+            let main = std::fs::read_to_string(&source.main)?;
+            for copy in 0..10 {
+                text.push_str(&fresh(&main, &source.session, long_id, n * 10 + copy));
+                if !text.ends_with('\n') {
+                    text.push('\n');
+                }
+            }
+        }
+        std::fs::write(&long_file, text)?;
+    }
+    let status = Command::new(bin)
+        .arg("--trace-dir")
+        .arg(&store)
+        .arg("import")
+        .arg(&long_file)
+        .stdout(Stdio::null())
+        .status()?;
+    if !status.success() {
+        return Err("importing the long session failed".into());
+    }
+    let events = std::fs::read_to_string(store.join(long_id).join("events.ndjson"))?
+        .lines()
+        .count() as u64;
+    let short_id = "0b5e55ed-2000-4000-8000-00000000005e";
+    hook(
+        bin,
+        &store,
+        "session-start",
+        &format!(
+            r#"{{"session_id":"{short_id}","hook_event_name":"SessionStart","source":"startup","cwd":"/tmp"}}"#
+        ),
+    )?;
+    let mut short = Vec::new();
+    let mut long = Vec::new();
+    for i in 0..runs + 20 {
+        for (session, into) in [(short_id, &mut short), (long_id, &mut long)] {
+            let took = hook(bin, &store, "pre-tool", &pre_tool(session, i))?;
+            if i >= 20 {
+                into.push(took);
+            }
+        }
+    }
+    if store.join("hook-errors.log").exists() {
+        return Err(format!(
+            "a hook logged an error: {}",
+            std::fs::read_to_string(store.join("hook-errors.log"))?
+        )
+        .into());
+    }
+    let _ = std::fs::remove_dir_all(&store);
+    Ok((short, long, events))
+}
+
+fn pre_tool(session: &str, i: usize) -> String {
+    let head = format!(
+        r#"{{"session_id":"{session}","transcript_path":"/tmp/{session}.jsonl","cwd":"/tmp","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{{"command":"cargo test --run {i} "#
+    );
+    let pad = 2048usize.saturating_sub(head.len() + 4);
+    format!("{head}{}\"}}}}", "x".repeat(pad))
+}
+
+fn hook(bin: &Path, store: &Path, event: &str, payload: &str) -> Res<Duration> {
+    let started = Instant::now();
+    let mut child = Command::new(bin)
+        .args(["hook", event])
+        .env("AGENT_TRACE_DIR", store)
+        .env_remove("AGENT_STRACE_REDACT")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(payload.as_bytes());
+    }
+    child.wait()?;
+    Ok(started.elapsed())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Figures
+// ---------------------------------------------------------------------------------------------
+
+fn sorted(d: &[Duration]) -> Vec<Duration> {
+    let mut v = d.to_vec();
+    v.sort();
+    v
+}
+
+fn median(d: &[Duration]) -> Duration {
+    sorted(d).get(d.len() / 2).copied().unwrap_or_default()
+}
+
+fn p99(d: &[Duration]) -> Duration {
+    let v = sorted(d);
+    let i = ((v.len() as f64 * 0.99).ceil() as usize).saturating_sub(1);
+    v.get(i).copied().unwrap_or_default()
+}
+
+fn fmt_ms(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1e3;
+    if ms >= 1000.0 {
+        format!("{:.2} s", ms / 1e3)
+    } else {
+        format!("{ms:.2} ms")
+    }
+}
+
+fn fmt_kib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+fn fmt_tokens(t: Tokens) -> String {
+    format!("{} / {} / {} / {}", t[0], t[1], t[2], t[3])
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".into())
+}

@@ -1,0 +1,291 @@
+//! The normal form of a hook payload: which agent, which session, what happened (a tool call
+//! with its name, input and id, a prompt, an answer …), whatever agent sent it.
+//!
+//! Each agent's wire module ([`super::claude_code`], [`super::vscode`]) reads its own payloads
+//! into this form and the recorder reads only this form. The remaining fields keep the store's
+//! names (snake_case: `permission_mode`, `stop_hook_active`, `reason` …), so what an agent says
+//! beyond the typed parts is recorded the same way for every agent.
+
+use serde_json::{Map, Value};
+
+use crate::model::Agent;
+
+/// The hook events, plus any an agent may add later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HookEvent {
+    SessionStart,
+    SessionEnd,
+    UserPromptSubmit,
+    PreToolUse,
+    PostToolUse,
+    PostToolUseFailure,
+    Stop,
+    SubagentStart,
+    SubagentStop,
+    Notification,
+    PreCompact,
+    PostCompact,
+    PermissionRequest,
+    Other(String),
+}
+
+/// The `hook <event>` argument for each event, in the order `--help` lists them.
+pub const HOOK_ARGS: [(&str, HookEvent); 13] = [
+    ("session-start", HookEvent::SessionStart),
+    ("session-end", HookEvent::SessionEnd),
+    ("user-prompt", HookEvent::UserPromptSubmit),
+    ("pre-tool", HookEvent::PreToolUse),
+    ("post-tool", HookEvent::PostToolUse),
+    ("post-tool-failure", HookEvent::PostToolUseFailure),
+    ("stop", HookEvent::Stop),
+    ("subagent-start", HookEvent::SubagentStart),
+    ("subagent-stop", HookEvent::SubagentStop),
+    ("notification", HookEvent::Notification),
+    ("pre-compact", HookEvent::PreCompact),
+    ("post-compact", HookEvent::PostCompact),
+    ("permission-request", HookEvent::PermissionRequest),
+];
+
+impl HookEvent {
+    /// The event's name in payloads and in settings.json (Claude Code and VS Code share them).
+    pub fn wire_name(&self) -> &str {
+        match self {
+            HookEvent::SessionStart => "SessionStart",
+            HookEvent::SessionEnd => "SessionEnd",
+            HookEvent::UserPromptSubmit => "UserPromptSubmit",
+            HookEvent::PreToolUse => "PreToolUse",
+            HookEvent::PostToolUse => "PostToolUse",
+            HookEvent::PostToolUseFailure => "PostToolUseFailure",
+            HookEvent::Stop => "Stop",
+            HookEvent::SubagentStart => "SubagentStart",
+            HookEvent::SubagentStop => "SubagentStop",
+            HookEvent::Notification => "Notification",
+            HookEvent::PreCompact => "PreCompact",
+            HookEvent::PostCompact => "PostCompact",
+            HookEvent::PermissionRequest => "PermissionRequest",
+            HookEvent::Other(name) => name,
+        }
+    }
+
+    pub fn from_wire_name(name: &str) -> HookEvent {
+        HOOK_ARGS
+            .iter()
+            .find(|(_, event)| event.wire_name() == name)
+            .map_or_else(
+                || HookEvent::Other(name.to_owned()),
+                |(_, event)| event.clone(),
+            )
+    }
+
+    /// From a `hook <event>` argument; `None` for an argument that names no known event.
+    pub fn from_arg(arg: &str) -> Option<HookEvent> {
+        HOOK_ARGS
+            .iter()
+            .find(|(name, _)| *name == arg)
+            .map(|(_, event)| event.clone())
+            .or_else(|| {
+                let known = HookEvent::from_wire_name(arg);
+                (!matches!(known, HookEvent::Other(_))).then_some(known)
+            })
+    }
+
+    /// Whether the event is about one tool call (and so must name the tool).
+    pub fn is_tool_event(&self) -> bool {
+        matches!(
+            self,
+            HookEvent::PreToolUse | HookEvent::PostToolUse | HookEvent::PostToolUseFailure
+        )
+    }
+}
+
+/// One tool call as a payload describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolUse {
+    pub name: String,
+    /// The arguments, an object (empty when the payload gives none).
+    pub input: Value,
+    /// The agent's id of the call, which links a result to its call.
+    pub id: Option<String>,
+    /// What the tool returned (post-tool).
+    pub response: Option<Value>,
+    /// Why it failed (post-tool-failure).
+    pub error: Option<Value>,
+}
+
+/// Where the agent's last answer can be found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// The payload carries it.
+    Text(String),
+    /// The last assistant text of a Claude Code transcript at this path.
+    ClaudeTranscript(String),
+}
+
+/// A checked payload, in the normal form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HookPayload {
+    pub agent: Agent,
+    pub event: HookEvent,
+    pub session_id: String,
+    /// The folder the agent works in; where the store is looked for.
+    pub cwd: Option<String>,
+    /// When the agent says the event happened (seconds since the epoch), if it says.
+    pub at: Option<f64>,
+    /// Set on payloads fired inside a subagent, and on subagent start/stop.
+    pub agent_id: Option<String>,
+    /// The kind of subagent (`Explore`, `Plan` …).
+    pub agent_type: Option<String>,
+    pub tool: Option<ToolUse>,
+    /// What the user typed (a string as sent; kept as any JSON value).
+    pub prompt: Option<Value>,
+    /// The agent's answer, on stop and subagent stop.
+    pub answer: Option<Answer>,
+    /// How the session started (`startup`, `resume`, `new` …).
+    pub source: Option<String>,
+    /// Every other field the agent sent, under the store's names; fields the agent's wire
+    /// module does not know are kept here too.
+    pub fields: Map<String, Value>,
+    /// The names in `fields` the wire module did not know, in the order sent.
+    pub unknown: Vec<String>,
+}
+
+impl HookPayload {
+    /// A string field of `fields`, if present and not empty.
+    pub fn str_field(&self, key: &str) -> Option<&str> {
+        self.fields
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    }
+}
+
+/// Why a payload was not recorded.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PayloadError {
+    #[error("stdin was empty")]
+    Empty,
+    #[error("stdin is not JSON: {0}")]
+    NotJson(String),
+    #[error("the payload is not a JSON object")]
+    NotAnObject,
+    #[error("field `{0}` is missing")]
+    Missing(&'static str),
+    #[error("field `{0}` is not a {1}")]
+    WrongType(&'static str, &'static str),
+    #[error("session id `{0}` cannot name a session folder")]
+    BadSessionId(String),
+    #[error("unknown hook event `{0}` and the payload names none")]
+    UnknownEvent(String),
+}
+
+/// Reading a wire payload's fields, each check naming the field it failed on. Fields that only
+/// say where the session lives (its id, the event's name, the time) are taken out; every other
+/// field stays, to be recorded as sent.
+pub(super) struct Fields(pub(super) Map<String, Value>);
+
+impl Fields {
+    /// Takes a plumbing string field that must be there and not empty.
+    fn take_required(&mut self, key: &'static str) -> Result<String, PayloadError> {
+        match self.0.remove(key) {
+            Some(Value::String(s)) if !s.is_empty() => Ok(s),
+            None | Some(Value::Null | Value::String(_)) => Err(PayloadError::Missing(key)),
+            Some(_) => Err(PayloadError::WrongType(key, "string")),
+        }
+    }
+
+    /// Takes a plumbing string field that may be absent or null.
+    pub(super) fn take_optional(
+        &mut self,
+        key: &'static str,
+    ) -> Result<Option<String>, PayloadError> {
+        match self.0.remove(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(PayloadError::WrongType(key, "string")),
+        }
+    }
+
+    /// A string field that may be absent or null, left in place.
+    pub(super) fn optional(&self, key: &'static str) -> Result<Option<String>, PayloadError> {
+        match self.0.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(PayloadError::WrongType(key, "string")),
+        }
+    }
+
+    /// Takes the event's name: the payload's own name for it wins over the `hook <event>`
+    /// argument.
+    pub(super) fn take_event(
+        &mut self,
+        key: &'static str,
+        arg: &str,
+    ) -> Result<HookEvent, PayloadError> {
+        match self.0.remove(key) {
+            Some(Value::String(name)) if !name.is_empty() => Ok(HookEvent::from_wire_name(&name)),
+            None | Some(Value::Null) => {
+                HookEvent::from_arg(arg).ok_or_else(|| PayloadError::UnknownEvent(arg.to_owned()))
+            }
+            Some(_) => Err(PayloadError::WrongType(key, "string")),
+        }
+    }
+
+    /// Takes the session id, checked to name a folder.
+    pub(super) fn take_session(&mut self, key: &'static str) -> Result<String, PayloadError> {
+        let id = self.take_required(key)?;
+        if crate::store::is_valid_session_id(&id) {
+            Ok(id)
+        } else {
+            Err(PayloadError::BadSessionId(id))
+        }
+    }
+
+    /// The subagent id, when it can name a folder (an odd one is ignored, not fatal).
+    pub(super) fn agent_id(&self) -> Result<Option<String>, PayloadError> {
+        Ok(self
+            .optional("agent_id")?
+            .filter(|id| crate::store::is_valid_session_id(id)))
+    }
+
+    /// The tool call (`tool_name`, `tool_input`, `tool_use_id`, `tool_response`, `error`); a
+    /// tool event must name its tool.
+    pub(super) fn tool(&self, event: &HookEvent) -> Result<Option<ToolUse>, PayloadError> {
+        let name = match self.0.get("tool_name") {
+            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            None | Some(Value::Null | Value::String(_)) if event.is_tool_event() => {
+                return Err(PayloadError::Missing("tool_name"));
+            }
+            None | Some(Value::Null | Value::String(_)) => None,
+            Some(_) => return Err(PayloadError::WrongType("tool_name", "string")),
+        };
+        let Some(name) = name else {
+            return Ok(None);
+        };
+        Ok(Some(ToolUse {
+            name,
+            input: self
+                .0
+                .get("tool_input")
+                .filter(|v| !v.is_null())
+                .cloned()
+                .unwrap_or_else(|| Value::Object(Map::new())),
+            id: self
+                .0
+                .get("tool_use_id")
+                .and_then(Value::as_str)
+                .filter(|i| !i.is_empty())
+                .map(str::to_owned),
+            response: self.0.get("tool_response").cloned(),
+            error: self.0.get("error").cloned(),
+        }))
+    }
+
+    /// The names of the fields that are not in `known`.
+    pub(super) fn unknown(&self, known: &[&str]) -> Vec<String> {
+        self.0
+            .keys()
+            .filter(|k| !known.contains(&k.as_str()))
+            .cloned()
+            .collect()
+    }
+}

@@ -1,0 +1,106 @@
+//! Importing many transcripts at once: files in parallel, each file (with its subagents) by one
+//! worker, so every session has exactly one writer; results come back in the order given.
+//!
+//! Memory stays flat: each worker streams one file at a time, and what waits to be reported in
+//! order is a few counters per file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+use super::claude_transcript::{ImportError, ImportReport, ParentLink, import_file};
+use crate::capture::sink::Sink;
+use crate::capture::transcript::session_of;
+use crate::store::Store;
+
+/// What importing one file gave: its report and its subagents' reports, or why it failed.
+pub type FileResult = Result<Vec<ImportReport>, ImportError>;
+
+/// Imports `files` on `workers` threads, calling `done` on the calling thread for each file, in
+/// the order of `files`.
+pub fn import_files(
+    store: &Store,
+    files: &[PathBuf],
+    sink: &Sink,
+    workers: usize,
+    mut done: impl FnMut(usize, &Path, FileResult),
+) {
+    let workers = workers.clamp(1, files.len().max(1));
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = mpsc::channel::<(usize, FileResult)>();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let next = &next;
+            scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(file) = files.get(i) else { break };
+                    if tx
+                        .send((i, import_with_subagents(store, file, sink)))
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut waiting = BTreeMap::new();
+        let mut due = 0;
+        for (i, result) in rx {
+            waiting.insert(i, result);
+            while let Some(result) = waiting.remove(&due) {
+                done(due, &files[due], result);
+                due += 1;
+            }
+        }
+    });
+}
+
+/// Imports a transcript, then the subagents in its `<stem>/subagents/` folder.
+pub fn import_with_subagents(store: &Store, file: &Path, sink: &Sink) -> FileResult {
+    let parent = parent_of_agent_file(file);
+    let main = import_file(store, file, parent.as_ref(), sink)?;
+    let subagents = file.with_extension("").join("subagents");
+    let mut children: Vec<PathBuf> = std::fs::read_dir(&subagents)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+                .collect()
+        })
+        .unwrap_or_default();
+    children.sort();
+    let session = main.session_id.clone();
+    let agent_calls = main.agent_calls.clone();
+    let mut reports = vec![main];
+    for child in children {
+        let agent = child
+            .file_stem()
+            .map(|s| s.to_string_lossy().trim_start_matches("agent-").to_owned())
+            .unwrap_or_default();
+        let link = ParentLink {
+            session_id: session.clone(),
+            event_id: agent_calls.get(&agent).cloned(),
+            depth: parent.as_ref().map_or(0, |p| p.depth + 1),
+        };
+        reports.push(import_file(store, &child, Some(&link), sink)?);
+    }
+    Ok(reports)
+}
+
+/// A subagent's own transcript (`agent-*.jsonl`) belongs under the session it names.
+fn parent_of_agent_file(file: &Path) -> Option<ParentLink> {
+    let name = file.file_name()?.to_string_lossy().into_owned();
+    if !name.starts_with("agent-") {
+        return None;
+    }
+    Some(ParentLink {
+        session_id: session_of(file)?,
+        event_id: None,
+        depth: 0,
+    })
+}

@@ -1,0 +1,222 @@
+//! The one way captured events reach the store: ids, time, privacy and writing, for hooks, both
+//! MCP proxies and transcript import alike.
+//!
+//! Every capture path builds its events with [`Sink::event`] (a fresh id) and hands them to
+//! [`Sink::emit`], which scrubs them with the one [`Privacy`] the command line resolved and
+//! writes them through the store: a hook appends one line at a time ([`Store::append`]), a
+//! proxy through a kept-open [`Appender`], an import into a [`SessionWriter`] that appears whole.
+//! Size limits are [`super::limit`]'s, applied by whoever fills an event's data.
+
+use std::borrow::Cow;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use regex::Regex;
+use serde_json::{Map, Value};
+
+use crate::model::{Event, EventType};
+use crate::store::{Appender, SessionWriter, Store, StoreError};
+
+/// What is kept off disk. Resolved once by the command line (flags and `AGENT_STRACE_REDACT`)
+/// and handed down as a value.
+#[derive(Debug, Clone, Default)]
+pub struct Privacy {
+    /// Replace secrets (keys, tokens, passwords) with `[REDACTED]`.
+    pub redact: bool,
+    /// Replace personal data (emails, phones, cards, SSNs, ARNs) with placeholders.
+    pub mask: bool,
+    /// The user's own patterns, whose matches become `[REDACTED]`.
+    pub patterns: Vec<Regex>,
+}
+
+impl Privacy {
+    /// Whether anything is scrubbed at all.
+    pub fn is_off(&self) -> bool {
+        !self.redact && !self.mask && self.patterns.is_empty()
+    }
+
+    /// Scrubs every string in a JSON value, in place.
+    pub fn apply(&self, value: &mut Value) {
+        if self.redact {
+            crate::redact::redact_value(value);
+        }
+        if self.mask || !self.patterns.is_empty() {
+            crate::mask::mask_value(value, self.mask, &self.patterns);
+        }
+    }
+
+    /// One string as it may be written (a command line or a URL can carry a key).
+    pub fn apply_str<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let mut out = Cow::Borrowed(text);
+        if self.redact
+            && let Cow::Owned(scrubbed) = crate::redact::redact_str(&out)
+        {
+            out = Cow::Owned(scrubbed);
+        }
+        if (self.mask || !self.patterns.is_empty())
+            && let Cow::Owned(masked) = crate::mask::mask_str_with(&out, self.mask, &self.patterns)
+        {
+            out = Cow::Owned(masked);
+        }
+        out
+    }
+}
+
+/// Where a sink writes one session's events.
+pub trait Target {
+    fn put(&mut self, event: &Event) -> Result<(), StoreError>;
+}
+
+/// One event at a time, appended whole to its session's file (hooks: many processes at once).
+impl Target for &Store {
+    fn put(&mut self, event: &Event) -> Result<(), StoreError> {
+        self.append(event)
+    }
+}
+
+/// Batched appends on a kept-open file (the proxies).
+impl Target for Appender {
+    fn put(&mut self, event: &Event) -> Result<(), StoreError> {
+        self.append(event)
+    }
+}
+
+/// A session that appears whole when finished (import).
+impl Target for SessionWriter {
+    fn put(&mut self, event: &Event) -> Result<(), StoreError> {
+        self.append(event)
+    }
+}
+
+/// Builds, scrubs and writes events. Cheap to share between threads.
+#[derive(Debug, Clone)]
+pub struct Sink {
+    privacy: Privacy,
+    clock: fn() -> f64,
+    new_id: fn() -> String,
+}
+
+impl Sink {
+    /// A sink with the system clock and random event ids.
+    pub fn new(privacy: Privacy) -> Sink {
+        Sink {
+            privacy,
+            clock: system_time,
+            new_id: new_event_id,
+        }
+    }
+
+    /// The same sink with another clock (tests, replayed input).
+    #[must_use]
+    pub fn with_clock(mut self, clock: fn() -> f64) -> Sink {
+        self.clock = clock;
+        self
+    }
+
+    pub fn privacy(&self) -> &Privacy {
+        &self.privacy
+    }
+
+    /// The clock, for a relay that stamps what crosses it.
+    pub fn clock(&self) -> fn() -> f64 {
+        self.clock
+    }
+
+    /// Now, in seconds since the epoch.
+    pub fn now(&self) -> f64 {
+        (self.clock)()
+    }
+
+    /// A fresh event id.
+    pub fn new_id(&self) -> String {
+        (self.new_id)()
+    }
+
+    /// A new event with a fresh id.
+    pub fn event(
+        &self,
+        kind: EventType,
+        at: f64,
+        session: &str,
+        data: Map<String, Value>,
+    ) -> Event {
+        let mut event = Event::new(kind, at, self.new_id(), session.to_owned());
+        event.data = Value::Object(data);
+        event
+    }
+
+    /// Scrubs an event and writes it.
+    pub fn emit(&self, to: &mut impl Target, mut event: Event) -> Result<(), StoreError> {
+        self.privacy.apply(&mut event.data);
+        to.put(&event)
+    }
+
+    /// One string as it may be written.
+    pub fn text<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        self.privacy.apply_str(text)
+    }
+}
+
+fn system_time() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// 12 hex digits (48 random bits), as the Python tool's event ids. The generator is seeded once
+/// per thread from the system's randomness: an import writes hundreds of thousands of events,
+/// and a system call for each would be a tenth of its time.
+pub fn new_event_id() -> String {
+    use std::cell::Cell;
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new(uuid::Uuid::new_v4().as_u64_pair().0);
+    }
+    // SplitMix64: every state gives a distinct, well-mixed output.
+    let mut z = STATE.with(|s| {
+        let next = s.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
+        s.set(next);
+        next
+    });
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    format!("{:012x}", z >> 16)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_ids_are_twelve_hex_digits_and_distinct() {
+        let ids: std::collections::HashSet<String> = (0..100_000).map(|_| new_event_id()).collect();
+        assert_eq!(ids.len(), 100_000);
+        assert!(
+            ids.iter()
+                .all(|id| id.len() == 12 && id.chars().all(|c| c.is_ascii_hexdigit()))
+        );
+    }
+
+    #[test]
+    fn privacy_scrubs_secrets_then_personal_data_then_the_users_patterns() {
+        let privacy = Privacy {
+            redact: true,
+            mask: true,
+            patterns: vec![Regex::new(r"ACME-\d+").unwrap()],
+        };
+        let mut data = serde_json::json!({
+            "command": "curl -H 'Authorization: Bearer sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789' mail bob@corp.io ACME-7"
+        });
+        privacy.apply(&mut data);
+        let text = data["command"].as_str().unwrap();
+        assert!(!text.contains("sk-ant"), "{text}");
+        assert!(
+            text.contains("[EMAIL]") && text.contains("[REDACTED]") && !text.contains("ACME-7")
+        );
+        assert_eq!(
+            privacy.apply_str("bob@corp.io ACME-1"),
+            "[EMAIL] [REDACTED]"
+        );
+        assert!(Privacy::default().is_off());
+        assert_eq!(Privacy::default().apply_str("bob@corp.io"), "bob@corp.io");
+    }
+}

@@ -1,0 +1,27 @@
+//! Claude Code transcripts (`~/.claude/projects/<project>/<session>.jsonl`): the one reader of
+//! their content and usage, for import and for hook sessions that take their answer or usage
+//! from the transcript.
+//!
+//! # Architecture
+//! - [`wire`]: transcript lines as Claude Code writes them, borrowed from the line.
+//! - [`content`]: message content blocks, parsed one way, and the texts made of them.
+//! - [`responses`]: API responses and their usage: one count per response, its last line wins.
+//! - [`transcript`]: reading a transcript file: its last answer, the usage of every response.
+
+pub mod content;
+pub mod responses;
+#[expect(
+    clippy::module_inception,
+    reason = "the file that reads transcript files; the layer test allows file reads there by name"
+)]
+pub mod transcript;
+pub mod wire;
+
+pub use responses::{Response, ResponseUsage};
+pub use transcript::{last_assistant_text, session_of, transcript_usage};
+
+/// Seconds since the epoch of an RFC 3339 timestamp, as transcripts write them.
+pub fn parse_time(text: &str) -> Option<f64> {
+    let t = chrono::DateTime::parse_from_rfc3339(text).ok()?;
+    Some(t.timestamp_micros() as f64 / 1e6)
+}

@@ -1,0 +1,78 @@
+//! Claude Code transcript lines (`~/.claude/projects/<project>/<session>.jsonl`) as written,
+//! decoded lazily: large parts (tool inputs, results) stay raw JSON until they are needed.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// One line of a transcript. Every field is optional: lines of kinds we do not know, or from
+/// older versions, still decode, and are counted by their `type`.
+#[derive(Debug, Deserialize)]
+pub struct Entry<'a> {
+    #[serde(rename = "type", borrow, default)]
+    pub kind: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub timestamp: Option<Cow<'a, str>>,
+    #[serde(rename = "sessionId", borrow, default)]
+    pub session_id: Option<Cow<'a, str>>,
+    #[serde(rename = "isSidechain", default)]
+    pub is_sidechain: Option<bool>,
+    #[serde(rename = "agentId", borrow, default)]
+    pub agent_id: Option<Cow<'a, str>>,
+    #[serde(rename = "requestId", borrow, default)]
+    pub request_id: Option<Cow<'a, str>>,
+    #[serde(rename = "isMeta", default)]
+    pub is_meta: Option<bool>,
+    #[serde(borrow, default)]
+    pub cwd: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub version: Option<Cow<'a, str>>,
+    #[serde(rename = "gitBranch", borrow, default)]
+    pub git_branch: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub message: Option<Message<'a>>,
+    #[serde(rename = "toolUseResult", borrow, default)]
+    pub tool_use_result: Option<&'a RawValue>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Message<'a> {
+    #[serde(borrow, default)]
+    pub id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub model: Option<Cow<'a, str>>,
+    /// A string, or a list of content blocks.
+    #[serde(borrow, default)]
+    pub content: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub usage: Option<&'a RawValue>,
+}
+
+/// One content block of a message.
+#[derive(Debug, Deserialize)]
+pub struct Block<'a> {
+    #[serde(rename = "type", borrow, default)]
+    pub kind: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub text: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub input: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub tool_use_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub content: Option<&'a RawValue>,
+    #[serde(default)]
+    pub is_error: Option<bool>,
+}
+
+/// What a Task/Agent result says about the subagent it ran.
+#[derive(Debug, Deserialize)]
+pub struct TaskResult<'a> {
+    #[serde(rename = "agentId", borrow, default)]
+    pub agent_id: Option<Cow<'a, str>>,
+}

@@ -1,0 +1,165 @@
+//! Argument groups commands share, so a flag means one thing everywhere: how a session is
+//! named, `--format`, and a time range (`--since` / `--until`).
+
+use chrono::{Local, NaiveDate, TimeZone};
+use clap::Args;
+
+use super::globals::Format;
+use crate::error::Error;
+use crate::store::Selector;
+
+/// One session, named by the positional argument.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct SessionArg {
+    /// Session id or unique prefix [default: the latest session]
+    session: Option<String>,
+}
+
+impl SessionArg {
+    pub(crate) fn selector(&self) -> Selector {
+        Selector::from_option(self.session.as_deref())
+    }
+}
+
+/// One session, named by the positional argument or by `--session`, as the Python tool's
+/// `standup` spells it.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct SessionOrFlag {
+    /// Session id or unique prefix [default: the latest session]
+    #[arg(conflicts_with = "session_flag")]
+    session: Option<String>,
+    /// The same, as a flag
+    #[arg(long = "session", value_name = "ID")]
+    session_flag: Option<String>,
+}
+
+impl SessionOrFlag {
+    pub(crate) fn selector(&self) -> Selector {
+        Selector::from_option(self.session.as_deref().or(self.session_flag.as_deref()))
+    }
+}
+
+/// `--format text|json`.
+#[derive(Debug, Clone, Copy, Args)]
+pub(crate) struct FormatArg {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub(crate) format: Format,
+}
+
+/// A period of time: `--since` and `--until`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct TimeRange {
+    /// Start of the period: a date (2026-11-25, local time), or an age (7d, 12h, 2w)
+    #[arg(long, value_name = "WHEN")]
+    pub(crate) since: Option<String>,
+    /// End of the period, that day included: a date (2026-11-25, local time), or an age
+    #[arg(long, value_name = "WHEN")]
+    pub(crate) until: Option<String>,
+}
+
+const DAY: f64 = 86_400.0;
+
+impl TimeRange {
+    /// The start, in seconds since the epoch, if one was given.
+    pub(crate) fn since(&self, now: f64) -> Result<Option<f64>, Error> {
+        self.since
+            .as_deref()
+            .map(|t| instant(t, "--since", now, false))
+            .transpose()
+    }
+
+    /// The end (exclusive), in seconds since the epoch, if one was given: a date names its
+    /// whole day.
+    pub(crate) fn until(&self, now: f64) -> Result<Option<f64>, Error> {
+        self.until
+            .as_deref()
+            .map(|t| instant(t, "--until", now, true))
+            .transpose()
+    }
+}
+
+/// `text` as an instant: a local date (its midnight, or the next one when `end_of_day`), an
+/// RFC 3339 time, or an age before `now` (`30m`, `12h`, `7d`, `2w`).
+pub(crate) fn instant(text: &str, flag: &str, now: f64, end_of_day: bool) -> Result<f64, Error> {
+    let text = text.trim();
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+        let local = Local
+            .from_local_datetime(&midnight)
+            .earliest()
+            .map_or_else(|| midnight.and_utc().timestamp(), |t| t.timestamp());
+        return Ok(local as f64 + if end_of_day { DAY } else { 0.0 });
+    }
+    if let Ok(time) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(time.timestamp_millis() as f64 / 1000.0);
+    }
+    let age = text
+        .strip_suffix(" ago")
+        .unwrap_or(text)
+        .trim()
+        .replace(' ', "");
+    let split = age.find(|c: char| !c.is_ascii_digit()).unwrap_or(age.len());
+    let (number, unit) = age.split_at(split);
+    let unit_secs = match unit {
+        "m" | "min" | "mins" | "minute" | "minutes" => Some(60.0),
+        "h" | "hour" | "hours" => Some(3600.0),
+        "d" | "day" | "days" => Some(DAY),
+        "w" | "week" | "weeks" => Some(7.0 * DAY),
+        _ => None,
+    };
+    match (number.parse::<u32>(), unit_secs) {
+        (Ok(n), Some(secs)) => Ok(now - f64::from(n) * secs),
+        _ => Err(Error::usage(format!(
+            "{flag} `{text}` is neither a date like 2026-11-25 nor an age like 7d"
+        ))),
+    }
+}
+
+#[cfg(test)]
+#[expect(clippy::float_cmp, reason = "whole seconds, exactly representable")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_count_back_from_now() {
+        let now = 1_000_000.0;
+        assert_eq!(
+            instant("7d", "--since", now, false).unwrap(),
+            now - 7.0 * DAY
+        );
+        assert_eq!(
+            instant("12h", "--since", now, false).unwrap(),
+            now - 43_200.0
+        );
+        assert_eq!(
+            instant("90 days ago", "--since", now, false).unwrap(),
+            now - 90.0 * DAY
+        );
+        assert_eq!(
+            instant("2w", "--since", now, false).unwrap(),
+            now - 14.0 * DAY
+        );
+    }
+
+    #[test]
+    fn dates_name_their_day() {
+        let start = instant("2026-11-25", "--since", 0.0, false).unwrap();
+        let end = instant("2026-11-25", "--until", 0.0, true).unwrap();
+        assert!(
+            (end - start - DAY).abs() <= 3600.0,
+            "a day, give or take DST"
+        );
+        assert_eq!(
+            instant("2026-11-25T10:00:00Z", "--since", 0.0, false).unwrap(),
+            1_795_600_800.0
+        );
+    }
+
+    #[test]
+    fn nonsense_is_a_usage_error() {
+        let err = instant("yesterday-ish", "--since", 0.0, false).unwrap_err();
+        assert!(err.to_string().contains("--since `yesterday-ish`"), "{err}");
+        assert!(instant("7y", "--since", 0.0, false).is_err());
+    }
+}

@@ -1,0 +1,640 @@
+//! Typed, read-only views of an event's data: the one place that knows which JSON keys the
+//! writers of the store (our hooks, proxies and importer, and the Python tool) put data under.
+//!
+//! Events stay raw JSON on disk, lossless and readable by the Python tool. Everything that
+//! reads them — analyses, replay, and later policies, exporters and HTML — asks for a [`View`]
+//! and reads its fields, so a key is spelled once, here.
+
+use std::borrow::Cow;
+
+use serde_json::Value;
+
+use super::event::{Event, EventType};
+use super::tools::{self, Agent, Shape, ToolKind, ToolSpec};
+use super::usage::Tokens;
+
+/// What an event says, by kind.
+#[derive(Debug, Clone)]
+pub enum View<'a> {
+    SessionStart(SessionStart<'a>),
+    SessionEnd {
+        reason: Option<&'a str>,
+    },
+    Prompt(Text<'a>),
+    Answer(Text<'a>),
+    ToolCall(ToolCall<'a>),
+    /// A tool's result, or its failure (an `error` event).
+    ToolResult(ToolResult<'a>),
+    LlmRequest {
+        model: Option<&'a str>,
+    },
+    LlmResponse(LlmResponse<'a>),
+    FileTouch(FileTouch<'a>),
+    Decision(Decision<'a>),
+    Subagent(Subagent<'a>),
+    Other,
+}
+
+/// `session_start`.
+#[derive(Debug, Clone)]
+pub struct SessionStart<'a> {
+    /// How the session began: `startup`, `resume`, `import` …
+    pub source: Option<&'a str>,
+    pub cwd: Option<&'a str>,
+    pub model: Option<&'a str>,
+    pub transcript_path: Option<&'a str>,
+}
+
+/// A prompt or an answer: text that a person or the model wrote.
+#[derive(Debug, Clone)]
+pub struct Text<'a> {
+    /// The text; empty when the event carries none (or carries something else).
+    pub text: &'a str,
+    /// The text's JSON, for a writer that put something other than a string there.
+    pub raw: Option<&'a Value>,
+}
+
+/// A tool call.
+#[derive(Debug, Clone)]
+pub struct ToolCall<'a> {
+    pub tool: &'a str,
+    pub kind: ToolKind,
+    pub spec: Option<&'static ToolSpec>,
+    /// The arguments; `Null` when the call recorded none.
+    pub arguments: &'a Value,
+    pub tool_use_id: Option<&'a str>,
+}
+
+/// A tool's result or failure.
+#[derive(Debug, Clone)]
+pub struct ToolResult<'a> {
+    pub tool: Option<&'a str>,
+    pub kind: ToolKind,
+    /// What the tool returned: the structured response when one was kept, else its text.
+    pub output: Option<&'a Value>,
+    /// Why it failed; `None` for a success.
+    pub error: Option<Cow<'a, str>>,
+    pub duration_ms: Option<f64>,
+    pub tool_use_id: Option<&'a str>,
+}
+
+/// A model response.
+#[derive(Debug, Clone)]
+pub struct LlmResponse<'a> {
+    pub model: Option<&'a str>,
+    /// Usage by kind, when the writer recorded an API usage object.
+    pub usage: Option<Tokens>,
+    /// The total the writer recorded, however it spelled it.
+    pub total: u64,
+    pub duration_ms: Option<f64>,
+}
+
+/// A file read or written.
+#[derive(Debug, Clone)]
+pub struct FileTouch<'a> {
+    pub path: Option<&'a str>,
+    pub write: bool,
+    pub tool: Option<&'a str>,
+}
+
+/// An event with no kind of its own: a hook event, an MCP method, an HTTP exchange.
+#[derive(Debug, Clone)]
+pub struct Decision<'a> {
+    /// What happened: the hook event, the MCP method, the choice, or `METHOD path`.
+    pub name: Cow<'a, str>,
+    /// The message, reason, trigger or tool that says more.
+    pub detail: Option<&'a str>,
+    /// This answers an earlier request (an MCP response).
+    pub answer: bool,
+    pub duration_ms: Option<f64>,
+    /// `compaction` for a compaction, as the writer named it.
+    pub kind: Option<&'a str>,
+}
+
+/// A subagent starting or stopping, seen from its parent.
+#[derive(Debug, Clone)]
+pub struct Subagent<'a> {
+    pub start: bool,
+    pub child_session: Option<&'a str>,
+    pub agent_type: Option<&'a str>,
+}
+
+/// A string field of `value`, if it is there, a string and not empty.
+fn text<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
+    value
+        .get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+impl<'a> View<'a> {
+    /// The view of `event`, recorded in a session of `agent`.
+    pub fn of(event: &'a Event, agent: Agent) -> View<'a> {
+        let d = &event.data;
+        match &event.event_type {
+            EventType::SessionStart => View::SessionStart(SessionStart {
+                source: text(d, "source"),
+                cwd: text(d, "cwd"),
+                model: text(d, "model"),
+                transcript_path: text(d, "transcript_path"),
+            }),
+            EventType::SessionEnd => View::SessionEnd {
+                reason: text(d, "reason"),
+            },
+            EventType::UserPrompt => View::Prompt(Text::of(d.get("prompt"))),
+            EventType::AssistantResponse => View::Answer(Text::of(d.get("text"))),
+            EventType::ToolCall => View::ToolCall(ToolCall::of(event, agent)),
+            EventType::ToolResult | EventType::Error => {
+                View::ToolResult(ToolResult::of(event, agent))
+            }
+            EventType::LlmRequest => View::LlmRequest {
+                model: text(d, "model"),
+            },
+            EventType::LlmResponse => View::LlmResponse(LlmResponse::of(event)),
+            EventType::FileRead | EventType::FileWrite => View::FileTouch(FileTouch {
+                path: text(d, "path"),
+                write: event.event_type == EventType::FileWrite,
+                tool: text(d, "tool_name"),
+            }),
+            EventType::Decision => View::Decision(Decision::of(event)),
+            EventType::SubagentStart | EventType::SubagentStop => View::Subagent(Subagent {
+                start: event.event_type == EventType::SubagentStart,
+                child_session: text(d, "child_session_id"),
+                agent_type: text(d, "agent_type"),
+            }),
+            EventType::Other(_) => View::Other,
+        }
+    }
+}
+
+impl<'a> Text<'a> {
+    fn of(value: Option<&'a Value>) -> Text<'a> {
+        Text {
+            text: value.and_then(Value::as_str).unwrap_or_default(),
+            raw: value,
+        }
+    }
+
+    /// The text's size in bytes, or its JSON's for a writer that put something else there.
+    pub fn size(&self) -> usize {
+        json_size(self.raw)
+    }
+}
+
+/// The size of a value as text: a string's bytes, anything else's JSON.
+pub fn json_size(value: Option<&Value>) -> usize {
+    value.map_or(0, |v| {
+        v.as_str().map_or_else(|| v.to_string().len(), str::len)
+    })
+}
+
+impl<'a> ToolCall<'a> {
+    /// The call an event records; `None` unless it is a `tool_call`.
+    pub fn from_event(event: &'a Event, agent: Agent) -> Option<ToolCall<'a>> {
+        (event.event_type == EventType::ToolCall).then(|| ToolCall::of(event, agent))
+    }
+
+    fn of(event: &'a Event, agent: Agent) -> ToolCall<'a> {
+        let tool = text(&event.data, "tool_name").unwrap_or_default();
+        ToolCall {
+            tool,
+            kind: tools::classify(agent, tool),
+            spec: tools::spec_of(agent, tool),
+            arguments: event.data.get("arguments").unwrap_or(&Value::Null),
+            tool_use_id: text(&event.data, "tool_use_id"),
+        }
+    }
+
+    /// A string argument, if the call has it and it is not empty.
+    pub fn arg(&self, key: &str) -> Option<&'a str> {
+        text(self.arguments, key)
+    }
+
+    /// The file a file tool reads or writes.
+    pub fn path(&self) -> Option<&'a str> {
+        if !self.kind.is_file() {
+            return None;
+        }
+        self.spec
+            .and_then(|s| s.subject)
+            .and_then(|key| self.arg(key))
+            .or_else(|| self.arg("file_path"))
+            .or_else(|| self.arg("path"))
+    }
+
+    /// The command a shell tool runs.
+    pub fn command(&self) -> Option<&'a str> {
+        if self.kind != ToolKind::Shell {
+            return None;
+        }
+        self.spec
+            .and_then(|s| s.subject)
+            .and_then(|key| self.arg(key))
+            .or_else(|| self.arg("command"))
+    }
+
+    /// The texts a write puts into its file: the new content, or each edit's new text.
+    pub fn written_texts(&self) -> Vec<&'a str> {
+        if self.kind != ToolKind::WriteFile {
+            return Vec::new();
+        }
+        if let Some(edits) = self.arguments.get("edits").and_then(Value::as_array) {
+            return edits.iter().filter_map(|e| text(e, "new_string")).collect();
+        }
+        ["content", "new_string", "new_source"]
+            .iter()
+            .find_map(|k| self.arg(k))
+            .into_iter()
+            .collect()
+    }
+
+    /// The one argument worth showing on a line: the command, the path, the pattern, the URL.
+    pub fn gist(&self) -> Option<String> {
+        let shown = self.spec.and_then(|spec| {
+            let subject = spec.subject.and_then(|key| self.arg(key));
+            match spec.shape {
+                Shape::Plain | Shape::Path => subject.map(str::to_owned),
+                Shape::Command => subject.map(|c| format!("$ {c}")),
+                Shape::Glob => subject.map(|p| match self.arg("path") {
+                    Some(path) => format!("{p} in {path}"),
+                    None => p.to_owned(),
+                }),
+                Shape::Grep => subject.map(|p| match self.arg("path") {
+                    Some(path) => format!("/{p}/ in {path}"),
+                    None => format!("/{p}/"),
+                }),
+                Shape::Spawn => self
+                    .arg("description")
+                    .or_else(|| self.arg("prompt"))
+                    .map(|d| format!("\"{d}\"")),
+                Shape::Todos => self
+                    .arguments
+                    .get("todos")
+                    .and_then(Value::as_array)
+                    .map(|t| format!("{} todos", t.len())),
+            }
+        });
+        shown.or_else(|| generic_argument(self.arguments))
+    }
+
+    /// Whether the gist is a path (whose end says more than its start).
+    pub fn gist_is_path(&self) -> bool {
+        self.spec.is_some_and(|s| s.shape == Shape::Path)
+    }
+
+    /// The tool and its arguments with keys sorted: equal for the same call made twice.
+    pub fn signature(&self) -> String {
+        format!("{}\u{0}{}", self.tool, canonical(self.arguments))
+    }
+}
+
+/// For tools we do not know (MCP tools among them): the first string argument whose name says
+/// what it is, else any first string, else the arguments as compact JSON.
+fn generic_argument(arguments: &Value) -> Option<String> {
+    const TELLING: [&str; 9] = [
+        "command",
+        "path",
+        "file_path",
+        "url",
+        "query",
+        "pattern",
+        "name",
+        "prompt",
+        "text",
+    ];
+    let map = arguments.as_object()?;
+    if map.is_empty() {
+        return None;
+    }
+    for key in TELLING {
+        if let Some(s) = text(arguments, key) {
+            return Some(s.to_owned());
+        }
+    }
+    map.values()
+        .find_map(|v| v.as_str().filter(|s| !s.is_empty()).map(str::to_owned))
+        .or_else(|| Some(arguments.to_string()))
+}
+
+/// A value as JSON with object keys sorted, so equal values give equal text.
+pub fn canonical(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let parts: Vec<String> = keys
+                .into_iter()
+                .map(|k| format!("{}:{}", Value::String(k.clone()), canonical(&map[k])))
+                .collect();
+            format!("{{{}}}", parts.join(","))
+        }
+        Value::Array(items) => {
+            let parts: Vec<String> = items.iter().map(canonical).collect();
+            format!("[{}]", parts.join(","))
+        }
+        other => other.to_string(),
+    }
+}
+
+impl<'a> ToolResult<'a> {
+    fn of(event: &'a Event, agent: Agent) -> ToolResult<'a> {
+        let d = &event.data;
+        let tool = text(d, "tool_name");
+        let error = (event.event_type == EventType::Error).then(|| {
+            match d.get("error").or_else(|| d.get("message")) {
+                Some(Value::String(s)) => Cow::Borrowed(s.as_str()),
+                Some(Value::Null) | None => Cow::Borrowed(""),
+                Some(other) => Cow::Owned(other.to_string()),
+            }
+        });
+        ToolResult {
+            tool,
+            kind: tool.map_or(ToolKind::Other, |t| tools::classify(agent, t)),
+            output: d
+                .get("tool_response")
+                .or_else(|| d.get("result"))
+                .filter(|v| !v.is_null()),
+            error,
+            duration_ms: event.duration_ms,
+            tool_use_id: text(d, "tool_use_id"),
+        }
+    }
+
+    pub fn failed(&self) -> bool {
+        self.error.is_some()
+    }
+
+    /// The size of what came back (the result, else the error), as text.
+    pub fn size(&self) -> usize {
+        match &self.error {
+            Some(e) => e.len(),
+            None => json_size(self.output),
+        }
+    }
+
+    /// A one-line gist of the result, when it has a telling line (command output, an error).
+    pub fn gist(&self) -> Option<String> {
+        self.output.and_then(result_gist)
+    }
+}
+
+/// A one-line gist of a result: the last line of command output (where its verdict is), the
+/// first line of anything else.
+fn result_gist(result: &Value) -> Option<String> {
+    let pick = |text: &str, last: bool| {
+        let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+        if last {
+            lines.next_back()
+        } else {
+            lines.next()
+        }
+        .map(str::to_owned)
+    };
+    match result {
+        Value::String(s) => pick(s, false),
+        Value::Object(map) => {
+            let field = |k: &str| {
+                map.get(k)
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.trim().is_empty())
+            };
+            // Command output ends with its verdict ("24 passed in 0.81s"): show the last line.
+            if let Some(out) = field("stdout").or_else(|| field("stderr")) {
+                return pick(out, true);
+            }
+            field("error")
+                .or_else(|| field("output"))
+                .or_else(|| field("result"))
+                .map(str::to_owned)
+                .or_else(|| map.get("content").and_then(content_text))
+                .and_then(|t| pick(&t, false))
+        }
+        Value::Array(_) => content_text(result).and_then(|t| pick(&t, false)),
+        _ => None,
+    }
+}
+
+/// The text of an MCP-style content array (`[{"type":"text","text":...}]`).
+fn content_text(content: &Value) -> Option<String> {
+    match content {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(blocks) => blocks
+            .iter()
+            .find_map(|b| b.get("text").and_then(Value::as_str).map(str::to_owned)),
+        _ => None,
+    }
+}
+
+impl<'a> LlmResponse<'a> {
+    /// The response an event records; `None` unless it is an `llm_response`.
+    pub fn from_event(event: &'a Event) -> Option<LlmResponse<'a>> {
+        (event.event_type == EventType::LlmResponse).then(|| LlmResponse::of(event))
+    }
+
+    fn of(event: &'a Event) -> LlmResponse<'a> {
+        let d = &event.data;
+        let usage = d
+            .get("usage")
+            .filter(|u| u.is_object())
+            .map(Tokens::from_usage);
+        let number = |key: &str| d.get(key).and_then(Value::as_u64);
+        let total = usage.map_or_else(
+            || {
+                number("total_tokens")
+                    .or_else(|| number("tokens"))
+                    .unwrap_or_else(|| {
+                        number("input_tokens").unwrap_or(0) + number("output_tokens").unwrap_or(0)
+                    })
+            },
+            |t| t.total(),
+        );
+        LlmResponse {
+            model: text(d, "model"),
+            usage,
+            total,
+            duration_ms: event.duration_ms,
+        }
+    }
+}
+
+impl<'a> Decision<'a> {
+    fn of(event: &'a Event) -> Decision<'a> {
+        let d = &event.data;
+        let http = text(d, "http_method")
+            .map(|m| Cow::Owned(format!("{m} {}", text(d, "path").unwrap_or_default())));
+        let name = text(d, "hook_event_name")
+            .or_else(|| text(d, "method"))
+            .or_else(|| text(d, "choice"))
+            .map(Cow::Borrowed)
+            .or(http)
+            .unwrap_or(Cow::Borrowed("decision"));
+        Decision {
+            name,
+            detail: text(d, "message")
+                .or_else(|| text(d, "reason"))
+                .or_else(|| text(d, "trigger"))
+                .or_else(|| text(d, "tool_name")),
+            answer: d.get("response") == Some(&Value::Bool(true)),
+            duration_ms: event.duration_ms,
+            kind: text(d, "kind"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(kind: EventType, data: Value) -> Event {
+        let mut e = Event::new(kind, 1.0, "e".into(), "s".into());
+        e.data = data;
+        e
+    }
+
+    fn call(tool: &str, arguments: Value) -> Event {
+        let mut data = json!({"tool_name": tool});
+        data["arguments"] = arguments;
+        event(EventType::ToolCall, data)
+    }
+
+    fn gist(tool: &str, arguments: Value) -> Option<String> {
+        let e = call(tool, arguments);
+        ToolCall::from_event(&e, Agent::ClaudeCode)?.gist()
+    }
+
+    #[test]
+    fn known_tools_show_their_telling_argument() {
+        assert_eq!(gist("Bash", json!({"command": "ls"})).unwrap(), "$ ls");
+        assert_eq!(
+            gist("Read", json!({"file_path": "/a.rs"})).unwrap(),
+            "/a.rs"
+        );
+        assert_eq!(
+            gist("Glob", json!({"pattern": "**/*.rs"})).unwrap(),
+            "**/*.rs"
+        );
+        assert_eq!(
+            gist("Grep", json!({"pattern": "fn", "path": "src"})).unwrap(),
+            "/fn/ in src"
+        );
+        assert_eq!(
+            gist("Task", json!({"description": "look", "prompt": "p"})).unwrap(),
+            "\"look\""
+        );
+        assert_eq!(
+            gist(
+                "mcp__github__get_issue",
+                json!({"owner": "o", "issue_number": 3})
+            )
+            .unwrap(),
+            "o"
+        );
+        assert_eq!(gist("X", json!({"n": 1})).unwrap(), "{\"n\":1}");
+        assert_eq!(gist("X", json!({})), None);
+    }
+
+    #[test]
+    fn calls_name_their_file_and_command() {
+        let e = call(
+            "NotebookEdit",
+            json!({"notebook_path": "/n.ipynb", "new_source": "x"}),
+        );
+        let c = ToolCall::from_event(&e, Agent::ClaudeCode).unwrap();
+        assert_eq!(c.kind, ToolKind::WriteFile);
+        assert_eq!(c.path(), Some("/n.ipynb"));
+        assert_eq!(c.command(), None);
+        assert_eq!(c.written_texts(), vec!["x"]);
+        let e = call(
+            "MultiEdit",
+            json!({"file_path": "/a", "edits": [{"new_string": "1"}, {"new_string": "2"}]}),
+        );
+        let c = ToolCall::from_event(&e, Agent::ClaudeCode).unwrap();
+        assert_eq!(c.written_texts(), vec!["1", "2"]);
+        let e = call("Bash", json!({"command": "cargo test"}));
+        let c = ToolCall::from_event(&e, Agent::ClaudeCode).unwrap();
+        assert_eq!((c.command(), c.path()), (Some("cargo test"), None));
+    }
+
+    #[test]
+    fn signatures_ignore_key_order() {
+        let a = call("Bash", json!({"command": "ls", "timeout": 5}));
+        let b = call("Bash", json!({"timeout": 5, "command": "ls"}));
+        let sig = |e: &Event| {
+            ToolCall::from_event(e, Agent::ClaudeCode)
+                .unwrap()
+                .signature()
+        };
+        assert_eq!(sig(&a), sig(&b));
+    }
+
+    #[test]
+    fn results_and_errors() {
+        let ok = event(
+            EventType::ToolResult,
+            json!({"tool_name": "Bash", "result": "x", "tool_response": {"stdout": "\n....\n75 passed\n", "stderr": ""}}),
+        );
+        let View::ToolResult(r) = View::of(&ok, Agent::ClaudeCode) else {
+            panic!("a result")
+        };
+        assert!(!r.failed());
+        assert_eq!(r.kind, ToolKind::Shell);
+        assert_eq!(r.gist().unwrap(), "75 passed");
+        let err = event(
+            EventType::Error,
+            json!({"tool_name": "Bash", "error": {"code": 1}}),
+        );
+        let View::ToolResult(r) = View::of(&err, Agent::ClaudeCode) else {
+            panic!("a failure")
+        };
+        assert_eq!(r.error.as_deref(), Some("{\"code\":1}"));
+        let mcp = event(
+            EventType::ToolResult,
+            json!({"result": [{"type": "text", "text": "hi"}]}),
+        );
+        let View::ToolResult(r) = View::of(&mcp, Agent::Mcp) else {
+            panic!("a result")
+        };
+        assert_eq!(r.gist().unwrap(), "hi");
+    }
+
+    #[test]
+    fn responses_read_every_spelling_of_usage() {
+        let e = event(
+            EventType::LlmResponse,
+            json!({"model": "m", "usage": {"input_tokens": 3, "output_tokens": 4, "cache_read_input_tokens": 10}}),
+        );
+        let r = LlmResponse::from_event(&e).unwrap();
+        assert_eq!((r.model, r.total), (Some("m"), 17));
+        assert_eq!(r.usage.unwrap().cache_read, 10);
+        let e = event(
+            EventType::LlmResponse,
+            json!({"input_tokens": 3, "output_tokens": 4}),
+        );
+        assert_eq!(LlmResponse::from_event(&e).unwrap().total, 7);
+        let e = event(EventType::LlmResponse, json!({"total_tokens": 9}));
+        let r = LlmResponse::from_event(&e).unwrap();
+        assert_eq!((r.total, r.usage), (9, None));
+    }
+
+    #[test]
+    fn decisions_name_what_happened() {
+        let e = event(
+            EventType::Decision,
+            json!({"http_method": "POST", "path": "/mcp"}),
+        );
+        let View::Decision(d) = View::of(&e, Agent::Mcp) else {
+            panic!("a decision")
+        };
+        assert_eq!(d.name, "POST /mcp");
+        let e = event(
+            EventType::Decision,
+            json!({"method": "tools/list", "response": true}),
+        );
+        let View::Decision(d) = View::of(&e, Agent::Mcp) else {
+            panic!("a decision")
+        };
+        assert!(d.answer);
+        assert_eq!(d.name, "tools/list");
+    }
+}
