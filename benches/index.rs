@@ -2,8 +2,8 @@
 //! the index warm, building it from nothing, refreshing it after one new session, an `sql`
 //! query that groups every tool call, and the index's size. `cargo bench --bench index`.
 //!
-//! Self-contained (its own generator and table) until benches/ becomes a folder of modules;
-//! then it moves there as `index.rs` and states its targets the folder's way.
+//! A bench of its own for now (its own generator and table, written before benches/figures/
+//! existed); it belongs in that folder as a module stating its targets through `table::Target`.
 //!
 //! `-- --generate-only DIR` writes the store to `DIR/.agent-traces` and stops.
 //! `AGENT_STRACE_BEFORE=/path/to/agent-strace` also measures another build (main's, say) on the
