@@ -19,7 +19,7 @@ pub struct CostOptions {
 }
 
 /// The model sessions without recorded usage are priced as, unless told otherwise.
-pub const DEFAULT_MODEL: &str = "sonnet";
+pub use crate::model::summary::ESTIMATE_AS as DEFAULT_MODEL;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelCost {

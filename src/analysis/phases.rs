@@ -141,8 +141,7 @@ pub struct PhaseBuilder {
     recent_usage: Vec<(f64, String, Tokens)>,
 }
 
-/// Context size past which some models charge long-context rates.
-pub const LONG_CONTEXT: u64 = 200_000;
+pub use crate::model::summary::LONG_CONTEXT;
 
 /// How many characters of a prompt name its phase.
 const LABEL_CHARS: usize = 60;
@@ -257,13 +256,7 @@ impl PhaseBuilder {
 
     /// Four characters a token: what the agent read is input, what it wrote is output.
     fn estimate(&mut self, event: &Event, at: f64) {
-        let (input, output) = match View::of(event, self.agent) {
-            View::Prompt(prompt) => (prompt.size(), 0),
-            View::ToolResult(result) => (result.size(), 0),
-            View::ToolCall(call) => (0, crate::model::view::json_size(Some(call.arguments))),
-            View::Answer(answer) => (0, answer.size()),
-            _ => (0, 0),
-        };
+        let (input, output) = View::of(event, self.agent).payload_sizes();
         let phase = self.current(at);
         phase.estimate.input += (input as u64).div_ceil(4);
         phase.estimate.output += (output as u64).div_ceil(4);

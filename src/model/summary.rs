@@ -13,11 +13,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::counters::Counters;
-use super::event::{Event, EventType};
+use super::event::Event;
 use super::head::EventHead;
 use super::pricing::{ModelPrice, PriceTable};
-use super::tools::{Agent, ToolKind, classify};
+use super::tools::{Agent, ToolKind};
 use super::usage::{Money, Tokens};
+use super::view::{FileTouch, LlmResponse, View};
 
 /// The version of what [`Summary`] computes.
 pub const SUMMARY_VERSION: u32 = 1;
@@ -73,49 +74,60 @@ impl Summary {
     /// Folds one event of a session recorded for `agent`.
     pub fn observe(&mut self, agent: Agent, event: &Event) {
         self.counters.observe(&EventHead::of(event));
-        match &event.event_type {
-            EventType::SessionStart
-                if self.transcript_path.is_none() && event.data_str("source") != Some("import") =>
+        let view = View::of(event, agent);
+        match &view {
+            View::SessionStart(start)
+                if self.transcript_path.is_none() && start.source != Some("import") =>
             {
-                self.transcript_path = event.data_str("transcript_path").map(str::to_owned);
+                self.transcript_path = start.transcript_path.map(str::to_owned);
             }
-            EventType::UserPrompt => {
+            View::Prompt(prompt) => {
                 if self.prompts == 0 {
-                    self.first_prompt = event.data_str("prompt").map(str::to_owned);
+                    self.first_prompt = prompt.raw.and_then(Value::as_str).map(str::to_owned);
                 }
                 self.prompts += 1;
             }
-            EventType::ToolCall => {
-                let tool = event.data_str("tool_name").unwrap_or("unknown");
+            View::ToolCall(call) => {
+                let tool = if call.tool.is_empty() {
+                    "unknown"
+                } else {
+                    call.tool
+                };
                 *self.tools.entry(tool.to_owned()).or_default() += 1;
-                let kind = classify(agent, tool).as_str();
-                *self.kinds.entry(kind.to_owned()).or_default() += 1;
+                *self.kinds.entry(call.kind.as_str().to_owned()).or_default() += 1;
             }
-            EventType::LlmResponse => {
-                if let Some((model, tokens)) = response_usage(event) {
-                    let entry = self.models.entry(model.to_owned()).or_default();
-                    entry.responses += 1;
-                    entry.tokens.add(&tokens);
-                    if tokens.context() > LONG_CONTEXT {
-                        entry.long_context.add(&tokens);
-                    }
+            View::LlmResponse(LlmResponse {
+                model,
+                usage: Some(tokens),
+                ..
+            }) => {
+                let entry = self
+                    .models
+                    .entry(model.unwrap_or("unknown").to_owned())
+                    .or_default();
+                entry.responses += 1;
+                entry.tokens.add(tokens);
+                if tokens.context() > LONG_CONTEXT {
+                    entry.long_context.add(tokens);
                 }
             }
-            EventType::FileRead | EventType::FileWrite => {
-                if let Some(path) = event.data_str("path") {
-                    let entry = self.files.entry(path.to_owned()).or_default();
-                    if event.event_type == EventType::FileWrite {
-                        entry.writes += 1;
-                    } else {
-                        entry.reads += 1;
-                    }
+            View::FileTouch(FileTouch {
+                path: Some(path),
+                write,
+                ..
+            }) => {
+                let entry = self.files.entry((*path).to_owned()).or_default();
+                if *write {
+                    entry.writes += 1;
+                } else {
+                    entry.reads += 1;
                 }
             }
             _ => {}
         }
-        let (input, output) = estimate(event);
-        self.estimate.input += input;
-        self.estimate.output += output;
+        let (input, output) = view.payload_sizes();
+        self.estimate.input += (input as u64).div_ceil(4);
+        self.estimate.output += (output as u64).div_ceil(4);
     }
 
     /// Whether any model usage was recorded (else costs are estimates).
@@ -173,46 +185,16 @@ impl ModelUsage {
     }
 }
 
-/// The model and usage an `llm_response` records, when it records usage.
-pub fn response_usage(event: &Event) -> Option<(&str, Tokens)> {
-    let usage = event.data.get("usage").filter(|u| u.is_object())?;
-    Some((
-        event.data_str("model").unwrap_or("unknown"),
-        Tokens::from_usage(usage),
-    ))
-}
-
 /// What one response with `tokens` of `model` cost, as [`Summary::cost`] counts it.
 pub fn response_cost(price: &ModelPrice, tokens: &Tokens) -> Money {
     let long = price.threshold_tokens.is_some() && tokens.context() > LONG_CONTEXT;
     price.cost(tokens, long)
 }
 
-/// Four characters a token: what the agent read is input, what it wrote is output.
-fn estimate(event: &Event) -> (u64, u64) {
-    let size = |v: Option<&Value>| {
-        v.map_or(0, |v| {
-            v.as_str().map_or_else(|| v.to_string().len(), str::len)
-        }) as u64
-    };
-    let data = &event.data;
-    let (input, output) = match event.event_type {
-        EventType::UserPrompt => (size(data.get("prompt")), 0),
-        EventType::ToolResult => (
-            size(data.get("result").or_else(|| data.get("tool_response"))),
-            0,
-        ),
-        EventType::Error => (size(data.get("error")), 0),
-        EventType::ToolCall => (0, size(data.get("arguments"))),
-        EventType::AssistantResponse => (0, size(data.get("text"))),
-        _ => (0, 0),
-    };
-    (input.div_ceil(4), output.div_ceil(4))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::EventType;
     use serde_json::json;
 
     fn event(kind: EventType, ts: f64, data: Value) -> Event {
@@ -306,8 +288,8 @@ mod tests {
         let price = table.find("claude-sonnet-4-5").unwrap();
         let per_response: Money = session()
             .iter()
-            .filter_map(response_usage)
-            .map(|(_, t)| response_cost(price, &t))
+            .filter_map(|e| LlmResponse::from_event(e)?.usage)
+            .map(|t| response_cost(price, &t))
             .sum();
         assert_eq!(s.cost(table), per_response);
         // The long response is dearer than at normal rates.
@@ -346,12 +328,6 @@ mod tests {
             }
             assert_eq!(resumed, whole, "cut at {cut}");
         }
-    }
-
-    #[test]
-    fn the_constants_match_the_analyses() {
-        assert_eq!(LONG_CONTEXT, crate::analysis::phases::LONG_CONTEXT);
-        assert_eq!(ESTIMATE_AS, crate::analysis::cost::DEFAULT_MODEL);
     }
 
     #[test]

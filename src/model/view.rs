@@ -72,6 +72,8 @@ pub struct ToolResult<'a> {
     pub kind: ToolKind,
     /// What the tool returned: the structured response when one was kept, else its text.
     pub output: Option<&'a Value>,
+    /// The result as text, as the writer stored it under `result`.
+    pub text: Option<&'a Value>,
     /// Why it failed; `None` for a success.
     pub error: Option<Cow<'a, str>>,
     pub duration_ms: Option<f64>,
@@ -163,6 +165,20 @@ impl<'a> View<'a> {
                 agent_type: text(d, "agent_type"),
             }),
             EventType::Other(_) => View::Other,
+        }
+    }
+}
+
+impl View<'_> {
+    /// What the agent read (prompts, results, errors) and wrote (calls' arguments, answers),
+    /// in bytes of text: the ground of token estimates for sessions that recorded no usage.
+    pub fn payload_sizes(&self) -> (usize, usize) {
+        match self {
+            View::Prompt(prompt) => (prompt.size(), 0),
+            View::ToolResult(result) => (result.size(), 0),
+            View::ToolCall(call) => (0, json_size(Some(call.arguments))),
+            View::Answer(answer) => (0, answer.size()),
+            _ => (0, 0),
         }
     }
 }
@@ -354,6 +370,7 @@ impl<'a> ToolResult<'a> {
                 .get("tool_response")
                 .or_else(|| d.get("result"))
                 .filter(|v| !v.is_null()),
+            text: d.get("result").filter(|v| !v.is_null()),
             error,
             duration_ms: event.duration_ms,
             tool_use_id: text(d, "tool_use_id"),
@@ -364,11 +381,11 @@ impl<'a> ToolResult<'a> {
         self.error.is_some()
     }
 
-    /// The size of what came back (the result, else the error), as text.
+    /// The size of what came back (the result's text, else its structure, else the error).
     pub fn size(&self) -> usize {
         match &self.error {
             Some(e) => e.len(),
-            None => json_size(self.output),
+            None => json_size(self.text.or(self.output)),
         }
     }
 

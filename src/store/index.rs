@@ -41,9 +41,9 @@ use super::meta::apply;
 use super::reader::parse_line;
 use super::{SessionSummary, Store, StoreError};
 use crate::model::pricing::{ModelPrice, PriceTable};
-use crate::model::summary::{SUMMARY_VERSION, Summary, response_cost, response_usage};
+use crate::model::summary::{SUMMARY_VERSION, Summary, response_cost};
 use crate::model::tools::Agent;
-use crate::model::view::View;
+use crate::model::view::{LlmResponse, View};
 use crate::model::{Counters, EventType, Money, SessionMeta};
 
 /// The version of the index's tables.
@@ -996,7 +996,13 @@ impl Folding<'_> {
                     }
                 }
                 EventType::LlmResponse => {
-                    if let Some((model, tokens)) = response_usage(&event) {
+                    if let Some(LlmResponse {
+                        model,
+                        usage: Some(tokens),
+                        ..
+                    }) = LlmResponse::from_event(&event)
+                    {
+                        let model = model.unwrap_or("unknown");
                         let cost = self
                             .prices
                             .get(model)
