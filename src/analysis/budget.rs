@@ -186,9 +186,7 @@ mod tests {
     const T0: f64 = 1_780_000_000.0;
 
     fn event(kind: EventType, at: f64, data: Value) -> Event {
-        let mut e = Event::new(kind, T0 + at, format!("e{at}"), "s".into());
-        e.data = data;
-        e
+        Event::new(kind, T0 + at, format!("e{at}"), "s".into()).with_data(data)
     }
 
     /// A session whose one phase calls `tools` and spends `dollars` of Haiku 4.5 input ($1 a

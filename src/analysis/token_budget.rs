@@ -117,9 +117,7 @@ mod tests {
     const T0: f64 = 1_780_000_000.0;
 
     fn event(kind: EventType, at: f64, data: Value) -> Event {
-        let mut e = Event::new(kind, T0 + at, format!("e{at}"), "s".into());
-        e.data = data;
-        e
+        Event::new(kind, T0 + at, format!("e{at}"), "s".into()).with_data(data)
     }
 
     fn response(at: f64, model: &str, input: u64, write: u64, read: u64) -> Event {

@@ -43,9 +43,7 @@ mod tests {
     use serde_json::Value;
 
     fn event(kind: EventType, ts: f64, data: Value) -> Event {
-        let mut e = Event::new(kind, ts, "e".into(), "s".into());
-        e.data = data;
-        e
+        Event::new(kind, ts, "e".into(), "s".into()).with_data(data)
     }
 
     #[test]

@@ -137,6 +137,13 @@ impl Event {
         }
     }
 
+    /// The event with `data` as its data.
+    #[must_use]
+    pub fn with_data(mut self, data: Value) -> Self {
+        self.data = data;
+        self
+    }
+
     /// A string field of `data`, if it is there and is a string.
     pub fn data_str(&self, key: &str) -> Option<&str> {
         self.data.get(key).and_then(Value::as_str)

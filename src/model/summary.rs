@@ -198,9 +198,7 @@ mod tests {
     use serde_json::json;
 
     fn event(kind: EventType, ts: f64, data: Value) -> Event {
-        let mut e = Event::new(kind, ts, format!("e{ts}"), "s".into());
-        e.data = data;
-        e
+        Event::new(kind, ts, format!("e{ts}"), "s".into()).with_data(data)
     }
 
     fn session() -> Vec<Event> {

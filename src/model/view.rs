@@ -504,9 +504,7 @@ mod tests {
     use serde_json::json;
 
     fn event(kind: EventType, data: Value) -> Event {
-        let mut e = Event::new(kind, 1.0, "e".into(), "s".into());
-        e.data = data;
-        e
+        Event::new(kind, 1.0, "e".into(), "s".into()).with_data(data)
     }
 
     fn call(tool: &str, arguments: Value) -> Event {
