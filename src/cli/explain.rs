@@ -16,8 +16,8 @@ use std::path::Path;
 use crate::analysis::phases::{PhaseBuilder, Phases};
 use crate::capture::import::transcript_usage;
 use crate::exit;
+use crate::model::Agent;
 use crate::model::view::View;
-use crate::model::{Agent, Tokens};
 use crate::render::terminal::{self, Painter};
 use crate::store::Store;
 
@@ -63,12 +63,12 @@ pub(crate) fn phases_of(store: &Store, id: &str) -> Result<Phases> {
     let mut events = store.events(id)?;
     for event in events.by_ref() {
         while let Some(r) = responses.next_if(|r| r.timestamp <= event.timestamp) {
-            builder.usage_at(r.timestamp, &r.model, &Tokens::from_usage(&r.usage));
+            builder.usage_at(r.timestamp, &r.model, &r.usage);
         }
         builder.observe(&event);
     }
     for r in responses {
-        builder.usage_at(r.timestamp, &r.model, &Tokens::from_usage(&r.usage));
+        builder.usage_at(r.timestamp, &r.model, &r.usage);
     }
     warn_bad_lines(events.bad_lines(), events.bad_count());
     Ok(builder.finish())

@@ -143,7 +143,7 @@ pub struct ResponseUsage {
     /// When its last line was written.
     pub timestamp: f64,
     pub model: String,
-    pub usage: Value,
+    pub usage: Tokens,
 }
 
 #[cfg(test)]

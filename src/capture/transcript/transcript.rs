@@ -8,6 +8,7 @@ use std::path::Path;
 use super::content::{answer_text, blocks};
 use super::responses::{Counted, Current, Line, ResponseUsage, Step};
 use super::wire::Entry;
+use crate::model::Tokens;
 
 /// How far back from the end the Stop hook looks; a hook must stay fast on huge transcripts.
 const TAIL_LIMIT: u64 = 4 * 1024 * 1024;
@@ -83,7 +84,7 @@ pub fn transcript_usage(path: &Path) -> std::io::Result<Vec<ResponseUsage>> {
             responses.push(ResponseUsage {
                 timestamp: response.last,
                 model: response.model.clone().unwrap_or_else(|| "unknown".into()),
-                usage: response.usage(),
+                usage: Tokens::from_usage(&response.usage()),
             });
         }
     };
@@ -167,10 +168,7 @@ mod tests {
         )
         .unwrap();
         let usage = transcript_usage(&path).unwrap();
-        let outputs: Vec<u64> = usage
-            .iter()
-            .map(|r| r.usage["output_tokens"].as_u64().unwrap())
-            .collect();
+        let outputs: Vec<u64> = usage.iter().map(|r| r.usage.output).collect();
         assert_eq!(outputs, [7, 2]);
     }
 }
