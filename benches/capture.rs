@@ -9,6 +9,8 @@
 //! - `AGENT_STRACE_BEFORE`: an earlier build, measured the same way beside it.
 //! - `AGENT_STRACE_CCUSAGE`: ccusage (npm `ccusage@20.0.24`), the import's baseline.
 //! - `--history-mb N` (default 500), `--runs N` (default 3), `--hook-runs N` (default 300).
+//! - `--store-dir DIR`: where the imports write their stores [default: target/bench-capture];
+//!   a tmpfs (`/dev/shm`) takes the disk out of the figure.
 //!
 //! The history is written under `target/bench-capture/` (never committed): every main transcript
 //! of `../shared/corpus/claude-code` with its subagents, copied over and over with fresh session,
@@ -58,6 +60,11 @@ fn run() -> Res<()> {
     let hook_runs = arg("--hook-runs", 300) as usize;
     let work = root.join("target/bench-capture");
     std::fs::create_dir_all(&work)?;
+    let store_dir = std::env::args()
+        .skip_while(|a| a != "--store-dir")
+        .nth(1)
+        .map_or_else(|| work.clone(), PathBuf::from);
+    std::fs::create_dir_all(&store_dir)?;
 
     let corpus = root.join("../shared/corpus/claude-code");
     eprintln!("capture bench: writing the history ({mb} MB)");
@@ -67,12 +74,13 @@ fn run() -> Res<()> {
     writeln!(
         report,
         "History: {} files ({} main transcripts), {:.0} MB; small history: {} files, {:.0} MB. \
-         Machine: {} cores, load average {}.\n",
+         Stores written under {}. Machine: {} cores, load average {}.\n",
         full.files,
         full.mains,
         full.bytes as f64 / 1e6,
         small.files,
         small.bytes as f64 / 1e6,
+        store_dir.display(),
         std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
         load_average()
     )?;
@@ -95,7 +103,7 @@ fn run() -> Res<()> {
     for run in 0..runs {
         eprintln!("capture bench: import --all, run {}", run + 1);
         for (n, (_, bin)) in builds.iter().enumerate() {
-            tokens[n] = import_once(bin, &work, &full.claude, &mut samples[n])?;
+            tokens[n] = import_once(bin, &store_dir, &full.claude, &mut samples[n])?;
         }
         if let Some(cc) = &ccusage {
             cc_tokens = ccusage_once(cc, &work, &full.claude, &mut cc_sample)?;
@@ -104,7 +112,7 @@ fn run() -> Res<()> {
     let mut verdicts = Vec::new();
     for (n, (label, bin)) in builds.iter().enumerate() {
         let mut small_sample = Sample::default();
-        import_once(bin, &work, &small.claude, &mut small_sample)?;
+        import_once(bin, &store_dir, &small.claude, &mut small_sample)?;
         let sample = &samples[n];
         let median = median(&sample.wall);
         writeln!(
