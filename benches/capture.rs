@@ -100,10 +100,13 @@ fn run() -> Res<()> {
     let mut tokens: Vec<Tokens> = vec![[0; 4]; builds.len()];
     let mut cc_sample = Sample::default();
     let mut cc_tokens = [0; 4];
+    for (n, (_, bin)) in builds.iter().enumerate() {
+        tokens[n] = import_tokens(bin, &store_dir, &full.claude)?;
+    }
     for run in 0..runs {
         eprintln!("capture bench: import --all, run {}", run + 1);
         for (n, (_, bin)) in builds.iter().enumerate() {
-            tokens[n] = import_once(bin, &store_dir, &full.claude, &mut samples[n])?;
+            import_once(bin, &store_dir, &full.claude, &mut samples[n])?;
         }
         if let Some(cc) = &ccusage {
             cc_tokens = ccusage_once(cc, &work, &full.claude, &mut cc_sample)?;
@@ -444,8 +447,8 @@ fn timed(mut cmd: Command, work: &Path) -> Res<(Duration, Vec<u8>, u64, f64, f64
 
 type Tokens = [u64; 4];
 
-/// One `import --all` into a fresh store; the tokens it reports.
-fn import_once(bin: &Path, work: &Path, claude: &Path, sample: &mut Sample) -> Res<Tokens> {
+/// One `import --all` into a fresh store, timed, with text output (as a person runs it).
+fn import_once(bin: &Path, work: &Path, claude: &Path, sample: &mut Sample) -> Res<()> {
     let store = work.join("import-store");
     let _ = std::fs::remove_dir_all(&store);
     let mut cmd = Command::new(bin);
@@ -453,13 +456,29 @@ fn import_once(bin: &Path, work: &Path, claude: &Path, sample: &mut Sample) -> R
         .arg(&store)
         .args(["import", "--all", "--claude-dir"])
         .arg(claude)
-        .args(["--format", "json"])
         .env_remove("AGENT_STRACE_REDACT");
-    let (wall, out, kib, ratio, cpu) = timed(cmd, work)?;
+    let (wall, _, kib, ratio, cpu) = timed(cmd, work)?;
     let _ = std::fs::remove_dir_all(&store);
     sample.add(wall, kib, ratio, cpu);
+    Ok(())
+}
+
+/// An untimed `import --all --format json`: the tokens it reports, summed.
+fn import_tokens(bin: &Path, work: &Path, claude: &Path) -> Res<Tokens> {
+    let store = work.join("import-store");
+    let _ = std::fs::remove_dir_all(&store);
+    let out = Command::new(bin)
+        .arg("--trace-dir")
+        .arg(&store)
+        .args(["import", "--all", "--claude-dir"])
+        .arg(claude)
+        .args(["--format", "json"])
+        .env_remove("AGENT_STRACE_REDACT")
+        .stderr(Stdio::null())
+        .output()?;
+    let _ = std::fs::remove_dir_all(&store);
     let mut tokens = [0; 4];
-    let reports: Value = serde_json::from_slice(&out)?;
+    let reports: Value = serde_json::from_slice(&out.stdout)?;
     for r in reports.as_array().into_iter().flatten() {
         for (n, key) in ["input", "output", "cache_creation", "cache_read"]
             .iter()

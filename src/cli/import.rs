@@ -133,10 +133,13 @@ fn import_many(
                             );
                         }
                     }
-                    if args.format == Format::Text && written.is_ok() {
+                    // Text is written as files finish, so memory stays flat however many
+                    // files there are; JSON is one document, written at the end.
+                    if args.format == Format::Json {
+                        reports.append(&mut done);
+                    } else if written.is_ok() {
                         written = describe(&mut out, &done, paint);
                     }
-                    reports.append(&mut done);
                 }
                 Err(err) => {
                     failed += 1;
