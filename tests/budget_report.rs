@@ -1,9 +1,10 @@
 //! `budget-report`: spend over a period against the period before, from recorded usage.
 
+use agent_strace::model::Tokens;
 use chrono::{Local, NaiveDate, TimeZone};
 use serde_json::{Value, json};
 
-use crate::common::TestEnv;
+use crate::common::{SessionBuilder, TestEnv};
 
 fn noon(date: &str) -> f64 {
     let d = NaiveDate::parse_from_str(date, "%Y-%m-%d")
@@ -18,22 +19,30 @@ fn noon(date: &str) -> f64 {
 }
 
 /// A session with one Sonnet response of the given usage.
-fn session(env: &TestEnv, id: &str, date: &str, prompt: &str, usage: Value) {
-    let t = noon(date);
-    let dir = env.store().join(id);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("meta.json"),
-        json!({"session_id": id, "started_at": t, "ended_at": t + 60.0}).to_string(),
-    )
-    .unwrap();
-    let lines = [
-        json!({"event_type": "user_prompt", "timestamp": t, "event_id": "p", "session_id": id, "data": {"prompt": prompt}}),
-        json!({"event_type": "tool_call", "timestamp": t + 1.0, "event_id": "c", "session_id": id, "data": {"tool_name": "Bash", "arguments": {"command": "ls"}}}),
-        json!({"event_type": "llm_response", "timestamp": t + 2.0, "event_id": "r", "session_id": id, "data": {"model": "claude-sonnet-4-5", "usage": usage}}),
-    ];
-    let text: Vec<String> = lines.iter().map(Value::to_string).collect();
-    std::fs::write(dir.join("events.ndjson"), text.join("\n") + "\n").unwrap();
+fn session(env: &TestEnv, id: &str, date: &str, prompt: &str, tokens: Tokens) {
+    SessionBuilder::new(id)
+        .started(noon(date))
+        .prompt(prompt)
+        .at(1.0)
+        .tool_call("Bash", json!({"command": "ls"}))
+        .at(2.0)
+        .llm_response("claude-sonnet-4-5", tokens)
+        .ended(60.0)
+        .write(env);
+}
+
+fn input(n: u64) -> Tokens {
+    Tokens {
+        input: n,
+        ..Tokens::default()
+    }
+}
+
+fn output(n: u64) -> Tokens {
+    Tokens {
+        output: n,
+        ..Tokens::default()
+    }
 }
 
 fn sonnet(kind: &str) -> f64 {
@@ -57,29 +66,17 @@ fn totals_change_top_sessions_and_tools() {
         "aaaa0001",
         "2026-03-03",
         "refactor auth",
-        json!({"input_tokens": 100_000}),
+        input(100_000),
     );
-    session(
-        &env,
-        "bbbb0002",
-        "2026-03-05",
-        "add tests",
-        json!({"output_tokens": 100_000}),
-    );
+    session(&env, "bbbb0002", "2026-03-05", "add tests", output(100_000));
     session(
         &env,
         "cccc0003",
         "2026-02-25",
         "earlier work",
-        json!({"input_tokens": 150_000}),
+        input(150_000),
     );
-    session(
-        &env,
-        "dddd0004",
-        "2026-01-10",
-        "long ago",
-        json!({"input_tokens": 5_000}),
-    );
+    session(&env, "dddd0004", "2026-01-10", "long ago", input(5_000));
     let r = env
         .run(&[
             "budget-report",
@@ -92,10 +89,10 @@ fn totals_change_top_sessions_and_tools() {
         ])
         .success()
         .json();
-    let (input, output) = (sonnet("input"), sonnet("output"));
+    let (input_price, output_price) = (sonnet("input"), sonnet("output"));
     // 100,000 tokens each (under the long-context threshold), prices per million.
-    let total = (input + output) / 10.0;
-    let prior = 0.15 * input;
+    let total = (input_price + output_price) / 10.0;
+    let prior = 0.15 * input_price;
     assert!(
         (r["total_usd"].as_f64().unwrap() - total).abs() < 1e-9,
         "{} vs {total}",
@@ -155,13 +152,7 @@ fn totals_change_top_sessions_and_tools() {
 #[test]
 fn bad_dates_are_one_clear_error() {
     let env = TestEnv::new();
-    session(
-        &env,
-        "aaaa0001",
-        "2026-03-03",
-        "x",
-        json!({"input_tokens": 1}),
-    );
+    session(&env, "aaaa0001", "2026-03-03", "x", input(1));
     let bad = env.run(&["budget-report", "--since", "March 1"]);
     assert_eq!(bad.code, 2);
     assert_eq!(
@@ -182,20 +173,8 @@ fn bad_dates_are_one_clear_error() {
 fn periods_can_be_ages() {
     let env = TestEnv::new();
     let today = chrono::Local::now().format("%Y-%m-%d").to_string();
-    session(
-        &env,
-        "aaaa0001",
-        &today,
-        "recent",
-        json!({"input_tokens": 1000}),
-    );
-    session(
-        &env,
-        "aaaa0002",
-        "2020-01-01",
-        "old",
-        json!({"input_tokens": 1000}),
-    );
+    session(&env, "aaaa0001", &today, "recent", input(1000));
+    session(&env, "aaaa0002", "2020-01-01", "old", input(1000));
     let report = env.run(&["budget-report", "--since", "2d", "--format", "json"]);
     report.success();
     let json = report.json();

@@ -1,13 +1,13 @@
 //! `cost`: dollars from recorded usage at the shipped prices, by model and phase; estimates
 //! when nothing was recorded.
 
+use agent_strace::model::Tokens;
 use serde_json::{Value, json};
 
 use crate::common::TestEnv;
-use crate::explain::reference_session;
+use crate::explain::{reference_session, reference_story};
 
 const ID: &str = "abc12300-0000-4000-8000-000000000000";
-const T0: f64 = 1_780_000_000.0;
 
 fn prices() -> Value {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/data/prices.json");
@@ -24,61 +24,53 @@ fn price_of(id: &str) -> Value {
         .clone()
 }
 
-/// Dollars for one usage at one model's prices, computed here from the price file.
-fn dollars(price: &Value, usage: &Value) -> f64 {
+/// Dollars for `tokens` at one model's prices, computed here from the price file.
+fn dollars(price: &Value, tokens: &Tokens) -> f64 {
     let p = |k: &str| price[k].as_f64();
-    let n = |k: &str| usage[k].as_f64().unwrap_or(0.0);
-    let one_hour = usage["cache_creation"]["ephemeral_1h_input_tokens"]
-        .as_f64()
-        .unwrap_or(0.0);
+    let n = |v: u64| v as f64;
     let input = p("input").unwrap();
-    (n("input_tokens") * input
-        + n("output_tokens") * p("output").unwrap()
-        + (n("cache_creation_input_tokens") - one_hour)
-            * p("cache_write_5m").unwrap_or(input * 1.25)
-        + one_hour * p("cache_write_1h").unwrap_or(input * 2.0)
-        + n("cache_read_input_tokens") * p("cache_read").unwrap_or(input * 0.1))
+    let five_minutes = tokens.cache_creation - tokens.cache_creation_1h;
+    (n(tokens.input) * input
+        + n(tokens.output) * p("output").unwrap()
+        + n(five_minutes) * p("cache_write_5m").unwrap_or(input * 1.25)
+        + n(tokens.cache_creation_1h) * p("cache_write_1h").unwrap_or(input * 2.0)
+        + n(tokens.cache_read) * p("cache_read").unwrap_or(input * 0.1))
         / 1e6
 }
 
-fn usage_a() -> Value {
-    json!({"input_tokens": 1200, "output_tokens": 800, "cache_creation_input_tokens": 3000,
-           "cache_read_input_tokens": 20000, "cache_creation": {"ephemeral_5m_input_tokens": 2000, "ephemeral_1h_input_tokens": 1000}})
+/// A response with cache writes of both durations.
+fn usage_a() -> Tokens {
+    Tokens {
+        input: 1200,
+        output: 800,
+        cache_creation: 3000,
+        cache_creation_1h: 1000,
+        cache_read: 20000,
+        reasoning: 0,
+    }
 }
 
-fn usage_b() -> Value {
-    json!({"input_tokens": 50, "output_tokens": 4000, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 90000})
+/// A response without cache writes.
+fn usage_b() -> Tokens {
+    Tokens {
+        input: 50,
+        output: 4000,
+        cache_read: 90000,
+        ..Tokens::default()
+    }
 }
 
 /// The reference story with recorded usage: Sonnet in the first phase and the failed one,
 /// Haiku in the last.
 fn session_with_usage(env: &TestEnv) {
-    reference_session(env);
-    let path = env.store().join(ID).join("events.ndjson");
-    let mut text = std::fs::read_to_string(&path).unwrap();
-    for (at, model, usage, id) in [
-        (0.5, "claude-sonnet-4-5-20250929", usage_a(), "u1"),
-        (10.0, "claude-sonnet-4-5-20250929", usage_b(), "u2"),
-        (100.0, "claude-haiku-4-5-20251001", usage_a(), "u3"),
-    ] {
-        let line = json!({"event_type": "llm_response", "timestamp": T0 + at, "event_id": id, "session_id": ID,
-                          "data": {"model": model, "usage": usage}});
-        text.push_str(&line.to_string());
-        text.push('\n');
-    }
-    // Events must be in time order for phases; sort the lines by timestamp.
-    let mut lines: Vec<Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    lines.sort_by(|a, b| {
-        a["timestamp"]
-            .as_f64()
-            .unwrap()
-            .total_cmp(&b["timestamp"].as_f64().unwrap())
-    });
-    let out: Vec<String> = lines.iter().map(Value::to_string).collect();
-    std::fs::write(&path, out.join("\n") + "\n").unwrap();
+    reference_story()
+        .at(0.5)
+        .llm_response("claude-sonnet-4-5-20250929", usage_a())
+        .at(10.0)
+        .llm_response("claude-sonnet-4-5-20250929", usage_b())
+        .at(100.0)
+        .llm_response("claude-haiku-4-5-20251001", usage_a())
+        .write(env);
 }
 
 #[test]
@@ -99,6 +91,9 @@ fn recorded_usage_is_priced_exactly_by_model_and_phase() {
         "{} vs {total}",
         r["cost_usd"]
     );
+    // Read key by key: cost's `tokens` (analysis::cost's own token struct) has no
+    // `cache_creation_1h`, so it does not decode into `model::Tokens` yet (issue 8 makes one
+    // Tokens type).
     assert_eq!(r["tokens"]["input"], 1200 + 50 + 1200);
     assert_eq!(r["tokens"]["output"], 800 + 4000 + 800);
     assert_eq!(r["tokens"]["cache_creation"], 6000);

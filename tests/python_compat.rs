@@ -1053,3 +1053,32 @@ fn a_session_recorded_by_our_stdio_proxy_reads_in_the_python_cli() {
     let list = py.read(&env, &["list"]);
     assert!(list.stdout.contains(session.as_str()), "{}", list.stdout);
 }
+
+#[test]
+fn a_store_holding_the_session_index_lists_and_replays_in_the_python_tool() {
+    let py = python();
+    let env = TestEnv::new();
+    record_our_session(&env);
+    let list_before = py.read(&env, &["list"]).stdout;
+    let replay_before = py.read(&env, &["replay", SID]).stdout;
+    // Our listing builds the index; a reader holding it open keeps its -wal and -shm beside it.
+    env.run(&["list"]).success();
+    let index = env.store().join(".index.sqlite");
+    assert!(index.is_file(), "list made no index");
+    for side in [".index.sqlite-wal", ".index.sqlite-shm"] {
+        std::fs::write(env.store().join(side), b"").unwrap();
+    }
+    let list_after = py.read(&env, &["list"]);
+    assert_eq!(list_after.stdout, list_before, "{}", list_after.stderr);
+    assert!(
+        !list_after.stdout.contains(".index"),
+        "{}",
+        list_after.stdout
+    );
+    assert_eq!(py.read(&env, &["replay", SID]).stdout, replay_before);
+    // And ours still reads the store (the empty side files are SQLite's to mend).
+    let ours = env.run(&["list", "--all", "--format", "json"]);
+    ours.success();
+    assert!(ours.stderr.is_empty(), "{}", ours.stderr);
+    assert_eq!(ours.json().as_array().unwrap().len(), 2);
+}

@@ -270,3 +270,245 @@ pub fn compute(
         subagents: Vec::new(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::analysis::phases::PhaseBuilder;
+    use crate::model::{Event, EventType};
+
+    const T0: f64 = 1_780_000_000.0;
+
+    fn event(kind: EventType, at: f64, data: Value) -> Event {
+        let mut e = Event::new(kind, T0 + at, format!("e{at}"), "s".into());
+        e.data = data;
+        e
+    }
+
+    fn usage(t: &Tokens) -> Value {
+        json!({
+            "input_tokens": t.input,
+            "output_tokens": t.output,
+            "cache_creation_input_tokens": t.cache_creation,
+            "cache_read_input_tokens": t.cache_read,
+            "cache_creation": {"ephemeral_1h_input_tokens": t.cache_creation_1h},
+        })
+    }
+
+    /// A session of one prompt and one response per `(model, tokens)`.
+    fn phases(responses: &[(&str, Tokens)]) -> Phases {
+        let mut b = PhaseBuilder::new(crate::model::Agent::ClaudeCode, Some(T0));
+        b.observe(&event(EventType::UserPrompt, 0.0, json!({"prompt": "go"})));
+        for (i, (model, tokens)) in responses.iter().enumerate() {
+            b.observe(&event(
+                EventType::LlmResponse,
+                1.0 + i as f64,
+                json!({"model": model, "usage": usage(tokens)}),
+            ));
+        }
+        b.finish()
+    }
+
+    fn cost(responses: &[(&str, Tokens)], opts: &CostOptions) -> CostReport {
+        compute("s", &phases(responses), PriceTable::builtin(), opts).unwrap()
+    }
+
+    fn picodollars(report: &CostReport) -> u128 {
+        Money::from_usd(report.cost_usd).0
+    }
+
+    /// `n` tokens of one kind.
+    fn tokens(input: u64, output: u64, write: u64, write_1h: u64, read: u64) -> Tokens {
+        Tokens {
+            input,
+            output,
+            cache_creation: write,
+            cache_creation_1h: write_1h,
+            cache_read: read,
+            reasoning: 0,
+        }
+    }
+
+    #[test]
+    fn every_kind_of_token_is_priced_exactly_at_its_own_rate() {
+        // Sonnet 4.5: $3 input, $15 output, $3.75 5m write, $6 1h write, $0.30 read (per MTok).
+        let r = cost(
+            &[("claude-sonnet-4-5", tokens(1000, 2000, 3000, 1000, 10_000))],
+            &CostOptions::default(),
+        );
+        // 1000×3 + 2000×15 + 2000×3.75 + 1000×6 + 10000×0.3 = 49,500 µ$ = 49.5e9 p$.
+        assert_eq!(picodollars(&r), 49_500_000_000);
+        assert!(!r.estimated);
+        assert_eq!(r.models.len(), 1);
+        assert_eq!(r.models[0].priced_as.as_deref(), Some("claude-sonnet-4-5"));
+    }
+
+    #[test]
+    fn one_hour_cache_writes_cost_more_than_five_minute_ones() {
+        // 100,000 tokens, under the long-context threshold.
+        let five = cost(
+            &[("claude-sonnet-4-5", tokens(0, 0, 100_000, 0, 0))],
+            &CostOptions::default(),
+        );
+        let hour = cost(
+            &[("claude-sonnet-4-5", tokens(0, 0, 100_000, 100_000, 0))],
+            &CostOptions::default(),
+        );
+        assert_eq!(picodollars(&five), 100_000 * 3_750_000);
+        assert_eq!(picodollars(&hour), 100_000 * 6_000_000);
+        // A split write pays each part at its rate.
+        let split = cost(
+            &[("claude-sonnet-4-5", tokens(0, 0, 100_000, 40_000, 0))],
+            &CostOptions::default(),
+        );
+        assert_eq!(picodollars(&split), 60_000 * 3_750_000 + 40_000 * 6_000_000);
+        // Past 200,000 tokens of context, the 5m write takes Sonnet 4.5's long rate ($7.50).
+        let long = cost(
+            &[("claude-sonnet-4-5", tokens(0, 0, 1_000_000, 0, 0))],
+            &CostOptions::default(),
+        );
+        assert_eq!(picodollars(&long), 1_000_000 * 7_500_000);
+    }
+
+    #[test]
+    fn custom_prices_price_cache_with_anthropics_multipliers() {
+        let opts = CostOptions {
+            model: None,
+            custom: Some((2.0, 10.0)),
+        };
+        let r = cost(
+            &[(
+                "anything",
+                tokens(1_000_000, 1_000_000, 1_000_000, 500_000, 1_000_000),
+            )],
+            &opts,
+        );
+        // 2 + 10 + 0.5×2.5 (5m) + 0.5×4 (1h) + 0.2 (read) dollars.
+        assert_eq!(picodollars(&r), 15_450_000_000_000);
+        assert_eq!(r.models[0].priced_as.as_deref(), Some("custom"));
+    }
+
+    #[test]
+    fn sums_of_many_small_responses_are_exact() {
+        // 0.1 + 0.2 in floating point is not 0.3; in picodollars it is.
+        let opts = CostOptions {
+            model: None,
+            custom: Some((0.1, 0.2)),
+        };
+        let responses: Vec<(&str, Tokens)> = (0..1000)
+            .map(|_| ("m", tokens(1000, 1000, 0, 0, 0)))
+            .collect();
+        let r = cost(&responses, &opts);
+        assert_eq!(picodollars(&r), 300_000_000_000);
+        assert_eq!(r.tokens.input, 1_000_000);
+        // One token at the smallest price the table can hold (one picodollar a token).
+        let tiny = CostOptions {
+            model: None,
+            custom: Some((0.000_001, 0.0)),
+        };
+        assert_eq!(
+            picodollars(&cost(&[("m", tokens(7, 0, 0, 0, 0))], &tiny)),
+            7
+        );
+        // Below that it rounds to the nearest picodollar a token: 0.4 p$ is nothing.
+        let below = CostOptions {
+            model: None,
+            custom: Some((0.000_000_4, 0.0)),
+        };
+        assert_eq!(
+            picodollars(&cost(&[("m", tokens(7, 0, 0, 0, 0))], &below)),
+            0
+        );
+    }
+
+    #[test]
+    fn long_context_responses_pay_the_long_context_rates() {
+        // Sonnet 4.5 above 200k tokens of context: $6 input instead of $3.
+        let long = cost(
+            &[("claude-sonnet-4-5", tokens(250_000, 0, 0, 0, 0))],
+            &CostOptions::default(),
+        );
+        assert_eq!(picodollars(&long), 250_000 * 6_000_000);
+        // Exactly 200,000 is not past it.
+        let edge = cost(
+            &[("claude-sonnet-4-5", tokens(200_000, 0, 0, 0, 0))],
+            &CostOptions::default(),
+        );
+        assert_eq!(picodollars(&edge), 200_000 * 3_000_000);
+        // A long response and a short one: each at its own rate.
+        let both = cost(
+            &[
+                ("claude-sonnet-4-5", tokens(250_000, 0, 0, 0, 0)),
+                ("claude-sonnet-4-5", tokens(1000, 0, 0, 0, 0)),
+            ],
+            &CostOptions::default(),
+        );
+        assert_eq!(picodollars(&both), 250_000 * 6_000_000 + 1000 * 3_000_000);
+    }
+
+    #[test]
+    fn unknown_models_cost_nothing_and_are_named() {
+        let r = cost(
+            &[
+                ("mystery-model-9", tokens(1000, 1000, 0, 0, 0)),
+                ("claude-haiku-4-5", tokens(1_000_000, 0, 0, 0, 0)),
+            ],
+            &CostOptions::default(),
+        );
+        assert_eq!(r.unpriced, vec!["mystery-model-9".to_owned()]);
+        let mystery = r
+            .models
+            .iter()
+            .find(|m| m.model == "mystery-model-9")
+            .unwrap();
+        assert_eq!(mystery.priced_as, None);
+        assert_eq!(Money::from_usd(mystery.cost_usd), Money(0));
+        // The known model is priced as ever (Haiku 4.5: $1 input).
+        assert_eq!(picodollars(&r), 1_000_000_000_000);
+        // Asking to price as an unknown model is an error the caller can name.
+        let opts = CostOptions {
+            model: Some("no-such-model".into()),
+            custom: None,
+        };
+        let err = compute("s", &phases(&[]), PriceTable::builtin(), &opts).unwrap_err();
+        assert!(matches!(err, CostError::UnknownModel(m) if m == "no-such-model"));
+    }
+
+    #[test]
+    fn zero_usage_costs_nothing_and_is_not_an_estimate() {
+        let r = cost(
+            &[("mystery-model-9", Tokens::default())],
+            &CostOptions::default(),
+        );
+        assert_eq!(picodollars(&r), 0);
+        assert!(!r.estimated, "usage was recorded, even if it was zero");
+        assert!(
+            r.unpriced.is_empty(),
+            "a model that used nothing needs no price"
+        );
+        assert!((r.wasted_share - 0.0).abs() < f64::EPSILON);
+        assert!(r.phases.iter().all(|p| p.share.abs() < f64::EPSILON));
+    }
+
+    #[test]
+    fn a_subagent_adds_its_cost_and_tokens_and_shares_are_recomputed() {
+        let opts = CostOptions::default();
+        let mut parent = cost(
+            &[("claude-haiku-4-5", tokens(1_000_000, 0, 0, 0, 0))],
+            &opts,
+        );
+        let child = cost(
+            &[("claude-haiku-4-5", tokens(3_000_000, 0, 0, 0, 0))],
+            &opts,
+        );
+        parent.include_subagent(&child);
+        assert_eq!(picodollars(&parent), 4_000_000_000_000);
+        assert_eq!(parent.tokens.input, 4_000_000);
+        assert_eq!(parent.models.len(), 1);
+        assert_eq!(parent.models[0].tokens.input, 4_000_000);
+        assert!((parent.phases[0].share - 0.25).abs() < 1e-12);
+        assert_eq!(parent.subagents.len(), 1);
+    }
+}

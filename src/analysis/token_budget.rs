@@ -106,3 +106,109 @@ impl BudgetBuilder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::model::EventType;
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    const T0: f64 = 1_780_000_000.0;
+
+    fn event(kind: EventType, at: f64, data: Value) -> Event {
+        let mut e = Event::new(kind, T0 + at, format!("e{at}"), "s".into());
+        e.data = data;
+        e
+    }
+
+    fn response(at: f64, model: &str, input: u64, write: u64, read: u64) -> Event {
+        event(
+            EventType::LlmResponse,
+            at,
+            json!({"model": model, "usage": {
+                "input_tokens": input, "output_tokens": 999,
+                "cache_creation_input_tokens": write, "cache_read_input_tokens": read}}),
+        )
+    }
+
+    /// The budget of `events` in a window of `window` tokens, warning at `warn` percent.
+    fn budget(events: &[Event], window: u64, warn: f64) -> TokenBudget {
+        let mut b = BudgetBuilder::new(Some(T0));
+        for e in events {
+            b.observe(e);
+        }
+        b.finish("s", None, window, "limit", warn)
+    }
+
+    #[test]
+    fn context_is_what_the_model_read_and_output_is_not() {
+        let r = budget(&[response(1.0, "m", 10, 20, 70)], 1000, 80.0);
+        let p = &r.points[0];
+        assert_eq!(p.tokens, 100);
+        assert!((p.pct - 10.0).abs() < 1e-12);
+        assert!((p.at_s - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_threshold_is_reached_at_exactly_its_percentage() {
+        let events = [
+            response(1.0, "m", 0, 0, 799),
+            response(2.0, "m", 0, 0, 800),
+            response(3.0, "m", 0, 0, 900),
+            response(4.0, "m", 0, 0, 500),
+        ];
+        let r = budget(&events, 1000, 80.0);
+        assert!(r.over);
+        let first = r.first_over.unwrap();
+        assert_eq!((first.event, first.tokens), (2, 800));
+        assert_eq!(r.peak.unwrap().tokens, 900);
+        assert_eq!(r.responses, 4);
+        // Just under it all session long: not over.
+        let under = budget(&events[..1], 1000, 80.0);
+        assert!(!under.over && under.first_over.is_none());
+    }
+
+    #[test]
+    fn events_are_numbered_as_replay_numbers_them_and_non_usage_is_skipped() {
+        let events = [
+            event(EventType::UserPrompt, 0.0, json!({"prompt": "go"})),
+            event(EventType::LlmResponse, 1.0, json!({"model": "m"})),
+            event(
+                EventType::LlmResponse,
+                2.0,
+                json!({"model": "m", "usage": "n/a"}),
+            ),
+            response(3.0, "m", 5, 0, 0),
+        ];
+        let r = budget(&events, 100, 50.0);
+        assert_eq!(r.responses, 1);
+        assert_eq!(r.points[0].event, 4);
+    }
+
+    #[test]
+    fn no_responses_no_peak_and_a_zero_window_is_one_token() {
+        let r = budget(&[], 0, 80.0);
+        assert_eq!(r.context_window, 1);
+        assert!(r.peak.is_none() && r.first_over.is_none() && !r.over);
+        let r = budget(&[response(1.0, "m", 2, 0, 0)], 0, 80.0);
+        assert!((r.points[0].pct - 200.0).abs() < 1e-12);
+        assert!(r.over);
+    }
+
+    #[test]
+    fn models_in_order_of_first_use_and_time_from_the_first_event_without_a_start() {
+        let mut b = BudgetBuilder::new(Some(0.0));
+        for e in [
+            response(10.0, "b", 1, 0, 0),
+            response(12.0, "a", 1, 0, 0),
+            response(15.0, "b", 1, 0, 0),
+        ] {
+            b.observe(&e);
+        }
+        assert_eq!(b.models(), ["b".to_owned(), "a".to_owned()]);
+        let r = b.finish("s", Some("b".into()), 100, "model", 80.0);
+        assert!((r.points[2].at_s - 5.0).abs() < 1e-12);
+        assert_eq!(r.window_source, "model");
+    }
+}

@@ -1,5 +1,6 @@
 //! `budget-report`: spend across sessions over a period, against the period before.
 
+use std::collections::HashMap;
 use std::io::Write;
 
 use anyhow::Result;
@@ -10,15 +11,13 @@ use super::Globals;
 use super::args::TimeRange;
 use super::explain::phases_of;
 use super::output::{stdout, usage};
-use crate::analysis::budget::{BudgetReport, CostedSession, compute};
+use crate::analysis::budget::{BudgetReport, CostedSession, Spend, compute};
 use crate::analysis::cost::{self, CostOptions};
 use crate::analysis::tree::Forest;
 use crate::exit;
-use crate::model::Agent;
 use crate::model::pricing::PriceTable;
-use crate::model::view::View;
 use crate::render::terminal::{self, Painter};
-use crate::store::Store;
+use crate::store::{IndexedSession, Store};
 
 /// Spend across sessions over a period (the last 7 days unless --since or --until say
 /// otherwise): total (against the period before), sessions, average, the five most expensive,
@@ -56,19 +55,33 @@ pub(crate) fn run(args: &BudgetReportArgs, globals: &Globals) -> Result<u8> {
         return Err(usage("--since must be before --until"));
     }
     let store = Store::new(globals.store_root());
-    let (sessions, unreadable) = store.list()?;
-    for err in &unreadable {
+    let mut listing = super::listing::sessions(&store)?;
+    for err in &listing.unreadable {
         eprintln!("warning: skipped a session: {err}");
     }
-    let forest = Forest::new(sessions.iter().map(|s| s.meta.clone()));
+    let forest = Forest::new(listing.sessions.iter().map(|s| s.summary.meta.clone()));
+    let by_id: HashMap<&str, &IndexedSession> = listing
+        .sessions
+        .iter()
+        .map(|s| (s.summary.meta.session_id.as_str(), s))
+        .collect();
+    // Each session's spend is cached in the index, computed again when its files change.
+    let cached = listing
+        .index
+        .as_ref()
+        .and_then(|index| index.derived(SPEND).ok())
+        .unwrap_or_default();
+    let mut computed = Vec::new();
     let prior_since = since - (until - since);
     let mut current = Vec::new();
     let mut prior = Vec::new();
-    for summary in sessions
+    for session in listing
+        .sessions
         .iter()
-        .filter(|s| s.meta.parent_session_id.is_none())
+        .filter(|s| s.summary.meta.parent_session_id.is_none())
     {
-        let start = summary.meta.started_at;
+        let meta = &session.summary.meta;
+        let start = meta.started_at;
         let bucket = if (since..until).contains(&start) {
             &mut current
         } else if (prior_since..since).contains(&start) {
@@ -77,20 +90,36 @@ pub(crate) fn run(args: &BudgetReportArgs, globals: &Globals) -> Result<u8> {
             continue;
         };
         let mut parts = Vec::new();
-        for id in forest.descendants(&summary.meta.session_id) {
+        for id in forest.descendants(&meta.session_id) {
+            let key = spend_key(by_id.get(id.as_str()).copied());
+            if let Some(spend) = cached.get::<Spend>(&id, &key) {
+                parts.push(spend);
+                continue;
+            }
             let phases = phases_of(&store, &id)?;
             let report =
                 cost::compute(&id, &phases, PriceTable::builtin(), &CostOptions::default())
                     .map_err(|e| usage(e.to_string()))?;
-            parts.push((phases, report));
+            let spend = Spend::of(&phases, &report);
+            if let Ok(json) = serde_json::to_string(&spend) {
+                computed.push((id, key, json));
+            }
+            parts.push(spend);
         }
-        let label = first_prompt(&store, &summary.meta.session_id)
-            .unwrap_or_else(|| summary.meta.command.clone());
+        let label = session
+            .first_prompt
+            .clone()
+            .unwrap_or_else(|| meta.command.clone());
         bucket.push(CostedSession {
-            meta: summary.meta.clone(),
+            meta: meta.clone(),
             label,
             parts,
         });
+    }
+    if let Some(index) = &mut listing.index
+        && let Err(err) = index.put_derived(SPEND, &computed)
+    {
+        eprintln!("warning: could not cache costs in the session index ({err})");
     }
     let report = compute(since, until, &current, &prior);
     let mut out = stdout();
@@ -103,14 +132,31 @@ pub(crate) fn run(args: &BudgetReportArgs, globals: &Globals) -> Result<u8> {
     Ok(exit::OK)
 }
 
-fn first_prompt(store: &Store, id: &str) -> Option<String> {
-    let mut events = store.events(id).ok()?;
-    events
-        .find_map(|e| match View::of(&e, Agent::Unknown) {
-            View::Prompt(prompt) => Some(prompt.raw.and_then(|v| v.as_str()).map(str::to_owned)),
-            _ => None,
+/// The name of the figures budget-report caches in the index.
+const SPEND: &str = "budget-spend";
+
+/// What a session's cached spend was computed from beyond its own files: this binary's prices
+/// and, for a session priced from its transcript, that transcript.
+fn spend_key(session: Option<&IndexedSession>) -> String {
+    let transcript = session
+        .filter(|s| s.summary.meta.total_tokens == 0)
+        .and_then(|s| s.transcript_path.as_deref())
+        .and_then(|path| std::fs::metadata(path).ok())
+        .map(|m| {
+            use std::os::unix::fs::MetadataExt;
+            format!(
+                "{}:{}:{}",
+                m.ino(),
+                m.size(),
+                m.mtime_nsec() + m.mtime() * 1_000_000_000
+            )
         })
-        .flatten()
+        .unwrap_or_default();
+    format!(
+        "{}|{}|{transcript}",
+        env!("CARGO_PKG_VERSION"),
+        PriceTable::builtin().taken
+    )
 }
 
 fn day(ts: f64) -> String {

@@ -65,7 +65,7 @@ pub(crate) fn run(args: &CostArgs, globals: &Globals) -> Result<u8> {
     let table = PriceTable::builtin();
     let mut report = compute(&id, &phases, table, &opts).map_err(|e| usage(e.to_string()))?;
     if args.include_subagents {
-        let (all, _) = store.list()?;
+        let (all, _) = super::listing::list(&store)?;
         let forest = Forest::new(all.into_iter().map(|s| s.meta));
         for child in forest.descendants(&id).into_iter().skip(1) {
             let phases = phases_of(&store, &child)?;

@@ -346,7 +346,7 @@ fn show_discovered(found: &[Found], format: Format, paint: Painter) -> Result<u8
             out,
             "{status}  {}  {:>9}  {}  {}  {}",
             terminal::local_time(f.modified),
-            human_size(f.bytes),
+            terminal::human_size(f.bytes),
             terminal::one_line(&f.project, 40),
             paint.cyan(&f.session_id),
             f.first_prompt
@@ -357,12 +357,4 @@ fn show_discovered(found: &[Found], format: Format, paint: Painter) -> Result<u8
     }
     out.flush()?;
     Ok(exit::OK)
-}
-
-fn human_size(bytes: u64) -> String {
-    if bytes >= 1024 * 1024 {
-        format!("{:.1} MB", bytes as f64 / 1024.0 / 1024.0)
-    } else {
-        format!("{:.1} KB", bytes as f64 / 1024.0)
-    }
 }

@@ -10,10 +10,8 @@ use super::Globals;
 use super::globals::Format;
 use super::output::stdout;
 use crate::exit;
-use crate::model::Agent;
-use crate::model::view::View;
 use crate::render::terminal::{self, Painter};
-use crate::store::{SessionSummary, Store};
+use crate::store::{IndexedSession, Store};
 
 /// List recorded sessions, newest first
 #[derive(Debug, Args)]
@@ -51,15 +49,16 @@ const PROMPT_CHARS: usize = 60;
 
 pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
     let store = Store::new(globals.store_root());
-    let (sessions, unreadable) = store.list()?;
-    for err in &unreadable {
+    let listing = super::listing::sessions(&store)?;
+    for err in &listing.unreadable {
         eprintln!("warning: skipped a session: {err}");
     }
-    let listed: Vec<ListedSession> = sessions
+    let listed: Vec<ListedSession> = listing
+        .sessions
         .into_iter()
-        .filter(|s| args.all || s.meta.parent_session_id.is_none())
+        .filter(|s| args.all || s.summary.meta.parent_session_id.is_none())
         .take(args.limit.unwrap_or(usize::MAX))
-        .map(|s| listed(&store, s))
+        .map(listed)
         .collect();
     let mut out = stdout();
     match args.format {
@@ -70,18 +69,9 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
     Ok(exit::OK)
 }
 
-fn listed(store: &Store, summary: SessionSummary) -> ListedSession {
-    let meta = summary.meta;
-    let first_prompt = store.events(&meta.session_id).ok().and_then(|mut events| {
-        events
-            .find_map(|e| match View::of(&e, Agent::Unknown) {
-                View::Prompt(prompt) => {
-                    Some(prompt.raw.and_then(|v| v.as_str()).map(str::to_owned))
-                }
-                _ => None,
-            })
-            .flatten()
-    });
+fn listed(session: IndexedSession) -> ListedSession {
+    let meta = session.summary.meta;
+    let first_prompt = session.first_prompt;
     ListedSession {
         // Milliseconds are the precision timestamps carry; more digits are float noise.
         duration_s: meta.duration_secs().map(|d| (d * 1000.0).round() / 1000.0),

@@ -15,11 +15,14 @@ mod hook;
 mod import;
 mod inspect;
 mod list;
+mod listing;
 mod output;
 mod record;
 mod record_http;
 mod replay;
+pub mod settings;
 mod setup;
+mod sql;
 mod standup;
 mod stats;
 mod token_budget;
@@ -60,6 +63,7 @@ enum Command {
     TokenBudget(token_budget::TokenBudgetArgs),
     Standup(standup::StandupArgs),
     BudgetReport(budget_report::BudgetReportArgs),
+    Sql(sql::SqlArgs),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -102,6 +106,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::TokenBudget(args) => token_budget::run(&args, &cli.globals),
         Command::Standup(args) => standup::run(&args, &cli.globals),
         Command::BudgetReport(args) => budget_report::run(&args, &cli.globals),
+        Command::Sql(args) => sql::run(&args, &cli.globals),
     };
     output::finish(result)
 }

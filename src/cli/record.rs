@@ -10,6 +10,7 @@ use super::globals::PrivacyArgs;
 use crate::capture::proxy::mcp::McpRecorder;
 use crate::capture::proxy::stdio::relay;
 use crate::capture::sink::Sink;
+use crate::error::{Error, ErrorKind};
 use crate::store::Store;
 
 /// Record an MCP server's stdio session: runs the server and relays its traffic unchanged
@@ -35,10 +36,10 @@ pub(crate) struct RecordArgs {
 /// The sink a capturing command writes through, or the exit code after saying which pattern
 /// is wrong.
 pub(super) fn sink(privacy: &PrivacyArgs) -> Result<Sink, ExitCode> {
-    privacy.resolve().map(Sink::new).map_err(|message| {
-        eprintln!("error: {message}");
-        ExitCode::from(crate::exit::USAGE)
-    })
+    privacy
+        .resolve()
+        .map(Sink::new)
+        .map_err(|message| super::output::fail(&Error::usage(message)))
 }
 
 pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
@@ -86,9 +87,9 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
     };
     match relay(&args.command, recorder, sink.clock()) {
         Ok(code) => ExitCode::from(u8::try_from(code.clamp(0, 255)).unwrap_or(1)),
-        Err(e) => {
-            eprintln!("error: cannot run {}: {e}", command_line[0]);
-            ExitCode::from(127)
-        }
+        Err(e) => super::output::fail(&Error::new(
+            ErrorKind::CommandNotFound,
+            format!("cannot run {}: {e}", command_line[0]),
+        )),
     }
 }

@@ -7,8 +7,10 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::Globals;
+use super::output::fail;
 use crate::capture::proxy::http::{HttpProxy, Upstream};
 use crate::capture::proxy::mcp::McpRecorder;
+use crate::error::Error;
 use crate::store::Store;
 
 /// Record an MCP server reached over HTTP: a local proxy that forwards to it unchanged
@@ -47,15 +49,11 @@ pub(crate) struct RecordHttpArgs {
 
 pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
     let Some(url) = args.url.as_ref().or(args.url_flag.as_ref()) else {
-        eprintln!("error: the MCP server's URL is required");
-        return ExitCode::from(crate::exit::USAGE);
+        return fail(&Error::usage("the MCP server's URL is required"));
     };
     let upstream = match Upstream::parse(url) {
         Ok(upstream) => upstream,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(crate::exit::USAGE);
-        }
+        Err(e) => return fail(&Error::usage(e)),
     };
     let sink = match super::record::sink(&args.privacy) {
         Ok(sink) => sink,
@@ -74,10 +72,7 @@ pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
     // Bound before the session is made, so a port in use leaves no empty session behind.
     let mut proxy = match HttpProxy::bind(listen, upstream.clone(), sink.clock()) {
         Ok(proxy) => proxy,
-        Err(e) => {
-            eprintln!("error: cannot listen on {listen}: {e}");
-            return ExitCode::from(crate::exit::IO);
-        }
+        Err(e) => return fail(&Error::io(format!("cannot listen on {listen}: {e}"))),
     };
     let local = proxy.local_addr().unwrap_or(listen);
     let mut about = serde_json::Map::new();
@@ -103,9 +98,6 @@ pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
     );
     match proxy.serve() {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(crate::exit::IO)
-        }
+        Err(e) => fail(&Error::io(e.to_string())),
     }
 }

@@ -59,7 +59,7 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
     let mut out = stdout();
     // The session hierarchy is needed only to show it or to expand subagents.
     let forest = if args.tree || args.expand_subagents {
-        let (sessions, _) = store.list()?;
+        let (sessions, _) = super::listing::list(&store)?;
         Some(Forest::new(sessions.into_iter().map(|s| s.meta)))
     } else {
         None

@@ -9,6 +9,7 @@
 //! - [`pricing`]: model prices and what tokens cost.
 //! - [`view`]: typed read-only views of event data, the one place that knows its keys.
 //! - [`tools`]: what each agent's tools do (read a file, run a command …), one table per agent.
+//! - [`summary`]: a session's figures folded from its events, versioned, for the index.
 //!
 //! The model knows no I/O: no files, no clock, no environment.
 
@@ -17,6 +18,7 @@ pub mod event;
 pub mod head;
 pub mod meta;
 pub mod pricing;
+pub mod summary;
 pub mod text;
 pub mod tools;
 pub mod usage;

@@ -7,6 +7,9 @@ pub(crate) const COUNTERS: &str = ".counters";
 pub(crate) const PENDING: &str = ".pending";
 pub(crate) const HOOK_ERRORS: &str = "hook-errors.log";
 pub(crate) const GITIGNORE: &str = ".gitignore";
+/// The session index (a cache, see [`super::index`]); hidden, so no listing takes it for a
+/// session.
+pub(crate) const INDEX: &str = ".index.sqlite";
 
 /// A session id names a folder, so it must be one plain path component. Claude Code's ids are
 /// UUIDs; the Python tool's are hex; both pass. Anything that could climb out of the store or

@@ -140,7 +140,7 @@ impl Store {
 /// How far the cache may lag behind the events before it is rewritten anyway.
 const CATCH_UP_SLACK: u64 = 256 * 1024;
 
-fn apply(meta: &mut SessionMeta, counters: &Counters) {
+pub(super) fn apply(meta: &mut SessionMeta, counters: &Counters) {
     meta.tool_calls = counters.tool_calls;
     meta.llm_requests = counters.llm_requests;
     meta.errors = counters.errors;

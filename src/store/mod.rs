@@ -6,6 +6,8 @@
 //! ```text
 //! .agent-traces/
 //!   hook-errors.log          problems hooks met, one line each, bounded in size
+//!   .index.sqlite            the session index: a cache of every session's summary (and its
+//!                            -wal and -shm); delete it and the next read rebuilds it
 //!   <session-id>/
 //!     meta.json              SessionMeta, replaced atomically (temp file + rename)
 //!     events.ndjson          one JSON event per line, appended with one write each
@@ -23,12 +25,16 @@
 //! - [`lock`]: brief, bounded file locks.
 //! - [`errlog`]: the bounded hook error log.
 //! - [`writer`]: writing a whole session at once (imports), moved into place atomically.
+//! - [`index`]: the SQLite index of every session, refreshed from the files when read.
+//! - [`sql`]: read-only SQL over the index.
 //!
 //! The format is recorded in `adr/0001-store-format.md`.
 
 mod append;
 mod errlog;
+pub mod index;
 mod layout;
+pub mod sql;
 pub use layout::is_valid_session_id;
 mod lock;
 mod meta;
@@ -40,6 +46,7 @@ mod writer;
 use std::path::{Path, PathBuf};
 
 pub use append::Appender;
+pub use index::{Index, IndexedSession, Listing};
 pub use lock::HOOK_LOCK_WAIT;
 pub use pending::{CallKey, ClaimedCall};
 pub use reader::{BadLine, EventReader, ScanReport};

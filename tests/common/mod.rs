@@ -6,9 +6,16 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use agent_strace::model::Event;
 use serde_json::Value;
 
+/// The bench's session generator, for the tests that need a big store (no copy of it here).
+#[path = "../../benches/figures/generator.rs"]
+pub mod generator;
 pub mod net;
+pub mod session;
+
+pub use session::SessionBuilder;
 
 /// The binary under test.
 pub fn bin() -> PathBuf {
@@ -116,6 +123,14 @@ impl TestEnv {
         text.lines()
             .filter(|l| !l.trim().is_empty())
             .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line ({e}): {l}")))
+            .collect()
+    }
+
+    /// Every event of a session, decoded into the library's [`Event`].
+    pub fn typed_events(&self, session: &str) -> Vec<Event> {
+        self.events(session)
+            .into_iter()
+            .map(|e| serde_json::from_value(e).expect("an event"))
             .collect()
     }
 

@@ -1,0 +1,170 @@
+//! `sql`: a read-only SQL query over every session, through the session index.
+
+use std::fmt::Write as _;
+use std::io::Write;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use serde_json::{Map, Value as Json};
+
+use super::Globals;
+use super::output::{stdout, usage};
+use crate::exit;
+use crate::render::terminal::{self, Painter};
+use crate::store::Store;
+use crate::store::sql::{QueryError, QueryResult, SqlReader, Value};
+
+/// Query every session with SQL (read-only). Views: sessions, events, tool_calls, files,
+/// llm_responses, models; docs/sql.md describes them and gives example queries
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  agent-strace sql \"SELECT tool, count(*) AS calls, sum(failed) AS failed FROM tool_calls GROUP BY tool ORDER BY calls DESC\"\n  agent-strace sql --format csv \"SELECT session_id, start, cost_usd FROM sessions\" > sessions.csv"
+)]
+pub(crate) struct SqlArgs {
+    /// One statement that only reads (SELECT, WITH … SELECT)
+    query: String,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = SqlFormat::Table)]
+    format: SqlFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SqlFormat {
+    /// Aligned columns, one row a line
+    Table,
+    /// An array of objects, one a row, keyed by column name
+    Json,
+    /// Comma-separated values with a header line (RFC 4180)
+    Csv,
+}
+
+/// How many characters of a text value a table shows.
+const CELL_CHARS: usize = 60;
+
+pub(crate) fn run(args: &SqlArgs, globals: &Globals) -> Result<u8> {
+    let store = Store::new(globals.store_root());
+    store.require()?;
+    let index = store
+        .fresh_index()
+        .context("SQL needs the session index, which cannot be used")?;
+    let reader = SqlReader::open(&store, &index).context("could not open the session index")?;
+    let result = match reader.query(&args.query) {
+        Ok(result) => result,
+        Err(err @ QueryError::Writes) => return Err(usage(err.to_string())),
+        Err(QueryError::Sql(err)) => {
+            return Err(usage(format!("the query failed: {err}")));
+        }
+    };
+    let mut out = stdout();
+    match args.format {
+        SqlFormat::Table => table(&mut out, &result, Painter::new(globals.colour()))?,
+        SqlFormat::Json => crate::render::json::write(&mut out, &json(&result))?,
+        SqlFormat::Csv => csv(&mut out, &result)?,
+    }
+    out.flush()?;
+    Ok(exit::OK)
+}
+
+fn text(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::Integer(n) => n.to_string(),
+        Value::Real(x) => x.to_string(),
+        Value::Text(t) => t.clone(),
+        Value::Blob(b) => b.iter().fold(String::new(), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        }),
+    }
+}
+
+fn table(out: &mut impl Write, r: &QueryResult, paint: Painter) -> std::io::Result<()> {
+    let cells: Vec<Vec<String>> = r
+        .rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|v| terminal::one_line(&text(v), CELL_CHARS))
+                .collect()
+        })
+        .collect();
+    let widths: Vec<usize> = r
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            cells
+                .iter()
+                .map(|row| row[i].chars().count())
+                .chain([name.chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let header: Vec<String> = r
+        .columns
+        .iter()
+        .zip(&widths)
+        .map(|(name, w)| format!("{name:<w$}"))
+        .collect();
+    writeln!(out, "{}", paint.bold(header.join("  ").trim_end()))?;
+    for (row, values) in cells.iter().zip(&r.rows) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(values)
+            .zip(&widths)
+            .map(|((cell, value), w)| match value {
+                Value::Integer(_) | Value::Real(_) => format!("{cell:>w$}"),
+                _ => format!("{cell:<w$}"),
+            })
+            .collect();
+        writeln!(out, "{}", line.join("  ").trim_end())?;
+    }
+    let n = r.rows.len();
+    writeln!(
+        out,
+        "{}",
+        paint.dim(&format!("({n} row{})", if n == 1 { "" } else { "s" }))
+    )
+}
+
+fn json(r: &QueryResult) -> Vec<Map<String, Json>> {
+    r.rows
+        .iter()
+        .map(|row| {
+            r.columns
+                .iter()
+                .zip(row)
+                .map(|(name, v)| {
+                    let value = match v {
+                        Value::Null => Json::Null,
+                        Value::Integer(n) => Json::from(*n),
+                        Value::Real(x) => {
+                            serde_json::Number::from_f64(*x).map_or(Json::Null, Json::Number)
+                        }
+                        Value::Text(t) => Json::from(t.as_str()),
+                        Value::Blob(_) => Json::from(text(v)),
+                    };
+                    (name.clone(), value)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn csv(out: &mut impl Write, r: &QueryResult) -> std::io::Result<()> {
+    fn field(text: &str) -> String {
+        if text.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", text.replace('"', "\"\""))
+        } else {
+            text.to_owned()
+        }
+    }
+    let header: Vec<String> = r.columns.iter().map(|c| field(c)).collect();
+    write!(out, "{}\r\n", header.join(","))?;
+    for row in &r.rows {
+        let line: Vec<String> = row.iter().map(|v| field(&text(v))).collect();
+        write!(out, "{}\r\n", line.join(","))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,514 @@
+//! The session index (`.agent-traces/.index.sqlite`) through the binary: rebuilt when deleted,
+//! refreshed when sessions grow, arrive or go, shared by readers at once, never in the way when
+//! it cannot be used; and `sql` over it, read-only, in three formats.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::common::{Run, TestEnv, shared, with_a_full_disk_at_32_kib};
+
+/// A session as our hooks keep it: meta without counters, a `.counters` cache, and events.
+fn session(env: &TestEnv, id: &str, started: f64, prompt: Option<&str>, calls: usize) {
+    let dir = env.store().join(id);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("meta.json"),
+        json!({"session_id": id, "started_at": started, "agent_name": "claude-code",
+            "command": "claude-code (startup)"})
+        .to_string(),
+    )
+    .unwrap();
+    std::fs::write(dir.join(".counters"), b"").unwrap();
+    let mut lines = vec![json!({"event_type": "session_start", "timestamp": started,
+        "event_id": format!("{id}-s"), "session_id": id, "data": {"source": "startup"}})];
+    if let Some(prompt) = prompt {
+        lines.push(
+            json!({"event_type": "user_prompt", "timestamp": started + 1.0,
+            "event_id": format!("{id}-p"), "session_id": id, "data": {"prompt": prompt}}),
+        );
+    }
+    let mut text: String = lines.iter().map(|l| l.to_string() + "\n").collect();
+    for i in 0..calls {
+        text += &call_lines(id, started + 2.0 + i as f64, i, i % 3 == 2);
+    }
+    std::fs::write(dir.join("events.ndjson"), text).unwrap();
+}
+
+/// A Bash call and its result (or error), as two lines.
+fn call_lines(id: &str, at: f64, n: usize, fails: bool) -> String {
+    let call = format!("{id}-c{n}");
+    let result = if fails {
+        json!({"event_type": "error", "timestamp": at + 0.5, "event_id": format!("{call}-r"),
+            "session_id": id, "parent_id": call, "duration_ms": 500.0,
+            "data": {"tool_name": "Bash", "error": "exit status 1"}})
+    } else {
+        json!({"event_type": "tool_result", "timestamp": at + 0.5, "event_id": format!("{call}-r"),
+            "session_id": id, "parent_id": call, "duration_ms": 500.0,
+            "data": {"tool_name": "Bash", "result": "ok"}})
+    };
+    let call = json!({"event_type": "tool_call", "timestamp": at, "event_id": call,
+        "session_id": id, "data": {"tool_name": "Bash", "arguments": {"command": format!("make t{n}")}}});
+    format!("{call}\n{result}\n")
+}
+
+fn append(env: &TestEnv, id: &str, text: &str) {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(env.store().join(id).join("events.ndjson"))
+        .unwrap();
+    file.write_all(text.as_bytes()).unwrap();
+}
+
+fn index(env: &TestEnv) -> PathBuf {
+    env.store().join(".index.sqlite")
+}
+
+fn remove_index(env: &TestEnv) {
+    for side in ["", "-wal", "-shm"] {
+        let path = PathBuf::from(format!("{}{side}", index(env).display()));
+        if path.is_dir() {
+            std::fs::remove_dir_all(&path).unwrap();
+        } else {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
+fn list(env: &TestEnv) -> Run {
+    let run = env.run(&["list", "--all", "--format", "json"]);
+    run.success();
+    run
+}
+
+/// What `list` says when it reads every session's files: the truth the index must match.
+fn scanned(env: &TestEnv) -> Value {
+    remove_index(env);
+    std::fs::create_dir(index(env)).unwrap();
+    let run = list(env);
+    assert_eq!(warnings(&run), 1, "{}", run.stderr);
+    remove_index(env);
+    run.json()
+}
+
+fn warnings(run: &Run) -> usize {
+    run.stderr
+        .lines()
+        .filter(|l| l.starts_with("warning:"))
+        .count()
+}
+
+fn ids(listing: &Value) -> Vec<&str> {
+    listing
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["session_id"].as_str().unwrap())
+        .collect()
+}
+
+fn three_sessions(env: &TestEnv) {
+    session(env, "aaaa-1", 1_700_000_000.0, Some("first task"), 2);
+    session(env, "bbbb-2", 1_700_000_100.0, None, 1);
+    session(env, "cccc-3", 1_700_000_200.0, Some("third task"), 4);
+}
+
+#[test]
+fn the_index_is_rebuilt_after_it_is_deleted_and_lists_what_the_files_say() {
+    let env = TestEnv::new();
+    three_sessions(&env);
+    let truth = scanned(&env);
+    let first = list(&env);
+    assert!(first.stderr.is_empty(), "{}", first.stderr);
+    assert!(index(&env).is_file(), "list made no index");
+    assert_eq!(first.json(), truth);
+    assert_eq!(ids(&truth), ["cccc-3", "bbbb-2", "aaaa-1"]);
+    assert_eq!(truth[0]["tool_calls"], 4);
+    assert_eq!(truth[0]["errors"], 1);
+    assert_eq!(truth[0]["first_prompt"], "third task");
+    remove_index(&env);
+    let again = list(&env);
+    assert!(again.stderr.is_empty(), "{}", again.stderr);
+    assert!(index(&env).is_file(), "the index was not rebuilt");
+    assert_eq!(again.json(), truth);
+}
+
+#[test]
+fn a_session_that_grows_is_refreshed_from_where_the_index_stopped() {
+    let env = TestEnv::new();
+    three_sessions(&env);
+    list(&env);
+    // bbbb-2 gets a prompt and two more calls, the last line not yet finished.
+    append(
+        &env,
+        "bbbb-2",
+        &(json!({"event_type": "user_prompt", "timestamp": 1_700_000_150.0, "event_id": "late-p",
+            "session_id": "bbbb-2", "data": {"prompt": "a later prompt"}})
+        .to_string()
+            + "\n"
+            + &call_lines("bbbb-2", 1_700_000_151.0, 10, true)
+            + &call_lines("bbbb-2", 1_700_000_152.0, 11, false)),
+    );
+    append(&env, "bbbb-2", "{\"event_type\": \"tool_call\", \"timest");
+    let grown = list(&env).json();
+    let row = &grown[1];
+    assert_eq!(row["session_id"], "bbbb-2");
+    assert_eq!(row["tool_calls"], 3);
+    assert_eq!(row["errors"], 1);
+    assert_eq!(row["first_prompt"], "a later prompt");
+    let sql = env.run(&[
+        "sql",
+        "--format",
+        "json",
+        "SELECT count(*) AS calls FROM tool_calls WHERE session_id = 'bbbb-2'",
+    ]);
+    sql.success();
+    assert_eq!(sql.json()[0]["calls"], 3);
+    // The torn line finished by its writer is folded too.
+    append(
+        &env,
+        "bbbb-2",
+        "amp\": 1700000160.0, \"event_id\": \"x\", \"session_id\": \"bbbb-2\", \"data\": {\"tool_name\": \"Read\"}}\n",
+    );
+    let finished = list(&env).json();
+    assert_eq!(finished[1]["tool_calls"], 4);
+    assert_eq!(finished, scanned(&env));
+}
+
+fn corpus_transcript() -> PathBuf {
+    shared()
+        .join("corpus")
+        .join("claude-code")
+        .join("marot__spotter")
+        .join("4d5611e5-241a-462a-8d15-5122611a9569.jsonl")
+}
+
+const CORPUS_SESSION: &str = "4d5611e5-241a-462a-8d15-5122611a9569";
+
+fn import_corpus(env: &TestEnv) {
+    env.run(&["import", corpus_transcript().to_str().unwrap()])
+        .success();
+}
+
+#[test]
+fn an_import_and_a_deleted_folder_show_in_the_next_listing() {
+    let env = TestEnv::new();
+    three_sessions(&env);
+    list(&env);
+    import_corpus(&env);
+    let after_import = list(&env).json();
+    assert!(
+        ids(&after_import).contains(&CORPUS_SESSION),
+        "{after_import}"
+    );
+    assert_eq!(after_import, scanned(&env));
+    let cost = env.run(&[
+        "sql",
+        "--format",
+        "json",
+        &format!("SELECT cost_usd, model FROM sessions WHERE session_id = '{CORPUS_SESSION}'"),
+    ]);
+    cost.success();
+    assert!(cost.json()[0]["cost_usd"].as_f64().unwrap() > 0.0);
+
+    std::fs::remove_dir_all(env.store().join("bbbb-2")).unwrap();
+    let after_delete = list(&env).json();
+    assert!(!ids(&after_delete).contains(&"bbbb-2"));
+    let count = env.run(&[
+        "sql",
+        "--format",
+        "json",
+        "SELECT count(*) AS n FROM events WHERE session_id = 'bbbb-2'",
+    ]);
+    count.success();
+    assert_eq!(count.json()[0]["n"], 0);
+    assert_eq!(after_delete, scanned(&env));
+}
+
+/// Runs `list` and fails the test if it has not finished within 30 seconds.
+fn list_within_30s(env: &TestEnv, command: &mut std::process::Command) -> Run {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("list blocked on {}", index(env).display());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Puts something that is not a usable index where the index goes.
+type Make<'a> = dyn Fn(&Path) + 'a;
+
+#[test]
+fn an_index_that_cannot_be_used_falls_back_to_the_files_with_one_warning() {
+    let env = TestEnv::new();
+    three_sessions(&env);
+    let truth = list(&env).json();
+    let outside = env.path().join("outside.txt");
+    std::fs::write(&outside, b"not ours").unwrap();
+    let cases: [(&str, &Make<'_>); 4] = [
+        ("a corrupt file", &|p| {
+            std::fs::write(p, vec![0x5a; 8192]).unwrap();
+        }),
+        ("a symlink", &|p| {
+            std::os::unix::fs::symlink(&outside, p).unwrap();
+        }),
+        ("a FIFO", &|p| {
+            let status = std::process::Command::new("mkfifo")
+                .arg(p)
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }),
+        ("a directory", &|p| {
+            std::fs::create_dir(p).unwrap();
+        }),
+    ];
+    for (what, make) in cases {
+        remove_index(&env);
+        make(&index(&env));
+        let run = list_within_30s(
+            &env,
+            &mut env.command(&["list", "--all", "--format", "json"]),
+        );
+        assert_eq!(run.code, 0, "{what}: {}", run.stderr);
+        assert_eq!(warnings(&run), 1, "{what}: {}", run.stderr);
+        assert_eq!(run.json(), truth, "{what}");
+        let budget = env.run(&["budget-report", "--format", "json"]);
+        assert_eq!(budget.code, 0, "{what}: {}", budget.stderr);
+        assert_eq!(warnings(&budget), 1, "{what}: {}", budget.stderr);
+    }
+    assert_eq!(std::fs::read(&outside).unwrap(), b"not ours");
+    // A full disk: the index cannot be written at all.
+    remove_index(&env);
+    let run = list_within_30s(
+        &env,
+        &mut with_a_full_disk_at_32_kib(&env.command(&["list", "--all", "--format", "json"])),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(warnings(&run), 1, "{}", run.stderr);
+    assert_eq!(run.json(), truth);
+    // And once the disk has room again, the index comes back.
+    remove_index(&env);
+    let healthy = list(&env);
+    assert!(healthy.stderr.is_empty(), "{}", healthy.stderr);
+    assert_eq!(healthy.json(), truth);
+}
+
+#[test]
+fn many_readers_at_once_on_a_fresh_store_neither_fail_nor_corrupt_the_index() {
+    let env = TestEnv::new();
+    for i in 0..200 {
+        session(
+            &env,
+            &format!("s{i:04}"),
+            1_700_000_000.0 + f64::from(i),
+            Some("task"),
+            3,
+        );
+    }
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            env.command(&["list", "--all", "--format", "json"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outputs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    for out in &outputs {
+        assert!(
+            out.status.success() && out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.stdout, outputs[0].stdout);
+    }
+    let listed: Value = serde_json::from_slice(&outputs[0].stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 200);
+    let check = env.run(&["sql", "--format", "json", "PRAGMA integrity_check"]);
+    check.success();
+    assert_eq!(check.json()[0]["integrity_check"], "ok");
+    let calls = env.run(&[
+        "sql",
+        "--format",
+        "json",
+        "SELECT count(*) AS n FROM tool_calls",
+    ]);
+    assert_eq!(calls.json()[0]["n"], 600);
+}
+
+#[test]
+fn sql_refuses_statements_that_write() {
+    let env = TestEnv::new();
+    three_sessions(&env);
+    let before = list(&env).json();
+    for statement in [
+        "DELETE FROM idx_sessions",
+        "INSERT INTO idx_files VALUES (1, 'x', 1, 1)",
+        "UPDATE idx_sessions SET first_prompt = 'x'",
+        "DROP VIEW sessions",
+        "CREATE TABLE mine (x)",
+        "PRAGMA user_version = 7",
+        "ATTACH DATABASE 'elsewhere.db' AS other",
+        "SELECT 1; DELETE FROM idx_sessions",
+    ] {
+        let run = env.run(&["sql", statement]);
+        assert_eq!(run.code, 2, "{statement}: {run:?}");
+        assert!(run.stdout.is_empty(), "{statement}: {}", run.stdout);
+        assert_eq!(run.stderr.lines().count(), 1, "{statement}: {}", run.stderr);
+    }
+    let refused = env.run(&["sql", "DELETE FROM idx_sessions"]);
+    assert!(refused.stderr.contains("only read"), "{}", refused.stderr);
+    assert!(!env.path().join("elsewhere.db").exists());
+    assert_eq!(list(&env).json(), before);
+}
+
+/// Fields of one CSV line (RFC 4180 quoting).
+fn csv_records(text: &str) -> Vec<Vec<String>> {
+    let mut records = Vec::new();
+    let mut record = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            (true, '"') => quoted = false,
+            (false, '"') => quoted = true,
+            (false, ',') => record.push(std::mem::take(&mut field)),
+            (false, '\r') => {}
+            (false, '\n') => {
+                record.push(std::mem::take(&mut field));
+                records.push(std::mem::take(&mut record));
+            }
+            (_, c) => field.push(c),
+        }
+    }
+    records
+}
+
+#[test]
+fn sql_prints_tables_json_and_csv_that_agree() {
+    let env = TestEnv::new();
+    import_corpus(&env);
+    let query = "SELECT tool, count(*) AS calls, sum(failed) AS failed, \
+                 min(json_extract(arguments, '$.command')) AS a_command \
+                 FROM tool_calls GROUP BY tool ORDER BY calls DESC, tool";
+    let json = env.run(&["sql", "--format", "json", query]);
+    json.success();
+    let rows = json.json();
+    let rows = rows.as_array().unwrap();
+    let total: i64 = rows.iter().map(|r| r["calls"].as_i64().unwrap()).sum();
+    let listed = list(&env).json();
+    let session = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["session_id"] == CORPUS_SESSION)
+        .unwrap();
+    let all_calls: i64 = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["tool_calls"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, all_calls);
+    assert!(session["tool_calls"].as_i64().unwrap() > 0);
+    let bash = rows.iter().find(|r| r["tool"] == "Bash").unwrap();
+    assert!(bash["failed"].as_i64().unwrap() > 0, "{bash}");
+    assert!(bash["a_command"].is_string(), "{bash}");
+
+    let csv = env.run(&["sql", "--format", "csv", query]);
+    csv.success();
+    let records = csv_records(&csv.stdout);
+    assert_eq!(records[0], ["tool", "calls", "failed", "a_command"]);
+    assert_eq!(records.len(), rows.len() + 1);
+    for (record, row) in records[1..].iter().zip(rows) {
+        assert_eq!(record[0], row["tool"].as_str().unwrap());
+        assert_eq!(record[1], row["calls"].to_string());
+        assert_eq!(record[3], row["a_command"].as_str().unwrap_or(""));
+    }
+
+    let table = env.run(&["sql", query]);
+    table.success();
+    let lines: Vec<&str> = table.stdout.lines().collect();
+    assert!(lines[0].starts_with("tool"), "{}", table.stdout);
+    assert_eq!(lines.len(), rows.len() + 2);
+    assert_eq!(lines.last().unwrap(), &format!("({} rows)", rows.len()));
+
+    let bad = env.run(&["sql", "SELECT nope FROM nowhere"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("no such table"), "{}", bad.stderr);
+}
+
+/// The SQL blocks of docs/sql.md.
+fn documented_queries() -> Vec<String> {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/sql.md")).unwrap();
+    let mut queries = Vec::new();
+    let mut current: Option<String> = None;
+    for line in doc.lines() {
+        match (&mut current, line.trim_end()) {
+            (None, "```sql") => current = Some(String::new()),
+            (Some(q), "```") => {
+                queries.push(q.trim().to_owned());
+                current = None;
+            }
+            (Some(q), text) => {
+                q.push_str(text);
+                q.push('\n');
+            }
+            (None, _) => {}
+        }
+    }
+    queries
+}
+
+#[test]
+fn every_query_in_docs_sql_md_runs_on_an_imported_session() {
+    let env = TestEnv::new();
+    import_corpus(&env);
+    let queries = documented_queries();
+    assert!(
+        queries.len() >= 10,
+        "docs/sql.md has {} queries",
+        queries.len()
+    );
+    let mut with_rows = 0;
+    for query in &queries {
+        let run = env.run(&["sql", "--format", "json", query]);
+        assert_eq!(run.code, 0, "{query}\n{}", run.stderr);
+        if !run.json().as_array().unwrap().is_empty() {
+            with_rows += 1;
+        }
+    }
+    // Queries about "this week" may find nothing in an old session; the rest find something.
+    assert!(
+        with_rows >= queries.len() - 2,
+        "{with_rows} of {} found rows",
+        queries.len()
+    );
+}

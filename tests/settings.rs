@@ -1,0 +1,180 @@
+//! The settings files of the Python tool (`.agent-scope.json`, `.agent-strace-lint.json`,
+//! `.agent-evals.yaml`, `.agent-strace.yaml`), found from a subfolder of a project as the store
+//! is, and each kind of error as one line naming the file, the line and the key.
+//!
+//! No command reads them yet, so this goes through the library's loader, the one the coming
+//! commands (audit, lint, eval, retention) call.
+
+use std::path::Path;
+
+use agent_strace::cli::settings::{
+    EvalSettings, LintSettings, OnDelete, Policy, SettingsError, StraceSettings, load,
+};
+
+use crate::common::TestEnv;
+
+/// A project with every settings file at its top, and a deep subfolder to start from.
+fn project() -> (TestEnv, std::path::PathBuf) {
+    let env = TestEnv::new();
+    let write = |name: &str, text: &str| std::fs::write(env.path().join(name), text).unwrap();
+    write(
+        ".agent-scope.json",
+        r#"{"files": {"read": {"allow": ["src/**"], "deny": [".env"]}}, "commands": {"deny": ["curl"]}}"#,
+    );
+    write(
+        ".agent-strace-lint.json",
+        r#"{"tool-loop": {"threshold": 7}, "reasoning-spiral": {"enabled": false}}"#,
+    );
+    write(
+        ".agent-evals.yaml",
+        "scorers:\n  - type: no_errors\n    threshold: 1.0\nthresholds:\n  pass: 0.9\n  warn: 0.6\n",
+    );
+    write(
+        ".agent-strace.yaml",
+        "retention:\n  max_age_days: 30\n  max_sessions: 1000\n  on_delete: log\n",
+    );
+    let deep = env.path().join("src").join("auth").join("tests");
+    std::fs::create_dir_all(&deep).unwrap();
+    (env, deep)
+}
+
+#[test]
+fn every_file_is_found_from_a_subfolder() {
+    let (env, deep) = project();
+    let policy = load::<Policy>(&deep, None).unwrap().unwrap();
+    assert_eq!(policy.path, env.path().join(".agent-scope.json"));
+    assert_eq!(policy.settings.files.read.deny.0, [".env"]);
+    assert_eq!(policy.settings.commands.deny.0, ["curl"]);
+
+    let lint = load::<LintSettings>(&deep, None).unwrap().unwrap();
+    assert_eq!(lint.settings.tool_loop.unwrap().threshold, Some(7.0));
+    assert_eq!(lint.settings.reasoning_spiral.unwrap().enabled, Some(false));
+
+    let evals = load::<EvalSettings>(&deep, None).unwrap().unwrap();
+    assert_eq!(evals.settings.scorers[0].kind, "no_errors");
+    assert!((evals.settings.thresholds.pass - 0.9).abs() < f64::EPSILON);
+
+    let strace = load::<StraceSettings>(&deep, None).unwrap().unwrap();
+    let retention = strace.settings.retention();
+    assert_eq!(retention.max_sessions, Some(1000));
+    assert_eq!(retention.on_delete, OnDelete::Log);
+}
+
+#[test]
+fn a_nearer_file_wins_and_no_file_means_defaults() {
+    let (env, deep) = project();
+    let nearer = env.path().join("src").join(".agent-scope.json");
+    std::fs::write(&nearer, r#"{"network": {"deny_all": true}}"#).unwrap();
+    let policy = load::<Policy>(&deep, None).unwrap().unwrap();
+    assert_eq!(policy.path, nearer);
+    assert!(policy.settings.network.deny_all);
+    assert!(
+        policy.settings.files.read.deny.0.is_empty(),
+        "files do not merge"
+    );
+
+    let empty = TestEnv::new();
+    assert!(load::<Policy>(empty.path(), None).unwrap().is_none());
+    assert!(load::<EvalSettings>(empty.path(), None).unwrap().is_none());
+}
+
+#[test]
+fn a_file_named_by_a_command_must_exist_and_is_read_from_the_current_folder() {
+    let (env, deep) = project();
+    let missing = load::<Policy>(&deep, Some(Path::new("strict.json"))).unwrap_err();
+    assert!(matches!(missing, SettingsError::Missing { .. }));
+    assert_eq!(missing.to_string(), "strict.json: no such settings file");
+    std::fs::write(
+        deep.join("strict.json"),
+        r#"{"network": {"deny_all": true}}"#,
+    )
+    .unwrap();
+    let named = load::<Policy>(&deep, Some(Path::new("strict.json")))
+        .unwrap()
+        .unwrap();
+    assert!(named.settings.network.deny_all);
+    // An absolute path is taken as it is.
+    let top = env.path().join(".agent-scope.json");
+    let absolute = load::<Policy>(&deep, Some(&top)).unwrap().unwrap();
+    assert_eq!(absolute.path, top);
+}
+
+/// The one-line error for `text` in settings file `name`, found from a subfolder.
+fn error_of<T: agent_strace::cli::settings::SettingsFile + std::fmt::Debug>(
+    name: &str,
+    text: &str,
+) -> String {
+    let env = TestEnv::new();
+    std::fs::write(env.path().join(name), text).unwrap();
+    let deep = env.path().join("sub");
+    std::fs::create_dir_all(&deep).unwrap();
+    let e = load::<T>(&deep, None).unwrap_err();
+    let shown = e.to_string();
+    // Found above the starting folder, the file is named by its full path.
+    let full = env.path().join(name).display().to_string();
+    assert!(shown.starts_with(&full), "{shown}");
+    assert_eq!(shown.lines().count(), 1, "{shown}");
+    shown[full.len()..].to_owned()
+}
+
+#[test]
+fn each_error_names_file_line_and_key() {
+    // A value of the wrong shape.
+    assert_eq!(
+        error_of::<Policy>(
+            ".agent-scope.json",
+            "{\n  \"files\": {\n    \"write\": {\"allow\": \"src/**\"}\n  }\n}"
+        ),
+        ":3: `files.write.allow`: expected a list of globs, found string \"src/**\""
+    );
+    // A misspelt key.
+    let typo = error_of::<LintSettings>(
+        ".agent-strace-lint.json",
+        "{\n  \"tool-loop\": {\"treshold\": 7}\n}",
+    );
+    assert!(
+        typo.starts_with(":2: `tool-loop.treshold`: unknown field `treshold`"),
+        "{typo}"
+    );
+    // Not JSON at all: a line and no key.
+    let broken = error_of::<Policy>(".agent-scope.json", "{\n\n  \"files\" {}\n}");
+    assert!(broken.starts_with(":3: expected `:`"), "{broken}");
+    // YAML: a value of the wrong shape, a misspelt key, a word where a number goes.
+    let yaml = error_of::<EvalSettings>(
+        ".agent-evals.yaml",
+        "scorers:\n  - type: files_scoped\n    allowed_paths: src/\n",
+    );
+    assert!(
+        yaml.starts_with(":3: `scorers[0].allowed_paths`: expected a list of globs"),
+        "{yaml}"
+    );
+    let key = error_of::<StraceSettings>(".agent-strace.yaml", "\nretension:\n  max_sessions: 5\n");
+    assert!(
+        key.starts_with(":2: `retension`: unknown field `retension`"),
+        "{key}"
+    );
+    let number =
+        error_of::<StraceSettings>(".agent-strace.yaml", "retention:\n  max_age_days: thirty\n");
+    assert!(
+        number.starts_with(":2: `retention.max_age_days`: "),
+        "{number}"
+    );
+    // Broken YAML: a line (the reader streams, so a key it was reading may be named too).
+    let broken = error_of::<EvalSettings>(".agent-evals.yaml", "scorers:\n\t- type: x\n");
+    assert!(broken.starts_with(":2: "), "{broken}");
+}
+
+#[test]
+fn an_unreadable_file_is_one_error_too() {
+    let env = TestEnv::new();
+    // A folder where the file should be is skipped by the search; named, it cannot be read.
+    std::fs::create_dir_all(env.path().join(".agent-scope.json")).unwrap();
+    assert!(load::<Policy>(env.path(), None).unwrap().is_none());
+    std::fs::write(env.path().join("bad.json"), [0xff, 0xfe, b'{']).unwrap();
+    let e = load::<Policy>(env.path(), Some(Path::new("bad.json"))).unwrap_err();
+    assert!(matches!(e, SettingsError::Read { .. }), "{e}");
+    assert!(
+        e.to_string().starts_with("bad.json: cannot read it: "),
+        "{e}"
+    );
+}
