@@ -2,8 +2,9 @@
 //! reading the same files in the same run, and `hook pre-tool` on a short and on a long session,
 //! for this build and (optionally) an earlier one.
 //!
-//! Self-contained for now: `benches/figures.rs` is being split into a folder of modules, and this
-//! moves there (with its way of stating a target) once that folder is on main.
+//! A bench of its own for now (its own history writer and table, written while benches/figures/
+//! was being made a folder); it belongs in that folder as a module stating its targets through
+//! `table::Target`.
 //!
 //! - `AGENT_STRACE_BIN`: the build to measure [default: target/release/agent-strace].
 //! - `AGENT_STRACE_BEFORE`: an earlier build, measured the same way beside it.
