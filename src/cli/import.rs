@@ -15,6 +15,7 @@ use crate::capture::import::ImportReport;
 use crate::capture::import::batch::import_files;
 use crate::capture::sink::Sink;
 use crate::capture::transcript::content::blocks;
+use crate::capture::transcript::session_of;
 use crate::capture::transcript::wire::Entry;
 use crate::exit;
 use crate::render::terminal::{self, Painter};
@@ -51,7 +52,8 @@ pub(crate) struct ImportArgs {
 pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
     let store = Store::new(globals.store_root());
     if args.discover || args.all {
-        let found = discover(&claude_dir(args)?, &store)?;
+        // Only a listing shows first prompts; importing needs just each file's session.
+        let found = discover(&claude_dir(args)?, &store, args.discover)?;
         if args.discover {
             return show_discovered(&found, args.format, Painter::new(globals.colour()));
         }
@@ -131,10 +133,13 @@ fn import_many(
                             );
                         }
                     }
-                    if args.format == Format::Text && written.is_ok() {
+                    // Text is written as files finish, so memory stays flat however many
+                    // files there are; JSON is one document, written at the end.
+                    if args.format == Format::Json {
+                        reports.append(&mut done);
+                    } else if written.is_ok() {
                         written = describe(&mut out, &done, paint);
                     }
-                    reports.append(&mut done);
                 }
                 Err(err) => {
                     failed += 1;
@@ -233,7 +238,7 @@ struct Found {
     imported: bool,
 }
 
-fn discover(claude: &Path, store: &Store) -> Result<Vec<Found>> {
+fn discover(claude: &Path, store: &Store, first_prompts: bool) -> Result<Vec<Found>> {
     let projects = claude.join("projects");
     let entries = std::fs::read_dir(&projects)
         .with_context(|| format!("no Claude Code projects at {}", projects.display()))?;
@@ -257,7 +262,11 @@ fn discover(claude: &Path, store: &Store) -> Result<Vec<Found>> {
                 .ok()
                 .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok())
                 .map_or(0.0, |d| d.as_secs_f64());
-            let (session, first_prompt) = peek(&path);
+            let (session, first_prompt) = if first_prompts {
+                peek(&path)
+            } else {
+                (session_of(&path), None)
+            };
             // Claude Code names the file after the session; the id inside is what is imported.
             let session_id = session.unwrap_or_else(|| name.trim_end_matches(".jsonl").to_owned());
             found.push(Found {

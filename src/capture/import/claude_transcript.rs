@@ -120,16 +120,16 @@ pub fn import_file(
     store: &Store,
     path: &Path,
     parent: Option<&ParentLink>,
-    opts: &Sink,
+    sink: &Sink,
 ) -> Result<ImportReport, ImportError> {
-    read_transcript(store, path, parent, opts).map_err(|e| e.at(path))
+    read_transcript(store, path, parent, sink).map_err(|e| e.at(path))
 }
 
 fn read_transcript(
     store: &Store,
     path: &Path,
     parent: Option<&ParentLink>,
-    opts: &Sink,
+    sink: &Sink,
 ) -> Result<ImportReport, ImportError> {
     let io = |source| ImportError::Io {
         path: path.to_path_buf(),
@@ -137,7 +137,7 @@ fn read_transcript(
     };
     let file = File::open(path).map_err(io)?;
     let mut reader = BufReader::with_capacity(1 << 20, file);
-    let mut importer = Importer::new(store, path, parent, opts);
+    let mut importer = Importer::new(store, path, parent, sink);
     let mut buf = Vec::with_capacity(64 * 1024);
     let mut first_bad: Option<(u64, String)> = None;
     loop {
@@ -206,7 +206,7 @@ struct Importer<'a> {
     store: &'a Store,
     path: &'a Path,
     parent: Option<&'a ParentLink>,
-    opts: &'a Sink,
+    sink: &'a Sink,
     report: ImportReport,
     /// Responses already counted in this file.
     counted: Counted,
@@ -221,13 +221,13 @@ impl<'a> Importer<'a> {
         store: &'a Store,
         path: &'a Path,
         parent: Option<&'a ParentLink>,
-        opts: &'a Sink,
+        sink: &'a Sink,
     ) -> Self {
         Importer {
             store,
             path,
             parent,
-            opts,
+            sink,
             report: ImportReport {
                 file: path.to_path_buf(),
                 session_id: String::new(),
@@ -305,7 +305,7 @@ impl<'a> Importer<'a> {
             let mut step = Step {
                 ctx,
                 events: &mut events,
-                opts: self.opts,
+                sink: self.sink,
                 report: &mut self.report,
                 counted: &mut self.counted,
                 ts,
@@ -321,7 +321,7 @@ impl<'a> Importer<'a> {
             None => self.main.as_mut().expect("opened above"),
         };
         for event in events {
-            self.opts.emit(&mut ctx.writer, event)?;
+            self.sink.emit(&mut ctx.writer, event)?;
             self.report.events += 1;
         }
         Ok(Flow::Go)
@@ -389,14 +389,10 @@ impl<'a> Importer<'a> {
                 data.insert(key.into(), v.as_ref().into());
             }
         }
-        let mut start = Event::new(
-            EventType::SessionStart,
-            self.last_timestamp,
-            self.opts.new_id(),
-            id,
-        );
-        start.data = Value::Object(data);
-        self.opts.emit(&mut writer, start)?;
+        let start = self
+            .sink
+            .event(EventType::SessionStart, self.last_timestamp, &id, data);
+        self.sink.emit(&mut writer, start)?;
         self.report.events += 1;
         self.main = Some(Context {
             writer,
@@ -417,9 +413,11 @@ impl<'a> Importer<'a> {
         meta.parent_event_id = self.report.agent_calls.get(agent).cloned();
         meta.depth = self.parent.map_or(0, |p| p.depth) + 1;
         let mut writer = self.store.write_session(meta)?;
-        let mut start = Event::new(EventType::SessionStart, ts, self.opts.new_id(), id.clone());
-        start.data = serde_json::json!({"source": "import", "sidechain": true});
-        self.opts.emit(&mut writer, start)?;
+        let mut data = Map::new();
+        data.insert("source".into(), "import".into());
+        data.insert("sidechain".into(), true.into());
+        let start = self.sink.event(EventType::SessionStart, ts, &id, data);
+        self.sink.emit(&mut writer, start)?;
         self.report.sidechains.push(id);
         Ok(Context {
             writer,
@@ -470,23 +468,23 @@ impl<'a> Importer<'a> {
             let mut step = Step {
                 ctx: &mut ctx,
                 events: &mut events,
-                opts: self.opts,
+                sink: self.sink,
                 report: &mut self.report,
                 counted: &mut self.counted,
                 ts: 0.0,
             };
             step.flush();
             let end_ts = ctx.last;
-            let mut end = Event::new(
+            let mut data = Map::new();
+            data.insert("reason".into(), "import".into());
+            events.push(self.sink.event(
                 EventType::SessionEnd,
                 end_ts,
-                self.opts.new_id(),
-                ctx.writer.session_id().to_owned(),
-            );
-            end.data = serde_json::json!({"reason": "import"});
-            events.push(end);
+                ctx.writer.session_id(),
+                data,
+            ));
             for event in events {
-                self.opts.emit(&mut ctx.writer, event)?;
+                self.sink.emit(&mut ctx.writer, event)?;
                 self.report.events += 1;
             }
             match ctx.writer.finish() {
@@ -505,7 +503,7 @@ impl<'a> Importer<'a> {
 struct Step<'c> {
     ctx: &'c mut Context,
     events: &'c mut Vec<Event>,
-    opts: &'c Sink,
+    sink: &'c Sink,
     report: &'c mut ImportReport,
     counted: &'c mut Counted,
     ts: f64,
@@ -513,14 +511,8 @@ struct Step<'c> {
 
 impl Step<'_> {
     fn event(&self, kind: EventType, data: Map<String, Value>) -> Event {
-        let mut event = Event::new(
-            kind,
-            self.ts,
-            self.opts.new_id(),
-            self.ctx.writer.session_id().to_owned(),
-        );
-        event.data = Value::Object(data);
-        event
+        self.sink
+            .event(kind, self.ts, self.ctx.writer.session_id(), data)
     }
 
     fn assistant(&mut self, entry: &Entry<'_>, message: &Message<'_>, content: &[Block<'_>]) {
@@ -714,7 +706,7 @@ impl Step<'_> {
             data.insert("request_id".into(), id.into());
         }
         data.insert("usage".into(), usage);
-        let mut event = self.opts.event(
+        let mut event = self.sink.event(
             EventType::LlmResponse,
             response.last,
             self.ctx.writer.session_id(),
