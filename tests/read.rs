@@ -212,6 +212,14 @@ fn list_shows_newest_first_with_counts_and_first_prompt() {
             && lines[1].contains("\"how many tests"),
         "{text}"
     );
+    // `--last N` keeps the N newest; `--limit` counts events (replay) and is no list flag.
+    let last = env
+        .run(&["list", "--last", "1", "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(last.as_array().unwrap().len(), 1);
+    assert_eq!(last[0]["session_id"], A);
+    assert_eq!(env.run(&["list", "--limit", "1"]).code, 2);
 }
 
 #[test]

@@ -7,6 +7,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::Globals;
+use super::args::FormatArg;
 use super::globals::Format;
 use super::output::stdout;
 use crate::exit;
@@ -15,17 +16,18 @@ use crate::store::{IndexedSession, Store};
 
 /// List recorded sessions, newest first
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  agent-strace list\n  agent-strace list --all --format json")]
+#[command(
+    after_help = "Examples:\n  agent-strace list\n  agent-strace list --last 5\n  agent-strace list --all --format json"
+)]
 pub(crate) struct ListArgs {
-    /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    #[command(flatten)]
+    format: FormatArg,
     /// Also list subagent sessions (shown under `replay --tree` otherwise)
     #[arg(long)]
     all: bool,
-    /// Show at most N sessions
+    /// Show only the N newest sessions
     #[arg(long, value_name = "N")]
-    limit: Option<usize>,
+    last: Option<usize>,
 }
 
 #[derive(Debug, Serialize)]
@@ -57,11 +59,11 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
         .sessions
         .into_iter()
         .filter(|s| args.all || s.summary.meta.parent_session_id.is_none())
-        .take(args.limit.unwrap_or(usize::MAX))
+        .take(args.last.unwrap_or(usize::MAX))
         .map(listed)
         .collect();
     let mut out = stdout();
-    match args.format {
+    match args.format.format {
         Format::Json => crate::render::json::write(&mut out, &listed)?,
         Format::Text => text(&mut out, &listed, Painter::new(globals.colour()))?,
     }
