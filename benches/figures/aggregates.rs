@@ -1,14 +1,16 @@
-//! The figures over all sessions: `list` and `budget-report` on a generated store of
-//! [`STORE_SESSIONS`] sessions, each after one untimed run (which, once the store has an index,
-//! leaves it warm).
+//! The figures over all sessions, on a generated store of [`STORE_SESSIONS`] sessions: building
+//! the session index from nothing, `list` and `budget-report` with the index warm, an `sql`
+//! query that groups every tool call, and refreshing the index after one new session.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use agent_strace::store::{Index, Store as LibStore};
+
 use crate::Res;
-use crate::generator::generate_store;
+use crate::generator::{Shape, generate_session, generate_store, session_uuid};
 use crate::table::{Row, Targets, fmt_duration};
-use crate::tool::{Drain, Tool, command};
+use crate::tool::{Drain, Sample, Tool, command};
 
 /// Sessions in the generated store, and events in each.
 pub(crate) const STORE_SESSIONS: usize = 10_000;
@@ -16,17 +18,27 @@ pub(crate) const STORE_EVENTS: usize = 40;
 /// The seed of the generated store (session ids are `session_uuid(seed + i)`).
 pub(crate) const STORE_SEED: u64 = 0xba25;
 /// Timed runs of each command, after one untimed one, and runs under GNU time.
-const RUNS: usize = 5;
+const RUNS: usize = 10;
 const RSS_RUNS: usize = 1;
+/// Builds of the index from nothing (each after deleting it).
+const BUILD_RUNS: usize = 3;
 /// A period that holds every generated session (they start 2025-11-23, ten minutes apart).
 const PERIOD: [&str; 4] = ["--since", "2025-11-20", "--until", "2026-02-28"];
+/// Groups every tool call of every session.
+const GROUP_QUERY: &str =
+    "SELECT kind, count(*) AS calls, sum(failed) AS failed FROM tool_calls GROUP BY kind";
 
+// The targets of issue 8.
 const LIST: Targets = Targets::median(Duration::from_millis(50));
 const BUDGET_REPORT: Targets = Targets::median(Duration::from_millis(150));
+const BUILD: Targets = Targets::median(Duration::from_secs(5));
+const REFRESH: Targets = Targets::median(Duration::from_millis(20));
+const SQL: Targets = Targets::median(Duration::from_millis(200));
 
-/// The generated store: where it is and what it holds.
+/// The generated store: what it holds.
 pub(crate) struct Store {
     pub(crate) described: String,
+    pub(crate) tool_calls: u64,
 }
 
 /// Writes the store to `root` (an `.agent-traces` folder).
@@ -43,7 +55,15 @@ pub(crate) fn write_store(root: &Path) -> Res<Store> {
             bytes as f64 / 1e6,
             fmt_duration(started.elapsed())
         ),
+        tool_calls: calls,
     })
+}
+
+/// Deletes the store's index, so that the next command builds it from nothing.
+fn remove_index(root: &Path) {
+    for name in [".index.sqlite", ".index.sqlite-wal", ".index.sqlite-shm"] {
+        let _ = std::fs::remove_file(root.join(name));
+    }
 }
 
 /// The rows of the figures over all sessions, measured on a store written under `work`.
@@ -52,9 +72,26 @@ pub(crate) fn bench_aggregates(tool: &Tool, work: &Path, notes: &mut Vec<String>
     let root = work.join("many").join(".agent-traces");
     let store = write_store(&root)?;
     notes.push(format!("the store of many sessions: {}", store.described));
+    let mut rows = Vec::new();
 
-    eprintln!("figures: list and budget-report on {STORE_SESSIONS} sessions");
+    eprintln!("figures: building the index of {STORE_SESSIONS} sessions");
     let list_cmd = command(Some(&root), &["list", "--format", "json"]);
+    let build = tool.repeat_with(0, BUILD_RUNS, RSS_RUNS, |_, rss| {
+        remove_index(&root);
+        tool.once(&list_cmd, None, Drain::Yes, rss)
+    })?;
+    rows.push(Row::new(
+        "build the index from nothing (`list`)",
+        build,
+        BUILD,
+    ));
+    let index_bytes = std::fs::metadata(root.join(".index.sqlite")).map_or(0, |m| m.len());
+    notes.push(format!(
+        "the index of {STORE_SESSIONS} sessions: {:.1} MB",
+        index_bytes as f64 / 1e6
+    ));
+
+    eprintln!("figures: list, budget-report and sql on {STORE_SESSIONS} sessions");
     let listed = tool.output(&list_cmd)?;
     let sessions = serde_json::from_slice::<serde_json::Value>(&listed)
         .ok()
@@ -65,21 +102,97 @@ pub(crate) fn bench_aggregates(tool: &Tool, work: &Path, notes: &mut Vec<String>
         None => "WARNING: list --format json printed no JSON list".to_owned(),
     });
     let list = tool.repeat(&list_cmd, None, Drain::Yes, 0, RUNS, RSS_RUNS)?;
+    rows.push(Row::new(
+        format!("list --format json, {STORE_SESSIONS} sessions, index warm"),
+        list,
+        LIST,
+    ));
 
     let mut report_args = vec!["budget-report", "--format", "json"];
     report_args.extend(PERIOD);
     let report_cmd = command(Some(&root), &report_args);
-    let report = tool.repeat(&report_cmd, None, Drain::Yes, 1, RUNS, RSS_RUNS)?;
-    Ok(vec![
-        Row::new(
-            format!("list --format json, {STORE_SESSIONS} sessions"),
-            list,
-            LIST,
-        ),
-        Row::new(
-            format!("budget-report, {STORE_SESSIONS} sessions"),
-            report,
-            BUDGET_REPORT,
-        ),
-    ])
+    // The first run after a build computes every session's spend and caches it in the index.
+    let first = tool.repeat(&report_cmd, None, Drain::Yes, 0, 1, 0)?;
+    rows.push(Row::new(
+        "budget-report, first run after a build",
+        first,
+        Targets::none(),
+    ));
+    let report = tool.repeat(&report_cmd, None, Drain::Yes, 0, RUNS, RSS_RUNS)?;
+    rows.push(Row::new(
+        format!("budget-report, {STORE_SESSIONS} sessions, index warm"),
+        report,
+        BUDGET_REPORT,
+    ));
+
+    let sql_cmd = command(Some(&root), &["sql", "--format", "json", GROUP_QUERY]);
+    notes.push(check_sql(&tool.output(&sql_cmd)?, store.tool_calls));
+    let sql = tool.repeat(&sql_cmd, None, Drain::Yes, 0, RUNS, RSS_RUNS)?;
+    rows.push(Row::new("sql: every tool call grouped by kind", sql, SQL));
+
+    eprintln!("figures: refreshing the index in process");
+    let (refresh, unchanged) = bench_refresh(&root, notes)?;
+    rows.push(Row::new(
+        "refresh after one new session (in process)",
+        refresh,
+        REFRESH,
+    ));
+    rows.push(Row::new(
+        "refresh with nothing new (in process)",
+        unchanged,
+        Targets::none(),
+    ));
+    Ok(rows)
+}
+
+/// Whether the grouped query counted every generated tool call.
+fn check_sql(out: &[u8], expected: u64) -> String {
+    let counted = serde_json::from_slice::<serde_json::Value>(out)
+        .ok()
+        .and_then(|v| {
+            v.as_array()
+                .map(|rows| rows.iter().filter_map(|r| r["calls"].as_u64()).sum::<u64>())
+        });
+    match counted {
+        Some(n) if n == expected => format!("sql counted all {n} tool calls"),
+        Some(n) => format!("WARNING: sql counted {n} of {expected} tool calls"),
+        None => "WARNING: sql printed no JSON rows".to_owned(),
+    }
+}
+
+/// Refreshing the index in this process, as a command does before it reads: open it, look at
+/// every session, fold what is new. First after one new session each time, then with nothing
+/// new.
+fn bench_refresh(root: &Path, notes: &mut Vec<String>) -> Res<(Sample, Sample)> {
+    let store = LibStore::new(root);
+    store.fresh_index()?;
+    let mut refresh = Sample::default();
+    let mut folded = 0;
+    for i in 0..RUNS {
+        let seed = STORE_SEED.wrapping_add(1_000_000 + i as u64);
+        let shape = Shape {
+            events: STORE_EVENTS,
+            started: 1_800_000_000.0 + i as f64,
+            usage: true,
+            ours: true,
+        };
+        generate_session(root, &session_uuid(seed), seed, &shape)?;
+        let started = Instant::now();
+        let mut index = Index::open(&store)?;
+        let report = index.refresh(&store)?;
+        refresh.wall.push(started.elapsed());
+        folded += report.folded;
+    }
+    notes.push(if folded == RUNS as u64 {
+        format!("each of the {RUNS} refreshes folded its one new session")
+    } else {
+        format!("WARNING: {RUNS} refreshes after one new session folded {folded} sessions")
+    });
+    let mut unchanged = Sample::default();
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        store.fresh_index()?;
+        unchanged.wall.push(started.elapsed());
+    }
+    Ok((refresh, unchanged))
 }

@@ -523,6 +523,10 @@ pub(crate) struct Shape {
     /// in a session imported from a transcript (the big session has none, as the hooks
     /// record none).
     pub(crate) usage: bool,
+    /// Written as our hooks leave a session (a `.counters` lock file beside a `meta.json`
+    /// without counters, so readers derive them from the events), rather than as the Python
+    /// tool writes one (counters in `meta.json`, no `.counters`).
+    pub(crate) ours: bool,
 }
 
 impl Shape {
@@ -532,13 +536,15 @@ impl Shape {
             events: SESSION_EVENTS,
             started: STARTED,
             usage: false,
+            ours: false,
         }
     }
 }
 
 /// Writes `sessions` sessions of `events` events each (with model usage) to `store`, started
 /// [`STORE_SPACING`] seconds apart, each from its own seed; returns what each holds, oldest
-/// first. Session ids are [`session_uuid`] of `seed + i`.
+/// first. Session ids are [`session_uuid`] of `seed + i`. Every other session is written as
+/// our hooks leave one, the others as the Python tool does (see [`Shape::ours`]).
 pub(crate) fn generate_store(
     store: &Path,
     sessions: usize,
@@ -552,6 +558,7 @@ pub(crate) fn generate_store(
                 events,
                 started: STARTED + i as f64 * STORE_SPACING,
                 usage: true,
+                ours: i % 2 == 0,
             };
             generate_session(store, &session_uuid(seed), seed, &shape)
         })
@@ -636,16 +643,28 @@ pub(crate) fn generate_session(
         tool_calls: w.tool_calls,
         errors: w.errors,
     };
-    let meta = json!({
-        "session_id": session_id,
-        "started_at": w.first,
-        "ended_at": ended,
-        "agent_name": "claude-code",
-        "command": "claude-code (startup)",
-        "tool_calls": info.tool_calls,
-        "errors": info.errors,
-        "total_duration_ms": ((ended - w.first) * 1000.0 * 1000.0).round() / 1000.0,
-    });
+    let meta = if shape.ours {
+        // The lock file our writers create with the session; empty, its counters cache is
+        // rebuilt from the events by the first reader or writer that needs it.
+        File::create(dir.join(".counters"))?;
+        json!({
+            "session_id": session_id,
+            "started_at": w.first,
+            "agent_name": "claude-code",
+            "command": "claude-code (startup)",
+        })
+    } else {
+        json!({
+            "session_id": session_id,
+            "started_at": w.first,
+            "ended_at": ended,
+            "agent_name": "claude-code",
+            "command": "claude-code (startup)",
+            "tool_calls": info.tool_calls,
+            "errors": info.errors,
+            "total_duration_ms": ((ended - w.first) * 1000.0 * 1000.0).round() / 1000.0,
+        })
+    };
     std::fs::write(dir.join("meta.json"), serde_json::to_string_pretty(&meta)?)?;
     Ok(info)
 }

@@ -38,7 +38,7 @@
 //! This file parses the arguments and runs the figures in order. Each kind of figure has its
 //! module: [`hooks`] (and [`python`], the Python tool's baseline), [`import`] (transcripts made
 //! by [`corpus`]), [`proxies`], [`aggregates`] (commands over a store of many sessions made by
-//! [`generator`], which the tests share). [`tool`] runs a program and measures it;
+//! [`generator`], which the tests share, and the session index over it). [`tool`] runs a program and measures it;
 //! [`table`] states targets ([`table::Target`]), judges figures ([`table::Verdict`]) and
 //! prints the tables, so that every miss is reported the same way.
 

@@ -1,0 +1,222 @@
+//! Folding one session's new lines into its summary and its event, call and response rows.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::path::Path;
+
+use rusqlite::{Connection, params};
+
+use super::refresh::{Prices, RefreshError};
+use crate::model::summary::{Summary, response_cost};
+use crate::model::tools::Agent;
+use crate::model::view::{LlmResponse, View};
+use crate::model::{EventType, Money};
+use crate::store::StoreError;
+use crate::store::reader::parse_line;
+
+/// One session's new lines being folded into its summary and rows.
+pub(super) struct Folding<'a> {
+    pub(super) tx: &'a Connection,
+    pub(super) sid: i64,
+    pub(super) agent: Agent,
+    pub(super) fold: &'a mut Summary,
+    pub(super) prices: &'a mut Prices,
+}
+
+/// A tool call waiting for its result before its row is written.
+pub(super) struct OpenCall {
+    pub(super) seq: i64,
+    pub(super) offset: i64,
+    pub(super) length: i64,
+    pub(super) event_id: String,
+    pub(super) time: f64,
+    pub(super) tool: Option<String>,
+    pub(super) kind: Option<&'static str>,
+}
+
+/// What a result says about its call: its type, duration, and where its line is.
+pub(super) type Outcome<'a> = (&'a str, Option<f64>, i64, i64);
+
+impl Folding<'_> {
+    /// Folds the complete lines of `path` from `offset` on, adding their rows; returns the
+    /// offset and line count reached.
+    pub(super) fn fold_from(
+        &mut self,
+        path: &Path,
+        offset: i64,
+        lines: i64,
+    ) -> Result<(i64, i64), RefreshError> {
+        let mut file = match File::open(path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((offset, lines)),
+            Err(e) => return Err(RefreshError::Store(StoreError::io(path, e))),
+        };
+        let io = |e| RefreshError::Store(StoreError::io(path, e));
+        file.seek(SeekFrom::Start(offset as u64)).map_err(io)?;
+        let mut reader = BufReader::with_capacity(256 * 1024, file);
+        let mut insert = self.tx.prepare_cached(
+            "INSERT OR REPLACE INTO idx_events (sid, seq, offset, length, event_id, type, time,
+                 tool, kind, parent_id, duration_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )?;
+        let mut respond = self.tx.prepare_cached(
+            "INSERT OR REPLACE INTO idx_responses (sid, seq, event_id, time, model, input_tokens,
+                 output_tokens, cache_write_tokens, cache_read_tokens, cost_pico)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?;
+        // Calls of this pass wait here for their results; most come a few lines later.
+        let mut open: HashMap<String, OpenCall> = HashMap::new();
+        let mut buf = Vec::with_capacity(4096);
+        let mut position = offset;
+        let mut lines = lines;
+        loop {
+            buf.clear();
+            let n = reader.read_until(b'\n', &mut buf).map_err(io)?;
+            // An unfinished last line is left for the next refresh.
+            if n == 0 || buf.last() != Some(&b'\n') {
+                break;
+            }
+            let start = position;
+            let length = i64::try_from(n).unwrap_or(i64::MAX);
+            position += length;
+            lines += 1;
+            let text = buf.trim_ascii();
+            if text.is_empty() {
+                continue;
+            }
+            // Lines that do not parse are skipped, as every reader skips them.
+            let Ok(event) = parse_line(text) else {
+                continue;
+            };
+            self.fold.observe(self.agent, &event);
+            let seq = i64::try_from(self.fold.counters.events).unwrap_or(i64::MAX);
+            let (tool, kind) = match View::of(&event, self.agent) {
+                View::ToolCall(call) => (
+                    Some(call.tool).filter(|t| !t.is_empty()),
+                    Some(call.kind.as_str()),
+                ),
+                View::ToolResult(result) => (result.tool, None),
+                View::FileTouch(touch) => (touch.tool, None),
+                _ => (None, None),
+            };
+            insert.execute(params![
+                self.sid,
+                seq,
+                start,
+                length,
+                event.event_id,
+                event.event_type.as_str(),
+                event.timestamp,
+                tool,
+                kind,
+                event.parent_id,
+                event.duration_ms,
+            ])?;
+            match event.event_type {
+                EventType::ToolCall => {
+                    let call = OpenCall {
+                        seq,
+                        offset: start,
+                        length,
+                        event_id: event.event_id.clone(),
+                        time: event.timestamp,
+                        tool: tool.map(str::to_owned),
+                        kind,
+                    };
+                    // A second call with the same id (it happens) is written as it is.
+                    if let Some(earlier) = open.insert(event.event_id.clone(), call) {
+                        self.write_call(&earlier, None)?;
+                    }
+                }
+                EventType::ToolResult | EventType::Error => {
+                    if let Some(parent) = &event.parent_id {
+                        let outcome = (event.event_type.as_str(), event.duration_ms, start, length);
+                        match open.remove(parent) {
+                            Some(call) => self.write_call(&call, Some(outcome))?,
+                            None => self.answer_earlier_call(parent, outcome)?,
+                        }
+                    }
+                }
+                EventType::LlmResponse => {
+                    if let Some(LlmResponse {
+                        model,
+                        usage: Some(tokens),
+                        ..
+                    }) = LlmResponse::from_event(&event)
+                    {
+                        let model = model.unwrap_or("unknown");
+                        let cost = self
+                            .prices
+                            .get(model)
+                            .map(|p| pico(response_cost(p, &tokens)));
+                        respond.execute(params![
+                            self.sid,
+                            seq,
+                            event.event_id,
+                            event.timestamp,
+                            model,
+                            tokens.input,
+                            tokens.output,
+                            tokens.cache_creation,
+                            tokens.cache_read,
+                            cost,
+                        ])?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        for call in open.values() {
+            self.write_call(call, None)?;
+        }
+        Ok((position, lines))
+    }
+
+    pub(super) fn write_call(
+        &self,
+        call: &OpenCall,
+        outcome: Option<Outcome<'_>>,
+    ) -> rusqlite::Result<()> {
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT OR REPLACE INTO idx_calls (sid, seq, offset, length, event_id, time, tool,
+                 kind, outcome, duration_ms, r_offset, r_length)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )?;
+        stmt.execute(params![
+            self.sid,
+            call.seq,
+            call.offset,
+            call.length,
+            call.event_id,
+            call.time,
+            call.tool,
+            call.kind,
+            outcome.map(|o| o.0),
+            outcome.and_then(|o| o.1),
+            outcome.map(|o| o.2),
+            outcome.map(|o| o.3),
+        ])?;
+        Ok(())
+    }
+
+    /// A result whose call was indexed by an earlier refresh: the first such call still
+    /// unanswered gets it.
+    pub(super) fn answer_earlier_call(
+        &self,
+        parent: &str,
+        (kind, duration, offset, length): Outcome<'_>,
+    ) -> rusqlite::Result<()> {
+        let mut stmt = self.tx.prepare_cached(
+            "UPDATE idx_calls SET outcome = ?3, duration_ms = ?4, r_offset = ?5, r_length = ?6
+             WHERE sid = ?1 AND seq = (SELECT seq FROM idx_calls
+                 WHERE sid = ?1 AND event_id = ?2 AND outcome IS NULL ORDER BY seq LIMIT 1)",
+        )?;
+        stmt.execute(params![self.sid, parent, kind, duration, offset, length])?;
+        Ok(())
+    }
+}
+
+pub(super) fn pico(m: Money) -> i64 {
+    i64::try_from(m.0).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,279 @@
+//! The session index: one SQLite file, `.index.sqlite`, summarising every session, kept as a
+//! cache of the NDJSON truth and refreshed whenever it is read.
+//!
+//! # Format
+//! `PRAGMA user_version` holds [`INDEX_FORMAT`] and [`SUMMARY_VERSION`]; an index of any other
+//! version is emptied and rebuilt. Tables (`idx_*`) are ours; the views over them (`sessions`,
+//! `events`, `tool_calls`, `files`, `llm_responses`, `models`) are what `agent-strace sql`
+//! documents. For each session the index keeps what it has folded (the byte offset and line
+//! count of `events.ndjson` it reached, the [`Summary`] so far) and the identity of both files
+//! (device, inode, size, modification time):
+//! - `events.ndjson` grew, same inode: the new complete lines are folded from the offset;
+//! - it shrank, changed inode or was rewritten in place: the session is folded again whole;
+//! - `meta.json` changed: its fields are read again;
+//! - the folder is gone: the session's rows are deleted.
+//!
+//! Event payloads are not copied: an event row holds the offset and length of its line, and
+//! the `event_json` function of a connection opened by [`super::sql::SqlReader`] reads them from
+//! the file.
+//!
+//! # Concurrency
+//! WAL journal, a busy timeout, and every refresh in one `BEGIN IMMEDIATE` transaction that
+//! checks again what is stale once it holds the write lock, so readers refreshing at once
+//! queue rather than fail, and the second finds the work done. Hooks never open the index.
+//!
+//! # Safety
+//! The index, its `-wal` and its `-shm` are opened only when they are regular files or absent
+//! (`SQLITE_OPEN_NOFOLLOW` for the database too): a symlink or FIFO someone put there is never
+//!
+//! # Layout
+//! [`schema`] opens the file and holds its tables and views; [`stale`] looks at every session
+//! folder and says which ones changed; [`refresh`] brings the index up to date with them, and
+//! [`fold`] folds one session's new lines into its rows; [`rows`] reads what commands list.
+
+mod fold;
+mod refresh;
+mod rows;
+mod schema;
+mod stale;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use super::layout::INDEX;
+use super::{SessionSummary, Store, StoreError};
+use crate::model::tools::Agent;
+use crate::model::view::View;
+
+pub use rows::Derived;
+pub(super) use schema::register_functions;
+
+/// The version of the index's tables.
+pub const INDEX_FORMAT: u32 = 1;
+
+/// How long a reader waits for another to finish refreshing before giving up on the index.
+pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why the index could not be used; callers fall back to reading every session.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("{0} is not a regular file")]
+    NotRegular(PathBuf),
+    #[error("{path}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// One session as the index lists it.
+#[derive(Debug, Clone)]
+pub struct IndexedSession {
+    /// Its metadata, counters caught up. The counters' first and last timestamps are not kept.
+    pub summary: SessionSummary,
+    pub first_prompt: Option<String>,
+    /// The agent's transcript a hook-recorded session names.
+    pub transcript_path: Option<String>,
+}
+
+/// Every session, newest first, from the index or (when it cannot be used) from the files.
+#[derive(Debug)]
+pub struct Listing {
+    pub sessions: Vec<IndexedSession>,
+    /// Sessions whose metadata could not be read.
+    pub unreadable: Vec<StoreError>,
+    /// Why the index was not used, when it was not: one sentence for the user.
+    pub warning: Option<String>,
+    /// The index, when it was used, for caches of derived figures.
+    pub index: Option<Index>,
+}
+
+/// An open index.
+#[derive(Debug)]
+pub struct Index {
+    conn: Connection,
+    path: PathBuf,
+    /// Sessions the last refresh could not read.
+    problems: Vec<StoreError>,
+}
+
+impl Store {
+    /// The path of the index file.
+    pub fn index_path(&self) -> PathBuf {
+        self.root().join(INDEX)
+    }
+
+    /// Every session with its metadata (counters caught up) and first prompt, newest first:
+    /// from the index, refreshed first; or, when the index cannot be used, from every session's
+    /// files, with a warning saying why.
+    pub fn sessions(&self) -> crate::store::Result<Listing> {
+        self.require()?;
+        match Index::open(self).and_then(|mut index| {
+            index.refresh(self)?;
+            let (sessions, mut unreadable) = index.read_sessions(self)?;
+            unreadable.append(&mut index.problems);
+            Ok((sessions, unreadable, index))
+        }) {
+            Ok((sessions, unreadable, index)) => Ok(Listing {
+                sessions,
+                unreadable,
+                warning: None,
+                index: Some(index),
+            }),
+            Err(IndexError::Store(e)) => Err(e),
+            Err(err) => {
+                let (summaries, unreadable) = self.list()?;
+                let sessions = summaries
+                    .into_iter()
+                    .map(|summary| IndexedSession {
+                        first_prompt: self.first_prompt(&summary.meta.session_id),
+                        transcript_path: None,
+                        summary,
+                    })
+                    .collect();
+                Ok(Listing {
+                    sessions,
+                    unreadable,
+                    warning: Some(format!(
+                        "the session index cannot be used ({err}); reading every session instead"
+                    )),
+                    index: None,
+                })
+            }
+        }
+    }
+
+    /// The index, brought up to date with the files.
+    pub fn fresh_index(&self) -> Result<Index, IndexError> {
+        let mut index = Index::open(self)?;
+        index.refresh(self)?;
+        Ok(index)
+    }
+
+    /// The text of a session's first `user_prompt`, read from its events.
+    fn first_prompt(&self, session_id: &str) -> Option<String> {
+        let mut events = self.events(session_id).ok()?;
+        events
+            .find_map(|e| match View::of(&e, Agent::Unknown) {
+                View::Prompt(prompt) => {
+                    Some(prompt.raw.and_then(|v| v.as_str()).map(str::to_owned))
+                }
+                _ => None,
+            })
+            .flatten()
+    }
+}
+
+/// What a refresh did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RefreshReport {
+    /// Sessions folded from the start.
+    pub folded: u64,
+    /// Sessions whose new lines were folded.
+    pub appended: u64,
+    /// Sessions whose metadata alone was read again.
+    pub meta: u64,
+    pub deleted: u64,
+    pub unreadable: u64,
+}
+
+/// An ordered map of numbers, for tests.
+#[cfg(test)]
+type Counts = std::collections::BTreeMap<String, i64>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SessionMeta;
+    use crate::model::{Event, EventType};
+    use crate::store::layout::EVENTS;
+
+    fn event(session: &str, kind: EventType, ts: f64, data: serde_json::Value) -> Event {
+        let mut e = Event::new(kind, ts, format!("e{ts}"), session.to_owned());
+        e.data = data;
+        e
+    }
+
+    fn store_with_session(id: &str) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join(".agent-traces"));
+        store.create_session(&SessionMeta::new(id, 1.0)).unwrap();
+        store.init_counters(id).unwrap();
+        store
+            .append(&event(
+                id,
+                EventType::UserPrompt,
+                1.0,
+                serde_json::json!({"prompt": "hi"}),
+            ))
+            .unwrap();
+        (dir, store)
+    }
+
+    fn counts(index: &Index, sql: &str) -> Counts {
+        let mut stmt = index.conn.prepare(sql).unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    #[test]
+    fn the_index_follows_appends_replacements_and_deletions() {
+        let (_dir, store) = store_with_session("a");
+        let mut index = Index::open(&store).unwrap();
+        assert_eq!(index.refresh(&store).unwrap().folded, 1);
+        assert_eq!(index.refresh(&store).unwrap(), RefreshReport::default());
+        store
+            .append(&event(
+                "a",
+                EventType::ToolCall,
+                2.0,
+                serde_json::json!({"tool_name": "Bash", "arguments": {"command": "ls"}}),
+            ))
+            .unwrap();
+        assert_eq!(index.refresh(&store).unwrap().appended, 1);
+        let kinds = counts(
+            &index,
+            "SELECT type, count(*) FROM idx_events GROUP BY type",
+        );
+        assert_eq!(kinds["tool_call"], 1);
+        assert_eq!(kinds["user_prompt"], 1);
+        // The events file replaced by a shorter one: folded again from the start.
+        let path = store.session_dir("a").join(EVENTS);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let first = text.lines().next().unwrap().to_owned() + "\n";
+        std::fs::write(path.with_extension("new"), first).unwrap();
+        std::fs::rename(path.with_extension("new"), &path).unwrap();
+        assert_eq!(index.refresh(&store).unwrap().folded, 1);
+        let kinds = counts(
+            &index,
+            "SELECT type, count(*) FROM idx_events GROUP BY type",
+        );
+        assert_eq!(kinds.get("tool_call"), None);
+        std::fs::remove_dir_all(store.session_dir("a")).unwrap();
+        assert_eq!(index.refresh(&store).unwrap().deleted, 1);
+        let left = counts(&index, "SELECT 'n', count(*) FROM idx_events");
+        assert_eq!(left["n"], 0);
+    }
+
+    #[test]
+    fn a_symlink_in_place_of_the_index_is_not_followed() {
+        let (dir, store) = store_with_session("a");
+        let target = dir.path().join("elsewhere");
+        std::os::unix::fs::symlink(&target, store.index_path()).unwrap();
+        assert!(matches!(
+            Index::open(&store),
+            Err(IndexError::NotRegular(_))
+        ));
+        assert!(!target.exists());
+        let listing = store.sessions().unwrap();
+        assert!(listing.warning.is_some());
+        assert_eq!(listing.sessions.len(), 1);
+    }
+}

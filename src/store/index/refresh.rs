@@ -1,0 +1,335 @@
+//! Bringing the index up to date: one transaction that deletes, refolds or extends each
+//! stale session and rewrites its row.
+
+use std::collections::HashMap;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::fold::{Folding, pico};
+use super::stale::{FileState, Known, OnDisk, gone, is_stale, known_in, scan_folders};
+use super::{Index, IndexError, RefreshReport};
+use crate::model::SessionMeta;
+use crate::model::pricing::{ModelPrice, PriceTable};
+use crate::model::summary::Summary;
+use crate::model::tools::Agent;
+use crate::store::layout::{COUNTERS, EVENTS, META};
+use crate::store::meta::apply;
+use crate::store::{Store, StoreError};
+
+impl Index {
+    /// Brings the index up to date with the store's files.
+    pub fn refresh(&mut self, store: &Store) -> Result<RefreshReport, IndexError> {
+        let known = self.known().map_err(|e| self.sql_error(e))?;
+        let mut on_disk = scan_folders(store, &known)?;
+        if on_disk.iter().all(|d| !d.stale) && gone(&on_disk, &known).is_empty() {
+            return Ok(RefreshReport::default());
+        }
+        let path = self.path.clone();
+        let sql = |source| IndexError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let mut tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sql)?;
+        // Another reader may have refreshed while this one waited for the lock.
+        let known = known_in(&tx).map_err(sql)?;
+        for disk in &mut on_disk {
+            let k = known.get(&disk.id);
+            disk.stale = is_stale(store, disk, k);
+        }
+        self.problems.clear();
+        let mut report = RefreshReport::default();
+        for sid in gone(&on_disk, &known) {
+            delete_rows(&tx, sid, true).map_err(sql)?;
+            report.deleted += 1;
+        }
+        let mut prices = Prices::default();
+        for disk in on_disk.iter().filter(|d| d.stale) {
+            let savepoint = tx.savepoint().map_err(sql)?;
+            match refresh_session(&savepoint, store, disk, known.get(&disk.id), &mut prices) {
+                Ok(how) => {
+                    savepoint.commit().map_err(sql)?;
+                    match how {
+                        Refreshed::Whole => report.folded += 1,
+                        Refreshed::Tail => report.appended += 1,
+                        Refreshed::Meta => report.meta += 1,
+                        Refreshed::Gone => report.deleted += 1,
+                    }
+                }
+                Err(RefreshError::Sql(e)) => return Err(sql(e)),
+                // A session that cannot be read now is left as it was (its savepoint rolled
+                // back), to be tried again by the next reader.
+                Err(RefreshError::Store(e)) => {
+                    drop(savepoint);
+                    report.unreadable += 1;
+                    self.problems.push(e);
+                }
+            }
+        }
+        tx.commit().map_err(sql)?;
+        Ok(report)
+    }
+
+    pub(super) fn known(&self) -> rusqlite::Result<HashMap<String, Known>> {
+        known_in(&self.conn)
+    }
+}
+
+pub(super) fn delete_rows(tx: &Connection, sid: i64, session_too: bool) -> rusqlite::Result<()> {
+    for table in [
+        "idx_events",
+        "idx_calls",
+        "idx_responses",
+        "idx_files",
+        "idx_models",
+        "idx_derived",
+    ] {
+        tx.execute(&format!("DELETE FROM {table} WHERE sid = ?1"), [sid])?;
+    }
+    if session_too {
+        tx.execute("DELETE FROM idx_folds WHERE sid = ?1", [sid])?;
+        tx.execute("DELETE FROM idx_sessions WHERE sid = ?1", [sid])?;
+    }
+    Ok(())
+}
+
+pub(super) enum Refreshed {
+    Whole,
+    Tail,
+    Meta,
+    Gone,
+}
+
+pub(super) enum RefreshError {
+    Sql(rusqlite::Error),
+    Store(StoreError),
+}
+
+impl From<rusqlite::Error> for RefreshError {
+    fn from(e: rusqlite::Error) -> Self {
+        RefreshError::Sql(e)
+    }
+}
+
+/// Prices by model name, looked up once per refresh.
+#[derive(Default)]
+pub(super) struct Prices(HashMap<String, Option<ModelPrice>>);
+
+impl Prices {
+    pub(super) fn get(&mut self, model: &str) -> Option<&ModelPrice> {
+        self.0
+            .entry(model.to_owned())
+            .or_insert_with(|| PriceTable::builtin().find(model).cloned())
+            .as_ref()
+    }
+}
+
+/// Folds what is new in one session into the index.
+pub(super) fn refresh_session(
+    tx: &Connection,
+    store: &Store,
+    disk: &OnDisk,
+    known: Option<&Known>,
+    prices: &mut Prices,
+) -> Result<Refreshed, RefreshError> {
+    let dir = store.session_dir(&disk.id);
+    let meta_state = disk.meta.unwrap_or_else(|| FileState::of(&dir.join(META)));
+    if disk.events.is_none() && meta_state.is_none() {
+        // The folder is there but the session's files are not (any more).
+        if let Some(k) = known {
+            delete_rows(tx, k.sid, true)?;
+        }
+        return Ok(Refreshed::Gone);
+    }
+    let has_counters = dir.join(COUNTERS).exists();
+    let meta = store.read_meta(&disk.id);
+    let agent = meta
+        .as_ref()
+        .map_or(Agent::Unknown, |m| Agent::from_name(&m.agent_name));
+    // What was folded before, when the events file is the same one, only longer.
+    let previous = match known {
+        Some(k) => {
+            let row: Option<(i64, i64, String)> = tx
+                .query_row(
+                    "SELECT folded_offset, folded_lines, fold FROM idx_folds WHERE sid = ?1",
+                    [k.sid],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            let now = FileState::key(disk.events);
+            let same_file = k.events[0] == now[0] && k.events[1] == now[1] && k.events[1] != -1;
+            let unchanged = k.events == now;
+            row.and_then(|(offset, lines, fold)| {
+                let grew = same_file && now[2] >= offset && now[2] > k.events[2];
+                let fold = serde_json::from_str::<Summary>(&fold).ok()?;
+                (unchanged || grew).then_some((k.sid, offset, lines, fold, unchanged))
+            })
+        }
+        None => None,
+    };
+    let (sid, offset, lines, mut fold, how) =
+        if let Some((sid, offset, lines, fold, same)) = previous {
+            let how = if same {
+                Refreshed::Meta
+            } else {
+                Refreshed::Tail
+            };
+            (sid, offset, lines, fold, how)
+        } else {
+            let sid = if let Some(k) = known {
+                delete_rows(tx, k.sid, false)?;
+                k.sid
+            } else {
+                tx.execute(
+                    "INSERT INTO idx_sessions (session_id, has_counters) VALUES (?1, 0)",
+                    [&disk.id],
+                )?;
+                tx.last_insert_rowid()
+            };
+            (sid, 0, 0, Summary::default(), Refreshed::Whole)
+        };
+    let (offset, lines) = if matches!(how, Refreshed::Meta) {
+        (offset, lines)
+    } else {
+        let mut folding = Folding {
+            tx,
+            sid,
+            agent,
+            fold: &mut fold,
+            prices,
+        };
+        folding.fold_from(&dir.join(EVENTS), offset, lines)?
+    };
+    tx.execute(
+        "INSERT OR REPLACE INTO idx_folds (sid, folded_offset, folded_lines, fold)
+         VALUES (?1, ?2, ?3, ?4)",
+        params![
+            sid,
+            offset,
+            lines,
+            serde_json::to_string(&fold).unwrap_or_else(|_| "{}".to_owned())
+        ],
+    )?;
+    let states = (disk.events, meta_state);
+    write_session(tx, sid, &disk.id, states, has_counters, &fold, meta, prices)?;
+    Ok(how)
+}
+
+/// Writes a session's row (and its files and models) from its fold and metadata.
+#[expect(clippy::too_many_arguments, reason = "one call site, all of it state")]
+pub(super) fn write_session(
+    tx: &Connection,
+    sid: i64,
+    id: &str,
+    (events, meta_state): (Option<FileState>, Option<FileState>),
+    has_counters: bool,
+    fold: &Summary,
+    meta: crate::store::Result<SessionMeta>,
+    prices: &mut Prices,
+) -> Result<(), RefreshError> {
+    // As `Store::summary` reads a session: meta.json, with counters derived from the events
+    // when the session is ours (or has no meta to trust).
+    let (meta, meta_error) = match meta {
+        Ok(meta) => (meta, None),
+        Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            (SessionMeta::new(id, 0.0), None)
+        }
+        Err(StoreError::Io { source, .. }) => (SessionMeta::default(), Some(source.to_string())),
+        Err(StoreError::Corrupt { message, .. }) => (SessionMeta::default(), Some(message)),
+        Err(e) => (SessionMeta::default(), Some(e.to_string())),
+    };
+    let mut meta = meta;
+    let derived = has_counters || meta.started_at == 0.0;
+    if derived {
+        if meta.started_at == 0.0 {
+            meta.started_at = fold.counters.first_timestamp.unwrap_or_default();
+        }
+        apply(&mut meta, &fold.counters);
+    }
+    let tokens = fold.tokens();
+    let extra =
+        (!meta.extra.is_empty()).then(|| serde_json::to_string(&meta.extra).unwrap_or_default());
+    let ev = FileState::key(events);
+    let mt = FileState::key(meta_state);
+    tx.execute(
+        "UPDATE idx_sessions SET
+            ev_dev = ?2, ev_ino = ?3, ev_size = ?4, ev_mtime = ?5,
+            meta_dev = ?6, meta_ino = ?7, meta_size = ?8, meta_mtime = ?9,
+            has_counters = ?10, meta_error = ?11, started_at = ?12, ended_at = ?13,
+            agent_name = ?14, command = ?15, tool_calls = ?16, llm_requests = ?17, errors = ?18,
+            total_tokens = ?19, total_duration_ms = ?20, parent_session_id = ?21,
+            parent_event_id = ?22, depth = ?23, meta_extra = ?24, derived = ?25,
+            first_prompt = ?26, transcript_path = ?27, events = ?28, input_tokens = ?29,
+            output_tokens = ?30, cache_write_tokens = ?31, cache_read_tokens = ?32,
+            cost_pico = ?33, estimated = ?34, model = ?35
+         WHERE sid = ?1",
+        params![
+            sid,
+            ev[0],
+            ev[1],
+            ev[2],
+            ev[3],
+            mt[0],
+            mt[1],
+            mt[2],
+            mt[3],
+            has_counters,
+            meta_error,
+            meta.started_at,
+            meta.ended_at,
+            meta.agent_name,
+            meta.command,
+            meta.tool_calls,
+            meta.llm_requests,
+            meta.errors,
+            meta.total_tokens,
+            meta.total_duration_ms,
+            meta.parent_session_id,
+            meta.parent_event_id,
+            meta.depth,
+            extra,
+            derived,
+            fold.first_prompt,
+            fold.transcript_path,
+            fold.counters.events,
+            tokens.input,
+            tokens.output,
+            tokens.cache_creation,
+            tokens.cache_read,
+            pico(fold.cost(PriceTable::builtin())),
+            !fold.has_usage(),
+            fold.main_model(),
+        ],
+    )?;
+    for table in ["idx_files", "idx_models", "idx_derived"] {
+        tx.execute(&format!("DELETE FROM {table} WHERE sid = ?1"), [sid])?;
+    }
+    let mut files = tx.prepare_cached(
+        "INSERT INTO idx_files (sid, path, reads, writes) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (path, count) in &fold.files {
+        files.execute(params![sid, path, count.reads, count.writes])?;
+    }
+    let mut models = tx.prepare_cached(
+        "INSERT INTO idx_models (sid, model, responses, input_tokens, output_tokens,
+             cache_write_tokens, cache_read_tokens, cost_pico)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for (model, usage) in &fold.models {
+        let cost = prices.get(model).map(|p| pico(usage.cost(p)));
+        let t = usage.tokens;
+        models.execute(params![
+            sid,
+            model,
+            usage.responses,
+            t.input,
+            t.output,
+            t.cache_creation,
+            t.cache_read,
+            cost,
+        ])?;
+    }
+    Ok(())
+}

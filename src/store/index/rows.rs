@@ -1,0 +1,153 @@
+//! Reading the index: the sessions a listing shows, and the figures cached for layers above.
+
+use std::collections::HashMap;
+
+use rusqlite::params;
+
+use super::{Index, IndexError, IndexedSession};
+use crate::model::{Counters, SessionMeta};
+use crate::store::layout::META;
+use crate::store::{SessionSummary, Store, StoreError};
+
+impl Index {
+    /// Every indexed session, newest first, and the sessions whose metadata is unreadable.
+    pub(super) fn read_sessions(
+        &self,
+        store: &Store,
+    ) -> Result<(Vec<IndexedSession>, Vec<StoreError>), IndexError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT session_id, meta_error, started_at, ended_at, agent_name, command,
+                    tool_calls, llm_requests, errors, total_tokens, total_duration_ms,
+                    parent_session_id, parent_event_id, depth, meta_extra, derived, first_prompt,
+                    events, ended_at, transcript_path
+                 FROM idx_sessions",
+            )
+            .map_err(|e| self.sql_error(e))?;
+        let mut sessions = Vec::new();
+        let mut unreadable = Vec::new();
+        let mut rows = stmt.query([]).map_err(|e| self.sql_error(e))?;
+        while let Some(row) = rows.next().map_err(|e| self.sql_error(e))? {
+            let get = || -> rusqlite::Result<Result<IndexedSession, StoreError>> {
+                let id: String = row.get(0)?;
+                if let Some(message) = row.get::<_, Option<String>>(1)? {
+                    return Ok(Err(StoreError::Corrupt {
+                        path: store.session_dir(&id).join(META),
+                        message,
+                    }));
+                }
+                let extra = row
+                    .get::<_, Option<String>>(14)?
+                    .and_then(|t| serde_json::from_str(&t).ok())
+                    .unwrap_or_default();
+                let meta = SessionMeta {
+                    session_id: id,
+                    started_at: row.get(2)?,
+                    ended_at: row.get(3)?,
+                    agent_name: row.get(4)?,
+                    command: row.get(5)?,
+                    tool_calls: row.get::<_, u64>(6)?,
+                    llm_requests: row.get::<_, u64>(7)?,
+                    errors: row.get::<_, u64>(8)?,
+                    total_tokens: row.get::<_, u64>(9)?,
+                    total_duration_ms: row.get(10)?,
+                    parent_session_id: row.get(11)?,
+                    parent_event_id: row.get(12)?,
+                    depth: row.get::<_, u64>(13)?,
+                    extra,
+                };
+                let counters = row.get::<_, bool>(15)?.then(|| Counters {
+                    events: row.get::<_, u64>(17).unwrap_or(0),
+                    tool_calls: meta.tool_calls,
+                    llm_requests: meta.llm_requests,
+                    errors: meta.errors,
+                    total_tokens: meta.total_tokens,
+                    first_timestamp: None,
+                    last_timestamp: None,
+                    ended_at: row.get(18).unwrap_or(None),
+                });
+                Ok(Ok(IndexedSession {
+                    summary: SessionSummary { meta, counters },
+                    first_prompt: row.get(16)?,
+                    transcript_path: row.get(19)?,
+                }))
+            };
+            match get().map_err(|e| self.sql_error(e))? {
+                Ok(s) => sessions.push(s),
+                Err(e) => unreadable.push(e),
+            }
+        }
+        sessions.sort_by(|a, b| {
+            let (a, b) = (&a.summary.meta, &b.summary.meta);
+            b.started_at
+                .total_cmp(&a.started_at)
+                .then_with(|| b.session_id.cmp(&a.session_id))
+        });
+        Ok((sessions, unreadable))
+    }
+
+    /// Every cached figure called `name`, by session id, with the key it was computed for.
+    /// A session's cached figures are dropped whenever its files change.
+    pub fn derived(&self, name: &str) -> Result<Derived, IndexError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT s.session_id, d.key, d.value FROM idx_derived d
+                 JOIN idx_sessions s USING (sid) WHERE d.name = ?1",
+            )
+            .map_err(|e| self.sql_error(e))?;
+        stmt.query_map([name], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))
+            .and_then(Iterator::collect)
+            .map(Derived)
+            .map_err(|e| self.sql_error(e))
+    }
+
+    /// Caches figures computed from sessions (by a layer above the store), as
+    /// `(session id, key, value)`.
+    pub fn put_derived(
+        &mut self,
+        name: &str,
+        entries: &[(String, String, String)],
+    ) -> Result<(), IndexError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let path = self.path.clone();
+        let sql = |source| IndexError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sql)?;
+        {
+            let mut stmt = tx
+                .prepare(
+                    "INSERT OR REPLACE INTO idx_derived (sid, name, key, value)
+                     SELECT sid, ?2, ?3, ?4 FROM idx_sessions WHERE session_id = ?1",
+                )
+                .map_err(sql)?;
+            for (id, key, value) in entries {
+                stmt.execute(params![id, name, key, value]).map_err(sql)?;
+            }
+        }
+        tx.commit().map_err(sql)
+    }
+}
+
+/// Figures a layer above the store computed from sessions and cached in the index, by session
+/// id, each with the key it was computed for.
+#[derive(Debug, Default)]
+pub struct Derived(HashMap<String, (String, String)>);
+
+impl Derived {
+    /// The figures cached for `id`, when they were computed for `key` and still decode.
+    pub fn get<T: serde::de::DeserializeOwned>(&self, id: &str, key: &str) -> Option<T> {
+        self.0
+            .get(id)
+            .filter(|(k, _)| k == key)
+            .and_then(|(_, v)| serde_json::from_str(v).ok())
+    }
+}

@@ -1,0 +1,292 @@
+//! The index file: opening it safely, its tables and views at this version, and the SQL
+//! function that reads an event's line back from `events.ndjson`.
+
+use std::fs::File;
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::{BUSY_TIMEOUT, INDEX_FORMAT, Index, IndexError};
+use crate::model::summary::SUMMARY_VERSION;
+use crate::model::tools::Agent;
+use crate::model::view::View;
+use crate::store::Store;
+use crate::store::layout::EVENTS;
+use crate::store::reader::parse_line;
+
+/// Refuses anything but a regular file (or nothing) at `path`, without following links.
+pub(super) fn check_regular(path: &Path) -> Result<(), IndexError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if !m.file_type().is_file() => Err(IndexError::NotRegular(path.to_path_buf())),
+        _ => Ok(()),
+    }
+}
+
+pub(super) const SCHEMA: &str = r"
+CREATE TABLE idx_sessions (
+    sid INTEGER PRIMARY KEY,
+    session_id TEXT NOT NULL UNIQUE,
+    ev_dev INTEGER, ev_ino INTEGER, ev_size INTEGER, ev_mtime INTEGER,
+    meta_dev INTEGER, meta_ino INTEGER, meta_size INTEGER, meta_mtime INTEGER,
+    has_counters INTEGER NOT NULL,
+    meta_error TEXT,
+    started_at REAL, ended_at REAL, agent_name TEXT, command TEXT,
+    tool_calls INTEGER, llm_requests INTEGER, errors INTEGER, total_tokens INTEGER,
+    total_duration_ms REAL, parent_session_id TEXT, parent_event_id TEXT, depth INTEGER,
+    meta_extra TEXT, derived INTEGER,
+    first_prompt TEXT, transcript_path TEXT, events INTEGER,
+    input_tokens INTEGER, output_tokens INTEGER, cache_write_tokens INTEGER,
+    cache_read_tokens INTEGER, cost_pico INTEGER, estimated INTEGER, model TEXT
+);
+CREATE TABLE idx_folds (
+    sid INTEGER PRIMARY KEY,
+    folded_offset INTEGER NOT NULL,
+    folded_lines INTEGER NOT NULL,
+    fold TEXT NOT NULL
+);
+CREATE TABLE idx_events (
+    sid INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    offset INTEGER NOT NULL,
+    length INTEGER NOT NULL,
+    event_id TEXT,
+    type TEXT NOT NULL,
+    time REAL,
+    tool TEXT,
+    kind TEXT,
+    parent_id TEXT,
+    duration_ms REAL,
+    PRIMARY KEY (sid, seq)
+) WITHOUT ROWID;
+CREATE TABLE idx_calls (
+    sid INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    offset INTEGER NOT NULL,
+    length INTEGER NOT NULL,
+    event_id TEXT,
+    time REAL,
+    tool TEXT,
+    kind TEXT,
+    outcome TEXT,
+    duration_ms REAL,
+    r_offset INTEGER,
+    r_length INTEGER,
+    PRIMARY KEY (sid, seq)
+) WITHOUT ROWID;
+CREATE TABLE idx_responses (
+    sid INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    event_id TEXT,
+    time REAL,
+    model TEXT,
+    input_tokens INTEGER, output_tokens INTEGER, cache_write_tokens INTEGER,
+    cache_read_tokens INTEGER, cost_pico INTEGER,
+    PRIMARY KEY (sid, seq)
+) WITHOUT ROWID;
+CREATE TABLE idx_files (
+    sid INTEGER NOT NULL, path TEXT NOT NULL, reads INTEGER NOT NULL, writes INTEGER NOT NULL,
+    PRIMARY KEY (sid, path)
+) WITHOUT ROWID;
+CREATE TABLE idx_models (
+    sid INTEGER NOT NULL, model TEXT NOT NULL, responses INTEGER NOT NULL,
+    input_tokens INTEGER, output_tokens INTEGER, cache_write_tokens INTEGER,
+    cache_read_tokens INTEGER, cost_pico INTEGER,
+    PRIMARY KEY (sid, model)
+) WITHOUT ROWID;
+CREATE TABLE idx_derived (
+    sid INTEGER NOT NULL, name TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (sid, name)
+) WITHOUT ROWID;
+
+CREATE VIEW sessions AS SELECT
+    session_id, datetime(started_at, 'unixepoch') AS start, started_at,
+    ended_at, round(ended_at - started_at, 3) AS duration_s, agent_name AS agent, command,
+    first_prompt, model, events, tool_calls, errors, llm_requests, total_tokens,
+    input_tokens, output_tokens, cache_write_tokens, cache_read_tokens,
+    cost_pico / 1e12 AS cost_usd, estimated, parent_session_id, parent_event_id, depth
+  FROM idx_sessions WHERE meta_error IS NULL;
+CREATE VIEW events AS SELECT
+    s.session_id, e.seq, e.event_id, e.type, e.time, datetime(e.time, 'unixepoch') AS at,
+    e.tool, e.kind, e.parent_id, e.duration_ms,
+    event_json(s.session_id, e.offset, e.length, 'data') AS data,
+    event_json(s.session_id, e.offset, e.length, 'arguments') AS arguments,
+    event_json(s.session_id, e.offset, e.length, 'result') AS result
+  FROM idx_events e JOIN idx_sessions s USING (sid);
+CREATE VIEW tool_calls AS SELECT
+    s.session_id, c.seq, c.event_id AS call_id, c.time, datetime(c.time, 'unixepoch') AS at,
+    c.tool, c.kind,
+    event_json(s.session_id, c.offset, c.length, 'arguments') AS arguments,
+    c.outcome, CASE c.outcome WHEN 'error' THEN 1 WHEN 'tool_result' THEN 0 END AS failed,
+    c.duration_ms,
+    event_json(s.session_id, c.r_offset, c.r_length, 'result') AS result
+  FROM idx_calls c JOIN idx_sessions s USING (sid);
+CREATE VIEW files AS SELECT s.session_id, f.path, f.reads, f.writes
+  FROM idx_files f JOIN idx_sessions s USING (sid);
+CREATE VIEW llm_responses AS SELECT
+    s.session_id, r.seq, r.event_id, r.time, datetime(r.time, 'unixepoch') AS at, r.model,
+    r.input_tokens, r.output_tokens, r.cache_write_tokens, r.cache_read_tokens,
+    r.input_tokens + r.output_tokens + r.cache_write_tokens + r.cache_read_tokens
+      AS total_tokens,
+    r.cost_pico / 1e12 AS cost_usd
+  FROM idx_responses r JOIN idx_sessions s USING (sid);
+CREATE VIEW models AS SELECT s.session_id, m.model, m.responses, m.input_tokens,
+    m.output_tokens, m.cache_write_tokens, m.cache_read_tokens, m.cost_pico / 1e12 AS cost_usd
+  FROM idx_models m JOIN idx_sessions s USING (sid);
+";
+
+pub(super) fn user_version() -> i64 {
+    i64::from(INDEX_FORMAT) << 16 | i64::from(SUMMARY_VERSION)
+}
+
+impl Index {
+    /// Opens (creating when needed) the store's index, with its tables at this version.
+    pub fn open(store: &Store) -> Result<Index, IndexError> {
+        let path = store.index_path();
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = path.clone().into_os_string();
+            name.push(suffix);
+            check_regular(Path::new(&name))?;
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let sql = |source| IndexError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let conn = Connection::open_with_flags(&path, flags).map_err(sql)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
+        register_functions(&conn, store.root()).map_err(sql)?;
+        let mut index = Index {
+            conn,
+            path: path.clone(),
+            problems: Vec::new(),
+        };
+        if let Err(source) = index.prepare() {
+            return Err(IndexError::Sqlite { path, source });
+        }
+        Ok(index)
+    }
+
+    pub(in crate::store) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(super) fn sql_error(&self, source: rusqlite::Error) -> IndexError {
+        IndexError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// WAL mode and tables of this version, made once by whichever process gets there first.
+    pub(super) fn prepare(&mut self) -> rusqlite::Result<()> {
+        let mode: String = self
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            // Switching needs a moment alone with the file; another opener may hold it.
+            let mut tries = 0;
+            loop {
+                match self
+                    .conn
+                    .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+                {
+                    Ok(_) => break,
+                    Err(e) if is_busy(&e) && tries < 300 => {
+                        tries += 1;
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // Reading through a mapping saves a system call per page.
+        self.conn.pragma_update(None, "mmap_size", 1_i64 << 30)?;
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version == user_version() {
+            return Ok(());
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version != user_version() {
+            // Another version's tables, or none: it is a cache, so start again.
+            let objects: Vec<(String, String)> = tx
+                .prepare("SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view')")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            for (kind, name) in objects {
+                let kind = if kind == "view" { "VIEW" } else { "TABLE" };
+                tx.execute_batch(&format!("DROP {kind} IF EXISTS \"{name}\""))?;
+            }
+            tx.execute_batch(SCHEMA)?;
+            tx.pragma_update(None, "user_version", user_version())?;
+        }
+        tx.commit()
+    }
+}
+
+pub(super) fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// Registers `event_json(session_id, offset, length, part)`: the `data` of the event whose line
+/// starts at `offset`, or its `arguments` or `result` (a tool result's `result`, else its
+/// `tool_response`, else an error's `error`), as JSON text; NULL when the line is gone.
+pub(in crate::store) fn register_functions(conn: &Connection, root: &Path) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    use std::cell::RefCell;
+    let root = root.to_path_buf();
+    // One open file at a time: rows of one session come together.
+    let open: RefCell<Option<(String, File)>> = RefCell::new(None);
+    conn.create_scalar_function("event_json", 4, FunctionFlags::SQLITE_UTF8, move |ctx| {
+        let (Ok(id), Ok(offset), Ok(length), Ok(part)) = (
+            ctx.get::<String>(0),
+            ctx.get::<i64>(1),
+            ctx.get::<i64>(2),
+            ctx.get::<String>(3),
+        ) else {
+            return Ok(None);
+        };
+        if !crate::store::is_valid_session_id(&id) || !(0..=1 << 30).contains(&length) {
+            return Ok(None);
+        }
+        let mut open = open.borrow_mut();
+        if open.as_ref().is_none_or(|(open_id, _)| *open_id != id) {
+            *open = File::open(root.join(&id).join(EVENTS))
+                .ok()
+                .map(|f| (id.clone(), f));
+        }
+        let Some((_, file)) = open.as_ref() else {
+            return Ok(None);
+        };
+        let mut buf = vec![0u8; length as usize];
+        if std::os::unix::fs::FileExt::read_exact_at(file, &mut buf, offset as u64).is_err() {
+            return Ok(None);
+        }
+        let Ok(event) = parse_line(buf.trim_ascii()) else {
+            return Ok(None);
+        };
+        let value = match (part.as_str(), View::of(&event, Agent::Unknown)) {
+            ("data", _) => Some(event.data.to_string()),
+            ("arguments", View::ToolCall(call)) => Some(call.arguments.to_string()),
+            ("result", View::ToolResult(result)) => match (result.output, result.error) {
+                (Some(output), _) => Some(output.to_string()),
+                (None, Some(error)) => Some(serde_json::Value::from(error.as_ref()).to_string()),
+                (None, None) => None,
+            },
+            _ => None,
+        };
+        Ok(value)
+    })
+}
