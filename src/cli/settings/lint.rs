@@ -1,0 +1,54 @@
+//! `.agent-strace-lint.json`: per lint rule, whether it runs, its threshold and its level.
+
+use serde::Deserialize;
+
+use super::{SettingsFile, Syntax};
+
+/// `.agent-strace-lint.json`: per lint rule, whether it runs, its threshold and its level.
+/// Rules left out keep their defaults.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LintSettings {
+    #[serde(rename = "tool-loop")]
+    pub tool_loop: Option<LintRule>,
+    #[serde(rename = "reasoning-spiral")]
+    pub reasoning_spiral: Option<LintRule>,
+    #[serde(rename = "budget-proximity")]
+    pub budget_proximity: Option<LintRule>,
+    #[serde(rename = "context-saturation")]
+    pub context_saturation: Option<LintRule>,
+    #[serde(rename = "redundant-read")]
+    pub redundant_read: Option<LintRule>,
+    #[serde(rename = "error-retry-loop")]
+    pub error_retry_loop: Option<LintRule>,
+    #[serde(rename = "no-output")]
+    pub no_output: Option<LintRule>,
+}
+
+/// One rule's settings.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LintRule {
+    /// `false` turns the rule off.
+    pub enabled: Option<bool>,
+    /// A count (calls, reads) or a share (0.9 of a budget), as the rule reads it.
+    pub threshold: Option<f64>,
+    pub level: Option<LintLevel>,
+}
+
+/// How serious a lint finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LintLevel {
+    #[serde(alias = "INFO")]
+    Info,
+    #[serde(alias = "WARN", alias = "warning", alias = "WARNING")]
+    Warn,
+    #[serde(alias = "ERROR")]
+    Error,
+}
+
+impl SettingsFile for LintSettings {
+    const NAMES: &'static [&'static str] = &[".agent-strace-lint.json"];
+    const SYNTAX: Syntax = Syntax::Json;
+}

@@ -1,0 +1,237 @@
+//! The settings files users of the Python tool already have, found and read in one way:
+//! `.agent-scope.json` (policy), `.agent-strace-lint.json` (lint rules), `.agent-evals.yaml`
+//! (eval scorers) and `.agent-strace.yaml` (retention).
+//!
+//! # Where a file is found
+//!
+//! As the store is (`Globals::store_root`): a path the command was given (its own flag, such
+//! as a policy file named on the command line) wins and must exist; else the nearest ancestor
+//! of the current directory that holds the file's name; else there is none and the command
+//! uses its defaults. `.agent-strace.yaml` may also be spelled `.agent-strace.yml`, as the
+//! Python tool accepts; in one folder the `.yaml` wins.
+//!
+//! # Unknown keys
+//!
+//! Every struct here denies unknown keys: a misspelt key (`dney`, `treshold`, `retension`)
+//! would otherwise leave a policy or a limit silently at its default, which for a policy means
+//! allowing what the user meant to deny. The Python tool reads exactly these keys (checked
+//! against agent-strace 0.103.0), so a file it accepts and uses is accepted here. One value
+//! that names things of the Python tool we may not have yet, an eval scorer's `type`, is kept
+//! as written for the eval command to judge.
+//!
+//! # Errors
+//!
+//! A file that cannot be read, or that does not fit, is one [`SettingsError`], displayed as
+//! `<file>:<line>: `<key>`: <what was expected>`, e.g. ``.agent-scope.json:12:
+//! `files.write.allow`: expected a list of globs``. Only `cli` reads settings; commands hand
+//! the values down. No command reads them yet (audit, lint, eval and retention will); the
+//! module is public so that `tests/settings.rs` checks discovery and errors as those commands
+//! will meet them.
+
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+
+/// How a settings file is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syntax {
+    Json,
+    Yaml,
+}
+
+/// A kind of settings file: its names and syntax.
+pub trait SettingsFile: DeserializeOwned {
+    /// The file names looked for in each folder, the first preferred.
+    const NAMES: &'static [&'static str];
+    const SYNTAX: Syntax;
+}
+
+/// A settings file that was found and read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded<T> {
+    pub path: PathBuf,
+    pub settings: T,
+}
+
+/// Why a settings file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// A file named explicitly is not there.
+    #[error("{file}: no such settings file")]
+    Missing { file: String },
+    #[error("{file}: cannot read it: {source}")]
+    Read {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid JSON or YAML, or a key holds what it cannot.
+    #[error("{file}:{line}: {}{message}", key_prefix(key))]
+    Invalid {
+        file: String,
+        /// 1-based; 0 when the parser could not say.
+        line: usize,
+        /// The dotted path to the key (`files.write.allow`, `scorers[1].type`); empty when
+        /// the file as a whole is wrong.
+        key: String,
+        message: String,
+    },
+}
+
+fn key_prefix(key: &str) -> String {
+    if key.is_empty() || key == "." {
+        String::new()
+    } else {
+        format!("`{key}`: ")
+    }
+}
+
+/// Finds and reads a settings file of kind `T`: `explicit` if given, else the nearest of
+/// `T::NAMES` in `start` or above it. `Ok(None)` when there is none.
+pub fn load<T: SettingsFile>(
+    start: &Path,
+    explicit: Option<&Path>,
+) -> Result<Option<Loaded<T>>, SettingsError> {
+    let path = match explicit {
+        Some(path) => {
+            let path = start.join(path);
+            if !path.is_file() {
+                return Err(SettingsError::Missing {
+                    file: shown(start, &path),
+                });
+            }
+            path
+        }
+        None => match find(start, T::NAMES) {
+            Some(path) => path,
+            None => return Ok(None),
+        },
+    };
+    let file = shown(start, &path);
+    let text = std::fs::read_to_string(&path).map_err(|source| SettingsError::Read {
+        file: file.clone(),
+        source,
+    })?;
+    let settings = parse::<T>(&file, &text)?;
+    Ok(Some(Loaded { path, settings }))
+}
+
+/// The nearest file named one of `names` in `start` or an ancestor.
+pub fn find(start: &Path, names: &[&str]) -> Option<PathBuf> {
+    start.ancestors().find_map(|dir| {
+        names
+            .iter()
+            .map(|name| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    })
+}
+
+/// `path` as a user would name it from `start`: relative when it is inside, else in full.
+fn shown(start: &Path, path: &Path) -> String {
+    path.strip_prefix(start)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+/// Reads the text of a settings file named `file` (for messages).
+pub fn parse<T: SettingsFile>(file: &str, text: &str) -> Result<T, SettingsError> {
+    let invalid = |line: usize, key: String, message: String| SettingsError::Invalid {
+        file: file.to_owned(),
+        line,
+        key,
+        message,
+    };
+    match T::SYNTAX {
+        Syntax::Json => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+                let key = e.path().to_string();
+                let inner = e.into_inner();
+                // A syntax error belongs to no key.
+                let key = if inner.is_data() { key } else { String::new() };
+                invalid(inner.line(), key, json_message(&inner))
+            })?;
+            de.end()
+                .map_err(|e| invalid(e.line(), String::new(), json_message(&e)))?;
+            Ok(value)
+        }
+        Syntax::Yaml => {
+            // An empty file (or one of comments only) is an empty mapping, as for the Python
+            // tool.
+            if text.lines().all(|l| {
+                let l = l.trim();
+                l.is_empty() || l.starts_with('#')
+            }) {
+                return parse_yaml::<T>("{}")
+                    .map_err(|(line, key, message)| invalid(line, key, message));
+            }
+            parse_yaml::<T>(text).map_err(|(line, key, message)| invalid(line, key, message))
+        }
+    }
+}
+
+/// serde_json's message without its "at line L column C" tail (the line is given apart).
+fn json_message(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let text = text
+        .rfind(" at line ")
+        .map_or(text.as_str(), |at| &text[..at]);
+    expected(text)
+}
+
+fn parse_yaml<T: DeserializeOwned>(text: &str) -> Result<T, (usize, String, String)> {
+    let mut options = serde_saphyr::Options::default();
+    options.with_snippet = false;
+    // The key of a value that does not fit, kept here: an error returned from inside is
+    // passed on as it is, where a value returned early would be taken for a second document.
+    let mut key = String::new();
+    serde_saphyr::with_deserializer_from_str_with_options(text, options, |de| {
+        serde_path_to_error::deserialize::<_, T>(de).map_err(|e| {
+            key = e.path().to_string();
+            e.into_inner()
+        })
+    })
+    .map_err(|e| (yaml_line(&e), key, yaml_message(&e)))
+}
+
+fn yaml_line(e: &serde_saphyr::Error) -> usize {
+    e.location()
+        .map_or(0, |l| usize::try_from(l.line()).unwrap_or(0))
+}
+
+/// serde-saphyr's message on one line, without the location it appends (given apart).
+fn yaml_message(e: &serde_saphyr::Error) -> String {
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or_default().trim();
+    let first = first
+        .rfind(" at line ")
+        .map_or(first, |at| &first[..at])
+        .trim_end_matches(['.', ':']);
+    expected(first)
+}
+
+/// serde's "invalid type: X, expected Y" said the way a user reads it: "expected Y, found X".
+fn expected(message: &str) -> String {
+    if let Some(rest) = message.strip_prefix("invalid type: ")
+        && let Some((found, wanted)) = rest.split_once(", expected ")
+    {
+        return format!("expected {wanted}, found {found}");
+    }
+    message.to_owned()
+}
+
+mod evals;
+mod lint;
+mod policy;
+mod retention;
+mod values;
+
+pub use evals::*;
+pub use lint::*;
+pub use policy::*;
+pub use retention::*;
+pub use values::{Commands, Globs, Hosts};
+
+#[cfg(test)]
+mod tests;

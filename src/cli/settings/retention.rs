@@ -1,0 +1,61 @@
+//! `.agent-strace.yaml`: how long sessions are kept (retention).
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use super::{SettingsFile, Syntax};
+
+/// `.agent-strace.yaml`: the retention limits, under `retention:` or (as the Python tool also
+/// accepts) at the top level; under `retention:` wins.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StraceSettings {
+    retention: Option<Retention>,
+    max_age_days: Option<f64>,
+    max_sessions: Option<u64>,
+    max_size_mb: Option<f64>,
+    on_delete: Option<OnDelete>,
+    log_path: Option<PathBuf>,
+}
+
+impl StraceSettings {
+    /// The retention limits, wherever the file put them.
+    pub fn retention(&self) -> Retention {
+        self.retention.clone().unwrap_or_else(|| Retention {
+            max_age_days: self.max_age_days,
+            max_sessions: self.max_sessions,
+            max_size_mb: self.max_size_mb,
+            on_delete: self.on_delete.unwrap_or_default(),
+            log_path: self.log_path.clone(),
+        })
+    }
+}
+
+/// Limits past which the oldest sessions are deleted, applied age, then count, then size.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Retention {
+    pub max_age_days: Option<f64>,
+    pub max_sessions: Option<u64>,
+    pub max_size_mb: Option<f64>,
+    pub on_delete: OnDelete,
+    /// Where deletions are logged [default: `retention.log` in the store].
+    pub log_path: Option<PathBuf>,
+}
+
+/// What happens when a session is deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnDelete {
+    /// A line (session id, time) in the retention log.
+    #[default]
+    Log,
+    /// Nothing is written.
+    Silent,
+}
+
+impl SettingsFile for StraceSettings {
+    const NAMES: &'static [&'static str] = &[".agent-strace.yaml", ".agent-strace.yml"];
+    const SYNTAX: Syntax = Syntax::Yaml;
+}

@@ -1,0 +1,56 @@
+//! Lists of strings in settings files that say what their strings are when a file holds
+//! something else ("expected a list of globs").
+
+use std::fmt;
+
+use serde::de::{SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
+/// Defines a list of strings that says what its strings are when the file holds something
+/// else ("expected a list of globs").
+macro_rules! string_list {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Default, PartialEq, Eq)]
+        pub struct $name(pub Vec<String>);
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct ListVisitor;
+                impl<'de> Visitor<'de> for ListVisitor {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str($what)
+                    }
+                    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<$name, A::Error> {
+                        let mut items = Vec::new();
+                        while let Some(item) = seq.next_element::<String>()? {
+                            items.push(item);
+                        }
+                        Ok($name(items))
+                    }
+                }
+                // `any`, not `seq`: a YAML reader asked for a list reports a scalar in its own
+                // words; asked for anything, it hands the scalar to the visitor, which says
+                // what was expected.
+                deserializer.deserialize_any(ListVisitor)
+            }
+        }
+    };
+}
+
+string_list!(
+    /// Path globs; `**` crosses folders.
+    Globs,
+    "a list of globs"
+);
+string_list!(
+    /// Commands, each matching a command line that starts with it.
+    Commands,
+    "a list of commands"
+);
+string_list!(
+    /// Host names.
+    Hosts,
+    "a list of hosts"
+);
