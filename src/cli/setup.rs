@@ -18,6 +18,8 @@ use crate::exit;
 /// Without --write, prints the block to paste into .claude/settings.json. With --write, merges
 /// it into that file: every other setting and hook is kept, a backup is taken first, and
 /// running it again changes nothing.
+// Flags of a command line, each independent of the others: not a state machine.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  agent-strace setup                    # print the hooks for .claude/settings.json\n  agent-strace setup --write            # merge them into .claude/settings.json\n  agent-strace setup --global --redact --write   # all projects, secrets scrubbed"

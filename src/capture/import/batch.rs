@@ -46,10 +46,7 @@ pub fn import_files(
             let tx = tx.clone();
             let next = &next;
             scope.spawn(move || {
-                loop {
-                    let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
-                        break;
-                    };
+                while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let file = &files[i];
                     if tx
                         .send((i, import_with_subagents(store, file, sink)))
