@@ -199,3 +199,64 @@ fn setup_redact_puts_the_flag_on_every_hook() {
         );
     }
 }
+
+#[test]
+fn setup_forwards_mask_and_patterns_to_the_hooks_it_writes() {
+    let env = TestEnv::new();
+    let probe = env.command(&[]);
+    let bin = probe.get_program().to_string_lossy().into_owned();
+    let out = env
+        .run(&[
+            "setup",
+            "--bin",
+            &bin,
+            "--mask",
+            "--redact-pattern",
+            "ACME-[0-9]+",
+            "--redact-pattern",
+            "it's secret",
+        ])
+        .success()
+        .stdout
+        .clone();
+    let json_end = out.rfind('}').unwrap();
+    let block: serde_json::Value = serde_json::from_str(&out[..=json_end]).unwrap();
+    let pre = block["hooks"]["PreToolUse"][0]["hooks"][0]["command"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Run the hook command as Claude Code does, through a shell.
+    let mut shell = std::process::Command::new("sh");
+    shell.arg("-c").arg(&pre);
+    for (key, value) in probe.get_envs() {
+        match value {
+            Some(value) => shell.env(key, value),
+            None => shell.env_remove(key),
+        };
+    }
+    if let Some(dir) = probe.get_current_dir() {
+        shell.current_dir(dir);
+    }
+    let payload = json!({
+        "session_id": SID, "hook_event_name": "PreToolUse", "tool_name": "Bash",
+        "tool_use_id": "toolu_1",
+        "tool_input": {"command": "mail bob@corp.io about ACME-7, it's secret"}
+    });
+    let run = crate::common::run_with_stdin(shell, payload.to_string().as_bytes());
+    assert_eq!(run.code, 0, "{run:?}");
+    let call = env
+        .events(SID)
+        .into_iter()
+        .find(|e| e["event_type"] == "tool_call")
+        .expect("the hook recorded the call");
+    let command = call["data"]["arguments"]["command"].as_str().unwrap();
+    assert!(command.contains("[EMAIL]"), "{command}");
+    assert!(
+        !command.contains("ACME-7") && !command.contains("it's secret"),
+        "{command}"
+    );
+
+    let bad = env.run(&["setup", "--redact-pattern", "("]);
+    assert_eq!(bad.code, 2, "{bad:?}");
+    assert!(bad.stderr.contains("--redact-pattern"), "{}", bad.stderr);
+}

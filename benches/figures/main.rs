@@ -30,6 +30,8 @@
 //! `-- --generate-transcripts DIR` only writes the two transcripts to `DIR`; `-- --generate-store
 //! DIR` only writes the store of 10,000 sessions to `DIR/.agent-traces/`; `-- --proxy-only`
 //! measures only the proxies, `-- --aggregates-only` only the commands over all sessions.
+//! `-- --capture-only` measures only issue 8's capture figures ([`capture`]): `import --all` of
+//! a history of many transcripts against ccusage, and `hook pre-tool` on a new and a long session.
 //!
 //! See `docs/benchmarks.md` for what each figure means and the last figures measured.
 //!
@@ -43,6 +45,7 @@
 //! prints the tables, so that every miss is reported the same way.
 
 mod aggregates;
+mod capture;
 mod corpus;
 mod generator;
 mod hooks;
@@ -91,6 +94,13 @@ fn main() {
     if args.iter().any(|a| a == proxies::ECHO_SERVER) {
         if let Err(e) = proxies::echo_server() {
             eprintln!("echo server: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    if args.iter().any(|a| a == capture::CAPTURE_ONLY) {
+        if let Err(e) = capture::bench_capture(&args) {
+            eprintln!("figures: {e}");
             std::process::exit(1);
         }
         return;

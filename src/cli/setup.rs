@@ -18,6 +18,8 @@ use crate::exit;
 /// Without --write, prints the block to paste into .claude/settings.json. With --write, merges
 /// it into that file: every other setting and hook is kept, a backup is taken first, and
 /// running it again changes nothing.
+// Flags of a command line, each independent of the others: not a state machine.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  agent-strace setup                    # print the hooks for .claude/settings.json\n  agent-strace setup --write            # merge them into .claude/settings.json\n  agent-strace setup --global --redact --write   # all projects, secrets scrubbed"
@@ -29,6 +31,12 @@ pub(crate) struct SetupArgs {
     /// Record with secret redaction on
     #[arg(long)]
     redact: bool,
+    /// Record with personal data masked: emails, phone numbers, card numbers, US SSNs, AWS ARNs
+    #[arg(long)]
+    mask: bool,
+    /// Record with what this regular expression matches redacted too (repeatable)
+    #[arg(long, value_name = "REGEX")]
+    redact_pattern: Vec<String>,
     /// Merge the hooks into the settings file instead of printing them
     #[arg(long)]
     write: bool,
@@ -53,7 +61,15 @@ pub(crate) fn run(args: &SetupArgs, _globals: &Globals) -> Result<u8> {
         .bin
         .clone()
         .unwrap_or_else(|| "agent-strace".to_owned());
-    let hooks = hooks_block(&bin, args.redact);
+    for text in &args.redact_pattern {
+        // A pattern the hooks cannot compile would make every hook fail: refuse it here.
+        if let Err(e) = regex::Regex::new(text) {
+            return Err(super::output::usage(format!(
+                "--redact-pattern `{text}` is not a valid regular expression: {e}"
+            )));
+        }
+    }
+    let hooks = hooks_block(&bin, &privacy_flags(args));
     let mut out = stdout();
     if !args.write {
         crate::render::json::write(&mut out, &json!({ "hooks": hooks }))?;
@@ -138,9 +154,27 @@ fn backup_path(path: &Path) -> PathBuf {
     path.with_file_name(format!("{name}.bak"))
 }
 
-/// `{ "<Event>": [ { "matcher"?, "hooks": [ { "type": "command", "command": ... } ] } ] }`
-fn hooks_block(bin: &str, redact: bool) -> Map<String, Value> {
-    let flag = if redact { " --redact" } else { "" };
+/// The privacy flags the hooks are run with, each with a leading space, patterns quoted for the
+/// shell that runs hook commands.
+fn privacy_flags(args: &SetupArgs) -> String {
+    let mut flags = String::new();
+    if args.redact {
+        flags.push_str(" --redact");
+    }
+    if args.mask {
+        flags.push_str(" --mask");
+    }
+    for pattern in &args.redact_pattern {
+        flags.push_str(" --redact-pattern '");
+        flags.push_str(&pattern.replace('\'', r"'\''"));
+        flags.push('\'');
+    }
+    flags
+}
+
+/// `{ "<Event>": [ { "matcher"?, "hooks": [ { "type": "command", "command": ... } ] } ] }`;
+/// `flag` is what [`privacy_flags`] gives.
+fn hooks_block(bin: &str, flag: &str) -> Map<String, Value> {
     HOOK_ARGS
         .iter()
         .map(|(arg, event)| {
@@ -230,7 +264,7 @@ mod tests {
             "model": "opus",
             "hooks": { "PreToolUse": [ { "matcher": "Bash", "hooks": [ { "type": "command", "command": "lint.sh" } ] } ] }
         });
-        let ours = hooks_block("agent-strace", false);
+        let ours = hooks_block("agent-strace", "");
         assert!(merge(&mut settings, &ours, "agent-strace").unwrap());
         let once = settings.clone();
         assert!(!merge(&mut settings, &ours, "agent-strace").unwrap());
@@ -244,7 +278,7 @@ mod tests {
         assert!(
             merge(
                 &mut settings,
-                &hooks_block("agent-strace", true),
+                &hooks_block("agent-strace", " --redact"),
                 "agent-strace"
             )
             .unwrap()
@@ -258,7 +292,7 @@ mod tests {
 
     #[test]
     fn every_hook_event_is_covered() {
-        let block = hooks_block("agent-strace", false);
+        let block = hooks_block("agent-strace", "");
         assert_eq!(block.len(), HOOK_ARGS.len());
         assert!(block.contains_key("PostToolUseFailure"));
         assert_eq!(block["PreToolUse"][0]["matcher"], "");

@@ -21,6 +21,8 @@ pub struct SessionWriter {
     events: BufWriter<File>,
     counters: Counters,
     bytes: u64,
+    /// The line being written, kept between events.
+    line: Vec<u8>,
 }
 
 impl Store {
@@ -53,6 +55,7 @@ impl Store {
             events: BufWriter::with_capacity(256 * 1024, file),
             counters: Counters::default(),
             bytes: 0,
+            line: Vec::with_capacity(4096),
         })
     }
 }
@@ -67,13 +70,16 @@ impl SessionWriter {
     }
 
     pub fn append(&mut self, event: &Event) -> Result<()> {
-        let mut line = serde_json::to_vec(event).map_err(|e| StoreError::Corrupt {
+        // One buffer for every line of the session: an import writes hundreds of thousands.
+        let line = &mut self.line;
+        line.clear();
+        serde_json::to_writer(&mut *line, event).map_err(|e| StoreError::Corrupt {
             path: self.temp.join(EVENTS),
             message: format!("event does not serialise: {e}"),
         })?;
         line.push(b'\n');
         self.events
-            .write_all(&line)
+            .write_all(line)
             .map_err(|e| StoreError::io(&self.temp.join(EVENTS), e))?;
         self.bytes += line.len() as u64;
         self.counters.observe(&EventHead::of(event));

@@ -2,7 +2,8 @@
 //! worker, so every session has exactly one writer; results come back in the order given.
 //!
 //! Memory stays flat: each worker streams one file at a time, and what waits to be reported in
-//! order is a few counters per file.
+//! order is a few counters per file. Files are taken largest first, so both cores stay busy to
+//! the end.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -27,6 +28,17 @@ pub fn import_files(
     mut done: impl FnMut(usize, &Path, FileResult),
 ) {
     let workers = workers.clamp(1, files.len().max(1));
+    // Largest files first, so that no worker is left with a big file while the others idle at
+    // the end; results are still reported in the order given.
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    if workers > 1 {
+        let sizes: Vec<u64> = files
+            .iter()
+            .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+            .collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
+    }
+    let order = &order;
     let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel::<(usize, FileResult)>();
     std::thread::scope(|scope| {
@@ -34,9 +46,8 @@ pub fn import_files(
             let tx = tx.clone();
             let next = &next;
             scope.spawn(move || {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(file) = files.get(i) else { break };
+                while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let file = &files[i];
                     if tx
                         .send((i, import_with_subagents(store, file, sink)))
                         .is_err()

@@ -150,7 +150,13 @@ fn read_transcript(
         if text.is_empty() {
             continue;
         }
-        match serde_json::from_slice::<Entry<'_>>(text) {
+        // One UTF-8 check of the whole line (fast on ASCII) instead of one per string and raw
+        // value; a line that fails it is decoded as bytes, which gives the same result as before.
+        let decoded = match std::str::from_utf8(text) {
+            Ok(text) => serde_json::from_str::<Entry<'_>>(text),
+            Err(_) => serde_json::from_slice::<Entry<'_>>(text),
+        };
+        match decoded {
             Ok(entry) => {
                 if importer.entry(&entry)? == Flow::Stop {
                     break;

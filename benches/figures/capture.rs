@@ -1,22 +1,21 @@
-//! Capture figures of issue 8: `import --all` of a history of many transcripts against ccusage
-//! reading the same files in the same run, and `hook pre-tool` on a short and on a long session,
-//! for this build and (optionally) an earlier one.
+//! The capture figures of issue 8: `import --all` of a history of many transcripts against
+//! ccusage reading the same files in the same run, at flat memory, and `hook pre-tool` on a new
+//! and on a long session; for this build and (optionally) an earlier one beside it.
 //!
-//! A bench of its own for now (its own history writer and table, written while benches/figures/
-//! was being made a folder); it belongs in that folder as a module stating its targets through
-//! `table::Target`.
+//! `cargo bench --bench figures -- --capture-only [--history-mb N] [--runs N] [--hook-runs N]
+//! [--store-dir DIR]`:
 //!
-//! - `AGENT_STRACE_BIN`: the build to measure [default: target/release/agent-strace].
+//! - `AGENT_STRACE_BIN`: the build to measure [default: the one cargo built].
 //! - `AGENT_STRACE_BEFORE`: an earlier build, measured the same way beside it.
 //! - `AGENT_STRACE_CCUSAGE`: ccusage (npm `ccusage@20.0.24`), the import's baseline.
-//! - `--history-mb N` (default 500), `--runs N` (default 3), `--hook-runs N` (default 300).
+//! - `--history-mb N` (default 500), `--runs N` (default 5), `--hook-runs N` (default 300).
 //! - `--store-dir DIR`: where the imports write their stores [default: target/bench-capture];
 //!   a tmpfs (`/dev/shm`) takes the disk out of the figure.
 //!
 //! The history is written under `target/bench-capture/` (never committed): every main transcript
 //! of `../shared/corpus/claude-code` with its subagents, copied over and over with fresh session,
-//! message and request ids until it holds at least N MB in at least 200 files. Peak RSS comes from
-//! GNU time (`/usr/bin/time`).
+//! message and request ids until it holds at least N MB in at least 200 files. Peak RSS and CPU
+//! time come from GNU time.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -26,23 +25,28 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-type Res<T> = Result<T, Box<dyn std::error::Error>>;
+use crate::Res;
+use crate::table::{
+    Target, Unit, Verdict, fmt_duration, load_average, machine, median, p99, print_verdict,
+};
+use crate::tool::{GNU_TIME, GNU_TIME_FORMAT, our_binary, read_usage};
 
-/// Targets (issue 8).
-const IMPORT_VS_CCUSAGE: f64 = 2.0;
-const HOOK_MEDIAN_MS: f64 = 2.0;
-/// Peak RSS of the whole history may exceed a small history's by this share at most.
-const FLAT_MEMORY: f64 = 0.10;
+/// The flag that runs these figures alone.
+pub(crate) const CAPTURE_ONLY: &str = "--capture-only";
 
-fn main() {
-    if let Err(e) = run() {
-        eprintln!("capture bench: {e}");
-        std::process::exit(1);
-    }
-}
+/// `import --all` takes at most half of ccusage's wall time on the same files (issue 8).
+const IMPORT_OVER_CCUSAGE: Target =
+    Target::at_least("ccusage's wall time over ours", 200.0, Unit::Percent);
+/// Peak RSS on the whole history over peak RSS on one eighth of it.
+const FLAT_MEMORY: Target =
+    Target::at_most("peak RSS growth from ⅛ of the history", 10.0, Unit::Percent);
+/// `hook pre-tool` keeps today's cost, on a new session and on a long one.
+const HOOK_MEDIAN: Duration = Duration::from_millis(2);
+/// The long session's median over the new session's: no growth with session length.
+const HOOK_GROWTH: Target =
+    Target::at_most("median growth on the long session", 10.0, Unit::Percent);
 
-fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
+fn arg(args: &[String], name: &str, default: u64) -> u64 {
     args.iter()
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1))
@@ -50,49 +54,44 @@ fn arg(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-fn run() -> Res<()> {
+/// Measures and prints the capture figures.
+pub(crate) fn bench_capture(args: &[String]) -> Res<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let ours = std::env::var_os("AGENT_STRACE_BIN")
-        .map_or_else(|| root.join("target/release/agent-strace"), PathBuf::from);
-    let before = std::env::var_os("AGENT_STRACE_BEFORE").map(PathBuf::from);
-    let ccusage = std::env::var_os("AGENT_STRACE_CCUSAGE").map(PathBuf::from);
-    let mb = arg("--history-mb", 500);
-    let runs = arg("--runs", 3) as usize;
-    let hook_runs = arg("--hook-runs", 300) as usize;
+    let ours = our_binary()?;
+    let before = std::env::var_os("AGENT_STRACE_BEFORE")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from);
+    let ccusage = std::env::var_os("AGENT_STRACE_CCUSAGE")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from);
+    let mb = arg(args, "--history-mb", 500);
+    let runs = arg(args, "--runs", 5) as usize;
+    let hook_runs = arg(args, "--hook-runs", 300) as usize;
     let work = root.join("target/bench-capture");
     std::fs::create_dir_all(&work)?;
-    let store_dir = std::env::args()
-        .skip_while(|a| a != "--store-dir")
+    let store_dir = args
+        .iter()
+        .skip_while(|a| *a != "--store-dir")
         .nth(1)
         .map_or_else(|| work.clone(), PathBuf::from);
     std::fs::create_dir_all(&store_dir)?;
+    let load_start = load_average();
 
     let corpus = root.join("../shared/corpus/claude-code");
-    eprintln!("capture bench: writing the history ({mb} MB)");
+    eprintln!("figures: writing the history ({mb} MB)");
     let full = write_history(&corpus, &work.join("history"), mb * 1_000_000, 200)?;
     let small = write_history(&corpus, &work.join("history-small"), mb * 1_000_000 / 8, 25)?;
     let mut report = String::new();
-    writeln!(
-        report,
-        "History: {} files ({} main transcripts), {:.0} MB; small history: {} files, {:.0} MB. \
-         Stores written under {}. Machine: {} cores, load average {}.\n",
-        full.files,
-        full.mains,
-        full.bytes as f64 / 1e6,
-        small.files,
-        small.bytes as f64 / 1e6,
-        store_dir.display(),
-        std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
-        load_average()
-    )?;
+    let mut verdicts = Vec::new();
+    let mut notes = Vec::new();
 
     // import --all: the builds and ccusage take turns, run by run, so that a machine busy with
     // other work slows each of them alike.
     writeln!(
         report,
-        "| import --all | runs | median | MB/s | CPU s (median) | CPU/wall | peak RSS | peak RSS, small history | tokens (in / out / cache write / cache read) |"
+        "| import --all | runs | median | MB/s | CPU s (median) | CPU/wall | peak RSS | peak RSS, ⅛ history | tokens (in / out / cache write / cache read) |"
     )?;
-    writeln!(report, "|---|---|---|---|---|---|---|---|---|")?;
+    writeln!(report, "|---|---:|---:|---:|---:|---:|---:|---:|---|")?;
     let mut builds = vec![("this build", ours.clone())];
     if let Some(b) = &before {
         builds.push(("before", b.clone()));
@@ -105,7 +104,7 @@ fn run() -> Res<()> {
         tokens[n] = import_tokens(bin, &store_dir, &full.claude)?;
     }
     for run in 0..runs {
-        eprintln!("capture bench: import --all, run {}", run + 1);
+        eprintln!("figures: import --all, run {}", run + 1);
         for (n, (_, bin)) in builds.iter().enumerate() {
             import_once(bin, &store_dir, &full.claude, &mut samples[n])?;
         }
@@ -113,7 +112,6 @@ fn run() -> Res<()> {
             cc_tokens = ccusage_once(cc, &work, &full.claude, &mut cc_sample)?;
         }
     }
-    let mut verdicts = Vec::new();
     for (n, (label, bin)) in builds.iter().enumerate() {
         let mut small_sample = Sample::default();
         import_once(bin, &store_dir, &small.claude, &mut small_sample)?;
@@ -122,7 +120,7 @@ fn run() -> Res<()> {
         writeln!(
             report,
             "| {label} | {runs} | {} | {:.0} | {:.2} | {:.2} | {} | {} | {} |",
-            fmt_ms(median),
+            fmt_duration(median),
             full.bytes as f64 / 1e6 / median.as_secs_f64(),
             sample.median_cpu(),
             sample.cpu_per_wall,
@@ -131,15 +129,15 @@ fn run() -> Res<()> {
             fmt_tokens(tokens[n])
         )?;
         if n == 0 {
-            verdicts.push(verdict(
-                sample.peak_kib as f64 <= small_sample.peak_kib as f64 * (1.0 + FLAT_MEMORY),
-                &format!(
-                    "flat memory: peak RSS {} on the history, {} on one eighth of it (target ≤ +{:.0}%)",
-                    fmt_kib(sample.peak_kib),
-                    fmt_kib(small_sample.peak_kib),
-                    FLAT_MEMORY * 100.0
-                ),
-            ));
+            let growth =
+                (sample.peak_kib as f64 / small_sample.peak_kib.max(1) as f64 - 1.0) * 100.0;
+            verdicts.push(
+                Verdict::new(format!(
+                    "import --all, {:.0} MB, memory",
+                    full.bytes as f64 / 1e6
+                ))
+                .check(FLAT_MEMORY, Some(growth)),
+            );
         }
     }
     if ccusage.is_some() {
@@ -147,7 +145,7 @@ fn run() -> Res<()> {
         writeln!(
             report,
             "| ccusage (same files) | {runs} | {} | {:.0} | {:.2} | {:.2} | {} | - | {} |",
-            fmt_ms(median_cc),
+            fmt_duration(median_cc),
             full.bytes as f64 / 1e6 / median_cc.as_secs_f64(),
             cc_sample.median_cpu(),
             cc_sample.cpu_per_wall,
@@ -155,16 +153,20 @@ fn run() -> Res<()> {
             fmt_tokens(cc_tokens)
         )?;
         let ratio = median_cc.as_secs_f64() / median(&samples[0].wall).as_secs_f64();
-        verdicts.push(verdict(
-            ratio >= IMPORT_VS_CCUSAGE,
-            &format!(
-                "import --all is {ratio:.2}× as fast as ccusage on the same files (target ≥ {IMPORT_VS_CCUSAGE}×)"
-            ),
-        ));
-        verdicts.push(verdict(
-            tokens[0] == cc_tokens,
-            "ccusage's token totals equal the import's",
-        ));
+        verdicts.push(
+            Verdict::new(format!(
+                "import --all, {:.0} MB, against ccusage ({ratio:.2}×)",
+                full.bytes as f64 / 1e6
+            ))
+            .check(IMPORT_OVER_CCUSAGE, Some(ratio * 100.0)),
+        );
+        notes.push(if tokens[0] == cc_tokens {
+            "ccusage's token totals equal the import's".to_owned()
+        } else {
+            "WARNING: ccusage's token totals differ from the import's".to_owned()
+        });
+    } else {
+        notes.push("no ccusage baseline: set AGENT_STRACE_CCUSAGE".to_owned());
     }
 
     // hook pre-tool: builds and sessions take turns, hook by hook.
@@ -173,8 +175,8 @@ fn run() -> Res<()> {
         report,
         "| hook pre-tool, 2 KB payload | runs | median, new session | p99 | median, long session | p99 | events in the long session |"
     )?;
-    writeln!(report, "|---|---|---|---|---|---|---|")?;
-    eprintln!("capture bench: hook pre-tool");
+    writeln!(report, "|---|---:|---:|---:|---:|---:|---:|")?;
+    eprintln!("figures: hook pre-tool");
     let mut stores = Vec::new();
     for (n, (_, bin)) in builds.iter().enumerate() {
         let store = work.join(format!("hook-store-{n}"));
@@ -196,29 +198,57 @@ fn run() -> Res<()> {
         writeln!(
             report,
             "| {label} | {hook_runs} | {} | {} | {} | {} | {events} |",
-            fmt_ms(median(short)),
-            fmt_ms(p99(short)),
-            fmt_ms(median(long)),
-            fmt_ms(p99(long)),
+            fmt_duration(median(short)),
+            fmt_duration(p99(short)),
+            fmt_duration(median(long)),
+            fmt_duration(p99(long)),
         )?;
         if *label == "this build" {
             let (a, b) = (median(short), median(long));
-            verdicts.push(verdict(
-                a.as_secs_f64() * 1e3 <= HOOK_MEDIAN_MS && b.as_secs_f64() * 1e3 <= HOOK_MEDIAN_MS,
-                &format!("hook pre-tool median ≤ {HOOK_MEDIAN_MS} ms on both sessions"),
-            ));
+            verdicts.push(
+                Verdict::new("hook pre-tool, 2 KB payload")
+                    .check(
+                        Target::time("median, new session", HOOK_MEDIAN),
+                        Some(a.as_secs_f64()),
+                    )
+                    .check(
+                        Target::time("median, long session", HOOK_MEDIAN),
+                        Some(b.as_secs_f64()),
+                    )
+                    .check(
+                        HOOK_GROWTH,
+                        Some((b.as_secs_f64() / a.as_secs_f64().max(1e-9) - 1.0) * 100.0),
+                    ),
+            );
         }
     }
-    writeln!(report)?;
-    for v in verdicts {
-        writeln!(report, "- {v}")?;
-    }
-    print!("{report}");
-    Ok(())
-}
 
-fn verdict(ok: bool, what: &str) -> String {
-    format!("{}: {what}", if ok { "ok" } else { "OVER TARGET" })
+    println!("agent-strace figures: capture only");
+    println!(
+        "machine: {}\nload:    {load_start} at the start, {} at the end (1-minute load average)",
+        machine(),
+        load_average()
+    );
+    println!("binary:  {}", ours.display());
+    println!(
+        "history: {} files ({} main transcripts), {:.0} MB; ⅛ history: {} files, {:.0} MB; stores \
+         written under {}\n",
+        full.files,
+        full.mains,
+        full.bytes as f64 / 1e6,
+        small.files,
+        small.bytes as f64 / 1e6,
+        store_dir.display(),
+    );
+    print!("{report}");
+    println!();
+    let mut table = String::from("| figure | target | verdict |\n|---|---|---|\n");
+    for v in &verdicts {
+        writeln!(table, "| {} | {} | {} |", v.figure, v.targets(), v.cell())?;
+    }
+    print!("{table}");
+    print_verdict(&verdicts, &notes);
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -395,17 +425,16 @@ impl Sample {
     }
 }
 
-/// Runs `cmd` under GNU time; returns its wall time, stdout, peak KiB and CPU/wall.
-fn timed(mut cmd: Command, work: &Path) -> Res<(Duration, Vec<u8>, u64, f64, f64)> {
+/// Runs `cmd` under GNU time; returns its wall time, stdout, peak KiB, CPU/wall and CPU seconds.
+fn timed(cmd: &Command, work: &Path) -> Res<(Duration, Vec<u8>, u64, f64, f64)> {
     let stats = work.join("time.txt");
-    let program = cmd.get_program().to_owned();
-    let mut wrapped = Command::new("/usr/bin/time");
+    let mut wrapped = Command::new(GNU_TIME);
     wrapped
         .arg("-o")
         .arg(&stats)
         .arg("-f")
-        .arg("%e %U %S %M")
-        .arg(program)
+        .arg(GNU_TIME_FORMAT)
+        .arg(cmd.get_program())
         .args(cmd.get_args());
     for (k, v) in cmd.get_envs() {
         match v {
@@ -416,9 +445,11 @@ fn timed(mut cmd: Command, work: &Path) -> Res<(Duration, Vec<u8>, u64, f64, f64
     if let Some(dir) = cmd.get_current_dir() {
         wrapped.current_dir(dir);
     }
-    cmd = wrapped;
     let started = Instant::now();
-    let out = cmd.stderr(Stdio::null()).stdin(Stdio::null()).output()?;
+    let out = wrapped
+        .stderr(Stdio::null())
+        .stdin(Stdio::null())
+        .output()?;
     let wall = started.elapsed();
     if !out.status.success() {
         return Err(format!(
@@ -428,22 +459,13 @@ fn timed(mut cmd: Command, work: &Path) -> Res<(Duration, Vec<u8>, u64, f64, f64
         )
         .into());
     }
-    let stats = std::fs::read_to_string(&stats)?;
-    let fields: Vec<f64> = stats
-        .lines()
-        .last()
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .collect();
-    let (ratio, cpu, kib) = match fields[..] {
-        [wall_s, user, system, peak] if wall_s > 0.0 => {
-            ((user + system) / wall_s, user + system, peak as u64)
-        }
-        [_, user, system, peak] => (0.0, user + system, peak as u64),
-        _ => (0.0, 0.0, 0),
+    let usage = read_usage(&stats).ok_or("GNU time wrote no usage (apt-get install -y time)")?;
+    let ratio = if usage.wall_s > 0.0 {
+        usage.cpu_s / usage.wall_s
+    } else {
+        0.0
     };
-    Ok((wall, out.stdout, kib, ratio, cpu))
+    Ok((wall, out.stdout, usage.peak_kib, ratio, usage.cpu_s))
 }
 
 type Tokens = [u64; 4];
@@ -458,7 +480,7 @@ fn import_once(bin: &Path, work: &Path, claude: &Path, sample: &mut Sample) -> R
         .args(["import", "--all", "--claude-dir"])
         .arg(claude)
         .env_remove("AGENT_STRACE_REDACT");
-    let (wall, _, kib, ratio, cpu) = timed(cmd, work)?;
+    let (wall, _, kib, ratio, cpu) = timed(&cmd, work)?;
     let _ = std::fs::remove_dir_all(&store);
     sample.add(wall, kib, ratio, cpu);
     Ok(())
@@ -496,7 +518,7 @@ fn ccusage_once(cc: &Path, work: &Path, claude: &Path, sample: &mut Sample) -> R
     let mut cmd = Command::new(cc);
     cmd.args(["session", "--json", "--offline"])
         .env("CLAUDE_CONFIG_DIR", claude);
-    let (wall, out, kib, ratio, cpu) = timed(cmd, work)?;
+    let (wall, out, kib, ratio, cpu) = timed(&cmd, work)?;
     sample.add(wall, kib, ratio, cpu);
     let v: Value = serde_json::from_slice(&out)?;
     Ok([
@@ -595,42 +617,10 @@ fn hook(bin: &Path, store: &Path, event: &str, payload: &str) -> Res<Duration> {
 // Figures
 // ---------------------------------------------------------------------------------------------
 
-fn sorted(d: &[Duration]) -> Vec<Duration> {
-    let mut v = d.to_vec();
-    v.sort();
-    v
-}
-
-fn median(d: &[Duration]) -> Duration {
-    sorted(d).get(d.len() / 2).copied().unwrap_or_default()
-}
-
-fn p99(d: &[Duration]) -> Duration {
-    let v = sorted(d);
-    let i = ((v.len() as f64 * 0.99).ceil() as usize).saturating_sub(1);
-    v.get(i).copied().unwrap_or_default()
-}
-
-fn fmt_ms(d: Duration) -> String {
-    let ms = d.as_secs_f64() * 1e3;
-    if ms >= 1000.0 {
-        format!("{:.2} s", ms / 1e3)
-    } else {
-        format!("{ms:.2} ms")
-    }
-}
-
 fn fmt_kib(kib: u64) -> String {
     format!("{:.1} MiB", kib as f64 / 1024.0)
 }
 
 fn fmt_tokens(t: Tokens) -> String {
     format!("{} / {} / {} / {}", t[0], t[1], t[2], t[3])
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
-        .unwrap_or_else(|| "?".into())
 }
