@@ -228,6 +228,64 @@ fn an_import_and_a_deleted_folder_show_in_the_next_listing() {
     assert_eq!(after_delete, scanned(&env));
 }
 
+/// Replaces a file the way writers do (a temp file renamed over it), without touching others.
+fn replace(path: &Path, text: &str) {
+    let temp = path.with_extension("tmp");
+    std::fs::write(&temp, text).unwrap();
+    std::fs::rename(&temp, path).unwrap();
+}
+
+#[test]
+fn a_meta_replaced_without_an_append_and_a_folder_without_events_are_followed() {
+    let env = TestEnv::new();
+    three_sessions(&env);
+    // Another tool's session: no .counters, so its meta.json holds its counters and can be
+    // replaced without any append.
+    std::fs::remove_file(env.store().join("aaaa-1").join(".counters")).unwrap();
+    // A session of meta.json alone (its events not written yet), with .counters.
+    let lone = env.store().join("dddd-4");
+    std::fs::create_dir_all(&lone).unwrap();
+    std::fs::write(lone.join(".counters"), b"").unwrap();
+    std::fs::write(
+        lone.join("meta.json"),
+        json!({"session_id": "dddd-4", "started_at": 1_700_000_300.0,
+            "agent_name": "claude-code", "command": "claude-code (startup)"})
+        .to_string(),
+    )
+    .unwrap();
+    let before = list(&env).json();
+    assert_eq!(ids(&before), ["dddd-4", "cccc-3", "bbbb-2", "aaaa-1"]);
+
+    replace(
+        &env.store().join("aaaa-1").join("meta.json"),
+        &json!({"session_id": "aaaa-1", "started_at": 1_700_000_000.0,
+            "ended_at": 1_700_000_042.0, "agent_name": "other-agent", "command": "resumed",
+            "tool_calls": 7, "errors": 3})
+        .to_string(),
+    );
+    let after = list(&env).json();
+    let row = &after[3];
+    assert_eq!(row["session_id"], "aaaa-1");
+    assert_eq!(row["agent_name"], "other-agent");
+    assert_eq!(row["ended_at"], 1_700_000_042.0);
+    assert_eq!(after, scanned(&env));
+
+    // The same meta rewritten in place, same size, only its figures changed.
+    let meta = env.store().join("aaaa-1").join("meta.json");
+    let text = std::fs::read_to_string(&meta)
+        .unwrap()
+        .replace("\"tool_calls\":7", "\"tool_calls\":8");
+    std::thread::sleep(Duration::from_millis(20));
+    std::fs::write(&meta, text).unwrap();
+    let in_place = list(&env).json();
+    assert_eq!(in_place[3]["tool_calls"], 8, "{in_place}");
+
+    std::fs::remove_dir_all(&lone).unwrap();
+    let after_delete = list(&env).json();
+    assert_eq!(ids(&after_delete), ["cccc-3", "bbbb-2", "aaaa-1"]);
+    assert_eq!(after_delete, scanned(&env));
+}
+
 /// Runs `list` and fails the test if it has not finished within 30 seconds.
 fn list_within_30s(env: &TestEnv, command: &mut std::process::Command) -> Run {
     let mut child = command

@@ -6,12 +6,13 @@
 //! version is emptied and rebuilt. Tables (`idx_*`) are ours; the views over them (`sessions`,
 //! `events`, `tool_calls`, `files`, `llm_responses`, `models`) are what `agent-strace sql`
 //! documents. For each session the index keeps what it has folded (the byte offset and line
-//! count of `events.ndjson` it reached, the [`Summary`] so far) and the identity of both files
-//! (device, inode, size, modification time):
+//! count of `events.ndjson` it reached, the [`Summary`] so far) and, in a narrow table of its
+//! own (`idx_state`, read whole on every refresh), the identity of both files (device, inode,
+//! size, modification time):
 //! - `events.ndjson` grew, same inode: the new complete lines are folded from the offset;
 //! - it shrank, changed inode or was rewritten in place: the session is folded again whole;
 //! - `meta.json` changed: its fields are read again;
-//! - the folder is gone: the session's rows are deleted.
+//! - the folder (or both files) is gone: the session's rows are deleted.
 //!
 //! Event payloads are not copied: an event row holds the offset and length of its line, and
 //! the `event_json` function of a connection opened by [`super::sql::SqlReader`] reads them from
@@ -25,6 +26,7 @@
 //! # Safety
 //! The index, its `-wal` and its `-shm` are opened only when they are regular files or absent
 //! (`SQLITE_OPEN_NOFOLLOW` for the database too): a symlink or FIFO someone put there is never
+//! followed.
 //!
 //! # Layout
 //! [`schema`] opens the file and holds its tables and views; [`stale`] looks at every session
@@ -51,7 +53,7 @@ pub use rows::Derived;
 pub(super) use schema::register_functions;
 
 /// The version of the index's tables.
-pub const INDEX_FORMAT: u32 = 1;
+pub const INDEX_FORMAT: u32 = 2;
 
 /// How long a reader waits for another to finish refreshing before giving up on the index.
 pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);

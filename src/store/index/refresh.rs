@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::fold::{Folding, pico};
-use super::stale::{FileState, Known, OnDisk, gone, is_stale, known_in, scan_folders};
+use super::stale::{FileState, Known, KnownSessions, OnDisk, is_stale, known_in, scan_folders};
 use super::{Index, IndexError, RefreshReport};
 use crate::model::SessionMeta;
 use crate::model::pricing::{ModelPrice, PriceTable};
@@ -21,7 +21,7 @@ impl Index {
     pub fn refresh(&mut self, store: &Store) -> Result<RefreshReport, IndexError> {
         let known = self.known().map_err(|e| self.sql_error(e))?;
         let mut on_disk = scan_folders(store, &known)?;
-        if on_disk.iter().all(|d| !d.stale) && gone(&on_disk, &known).is_empty() {
+        if on_disk.iter().all(|d| !d.stale) {
             return Ok(RefreshReport::default());
         }
         let path = self.path.clone();
@@ -41,10 +41,6 @@ impl Index {
         }
         self.problems.clear();
         let mut report = RefreshReport::default();
-        for sid in gone(&on_disk, &known) {
-            delete_rows(&tx, sid, true).map_err(sql)?;
-            report.deleted += 1;
-        }
         let mut prices = Prices::default();
         for disk in on_disk.iter().filter(|d| d.stale) {
             let savepoint = tx.savepoint().map_err(sql)?;
@@ -72,7 +68,7 @@ impl Index {
         Ok(report)
     }
 
-    pub(super) fn known(&self) -> rusqlite::Result<HashMap<String, Known>> {
+    pub(super) fn known(&self) -> rusqlite::Result<KnownSessions> {
         known_in(&self.conn)
     }
 }
@@ -89,6 +85,7 @@ pub(super) fn delete_rows(tx: &Connection, sid: i64, session_too: bool) -> rusql
         tx.execute(&format!("DELETE FROM {table} WHERE sid = ?1"), [sid])?;
     }
     if session_too {
+        tx.execute("DELETE FROM idx_state WHERE sid = ?1", [sid])?;
         tx.execute("DELETE FROM idx_folds WHERE sid = ?1", [sid])?;
         tx.execute("DELETE FROM idx_sessions WHERE sid = ?1", [sid])?;
     }
@@ -251,30 +248,18 @@ pub(super) fn write_session(
     let tokens = fold.tokens();
     let extra =
         (!meta.extra.is_empty()).then(|| serde_json::to_string(&meta.extra).unwrap_or_default());
-    let ev = FileState::key(events);
-    let mt = FileState::key(meta_state);
     tx.execute(
         "UPDATE idx_sessions SET
-            ev_dev = ?2, ev_ino = ?3, ev_size = ?4, ev_mtime = ?5,
-            meta_dev = ?6, meta_ino = ?7, meta_size = ?8, meta_mtime = ?9,
-            has_counters = ?10, meta_error = ?11, started_at = ?12, ended_at = ?13,
-            agent_name = ?14, command = ?15, tool_calls = ?16, llm_requests = ?17, errors = ?18,
-            total_tokens = ?19, total_duration_ms = ?20, parent_session_id = ?21,
-            parent_event_id = ?22, depth = ?23, meta_extra = ?24, derived = ?25,
-            first_prompt = ?26, transcript_path = ?27, events = ?28, input_tokens = ?29,
-            output_tokens = ?30, cache_write_tokens = ?31, cache_read_tokens = ?32,
-            cost_pico = ?33, estimated = ?34, model = ?35
+            has_counters = ?2, meta_error = ?3, started_at = ?4, ended_at = ?5,
+            agent_name = ?6, command = ?7, tool_calls = ?8, llm_requests = ?9, errors = ?10,
+            total_tokens = ?11, total_duration_ms = ?12, parent_session_id = ?13,
+            parent_event_id = ?14, depth = ?15, meta_extra = ?16, derived = ?17,
+            first_prompt = ?18, transcript_path = ?19, events = ?20, input_tokens = ?21,
+            output_tokens = ?22, cache_write_tokens = ?23, cache_read_tokens = ?24,
+            cost_pico = ?25, estimated = ?26, model = ?27
          WHERE sid = ?1",
         params![
             sid,
-            ev[0],
-            ev[1],
-            ev[2],
-            ev[3],
-            mt[0],
-            mt[1],
-            mt[2],
-            mt[3],
             has_counters,
             meta_error,
             meta.started_at,
@@ -303,6 +288,17 @@ pub(super) fn write_session(
             fold.main_model(),
         ],
     )?;
+    let ev = FileState::key(events);
+    let mt = FileState::key(meta_state);
+    let watch_meta = !has_counters || meta_error.is_some() || meta_state.is_none();
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO idx_state (session_id, sid, ev_dev, ev_ino, ev_size, ev_mtime,
+             meta_dev, meta_ino, meta_size, meta_mtime, watch_meta)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?
+    .execute(params![
+        id, sid, ev[0], ev[1], ev[2], ev[3], mt[0], mt[1], mt[2], mt[3], watch_meta
+    ])?;
     for table in ["idx_files", "idx_models", "idx_derived"] {
         tx.execute(&format!("DELETE FROM {table} WHERE sid = ?1"), [sid])?;
     }

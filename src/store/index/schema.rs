@@ -27,8 +27,6 @@ pub(super) const SCHEMA: &str = r"
 CREATE TABLE idx_sessions (
     sid INTEGER PRIMARY KEY,
     session_id TEXT NOT NULL UNIQUE,
-    ev_dev INTEGER, ev_ino INTEGER, ev_size INTEGER, ev_mtime INTEGER,
-    meta_dev INTEGER, meta_ino INTEGER, meta_size INTEGER, meta_mtime INTEGER,
     has_counters INTEGER NOT NULL,
     meta_error TEXT,
     started_at REAL, ended_at REAL, agent_name TEXT, command TEXT,
@@ -39,6 +37,13 @@ CREATE TABLE idx_sessions (
     input_tokens INTEGER, output_tokens INTEGER, cache_write_tokens INTEGER,
     cache_read_tokens INTEGER, cost_pico INTEGER, estimated INTEGER, model TEXT
 );
+CREATE TABLE idx_state (
+    session_id TEXT PRIMARY KEY,
+    sid INTEGER NOT NULL,
+    ev_dev INTEGER, ev_ino INTEGER, ev_size INTEGER, ev_mtime INTEGER,
+    meta_dev INTEGER, meta_ino INTEGER, meta_size INTEGER, meta_mtime INTEGER,
+    watch_meta INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE idx_folds (
     sid INTEGER PRIMARY KEY,
     folded_offset INTEGER NOT NULL,
@@ -204,8 +209,9 @@ impl Index {
             }
         }
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
-        // Reading through a mapping saves a system call per page.
-        self.conn.pragma_update(None, "mmap_size", 1_i64 << 30)?;
+        // No memory mapping: a warm read touches a few thousand pages spread over the file, and
+        // each fault maps its neighbours too (64 KiB), so mapping cost more page faults, more
+        // resident memory and a longer unmap than the `pread` of each page.
         let version: i64 = self
             .conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))?;

@@ -1,7 +1,6 @@
 //! Which sessions changed since they were indexed: the identity of each session's files,
-//! looked at for every folder on every read.
+//! looked at for every session on every read.
 
-use std::collections::{HashMap, HashSet};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
@@ -35,7 +34,7 @@ impl FileState {
     }
 }
 
-/// A session folder as found on disk.
+/// A session folder as found on disk (or found gone).
 pub(super) struct OnDisk {
     pub(super) id: String,
     pub(super) events: Option<FileState>,
@@ -45,70 +44,100 @@ pub(super) struct OnDisk {
     pub(super) stale: bool,
 }
 
-/// What the index holds about a session's files.
+/// What the index holds about a session's files: a row of `idx_state`.
 pub(super) struct Known {
+    pub(super) id: String,
     pub(super) sid: i64,
     pub(super) events: [i64; 4],
     pub(super) meta: [i64; 4],
-    pub(super) has_counters: bool,
-    /// Its meta was missing or unreadable when indexed.
-    pub(super) meta_unsure: bool,
+    /// Whether `meta.json` can change without the events file: the session has no
+    /// `.counters` (another tool's), or its meta was missing or unreadable when indexed.
+    pub(super) watch_meta: bool,
 }
 
-/// Every session folder, with the state of its events file (and of its meta when it
-/// matters), and whether the index has it as it is. Looking at ten thousand files is most of
-/// what a warm read costs, so it is shared among threads.
+/// What the index knows, ordered by session id (as SQLite's `BINARY` collation and Rust's
+/// `str` order agree), so that a session is found by binary search.
+pub(super) struct KnownSessions(Vec<Known>);
+
+impl KnownSessions {
+    pub(super) fn get(&self, id: &str) -> Option<&Known> {
+        self.0
+            .binary_search_by(|k| k.id.as_str().cmp(id))
+            .ok()
+            .map(|i| &self.0[i])
+    }
+}
+
+/// Every indexed session and every session folder not yet indexed, with the state of its
+/// events file (and of its meta when it matters), and whether the index has it as it is.
+///
+/// Looking at ten thousand files is most of what a warm read costs, so the indexed sessions
+/// are looked at on worker threads while this one lists the store's folder for new ones. An
+/// indexed session whose folder is gone is found by its events file being gone; a new one
+/// only by the listing.
 pub(super) fn scan_folders(
     store: &Store,
-    known: &HashMap<String, Known>,
+    known: &KnownSessions,
 ) -> Result<Vec<OnDisk>, StoreError> {
-    let root = store.root();
-    let entries = std::fs::read_dir(root).map_err(|e| StoreError::io(root, e))?;
-    let ids: Vec<String> = entries
-        .flatten()
-        .filter_map(|entry| entry.file_name().into_string().ok())
-        .filter(|id| !id.starts_with('.') && crate::store::is_valid_session_id(id))
-        .collect();
-    let look = |ids: &[String]| -> Vec<OnDisk> {
-        ids.iter()
-            .map(|id| {
-                let mut disk = OnDisk {
-                    events: FileState::of(&store.session_dir(id).join(EVENTS)),
-                    meta: None,
-                    id: id.clone(),
-                    stale: false,
-                };
-                disk.stale = is_stale(store, &mut disk, known.get(id));
-                disk
-            })
+    let look_known = |part: &[Known]| -> Vec<OnDisk> {
+        part.iter()
+            .map(|k| look(store, k.id.clone(), Some(k)))
             .collect()
+    };
+    let list_new = || -> Result<Vec<OnDisk>, StoreError> {
+        let root = store.root();
+        let entries = std::fs::read_dir(root).map_err(|e| StoreError::io(root, e))?;
+        Ok(entries
+            .flatten()
+            .filter_map(|entry| entry.file_name().into_string().ok())
+            .filter(|id| !id.starts_with('.') && crate::store::is_valid_session_id(id))
+            .filter(|id| known.get(id).is_none())
+            .map(|id| look(store, id, None))
+            .collect())
     };
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(4);
-    if threads == 1 || ids.len() < PARALLEL_FOLDERS {
-        return Ok(look(&ids));
+    if threads == 1 || known.0.len() < PARALLEL_FOLDERS {
+        let mut on_disk = look_known(&known.0);
+        on_disk.append(&mut list_new()?);
+        return Ok(on_disk);
     }
-    let chunk = ids.len().div_ceil(threads);
-    Ok(std::thread::scope(|scope| {
-        let handles: Vec<_> = ids
+    let chunk = known.0.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = known
+            .0
             .chunks(chunk)
-            .map(|part| scope.spawn(move || look(part)))
+            .map(|part| scope.spawn(move || look_known(part)))
             .collect();
-        handles
+        let new = list_new();
+        let mut on_disk: Vec<OnDisk> = handles
             .into_iter()
             .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    }))
+            .collect();
+        on_disk.append(&mut new?);
+        Ok(on_disk)
+    })
 }
 
-/// Below this many folders, starting threads costs more than it saves.
+/// One session's files as they are now, and whether the index has them so.
+fn look(store: &Store, id: String, known: Option<&Known>) -> OnDisk {
+    let mut disk = OnDisk {
+        events: FileState::of(&store.session_dir(&id).join(EVENTS)),
+        meta: None,
+        id,
+        stale: false,
+    };
+    disk.stale = is_stale(store, &mut disk, known);
+    disk
+}
+
+/// Below this many sessions, starting threads costs more than it saves.
 pub(super) const PARALLEL_FOLDERS: usize = 512;
 
 /// Whether a folder's files are not the ones indexed. The events file is always looked at;
-/// `meta.json` only where it can change alone: in sessions of other tools, whose counters it
-/// holds, and where it was missing or unreadable. Our writers replace it only together with an
-/// append (see `meta.rs`), which changes the events file.
+/// `meta.json` only where it can change alone (see [`Known::watch_meta`]). Our writers replace
+/// it only together with an append (see `meta.rs`), which changes the events file.
 pub(super) fn is_stale(store: &Store, disk: &mut OnDisk, known: Option<&Known>) -> bool {
     let dir = store.session_dir(&disk.id);
     let meta = |disk: &mut OnDisk| {
@@ -118,41 +147,32 @@ pub(super) fn is_stale(store: &Store, disk: &mut OnDisk, known: Option<&Known>) 
     };
     match known {
         None => disk.events.is_some() || meta(disk).is_some(),
+        // Without an events file, only its meta says the session is still there.
         Some(k) => {
             k.events != FileState::key(disk.events)
-                || ((!k.has_counters || k.meta_unsure) && k.meta != FileState::key(meta(disk)))
+                || ((k.watch_meta || disk.events.is_none()) && k.meta != FileState::key(meta(disk)))
         }
     }
 }
 
-pub(super) fn known_in(conn: &Connection) -> rusqlite::Result<HashMap<String, Known>> {
+/// The rows of `idx_state`: a narrow table, so that reading it is cheap.
+pub(super) fn known_in(conn: &Connection) -> rusqlite::Result<KnownSessions> {
     let mut stmt = conn.prepare_cached(
         "SELECT session_id, sid, ev_dev, ev_ino, ev_size, ev_mtime,
-                meta_dev, meta_ino, meta_size, meta_mtime, has_counters,
-                meta_error IS NOT NULL OR meta_ino = -1
-         FROM idx_sessions",
+                meta_dev, meta_ino, meta_size, meta_mtime, watch_meta
+         FROM idx_state ORDER BY session_id",
     )?;
-    stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            Known {
+    let known = stmt
+        .query_map([], |r| {
+            Ok(Known {
+                id: r.get(0)?,
                 sid: r.get(1)?,
                 events: [r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?],
                 meta: [r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?],
-                has_counters: r.get(10)?,
-                meta_unsure: r.get(11)?,
-            },
-        ))
-    })?
-    .collect()
-}
-
-/// The indexed sessions whose folders are gone.
-pub(super) fn gone(on_disk: &[OnDisk], known: &HashMap<String, Known>) -> Vec<i64> {
-    let present: HashSet<&str> = on_disk.iter().map(|d| d.id.as_str()).collect();
-    known
-        .iter()
-        .filter(|(id, _)| !present.contains(id.as_str()))
-        .map(|(_, k)| k.sid)
-        .collect()
+                watch_meta: r.get(10)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    debug_assert!(known.is_sorted_by(|a, b| a.id < b.id));
+    Ok(KnownSessions(known))
 }
