@@ -50,12 +50,7 @@ pub(super) fn read(arg: &str, fields: Map<String, Value>) -> Result<HookPayload,
     let agent_id = f.agent_id()?;
     let cwd = f.optional("cwd")?;
     let transcript = f.optional("transcript_path")?;
-    let text = |key: &str| {
-        f.0.get(key)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
+    let text = |key: &str| f.text(key);
     let answer = match event {
         HookEvent::Stop => text("last_assistant_message")
             .map(Answer::Text)

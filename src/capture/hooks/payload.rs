@@ -214,6 +214,16 @@ impl Fields {
         }
     }
 
+    /// A string field's text when it is there, a string and not empty; anything else is no
+    /// text (the field stays in the record as it came).
+    pub(super) fn text(&self, key: &str) -> Option<String> {
+        self.0
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    }
+
     /// Takes the event's name: the payload's own name for it wins over the `hook <event>`
     /// argument.
     pub(super) fn take_event(

@@ -64,12 +64,7 @@ pub(super) fn read(arg: &str, fields: Map<String, Value>) -> Result<HookPayload,
     let tool = f.tool(&event)?;
     let agent_id = f.agent_id()?;
     let cwd = f.optional("cwd")?;
-    let text = |key: &str| {
-        f.0.get(key)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
+    let text = |key: &str| f.text(key);
     Ok(HookPayload {
         agent: Agent::VsCode,
         session_id,
