@@ -357,9 +357,10 @@ fn masking_and_redaction_change_the_record_never_the_traffic() {
         b"",
     );
     assert_eq!(bad.code, 2);
-    assert!(
-        bad.stderr
-            .starts_with("error: --redact-pattern `(` is not a valid regular expression")
+    assert_eq!(
+        bad.stderr,
+        "error: --redact-pattern `(` is not a valid regular expression: unclosed group\n",
+        "one line that says what is wrong"
     );
 }
 

@@ -259,4 +259,10 @@ fn setup_forwards_mask_and_patterns_to_the_hooks_it_writes() {
     let bad = env.run(&["setup", "--redact-pattern", "("]);
     assert_eq!(bad.code, 2, "{bad:?}");
     assert!(bad.stderr.contains("--redact-pattern"), "{}", bad.stderr);
+    assert_eq!(
+        bad.stderr.lines().count(),
+        1,
+        "one error line: {}",
+        bad.stderr
+    );
 }

@@ -110,21 +110,36 @@ impl PrivacyArgs {
     /// The flags and `AGENT_STRACE_REDACT` as one value, or a sentence saying which pattern is
     /// wrong.
     pub(crate) fn resolve(&self) -> Result<Privacy, String> {
-        let patterns = self
-            .redact_pattern
-            .iter()
-            .map(|text| {
-                regex::Regex::new(text).map_err(|e| {
-                    format!("--redact-pattern `{text}` is not a valid regular expression: {e}")
-                })
-            })
-            .collect::<Result<_, _>>()?;
+        let patterns = compile_patterns(&self.redact_pattern)?;
         Ok(Privacy {
             redact: self.redact || redact_from_env(),
             mask: self.mask,
             patterns,
         })
     }
+}
+
+/// `--redact-pattern` values compiled, or a sentence naming the first that does not compile.
+pub(crate) fn compile_patterns(texts: &[String]) -> Result<Vec<regex::Regex>, String> {
+    texts
+        .iter()
+        .map(|text| {
+            regex::Regex::new(text).map_err(|e| {
+                // The regex crate draws the error under the pattern on several lines; its last
+                // line says what is wrong, and an error here is one line.
+                let why = e.to_string();
+                let why = why
+                    .lines()
+                    .rev()
+                    .map(str::trim)
+                    .find(|l| !l.is_empty())
+                    .unwrap_or_default()
+                    .trim_start_matches("error: ")
+                    .to_owned();
+                format!("--redact-pattern `{text}` is not a valid regular expression: {why}")
+            })
+        })
+        .collect()
 }
 
 /// Whether secret redaction is asked for in the environment (`AGENT_STRACE_REDACT=1`).

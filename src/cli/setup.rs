@@ -61,14 +61,8 @@ pub(crate) fn run(args: &SetupArgs, _globals: &Globals) -> Result<u8> {
         .bin
         .clone()
         .unwrap_or_else(|| "agent-strace".to_owned());
-    for text in &args.redact_pattern {
-        // A pattern the hooks cannot compile would make every hook fail: refuse it here.
-        if let Err(e) = regex::Regex::new(text) {
-            return Err(super::output::usage(format!(
-                "--redact-pattern `{text}` is not a valid regular expression: {e}"
-            )));
-        }
-    }
+    // A pattern the hooks cannot compile would make every hook fail: refuse it here.
+    super::globals::compile_patterns(&args.redact_pattern).map_err(super::output::usage)?;
     let hooks = hooks_block(&bin, &privacy_flags(args));
     let mut out = stdout();
     if !args.write {
