@@ -143,22 +143,6 @@ impl Event {
         self.data = data;
         self
     }
-
-    /// A string field of `data`, if it is there and is a string.
-    pub fn data_str(&self, key: &str) -> Option<&str> {
-        self.data.get(key).and_then(Value::as_str)
-    }
-
-    /// The data object, made an object first if it was not one.
-    pub fn data_mut(&mut self) -> &mut Map<String, Value> {
-        if !self.data.is_object() {
-            self.data = Value::Object(Map::new());
-        }
-        match &mut self.data {
-            Value::Object(map) => map,
-            _ => unreachable!("data was just made an object"),
-        }
-    }
 }
 
 impl Serialize for Event {
