@@ -13,6 +13,7 @@ mod hook;
 mod hook_properties;
 mod import;
 mod index;
+mod keeping;
 mod layers;
 mod mcp_http;
 mod mcp_proxy;

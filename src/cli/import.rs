@@ -301,7 +301,8 @@ fn peek(path: &Path) -> (Option<String>, Option<String>) {
         .take(500)
         .map_while(Result::ok)
     {
-        let Ok(entry) = serde_json::from_str::<Entry<'_>>(&line) else {
+        let mut spare = Vec::new();
+        let Ok(entry) = Entry::decode(line.as_bytes(), &mut spare) else {
             continue;
         };
         if session.is_none() {

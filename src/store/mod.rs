@@ -49,7 +49,7 @@ pub use append::Appender;
 pub use index::{Index, IndexedSession, Listing};
 pub use lock::HOOK_LOCK_WAIT;
 pub use pending::{CallKey, ClaimedCall};
-pub use reader::{BadLine, EventReader, ScanReport};
+pub use reader::{BadLine, EventReader, ScanReport, replace_lone_surrogates};
 pub use select::Selector;
 pub use writer::SessionWriter;
 

@@ -313,7 +313,10 @@ pub(crate) fn parse_line(text: &[u8]) -> Result<Event, String> {
 }
 
 /// Rewrites `\uXXXX` escapes of lone surrogates as `\ufffd`; `None` when there were none.
-fn replace_lone_surrogates(text: &[u8]) -> Option<Vec<u8>> {
+/// Node (Claude Code, every MCP server in JavaScript) writes them whenever it cuts a string
+/// inside an emoji, and Python for bytes that are not UTF-8; strict JSON parsers refuse them.
+/// Callers parse first and call this only on failure, so valid JSON costs nothing more.
+pub fn replace_lone_surrogates(text: &[u8]) -> Option<Vec<u8>> {
     let hex =
         |b: &[u8]| -> Option<u16> { u16::from_str_radix(std::str::from_utf8(b).ok()?, 16).ok() };
     let mut out = Vec::with_capacity(text.len());

@@ -29,8 +29,14 @@ pub fn read_payload(arg: &str, stdin: &[u8]) -> Result<HookPayload, PayloadError
     if bytes.trim_ascii().is_empty() {
         return Err(PayloadError::Empty);
     }
-    let value: Value =
-        serde_json::from_slice(bytes).map_err(|e| PayloadError::NotJson(e.to_string()))?;
+    let value: Value = match serde_json::from_slice(bytes) {
+        Ok(value) => value,
+        // Node cuts strings inside emoji and writes the halves as lone surrogate escapes; such
+        // a payload is read with each one taken as U+FFFD, as the store's reader does.
+        Err(e) => crate::store::replace_lone_surrogates(bytes)
+            .and_then(|fixed| serde_json::from_slice(&fixed).ok())
+            .ok_or_else(|| PayloadError::NotJson(e.to_string()))?,
+    };
     let Value::Object(fields) = value else {
         return Err(PayloadError::NotAnObject);
     };

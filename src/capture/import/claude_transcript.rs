@@ -17,7 +17,7 @@ use crate::capture::sink::Sink;
 use crate::capture::transcript::content::{blocks, prompt_text, result_text};
 use crate::capture::transcript::parse_time;
 use crate::capture::transcript::responses::{Counted, Current, Line, Response, Step as Next};
-use crate::capture::transcript::wire::{Block, Entry, Message, TaskResult};
+use crate::capture::transcript::wire::{Block, Entry, Message, TaskResult, mend, parse_value};
 use crate::model::tools::{self, Agent, ToolKind};
 use crate::model::{Event, EventType, SessionMeta, Tokens};
 use crate::store::{SessionWriter, Store, StoreError};
@@ -140,6 +140,8 @@ fn read_transcript(
     let mut importer = Importer::new(store, path, parent, sink);
     let mut buf = Vec::with_capacity(64 * 1024);
     let mut first_bad: Option<(u64, String)> = None;
+    // A line mended of lone surrogates, which the entry read from it borrows.
+    let mut spare = Vec::new();
     loop {
         buf.clear();
         if reader.read_until(b'\n', &mut buf).map_err(io)? == 0 {
@@ -156,9 +158,31 @@ fn read_transcript(
             Ok(text) => serde_json::from_str::<Entry<'_>>(text),
             Err(_) => serde_json::from_slice::<Entry<'_>>(text),
         };
+        // Node writes lone surrogate escapes when it cuts a string inside an emoji; only a line
+        // that fails to parse is read again with them taken as U+FFFD, so other lines cost
+        // nothing more. Raw parts (content) are checked when read: the entry asks for a mend.
+        let decoded = match decoded {
+            Ok(entry) => match importer.entry(&entry, false)? {
+                Flow::Mend => match mend(text) {
+                    Some(fixed) => {
+                        spare = fixed;
+                        match serde_json::from_slice::<Entry<'_>>(&spare) {
+                            Ok(mended) => Ok(importer.entry(&mended, true)?),
+                            Err(_) => Ok(importer.entry(&entry, true)?),
+                        }
+                    }
+                    None => Ok(importer.entry(&entry, true)?),
+                },
+                flow => Ok(flow),
+            },
+            Err(e) => match Entry::decode(text, &mut spare) {
+                Ok(mended) => Ok(importer.entry(&mended, true)?),
+                Err(_) => Err(e),
+            },
+        };
         match decoded {
-            Ok(entry) => {
-                if importer.entry(&entry)? == Flow::Stop {
+            Ok(flow) => {
+                if flow == Flow::Stop {
                     break;
                 }
             }
@@ -190,6 +214,8 @@ fn read_transcript(
 enum Flow {
     Go,
     Stop,
+    /// The line's content does not parse: read it again with lone surrogates mended.
+    Mend,
 }
 
 struct OpenCall {
@@ -258,16 +284,25 @@ impl<'a> Importer<'a> {
         }
     }
 
-    fn entry(&mut self, entry: &Entry<'_>) -> Result<Flow, ImportError> {
+    /// Reads one entry. `mended` says the line was already read again with lone surrogates
+    /// mended (or had none), so content that does not parse is then reported, not retried.
+    fn entry(&mut self, entry: &Entry<'_>, mended: bool) -> Result<Flow, ImportError> {
         let kind = entry.kind.as_deref().unwrap_or("untyped");
+        let message = match &entry.message {
+            Some(message) if kind == "user" || kind == "assistant" => Some(message),
+            _ => None,
+        };
+        // Content is parsed before anything is counted, so that a line read again counts once.
+        let content = match message.and_then(|m| m.content).map(blocks).transpose() {
+            Ok(content) => Ok(content.unwrap_or_default()),
+            Err(_) if !mended => return Ok(Flow::Mend),
+            Err(e) => Err(e),
+        };
         *self.report.entries.entry(kind.to_owned()).or_default() += 1;
         if let Some(ts) = entry.timestamp.as_deref().and_then(parse_time) {
             self.last_timestamp = ts;
         }
-        if kind != "user" && kind != "assistant" {
-            return Ok(Flow::Go);
-        }
-        let Some(message) = &entry.message else {
+        let Some(message) = message else {
             return Ok(Flow::Go);
         };
         self.report.messages += 1;
@@ -290,8 +325,8 @@ impl<'a> Importer<'a> {
         } else {
             None
         };
-        let content = match message.content.map(blocks).transpose() {
-            Ok(content) => content.unwrap_or_default(),
+        let content = match content {
+            Ok(content) => content,
             Err(e) => {
                 let line = self.report.lines;
                 self.report.malformed.push(SkippedLine {
@@ -570,7 +605,7 @@ impl Step<'_> {
         let tool = block.name.as_deref().unwrap_or("unknown").to_owned();
         let input: Value = block
             .input
-            .and_then(|i| serde_json::from_str(i.get()).ok())
+            .and_then(|i| parse_value(i.get()).ok())
             .unwrap_or(Value::Null);
         let path = tools::spec_of(Agent::ClaudeCode, &tool)
             .and_then(|spec| spec.subject)

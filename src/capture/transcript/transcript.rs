@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::content::{answer_text, blocks};
 use super::responses::{Counted, Current, Line, ResponseUsage, Step};
-use super::wire::Entry;
+use super::wire::{Entry, mend};
 use crate::model::Tokens;
 
 /// How far back from the end the Stop hook looks; a hook must stay fast on huge transcripts.
@@ -50,12 +50,23 @@ fn assistant_text(line: &[u8]) -> Option<String> {
     if line.is_empty() || !line.windows(11).any(|w| w == b"\"assistant\"") {
         return None;
     }
-    let entry: Entry<'_> = serde_json::from_slice(line).ok()?;
-    if entry.kind.as_deref() != Some("assistant") {
-        return None;
+    match answer_of(line) {
+        Ok(text) => text,
+        // Lone surrogate escapes (Node cut a string inside an emoji) are read as U+FFFD.
+        Err(()) => answer_of(&mend(line)?).ok().flatten(),
     }
-    let content = entry.message?.content?;
-    answer_text(&blocks(content).ok()?)
+}
+
+/// The answer an assistant line holds; `Err` when the line does not parse.
+fn answer_of(line: &[u8]) -> Result<Option<String>, ()> {
+    let entry: Entry<'_> = serde_json::from_slice(line).map_err(|_| ())?;
+    if entry.kind.as_deref() != Some("assistant") {
+        return Ok(None);
+    }
+    let Some(content) = entry.message.and_then(|m| m.content) else {
+        return Ok(None);
+    };
+    Ok(answer_text(&blocks(content).map_err(|_| ())?))
 }
 
 /// The session a transcript names in its first lines (`sessionId`).
@@ -66,7 +77,8 @@ pub fn session_of(path: &Path) -> Option<String> {
         .take(50)
         .map_while(Result::ok)
         .find_map(|line| {
-            let entry: Entry<'_> = serde_json::from_str(&line).ok()?;
+            let mut spare = Vec::new();
+            let entry = Entry::decode(line.as_bytes(), &mut spare).ok()?;
             entry.session_id.map(std::borrow::Cow::into_owned)
         })
 }
@@ -89,12 +101,13 @@ pub fn transcript_usage(path: &Path) -> std::io::Result<Vec<ResponseUsage>> {
         }
     };
     let mut buf = Vec::new();
+    let mut spare = Vec::new();
     loop {
         buf.clear();
         if reader.read_until(b'\n', &mut buf)? == 0 {
             break;
         }
-        let Ok(entry) = serde_json::from_slice::<Entry<'_>>(buf.trim_ascii()) else {
+        let Ok(entry) = Entry::decode(buf.trim_ascii(), &mut spare) else {
             continue;
         };
         if entry.kind.as_deref() != Some("assistant") {

@@ -1,0 +1,162 @@
+//! Issue 9, "every event that arrives is kept": payloads and transcript lines that main refused
+//! or mislaid (lone surrogates, odd subagent ids, sessions begun by hooks, killed imports,
+//! subagents starting out of order), each played through the binary.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::common::TestEnv;
+
+const SID: &str = "9d3c1b2a-4e5f-4a6b-8c7d-0e1f2a3b4c5d";
+
+fn payload(event: &str, extra: Value) -> Value {
+    let mut p = json!({"session_id": SID, "hook_event_name": event});
+    for (k, v) in extra.as_object().unwrap() {
+        p[k] = v.clone();
+    }
+    p
+}
+
+/// Runs `hook <event>` on raw bytes, the payload as Node wrote it.
+fn hook_raw(env: &TestEnv, event: &str, body: &str) {
+    let run = env.run_with_stdin(&["hook", event], body.as_bytes());
+    run.success();
+    assert_eq!(run.stdout, "", "a hook prints nothing");
+}
+
+fn hook_errors(env: &TestEnv) -> String {
+    std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap_or_default()
+}
+
+fn kinds(events: &[Value]) -> Vec<&str> {
+    events
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect()
+}
+
+/// Writes a transcript file of `lines` (each a JSON text, written as given).
+fn transcript(dir: &Path, name: &str, lines: &[String]) -> PathBuf {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    path
+}
+
+fn import_json(env: &TestEnv, files: &[&Path]) -> (Vec<Value>, String) {
+    let mut args = vec!["import".to_owned(), "--format".into(), "json".into()];
+    args.extend(files.iter().map(|f| f.to_string_lossy().into_owned()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = env.run(&args);
+    run.success();
+    let reports = run.json();
+    (reports.as_array().unwrap().clone(), run.stderr.clone())
+}
+
+/// Issue 9: Node writes `\ud83d` when it cuts a string inside an emoji; the hook refused the
+/// whole payload ("stdin is not JSON: unexpected end of hex escape"). It is kept, the lone half
+/// read as U+FFFD, a whole pair still read as its emoji.
+#[test]
+fn issue_9_hook_payloads_with_lone_surrogates_are_recorded() {
+    let env = TestEnv::new();
+    let cwd = env.path().to_string_lossy().into_owned();
+    let cwd = serde_json::to_string(&cwd).unwrap();
+    hook_raw(
+        &env,
+        "user-prompt",
+        &format!(
+            r#"{{"session_id":"{SID}","hook_event_name":"UserPromptSubmit","cwd":{cwd},"prompt":"cut here \ud83d and whole \ud83d\ude00"}}"#
+        ),
+    );
+    hook_raw(
+        &env,
+        "pre-tool",
+        &format!(
+            r#"{{"session_id":"{SID}","hook_event_name":"PreToolUse","cwd":{cwd},"tool_name":"Bash","tool_use_id":"toolu_1","tool_input":{{"command":"echo \ude00"}}}}"#
+        ),
+    );
+    assert_eq!(hook_errors(&env), "");
+    let events = env.events(SID);
+    assert_eq!(kinds(&events), ["user_prompt", "tool_call"]);
+    assert_eq!(
+        events[0]["data"]["prompt"],
+        "cut here \u{fffd} and whole \u{1F600}"
+    );
+    assert_eq!(events[1]["data"]["arguments"]["command"], "echo \u{fffd}");
+}
+
+/// Issue 9: the importer skipped every transcript line whose text held a lone surrogate (the
+/// prompt, the answer, the tool call and its result, and the response's usage with them).
+#[test]
+fn issue_9_transcript_lines_with_lone_surrogates_are_imported() {
+    let env = TestEnv::new();
+    let sid = "7e1d2c3b-0000-4000-8000-000000000001";
+    let at = |s: u32| format!("2026-03-01T10:00:{s:02}Z");
+    let lines = vec![
+        format!(
+            r#"{{"type":"user","sessionId":"{sid}","cwd":"/w/\ud83d","timestamp":"{}","message":{{"role":"user","content":"fix \ud83d"}}}}"#,
+            at(0)
+        ),
+        format!(
+            r#"{{"type":"assistant","sessionId":"{sid}","timestamp":"{}","requestId":"r1","message":{{"id":"m1","model":"claude-x","content":[{{"type":"text","text":"on it \ud83d"}},{{"type":"tool_use","id":"toolu_1","name":"Bash","input":{{"command":"echo \ud83d"}}}}],"usage":{{"input_tokens":5,"output_tokens":7}}}}}}"#,
+            at(1)
+        ),
+        format!(
+            r#"{{"type":"user","sessionId":"{sid}","timestamp":"{}","message":{{"role":"user","content":[{{"type":"tool_result","tool_use_id":"toolu_1","content":[{{"type":"text","text":"out \udc00"}}]}}]}}}}"#,
+            at(2)
+        ),
+    ];
+    let file = transcript(env.path(), "t.jsonl", &lines);
+    let (reports, stderr) = import_json(&env, &[&file]);
+    assert_eq!(stderr, "", "no line is skipped");
+    assert_eq!(reports[0]["status"], "imported");
+    assert_eq!(reports[0]["tokens"]["output"], 7);
+    assert!(reports[0]["malformed"].as_array().unwrap().is_empty());
+    let events = env.events(sid);
+    assert_eq!(
+        kinds(&events),
+        [
+            "session_start",
+            "user_prompt",
+            "llm_request",
+            "assistant_response",
+            "tool_call",
+            "tool_result",
+            "llm_response",
+            "session_end"
+        ]
+    );
+    assert_eq!(events[0]["data"]["cwd"], "/w/\u{fffd}");
+    assert_eq!(events[1]["data"]["prompt"], "fix \u{fffd}");
+    assert_eq!(events[3]["data"]["text"], "on it \u{fffd}");
+    assert_eq!(events[4]["data"]["arguments"]["command"], "echo \u{fffd}");
+    assert_eq!(events[5]["data"]["result"], "out \u{fffd}");
+    assert_eq!(events[5]["parent_id"], events[4]["event_id"]);
+}
+
+/// Issue 9: the Stop hook takes the answer from the transcript; a lone surrogate in the last
+/// answer made it record an empty one.
+#[test]
+fn issue_9_the_stop_hook_reads_an_answer_with_a_lone_surrogate() {
+    let env = TestEnv::new();
+    let file = transcript(
+        env.path(),
+        "t.jsonl",
+        &[
+            r#"{"type":"assistant","message":{"content":[{"type":"text","text":"earlier"}]}}"#
+                .to_owned(),
+            r#"{"type":"assistant","message":{"content":[{"type":"text","text":"done \ud83d"}]}}"#
+                .to_owned(),
+        ],
+    );
+    env.hook(
+        "stop",
+        &payload("Stop", json!({"transcript_path": file.to_string_lossy()})),
+    )
+    .success();
+    let events = env.events(SID);
+    assert_eq!(events[0]["data"]["text"], "done \u{fffd}");
+}
