@@ -160,3 +160,91 @@ fn issue_9_the_stop_hook_reads_an_answer_with_a_lone_surrogate() {
     let events = env.events(SID);
     assert_eq!(events[0]["data"]["text"], "done \u{fffd}");
 }
+
+/// A transcript line of session `sid`: `kind` user or assistant, at second `s`, with `extra`
+/// fields merged in.
+fn line(sid: &str, kind: &str, s: u32, extra: Value) -> String {
+    let mut v = json!({
+        "type": kind,
+        "sessionId": sid,
+        "timestamp": format!("2026-03-01T10:00:{s:02}Z"),
+        "message": {"role": kind, "content": format!("{kind} {s}")},
+    });
+    for (k, val) in extra.as_object().unwrap() {
+        v[k] = val.clone();
+    }
+    v.to_string()
+}
+
+/// Issue 9: one sidechain line whose agentId holds a `/` or is very long failed the whole
+/// transcript (exit 3, nothing imported). Such a subagent gets a safe session id of its own;
+/// one that cannot be named even so (its parent's id is long) is left out with a warning.
+#[test]
+fn issue_9_an_unusable_subagent_id_never_fails_the_transcript() {
+    let env = TestEnv::new();
+    let sid = "7e1d2c3b-0000-4000-8000-000000000002";
+    let long = "z".repeat(300);
+    let side = |agent: &str, s: u32| {
+        line(
+            sid,
+            "user",
+            s,
+            json!({"isSidechain": true, "agentId": agent}),
+        )
+    };
+    let file = transcript(
+        env.path(),
+        "main.jsonl",
+        &[
+            line(sid, "user", 0, json!({})),
+            side("../escape", 1),
+            side(&long, 2),
+            side("a1b2c3", 3),
+            line(sid, "user", 4, json!({})),
+        ],
+    );
+    let (reports, _) = import_json(&env, &[&file]);
+    assert_eq!(reports[0]["status"], "imported");
+    assert_eq!(reports[0]["session_id"], sid);
+    let sidechains: Vec<String> = reports[0]["sidechains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(sidechains.len(), 3);
+    assert!(sidechains.contains(&format!("agent-a1b2c3-{sid}")));
+    for child in &sidechains {
+        assert!(child.len() <= 200 && !child.contains('/'), "{child}");
+        assert_eq!(env.meta(child)["parent_session_id"], sid);
+        assert_eq!(kinds(&env.events(child))[1], "user_prompt");
+    }
+    assert_eq!(
+        kinds(&env.events(sid))
+            .iter()
+            .filter(|k| **k == "user_prompt")
+            .count(),
+        2
+    );
+
+    // A parent whose id leaves no room for a subagent's: that subagent alone is left out.
+    let long_parent = format!("p{}", "q".repeat(196));
+    let file = transcript(
+        env.path(),
+        "long.jsonl",
+        &[
+            line(&long_parent, "user", 0, json!({})),
+            line(
+                &long_parent,
+                "user",
+                1,
+                json!({"isSidechain": true, "agentId": "a1"}),
+            ),
+        ],
+    );
+    let run = env.run(&["import", &file.to_string_lossy()]);
+    run.success();
+    assert!(run.stderr.starts_with("warning: "), "{}", run.stderr);
+    assert!(run.stderr.contains("`a1`"), "{}", run.stderr);
+    assert_eq!(kinds(&env.events(&long_parent))[1], "user_prompt");
+}

@@ -132,6 +132,9 @@ fn import_many(
                                 bad.message
                             );
                         }
+                        for warning in &report.warnings {
+                            eprintln!("warning: {}: {warning}", report.file.display());
+                        }
                     }
                     // Text is written as files finish, so memory stays flat however many
                     // files there are; JSON is one document, written at the end.
@@ -175,6 +178,11 @@ fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> s
         } else {
             "  + subagent ".to_owned()
         };
+        if r.status == "skipped" {
+            // Why is on stderr, with the warnings.
+            writeln!(out, "{lead}skipped {}", r.file.display())?;
+            continue;
+        }
         if r.status == "already_imported" {
             writeln!(
                 out,

@@ -35,7 +35,7 @@ mod errlog;
 pub mod index;
 mod layout;
 pub mod sql;
-pub use layout::is_valid_session_id;
+pub use layout::{is_valid_session_id, subagent_session_id};
 mod lock;
 mod meta;
 mod pending;

@@ -42,7 +42,8 @@ pub struct SkippedLine {
 pub struct ImportReport {
     pub file: PathBuf,
     pub session_id: String,
-    /// `imported`, or `already_imported` when the store held the session already.
+    /// `imported`, `already_imported` when the store held the session already, or `skipped`
+    /// when a subagent's id cannot name a session (see `warnings`).
     pub status: &'static str,
     pub lines: u64,
     /// Lines by their `type`, with `malformed` for lines that are not JSON.
@@ -57,6 +58,9 @@ pub struct ImportReport {
     pub events: u64,
     /// Sessions made from sidechains found inside this file.
     pub sidechains: Vec<String>,
+    /// What was left out, and why (a subagent whose id cannot name a session …).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// Subagents the file's Task/Agent calls ran, with the call's event id.
     #[serde(skip)]
     pub agent_calls: HashMap<String, String>,
@@ -243,8 +247,11 @@ struct Importer<'a> {
     /// Responses already counted in this file.
     counted: Counted,
     main: Option<Context>,
-    sidechains: HashMap<String, Context>,
-    already: bool,
+    /// Sidechains by agent id; `None` for one that is left out (see the report's warnings).
+    sidechains: HashMap<String, Option<Context>>,
+    /// Nothing of the file is written: its session is in the store already, or cannot be
+    /// named.
+    stopped: bool,
     last_timestamp: f64,
 }
 
@@ -274,12 +281,13 @@ impl<'a> Importer<'a> {
                 tokens: Tokens::default(),
                 events: 0,
                 sidechains: Vec::new(),
+                warnings: Vec::new(),
                 agent_calls: HashMap::new(),
             },
             counted: Counted::default(),
             main: None,
             sidechains: HashMap::new(),
-            already: false,
+            stopped: false,
             last_timestamp: 0.0,
         }
     }
@@ -308,7 +316,7 @@ impl<'a> Importer<'a> {
         self.report.messages += 1;
         if self.main.is_none() {
             self.open_main(entry)?;
-            if self.already {
+            if self.stopped {
                 return Ok(Flow::Stop);
             }
         }
@@ -320,6 +328,9 @@ impl<'a> Importer<'a> {
             if !self.sidechains.contains_key(&agent) {
                 let ctx = self.open_sidechain(&agent, ts)?;
                 self.sidechains.insert(agent.clone(), ctx);
+            }
+            if self.sidechains[&agent].is_none() {
+                return Ok(Flow::Go);
             }
             Some(agent)
         } else {
@@ -339,7 +350,11 @@ impl<'a> Importer<'a> {
         let mut events = Vec::new();
         {
             let ctx = match &context_key {
-                Some(key) => self.sidechains.get_mut(key).expect("opened above"),
+                Some(key) => self
+                    .sidechains
+                    .get_mut(key)
+                    .and_then(Option::as_mut)
+                    .expect("opened above"),
                 None => self.main.as_mut().expect("opened above"),
             };
             ctx.last = ctx.last.max(ts);
@@ -358,7 +373,11 @@ impl<'a> Importer<'a> {
             }
         }
         let ctx = match &context_key {
-            Some(key) => self.sidechains.get_mut(key).expect("opened above"),
+            Some(key) => self
+                .sidechains
+                .get_mut(key)
+                .and_then(Option::as_mut)
+                .expect("opened above"),
             None => self.main.as_mut().expect("opened above"),
         };
         for event in events {
@@ -387,10 +406,17 @@ impl<'a> Importer<'a> {
                     || stem.trim_start_matches("agent-").to_owned(),
                     str::to_owned,
                 );
-                (
-                    format!("agent-{agent}-{}", link.session_id),
-                    Some(link.clone()),
-                )
+                let Some(id) = crate::store::subagent_session_id(&agent, &link.session_id) else {
+                    // One subagent that cannot be named is left out, never its parent's import.
+                    self.stopped = true;
+                    self.report.status = "skipped";
+                    self.report.warnings.push(format!(
+                        "left out subagent `{}`: its id cannot name a session",
+                        crate::model::text::one_line(&agent, 60)
+                    ));
+                    return Ok(());
+                };
+                (id, Some(link.clone()))
             }
             None => (session, None),
         };
@@ -409,7 +435,7 @@ impl<'a> Importer<'a> {
         let mut writer = match self.store.write_session(meta) {
             Ok(writer) => writer,
             Err(StoreError::SessionExists(_)) => {
-                self.already = true;
+                self.stopped = true;
                 self.report.status = "already_imported";
                 return Ok(());
             }
@@ -444,28 +470,45 @@ impl<'a> Importer<'a> {
         Ok(())
     }
 
-    fn open_sidechain(&mut self, agent: &str, ts: f64) -> Result<Context, ImportError> {
+    /// Opens the session of a sidechain; `None` when it is left out: its id cannot name a
+    /// session, or the store holds it already (an earlier import stopped before the main one).
+    fn open_sidechain(&mut self, agent: &str, ts: f64) -> Result<Option<Context>, ImportError> {
         let parent = self.report.session_id.clone();
-        let id = format!("agent-{agent}-{parent}");
+        let Some(id) = crate::store::subagent_session_id(agent, &parent) else {
+            self.report.warnings.push(format!(
+                "left out the lines of subagent `{}`: its id cannot name a session",
+                crate::model::text::one_line(agent, 60)
+            ));
+            return Ok(None);
+        };
         let mut meta = SessionMeta::new(&id, ts);
         "claude-code".clone_into(&mut meta.agent_name);
         "subagent (imported)".clone_into(&mut meta.command);
         meta.parent_session_id = Some(parent);
         meta.parent_event_id = self.report.agent_calls.get(agent).cloned();
         meta.depth = self.parent.map_or(0, |p| p.depth) + 1;
-        let mut writer = self.store.write_session(meta)?;
+        let mut writer = match self.store.write_session(meta) {
+            Ok(writer) => writer,
+            Err(StoreError::SessionExists(_)) => {
+                self.report.warnings.push(format!(
+                    "left out the lines of subagent `{agent}`: the store holds session {id} already"
+                ));
+                return Ok(None);
+            }
+            Err(e) => return Err(e.into()),
+        };
         let mut data = Map::new();
         data.insert("source".into(), "import".into());
         data.insert("sidechain".into(), true.into());
         let start = self.sink.event(EventType::SessionStart, ts, &id, data);
         self.sink.emit(&mut writer, start)?;
         self.report.sidechains.push(id);
-        Ok(Context {
+        Ok(Some(Context {
             writer,
             open_calls: HashMap::new(),
             response: Current::default(),
             last: ts,
-        })
+        }))
     }
 
     fn finish(mut self, first_bad: Option<(u64, String)>) -> Result<ImportReport, ImportError> {
@@ -489,10 +532,10 @@ impl<'a> Importer<'a> {
                 reason,
             });
         }
-        if self.already {
+        if self.stopped {
             return Ok(self.report);
         }
-        let mut contexts: Vec<Context> = self.sidechains.into_values().collect();
+        let mut contexts: Vec<Context> = self.sidechains.into_values().flatten().collect();
         if let Some(main) = self.main.take() {
             contexts.push(main);
         } else {
