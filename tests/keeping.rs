@@ -248,3 +248,228 @@ fn issue_9_an_unusable_subagent_id_never_fails_the_transcript() {
     assert!(run.stderr.contains("`a1`"), "{}", run.stderr);
     assert_eq!(kinds(&env.events(&long_parent))[1], "user_prompt");
 }
+
+fn corpus(path: &str) -> PathBuf {
+    crate::common::shared()
+        .join("corpus/claude-code")
+        .join(path)
+}
+
+const SPOTTER: &str = "258c7280-ae70-4798-800f-63464d01a85d";
+
+/// The `tool_use_id` of the call a subagent's session is linked to.
+fn spawning_call(env: &TestEnv, parent: &str, child: &str) -> Value {
+    let call = env.meta(child)["parent_event_id"].clone();
+    assert!(call.is_string(), "{child} is linked to no call");
+    let event = env
+        .events(parent)
+        .into_iter()
+        .find(|e| e["event_id"] == call)
+        .unwrap();
+    assert_eq!(event["event_type"], "tool_call");
+    event["data"]["tool_use_id"].clone()
+}
+
+/// Issue 9: a subagent imported after its parent (the import stopped between them) was linked
+/// to no call (`parent_event_id: null`); it is linked to the same call as in a clean import.
+#[test]
+fn issue_9_a_subagent_imported_after_its_parent_links_to_its_spawning_call() {
+    let clean = TestEnv::new();
+    let main = corpus(&format!("marot__spotter/{SPOTTER}.jsonl"));
+    clean.run(&["import", &main.to_string_lossy()]).success();
+    let child = format!("agent-a881341-{SPOTTER}");
+    let expected = spawning_call(&clean, SPOTTER, &child);
+
+    let env = TestEnv::new();
+    let copy = env.path().join("t").join(format!("{SPOTTER}.jsonl"));
+    std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+    std::fs::copy(&main, &copy).unwrap();
+    env.run(&["import", &copy.to_string_lossy()]).success();
+    assert!(!env.sessions().contains(&child));
+    let subagents = copy.with_extension("").join("subagents");
+    std::fs::create_dir_all(&subagents).unwrap();
+    for entry in std::fs::read_dir(main.with_extension("").join("subagents")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), subagents.join(entry.file_name())).unwrap();
+    }
+    let (reports, _) = import_json(&env, &[&copy]);
+    assert_eq!(reports[0]["status"], "already_imported");
+    assert!(reports[1..].iter().all(|r| r["status"] == "imported"));
+    assert_eq!(spawning_call(&env, SPOTTER, &child), expected);
+}
+
+/// Issue 9: a session begun by hooks made `import` skip its transcript as "already imported",
+/// saying nothing of what only the transcript holds. The import now says the session was
+/// recorded by hooks and what it left out; the session is not touched.
+#[test]
+fn issue_9_importing_a_session_recorded_by_hooks_says_what_it_left_out() {
+    let env = TestEnv::new();
+    let file = corpus("marot__spotter/short.jsonl");
+    let sid = "55604662-cf2a-4331-851a-ec234028f8ca";
+    let with_sid = |event: &str, extra: Value| {
+        let mut p = payload(event, extra);
+        p["session_id"] = sid.into();
+        p
+    };
+    env.hook(
+        "session-start",
+        &with_sid(
+            "SessionStart",
+            json!({"source": "resume", "transcript_path": file.to_string_lossy()}),
+        ),
+    )
+    .success();
+    env.hook(
+        "user-prompt",
+        &with_sid("UserPromptSubmit", json!({"prompt": "go on"})),
+    )
+    .success();
+    let before = std::fs::read(env.store().join(sid).join("events.ndjson")).unwrap();
+
+    let (reports, _) = import_json(&env, &[&file]);
+    let report = &reports[0];
+    assert_eq!(report["status"], "recorded_by_hooks");
+    let left = &report["not_imported"];
+    // ccusage 20.0.24 on short.jsonl (corpus PROVENANCE.md): 3 / 13 / 13835 / 11515.
+    assert_eq!(left["responses"], 1);
+    assert_eq!(
+        [
+            &left["tokens"]["input"],
+            &left["tokens"]["output"],
+            &left["tokens"]["cache_creation"],
+            &left["tokens"]["cache_read"]
+        ],
+        [3, 13, 13835, 11515]
+    );
+    assert_eq!(left["tool_calls"], 2);
+    assert_eq!(left["thinking"], 1);
+    assert_eq!(left["usage_read_from_transcript"], true);
+    assert_eq!(
+        std::fs::read(env.store().join(sid).join("events.ndjson")).unwrap(),
+        before
+    );
+    let text = env.run(&["import", &file.to_string_lossy()]);
+    text.success();
+    assert!(text.stdout.contains("recorded by hooks"), "{}", text.stdout);
+}
+
+/// A transcript of about `mb` MB, for imports that must run long enough to be stopped.
+fn big_transcript(dir: &Path, sid: &str, mb: usize) -> PathBuf {
+    use std::fmt::Write as _;
+    let mut text = String::with_capacity(mb << 20);
+    let mut i = 0;
+    while text.len() < mb << 20 {
+        let kind = if i % 2 == 0 { "user" } else { "assistant" };
+        let _ = writeln!(
+            text,
+            r#"{{"type":"{kind}","sessionId":"{sid}","timestamp":"2026-03-01T10:00:00Z","requestId":"r{i}","message":{{"role":"{kind}","id":"m{i}","content":[{{"type":"text","text":"{}"}}]}}}}"#,
+            "x".repeat(200)
+        );
+        i += 1;
+    }
+    let path = dir.join(format!("{sid}.jsonl"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The hidden folders imports write sessions in.
+fn writing(env: &TestEnv) -> Vec<PathBuf> {
+    std::fs::read_dir(env.store())
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with(".writing-"))
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Starts `import <file>` and returns once it has begun writing its session.
+fn start_import(env: &TestEnv, file: &Path) -> std::process::Child {
+    let mut child = env
+        .command(&["import", &file.to_string_lossy()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while writing(env).is_empty() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the import ended before it could be stopped; make the transcript bigger"
+        );
+        assert!(started.elapsed().as_secs() < 60);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child
+}
+
+fn signal(child: &std::process::Child, name: &str) {
+    let status = std::process::Command::new("kill")
+        .args([name, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Issue 9: a killed import left its hidden `.writing-…` folder forever. The next import sweeps
+/// it away, and the session imports whole.
+#[test]
+fn issue_9_a_killed_imports_folder_is_swept_by_the_next_import() {
+    let env = TestEnv::new();
+    let sid = "7e1d2c3b-0000-4000-8000-000000000003";
+    let big = big_transcript(env.path(), sid, 12);
+    let mut killed = start_import(&env, &big);
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+    let left = writing(&env);
+    assert_eq!(left.len(), 1, "{left:?}");
+    // A sweep leaves folders younger than a second alone (a writer takes its lock at once).
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+
+    let small = transcript(
+        env.path(),
+        "small.jsonl",
+        &[line(
+            "7e1d2c3b-0000-4000-8000-000000000004",
+            "user",
+            0,
+            json!({}),
+        )],
+    );
+    env.run(&["import", &small.to_string_lossy()]).success();
+    assert_eq!(writing(&env), Vec::<PathBuf>::new());
+    let (reports, _) = import_json(&env, &[&big]);
+    assert_eq!(reports[0]["status"], "imported");
+    assert_eq!(kinds(&env.events(sid)).last(), Some(&"session_end"));
+}
+
+/// The sweep never takes a live import's folder, however long that import has been quiet.
+#[test]
+fn a_sweep_leaves_a_running_imports_folder_alone() {
+    let env = TestEnv::new();
+    let sid = "7e1d2c3b-0000-4000-8000-000000000005";
+    let big = big_transcript(env.path(), sid, 12);
+    let mut running = start_import(&env, &big);
+    signal(&running, "-STOP");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let small = transcript(
+        env.path(),
+        "small.jsonl",
+        &[line(
+            "7e1d2c3b-0000-4000-8000-000000000006",
+            "user",
+            0,
+            json!({}),
+        )],
+    );
+    let swept = env.run(&["import", &small.to_string_lossy()]);
+    let still = writing(&env);
+    signal(&running, "-CONT");
+    swept.success();
+    assert_eq!(still.len(), 1);
+    assert!(running.wait().unwrap().success());
+    assert_eq!(writing(&env), Vec::<PathBuf>::new());
+    assert_eq!(kinds(&env.events(sid)).last(), Some(&"session_end"));
+}

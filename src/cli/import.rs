@@ -99,6 +99,8 @@ fn import_many(
     globals: &Globals,
 ) -> Result<u8> {
     let sink = sink(args)?;
+    // Imports that were killed, or failed in an older version, left their hidden folders.
+    store.sweep_unfinished();
     let paint = Painter::new(globals.colour());
     let progress = args.all && std::io::stderr().is_terminal();
     // Files in parallel on every core; each session still has one writer.
@@ -181,6 +183,41 @@ fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> s
         if r.status == "skipped" {
             // Why is on stderr, with the warnings.
             writeln!(out, "{lead}skipped {}", r.file.display())?;
+            continue;
+        }
+        if let Some(left) = r
+            .not_imported
+            .as_ref()
+            .filter(|_| r.status == "recorded_by_hooks")
+        {
+            let t = &left.tokens;
+            writeln!(
+                out,
+                "{lead}{} was recorded by hooks; its transcript is not merged into it ({})",
+                paint.cyan(&r.session_id),
+                r.file.display()
+            )?;
+            writeln!(
+                out,
+                "    only the transcript holds {} responses (tokens in {} / out {} / cache write {} / cache read {}), {} answers, {} thinking blocks and {} tool calls the hooks did not see",
+                left.responses,
+                t.input,
+                t.output,
+                t.cache_creation,
+                t.cache_read,
+                left.answers,
+                left.thinking,
+                left.tool_calls
+            )?;
+            writeln!(
+                out,
+                "    {}",
+                if left.usage_read_from_transcript {
+                    "cost, explain and budget-report read its usage from the transcript while the file is there"
+                } else {
+                    "the session does not name this transcript, so no command counts that usage"
+                }
+            )?;
             continue;
         }
         if r.status == "already_imported" {

@@ -1,6 +1,11 @@
 //! Writing a whole session at once (imports): built in a hidden folder, then moved into place
 //! with one rename, so a session is either wholly there or not at all, and importing the same
 //! session twice never mixes two copies.
+//!
+//! The hidden folder (`.writing-<session>-<pid>-<n>`) is removed when its writer is dropped
+//! unfinished (an error on the way). A writer that is killed cannot remove it, so the writer
+//! holds a lock on its events file while it lives; [`Store::sweep_unfinished`] removes the
+//! folders whose lock anyone can take, which no live writer holds.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -23,7 +28,16 @@ pub struct SessionWriter {
     bytes: u64,
     /// The line being written, kept between events.
     line: Vec<u8>,
+    /// Moved into place: the hidden folder is gone, nothing to clean up.
+    done: bool,
 }
+
+/// The prefix of the hidden folders sessions are written in.
+const WRITING: &str = ".writing-";
+
+/// A writer locks its folder's events file within microseconds of making the folder; a sweep
+/// leaves younger folders alone, so it never takes the lock in between.
+const SWEEP_MIN_AGE: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Store {
     /// Starts writing a new session. Fails with [`StoreError::SessionExists`] when the store
@@ -40,7 +54,7 @@ impl Store {
         // hold the same session.
         let n = WRITERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let temp = self.root.join(format!(
-            ".writing-{}-{}-{n}",
+            "{WRITING}{}-{}-{n}",
             meta.session_id,
             std::process::id()
         ));
@@ -48,6 +62,10 @@ impl Store {
         std::fs::create_dir_all(&temp).map_err(|e| StoreError::io(&temp, e))?;
         let path = temp.join(EVENTS);
         let file = File::create(&path).map_err(|e| StoreError::io(&path, e))?;
+        // Held while this writer lives (the kernel releases it when the process dies), so a
+        // sweep can tell a live writer's folder from a killed one's. A file system without
+        // locks only means such folders are never swept.
+        let _ = file.try_lock();
         Ok(SessionWriter {
             store: self.clone(),
             meta,
@@ -56,6 +74,7 @@ impl Store {
             counters: Counters::default(),
             bytes: 0,
             line: Vec::with_capacity(4096),
+            done: false,
         })
     }
 }
@@ -113,18 +132,99 @@ impl SessionWriter {
         // rename(2) onto an existing non-empty folder fails, so a session written meanwhile by
         // someone else is never replaced.
         if let Err(e) = std::fs::rename(&self.temp, &target) {
-            let _ = std::fs::remove_dir_all(&self.temp);
+            // Dropping the writer removes the folder.
             return Err(if target.exists() {
                 StoreError::SessionExists(self.meta.session_id.clone())
             } else {
                 StoreError::io(&target, e)
             });
         }
+        self.done = true;
         Ok(self.meta.clone())
     }
 
     /// Drops what was written.
     pub fn abandon(self) {
-        let _ = std::fs::remove_dir_all(&self.temp);
+        drop(self);
+    }
+}
+
+impl Drop for SessionWriter {
+    /// A writer dropped unfinished (an error on the way) leaves nothing behind.
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_dir_all(&self.temp);
+        }
+    }
+}
+
+impl Store {
+    /// Removes the hidden folders of session writers that are gone (an import killed, or one
+    /// from a version that did not clean up after an error); a live writer's folder, in this
+    /// process or another, is left alone. Returns how many were removed.
+    pub fn sweep_unfinished(&self) -> usize {
+        let Ok(entries) = std::fs::read_dir(&self.root) else {
+            return 0;
+        };
+        let mut removed = 0;
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if !name.to_string_lossy().starts_with(WRITING) {
+                continue;
+            }
+            let dir = entry.path();
+            let young = std::fs::symlink_metadata(&dir)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_none_or(|age| age < SWEEP_MIN_AGE);
+            if young || !std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir()) {
+                continue;
+            }
+            // The lock is held until the folder is gone, so no writer can start on it meanwhile.
+            let lock = File::open(dir.join(EVENTS));
+            let writer_gone = match &lock {
+                Ok(file) => file.try_lock().is_ok(),
+                // Killed between making the folder and its events file.
+                Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+            };
+            if writer_gone && std::fs::remove_dir_all(&dir).is_ok() {
+                removed += 1;
+            }
+        }
+        removed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hidden(root: &std::path::Path) -> Vec<String> {
+        std::fs::read_dir(root)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(WRITING))
+            .collect()
+    }
+
+    #[test]
+    fn a_writer_dropped_unfinished_leaves_nothing_and_a_live_one_is_not_swept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let dropped = store.write_session(SessionMeta::new("a", 1.0)).unwrap();
+        let live = store.write_session(SessionMeta::new("b", 1.0)).unwrap();
+        assert_eq!(hidden(dir.path()).len(), 2);
+        drop(dropped);
+        assert_eq!(hidden(dir.path()).len(), 1);
+        // Old enough to sweep, but its writer holds the lock.
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        let folder = dir.path().join(&hidden(dir.path())[0]);
+        File::open(&folder).unwrap().set_modified(old).unwrap();
+        assert_eq!(store.sweep_unfinished(), 0);
+        live.finish().unwrap();
+        assert!(hidden(dir.path()).is_empty());
+        assert!(store.has_session("b") && !store.has_session("a"));
     }
 }

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::existing::NotImported;
 use crate::capture::limit::limit;
 use crate::capture::sink::Sink;
 use crate::capture::transcript::content::{blocks, prompt_text, result_text};
@@ -42,8 +43,9 @@ pub struct SkippedLine {
 pub struct ImportReport {
     pub file: PathBuf,
     pub session_id: String,
-    /// `imported`, `already_imported` when the store held the session already, or `skipped`
-    /// when a subagent's id cannot name a session (see `warnings`).
+    /// `imported`; `already_imported` when an import put the session in the store already;
+    /// `recorded_by_hooks` when hooks did (the transcript is not merged into it: see
+    /// `not_imported`); `skipped` when a subagent's id cannot name a session (see `warnings`).
     pub status: &'static str,
     pub lines: u64,
     /// Lines by their `type`, with `malformed` for lines that are not JSON.
@@ -61,6 +63,9 @@ pub struct ImportReport {
     /// What was left out, and why (a subagent whose id cannot name a session …).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// For a session recorded by hooks: what only the transcript holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_imported: Option<NotImported>,
     /// Subagents the file's Task/Agent calls ran, with the call's event id.
     #[serde(skip)]
     pub agent_calls: HashMap<String, String>,
@@ -126,7 +131,22 @@ pub fn import_file(
     parent: Option<&ParentLink>,
     sink: &Sink,
 ) -> Result<ImportReport, ImportError> {
-    read_transcript(store, path, parent, sink).map_err(|e| e.at(path))
+    let mut report = read_transcript(store, path, parent, sink).map_err(|e| e.at(path))?;
+    if report.status != "already_imported" {
+        return Ok(report);
+    }
+    let at = |source| ImportError::StoreAt {
+        path: path.to_path_buf(),
+        source,
+    };
+    let stored = super::existing::stored(store, &report.session_id).map_err(at)?;
+    if stored.by_hooks {
+        report.status = "recorded_by_hooks";
+        report.not_imported = Some(
+            super::existing::not_imported(store, &report.session_id, &stored, path).map_err(at)?,
+        );
+    }
+    Ok(report)
 }
 
 fn read_transcript(
@@ -282,6 +302,7 @@ impl<'a> Importer<'a> {
                 events: 0,
                 sidechains: Vec::new(),
                 warnings: Vec::new(),
+                not_imported: None,
                 agent_calls: HashMap::new(),
             },
             counted: Counted::default(),
