@@ -351,6 +351,25 @@ fn issue_9_importing_a_session_recorded_by_hooks_says_what_it_left_out() {
     let text = env.run(&["import", &file.to_string_lossy()]);
     text.success();
     assert!(text.stdout.contains("recorded by hooks"), "{}", text.stdout);
+
+    // `--discover` tells it from an imported session.
+    let projects = env.path().join("claude/projects/-w");
+    std::fs::create_dir_all(&projects).unwrap();
+    std::fs::copy(&file, projects.join(format!("{sid}.jsonl"))).unwrap();
+    let claude = env.path().join("claude");
+    let found = env
+        .run(&[
+            "import",
+            "--discover",
+            "--claude-dir",
+            &claude.to_string_lossy(),
+            "--format",
+            "json",
+        ])
+        .success()
+        .json();
+    assert_eq!(found[0]["session_id"], sid);
+    assert_eq!(found[0]["recorded_by_hooks"], true);
 }
 
 /// A transcript of about `mb` MB, for imports that must run long enough to be stopped.

@@ -13,6 +13,7 @@ use super::globals::{Format, PrivacyArgs};
 use super::output::stdout;
 use crate::capture::import::ImportReport;
 use crate::capture::import::batch::import_files;
+use crate::capture::import::existing::recorded_by_hooks;
 use crate::capture::sink::Sink;
 use crate::capture::transcript::content::blocks;
 use crate::capture::transcript::session_of;
@@ -56,6 +57,12 @@ pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
         let found = discover(&claude_dir(args)?, &store, args.discover)?;
         if args.discover {
             return show_discovered(&found, args.format, Painter::new(globals.colour()));
+        }
+        let by_hooks = found.iter().filter(|t| t.recorded_by_hooks).count();
+        if by_hooks > 0 {
+            eprintln!(
+                "note: {by_hooks} of the sessions were recorded by hooks and are left as the hooks wrote them; `agent-strace import <file>` says what only its transcript holds."
+            );
         }
         let mut files: Vec<PathBuf> = found
             .into_iter()
@@ -281,6 +288,8 @@ struct Found {
     bytes: u64,
     first_prompt: Option<String>,
     imported: bool,
+    /// In the store, recorded by hooks: not imported, and an import leaves it as it is.
+    recorded_by_hooks: bool,
 }
 
 fn discover(claude: &Path, store: &Store, first_prompts: bool) -> Result<Vec<Found>> {
@@ -314,9 +323,11 @@ fn discover(claude: &Path, store: &Store, first_prompts: bool) -> Result<Vec<Fou
             };
             // Claude Code names the file after the session; the id inside is what is imported.
             let session_id = session.unwrap_or_else(|| name.trim_end_matches(".jsonl").to_owned());
+            let imported = store.has_session(&session_id);
             found.push(Found {
                 project: project.file_name().to_string_lossy().into_owned(),
-                imported: store.has_session(&session_id),
+                recorded_by_hooks: imported && recorded_by_hooks(store, &session_id),
+                imported,
                 first_prompt,
                 session_id,
                 path,
@@ -383,7 +394,9 @@ fn show_discovered(found: &[Found], format: Format, paint: Painter) -> Result<u8
         writeln!(out, "No Claude Code transcripts found.")?;
     }
     for f in found {
-        let status = if f.imported {
+        let status = if f.recorded_by_hooks {
+            paint.green("hooks   ")
+        } else if f.imported {
             paint.green("imported")
         } else {
             paint.yellow("new     ")

@@ -80,6 +80,11 @@ pub(super) fn stored(store: &Store, session_id: &str) -> Result<Stored, StoreErr
     Ok(stored)
 }
 
+/// Whether the store holds `session_id`, recorded by hooks rather than imported.
+pub fn recorded_by_hooks(store: &Store, session_id: &str) -> bool {
+    store.has_session(session_id) && stored(store, session_id).is_ok_and(|s| s.by_hooks)
+}
+
 /// What the transcript at `path` holds that the stored session (recorded by hooks) does not.
 pub(super) fn not_imported(
     store: &Store,
