@@ -492,3 +492,174 @@ fn a_sweep_leaves_a_running_imports_folder_alone() {
     assert_eq!(writing(&env), Vec::<PathBuf>::new());
     assert_eq!(kinds(&env.events(sid)).last(), Some(&"session_end"));
 }
+
+/// Opens `n` Task calls (same subagent type, each its own prompt and tool-use id) and returns
+/// each call's event id, in order.
+fn open_tasks(env: &TestEnv, n: usize) -> Vec<Value> {
+    for i in 0..n {
+        let input = json!({"description": format!("part {i}"), "prompt": format!("Do part {i} of the work"), "subagent_type": "general-purpose"});
+        env.hook(
+            "pre-tool",
+            &payload(
+                "PreToolUse",
+                json!({"tool_name": "Task", "tool_input": input, "tool_use_id": format!("toolu_{i}")}),
+            ),
+        )
+        .success();
+    }
+    let calls: Vec<Value> = env
+        .events(SID)
+        .into_iter()
+        .filter(|e| e["event_type"] == "tool_call")
+        .map(|e| e["event_id"].clone())
+        .collect();
+    assert_eq!(calls.len(), n);
+    calls
+}
+
+fn linked_call(env: &TestEnv, agent: &str) -> Value {
+    env.meta(&format!("agent-{agent}-{SID}"))["parent_event_id"].clone()
+}
+
+/// Issue 9: subagents were paired with Task calls first in, first out, so subagents starting
+/// in another order than their calls (as they do under load) each got another's call. Claude
+/// Code writes each subagent's prompt as the first line of its transcript; the hook pairs by
+/// it, whatever order the hooks run in, all at once.
+#[test]
+fn issue_9_subagents_starting_out_of_order_pair_with_their_own_calls() {
+    let env = TestEnv::new();
+    let n = 12;
+    let calls = open_tasks(&env, n);
+    let transcript = env.path().join("projects").join(format!("{SID}.jsonl"));
+    let subagents = transcript.with_extension("").join("subagents");
+    std::fs::create_dir_all(&subagents).unwrap();
+    for i in 0..n {
+        let first = json!({"type": "user", "isSidechain": true, "agentId": format!("a{i}"), "sessionId": SID, "message": {"role": "user", "content": format!("Do part {i} of the work")}});
+        std::fs::write(
+            subagents.join(format!("agent-a{i}.jsonl")),
+            format!("{first}\n"),
+        )
+        .unwrap();
+    }
+    let cwd = env.path().to_string_lossy().into_owned();
+    let starts: Vec<_> = (0..n)
+        .rev()
+        .map(|i| {
+            let p = payload(
+                "SubagentStart",
+                json!({"agent_id": format!("a{i}"), "agent_type": "general-purpose", "transcript_path": transcript.to_string_lossy(), "cwd": cwd}),
+            );
+            crate::common::spawn_hook(&env, "subagent-start", &p)
+        })
+        .collect();
+    for start in starts {
+        assert!(start.wait_with_output().unwrap().status.success());
+    }
+    for (i, call) in calls.iter().enumerate() {
+        assert_eq!(&linked_call(&env, &format!("a{i}")), call, "subagent a{i}");
+    }
+}
+
+/// Issue 9: a payload that carries the prompt pairs by it; one that shares nothing with its
+/// call is paired for a while by order, and its call's result, which names the subagent it
+/// ran, links it to its own call for good.
+#[test]
+fn issue_9_subagents_pair_by_their_prompt_or_else_by_the_result_naming_them() {
+    let env = TestEnv::new();
+    let calls = open_tasks(&env, 2);
+    env.hook(
+        "subagent-start",
+        &payload(
+            "SubagentStart",
+            json!({"agent_id": "b", "agent_type": "general-purpose", "prompt": "Do part 1 of the work"}),
+        ),
+    )
+    .success();
+    assert_eq!(linked_call(&env, "b"), calls[1]);
+
+    let env = TestEnv::new();
+    let calls = open_tasks(&env, 2);
+    for agent in ["b", "a"] {
+        env.hook(
+            "subagent-start",
+            &payload(
+                "SubagentStart",
+                json!({"agent_id": agent, "agent_type": "general-purpose"}),
+            ),
+        )
+        .success();
+    }
+    // The session index has read the links as they stood.
+    let linked = |env: &TestEnv| {
+        env.run(&[
+            "sql",
+            "SELECT session_id, parent_event_id FROM sessions WHERE depth = 1 ORDER BY session_id",
+            "--format",
+            "json",
+        ])
+        .success()
+        .json()
+    };
+    assert_eq!(linked(&env).as_array().unwrap().len(), 2);
+    for (i, agent) in ["a", "b"].iter().enumerate() {
+        let input = json!({"description": format!("part {i}"), "prompt": format!("Do part {i} of the work"), "subagent_type": "general-purpose"});
+        env.hook(
+            "post-tool",
+            &payload(
+                "PostToolUse",
+                json!({"tool_name": "Task", "tool_input": input, "tool_use_id": format!("toolu_{i}"), "tool_response": {"status": "completed", "agentId": agent, "content": [{"type": "text", "text": "done"}]}}),
+            ),
+        )
+        .success();
+    }
+    assert_eq!(linked_call(&env, "a"), calls[0]);
+    assert_eq!(linked_call(&env, "b"), calls[1]);
+    let indexed = linked(&env);
+    assert_eq!(indexed[0]["parent_event_id"], calls[0]);
+    assert_eq!(indexed[1]["parent_event_id"], calls[1]);
+    assert_eq!(
+        env.sessions(),
+        [
+            SID.to_owned(),
+            format!("agent-a-{SID}"),
+            format!("agent-b-{SID}")
+        ]
+    );
+    // Nothing is left open: calls, spawns and the hints they were known by.
+    let open: Vec<String> = std::fs::read_dir(env.store().join(SID).join(".pending"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != ".anchor")
+        .collect();
+    assert_eq!(open, Vec::<String>::new());
+}
+
+/// A Task run in the background answers before its subagent's first hook: the answer names the
+/// subagent, whose session is made then, linked to the call, and its hooks go there.
+#[test]
+fn issue_9_a_background_task_links_its_subagent_before_the_subagent_starts() {
+    let env = TestEnv::new();
+    let calls = open_tasks(&env, 1);
+    let input = json!({"description": "part 0", "prompt": "Do part 0 of the work", "subagent_type": "general-purpose"});
+    env.hook(
+        "post-tool",
+        &payload(
+            "PostToolUse",
+            json!({"tool_name": "Task", "tool_input": input, "tool_use_id": "toolu_0", "tool_response": {"isAsync": true, "status": "async_launched", "agentId": "bg1", "prompt": "Do part 0 of the work"}}),
+        ),
+    )
+    .success();
+    env.hook(
+        "pre-tool",
+        &payload(
+            "PreToolUse",
+            json!({"agent_id": "bg1", "agent_type": "general-purpose", "tool_name": "Read", "tool_input": {"file_path": "/w/a"}}),
+        ),
+    )
+    .success();
+    let child = format!("agent-bg1-{SID}");
+    assert_eq!(env.sessions(), [SID.to_owned(), child.clone()]);
+    assert_eq!(linked_call(&env, "bg1"), calls[0]);
+    assert_eq!(kinds(&env.events(&child)), ["session_start", "tool_call"]);
+}

@@ -100,6 +100,22 @@ impl Store {
             .map_err(|e| StoreError::io(&cache_path, e))
     }
 
+    /// Links a subagent's session to the call that spawned it, when that is known only after
+    /// the session began (the call's result names the subagent it ran). Returns whether the
+    /// link changed; the caller then appends an event saying so, since readers (the index) see
+    /// a change of meta by the events file changing.
+    pub fn relink_parent_event(&self, session_id: &str, event_id: &str) -> Result<bool> {
+        let dir = self.session_dir(session_id);
+        let _guard = lock_exclusive(&dir.join(COUNTERS), HOOK_LOCK_WAIT)?;
+        let mut meta = self.read_meta(session_id)?;
+        if meta.parent_event_id.as_deref() == Some(event_id) {
+            return Ok(false);
+        }
+        meta.parent_event_id = Some(event_id.to_owned());
+        self.write_meta(&meta)?;
+        Ok(true)
+    }
+
     /// A session's metadata with counters caught up to its events, without writing anything.
     pub fn summary(&self, session_id: &str) -> Result<SessionSummary> {
         let dir = self.session_dir(session_id);

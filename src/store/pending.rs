@@ -31,9 +31,21 @@ impl CallKey {
 
     /// A key of its own kind, for spawned subagents waiting for their session.
     pub fn spawn() -> Self {
-        CallKey("spawn".to_owned())
+        CallKey(SPAWN.to_owned())
+    }
+
+    /// A hint that a spawning call, opened under [`CallKey::spawn`], is also known by: one
+    /// thing (`kind`: its tool-use id, prompt …) a subagent's payloads may share with it.
+    pub fn spawn_hint(kind: &str, value: &str) -> Self {
+        let hash = fnv1a_from(fnv1a(kind.as_bytes()) ^ 0xff, value.as_bytes());
+        CallKey(format!("{SPAWN_HINT}{hash:016x}"))
     }
 }
+
+const SPAWN: &str = "spawn";
+/// Hints of spawning calls: `spawn-<hash>.<micros>.<event_id>`, beside the call's own
+/// `spawn.<micros>.<event_id>`, which is the one a claim deletes.
+const SPAWN_HINT: &str = "spawn-";
 
 /// A call claimed by a result.
 #[derive(Debug, Clone, PartialEq)]
@@ -123,6 +135,86 @@ impl Store {
             }));
         }
         Ok(None)
+    }
+}
+
+impl Store {
+    /// Claims the spawning call a new subagent belongs to: the oldest open one known by the
+    /// first of `hints` (strongest first) that any open call is known by, else the oldest open
+    /// one. The call's hints go with it.
+    pub fn claim_spawn(&self, session_id: &str, hints: &[CallKey]) -> Result<Option<ClaimedCall>> {
+        let dir = self.session_dir(session_id).join(PENDING);
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StoreError::io(&dir, e)),
+        };
+        let names: Vec<String> = entries
+            .flatten()
+            .filter_map(|entry| entry.file_name().into_string().ok())
+            .filter(|name| name.starts_with(SPAWN))
+            .collect();
+        // Each open call, by the part of its names after the key (`<micros>.<event_id>`),
+        // which sorts oldest first.
+        let mut open: Vec<&str> = names
+            .iter()
+            .filter_map(|n| n.strip_prefix("spawn."))
+            .collect();
+        open.sort_unstable();
+        let known_by = |hint: &CallKey| -> Vec<&str> {
+            let prefix = format!("{}.", hint.0);
+            names
+                .iter()
+                .filter_map(|n| n.strip_prefix(&prefix))
+                .filter(|call| open.binary_search(call).is_ok())
+                .collect()
+        };
+        let mut order: Vec<&str> = Vec::new();
+        for hint in hints {
+            let mut calls = known_by(hint);
+            calls.sort_unstable();
+            order.extend(calls);
+        }
+        order.extend(open.iter().copied());
+        for call in order {
+            match std::fs::remove_file(dir.join(format!("{SPAWN}.{call}"))) {
+                Ok(()) => {}
+                // Claimed by another hook meanwhile.
+                Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                Err(e) => return Err(StoreError::io(&dir, e)),
+            }
+            let (micros, event_id) = call.split_once('.').unwrap_or((call, ""));
+            forget_spawn_hints_in(&dir, &names, call);
+            return Ok(Some(ClaimedCall {
+                event_id: event_id.to_owned(),
+                timestamp: micros.parse::<u64>().unwrap_or(0) as f64 / 1e6,
+            }));
+        }
+        Ok(None)
+    }
+
+    /// Removes the hints of a spawning call claimed by [`Store::claim_exact`], so that open
+    /// calls' entries stay few.
+    pub fn forget_spawn_hints(&self, session_id: &str, call: &ClaimedCall) {
+        let dir = self.session_dir(session_id).join(PENDING);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return;
+        };
+        let names: Vec<String> = entries
+            .flatten()
+            .filter_map(|entry| entry.file_name().into_string().ok())
+            .collect();
+        let micros = (call.timestamp * 1e6).max(0.0).round() as u64;
+        forget_spawn_hints_in(&dir, &names, &format!("{micros:020}.{}", call.event_id));
+    }
+}
+
+/// Removes the hints among `names` of the call whose names end in `call`.
+fn forget_spawn_hints_in(dir: &std::path::Path, names: &[String], call: &str) {
+    for name in names {
+        if name.starts_with(SPAWN_HINT) && name.split_once('.').is_some_and(|(_, c)| c == call) {
+            let _ = std::fs::remove_file(dir.join(name));
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 //! - [`payload`]: the normal form every agent's payload is read into.
 //! - [`claude_code`], [`vscode`]: each agent's wire format, read into the normal form.
 //! - [`record`]: the one recorder: what each event becomes in the store.
+//! - [`spawn`]: pairing subagents with the calls that spawned them, by what they share.
 //! - [`outcome`]: what the hook answers the agent (printed by `cli/hook.rs`).
 //!
 //! The agent is told by the payload itself, never by the command line: VS Code runs the same
@@ -13,6 +14,7 @@ pub mod claude_code;
 pub mod outcome;
 pub mod payload;
 mod record;
+mod spawn;
 pub mod vscode;
 
 pub use outcome::Outcome;

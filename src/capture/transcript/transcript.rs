@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
-use super::content::{answer_text, blocks};
+use super::content::{answer_text, blocks, prompt_text};
 use super::responses::{Counted, Current, Line, ResponseUsage, Step};
 use super::wire::{Entry, mend};
 use crate::model::Tokens;
@@ -67,6 +67,29 @@ fn answer_of(line: &[u8]) -> Result<Option<String>, ()> {
         return Ok(None);
     };
     Ok(answer_text(&blocks(content).map_err(|_| ())?))
+}
+
+/// How much of a subagent's transcript is read for its first prompt.
+const HEAD_LIMIT: u64 = 1024 * 1024;
+
+/// What the first user line of a transcript says (a subagent's transcript starts with the
+/// prompt its spawning call gave it); `None` when the file cannot be read or its first
+/// [`HEAD_LIMIT`] bytes hold no such line.
+pub fn first_prompt(path: &Path) -> Option<String> {
+    let reader = BufReader::new(File::open(path).ok()?.take(HEAD_LIMIT));
+    let mut spare = Vec::new();
+    for line in reader.split(b'\n').take(20) {
+        let line = line.ok()?;
+        let Ok(entry) = Entry::decode(line.trim_ascii(), &mut spare) else {
+            continue;
+        };
+        if entry.kind.as_deref() != Some("user") || entry.is_meta == Some(true) {
+            continue;
+        }
+        let content = entry.message?.content?;
+        return Some(prompt_text(&blocks(content).ok()?));
+    }
+    None
 }
 
 /// The session a transcript names in its first lines (`sessionId`).
