@@ -663,3 +663,21 @@ fn issue_9_a_background_task_links_its_subagent_before_the_subagent_starts() {
     assert_eq!(linked_call(&env, "bg1"), calls[0]);
     assert_eq!(kinds(&env.events(&child)), ["session_start", "tool_call"]);
 }
+
+/// A subagent id that cannot name a folder as it is: its hooks go to a child session with the
+/// same safe id an import gives it, rather than into its parent.
+#[test]
+fn a_subagent_id_with_a_slash_gets_the_same_safe_session_from_hooks_and_import() {
+    let env = TestEnv::new();
+    env.hook(
+        "pre-tool",
+        &payload(
+            "PreToolUse",
+            json!({"agent_id": "team/a1", "tool_name": "Read", "tool_input": {"file_path": "/w/a"}}),
+        ),
+    )
+    .success();
+    let child = agent_strace::store::subagent_session_id("team/a1", SID).unwrap();
+    assert_eq!(env.sessions(), [SID.to_owned(), child.clone()]);
+    assert_eq!(kinds(&env.events(&child)), ["session_start", "tool_call"]);
+}
