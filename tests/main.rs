@@ -22,5 +22,6 @@ mod redaction;
 mod settings;
 mod setup;
 mod standup;
+mod terminal_safety;
 mod token_budget;
 mod transcript_properties;

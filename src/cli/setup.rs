@@ -56,7 +56,7 @@ const TOOL_EVENTS: [&str; 4] = [
     "PermissionRequest",
 ];
 
-pub(crate) fn run(args: &SetupArgs, _globals: &Globals) -> Result<u8> {
+pub(crate) fn run(args: &SetupArgs, globals: &Globals) -> Result<u8> {
     let bin = args
         .bin
         .clone()
@@ -64,7 +64,7 @@ pub(crate) fn run(args: &SetupArgs, _globals: &Globals) -> Result<u8> {
     // A pattern the hooks cannot compile would make every hook fail: refuse it here.
     super::globals::compile_patterns(&args.redact_pattern).map_err(super::output::usage)?;
     let hooks = hooks_block(&bin, &privacy_flags(args));
-    let mut out = stdout();
+    let mut out = stdout(globals.colour());
     if !args.write {
         crate::render::json::write(&mut out, &json!({ "hooks": hooks }))?;
         let target = settings_path(args)?;
