@@ -23,5 +23,6 @@ mod redaction;
 mod settings;
 mod setup;
 mod standup;
+mod terminal_safety;
 mod token_budget;
 mod transcript_properties;

@@ -19,6 +19,7 @@ use crate::capture::transcript::content::blocks;
 use crate::capture::transcript::session_of;
 use crate::capture::transcript::wire::Entry;
 use crate::exit;
+use crate::render::escape::escape;
 use crate::render::terminal::{self, Painter};
 use crate::store::Store;
 
@@ -112,7 +113,7 @@ fn import_many(
     let progress = args.all && std::io::stderr().is_terminal();
     // Files in parallel on every core; each session still has one writer.
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let mut out = stdout();
+    let mut out = stdout(globals.colour());
     let mut reports = Vec::new();
     let mut failed = 0;
     let mut written: std::io::Result<()> = Ok(());
@@ -134,12 +135,12 @@ fn import_many(
                 Ok(mut done) => {
                     for report in &done {
                         for bad in &report.malformed {
-                            eprintln!(
-                                "warning: {}:{}: skipped a line that is not a transcript entry ({})",
+                            super::output::warn(format_args!(
+                                "{}:{}: skipped a line that is not a transcript entry ({})",
                                 report.file.display(),
                                 bad.line,
                                 bad.message
-                            );
+                            ));
                         }
                         for warning in &report.warnings {
                             eprintln!("warning: {}: {warning}", report.file.display());
@@ -155,14 +156,15 @@ fn import_many(
                 }
                 Err(err) => {
                     failed += 1;
-                    eprintln!("error: {err}");
+                    let line = format!("error: {}\n", escape(&err.to_string()));
+                    let _ = std::io::stderr().write_all(line.as_bytes());
                 }
             }
             if progress {
                 eprint!(
                     "\r\x1b[2K[{finished}/{}] {}",
                     files.len(),
-                    terminal::path_tail(&file.display().to_string(), 60)
+                    escape(&terminal::path_tail(&file.display().to_string(), 60))
                 );
             }
         });
@@ -384,7 +386,7 @@ fn peek(path: &Path) -> (Option<String>, Option<String>) {
 }
 
 fn show_discovered(found: &[Found], format: Format, paint: Painter) -> Result<u8> {
-    let mut out = stdout();
+    let mut out = stdout(paint.colours());
     if format == Format::Json {
         crate::render::json::write(&mut out, &found)?;
         out.flush()?;

@@ -9,7 +9,7 @@ use crate::store::{Listing, SessionSummary, Store, StoreError};
 pub(crate) fn sessions(store: &Store) -> Result<Listing> {
     let listing = store.sessions()?;
     if let Some(warning) = &listing.warning {
-        eprintln!("warning: {warning}");
+        super::output::warn(warning);
     }
     Ok(listing)
 }
