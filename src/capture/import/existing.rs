@@ -7,21 +7,16 @@
 //! session id, so they are one folder; hooks append to it without a lock, one line each, maybe
 //! while the session still runs, so an import could only add the transcript's events after
 //! theirs, out of time order, where readers (replay, the phases of `explain` and `cost`) take
-//! file order for time order. Nothing of the usage is lost meanwhile: `cost`, `explain` and
-//! `budget-report` read a hook session's usage from the transcript it names. The import says
-//! what it left out instead.
+//! file order for time order. The usage is not lost meanwhile where the session's
+//! `session_start` names its transcript: `cost`, `explain` and `budget-report` read it from
+//! there. The import says what it left out instead, and whether that holds.
 
-use std::collections::{HashMap, HashSet};
-use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::collections::HashMap;
 use std::path::Path;
 
 use serde::Serialize;
 
-use crate::capture::transcript::content::blocks;
-use crate::capture::transcript::parse_time;
-use crate::capture::transcript::responses::{Counted, Current, Line, Response, Step};
-use crate::capture::transcript::wire::{Entry, TaskResult};
+use crate::capture::transcript::survey;
 use crate::model::view::View;
 use crate::model::{Agent, Tokens};
 use crate::store::{Store, StoreError};
@@ -41,18 +36,6 @@ pub struct NotImported {
     /// The session names this transcript (its `session_start` does), so `cost`, `explain` and
     /// `budget-report` read its usage from it while the file is there.
     pub usage_read_from_transcript: bool,
-}
-
-/// A transcript's main conversation, read without importing it.
-#[derive(Debug, Default)]
-struct Survey {
-    responses: u64,
-    tokens: Tokens,
-    answers: u64,
-    thinking: u64,
-    tool_use_ids: Vec<String>,
-    /// The subagent each spawning call ran, by agent id: the call's tool-use id.
-    agents: HashMap<String, String>,
 }
 
 /// How a stored session began, as its first events say.
@@ -151,95 +134,4 @@ fn stored_calls(store: &Store, session_id: &str) -> Result<HashMap<String, Strin
         }
     }
     Ok(calls)
-}
-
-fn count(survey: &mut Survey, response: &Response<()>) {
-    if response.first_time {
-        survey.responses += 1;
-        survey.tokens.add(&response.tokens());
-    }
-}
-
-/// Reads the main conversation of a transcript: its responses (counted as an import counts
-/// them), answers, thinking, tool calls, and which call ran which subagent.
-fn survey(path: &Path) -> std::io::Result<Survey> {
-    let mut reader = BufReader::with_capacity(1 << 20, File::open(path)?);
-    let mut survey = Survey::default();
-    let mut counted = Counted::default();
-    let mut current: Current<()> = Current::default();
-    let mut seen_calls = HashSet::new();
-    let (mut buf, mut spare) = (Vec::new(), Vec::new());
-    loop {
-        buf.clear();
-        if reader.read_until(b'\n', &mut buf)? == 0 {
-            break;
-        }
-        let Ok(entry) = Entry::decode(buf.trim_ascii(), &mut spare) else {
-            continue;
-        };
-        let Some(message) = &entry.message else {
-            continue;
-        };
-        if entry.is_sidechain == Some(true) {
-            continue;
-        }
-        let content = message
-            .content
-            .and_then(|c| blocks(c).ok())
-            .unwrap_or_default();
-        match entry.kind.as_deref() {
-            Some("assistant") => {
-                let line = Line {
-                    message_id: message.id.as_deref(),
-                    request_id: entry.request_id.as_deref(),
-                    model: message.model.as_deref(),
-                    usage: message.usage,
-                    at: entry
-                        .timestamp
-                        .as_deref()
-                        .and_then(parse_time)
-                        .unwrap_or_default(),
-                };
-                if let Step::Started { ended: Some(done) } = current.line(&mut counted, &line) {
-                    count(&mut survey, &done);
-                }
-                for block in &content {
-                    match block.kind.as_deref() {
-                        Some("text")
-                            if block.text.as_deref().is_some_and(|t| !t.trim().is_empty()) =>
-                        {
-                            survey.answers += 1;
-                        }
-                        Some("thinking" | "redacted_thinking") => survey.thinking += 1,
-                        Some("tool_use") => {
-                            if let Some(id) = &block.id
-                                && seen_calls.insert(id.to_string())
-                            {
-                                survey.tool_use_ids.push(id.to_string());
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            Some("user") => {
-                let agent = entry
-                    .tool_use_result
-                    .and_then(|r| serde_json::from_str::<TaskResult<'_>>(r.get()).ok())
-                    .and_then(|r| r.agent_id.map(std::borrow::Cow::into_owned));
-                let call = content
-                    .iter()
-                    .find(|b| b.kind.as_deref() == Some("tool_result"))
-                    .and_then(|b| b.tool_use_id.as_deref());
-                if let (Some(agent), Some(call)) = (agent, call) {
-                    survey.agents.insert(agent, call.to_owned());
-                }
-            }
-            _ => {}
-        }
-    }
-    if let Some(done) = current.end() {
-        count(&mut survey, &done);
-    }
-    Ok(survey)
 }

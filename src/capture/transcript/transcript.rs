@@ -1,13 +1,16 @@
 //! Reading a Claude Code transcript file without importing it: its last answer (for the Stop
-//! hook) and the usage of every API response (for costing a session recorded by hooks).
+//! hook), its first prompt (for pairing a subagent with its call), the usage of every API
+//! response (for costing a session recorded by hooks), and a survey of what it holds (for an
+//! import that finds its session in the store already).
 
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use super::content::{answer_text, blocks, prompt_text};
-use super::responses::{Counted, Current, Line, ResponseUsage, Step};
-use super::wire::{Entry, mend};
+use super::responses::{Counted, Current, Line, Response, ResponseUsage, Step};
+use super::wire::{Entry, TaskResult, mend};
 use crate::model::Tokens;
 
 /// How far back from the end the Stop hook looks; a hook must stay fast on huge transcripts.
@@ -159,6 +162,110 @@ pub fn transcript_usage(path: &Path) -> std::io::Result<Vec<ResponseUsage>> {
     }
     responses.sort_by(|a, b| a.timestamp.total_cmp(&b.timestamp));
     Ok(responses)
+}
+
+/// A transcript's main conversation, read without importing it.
+#[derive(Debug, Default)]
+pub struct Survey {
+    pub responses: u64,
+    pub tokens: Tokens,
+    pub answers: u64,
+    pub thinking: u64,
+    /// Its tool calls' ids, in order.
+    pub tool_use_ids: Vec<String>,
+    /// The subagent each spawning call ran, by agent id: the call's tool-use id.
+    pub agents: HashMap<String, String>,
+}
+
+fn count(survey: &mut Survey, response: &Response<()>) {
+    if response.first_time {
+        survey.responses += 1;
+        survey.tokens.add(&response.tokens());
+    }
+}
+
+/// Reads the main conversation of a transcript: its responses (counted as an import counts
+/// them), answers, thinking, tool calls, and which call ran which subagent.
+pub fn survey(path: &Path) -> std::io::Result<Survey> {
+    let mut reader = BufReader::with_capacity(1 << 20, File::open(path)?);
+    let mut survey = Survey::default();
+    let mut counted = Counted::default();
+    let mut current: Current<()> = Current::default();
+    let mut seen_calls = HashSet::new();
+    let (mut buf, mut spare) = (Vec::new(), Vec::new());
+    loop {
+        buf.clear();
+        if reader.read_until(b'\n', &mut buf)? == 0 {
+            break;
+        }
+        let Ok(entry) = Entry::decode(buf.trim_ascii(), &mut spare) else {
+            continue;
+        };
+        let Some(message) = &entry.message else {
+            continue;
+        };
+        if entry.is_sidechain == Some(true) {
+            continue;
+        }
+        let content = message
+            .content
+            .and_then(|c| blocks(c).ok())
+            .unwrap_or_default();
+        match entry.kind.as_deref() {
+            Some("assistant") => {
+                let line = Line {
+                    message_id: message.id.as_deref(),
+                    request_id: entry.request_id.as_deref(),
+                    model: message.model.as_deref(),
+                    usage: message.usage,
+                    at: entry
+                        .timestamp
+                        .as_deref()
+                        .and_then(super::parse_time)
+                        .unwrap_or_default(),
+                };
+                if let Step::Started { ended: Some(done) } = current.line(&mut counted, &line) {
+                    count(&mut survey, &done);
+                }
+                for block in &content {
+                    match block.kind.as_deref() {
+                        Some("text")
+                            if block.text.as_deref().is_some_and(|t| !t.trim().is_empty()) =>
+                        {
+                            survey.answers += 1;
+                        }
+                        Some("thinking" | "redacted_thinking") => survey.thinking += 1,
+                        Some("tool_use") => {
+                            if let Some(id) = &block.id
+                                && seen_calls.insert(id.to_string())
+                            {
+                                survey.tool_use_ids.push(id.to_string());
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Some("user") => {
+                let agent = entry
+                    .tool_use_result
+                    .and_then(|r| serde_json::from_str::<TaskResult<'_>>(r.get()).ok())
+                    .and_then(|r| r.agent_id.map(std::borrow::Cow::into_owned));
+                let call = content
+                    .iter()
+                    .find(|b| b.kind.as_deref() == Some("tool_result"))
+                    .and_then(|b| b.tool_use_id.as_deref());
+                if let (Some(agent), Some(call)) = (agent, call) {
+                    survey.agents.insert(agent, call.to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(done) = current.end() {
+        count(&mut survey, &done);
+    }
+    Ok(survey)
 }
 
 #[cfg(test)]
