@@ -24,3 +24,4 @@ mod setup;
 mod standup;
 mod token_budget;
 mod transcript_properties;
+mod untrusted_files;

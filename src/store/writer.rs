@@ -6,6 +6,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
+use super::files::Folder;
 use super::layout::{self, COUNTERS, EVENTS, META};
 use super::{Result, Store, StoreError};
 use crate::model::{Counters, Event, EventHead, SessionMeta};
@@ -15,8 +16,11 @@ static WRITERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new
 
 /// A session being written. Nothing is visible in the store until [`SessionWriter::finish`].
 pub struct SessionWriter {
-    store: Store,
     meta: SessionMeta,
+    /// The store's folder and the hidden folder inside it the session is written in.
+    root: Folder,
+    folder: Folder,
+    temp_name: String,
     temp: PathBuf,
     events: BufWriter<File>,
     counters: Counters,
@@ -32,25 +36,41 @@ impl Store {
         if !layout::is_valid_session_id(&meta.session_id) {
             return Err(StoreError::InvalidSessionId(meta.session_id.clone()));
         }
-        if self.session_dir(&meta.session_id).exists() {
+        let root = self.made_root()?;
+        let target = root.path().join(&meta.session_id);
+        // Anything under the session's name (a link included) is the session.
+        if root
+            .size_of(&meta.session_id)
+            .map_err(|e| StoreError::io(&target, e))?
+            .is_some()
+        {
             return Err(StoreError::SessionExists(meta.session_id.clone()));
         }
-        self.ensure_root()?;
         // Unique to this writer: an import writes several sessions at once, and two files may
         // hold the same session.
         let n = WRITERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let temp = self.root.join(format!(
-            ".writing-{}-{}-{n}",
-            meta.session_id,
-            std::process::id()
-        ));
+        let temp_name = format!(".writing-{}-{}-{n}", meta.session_id, std::process::id());
+        let temp = root.path().join(&temp_name);
+        // A folder left by a process that had our id; never followed if it is a link.
         let _ = std::fs::remove_dir_all(&temp);
-        std::fs::create_dir_all(&temp).map_err(|e| StoreError::io(&temp, e))?;
-        let path = temp.join(EVENTS);
-        let file = File::create(&path).map_err(|e| StoreError::io(&path, e))?;
+        if !root.make_child(&temp_name)? {
+            return Err(StoreError::io(
+                &temp,
+                std::io::Error::from(std::io::ErrorKind::AlreadyExists),
+            ));
+        }
+        let folder = root.child(&temp_name)?;
+        let file = folder.create_new(EVENTS)?.ok_or_else(|| {
+            StoreError::io(
+                &temp.join(EVENTS),
+                std::io::Error::from(std::io::ErrorKind::AlreadyExists),
+            )
+        })?;
         Ok(SessionWriter {
-            store: self.clone(),
             meta,
+            root,
+            folder,
+            temp_name,
             temp,
             events: BufWriter::with_capacity(256 * 1024, file),
             counters: Counters::default(),
@@ -102,17 +122,15 @@ impl SessionWriter {
             self.meta.ended_at = Some(ended);
             self.meta.total_duration_ms = ((ended - self.meta.started_at) * 1000.0).max(0.0);
         }
-        let meta_path = self.temp.join(META);
-        std::fs::write(&meta_path, self.meta.to_json())
-            .map_err(|e| StoreError::io(&meta_path, e))?;
+        self.folder
+            .write_new(META, self.meta.to_json().as_bytes())?;
         let cache = serde_json::json!({ "offset": self.bytes, "counters": c });
-        let cache_path = self.temp.join(COUNTERS);
-        std::fs::write(&cache_path, cache.to_string())
-            .map_err(|e| StoreError::io(&cache_path, e))?;
-        let target = self.store.session_dir(&self.meta.session_id);
+        self.folder
+            .write_new(COUNTERS, cache.to_string().as_bytes())?;
+        let target = self.root.path().join(&self.meta.session_id);
         // rename(2) onto an existing non-empty folder fails, so a session written meanwhile by
-        // someone else is never replaced.
-        if let Err(e) = std::fs::rename(&self.temp, &target) {
+        // someone else is never replaced (and a link in its place is replaced, not followed).
+        if let Err(e) = self.root.rename(&self.temp_name, &self.meta.session_id) {
             let _ = std::fs::remove_dir_all(&self.temp);
             return Err(if target.exists() {
                 StoreError::SessionExists(self.meta.session_id.clone())

@@ -1,14 +1,14 @@
 //! Reading a Claude Code transcript file without importing it: its last answer (for the Stop
 //! hook) and the usage of every API response (for costing a session recorded by hooks).
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use super::content::{answer_text, blocks};
 use super::responses::{Counted, Current, Line, ResponseUsage, Step};
 use super::wire::Entry;
 use crate::model::Tokens;
+use crate::store::{LINE_LIMIT, open_regular, read_line};
 
 /// How far back from the end the Stop hook looks; a hook must stay fast on huge transcripts.
 const TAIL_LIMIT: u64 = 4 * 1024 * 1024;
@@ -16,7 +16,7 @@ const TAIL_LIMIT: u64 = 4 * 1024 * 1024;
 /// The text blocks of the last assistant message with text, joined; `None` when the file cannot
 /// be read or holds none in its last [`TAIL_LIMIT`] bytes.
 pub fn last_assistant_text(path: &Path) -> Option<String> {
-    let mut file = File::open(path).ok()?;
+    let mut file = open_regular(path).ok()?;
     let len = file.metadata().ok()?.len();
     let mut window = 64 * 1024u64;
     loop {
@@ -60,22 +60,27 @@ fn assistant_text(line: &[u8]) -> Option<String> {
 
 /// The session a transcript names in its first lines (`sessionId`).
 pub fn session_of(path: &Path) -> Option<String> {
-    let reader = BufReader::new(File::open(path).ok()?);
-    reader
-        .lines()
-        .take(50)
-        .map_while(Result::ok)
-        .find_map(|line| {
-            let entry: Entry<'_> = serde_json::from_str(&line).ok()?;
-            entry.session_id.map(std::borrow::Cow::into_owned)
-        })
+    let mut reader = BufReader::new(open_regular(path).ok()?);
+    let mut buf = Vec::new();
+    for _ in 0..50 {
+        if read_line(&mut reader, &mut buf, LINE_LIMIT).ok()?.consumed == 0 {
+            return None;
+        }
+        let Ok(entry) = serde_json::from_slice::<Entry<'_>>(buf.trim_ascii()) else {
+            continue;
+        };
+        if let Some(id) = entry.session_id {
+            return Some(id.into_owned());
+        }
+    }
+    None
 }
 
 /// The usage of every API response in a transcript, counted the way an import counts it, in
 /// time order. For costing a session recorded by hooks, whose transcript holds the usage the
 /// hooks never see. Responses with no usage at all are left out.
 pub fn transcript_usage(path: &Path) -> std::io::Result<Vec<ResponseUsage>> {
-    let mut reader = BufReader::with_capacity(1 << 20, File::open(path)?);
+    let mut reader = BufReader::with_capacity(1 << 20, open_regular(path)?);
     let mut counted = Counted::default();
     let mut current: Current<()> = Current::default();
     let mut responses: Vec<ResponseUsage> = Vec::new();
@@ -90,8 +95,8 @@ pub fn transcript_usage(path: &Path) -> std::io::Result<Vec<ResponseUsage>> {
     };
     let mut buf = Vec::new();
     loop {
-        buf.clear();
-        if reader.read_until(b'\n', &mut buf)? == 0 {
+        // A line too long to be a transcript entry is skipped like one that does not parse.
+        if read_line(&mut reader, &mut buf, LINE_LIMIT)?.consumed == 0 {
             break;
         }
         let Ok(entry) = serde_json::from_slice::<Entry<'_>>(buf.trim_ascii()) else {

@@ -19,9 +19,11 @@ pub(super) struct FileState {
 }
 
 impl FileState {
+    /// The entry at `path`, whatever it is: a link or a FIFO where a file should be is a
+    /// change too, which the refresh then reports (a link is not followed).
     pub(super) fn of(path: &Path) -> Option<FileState> {
-        let m = std::fs::metadata(path).ok()?;
-        m.is_file().then(|| FileState {
+        let m = std::fs::symlink_metadata(path).ok()?;
+        Some(FileState {
             dev: m.dev().cast_signed(),
             ino: m.ino().cast_signed(),
             size: m.size().cast_signed(),
