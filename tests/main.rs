@@ -7,6 +7,7 @@ mod ccusage_crosscheck;
 mod cli_reference;
 mod common;
 mod cost;
+mod exit_codes;
 mod explain;
 mod generated_store;
 mod hook;
