@@ -23,6 +23,7 @@ mod redaction;
 mod settings;
 mod setup;
 mod standup;
+mod terminal_safety;
 mod token_budget;
 mod transcript_properties;
 mod untrusted_files;

@@ -128,7 +128,7 @@ pub(crate) fn run(args: &BudgetReportArgs, globals: &Globals) -> Result<u8> {
         ));
     }
     let report = compute(since, until, &current, &prior);
-    let mut out = stdout();
+    let mut out = stdout(globals.colour());
     match args.format {
         ReportFormat::Json => crate::render::json::write(&mut out, &report)?,
         ReportFormat::Text => text(&mut out, &report, Painter::new(globals.colour()), false)?,

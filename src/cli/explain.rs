@@ -94,7 +94,7 @@ pub(crate) fn run(args: &ExplainArgs, globals: &Globals) -> Result<u8> {
         phases: phases_of(&store, &id)?,
         session_id: id,
     };
-    let mut out = stdout();
+    let mut out = stdout(globals.colour());
     match args.format.format {
         Format::Json => crate::render::json::write(&mut out, &explained)?,
         Format::Text => text(&mut out, &explained, Painter::new(globals.colour()))?,

@@ -20,6 +20,7 @@ use crate::capture::transcript::session_of;
 use crate::capture::transcript::wire::Entry;
 use crate::error::ErrorKind;
 use crate::exit;
+use crate::render::escape::escape;
 use crate::render::terminal::{self, Painter};
 use crate::store::Store;
 
@@ -107,13 +108,13 @@ fn import_many(
     let progress = args.all && std::io::stderr().is_terminal();
     // Files in parallel on every core; each session still has one writer.
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let mut out = stdout();
+    let mut out = stdout(globals.colour());
     let mut reports = Vec::new();
     // The exit code of the worst failure (see `failure_code`); OK when every file imported.
     let mut code = exit::OK;
     let mut fail = |message: &dyn std::fmt::Display, this: u8| {
         code = code.max(this);
-        to_stderr(format_args!("error: {message}\n"));
+        to_stderr(format_args!("error: {}\n", escape(&message.to_string())));
     };
     // A file that is not there, or not a file (a FIFO would hold the import), fails alone
     // before anything is read.
@@ -176,7 +177,7 @@ fn import_many(
                 to_stderr(format_args!(
                     "\r\x1b[2K[{finished}/{}] {}",
                     files.len(),
-                    terminal::path_tail(&file.display().to_string(), 60)
+                    escape(&terminal::path_tail(&file.display().to_string(), 60))
                 ));
             }
         });
@@ -384,7 +385,7 @@ fn peek(path: &Path) -> (Option<String>, Option<String>) {
 }
 
 fn show_discovered(found: &[Found], format: Format, paint: Painter) -> Result<u8> {
-    let mut out = stdout();
+    let mut out = stdout(paint.colours());
     if format == Format::Json {
         crate::render::json::write(&mut out, &found)?;
         out.flush()?;

@@ -30,7 +30,7 @@ pub(crate) fn run(args: &InspectArgs, globals: &Globals) -> Result<u8> {
     let id = store.select(&args.session.selector())?;
     let meta = super::output::summary(&store, &id)?.meta;
     let meta: Value = serde_json::from_str(&meta.to_json())?;
-    let mut out = stdout();
+    let mut out = stdout(globals.colour());
     writeln!(out, "{{\"meta\": {},", serde_json::to_string(&meta)?)?;
     write!(out, "\"events\": [")?;
     let mut events = store.events(&id)?;

@@ -21,6 +21,7 @@ mod record;
 mod record_http;
 mod replay;
 pub mod settings;
+mod settings_file;
 mod setup;
 mod sql;
 mod standup;

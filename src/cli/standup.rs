@@ -43,7 +43,7 @@ pub(crate) fn run(args: &StandupArgs, globals: &Globals) -> Result<u8> {
     }
     warn_bad_lines(events.bad_lines(), events.bad_count());
     let report = builder.finish(&id);
-    let mut out = stdout();
+    let mut out = stdout(globals.colour());
     match args.format.format {
         Format::Json => crate::render::json::write(&mut out, &report)?,
         Format::Text => text(&mut out, &report, Painter::new(globals.colour()))?,

@@ -53,7 +53,7 @@ pub(crate) fn run(args: &StatsArgs, globals: &Globals) -> Result<u8> {
         warn_bad_lines(&report.bad, report.bad_count);
     }
     let stats = builder.finish();
-    let mut out = stdout();
+    let mut out = stdout(globals.colour());
     match args.format.format {
         Format::Json => crate::render::json::write(&mut out, &stats)?,
         Format::Text => text(&mut out, &stats, Painter::new(globals.colour()))?,

@@ -82,7 +82,7 @@ pub(crate) fn run(args: &TokenBudgetArgs, globals: &Globals) -> Result<u8> {
         (None, None) => (ASSUMED_WINDOW, "assumed"),
     };
     let report = builder.finish(&id, model, window, source, args.warn_at);
-    let mut out = stdout();
+    let mut out = stdout(globals.colour());
     match args.format.format {
         Format::Json => crate::render::json::write(&mut out, &report)?,
         Format::Text => text(&mut out, &report, Painter::new(globals.colour()))?,

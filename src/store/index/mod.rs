@@ -116,8 +116,7 @@ impl Store {
     pub fn sessions(&self) -> crate::store::Result<Listing> {
         self.require()?;
         match Index::open(self).and_then(|mut index| {
-            index.refresh(self)?;
-            let (sessions, mut unreadable) = index.read_sessions(self)?;
+            let (sessions, mut unreadable) = index.read_fresh_sessions(self)?;
             unreadable.append(&mut index.problems);
             Ok((sessions, unreadable, index))
         }) {

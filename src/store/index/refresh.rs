@@ -20,7 +20,16 @@ impl Index {
     /// Brings the index up to date with the store's files.
     pub fn refresh(&mut self, store: &Store) -> Result<RefreshReport, IndexError> {
         let known = self.known().map_err(|e| self.sql_error(e))?;
-        let mut on_disk = scan_folders(store, &known)?;
+        let on_disk = scan_folders(store, &known)?;
+        self.bring_up_to_date(store, on_disk)
+    }
+
+    /// Refolds, extends or deletes the sessions a scan found stale.
+    pub(super) fn bring_up_to_date(
+        &mut self,
+        store: &Store,
+        mut on_disk: Vec<OnDisk>,
+    ) -> Result<RefreshReport, IndexError> {
         if on_disk.iter().all(|d| !d.stale) {
             return Ok(RefreshReport::default());
         }

@@ -4,12 +4,38 @@ use std::collections::HashMap;
 
 use rusqlite::params;
 
+use super::stale::scan_folders;
 use super::{Index, IndexError, IndexedSession};
 use crate::model::{Counters, SessionMeta};
 use crate::store::layout::META;
 use crate::store::{SessionSummary, Store, StoreError};
 
 impl Index {
+    /// Every session as [`Index::read_sessions`] gives it, after bringing the index up to date.
+    ///
+    /// Looking at every session's files and reading the index are independent, so they run at
+    /// once: most reads find nothing stale, and then the rows read meanwhile are the answer.
+    pub(super) fn read_fresh_sessions(
+        &mut self,
+        store: &Store,
+    ) -> Result<(Vec<IndexedSession>, Vec<StoreError>), IndexError> {
+        let known = self.known().map_err(|e| self.sql_error(e))?;
+        let (on_disk, read) = std::thread::scope(|scope| {
+            let scan = scope.spawn(|| scan_folders(store, &known));
+            let read = self.read_sessions(store);
+            let on_disk = scan
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (on_disk, read)
+        });
+        let on_disk = on_disk?;
+        if on_disk.iter().all(|d| !d.stale) {
+            return read;
+        }
+        self.bring_up_to_date(store, on_disk)?;
+        self.read_sessions(store)
+    }
+
     /// Every indexed session, newest first, and the sessions whose metadata is unreadable.
     pub(super) fn read_sessions(
         &self,
