@@ -56,9 +56,6 @@ pub(crate) fn run(args: &BudgetReportArgs, globals: &Globals) -> Result<u8> {
     }
     let store = Store::new(globals.store_root());
     let mut listing = super::listing::sessions(&store)?;
-    for err in &listing.unreadable {
-        super::output::warn(format_args!("skipped a session: {err}"));
-    }
     let forest = Forest::new(listing.sessions.iter().map(|s| s.summary.meta.clone()));
     let by_id: HashMap<&str, &IndexedSession> = listing
         .sessions
@@ -96,7 +93,14 @@ pub(crate) fn run(args: &BudgetReportArgs, globals: &Globals) -> Result<u8> {
                 parts.push(spend);
                 continue;
             }
-            let phases = phases_of(&store, &id)?;
+            // One session that cannot be read is left out, with a warning, not the report.
+            let phases = match phases_of(&store, &id) {
+                Ok(phases) => phases,
+                Err(err) => {
+                    super::output::warn(format_args!("skipped a session: {err:#}"));
+                    continue;
+                }
+            };
             let report =
                 cost::compute(&id, &phases, PriceTable::builtin(), &CostOptions::default())
                     .map_err(|e| usage(e.to_string()))?;

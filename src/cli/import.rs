@@ -4,20 +4,22 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use clap::Args;
 use serde::Serialize;
 
 use super::Globals;
 use super::globals::{Format, PrivacyArgs};
 use super::output::stdout;
-use crate::capture::import::ImportReport;
+use super::output::to_stderr;
 use crate::capture::import::batch::import_files;
 use crate::capture::import::existing::recorded_by_hooks;
+use crate::capture::import::{ImportError, ImportReport};
 use crate::capture::sink::Sink;
 use crate::capture::transcript::content::blocks;
 use crate::capture::transcript::session_of;
 use crate::capture::transcript::wire::Entry;
+use crate::error::ErrorKind;
 use crate::exit;
 use crate::render::escape::escape;
 use crate::render::terminal::{self, Painter};
@@ -90,7 +92,9 @@ fn claude_dir(args: &ImportArgs) -> Result<PathBuf> {
         return Ok(dir.clone());
     }
     let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) else {
-        bail!("cannot find ~/.claude: $HOME is not set (use --claude-dir)");
+        return Err(super::output::usage(
+            "cannot find ~/.claude: $HOME is not set (use --claude-dir)",
+        ));
     };
     Ok(PathBuf::from(home).join(".claude"))
 }
@@ -115,7 +119,32 @@ fn import_many(
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let mut out = stdout(globals.colour());
     let mut reports = Vec::new();
-    let mut failed = 0;
+    // The exit code of the worst failure (see `failure_code`); OK when every file imported.
+    let mut code = exit::OK;
+    let mut fail = |message: &dyn std::fmt::Display, this: u8| {
+        code = code.max(this);
+        to_stderr(format_args!("error: {}\n", escape(&message.to_string())));
+    };
+    // A file that is not there, or not a file (a FIFO would hold the import), fails alone
+    // before anything is read.
+    let files: Vec<PathBuf> = files
+        .iter()
+        .filter(|file| match std::fs::metadata(file) {
+            Ok(meta) if meta.is_file() => true,
+            Ok(_) => {
+                let what = format!("{}: not a regular file", file.display());
+                fail(&what, exit::INPUT);
+                false
+            }
+            Err(e) => {
+                let what = format!("{}: {e}", file.display());
+                fail(&what, io_code(&e));
+                false
+            }
+        })
+        .cloned()
+        .collect();
+    let files = files.as_slice();
     let mut written: std::io::Result<()> = Ok(());
     // Older Claude Code kept subagents' transcripts beside the main ones (`agent-*.jsonl`):
     // they go after the main files, and ones imported before are recognised and skipped.
@@ -129,7 +158,7 @@ fn import_many(
         import_files(store, batch, &sink, workers, |_, file, result| {
             finished += 1;
             if progress {
-                eprint!("\r\x1b[2K");
+                to_stderr(format_args!("\r\x1b[2K"));
             }
             match result {
                 Ok(mut done) => {
@@ -154,24 +183,20 @@ fn import_many(
                         written = describe(&mut out, &done, paint);
                     }
                 }
-                Err(err) => {
-                    failed += 1;
-                    let line = format!("error: {}\n", escape(&err.to_string()));
-                    let _ = std::io::stderr().write_all(line.as_bytes());
-                }
+                Err(err) => fail(&err, failure_code(&err)),
             }
             if progress {
-                eprint!(
+                to_stderr(format_args!(
                     "\r\x1b[2K[{finished}/{}] {}",
                     files.len(),
                     escape(&terminal::path_tail(&file.display().to_string(), 60))
-                );
+                ));
             }
         });
     }
     written?;
     if progress {
-        eprint!("\r\x1b[2K");
+        to_stderr(format_args!("\r\x1b[2K"));
     }
     if args.format == Format::Json {
         crate::render::json::write(&mut out, &reports)?;
@@ -179,7 +204,29 @@ fn import_many(
         writeln!(out, "Every transcript is imported already.")?;
     }
     out.flush()?;
-    Ok(if failed > 0 { exit::INPUT } else { exit::OK })
+    Ok(code)
+}
+
+/// The exit code a file that failed to import stands for, by the table in `exit.rs`: a file
+/// that is not there is 2 (as a session that is not there), one that is not a transcript 3,
+/// reading or writing that failed 4.
+fn failure_code(err: &ImportError) -> u8 {
+    match err {
+        ImportError::Io { source, .. } => io_code(source),
+        ImportError::Store(store) | ImportError::StoreAt { source: store, .. } => {
+            ErrorKind::of_store(store).exit_code()
+        }
+        _ => exit::INPUT,
+    }
+}
+
+fn io_code(err: &std::io::Error) -> u8 {
+    match err.kind() {
+        std::io::ErrorKind::NotFound => exit::USAGE,
+        // Not UTF-8, or not a regular file.
+        std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput => exit::INPUT,
+        _ => exit::IO,
+    }
 }
 
 fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> std::io::Result<()> {
@@ -296,8 +343,15 @@ struct Found {
 
 fn discover(claude: &Path, store: &Store, first_prompts: bool) -> Result<Vec<Found>> {
     let projects = claude.join("projects");
-    let entries = std::fs::read_dir(&projects)
-        .with_context(|| format!("no Claude Code projects at {}", projects.display()))?;
+    let entries = std::fs::read_dir(&projects).map_err(|e| {
+        let message = format!("no Claude Code projects at {} ({e})", projects.display());
+        // A folder that is not there is named wrongly, as a session that is not there is.
+        if e.kind() == std::io::ErrorKind::NotFound {
+            super::output::usage(message)
+        } else {
+            crate::error::Error::io(message).into()
+        }
+    })?;
     let mut found = Vec::new();
     for project in entries.flatten().filter(|e| e.path().is_dir()) {
         let Ok(files) = std::fs::read_dir(project.path()) else {
@@ -349,18 +403,19 @@ fn discover(claude: &Path, store: &Store, first_prompts: bool) -> Result<Vec<Fou
 /// The session id a transcript holds and the first thing the user typed, for recognising it in
 /// a listing.
 fn peek(path: &Path) -> (Option<String>, Option<String>) {
-    use std::io::BufRead;
     let mut session = None;
-    let Ok(file) = std::fs::File::open(path) else {
+    // A FIFO or a device named like a transcript must not hold the listing.
+    let Ok(file) = crate::store::open_regular(path) else {
         return (None, None);
     };
-    for line in std::io::BufReader::new(file)
-        .lines()
-        .take(500)
-        .map_while(Result::ok)
-    {
-        let mut spare = Vec::new();
-        let Ok(entry) = Entry::decode(line.as_bytes(), &mut spare) else {
+    let mut reader = std::io::BufReader::new(file);
+    let (mut line, mut spare) = (Vec::new(), Vec::new());
+    for _ in 0..500 {
+        match crate::store::read_line(&mut reader, &mut line, crate::store::LINE_LIMIT) {
+            Ok(read) if read.consumed > 0 => {}
+            _ => break,
+        }
+        let Ok(entry) = Entry::decode(line.trim_ascii(), &mut spare) else {
             continue;
         };
         if session.is_none() {

@@ -52,9 +52,6 @@ const PROMPT_CHARS: usize = 60;
 pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
     let store = Store::new(globals.store_root());
     let listing = super::listing::sessions(&store)?;
-    for err in &listing.unreadable {
-        super::output::warn(format_args!("skipped a session: {err}"));
-    }
     let listed: Vec<ListedSession> = listing
         .sessions
         .into_iter()

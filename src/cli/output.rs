@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use crate::error::Error;
 use crate::exit;
 use crate::render::escape::{Escaping, escape};
-use crate::store::BadLine;
+use crate::store::{BadLine, SessionSummary, Store};
 
 /// Turns a command's result into its exit code, printing an error as one line (and its hints).
 pub(crate) fn finish(result: anyhow::Result<u8>) -> ExitCode {
@@ -26,6 +26,25 @@ pub(crate) fn fail(err: &Error) -> ExitCode {
 /// A mistake in how a command was called that clap cannot see (a bad `--filter` value, say).
 pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
     Error::usage(message).into()
+}
+
+/// Writes `text` to stderr as it is. Diagnostics go through here (or [`warn`]), never through
+/// `eprintln!`: a stderr that cannot be written (closed, full) must not stop a command, let
+/// alone a hook, so what cannot be written is dropped.
+pub(crate) fn to_stderr(text: std::fmt::Arguments<'_>) {
+    let _ = io::stderr().lock().write_fmt(text);
+}
+
+/// A session's summary, with a warning when its `meta.json` could not be used and the session
+/// is described by its events instead.
+pub(crate) fn summary(store: &Store, id: &str) -> anyhow::Result<SessionSummary> {
+    let summary = store.summary(id)?;
+    if let Some(why) = &summary.meta_error {
+        warn(format_args!(
+            "{why}; the session is shown as its events tell it"
+        ));
+    }
+    Ok(summary)
 }
 
 /// One warning line on stderr, its text escaped (it may quote a session); a stderr that cannot

@@ -114,7 +114,7 @@ struct Replayer<'a> {
 
 impl Replayer<'_> {
     fn header(&self, out: &mut impl Write, id: &str) -> Result<()> {
-        let meta = self.store.summary(id)?.meta;
+        let meta = super::output::summary(self.store, id)?.meta;
         let rule = "─".repeat(50);
         writeln!(out, "{}", self.paint.bold("Session Summary"))?;
         writeln!(out, "{rule}")?;

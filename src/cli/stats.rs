@@ -41,7 +41,7 @@ pub(crate) fn run(args: &StatsArgs, globals: &Globals) -> Result<u8> {
     };
     let mut builder = StatsBuilder::new();
     for session in &sessions {
-        let meta = store.summary(session)?.meta;
+        let meta = super::output::summary(&store, session)?.meta;
         builder.session(session, meta.duration_secs());
         // Two threads: the machines this runs on have at least two cores, and a long session
         // is read twice as fast.

@@ -13,13 +13,42 @@ pub(crate) const INDEX: &str = ".index.sqlite";
 
 /// A session id names a folder, so it must be one plain path component. Claude Code's ids are
 /// UUIDs; the Python tool's are hex; both pass. Anything that could climb out of the store or
-/// hide (`..`, `/`, a leading dot, control characters) does not.
+/// hide (`..`, `/`, a leading dot, control characters), or make two ids look alike or one look
+/// like another on screen (bidirectional controls, zero-width and other invisible characters),
+/// does not.
 pub fn is_valid_session_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 200
         && !id.starts_with('.')
         && !id.contains(['/', '\\'])
-        && !id.chars().any(char::is_control)
+        && !id.chars().any(|c| c.is_control() || is_invisible(c))
+}
+
+/// Characters that change how text is drawn without being drawn: the bidirectional controls
+/// (which can reverse what follows them) and Unicode's default-ignorable code points
+/// (zero-width spaces and joiners, word joiners, soft hyphens, fillers, variation selectors,
+/// tags, the byte order mark).
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFF8}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
 }
 
 /// The session id of subagent `agent` of session `parent`: `agent-<agent>-<parent>`, as hooks,
@@ -50,7 +79,22 @@ mod tests {
     fn ids_that_escape_or_hide_are_refused() {
         assert!(is_valid_session_id("3f2a1c9e-1b2c-4d5e-8f90-123456789abc"));
         assert!(is_valid_session_id("a84664242afa4516"));
-        for bad in ["", ".", "..", "../x", "a/b", ".hidden", "a\nb", "a\\b"] {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "../x",
+            "a/b",
+            ".hidden",
+            "a\nb",
+            "a\\b",
+            "abc\u{202E}fdp.exe",
+            "\u{200B}",
+            "a\u{200D}b",
+            "\u{2066}x\u{2069}",
+            "\u{FEFF}id",
+            "id\u{E0041}",
+        ] {
             assert!(!is_valid_session_id(bad), "{bad:?}");
         }
     }

@@ -172,7 +172,8 @@ pub enum PayloadError {
     Missing(&'static str),
     #[error("field `{0}` is not a {1}")]
     WrongType(&'static str, &'static str),
-    #[error("session id `{0}` cannot name a session folder")]
+    // Debug formatting escapes what a terminal would draw deceptively (bidi controls).
+    #[error("session id {0:?} cannot name a session folder")]
     BadSessionId(String),
     #[error("unknown hook event `{0}` and the payload names none")]
     UnknownEvent(String),

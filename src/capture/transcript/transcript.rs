@@ -4,14 +4,14 @@
 //! import that finds its session in the store already).
 
 use std::collections::{HashMap, HashSet};
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use super::content::{answer_text, blocks, prompt_text};
 use super::responses::{Counted, Current, Line, Response, ResponseUsage, Step};
 use super::wire::{Entry, TaskResult, mend};
 use crate::model::Tokens;
+use crate::store::{LINE_LIMIT, open_regular, read_line};
 
 /// How far back from the end the Stop hook looks; a hook must stay fast on huge transcripts.
 const TAIL_LIMIT: u64 = 4 * 1024 * 1024;
@@ -19,7 +19,7 @@ const TAIL_LIMIT: u64 = 4 * 1024 * 1024;
 /// The text blocks of the last assistant message with text, joined; `None` when the file cannot
 /// be read or holds none in its last [`TAIL_LIMIT`] bytes.
 pub fn last_assistant_text(path: &Path) -> Option<String> {
-    let mut file = File::open(path).ok()?;
+    let mut file = open_regular(path).ok()?;
     let len = file.metadata().ok()?.len();
     let mut window = 64 * 1024u64;
     loop {
@@ -79,11 +79,13 @@ const HEAD_LIMIT: u64 = 1024 * 1024;
 /// prompt its spawning call gave it); `None` when the file cannot be read or its first
 /// [`HEAD_LIMIT`] bytes hold no such line.
 pub fn first_prompt(path: &Path) -> Option<String> {
-    let reader = BufReader::new(File::open(path).ok()?.take(HEAD_LIMIT));
-    let mut spare = Vec::new();
-    for line in reader.split(b'\n').take(20) {
-        let line = line.ok()?;
-        let Ok(entry) = Entry::decode(line.trim_ascii(), &mut spare) else {
+    let mut reader = BufReader::new(open_regular(path).ok()?.take(HEAD_LIMIT));
+    let (mut buf, mut spare) = (Vec::new(), Vec::new());
+    for _ in 0..20 {
+        if read_line(&mut reader, &mut buf, LINE_LIMIT).ok()?.consumed == 0 {
+            return None;
+        }
+        let Ok(entry) = Entry::decode(buf.trim_ascii(), &mut spare) else {
             continue;
         };
         if entry.kind.as_deref() != Some("user") || entry.is_meta == Some(true) {
@@ -97,23 +99,27 @@ pub fn first_prompt(path: &Path) -> Option<String> {
 
 /// The session a transcript names in its first lines (`sessionId`).
 pub fn session_of(path: &Path) -> Option<String> {
-    let reader = BufReader::new(File::open(path).ok()?);
-    reader
-        .lines()
-        .take(50)
-        .map_while(Result::ok)
-        .find_map(|line| {
-            let mut spare = Vec::new();
-            let entry = Entry::decode(line.as_bytes(), &mut spare).ok()?;
-            entry.session_id.map(std::borrow::Cow::into_owned)
-        })
+    let mut reader = BufReader::new(open_regular(path).ok()?);
+    let (mut buf, mut spare) = (Vec::new(), Vec::new());
+    for _ in 0..50 {
+        if read_line(&mut reader, &mut buf, LINE_LIMIT).ok()?.consumed == 0 {
+            return None;
+        }
+        let Ok(entry) = Entry::decode(buf.trim_ascii(), &mut spare) else {
+            continue;
+        };
+        if let Some(id) = entry.session_id {
+            return Some(id.into_owned());
+        }
+    }
+    None
 }
 
 /// The usage of every API response in a transcript, counted the way an import counts it, in
 /// time order. For costing a session recorded by hooks, whose transcript holds the usage the
 /// hooks never see. Responses with no usage at all are left out.
 pub fn transcript_usage(path: &Path) -> std::io::Result<Vec<ResponseUsage>> {
-    let mut reader = BufReader::with_capacity(1 << 20, File::open(path)?);
+    let mut reader = BufReader::with_capacity(1 << 20, open_regular(path)?);
     let mut counted = Counted::default();
     let mut current: Current<()> = Current::default();
     let mut responses: Vec<ResponseUsage> = Vec::new();
@@ -129,8 +135,8 @@ pub fn transcript_usage(path: &Path) -> std::io::Result<Vec<ResponseUsage>> {
     let mut buf = Vec::new();
     let mut spare = Vec::new();
     loop {
-        buf.clear();
-        if reader.read_until(b'\n', &mut buf)? == 0 {
+        // A line too long to be a transcript entry is skipped like one that does not parse.
+        if read_line(&mut reader, &mut buf, LINE_LIMIT)?.consumed == 0 {
             break;
         }
         let Ok(entry) = Entry::decode(buf.trim_ascii(), &mut spare) else {
@@ -187,15 +193,15 @@ fn count(survey: &mut Survey, response: &Response<()>) {
 /// Reads the main conversation of a transcript: its responses (counted as an import counts
 /// them), answers, thinking, tool calls, and which call ran which subagent.
 pub fn survey(path: &Path) -> std::io::Result<Survey> {
-    let mut reader = BufReader::with_capacity(1 << 20, File::open(path)?);
+    let mut reader = BufReader::with_capacity(1 << 20, open_regular(path)?);
     let mut survey = Survey::default();
     let mut counted = Counted::default();
     let mut current: Current<()> = Current::default();
     let mut seen_calls = HashSet::new();
     let (mut buf, mut spare) = (Vec::new(), Vec::new());
     loop {
-        buf.clear();
-        if reader.read_until(b'\n', &mut buf)? == 0 {
+        // A line too long to be a transcript entry is skipped like one that does not parse.
+        if read_line(&mut reader, &mut buf, LINE_LIMIT)?.consumed == 0 {
             break;
         }
         let Ok(entry) = Entry::decode(buf.trim_ascii(), &mut spare) else {

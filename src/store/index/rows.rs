@@ -57,12 +57,20 @@ impl Index {
         while let Some(row) = rows.next().map_err(|e| self.sql_error(e))? {
             let get = || -> rusqlite::Result<Result<IndexedSession, StoreError>> {
                 let id: String = row.get(0)?;
-                if let Some(message) = row.get::<_, Option<String>>(1)? {
+                let meta_error = row.get::<_, Option<String>>(1)?;
+                // A meta.json that cannot be used hides nothing when there are events to
+                // describe the session; without them there is nothing to show.
+                if let Some(message) = &meta_error
+                    && row.get::<_, Option<u64>>(17)?.unwrap_or(0) == 0
+                {
                     return Ok(Err(StoreError::Corrupt {
                         path: store.session_dir(&id).join(META),
-                        message,
+                        message: message.clone(),
                     }));
                 }
+                let meta_error = meta_error.map(|message| {
+                    format!("{}: {message}", store.session_dir(&id).join(META).display())
+                });
                 let extra = row
                     .get::<_, Option<String>>(14)?
                     .and_then(|t| serde_json::from_str(&t).ok())
@@ -94,7 +102,11 @@ impl Index {
                     ended_at: row.get(18).unwrap_or(None),
                 });
                 Ok(Ok(IndexedSession {
-                    summary: SessionSummary { meta, counters },
+                    summary: SessionSummary {
+                        meta,
+                        counters,
+                        meta_error,
+                    },
                     first_prompt: row.get(16)?,
                     transcript_path: row.get(19)?,
                 }))

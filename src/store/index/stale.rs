@@ -5,7 +5,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use rustix::fs::{AtFlags, FileType, Mode, OFlags};
+use rustix::fs::{AtFlags, Mode, OFlags};
 
 use rusqlite::Connection;
 
@@ -22,10 +22,12 @@ pub(super) struct FileState {
 }
 
 impl FileState {
-    /// The state of the file at `path`; a link is not followed and counts as no file.
+    /// The state of the entry at `path`, whatever it is: a link is not followed, and a link
+    /// or a FIFO where a file should be is a state too, which the refresh then reports (one
+    /// warning, the session skipped) instead of taking it for no file.
     pub(super) fn of(path: &Path) -> Option<FileState> {
         let m = std::fs::symlink_metadata(path).ok()?;
-        m.is_file().then(|| FileState {
+        Some(FileState {
             dev: m.dev().cast_signed(),
             ino: m.ino().cast_signed(),
             size: m.size().cast_signed(),
@@ -36,14 +38,15 @@ impl FileState {
     /// The state of `name` inside the session folder `id` of the store folder `root`, looked
     /// at relative to the store's descriptor: two path components to walk instead of the
     /// whole path, which is most of what a stat costs here. A link is not followed (the
-    /// store's files are never links of ours) and counts as no file.
+    /// store's files are never links of ours); like anything else in a file's place, it is
+    /// a state (see [`FileState::of`]).
     fn at(root: &OwnedFd, path: &mut String, id: &str, name: &str) -> Option<FileState> {
         path.clear();
         path.push_str(id);
         path.push('/');
         path.push_str(name);
         let st = rustix::fs::statat(root.as_fd(), path.as_str(), AtFlags::SYMLINK_NOFOLLOW).ok()?;
-        (FileType::from_raw_mode(st.st_mode) == FileType::RegularFile).then(|| FileState {
+        Some(FileState {
             dev: st.st_dev.cast_signed(),
             ino: st.st_ino.cast_signed(),
             size: st.st_size,
