@@ -63,9 +63,9 @@ pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
         }
         let by_hooks = found.iter().filter(|t| t.recorded_by_hooks).count();
         if by_hooks > 0 {
-            eprintln!(
-                "note: {by_hooks} of the sessions were recorded by hooks and are left as the hooks wrote them; `agent-strace import <file>` says what only its transcript holds."
-            );
+            to_stderr(format_args!(
+                "note: {by_hooks} of the sessions were recorded by hooks and are left as the hooks wrote them; `agent-strace import <file>` says what only its transcript holds.\n"
+            ));
         }
         let mut files: Vec<PathBuf> = found
             .into_iter()
@@ -172,7 +172,10 @@ fn import_many(
                             ));
                         }
                         for warning in &report.warnings {
-                            eprintln!("warning: {}: {warning}", report.file.display());
+                            super::output::warn(format_args!(
+                                "{}: {warning}",
+                                report.file.display()
+                            ));
                         }
                     }
                     // Text is written as files finish, so memory stays flat however many
