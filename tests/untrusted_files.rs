@@ -658,3 +658,49 @@ fn no_printing_macro_can_panic_on_a_closed_stream() {
     }
     assert!(offenders.is_empty(), "{offenders:#?}");
 }
+
+#[test]
+fn import_all_and_discover_pass_over_fifos_and_devices_among_transcripts() {
+    let env = TestEnv::new();
+    let project = env.path().join("claude").join("projects").join("-work-app");
+    std::fs::create_dir_all(&project).unwrap();
+    mkfifo(&project.join("a1a1a1a1-0000-4000-8000-000000000001.jsonl"));
+    symlink(
+        "/dev/zero",
+        project.join("a1a1a1a1-0000-4000-8000-000000000002.jsonl"),
+    )
+    .unwrap();
+    symlink("/dev/urandom", project.join("agent-a1a1a1a1.jsonl")).unwrap();
+    // A real transcript beside them, reached through a link as dotfiles keep them, is found.
+    let real = crate::common::shared()
+        .join("corpus/claude-code/moredip__session-share/general-tool-calls.jsonl");
+    symlink(&real, project.join("linked.jsonl")).unwrap();
+    let claude = env.path().join("claude");
+    let claude = claude.to_str().unwrap();
+
+    let found = run(
+        &env,
+        &[
+            "import",
+            "--discover",
+            "--format",
+            "json",
+            "--claude-dir",
+            claude,
+        ],
+    );
+    assert_eq!(found.code, 0, "{}", found.stderr);
+    let found: Value = serde_json::from_str(&found.stdout).unwrap();
+    let paths: Vec<&str> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths.len(), 1, "{paths:?}");
+    assert!(paths[0].ends_with("linked.jsonl"), "{paths:?}");
+
+    let all = run(&env, &["import", "--all", "--claude-dir", claude]);
+    assert_eq!(all.code, 0, "{}", all.stderr);
+    assert_eq!(env.sessions().len(), 1, "{}", all.stdout);
+}

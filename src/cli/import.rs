@@ -61,6 +61,16 @@ pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
         if args.discover {
             return show_discovered(&found, args.format, Painter::new(globals.colour()));
         }
+        if found.is_empty() && args.format != Format::Json {
+            let mut out = stdout(globals.colour());
+            writeln!(
+                out,
+                "No Claude Code transcripts found under {}.",
+                claude_dir(args)?.join("projects").display()
+            )?;
+            out.flush()?;
+            return Ok(exit::OK);
+        }
         let by_hooks = found.iter().filter(|t| t.recorded_by_hooks).count();
         if by_hooks > 0 {
             to_stderr(format_args!(
@@ -324,6 +334,7 @@ fn stray_agent_files(claude: &Path) -> Vec<PathBuf> {
                 .is_some_and(|e| e.eq_ignore_ascii_case("jsonl"))
                 && p.file_name()
                     .is_some_and(|n| n.to_string_lossy().starts_with("agent-"))
+                && std::fs::metadata(p).is_ok_and(|m| m.is_file())
         }));
     }
     out.sort();
@@ -369,7 +380,14 @@ fn discover(claude: &Path, store: &Store, first_prompts: bool) -> Result<Vec<Fou
             if !is_jsonl || name.starts_with("agent-") {
                 continue;
             }
-            let Ok(meta) = file.metadata() else { continue };
+            // A link to a transcript kept elsewhere is one; a FIFO or a device is none (reading
+            // it would never end), so it is not listed, as `--all` would not import it.
+            let Ok(meta) = std::fs::metadata(&path) else {
+                continue;
+            };
+            if !meta.is_file() {
+                continue;
+            }
             let modified = meta
                 .modified()
                 .ok()
