@@ -32,6 +32,9 @@ pub struct EventHead<'a> {
 pub struct DataHead<'a> {
     #[serde(borrow, default)]
     pub tool_name: Option<Cow<'a, str>>,
+    /// The file a `file_read` or `file_write` names.
+    #[serde(borrow, default)]
+    pub path: Option<Cow<'a, str>>,
     #[serde(default)]
     pub usage: Option<ApiUsage>,
     #[serde(default)]
@@ -183,6 +186,10 @@ impl<'a> EventHead<'a> {
             data: DataHead {
                 tool_name: data
                     .get("tool_name")
+                    .and_then(serde_json::Value::as_str)
+                    .map(Cow::Borrowed),
+                path: data
+                    .get("path")
                     .and_then(serde_json::Value::as_str)
                     .map(Cow::Borrowed),
                 usage,
