@@ -45,7 +45,7 @@ pub struct Failure {
     pub event: usize,
     /// The phase it belongs to (its index).
     pub phase: usize,
-    /// Seconds from the session's start to the failure.
+    /// When the failing call was made, in seconds from the session's start.
     pub at_s: f64,
     pub tool: String,
     /// The command, path or argument that tells what it tried.
@@ -518,7 +518,7 @@ impl PhaseBuilder {
                 self.failures.push(Failure {
                     event: call.number,
                     phase: phase + 1,
-                    at_s: at,
+                    at_s: call.timestamp,
                     tool: call.tool.clone(),
                     what: call.what.clone(),
                     message: telling_line(result.error.as_deref().unwrap_or_default()),

@@ -27,8 +27,8 @@ use crate::store::Store;
 ///
 /// A phase fails when its last test run, build or check failed; a `grep` that finds nothing, a
 /// `git commit` with nothing to commit or a call the user refused fails nothing. Attempts at the
-/// same goal that failed and were tried again are a retry loop; the time from each failed
-/// attempt to the next is wasted.
+/// same goal that failed and were tried again are a retry loop; the time those failed attempts
+/// ran is wasted.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  agent-strace explain\n  agent-strace explain 3f2a --format json"
