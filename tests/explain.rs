@@ -63,6 +63,7 @@ Failures (2):
   #11 0:30 phase 2: Bash python -m pytest — exit 1
 Retry loops (1):
   python -m pytest — 3 attempts in 1m 55s (0:05–2:00), then it worked
+Tool calls: 5   Errors: 2   Rejected: 0
 Files touched: 2 read, 0 written
 Retries: 2 (wasted 40.00s, 32% of session)
 ";

@@ -15,6 +15,7 @@ mod hook_properties;
 mod import;
 mod index;
 mod keeping;
+mod labels;
 mod layers;
 mod mcp_http;
 mod mcp_proxy;

@@ -279,6 +279,12 @@ fn text(out: &mut impl Write, e: &Explained, paint: Painter) -> std::io::Result<
             )?;
         }
     }
+    // The words `stats` uses for the same figures.
+    writeln!(
+        out,
+        "Tool calls: {}   Errors: {}   Rejected: {}",
+        p.tool_calls, p.errors, p.rejections
+    )?;
     let read = p.files.iter().filter(|f| f.reads > 0).count();
     let written = p.files.iter().filter(|f| f.writes > 0).count();
     writeln!(out, "Files touched: {read} read, {written} written")?;
