@@ -16,6 +16,7 @@ mod index;
 mod layers;
 mod mcp_http;
 mod mcp_proxy;
+mod proxy_hardening;
 mod python_compat;
 mod read;
 mod redaction;

@@ -79,6 +79,7 @@ pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
     about.insert("mode".into(), "http".into());
     about.insert("remote_url".into(), recorded_url.clone().into());
     about.insert("local_port".into(), local.port().into());
+    super::record::survive_file_size_limit();
     // A store that cannot be written must not keep the server from the client.
     match McpRecorder::start(
         &store,
@@ -89,7 +90,9 @@ pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
         sink.now(),
         sink.clone(),
     ) {
-        Ok(recorder) => proxy.record_with(recorder),
+        Ok(recorder) => proxy.record_with(recorder.reporting_to(|message| {
+            super::record::say(&format!("agent-strace record-http: {message}"));
+        })),
         Err(e) => eprintln!("agent-strace record-http: not recording ({e}); relaying anyway"),
     }
     let path = upstream.path();

@@ -100,6 +100,32 @@ impl Store {
             .map_err(|e| StoreError::io(&cache_path, e))
     }
 
+    /// Marks a session ended at `at` in `meta.json`, its counters caught up, for a writer that
+    /// cannot append its `session_end` (the events file cannot grow: a file size limit, a full
+    /// disk), so that the session does not show as running for ever. An end already recorded
+    /// is kept.
+    pub fn end_in_meta(&self, session_id: &str, at: f64, wait: Duration) -> Result<()> {
+        let dir = self.session_dir(session_id);
+        let cache_path = dir.join(COUNTERS);
+        let guard = lock_exclusive(&cache_path, wait)?;
+        let mut cache = guard
+            .read()
+            .ok()
+            .and_then(|bytes| parse_cache(&bytes))
+            .unwrap_or_default();
+        cache.offset = fold_from(&dir.join(EVENTS), cache.offset, &mut cache.counters)?;
+        let mut meta = self.read_meta(session_id)?;
+        apply(&mut meta, &cache.counters);
+        if meta.ended_at.is_none() {
+            meta.ended_at = Some(at);
+            meta.total_duration_ms = ((at - meta.started_at) * 1000.0).max(0.0);
+        }
+        self.write_meta(&meta)?;
+        // The cache only saves work: a disk too full to rewrite it loses nothing.
+        let _ = guard.replace(&serde_json::to_vec(&cache).unwrap_or_default());
+        Ok(())
+    }
+
     /// A session's metadata with counters caught up to its events, without writing anything.
     pub fn summary(&self, session_id: &str) -> Result<SessionSummary> {
         let dir = self.session_dir(session_id);
