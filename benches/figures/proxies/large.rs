@@ -211,7 +211,13 @@ pub(crate) fn bench_large(tool: &Tool, work: &Path, notes: &mut Vec<String>) -> 
             input.bytes.len() as f64 / 1e6,
             input.runs
         );
-        let direct = sample(tool, &input.bytes, input.runs, |_, rss| cat(rss), |_| Ok(()))?;
+        let direct = sample(
+            tool,
+            &input.bytes,
+            input.runs,
+            |_, rss| cat(rss),
+            |_| Ok(()),
+        )?;
         let store = |run: usize| work.join(format!("proxy-large-{run}"));
         let proxied = sample(
             tool,

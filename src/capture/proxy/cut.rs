@@ -253,10 +253,7 @@ impl CutCopy {
 
     /// Reads string content up to and including the next quote or backslash; returns how much.
     fn text_run(&mut self, bytes: &[u8]) -> usize {
-        let end = bytes
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\')
-            .unwrap_or(bytes.len());
+        let end = memchr::memchr2(b'"', b'\\', bytes).unwrap_or(bytes.len());
         let run = &bytes[..end];
         let at = self.pos + end as u64;
         self.touch(at);
@@ -419,7 +416,45 @@ fn member_head(text: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::{Value, json};
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            ".{0,12}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 64, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
+                prop::collection::btree_map(".{0,6}", inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// What is small enough is copied exactly (but for whitespace), however it is fed.
+        #[test]
+        fn a_small_message_is_copied_exactly(value in json_value(), pretty in any::<bool>(), chunk in 1usize..40) {
+            let text = if pretty {
+                serde_json::to_vec_pretty(&value).unwrap()
+            } else {
+                serde_json::to_vec(&value).unwrap()
+            };
+            let mut cut = CutCopy::new();
+            for part in text.chunks(chunk) {
+                cut.push(part);
+            }
+            let copy: Value = serde_json::from_slice(&cut.finish().unwrap()).unwrap();
+            prop_assert_eq!(copy, value);
+        }
+    }
 
     fn copy_of(message: &[u8], chunk: usize) -> Option<Value> {
         let mut cut = CutCopy::new();

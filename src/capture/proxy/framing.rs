@@ -103,7 +103,7 @@ impl Framer {
                     n
                 }
                 State::Line => {
-                    if let Some(end) = chunk.iter().position(|&b| b == b'\n') {
+                    if let Some(end) = memchr::memchr(b'\n', chunk) {
                         self.message.push(&chunk[..end]);
                         self.message.finish(true, &mut emit);
                         self.state = State::Between;
@@ -157,7 +157,7 @@ impl Framer {
 
     /// Reads header bytes up to the end of the current line; returns how many it took.
     fn header_bytes(&mut self, chunk: &[u8], emit: &mut impl FnMut(Frame<'_>)) -> usize {
-        let newline = chunk.iter().position(|&b| b == b'\n');
+        let newline = memchr::memchr(b'\n', chunk);
         let take = newline.map_or(chunk.len(), |n| n + 1);
         let room = MAX_HEADERS.saturating_sub(self.headers.len());
         let fits = take <= room;
