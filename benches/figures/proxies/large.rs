@@ -28,6 +28,9 @@ struct Input {
     name: &'static str,
     bytes: Arc<Vec<u8>>,
     runs: usize,
+    /// Whether the relay time has a target (the 12 MB message is there for memory: its time
+    /// is mostly the proxy's start-up).
+    timed: bool,
     /// The message each direction must be recorded with, as `message_original_bytes`.
     recorded_size: usize,
     /// A message after the large one, which must be recorded too.
@@ -59,6 +62,7 @@ fn inputs() -> Vec<Input> {
             name: "one 12 MB message",
             bytes: Arc::new(result_line(12 * MB)),
             runs: 5,
+            timed: false,
             recorded_size: 12 * MB,
             after: None,
         },
@@ -66,6 +70,7 @@ fn inputs() -> Vec<Input> {
             name: "one 100 MB message",
             bytes: Arc::new(result_line(100 * MB)),
             runs: 3,
+            timed: true,
             recorded_size: 100 * MB,
             after: None,
         },
@@ -73,6 +78,7 @@ fn inputs() -> Vec<Input> {
             name: "`Content-Length:` with no end, 100 MB",
             bytes: Arc::new(unended),
             runs: 3,
+            timed: true,
             recorded_size: 100 * MB,
             after: Some("ping"),
         },
@@ -254,7 +260,7 @@ pub(crate) fn bench_large(tool: &Tool, work: &Path, notes: &mut Vec<String>) -> 
             format!("{}, `record -- cat`", input.name),
             proxied,
             Targets {
-                median: Some(limit),
+                median: input.timed.then_some(limit),
                 p99: None,
                 peak_kib: peak_kib.or(Some(32 * MIB)),
             },
@@ -272,8 +278,8 @@ pub(crate) fn print_large(rows: &[Row]) {
         "stdio proxy, large messages: one message written in 64 KiB writes by one thread and \
          read back by another, through `cat` alone and through `record -- cat`, from the first \
          byte written to the last byte back; peak RSS of `cat` or of the proxy (GNU time). \
-         Targets: the proxy within {LARGE_SLOWDOWN}× of `cat` alone (median), and its peak RSS \
-         at 100 MB within {:.0}% of its peak at 12 MB (32 MiB at 12 MB)",
+         Targets: at 100 MB the proxy within {LARGE_SLOWDOWN}× of `cat` alone (median), and its \
+         peak RSS within {:.0}% of its peak at 12 MB (32 MiB at 12 MB)",
         LARGE_RSS_SLACK * 100.0
     );
     println!();
