@@ -31,6 +31,9 @@ struct Input {
     /// Whether the relay time has a target (the 12 MB message is there for memory: its time
     /// is mostly the proxy's start-up).
     timed: bool,
+    /// Whether to measure the relay alone too (`record` with a store it cannot write), the
+    /// floor that recording adds to.
+    floor: bool,
     /// The message each direction must be recorded with, as `message_original_bytes`.
     recorded_size: usize,
     /// A message after the large one, which must be recorded too.
@@ -63,6 +66,7 @@ fn inputs() -> Vec<Input> {
             bytes: Arc::new(result_line(12 * MB)),
             runs: 5,
             timed: false,
+            floor: false,
             recorded_size: 12 * MB,
             after: None,
         },
@@ -71,6 +75,7 @@ fn inputs() -> Vec<Input> {
             bytes: Arc::new(result_line(100 * MB)),
             runs: 3,
             timed: true,
+            floor: true,
             recorded_size: 100 * MB,
             after: None,
         },
@@ -79,6 +84,7 @@ fn inputs() -> Vec<Input> {
             bytes: Arc::new(unended),
             runs: 3,
             timed: true,
+            floor: false,
             recorded_size: 100 * MB,
             after: Some("ping"),
         },
@@ -126,26 +132,19 @@ fn relay_once(mut command: Command, input: &Arc<Vec<u8>>) -> Res<Duration> {
     Ok(relayed)
 }
 
-/// `runs` relays of `input`, each under GNU time when there is one.
-fn sample(
-    tool: &Tool,
+/// One relay of `input` by `command`, which runs under GNU time when `rss` names its file;
+/// adds its time and peak RSS to `sample`.
+fn relay_into(
+    sample: &mut Sample,
+    command: Command,
     input: &Arc<Vec<u8>>,
-    runs: usize,
-    mut command: impl FnMut(usize, Option<&Path>) -> Command,
-    mut after: impl FnMut(usize) -> Res<()>,
-) -> Res<Sample> {
-    let dir = tempfile::tempdir()?;
-    let rss_file = dir.path().join("rss");
-    let rss = tool.gnu_time.then_some(rss_file.as_path());
-    let mut sample = Sample::default();
-    for run in 0..runs {
-        sample.wall.push(relay_once(command(run, rss), input)?);
-        if rss.is_some() {
-            sample.add_usage(read_usage(&rss_file));
-        }
-        after(run)?;
+    rss: Option<&Path>,
+) -> Res<()> {
+    sample.wall.push(relay_once(command, input)?);
+    if let Some(file) = rss {
+        sample.add_usage(read_usage(file));
     }
-    Ok(sample)
+    Ok(())
 }
 
 /// `cat`, under GNU time when `rss` names its output file.
@@ -206,8 +205,24 @@ fn check_recorded(store: &Path, input: &Input, notes: &mut Vec<String>) -> Res<(
     Ok(())
 }
 
-/// The figure's rows: for each input, `cat` alone and `record -- cat`.
+/// The figure's rows: for each input, `cat` alone and `record -- cat` (and for the 100 MB
+/// message `record` not recording), run after run in turn, so that a change in the machine's
+/// load falls on all of them.
 pub(crate) fn bench_large(tool: &Tool, work: &Path, notes: &mut Vec<String>) -> Res<Vec<Row>> {
+    let dir = tempfile::tempdir()?;
+    let rss_file = dir.path().join("rss");
+    let rss = tool.gnu_time.then_some(rss_file.as_path());
+    // A file where the store should be: `record` relays without recording.
+    let unwritable = work.join("proxy-large-not-a-store");
+    std::fs::write(&unwritable, "")?;
+    let record = |store: &Path| {
+        tool.command(
+            &record_command(store, "cat", &["cat".to_owned()]),
+            true,
+            Drain::Yes,
+            rss,
+        )
+    };
     let mut rows = Vec::new();
     let mut first_peak: Option<u64> = None;
     for input in inputs() {
@@ -217,55 +232,61 @@ pub(crate) fn bench_large(tool: &Tool, work: &Path, notes: &mut Vec<String>) -> 
             input.bytes.len() as f64 / 1e6,
             input.runs
         );
-        let direct = sample(
-            tool,
-            &input.bytes,
-            input.runs,
-            |_, rss| cat(rss),
-            |_| Ok(()),
-        )?;
-        let store = |run: usize| work.join(format!("proxy-large-{run}"));
-        let proxied = sample(
-            tool,
-            &input.bytes,
-            input.runs,
-            |run, rss| {
-                let record = record_command(&store(run), "cat", &["cat".to_owned()]);
-                tool.command(&record, true, Drain::Yes, rss)
-            },
-            |run| {
-                if run == 0 {
-                    check_recorded(&store(run), &input, notes)?;
-                }
-                Ok(std::fs::remove_dir_all(store(run))?)
-            },
-        )?;
-        let limit = median(&direct.wall).mul_f64(LARGE_SLOWDOWN);
+        let (mut direct, mut proxied, mut relay_only) =
+            (Sample::default(), Sample::default(), Sample::default());
+        for run in 0..input.runs {
+            relay_into(&mut direct, cat(rss), &input.bytes, rss)?;
+            let store = work.join(format!("proxy-large-{run}"));
+            relay_into(&mut proxied, record(&store), &input.bytes, rss)?;
+            if run == 0 {
+                check_recorded(&store, &input, notes)?;
+            }
+            std::fs::remove_dir_all(&store)?;
+            if input.floor {
+                relay_into(&mut relay_only, record(&unwritable), &input.bytes, rss)?;
+            }
+        }
+        let direct_median = median(&direct.wall);
+        let ratio =
+            |sample: &Sample| median(&sample.wall).as_secs_f64() / direct_median.as_secs_f64();
+        notes.push(format!(
+            "{}: through `record -- cat` {:.2}× the time of `cat` alone",
+            input.name,
+            ratio(&proxied)
+        ));
         // The first (smallest) input's peak is the bound for the larger ones.
         let peak_kib = first_peak.map(|kib| (kib as f64 * (1.0 + LARGE_RSS_SLACK)) as u64);
         if first_peak.is_none() {
             first_peak = proxied.peak_kib;
         }
-        let ratio = median(&proxied.wall).as_secs_f64() / median(&direct.wall).as_secs_f64();
-        notes.push(format!(
-            "{}: through `record -- cat` {ratio:.2}× the time of `cat` alone",
-            input.name
-        ));
         rows.push(Row::new(
             format!("{}, `cat` alone", input.name),
             direct,
             Targets::none(),
         ));
+        if input.floor {
+            notes.push(format!(
+                "{}: relayed by `record` without recording {:.2}× the time of `cat` alone",
+                input.name,
+                ratio(&relay_only)
+            ));
+            rows.push(Row::new(
+                format!("{}, `record -- cat` not recording", input.name),
+                relay_only,
+                Targets::none(),
+            ));
+        }
         rows.push(Row::new(
             format!("{}, `record -- cat`", input.name),
             proxied,
             Targets {
-                median: input.timed.then_some(limit),
+                median: input.timed.then_some(direct_median.mul_f64(LARGE_SLOWDOWN)),
                 p99: None,
                 peak_kib: peak_kib.or(Some(32 * MIB)),
             },
         ));
     }
+    std::fs::remove_file(&unwritable)?;
     Ok(rows)
 }
 
@@ -277,7 +298,8 @@ pub(crate) fn print_large(rows: &[Row]) {
     println!(
         "stdio proxy, large messages: one message written in 64 KiB writes by one thread and \
          read back by another, through `cat` alone and through `record -- cat`, from the first \
-         byte written to the last byte back; peak RSS of `cat` or of the proxy (GNU time). \
+         byte written to the last byte back; peak RSS of `cat` or of the proxy (GNU time); \
+         \"not recording\" is `record` with a store it cannot write, the relay alone. \
          Targets: at 100 MB the proxy within {LARGE_SLOWDOWN}× of `cat` alone (median), and its \
          peak RSS within {:.0}% of its peak at 12 MB (32 MiB at 12 MB)",
         LARGE_RSS_SLACK * 100.0
