@@ -69,7 +69,6 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
         .map(|a| sink.text(a).into_owned().into())
         .collect();
     about.insert("command".into(), arguments.into());
-    survive_file_size_limit();
     // A store that cannot be written must not keep the server from the client.
     let recorder = match McpRecorder::start(
         &store,
@@ -80,9 +79,13 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
         sink.now(),
         sink.clone(),
     ) {
-        Ok(r) => Some(r.reporting_to(|message| say(&format!("agent-strace record: {message}")))),
+        Ok(r) => Some(r.reporting_to(|message| {
+            super::output::to_stderr(format_args!("agent-strace record: {message}\n"));
+        })),
         Err(e) => {
-            eprintln!("agent-strace record: not recording ({e}); relaying anyway");
+            super::output::to_stderr(format_args!(
+                "agent-strace record: not recording ({e}); relaying anyway\n"
+            ));
             None
         }
     };
@@ -93,20 +96,4 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
             format!("cannot run {}: {e}", command_line[0]),
         )),
     }
-}
-
-/// A file size limit (`ulimit -f`) must not kill the proxy, and the traffic with it: a write
-/// past it then fails (`EFBIG`), which stops recording as a full disk does. The server is not
-/// affected: a handled signal is reset to its default when the server's program starts.
-pub(super) fn survive_file_size_limit() {
-    let _ = signal_hook::flag::register(
-        signal_hook::consts::SIGXFSZ,
-        std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
-    );
-}
-
-/// One line on stderr, which may be closed or full: nothing to do about that, and no panic.
-pub(super) fn say(line: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{line}");
 }

@@ -79,7 +79,6 @@ pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
     about.insert("mode".into(), "http".into());
     about.insert("remote_url".into(), recorded_url.clone().into());
     about.insert("local_port".into(), local.port().into());
-    super::record::survive_file_size_limit();
     // A store that cannot be written must not keep the server from the client.
     match McpRecorder::start(
         &store,
@@ -91,14 +90,16 @@ pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
         sink.clone(),
     ) {
         Ok(recorder) => proxy.record_with(recorder.reporting_to(|message| {
-            super::record::say(&format!("agent-strace record-http: {message}"));
+            super::output::to_stderr(format_args!("agent-strace record-http: {message}\n"));
         })),
-        Err(e) => eprintln!("agent-strace record-http: not recording ({e}); relaying anyway"),
+        Err(e) => super::output::to_stderr(format_args!(
+            "agent-strace record-http: not recording ({e}); relaying anyway\n"
+        )),
     }
     let path = upstream.path();
-    eprintln!(
-        "agent-strace record-http: forwarding http://{local}{path} to {recorded_url} (session {session})"
-    );
+    super::output::to_stderr(format_args!(
+        "agent-strace record-http: forwarding http://{local}{path} to {recorded_url} (session {session})\n"
+    ));
     match proxy.serve() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&Error::io(e.to_string())),
