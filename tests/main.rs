@@ -19,6 +19,7 @@ mod labels;
 mod layers;
 mod mcp_http;
 mod mcp_proxy;
+mod proxy_hardening;
 mod python_compat;
 mod read;
 mod redaction;
