@@ -8,6 +8,7 @@
 //! - [`usage`]: token usage by kind, and exact money.
 //! - [`pricing`]: model prices and what tokens cost.
 //! - [`view`]: typed read-only views of event data, the one place that knows its keys.
+//! - [`prompt`]: what a person wrote in a prompt, apart from what the agent added.
 //! - [`tools`]: what each agent's tools do (read a file, run a command …), one table per agent.
 //! - [`summary`]: a session's figures folded from its events, versioned, for the index.
 //!
@@ -18,6 +19,7 @@ pub mod event;
 pub mod head;
 pub mod meta;
 pub mod pricing;
+pub mod prompt;
 pub mod summary;
 pub mod text;
 pub mod tools;
