@@ -32,7 +32,7 @@ use crate::store::Store;
 )]
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  agent-strace replay                       # the latest session\n  agent-strace replay 3f2a --filter tool_call,error\n  agent-strace replay --show 42             # event #42 whole: the command and all its output, an edit's diff\n  agent-strace replay --follow              # a running session, as it happens, until it ends\n  agent-strace replay --live --speed 4      # play it back with its real pauses, 4x faster\n  agent-strace replay --tree                # the session and its subagents\n  agent-strace replay --expand-subagents    # subagent events under the call that spawned them"
+    after_help = "Examples:\n  agent-strace replay                       # the latest session\n  agent-strace replay 3f2a --filter tool_call,error\n  agent-strace replay --show 42             # event #42 whole, e.g. a command with all its output\n  agent-strace replay --follow              # a running session, as it happens, until it ends\n  agent-strace replay --live --speed 4      # play it back with its real pauses, 4x faster\n  agent-strace replay --tree                # the session and its subagents\n  agent-strace replay --expand-subagents    # subagent events under the call that spawned them"
 )]
 pub(crate) struct ReplayArgs {
     #[command(flatten)]
@@ -115,10 +115,7 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
         let agent = Agent::from_name(&meta.agent_name);
         let origin = origin(&meta, &events);
         let Some(detail) = show(&events, number, agent, origin) else {
-            return Err(usage(format!(
-                "session {id} has no event #{number} (it has {})",
-                events.len()
-            )));
+            return Err(usage(no_event(&id, number, events.len())));
         };
         write_detail(&mut out, &detail, paint)?;
     } else if args.follow {
@@ -153,6 +150,11 @@ fn read(store: &Store, id: &str) -> Result<Vec<Numbered>> {
         .collect();
     warn_bad_lines(events.bad_lines(), events.bad_count());
     Ok(numbered)
+}
+
+/// Why `--show N` / `--event N` shows nothing.
+pub(crate) fn no_event(id: &str, number: usize, count: usize) -> String {
+    format!("session {id} has no event #{number}: its events are numbered 1 to {count}")
 }
 
 /// Where offsets count from: the session's start, else its earliest event.
