@@ -18,6 +18,7 @@ mod keeping;
 mod layers;
 mod mcp_http;
 mod mcp_proxy;
+mod proxy_hardening;
 mod python_compat;
 mod read;
 mod redaction;
