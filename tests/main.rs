@@ -26,6 +26,7 @@ mod redaction;
 mod settings;
 mod setup;
 mod standup;
+mod story;
 mod terminal_safety;
 mod token_budget;
 mod transcript_properties;

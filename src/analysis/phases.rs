@@ -300,11 +300,11 @@ impl PhaseBuilder {
             View::SessionStart(start) if self.cwd.is_none() => {
                 self.cwd = start.cwd.map(|c| c.trim_end_matches('/').to_owned());
             }
-            // Lines Claude Code writes as the user (slash-command output, task notifications,
-            // interruptions) continue the phase rather than start one.
-            View::Prompt(prompt) if is_injected(prompt.text) => {}
+            // Lines Claude Code writes as the user (command output, task notifications,
+            // interruptions, IDE context) continue the phase rather than start one.
+            View::Prompt(prompt) if !prompt.prompt().by_person() => {}
             View::Prompt(prompt) => {
-                let label = crate::model::text::one_line(prompt.text, LABEL_CHARS);
+                let label = crate::model::text::one_line(&prompt.prompt().text, LABEL_CHARS);
                 // A session's first prompt names the phase that opened it rather than making
                 // an empty one.
                 if self.phases.len() == 1
@@ -820,11 +820,6 @@ fn add_usage(phase: &mut Phase, model: &str, tokens: &Tokens, sign: i8) {
 }
 
 /// Whether a "prompt" was written by the agent's harness rather than typed by a person.
-fn is_injected(prompt: &str) -> bool {
-    let p = prompt.trim_start();
-    p.starts_with('<') || p.starts_with("[Request interrupted") || p.is_empty()
-}
-
 fn push_unique(list: &mut Vec<String>, item: Option<&str>) {
     if let Some(item) = item
         && !list.iter().any(|i| i == item)

@@ -43,6 +43,8 @@ struct ListedSession {
     llm_requests: u64,
     total_tokens: u64,
     parent_session_id: Option<String>,
+    /// The title the agent gave the session (Claude Code's `summary`).
+    title: Option<String>,
     first_prompt: Option<String>,
 }
 
@@ -71,6 +73,7 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
 fn listed(session: IndexedSession) -> ListedSession {
     let meta = session.summary.meta;
     let first_prompt = session.first_prompt;
+    let title = meta.title().map(str::to_owned);
     ListedSession {
         // Milliseconds are the precision timestamps carry; more digits are float noise.
         duration_s: meta.duration_secs().map(|d| (d * 1000.0).round() / 1000.0),
@@ -83,6 +86,7 @@ fn listed(session: IndexedSession) -> ListedSession {
         errors: meta.errors,
         llm_requests: meta.llm_requests,
         total_tokens: meta.total_tokens,
+        title,
         parent_session_id: meta.parent_session_id,
         first_prompt,
     }
@@ -102,7 +106,7 @@ fn text(out: &mut impl Write, sessions: &[ListedSession], paint: Painter) -> std
         out,
         "{}",
         paint.bold(&format!(
-            "{:<id_width$}  {:<16}  {:>9}  {:<12}  {:>5}  {:>6}  FIRST PROMPT",
+            "{:<id_width$}  {:<16}  {:>9}  {:<12}  {:>5}  {:>6}  TITLE OR FIRST PROMPT",
             "SESSION", "STARTED", "DURATION", "AGENT", "TOOLS", "ERRORS"
         ))
     )?;
@@ -116,10 +120,16 @@ fn text(out: &mut impl Write, sessions: &[ListedSession], paint: Painter) -> std
         } else {
             errors
         };
+        // The agent's title names the session best; else the first prompt, quoted.
         let prompt = s
-            .first_prompt
+            .title
             .as_deref()
-            .map(|p| format!("\"{}\"", terminal::one_line(p, PROMPT_CHARS)));
+            .map(|t| terminal::one_line(t, PROMPT_CHARS))
+            .or_else(|| {
+                s.first_prompt
+                    .as_deref()
+                    .map(|p| format!("\"{}\"", terminal::one_line(p, PROMPT_CHARS)))
+            });
         writeln!(
             out,
             "{}  {:<16}  {:>9}  {:<12}  {:>5}  {errors}  {}",

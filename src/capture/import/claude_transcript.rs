@@ -19,7 +19,10 @@ use crate::capture::transcript::content::{blocks, prompt_text, result_text};
 use crate::capture::transcript::parse_time;
 use crate::capture::transcript::responses::{Counted, Current, Line, Response, Step as Next};
 use crate::capture::transcript::wire::{Block, Entry, Message, TaskResult, mend, parse_value};
+use crate::model::meta::TITLE;
+use crate::model::prompt::PromptKind;
 use crate::model::tools::{self, Agent, ToolKind};
+use crate::model::view::{KIND_COMPACTION, KIND_THINKING};
 use crate::model::{Event, EventType, SessionMeta, Tokens};
 use crate::store::{SessionWriter, Store, StoreError};
 
@@ -273,6 +276,19 @@ struct Importer<'a> {
     /// named.
     stopped: bool,
     last_timestamp: f64,
+    /// The conversation's title: the last `summary` line's (Claude Code writes a new one as
+    /// the conversation goes on).
+    title: Option<String>,
+    /// A compaction whose boundary was read and whose summary has not come yet.
+    compaction: Option<Boundary>,
+}
+
+/// A `compact_boundary` line waiting for the summary that follows it.
+#[derive(Debug, Clone)]
+struct Boundary {
+    at: f64,
+    trigger: Option<String>,
+    pre_tokens: Option<u64>,
 }
 
 impl<'a> Importer<'a> {
@@ -310,6 +326,8 @@ impl<'a> Importer<'a> {
             sidechains: HashMap::new(),
             stopped: false,
             last_timestamp: 0.0,
+            title: None,
+            compaction: None,
         }
     }
 
@@ -332,6 +350,22 @@ impl<'a> Importer<'a> {
             self.last_timestamp = ts;
         }
         let Some(message) = message else {
+            match kind {
+                "summary" => {
+                    if let Some(title) = entry.summary.as_deref().filter(|t| !t.trim().is_empty()) {
+                        self.title = Some(title.trim().to_owned());
+                    }
+                }
+                "system" if entry.subtype.as_deref() == Some("compact_boundary") => {
+                    let meta = entry.compact_metadata.as_ref();
+                    self.compaction = Some(Boundary {
+                        at: self.last_timestamp,
+                        trigger: meta.and_then(|m| m.trigger.as_deref()).map(str::to_owned),
+                        pre_tokens: meta.and_then(|m| m.pre_tokens),
+                    });
+                }
+                _ => {}
+            }
             return Ok(Flow::Go);
         };
         self.report.messages += 1;
@@ -386,6 +420,7 @@ impl<'a> Importer<'a> {
                 report: &mut self.report,
                 counted: &mut self.counted,
                 ts,
+                compaction: &mut self.compaction,
             };
             if kind == "assistant" {
                 step.assistant(entry, message, &content);
@@ -557,7 +592,16 @@ impl<'a> Importer<'a> {
             return Ok(self.report);
         }
         let mut contexts: Vec<Context> = self.sidechains.into_values().flatten().collect();
-        if let Some(main) = self.main.take() {
+        if let Some(mut main) = self.main.take() {
+            if let Some(title) = &self.title {
+                main.writer.meta_mut().set_attribution(TITLE, title);
+            }
+            // A compaction whose summary never came is still a compaction.
+            if let Some(boundary) = self.compaction.take() {
+                let event = compaction_event(self.sink, main.writer.session_id(), &boundary, None);
+                self.sink.emit(&mut main.writer, event)?;
+                self.report.events += 1;
+            }
             contexts.push(main);
         } else {
             // A transcript with no messages (only summaries, say) still becomes a session, so
@@ -577,6 +621,7 @@ impl<'a> Importer<'a> {
                 report: &mut self.report,
                 counted: &mut self.counted,
                 ts: 0.0,
+                compaction: &mut None,
             };
             step.flush();
             let end_ts = ctx.last;
@@ -604,6 +649,29 @@ impl<'a> Importer<'a> {
     }
 }
 
+/// The `decision` that records a compaction: what triggered it, how much context there was,
+/// and the summary that replaced it.
+fn compaction_event(
+    sink: &Sink,
+    session: &str,
+    boundary: &Boundary,
+    summary: Option<&str>,
+) -> Event {
+    let mut data = Map::new();
+    data.insert("kind".into(), KIND_COMPACTION.into());
+    data.insert("choice".into(), KIND_COMPACTION.into());
+    if let Some(trigger) = &boundary.trigger {
+        data.insert("trigger".into(), trigger.clone().into());
+    }
+    if let Some(tokens) = boundary.pre_tokens {
+        data.insert("pre_tokens".into(), tokens.into());
+    }
+    if let Some(summary) = summary {
+        data.insert("summary".into(), limit(summary.into()).0);
+    }
+    sink.event(EventType::Decision, boundary.at, session, data)
+}
+
 /// Turning one line's blocks into events of one context.
 struct Step<'c> {
     ctx: &'c mut Context,
@@ -612,6 +680,7 @@ struct Step<'c> {
     report: &'c mut ImportReport,
     counted: &'c mut Counted,
     ts: f64,
+    compaction: &'c mut Option<Boundary>,
 }
 
 impl Step<'_> {
@@ -659,6 +728,19 @@ impl Step<'_> {
                     }
                 }
                 Some("tool_use") => self.tool_use(block),
+                // Kept as a decision (the kind of event the Python tool reads for reasoning),
+                // shown only when asked for.
+                Some("thinking") => {
+                    let text = block.thinking.as_deref().unwrap_or_default();
+                    if !text.trim().is_empty() {
+                        let mut data = Map::new();
+                        data.insert("kind".into(), KIND_THINKING.into());
+                        data.insert("choice".into(), KIND_THINKING.into());
+                        data.insert("reasoning".into(), limit(text.into()).0);
+                        let event = self.event(EventType::Decision, data);
+                        self.events.push(event);
+                    }
+                }
                 _ => {}
             }
         }
@@ -714,6 +796,28 @@ impl Step<'_> {
         if !text.trim().is_empty() {
             // A person typing means the previous response is complete.
             self.flush();
+        }
+        // The summary a compaction leaves where a prompt would be is no prompt: the
+        // compaction is one event, with its summary.
+        let summary = entry.is_compact_summary == Some(true)
+            || crate::model::prompt::read(&text).kind == PromptKind::CompactionSummary;
+        if summary || (self.compaction.is_some() && !text.trim().is_empty()) {
+            let boundary = self.compaction.take().unwrap_or(Boundary {
+                at: self.ts,
+                trigger: None,
+                pre_tokens: None,
+            });
+            let session = self.ctx.writer.session_id().to_owned();
+            let event = compaction_event(
+                self.sink,
+                &session,
+                &boundary,
+                summary.then_some(text.as_str()),
+            );
+            self.events.push(event);
+            if summary {
+                return;
+            }
         }
         if entry.is_meta != Some(true) && !text.trim().is_empty() {
             let mut data = Map::new();

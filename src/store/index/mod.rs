@@ -156,17 +156,16 @@ impl Store {
         Ok(index)
     }
 
-    /// The text of a session's first `user_prompt`, read from its events.
+    /// The first prompt a person wrote in a session, read from its events.
     fn first_prompt(&self, session_id: &str) -> Option<String> {
         let mut events = self.events(session_id).ok()?;
-        events
-            .find_map(|e| match View::of(&e, Agent::Unknown) {
-                View::Prompt(prompt) => {
-                    Some(prompt.raw.and_then(|v| v.as_str()).map(str::to_owned))
-                }
-                _ => None,
-            })
-            .flatten()
+        events.find_map(|e| match View::of(&e, Agent::Unknown) {
+            View::Prompt(prompt) => {
+                let prompt = prompt.prompt();
+                prompt.by_person().then(|| prompt.text.into_owned())
+            }
+            _ => None,
+        })
     }
 }
 
