@@ -131,10 +131,14 @@ impl From<StoreError> for Error {
             StoreError::UnknownSession(_) => {
                 error.with_hint("`agent-strace list --all` shows the sessions in the store")
             }
+            StoreError::NoStore(_) => error.with_hint(NO_STORE_HINT),
             _ => error,
         }
     }
 }
+
+/// What to do when there is no store here: each way there is to one, in one line.
+const NO_STORE_HINT: &str = "`agent-strace setup --write` records this project's sessions from now on, `agent-strace import --all` imports those Claude Code kept, `--trace-dir DIR` reads a store elsewhere, `agent-strace list --all-projects` lists every store's sessions";
 
 fn store_kind(err: &StoreError) -> ErrorKind {
     match err {

@@ -26,6 +26,7 @@ mod setup;
 mod sql;
 mod standup;
 mod stats;
+mod stores;
 mod token_budget;
 
 use std::ffi::OsString;

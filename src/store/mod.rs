@@ -26,11 +26,13 @@
 //! - [`errlog`]: the bounded hook error log.
 //! - [`writer`]: writing a whole session at once (imports), moved into place atomically.
 //! - [`index`]: the SQLite index of every session, refreshed from the files when read.
-//! - [`sql`]: read-only SQL over the index.
+//! - [`sql`]: read-only SQL over the index, of one store or of several gathered.
+//! - [`catalogue`]: the list of every store on the machine, kept in the user-level home.
 //!
 //! The format is recorded in `adr/0001-store-format.md`.
 
 mod append;
+pub mod catalogue;
 mod errlog;
 mod files;
 pub mod index;
@@ -47,6 +49,7 @@ mod writer;
 use std::path::{Path, PathBuf};
 
 pub use append::Appender;
+pub use catalogue::Catalogue;
 pub use files::{LINE_LIMIT, LineRead, open_regular, read_line};
 pub use index::{Index, IndexedSession, Listing};
 pub use lock::HOOK_LOCK_WAIT;
@@ -61,7 +64,7 @@ use files::Folder;
 /// Errors a caller may want to tell apart.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("no trace store at {0} (record a session first, or pass --trace-dir)")]
+    #[error("no trace store at {0}")]
     NoStore(PathBuf),
     #[error("the trace store at {0} holds no sessions")]
     NoSessions(PathBuf),
@@ -121,11 +124,23 @@ pub struct SessionSummary {
 #[derive(Debug, Clone)]
 pub struct Store {
     root: PathBuf,
+    /// Where the store is catalogued when this handle makes its folder.
+    catalogue: Option<Catalogue>,
 }
 
 impl Store {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Store { root: root.into() }
+        Store {
+            root: root.into(),
+            catalogue: None,
+        }
+    }
+
+    /// The same store, catalogued in `catalogue` when this handle makes its folder.
+    #[must_use]
+    pub fn with_catalogue(mut self, catalogue: Option<Catalogue>) -> Self {
+        self.catalogue = catalogue;
+        self
     }
 
     pub fn root(&self) -> &Path {
