@@ -46,6 +46,7 @@ use rusqlite::Connection;
 
 use super::layout::INDEX;
 use super::{SessionSummary, Store, StoreError};
+use crate::model::Money;
 use crate::model::tools::Agent;
 use crate::model::view::View;
 
@@ -81,6 +82,10 @@ pub struct IndexedSession {
     pub first_prompt: Option<String>,
     /// The agent's transcript a hook-recorded session names.
     pub transcript_path: Option<String>,
+    /// What the session's recorded usage cost at this binary's prices (the `sessions` view's
+    /// `cost_usd`), and whether that is estimated from payload sizes; `None` when the index
+    /// could not be used.
+    pub cost: Option<(Money, bool)>,
 }
 
 /// Every session, newest first, from the index or (when it cannot be used) from the files.
@@ -134,6 +139,7 @@ impl Store {
                     .map(|summary| IndexedSession {
                         first_prompt: self.first_prompt(&summary.meta.session_id),
                         transcript_path: None,
+                        cost: None,
                         summary,
                     })
                     .collect();
