@@ -17,6 +17,7 @@ mod inspect;
 mod list;
 mod listing;
 mod output;
+mod placement;
 mod record;
 mod record_http;
 mod replay;

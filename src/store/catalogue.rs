@@ -119,6 +119,12 @@ impl Catalogue {
         Ok(stores)
     }
 
+    /// Makes the home folder when it is missing, so that a store can be made in it (a store
+    /// makes only its own folder).
+    pub fn make_home(&self) -> Result<()> {
+        self.home().map(drop)
+    }
+
     /// The home folder, made (readable by the user alone: traces hold prompts) when missing.
     fn home(&self) -> Result<Folder> {
         match Folder::open(&self.dir) {
