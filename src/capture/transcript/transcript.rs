@@ -133,7 +133,12 @@ pub fn origin_of(path: &Path) -> (Option<String>, Option<String>) {
             continue;
         };
         session = session.or_else(|| entry.session_id.map(std::borrow::Cow::into_owned));
-        cwd = cwd.or_else(|| entry.cwd.filter(|c| !c.is_empty()).map(std::borrow::Cow::into_owned));
+        cwd = cwd.or_else(|| {
+            entry
+                .cwd
+                .filter(|c| !c.is_empty())
+                .map(std::borrow::Cow::into_owned)
+        });
         if session.is_some() && cwd.is_some() {
             break;
         }
