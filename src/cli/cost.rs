@@ -10,12 +10,12 @@ use super::args::{FormatArg, SessionArg};
 use super::explain::phases_of;
 use super::globals::Format;
 use super::output::{stdout, usage};
+use super::stores::ScopeArgs;
 use crate::analysis::cost::{CostOptions, CostReport, compute};
 use crate::analysis::tree::Forest;
 use crate::exit;
 use crate::model::pricing::PriceTable;
 use crate::render::terminal::{self, Painter};
-use crate::store::Store;
 
 /// Show what a session cost: tokens and dollars by model and by phase, with failed phases'
 /// spend flagged as wasted
@@ -24,7 +24,7 @@ use crate::store::Store;
 /// without any is estimated from its payload sizes (four characters a token) and labelled so.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  agent-strace cost\n  agent-strace cost 3f2a --model opus\n  agent-strace cost 3f2a --input-price 3 --output-price 15 --format json"
+    after_help = "Examples:\n  agent-strace cost\n  agent-strace cost 3f2a --model opus\n  agent-strace cost 3f2a --input-price 3 --output-price 15 --format json\n  agent-strace cost --all-projects      # the latest session of any project"
 )]
 pub(crate) struct CostArgs {
     #[command(flatten)]
@@ -43,6 +43,8 @@ pub(crate) struct CostArgs {
     include_subagents: bool,
     #[command(flatten)]
     format: FormatArg,
+    #[command(flatten)]
+    scope: ScopeArgs,
 }
 
 pub(crate) fn run(args: &CostArgs, globals: &Globals) -> Result<u8> {
@@ -55,8 +57,7 @@ pub(crate) fn run(args: &CostArgs, globals: &Globals) -> Result<u8> {
         }
         _ => None,
     };
-    let store = Store::new(globals.store_root());
-    let id = store.select(&args.session.selector())?;
+    let (store, id) = super::stores::select(&args.scope, &args.session.selector(), globals)?;
     let phases = phases_of(&store, &id)?;
     let opts = CostOptions {
         model: args.model.clone(),

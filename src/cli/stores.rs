@@ -16,7 +16,7 @@ use clap::Args;
 
 use super::Globals;
 use super::globals::STORE_DIR;
-use crate::store::{Catalogue, Store, StoreError};
+use crate::store::{Catalogue, Selector, Store, StoreError};
 
 /// The user-level store's folder in the home.
 const USER_STORE: &str = "traces";
@@ -189,4 +189,70 @@ pub(crate) fn project_store(path: &Path) -> PathBuf {
     }
     let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     super::globals::nearest_store(&path).unwrap_or_else(|| path.join(STORE_DIR))
+}
+
+/// The one session `selector` names in the stores `scope` covers: with several stores, the
+/// latest of all (a top-level session before a subagent), or the one session whose id starts
+/// with the prefix in any of them.
+pub(crate) fn select(
+    scope: &ScopeArgs,
+    selector: &Selector,
+    globals: &Globals,
+) -> Result<(Store, String)> {
+    let stores = scope.stores(globals)?;
+    if !scope.many() {
+        let store = stores.into_iter().next().map(|l| l.store);
+        let store = store.unwrap_or_else(|| Store::new(globals.store_root()));
+        let id = store.select(selector)?;
+        return Ok((store, id));
+    }
+    let mut found: Vec<(Store, String)> = Vec::new();
+    for located in stores {
+        match located.store.select(selector) {
+            Ok(id) => found.push((located.store, id)),
+            Err(StoreError::NoSessions(_) | StoreError::UnknownSession(_)) => {}
+            Err(err) => return Err(err.into()),
+        }
+    }
+    match selector {
+        Selector::Latest => {
+            let newest = found.into_iter().max_by(|(sa, a), (sb, b)| {
+                let key = |store: &Store, id: &str| {
+                    store
+                        .read_meta(id)
+                        .map(|m| (m.parent_session_id.is_none(), m.started_at))
+                        .unwrap_or((false, f64::NEG_INFINITY))
+                };
+                let (ka, kb) = (key(sa, a), key(sb, b));
+                ka.0.cmp(&kb.0)
+                    .then(ka.1.total_cmp(&kb.1))
+                    .then_with(|| a.cmp(b))
+            });
+            newest.ok_or_else(|| {
+                crate::error::Error::usage("no session is recorded in any store on this machine")
+                    .with_hint(
+                        "`agent-strace setup --write` records a project's sessions, `agent-strace import --all` imports those Claude Code kept",
+                    )
+                    .into()
+            })
+        }
+        Selector::Prefix(prefix) => {
+            // An exact id wins, as in one store.
+            if let Some(i) = found.iter().position(|(_, id)| id == prefix) {
+                return Ok(found.swap_remove(i));
+            }
+            match found.len() {
+                0 => Err(StoreError::UnknownSession(prefix.clone()).into()),
+                1 => Ok(found.remove(0)),
+                _ => Err(StoreError::AmbiguousSession {
+                    prefix: prefix.clone(),
+                    candidates: found
+                        .iter()
+                        .map(|(s, id)| format!("{id} ({})", s.root().display()))
+                        .collect(),
+                }
+                .into()),
+            }
+        }
+    }
 }

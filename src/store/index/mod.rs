@@ -51,7 +51,7 @@ use crate::model::tools::Agent;
 use crate::model::view::View;
 
 pub use rows::Derived;
-pub(super) use schema::register_functions;
+pub(super) use schema::{GATHERED_SHIFT, SCHEMA, register_functions, register_gathered_functions};
 
 /// The version of the index's tables.
 pub const INDEX_FORMAT: u32 = 3;
