@@ -132,6 +132,9 @@ impl From<StoreError> for Error {
                 error.with_hint("`agent-strace list --all` shows the sessions in the store")
             }
             StoreError::NoStore(_) => error.with_hint(NO_STORE_HINT),
+            StoreError::NoSessions(_) => error.with_hint(
+                "`agent-strace import --all` imports the sessions Claude Code kept, `agent-strace list --all-projects` lists every store's sessions",
+            ),
             _ => error,
         }
     }
@@ -186,6 +189,7 @@ impl From<anyhow::Error> for Error {
 fn clone_store_shape(err: &StoreError) -> StoreError {
     match err {
         StoreError::NoStore(p) => StoreError::NoStore(p.clone()),
+        StoreError::NoSessions(p) => StoreError::NoSessions(p.clone()),
         StoreError::AmbiguousSession { prefix, candidates } => StoreError::AmbiguousSession {
             prefix: prefix.clone(),
             candidates: candidates.clone(),

@@ -38,7 +38,7 @@ mod files;
 pub mod index;
 mod layout;
 pub mod sql;
-pub use layout::{is_valid_session_id, subagent_session_id};
+pub use layout::{STORE_FORMAT, is_valid_session_id, subagent_session_id};
 mod lock;
 mod meta;
 mod pending;
