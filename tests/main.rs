@@ -24,6 +24,7 @@ mod redaction;
 mod settings;
 mod setup;
 mod standup;
+mod stores;
 mod terminal_safety;
 mod token_budget;
 mod transcript_properties;
