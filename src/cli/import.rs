@@ -352,10 +352,11 @@ fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> s
     Ok(())
 }
 
-/// `agent-*.jsonl` files directly in project folders (older Claude Code's subagent layout).
-fn stray_agent_files(claude: &Path) -> Vec<PathBuf> {
+/// `agent-*.jsonl` files directly in the project folders of a `projects` folder (older Claude
+/// Code's subagent layout).
+fn stray_agent_files(projects: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let Ok(projects) = std::fs::read_dir(claude.join("projects")) else {
+    let Ok(projects) = std::fs::read_dir(projects) else {
         return out;
     };
     for project in projects.flatten() {
