@@ -3,6 +3,8 @@
 //! `--project` on `list`, `budget-report`, `cost` and `sql`, what a folder with no store says,
 //! `setup`'s command, `--version`, and budget-report's breakdowns.
 
+#![expect(clippy::float_cmp, reason = "the dollar figures compared are whole dollars, exact")]
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
@@ -142,7 +144,7 @@ fn transcript_in(claude_projects: &Path, project: &str, cwd: &str) -> (PathBuf, 
             entry["cwd"] = cwd.into();
         }
         if let Some(id) = entry["sessionId"].as_str() {
-            session = id.to_owned();
+            id.clone_into(&mut session);
         }
         text.push_str(&entry.to_string());
         text.push('\n');

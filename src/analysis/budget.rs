@@ -551,7 +551,7 @@ mod tests {
         assert_eq!(costs, [3.0, 12.0, 16.0]);
         assert_eq!(b[0].first as i64, at(10, 37) * 60);
         assert_eq!(b[0].last as i64, at(14, 59) * 60);
-        assert_eq!(b[0].end - b[0].start, 5.0 * 3600.0);
+        assert!((b[0].end - b[0].start - 5.0 * 3600.0).abs() < f64::EPSILON);
         assert_eq!(
             b.iter().map(|b| b.active).collect::<Vec<_>>(),
             [false, false, true]

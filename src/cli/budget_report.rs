@@ -72,7 +72,7 @@ pub(crate) fn run(args: &BudgetReportArgs, globals: &Globals) -> Result<u8> {
     let mut sessions = Sessions::default();
     for located in args.scope.stores(globals)? {
         let project = args.scope.many().then(|| located.label());
-        gather(&located.store, project, &window, &mut sessions)?;
+        gather(&located.store, project.as_deref(), &window, &mut sessions)?;
     }
     let day_of = |ts: f64| local(ts, "%Y-%m-%d");
     let period = Period {
@@ -118,7 +118,7 @@ struct Sessions {
 /// store's index and computed again when its files change.
 fn gather(
     store: &Store,
-    project: Option<String>,
+    project: Option<&str>,
     window: &Window,
     into: &mut Sessions,
 ) -> Result<()> {
@@ -181,7 +181,7 @@ fn gather(
         bucket.push(CostedSession {
             meta: meta.clone(),
             label,
-            project: project.clone(),
+            project: project.map(str::to_owned),
             parts,
         });
     }

@@ -167,12 +167,11 @@ fn import_many(files: &[(Store, PathBuf)], args: &ImportArgs, globals: &Globals)
     let mut written: std::io::Result<()> = Ok(());
     // Older Claude Code kept subagents' transcripts beside the main ones (`agent-*.jsonl`):
     // they go after the main files, and ones imported before are recognised and skipped.
-    let (strays, mains): (Vec<(Store, PathBuf)>, Vec<(Store, PathBuf)>) =
-        files.iter().cloned().partition(|(_, f)| {
-            args.all
-                && f.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with("agent-"))
-        });
+    let (strays, mains): (Placed, Placed) = files.iter().cloned().partition(|(_, f)| {
+        args.all
+            && f.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("agent-"))
+    });
     let mut finished = 0;
     for (store, batch) in by_store(&mains).into_iter().chain(by_store(&strays)) {
         import_files(&store, &batch, &sink, workers, |_, file, result| {
@@ -240,6 +239,9 @@ fn import_many(files: &[(Store, PathBuf)], args: &ImportArgs, globals: &Globals)
     out.flush()?;
     Ok(code)
 }
+
+/// Files, each with the store it goes to.
+type Placed = Vec<(Store, PathBuf)>;
 
 /// Files grouped by the store they go to, in the order each store first appears.
 fn by_store(files: &[(Store, PathBuf)]) -> Vec<(Store, Vec<PathBuf>)> {

@@ -218,10 +218,9 @@ pub(crate) fn select(
         Selector::Latest => {
             let newest = found.into_iter().max_by(|(sa, a), (sb, b)| {
                 let key = |store: &Store, id: &str| {
-                    store
-                        .read_meta(id)
-                        .map(|m| (m.parent_session_id.is_none(), m.started_at))
-                        .unwrap_or((false, f64::NEG_INFINITY))
+                    store.read_meta(id).map_or((false, f64::NEG_INFINITY), |m| {
+                        (m.parent_session_id.is_none(), m.started_at)
+                    })
                 };
                 let (ka, kb) = (key(sa, a), key(sb, b));
                 ka.0.cmp(&kb.0)

@@ -148,6 +148,8 @@ fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
     use super::*;
 
     #[test]
@@ -168,10 +170,9 @@ mod tests {
         catalogue.register(&link, false).unwrap();
         assert_eq!(catalogue.stores().unwrap(), [a.clone(), b.clone()]);
         std::fs::remove_dir(&b).unwrap();
-        assert_eq!(catalogue.stores().unwrap(), [a.clone()]);
+        assert_eq!(catalogue.stores().unwrap(), std::slice::from_ref(&a));
         let text = std::fs::read_to_string(catalogue.path()).unwrap();
         assert_eq!(text, format!("{}\n", a.display()));
-        use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&home).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o700);
     }
@@ -183,7 +184,7 @@ mod tests {
         let a = dir.path().join("a");
         std::fs::create_dir(&a).unwrap();
         std::fs::write(catalogue.path(), format!("{}\n/no/such/sto", a.display())).unwrap();
-        assert_eq!(catalogue.stores().unwrap(), [a.clone()]);
+        assert_eq!(catalogue.stores().unwrap(), std::slice::from_ref(&a));
         catalogue.register(&dir.path().join("b"), true).unwrap();
         let text = std::fs::read_to_string(catalogue.path()).unwrap();
         assert_eq!(text.lines().count(), 2, "{text}");

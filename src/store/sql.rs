@@ -222,7 +222,9 @@ fn copy_tables(
     let mut uri = String::from("file:");
     for c in index.path().to_string_lossy().chars() {
         match c {
-            '%' | '?' | '#' => uri.push_str(&format!("%{:02X}", c as u32)),
+            '%' => uri.push_str("%25"),
+            '?' => uri.push_str("%3F"),
+            '#' => uri.push_str("%23"),
             c => uri.push(c),
         }
     }
