@@ -27,6 +27,7 @@ mod settings;
 mod setup;
 mod standup;
 mod story;
+mod stores;
 mod terminal_safety;
 mod token_budget;
 mod transcript_properties;

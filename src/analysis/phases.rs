@@ -186,6 +186,19 @@ pub struct Phases {
     pub retry_loops: Vec<RetryLoop>,
     /// Whether any model usage was recorded (else costs are estimates).
     pub has_usage: bool,
+    /// Every response's usage with its time, in the order seen: spend over time
+    /// (`budget-report`'s days and billing blocks).
+    #[serde(skip)]
+    pub responses: Vec<TimedUsage>,
+}
+
+/// One response's usage and when it came.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimedUsage {
+    /// Seconds since the epoch.
+    pub at: f64,
+    pub model: String,
+    pub tokens: Tokens,
 }
 
 struct Call {
@@ -240,6 +253,7 @@ pub struct PhaseBuilder {
     /// Usage recorded while a test or build ran: a phase split off at that command's start
     /// takes what came after it.
     recent_usage: Vec<(f64, String, Tokens)>,
+    responses: Vec<TimedUsage>,
 }
 
 pub use crate::model::summary::LONG_CONTEXT;
@@ -272,6 +286,7 @@ impl PhaseBuilder {
             cwd: None,
             open_tests: 0,
             recent_usage: Vec::new(),
+            responses: Vec::new(),
         }
     }
 
@@ -330,6 +345,11 @@ impl PhaseBuilder {
                 let index = self.phases.len().max(1) - 1;
                 self.current(at);
                 add_usage(&mut self.phases[index], &model, &tokens, 1);
+                self.responses.push(TimedUsage {
+                    at: event.timestamp,
+                    model: model.clone(),
+                    tokens,
+                });
                 if self.open_tests > 0 {
                     self.recent_usage.push((at, model, tokens));
                 }
@@ -357,6 +377,11 @@ impl PhaseBuilder {
         let index = self.phases.len().max(1) - 1;
         self.current(at);
         add_usage(&mut self.phases[index], model, tokens, 1);
+        self.responses.push(TimedUsage {
+            at: timestamp,
+            model: model.to_owned(),
+            tokens: *tokens,
+        });
     }
 
     /// Four characters a token: what the agent read is input, what it wrote is output.
@@ -706,6 +731,7 @@ impl PhaseBuilder {
             rejected: self.rejected,
             retry_loops: self.retry_loops,
             has_usage: self.has_usage,
+            responses: self.responses,
         }
     }
 }

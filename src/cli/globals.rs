@@ -7,7 +7,8 @@ use clap::{Args, ValueEnum};
 
 use crate::capture::sink::Privacy;
 
-const STORE_DIR: &str = ".agent-traces";
+/// The name of a project's store folder.
+pub(crate) const STORE_DIR: &str = ".agent-traces";
 
 #[derive(Debug, Args)]
 pub struct Globals {
@@ -72,15 +73,7 @@ impl Globals {
             .find(|dir| dir.is_dir())
             .or_else(|| std::env::current_dir().ok())
             .unwrap_or_else(|| PathBuf::from("."));
-        if let Some(id) = session_id.filter(|id| crate::store::is_valid_session_id(id)) {
-            for dir in base.ancestors() {
-                let candidate = dir.join(STORE_DIR);
-                if candidate.join(id).is_dir() {
-                    return candidate;
-                }
-            }
-        }
-        nearest_store(&base).unwrap_or_else(|| base.join(STORE_DIR))
+        session_store(&base, session_id)
     }
 
     pub fn colour(&self) -> bool {
@@ -152,7 +145,22 @@ fn redact_from_env() -> bool {
         .is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes" | "on"))
 }
 
-fn nearest_store(start: &Path) -> Option<PathBuf> {
+/// The store a session that ran in `base` belongs to: a store on the way up that already holds
+/// it, else the nearest store above, else `base/.agent-traces`. Hooks and `import --all` place
+/// sessions alike.
+pub(crate) fn session_store(base: &Path, session_id: Option<&str>) -> PathBuf {
+    if let Some(id) = session_id.filter(|id| crate::store::is_valid_session_id(id)) {
+        for dir in base.ancestors() {
+            let candidate = dir.join(STORE_DIR);
+            if candidate.join(id).is_dir() {
+                return candidate;
+            }
+        }
+    }
+    nearest_store(base).unwrap_or_else(|| base.join(STORE_DIR))
+}
+
+pub(crate) fn nearest_store(start: &Path) -> Option<PathBuf> {
     start
         .ancestors()
         .map(|dir| dir.join(STORE_DIR))
