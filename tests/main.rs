@@ -19,6 +19,7 @@ mod mcp_proxy;
 mod python_compat;
 mod read;
 mod redaction;
+mod secrets;
 mod settings;
 mod setup;
 mod standup;

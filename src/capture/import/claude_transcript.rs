@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::capture::limit::limit;
 use crate::capture::sink::Sink;
 use crate::capture::transcript::content::{blocks, prompt_text, result_text};
 use crate::capture::transcript::parse_time;
@@ -554,7 +553,7 @@ impl Step<'_> {
                     let text = block.text.as_deref().unwrap_or_default();
                     if !text.trim().is_empty() {
                         let mut data = Map::new();
-                        data.insert("text".into(), limit(text.into()).0);
+                        data.insert("text".into(), text.into());
                         let event = self.event(EventType::AssistantResponse, data);
                         self.events.push(event);
                     }
@@ -579,14 +578,7 @@ impl Step<'_> {
             .map(str::to_owned);
         let mut data = Map::new();
         data.insert("tool_name".into(), tool.clone().into());
-        // The raw JSON's length is its size: only a large input needs measuring and cutting.
-        let small = block
-            .input
-            .is_some_and(|i| i.get().len() <= crate::capture::limit::FIELD_LIMIT);
-        data.insert(
-            "arguments".into(),
-            if small { input } else { limit(input).0 },
-        );
+        data.insert("arguments".into(), input);
         if let Some(id) = &block.id {
             data.insert("tool_use_id".into(), id.as_ref().into());
         }
@@ -618,7 +610,7 @@ impl Step<'_> {
         }
         if entry.is_meta != Some(true) && !text.trim().is_empty() {
             let mut data = Map::new();
-            data.insert("prompt".into(), limit(text.into()).0);
+            data.insert("prompt".into(), text.into());
             let event = self.event(EventType::UserPrompt, data);
             self.events.push(event);
         }
@@ -641,7 +633,7 @@ impl Step<'_> {
         );
         data.insert(
             (if failed { "error" } else { "result" }).into(),
-            limit(text.into()).0,
+            text.into(),
         );
         if let Some(id) = &block.tool_use_id {
             data.insert("tool_use_id".into(), id.as_ref().into());
