@@ -608,3 +608,122 @@ fn ordinary_content_reaches_disk_unchanged_with_redaction_on() {
         .unwrap();
     assert_eq!(call["data"]["arguments"], content);
 }
+
+// ------------------------------------------------------------------------------------------
+// Structure first, then text, then cuts
+// ------------------------------------------------------------------------------------------
+
+/// A parameter store's answer: the value before its name, another field between. Only the
+/// structure says the value is a secret.
+fn parameter(secret: &str) -> Value {
+    json!({"Parameters": [{"Value": secret, "Type": "SecureString", "Version": 3,
+                           "Name": "/prod/payments/DB_PASSWORD"}]})
+}
+
+/// Everything the store holds, as text.
+fn store_text(env: &TestEnv) -> String {
+    store_files(env)
+        .into_iter()
+        .map(|(_, bytes)| String::from_utf8_lossy(&bytes).into_owned())
+        .collect()
+}
+
+#[test]
+fn a_structured_response_is_redacted_before_its_text_is_made_or_it_is_cut() {
+    let env = TestEnv::new();
+    let (small, big) = ("Wq3zR8vT1xL6mN0p", "Hy7uJ2kP9sD4fG5a");
+    let padded = json!({"parameters": parameter(big), "padding": ".".repeat(300 * 1024)});
+    for (id, response) in [("toolu_1", parameter(small)), ("toolu_2", padded)] {
+        let payload = json!({"session_id": SID, "cwd": env.path(), "hook_event_name": "PostToolUse",
+            "tool_name": "mcp__ssm__get_parameters", "tool_use_id": id, "tool_input": {},
+            "tool_response": response});
+        let run = env.run_with_stdin(
+            &["hook", "--redact", "post-tool"],
+            payload.to_string().as_bytes(),
+        );
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+    let text = store_text(&env);
+    assert!(
+        !text.contains(small),
+        "the result text kept what tool_response hid"
+    );
+    assert!(
+        !text.contains(big),
+        "a response cut to text kept its secret"
+    );
+    let results: Vec<Value> = env
+        .events(SID)
+        .into_iter()
+        .filter(|e| e["event_type"] == "tool_result")
+        .collect();
+    assert_eq!(
+        results[0]["data"]["tool_response"]["Parameters"][0]["Value"],
+        "[REDACTED]"
+    );
+    assert!(
+        results[0]["data"]["result"]
+            .as_str()
+            .unwrap()
+            .contains("SecureString")
+    );
+    assert!(
+        results[1]["data"]["tool_response_original_bytes"]
+            .as_u64()
+            .unwrap()
+            > 300 * 1024
+    );
+
+    // The same through the stdio proxy: a result with no content blocks, and an error object.
+    let env = TestEnv::new();
+    let lines = [
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "get"}}),
+        json!({"jsonrpc": "2.0", "id": 1, "result": parameter(small)}),
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "get"}}),
+        json!({"jsonrpc": "2.0", "id": 2, "error": {"code": -1, "data": parameter(big)}}),
+    ];
+    let input: String = lines
+        .iter()
+        .map(|l| l.to_string() + "\n")
+        .collect::<Vec<_>>()
+        .concat();
+    let run = env.run_with_stdin(&["record", "--redact", "--", "cat"], input.as_bytes());
+    assert_eq!(run.code, 0, "{run:?}");
+    let text = store_text(&env);
+    assert!(!text.contains(small) && !text.contains(big), "{text}");
+}
+
+#[test]
+fn an_event_is_capped_as_a_whole_however_many_fields_it_has() {
+    let env = TestEnv::new();
+    let mut payload = json!({"session_id": SID, "cwd": env.path(), "hook_event_name": "Notification",
+        "message": "many fields", "notification_type": "idle_prompt"});
+    // 40 fields of 200 KiB: each under the field limit, 8 MB in all.
+    for i in 0..40 {
+        payload[format!("extra_{i}")] = Value::String(format!("{i:02}").repeat(100 * 1024));
+    }
+    let sent = payload.to_string().len();
+    let run = env.run_with_stdin(&["hook", "notification"], payload.to_string().as_bytes());
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{run:?}");
+    let file = env.store().join(SID).join("events.ndjson");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let line = text.lines().find(|l| l.contains("many fields")).unwrap();
+    assert!(line.len() <= 1024 * 1024, "a {} byte line", line.len());
+    let event: Value = serde_json::from_str(line).unwrap();
+    let data = &event["data"];
+    assert_eq!(data["message"], "many fields");
+    let real = data["event_original_bytes"].as_u64().unwrap();
+    assert!(real as usize > sent - 1000, "{real} of {sent}");
+    for i in 0..40 {
+        let field = data[format!("extra_{i}")].as_str().unwrap();
+        if let Some(size) = data[format!("extra_{i}_original_bytes")].as_u64() {
+            assert_eq!(size, 200 * 1024 + 2);
+            assert!(field.ends_with(&format!("[cut by agent-strace: {size} bytes in all]")));
+        } else {
+            assert_eq!(field.len(), 200 * 1024);
+        }
+    }
+    // The session reads as usual.
+    let replay = env.run(&["replay", SID]);
+    assert_eq!(replay.code, 0, "{replay:?}");
+}
