@@ -727,3 +727,68 @@ fn an_event_is_capped_as_a_whole_however_many_fields_it_has() {
     let replay = env.run(&["replay", SID]);
     assert_eq!(replay.code, 0, "{replay:?}");
 }
+
+// ------------------------------------------------------------------------------------------
+// On by default
+// ------------------------------------------------------------------------------------------
+
+#[test]
+fn redaction_is_on_by_default_and_off_only_when_asked() {
+    let key = format!("sk-proj-{}", "Tq8Wz3Lx6Rv1Nm5K".repeat(3));
+    let recorded = |flags: &[&str], env_value: Option<&str>| -> String {
+        let env = TestEnv::new();
+        let payload = json!({"session_id": SID, "cwd": env.path(), "hook_event_name": "PreToolUse",
+            "tool_name": "Bash", "tool_input": {"command": format!("OPENAI_API_KEY={key} ./eval")}});
+        let mut args = vec!["hook"];
+        args.extend_from_slice(flags);
+        args.push("pre-tool");
+        let mut command = env.command(&args);
+        if let Some(value) = env_value {
+            command.env("AGENT_STRACE_REDACT", value);
+        }
+        let run = run_with_stdin(command, payload.to_string().as_bytes());
+        assert_eq!(run.code, 0, "{run:?}");
+        env.events(SID)[0]["data"]["arguments"]["command"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let redacted = "OPENAI_API_KEY=[REDACTED] ./eval";
+    let kept = format!("OPENAI_API_KEY={key} ./eval");
+    assert_eq!(recorded(&[], None), redacted);
+    assert_eq!(recorded(&["--redact"], None), redacted);
+    assert_eq!(recorded(&["--no-redact"], None), kept);
+    assert_eq!(recorded(&[], Some("0")), kept);
+    assert_eq!(recorded(&[], Some("off")), kept);
+    assert_eq!(recorded(&[], Some("1")), redacted);
+    // A flag wins over the environment, and the last flag over the first.
+    assert_eq!(recorded(&["--redact"], Some("0")), redacted);
+    assert_eq!(recorded(&["--no-redact"], Some("1")), kept);
+    assert_eq!(recorded(&["--no-redact", "--redact"], None), redacted);
+}
+
+#[test]
+fn setup_says_what_happens_to_secrets() {
+    let env = TestEnv::new();
+    let block = |out: &str| -> Value {
+        let end = out.rfind('}').unwrap();
+        serde_json::from_str(&out[..=end]).unwrap()
+    };
+    let on = env.run(&["setup"]).success().stdout.clone();
+    assert!(on.contains("replaced with [REDACTED]"), "{on}");
+    assert_eq!(
+        block(&on)["hooks"]["PreToolUse"][0]["hooks"][0]["command"],
+        "agent-strace hook pre-tool"
+    );
+    let off = env.run(&["setup", "--no-redact"]).success().stdout.clone();
+    assert!(
+        off.contains("written to .agent-traces as they are"),
+        "{off}"
+    );
+    assert_eq!(
+        block(&off)["hooks"]["PreToolUse"][0]["hooks"][0]["command"],
+        "agent-strace hook --no-redact pre-tool"
+    );
+    let written = env.run(&["setup", "--write"]).success().stdout.clone();
+    assert!(written.contains("replaced with [REDACTED]"), "{written}");
+}

@@ -193,7 +193,7 @@ pub(super) static RULES: [Rule; 17] = [
         pattern: concat!(
             r#"(?:^|[\s"'])(?:-u|--user)[\t =]+"#,
             r#"(?:["'](?P<quser>[^\s:"']+):(?P<qsecret>[^"'\n]+)"#, // quoted: may hold spaces
-            r#"|(?P<user>[^\s:"']+):(?P<secret>[^\s"']+))"#,
+            r#"|(?P<user>[A-Za-z0-9._@-]+):(?P<secret>[^\s"']+))"#,
         ),
         pick: pick_user_password,
     },
@@ -416,7 +416,10 @@ fn pick_assignment(caps: &Captures<'_>) -> Option<Range<usize>> {
     let key = caps.name("key")?.as_str();
     let after_colon = caps.name("sep").is_some_and(|s| s.as_str() == ":");
     // `password_reset.rs:142:17` is a place in a file, not a key and its value.
-    if after_colon && is_file_name(key) {
+    let line_number = caps
+        .name("bare")
+        .is_some_and(|v| v.as_str().starts_with(|c: char| c.is_ascii_digit()));
+    if after_colon && (is_file_name(key) || (key.contains('.') && line_number)) {
         return None;
     }
     match name_kind(key) {
@@ -519,20 +522,63 @@ fn pick_value(caps: &Captures<'_>, key: &str, after_colon: bool) -> Option<Range
 /// Extensions that make a `name.ext` a file name (a compiler's or grep's `file:line:`).
 const FILE_EXTENSIONS: &str = "\
     rs py js mjs cjs ts tsx jsx go rb java kt kts c h cc cpp hpp cs php swift scala sh bash zsh \
-    fish ps1 json yaml yml toml ini cfg conf md txt html css scss xml sql lock log tf hcl";
+    fish ps1 json yaml yml toml ini cfg conf md txt html css scss xml sql lock log tf hcl ex exs \
+    erl hrl hs ml elm dart lua r jl vue svelte astro pl pm clj cljs zig nim";
 
 fn is_file_name(key: &str) -> bool {
     key.rsplit_once('.')
         .is_some_and(|(stem, ext)| !stem.is_empty() && is_listed(FILE_EXTENSIONS, ext))
 }
 
-/// A reference to a secret rather than the secret: `$TOKEN`, `${{ secrets.X }}`, `{{ .pw }}`.
+/// A reference to a secret rather than the secret: `$TOKEN`, `${{ secrets.X }}`, `{{ .pw }}`;
+/// or a stand-in for one in documentation and examples: `your_key_here`, `<api-token>`,
+/// `xxxxxxxx`, `changeme`.
 pub(super) fn is_placeholder(value: &str) -> bool {
-    value.starts_with('$')
+    // `ghp_xxxxxxxx`, `gho_****` (as `gh auth status` shows a token), `********`.
+    let masked =
+        |s: &str| s.len() >= 3 && s.bytes().all(|b| matches!(b, b'x' | b'X' | b'*' | b'.'));
+    if value.starts_with('$')
         || value.starts_with("{{")
         || value.starts_with("%(")
         || value == REDACTED
+        || (value.starts_with('<') && value.ends_with('>'))
+        || masked(value)
+        || value.rsplit(['_', '-']).next().is_some_and(masked)
+        || is_template(value)
+    {
+        return true;
+    }
+    let lower = value.to_ascii_lowercase();
+    is_listed(PLACEHOLDER_WORDS, &lower)
+        || ((lower.starts_with("your") || lower.starts_with("my"))
+            && ["key", "token", "secret", "password", "here"]
+                .iter()
+                .any(|end| lower.ends_with(end)))
 }
+
+/// Whether a value fills in a variable (`f"Bearer {token}"`, `"#{api_key}"`, `"%s"`): code that
+/// builds a secret, not the secret.
+fn is_template(value: &str) -> bool {
+    if value.contains("%s") {
+        return true;
+    }
+    value.match_indices('{').any(|(start, _)| {
+        value[start + 1..]
+            .split_once('}')
+            .is_some_and(|(inside, _)| {
+                !inside.is_empty()
+                    && inside.bytes().all(|b| {
+                        b.is_ascii_alphanumeric()
+                            || matches!(b, b'_' | b'.' | b'[' | b']' | b'\'' | b'"')
+                    })
+            })
+    })
+}
+
+/// Values that stand in for a secret in examples.
+const PLACEHOLDER_WORDS: &str = "\
+    changeme change_me replace_me replaceme placeholder example dummy redacted secret \
+    password token todo tbd";
 
 /// Words that follow `token =` or `password:` in source code without being a secret.
 const CODE_WORDS: &str =

@@ -940,6 +940,22 @@ fn structure_shows_what_text_would_not() {
 }
 
 #[test]
+fn placeholders_in_examples_are_not_secrets() {
+    for clean in [
+        "export ATTIO_API_KEY=your_key_here",
+        "OPENAI_API_KEY=<your-api-key>",
+        "password: changeme",
+        "api_key = \"xxxxxxxxxxxx\"",
+        "token=****",
+        "{\"password\": \"YOUR_PASSWORD\"}",
+        "mysql -u root -pYOUR_PASSWORD db",
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
+    check("password=yourPassw0rd!", "yourPassw0rd!", &["password="]);
+}
+
+#[test]
 fn ordinary_content_survives_the_new_detectors() {
     let samples = [
         "/home/dev/work/acme-platform/services/authentication/src/handlers/password_reset_handler.rs:142:17",
@@ -967,4 +983,18 @@ fn ordinary_content_survives_the_new_detectors() {
     let before = v.clone();
     assert!(!redact_value(&mut v));
     assert_eq!(v, before);
+}
+
+#[test]
+fn code_and_masks_found_in_real_transcripts_are_not_secrets() {
+    for clean in [
+        "headers={\"Authorization\": f\"Bearer {token}\", \"Accept\": \"application/json\"}",
+        "auth = \"Bearer #{api_token}\"",
+        "(phoenix 1.8.3) lib/phoenix/token.ex:34: Phoenix.Token.sign/4",
+        "TIMESTAMP=\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"",
+        "export GITHUB_TOKEN=ghp_xxxxxxxxxxxx",
+        "  - Token: gho_************************************",
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
 }
