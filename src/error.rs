@@ -24,6 +24,12 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// The kind of a store error: a session that cannot be named is usage, a file that is not
+    /// what it should be is input, the rest is I/O.
+    pub fn of_store(err: &StoreError) -> ErrorKind {
+        store_kind(err)
+    }
+
     pub fn exit_code(self) -> u8 {
         match self {
             ErrorKind::Usage => exit::USAGE,
@@ -137,7 +143,10 @@ fn store_kind(err: &StoreError) -> ErrorKind {
         | StoreError::UnknownSession(_)
         | StoreError::AmbiguousSession { .. }
         | StoreError::InvalidSessionId(_) => ErrorKind::Usage,
-        StoreError::Corrupt { .. } | StoreError::SessionExists(_) => ErrorKind::Input,
+        StoreError::Corrupt { .. }
+        | StoreError::SessionExists(_)
+        | StoreError::NotRegular { .. }
+        | StoreError::UntrustedLink(_) => ErrorKind::Input,
         StoreError::Io { .. } | StoreError::LockTimeout(_) => ErrorKind::Io,
     }
 }

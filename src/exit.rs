@@ -1,14 +1,19 @@
-//! The exit codes, stable so that scripts and CI gates can rely on them.
+//! The exit codes, stable so that scripts and CI gates can rely on them. This is the one table:
+//! README's "Exit codes" says the same, `error::ErrorKind` maps every failure onto it, and
+//! `tests/exit_codes.rs` runs the binary into each code.
 
-/// Success.
+/// Success (also when the reader of our output went away, as in `replay | head`).
 pub const OK: u8 = 0;
 /// The command worked and found something to report (reserved for gates such as lint/audit).
 pub const FINDINGS: u8 = 1;
-/// Bad usage: an unknown flag, or a session that cannot be selected (none, unknown, ambiguous).
+/// Bad usage: an unknown flag, or something named that is not there: no store, no session
+/// matching (or several), a file or folder named on the command line that does not exist.
 pub const USAGE: u8 = 2;
-/// The input is unusable: a corrupt `meta.json`, a file that is not what it should be.
+/// The input is there but unusable: a corrupt `meta.json` with no events to show instead (not
+/// JSON, not UTF-8), a file that is not a transcript, a link, FIFO or device where the store
+/// keeps a file, a store or session folder that is a link owned by someone else.
 pub const INPUT: u8 = 3;
-/// Reading or writing failed.
+/// Reading or writing failed: permissions, a full disk, a file size limit.
 pub const IO: u8 = 4;
 /// A bug in agent-strace (a Rust panic exits with this code too).
 pub const INTERNAL: u8 = 101;

@@ -309,7 +309,23 @@ fn bad_input_gets_one_error_line_and_a_non_zero_exit() {
         assert!(!run.stderr.contains("panicked"));
     }
 
+    // A corrupt meta.json beside events: the session is shown as its events tell it, with one
+    // warning (issue 9).
     std::fs::write(env.store().join(A).join("meta.json"), "{ not json").unwrap();
+    let corrupt = env.run(&["replay", A]);
+    assert_eq!(corrupt.code, 0, "{corrupt:?}");
+    assert!(
+        corrupt.stderr.starts_with("warning: ") && corrupt.stderr.contains("meta.json"),
+        "{}",
+        corrupt.stderr
+    );
+    assert_eq!(corrupt.stderr.lines().count(), 1);
+    let listed = env.run(&["list", "--format", "json"]);
+    listed.success();
+    assert_eq!(listed.json().as_array().unwrap().len(), 2);
+    assert!(listed.stderr.contains("meta.json"));
+    // Without events there is nothing to show: one error line, exit 3.
+    std::fs::remove_file(env.store().join(A).join("events.ndjson")).unwrap();
     let corrupt = env.run(&["replay", A]);
     assert_eq!(corrupt.code, 3, "{corrupt:?}");
     assert!(

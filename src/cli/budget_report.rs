@@ -56,9 +56,6 @@ pub(crate) fn run(args: &BudgetReportArgs, globals: &Globals) -> Result<u8> {
     }
     let store = Store::new(globals.store_root());
     let mut listing = super::listing::sessions(&store)?;
-    for err in &listing.unreadable {
-        eprintln!("warning: skipped a session: {err}");
-    }
     let forest = Forest::new(listing.sessions.iter().map(|s| s.summary.meta.clone()));
     let by_id: HashMap<&str, &IndexedSession> = listing
         .sessions
@@ -96,7 +93,14 @@ pub(crate) fn run(args: &BudgetReportArgs, globals: &Globals) -> Result<u8> {
                 parts.push(spend);
                 continue;
             }
-            let phases = phases_of(&store, &id)?;
+            // One session that cannot be read is left out, with a warning, not the report.
+            let phases = match phases_of(&store, &id) {
+                Ok(phases) => phases,
+                Err(err) => {
+                    super::output::warn(format_args!("skipped a session: {err:#}"));
+                    continue;
+                }
+            };
             let report =
                 cost::compute(&id, &phases, PriceTable::builtin(), &CostOptions::default())
                     .map_err(|e| usage(e.to_string()))?;
@@ -119,10 +123,12 @@ pub(crate) fn run(args: &BudgetReportArgs, globals: &Globals) -> Result<u8> {
     if let Some(index) = &mut listing.index
         && let Err(err) = index.put_derived(SPEND, &computed)
     {
-        eprintln!("warning: could not cache costs in the session index ({err})");
+        super::output::warn(format_args!(
+            "could not cache costs in the session index ({err})"
+        ));
     }
     let report = compute(since, until, &current, &prior);
-    let mut out = stdout();
+    let mut out = stdout(globals.colour());
     match args.format {
         ReportFormat::Json => crate::render::json::write(&mut out, &report)?,
         ReportFormat::Text => text(&mut out, &report, Painter::new(globals.colour()), false)?,

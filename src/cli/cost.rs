@@ -74,7 +74,7 @@ pub(crate) fn run(args: &CostArgs, globals: &Globals) -> Result<u8> {
             report.include_subagent(&child_report);
         }
     }
-    let mut out = stdout();
+    let mut out = stdout(globals.colour());
     match args.format.format {
         Format::Json => crate::render::json::write(&mut out, &report)?,
         Format::Text => text(&mut out, &report, Painter::new(globals.colour()))?,

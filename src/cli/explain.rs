@@ -48,7 +48,7 @@ const LISTED: usize = 8;
 /// that recorded no usage (hooks never see it) takes it from its Claude Code transcript when
 /// that is still readable.
 pub(crate) fn phases_of(store: &Store, id: &str) -> Result<Phases> {
-    let summary = store.summary(id)?;
+    let summary = super::output::summary(store, id)?;
     let agent = Agent::from_name(&summary.meta.agent_name);
     let mut builder = PhaseBuilder::new(agent, Some(summary.meta.started_at));
     let mut responses = if summary.meta.total_tokens == 0 {
@@ -94,7 +94,7 @@ pub(crate) fn run(args: &ExplainArgs, globals: &Globals) -> Result<u8> {
         phases: phases_of(&store, &id)?,
         session_id: id,
     };
-    let mut out = stdout();
+    let mut out = stdout(globals.colour());
     match args.format.format {
         Format::Json => crate::render::json::write(&mut out, &explained)?,
         Format::Text => text(&mut out, &explained, Painter::new(globals.colour()))?,

@@ -56,8 +56,10 @@ impl Globals {
     }
 
     /// The store a hook writes a session to. Claude Code's project directory (or else the
-    /// payload's cwd) is where the search starts; a folder on the way up that already holds the
-    /// session wins, so an agent that `cd`s into a subfolder keeps writing where it started.
+    /// payload's cwd, or else the hook's own) is where the search starts; a folder on the way up
+    /// that already holds the session wins, so an agent that `cd`s into a subfolder keeps
+    /// writing where it started. Only a folder that exists is a start: a path in a payload never
+    /// makes the hook create folders that were not there.
     pub fn hook_root(&self, cwd: Option<&str>, session_id: Option<&str>) -> PathBuf {
         if let Some(dir) = self.explicit_root() {
             return dir;
@@ -65,7 +67,9 @@ impl Globals {
         let base = std::env::var_os("CLAUDE_PROJECT_DIR")
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
-            .or_else(|| cwd.filter(|c| !c.is_empty()).map(PathBuf::from))
+            .into_iter()
+            .chain(cwd.filter(|c| !c.is_empty()).map(PathBuf::from))
+            .find(|dir| dir.is_dir())
             .or_else(|| std::env::current_dir().ok())
             .unwrap_or_else(|| PathBuf::from("."));
         if let Some(id) = session_id.filter(|id| crate::store::is_valid_session_id(id)) {

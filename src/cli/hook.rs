@@ -63,7 +63,10 @@ pub(crate) fn run(args: &HookArgs, globals: &Globals) -> ExitCode {
         let store = store.unwrap_or_else(|| Store::new(globals.hook_root(None, None)));
         let stamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
         if !store.log_hook_error(&format!("{stamp} hook {}: {message}", args.event)) {
-            eprintln!("agent-strace hook {}: {message}", args.event);
+            super::output::to_stderr(format_args!(
+                "agent-strace hook {}: {message}\n",
+                args.event
+            ));
         }
     }
     answer(agent, &outcome)

@@ -4,20 +4,24 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use clap::Args;
 use serde::Serialize;
 
 use super::Globals;
 use super::globals::{Format, PrivacyArgs};
 use super::output::stdout;
-use crate::capture::import::ImportReport;
+use super::output::to_stderr;
 use crate::capture::import::batch::import_files;
+use crate::capture::import::existing::recorded_by_hooks;
+use crate::capture::import::{ImportError, ImportReport};
 use crate::capture::sink::Sink;
 use crate::capture::transcript::content::blocks;
 use crate::capture::transcript::session_of;
 use crate::capture::transcript::wire::Entry;
+use crate::error::ErrorKind;
 use crate::exit;
+use crate::render::escape::escape;
 use crate::render::terminal::{self, Painter};
 use crate::store::Store;
 
@@ -57,6 +61,22 @@ pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
         if args.discover {
             return show_discovered(&found, args.format, Painter::new(globals.colour()));
         }
+        if found.is_empty() && args.format != Format::Json {
+            let mut out = stdout(globals.colour());
+            writeln!(
+                out,
+                "No Claude Code transcripts found under {}.",
+                claude_dir(args)?.join("projects").display()
+            )?;
+            out.flush()?;
+            return Ok(exit::OK);
+        }
+        let by_hooks = found.iter().filter(|t| t.recorded_by_hooks).count();
+        if by_hooks > 0 {
+            to_stderr(format_args!(
+                "note: {by_hooks} of the sessions were recorded by hooks and are left as the hooks wrote them; `agent-strace import <file>` says what only its transcript holds.\n"
+            ));
+        }
         let mut files: Vec<PathBuf> = found
             .into_iter()
             .filter(|t| !t.imported)
@@ -82,7 +102,9 @@ fn claude_dir(args: &ImportArgs) -> Result<PathBuf> {
         return Ok(dir.clone());
     }
     let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) else {
-        bail!("cannot find ~/.claude: $HOME is not set (use --claude-dir)");
+        return Err(super::output::usage(
+            "cannot find ~/.claude: $HOME is not set (use --claude-dir)",
+        ));
     };
     Ok(PathBuf::from(home).join(".claude"))
 }
@@ -99,13 +121,40 @@ fn import_many(
     globals: &Globals,
 ) -> Result<u8> {
     let sink = sink(args)?;
+    // Imports that were killed, or failed in an older version, left their hidden folders.
+    store.sweep_unfinished();
     let paint = Painter::new(globals.colour());
     let progress = args.all && std::io::stderr().is_terminal();
     // Files in parallel on every core; each session still has one writer.
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let mut out = stdout();
+    let mut out = stdout(globals.colour());
     let mut reports = Vec::new();
-    let mut failed = 0;
+    // The exit code of the worst failure (see `failure_code`); OK when every file imported.
+    let mut code = exit::OK;
+    let mut fail = |message: &dyn std::fmt::Display, this: u8| {
+        code = code.max(this);
+        to_stderr(format_args!("error: {}\n", escape(&message.to_string())));
+    };
+    // A file that is not there, or not a file (a FIFO would hold the import), fails alone
+    // before anything is read.
+    let files: Vec<PathBuf> = files
+        .iter()
+        .filter(|file| match std::fs::metadata(file) {
+            Ok(meta) if meta.is_file() => true,
+            Ok(_) => {
+                let what = format!("{}: not a regular file", file.display());
+                fail(&what, exit::INPUT);
+                false
+            }
+            Err(e) => {
+                let what = format!("{}: {e}", file.display());
+                fail(&what, io_code(&e));
+                false
+            }
+        })
+        .cloned()
+        .collect();
+    let files = files.as_slice();
     let mut written: std::io::Result<()> = Ok(());
     // Older Claude Code kept subagents' transcripts beside the main ones (`agent-*.jsonl`):
     // they go after the main files, and ones imported before are recognised and skipped.
@@ -119,18 +168,24 @@ fn import_many(
         import_files(store, batch, &sink, workers, |_, file, result| {
             finished += 1;
             if progress {
-                eprint!("\r\x1b[2K");
+                to_stderr(format_args!("\r\x1b[2K"));
             }
             match result {
                 Ok(mut done) => {
                     for report in &done {
                         for bad in &report.malformed {
-                            eprintln!(
-                                "warning: {}:{}: skipped a line that is not a transcript entry ({})",
+                            super::output::warn(format_args!(
+                                "{}:{}: skipped a line that is not a transcript entry ({})",
                                 report.file.display(),
                                 bad.line,
                                 bad.message
-                            );
+                            ));
+                        }
+                        for warning in &report.warnings {
+                            super::output::warn(format_args!(
+                                "{}: {warning}",
+                                report.file.display()
+                            ));
                         }
                     }
                     // Text is written as files finish, so memory stays flat however many
@@ -141,23 +196,20 @@ fn import_many(
                         written = describe(&mut out, &done, paint);
                     }
                 }
-                Err(err) => {
-                    failed += 1;
-                    eprintln!("error: {err}");
-                }
+                Err(err) => fail(&err, failure_code(&err)),
             }
             if progress {
-                eprint!(
+                to_stderr(format_args!(
                     "\r\x1b[2K[{finished}/{}] {}",
                     files.len(),
-                    terminal::path_tail(&file.display().to_string(), 60)
-                );
+                    escape(&terminal::path_tail(&file.display().to_string(), 60))
+                ));
             }
         });
     }
     written?;
     if progress {
-        eprint!("\r\x1b[2K");
+        to_stderr(format_args!("\r\x1b[2K"));
     }
     if args.format == Format::Json {
         crate::render::json::write(&mut out, &reports)?;
@@ -165,7 +217,29 @@ fn import_many(
         writeln!(out, "Every transcript is imported already.")?;
     }
     out.flush()?;
-    Ok(if failed > 0 { exit::INPUT } else { exit::OK })
+    Ok(code)
+}
+
+/// The exit code a file that failed to import stands for, by the table in `exit.rs`: a file
+/// that is not there is 2 (as a session that is not there), one that is not a transcript 3,
+/// reading or writing that failed 4.
+fn failure_code(err: &ImportError) -> u8 {
+    match err {
+        ImportError::Io { source, .. } => io_code(source),
+        ImportError::Store(store) | ImportError::StoreAt { source: store, .. } => {
+            ErrorKind::of_store(store).exit_code()
+        }
+        _ => exit::INPUT,
+    }
+}
+
+fn io_code(err: &std::io::Error) -> u8 {
+    match err.kind() {
+        std::io::ErrorKind::NotFound => exit::USAGE,
+        // Not UTF-8, or not a regular file.
+        std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput => exit::INPUT,
+        _ => exit::IO,
+    }
 }
 
 fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> std::io::Result<()> {
@@ -175,6 +249,46 @@ fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> s
         } else {
             "  + subagent ".to_owned()
         };
+        if r.status == "skipped" {
+            // Why is on stderr, with the warnings.
+            writeln!(out, "{lead}skipped {}", r.file.display())?;
+            continue;
+        }
+        if let Some(left) = r
+            .not_imported
+            .as_ref()
+            .filter(|_| r.status == "recorded_by_hooks")
+        {
+            let t = &left.tokens;
+            writeln!(
+                out,
+                "{lead}{} was recorded by hooks; its transcript is not merged into it ({})",
+                paint.cyan(&r.session_id),
+                r.file.display()
+            )?;
+            writeln!(
+                out,
+                "    only the transcript holds {} responses (tokens in {} / out {} / cache write {} / cache read {}), {} answers, {} thinking blocks and {} tool calls the hooks did not see",
+                left.responses,
+                t.input,
+                t.output,
+                t.cache_creation,
+                t.cache_read,
+                left.answers,
+                left.thinking,
+                left.tool_calls
+            )?;
+            writeln!(
+                out,
+                "    {}",
+                if left.usage_read_from_transcript {
+                    "cost, explain and budget-report read its usage from the transcript while the file is there"
+                } else {
+                    "the session does not name this transcript, so no command counts that usage"
+                }
+            )?;
+            continue;
+        }
         if r.status == "already_imported" {
             writeln!(
                 out,
@@ -220,6 +334,7 @@ fn stray_agent_files(claude: &Path) -> Vec<PathBuf> {
                 .is_some_and(|e| e.eq_ignore_ascii_case("jsonl"))
                 && p.file_name()
                     .is_some_and(|n| n.to_string_lossy().starts_with("agent-"))
+                && std::fs::metadata(p).is_ok_and(|m| m.is_file())
         }));
     }
     out.sort();
@@ -236,12 +351,21 @@ struct Found {
     bytes: u64,
     first_prompt: Option<String>,
     imported: bool,
+    /// In the store, recorded by hooks: not imported, and an import leaves it as it is.
+    recorded_by_hooks: bool,
 }
 
 fn discover(claude: &Path, store: &Store, first_prompts: bool) -> Result<Vec<Found>> {
     let projects = claude.join("projects");
-    let entries = std::fs::read_dir(&projects)
-        .with_context(|| format!("no Claude Code projects at {}", projects.display()))?;
+    let entries = std::fs::read_dir(&projects).map_err(|e| {
+        let message = format!("no Claude Code projects at {} ({e})", projects.display());
+        // A folder that is not there is named wrongly, as a session that is not there is.
+        if e.kind() == std::io::ErrorKind::NotFound {
+            super::output::usage(message)
+        } else {
+            crate::error::Error::io(message).into()
+        }
+    })?;
     let mut found = Vec::new();
     for project in entries.flatten().filter(|e| e.path().is_dir()) {
         let Ok(files) = std::fs::read_dir(project.path()) else {
@@ -256,7 +380,14 @@ fn discover(claude: &Path, store: &Store, first_prompts: bool) -> Result<Vec<Fou
             if !is_jsonl || name.starts_with("agent-") {
                 continue;
             }
-            let Ok(meta) = file.metadata() else { continue };
+            // A link to a transcript kept elsewhere is one; a FIFO or a device is none (reading
+            // it would never end), so it is not listed, as `--all` would not import it.
+            let Ok(meta) = std::fs::metadata(&path) else {
+                continue;
+            };
+            if !meta.is_file() {
+                continue;
+            }
             let modified = meta
                 .modified()
                 .ok()
@@ -269,9 +400,11 @@ fn discover(claude: &Path, store: &Store, first_prompts: bool) -> Result<Vec<Fou
             };
             // Claude Code names the file after the session; the id inside is what is imported.
             let session_id = session.unwrap_or_else(|| name.trim_end_matches(".jsonl").to_owned());
+            let imported = store.has_session(&session_id);
             found.push(Found {
                 project: project.file_name().to_string_lossy().into_owned(),
-                imported: store.has_session(&session_id),
+                recorded_by_hooks: imported && recorded_by_hooks(store, &session_id),
+                imported,
                 first_prompt,
                 session_id,
                 path,
@@ -291,17 +424,19 @@ fn discover(claude: &Path, store: &Store, first_prompts: bool) -> Result<Vec<Fou
 /// The session id a transcript holds and the first thing the user typed, for recognising it in
 /// a listing.
 fn peek(path: &Path) -> (Option<String>, Option<String>) {
-    use std::io::BufRead;
     let mut session = None;
-    let Ok(file) = std::fs::File::open(path) else {
+    // A FIFO or a device named like a transcript must not hold the listing.
+    let Ok(file) = crate::store::open_regular(path) else {
         return (None, None);
     };
-    for line in std::io::BufReader::new(file)
-        .lines()
-        .take(500)
-        .map_while(Result::ok)
-    {
-        let Ok(entry) = serde_json::from_str::<Entry<'_>>(&line) else {
+    let mut reader = std::io::BufReader::new(file);
+    let (mut line, mut spare) = (Vec::new(), Vec::new());
+    for _ in 0..500 {
+        match crate::store::read_line(&mut reader, &mut line, crate::store::LINE_LIMIT) {
+            Ok(read) if read.consumed > 0 => {}
+            _ => break,
+        }
+        let Ok(entry) = Entry::decode(line.trim_ascii(), &mut spare) else {
             continue;
         };
         if session.is_none() {
@@ -327,7 +462,7 @@ fn peek(path: &Path) -> (Option<String>, Option<String>) {
 }
 
 fn show_discovered(found: &[Found], format: Format, paint: Painter) -> Result<u8> {
-    let mut out = stdout();
+    let mut out = stdout(paint.colours());
     if format == Format::Json {
         crate::render::json::write(&mut out, &found)?;
         out.flush()?;
@@ -337,7 +472,9 @@ fn show_discovered(found: &[Found], format: Format, paint: Painter) -> Result<u8
         writeln!(out, "No Claude Code transcripts found.")?;
     }
     for f in found {
-        let status = if f.imported {
+        let status = if f.recorded_by_hooks {
+            paint.green("hooks   ")
+        } else if f.imported {
             paint.green("imported")
         } else {
             paint.yellow("new     ")

@@ -28,9 +28,9 @@ pub(crate) struct InspectArgs {
 pub(crate) fn run(args: &InspectArgs, globals: &Globals) -> Result<u8> {
     let store = Store::new(globals.store_root());
     let id = store.select(&args.session.selector())?;
-    let meta = store.summary(&id)?.meta;
+    let meta = super::output::summary(&store, &id)?.meta;
     let meta: Value = serde_json::from_str(&meta.to_json())?;
-    let mut out = stdout();
+    let mut out = stdout(globals.colour());
     writeln!(out, "{{\"meta\": {},", serde_json::to_string(&meta)?)?;
     write!(out, "\"events\": [")?;
     let mut events = store.events(&id)?;

@@ -52,9 +52,6 @@ const PROMPT_CHARS: usize = 60;
 pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
     let store = Store::new(globals.store_root());
     let listing = super::listing::sessions(&store)?;
-    for err in &listing.unreadable {
-        eprintln!("warning: skipped a session: {err}");
-    }
     let listed: Vec<ListedSession> = listing
         .sessions
         .into_iter()
@@ -62,7 +59,7 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
         .take(args.last.unwrap_or(usize::MAX))
         .map(listed)
         .collect();
-    let mut out = stdout();
+    let mut out = stdout(globals.colour());
     match args.format.format {
         Format::Json => crate::render::json::write(&mut out, &listed)?,
         Format::Text => text(&mut out, &listed, Painter::new(globals.colour()))?,

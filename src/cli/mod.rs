@@ -21,6 +21,7 @@ mod record;
 mod record_http;
 mod replay;
 pub mod settings;
+mod settings_file;
 mod setup;
 mod sql;
 mod standup;
@@ -68,6 +69,7 @@ enum Command {
 
 /// Runs the command line and returns the process's exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    ignore_file_size_signal();
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(err) => {
@@ -109,6 +111,16 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Sql(args) => sql::run(&args, &cli.globals),
     };
     output::finish(result)
+}
+
+/// Past a file size limit (`ulimit -f`) the kernel sends SIGXFSZ, whose default action kills
+/// the process: a hook would die mid-write and the agent see it fail. With a handler in place
+/// the write fails with EFBIG instead, and every writer treats that like a full disk: the
+/// write is lost, the error logged, the hook still exits 0. The handler only sets a flag
+/// nobody reads (signal-hook's safe registration; Rust cannot set SIG_IGN without `unsafe`).
+fn ignore_file_size_signal() {
+    static RAISED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let _ = signal_hook::flag::register(signal_hook::consts::SIGXFSZ, &RAISED);
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use crate::error::Error;
 use crate::exit;
-use crate::store::BadLine;
+use crate::render::escape::{Escaping, escape};
+use crate::store::{BadLine, SessionSummary, Store};
 
 /// Turns a command's result into its exit code, printing an error as one line (and its hints).
 pub(crate) fn finish(result: anyhow::Result<u8>) -> ExitCode {
@@ -18,7 +19,7 @@ pub(crate) fn finish(result: anyhow::Result<u8>) -> ExitCode {
 
 /// Prints `err` and returns its exit code: the one place an error reaches the user.
 pub(crate) fn fail(err: &Error) -> ExitCode {
-    let _ = io::stderr().write_all(err.report().as_bytes());
+    let _ = io::stderr().write_all(escape(&err.report()).as_bytes());
     ExitCode::from(err.exit_code())
 }
 
@@ -27,11 +28,37 @@ pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
     Error::usage(message).into()
 }
 
+/// Writes `text` to stderr as it is. Diagnostics go through here (or [`warn`]), never through
+/// `eprintln!`: a stderr that cannot be written (closed, full) must not stop a command, let
+/// alone a hook, so what cannot be written is dropped.
+pub(crate) fn to_stderr(text: std::fmt::Arguments<'_>) {
+    let _ = io::stderr().lock().write_fmt(text);
+}
+
+/// A session's summary, with a warning when its `meta.json` could not be used and the session
+/// is described by its events instead.
+pub(crate) fn summary(store: &Store, id: &str) -> anyhow::Result<SessionSummary> {
+    let summary = store.summary(id)?;
+    if let Some(why) = &summary.meta_error {
+        warn(format_args!(
+            "{why}; the session is shown as its events tell it"
+        ));
+    }
+    Ok(summary)
+}
+
+/// One warning line on stderr, its text escaped (it may quote a session); a stderr that cannot
+/// be written is no reason to fail.
+pub(crate) fn warn(text: impl std::fmt::Display) {
+    let line = format!("warning: {}\n", escape(&text.to_string()));
+    let _ = io::stderr().write_all(line.as_bytes());
+}
+
 /// Warns on stderr about lines a reader skipped.
 pub(crate) fn warn_bad_lines(bad: &[BadLine], total: u64) {
     let mut stderr = io::stderr().lock();
     for line in bad {
-        let _ = writeln!(stderr, "warning: {line}");
+        let _ = writeln!(stderr, "warning: {}", escape(&line.to_string()));
     }
     let shown = bad.len() as u64;
     if total > shown {
@@ -43,7 +70,9 @@ pub(crate) fn warn_bad_lines(bad: &[BadLine], total: u64) {
     }
 }
 
-/// Standard output, buffered; commands write through it and flush at the end.
-pub(crate) fn stdout() -> io::BufWriter<io::StdoutLock<'static>> {
-    io::BufWriter::with_capacity(64 * 1024, io::stdout().lock())
+/// Standard output, buffered; commands write through it and flush at the end. Whatever is
+/// written has its control characters escaped (see [`Escaping`]): reports quote sessions, and
+/// a session must not drive the terminal; our own colour passes when `colour` is on.
+pub(crate) fn stdout(colour: bool) -> io::BufWriter<Escaping<io::StdoutLock<'static>>> {
+    io::BufWriter::with_capacity(64 * 1024, Escaping::new(io::stdout().lock(), colour))
 }

@@ -81,7 +81,9 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
     ) {
         Ok(r) => Some(r),
         Err(e) => {
-            eprintln!("agent-strace record: not recording ({e}); relaying anyway");
+            super::output::to_stderr(format_args!(
+                "agent-strace record: not recording ({e}); relaying anyway\n"
+            ));
             None
         }
     };

@@ -90,12 +90,14 @@ pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
         sink.clone(),
     ) {
         Ok(recorder) => proxy.record_with(recorder),
-        Err(e) => eprintln!("agent-strace record-http: not recording ({e}); relaying anyway"),
+        Err(e) => super::output::to_stderr(format_args!(
+            "agent-strace record-http: not recording ({e}); relaying anyway\n"
+        )),
     }
     let path = upstream.path();
-    eprintln!(
-        "agent-strace record-http: forwarding http://{local}{path} to {recorded_url} (session {session})"
-    );
+    super::output::to_stderr(format_args!(
+        "agent-strace record-http: forwarding http://{local}{path} to {recorded_url} (session {session})\n"
+    ));
     match proxy.serve() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&Error::io(e.to_string())),

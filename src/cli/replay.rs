@@ -56,7 +56,7 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
     let store = Store::new(globals.store_root());
     let id = store.select(&args.session.selector())?;
     let paint = Painter::new(globals.colour());
-    let mut out = stdout();
+    let mut out = stdout(globals.colour());
     // The session hierarchy is needed only to show it or to expand subagents.
     let forest = if args.tree || args.expand_subagents {
         let (sessions, _) = super::listing::list(&store)?;
@@ -114,7 +114,7 @@ struct Replayer<'a> {
 
 impl Replayer<'_> {
     fn header(&self, out: &mut impl Write, id: &str) -> Result<()> {
-        let meta = self.store.summary(id)?.meta;
+        let meta = super::output::summary(self.store, id)?.meta;
         let rule = "─".repeat(50);
         writeln!(out, "{}", self.paint.bold("Session Summary"))?;
         writeln!(out, "{rule}")?;

@@ -2,7 +2,8 @@
 //! settings.json.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -10,7 +11,9 @@ use serde_json::{Map, Value, json};
 
 use super::Globals;
 use super::output::stdout;
+use super::settings_file::{self, RawObject};
 use crate::capture::hooks::HOOK_ARGS;
+use crate::error::Error;
 use crate::exit;
 
 /// Print (or, with --write, install) the Claude Code hooks that record every session
@@ -59,7 +62,7 @@ const TOOL_EVENTS: [&str; 4] = [
     "PermissionRequest",
 ];
 
-pub(crate) fn run(args: &SetupArgs, _globals: &Globals) -> Result<u8> {
+pub(crate) fn run(args: &SetupArgs, globals: &Globals) -> Result<u8> {
     let bin = args
         .bin
         .clone()
@@ -67,7 +70,7 @@ pub(crate) fn run(args: &SetupArgs, _globals: &Globals) -> Result<u8> {
     // A pattern the hooks cannot compile would make every hook fail: refuse it here.
     super::globals::compile_patterns(&args.redact_pattern).map_err(super::output::usage)?;
     let hooks = hooks_block(&bin, &privacy_flags(args));
-    let mut out = stdout();
+    let mut out = stdout(globals.colour());
     if !args.write {
         crate::render::json::write(&mut out, &json!({ "hooks": hooks }))?;
         let target = settings_path(args)?;
@@ -81,24 +84,37 @@ pub(crate) fn run(args: &SetupArgs, _globals: &Globals) -> Result<u8> {
         return Ok(exit::OK);
     }
     let path = settings_path(args)?;
-    let existing = match std::fs::read_to_string(&path) {
-        Ok(text) => Some(text),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-    };
-    let mut settings = match &existing {
-        Some(text) if !text.trim().is_empty() => {
-            serde_json::from_str::<Value>(text).with_context(|| {
-                format!(
-                    "{} is not valid JSON; fix it or move it away first",
-                    path.display()
-                )
-            })?
+    // A settings.json that links elsewhere (dotfiles) is changed where it lives.
+    let target = settings_file::through_links(&path)
+        .with_context(|| format!("cannot follow {}", path.display()))?;
+    let (existing, mode) = match std::fs::read_to_string(&target) {
+        Ok(text) => {
+            let mode = std::fs::metadata(&target).map_or(0o644, |m| m.permissions().mode());
+            (Some(text), mode)
         }
-        _ => Value::Object(Map::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (None, 0o644),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            return Err(Error::input(format!("{} is not UTF-8 text", target.display())).into());
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", target.display())),
     };
-    let changed = merge(&mut settings, &hooks, &bin)
-        .with_context(|| format!("cannot merge hooks into {}", path.display()))?;
+    let mut settings = RawObject::parse(existing.as_deref().unwrap_or_default()).map_err(|e| {
+        Error::input(format!(
+            "{} is not a valid JSON object ({e})",
+            target.display()
+        ))
+        .with_hint("fix it or move it away first")
+    })?;
+    let hooks_before = match settings.get("hooks").transpose() {
+        Ok(hooks) => hooks,
+        Err(e) => return Err(Error::input(format!("{}: `hooks` ({e})", target.display())).into()),
+    };
+    let mut root = json!({});
+    if let Some(hooks) = hooks_before {
+        root["hooks"] = hooks;
+    }
+    let changed = merge(&mut root, &hooks, &bin)
+        .map_err(|e| Error::input(format!("cannot merge hooks into {}: {e}", target.display())))?;
     if !changed {
         writeln!(
             out,
@@ -109,24 +125,26 @@ pub(crate) fn run(args: &SetupArgs, _globals: &Globals) -> Result<u8> {
         out.flush()?;
         return Ok(exit::OK);
     }
-    if let Some(dir) = path.parent() {
+    settings.set("hooks", &root["hooks"])?;
+    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     if let Some(text) = &existing {
-        let backup = backup_path(&path);
-        std::fs::write(&backup, text)
-            .with_context(|| format!("cannot write backup {}", backup.display()))?;
-        writeln!(out, "Backed up {} to {}", path.display(), backup.display())?;
+        let backup = settings_file::back_up(&target, text, mode)
+            .with_context(|| format!("cannot back up {}", target.display()))?;
+        writeln!(
+            out,
+            "Backed up {} to {}",
+            target.display(),
+            backup.display()
+        )?;
     }
-    let mut text = serde_json::to_string_pretty(&settings)?;
-    text.push('\n');
-    let temp = path.with_extension("json.agent-strace.tmp");
-    std::fs::write(&temp, text).with_context(|| format!("cannot write {}", temp.display()))?;
-    std::fs::rename(&temp, &path).with_context(|| format!("cannot replace {}", path.display()))?;
+    settings_file::replace(&target, &settings.to_text())
+        .with_context(|| format!("cannot write {}", target.display()))?;
     writeln!(
         out,
         "Claude Code sessions will be recorded: hooks written to {}",
-        path.display()
+        target.display()
     )?;
     writeln!(out, "{}", redaction_note(args))?;
     out.flush()?;
@@ -144,14 +162,6 @@ fn settings_path(args: &SetupArgs) -> Result<PathBuf> {
         return Ok(PathBuf::from(home).join(".claude").join("settings.json"));
     }
     Ok(PathBuf::from(".claude").join("settings.json"))
-}
-
-fn backup_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map_or_else(
-        || "settings.json".into(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    path.with_file_name(format!("{name}.bak"))
 }
 
 /// What the hooks do with secrets, said plainly.

@@ -55,7 +55,7 @@ pub(crate) fn run(args: &SqlArgs, globals: &Globals) -> Result<u8> {
             return Err(usage(format!("the query failed: {err}")));
         }
     };
-    let mut out = stdout();
+    let mut out = stdout(globals.colour());
     match args.format {
         SqlFormat::Table => table(&mut out, &result, Painter::new(globals.colour()))?,
         SqlFormat::Json => crate::render::json::write(&mut out, &json(&result))?,

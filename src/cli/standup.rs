@@ -34,7 +34,7 @@ const LISTED: usize = 10;
 pub(crate) fn run(args: &StandupArgs, globals: &Globals) -> Result<u8> {
     let store = Store::new(globals.store_root());
     let id = store.select(&args.session.selector())?;
-    let meta = store.summary(&id)?.meta;
+    let meta = super::output::summary(&store, &id)?.meta;
     let mut builder =
         StandupBuilder::new(Agent::from_name(&meta.agent_name), Some(meta.started_at));
     let mut events = store.events(&id)?;
@@ -43,7 +43,7 @@ pub(crate) fn run(args: &StandupArgs, globals: &Globals) -> Result<u8> {
     }
     warn_bad_lines(events.bad_lines(), events.bad_count());
     let report = builder.finish(&id);
-    let mut out = stdout();
+    let mut out = stdout(globals.colour());
     match args.format.format {
         Format::Json => crate::render::json::write(&mut out, &report)?,
         Format::Text => text(&mut out, &report, Painter::new(globals.colour()))?,

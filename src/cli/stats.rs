@@ -41,7 +41,7 @@ pub(crate) fn run(args: &StatsArgs, globals: &Globals) -> Result<u8> {
     };
     let mut builder = StatsBuilder::new();
     for session in &sessions {
-        let meta = store.summary(session)?.meta;
+        let meta = super::output::summary(&store, session)?.meta;
         builder.session(session, meta.duration_secs());
         // Two threads: the machines this runs on have at least two cores, and a long session
         // is read twice as fast.
@@ -53,7 +53,7 @@ pub(crate) fn run(args: &StatsArgs, globals: &Globals) -> Result<u8> {
         warn_bad_lines(&report.bad, report.bad_count);
     }
     let stats = builder.finish();
-    let mut out = stdout();
+    let mut out = stdout(globals.colour());
     match args.format.format {
         Format::Json => crate::render::json::write(&mut out, &stats)?,
         Format::Text => text(&mut out, &stats, Painter::new(globals.colour()))?,

@@ -61,7 +61,7 @@ pub(crate) fn run(args: &TokenBudgetArgs, globals: &Globals) -> Result<u8> {
     }
     let store = Store::new(globals.store_root());
     let id = store.select(&args.session.selector())?;
-    let meta = store.summary(&id)?.meta;
+    let meta = super::output::summary(&store, &id)?.meta;
     let mut builder = BudgetBuilder::new(Some(meta.started_at));
     let mut events = store.events(&id)?;
     for event in events.by_ref() {
@@ -82,7 +82,7 @@ pub(crate) fn run(args: &TokenBudgetArgs, globals: &Globals) -> Result<u8> {
         (None, None) => (ASSUMED_WINDOW, "assumed"),
     };
     let report = builder.finish(&id, model, window, source, args.warn_at);
-    let mut out = stdout();
+    let mut out = stdout(globals.colour());
     match args.format.format {
         Format::Json => crate::render::json::write(&mut out, &report)?,
         Format::Text => text(&mut out, &report, Painter::new(globals.colour()))?,

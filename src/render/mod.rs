@@ -3,9 +3,11 @@
 //! # Architecture
 //! - [`terminal`]: colour (only when asked, or on a terminal without NO_COLOR), durations,
 //!   offsets and text shortening shared by every text view.
+//! - [`escape`]: keeping control characters a session recorded away from the terminal.
 //! - [`json`]: writing a report as JSON.
 //! - [`replay`]: a replay line on a terminal.
 
+pub mod escape;
 pub mod json;
 pub mod replay;
 pub mod terminal;

@@ -13,6 +13,11 @@ impl Painter {
         Painter { colour }
     }
 
+    /// Whether this painter colours.
+    pub fn colours(self) -> bool {
+        self.colour
+    }
+
     fn paint(self, code: &str, text: &str) -> String {
         if self.colour {
             format!("\x1b[{code}m{text}\x1b[0m")

@@ -5,30 +5,52 @@
 //! its final newline; the next writer then starts its event on a fresh line, so the torn line
 //! stays one bad line (skipped by readers) instead of swallowing the good event after it.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
+use super::files::Folder;
 use super::layout::{self, EVENTS, GITIGNORE, META};
 use super::{Result, Store, StoreError};
 use crate::model::{Event, SessionMeta};
 
 impl Store {
     /// Creates the store's directory (with a `.gitignore`, since traces hold prompts and
-    /// output) if it is not there yet.
+    /// output) if it is not there yet. Only the store's own folder is made: its parent must
+    /// exist, so that a path from a payload never becomes a tree of new folders.
     pub fn ensure_root(&self) -> Result<()> {
-        if self.root.is_dir() {
-            return Ok(());
+        self.made_root().map(drop)
+    }
+
+    /// The store's folder, made first when it is not there (see [`Store::ensure_root`]).
+    pub(crate) fn made_root(&self) -> Result<Folder> {
+        match self.root_folder() {
+            Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            }
+            other => return other,
         }
-        std::fs::create_dir_all(&self.root).map_err(|e| StoreError::io(&self.root, e))?;
-        let ignore = self.root.join(GITIGNORE);
-        // Another writer may create it at the same moment; either copy is the same.
-        let _ = std::fs::write(
-            &ignore,
-            "# Traces hold prompts and tool output: keep them out of git.\n*\n",
-        );
-        Ok(())
+        let made = match std::fs::create_dir(&self.root) {
+            Ok(()) => true,
+            // Another writer made it at the same moment.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::io(
+                    &self.root,
+                    std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "its parent folder does not exist, and the store makes only its own folder",
+                    ),
+                ));
+            }
+            Err(e) => return Err(StoreError::io(&self.root, e)),
+        };
+        let root = self.root_folder()?;
+        if made && let Ok(Some(file)) = root.create_new(GITIGNORE) {
+            let _ = (&file)
+                .write_all(b"# Traces hold prompts and tool output: keep them out of git.\n*\n");
+        }
+        Ok(root)
     }
 
     /// Makes a session's folder; true when this call made it. Exactly one of many processes
@@ -37,13 +59,7 @@ impl Store {
         if !layout::is_valid_session_id(session_id) {
             return Err(StoreError::InvalidSessionId(session_id.to_owned()));
         }
-        self.ensure_root()?;
-        let dir = self.session_dir(session_id);
-        match std::fs::create_dir(&dir) {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
-            Err(e) => Err(StoreError::io(&dir, e)),
-        }
+        self.made_root()?.make_child(session_id)
     }
 
     /// Creates a session with `meta` unless it exists. Returns whether this call created it.
@@ -53,54 +69,53 @@ impl Store {
         if !layout::is_valid_session_id(&meta.session_id) {
             return Err(StoreError::InvalidSessionId(meta.session_id.clone()));
         }
-        self.ensure_root()?;
-        let dir = self.session_dir(&meta.session_id);
-        let meta_path = dir.join(META);
-        if meta_path.is_file() {
+        let root = self.made_root()?;
+        // The folder may exist already (made by `claim_session_dir`); that is fine.
+        root.make_child(&meta.session_id)?;
+        let dir = root.session(&meta.session_id)?;
+        let meta_path = dir.path().join(META);
+        // Whatever is there (even a link someone planted) is the session's meta: it is never
+        // written through.
+        if dir
+            .size_of(META)
+            .map_err(|e| StoreError::io(&meta_path, e))?
+            .is_some()
+        {
             return Ok(false);
         }
-        // The folder may exist already (made by `claim_session_dir`); that is fine.
-        std::fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
-        let temp = dir.join(format!(".meta.{}.tmp", std::process::id()));
-        std::fs::write(&temp, meta.to_json()).map_err(|e| StoreError::io(&temp, e))?;
+        let temp = format!(".meta.{}.tmp", std::process::id());
+        dir.write_new(&temp, meta.to_json().as_bytes())?;
         // A hard link never replaces an existing file: the first creator wins, the rest see
         // AlreadyExists and leave the winner's meta alone.
-        let created = match std::fs::hard_link(&temp, &meta_path) {
+        let created = match dir.link(&temp, META) {
             Ok(()) => true,
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
             Err(e) => {
-                let _ = std::fs::remove_file(&temp);
+                let _ = dir.remove(&temp);
                 return Err(StoreError::io(&meta_path, e));
             }
         };
-        let _ = std::fs::remove_file(&temp);
+        let _ = dir.remove(&temp);
         Ok(created)
     }
 
     /// Appends one event to its session's `events.ndjson`.
     pub fn append(&self, event: &Event) -> Result<()> {
-        if !layout::is_valid_session_id(&event.session_id) {
-            return Err(StoreError::InvalidSessionId(event.session_id.clone()));
-        }
-        let path = self.session_dir(&event.session_id).join(EVENTS);
+        let dir = self.session_folder(&event.session_id)?;
+        let path = dir.path().join(EVENTS);
         let mut line = serde_json::to_vec(event).map_err(|e| StoreError::Corrupt {
             path: path.clone(),
             message: format!("event does not serialise: {e}"),
         })?;
         line.push(b'\n');
-        append_line(&path, line)
+        let file = dir.append(EVENTS)?;
+        append_line(&file, &path, line)
     }
 }
 
-fn append_line(path: &Path, line: Vec<u8>) -> Result<()> {
-    // Read access too: the torn-tail check reads the last byte.
-    let file = OpenOptions::new()
-        .read(true)
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|e| StoreError::io(path, e))?;
-    let line = if ends_torn(&file).map_err(|e| StoreError::io(path, e))? {
+fn append_line(file: &File, path: &Path, line: Vec<u8>) -> Result<()> {
+    // The torn-tail check reads the last byte: the file is open for reading too.
+    let line = if ends_torn(file).map_err(|e| StoreError::io(path, e))? {
         let mut fixed = Vec::with_capacity(line.len() + 1);
         fixed.push(b'\n');
         fixed.extend_from_slice(&line);
@@ -108,7 +123,7 @@ fn append_line(path: &Path, line: Vec<u8>) -> Result<()> {
     } else {
         line
     };
-    (&file)
+    (&*file)
         .write_all(&line)
         .map_err(|e| StoreError::io(path, e))
 }
@@ -139,16 +154,9 @@ const BATCH: usize = 64 * 1024;
 impl Store {
     /// Opens a session's event file for a stream of appends.
     pub fn appender(&self, session_id: &str) -> Result<Appender> {
-        if !layout::is_valid_session_id(session_id) {
-            return Err(StoreError::InvalidSessionId(session_id.to_owned()));
-        }
-        let path = self.session_dir(session_id).join(EVENTS);
-        let file = OpenOptions::new()
-            .read(true)
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| StoreError::io(&path, e))?;
+        let dir = self.session_folder(session_id)?;
+        let path = dir.path().join(EVENTS);
+        let file = dir.append(EVENTS)?;
         Ok(Appender {
             path,
             file,
@@ -191,12 +199,34 @@ impl Appender {
 mod tests {
     use super::*;
 
+    /// Through the binary the name cannot be known in time: it carries the writer's process id.
+    #[test]
+    fn a_link_in_place_of_the_temporary_meta_is_not_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious").unwrap();
+        let store = Store::new(dir.path().join(".agent-traces"));
+        store.claim_session_dir("s").unwrap();
+        let temp = store
+            .session_dir("s")
+            .join(format!(".meta.{}.tmp", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &temp).unwrap();
+        assert!(store.create_session(&SessionMeta::new("s", 1.0)).unwrap());
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        assert_eq!(store.read_meta("s").unwrap().session_id, "s");
+        assert!(std::fs::symlink_metadata(&temp).is_err());
+    }
+
     #[test]
     fn a_torn_tail_does_not_swallow_the_next_event() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("events.ndjson");
         std::fs::write(&path, b"{\"event_type\":\"tool_call\",\"timest").unwrap();
-        append_line(&path, b"{\"ok\":1}\n".to_vec()).unwrap();
+        let file = Folder::open(dir.path())
+            .unwrap()
+            .append("events.ndjson")
+            .unwrap();
+        append_line(&file, &path, b"{\"ok\":1}\n".to_vec()).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().last(), Some("{\"ok\":1}"));
     }

@@ -13,20 +13,19 @@ impl Store {
     /// Appends one line to the hook error log. Never fails: a tracer that cannot even log must
     /// still let the agent go on, so the caller gets back whether the line was written.
     pub fn log_hook_error(&self, line: &str) -> bool {
-        if std::fs::create_dir_all(&self.root).is_err() {
+        let Ok(root) = self.made_root() else {
             return false;
-        }
-        let path = self.root.join(HOOK_ERRORS);
-        if std::fs::metadata(&path).is_ok_and(|m| m.len() > LOG_LIMIT) {
-            let _ = std::fs::rename(&path, self.root.join(format!("{HOOK_ERRORS}.1")));
+        };
+        if root
+            .size_of(HOOK_ERRORS)
+            .is_ok_and(|size| size.is_some_and(|size| size > LOG_LIMIT))
+        {
+            // A link or anything else in the way is moved aside, never followed.
+            let _ = root.rename(HOOK_ERRORS, &format!("{HOOK_ERRORS}.1"));
         }
         let mut text = line.replace(['\n', '\r'], " ");
         text.push('\n');
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .and_then(|mut f| f.write_all(text.as_bytes()))
-            .is_ok()
+        root.append(HOOK_ERRORS)
+            .is_ok_and(|file| (&file).write_all(text.as_bytes()).is_ok())
     }
 }

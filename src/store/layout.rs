@@ -13,13 +13,62 @@ pub(crate) const INDEX: &str = ".index.sqlite";
 
 /// A session id names a folder, so it must be one plain path component. Claude Code's ids are
 /// UUIDs; the Python tool's are hex; both pass. Anything that could climb out of the store or
-/// hide (`..`, `/`, a leading dot, control characters) does not.
+/// hide (`..`, `/`, a leading dot, control characters), or make two ids look alike or one look
+/// like another on screen (bidirectional controls, zero-width and other invisible characters),
+/// does not.
 pub fn is_valid_session_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 200
         && !id.starts_with('.')
         && !id.contains(['/', '\\'])
-        && !id.chars().any(char::is_control)
+        && !id.chars().any(|c| c.is_control() || is_invisible(c))
+}
+
+/// Characters that change how text is drawn without being drawn: the bidirectional controls
+/// (which can reverse what follows them) and Unicode's default-ignorable code points
+/// (zero-width spaces and joiners, word joiners, soft hyphens, fillers, variation selectors,
+/// tags, the byte order mark).
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFF8}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
+}
+
+/// The session id of subagent `agent` of session `parent`: `agent-<agent>-<parent>`, as hooks,
+/// import and the Python tool name it. An agent id that cannot be part of a folder name (a `/`,
+/// a control character, too long) is replaced by its first safe characters and a stable hash of
+/// the whole id, so one subagent always gets the same session; `None` when even that is too
+/// long (the parent's id is).
+pub fn subagent_session_id(agent: &str, parent: &str) -> Option<String> {
+    let plain = format!("agent-{agent}-{parent}");
+    if is_valid_session_id(&plain) {
+        return Some(plain);
+    }
+    let safe: String = agent
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+        .take(24)
+        .collect();
+    let hash = super::pending::fnv1a(agent.as_bytes());
+    let id = format!("agent-{safe}-h{hash:016x}-{parent}");
+    is_valid_session_id(&id).then_some(id)
 }
 
 #[cfg(test)]
@@ -30,8 +79,40 @@ mod tests {
     fn ids_that_escape_or_hide_are_refused() {
         assert!(is_valid_session_id("3f2a1c9e-1b2c-4d5e-8f90-123456789abc"));
         assert!(is_valid_session_id("a84664242afa4516"));
-        for bad in ["", ".", "..", "../x", "a/b", ".hidden", "a\nb", "a\\b"] {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "../x",
+            "a/b",
+            ".hidden",
+            "a\nb",
+            "a\\b",
+            "abc\u{202E}fdp.exe",
+            "\u{200B}",
+            "a\u{200D}b",
+            "\u{2066}x\u{2069}",
+            "\u{FEFF}id",
+            "id\u{E0041}",
+        ] {
             assert!(!is_valid_session_id(bad), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn subagent_ids_that_cannot_name_a_folder_are_made_safe_and_stay_distinct() {
+        assert_eq!(
+            subagent_session_id("a1b2", "s").as_deref(),
+            Some("agent-a1b2-s")
+        );
+        let slash = subagent_session_id("x/../y", "s").unwrap();
+        let long = subagent_session_id(&"z".repeat(300), "s").unwrap();
+        for id in [&slash, &long] {
+            assert!(is_valid_session_id(id), "{id}");
+        }
+        assert!(slash.starts_with("agent-xy-h") && slash.ends_with("-s"));
+        assert_eq!(subagent_session_id("x/../y", "s").unwrap(), slash);
+        assert_ne!(subagent_session_id("x/../z", "s").unwrap(), slash);
+        assert_eq!(subagent_session_id("a", &"p".repeat(195)), None);
     }
 }

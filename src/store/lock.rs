@@ -1,13 +1,16 @@
 //! Brief, bounded locks: a hook never waits on one for more than [`HOOK_LOCK_WAIT`].
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::FileExt;
-use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::files::Folder;
 use super::{Result, StoreError};
+
+/// A lock file is a few hundred bytes of counters; more than this is not ours and is not read.
+const LOCK_FILE_LIMIT: u64 = 1024 * 1024;
 
 /// The longest a hook may wait for a lock before it goes on without it.
 pub const HOOK_LOCK_WAIT: Duration = Duration::from_millis(50);
@@ -22,7 +25,7 @@ impl LockGuard {
     pub(crate) fn read(&self) -> std::io::Result<Vec<u8>> {
         let mut bytes = Vec::new();
         (&self.file).seek(SeekFrom::Start(0))?;
-        (&self.file).read_to_end(&mut bytes)?;
+        (&self.file).take(LOCK_FILE_LIMIT).read_to_end(&mut bytes)?;
         Ok(bytes)
     }
 
@@ -34,33 +37,31 @@ impl LockGuard {
     }
 }
 
-/// Reads a lock file's contents under a shared lock, waiting at most `wait`; when the lock
-/// stays busy the contents are read anyway (a reader must not block, and a caller checks what
-/// it reads). `None` when the file does not exist.
-pub(crate) fn read_shared(path: &Path, wait: Duration) -> std::io::Result<Option<Vec<u8>>> {
-    let file = match File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
+/// Reads the lock file `name`'s contents under a shared lock, waiting at most `wait`; when the
+/// lock stays busy the contents are read anyway (a reader must not block, and a caller checks
+/// what it reads). `None` when the file does not exist.
+pub(crate) fn read_shared(dir: &Folder, name: &str, wait: Duration) -> Result<Option<Vec<u8>>> {
+    let Some(file) = dir.read(name)? else {
+        return Ok(None);
     };
     let deadline = Instant::now() + wait;
     while !matches!(file.try_lock_shared(), Ok(())) && Instant::now() < deadline {
         thread::sleep(Duration::from_micros(500));
     }
     let mut bytes = Vec::new();
-    (&file).read_to_end(&mut bytes)?;
+    (&file)
+        .take(LOCK_FILE_LIMIT)
+        .read_to_end(&mut bytes)
+        .map_err(|e| StoreError::io(&dir.path().join(name), e))?;
     Ok(Some(bytes))
 }
 
-/// Takes the exclusive lock on `path`, polling until `wait` has passed.
-pub(crate) fn lock_exclusive(path: &Path, wait: Duration) -> Result<LockGuard> {
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(path)
-        .map_err(|e| StoreError::io(path, e))?;
+/// Takes the exclusive lock on the file `name` (made when missing), polling until `wait` has
+/// passed.
+pub(crate) fn lock_exclusive(dir: &Folder, name: &str, wait: Duration) -> Result<LockGuard> {
+    let path = dir.path().join(name);
+    let path = path.as_path();
+    let file = dir.read_write(name)?;
     let deadline = Instant::now() + wait;
     let mut pause = Duration::from_micros(100);
     loop {

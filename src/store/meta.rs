@@ -8,18 +8,17 @@
 //! time skips this step, and the next writer, or any reader, catches up: nothing is lost, and the
 //! counters always agree with the events once read.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, Seek, SeekFrom};
-use std::path::Path;
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::files::{Folder, LINE_LIMIT, read_line};
 use super::layout::{COUNTERS, EVENTS, META};
 use super::lock::{HOOK_LOCK_WAIT, lock_exclusive, read_shared};
-use super::reader::with_head;
+use super::reader::{parse_line, with_head};
 use super::{Result, SessionSummary, Store, StoreError};
-use crate::model::{Counters, SessionMeta};
+use crate::model::{Counters, EventType, SessionMeta};
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct CountersCache {
@@ -27,53 +26,40 @@ struct CountersCache {
     counters: Counters,
 }
 
+/// A `meta.json` is a few hundred bytes; one larger than this is not a session's metadata.
+const META_LIMIT: u64 = 16 * 1024 * 1024;
+
 impl Store {
     pub fn read_meta(&self, session_id: &str) -> Result<SessionMeta> {
-        let path = self.session_dir(session_id).join(META);
-        let text = std::fs::read_to_string(&path).map_err(|e| StoreError::io(&path, e))?;
-        SessionMeta::from_json(&text).map_err(|e| StoreError::Corrupt {
-            path: path.clone(),
-            message: e.to_string(),
-        })
+        read_meta_in(&self.session_folder(session_id)?)
     }
 
     /// Replaces `meta.json` atomically. Callers hold the session lock (see [`replace_meta`]).
-    fn write_meta(&self, meta: &SessionMeta) -> Result<()> {
-        replace_meta(
-            &self.session_dir(&meta.session_id),
-            meta.to_json().as_bytes(),
-        )
+    fn write_meta(dir: &Folder, meta: &SessionMeta) -> Result<()> {
+        replace_meta(dir, meta.to_json().as_bytes())
     }
 
     /// Starts the counters cache of a session we created; its presence tells readers that the
     /// session's counters are ours to derive.
     pub fn init_counters(&self, session_id: &str) -> Result<()> {
-        let path = self.session_dir(session_id).join(COUNTERS);
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-            Err(e) => Err(StoreError::io(&path, e)),
-        }
+        self.session_folder(session_id)?
+            .create_new(COUNTERS)
+            .map(drop)
     }
 
     /// Folds new events into the counters, waiting at most `wait` for the session lock, and
     /// rewrites `meta.json` when a figure it shows has changed.
     pub fn refresh_meta(&self, session_id: &str, wait: Duration) -> Result<()> {
-        let dir = self.session_dir(session_id);
-        let cache_path = dir.join(COUNTERS);
-        let guard = lock_exclusive(&cache_path, wait)?;
+        let dir = self.session_folder(session_id)?;
+        let guard = lock_exclusive(&dir, COUNTERS, wait)?;
         let cached = guard.read().ok().and_then(|bytes| parse_cache(&bytes));
         let had_cache = cached.is_some();
         let mut cache = cached.unwrap_or_default();
         let old_offset = cache.offset;
-        cache.offset = fold_from(&dir.join(EVENTS), cache.offset, &mut cache.counters)?;
+        cache.offset = fold_from(&dir, cache.offset, &mut cache.counters)?;
         // Meta is compared with the counters, not with the previous fold: a writer that could
         // not update meta (it did not exist yet) leaves the difference for the next one.
-        let stale_meta = match self.read_meta(session_id) {
+        let stale_meta = match read_meta_in(&dir) {
             Ok(meta) => {
                 let mut updated = meta.clone();
                 apply(&mut updated, &cache.counters);
@@ -92,50 +78,140 @@ impl Store {
             return Ok(());
         }
         if let Some(meta) = &stale_meta {
-            self.write_meta(meta)?;
+            Self::write_meta(&dir, meta)?;
         }
         let json = serde_json::to_vec(&cache).unwrap_or_default();
         guard
             .replace(&json)
-            .map_err(|e| StoreError::io(&cache_path, e))
+            .map_err(|e| StoreError::io(&dir.path().join(COUNTERS), e))
+    }
+
+    /// Links a subagent's session to the call that spawned it, when that is known only after
+    /// the session began (the call's result names the subagent it ran). Returns whether the
+    /// link changed; the caller then appends an event saying so, since readers (the index) see
+    /// a change of meta by the events file changing.
+    pub fn relink_parent_event(&self, session_id: &str, event_id: &str) -> Result<bool> {
+        let dir = self.session_folder(session_id)?;
+        let _guard = lock_exclusive(&dir, COUNTERS, HOOK_LOCK_WAIT)?;
+        let mut meta = read_meta_in(&dir)?;
+        if meta.parent_event_id.as_deref() == Some(event_id) {
+            return Ok(false);
+        }
+        meta.parent_event_id = Some(event_id.to_owned());
+        Self::write_meta(&dir, &meta)?;
+        Ok(true)
     }
 
     /// A session's metadata with counters caught up to its events, without writing anything.
+    /// A session whose `meta.json` is missing or cannot be used is described by its events
+    /// (when it has any), and [`SessionSummary::meta_error`] says why.
     pub fn summary(&self, session_id: &str) -> Result<SessionSummary> {
-        let dir = self.session_dir(session_id);
-        let meta = self.read_meta(session_id);
+        let dir = self.session_folder(session_id)?;
+        let meta = read_meta_in(&dir);
         // The file says the session is ours; contents that do not parse (just created, or a
         // crash mid-write) mean folding from the start.
-        let cache = read_shared(&dir.join(COUNTERS), HOOK_LOCK_WAIT)
-            .map_err(|e| StoreError::io(&dir.join(COUNTERS), e))?
+        let cache = read_shared(&dir, COUNTERS, HOOK_LOCK_WAIT)?
             .map(|bytes| parse_cache(&bytes).unwrap_or_default());
-        let mut meta = match (meta, &cache) {
-            (Ok(meta), _) => meta,
+        let (mut meta, meta_error) = match meta {
+            Ok(meta) => (meta, None),
             // Events without meta (a crash between the two): derive what we can.
-            (Err(StoreError::Io { source, .. }), _)
-                if source.kind() == std::io::ErrorKind::NotFound =>
-            {
-                SessionMeta::new(session_id, 0.0)
+            Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                (derived_meta(&dir, session_id), None)
             }
-            (Err(e), _) => return Err(e),
+            // A meta.json that cannot be used must not hide the events beside it.
+            Err(e) if has_events(&dir) => (derived_meta(&dir, session_id), Some(e.to_string())),
+            Err(e) => return Err(e),
         };
+        let derive = meta_error.is_some() || meta.started_at == 0.0;
         // Without our cache the session was written by another tool, which keeps its own
         // counters in meta; with it, fold whatever the cache has not seen yet.
-        let counters = if let Some(mut cache) =
-            cache.or_else(|| (meta.started_at == 0.0).then(CountersCache::default))
-        {
-            fold_from(&dir.join(EVENTS), cache.offset, &mut cache.counters)?;
-            if meta.started_at == 0.0 {
-                meta.started_at = cache.counters.first_timestamp.unwrap_or_default();
-            }
-            apply(&mut meta, &cache.counters);
-            Some(cache.counters)
-        } else {
-            None
-        };
-        Ok(SessionSummary { meta, counters })
+        let cache = if meta_error.is_some() { None } else { cache };
+        let counters =
+            if let Some(mut cache) = cache.or_else(|| derive.then(CountersCache::default)) {
+                fold_from(&dir, cache.offset, &mut cache.counters)?;
+                if meta.started_at == 0.0 {
+                    meta.started_at = cache.counters.first_timestamp.unwrap_or_default();
+                }
+                apply(&mut meta, &cache.counters);
+                Some(cache.counters)
+            } else {
+                None
+            };
+        Ok(SessionSummary {
+            meta,
+            counters,
+            meta_error,
+        })
     }
 }
+
+/// Reads and checks `meta.json` in a session's folder.
+fn read_meta_in(dir: &Folder) -> Result<SessionMeta> {
+    let path = dir.path().join(META);
+    let Some(file) = dir.read(META)? else {
+        return Err(StoreError::io(
+            &path,
+            std::io::Error::from(std::io::ErrorKind::NotFound),
+        ));
+    };
+    let mut bytes = Vec::new();
+    file.take(META_LIMIT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| StoreError::io(&path, e))?;
+    let corrupt = |message: String| StoreError::Corrupt {
+        path: path.clone(),
+        message,
+    };
+    if bytes.len() as u64 > META_LIMIT {
+        return Err(corrupt(format!(
+            "larger than {} MiB, which no session's metadata is",
+            META_LIMIT >> 20
+        )));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| corrupt(format!("not UTF-8 text ({e})")))?;
+    SessionMeta::from_json(&text).map_err(|e| corrupt(e.to_string()))
+}
+
+fn has_events(dir: &Folder) -> bool {
+    dir.size_of(EVENTS)
+        .ok()
+        .flatten()
+        .is_some_and(|size| size > 0)
+}
+
+/// What `meta.json` would say, as far as the events tell: the session's id, and its parent when
+/// its `session_start` names one (a subagent's does). Times and counters are folded by the
+/// caller.
+pub(super) fn derived_meta(dir: &Folder, session_id: &str) -> SessionMeta {
+    let mut meta = SessionMeta::new(session_id, 0.0);
+    if let Ok(Some(file)) = dir.read(EVENTS) {
+        let mut reader = BufReader::with_capacity(64 * 1024, file);
+        let mut buf = Vec::new();
+        // The session's start is among its first lines.
+        for _ in 0..START_LINES {
+            match read_line(&mut reader, &mut buf, LINE_LIMIT) {
+                Ok(read) if read.consumed > 0 => {}
+                _ => break,
+            }
+            let Ok(event) = parse_line(buf.trim_ascii()) else {
+                continue;
+            };
+            if event.event_type == EventType::SessionStart {
+                meta.parent_session_id = event
+                    .data
+                    .get("parent_session_id")
+                    .and_then(serde_json::Value::as_str)
+                    .filter(|id| !id.is_empty())
+                    .map(str::to_owned);
+                break;
+            }
+        }
+    }
+    meta
+}
+
+/// How many lines [`derived_meta`] looks at for the session's start.
+const START_LINES: usize = 20;
 
 /// How far the cache may lag behind the events before it is rewritten anyway.
 const CATCH_UP_SLACK: u64 = 256 * 1024;
@@ -156,34 +232,32 @@ fn parse_cache(bytes: &[u8]) -> Option<CountersCache> {
 }
 
 /// Folds every complete line from `offset` on into `counters`; returns the new offset.
-fn fold_from(path: &Path, offset: u64, counters: &mut Counters) -> Result<u64> {
-    let mut file = match File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(offset),
-        Err(e) => return Err(StoreError::io(path, e)),
+fn fold_from(dir: &Folder, offset: u64, counters: &mut Counters) -> Result<u64> {
+    let path = dir.path().join(EVENTS);
+    let Some(mut file) = dir.read(EVENTS)? else {
+        return Ok(offset);
     };
-    let len = file.metadata().map_err(|e| StoreError::io(path, e))?.len();
+    let len = file.metadata().map_err(|e| StoreError::io(&path, e))?.len();
     if len <= offset {
         return Ok(len.min(offset));
     }
     file.seek(SeekFrom::Start(offset))
-        .map_err(|e| StoreError::io(path, e))?;
+        .map_err(|e| StoreError::io(&path, e))?;
     let mut reader = BufReader::with_capacity(64 * 1024, file);
     let mut buf = Vec::new();
     let mut position = offset;
     loop {
-        buf.clear();
-        let n = reader
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| StoreError::io(path, e))?;
+        let read =
+            read_line(&mut reader, &mut buf, LINE_LIMIT).map_err(|e| StoreError::io(&path, e))?;
         // An unfinished last line is left for the next fold.
-        if n == 0 || buf.last() != Some(&b'\n') {
+        if !read.ended {
             break;
         }
-        position += n as u64;
+        position += read.consumed as u64;
         let text = buf.trim_ascii();
         if !text.is_empty() {
-            // A line that does not parse counts for nothing, as readers skip it too.
+            // A line that does not parse (or is too long to) counts for nothing, as readers
+            // skip it too.
             let _ = with_head(text, &mut |head| counters.observe(head));
         }
     }
@@ -197,28 +271,25 @@ fn fold_from(path: &Path, offset: u64, counters: &mut Counters) -> Result<u64> {
 /// on common disks, a quarter of a hook's budget; this costs tens of microseconds.
 ///
 /// Only holders of the session lock call this, so the spare names are theirs alone.
-fn replace_meta(dir: &Path, bytes: &[u8]) -> Result<()> {
+fn replace_meta(dir: &Folder, bytes: &[u8]) -> Result<()> {
     use std::os::unix::fs::FileExt;
-    let meta = dir.join(META);
-    let spare = dir.join(".meta.spare");
-    let old = dir.join(".meta.old");
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&spare)
-        .map_err(|e| StoreError::io(&spare, e))?;
+    const SPARE: &str = ".meta.spare";
+    const OLD: &str = ".meta.old";
+    let path = |name: &str| dir.path().join(name);
+    let file = dir.read_write(SPARE)?;
     file.write_all_at(bytes, 0)
-        .map_err(|e| StoreError::io(&spare, e))?;
+        .map_err(|e| StoreError::io(&path(SPARE), e))?;
     file.set_len(bytes.len() as u64)
-        .map_err(|e| StoreError::io(&spare, e))?;
+        .map_err(|e| StoreError::io(&path(SPARE), e))?;
     drop(file);
     // A crash between the renames below can leave `.meta.old` behind.
-    let _ = std::fs::remove_file(&old);
-    let kept = std::fs::hard_link(&meta, &old).is_ok();
-    std::fs::rename(&spare, &meta).map_err(|e| StoreError::io(&meta, e))?;
+    let _ = dir.remove(OLD);
+    let kept = dir.link(META, OLD).is_ok();
+    dir.rename(SPARE, META)
+        .map_err(|e| StoreError::io(&path(META), e))?;
     if kept {
-        std::fs::rename(&old, &spare).map_err(|e| StoreError::io(&spare, e))?;
+        dir.rename(OLD, SPARE)
+            .map_err(|e| StoreError::io(&path(SPARE), e))?;
     }
     Ok(())
 }

@@ -32,10 +32,11 @@
 
 mod append;
 mod errlog;
+mod files;
 pub mod index;
 mod layout;
 pub mod sql;
-pub use layout::is_valid_session_id;
+pub use layout::{is_valid_session_id, subagent_session_id};
 mod lock;
 mod meta;
 mod pending;
@@ -46,14 +47,16 @@ mod writer;
 use std::path::{Path, PathBuf};
 
 pub use append::Appender;
+pub use files::{LINE_LIMIT, LineRead, open_regular, read_line};
 pub use index::{Index, IndexedSession, Listing};
 pub use lock::HOOK_LOCK_WAIT;
 pub use pending::{CallKey, ClaimedCall};
-pub use reader::{BadLine, EventReader, ScanReport};
+pub use reader::{BadLine, EventReader, ScanReport, replace_lone_surrogates};
 pub use select::Selector;
 pub use writer::SessionWriter;
 
 use crate::model::{Counters, SessionMeta};
+use files::Folder;
 
 /// Errors a caller may want to tell apart.
 #[derive(Debug, thiserror::Error)]
@@ -69,7 +72,8 @@ pub enum StoreError {
         prefix: String,
         candidates: Vec<String>,
     },
-    #[error("`{0}` is not a usable session id")]
+    // Debug formatting escapes what a terminal would draw deceptively (bidi controls).
+    #[error("{0:?} is not a usable session id")]
     InvalidSessionId(String),
     #[error("{path}: {message}")]
     Corrupt { path: PathBuf, message: String },
@@ -83,6 +87,13 @@ pub enum StoreError {
     SessionExists(String),
     #[error("timed out waiting for the lock on {0}")]
     LockTimeout(PathBuf),
+    /// Something other than a regular file where the store keeps one (a link, a FIFO, a
+    /// device), or other than a folder where it keeps a folder.
+    #[error("{path} is {what}, not a plain file or folder of the store; it is left alone")]
+    NotRegular { path: PathBuf, what: &'static str },
+    /// A store or session folder that is a symbolic link someone else owns.
+    #[error("{0} is a symbolic link owned by another user; the store does not follow it")]
+    UntrustedLink(PathBuf),
 }
 
 impl StoreError {
@@ -101,6 +112,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct SessionSummary {
     pub meta: SessionMeta,
     pub counters: Option<Counters>,
+    /// Why `meta.json` could not be used, when it could not: `meta` is then what the events
+    /// say (see [`Store::summary`]).
+    pub meta_error: Option<String>,
 }
 
 /// A trace store rooted at a directory.
@@ -122,12 +136,16 @@ impl Store {
         self.root.is_dir()
     }
 
-    /// Fails with [`StoreError::NoStore`] unless the store's directory exists.
+    /// Fails with [`StoreError::NoStore`] unless the store's directory exists, and with
+    /// [`StoreError::UntrustedLink`] when it is a link someone else planted.
     pub fn require(&self) -> Result<()> {
-        if self.exists() {
-            Ok(())
-        } else {
-            Err(StoreError::NoStore(self.root.clone()))
+        match self.root_folder() {
+            Ok(_) => Ok(()),
+            Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                Err(StoreError::NoStore(self.root.clone()))
+            }
+            Err(StoreError::NotRegular { .. }) => Err(StoreError::NoStore(self.root.clone())),
+            Err(e) => Err(e),
         }
     }
 
@@ -137,6 +155,19 @@ impl Store {
 
     pub(crate) fn session_dir(&self, session_id: &str) -> PathBuf {
         self.root.join(session_id)
+    }
+
+    /// The store's folder, held open (see [`files`] for what is refused).
+    pub(crate) fn root_folder(&self) -> Result<Folder> {
+        Folder::open(&self.root)
+    }
+
+    /// A session's folder, held open.
+    pub(crate) fn session_folder(&self, session_id: &str) -> Result<Folder> {
+        if !layout::is_valid_session_id(session_id) {
+            return Err(StoreError::InvalidSessionId(session_id.to_owned()));
+        }
+        self.root_folder()?.session(session_id)
     }
 
     /// Every session folder's id, in no particular order.

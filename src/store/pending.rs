@@ -10,6 +10,7 @@ use std::io::ErrorKind;
 
 use serde_json::Value;
 
+use super::files::Folder;
 use super::layout::PENDING;
 use super::{Result, Store, StoreError};
 
@@ -31,9 +32,21 @@ impl CallKey {
 
     /// A key of its own kind, for spawned subagents waiting for their session.
     pub fn spawn() -> Self {
-        CallKey("spawn".to_owned())
+        CallKey(SPAWN.to_owned())
+    }
+
+    /// A hint that a spawning call, opened under [`CallKey::spawn`], is also known by: one
+    /// thing (`kind`: its tool-use id, prompt …) a subagent's payloads may share with it.
+    pub fn spawn_hint(kind: &str, value: &str) -> Self {
+        let hash = fnv1a_from(fnv1a(kind.as_bytes()) ^ 0xff, value.as_bytes());
+        CallKey(format!("{SPAWN_HINT}{hash:016x}"))
     }
 }
+
+const SPAWN: &str = "spawn";
+/// Hints of spawning calls: `spawn-<hash>.<micros>.<event_id>`, beside the call's own
+/// `spawn.<micros>.<event_id>`, which is the one a claim deletes.
+const SPAWN_HINT: &str = "spawn-";
 
 /// A call claimed by a result.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,65 +64,62 @@ impl Store {
         event_id: &str,
         timestamp: f64,
     ) -> Result<()> {
-        let dir = self.session_dir(session_id).join(PENDING);
-        std::fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
+        let dir = self.session_folder(session_id)?.child_made(PENDING)?;
         let micros = (timestamp * 1e6).max(0.0).round() as u64;
-        let path = dir.join(format!("{}.{micros:020}.{event_id}", key.0));
+        let name = format!("{}.{micros:020}.{event_id}", key.0);
+        let path = || dir.path().join(&name);
         // An entry is a hard link to one anchor file: a new name costs a directory entry, not
         // a new inode, which is an order of magnitude cheaper.
-        let anchor = dir.join(ANCHOR);
-        match std::fs::hard_link(&anchor, &path) {
+        match dir.link(ANCHOR, &name) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == ErrorKind::NotFound => {
-                if let Err(e) = std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(&anchor)
-                    && e.kind() != ErrorKind::AlreadyExists
-                {
-                    return Err(StoreError::io(&anchor, e));
-                }
-                std::fs::hard_link(&anchor, &path).map_err(|e| StoreError::io(&path, e))
+                dir.create_new(ANCHOR)?;
+                dir.link(ANCHOR, &name)
+                    .map_err(|e| StoreError::io(&path(), e))
             }
-            Err(e) => Err(StoreError::io(&path, e)),
+            Err(e) => Err(StoreError::io(&path(), e)),
+        }
+    }
+
+    /// The session's `.pending` folder; `None` when it has none (no call was ever opened).
+    fn pending(&self, session_id: &str) -> Result<Option<Folder>> {
+        match self.session_folder(session_id)?.child(PENDING) {
+            Ok(dir) => Ok(Some(dir)),
+            Err(StoreError::Io { source, .. }) if source.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
         }
     }
 
     /// Claims one particular open call; false when it was claimed already (or never opened).
     pub fn claim_exact(&self, session_id: &str, key: &CallKey, call: &ClaimedCall) -> Result<bool> {
+        let Some(dir) = self.pending(session_id)? else {
+            return Ok(false);
+        };
         let micros = (call.timestamp * 1e6).max(0.0).round() as u64;
-        let path = self
-            .session_dir(session_id)
-            .join(PENDING)
-            .join(format!("{}.{micros:020}.{}", key.0, call.event_id));
-        match std::fs::remove_file(&path) {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(StoreError::io(&path, e)),
-        }
+        let name = format!("{}.{micros:020}.{}", key.0, call.event_id);
+        dir.claim(&name)
+            .map_err(|e| StoreError::io(&dir.path().join(&name), e))
     }
 
     /// Claims the oldest open call under `key`, if any.
     pub fn claim_call(&self, session_id: &str, key: &CallKey) -> Result<Option<ClaimedCall>> {
-        let dir = self.session_dir(session_id).join(PENDING);
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(StoreError::io(&dir, e)),
+        let Some(dir) = self.pending(session_id)? else {
+            return Ok(None);
         };
         let prefix = format!("{}.", key.0);
-        let mut candidates: Vec<String> = entries
-            .flatten()
-            .filter_map(|entry| entry.file_name().into_string().ok())
+        let mut candidates: Vec<String> = dir
+            .names()?
+            .into_iter()
             .filter(|name| name.starts_with(&prefix))
             .collect();
         candidates.sort();
         for name in candidates {
-            match std::fs::remove_file(dir.join(&name)) {
-                Ok(()) => {}
-                // Another result claimed it first: try the next one.
-                Err(e) if e.kind() == ErrorKind::NotFound => continue,
-                Err(e) => return Err(StoreError::io(&dir.join(&name), e)),
+            // Another result claimed it first: try the next one.
+            if !dir
+                .claim(&name)
+                .map_err(|e| StoreError::io(&dir.path().join(&name), e))?
+            {
+                continue;
             }
             let mut parts = name[prefix.len()..].splitn(2, '.');
             let micros = parts
@@ -126,6 +136,83 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Claims the spawning call a new subagent belongs to: the oldest open one known by the
+    /// first of `hints` (strongest first) that any open call is known by, else the oldest open
+    /// one. The call's hints go with it.
+    pub fn claim_spawn(&self, session_id: &str, hints: &[CallKey]) -> Result<Option<ClaimedCall>> {
+        let Some(dir) = self.pending(session_id)? else {
+            return Ok(None);
+        };
+        let names: Vec<String> = dir
+            .names()?
+            .into_iter()
+            .filter(|name| name.starts_with(SPAWN))
+            .collect();
+        // Each open call, by the part of its names after the key (`<micros>.<event_id>`),
+        // which sorts oldest first.
+        let mut open: Vec<&str> = names
+            .iter()
+            .filter_map(|n| n.strip_prefix("spawn."))
+            .collect();
+        open.sort_unstable();
+        let known_by = |hint: &CallKey| -> Vec<&str> {
+            let prefix = format!("{}.", hint.0);
+            names
+                .iter()
+                .filter_map(|n| n.strip_prefix(&prefix))
+                .filter(|call| open.binary_search(call).is_ok())
+                .collect()
+        };
+        let mut order: Vec<&str> = Vec::new();
+        for hint in hints {
+            let mut calls = known_by(hint);
+            calls.sort_unstable();
+            order.extend(calls);
+        }
+        order.extend(open.iter().copied());
+        for call in order {
+            let name = format!("{SPAWN}.{call}");
+            // Claimed by another hook meanwhile: try the next one.
+            if !dir
+                .claim(&name)
+                .map_err(|e| StoreError::io(&dir.path().join(&name), e))?
+            {
+                continue;
+            }
+            let (micros, event_id) = call.split_once('.').unwrap_or((call, ""));
+            forget_spawn_hints_in(&dir, &names, call);
+            return Ok(Some(ClaimedCall {
+                event_id: event_id.to_owned(),
+                timestamp: micros.parse::<u64>().unwrap_or(0) as f64 / 1e6,
+            }));
+        }
+        Ok(None)
+    }
+
+    /// Removes the hints of a spawning call claimed by [`Store::claim_exact`], so that open
+    /// calls' entries stay few.
+    pub fn forget_spawn_hints(&self, session_id: &str, call: &ClaimedCall) {
+        let Ok(Some(dir)) = self.pending(session_id) else {
+            return;
+        };
+        let Ok(names) = dir.names() else {
+            return;
+        };
+        let micros = (call.timestamp * 1e6).max(0.0).round() as u64;
+        forget_spawn_hints_in(&dir, &names, &format!("{micros:020}.{}", call.event_id));
+    }
+}
+
+/// Removes the hints among `names` of the call whose names end in `call`.
+fn forget_spawn_hints_in(dir: &Folder, names: &[String], call: &str) {
+    for name in names {
+        if name.starts_with(SPAWN_HINT) && name.split_once('.').is_some_and(|(_, c)| c == call) {
+            let _ = dir.claim(name);
+        }
+    }
+}
+
 /// The file every pending entry links to.
 const ANCHOR: &str = ".anchor";
 
@@ -133,7 +220,7 @@ const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0100_0000_01b3;
 
 /// FNV-1a: stable across builds and platforms, which a hash kept on disk must be.
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub(super) fn fnv1a(bytes: &[u8]) -> u64 {
     fnv1a_from(FNV_OFFSET, bytes)
 }
 

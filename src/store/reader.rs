@@ -6,9 +6,10 @@
 //! as U+FFFD, so the event is kept.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
+use super::files::{LINE_LIMIT, read_line};
 use super::layout::EVENTS;
 use super::{Result, Store, StoreError};
 use crate::model::{Event, EventHead};
@@ -50,25 +51,32 @@ impl Store {
     /// Streams a session's events. A session with no events file yields nothing.
     pub fn events(&self, session_id: &str) -> Result<EventReader> {
         let path = self.session_dir(session_id).join(EVENTS);
-        EventReader::open(&path)
+        let file = self.open_events(session_id)?;
+        Ok(EventReader::new(&path, file))
+    }
+
+    /// A session's events file, opened for reading; `None` when there is none (or no session).
+    fn open_events(&self, session_id: &str) -> Result<Option<File>> {
+        match self.session_folder(session_id) {
+            Ok(dir) => dir.read(EVENTS),
+            Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 }
 
 impl EventReader {
-    pub fn open(path: &Path) -> Result<Self> {
-        let reader = match File::open(path) {
-            Ok(file) => Some(BufReader::with_capacity(256 * 1024, file)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(StoreError::io(path, e)),
-        };
-        Ok(EventReader {
+    fn new(path: &Path, file: Option<File>) -> Self {
+        EventReader {
             path: path.to_path_buf(),
-            reader,
+            reader: file.map(|file| BufReader::with_capacity(256 * 1024, file)),
             buf: Vec::with_capacity(4096),
             line: 0,
             bad: Vec::new(),
             bad_count: 0,
-        })
+        }
     }
 
     /// Lines skipped so far (the first few; see [`EventReader::bad_count`] for all).
@@ -98,9 +106,13 @@ impl Iterator for EventReader {
     fn next(&mut self) -> Option<Event> {
         loop {
             let reader = self.reader.as_mut()?;
-            self.buf.clear();
-            match reader.read_until(b'\n', &mut self.buf) {
-                Ok(0) => return None,
+            match read_line(reader, &mut self.buf, LINE_LIMIT) {
+                Ok(read) if read.consumed == 0 => return None,
+                Ok(read) if read.too_long => {
+                    self.line += 1;
+                    self.report(too_long());
+                    continue;
+                }
                 Ok(_) => {}
                 Err(e) => {
                     self.report(format!("read failed: {e}"));
@@ -133,7 +145,7 @@ impl Store {
     /// [`Store::events`] for summaries: only the fields a head holds are parsed.
     pub fn scan(&self, session_id: &str, mut f: impl FnMut(&EventHead<'_>)) -> Result<ScanReport> {
         let path = self.session_dir(session_id).join(EVENTS);
-        let Some(file) = open_if_exists(&path)? else {
+        let Some(file) = self.open_events(session_id)? else {
             return Ok(ScanReport::default());
         };
         let (_, report) = scan_range(&path, file, 0, u64::MAX, &mut f)?;
@@ -151,7 +163,7 @@ impl Store {
         f: impl Fn(&mut A, &EventHead<'_>) + Sync,
     ) -> Result<(Vec<A>, ScanReport)> {
         let path = self.session_dir(session_id).join(EVENTS);
-        let Some(file) = open_if_exists(&path)? else {
+        let Some(file) = self.open_events(session_id)? else {
             return Ok((vec![init()], ScanReport::default()));
         };
         let len = file.metadata().map_err(|e| StoreError::io(&path, e))?.len();
@@ -175,7 +187,11 @@ impl Store {
                     let (start, end) = (w[0], w[1]);
                     let (path, init, f) = (&path, &init, &f);
                     scope.spawn(move || {
-                        let file = File::open(path).map_err(|e| StoreError::io(path, e))?;
+                        // Each part reads with its own offset: the file opened again, the same
+                        // way.
+                        let file = self.open_events(session_id)?.ok_or_else(|| {
+                            StoreError::io(path, std::io::ErrorKind::NotFound.into())
+                        })?;
                         let mut acc = init();
                         let (lines, report) =
                             scan_range(path, file, start, end, &mut |h| f(&mut acc, h))?;
@@ -217,14 +233,6 @@ impl Store {
 /// Files smaller than this are scanned on one thread: starting threads would cost more.
 const PARALLEL_MIN_BYTES: u64 = 4 * 1024 * 1024;
 
-fn open_if_exists(path: &Path) -> Result<Option<File>> {
-    match File::open(path) {
-        Ok(file) => Ok(Some(file)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(StoreError::io(path, e)),
-    }
-}
-
 /// The offset of the first line that starts at or after `offset`.
 fn next_line_start(file: &File, offset: u64) -> std::io::Result<u64> {
     use std::os::unix::fs::FileExt;
@@ -262,20 +270,23 @@ fn scan_range(
     let mut line = 0u64;
     let mut position = start;
     while position < end {
-        buf.clear();
-        let n = reader
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| StoreError::io(path, e))?;
-        if n == 0 {
+        let read =
+            read_line(&mut reader, &mut buf, LINE_LIMIT).map_err(|e| StoreError::io(path, e))?;
+        if read.consumed == 0 {
             break;
         }
-        position += n as u64;
+        position += read.consumed as u64;
         line += 1;
         let text = buf.trim_ascii();
-        if text.is_empty() {
+        if text.is_empty() && !read.too_long {
             continue;
         }
-        if let Err(message) = with_head(text, f) {
+        let parsed = if read.too_long {
+            Err(too_long())
+        } else {
+            with_head(text, f)
+        };
+        if let Err(message) = parsed {
             report.bad_count += 1;
             if report.bad.len() < BAD_LINES_KEPT {
                 report.bad.push(BadLine {
@@ -287,6 +298,14 @@ fn scan_range(
         }
     }
     Ok((line, report))
+}
+
+/// What a line past [`LINE_LIMIT`] is reported as.
+fn too_long() -> String {
+    format!(
+        "longer than {} MiB, more than any event holds",
+        LINE_LIMIT >> 20
+    )
 }
 
 /// Calls `f` with the head of one line: parsed lightly when the line allows, else through the
@@ -313,7 +332,10 @@ pub(crate) fn parse_line(text: &[u8]) -> Result<Event, String> {
 }
 
 /// Rewrites `\uXXXX` escapes of lone surrogates as `\ufffd`; `None` when there were none.
-fn replace_lone_surrogates(text: &[u8]) -> Option<Vec<u8>> {
+/// Node (Claude Code, every MCP server in JavaScript) writes them whenever it cuts a string
+/// inside an emoji, and Python for bytes that are not UTF-8; strict JSON parsers refuse them.
+/// Callers parse first and call this only on failure, so valid JSON costs nothing more.
+pub fn replace_lone_surrogates(text: &[u8]) -> Option<Vec<u8>> {
     let hex =
         |b: &[u8]| -> Option<u16> { u16::from_str_radix(std::str::from_utf8(b).ok()?, 16).ok() };
     let mut out = Vec::with_capacity(text.len());
@@ -415,7 +437,7 @@ mod tests {
             "{\"event_type\":\"tool_call\",\"timestamp\":1,\"event_id\":\"a\",\"session_id\":\"s\",\"data\":{}}\nnot json\n\n{\"event_type\":\"error\",\"timestamp\":2,\"event_id\":\"b\",\"session_id\":\"s\",\"data\":{}}\n{\"event_ty",
         )
         .unwrap();
-        let mut reader = EventReader::open(&path).unwrap();
+        let mut reader = EventReader::new(&path, Some(File::open(&path).unwrap()));
         let ids: Vec<String> = reader.by_ref().map(|e| e.event_id).collect();
         assert_eq!(ids, ["a", "b"]);
         assert_eq!(reader.bad_count(), 2);

@@ -4,6 +4,7 @@
 //! - [`payload`]: the normal form every agent's payload is read into.
 //! - [`claude_code`], [`vscode`]: each agent's wire format, read into the normal form.
 //! - [`record`]: the one recorder: what each event becomes in the store.
+//! - [`spawn`]: pairing subagents with the calls that spawned them, by what they share.
 //! - [`outcome`]: what the hook answers the agent (printed by `cli/hook.rs`).
 //!
 //! The agent is told by the payload itself, never by the command line: VS Code runs the same
@@ -13,6 +14,7 @@ pub mod claude_code;
 pub mod outcome;
 pub mod payload;
 mod record;
+mod spawn;
 pub mod vscode;
 
 pub use outcome::Outcome;
@@ -29,8 +31,14 @@ pub fn read_payload(arg: &str, stdin: &[u8]) -> Result<HookPayload, PayloadError
     if bytes.trim_ascii().is_empty() {
         return Err(PayloadError::Empty);
     }
-    let value: Value =
-        serde_json::from_slice(bytes).map_err(|e| PayloadError::NotJson(e.to_string()))?;
+    let value: Value = match serde_json::from_slice(bytes) {
+        Ok(value) => value,
+        // Node cuts strings inside emoji and writes the halves as lone surrogate escapes; such
+        // a payload is read with each one taken as U+FFFD, as the store's reader does.
+        Err(e) => crate::store::replace_lone_surrogates(bytes)
+            .and_then(|fixed| serde_json::from_slice(&fixed).ok())
+            .ok_or_else(|| PayloadError::NotJson(e.to_string()))?,
+    };
     let Value::Object(fields) = value else {
         return Err(PayloadError::NotAnObject);
     };

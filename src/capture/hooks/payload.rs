@@ -172,7 +172,8 @@ pub enum PayloadError {
     Missing(&'static str),
     #[error("field `{0}` is not a {1}")]
     WrongType(&'static str, &'static str),
-    #[error("session id `{0}` cannot name a session folder")]
+    // Debug formatting escapes what a terminal would draw deceptively (bidi controls).
+    #[error("session id {0:?} cannot name a session folder")]
     BadSessionId(String),
     #[error("unknown hook event `{0}` and the payload names none")]
     UnknownEvent(String),
@@ -250,11 +251,10 @@ impl Fields {
         }
     }
 
-    /// The subagent id, when it can name a folder (an odd one is ignored, not fatal).
+    /// The subagent id, when there is one (an id that cannot name a folder as it is gets a
+    /// safe session id of its own: [`crate::store::subagent_session_id`]).
     pub(super) fn agent_id(&self) -> Result<Option<String>, PayloadError> {
-        Ok(self
-            .optional("agent_id")?
-            .filter(|id| crate::store::is_valid_session_id(id)))
+        Ok(self.optional("agent_id")?.filter(|id| !id.is_empty()))
     }
 
     /// The tool call (`tool_name`, `tool_input`, `tool_use_id`, `tool_response`, `error`); a

@@ -11,11 +11,12 @@ use serde_json::{Map, Value};
 
 use super::outcome::Outcome;
 use super::payload::{Answer, HookEvent, HookPayload};
+use super::spawn;
 use crate::capture::sink::Sink;
 use crate::capture::transcript::last_assistant_text;
 use crate::model::tools::{self, ToolKind};
 use crate::model::{Event, EventType, SessionMeta};
-use crate::store::{CallKey, ClaimedCall, Store, StoreError};
+use crate::store::{CallKey, ClaimedCall, Store, StoreError, subagent_session_id};
 
 /// Payload fields that say where a session lives, not what happened in it.
 const PLUMBING: [&str; 1] = ["transcript_path"];
@@ -74,8 +75,10 @@ impl Recorder<'_> {
 
     /// The session a payload belongs to, created if this is the first we hear of it.
     fn target_session(&self) -> Result<String, StoreError> {
-        if let Some(agent_id) = &self.payload.agent_id {
-            return self.child_session(agent_id);
+        if let Some(agent_id) = &self.payload.agent_id
+            && let Some(child) = self.child_session(agent_id)?
+        {
+            return Ok(child);
         }
         self.ensure_session(&self.payload.session_id, |_| {})?;
         Ok(self.payload.session_id.clone())
@@ -104,56 +107,128 @@ impl Recorder<'_> {
         Ok(created)
     }
 
-    /// The child session of a subagent, created and linked to the call that spawned it.
-    fn child_session(&self, agent_id: &str) -> Result<String, StoreError> {
+    /// The child session of a subagent, created and linked to the call that spawned it;
+    /// `None` when the subagent's id cannot name a session (its events go to the parent).
+    fn child_session(&self, agent_id: &str) -> Result<Option<String>, StoreError> {
         let parent = &self.payload.session_id;
-        let child = format!("agent-{agent_id}-{parent}");
+        let Some(child) = subagent_session_id(agent_id, parent) else {
+            return Ok(None);
+        };
         if self.store.has_session(&child) {
-            return Ok(child);
+            return Ok(Some(child));
         }
         self.ensure_session(parent, |_| {})?;
         // Hooks of one subagent can arrive together. Whoever makes the child's folder first
         // links it to a spawning call; the others go on without claiming one, so no call is
         // ever taken from another subagent.
         if !self.store.claim_session_dir(&child)? {
-            return Ok(child);
+            return Ok(Some(child));
         }
-        let spawn = self.store.claim_call(parent, &CallKey::spawn())?;
-        let mut meta = SessionMeta::new(&child, self.now);
+        let spawn = self
+            .store
+            .claim_spawn(parent, &spawn::subagent_hints(self.payload, agent_id))?;
+        let agent_type = self.payload.agent_type.as_deref();
+        self.start_child(&child, agent_id, agent_type, spawn.map(|c| c.event_id))?;
+        Ok(Some(child))
+    }
+
+    /// Writes the meta and first event of a child session whose folder this hook made.
+    fn start_child(
+        &self,
+        child: &str,
+        agent_id: &str,
+        agent_type: Option<&str>,
+        call: Option<String>,
+    ) -> Result<(), StoreError> {
+        let parent = &self.payload.session_id;
+        let mut meta = SessionMeta::new(child, self.now);
         self.payload.agent.name().clone_into(&mut meta.agent_name);
-        let agent_type = self.payload.agent_type.clone();
-        meta.command = format!("subagent ({})", agent_type.as_deref().unwrap_or("general"));
+        meta.command = format!("subagent ({})", agent_type.unwrap_or("general"));
         meta.parent_session_id = Some(parent.clone());
-        meta.parent_event_id = spawn.map(|c| c.event_id);
+        meta.parent_event_id = call;
         meta.depth = self.store.read_meta(parent).map_or(0, |m| m.depth) + 1;
         self.store.create_session(&meta)?;
-        self.store.init_counters(&child)?;
+        self.store.init_counters(child)?;
         let mut data = Map::new();
         data.insert("agent_id".into(), agent_id.into());
-        if let Some(kind) = &agent_type {
-            data.insert("agent_type".into(), kind.clone().into());
+        if let Some(kind) = agent_type {
+            data.insert("agent_type".into(), kind.into());
         }
         data.insert("parent_session_id".into(), parent.clone().into());
         self.write(
-            &child,
-            vec![self.event(EventType::SessionStart, &child, data)],
-        )?;
-        Ok(child)
+            child,
+            vec![self.event(EventType::SessionStart, child, data)],
+        )
+    }
+
+    /// A spawning call's result names the subagent it ran (`agentId`): that subagent's
+    /// session is linked to this call (again, when a hook under load paired it with another),
+    /// or made now for one that runs on in the background. False when the result names no
+    /// subagent, or one no hook has started.
+    fn subagent_of_result(
+        &self,
+        session: &str,
+        call: &ClaimedCall,
+        input: &Value,
+    ) -> Result<bool, StoreError> {
+        let response = self.payload.tool.as_ref().and_then(|t| t.response.as_ref());
+        let Some(child) = spawn::agent_of_result(response)
+            .and_then(|agent| Some((agent, subagent_session_id(agent, session)?)))
+        else {
+            return Ok(false);
+        };
+        let (agent, child) = child;
+        let exists = self.store.has_session(&child);
+        if !exists && !spawn::launched_in_background(response) {
+            return Ok(false);
+        }
+        if self.store.claim_exact(session, &CallKey::spawn(), call)? {
+            self.store.forget_spawn_hints(session, call);
+        }
+        if exists {
+            return match self.store.relink_parent_event(&child, &call.event_id) {
+                Ok(true) => {
+                    let data = object([
+                        ("choice", "linked to its spawning call".into()),
+                        ("reason", "the call's result names this subagent".into()),
+                        ("parent_event_id", call.event_id.clone().into()),
+                    ]);
+                    self.write(&child, vec![self.event(EventType::Decision, &child, data)])?;
+                    Ok(true)
+                }
+                // Busy, or its creator has not written its meta yet: the link it makes stands.
+                Ok(false) | Err(StoreError::LockTimeout(_)) => Ok(true),
+                Err(StoreError::Io { source, .. })
+                    if source.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    Ok(true)
+                }
+                Err(e) => Err(e),
+            };
+        }
+        if self.store.claim_session_dir(&child)? {
+            let kind = input.get("subagent_type").and_then(Value::as_str);
+            self.start_child(&child, agent, kind, Some(call.event_id.clone()))?;
+        }
+        Ok(true)
     }
 
     fn subagent_start(&self) -> Result<(), StoreError> {
-        let Some(agent_id) = &self.payload.agent_id else {
-            return self.parent_marker(EventType::SubagentStart, None);
+        let child = match &self.payload.agent_id {
+            Some(agent_id) => self.child_session(agent_id)?,
+            None => None,
         };
-        let child = self.child_session(agent_id)?;
-        self.parent_marker(EventType::SubagentStart, Some(&child))
+        self.parent_marker(EventType::SubagentStart, child.as_deref())
     }
 
     fn subagent_stop(&self) -> Result<(), StoreError> {
-        let Some(agent_id) = &self.payload.agent_id else {
+        let child = match &self.payload.agent_id {
+            Some(agent_id) => self.child_session(agent_id)?,
+            None => None,
+        };
+        let Some(child) = child else {
             return self.parent_marker(EventType::SubagentStop, None);
         };
-        let child = self.child_session(agent_id)?;
         let text = self.answer();
         let mut events = Vec::new();
         if let Some(text) = text {
@@ -295,6 +370,9 @@ impl Recorder<'_> {
         if tools::is_spawn(self.payload.agent, &tool.name) {
             self.store
                 .open_call(session, &CallKey::spawn(), &event_id, self.now)?;
+            for hint in spawn::call_hints(tool) {
+                self.store.open_call(session, &hint, &event_id, self.now)?;
+            }
         }
         let mut data = object([
             ("tool_name", tool.name.clone().into()),
@@ -380,6 +458,7 @@ impl Recorder<'_> {
         self.write(session, events)?;
         if tools::is_spawn(self.payload.agent, &tool.name)
             && let Some(call) = &call
+            && !self.subagent_of_result(session, call, &tool.input)?
         {
             self.task_without_subagent_hooks(session, call, &tool.input, failed)?;
         }
@@ -424,6 +503,7 @@ impl Recorder<'_> {
         if !self.store.claim_exact(parent, &CallKey::spawn(), call)? {
             return Ok(());
         }
+        self.store.forget_spawn_hints(parent, call);
         let child = format!("task-{}-{parent}", call.event_id);
         let depth = self.store.read_meta(parent).map_or(0, |m| m.depth) + 1;
         let agent_type = input

@@ -86,7 +86,18 @@ pub fn import_with_subagents(store: &Store, file: &Path, sink: &Sink) -> FileRes
         .unwrap_or_default();
     children.sort();
     let session = main.session_id.clone();
-    let agent_calls = main.agent_calls.clone();
+    // A session in the store already (an import that stopped part way, or hooks) links its
+    // subagents to its own calls, as a clean import links them.
+    let agent_calls = if main.status == "imported" || children.is_empty() {
+        main.agent_calls.clone()
+    } else {
+        super::existing::agent_calls(store, &session, file).map_err(|source| {
+            ImportError::StoreAt {
+                path: file.to_path_buf(),
+                source,
+            }
+        })?
+    };
     let mut reports = vec![main];
     for child in children {
         let agent = child

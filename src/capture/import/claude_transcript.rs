@@ -12,11 +12,12 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::existing::NotImported;
 use crate::capture::sink::Sink;
 use crate::capture::transcript::content::{blocks, prompt_text, result_text};
 use crate::capture::transcript::parse_time;
 use crate::capture::transcript::responses::{Counted, Current, Line, Response, Step as Next};
-use crate::capture::transcript::wire::{Block, Entry, Message, TaskResult};
+use crate::capture::transcript::wire::{Block, Entry, Message, TaskResult, mend, parse_value};
 use crate::model::tools::{self, Agent, ToolKind};
 use crate::model::{Event, EventType, SessionMeta, Tokens};
 use crate::store::{SessionWriter, Store, StoreError};
@@ -41,7 +42,9 @@ pub struct SkippedLine {
 pub struct ImportReport {
     pub file: PathBuf,
     pub session_id: String,
-    /// `imported`, or `already_imported` when the store held the session already.
+    /// `imported`; `already_imported` when an import put the session in the store already;
+    /// `recorded_by_hooks` when hooks did (the transcript is not merged into it: see
+    /// `not_imported`); `skipped` when a subagent's id cannot name a session (see `warnings`).
     pub status: &'static str,
     pub lines: u64,
     /// Lines by their `type`, with `malformed` for lines that are not JSON.
@@ -56,6 +59,12 @@ pub struct ImportReport {
     pub events: u64,
     /// Sessions made from sidechains found inside this file.
     pub sidechains: Vec<String>,
+    /// What was left out, and why (a subagent whose id cannot name a session …).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// For a session recorded by hooks: what only the transcript holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_imported: Option<NotImported>,
     /// Subagents the file's Task/Agent calls ran, with the call's event id.
     #[serde(skip)]
     pub agent_calls: HashMap<String, String>,
@@ -121,7 +130,22 @@ pub fn import_file(
     parent: Option<&ParentLink>,
     sink: &Sink,
 ) -> Result<ImportReport, ImportError> {
-    read_transcript(store, path, parent, sink).map_err(|e| e.at(path))
+    let mut report = read_transcript(store, path, parent, sink).map_err(|e| e.at(path))?;
+    if report.status != "already_imported" {
+        return Ok(report);
+    }
+    let at = |source| ImportError::StoreAt {
+        path: path.to_path_buf(),
+        source,
+    };
+    let stored = super::existing::stored(store, &report.session_id).map_err(at)?;
+    if stored.by_hooks {
+        report.status = "recorded_by_hooks";
+        report.not_imported = Some(
+            super::existing::not_imported(store, &report.session_id, &stored, path).map_err(at)?,
+        );
+    }
+    Ok(report)
 }
 
 fn read_transcript(
@@ -139,6 +163,8 @@ fn read_transcript(
     let mut importer = Importer::new(store, path, parent, sink);
     let mut buf = Vec::with_capacity(64 * 1024);
     let mut first_bad: Option<(u64, String)> = None;
+    // A line mended of lone surrogates, which the entry read from it borrows.
+    let mut spare = Vec::new();
     loop {
         buf.clear();
         if reader.read_until(b'\n', &mut buf).map_err(io)? == 0 {
@@ -155,9 +181,31 @@ fn read_transcript(
             Ok(text) => serde_json::from_str::<Entry<'_>>(text),
             Err(_) => serde_json::from_slice::<Entry<'_>>(text),
         };
+        // Node writes lone surrogate escapes when it cuts a string inside an emoji; only a line
+        // that fails to parse is read again with them taken as U+FFFD, so other lines cost
+        // nothing more. Raw parts (content) are checked when read: the entry asks for a mend.
+        let decoded = match decoded {
+            Ok(entry) => match importer.entry(&entry, false)? {
+                Flow::Mend => match mend(text) {
+                    Some(fixed) => {
+                        spare = fixed;
+                        match serde_json::from_slice::<Entry<'_>>(&spare) {
+                            Ok(mended) => Ok(importer.entry(&mended, true)?),
+                            Err(_) => Ok(importer.entry(&entry, true)?),
+                        }
+                    }
+                    None => Ok(importer.entry(&entry, true)?),
+                },
+                flow => Ok(flow),
+            },
+            Err(e) => match Entry::decode(text, &mut spare) {
+                Ok(mended) => Ok(importer.entry(&mended, true)?),
+                Err(_) => Err(e),
+            },
+        };
         match decoded {
-            Ok(entry) => {
-                if importer.entry(&entry)? == Flow::Stop {
+            Ok(flow) => {
+                if flow == Flow::Stop {
                     break;
                 }
             }
@@ -189,6 +237,8 @@ fn read_transcript(
 enum Flow {
     Go,
     Stop,
+    /// The line's content does not parse: read it again with lone surrogates mended.
+    Mend,
 }
 
 struct OpenCall {
@@ -216,8 +266,11 @@ struct Importer<'a> {
     /// Responses already counted in this file.
     counted: Counted,
     main: Option<Context>,
-    sidechains: HashMap<String, Context>,
-    already: bool,
+    /// Sidechains by agent id; `None` for one that is left out (see the report's warnings).
+    sidechains: HashMap<String, Option<Context>>,
+    /// Nothing of the file is written: its session is in the store already, or cannot be
+    /// named.
+    stopped: bool,
     last_timestamp: f64,
 }
 
@@ -247,32 +300,43 @@ impl<'a> Importer<'a> {
                 tokens: Tokens::default(),
                 events: 0,
                 sidechains: Vec::new(),
+                warnings: Vec::new(),
+                not_imported: None,
                 agent_calls: HashMap::new(),
             },
             counted: Counted::default(),
             main: None,
             sidechains: HashMap::new(),
-            already: false,
+            stopped: false,
             last_timestamp: 0.0,
         }
     }
 
-    fn entry(&mut self, entry: &Entry<'_>) -> Result<Flow, ImportError> {
+    /// Reads one entry. `mended` says the line was already read again with lone surrogates
+    /// mended (or had none), so content that does not parse is then reported, not retried.
+    fn entry(&mut self, entry: &Entry<'_>, mended: bool) -> Result<Flow, ImportError> {
         let kind = entry.kind.as_deref().unwrap_or("untyped");
+        let message = match &entry.message {
+            Some(message) if kind == "user" || kind == "assistant" => Some(message),
+            _ => None,
+        };
+        // Content is parsed before anything is counted, so that a line read again counts once.
+        let content = match message.and_then(|m| m.content).map(blocks).transpose() {
+            Ok(content) => Ok(content.unwrap_or_default()),
+            Err(_) if !mended => return Ok(Flow::Mend),
+            Err(e) => Err(e),
+        };
         *self.report.entries.entry(kind.to_owned()).or_default() += 1;
         if let Some(ts) = entry.timestamp.as_deref().and_then(parse_time) {
             self.last_timestamp = ts;
         }
-        if kind != "user" && kind != "assistant" {
-            return Ok(Flow::Go);
-        }
-        let Some(message) = &entry.message else {
+        let Some(message) = message else {
             return Ok(Flow::Go);
         };
         self.report.messages += 1;
         if self.main.is_none() {
             self.open_main(entry)?;
-            if self.already {
+            if self.stopped {
                 return Ok(Flow::Stop);
             }
         }
@@ -285,12 +349,15 @@ impl<'a> Importer<'a> {
                 let ctx = self.open_sidechain(&agent, ts)?;
                 self.sidechains.insert(agent.clone(), ctx);
             }
+            if self.sidechains[&agent].is_none() {
+                return Ok(Flow::Go);
+            }
             Some(agent)
         } else {
             None
         };
-        let content = match message.content.map(blocks).transpose() {
-            Ok(content) => content.unwrap_or_default(),
+        let content = match content {
+            Ok(content) => content,
             Err(e) => {
                 let line = self.report.lines;
                 self.report.malformed.push(SkippedLine {
@@ -303,7 +370,11 @@ impl<'a> Importer<'a> {
         let mut events = Vec::new();
         {
             let ctx = match &context_key {
-                Some(key) => self.sidechains.get_mut(key).expect("opened above"),
+                Some(key) => self
+                    .sidechains
+                    .get_mut(key)
+                    .and_then(Option::as_mut)
+                    .expect("opened above"),
                 None => self.main.as_mut().expect("opened above"),
             };
             ctx.last = ctx.last.max(ts);
@@ -322,7 +393,11 @@ impl<'a> Importer<'a> {
             }
         }
         let ctx = match &context_key {
-            Some(key) => self.sidechains.get_mut(key).expect("opened above"),
+            Some(key) => self
+                .sidechains
+                .get_mut(key)
+                .and_then(Option::as_mut)
+                .expect("opened above"),
             None => self.main.as_mut().expect("opened above"),
         };
         for event in events {
@@ -351,10 +426,17 @@ impl<'a> Importer<'a> {
                     || stem.trim_start_matches("agent-").to_owned(),
                     str::to_owned,
                 );
-                (
-                    format!("agent-{agent}-{}", link.session_id),
-                    Some(link.clone()),
-                )
+                let Some(id) = crate::store::subagent_session_id(&agent, &link.session_id) else {
+                    // One subagent that cannot be named is left out, never its parent's import.
+                    self.stopped = true;
+                    self.report.status = "skipped";
+                    self.report.warnings.push(format!(
+                        "left out subagent `{}`: its id cannot name a session",
+                        crate::model::text::one_line(&agent, 60)
+                    ));
+                    return Ok(());
+                };
+                (id, Some(link.clone()))
             }
             None => (session, None),
         };
@@ -373,7 +455,7 @@ impl<'a> Importer<'a> {
         let mut writer = match self.store.write_session(meta) {
             Ok(writer) => writer,
             Err(StoreError::SessionExists(_)) => {
-                self.already = true;
+                self.stopped = true;
                 self.report.status = "already_imported";
                 return Ok(());
             }
@@ -408,28 +490,45 @@ impl<'a> Importer<'a> {
         Ok(())
     }
 
-    fn open_sidechain(&mut self, agent: &str, ts: f64) -> Result<Context, ImportError> {
+    /// Opens the session of a sidechain; `None` when it is left out: its id cannot name a
+    /// session, or the store holds it already (an earlier import stopped before the main one).
+    fn open_sidechain(&mut self, agent: &str, ts: f64) -> Result<Option<Context>, ImportError> {
         let parent = self.report.session_id.clone();
-        let id = format!("agent-{agent}-{parent}");
+        let Some(id) = crate::store::subagent_session_id(agent, &parent) else {
+            self.report.warnings.push(format!(
+                "left out the lines of subagent `{}`: its id cannot name a session",
+                crate::model::text::one_line(agent, 60)
+            ));
+            return Ok(None);
+        };
         let mut meta = SessionMeta::new(&id, ts);
         "claude-code".clone_into(&mut meta.agent_name);
         "subagent (imported)".clone_into(&mut meta.command);
         meta.parent_session_id = Some(parent);
         meta.parent_event_id = self.report.agent_calls.get(agent).cloned();
         meta.depth = self.parent.map_or(0, |p| p.depth) + 1;
-        let mut writer = self.store.write_session(meta)?;
+        let mut writer = match self.store.write_session(meta) {
+            Ok(writer) => writer,
+            Err(StoreError::SessionExists(_)) => {
+                self.report.warnings.push(format!(
+                    "left out the lines of subagent `{agent}`: the store holds session {id} already"
+                ));
+                return Ok(None);
+            }
+            Err(e) => return Err(e.into()),
+        };
         let mut data = Map::new();
         data.insert("source".into(), "import".into());
         data.insert("sidechain".into(), true.into());
         let start = self.sink.event(EventType::SessionStart, ts, &id, data);
         self.sink.emit(&mut writer, start)?;
         self.report.sidechains.push(id);
-        Ok(Context {
+        Ok(Some(Context {
             writer,
             open_calls: HashMap::new(),
             response: Current::default(),
             last: ts,
-        })
+        }))
     }
 
     fn finish(mut self, first_bad: Option<(u64, String)>) -> Result<ImportReport, ImportError> {
@@ -453,10 +552,10 @@ impl<'a> Importer<'a> {
                 reason,
             });
         }
-        if self.already {
+        if self.stopped {
             return Ok(self.report);
         }
-        let mut contexts: Vec<Context> = self.sidechains.into_values().collect();
+        let mut contexts: Vec<Context> = self.sidechains.into_values().flatten().collect();
         if let Some(main) = self.main.take() {
             contexts.push(main);
         } else {
@@ -569,7 +668,7 @@ impl Step<'_> {
         let tool = block.name.as_deref().unwrap_or("unknown").to_owned();
         let input: Value = block
             .input
-            .and_then(|i| serde_json::from_str(i.get()).ok())
+            .and_then(|i| parse_value(i.get()).ok())
             .unwrap_or(Value::Null);
         let path = tools::spec_of(Agent::ClaudeCode, &tool)
             .and_then(|spec| spec.subject)

@@ -4,9 +4,12 @@
 //! - [`claude_transcript`]: one Claude Code transcript file into one session (and its
 //!   sidechains), read through [`crate::capture::transcript`].
 //! - [`batch`]: many files in parallel, one writer per session, results in order.
+//! - [`existing`]: a transcript whose session the store holds already (imported before, or
+//!   recorded by hooks).
 
 pub mod batch;
 pub mod claude_transcript;
+pub mod existing;
 
 pub use crate::capture::transcript::{ResponseUsage, transcript_usage};
 pub use claude_transcript::{ImportError, ImportReport, import_file};

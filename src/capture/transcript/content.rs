@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use serde_json::value::RawValue;
 
-use super::wire::Block;
+use super::wire::{Block, mend, parse_value};
 
 /// The blocks of a message's content; a plain string is one text block.
 pub fn blocks(content: &RawValue) -> Result<Vec<Block<'_>>, serde_json::Error> {
@@ -54,11 +54,22 @@ pub fn prompt_text(blocks: &[Block<'_>]) -> String {
 pub fn result_text(content: &RawValue) -> String {
     let raw = content.get();
     if raw.starts_with('"') {
-        return serde_json::from_str(raw).unwrap_or_default();
+        return parse_value(raw).unwrap_or_default();
     }
-    let Ok(blocks) = serde_json::from_str::<Vec<Block<'_>>>(raw) else {
-        return raw.to_owned();
-    };
+    match serde_json::from_str::<Vec<Block<'_>>>(raw) {
+        Ok(blocks) => blocks_text(&blocks),
+        // Lone surrogate escapes (Node cut a string inside an emoji) are read as U+FFFD.
+        Err(_) => match mend(raw.as_bytes()) {
+            Some(fixed) => match serde_json::from_slice::<Vec<Block<'_>>>(&fixed) {
+                Ok(blocks) => blocks_text(&blocks),
+                Err(_) => raw.to_owned(),
+            },
+            None => raw.to_owned(),
+        },
+    }
+}
+
+fn blocks_text(blocks: &[Block<'_>]) -> String {
     blocks
         .iter()
         .map(|b| match b.kind.as_deref() {

@@ -18,7 +18,9 @@ pub mod transcript;
 pub mod wire;
 
 pub use responses::{Response, ResponseUsage};
-pub use transcript::{last_assistant_text, session_of, transcript_usage};
+pub use transcript::{
+    Survey, first_prompt, last_assistant_text, session_of, survey, transcript_usage,
+};
 
 /// Seconds since the epoch of an RFC 3339 timestamp, as transcripts write them.
 pub fn parse_time(text: &str) -> Option<f64> {

@@ -1,14 +1,17 @@
 //! Reading a Claude Code transcript file without importing it: its last answer (for the Stop
-//! hook) and the usage of every API response (for costing a session recorded by hooks).
+//! hook), its first prompt (for pairing a subagent with its call), the usage of every API
+//! response (for costing a session recorded by hooks), and a survey of what it holds (for an
+//! import that finds its session in the store already).
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::collections::{HashMap, HashSet};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
-use super::content::{answer_text, blocks};
-use super::responses::{Counted, Current, Line, ResponseUsage, Step};
-use super::wire::Entry;
+use super::content::{answer_text, blocks, prompt_text};
+use super::responses::{Counted, Current, Line, Response, ResponseUsage, Step};
+use super::wire::{Entry, TaskResult, mend};
 use crate::model::Tokens;
+use crate::store::{LINE_LIMIT, open_regular, read_line};
 
 /// How far back from the end the Stop hook looks; a hook must stay fast on huge transcripts.
 const TAIL_LIMIT: u64 = 4 * 1024 * 1024;
@@ -16,7 +19,7 @@ const TAIL_LIMIT: u64 = 4 * 1024 * 1024;
 /// The text blocks of the last assistant message with text, joined; `None` when the file cannot
 /// be read or holds none in its last [`TAIL_LIMIT`] bytes.
 pub fn last_assistant_text(path: &Path) -> Option<String> {
-    let mut file = File::open(path).ok()?;
+    let mut file = open_regular(path).ok()?;
     let len = file.metadata().ok()?.len();
     let mut window = 64 * 1024u64;
     loop {
@@ -50,32 +53,73 @@ fn assistant_text(line: &[u8]) -> Option<String> {
     if line.is_empty() || !line.windows(11).any(|w| w == b"\"assistant\"") {
         return None;
     }
-    let entry: Entry<'_> = serde_json::from_slice(line).ok()?;
-    if entry.kind.as_deref() != Some("assistant") {
-        return None;
+    match answer_of(line) {
+        Ok(text) => text,
+        // Lone surrogate escapes (Node cut a string inside an emoji) are read as U+FFFD.
+        Err(()) => answer_of(&mend(line)?).ok().flatten(),
     }
-    let content = entry.message?.content?;
-    answer_text(&blocks(content).ok()?)
+}
+
+/// The answer an assistant line holds; `Err` when the line does not parse.
+fn answer_of(line: &[u8]) -> Result<Option<String>, ()> {
+    let entry: Entry<'_> = serde_json::from_slice(line).map_err(|_| ())?;
+    if entry.kind.as_deref() != Some("assistant") {
+        return Ok(None);
+    }
+    let Some(content) = entry.message.and_then(|m| m.content) else {
+        return Ok(None);
+    };
+    Ok(answer_text(&blocks(content).map_err(|_| ())?))
+}
+
+/// How much of a subagent's transcript is read for its first prompt.
+const HEAD_LIMIT: u64 = 1024 * 1024;
+
+/// What the first user line of a transcript says (a subagent's transcript starts with the
+/// prompt its spawning call gave it); `None` when the file cannot be read or its first
+/// [`HEAD_LIMIT`] bytes hold no such line.
+pub fn first_prompt(path: &Path) -> Option<String> {
+    let mut reader = BufReader::new(open_regular(path).ok()?.take(HEAD_LIMIT));
+    let (mut buf, mut spare) = (Vec::new(), Vec::new());
+    for _ in 0..20 {
+        if read_line(&mut reader, &mut buf, LINE_LIMIT).ok()?.consumed == 0 {
+            return None;
+        }
+        let Ok(entry) = Entry::decode(buf.trim_ascii(), &mut spare) else {
+            continue;
+        };
+        if entry.kind.as_deref() != Some("user") || entry.is_meta == Some(true) {
+            continue;
+        }
+        let content = entry.message?.content?;
+        return Some(prompt_text(&blocks(content).ok()?));
+    }
+    None
 }
 
 /// The session a transcript names in its first lines (`sessionId`).
 pub fn session_of(path: &Path) -> Option<String> {
-    let reader = BufReader::new(File::open(path).ok()?);
-    reader
-        .lines()
-        .take(50)
-        .map_while(Result::ok)
-        .find_map(|line| {
-            let entry: Entry<'_> = serde_json::from_str(&line).ok()?;
-            entry.session_id.map(std::borrow::Cow::into_owned)
-        })
+    let mut reader = BufReader::new(open_regular(path).ok()?);
+    let (mut buf, mut spare) = (Vec::new(), Vec::new());
+    for _ in 0..50 {
+        if read_line(&mut reader, &mut buf, LINE_LIMIT).ok()?.consumed == 0 {
+            return None;
+        }
+        let Ok(entry) = Entry::decode(buf.trim_ascii(), &mut spare) else {
+            continue;
+        };
+        if let Some(id) = entry.session_id {
+            return Some(id.into_owned());
+        }
+    }
+    None
 }
 
 /// The usage of every API response in a transcript, counted the way an import counts it, in
 /// time order. For costing a session recorded by hooks, whose transcript holds the usage the
 /// hooks never see. Responses with no usage at all are left out.
 pub fn transcript_usage(path: &Path) -> std::io::Result<Vec<ResponseUsage>> {
-    let mut reader = BufReader::with_capacity(1 << 20, File::open(path)?);
+    let mut reader = BufReader::with_capacity(1 << 20, open_regular(path)?);
     let mut counted = Counted::default();
     let mut current: Current<()> = Current::default();
     let mut responses: Vec<ResponseUsage> = Vec::new();
@@ -89,12 +133,13 @@ pub fn transcript_usage(path: &Path) -> std::io::Result<Vec<ResponseUsage>> {
         }
     };
     let mut buf = Vec::new();
+    let mut spare = Vec::new();
     loop {
-        buf.clear();
-        if reader.read_until(b'\n', &mut buf)? == 0 {
+        // A line too long to be a transcript entry is skipped like one that does not parse.
+        if read_line(&mut reader, &mut buf, LINE_LIMIT)?.consumed == 0 {
             break;
         }
-        let Ok(entry) = serde_json::from_slice::<Entry<'_>>(buf.trim_ascii()) else {
+        let Ok(entry) = Entry::decode(buf.trim_ascii(), &mut spare) else {
             continue;
         };
         if entry.kind.as_deref() != Some("assistant") {
@@ -123,6 +168,110 @@ pub fn transcript_usage(path: &Path) -> std::io::Result<Vec<ResponseUsage>> {
     }
     responses.sort_by(|a, b| a.timestamp.total_cmp(&b.timestamp));
     Ok(responses)
+}
+
+/// A transcript's main conversation, read without importing it.
+#[derive(Debug, Default)]
+pub struct Survey {
+    pub responses: u64,
+    pub tokens: Tokens,
+    pub answers: u64,
+    pub thinking: u64,
+    /// Its tool calls' ids, in order.
+    pub tool_use_ids: Vec<String>,
+    /// The subagent each spawning call ran, by agent id: the call's tool-use id.
+    pub agents: HashMap<String, String>,
+}
+
+fn count(survey: &mut Survey, response: &Response<()>) {
+    if response.first_time {
+        survey.responses += 1;
+        survey.tokens.add(&response.tokens());
+    }
+}
+
+/// Reads the main conversation of a transcript: its responses (counted as an import counts
+/// them), answers, thinking, tool calls, and which call ran which subagent.
+pub fn survey(path: &Path) -> std::io::Result<Survey> {
+    let mut reader = BufReader::with_capacity(1 << 20, open_regular(path)?);
+    let mut survey = Survey::default();
+    let mut counted = Counted::default();
+    let mut current: Current<()> = Current::default();
+    let mut seen_calls = HashSet::new();
+    let (mut buf, mut spare) = (Vec::new(), Vec::new());
+    loop {
+        // A line too long to be a transcript entry is skipped like one that does not parse.
+        if read_line(&mut reader, &mut buf, LINE_LIMIT)?.consumed == 0 {
+            break;
+        }
+        let Ok(entry) = Entry::decode(buf.trim_ascii(), &mut spare) else {
+            continue;
+        };
+        let Some(message) = &entry.message else {
+            continue;
+        };
+        if entry.is_sidechain == Some(true) {
+            continue;
+        }
+        let content = message
+            .content
+            .and_then(|c| blocks(c).ok())
+            .unwrap_or_default();
+        match entry.kind.as_deref() {
+            Some("assistant") => {
+                let line = Line {
+                    message_id: message.id.as_deref(),
+                    request_id: entry.request_id.as_deref(),
+                    model: message.model.as_deref(),
+                    usage: message.usage,
+                    at: entry
+                        .timestamp
+                        .as_deref()
+                        .and_then(super::parse_time)
+                        .unwrap_or_default(),
+                };
+                if let Step::Started { ended: Some(done) } = current.line(&mut counted, &line) {
+                    count(&mut survey, &done);
+                }
+                for block in &content {
+                    match block.kind.as_deref() {
+                        Some("text")
+                            if block.text.as_deref().is_some_and(|t| !t.trim().is_empty()) =>
+                        {
+                            survey.answers += 1;
+                        }
+                        Some("thinking" | "redacted_thinking") => survey.thinking += 1,
+                        Some("tool_use") => {
+                            if let Some(id) = &block.id
+                                && seen_calls.insert(id.to_string())
+                            {
+                                survey.tool_use_ids.push(id.to_string());
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Some("user") => {
+                let agent = entry
+                    .tool_use_result
+                    .and_then(|r| serde_json::from_str::<TaskResult<'_>>(r.get()).ok())
+                    .and_then(|r| r.agent_id.map(std::borrow::Cow::into_owned));
+                let call = content
+                    .iter()
+                    .find(|b| b.kind.as_deref() == Some("tool_result"))
+                    .and_then(|b| b.tool_use_id.as_deref());
+                if let (Some(agent), Some(call)) = (agent, call) {
+                    survey.agents.insert(agent, call.to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(done) = current.end() {
+        count(&mut survey, &done);
+    }
+    Ok(survey)
 }
 
 #[cfg(test)]

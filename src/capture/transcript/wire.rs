@@ -36,6 +36,39 @@ pub struct Entry<'a> {
     pub tool_use_result: Option<&'a RawValue>,
 }
 
+impl<'a> Entry<'a> {
+    /// Decodes one line. When a strict parse fails, the line is read again with its lone
+    /// surrogate escapes taken as U+FFFD (Node writes them when it cuts a string inside an
+    /// emoji); `spare` then holds the mended line, which the entry borrows.
+    pub fn decode(line: &'a [u8], spare: &'a mut Vec<u8>) -> serde_json::Result<Entry<'a>> {
+        match serde_json::from_slice(line) {
+            Ok(entry) => Ok(entry),
+            Err(e) => match mend(line) {
+                Some(fixed) => {
+                    *spare = fixed;
+                    let spare: &'a Vec<u8> = spare;
+                    serde_json::from_slice(spare).map_err(|_| e)
+                }
+                None => Err(e),
+            },
+        }
+    }
+}
+
+/// A JSON text with its lone surrogate escapes read as U+FFFD; `None` when it has none.
+pub fn mend(text: &[u8]) -> Option<Vec<u8>> {
+    crate::store::replace_lone_surrogates(text)
+}
+
+/// Parses a JSON value; when a strict parse fails, again with lone surrogate escapes taken as
+/// U+FFFD.
+pub fn parse_value<T: serde::de::DeserializeOwned>(text: &str) -> serde_json::Result<T> {
+    serde_json::from_str(text).or_else(|e| match mend(text.as_bytes()) {
+        Some(fixed) => serde_json::from_slice(&fixed).map_err(|_| e),
+        None => Err(e),
+    })
+}
+
 #[derive(Debug, Deserialize)]
 pub struct Message<'a> {
     #[serde(borrow, default)]

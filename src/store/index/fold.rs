@@ -1,9 +1,7 @@
 //! Folding one session's new lines into its summary and its event, call and response rows.
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{BufRead, BufReader, Seek, SeekFrom};
-use std::path::Path;
+use std::io::{BufReader, Seek, SeekFrom};
 
 use rusqlite::{Connection, params};
 
@@ -13,6 +11,8 @@ use crate::model::tools::Agent;
 use crate::model::view::{LlmResponse, View};
 use crate::model::{EventType, Money};
 use crate::store::StoreError;
+use crate::store::files::{Folder, LINE_LIMIT, read_line};
+use crate::store::layout::EVENTS;
 use crate::store::reader::parse_line;
 
 /// One session's new lines being folded into its summary and rows.
@@ -43,14 +43,13 @@ impl Folding<'_> {
     /// offset and line count reached.
     pub(super) fn fold_from(
         &mut self,
-        path: &Path,
+        dir: &Folder,
         offset: i64,
         lines: i64,
     ) -> Result<(i64, i64), RefreshError> {
-        let mut file = match File::open(path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((offset, lines)),
-            Err(e) => return Err(RefreshError::Store(StoreError::io(path, e))),
+        let path = &dir.path().join(EVENTS);
+        let Some(mut file) = dir.read(EVENTS).map_err(RefreshError::Store)? else {
+            return Ok((offset, lines));
         };
         let io = |e| RefreshError::Store(StoreError::io(path, e));
         file.seek(SeekFrom::Start(offset as u64)).map_err(io)?;
@@ -71,21 +70,21 @@ impl Folding<'_> {
         let mut position = offset;
         let mut lines = lines;
         loop {
-            buf.clear();
-            let n = reader.read_until(b'\n', &mut buf).map_err(io)?;
+            let read = read_line(&mut reader, &mut buf, LINE_LIMIT).map_err(io)?;
             // An unfinished last line is left for the next refresh.
-            if n == 0 || buf.last() != Some(&b'\n') {
+            if !read.ended {
                 break;
             }
             let start = position;
-            let length = i64::try_from(n).unwrap_or(i64::MAX);
+            let length = i64::try_from(read.consumed).unwrap_or(i64::MAX);
             position += length;
             lines += 1;
             let text = buf.trim_ascii();
             if text.is_empty() {
                 continue;
             }
-            // Lines that do not parse are skipped, as every reader skips them.
+            // Lines that do not parse (or are too long to be read) are skipped, as every reader
+            // skips them.
             let Ok(event) = parse_line(text) else {
                 continue;
             };

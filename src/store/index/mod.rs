@@ -53,7 +53,7 @@ pub use rows::Derived;
 pub(super) use schema::register_functions;
 
 /// The version of the index's tables.
-pub const INDEX_FORMAT: u32 = 2;
+pub const INDEX_FORMAT: u32 = 3;
 
 /// How long a reader waits for another to finish refreshing before giving up on the index.
 pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -116,8 +116,7 @@ impl Store {
     pub fn sessions(&self) -> crate::store::Result<Listing> {
         self.require()?;
         match Index::open(self).and_then(|mut index| {
-            index.refresh(self)?;
-            let (sessions, mut unreadable) = index.read_sessions(self)?;
+            let (sessions, mut unreadable) = index.read_fresh_sessions(self)?;
             unreadable.append(&mut index.problems);
             Ok((sessions, unreadable, index))
         }) {

@@ -12,15 +12,24 @@ use crate::model::SessionMeta;
 use crate::model::pricing::{ModelPrice, PriceTable};
 use crate::model::summary::Summary;
 use crate::model::tools::Agent;
-use crate::store::layout::{COUNTERS, EVENTS, META};
-use crate::store::meta::apply;
+use crate::store::layout::{COUNTERS, META};
+use crate::store::meta::{apply, derived_meta};
 use crate::store::{Store, StoreError};
 
 impl Index {
     /// Brings the index up to date with the store's files.
     pub fn refresh(&mut self, store: &Store) -> Result<RefreshReport, IndexError> {
         let known = self.known().map_err(|e| self.sql_error(e))?;
-        let mut on_disk = scan_folders(store, &known)?;
+        let on_disk = scan_folders(store, &known)?;
+        self.bring_up_to_date(store, on_disk)
+    }
+
+    /// Refolds, extends or deletes the sessions a scan found stale.
+    pub(super) fn bring_up_to_date(
+        &mut self,
+        store: &Store,
+        mut on_disk: Vec<OnDisk>,
+    ) -> Result<RefreshReport, IndexError> {
         if on_disk.iter().all(|d| !d.stale) {
             return Ok(RefreshReport::default());
         }
@@ -140,6 +149,9 @@ pub(super) fn refresh_session(
         }
         return Ok(Refreshed::Gone);
     }
+    let folder = store
+        .session_folder(&disk.id)
+        .map_err(RefreshError::Store)?;
     let has_counters = dir.join(COUNTERS).exists();
     let meta = store.read_meta(&disk.id);
     let agent = meta
@@ -197,7 +209,7 @@ pub(super) fn refresh_session(
             fold: &mut fold,
             prices,
         };
-        folding.fold_from(&dir.join(EVENTS), offset, lines)?
+        folding.fold_from(&folder, offset, lines)?
     };
     tx.execute(
         "INSERT OR REPLACE INTO idx_folds (sid, folded_offset, folded_lines, fold)
@@ -210,7 +222,21 @@ pub(super) fn refresh_session(
         ],
     )?;
     let states = (disk.events, meta_state);
-    write_session(tx, sid, &disk.id, states, has_counters, &fold, meta, prices)?;
+    // What meta would say from the events, for a session whose meta.json is missing or bad.
+    let derived = match &meta {
+        Err(_) => derived_meta(&folder, &disk.id),
+        Ok(_) => SessionMeta::new(&disk.id, 0.0),
+    };
+    write_session(
+        tx,
+        sid,
+        &disk.id,
+        states,
+        has_counters,
+        &fold,
+        (meta, derived),
+        prices,
+    )?;
     Ok(how)
 }
 
@@ -223,22 +249,24 @@ pub(super) fn write_session(
     (events, meta_state): (Option<FileState>, Option<FileState>),
     has_counters: bool,
     fold: &Summary,
-    meta: crate::store::Result<SessionMeta>,
+    (meta, derived): (crate::store::Result<SessionMeta>, SessionMeta),
     prices: &mut Prices,
 ) -> Result<(), RefreshError> {
     // As `Store::summary` reads a session: meta.json, with counters derived from the events
-    // when the session is ours (or has no meta to trust).
+    // when the session is ours (or has no meta to trust). A meta.json that cannot be used is
+    // kept as `meta_error`: the session is then listed as its events describe it (when it has
+    // any), with a warning.
     let (meta, meta_error) = match meta {
         Ok(meta) => (meta, None),
         Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-            (SessionMeta::new(id, 0.0), None)
+            (derived, None)
         }
-        Err(StoreError::Io { source, .. }) => (SessionMeta::default(), Some(source.to_string())),
-        Err(StoreError::Corrupt { message, .. }) => (SessionMeta::default(), Some(message)),
-        Err(e) => (SessionMeta::default(), Some(e.to_string())),
+        Err(StoreError::Io { source, .. }) => (derived, Some(source.to_string())),
+        Err(StoreError::Corrupt { message, .. }) => (derived, Some(message)),
+        Err(e) => (derived, Some(e.to_string())),
     };
     let mut meta = meta;
-    let derived = has_counters || meta.started_at == 0.0;
+    let derived = has_counters || meta_error.is_some() || meta.started_at == 0.0;
     if derived {
         if meta.started_at == 0.0 {
             meta.started_at = fold.counters.first_timestamp.unwrap_or_default();

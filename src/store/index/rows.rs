@@ -4,12 +4,38 @@ use std::collections::HashMap;
 
 use rusqlite::params;
 
+use super::stale::scan_folders;
 use super::{Index, IndexError, IndexedSession};
 use crate::model::{Counters, SessionMeta};
 use crate::store::layout::META;
 use crate::store::{SessionSummary, Store, StoreError};
 
 impl Index {
+    /// Every session as [`Index::read_sessions`] gives it, after bringing the index up to date.
+    ///
+    /// Looking at every session's files and reading the index are independent, so they run at
+    /// once: most reads find nothing stale, and then the rows read meanwhile are the answer.
+    pub(super) fn read_fresh_sessions(
+        &mut self,
+        store: &Store,
+    ) -> Result<(Vec<IndexedSession>, Vec<StoreError>), IndexError> {
+        let known = self.known().map_err(|e| self.sql_error(e))?;
+        let (on_disk, read) = std::thread::scope(|scope| {
+            let scan = scope.spawn(|| scan_folders(store, &known));
+            let read = self.read_sessions(store);
+            let on_disk = scan
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (on_disk, read)
+        });
+        let on_disk = on_disk?;
+        if on_disk.iter().all(|d| !d.stale) {
+            return read;
+        }
+        self.bring_up_to_date(store, on_disk)?;
+        self.read_sessions(store)
+    }
+
     /// Every indexed session, newest first, and the sessions whose metadata is unreadable.
     pub(super) fn read_sessions(
         &self,
@@ -31,12 +57,20 @@ impl Index {
         while let Some(row) = rows.next().map_err(|e| self.sql_error(e))? {
             let get = || -> rusqlite::Result<Result<IndexedSession, StoreError>> {
                 let id: String = row.get(0)?;
-                if let Some(message) = row.get::<_, Option<String>>(1)? {
+                let meta_error = row.get::<_, Option<String>>(1)?;
+                // A meta.json that cannot be used hides nothing when there are events to
+                // describe the session; without them there is nothing to show.
+                if let Some(message) = &meta_error
+                    && row.get::<_, Option<u64>>(17)?.unwrap_or(0) == 0
+                {
                     return Ok(Err(StoreError::Corrupt {
                         path: store.session_dir(&id).join(META),
-                        message,
+                        message: message.clone(),
                     }));
                 }
+                let meta_error = meta_error.map(|message| {
+                    format!("{}: {message}", store.session_dir(&id).join(META).display())
+                });
                 let extra = row
                     .get::<_, Option<String>>(14)?
                     .and_then(|t| serde_json::from_str(&t).ok())
@@ -68,7 +102,11 @@ impl Index {
                     ended_at: row.get(18).unwrap_or(None),
                 });
                 Ok(Ok(IndexedSession {
-                    summary: SessionSummary { meta, counters },
+                    summary: SessionSummary {
+                        meta,
+                        counters,
+                        meta_error,
+                    },
                     first_prompt: row.get(16)?,
                     transcript_path: row.get(19)?,
                 }))

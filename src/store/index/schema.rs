@@ -11,9 +11,9 @@ use super::{BUSY_TIMEOUT, INDEX_FORMAT, Index, IndexError};
 use crate::model::summary::SUMMARY_VERSION;
 use crate::model::tools::Agent;
 use crate::model::view::View;
-use crate::store::Store;
-use crate::store::layout::EVENTS;
+use crate::store::layout::{EVENTS, INDEX};
 use crate::store::reader::parse_line;
+use crate::store::{Store, StoreError};
 
 /// Refuses anything but a regular file (or nothing) at `path`, without following links.
 pub(super) fn check_regular(path: &Path) -> Result<(), IndexError> {
@@ -110,7 +110,7 @@ CREATE VIEW sessions AS SELECT
     first_prompt, model, events, tool_calls, errors, llm_requests, total_tokens,
     input_tokens, output_tokens, cache_write_tokens, cache_read_tokens,
     cost_pico / 1e12 AS cost_usd, estimated, parent_session_id, parent_event_id, depth
-  FROM idx_sessions WHERE meta_error IS NULL;
+  FROM idx_sessions WHERE meta_error IS NULL OR events > 0;
 CREATE VIEW events AS SELECT
     s.session_id, e.seq, e.event_id, e.type, e.time, datetime(e.time, 'unixepoch') AS at,
     e.tool, e.kind, e.parent_id, e.duration_ms,
@@ -147,7 +147,13 @@ pub(super) fn user_version() -> i64 {
 impl Index {
     /// Opens (creating when needed) the store's index, with its tables at this version.
     pub fn open(store: &Store) -> Result<Index, IndexError> {
-        let path = store.index_path();
+        // SQLite's NOFOLLOW refuses a link anywhere in the path, ancestors included: the index
+        // is opened by the store's real path, once the store itself is known to be no link
+        // someone else planted (a store linked by its owner is fine, see `store::files`).
+        store.root_folder()?;
+        let root = std::fs::canonicalize(store.root())
+            .map_err(|e| IndexError::Store(StoreError::io(store.root(), e)))?;
+        let path = root.join(INDEX);
         for suffix in ["", "-wal", "-shm"] {
             let mut name = path.clone().into_os_string();
             name.push(suffix);
@@ -269,8 +275,11 @@ pub(in crate::store) fn register_functions(conn: &Connection, root: &Path) -> ru
         }
         let mut open = open.borrow_mut();
         if open.as_ref().is_none_or(|(open_id, _)| *open_id != id) {
-            *open = File::open(root.join(&id).join(EVENTS))
+            *open = Store::new(&root)
+                .session_folder(&id)
+                .and_then(|dir| dir.read(EVENTS))
                 .ok()
+                .flatten()
                 .map(|f| (id.clone(), f));
         }
         let Some((_, file)) = open.as_ref() else {

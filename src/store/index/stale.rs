@@ -1,8 +1,11 @@
 //! Which sessions changed since they were indexed: the identity of each session's files,
 //! looked at for every session on every read.
 
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
+
+use rustix::fs::{AtFlags, Mode, OFlags};
 
 use rusqlite::Connection;
 
@@ -19,13 +22,35 @@ pub(super) struct FileState {
 }
 
 impl FileState {
+    /// The state of the entry at `path`, whatever it is: a link is not followed, and a link
+    /// or a FIFO where a file should be is a state too, which the refresh then reports (one
+    /// warning, the session skipped) instead of taking it for no file.
     pub(super) fn of(path: &Path) -> Option<FileState> {
-        let m = std::fs::metadata(path).ok()?;
-        m.is_file().then(|| FileState {
+        let m = std::fs::symlink_metadata(path).ok()?;
+        Some(FileState {
             dev: m.dev().cast_signed(),
             ino: m.ino().cast_signed(),
             size: m.size().cast_signed(),
             mtime_ns: m.mtime() * 1_000_000_000 + m.mtime_nsec(),
+        })
+    }
+
+    /// The state of `name` inside the session folder `id` of the store folder `root`, looked
+    /// at relative to the store's descriptor: two path components to walk instead of the
+    /// whole path, which is most of what a stat costs here. A link is not followed (the
+    /// store's files are never links of ours); like anything else in a file's place, it is
+    /// a state (see [`FileState::of`]).
+    fn at(root: &OwnedFd, path: &mut String, id: &str, name: &str) -> Option<FileState> {
+        path.clear();
+        path.push_str(id);
+        path.push('/');
+        path.push_str(name);
+        let st = rustix::fs::statat(root.as_fd(), path.as_str(), AtFlags::SYMLINK_NOFOLLOW).ok()?;
+        Some(FileState {
+            dev: st.st_dev.cast_signed(),
+            ino: st.st_ino.cast_signed(),
+            size: st.st_size,
+            mtime_ns: st.st_mtime * 1_000_000_000 + st.st_mtime_nsec.cast_signed(),
         })
     }
 
@@ -79,20 +104,29 @@ pub(super) fn scan_folders(
     store: &Store,
     known: &KnownSessions,
 ) -> Result<Vec<OnDisk>, StoreError> {
+    let root = store.root();
+    let dir = rustix::fs::open(
+        root,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| StoreError::io(root, e.into()))?;
+    let dir = &dir;
     let look_known = |part: &[Known]| -> Vec<OnDisk> {
+        let mut path = String::new();
         part.iter()
-            .map(|k| look(store, k.id.clone(), Some(k)))
+            .map(|k| look(dir, &mut path, k.id.clone(), Some(k)))
             .collect()
     };
     let list_new = || -> Result<Vec<OnDisk>, StoreError> {
-        let root = store.root();
         let entries = std::fs::read_dir(root).map_err(|e| StoreError::io(root, e))?;
+        let mut path = String::new();
         Ok(entries
             .flatten()
             .filter_map(|entry| entry.file_name().into_string().ok())
             .filter(|id| !id.starts_with('.') && crate::store::is_valid_session_id(id))
             .filter(|id| known.get(id).is_none())
-            .map(|id| look(store, id, None))
+            .map(|id| look(dir, &mut path, id, None))
             .collect())
     };
     let threads = std::thread::available_parallelism()
@@ -121,19 +155,38 @@ pub(super) fn scan_folders(
 }
 
 /// One session's files as they are now, and whether the index has them so.
-fn look(store: &Store, id: String, known: Option<&Known>) -> OnDisk {
+fn look(dir: &OwnedFd, path: &mut String, id: String, known: Option<&Known>) -> OnDisk {
     let mut disk = OnDisk {
-        events: FileState::of(&store.session_dir(&id).join(EVENTS)),
+        events: FileState::at(dir, path, &id, EVENTS),
         meta: None,
         id,
         stale: false,
     };
-    disk.stale = is_stale(store, &mut disk, known);
+    let watch_meta = match known {
+        None => disk.events.is_none(),
+        Some(k) => k.watch_meta || disk.events.is_none(),
+    };
+    if watch_meta {
+        disk.meta = Some(FileState::at(dir, path, &disk.id, META));
+    }
+    disk.stale = is_stale_now(&disk, known);
     disk
 }
 
 /// Below this many sessions, starting threads costs more than it saves.
 pub(super) const PARALLEL_FOLDERS: usize = 512;
+
+/// Whether a folder's files, as [`look`] found them, are not the ones indexed.
+fn is_stale_now(disk: &OnDisk, known: Option<&Known>) -> bool {
+    let meta = || disk.meta.flatten();
+    match known {
+        None => disk.events.is_some() || meta().is_some(),
+        Some(k) => {
+            k.events != FileState::key(disk.events)
+                || ((k.watch_meta || disk.events.is_none()) && k.meta != FileState::key(meta()))
+        }
+    }
+}
 
 /// Whether a folder's files are not the ones indexed. The events file is always looked at;
 /// `meta.json` only where it can change alone (see [`Known::watch_meta`]). Our writers replace

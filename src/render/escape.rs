@@ -1,0 +1,256 @@
+//! Keeping what a session recorded from acting on the terminal: every control character it
+//! holds (ESC and the rest of C0 but newline and tab, DEL, C1, and the bidirectional
+//! formatting marks that reorder a line) is shown as a `\u001b`-style escape instead.
+//!
+//! The escape is the one JSON uses, so the same filter serves text and `--format json`: in
+//! JSON, serde already escapes C0, and a C1 or bidi mark (legal raw in a JSON string) becomes
+//! an escape that decodes to the same string. Colour of our own is an SGR sequence from
+//! [`super::terminal::Painter`]; when colour is on, exactly those sequences pass, so the most a
+//! session can do is colour its own text.
+
+use std::borrow::Cow;
+use std::io::{self, Write};
+
+/// The SGR sequences [`super::terminal::Painter`] writes (without the leading ESC).
+const OUR_SGR: [&[u8]; 10] = [
+    b"[0m", b"[1m", b"[2m", b"[31m", b"[32m", b"[33m", b"[34m", b"[35m", b"[36m", b"[39m",
+];
+
+/// What a byte starting at some position is, as far as the bytes at hand tell.
+enum Seen {
+    /// Plain text: one byte to copy.
+    Plain,
+    /// One of our colour sequences, this many bytes long.
+    Colour(usize),
+    /// A character to escape, encoded in this many bytes.
+    Escape(char, usize),
+    /// Cannot tell yet: the bytes at hand end inside a sequence.
+    Incomplete,
+}
+
+fn classify(bytes: &[u8], colour: bool) -> Seen {
+    let b = bytes[0];
+    match b {
+        b'\n' | b'\t' => Seen::Plain,
+        // A line end as CSV and Windows write it moves the cursor nowhere a newline would not.
+        b'\r' if bytes.get(1) == Some(&b'\n') => Seen::Plain,
+        b'\r' if bytes.len() == 1 => Seen::Incomplete,
+        0x1b if colour => {
+            let rest = &bytes[1..];
+            if let Some(sgr) = OUR_SGR.iter().find(|s| rest.starts_with(s)) {
+                Seen::Colour(1 + sgr.len())
+            } else if OUR_SGR.iter().any(|s| s.starts_with(rest)) {
+                Seen::Incomplete
+            } else {
+                Seen::Escape('\x1b', 1)
+            }
+        }
+        0x00..=0x1f | 0x7f => Seen::Escape(char::from(b), 1),
+        0xc2 | 0xd8 | 0xe2 => {
+            let len = if b == 0xe2 { 3 } else { 2 };
+            if bytes.len() < len {
+                return Seen::Incomplete;
+            }
+            match std::str::from_utf8(&bytes[..len])
+                .ok()
+                .and_then(|s| s.chars().next())
+            {
+                Some(c) if is_hostile(c) => Seen::Escape(c, len),
+                _ => Seen::Plain,
+            }
+        }
+        _ => Seen::Plain,
+    }
+}
+
+/// Whether `c` can change what a terminal shows beyond its own glyph: C0 (but newline and
+/// tab), DEL, C1, and the marks that reorder or isolate bidirectional text.
+pub fn is_hostile(c: char) -> bool {
+    matches!(c,
+        '\0'..='\x08' | '\x0b'..='\x1f' | '\x7f'..='\u{9f}'
+        | '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` with every hostile character (see [`is_hostile`]) escaped: for one string that
+/// reaches the terminal outside [`Escaping`], such as an error line.
+pub fn escape(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_hostile) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if is_hostile(c) {
+            push_escape(&mut out, c);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn push_escape(out: &mut String, c: char) {
+    use std::fmt::Write as _;
+    let _ = write!(out, "\\u{:04x}", u32::from(c));
+}
+
+/// A writer that escapes hostile characters in everything written through it (our own
+/// colour passes when `colour` is on). A sequence cut by a write's end is held until the next
+/// write or the flush.
+pub struct Escaping<W: Write> {
+    inner: W,
+    colour: bool,
+    held: Vec<u8>,
+}
+
+impl<W: Write> Escaping<W> {
+    pub fn new(inner: W, colour: bool) -> Self {
+        Escaping {
+            inner,
+            colour,
+            held: Vec::new(),
+        }
+    }
+
+    /// Writes `bytes`, holding back a sequence cut at their end unless `last`.
+    fn filter(&mut self, bytes: &[u8], last: bool) -> io::Result<()> {
+        let mut start = 0;
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            // Printable ASCII and the bytes of characters other than the ones looked at.
+            if (0x20..0x7f).contains(&b) || (b >= 0x80 && !matches!(b, 0xc2 | 0xd8 | 0xe2)) {
+                i += 1;
+                continue;
+            }
+            match classify(&bytes[i..], self.colour) {
+                Seen::Plain => i += 1,
+                Seen::Colour(len) => i += len,
+                Seen::Escape(c, len) => {
+                    self.inner.write_all(&bytes[start..i])?;
+                    let mut text = String::new();
+                    push_escape(&mut text, c);
+                    self.inner.write_all(text.as_bytes())?;
+                    i += len;
+                    start = i;
+                }
+                Seen::Incomplete if last => {
+                    // Nothing more comes: an ESC that begins no colour of ours, or a carriage
+                    // return, is escaped; a cut character is written as it is (it is no
+                    // control character).
+                    if matches!(b, 0x1b | b'\r') {
+                        self.inner.write_all(&bytes[start..i])?;
+                        self.inner
+                            .write_all(if b == 0x1b { b"\\u001b" } else { b"\\u000d" })?;
+                        i += 1;
+                        start = i;
+                    } else {
+                        i += 1;
+                    }
+                }
+                Seen::Incomplete => {
+                    self.inner.write_all(&bytes[start..i])?;
+                    self.held.extend_from_slice(&bytes[i..]);
+                    return Ok(());
+                }
+            }
+        }
+        self.inner.write_all(&bytes[start..])
+    }
+}
+
+impl<W: Write> Write for Escaping<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.held.is_empty() {
+            self.filter(buf, false)?;
+        } else {
+            let mut joined = std::mem::take(&mut self.held);
+            joined.extend_from_slice(buf);
+            self.filter(&joined, false)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if !self.held.is_empty() {
+            let held = std::mem::take(&mut self.held);
+            self.filter(&held, true)?;
+        }
+        self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn through(chunks: &[&[u8]], colour: bool) -> String {
+        let mut out = Escaping::new(Vec::new(), colour);
+        for chunk in chunks {
+            out.write_all(chunk).unwrap();
+        }
+        out.flush().unwrap();
+        String::from_utf8(out.inner).unwrap()
+    }
+
+    #[test]
+    fn controls_from_a_session_are_escaped() {
+        let hostile =
+            "title\x1b]0;pwned\x07 clear\x1b[2J\r bell\x07 del\x7f csi\u{9b}31m rlo\u{202e}txt";
+        let shown = through(&[hostile.as_bytes()], false);
+        assert!(!shown.chars().any(is_hostile), "{shown:?}");
+        assert_eq!(
+            shown,
+            "title\\u001b]0;pwned\\u0007 clear\\u001b[2J\\u000d bell\\u0007 del\\u007f \
+             csi\\u009b31m rlo\\u202etxt"
+        );
+        assert_eq!(escape(hostile), shown);
+    }
+
+    #[test]
+    fn newlines_tabs_and_ordinary_text_pass() {
+        let text = "a\tb\nc é ü 日本 👩‍💻 \u{200d} – “quoted”\r\n";
+        assert_eq!(through(&[text.as_bytes()], true), text);
+        // A single line (an error, a warning) has no line end to keep.
+        assert!(matches!(escape(text.trim_end()), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn our_colour_passes_only_when_colour_is_on() {
+        let text = "\x1b[31mred\x1b[0m";
+        assert_eq!(through(&[text.as_bytes()], true), text);
+        assert_eq!(
+            through(&[text.as_bytes()], false),
+            "\\u001b[31mred\\u001b[0m"
+        );
+        // Any other sequence is escaped even with colour on.
+        assert_eq!(through(&[b"\x1b[8mhidden"], true), "\\u001b[8mhidden");
+    }
+
+    #[test]
+    fn sequences_cut_between_writes_are_seen_whole() {
+        let text = "x\x1b[31my\u{9b}z\u{202e}w".as_bytes();
+        for cut in 1..text.len() {
+            let (a, b) = text.split_at(cut);
+            assert_eq!(
+                through(&[a, b], true),
+                "x\x1b[31my\\u009bz\\u202ew",
+                "cut at {cut}"
+            );
+        }
+        // An ESC at the very end, with nothing after it, is still escaped.
+        assert_eq!(through(&[b"end\x1b"], true), "end\\u001b");
+        assert_eq!(through(&[b"a\r", b"\nb\r"], true), "a\r\nb\\u000d");
+    }
+
+    #[test]
+    fn json_stays_json_and_decodes_to_the_same_string() {
+        let value = serde_json::json!({"text": "a\u{9b}b\u{202e}c\x1bd\u{7f}"});
+        let mut out = Escaping::new(Vec::new(), false);
+        serde_json::to_writer(&mut out, &value).unwrap();
+        out.flush().unwrap();
+        let text = String::from_utf8(out.inner).unwrap();
+        assert!(!text.chars().any(is_hostile), "{text}");
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, value);
+    }
+}

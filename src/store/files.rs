@@ -1,0 +1,451 @@
+//! Opening the store's files without trusting them: no symbolic link inside the store is
+//! followed, only regular files are read or written, opening never blocks, and no line is read
+//! whole past [`LINE_LIMIT`].
+//!
+//! Anyone who can write into a store (a shared project folder, a cloned repository) can plant
+//! a link or a FIFO where a file of ours should be. So:
+//! - every file is opened relative to its folder's descriptor with `O_NOFOLLOW` (a link in its
+//!   place is refused), `O_NONBLOCK` (a FIFO cannot hold the open) and `O_NOCTTY`, and is used
+//!   only when the opened descriptor is a regular file; files we create are created with
+//!   `O_EXCL` where no one else may have made them;
+//! - a folder (the store, a session, `.pending`) is opened with `O_NOFOLLOW` too; a folder that
+//!   is a symbolic link is followed only when the link belongs to the user running us or to
+//!   root, as when someone keeps their traces on another disk. A link someone else planted is
+//!   refused ([`StoreError::UntrustedLink`]);
+//! - nothing above the store's own folder is created: its parent must exist.
+//!
+//! Files named from outside the store (a transcript an agent names) are opened by
+//! [`open_regular`]: links are followed there, but only a regular file is read.
+
+use std::fs::File;
+use std::io::{self, BufRead};
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{AtFlags, FileType, Mode, OFlags};
+use rustix::io::Errno;
+
+use super::{Result, StoreError};
+
+/// The longest line a reader takes whole, newline included: 64 MiB. A line longer than that is
+/// skipped (and counted as a bad line) without being held in memory. The largest line our
+/// writers make is an event whose fields are each cut at 256 KiB (`capture::limit`), a few
+/// MiB at worst; the limit is far above that, so that lines another tool wrote are kept too,
+/// and low enough that a runaway file cannot take the machine's memory.
+pub const LINE_LIMIT: usize = 64 * 1024 * 1024;
+
+/// Flags every open of a store file carries.
+fn untrusting() -> OFlags {
+    OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC
+}
+
+/// A folder of the store, held open so that files are opened relative to it: a link planted
+/// in its place after it was opened changes nothing.
+#[derive(Debug)]
+pub(crate) struct Folder {
+    fd: OwnedFd,
+    path: PathBuf,
+}
+
+impl Folder {
+    /// Opens the folder at `path` (the store's root), following it when it is a link of the
+    /// user's own. Its ancestors are followed as they are; only the folder itself is checked.
+    pub(crate) fn open(path: &Path) -> Result<Folder> {
+        let fd = open_folder(rustix::fs::CWD, path, path, Links::Owned)?;
+        Ok(Folder {
+            fd,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A session's folder inside this one (the store), following it when it is a link of the
+    /// user's own.
+    pub(crate) fn session(&self, name: &str) -> Result<Folder> {
+        let path = self.path.join(name);
+        let fd = open_folder(&self.fd, Path::new(name), &path, Links::Owned)?;
+        Ok(Folder { fd, path })
+    }
+
+    /// A folder of ours inside this one (`.pending`, a session being written): never a link.
+    pub(crate) fn child(&self, name: &str) -> Result<Folder> {
+        let path = self.path.join(name);
+        let fd = open_folder(&self.fd, Path::new(name), &path, Links::Refused)?;
+        Ok(Folder { fd, path })
+    }
+
+    /// Makes the folder `name` inside this one; true when this call made it. Whatever is there
+    /// already (a link included) is left alone and checked when opened.
+    pub(crate) fn make_child(&self, name: &str) -> Result<bool> {
+        match rustix::fs::mkdirat(&self.fd, name, Mode::from_raw_mode(0o777)) {
+            Ok(()) => Ok(true),
+            Err(Errno::EXIST) => Ok(false),
+            Err(e) => Err(StoreError::io(&self.path.join(name), e.into())),
+        }
+    }
+
+    /// The folder `name` inside this one, made first when it is not there.
+    pub(crate) fn child_made(&self, name: &str) -> Result<Folder> {
+        self.make_child(name)?;
+        self.child(name)
+    }
+
+    /// Opens `name` for reading; `None` when there is no such file.
+    pub(crate) fn read(&self, name: &str) -> Result<Option<File>> {
+        match self.open_file(name, OFlags::RDONLY) {
+            Err(StoreError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+                Ok(None)
+            }
+            other => other.map(Some),
+        }
+    }
+
+    /// Opens `name` for appending (and reading), creating it when it is not there.
+    pub(crate) fn append(&self, name: &str) -> Result<File> {
+        self.open_file(name, OFlags::RDWR | OFlags::APPEND | OFlags::CREATE)
+    }
+
+    /// Opens `name` for reading and writing in place, creating it when it is not there.
+    pub(crate) fn read_write(&self, name: &str) -> Result<File> {
+        self.open_file(name, OFlags::RDWR | OFlags::CREATE)
+    }
+
+    /// Creates `name`, which must not exist; `None` when something is there already.
+    pub(crate) fn create_new(&self, name: &str) -> Result<Option<File>> {
+        match self.open_file(name, OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL) {
+            Err(StoreError::Io { source, .. }) if source.kind() == io::ErrorKind::AlreadyExists => {
+                Ok(None)
+            }
+            other => other.map(Some),
+        }
+    }
+
+    /// Writes a new file `name` with `bytes`, replacing a stale one left by a process that died
+    /// (a temporary file with our name on it).
+    pub(crate) fn write_new(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        use std::io::Write;
+        let file = if let Some(file) = self.create_new(name)? {
+            file
+        } else {
+            self.remove(name)?;
+            self.create_new(name)?.ok_or_else(|| {
+                StoreError::io(
+                    &self.path.join(name),
+                    io::Error::from(io::ErrorKind::AlreadyExists),
+                )
+            })?
+        };
+        (&file)
+            .write_all(bytes)
+            .map_err(|e| StoreError::io(&self.path.join(name), e))
+    }
+
+    fn open_file(&self, name: &str, flags: OFlags) -> Result<File> {
+        let path = || self.path.join(name);
+        let fd = rustix::fs::openat(
+            &self.fd,
+            name,
+            flags | untrusting(),
+            Mode::from_raw_mode(0o666),
+        )
+        .map_err(|e| match e {
+            // `O_NOFOLLOW` met a link; `EISDIR`: a folder opened for writing.
+            Errno::LOOP => StoreError::NotRegular {
+                path: path(),
+                what: "a symbolic link",
+            },
+            Errno::ISDIR => StoreError::NotRegular {
+                path: path(),
+                what: "a folder",
+            },
+            // A FIFO opened for writing with no reader.
+            Errno::NXIO => StoreError::NotRegular {
+                path: path(),
+                what: "a FIFO",
+            },
+            e => StoreError::io(&path(), e.into()),
+        })?;
+        check_regular(&fd, &path())?;
+        Ok(File::from(fd))
+    }
+
+    /// Gives `from` the second name `to` (a hard link, never following `from`).
+    pub(crate) fn link(&self, from: &str, to: &str) -> io::Result<()> {
+        rustix::fs::linkat(&self.fd, from, &self.fd, to, AtFlags::empty()).map_err(Into::into)
+    }
+
+    /// Renames `from` to `to` within this folder (a link is moved, never followed).
+    pub(crate) fn rename(&self, from: &str, to: &str) -> io::Result<()> {
+        rustix::fs::renameat(&self.fd, from, &self.fd, to).map_err(Into::into)
+    }
+
+    /// Removes the file (or link) `name`; `Ok` when it was not there.
+    pub(crate) fn remove(&self, name: &str) -> Result<()> {
+        match rustix::fs::unlinkat(&self.fd, name, AtFlags::empty()) {
+            Ok(()) | Err(Errno::NOENT) => Ok(()),
+            Err(e) => Err(StoreError::io(&self.path.join(name), e.into())),
+        }
+    }
+
+    /// Removes `name` like [`Folder::remove`], saying whether this call removed it: of many
+    /// processes removing one name, exactly one gets true.
+    pub(crate) fn claim(&self, name: &str) -> io::Result<bool> {
+        match rustix::fs::unlinkat(&self.fd, name, AtFlags::empty()) {
+            Ok(()) => Ok(true),
+            Err(Errno::NOENT) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The size of the entry `name` (a link is not followed); `None` when it is not there.
+    pub(crate) fn size_of(&self, name: &str) -> io::Result<Option<u64>> {
+        match rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(stat) => Ok(Some(u64::try_from(stat.st_size).unwrap_or(0))),
+            Err(Errno::NOENT) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The names in this folder.
+    pub(crate) fn names(&self) -> Result<Vec<String>> {
+        // `/proc/self/fd/N` would need /proc; opening "." through the descriptor does not.
+        let dir = rustix::fs::openat(
+            &self.fd,
+            ".",
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| StoreError::io(&self.path, e.into()))?;
+        let mut names = Vec::new();
+        let dir =
+            rustix::fs::Dir::read_from(&dir).map_err(|e| StoreError::io(&self.path, e.into()))?;
+        for entry in dir {
+            let entry = entry.map_err(|e| StoreError::io(&self.path, e.into()))?;
+            if let Ok(name) = entry.file_name().to_str()
+                && name != "."
+                && name != ".."
+            {
+                names.push(name.to_owned());
+            }
+        }
+        Ok(names)
+    }
+}
+
+/// Which links a folder may be.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Links {
+    /// None: folders only we make, which no one has a reason to link.
+    Refused,
+    /// Those owned by the user running us or by root: a store or a session kept elsewhere.
+    Owned,
+}
+
+/// Opens a folder at `name` relative to `dir`, following a link only when `links` allows it.
+fn open_folder(dir: impl AsFd, name: &Path, shown: &Path, links: Links) -> Result<OwnedFd> {
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    match rustix::fs::openat(&dir, name, flags | OFlags::NOFOLLOW, Mode::empty()) {
+        Ok(fd) => Ok(fd),
+        // A link (`ELOOP`), or something that is not a folder (`ENOTDIR`, also what some
+        // systems answer for a link).
+        Err(Errno::LOOP | Errno::NOTDIR) => {
+            let stat = rustix::fs::statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW)
+                .map_err(|e| StoreError::io(shown, e.into()))?;
+            let kind = FileType::from_raw_mode(stat.st_mode);
+            if kind != FileType::Symlink || links == Links::Refused {
+                return Err(StoreError::NotRegular {
+                    path: shown.to_path_buf(),
+                    what: describe(kind),
+                });
+            }
+            if !trusted_owner(stat.st_uid) {
+                return Err(StoreError::UntrustedLink(shown.to_path_buf()));
+            }
+            rustix::fs::openat(&dir, name, flags, Mode::empty()).map_err(|e| match e {
+                Errno::NOTDIR => StoreError::NotRegular {
+                    path: shown.to_path_buf(),
+                    what: "a symbolic link to something that is not a folder",
+                },
+                e => StoreError::io(shown, e.into()),
+            })
+        }
+        Err(e) => Err(StoreError::io(shown, e.into())),
+    }
+}
+
+/// Whether a link owned by `uid` may be followed: it is the user's own, or root's.
+fn trusted_owner(uid: u32) -> bool {
+    uid == 0 || uid == rustix::process::geteuid().as_raw()
+}
+
+/// Fails unless the opened descriptor is a regular file.
+fn check_regular(fd: &OwnedFd, path: &Path) -> Result<()> {
+    let stat = rustix::fs::fstat(fd).map_err(|e| StoreError::io(path, e.into()))?;
+    match FileType::from_raw_mode(stat.st_mode) {
+        FileType::RegularFile => Ok(()),
+        kind => Err(StoreError::NotRegular {
+            path: path.to_path_buf(),
+            what: describe(kind),
+        }),
+    }
+}
+
+fn describe(kind: FileType) -> &'static str {
+    match kind {
+        FileType::RegularFile => "a file",
+        FileType::Directory => "a folder",
+        FileType::Symlink => "a symbolic link",
+        FileType::Fifo => "a FIFO",
+        FileType::Socket => "a socket",
+        FileType::CharacterDevice | FileType::BlockDevice => "a device",
+        FileType::Unknown => "not a regular file",
+    }
+}
+
+/// Opens a file named from outside the store (a transcript an agent names) for reading: links
+/// are followed, but only a regular file is opened, and a FIFO cannot hold the open.
+pub fn open_regular(path: &Path) -> io::Result<File> {
+    let fd = rustix::fs::openat(
+        rustix::fs::CWD,
+        path,
+        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let stat = rustix::fs::fstat(&fd)?;
+    let kind = FileType::from_raw_mode(stat.st_mode);
+    if kind != FileType::RegularFile {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{} is {}, not a regular file",
+                path.display(),
+                describe(kind)
+            ),
+        ));
+    }
+    Ok(File::from(fd))
+}
+
+/// What [`read_line`] read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineRead {
+    /// Bytes consumed from the reader, the newline included; 0 at the end.
+    pub consumed: usize,
+    /// Whether the line ended with a newline (an unfinished last line did not).
+    pub ended: bool,
+    /// Whether the line was longer than the limit: it was consumed, but `buf` is left empty.
+    pub too_long: bool,
+}
+
+/// Reads one line into `buf` (cleared first), newline included, holding at most `limit` bytes
+/// of it: a longer line is consumed to its end without being kept.
+pub fn read_line(
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    limit: usize,
+) -> io::Result<LineRead> {
+    buf.clear();
+    let n = io::Read::take(&mut *reader, limit as u64).read_until(b'\n', buf)?;
+    let ended = buf.last() == Some(&b'\n');
+    if ended || n < limit {
+        return Ok(LineRead {
+            consumed: n,
+            ended,
+            too_long: false,
+        });
+    }
+    buf.clear();
+    let mut consumed = n;
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(available) => available,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(LineRead {
+                consumed,
+                ended: false,
+                too_long: true,
+            });
+        }
+        if let Some(i) = available.iter().position(|&b| b == b'\n') {
+            reader.consume(i + 1);
+            return Ok(LineRead {
+                consumed: consumed + i + 1,
+                ended: true,
+                too_long: true,
+            });
+        }
+        let len = available.len();
+        reader.consume(len);
+        consumed += len;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_past_the_limit_is_skipped_whole() {
+        let text = b"short\n0123456789abc\nnext\ntail";
+        let mut reader = io::BufReader::with_capacity(4, &text[..]);
+        let mut buf = Vec::new();
+        let mut seen = Vec::new();
+        loop {
+            let read = read_line(&mut reader, &mut buf, 8).unwrap();
+            if read.consumed == 0 {
+                break;
+            }
+            seen.push((String::from_utf8_lossy(&buf).into_owned(), read));
+        }
+        let lines: Vec<(&str, usize, bool, bool)> = seen
+            .iter()
+            .map(|(l, r)| (l.as_str(), r.consumed, r.ended, r.too_long))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                ("short\n", 6, true, false),
+                ("", 14, true, true),
+                ("next\n", 5, true, false),
+                ("tail", 4, false, false),
+            ]
+        );
+    }
+
+    #[test]
+    fn planted_links_and_fifos_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "keep").unwrap();
+        let store = dir.path().join("store");
+        std::fs::create_dir(&store).unwrap();
+        std::os::unix::fs::symlink(&victim, store.join("link")).unwrap();
+        rustix::fs::mkfifoat(
+            rustix::fs::CWD,
+            store.join("fifo"),
+            Mode::from_raw_mode(0o600),
+        )
+        .unwrap();
+        let folder = Folder::open(&store).unwrap();
+        for name in ["link", "fifo"] {
+            assert!(matches!(
+                folder.append(name),
+                Err(StoreError::NotRegular { .. })
+            ));
+            assert!(matches!(
+                folder.read(name),
+                Err(StoreError::NotRegular { .. })
+            ));
+        }
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+        assert!(folder.read("absent").unwrap().is_none());
+        assert!(open_regular(&store.join("fifo")).is_err());
+        assert!(open_regular(&store.join("link")).is_ok());
+    }
+}

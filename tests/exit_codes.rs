@@ -1,0 +1,135 @@
+//! The exit code table (`src/exit.rs`, README "Exit codes"), one test per code through the
+//! binary. 101 (a bug) has no test: it would need a bug to trigger.
+
+use std::process::Stdio;
+
+use agent_strace::model::Tokens;
+use serde_json::json;
+
+use crate::common::{SessionBuilder, TestEnv};
+
+const SID: &str = "7e1c7a52-3d1e-4c4f-9a57-0e2d9b1f6a10";
+const TRANSCRIPT: &str =
+    "corpus/claude-code/marot__spotter/258c7280-ae70-4798-800f-63464d01a85d.jsonl";
+
+fn session(env: &TestEnv) {
+    SessionBuilder::new(SID)
+        .meta(|m| m.agent_name = "claude-code".into())
+        .prompt("fix it")
+        .at(1.0)
+        .tool_call("Bash", json!({"command": "make"}))
+        .at(2.0)
+        .llm_response(
+            "claude-sonnet-4-5",
+            Tokens {
+                input: 190_000,
+                ..Tokens::default()
+            },
+        )
+        .write(env);
+}
+
+#[test]
+fn zero_is_success_and_a_reader_gone_away() {
+    let env = TestEnv::new();
+    session(&env);
+    assert_eq!(env.run(&["list"]).code, 0);
+    // `replay | head`: the reader closes the pipe; that is no failure.
+    let mut child = env
+        .command(&["replay", SID])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(output.stderr.is_empty(), "{output:?}");
+}
+
+#[test]
+fn one_is_a_gate_that_found_something() {
+    let env = TestEnv::new();
+    session(&env);
+    let run = env.run(&["token-budget", SID, "--context-window", "200000"]);
+    assert_eq!(run.code, 1, "{run:?}");
+}
+
+#[test]
+fn two_is_usage_or_something_named_that_is_not_there() {
+    let env = TestEnv::new();
+    session(&env);
+    // clap's own message, with its usage lines.
+    assert_eq!(env.run(&["list", "--no-such-flag"]).code, 2);
+    for args in [
+        vec!["replay", "ffff"],
+        vec!["--trace-dir", "no-store-here", "list"],
+        vec!["import", "no-such-transcript.jsonl"],
+        vec!["import", "--claude-dir", "no-such-folder", "--all"],
+    ] {
+        let run = env.run(&args);
+        assert_eq!(run.code, 2, "{args:?}: {run:?}");
+        assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {run:?}");
+    }
+}
+
+#[test]
+fn three_is_input_that_cannot_be_used() {
+    let env = TestEnv::new();
+    session(&env);
+    let other = "7e1c0000-3d1e-4c4f-9a57-0e2d9b1f6a11";
+    let dir = env.store().join(other);
+    std::fs::create_dir(&dir).unwrap();
+    // meta.json that is not UTF-8, and no events to describe the session instead.
+    std::fs::write(dir.join("meta.json"), [0xff, 0xfe, b'{']).unwrap();
+    let corrupt = env.run(&["replay", other]);
+    assert_eq!(corrupt.code, 3, "{corrupt:?}");
+    assert!(corrupt.stderr.contains("not UTF-8"), "{corrupt:?}");
+    // A file that is not a transcript.
+    let not_transcript = env.path().join("notes.jsonl");
+    std::fs::write(&not_transcript, "just some text\n").unwrap();
+    let run = env.run(&["import", not_transcript.to_str().unwrap()]);
+    assert_eq!(run.code, 3, "{run:?}");
+    // A link where the events should be.
+    let events = env.store().join(SID).join("events.ndjson");
+    std::fs::remove_file(&events).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &events).unwrap();
+    let run = env.run(&["stats", SID]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(run.stderr.lines().count(), 1, "{run:?}");
+}
+
+#[test]
+fn four_is_reading_or_writing_that_failed() {
+    let env = TestEnv::new();
+    session(&env);
+    // Output to a full disk.
+    let run = env
+        .command(&["list"])
+        .stdout(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap(),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(4), "{run:?}");
+    // A store whose folder cannot be made: a file is where its parent should be.
+    std::fs::write(env.path().join("a-file"), "").unwrap();
+    let file = crate::common::shared().join(TRANSCRIPT);
+    let run = env.run(&[
+        "--trace-dir",
+        env.path().join("a-file").join("store").to_str().unwrap(),
+        "import",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 4, "{run:?}");
+}
+
+#[test]
+fn one_twenty_seven_is_a_server_command_that_cannot_run() {
+    let env = TestEnv::new();
+    let run = env.run(&["record", "--", "/no/such/mcp-server"]);
+    assert_eq!(run.code, 127, "{run:?}");
+}

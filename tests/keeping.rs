@@ -1,0 +1,683 @@
+//! Issue 9, "every event that arrives is kept": payloads and transcript lines that main refused
+//! or mislaid (lone surrogates, odd subagent ids, sessions begun by hooks, killed imports,
+//! subagents starting out of order), each played through the binary.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::common::TestEnv;
+
+const SID: &str = "9d3c1b2a-4e5f-4a6b-8c7d-0e1f2a3b4c5d";
+
+fn payload(event: &str, extra: Value) -> Value {
+    let mut p = json!({"session_id": SID, "hook_event_name": event});
+    for (k, v) in extra.as_object().unwrap() {
+        p[k] = v.clone();
+    }
+    p
+}
+
+/// Runs `hook <event>` on raw bytes, the payload as Node wrote it.
+fn hook_raw(env: &TestEnv, event: &str, body: &str) {
+    let run = env.run_with_stdin(&["hook", event], body.as_bytes());
+    run.success();
+    assert_eq!(run.stdout, "", "a hook prints nothing");
+}
+
+fn hook_errors(env: &TestEnv) -> String {
+    std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap_or_default()
+}
+
+fn kinds(events: &[Value]) -> Vec<&str> {
+    events
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect()
+}
+
+/// Writes a transcript file of `lines` (each a JSON text, written as given).
+fn transcript(dir: &Path, name: &str, lines: &[String]) -> PathBuf {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    path
+}
+
+fn import_json(env: &TestEnv, files: &[&Path]) -> (Vec<Value>, String) {
+    let mut args = vec!["import".to_owned(), "--format".into(), "json".into()];
+    args.extend(files.iter().map(|f| f.to_string_lossy().into_owned()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = env.run(&args);
+    run.success();
+    let reports = run.json();
+    (reports.as_array().unwrap().clone(), run.stderr.clone())
+}
+
+/// Issue 9: Node writes `\ud83d` when it cuts a string inside an emoji; the hook refused the
+/// whole payload ("stdin is not JSON: unexpected end of hex escape"). It is kept, the lone half
+/// read as U+FFFD, a whole pair still read as its emoji.
+#[test]
+fn issue_9_hook_payloads_with_lone_surrogates_are_recorded() {
+    let env = TestEnv::new();
+    let cwd = env.path().to_string_lossy().into_owned();
+    let cwd = serde_json::to_string(&cwd).unwrap();
+    hook_raw(
+        &env,
+        "user-prompt",
+        &format!(
+            r#"{{"session_id":"{SID}","hook_event_name":"UserPromptSubmit","cwd":{cwd},"prompt":"cut here \ud83d and whole \ud83d\ude00"}}"#
+        ),
+    );
+    hook_raw(
+        &env,
+        "pre-tool",
+        &format!(
+            r#"{{"session_id":"{SID}","hook_event_name":"PreToolUse","cwd":{cwd},"tool_name":"Bash","tool_use_id":"toolu_1","tool_input":{{"command":"echo \ude00"}}}}"#
+        ),
+    );
+    assert_eq!(hook_errors(&env), "");
+    let events = env.events(SID);
+    assert_eq!(kinds(&events), ["user_prompt", "tool_call"]);
+    assert_eq!(
+        events[0]["data"]["prompt"],
+        "cut here \u{fffd} and whole \u{1F600}"
+    );
+    assert_eq!(events[1]["data"]["arguments"]["command"], "echo \u{fffd}");
+}
+
+/// Issue 9: the importer skipped every transcript line whose text held a lone surrogate (the
+/// prompt, the answer, the tool call and its result, and the response's usage with them).
+#[test]
+fn issue_9_transcript_lines_with_lone_surrogates_are_imported() {
+    let env = TestEnv::new();
+    let sid = "7e1d2c3b-0000-4000-8000-000000000001";
+    let at = |s: u32| format!("2026-03-01T10:00:{s:02}Z");
+    let lines = vec![
+        format!(
+            r#"{{"type":"user","sessionId":"{sid}","cwd":"/w/\ud83d","timestamp":"{}","message":{{"role":"user","content":"fix \ud83d"}}}}"#,
+            at(0)
+        ),
+        format!(
+            r#"{{"type":"assistant","sessionId":"{sid}","timestamp":"{}","requestId":"r1","message":{{"id":"m1","model":"claude-x","content":[{{"type":"text","text":"on it \ud83d"}},{{"type":"tool_use","id":"toolu_1","name":"Bash","input":{{"command":"echo \ud83d"}}}}],"usage":{{"input_tokens":5,"output_tokens":7}}}}}}"#,
+            at(1)
+        ),
+        format!(
+            r#"{{"type":"user","sessionId":"{sid}","timestamp":"{}","message":{{"role":"user","content":[{{"type":"tool_result","tool_use_id":"toolu_1","content":[{{"type":"text","text":"out \udc00"}}]}}]}}}}"#,
+            at(2)
+        ),
+    ];
+    let file = transcript(env.path(), "t.jsonl", &lines);
+    let (reports, stderr) = import_json(&env, &[&file]);
+    assert_eq!(stderr, "", "no line is skipped");
+    assert_eq!(reports[0]["status"], "imported");
+    assert_eq!(reports[0]["tokens"]["output"], 7);
+    assert!(reports[0]["malformed"].as_array().unwrap().is_empty());
+    let events = env.events(sid);
+    assert_eq!(
+        kinds(&events),
+        [
+            "session_start",
+            "user_prompt",
+            "llm_request",
+            "assistant_response",
+            "tool_call",
+            "tool_result",
+            "llm_response",
+            "session_end"
+        ]
+    );
+    assert_eq!(events[0]["data"]["cwd"], "/w/\u{fffd}");
+    assert_eq!(events[1]["data"]["prompt"], "fix \u{fffd}");
+    assert_eq!(events[3]["data"]["text"], "on it \u{fffd}");
+    assert_eq!(events[4]["data"]["arguments"]["command"], "echo \u{fffd}");
+    assert_eq!(events[5]["data"]["result"], "out \u{fffd}");
+    assert_eq!(events[5]["parent_id"], events[4]["event_id"]);
+}
+
+/// Issue 9: the Stop hook takes the answer from the transcript; a lone surrogate in the last
+/// answer made it record an empty one.
+#[test]
+fn issue_9_the_stop_hook_reads_an_answer_with_a_lone_surrogate() {
+    let env = TestEnv::new();
+    let file = transcript(
+        env.path(),
+        "t.jsonl",
+        &[
+            r#"{"type":"assistant","message":{"content":[{"type":"text","text":"earlier"}]}}"#
+                .to_owned(),
+            r#"{"type":"assistant","message":{"content":[{"type":"text","text":"done \ud83d"}]}}"#
+                .to_owned(),
+        ],
+    );
+    env.hook(
+        "stop",
+        &payload("Stop", json!({"transcript_path": file.to_string_lossy()})),
+    )
+    .success();
+    let events = env.events(SID);
+    assert_eq!(events[0]["data"]["text"], "done \u{fffd}");
+}
+
+/// A transcript line of session `sid`: `kind` user or assistant, at second `s`, with `extra`
+/// fields merged in.
+fn line(sid: &str, kind: &str, s: u32, extra: Value) -> String {
+    let mut v = json!({
+        "type": kind,
+        "sessionId": sid,
+        "timestamp": format!("2026-03-01T10:00:{s:02}Z"),
+        "message": {"role": kind, "content": format!("{kind} {s}")},
+    });
+    for (k, val) in extra.as_object().unwrap() {
+        v[k] = val.clone();
+    }
+    v.to_string()
+}
+
+/// Issue 9: one sidechain line whose agentId holds a `/` or is very long failed the whole
+/// transcript (exit 3, nothing imported). Such a subagent gets a safe session id of its own;
+/// one that cannot be named even so (its parent's id is long) is left out with a warning.
+#[test]
+fn issue_9_an_unusable_subagent_id_never_fails_the_transcript() {
+    let env = TestEnv::new();
+    let sid = "7e1d2c3b-0000-4000-8000-000000000002";
+    let long = "z".repeat(300);
+    let side = |agent: &str, s: u32| {
+        line(
+            sid,
+            "user",
+            s,
+            json!({"isSidechain": true, "agentId": agent}),
+        )
+    };
+    let file = transcript(
+        env.path(),
+        "main.jsonl",
+        &[
+            line(sid, "user", 0, json!({})),
+            side("../escape", 1),
+            side(&long, 2),
+            side("a1b2c3", 3),
+            line(sid, "user", 4, json!({})),
+        ],
+    );
+    let (reports, _) = import_json(&env, &[&file]);
+    assert_eq!(reports[0]["status"], "imported");
+    assert_eq!(reports[0]["session_id"], sid);
+    let sidechains: Vec<String> = reports[0]["sidechains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(sidechains.len(), 3);
+    assert!(sidechains.contains(&format!("agent-a1b2c3-{sid}")));
+    for child in &sidechains {
+        assert!(child.len() <= 200 && !child.contains('/'), "{child}");
+        assert_eq!(env.meta(child)["parent_session_id"], sid);
+        assert_eq!(kinds(&env.events(child))[1], "user_prompt");
+    }
+    assert_eq!(
+        kinds(&env.events(sid))
+            .iter()
+            .filter(|k| **k == "user_prompt")
+            .count(),
+        2
+    );
+
+    // A parent whose id leaves no room for a subagent's: that subagent alone is left out.
+    let long_parent = format!("p{}", "q".repeat(196));
+    let file = transcript(
+        env.path(),
+        "long.jsonl",
+        &[
+            line(&long_parent, "user", 0, json!({})),
+            line(
+                &long_parent,
+                "user",
+                1,
+                json!({"isSidechain": true, "agentId": "a1"}),
+            ),
+        ],
+    );
+    let run = env.run(&["import", &file.to_string_lossy()]);
+    run.success();
+    assert!(run.stderr.starts_with("warning: "), "{}", run.stderr);
+    assert!(run.stderr.contains("`a1`"), "{}", run.stderr);
+    assert_eq!(kinds(&env.events(&long_parent))[1], "user_prompt");
+}
+
+fn corpus(path: &str) -> PathBuf {
+    crate::common::shared()
+        .join("corpus/claude-code")
+        .join(path)
+}
+
+const SPOTTER: &str = "258c7280-ae70-4798-800f-63464d01a85d";
+
+/// The `tool_use_id` of the call a subagent's session is linked to.
+fn spawning_call(env: &TestEnv, parent: &str, child: &str) -> Value {
+    let call = env.meta(child)["parent_event_id"].clone();
+    assert!(call.is_string(), "{child} is linked to no call");
+    let event = env
+        .events(parent)
+        .into_iter()
+        .find(|e| e["event_id"] == call)
+        .unwrap();
+    assert_eq!(event["event_type"], "tool_call");
+    event["data"]["tool_use_id"].clone()
+}
+
+/// Issue 9: a subagent imported after its parent (the import stopped between them) was linked
+/// to no call (`parent_event_id: null`); it is linked to the same call as in a clean import.
+#[test]
+fn issue_9_a_subagent_imported_after_its_parent_links_to_its_spawning_call() {
+    let clean = TestEnv::new();
+    let main = corpus(&format!("marot__spotter/{SPOTTER}.jsonl"));
+    clean.run(&["import", &main.to_string_lossy()]).success();
+    let child = format!("agent-a881341-{SPOTTER}");
+    let expected = spawning_call(&clean, SPOTTER, &child);
+
+    let env = TestEnv::new();
+    let copy = env.path().join("t").join(format!("{SPOTTER}.jsonl"));
+    std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+    std::fs::copy(&main, &copy).unwrap();
+    env.run(&["import", &copy.to_string_lossy()]).success();
+    assert!(!env.sessions().contains(&child));
+    let subagents = copy.with_extension("").join("subagents");
+    std::fs::create_dir_all(&subagents).unwrap();
+    for entry in std::fs::read_dir(main.with_extension("").join("subagents")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), subagents.join(entry.file_name())).unwrap();
+    }
+    let (reports, _) = import_json(&env, &[&copy]);
+    assert_eq!(reports[0]["status"], "already_imported");
+    assert!(reports[1..].iter().all(|r| r["status"] == "imported"));
+    assert_eq!(spawning_call(&env, SPOTTER, &child), expected);
+}
+
+/// Issue 9: a session begun by hooks made `import` skip its transcript as "already imported",
+/// saying nothing of what only the transcript holds. The import now says the session was
+/// recorded by hooks and what it left out; the session is not touched.
+#[test]
+fn issue_9_importing_a_session_recorded_by_hooks_says_what_it_left_out() {
+    let env = TestEnv::new();
+    let file = corpus("marot__spotter/short.jsonl");
+    let sid = "55604662-cf2a-4331-851a-ec234028f8ca";
+    let with_sid = |event: &str, extra: Value| {
+        let mut p = payload(event, extra);
+        p["session_id"] = sid.into();
+        p
+    };
+    env.hook(
+        "session-start",
+        &with_sid(
+            "SessionStart",
+            json!({"source": "resume", "transcript_path": file.to_string_lossy()}),
+        ),
+    )
+    .success();
+    env.hook(
+        "user-prompt",
+        &with_sid("UserPromptSubmit", json!({"prompt": "go on"})),
+    )
+    .success();
+    let before = std::fs::read(env.store().join(sid).join("events.ndjson")).unwrap();
+
+    let (reports, _) = import_json(&env, &[&file]);
+    let report = &reports[0];
+    assert_eq!(report["status"], "recorded_by_hooks");
+    let left = &report["not_imported"];
+    // ccusage 20.0.24 on short.jsonl (corpus PROVENANCE.md): 3 / 13 / 13835 / 11515.
+    assert_eq!(left["responses"], 1);
+    assert_eq!(
+        [
+            &left["tokens"]["input"],
+            &left["tokens"]["output"],
+            &left["tokens"]["cache_creation"],
+            &left["tokens"]["cache_read"]
+        ],
+        [3, 13, 13835, 11515]
+    );
+    assert_eq!(left["tool_calls"], 2);
+    assert_eq!(left["thinking"], 1);
+    assert_eq!(left["usage_read_from_transcript"], true);
+    assert_eq!(
+        std::fs::read(env.store().join(sid).join("events.ndjson")).unwrap(),
+        before
+    );
+    let text = env.run(&["import", &file.to_string_lossy()]);
+    text.success();
+    assert!(text.stdout.contains("recorded by hooks"), "{}", text.stdout);
+
+    // `--discover` tells it from an imported session.
+    let projects = env.path().join("claude/projects/-w");
+    std::fs::create_dir_all(&projects).unwrap();
+    std::fs::copy(&file, projects.join(format!("{sid}.jsonl"))).unwrap();
+    let claude = env.path().join("claude");
+    let found = env
+        .run(&[
+            "import",
+            "--discover",
+            "--claude-dir",
+            &claude.to_string_lossy(),
+            "--format",
+            "json",
+        ])
+        .success()
+        .json();
+    assert_eq!(found[0]["session_id"], sid);
+    assert_eq!(found[0]["recorded_by_hooks"], true);
+}
+
+/// A transcript of about `mb` MB, for imports that must run long enough to be stopped.
+fn big_transcript(dir: &Path, sid: &str, mb: usize) -> PathBuf {
+    use std::fmt::Write as _;
+    let mut text = String::with_capacity(mb << 20);
+    let mut i = 0;
+    while text.len() < mb << 20 {
+        let kind = if i % 2 == 0 { "user" } else { "assistant" };
+        let _ = writeln!(
+            text,
+            r#"{{"type":"{kind}","sessionId":"{sid}","timestamp":"2026-03-01T10:00:00Z","requestId":"r{i}","message":{{"role":"{kind}","id":"m{i}","content":[{{"type":"text","text":"{}"}}]}}}}"#,
+            "x".repeat(200)
+        );
+        i += 1;
+    }
+    let path = dir.join(format!("{sid}.jsonl"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The hidden folders imports write sessions in.
+fn writing(env: &TestEnv) -> Vec<PathBuf> {
+    std::fs::read_dir(env.store())
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with(".writing-"))
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Starts `import <file>` and returns once it has begun writing its session.
+fn start_import(env: &TestEnv, file: &Path) -> std::process::Child {
+    let mut child = env
+        .command(&["import", &file.to_string_lossy()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while writing(env).is_empty() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the import ended before it could be stopped; make the transcript bigger"
+        );
+        assert!(started.elapsed().as_secs() < 60);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child
+}
+
+fn signal(child: &std::process::Child, name: &str) {
+    let status = std::process::Command::new("kill")
+        .args([name, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Issue 9: a killed import left its hidden `.writing-…` folder forever. The next import sweeps
+/// it away, and the session imports whole.
+#[test]
+fn issue_9_a_killed_imports_folder_is_swept_by_the_next_import() {
+    let env = TestEnv::new();
+    let sid = "7e1d2c3b-0000-4000-8000-000000000003";
+    let big = big_transcript(env.path(), sid, 12);
+    let mut killed = start_import(&env, &big);
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+    let left = writing(&env);
+    assert_eq!(left.len(), 1, "{left:?}");
+    // A sweep leaves folders younger than a second alone (a writer takes its lock at once).
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+
+    let small = transcript(
+        env.path(),
+        "small.jsonl",
+        &[line(
+            "7e1d2c3b-0000-4000-8000-000000000004",
+            "user",
+            0,
+            json!({}),
+        )],
+    );
+    env.run(&["import", &small.to_string_lossy()]).success();
+    assert_eq!(writing(&env), Vec::<PathBuf>::new());
+    let (reports, _) = import_json(&env, &[&big]);
+    assert_eq!(reports[0]["status"], "imported");
+    assert_eq!(kinds(&env.events(sid)).last(), Some(&"session_end"));
+}
+
+/// The sweep never takes a live import's folder, however long that import has been quiet.
+#[test]
+fn a_sweep_leaves_a_running_imports_folder_alone() {
+    let env = TestEnv::new();
+    let sid = "7e1d2c3b-0000-4000-8000-000000000005";
+    let big = big_transcript(env.path(), sid, 12);
+    let mut running = start_import(&env, &big);
+    signal(&running, "-STOP");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let small = transcript(
+        env.path(),
+        "small.jsonl",
+        &[line(
+            "7e1d2c3b-0000-4000-8000-000000000006",
+            "user",
+            0,
+            json!({}),
+        )],
+    );
+    let swept = env.run(&["import", &small.to_string_lossy()]);
+    let still = writing(&env);
+    signal(&running, "-CONT");
+    swept.success();
+    assert_eq!(still.len(), 1);
+    assert!(running.wait().unwrap().success());
+    assert_eq!(writing(&env), Vec::<PathBuf>::new());
+    assert_eq!(kinds(&env.events(sid)).last(), Some(&"session_end"));
+}
+
+/// Opens `n` Task calls (same subagent type, each its own prompt and tool-use id) and returns
+/// each call's event id, in order.
+fn open_tasks(env: &TestEnv, n: usize) -> Vec<Value> {
+    for i in 0..n {
+        let input = json!({"description": format!("part {i}"), "prompt": format!("Do part {i} of the work"), "subagent_type": "general-purpose"});
+        env.hook(
+            "pre-tool",
+            &payload(
+                "PreToolUse",
+                json!({"tool_name": "Task", "tool_input": input, "tool_use_id": format!("toolu_{i}")}),
+            ),
+        )
+        .success();
+    }
+    let calls: Vec<Value> = env
+        .events(SID)
+        .into_iter()
+        .filter(|e| e["event_type"] == "tool_call")
+        .map(|e| e["event_id"].clone())
+        .collect();
+    assert_eq!(calls.len(), n);
+    calls
+}
+
+fn linked_call(env: &TestEnv, agent: &str) -> Value {
+    env.meta(&format!("agent-{agent}-{SID}"))["parent_event_id"].clone()
+}
+
+/// Issue 9: subagents were paired with Task calls first in, first out, so subagents starting
+/// in another order than their calls (as they do under load) each got another's call. Claude
+/// Code writes each subagent's prompt as the first line of its transcript; the hook pairs by
+/// it, whatever order the hooks run in, all at once.
+#[test]
+fn issue_9_subagents_starting_out_of_order_pair_with_their_own_calls() {
+    let env = TestEnv::new();
+    let n = 12;
+    let calls = open_tasks(&env, n);
+    let transcript = env.path().join("projects").join(format!("{SID}.jsonl"));
+    let subagents = transcript.with_extension("").join("subagents");
+    std::fs::create_dir_all(&subagents).unwrap();
+    for i in 0..n {
+        let first = json!({"type": "user", "isSidechain": true, "agentId": format!("a{i}"), "sessionId": SID, "message": {"role": "user", "content": format!("Do part {i} of the work")}});
+        std::fs::write(
+            subagents.join(format!("agent-a{i}.jsonl")),
+            format!("{first}\n"),
+        )
+        .unwrap();
+    }
+    let cwd = env.path().to_string_lossy().into_owned();
+    let starts: Vec<_> = (0..n)
+        .rev()
+        .map(|i| {
+            let p = payload(
+                "SubagentStart",
+                json!({"agent_id": format!("a{i}"), "agent_type": "general-purpose", "transcript_path": transcript.to_string_lossy(), "cwd": cwd}),
+            );
+            crate::common::spawn_hook(&env, "subagent-start", &p)
+        })
+        .collect();
+    for start in starts {
+        assert!(start.wait_with_output().unwrap().status.success());
+    }
+    for (i, call) in calls.iter().enumerate() {
+        assert_eq!(&linked_call(&env, &format!("a{i}")), call, "subagent a{i}");
+    }
+}
+
+/// Issue 9: a payload that carries the prompt pairs by it; one that shares nothing with its
+/// call is paired for a while by order, and its call's result, which names the subagent it
+/// ran, links it to its own call for good.
+#[test]
+fn issue_9_subagents_pair_by_their_prompt_or_else_by_the_result_naming_them() {
+    let env = TestEnv::new();
+    let calls = open_tasks(&env, 2);
+    env.hook(
+        "subagent-start",
+        &payload(
+            "SubagentStart",
+            json!({"agent_id": "b", "agent_type": "general-purpose", "prompt": "Do part 1 of the work"}),
+        ),
+    )
+    .success();
+    assert_eq!(linked_call(&env, "b"), calls[1]);
+
+    let env = TestEnv::new();
+    let calls = open_tasks(&env, 2);
+    for agent in ["b", "a"] {
+        env.hook(
+            "subagent-start",
+            &payload(
+                "SubagentStart",
+                json!({"agent_id": agent, "agent_type": "general-purpose"}),
+            ),
+        )
+        .success();
+    }
+    // The session index has read the links as they stood.
+    let linked = |env: &TestEnv| {
+        env.run(&[
+            "sql",
+            "SELECT session_id, parent_event_id FROM sessions WHERE depth = 1 ORDER BY session_id",
+            "--format",
+            "json",
+        ])
+        .success()
+        .json()
+    };
+    assert_eq!(linked(&env).as_array().unwrap().len(), 2);
+    for (i, agent) in ["a", "b"].iter().enumerate() {
+        let input = json!({"description": format!("part {i}"), "prompt": format!("Do part {i} of the work"), "subagent_type": "general-purpose"});
+        env.hook(
+            "post-tool",
+            &payload(
+                "PostToolUse",
+                json!({"tool_name": "Task", "tool_input": input, "tool_use_id": format!("toolu_{i}"), "tool_response": {"status": "completed", "agentId": agent, "content": [{"type": "text", "text": "done"}]}}),
+            ),
+        )
+        .success();
+    }
+    assert_eq!(linked_call(&env, "a"), calls[0]);
+    assert_eq!(linked_call(&env, "b"), calls[1]);
+    let indexed = linked(&env);
+    assert_eq!(indexed[0]["parent_event_id"], calls[0]);
+    assert_eq!(indexed[1]["parent_event_id"], calls[1]);
+    assert_eq!(
+        env.sessions(),
+        [
+            SID.to_owned(),
+            format!("agent-a-{SID}"),
+            format!("agent-b-{SID}")
+        ]
+    );
+    // Nothing is left open: calls, spawns and the hints they were known by.
+    let open: Vec<String> = std::fs::read_dir(env.store().join(SID).join(".pending"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != ".anchor")
+        .collect();
+    assert_eq!(open, Vec::<String>::new());
+}
+
+/// A Task run in the background answers before its subagent's first hook: the answer names the
+/// subagent, whose session is made then, linked to the call, and its hooks go there.
+#[test]
+fn issue_9_a_background_task_links_its_subagent_before_the_subagent_starts() {
+    let env = TestEnv::new();
+    let calls = open_tasks(&env, 1);
+    let input = json!({"description": "part 0", "prompt": "Do part 0 of the work", "subagent_type": "general-purpose"});
+    env.hook(
+        "post-tool",
+        &payload(
+            "PostToolUse",
+            json!({"tool_name": "Task", "tool_input": input, "tool_use_id": "toolu_0", "tool_response": {"isAsync": true, "status": "async_launched", "agentId": "bg1", "prompt": "Do part 0 of the work"}}),
+        ),
+    )
+    .success();
+    env.hook(
+        "pre-tool",
+        &payload(
+            "PreToolUse",
+            json!({"agent_id": "bg1", "agent_type": "general-purpose", "tool_name": "Read", "tool_input": {"file_path": "/w/a"}}),
+        ),
+    )
+    .success();
+    let child = format!("agent-bg1-{SID}");
+    assert_eq!(env.sessions(), [SID.to_owned(), child.clone()]);
+    assert_eq!(linked_call(&env, "bg1"), calls[0]);
+    assert_eq!(kinds(&env.events(&child)), ["session_start", "tool_call"]);
+}
+
+/// A subagent id that cannot name a folder as it is: its hooks go to a child session with the
+/// same safe id an import gives it, rather than into its parent.
+#[test]
+fn a_subagent_id_with_a_slash_gets_the_same_safe_session_from_hooks_and_import() {
+    let env = TestEnv::new();
+    env.hook(
+        "pre-tool",
+        &payload(
+            "PreToolUse",
+            json!({"agent_id": "team/a1", "tool_name": "Read", "tool_input": {"file_path": "/w/a"}}),
+        ),
+    )
+    .success();
+    let child = agent_strace::store::subagent_session_id("team/a1", SID).unwrap();
+    assert_eq!(env.sessions(), [SID.to_owned(), child.clone()]);
+    assert_eq!(kinds(&env.events(&child)), ["session_start", "tool_call"]);
+}

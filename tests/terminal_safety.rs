@@ -1,0 +1,171 @@
+//! Terminal escapes recorded from a session never reach the terminal raw: every command that
+//! prints session text, in text (colour on or off) and in JSON, through the binary.
+
+use agent_strace::model::Tokens;
+use serde_json::{Value, json};
+
+use crate::common::TestEnv;
+use crate::common::session::SessionBuilder;
+
+const ID: &str = "7e57e5c0-0000-4000-8000-00000000e5c0";
+
+/// Sequences a hostile session could use: a window title (OSC), a screen clear, a cursor move
+/// with carriage return, a bell, an 8-bit CSI (C1), DEL, and a right-to-left override.
+const HOSTILE: [&str; 7] = [
+    "\x1b]0;pwned\x07",
+    "\x1b[2J\x1b[H",
+    "\rOVERWRITTEN",
+    "\x07",
+    "\u{9b}31m",
+    "\u{7f}",
+    "\u{202e}gnp.exe",
+];
+
+fn hostile(label: &str) -> String {
+    format!("{label} {}", HOSTILE.concat())
+}
+
+fn write_hostile_session(env: &TestEnv) {
+    SessionBuilder::new(ID)
+        .meta(|m| {
+            m.agent_name = hostile("agent");
+            m.command = hostile("command");
+        })
+        .prompt(&hostile("prompt"))
+        .at(1.0)
+        .tool_call("Bash", json!({"command": hostile("command")}))
+        .at(2.0)
+        .result(json!(hostile("result")))
+        .at(3.0)
+        .tool_call("Read", json!({"file_path": hostile("/tmp/file")}))
+        .at(4.0)
+        .error(&hostile("error"))
+        .at(5.0)
+        .tool_call(
+            "Write",
+            json!({"file_path": hostile("/tmp/out"), "content": hostile("body")}),
+        )
+        .at(6.0)
+        .result(json!("ok"))
+        .at(7.0)
+        .llm_response(
+            &hostile("claude-sonnet-4-5"),
+            Tokens {
+                input: 10,
+                output: 5,
+                ..Tokens::default()
+            },
+        )
+        .at(8.0)
+        .answer(&hostile("answer"))
+        .ended(9.0)
+        .write(env);
+}
+
+/// Characters a terminal acts on: C0 but newline, DEL, C1 and the bidi marks.
+fn acts_on_terminal(c: char) -> bool {
+    matches!(c, '\0'..='\x09' | '\x0b'..='\x1f' | '\x7f'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        && c != '\t'
+}
+
+/// The commands that print session text, as text.
+fn text_commands() -> Vec<Vec<&'static str>> {
+    vec![
+        vec!["replay", ID],
+        vec!["replay", "--tree", ID],
+        vec!["list"],
+        vec!["stats", ID],
+        vec!["explain", ID],
+        vec!["standup", "--session", ID],
+        vec!["cost", ID],
+        vec!["inspect", ID],
+        vec!["token-budget", ID],
+        vec!["sql", "SELECT agent, command, first_prompt FROM sessions"],
+    ]
+}
+
+#[test]
+fn text_output_escapes_session_controls_with_colour_off_and_on() {
+    let env = TestEnv::new();
+    write_hostile_session(&env);
+    for colour in ["never", "always"] {
+        for command in text_commands() {
+            let mut args = vec!["--color", colour];
+            args.extend(&command);
+            let run = env.run(&args);
+            assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+            let bad: Vec<char> = run
+                .stdout
+                .chars()
+                .filter(|&c| acts_on_terminal(c) && !(colour == "always" && c == '\x1b'))
+                .collect();
+            assert!(bad.is_empty(), "{args:?} printed {bad:?}:\n{}", run.stdout);
+            if colour == "always" {
+                // ESC passes only as our own colour, never as the session's sequences.
+                for raw in ["\x1b]0;", "\x1b[2J", "\x1b[H"] {
+                    assert!(!run.stdout.contains(raw), "{args:?} printed {raw:?}");
+                }
+            } else {
+                assert!(!run.stdout.contains('\x1b'), "{args:?}");
+            }
+            assert!(
+                run.stderr.chars().all(|c| !acts_on_terminal(c)),
+                "{args:?}: {}",
+                run.stderr
+            );
+        }
+    }
+    // What was escaped is still there to read.
+    let replay = env.run(&["--color", "never", "replay", ID]);
+    assert!(
+        replay.stdout.contains("\\u001b]0;pwned"),
+        "{}",
+        replay.stdout
+    );
+}
+
+#[test]
+fn json_output_keeps_session_text_exact_and_escaped() {
+    let env = TestEnv::new();
+    write_hostile_session(&env);
+    for command in [
+        vec!["list", "--format", "json"],
+        vec!["stats", "--format", "json", ID],
+        vec!["explain", "--format", "json", ID],
+        vec!["standup", "--format", "json", "--session", ID],
+        vec![
+            "sql",
+            "--format",
+            "json",
+            "SELECT agent, command, first_prompt FROM sessions",
+        ],
+    ] {
+        let run = env.run(&command);
+        assert_eq!(run.code, 0, "{command:?}: {}", run.stderr);
+        assert!(
+            run.stdout.chars().all(|c| !acts_on_terminal(c)),
+            "{command:?} printed a raw control character"
+        );
+        // Decoded, the strings are the session's own, byte for byte.
+        let value: Value = serde_json::from_str(&run.stdout).unwrap();
+        let strings = all_strings(&value);
+        if command[0] == "stats" {
+            continue;
+        }
+        assert!(
+            strings
+                .iter()
+                .any(|s| s.contains(HOSTILE[0]) && s.contains(HOSTILE[6])),
+            "{command:?} lost the session's text: {strings:?}"
+        );
+    }
+}
+
+fn all_strings(value: &Value) -> Vec<String> {
+    match value {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(items) => items.iter().flat_map(all_strings).collect(),
+        Value::Object(map) => map.values().flat_map(all_strings).collect(),
+        _ => Vec::new(),
+    }
+}

@@ -1,0 +1,706 @@
+//! Issue 9, "files in the store are not trusted" and "a hook never fails the agent, even when
+//! the machine does": links, FIFOs and devices planted in a store, corrupt metadata, unusable
+//! session ids, and a machine that refuses to write. Every command runs under a time limit, so
+//! a hang fails its test instead of holding the suite.
+
+use std::io::{Read, Write};
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::common::{Run, SessionBuilder, TestEnv};
+
+const SID: &str = "9a0c7a52-3d1e-4c4f-9a57-0e2d9b1f6a10";
+const OTHER: &str = "9b0c7a52-3d1e-4c4f-9a57-0e2d9b1f6a11";
+
+/// Long enough for any of these commands on a loaded machine, short enough for a test.
+const LIMIT: Duration = Duration::from_secs(30);
+
+/// Runs `cmd` (feeding it `stdin`), failing the test if it has not finished within [`LIMIT`].
+fn run_within(mut cmd: Command, stdin: Option<&[u8]>) -> Run {
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn binary");
+    if let Some(bytes) = stdin {
+        let mut input = child.stdin.take().expect("stdin");
+        let bytes = bytes.to_vec();
+        std::thread::spawn(move || {
+            let _ = input.write_all(&bytes);
+        });
+    }
+    let mut out = child.stdout.take().expect("stdout");
+    let mut err = child.stderr.take().expect("stderr");
+    let out = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ = out.read_to_end(&mut text);
+        text
+    });
+    let err = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ = err.read_to_end(&mut text);
+        text
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > LIMIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{cmd:?} did not finish within {LIMIT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.join().unwrap()).into_owned(),
+        stderr: String::from_utf8_lossy(&err.join().unwrap()).into_owned(),
+    }
+}
+
+fn run(env: &TestEnv, args: &[&str]) -> Run {
+    run_within(env.command(args), None)
+}
+
+fn hook(env: &TestEnv, event: &str, payload: &Value) -> Run {
+    let mut payload = payload.clone();
+    payload["cwd"] = env.path().to_string_lossy().into_owned().into();
+    let run = run_within(
+        env.command(&["hook", event]),
+        Some(payload.to_string().as_bytes()),
+    );
+    assert_eq!(run.code, 0, "{event}: {run:?}");
+    assert!(run.stdout.is_empty(), "{event} printed: {run:?}");
+    run
+}
+
+fn start(env: &TestEnv, sid: &str) {
+    hook(
+        env,
+        "session-start",
+        &json!({"session_id": sid, "hook_event_name": "SessionStart", "source": "startup",
+                "transcript_path": "/nonexistent.jsonl"}),
+    );
+    prompt(env, sid, "hello");
+}
+
+fn prompt(env: &TestEnv, sid: &str, text: &str) {
+    hook(
+        env,
+        "user-prompt",
+        &json!({"session_id": sid, "hook_event_name": "UserPromptSubmit", "prompt": text}),
+    );
+}
+
+fn tool_call(env: &TestEnv, sid: &str, id: &str) {
+    hook(
+        env,
+        "pre-tool",
+        &json!({"session_id": sid, "hook_event_name": "PreToolUse", "tool_name": "Bash",
+                "tool_input": {"command": "ls"}, "tool_use_id": id}),
+    );
+}
+
+/// A file outside the store that a planted link points at.
+fn victim(env: &TestEnv) -> PathBuf {
+    let path = env.path().join("victim.txt");
+    std::fs::write(&path, "precious\n").unwrap();
+    path
+}
+
+#[track_caller]
+fn assert_untouched(path: &Path) {
+    assert_eq!(std::fs::read_to_string(path).unwrap(), "precious\n");
+}
+
+fn listed(env: &TestEnv) -> (Vec<String>, Run) {
+    let run = run(env, &["list", "--all", "--format", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let ids = run
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["session_id"].as_str().unwrap().to_owned())
+        .collect();
+    (ids, run)
+}
+
+fn mkfifo(path: &Path) {
+    let status = Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(status.success());
+}
+
+/// Gives a link to another user (nobody), or says why it cannot: only root may.
+fn give_away(link: &Path) -> bool {
+    std::os::unix::fs::lchown(link, Some(65534), Some(65534)).is_ok()
+}
+
+// Writers never follow a link planted in the store.
+
+#[test]
+fn a_linked_hook_error_log_is_not_appended_to() {
+    let env = TestEnv::new();
+    std::fs::create_dir(env.store()).unwrap();
+    let victim = victim(&env);
+    symlink(&victim, env.store().join("hook-errors.log")).unwrap();
+    // Not JSON: the hook logs that it could not read the payload.
+    let run = run_within(env.command(&["hook", "user-prompt"]), Some(b"{ nope"));
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.is_empty());
+    assert_untouched(&victim);
+}
+
+#[test]
+fn a_linked_counters_file_is_not_overwritten() {
+    let env = TestEnv::new();
+    start(&env, SID);
+    let victim = victim(&env);
+    let counters = env.store().join(SID).join(".counters");
+    std::fs::remove_file(&counters).unwrap();
+    symlink(&victim, &counters).unwrap();
+    tool_call(&env, SID, "toolu_1");
+    prompt(&env, SID, "again");
+    assert_untouched(&victim);
+    // The events still land; only the counters' cache is refused.
+    assert!(env.events(SID).len() >= 4);
+}
+
+#[test]
+fn a_linked_events_file_is_not_appended_to() {
+    let env = TestEnv::new();
+    start(&env, SID);
+    let victim = victim(&env);
+    let events = env.store().join(SID).join("events.ndjson");
+    std::fs::remove_file(&events).unwrap();
+    symlink(&victim, &events).unwrap();
+    prompt(&env, SID, "again");
+    tool_call(&env, SID, "toolu_1");
+    assert_untouched(&victim);
+    let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap();
+    assert!(log.contains("symbolic link"), "{log}");
+}
+
+#[test]
+fn a_linked_meta_file_is_not_written_through() {
+    let env = TestEnv::new();
+    start(&env, SID);
+    let victim = victim(&env);
+    let meta = env.store().join(SID).join("meta.json");
+    std::fs::remove_file(&meta).unwrap();
+    symlink(&victim, &meta).unwrap();
+    // A tool call changes a figure meta.json shows: meta would be rewritten.
+    tool_call(&env, SID, "toolu_1");
+    assert_untouched(&victim);
+}
+
+#[test]
+fn a_linked_spare_meta_file_is_not_written_through() {
+    let env = TestEnv::new();
+    start(&env, SID);
+    let victim = victim(&env);
+    let spare = env.store().join(SID).join(".meta.spare");
+    let _ = std::fs::remove_file(&spare);
+    symlink(&victim, &spare).unwrap();
+    tool_call(&env, SID, "toolu_1");
+    tool_call(&env, SID, "toolu_2");
+    assert_untouched(&victim);
+}
+
+#[test]
+fn a_linked_pending_folder_is_not_written_into() {
+    let env = TestEnv::new();
+    start(&env, SID);
+    let elsewhere = env.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    symlink(&elsewhere, env.store().join(SID).join(".pending")).unwrap();
+    tool_call(&env, SID, "toolu_1");
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+}
+
+#[test]
+fn a_linked_index_is_not_written_through() {
+    let env = TestEnv::new();
+    start(&env, SID);
+    let victim = victim(&env);
+    for name in [".index.sqlite", ".index.sqlite-wal", ".index.sqlite-shm"] {
+        let _ = std::fs::remove_file(env.store().join(name));
+        symlink(&victim, env.store().join(name)).unwrap();
+        let (ids, run) = listed(&env);
+        assert_eq!(ids, [SID], "{name}");
+        assert!(run.stderr.contains("index cannot be used"), "{run:?}");
+        assert_untouched(&victim);
+        std::fs::remove_file(env.store().join(name)).unwrap();
+    }
+}
+
+#[test]
+fn a_store_linked_by_its_owner_is_used_and_one_linked_by_someone_else_is_not() {
+    let env = TestEnv::new();
+    let elsewhere = env.path().join("traces-elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    symlink(&elsewhere, env.store()).unwrap();
+    start(&env, SID);
+    assert!(elsewhere.join(SID).join("events.ndjson").is_file());
+    assert_eq!(listed(&env).0, [SID]);
+    if !give_away(&env.store()) {
+        eprintln!("not root: a link owned by another user cannot be made here");
+        return;
+    }
+    prompt(&env, SID, "planted");
+    assert!(
+        !std::fs::read_to_string(elsewhere.join(SID).join("events.ndjson"))
+            .unwrap()
+            .contains("planted")
+    );
+    let refused = run(&env, &["list"]);
+    assert_eq!(refused.code, 3, "{refused:?}");
+    assert!(
+        refused.stderr.contains("owned by another user"),
+        "{refused:?}"
+    );
+}
+
+#[test]
+fn a_session_folder_linked_by_someone_else_is_not_written_into() {
+    let env = TestEnv::new();
+    start(&env, OTHER);
+    let elsewhere = env.path().join("their-folder");
+    std::fs::create_dir(&elsewhere).unwrap();
+    symlink(&elsewhere, env.store().join(SID)).unwrap();
+    if !give_away(&env.store().join(SID)) {
+        eprintln!("not root: a link owned by another user cannot be made here");
+        return;
+    }
+    start(&env, SID);
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+    // What the other user puts there is not read either.
+    SessionBuilder::new(SID).prompt("theirs").write(&env);
+    let (ids, run) = listed(&env);
+    assert_eq!(ids, [OTHER]);
+    assert!(run.stderr.contains("owned by another user"), "{run:?}");
+}
+
+// Readers neither hang nor abort on what is not a regular file, and one bad session does not
+// stop a command that reads them all.
+
+/// Two sessions, one of which then gets `plant` done to it; the store-wide commands must go on
+/// without it and say so.
+fn store_wide_commands_survive(plant: impl FnOnce(&Path)) {
+    let env = TestEnv::new();
+    start(&env, OTHER);
+    start(&env, SID);
+    plant(&env.store().join(SID));
+    let (ids, listing) = listed(&env);
+    assert_eq!(ids, [OTHER], "{listing:?}");
+    assert_eq!(
+        listing.stderr.matches(SID).count(),
+        1,
+        "one warning for the bad session: {listing:?}"
+    );
+    for args in [
+        vec!["budget-report", "--format", "json"],
+        vec!["replay", "--tree", OTHER],
+        vec!["stats", OTHER],
+    ] {
+        let run = run(&env, &args);
+        assert_eq!(run.code, 0, "{args:?}: {run:?}");
+    }
+    // Named on its own, the bad session is an error (exit 3), on one line.
+    for args in [vec!["replay", SID], vec!["stats", SID]] {
+        let run = run(&env, &args);
+        assert!(run.code == 3 || run.code == 0, "{args:?}: {run:?}");
+        assert!(!run.stderr.contains("panicked"), "{run:?}");
+    }
+}
+
+#[test]
+fn events_linked_to_dev_zero_do_not_abort_the_store() {
+    store_wide_commands_survive(|dir| {
+        std::fs::remove_file(dir.join("events.ndjson")).unwrap();
+        symlink("/dev/zero", dir.join("events.ndjson")).unwrap();
+    });
+}
+
+#[test]
+fn events_linked_to_dev_urandom_do_not_hang_the_store() {
+    store_wide_commands_survive(|dir| {
+        std::fs::remove_file(dir.join("events.ndjson")).unwrap();
+        symlink("/dev/urandom", dir.join("events.ndjson")).unwrap();
+    });
+}
+
+#[test]
+fn events_as_a_fifo_do_not_hang_the_store() {
+    store_wide_commands_survive(|dir| {
+        std::fs::remove_file(dir.join("events.ndjson")).unwrap();
+        mkfifo(&dir.join("events.ndjson"));
+    });
+}
+
+#[test]
+fn meta_as_a_fifo_does_not_hang_the_store() {
+    let env = TestEnv::new();
+    start(&env, OTHER);
+    start(&env, SID);
+    let meta = env.store().join(SID).join("meta.json");
+    std::fs::remove_file(&meta).unwrap();
+    mkfifo(&meta);
+    // The events are there: the session is shown as they tell it, with a warning.
+    let (ids, listing) = listed(&env);
+    assert_eq!(ids.len(), 2, "{listing:?}");
+    assert!(listing.stderr.contains("FIFO"), "{listing:?}");
+    for args in [
+        vec!["budget-report", "--format", "json"],
+        vec!["replay", "--tree", OTHER],
+        vec!["replay", SID],
+    ] {
+        let run = run(&env, &args);
+        assert_eq!(run.code, 0, "{args:?}: {run:?}");
+    }
+}
+
+#[test]
+fn a_line_longer_than_any_event_is_skipped_and_counted() {
+    let env = TestEnv::new();
+    let builder = SessionBuilder::new(SID)
+        .prompt("before")
+        .at(1.0)
+        .tool_call("Bash", json!({"command": "ls"}));
+    let id = builder.clone().write(&env);
+    let path = env.store().join(&id).join("events.ndjson");
+    let lines = builder.ndjson();
+    let (first, rest) = lines.split_once('\n').unwrap();
+    // 80 MiB of zero bytes as one line (a sparse file costs no disk), between two events.
+    let file = std::fs::File::create(&path).unwrap();
+    let head = format!("{first}\n");
+    let gap = 80 * 1024 * 1024;
+    std::os::unix::fs::FileExt::write_all_at(&file, head.as_bytes(), 0).unwrap();
+    let tail = format!("\n{rest}");
+    std::os::unix::fs::FileExt::write_all_at(&file, tail.as_bytes(), (head.len() + gap) as u64)
+        .unwrap();
+    drop(file);
+    let replay = run(&env, &["replay", SID]);
+    assert_eq!(replay.code, 0, "{replay:?}");
+    assert!(replay.stdout.contains("before") && replay.stdout.contains("ls"));
+    assert!(
+        replay
+            .stderr
+            .contains(":2: skipped a malformed line (longer than 64 MiB"),
+        "{}",
+        replay.stderr
+    );
+    let stats = run(&env, &["stats", SID, "--format", "json"]);
+    assert_eq!(stats.code, 0, "{stats:?}");
+    assert_eq!(stats.json()["tool_calls"], 1);
+    let (ids, _) = listed(&env);
+    assert_eq!(ids, [SID]);
+}
+
+/// A session recorded by hooks whose `session_start` names `transcript` as its transcript.
+fn session_with_transcript(env: &TestEnv, transcript: &Path) {
+    hook(
+        env,
+        "session-start",
+        &json!({"session_id": SID, "hook_event_name": "SessionStart", "source": "startup",
+                "transcript_path": transcript}),
+    );
+    prompt(env, SID, "hello");
+}
+
+fn transcript_readers_survive(transcript: &Path) {
+    let env = TestEnv::new();
+    session_with_transcript(&env, transcript);
+    for args in [
+        vec!["cost", SID, "--format", "json"],
+        vec!["explain", SID, "--format", "json"],
+        vec!["budget-report", "--format", "json"],
+    ] {
+        let run = run(&env, &args);
+        assert_eq!(run.code, 0, "{args:?}: {run:?}");
+    }
+    hook(
+        &env,
+        "stop",
+        &json!({"session_id": SID, "hook_event_name": "Stop", "transcript_path": transcript}),
+    );
+}
+
+#[test]
+fn a_transcript_path_to_dev_zero_neither_aborts_nor_hangs() {
+    transcript_readers_survive(Path::new("/dev/zero"));
+}
+
+#[test]
+fn a_transcript_path_to_a_fifo_neither_aborts_nor_hangs() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("transcript.jsonl");
+    mkfifo(&fifo);
+    transcript_readers_survive(&fifo);
+}
+
+// A corrupt meta.json does not hide the events beside it.
+
+#[test]
+fn a_corrupt_meta_is_described_by_its_events() {
+    let env = TestEnv::new();
+    let id = SessionBuilder::new(SID)
+        .prompt("fix it")
+        .at(2.0)
+        .tool_call("Bash", json!({"command": "make"}))
+        .at(3.0)
+        .result(json!("ok"))
+        .write(&env);
+    std::fs::write(env.store().join(&id).join("meta.json"), [0xff, 0xfe, b'{']).unwrap();
+    let (ids, listing) = listed(&env);
+    assert_eq!(ids, [SID], "{listing:?}");
+    let session = &listing.json()[0];
+    assert_eq!(session["tool_calls"], 1);
+    assert_eq!(session["started_at"], crate::common::session::T0);
+    assert_eq!(session["first_prompt"], "fix it");
+    assert!(listing.stderr.contains("meta.json"), "{listing:?}");
+    let replay = run(&env, &["replay", SID]);
+    assert_eq!(replay.code, 0, "{replay:?}");
+    assert!(replay.stdout.contains("make"), "{replay:?}");
+    assert!(replay.stderr.contains("not UTF-8"), "{replay:?}");
+    let stats = run(&env, &["stats", SID, "--format", "json"]);
+    assert_eq!(stats.code, 0, "{stats:?}");
+    assert_eq!(stats.json()["tool_calls"], 1);
+    // The sql view lists it too.
+    let sql = run(
+        &env,
+        &[
+            "sql",
+            "SELECT session_id, tool_calls FROM sessions",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(sql.code, 0, "{sql:?}");
+    assert!(sql.stdout.contains(SID), "{sql:?}");
+}
+
+// Session ids that draw deceptively are unusable.
+
+#[test]
+fn ids_with_bidi_or_zero_width_characters_are_refused() {
+    let env = TestEnv::new();
+    for sid in [
+        "abc\u{202E}fdp",
+        "\u{200B}",
+        "a\u{200D}b",
+        "\u{2066}x\u{2069}",
+    ] {
+        hook(
+            &env,
+            "user-prompt",
+            &json!({"session_id": sid, "hook_event_name": "UserPromptSubmit", "prompt": "hi"}),
+        );
+    }
+    assert!(env.sessions().is_empty(), "{:?}", env.sessions());
+    let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap();
+    assert_eq!(
+        log.matches("cannot name a session folder").count(),
+        4,
+        "{log}"
+    );
+    // The log shows the ids escaped, not drawn.
+    assert!(
+        log.contains("\\u{202e}") && !log.contains('\u{202E}'),
+        "{log}"
+    );
+}
+
+// A hook never fails the agent, even when the machine does.
+
+#[test]
+fn a_file_size_limit_does_not_kill_the_hook() {
+    let env = TestEnv::new();
+    start(&env, SID);
+    // The events file already past the limit: every append fails.
+    let events = env.store().join(SID).join("events.ndjson");
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&events)
+        .unwrap();
+    file.set_len(256 * 1024).unwrap();
+    drop(file);
+    let payload = json!({"session_id": SID, "hook_event_name": "UserPromptSubmit",
+                         "prompt": "over the limit", "cwd": env.path()});
+    let inner = env.command(&["hook", "user-prompt"]);
+    // Several runs: without the fix the signal killed most of them, not every one.
+    for _ in 0..5 {
+        let mut limited = Command::new("sh");
+        limited
+            .arg("-c")
+            .arg("ulimit -f 64; exec \"$0\" \"$@\"")
+            .arg(inner.get_program())
+            .args(inner.get_args())
+            .current_dir(env.path())
+            .env_remove("AGENT_TRACE_DIR")
+            .env_remove("CLAUDE_PROJECT_DIR");
+        let run = run_within(limited, Some(payload.to_string().as_bytes()));
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(run.stdout.is_empty());
+    }
+    let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap();
+    assert!(log.contains("File too large"), "{log}");
+}
+
+/// A hook that fails and cannot log it (the store's place is taken by a file), so that it
+/// falls back to stderr, with stderr set by `stderr`.
+fn hook_with_unwritable_stderr(stderr: impl FnOnce(&mut Command)) -> i32 {
+    let env = TestEnv::new();
+    std::fs::write(env.store(), "not a folder").unwrap();
+    let payload = json!({"session_id": SID, "hook_event_name": "UserPromptSubmit",
+                         "prompt": "hi", "cwd": env.path()});
+    let mut cmd = env.command(&["hook", "user-prompt"]);
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
+    stderr(&mut cmd);
+    let mut child = cmd.spawn().unwrap();
+    // A closed pipe: its reading end is gone before the hook writes.
+    drop(child.stderr.take());
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(payload.to_string().as_bytes()).unwrap();
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    assert!(output.stdout.is_empty());
+    output.status.code().unwrap_or(-1)
+}
+
+#[test]
+fn a_full_stderr_does_not_make_the_hook_fail() {
+    let code = hook_with_unwritable_stderr(|cmd| {
+        cmd.stderr(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap(),
+        );
+    });
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn a_closed_stderr_does_not_make_the_hook_fail() {
+    let code = hook_with_unwritable_stderr(|cmd| {
+        cmd.stderr(Stdio::piped());
+    });
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn a_payload_cwd_that_does_not_exist_creates_no_folders() {
+    let env = TestEnv::new();
+    let missing = env.path().join("gone").join("deeper");
+    let payload = json!({"session_id": SID, "hook_event_name": "UserPromptSubmit",
+                         "prompt": "hi", "cwd": missing});
+    let run = run_within(
+        env.command(&["hook", "user-prompt"]),
+        Some(payload.to_string().as_bytes()),
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!env.path().join("gone").exists());
+    // Recorded where the hook runs instead.
+    assert_eq!(env.sessions(), [SID]);
+}
+
+#[test]
+fn a_trace_dir_whose_parent_is_missing_is_not_created() {
+    let env = TestEnv::new();
+    let deep = env.path().join("a").join("b").join(".agent-traces");
+    let payload = json!({"session_id": SID, "hook_event_name": "UserPromptSubmit", "prompt": "hi"});
+    let run = run_within(
+        env.command(&["--trace-dir", deep.to_str().unwrap(), "hook", "user-prompt"]),
+        Some(payload.to_string().as_bytes()),
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!env.path().join("a").exists());
+}
+
+/// No `println!`/`eprintln!` in the binary's code: they panic when the stream cannot be
+/// written (a closed pipe, a full disk), outside any guard. Output goes through writers whose
+/// errors are handled (`cli::output`).
+#[test]
+fn no_printing_macro_can_panic_on_a_closed_stream() {
+    let mut offenders = Vec::new();
+    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or_default();
+                if ["println!(", "eprintln!(", "print!(", "eprint!("]
+                    .iter()
+                    .any(|m| code.contains(m))
+                {
+                    offenders.push(format!("{}:{}", path.display(), n + 1));
+                }
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "{offenders:#?}");
+}
+
+#[test]
+fn import_all_and_discover_pass_over_fifos_and_devices_among_transcripts() {
+    let env = TestEnv::new();
+    let project = env.path().join("claude").join("projects").join("-work-app");
+    std::fs::create_dir_all(&project).unwrap();
+    mkfifo(&project.join("a1a1a1a1-0000-4000-8000-000000000001.jsonl"));
+    symlink(
+        "/dev/zero",
+        project.join("a1a1a1a1-0000-4000-8000-000000000002.jsonl"),
+    )
+    .unwrap();
+    symlink("/dev/urandom", project.join("agent-a1a1a1a1.jsonl")).unwrap();
+    // A real transcript beside them, reached through a link as dotfiles keep them, is found.
+    let real = crate::common::shared()
+        .join("corpus/claude-code/moredip__session-share/general-tool-calls.jsonl");
+    symlink(&real, project.join("linked.jsonl")).unwrap();
+    let claude = env.path().join("claude");
+    let claude = claude.to_str().unwrap();
+
+    let found = run(
+        &env,
+        &[
+            "import",
+            "--discover",
+            "--format",
+            "json",
+            "--claude-dir",
+            claude,
+        ],
+    );
+    assert_eq!(found.code, 0, "{}", found.stderr);
+    let found: Value = serde_json::from_str(&found.stdout).unwrap();
+    let paths: Vec<&str> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths.len(), 1, "{paths:?}");
+    assert!(paths[0].ends_with("linked.jsonl"), "{paths:?}");
+
+    let all = run(&env, &["import", "--all", "--claude-dir", claude]);
+    assert_eq!(all.code, 0, "{}", all.stderr);
+    assert_eq!(env.sessions().len(), 1, "{}", all.stdout);
+}
