@@ -19,6 +19,18 @@ pub(super) fn decoded_text(blob: &str) -> Option<String> {
     (printable * 20 >= text.chars().count() * 19 && !text.is_empty()).then_some(text)
 }
 
+/// Whether `blob` may be the base64 of ASCII text, told without decoding it: every byte of
+/// text is printable (0x20 to 0x7E) or a tab or line break (0x09 to 0x0D), so the first
+/// character of each group of four (the top six bits of a byte) is one of `I`–`Z`, `a`–`f`
+/// (values 8 to 31), `C` or `D` (2, 3). Line breaks in the blob are skipped.
+pub(super) fn may_be_text(blob: &str) -> bool {
+    blob.bytes()
+        .filter(|b| !matches!(b, b'\n' | b'\r'))
+        .step_by(4)
+        .take_while(|&b| b != b'=')
+        .all(|b| matches!(b, b'C' | b'D' | b'I'..=b'Z' | b'a'..=b'f'))
+}
+
 /// Decodes base64 in either alphabet; `None` when `blob` is not base64.
 fn decode(blob: &str) -> Option<Vec<u8>> {
     let body = blob.trim_end_matches('=');
@@ -77,6 +89,20 @@ mod tests {
             decoded_text("b25lIHR3byB0aHJlZSBmb3VyIGZpdmUg\nc2l4").as_deref(),
             Some("one two three four five six")
         );
+    }
+
+    #[test]
+    fn text_is_told_before_decoding() {
+        for text in ["cGFzc3dvcmQ9aHVudGVyMg==", "T1BFTkFJX0FQSV9LRVk9c2st"] {
+            assert!(may_be_text(text), "{text}");
+        }
+        for other in [
+            "9f86d081884c7d659a2feaa0c55ad015",
+            "home/dev/work/acme-platform",
+            "internationalization",
+        ] {
+            assert!(!may_be_text(other), "{other}");
+        }
     }
 
     #[test]

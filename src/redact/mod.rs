@@ -239,7 +239,15 @@ fn redact_pairs(items: &mut [Value]) -> bool {
     // `["NAME", "value"]` pairs.
     for i in 1..strings.len() {
         let (name, value) = (strings[i - 1], strings[i]);
-        if !is_identifier_like(name) || is_identifier_like(value) || value.is_empty() {
+        let another_name = is_identifier_like(value) && !looks_random(value);
+        if !is_identifier_like(name)
+            || another_name
+            || value
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .nth(3)
+                .is_none()
+        {
             continue;
         }
         secret[i] |= match name_kind(name) {
@@ -248,9 +256,15 @@ fn redact_pairs(items: &mut [Value]) -> bool {
             Name::Secret => !value.contains(char::is_whitespace) && !rules::is_placeholder(value),
         };
     }
-    // A command line: an argument is a secret when the words before it make it one.
+    // A command line (a program, then arguments with a flag among them): an argument is a
+    // secret when the words before it make it one.
+    let is_flag = |s: &&str| {
+        s.strip_prefix('-')
+            .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_alphabetic() || c == '-'))
+    };
+    let argv = !strings[0].contains(char::is_whitespace) && strings.iter().any(is_flag);
     let joined = strings.join(" ");
-    if matches!(redact_str(&joined), Cow::Owned(_)) {
+    if argv && matches!(redact_str(&joined), Cow::Owned(_)) {
         let mut window = String::new();
         for (i, item) in strings.iter().enumerate() {
             if !window.is_empty() {

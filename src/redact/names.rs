@@ -14,8 +14,40 @@ pub(super) enum Name {
     Secret,
 }
 
-/// What `key` says about the value stored under it.
+/// Word pieces without which no name says anything of its value: most keys have none, and
+/// are told so without splitting them into words.
+const NAME_PIECES: [&[u8]; 13] = [
+    b"pass",
+    b"pwd",
+    b"secret",
+    b"credential",
+    b"cookie",
+    b"auth",
+    b"key",
+    b"token",
+    b"sig",
+    b"salt",
+    b"hmac",
+    b"otp",
+    b"priv",
+];
+
+/// What `key` says about the value stored under it. A path names its last part
+/// (`/prod/api/DB_PASSWORD`), and a file name (`review_token_store.ex`) names nothing.
 pub(super) fn name_kind(key: &str) -> Name {
+    let key = key.rsplit(['/', '\\']).next().unwrap_or(key);
+    if is_file_name(key) {
+        return Name::Plain;
+    }
+    let bytes = key.as_bytes();
+    let has_piece = NAME_PIECES.iter().any(|piece| {
+        bytes
+            .windows(piece.len())
+            .any(|w| w.eq_ignore_ascii_case(piece))
+    });
+    if !has_piece {
+        return Name::Plain;
+    }
     if is_sensitive_key(key) {
         Name::Secret
     } else if is_maybe_secret_key(key) {
@@ -91,10 +123,26 @@ fn is_maybe_secret_key(key: &str) -> bool {
 }
 
 /// Whether `name` is written like a variable (`STRIPE_KEY`, `apiToken`, `TOKEN`), as opposed to
-/// a word of prose (`token`, `Key`).
+/// a word of prose (`token`, `Key`) or a sentence.
 pub(super) fn is_identifier_like(name: &str) -> bool {
-    split_words(name).len() > 1
-        || (name.len() >= 4 && name.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'))
+    name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        && (split_words(name).len() > 1
+            || (name.len() >= 4 && name.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')))
+}
+
+/// Extensions that make a `name.ext` a file name (a key of a map by file, a compiler's or
+/// grep's `file:line:`).
+const FILE_EXTENSIONS: &str = "\
+    rs py js mjs cjs ts tsx jsx go rb java kt kts c h cc cpp hpp cs php swift scala sh bash zsh \
+    fish ps1 json yaml yml toml ini cfg conf md txt html css scss xml sql lock log tf hcl ex exs \
+    erl hrl hs ml elm dart lua r jl vue svelte astro pl pm clj cljs zig nim";
+
+pub(super) fn is_file_name(key: &str) -> bool {
+    key.rsplit_once('.')
+        .is_some_and(|(stem, ext)| !stem.is_empty() && is_listed(FILE_EXTENSIONS, ext))
 }
 
 /// Whether `word` is one of the space-separated words of `list`.
@@ -194,6 +242,7 @@ mod tests {
             "webhookSig",
             "PASSWORD_SALT",
             "license_key",
+            "/prod/payments/DB_PASSWORD",
         ] {
             assert_ne!(name_kind(key), Name::Plain, "{key}");
         }
@@ -210,6 +259,8 @@ mod tests {
             "monkey",
             "TOKEN_TTL",
             "PASSWORD_HINT",
+            "lib/spotter/services/review_token_store.ex",
+            "password_reset.rs",
         ] {
             assert_eq!(name_kind(key), Name::Plain, "{key}");
         }

@@ -9,17 +9,22 @@
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::ops::Range;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use regex::{Captures, Regex, RegexSet};
 
 use super::REDACTED;
-use super::decode::{MAX_BLOB, decoded_text};
-use super::names::{Name, is_identifier_like, is_listed, looks_random, name_kind, split_words};
+use super::decode::{MAX_BLOB, decoded_text, may_be_text};
+use super::names::{
+    Name, is_file_name, is_identifier_like, is_listed, looks_random, name_kind, split_words,
+};
 
 /// One kind of secret: a pattern, and a function choosing which part of a match to replace
 /// (or `None` to leave the match alone after a closer look).
 pub(super) struct Rule {
+    /// What any match must contain (a literal or a few): cheap to look for, so that the pattern
+    /// itself is compiled and run only on text that can hold a match.
+    trigger: &'static str,
     pub(super) pattern: &'static str,
     pick: fn(&Captures<'_>) -> Option<Range<usize>>,
 }
@@ -38,10 +43,21 @@ macro_rules! same_command {
     };
 }
 
+/// The words a secret's name is made of, for the rules that look at names.
+const KEYWORDS: &str = r"(?i-u:pass|pwd|secret|token|auth|credential|cookie|key|sig|salt|hmac)";
+
+/// The prefixes of [`RULES`]' vendor tokens.
+const VENDOR_PREFIXES: &str = concat!(
+    r"sk-|gh[pousr]_|github_pat_|AKIA|ASIA|xox|xapp-|AIza|ya29\.|[sr]k_|whsec_|hf_|glpat-|npm_|",
+    r"pypi-|SG\.|:AA|AGE-SECRET|dop_v1_|shp|gsk_|r8_|lin_api|sntrys_|tvly-|pplx-|xai-|dapi|",
+    r"key-|SK",
+);
+
 /// All rules, broadest first (see [`scan`] for why order matters).
-pub(super) static RULES: [Rule; 17] = [
+pub(super) static RULES: [Rule; 18] = [
     // pem_private_key
     Rule {
+        trigger: r"PRIVATE KEY",
         // The whole block, BEGIN through END. A block cut off before its END line (truncated
         // tool output) is redacted up to where its base64 body ends.
         pattern: concat!(
@@ -52,6 +68,7 @@ pub(super) static RULES: [Rule; 17] = [
     },
     // url_password
     Rule {
+        trigger: r"://",
         // `scheme://user:password@host` for any scheme: postgres, mysql, mongodb+srv, redis,
         // amqp, but also https git remotes carrying a token. Only the password is replaced.
         pattern: concat!(
@@ -63,28 +80,31 @@ pub(super) static RULES: [Rule; 17] = [
     },
     // cookie_header
     Rule {
+        trigger: r"(?i-u:cookie)",
         // A cookie header holds several `name=value` pairs; all of them go, to the end of line.
         pattern: r#"(?-u:\b)(?i-u:(?:set-)?cookie)["']?[\t ]*:[\t ]*(?P<secret>[^\r\n"'\\]+)"#,
         pick: pick_secret,
     },
     // name_value_json
     Rule {
+        trigger: r"(?i-u:value)",
         // `{"name": "OPENAI_API_KEY", "value": "…"}` as JSON text (ECS and Kubernetes env, AWS
         // tags and parameters, HAR headers), with up to three other fields between the two.
         pattern: r#"(?x)
             \\?"(?i-u:name|key|parametername|parameterkey)\\?" [\t\x20]* : [\t\x20]*
-            \\?"(?P<name>[^"\\\n]{1,200})\\?"
-            (?: (?:\s|\\n)* , (?:\s|\\n)* \\?"[A-Za-z_]{1,40}\\?" [\t\x20]* : [\t\x20]*
-                (?: \\?"[^"\\\n]{0,200}\\?" | [A-Za-z0-9.+-]{1,40} ) ){0,3}
-            (?:\s|\\n)* , (?:\s|\\n)* \\?"(?i-u:value|parametervalue)\\?" [\t\x20]* : [\t\x20]*
+            \\?"(?P<name>[^"\\\n]+)\\?"
+            (?: (?:[\t\n\r\x20]|\\n)* , (?:[\t\n\r\x20]|\\n)* \\?"[A-Za-z_]+\\?" [\t\x20]* : [\t\x20]*
+                (?: \\?"[^"\\\n]*\\?" | [A-Za-z0-9.+-]+ ) ){0,3}
+            (?:[\t\n\r\x20]|\\n)* , (?:[\t\n\r\x20]|\\n)* \\?"(?i-u:value|parametervalue)\\?" [\t\x20]* : [\t\x20]*
             (?: \\"(?P<esc>[^"\\\n]*)\\" | "(?P<dq>(?:[^"\\\n]|\\.)*)" | (?P<bare>[^\s,}\]"\\]+) )"#,
         pick: pick_named_value,
     },
     // name_value_yaml
     Rule {
+        trigger: r"(?i-u:value)",
         // The same in YAML: `- name: STRIPE_SECRET_KEY` then `value: …` on the next line.
         pattern: concat!(
-            r#"(?-u:\b)(?i-u:name)[\t\x20]*:[\t\x20]*["']?(?P<name>[A-Za-z_][A-Za-z0-9_./-]{0,200})["']?"#,
+            r#"(?-u:\b)(?i-u:name)[\t\x20]*:[\t\x20]*["']?(?P<name>[A-Za-z_][A-Za-z0-9_./-]*)["']?"#,
             r#"[\t\x20]*(?:\r?\n|\\n)[\t\x20]*(?:-[\t\x20]+)?(?i-u:value)[\t\x20]*:[\t\x20]*"#,
             r#"(?:\\"(?P<esc>[^"\n\\]*)\\"|"(?P<dq>[^"\n\\]*)"|'(?P<sq>[^'\n]*)'|(?P<bare>[^\s"'#|>\\][^\s#\\]*))"#,
         ),
@@ -92,6 +112,7 @@ pub(super) static RULES: [Rule; 17] = [
     },
     // assignment
     Rule {
+        trigger: KEYWORDS,
         // `API_KEY=abc`, `password: hunter2`, `"token": "..."`, `secret => '...'`, including
         // JSON-escaped quotes (JSON text inside a JSON string) and Python string prefixes.
         // The keyword list only pre-selects candidates; `pick_assignment` then checks the full
@@ -117,6 +138,7 @@ pub(super) static RULES: [Rule; 17] = [
     },
     // cli_flag
     Rule {
+        trigger: r"--",
         // `--password hunter2`, `--api-key abc` (the `--flag=value` form is an assignment).
         pattern: r#"(?x)
             --(?P<key>[A-Za-z0-9_-]*
@@ -132,6 +154,7 @@ pub(super) static RULES: [Rule; 17] = [
     },
     // password_flag
     Rule {
+        trigger: r"sshpass|login|redis-cli|ldap|sqlcmd|mongo",
         // Commands whose short flag takes a password, attached or not: `sshpass -p`,
         // `docker login -p` (and podman, helm registry …), `redis-cli -a`, `ldapsearch -w`,
         // `sqlcmd -P`, `mongosh -p`.
@@ -162,6 +185,7 @@ pub(super) static RULES: [Rule; 17] = [
     },
     // mysql_password
     Rule {
+        trigger: r"mysql|mariadb",
         // `mysql -pSECRET`: attached only (`-p db` asks for the password and names the
         // database).
         pattern: concat!(
@@ -173,12 +197,14 @@ pub(super) static RULES: [Rule; 17] = [
     },
     // openssl_pass
     Rule {
+        trigger: r"pass:",
         // `openssl … -passin pass:SECRET` (`env:` and `file:` name where it is).
         pattern: r#"-pass(?:in|out|word)?[\t\x20]+pass:(?P<secret>[^\s"'`;&|<>)]+)"#,
         pick: pick_secret,
     },
     // netrc
     Rule {
+        trigger: r"machine",
         // `.netrc`: `machine HOST [login USER] password SECRET`, on one line or several.
         pattern: concat!(
             r"(?-u:\b)machine(?:\s|\\[nrt])+[^\s\\]+",
@@ -189,6 +215,7 @@ pub(super) static RULES: [Rule; 17] = [
     },
     // user_password_flag
     Rule {
+        trigger: r"-u|--user",
         // `curl -u user:password`, `--user=user:password`: keeps the user.
         pattern: concat!(
             r#"(?:^|[\s"'])(?:-u|--user)[\t =]+"#,
@@ -199,12 +226,14 @@ pub(super) static RULES: [Rule; 17] = [
     },
     // bearer
     Rule {
+        trigger: r"(?i-u:bearer)",
         // Keeps the word `Bearer`, replaces the token (RFC 6750 token68 alphabet).
         pattern: r"(?-u:\b)(?i-u:bearer)[\t ]+(?P<secret>[A-Za-z0-9._~+/-]+=*)",
         pick: pick_bearer,
     },
     // near_name
     Rule {
+        trigger: KEYWORDS,
         // A random-looking value beside a secret-looking name with no `=` or `:` between:
         // `STRIPE_KEY      a8Fk…` (a table), `("TWILIO_AUTH_TOKEN", "9f8e…")` (a tuple).
         pattern: r#"(?x)
@@ -219,6 +248,7 @@ pub(super) static RULES: [Rule; 17] = [
     },
     // jwt
     Rule {
+        trigger: r"eyJ",
         // header.payload.signature, base64url, the header always being JSON (`{"` -> `eyJ`);
         // up to two more parts cover JWE.
         pattern: concat!(
@@ -230,6 +260,7 @@ pub(super) static RULES: [Rule; 17] = [
     },
     // vendor_token
     Rule {
+        trigger: VENDOR_PREFIXES,
         // Credentials whose prefix alone identifies them.
         pattern: concat!(
             // At a word's start, or after an escape in JSON text (`\nsk-…`).
@@ -261,50 +292,79 @@ pub(super) static RULES: [Rule; 17] = [
         ),
         pick: pick_secret,
     },
-    // base64_blob
+    // base64_wrapped
     Rule {
-        // A short base64 blob is decoded and looked into (`pick_base64`): one line of either
-        // alphabet, or lines of 60 to 76 characters as `base64` and PEM wrap them.
-        pattern: concat!(
-            r"[A-Za-z0-9+/]{60,76}(?:\r?\n[A-Za-z0-9+/]{60,76})*\r?\n[A-Za-z0-9+/]{2,76}={0,2}",
-            r"|[A-Za-z0-9+/_-]{20,}={0,2}",
-        ),
+        // Looked for by `base64_runs`: a class run in the set would slow the set's pass.
+        trigger: "",
+        // Lines of one length, as `base64` wraps them (76) and PEM (64), then a last shorter
+        // one: decoded whole (`pick_wrapped`), so a secret across two lines is found.
+        pattern: r"(?:[A-Za-z0-9+/]{60,}\r?\n)+[A-Za-z0-9+/]{2,}={0,2}",
+        pick: pick_wrapped,
+    },
+    // base64_line
+    Rule {
+        trigger: "",
+        // A short blob of either alphabet on one line, decoded and looked into
+        // (`pick_base64`).
+        pattern: r"[A-Za-z0-9+/_-]{20,}={0,2}",
         pick: pick_base64,
     },
 ];
 
-/// The compiled rules: the set for the single pre-check pass, and one regex per rule to
-/// locate matches once the set has fired. `None` if any pattern failed to compile.
-struct Scanner {
-    set: RegexSet,
-    regexes: Vec<Regex>,
-    /// The second half of a secret broken over two lines, after the first was redacted.
-    continuation: Regex,
+/// The index of the first rule for base64 blobs, whose triggers are [`base64_runs`].
+const BASE64: usize = 16;
+
+/// The one pass over a text that says which rules can match it: their triggers (literals), as
+/// a set.
+static TRIGGERS: LazyLock<Option<RegexSet>> =
+    LazyLock::new(|| RegexSet::new(RULES[..BASE64].iter().map(|rule| rule.trigger)).ok());
+
+/// Whether `s` holds a run of 20 base64 characters (the shortest blob looked into), and one
+/// of 60 ended by a line break (a wrapped blob).
+fn base64_runs(s: &str) -> (bool, bool) {
+    let (mut run, mut any, mut wrapped) = (0, false, false);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'_' | b'-') {
+            run += 1;
+            any |= run >= 20;
+        } else {
+            wrapped |= run >= 60 && matches!(b, b'\n' | b'\r');
+            if wrapped {
+                break;
+            }
+            run = 0;
+        }
+    }
+    (any, wrapped)
 }
 
-static SCANNER: LazyLock<Option<Scanner>> = LazyLock::new(|| {
-    let patterns = RULES.iter().map(|rule| rule.pattern);
-    let set = RegexSet::new(patterns.clone()).ok()?;
-    let regexes = patterns
-        .map(Regex::new)
-        .collect::<Result<Vec<_>, _>>()
-        .ok()?;
-    let continuation = Regex::new(concat!(
+/// Each rule's pattern, compiled the first time its trigger is seen: a hook, one process a
+/// payload, compiles only what its payload needs.
+static PATTERNS: [OnceLock<Option<Regex>>; 18] = [const { OnceLock::new() }; 18];
+
+fn pattern(index: usize) -> Option<&'static Regex> {
+    PATTERNS[index]
+        .get_or_init(|| Regex::new(RULES[index].pattern).ok())
+        .as_ref()
+}
+
+/// The second half of a secret broken over two lines, after the first was redacted.
+static CONTINUATION: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(concat!(
         r"(?m)\[REDACTED\][\t\x20]*(?:\r?\n|\\n)[\t\x20]*",
         r#"(?P<secret>[A-Za-z0-9+/_-]{16,}={0,2})[\t\x20]*(?:$|\\n|\\r|["'`,;])"#,
     ))
-    .ok()?;
-    Some(Scanner {
-        set,
-        regexes,
-        continuation,
-    })
+    .ok()
 });
 
-/// Whether every pattern compiled (checked by the unit tests).
+/// Whether every trigger and pattern compiles (checked by the unit tests).
 #[cfg(test)]
 pub(super) fn compiled() -> bool {
-    SCANNER.is_some()
+    TRIGGERS.is_some()
+        && CONTINUATION.is_some()
+        && (0..RULES.len()).all(|i| pattern(i).is_some())
+        && RULES[BASE64..].iter().all(|r| r.trigger.is_empty())
+        && RULES[..BASE64].iter().all(|r| !r.trigger.is_empty())
 }
 
 thread_local! {
@@ -315,35 +375,55 @@ thread_local! {
 
 /// Redacts secrets inside one string; borrows when nothing matched.
 pub(super) fn scan(s: &str) -> Cow<'_, str> {
-    let Some(scanner) = &*SCANNER else {
-        // A pattern failed to compile (a bug caught by the unit tests). Fail closed: losing
-        // the text is better than writing a credential to disk, and panicking inside a
-        // recorder would break the agent it observes.
-        return if s.is_empty() {
+    // A pattern that failed to compile is a bug the unit tests catch. Fail closed: losing the
+    // text is better than writing a credential to disk, and panicking inside a recorder would
+    // break the agent it observes.
+    let fail_closed = || {
+        if s.is_empty() {
             Cow::Borrowed(s)
         } else {
             Cow::Owned(REDACTED.to_owned())
-        };
+        }
     };
-    // One pass over the text tells which rules can fire at all; clean text stops here.
-    let hits = scanner.set.matches(s);
-    if !hits.matched_any() {
+    let Some(triggers) = &*TRIGGERS else {
+        return fail_closed();
+    };
+    // A pass over the text for the rules' literals, and one for base64 runs, tell which rules
+    // can fire at all; clean text stops here.
+    let mut hits: Vec<usize> = if triggers.is_match(s) {
+        triggers.matches(s).into_iter().collect()
+    } else {
+        Vec::new()
+    };
+    let (line, wrapped) = base64_runs(s);
+    if wrapped {
+        hits.push(BASE64);
+    }
+    if line {
+        hits.push(BASE64 + 1);
+    }
+    if hits.is_empty() {
         return Cow::Borrowed(s);
     }
     let mut out = Cow::Borrowed(s);
     // Rules run in declaration order, each on the output of the previous one, so a broad
     // rule (a whole PEM block, a whole assigned value) wins over a narrower one inside it.
-    for index in &hits {
-        let (rule, regex) = (&RULES[index], &scanner.regexes[index]);
-        if let Some(replaced) = apply(rule.pick, regex, &out) {
+    for index in hits {
+        let Some(regex) = pattern(index) else {
+            return fail_closed();
+        };
+        if let Some(replaced) = apply(RULES[index].pick, regex, &out) {
             out = Cow::Owned(replaced);
         }
     }
     if let Cow::Owned(text) = &mut out {
+        let Some(continuation) = &*CONTINUATION else {
+            return fail_closed();
+        };
         // A key broken over lines (a terminal's wrap) leaves its second half on a line of its
         // own; each pass takes one more line.
         for _ in 0..8 {
-            match apply(pick_continuation, &scanner.continuation, text) {
+            match apply(pick_continuation, continuation, text) {
                 Some(more) => *text = more,
                 None => break,
             }
@@ -471,13 +551,27 @@ fn pick_continuation(caps: &Captures<'_>) -> Option<Range<usize>> {
     looks_random(m.as_str()).then(|| m.range())
 }
 
+/// Wrapped lines of base64 that decode to text holding a secret: lines of one length of 60 to
+/// 76 characters, the last no longer. Other runs of lines are left to `pick_base64`, line by
+/// line.
+fn pick_wrapped(caps: &Captures<'_>) -> Option<Range<usize>> {
+    let m = caps.get(0)?;
+    let lines: Vec<&str> = m
+        .as_str()
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .collect();
+    let (last, full) = lines.split_last()?;
+    let width = full.first()?.len();
+    let wrapped =
+        (60..=76).contains(&width) && full.iter().all(|l| l.len() == width) && last.len() <= width;
+    (wrapped && blob_holds_secret(m.as_str())).then(|| m.range())
+}
+
 /// A short blob that decodes to text holding a secret.
 fn pick_base64(caps: &Captures<'_>) -> Option<Range<usize>> {
     let m = caps.get(0)?;
     let blob = m.as_str();
-    if blob.len() > MAX_BLOB || DEPTH.get() >= 2 {
-        return None;
-    }
     let candidates = std::iter::once(blob).chain(
         // `config-<base64>`: the part after a word and a dash.
         blob.rsplit_once(['-', '_'])
@@ -485,17 +579,27 @@ fn pick_base64(caps: &Captures<'_>) -> Option<Range<usize>> {
             .filter(|tail| tail.len() >= 20),
     );
     for candidate in candidates {
-        let Some(text) = decoded_text(candidate) else {
-            continue;
-        };
-        DEPTH.set(DEPTH.get() + 1);
-        let found = matches!(scan(&text), Cow::Owned(_));
-        DEPTH.set(DEPTH.get() - 1);
-        if found {
+        if blob_holds_secret(candidate) {
             return Some(m.range());
         }
     }
     None
+}
+
+/// Whether a blob decodes to text in which a rule finds a secret.
+fn blob_holds_secret(blob: &str) -> bool {
+    // The base64 of text has a telling first character in every group of four; words, paths
+    // and hashes made of the same alphabet fail this long before decoding would.
+    if blob.len() > MAX_BLOB || DEPTH.get() >= 2 || !may_be_text(blob) {
+        return false;
+    }
+    let Some(text) = decoded_text(blob) else {
+        return false;
+    };
+    DEPTH.set(DEPTH.get() + 1);
+    let found = matches!(scan(&text), Cow::Owned(_));
+    DEPTH.set(DEPTH.get() - 1);
+    found
 }
 
 /// The assigned value, when it looks random (for names that only maybe hold a secret).
@@ -517,17 +621,6 @@ fn pick_value(caps: &Captures<'_>, key: &str, after_colon: bool) -> Option<Range
     }
     let m = caps.name("bare")?;
     (!is_code_like(m.as_str(), key, after_colon)).then(|| m.range())
-}
-
-/// Extensions that make a `name.ext` a file name (a compiler's or grep's `file:line:`).
-const FILE_EXTENSIONS: &str = "\
-    rs py js mjs cjs ts tsx jsx go rb java kt kts c h cc cpp hpp cs php swift scala sh bash zsh \
-    fish ps1 json yaml yml toml ini cfg conf md txt html css scss xml sql lock log tf hcl ex exs \
-    erl hrl hs ml elm dart lua r jl vue svelte astro pl pm clj cljs zig nim";
-
-fn is_file_name(key: &str) -> bool {
-    key.rsplit_once('.')
-        .is_some_and(|(stem, ext)| !stem.is_empty() && is_listed(FILE_EXTENSIONS, ext))
 }
 
 /// A reference to a secret rather than the secret: `$TOKEN`, `${{ secrets.X }}`, `{{ .pw }}`;
