@@ -23,6 +23,7 @@ mod proxy_hardening;
 mod python_compat;
 mod read;
 mod redaction;
+mod secrets;
 mod settings;
 mod setup;
 mod standup;

@@ -13,7 +13,6 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::existing::NotImported;
-use crate::capture::limit::limit;
 use crate::capture::sink::Sink;
 use crate::capture::transcript::content::{blocks, prompt_text, result_text};
 use crate::capture::transcript::parse_time;
@@ -667,7 +666,7 @@ fn compaction_event(
         data.insert("pre_tokens".into(), tokens.into());
     }
     if let Some(summary) = summary {
-        data.insert("summary".into(), limit(summary.into()).0);
+        data.insert("summary".into(), summary.into());
     }
     sink.event(EventType::Decision, boundary.at, session, data)
 }
@@ -722,7 +721,7 @@ impl Step<'_> {
                     let text = block.text.as_deref().unwrap_or_default();
                     if !text.trim().is_empty() {
                         let mut data = Map::new();
-                        data.insert("text".into(), limit(text.into()).0);
+                        data.insert("text".into(), text.into());
                         let event = self.event(EventType::AssistantResponse, data);
                         self.events.push(event);
                     }
@@ -736,7 +735,7 @@ impl Step<'_> {
                         let mut data = Map::new();
                         data.insert("kind".into(), KIND_THINKING.into());
                         data.insert("choice".into(), KIND_THINKING.into());
-                        data.insert("reasoning".into(), limit(text.into()).0);
+                        data.insert("reasoning".into(), text.into());
                         let event = self.event(EventType::Decision, data);
                         self.events.push(event);
                     }
@@ -760,14 +759,7 @@ impl Step<'_> {
             .map(str::to_owned);
         let mut data = Map::new();
         data.insert("tool_name".into(), tool.clone().into());
-        // The raw JSON's length is its size: only a large input needs measuring and cutting.
-        let small = block
-            .input
-            .is_some_and(|i| i.get().len() <= crate::capture::limit::FIELD_LIMIT);
-        data.insert(
-            "arguments".into(),
-            if small { input } else { limit(input).0 },
-        );
+        data.insert("arguments".into(), input);
         if let Some(id) = &block.id {
             data.insert("tool_use_id".into(), id.as_ref().into());
         }
@@ -821,7 +813,7 @@ impl Step<'_> {
         }
         if entry.is_meta != Some(true) && !text.trim().is_empty() {
             let mut data = Map::new();
-            data.insert("prompt".into(), limit(text.into()).0);
+            data.insert("prompt".into(), text.into());
             let event = self.event(EventType::UserPrompt, data);
             self.events.push(event);
         }
@@ -844,7 +836,7 @@ impl Step<'_> {
         );
         data.insert(
             (if failed { "error" } else { "result" }).into(),
-            limit(text.into()).0,
+            text.into(),
         );
         if let Some(id) = &block.tool_use_id {
             data.insert("tool_use_id".into(), id.as_ref().into());
