@@ -774,13 +774,22 @@ fn setup_says_what_happens_to_secrets() {
         let end = out.rfind('}').unwrap();
         serde_json::from_str(&out[..=end]).unwrap()
     };
-    let on = env.run(&["setup"]).success().stdout.clone();
+    // The command named as it is: where the binary lives is not what this test is about.
+    let on = env
+        .run(&["setup", "--bin", "agent-strace"])
+        .success()
+        .stdout
+        .clone();
     assert!(on.contains("replaced with [REDACTED]"), "{on}");
     assert_eq!(
         block(&on)["hooks"]["PreToolUse"][0]["hooks"][0]["command"],
         "agent-strace hook pre-tool"
     );
-    let off = env.run(&["setup", "--no-redact"]).success().stdout.clone();
+    let off = env
+        .run(&["setup", "--bin", "agent-strace", "--no-redact"])
+        .success()
+        .stdout
+        .clone();
     assert!(
         off.contains("written to .agent-traces as they are"),
         "{off}"
@@ -789,6 +798,10 @@ fn setup_says_what_happens_to_secrets() {
         block(&off)["hooks"]["PreToolUse"][0]["hooks"][0]["command"],
         "agent-strace hook --no-redact pre-tool"
     );
-    let written = env.run(&["setup", "--write"]).success().stdout.clone();
+    let written = env
+        .run(&["setup", "--bin", "agent-strace", "--write"])
+        .success()
+        .stdout
+        .clone();
     assert!(written.contains("replaced with [REDACTED]"), "{written}");
 }
