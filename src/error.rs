@@ -131,10 +131,17 @@ impl From<StoreError> for Error {
             StoreError::UnknownSession(_) => {
                 error.with_hint("`agent-strace list --all` shows the sessions in the store")
             }
+            StoreError::NoStore(_) => error.with_hint(NO_STORE_HINT),
+            StoreError::NoSessions(_) => error.with_hint(
+                "`agent-strace import --all` imports the sessions Claude Code kept, `agent-strace list --all-projects` lists every store's sessions",
+            ),
             _ => error,
         }
     }
 }
+
+/// What to do when there is no store here: each way there is to one, in one line.
+const NO_STORE_HINT: &str = "`agent-strace setup --write` records this project's sessions from now on, `agent-strace import --all` imports those Claude Code kept, `--trace-dir DIR` reads a store elsewhere, `agent-strace list --all-projects` lists every store's sessions";
 
 fn store_kind(err: &StoreError) -> ErrorKind {
     match err {
@@ -182,6 +189,7 @@ impl From<anyhow::Error> for Error {
 fn clone_store_shape(err: &StoreError) -> StoreError {
     match err {
         StoreError::NoStore(p) => StoreError::NoStore(p.clone()),
+        StoreError::NoSessions(p) => StoreError::NoSessions(p.clone()),
         StoreError::AmbiguousSession { prefix, candidates } => StoreError::AmbiguousSession {
             prefix: prefix.clone(),
             candidates: candidates.clone(),

@@ -479,8 +479,17 @@ fn discover_lists_newest_first_and_all_imports_what_is_new() {
     assert_eq!(found[0]["first_prompt"], "start phoenix in background");
     assert_eq!(found[0]["imported"], false);
 
-    env.run(&["import", "--all", "--claude-dir", claude_arg])
-        .success();
+    // One store for the test (--trace-dir): --all would put the corpus's transcripts in the
+    // user-level store, their project folders being on no machine here.
+    env.run(&[
+        "--trace-dir",
+        ".agent-traces",
+        "import",
+        "--all",
+        "--claude-dir",
+        claude_arg,
+    ])
+    .success();
     let child = "agent-a881341-258c7280-ae70-4798-800f-63464d01a85d";
     assert_eq!(env.sessions().len(), 3, "{:?}", env.sessions());
     assert_eq!(
@@ -488,7 +497,14 @@ fn discover_lists_newest_first_and_all_imports_what_is_new() {
         "258c7280-ae70-4798-800f-63464d01a85d"
     );
     let again = env
-        .run(&["import", "--all", "--claude-dir", claude_arg])
+        .run(&[
+            "--trace-dir",
+            ".agent-traces",
+            "import",
+            "--all",
+            "--claude-dir",
+            claude_arg,
+        ])
         .success()
         .stdout
         .clone();
@@ -530,6 +546,8 @@ fn import_all_runs_files_in_parallel_reports_in_order_and_one_writer_wins_a_shar
 
     let claude_arg = claude.to_str().unwrap();
     let run = env.run(&[
+        "--trace-dir",
+        ".agent-traces",
         "import",
         "--all",
         "--claude-dir",

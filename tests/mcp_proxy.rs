@@ -28,6 +28,7 @@ fn a_real_client_and_server_talk_through_the_proxy_and_replay_shows_the_calls() 
             .args(["--", "node"])
             .arg(&server)
             .arg("stdio")
+            .env("AGENT_STRACE_HOME", env.home.path())
             .current_dir(env.path()),
         "client",
     );
@@ -108,6 +109,7 @@ fn the_typescript_client_drives_the_filesystem_server_through_the_proxy() {
             .arg(&server)
             .arg(&root)
             .env("FS_ROOT", &root)
+            .env("AGENT_STRACE_HOME", env.home.path())
             .current_dir(env.path()),
         "client",
     );

@@ -194,7 +194,10 @@ fn setup_redact_puts_the_flag_on_every_hook() {
     for (_, groups) in block["hooks"].as_object().unwrap() {
         let command = groups[0]["hooks"][0]["command"].as_str().unwrap();
         assert!(
-            command.starts_with("agent-strace hook --redact "),
+            command.starts_with(&format!(
+                "{} hook --redact ",
+                crate::common::bin().display()
+            )),
             "{command}"
         );
     }

@@ -26,7 +26,11 @@ fn write_merges_keeps_other_settings_backs_up_and_is_idempotent() {
     assert_eq!(merged["permissions"], original["permissions"]);
     let pre = merged["hooks"]["PreToolUse"].as_array().unwrap();
     assert_eq!(pre[0]["hooks"][0]["command"], "./guard.sh");
-    assert_eq!(pre[1]["hooks"][0]["command"], "agent-strace hook pre-tool");
+    // The test binary is on no standard PATH: the hooks name it by its full path.
+    assert_eq!(
+        pre[1]["hooks"][0]["command"],
+        format!("{} hook pre-tool", crate::common::bin().display())
+    );
     for event in [
         "SessionStart",
         "SessionEnd",
@@ -79,7 +83,7 @@ fn global_writes_under_home() {
             .unwrap();
     assert_eq!(
         written["hooks"]["Stop"][0]["hooks"][0]["command"],
-        "agent-strace hook stop"
+        format!("{} hook stop", crate::common::bin().display())
     );
 }
 
@@ -129,7 +133,7 @@ fn write_goes_through_a_link_and_keeps_it_a_link() {
     let written: Value = serde_json::from_str(&std::fs::read_to_string(&real).unwrap()).unwrap();
     assert_eq!(
         written["hooks"]["Stop"][0]["hooks"][0]["command"],
-        "agent-strace hook stop"
+        format!("{} hook stop", crate::common::bin().display())
     );
     // The backup sits beside the file the link names.
     assert_eq!(

@@ -700,7 +700,18 @@ fn import_all_and_discover_pass_over_fifos_and_devices_among_transcripts() {
     assert_eq!(paths.len(), 1, "{paths:?}");
     assert!(paths[0].ends_with("linked.jsonl"), "{paths:?}");
 
-    let all = run(&env, &["import", "--all", "--claude-dir", claude]);
+    // One store (--trace-dir): the transcript's project folder is on no machine here.
+    let all = run(
+        &env,
+        &[
+            "--trace-dir",
+            ".agent-traces",
+            "import",
+            "--all",
+            "--claude-dir",
+            claude,
+        ],
+    );
     assert_eq!(all.code, 0, "{}", all.stderr);
     assert_eq!(env.sessions().len(), 1, "{}", all.stdout);
 }

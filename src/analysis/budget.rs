@@ -1,4 +1,5 @@
-//! Spend across sessions over a period, against the period before it.
+//! Spend across sessions over a period, against the period before it: in total, by session,
+//! day, model, project and tool, and by 5-hour billing block.
 
 use std::collections::BTreeMap;
 
@@ -6,6 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::cost::CostReport;
 use super::phases::Phases;
+use crate::model::pricing::PriceTable;
+use crate::model::summary::response_cost;
 use crate::model::{Money, SessionMeta};
 
 /// What one session spent, as the report needs it: small enough to cache in the index.
@@ -15,11 +18,17 @@ pub struct Spend {
     pub estimated: bool,
     /// Each phase's cost shared among its tool calls, summed by tool.
     pub by_tool: BTreeMap<String, Money>,
+    /// By model, as the session's cost report names them.
+    pub by_model: BTreeMap<String, Money>,
+    /// By the minute it was spent in (minutes since the epoch): each response's cost, or for
+    /// an estimate each phase's at the phase's start. Minutes, not responses, keep the cached
+    /// figure small; days and billing blocks start on whole minutes.
+    pub by_minute: BTreeMap<i64, Money>,
 }
 
 impl Spend {
-    /// A session's spend from its phases and their costs.
-    pub fn of(phases: &Phases, report: &CostReport) -> Spend {
+    /// A session's spend from its phases and their costs at `table`'s prices.
+    pub fn of(phases: &Phases, report: &CostReport, table: &PriceTable) -> Spend {
         let mut by_tool: BTreeMap<String, Money> = BTreeMap::new();
         for (phase, cost) in phases.phases.iter().zip(&report.phases) {
             let phase_cost = Money::from_usd(cost.cost_usd);
@@ -33,18 +42,47 @@ impl Spend {
                     Money(phase_cost.0 * u128::from(*n) / u128::from(calls));
             }
         }
+        let by_model = report
+            .models
+            .iter()
+            .map(|m| (m.model.clone(), Money::from_usd(m.cost_usd)))
+            .collect();
+        let mut by_minute: BTreeMap<i64, Money> = BTreeMap::new();
+        if report.estimated {
+            for (phase, cost) in phases.phases.iter().zip(&report.phases) {
+                *by_minute
+                    .entry(minute(phases.started_at + phase.start_s))
+                    .or_default() += Money::from_usd(cost.cost_usd);
+            }
+        } else {
+            for r in &phases.responses {
+                let cost = table
+                    .find(&r.model)
+                    .map_or(Money(0), |price| response_cost(price, &r.tokens));
+                *by_minute.entry(minute(r.at)).or_default() += cost;
+            }
+        }
         Spend {
             cost: Money::from_usd(report.cost_usd),
             estimated: report.estimated,
             by_tool,
+            by_model,
+            by_minute,
         }
     }
+}
+
+/// The minute (since the epoch) an instant falls in.
+fn minute(at: f64) -> i64 {
+    (at / 60.0).floor() as i64
 }
 
 /// One session's cost, with its subagents', as the report needs it.
 pub struct CostedSession {
     pub meta: SessionMeta,
     pub label: String,
+    /// The project whose store holds it, when the report covers several.
+    pub project: Option<String>,
     /// The session first, then each subagent session.
     pub parts: Vec<Spend>,
 }
@@ -66,6 +104,47 @@ pub struct TopSession {
     pub label: String,
     pub started_at: f64,
     pub estimated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+}
+
+/// Spend on one day (local time).
+#[derive(Debug, Clone, Serialize)]
+pub struct DaySpend {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    pub cost_usd: f64,
+}
+
+/// Spend on one model.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelSpend {
+    pub model: String,
+    pub cost_usd: f64,
+    pub share: f64,
+}
+
+/// Spend in one project's store.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProjectSpend {
+    pub project: String,
+    pub sessions: usize,
+    pub cost_usd: f64,
+    pub share: f64,
+}
+
+/// One 5-hour billing block, as Claude's plans count usage: it starts at the hour (UTC) of the
+/// first response after the previous block, and lasts five hours.
+#[derive(Debug, Clone, Serialize)]
+pub struct Block {
+    pub start: f64,
+    pub end: f64,
+    /// The first and last minute with spend in it.
+    pub first: f64,
+    pub last: f64,
+    pub cost_usd: f64,
+    /// The block is still open: it has not ended and its last spend is under 5 hours ago.
+    pub active: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -97,20 +176,44 @@ pub struct BudgetReport {
     /// Sessions whose cost is estimated (no recorded usage).
     pub estimated_sessions: usize,
     pub top: Vec<TopSession>,
+    /// By day of spend, oldest first.
+    pub by_day: Vec<DaySpend>,
+    /// By model, most spent first.
+    pub by_model: Vec<ModelSpend>,
+    /// By project, most spent first; empty unless the report covers several stores.
+    pub by_project: Vec<ProjectSpend>,
     /// Each phase's cost shared among its tool calls: an estimate.
     pub by_tool: Vec<ToolSpend>,
+    /// The 5-hour billing blocks the period's spend falls in, oldest first.
+    pub blocks: Vec<Block>,
+    /// When the newest session of all started, whether in the period or not.
+    pub newest_session_at: Option<f64>,
     pub watchdog: Watchdog,
 }
 
 /// How many sessions the top list shows.
 const TOP: usize = 5;
 
+/// A billing block's length.
+pub const BLOCK_SECS: i64 = 5 * 3600;
+
+/// What the report is computed from beyond the sessions.
+pub struct Period<'a> {
+    pub since: f64,
+    pub until: f64,
+    /// Now, for telling the open billing block.
+    pub now: f64,
+    /// The day (`YYYY-MM-DD`, in the reader's time zone) an instant falls on.
+    pub day: &'a dyn Fn(f64) -> String,
+    pub newest_session_at: Option<f64>,
+}
+
 pub fn compute(
-    since: f64,
-    until: f64,
+    period: &Period<'_>,
     current: &[CostedSession],
     prior: &[CostedSession],
 ) -> BudgetReport {
+    let (since, until) = (period.since, period.until);
     let total: Money = current.iter().map(CostedSession::cost).sum();
     let prior_total: Money = prior.iter().map(CostedSession::cost).sum();
     let mut top: Vec<&CostedSession> = current.iter().collect();
@@ -123,6 +226,12 @@ pub fn compute(
     for part in current.iter().flat_map(|s| &s.parts) {
         for (tool, cost) in &part.by_tool {
             *by_tool.entry(tool.clone()).or_default() += *cost;
+        }
+    }
+    let mut minutes: BTreeMap<i64, Money> = BTreeMap::new();
+    for part in current.iter().flat_map(|s| &s.parts) {
+        for (m, cost) in &part.by_minute {
+            *minutes.entry(*m).or_default() += *cost;
         }
     }
     let mut by_tool: Vec<ToolSpend> = by_tool
@@ -162,14 +271,118 @@ pub fn compute(
                 label: s.label.clone(),
                 started_at: s.meta.started_at,
                 estimated: s.estimated(),
+                project: s.project.clone(),
             })
             .collect(),
+        by_day: by_day(&minutes, period.day),
+        by_model: by_model(current, total),
+        by_project: by_project(current, total),
         by_tool,
+        blocks: blocks(&minutes, period.now),
+        newest_session_at: period.newest_session_at,
         watchdog: Watchdog {
             recorded: false,
             sessions_stopped: 0,
             saved_usd: 0.0,
         },
+    }
+}
+
+fn by_day(minutes: &BTreeMap<i64, Money>, day: &dyn Fn(f64) -> String) -> Vec<DaySpend> {
+    let mut days: BTreeMap<String, Money> = BTreeMap::new();
+    for (m, cost) in minutes {
+        *days.entry(day(*m as f64 * 60.0)).or_default() += *cost;
+    }
+    days.into_iter()
+        .map(|(day, cost)| DaySpend {
+            day,
+            cost_usd: cost.usd(),
+        })
+        .collect()
+}
+
+fn by_model(current: &[CostedSession], total: Money) -> Vec<ModelSpend> {
+    let mut models: BTreeMap<&str, Money> = BTreeMap::new();
+    for part in current.iter().flat_map(|s| &s.parts) {
+        for (model, cost) in &part.by_model {
+            *models.entry(model).or_default() += *cost;
+        }
+    }
+    let mut out: Vec<ModelSpend> = models
+        .into_iter()
+        .map(|(model, cost)| ModelSpend {
+            model: model.to_owned(),
+            cost_usd: cost.usd(),
+            share: total.share(cost),
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.cost_usd
+            .total_cmp(&a.cost_usd)
+            .then_with(|| a.model.cmp(&b.model))
+    });
+    out
+}
+
+fn by_project(current: &[CostedSession], total: Money) -> Vec<ProjectSpend> {
+    let mut projects: BTreeMap<&str, (usize, Money)> = BTreeMap::new();
+    for s in current {
+        if let Some(project) = &s.project {
+            let entry = projects.entry(project).or_default();
+            entry.0 += 1;
+            entry.1 += s.cost();
+        }
+    }
+    let mut out: Vec<ProjectSpend> = projects
+        .into_iter()
+        .map(|(project, (sessions, cost))| ProjectSpend {
+            project: project.to_owned(),
+            sessions,
+            cost_usd: cost.usd(),
+            share: total.share(cost),
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.cost_usd
+            .total_cmp(&a.cost_usd)
+            .then_with(|| a.project.cmp(&b.project))
+    });
+    out
+}
+
+/// The billing blocks of spend by minute, as ccusage's `blocks` finds them: a block starts at
+/// the hour (UTC) of the first spend after the previous block, and a spend five hours or more
+/// after its block's start, or more than five hours after the spend before it, starts the next.
+fn blocks(minutes: &BTreeMap<i64, Money>, now: f64) -> Vec<Block> {
+    let mut out: Vec<Block> = Vec::new();
+    let mut open: Option<(i64, i64, i64, Money)> = None; // start, first, last (s), cost
+    for (m, cost) in minutes {
+        let at = m * 60;
+        if let Some((start, first, last, sum)) = open {
+            if at - start >= BLOCK_SECS || at - last > BLOCK_SECS {
+                out.push(block(start, first, last, sum, now));
+            } else {
+                open = Some((start, first, at, sum + *cost));
+                continue;
+            }
+        }
+        open = Some((at.div_euclid(3600) * 3600, at, at, *cost));
+    }
+    if let Some((start, first, last, sum)) = open {
+        out.push(block(start, first, last, sum, now));
+    }
+    out
+}
+
+fn block(start: i64, first: i64, last: i64, cost: Money, now: f64) -> Block {
+    let end = start + BLOCK_SECS;
+    Block {
+        start: start as f64,
+        end: end as f64,
+        first: first as f64,
+        last: last as f64,
+        cost_usd: cost.usd(),
+        active: now < end as f64 && now - (last as f64) < BLOCK_SECS as f64,
     }
 }
 
@@ -184,6 +397,16 @@ mod tests {
     use crate::model::{Event, EventType};
 
     const T0: f64 = 1_780_000_000.0;
+
+    fn period() -> Period<'static> {
+        Period {
+            since: 0.0,
+            until: 1.0,
+            now: T0,
+            day: &|ts| format!("{}", (ts / 86_400.0).floor()),
+            newest_session_at: None,
+        }
+    }
 
     fn event(kind: EventType, at: f64, data: Value) -> Event {
         Event::new(kind, T0 + at, format!("e{at}"), "s".into()).with_data(data)
@@ -213,7 +436,8 @@ mod tests {
         CostedSession {
             meta: SessionMeta::new(id, T0),
             label: id.to_owned(),
-            parts: vec![Spend::of(&phases, &report)],
+            parts: vec![Spend::of(&phases, &report, PriceTable::builtin())],
+            project: None,
         }
     }
 
@@ -224,7 +448,7 @@ mod tests {
             session("b", Some(1), &["Bash"]),
         ];
         let prior = [session("c", Some(2), &["Bash"])];
-        let r = compute(0.0, 1.0, &current, &prior);
+        let r = compute(&period(), &current, &prior);
         assert_eq!(Money::from_usd(r.total_usd), Money::of(4_000_000, 1.0));
         assert_eq!(
             Money::from_usd(r.prior_total_usd),
@@ -238,21 +462,20 @@ mod tests {
 
     #[test]
     fn no_prior_spend_means_no_change_and_no_sessions_no_average() {
-        let r = compute(0.0, 1.0, &[session("a", Some(1), &[])], &[]);
+        let r = compute(&period(), &[session("a", Some(1), &[])], &[]);
         assert_eq!(r.change_pct, None);
         // A prior period that recorded usage of nothing is no spend either.
         let r = compute(
-            0.0,
-            1.0,
+            &period(),
             &[session("a", Some(1), &[])],
             &[session("z", Some(0), &[])],
         );
         assert_eq!(r.change_pct, None);
-        let empty = compute(0.0, 1.0, &[], &[]);
+        let empty = compute(&period(), &[], &[]);
         assert!(empty.average_usd.abs() < f64::EPSILON);
         assert!(empty.top.is_empty() && empty.by_tool.is_empty());
         // Spending nothing now against something before is a 100% drop.
-        let drop = compute(0.0, 1.0, &[], &[session("z", Some(1), &[])]);
+        let drop = compute(&period(), &[], &[session("z", Some(1), &[])]);
         assert!((drop.change_pct.unwrap() + 100.0).abs() < 1e-12);
     }
 
@@ -263,7 +486,7 @@ mod tests {
                 .iter()
                 .map(|(id, d)| session(id, Some(*d), &[]))
                 .collect();
-        let r = compute(0.0, 1.0, &current, &[]);
+        let r = compute(&period(), &current, &[]);
         let ids: Vec<&str> = r.top.iter().map(|t| t.session_id.as_str()).collect();
         assert_eq!(ids, ["a", "b", "c", "d", "e"]);
     }
@@ -272,8 +495,7 @@ mod tests {
     fn a_phase_cost_is_shared_among_its_tool_calls() {
         // $3 over three calls: Bash twice, Read once; a session without calls is "(no tool)".
         let r = compute(
-            0.0,
-            1.0,
+            &period(),
             &[
                 session("a", Some(3), &["Bash", "Read", "Bash"]),
                 session("b", Some(1), &[]),
@@ -289,7 +511,7 @@ mod tests {
         let shares: f64 = r.by_tool.iter().map(|t| t.share).sum();
         assert!((shares - 1.0).abs() < 1e-12);
         // A share that does not divide evenly rounds down to the picodollar, never up.
-        let odd = compute(0.0, 1.0, &[session("a", Some(1), &["A", "B", "C"])], &[]);
+        let odd = compute(&period(), &[session("a", Some(1), &["A", "B", "C"])], &[]);
         for t in &odd.by_tool {
             assert_eq!(Money::from_usd(t.cost_usd), Money(333_333_333_333));
         }
@@ -298,12 +520,76 @@ mod tests {
     #[test]
     fn sessions_without_usage_are_counted_as_estimates() {
         let r = compute(
-            0.0,
-            1.0,
+            &period(),
             &[session("a", None, &["Bash"]), session("b", Some(1), &[])],
             &[],
         );
         assert_eq!(r.estimated_sessions, 1);
         assert!(r.top.iter().any(|t| t.session_id == "a" && t.estimated));
+    }
+
+    #[test]
+    fn billing_blocks_start_at_the_hour_and_last_five_hours() {
+        // 2026-01-01 00:00 UTC.
+        let day0 = 1_767_225_600_i64;
+        let at = |h: i64, m: i64| (day0 + h * 3600 + m * 60) / 60;
+        let minutes: BTreeMap<i64, Money> = [
+            (at(10, 37), 1),
+            (at(14, 59), 2), // the block's last minute: 10:00 + 5h is 15:00
+            (at(15, 0), 4),  // starts the next, at 15:00
+            (at(19, 30), 8),
+            (at(23, 0), 16), // 15:00 + 5h passed: 23:00
+        ]
+        .into_iter()
+        .map(|(m, usd)| (m, Money::of(1_000_000, f64::from(usd))))
+        .collect();
+        let now = (day0 + 23 * 3600 + 30 * 60) as f64;
+        let b = blocks(&minutes, now);
+        let starts: Vec<i64> = b.iter().map(|b| (b.start as i64 - day0) / 3600).collect();
+        assert_eq!(starts, [10, 15, 23]);
+        let costs: Vec<f64> = b.iter().map(|b| b.cost_usd).collect();
+        assert_eq!(costs, [3.0, 12.0, 16.0]);
+        assert_eq!(b[0].first as i64, at(10, 37) * 60);
+        assert_eq!(b[0].last as i64, at(14, 59) * 60);
+        assert!((b[0].end - b[0].start - 5.0 * 3600.0).abs() < f64::EPSILON);
+        assert_eq!(
+            b.iter().map(|b| b.active).collect::<Vec<_>>(),
+            [false, false, true]
+        );
+        // Spend more than five hours after the spend before it starts a block at its own hour.
+        let gap: BTreeMap<i64, Money> = [(at(1, 10), 1), (at(6, 20), 1)]
+            .into_iter()
+            .map(|(m, usd)| (m, Money::of(1_000_000, f64::from(usd))))
+            .collect();
+        let b = blocks(&gap, now);
+        assert_eq!(b.len(), 2);
+        assert_eq!((b[1].start as i64 - day0) / 3600, 6);
+    }
+
+    #[test]
+    fn spend_is_broken_down_by_day_model_and_project() {
+        let mut a = session("a", Some(3), &["Bash"]);
+        a.project = Some("~/app".into());
+        let mut b = session("b", Some(1), &[]);
+        b.project = Some("~/lib".into());
+        let r = compute(&period(), &[a, b], &[]);
+        let models: Vec<(&str, f64)> = r
+            .by_model
+            .iter()
+            .map(|m| (m.model.as_str(), m.cost_usd))
+            .collect();
+        assert_eq!(models, [("claude-haiku-4-5", 4.0)]);
+        let projects: Vec<(&str, usize, f64)> = r
+            .by_project
+            .iter()
+            .map(|p| (p.project.as_str(), p.sessions, p.cost_usd))
+            .collect();
+        assert_eq!(projects, [("~/app", 1, 3.0), ("~/lib", 1, 1.0)]);
+        // Both responses came at T0 + 50 s: one day, all of the spend.
+        let days: f64 = r.by_day.iter().map(|d| d.cost_usd).sum();
+        assert_eq!(r.by_day.len(), 1);
+        assert!((days - r.total_usd).abs() < 1e-9);
+        assert_eq!(r.blocks.len(), 1);
+        assert!((r.blocks[0].cost_usd - 4.0).abs() < 1e-9);
     }
 }

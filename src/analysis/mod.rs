@@ -9,7 +9,8 @@
 //! - [`phases`]: a session split into phases, with what each read, ran, wrote and spent.
 //! - [`budget`]: spend across sessions over a period.
 //! - [`cost`]: tokens and dollars by model and phase, with wasted spend.
-//! - [`replay_line`]: what one replay line says about an event, as data.
+//! - [`replay_line`]: what replay shows of a session, as data: lines, their order, the header.
+//! - [`replay_show`]: one event whole, as data: the command and its output, an edit's diff.
 //!
 //! Analyses never print, read the environment or choose exit codes.
 
@@ -18,6 +19,7 @@ pub mod cost;
 pub mod outcome;
 pub mod phases;
 pub mod replay_line;
+pub mod replay_show;
 pub mod standup;
 pub mod stats;
 pub mod token_budget;

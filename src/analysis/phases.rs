@@ -186,6 +186,19 @@ pub struct Phases {
     pub retry_loops: Vec<RetryLoop>,
     /// Whether any model usage was recorded (else costs are estimates).
     pub has_usage: bool,
+    /// Every response's usage with its time, in the order seen: spend over time
+    /// (`budget-report`'s days and billing blocks).
+    #[serde(skip)]
+    pub responses: Vec<TimedUsage>,
+}
+
+/// One response's usage and when it came.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimedUsage {
+    /// Seconds since the epoch.
+    pub at: f64,
+    pub model: String,
+    pub tokens: Tokens,
 }
 
 struct Call {
@@ -242,6 +255,7 @@ pub struct PhaseBuilder {
     /// Usage recorded while a test or build ran: a phase split off at that command's start
     /// takes what came after it.
     recent_usage: Vec<(f64, String, Tokens)>,
+    responses: Vec<TimedUsage>,
 }
 
 pub use crate::model::summary::LONG_CONTEXT;
@@ -274,6 +288,7 @@ impl PhaseBuilder {
             cwd: None,
             open_tests: 0,
             recent_usage: Vec::new(),
+            responses: Vec::new(),
         }
     }
 
@@ -302,11 +317,11 @@ impl PhaseBuilder {
             View::SessionStart(start) if self.cwd.is_none() => {
                 self.cwd = start.cwd.map(|c| c.trim_end_matches('/').to_owned());
             }
-            // Lines Claude Code writes as the user (slash-command output, task notifications,
-            // interruptions) continue the phase rather than start one.
-            View::Prompt(prompt) if is_injected(prompt.text) => {}
+            // Lines Claude Code writes as the user (command output, task notifications,
+            // interruptions, IDE context) continue the phase rather than start one.
+            View::Prompt(prompt) if !prompt.prompt().by_person() => {}
             View::Prompt(prompt) => {
-                let label = crate::model::text::one_line(prompt.text, LABEL_CHARS);
+                let label = crate::model::text::one_line(&prompt.prompt().text, LABEL_CHARS);
                 // A session's first prompt names the phase that opened it rather than making
                 // an empty one.
                 if self.phases.len() == 1
@@ -332,6 +347,11 @@ impl PhaseBuilder {
                 let index = self.phases.len().max(1) - 1;
                 self.current(at);
                 add_usage(&mut self.phases[index], &model, &tokens, 1);
+                self.responses.push(TimedUsage {
+                    at: event.timestamp,
+                    model: model.clone(),
+                    tokens,
+                });
                 if self.open_tests > 0 {
                     self.recent_usage.push((at, model, tokens));
                 }
@@ -359,6 +379,11 @@ impl PhaseBuilder {
         let index = self.phases.len().max(1) - 1;
         self.current(at);
         add_usage(&mut self.phases[index], model, tokens, 1);
+        self.responses.push(TimedUsage {
+            at: timestamp,
+            model: model.to_owned(),
+            tokens: *tokens,
+        });
     }
 
     /// Four characters a token: what the agent read is input, what it wrote is output.
@@ -715,6 +740,7 @@ impl PhaseBuilder {
             rejected: self.rejected,
             retry_loops: self.retry_loops,
             has_usage: self.has_usage,
+            responses: self.responses,
         }
     }
 }
@@ -829,11 +855,6 @@ fn add_usage(phase: &mut Phase, model: &str, tokens: &Tokens, sign: i8) {
 }
 
 /// Whether a "prompt" was written by the agent's harness rather than typed by a person.
-fn is_injected(prompt: &str) -> bool {
-    let p = prompt.trim_start();
-    p.starts_with('<') || p.starts_with("[Request interrupted") || p.is_empty()
-}
-
 fn push_unique(list: &mut Vec<String>, item: Option<&str>) {
     if let Some(item) = item
         && !list.iter().any(|i| i == item)

@@ -11,7 +11,8 @@ use super::Globals;
 use super::args::TimeRange;
 use super::explain::phases_of;
 use super::output::{stdout, usage};
-use crate::analysis::budget::{BudgetReport, CostedSession, Spend, compute};
+use super::stores::ScopeArgs;
+use crate::analysis::budget::{BudgetReport, CostedSession, Period, Spend, compute};
 use crate::analysis::cost::{self, CostOptions};
 use crate::analysis::tree::Forest;
 use crate::exit;
@@ -21,10 +22,14 @@ use crate::store::{IndexedSession, Store};
 
 /// Spend across sessions over a period (the last 7 days unless --since or --until say
 /// otherwise): total (against the period before), sessions, average, the five most expensive,
-/// and cost by tool
+/// and cost by day, model, project (--all-projects) and tool
+///
+/// A session counts in the period it started in, with its subagents. --blocks adds the 5-hour
+/// billing blocks the spend falls in: a block starts at the hour (UTC) of the first response
+/// after the previous block and lasts five hours, as ccusage's `blocks` counts them.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  agent-strace budget-report                          # the last 7 days\n  agent-strace budget-report --since 2026-11-01 --until 2026-11-15\n  agent-strace budget-report --format markdown        # to paste into chat or email"
+    after_help = "Examples:\n  agent-strace budget-report                          # the last 7 days\n  agent-strace budget-report --since 2026-11-01 --until 2026-11-15\n  agent-strace budget-report --format markdown        # to paste into chat or email\n  agent-strace budget-report --all-projects --blocks  # every project, by billing block"
 )]
 pub(crate) struct BudgetReportArgs {
     #[command(flatten)]
@@ -32,6 +37,11 @@ pub(crate) struct BudgetReportArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     format: ReportFormat,
+    /// Also show spend by 5-hour billing block, as Claude's plans count usage
+    #[arg(long)]
+    blocks: bool,
+    #[command(flatten)]
+    scope: ScopeArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -54,24 +64,77 @@ pub(crate) fn run(args: &BudgetReportArgs, globals: &Globals) -> Result<u8> {
     if since >= until {
         return Err(usage("--since must be before --until"));
     }
-    let store = Store::new(globals.store_root());
-    let mut listing = super::listing::sessions(&store)?;
+    let window = Window {
+        since,
+        until,
+        prior_since: since - (until - since),
+    };
+    let mut sessions = Sessions::default();
+    for located in args.scope.stores(globals)? {
+        let project = args.scope.many().then(|| located.label());
+        gather(&located.store, project.as_deref(), &window, &mut sessions)?;
+    }
+    let day_of = |ts: f64| local(ts, "%Y-%m-%d");
+    let period = Period {
+        since,
+        until,
+        now,
+        day: &day_of,
+        newest_session_at: sessions.newest,
+    };
+    let report = compute(&period, &sessions.current, &sessions.prior);
+    let mut out = stdout(globals.colour());
+    let view = View {
+        paint: Painter::new(globals.colour() && args.format == ReportFormat::Text),
+        markdown: args.format == ReportFormat::Markdown,
+        projects: args.scope.many(),
+        blocks: args.blocks,
+    };
+    match args.format {
+        ReportFormat::Json => crate::render::json::write(&mut out, &report)?,
+        ReportFormat::Text | ReportFormat::Markdown => text(&mut out, &report, &view)?,
+    }
+    out.flush()?;
+    Ok(exit::OK)
+}
+
+/// The period and the one before it, by session start.
+struct Window {
+    since: f64,
+    until: f64,
+    prior_since: f64,
+}
+
+/// The sessions (with their subagents) of both periods, from every store read.
+#[derive(Default)]
+struct Sessions {
+    current: Vec<CostedSession>,
+    prior: Vec<CostedSession>,
+    /// When the newest session of all started.
+    newest: Option<f64>,
+}
+
+/// Costs one store's sessions of both periods into `into`, each session's spend cached in the
+/// store's index and computed again when its files change.
+fn gather(
+    store: &Store,
+    project: Option<&str>,
+    window: &Window,
+    into: &mut Sessions,
+) -> Result<()> {
+    let mut listing = super::listing::sessions(store)?;
     let forest = Forest::new(listing.sessions.iter().map(|s| s.summary.meta.clone()));
     let by_id: HashMap<&str, &IndexedSession> = listing
         .sessions
         .iter()
         .map(|s| (s.summary.meta.session_id.as_str(), s))
         .collect();
-    // Each session's spend is cached in the index, computed again when its files change.
     let cached = listing
         .index
         .as_ref()
         .and_then(|index| index.derived(SPEND).ok())
         .unwrap_or_default();
     let mut computed = Vec::new();
-    let prior_since = since - (until - since);
-    let mut current = Vec::new();
-    let mut prior = Vec::new();
     for session in listing
         .sessions
         .iter()
@@ -79,10 +142,11 @@ pub(crate) fn run(args: &BudgetReportArgs, globals: &Globals) -> Result<u8> {
     {
         let meta = &session.summary.meta;
         let start = meta.started_at;
-        let bucket = if (since..until).contains(&start) {
-            &mut current
-        } else if (prior_since..since).contains(&start) {
-            &mut prior
+        into.newest = Some(into.newest.map_or(start, |n: f64| n.max(start)));
+        let bucket = if (window.since..window.until).contains(&start) {
+            &mut into.current
+        } else if (window.prior_since..window.since).contains(&start) {
+            &mut into.prior
         } else {
             continue;
         };
@@ -94,17 +158,17 @@ pub(crate) fn run(args: &BudgetReportArgs, globals: &Globals) -> Result<u8> {
                 continue;
             }
             // One session that cannot be read is left out, with a warning, not the report.
-            let phases = match phases_of(&store, &id) {
+            let phases = match phases_of(store, &id) {
                 Ok(phases) => phases,
                 Err(err) => {
                     super::output::warn(format_args!("skipped a session: {err:#}"));
                     continue;
                 }
             };
-            let report =
-                cost::compute(&id, &phases, PriceTable::builtin(), &CostOptions::default())
-                    .map_err(|e| usage(e.to_string()))?;
-            let spend = Spend::of(&phases, &report);
+            let table = PriceTable::builtin();
+            let report = cost::compute(&id, &phases, table, &CostOptions::default())
+                .map_err(|e| usage(e.to_string()))?;
+            let spend = Spend::of(&phases, &report, table);
             if let Ok(json) = serde_json::to_string(&spend) {
                 computed.push((id, key, json));
             }
@@ -117,6 +181,7 @@ pub(crate) fn run(args: &BudgetReportArgs, globals: &Globals) -> Result<u8> {
         bucket.push(CostedSession {
             meta: meta.clone(),
             label,
+            project: project.map(str::to_owned),
             parts,
         });
     }
@@ -127,15 +192,7 @@ pub(crate) fn run(args: &BudgetReportArgs, globals: &Globals) -> Result<u8> {
             "could not cache costs in the session index ({err})"
         ));
     }
-    let report = compute(since, until, &current, &prior);
-    let mut out = stdout(globals.colour());
-    match args.format {
-        ReportFormat::Json => crate::render::json::write(&mut out, &report)?,
-        ReportFormat::Text => text(&mut out, &report, Painter::new(globals.colour()), false)?,
-        ReportFormat::Markdown => text(&mut out, &report, Painter::new(false), true)?,
-    }
-    out.flush()?;
-    Ok(exit::OK)
+    Ok(())
 }
 
 /// The name of the figures budget-report caches in the index.
@@ -158,17 +215,23 @@ fn spend_key(session: Option<&IndexedSession>) -> String {
             )
         })
         .unwrap_or_default();
+    // `spend-2`: the figures gained days, models and blocks.
     format!(
-        "{}|{}|{transcript}",
+        "spend-2|{}|{}|{transcript}",
         env!("CARGO_PKG_VERSION"),
         PriceTable::builtin().taken
     )
 }
 
-fn day(ts: f64) -> String {
-    chrono::DateTime::from_timestamp(ts as i64, 0)
-        .map(|t| t.with_timezone(&Local).format("%b %-d, %Y").to_string())
+/// An instant in local time, in `format`.
+fn local(ts: f64, format: &str) -> String {
+    chrono::DateTime::from_timestamp(ts.floor() as i64, 0)
+        .map(|t| t.with_timezone(&Local).format(format).to_string())
         .unwrap_or_default()
+}
+
+fn day(ts: f64) -> String {
+    local(ts, "%b %-d, %Y")
 }
 
 fn change(now: f64, before: f64, pct: Option<f64>) -> String {
@@ -181,26 +244,47 @@ fn change(now: f64, before: f64, pct: Option<f64>) -> String {
     }
 }
 
-fn text(
-    out: &mut impl Write,
-    r: &BudgetReport,
+/// How the report is shown.
+struct View {
     paint: Painter,
     markdown: bool,
-) -> std::io::Result<()> {
-    let (h1, h2, item) = if markdown {
+    /// The report covers several stores: spend by project is shown.
+    projects: bool,
+    blocks: bool,
+}
+
+fn text(out: &mut impl Write, r: &BudgetReport, v: &View) -> std::io::Result<()> {
+    let paint = v.paint;
+    let (h1, h2, item) = if v.markdown {
         ("# ", "## ", "- ")
     } else {
         ("", "", "")
     };
+    if r.sessions == 0 {
+        // One line: nothing to break down, and where the sessions are instead.
+        let newest = match r.newest_session_at {
+            Some(at) => format!(
+                "the newest session started {} (try --since {})",
+                day(at),
+                local(at, "%Y-%m-%d")
+            ),
+            None => "no session is recorded".to_owned(),
+        };
+        return writeln!(
+            out,
+            "No sessions started between {} and {}; {newest}.",
+            day(r.since),
+            day(r.until - 1.0)
+        );
+    }
     let title = format!(
         "{h1}Budget Report — {} to {}",
         day(r.since),
         day(r.until - 1.0)
     );
-    writeln!(out, "{}", if markdown { title } else { paint.bold(&title) })?;
-    if markdown {
-        writeln!(out)?;
-    }
+    writeln!(out, "{}", paint.bold(&title))?;
+    let gap = |out: &mut dyn Write| if v.markdown { writeln!(out) } else { Ok(()) };
+    gap(out)?;
     writeln!(
         out,
         "{item}Total spend: {} ({})",
@@ -227,37 +311,68 @@ fn text(
             r.estimated_sessions
         )?;
     }
-    if markdown {
-        writeln!(out)?;
-    }
+    gap(out)?;
     writeln!(out, "{h2}Top {} most expensive sessions:", r.top.len())?;
     for (i, s) in r.top.iter().enumerate() {
         let id: String = s.session_id.chars().take(12).collect();
         let estimated = if s.estimated { " (estimated)" } else { "" };
         let label = terminal::one_line(&s.label, 40);
-        let date = chrono::DateTime::from_timestamp(s.started_at as i64, 0)
-            .map(|t| t.with_timezone(&Local).format("%Y-%m-%d").to_string())
+        let date = local(s.started_at, "%Y-%m-%d");
+        let project = s
+            .project
+            .as_deref()
+            .filter(|_| v.projects)
+            .map(|p| format!(" [{}]", terminal::path_tail(p, 30)))
             .unwrap_or_default();
-        if markdown {
+        if v.markdown {
             writeln!(
                 out,
-                "{}. `{id}` {}{estimated} — {label} — {date}",
+                "{}. `{id}` {}{estimated} — {label} — {date}{project}",
                 i + 1,
                 terminal::dollars(s.cost_usd)
             )?;
         } else {
             writeln!(
                 out,
-                "{}. {} {}{estimated} {label} {date}",
+                "{}. {} {}{estimated} {label} {date}{project}",
                 i + 1,
                 paint.cyan(&id),
                 terminal::dollars(s.cost_usd)
             )?;
         }
     }
-    if markdown {
-        writeln!(out)?;
+    gap(out)?;
+    writeln!(out, "{h2}Cost by day:")?;
+    for d in &r.by_day {
+        writeln!(out, "{item}{} {}", d.day, terminal::dollars(d.cost_usd))?;
     }
+    gap(out)?;
+    writeln!(out, "{h2}Cost by model:")?;
+    for m in &r.by_model {
+        writeln!(
+            out,
+            "{item}{} {} ({:.0}%)",
+            m.model,
+            terminal::dollars(m.cost_usd),
+            m.share * 100.0
+        )?;
+    }
+    if v.projects {
+        gap(out)?;
+        writeln!(out, "{h2}Cost by project:")?;
+        for p in &r.by_project {
+            writeln!(
+                out,
+                "{item}{} {} ({} session{}, {:.0}%)",
+                p.project,
+                terminal::dollars(p.cost_usd),
+                p.sessions,
+                if p.sessions == 1 { "" } else { "s" },
+                p.share * 100.0
+            )?;
+        }
+    }
+    gap(out)?;
     writeln!(out, "{h2}Cost by tool (estimated):")?;
     for t in r.by_tool.iter().take(10) {
         writeln!(
@@ -268,9 +383,23 @@ fn text(
             t.share * 100.0
         )?;
     }
-    if markdown {
-        writeln!(out)?;
+    if v.blocks {
+        gap(out)?;
+        writeln!(out, "{h2}5-hour billing blocks:")?;
+        for b in &r.blocks {
+            let active = if b.active { " — active" } else { "" };
+            writeln!(
+                out,
+                "{item}{}–{} {} (spent {}–{}){active}",
+                local(b.start, "%Y-%m-%d %H:%M"),
+                local(b.end, "%H:%M"),
+                terminal::dollars(b.cost_usd),
+                local(b.first, "%H:%M"),
+                local(b.last, "%H:%M"),
+            )?;
+        }
     }
+    gap(out)?;
     if r.watchdog.recorded {
         writeln!(
             out,

@@ -10,12 +10,12 @@ use super::args::{FormatArg, SessionArg};
 use super::explain::phases_of;
 use super::globals::Format;
 use super::output::{stdout, usage};
+use super::stores::ScopeArgs;
 use crate::analysis::cost::{CostOptions, CostReport, compute};
 use crate::analysis::tree::Forest;
 use crate::exit;
 use crate::model::pricing::PriceTable;
 use crate::render::terminal::{self, Painter};
-use crate::store::Store;
 
 /// Show what a session cost: tokens and dollars by model and by phase, with failed phases'
 /// spend flagged as wasted
@@ -26,7 +26,7 @@ use crate::store::Store;
 /// `--no-subagents` counts the session alone.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  agent-strace cost\n  agent-strace cost 3f2a --no-subagents\n  agent-strace cost 3f2a --model opus\n  agent-strace cost 3f2a --input-price 3 --output-price 15 --format json"
+    after_help = "Examples:\n  agent-strace cost\n  agent-strace cost 3f2a --no-subagents\n  agent-strace cost 3f2a --model opus\n  agent-strace cost 3f2a --input-price 3 --output-price 15 --format json\n  agent-strace cost --all-projects      # the latest session of any project"
 )]
 pub(crate) struct CostArgs {
     #[command(flatten)]
@@ -48,6 +48,8 @@ pub(crate) struct CostArgs {
     include_subagents: bool,
     #[command(flatten)]
     format: FormatArg,
+    #[command(flatten)]
+    scope: ScopeArgs,
 }
 
 pub(crate) fn run(args: &CostArgs, globals: &Globals) -> Result<u8> {
@@ -60,8 +62,7 @@ pub(crate) fn run(args: &CostArgs, globals: &Globals) -> Result<u8> {
         }
         _ => None,
     };
-    let store = Store::new(globals.store_root());
-    let id = store.select(&args.session.selector())?;
+    let (store, id) = super::stores::select(&args.scope, &args.session.selector(), globals)?;
     let phases = phases_of(&store, &id)?;
     let opts = CostOptions {
         model: args.model.clone(),

@@ -17,8 +17,8 @@ use crate::analysis::outcome::Verdict;
 use crate::analysis::phases::{PhaseBuilder, Phases, Ran};
 use crate::capture::import::transcript_usage;
 use crate::exit;
-use crate::model::Agent;
 use crate::model::view::View;
+use crate::model::{Agent, Event, SessionMeta};
 use crate::render::terminal::{self, Painter};
 use crate::store::Store;
 
@@ -55,10 +55,22 @@ const LISTED: usize = 8;
 /// that is still readable.
 pub(crate) fn phases_of(store: &Store, id: &str) -> Result<Phases> {
     let summary = super::output::summary(store, id)?;
-    let agent = Agent::from_name(&summary.meta.agent_name);
-    let mut builder = PhaseBuilder::new(agent, Some(summary.meta.started_at));
-    let mut responses = if summary.meta.total_tokens == 0 {
-        transcript_of(store, id)
+    let mut events = store.events(id)?;
+    let phases = phases_from(store, &summary.meta, events.by_ref());
+    warn_bad_lines(events.bad_lines(), events.bad_count());
+    Ok(phases)
+}
+
+/// [`phases_of`] for events already read (replay reads them once for its story and header).
+pub(crate) fn phases_from<E: std::borrow::Borrow<Event>>(
+    store: &Store,
+    meta: &SessionMeta,
+    events: impl IntoIterator<Item = E>,
+) -> Phases {
+    let agent = Agent::from_name(&meta.agent_name);
+    let mut builder = PhaseBuilder::new(agent, Some(meta.started_at));
+    let mut responses = if meta.total_tokens == 0 {
+        transcript_of(store, &meta.session_id)
             .and_then(|path| transcript_usage(Path::new(&path)).ok())
             .unwrap_or_default()
     } else {
@@ -66,18 +78,17 @@ pub(crate) fn phases_of(store: &Store, id: &str) -> Result<Phases> {
     }
     .into_iter()
     .peekable();
-    let mut events = store.events(id)?;
-    for event in events.by_ref() {
+    for event in events {
+        let event = event.borrow();
         while let Some(r) = responses.next_if(|r| r.timestamp <= event.timestamp) {
             builder.usage_at(r.timestamp, &r.model, &r.usage);
         }
-        builder.observe(&event);
+        builder.observe(event);
     }
     for r in responses {
         builder.usage_at(r.timestamp, &r.model, &r.usage);
     }
-    warn_bad_lines(events.bad_lines(), events.bad_count());
-    Ok(builder.finish())
+    builder.finish()
 }
 
 /// The transcript a hook-recorded session names in its `session_start`.

@@ -7,7 +7,8 @@ use clap::{Args, ValueEnum};
 
 use crate::capture::sink::Privacy;
 
-const STORE_DIR: &str = ".agent-traces";
+/// The name of a project's store folder.
+pub(crate) const STORE_DIR: &str = ".agent-traces";
 
 #[derive(Debug, Args)]
 pub struct Globals {
@@ -72,15 +73,7 @@ impl Globals {
             .find(|dir| dir.is_dir())
             .or_else(|| std::env::current_dir().ok())
             .unwrap_or_else(|| PathBuf::from("."));
-        if let Some(id) = session_id.filter(|id| crate::store::is_valid_session_id(id)) {
-            for dir in base.ancestors() {
-                let candidate = dir.join(STORE_DIR);
-                if candidate.join(id).is_dir() {
-                    return candidate;
-                }
-            }
-        }
-        nearest_store(&base).unwrap_or_else(|| base.join(STORE_DIR))
+        session_store(&base, session_id)
     }
 
     pub fn colour(&self) -> bool {
@@ -96,12 +89,15 @@ impl Globals {
 }
 
 /// What the capturing commands (`hook`, `record`, `record-http`, `import`) keep off disk: one
-/// set of flags for all of them.
+/// set of flags for all of them. Secrets are redacted unless asked not to (README, "Secrets").
 #[derive(Debug, Args)]
 pub(crate) struct PrivacyArgs {
-    /// Replace secrets with [REDACTED] before writing (also: AGENT_STRACE_REDACT=1)
-    #[arg(long)]
+    /// Replace secrets with [REDACTED] before writing: the default
+    #[arg(long, overrides_with = "no_redact")]
     redact: bool,
+    /// Write secrets as they are (also: AGENT_STRACE_REDACT=0)
+    #[arg(long, overrides_with = "redact")]
+    no_redact: bool,
     /// Mask personal data before writing: emails, phone numbers, card numbers, US SSNs, AWS ARNs
     #[arg(long)]
     mask: bool,
@@ -112,11 +108,16 @@ pub(crate) struct PrivacyArgs {
 
 impl PrivacyArgs {
     /// The flags and `AGENT_STRACE_REDACT` as one value, or a sentence saying which pattern is
-    /// wrong.
+    /// wrong. A flag wins over the environment; with neither, secrets are redacted.
     pub(crate) fn resolve(&self) -> Result<Privacy, String> {
         let patterns = compile_patterns(&self.redact_pattern)?;
+        let redact = if self.no_redact {
+            false
+        } else {
+            self.redact || redact_from_env().unwrap_or(true)
+        };
         Ok(Privacy {
-            redact: self.redact || redact_from_env(),
+            redact,
             mask: self.mask,
             patterns,
         })
@@ -146,13 +147,33 @@ pub(crate) fn compile_patterns(texts: &[String]) -> Result<Vec<regex::Regex>, St
         .collect()
 }
 
-/// Whether secret redaction is asked for in the environment (`AGENT_STRACE_REDACT=1`).
-fn redact_from_env() -> bool {
-    std::env::var("AGENT_STRACE_REDACT")
-        .is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes" | "on"))
+/// What the environment says of secret redaction: `AGENT_STRACE_REDACT=0` (or `false`, `no`,
+/// `off`) turns it off, `1` (`true`, `yes`, `on`) on; unset or anything else says nothing.
+fn redact_from_env() -> Option<bool> {
+    let value = std::env::var("AGENT_STRACE_REDACT").ok()?;
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
 }
 
-fn nearest_store(start: &Path) -> Option<PathBuf> {
+/// The store a session that ran in `base` belongs to: a store on the way up that already holds
+/// it, else the nearest store above, else `base/.agent-traces`. Hooks and `import --all` place
+/// sessions alike.
+pub(crate) fn session_store(base: &Path, session_id: Option<&str>) -> PathBuf {
+    if let Some(id) = session_id.filter(|id| crate::store::is_valid_session_id(id)) {
+        for dir in base.ancestors() {
+            let candidate = dir.join(STORE_DIR);
+            if candidate.join(id).is_dir() {
+                return candidate;
+            }
+        }
+    }
+    nearest_store(base).unwrap_or_else(|| base.join(STORE_DIR))
+}
+
+pub(crate) fn nearest_store(start: &Path) -> Option<PathBuf> {
     start
         .ancestors()
         .map(|dir| dir.join(STORE_DIR))

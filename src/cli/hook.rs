@@ -60,7 +60,8 @@ pub(crate) fn run(args: &HookArgs, globals: &Globals) -> ExitCode {
         }
     };
     if let Some((store, message)) = failure {
-        let store = store.unwrap_or_else(|| Store::new(globals.hook_root(None, None)));
+        let store =
+            store.unwrap_or_else(|| super::stores::for_writing(globals.hook_root(None, None)));
         let stamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
         if !store.log_hook_error(&format!("{stamp} hook {}: {message}", args.event)) {
             super::output::to_stderr(format_args!(
@@ -81,7 +82,10 @@ fn record(args: &HookArgs, globals: &Globals) -> Result<(Agent, Outcome), Failur
         .read_to_end(&mut stdin)
         .map_err(|e| (None, format!("cannot read stdin: {e}")))?;
     let payload = hooks::read_payload(&args.event, &stdin).map_err(|e| (None, e.to_string()))?;
-    let store = Store::new(globals.hook_root(payload.cwd.as_deref(), Some(&payload.session_id)));
+    // The store is catalogued when this hook makes it (the project's first event), never after.
+    let store = super::stores::for_writing(
+        globals.hook_root(payload.cwd.as_deref(), Some(&payload.session_id)),
+    );
     // A pattern that does not compile must not let through what it was meant to keep off disk:
     // nothing is recorded, and the log says why.
     let privacy = args

@@ -12,12 +12,13 @@ use super::Globals;
 use super::globals::{Format, PrivacyArgs};
 use super::output::stdout;
 use super::output::to_stderr;
+use super::placement::{Placement, claude_projects};
 use crate::capture::import::batch::import_files;
 use crate::capture::import::existing::recorded_by_hooks;
 use crate::capture::import::{ImportError, ImportReport};
 use crate::capture::sink::Sink;
 use crate::capture::transcript::content::blocks;
-use crate::capture::transcript::session_of;
+use crate::capture::transcript::transcript::origin_of;
 use crate::capture::transcript::wire::Entry;
 use crate::error::ErrorKind;
 use crate::exit;
@@ -30,6 +31,10 @@ use crate::store::Store;
 /// Each transcript becomes a session with exact token usage per API response; its subagents
 /// (the <session>/subagents/ folder, or sidechains inside the file) become child sessions linked
 /// to the call that spawned them. Importing a session twice changes nothing.
+///
+/// Files named here go to the store here. --all puts each transcript in the store of the
+/// project it ran in (its cwd) when that folder exists, else in the user-level store (see
+/// `list --all-projects`); --trace-dir puts them all in one store.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  agent-strace import ~/.claude/projects/-home-me-app/3f2a....jsonl\n  agent-strace import --discover             # what is there, and what is imported\n  agent-strace import --all                  # import everything not imported yet"
@@ -43,7 +48,8 @@ pub(crate) struct ImportArgs {
     /// Import every transcript under ~/.claude/projects not imported yet
     #[arg(long, conflicts_with = "files")]
     all: bool,
-    /// Claude Code's folder [default: ~/.claude]
+    /// Claude Code's folder [default: $CLAUDE_CONFIG_DIR (several, comma-separated), else
+    /// ~/.config/claude and ~/.claude]
     #[arg(long, value_name = "DIR")]
     claude_dir: Option<PathBuf>,
     #[command(flatten)]
@@ -54,19 +60,21 @@ pub(crate) struct ImportArgs {
 }
 
 pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
-    let store = Store::new(globals.store_root());
     if args.discover || args.all {
+        let claude = claude_projects(args.claude_dir.as_deref())?;
+        let mut placement = Placement::new(globals);
         // Only a listing shows first prompts; importing needs just each file's session.
-        let found = discover(&claude_dir(args)?, &store, args.discover)?;
+        let found = discover(&claude, &mut placement, args.discover)?;
         if args.discover {
             return show_discovered(&found, args.format, Painter::new(globals.colour()));
         }
         if found.is_empty() && args.format != Format::Json {
             let mut out = stdout(globals.colour());
+            let places: Vec<String> = claude.iter().map(|p| p.display().to_string()).collect();
             writeln!(
                 out,
                 "No Claude Code transcripts found under {}.",
-                claude_dir(args)?.join("projects").display()
+                places.join(", ")
             )?;
             out.flush()?;
             return Ok(exit::OK);
@@ -77,36 +85,36 @@ pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
                 "note: {by_hooks} of the sessions were recorded by hooks and are left as the hooks wrote them; `agent-strace import <file>` says what only its transcript holds.\n"
             ));
         }
-        let mut files: Vec<PathBuf> = found
+        let mut files: Vec<(Store, PathBuf)> = found
             .into_iter()
             .filter(|t| !t.imported)
-            .map(|t| t.path)
+            .map(|t| (t.store, t.path))
             .collect();
         // Older Claude Code kept subagents' transcripts beside the main ones; they go after
-        // their parents, and ones imported before are recognised and skipped.
+        // their parents (to the store of the project they ran in too), and ones imported
+        // before are recognised and skipped.
         if !files.is_empty() {
-            files.extend(stray_agent_files(&claude_dir(args)?));
+            for stray in claude.iter().flat_map(|c| stray_agent_files(c)) {
+                let (session, cwd) = origin_of(&stray);
+                let id = session.unwrap_or_default();
+                files.push((placement.store_for(&id, cwd.as_deref())?, stray));
+            }
         }
-        return import_many(&store, &files, args, globals);
+        return import_many(&files, args, globals);
     }
     if args.files.is_empty() {
         return Err(super::output::usage(
             "name transcript files to import, or use --discover or --all",
         ));
     }
-    import_many(&store, &args.files, args, globals)
-}
-
-fn claude_dir(args: &ImportArgs) -> Result<PathBuf> {
-    if let Some(dir) = &args.claude_dir {
-        return Ok(dir.clone());
-    }
-    let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) else {
-        return Err(super::output::usage(
-            "cannot find ~/.claude: $HOME is not set (use --claude-dir)",
-        ));
-    };
-    Ok(PathBuf::from(home).join(".claude"))
+    // Files named here go to the store here, as every command reads it.
+    let store = super::stores::for_writing(globals.store_root());
+    let files: Vec<(Store, PathBuf)> = args
+        .files
+        .iter()
+        .map(|f| (store.clone(), f.clone()))
+        .collect();
+    import_many(&files, args, globals)
 }
 
 fn sink(args: &ImportArgs) -> Result<Sink> {
@@ -114,15 +122,16 @@ fn sink(args: &ImportArgs) -> Result<Sink> {
     Ok(Sink::new(privacy))
 }
 
-fn import_many(
-    store: &Store,
-    files: &[PathBuf],
-    args: &ImportArgs,
-    globals: &Globals,
-) -> Result<u8> {
+/// Imports each file into the store beside it.
+fn import_many(files: &[(Store, PathBuf)], args: &ImportArgs, globals: &Globals) -> Result<u8> {
     let sink = sink(args)?;
     // Imports that were killed, or failed in an older version, left their hidden folders.
-    store.sweep_unfinished();
+    let mut swept = std::collections::HashSet::new();
+    for (store, _) in files {
+        if swept.insert(store.root().to_path_buf()) && store.exists() {
+            store.sweep_unfinished();
+        }
+    }
     let paint = Painter::new(globals.colour());
     let progress = args.all && std::io::stderr().is_terminal();
     // Files in parallel on every core; each session still has one writer.
@@ -137,9 +146,9 @@ fn import_many(
     };
     // A file that is not there, or not a file (a FIFO would hold the import), fails alone
     // before anything is read.
-    let files: Vec<PathBuf> = files
+    let files: Vec<(Store, PathBuf)> = files
         .iter()
-        .filter(|file| match std::fs::metadata(file) {
+        .filter(|(_, file)| match std::fs::metadata(file) {
             Ok(meta) if meta.is_file() => true,
             Ok(_) => {
                 let what = format!("{}: not a regular file", file.display());
@@ -158,14 +167,14 @@ fn import_many(
     let mut written: std::io::Result<()> = Ok(());
     // Older Claude Code kept subagents' transcripts beside the main ones (`agent-*.jsonl`):
     // they go after the main files, and ones imported before are recognised and skipped.
-    let (strays, mains): (Vec<PathBuf>, Vec<PathBuf>) = files.iter().cloned().partition(|f| {
+    let (strays, mains): (Placed, Placed) = files.iter().cloned().partition(|(_, f)| {
         args.all
             && f.file_name()
                 .is_some_and(|n| n.to_string_lossy().starts_with("agent-"))
     });
     let mut finished = 0;
-    for batch in [&mains, &strays] {
-        import_files(store, batch, &sink, workers, |_, file, result| {
+    for (store, batch) in by_store(&mains).into_iter().chain(by_store(&strays)) {
+        import_files(&store, &batch, &sink, workers, |_, file, result| {
             finished += 1;
             if progress {
                 to_stderr(format_args!("\r\x1b[2K"));
@@ -215,9 +224,35 @@ fn import_many(
         crate::render::json::write(&mut out, &reports)?;
     } else if args.all && files.is_empty() {
         writeln!(out, "Every transcript is imported already.")?;
+    } else if args.all {
+        // Each transcript went to its project's store: say where they are.
+        for (store, batch) in by_store(&mains) {
+            let n = batch.len();
+            writeln!(
+                out,
+                "{n} transcript{} for {}",
+                if n == 1 { "" } else { "s" },
+                store.root().display()
+            )?;
+        }
     }
     out.flush()?;
     Ok(code)
+}
+
+/// Files, each with the store it goes to.
+type Placed = Vec<(Store, PathBuf)>;
+
+/// Files grouped by the store they go to, in the order each store first appears.
+fn by_store(files: &[(Store, PathBuf)]) -> Vec<(Store, Vec<PathBuf>)> {
+    let mut groups: Vec<(Store, Vec<PathBuf>)> = Vec::new();
+    for (store, file) in files {
+        match groups.iter_mut().find(|(s, _)| s.root() == store.root()) {
+            Some((_, group)) => group.push(file.clone()),
+            None => groups.push((store.clone(), vec![file.clone()])),
+        }
+    }
+    groups
 }
 
 /// The exit code a file that failed to import stands for, by the table in `exit.rs`: a file
@@ -319,10 +354,11 @@ fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> s
     Ok(())
 }
 
-/// `agent-*.jsonl` files directly in project folders (older Claude Code's subagent layout).
-fn stray_agent_files(claude: &Path) -> Vec<PathBuf> {
+/// `agent-*.jsonl` files directly in the project folders of a `projects` folder (older Claude
+/// Code's subagent layout).
+fn stray_agent_files(projects: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let Ok(projects) = std::fs::read_dir(claude.join("projects")) else {
+    let Ok(projects) = std::fs::read_dir(projects) else {
         return out;
     };
     for project in projects.flatten() {
@@ -353,11 +389,43 @@ struct Found {
     imported: bool,
     /// In the store, recorded by hooks: not imported, and an import leaves it as it is.
     recorded_by_hooks: bool,
+    /// The store that holds the session, or that `--all` imports it into.
+    #[serde(serialize_with = "store_root")]
+    store: Store,
 }
 
-fn discover(claude: &Path, store: &Store, first_prompts: bool) -> Result<Vec<Found>> {
-    let projects = claude.join("projects");
-    let entries = std::fs::read_dir(&projects).map_err(|e| {
+fn store_root<S: serde::Serializer>(store: &Store, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&store.root().display())
+}
+
+/// Every transcript in the `projects` folders, newest first, each with the store it belongs to.
+fn discover(
+    claude: &[PathBuf],
+    placement: &mut Placement,
+    first_prompts: bool,
+) -> Result<Vec<Found>> {
+    let mut found = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for projects in claude {
+        discover_in(projects, placement, first_prompts, &mut seen, &mut found)?;
+    }
+    found.sort_by(|a, b| {
+        b.modified
+            .total_cmp(&a.modified)
+            .then_with(|| a.path.cmp(&b.path))
+    });
+    Ok(found)
+}
+
+fn discover_in(
+    projects: &Path,
+    placement: &mut Placement,
+    first_prompts: bool,
+    seen: &mut std::collections::HashSet<(u64, u64)>,
+    found: &mut Vec<Found>,
+) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let entries = std::fs::read_dir(projects).map_err(|e| {
         let message = format!("no Claude Code projects at {} ({e})", projects.display());
         // A folder that is not there is named wrongly, as a session that is not there is.
         if e.kind() == std::io::ErrorKind::NotFound {
@@ -366,7 +434,6 @@ fn discover(claude: &Path, store: &Store, first_prompts: bool) -> Result<Vec<Fou
             crate::error::Error::io(message).into()
         }
     })?;
-    let mut found = Vec::new();
     for project in entries.flatten().filter(|e| e.path().is_dir()) {
         let Ok(files) = std::fs::read_dir(project.path()) else {
             continue;
@@ -385,7 +452,8 @@ fn discover(claude: &Path, store: &Store, first_prompts: bool) -> Result<Vec<Fou
             let Ok(meta) = std::fs::metadata(&path) else {
                 continue;
             };
-            if !meta.is_file() {
+            // One file reached through two folders (a linked config folder) is listed once.
+            if !meta.is_file() || !seen.insert((meta.dev(), meta.ino())) {
                 continue;
             }
             let modified = meta
@@ -393,32 +461,26 @@ fn discover(claude: &Path, store: &Store, first_prompts: bool) -> Result<Vec<Fou
                 .ok()
                 .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok())
                 .map_or(0.0, |d| d.as_secs_f64());
-            let (session, first_prompt) = if first_prompts {
-                peek(&path)
-            } else {
-                (session_of(&path), None)
-            };
+            let first_prompt = if first_prompts { peek(&path).1 } else { None };
+            let (session, cwd) = origin_of(&path);
             // Claude Code names the file after the session; the id inside is what is imported.
             let session_id = session.unwrap_or_else(|| name.trim_end_matches(".jsonl").to_owned());
+            let store = placement.store_for(&session_id, cwd.as_deref())?;
             let imported = store.has_session(&session_id);
             found.push(Found {
                 project: project.file_name().to_string_lossy().into_owned(),
-                recorded_by_hooks: imported && recorded_by_hooks(store, &session_id),
+                recorded_by_hooks: imported && recorded_by_hooks(&store, &session_id),
                 imported,
                 first_prompt,
                 session_id,
                 path,
                 modified,
                 bytes: meta.len(),
+                store,
             });
         }
     }
-    found.sort_by(|a, b| {
-        b.modified
-            .total_cmp(&a.modified)
-            .then_with(|| a.path.cmp(&b.path))
-    });
-    Ok(found)
+    Ok(())
 }
 
 /// The session id a transcript holds and the first thing the user typed, for recognising it in

@@ -1,5 +1,6 @@
-//! `list`: the sessions in the store, newest first.
+//! `list`: the sessions in the store (or in every store), newest first.
 
+use std::collections::HashMap;
 use std::io::Write;
 
 use anyhow::Result;
@@ -7,17 +8,20 @@ use clap::Args;
 use serde::Serialize;
 
 use super::Globals;
-use super::args::FormatArg;
+use super::args::{FormatArg, TimeRange};
 use super::globals::Format;
-use super::output::stdout;
+use super::output::{stdout, usage};
+use super::stores::{Located, ScopeArgs};
+use crate::analysis::tree::Forest;
 use crate::exit;
+use crate::model::Money;
 use crate::render::terminal::{self, Painter};
-use crate::store::{IndexedSession, Store};
+use crate::store::IndexedSession;
 
-/// List recorded sessions, newest first
+/// List recorded sessions, newest first, with what each cost (its subagents included)
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  agent-strace list\n  agent-strace list --last 5\n  agent-strace list --all --format json"
+    after_help = "Examples:\n  agent-strace list\n  agent-strace list --last 5 --since 7d\n  agent-strace list --all-projects      # every project's sessions, with a PROJECT column\n  agent-strace list --all --format json"
 )]
 pub(crate) struct ListArgs {
     #[command(flatten)]
@@ -28,6 +32,10 @@ pub(crate) struct ListArgs {
     /// Show only the N newest sessions
     #[arg(long, value_name = "N")]
     last: Option<usize>,
+    #[command(flatten)]
+    period: TimeRange,
+    #[command(flatten)]
+    scope: ScopeArgs,
 }
 
 #[derive(Debug, Serialize)]
@@ -43,35 +51,105 @@ struct ListedSession {
     llm_requests: u64,
     total_tokens: u64,
     parent_session_id: Option<String>,
+    /// The title the agent gave the session (Claude Code's `summary`).
+    title: Option<String>,
     first_prompt: Option<String>,
+    /// The session's cost with its subagents', from the index; `None` when the index could
+    /// not be used.
+    cost_usd: Option<f64>,
+    /// Some of that cost is estimated from payload sizes (no usage was recorded).
+    cost_estimated: bool,
+    /// The project folder whose store holds the session; `null` for the user-level store.
+    project: Option<String>,
+    /// The store's folder.
+    store: String,
+    #[serde(skip)]
+    project_label: String,
 }
 
 /// How much of the first prompt is kept: enough to recognise the session.
 const PROMPT_CHARS: usize = 60;
 
 pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
-    let store = Store::new(globals.store_root());
-    let listing = super::listing::sessions(&store)?;
-    let listed: Vec<ListedSession> = listing
-        .sessions
-        .into_iter()
-        .filter(|s| args.all || s.summary.meta.parent_session_id.is_none())
-        .take(args.last.unwrap_or(usize::MAX))
-        .map(listed)
-        .collect();
+    let now = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+    let since = args.period.since(now)?.unwrap_or(f64::NEG_INFINITY);
+    let until = args.period.until(now)?.unwrap_or(f64::INFINITY);
+    if since >= until {
+        return Err(usage("--since must be before --until"));
+    }
+    let mut listed = Vec::new();
+    for located in args.scope.stores(globals)? {
+        let listing = super::listing::sessions(&located.store)?;
+        let costs = with_subagents(&listing.sessions);
+        listed.extend(
+            listing
+                .sessions
+                .into_iter()
+                .filter(|s| args.all || s.summary.meta.parent_session_id.is_none())
+                .filter(|s| (since..until).contains(&s.summary.meta.started_at))
+                .map(|s| {
+                    let cost = costs.get(s.summary.meta.session_id.as_str()).copied();
+                    listed_session(s, cost, &located)
+                }),
+        );
+    }
+    // Every store's listing is newest first; several are merged the same way.
+    listed.sort_by(|a, b| {
+        b.started_at
+            .total_cmp(&a.started_at)
+            .then_with(|| b.session_id.cmp(&a.session_id))
+    });
+    listed.truncate(args.last.unwrap_or(usize::MAX));
     let mut out = stdout(globals.colour());
     match args.format.format {
         Format::Json => crate::render::json::write(&mut out, &listed)?,
-        Format::Text => text(&mut out, &listed, Painter::new(globals.colour()))?,
+        Format::Text => text(
+            &mut out,
+            &listed,
+            Painter::new(globals.colour()),
+            args.scope.many(),
+        )?,
     }
     out.flush()?;
     Ok(exit::OK)
 }
 
-fn listed(session: IndexedSession) -> ListedSession {
+/// Each session's cost with its subagents' (and theirs), and whether any of it is estimated;
+/// sessions the index did not cost are left out.
+fn with_subagents(sessions: &[IndexedSession]) -> HashMap<String, (Money, bool)> {
+    let own: HashMap<&str, (Money, bool)> = sessions
+        .iter()
+        .filter_map(|s| Some((s.summary.meta.session_id.as_str(), s.cost?)))
+        .collect();
+    let forest = Forest::new(sessions.iter().map(|s| s.summary.meta.clone()));
+    own.keys()
+        .map(|id| {
+            let total = forest
+                .descendants(id)
+                .iter()
+                .filter_map(|d| own.get(d.as_str()))
+                .fold((Money(0), false), |(sum, est), (cost, e)| {
+                    (sum + *cost, est || *e)
+                });
+            ((*id).to_owned(), total)
+        })
+        .collect()
+}
+
+fn listed_session(
+    session: IndexedSession,
+    cost: Option<(Money, bool)>,
+    located: &Located,
+) -> ListedSession {
     let meta = session.summary.meta;
     let first_prompt = session.first_prompt;
+    let title = meta.title().map(str::to_owned);
     ListedSession {
+        cost_usd: cost.map(|(c, _)| c.usd()),
+        cost_estimated: cost.is_some_and(|(_, e)| e),
+        project: located.path(),
+        store: located.store.root().to_string_lossy().into_owned(),
+        project_label: located.label(),
         // Milliseconds are the precision timestamps carry; more digits are float noise.
         duration_s: meta.duration_secs().map(|d| (d * 1000.0).round() / 1000.0),
         session_id: meta.session_id,
@@ -83,12 +161,21 @@ fn listed(session: IndexedSession) -> ListedSession {
         errors: meta.errors,
         llm_requests: meta.llm_requests,
         total_tokens: meta.total_tokens,
+        title,
         parent_session_id: meta.parent_session_id,
         first_prompt,
     }
 }
 
-fn text(out: &mut impl Write, sessions: &[ListedSession], paint: Painter) -> std::io::Result<()> {
+/// How many characters of a project's folder the PROJECT column shows.
+const PROJECT_CHARS: usize = 24;
+
+fn text(
+    out: &mut impl Write,
+    sessions: &[ListedSession],
+    paint: Painter,
+    projects: bool,
+) -> std::io::Result<()> {
     if sessions.is_empty() {
         return writeln!(out, "No sessions recorded yet.");
     }
@@ -98,15 +185,43 @@ fn text(out: &mut impl Write, sessions: &[ListedSession], paint: Painter) -> std
         .max()
         .unwrap_or(10)
         .max(10);
+    let project_width = if projects {
+        sessions
+            .iter()
+            .map(|s| s.project_label.chars().count().min(PROJECT_CHARS))
+            .max()
+            .unwrap_or(7)
+            .max(7)
+    } else {
+        0
+    };
+    let project_head = if projects {
+        format!("{:<project_width$}  ", "PROJECT")
+    } else {
+        String::new()
+    };
     writeln!(
         out,
         "{}",
         paint.bold(&format!(
-            "{:<id_width$}  {:<16}  {:>9}  {:<12}  {:>5}  {:>6}  FIRST PROMPT",
-            "SESSION", "STARTED", "DURATION", "AGENT", "TOOLS", "ERRORS"
+            "{:<id_width$}  {project_head}{:<16}  {:>9}  {:<12}  {:>5}  {:>6}  {:>9}  TITLE OR FIRST PROMPT",
+            "SESSION", "STARTED", "DURATION", "AGENT", "TOOLS", "ERRORS", "COST"
         ))
     )?;
     for s in sessions {
+        let project = if projects {
+            format!(
+                "{:<project_width$}  ",
+                terminal::path_tail(&s.project_label, PROJECT_CHARS)
+            )
+        } else {
+            String::new()
+        };
+        // An estimate is marked `~`, as budget-report and cost label theirs "estimated".
+        let cost = s.cost_usd.map_or_else(String::new, |c| {
+            let mark = if s.cost_estimated { "~" } else { "" };
+            format!("{mark}{}", terminal::dollars(c))
+        });
         let duration = s
             .duration_s
             .map_or_else(|| "running".to_owned(), terminal::duration_secs);
@@ -116,13 +231,19 @@ fn text(out: &mut impl Write, sessions: &[ListedSession], paint: Painter) -> std
         } else {
             errors
         };
+        // The agent's title names the session best; else the first prompt, quoted.
         let prompt = s
-            .first_prompt
+            .title
             .as_deref()
-            .map(|p| format!("\"{}\"", terminal::one_line(p, PROMPT_CHARS)));
+            .map(|t| terminal::one_line(t, PROMPT_CHARS))
+            .or_else(|| {
+                s.first_prompt
+                    .as_deref()
+                    .map(|p| format!("\"{}\"", terminal::one_line(p, PROMPT_CHARS)))
+            });
         writeln!(
             out,
-            "{}  {:<16}  {:>9}  {:<12}  {:>5}  {errors}  {}",
+            "{}  {project}{:<16}  {:>9}  {:<12}  {:>5}  {errors}  {cost:>9}  {}",
             paint.cyan(&format!("{:<id_width$}", s.session_id)),
             terminal::local_time(s.started_at),
             duration,

@@ -17,6 +17,7 @@ mod inspect;
 mod list;
 mod listing;
 mod output;
+mod placement;
 mod record;
 mod record_http;
 mod replay;
@@ -26,6 +27,7 @@ mod setup;
 mod sql;
 mod standup;
 mod stats;
+mod stores;
 mod token_budget;
 
 use std::ffi::OsString;
@@ -35,9 +37,20 @@ use clap::{Parser, Subcommand};
 
 pub use globals::Globals;
 
+/// What `--version` prints after the name: the version, and the formats of what it writes.
+static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "{} (store format {}, index format {}.{})",
+        env!("CARGO_PKG_VERSION"),
+        crate::store::STORE_FORMAT,
+        crate::store::index::INDEX_FORMAT,
+        crate::model::summary::SUMMARY_VERSION
+    )
+});
+
 /// strace for AI coding agents: record what an agent did, then replay, inspect and measure it.
 #[derive(Debug, Parser)]
-#[command(name = "agent-strace", version, about, max_term_width = 100)]
+#[command(name = "agent-strace", version = VERSION.as_str(), about, max_term_width = 100)]
 #[command(
     after_help = "Examples:\n  agent-strace setup --write      # record Claude Code sessions in this project\n  agent-strace list               # the sessions recorded here\n  agent-strace replay             # the story of the latest session"
 )]

@@ -11,7 +11,6 @@ use crate::capture::proxy::mcp::McpRecorder;
 use crate::capture::proxy::stdio::relay;
 use crate::capture::sink::Sink;
 use crate::error::{Error, ErrorKind};
-use crate::store::Store;
 
 /// Record an MCP server's stdio session: runs the server and relays its traffic unchanged
 ///
@@ -60,7 +59,7 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
         Ok(sink) => sink,
         Err(code) => return code,
     };
-    let store = Store::new(globals.store_root());
+    let store = super::stores::for_writing(globals.store_root());
     let session = uuid::Uuid::new_v4().to_string();
     // The command as a list of arguments, as the Python tool writes it.
     let mut about = serde_json::Map::new();

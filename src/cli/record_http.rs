@@ -11,7 +11,6 @@ use super::output::fail;
 use crate::capture::proxy::http::{HttpProxy, Upstream};
 use crate::capture::proxy::mcp::McpRecorder;
 use crate::error::Error;
-use crate::store::Store;
 
 /// Record an MCP server reached over HTTP: a local proxy that forwards to it unchanged
 ///
@@ -67,7 +66,7 @@ pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
     });
     let recorded_url = sink.text(url).into_owned();
     let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
-    let store = Store::new(globals.store_root());
+    let store = super::stores::for_writing(globals.store_root());
     let session = uuid::Uuid::new_v4().to_string();
     // Bound before the session is made, so a port in use leaves no empty session behind.
     let mut proxy = match HttpProxy::bind(listen, upstream.clone(), sink.clock()) {

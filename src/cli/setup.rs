@@ -25,15 +25,18 @@ use crate::exit;
 #[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  agent-strace setup                    # print the hooks for .claude/settings.json\n  agent-strace setup --write            # merge them into .claude/settings.json\n  agent-strace setup --global --redact --write   # all projects, secrets scrubbed"
+    after_help = "Examples:\n  agent-strace setup                    # print the hooks for .claude/settings.json\n  agent-strace setup --write            # merge them into .claude/settings.json\n  agent-strace setup --global --write   # all projects\n  agent-strace setup --no-redact --write  # record secrets as they are"
 )]
 pub(crate) struct SetupArgs {
     /// For all projects: ~/.claude/settings.json instead of ./.claude/settings.json
     #[arg(long)]
     global: bool,
-    /// Record with secret redaction on
-    #[arg(long)]
+    /// Record with secret redaction on (the default; written into the hooks all the same)
+    #[arg(long, overrides_with = "no_redact")]
     redact: bool,
+    /// Record secrets as they are: no redaction
+    #[arg(long, overrides_with = "redact")]
+    no_redact: bool,
     /// Record with personal data masked: emails, phone numbers, card numbers, US SSNs, AWS ARNs
     #[arg(long)]
     mask: bool,
@@ -43,7 +46,8 @@ pub(crate) struct SetupArgs {
     /// Merge the hooks into the settings file instead of printing them
     #[arg(long)]
     write: bool,
-    /// The command Claude Code should run [default: agent-strace]
+    /// The command Claude Code should run [default: agent-strace when a standard PATH finds this
+    /// binary by that name, else its absolute path]
     #[arg(long, value_name = "PATH")]
     bin: Option<String>,
     /// The settings file to write [default: by --global]
@@ -60,10 +64,10 @@ const TOOL_EVENTS: [&str; 4] = [
 ];
 
 pub(crate) fn run(args: &SetupArgs, globals: &Globals) -> Result<u8> {
-    let bin = args
-        .bin
-        .clone()
-        .unwrap_or_else(|| "agent-strace".to_owned());
+    let (bin, why_full_path) = match &args.bin {
+        Some(bin) => (bin.clone(), None),
+        None => hook_command(),
+    };
     // A pattern the hooks cannot compile would make every hook fail: refuse it here.
     super::globals::compile_patterns(&args.redact_pattern).map_err(super::output::usage)?;
     let hooks = hooks_block(&bin, &privacy_flags(args));
@@ -76,6 +80,10 @@ pub(crate) fn run(args: &SetupArgs, globals: &Globals) -> Result<u8> {
             "\nPaste this into {} (or run again with --write).",
             target.display()
         )?;
+        if let Some(why) = &why_full_path {
+            writeln!(out, "{why}")?;
+        }
+        writeln!(out, "{}", redaction_note(args))?;
         out.flush()?;
         return Ok(exit::OK);
     }
@@ -117,6 +125,10 @@ pub(crate) fn run(args: &SetupArgs, globals: &Globals) -> Result<u8> {
             "{} already records with agent-strace; nothing changed.",
             path.display()
         )?;
+        if let Some(why) = &why_full_path {
+            writeln!(out, "{why}")?;
+        }
+        writeln!(out, "{}", redaction_note(args))?;
         out.flush()?;
         return Ok(exit::OK);
     }
@@ -141,8 +153,66 @@ pub(crate) fn run(args: &SetupArgs, globals: &Globals) -> Result<u8> {
         "Claude Code sessions will be recorded: hooks written to {}",
         target.display()
     )?;
+    if let Some(why) = &why_full_path {
+        writeln!(out, "{why}")?;
+    }
+    writeln!(out, "{}", redaction_note(args))?;
     out.flush()?;
     Ok(exit::OK)
+}
+
+/// Folders on every PATH, whatever started Claude Code: a terminal, a desktop launcher or an IDE
+/// that never read the shell's profile (systemd's and launchd's defaults).
+const STANDARD_PATH: [&str; 6] = [
+    "/usr/local/sbin",
+    "/usr/local/bin",
+    "/usr/sbin",
+    "/usr/bin",
+    "/sbin",
+    "/bin",
+];
+
+/// The command hooks run: `agent-strace` when that name finds this very binary on a standard
+/// PATH, else this binary's absolute path, with a sentence saying why (a PATH set in a shell's
+/// profile, `~/.cargo/bin` say, is not there when Claude Code is started from a desktop).
+fn hook_command() -> (String, Option<String>) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(exe) = std::env::current_exe() else {
+        return ("agent-strace".to_owned(), None);
+    };
+    let Ok(me) = std::fs::metadata(&exe) else {
+        return ("agent-strace".to_owned(), None);
+    };
+    let on_path = STANDARD_PATH.iter().any(|dir| {
+        std::fs::metadata(std::path::Path::new(dir).join("agent-strace"))
+            .is_ok_and(|m| m.dev() == me.dev() && m.ino() == me.ino())
+    });
+    if on_path {
+        return ("agent-strace".to_owned(), None);
+    }
+    let shown = exe.display().to_string();
+    let folder = exe
+        .parent()
+        .map_or_else(String::new, |p| p.display().to_string());
+    (
+        shell_word(&shown),
+        Some(format!(
+            "The hooks run {shown} by its full path: {folder} is not on the standard PATH ({}) that Claude Code may run hooks with.",
+            STANDARD_PATH.join(":")
+        )),
+    )
+}
+
+/// `text` as one word for the shell that runs hook commands: quoted when it has to be.
+fn shell_word(text: &str) -> String {
+    let plain = text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._+-@%:,=".contains(c));
+    if plain {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
 }
 
 fn settings_path(args: &SetupArgs) -> Result<PathBuf> {
@@ -158,11 +228,22 @@ fn settings_path(args: &SetupArgs) -> Result<PathBuf> {
     Ok(PathBuf::from(".claude").join("settings.json"))
 }
 
+/// What the hooks do with secrets, said plainly.
+fn redaction_note(args: &SetupArgs) -> &'static str {
+    if args.no_redact {
+        "Secrets (keys, tokens, passwords) will be written to .agent-traces as they are: run setup again without --no-redact to redact them."
+    } else {
+        "Secrets (keys, tokens, passwords) are replaced with [REDACTED] before anything reaches .agent-traces; --no-redact keeps them."
+    }
+}
+
 /// The privacy flags the hooks are run with, each with a leading space, patterns quoted for the
 /// shell that runs hook commands.
 fn privacy_flags(args: &SetupArgs) -> String {
     let mut flags = String::new();
-    if args.redact {
+    if args.no_redact {
+        flags.push_str(" --no-redact");
+    } else if args.redact {
         flags.push_str(" --redact");
     }
     if args.mask {
@@ -196,18 +277,23 @@ fn hooks_block(bin: &str, flag: &str) -> Map<String, Value> {
         .collect()
 }
 
-/// Whether a hook command is one of ours for the given `hook <arg>`.
+/// Whether a hook command is one of ours for the given `hook <arg>`: `bin`, or any program
+/// named agent-strace (by name or path, quoted or not), then `hook … <arg>`.
 fn is_ours(command: &str, bin: &str, arg: &str) -> bool {
-    let Some(rest) = command.trim().strip_prefix(bin).or_else(|| {
-        command
-            .trim()
-            .split_once("agent-strace")
-            .map(|(_, rest)| rest)
-    }) else {
-        return false;
+    let command = command.trim();
+    let rest: Vec<&str> = if let Some(rest) = command.strip_prefix(bin) {
+        rest.split_whitespace().collect()
+    } else {
+        let words: Vec<&str> = command.split_whitespace().collect();
+        let Some(program) = words
+            .iter()
+            .position(|w| w.trim_end_matches(['\'', '"']).ends_with("agent-strace"))
+        else {
+            return false;
+        };
+        words[program + 1..].to_vec()
     };
-    let words: Vec<&str> = rest.split_whitespace().collect();
-    words.first() == Some(&"hook") && words.last() == Some(&arg)
+    rest.first() == Some(&"hook") && rest.last() == Some(&arg)
 }
 
 /// Merges our hooks into `settings`, keeping everything else. Returns whether anything changed.
@@ -301,5 +387,28 @@ mod tests {
         assert!(block.contains_key("PostToolUseFailure"));
         assert_eq!(block["PreToolUse"][0]["matcher"], "");
         assert!(block["Stop"][0].get("matcher").is_none());
+    }
+
+    #[test]
+    fn our_commands_are_recognised_by_name_or_path() {
+        for command in [
+            "agent-strace hook pre-tool",
+            "/home/me/.cargo/bin/agent-strace hook --redact pre-tool",
+            "'/home/me/my hooks/agent-strace' hook pre-tool",
+            "/home/me/hooks/agent-strace hook pre-tool",
+        ] {
+            assert!(
+                is_ours(command, "/elsewhere/agent-strace", "pre-tool"),
+                "{command}"
+            );
+        }
+        assert!(!is_ours("./guard.sh pre-tool", "agent-strace", "pre-tool"));
+        assert!(!is_ours(
+            "agent-strace hook post-tool",
+            "agent-strace",
+            "pre-tool"
+        ));
+        assert_eq!(shell_word("/usr/bin/agent-strace"), "/usr/bin/agent-strace");
+        assert_eq!(shell_word("/my dir/it's"), r"'/my dir/it'\''s'");
     }
 }

@@ -9,16 +9,20 @@ use serde_json::{Map, Value as Json};
 
 use super::Globals;
 use super::output::{stdout, usage};
+use super::stores::ScopeArgs;
 use crate::exit;
 use crate::render::terminal::{self, Painter};
-use crate::store::Store;
-use crate::store::sql::{QueryError, QueryResult, SqlReader, Value};
+use crate::store::sql::{GatherError, QueryError, QueryResult, SqlReader, Value};
+use crate::store::{Index, Store};
 
 /// Query every session with SQL (read-only). Views: sessions, events, tool_calls, files,
 /// llm_responses, models; docs/sql.md describes them and gives example queries
+///
+/// With --all-projects the query runs over every store's sessions at once, each view with a
+/// `project` column first (the project's folder; NULL for the user-level store).
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  agent-strace sql \"SELECT tool, count(*) AS calls, sum(failed) AS failed FROM tool_calls GROUP BY tool ORDER BY calls DESC\"\n  agent-strace sql --format csv \"SELECT session_id, start, cost_usd FROM sessions\" > sessions.csv"
+    after_help = "Examples:\n  agent-strace sql \"SELECT tool, count(*) AS calls, sum(failed) AS failed FROM tool_calls GROUP BY tool ORDER BY calls DESC\"\n  agent-strace sql --format csv \"SELECT session_id, start, cost_usd FROM sessions\" > sessions.csv\n  agent-strace sql --all-projects \"SELECT project, sum(cost_usd) FROM sessions GROUP BY project\""
 )]
 pub(crate) struct SqlArgs {
     /// One statement that only reads (SELECT, WITH … SELECT)
@@ -26,6 +30,8 @@ pub(crate) struct SqlArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = SqlFormat::Table)]
     format: SqlFormat,
+    #[command(flatten)]
+    scope: ScopeArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -42,19 +48,37 @@ enum SqlFormat {
 const CELL_CHARS: usize = 60;
 
 pub(crate) fn run(args: &SqlArgs, globals: &Globals) -> Result<u8> {
-    let store = Store::new(globals.store_root());
-    store.require()?;
-    let index = store
-        .fresh_index()
-        .context("SQL needs the session index, which cannot be used")?;
-    let reader = SqlReader::open(&store, &index).context("could not open the session index")?;
-    let result = match reader.query(&args.query) {
-        Ok(result) => result,
-        Err(err @ QueryError::Writes) => return Err(usage(err.to_string())),
-        Err(QueryError::Sql(err)) => {
-            return Err(usage(format!("the query failed: {err}")));
+    let stores = args.scope.stores(globals)?;
+    let mut indexes = Vec::new();
+    for located in &stores {
+        let index = located.store.fresh_index().with_context(|| {
+            format!(
+                "SQL needs the session index of {}, which cannot be used",
+                located.store.root().display()
+            )
+        })?;
+        indexes.push(index);
+    }
+    let reader = if args.scope.many() {
+        let sources: Vec<(&Store, &Index, Option<String>)> = stores
+            .iter()
+            .zip(&indexes)
+            .map(|(l, index)| (&l.store, index, l.path()))
+            .collect();
+        match SqlReader::gather(&sources, &args.query) {
+            Ok(reader) => reader,
+            Err(GatherError::Query(err)) => return Err(query_error(err)),
+            Err(GatherError::Index(err)) => {
+                return Err(anyhow::Error::new(err).context("could not read the session indexes"));
+            }
         }
+    } else {
+        let (Some(located), Some(index)) = (stores.first(), indexes.first()) else {
+            return Err(usage("no store to query"));
+        };
+        SqlReader::open(&located.store, index).context("could not open the session index")?
     };
+    let result = reader.query(&args.query).map_err(query_error)?;
     let mut out = stdout(globals.colour());
     match args.format {
         SqlFormat::Table => table(&mut out, &result, Painter::new(globals.colour()))?,
@@ -63,6 +87,13 @@ pub(crate) fn run(args: &SqlArgs, globals: &Globals) -> Result<u8> {
     }
     out.flush()?;
     Ok(exit::OK)
+}
+
+fn query_error(err: QueryError) -> anyhow::Error {
+    match err {
+        QueryError::Writes => usage(err.to_string()),
+        QueryError::Sql(err) => usage(format!("the query failed: {err}")),
+    }
 }
 
 fn text(value: &Value) -> String {

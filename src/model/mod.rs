@@ -9,6 +9,7 @@
 //! - [`pricing`]: model prices and what tokens cost.
 //! - [`view`]: typed read-only views of event data, the one place that knows its keys.
 //! - [`outcome`]: how a tool call ended: done, failed, or refused by the user.
+//! - [`prompt`]: what a person wrote in a prompt, apart from what the agent added.
 //! - [`tools`]: what each agent's tools do (read a file, run a command …), one table per agent.
 //! - [`summary`]: a session's figures folded from its events, versioned, for the index.
 //!
@@ -20,6 +21,7 @@ pub mod head;
 pub mod meta;
 pub mod outcome;
 pub mod pricing;
+pub mod prompt;
 pub mod summary;
 pub mod text;
 pub mod tools;

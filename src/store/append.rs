@@ -50,6 +50,11 @@ impl Store {
             let _ = (&file)
                 .write_all(b"# Traces hold prompts and tool output: keep them out of git.\n*\n");
         }
+        if made && let Some(catalogue) = &self.catalogue {
+            // Once per store, on its first write; a catalogue that cannot be written loses
+            // only `--all-projects`' view of this store, never the write itself.
+            let _ = catalogue.register(&self.root, true);
+        }
         Ok(root)
     }
 

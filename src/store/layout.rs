@@ -1,5 +1,10 @@
 //! File names inside the store and what makes a session id safe to use as a folder name.
 
+/// The version of the store's format: the layout and event lines of adr/0001, which are the
+/// Python agent-strace's (that tool numbers no format of its own). A change that an older
+/// reader could not read bumps it.
+pub const STORE_FORMAT: u32 = 1;
+
 pub(crate) const META: &str = "meta.json";
 pub(crate) const EVENTS: &str = "events.ndjson";
 /// The session's lock, and what its holder keeps there: the counters folded so far.

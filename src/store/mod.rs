@@ -19,6 +19,7 @@
 //! - [`layout`]: names and paths.
 //! - [`append`]: appending one event without tearing or gluing lines.
 //! - [`reader`]: streaming events, skipping (and reporting) lines that do not parse.
+//! - [`follow`]: a session's events as they are appended, woken by file notifications.
 //! - [`meta`]: reading and atomically replacing `meta.json`; catching counters up.
 //! - [`pending`]: open tool calls, claimed by exactly one result.
 //! - [`select`]: naming a session by a unique prefix of its id.
@@ -26,17 +27,20 @@
 //! - [`errlog`]: the bounded hook error log.
 //! - [`writer`]: writing a whole session at once (imports), moved into place atomically.
 //! - [`index`]: the SQLite index of every session, refreshed from the files when read.
-//! - [`sql`]: read-only SQL over the index.
+//! - [`sql`]: read-only SQL over the index, of one store or of several gathered.
+//! - [`catalogue`]: the list of every store on the machine, kept in the user-level home.
 //!
 //! The format is recorded in `adr/0001-store-format.md`.
 
 mod append;
+pub mod catalogue;
 mod errlog;
 mod files;
+mod follow;
 pub mod index;
 mod layout;
 pub mod sql;
-pub use layout::{is_valid_session_id, subagent_session_id};
+pub use layout::{STORE_FORMAT, is_valid_session_id, subagent_session_id};
 mod lock;
 mod meta;
 mod pending;
@@ -47,7 +51,9 @@ mod writer;
 use std::path::{Path, PathBuf};
 
 pub use append::Appender;
+pub use catalogue::Catalogue;
 pub use files::{LINE_LIMIT, LineRead, open_regular, read_line};
+pub use follow::Follower;
 pub use index::{Index, IndexedSession, Listing};
 pub use lock::HOOK_LOCK_WAIT;
 pub use pending::{CallKey, ClaimedCall};
@@ -61,7 +67,7 @@ use files::Folder;
 /// Errors a caller may want to tell apart.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("no trace store at {0} (record a session first, or pass --trace-dir)")]
+    #[error("no trace store at {0}")]
     NoStore(PathBuf),
     #[error("the trace store at {0} holds no sessions")]
     NoSessions(PathBuf),
@@ -121,11 +127,23 @@ pub struct SessionSummary {
 #[derive(Debug, Clone)]
 pub struct Store {
     root: PathBuf,
+    /// Where the store is catalogued when this handle makes its folder.
+    catalogue: Option<Catalogue>,
 }
 
 impl Store {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Store { root: root.into() }
+        Store {
+            root: root.into(),
+            catalogue: None,
+        }
+    }
+
+    /// The same store, catalogued in `catalogue` when this handle makes its folder.
+    #[must_use]
+    pub fn with_catalogue(mut self, catalogue: Option<Catalogue>) -> Self {
+        self.catalogue = catalogue;
+        self
     }
 
     pub fn root(&self) -> &Path {

@@ -1,10 +1,18 @@
 //! Read-only SQL over the session index, for `agent-strace sql`: one statement, refused
-//! before it runs when it would write.
+//! before it runs when it would write; over one store's index, or over the indexes of several
+//! stores gathered into one in-memory database ([`SqlReader::gather`]).
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OpenFlags};
 
 use super::Store;
-use super::index::{BUSY_TIMEOUT, Index, IndexError, register_functions};
+use super::index::{
+    BUSY_TIMEOUT, GATHERED_SHIFT, Index, IndexError, SCHEMA, register_functions,
+    register_gathered_functions,
+};
 
 /// A read-only connection to the index for `agent-strace sql`.
 pub struct SqlReader {
@@ -47,20 +55,76 @@ impl SqlReader {
             path: index.path().to_path_buf(),
             source,
         };
-        let mut conn = Connection::open_with_flags(index.path(), flags).map_err(sql)?;
+        let conn = Connection::open_with_flags(index.path(), flags).map_err(sql)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
         conn.pragma_update(None, "query_only", true).map_err(sql)?;
         register_functions(&conn, store.root()).map_err(sql)?;
-        // Attaching another file could create it; nothing a reading query needs.
-        conn.authorizer(Some(|ctx: rusqlite::hooks::AuthContext<'_>| {
-            use rusqlite::hooks::{AuthAction, Authorization};
-            match ctx.action {
-                AuthAction::Attach { .. } | AuthAction::Detach { .. } => Authorization::Deny,
-                _ => Authorization::Allow,
-            }
-        }))
+        let mut reader = SqlReader { conn };
+        reader.seal().map_err(sql)?;
+        Ok(reader)
+    }
+
+    /// The indexes of several stores (each refreshed by its `Index`, open meanwhile), gathered
+    /// into one in-memory database for `query`: the same views, each with a `project` column
+    /// first (the folder given with its store). Only the tables `query` reads are copied, each
+    /// store's index attached read-only in turn. A store of no project has a NULL project.
+    pub fn gather(
+        sources: &[(&Store, &Index, Option<String>)],
+        query: &str,
+    ) -> Result<SqlReader, GatherError> {
+        let memory = PathBuf::from(":memory:");
+        let sql = |source| {
+            GatherError::Index(IndexError::Sqlite {
+                path: memory.clone(),
+                source,
+            })
+        };
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = Connection::open_in_memory_with_flags(flags).map_err(sql)?;
+        conn.execute_batch(&gathered_schema()).map_err(sql)?;
+        register_gathered_functions(
+            &conn,
+            sources
+                .iter()
+                .map(|(s, _, _)| s.root().to_path_buf())
+                .collect(),
+        )
         .map_err(sql)?;
-        Ok(SqlReader { conn })
+        let tables = tables_read(&mut conn, query)?;
+        for (n, (store, index, project)) in sources.iter().enumerate() {
+            let number = i64::try_from(n).unwrap_or(i64::MAX);
+            conn.execute(
+                "INSERT INTO idx_projects (store_number, project, store) VALUES (?1, ?2, ?3)",
+                rusqlite::params![number, project, store.root().to_string_lossy()],
+            )
+            .map_err(sql)?;
+            copy_tables(&conn, index, number << GATHERED_SHIFT, &tables).map_err(|source| {
+                GatherError::Index(IndexError::Sqlite {
+                    path: index.path().to_path_buf(),
+                    source,
+                })
+            })?;
+        }
+        conn.pragma_update(None, "query_only", true).map_err(sql)?;
+        let mut reader = SqlReader { conn };
+        reader.seal().map_err(sql)?;
+        Ok(reader)
+    }
+
+    /// No other file may be attached: nothing a reading query needs, and attaching could
+    /// create one.
+    fn seal(&mut self) -> rusqlite::Result<()> {
+        self.conn
+            .authorizer(Some(|ctx: rusqlite::hooks::AuthContext<'_>| {
+                use rusqlite::hooks::{AuthAction, Authorization};
+                match ctx.action {
+                    AuthAction::Attach { .. } | AuthAction::Detach { .. } => Authorization::Deny,
+                    _ => Authorization::Allow,
+                }
+            }))
     }
 
     /// Runs one statement that only reads.
@@ -89,6 +153,110 @@ impl SqlReader {
         }
         Ok(QueryResult { columns, rows })
     }
+}
+
+/// Why several stores' indexes could not be gathered.
+#[derive(Debug, thiserror::Error)]
+pub enum GatherError {
+    /// The query itself is refused or fails to prepare.
+    #[error(transparent)]
+    Query(QueryError),
+    #[error(transparent)]
+    Index(IndexError),
+}
+
+/// The index's tables, and its views each with `project` first: the store a row came from,
+/// found by its `sid` (see [`GATHERED_SHIFT`]); `event_json` takes the `sid` too, to read the
+/// right store's files.
+fn gathered_schema() -> String {
+    let project = format!(
+        "(SELECT project FROM idx_projects WHERE store_number = sid >> {GATHERED_SHIFT}) AS project,"
+    );
+    let mut schema = SCHEMA
+        .replace("event_json(", "event_json(sid, ")
+        .replace(" AS SELECT", &format!(" AS SELECT {project}"));
+    schema.push_str(
+        "CREATE TABLE idx_projects (store_number INTEGER PRIMARY KEY, project TEXT, store TEXT);",
+    );
+    schema
+}
+
+/// The `idx_` tables `query` reads (through the views), found by preparing it on the empty
+/// gathered schema; a query that would write is refused here, before anything is copied.
+fn tables_read(conn: &mut Connection, query: &str) -> Result<BTreeSet<String>, GatherError> {
+    let read = Arc::new(Mutex::new(BTreeSet::new()));
+    let seen = Arc::clone(&read);
+    let auth = |e| GatherError::Query(QueryError::Sql(e));
+    conn.authorizer(Some(move |ctx: rusqlite::hooks::AuthContext<'_>| {
+        use rusqlite::hooks::{AuthAction, Authorization};
+        if let AuthAction::Read { table_name, .. } = ctx.action
+            && table_name.starts_with("idx_")
+            && table_name != "idx_projects"
+            && let Ok(mut seen) = seen.lock()
+        {
+            seen.insert(table_name.to_owned());
+        }
+        Authorization::Allow
+    }))
+    .map_err(auth)?;
+    let prepared = conn.prepare(query).map(|stmt| stmt.readonly());
+    conn.authorizer(None::<fn(rusqlite::hooks::AuthContext<'_>) -> rusqlite::hooks::Authorization>)
+        .map_err(auth)?;
+    match prepared {
+        Ok(true) => {}
+        Ok(false) => return Err(GatherError::Query(QueryError::Writes)),
+        Err(e) => return Err(GatherError::Query(QueryError::Sql(e))),
+    }
+    let tables = read.lock().map(|t| t.clone()).unwrap_or_default();
+    Ok(tables)
+}
+
+/// Copies `tables` of `index` into the gathered database, every `sid` moved up by `offset`.
+fn copy_tables(
+    conn: &Connection,
+    index: &Index,
+    offset: i64,
+    tables: &BTreeSet<String>,
+) -> rusqlite::Result<()> {
+    // A URI, so that the index opens read-only whatever this connection may do.
+    let mut uri = String::from("file:");
+    for c in index.path().to_string_lossy().chars() {
+        match c {
+            '%' => uri.push_str("%25"),
+            '?' => uri.push_str("%3F"),
+            '#' => uri.push_str("%23"),
+            c => uri.push(c),
+        }
+    }
+    uri.push_str("?mode=ro");
+    conn.execute("ATTACH DATABASE ?1 AS src", [uri])?;
+    let copied = (|| {
+        for table in tables {
+            let columns: Vec<String> = conn
+                .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let select: Vec<String> = columns
+                .iter()
+                .map(|c| {
+                    if c == "sid" {
+                        format!("sid + {offset}")
+                    } else {
+                        format!("\"{c}\"")
+                    }
+                })
+                .collect();
+            let names: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
+            conn.execute_batch(&format!(
+                "INSERT INTO main.{table} ({}) SELECT {} FROM src.{table}",
+                names.join(", "),
+                select.join(", ")
+            ))?;
+        }
+        Ok(())
+    })();
+    let detached = conn.execute_batch("DETACH DATABASE src");
+    copied.and(detached)
 }
 
 /// A statement that tried to write is refused whichever way SQLite caught it.

@@ -29,9 +29,11 @@ pub fn shared() -> PathBuf {
         .join("shared")
 }
 
-/// A temporary working directory with its own `.agent-traces` store.
+/// A temporary working directory with its own `.agent-traces` store, and a user-level home
+/// of its own (`AGENT_STRACE_HOME`), so that no test writes the real home's catalogue.
 pub struct TestEnv {
     pub dir: tempfile::TempDir,
+    pub home: tempfile::TempDir,
 }
 
 /// What a run of the binary did.
@@ -43,6 +45,11 @@ pub struct Run {
 }
 
 impl Run {
+    /// What a finished command did.
+    pub fn of(output: Output) -> Run {
+        Run::from(output)
+    }
+
     fn from(output: Output) -> Run {
         Run {
             code: output.status.code().unwrap_or(-1),
@@ -71,6 +78,7 @@ impl TestEnv {
     pub fn new() -> TestEnv {
         TestEnv {
             dir: tempfile::tempdir().expect("temp dir"),
+            home: tempfile::tempdir().expect("temp dir"),
         }
     }
 
@@ -90,6 +98,8 @@ impl TestEnv {
             .env_remove("AGENT_TRACE_DIR")
             .env_remove("CLAUDE_PROJECT_DIR")
             .env_remove("AGENT_STRACE_REDACT")
+            .env_remove("CLAUDE_CONFIG_DIR")
+            .env("AGENT_STRACE_HOME", self.home.path())
             .env_remove("NO_COLOR")
             .stdin(Stdio::null());
         cmd

@@ -186,7 +186,12 @@ impl SessionBuilder {
 
     /// Writes `meta.json` and `events.ndjson` into the environment's store; returns the id.
     pub fn write(self, env: &TestEnv) -> String {
-        let dir = env.store().join(&self.meta.session_id);
+        self.write_in(&env.store())
+    }
+
+    /// Writes the session into the store at `store`; returns the id.
+    pub fn write_in(self, store: &std::path::Path) -> String {
+        let dir = store.join(&self.meta.session_id);
         std::fs::create_dir_all(&dir).expect("session folder");
         std::fs::write(dir.join("meta.json"), self.meta.to_json()).expect("meta.json");
         std::fs::write(dir.join("events.ndjson"), self.ndjson()).expect("events.ndjson");

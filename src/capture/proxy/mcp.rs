@@ -9,7 +9,6 @@ use std::collections::{HashMap, VecDeque};
 use serde_json::{Map, Value};
 
 use super::framing::Frame;
-use crate::capture::limit::limit;
 use crate::capture::sink::Sink;
 use crate::model::{EventType, SessionMeta};
 use crate::store::{Appender, Store, StoreError};
@@ -58,6 +57,9 @@ pub struct McpRecorder {
 
 /// How often (seconds) meta is caught up while the session runs.
 const REFRESH_EVERY: f64 = 1.0;
+/// How much of a message that is not JSON is kept, and how much of it is scrubbed first.
+const RAW_KEPT: usize = 2048;
+const RAW_SCRUBBED: usize = 64 * 1024;
 /// Requests waiting for an answer that are remembered; past this the oldest are forgotten (a
 /// server may drop requests, and memory must stay flat).
 const MAX_OPEN: usize = 10_000;
@@ -128,7 +130,8 @@ impl McpRecorder {
             event.parent_id = Some(call.event_id.clone());
             event.duration_ms = Some(((now - call.timestamp) * 1000.0).max(0.0));
         }
-        self.sink.emit(&mut self.appender, event)?;
+        self.sink
+            .emit_derived(&mut self.appender, event, texts_of_structures)?;
         if now - self.last_refresh >= REFRESH_EVERY {
             self.last_refresh = now;
             self.appender.flush()?;
@@ -221,7 +224,11 @@ impl McpRecorder {
                     "error".into(),
                     format!("malformed JSON-RPC message: {e}").into(),
                 );
-                data.insert("raw".into(), raw(body).into());
+                // Scrubbed before it is cut, so no secret is cut in half and half kept.
+                let head = String::from_utf8_lossy(&body[..body.len().min(RAW_SCRUBBED)]);
+                let head = self.sink.text(&head);
+                let raw = &head[..crate::capture::limit::char_boundary(&head, RAW_KEPT)];
+                data.insert("raw".into(), raw.into());
                 self.write(EventType::Error, now, data, None).map(|_| ())
             }
         }
@@ -264,16 +271,16 @@ impl McpRecorder {
                         data.insert("tool_name".into(), tool.clone().into());
                         data.insert(
                             "arguments".into(),
-                            limit(params.get("arguments").cloned().unwrap_or(Value::Null)).0,
+                            params.get("arguments").cloned().unwrap_or(Value::Null),
                         );
                         (EventType::ToolCall, Some(tool))
                     }
                     "sampling/createMessage" => {
-                        data.insert("params".into(), limit(params).0);
+                        data.insert("params".into(), params);
                         (EventType::LlmRequest, None)
                     }
                     _ => {
-                        data.insert("params".into(), limit(params).0);
+                        data.insert("params".into(), params);
                         (EventType::Decision, None)
                     }
                 };
@@ -303,10 +310,7 @@ impl McpRecorder {
             (Some(method), None) => {
                 data.insert("method".into(), method.into());
                 data.insert("notification".into(), true.into());
-                data.insert(
-                    "params".into(),
-                    limit(msg.remove("params").unwrap_or(Value::Null)).0,
-                );
+                data.insert("params".into(), msg.remove("params").unwrap_or(Value::Null));
                 self.write(EventType::Decision, now, data, None)?;
             }
             (None, Some(id)) => {
@@ -324,24 +328,23 @@ impl McpRecorder {
                 }
                 let method = open.as_ref().map(|o| o.method.as_str()).unwrap_or_default();
                 let kind = if let Some(error) = msg.remove("error") {
-                    data.insert("error".into(), error_message(&error).into());
                     if let Some(code) = error.get("code") {
                         data.insert("code".into(), code.clone());
                     }
+                    data.insert("error".into(), error);
                     EventType::Error
                 } else {
                     let result = msg.remove("result").unwrap_or(Value::Null);
                     match method {
                         "tools/call" => {
-                            let text = result_text(&result);
                             let failed =
                                 result.get("isError").and_then(Value::as_bool) == Some(true);
                             if failed {
-                                data.insert("error".into(), limit(text.into()).0);
+                                data.insert("error".into(), result);
                                 EventType::Error
                             } else {
-                                data.insert("result".into(), limit(text.into()).0);
-                                data.insert("tool_response".into(), limit(result).0);
+                                data.insert("result".into(), Value::Null);
+                                data.insert("tool_response".into(), result);
                                 EventType::ToolResult
                             }
                         }
@@ -349,12 +352,12 @@ impl McpRecorder {
                             if let Some(model) = result.get("model") {
                                 data.insert("model".into(), model.clone());
                             }
-                            data.insert("result".into(), limit(result).0);
+                            data.insert("result".into(), result);
                             EventType::LlmResponse
                         }
                         _ => {
                             data.insert("response".into(), true.into());
-                            data.insert("result".into(), limit(result).0);
+                            data.insert("result".into(), result);
                             EventType::Decision
                         }
                     }
@@ -363,14 +366,13 @@ impl McpRecorder {
             }
             (None, None) => {
                 // An error answer to a request the server could not read has a null id.
-                let message = msg.get("error").map_or_else(
-                    || "JSON-RPC message with neither method nor id".to_owned(),
-                    error_message,
-                );
                 if let Some(code) = msg.get("error").and_then(|e| e.get("code")) {
                     data.insert("code".into(), code.clone());
                 }
-                data.insert("error".into(), message.into());
+                let error = msg
+                    .remove("error")
+                    .unwrap_or_else(|| "JSON-RPC message with neither method nor id".into());
+                data.insert("error".into(), error);
                 self.write(EventType::Error, now, data, None)?;
             }
         }
@@ -465,12 +467,33 @@ pub fn event_head(channel: u32, direction: Direction) -> Map<String, Value> {
     data
 }
 
-/// What a JSON-RPC error object says: its message, or the whole object when it has none.
-fn error_message(error: &Value) -> String {
-    error
-        .get("message")
-        .and_then(Value::as_str)
-        .map_or_else(|| error.to_string(), str::to_owned)
+/// The text readers expect, made from structures once they are scrubbed: `result`, the text of
+/// a tool result's content blocks; `error`, what a JSON-RPC error object or a failed tool
+/// result says.
+fn texts_of_structures(data: &mut Map<String, Value>) {
+    if data.get("result").is_some_and(Value::is_null)
+        && let Some(response) = data.get("tool_response")
+    {
+        let text = result_text(response);
+        data.insert("result".into(), text.into());
+    }
+    if let Some(error) = data.get_mut("error")
+        && !error.is_string()
+    {
+        *error = error_text(error).into();
+    }
+}
+
+/// What an error says: a JSON-RPC error object's message, a failed tool result's content, else
+/// the whole value's JSON text.
+fn error_text(error: &Value) -> String {
+    if let Some(message) = error.get("message").and_then(Value::as_str) {
+        return message.to_owned();
+    }
+    if error.get("content").is_some_and(Value::is_array) {
+        return result_text(error);
+    }
+    error.to_string()
 }
 
 /// The text of a tool result's content blocks, for `result`.

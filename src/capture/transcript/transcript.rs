@@ -115,6 +115,37 @@ pub fn session_of(path: &Path) -> Option<String> {
     None
 }
 
+/// Where a transcript's session ran: its `sessionId` and the `cwd` Claude Code was started in,
+/// from its first lines (a line of a kind that carries neither, a title say, is passed over).
+pub fn origin_of(path: &Path) -> (Option<String>, Option<String>) {
+    let (mut session, mut cwd) = (None, None);
+    let Ok(file) = open_regular(path) else {
+        return (None, None);
+    };
+    let mut reader = BufReader::new(file);
+    let (mut buf, mut spare) = (Vec::new(), Vec::new());
+    for _ in 0..50 {
+        match read_line(&mut reader, &mut buf, LINE_LIMIT) {
+            Ok(read) if read.consumed > 0 => {}
+            _ => break,
+        }
+        let Ok(entry) = Entry::decode(buf.trim_ascii(), &mut spare) else {
+            continue;
+        };
+        session = session.or_else(|| entry.session_id.map(std::borrow::Cow::into_owned));
+        cwd = cwd.or_else(|| {
+            entry
+                .cwd
+                .filter(|c| !c.is_empty())
+                .map(std::borrow::Cow::into_owned)
+        });
+        if session.is_some() && cwd.is_some() {
+            break;
+        }
+    }
+    (session, cwd)
+}
+
 /// The usage of every API response in a transcript, counted the way an import counts it, in
 /// time order. For costing a session recorded by hooks, whose transcript holds the usage the
 /// hooks never see. Responses with no usage at all are left out.

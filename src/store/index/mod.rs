@@ -46,11 +46,13 @@ use rusqlite::Connection;
 
 use super::layout::INDEX;
 use super::{SessionSummary, Store, StoreError};
+use crate::model::Money;
+use crate::model::pricing::PriceTable;
+use crate::model::summary::Summary;
 use crate::model::tools::Agent;
-use crate::model::view::View;
 
 pub use rows::Derived;
-pub(super) use schema::register_functions;
+pub(super) use schema::{GATHERED_SHIFT, SCHEMA, register_functions, register_gathered_functions};
 
 /// The version of the index's tables.
 pub const INDEX_FORMAT: u32 = 4;
@@ -81,6 +83,10 @@ pub struct IndexedSession {
     pub first_prompt: Option<String>,
     /// The agent's transcript a hook-recorded session names.
     pub transcript_path: Option<String>,
+    /// What the session's recorded usage cost at this binary's prices (the `sessions` view's
+    /// `cost_usd`), and whether that is estimated from payload sizes; `None` when the index
+    /// could not be used.
+    pub cost: Option<(Money, bool)>,
 }
 
 /// Every session, newest first, from the index or (when it cannot be used) from the files.
@@ -131,10 +137,14 @@ impl Store {
                 let (summaries, unreadable) = self.list()?;
                 let sessions = summaries
                     .into_iter()
-                    .map(|summary| IndexedSession {
-                        first_prompt: self.first_prompt(&summary.meta.session_id),
-                        transcript_path: None,
-                        summary,
+                    .map(|summary| {
+                        let fold = self.fold(&summary.meta);
+                        IndexedSession {
+                            first_prompt: fold.as_ref().and_then(|f| f.first_prompt.clone()),
+                            transcript_path: None,
+                            cost: fold.map(|f| (f.cost(PriceTable::builtin()), !f.has_usage())),
+                            summary,
+                        }
                     })
                     .collect();
                 Ok(Listing {
@@ -156,17 +166,16 @@ impl Store {
         Ok(index)
     }
 
-    /// The text of a session's first `user_prompt`, read from its events.
-    fn first_prompt(&self, session_id: &str) -> Option<String> {
-        let mut events = self.events(session_id).ok()?;
-        events
-            .find_map(|e| match View::of(&e, Agent::Unknown) {
-                View::Prompt(prompt) => {
-                    Some(prompt.raw.and_then(|v| v.as_str()).map(str::to_owned))
-                }
-                _ => None,
-            })
-            .flatten()
+    /// A session's events folded as the index folds them (its first prompt, its cost), for
+    /// listing without the index.
+    fn fold(&self, meta: &crate::model::SessionMeta) -> Option<Summary> {
+        let events = self.events(&meta.session_id).ok()?;
+        let agent = Agent::from_name(&meta.agent_name);
+        let mut fold = Summary::default();
+        for event in events {
+            fold.observe(agent, &event);
+        }
+        Some(fold)
     }
 }
 

@@ -6,7 +6,7 @@ use rusqlite::params;
 
 use super::stale::scan_folders;
 use super::{Index, IndexError, IndexedSession};
-use crate::model::{Counters, SessionMeta};
+use crate::model::{Counters, Money, SessionMeta};
 use crate::store::layout::META;
 use crate::store::{SessionSummary, Store, StoreError};
 
@@ -47,7 +47,7 @@ impl Index {
                 "SELECT session_id, meta_error, started_at, ended_at, agent_name, command,
                     tool_calls, llm_requests, errors, total_tokens, total_duration_ms,
                     parent_session_id, parent_event_id, depth, meta_extra, derived, first_prompt,
-                    events, ended_at, transcript_path
+                    events, ended_at, transcript_path, cost_pico, estimated
                  FROM idx_sessions",
             )
             .map_err(|e| self.sql_error(e))?;
@@ -109,6 +109,10 @@ impl Index {
                     },
                     first_prompt: row.get(16)?,
                     transcript_path: row.get(19)?,
+                    cost: Some((
+                        Money(u128::from(row.get::<_, Option<u64>>(20)?.unwrap_or(0))),
+                        row.get::<_, Option<bool>>(21)?.unwrap_or(false),
+                    )),
                 }))
             };
             match get().map_err(|e| self.sql_error(e))? {

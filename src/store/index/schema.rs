@@ -23,7 +23,7 @@ pub(super) fn check_regular(path: &Path) -> Result<(), IndexError> {
     }
 }
 
-pub(super) const SCHEMA: &str = r"
+pub(in crate::store) const SCHEMA: &str = r"
 CREATE TABLE idx_sessions (
     sid INTEGER PRIMARY KEY,
     session_id TEXT NOT NULL UNIQUE,
@@ -261,10 +261,8 @@ pub(super) fn is_busy(e: &rusqlite::Error) -> bool {
 /// `tool_response`, else an error's `error`), as JSON text; NULL when the line is gone.
 pub(in crate::store) fn register_functions(conn: &Connection, root: &Path) -> rusqlite::Result<()> {
     use rusqlite::functions::FunctionFlags;
-    use std::cell::RefCell;
     let root = root.to_path_buf();
-    // One open file at a time: rows of one session come together.
-    let open: RefCell<Option<(String, File)>> = RefCell::new(None);
+    let open = std::cell::RefCell::new(OpenEvents::default());
     conn.create_scalar_function("event_json", 4, FunctionFlags::SQLITE_UTF8, move |ctx| {
         let (Ok(id), Ok(offset), Ok(length), Ok(part)) = (
             ctx.get::<String>(0),
@@ -274,29 +272,81 @@ pub(in crate::store) fn register_functions(conn: &Connection, root: &Path) -> ru
         ) else {
             return Ok(None);
         };
-        if !crate::store::is_valid_session_id(&id) || !(0..=1 << 30).contains(&length) {
+        Ok(open.borrow_mut().part(0, &root, &id, offset, length, &part))
+    })
+}
+
+/// Registers `event_json(sid, session_id, offset, length, part)` for an index gathered from
+/// several stores: as [`register_functions`]' own, the session's store being `roots[sid >> 40]`.
+pub(in crate::store) fn register_gathered_functions(
+    conn: &Connection,
+    roots: Vec<std::path::PathBuf>,
+) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    let open = std::cell::RefCell::new(OpenEvents::default());
+    conn.create_scalar_function("event_json", 5, FunctionFlags::SQLITE_UTF8, move |ctx| {
+        let (Ok(sid), Ok(id), Ok(offset), Ok(length), Ok(part)) = (
+            ctx.get::<i64>(0),
+            ctx.get::<String>(1),
+            ctx.get::<i64>(2),
+            ctx.get::<i64>(3),
+            ctx.get::<String>(4),
+        ) else {
             return Ok(None);
+        };
+        let store = usize::try_from(sid >> GATHERED_SHIFT).unwrap_or(usize::MAX);
+        let Some(root) = roots.get(store) else {
+            return Ok(None);
+        };
+        Ok(open
+            .borrow_mut()
+            .part(store, root, &id, offset, length, &part))
+    })
+}
+
+/// In an index gathered from several stores, a session's `sid` is its own store's plus the
+/// store's number shifted this far: no store holds 2⁴⁰ sessions.
+pub(in crate::store) const GATHERED_SHIFT: u32 = 40;
+
+/// The events file last read: rows of one session come together, so one open file is enough.
+#[derive(Default)]
+struct OpenEvents {
+    open: Option<(usize, String, File)>,
+}
+
+impl OpenEvents {
+    /// The `part` of the event whose line is at `offset` in session `id` of the store at
+    /// `root` (store number `store`).
+    fn part(
+        &mut self,
+        store: usize,
+        root: &Path,
+        id: &str,
+        offset: i64,
+        length: i64,
+        part: &str,
+    ) -> Option<String> {
+        if !crate::store::is_valid_session_id(id) || !(0..=1 << 30).contains(&length) {
+            return None;
         }
-        let mut open = open.borrow_mut();
-        if open.as_ref().is_none_or(|(open_id, _)| *open_id != id) {
-            *open = Store::new(&root)
-                .session_folder(&id)
+        if self
+            .open
+            .as_ref()
+            .is_none_or(|(s, open_id, _)| *s != store || open_id != id)
+        {
+            self.open = Store::new(root)
+                .session_folder(id)
                 .and_then(|dir| dir.read(EVENTS))
                 .ok()
                 .flatten()
-                .map(|f| (id.clone(), f));
+                .map(|f| (store, id.to_owned(), f));
         }
-        let Some((_, file)) = open.as_ref() else {
-            return Ok(None);
-        };
-        let mut buf = vec![0u8; length as usize];
-        if std::os::unix::fs::FileExt::read_exact_at(file, &mut buf, offset as u64).is_err() {
-            return Ok(None);
-        }
-        let Ok(event) = parse_line(buf.trim_ascii()) else {
-            return Ok(None);
-        };
-        let value = match (part.as_str(), View::of(&event, Agent::Unknown)) {
+        let (_, _, file) = self.open.as_ref()?;
+        let mut buf = vec![0u8; usize::try_from(length).ok()?];
+        std::os::unix::fs::FileExt::read_exact_at(file, &mut buf, u64::try_from(offset).ok()?)
+            .ok()?;
+        let event = parse_line(buf.trim_ascii()).ok()?;
+        match (part, View::of(&event, Agent::Unknown)) {
             ("data", _) => Some(event.data.to_string()),
             ("arguments", View::ToolCall(call)) => Some(call.arguments.to_string()),
             ("result", View::ToolResult(result)) => match (result.output, result.error) {
@@ -305,7 +355,6 @@ pub(in crate::store) fn register_functions(conn: &Connection, root: &Path) -> ru
                 (None, None) => None,
             },
             _ => None,
-        };
-        Ok(value)
-    })
+        }
+    }
 }

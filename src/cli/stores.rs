@@ -1,0 +1,257 @@
+//! Which stores a command reads or writes: the project's own `.agent-traces`, the user-level
+//! home for what belongs to no project, and every store the catalogue lists
+//! (`--all-projects`).
+//!
+//! The user-level home is `$AGENT_STRACE_HOME`, else `$XDG_DATA_HOME/agent-strace`, else
+//! `~/.local/share/agent-strace`. It holds the catalogue (`stores`, see
+//! [`crate::store::catalogue`]) and a store of its own, `traces/`, where `import --all` puts
+//! transcripts whose project folder is gone.
+
+use std::collections::HashSet;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use clap::Args;
+
+use super::Globals;
+use super::globals::STORE_DIR;
+use crate::store::{Catalogue, Selector, Store, StoreError};
+
+/// The user-level store's folder in the home.
+const USER_STORE: &str = "traces";
+
+/// The user-level home, when the environment names one (see the module's documentation). A
+/// relative `XDG_DATA_HOME` is ignored, as the XDG specification asks.
+pub(crate) fn home() -> Option<PathBuf> {
+    let var = |name| std::env::var_os(name).filter(|v| !v.is_empty());
+    if let Some(dir) = var("AGENT_STRACE_HOME") {
+        return Some(PathBuf::from(dir));
+    }
+    if let Some(dir) = var("XDG_DATA_HOME").map(PathBuf::from)
+        && dir.is_absolute()
+    {
+        return Some(dir.join("agent-strace"));
+    }
+    var("HOME").map(|h| PathBuf::from(h).join(".local/share/agent-strace"))
+}
+
+/// The catalogue of every store, in the user-level home.
+pub(crate) fn catalogue() -> Option<Catalogue> {
+    home().map(Catalogue::new)
+}
+
+/// The store for what belongs to no project.
+pub(crate) fn user_store() -> Option<Store> {
+    home().map(|h| Store::new(h.join(USER_STORE)).with_catalogue(catalogue()))
+}
+
+/// A store that writers may make: catalogued when they do.
+pub(crate) fn for_writing(root: PathBuf) -> Store {
+    Store::new(root).with_catalogue(catalogue())
+}
+
+/// `--all-projects` and `--project PATH`: which stores a command that reads across sessions
+/// covers.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ScopeArgs {
+    /// Every store on this machine: the catalogue in the user-level home lists them
+    #[arg(long, conflicts_with = "project")]
+    pub(crate) all_projects: bool,
+    /// The store of the project at PATH (its .agent-traces, or the nearest above it)
+    #[arg(long, value_name = "PATH")]
+    pub(crate) project: Option<PathBuf>,
+}
+
+/// A store and the project it belongs to.
+#[derive(Debug, Clone)]
+pub(crate) struct Located {
+    pub(crate) store: Store,
+    /// The project folder (the store's parent); `None` for the user-level store.
+    pub(crate) project: Option<PathBuf>,
+}
+
+impl Located {
+    fn new(store: Store, user: Option<&Path>) -> Located {
+        let root = store.root();
+        let project = if user.is_some_and(|u| same_folder(u, root)) {
+            None
+        } else if root.file_name().is_some_and(|n| n == STORE_DIR) {
+            root.parent().map(Path::to_path_buf)
+        } else {
+            Some(root.to_path_buf())
+        };
+        Located { store, project }
+    }
+
+    /// The project as a listing shows it: its folder, `~` for the home, or "(no project)".
+    pub(crate) fn label(&self) -> String {
+        self.project
+            .as_deref()
+            .map_or_else(|| "(no project)".to_owned(), shorten)
+    }
+
+    /// The project as JSON gives it: its folder, or `null` for the user-level store.
+    pub(crate) fn path(&self) -> Option<String> {
+        self.project
+            .as_deref()
+            .map(|p| p.to_string_lossy().into_owned())
+    }
+}
+
+/// `path` with the home folder written `~`.
+fn shorten(path: &Path) -> String {
+    let home = std::env::var_os("HOME").filter(|h| !h.is_empty());
+    if let Some(home) = home
+        && let Ok(rest) = path.strip_prefix(&home)
+    {
+        if rest.as_os_str().is_empty() {
+            return "~".to_owned();
+        }
+        return format!("~/{}", rest.display());
+    }
+    path.display().to_string()
+}
+
+fn same_folder(a: &Path, b: &Path) -> bool {
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => a == b,
+    }
+}
+
+impl ScopeArgs {
+    /// Whether the command reads several stores.
+    pub(crate) fn many(&self) -> bool {
+        self.all_projects
+    }
+
+    /// The stores to read. One store (the flag's, else the usual one) must exist; with
+    /// `--all-projects`, every catalogued store that still exists, the user-level store and the
+    /// usual one when it exists, each once, and possibly none.
+    pub(crate) fn stores(&self, globals: &Globals) -> Result<Vec<Located>> {
+        let user = home().map(|h| h.join(USER_STORE));
+        if !self.all_projects {
+            let store = match &self.project {
+                Some(path) => Store::new(project_store(path)),
+                None => Store::new(globals.store_root()),
+            };
+            store.require()?;
+            // A store made before the catalogue existed joins it when it is first read.
+            if let Some(catalogue) = catalogue() {
+                let _ = catalogue.register(store.root(), false);
+            }
+            return Ok(vec![Located::new(store, user.as_deref())]);
+        }
+        let mut roots: Vec<PathBuf> = match catalogue() {
+            Some(catalogue) => catalogue.stores().unwrap_or_else(|err| {
+                super::output::warn(format_args!(
+                    "the catalogue of stores cannot be read ({err}); reading the stores it does not need"
+                ));
+                Vec::new()
+            }),
+            None => Vec::new(),
+        };
+        roots.extend(user.clone());
+        let here = globals.store_root();
+        if let Some(catalogue) = catalogue()
+            && here.is_dir()
+        {
+            let _ = catalogue.register(&here, false);
+        }
+        roots.push(here);
+        let mut seen = HashSet::new();
+        let mut located = Vec::new();
+        for root in roots {
+            let Ok(meta) = std::fs::metadata(&root) else {
+                continue;
+            };
+            if !meta.is_dir() || !seen.insert((meta.dev(), meta.ino())) {
+                continue;
+            }
+            let store = Store::new(root);
+            match store.require() {
+                Ok(()) => located.push(Located::new(store, user.as_deref())),
+                Err(StoreError::NoStore(_)) => {}
+                Err(err) => super::output::warn(format_args!("skipped a store: {err}")),
+            }
+        }
+        Ok(located)
+    }
+}
+
+/// The store of the project at `path`: `path` itself when it is a store folder, else the
+/// nearest `.agent-traces` at or above it, else `path/.agent-traces` (which a reader then
+/// reports missing).
+pub(crate) fn project_store(path: &Path) -> PathBuf {
+    if path.file_name().is_some_and(|n| n == STORE_DIR) {
+        return path.to_path_buf();
+    }
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    super::globals::nearest_store(&path).unwrap_or_else(|| path.join(STORE_DIR))
+}
+
+/// The one session `selector` names in the stores `scope` covers: with several stores, the
+/// latest of all (a top-level session before a subagent), or the one session whose id starts
+/// with the prefix in any of them.
+pub(crate) fn select(
+    scope: &ScopeArgs,
+    selector: &Selector,
+    globals: &Globals,
+) -> Result<(Store, String)> {
+    let stores = scope.stores(globals)?;
+    if !scope.many() {
+        let store = stores.into_iter().next().map(|l| l.store);
+        let store = store.unwrap_or_else(|| Store::new(globals.store_root()));
+        let id = store.select(selector)?;
+        return Ok((store, id));
+    }
+    let mut found: Vec<(Store, String)> = Vec::new();
+    for located in stores {
+        match located.store.select(selector) {
+            Ok(id) => found.push((located.store, id)),
+            Err(StoreError::NoSessions(_) | StoreError::UnknownSession(_)) => {}
+            Err(err) => return Err(err.into()),
+        }
+    }
+    match selector {
+        Selector::Latest => {
+            let newest = found.into_iter().max_by(|(sa, a), (sb, b)| {
+                let key = |store: &Store, id: &str| {
+                    store.read_meta(id).map_or((false, f64::NEG_INFINITY), |m| {
+                        (m.parent_session_id.is_none(), m.started_at)
+                    })
+                };
+                let (ka, kb) = (key(sa, a), key(sb, b));
+                ka.0.cmp(&kb.0)
+                    .then(ka.1.total_cmp(&kb.1))
+                    .then_with(|| a.cmp(b))
+            });
+            newest.ok_or_else(|| {
+                crate::error::Error::usage("no session is recorded in any store on this machine")
+                    .with_hint(
+                        "`agent-strace setup --write` records a project's sessions, `agent-strace import --all` imports those Claude Code kept",
+                    )
+                    .into()
+            })
+        }
+        Selector::Prefix(prefix) => {
+            // An exact id wins, as in one store.
+            if let Some(i) = found.iter().position(|(_, id)| id == prefix) {
+                return Ok(found.swap_remove(i));
+            }
+            match found.len() {
+                0 => Err(StoreError::UnknownSession(prefix.clone()).into()),
+                1 => Ok(found.remove(0)),
+                _ => Err(StoreError::AmbiguousSession {
+                    prefix: prefix.clone(),
+                    candidates: found
+                        .iter()
+                        .map(|(s, id)| format!("{id} ({})", s.root().display()))
+                        .collect(),
+                }
+                .into()),
+            }
+        }
+    }
+}

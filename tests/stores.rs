@@ -1,0 +1,712 @@
+//! One store per project and one for every project (issue 10): the catalogue hooks write once,
+//! `import --all` placing transcripts by the project they ran in, `--all-projects` and
+//! `--project` on `list`, `budget-report`, `cost` and `sql`, what a folder with no store says,
+//! `setup`'s command, `--version`, and budget-report's breakdowns.
+
+#![expect(
+    clippy::float_cmp,
+    reason = "the dollar figures compared are whole dollars, exact"
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use agent_strace::model::Tokens;
+use serde_json::{Value, json};
+
+use crate::common::{Run, SessionBuilder, TestEnv, bin, shared};
+
+/// 2026-01-05 00:00 UTC, a Monday.
+const DAY0: f64 = 1_767_571_200.0;
+const HOUR: f64 = 3600.0;
+
+fn run_in(env: &TestEnv, dir: &Path, args: &[&str]) -> Run {
+    let output = env
+        .command(args)
+        .current_dir(dir)
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn catalogue(env: &TestEnv) -> Vec<String> {
+    std::fs::read_to_string(env.home.path().join("stores"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A folder inside the environment, made.
+fn folder(env: &TestEnv, name: &str) -> PathBuf {
+    let dir = env.path().join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn opus(input: u64) -> Tokens {
+    Tokens {
+        input,
+        ..Tokens::default()
+    }
+}
+
+/// A session started at `start` with one response of `tokens` of `model` `at` seconds in.
+fn session(
+    id: &str,
+    start: f64,
+    prompt: &str,
+    model: &str,
+    at: f64,
+    tokens: Tokens,
+) -> SessionBuilder {
+    SessionBuilder::new(id)
+        .started(start)
+        .meta(|m| m.agent_name = "claude-code".into())
+        .prompt(prompt)
+        .at(1.0)
+        .tool_call("Bash", json!({"command": "make test"}))
+        .at(2.0)
+        .result(json!("ok"))
+        .at(at)
+        .llm_response(model, tokens)
+        .ended(at + 1.0)
+}
+
+#[test]
+fn a_hook_catalogues_the_store_it_makes_once_and_every_project_is_listed_from_anywhere() {
+    let env = TestEnv::new();
+    let payload = |event: &str| {
+        json!({"session_id": "7a1e0000-0000-4000-8000-000000000001", "hook_event_name": event,
+               "prompt": "hello", "source": "startup"})
+    };
+    env.hook("session-start", &payload("SessionStart"))
+        .success();
+    env.hook("user-prompt", &payload("UserPromptSubmit"))
+        .success();
+    let store = std::fs::canonicalize(env.store()).unwrap();
+    let listed: Vec<PathBuf> = catalogue(&env)
+        .iter()
+        .map(|l| std::fs::canonicalize(l).unwrap())
+        .collect();
+    assert_eq!(listed, [store], "{:?}", catalogue(&env));
+    // From a folder with no store of its own, every project's sessions.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let all = run_in(
+        &env,
+        elsewhere.path(),
+        &["list", "--all-projects", "--format", "json"],
+    );
+    all.success();
+    let sessions = all.json();
+    assert_eq!(sessions.as_array().unwrap().len(), 1, "{sessions}");
+    assert_eq!(
+        std::fs::canonicalize(sessions[0]["project"].as_str().unwrap()).unwrap(),
+        std::fs::canonicalize(env.path()).unwrap()
+    );
+    let text = run_in(&env, elsewhere.path(), &["list", "--all-projects"]);
+    assert!(text.stdout.starts_with("SESSION"), "{}", text.stdout);
+    assert!(text.stdout.lines().next().unwrap().contains("PROJECT"));
+    // A store that is gone leaves the catalogue when it is next read.
+    std::fs::remove_dir_all(env.store()).unwrap();
+    run_in(&env, elsewhere.path(), &["list", "--all-projects"]).success();
+    assert!(catalogue(&env).is_empty(), "{:?}", catalogue(&env));
+}
+
+#[test]
+fn a_folder_without_a_store_says_what_to_do_in_one_line() {
+    let env = TestEnv::new();
+    let run = env.run(&["list"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert_eq!(run.stderr.lines().count(), 1, "{run:?}");
+    for what in ["setup", "import --all", "--trace-dir", "--all-projects"] {
+        assert!(run.stderr.contains(what), "{what}: {}", run.stderr);
+    }
+    assert!(run.stderr.contains("(hint: "), "{}", run.stderr);
+}
+
+/// A copy of a corpus transcript whose lines say it ran in `cwd`.
+fn transcript_in(claude_projects: &Path, project: &str, cwd: &str) -> (PathBuf, String) {
+    let source = shared().join("corpus/claude-code/marot__spotter/short.jsonl");
+    let dir = claude_projects.join(project);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut session = String::new();
+    let mut text = String::new();
+    for line in std::fs::read_to_string(source).unwrap().lines() {
+        let Ok(mut entry) = serde_json::from_str::<Value>(line) else {
+            text.push_str(line);
+            text.push('\n');
+            continue;
+        };
+        if entry.get("cwd").is_some() {
+            entry["cwd"] = cwd.into();
+        }
+        if let Some(id) = entry["sessionId"].as_str() {
+            id.clone_into(&mut session);
+        }
+        text.push_str(&entry.to_string());
+        text.push('\n');
+    }
+    let file = dir.join(format!("{session}.jsonl"));
+    std::fs::write(&file, text).unwrap();
+    (file, session)
+}
+
+#[test]
+fn import_all_puts_each_transcript_in_the_store_of_the_project_it_ran_in() {
+    let env = TestEnv::new();
+    let project = folder(&env, "code/app");
+    let claude = folder(&env, "claude");
+    let (_, here) = transcript_in(
+        &claude.join("projects"),
+        "-code-app",
+        project.to_str().unwrap(),
+    );
+    // The same session's id would collide: the second transcript is another session.
+    let gone_dir = claude.join("projects").join("-gone");
+    std::fs::create_dir_all(&gone_dir).unwrap();
+    let gone_session = "0d0e0000-0000-4000-8000-0000000000aa";
+    let text = std::fs::read_to_string(
+        claude
+            .join("projects/-code-app")
+            .join(format!("{here}.jsonl")),
+    )
+    .unwrap()
+    .replace(&here, gone_session)
+    .replace(project.to_str().unwrap(), "/no/such/project/anymore");
+    std::fs::write(gone_dir.join(format!("{gone_session}.jsonl")), text).unwrap();
+    let standing = folder(&env, "standing-here");
+
+    let run = run_in(
+        &env,
+        &standing,
+        &["import", "--all", "--claude-dir", claude.to_str().unwrap()],
+    );
+    run.success();
+    assert!(
+        project.join(".agent-traces").join(&here).is_dir(),
+        "{run:?}"
+    );
+    let user_store = env.home.path().join("traces");
+    assert!(user_store.join(gone_session).is_dir(), "{run:?}");
+    assert!(
+        !standing.join(".agent-traces").exists() && !env.store().exists(),
+        "imported where the user stands: {run:?}"
+    );
+    // Both stores are catalogued, and a second run finds everything imported.
+    assert_eq!(catalogue(&env).len(), 2, "{:?}", catalogue(&env));
+    let again = run_in(
+        &env,
+        &standing,
+        &["import", "--all", "--claude-dir", claude.to_str().unwrap()],
+    );
+    assert!(again.stdout.contains("imported already"), "{again:?}");
+    let listed = run_in(
+        &env,
+        &standing,
+        &["list", "--all-projects", "--format", "json"],
+    )
+    .json();
+    let mut projects: Vec<(String, Value)> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["session_id"].as_str().unwrap().to_owned(),
+                s["project"].clone(),
+            )
+        })
+        .collect();
+    projects.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        projects,
+        [
+            (gone_session.to_owned(), Value::Null),
+            (here.clone(), Value::from(project.to_str().unwrap())),
+        ]
+    );
+    // --trace-dir still puts everything in one store.
+    let one = env.path().join("one-store");
+    run_in(
+        &env,
+        &standing,
+        &[
+            "--trace-dir",
+            one.to_str().unwrap(),
+            "import",
+            "--all",
+            "--claude-dir",
+            claude.to_str().unwrap(),
+        ],
+    )
+    .success();
+    assert!(one.join(&here).is_dir() && one.join(gone_session).is_dir());
+}
+
+#[test]
+fn claude_config_dir_may_name_several_folders_as_ccusage_reads_it() {
+    let env = TestEnv::new();
+    let first = folder(&env, "config-a");
+    let second = folder(&env, "config-b/projects");
+    let (_, a) = transcript_in(&first.join("projects"), "-p", "/nowhere");
+    let source =
+        std::fs::read_to_string(first.join("projects/-p").join(format!("{a}.jsonl"))).unwrap();
+    let b = "0b0b0000-0000-4000-8000-0000000000bb";
+    std::fs::create_dir_all(second.join("-q")).unwrap();
+    std::fs::write(
+        second.join("-q").join(format!("{b}.jsonl")),
+        source.replace(&a, b),
+    )
+    .unwrap();
+    let home = folder(&env, "home");
+    let list = format!(
+        "{},{}, {}",
+        env.path().join("missing").display(),
+        first.display(),
+        second.display()
+    );
+    let output = env
+        .command(&["import", "--discover", "--format", "json"])
+        .env("HOME", &home)
+        .env("CLAUDE_CONFIG_DIR", &list)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let found: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let mut ids: Vec<&str> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["session_id"].as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    let mut want = [a.as_str(), b];
+    want.sort_unstable();
+    assert_eq!(ids, want);
+    // A list naming no usable folder is one clear error.
+    let output = env
+        .command(&["import", "--discover"])
+        .env("HOME", &home)
+        .env("CLAUDE_CONFIG_DIR", env.path().join("missing"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("CLAUDE_CONFIG_DIR"));
+}
+
+#[test]
+fn list_takes_a_period_shows_cost_and_reads_another_project() {
+    let env = TestEnv::new();
+    let early = session(
+        "aaaa0000-0000-4000-8000-000000000001",
+        DAY0,
+        "first",
+        "claude-opus-4-1",
+        30.0,
+        opus(1_000_000),
+    );
+    let late = session(
+        "bbbb0000-0000-4000-8000-000000000002",
+        DAY0 + 2.0 * 86_400.0,
+        "second",
+        "claude-opus-4-1",
+        30.0,
+        opus(2_000_000),
+    );
+    early.write(&env);
+    late.write(&env);
+    let listed = run_in(
+        &env,
+        env.path(),
+        &[
+            "list",
+            "--since",
+            "2026-01-06",
+            "--until",
+            "2026-01-07",
+            "--format",
+            "json",
+        ],
+    )
+    .json();
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(
+        listed[0]["session_id"],
+        "bbbb0000-0000-4000-8000-000000000002"
+    );
+    // Opus 4.1: $15 a million input tokens.
+    assert_eq!(listed[0]["cost_usd"], 30.0);
+    assert_eq!(listed[0]["cost_estimated"], false);
+    let text = run_in(&env, env.path(), &["list"]);
+    assert!(
+        text.stdout.lines().next().unwrap().contains("COST"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains("$15.00") && text.stdout.contains("$30.00"),
+        "{}",
+        text.stdout
+    );
+    // --project reads a project's store from anywhere.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let there = run_in(
+        &env,
+        elsewhere.path(),
+        &[
+            "list",
+            "--project",
+            env.path().to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(there.json().as_array().unwrap().len(), 2, "{there:?}");
+}
+
+#[test]
+fn budget_report_with_no_session_in_the_period_says_so_in_one_line() {
+    let env = TestEnv::new();
+    session(
+        "cccc0000-0000-4000-8000-000000000003",
+        DAY0,
+        "old",
+        "claude-opus-4-1",
+        30.0,
+        opus(1000),
+    )
+    .write(&env);
+    for format in ["text", "markdown"] {
+        let run = run_in(
+            &env,
+            env.path(),
+            &[
+                "budget-report",
+                "--since",
+                "2026-02-01",
+                "--until",
+                "2026-02-07",
+                "--format",
+                format,
+            ],
+        );
+        run.success();
+        assert_eq!(run.stdout.lines().count(), 1, "{}", run.stdout);
+        assert!(run.stdout.starts_with("No sessions"), "{}", run.stdout);
+        assert!(run.stdout.contains("Jan 5, 2026"), "{}", run.stdout);
+    }
+    let json = run_in(
+        &env,
+        env.path(),
+        &[
+            "budget-report",
+            "--since",
+            "2026-02-01",
+            "--until",
+            "2026-02-07",
+            "--format",
+            "json",
+        ],
+    )
+    .json();
+    assert_eq!(json["sessions"], 0);
+    assert_eq!(json["newest_session_at"], DAY0);
+}
+
+/// Two projects' stores, each catalogued by a first read: project a with two sessions (Opus on
+/// Jan 5 at 09:40 and 16:10), project b with one (Haiku on Jan 6 at 10:05).
+fn two_projects(env: &TestEnv) -> (PathBuf, PathBuf) {
+    let a = folder(env, "a");
+    let b = folder(env, "b");
+    session(
+        "a1a10000-0000-4000-8000-000000000001",
+        DAY0 + 9.0 * HOUR,
+        "a one",
+        "claude-opus-4-1",
+        40.0 * 60.0,
+        opus(1_000_000),
+    )
+    .write_in(&a.join(".agent-traces"));
+    session(
+        "a2a20000-0000-4000-8000-000000000002",
+        DAY0 + 16.0 * HOUR,
+        "a two",
+        "claude-opus-4-1",
+        10.0 * 60.0,
+        opus(2_000_000),
+    )
+    .write_in(&a.join(".agent-traces"));
+    session(
+        "b1b10000-0000-4000-8000-000000000003",
+        DAY0 + 34.0 * HOUR,
+        "b one",
+        "claude-haiku-4-5",
+        5.0 * 60.0,
+        opus(3_000_000),
+    )
+    .write_in(&b.join(".agent-traces"));
+    for dir in [&a, &b] {
+        run_in(env, dir, &["list"]).success();
+    }
+    (a, b)
+}
+
+#[test]
+fn budget_report_breaks_spend_down_by_day_model_project_and_billing_block() {
+    let env = TestEnv::new();
+    let (a, b) = two_projects(&env);
+    let args = [
+        "budget-report",
+        "--all-projects",
+        "--since",
+        "2026-01-05",
+        "--until",
+        "2026-01-11",
+        "--format",
+        "json",
+    ];
+    let r = run_in(&env, env.path(), &args).json();
+    assert_eq!(r["sessions"], 3, "{r}");
+    // Opus 4.1 $15/M: $15 and $30; Haiku 4.5 $1/M: $3.
+    assert_eq!(r["total_usd"], 48.0);
+    let pairs = |key: &str, name: &str| -> Vec<(String, f64)> {
+        r[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                (
+                    x[name].as_str().unwrap().to_owned(),
+                    x["cost_usd"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        pairs("by_day", "day"),
+        [
+            ("2026-01-05".to_owned(), 45.0),
+            ("2026-01-06".to_owned(), 3.0)
+        ]
+    );
+    assert_eq!(
+        pairs("by_model", "model"),
+        [
+            ("claude-opus-4-1".to_owned(), 45.0),
+            ("claude-haiku-4-5".to_owned(), 3.0)
+        ]
+    );
+    let projects = pairs("by_project", "project");
+    assert_eq!(projects.len(), 2);
+    assert!(
+        projects[0].0.ends_with("/a") && projects[0].1 == 45.0,
+        "{projects:?}"
+    );
+    assert!(
+        projects[1].0.ends_with("/b") && projects[1].1 == 3.0,
+        "{projects:?}"
+    );
+    // Blocks start at the hour of the first response after the last block: 09:40 opens
+    // 09:00-14:00, 16:10 opens 16:00-21:00, and the next day's 10:05 opens 10:00-15:00.
+    let blocks: Vec<(f64, f64, f64)> = r["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                (b["start"].as_f64().unwrap() - DAY0) / HOUR,
+                (b["end"].as_f64().unwrap() - DAY0) / HOUR,
+                b["cost_usd"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        blocks,
+        [(9.0, 14.0, 15.0), (16.0, 21.0, 30.0), (34.0, 39.0, 3.0)]
+    );
+    let text = run_in(&env, env.path(), &[&args[..6], &["--blocks"]].concat());
+    text.success();
+    for section in [
+        "Cost by day:",
+        "Cost by model:",
+        "Cost by project:",
+        "5-hour billing blocks:",
+    ] {
+        assert!(text.stdout.contains(section), "{section}: {}", text.stdout);
+    }
+    assert!(
+        text.stdout.contains("2026-01-05 16:00–21:00 $30.00"),
+        "{}",
+        text.stdout
+    );
+    // One project alone: its sessions only, and no project section.
+    let one = run_in(
+        &env,
+        env.path(),
+        &[
+            "budget-report",
+            "--project",
+            b.to_str().unwrap(),
+            "--since",
+            "2026-01-05",
+            "--until",
+            "2026-01-11",
+            "--format",
+            "json",
+        ],
+    )
+    .json();
+    assert_eq!(
+        (one["sessions"].as_u64(), one["total_usd"].as_f64()),
+        (Some(1), Some(3.0))
+    );
+    assert!(one["by_project"].as_array().unwrap().is_empty());
+    let _ = a;
+}
+
+#[test]
+fn cost_and_sql_read_every_project() {
+    let env = TestEnv::new();
+    two_projects(&env);
+    // The latest session of any project is project b's.
+    let cost = run_in(
+        &env,
+        env.path(),
+        &["cost", "--all-projects", "--format", "json"],
+    )
+    .json();
+    assert_eq!(cost["session_id"], "b1b10000-0000-4000-8000-000000000003");
+    // A prefix is looked for in every store.
+    let cost = run_in(
+        &env,
+        env.path(),
+        &["cost", "a2a2", "--all-projects", "--format", "json"],
+    )
+    .json();
+    assert_eq!(cost["cost_usd"], 30.0);
+    let sql = run_in(
+        &env,
+        env.path(),
+        &[
+            "sql",
+            "--all-projects",
+            "--format",
+            "json",
+            "SELECT project, count(*) AS sessions, sum(cost_usd) AS cost FROM sessions GROUP BY project ORDER BY project",
+        ],
+    );
+    sql.success();
+    let rows = sql.json();
+    let rows: Vec<(String, i64, f64)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["project"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_owned(),
+                r["sessions"].as_i64().unwrap(),
+                r["cost"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(rows, [("a".to_owned(), 2, 45.0), ("b".to_owned(), 1, 3.0)]);
+    // Payloads are read from each session's own store.
+    let calls = run_in(
+        &env,
+        env.path(),
+        &[
+            "sql",
+            "--all-projects",
+            "--format",
+            "json",
+            "SELECT project, arguments FROM tool_calls",
+        ],
+    )
+    .json();
+    let calls = calls.as_array().unwrap();
+    assert_eq!(calls.len(), 3);
+    for call in calls {
+        assert_eq!(call["arguments"], r#"{"command":"make test"}"#, "{call}");
+    }
+    // Still read-only.
+    let write = run_in(
+        &env,
+        env.path(),
+        &["sql", "--all-projects", "DELETE FROM idx_sessions"],
+    );
+    assert_eq!(write.code, 2, "{write:?}");
+}
+
+#[test]
+fn setup_names_the_binary_by_its_full_path_when_a_standard_path_would_not_find_it() {
+    let env = TestEnv::new();
+    let out = env.run(&["setup"]).success().stdout.clone();
+    let end = out.rfind('}').unwrap();
+    let block: Value = serde_json::from_str(&out[..=end]).unwrap();
+    let full = bin().display().to_string();
+    for (_, groups) in block["hooks"].as_object().unwrap() {
+        let command = groups[0]["hooks"][0]["command"].as_str().unwrap();
+        assert!(command.starts_with(&format!("{full} hook ")), "{command}");
+    }
+    assert!(
+        out[end..].contains("by its full path"),
+        "the output says why: {out}"
+    );
+    // A command given with --bin is used as it is, and nothing is said.
+    let own = env
+        .run(&["setup", "--bin", "agent-strace"])
+        .success()
+        .stdout
+        .clone();
+    assert!(own.contains("\"agent-strace hook pre-tool\"") && !own.contains("full path"));
+}
+
+#[test]
+fn version_names_the_store_and_index_formats() {
+    let env = TestEnv::new();
+    let out = env.run(&["--version"]).success().stdout.clone();
+    assert!(out.starts_with("agent-strace "), "{out}");
+    assert!(
+        out.contains("store format 1")
+            && out.contains(&format!(
+                "index format {}.",
+                agent_strace::store::index::INDEX_FORMAT
+            )),
+        "{out}"
+    );
+}
+
+#[test]
+fn readers_that_go_away_are_no_failure() {
+    let env = TestEnv::new();
+    two_projects(&env);
+    for args in [
+        vec!["--trace-dir", "a/.agent-traces", "inspect", "a1a1"],
+        vec!["list", "--all-projects"],
+        vec!["budget-report", "--all-projects", "--since", "2026-01-01"],
+        vec!["sql", "--all-projects", "SELECT * FROM events"],
+    ] {
+        let mut child = env
+            .command(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {output:?}");
+    }
+}
