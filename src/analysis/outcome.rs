@@ -11,9 +11,10 @@
 //! The rules are general: they know the common runners, build tools and linters by name and
 //! their summaries by shape, never one project's commands.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex::{Regex, RegexSet};
 use serde::Serialize;
 
 use crate::model::ToolOutcome;
@@ -86,8 +87,68 @@ impl Judgement {
 /// Judges a shell command from its text, how the tool call ended, and its output (the error
 /// text of a failed call, stdout and stderr of a finished one).
 pub fn judge(command: &str, outcome: ToolOutcome, output: &str) -> Judgement {
-    let parsed = Parsed::of(command);
-    let purpose = parsed.purpose();
+    Command::parse(command).judge(outcome, output)
+}
+
+/// What a command is for.
+pub fn purpose(command: &str) -> Purpose {
+    Command::parse(command).purpose
+}
+
+/// What a command tries to achieve: equal for attempts at the same thing. Tests, builds and
+/// checks are named by their runner (`pytest` whether run as `python -m pytest -x` or
+/// `uv run pytest tests/`), a commit is a commit whatever its message or flags, and anything
+/// else by its words without output filters (`| tail -5`), redirections or `cd`.
+pub fn goal(command: &str) -> String {
+    Command::parse(command).goal
+}
+
+/// A shell command parsed once, for its purpose, its goal and judging its result.
+#[derive(Debug, Clone)]
+pub struct Command {
+    segments: Vec<Segment>,
+    /// What it is for.
+    pub purpose: Purpose,
+    /// What it tries to achieve (see [`goal`]).
+    pub goal: String,
+}
+
+impl Command {
+    pub fn parse(command: &str) -> Command {
+        let segments: Vec<Segment> = split(&drop_heredoc_bodies(command))
+            .into_iter()
+            .map(|(words, piped)| {
+                let words = unwrap(words);
+                let class = classify(&words);
+                Segment {
+                    words,
+                    piped,
+                    class,
+                }
+            })
+            .filter(|s| !s.words.is_empty())
+            .collect();
+        let purpose = segments
+            .iter()
+            .filter_map(|s| s.class.as_ref().map(|c| c.0))
+            .max()
+            .unwrap_or(Purpose::Other);
+        let goal = goal_of(&segments, command);
+        Command {
+            segments,
+            purpose,
+            goal,
+        }
+    }
+
+    /// Judges the command's result: how the tool call ended, and its output.
+    pub fn judge(&self, outcome: ToolOutcome, output: &str) -> Judgement {
+        judge_parsed(self, outcome, output)
+    }
+}
+
+fn judge_parsed(parsed: &Command, outcome: ToolOutcome, output: &str) -> Judgement {
+    let purpose = parsed.purpose;
     if outcome == ToolOutcome::Rejected {
         return Judgement::new(purpose, Verdict::Rejected, None);
     }
@@ -134,19 +195,8 @@ pub fn judge(command: &str, outcome: ToolOutcome, output: &str) -> Judgement {
     }
 }
 
-/// What a command is for.
-pub fn purpose(command: &str) -> Purpose {
-    Parsed::of(command).purpose()
-}
-
-/// What a command tries to achieve: equal for attempts at the same thing. Tests, builds and
-/// checks are named by their runner (`pytest` whether run as `python -m pytest -x` or
-/// `uv run pytest tests/`), a commit is a commit whatever its message or flags, and anything
-/// else by its words without output filters (`| tail -5`), redirections or `cd`.
-pub fn goal(command: &str) -> String {
-    let parsed = Parsed::of(command);
-    if let Some((purpose, runner)) = parsed
-        .segments
+fn goal_of(segments: &[Segment], command: &str) -> String {
+    if let Some((purpose, runner)) = segments
         .iter()
         .filter_map(|s| s.class.as_ref())
         .max_by_key(|(purpose, _)| *purpose)
@@ -154,8 +204,7 @@ pub fn goal(command: &str) -> String {
     {
         return format!("{purpose:?}: {runner}").to_lowercase();
     }
-    let words: Vec<String> = parsed
-        .segments
+    let words: Vec<String> = segments
         .iter()
         .filter(|s| !(s.piped && is_filter(&s.words)) && s.words.first().is_some_and(|w| w != "cd"))
         .map(|s| s.words.join(" "))
@@ -203,13 +252,9 @@ const HOOK_BLOCK: [&str; 5] = [
     "lint-staged",
 ];
 
-/// A command, split into its simple commands.
-struct Parsed {
-    segments: Vec<Segment>,
-}
-
 /// One simple command: its words (quotes removed, redirections, environment assignments and
 /// wrappers such as `sudo`, `timeout 60`, `uv run` or `python -m` dropped).
+#[derive(Debug, Clone)]
 struct Segment {
     words: Vec<String>,
     /// It reads the output of the one before it (`a | b`).
@@ -218,32 +263,7 @@ struct Segment {
     class: Option<(Purpose, String)>,
 }
 
-impl Parsed {
-    fn of(command: &str) -> Parsed {
-        let segments = split(&drop_heredoc_bodies(command))
-            .into_iter()
-            .map(|(words, piped)| {
-                let words = unwrap(words);
-                let class = classify(&words);
-                Segment {
-                    words,
-                    piped,
-                    class,
-                }
-            })
-            .filter(|s| !s.words.is_empty())
-            .collect();
-        Parsed { segments }
-    }
-
-    fn purpose(&self) -> Purpose {
-        self.segments
-            .iter()
-            .filter_map(|s| s.class.as_ref().map(|c| c.0))
-            .max()
-            .unwrap_or(Purpose::Other)
-    }
-
+impl Command {
     /// When a failed command's exit is an answer rather than a failure, what it answered.
     fn answer(&self, code: Option<i64>, body: &str) -> Option<&'static str> {
         // Exit codes above 1 are errors for every command below (grep's 2, diff's 2 …).
@@ -328,10 +348,13 @@ fn is_filter(words: &[String]) -> bool {
 
 /// Removes the bodies of here-documents (a commit message written with `<<'EOF'`), which are
 /// text, not commands.
-fn drop_heredoc_bodies(command: &str) -> String {
+fn drop_heredoc_bodies(command: &str) -> Cow<'_, str> {
     static HEREDOC: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r#"<<-?\s*['"]?([A-Za-z_][A-Za-z0-9_]*)['"]?"#).expect("a valid pattern")
     });
+    if !command.contains("<<") {
+        return Cow::Borrowed(command);
+    }
     let mut out = String::with_capacity(command.len());
     let mut lines = command.split('\n');
     while let Some(line) = lines.next() {
@@ -349,7 +372,7 @@ fn drop_heredoc_bodies(command: &str) -> String {
             }
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// Splits a command into simple commands at `&&`, `||`, `;`, `|`, `&`, newlines and
@@ -833,21 +856,31 @@ const PASSES: [&str; 12] = [
 
 const NOTHING_RAN: [&str; 2] = [r"\bno tests ran\b", r"^collected 0 items"];
 
+/// A pattern as compiled: line anchors, and ASCII word boundaries. Unicode ones keep the regex
+/// engine off its fast path on output with any non-ASCII text (test output often has some), and
+/// every word the patterns look for is ASCII.
+fn prepare(pattern: &str) -> String {
+    format!("(?m){}", pattern.replace(r"\b", r"(?-u:\b)"))
+}
+
 /// What the output's summaries say; failures win over passes, as a run with one failing
 /// suite failed.
 fn summary(output: &str) -> Option<Summary> {
-    static COMPILED: LazyLock<(Vec<Regex>, Regex, Regex)> = LazyLock::new(|| {
-        let failures = FAILURES
+    static COMPILED: LazyLock<(RegexSet, Vec<Regex>, Regex, Regex)> = LazyLock::new(|| {
+        let patterns: Vec<String> = FAILURES.iter().map(|s| prepare(s.pattern)).collect();
+        let set = RegexSet::new(&patterns).expect("valid patterns");
+        let failures = patterns
             .iter()
-            .map(|s| Regex::new(&format!("(?m){}", s.pattern)).expect("a valid pattern"))
+            .map(|p| Regex::new(p).expect("a valid pattern"))
             .collect();
-        let passes = Regex::new(&format!("(?m){}", PASSES.join("|"))).expect("a valid pattern");
-        let nothing =
-            Regex::new(&format!("(?m){}", NOTHING_RAN.join("|"))).expect("a valid pattern");
-        (failures, passes, nothing)
+        let passes = Regex::new(&prepare(&PASSES.join("|"))).expect("a valid pattern");
+        let nothing = Regex::new(&prepare(&NOTHING_RAN.join("|"))).expect("a valid pattern");
+        (set, failures, passes, nothing)
     });
-    let (failures, passes, nothing) = &*COMPILED;
-    for (signal, regex) in FAILURES.iter().zip(failures) {
+    let (set, failures, passes, nothing) = &*COMPILED;
+    // One pass finds which failure patterns occur at all; only those are read for counts.
+    for i in &set.matches(output) {
+        let (signal, regex) = (&FAILURES[i], &failures[i]);
         for captures in regex.captures_iter(output) {
             if signal.count == 0 {
                 return Some(Summary::Failed(signal.note.to_owned()));

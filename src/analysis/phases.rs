@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::outcome::{self, Judgement, Purpose, Verdict};
+use super::outcome::{self, Command, Judgement, Purpose, Verdict};
 use crate::model::view::{LlmResponse, ToolCall, ToolResult, View};
 use crate::model::{Agent, Event, Tokens, ToolKind, ToolOutcome};
 
@@ -203,6 +203,8 @@ pub struct TimedUsage {
 
 struct Call {
     command: Option<String>,
+    /// The command, parsed once.
+    parsed: Option<Command>,
     tool: String,
     /// What attempts at the same thing share.
     goal: String,
@@ -426,11 +428,12 @@ impl PhaseBuilder {
             call.tool.to_owned()
         };
         let command = call.command().map(str::to_owned);
+        let parsed = command.as_deref().map(Command::parse);
         let path = call.path().map(|p| self.relative(p));
         // Attempts at one goal: the same tests, build or commit however worded; the same
         // command; the same file for a file tool; the same arguments for anything else.
-        let goal = match (&command, &path) {
-            (Some(c), _) => outcome::goal(c),
+        let goal = match (&parsed, &path) {
+            (Some(c), _) => c.goal.clone(),
             (None, Some(p)) => format!("{tool} {p}"),
             (None, None) => call.signature(),
         };
@@ -447,7 +450,8 @@ impl PhaseBuilder {
             ToolKind::WriteFile => push_unique(&mut phase.wrote, path.as_deref()),
             _ => {}
         }
-        if command.as_deref().is_some_and(is_test_or_build) {
+        let purpose = parsed.as_ref().map_or(Purpose::Other, |c| c.purpose);
+        if matches!(purpose, Purpose::Test | Purpose::Build) {
             self.open_tests += 1;
         }
         let phase = self.phases.last_mut().expect("made by current() above");
@@ -457,7 +461,7 @@ impl PhaseBuilder {
                 retry: false,
                 failed: false,
                 verdict: None,
-                purpose: outcome::purpose(c),
+                purpose,
                 note: None,
                 event: number,
             });
@@ -468,6 +472,7 @@ impl PhaseBuilder {
             id,
             Call {
                 command,
+                parsed,
                 tool,
                 goal,
                 what,
@@ -513,8 +518,8 @@ impl PhaseBuilder {
             }
             return;
         };
-        let judgement = match &call.command {
-            Some(command) => outcome::judge(command, result.outcome, &output_text(result)),
+        let judgement = match &call.parsed {
+            Some(command) => command.judge(result.outcome, &output_text(result)),
             None => Judgement {
                 purpose: Purpose::Other,
                 verdict: match result.outcome {
@@ -613,7 +618,11 @@ impl PhaseBuilder {
     /// up in.
     fn gate(&mut self, call: &Call, judgement: &Judgement) -> usize {
         let Some(passed) = judgement.gate() else {
-            if call.command.as_deref().is_some_and(is_test_or_build) {
+            if call
+                .parsed
+                .as_ref()
+                .is_some_and(|c| matches!(c.purpose, Purpose::Test | Purpose::Build))
+            {
                 self.open_tests = self.open_tests.saturating_sub(1);
             }
             return call.phase;
