@@ -103,11 +103,40 @@ pub fn mask_value(value: &mut Value, pii: bool, extra: &[Regex]) -> bool {
         Value::Array(items) => items
             .iter_mut()
             .fold(false, |changed, v| mask_value(v, pii, extra) | changed),
-        Value::Object(map) => map
-            .values_mut()
-            .fold(false, |changed, v| mask_value(v, pii, extra) | changed),
+        Value::Object(map) => {
+            let changed = map
+                .values_mut()
+                .fold(false, |changed, v| mask_value(v, pii, extra) | changed);
+            mask_keys(map, pii, extra) | changed
+        }
         _ => false,
     }
+}
+
+/// Masks object keys (`{"ada@example.com": {...}}`), keeping their order; two keys that mask
+/// alike are told apart by a number.
+fn mask_keys(map: &mut serde_json::Map<String, Value>, pii: bool, extra: &[Regex]) -> bool {
+    let masked = |key: &str| match mask_str_with(key, pii, extra) {
+        Cow::Owned(m) if m != key => Some(m),
+        _ => None,
+    };
+    if !map.keys().any(|k| masked(k).is_some()) {
+        return false;
+    }
+    let old = std::mem::take(map);
+    for (key, value) in old {
+        let mut key = masked(&key).unwrap_or(key);
+        if map.contains_key(&key) {
+            let base = key.clone();
+            let mut n = 2;
+            while map.contains_key(&key) {
+                key = format!("{base} #{n}");
+                n += 1;
+            }
+        }
+        map.insert(key, value);
+    }
+    true
 }
 
 /// The Luhn checksum every payment card number passes.
@@ -179,5 +208,12 @@ mod tests {
         assert!(mask_value(&mut v, true, &extra));
         assert_eq!(v["a"][0], "ticket [REDACTED] from [EMAIL]");
         assert_eq!(v["n"], 5);
+        // Keys too: a map by email address.
+        let mut v = serde_json::json!({"owners": {"ada@corp.io": 1, "bob@corp.io": 2, "team": 3}});
+        assert!(mask_value(&mut v, true, &[]));
+        assert_eq!(
+            v,
+            serde_json::json!({"owners": {"[EMAIL]": 1, "[EMAIL] #2": 2, "team": 3}})
+        );
     }
 }

@@ -27,12 +27,12 @@ const AGENT_ID: &str = "a1b2c3";
 // ---------------------------------------------------------------------------------------------
 
 /// The Python agent-strace: its CLI and the interpreter of its venv.
-struct Python {
+pub(crate) struct Python {
     cli: PathBuf,
     interpreter: PathBuf,
 }
 
-fn python() -> &'static Python {
+pub(crate) fn python() -> &'static Python {
     static PYTHON: OnceLock<Python> = OnceLock::new();
     PYTHON.get_or_init(Python::locate)
 }
@@ -137,7 +137,7 @@ impl Python {
 
     /// Runs a read command of the Python CLI on the environment's store; it must succeed
     /// without a traceback. Colour codes are removed from its output.
-    fn read(&self, env: &TestEnv, args: &[&str]) -> Run {
+    pub(crate) fn read(&self, env: &TestEnv, args: &[&str]) -> Run {
         let store = env.store();
         let mut cmd = Python::command(env, &self.cli);
         cmd.arg("--trace-dir").arg(&store).args(args);

@@ -69,14 +69,22 @@ fn story_a() -> SessionBuilder {
 #[test]
 fn replay_tells_the_story_with_numbers_offsets_and_durations() {
     let env = fixture();
-    let run = env.run(&["replay", "1a2b3c"]);
+    // The start is shown in local time: UTC here, so that the text is the same everywhere.
+    let run = crate::common::Run::of(
+        env.command(&["replay", "1a2b3c"])
+            .env("TZ", "UTC")
+            .output()
+            .unwrap(),
+    );
     run.success();
     let expected = r#"Session Summary
 ──────────────────────────────────────────────────
 Session: 1a2b3c4d-0000-4000-8000-000000000001
-Command: claude-code (startup)
+Started: 2026-05-28 20:26
+Duration: 1m 53s
 Agent: claude-code
-Duration: 112.54s
+Command: claude-code (startup)
+Cost: $0.0010 (estimated from payload sizes)
 Tool calls: 4
 Errors: 1
 ──────────────────────────────────────────────────
@@ -91,10 +99,7 @@ Errors: 1
              $ python -m pytest tests/ -v 2>&1
 #6    +27.65s ✗ error Bash
              Command failed with exit code 1
-#7    +48.18s → tool_call Read
-             /p/pyproject.toml
-#8    +48.23s ← tool_result Read (43ms)
-#9    +48.23s 📖 file_read
+#7    +48.18s 📖 tool_call Read (43ms)
              /p/pyproject.toml
 #10   +51.43s → tool_call Bash
              $ uv run --with pytest pytest tests/ -v

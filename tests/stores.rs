@@ -3,7 +3,10 @@
 //! `--project` on `list`, `budget-report`, `cost` and `sql`, what a folder with no store says,
 //! `setup`'s command, `--version`, and budget-report's breakdowns.
 
-#![expect(clippy::float_cmp, reason = "the dollar figures compared are whole dollars, exact")]
+#![expect(
+    clippy::float_cmp,
+    reason = "the dollar figures compared are whole dollars, exact"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -677,7 +680,11 @@ fn version_names_the_store_and_index_formats() {
     let out = env.run(&["--version"]).success().stdout.clone();
     assert!(out.starts_with("agent-strace "), "{out}");
     assert!(
-        out.contains("store format 1") && out.contains("index format 3"),
+        out.contains("store format 1")
+            && out.contains(&format!(
+                "index format {}.",
+                agent_strace::store::index::INDEX_FORMAT
+            )),
         "{out}"
     );
 }

@@ -118,7 +118,7 @@ fn text_output_escapes_session_controls_with_colour_off_and_on() {
     // What was escaped is still there to read.
     let replay = env.run(&["--color", "never", "replay", ID]);
     assert!(
-        replay.stdout.contains("\\u001b]0;pwned"),
+        replay.stdout.contains("]0;pwned") && replay.stdout.contains("OVERWRITTEN"),
         "{}",
         replay.stdout
     );

@@ -5,17 +5,21 @@
 //! - [`stats`]: calls, durations and errors per tool; tokens; events by type.
 //! - [`token_budget`]: context-window use over a session.
 //! - [`tree`]: the hierarchy of a session and its subagents.
+//! - [`outcome`]: what a shell command was (tests, build, check, commit) and whether it failed.
 //! - [`phases`]: a session split into phases, with what each read, ran, wrote and spent.
 //! - [`budget`]: spend across sessions over a period.
 //! - [`cost`]: tokens and dollars by model and phase, with wasted spend.
-//! - [`replay_line`]: what one replay line says about an event, as data.
+//! - [`replay_line`]: what replay shows of a session, as data: lines, their order, the header.
+//! - [`replay_show`]: one event whole, as data: the command and its output, an edit's diff.
 //!
 //! Analyses never print, read the environment or choose exit codes.
 
 pub mod budget;
 pub mod cost;
+pub mod outcome;
 pub mod phases;
 pub mod replay_line;
+pub mod replay_show;
 pub mod standup;
 pub mod stats;
 pub mod token_budget;

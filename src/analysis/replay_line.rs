@@ -1,10 +1,16 @@
-//! What one replay line says about an event, as data: replay, the coming `watch`, the HTML
-//! replay and the MCP server all compute it here and only differ in how they show it.
+//! What replay shows of a session, as data: one line per event ([`replay_line`]), the story
+//! that orders and folds them ([`Story`]), and the header ([`header`]). Replay, the coming
+//! `watch`, the HTML replay and the MCP server compute it here and only differ in how they
+//! show it (`render::replay` prints it on a terminal).
+
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use crate::model::view::{LlmResponse, View};
-use crate::model::{Agent, Event, EventType};
+use super::cost::CostReport;
+use crate::model::prompt::PromptKind;
+use crate::model::view::{LlmResponse, ToolCall, View};
+use crate::model::{Agent, Event, EventType, SessionMeta, ToolKind};
 
 /// What kind of line it is: picks the icon and colour a renderer shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -12,11 +18,23 @@ use crate::model::{Agent, Event, EventType};
 pub enum LineKind {
     SessionStart,
     SessionEnd,
+    /// What a person wrote: typed words, or a command (`/compact`, `! ls`).
     Prompt,
+    /// The person stopped the agent.
+    Interrupted,
+    /// Text the agent or its tools put in the user's turn (a command's output, a
+    /// notification).
+    Note,
     Answer,
+    /// The model's reasoning.
+    Thinking,
+    /// The conversation was compacted into a summary.
+    Compaction,
     ToolCall,
     ToolResult,
     Error,
+    /// A call the user refused or stopped: no failure.
+    Rejected,
     FileRead,
     FileWrite,
     LlmRequest,
@@ -45,8 +63,9 @@ pub enum DetailKind {
 /// One event, as a replay line shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReplayLine {
-    /// The event's number in its session, from 1.
+    /// The event's number in its session (its place in the file), from 1.
     pub number: usize,
+    pub event_id: String,
     /// Seconds from the session's start.
     pub offset_s: f64,
     pub kind: LineKind,
@@ -61,12 +80,17 @@ pub struct ReplayLine {
     /// The meaningful argument, the result's gist, the text, or the usage, in full.
     pub detail: Option<String>,
     pub detail_kind: DetailKind,
+    /// The numbers of other events this line stands for too: a call's result and file
+    /// event, a response's request.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub folded: Vec<usize>,
 }
 
 /// The line for `event`, the `number`th of a session of `agent` that began at `origin`.
 pub fn replay_line(event: &Event, agent: Agent, number: usize, origin: f64) -> ReplayLine {
     let mut line = ReplayLine {
         number,
+        event_id: event.event_id.clone(),
         offset_s: event.timestamp - origin,
         kind: LineKind::Other,
         event_type: event.event_type.as_str().to_owned(),
@@ -76,6 +100,7 @@ pub fn replay_line(event: &Event, agent: Agent, number: usize, origin: f64) -> R
         duration_ms: None,
         detail: None,
         detail_kind: DetailKind::Text,
+        folded: Vec::new(),
     };
     let owned = |s: Option<&str>| s.map(str::to_owned);
     match View::of(event, agent) {
@@ -89,14 +114,39 @@ pub fn replay_line(event: &Event, agent: Agent, number: usize, origin: f64) -> R
             line.detail = owned(reason);
             line.detail_kind = DetailKind::Muted;
         }
-        View::Prompt(text) | View::Answer(text) => {
-            line.kind = if event.event_type == EventType::UserPrompt {
-                LineKind::Prompt
-            } else {
-                LineKind::Answer
+        View::Prompt(text) => {
+            let prompt = text.prompt();
+            (line.kind, line.detail_kind) = match prompt.kind {
+                PromptKind::Typed => (LineKind::Prompt, DetailKind::Quote),
+                PromptKind::Command => (LineKind::Prompt, DetailKind::Text),
+                PromptKind::Interrupted => (LineKind::Interrupted, DetailKind::Muted),
+                PromptKind::CompactionSummary | PromptKind::Machine => {
+                    (LineKind::Note, DetailKind::Muted)
+                }
             };
+            if line.kind != LineKind::Interrupted {
+                line.detail = Some(prompt.text.into_owned());
+            }
+        }
+        View::Answer(text) => {
+            line.kind = LineKind::Answer;
             line.detail = Some(text.text.to_owned());
             line.detail_kind = DetailKind::Quote;
+        }
+        View::Thinking(text) => {
+            line.kind = LineKind::Thinking;
+            line.detail = Some(text.text.to_owned());
+            line.detail_kind = DetailKind::Muted;
+        }
+        View::Compaction(compaction) => {
+            line.kind = LineKind::Compaction;
+            let mut parts: Vec<String> =
+                compaction.trigger.map(str::to_owned).into_iter().collect();
+            if let Some(tokens) = compaction.pre_tokens {
+                parts.push(format!("{tokens} tokens of context summarised"));
+            }
+            line.detail = (!parts.is_empty()).then(|| parts.join(" · "));
+            line.detail_kind = DetailKind::Muted;
         }
         View::ToolCall(call) => {
             line.kind = LineKind::ToolCall;
@@ -109,7 +159,11 @@ pub fn replay_line(event: &Event, agent: Agent, number: usize, origin: f64) -> R
         View::ToolResult(result) => {
             line.tool = owned(result.tool);
             line.duration_ms = result.duration_ms;
-            if let Some(error) = &result.error {
+            if let (true, Some(why)) = (result.rejected(), &result.error) {
+                line.kind = LineKind::Rejected;
+                line.detail = Some(why.to_string());
+                line.detail_kind = DetailKind::Muted;
+            } else if let Some(error) = &result.error {
                 line.kind = LineKind::Error;
                 line.detail = Some(error.to_string());
                 line.detail_kind = DetailKind::Error;
@@ -179,6 +233,260 @@ fn usage_text(response: &LlmResponse<'_>) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(" · "))
 }
 
+/// What a replay shows besides the story's plain lines.
+#[derive(Debug, Clone, Default)]
+pub struct StoryOptions {
+    /// Show the model's reasoning (`--thinking`).
+    pub thinking: bool,
+    /// Show every LLM request and response on its own line (`--llm`).
+    pub llm: bool,
+    /// Show only lines that stand for events of these types (`--filter`).
+    pub filter: Option<HashSet<EventType>>,
+}
+
+/// An event with its number in its session (its place in the file, from 1).
+#[derive(Debug, Clone)]
+pub struct Numbered {
+    pub number: usize,
+    pub event: Event,
+}
+
+/// A session told as a story: events in time order (ties in file order), so offsets never go
+/// backwards; a streamed response one line with its tokens, at the time it began; a file
+/// read or write one line with its call's duration. Events come in batches (the whole
+/// session, or what a live session appended since): a call folded in one batch takes its
+/// file events from later ones too.
+#[derive(Debug)]
+pub struct Story {
+    agent: Agent,
+    origin: Option<f64>,
+    options: StoryOptions,
+    /// File calls shown as one line: their file events are part of that line.
+    folded_calls: HashSet<String>,
+}
+
+impl Story {
+    /// A story of a session of `agent` that began at `started_at` (when known).
+    pub fn new(agent: Agent, started_at: Option<f64>, options: StoryOptions) -> Story {
+        Story {
+            agent,
+            origin: started_at.filter(|s| *s > 0.0),
+            options,
+            folded_calls: HashSet::new(),
+        }
+    }
+
+    /// The lines of a batch of events.
+    pub fn lines(&mut self, mut batch: Vec<Numbered>) -> Vec<ReplayLine> {
+        batch.sort_by(|a, b| {
+            a.event
+                .timestamp
+                .total_cmp(&b.event.timestamp)
+                .then(a.number.cmp(&b.number))
+        });
+        let Some(first) = batch.first() else {
+            return Vec::new();
+        };
+        let origin = *self.origin.get_or_insert(first.event.timestamp);
+        let children = Children::of(&batch);
+        let mut absorbed = vec![false; batch.len()];
+        let mut lines = Vec::new();
+        for (i, item) in batch.iter().enumerate() {
+            if absorbed[i] {
+                continue;
+            }
+            let event = &item.event;
+            let mut line = replay_line(event, self.agent, item.number, origin);
+            let mut types = vec![&event.event_type];
+            match &event.event_type {
+                EventType::LlmRequest if !self.options.llm => {
+                    if let Some(&j) = children.response.get(event.event_id.as_str()) {
+                        let response = &batch[j];
+                        let mut folded =
+                            replay_line(&response.event, self.agent, response.number, origin);
+                        folded.offset_s = line.offset_s;
+                        folded.folded.push(item.number);
+                        line = folded;
+                        types.push(&response.event.event_type);
+                        absorbed[j] = true;
+                    }
+                }
+                EventType::ToolCall => {
+                    if let Some(call) = ToolCall::from_event(event, self.agent)
+                        && call.kind.is_file()
+                    {
+                        self.fold_file_call(
+                            call.kind,
+                            &batch,
+                            &children,
+                            &mut line,
+                            &mut types,
+                            &mut absorbed,
+                        );
+                    }
+                }
+                EventType::FileRead | EventType::FileWrite
+                    if event
+                        .parent_id
+                        .as_ref()
+                        .is_some_and(|p| self.folded_calls.contains(p)) =>
+                {
+                    continue;
+                }
+                _ => {}
+            }
+            if line.kind == LineKind::Thinking && !self.options.thinking {
+                continue;
+            }
+            if let Some(filter) = &self.options.filter
+                && !types.iter().any(|t| filter.contains(t))
+            {
+                continue;
+            }
+            lines.push(line);
+        }
+        lines
+    }
+
+    /// A file call whose result came back well becomes one line with the result's duration,
+    /// standing for the result and the file event too.
+    fn fold_file_call<'b>(
+        &mut self,
+        kind: ToolKind,
+        batch: &'b [Numbered],
+        children: &Children<'_>,
+        line: &mut ReplayLine,
+        types: &mut Vec<&'b EventType>,
+        absorbed: &mut [bool],
+    ) {
+        let id = line.event_id.as_str();
+        if let Some(&r) = children.result.get(id) {
+            if batch[r].event.event_type == EventType::Error {
+                return;
+            }
+            line.duration_ms = batch[r].event.duration_ms;
+            line.folded.push(batch[r].number);
+            types.push(&batch[r].event.event_type);
+            absorbed[r] = true;
+        }
+        for &t in children.touches.get(id).into_iter().flatten() {
+            line.folded.push(batch[t].number);
+            types.push(&batch[t].event.event_type);
+            absorbed[t] = true;
+        }
+        line.kind = if kind == ToolKind::WriteFile {
+            LineKind::FileWrite
+        } else {
+            LineKind::FileRead
+        };
+        self.folded_calls.insert(line.event_id.clone());
+    }
+}
+
+/// The events of a batch that answer another one, by the id of the event they answer.
+struct Children<'b> {
+    result: HashMap<&'b str, usize>,
+    touches: HashMap<&'b str, Vec<usize>>,
+    response: HashMap<&'b str, usize>,
+}
+
+impl<'b> Children<'b> {
+    fn of(batch: &'b [Numbered]) -> Children<'b> {
+        let mut children = Children {
+            result: HashMap::new(),
+            touches: HashMap::new(),
+            response: HashMap::new(),
+        };
+        for (i, item) in batch.iter().enumerate() {
+            let Some(parent) = item.event.parent_id.as_deref() else {
+                continue;
+            };
+            match item.event.event_type {
+                EventType::ToolResult | EventType::Error => {
+                    children.result.entry(parent).or_insert(i);
+                }
+                EventType::FileRead | EventType::FileWrite => {
+                    children.touches.entry(parent).or_default().push(i);
+                }
+                EventType::LlmResponse => {
+                    children.response.entry(parent).or_insert(i);
+                }
+                _ => {}
+            }
+        }
+        children
+    }
+}
+
+/// What a replay says about a session before its story.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplayHeader {
+    pub session_id: String,
+    /// The title the agent gave the session (Claude Code's `summary`).
+    pub title: Option<String>,
+    pub started_at: f64,
+    /// `None` while it runs.
+    pub duration_s: Option<f64>,
+    pub cwd: Option<String>,
+    pub git_branch: Option<String>,
+    pub agent: String,
+    pub agent_version: Option<String>,
+    pub command: String,
+    pub parent_session_id: Option<String>,
+    /// Models that answered, most tokens first.
+    pub models: Vec<String>,
+    pub cost_usd: Option<f64>,
+    /// The cost is estimated from payload sizes: no usage was recorded.
+    pub cost_estimated: bool,
+    pub tool_calls: u64,
+    pub errors: u64,
+}
+
+/// The header of a session with `meta`, whose first events are `events`, that cost `cost`.
+pub fn header(
+    meta: &SessionMeta,
+    agent: Agent,
+    events: &[Numbered],
+    cost: Option<&CostReport>,
+) -> ReplayHeader {
+    let start = events.iter().find_map(|n| match View::of(&n.event, agent) {
+        View::SessionStart(start) => Some(start),
+        _ => None,
+    });
+    let pick = |from_start: Option<&str>, key: &str| {
+        from_start
+            .or_else(|| meta.attribution(key))
+            .map(str::to_owned)
+    };
+    let mut models: Vec<(u64, String)> = cost
+        .filter(|c| !c.estimated)
+        .map(|c| {
+            c.models
+                .iter()
+                .map(|m| (m.tokens.total(), m.model.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    models.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    ReplayHeader {
+        session_id: meta.session_id.clone(),
+        title: meta.title().map(str::to_owned),
+        started_at: meta.started_at,
+        duration_s: meta.duration_secs(),
+        cwd: pick(start.as_ref().and_then(|s| s.cwd), "working_dir"),
+        git_branch: pick(start.as_ref().and_then(|s| s.git_branch), "git_branch"),
+        agent: meta.agent_name.clone(),
+        agent_version: pick(start.as_ref().and_then(|s| s.version), "agent_version"),
+        command: meta.command.clone(),
+        parent_session_id: meta.parent_session_id.clone(),
+        models: models.into_iter().map(|(_, m)| m).collect(),
+        cost_usd: cost.map(|c| c.cost_usd),
+        cost_estimated: cost.is_some_and(|c| c.estimated),
+        tool_calls: meta.tool_calls,
+        errors: meta.errors,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,6 +497,18 @@ mod tests {
         e.data = data;
         e.duration_ms = Some(40.0);
         replay_line(&e, Agent::ClaudeCode, 3, 10.0)
+    }
+
+    fn numbered(
+        n: usize,
+        kind: EventType,
+        ts: f64,
+        parent: Option<usize>,
+        data: Value,
+    ) -> Numbered {
+        let mut event = Event::new(kind, ts, format!("e{n}"), "s".into()).with_data(data);
+        event.parent_id = parent.map(|p| format!("e{p}"));
+        Numbered { number: n, event }
     }
 
     #[test]
@@ -216,6 +536,21 @@ mod tests {
     }
 
     #[test]
+    fn refused_calls_are_rejections_not_errors() {
+        let l = line(
+            EventType::Error,
+            json!({"tool_name": "Bash", "error": "The user doesn't want to proceed with this tool use. The tool use was rejected (eg. if it was a file edit, the new_string was NOT written to the file). STOP what you are doing and wait for the user to tell you how to proceed."}),
+        );
+        assert_eq!(l.kind, LineKind::Rejected);
+        assert_eq!(l.detail_kind, DetailKind::Muted);
+        let l = line(
+            EventType::Error,
+            json!({"tool_name": "Bash", "error": "tool call failed", "is_interrupt": true}),
+        );
+        assert_eq!(l.kind, LineKind::Rejected);
+    }
+
+    #[test]
     fn responses_show_their_usage() {
         let l = line(
             EventType::LlmResponse,
@@ -231,5 +566,106 @@ mod tests {
     fn empty_text_shows_nothing() {
         let l = line(EventType::UserPrompt, json!({"prompt": ""}));
         assert_eq!(l.detail, None);
+    }
+
+    #[test]
+    fn prompts_show_what_a_person_wrote() {
+        let l = line(
+            EventType::UserPrompt,
+            json!({"prompt": "<command-name>/mcp</command-name>\n<command-args></command-args>"}),
+        );
+        assert_eq!(
+            (l.kind, l.detail.as_deref()),
+            (LineKind::Prompt, Some("/mcp"))
+        );
+        let l = line(
+            EventType::UserPrompt,
+            json!({"prompt": "[Request interrupted by user]"}),
+        );
+        assert_eq!(l.kind, LineKind::Interrupted);
+    }
+
+    #[test]
+    fn a_story_is_in_time_order_and_folds_responses_and_reads() {
+        let batch = vec![
+            numbered(1, EventType::LlmRequest, 1.0, None, json!({"model": "m"})),
+            numbered(
+                2,
+                EventType::ToolCall,
+                1.0,
+                None,
+                json!({"tool_name": "Read", "arguments": {"file_path": "/a"}}),
+            ),
+            numbered(
+                3,
+                EventType::ToolResult,
+                1.5,
+                Some(2),
+                json!({"tool_name": "Read"}),
+            ),
+            numbered(4, EventType::FileRead, 1.5, Some(2), json!({"path": "/a"})),
+            numbered(
+                5,
+                EventType::LlmResponse,
+                1.2,
+                Some(1),
+                json!({"model": "m", "usage": {"input_tokens": 1, "output_tokens": 2}}),
+            ),
+            numbered(
+                6,
+                EventType::Decision,
+                1.3,
+                None,
+                json!({"kind": "thinking", "reasoning": "hm"}),
+            ),
+        ];
+        let mut story = Story::new(Agent::ClaudeCode, Some(0.5), StoryOptions::default());
+        let lines = story.lines(batch.clone());
+        let shown: Vec<(usize, LineKind, f64)> = lines
+            .iter()
+            .map(|l| (l.number, l.kind, l.offset_s))
+            .collect();
+        assert_eq!(
+            shown,
+            vec![
+                (5, LineKind::LlmResponse, 0.5),
+                (2, LineKind::FileRead, 0.5)
+            ]
+        );
+        assert_eq!(lines[0].folded, vec![1]);
+        assert_eq!(lines[1].folded, vec![3, 4]);
+
+        let options = StoryOptions {
+            thinking: true,
+            llm: true,
+            filter: None,
+        };
+        let lines = Story::new(Agent::ClaudeCode, Some(0.5), options).lines(batch);
+        let numbers: Vec<usize> = lines.iter().map(|l| l.number).collect();
+        assert_eq!(numbers, vec![1, 2, 5, 6]);
+        assert!(lines.windows(2).all(|w| w[0].offset_s <= w[1].offset_s));
+    }
+
+    #[test]
+    fn a_failed_read_keeps_its_error_line() {
+        let batch = vec![
+            numbered(
+                1,
+                EventType::ToolCall,
+                1.0,
+                None,
+                json!({"tool_name": "Read", "arguments": {"file_path": "/a"}}),
+            ),
+            numbered(
+                2,
+                EventType::Error,
+                1.5,
+                Some(1),
+                json!({"error": "no such file"}),
+            ),
+        ];
+        let lines = Story::new(Agent::ClaudeCode, None, StoryOptions::default()).lines(batch);
+        let kinds: Vec<LineKind> = lines.iter().map(|l| l.kind).collect();
+        assert_eq!(kinds, vec![LineKind::ToolCall, LineKind::Error]);
     }
 }

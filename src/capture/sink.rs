@@ -1,11 +1,18 @@
 //! The one way captured events reach the store: ids, time, privacy and writing, for hooks, both
 //! MCP proxies and transcript import alike.
 //!
-//! Every capture path builds its events with [`Sink::event`] (a fresh id) and hands them to
-//! [`Sink::emit`], which scrubs them with the one [`Privacy`] the command line resolved and
-//! writes them through the store: a hook appends one line at a time ([`Store::append`]), a
-//! proxy through a kept-open [`Appender`], an import into a [`SessionWriter`] that appears whole.
-//! Size limits are [`super::limit`]'s, applied by whoever fills an event's data.
+//! Every capture path builds its events with [`Sink::event`] (a fresh id), whole and uncut, and
+//! hands them to [`Sink::emit`], which in this order:
+//! 1. scrubs the data with the one [`Privacy`] the command line resolved, structured values as
+//!    structures (a secret under a key, a `{"name", "value"}` pair) before anything is turned
+//!    into text or cut;
+//! 2. lets the capture path derive text from the scrubbed data ([`Sink::emit_derived`]: the
+//!    preview of a structured tool response, the text of an error object), so no text is ever
+//!    made from what was not scrubbed;
+//! 3. cuts the event to the size limits ([`super::limit`]: per field and for the whole event);
+//! 4. writes it through the store: a hook appends one line at a time ([`Store::append`]), a
+//!    proxy through a kept-open [`Appender`], an import into a [`SessionWriter`] that appears
+//!    whole.
 
 use std::borrow::Cow;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -144,9 +151,24 @@ impl Sink {
         event
     }
 
-    /// Scrubs an event and writes it.
-    pub fn emit(&self, to: &mut impl Target, mut event: Event) -> Result<(), StoreError> {
+    /// Scrubs an event, cuts it to the size limits and writes it.
+    pub fn emit(&self, to: &mut impl Target, event: Event) -> Result<(), StoreError> {
+        self.emit_derived(to, event, |_| {})
+    }
+
+    /// As [`Sink::emit`], with `derive` adding to the data what is made from it (text from a
+    /// structure) once it is scrubbed and before it is cut.
+    pub fn emit_derived(
+        &self,
+        to: &mut impl Target,
+        mut event: Event,
+        derive: impl FnOnce(&mut Map<String, Value>),
+    ) -> Result<(), StoreError> {
         self.privacy.apply(&mut event.data);
+        if let Value::Object(data) = &mut event.data {
+            derive(data);
+            super::limit::cap(data);
+        }
         to.put(&event)
     }
 

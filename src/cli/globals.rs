@@ -89,12 +89,15 @@ impl Globals {
 }
 
 /// What the capturing commands (`hook`, `record`, `record-http`, `import`) keep off disk: one
-/// set of flags for all of them.
+/// set of flags for all of them. Secrets are redacted unless asked not to (README, "Secrets").
 #[derive(Debug, Args)]
 pub(crate) struct PrivacyArgs {
-    /// Replace secrets with [REDACTED] before writing (also: AGENT_STRACE_REDACT=1)
-    #[arg(long)]
+    /// Replace secrets with [REDACTED] before writing: the default
+    #[arg(long, overrides_with = "no_redact")]
     redact: bool,
+    /// Write secrets as they are (also: AGENT_STRACE_REDACT=0)
+    #[arg(long, overrides_with = "redact")]
+    no_redact: bool,
     /// Mask personal data before writing: emails, phone numbers, card numbers, US SSNs, AWS ARNs
     #[arg(long)]
     mask: bool,
@@ -105,11 +108,16 @@ pub(crate) struct PrivacyArgs {
 
 impl PrivacyArgs {
     /// The flags and `AGENT_STRACE_REDACT` as one value, or a sentence saying which pattern is
-    /// wrong.
+    /// wrong. A flag wins over the environment; with neither, secrets are redacted.
     pub(crate) fn resolve(&self) -> Result<Privacy, String> {
         let patterns = compile_patterns(&self.redact_pattern)?;
+        let redact = if self.no_redact {
+            false
+        } else {
+            self.redact || redact_from_env().unwrap_or(true)
+        };
         Ok(Privacy {
-            redact: self.redact || redact_from_env(),
+            redact,
             mask: self.mask,
             patterns,
         })
@@ -139,10 +147,15 @@ pub(crate) fn compile_patterns(texts: &[String]) -> Result<Vec<regex::Regex>, St
         .collect()
 }
 
-/// Whether secret redaction is asked for in the environment (`AGENT_STRACE_REDACT=1`).
-fn redact_from_env() -> bool {
-    std::env::var("AGENT_STRACE_REDACT")
-        .is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes" | "on"))
+/// What the environment says of secret redaction: `AGENT_STRACE_REDACT=0` (or `false`, `no`,
+/// `off`) turns it off, `1` (`true`, `yes`, `on`) on; unset or anything else says nothing.
+fn redact_from_env() -> Option<bool> {
+    let value = std::env::var("AGENT_STRACE_REDACT").ok()?;
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
 }
 
 /// The store a session that ran in `base` belongs to: a store on the way up that already holds

@@ -8,26 +8,34 @@ use serde_json::Value;
 
 use super::Globals;
 use super::args::SessionArg;
-use super::output::{stdout, warn_bad_lines};
+use super::output::{stdout, usage, warn_bad_lines};
 use crate::exit;
 use crate::store::Store;
 
 /// Print a session's metadata and events as JSON
 ///
 /// The output is one JSON object, `{"meta": {...}, "events": [...]}`, with one event per line;
-/// every field of every event is kept, including fields agent-strace does not know.
+/// every field of every event is kept, including fields agent-strace does not know. With
+/// --event N, only event N (as replay numbers it), pretty-printed.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  agent-strace inspect\n  agent-strace inspect 3f2a | jq '.events[] | select(.event_type == \"error\")'"
+    after_help = "Examples:\n  agent-strace inspect\n  agent-strace inspect 3f2a | jq '.events[] | select(.event_type == \"error\")'\n  agent-strace inspect 3f2a --event 42"
 )]
 pub(crate) struct InspectArgs {
     #[command(flatten)]
     session: SessionArg,
+    /// Print only event N (numbered from 1 in file order, as replay shows them), whole and
+    /// pretty-printed
+    #[arg(long, value_name = "N")]
+    event: Option<usize>,
 }
 
 pub(crate) fn run(args: &InspectArgs, globals: &Globals) -> Result<u8> {
     let store = Store::new(globals.store_root());
     let id = store.select(&args.session.selector())?;
+    if let Some(number) = args.event {
+        return event(&store, &id, number, globals);
+    }
     let meta = super::output::summary(&store, &id)?.meta;
     let meta: Value = serde_json::from_str(&meta.to_json())?;
     let mut out = stdout(globals.colour());
@@ -43,5 +51,25 @@ pub(crate) fn run(args: &InspectArgs, globals: &Globals) -> Result<u8> {
     writeln!(out, "\n]}}")?;
     out.flush()?;
     warn_bad_lines(events.bad_lines(), events.bad_count());
+    Ok(exit::OK)
+}
+
+/// One event, pretty-printed, every field kept.
+fn event(store: &Store, id: &str, number: usize, globals: &Globals) -> Result<u8> {
+    let mut events = store.events(id)?;
+    let mut count = 0;
+    let found = events.by_ref().find(|_| {
+        count += 1;
+        count == number
+    });
+    warn_bad_lines(events.bad_lines(), events.bad_count());
+    let Some(event) = found else {
+        let count = count + events.count();
+        return Err(usage(super::replay::no_event(id, number, count)));
+    };
+    let mut out = stdout(globals.colour());
+    serde_json::to_writer_pretty(&mut out, &event)?;
+    writeln!(out)?;
+    out.flush()?;
     Ok(exit::OK)
 }

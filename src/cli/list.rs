@@ -51,6 +51,8 @@ struct ListedSession {
     llm_requests: u64,
     total_tokens: u64,
     parent_session_id: Option<String>,
+    /// The title the agent gave the session (Claude Code's `summary`).
+    title: Option<String>,
     first_prompt: Option<String>,
     /// The session's cost with its subagents', from the index; `None` when the index could
     /// not be used.
@@ -141,6 +143,7 @@ fn listed_session(
 ) -> ListedSession {
     let meta = session.summary.meta;
     let first_prompt = session.first_prompt;
+    let title = meta.title().map(str::to_owned);
     ListedSession {
         cost_usd: cost.map(|(c, _)| c.usd()),
         cost_estimated: cost.is_some_and(|(_, e)| e),
@@ -158,6 +161,7 @@ fn listed_session(
         errors: meta.errors,
         llm_requests: meta.llm_requests,
         total_tokens: meta.total_tokens,
+        title,
         parent_session_id: meta.parent_session_id,
         first_prompt,
     }
@@ -200,7 +204,7 @@ fn text(
         out,
         "{}",
         paint.bold(&format!(
-            "{:<id_width$}  {project_head}{:<16}  {:>9}  {:<12}  {:>5}  {:>6}  {:>9}  FIRST PROMPT",
+            "{:<id_width$}  {project_head}{:<16}  {:>9}  {:<12}  {:>5}  {:>6}  {:>9}  TITLE OR FIRST PROMPT",
             "SESSION", "STARTED", "DURATION", "AGENT", "TOOLS", "ERRORS", "COST"
         ))
     )?;
@@ -227,10 +231,16 @@ fn text(
         } else {
             errors
         };
+        // The agent's title names the session best; else the first prompt, quoted.
         let prompt = s
-            .first_prompt
+            .title
             .as_deref()
-            .map(|p| format!("\"{}\"", terminal::one_line(p, PROMPT_CHARS)));
+            .map(|t| terminal::one_line(t, PROMPT_CHARS))
+            .or_else(|| {
+                s.first_prompt
+                    .as_deref()
+                    .map(|p| format!("\"{}\"", terminal::one_line(p, PROMPT_CHARS)))
+            });
         writeln!(
             out,
             "{}  {project}{:<16}  {:>9}  {:<12}  {:>5}  {errors}  {cost:>9}  {}",

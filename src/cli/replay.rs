@@ -10,17 +10,29 @@ use clap::Args;
 use super::Globals;
 use super::args::SessionArg;
 use super::output::{stdout, usage, warn_bad_lines};
-use crate::analysis::replay_line::replay_line;
+use crate::analysis::cost::{CostOptions, compute};
+use crate::analysis::replay_line::{Numbered, ReplayLine, Story, StoryOptions, header};
+use crate::analysis::replay_show::show;
 use crate::analysis::tree::{Forest, TreeNode};
 use crate::exit;
-use crate::model::{Agent, Event, EventType, SessionMeta};
+use crate::model::pricing::PriceTable;
+use crate::model::{Agent, EventType, SessionMeta};
+use crate::render::replay::{write_detail, write_header, write_line};
 use crate::render::terminal::{self, Painter};
 use crate::store::Store;
 
 /// Replay a session: prompts, tool calls, results, errors and answers, with their timing
+///
+/// Events are shown in time order. A streamed model response is one line with its tokens, and
+/// a file read or write one line with its duration; --llm shows every request and response,
+/// --thinking the model's reasoning, --show N one event whole.
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "flags of a command line, each independent of the others"
+)]
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  agent-strace replay                       # the latest session\n  agent-strace replay 3f2a --filter tool_call,error\n  agent-strace replay --live --speed 4      # play it back with its real pauses, 4x faster\n  agent-strace replay --tree                # the session and its subagents\n  agent-strace replay --expand-subagents    # subagent events under the call that spawned them"
+    after_help = "Examples:\n  agent-strace replay                       # the latest session\n  agent-strace replay 3f2a --filter tool_call,error\n  agent-strace replay --show 42             # event #42 whole, e.g. a command with all its output\n  agent-strace replay --follow              # a running session, as it happens, until it ends\n  agent-strace replay --live --speed 4      # play it back with its real pauses, 4x faster\n  agent-strace replay --tree                # the session and its subagents\n  agent-strace replay --expand-subagents    # subagent events under the call that spawned them"
 )]
 pub(crate) struct ReplayArgs {
     #[command(flatten)]
@@ -31,6 +43,19 @@ pub(crate) struct ReplayArgs {
     /// Show at most N events
     #[arg(long, value_name = "N")]
     limit: Option<usize>,
+    /// Show event N whole: a command with all its output, an edit as a diff, a write's
+    /// content, anything else as JSON
+    #[arg(long, value_name = "N", conflicts_with_all = ["tree", "follow", "live", "expand_subagents"])]
+    show: Option<usize>,
+    /// Show the model's reasoning (thinking) where it was recorded
+    #[arg(long)]
+    thinking: bool,
+    /// Show every LLM request and response on its own line, rather than one line per response
+    #[arg(long)]
+    llm: bool,
+    /// Follow a running session: show its events as they are written, until it ends
+    #[arg(long, conflicts_with_all = ["tree", "live", "expand_subagents"])]
+    follow: bool,
     /// Play back in real time, pausing as long as the session did between events
     #[arg(long)]
     live: bool,
@@ -44,6 +69,9 @@ pub(crate) struct ReplayArgs {
     #[arg(long)]
     expand_subagents: bool,
 }
+
+/// How long a follower sleeps at most before it looks again without being woken.
+const FOLLOW_WAKE: Duration = Duration::from_secs(1);
 
 pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
     let filter = parse_filter(&args.filter)?;
@@ -64,24 +92,81 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
     } else {
         None
     };
+    let mut replayer = Replayer {
+        store: &store,
+        args,
+        options: StoryOptions {
+            thinking: args.thinking,
+            llm: args.llm,
+            filter,
+        },
+        paint,
+        shown: 0,
+        previous: None,
+        forest: forest.as_ref(),
+    };
     if args.tree {
         if let Some(tree) = forest.as_ref().and_then(|f| f.tree(&id)) {
             write_tree(&mut out, &tree, "", paint)?;
         }
-    } else {
-        let mut replayer = Replayer {
-            store: &store,
-            args,
-            filter,
-            paint,
-            shown: 0,
-            forest: forest.as_ref(),
+    } else if let Some(number) = args.show {
+        let meta = super::output::summary(&store, &id)?.meta;
+        let events = read(&store, &id)?;
+        let agent = Agent::from_name(&meta.agent_name);
+        let origin = origin(&meta, &events);
+        let Some(detail) = show(&events, number, agent, origin) else {
+            return Err(usage(no_event(&id, number, events.len())));
         };
-        replayer.header(&mut out, &id)?;
-        replayer.session(&mut out, &id, 0)?;
+        write_detail(&mut out, &detail, paint)?;
+    } else if args.follow {
+        replayer.follow(&mut out, &id)?;
+    } else {
+        let meta = super::output::summary(&store, &id)?.meta;
+        let events = read(&store, &id)?;
+        let agent = Agent::from_name(&meta.agent_name);
+        let phases = super::explain::phases_from(&store, &meta, events.iter().map(|n| &n.event));
+        let cost = compute(&id, &phases, PriceTable::builtin(), &CostOptions::default()).ok();
+        write_header(
+            &mut out,
+            &header(&meta, agent, &events, cost.as_ref()),
+            paint,
+        )?;
+        replayer.session(&mut out, &id, Some(&meta), events, 0)?;
     }
     out.flush()?;
     Ok(exit::OK)
+}
+
+/// A session's events, numbered in file order, with a warning for lines that were skipped.
+fn read(store: &Store, id: &str) -> Result<Vec<Numbered>> {
+    let mut events = store.events(id)?;
+    let numbered = events
+        .by_ref()
+        .enumerate()
+        .map(|(i, event)| Numbered {
+            number: i + 1,
+            event,
+        })
+        .collect();
+    warn_bad_lines(events.bad_lines(), events.bad_count());
+    Ok(numbered)
+}
+
+/// Why `--show N` / `--event N` shows nothing.
+pub(crate) fn no_event(id: &str, number: usize, count: usize) -> String {
+    format!("session {id} has no event #{number}: its events are numbered 1 to {count}")
+}
+
+/// Where offsets count from: the session's start, else its earliest event.
+fn origin(meta: &SessionMeta, events: &[Numbered]) -> f64 {
+    if meta.started_at > 0.0 {
+        return meta.started_at;
+    }
+    events
+        .iter()
+        .map(|n| n.event.timestamp)
+        .min_by(f64::total_cmp)
+        .unwrap_or_default()
 }
 
 fn parse_filter(names: &[String]) -> Result<Option<HashSet<EventType>>> {
@@ -106,83 +191,99 @@ fn parse_filter(names: &[String]) -> Result<Option<HashSet<EventType>>> {
 struct Replayer<'a> {
     store: &'a Store,
     args: &'a ReplayArgs,
-    filter: Option<HashSet<EventType>>,
+    options: StoryOptions,
     paint: Painter,
     shown: usize,
+    /// The offset of the last line shown, for --live's pauses.
+    previous: Option<f64>,
     forest: Option<&'a Forest>,
 }
 
 impl Replayer<'_> {
-    fn header(&self, out: &mut impl Write, id: &str) -> Result<()> {
-        let meta = super::output::summary(self.store, id)?.meta;
-        let rule = "─".repeat(50);
-        writeln!(out, "{}", self.paint.bold("Session Summary"))?;
-        writeln!(out, "{rule}")?;
-        writeln!(out, "Session: {}", self.paint.cyan(&meta.session_id))?;
-        if !meta.command.is_empty() {
-            writeln!(out, "Command: {}", meta.command)?;
-        }
-        if !meta.agent_name.is_empty() {
-            writeln!(out, "Agent: {}", meta.agent_name)?;
-        }
-        if let Some(parent) = &meta.parent_session_id {
-            writeln!(out, "Parent: {parent}")?;
-        }
-        let duration = meta
-            .duration_secs()
-            .map_or_else(|| "running".to_owned(), |d| format!("{d:.2}s"));
-        writeln!(out, "Duration: {duration}")?;
-        writeln!(out, "Tool calls: {}", meta.tool_calls)?;
-        let errors = format!("Errors: {}", meta.errors);
-        writeln!(
-            out,
-            "{}",
-            if meta.errors > 0 {
-                self.paint.red(&errors)
-            } else {
-                errors
-            }
-        )?;
-        writeln!(out, "{rule}")?;
-        Ok(())
+    fn full(&self) -> bool {
+        self.args.limit.is_some_and(|limit| self.shown >= limit)
     }
 
     /// Replays one session; `depth` > 0 for subagents shown inside their parent.
-    fn session(&mut self, out: &mut impl Write, id: &str, depth: usize) -> Result<()> {
-        let meta = self.store.read_meta(id).ok();
-        let start = meta.as_ref().map(|m| m.started_at);
+    fn session(
+        &mut self,
+        out: &mut impl Write,
+        id: &str,
+        meta: Option<&SessionMeta>,
+        events: Vec<Numbered>,
+        depth: usize,
+    ) -> Result<()> {
         let agent = meta.map_or(Agent::Unknown, |m| Agent::from_name(&m.agent_name));
-        let mut events = self.store.events(id)?;
-        let mut origin: Option<f64> = start.filter(|s| *s > 0.0);
-        let mut previous: Option<f64> = None;
+        let mut story = Story::new(agent, meta.map(|m| m.started_at), self.options.clone());
         let indent = "│ ".repeat(depth);
-        let mut number = 0usize;
-        for event in events.by_ref() {
-            number += 1;
-            if self.args.limit.is_some_and(|limit| self.shown >= limit) {
+        for line in story.lines(events) {
+            if self.full() {
                 break;
             }
-            let origin = *origin.get_or_insert(event.timestamp);
-            if self
-                .filter
-                .as_ref()
-                .is_none_or(|f| f.contains(&event.event_type))
-            {
-                if self.args.live {
-                    if let Some(prev) = previous {
-                        pause(event.timestamp - prev, self.args.speed, out)?;
-                    }
-                    previous = Some(event.timestamp);
-                }
-                self.shown += 1;
-                let line = replay_line(&event, agent, number, origin);
-                crate::render::replay::write_line(out, &line, &indent, self.paint)?;
-            }
-            if event.event_type == EventType::ToolCall {
-                self.expand_children(out, id, &event, depth)?;
+            self.line(out, &line, &indent)?;
+            if line.event_type == EventType::ToolCall.as_str() {
+                self.expand_children(out, id, &line.event_id, depth)?;
             }
         }
-        warn_bad_lines(events.bad_lines(), events.bad_count());
+        Ok(())
+    }
+
+    fn line(&mut self, out: &mut impl Write, line: &ReplayLine, indent: &str) -> Result<()> {
+        if self.args.live {
+            if let Some(previous) = self.previous {
+                pause(line.offset_s - previous, self.args.speed, out)?;
+            }
+            self.previous = Some(line.offset_s);
+        }
+        self.shown += 1;
+        write_line(out, line, indent, self.paint)?;
+        Ok(())
+    }
+
+    /// Shows a running session's events as they are written, until its last event is its end.
+    fn follow(&mut self, out: &mut impl Write, id: &str) -> Result<()> {
+        let meta = super::output::summary(self.store, id)?.meta;
+        let agent = Agent::from_name(&meta.agent_name);
+        let mut follower = self.store.follow(id)?;
+        let mut batch = Vec::new();
+        let mut number = 0;
+        let mut read = |follower: &mut crate::store::Follower| -> Result<(Vec<Numbered>, bool)> {
+            let events = follower.read_new()?;
+            let ended = events
+                .last()
+                .is_some_and(|e| e.event_type == EventType::SessionEnd);
+            let numbered = events
+                .into_iter()
+                .map(|event| {
+                    number += 1;
+                    Numbered { number, event }
+                })
+                .collect();
+            Ok((numbered, ended))
+        };
+        let (first, mut ended) = read(&mut follower)?;
+        batch.extend(first);
+        let mut head = meta.clone();
+        if !ended {
+            head.ended_at = None;
+        }
+        write_header(out, &header(&head, agent, &batch, None), self.paint)?;
+        let mut story = Story::new(agent, Some(meta.started_at), self.options.clone());
+        loop {
+            for line in story.lines(std::mem::take(&mut batch)) {
+                if self.full() {
+                    return Ok(());
+                }
+                self.line(out, &line, "")?;
+            }
+            out.flush()?;
+            if ended {
+                break;
+            }
+            follower.wait(FOLLOW_WAKE);
+            (batch, ended) = read(&mut follower)?;
+        }
+        warn_bad_lines(follower.bad_lines(), follower.bad_count());
         Ok(())
     }
 
@@ -190,7 +291,7 @@ impl Replayer<'_> {
         &mut self,
         out: &mut impl Write,
         id: &str,
-        call: &Event,
+        call_id: &str,
         depth: usize,
     ) -> Result<()> {
         let Some(forest) = self.forest else {
@@ -203,20 +304,22 @@ impl Replayer<'_> {
                 forest
                     .meta(child)
                     .and_then(|m| m.parent_event_id.as_deref())
-                    == Some(call.event_id.as_str())
+                    == Some(call_id)
             })
             .cloned()
             .collect();
         for child in children {
             let indent = "│ ".repeat(depth + 1);
-            if let Some(meta) = forest.meta(&child) {
+            let meta = forest.meta(&child).cloned();
+            if let Some(meta) = &meta {
                 writeln!(
                     out,
                     "{indent}{}",
                     self.paint.dim(&subagent_line(meta, depth + 1))
                 )?;
             }
-            self.session(out, &child, depth + 1)?;
+            let events = read(self.store, &child)?;
+            self.session(out, &child, meta.as_ref(), events, depth + 1)?;
         }
         Ok(())
     }

@@ -25,15 +25,18 @@ use crate::exit;
 #[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  agent-strace setup                    # print the hooks for .claude/settings.json\n  agent-strace setup --write            # merge them into .claude/settings.json\n  agent-strace setup --global --redact --write   # all projects, secrets scrubbed"
+    after_help = "Examples:\n  agent-strace setup                    # print the hooks for .claude/settings.json\n  agent-strace setup --write            # merge them into .claude/settings.json\n  agent-strace setup --global --write   # all projects\n  agent-strace setup --no-redact --write  # record secrets as they are"
 )]
 pub(crate) struct SetupArgs {
     /// For all projects: ~/.claude/settings.json instead of ./.claude/settings.json
     #[arg(long)]
     global: bool,
-    /// Record with secret redaction on
-    #[arg(long)]
+    /// Record with secret redaction on (the default; written into the hooks all the same)
+    #[arg(long, overrides_with = "no_redact")]
     redact: bool,
+    /// Record secrets as they are: no redaction
+    #[arg(long, overrides_with = "redact")]
+    no_redact: bool,
     /// Record with personal data masked: emails, phone numbers, card numbers, US SSNs, AWS ARNs
     #[arg(long)]
     mask: bool,
@@ -80,6 +83,7 @@ pub(crate) fn run(args: &SetupArgs, globals: &Globals) -> Result<u8> {
         if let Some(why) = &why_full_path {
             writeln!(out, "{why}")?;
         }
+        writeln!(out, "{}", redaction_note(args))?;
         out.flush()?;
         return Ok(exit::OK);
     }
@@ -124,6 +128,7 @@ pub(crate) fn run(args: &SetupArgs, globals: &Globals) -> Result<u8> {
         if let Some(why) = &why_full_path {
             writeln!(out, "{why}")?;
         }
+        writeln!(out, "{}", redaction_note(args))?;
         out.flush()?;
         return Ok(exit::OK);
     }
@@ -151,6 +156,7 @@ pub(crate) fn run(args: &SetupArgs, globals: &Globals) -> Result<u8> {
     if let Some(why) = &why_full_path {
         writeln!(out, "{why}")?;
     }
+    writeln!(out, "{}", redaction_note(args))?;
     out.flush()?;
     Ok(exit::OK)
 }
@@ -222,11 +228,22 @@ fn settings_path(args: &SetupArgs) -> Result<PathBuf> {
     Ok(PathBuf::from(".claude").join("settings.json"))
 }
 
+/// What the hooks do with secrets, said plainly.
+fn redaction_note(args: &SetupArgs) -> &'static str {
+    if args.no_redact {
+        "Secrets (keys, tokens, passwords) will be written to .agent-traces as they are: run setup again without --no-redact to redact them."
+    } else {
+        "Secrets (keys, tokens, passwords) are replaced with [REDACTED] before anything reaches .agent-traces; --no-redact keeps them."
+    }
+}
+
 /// The privacy flags the hooks are run with, each with a leading space, patterns quoted for the
 /// shell that runs hook commands.
 fn privacy_flags(args: &SetupArgs) -> String {
     let mut flags = String::new();
-    if args.redact {
+    if args.no_redact {
+        flags.push_str(" --no-redact");
+    } else if args.redact {
         flags.push_str(" --redact");
     }
     if args.mask {

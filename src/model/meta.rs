@@ -25,6 +25,13 @@ pub struct SessionMeta {
     pub extra: Map<String, Value>,
 }
 
+/// The one free-form object of `meta.json` the Python tool keeps: its loader refuses unknown
+/// keys at the top, but reads `attribution` as a plain object and takes from it only the keys
+/// it knows. Facts about a session that have no key of their own live here.
+const ATTRIBUTION: &str = "attribution";
+/// The key of the session's title in `attribution`.
+pub const TITLE: &str = "title";
+
 /// Why a `meta.json` could not be understood.
 #[derive(Debug, thiserror::Error)]
 pub enum MetaError {
@@ -104,6 +111,37 @@ impl SessionMeta {
         serde_json::to_string_pretty(&Value::Object(map)).unwrap_or_default()
     }
 
+    /// A string the session's `attribution` holds: who or what started it (`working_dir`,
+    /// `git_branch`, `agent_version` …, as the Python tool's hooks record them) and the
+    /// session's [`title`](SessionMeta::title).
+    pub fn attribution(&self, key: &str) -> Option<&str> {
+        self.extra
+            .get(ATTRIBUTION)?
+            .get(key)?
+            .as_str()
+            .filter(|s| !s.is_empty())
+    }
+
+    /// The title the agent gave the session (Claude Code's `summary` line), when it gave one.
+    pub fn title(&self) -> Option<&str> {
+        self.attribution(TITLE)
+    }
+
+    /// Sets a string of the session's `attribution` (see [`SessionMeta::attribution`]); an
+    /// `attribution` that is not an object is replaced.
+    pub fn set_attribution(&mut self, key: &str, value: &str) {
+        let entry = self
+            .extra
+            .entry(ATTRIBUTION)
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !entry.is_object() {
+            *entry = Value::Object(Map::new());
+        }
+        if let Value::Object(map) = entry {
+            map.insert(key.to_owned(), value.into());
+        }
+    }
+
     /// Wall time from start to end, when the session has ended.
     pub fn duration_secs(&self) -> Option<f64> {
         self.ended_at.map(|end| (end - self.started_at).max(0.0))
@@ -167,6 +205,19 @@ mod tests {
         let json = SessionMeta::new("s", 1.0).to_json();
         let value: Value = serde_json::from_str(&json).unwrap();
         assert_eq!(value.as_object().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn the_title_lives_in_attribution_beside_what_is_there() {
+        let mut meta = SessionMeta::from_json(
+            r#"{"session_id":"s","started_at":1,"attribution":{"os_user":"me"}}"#,
+        )
+        .unwrap();
+        assert_eq!(meta.title(), None);
+        meta.set_attribution(TITLE, "Fix the login bug");
+        let again = SessionMeta::from_json(&meta.to_json()).unwrap();
+        assert_eq!(again.title(), Some("Fix the login bug"));
+        assert_eq!(again.attribution("os_user"), Some("me"));
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //! - [`usage`]: token usage by kind, and exact money.
 //! - [`pricing`]: model prices and what tokens cost.
 //! - [`view`]: typed read-only views of event data, the one place that knows its keys.
+//! - [`outcome`]: how a tool call ended: done, failed, or refused by the user.
+//! - [`prompt`]: what a person wrote in a prompt, apart from what the agent added.
 //! - [`tools`]: what each agent's tools do (read a file, run a command …), one table per agent.
 //! - [`summary`]: a session's figures folded from its events, versioned, for the index.
 //!
@@ -17,7 +19,9 @@ pub mod counters;
 pub mod event;
 pub mod head;
 pub mod meta;
+pub mod outcome;
 pub mod pricing;
+pub mod prompt;
 pub mod summary;
 pub mod text;
 pub mod tools;
@@ -28,5 +32,6 @@ pub use counters::Counters;
 pub use event::{Event, EventType};
 pub use head::EventHead;
 pub use meta::SessionMeta;
+pub use outcome::ToolOutcome;
 pub use tools::{Agent, ToolKind};
 pub use usage::{Money, Tokens};

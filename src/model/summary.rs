@@ -10,7 +10,6 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::counters::Counters;
 use super::event::Event;
@@ -21,7 +20,7 @@ use super::usage::{Money, Tokens};
 use super::view::{FileTouch, LlmResponse, View};
 
 /// The version of what [`Summary`] computes.
-pub const SUMMARY_VERSION: u32 = 1;
+pub const SUMMARY_VERSION: u32 = 2;
 
 /// Context size past which some models charge long-context rates (the same line the phase
 /// analysis draws).
@@ -51,9 +50,10 @@ pub struct FileCount {
 pub struct Summary {
     /// The counters `meta.json` shows (events, tool calls, errors, tokens, first and last time).
     pub counters: Counters,
-    /// How many `user_prompt` events there were.
+    /// How many prompts a person wrote (typed words or commands; not what the agent added to
+    /// the user's turn, see [`super::prompt`]).
     pub prompts: u64,
-    /// The text of the first `user_prompt`, when it has one.
+    /// The first prompt a person wrote, as they wrote it.
     pub first_prompt: Option<String>,
     /// Recorded usage by model.
     pub models: BTreeMap<String, ModelUsage>,
@@ -82,10 +82,13 @@ impl Summary {
                 self.transcript_path = start.transcript_path.map(str::to_owned);
             }
             View::Prompt(prompt) => {
-                if self.prompts == 0 {
-                    self.first_prompt = prompt.raw.and_then(Value::as_str).map(str::to_owned);
+                let prompt = prompt.prompt();
+                if prompt.by_person() {
+                    if self.prompts == 0 {
+                        self.first_prompt = Some(prompt.text.into_owned());
+                    }
+                    self.prompts += 1;
                 }
-                self.prompts += 1;
             }
             View::ToolCall(call) => {
                 let tool = if call.tool.is_empty() {
@@ -195,7 +198,7 @@ pub fn response_cost(price: &ModelPrice, tokens: &Tokens) -> Money {
 mod tests {
     use super::*;
     use crate::model::EventType;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn event(kind: EventType, ts: f64, data: Value) -> Event {
         Event::new(kind, ts, format!("e{ts}"), "s".into()).with_data(data)
@@ -277,6 +280,31 @@ mod tests {
         assert_eq!(usage.tokens.input, 250_100);
         assert_eq!(usage.long_context.input, 250_000);
         assert_eq!(s.main_model(), Some("claude-sonnet-4-5"));
+    }
+
+    #[test]
+    fn the_first_prompt_is_the_first_a_person_wrote() {
+        let events = [
+            event(
+                EventType::UserPrompt,
+                1.0,
+                json!({"prompt": "<ide_opened_file>The user opened /a.rs in the IDE.</ide_opened_file>"}),
+            ),
+            event(
+                EventType::UserPrompt,
+                2.0,
+                json!({"prompt": "[Request interrupted by user]"}),
+            ),
+            event(
+                EventType::UserPrompt,
+                3.0,
+                json!({"prompt": "<command-name>/review</command-name><command-args>src</command-args>"}),
+            ),
+            event(EventType::UserPrompt, 4.0, json!({"prompt": "thanks"})),
+        ];
+        let s = fold(&events);
+        assert_eq!(s.first_prompt.as_deref(), Some("/review src"));
+        assert_eq!(s.prompts, 2);
     }
 
     #[test]

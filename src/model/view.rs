@@ -10,6 +10,8 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::event::{Event, EventType};
+use super::outcome::ToolOutcome;
+use super::prompt::{self, Prompt, PromptKind};
 use super::tools::{self, Agent, Shape, ToolKind, ToolSpec};
 use super::usage::Tokens;
 
@@ -31,6 +33,11 @@ pub enum View<'a> {
     LlmResponse(LlmResponse<'a>),
     FileTouch(FileTouch<'a>),
     Decision(Decision<'a>),
+    /// The model's reasoning before it answered (a `decision` of kind `thinking`).
+    Thinking(Text<'a>),
+    /// The conversation was compacted: a `decision` of kind `compaction`, or the summary
+    /// prompt that older imports (ours and the Python tool's) recorded in its place.
+    Compaction(Compaction<'a>),
     Subagent(Subagent<'a>),
     Other,
 }
@@ -43,6 +50,9 @@ pub struct SessionStart<'a> {
     pub cwd: Option<&'a str>,
     pub model: Option<&'a str>,
     pub transcript_path: Option<&'a str>,
+    /// The agent's version (imports take it from the transcript).
+    pub version: Option<&'a str>,
+    pub git_branch: Option<&'a str>,
 }
 
 /// A prompt or an answer: text that a person or the model wrote.
@@ -65,6 +75,25 @@ pub struct ToolCall<'a> {
     pub tool_use_id: Option<&'a str>,
 }
 
+/// One replacement an edit makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Edit<'a> {
+    pub old: &'a str,
+    pub new: &'a str,
+}
+
+/// One hunk of the patch an edit tool reported (Claude Code's `structuredPatch`), with the
+/// file's own line numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatchHunk<'a> {
+    pub old_start: u64,
+    pub old_lines: u64,
+    pub new_start: u64,
+    pub new_lines: u64,
+    /// Lines as a unified diff writes them: ` `, `-` or `+`, then the text.
+    pub lines: Vec<&'a str>,
+}
+
 /// A tool's result or failure.
 #[derive(Debug, Clone)]
 pub struct ToolResult<'a> {
@@ -74,8 +103,10 @@ pub struct ToolResult<'a> {
     pub output: Option<&'a Value>,
     /// The result as text, as the writer stored it under `result`.
     pub text: Option<&'a Value>,
-    /// Why it failed; `None` for a success.
+    /// Why it failed, or the text that stands for a refused call; `None` for a success.
     pub error: Option<Cow<'a, str>>,
+    /// Done, failed, or refused by the user.
+    pub outcome: ToolOutcome,
     pub duration_ms: Option<f64>,
     pub tool_use_id: Option<&'a str>,
 }
@@ -113,6 +144,17 @@ pub struct Decision<'a> {
     pub kind: Option<&'a str>,
 }
 
+/// A compaction of the conversation.
+#[derive(Debug, Clone)]
+pub struct Compaction<'a> {
+    /// `auto` or `manual`, when known.
+    pub trigger: Option<&'a str>,
+    /// How many tokens of context there were before.
+    pub pre_tokens: Option<u64>,
+    /// The summary that replaced the conversation so far.
+    pub summary: Option<&'a str>,
+}
+
 /// A subagent starting or stopping, seen from its parent.
 #[derive(Debug, Clone)]
 pub struct Subagent<'a> {
@@ -120,6 +162,11 @@ pub struct Subagent<'a> {
     pub child_session: Option<&'a str>,
     pub agent_type: Option<&'a str>,
 }
+
+/// The `kind` of a `decision` that holds the model's reasoning (`reasoning`: its text).
+pub const KIND_THINKING: &str = "thinking";
+/// The `kind` of a `decision` that records a compaction (`summary`, `trigger`, `pre_tokens`).
+pub const KIND_COMPACTION: &str = "compaction";
 
 /// A string field of `value`, if it is there, a string and not empty.
 fn text<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
@@ -139,11 +186,27 @@ impl<'a> View<'a> {
                 cwd: text(d, "cwd"),
                 model: text(d, "model"),
                 transcript_path: text(d, "transcript_path"),
+                version: text(d, "version"),
+                git_branch: text(d, "git_branch"),
             }),
             EventType::SessionEnd => View::SessionEnd {
                 reason: text(d, "reason"),
             },
-            EventType::UserPrompt => View::Prompt(Text::of(d.get("prompt"))),
+            EventType::UserPrompt => {
+                let prompt = Text::of(d.get("prompt"));
+                // The Python tool marks a compaction's summary; older imports left it a prompt.
+                if d.get("is_compaction_summary") == Some(&Value::Bool(true))
+                    || prompt.prompt().kind == PromptKind::CompactionSummary
+                {
+                    View::Compaction(Compaction {
+                        trigger: None,
+                        pre_tokens: None,
+                        summary: text(d, "context_summary").or(Some(prompt.text)),
+                    })
+                } else {
+                    View::Prompt(prompt)
+                }
+            }
             EventType::AssistantResponse => View::Answer(Text::of(d.get("text"))),
             EventType::ToolCall => View::ToolCall(ToolCall::of(event, agent)),
             EventType::ToolResult | EventType::Error => {
@@ -158,7 +221,15 @@ impl<'a> View<'a> {
                 write: event.event_type == EventType::FileWrite,
                 tool: text(d, "tool_name"),
             }),
-            EventType::Decision => View::Decision(Decision::of(event)),
+            EventType::Decision => match text(d, "kind") {
+                Some(KIND_THINKING) => View::Thinking(Text::of(d.get("reasoning"))),
+                Some(KIND_COMPACTION) => View::Compaction(Compaction {
+                    trigger: text(d, "trigger"),
+                    pre_tokens: d.get("pre_tokens").and_then(Value::as_u64),
+                    summary: text(d, "summary"),
+                }),
+                _ => View::Decision(Decision::of(event)),
+            },
             EventType::SubagentStart | EventType::SubagentStop => View::Subagent(Subagent {
                 start: event.event_type == EventType::SubagentStart,
                 child_session: text(d, "child_session_id"),
@@ -177,7 +248,8 @@ impl View<'_> {
             View::Prompt(prompt) => (prompt.size(), 0),
             View::ToolResult(result) => (result.size(), 0),
             View::ToolCall(call) => (0, json_size(Some(call.arguments))),
-            View::Answer(answer) => (0, answer.size()),
+            View::Answer(answer) | View::Thinking(answer) => (0, answer.size()),
+            View::Compaction(compaction) => (compaction.summary.map_or(0, str::len), 0),
             _ => (0, 0),
         }
     }
@@ -189,6 +261,11 @@ impl<'a> Text<'a> {
             text: value.and_then(Value::as_str).unwrap_or_default(),
             raw: value,
         }
+    }
+
+    /// The text read as a prompt: what a person wrote, or what was added for them.
+    pub fn prompt(&self) -> Prompt<'a> {
+        prompt::read(self.text)
     }
 
     /// The text's size in bytes, or its JSON's for a writer that put something else there.
@@ -262,6 +339,38 @@ impl<'a> ToolCall<'a> {
             .find_map(|k| self.arg(k))
             .into_iter()
             .collect()
+    }
+
+    /// The replacements an edit makes, in order (`old_string` → `new_string`, or each of its
+    /// `edits`); empty for a tool that is no edit.
+    pub fn edits(&self) -> Vec<Edit<'a>> {
+        if self.kind != ToolKind::WriteFile {
+            return Vec::new();
+        }
+        let one = |e: &'a Value| {
+            let old = text(e, "old_string");
+            let new = e.get("new_string").and_then(Value::as_str);
+            (old.is_some() || new.is_some()).then(|| Edit {
+                old: old.unwrap_or_default(),
+                new: new.unwrap_or_default(),
+            })
+        };
+        match self.arguments.get("edits").and_then(Value::as_array) {
+            Some(edits) => edits.iter().filter_map(one).collect(),
+            None => one(self.arguments).into_iter().collect(),
+        }
+    }
+
+    /// The whole content a write puts in its file (`Write`'s `content`, a notebook cell's
+    /// `new_source`).
+    pub fn content(&self) -> Option<&'a str> {
+        if self.kind != ToolKind::WriteFile {
+            return None;
+        }
+        self.arguments
+            .get("content")
+            .or_else(|| self.arguments.get("new_source"))
+            .and_then(Value::as_str)
     }
 
     /// The one argument worth showing on a line: the command, the path, the pattern, the URL.
@@ -363,6 +472,10 @@ impl<'a> ToolResult<'a> {
                 Some(other) => Cow::Owned(other.to_string()),
             }
         });
+        let outcome = error.as_deref().map_or(ToolOutcome::Ok, |message| {
+            let interrupted = d.get("is_interrupt").and_then(Value::as_bool) == Some(true);
+            ToolOutcome::of_error(message, interrupted)
+        });
         ToolResult {
             tool,
             kind: tool.map_or(ToolKind::Other, |t| tools::classify(agent, t)),
@@ -372,13 +485,20 @@ impl<'a> ToolResult<'a> {
                 .filter(|v| !v.is_null()),
             text: d.get("result").filter(|v| !v.is_null()),
             error,
+            outcome,
             duration_ms: event.duration_ms,
             tool_use_id: text(d, "tool_use_id"),
         }
     }
 
+    /// The tool failed (a refused call did not fail: see [`ToolResult::rejected`]).
     pub fn failed(&self) -> bool {
-        self.error.is_some()
+        self.outcome == ToolOutcome::Failed
+    }
+
+    /// The user refused or stopped the call.
+    pub fn rejected(&self) -> bool {
+        self.outcome == ToolOutcome::Rejected
     }
 
     /// The size of what came back (the result's text, else its structure, else the error).
@@ -387,6 +507,62 @@ impl<'a> ToolResult<'a> {
             Some(e) => e.len(),
             None => json_size(self.text.or(self.output)),
         }
+    }
+
+    /// Everything that came back, as text: the error; a command's output (stdout, then
+    /// stderr); the text the tool returned; else its JSON, pretty-printed.
+    pub fn full_text(&self) -> Option<Cow<'a, str>> {
+        if let Some(error) = &self.error {
+            return Some(error.clone());
+        }
+        let output = self.output?;
+        if let Value::Object(map) = output {
+            let field = |k: &str| map.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
+            if map.contains_key("stdout") || map.contains_key("stderr") {
+                let parts: Vec<&str> = [field("stdout"), field("stderr")]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                return Some(Cow::Owned(parts.join("\n")));
+            }
+        }
+        if let Some(s) = self.text.and_then(Value::as_str) {
+            return Some(Cow::Borrowed(s));
+        }
+        match output {
+            Value::String(s) => Some(Cow::Borrowed(s)),
+            Value::Array(_) => content_text(output).map(Cow::Owned),
+            other => serde_json::to_string_pretty(other).ok().map(Cow::Owned),
+        }
+    }
+
+    /// The patch an edit tool reported, with the file's line numbers, when it reported one.
+    pub fn patch(&self) -> Vec<PatchHunk<'a>> {
+        let Some(hunks) = self
+            .output
+            .and_then(|o| o.get("structuredPatch"))
+            .and_then(Value::as_array)
+        else {
+            return Vec::new();
+        };
+        hunks
+            .iter()
+            .filter_map(|h| {
+                let number = |k: &str| h.get(k).and_then(Value::as_u64).unwrap_or(0);
+                Some(PatchHunk {
+                    old_start: number("oldStart"),
+                    old_lines: number("oldLines"),
+                    new_start: number("newStart"),
+                    new_lines: number("newLines"),
+                    lines: h
+                        .get("lines")?
+                        .as_array()?
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .collect(),
+                })
+            })
+            .collect()
     }
 
     /// A one-line gist of the result, when it has a telling line (command output, an error).

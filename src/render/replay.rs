@@ -4,12 +4,94 @@
 use std::io::{self, Write};
 
 use super::terminal::{self, Painter};
-use crate::analysis::replay_line::{DetailKind, LineKind, ReplayLine};
+use crate::analysis::replay_line::{DetailKind, LineKind, ReplayHeader, ReplayLine};
+use crate::analysis::replay_show::{Body, DiffTag, EventDetail};
 
 /// How much of a prompt, answer or result one line shows.
 pub const TEXT_CHARS: usize = 100;
 /// How much of a tool's name one line shows (MCP tools can have long names).
 const TOOL_CHARS: usize = 60;
+
+/// Writes the header: which session, what it is about, when, how long, where, by which agent
+/// and models, and what it cost.
+pub fn write_header(out: &mut impl Write, h: &ReplayHeader, p: Painter) -> io::Result<()> {
+    let rule = "─".repeat(50);
+    writeln!(out, "{}", p.bold("Session Summary"))?;
+    writeln!(out, "{rule}")?;
+    writeln!(out, "Session: {}", p.cyan(&h.session_id))?;
+    if let Some(title) = &h.title {
+        writeln!(
+            out,
+            "Title: {}",
+            p.bold(&terminal::one_line(title, TEXT_CHARS))
+        )?;
+    }
+    writeln!(out, "Started: {}", terminal::local_time(h.started_at))?;
+    let duration = h
+        .duration_s
+        .map_or_else(|| "running".to_owned(), terminal::duration_secs);
+    writeln!(out, "Duration: {duration}")?;
+    if let Some(cwd) = &h.cwd {
+        let branch = h
+            .git_branch
+            .as_deref()
+            .map(|b| format!(" (branch {})", terminal::one_line(b, TOOL_CHARS)))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "Where: {}{branch}",
+            terminal::path_tail(cwd, TEXT_CHARS)
+        )?;
+    } else if let Some(branch) = &h.git_branch {
+        writeln!(out, "Branch: {}", terminal::one_line(branch, TOOL_CHARS))?;
+    }
+    if !h.agent.is_empty() {
+        let version = h
+            .agent_version
+            .as_deref()
+            .map(|v| format!(" {}", terminal::one_line(v, TOOL_CHARS)))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "Agent: {}{version}",
+            terminal::one_line(&h.agent, TOOL_CHARS)
+        )?;
+    }
+    if !h.command.is_empty() {
+        writeln!(
+            out,
+            "Command: {}",
+            terminal::one_line(&h.command, TEXT_CHARS)
+        )?;
+    }
+    if let Some(parent) = &h.parent_session_id {
+        writeln!(out, "Parent: {parent}")?;
+    }
+    if !h.models.is_empty() {
+        let models: Vec<String> = h
+            .models
+            .iter()
+            .map(|m| terminal::one_line(m, TOOL_CHARS))
+            .collect();
+        writeln!(out, "Models: {}", models.join(", "))?;
+    }
+    if let Some(usd) = h.cost_usd {
+        let estimated = if h.cost_estimated {
+            " (estimated from payload sizes)"
+        } else {
+            ""
+        };
+        writeln!(out, "Cost: {}{estimated}", terminal::dollars(usd))?;
+    }
+    writeln!(out, "Tool calls: {}", h.tool_calls)?;
+    let errors = format!("Errors: {}", h.errors);
+    writeln!(
+        out,
+        "{}",
+        if h.errors > 0 { p.red(&errors) } else { errors }
+    )?;
+    writeln!(out, "{rule}")
+}
 
 /// Writes `line` as two lines at most: what happened, then its detail, indented by `indent`.
 pub fn write_line(
@@ -34,10 +116,25 @@ pub fn write_line(
         LineKind::SessionStart => ("▶", p.green(&event_type)),
         LineKind::SessionEnd => ("■", p.green(&event_type)),
         LineKind::Prompt => ("👤", p.bold(&event_type)),
+        LineKind::Interrupted => ("✋", p.yellow("interrupted by the user")),
+        LineKind::Note => ("·", p.dim(&event_type)),
         LineKind::Answer => ("🤖", p.bold(&event_type)),
+        LineKind::Thinking => ("💭", p.dim("thinking")),
+        LineKind::Compaction => ("⧉", p.magenta("compaction")),
         LineKind::ToolCall => ("→", format!("{} {}", p.blue(&event_type), p.bold(&tool))),
         LineKind::ToolResult => ("←", format!("{} {tool}{took}", p.blue(&event_type))),
         LineKind::Error => ("✗", p.red(format!("{event_type} {tool}").trim_end())),
+        // The store calls it an error; what it says is that the user said no.
+        LineKind::Rejected => ("⊘", p.yellow(format!("rejected {tool}").trim_end())),
+        // A file call folded with its result and file event shows the call's tool and time.
+        LineKind::FileRead if line.tool.is_some() => (
+            "📖",
+            format!("{} {}{took}", p.cyan(&event_type), p.bold(&tool)),
+        ),
+        LineKind::FileWrite if line.tool.is_some() => (
+            "✏️",
+            format!("{} {}{took}", p.yellow(&event_type), p.bold(&tool)),
+        ),
         LineKind::FileRead => ("📖", p.cyan(&event_type)),
         LineKind::FileWrite => ("✏️", p.yellow(&event_type)),
         LineKind::LlmRequest => ("⇢", p.magenta(&event_type)),
@@ -61,6 +158,36 @@ pub fn write_line(
         .and_then(|d| detail_text(d, line.detail_kind, p))
     {
         writeln!(out, "{indent}{:13}{detail}", "")?;
+    }
+    Ok(())
+}
+
+/// Writes one event whole: its line, then each section under its title, in full.
+pub fn write_detail(out: &mut impl Write, detail: &EventDetail, p: Painter) -> io::Result<()> {
+    write_line(out, &detail.line, "", p)?;
+    for section in &detail.sections {
+        writeln!(out)?;
+        writeln!(out, "{}", p.bold(&format!("── {} ", section.title)))?;
+        match &section.body {
+            Body::Text { text } => {
+                for line in text.lines() {
+                    writeln!(out, "{line}")?;
+                }
+            }
+            Body::Diff { lines } => {
+                for line in lines {
+                    let text = &line.text;
+                    let shown = match line.tag {
+                        DiffTag::File => p.bold(text),
+                        DiffTag::Hunk => p.cyan(text),
+                        DiffTag::Context => format!(" {text}"),
+                        DiffTag::Removed => p.red(&format!("-{text}")),
+                        DiffTag::Added => p.green(&format!("+{text}")),
+                    };
+                    writeln!(out, "{shown}")?;
+                }
+            }
+        }
     }
     Ok(())
 }

@@ -29,8 +29,8 @@ use super::{Result, StoreError};
 
 /// The longest line a reader takes whole, newline included: 64 MiB. A line longer than that is
 /// skipped (and counted as a bad line) without being held in memory. The largest line our
-/// writers make is an event whose fields are each cut at 256 KiB (`capture::limit`), a few
-/// MiB at worst; the limit is far above that, so that lines another tool wrote are kept too,
+/// writers make is 1 MiB (`capture::limit`: 256 KiB a field, 1 MiB an event); the limit is
+/// far above that, so that lines another tool wrote are kept too,
 /// and low enough that a runaway file cannot take the machine's memory.
 pub const LINE_LIMIT: usize = 64 * 1024 * 1024;
 

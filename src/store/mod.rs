@@ -19,6 +19,7 @@
 //! - [`layout`]: names and paths.
 //! - [`append`]: appending one event without tearing or gluing lines.
 //! - [`reader`]: streaming events, skipping (and reporting) lines that do not parse.
+//! - [`follow`]: a session's events as they are appended, woken by file notifications.
 //! - [`meta`]: reading and atomically replacing `meta.json`; catching counters up.
 //! - [`pending`]: open tool calls, claimed by exactly one result.
 //! - [`select`]: naming a session by a unique prefix of its id.
@@ -35,6 +36,7 @@ mod append;
 pub mod catalogue;
 mod errlog;
 mod files;
+mod follow;
 pub mod index;
 mod layout;
 pub mod sql;
@@ -51,6 +53,7 @@ use std::path::{Path, PathBuf};
 pub use append::Appender;
 pub use catalogue::Catalogue;
 pub use files::{LINE_LIMIT, LineRead, open_regular, read_line};
+pub use follow::Follower;
 pub use index::{Index, IndexedSession, Listing};
 pub use lock::HOOK_LOCK_WAIT;
 pub use pending::{CallKey, ClaimedCall};

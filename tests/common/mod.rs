@@ -45,6 +45,11 @@ pub struct Run {
 }
 
 impl Run {
+    /// What a finished command did.
+    pub fn of(output: Output) -> Run {
+        Run::from(output)
+    }
+
     fn from(output: Output) -> Run {
         Run {
             code: output.status.code().unwrap_or(-1),

@@ -12,7 +12,6 @@ use serde_json::{Map, Value};
 use super::outcome::Outcome;
 use super::payload::{Answer, HookEvent, HookPayload};
 use super::spawn;
-use crate::capture::limit::limit;
 use crate::capture::sink::Sink;
 use crate::capture::transcript::last_assistant_text;
 use crate::model::tools::{self, ToolKind};
@@ -275,15 +274,15 @@ impl Recorder<'_> {
         }
     }
 
-    /// The fields the agent's wire module did not know, kept as sent (cut if huge) beside what
-    /// the event records, unless the event already has a field of that name.
+    /// The fields the agent's wire module did not know, kept as sent beside what the event
+    /// records, unless the event already has a field of that name.
     fn keep_unknown(&self, data: &mut Map<String, Value>) {
         for key in &self.payload.unknown {
             if data.contains_key(key) {
                 continue;
             }
             if let Some(value) = self.payload.fields.get(key) {
-                data.insert(key.clone(), limit(value.clone()).0);
+                data.insert(key.clone(), value.clone());
             }
         }
     }
@@ -295,11 +294,7 @@ impl Recorder<'_> {
             if PLUMBING.contains(&key.as_str()) {
                 continue;
             }
-            let (value, cut) = limit(value.clone());
-            data.insert(key.clone(), value);
-            if let Some(size) = cut {
-                data.insert(format!("{key}_original_bytes"), size.into());
-            }
+            data.insert(key.clone(), value.clone());
         }
         data
     }
@@ -336,11 +331,7 @@ impl Recorder<'_> {
                 (EventType::SessionEnd, data)
             }
             HookEvent::UserPromptSubmit => {
-                let (prompt, cut) = limit(p.prompt.clone().unwrap_or(Value::Null));
-                let mut data = object([("prompt", prompt)]);
-                if let Some(size) = cut {
-                    data.insert("prompt_original_bytes".into(), size.into());
-                }
+                let mut data = object([("prompt", p.prompt.clone().unwrap_or(Value::Null))]);
                 self.copy(&mut data, &["permission_mode"]);
                 (EventType::UserPrompt, data)
             }
@@ -349,11 +340,7 @@ impl Recorder<'_> {
                 return self.tool_result(session);
             }
             HookEvent::Stop => {
-                let (text, cut) = limit(self.answer().unwrap_or_default().into());
-                let mut data = object([("text", text)]);
-                if let Some(size) = cut {
-                    data.insert("text_original_bytes".into(), size.into());
-                }
+                let mut data = object([("text", self.answer().unwrap_or_default().into())]);
                 self.copy(&mut data, &["stop_hook_active"]);
                 (EventType::AssistantResponse, data)
             }
@@ -387,14 +374,10 @@ impl Recorder<'_> {
                 self.store.open_call(session, &hint, &event_id, self.now)?;
             }
         }
-        let (arguments, cut) = limit(tool.input.clone());
         let mut data = object([
             ("tool_name", tool.name.clone().into()),
-            ("arguments", arguments),
+            ("arguments", tool.input.clone()),
         ]);
-        if let Some(size) = cut {
-            data.insert("arguments_original_bytes".into(), size.into());
-        }
         if let Some(id) = &tool.id {
             data.insert("tool_use_id".into(), id.clone().into());
         }
@@ -424,36 +407,28 @@ impl Recorder<'_> {
 
         let mut data = object([("tool_name", tool.name.clone().into())]);
         if failed {
+            // Readers expect the error as text; an error sent as a structure becomes its JSON
+            // text once scrubbed (`texts_of_structures`).
             let error = tool
                 .error
                 .clone()
                 .unwrap_or_else(|| "tool call failed".into());
-            // Readers expect the error as text; anything else is kept as its JSON text.
-            let error = match error {
-                Value::String(text) => text,
-                other => other.to_string(),
-            };
-            data.insert("error".into(), limit(error.into()).0);
+            data.insert("error".into(), error);
             self.copy(&mut data, &["is_interrupt"]);
         } else {
             // The response is kept as JSON, as received, under `tool_response`; `result` holds
             // its text, a string as every reader of the store (the Python tool among them)
-            // expects.
-            let response = tool.response.clone().unwrap_or(Value::Null);
-            if let Value::String(text) = response {
-                let (result, cut) = limit(Value::String(text));
-                data.insert("result".into(), result);
-                if let Some(size) = cut {
-                    data.insert("result_original_bytes".into(), size.into());
+            // expects, made from the response once scrubbed (`texts_of_structures`).
+            match tool.response.clone().unwrap_or(Value::Null) {
+                Value::String(text) => {
+                    data.insert("result".into(), text.into());
                 }
-            } else {
-                data.insert("result".into(), preview(&response).into());
-                if !response.is_null() {
-                    let (kept, cut) = limit(response);
-                    data.insert("tool_response".into(), kept);
-                    if let Some(size) = cut {
-                        data.insert("tool_response_original_bytes".into(), size.into());
-                    }
+                Value::Null => {
+                    data.insert("result".into(), "".into());
+                }
+                response => {
+                    data.insert("result".into(), Value::Null);
+                    data.insert("tool_response".into(), response);
                 }
             }
         }
@@ -471,7 +446,9 @@ impl Recorder<'_> {
             result.parent_id = Some(call.event_id.clone());
             result.duration_ms = Some(((self.now - call.timestamp) * 1000.0).max(0.0));
         }
-        let mut events = vec![result];
+        self.sink
+            .emit_derived(&mut { self.store }, result, texts_of_structures)?;
+        let mut events = Vec::new();
         if !failed
             && let Some(file_event) =
                 self.file_event(session, &tool.name, &tool.input, call.as_ref())
@@ -564,7 +541,7 @@ impl Recorder<'_> {
             events.push(self.event(
                 EventType::AssistantResponse,
                 &child,
-                object([("text", limit(text.into()).0)]),
+                object([("text", text.into())]),
             ));
         }
         let reason = if failed { "failed" } else { "completed" };
@@ -574,6 +551,20 @@ impl Recorder<'_> {
             object([("reason", reason.into())]),
         ));
         self.write(&child, events)
+    }
+}
+
+/// The text readers expect, made from structures once they are scrubbed: `result`, the preview
+/// of a structured `tool_response`; `error`, the JSON text of an error sent as a structure.
+fn texts_of_structures(data: &mut Map<String, Value>) {
+    if data.get("result").is_some_and(Value::is_null) {
+        let text = data.get("tool_response").map(preview).unwrap_or_default();
+        data.insert("result".into(), text.into());
+    }
+    if let Some(error) = data.get_mut("error")
+        && !error.is_string()
+    {
+        *error = error.to_string().into();
     }
 }
 

@@ -13,13 +13,15 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::existing::NotImported;
-use crate::capture::limit::limit;
 use crate::capture::sink::Sink;
 use crate::capture::transcript::content::{blocks, prompt_text, result_text};
 use crate::capture::transcript::parse_time;
 use crate::capture::transcript::responses::{Counted, Current, Line, Response, Step as Next};
 use crate::capture::transcript::wire::{Block, Entry, Message, TaskResult, mend, parse_value};
+use crate::model::meta::TITLE;
+use crate::model::prompt::PromptKind;
 use crate::model::tools::{self, Agent, ToolKind};
+use crate::model::view::{KIND_COMPACTION, KIND_THINKING};
 use crate::model::{Event, EventType, SessionMeta, Tokens};
 use crate::store::{SessionWriter, Store, StoreError};
 
@@ -273,6 +275,19 @@ struct Importer<'a> {
     /// named.
     stopped: bool,
     last_timestamp: f64,
+    /// The conversation's title: the last `summary` line's (Claude Code writes a new one as
+    /// the conversation goes on).
+    title: Option<String>,
+    /// A compaction whose boundary was read and whose summary has not come yet.
+    compaction: Option<Boundary>,
+}
+
+/// A `compact_boundary` line waiting for the summary that follows it.
+#[derive(Debug, Clone)]
+struct Boundary {
+    at: f64,
+    trigger: Option<String>,
+    pre_tokens: Option<u64>,
 }
 
 impl<'a> Importer<'a> {
@@ -310,6 +325,8 @@ impl<'a> Importer<'a> {
             sidechains: HashMap::new(),
             stopped: false,
             last_timestamp: 0.0,
+            title: None,
+            compaction: None,
         }
     }
 
@@ -332,6 +349,22 @@ impl<'a> Importer<'a> {
             self.last_timestamp = ts;
         }
         let Some(message) = message else {
+            match kind {
+                "summary" => {
+                    if let Some(title) = entry.summary.as_deref().filter(|t| !t.trim().is_empty()) {
+                        self.title = Some(title.trim().to_owned());
+                    }
+                }
+                "system" if entry.subtype.as_deref() == Some("compact_boundary") => {
+                    let meta = entry.compact_metadata.as_ref();
+                    self.compaction = Some(Boundary {
+                        at: self.last_timestamp,
+                        trigger: meta.and_then(|m| m.trigger.as_deref()).map(str::to_owned),
+                        pre_tokens: meta.and_then(|m| m.pre_tokens),
+                    });
+                }
+                _ => {}
+            }
             return Ok(Flow::Go);
         };
         self.report.messages += 1;
@@ -386,6 +419,7 @@ impl<'a> Importer<'a> {
                 report: &mut self.report,
                 counted: &mut self.counted,
                 ts,
+                compaction: &mut self.compaction,
             };
             if kind == "assistant" {
                 step.assistant(entry, message, &content);
@@ -557,7 +591,16 @@ impl<'a> Importer<'a> {
             return Ok(self.report);
         }
         let mut contexts: Vec<Context> = self.sidechains.into_values().flatten().collect();
-        if let Some(main) = self.main.take() {
+        if let Some(mut main) = self.main.take() {
+            if let Some(title) = &self.title {
+                main.writer.meta_mut().set_attribution(TITLE, title);
+            }
+            // A compaction whose summary never came is still a compaction.
+            if let Some(boundary) = self.compaction.take() {
+                let event = compaction_event(self.sink, main.writer.session_id(), &boundary, None);
+                self.sink.emit(&mut main.writer, event)?;
+                self.report.events += 1;
+            }
             contexts.push(main);
         } else {
             // A transcript with no messages (only summaries, say) still becomes a session, so
@@ -577,6 +620,7 @@ impl<'a> Importer<'a> {
                 report: &mut self.report,
                 counted: &mut self.counted,
                 ts: 0.0,
+                compaction: &mut None,
             };
             step.flush();
             let end_ts = ctx.last;
@@ -604,6 +648,29 @@ impl<'a> Importer<'a> {
     }
 }
 
+/// The `decision` that records a compaction: what triggered it, how much context there was,
+/// and the summary that replaced it.
+fn compaction_event(
+    sink: &Sink,
+    session: &str,
+    boundary: &Boundary,
+    summary: Option<&str>,
+) -> Event {
+    let mut data = Map::new();
+    data.insert("kind".into(), KIND_COMPACTION.into());
+    data.insert("choice".into(), KIND_COMPACTION.into());
+    if let Some(trigger) = &boundary.trigger {
+        data.insert("trigger".into(), trigger.clone().into());
+    }
+    if let Some(tokens) = boundary.pre_tokens {
+        data.insert("pre_tokens".into(), tokens.into());
+    }
+    if let Some(summary) = summary {
+        data.insert("summary".into(), summary.into());
+    }
+    sink.event(EventType::Decision, boundary.at, session, data)
+}
+
 /// Turning one line's blocks into events of one context.
 struct Step<'c> {
     ctx: &'c mut Context,
@@ -612,6 +679,7 @@ struct Step<'c> {
     report: &'c mut ImportReport,
     counted: &'c mut Counted,
     ts: f64,
+    compaction: &'c mut Option<Boundary>,
 }
 
 impl Step<'_> {
@@ -653,12 +721,25 @@ impl Step<'_> {
                     let text = block.text.as_deref().unwrap_or_default();
                     if !text.trim().is_empty() {
                         let mut data = Map::new();
-                        data.insert("text".into(), limit(text.into()).0);
+                        data.insert("text".into(), text.into());
                         let event = self.event(EventType::AssistantResponse, data);
                         self.events.push(event);
                     }
                 }
                 Some("tool_use") => self.tool_use(block),
+                // Kept as a decision (the kind of event the Python tool reads for reasoning),
+                // shown only when asked for.
+                Some("thinking") => {
+                    let text = block.thinking.as_deref().unwrap_or_default();
+                    if !text.trim().is_empty() {
+                        let mut data = Map::new();
+                        data.insert("kind".into(), KIND_THINKING.into());
+                        data.insert("choice".into(), KIND_THINKING.into());
+                        data.insert("reasoning".into(), text.into());
+                        let event = self.event(EventType::Decision, data);
+                        self.events.push(event);
+                    }
+                }
                 _ => {}
             }
         }
@@ -678,14 +759,7 @@ impl Step<'_> {
             .map(str::to_owned);
         let mut data = Map::new();
         data.insert("tool_name".into(), tool.clone().into());
-        // The raw JSON's length is its size: only a large input needs measuring and cutting.
-        let small = block
-            .input
-            .is_some_and(|i| i.get().len() <= crate::capture::limit::FIELD_LIMIT);
-        data.insert(
-            "arguments".into(),
-            if small { input } else { limit(input).0 },
-        );
+        data.insert("arguments".into(), input);
         if let Some(id) = &block.id {
             data.insert("tool_use_id".into(), id.as_ref().into());
         }
@@ -715,9 +789,31 @@ impl Step<'_> {
             // A person typing means the previous response is complete.
             self.flush();
         }
+        // The summary a compaction leaves where a prompt would be is no prompt: the
+        // compaction is one event, with its summary.
+        let summary = entry.is_compact_summary == Some(true)
+            || crate::model::prompt::read(&text).kind == PromptKind::CompactionSummary;
+        if summary || (self.compaction.is_some() && !text.trim().is_empty()) {
+            let boundary = self.compaction.take().unwrap_or(Boundary {
+                at: self.ts,
+                trigger: None,
+                pre_tokens: None,
+            });
+            let session = self.ctx.writer.session_id().to_owned();
+            let event = compaction_event(
+                self.sink,
+                &session,
+                &boundary,
+                summary.then_some(text.as_str()),
+            );
+            self.events.push(event);
+            if summary {
+                return;
+            }
+        }
         if entry.is_meta != Some(true) && !text.trim().is_empty() {
             let mut data = Map::new();
-            data.insert("prompt".into(), limit(text.into()).0);
+            data.insert("prompt".into(), text.into());
             let event = self.event(EventType::UserPrompt, data);
             self.events.push(event);
         }
@@ -740,7 +836,7 @@ impl Step<'_> {
         );
         data.insert(
             (if failed { "error" } else { "result" }).into(),
-            limit(text.into()).0,
+            text.into(),
         );
         if let Some(id) = &block.tool_use_id {
             data.insert("tool_use_id".into(), id.as_ref().into());

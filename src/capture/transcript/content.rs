@@ -21,6 +21,7 @@ pub fn blocks(content: &RawValue) -> Result<Vec<Block<'_>>, serde_json::Error> {
             tool_use_id: None,
             content: None,
             is_error: None,
+            thinking: None,
         }]);
     }
     serde_json::from_str(text)

@@ -34,6 +34,29 @@ pub struct Entry<'a> {
     pub message: Option<Message<'a>>,
     #[serde(rename = "toolUseResult", borrow, default)]
     pub tool_use_result: Option<&'a RawValue>,
+    /// A `system` line's kind: `compact_boundary`, `turn_duration` …
+    #[serde(borrow, default)]
+    pub subtype: Option<Cow<'a, str>>,
+    /// On a `compact_boundary` line: what the compaction was.
+    #[serde(rename = "compactMetadata", default)]
+    pub compact_metadata: Option<CompactMetadata<'a>>,
+    /// The user line that carries a compaction's summary.
+    #[serde(rename = "isCompactSummary", default)]
+    pub is_compact_summary: Option<bool>,
+    /// On a `summary` line: the title Claude Code gave the conversation.
+    #[serde(borrow, default)]
+    pub summary: Option<Cow<'a, str>>,
+}
+
+/// What a `compact_boundary` line says about its compaction.
+#[derive(Debug, Deserialize)]
+pub struct CompactMetadata<'a> {
+    /// `auto` or `manual`.
+    #[serde(borrow, default)]
+    pub trigger: Option<Cow<'a, str>>,
+    /// Tokens of context before the compaction.
+    #[serde(rename = "preTokens", default)]
+    pub pre_tokens: Option<u64>,
 }
 
 impl<'a> Entry<'a> {
@@ -101,6 +124,9 @@ pub struct Block<'a> {
     pub content: Option<&'a RawValue>,
     #[serde(default)]
     pub is_error: Option<bool>,
+    /// A `thinking` block's text.
+    #[serde(borrow, default)]
+    pub thinking: Option<Cow<'a, str>>,
 }
 
 /// What a Task/Agent result says about the subagent it ran.

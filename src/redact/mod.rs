@@ -1,0 +1,286 @@
+//! Secret redaction: scrubs keys, tokens and passwords out of what is recorded before it
+//! reaches disk.
+//!
+//! # Architecture
+//! - [`redact_value`] walks a JSON value *before* anything turns it into text or cuts it, so
+//!   what only its structure shows is seen: values under a key whose name says it holds a
+//!   secret (`password`, `api_key`, `Authorization` …, whatever their type), or may hold one
+//!   (`STRIPE_KEY`: when the value looks random); the `value` of a
+//!   `{"name": "OPENAI_API_KEY", "value": …}` pair and of a `["API_TOKEN", "…"]` pair; object
+//!   keys that are themselves secrets; a command line kept as a list
+//!   (`["mysql", "-pSECRET"]`, `["--token", "…"]`). Every other string goes through
+//!   [`redact_str`].
+//! - [`redact_str`] ([`rules`]) finds secrets inside free text: vendor tokens with a
+//!   recognisable shape, JWTs, `Bearer` tokens, PEM private keys, passwords in connection URLs,
+//!   `KEY=value` assignments and name/value pairs whose name is sensitive, password flags of
+//!   common commands (`mysql -p`, `sshpass -p`, `docker login -p` …), `.netrc` passwords,
+//!   random-looking values beside secret-looking names, the second half of a key broken over
+//!   two lines, and short base64 blobs whose decoded text holds any of these ([`decode`]).
+//! - [`names`]: what a name says about its value, and what looks random.
+//!
+//! The text scan is built for the common case where nothing matches: every pattern is part of
+//! one `RegexSet`, so a clean string costs a single linear pass and is returned borrowed.
+//! Only when that pass reports a hit are the individual patterns run to locate and replace it.
+//!
+//! Everything here errs on the side of redacting: a false positive costs a little readability
+//! in a trace, a false negative leaks a credential to disk. What stays out of reach (a
+//! password with no name, flag or shape beside it) is listed in docs/security.md.
+
+mod decode;
+mod names;
+mod rules;
+#[cfg(test)]
+mod tests;
+
+use std::borrow::Cow;
+
+use serde_json::{Map, Value};
+
+use names::{Name, is_identifier_like, looks_random, name_kind};
+
+/// What every detected secret is replaced with.
+pub const REDACTED: &str = "[REDACTED]";
+
+/// Redacts secrets inside one string; borrows when nothing matched.
+///
+/// Only the secret itself is replaced, so context survives: `Bearer <token>` keeps the word
+/// `Bearer`, `postgres://user:pass@host` keeps scheme, user and host, and `API_KEY=abc` keeps
+/// the key name.
+#[must_use]
+pub fn redact_str(s: &str) -> Cow<'_, str> {
+    rules::scan(s)
+}
+
+/// Redacts a JSON value in place, recursively; returns true when anything changed.
+///
+/// Values under sensitive keys become `"[REDACTED]"` whatever their type (string, number,
+/// array, object), except `null`, booleans and empty strings, which cannot carry a secret and
+/// whose presence is useful when reading a trace. Every other string goes through
+/// [`redact_str`], object keys included.
+pub fn redact_value(v: &mut Value) -> bool {
+    match v {
+        Value::String(s) => {
+            match redact_json_text(s) {
+                JsonText::Clean => return false,
+                JsonText::Redacted(text) => {
+                    *s = text;
+                    return true;
+                }
+                JsonText::NotJson => {}
+            }
+            let replaced = match redact_str(s) {
+                Cow::Borrowed(_) => return false,
+                Cow::Owned(replaced) => replaced,
+            };
+            *s = replaced;
+            true
+        }
+        Value::Array(items) => {
+            let mut changed = redact_pairs(items);
+            for item in items {
+                changed |= redact_value(item);
+            }
+            changed
+        }
+        Value::Object(map) => {
+            let named = named_secret(map);
+            let mut changed = false;
+            for (key, value) in map.iter_mut() {
+                let kind = if is_value_key(key) {
+                    named.max_by(name_kind(key))
+                } else {
+                    name_kind(key)
+                };
+                changed |= match kind {
+                    Name::Secret => blank(value),
+                    Name::Maybe if value.as_str().is_some_and(looks_random) => blank(value),
+                    _ => redact_value(value),
+                };
+            }
+            changed | redact_keys(map)
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
+    }
+}
+
+impl Name {
+    fn max_by(self, other: Name) -> Name {
+        let rank = |n: Name| match n {
+            Name::Plain => 0,
+            Name::Maybe => 1,
+            Name::Secret => 2,
+        };
+        if rank(other) > rank(self) {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+/// What a string holding JSON text became.
+enum JsonText {
+    NotJson,
+    /// JSON text holding no secret.
+    Clean,
+    /// The redacted JSON text.
+    Redacted(String),
+}
+
+/// JSON text held in a string (an MCP tool's text content, a file that was read) is redacted
+/// as the structure it is, as if it had come as one: its strings free of escapes, its names
+/// beside their values. Redacted text is written compact or indented as the original was.
+fn redact_json_text(text: &str) -> JsonText {
+    let body = text.trim();
+    let bracketed = (body.starts_with('{') && body.ends_with('}'))
+        || (body.starts_with('[') && body.ends_with(']'));
+    if !bracketed || body.len() < 2 {
+        return JsonText::NotJson;
+    }
+    let Ok(mut value) = serde_json::from_str::<Value>(body) else {
+        return JsonText::NotJson;
+    };
+    if !redact_value(&mut value) {
+        return JsonText::Clean;
+    }
+    let written = if body.contains('\n') {
+        serde_json::to_string_pretty(&value)
+    } else {
+        serde_json::to_string(&value)
+    };
+    JsonText::Redacted(written.unwrap_or_else(|_| REDACTED.to_owned()))
+}
+
+/// The keys of an object that name its sibling value (`{"name": "API_KEY", "value": …}`:
+/// Kubernetes and ECS env, HAR headers, AWS tags, CloudFormation parameters).
+fn is_name_key(key: &str) -> bool {
+    ["name", "key", "parametername", "parameterkey"]
+        .iter()
+        .any(|k| key.eq_ignore_ascii_case(k))
+}
+
+fn is_value_key(key: &str) -> bool {
+    ["value", "parametervalue"]
+        .iter()
+        .any(|k| key.eq_ignore_ascii_case(k))
+}
+
+/// What the object's name field says about its value field.
+fn named_secret(map: &Map<String, Value>) -> Name {
+    map.iter()
+        .filter(|(key, _)| is_name_key(key))
+        .filter_map(|(_, value)| value.as_str())
+        .map(name_kind)
+        .fold(Name::Plain, Name::max_by)
+}
+
+/// Replaces a value found under a sensitive key.
+fn blank(v: &mut Value) -> bool {
+    match v {
+        // Nothing secret to hide, and "was it set?" is worth keeping.
+        Value::Null | Value::Bool(_) => false,
+        Value::String(s) if s.is_empty() || s == REDACTED => false,
+        _ => {
+            *v = Value::String(REDACTED.to_owned());
+            true
+        }
+    }
+}
+
+/// Keys shorter than this hold no secret a rule can recognise (the shortest vendor token is
+/// longer), and are most keys: they skip the scan.
+const SHORTEST_SECRET_KEY: usize = 16;
+
+/// Redacts object keys that are secrets themselves (`{"sk-…": {"owner": "ci"}}`), keeping the
+/// order of the keys; two keys that redact alike are told apart by a number.
+fn redact_keys(map: &mut Map<String, Value>) -> bool {
+    let dirty =
+        |key: &str| key.len() >= SHORTEST_SECRET_KEY && matches!(redact_str(key), Cow::Owned(_));
+    if !map.keys().any(|k| dirty(k)) {
+        return false;
+    }
+    let old = std::mem::take(map);
+    for (key, value) in old {
+        let mut key = redact_str(&key).into_owned();
+        if map.contains_key(&key) {
+            let base = key.clone();
+            let mut n = 2;
+            while map.contains_key(&key) {
+                key = format!("{base} #{n}");
+                n += 1;
+            }
+        }
+        map.insert(key, value);
+    }
+    true
+}
+
+/// The most items, and bytes, of a list of strings read as one command line.
+const ARGV_ITEMS: usize = 64;
+const ARGV_BYTES: usize = 4096;
+
+/// Redacts what a list shows only by its order: the value after a name
+/// (`["API_TOKEN", "9f8e…"]`) and a command line's secrets kept as separate arguments
+/// (`["mysql", "-u", "root", "-pSECRET"]`, `["--api-key", "…"]`). The items themselves are
+/// looked at afterwards, one by one.
+fn redact_pairs(items: &mut [Value]) -> bool {
+    let strings: Option<Vec<&str>> = items.iter().map(Value::as_str).collect();
+    let Some(strings) = strings else {
+        return false;
+    };
+    if strings.len() < 2
+        || strings.len() > ARGV_ITEMS
+        || strings.iter().map(|s| s.len() + 1).sum::<usize>() > ARGV_BYTES
+        || strings.iter().any(|s| s.contains('\n'))
+    {
+        return false;
+    }
+    let mut secret = vec![false; strings.len()];
+    // `["NAME", "value"]` pairs.
+    for i in 1..strings.len() {
+        let (name, value) = (strings[i - 1], strings[i]);
+        let another_name = is_identifier_like(value) && !looks_random(value);
+        if !is_identifier_like(name)
+            || another_name
+            || value
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .nth(3)
+                .is_none()
+        {
+            continue;
+        }
+        secret[i] |= match name_kind(name) {
+            Name::Plain => false,
+            Name::Maybe => looks_random(value),
+            Name::Secret => !value.contains(char::is_whitespace) && !rules::is_placeholder(value),
+        };
+    }
+    // A command line (a program, then arguments with a flag among them): an argument is a
+    // secret when the words before it make it one.
+    let is_flag = |s: &&str| {
+        s.strip_prefix('-')
+            .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_alphabetic() || c == '-'))
+    };
+    let argv = !strings[0].contains(char::is_whitespace) && strings.iter().any(is_flag);
+    let joined = strings.join(" ");
+    if argv && matches!(redact_str(&joined), Cow::Owned(_)) {
+        let mut window = String::new();
+        for (i, item) in strings.iter().enumerate() {
+            if !window.is_empty() {
+                window.push(' ');
+            }
+            window.push_str(item);
+            if i > 0 && !item.is_empty() && !redact_str(&window).ends_with(item) {
+                secret[i] = true;
+            }
+        }
+    }
+    let mut changed = false;
+    for (item, secret) in items.iter_mut().zip(secret) {
+        if secret {
+            changed |= blank(item);
+        }
+    }
+    changed
+}

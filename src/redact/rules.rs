@@ -1,0 +1,723 @@
+//! The patterns that find secrets inside text, and for each the part of a match it replaces.
+//!
+//! Conventions that keep the single pre-check pass fast on large strings:
+//! * word boundaries are ASCII (`(?-u:\b)`): the lazy DFA cannot evaluate Unicode word
+//!   boundaries on non-ASCII text and would fall back to a much slower engine;
+//! * keyword alternations are ASCII-case-insensitive (`(?i-u:...)`) for a smaller automaton;
+//! * no look-around or back-references, so every pattern stays inside the linear-time engines.
+
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::ops::Range;
+use std::sync::{LazyLock, OnceLock};
+
+use regex::{Captures, Regex, RegexSet};
+
+use super::REDACTED;
+use super::decode::{MAX_BLOB, decoded_text, may_be_text};
+use super::names::{
+    Name, is_file_name, is_identifier_like, is_listed, looks_random, name_kind, split_words,
+};
+
+/// One kind of secret: a pattern, and a function choosing which part of a match to replace
+/// (or `None` to leave the match alone after a closer look).
+pub(super) struct Rule {
+    /// What any match must contain (a literal or a few): cheap to look for, so that the pattern
+    /// itself is compiled and run only on text that can hold a match.
+    trigger: &'static str,
+    pub(super) pattern: &'static str,
+    pick: fn(&Captures<'_>) -> Option<Range<usize>>,
+}
+
+/// A quoted or bare value after a separator; the picks read `dq`, `sq` and `bare`.
+macro_rules! value {
+    () => {
+        r#"(?:"(?P<dq>[^"\n]*)"|'(?P<sq>[^'\n]*)'|(?P<bare>[^-\s"'`;&|<>)][^\s"'`;&|<>)]*))"#
+    };
+}
+
+/// Whatever else a command line holds before the flag we look for, on the same line.
+macro_rules! same_command {
+    () => {
+        r"(?:[\t\x20][^\n;&|]*?)?[\t\x20]"
+    };
+}
+
+/// The words a secret's name is made of, for the rules that look at names.
+const KEYWORDS: &str = r"(?i-u:pass|pwd|secret|token|auth|credential|cookie|key|sig|salt|hmac)";
+
+/// The prefixes of [`RULES`]' vendor tokens.
+const VENDOR_PREFIXES: &str = concat!(
+    r"sk-|gh[pousr]_|github_pat_|AKIA|ASIA|xox|xapp-|AIza|ya29\.|[sr]k_|whsec_|hf_|glpat-|npm_|",
+    r"pypi-|SG\.|:AA|AGE-SECRET|dop_v1_|shp|gsk_|r8_|lin_api|sntrys_|tvly-|pplx-|xai-|dapi|",
+    r"key-|SK",
+);
+
+/// All rules, broadest first (see [`scan`] for why order matters).
+pub(super) static RULES: [Rule; 18] = [
+    // pem_private_key
+    Rule {
+        trigger: r"PRIVATE KEY",
+        // The whole block, BEGIN through END. A block cut off before its END line (truncated
+        // tool output) is redacted up to where its base64 body ends.
+        pattern: concat!(
+            r"(?s)-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----",
+            r"(?:.*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s\\:,-]*)",
+        ),
+        pick: whole_match,
+    },
+    // url_password
+    Rule {
+        trigger: r"://",
+        // `scheme://user:password@host` for any scheme: postgres, mysql, mongodb+srv, redis,
+        // amqp, but also https git remotes carrying a token. Only the password is replaced.
+        pattern: concat!(
+            r#"(?-u:\b)[A-Za-z][A-Za-z0-9+.-]{1,30}://"#, // scheme
+            r#"[^:/?#@\s"'<>\\]*:"#,                      // user, possibly empty
+            r#"(?P<secret>[^@\s/"'<>\\]+)@"#,
+        ),
+        pick: pick_secret,
+    },
+    // cookie_header
+    Rule {
+        trigger: r"(?i-u:cookie)",
+        // A cookie header holds several `name=value` pairs; all of them go, to the end of line.
+        pattern: r#"(?-u:\b)(?i-u:(?:set-)?cookie)["']?[\t ]*:[\t ]*(?P<secret>[^\r\n"'\\]+)"#,
+        pick: pick_secret,
+    },
+    // name_value_json
+    Rule {
+        trigger: r"(?i-u:value)",
+        // `{"name": "OPENAI_API_KEY", "value": "…"}` as JSON text (ECS and Kubernetes env, AWS
+        // tags and parameters, HAR headers), with up to three other fields between the two.
+        pattern: r#"(?x)
+            \\?"(?i-u:name|key|parametername|parameterkey)\\?" [\t\x20]* : [\t\x20]*
+            \\?"(?P<name>[^"\\\n]+)\\?"
+            (?: (?:[\t\n\r\x20]|\\n)* , (?:[\t\n\r\x20]|\\n)* \\?"[A-Za-z_]+\\?" [\t\x20]* : [\t\x20]*
+                (?: \\?"[^"\\\n]*\\?" | [A-Za-z0-9.+-]+ ) ){0,3}
+            (?:[\t\n\r\x20]|\\n)* , (?:[\t\n\r\x20]|\\n)* \\?"(?i-u:value|parametervalue)\\?" [\t\x20]* : [\t\x20]*
+            (?: \\"(?P<esc>[^"\\\n]*)\\" | "(?P<dq>(?:[^"\\\n]|\\.)*)" | (?P<bare>[^\s,}\]"\\]+) )"#,
+        pick: pick_named_value,
+    },
+    // name_value_yaml
+    Rule {
+        trigger: r"(?i-u:value)",
+        // The same in YAML: `- name: STRIPE_SECRET_KEY` then `value: …` on the next line.
+        pattern: concat!(
+            r#"(?-u:\b)(?i-u:name)[\t\x20]*:[\t\x20]*["']?(?P<name>[A-Za-z_][A-Za-z0-9_./-]*)["']?"#,
+            r#"[\t\x20]*(?:\r?\n|\\n)[\t\x20]*(?:-[\t\x20]+)?(?i-u:value)[\t\x20]*:[\t\x20]*"#,
+            r#"(?:\\"(?P<esc>[^"\n\\]*)\\"|"(?P<dq>[^"\n\\]*)"|'(?P<sq>[^'\n]*)'|(?P<bare>[^\s"'#|>\\][^\s#\\]*))"#,
+        ),
+        pick: pick_named_value,
+    },
+    // assignment
+    Rule {
+        trigger: KEYWORDS,
+        // `API_KEY=abc`, `password: hunter2`, `"token": "..."`, `secret => '...'`, including
+        // JSON-escaped quotes (JSON text inside a JSON string) and Python string prefixes.
+        // The keyword list only pre-selects candidates; `pick_assignment` then checks the full
+        // key with `name_kind` and skips values that are code rather than data.
+        pattern: r#"(?x)
+            (?P<key>[A-Za-z0-9_.-]*
+                (?: (?i-u:pass|pwd|secret|token|auth|credential|cookie
+                     |(?:api|access|private|signing|encryption|master|account)[_.-]?key)
+                  | [_.-](?i-u:key|sig|signature|salt|hmac)
+                  | [a-z0-9](?:Key|Sig|Signature|Salt|Hmac) )
+                [A-Za-z0-9_.-]*)
+            \\?["']?\]?                         # end of a quoted key or of a subscript
+            [\t\x20]* (?P<sep>:=|=>|[:=]) [\t\x20]*
+            (?:
+                (?i-u:basic|bearer|token|digest)[\t\x20]+(?P<scheme>[^\s"'`,;\\]+)
+              | \\"(?P<esc>[^"\\\n]*)\\"
+              | [rbfuRBFU]{0,2}"(?P<dq>(?:[^"\\\n]|\\.)*)"
+              | [rbfuRBFU]{0,2}'(?P<sq>[^'\n]*)'
+              | `(?P<bt>[^`\n]*)`
+              | (?P<bare>[^\s"'`,;&|)}\]<>\\]+)
+            )"#,
+        pick: pick_assignment,
+    },
+    // cli_flag
+    Rule {
+        trigger: r"--",
+        // `--password hunter2`, `--api-key abc` (the `--flag=value` form is an assignment).
+        pattern: r#"(?x)
+            --(?P<key>[A-Za-z0-9_-]*
+                (?i-u:pass|pwd|secret|token|auth|credential|cookie|(?:api|access|private)[_-]?key)
+                [A-Za-z0-9_-]*)
+            [\t\x20]+
+            (?:
+                "(?P<dq>(?:[^"\\\n]|\\.)*)"
+              | '(?P<sq>[^'\n]*)'
+              | (?P<bare>[^-\s"'`;&|)<>\\][^\s"'`;&|)<>\\]*)
+            )"#,
+        pick: pick_cli_flag,
+    },
+    // password_flag
+    Rule {
+        trigger: r"sshpass|login|redis-cli|ldap|sqlcmd|mongo",
+        // Commands whose short flag takes a password, attached or not: `sshpass -p`,
+        // `docker login -p` (and podman, helm registry …), `redis-cli -a`, `ldapsearch -w`,
+        // `sqlcmd -P`, `mongosh -p`.
+        pattern: concat!(
+            r"(?-u:\b)(?:",
+            r"sshpass",
+            same_command!(),
+            r"-p",
+            r"|(?:docker|podman|nerdctl|buildah|skopeo|oras|crane|helm[\t\x20]+registry)[\t\x20]+login",
+            same_command!(),
+            r"-p",
+            r"|redis-cli",
+            same_command!(),
+            r"-a",
+            r"|ldap(?:search|add|modify|delete|whoami|passwd|compare|modrdn)",
+            same_command!(),
+            r"-w",
+            r"|sqlcmd",
+            same_command!(),
+            r"-P",
+            r"|mongo(?:sh|dump|restore|import|export|stat|top|files)?",
+            same_command!(),
+            r"-p",
+            r")[\t\x20]*",
+            value!(),
+        ),
+        pick: pick_value_only,
+    },
+    // mysql_password
+    Rule {
+        trigger: r"mysql|mariadb",
+        // `mysql -pSECRET`: attached only (`-p db` asks for the password and names the
+        // database).
+        pattern: concat!(
+            r"(?-u:\b)(?:mysql[a-z]*|mariadb[a-z-]*)",
+            same_command!(),
+            r#"-p(?:"(?P<dq>[^"\n]*)"|'(?P<sq>[^'\n]*)'|(?P<bare>[^\s"'`;&|<>)]+))"#,
+        ),
+        pick: pick_value_only,
+    },
+    // openssl_pass
+    Rule {
+        trigger: r"pass:",
+        // `openssl … -passin pass:SECRET` (`env:` and `file:` name where it is).
+        pattern: r#"-pass(?:in|out|word)?[\t\x20]+pass:(?P<secret>[^\s"'`;&|<>)]+)"#,
+        pick: pick_secret,
+    },
+    // netrc
+    Rule {
+        trigger: r"machine",
+        // `.netrc`: `machine HOST [login USER] password SECRET`, on one line or several.
+        pattern: concat!(
+            r"(?-u:\b)machine(?:\s|\\[nrt])+[^\s\\]+",
+            r"(?:(?:\s|\\[nrt])+(?:login|account|port)(?:\s|\\[nrt])+[^\s\\]+){0,3}",
+            r#"(?:\s|\\[nrt])+password(?:\s|\\[nrt])+(?P<secret>[^\s"'\\]+)"#,
+        ),
+        pick: pick_secret,
+    },
+    // user_password_flag
+    Rule {
+        trigger: r"-u|--user",
+        // `curl -u user:password`, `--user=user:password`: keeps the user.
+        pattern: concat!(
+            r#"(?:^|[\s"'])(?:-u|--user)[\t =]+"#,
+            r#"(?:["'](?P<quser>[^\s:"']+):(?P<qsecret>[^"'\n]+)"#, // quoted: may hold spaces
+            r#"|(?P<user>[A-Za-z0-9._@-]+):(?P<secret>[^\s"']+))"#,
+        ),
+        pick: pick_user_password,
+    },
+    // bearer
+    Rule {
+        trigger: r"(?i-u:bearer)",
+        // Keeps the word `Bearer`, replaces the token (RFC 6750 token68 alphabet).
+        pattern: r"(?-u:\b)(?i-u:bearer)[\t ]+(?P<secret>[A-Za-z0-9._~+/-]+=*)",
+        pick: pick_bearer,
+    },
+    // near_name
+    Rule {
+        trigger: KEYWORDS,
+        // A random-looking value beside a secret-looking name with no `=` or `:` between:
+        // `STRIPE_KEY      a8Fk…` (a table), `("TWILIO_AUTH_TOKEN", "9f8e…")` (a tuple).
+        pattern: r#"(?x)
+            (?P<key>[A-Za-z_][A-Za-z0-9_.-]*
+                (?i-u:pass|pwd|secret|token|auth|credential|key|sig|signature|salt|hmac)
+                [A-Za-z0-9_]*)
+            \\?["']?
+            (?: [\t\x20]+ | [\t\x20]*[,|][\t\x20]* )
+            \\?["']?
+            (?P<secret>[A-Za-z0-9+/=_.~-]{16,})"#,
+        pick: pick_near_name,
+    },
+    // jwt
+    Rule {
+        trigger: r"eyJ",
+        // header.payload.signature, base64url, the header always being JSON (`{"` -> `eyJ`);
+        // up to two more parts cover JWE.
+        pattern: concat!(
+            r"(?:(?-u:\b)|\\[nrt])",
+            r"(?P<secret>eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",
+            r"(?:\.[A-Za-z0-9_-]+){0,2})",
+        ),
+        pick: pick_secret,
+    },
+    // vendor_token
+    Rule {
+        trigger: VENDOR_PREFIXES,
+        // Credentials whose prefix alone identifies them.
+        pattern: concat!(
+            // At a word's start, or after an escape in JSON text (`\nsk-…`).
+            r"(?:(?-u:\b)|\\[nrt])(?P<secret>",
+            r"sk-[A-Za-z0-9_-]{20,}", // OpenAI sk-, sk-proj-, sk-svcacct-; Anthropic sk-ant-
+            r"|gh[pousr]_[A-Za-z0-9]{30,}", // GitHub classic, OAuth, app, user, refresh
+            r"|github_pat_[A-Za-z0-9_]{30,}", // GitHub fine-grained
+            r"|(?:AKIA|ASIA)[A-Z0-9]{16}(?-u:\b)", // AWS access key id
+            r"|xox[a-z]-[A-Za-z0-9-]{10,}", // Slack bot, user, app-level, legacy
+            r"|xapp-[A-Za-z0-9-]{10,}", // Slack app-level
+            r"|AIza[A-Za-z0-9_-]{35}", // Google API key
+            r"|ya29\.[A-Za-z0-9_-]{20,}", // Google OAuth access token
+            r"|[sr]k_(?:live|test)_[A-Za-z0-9]{16,}", // Stripe
+            r"|whsec_[A-Za-z0-9]{24,}", // Stripe webhook signing secret
+            r"|hf_[A-Za-z0-9]{30,}",  // Hugging Face
+            r"|glpat-[A-Za-z0-9_-]{20,}", // GitLab
+            r"|npm_[A-Za-z0-9]{36}",  // npm
+            r"|pypi-AgE[A-Za-z0-9_-]{50,}", // PyPI
+            r"|SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}", // SendGrid
+            r"|(?:bot)?[0-9]{8,10}:AA[A-Za-z0-9_-]{33}", // Telegram bot
+            r"|AGE-SECRET-KEY-1[0-9A-Z]{58}", // age
+            r"|dop_v1_[a-f0-9]{64}",  // DigitalOcean
+            r"|shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}", // Shopify
+            r"|(?:gsk|r8|lin_api|sntrys|tvly|pplx|xai)[_-][A-Za-z0-9_=+/-]{30,}", // AI and dev APIs
+            r"|dapi[a-f0-9]{32}",     // Databricks
+            r"|key-[a-f0-9]{32}",     // Mailgun
+            r"|SK[0-9a-f]{32}(?-u:\b)", // Twilio API key
+            r")",
+        ),
+        pick: pick_secret,
+    },
+    // base64_wrapped
+    Rule {
+        // Looked for by `base64_runs`: a class run in the set would slow the set's pass.
+        trigger: "",
+        // Lines of one length, as `base64` wraps them (76) and PEM (64), then a last shorter
+        // one: decoded whole (`pick_wrapped`), so a secret across two lines is found.
+        pattern: r"(?:[A-Za-z0-9+/]{60,}\r?\n)+[A-Za-z0-9+/]{2,}={0,2}",
+        pick: pick_wrapped,
+    },
+    // base64_line
+    Rule {
+        trigger: "",
+        // A short blob of either alphabet on one line, decoded and looked into
+        // (`pick_base64`).
+        pattern: r"[A-Za-z0-9+/_-]{20,}={0,2}",
+        pick: pick_base64,
+    },
+];
+
+/// The index of the first rule for base64 blobs, whose triggers are [`base64_runs`].
+const BASE64: usize = 16;
+
+/// The one pass over a text that says which rules can match it: their triggers (literals), as
+/// a set.
+static TRIGGERS: LazyLock<Option<RegexSet>> =
+    LazyLock::new(|| RegexSet::new(RULES[..BASE64].iter().map(|rule| rule.trigger)).ok());
+
+/// Whether `s` holds a run of 20 base64 characters (the shortest blob looked into), and one
+/// of 60 ended by a line break (a wrapped blob).
+fn base64_runs(s: &str) -> (bool, bool) {
+    let (mut run, mut any, mut wrapped) = (0, false, false);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'_' | b'-') {
+            run += 1;
+            any |= run >= 20;
+        } else {
+            wrapped |= run >= 60 && matches!(b, b'\n' | b'\r');
+            if wrapped {
+                break;
+            }
+            run = 0;
+        }
+    }
+    (any, wrapped)
+}
+
+/// Each rule's pattern, compiled the first time its trigger is seen: a hook, one process a
+/// payload, compiles only what its payload needs.
+static PATTERNS: [OnceLock<Option<Regex>>; 18] = [const { OnceLock::new() }; 18];
+
+fn pattern(index: usize) -> Option<&'static Regex> {
+    PATTERNS[index]
+        .get_or_init(|| Regex::new(RULES[index].pattern).ok())
+        .as_ref()
+}
+
+/// The second half of a secret broken over two lines, after the first was redacted.
+static CONTINUATION: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"(?m)\[REDACTED\][\t\x20]*(?:\r?\n|\\n)[\t\x20]*",
+        r#"(?P<secret>[A-Za-z0-9+/_-]{16,}={0,2})[\t\x20]*(?:$|\\n|\\r|["'`,;])"#,
+    ))
+    .ok()
+});
+
+/// Whether every trigger and pattern compiles (checked by the unit tests).
+#[cfg(test)]
+pub(super) fn compiled() -> bool {
+    TRIGGERS.is_some()
+        && CONTINUATION.is_some()
+        && (0..RULES.len()).all(|i| pattern(i).is_some())
+        && RULES[BASE64..].iter().all(|r| r.trigger.is_empty())
+        && RULES[..BASE64].iter().all(|r| !r.trigger.is_empty())
+}
+
+thread_local! {
+    /// How deep inside decoded base64 the scan is: a blob inside a blob is looked into once more,
+    /// no further.
+    static DEPTH: Cell<u8> = const { Cell::new(0) };
+}
+
+/// Redacts secrets inside one string; borrows when nothing matched.
+pub(super) fn scan(s: &str) -> Cow<'_, str> {
+    // A pattern that failed to compile is a bug the unit tests catch. Fail closed: losing the
+    // text is better than writing a credential to disk, and panicking inside a recorder would
+    // break the agent it observes.
+    let fail_closed = || {
+        if s.is_empty() {
+            Cow::Borrowed(s)
+        } else {
+            Cow::Owned(REDACTED.to_owned())
+        }
+    };
+    let Some(triggers) = &*TRIGGERS else {
+        return fail_closed();
+    };
+    // A pass over the text for the rules' literals, and one for base64 runs, tell which rules
+    // can fire at all; clean text stops here.
+    let mut hits: Vec<usize> = if triggers.is_match(s) {
+        triggers.matches(s).into_iter().collect()
+    } else {
+        Vec::new()
+    };
+    let (line, wrapped) = base64_runs(s);
+    if wrapped {
+        hits.push(BASE64);
+    }
+    if line {
+        hits.push(BASE64 + 1);
+    }
+    if hits.is_empty() {
+        return Cow::Borrowed(s);
+    }
+    let mut out = Cow::Borrowed(s);
+    // Rules run in declaration order, each on the output of the previous one, so a broad
+    // rule (a whole PEM block, a whole assigned value) wins over a narrower one inside it.
+    for index in hits {
+        let Some(regex) = pattern(index) else {
+            return fail_closed();
+        };
+        if let Some(replaced) = apply(RULES[index].pick, regex, &out) {
+            out = Cow::Owned(replaced);
+        }
+    }
+    if let Cow::Owned(text) = &mut out {
+        let Some(continuation) = &*CONTINUATION else {
+            return fail_closed();
+        };
+        // A key broken over lines (a terminal's wrap) leaves its second half on a line of its
+        // own; each pass takes one more line.
+        for _ in 0..8 {
+            match apply(pick_continuation, continuation, text) {
+                Some(more) => *text = more,
+                None => break,
+            }
+        }
+    }
+    out
+}
+
+/// Replaces what `pick` picks in every match of `regex`; `None` when nothing was replaced.
+fn apply(
+    pick: fn(&Captures<'_>) -> Option<Range<usize>>,
+    regex: &Regex,
+    text: &str,
+) -> Option<String> {
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut changed = false;
+    for caps in regex.captures_iter(text) {
+        let Some(range) = pick(&caps) else {
+            continue;
+        };
+        if text[range.clone()] == *REDACTED || range.start < copied {
+            continue;
+        }
+        out.push_str(&text[copied..range.start]);
+        out.push_str(REDACTED);
+        copied = range.end;
+        changed = true;
+    }
+    if !changed {
+        return None;
+    }
+    out.push_str(&text[copied..]);
+    Some(out)
+}
+
+fn whole_match(caps: &Captures<'_>) -> Option<Range<usize>> {
+    caps.get(0).map(|m| m.range())
+}
+
+fn pick_secret(caps: &Captures<'_>) -> Option<Range<usize>> {
+    let m = caps.name("secret")?;
+    (!is_placeholder(m.as_str())).then(|| m.range())
+}
+
+fn pick_user_password(caps: &Captures<'_>) -> Option<Range<usize>> {
+    let (user, secret) = match (caps.name("quser"), caps.name("qsecret")) {
+        (Some(user), Some(secret)) => (user, secret),
+        _ => (caps.name("user")?, caps.name("secret")?),
+    };
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    // `docker run -u 1000:1000` is a uid:gid pair, not a login.
+    let uid_gid = all_digits(user.as_str()) && all_digits(secret.as_str());
+    (!uid_gid && !is_placeholder(secret.as_str())).then(|| secret.range())
+}
+
+fn pick_bearer(caps: &Captures<'_>) -> Option<Range<usize>> {
+    let m = caps.name("secret")?;
+    let token = m.as_str();
+    // Prose says "Bearer token" or "Bearer authentication"; real tokens are long or mix in
+    // digits.
+    let looks_like_token = token.len() >= 20
+        || (token.len() >= 8
+            && token.bytes().any(|b| b.is_ascii_digit())
+            && token.bytes().any(|b| b.is_ascii_alphabetic()));
+    looks_like_token.then(|| m.range())
+}
+
+fn pick_assignment(caps: &Captures<'_>) -> Option<Range<usize>> {
+    let key = caps.name("key")?.as_str();
+    let after_colon = caps.name("sep").is_some_and(|s| s.as_str() == ":");
+    // `password_reset.rs:142:17` is a place in a file, not a key and its value.
+    let line_number = caps
+        .name("bare")
+        .is_some_and(|v| v.as_str().starts_with(|c: char| c.is_ascii_digit()));
+    if after_colon && (is_file_name(key) || (key.contains('.') && line_number)) {
+        return None;
+    }
+    match name_kind(key) {
+        Name::Plain => None,
+        Name::Maybe => random_value(caps),
+        Name::Secret => pick_value(caps, key, after_colon),
+    }
+}
+
+fn pick_cli_flag(caps: &Captures<'_>) -> Option<Range<usize>> {
+    let key = caps.name("key")?.as_str();
+    if name_kind(key) != Name::Secret {
+        return None;
+    }
+    pick_value(caps, key, false)
+}
+
+/// The value of a `{"name": …, "value": …}` pair whose name says it is a secret.
+fn pick_named_value(caps: &Captures<'_>) -> Option<Range<usize>> {
+    match name_kind(caps.name("name")?.as_str()) {
+        Name::Plain => None,
+        Name::Maybe => random_value(caps),
+        Name::Secret => {
+            let m = ["esc", "dq", "sq", "bare"]
+                .iter()
+                .find_map(|g| caps.name(g))?;
+            let value = m.as_str();
+            let literal = is_listed("null true false none", &value.to_ascii_lowercase());
+            (!value.is_empty() && !literal && !is_placeholder(value)).then(|| m.range())
+        }
+    }
+}
+
+/// The value after a command's password flag.
+fn pick_value_only(caps: &Captures<'_>) -> Option<Range<usize>> {
+    let m = ["dq", "sq", "bare"].iter().find_map(|g| caps.name(g))?;
+    (!m.as_str().is_empty() && !is_placeholder(m.as_str())).then(|| m.range())
+}
+
+fn pick_near_name(caps: &Captures<'_>) -> Option<Range<usize>> {
+    let key = caps.name("key")?.as_str();
+    let secret = caps.name("secret")?;
+    (name_kind(key) != Name::Plain && is_identifier_like(key) && looks_random(secret.as_str()))
+        .then(|| secret.range())
+}
+
+fn pick_continuation(caps: &Captures<'_>) -> Option<Range<usize>> {
+    let m = caps.name("secret")?;
+    looks_random(m.as_str()).then(|| m.range())
+}
+
+/// Wrapped lines of base64 that decode to text holding a secret: lines of one length of 60 to
+/// 76 characters, the last no longer. Other runs of lines are left to `pick_base64`, line by
+/// line.
+fn pick_wrapped(caps: &Captures<'_>) -> Option<Range<usize>> {
+    let m = caps.get(0)?;
+    let lines: Vec<&str> = m
+        .as_str()
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .collect();
+    let (last, full) = lines.split_last()?;
+    let width = full.first()?.len();
+    let wrapped =
+        (60..=76).contains(&width) && full.iter().all(|l| l.len() == width) && last.len() <= width;
+    (wrapped && blob_holds_secret(m.as_str())).then(|| m.range())
+}
+
+/// A short blob that decodes to text holding a secret.
+fn pick_base64(caps: &Captures<'_>) -> Option<Range<usize>> {
+    let m = caps.get(0)?;
+    let blob = m.as_str();
+    let candidates = std::iter::once(blob).chain(
+        // `config-<base64>`: the part after a word and a dash.
+        blob.rsplit_once(['-', '_'])
+            .map(|(_, tail)| tail)
+            .filter(|tail| tail.len() >= 20),
+    );
+    for candidate in candidates {
+        if blob_holds_secret(candidate) {
+            return Some(m.range());
+        }
+    }
+    None
+}
+
+/// Whether a blob decodes to text in which a rule finds a secret.
+fn blob_holds_secret(blob: &str) -> bool {
+    // The base64 of text has a telling first character in every group of four; words, paths
+    // and hashes made of the same alphabet fail this long before decoding would.
+    if blob.len() > MAX_BLOB || DEPTH.get() >= 2 || !may_be_text(blob) {
+        return false;
+    }
+    let Some(text) = decoded_text(blob) else {
+        return false;
+    };
+    DEPTH.set(DEPTH.get() + 1);
+    let found = matches!(scan(&text), Cow::Owned(_));
+    DEPTH.set(DEPTH.get() - 1);
+    found
+}
+
+/// The assigned value, when it looks random (for names that only maybe hold a secret).
+fn random_value(caps: &Captures<'_>) -> Option<Range<usize>> {
+    let m = ["scheme", "esc", "dq", "sq", "bt", "bare"]
+        .iter()
+        .find_map(|g| caps.name(g))?;
+    looks_random(m.as_str()).then(|| m.range())
+}
+
+/// Chooses the assigned value among the pattern's alternatives and decides whether it is data
+/// (redact) or code that merely mentions a secret (`token = self.token`, `password: str`).
+fn pick_value(caps: &Captures<'_>, key: &str, after_colon: bool) -> Option<Range<usize>> {
+    for quoted in ["scheme", "esc", "dq", "sq", "bt"] {
+        if let Some(m) = caps.name(quoted) {
+            let value = m.as_str();
+            return (!value.is_empty() && !is_placeholder(value)).then(|| m.range());
+        }
+    }
+    let m = caps.name("bare")?;
+    (!is_code_like(m.as_str(), key, after_colon)).then(|| m.range())
+}
+
+/// A reference to a secret rather than the secret: `$TOKEN`, `${{ secrets.X }}`, `{{ .pw }}`;
+/// or a stand-in for one in documentation and examples: `your_key_here`, `<api-token>`,
+/// `xxxxxxxx`, `changeme`.
+pub(super) fn is_placeholder(value: &str) -> bool {
+    // `ghp_xxxxxxxx`, `gho_****` (as `gh auth status` shows a token), `********`.
+    let masked =
+        |s: &str| s.len() >= 3 && s.bytes().all(|b| matches!(b, b'x' | b'X' | b'*' | b'.'));
+    if value.starts_with('$')
+        || value.starts_with("{{")
+        || value.starts_with("%(")
+        || value == REDACTED
+        || (value.starts_with('<') && value.ends_with('>'))
+        || masked(value)
+        || value.rsplit(['_', '-']).next().is_some_and(masked)
+        || is_template(value)
+    {
+        return true;
+    }
+    let lower = value.to_ascii_lowercase();
+    is_listed(PLACEHOLDER_WORDS, &lower)
+        || ((lower.starts_with("your") || lower.starts_with("my"))
+            && ["key", "token", "secret", "password", "here"]
+                .iter()
+                .any(|end| lower.ends_with(end)))
+}
+
+/// Whether a value fills in a variable (`f"Bearer {token}"`, `"#{api_key}"`, `"%s"`): code that
+/// builds a secret, not the secret.
+fn is_template(value: &str) -> bool {
+    if value.contains("%s") {
+        return true;
+    }
+    value.match_indices('{').any(|(start, _)| {
+        value[start + 1..]
+            .split_once('}')
+            .is_some_and(|(inside, _)| {
+                !inside.is_empty()
+                    && inside.bytes().all(|b| {
+                        b.is_ascii_alphanumeric()
+                            || matches!(b, b'_' | b'.' | b'[' | b']' | b'\'' | b'"')
+                    })
+            })
+    })
+}
+
+/// Values that stand in for a secret in examples.
+const PLACEHOLDER_WORDS: &str = "\
+    changeme change_me replace_me replaceme placeholder example dummy redacted secret \
+    password token todo tbd";
+
+/// Words that follow `token =` or `password:` in source code without being a secret.
+const CODE_WORDS: &str =
+    "true false null none nil undefined self this new match if await impl dyn mut ref";
+
+/// Type names after `name:` in Rust, Python, TypeScript, Go and friends.
+const TYPE_WORDS: &str = "\
+    str string bytes bytearray int integer float double long number bool boolean any \
+    unknown object char byte rune usize isize u8 u16 u32 u64 u128 i8 i16 i32 i64 i128 \
+    f32 f64 uint uint8 uint16 uint32 uint64 int8 int16 int32 int64";
+
+/// Whether an unquoted assigned value reads as source code rather than a literal secret.
+fn is_code_like(value: &str, key: &str, after_colon: bool) -> bool {
+    if value.starts_with(REDACTED) {
+        // Left over from an earlier rule redacting the start of this value: finish the job.
+        return false;
+    }
+    if is_placeholder(value)
+        || value.starts_with(|c: char| "%{[(<*&@=:!?#~".contains(c))
+        || value.contains(['(', '['])
+        || value.contains("::")
+    {
+        return true;
+    }
+    let lower = value.to_ascii_lowercase();
+    if is_listed(CODE_WORDS, &lower) {
+        return true;
+    }
+    // `password=password`, `token = token`, `self.api_key = api_key`.
+    let squashed: String = lower.chars().filter(char::is_ascii_alphanumeric).collect();
+    let key_words = split_words(key);
+    if key_words.concat() == squashed || key_words.last().is_some_and(|w| *w == squashed) {
+        return true;
+    }
+    // `self.token`, `config.api_key`, `process.env.API_KEY`: member access, not a literal.
+    let is_ident = |s: &str| {
+        s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    if value.contains('.') && value.split('.').all(is_ident) {
+        return true;
+    }
+    // After a colon, `String`, `SecretKey` or `str` is a type annotation. A capitalised
+    // password made of letters only is missed here; one with a digit or symbol is not.
+    after_colon
+        && (is_listed(TYPE_WORDS, &lower)
+            || (value.starts_with(|c: char| c.is_ascii_uppercase())
+                && value.chars().all(|c| c.is_ascii_alphabetic())))
+}

@@ -1,0 +1,1000 @@
+//! Unit tests of redaction: each kind of secret, in text and in JSON, and ordinary content left alone.
+
+use std::borrow::Cow;
+use std::time::{Duration, Instant};
+
+use regex::Regex;
+use serde_json::json;
+
+use super::names::is_sensitive_key;
+use super::{REDACTED, redact_str, redact_value, rules};
+
+// Fake secrets are assembled at run time so that this file holds no token-shaped literal
+// for secret scanners to flag.
+fn fake(prefix: &str, body: &str, repeat: usize) -> String {
+    format!("{prefix}{}", body.repeat(repeat))
+}
+fn openai() -> String {
+    fake("sk-", "Ab3dEf6hIj9kLm2n", 3)
+}
+fn openai_project() -> String {
+    fake("sk-proj-", "Xy_9-Qw8Er7Ty6Ui", 6)
+}
+fn anthropic() -> String {
+    fake("sk-ant-api03-", "Zx8Cv7Bn6Mq5Wr4_", 6)
+}
+fn github(prefix: &str) -> String {
+    fake(prefix, "a1B2c3D4e5F6", 3)
+}
+fn github_pat() -> String {
+    fake("github_pat_", "11ABCDEFG0a1b2c3d4e5f6_", 3)
+}
+fn aws_key_id(prefix: &str) -> String {
+    fake(prefix, "Z7Q4", 4)
+}
+fn aws_secret() -> String {
+    fake("wJalrXUtnFEMI/K7MDENG/", "bPxRfiCY", 3)[..40].to_owned()
+}
+fn slack(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}-{}-{}",
+        "1234567890",
+        "9876543210",
+        fake("", "aB3dE", 5)
+    )
+}
+fn jwt() -> String {
+    format!(
+        "eyJhbGciOiJIUzI1NiJ9.{}.{}",
+        "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ",
+        fake("", "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV", 1)
+    )
+}
+fn pem() -> String {
+    format!(
+        "-----BEGIN RSA PRIVATE KEY-----\n{}\n{}\n-----END RSA PRIVATE KEY-----",
+        fake("MIIEpAIBAAKCAQEA", "x7Yz9Ab", 7),
+        fake("", "Qr5St6Uv", 8)
+    )
+}
+
+/// Redacts and asserts that `secret` is gone and `kept` pieces survive.
+#[track_caller]
+fn check(input: &str, secret: &str, kept: &[&str]) -> String {
+    let out = redact_str(input).into_owned();
+    assert!(!out.contains(secret), "{secret:?} survived in {out:?}");
+    assert!(out.contains(REDACTED), "nothing redacted in {out:?}");
+    for k in kept {
+        assert!(out.contains(k), "{k:?} lost from {out:?}");
+    }
+    out
+}
+
+#[test]
+fn all_patterns_compile() {
+    assert!(rules::compiled(), "a pattern in RULES failed to compile");
+    for (index, rule) in rules::RULES.iter().enumerate() {
+        assert!(
+            Regex::new(rule.pattern).is_ok(),
+            "rule #{index} does not compile"
+        );
+    }
+}
+
+#[test]
+fn sensitive_keys_are_recognised() {
+    for key in [
+        "password",
+        "Password",
+        "PASSWORD",
+        "passwd",
+        "pwd",
+        "Pwd",
+        "db_pwd",
+        "secret",
+        "client_secret",
+        "clientSecret",
+        "token",
+        "Token",
+        "access_token",
+        "accessToken",
+        "refresh_token",
+        "refresh-token",
+        "api_key",
+        "apiKey",
+        "apikey",
+        "API_KEY",
+        "x-api-key",
+        "X-Api-Key",
+        "authorization",
+        "Authorization",
+        "Proxy-Authorization",
+        "auth",
+        "auth_token",
+        "X-Auth-Token",
+        "private_key",
+        "privateKey",
+        "credentials",
+        "cookie",
+        "Set-Cookie",
+        "session_token",
+        "sessionToken",
+        "GITHUB_TOKEN",
+        "db_password",
+        "password_hash",
+        "mysql_pass",
+        "aws_secret_access_key",
+    ] {
+        assert!(is_sensitive_key(key), "{key} should be sensitive");
+    }
+}
+
+#[test]
+fn counter_and_metadata_keys_are_kept() {
+    for key in [
+        "tokens",
+        "input_tokens",
+        "output_tokens",
+        "max_tokens",
+        "maxTokens",
+        "cache_read_input_tokens",
+        "cache_creation_input_tokens",
+        "token_count",
+        "tokenCount",
+        "total_tokens",
+        "max_token",
+        "token_type",
+        "password_file",
+        "tokenizer",
+        "author",
+        "session_id",
+        "key",
+        "pass",
+        "passed",
+        "bypass",
+        "PWD",
+        "OLDPWD",
+        "cwd",
+        "",
+    ] {
+        assert!(!is_sensitive_key(key), "{key} should not be sensitive");
+    }
+}
+
+#[test]
+fn values_under_sensitive_keys_are_blanked_whatever_their_type() {
+    let mut v = json!({
+        "password": "hunter2",
+        "pin_password": 1234,
+        "credentials": {"user": "bob", "pass": "x"},
+        "api_keys": ["a", "b"],
+        "Authorization": "Basic Ym9iOmh1bnRlcjI=",
+        "token": null,
+        "secret": false,
+        "client_secret": "",
+        "usage": {"input_tokens": 12, "output_tokens": 34, "max_tokens": 1024,
+                  "cache_read_input_tokens": 5, "token_count": 7, "total_tokens": 58},
+        "tokens": 99,
+    });
+    assert!(redact_value(&mut v));
+    assert_eq!(
+        v,
+        json!({
+            "password": REDACTED,
+            "pin_password": REDACTED,
+            "credentials": REDACTED,
+            "api_keys": REDACTED,
+            "Authorization": REDACTED,
+            "token": null,
+            "secret": false,
+            "client_secret": "",
+            "usage": {"input_tokens": 12, "output_tokens": 34, "max_tokens": 1024,
+                      "cache_read_input_tokens": 5, "token_count": 7, "total_tokens": 58},
+            "tokens": 99,
+        })
+    );
+    // Idempotent, and reports no change the second time.
+    assert!(!redact_value(&mut v));
+}
+
+#[test]
+fn name_value_pairs_are_redacted() {
+    let mut v = json!({"env": [
+        {"name": "OPENAI_API_KEY", "value": "abc123"},
+        {"name": "HOME", "value": "/home/bob"},
+    ]});
+    assert!(redact_value(&mut v));
+    assert_eq!(
+        v,
+        json!({"env": [
+            {"name": "OPENAI_API_KEY", "value": REDACTED},
+            {"name": "HOME", "value": "/home/bob"},
+        ]})
+    );
+}
+
+#[test]
+fn openai_keys() {
+    let (a, b) = (openai(), openai_project());
+    check(&format!("key is {a}."), &a, &["key is ", "."]);
+    check(&format!("OPENAI={b}"), &b, &[]);
+}
+
+#[test]
+fn anthropic_keys() {
+    let k = anthropic();
+    check(
+        &format!("curl -H 'x-api-key: {k}' https://api"),
+        &k,
+        &["curl", "https://api"],
+    );
+    check(&format!("use {k} now"), &k, &["use ", " now"]);
+}
+
+#[test]
+fn github_tokens() {
+    for prefix in ["ghp_", "gho_", "ghs_", "ghu_", "ghr_"] {
+        let t = github(prefix);
+        check(&format!("git push with {t}"), &t, &["git push with "]);
+    }
+    let pat = github_pat();
+    check(&format!("token {pat}"), &pat, &[]);
+}
+
+#[test]
+fn aws_access_key_ids() {
+    for prefix in ["AKIA", "ASIA"] {
+        let id = aws_key_id(prefix);
+        check(&format!("id {id} region us-east-1"), &id, &["us-east-1"]);
+    }
+}
+
+#[test]
+fn aws_secret_access_keys() {
+    let s = aws_secret();
+    assert_eq!(s.len(), 40);
+    check(
+        &format!("aws_secret_access_key = {s}\nregion = eu"),
+        &s,
+        &["region = eu"],
+    );
+    check(
+        &format!("export AWS_SECRET_ACCESS_KEY={s}"),
+        &s,
+        &["AWS_SECRET_ACCESS_KEY="],
+    );
+    check(&format!("AWS_SECRET_ACCESS_KEY: {s}"), &s, &[]);
+    check(
+        &format!(r#"{{"SecretAccessKey": "{s}"}}"#),
+        &s,
+        &["SecretAccessKey"],
+    );
+}
+
+#[test]
+fn slack_tokens() {
+    for prefix in ["xoxb", "xoxp", "xoxa", "xoxs", "xapp"] {
+        let t = slack(prefix);
+        check(&format!("SLACK={t} run"), &t, &[" run"]);
+        check(&format!("slack {t}"), &t, &["slack "]);
+    }
+}
+
+#[test]
+fn jwts() {
+    let t = jwt();
+    check(&format!("session: {t}"), &t, &[]);
+    check(&format!("cookie-less jwt {t} end"), &t, &[" end"]);
+}
+
+#[test]
+fn bearer_tokens_keep_the_scheme() {
+    let out = check(
+        "Authorization: Bearer abc123def456ghi",
+        "abc123def456ghi",
+        &["Bearer"],
+    );
+    assert_eq!(out, "Authorization: Bearer [REDACTED]");
+    let out = check(
+        "curl -H 'Authorization: bearer tok_9f8e7d6c' x",
+        "tok_9f8e7d6c",
+        &["bearer", "x"],
+    );
+    assert!(out.starts_with("curl -H 'Authorization: bearer [REDACTED]'"));
+    assert_eq!(
+        redact_str("send it as bearer xyz98765abc"),
+        "send it as bearer [REDACTED]"
+    );
+    // The word in prose, and shell variables, are not tokens.
+    for clean in [
+        "use a Bearer token here",
+        "Bearer authentication",
+        "-H \"Bearer $TOKEN\"",
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
+}
+
+#[test]
+fn pem_private_key_blocks() {
+    let key = pem();
+    let input = format!("before\n{key}\nafter");
+    let out = redact_str(&input);
+    assert_eq!(out, "before\n[REDACTED]\nafter");
+    for kind in ["EC ", "OPENSSH ", "ENCRYPTED ", ""] {
+        let k = key.replace("RSA ", kind);
+        assert_eq!(redact_str(&k), REDACTED, "{kind}");
+    }
+    // As escaped JSON text (cat of a service-account file) and cut off before its END.
+    let escaped = format!("\"private_key\": \"{}\\n\"", key.replace('\n', "\\n"));
+    check(&escaped, "MIIEpAIBAAKCAQEA", &["\"private_key\": "]);
+    let truncated = &key[..key.len() / 2];
+    check(truncated, "MIIEpAIBAAKCAQEA", &[]);
+    // Public keys and certificates are not secrets.
+    let public = "-----BEGIN PUBLIC KEY-----\n\
+                  MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n\
+                  -----END PUBLIC KEY-----";
+    assert_eq!(redact_str(public), public);
+}
+
+#[test]
+fn connection_string_passwords() {
+    for (input, expected) in [
+        (
+            "postgres://alice:s3cr3t@db.example.com:5432/app",
+            "postgres://alice:[REDACTED]@db.example.com:5432/app",
+        ),
+        (
+            "DATABASE_URL is postgresql://u:p%40ss@localhost/db?sslmode=disable",
+            "DATABASE_URL is postgresql://u:[REDACTED]@localhost/db?sslmode=disable",
+        ),
+        (
+            "mysql://root:toor@127.0.0.1:3306/x",
+            "mysql://root:[REDACTED]@127.0.0.1:3306/x",
+        ),
+        (
+            "mongodb+srv://admin:Pa55w0rd@cluster0.abcde.mongodb.net/?retryWrites=true",
+            "mongodb+srv://admin:[REDACTED]@cluster0.abcde.mongodb.net/?retryWrites=true",
+        ),
+        ("mongodb://a:b@h1,h2/db", "mongodb://a:[REDACTED]@h1,h2/db"),
+        (
+            "redis://:hunter2@cache:6379/0",
+            "redis://:[REDACTED]@cache:6379/0",
+        ),
+        (
+            "amqp://guest:guest@rabbit:5672/",
+            "amqp://guest:[REDACTED]@rabbit:5672/",
+        ),
+        (
+            "jdbc:mysql://app:pw1@db/x",
+            "jdbc:mysql://app:[REDACTED]@db/x",
+        ),
+    ] {
+        assert_eq!(redact_str(input), expected, "{input}");
+    }
+    // No password, or a port that is not followed by '@': nothing to do.
+    for clean in [
+        "postgres://alice@db/app",
+        "http://localhost:8080/path@v2",
+        "ssh://git@github.com:22/o/r.git",
+        "git@github.com:owner/repo.git",
+        "redis://cache:6379/0",
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
+}
+
+#[test]
+fn assignments_in_free_text() {
+    for (input, expected) in [
+        (
+            "export API_KEY=abc123def && run",
+            "export API_KEY=[REDACTED] && run",
+        ),
+        ("password=hunter2", "password=[REDACTED]"),
+        (
+            "DB_PASSWORD='correct horse' ./x",
+            "DB_PASSWORD='[REDACTED]' ./x",
+        ),
+        (
+            r#"{"api_key": "abc def", "n": 1}"#,
+            r#"{"api_key": "[REDACTED]", "n": 1}"#,
+        ),
+        (r#"{\"token\":\"t0k3n\"}"#, r#"{\"token\":\"[REDACTED]\"}"#),
+        (
+            "client_secret: s3cr3t-value\nname: x",
+            "client_secret: [REDACTED]\nname: x",
+        ),
+        (
+            "https://x.io/cb?access_token=abc123&state=1",
+            "https://x.io/cb?access_token=[REDACTED]&state=1",
+        ),
+        (
+            "os.environ['SECRET_KEY'] = 'dev-key-1'",
+            "os.environ['SECRET_KEY'] = '[REDACTED]'",
+        ),
+        (
+            "conn = connect(password=b'pw1')",
+            "conn = connect(password=b'[REDACTED]')",
+        ),
+        (
+            "Server=db;User Id=sa;Password=P@ss1;",
+            "Server=db;User Id=sa;Password=[REDACTED];",
+        ),
+        ("Cookie: sid=abc; theme=dark", "Cookie: [REDACTED]"),
+        (
+            "Authorization: Basic Ym9iOmh1bnRlcjI=",
+            "Authorization: Basic [REDACTED]",
+        ),
+        (
+            "mysql --password hunter2 db",
+            "mysql --password [REDACTED] db",
+        ),
+        ("gh --token=abc123 x", "gh --token=[REDACTED] x"),
+        (
+            "curl -u admin:hunter2 https://x",
+            "curl -u admin:[REDACTED] https://x",
+        ),
+        ("curl --user='bob:pw 1' x", "curl --user='bob:[REDACTED]' x"),
+        ("pwd: Summer2024", "pwd: [REDACTED]"),
+    ] {
+        assert_eq!(redact_str(input), expected, "{input}");
+    }
+}
+
+#[test]
+fn ordinary_text_is_left_alone() {
+    let samples = [
+        // Code that mentions secrets without containing any.
+        "let token = lexer.next_token();",
+        "fn new(token: String, api_key: Option<String>) -> Self { Self { token, api_key } }",
+        "def login(password: str) -> bool:\n    self.password = password\n    return True",
+        "const password: string;\nconst token = req.headers.authorization;",
+        "api_key = os.environ[\"OPENAI_API_KEY\"]\ntoken = os.getenv('GH_TOKEN')",
+        "if password == \"\" { return Err(e) }",
+        "let api_key = std::env::var(\"API_KEY\")?;",
+        "secret = secrets.token_hex(16)",
+        "password=None, token=null, secret=true",
+        "for tokens in batch: total_tokens += len(tokens)",
+        "curl -H \"Authorization: Bearer $GITHUB_TOKEN\" https://api.github.com",
+        "docker login --password-stdin ghcr.io",
+        "docker run -u 1000:1000 img && git push -u origin main",
+        "echo \"$PASSWORD\" | sudo -S true",
+        // Usage counters and prose.
+        "max_tokens=4096 temperature=0.2",
+        r#"{"usage": {"input_tokens": 120, "output_tokens": 7, "cache_read_input_tokens": 0}}"#,
+        "token count: 5",
+        "Fill in the password field and press the token button.",
+        "The secret to good tests is small fixtures.",
+        "Token: Provided by the server",
+        // Paths, hashes, ids, base64.
+        "/home/bob/.ssh/id_ed25519.pub and ~/.aws/credentials and /etc/passwd",
+        "PWD=/work/main OLDPWD=/work",
+        "commit 3f9c2d1e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e (HEAD -> main)",
+        "session 123e4567-e89b-12d3-a456-426614174000 started",
+        "SGVsbG8sIHdvcmxkISBUaGlzIGlzIGJhc2U2NCBlbmNvZGVkIHRleHQu",
+        "eyJ0eXBlIjoibWVzc2FnZSJ9",
+        "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "https://example.com/docs?page=2#section",
+        "task-force-and-skills: sk-learn is a package",
+        "AKIA is how AWS key ids start",
+        "",
+    ];
+    for s in samples {
+        let out = redact_str(s);
+        assert!(matches!(out, Cow::Borrowed(_)), "{s:?} became {out:?}");
+    }
+}
+
+#[test]
+fn redacted_text_is_stable() {
+    let input = format!("a {} b password=x c", openai());
+    let once = redact_str(&input).into_owned();
+    assert_eq!(redact_str(&once), once);
+}
+
+#[test]
+fn no_planted_secret_survives_a_nested_value() {
+    let (gh_classic, gh_oauth, gh_server) = (github("ghp_"), github("gho_"), github("ghs_"));
+    let (gh_user, gh_refresh, gh_fine) = (github("ghu_"), github("ghr_"), github_pat());
+    let (aws_id, aws_temp_id, aws_key) = (aws_key_id("AKIA"), aws_key_id("ASIA"), aws_secret());
+    let slack_tokens = ["xoxb", "xoxp", "xoxa", "xoxs", "xapp"].map(slack);
+    let (openai_key, project_key, anthropic_key) = (openai(), openai_project(), anthropic());
+    let (jwt_token, pem_block) = (jwt(), pem());
+    let bearer_token = "bearer-tok-9f8e7d6c5b4a";
+    let url_password = "pg-pass-Q7w8";
+    let shell_password = "hunter2-in-shell";
+    let json_text_secret = "json-text-secret";
+    let header_secret = "under-a-key-1";
+    let mut v = json!({
+        "session_id": "123e4567-e89b-12d3-a456-426614174000",
+        "tool_name": "Bash",
+        "tool_input": {
+            "command": format!(
+                "export OPENAI_API_KEY={openai_key} ANTHROPIC={anthropic_key} \
+                 && PASSWORD={shell_password} ./deploy"
+            ),
+            "env": {
+                "GH": gh_classic,
+                "list": [gh_oauth, gh_server, {"deep": [gh_user, gh_refresh, gh_fine]}],
+            },
+            "description":
+                format!("aws {aws_id} / {aws_temp_id}\naws_secret_access_key = {aws_key}"),
+        },
+        "tool_response": {
+            "stdout": format!(
+                "{project_key}\nslack {}\njwt={jwt_token}\n{pem_block}\n",
+                slack_tokens.join(" ")
+            ),
+            "stderr": format!(
+                "Authorization: Bearer {bearer_token}\npostgres://app:{url_password}@db/x"
+            ),
+            "json_text": format!("{{\"client_secret\": \"{json_text_secret}\"}}"),
+        },
+        "headers": {"X-Api-Key": header_secret, "Cookie": ["a", "b"]},
+        "numbers": {"pin_password": 4242, "max_tokens": 4096},
+    });
+    let mut secrets = vec![
+        openai_key,
+        project_key,
+        anthropic_key,
+        gh_classic,
+        gh_oauth,
+        gh_server,
+        gh_user,
+        gh_refresh,
+        gh_fine,
+        aws_id,
+        aws_temp_id,
+        aws_key,
+        jwt_token,
+        pem_block,
+    ];
+    secrets.extend(slack_tokens);
+    secrets.extend(
+        [
+            bearer_token,
+            url_password,
+            shell_password,
+            json_text_secret,
+            header_secret,
+            "4242",
+        ]
+        .map(str::to_owned),
+    );
+    assert!(redact_value(&mut v));
+    let text = serde_json::to_string(&v).unwrap();
+    for s in &secrets {
+        assert!(!text.contains(s.as_str()), "{s:?} survived in {text}");
+    }
+    // Context survives around the secrets.
+    for kept in [
+        "123e4567-e89b-12d3-a456-426614174000",
+        "export OPENAI_API_KEY=",
+        "./deploy",
+        "Bearer [REDACTED]",
+        "postgres://app:[REDACTED]@db/x",
+        "\"max_tokens\":4096",
+    ] {
+        assert!(text.contains(kept), "{kept:?} lost from {text}");
+    }
+}
+
+#[test]
+fn large_strings_are_fast() {
+    const SIZE: usize = 256 * 1024;
+    let fill = |line: &str| line.repeat(SIZE / line.len() + 1);
+    // Generous bound: each case takes milliseconds; the point is to catch a path that is
+    // quadratic or falls off the DFA, which would take seconds.
+    let timed = |name: &str, text: &str, expect_change: bool| {
+        let started = Instant::now();
+        let out = redact_str(text);
+        let elapsed = started.elapsed();
+        assert_eq!(matches!(out, Cow::Owned(_)), expect_change, "{name}");
+        assert!(elapsed < Duration::from_secs(2), "{name} took {elapsed:?}");
+        out.into_owned()
+    };
+    // Nothing that looks like a secret: the single pre-check pass, borrowed.
+    timed(
+        "prose",
+        &fill("The quick brown fox jumps over the lazy dog. naïve größe ✓ "),
+        false,
+    );
+    // Candidates on every line (`*_tokens = `) that the key check rejects.
+    let code = fill("let total_tokens = count(&input); // max_tokens: 4096\n");
+    timed("code", &code, false);
+    // A real secret on every line: every rule's slow path runs, still linear.
+    let dirty = fill(&format!("x = 1; password=hunter2 {}\n", github("ghp_")));
+    let out = timed("dirty", &dirty, true);
+    assert!(!out.contains("hunter2") && !out.contains("ghp_"));
+    // One 256 KiB token-shaped run, and an unterminated PEM header followed by a long body.
+    timed(
+        "base64 run",
+        &fill("QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0123456789+/"),
+        false,
+    );
+    let pem_body = format!("-----BEGIN PRIVATE KEY-----\n{}", fill("QUJD\n"));
+    assert_eq!(timed("open pem", &pem_body, true), REDACTED);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The detectors issue 9 adds
+// ---------------------------------------------------------------------------------------------
+
+/// A random-looking credential of `n` characters (digits and both cases).
+fn random(n: usize) -> String {
+    fake("", "q7Vx2Lm9Rk4Tz8Wb", n / 16 + 1)[..n].to_owned()
+}
+
+#[test]
+fn password_flags_of_common_commands() {
+    let pw = random(16);
+    for (input, kept) in [
+        (format!("mysql -h db -u root -p{pw} app"), "-p"),
+        (format!("mysqldump -uadmin -p'{pw}' shop > x.sql"), "shop"),
+        (format!("mariadb --host=db -p\"{pw}\""), "mariadb"),
+        (
+            format!("sshpass -p '{pw}' ssh deploy@host uptime"),
+            "ssh deploy@host",
+        ),
+        (format!("sshpass -p{pw} scp a b"), "scp a b"),
+        (
+            format!("docker login -u bob -p {pw} registry.example.com"),
+            "registry.example.com",
+        ),
+        (format!("podman login registry.io -p {pw}"), "podman login"),
+        (
+            format!("helm registry login ghcr.io -u x -p {pw}"),
+            "ghcr.io",
+        ),
+        (format!("redis-cli -h cache -p 6379 -a {pw} ping"), "6379"),
+        (
+            format!("ldapsearch -x -D cn=admin -w {pw} -b dc=x"),
+            "-b dc=x",
+        ),
+        (format!("sqlcmd -S db -U sa -P {pw} -Q 'select 1'"), "-U sa"),
+        (
+            format!("mongosh -u admin -p {pw} --authenticationDatabase admin"),
+            "admin",
+        ),
+        (
+            format!("openssl pkcs12 -export -out b.p12 -passout pass:{pw}"),
+            "pass:",
+        ),
+        (
+            format!("openssl rsa -in k.pem -passin pass:{pw} -out x"),
+            "-out x",
+        ),
+    ] {
+        check(&input, &pw, &[kept]);
+    }
+    // No password on the line: nothing to do (`-p` asks, `-p 2222` is a port).
+    for clean in [
+        "mysql -h db -u root -p app_production < schema.sql",
+        "docker login --username ci --password-stdin ghcr.io",
+        "ssh -p 2222 deploy@host",
+        "redis-cli -p 6379 ping",
+        "docker run -p 8080:80 nginx",
+        "openssl rsa -in k.pem -passin env:KEY_PASS",
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
+}
+
+#[test]
+fn netrc_passwords() {
+    let pw = random(20);
+    check(
+        &format!("machine api.heroku.com\n  login ops@example.com\n  password {pw}\n"),
+        &pw,
+        &["machine api.heroku.com", "login ops@example.com"],
+    );
+    check(
+        &format!("machine github.com login bob password {pw}"),
+        &pw,
+        &["login bob password "],
+    );
+    check(
+        &format!("machine x\\n  password {pw}\\n"),
+        &pw,
+        &["machine x"],
+    );
+    let prose = "Type your login and password on the next screen.";
+    assert_eq!(redact_str(prose), prose);
+}
+
+#[test]
+fn azure_and_vendor_shapes() {
+    let account = format!("{}==", random(86));
+    check(
+        &format!(
+            "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey={account};EndpointSuffix=core.windows.net"
+        ),
+        &account,
+        &[
+            "AccountName=acme;AccountKey=",
+            ";EndpointSuffix=core.windows.net",
+        ],
+    );
+    for token in [
+        format!("SG.{}.{}", random(22), random(43)),
+        format!("bot{}:AA{}", "123456789", random(33)),
+        format!("ya29.{}", random(60)),
+        format!("whsec_{}", random(32)),
+        format!(
+            "AGE-SECRET-KEY-1{}",
+            "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L".repeat(2)[..58].to_owned()
+        ),
+        format!("gsk_{}", random(48)),
+        format!("dop_v1_{}", "0123456789abcdef".repeat(4)),
+    ] {
+        check(&format!("used {token} here"), &token, &["used ", " here"]);
+    }
+}
+
+#[test]
+fn name_value_pairs_in_text() {
+    let v = random(40);
+    // JSON text, pretty or compact, with other fields between name and value.
+    check(
+        &format!("[{{\"name\": \"OPENAI_API_KEY\", \"value\": \"{v}\"}}]"),
+        &v,
+        &["OPENAI_API_KEY"],
+    );
+    check(
+        &format!(
+            "{{\n  \"Name\": \"/prod/api/STRIPE_SECRET_KEY\",\n  \"Type\": \"SecureString\",\n  \"Version\": 3,\n  \"Value\": \"{v}\"\n}}"
+        ),
+        &v,
+        &["SecureString"],
+    );
+    check(
+        &format!("{{\"Key\": \"DB_PASSWORD\", \"Value\": \"{v}\"}}"),
+        &v,
+        &["DB_PASSWORD"],
+    );
+    // YAML, as Kubernetes writes env.
+    check(
+        &format!(
+            "env:\n- name: PORT\n  value: \"8080\"\n- name: STRIPE_SIGNING_KEY\n  value: \"{v}\"\n"
+        ),
+        &v,
+        &["value: \"8080\"", "STRIPE_SIGNING_KEY"],
+    );
+    check(
+        &format!("        - name: DB_PASSWORD\n          value: {v}\n"),
+        &v,
+        &["DB_PASSWORD"],
+    );
+    // Names that hold no secret keep their value.
+    for clean in [
+        r#"[{"name": "PORT", "value": "8080"}, {"name": "LOG_LEVEL", "value": "debug"}]"#,
+        "- name: NODE_ENV\n  value: production\n",
+        "- name: API_KEY\n  valueFrom:\n    secretKeyRef: {name: api, key: key}",
+        r#"{"name": "password", "value": null}"#,
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
+}
+
+#[test]
+fn env_style_names_and_random_values_beside_names() {
+    let hex = "9f8e7d6c5b4a39281706f5e4d3c2b1a0";
+    check(
+        &format!("ALGOLIA_APP_ID=K3L9PQ\nALGOLIA_ADMIN_KEY={hex}\nNODE_ENV=production"),
+        hex,
+        &[
+            "ALGOLIA_APP_ID=K3L9PQ",
+            "ALGOLIA_ADMIN_KEY=",
+            "NODE_ENV=production",
+        ],
+    );
+    check(
+        &format!("docker run -e DATADOG_TOKEN={hex} acme/worker"),
+        hex,
+        &["acme/worker"],
+    );
+    let v = random(24);
+    check(
+        &format!("NAME            VALUE\nREGION          us-east-1\nSTRIPE_KEY      {v}\n"),
+        &v,
+        &["us-east-1", "STRIPE_KEY"],
+    );
+    check(
+        &format!("SETTINGS = [(\"REGION\", \"eu\"), (\"TWILIO_AUTH_TOKEN\", \"{hex}\")]"),
+        hex,
+        &["(\"REGION\", \"eu\")"],
+    );
+    check(&format!("| API_TOKEN | {v} |"), &v, &["| API_TOKEN |"]);
+    // Maybe-secret names keep values that do not look random.
+    for clean in [
+        "SORT_KEY=created_at",
+        "PUBLIC_KEY_PATH      /etc/keys/signing.pub",
+        "CACHE_KEY            node-modules-3f9c2d1e8b7a6f5e4d3c",
+        "TOKEN_TTL            3600",
+        "partition_key: tenant_id",
+        "license_key: trial",
+        "the key 3f9c2d1e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e is a commit",
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
+}
+
+#[test]
+fn a_key_broken_over_lines_loses_both_halves() {
+    let key = openai_project();
+    let (a, b) = key.split_at(50);
+    let out = check(
+        &format!("$ echo $OPENAI_API_KEY\n{a}\n{b}\n$ ls"),
+        a,
+        &["$ ls"],
+    );
+    assert!(!out.contains(b), "{out}");
+    let out = check(&format!("API_KEY={a}\\n  {b}\\n"), a, &["API_KEY="]);
+    assert!(!out.contains(b), "{out}");
+    // A line after a redaction that is not a continuation stays.
+    let hash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    let out = redact_str(&format!("password: hunter2\n{hash}  test.txt\nDone")).into_owned();
+    assert!(out.contains(hash) && out.contains("Done"), "{out}");
+}
+
+fn base64(text: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in text.as_bytes().chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn secrets_wrapped_in_base64() {
+    let inner = format!("OPENAI_API_KEY={}", openai_project());
+    let blob = base64(&inner);
+    check(
+        &format!("echo {blob} | base64 -d > .env"),
+        &blob,
+        &["echo ", " | base64 -d > .env"],
+    );
+    let blob = base64(&format!("password={}\nuser=svc\n", random(20)));
+    check(
+        &format!("data:\n  backup.conf: {blob}\n"),
+        &blob,
+        &["backup.conf: "],
+    );
+    // Wrapped at 76 columns, as `base64` prints it: the secret straddles two lines.
+    let long = base64(&format!(
+        "{}\nAWS_SECRET_ACCESS_KEY={}\n",
+        "# settings\n".repeat(4),
+        aws_secret()
+    ));
+    let wrapped: Vec<String> = long
+        .as_bytes()
+        .chunks(76)
+        .map(|c| String::from_utf8(c.to_vec()).unwrap())
+        .collect();
+    let out = redact_str(&wrapped.join("\n")).into_owned();
+    assert!(
+        wrapped.iter().all(|line| !out.contains(line.as_str())),
+        "{out}"
+    );
+    // Base64 of ordinary text, of binary data and of hashes is left alone.
+    for clean in [
+        base64("{\"type\": \"message\", \"role\": \"user\"}"),
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg".to_owned(),
+        "sha512-zZl0VZ1oIq6eD7BYPv1vGXQXQ8Q4ub2jOTWfUOe1SAcuCnKX3EB5A9HbBHsBbaqwFr1NwO3NyKLjCwzl4nMlmA==".to_owned(),
+    ] {
+        assert_eq!(redact_str(&clean), clean);
+    }
+}
+
+#[test]
+fn keys_that_are_secrets_are_redacted_in_place() {
+    let (a, b) = (anthropic(), openai_project());
+    let mut v =
+        json!({"keys": {a.clone(): {"owner": "ci"}, b.clone(): {"owner": "dev"}, "note": "x"}});
+    assert!(redact_value(&mut v));
+    let text = v.to_string();
+    assert!(!text.contains(&a) && !text.contains(&b), "{text}");
+    let keys: Vec<&String> = v["keys"].as_object().unwrap().keys().collect();
+    assert_eq!(keys, [REDACTED, &format!("{REDACTED} #2"), "note"]);
+    assert_eq!(v["keys"]["note"], "x");
+}
+
+#[test]
+fn structure_shows_what_text_would_not() {
+    let v1 = random(30);
+    let mut v = json!({
+        // Value before name, other fields between: only the structure says.
+        "Parameters": [{"Value": v1, "Type": "SecureString", "Name": "/prod/DB_PASSWORD"}],
+        "Tags": [{"Key": "team", "Value": "payments"}],
+        "ParameterKey/Value": [{"ParameterKey": "DbPassword", "ParameterValue": "p4ss-w0rd!"}],
+        "maybe": {"STRIPE_KEY": v1, "SORT_KEY": "created_at", "WEBHOOK_SIG": "short"},
+        "pairs": ["API_TOKEN", v1, "REGION", "eu-west-1"],
+        "argv": ["mysql", "-u", "root", "-pS3cr3tPw", "app"],
+        "args": ["--api-key", "k-29fj38dk", "--port", "3000"],
+        "hint": ["PASSWORD_HINT", "the usual one"],
+    });
+    assert!(redact_value(&mut v));
+    let text = v.to_string();
+    for secret in [v1.as_str(), "p4ss-w0rd!", "S3cr3tPw", "k-29fj38dk"] {
+        assert!(!text.contains(secret), "{secret} survived in {text}");
+    }
+    assert_eq!(v["Tags"][0]["Value"], "payments");
+    assert_eq!(v["maybe"]["SORT_KEY"], "created_at");
+    assert_eq!(v["maybe"]["WEBHOOK_SIG"], "short");
+    assert_eq!(v["pairs"][3], "eu-west-1");
+    assert_eq!(v["argv"], json!(["mysql", "-u", "root", REDACTED, "app"]));
+    assert_eq!(v["args"], json!(["--api-key", REDACTED, "--port", "3000"]));
+    assert_eq!(v["hint"][1], "the usual one");
+}
+
+#[test]
+fn placeholders_in_examples_are_not_secrets() {
+    for clean in [
+        "export ATTIO_API_KEY=your_key_here",
+        "OPENAI_API_KEY=<your-api-key>",
+        "password: changeme",
+        "api_key = \"xxxxxxxxxxxx\"",
+        "token=****",
+        "{\"password\": \"YOUR_PASSWORD\"}",
+        "mysql -u root -pYOUR_PASSWORD db",
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
+    check("password=yourPassw0rd!", "yourPassw0rd!", &["password="]);
+}
+
+#[test]
+fn ordinary_content_survives_the_new_detectors() {
+    let samples = [
+        "/home/dev/work/acme-platform/services/authentication/src/handlers/password_reset_handler.rs:142:17",
+        "/Users/dev/Library/Caches/com.apple.dt.Xcode/DerivedData/AcmeApp-gkzbqjxlmdhfwqbcnsvwrzdtxyqo/Build",
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  empty.txt",
+        "image: ghcr.io/acme/api@sha256:4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945",
+        "request 9b2c7f4e-1a3d-4e5f-8a9b-0c1d2e3f4a5b done in 12ms",
+        "   Compiling serde_json v1.0.117\n    Finished `release` profile [optimized] target(s) in 42.17s",
+        "INTERNATIONALIZATION and Pneumonoultramicroscopicsilicovolcanoconiosis are long words",
+        "git checkout -b feature/JIRA-1234-add-oauth2-token-refresh && git push -u origin HEAD",
+        "key: value\nsort_key: created_at\nprimary_key: id\nmax_tokens: 4096",
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl dev@laptop",
+        "toolu_01A2B3C4D5E6F7G8H9J0K1L2 msg_01XyZ9aBcDeFgHiJkLmNoPqR req_011CSHq7Ea9Qx5pZ",
+        "NAME                 VALUE\nTOKEN_TTL            3600\nPUBLIC_KEY_PATH      /etc/keys/signing.pub",
+        "Authentication failed: the password or token you entered is wrong.",
+    ];
+    for s in samples {
+        let out = redact_str(s);
+        assert!(matches!(out, Cow::Borrowed(_)), "{s:?} became {out:?}");
+    }
+    let mut v = json!({"environment": [{"name": "PORT", "value": "8080"}],
+        "files": ["src/auth/token.rs", "src/auth/password.rs"],
+        "argv": ["cargo", "test", "--package", "auth", "--", "token"],
+        "public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"});
+    let before = v.clone();
+    assert!(!redact_value(&mut v));
+    assert_eq!(v, before);
+}
+
+#[test]
+fn code_and_masks_found_in_real_transcripts_are_not_secrets() {
+    for clean in [
+        "headers={\"Authorization\": f\"Bearer {token}\", \"Accept\": \"application/json\"}",
+        "auth = \"Bearer #{api_token}\"",
+        "(phoenix 1.8.3) lib/phoenix/token.ex:34: Phoenix.Token.sign/4",
+        "TIMESTAMP=\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"",
+        "export GITHUB_TOKEN=ghp_xxxxxxxxxxxx",
+        "  - Token: gho_************************************",
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
+}

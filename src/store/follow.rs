@@ -1,0 +1,234 @@
+//! Following a session while it is written (`replay --follow`): the events appended since the
+//! last look, whole lines only, and a wait that sleeps until the session's folder changes.
+//!
+//! On Linux the wait is an inotify watch on the session's folder (writers append to
+//! `events.ndjson` there, and an import moves a whole folder in): the process sleeps in
+//! `poll` until the kernel says something changed, and wakes once a second regardless, to
+//! notice a folder replaced under it. Elsewhere it looks every quarter of a second. Either way
+//! it never spins. The watch only wakes the reader: what is read still comes through the
+//! descriptor the store opened without following links.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::files::LINE_LIMIT;
+use super::layout::EVENTS;
+use super::reader::parse_line;
+use super::{BadLine, Result, Store, StoreError};
+use crate::model::Event;
+
+/// The events of a session, read as they are appended.
+pub struct Follower {
+    store: Store,
+    session_id: String,
+    path: PathBuf,
+    file: Option<File>,
+    /// The bytes of a line not finished yet.
+    partial: Vec<u8>,
+    /// The line being read is longer than [`LINE_LIMIT`]: its rest is dropped.
+    skipping: bool,
+    /// Events read so far (after a replaced file is opened again: events of the new file to
+    /// pass over, since they were read from the old one).
+    read: usize,
+    pass_over: usize,
+    line: u64,
+    bad: Vec<BadLine>,
+    bad_count: u64,
+    watch: Watch,
+}
+
+impl Store {
+    /// Starts following a session's events from their beginning.
+    pub fn follow(&self, session_id: &str) -> Result<Follower> {
+        let folder = self.session_folder(session_id)?;
+        let watch = Watch::new(folder.path());
+        let file = folder.read(EVENTS)?;
+        Ok(Follower {
+            store: self.clone(),
+            session_id: session_id.to_owned(),
+            path: self.session_dir(session_id).join(EVENTS),
+            file,
+            partial: Vec::new(),
+            skipping: false,
+            read: 0,
+            pass_over: 0,
+            line: 0,
+            bad: Vec::new(),
+            bad_count: 0,
+            watch,
+        })
+    }
+}
+
+impl Follower {
+    /// The whole events appended since the last call, in file order; a line still being
+    /// written waits for its end.
+    pub fn read_new(&mut self) -> Result<Vec<Event>> {
+        if self.file.is_none() || self.replaced() {
+            self.reopen()?;
+        }
+        let Some(file) = self.file.as_mut() else {
+            return Ok(Vec::new());
+        };
+        let mut chunk = Vec::new();
+        file.read_to_end(&mut chunk)
+            .map_err(|e| StoreError::io(&self.path, e))?;
+        let mut events = Vec::new();
+        let mut rest = chunk.as_slice();
+        while let Some(end) = rest.iter().position(|&b| b == b'\n') {
+            let (piece, after) = rest.split_at(end);
+            rest = &after[1..];
+            if self.skipping {
+                self.skipping = false;
+                self.partial.clear();
+                continue;
+            }
+            self.partial.extend_from_slice(piece);
+            let line = std::mem::take(&mut self.partial);
+            self.line += 1;
+            let text = line.trim_ascii();
+            if text.is_empty() {
+                continue;
+            }
+            match parse_line(text) {
+                Ok(event) if self.pass_over > 0 => {
+                    self.pass_over -= 1;
+                    drop(event);
+                }
+                Ok(event) => {
+                    self.read += 1;
+                    events.push(event);
+                }
+                Err(message) => self.report(message),
+            }
+        }
+        if !self.skipping {
+            self.partial.extend_from_slice(rest);
+            if self.partial.len() > LINE_LIMIT {
+                self.line += 1;
+                self.report(format!("line longer than {} MiB", LINE_LIMIT >> 20));
+                self.partial.clear();
+                self.skipping = true;
+            }
+        }
+        Ok(events)
+    }
+
+    /// Sleeps until the session's folder may have changed, or `at_most` has passed.
+    pub fn wait(&mut self, at_most: Duration) {
+        self.watch.wait(at_most);
+    }
+
+    /// Lines skipped so far (the first few; see [`Follower::bad_count`] for all).
+    pub fn bad_lines(&self) -> &[BadLine] {
+        &self.bad
+    }
+
+    pub fn bad_count(&self) -> u64 {
+        self.bad_count
+    }
+
+    fn report(&mut self, message: String) {
+        self.bad_count += 1;
+        if self.bad.len() < 20 {
+            self.bad.push(BadLine {
+                path: self.path.clone(),
+                line: self.line,
+                message,
+            });
+        }
+    }
+
+    /// Whether the events file was replaced (an import moved a new folder in) since it was
+    /// opened.
+    fn replaced(&self) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        let (Some(file), Ok(now)) = (&self.file, std::fs::symlink_metadata(&self.path)) else {
+            return false;
+        };
+        file.metadata()
+            .is_ok_and(|was| (was.dev(), was.ino()) != (now.dev(), now.ino()))
+    }
+
+    /// Opens the events file again from its start, passing over the events already read.
+    fn reopen(&mut self) -> Result<()> {
+        let file = match self.store.session_folder(&self.session_id) {
+            Ok(folder) => folder.read(EVENTS)?,
+            Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        if file.is_some() {
+            self.pass_over = self.read;
+            self.read = 0;
+            self.partial.clear();
+            self.skipping = false;
+            self.line = 0;
+        }
+        self.file = file;
+        Ok(())
+    }
+}
+
+/// What wakes a follower: an inotify watch on the session's folder where there is one.
+struct Watch {
+    #[cfg(target_os = "linux")]
+    inotify: Option<std::os::fd::OwnedFd>,
+}
+
+/// How long a follower without notifications sleeps between looks.
+const LOOK_EVERY: Duration = Duration::from_millis(250);
+
+impl Watch {
+    #[cfg(target_os = "linux")]
+    fn new(folder: &std::path::Path) -> Watch {
+        use rustix::fs::inotify::{self, CreateFlags, WatchFlags};
+        let inotify = inotify::init(CreateFlags::CLOEXEC | CreateFlags::NONBLOCK)
+            .ok()
+            .filter(|fd| {
+                let flags = WatchFlags::MODIFY
+                    | WatchFlags::CLOSE_WRITE
+                    | WatchFlags::CREATE
+                    | WatchFlags::MOVED_TO
+                    | WatchFlags::DELETE_SELF
+                    | WatchFlags::MOVE_SELF
+                    | WatchFlags::ONLYDIR;
+                inotify::add_watch(fd, folder, flags).is_ok()
+            });
+        Watch { inotify }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn new(_folder: &std::path::Path) -> Watch {
+        Watch {}
+    }
+
+    #[cfg(target_os = "linux")]
+    fn wait(&mut self, at_most: Duration) {
+        use rustix::event::{PollFd, PollFlags, Timespec, poll};
+        use rustix::fs::inotify;
+        let Some(fd) = &self.inotify else {
+            std::thread::sleep(at_most.min(LOOK_EVERY));
+            return;
+        };
+        let timeout = Timespec {
+            tv_sec: at_most.as_secs().try_into().unwrap_or(i64::MAX),
+            tv_nsec: at_most.subsec_nanos().into(),
+        };
+        let mut fds = [PollFd::new(fd, PollFlags::IN)];
+        if matches!(poll(&mut fds, Some(&timeout)), Ok(n) if n > 0) {
+            // What changed does not matter, only that something did: drain the queue.
+            let mut buf = [std::mem::MaybeUninit::uninit(); 4096];
+            let mut reader = inotify::Reader::new(fd, &mut buf);
+            while reader.next().is_ok() {}
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn wait(&mut self, at_most: Duration) {
+        std::thread::sleep(at_most.min(LOOK_EVERY));
+    }
+}
