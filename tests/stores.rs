@@ -710,3 +710,22 @@ fn readers_that_go_away_are_no_failure() {
         assert_eq!(output.status.code(), Some(0), "{args:?}: {output:?}");
     }
 }
+
+#[test]
+fn setup_global_writes_where_claude_code_reads_its_settings() {
+    let env = TestEnv::new();
+    let home = folder(&env, "home");
+    let config = env.path().join("claude-config");
+    let output = env
+        .command(&["setup", "--global", "--write"])
+        .env("HOME", &home)
+        .env("CLAUDE_CONFIG_DIR", &config)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(config.join("settings.json")).unwrap())
+            .unwrap();
+    assert!(written["hooks"]["PreToolUse"].is_array(), "{written}");
+    assert!(!home.join(".claude").exists());
+}

@@ -479,6 +479,7 @@ fn import_once(bin: &Path, work: &Path, claude: &Path, sample: &mut Sample) -> R
         .arg(&store)
         .args(["import", "--all", "--claude-dir"])
         .arg(claude)
+        .env("AGENT_STRACE_HOME", work.join("agent-strace-home"))
         .env_remove("AGENT_STRACE_REDACT");
     let (wall, _, kib, ratio, cpu) = timed(&cmd, work)?;
     let _ = std::fs::remove_dir_all(&store);
@@ -496,6 +497,7 @@ fn import_tokens(bin: &Path, work: &Path, claude: &Path) -> Res<Tokens> {
         .args(["import", "--all", "--claude-dir"])
         .arg(claude)
         .args(["--format", "json"])
+        .env("AGENT_STRACE_HOME", work.join("agent-strace-home"))
         .env_remove("AGENT_STRACE_REDACT")
         .stderr(Stdio::null())
         .output()?;
@@ -556,6 +558,7 @@ fn hook_store(bin: &Path, work: &Path, corpus: &Path, store: &Path) -> Res<u64> 
         .arg(store)
         .arg("import")
         .arg(&long_file)
+        .env("AGENT_STRACE_HOME", work.join("agent-strace-home"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()?;
@@ -602,6 +605,8 @@ fn hook(bin: &Path, store: &Path, event: &str, payload: &str) -> Res<Duration> {
     let mut child = Command::new(bin)
         .args(["hook", event])
         .env("AGENT_TRACE_DIR", store)
+        // The catalogue of stores goes beside the store, never into the real home.
+        .env("AGENT_STRACE_HOME", store.with_extension("home"))
         .env_remove("AGENT_STRACE_REDACT")
         .stdin(Stdio::piped())
         .stdout(Stdio::null())

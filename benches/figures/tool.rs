@@ -184,6 +184,7 @@ impl Tool {
             .args(&cmd.args)
             .current_dir(&self.cwd)
             .env("HOME", &self.home)
+            .env("AGENT_STRACE_HOME", self.home.join("agent-strace-home"))
             .env("DO_NOT_TRACK", "1")
             .env("NO_COLOR", "1")
             .env_remove("CLAUDE_PROJECT_DIR")

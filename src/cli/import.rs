@@ -174,6 +174,7 @@ fn import_many(files: &[(Store, PathBuf)], args: &ImportArgs, globals: &Globals)
     });
     let mut finished = 0;
     for (store, batch) in by_store(&mains).into_iter().chain(by_store(&strays)) {
+        super::stores::prepare(&store)?;
         import_files(&store, &batch, &sink, workers, |_, file, result| {
             finished += 1;
             if progress {

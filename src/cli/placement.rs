@@ -116,12 +116,8 @@ impl Placement {
                 .or_insert_with(|| stores::for_writing(session_store(cwd, None)));
             return Ok(store.clone());
         }
-        let store = stores::user_store().ok_or_else(|| {
+        stores::user_store().ok_or_else(|| {
             usage("a transcript's project folder is gone and there is no user-level store for it: set HOME or AGENT_STRACE_HOME, or use --trace-dir")
-        })?;
-        if let Some(catalogue) = stores::catalogue() {
-            catalogue.make_home()?;
-        }
-        Ok(store)
+        })
     }
 }

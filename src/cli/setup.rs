@@ -28,7 +28,8 @@ use crate::exit;
     after_help = "Examples:\n  agent-strace setup                    # print the hooks for .claude/settings.json\n  agent-strace setup --write            # merge them into .claude/settings.json\n  agent-strace setup --global --write   # all projects\n  agent-strace setup --no-redact --write  # record secrets as they are"
 )]
 pub(crate) struct SetupArgs {
-    /// For all projects: ~/.claude/settings.json instead of ./.claude/settings.json
+    /// For all projects: ~/.claude/settings.json ($CLAUDE_CONFIG_DIR/settings.json when set)
+    /// instead of ./.claude/settings.json
     #[arg(long)]
     global: bool,
     /// Record with secret redaction on (the default; written into the hooks all the same)
@@ -220,6 +221,12 @@ fn settings_path(args: &SetupArgs) -> Result<PathBuf> {
         return Ok(path.clone());
     }
     if args.global {
+        // Claude Code reads its user settings from `CLAUDE_CONFIG_DIR ?? ~/.claude`, the value
+        // taken whole (one folder, resolved from the current directory).
+        if let Some(dir) = std::env::var_os("CLAUDE_CONFIG_DIR") {
+            let dir = std::path::absolute(&dir).unwrap_or_else(|_| PathBuf::from(dir));
+            return Ok(dir.join("settings.json"));
+        }
         let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) else {
             bail!("--global needs $HOME to find ~/.claude/settings.json");
         };

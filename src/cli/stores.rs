@@ -46,6 +46,17 @@ pub(crate) fn user_store() -> Option<Store> {
     home().map(|h| Store::new(h.join(USER_STORE)).with_catalogue(catalogue()))
 }
 
+/// Makes what a writer needs before it can make `store`: the user-level home, when `store` is
+/// the user-level store (a store makes only its own folder).
+pub(crate) fn prepare(store: &Store) -> Result<()> {
+    if let Some(home) = home()
+        && store.root() == home.join(USER_STORE)
+    {
+        Catalogue::new(home).make_home()?;
+    }
+    Ok(())
+}
+
 /// A store that writers may make: catalogued when they do.
 pub(crate) fn for_writing(root: PathBuf) -> Store {
     Store::new(root).with_catalogue(catalogue())

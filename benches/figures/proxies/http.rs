@@ -116,6 +116,7 @@ pub(crate) fn bench_http(bin: &Path, work: &Path) -> Res<HttpLatency> {
         .arg(&store)
         .args(["record-http", &format!("http://127.0.0.1:{upstream}/mcp")])
         .args(["--port", "0"])
+        .env("AGENT_STRACE_HOME", work.join("agent-strace-home"))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
