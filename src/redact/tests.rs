@@ -998,3 +998,34 @@ fn code_and_masks_found_in_real_transcripts_are_not_secrets() {
         assert_eq!(redact_str(clean), clean);
     }
 }
+
+#[test]
+fn triggers_never_hide_a_secret_a_rule_would_find() {
+    // Every planted text of the integration corpus, and variations in case and escaping.
+    let corpus =
+        include_str!("../../tests/fixtures/secrets/plants.json").replace("\u{ab}\u{bb}", "");
+    let doc: serde_json::Value = serde_json::from_str(&corpus).unwrap();
+    let mut texts: Vec<String> = doc["plants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| match &p["text"] {
+            serde_json::Value::String(s) => s.clone(),
+            _ => serde_json::to_string_pretty(&p["json"]).unwrap(),
+        })
+        .collect();
+    let more: Vec<String> = texts
+        .iter()
+        .flat_map(|t| {
+            [
+                t.to_uppercase(),
+                t.to_lowercase(),
+                serde_json::to_string(t).unwrap(),
+            ]
+        })
+        .collect();
+    texts.extend(more);
+    for text in &texts {
+        assert_eq!(redact_str(text), rules::scan_every_rule(text), "{text}");
+    }
+}
