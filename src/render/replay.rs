@@ -51,18 +51,12 @@ pub fn write_header(out: &mut impl Write, h: &ReplayHeader, p: Painter) -> io::R
             .as_deref()
             .map(|v| format!(" {}", terminal::one_line(v, TOOL_CHARS)))
             .unwrap_or_default();
-        writeln!(
-            out,
-            "Agent: {}{version}",
-            terminal::one_line(&h.agent, TOOL_CHARS)
-        )?;
+        // Agent and command as recorded: the writer escapes what a terminal would act on, and
+        // the escape stays readable.
+        writeln!(out, "Agent: {}{version}", h.agent)?;
     }
     if !h.command.is_empty() {
-        writeln!(
-            out,
-            "Command: {}",
-            terminal::one_line(&h.command, TEXT_CHARS)
-        )?;
+        writeln!(out, "Command: {}", h.command)?;
     }
     if let Some(parent) = &h.parent_session_id {
         writeln!(out, "Parent: {parent}")?;
