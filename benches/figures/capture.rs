@@ -384,6 +384,23 @@ fn fresh(text: &str, old_session: &str, new_session: &str, n: usize) -> String {
         .replace("\"req_", &format!("\"req_c{n}x"))
 }
 
+/// `text` made a conversation of its own for copy `n`, not a repeat of the others in one file:
+/// entry and tool-use ids of its own, and its times moved `n` years on.
+fn distinct(text: &str, n: usize) -> String {
+    let mut text = text
+        .replace("\"uuid\":\"", &format!("\"uuid\":\"c{n}x"))
+        .replace("\"parentUuid\":\"", &format!("\"parentUuid\":\"c{n}x"))
+        .replace("\"toolu_", &format!("\"toolu_c{n}x"));
+    // Latest year first, so that a year moved on is not moved again.
+    for year in (2020..=2030).rev() {
+        text = text.replace(
+            &format!("\"timestamp\":\"{year}-"),
+            &format!("\"timestamp\":\"{}-", year + n),
+        );
+    }
+    text
+}
+
 fn write_history(corpus: &Path, dir: &Path, min_bytes: u64, min_files: usize) -> Res<History> {
     let claude = dir.join("claude");
     let marker = dir.join("done");
@@ -680,13 +697,19 @@ const SHORT_SESSION: &str = "0b5e55ed-2000-4000-8000-00000000005e";
 /// over, imported) and a new one (one session-start). Returns the long session's event count.
 fn hook_store(bin: &Path, work: &Path, corpus: &Path, store: &Path) -> Res<u64> {
     let _ = std::fs::remove_dir_all(store);
-    let long_file = work.join(format!("{LONG_SESSION}.jsonl"));
+    // Named after what it holds: copies that are distinct conversations (an import counts
+    // history a file repeats once, issue 10).
+    let long_file = work.join(format!("{LONG_SESSION}-distinct.jsonl"));
     if !long_file.exists() {
         let mut text = String::new();
         for (n, source) in sources(corpus)?.iter().enumerate() {
             let main = std::fs::read_to_string(&source.main)?;
             for copy in 0..10 {
-                text.push_str(&fresh(&main, &source.session, LONG_SESSION, n * 10 + copy));
+                let k = n * 10 + copy;
+                text.push_str(&distinct(
+                    &fresh(&main, &source.session, LONG_SESSION, k),
+                    k,
+                ));
                 if !text.ends_with('\n') {
                     text.push('\n');
                 }

@@ -55,7 +55,7 @@ pub use lock::HOOK_LOCK_WAIT;
 pub use pending::{CallKey, ClaimedCall, fnv1a, fnv1a_from};
 pub use reader::{BadLine, EventReader, ScanReport, replace_lone_surrogates};
 pub use select::Selector;
-pub use writer::{Mark, SessionWriter};
+pub use writer::{Mark, RecordHead, SessionWriter};
 
 use crate::model::{Counters, SessionMeta};
 use files::Folder;

@@ -49,6 +49,13 @@ pub struct SessionWriter {
     import_record: Option<Vec<u8>>,
 }
 
+/// The first line of an import's record, and the length of the session's events file then.
+#[derive(Debug, Clone)]
+pub struct RecordHead {
+    pub line: Vec<u8>,
+    pub events_len: Option<u64>,
+}
+
 /// How far a writer had come: the bytes of events written and their counters. A writer
 /// continued from a mark ([`Store::resume_session`]) holds exactly those events, then its own.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -140,21 +147,33 @@ impl Store {
         Ok(writer)
     }
 
-    /// The first line of the record an import kept in the session's folder; `None` when there
-    /// is none (not imported, or imported by a version that kept none).
-    pub fn import_record_head(&self, session_id: &str) -> Result<Option<Vec<u8>>> {
-        let Some(file) = self.session_folder(session_id)?.read(IMPORT)? else {
+    /// The first line of the record an import kept in the session's folder, with the length
+    /// of the session's events file; `None` when there is no such session or record (not
+    /// imported, or imported by a version that kept none). One look at the session's folder:
+    /// `import --all` asks this of every transcript it finds.
+    pub fn import_record_head(&self, session_id: &str) -> Result<Option<RecordHead>> {
+        let folder = match self.session_folder(session_id) {
+            Ok(folder) => folder,
+            Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
+        let Some(file) = folder.read(IMPORT)? else {
             return Ok(None);
         };
         let mut reader = std::io::BufReader::new(file);
         let mut line = Vec::new();
-        let path = || self.session_dir(session_id).join(IMPORT);
+        let path = folder.path().join(IMPORT);
         let read =
-            read_line(&mut reader, &mut line, 64 * 1024).map_err(|e| StoreError::io(&path(), e))?;
+            read_line(&mut reader, &mut line, 64 * 1024).map_err(|e| StoreError::io(&path, e))?;
         if read.consumed == 0 {
             return Ok(None);
         }
-        Ok(Some(line))
+        let events_len = folder
+            .size_of(EVENTS)
+            .map_err(|e| StoreError::io(&folder.path().join(EVENTS), e))?;
+        Ok(Some(RecordHead { line, events_len }))
     }
 
     /// The whole record an import kept in the session's folder.
@@ -168,14 +187,6 @@ impl Store {
             .read_to_end(&mut bytes)
             .map_err(|e| StoreError::io(&self.session_dir(session_id).join(IMPORT), e))?;
         Ok(Some(bytes))
-    }
-
-    /// The size of a session's events file; `None` when it has none.
-    pub fn events_len(&self, session_id: &str) -> Result<Option<u64>> {
-        let folder = self.session_folder(session_id)?;
-        folder
-            .size_of(EVENTS)
-            .map_err(|e| StoreError::io(&folder.path().join(EVENTS), e))
     }
 }
 

@@ -144,13 +144,13 @@ impl Freshness {
 
 /// How the transcript at `path` compares with the stored session `session_id`.
 pub fn check(store: &Store, session_id: &str, path: &Path) -> Result<Freshness, StoreError> {
-    if !store.has_session(session_id) {
-        return Ok(Freshness::New);
-    }
-    let read = match store.import_record_head(session_id)? {
-        Some(head) => serde_json::from_slice::<Read>(&head)
+    let head = store.import_record_head(session_id)?;
+    let events_len = head.as_ref().and_then(|h| h.events_len);
+    let read = match head {
+        Some(head) => serde_json::from_slice::<Read>(&head.line)
             .ok()
             .filter(|r| r.format == FORMAT),
+        None if !store.has_session(session_id) => return Ok(Freshness::New),
         None if super::existing::recorded_by_hooks(store, session_id) => {
             return Ok(Freshness::RecordedByHooks);
         }
@@ -163,10 +163,10 @@ pub fn check(store: &Store, session_id: &str, path: &Path) -> Result<Freshness, 
         path: path.to_path_buf(),
         source: e,
     };
-    if let Ok(here) = std::fs::canonicalize(path)
-        && here != read.transcript
-        && read.transcript.exists()
-    {
+    // The path as given, made absolute, is the recorded one unless a link is on the way.
+    let same_file = std::path::absolute(path).is_ok_and(|p| p == read.transcript)
+        || canonical(path) == read.transcript;
+    if !same_file && read.transcript.exists() {
         return Ok(Freshness::OtherFile(read.transcript));
     }
     let mut file = open_regular(path).map_err(io)?;
@@ -177,7 +177,7 @@ pub fn check(store: &Store, session_id: &str, path: &Path) -> Result<Freshness, 
     {
         return Ok(Freshness::Rewritten(Rewritten::Changed));
     }
-    if store.events_len(session_id)? != Some(read.events) {
+    if events_len != Some(read.events) {
         return Ok(Freshness::AddedTo);
     }
     let new_lines = if len > read.offset {

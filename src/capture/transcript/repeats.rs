@@ -49,11 +49,6 @@ impl Repeats {
         };
         key.is_none_or(|key| self.0.insert(key))
     }
-
-    /// Whether a tool call with this id was met (and noted) before.
-    pub fn has_call(&self, id: &str) -> bool {
-        self.0.contains(&hash(&[b"call", id.as_bytes()]))
-    }
 }
 
 /// A stable hash of parts, each ended by a byte no UTF-8 text holds, so that no two lists of
@@ -85,7 +80,6 @@ mod tests {
         assert!(seen.block(Some("t1"), &block(call)));
         // A copy of a call is a repeat whenever it is written.
         assert!(!seen.block(Some("t9"), &block(call)));
-        assert!(seen.has_call("toolu_1") && !seen.has_call("toolu_2"));
         let result = r#"{"type":"tool_result","tool_use_id":"toolu_1"}"#;
         assert!(seen.block(Some("t2"), &block(result)));
         assert!(!seen.block(Some("t2"), &block(result)));
