@@ -57,9 +57,15 @@ Phase 2: run tests — FAILED (0:05–1:20, 4 events)
   Ran: python -m pytest ✗
   Ran: python -m pytest ✗ ← retry
 Phase 3: run tests (1:20–2:05, 4 events)
-  Ran: uv run pytest
+  Ran: uv run pytest ← retry
+Failures (2):
+  #9 0:05 phase 2: Bash python -m pytest — exit 1
+  #11 0:30 phase 2: Bash python -m pytest — exit 1
+Retry loops (1):
+  python -m pytest — 3 attempts in 1m 55s (0:05–2:00), then it worked
+Tool calls: 5   Errors: 2   Rejected: 0
 Files touched: 2 read, 0 written
-Retries: 1 (wasted 1m 15s, 60% of session)
+Retries: 2 (wasted 40.00s, 32% of session)
 ";
     assert_eq!(run.stdout, expected);
 }
@@ -70,8 +76,13 @@ fn explain_json_has_the_same_figures() {
     reference_session(&env);
     let json = env.run(&["explain", "--format", "json"]).success().json();
     assert_eq!(json["session_id"], ID);
-    assert_eq!(json["retries"], 1);
-    assert_eq!(json["wasted_s"], 75.0);
+    assert_eq!(json["retries"], 2);
+    assert_eq!(json["wasted_s"], 40.0);
+    assert_eq!(json["failures"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        json["retry_loops"][0]["attempts"].as_array().unwrap().len(),
+        3
+    );
     let phases = json["phases"].as_array().unwrap();
     assert_eq!(phases.len(), 3);
     assert_eq!(phases[1]["failed"], true);

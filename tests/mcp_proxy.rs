@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-use agent_strace::capture::proxy::framing::Framer;
+use agent_strace::capture::proxy::framing::{Frame, Framer};
 
 use crate::common::net::{client_saw, required};
 use crate::common::{TestEnv, run_with_stdin};
@@ -272,10 +272,14 @@ fn a_disk_that_fills_up_midway_never_stops_the_traffic() {
 fn frames_of(chunks: &[Vec<u8>]) -> Vec<Vec<u8>> {
     let mut framer = Framer::new();
     let mut out = Vec::new();
+    let mut keep = |frame: Frame<'_>| match frame {
+        Frame::Whole(m) => out.push(m.to_vec()),
+        Frame::Cut { .. } => panic!("no message here is large enough to be cut"),
+    };
     for chunk in chunks {
-        framer.push(chunk, |m| out.push(m.to_vec()));
+        framer.push(chunk, &mut keep);
     }
-    framer.finish(|m| out.push(m.to_vec()));
+    framer.finish(&mut keep);
     out
 }
 

@@ -5,6 +5,7 @@
 //! - [`stats`]: calls, durations and errors per tool; tokens; events by type.
 //! - [`token_budget`]: context-window use over a session.
 //! - [`tree`]: the hierarchy of a session and its subagents.
+//! - [`outcome`]: what a shell command was (tests, build, check, commit) and whether it failed.
 //! - [`phases`]: a session split into phases, with what each read, ran, wrote and spent.
 //! - [`budget`]: spend across sessions over a period.
 //! - [`cost`]: tokens and dollars by model and phase, with wasted spend.
@@ -14,6 +15,7 @@
 
 pub mod budget;
 pub mod cost;
+pub mod outcome;
 pub mod phases;
 pub mod replay_line;
 pub mod standup;

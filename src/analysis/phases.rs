@@ -1,23 +1,94 @@
 //! Splitting a session into phases — at each user prompt, and where a run of tests or builds
-//! changes outcome — with what each phase read, ran and wrote, what it cost in tokens, and
-//! which attempts were retries. Shared by `explain`, `cost` and `standup`.
+//! changes outcome — with what each phase read, ran and wrote, what it cost in tokens, what
+//! failed, what the user refused, and which attempts at the same goal were retries. Shared by
+//! `explain`, `cost` and `standup`.
+//!
+//! What failed is decided by [`super::outcome`]: a phase fails when its last test run, build
+//! or check failed (a commit its hook's checks refused counts as a failed check), never because
+//! of a `grep` that found nothing or a call the user refused. Attempts at one goal (the same
+//! tests, one commit after another) that fail and are tried again form a retry loop; the time
+//! those failed attempts ran is the time retries wasted.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
+use serde_json::Value;
 
-use crate::model::view::{LlmResponse, ToolCall, View};
-use crate::model::{Agent, Event, Tokens, ToolKind};
+use super::outcome::{self, Judgement, Purpose, Verdict};
+use crate::model::view::{LlmResponse, ToolCall, ToolResult, View};
+use crate::model::{Agent, Event, Tokens, ToolKind, ToolOutcome};
 
 /// One command a phase ran.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Ran {
     pub command: String,
-    /// The same command failed earlier in the session.
+    /// An earlier attempt at the same goal failed, and this one tried again.
     pub retry: bool,
+    /// It failed (an answer such as "no match" or a refused call is no failure).
     pub failed: bool,
+    /// How it ended; `None` while no result was recorded.
+    pub verdict: Option<Verdict>,
+    /// What it was for: tests, a build, a check, a commit, or something else.
+    pub purpose: Purpose,
+    /// Why, in a few words (`3 failed`, `no match`, `nothing to commit`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// The event number (#N) of the call.
     pub event: usize,
+}
+
+/// A tool call that failed.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Failure {
+    /// The event number (#N) of the call (of the error, when its call was not recorded).
+    pub event: usize,
+    /// The phase it belongs to (its index).
+    pub phase: usize,
+    /// When the failing call was made, in seconds from the session's start.
+    pub at_s: f64,
+    pub tool: String,
+    /// The command, path or argument that tells what it tried.
+    pub what: Option<String>,
+    /// The first telling line of the error.
+    pub message: String,
+    /// What it was for.
+    pub purpose: Purpose,
+    /// Why, in a few words (`3 failed`, `exit 128`, `blocked by its hook's checks`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// A later attempt at the same goal followed.
+    pub retried: bool,
+}
+
+/// A tool call the user refused or stopped.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Rejection {
+    pub event: usize,
+    pub phase: usize,
+    pub at_s: f64,
+    pub tool: String,
+    pub what: Option<String>,
+}
+
+/// Attempts at one goal that failed and were tried again.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RetryLoop {
+    /// What the attempts share (`test: pytest`, `commit: git commit`, a command).
+    pub goal: String,
+    /// The first attempt's command or argument.
+    pub what: String,
+    /// The event numbers of the attempts' calls.
+    pub attempts: Vec<usize>,
+    /// From the first attempt's start to the last one's end, in seconds from the session's
+    /// start.
+    pub start_s: f64,
+    pub end_s: f64,
+    pub duration_s: f64,
+    /// How long the failed attempts that were tried again ran.
+    pub wasted_s: f64,
+    /// The last attempt succeeded (or found there was nothing to do).
+    pub resolved: bool,
 }
 
 /// A stretch of the session with one purpose.
@@ -32,7 +103,7 @@ pub struct Phase {
     pub read: Vec<String>,
     pub ran: Vec<Ran>,
     pub wrote: Vec<String>,
-    /// Its last command failed.
+    /// Its last test run, build or check failed.
     pub failed: bool,
     /// Recorded usage by model.
     pub usage: BTreeMap<String, Tokens>,
@@ -45,7 +116,7 @@ pub struct Phase {
     /// recorded none.
     pub estimate: Tokens,
     #[serde(skip)]
-    last_command_failed: Option<bool>,
+    last_gate: Option<bool>,
 }
 
 impl Phase {
@@ -64,7 +135,7 @@ impl Phase {
             usage_long_context: BTreeMap::new(),
             tools: BTreeMap::new(),
             estimate: Tokens::default(),
-            last_command_failed: None,
+            last_gate: None,
         }
     }
 
@@ -97,21 +168,46 @@ pub struct Phases {
     pub events: u64,
     pub phases: Vec<Phase>,
     pub files: Vec<FileTouch>,
+    /// Attempts that tried a failed goal again.
     pub retries: u64,
-    /// Time in failed phases.
+    /// How long the failed attempts that were tried again ran, over all retry loops; never
+    /// negative.
     pub wasted_s: f64,
     pub tool_calls: u64,
+    /// Calls that failed (the tool's own verdict: refused calls are not among them).
     pub errors: u64,
+    /// Calls the user refused or stopped.
+    pub rejections: u64,
+    /// Every call that failed, in order (answers such as "no match" are not among them).
+    pub failures: Vec<Failure>,
+    /// Every call the user refused, in order.
+    pub rejected: Vec<Rejection>,
+    /// Goals that took more than one attempt, in order of their first attempt.
+    pub retry_loops: Vec<RetryLoop>,
     /// Whether any model usage was recorded (else costs are estimates).
     pub has_usage: bool,
 }
 
 struct Call {
     command: Option<String>,
-    signature: String,
+    tool: String,
+    /// What attempts at the same thing share.
+    goal: String,
+    /// What to show for it.
+    what: Option<String>,
     phase: usize,
     ran_index: Option<usize>,
     timestamp: f64,
+    number: usize,
+}
+
+/// One attempt at a goal whose attempts are failing.
+struct Attempt {
+    number: usize,
+    start: f64,
+    end: f64,
+    /// Its entry in the failures, when it failed.
+    failure: Option<usize>,
 }
 
 /// Builds [`Phases`] from a session's events, in order, in one pass.
@@ -123,7 +219,12 @@ pub struct PhaseBuilder {
     events: u64,
     phases: Vec<Phase>,
     calls: HashMap<String, Call>,
-    failed_signatures: HashSet<String>,
+    /// Goals whose last attempt failed, with their attempts so far.
+    failing: HashMap<String, (String, Vec<Attempt>)>,
+    retry_loops: Vec<RetryLoop>,
+    failures: Vec<Failure>,
+    rejected: Vec<Rejection>,
+    rejections: u64,
     retries: u64,
     files: BTreeMap<String, FileTouch>,
     file_order: Vec<String>,
@@ -155,7 +256,11 @@ impl PhaseBuilder {
             events: 0,
             phases: Vec::new(),
             calls: HashMap::new(),
-            failed_signatures: HashSet::new(),
+            failing: HashMap::new(),
+            retry_loops: Vec::new(),
+            failures: Vec::new(),
+            rejected: Vec::new(),
+            rejections: 0,
             retries: 0,
             files: BTreeMap::new(),
             file_order: Vec::new(),
@@ -214,7 +319,7 @@ impl PhaseBuilder {
                 }
             }
             View::ToolCall(call) => self.call(event, &call, at),
-            View::ToolResult(result) => self.result(event, result.failed()),
+            View::ToolResult(result) => self.result(event, &result, at),
             View::LlmResponse(LlmResponse {
                 model,
                 usage: Some(tokens),
@@ -297,11 +402,17 @@ impl PhaseBuilder {
         };
         let command = call.command().map(str::to_owned);
         let path = call.path().map(|p| self.relative(p));
-        let signature = call.signature();
-        let retry = self.failed_signatures.contains(&signature);
-        if retry {
-            self.retries += 1;
-        }
+        // Attempts at one goal: the same tests, build or commit however worded; the same
+        // command; the same file for a file tool; the same arguments for anything else.
+        let goal = match (&command, &path) {
+            (Some(c), _) => outcome::goal(c),
+            (None, Some(p)) => format!("{tool} {p}"),
+            (None, None) => call.signature(),
+        };
+        let what = command
+            .clone()
+            .or_else(|| path.clone())
+            .or_else(|| call.gist());
         let number = self.number;
         let phase_index = self.phases.len().max(1) - 1;
         let phase = self.current(at);
@@ -318,8 +429,11 @@ impl PhaseBuilder {
         let ran_index = command.as_ref().map(|c| {
             phase.ran.push(Ran {
                 command: c.clone(),
-                retry,
+                retry: false,
                 failed: false,
+                verdict: None,
+                purpose: outcome::purpose(c),
+                note: None,
                 event: number,
             });
             phase.ran.len() - 1
@@ -329,45 +443,168 @@ impl PhaseBuilder {
             id,
             Call {
                 command,
-                signature,
+                tool,
+                goal,
+                what,
                 phase: phase_index,
                 ran_index,
                 timestamp: at,
+                number,
             },
         );
     }
 
-    fn result(&mut self, event: &Event, failed: bool) {
-        if failed {
-            self.errors += 1;
+    fn result(&mut self, event: &Event, result: &ToolResult<'_>, at: f64) {
+        match result.outcome {
+            ToolOutcome::Failed => self.errors += 1,
+            ToolOutcome::Rejected => self.rejections += 1,
+            ToolOutcome::Ok => {}
         }
-        let Some(call) = event.parent_id.as_ref().and_then(|p| self.calls.remove(p)) else {
-            return;
-        };
-        if failed {
-            self.failed_signatures.insert(call.signature.clone());
-        }
-        let Some(command) = &call.command else { return };
-        if let Some(i) = call.ran_index
-            && let Some(ran) = self
-                .phases
-                .get_mut(call.phase)
-                .and_then(|p| p.ran.get_mut(i))
-        {
-            ran.failed = failed;
-        }
-        if !is_test_or_build(command) {
-            if let Some(phase) = self.phases.get_mut(call.phase) {
-                phase.last_command_failed = Some(failed);
+        let call = event.parent_id.as_ref().and_then(|p| self.calls.remove(p));
+        let Some(call) = call else {
+            // A result whose call was not recorded: still listed when it failed or was refused.
+            let tool = result.tool.unwrap_or("unknown").to_owned();
+            let phase = self.phases.len().max(1);
+            match result.outcome {
+                ToolOutcome::Failed => self.failures.push(Failure {
+                    event: self.number,
+                    phase,
+                    at_s: at,
+                    tool,
+                    what: None,
+                    message: telling_line(result.error.as_deref().unwrap_or_default()),
+                    purpose: Purpose::Other,
+                    note: None,
+                    retried: false,
+                }),
+                ToolOutcome::Rejected => self.rejected.push(Rejection {
+                    event: self.number,
+                    phase,
+                    at_s: at,
+                    tool,
+                    what: None,
+                }),
+                ToolOutcome::Ok => {}
             }
             return;
+        };
+        let judgement = match &call.command {
+            Some(command) => outcome::judge(command, result.outcome, &output_text(result)),
+            None => Judgement {
+                purpose: Purpose::Other,
+                verdict: match result.outcome {
+                    ToolOutcome::Ok => Verdict::Passed,
+                    ToolOutcome::Failed => Verdict::Failed,
+                    ToolOutcome::Rejected => Verdict::Rejected,
+                },
+                note: None,
+                blocked_by_hook: false,
+            },
+        };
+        let phase = self.gate(&call, &judgement);
+        let retry = judgement.verdict != Verdict::Rejected && self.failing.contains_key(&call.goal);
+        if retry {
+            self.retries += 1;
+        }
+        if let Some(ran) = self.ran_of(&call, phase) {
+            ran.retry = retry;
+            ran.failed = judgement.verdict == Verdict::Failed;
+            ran.verdict = Some(judgement.verdict);
+            ran.purpose = judgement.purpose;
+            ran.note.clone_from(&judgement.note);
+        }
+        let failure = match judgement.verdict {
+            Verdict::Failed => {
+                self.failures.push(Failure {
+                    event: call.number,
+                    phase: phase + 1,
+                    at_s: call.timestamp,
+                    tool: call.tool.clone(),
+                    what: call.what.clone(),
+                    message: telling_line(result.error.as_deref().unwrap_or_default()),
+                    purpose: judgement.purpose,
+                    note: judgement.note.clone(),
+                    retried: false,
+                });
+                Some(self.failures.len() - 1)
+            }
+            Verdict::Rejected => {
+                self.rejected.push(Rejection {
+                    event: call.number,
+                    phase: phase + 1,
+                    at_s: call.timestamp,
+                    tool: call.tool.clone(),
+                    what: call.what.clone(),
+                });
+                // A refused call is no attempt: the goal's loop goes on without it.
+                return;
+            }
+            Verdict::Passed | Verdict::Answered => None,
+        };
+        let attempt = Attempt {
+            number: call.number,
+            start: call.timestamp,
+            end: at.max(call.timestamp),
+            failure,
+        };
+        match (failure.is_some(), self.failing.remove(&call.goal)) {
+            (true, Some((what, mut attempts))) => {
+                if let Some(i) = attempts.last().and_then(|a| a.failure) {
+                    self.failures[i].retried = true;
+                }
+                attempts.push(attempt);
+                self.failing.insert(call.goal, (what, attempts));
+            }
+            (true, None) => {
+                let what = call.what.clone().unwrap_or_else(|| call.tool.clone());
+                self.failing.insert(call.goal, (what, vec![attempt]));
+            }
+            (false, Some((what, mut attempts))) => {
+                if let Some(i) = attempts.last().and_then(|a| a.failure) {
+                    self.failures[i].retried = true;
+                }
+                attempts.push(attempt);
+                self.retry_loops
+                    .push(retry_loop(call.goal, what, &attempts, true));
+            }
+            (false, None) => {}
+        }
+    }
+
+    /// The command entry of a call, in the phase it ended up in (a new phase may have taken
+    /// it, so it is found by its event number).
+    fn ran_of(&mut self, call: &Call, phase: usize) -> Option<&mut Ran> {
+        call.command.as_ref()?;
+        self.phases
+            .get_mut(phase)?
+            .ran
+            .iter_mut()
+            .rev()
+            .find(|r| r.event == call.number)
+    }
+
+    /// Records what a test run, build or check said about the work, starting a phase where
+    /// a run of tests or builds changes outcome. Returns the index of the phase the call ends
+    /// up in.
+    fn gate(&mut self, call: &Call, judgement: &Judgement) -> usize {
+        let Some(passed) = judgement.gate() else {
+            if call.command.as_deref().is_some_and(is_test_or_build) {
+                self.open_tests = self.open_tests.saturating_sub(1);
+            }
+            return call.phase;
+        };
+        if !matches!(judgement.purpose, Purpose::Test | Purpose::Build) {
+            if let Some(phase) = self.phases.get_mut(call.phase) {
+                phase.last_gate = Some(passed);
+            }
+            return call.phase;
         }
         self.open_tests = self.open_tests.saturating_sub(1);
-        let outcome = !failed;
-        let changed = self.last_test_outcome != Some(outcome);
+        let changed = self.last_test_outcome != Some(passed);
         let in_current = call.phase + 1 == self.phases.len();
+        let mut index = call.phase;
         if changed && in_current {
-            let label = if is_build(command) {
+            let label = if judgement.purpose == Purpose::Build {
                 "build"
             } else {
                 "run tests"
@@ -382,7 +619,7 @@ impl PhaseBuilder {
                 let p = &self.phases[call.phase];
                 p.ran.is_empty() && p.read.is_empty() && p.wrote.is_empty() && p.label == "start"
             };
-            let index = if previous_empty {
+            index = if previous_empty {
                 self.phases[call.phase].label = label;
                 call.phase
             } else {
@@ -406,20 +643,35 @@ impl PhaseBuilder {
             if let Some(ran) = moved {
                 self.phases[index].ran.push(ran);
             }
-            self.phases[index].last_command_failed = Some(failed);
-        } else if let Some(phase) = self.phases.get_mut(call.phase) {
-            phase.last_command_failed = Some(failed);
         }
-        self.last_test_outcome = Some(outcome);
+        if let Some(phase) = self.phases.get_mut(index) {
+            phase.last_gate = Some(passed);
+        }
+        self.last_test_outcome = Some(passed);
         if self.open_tests == 0 {
             self.recent_usage.clear();
         }
+        index
     }
 
     pub fn finish(mut self) -> Phases {
         for phase in &mut self.phases {
-            phase.failed = phase.last_command_failed == Some(true);
+            phase.failed = phase.last_gate == Some(false);
         }
+        // Goals still failing at the end: a loop when they were tried more than once.
+        for (goal, (what, attempts)) in std::mem::take(&mut self.failing) {
+            if attempts.len() > 1 {
+                self.retry_loops
+                    .push(retry_loop(goal, what, &attempts, false));
+            }
+        }
+        self.retry_loops.sort_by(|a, b| {
+            a.start_s
+                .total_cmp(&b.start_s)
+                .then(a.attempts.cmp(&b.attempts))
+        });
+        self.failures.sort_by_key(|f| f.event);
+        self.rejected.sort_by_key(|r| r.event);
         // A phase lasts until the next one starts.
         let starts: Vec<f64> = self.phases.iter().map(|p| p.start_s).collect();
         for (i, phase) in self.phases.iter_mut().enumerate() {
@@ -429,12 +681,11 @@ impl PhaseBuilder {
                 .unwrap_or(self.last)
                 .max(phase.start_s);
         }
+        // Summed from zero: an empty sum of floats is -0.0, which would print as "-0%".
         let wasted_s = self
-            .phases
+            .retry_loops
             .iter()
-            .filter(|p| p.failed)
-            .map(Phase::duration_s)
-            .sum();
+            .fold(0.0, |total, l| total + l.wasted_s);
         let files = self
             .file_order
             .iter()
@@ -450,9 +701,106 @@ impl PhaseBuilder {
             wasted_s,
             tool_calls: self.tool_calls,
             errors: self.errors,
+            rejections: self.rejections,
+            failures: self.failures,
+            rejected: self.rejected,
+            retry_loops: self.retry_loops,
             has_usage: self.has_usage,
         }
     }
+}
+
+/// A retry loop from its attempts, all failed but perhaps the last.
+fn retry_loop(goal: String, what: String, attempts: &[Attempt], resolved: bool) -> RetryLoop {
+    let start_s = attempts.first().map_or(0.0, |a| a.start);
+    let end_s = attempts.iter().fold(start_s, |end, a| end.max(a.end));
+    // The time the attempts that failed and had to be tried again ran; the work between
+    // them (fixing what failed) is not counted.
+    let wasted_s = attempts[..attempts.len().saturating_sub(1)]
+        .iter()
+        .fold(0.0, |total, a| total + (a.end - a.start).max(0.0));
+    RetryLoop {
+        goal,
+        what,
+        attempts: attempts.iter().map(|a| a.number).collect(),
+        start_s,
+        end_s,
+        duration_s: end_s - start_s,
+        wasted_s,
+        resolved,
+    }
+}
+
+/// What a command's result says, as text: the error of a failed call, else its output
+/// (stdout and stderr of a shell tool's structured response).
+fn output_text<'a>(result: &'a ToolResult<'_>) -> Cow<'a, str> {
+    if let Some(error) = &result.error {
+        return Cow::Borrowed(error.as_ref());
+    }
+    match result.output {
+        Some(Value::String(text)) => Cow::Borrowed(text),
+        Some(Value::Object(map)) => {
+            let streams: Vec<&str> = ["stdout", "stderr", "output"]
+                .iter()
+                .filter_map(|k| map.get(*k).and_then(Value::as_str))
+                .collect();
+            if streams.is_empty() {
+                result
+                    .text
+                    .and_then(Value::as_str)
+                    .map_or(Cow::Borrowed(""), Cow::Borrowed)
+            } else {
+                Cow::Owned(streams.join("\n"))
+            }
+        }
+        _ => result
+            .text
+            .and_then(Value::as_str)
+            .map_or(Cow::Borrowed(""), Cow::Borrowed),
+    }
+}
+
+/// The line of an error that tells the most: the first that names an error or a failure,
+/// else the first that says anything (never the `Exit code N` line). A hook's message with its
+/// line breaks escaped (`\n` as two characters) is read as lines too.
+fn telling_line(error: &str) -> String {
+    const TELLING: [&str; 9] = [
+        "error",
+        "fail",
+        "fatal",
+        "exception",
+        "panic",
+        "denied",
+        "not found",
+        "no such",
+        "cannot",
+    ];
+    let text = error
+        .trim()
+        .trim_start_matches("<tool_use_error>")
+        .trim_end_matches("</tool_use_error>")
+        .replace("\\n", "\n");
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && outcome::exit_code(l).is_none())
+        .collect();
+    let at = lines
+        .iter()
+        .position(|l| {
+            let lower = l.to_lowercase();
+            TELLING.iter().any(|w| lower.contains(w))
+        })
+        .unwrap_or(0);
+    let Some(line) = lines.get(at) else {
+        return String::new();
+    };
+    // "Pre-commit validation failed:" says more with the line it introduces.
+    let line = match lines.get(at + 1) {
+        Some(next) if line.ends_with(':') => format!("{line} {next}"),
+        _ => (*line).to_owned(),
+    };
+    crate::model::text::one_line(&line, 200)
 }
 
 /// Adds (`sign` 1) or takes away (`sign` -1) one response's usage in a phase.
@@ -485,63 +833,9 @@ fn push_unique(list: &mut Vec<String>, item: Option<&str>) {
     }
 }
 
-const TEST_WORDS: [&str; 22] = [
-    "pytest",
-    "cargo test",
-    "cargo nextest",
-    "npm test",
-    "npm run test",
-    "yarn test",
-    "pnpm test",
-    "go test",
-    "jest",
-    "vitest",
-    "mix test",
-    "rspec",
-    "mvn test",
-    "gradle test",
-    "dotnet test",
-    "ctest",
-    "phpunit",
-    "tox",
-    "unittest",
-    "bun test",
-    "deno test",
-    "make test",
-];
-const BUILD_WORDS: [&str; 12] = [
-    "cargo build",
-    "cargo check",
-    "npm run build",
-    "yarn build",
-    "pnpm build",
-    "go build",
-    "tsc",
-    "mvn package",
-    "gradle build",
-    "dotnet build",
-    "mix compile",
-    "make",
-];
-
 /// Whether a shell command runs tests or a build, the runs whose outcome marks progress.
 pub fn is_test_or_build(command: &str) -> bool {
-    let c = command.to_lowercase();
-    TEST_WORDS.iter().any(|w| contains_word(&c, w)) || is_build(&c)
-}
-
-fn is_build(command: &str) -> bool {
-    let c = command.to_lowercase();
-    BUILD_WORDS.iter().any(|w| contains_word(&c, w))
-}
-
-fn contains_word(text: &str, word: &str) -> bool {
-    text.match_indices(word).any(|(i, _)| {
-        let before = text[..i].chars().next_back();
-        let after = text[i + word.len()..].chars().next();
-        let edge = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric() && c != '_' && c != '-');
-        edge(before) && edge(after)
-    })
+    matches!(outcome::purpose(command), Purpose::Test | Purpose::Build)
 }
 
 #[cfg(test)]
@@ -584,6 +878,34 @@ mod tests {
                 EventType::Error
             };
             self.ev(kind, at + took, Some(&id), json!({"tool_name": "Bash"}));
+        }
+        /// A shell call whose result says `text`: an error when `failed`, else its output.
+        fn shell(&mut self, at: f64, took: f64, cmd: &str, failed: bool, text: &str) -> String {
+            let id = self.ev(
+                EventType::ToolCall,
+                at,
+                None,
+                json!({"tool_name": "Bash", "arguments": {"command": cmd}}),
+            );
+            if failed {
+                self.ev(
+                    EventType::Error,
+                    at + took,
+                    Some(&id),
+                    json!({"tool_name": "Bash", "error": text}),
+                );
+            } else {
+                self.ev(
+                    EventType::ToolResult,
+                    at + took,
+                    Some(&id),
+                    json!({"tool_name": "Bash", "result": text, "tool_response": {"stdout": text, "stderr": ""}}),
+                );
+            }
+            id
+        }
+        fn prompt(&mut self, at: f64, text: &str) {
+            self.ev(EventType::UserPrompt, at, None, json!({"prompt": text}));
         }
         fn read(&mut self, at: f64, path: &str) {
             let id = self.ev(
@@ -648,10 +970,173 @@ mod tests {
             [false, true]
         );
         assert_eq!(p.phases[2].ran[0].command, "uv run pytest");
-        assert_eq!(p.retries, 1);
-        assert!((p.wasted_s - 75.0).abs() < 1e-9);
+        // Both later runs try the failing tests again, however pytest was started.
+        assert!(p.phases[2].ran[0].retry);
+        assert_eq!(p.retries, 2);
+        // The two failed runs took 20 s each.
+        assert!((p.wasted_s - 40.0).abs() < 1e-9);
+        assert_eq!(p.retry_loops.len(), 1);
+        let l = &p.retry_loops[0];
+        assert_eq!((l.goal.as_str(), l.resolved), ("test: pytest", true));
+        assert_eq!(l.attempts.len(), 3);
+        assert!((l.duration_s - 115.0).abs() < 1e-9);
+        assert_eq!(p.failures.len(), 2);
+        assert!(p.failures.iter().all(|f| f.retried && f.phase == 2));
         assert_eq!(p.files.len(), 2);
         assert!((p.duration_s - 125.0).abs() < 1e-9);
+    }
+
+    const REJECTED: &str = "The user doesn't want to proceed with this tool use. The tool use was rejected (eg. if it was a file edit, the new_string was NOT written to the file). STOP what you are doing and wait for the user to tell you how to proceed.";
+
+    #[test]
+    fn a_refused_call_is_a_rejection_not_a_failed_phase() {
+        let mut s = S::new();
+        s.prompt(0.0, "mix phx.server doesnt seem to start");
+        s.shell(4.0, 1.0, "mix phx.server 2>&1 | head -80", true, REJECTED);
+        s.shell(5.0, 0.5, "mix test", true, REJECTED);
+        let p = s.b.finish();
+        assert_eq!(p.phases.len(), 1);
+        assert!(!p.phases[0].failed);
+        assert_eq!((p.errors, p.rejections), (0, 2));
+        assert!(p.failures.is_empty());
+        assert_eq!(p.rejected.len(), 2);
+        assert_eq!(p.phases[0].ran[0].verdict, Some(Verdict::Rejected));
+        assert!(!p.phases[0].ran[0].failed);
+        assert_eq!((p.retries, p.wasted_s.to_bits()), (0, 0.0_f64.to_bits()));
+    }
+
+    #[test]
+    fn answers_are_listed_but_fail_nothing() {
+        let mut s = S::new();
+        s.prompt(0.0, "add multiply");
+        s.shell(
+            1.0,
+            2.0,
+            "python -m pytest tests -v",
+            false,
+            "3 passed in 0.1s",
+        );
+        s.shell(
+            5.0,
+            0.2,
+            "git add .gitignore && git commit -m x",
+            true,
+            "Exit code 1\nOn branch master\nnothing to commit, working tree clean",
+        );
+        s.shell(6.0, 0.2, "grep -rn TODO src", true, "Exit code 1");
+        s.shell(7.0, 0.2, "test -f .env && cat .env", true, "Exit code 1");
+        let p = s.b.finish();
+        assert!(p.phases.iter().all(|x| !x.failed), "{:?}", p.phases);
+        assert!(p.failures.is_empty());
+        assert_eq!(p.errors, 3);
+        let notes: Vec<Option<&str>> = p
+            .phases
+            .iter()
+            .flat_map(|x| &x.ran)
+            .map(|r| r.note.as_deref())
+            .collect();
+        assert!(notes.contains(&Some("nothing to commit")), "{notes:?}");
+        assert!(notes.contains(&Some("no match")), "{notes:?}");
+        assert!(notes.contains(&Some("condition not met")), "{notes:?}");
+    }
+
+    #[test]
+    fn a_failing_command_that_is_no_test_is_listed_but_fails_no_phase() {
+        let mut s = S::new();
+        s.prompt(0.0, "push it");
+        s.shell(
+            1.0,
+            0.5,
+            "git push 2>&1",
+            true,
+            "Exit code 128\nfatal: The current branch x has no upstream branch.",
+        );
+        let p = s.b.finish();
+        assert!(!p.phases[0].failed);
+        assert_eq!(p.failures.len(), 1);
+        assert_eq!(
+            p.failures[0].message,
+            "fatal: The current branch x has no upstream branch."
+        );
+        assert_eq!(p.failures[0].note.as_deref(), Some("exit 128"));
+        assert!(!p.failures[0].retried);
+        assert!(p.retry_loops.is_empty());
+    }
+
+    #[test]
+    fn a_commit_blocked_again_and_again_is_a_retry_loop() {
+        let mut s = S::new();
+        s.prompt(0.0, "commit the work");
+        let blocked = "Pre-commit validation failed:\\n\\n[CREDO]\nChecking 88 source files";
+        s.shell(
+            10.0,
+            30.0,
+            "git add -A && git commit -m \"feat: a\"",
+            true,
+            blocked,
+        );
+        s.shell(60.0, 30.0, "mix format", false, "");
+        s.shell(
+            100.0,
+            30.0,
+            "git add -A && git commit -m \"feat: a\"",
+            true,
+            blocked,
+        );
+        s.shell(
+            200.0,
+            30.0,
+            "git add -A && git commit --no-verify -m \"feat: a\"",
+            true,
+            blocked,
+        );
+        let p = s.b.finish();
+        assert!(p.phases[0].failed);
+        assert_eq!(p.retries, 2);
+        assert_eq!(p.retry_loops.len(), 1);
+        let l = &p.retry_loops[0];
+        assert_eq!(
+            (l.goal.as_str(), l.attempts.len(), l.resolved),
+            ("commit: git commit", 3, false)
+        );
+        assert!((l.duration_s - 220.0).abs() < 1e-9);
+        // Two blocked commits of 30 s each; the last attempt was not retried.
+        assert!((p.wasted_s - 60.0).abs() < 1e-9);
+        assert_eq!(p.failures.iter().filter(|f| f.retried).count(), 2);
+    }
+
+    #[test]
+    fn a_pass_after_a_failure_clears_the_phase_and_closes_the_loop() {
+        let mut s = S::new();
+        s.prompt(0.0, "fix");
+        s.shell(
+            1.0,
+            5.0,
+            "mix test 2>&1 | tail -3",
+            false,
+            "12 tests, 2 failures",
+        );
+        s.shell(
+            20.0,
+            5.0,
+            "mix test 2>&1 | tail -3",
+            false,
+            "12 tests, 0 failures",
+        );
+        let p = s.b.finish();
+        let failed: Vec<bool> = p.phases.iter().map(|x| x.failed).collect();
+        assert_eq!(failed, [false, true, false]);
+        assert_eq!(p.failures.len(), 1);
+        assert_eq!(p.failures[0].note.as_deref(), Some("2 failed"));
+        assert_eq!(p.retry_loops.len(), 1);
+        assert!(p.retry_loops[0].resolved);
+        assert!((p.wasted_s - 5.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn wasted_time_is_never_negative_zero() {
+        let p = S::new().b.finish();
+        assert_eq!(p.wasted_s.to_bits(), 0.0_f64.to_bits());
     }
 
     #[test]

@@ -17,6 +17,8 @@ pub enum LineKind {
     ToolCall,
     ToolResult,
     Error,
+    /// A call the user refused or stopped: no failure.
+    Rejected,
     FileRead,
     FileWrite,
     LlmRequest,
@@ -109,7 +111,11 @@ pub fn replay_line(event: &Event, agent: Agent, number: usize, origin: f64) -> R
         View::ToolResult(result) => {
             line.tool = owned(result.tool);
             line.duration_ms = result.duration_ms;
-            if let Some(error) = &result.error {
+            if let (true, Some(why)) = (result.rejected(), &result.error) {
+                line.kind = LineKind::Rejected;
+                line.detail = Some(why.to_string());
+                line.detail_kind = DetailKind::Muted;
+            } else if let Some(error) = &result.error {
                 line.kind = LineKind::Error;
                 line.detail = Some(error.to_string());
                 line.detail_kind = DetailKind::Error;
@@ -213,6 +219,21 @@ mod tests {
         assert_eq!(l.kind, LineKind::Error);
         assert_eq!(l.detail.as_deref(), Some("exit 1"));
         assert_eq!(l.duration_ms, Some(40.0));
+    }
+
+    #[test]
+    fn refused_calls_are_rejections_not_errors() {
+        let l = line(
+            EventType::Error,
+            json!({"tool_name": "Bash", "error": "The user doesn't want to proceed with this tool use. The tool use was rejected (eg. if it was a file edit, the new_string was NOT written to the file). STOP what you are doing and wait for the user to tell you how to proceed."}),
+        );
+        assert_eq!(l.kind, LineKind::Rejected);
+        assert_eq!(l.detail_kind, DetailKind::Muted);
+        let l = line(
+            EventType::Error,
+            json!({"tool_name": "Bash", "error": "tool call failed", "is_interrupt": true}),
+        );
+        assert_eq!(l.kind, LineKind::Rejected);
     }
 
     #[test]

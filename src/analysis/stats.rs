@@ -1,17 +1,20 @@
 //! Per-tool call counts, durations and errors, built in one streaming pass over events.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
-use crate::model::{EventHead, EventType};
+use crate::model::{EventHead, EventType, ToolOutcome};
 
 /// Figures for one tool.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ToolStats {
     pub tool: String,
     pub calls: u64,
+    /// Calls that failed (refused calls are not among them).
     pub errors: u64,
+    /// Calls the user refused or stopped.
+    pub rejections: u64,
     /// Results that carried a duration.
     pub timed: u64,
     pub total_ms: f64,
@@ -24,14 +27,27 @@ pub struct ToolStats {
 pub struct Stats {
     pub sessions: Vec<String>,
     pub events: u64,
+    /// Wall time: from start to end of a session; for several, the time any of them ran
+    /// (overlapping spans counted once). `None` while none has ended.
     pub duration_s: Option<f64>,
     pub tool_calls: u64,
     pub tool_results: u64,
+    /// Tool calls that failed (refused calls are not among them).
     pub errors: u64,
+    /// Tool calls the user refused or stopped.
+    pub rejections: u64,
     pub llm_requests: u64,
     pub tokens: u64,
     pub user_prompts: u64,
+    /// Calls that read a file.
+    pub reads: u64,
+    /// Calls that wrote a file.
+    pub writes: u64,
+    /// Distinct files read or written.
+    pub files: u64,
+    /// Distinct files read.
     pub files_read: u64,
+    /// Distinct files written.
     pub files_written: u64,
     pub events_by_type: BTreeMap<String, u64>,
     /// Busiest tools first.
@@ -42,6 +58,7 @@ pub struct Stats {
 struct ToolAccumulator {
     calls: u64,
     errors: u64,
+    rejections: u64,
     durations: Vec<f32>,
     total_ms: f64,
 }
@@ -51,15 +68,19 @@ struct ToolAccumulator {
 pub struct StatsBuilder {
     sessions: Vec<String>,
     events: u64,
-    duration_s: f64,
-    timed_sessions: u64,
+    /// The start and end of every session that has ended.
+    spans: Vec<(f64, f64)>,
     by_type: HashMap<EventType, u64>,
     tools: HashMap<String, ToolAccumulator>,
     /// Tool names of calls not answered yet, for results that do not repeat the name.
     call_tools: HashMap<String, String>,
     /// Results that name no tool and whose call this builder has not seen (it may be in a part
-    /// of the file another builder scanned): parent id, duration, whether it is an error.
-    unresolved: Vec<(String, Option<f64>, bool)>,
+    /// of the file another builder scanned): parent id, duration, how the call ended.
+    unresolved: Vec<(String, Option<f64>, ToolOutcome)>,
+    rejections: u64,
+    /// Paths read and written.
+    read_paths: HashSet<String>,
+    written_paths: HashSet<String>,
     tokens: u64,
 }
 
@@ -68,12 +89,11 @@ impl StatsBuilder {
         StatsBuilder::default()
     }
 
-    /// Starts a session; `duration_s` is its wall time when known.
-    pub fn session(&mut self, id: &str, duration_s: Option<f64>) {
+    /// Starts a session; `span` is its start and end, once it has ended.
+    pub fn session(&mut self, id: &str, span: Option<(f64, f64)>) {
         self.sessions.push(id.to_owned());
-        if let Some(d) = duration_s {
-            self.duration_s += d;
-            self.timed_sessions += 1;
+        if let Some((start, end)) = span.filter(|(s, e)| s.is_finite() && e.is_finite()) {
+            self.spans.push((start, end.max(start)));
         }
         self.resolve();
         self.call_tools.clear();
@@ -89,27 +109,33 @@ impl StatsBuilder {
             let mine = self.tool(&name);
             mine.calls += acc.calls;
             mine.errors += acc.errors;
+            mine.rejections += acc.rejections;
             mine.total_ms += acc.total_ms;
             mine.durations.extend(acc.durations);
         }
         self.call_tools.extend(other.call_tools);
         self.unresolved.extend(other.unresolved);
+        self.rejections += other.rejections;
+        self.read_paths.extend(other.read_paths);
+        self.written_paths.extend(other.written_paths);
         self.tokens += other.tokens;
     }
 
     /// Attributes the results that named no tool to their calls, where those are known now.
     fn resolve(&mut self) {
-        for (parent, duration, is_error) in std::mem::take(&mut self.unresolved) {
+        for (parent, duration, outcome) in std::mem::take(&mut self.unresolved) {
             if let Some(tool) = self.call_tools.get(&parent).cloned() {
-                self.record_result(&tool, duration, is_error);
+                self.record_result(&tool, duration, outcome);
             }
         }
     }
 
-    fn record_result(&mut self, tool: &str, duration: Option<f64>, is_error: bool) {
+    fn record_result(&mut self, tool: &str, duration: Option<f64>, outcome: ToolOutcome) {
         let entry = self.tool(tool);
-        if is_error {
-            entry.errors += 1;
+        match outcome {
+            ToolOutcome::Failed => entry.errors += 1,
+            ToolOutcome::Rejected => entry.rejections += 1,
+            ToolOutcome::Ok => {}
         }
         if let Some(ms) = duration.filter(|ms| ms.is_finite() && *ms >= 0.0) {
             entry.durations.push(ms as f32);
@@ -130,7 +156,10 @@ impl StatsBuilder {
                 }
             }
             EventType::ToolResult | EventType::Error => {
-                let is_error = kind == EventType::Error;
+                let outcome = event.outcome().unwrap_or(ToolOutcome::Ok);
+                if outcome == ToolOutcome::Rejected {
+                    self.rejections += 1;
+                }
                 // A call is answered once: forgetting it here keeps the map to open calls, so
                 // memory stays flat however long the session is.
                 let call_tool = event
@@ -139,10 +168,10 @@ impl StatsBuilder {
                     .and_then(|p| self.call_tools.remove(p.as_ref()));
                 let tool = event.tool_name().map(str::to_owned).or(call_tool);
                 match (tool, &event.parent_id) {
-                    (Some(tool), _) => self.record_result(&tool, event.duration_ms, is_error),
+                    (Some(tool), _) => self.record_result(&tool, event.duration_ms, outcome),
                     (None, Some(parent)) => {
                         self.unresolved
-                            .push((parent.to_string(), event.duration_ms, is_error));
+                            .push((parent.to_string(), event.duration_ms, outcome));
                     }
                     // An error with no tool and no call (an agent-level failure) counts only
                     // as an error.
@@ -150,6 +179,18 @@ impl StatsBuilder {
                 }
             }
             EventType::LlmResponse => self.tokens += event.tokens(),
+            EventType::FileRead | EventType::FileWrite => {
+                if let Some(path) = event.data.path.as_deref().filter(|p| !p.is_empty()) {
+                    let paths = if kind == EventType::FileRead {
+                        &mut self.read_paths
+                    } else {
+                        &mut self.written_paths
+                    };
+                    if !paths.contains(path) {
+                        paths.insert(path.to_owned());
+                    }
+                }
+            }
             _ => {}
         }
         *self.by_type.entry(kind).or_default() += 1;
@@ -177,6 +218,7 @@ impl StatsBuilder {
                     tool,
                     calls: acc.calls,
                     errors: acc.errors,
+                    rejections: acc.rejections,
                     timed,
                     total_ms: micros(acc.total_ms),
                     mean_ms: (timed > 0).then(|| micros(acc.total_ms / timed as f64)),
@@ -185,17 +227,22 @@ impl StatsBuilder {
             })
             .collect();
         tools.sort_by(|a, b| b.calls.cmp(&a.calls).then_with(|| a.tool.cmp(&b.tool)));
+        let files = self.read_paths.union(&self.written_paths).count() as u64;
         Stats {
             events: self.events,
-            duration_s: (self.timed_sessions > 0).then_some(self.duration_s),
+            duration_s: (!self.spans.is_empty()).then(|| wall_time(&mut self.spans)),
             tool_calls: count(EventType::ToolCall),
             tool_results: count(EventType::ToolResult),
-            errors: count(EventType::Error),
+            errors: count(EventType::Error).saturating_sub(self.rejections),
+            rejections: self.rejections,
             llm_requests: count(EventType::LlmRequest),
             tokens: self.tokens,
             user_prompts: count(EventType::UserPrompt),
-            files_read: count(EventType::FileRead),
-            files_written: count(EventType::FileWrite),
+            reads: count(EventType::FileRead),
+            writes: count(EventType::FileWrite),
+            files,
+            files_read: self.read_paths.len() as u64,
+            files_written: self.written_paths.len() as u64,
             events_by_type: self
                 .by_type
                 .iter()
@@ -205,6 +252,28 @@ impl StatsBuilder {
             sessions: self.sessions,
         }
     }
+}
+
+/// The time covered by any of `spans`: overlapping sessions (a subagent runs inside its
+/// parent) count once.
+fn wall_time(spans: &mut [(f64, f64)]) -> f64 {
+    spans.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut total = 0.0;
+    let mut current: Option<(f64, f64)> = None;
+    for &(start, end) in spans.iter() {
+        current = match current {
+            Some((s, e)) if start <= e => Some((s, e.max(end))),
+            Some((s, e)) => {
+                total += e - s;
+                Some((start, end))
+            }
+            None => Some((start, end)),
+        };
+    }
+    if let Some((s, e)) = current {
+        total += e - s;
+    }
+    total
 }
 
 /// Rounded to the microsecond: durations are recorded in milliseconds with at most that
@@ -249,7 +318,7 @@ mod tests {
     #[test]
     fn durations_errors_and_percentiles_per_tool() {
         let mut b = StatsBuilder::new();
-        b.session("s", Some(10.0));
+        b.session("s", Some((0.0, 10.0)));
         for i in 0..20 {
             let id = format!("c{i}");
             observe(

@@ -28,11 +28,15 @@ pub(crate) fn limit(value: Value) -> (Value, Option<usize>) {
     while !text.is_char_boundary(cut) {
         cut -= 1;
     }
-    let kept = format!(
-        "{}… [cut by agent-strace: {size} bytes in all]",
-        &text[..cut]
-    );
+    let kept = format!("{}{}", &text[..cut], cut_marker(size as u64));
     (Value::String(kept), Some(size))
+}
+
+/// What ends a cut value's kept start: an ellipsis and the value's size in all, in bytes of
+/// JSON text. Everything that cuts a recorded value (this, a proxy's cut copy of a huge
+/// message) ends it the same way.
+pub(crate) fn cut_marker(size: u64) -> String {
+    format!("… [cut by agent-strace: {size} bytes in all]")
 }
 
 fn serialized_len(value: &Value) -> usize {

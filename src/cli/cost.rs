@@ -22,9 +22,11 @@ use crate::store::Store;
 ///
 /// Uses the usage the session recorded (imported transcripts have it exactly); a session
 /// without any is estimated from its payload sizes (four characters a token) and labelled so.
+/// The session's subagents are counted in, as ccusage counts them in a session's figures;
+/// `--no-subagents` counts the session alone.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  agent-strace cost\n  agent-strace cost 3f2a --model opus\n  agent-strace cost 3f2a --input-price 3 --output-price 15 --format json"
+    after_help = "Examples:\n  agent-strace cost\n  agent-strace cost 3f2a --no-subagents\n  agent-strace cost 3f2a --model opus\n  agent-strace cost 3f2a --input-price 3 --output-price 15 --format json"
 )]
 pub(crate) struct CostArgs {
     #[command(flatten)]
@@ -38,8 +40,11 @@ pub(crate) struct CostArgs {
     /// Custom output price, USD per million tokens (with --input-price)
     #[arg(long, value_name = "USD", requires = "input_price")]
     output_price: Option<f64>,
-    /// Roll in the cost of the session's subagents
+    /// Count the session alone, without its subagents
     #[arg(long)]
+    no_subagents: bool,
+    /// Subagents are counted in by default; kept so that scripts written for it still work
+    #[arg(long, hide = true, conflicts_with = "no_subagents")]
     include_subagents: bool,
     #[command(flatten)]
     format: FormatArg,
@@ -64,7 +69,7 @@ pub(crate) fn run(args: &CostArgs, globals: &Globals) -> Result<u8> {
     };
     let table = PriceTable::builtin();
     let mut report = compute(&id, &phases, table, &opts).map_err(|e| usage(e.to_string()))?;
-    if args.include_subagents {
+    if !args.no_subagents {
         let (all, _) = super::listing::list(&store)?;
         let forest = Forest::new(all.into_iter().map(|s| s.meta));
         for child in forest.descendants(&id).into_iter().skip(1) {

@@ -13,7 +13,8 @@ use super::globals::Format;
 use super::output::{stdout, warn_bad_lines};
 use std::path::Path;
 
-use crate::analysis::phases::{PhaseBuilder, Phases};
+use crate::analysis::outcome::Verdict;
+use crate::analysis::phases::{PhaseBuilder, Phases, Ran};
 use crate::capture::import::transcript_usage;
 use crate::exit;
 use crate::model::Agent;
@@ -22,7 +23,12 @@ use crate::render::terminal::{self, Painter};
 use crate::store::Store;
 
 /// Explain a session in plain English: its phases, what each read, ran and wrote, what failed,
-/// and the time retries wasted
+/// what the user refused, and the time retries wasted
+///
+/// A phase fails when its last test run, build or check failed; a `grep` that finds nothing, a
+/// `git commit` with nothing to commit or a call the user refused fails nothing. Attempts at the
+/// same goal that failed and were tried again are a retry loop; the time those failed attempts
+/// ran is wasted.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  agent-strace explain\n  agent-strace explain 3f2a --format json"
@@ -116,6 +122,43 @@ fn listed(items: &[String]) -> String {
     text
 }
 
+/// A share of the session's time: never negative, never "-0%", and "<1%" rather than "0%" for
+/// a little.
+fn share(part: f64, whole: f64) -> String {
+    if !(part > 0.0 && whole > 0.0) {
+        return "0%".to_owned();
+    }
+    let pct = (part / whole * 100.0).min(100.0);
+    if pct < 0.5 {
+        "<1%".to_owned()
+    } else {
+        format!("{pct:.0}%")
+    }
+}
+
+/// One command of a phase: ✗ when it failed, ⊘ when the user refused it, why in brackets, and
+/// whether it tried a failed goal again.
+fn ran_line(ran: &Ran, paint: Painter) -> String {
+    let command = terminal::one_line(&ran.command, 100);
+    let mark = match ran.verdict {
+        Some(Verdict::Failed) => paint.red(" ✗"),
+        Some(Verdict::Rejected) => paint.yellow(" ⊘ rejected"),
+        _ => String::new(),
+    };
+    let note = ran
+        .note
+        .as_deref()
+        .filter(|_| ran.verdict != Some(Verdict::Passed))
+        .map(|n| paint.dim(&format!(" ({})", terminal::one_line(n, 60))))
+        .unwrap_or_default();
+    let retry = if ran.retry {
+        paint.yellow(" ← retry")
+    } else {
+        String::new()
+    };
+    format!("  Ran: {command}{mark}{note}{retry}")
+}
+
 fn text(out: &mut impl Write, e: &Explained, paint: Painter) -> std::io::Result<()> {
     let p = &e.phases;
     writeln!(
@@ -142,43 +185,114 @@ fn text(out: &mut impl Write, e: &Explained, paint: Painter) -> std::io::Result<
         if !phase.read.is_empty() {
             writeln!(out, "  Read: {}", listed(&phase.read))?;
         }
-        for ran in phase.ran.iter().take(LISTED * 2) {
-            let command = terminal::one_line(&ran.command, 100);
-            let retry = if ran.retry {
-                paint.yellow(" ← retry")
+        // Past the first commands only those that failed, were refused or were retried are
+        // shown: a failure is never hidden in the count of the rest.
+        let mut hidden = 0;
+        for (i, ran) in phase.ran.iter().enumerate() {
+            let telling =
+                ran.retry || matches!(ran.verdict, Some(Verdict::Failed | Verdict::Rejected));
+            if i < LISTED * 2 || telling {
+                writeln!(out, "{}", ran_line(ran, paint))?;
             } else {
-                String::new()
-            };
-            let failed = if ran.failed {
-                paint.red(" ✗")
-            } else {
-                String::new()
-            };
-            writeln!(out, "  Ran: {command}{failed}{retry}")?;
+                hidden += 1;
+            }
         }
-        if phase.ran.len() > LISTED * 2 {
-            writeln!(
-                out,
-                "  … and {} more commands",
-                phase.ran.len() - LISTED * 2
-            )?;
+        if hidden > 0 {
+            let s = if hidden == 1 { "" } else { "s" };
+            writeln!(out, "  … and {hidden} more command{s}, none failed")?;
         }
         if !phase.wrote.is_empty() {
             writeln!(out, "  Wrote: {}", listed(&phase.wrote))?;
         }
     }
+    if !p.failures.is_empty() {
+        writeln!(
+            out,
+            "{}",
+            paint.bold(&format!("Failures ({}):", p.failures.len()))
+        )?;
+        for f in &p.failures {
+            let what = f
+                .what
+                .as_deref()
+                .map(|w| format!(" {}", terminal::one_line(w, 80)))
+                .unwrap_or_default();
+            let note = match &f.note {
+                Some(note) if !f.message.is_empty() => format!("{note}: "),
+                Some(note) => note.clone(),
+                None => String::new(),
+            };
+            writeln!(
+                out,
+                "  #{} {} phase {}: {}{what} — {}{}",
+                f.event,
+                terminal::clock(f.at_s),
+                f.phase,
+                f.tool,
+                note,
+                paint.red(&terminal::one_line(&f.message, 120)),
+            )?;
+        }
+    }
+    if !p.rejected.is_empty() {
+        writeln!(
+            out,
+            "{}",
+            paint.bold(&format!("Rejected by the user ({}):", p.rejected.len()))
+        )?;
+        for r in &p.rejected {
+            let what = r
+                .what
+                .as_deref()
+                .map(|w| format!(" {}", terminal::one_line(w, 100)))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "  #{} {} phase {}: {}{what}",
+                r.event,
+                terminal::clock(r.at_s),
+                r.phase,
+                r.tool
+            )?;
+        }
+    }
+    if !p.retry_loops.is_empty() {
+        writeln!(
+            out,
+            "{}",
+            paint.bold(&format!("Retry loops ({}):", p.retry_loops.len()))
+        )?;
+        for l in &p.retry_loops {
+            let ended = if l.resolved {
+                paint.green("then it worked")
+            } else {
+                paint.red("still failing")
+            };
+            writeln!(
+                out,
+                "  {} — {} attempts in {} ({}–{}), {ended}",
+                terminal::one_line(&l.what, 80),
+                l.attempts.len(),
+                terminal::duration_secs(l.duration_s),
+                terminal::clock(l.start_s),
+                terminal::clock(l.end_s),
+            )?;
+        }
+    }
+    // The words `stats` uses for the same figures.
+    writeln!(
+        out,
+        "Tool calls: {}   Errors: {}   Rejected: {}",
+        p.tool_calls, p.errors, p.rejections
+    )?;
     let read = p.files.iter().filter(|f| f.reads > 0).count();
     let written = p.files.iter().filter(|f| f.writes > 0).count();
     writeln!(out, "Files touched: {read} read, {written} written")?;
-    let share = if p.duration_s > 0.0 {
-        p.wasted_s / p.duration_s * 100.0
-    } else {
-        0.0
-    };
     writeln!(
         out,
-        "Retries: {} (wasted {}, {share:.0}% of session)",
+        "Retries: {} (wasted {}, {} of session)",
         p.retries,
-        terminal::duration_secs(p.wasted_s)
+        terminal::duration_secs(p.wasted_s),
+        share(p.wasted_s, p.duration_s)
     )
 }

@@ -79,7 +79,9 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
         sink.now(),
         sink.clone(),
     ) {
-        Ok(r) => Some(r),
+        Ok(r) => Some(r.reporting_to(|message| {
+            super::output::to_stderr(format_args!("agent-strace record: {message}\n"));
+        })),
         Err(e) => {
             super::output::to_stderr(format_args!(
                 "agent-strace record: not recording ({e}); relaying anyway\n"

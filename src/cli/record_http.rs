@@ -89,7 +89,9 @@ pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
         sink.now(),
         sink.clone(),
     ) {
-        Ok(recorder) => proxy.record_with(recorder),
+        Ok(recorder) => proxy.record_with(recorder.reporting_to(|message| {
+            super::output::to_stderr(format_args!("agent-strace record-http: {message}\n"));
+        })),
         Err(e) => super::output::to_stderr(format_args!(
             "agent-strace record-http: not recording ({e}); relaying anyway\n"
         )),

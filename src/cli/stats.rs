@@ -23,7 +23,8 @@ use crate::store::Store;
 pub(crate) struct StatsArgs {
     #[command(flatten)]
     session: SessionArg,
-    /// Roll up the session and all its subagents
+    /// Roll up the session and all its subagents (the duration is then the wall time they
+    /// took together, overlaps counted once)
     #[arg(long)]
     include_subagents: bool,
     #[command(flatten)]
@@ -42,7 +43,7 @@ pub(crate) fn run(args: &StatsArgs, globals: &Globals) -> Result<u8> {
     let mut builder = StatsBuilder::new();
     for session in &sessions {
         let meta = super::output::summary(&store, session)?.meta;
-        builder.session(session, meta.duration_secs());
+        builder.session(session, meta.ended_at.map(|end| (meta.started_at, end)));
         // Two threads: the machines this runs on have at least two cores, and a long session
         // is read twice as fast.
         let (parts, report) =
@@ -72,22 +73,39 @@ fn text(out: &mut impl Write, stats: &Stats, paint: Painter) -> std::io::Result<
     let duration = stats
         .duration_s
         .map_or_else(|| "running".to_owned(), terminal::duration_secs);
+    let red = |n: u64| {
+        if n > 0 {
+            paint.red(&n.to_string())
+        } else {
+            "0".to_owned()
+        }
+    };
+    let rejected = if stats.rejections > 0 {
+        format!(
+            "   Rejected: {}",
+            paint.yellow(&stats.rejections.to_string())
+        )
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "Duration: {duration}   Events: {}   Prompts: {}   Tool calls: {}   Errors: {}",
+        "Duration: {duration}   Events: {}   Prompts: {}   Tool calls: {}   Errors: {}{rejected}",
         stats.events,
         stats.user_prompts,
         stats.tool_calls,
-        if stats.errors > 0 {
-            paint.red(&stats.errors.to_string())
-        } else {
-            "0".to_owned()
-        },
+        red(stats.errors),
     )?;
     writeln!(
         out,
-        "Files read: {}   Files written: {}   LLM requests: {}   Tokens: {}",
-        stats.files_read, stats.files_written, stats.llm_requests, stats.tokens
+        "Reads: {}   Writes: {}   Files: {} ({} read, {} written)   LLM requests: {}   Tokens: {}",
+        stats.reads,
+        stats.writes,
+        stats.files,
+        stats.files_read,
+        stats.files_written,
+        stats.llm_requests,
+        stats.tokens
     )?;
     if stats.tools.is_empty() {
         return writeln!(out, "\nNo tool calls.");
@@ -99,21 +117,34 @@ fn text(out: &mut impl Write, stats: &Stats, paint: Painter) -> std::io::Result<
         .max()
         .unwrap_or(4)
         .clamp(4, 48);
+    // The column of refused calls is shown only when there are any.
+    let with_rejections = stats.rejections > 0;
+    let rejected_head = if with_rejections { "  REJECTED" } else { "" };
     writeln!(out)?;
     writeln!(
         out,
         "{}",
         paint.bold(&format!(
-            "{:<width$}  {:>6}  {:>6}  {:>9}  {:>9}  {:>9}",
+            "{:<width$}  {:>6}  {:>6}{rejected_head}  {:>9}  {:>9}  {:>9}",
             "TOOL", "CALLS", "ERRORS", "TOTAL", "MEAN", "P95"
         ))
     )?;
     for tool in &stats.tools {
         let time = |ms: Option<f64>| ms.map_or_else(|| "-".to_owned(), terminal::duration_ms);
         let errors = format!("{:>6}", tool.errors);
+        let rejected = if with_rejections {
+            let n = format!("{:>8}", tool.rejections);
+            if tool.rejections > 0 {
+                format!("  {}", paint.yellow(&n))
+            } else {
+                format!("  {n}")
+            }
+        } else {
+            String::new()
+        };
         writeln!(
             out,
-            "{:<width$}  {:>6}  {}  {:>9}  {:>9}  {:>9}",
+            "{:<width$}  {:>6}  {}{rejected}  {:>9}  {:>9}  {:>9}",
             terminal::one_line(&tool.tool, width),
             tool.calls,
             if tool.errors > 0 {

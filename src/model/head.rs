@@ -2,10 +2,13 @@
 //! line, so a scan of a long session allocates almost nothing.
 
 use std::borrow::Cow;
+use std::fmt;
 
-use serde::Deserialize;
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 
 use super::event::{Event, EventType};
+use super::outcome::{ToolOutcome, is_rejection};
 use super::usage::{ApiUsage, Tokens};
 
 /// The parts of an event that summaries use. Everything else in the line is skipped unparsed.
@@ -29,6 +32,9 @@ pub struct EventHead<'a> {
 pub struct DataHead<'a> {
     #[serde(borrow, default)]
     pub tool_name: Option<Cow<'a, str>>,
+    /// The file a `file_read` or `file_write` names.
+    #[serde(borrow, default)]
+    pub path: Option<Cow<'a, str>>,
     #[serde(default)]
     pub usage: Option<ApiUsage>,
     #[serde(default)]
@@ -39,7 +45,89 @@ pub struct DataHead<'a> {
     pub input_tokens: Option<u64>,
     #[serde(default)]
     pub output_tokens: Option<u64>,
+    /// What an error event says, as far as telling a refusal from a failure goes.
+    #[serde(default)]
+    pub error: Said,
+    /// The message of an error that has no `error` key (the proxies' spelling).
+    #[serde(default)]
+    pub message: Said,
+    /// The hook's flag for a call the user stopped.
+    #[serde(default)]
+    pub is_interrupt: Said,
 }
+
+/// What one field of an error says, read without keeping its text: a long message costs no
+/// allocation, and a field of an unexpected type is no reason to fail the line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Said {
+    /// The field is there (whatever its value).
+    pub present: bool,
+    /// It is text saying that the user refused or stopped the call, or `true`.
+    pub refusal: bool,
+}
+
+impl Said {
+    fn of(value: Option<&serde_json::Value>) -> Said {
+        Said {
+            present: value.is_some(),
+            refusal: match value {
+                Some(serde_json::Value::String(s)) => is_rejection(s),
+                Some(serde_json::Value::Bool(b)) => *b,
+                _ => false,
+            },
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Said {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Said, D::Error> {
+        struct Read;
+        impl<'de> Visitor<'de> for Read {
+            type Value = Said;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Said, E> {
+                Ok(Said {
+                    present: true,
+                    refusal: is_rejection(v),
+                })
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Said, E> {
+                Ok(Said {
+                    present: true,
+                    refusal: v,
+                })
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Said, E> {
+                Ok(PRESENT)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Said, E> {
+                Ok(PRESENT)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Said, E> {
+                Ok(PRESENT)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Said, E> {
+                Ok(PRESENT)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Said, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(PRESENT)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Said, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(PRESENT)
+            }
+        }
+        deserializer.deserialize_any(Read)
+    }
+}
+
+const PRESENT: Said = Said {
+    present: true,
+    refusal: false,
+};
 
 impl EventHead<'_> {
     pub fn kind(&self) -> EventType {
@@ -59,6 +147,24 @@ impl EventHead<'_> {
         d.total_tokens
             .or(d.tokens)
             .unwrap_or_else(|| d.input_tokens.unwrap_or(0) + d.output_tokens.unwrap_or(0))
+    }
+
+    /// How the call a result or error answers ended; `None` for other events. Reads the
+    /// fields [`crate::model::view::ToolResult`] reads, the same way.
+    pub fn outcome(&self) -> Option<ToolOutcome> {
+        match self.kind() {
+            EventType::ToolResult => Some(ToolOutcome::Ok),
+            EventType::Error => {
+                let d = &self.data;
+                let said = if d.error.present { d.error } else { d.message };
+                Some(if said.refusal || d.is_interrupt.refusal {
+                    ToolOutcome::Rejected
+                } else {
+                    ToolOutcome::Failed
+                })
+            }
+            _ => None,
+        }
     }
 }
 
@@ -82,11 +188,18 @@ impl<'a> EventHead<'a> {
                     .get("tool_name")
                     .and_then(serde_json::Value::as_str)
                     .map(Cow::Borrowed),
+                path: data
+                    .get("path")
+                    .and_then(serde_json::Value::as_str)
+                    .map(Cow::Borrowed),
                 usage,
                 total_tokens: number("total_tokens"),
                 tokens: number("tokens"),
                 input_tokens: number("input_tokens"),
                 output_tokens: number("output_tokens"),
+                error: Said::of(data.get("error")),
+                message: Said::of(data.get("message")),
+                is_interrupt: Said::of(data.get("is_interrupt")),
             },
         }
     }
@@ -108,6 +221,53 @@ mod tests {
             assert_eq!(h.tool_name(), Some("X"));
             assert_eq!(h.parent_id.as_deref(), Some("p"));
             assert_eq!(h.duration_ms, Some(3.0));
+            assert_eq!(h.outcome(), None);
+        }
+    }
+
+    #[test]
+    fn a_line_and_its_full_event_agree_on_the_outcome() {
+        let lines = [
+            (
+                r#"{"event_type":"error","timestamp":1,"data":{"error":"Exit code 1\nboom"}}"#,
+                ToolOutcome::Failed,
+            ),
+            (
+                r#"{"event_type":"error","timestamp":1,"data":{"error":"The user doesn't want to proceed with this tool use.\nSTOP"}}"#,
+                ToolOutcome::Rejected,
+            ),
+            (
+                r#"{"event_type":"error","timestamp":1,"data":{"error":"tool call failed","is_interrupt":true}}"#,
+                ToolOutcome::Rejected,
+            ),
+            (
+                r#"{"event_type":"error","timestamp":1,"data":{"error":{"code":1},"is_interrupt":"yes"}}"#,
+                ToolOutcome::Failed,
+            ),
+            (
+                r#"{"event_type":"error","timestamp":1,"data":{"message":"User rejected tool use"}}"#,
+                ToolOutcome::Rejected,
+            ),
+            (
+                r#"{"event_type":"error","timestamp":1,"data":{"error":null,"message":"User rejected tool use"}}"#,
+                ToolOutcome::Failed,
+            ),
+            (
+                r#"{"event_type":"tool_result","timestamp":1,"data":{"result":"ok"}}"#,
+                ToolOutcome::Ok,
+            ),
+        ];
+        for (line, outcome) in lines {
+            let head: EventHead<'_> = serde_json::from_str(line).unwrap();
+            let mut event: Event = serde_json::from_str(line).unwrap();
+            event.event_id = "e".into();
+            assert_eq!(head.outcome(), Some(outcome), "{line}");
+            assert_eq!(EventHead::of(&event).outcome(), Some(outcome), "{line}");
+            let view = crate::model::view::View::of(&event, crate::model::Agent::ClaudeCode);
+            let crate::model::view::View::ToolResult(result) = view else {
+                panic!("a result")
+            };
+            assert_eq!(result.outcome, outcome, "{line}");
         }
     }
 }

@@ -8,6 +8,7 @@
 //! - [`usage`]: token usage by kind, and exact money.
 //! - [`pricing`]: model prices and what tokens cost.
 //! - [`view`]: typed read-only views of event data, the one place that knows its keys.
+//! - [`outcome`]: how a tool call ended: done, failed, or refused by the user.
 //! - [`tools`]: what each agent's tools do (read a file, run a command …), one table per agent.
 //! - [`summary`]: a session's figures folded from its events, versioned, for the index.
 //!
@@ -17,6 +18,7 @@ pub mod counters;
 pub mod event;
 pub mod head;
 pub mod meta;
+pub mod outcome;
 pub mod pricing;
 pub mod summary;
 pub mod text;
@@ -28,5 +30,6 @@ pub use counters::Counters;
 pub use event::{Event, EventType};
 pub use head::EventHead;
 pub use meta::SessionMeta;
+pub use outcome::ToolOutcome;
 pub use tools::{Agent, ToolKind};
 pub use usage::{Money, Tokens};

@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::event::{Event, EventType};
+use super::outcome::ToolOutcome;
 use super::tools::{self, Agent, Shape, ToolKind, ToolSpec};
 use super::usage::Tokens;
 
@@ -74,8 +75,10 @@ pub struct ToolResult<'a> {
     pub output: Option<&'a Value>,
     /// The result as text, as the writer stored it under `result`.
     pub text: Option<&'a Value>,
-    /// Why it failed; `None` for a success.
+    /// Why it failed, or the text that stands for a refused call; `None` for a success.
     pub error: Option<Cow<'a, str>>,
+    /// Done, failed, or refused by the user.
+    pub outcome: ToolOutcome,
     pub duration_ms: Option<f64>,
     pub tool_use_id: Option<&'a str>,
 }
@@ -363,6 +366,10 @@ impl<'a> ToolResult<'a> {
                 Some(other) => Cow::Owned(other.to_string()),
             }
         });
+        let outcome = error.as_deref().map_or(ToolOutcome::Ok, |message| {
+            let interrupted = d.get("is_interrupt").and_then(Value::as_bool) == Some(true);
+            ToolOutcome::of_error(message, interrupted)
+        });
         ToolResult {
             tool,
             kind: tool.map_or(ToolKind::Other, |t| tools::classify(agent, t)),
@@ -372,13 +379,20 @@ impl<'a> ToolResult<'a> {
                 .filter(|v| !v.is_null()),
             text: d.get("result").filter(|v| !v.is_null()),
             error,
+            outcome,
             duration_ms: event.duration_ms,
             tool_use_id: text(d, "tool_use_id"),
         }
     }
 
+    /// The tool failed (a refused call did not fail: see [`ToolResult::rejected`]).
     pub fn failed(&self) -> bool {
-        self.error.is_some()
+        self.outcome == ToolOutcome::Failed
+    }
+
+    /// The user refused or stopped the call.
+    pub fn rejected(&self) -> bool {
+        self.outcome == ToolOutcome::Rejected
     }
 
     /// The size of what came back (the result's text, else its structure, else the error).

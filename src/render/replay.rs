@@ -38,6 +38,8 @@ pub fn write_line(
         LineKind::ToolCall => ("→", format!("{} {}", p.blue(&event_type), p.bold(&tool))),
         LineKind::ToolResult => ("←", format!("{} {tool}{took}", p.blue(&event_type))),
         LineKind::Error => ("✗", p.red(format!("{event_type} {tool}").trim_end())),
+        // The store calls it an error; what it says is that the user said no.
+        LineKind::Rejected => ("⊘", p.yellow(format!("rejected {tool}").trim_end())),
         LineKind::FileRead => ("📖", p.cyan(&event_type)),
         LineKind::FileWrite => ("✏️", p.yellow(&event_type)),
         LineKind::LlmRequest => ("⇢", p.magenta(&event_type)),

@@ -54,7 +54,12 @@ impl Painter {
 
 /// An offset from the session's start: `+ 0.07s`, `+27.65s`, `+1m43.67s`, `+2h05m03s`.
 pub fn offset(secs: f64) -> String {
-    let secs = if secs.is_finite() { secs.max(0.0) } else { 0.0 };
+    // Negative zero (an empty float sum) would print as "-0.00s".
+    let secs = if secs.is_finite() && secs > 0.0 {
+        secs
+    } else {
+        0.0
+    };
     if secs < 60.0 {
         format!("+{secs:>5.2}s")
     } else if secs < 3600.0 {
@@ -85,7 +90,12 @@ pub fn duration_ms(ms: f64) -> String {
 
 /// A duration in seconds: `4.20s`, `2m 05s`, `1h 02m`.
 pub fn duration_secs(secs: f64) -> String {
-    let secs = if secs.is_finite() { secs.max(0.0) } else { 0.0 };
+    // Negative zero (an empty float sum) would print as "-0.00s".
+    let secs = if secs.is_finite() && secs > 0.0 {
+        secs
+    } else {
+        0.0
+    };
     if secs < 60.0 {
         format!("{secs:.2}s")
     } else if secs < 3600.0 {

@@ -102,6 +102,31 @@ impl Store {
         Ok(true)
     }
 
+    /// Marks a session ended at `at` in `meta.json`, its counters caught up, for a writer that
+    /// cannot append its `session_end` (the events file cannot grow: a file size limit, a full
+    /// disk), so that the session does not show as running for ever. An end already recorded
+    /// is kept.
+    pub fn end_in_meta(&self, session_id: &str, at: f64, wait: Duration) -> Result<()> {
+        let dir = self.session_folder(session_id)?;
+        let guard = lock_exclusive(&dir, COUNTERS, wait)?;
+        let mut cache = guard
+            .read()
+            .ok()
+            .and_then(|bytes| parse_cache(&bytes))
+            .unwrap_or_default();
+        cache.offset = fold_from(&dir, cache.offset, &mut cache.counters)?;
+        let mut meta = read_meta_in(&dir)?;
+        apply(&mut meta, &cache.counters);
+        if meta.ended_at.is_none() {
+            meta.ended_at = Some(at);
+            meta.total_duration_ms = ((at - meta.started_at) * 1000.0).max(0.0);
+        }
+        Self::write_meta(&dir, &meta)?;
+        // The cache only saves work: a disk too full to rewrite it loses nothing.
+        let _ = guard.replace(&serde_json::to_vec(&cache).unwrap_or_default());
+        Ok(())
+    }
+
     /// A session's metadata with counters caught up to its events, without writing anything.
     /// A session whose `meta.json` is missing or cannot be used is described by its events
     /// (when it has any), and [`SessionSummary::meta_error`] says why.

@@ -1,9 +1,10 @@
-//! The proxy figures: the stdio proxy (`record -- <server>`: latency and throughput) and the
-//! HTTP proxy (`record-http <url>`: latency).
+//! The proxy figures: the stdio proxy (`record -- <server>`: latency, throughput, and large
+//! messages) and the HTTP proxy (`record-http <url>`: latency).
 
 mod echo;
 mod flow;
 pub(crate) mod http;
+mod large;
 mod latency;
 mod recorded;
 
@@ -13,7 +14,7 @@ pub(crate) use echo::{ECHO_SERVER, echo_server};
 use flow::{FlowRow, bench_flow};
 use latency::{Latency, PROXY_ROUND_TRIPS, bench_latency};
 
-use crate::table::{Verdict, fmt_us, median, p99};
+use crate::table::{Row, Verdict, fmt_us, median, p99};
 use crate::tool::{Cmd, Tool, command};
 
 /// `agent-strace --trace-dir <store> record --name <name> -- <child>`.
@@ -28,6 +29,8 @@ pub(crate) fn record_command(store: &Path, name: &str, child: &[String]) -> Cmd 
 pub(crate) struct Proxy {
     pub(crate) latency: Option<Latency>,
     pub(crate) flows: Vec<FlowRow>,
+    /// Large messages through the stdio proxy, against `cat` alone.
+    pub(crate) large: Vec<Row>,
     pub(crate) http: Option<http::HttpLatency>,
 }
 
@@ -38,6 +41,7 @@ impl Proxy {
             .iter()
             .map(Latency::verdict)
             .chain(self.flows.iter().map(FlowRow::verdict))
+            .chain(self.large.iter().map(Row::verdict))
             .collect()
     }
 }
@@ -60,6 +64,10 @@ pub(crate) fn bench_proxy(tool: &Tool, work: &Path, notes: &mut Vec<String>) -> 
             )),
         }
     }
+    let large = large::bench_large(tool, work, notes).unwrap_or_else(|e| {
+        notes.push(format!("WARNING: no large-message proxy figure: {e}"));
+        Vec::new()
+    });
     eprintln!(
         "figures: HTTP proxy latency, {} round trips direct and through record-http",
         http::HTTP_ROUND_TRIPS
@@ -74,6 +82,7 @@ pub(crate) fn bench_proxy(tool: &Tool, work: &Path, notes: &mut Vec<String>) -> 
     Proxy {
         latency,
         flows,
+        large,
         http,
     }
 }
@@ -115,4 +124,5 @@ pub(crate) fn print_proxy(proxy: &Proxy) {
         l.print();
     }
     flow::print_flows(&proxy.flows);
+    large::print_large(&proxy.large);
 }

@@ -1,101 +1,315 @@
 //! Finding JSON-RPC messages in a byte stream: newline-delimited JSON, and `Content-Length`
 //! framed messages as some servers send them. Used only to record: the relay itself passes the
 //! bytes on untouched, whatever this makes of them.
+//!
+//! The framer reads each byte once as it arrives (a message kept whole is read once more by the
+//! recorder), however the stream is cut into chunks, and holds at most [`MAX_WHOLE`] bytes of a
+//! message: a larger one is handed on as a cut copy ([`super::cut`]) with its real size. Headers
+//! that never end (a `Content-Length:` line with no blank line after it) are given up after
+//! [`MAX_HEADERS`] bytes or at the first line that is not a header, and read as lines.
 
-/// Splits a stream, fed in chunks of any size, into message bodies.
-#[derive(Debug, Default)]
-pub struct Framer {
-    buf: Vec<u8>,
-    start: usize,
+use super::cut::CutCopy;
+
+/// The largest message handed on whole; past it the recorder gets a cut copy.
+pub const MAX_WHOLE: usize = 1024 * 1024;
+/// The most header bytes read before a `Content-Length:` start is taken for a line.
+pub const MAX_HEADERS: usize = 8 * 1024;
+/// How much of a cut message's start is kept as it came, for a message that does not parse.
+const HEAD: usize = 2048;
+/// A message buffer grown larger than this is let go once its message is done.
+const KEEP_CAPACITY: usize = 64 * 1024;
+
+const PREFIX: &[u8] = b"content-length:";
+
+/// One message found in the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Frame<'a> {
+    /// A message of at most [`MAX_WHOLE`] bytes, as it came.
+    Whole(&'a [u8]),
+    /// A larger message.
+    Cut {
+        /// A copy with long strings and large members cut ([`CutCopy`]); `None` when even
+        /// that grew too large.
+        copy: Option<&'a [u8]>,
+        /// The message's first bytes, as they came.
+        head: &'a [u8],
+        /// The message's size in bytes.
+        size: u64,
+    },
 }
 
-/// How many consumed bytes may sit at the front of the buffer before it is compacted.
-const COMPACT_AT: usize = 64 * 1024;
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum State {
+    /// Between messages: whitespace is skipped.
+    #[default]
+    Between,
+    /// The message so far (in `headers`) could be the start of `Content-Length:`.
+    Prefix,
+    /// In the headers of a Content-Length message.
+    Headers,
+    /// In a Content-Length message's body, with so many bytes to go.
+    Body(u64),
+    /// In a newline-delimited message.
+    Line,
+}
+
+/// Splits a stream, fed in chunks of any size, into messages.
+#[derive(Debug, Default)]
+pub struct Framer {
+    state: State,
+    /// The headers read so far (or the start of a message that may turn out to be headers).
+    headers: Vec<u8>,
+    /// Where the current header line starts in `headers`.
+    line_start: usize,
+    /// The current header line has had its colon.
+    colon: bool,
+    message: Message,
+}
 
 impl Framer {
     pub fn new() -> Framer {
         Framer::default()
     }
 
-    /// Adds a chunk and calls `emit` with each message body it completes.
-    pub fn push(&mut self, chunk: &[u8], mut emit: impl FnMut(&[u8])) {
-        self.buf.extend_from_slice(chunk);
-        while let Some((body, consumed)) = next_message(&self.buf[self.start..]) {
-            if let Some(body) = body {
-                emit(&self.buf[self.start + body.0..self.start + body.1]);
-            }
-            self.start += consumed;
-        }
-        if self.start >= COMPACT_AT || self.start == self.buf.len() {
-            self.buf.drain(..self.start);
-            self.start = 0;
+    /// Adds a chunk and calls `emit` with each message it completes.
+    pub fn push(&mut self, mut chunk: &[u8], mut emit: impl FnMut(Frame<'_>)) {
+        while !chunk.is_empty() {
+            let used = match self.state {
+                State::Between => {
+                    let skip = chunk
+                        .iter()
+                        .position(|b| !b.is_ascii_whitespace())
+                        .unwrap_or(chunk.len());
+                    if skip < chunk.len() {
+                        self.state = if chunk[skip].eq_ignore_ascii_case(&PREFIX[0]) {
+                            State::Prefix
+                        } else {
+                            State::Line
+                        };
+                    }
+                    skip
+                }
+                State::Prefix => self.prefix(chunk),
+                State::Headers => self.header_bytes(chunk, &mut emit),
+                State::Body(left) => {
+                    let n = usize::try_from(left).unwrap_or(usize::MAX).min(chunk.len());
+                    self.message.push(&chunk[..n]);
+                    if n as u64 == left {
+                        self.message.finish(false, &mut emit);
+                        self.state = State::Between;
+                    } else {
+                        self.state = State::Body(left - n as u64);
+                    }
+                    n
+                }
+                State::Line => {
+                    if let Some(end) = memchr::memchr(b'\n', chunk) {
+                        self.message.push(&chunk[..end]);
+                        self.message.finish(true, &mut emit);
+                        self.state = State::Between;
+                        end + 1
+                    } else {
+                        self.message.push(chunk);
+                        chunk.len()
+                    }
+                }
+            };
+            chunk = &chunk[used..];
         }
     }
 
-    /// What is left when the stream ends: a last message without its newline.
-    pub fn finish(&mut self, mut emit: impl FnMut(&[u8])) {
-        let rest = &self.buf[self.start..];
-        let trimmed = rest.trim_ascii();
-        if !trimmed.is_empty() {
-            emit(trimmed);
+    /// What is left when the stream ends: a last message without its newline, headers without
+    /// their end, a body cut short.
+    pub fn finish(&mut self, mut emit: impl FnMut(Frame<'_>)) {
+        match self.state {
+            State::Between => {}
+            State::Prefix | State::Headers => {
+                self.give_up_headers(&mut emit);
+                if self.state == State::Line {
+                    self.message.finish(true, &mut emit);
+                }
+            }
+            State::Body(_) | State::Line => self.message.finish(true, &mut emit),
         }
-        self.buf.clear();
-        self.start = 0;
+        self.state = State::Between;
+    }
+
+    /// Reads bytes that may spell `Content-Length:`; returns how many it took.
+    fn prefix(&mut self, chunk: &[u8]) -> usize {
+        for (i, &b) in chunk.iter().enumerate() {
+            if !b.eq_ignore_ascii_case(&PREFIX[self.headers.len()]) {
+                // Not headers after all: a line that starts the same way.
+                self.message.push(&self.headers);
+                self.headers.clear();
+                self.state = State::Line;
+                return i;
+            }
+            self.headers.push(b);
+            if self.headers.len() == PREFIX.len() {
+                self.state = State::Headers;
+                self.line_start = 0;
+                self.colon = true;
+                return i + 1;
+            }
+        }
+        chunk.len()
+    }
+
+    /// Reads header bytes up to the end of the current line; returns how many it took.
+    fn header_bytes(&mut self, chunk: &[u8], emit: &mut impl FnMut(Frame<'_>)) -> usize {
+        let newline = memchr::memchr(b'\n', chunk);
+        let take = newline.map_or(chunk.len(), |n| n + 1);
+        let room = MAX_HEADERS.saturating_sub(self.headers.len());
+        let fits = take <= room;
+        let part = &chunk[..take.min(room)];
+        let bad = part.iter().any(|&b| {
+            if self.colon || b == b'\r' || b == b'\n' {
+                false
+            } else if b == b':' {
+                self.colon = true;
+                false
+            } else {
+                !is_token(b)
+            }
+        });
+        self.headers.extend_from_slice(part);
+        if bad || !fits {
+            self.give_up_headers(emit);
+            return part.len();
+        }
+        if newline.is_none() {
+            return part.len();
+        }
+        let line = self.headers[self.line_start..].trim_ascii();
+        if !line.is_empty() {
+            if self.colon {
+                self.line_start = self.headers.len();
+                self.colon = false;
+            } else {
+                self.give_up_headers(emit);
+            }
+            return part.len();
+        }
+        // A blank line: the body follows.
+        match content_length(&self.headers[..self.line_start]) {
+            Some(0) => {
+                emit(Frame::Whole(b""));
+                self.state = State::Between;
+            }
+            Some(length) => self.state = State::Body(length),
+            None => {
+                emit(Frame::Whole(self.headers.trim_ascii()));
+                self.state = State::Between;
+            }
+        }
+        self.headers.clear();
+        part.len()
+    }
+
+    /// Headers that are not headers: each whole line read so far becomes a message, and the
+    /// unfinished one the start of the next.
+    fn give_up_headers(&mut self, emit: &mut impl FnMut(Frame<'_>)) {
+        let headers = std::mem::take(&mut self.headers);
+        let (done, rest) = match headers.iter().rposition(|&b| b == b'\n') {
+            Some(end) => headers.split_at(end + 1),
+            None => headers.split_at(0),
+        };
+        for line in done.split(|&b| b == b'\n') {
+            let line = line.trim_ascii();
+            if !line.is_empty() {
+                emit(Frame::Whole(line));
+            }
+        }
+        if rest.trim_ascii().is_empty() {
+            self.state = State::Between;
+        } else {
+            self.message.push(rest.trim_ascii_start());
+            self.state = State::Line;
+        }
+        self.headers = headers;
+        self.headers.clear();
     }
 }
 
-/// The next message in `data`: its body's range (`None` for a blank line) and how many bytes it
-/// takes; `None` when no whole message is there yet.
-fn next_message(data: &[u8]) -> Option<(Option<(usize, usize)>, usize)> {
-    let skip = data.iter().take_while(|b| b.is_ascii_whitespace()).count();
-    if skip == data.len() {
-        return None;
-    }
-    if skip > 0 {
-        return Some((None, skip));
-    }
-    if starts_with_ignore_case(data, b"content-length:") {
-        let (header_end, body_start) = find_header_end(data)?;
-        let length = content_length(&data[..header_end])?;
-        let end = body_start.checked_add(length)?;
-        if data.len() < end {
+/// A byte that may appear in a header's name.
+fn is_token(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+fn content_length(headers: &[u8]) -> Option<u64> {
+    headers.split(|&b| b == b'\n').find_map(|line| {
+        let colon = line.iter().position(|&b| b == b':')?;
+        let (name, value) = (&line[..colon], &line[colon + 1..]);
+        if !name.trim_ascii().eq_ignore_ascii_case(b"content-length") {
             return None;
         }
-        return Some((Some((body_start, end)), end));
-    }
-    let newline = data.iter().position(|&b| b == b'\n')?;
-    let mut end = newline;
-    if end > 0 && data[end - 1] == b'\r' {
-        end -= 1;
-    }
-    Some((Some((0, end)), newline + 1))
-}
-
-fn starts_with_ignore_case(data: &[u8], prefix: &[u8]) -> bool {
-    data.len() >= prefix.len() && data[..prefix.len()].eq_ignore_ascii_case(prefix)
-}
-
-/// Where the headers end (`\r\n\r\n` or `\n\n`): the end of the headers and the body's start.
-fn find_header_end(data: &[u8]) -> Option<(usize, usize)> {
-    for i in 0..data.len() {
-        if data[i..].starts_with(b"\r\n\r\n") {
-            return Some((i, i + 4));
-        }
-        if data[i..].starts_with(b"\n\n") {
-            return Some((i, i + 2));
-        }
-    }
-    None
-}
-
-fn content_length(headers: &[u8]) -> Option<usize> {
-    let text = std::str::from_utf8(headers).ok()?;
-    text.lines().find_map(|line| {
-        let (name, value) = line.split_once(':')?;
-        name.trim()
-            .eq_ignore_ascii_case("content-length")
-            .then(|| value.trim().parse().ok())?
+        std::str::from_utf8(value).ok()?.trim().parse().ok()
     })
+}
+
+/// The message being read: kept whole up to [`MAX_WHOLE`] bytes, then as a cut copy.
+#[derive(Debug, Default)]
+struct Message {
+    /// The message, or once it is cut, its first [`HEAD`] bytes.
+    kept: Vec<u8>,
+    size: u64,
+    cut: Option<CutCopy>,
+    /// The last byte read, for the carriage return before a line's newline.
+    last: u8,
+}
+
+impl Message {
+    fn push(&mut self, bytes: &[u8]) {
+        let Some(&last) = bytes.last() else {
+            return;
+        };
+        self.size += bytes.len() as u64;
+        self.last = last;
+        if let Some(cut) = &mut self.cut {
+            cut.push(bytes);
+            return;
+        }
+        if self.kept.len() + bytes.len() <= MAX_WHOLE {
+            self.kept.extend_from_slice(bytes);
+            return;
+        }
+        let mut cut = CutCopy::new();
+        cut.push(&self.kept);
+        cut.push(bytes);
+        self.cut = Some(cut);
+        self.kept.truncate(HEAD);
+        self.kept.shrink_to(HEAD);
+    }
+
+    /// Hands the message on and starts the next; `line` drops the whitespace at its end (a
+    /// line's carriage return).
+    fn finish(&mut self, line: bool, emit: &mut impl FnMut(Frame<'_>)) {
+        match self.cut.take() {
+            None => {
+                let body = if line {
+                    self.kept.trim_ascii_end()
+                } else {
+                    &self.kept
+                };
+                emit(Frame::Whole(body));
+            }
+            Some(cut) => {
+                let copy = cut.finish();
+                let size = self.size - u64::from(line && self.last == b'\r');
+                emit(Frame::Cut {
+                    copy: copy.as_deref(),
+                    head: &self.kept,
+                    size,
+                });
+            }
+        }
+        self.kept.clear();
+        if self.kept.capacity() > KEEP_CAPACITY {
+            self.kept = Vec::new();
+        }
+        self.size = 0;
+        self.last = 0;
+    }
 }
 
 #[cfg(test)]
@@ -105,21 +319,21 @@ mod tests {
     fn frames(chunks: &[&[u8]]) -> Vec<String> {
         let mut framer = Framer::new();
         let mut out = Vec::new();
+        let mut keep = |f: Frame<'_>| {
+            out.push(match f {
+                Frame::Whole(m) => String::from_utf8_lossy(m).into_owned(),
+                Frame::Cut { size, .. } => format!("cut {size}"),
+            });
+        };
         for chunk in chunks {
-            framer.push(chunk, |m| out.push(String::from_utf8_lossy(m).into_owned()));
+            framer.push(chunk, &mut keep);
         }
-        framer.finish(|m| out.push(String::from_utf8_lossy(m).into_owned()));
+        framer.finish(&mut keep);
         out
     }
 
-    #[test]
-    fn both_framings_and_any_split() {
-        let stream = b"{\"a\":1}\n\r\nContent-Length: 7\r\n\r\n{\"b\":2}{\"c\":3}\r\ncontent-length:2\n\n[]{\"d\":\"\xc3\xa9\"}";
+    fn every_split(stream: &[u8]) -> Vec<String> {
         let whole = frames(&[stream]);
-        assert_eq!(
-            whole,
-            ["{\"a\":1}", "{\"b\":2}", "{\"c\":3}", "[]", "{\"d\":\"é\"}"]
-        );
         for cut in 0..stream.len() {
             assert_eq!(
                 frames(&[&stream[..cut], &stream[cut..]]),
@@ -129,5 +343,78 @@ mod tests {
         }
         let bytes: Vec<&[u8]> = stream.chunks(1).collect();
         assert_eq!(frames(&bytes), whole);
+        whole
+    }
+
+    #[test]
+    fn both_framings_and_any_split() {
+        let stream = b"{\"a\":1}\n\r\nContent-Length: 7\r\n\r\n{\"b\":2}{\"c\":3}\r\ncontent-length:2\n\n[]{\"d\":\"\xc3\xa9\"}";
+        assert_eq!(
+            every_split(stream),
+            ["{\"a\":1}", "{\"b\":2}", "{\"c\":3}", "[]", "{\"d\":\"é\"}"]
+        );
+    }
+
+    #[test]
+    fn headers_that_never_end_are_read_as_lines() {
+        // A Content-Length line, then newline-delimited messages with no blank line.
+        let stream = b"Content-Length: 5\n{\"a\":1}\nContent-Type: x\n{\"b\":2}\ncontent\n";
+        assert_eq!(
+            every_split(stream),
+            [
+                "Content-Length: 5",
+                "{\"a\":1}",
+                "Content-Type: x",
+                "{\"b\":2}",
+                "content"
+            ]
+        );
+        // Headers that look right but go on too long.
+        let mut long = b"Content-Length: 5\r\nX-Pad: ".to_vec();
+        long.extend(std::iter::repeat_n(b'p', MAX_HEADERS));
+        long.extend_from_slice(b"\r\n{\"c\":3}\n");
+        let got = frames(&[&long]);
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[0], "Content-Length: 5");
+        assert!(got[1].starts_with("X-Pad: ppp"));
+        assert_eq!(got[2], "{\"c\":3}");
+        // Headers without a length.
+        assert_eq!(
+            every_split(b"Content-Length: x\r\n\r\n{}\n"),
+            ["Content-Length: x", "{}"]
+        );
+    }
+
+    #[test]
+    fn a_large_message_is_cut_with_its_real_size_in_either_framing() {
+        let text = "x".repeat(MAX_WHOLE * 3);
+        let message = format!("{{\"jsonrpc\":\"2.0\",\"id\":9,\"result\":\"{text}\"}}");
+        let mut stream =
+            format!("{message}\r\nContent-Length: {}\r\n\r\n", message.len()).into_bytes();
+        stream.extend_from_slice(message.as_bytes());
+        stream.extend_from_slice(b"{\"after\":1}\n");
+        let mut framer = Framer::new();
+        let mut seen = Vec::new();
+        for chunk in stream.chunks(65_536) {
+            framer.push(chunk, |f| match f {
+                Frame::Whole(m) => seen.push((String::from_utf8_lossy(m).into_owned(), None)),
+                Frame::Cut { copy, head, size } => {
+                    let copy: serde_json::Value = serde_json::from_slice(copy.unwrap()).unwrap();
+                    assert_eq!(copy["id"], 9);
+                    assert!(message.as_bytes().starts_with(head) && head.len() == HEAD);
+                    seen.push((String::new(), Some(size)));
+                }
+            });
+        }
+        framer.finish(|_| panic!("nothing is left"));
+        let size = Some(message.len() as u64);
+        assert_eq!(
+            seen,
+            [
+                (String::new(), size),
+                (String::new(), size),
+                ("{\"after\":1}".to_owned(), None)
+            ]
+        );
     }
 }

@@ -8,6 +8,7 @@ use std::collections::{HashMap, VecDeque};
 
 use serde_json::{Map, Value};
 
+use super::framing::Frame;
 use crate::capture::limit::limit;
 use crate::capture::sink::Sink;
 use crate::model::{EventType, SessionMeta};
@@ -49,7 +50,10 @@ pub struct McpRecorder {
     open: HashMap<OpenKey, Open>,
     /// Requests in the order they came, to forget the oldest unanswered ones.
     open_order: VecDeque<OpenKey>,
+    started_at: f64,
     last_refresh: f64,
+    /// Where the user is told that recording stopped (the command's stderr).
+    report: fn(&str),
 }
 
 /// How often (seconds) meta is caught up while the session runs.
@@ -83,7 +87,9 @@ impl McpRecorder {
             sink,
             open: HashMap::new(),
             open_order: VecDeque::new(),
+            started_at: now,
             last_refresh: now,
+            report: |_| {},
         };
         let mut data = Map::new();
         data.insert("source".into(), "mcp-proxy".into());
@@ -93,8 +99,20 @@ impl McpRecorder {
         Ok(recorder)
     }
 
+    /// The same recorder, telling the user through `report` when recording stops.
+    #[must_use]
+    pub fn reporting_to(mut self, report: fn(&str)) -> McpRecorder {
+        self.report = report;
+        self
+    }
+
     pub fn session_id(&self) -> &str {
         &self.session_id
+    }
+
+    /// When the session started.
+    pub fn started_at(&self) -> f64 {
+        self.started_at
     }
 
     fn write(
@@ -139,22 +157,71 @@ impl McpRecorder {
         body: &[u8],
         now: f64,
     ) -> Result<(), StoreError> {
-        match serde_json::from_slice::<Value>(body) {
+        let head = Head {
+            channel,
+            direction,
+            cut_from: None,
+        };
+        self.parsed(head, serde_json::from_slice::<Value>(body), body, now)
+    }
+
+    /// Records one message as the stdio framer found it: whole, or a cut copy of a message too
+    /// large to keep, recorded with its real size (`message_original_bytes`).
+    pub fn frame(
+        &mut self,
+        direction: Direction,
+        frame: Frame<'_>,
+        now: f64,
+    ) -> Result<(), StoreError> {
+        match frame {
+            Frame::Whole(body) => self.message_on(0, direction, body, now),
+            Frame::Cut { copy, head, size } => {
+                let event_head = Head {
+                    channel: 0,
+                    direction,
+                    cut_from: Some(size),
+                };
+                if let Some(copy) = copy {
+                    return self.parsed(event_head, serde_json::from_slice(copy), head, now);
+                }
+                let mut data = event_head.data();
+                data.insert(
+                    "error".into(),
+                    format!(
+                        "a message of {size} bytes was relayed; it held too much to keep even \
+                         a cut copy"
+                    )
+                    .into(),
+                );
+                data.insert("raw".into(), raw(head).into());
+                self.write(EventType::Error, now, data, None).map(|_| ())
+            }
+        }
+    }
+
+    /// Records a message as it parsed; `body` is what it came as, for one that did not.
+    fn parsed(
+        &mut self,
+        head: Head,
+        message: serde_json::Result<Value>,
+        body: &[u8],
+        now: f64,
+    ) -> Result<(), StoreError> {
+        match message {
             Ok(Value::Array(batch)) => {
                 for item in batch {
-                    self.one(channel, direction, item, now)?;
+                    self.one(head, item, now)?;
                 }
                 Ok(())
             }
-            Ok(value) => self.one(channel, direction, value, now),
+            Ok(value) => self.one(head, value, now),
             Err(e) => {
-                let mut data = event_head(channel, direction);
+                let mut data = head.data();
                 data.insert(
                     "error".into(),
                     format!("malformed JSON-RPC message: {e}").into(),
                 );
-                let raw = String::from_utf8_lossy(&body[..body.len().min(2048)]).into_owned();
-                data.insert("raw".into(), raw.into());
+                data.insert("raw".into(), raw(body).into());
                 self.write(EventType::Error, now, data, None).map(|_| ())
             }
         }
@@ -170,21 +237,18 @@ impl McpRecorder {
         self.write(kind, now, data, None).map(|_| ())
     }
 
-    fn one(
-        &mut self,
-        channel: u32,
-        direction: Direction,
-        msg: Value,
-        now: f64,
-    ) -> Result<(), StoreError> {
+    fn one(&mut self, head: Head, msg: Value, now: f64) -> Result<(), StoreError> {
+        let Head {
+            channel, direction, ..
+        } = head;
         let Value::Object(mut msg) = msg else {
-            let mut data = event_head(channel, direction);
+            let mut data = head.data();
             data.insert("error".into(), "JSON-RPC message is not an object".into());
             return self.write(EventType::Error, now, data, None).map(|_| ());
         };
         let id = msg.get("id").filter(|v| !v.is_null()).map(Value::to_string);
         let method = msg.get("method").and_then(Value::as_str).map(str::to_owned);
-        let mut data = event_head(channel, direction);
+        let mut data = head.data();
         match (method, id) {
             (Some(method), Some(id)) => {
                 let params = msg.remove("params").unwrap_or(Value::Null);
@@ -331,12 +395,63 @@ impl McpRecorder {
             .refresh_meta(&self.session_id, std::time::Duration::from_secs(2))
     }
 
+    /// Ends a session whose recording stopped because its events could not be written: a
+    /// `session_end` saying why, appended on its own (the batch that failed may have left half a
+    /// line, which the append steps over); or, when the events file still cannot grow (a file
+    /// size limit), `ended_at` in meta. Returns whether the session is now ended.
+    pub fn end_stopped(&mut self, at: f64, exit_code: Option<i32>, why: &str) -> bool {
+        let mut data = Map::new();
+        data.insert("reason".into(), "recording stopped".into());
+        data.insert("error".into(), why.into());
+        if let Some(code) = exit_code {
+            data.insert("exit_code".into(), code.into());
+        }
+        let event = self
+            .sink
+            .event(EventType::SessionEnd, at, &self.session_id, data);
+        let wait = std::time::Duration::from_secs(2);
+        if self.sink.emit(&mut &self.store, event).is_ok() {
+            // Readers fold the events into meta themselves when meta cannot be written now.
+            let _ = self.store.refresh_meta(&self.session_id, wait);
+            return true;
+        }
+        self.store.end_in_meta(&self.session_id, at, wait).is_ok()
+    }
+
+    /// Tells the user something went wrong with the recording.
+    pub fn report(&self, message: &str) {
+        (self.report)(message);
+    }
+
     /// Logs a recording failure where hooks log theirs.
     pub fn log(&self, message: &str) {
         let _ = self
             .store
             .log_hook_error(&format!("record {}: {message}", self.session_id));
     }
+}
+
+/// Where a message came from, and the size of the message it is a cut copy of.
+#[derive(Clone, Copy)]
+struct Head {
+    channel: u32,
+    direction: Direction,
+    cut_from: Option<u64>,
+}
+
+impl Head {
+    fn data(self) -> Map<String, Value> {
+        let mut data = event_head(self.channel, self.direction);
+        if let Some(size) = self.cut_from {
+            data.insert("message_original_bytes".into(), size.into());
+        }
+        data
+    }
+}
+
+/// The start of a message that could not be read, as text.
+fn raw(body: &[u8]) -> String {
+    String::from_utf8_lossy(&body[..body.len().min(2048)]).into_owned()
 }
 
 /// The fields every proxy event starts with: which way it went and, when the proxy carries
@@ -360,6 +475,10 @@ fn error_message(error: &Value) -> String {
 
 /// The text of a tool result's content blocks, for `result`.
 fn result_text(result: &Value) -> String {
+    // A result cut into a string of its JSON text (a huge message's cut copy) is that text.
+    if let Value::String(text) = result {
+        return text.clone();
+    }
     let Some(blocks) = result.get("content").and_then(Value::as_array) else {
         return result.to_string();
     };

@@ -2,15 +2,19 @@
 //!
 //! # Architecture
 //! - [`framing`]: messages in a byte stream (newline-delimited and Content-Length framed).
+//! - [`cut`]: a bounded copy of a message too large to keep whole.
 //! - [`sse`]: server-sent events (read for the record; the older transport's endpoint rewritten).
 //! - [`mcp`]: what MCP messages become in the store.
 //! - [`recording`]: the recorder thread both proxies feed through a bounded queue.
+//! - [`queue`]: the stdio proxy's queue to the recorder, bounded by the bytes it holds.
 //! - [`stdio`]: the stdio proxy: a child server, two relay threads and a recorder thread.
 //! - [`http`]: the HTTP proxy: a loopback server that forwards to a remote MCP server.
 
+pub mod cut;
 pub mod framing;
 pub mod http;
 pub mod mcp;
+pub mod queue;
 pub mod recording;
 pub mod sse;
 pub mod stdio;

@@ -1,11 +1,15 @@
-//! The recorder thread both proxies share: it takes what crossed the proxy from a bounded queue
-//! and writes it in batches. It never reaches back into the traffic: when writing fails, it
-//! logs once, stops writing and goes on draining the queue so the relay never waits on it.
+//! The recorder thread both proxies share: it takes what crossed the proxy from a bounded queue,
+//! finds the messages in the stdio proxy's bytes, and writes events in batches. It never reaches
+//! back into the traffic: when writing fails (a full disk), it says so once, stops writing and
+//! goes on draining the queue so the relay never waits on it, and ends the session in the store
+//! as soon as the store takes it, so that it does not show as running for ever.
 
 use serde_json::{Map, Value};
 
+use super::framing::Framer;
 use super::mcp::{Direction, McpRecorder};
 use crate::model::EventType;
+use crate::store::StoreError;
 
 /// What the relay tells the recorder.
 pub enum Note {
@@ -17,6 +21,15 @@ pub enum Note {
         body: Vec<u8>,
         at: f64,
     },
+    /// Bytes as they crossed the stdio proxy, in order: the recorder finds the messages in
+    /// them, off the relay's path.
+    Bytes {
+        direction: Direction,
+        bytes: Vec<u8>,
+        at: f64,
+    },
+    /// One direction of the stdio proxy's stream has ended.
+    Closed { direction: Direction, at: f64 },
     /// Something the transport saw that is not a message (an HTTP error, a session deleted).
     Event {
         kind: EventType,
@@ -68,18 +81,129 @@ impl Inbox for tokio::sync::mpsc::Receiver<Note> {
     }
 }
 
+impl Note {
+    fn at(&self) -> f64 {
+        match self {
+            Note::Message { at, .. }
+            | Note::Bytes { at, .. }
+            | Note::Closed { at, .. }
+            | Note::Event { at, .. }
+            | Note::End { at, .. } => *at,
+        }
+    }
+}
+
+/// How often (seconds of traffic) a stopped recording tries again to end its session.
+const RETRY_END_EVERY: f64 = 1.0;
+
+/// A recording that could not write: why, since when, and whether its session is ended.
+struct Stopped {
+    why: String,
+    at: f64,
+    ended: bool,
+    last_try: f64,
+}
+
+impl Stopped {
+    /// Says once that recording stopped, and tries to end the session at once.
+    fn new(
+        recorder: &mut McpRecorder,
+        error: &StoreError,
+        at: f64,
+        exit_code: Option<i32>,
+    ) -> Stopped {
+        let why = error.to_string();
+        let message = format!("recording stopped ({why}); the traffic goes on, unrecorded");
+        recorder.report(&message);
+        recorder.log(&message);
+        let ended = recorder.end_stopped(at, exit_code, &why);
+        Stopped {
+            why,
+            at,
+            ended,
+            last_try: at,
+        }
+    }
+
+    /// Tries again to end the session, at most once every [`RETRY_END_EVERY`] seconds.
+    fn retry(&mut self, recorder: &mut McpRecorder, now: f64) {
+        if !self.ended && now - self.last_try >= RETRY_END_EVERY {
+            self.last_try = now;
+            self.ended = recorder.end_stopped(self.at, None, &self.why);
+        }
+    }
+
+    fn end(&mut self, recorder: &mut McpRecorder, exit_code: Option<i32>) {
+        if !self.ended {
+            self.ended = recorder.end_stopped(self.at, exit_code, &self.why);
+        }
+    }
+}
+
+/// The stdio stream's framers, one a direction.
+#[derive(Default)]
+struct Framers {
+    client: Framer,
+    server: Framer,
+}
+
+impl Framers {
+    fn of(&mut self, direction: Direction) -> &mut Framer {
+        match direction {
+            Direction::ClientToServer => &mut self.client,
+            Direction::ServerToClient => &mut self.server,
+        }
+    }
+
+    /// Records the messages `bytes` completes.
+    fn push(
+        &mut self,
+        recorder: &mut McpRecorder,
+        direction: Direction,
+        bytes: &[u8],
+        at: f64,
+    ) -> Result<(), StoreError> {
+        let mut result = Ok(());
+        self.of(direction).push(bytes, |frame| {
+            if result.is_ok() {
+                result = recorder.frame(direction, frame, at);
+            }
+        });
+        result
+    }
+
+    /// Records what is left of one direction's stream.
+    fn finish(
+        &mut self,
+        recorder: &mut McpRecorder,
+        direction: Direction,
+        at: f64,
+    ) -> Result<(), StoreError> {
+        let mut result = Ok(());
+        self.of(direction).finish(|frame| {
+            if result.is_ok() {
+                result = recorder.frame(direction, frame, at);
+            }
+        });
+        result
+    }
+}
+
 /// Writes what arrives until the session ends or every sender is gone.
 pub fn run(mut recorder: McpRecorder, mut inbox: impl Inbox) {
-    let mut failed = false;
+    let mut framers = Framers::default();
+    let mut stopped: Option<Stopped> = None;
+    let mut last_at = recorder.started_at();
     loop {
         // Events are written in batches: when no note is waiting, what was gathered goes to
         // disk before the recorder sleeps.
         let note = match inbox.try_take() {
             Taken::Note(note) => note,
             Taken::Empty => {
-                if !failed && let Err(e) = recorder.flush() {
-                    recorder.log(&format!("recording stopped: {e}"));
-                    failed = true;
+                if stopped.is_none()
+                    && let Err(e) = recorder.flush()
+                {
+                    stopped = Some(Stopped::new(&mut recorder, &e, last_at, None));
                 }
                 match inbox.take() {
                     Some(note) => note,
@@ -88,10 +212,14 @@ pub fn run(mut recorder: McpRecorder, mut inbox: impl Inbox) {
             }
             Taken::Closed => break,
         };
-        if failed {
-            if matches!(note, Note::End { .. }) {
-                break;
+        let at = note.at();
+        last_at = at;
+        if let Some(stop) = &mut stopped {
+            if let Note::End { exit_code, .. } = note {
+                stop.end(&mut recorder, exit_code);
+                return;
             }
+            stop.retry(&mut recorder, at);
             continue;
         }
         let result = match note {
@@ -101,21 +229,31 @@ pub fn run(mut recorder: McpRecorder, mut inbox: impl Inbox) {
                 body,
                 at,
             } => recorder.message_on(channel, direction, &body, at),
+            Note::Bytes {
+                direction,
+                bytes,
+                at,
+            } => framers.push(&mut recorder, direction, &bytes, at),
+            Note::Closed { direction, at } => framers.finish(&mut recorder, direction, at),
             Note::Event { kind, data, at } => recorder.note(kind, data, at),
             Note::End { exit_code, at } => {
-                if let Err(e) = recorder.end(exit_code, at) {
-                    recorder.log(&e.to_string());
+                // A last message without its newline is recorded before the end.
+                let result = framers
+                    .finish(&mut recorder, Direction::ClientToServer, at)
+                    .and_then(|()| framers.finish(&mut recorder, Direction::ServerToClient, at))
+                    .and_then(|()| recorder.end(exit_code, at));
+                if let Err(e) = result {
+                    Stopped::new(&mut recorder, &e, at, exit_code);
                 }
                 return;
             }
         };
         if let Err(e) = result {
             // Stop recording, never the traffic.
-            recorder.log(&format!("recording stopped: {e}"));
-            failed = true;
+            stopped = Some(Stopped::new(&mut recorder, &e, at, None));
         }
     }
-    if !failed {
+    if stopped.is_none() {
         let _ = recorder.flush();
     }
 }

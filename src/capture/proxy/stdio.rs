@@ -1,20 +1,23 @@
 //! The stdio proxy: the MCP server runs as a child; what the client writes goes to the child's
 //! stdin and what the child writes goes to our stdout, byte for byte, each chunk as soon as it
-//! is read. A copy of each chunk goes to a recorder thread, so recording never delays traffic.
+//! is read. A copy of each chunk goes to the recorder thread, which finds the messages in it and
+//! records them: the relay threads never look into the bytes, so recording never delays a
+//! message however large it is.
 //! Signals sent to the proxy are passed on to the server.
 
 use std::ffi::OsString;
 use std::io::{self, Read, Write};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::thread;
 
-use super::framing::Framer;
 use super::mcp::{Direction, McpRecorder};
+use super::queue;
 use super::recording::{self, Note};
 
-/// How many messages may wait for the recorder.
-const RECORD_QUEUE: usize = 4096;
+/// The most bytes waiting for the recorder; past it a relay waits for the recorder.
+const RECORD_QUEUE_BYTES: usize = 2 * 1024 * 1024;
+/// The most a relay reads at once.
+const CHUNK: usize = 64 * 1024;
 
 /// Relays between our stdin/stdout and `command`, recording with `recorder` when there is one.
 /// Returns the child's exit status as a process exit code.
@@ -41,28 +44,29 @@ pub fn relay(
         .stdout
         .take()
         .ok_or_else(|| io::Error::other("child has no stdout"))?;
-    // Bounded, so memory stays flat however fast the traffic: if the disk falls behind, the
-    // relay waits for it rather than holding the difference in memory.
-    let (tx, rx) = mpsc::sync_channel::<Note>(RECORD_QUEUE);
+    // Bounded, so memory stays flat however fast the traffic: if the recorder falls behind (a
+    // flood of small messages, each an event to write), the relay waits for it rather than
+    // holding the difference in memory.
+    let (tx, rx) = queue::bounded(RECORD_QUEUE_BYTES);
     let recording = recorder.is_some();
 
     let to_server = tx.clone();
     // Not joined: it may sit in a read of our stdin after the server has gone.
     thread::spawn(move || {
-        let mut framer = Framer::new();
         let mut stdin = io::stdin().lock();
-        let mut buf = vec![0u8; 64 * 1024];
+        let mut buf = vec![0u8; CHUNK];
         loop {
             let n = match stdin.read(&mut buf) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
-            // Recorded before it is relayed: the server's answer cannot reach the recorder
+            // Queued before it is relayed: the server's answer cannot reach the recorder
             // ahead of the request it answers.
             if recording {
-                let now = clock();
-                framer.push(&buf[..n], |m| {
-                    let _ = to_server.send(note(Direction::ClientToServer, m, now));
+                to_server.send(Note::Bytes {
+                    direction: Direction::ClientToServer,
+                    bytes: buf[..n].to_vec(),
+                    at: clock(),
                 });
             }
             if child_in
@@ -74,8 +78,9 @@ pub fn relay(
             }
         }
         if recording {
-            framer.finish(|m| {
-                let _ = to_server.send(note(Direction::ClientToServer, m, clock()));
+            to_server.send(Note::Closed {
+                direction: Direction::ClientToServer,
+                at: clock(),
             });
         }
         // Closing the child's stdin tells the server the client has gone.
@@ -88,9 +93,8 @@ pub fn relay(
         }
     });
 
-    let mut framer = Framer::new();
     let mut stdout = io::stdout().lock();
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut buf = vec![0u8; CHUNK];
     loop {
         let n = match child_out.read(&mut buf) {
             Ok(0) | Err(_) => break,
@@ -104,24 +108,23 @@ pub fn relay(
             break;
         }
         if recording {
-            let now = clock();
-            framer.push(&buf[..n], |m| {
-                let _ = tx.send(note(Direction::ServerToClient, m, now));
+            tx.send(Note::Bytes {
+                direction: Direction::ServerToClient,
+                bytes: buf[..n].to_vec(),
+                at: clock(),
             });
         }
-    }
-    if recording {
-        framer.finish(|m| {
-            let _ = tx.send(note(Direction::ServerToClient, m, clock()));
-        });
     }
     drop(child_out);
     let status = child.wait()?;
     let code = exit_code(status);
-    let _ = tx.send(Note::End {
-        exit_code: status.code(),
-        at: clock(),
-    });
+    if recording {
+        tx.send(Note::End {
+            exit_code: status.code(),
+            at: clock(),
+        });
+    }
+    drop(tx);
     let _ = writer.join();
     Ok(code)
 }
@@ -147,16 +150,6 @@ fn forward_signals(child: u32) {
                 .status();
         }
     });
-}
-
-/// A message as it crossed the stdio proxy, which carries one MCP session.
-fn note(direction: Direction, body: &[u8], at: f64) -> Note {
-    Note::Message {
-        channel: 0,
-        direction,
-        body: body.to_vec(),
-        at,
-    }
 }
 
 fn exit_code(status: std::process::ExitStatus) -> i32 {

@@ -9,7 +9,7 @@ use super::refresh::{Prices, RefreshError};
 use crate::model::summary::{Summary, response_cost};
 use crate::model::tools::Agent;
 use crate::model::view::{LlmResponse, View};
-use crate::model::{EventType, Money};
+use crate::model::{EventType, Money, ToolOutcome};
 use crate::store::StoreError;
 use crate::store::files::{Folder, LINE_LIMIT, read_line};
 use crate::store::layout::EVENTS;
@@ -35,7 +35,8 @@ pub(super) struct OpenCall {
     pub(super) kind: Option<&'static str>,
 }
 
-/// What a result says about its call: its type, duration, and where its line is.
+/// What a result says about its call: its type (`rejected` for a refused call), duration, and
+/// where its line is.
 pub(super) type Outcome<'a> = (&'a str, Option<f64>, i64, i64);
 
 impl Folding<'_> {
@@ -90,12 +91,19 @@ impl Folding<'_> {
             };
             self.fold.observe(self.agent, &event);
             let seq = i64::try_from(self.fold.counters.events).unwrap_or(i64::MAX);
+            // A refused call's outcome is `rejected`, not the `error` its event is.
+            let mut outcome = event.event_type.as_str();
             let (tool, kind) = match View::of(&event, self.agent) {
                 View::ToolCall(call) => (
                     Some(call.tool).filter(|t| !t.is_empty()),
                     Some(call.kind.as_str()),
                 ),
-                View::ToolResult(result) => (result.tool, None),
+                View::ToolResult(result) => {
+                    if result.rejected() {
+                        outcome = ToolOutcome::Rejected.as_str();
+                    }
+                    (result.tool, None)
+                }
                 View::FileTouch(touch) => (touch.tool, None),
                 _ => (None, None),
             };
@@ -130,7 +138,7 @@ impl Folding<'_> {
                 }
                 EventType::ToolResult | EventType::Error => {
                     if let Some(parent) = &event.parent_id {
-                        let outcome = (event.event_type.as_str(), event.duration_ms, start, length);
+                        let outcome = (outcome, event.duration_ms, start, length);
                         match open.remove(parent) {
                             Some(call) => self.write_call(&call, Some(outcome))?,
                             None => self.answer_earlier_call(parent, outcome)?,

@@ -53,7 +53,7 @@ pub use rows::Derived;
 pub(super) use schema::register_functions;
 
 /// The version of the index's tables.
-pub const INDEX_FORMAT: u32 = 3;
+pub const INDEX_FORMAT: u32 = 4;
 
 /// How long a reader waits for another to finish refreshing before giving up on the index.
 pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);

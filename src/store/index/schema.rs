@@ -122,7 +122,11 @@ CREATE VIEW tool_calls AS SELECT
     s.session_id, c.seq, c.event_id AS call_id, c.time, datetime(c.time, 'unixepoch') AS at,
     c.tool, c.kind,
     event_json(s.session_id, c.offset, c.length, 'arguments') AS arguments,
-    c.outcome, CASE c.outcome WHEN 'error' THEN 1 WHEN 'tool_result' THEN 0 END AS failed,
+    c.outcome,
+    CASE c.outcome WHEN 'error' THEN 1 WHEN 'tool_result' THEN 0 WHEN 'rejected' THEN 0 END
+      AS failed,
+    CASE c.outcome WHEN 'rejected' THEN 1 WHEN 'error' THEN 0 WHEN 'tool_result' THEN 0 END
+      AS rejected,
     c.duration_ms,
     event_json(s.session_id, c.r_offset, c.r_length, 'result') AS result
   FROM idx_calls c JOIN idx_sessions s USING (sid);

@@ -1,0 +1,178 @@
+//! How a tool call ended — done, failed, or refused by the person at the keyboard — read from
+//! what its result or error event says, so every reader (stats, explain, replay, the index)
+//! tells a rejection from a failure the same way.
+//!
+//! The store keeps a refused call as the agent recorded it: an `error` event (Claude Code marks
+//! the `tool_result` with `is_error`, and the Python tool and older stores hold such events
+//! too). What sets a rejection apart is the text the agent put in place of the result, which
+//! these rules recognise, or the hook's `is_interrupt` flag.
+
+use serde::Serialize;
+
+/// How a tool call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolOutcome {
+    /// The tool ran and returned.
+    Ok,
+    /// The tool ran (or tried to) and failed.
+    Failed,
+    /// The user, or a permission rule on their behalf, refused the call or stopped it: the
+    /// tool did not do its work, and nothing the agent did went wrong.
+    Rejected,
+}
+
+impl ToolOutcome {
+    /// The outcome of an `error` event whose message is `message`; `interrupted` is the hook's
+    /// `is_interrupt` flag.
+    pub fn of_error(message: &str, interrupted: bool) -> ToolOutcome {
+        if interrupted || is_rejection(message) {
+            ToolOutcome::Rejected
+        } else {
+            ToolOutcome::Failed
+        }
+    }
+
+    /// The word used for it in JSON, the index and text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ToolOutcome::Ok => "ok",
+            ToolOutcome::Failed => "failed",
+            ToolOutcome::Rejected => "rejected",
+        }
+    }
+}
+
+/// How the agents word a refused call, at the start of the text that stands for its result.
+/// Sources: the texts Claude Code 1.0.95–2.1.39 wrote in the transcripts of the corpus
+/// (`../shared/corpus/claude-code`, 6 rejections, 2 plan rejections), and the constants of its
+/// `utils/messages.ts` and permission code as public copies quote them (read 2026-11-30).
+const REJECTION_STARTS: [&str; 11] = [
+    // The user answered "No" to a permission prompt (with or without saying why).
+    "the user doesn't want to proceed with this tool use",
+    // The user pressed Esc while the prompt was up.
+    "the user doesn't want to take this action right now",
+    // `toolUseResult` of a rejection in Claude Code 2.1.
+    "user rejected tool use",
+    // A subagent's call the user refused.
+    "permission for this tool use was denied",
+    // The auto-mode classifier refused it.
+    "permission for this action has been denied",
+    "permission for this action was denied",
+    // A plan the user sent back (ExitPlanMode).
+    "user chose to stay in plan mode",
+    "the agent proposed a plan that was rejected by the user",
+    // The user stopped a call that was running.
+    "[request interrupted by user",
+    // What the Agent SDK and some hosts send for a denial.
+    "user denied tool use",
+    "action denied by user",
+];
+
+/// Whether `message` (an error event's text) says the user refused or stopped the call.
+///
+/// Only the start of the first line is read, after the wrappers agents put around it
+/// (`Error: `, `<tool_use_error>`): the output of a command that merely mentions a refusal
+/// later on (a test named after one, a log line) stays a failure. A shell's own "permission
+/// denied" is a failure too: only a denial of permission *to use a tool* is a rejection.
+pub fn is_rejection(message: &str) -> bool {
+    let mut text = message.trim_start();
+    loop {
+        let before = text.len();
+        for wrapper in ["<tool_use_error>", "error:"] {
+            if starts_with_ignoring_case(text, wrapper) {
+                text = text[wrapper.len()..].trim_start();
+            }
+        }
+        if text.len() == before {
+            break;
+        }
+    }
+    let first = text.lines().next().unwrap_or_default();
+    if REJECTION_STARTS
+        .iter()
+        .any(|start| starts_with_ignoring_case(first, start))
+    {
+        return true;
+    }
+    // "Permission to use Bash has been denied." and "Permission to use Bash with command rm -rf
+    // has been denied.": a deny rule in the user's settings.
+    starts_with_ignoring_case(first, "permission to use ")
+        && first.to_ascii_lowercase().contains(" has been denied")
+}
+
+fn starts_with_ignoring_case(text: &str, prefix: &str) -> bool {
+    text.get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Texts copied from the corpus transcripts and from Claude Code's constants.
+    const REJECTIONS: [&str; 12] = [
+        "The user doesn't want to proceed with this tool use. The tool use was rejected (eg. if it was a file edit, the new_string was NOT written to the file). STOP what you are doing and wait for the user to tell you how to proceed.",
+        "Error: The user doesn't want to proceed with this tool use. The tool use was rejected (eg. if it was a file edit, the new_string was NOT written to the file). STOP what you are doing and wait for the user to tell you how to proceed.",
+        "The user doesn't want to proceed with this tool use. The tool use was rejected (eg. if it was a file edit, the new_string was NOT written to the file). To tell you how to proceed, the user said:\nuse the other branch",
+        "The user doesn't want to take this action right now. STOP what you are doing and wait for the user to tell you how to proceed.",
+        "User rejected tool use",
+        "User chose to stay in plan mode and continue planning",
+        "Error: User chose to stay in plan mode and continue planning",
+        "Permission to use Bash with command rm -rf build has been denied.",
+        "Permission to use WebFetch has been denied because Claude Code is running in don't ask mode.",
+        "Permission for this action has been denied. Reason: the command deletes files outside the project.",
+        "<tool_use_error>Permission for this tool use was denied. The tool use was rejected (eg. if it was a file edit, the new_string was NOT written to the file). Try a different approach or report the limitation to complete your task.</tool_use_error>",
+        "[Request interrupted by user for tool use]",
+    ];
+
+    /// Failures from the corpus, some of which mention permissions or users.
+    const FAILURES: [&str; 9] = [
+        "Exit code 1\n(eval):1: permission denied:",
+        "Exit code 1\nOn branch master\nnothing to commit, working tree clean",
+        "<tool_use_error>File does not exist.</tool_use_error>",
+        "<tool_use_error>Sibling tool call errored</tool_use_error>",
+        "Pre-commit validation failed:\\n\\n[FORMAT] Code is not formatted.",
+        "Exit code 1\ntest_user_rejected_tool_use FAILED\nThe user doesn't want to proceed with this tool use",
+        "Error: EACCES: permission denied, open '/etc/shadow'",
+        "Permission to use the API key was revoked",
+        "",
+    ];
+
+    #[test]
+    fn rejections_are_recognised() {
+        for text in REJECTIONS {
+            assert!(is_rejection(text), "{text}");
+            assert_eq!(ToolOutcome::of_error(text, false), ToolOutcome::Rejected);
+        }
+    }
+
+    #[test]
+    fn failures_stay_failures() {
+        for text in FAILURES {
+            assert!(!is_rejection(text), "{text}");
+            assert_eq!(ToolOutcome::of_error(text, false), ToolOutcome::Failed);
+        }
+    }
+
+    #[test]
+    fn an_interrupt_flag_is_a_rejection_whatever_the_text() {
+        assert_eq!(
+            ToolOutcome::of_error("tool call failed", true),
+            ToolOutcome::Rejected
+        );
+    }
+
+    #[test]
+    fn odd_text_never_panics() {
+        for text in [
+            "é",
+            "Ér",
+            "<tool_use_error>",
+            "error",
+            "Permission to use é",
+        ] {
+            let _ = is_rejection(text);
+        }
+    }
+}
