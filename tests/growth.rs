@@ -436,7 +436,9 @@ fn issue_10_a_resumed_history_that_repeats_calls_counts_each_once() {
     let stats = env.run(&["stats", "--format", "json"]);
     let stats = stats.success().json();
     assert_eq!(stats["tool_calls"].as_u64(), Some(65));
-    assert_eq!(stats["errors"].as_u64(), Some(errors));
+    // Failed results, each once: errors, and calls the user rejected.
+    let failed = |v: &Value| v["errors"].as_u64().unwrap() + v["rejections"].as_u64().unwrap_or(0);
+    assert_eq!(failed(&stats), errors);
     // Every call once, with the id Claude Code gave it.
     let session = reports[0]["session_id"].as_str().unwrap();
     let called: Vec<String> = env
@@ -467,4 +469,5 @@ fn issue_10_a_resumed_history_that_repeats_calls_counts_each_once() {
         .sum();
     assert_eq!(called_in_phases, 65);
     assert_eq!(explain["tool_calls"].as_u64(), Some(65));
+    assert_eq!(failed(&explain), errors);
 }
