@@ -52,7 +52,7 @@ pub use append::Appender;
 pub use files::{LINE_LIMIT, LineRead, open_regular, read_line};
 pub use index::{Index, IndexedSession, Listing};
 pub use lock::HOOK_LOCK_WAIT;
-pub use pending::{CallKey, ClaimedCall, fnv1a, fnv1a_from};
+pub use pending::{CallKey, ClaimedCall};
 pub use reader::{BadLine, EventReader, ScanReport, replace_lone_surrogates};
 pub use select::Selector;
 pub use writer::{Mark, RecordHead, SessionWriter};

@@ -23,8 +23,9 @@ use serde::{Deserialize, Serialize};
 
 use super::claude_transcript::OpenCall;
 use crate::capture::transcript::repeats::Repeats;
+use crate::capture::transcript::repeats::stable_hash;
 use crate::capture::transcript::responses::{Counted, Response};
-use crate::store::{Mark, Store, StoreError, fnv1a, open_regular};
+use crate::store::{Mark, Store, StoreError, open_regular};
 
 /// The version of what an import writes for the lines of a transcript and of the state it keeps
 /// to carry on. A session imported under another version (or under none: before records were
@@ -42,7 +43,7 @@ pub struct Read {
     pub offset: u64,
     /// Lines read.
     pub lines: u64,
-    /// Where the last line read starts, and its hash (FNV-1a, hex).
+    /// Where the last line read starts, and its hash (`repeats::stable_hash`, hex).
     pub last_line_at: u64,
     pub last_line_hash: String,
     /// The length of the session's events file as the import left it: a session something else
@@ -202,7 +203,7 @@ pub fn line_hash(file: &mut std::fs::File, from: u64, to: u64) -> std::io::Resul
     file.seek(SeekFrom::Start(from))?;
     let mut bytes = Vec::with_capacity(len.min(1 << 20) as usize);
     file.take(len).read_to_end(&mut bytes)?;
-    Ok((bytes.len() as u64 == len).then(|| format!("{:016x}", fnv1a(&bytes))))
+    Ok((bytes.len() as u64 == len).then(|| format!("{:016x}", stable_hash(0, &bytes))))
 }
 
 /// Lines from where `reader` stands to the end: complete lines, and a last one without its

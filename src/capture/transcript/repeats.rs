@@ -10,19 +10,65 @@
 //! Blocks without an identity (images, kinds we do not know, texts without a timestamp) are
 //! never taken for repeats.
 //!
-//! The identities are kept as stable hashes (FNV-1a), so memory does not grow with their length
-//! and an import can keep the set to bring the file up to date later.
+//! The identities are kept as stable hashes ([`stable_hash`]), so memory does not grow with their
+//! length and an import can keep the set to bring the file up to date later.
 
 use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::{Deserialize, Serialize};
 
 use super::wire::Block;
-use crate::store::{fnv1a, fnv1a_from};
+
+/// A set of hashes: they are hashed already, so the set takes them as they are.
+pub type HashedSet = HashSet<u64, BuildHasherDefault<Hashed>>;
+
+/// The hasher of [`HashedSet`]: a key that is a hash already is its own hash.
+#[derive(Debug, Default)]
+pub struct Hashed(u64);
+
+impl Hasher for Hashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = stable_hash(self.0, bytes);
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// A hash of `bytes` continued from `seed`, the same on every build and platform (it is kept on
+/// disk), eight bytes at a time: an import hashes every text it reads, and the whole last line
+/// it read (which can hold megabytes of images).
+pub fn stable_hash(seed: u64, bytes: &[u8]) -> u64 {
+    const PRIME: u64 = 0x0100_0000_01b3;
+    let mut h = seed ^ 0xcbf2_9ce4_8422_2325 ^ (bytes.len() as u64).wrapping_mul(PRIME);
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        h = (h ^ u64::from_le_bytes(w))
+            .wrapping_mul(PRIME)
+            .rotate_left(29);
+    }
+    for &b in words.remainder() {
+        h = (h ^ u64::from(b)).wrapping_mul(PRIME);
+    }
+    // Mixes the last words into every bit (the finaliser of MurmurHash3).
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
 
 /// What was met so far in one transcript file.
 #[derive(Debug, Default, Serialize, Deserialize)]
-pub struct Repeats(HashSet<u64>);
+pub struct Repeats(HashedSet);
 
 impl Repeats {
     /// Notes an entry by its uuid; false when it was met before. An entry without one is new.
@@ -51,14 +97,11 @@ impl Repeats {
     }
 }
 
-/// A stable hash of parts, each ended by a byte no UTF-8 text holds, so that no two lists of
-/// parts hash alike by moving a boundary.
+/// A stable hash of parts.
 fn hash(parts: &[&[u8]]) -> u64 {
-    let mut h = fnv1a(b"repeats");
-    for part in parts {
-        h = fnv1a_from(fnv1a_from(h, part), &[0xff]);
-    }
-    h
+    // Each part's length goes into its hash, so no two lists of parts hash alike by moving a
+    // boundary.
+    parts.iter().fold(0, |h, part| stable_hash(h, part))
 }
 
 #[cfg(test)]

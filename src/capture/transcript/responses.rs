@@ -7,8 +7,6 @@
 //! the same file (a resumed conversation copies its history) is not counted again. This is the
 //! rule ccusage applies too; `tests/ccusage_crosscheck.rs` holds us to its totals.
 
-use std::collections::HashSet;
-
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -19,7 +17,7 @@ use crate::model::Tokens;
 /// the ids' length. The hash is stable across builds: an import keeps the set to bring the
 /// file up to date later.
 #[derive(Debug, Default, Serialize, Deserialize)]
-pub struct Counted(HashSet<u64>);
+pub struct Counted(super::repeats::HashedSet);
 
 /// One API response, read from its lines. `T` is what the reader keeps with it (import keeps
 /// the id of the `llm_request` event it wrote).
@@ -148,16 +146,13 @@ impl<T: Default> Current<T> {
 /// A response's identity: a stable hash of its message id and request id, each of which may be
 /// missing.
 fn key(message_id: Option<&str>, request_id: Option<&str>) -> u64 {
-    use crate::store::{fnv1a, fnv1a_from};
-    let mut hash = fnv1a(b"response");
-    for part in [message_id, request_id] {
-        hash = match part {
-            Some(id) => fnv1a_from(fnv1a_from(hash, b"s"), id.as_bytes()),
-            None => fnv1a_from(hash, b"n"),
-        };
-        hash = fnv1a_from(hash, &[0]);
-    }
-    hash
+    use super::repeats::stable_hash;
+    [message_id, request_id]
+        .iter()
+        .fold(stable_hash(0, b"response"), |h, part| match part {
+            Some(id) => stable_hash(stable_hash(h, b"s"), id.as_bytes()),
+            None => stable_hash(h, b"n"),
+        })
 }
 
 /// One API response's usage, read from a transcript without importing it.
