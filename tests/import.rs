@@ -43,6 +43,9 @@ fn expected(path: &Path) -> Expected {
     let mut e = Expected::default();
     let mut usage_by_response: HashMap<String, Value> = HashMap::new();
     let mut order = Vec::new();
+    // A resumed or forked history repeats calls and results: each counts once (issue 10).
+    let mut calls = std::collections::HashSet::new();
+    let mut results = std::collections::HashSet::new();
     for line in text.lines() {
         let Ok(v) = serde_json::from_str::<Value>(line) else {
             continue;
@@ -57,7 +60,10 @@ fn expected(path: &Path) -> Expected {
             .cloned()
             .unwrap_or_default();
         if kind == "assistant" {
-            e.tool_calls += blocks.iter().filter(|b| b["type"] == "tool_use").count() as u64;
+            e.tool_calls += blocks
+                .iter()
+                .filter(|b| b["type"] == "tool_use" && calls.insert(b["id"].to_string()))
+                .count() as u64;
             let key = format!(
                 "{}:{}",
                 v["message"]["id"].as_str().unwrap_or(""),
@@ -75,7 +81,10 @@ fn expected(path: &Path) -> Expected {
         } else {
             e.tool_errors += blocks
                 .iter()
-                .filter(|b| b["type"] == "tool_result" && b["is_error"] == true)
+                .filter(|b| {
+                    b["type"] == "tool_result" && results.insert(b["tool_use_id"].to_string())
+                })
+                .filter(|b| b["is_error"] == true)
                 .count() as u64;
         }
     }

@@ -10,6 +10,7 @@ mod cost;
 mod exit_codes;
 mod explain;
 mod generated_store;
+mod growth;
 mod hook;
 mod hook_properties;
 mod import;

@@ -781,11 +781,9 @@ fn setup_says_what_happens_to_secrets() {
         .stdout
         .clone();
     assert!(on.contains("replaced with [REDACTED]"), "{on}");
-    // The test binary is on no standard PATH: the hooks name it by its full path.
-    let bin = crate::common::bin().display().to_string();
     assert_eq!(
         block(&on)["hooks"]["PreToolUse"][0]["hooks"][0]["command"],
-        format!("{bin} hook pre-tool")
+        "agent-strace hook pre-tool"
     );
     let off = env
         .run(&["setup", "--bin", "agent-strace", "--no-redact"])
@@ -798,7 +796,7 @@ fn setup_says_what_happens_to_secrets() {
     );
     assert_eq!(
         block(&off)["hooks"]["PreToolUse"][0]["hooks"][0]["command"],
-        format!("{bin} hook --no-redact pre-tool")
+        "agent-strace hook --no-redact pre-tool"
     );
     let written = env
         .run(&["setup", "--bin", "agent-strace", "--write"])

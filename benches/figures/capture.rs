@@ -1,6 +1,8 @@
 //! The capture figures of issue 8: `import --all` of a history of many transcripts against
 //! ccusage reading the same files in the same run, at flat memory, and `hook pre-tool` on a new
-//! and on a long session; for this build and (optionally) an earlier one beside it.
+//! and on a long session; for this build and (optionally) an earlier one beside it. Issue 10's:
+//! `import --all` again when nothing is new (it reads each file's record and last line read,
+//! not the files), and after every transcript grew.
 //!
 //! `cargo bench --bench figures -- --capture-only [--history-mb N] [--runs N] [--hook-runs N]
 //! [--store-dir DIR]`:
@@ -40,6 +42,19 @@ const IMPORT_OVER_CCUSAGE: Target =
 /// Peak RSS on the whole history over peak RSS on one eighth of it.
 const FLAT_MEMORY: Target =
     Target::at_most("peak RSS growth from ⅛ of the history", 10.0, Unit::Percent);
+/// `import --all` over a history imported already reads no file whole (issue 10). CPU time:
+/// the wall time of so short a run is mostly the load of the moment.
+const NOTHING_NEW: Target = Target::at_most(
+    "nothing new, over a fresh import's CPU time",
+    10.0,
+    Unit::Percent,
+);
+/// `import --all` after every transcript grew by a tenth reads and writes what is new, not all.
+const GROWN: Target = Target::at_most(
+    "a tenth new, over a fresh import's CPU time",
+    50.0,
+    Unit::Percent,
+);
 /// `hook pre-tool` keeps today's cost, on a new session and on a long one.
 const HOOK_MEDIAN: Duration = Duration::from_millis(2);
 /// The long session's median over the new session's: no growth with session length.
@@ -97,6 +112,7 @@ pub(crate) fn bench_capture(args: &[String]) -> Res<()> {
         builds.push(("before", b.clone()));
     }
     let mut samples: Vec<Sample> = builds.iter().map(|_| Sample::default()).collect();
+    let mut again: Vec<Sample> = builds.iter().map(|_| Sample::default()).collect();
     let mut tokens: Vec<Tokens> = vec![[0; 4]; builds.len()];
     let mut cc_sample = Sample::default();
     let mut cc_tokens = [0; 4];
@@ -106,7 +122,13 @@ pub(crate) fn bench_capture(args: &[String]) -> Res<()> {
     for run in 0..runs {
         eprintln!("figures: import --all, run {}", run + 1);
         for (n, (_, bin)) in builds.iter().enumerate() {
-            import_once(bin, &store_dir, &full.claude, &mut samples[n])?;
+            import_once(
+                bin,
+                &store_dir,
+                &full.claude,
+                &mut samples[n],
+                Some(&mut again[n]),
+            )?;
         }
         if let Some(cc) = &ccusage {
             cc_tokens = ccusage_once(cc, &work, &full.claude, &mut cc_sample)?;
@@ -114,7 +136,7 @@ pub(crate) fn bench_capture(args: &[String]) -> Res<()> {
     }
     for (n, (label, bin)) in builds.iter().enumerate() {
         let mut small_sample = Sample::default();
-        import_once(bin, &store_dir, &small.claude, &mut small_sample)?;
+        import_once(bin, &store_dir, &small.claude, &mut small_sample, None)?;
         let sample = &samples[n];
         let median = median(&sample.wall);
         writeln!(
@@ -167,6 +189,42 @@ pub(crate) fn bench_capture(args: &[String]) -> Res<()> {
         });
     } else {
         notes.push("no ccusage baseline: set AGENT_STRACE_CCUSAGE".to_owned());
+    }
+
+    // import --all again: nothing new, and every transcript grown (issue 10).
+    writeln!(report)?;
+    writeln!(
+        report,
+        "| import --all again | runs | nothing new: median | CPU s | peak RSS | ⅛ history, every transcript's last tenth new: median | CPU s | fresh import of it: median | CPU s |"
+    )?;
+    writeln!(report, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")?;
+    let cut = write_cut_history(&small, &work.join("history-small-cut"))?;
+    for (n, (label, bin)) in builds.iter().enumerate() {
+        eprintln!("figures: import --all of grown transcripts ({label})");
+        let (mut grown, mut whole) = (Sample::default(), Sample::default());
+        for _ in 0..runs {
+            grow_once(bin, &store_dir, &small, &cut, &mut grown)?;
+            import_once(bin, &store_dir, &small.claude, &mut whole, None)?;
+        }
+        writeln!(
+            report,
+            "| {label} | {runs} | {} | {:.2} | {} | {} | {:.2} | {} | {:.2} |",
+            fmt_duration(median(&again[n].wall)),
+            again[n].median_cpu(),
+            fmt_kib(again[n].peak_kib),
+            fmt_duration(median(&grown.wall)),
+            grown.median_cpu(),
+            fmt_duration(median(&whole.wall)),
+            whole.median_cpu(),
+        )?;
+        if n == 0 {
+            let share = |part: &Sample, of: &Sample| part.median_cpu() / of.median_cpu() * 100.0;
+            verdicts.push(
+                Verdict::new("import --all again")
+                    .check(NOTHING_NEW, Some(share(&again[n], &samples[n])))
+                    .check(GROWN, Some(share(&grown, &whole))),
+            );
+        }
     }
 
     // hook pre-tool: builds and sessions take turns, hook by hook.
@@ -320,6 +378,23 @@ fn fresh(text: &str, old_session: &str, new_session: &str, n: usize) -> String {
         .replace("\"req_", &format!("\"req_c{n}x"))
 }
 
+/// `text` made a conversation of its own for copy `n`, not a repeat of the others in one file:
+/// entry and tool-use ids of its own, and its times moved `n` years on.
+fn distinct(text: &str, n: usize) -> String {
+    let mut text = text
+        .replace("\"uuid\":\"", &format!("\"uuid\":\"c{n}x"))
+        .replace("\"parentUuid\":\"", &format!("\"parentUuid\":\"c{n}x"))
+        .replace("\"toolu_", &format!("\"toolu_c{n}x"));
+    // Latest year first, so that a year moved on is not moved again.
+    for year in (2020..=2030).rev() {
+        text = text.replace(
+            &format!("\"timestamp\":\"{year}-"),
+            &format!("\"timestamp\":\"{}-", year + n),
+        );
+    }
+    text
+}
+
 fn write_history(corpus: &Path, dir: &Path, min_bytes: u64, min_files: usize) -> Res<History> {
     let claude = dir.join("claude");
     let marker = dir.join("done");
@@ -470,8 +545,15 @@ fn timed(cmd: &Command, work: &Path) -> Res<(Duration, Vec<u8>, u64, f64, f64)> 
 
 type Tokens = [u64; 4];
 
-/// One `import --all` into a fresh store, timed, with text output (as a person runs it).
-fn import_once(bin: &Path, work: &Path, claude: &Path, sample: &mut Sample) -> Res<()> {
+/// One `import --all` into a fresh store, timed, with text output (as a person runs it); and,
+/// into `again`, the same command once more over the store it made (nothing new).
+fn import_once(
+    bin: &Path,
+    work: &Path,
+    claude: &Path,
+    sample: &mut Sample,
+    again: Option<&mut Sample>,
+) -> Res<()> {
     let store = work.join("import-store");
     let _ = std::fs::remove_dir_all(&store);
     let mut cmd = Command::new(bin);
@@ -482,8 +564,80 @@ fn import_once(bin: &Path, work: &Path, claude: &Path, sample: &mut Sample) -> R
         .env("AGENT_STRACE_HOME", work.join("agent-strace-home"))
         .env_remove("AGENT_STRACE_REDACT");
     let (wall, _, kib, ratio, cpu) = timed(&cmd, work)?;
-    let _ = std::fs::remove_dir_all(&store);
     sample.add(wall, kib, ratio, cpu);
+    if let Some(again) = again {
+        let (wall, _, kib, ratio, cpu) = timed(&cmd, work)?;
+        again.add(wall, kib, ratio, cpu);
+    }
+    let _ = std::fs::remove_dir_all(&store);
+    Ok(())
+}
+
+/// The history `from` as Claude Code had written it a while before: every file without the last
+/// tenth of its lines, under `dir` (the same names under `claude/`).
+fn write_cut_history(from: &History, dir: &Path) -> Res<PathBuf> {
+    let claude = dir.join("claude");
+    let _ = std::fs::remove_dir_all(dir);
+    let mut dirs = vec![from.claude.clone()];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(&d)?.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path)?;
+            let lines: Vec<&str> = text.split_inclusive('\n').collect();
+            let keep = lines.len() - lines.len() / 10;
+            let to = claude.join(path.strip_prefix(&from.claude)?);
+            std::fs::create_dir_all(to.parent().unwrap_or(dir))?;
+            std::fs::write(to, lines[..keep].concat())?;
+        }
+    }
+    Ok(claude)
+}
+
+/// Copies `tree` over `onto`, file by file (the same names).
+fn copy_tree(tree: &Path, onto: &Path) -> Res<()> {
+    for entry in std::fs::read_dir(tree)?.flatten() {
+        let (path, to) = (entry.path(), onto.join(entry.file_name()));
+        if path.is_dir() {
+            std::fs::create_dir_all(&to)?;
+            copy_tree(&path, &to)?;
+        } else {
+            std::fs::copy(&path, &to)?;
+        }
+    }
+    Ok(())
+}
+
+/// `import --all` of `history` cut short (untimed), then, the files grown to their whole length
+/// in place, `import --all` again: timed.
+fn grow_once(
+    bin: &Path,
+    work: &Path,
+    history: &History,
+    cut: &Path,
+    sample: &mut Sample,
+) -> Res<()> {
+    let store = work.join("import-store");
+    let claude = work.join("grow").join("claude");
+    let _ = std::fs::remove_dir_all(&store);
+    let _ = std::fs::remove_dir_all(&claude);
+    std::fs::create_dir_all(&claude)?;
+    copy_tree(cut, &claude)?;
+    let mut cmd = Command::new(bin);
+    cmd.arg("--trace-dir")
+        .arg(&store)
+        .args(["import", "--all", "--claude-dir"])
+        .arg(&claude)
+        .env_remove("AGENT_STRACE_REDACT");
+    timed(&cmd, work)?;
+    copy_tree(&history.claude, &claude)?;
+    let (wall, _, kib, ratio, cpu) = timed(&cmd, work)?;
+    sample.add(wall, kib, ratio, cpu);
+    let _ = std::fs::remove_dir_all(&store);
+    let _ = std::fs::remove_dir_all(&claude);
     Ok(())
 }
 
@@ -539,13 +693,19 @@ const SHORT_SESSION: &str = "0b5e55ed-2000-4000-8000-00000000005e";
 /// over, imported) and a new one (one session-start). Returns the long session's event count.
 fn hook_store(bin: &Path, work: &Path, corpus: &Path, store: &Path) -> Res<u64> {
     let _ = std::fs::remove_dir_all(store);
-    let long_file = work.join(format!("{LONG_SESSION}.jsonl"));
+    // Named after what it holds: copies that are distinct conversations (an import counts
+    // history a file repeats once, issue 10).
+    let long_file = work.join(format!("{LONG_SESSION}-distinct.jsonl"));
     if !long_file.exists() {
         let mut text = String::new();
         for (n, source) in sources(corpus)?.iter().enumerate() {
             let main = std::fs::read_to_string(&source.main)?;
             for copy in 0..10 {
-                text.push_str(&fresh(&main, &source.session, LONG_SESSION, n * 10 + copy));
+                let k = n * 10 + copy;
+                text.push_str(&distinct(
+                    &fresh(&main, &source.session, LONG_SESSION, k),
+                    k,
+                ));
                 if !text.ends_with('\n') {
                     text.push('\n');
                 }

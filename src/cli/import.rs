@@ -13,8 +13,8 @@ use super::globals::{Format, PrivacyArgs};
 use super::output::stdout;
 use super::output::to_stderr;
 use super::placement::{Placement, claude_projects};
-use crate::capture::import::batch::import_files;
-use crate::capture::import::existing::recorded_by_hooks;
+use crate::capture::import::batch::{freshness, import_files};
+use crate::capture::import::resume::Freshness;
 use crate::capture::import::{ImportError, ImportReport};
 use crate::capture::sink::Sink;
 use crate::capture::transcript::content::blocks;
@@ -30,7 +30,10 @@ use crate::store::Store;
 ///
 /// Each transcript becomes a session with exact token usage per API response; its subagents
 /// (the <session>/subagents/ folder, or sidechains inside the file) become child sessions linked
-/// to the call that spawned them. Importing a session twice changes nothing.
+/// to the call that spawned them. Importing a transcript again adds what it gained since (a
+/// resumed session appends to it), and changes nothing when it holds nothing new; one that was
+/// rewritten is imported again whole. History a resumed or forked session repeats is counted
+/// once.
 ///
 /// Files named here go to the store here. --all puts each transcript in the store of the
 /// project it ran in (its cwd) when that folder exists, else in the user-level store (see
@@ -42,10 +45,12 @@ use crate::store::Store;
 pub(crate) struct ImportArgs {
     /// Transcript files to import
     files: Vec<PathBuf>,
-    /// List the transcripts under ~/.claude/projects, newest first, instead of importing
+    /// List the transcripts under ~/.claude/projects, newest first, and whether each is new,
+    /// grown or up to date, instead of importing
     #[arg(long, conflicts_with_all = ["files", "all"])]
     discover: bool,
-    /// Import every transcript under ~/.claude/projects not imported yet
+    /// Import every transcript under ~/.claude/projects not imported yet, and what those
+    /// imported before gained since
     #[arg(long, conflicts_with = "files")]
     all: bool,
     /// Claude Code's folder [default: $CLAUDE_CONFIG_DIR (several, comma-separated), else
@@ -87,7 +92,7 @@ pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
         }
         let mut files: Vec<(Store, PathBuf)> = found
             .into_iter()
-            .filter(|t| !t.imported)
+            .filter(|t| t.needs_import)
             .map(|t| (t.store, t.path))
             .collect();
         // Older Claude Code kept subagents' transcripts beside the main ones; they go after
@@ -334,12 +339,32 @@ fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> s
             )?;
             continue;
         }
+        if r.status == "relinked" {
+            writeln!(
+                out,
+                "{lead}{} linked to the call that spawned it",
+                paint.cyan(&r.session_id),
+            )?;
+            continue;
+        }
         let t = &r.tokens;
+        let what = match r.status {
+            "grown" => format!(
+                "grown: {} new line{}, {} events",
+                r.lines,
+                if r.lines == 1 { "" } else { "s" },
+                r.events
+            ),
+            "reimported" => format!(
+                "imported again whole (the transcript is not what was imported before): {} events",
+                r.events
+            ),
+            _ => format!("imported: {} events", r.events),
+        };
         writeln!(
             out,
-            "{lead}{} imported: {} events, {} tool calls ({} failed), {} responses, tokens in {} / out {} / cache write {} / cache read {}",
+            "{lead}{} {what}, {} tool calls ({} failed), {} responses, tokens in {} / out {} / cache write {} / cache read {}",
             paint.cyan(&r.session_id),
-            r.events,
             r.tool_calls,
             r.tool_errors,
             r.responses,
@@ -348,6 +373,15 @@ fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> s
             t.cache_creation,
             t.cache_read
         )?;
+        if r.repeated > 0 {
+            writeln!(
+                out,
+                "    {} line{} repeat{} history the file holds already (a resumed or forked session), counted once",
+                r.repeated,
+                if r.repeated == 1 { "" } else { "s" },
+                if r.repeated == 1 { "s" } else { "" },
+            )?;
+        }
         for side in &r.sidechains {
             writeln!(out, "  + sidechain {}", paint.cyan(side))?;
         }
@@ -393,6 +427,16 @@ struct Found {
     /// The store that holds the session, or that `--all` imports it into.
     #[serde(serialize_with = "store_root")]
     store: Store,
+    /// How the file (with its subagents) compares with the store: `new`, `grown`,
+    /// `up_to_date`, `rewritten` (imported again whole), `outdated` (imported by a version that
+    /// kept no record of what it read: imported again whole), `recorded_by_hooks`,
+    /// `imported_from_another_file`, `added_to` (something else added to the imported session).
+    status: &'static str,
+    /// Lines the file and its subagents hold beyond what the store has, when they grew.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    new_lines: Option<u64>,
+    #[serde(skip)]
+    needs_import: bool,
 }
 
 fn store_root<S: serde::Serializer>(store: &Store, s: S) -> Result<S::Ok, S::Error> {
@@ -467,11 +511,15 @@ fn discover_in(
             // Claude Code names the file after the session; the id inside is what is imported.
             let session_id = session.unwrap_or_else(|| name.trim_end_matches(".jsonl").to_owned());
             let store = placement.store_for(&session_id, cwd.as_deref())?;
-            let imported = store.has_session(&session_id);
+            // A record and a line of each file are read, not the files.
+            let fresh = freshness(&store, &path, &session_id);
             found.push(Found {
                 project: project.file_name().to_string_lossy().into_owned(),
-                recorded_by_hooks: imported && recorded_by_hooks(&store, &session_id),
-                imported,
+                recorded_by_hooks: matches!(fresh.main, Freshness::RecordedByHooks),
+                imported: !matches!(fresh.main, Freshness::New),
+                status: fresh.status(),
+                new_lines: fresh.new_lines(),
+                needs_import: fresh.needs_import(),
                 first_prompt,
                 session_id,
                 path,
@@ -534,13 +582,20 @@ fn show_discovered(found: &[Found], format: Format, paint: Painter) -> Result<u8
     if found.is_empty() {
         writeln!(out, "No Claude Code transcripts found.")?;
     }
+    let words = |f: &Found| match (f.status, f.new_lines) {
+        ("grown", Some(n)) => format!("grown ({n} new line{})", if n == 1 { "" } else { "s" }),
+        ("up_to_date", _) => "up to date".to_owned(),
+        ("recorded_by_hooks", _) => "hooks".to_owned(),
+        ("imported_from_another_file", _) => "imported".to_owned(),
+        ("added_to", _) => "added to".to_owned(),
+        (status, _) => status.to_owned(),
+    };
+    let width = found.iter().map(|f| words(f).len()).max().unwrap_or(0);
     for f in found {
-        let status = if f.recorded_by_hooks {
-            paint.green("hooks   ")
-        } else if f.imported {
-            paint.green("imported")
-        } else {
-            paint.yellow("new     ")
+        let text = format!("{:width$}", words(f));
+        let status = match f.status {
+            "new" | "grown" | "rewritten" | "outdated" => paint.yellow(&text),
+            _ => paint.green(&text),
         };
         writeln!(
             out,

@@ -182,6 +182,27 @@ impl Folder {
         rustix::fs::renameat(&self.fd, from, &self.fd, to).map_err(Into::into)
     }
 
+    /// Swaps the entries `a` and `b` of this folder in one step (`renameat2` with
+    /// `RENAME_EXCHANGE`), so that no one looking sees neither; a file system that cannot
+    /// swaps them with two renames (through a hidden name) instead. `NotFound` when either is
+    /// not there.
+    pub(crate) fn exchange(&self, a: &str, b: &str) -> io::Result<()> {
+        match rustix::fs::renameat_with(&self.fd, a, &self.fd, b, rustix::fs::RenameFlags::EXCHANGE)
+        {
+            Ok(()) => Ok(()),
+            Err(Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP) => {
+                let aside = format!("{a}.swap");
+                self.rename(b, &aside)?;
+                if let Err(e) = self.rename(a, b) {
+                    let _ = self.rename(&aside, b);
+                    return Err(e);
+                }
+                self.rename(&aside, a)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Removes the file (or link) `name`; `Ok` when it was not there.
     pub(crate) fn remove(&self, name: &str) -> Result<()> {
         match rustix::fs::unlinkat(&self.fd, name, AtFlags::empty()) {

@@ -10,6 +10,8 @@ pub(crate) const EVENTS: &str = "events.ndjson";
 /// The session's lock, and what its holder keeps there: the counters folded so far.
 pub(crate) const COUNTERS: &str = ".counters";
 pub(crate) const PENDING: &str = ".pending";
+/// What an import read of its transcript (opaque to the store: the importer's record).
+pub(crate) const IMPORT: &str = ".import";
 pub(crate) const HOOK_ERRORS: &str = "hook-errors.log";
 pub(crate) const GITIGNORE: &str = ".gitignore";
 /// The session index (a cache, see [`super::index`]); hidden, so no listing takes it for a

@@ -14,6 +14,7 @@
 //!     .counters              the session lock, holding the counters folded from events up to a
 //!                            byte offset (our cache); held briefly while meta is caught up
 //!     .pending/              open tool calls waiting for their result, one empty file each
+//!     .import                what an import read of its transcript, to bring it up to date
 //! ```
 //!
 //! - [`layout`]: names and paths.
@@ -25,7 +26,8 @@
 //! - [`select`]: naming a session by a unique prefix of its id.
 //! - [`lock`]: brief, bounded file locks.
 //! - [`errlog`]: the bounded hook error log.
-//! - [`writer`]: writing a whole session at once (imports), moved into place atomically.
+//! - [`writer`]: writing a whole session at once (imports), moved into place atomically, or
+//!   continued from a mark and swapped in for the stored one (a transcript that grew).
 //! - [`index`]: the SQLite index of every session, refreshed from the files when read.
 //! - [`sql`]: read-only SQL over the index, of one store or of several gathered.
 //! - [`catalogue`]: the list of every store on the machine, kept in the user-level home.
@@ -59,7 +61,7 @@ pub use lock::HOOK_LOCK_WAIT;
 pub use pending::{CallKey, ClaimedCall};
 pub use reader::{BadLine, EventReader, ScanReport, replace_lone_surrogates};
 pub use select::Selector;
-pub use writer::SessionWriter;
+pub use writer::{Mark, RecordHead, SessionWriter};
 
 use crate::model::{Counters, SessionMeta};
 use files::Folder;

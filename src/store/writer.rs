@@ -2,6 +2,13 @@
 //! with one rename, so a session is either wholly there or not at all, and importing the same
 //! session twice never mixes two copies.
 //!
+//! A session an import wrote before is brought up to date the same way: the new folder starts
+//! with a copy of its events up to a [`Mark`] the import took (before the events that close the
+//! session), takes the new events, and is swapped in for the stored folder with one
+//! `renameat2(RENAME_EXCHANGE)`, so readers see the old session or the new one, never neither.
+//! A session written anew in place of a stored one (a transcript that was rewritten) is
+//! swapped in the same way.
+//!
 //! The hidden folder (`.writing-<session>-<pid>-<n>`) is removed when its writer is dropped
 //! unfinished (an error on the way). A writer that is killed cannot remove it, so the writer
 //! holds a lock on its events file while it lives; [`Store::sweep_unfinished`] removes the
@@ -11,8 +18,10 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
-use super::files::Folder;
-use super::layout::{self, COUNTERS, EVENTS, META};
+use serde::{Deserialize, Serialize};
+
+use super::files::{Folder, LINE_LIMIT, read_line};
+use super::layout::{self, COUNTERS, EVENTS, IMPORT, META};
 use super::{Result, Store, StoreError};
 use crate::model::{Counters, Event, EventHead, SessionMeta};
 
@@ -34,6 +43,25 @@ pub struct SessionWriter {
     line: Vec<u8>,
     /// Moved into place: the hidden folder is gone, nothing to clean up.
     done: bool,
+    /// Takes the place of the stored session of its id, if there is one, when finished.
+    replace: bool,
+    /// The importer's record of what it read, written as [`IMPORT`] when finished.
+    import_record: Option<Vec<u8>>,
+}
+
+/// The first line of an import's record, and the length of the session's events file then.
+#[derive(Debug, Clone)]
+pub struct RecordHead {
+    pub line: Vec<u8>,
+    pub events_len: Option<u64>,
+}
+
+/// How far a writer had come: the bytes of events written and their counters. A writer
+/// continued from a mark ([`Store::resume_session`]) holds exactly those events, then its own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Mark {
+    pub bytes: u64,
+    pub counters: Counters,
 }
 
 /// The prefix of the hidden folders sessions are written in.
@@ -60,43 +88,148 @@ impl Store {
         {
             return Err(StoreError::SessionExists(meta.session_id.clone()));
         }
-        // Unique to this writer: an import writes several sessions at once, and two files may
-        // hold the same session.
-        let n = WRITERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let temp_name = format!("{WRITING}{}-{}-{n}", meta.session_id, std::process::id());
-        let temp = root.path().join(&temp_name);
-        // A folder left by a process that had our id; never followed if it is a link.
-        let _ = std::fs::remove_dir_all(&temp);
-        if !root.make_child(&temp_name)? {
-            return Err(StoreError::io(
-                &temp,
-                std::io::Error::from(std::io::ErrorKind::AlreadyExists),
-            ));
-        }
-        let folder = root.child(&temp_name)?;
-        let file = folder.create_new(EVENTS)?.ok_or_else(|| {
-            StoreError::io(
-                &temp.join(EVENTS),
-                std::io::Error::from(std::io::ErrorKind::AlreadyExists),
-            )
-        })?;
-        // Held while this writer lives (the kernel releases it when the process dies), so a
-        // sweep can tell a live writer's folder from a killed one's. A file system without
-        // locks only means such folders are never swept.
-        let _ = file.try_lock();
-        Ok(SessionWriter {
-            meta,
-            root,
-            folder,
-            temp_name,
-            temp,
-            events: BufWriter::with_capacity(256 * 1024, file),
-            counters: Counters::default(),
-            bytes: 0,
-            line: Vec::with_capacity(4096),
-            done: false,
-        })
+        start_writer(root, meta, false)
     }
+
+    /// Starts writing a session anew that takes the place of the stored one of its id (if any)
+    /// when finished.
+    pub fn replace_session(&self, meta: SessionMeta) -> Result<SessionWriter> {
+        if !layout::is_valid_session_id(&meta.session_id) {
+            return Err(StoreError::InvalidSessionId(meta.session_id.clone()));
+        }
+        let root = self.made_root()?;
+        start_writer(root, meta, true)
+    }
+
+    /// Continues the stored session `meta` names from `mark`: the writer starts with a copy of
+    /// its events up to the mark and takes the stored session's place when finished. Fails
+    /// with [`StoreError::Corrupt`] when the stored events do not reach the mark, or the mark
+    /// does not end a line.
+    pub fn resume_session(&self, meta: SessionMeta, mark: &Mark) -> Result<SessionWriter> {
+        let stored = self.session_folder(&meta.session_id)?;
+        let events = stored.read(EVENTS)?;
+        let root = self.made_root()?;
+        let mut writer = start_writer(root, meta, true)?;
+        let path = writer.temp.join(EVENTS);
+        let short = || StoreError::Corrupt {
+            path: stored.path().join(EVENTS),
+            message: format!(
+                "the events end before byte {}, where an import left off",
+                mark.bytes
+            ),
+        };
+        let Some(mut events) = events else {
+            return Err(short());
+        };
+        if mark.bytes > 0 {
+            use std::io::{Read, Seek, SeekFrom};
+            // The mark ends a line: the byte before it is a newline.
+            let mut last = [0u8];
+            events
+                .seek(SeekFrom::Start(mark.bytes - 1))
+                .and_then(|_| events.read_exact(&mut last))
+                .map_err(|_| short())?;
+            if last[0] != b'\n' {
+                return Err(short());
+            }
+            events
+                .seek(SeekFrom::Start(0))
+                .map_err(|e| StoreError::io(stored.path(), e))?;
+            // Straight from file to file (copy_file_range on Linux): no event is parsed.
+            let copied = std::io::copy(&mut events.take(mark.bytes), writer.events.get_mut())
+                .map_err(|e| StoreError::io(&path, e))?;
+            if copied != mark.bytes {
+                return Err(short());
+            }
+        }
+        writer.bytes = mark.bytes;
+        writer.counters = mark.counters;
+        Ok(writer)
+    }
+
+    /// The first line of the record an import kept in the session's folder, with the length
+    /// of the session's events file; `None` when there is no such session or record (not
+    /// imported, or imported by a version that kept none). One look at the session's folder:
+    /// `import --all` asks this of every transcript it finds.
+    pub fn import_record_head(&self, session_id: &str) -> Result<Option<RecordHead>> {
+        let folder = match self.session_folder(session_id) {
+            Ok(folder) => folder,
+            Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
+        let Some(file) = folder.read(IMPORT)? else {
+            return Ok(None);
+        };
+        let mut reader = std::io::BufReader::new(file);
+        let mut line = Vec::new();
+        let path = folder.path().join(IMPORT);
+        let read =
+            read_line(&mut reader, &mut line, 64 * 1024).map_err(|e| StoreError::io(&path, e))?;
+        if read.consumed == 0 {
+            return Ok(None);
+        }
+        let events_len = folder
+            .size_of(EVENTS)
+            .map_err(|e| StoreError::io(&folder.path().join(EVENTS), e))?;
+        Ok(Some(RecordHead { line, events_len }))
+    }
+
+    /// The whole record an import kept in the session's folder.
+    pub fn import_record(&self, session_id: &str) -> Result<Option<Vec<u8>>> {
+        use std::io::Read;
+        let Some(file) = self.session_folder(session_id)?.read(IMPORT)? else {
+            return Ok(None);
+        };
+        let mut bytes = Vec::new();
+        file.take(LINE_LIMIT as u64)
+            .read_to_end(&mut bytes)
+            .map_err(|e| StoreError::io(&self.session_dir(session_id).join(IMPORT), e))?;
+        Ok(Some(bytes))
+    }
+}
+
+/// Starts a writer in a new hidden folder of the store's folder `root`.
+fn start_writer(root: Folder, meta: SessionMeta, replace: bool) -> Result<SessionWriter> {
+    // Unique to this writer: an import writes several sessions at once, and two files may
+    // hold the same session.
+    let n = WRITERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let temp_name = format!("{WRITING}{}-{}-{n}", meta.session_id, std::process::id());
+    let temp = root.path().join(&temp_name);
+    // A folder left by a process that had our id; never followed if it is a link.
+    let _ = std::fs::remove_dir_all(&temp);
+    if !root.make_child(&temp_name)? {
+        return Err(StoreError::io(
+            &temp,
+            std::io::Error::from(std::io::ErrorKind::AlreadyExists),
+        ));
+    }
+    let folder = root.child(&temp_name)?;
+    let file = folder.create_new(EVENTS)?.ok_or_else(|| {
+        StoreError::io(
+            &temp.join(EVENTS),
+            std::io::Error::from(std::io::ErrorKind::AlreadyExists),
+        )
+    })?;
+    // Held while this writer lives (the kernel releases it when the process dies), so a
+    // sweep can tell a live writer's folder from a killed one's. A file system without
+    // locks only means such folders are never swept.
+    let _ = file.try_lock();
+    Ok(SessionWriter {
+        meta,
+        root,
+        folder,
+        temp_name,
+        temp,
+        events: BufWriter::with_capacity(256 * 1024, file),
+        counters: Counters::default(),
+        bytes: 0,
+        line: Vec::with_capacity(4096),
+        done: false,
+        replace,
+        import_record: None,
+    })
 }
 
 impl SessionWriter {
@@ -106,6 +239,20 @@ impl SessionWriter {
 
     pub fn meta_mut(&mut self) -> &mut SessionMeta {
         &mut self.meta
+    }
+
+    /// How far the writer has come, to continue from there later.
+    pub fn mark(&self) -> Mark {
+        Mark {
+            bytes: self.bytes,
+            counters: self.counters,
+        }
+    }
+
+    /// The importer's record of what it read, kept in the session's folder (see
+    /// [`Store::import_record`]).
+    pub fn set_import_record(&mut self, record: Vec<u8>) {
+        self.import_record = Some(record);
     }
 
     pub fn append(&mut self, event: &Event) -> Result<()> {
@@ -146,7 +293,23 @@ impl SessionWriter {
         let cache = serde_json::json!({ "offset": self.bytes, "counters": c });
         self.folder
             .write_new(COUNTERS, cache.to_string().as_bytes())?;
+        if let Some(record) = &self.import_record {
+            self.folder.write_new(IMPORT, record)?;
+        }
         let target = self.root.path().join(&self.meta.session_id);
+        if self.replace {
+            match self.root.exchange(&self.temp_name, &self.meta.session_id) {
+                Ok(()) => {
+                    // The hidden folder now holds the session that was replaced.
+                    self.done = true;
+                    let _ = std::fs::remove_dir_all(&self.temp);
+                    return Ok(self.meta.clone());
+                }
+                // Gone meanwhile: moved into place below like a new one.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StoreError::io(&target, e)),
+            }
+        }
         // rename(2) onto an existing non-empty folder fails, so a session written meanwhile by
         // someone else is never replaced (and a link in its place is replaced, not followed).
         if let Err(e) = self.root.rename(&self.temp_name, &self.meta.session_id) {

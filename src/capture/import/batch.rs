@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 use super::claude_transcript::{ImportError, ImportReport, ParentLink, import_file};
+use super::resume::{self, Freshness};
 use crate::capture::sink::Sink;
 use crate::capture::transcript::session_of;
 use crate::store::Store;
@@ -74,29 +75,23 @@ pub fn import_files(
 pub fn import_with_subagents(store: &Store, file: &Path, sink: &Sink) -> FileResult {
     let parent = parent_of_agent_file(file);
     let main = import_file(store, file, parent.as_ref(), sink)?;
-    let subagents = file.with_extension("").join("subagents");
-    let mut children: Vec<PathBuf> = std::fs::read_dir(&subagents)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
-                .collect()
-        })
-        .unwrap_or_default();
-    children.sort();
+    let children = subagent_files(file);
     let session = main.session_id.clone();
     // A session in the store already (an import that stopped part way, or hooks) links its
-    // subagents to its own calls, as a clean import links them.
-    let agent_calls = if main.status == "imported" || children.is_empty() {
-        main.agent_calls.clone()
-    } else {
-        super::existing::agent_calls(store, &session, file).map_err(|source| {
-            ImportError::StoreAt {
-                path: file.to_path_buf(),
-                source,
-            }
-        })?
+    // subagents to its own calls, as a clean import links them: an import that read the file
+    // knows them, one that stopped at once finds them in the record an earlier import kept, or
+    // else in the stored session.
+    let at = |source| ImportError::StoreAt {
+        path: file.to_path_buf(),
+        source,
+    };
+    let agent_calls = match main.status {
+        _ if children.is_empty() => main.agent_calls.clone(),
+        "imported" | "reimported" | "grown" | "relinked" => main.agent_calls.clone(),
+        _ => match super::resume::state(store, &session).map_err(at)? {
+            Some(state) => state.agent_calls,
+            None => super::existing::agent_calls(store, &session, file).map_err(at)?,
+        },
     };
     let mut reports = vec![main];
     for child in children {
@@ -112,6 +107,90 @@ pub fn import_with_subagents(store: &Store, file: &Path, sink: &Sink) -> FileRes
         reports.push(import_file(store, &child, Some(&link), sink)?);
     }
     Ok(reports)
+}
+
+/// The transcripts in a transcript's `<stem>/subagents/` folder, in name order.
+fn subagent_files(file: &Path) -> Vec<PathBuf> {
+    let subagents = file.with_extension("").join("subagents");
+    let mut children: Vec<PathBuf> = std::fs::read_dir(&subagents)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+                .collect()
+        })
+        .unwrap_or_default();
+    children.sort();
+    children
+}
+
+/// How a transcript and its subagents' transcripts compare with the store.
+#[derive(Debug, Clone)]
+pub struct FileFreshness {
+    pub main: Freshness,
+    /// Lines the subagents' transcripts hold beyond what was imported of them.
+    pub subagents_new_lines: u64,
+    /// A subagent's transcript is new, grown or rewritten.
+    pub subagents_changed: bool,
+}
+
+impl FileFreshness {
+    /// Whether importing the file (with its subagents) would change the store.
+    pub fn needs_import(&self) -> bool {
+        self.main.needs_import() || self.subagents_changed
+    }
+
+    /// New lines of the file and its subagents, when what the store holds of them grew.
+    pub fn new_lines(&self) -> Option<u64> {
+        match &self.main {
+            Freshness::Grown { new_lines, .. } => Some(new_lines + self.subagents_new_lines),
+            Freshness::UpToDate(_) if self.subagents_changed => Some(self.subagents_new_lines),
+            _ => None,
+        }
+    }
+
+    /// In a word (`--discover`'s JSON): `grown` also when only a subagent's transcript grew.
+    pub fn status(&self) -> &'static str {
+        match &self.main {
+            Freshness::UpToDate(_) if self.subagents_changed => "grown",
+            main => main.status(),
+        }
+    }
+}
+
+/// How the transcript `file` of session `session_id`, and its subagents' transcripts, compare
+/// with the store: a record and a line of each file are read, not the files.
+pub fn freshness(store: &Store, file: &Path, session_id: &str) -> FileFreshness {
+    // A check that cannot read what it needs says "imported again whole": the import then
+    // reads the files, and reports what it could not read.
+    let check = |session: &str, path: &Path| {
+        resume::check(store, session, path)
+            .unwrap_or(Freshness::Rewritten(resume::Rewritten::Changed))
+    };
+    let main = check(session_id, file);
+    let mut fresh = FileFreshness {
+        main,
+        subagents_new_lines: 0,
+        subagents_changed: false,
+    };
+    // Subagents are imported with their parent, and not at all beside a session of hooks.
+    if !matches!(fresh.main, Freshness::UpToDate(_) | Freshness::Grown { .. }) {
+        return fresh;
+    }
+    for child in subagent_files(file) {
+        let agent = child
+            .file_stem()
+            .map(|s| s.to_string_lossy().trim_start_matches("agent-").to_owned())
+            .unwrap_or_default();
+        let Some(id) = crate::store::subagent_session_id(&agent, session_id) else {
+            continue;
+        };
+        let child = check(&id, &child);
+        fresh.subagents_new_lines += child.new_lines().unwrap_or(0);
+        fresh.subagents_changed |= child.needs_import();
+    }
+    fresh
 }
 
 /// A subagent's own transcript (`agent-*.jsonl`) belongs under the session it names.

@@ -2,20 +2,26 @@
 //! (subagent) as a child session linked to the call that spawned it.
 //!
 //! The file is read once, line by line, so memory stays flat in its size. Lines, content and
-//! usage are read by [`crate::capture::transcript`], whose rule counts each API response once.
+//! usage are read by [`crate::capture::transcript`], whose rules count each API response, and
+//! each entry or block a resumed history repeats, once.
+//!
+//! A file imported before is read on from where that import stopped when it grew, and again
+//! whole when it was rewritten (see [`super::resume`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::existing::NotImported;
+use super::resume::{self, Freshness};
 use crate::capture::sink::Sink;
 use crate::capture::transcript::content::{blocks, prompt_text, result_text};
 use crate::capture::transcript::parse_time;
+use crate::capture::transcript::repeats::Repeats;
 use crate::capture::transcript::responses::{Counted, Current, Line, Response, Step as Next};
 use crate::capture::transcript::wire::{Block, Entry, Message, TaskResult, mend, parse_value};
 use crate::model::meta::TITLE;
@@ -45,16 +51,24 @@ pub struct SkippedLine {
 pub struct ImportReport {
     pub file: PathBuf,
     pub session_id: String,
-    /// `imported`; `already_imported` when an import put the session in the store already;
-    /// `recorded_by_hooks` when hooks did (the transcript is not merged into it: see
-    /// `not_imported`); `skipped` when a subagent's id cannot name a session (see `warnings`).
+    /// `imported`; `grown` when the file grew since it was imported, and what is new was added;
+    /// `reimported` when it was rewritten (or imported by a version that kept no record of what
+    /// it read) and was imported again whole; `relinked` when only the call a subagent is
+    /// linked to changed; `already_imported` when the store holds all of it already;
+    /// `recorded_by_hooks` when hooks put the session in the store (the transcript is not merged
+    /// into it: see `not_imported`); `skipped` when a subagent's id cannot name a session (see
+    /// `warnings`).
     pub status: &'static str,
+    /// Lines read: for a file that grew, the new lines.
     pub lines: u64,
     /// Lines by their `type`, with `malformed` for lines that are not JSON.
     pub entries: BTreeMap<String, u64>,
     pub malformed: Vec<SkippedLine>,
     /// User and assistant lines.
     pub messages: u64,
+    /// Of those, lines that only repeat what the file held before (a resumed or forked
+    /// history copies it), counted once.
+    pub repeated: u64,
     pub responses: u64,
     pub tool_calls: u64,
     pub tool_errors: u64,
@@ -134,7 +148,7 @@ pub fn import_file(
     sink: &Sink,
 ) -> Result<ImportReport, ImportError> {
     let mut report = read_transcript(store, path, parent, sink).map_err(|e| e.at(path))?;
-    if report.status != "already_imported" {
+    if report.status != "recorded_by_hooks" {
         return Ok(report);
     }
     let at = |source| ImportError::StoreAt {
@@ -142,12 +156,8 @@ pub fn import_file(
         source,
     };
     let stored = super::existing::stored(store, &report.session_id).map_err(at)?;
-    if stored.by_hooks {
-        report.status = "recorded_by_hooks";
-        report.not_imported = Some(
-            super::existing::not_imported(store, &report.session_id, &stored, path).map_err(at)?,
-        );
-    }
+    report.not_imported =
+        Some(super::existing::not_imported(store, &report.session_id, &stored, path).map_err(at)?);
     Ok(report)
 }
 
@@ -170,9 +180,16 @@ fn read_transcript(
     let mut spare = Vec::new();
     loop {
         buf.clear();
-        if reader.read_until(b'\n', &mut buf).map_err(io)? == 0 {
+        let n = reader.read_until(b'\n', &mut buf).map_err(io)?;
+        if n == 0 {
             break;
         }
+        let before = importer.read;
+        importer.read = Position {
+            offset: before.offset + n as u64,
+            last_line_at: before.offset,
+            lines: before.lines + 1,
+        };
         importer.report.lines += 1;
         let text = buf.trim_ascii();
         if text.is_empty() {
@@ -207,28 +224,41 @@ fn read_transcript(
             },
         };
         match decoded {
-            Ok(flow) => {
-                if flow == Flow::Stop {
+            Ok(Flow::Stop) => break,
+            Ok(Flow::Seek(offset)) => {
+                reader.seek(SeekFrom::Start(offset)).map_err(io)?;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                // A last line without its newline that does not parse, in a transcript, is most
+                // likely one Claude Code is still writing: it is left unread, so that the next
+                // import reads it whole.
+                if buf.last() != Some(&b'\n') && importer.main.is_some() {
+                    importer.read = before;
+                    importer.report.lines -= 1;
+                    importer.report.malformed.push(SkippedLine {
+                        line: before.lines + 1,
+                        message: "it is not complete yet: Claude Code may still be writing it, and the next import reads it".to_owned(),
+                    });
                     break;
                 }
-            }
-            Err(e) => {
                 let message = if text.contains(&0) || std::str::from_utf8(text).is_err() {
                     "binary data, not JSON text".to_owned()
                 } else {
                     e.to_string()
                 };
-                first_bad.get_or_insert_with(|| (importer.report.lines, message.clone()));
+                let line = before.lines + 1;
+                first_bad.get_or_insert_with(|| (line, message.clone()));
                 *importer
                     .report
                     .entries
                     .entry("malformed".into())
                     .or_default() += 1;
                 if importer.report.malformed.len() < 20 {
-                    importer.report.malformed.push(SkippedLine {
-                        line: importer.report.lines,
-                        message,
-                    });
+                    importer
+                        .report
+                        .malformed
+                        .push(SkippedLine { line, message });
                 }
             }
         }
@@ -240,11 +270,15 @@ fn read_transcript(
 enum Flow {
     Go,
     Stop,
+    /// Read on from this offset: the file was imported up to there before.
+    Seek(u64),
     /// The line's content does not parse: read it again with lone surrogates mended.
     Mend,
 }
 
-struct OpenCall {
+/// A tool call waiting for its result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OpenCall {
     event_id: String,
     timestamp: f64,
     tool: String,
@@ -280,11 +314,41 @@ struct Importer<'a> {
     title: Option<String>,
     /// A compaction whose boundary was read and whose summary has not come yet.
     compaction: Option<Boundary>,
+    /// Entries and blocks met before in this file.
+    repeats: Repeats,
+    /// How far the file has been read.
+    read: Position,
+    /// Reading on from where an earlier import stopped, which had read this many lines.
+    resumed_from: Option<u64>,
+    /// Writing anew sessions the store holds already (the transcript was rewritten): each
+    /// takes the stored one's place.
+    replacing: bool,
 }
 
-/// A `compact_boundary` line waiting for the summary that follows it.
-#[derive(Debug, Clone)]
-struct Boundary {
+/// How far a file has been read.
+#[derive(Debug, Clone, Copy, Default)]
+struct Position {
+    /// Bytes read: the offset just past the last line read.
+    offset: u64,
+    /// Where the last line read starts.
+    last_line_at: u64,
+    lines: u64,
+}
+
+/// What to do with a session the store holds already.
+enum Existing {
+    /// Nothing: the store holds all of it, or it is not the import's to change.
+    Stop(&'static str),
+    /// Read on from this offset, where the earlier import stopped.
+    Resume(u64),
+    /// Import it again whole, in place of the stored one.
+    Replace,
+}
+
+/// A `compact_boundary` line waiting for the summary that follows it; kept in the import's
+/// record when the file ends between the two, so that the next import finds the summary.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Boundary {
     at: f64,
     trigger: Option<String>,
     pre_tokens: Option<u64>,
@@ -310,6 +374,7 @@ impl<'a> Importer<'a> {
                 entries: BTreeMap::new(),
                 malformed: Vec::new(),
                 messages: 0,
+                repeated: 0,
                 responses: 0,
                 tool_calls: 0,
                 tool_errors: 0,
@@ -327,6 +392,10 @@ impl<'a> Importer<'a> {
             last_timestamp: 0.0,
             title: None,
             compaction: None,
+            repeats: Repeats::default(),
+            read: Position::default(),
+            resumed_from: None,
+            replacing: false,
         }
     }
 
@@ -369,10 +438,17 @@ impl<'a> Importer<'a> {
         };
         self.report.messages += 1;
         if self.main.is_none() {
-            self.open_main(entry)?;
+            if let Some(offset) = self.open_main(entry)? {
+                return Ok(Flow::Seek(offset));
+            }
             if self.stopped {
                 return Ok(Flow::Stop);
             }
+        }
+        // A line a resumed or forked history repeats is counted once.
+        if !self.repeats.entry(entry.uuid.as_deref()) {
+            self.report.repeated += 1;
+            return Ok(Flow::Go);
         }
         let ts = self.last_timestamp;
         // Older Claude Code wrote subagents' lines into the main file, marked as sidechains.
@@ -391,9 +467,18 @@ impl<'a> Importer<'a> {
             None
         };
         let content = match content {
-            Ok(content) => content,
+            Ok(mut content) => {
+                let had_blocks = !content.is_empty();
+                let at = entry.timestamp.as_deref();
+                content.retain(|block| self.repeats.block(at, block));
+                if had_blocks && content.is_empty() {
+                    self.report.repeated += 1;
+                    return Ok(Flow::Go);
+                }
+                content
+            }
             Err(e) => {
-                let line = self.report.lines;
+                let line = self.read.lines;
                 self.report.malformed.push(SkippedLine {
                     line,
                     message: format!("content: {e}"),
@@ -442,7 +527,9 @@ impl<'a> Importer<'a> {
         Ok(Flow::Go)
     }
 
-    fn open_main(&mut self, entry: &Entry<'_>) -> Result<(), ImportError> {
+    /// Opens the file's own session. `Some(offset)` when an earlier import of the file read up
+    /// to `offset` and the file grew since: reading goes on from there.
+    fn open_main(&mut self, entry: &Entry<'_>) -> Result<Option<u64>, ImportError> {
         let stem = self
             .path
             .file_stem()
@@ -469,7 +556,7 @@ impl<'a> Importer<'a> {
                         "left out subagent `{}`: its id cannot name a session",
                         crate::model::text::one_line(&agent, 60)
                     ));
-                    return Ok(());
+                    return Ok(None);
                 };
                 (id, Some(link.clone()))
             }
@@ -487,13 +574,21 @@ impl<'a> Importer<'a> {
             meta.parent_event_id.clone_from(&link.event_id);
             meta.depth = link.depth + 1;
         }
-        let mut writer = match self.store.write_session(meta) {
+        let mut writer = match self.store.write_session(meta.clone()) {
             Ok(writer) => writer,
-            Err(StoreError::SessionExists(_)) => {
-                self.stopped = true;
-                self.report.status = "already_imported";
-                return Ok(());
-            }
+            Err(StoreError::SessionExists(_)) => match self.existing(&id, parent.as_ref())? {
+                Existing::Stop(status) => {
+                    self.stopped = true;
+                    self.report.status = status;
+                    return Ok(None);
+                }
+                Existing::Resume(offset) => return Ok(Some(offset)),
+                Existing::Replace => {
+                    self.replacing = true;
+                    self.report.status = "reimported";
+                    self.store.replace_session(meta)?
+                }
+            },
             Err(e) => return Err(e.into()),
         };
         let mut data = Map::new();
@@ -522,6 +617,99 @@ impl<'a> Importer<'a> {
             response: Current::default(),
             last: self.last_timestamp,
         });
+        Ok(None)
+    }
+
+    /// What to do with the session `id`, which the store holds already.
+    fn existing(&mut self, id: &str, link: Option<&ParentLink>) -> Result<Existing, ImportError> {
+        let read = match resume::check(self.store, id, self.path)? {
+            // Removed meanwhile, or rewritten: written anew, in its place if it is back.
+            Freshness::New | Freshness::Rewritten(_) => return Ok(Existing::Replace),
+            Freshness::RecordedByHooks => return Ok(Existing::Stop("recorded_by_hooks")),
+            Freshness::OtherFile(_) => return Ok(Existing::Stop("already_imported")),
+            Freshness::AddedTo => {
+                self.report.warnings.push(
+                    "left its session as it is: something else (hooks sharing its session id) added to it since it was imported"
+                        .to_owned(),
+                );
+                return Ok(Existing::Stop("already_imported"));
+            }
+            Freshness::UpToDate(read) => {
+                // A subagent whose spawning call's result came after it was imported is linked
+                // to that call now, as an import of the whole file links it.
+                let relink = link.and_then(|l| l.event_id.as_ref()).is_some_and(|call| {
+                    self.store
+                        .read_meta(id)
+                        .is_ok_and(|m| m.parent_event_id.as_ref() != Some(call))
+                });
+                if !relink {
+                    return Ok(Existing::Stop("already_imported"));
+                }
+                read
+            }
+            Freshness::Grown { read, .. } => read,
+        };
+        let Some(state) = resume::state(self.store, id)? else {
+            return Ok(Existing::Replace);
+        };
+        match self.resume(&read, state, link) {
+            Ok(()) => Ok(Existing::Resume(read.offset)),
+            // The stored sessions are not as the import left them (their events end early, a
+            // sidechain is gone): imported again whole instead.
+            Err(ImportError::Store(_)) => Ok(Existing::Replace),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Takes up the state an earlier import of the file left, and continues its sessions.
+    fn resume(
+        &mut self,
+        read: &resume::Read,
+        state: resume::State,
+        link: Option<&ParentLink>,
+    ) -> Result<(), ImportError> {
+        let continued = |saved: resume::Context, link: Option<&ParentLink>| {
+            let mut meta = self.store.read_meta(&saved.session_id)?;
+            if let Some(call) = link.and_then(|l| l.event_id.clone()) {
+                meta.parent_event_id = Some(call);
+            }
+            let writer = self.store.resume_session(meta, &saved.mark)?;
+            Ok::<_, ImportError>(Context {
+                writer,
+                open_calls: saved.open_calls,
+                response: Current::resumed(saved.response),
+                last: saved.last,
+            })
+        };
+        // Every writer first, so that a failure leaves the importer as it was.
+        let main = continued(state.main, link)?;
+        let mut sidechains = HashMap::new();
+        for side in state.sidechains {
+            let context = side
+                .context
+                .map(|saved| continued(saved, None))
+                .transpose()?;
+            sidechains.insert(side.agent, context);
+        }
+        self.main = Some(main);
+        self.sidechains = sidechains;
+        self.counted = state.counted;
+        self.repeats = state.repeats;
+        self.compaction = state.compaction;
+        self.report.agent_calls = state.agent_calls;
+        self.last_timestamp = state.last_timestamp;
+        self.read = Position {
+            offset: read.offset,
+            last_line_at: read.last_line_at,
+            lines: read.lines,
+        };
+        self.resumed_from = Some(read.lines);
+        // The report counts what is new.
+        self.report.lines = 0;
+        self.report.entries.clear();
+        self.report.messages = 0;
+        self.report.malformed.clear();
+        self.report.status = "grown";
         Ok(())
     }
 
@@ -542,7 +730,12 @@ impl<'a> Importer<'a> {
         meta.parent_session_id = Some(parent);
         meta.parent_event_id = self.report.agent_calls.get(agent).cloned();
         meta.depth = self.parent.map_or(0, |p| p.depth) + 1;
-        let mut writer = match self.store.write_session(meta) {
+        let written = if self.replacing {
+            self.store.replace_session(meta)
+        } else {
+            self.store.write_session(meta)
+        };
+        let mut writer = match written {
             Ok(writer) => writer,
             Err(StoreError::SessionExists(_)) => {
                 self.report.warnings.push(format!(
@@ -567,42 +760,33 @@ impl<'a> Importer<'a> {
     }
 
     fn finish(mut self, first_bad: Option<(u64, String)>) -> Result<ImportReport, ImportError> {
-        if self.report.lines == 0 || (self.report.entries.is_empty() && first_bad.is_none()) {
-            return Err(ImportError::Empty(self.path.to_path_buf()));
-        }
-        let known = self
-            .report
-            .entries
-            .iter()
-            .any(|(kind, _)| KNOWN_KINDS.contains(&kind.as_str()));
-        if !known {
-            let (line, reason) =
-                first_bad.unwrap_or((1, "no Claude Code transcript entries".to_owned()));
-            if let Some(main) = self.main.take() {
-                main.writer.abandon();
+        // A file read on from where an earlier import stopped was a transcript then.
+        if self.resumed_from.is_none() {
+            if self.report.lines == 0 || (self.report.entries.is_empty() && first_bad.is_none()) {
+                return Err(ImportError::Empty(self.path.to_path_buf()));
             }
-            return Err(ImportError::NotTranscript {
-                path: self.path.to_path_buf(),
-                line,
-                reason,
-            });
+            let known = self
+                .report
+                .entries
+                .iter()
+                .any(|(kind, _)| KNOWN_KINDS.contains(&kind.as_str()));
+            if !known {
+                let (line, reason) =
+                    first_bad.unwrap_or((1, "no Claude Code transcript entries".to_owned()));
+                if let Some(main) = self.main.take() {
+                    main.writer.abandon();
+                }
+                return Err(ImportError::NotTranscript {
+                    path: self.path.to_path_buf(),
+                    line,
+                    reason,
+                });
+            }
         }
         if self.stopped {
             return Ok(self.report);
         }
-        let mut contexts: Vec<Context> = self.sidechains.into_values().flatten().collect();
-        if let Some(mut main) = self.main.take() {
-            if let Some(title) = &self.title {
-                main.writer.meta_mut().set_attribution(TITLE, title);
-            }
-            // A compaction whose summary never came is still a compaction.
-            if let Some(boundary) = self.compaction.take() {
-                let event = compaction_event(self.sink, main.writer.session_id(), &boundary, None);
-                self.sink.emit(&mut main.writer, event)?;
-                self.report.events += 1;
-            }
-            contexts.push(main);
-        } else {
+        let Some(mut main) = self.main.take() else {
             // A transcript with no messages (only summaries, say) still becomes a session, so
             // that importing it again is recognised.
             return Err(ImportError::NotTranscript {
@@ -610,41 +794,135 @@ impl<'a> Importer<'a> {
                 line: 1,
                 reason: "no user or assistant messages".to_owned(),
             });
+        };
+        if self
+            .resumed_from
+            .is_some_and(|lines| lines == self.read.lines)
+        {
+            self.report.status = "relinked";
         }
-        for mut ctx in contexts {
-            let mut events = Vec::new();
-            let mut step = Step {
-                ctx: &mut ctx,
-                events: &mut events,
-                sink: self.sink,
-                report: &mut self.report,
-                counted: &mut self.counted,
-                ts: 0.0,
-                compaction: &mut None,
-            };
-            step.flush();
-            let end_ts = ctx.last;
-            let mut data = Map::new();
-            data.insert("reason".into(), "import".into());
-            events.push(self.sink.event(
-                EventType::SessionEnd,
-                end_ts,
-                ctx.writer.session_id(),
-                data,
-            ));
-            for event in events {
-                self.sink.emit(&mut ctx.writer, event)?;
-                self.report.events += 1;
-            }
-            match ctx.writer.finish() {
-                // Another file holding the same session was imported meanwhile.
-                Err(StoreError::SessionExists(_)) => self.report.status = "already_imported",
-                other => {
-                    other?;
+        let mut sidechains: Vec<(String, Option<Context>)> = self.sidechains.drain().collect();
+        sidechains.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut kept = Vec::new();
+        for (agent, ctx) in sidechains {
+            let context = match ctx {
+                Some(mut ctx) => {
+                    let saved = self.close(&mut ctx, None)?;
+                    self.put(ctx)?;
+                    Some(saved)
                 }
+                None => None,
+            };
+            kept.push(resume::Sidechain { agent, context });
+        }
+        if let Some(title) = &self.title {
+            main.writer.meta_mut().set_attribution(TITLE, title);
+        }
+        // The main session last, with the record of what was read: the record is in place
+        // only once every session it covers is.
+        let pending = self.compaction.take();
+        let saved = self.close(&mut main, pending.as_ref())?;
+        if let Some(record) = self.record(&main, saved, kept, pending) {
+            main.writer.set_import_record(record);
+        }
+        self.put(main)?;
+        Ok(self.report)
+    }
+
+    /// Writes the events that close a session (a compaction whose summary has not come, the
+    /// response in progress, its end); returns the session as it was before them, for a later
+    /// import to carry on from.
+    fn close(
+        &mut self,
+        ctx: &mut Context,
+        compaction: Option<&Boundary>,
+    ) -> Result<resume::Context, ImportError> {
+        let saved = resume::Context {
+            session_id: ctx.writer.session_id().to_owned(),
+            mark: ctx.writer.mark(),
+            open_calls: ctx.open_calls.clone(),
+            response: ctx.response.open().cloned(),
+            last: ctx.last,
+        };
+        let mut events = Vec::new();
+        // A compaction whose summary never came is still a compaction.
+        if let Some(boundary) = compaction {
+            events.push(compaction_event(
+                self.sink,
+                ctx.writer.session_id(),
+                boundary,
+                None,
+            ));
+        }
+        let mut step = Step {
+            ctx,
+            events: &mut events,
+            sink: self.sink,
+            report: &mut self.report,
+            counted: &mut self.counted,
+            ts: 0.0,
+            compaction: &mut None,
+        };
+        step.flush();
+        let end_ts = ctx.last;
+        let mut data = Map::new();
+        data.insert("reason".into(), "import".into());
+        events.push(
+            self.sink
+                .event(EventType::SessionEnd, end_ts, ctx.writer.session_id(), data),
+        );
+        for event in events {
+            self.sink.emit(&mut ctx.writer, event)?;
+            self.report.events += 1;
+        }
+        Ok(saved)
+    }
+
+    /// Moves a finished session into place.
+    fn put(&mut self, ctx: Context) -> Result<(), ImportError> {
+        match ctx.writer.finish() {
+            // Another file holding the same session was imported meanwhile.
+            Err(StoreError::SessionExists(_)) => self.report.status = "already_imported",
+            other => {
+                other?;
             }
         }
-        Ok(self.report)
+        Ok(())
+    }
+
+    /// The record of what was read and the importer's state, kept with the main session;
+    /// `None` when the last line read cannot be read back (the file changed meanwhile): the
+    /// next import then reads the file again whole.
+    fn record(
+        &mut self,
+        main: &Context,
+        saved: resume::Context,
+        sidechains: Vec<resume::Sidechain>,
+        compaction: Option<Boundary>,
+    ) -> Option<Vec<u8>> {
+        let mut file = crate::store::open_regular(self.path).ok()?;
+        let hash = resume::line_hash(&mut file, self.read.last_line_at, self.read.offset)
+            .ok()
+            .flatten()?;
+        let read = resume::Read {
+            format: resume::FORMAT,
+            transcript: resume::canonical(self.path),
+            offset: self.read.offset,
+            lines: self.read.lines,
+            last_line_at: self.read.last_line_at,
+            last_line_hash: hash,
+            events: main.writer.mark().bytes,
+        };
+        let state = resume::State {
+            last_timestamp: self.last_timestamp,
+            counted: std::mem::take(&mut self.counted),
+            repeats: std::mem::take(&mut self.repeats),
+            agent_calls: self.report.agent_calls.clone(),
+            main: saved,
+            sidechains,
+            compaction,
+        };
+        Some(resume::record(&read, &state))
     }
 }
 

@@ -6,9 +6,11 @@
 //! - [`wire`]: transcript lines as Claude Code writes them, borrowed from the line.
 //! - [`content`]: message content blocks, parsed one way, and the texts made of them.
 //! - [`responses`]: API responses and their usage: one count per response, its last line wins.
+//! - [`repeats`]: entries and blocks a resumed or forked history holds twice, counted once.
 //! - [`transcript`]: reading a transcript file: its last answer, the usage of every response.
 
 pub mod content;
+pub mod repeats;
 pub mod responses;
 #[expect(
     clippy::module_inception,

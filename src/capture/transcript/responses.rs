@@ -7,22 +7,21 @@
 //! the same file (a resumed conversation copies its history) is not counted again. This is the
 //! rule ccusage applies too; `tests/ccusage_crosscheck.rs` holds us to its totals.
 
-use std::collections::HashSet;
-use std::hash::{DefaultHasher, Hash, Hasher};
-
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::model::Tokens;
 
 /// Responses already counted in one file, by a hash of their ids, so memory does not grow with
-/// the ids' length.
-#[derive(Debug, Default)]
-pub struct Counted(HashSet<u64>);
+/// the ids' length. The hash is stable across builds: an import keeps the set to bring the
+/// file up to date later.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Counted(super::repeats::HashedSet);
 
 /// One API response, read from its lines. `T` is what the reader keeps with it (import keeps
 /// the id of the `llm_request` event it wrote).
-#[derive(Debug)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Response<T> {
     key: u64,
     keyed: bool,
@@ -93,11 +92,7 @@ impl<T: Default> Current<T> {
     /// Notes one assistant line.
     pub fn line(&mut self, counted: &mut Counted, line: &Line<'_>) -> Step<T> {
         let keyed = line.message_id.is_some() || line.request_id.is_some();
-        let key = {
-            let mut h = DefaultHasher::new();
-            (line.message_id, line.request_id).hash(&mut h);
-            h.finish()
-        };
+        let key = key(line.message_id, line.request_id);
         let same = self.open.as_ref().is_some_and(|r| r.keyed && r.key == key);
         let step = if same {
             Step::Same
@@ -126,6 +121,17 @@ impl<T: Default> Current<T> {
         step
     }
 
+    /// A conversation whose response `open` is in progress (an import carrying on where it
+    /// stopped).
+    pub fn resumed(open: Option<Response<T>>) -> Self {
+        Current { open }
+    }
+
+    /// The response in progress.
+    pub fn open(&self) -> Option<&Response<T>> {
+        self.open.as_ref()
+    }
+
     /// The response in progress, to keep something with it.
     pub fn open_mut(&mut self) -> Option<&mut Response<T>> {
         self.open.as_mut()
@@ -135,6 +141,18 @@ impl<T: Default> Current<T> {
     pub fn end(&mut self) -> Option<Response<T>> {
         self.open.take()
     }
+}
+
+/// A response's identity: a stable hash of its message id and request id, each of which may be
+/// missing.
+fn key(message_id: Option<&str>, request_id: Option<&str>) -> u64 {
+    use super::repeats::stable_hash;
+    [message_id, request_id]
+        .iter()
+        .fold(stable_hash(0, b"response"), |h, part| match part {
+            Some(id) => stable_hash(stable_hash(h, b"s"), id.as_bytes()),
+            None => stable_hash(h, b"n"),
+        })
 }
 
 /// One API response's usage, read from a transcript without importing it.

@@ -3,11 +3,12 @@
 //! response (for costing a session recorded by hooks), and a survey of what it holds (for an
 //! import that finds its session in the store already).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use super::content::{answer_text, blocks, prompt_text};
+use super::repeats::Repeats;
 use super::responses::{Counted, Current, Line, Response, ResponseUsage, Step};
 use super::wire::{Entry, TaskResult, mend};
 use crate::model::Tokens;
@@ -221,14 +222,14 @@ fn count(survey: &mut Survey, response: &Response<()>) {
     }
 }
 
-/// Reads the main conversation of a transcript: its responses (counted as an import counts
-/// them), answers, thinking, tool calls, and which call ran which subagent.
+/// Reads the main conversation of a transcript: its responses, answers, thinking and tool calls
+/// (each counted once, as an import counts them), and which call ran which subagent.
 pub fn survey(path: &Path) -> std::io::Result<Survey> {
     let mut reader = BufReader::with_capacity(1 << 20, open_regular(path)?);
     let mut survey = Survey::default();
     let mut counted = Counted::default();
     let mut current: Current<()> = Current::default();
-    let mut seen_calls = HashSet::new();
+    let mut repeats = Repeats::default();
     let (mut buf, mut spare) = (Vec::new(), Vec::new());
     loop {
         // A line too long to be a transcript entry is skipped like one that does not parse.
@@ -241,13 +242,15 @@ pub fn survey(path: &Path) -> std::io::Result<Survey> {
         let Some(message) = &entry.message else {
             continue;
         };
-        if entry.is_sidechain == Some(true) {
+        if entry.is_sidechain == Some(true) || !repeats.entry(entry.uuid.as_deref()) {
             continue;
         }
-        let content = message
+        let mut content = message
             .content
             .and_then(|c| blocks(c).ok())
             .unwrap_or_default();
+        let at = entry.timestamp.as_deref();
+        content.retain(|block| repeats.block(at, block));
         match entry.kind.as_deref() {
             Some("assistant") => {
                 let line = Line {
@@ -273,9 +276,7 @@ pub fn survey(path: &Path) -> std::io::Result<Survey> {
                         }
                         Some("thinking" | "redacted_thinking") => survey.thinking += 1,
                         Some("tool_use") => {
-                            if let Some(id) = &block.id
-                                && seen_calls.insert(id.to_string())
-                            {
+                            if let Some(id) = &block.id {
                                 survey.tool_use_ids.push(id.to_string());
                             }
                         }

@@ -16,6 +16,8 @@ pub struct Entry<'a> {
     pub timestamp: Option<Cow<'a, str>>,
     #[serde(rename = "sessionId", borrow, default)]
     pub session_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub uuid: Option<Cow<'a, str>>,
     #[serde(rename = "isSidechain", default)]
     pub is_sidechain: Option<bool>,
     #[serde(rename = "agentId", borrow, default)]

@@ -1,0 +1,542 @@
+//! Issue 10, "Import follows the transcript": a transcript that grew since it was imported is
+//! brought up to date, one that was rewritten is imported again whole, and history a resumed or
+//! forked session repeats is counted once. Real corpus transcripts, cut where a live session
+//! would have left them (inside a subagent's life included), through the binary.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::common::{Run, TestEnv, shared};
+
+fn corpus(name: &str) -> PathBuf {
+    shared().join("corpus/claude-code").join(name)
+}
+
+fn subagent_files(main: &Path) -> Vec<PathBuf> {
+    let dir = main.with_extension("").join("subagents");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+fn timestamp(line: &str) -> Option<String> {
+    serde_json::from_str::<Value>(line).ok()?["timestamp"]
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// What Claude Code had written of `from` at time `at`: its lines up to the first one written
+/// later (lines without a time go with the line before them). `None` when that is nothing.
+fn as_of(from: &Path, at: &str) -> Option<String> {
+    let text = std::fs::read_to_string(from).unwrap();
+    let mut kept = String::new();
+    for line in text.split_inclusive('\n') {
+        if timestamp(line).is_some_and(|t| t.as_str() > at) {
+            break;
+        }
+        kept.push_str(line);
+    }
+    kept.lines().any(|l| timestamp(l).is_some()).then_some(kept)
+}
+
+/// Writes a transcript and its subagents as they stood at `at` under `dir` (Claude Code's
+/// layout: `<session>.jsonl` beside `<session>/subagents/`); returns the main file.
+fn write_as_of(main: &Path, dir: &Path, at: Option<&str>) -> PathBuf {
+    let target = dir.join(main.file_name().unwrap());
+    let mut files = vec![(main.to_path_buf(), target.clone())];
+    for sub in subagent_files(main) {
+        let to = target
+            .with_extension("")
+            .join("subagents")
+            .join(sub.file_name().unwrap());
+        files.push((sub, to));
+    }
+    for (from, to) in files {
+        let text = match at {
+            Some(at) => as_of(&from, at),
+            None => Some(std::fs::read_to_string(&from).unwrap()),
+        };
+        if let Some(text) = text {
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::write(&to, text).unwrap();
+        }
+    }
+    target
+}
+
+fn import(env: &TestEnv, file: &Path) -> Vec<Value> {
+    let run = env.run(&["import", "--format", "json", file.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run:?}");
+    run.json().as_array().unwrap().clone()
+}
+
+/// The store as data, without what only the import itself chose: event ids (each replaced by
+/// its session and position, wherever it is named) and the import's record.
+fn canonical(env: &TestEnv) -> BTreeMap<String, (Vec<Value>, Value)> {
+    let mut ids: HashMap<String, Value> = HashMap::new();
+    let sessions = env.sessions();
+    for s in &sessions {
+        for (i, e) in env.events(s).iter().enumerate() {
+            ids.insert(
+                e["event_id"].as_str().unwrap().to_owned(),
+                serde_json::json!([s, i]),
+            );
+        }
+    }
+    let rename = |v: &mut Value, key: &str| {
+        if let Some(id) = v.get(key).and_then(Value::as_str) {
+            v[key] = ids
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| format!("dangling {id}").into());
+        }
+    };
+    sessions
+        .iter()
+        .map(|s| {
+            let mut events = env.events(s);
+            for e in &mut events {
+                rename(e, "event_id");
+                rename(e, "parent_id");
+            }
+            let mut meta = env.meta(s);
+            rename(&mut meta, "parent_event_id");
+            (s.clone(), (events, meta))
+        })
+        .collect()
+}
+
+fn assert_same_store(grown: &TestEnv, fresh: &TestEnv, what: &str) {
+    let (a, b) = (canonical(grown), canonical(fresh));
+    assert_eq!(
+        a.keys().collect::<Vec<_>>(),
+        b.keys().collect::<Vec<_>>(),
+        "{what}: sessions"
+    );
+    for (session, (events, meta)) in &a {
+        let (want_events, want_meta) = &b[session];
+        assert_eq!(meta, want_meta, "{what}: meta of {session}");
+        assert_eq!(
+            events.len(),
+            want_events.len(),
+            "{what}: events of {session}"
+        );
+        for (i, (got, want)) in events.iter().zip(want_events).enumerate() {
+            assert_eq!(got, want, "{what}: event {i} of {session}");
+        }
+    }
+    let cost = |env: &TestEnv| {
+        let run = env.run(&["cost", "--include-subagents", "--format", "json"]);
+        assert_eq!(run.code, 0, "{run:?}");
+        run.json()
+    };
+    assert_eq!(cost(grown), cost(fresh), "{what}: cost");
+}
+
+/// Times to stop the clock at: a few through the main transcript, and for each subagent one
+/// in the middle of its life and its last moment (before its spawning call's result is
+/// written to the main transcript, when that comes after).
+fn cut_times(main: &Path) -> Vec<String> {
+    let times = |file: &Path| -> Vec<String> {
+        std::fs::read_to_string(file)
+            .unwrap()
+            .lines()
+            .filter_map(timestamp)
+            .collect()
+    };
+    let mut main_times = times(main);
+    main_times.sort();
+    let mut cuts: Vec<String> = [5, 30, 60, 90]
+        .iter()
+        .map(|pct| main_times[main_times.len() * pct / 100].clone())
+        .collect();
+    for sub in subagent_files(main) {
+        let mut t = times(&sub);
+        t.sort();
+        cuts.push(t[t.len() / 2].clone());
+        cuts.push(t[t.len() - 1].clone());
+    }
+    cuts.sort();
+    cuts.dedup();
+    cuts
+}
+
+/// Grows a copy of `main` (with its subagents) cut by cut, importing it each time, and checks
+/// the store against a fresh import of the whole file at the same path.
+fn grow_and_compare(main: &Path) {
+    let files = tempfile::tempdir().unwrap();
+    let grown = TestEnv::new();
+    let mut statuses: Vec<String> = Vec::new();
+    let mut transcript = None;
+    for at in cut_times(main) {
+        let file = write_as_of(main, files.path(), Some(&at));
+        if !file.exists() {
+            continue;
+        }
+        let before = grown.sessions();
+        let reports = import(&grown, &file);
+        for r in &reports {
+            let status = r["status"].as_str().unwrap().to_owned();
+            // Never "already imported" while the file holds more than the store.
+            if status == "already_imported" {
+                assert!(
+                    before.contains(&r["session_id"].as_str().unwrap().to_owned()),
+                    "{r}"
+                );
+            }
+            statuses.push(status);
+        }
+        transcript = Some(file);
+    }
+    let file = write_as_of(main, files.path(), None);
+    assert_eq!(Some(&file), transcript.as_ref());
+    let last = import(&grown, &file);
+    assert_eq!(last[0]["status"], "grown", "{last:?}");
+    assert!(last[0]["lines"].as_u64().unwrap() > 0);
+    statuses.extend(
+        last.iter()
+            .map(|r| r["status"].as_str().unwrap().to_owned()),
+    );
+    assert!(
+        statuses.iter().filter(|s| *s == "grown").count() >= 3,
+        "{statuses:?}"
+    );
+    // Everything is in: importing again changes nothing.
+    let again = import(&grown, &file);
+    assert!(
+        again.iter().all(|r| r["status"] == "already_imported"),
+        "{again:?}"
+    );
+
+    let fresh = TestEnv::new();
+    import(&fresh, &file);
+    assert_same_store(&grown, &fresh, &main.display().to_string());
+}
+
+#[test]
+fn issue_10_a_grown_transcript_with_subagents_equals_a_fresh_import() {
+    // A Task subagent that ends before its call's result is written, and a compaction agent.
+    grow_and_compare(&corpus(
+        "marot__spotter/4d5611e5-241a-462a-8d15-5122611a9569.jsonl",
+    ));
+    // Five subagents, three running at once, their calls' results written as they start.
+    grow_and_compare(&corpus(
+        "moredip__session-share/0ccf1a04-1b4c-43b6-8aa5-79e41db43a68.jsonl",
+    ));
+}
+
+#[test]
+fn issue_10_a_transcript_cut_inside_a_line_is_read_whole_once_complete() {
+    let file = corpus("marot__spotter/tool_heavy.jsonl");
+    let text = std::fs::read(&file).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("tool_heavy.jsonl");
+    let grown = TestEnv::new();
+    // Cut in the middle of lines, as a reader racing Claude Code's writes sees the file.
+    for cut in [text.len() / 3, text.len() / 2 + 17, text.len() * 4 / 5] {
+        std::fs::write(&copy, &text[..cut]).unwrap();
+        let run = grown.run(&["import", copy.to_str().unwrap()]);
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+    std::fs::write(&copy, &text).unwrap();
+    let reports = import(&grown, &copy);
+    assert_eq!(reports[0]["status"], "grown");
+    let fresh = TestEnv::new();
+    import(&fresh, &copy);
+    assert_same_store(&grown, &fresh, "tool_heavy.jsonl");
+}
+
+#[test]
+fn issue_10_a_rewritten_transcript_is_imported_again_whole_in_place_of_the_old() {
+    let file = corpus("marot__spotter/subagent.jsonl");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("subagent.jsonl");
+    let env = TestEnv::new();
+    std::fs::write(&copy, lines[..60].join("\n") + "\n").unwrap();
+    import(&env, &copy);
+    // Shorter, and not the same lines where the import stopped: rewritten, not grown.
+    let rewritten = lines[..30].join("\n") + "\n";
+    std::fs::write(&copy, &rewritten).unwrap();
+    let reports = import(&env, &copy);
+    assert_eq!(reports[0]["status"], "reimported", "{reports:?}");
+    let fresh = TestEnv::new();
+    import(&fresh, &copy);
+    assert_same_store(&env, &fresh, "rewritten");
+    // The session was swapped in whole: nothing half-written is left beside it.
+    let hidden: Vec<String> = std::fs::read_dir(env.store())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".writing"))
+        .collect();
+    assert!(hidden.is_empty(), "{hidden:?}");
+}
+
+/// What `import --discover` says, into one store for the test (--trace-dir): `--all` would put
+/// the corpus's transcripts in the user-level store, their project folders being on no machine
+/// here.
+fn discover(env: &TestEnv, claude: &Path) -> (Run, Vec<Value>) {
+    let claude = claude.to_str().unwrap();
+    let text = env.run(&[
+        "--trace-dir",
+        ".agent-traces",
+        "import",
+        "--discover",
+        "--claude-dir",
+        claude,
+    ]);
+    assert_eq!(text.code, 0, "{text:?}");
+    let json = env.run(&[
+        "--trace-dir",
+        ".agent-traces",
+        "import",
+        "--discover",
+        "--claude-dir",
+        claude,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(json.code, 0, "{json:?}");
+    (text, json.json().as_array().unwrap().clone())
+}
+
+#[test]
+fn issue_10_discover_says_new_grown_or_up_to_date_and_all_brings_files_up_to_date() {
+    let env = TestEnv::new();
+    let claude = env.path().join("claude");
+    let project = claude.join("projects").join("-home-me-app");
+    std::fs::create_dir_all(&project).unwrap();
+    let main = corpus("moredip__session-share/4b2030ed-5563-49ea-b703-6a002f2d3cc8.jsonl");
+    let subagent = subagent_files(&main).remove(0);
+    // The subagent has started; its spawning call's result is not written yet.
+    let mut sub_times: Vec<String> = std::fs::read_to_string(&subagent)
+        .unwrap()
+        .lines()
+        .filter_map(timestamp)
+        .collect();
+    sub_times.sort();
+    let file = write_as_of(&main, &project, Some(&sub_times[2]));
+    let short = project.join("short.jsonl");
+    std::fs::copy(corpus("marot__spotter/short.jsonl"), &short).unwrap();
+
+    let (_, found) = discover(&env, &claude);
+    assert!(found.iter().all(|f| f["status"] == "new"), "{found:?}");
+    let claude_arg = claude.to_str().unwrap();
+    env.run(&[
+        "--trace-dir",
+        ".agent-traces",
+        "import",
+        "--all",
+        "--claude-dir",
+        claude_arg,
+    ])
+    .success();
+    let (text, found) = discover(&env, &claude);
+    assert!(
+        found.iter().all(|f| f["status"] == "up_to_date"),
+        "{found:?}"
+    );
+    assert_eq!(
+        text.stdout.matches("up to date").count(),
+        2,
+        "{}",
+        text.stdout
+    );
+
+    // The session goes on: its transcript and its subagent's grow.
+    write_as_of(&main, &project, None);
+    let new_lines = |f: &Path| -> u64 {
+        let all = std::fs::read_to_string(f).unwrap().lines().count();
+        let had = as_of(f, &sub_times[2]).map_or(0, |t| t.lines().count());
+        (all - had) as u64
+    };
+    let want = new_lines(&main) + new_lines(&subagent);
+    let (text, found) = discover(&env, &claude);
+    let session = |found: &[Value], path: &Path| -> Value {
+        found
+            .iter()
+            .find(|f| Path::new(f["path"].as_str().unwrap()) == path)
+            .unwrap()
+            .clone()
+    };
+    let grown = session(&found, &file);
+    assert_eq!(grown["status"], "grown", "{found:?}");
+    assert_eq!(grown["new_lines"].as_u64(), Some(want));
+    assert_eq!(session(&found, &short)["status"], "up_to_date");
+    assert!(
+        text.stdout.contains(&format!("grown ({want} new lines)")),
+        "{}",
+        text.stdout
+    );
+
+    let run = env.run(&[
+        "--trace-dir",
+        ".agent-traces",
+        "import",
+        "--all",
+        "--claude-dir",
+        claude_arg,
+    ]);
+    run.success();
+    assert!(
+        run.stdout.contains(&format!(
+            "4b2030ed-5563-49ea-b703-6a002f2d3cc8 grown: {} new lines",
+            new_lines(&main)
+        )),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("short"), "{}", run.stdout);
+    let (_, found) = discover(&env, &claude);
+    assert!(
+        found.iter().all(|f| f["status"] == "up_to_date"),
+        "{found:?}"
+    );
+
+    // The same as importing the whole files into an empty store.
+    let fresh = TestEnv::new();
+    fresh
+        .run(&[
+            "--trace-dir",
+            ".agent-traces",
+            "import",
+            "--all",
+            "--claude-dir",
+            claude_arg,
+        ])
+        .success();
+    assert_same_store(&env, &fresh, "import --all");
+}
+
+/// The tool_use blocks of a transcript, and their distinct ids.
+fn tool_use_ids(file: &Path) -> (usize, HashSet<String>) {
+    let text = std::fs::read_to_string(file).unwrap();
+    let mut blocks = 0;
+    let mut ids = HashSet::new();
+    for line in text.lines() {
+        let Ok(v) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        for b in v["message"]["content"].as_array().into_iter().flatten() {
+            if b["type"] == "tool_use" {
+                blocks += 1;
+                ids.insert(b["id"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    (blocks, ids)
+}
+
+/// The results of a transcript's calls that failed, counted once per call.
+fn failed_calls(file: &Path) -> usize {
+    let text = std::fs::read_to_string(file).unwrap();
+    let mut answered = HashSet::new();
+    let mut failed = 0;
+    for line in text.lines() {
+        let Ok(v) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        for b in v["message"]["content"].as_array().into_iter().flatten() {
+            if b["type"] == "tool_result"
+                && answered.insert(b["tool_use_id"].as_str().unwrap().to_owned())
+                && b["is_error"] == true
+            {
+                failed += 1;
+            }
+        }
+    }
+    failed
+}
+
+#[test]
+fn issue_10_a_resumed_history_that_repeats_calls_counts_each_once() {
+    let file = corpus("moredip__session-share/general-tool-calls.jsonl");
+    let (blocks, ids) = tool_use_ids(&file);
+    assert_eq!((blocks, ids.len()), (110, 65), "the issue's figures");
+    let errors = failed_calls(&file) as u64;
+    let env = TestEnv::new();
+    let reports = import(&env, &file);
+    assert_eq!(reports[0]["tool_calls"].as_u64(), Some(65));
+    assert_eq!(reports[0]["tool_errors"].as_u64(), Some(errors));
+    assert!(reports[0]["repeated"].as_u64().unwrap() > 0);
+
+    let stats = env.run(&["stats", "--format", "json"]);
+    let stats = stats.success().json();
+    assert_eq!(stats["tool_calls"].as_u64(), Some(65));
+    // Failed results, each once: errors, and calls the user rejected.
+    let failed = |v: &Value| v["errors"].as_u64().unwrap() + v["rejections"].as_u64().unwrap_or(0);
+    assert_eq!(failed(&stats), errors);
+    // Every call once, with the id Claude Code gave it.
+    let session = reports[0]["session_id"].as_str().unwrap();
+    let called: Vec<String> = env
+        .events(session)
+        .iter()
+        .filter(|e| e["event_type"] == "tool_call")
+        .map(|e| e["data"]["tool_use_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(called.iter().collect::<HashSet<_>>().len(), called.len());
+    assert_eq!(called.into_iter().collect::<HashSet<_>>(), ids);
+
+    let list = env.run(&["list", "--format", "json"]).success().json();
+    assert_eq!(list[0]["tool_calls"].as_u64(), Some(65));
+    assert_eq!(list[0]["errors"].as_u64(), Some(errors));
+
+    // No phase is told twice: no two start at the same moment, and their times go forward.
+    let explain = env.run(&["explain", "--format", "json"]).success().json();
+    let phases = explain["phases"].as_array().unwrap();
+    let starts: Vec<f64> = phases
+        .iter()
+        .map(|p| p["start_s"].as_f64().unwrap())
+        .collect();
+    assert!(starts.windows(2).all(|w| w[0] < w[1]), "{starts:?}");
+    let called_in_phases: u64 = phases
+        .iter()
+        .flat_map(|p| p["tools"].as_object().unwrap().values())
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(called_in_phases, 65);
+    assert_eq!(explain["tool_calls"].as_u64(), Some(65));
+    assert_eq!(failed(&explain), errors);
+}
+
+#[test]
+fn issue_10_a_compaction_cut_from_its_summary_is_recorded_once_with_the_summary() {
+    // Claude Code writes a compaction's boundary and its summary as two lines: an import can
+    // read the file between the two.
+    let file = corpus("marot__spotter/4d5611e5-241a-462a-8d15-5122611a9569.jsonl");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let boundary = lines
+        .iter()
+        .position(|l| l.contains("\"compact_boundary\""))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("compacted.jsonl");
+    let grown = TestEnv::new();
+    std::fs::write(&copy, lines[..=boundary].concat()).unwrap();
+    import(&grown, &copy);
+    std::fs::write(&copy, &text).unwrap();
+    assert_eq!(import(&grown, &copy)[0]["status"], "grown");
+    let fresh = TestEnv::new();
+    import(&fresh, &copy);
+    assert_same_store(&grown, &fresh, "compaction cut from its summary");
+    let session = "4d5611e5-241a-462a-8d15-5122611a9569";
+    let compactions: Vec<Value> = grown
+        .events(session)
+        .into_iter()
+        .filter(|e| e["event_type"] == "decision" && e["data"]["kind"] == "compaction")
+        .collect();
+    assert_eq!(compactions.len(), 1, "{compactions:?}");
+    assert!(
+        compactions[0]["data"]["summary"]
+            .as_str()
+            .is_some_and(|s| s.len() > 100),
+        "{compactions:?}"
+    );
+}
