@@ -11,6 +11,7 @@
 //! - [`cost`]: tokens and dollars by model and phase, with wasted spend.
 //! - [`replay_line`]: what replay shows of a session, as data: lines, their order, the header.
 //! - [`replay_show`]: one event whole, as data: the command and its output, an edit's diff.
+//! - [`watch`]: a live session judged against watch rules, and the post-mortem of a kill.
 //!
 //! Analyses never print, read the environment or choose exit codes.
 
@@ -24,3 +25,4 @@ pub mod standup;
 pub mod stats;
 pub mod token_budget;
 pub mod tree;
+pub mod watch;

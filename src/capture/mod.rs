@@ -5,12 +5,14 @@
 //! - [`import`]: Claude Code transcripts already on disk.
 //! - [`transcript`]: the one reader of Claude Code transcripts' content and usage.
 //! - [`proxy`]: MCP proxies between a client and its servers.
+//! - [`process`]: the agent's process, recorded with its start time, checked before a signal.
 //! - [`sink`]: the one way events reach the store: ids, clock, privacy, writing.
 //! - [`limit`]: cutting oversized fields so one huge output cannot bloat the store.
 
 pub mod hooks;
 pub mod import;
 pub(crate) mod limit;
+pub mod process;
 pub mod proxy;
 pub mod sink;
 pub mod transcript;

@@ -11,12 +11,16 @@
 //! - [`outcome`]: how a tool call ended: done, failed, or refused by the user.
 //! - [`prompt`]: what a person wrote in a prompt, apart from what the agent added.
 //! - [`tools`]: what each agent's tools do (read a file, run a command …), one table per agent.
+//! - [`duration`]: durations as people write them (`30s`, `1h30m`).
+//! - [`glob`]: path globs of rules files (`**/production.env`).
 //! - [`summary`]: a session's figures folded from its events, versioned, for the index.
 //!
 //! The model knows no I/O: no files, no clock, no environment.
 
 pub mod counters;
+pub mod duration;
 pub mod event;
+pub mod glob;
 pub mod head;
 pub mod meta;
 pub mod outcome;

@@ -53,7 +53,16 @@ pub struct SessionStart<'a> {
     /// The agent's version (imports take it from the transcript).
     pub version: Option<&'a str>,
     pub git_branch: Option<&'a str>,
+    /// The agent's process (`agent_pid`) and its start time in clock ticks after boot
+    /// (`agent_started`), as the hooks and `record` saw it: what `watch` may signal.
+    pub agent_pid: Option<u32>,
+    pub agent_started: Option<u64>,
 }
+
+/// The key of the agent's pid in a `session_start`.
+pub const AGENT_PID: &str = "agent_pid";
+/// The key of the agent's start time (clock ticks after boot) in a `session_start`.
+pub const AGENT_STARTED: &str = "agent_started";
 
 /// A prompt or an answer: text that a person or the model wrote.
 #[derive(Debug, Clone)]
@@ -188,6 +197,11 @@ impl<'a> View<'a> {
                 transcript_path: text(d, "transcript_path"),
                 version: text(d, "version"),
                 git_branch: text(d, "git_branch"),
+                agent_pid: d
+                    .get(AGENT_PID)
+                    .and_then(Value::as_u64)
+                    .and_then(|p| u32::try_from(p).ok()),
+                agent_started: d.get(AGENT_STARTED).and_then(Value::as_u64),
             }),
             EventType::SessionEnd => View::SessionEnd {
                 reason: text(d, "reason"),

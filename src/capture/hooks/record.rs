@@ -15,6 +15,7 @@ use super::spawn;
 use crate::capture::sink::Sink;
 use crate::capture::transcript::last_assistant_text;
 use crate::model::tools::{self, ToolKind};
+use crate::model::view;
 use crate::model::{Event, EventType, SessionMeta};
 use crate::store::{CallKey, ClaimedCall, Store, StoreError, subagent_session_id};
 
@@ -323,6 +324,12 @@ impl Recorder<'_> {
                         "agent_type",
                     ],
                 );
+                // The agent's process, for `watch` to pause or stop: two small reads of /proc,
+                // once a session start.
+                if let Some(agent) = crate::capture::process::AgentProcess::of_hook() {
+                    data.insert(view::AGENT_PID.into(), agent.pid.into());
+                    data.insert(view::AGENT_STARTED.into(), agent.started.into());
+                }
                 (EventType::SessionStart, data)
             }
             HookEvent::SessionEnd => {

@@ -1,0 +1,292 @@
+//! `watch`'s judgement of a live session, as pure functions over its events: the figures so
+//! far, which rules they break, and the post-mortem of an agent that was stopped.
+//!
+//! # Architecture
+//! - [`rules`]: conditions and actions, and how a rules file's conditions read.
+//! - [`postmortem`]: what is written beside a session whose agent a rule killed.
+//!
+//! The caller (`cli/watch`) follows the session, hands each event to [`Watcher::observe`],
+//! tells it the time and the usage it read from the transcript, and acts on what
+//! [`Watcher::check`] returns. Nothing here reads a clock, a file or a process.
+
+pub mod postmortem;
+pub mod rules;
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+
+use crate::analysis::outcome::{Purpose, judge};
+use crate::model::pricing::PriceTable;
+use crate::model::view::View;
+use crate::model::{Agent, Event, Money, Tokens, ToolKind};
+pub use rules::{Action, Condition, Metric, Rule};
+
+/// Error rates are judged once this many calls have finished: one failed call of one is no
+/// rate.
+pub const ERROR_RATE_MIN_CALLS: u64 = 5;
+
+/// The context window assumed for a model the price table does not know.
+const DEFAULT_WINDOW: u64 = 200_000;
+
+/// A rule that fired.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Violation {
+    /// The rule's name (its condition when it has none).
+    pub rule: String,
+    pub action: Action,
+    /// What was seen, in a sentence fragment: `cost_usd is 0.52 (rule: cost_usd >= 0.5)`.
+    pub reason: String,
+    /// The event that broke it, for a path rule (its number, as replay shows it).
+    pub event: Option<usize>,
+}
+
+/// The figures of a session so far.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Figures {
+    pub tool_calls: u64,
+    pub files_modified: u64,
+    pub consecutive_test_failures: u64,
+    pub finished_calls: u64,
+    pub failed_calls: u64,
+    /// Dollars, from responses recorded as events and from the transcript.
+    pub cost_usd: f64,
+    pub elapsed_s: f64,
+    /// The last response's context, in percent of its model's window.
+    pub context_pct: Option<f64>,
+}
+
+impl Figures {
+    /// A figure by name; `None` when it cannot be told yet (an error rate before
+    /// [`ERROR_RATE_MIN_CALLS`] calls, a context no response reported).
+    pub fn value(&self, metric: Metric) -> Option<f64> {
+        match metric {
+            Metric::CostUsd => Some(self.cost_usd),
+            Metric::DurationMinutes => Some(self.elapsed_s / 60.0),
+            Metric::FilesModified => Some(self.files_modified as f64),
+            Metric::ToolCalls => Some(self.tool_calls as f64),
+            Metric::ConsecutiveTestFailures => Some(self.consecutive_test_failures as f64),
+            Metric::ErrorRate => (self.finished_calls >= ERROR_RATE_MIN_CALLS)
+                .then(|| self.failed_calls as f64 / self.finished_calls as f64),
+            Metric::ContextPct => self.context_pct,
+        }
+    }
+}
+
+/// Follows a session's events and says when a rule breaks.
+#[derive(Debug)]
+pub struct Watcher {
+    agent: Agent,
+    started_at: f64,
+    rules: Vec<Rule>,
+    fired: Vec<bool>,
+    figures: Figures,
+    modified: HashSet<String>,
+    /// Shell commands of open calls, by tool-use id, to judge their results.
+    commands: HashMap<String, String>,
+    last_command: Option<String>,
+    /// Cost of responses recorded as events; the transcript's is kept apart, replaced whole.
+    event_cost: Money,
+    transcript_cost: Money,
+    /// Path rules broken by events seen but not yet reported.
+    path_hits: Vec<Violation>,
+    events: usize,
+}
+
+impl Watcher {
+    /// A watcher for a session of `agent` that started at `started_at` (seconds since the
+    /// epoch).
+    pub fn new(agent: Agent, started_at: f64, rules: Vec<Rule>) -> Watcher {
+        Watcher {
+            agent,
+            started_at,
+            fired: vec![false; rules.len()],
+            rules,
+            figures: Figures::default(),
+            modified: HashSet::new(),
+            commands: HashMap::new(),
+            last_command: None,
+            event_cost: Money::default(),
+            transcript_cost: Money::default(),
+            path_hits: Vec::new(),
+            events: 0,
+        }
+    }
+
+    pub fn figures(&self) -> &Figures {
+        &self.figures
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Takes in the next event of the session (events are numbered from 1 in file order).
+    pub fn observe(&mut self, event: &Event) {
+        self.events += 1;
+        let number = self.events;
+        let mut touched: Option<String> = None;
+        match View::of(event, self.agent) {
+            View::ToolCall(call) => {
+                self.figures.tool_calls += 1;
+                if let Some(command) = call.command() {
+                    if let Some(id) = call.tool_use_id {
+                        self.commands.insert(id.to_owned(), command.to_owned());
+                    }
+                    self.last_command = Some(command.to_owned());
+                }
+                if let Some(path) = call.path() {
+                    if call.kind == ToolKind::WriteFile {
+                        self.modified.insert(path.to_owned());
+                    }
+                    touched = Some(path.to_owned());
+                }
+            }
+            View::FileTouch(touch) => {
+                if let Some(path) = touch.path {
+                    if touch.write {
+                        self.modified.insert(path.to_owned());
+                    }
+                    touched = Some(path.to_owned());
+                }
+            }
+            View::ToolResult(result) => {
+                if result.rejected() {
+                    return;
+                }
+                self.figures.finished_calls += 1;
+                if result.failed() {
+                    self.figures.failed_calls += 1;
+                }
+                if result.kind == ToolKind::Shell {
+                    let command = result
+                        .tool_use_id
+                        .and_then(|id| self.commands.remove(id))
+                        .or_else(|| self.last_command.clone());
+                    if let Some(command) = command {
+                        let output = result.full_text().unwrap_or_default();
+                        let judged = judge(&command, result.outcome, &output);
+                        if judged.purpose == Purpose::Test {
+                            match judged.gate() {
+                                Some(false) => self.figures.consecutive_test_failures += 1,
+                                Some(true) => self.figures.consecutive_test_failures = 0,
+                                None => {}
+                            }
+                        }
+                    }
+                }
+            }
+            View::LlmResponse(response) => {
+                if let Some(tokens) = response.usage {
+                    let model = response.model.unwrap_or_default();
+                    self.event_cost = self.event_cost + price(model, &tokens);
+                    self.context(model, &tokens);
+                }
+            }
+            _ => {}
+        }
+        self.figures.files_modified = self.modified.len() as u64;
+        self.figures.cost_usd = (self.event_cost + self.transcript_cost).usd();
+        if let Some(path) = touched {
+            self.match_path(&path, number);
+        }
+    }
+
+    /// The usage of every response the transcript holds so far (hooks never see responses):
+    /// replaces what an earlier call said.
+    pub fn transcript_usage<'a>(&mut self, responses: impl IntoIterator<Item = (&'a str, Tokens)>) {
+        let mut cost = Money::default();
+        let mut last = None;
+        for (model, tokens) in responses {
+            cost = cost + price(model, &tokens);
+            last = Some((model, tokens));
+        }
+        self.transcript_cost = cost;
+        if let Some((model, tokens)) = last {
+            self.context(model, &tokens);
+        }
+        self.figures.cost_usd = (self.event_cost + self.transcript_cost).usd();
+    }
+
+    fn context(&mut self, model: &str, tokens: &Tokens) {
+        let window = PriceTable::builtin()
+            .find(model)
+            .and_then(|p| p.context_window)
+            .unwrap_or(DEFAULT_WINDOW);
+        self.figures.context_pct = Some(tokens.context() as f64 * 100.0 / window as f64);
+    }
+
+    fn match_path(&mut self, path: &str, number: usize) {
+        for (i, rule) in self.rules.iter().enumerate() {
+            if let Condition::FilePath(glob) = &rule.condition
+                && !self.fired[i]
+                && glob.matches(path)
+            {
+                self.fired[i] = true;
+                self.path_hits.push(Violation {
+                    rule: rule.name.clone(),
+                    action: rule.action,
+                    reason: format!("event #{number} touches {path}"),
+                    event: Some(number),
+                });
+            }
+        }
+    }
+
+    /// The rules broken since the last check, at `now` (seconds since the epoch). Each rule
+    /// fires once.
+    pub fn check(&mut self, now: f64) -> Vec<Violation> {
+        self.figures.elapsed_s = (now - self.started_at).max(0.0);
+        let mut broken = std::mem::take(&mut self.path_hits);
+        for (i, rule) in self.rules.iter().enumerate() {
+            if self.fired[i] {
+                continue;
+            }
+            let Condition::Compare { metric, .. } = &rule.condition else {
+                continue;
+            };
+            if rule.condition.holds(|m| self.figures.value(m)) {
+                self.fired[i] = true;
+                let value = self.figures.value(*metric).unwrap_or_default();
+                broken.push(Violation {
+                    rule: rule.name.clone(),
+                    action: rule.action,
+                    reason: format!(
+                        "{} is {} ({})",
+                        metric.as_str(),
+                        shown(*metric, value),
+                        rule.condition
+                    ),
+                    event: None,
+                });
+            }
+        }
+        // The strongest action first: a kill makes a pause moot.
+        broken.sort_by_key(|v| match v.action {
+            Action::Kill => 0,
+            Action::Pause => 1,
+            Action::Alert => 2,
+        });
+        broken
+    }
+}
+
+fn price(model: &str, tokens: &Tokens) -> Money {
+    PriceTable::builtin()
+        .find(model)
+        .map_or_else(Money::default, |p| p.cost(tokens, p.is_long(tokens)))
+}
+
+/// A figure as a person reads it.
+fn shown(metric: Metric, value: f64) -> String {
+    match metric {
+        Metric::CostUsd => format!("${value:.2}"),
+        Metric::DurationMinutes => format!("{value:.1} min"),
+        Metric::ErrorRate => format!("{:.0}%", value * 100.0),
+        Metric::ContextPct => format!("{value:.0}%"),
+        _ => format!("{value}"),
+    }
+}
+
+#[cfg(test)]
+mod tests;

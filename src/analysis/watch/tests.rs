@@ -1,0 +1,116 @@
+//! The watcher's figures and rules on hand-built events.
+
+use serde_json::{Value, json};
+
+use super::*;
+use crate::model::EventType;
+
+fn event(kind: EventType, data: Value) -> Event {
+    Event::new(kind, 1.0, "e".into(), "s".into()).with_data(data)
+}
+
+fn rule(condition: &str, action: Action) -> Rule {
+    Rule::new(None, condition.parse().unwrap(), action)
+}
+
+#[test]
+fn counts_files_calls_and_test_failures_in_a_row() {
+    let mut w = Watcher::new(
+        Agent::ClaudeCode,
+        0.0,
+        vec![
+            rule("consecutive_test_failures >= 2", Action::Pause),
+            rule("files_modified >= 2", Action::Alert),
+        ],
+    );
+    for path in ["/p/a.rs", "/p/b.rs", "/p/a.rs"] {
+        w.observe(&event(
+            EventType::ToolCall,
+            json!({"tool_name": "Write", "arguments": {"file_path": path, "content": "x"}}),
+        ));
+    }
+    assert_eq!(w.figures().files_modified, 2);
+    let broken = w.check(10.0);
+    assert_eq!(broken.len(), 1);
+    assert_eq!(broken[0].action, Action::Alert);
+    // Fired once only.
+    assert!(w.check(11.0).is_empty());
+    for _ in 0..2 {
+        w.observe(&event(
+            EventType::ToolCall,
+            json!({"tool_name": "Bash", "tool_use_id": "t", "arguments": {"command": "pytest -x"}}),
+        ));
+        w.observe(&event(
+            EventType::Error,
+            json!({"tool_name": "Bash", "tool_use_id": "t", "error": "Exit code 1\n1 failed, 3 passed"}),
+        ));
+    }
+    assert_eq!(w.figures().consecutive_test_failures, 2);
+    let broken = w.check(12.0);
+    assert_eq!(broken[0].action, Action::Pause);
+    assert_eq!(w.figures().tool_calls, 5);
+}
+
+#[test]
+fn a_path_rule_names_the_event_that_broke_it() {
+    let mut w = Watcher::new(
+        Agent::ClaudeCode,
+        0.0,
+        vec![rule(
+            "file_path matches \"**/production.env\"",
+            Action::Kill,
+        )],
+    );
+    w.observe(&event(EventType::UserPrompt, json!({"prompt": "go"})));
+    w.observe(&event(
+        EventType::ToolCall,
+        json!({"tool_name": "Read", "arguments": {"file_path": "/srv/app/production.env"}}),
+    ));
+    let broken = w.check(1.0);
+    assert_eq!(broken.len(), 1);
+    assert_eq!(broken[0].event, Some(2));
+}
+
+#[test]
+fn cost_comes_from_responses_and_the_transcript_and_duration_from_the_start() {
+    let mut w = Watcher::new(
+        Agent::ClaudeCode,
+        100.0,
+        vec![
+            rule("cost_usd >= 1", Action::Kill),
+            rule("duration_minutes > 2", Action::Alert),
+        ],
+    );
+    let tokens = Tokens {
+        output: 100_000,
+        ..Tokens::default()
+    };
+    w.transcript_usage([("claude-sonnet-4-5", tokens)]);
+    // 100k output tokens of Sonnet 4.5 at $15 a million.
+    assert!((w.figures().cost_usd - 1.5).abs() < 1e-9);
+    let broken = w.check(100.0 + 60.0);
+    assert_eq!(broken.len(), 1);
+    assert_eq!(broken[0].action, Action::Kill);
+    assert_eq!(w.check(100.0 + 121.0).len(), 1);
+}
+
+#[test]
+fn an_error_rate_needs_five_finished_calls() {
+    let mut w = Watcher::new(
+        Agent::ClaudeCode,
+        0.0,
+        vec![rule("error_rate >= 0.5", Action::Alert)],
+    );
+    for _ in 0..4 {
+        w.observe(&event(
+            EventType::Error,
+            json!({"tool_name": "Read", "error": "no such file"}),
+        ));
+    }
+    assert!(w.check(1.0).is_empty());
+    w.observe(&event(
+        EventType::ToolResult,
+        json!({"tool_name": "Read", "result": "ok"}),
+    ));
+    assert_eq!(w.check(2.0).len(), 1);
+}

@@ -1,0 +1,136 @@
+//! The agent's process: found by the hooks (their parent) and by `record` (its child), recorded
+//! in the session's `session_start`, and later checked and signalled by `watch`.
+//!
+//! A pid alone names a process only while it lives: once it exits, the kernel may give the
+//! number to another. So a process is recorded with its start time (clock ticks after boot,
+//! field 22 of `/proc/<pid>/stat`), and nothing is signalled unless the process under that
+//! pid still started then. Where there is no `/proc`, no process is recorded or signalled.
+
+use std::io;
+
+use rustix::process::{Pid, Signal};
+
+/// A process, named so that a reused pid is never taken for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AgentProcess {
+    pub pid: u32,
+    /// When it started, in clock ticks after boot.
+    pub started: u64,
+}
+
+/// What became of a recorded process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Liveness {
+    Running,
+    /// Stopped by a signal (SIGSTOP, SIGTSTP): state `T`.
+    Stopped,
+    /// Gone: exited (a zombie counts), or its pid now names another process.
+    Gone,
+}
+
+/// The fields of `/proc/<pid>/stat` a check needs.
+#[derive(Debug, Clone, Copy)]
+struct Stat {
+    state: u8,
+    ppid: u32,
+    started: u64,
+}
+
+fn stat(pid: u32) -> Option<Stat> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces and parentheses.
+    let rest = &text[text.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_ascii_whitespace().collect();
+    Some(Stat {
+        state: *fields.first()?.as_bytes().first()?,
+        ppid: fields.get(1)?.parse().ok()?,
+        started: fields.get(19)?.parse().ok()?,
+    })
+}
+
+/// Whether `pid` is a shell running `-c` with a hook command: the wrapper an agent starts a
+/// hook through, not the agent itself.
+fn is_hook_shell(pid: u32) -> bool {
+    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+        return false;
+    };
+    let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
+    let shell = args
+        .first()
+        .and_then(|a| a.rsplit(|&b| b == b'/').next())
+        .is_some_and(|name| matches!(name, b"sh" | b"bash" | b"dash" | b"zsh"));
+    shell
+        && args.get(1).is_some_and(|a| *a == b"-c")
+        && args
+            .get(2)
+            .is_some_and(|c| c.windows(5).any(|w| w == b"hook "))
+}
+
+impl AgentProcess {
+    /// The process `pid` as it is now; `None` when it is not there (or there is no `/proc`).
+    pub fn of(pid: u32) -> Option<AgentProcess> {
+        let stat = stat(pid)?;
+        Some(AgentProcess {
+            pid,
+            started: stat.started,
+        })
+    }
+
+    /// The agent that ran this hook: the parent process, or the parent's parent when the
+    /// parent is the `sh -c` an agent wraps a hook command in (it exits with the hook).
+    pub fn of_hook() -> Option<AgentProcess> {
+        let parent = rustix::process::getppid()?
+            .as_raw_nonzero()
+            .get()
+            .cast_unsigned();
+        if is_hook_shell(parent) {
+            let grandparent = stat(parent)?.ppid;
+            return AgentProcess::of(grandparent).filter(|_| grandparent > 1);
+        }
+        AgentProcess::of(parent).filter(|_| parent > 1)
+    }
+
+    /// What the process is now: running, stopped, or gone (its pid free or reused).
+    pub fn liveness(&self) -> Liveness {
+        match stat(self.pid) {
+            Some(now) if now.started == self.started => match now.state {
+                b'T' | b't' => Liveness::Stopped,
+                b'Z' | b'X' | b'x' => Liveness::Gone,
+                _ => Liveness::Running,
+            },
+            _ => Liveness::Gone,
+        }
+    }
+
+    /// Sends `signal`, after checking that the pid still names this process.
+    pub fn signal(&self, signal: Signal) -> io::Result<()> {
+        if self.liveness() == Liveness::Gone {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("process {} has exited", self.pid),
+            ));
+        }
+        let pid = i32::try_from(self.pid)
+            .ok()
+            .and_then(Pid::from_raw)
+            .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
+        rustix::process::kill_process(pid, signal).map_err(io::Error::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_process_is_running_and_a_changed_start_is_another_process() {
+        let me = AgentProcess::of(std::process::id()).expect("/proc/self");
+        assert_eq!(me.liveness(), Liveness::Running);
+        let other = AgentProcess {
+            started: me.started + 1,
+            ..me
+        };
+        assert_eq!(other.liveness(), Liveness::Gone);
+        assert!(other.signal(Signal::CONT).is_err());
+    }
+}
