@@ -34,3 +34,4 @@ mod terminal_safety;
 mod token_budget;
 mod transcript_properties;
 mod untrusted_files;
+mod watch;

@@ -29,6 +29,7 @@ mod standup;
 mod stats;
 mod stores;
 mod token_budget;
+mod watch;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -78,6 +79,7 @@ enum Command {
     Standup(standup::StandupArgs),
     BudgetReport(budget_report::BudgetReportArgs),
     Sql(sql::SqlArgs),
+    Watch(watch::WatchArgs),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -122,6 +124,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Standup(args) => standup::run(&args, &cli.globals),
         Command::BudgetReport(args) => budget_report::run(&args, &cli.globals),
         Command::Sql(args) => sql::run(&args, &cli.globals),
+        Command::Watch(args) => watch::run(&args, &cli.globals),
     };
     output::finish(result)
 }

@@ -9,6 +9,8 @@ pub struct DurationError {
     pub why: &'static str,
 }
 
+const UNITS: [(char, f64); 4] = [('d', 86_400.0), ('h', 3_600.0), ('m', 60.0), ('s', 1.0)];
+
 /// Reads a duration into seconds. Units are `d`, `h`, `m` and `s`, each at most once and in
 /// that order; a bare number is seconds. Zero and negative durations are refused: a ceiling of
 /// nothing is a mistake, not a wish.
@@ -28,7 +30,6 @@ pub fn parse_seconds(text: &str) -> Result<f64, DurationError> {
             Err(fail("it must be more than zero"))
         };
     }
-    const UNITS: [(char, f64); 4] = [('d', 86_400.0), ('h', 3_600.0), ('m', 60.0), ('s', 1.0)];
     let mut total = 0.0;
     let mut next_unit = 0;
     let mut rest = trimmed;

@@ -15,6 +15,7 @@
 //!                            byte offset (our cache); held briefly while meta is caught up
 //!     .pending/              open tool calls waiting for their result, one empty file each
 //!     .import                what an import read of its transcript, to bring it up to date
+//!     watchdog-postmortem.json   why `watch` killed the session's agent (only then)
 //! ```
 //!
 //! - [`layout`]: names and paths.
@@ -23,6 +24,7 @@
 //! - [`follow`]: a session's events as they are appended, woken by file notifications.
 //! - [`meta`]: reading and atomically replacing `meta.json`; catching counters up.
 //! - [`pending`]: open tool calls, claimed by exactly one result.
+//! - [`postmortem`]: the post-mortem `watch` writes when a rule kills a session's agent.
 //! - [`select`]: naming a session by a unique prefix of its id.
 //! - [`lock`]: brief, bounded file locks.
 //! - [`errlog`]: the bounded hook error log.
@@ -46,6 +48,7 @@ pub use layout::{STORE_FORMAT, is_valid_session_id, subagent_session_id};
 mod lock;
 mod meta;
 mod pending;
+mod postmortem;
 mod reader;
 mod select;
 mod writer;
@@ -59,6 +62,7 @@ pub use follow::Follower;
 pub use index::{Index, IndexedSession, Listing};
 pub use lock::HOOK_LOCK_WAIT;
 pub use pending::{CallKey, ClaimedCall};
+pub use postmortem::POSTMORTEM;
 pub use reader::{BadLine, EventReader, ScanReport, replace_lone_surrogates};
 pub use select::Selector;
 pub use writer::{Mark, RecordHead, SessionWriter};

@@ -179,7 +179,7 @@ impl Watcher {
             View::LlmResponse(response) => {
                 if let Some(tokens) = response.usage {
                     let model = response.model.unwrap_or_default();
-                    self.event_cost = self.event_cost + price(model, &tokens);
+                    self.event_cost += price(model, &tokens);
                     self.context(model, &tokens);
                 }
             }
@@ -198,7 +198,7 @@ impl Watcher {
         let mut cost = Money::default();
         let mut last = None;
         for (model, tokens) in responses {
-            cost = cost + price(model, &tokens);
+            cost += price(model, &tokens);
             last = Some((model, tokens));
         }
         self.transcript_cost = cost;

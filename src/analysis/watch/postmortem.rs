@@ -2,6 +2,8 @@
 //! spent, what it was doing, and a paragraph for whoever (or whatever) picks the work up.
 //! Its fields are those of the Python tool's `watchdog-postmortem.json`, plus the rule.
 
+use std::fmt::Write as _;
+
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -80,18 +82,20 @@ impl PostMortem {
             let what = crate::model::view::ToolCall::from_event(&events[number - 1], agent)
                 .and_then(|c| c.gist())
                 .unwrap_or_default();
-            recovery.push_str(&format!(
+            let _ = write!(
+                recovery,
                 " Its last tool call was {tool} {} (event #{number}); check whether it finished before continuing.",
                 one_line(&what, 200)
-            ));
+            );
         }
         if !files.is_empty() {
             let shown: Vec<&str> = files.iter().rev().take(10).map(String::as_str).collect();
-            recovery.push_str(&format!(
+            let _ = write!(
+                recovery,
                 " It had modified {} file(s), latest first: {}.",
                 files.len(),
                 shown.join(", ")
-            ));
+            );
         }
         recovery.push_str(
             " To continue, start a new session with this paragraph, review those changes, and address the reason above (raise the limit, or split the task) first.",

@@ -226,12 +226,14 @@ mod lint;
 mod policy;
 mod retention;
 mod values;
+mod watch;
 
 pub use evals::*;
 pub use lint::*;
 pub use policy::*;
 pub use retention::*;
 pub use values::{Commands, Globs, Hosts};
+pub use watch::*;
 
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,151 @@
+//! What a watch does to the agent's process: pause, continue, stop, and the post-mortem and
+//! `--on-death` command that follow a stop.
+//!
+//! Every signal goes through [`AgentProcess::signal`], which checks that the pid still names
+//! the process the hooks recorded (same start time), so a pid the kernel gave to another
+//! process since is never signalled.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use rustix::process::Signal;
+
+use crate::capture::process::{AgentProcess, Liveness};
+
+/// How long a stopped agent has to exit after SIGTERM before SIGKILL.
+pub(super) const GRACE: Duration = Duration::from_secs(5);
+
+/// How often the end of a stopped agent is looked for during the grace period.
+const LOOK_EVERY: Duration = Duration::from_millis(50);
+
+/// Pauses the agent (SIGSTOP).
+pub(super) fn pause(agent: &AgentProcess) -> std::io::Result<()> {
+    agent.signal(Signal::STOP)
+}
+
+/// Continues a paused agent (SIGCONT).
+pub(super) fn resume(agent: &AgentProcess) -> std::io::Result<()> {
+    agent.signal(Signal::CONT)
+}
+
+/// Stops the agent: SIGTERM (and SIGCONT, since a paused process cannot act on SIGTERM), then
+/// SIGKILL if it is still there after [`GRACE`]. Returns the signal that ended it.
+pub(super) fn kill(agent: &AgentProcess) -> std::io::Result<&'static str> {
+    agent.signal(Signal::TERM)?;
+    if agent.liveness() == Liveness::Stopped {
+        let _ = agent.signal(Signal::CONT);
+    }
+    let start = Instant::now();
+    while start.elapsed() < GRACE {
+        if agent.liveness() == Liveness::Gone {
+            return Ok("SIGTERM");
+        }
+        std::thread::sleep(LOOK_EVERY);
+    }
+    match agent.signal(Signal::KILL) {
+        Ok(()) => Ok("SIGKILL"),
+        // It exited between the last look and the signal.
+        Err(_) if agent.liveness() == Liveness::Gone => Ok("SIGTERM"),
+        Err(e) => Err(e),
+    }
+}
+
+/// Splits an `--on-death` command into words as a shell would (quotes and backslashes), with
+/// `{post_mortem_path}` put in each word afterwards: the path is one argument whatever it
+/// holds, and no shell ever reads it.
+pub(super) fn on_death_argv(command: &str, post_mortem: &Path) -> Result<Vec<String>, String> {
+    let path = post_mortem.to_string_lossy();
+    let words = split_words(command)?;
+    if words.is_empty() {
+        return Err("--on-death names no command".to_owned());
+    }
+    Ok(words
+        .into_iter()
+        .map(|w| w.replace("{post_mortem_path}", &path))
+        .collect())
+}
+
+fn split_words(text: &str) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(c) => word.push(c),
+                        None => return Err("--on-death has an unclosed '".to_owned()),
+                    }
+                }
+            }
+            '"' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            Some(c @ ('"' | '\\' | '$' | '`')) => word.push(c),
+                            Some(c) => {
+                                word.push('\\');
+                                word.push(c);
+                            }
+                            None => return Err("--on-death has an unclosed \"".to_owned()),
+                        },
+                        Some(c) => word.push(c),
+                        None => return Err("--on-death has an unclosed \"".to_owned()),
+                    }
+                }
+            }
+            '\\' => {
+                in_word = true;
+                if let Some(c) = chars.next() {
+                    word.push(c);
+                }
+            }
+            c if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            c => {
+                in_word = true;
+                word.push(c);
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    Ok(words)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn on_death_words_split_like_a_shell_and_the_path_stays_one_word() {
+        let argv = on_death_argv(
+            "python 'recover me.py' --post-mortem {post_mortem_path} \"a b\"",
+            Path::new("/t/x y; rm -rf ~/watchdog-postmortem.json"),
+        )
+        .unwrap();
+        assert_eq!(
+            argv,
+            [
+                "python",
+                "recover me.py",
+                "--post-mortem",
+                "/t/x y; rm -rf ~/watchdog-postmortem.json",
+                "a b"
+            ]
+        );
+        assert!(on_death_argv("echo 'open", Path::new("/p")).is_err());
+        assert!(on_death_argv("   ", Path::new("/p")).is_err());
+    }
+}

@@ -1,0 +1,564 @@
+//! `watch`: follows a live session, prints its events as they come, and enforces rules on it:
+//! alert, pause (SIGSTOP) or kill (SIGTERM, then SIGKILL) the agent's process.
+//!
+//! # Parts
+//! - this file: the flags, the rules they make, and the loop that follows the session.
+//! - [`act`]: signals to the agent, and the `--on-death` command.
+//! - [`stream`]: `--stream-to`, NDJSON batches POSTed from a thread of their own.
+//!
+//! A watch never leaves the agent paused behind it: Ctrl-C, SIGTERM, SIGHUP, the session's
+//! end, and a panic all continue an agent the watch paused before it exits.
+
+mod act;
+mod stream;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use super::Globals;
+use super::args::SessionArg;
+use super::output::{stdout, to_stderr, usage, warn_bad_lines};
+use crate::analysis::replay_line::{Numbered, Story, StoryOptions, header};
+use crate::analysis::watch::postmortem::{Death, PostMortem};
+use crate::analysis::watch::{Action, Condition, Metric, Rule, Violation, Watcher};
+use crate::capture::process::{AgentProcess, Liveness};
+use crate::capture::transcript::transcript_usage;
+use crate::error::Error;
+use crate::exit;
+use crate::model::duration::parse_seconds;
+use crate::model::view::View;
+use crate::model::{Agent, Event, EventType};
+use crate::render::escape::escape;
+use crate::render::replay::{write_header, write_line};
+use crate::render::terminal::Painter;
+use crate::store::Store;
+
+/// Watch a live session: show its events as they come, and alert, pause or kill the agent
+/// when a rule breaks
+///
+/// Rules come from --timeout, --budget and --max-context-pct (acting as --on-violation says)
+/// and from a --rules file, each with its own action. pause sends SIGSTOP to the agent's
+/// process (as the hooks recorded it) until `watch --resume`; kill sends SIGTERM, then SIGKILL
+/// after 5 s, and writes watchdog-postmortem.json in the session's folder. Stopping the watch
+/// (Ctrl-C) leaves the agent running. Exits 1 when a rule broke.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  agent-strace watch --timeout 30m --budget 5.00 --on-violation kill\n  agent-strace watch --rules .watch-rules.json --dry-run   # say what it would do, do nothing\n  agent-strace watch --resume                             # continue a paused agent\n  agent-strace watch --on-violation kill --budget 5 --on-death 'python recover.py {post_mortem_path}'\n\nA rules file (JSON) is a list of rules:\n  [{\"condition\": \"cost_usd\", \"threshold\": 0.50, \"action\": \"kill\"},\n   {\"condition\": \"file_path\", \"glob\": \"**/production.env\", \"action\": \"kill\"},\n   {\"condition\": \"files_modified > 30\", \"action\": \"pause\"}]\nConditions: cost_usd, duration_minutes, files_modified, tool_calls, consecutive_test_failures,\nerror_rate (0-1, from 5 finished calls), context_pct, file_path (a glob). A threshold fires\nwhen the figure reaches it; a written comparison (>, >=, <, <=, ==) as it says."
+)]
+pub(crate) struct WatchArgs {
+    #[command(flatten)]
+    session: SessionArg,
+    /// A JSON file of rules, each with its own action (see below)
+    #[arg(long, value_name = "FILE")]
+    rules: Option<PathBuf>,
+    /// Break when the session has run this long (30s, 5m, 2h, 1h30m)
+    #[arg(long, value_name = "DURATION")]
+    timeout: Option<String>,
+    /// Break when the session has cost this many dollars
+    #[arg(long, value_name = "USD")]
+    budget: Option<f64>,
+    /// Break when a response's context reaches N% of its model's window
+    #[arg(long, value_name = "N")]
+    max_context_pct: Option<f64>,
+    /// What --timeout, --budget and --max-context-pct do when they break
+    #[arg(long, value_name = "ACTION", value_parser = ["kill", "pause", "alert"], default_value = "alert")]
+    on_violation: String,
+    /// After a kill, run this command ({post_mortem_path} is replaced; no shell reads it)
+    #[arg(long, value_name = "CMD")]
+    on_death: Option<String>,
+    /// POST the session's events to this URL as NDJSON batches
+    #[arg(long, value_name = "URL")]
+    stream_to: Option<String>,
+    /// With --stream-to, the most events in one POST
+    #[arg(long, value_name = "N", default_value_t = 10, requires = "stream_to")]
+    stream_batch_size: usize,
+    /// With --stream-to, the longest an event waits before it is sent (2s, 500ms as 0.5)
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "2",
+        requires = "stream_to"
+    )]
+    stream_flush_interval: String,
+    /// Evaluate the rules and say what would be done, without signalling anything
+    #[arg(long)]
+    dry_run: bool,
+    /// Continue the session's paused agent (SIGCONT) and exit
+    #[arg(long, conflicts_with_all = ["rules", "timeout", "budget", "max_context_pct", "stream_to", "dry_run", "on_death"])]
+    resume: bool,
+}
+
+/// How long the loop sleeps at most without a change to the session: time rules and the
+/// agent's exit are noticed within this.
+const WAKE: Duration = Duration::from_millis(500);
+
+/// The transcript is read for usage at most this often.
+const TRANSCRIPT_EVERY: Duration = Duration::from_secs(2);
+
+pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
+    let rules = rules(args, globals)?;
+    let on_death = args.on_death.as_deref();
+    if on_death.is_some() && !rules.iter().any(|r| r.action == Action::Kill) {
+        return Err(usage("--on-death runs after a kill, but no rule kills"));
+    }
+    if let Some(command) = on_death {
+        act::on_death_argv(command, Path::new("x")).map_err(usage)?;
+    }
+    let stream = match &args.stream_to {
+        Some(url) => {
+            let interval = parse_seconds(&args.stream_flush_interval)
+                .map_err(|e| usage(format!("--stream-flush-interval: {e}")))?;
+            Some(
+                stream::StreamConfig::new(
+                    url,
+                    args.stream_batch_size,
+                    Duration::try_from_secs_f64(interval).unwrap_or(Duration::from_secs(2)),
+                )
+                .map_err(usage)?,
+            )
+        }
+        None => None,
+    };
+    let store = Store::new(globals.store_root());
+    let id = store.select(&args.session.selector())?;
+    if args.resume {
+        return resume(&store, &id);
+    }
+    let meta = super::output::summary(&store, &id)?.meta;
+    let agent = Agent::from_name(&meta.agent_name);
+    let paint = Painter::new(globals.colour());
+    let mut out = stdout(globals.colour());
+
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
+        signal_hook::flag::register(signal, Arc::clone(&stop)).context("cannot handle Ctrl-C")?;
+    }
+    let mut session = Session {
+        store: &store,
+        id: &id,
+        agent,
+        args,
+        watcher: Watcher::new(agent, meta.started_at, rules),
+        events: Vec::new(),
+        process: None,
+        transcript: None,
+        transcript_seen: None,
+        transcript_read: None,
+        paused: Paused(None),
+        broke: false,
+        killed: false,
+        ended: false,
+    };
+    let mut follower = store.follow(&id)?;
+    let first = follower.read_new()?;
+    let mut head = meta.clone();
+    if !first
+        .last()
+        .is_some_and(|e| e.event_type == EventType::SessionEnd)
+    {
+        head.ended_at = None;
+    }
+    let numbered: Vec<Numbered> = first
+        .iter()
+        .enumerate()
+        .map(|(i, e)| Numbered {
+            number: i + 1,
+            event: e.clone(),
+        })
+        .collect();
+    write_header(&mut out, &header(&head, agent, &numbered, None), paint)?;
+    out.flush()?;
+    let mut story = Story::new(agent, Some(meta.started_at), StoryOptions::default());
+    let streamer = stream.map(stream::Streamer::start);
+    let mut batch = first;
+    session.announce();
+    loop {
+        let start = session.events.len();
+        let new: Vec<Numbered> = batch
+            .into_iter()
+            .enumerate()
+            .map(|(i, event)| Numbered {
+                number: start + i + 1,
+                event,
+            })
+            .collect();
+        for n in &new {
+            session.observe(&n.event);
+            if let Some(s) = &streamer {
+                s.send(serde_json::to_string(&n.event).unwrap_or_default());
+            }
+        }
+        for line in story.lines(new) {
+            write_line(&mut out, &line, "", paint)?;
+        }
+        out.flush()?;
+        session.read_transcript();
+        for violation in session.watcher.check(now()) {
+            session.act(&violation)?;
+            if session.killed {
+                break;
+            }
+        }
+        if session.killed || session.ended {
+            break;
+        }
+        if stop.load(Ordering::Relaxed) {
+            to_stderr(format_args!("watch: stopped; the agent goes on\n"));
+            break;
+        }
+        if session.agent_gone() {
+            break;
+        }
+        follower.wait(WAKE);
+        batch = follower.read_new()?;
+    }
+    warn_bad_lines(follower.bad_lines(), follower.bad_count());
+    session.paused.release();
+    if let Some(s) = streamer {
+        s.finish();
+    }
+    Ok(if session.broke {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    })
+}
+
+fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// The rules of this watch: the ceilings the flags set, then the rules file's.
+fn rules(args: &WatchArgs, globals: &Globals) -> Result<Vec<Rule>> {
+    let action = match args.on_violation.as_str() {
+        "kill" => Action::Kill,
+        "pause" => Action::Pause,
+        _ => Action::Alert,
+    };
+    let mut rules = Vec::new();
+    let ceiling = |metric: Metric, threshold: f64| Condition::Compare {
+        metric,
+        op: crate::analysis::watch::rules::Op::AtLeast,
+        threshold,
+    };
+    if let Some(text) = &args.timeout {
+        let seconds = parse_seconds(text).map_err(|e| usage(format!("--timeout: {e}")))?;
+        rules.push(Rule::new(
+            Some(format!("timeout {text}")),
+            ceiling(Metric::DurationMinutes, seconds / 60.0),
+            action,
+        ));
+    }
+    if let Some(budget) = args.budget {
+        if !(budget.is_finite() && budget > 0.0) {
+            return Err(usage(format!(
+                "--budget must be a positive number of dollars, not {budget}"
+            )));
+        }
+        rules.push(Rule::new(
+            Some(format!("budget ${budget:.2}")),
+            ceiling(Metric::CostUsd, budget),
+            action,
+        ));
+    }
+    if let Some(pct) = args.max_context_pct {
+        if !(pct.is_finite() && pct > 0.0 && pct <= 100.0) {
+            return Err(usage(format!(
+                "--max-context-pct must be between 0 and 100, not {pct}"
+            )));
+        }
+        rules.push(Rule::new(
+            Some(format!("context {pct}%")),
+            ceiling(Metric::ContextPct, pct),
+            action,
+        ));
+    }
+    if let Some(path) = &args.rules {
+        let cwd = std::env::current_dir().context("cannot read the current folder")?;
+        let shown = path.display().to_string();
+        let full = cwd.join(path);
+        if !full.is_file() {
+            return Err(usage(format!("{shown}: no such rules file")));
+        }
+        let text =
+            std::fs::read_to_string(&full).with_context(|| format!("cannot read {shown}"))?;
+        let file_rules = super::settings::parse_watch_rules(&shown, &text)
+            .map_err(|e| Error::input(e.to_string()))?;
+        rules.extend(file_rules);
+    }
+    let _ = globals;
+    Ok(rules)
+}
+
+/// `watch --resume`: continues the session's agent.
+fn resume(store: &Store, id: &str) -> Result<u8> {
+    let events: Vec<Event> = store.events(id)?.collect();
+    let agent = events.iter().rev().find_map(recorded_process).ok_or_else(|| {
+        Error::usage(format!(
+            "session {id} recorded no agent process to continue (its hooks predate agent-strace watch, or it was imported)"
+        ))
+    })?;
+    match agent.liveness() {
+        Liveness::Gone => Err(Error::usage(format!(
+            "the agent of session {id} (pid {}) has exited",
+            agent.pid
+        ))
+        .into()),
+        Liveness::Running => {
+            to_stderr(format_args!(
+                "watch: the agent of session {id} (pid {}) is not paused\n",
+                agent.pid
+            ));
+            Ok(exit::OK)
+        }
+        Liveness::Stopped => {
+            act::resume(&agent).with_context(|| format!("cannot continue pid {}", agent.pid))?;
+            to_stderr(format_args!(
+                "watch: continued the agent of session {id} (pid {}, SIGCONT)\n",
+                agent.pid
+            ));
+            Ok(exit::OK)
+        }
+    }
+}
+
+/// The agent process a `session_start` recorded, if it still runs as that process.
+fn recorded_process(event: &Event) -> Option<AgentProcess> {
+    let View::SessionStart(start) = View::of(event, Agent::Unknown) else {
+        return None;
+    };
+    Some(AgentProcess {
+        pid: start.agent_pid?,
+        started: start.agent_started?,
+    })
+}
+
+/// An agent this watch paused: continued when the watch ends, however it ends.
+struct Paused(Option<AgentProcess>);
+
+impl Paused {
+    fn release(&mut self) {
+        if let Some(agent) = self.0.take()
+            && agent.liveness() == Liveness::Stopped
+        {
+            match act::resume(&agent) {
+                Ok(()) => to_stderr(format_args!(
+                    "watch: continued the agent (pid {}) it had paused\n",
+                    agent.pid
+                )),
+                Err(e) => to_stderr(format_args!(
+                    "watch: could not continue the agent (pid {}): {e}; run `kill -CONT {}`\n",
+                    agent.pid, agent.pid
+                )),
+            }
+        }
+    }
+}
+
+impl Drop for Paused {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+/// What the watch knows of the session it follows.
+struct Session<'a> {
+    store: &'a Store,
+    id: &'a str,
+    agent: Agent,
+    args: &'a WatchArgs,
+    watcher: Watcher,
+    events: Vec<Event>,
+    process: Option<AgentProcess>,
+    transcript: Option<PathBuf>,
+    /// The transcript's size when it was last read.
+    transcript_seen: Option<u64>,
+    transcript_read: Option<Instant>,
+    paused: Paused,
+    broke: bool,
+    killed: bool,
+    ended: bool,
+}
+
+impl Session<'_> {
+    fn announce(&self) {
+        let process = self.process.map_or_else(
+            || "no agent process recorded: rules can only alert".to_owned(),
+            |p| format!("agent pid {}", p.pid),
+        );
+        let rules: Vec<String> = self
+            .watcher
+            .rules()
+            .iter()
+            .map(|r| format!("{} → {}", r.name, r.action.as_str()))
+            .collect();
+        let dry = if self.args.dry_run { " [dry run]" } else { "" };
+        to_stderr(format_args!(
+            "{}",
+            escape(&format!(
+                "watch: session {} ({process}){dry}; rules: {}\n",
+                self.id,
+                if rules.is_empty() {
+                    "none".to_owned()
+                } else {
+                    rules.join("; ")
+                }
+            ))
+        ));
+    }
+
+    fn observe(&mut self, event: &Event) {
+        if let View::SessionStart(start) = View::of(event, self.agent) {
+            if let Some(process) = recorded_process(event) {
+                self.process = Some(process);
+            }
+            if start.source != Some("import")
+                && let Some(path) = start.transcript_path
+            {
+                self.transcript = Some(PathBuf::from(path));
+            }
+        }
+        if event.event_type == EventType::SessionEnd {
+            self.ended = true;
+        }
+        self.watcher.observe(event);
+        self.events.push(event.clone());
+    }
+
+    /// Reads the transcript's usage again when it grew, at most every [`TRANSCRIPT_EVERY`].
+    fn read_transcript(&mut self) {
+        let Some(path) = &self.transcript else {
+            return;
+        };
+        if self
+            .transcript_read
+            .is_some_and(|at| at.elapsed() < TRANSCRIPT_EVERY)
+        {
+            return;
+        }
+        let size = std::fs::metadata(path).map(|m| m.len()).ok();
+        if size.is_none() || size == self.transcript_seen {
+            return;
+        }
+        self.transcript_read = Some(Instant::now());
+        self.transcript_seen = size;
+        if let Ok(responses) = transcript_usage(path) {
+            self.watcher
+                .transcript_usage(responses.iter().map(|r| (r.model.as_str(), r.usage)));
+        }
+    }
+
+    /// Whether the agent has exited without ending its session (a crash): nothing more will
+    /// come.
+    fn agent_gone(&self) -> bool {
+        let Some(process) = self.process else {
+            return false;
+        };
+        if process.liveness() == Liveness::Gone {
+            to_stderr(format_args!(
+                "watch: the agent (pid {}) has exited; nothing more will come\n",
+                process.pid
+            ));
+            return true;
+        }
+        false
+    }
+
+    fn say(text: &str) {
+        to_stderr(format_args!("{}\n", escape(&format!("watch: {text}"))));
+    }
+
+    fn act(&mut self, v: &Violation) -> Result<()> {
+        self.broke = true;
+        let what = format!("rule `{}` broke: {}", v.rule, v.reason);
+        let process = self.process;
+        match (v.action, process) {
+            (Action::Alert, _) => Self::say(&format!("ALERT {what}")),
+            (_, None) => Self::say(&format!(
+                "ALERT {what}; no agent process is recorded for this session, so it cannot be {}",
+                if v.action == Action::Kill {
+                    "killed"
+                } else {
+                    "paused"
+                }
+            )),
+            (Action::Pause, Some(p)) if self.args.dry_run => Self::say(&format!(
+                "{what}; would pause the agent (pid {}, SIGSTOP) [dry run]",
+                p.pid
+            )),
+            (Action::Kill, Some(p)) if self.args.dry_run => Self::say(&format!(
+                "{what}; would kill the agent (pid {}, SIGTERM then SIGKILL after 5 s) and write {} [dry run]",
+                p.pid,
+                crate::store::POSTMORTEM
+            )),
+            (Action::Pause, Some(p)) => match act::pause(&p) {
+                Ok(()) => {
+                    self.paused.0 = Some(p);
+                    Self::say(&format!(
+                        "PAUSE {what}; paused the agent (pid {}, SIGSTOP): `agent-strace watch {} --resume` continues it",
+                        p.pid, self.id
+                    ));
+                }
+                Err(e) => Self::say(&format!("ALERT {what}; could not pause pid {}: {e}", p.pid)),
+            },
+            (Action::Kill, Some(p)) => self.kill(v, &what, p)?,
+        }
+        Ok(())
+    }
+
+    fn kill(&mut self, v: &Violation, what: &str, p: AgentProcess) -> Result<()> {
+        Self::say(&format!(
+            "KILL {what}; stopping the agent (pid {}, SIGTERM)",
+            p.pid
+        ));
+        let figures = self.watcher.figures().clone();
+        let signal = match act::kill(&p) {
+            Ok(signal) => signal,
+            Err(e) => {
+                Self::say(&format!("could not kill pid {}: {e}", p.pid));
+                return Ok(());
+            }
+        };
+        self.paused.0 = None;
+        self.killed = true;
+        let death = Death {
+            violation: v,
+            figures: &figures,
+            at: now(),
+            signal,
+            pid: p.pid,
+        };
+        let report = PostMortem::of(self.id, &self.events, self.agent, &death);
+        let json = serde_json::to_string_pretty(&report)?;
+        let path = self.store.write_postmortem(self.id, json.as_bytes())?;
+        Self::say(&format!(
+            "the agent (pid {}) ended by {signal}; post-mortem in {}",
+            p.pid,
+            path.display()
+        ));
+        if let Some(command) = &self.args.on_death {
+            let argv = act::on_death_argv(command, &path).map_err(usage)?;
+            match std::process::Command::new(&argv[0])
+                .args(&argv[1..])
+                .status()
+            {
+                Ok(status) if status.success() => {}
+                Ok(status) => Self::say(&format!("--on-death command ended with {status}")),
+                Err(e) => Self::say(&format!("--on-death command could not run: {e}")),
+            }
+        }
+        Ok(())
+    }
+}

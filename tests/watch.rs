@@ -1,0 +1,511 @@
+//! `watch` with real processes: a shell script plays an agent (it runs `agent-strace hook …`
+//! with payloads shaped like Claude Code's, writes files and sleeps), and the watch pauses,
+//! continues and kills it by its rules. The agent's state is read from the OS (`/proc`, its
+//! exit status), never from what the watch says.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::common::{Run, TestEnv, bin};
+
+const SESSION: &str = "5f0c2f4e-7a8b-4c1d-9e2f-0a1b2c3d4e5f";
+
+/// The agent's script: `hook EVENT JSON` plays one hook as Claude Code runs it.
+fn agent_script(env: &TestEnv, body: &str) -> PathBuf {
+    let script = format!(
+        r#"set -u
+hook() {{ printf '%s' "$2" | "{bin}" hook "$1"; }}
+start() {{ hook session-start '{{"session_id":"{SESSION}","transcript_path":"'"$1"'","cwd":"{cwd}","hook_event_name":"SessionStart","source":"startup","model":"claude-sonnet-4-5"}}'; }}
+prompt() {{ hook user-prompt '{{"session_id":"{SESSION}","cwd":"{cwd}","hook_event_name":"UserPromptSubmit","prompt":"'"$1"'"}}'; }}
+write() {{
+  hook pre-tool '{{"session_id":"{SESSION}","cwd":"{cwd}","hook_event_name":"PreToolUse","tool_name":"Write","tool_use_id":"toolu_'"$2"'","tool_input":{{"file_path":"'"$1"'","content":"x"}}}}'
+  printf 'x' > "$1"
+  hook post-tool '{{"session_id":"{SESSION}","cwd":"{cwd}","hook_event_name":"PostToolUse","tool_name":"Write","tool_use_id":"toolu_'"$2"'","tool_input":{{"file_path":"'"$1"'","content":"x"}},"tool_response":{{"type":"create","filePath":"'"$1"'"}}}}'
+}}
+bash_call() {{
+  hook pre-tool '{{"session_id":"{SESSION}","cwd":"{cwd}","hook_event_name":"PreToolUse","tool_name":"Bash","tool_use_id":"toolu_'"$2"'","tool_input":{{"command":"'"$1"'"}}}}'
+}}
+end() {{ hook session-end '{{"session_id":"{SESSION}","cwd":"{cwd}","hook_event_name":"SessionEnd","reason":"exit"}}'; }}
+{body}
+"#,
+        bin = bin().display(),
+        cwd = env.path().display(),
+    );
+    let path = env.path().join("agent.sh");
+    std::fs::write(&path, script).unwrap();
+    path
+}
+
+/// A command run in the environment as the test binary's commands are.
+fn in_env(env: &TestEnv, program: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .current_dir(env.path())
+        .env_remove("AGENT_TRACE_DIR")
+        .env_remove("CLAUDE_PROJECT_DIR")
+        .env_remove("AGENT_STRACE_REDACT")
+        .env_remove("CLAUDE_CONFIG_DIR")
+        .env("AGENT_STRACE_HOME", env.home.path())
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// A process the test started, killed if the test fails before it ends.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-CONT", &self.0.id().to_string()])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Proc {
+    fn pid(&self) -> u32 {
+        self.0.id()
+    }
+
+    /// The process's state letter from `/proc` (`T` stopped), `None` once it has exited.
+    fn state(&self) -> Option<char> {
+        let text = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).ok()?;
+        let state = text[text.rfind(')')? + 1..].trim_start().chars().next()?;
+        (state != 'Z').then_some(state)
+    }
+
+    fn wait(&mut self, within: Duration) -> ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.0.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                start.elapsed() < within,
+                "process {} did not end",
+                self.pid()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits for a watch to end and returns what it did.
+    fn finish(mut self, within: Duration) -> Run {
+        let status = self.wait(within);
+        let mut stdout = String::new();
+        let mut stderr = String::new();
+        if let Some(mut out) = self.0.stdout.take() {
+            out.read_to_string(&mut stdout).unwrap();
+        }
+        if let Some(mut err) = self.0.stderr.take() {
+            err.read_to_string(&mut stderr).unwrap();
+        }
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout,
+            stderr,
+        }
+    }
+}
+
+#[track_caller]
+fn wait_until(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < within, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+fn start_agent(env: &TestEnv, body: &str) -> Proc {
+    let script = agent_script(env, body);
+    let child = in_env(env, Path::new("bash"), &[script.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let agent = Proc(child);
+    let events = env.store().join(SESSION).join("events.ndjson");
+    wait_until(
+        "the agent's session starts",
+        Duration::from_secs(20),
+        || std::fs::read_to_string(&events).is_ok_and(|t| t.contains("session_start")),
+    );
+    agent
+}
+
+fn start_watch(env: &TestEnv, args: &[&str]) -> Proc {
+    let mut all = vec!["watch", SESSION];
+    all.extend_from_slice(args);
+    let child = in_env(env, &bin(), &all)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    Proc(child)
+}
+
+/// A transcript whose one response cost $1.50 (100k output tokens of Sonnet 4.5).
+fn costly_transcript(env: &TestEnv) -> PathBuf {
+    let line = json!({
+        "type": "assistant", "sessionId": SESSION, "requestId": "req_1", "uuid": "u1",
+        "timestamp": "2026-11-30T05:00:00.000Z", "cwd": env.path(),
+        "message": {"id": "msg_1", "model": "claude-sonnet-4-5", "role": "assistant", "type": "message",
+            "content": [{"type": "text", "text": "Rewriting the deploy config now."}],
+            "usage": {"input_tokens": 10, "output_tokens": 100_000}}
+    });
+    let path = env.path().join("transcript.jsonl");
+    std::fs::write(&path, format!("{line}\n")).unwrap();
+    path
+}
+
+#[test]
+fn the_hook_records_the_agents_pid_and_start_time() {
+    let env = TestEnv::new();
+    let mut agent = start_agent(&env, "start /nowhere\nend");
+    let pid = agent.pid();
+    assert!(agent.wait(Duration::from_secs(20)).success());
+    let start = &env.events(SESSION)[0];
+    assert_eq!(start["event_type"], "session_start");
+    assert_eq!(start["data"]["agent_pid"], json!(pid));
+    assert!(start["data"]["agent_started"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn a_rule_pauses_the_agent_and_resume_continues_it() {
+    let env = TestEnv::new();
+    std::fs::write(
+        env.path().join("rules.json"),
+        r#"[{"condition": "files_modified", "threshold": 3, "action": "pause"}]"#,
+    )
+    .unwrap();
+    let dir = env.path().display().to_string();
+    let mut agent = start_agent(
+        &env,
+        &format!(
+            "start /nowhere\nsleep 1\nfor i in 1 2 3 4 5 6; do write {dir}/f$i.rs $i; sleep 0.3; done\ntouch {dir}/done\nend"
+        ),
+    );
+    let watch = start_watch(&env, &["--rules", "rules.json"]);
+    wait_until("the agent is paused", Duration::from_secs(20), || {
+        agent.state() == Some('T')
+    });
+    // It stays paused: it never gets to the end of its work.
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(agent.state(), Some('T'));
+    assert!(!env.path().join("done").exists());
+    let written = (1..=6)
+        .filter(|i| env.path().join(format!("f{i}.rs")).exists())
+        .count();
+    // The third call is recorded before its file is written: the pause comes between them.
+    assert!((2..=4).contains(&written), "{written} files written");
+
+    let resumed = env.run(&["watch", SESSION, "--resume"]);
+    resumed.success();
+    assert!(resumed.stderr.contains("continued"), "{}", resumed.stderr);
+    let status = agent.wait(Duration::from_secs(30));
+    assert!(status.success());
+    assert!(env.path().join("done").exists());
+    let run = watch.finish(Duration::from_secs(20));
+    assert_eq!(run.code, 1, "a rule broke: {}", run.stderr);
+    assert!(run.stderr.contains("PAUSE"), "{}", run.stderr);
+    // The events were shown as they came, as replay shows them.
+    assert!(run.stdout.contains("Write"), "{}", run.stdout);
+}
+
+#[test]
+fn a_stopped_watch_continues_the_agent_it_paused() {
+    let env = TestEnv::new();
+    let dir = env.path().display().to_string();
+    let mut agent = start_agent(
+        &env,
+        &format!(
+            "start /nowhere\nsleep 1\nfor i in 1 2 3; do write {dir}/f$i.rs $i; sleep 0.3; done\nend"
+        ),
+    );
+    let watch = start_watch(&env, &["--on-violation", "pause", "--timeout", "1s"]);
+    wait_until("the agent is paused", Duration::from_secs(20), || {
+        agent.state() == Some('T')
+    });
+    Command::new("kill")
+        .args(["-TERM", &watch.pid().to_string()])
+        .status()
+        .unwrap();
+    let run = watch.finish(Duration::from_secs(20));
+    assert!(run.stderr.contains("continued the agent"), "{}", run.stderr);
+    assert_ne!(agent.state(), Some('T'));
+    assert!(agent.wait(Duration::from_secs(30)).success());
+}
+
+#[test]
+fn a_budget_kills_the_agent_and_writes_its_post_mortem() {
+    let env = TestEnv::new();
+    let costly = costly_transcript(&env);
+    let transcript = env.path().join("live.jsonl");
+    let dir = env.path().display().to_string();
+    // The agent ignores SIGTERM, so only SIGKILL 5 s later ends it. Its transcript gets the
+    // costly response once it has made its calls.
+    let mut agent = start_agent(
+        &env,
+        &format!(
+            "trap '' TERM\n: > {t}\nstart {t}\nprompt 'deploy it'\nsleep 1\nwrite {dir}/deploy.yaml 1\nbash_call 'kubectl apply -f deploy.yaml' 2\ncat {c} >> {t}\nfor i in $(seq 1 300); do sleep 0.1; done\nend",
+            t = transcript.display(),
+            c = costly.display()
+        ),
+    );
+    let copied = env.path().join("copied.json");
+    let on_death = format!("cp {{post_mortem_path}} '{}'", copied.display());
+    let watch = start_watch(
+        &env,
+        &[
+            "--budget",
+            "0.50",
+            "--on-violation",
+            "kill",
+            "--on-death",
+            &on_death,
+        ],
+    );
+    let status = agent.wait(Duration::from_secs(30));
+    assert_eq!(status.signal(), Some(9), "ended by SIGKILL: {status:?}");
+    let run = watch.finish(Duration::from_secs(20));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let path = env.store().join(SESSION).join("watchdog-postmortem.json");
+    let pm: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(pm["session_id"], SESSION);
+    assert_eq!(pm["signal"], "SIGKILL");
+    assert_eq!(pm["agent_pid"], json!(agent.pid()));
+    assert!(
+        (pm["cost_at_death"].as_f64().unwrap() - 1.5).abs() < 0.01,
+        "{pm}"
+    );
+    assert!(pm["elapsed_seconds"].as_f64().unwrap() >= 0.0);
+    assert!(pm["reason"].as_str().unwrap().contains("budget"), "{pm}");
+    assert_eq!(pm["last_tool_call"]["tool_name"], "Bash");
+    assert_eq!(
+        pm["last_tool_call"]["arguments"]["command"],
+        "kubectl apply -f deploy.yaml"
+    );
+    assert_eq!(pm["last_llm_response"]["model"], "claude-sonnet-4-5");
+    let recovery = pm["recovery_context"].as_str().unwrap();
+    assert!(recovery.contains("kubectl apply"), "{recovery}");
+    assert!(recovery.contains("deploy.yaml"), "{recovery}");
+    // --on-death ran with the path as one argument.
+    let copy: Value = serde_json::from_str(&std::fs::read_to_string(&copied).unwrap()).unwrap();
+    assert_eq!(copy, pm);
+}
+
+#[test]
+fn a_path_rule_kills_with_sigterm_when_the_agent_obeys_it() {
+    let env = TestEnv::new();
+    std::fs::write(
+        env.path().join("rules.json"),
+        r#"{"rules": [{"name": "no prod", "condition": "file_path matches \"**/production.env\"", "action": "kill"}]}"#,
+    )
+    .unwrap();
+    let dir = env.path().display().to_string();
+    let mut agent = start_agent(
+        &env,
+        &format!(
+            "start /nowhere\nsleep 1\nwrite {dir}/production.env 1\nfor i in $(seq 1 300); do sleep 0.1; done\nend"
+        ),
+    );
+    let watch = start_watch(&env, &["--rules", "rules.json"]);
+    let status = agent.wait(Duration::from_secs(30));
+    assert_eq!(status.signal(), Some(15), "ended by SIGTERM: {status:?}");
+    let run = watch.finish(Duration::from_secs(20));
+    assert!(run.stderr.contains("no prod"), "{}", run.stderr);
+    let pm: Value = serde_json::from_str(
+        &std::fs::read_to_string(env.store().join(SESSION).join("watchdog-postmortem.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(pm["signal"], "SIGTERM");
+    assert_eq!(pm["rule"], "no prod");
+}
+
+#[test]
+fn a_dry_run_says_what_it_would_do_and_does_nothing() {
+    let env = TestEnv::new();
+    let dir = env.path().display().to_string();
+    let mut agent = start_agent(
+        &env,
+        &format!("start /nowhere\nsleep 1\nwrite {dir}/a.rs 1\nsleep 1\nend"),
+    );
+    let watch = start_watch(
+        &env,
+        &["--timeout", "1s", "--on-violation", "kill", "--dry-run"],
+    );
+    assert!(agent.wait(Duration::from_secs(30)).success());
+    let run = watch.finish(Duration::from_secs(20));
+    assert!(run.stderr.contains("would kill"), "{}", run.stderr);
+    assert!(
+        !env.store()
+            .join(SESSION)
+            .join("watchdog-postmortem.json")
+            .exists()
+    );
+}
+
+#[test]
+fn a_reused_pid_is_never_signalled() {
+    let env = TestEnv::new();
+    // A live process under the recorded pid, but not the one that started then.
+    let bystander = Proc(Command::new("sleep").arg("30").spawn().unwrap());
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", bystander.pid())).unwrap();
+    let started: u64 = stat[stat.rfind(')').unwrap() + 1..]
+        .split_whitespace()
+        .nth(19)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let start =
+        json!({"session_id": SESSION, "hook_event_name": "SessionStart", "source": "startup"});
+    env.hook("session-start", &start).success();
+    // The start recorded the test's own pid; point it at the bystander with another start time.
+    let events = env.store().join(SESSION).join("events.ndjson");
+    let mut first: Value = serde_json::from_str(
+        std::fs::read_to_string(&events)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    first["data"]["agent_pid"] = json!(bystander.pid());
+    first["data"]["agent_started"] = json!(started + 7);
+    std::fs::write(&events, format!("{first}\n")).unwrap();
+    let run = start_watch(&env, &["--timeout", "1s", "--on-violation", "kill"])
+        .finish(Duration::from_secs(20));
+    assert!(run.stderr.contains("has exited"), "{}", run.stderr);
+    assert_eq!(
+        bystander.state().map(|s| s != 'T'),
+        Some(true),
+        "the bystander lives on"
+    );
+}
+
+/// A local HTTP endpoint that keeps every POST body.
+fn listener() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let kept = Arc::clone(&bodies);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0;
+            let mut line = String::new();
+            loop {
+                line.clear();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                let lower = line.to_ascii_lowercase();
+                if let Some(n) = lower.strip_prefix("content-length:") {
+                    length = n.trim().parse().unwrap();
+                }
+                if line == "\r\n" {
+                    let mut body = vec![0; length];
+                    reader.read_exact(&mut body).unwrap();
+                    kept.lock().unwrap().push(String::from_utf8(body).unwrap());
+                    let mut out = &stream;
+                    let _ = out.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+                    length = 0;
+                }
+            }
+        }
+    });
+    (port, bodies)
+}
+
+#[test]
+fn stream_to_posts_every_event_as_ndjson_batches() {
+    let env = TestEnv::new();
+    let mut agent = start_agent(
+        &env,
+        "start /nowhere\nprompt one\nprompt two\nprompt three\nend",
+    );
+    assert!(agent.wait(Duration::from_secs(20)).success());
+    let (port, bodies) = listener();
+    let url = format!("http://127.0.0.1:{port}/events");
+    let run = start_watch(&env, &["--stream-to", &url, "--stream-batch-size", "2"])
+        .finish(Duration::from_secs(20));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let bodies = bodies.lock().unwrap().clone();
+    let lines: Vec<Value> = bodies
+        .iter()
+        .flat_map(|b| {
+            b.lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect::<Vec<Value>>()
+        })
+        .collect();
+    let stored = env.events(SESSION);
+    assert_eq!(lines, stored);
+    assert!(bodies.iter().all(|b| b.lines().count() <= 2));
+    assert!(bodies.len() >= 3);
+}
+
+#[test]
+fn a_dead_stream_endpoint_never_stops_the_watch() {
+    let env = TestEnv::new();
+    let mut agent = start_agent(&env, "start /nowhere\nprompt one\nend");
+    assert!(agent.wait(Duration::from_secs(20)).success());
+    let port = crate::common::net::free_port();
+    let url = format!("http://127.0.0.1:{port}/events");
+    let run = start_watch(&env, &["--stream-to", &url]).finish(Duration::from_secs(30));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("not delivered"), "{}", run.stderr);
+    assert!(run.stdout.contains("one"), "{}", run.stdout);
+}
+
+#[test]
+fn a_rules_file_that_names_an_unknown_condition_is_refused_with_its_line_and_key() {
+    let env = TestEnv::new();
+    env.hook(
+        "session-start",
+        &json!({"session_id": SESSION, "hook_event_name": "SessionStart"}),
+    )
+    .success();
+    std::fs::write(
+        env.path().join("rules.json"),
+        "[\n  {\"condition\": \"cost_usd\", \"threshold\": 1, \"action\": \"kill\"},\n  {\"condition\": \"cost_dollars\", \"threshold\": 1}\n]\n",
+    )
+    .unwrap();
+    let run = env.run(&["watch", SESSION, "--rules", "rules.json"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("rules.json:3"), "{}", run.stderr);
+    assert!(run.stderr.contains("[1]"), "{}", run.stderr);
+    assert!(run.stderr.contains("cost_dollars"), "{}", run.stderr);
+    for (text, wanted) in [
+        (
+            "[{\"condition\": \"cost_usd\", \"treshold\": 1}]",
+            "treshold",
+        ),
+        ("[{\"condition\": \"tool_calls\"}]", "threshold"),
+        (
+            "[{\"condition\": \"cost_usd\", \"threshold\": 1, \"action\": \"explode\"}]",
+            "explode",
+        ),
+        ("[]", "no rule"),
+        ("{\"rules\": [", "rules.json:1"),
+    ] {
+        std::fs::write(env.path().join("rules.json"), text).unwrap();
+        let run = env.run(&["watch", SESSION, "--rules", "rules.json"]);
+        assert_eq!(run.code, 3, "{text}: {}", run.stderr);
+        assert!(run.stderr.contains(wanted), "{text}: {}", run.stderr);
+    }
+    let run = env.run(&["watch", SESSION, "--timeout", "soon"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("not a duration"), "{}", run.stderr);
+}
