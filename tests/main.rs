@@ -18,6 +18,7 @@ mod index;
 mod keeping;
 mod labels;
 mod layers;
+mod lint;
 mod mcp_http;
 mod mcp_proxy;
 mod proxy_hardening;

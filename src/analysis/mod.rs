@@ -11,12 +11,14 @@
 //! - [`cost`]: tokens and dollars by model and phase, with wasted spend.
 //! - [`replay_line`]: what replay shows of a session, as data: lines, their order, the header.
 //! - [`replay_show`]: one event whole, as data: the command and its output, an edit's diff.
+//! - [`lint`]: a session checked for known bad patterns (loops, spirals, budget, context).
 //! - [`watch`]: a live session judged against watch rules, and the post-mortem of a kill.
 //!
 //! Analyses never print, read the environment or choose exit codes.
 
 pub mod budget;
 pub mod cost;
+pub mod lint;
 pub mod outcome;
 pub mod phases;
 pub mod replay_line;

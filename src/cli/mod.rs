@@ -14,6 +14,7 @@ mod globals;
 mod hook;
 mod import;
 mod inspect;
+mod lint;
 mod list;
 mod listing;
 mod output;
@@ -80,6 +81,7 @@ enum Command {
     BudgetReport(budget_report::BudgetReportArgs),
     Sql(sql::SqlArgs),
     Watch(watch::WatchArgs),
+    Lint(lint::LintArgs),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -125,6 +127,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::BudgetReport(args) => budget_report::run(&args, &cli.globals),
         Command::Sql(args) => sql::run(&args, &cli.globals),
         Command::Watch(args) => watch::run(&args, &cli.globals),
+        Command::Lint(args) => lint::run(&args, &cli.globals),
     };
     output::finish(result)
 }

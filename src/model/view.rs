@@ -57,6 +57,9 @@ pub struct SessionStart<'a> {
     /// (`agent_started`), as the hooks and `record` saw it: what `watch` may signal.
     pub agent_pid: Option<u32>,
     pub agent_started: Option<u64>,
+    /// The budget ceiling a watchdog set for the session, in dollars (the Python tool writes
+    /// `budget_dollars` or `max_cost_dollars`).
+    pub budget_usd: Option<f64>,
 }
 
 /// The key of the agent's pid in a `session_start`.
@@ -202,6 +205,11 @@ impl<'a> View<'a> {
                     .and_then(Value::as_u64)
                     .and_then(|p| u32::try_from(p).ok()),
                 agent_started: d.get(AGENT_STARTED).and_then(Value::as_u64),
+                budget_usd: d
+                    .get("budget_dollars")
+                    .or_else(|| d.get("max_cost_dollars"))
+                    .and_then(Value::as_f64)
+                    .filter(|b| *b > 0.0),
             }),
             EventType::SessionEnd => View::SessionEnd {
                 reason: text(d, "reason"),

@@ -34,6 +34,8 @@ pub struct LintRule {
     /// A count (calls, reads) or a share (0.9 of a budget), as the rule reads it.
     pub threshold: Option<f64>,
     pub level: Option<LintLevel>,
+    /// budget-proximity: the budget ceiling in dollars, for sessions that recorded none.
+    pub budget: Option<f64>,
 }
 
 /// How serious a lint finding is.

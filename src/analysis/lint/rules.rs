@@ -1,0 +1,340 @@
+//! The lint rules, one function each, over a session's events read through the typed views.
+
+use std::collections::{HashMap, HashSet};
+
+use super::{Finding, LintConfig, RuleName, RuleSetting, Session};
+use crate::analysis::phases::TimedUsage;
+use crate::model::pricing::PriceTable;
+use crate::model::view::{LlmResponse, View};
+use crate::model::{EventType, ToolKind};
+
+/// The context window assumed for a model the price table does not know.
+const DEFAULT_WINDOW: u64 = 200_000;
+
+pub(super) fn run(
+    rule: RuleName,
+    session: &Session<'_>,
+    setting: &RuleSetting,
+    config: &LintConfig,
+) -> Vec<Finding> {
+    let found = match rule {
+        RuleName::ToolLoop => tool_loop(session, setting.threshold),
+        RuleName::ReasoningSpiral => reasoning_spiral(session, setting.threshold),
+        RuleName::BudgetProximity => budget_proximity(session, setting.threshold, config),
+        RuleName::ContextSaturation => context_saturation(session, setting.threshold),
+        RuleName::RedundantRead => redundant_read(session, setting.threshold),
+        RuleName::ErrorRetryLoop => error_retry_loop(session, setting.threshold),
+        RuleName::NoOutput => no_output(session),
+    };
+    found
+        .into_iter()
+        .map(|(message, events)| Finding {
+            rule: rule.as_str(),
+            level: setting.level,
+            message,
+            line_start: events.iter().min().copied(),
+            line_end: events.iter().max().copied(),
+            events,
+        })
+        .collect()
+}
+
+type Found = Vec<(String, Vec<usize>)>;
+
+fn span(events: &[usize]) -> String {
+    match (events.first(), events.last()) {
+        (Some(a), Some(b)) if a != b => format!("events #{a}–#{b}"),
+        (Some(a), _) => format!("event #{a}"),
+        _ => String::new(),
+    }
+}
+
+fn at_least(count: usize, threshold: f64) -> bool {
+    count as f64 >= threshold
+}
+
+/// tool-loop: the same tool called `threshold` or more times in a row (its results and file
+/// events between the calls do not break the run; a prompt, an answer or another tool does).
+fn tool_loop(session: &Session<'_>, threshold: f64) -> Found {
+    let mut found = Vec::new();
+    let mut run: Vec<usize> = Vec::new();
+    let mut tool = String::new();
+    let mut flush = |run: &mut Vec<usize>, tool: &str| {
+        if at_least(run.len(), threshold) {
+            found.push((
+                format!(
+                    "\"{tool}\" called {} times in a row ({}): a possible loop.",
+                    run.len(),
+                    span(run)
+                ),
+                std::mem::take(run),
+            ));
+        }
+        run.clear();
+    };
+    for (i, event) in session.events.iter().enumerate() {
+        match View::of(event, session.agent) {
+            View::ToolCall(call) => {
+                if call.tool != tool {
+                    flush(&mut run, &tool);
+                    call.tool.clone_into(&mut tool);
+                }
+                run.push(i + 1);
+            }
+            View::Prompt(_) | View::Answer(_) => flush(&mut run, &tool),
+            _ => {}
+        }
+    }
+    flush(&mut run, &tool);
+    found
+}
+
+/// reasoning-spiral: `threshold` or more model responses in a row with no tool call between
+/// them (a prompt starts again). Responses are `llm_response` events, or the answers of a
+/// session that recorded none.
+fn reasoning_spiral(session: &Session<'_>, threshold: f64) -> Found {
+    let has_responses = session
+        .events
+        .iter()
+        .any(|e| e.event_type == EventType::LlmResponse);
+    let mut found = Vec::new();
+    let mut run: Vec<usize> = Vec::new();
+    let mut flush = |run: &mut Vec<usize>| {
+        if at_least(run.len(), threshold) {
+            found.push((
+                format!(
+                    "{} model responses in a row with no tool call ({}): the agent may be over-reasoning.",
+                    run.len(),
+                    span(run)
+                ),
+                std::mem::take(run),
+            ));
+        }
+        run.clear();
+    };
+    for (i, event) in session.events.iter().enumerate() {
+        match View::of(event, session.agent) {
+            View::LlmResponse(_) if has_responses => run.push(i + 1),
+            View::Answer(_) if !has_responses => run.push(i + 1),
+            View::ToolCall(_) | View::Prompt(_) => flush(&mut run),
+            _ => {}
+        }
+    }
+    flush(&mut run);
+    found
+}
+
+/// budget-proximity: the session's cost reached `threshold` of its budget ceiling (the one
+/// its `session_start` recorded, else the settings').
+fn budget_proximity(session: &Session<'_>, threshold: f64, config: &LintConfig) -> Found {
+    let recorded = session
+        .events
+        .iter()
+        .find_map(|e| match View::of(e, session.agent) {
+            View::SessionStart(start) => start.budget_usd,
+            _ => None,
+        });
+    let Some(budget) = recorded.or(config.budget_usd) else {
+        return Vec::new();
+    };
+    if session.cost_usd < budget * threshold {
+        return Vec::new();
+    }
+    vec![(
+        format!(
+            "the session cost ${:.2}, {:.0}% of its ${budget:.2} budget ceiling: raise it or split the task.",
+            session.cost_usd,
+            session.cost_usd / budget * 100.0
+        ),
+        Vec::new(),
+    )]
+}
+
+/// context-saturation: a response's context reached `threshold` of its model's window. The
+/// finding names the response's event, or for responses known only from the transcript (hook
+/// sessions), the first event at or after it.
+fn context_saturation(session: &Session<'_>, threshold: f64) -> Found {
+    let recorded: Vec<(usize, TimedUsage)> = session
+        .events
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            let r = LlmResponse::from_event(e)?;
+            Some((
+                i + 1,
+                TimedUsage {
+                    at: e.timestamp,
+                    model: r.model.unwrap_or_default().to_owned(),
+                    tokens: r.usage?,
+                },
+            ))
+        })
+        .collect();
+    let responses: Vec<(usize, &TimedUsage)> = if recorded.is_empty() {
+        session
+            .responses
+            .iter()
+            .map(|r| {
+                let event = session
+                    .events
+                    .iter()
+                    .position(|e| e.timestamp >= r.at)
+                    .map_or(session.events.len(), |i| i + 1);
+                (event, r)
+            })
+            .collect()
+    } else {
+        recorded.iter().map(|(n, r)| (*n, r)).collect()
+    };
+    for (event, response) in responses {
+        let window = PriceTable::builtin()
+            .find(&response.model)
+            .and_then(|p| p.context_window)
+            .unwrap_or(DEFAULT_WINDOW);
+        let used = response.tokens.context();
+        if used as f64 >= threshold * window as f64 {
+            return vec![(
+                format!(
+                    "a response's context reached {used} tokens, {:.0}% of {}'s {window}-token window, at event #{event}.",
+                    used as f64 * 100.0 / window as f64,
+                    response.model
+                ),
+                vec![event],
+            )];
+        }
+    }
+    Vec::new()
+}
+
+/// redundant-read: the same file read `threshold` or more times. A read counts once: its
+/// `file_read` event, or its call when no `file_read` followed it.
+fn redundant_read(session: &Session<'_>, threshold: f64) -> Found {
+    let read_calls_with_events: HashSet<&str> = session
+        .events
+        .iter()
+        .filter(|e| e.event_type == EventType::FileRead)
+        .filter_map(|e| e.parent_id.as_deref())
+        .collect();
+    let mut reads: Vec<(String, Vec<usize>)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for (i, event) in session.events.iter().enumerate() {
+        let path = match View::of(event, session.agent) {
+            View::FileTouch(touch) if !touch.write => touch.path,
+            View::ToolCall(call)
+                if call.kind == ToolKind::ReadFile
+                    && !read_calls_with_events.contains(event.event_id.as_str()) =>
+            {
+                call.path()
+            }
+            _ => None,
+        };
+        if let Some(path) = path {
+            let slot = *index.entry(path.to_owned()).or_insert_with(|| {
+                reads.push((path.to_owned(), Vec::new()));
+                reads.len() - 1
+            });
+            reads[slot].1.push(i + 1);
+        }
+    }
+    reads
+        .into_iter()
+        .filter(|(_, events)| at_least(events.len(), threshold))
+        .map(|(path, events)| {
+            (
+                format!(
+                    "\"{path}\" read {} times ({}): keep what it says instead of reading it again.",
+                    events.len(),
+                    list(&events)
+                ),
+                events,
+            )
+        })
+        .collect()
+}
+
+/// error-retry-loop: a tool failed and was called again `threshold` or more times in a row
+/// (a success of that tool ends the streak).
+fn error_retry_loop(session: &Session<'_>, threshold: f64) -> Found {
+    // Per tool: its failures so far in the current streak, and whether the last call failed.
+    let mut streaks: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut worst: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut order: Vec<String> = Vec::new();
+    for (i, event) in session.events.iter().enumerate() {
+        let View::ToolResult(result) = View::of(event, session.agent) else {
+            continue;
+        };
+        let Some(tool) = result.tool else { continue };
+        if result.rejected() {
+            continue;
+        }
+        let streak = streaks.entry(tool.to_owned()).or_default();
+        if result.failed() {
+            streak.push(i + 1);
+            let best = worst.entry(tool.to_owned()).or_default();
+            if streak.len() > best.len() {
+                best.clone_from(streak);
+            }
+            if !order.iter().any(|t| t == tool) {
+                order.push(tool.to_owned());
+            }
+        } else {
+            streak.clear();
+        }
+    }
+    order
+        .into_iter()
+        .filter_map(|tool| {
+            let failures = worst.remove(&tool)?;
+            // Each failure but the last was retried; the last one too when the tool ran again.
+            at_least(failures.len(), threshold).then(|| {
+                (
+                    format!(
+                        "\"{tool}\" failed {} times in a row and was tried again ({}): check its input before retrying.",
+                        failures.len(),
+                        list(&failures)
+                    ),
+                    failures,
+                )
+            })
+        })
+        .collect()
+}
+
+/// no-output: an ended session with no file written or edited (a subagent's is left out: it
+/// answers its parent).
+fn no_output(session: &Session<'_>) -> Found {
+    let ended = session
+        .events
+        .iter()
+        .any(|e| e.event_type == EventType::SessionEnd);
+    if !ended || session.subagent {
+        return Vec::new();
+    }
+    let wrote = session
+        .events
+        .iter()
+        .any(|e| match View::of(e, session.agent) {
+            View::ToolCall(call) => call.kind == ToolKind::WriteFile,
+            View::FileTouch(touch) => touch.write,
+            _ => false,
+        });
+    if wrote {
+        return Vec::new();
+    }
+    vec![(
+        "the session ended without writing or editing a file: the agent may only have read and reasoned."
+            .to_owned(),
+        Vec::new(),
+    )]
+}
+
+/// Event numbers as a list, the first ten.
+fn list(events: &[usize]) -> String {
+    let shown: Vec<String> = events.iter().take(10).map(|n| format!("#{n}")).collect();
+    let more = if events.len() > 10 {
+        format!(" and {} more", events.len() - 10)
+    } else {
+        String::new()
+    };
+    format!("events {}{more}", shown.join(", "))
+}

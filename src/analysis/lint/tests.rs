@@ -1,0 +1,127 @@
+//! Each lint rule on hand-built sessions.
+
+use serde_json::{Value, json};
+
+use super::*;
+use crate::model::{EventType, Tokens};
+
+fn event(kind: EventType, data: Value) -> Event {
+    Event::new(kind, 1.0, "e".into(), "s".into()).with_data(data)
+}
+
+fn call(tool: &str, args: &Value) -> Event {
+    event(
+        EventType::ToolCall,
+        json!({"tool_name": tool, "arguments": args}),
+    )
+}
+
+fn report(
+    events: &[Event],
+    responses: &[TimedUsage],
+    cost: f64,
+    config: &LintConfig,
+) -> LintReport {
+    lint(
+        &Session {
+            id: "s",
+            agent: Agent::ClaudeCode,
+            events,
+            responses,
+            cost_usd: cost,
+            subagent: false,
+        },
+        config,
+    )
+}
+
+fn rules(r: &LintReport) -> Vec<&str> {
+    r.findings.iter().map(|f| f.rule).collect()
+}
+
+#[test]
+fn a_run_of_one_tool_is_a_loop_and_its_events_are_named() {
+    let mut events = vec![event(EventType::UserPrompt, json!({"prompt": "go"}))];
+    for i in 0..5 {
+        events.push(call("Bash", &json!({"command": format!("ls {i}")})));
+        events.push(event(
+            EventType::ToolResult,
+            json!({"tool_name": "Bash", "result": "x"}),
+        ));
+    }
+    let r = report(&events, &[], 0.0, &LintConfig::default());
+    assert_eq!(rules(&r), ["tool-loop"]);
+    let f = &r.findings[0];
+    assert_eq!(f.events, [2, 4, 6, 8, 10]);
+    assert_eq!((f.line_start, f.line_end), (Some(2), Some(10)));
+    assert_eq!(f.level, Level::Warn);
+    // Four calls are no loop; a higher threshold or the rule turned off says nothing.
+    let mut config = LintConfig::default();
+    config.setting_mut(RuleName::ToolLoop).threshold = 6.0;
+    assert!(report(&events, &[], 0.0, &config).findings.is_empty());
+}
+
+#[test]
+fn responses_without_tools_spiral_and_reads_repeat() {
+    let mut events = vec![event(EventType::UserPrompt, json!({"prompt": "why"}))];
+    for _ in 0..3 {
+        events.push(event(EventType::LlmResponse, json!({"model": "m"})));
+    }
+    for _ in 0..3 {
+        events.push(call("Read", &json!({"file_path": "/p/README.md"})));
+    }
+    let r = report(&events, &[], 0.0, &LintConfig::default());
+    assert_eq!(rules(&r), ["reasoning-spiral", "redundant-read"]);
+    assert_eq!(r.findings[0].events, [2, 3, 4]);
+    assert_eq!(r.findings[1].events, [5, 6, 7]);
+}
+
+#[test]
+fn failures_retried_in_a_row_and_a_session_without_output() {
+    let mut events = Vec::new();
+    for _ in 0..3 {
+        events.push(call("Bash", &json!({"command": "make"})));
+        events.push(event(
+            EventType::Error,
+            json!({"tool_name": "Bash", "error": "Exit code 2"}),
+        ));
+        events.push(event(
+            EventType::AssistantResponse,
+            json!({"text": "again"}),
+        ));
+    }
+    events.push(event(EventType::SessionEnd, json!({})));
+    let r = report(&events, &[], 0.0, &LintConfig::default());
+    // Findings about the whole session come first in their level.
+    assert_eq!(rules(&r), ["no-output", "error-retry-loop"]);
+    assert_eq!(r.findings[1].events, [2, 5, 8]);
+    assert_eq!(r.warnings, 2);
+}
+
+#[test]
+fn budget_and_context_need_their_figures() {
+    let events = vec![
+        event(EventType::SessionStart, json!({"budget_dollars": 5.0})),
+        event(EventType::UserPrompt, json!({"prompt": "go"})),
+    ];
+    let r = report(&events, &[], 4.6, &LintConfig::default());
+    assert_eq!(rules(&r), ["budget-proximity"]);
+    assert_eq!(r.errors, 1);
+    assert!(
+        report(&events, &[], 4.0, &LintConfig::default())
+            .findings
+            .is_empty()
+    );
+    let responses = [TimedUsage {
+        at: 1.0,
+        model: "claude-sonnet-4-5".into(),
+        tokens: Tokens {
+            input: 10,
+            cache_read: 170_000,
+            ..Tokens::default()
+        },
+    }];
+    let r = report(&events[1..], &responses, 0.0, &LintConfig::default());
+    assert_eq!(rules(&r), ["context-saturation"]);
+    assert_eq!(r.findings[0].events, [1]);
+}

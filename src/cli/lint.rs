@@ -1,0 +1,243 @@
+//! `lint`: sessions checked for known bad patterns (a CI gate: ERROR exits 1, and WARN too
+//! with --strict).
+
+use std::io::Write;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use super::Globals;
+use super::args::{FormatArg, SessionArg, instant};
+use super::globals::Format;
+use super::output::{stdout, warn_bad_lines};
+use super::settings::{self, LintLevel, LintRule, LintSettings, SettingsError};
+use crate::analysis::lint::{Level, LintConfig, LintReport, RuleName, Session, lint};
+use crate::error::Error;
+use crate::exit;
+use crate::model::{Agent, Event};
+use crate::render::terminal::Painter;
+use crate::store::Store;
+
+/// Check sessions for known bad patterns: tool loops, reasoning spirals, budget proximity,
+/// context saturation, redundant reads, error-retry loops, sessions with no output
+///
+/// Each finding names its events by the numbers replay shows. Rules, thresholds and levels
+/// come from .agent-strace-lint.json (the nearest in this folder or above). Exits 1 when a
+/// finding is an ERROR, or with --strict a WARN.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  agent-strace lint                       # the latest session\n  agent-strace lint --all --since 7d --strict\n  agent-strace lint 3f2a --format json\n\n.agent-strace-lint.json:\n  {\"tool-loop\": {\"threshold\": 7}, \"reasoning-spiral\": {\"enabled\": false},\n   \"budget-proximity\": {\"budget\": 5.00, \"threshold\": 0.9, \"level\": \"error\"}}\nDefaults: tool-loop WARN 5 calls, reasoning-spiral WARN 3 responses, budget-proximity ERROR\n0.9 of the budget, context-saturation INFO 0.8 of the window, redundant-read INFO 3 reads,\nerror-retry-loop WARN 3 failures, no-output WARN."
+)]
+pub(crate) struct LintArgs {
+    #[command(flatten)]
+    session: SessionArg,
+    /// Every session (with --since, those started since then)
+    #[arg(long, conflicts_with = "session")]
+    all: bool,
+    /// With --all: a date (2026-11-25) or an age (7d, 12h)
+    #[arg(long, value_name = "WHEN", requires = "all")]
+    since: Option<String>,
+    /// Exit 1 on warnings too, not only on errors
+    #[arg(long)]
+    strict: bool,
+    #[command(flatten)]
+    format: FormatArg,
+}
+
+pub(crate) fn run(args: &LintArgs, globals: &Globals) -> Result<u8> {
+    let config = config()?;
+    let store = Store::new(globals.store_root());
+    let ids: Vec<String> = if args.all {
+        let since = args
+            .since
+            .as_deref()
+            .map(|t| instant(t, "--since", now(), false))
+            .transpose()?;
+        let (mut sessions, _) = super::listing::list(&store)?;
+        sessions.sort_by(|a, b| a.meta.started_at.total_cmp(&b.meta.started_at));
+        sessions
+            .into_iter()
+            .filter(|s| since.is_none_or(|t| s.meta.started_at >= t))
+            .map(|s| s.meta.session_id)
+            .collect()
+    } else {
+        vec![store.select(&args.session.selector())?]
+    };
+    let mut reports = Vec::new();
+    for id in &ids {
+        reports.push(lint_one(&store, id, &config)?);
+    }
+    let mut out = stdout(globals.colour());
+    match args.format.format {
+        Format::Json if args.all => crate::render::json::write(&mut out, &reports)?,
+        Format::Json => crate::render::json::write(&mut out, &reports[0])?,
+        Format::Text => {
+            let paint = Painter::new(globals.colour());
+            if reports.is_empty() {
+                writeln!(out, "No sessions to lint.")?;
+            }
+            for report in &reports {
+                if args.all {
+                    writeln!(out, "── session {} ──", report.session_id)?;
+                }
+                text(&mut out, report, paint)?;
+            }
+        }
+    }
+    out.flush()?;
+    let errors: usize = reports.iter().map(|r| r.errors).sum();
+    let warnings: usize = reports.iter().map(|r| r.warnings).sum();
+    Ok(if errors > 0 || (args.strict && warnings > 0) {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    })
+}
+
+fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+fn lint_one(store: &Store, id: &str, config: &LintConfig) -> Result<LintReport> {
+    let meta = super::output::summary(store, id)?.meta;
+    let mut reader = store.events(id)?;
+    let events: Vec<Event> = reader.by_ref().collect();
+    warn_bad_lines(reader.bad_lines(), reader.bad_count());
+    let phases = super::explain::phases_from(store, &meta, events.iter());
+    let cost = crate::analysis::cost::compute(
+        id,
+        &phases,
+        crate::model::pricing::PriceTable::builtin(),
+        &crate::analysis::cost::CostOptions::default(),
+    )
+    .map_or(0.0, |c| c.cost_usd);
+    Ok(lint(
+        &Session {
+            id,
+            agent: Agent::from_name(&meta.agent_name),
+            events: &events,
+            responses: &phases.responses,
+            cost_usd: cost,
+            subagent: meta.parent_session_id.is_some(),
+        },
+        config,
+    ))
+}
+
+fn text(out: &mut impl Write, report: &LintReport, paint: Painter) -> std::io::Result<()> {
+    if report.findings.is_empty() {
+        writeln!(out, "No issues found in session {}.", report.session_id)?;
+        return Ok(());
+    }
+    for f in &report.findings {
+        let level = match f.level {
+            Level::Error => paint.red(f.level.as_str()),
+            Level::Warn => paint.yellow(f.level.as_str()),
+            Level::Info => paint.dim(f.level.as_str()),
+        };
+        let pad = " ".repeat(5 - f.level.as_str().len());
+        writeln!(out, "{level}{pad}  {:<18}  {}", f.rule, f.message)?;
+    }
+    writeln!(
+        out,
+        "{} error(s), {} warning(s), {} info(s).",
+        report.errors, report.warnings, report.infos
+    )
+}
+
+/// The rules' settings: defaults, changed by `.agent-strace-lint.json` where there is one.
+fn config() -> Result<LintConfig> {
+    let cwd = std::env::current_dir().context("cannot read the current folder")?;
+    let loaded =
+        settings::load::<LintSettings>(&cwd, None).map_err(|e| Error::input(e.to_string()))?;
+    let mut config = LintConfig::default();
+    let Some(loaded) = loaded else {
+        return Ok(config);
+    };
+    let file = loaded
+        .path
+        .strip_prefix(&cwd)
+        .unwrap_or(&loaded.path)
+        .display()
+        .to_string();
+    let text = std::fs::read_to_string(&loaded.path).unwrap_or_default();
+    let s = &loaded.settings;
+    let given: [(RuleName, &Option<LintRule>); 7] = [
+        (RuleName::ToolLoop, &s.tool_loop),
+        (RuleName::ReasoningSpiral, &s.reasoning_spiral),
+        (RuleName::BudgetProximity, &s.budget_proximity),
+        (RuleName::ContextSaturation, &s.context_saturation),
+        (RuleName::RedundantRead, &s.redundant_read),
+        (RuleName::ErrorRetryLoop, &s.error_retry_loop),
+        (RuleName::NoOutput, &s.no_output),
+    ];
+    for (rule, given) in given {
+        let Some(given) = given else { continue };
+        let invalid = |key: &str, message: String| -> anyhow::Error {
+            // The line of the rule's key, for a value that parsed but cannot be used.
+            let line = text
+                .lines()
+                .position(|l| l.contains(&format!("\"{}\"", rule.as_str())))
+                .map_or(0, |i| i + 1);
+            Error::input(
+                SettingsError::Invalid {
+                    file: file.clone(),
+                    line,
+                    key: format!("{}.{key}", rule.as_str()),
+                    message,
+                }
+                .to_string(),
+            )
+            .into()
+        };
+        let setting = config.setting_mut(rule);
+        if let Some(enabled) = given.enabled {
+            setting.enabled = enabled;
+        }
+        if let Some(level) = given.level {
+            setting.level = match level {
+                LintLevel::Info => Level::Info,
+                LintLevel::Warn => Level::Warn,
+                LintLevel::Error => Level::Error,
+            };
+        }
+        if let Some(threshold) = given.threshold {
+            let fits = if rule.threshold_is_share() {
+                threshold > 0.0 && threshold <= 1.0
+            } else {
+                threshold >= 1.0
+            };
+            if !threshold.is_finite() || !fits || rule == RuleName::NoOutput {
+                return Err(invalid(
+                    "threshold",
+                    if rule == RuleName::NoOutput {
+                        "no-output takes no threshold".to_owned()
+                    } else if rule.threshold_is_share() {
+                        format!("expected a share from 0 to 1 (0.9 for 90%), found {threshold}")
+                    } else {
+                        format!("expected a count of 1 or more, found {threshold}")
+                    },
+                ));
+            }
+            setting.threshold = threshold;
+        }
+        if let Some(budget) = given.budget {
+            if rule != RuleName::BudgetProximity {
+                return Err(invalid(
+                    "budget",
+                    "only budget-proximity takes a budget".to_owned(),
+                ));
+            }
+            if !(budget.is_finite() && budget > 0.0) {
+                return Err(invalid(
+                    "budget",
+                    format!("expected dollars above 0, found {budget}"),
+                ));
+            }
+            config.budget_usd = Some(budget);
+        }
+    }
+    Ok(config)
+}

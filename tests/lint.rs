@@ -1,0 +1,287 @@
+//! `lint`: each rule on a crafted session, real corpus transcripts imported, the settings
+//! file, and the exit codes a CI gate relies on.
+
+use agent_strace::model::Tokens;
+use serde_json::{Value, json};
+
+use crate::common::{SessionBuilder, TestEnv, shared};
+
+fn findings(report: &Value) -> Vec<(String, String, Vec<u64>)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["level"].as_str().unwrap().to_owned(),
+                f["events"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|n| n.as_u64().unwrap())
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+fn rules(report: &Value) -> Vec<String> {
+    findings(report).into_iter().map(|f| f.0).collect()
+}
+
+/// One session that breaks every rule once, each at events we can name.
+fn every_rule(env: &TestEnv) -> String {
+    let mut s = SessionBuilder::new("11111111-aaaa-4bbb-8ccc-000000000001")
+        .session_start(json!({"source": "startup", "budget_dollars": 1.0}))
+        .prompt("tidy up");
+    // #3–#12: five Grep calls in a row (with their results): tool-loop.
+    for i in 0..5 {
+        s = s
+            .at(f64::from(i))
+            .tool_call("Grep", json!({"pattern": format!("p{i}")}));
+        s = s.result(json!("nothing"));
+    }
+    // #13–#15: three responses without a tool: reasoning-spiral. The last is big: its context
+    // is 90% of Sonnet's window, and it costs about $0.96 of the $1 budget.
+    s = s
+        .at(10.0)
+        .llm_response(
+            "claude-sonnet-4-5",
+            Tokens {
+                output: 10,
+                ..Tokens::default()
+            },
+        )
+        .llm_response(
+            "claude-sonnet-4-5",
+            Tokens {
+                output: 10,
+                ..Tokens::default()
+            },
+        )
+        .llm_response(
+            "claude-sonnet-4-5",
+            Tokens {
+                input: 180_000,
+                output: 28_000,
+                ..Tokens::default()
+            },
+        );
+    // #16–#21: README read three times: redundant-read.
+    for _ in 0..3 {
+        s = s
+            .at(20.0)
+            .tool_call("Read", json!({"file_path": "/p/README.md"}));
+        s = s.file_read("/p/README.md");
+    }
+    // #22–#27: make failed three times in a row: error-retry-loop.
+    for _ in 0..3 {
+        s = s.at(30.0).tool_call("Bash", json!({"command": "make"}));
+        s = s.error("Exit code 2\nmake: *** No rule to make target");
+    }
+    // Nothing written, and ended: no-output.
+    s = s.at(40.0).session_end(json!({"reason": "exit"}));
+    s.write(env)
+}
+
+#[test]
+fn every_rule_finds_its_pattern_and_names_its_events() {
+    let env = TestEnv::new();
+    let id = every_rule(&env);
+    let run = env.run(&["lint", &id, "--format", "json"]);
+    assert_eq!(run.code, 1, "budget-proximity is an ERROR: {}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["session_id"], id.as_str());
+    let mut got = findings(&report);
+    got.sort();
+    let want = [
+        ("budget-proximity", "ERROR", vec![]),
+        ("context-saturation", "INFO", vec![15]),
+        ("error-retry-loop", "WARN", vec![23, 25, 27]),
+        ("no-output", "WARN", vec![]),
+        ("reasoning-spiral", "WARN", vec![13, 14, 15]),
+        ("redundant-read", "INFO", vec![17, 19, 21]),
+        ("tool-loop", "WARN", vec![3, 5, 7, 9, 11]),
+    ];
+    let want: Vec<(String, String, Vec<u64>)> = want
+        .into_iter()
+        .map(|(r, l, e)| (r.to_owned(), l.to_owned(), e))
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(
+        (
+            report["errors"].as_u64(),
+            report["warnings"].as_u64(),
+            report["infos"].as_u64()
+        ),
+        (Some(1), Some(4), Some(2))
+    );
+    // The numbers are replay's: event #23 is the first failure there too.
+    let shown = env.run(&["replay", &id, "--show", "23"]);
+    shown.success();
+    assert!(
+        shown.stdout.contains("No rule to make target"),
+        "{}",
+        shown.stdout
+    );
+    // Text names the same events.
+    let text = env.run(&["lint", &id]);
+    assert!(text.stdout.contains("events #3–#11"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("1 error(s), 4 warning(s), 2 info(s)."),
+        "{}",
+        text.stdout
+    );
+}
+
+#[test]
+fn the_settings_file_turns_rules_off_and_moves_thresholds_and_levels() {
+    let env = TestEnv::new();
+    let id = every_rule(&env);
+    std::fs::write(
+        env.path().join(".agent-strace-lint.json"),
+        r#"{
+  "budget-proximity": {"enabled": false},
+  "tool-loop": {"threshold": 6},
+  "no-output": {"level": "error"},
+  "redundant-read": {"threshold": 4},
+  "context-saturation": {"threshold": 0.95}
+}"#,
+    )
+    .unwrap();
+    let run = env.run(&["lint", &id, "--format", "json"]);
+    let mut got = rules(&run.json());
+    got.sort();
+    assert_eq!(got, ["error-retry-loop", "no-output", "reasoning-spiral"]);
+    assert_eq!(run.code, 1, "no-output made an ERROR");
+    std::fs::write(
+        env.path().join(".agent-strace-lint.json"),
+        r#"{"budget-proximity": {"enabled": false}}"#,
+    )
+    .unwrap();
+    // Warnings alone pass, unless --strict.
+    let mut no_errors = env.run(&["lint", &id]);
+    assert_eq!(no_errors.code, 0, "{}", no_errors.stdout);
+    no_errors = env.run(&["lint", &id, "--strict"]);
+    assert_eq!(no_errors.code, 1);
+}
+
+#[test]
+fn a_settings_file_that_does_not_fit_is_an_error_naming_file_line_and_key() {
+    let env = TestEnv::new();
+    let id = every_rule(&env);
+    for (text, wanted) in [
+        (
+            "{\n  \"tool-loop\": {\"treshold\": 7}\n}",
+            ".agent-strace-lint.json:2: `tool-loop.treshold`",
+        ),
+        ("{\n  \"tool-lop\": {}\n}", ".agent-strace-lint.json:2"),
+        (
+            "{\n  \"budget-proximity\": {\"threshold\": 90}\n}",
+            ".agent-strace-lint.json:2: `budget-proximity.threshold`",
+        ),
+        (
+            "{\n  \"tool-loop\": {\"threshold\": 0}\n}",
+            "`tool-loop.threshold`",
+        ),
+        ("{\"tool-loop\": ", ".agent-strace-lint.json:1"),
+    ] {
+        std::fs::write(env.path().join(".agent-strace-lint.json"), text).unwrap();
+        let run = env.run(&["lint", &id]);
+        assert_eq!(run.code, 3, "{text}: {}", run.stderr);
+        assert!(run.stderr.contains(wanted), "{text}: {}", run.stderr);
+        assert!(
+            run.stdout.is_empty(),
+            "nothing is linted under a broken file"
+        );
+    }
+}
+
+#[test]
+fn a_clean_session_passes_even_strictly() {
+    let env = TestEnv::new();
+    let id = SessionBuilder::new("22222222-aaaa-4bbb-8ccc-000000000002")
+        .prompt("add a test")
+        .tool_call("Read", json!({"file_path": "/p/lib.rs"}))
+        .result(json!("fn f() {}"))
+        .tool_call(
+            "Edit",
+            json!({"file_path": "/p/lib.rs", "old_string": "a", "new_string": "b"}),
+        )
+        .result(json!("ok"))
+        .answer("Done.")
+        .session_end(json!({}))
+        .write(&env);
+    let run = env.run(&["lint", &id, "--strict"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(run.stdout.contains("No issues found"), "{}", run.stdout);
+}
+
+#[test]
+fn real_transcripts_imported_are_linted_with_events_replay_can_show() {
+    let env = TestEnv::new();
+    let store = env.path().join("corpus-store");
+    let store_arg = store.to_str().unwrap();
+    let corpus = shared().join("corpus").join("claude-code");
+    for dir in std::fs::read_dir(&corpus).unwrap().flatten() {
+        for file in std::fs::read_dir(dir.path()).unwrap().flatten() {
+            if file.path().extension().is_some_and(|e| e == "jsonl") {
+                env.run(&[
+                    "--trace-dir",
+                    store_arg,
+                    "import",
+                    file.path().to_str().unwrap(),
+                ])
+                .success();
+            }
+        }
+    }
+    let run = env.run(&[
+        "--trace-dir",
+        store_arg,
+        "lint",
+        "--all",
+        "--since",
+        "3650d",
+        "--format",
+        "json",
+    ]);
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let reports: Vec<Value> = serde_json::from_value(run.json()).unwrap();
+    assert!(reports.len() >= 4, "{} sessions", reports.len());
+    let mut seen = std::collections::BTreeSet::new();
+    for report in &reports {
+        let id = report["session_id"].as_str().unwrap();
+        for (rule, _, events) in findings(report) {
+            seen.insert(rule);
+            // Every event a finding names is one replay can show.
+            for n in events.iter().take(2) {
+                env.run(&[
+                    "--trace-dir",
+                    store_arg,
+                    "replay",
+                    id,
+                    "--show",
+                    &n.to_string(),
+                ])
+                .success();
+            }
+        }
+    }
+    for rule in [
+        "tool-loop",
+        "redundant-read",
+        "error-retry-loop",
+        "context-saturation",
+    ] {
+        assert!(seen.contains(rule), "no {rule} in the corpus: {seen:?}");
+    }
+    // A subagent answers its parent: writing nothing is no fault of it.
+    for report in reports
+        .iter()
+        .filter(|r| r["session_id"].as_str().unwrap().starts_with("agent-"))
+    {
+        assert!(!rules(report).contains(&"no-output".to_owned()), "{report}");
+    }
+}
