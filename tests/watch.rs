@@ -509,3 +509,29 @@ fn a_rules_file_that_names_an_unknown_condition_is_refused_with_its_line_and_key
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("not a duration"), "{}", run.stderr);
 }
+
+#[test]
+fn a_watch_killed_outright_still_never_leaves_the_agent_paused() {
+    let env = TestEnv::new();
+    let dir = env.path().display().to_string();
+    let mut agent = start_agent(
+        &env,
+        &format!(
+            "start /nowhere\nsleep 1\nfor i in 1 2 3; do write {dir}/f$i.rs $i; sleep 0.3; done\nend"
+        ),
+    );
+    let watch = start_watch(&env, &["--on-violation", "pause", "--timeout", "1s"]);
+    wait_until("the agent is paused", Duration::from_secs(20), || {
+        agent.state() == Some('T')
+    });
+    // SIGKILL: the watch can run no code of its own; its guard continues the agent.
+    Command::new("kill")
+        .args(["-KILL", &watch.pid().to_string()])
+        .status()
+        .unwrap();
+    wait_until("the agent runs again", Duration::from_secs(10), || {
+        agent.state() != Some('T')
+    });
+    assert!(agent.wait(Duration::from_secs(30)).success());
+    drop(watch);
+}

@@ -50,6 +50,50 @@ pub(super) fn kill(agent: &AgentProcess) -> std::io::Result<&'static str> {
     }
 }
 
+/// Starts the guard of a paused agent: this binary as `watch --guard PID:STARTED`, in a
+/// process group of its own (a Ctrl-C or hang-up meant for the watch does not reach it), its
+/// stdin a pipe whose other end only this watch holds.
+pub(super) fn start_guard(agent: &AgentProcess) -> std::io::Result<std::process::Child> {
+    use std::os::unix::process::CommandExt;
+    let exe = std::env::current_exe()?;
+    std::process::Command::new(exe)
+        .args([
+            "watch",
+            "--guard",
+            &format!("{}:{}", agent.pid, agent.started),
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .spawn()
+}
+
+/// The guard's life: wait until the watch's end of stdin closes (the watch ended, however),
+/// then continue the agent if it is still stopped.
+pub(super) fn guard(agent: &str) -> anyhow::Result<u8> {
+    use std::io::Read;
+    let parsed = agent.split_once(':').and_then(|(pid, started)| {
+        Some(AgentProcess {
+            pid: pid.parse().ok()?,
+            started: started.parse().ok()?,
+        })
+    });
+    let Some(agent) = parsed else {
+        return Err(crate::error::Error::usage(format!(
+            "--guard takes PID:STARTED, not `{agent}`"
+        ))
+        .into());
+    };
+    let mut sink = [0u8; 64];
+    let mut stdin = std::io::stdin().lock();
+    while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
+    if agent.liveness() == Liveness::Stopped {
+        let _ = resume(&agent);
+    }
+    Ok(crate::exit::OK)
+}
+
 /// Splits an `--on-death` command into words as a shell would (quotes and backslashes), with
 /// `{post_mortem_path}` put in each word afterwards: the path is one argument whatever it
 /// holds, and no shell ever reads it.

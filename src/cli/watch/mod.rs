@@ -92,6 +92,10 @@ pub(crate) struct WatchArgs {
     /// Continue the session's paused agent (SIGCONT) and exit
     #[arg(long, conflicts_with_all = ["rules", "timeout", "budget", "max_context_pct", "stream_to", "dry_run", "on_death"])]
     resume: bool,
+    /// Internal: the process a pausing watch leaves behind, which continues the agent
+    /// `PID:STARTED` when the watch's end of its stdin closes, however the watch ended
+    #[arg(long, hide = true, value_name = "PID:STARTED")]
+    guard: Option<String>,
 }
 
 /// How long the loop sleeps at most without a change to the session: time rules and the
@@ -102,6 +106,9 @@ const WAKE: Duration = Duration::from_millis(500);
 const TRANSCRIPT_EVERY: Duration = Duration::from_secs(2);
 
 pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
+    if let Some(agent) = &args.guard {
+        return act::guard(agent);
+    }
     let rules = rules(args, globals)?;
     let on_death = args.on_death.as_deref();
     if on_death.is_some() && !rules.iter().any(|r| r.action == Action::Kill) {
@@ -154,7 +161,10 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
         transcript: None,
         transcript_seen: None,
         transcript_read: None,
-        paused: Paused(None),
+        paused: Paused {
+            agent: None,
+            guard: None,
+        },
         broke: false,
         killed: false,
         ended: false,
@@ -345,12 +355,32 @@ fn recorded_process(event: &Event) -> Option<AgentProcess> {
     })
 }
 
-/// An agent this watch paused: continued when the watch ends, however it ends.
-struct Paused(Option<AgentProcess>);
+/// An agent this watch paused: continued when the watch ends, however it ends. A panic or a
+/// signal is handled here; for a watch killed outright (SIGKILL, the OOM killer), a guard
+/// process started with the first pause continues the agent when the watch's end of its pipe
+/// closes.
+struct Paused {
+    agent: Option<AgentProcess>,
+    guard: Option<std::process::Child>,
+}
 
 impl Paused {
+    fn set(&mut self, agent: AgentProcess) {
+        self.agent = Some(agent);
+        if self.guard.is_none() {
+            self.guard = act::start_guard(&agent)
+                .map_err(|e| {
+                    to_stderr(format_args!(
+                        "watch: no guard for the paused agent ({e}): if this watch is killed, run `kill -CONT {}`\n",
+                        agent.pid
+                    ));
+                })
+                .ok();
+        }
+    }
+
     fn release(&mut self) {
-        if let Some(agent) = self.0.take()
+        if let Some(agent) = self.agent.take()
             && agent.liveness() == Liveness::Stopped
         {
             match act::resume(&agent) {
@@ -363,6 +393,11 @@ impl Paused {
                     agent.pid, agent.pid
                 )),
             }
+        }
+        if let Some(mut guard) = self.guard.take() {
+            // Its stdin closes here: it finds the agent running (or gone) and exits.
+            drop(guard.stdin.take());
+            let _ = guard.wait();
         }
     }
 }
@@ -505,7 +540,7 @@ impl Session<'_> {
             )),
             (Action::Pause, Some(p)) => match act::pause(&p) {
                 Ok(()) => {
-                    self.paused.0 = Some(p);
+                    self.paused.set(p);
                     Self::say(&format!(
                         "PAUSE {what}; paused the agent (pid {}, SIGSTOP): `agent-strace watch {} --resume` continues it",
                         p.pid, self.id
@@ -531,7 +566,7 @@ impl Session<'_> {
                 return Ok(());
             }
         };
-        self.paused.0 = None;
+        self.paused.agent = None;
         self.killed = true;
         let death = Death {
             violation: v,
