@@ -535,3 +535,72 @@ fn a_watch_killed_outright_still_never_leaves_the_agent_paused() {
     assert!(agent.wait(Duration::from_secs(30)).success());
     drop(watch);
 }
+
+#[test]
+fn record_names_its_server_and_watch_stops_the_server() {
+    let env = TestEnv::new();
+    let mut record = Proc(
+        in_env(
+            &env,
+            &bin(),
+            &[
+                "record",
+                "--name",
+                "slow",
+                "--",
+                "sh",
+                "-c",
+                "exec sleep 30",
+            ],
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap(),
+    );
+    let mut session = String::new();
+    wait_until("record names its server", Duration::from_secs(20), || {
+        session = env.sessions().into_iter().next().unwrap_or_default();
+        !session.is_empty()
+            && env
+                .events(&session)
+                .iter()
+                .any(|e| e["data"]["agent_pid"].is_u64())
+    });
+    let server = env
+        .events(&session)
+        .iter()
+        .find_map(|e| e["data"]["agent_pid"].as_u64())
+        .unwrap();
+    assert_ne!(server, u64::from(record.pid()), "the server, not the proxy");
+    let run = in_env(
+        &env,
+        &bin(),
+        &[
+            "watch",
+            &session,
+            "--timeout",
+            "1s",
+            "--on-violation",
+            "kill",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // The server ended by SIGTERM, so the proxy ends with it.
+    record.wait(Duration::from_secs(20));
+    let pm: Value = serde_json::from_str(
+        &std::fs::read_to_string(env.store().join(&session).join("watchdog-postmortem.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(pm["agent_pid"], json!(server));
+    assert_eq!(pm["signal"], "SIGTERM");
+}

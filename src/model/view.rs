@@ -53,19 +53,31 @@ pub struct SessionStart<'a> {
     /// The agent's version (imports take it from the transcript).
     pub version: Option<&'a str>,
     pub git_branch: Option<&'a str>,
-    /// The agent's process (`agent_pid`) and its start time in clock ticks after boot
-    /// (`agent_started`), as the hooks and `record` saw it: what `watch` may signal.
-    pub agent_pid: Option<u32>,
-    pub agent_started: Option<u64>,
     /// The budget ceiling a watchdog set for the session, in dollars (the Python tool writes
     /// `budget_dollars` or `max_cost_dollars`).
     pub budget_usd: Option<f64>,
 }
 
-/// The key of the agent's pid in a `session_start`.
+/// The key of the agent's pid (see [`agent_process`]).
 pub const AGENT_PID: &str = "agent_pid";
-/// The key of the agent's start time (clock ticks after boot) in a `session_start`.
+/// The key of the agent's start time, in clock ticks after boot (see [`agent_process`]).
 pub const AGENT_STARTED: &str = "agent_started";
+
+/// The agent's process an event records: a hook's `session_start`, or the `decision` that
+/// `record` writes when it has started its MCP server. `(pid, start time)`.
+pub fn agent_process(event: &Event) -> Option<(u32, u64)> {
+    if !matches!(
+        event.event_type,
+        EventType::SessionStart | EventType::Decision
+    ) {
+        return None;
+    }
+    let pid = event.data.get(AGENT_PID)?.as_u64()?;
+    Some((
+        u32::try_from(pid).ok()?,
+        event.data.get(AGENT_STARTED)?.as_u64()?,
+    ))
+}
 
 /// A prompt or an answer: text that a person or the model wrote.
 #[derive(Debug, Clone)]
@@ -200,11 +212,6 @@ impl<'a> View<'a> {
                 transcript_path: text(d, "transcript_path"),
                 version: text(d, "version"),
                 git_branch: text(d, "git_branch"),
-                agent_pid: d
-                    .get(AGENT_PID)
-                    .and_then(Value::as_u64)
-                    .and_then(|p| u32::try_from(p).ok()),
-                agent_started: d.get(AGENT_STARTED).and_then(Value::as_u64),
                 budget_usd: d
                     .get("budget_dollars")
                     .or_else(|| d.get("max_cost_dollars"))

@@ -49,6 +49,21 @@ pub fn relay(
     // holding the difference in memory.
     let (tx, rx) = queue::bounded(RECORD_QUEUE_BYTES);
     let recording = recorder.is_some();
+    // The server's process, for `watch` to pause or stop.
+    if recording && let Some(server) = crate::capture::process::AgentProcess::of(child.id()) {
+        let mut data = serde_json::Map::new();
+        data.insert("choice".into(), "MCP server started".into());
+        data.insert(crate::model::view::AGENT_PID.into(), server.pid.into());
+        data.insert(
+            crate::model::view::AGENT_STARTED.into(),
+            server.started.into(),
+        );
+        tx.send(Note::Event {
+            kind: crate::model::EventType::Decision,
+            data,
+            at: clock(),
+        });
+    }
 
     let to_server = tx.clone();
     // Not joined: it may sit in a read of our stdin after the server has gone.

@@ -344,15 +344,10 @@ fn resume(store: &Store, id: &str) -> Result<u8> {
     }
 }
 
-/// The agent process a `session_start` recorded, if it still runs as that process.
+/// The agent process an event recorded (a hook's `session_start`, `record`'s server start).
 fn recorded_process(event: &Event) -> Option<AgentProcess> {
-    let View::SessionStart(start) = View::of(event, Agent::Unknown) else {
-        return None;
-    };
-    Some(AgentProcess {
-        pid: start.agent_pid?,
-        started: start.agent_started?,
-    })
+    let (pid, started) = crate::model::view::agent_process(event)?;
+    Some(AgentProcess { pid, started })
 }
 
 /// An agent this watch paused: continued when the watch ends, however it ends. A panic or a
@@ -455,15 +450,14 @@ impl Session<'_> {
     }
 
     fn observe(&mut self, event: &Event) {
-        if let View::SessionStart(start) = View::of(event, self.agent) {
-            if let Some(process) = recorded_process(event) {
-                self.process = Some(process);
-            }
-            if start.source != Some("import")
-                && let Some(path) = start.transcript_path
-            {
-                self.transcript = Some(PathBuf::from(path));
-            }
+        if let Some(process) = recorded_process(event) {
+            self.process = Some(process);
+        }
+        if let View::SessionStart(start) = View::of(event, self.agent)
+            && start.source != Some("import")
+            && let Some(path) = start.transcript_path
+        {
+            self.transcript = Some(PathBuf::from(path));
         }
         if event.event_type == EventType::SessionEnd {
             self.ended = true;
