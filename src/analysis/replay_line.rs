@@ -439,12 +439,17 @@ pub struct ReplayHeader {
     /// The cost is estimated from payload sizes: no usage was recorded.
     pub cost_estimated: bool,
     pub tool_calls: u64,
+    /// Calls that failed (refused ones are `rejections`), as `stats` and `list` count them.
     pub errors: u64,
+    /// Calls the user refused or stopped.
+    pub rejections: u64,
 }
 
-/// The header of a session with `meta`, whose first events are `events`, that cost `cost`.
+/// The header of a session with `meta`, whose first events are `events`, that cost `cost`;
+/// `rejections` of the errors `meta` counts are calls the user refused.
 pub fn header(
     meta: &SessionMeta,
+    rejections: u64,
     agent: Agent,
     events: &[Numbered],
     cost: Option<&CostReport>,
@@ -483,7 +488,8 @@ pub fn header(
         cost_usd: cost.map(|c| c.cost_usd),
         cost_estimated: cost.is_some_and(|c| c.estimated),
         tool_calls: meta.tool_calls,
-        errors: meta.errors,
+        errors: meta.errors.saturating_sub(rejections),
+        rejections,
     }
 }
 

@@ -79,9 +79,15 @@ pub fn write_header(out: &mut impl Write, h: &ReplayHeader, p: Painter) -> io::R
     }
     writeln!(out, "Tool calls: {}", h.tool_calls)?;
     let errors = format!("Errors: {}", h.errors);
+    // `stats`'s words for the same figures, rejections named only when there are some.
+    let rejected = if h.rejections > 0 {
+        format!("   Rejected: {}", p.yellow(&h.rejections.to_string()))
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "{}",
+        "{}{rejected}",
         if h.errors > 0 { p.red(&errors) } else { errors }
     )?;
     writeln!(out, "{rule}")

@@ -1,0 +1,134 @@
+//! What every command says about a session agrees (issue 10): a call the user refused is a
+//! rejection wherever a session's errors are counted (list, replay's header and tree, standup,
+//! the index's `sessions` view), in the words `stats` uses, on a real transcript of the corpus.
+
+use serde_json::Value;
+
+use crate::common::{TestEnv, shared};
+
+/// ../shared/corpus: a resumed session with failed calls and two calls the user refused
+/// ("The user doesn't want to proceed with this tool use …").
+const MIXED: &str = "moredip__session-share/general-tool-calls.jsonl";
+const MIXED_ID: &str = "88f04c6a-d128-40bf-96b3-6b2aa787f62c";
+
+fn imported(path: &str) -> TestEnv {
+    let env = TestEnv::new();
+    let file = shared().join("corpus/claude-code").join(path);
+    env.run(&["import", file.to_str().unwrap()]).success();
+    env
+}
+
+/// `stats`' figures: (tool calls, errors, rejections).
+fn stats(env: &TestEnv, id: &str) -> (u64, u64, u64) {
+    let s = env.run(&["stats", id, "--format", "json"]).success().json();
+    let n = |k: &str| s[k].as_u64().unwrap();
+    (n("tool_calls"), n("errors"), n("rejections"))
+}
+
+#[test]
+fn list_counts_failures_and_rejections_apart_as_stats_does() {
+    let env = imported(MIXED);
+    let (calls, errors, rejections) = stats(&env, MIXED_ID);
+    assert!(errors > 0 && rejections > 0, "the transcript has both");
+    let list = env.run(&["list", "--format", "json"]).success().json();
+    let row = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["session_id"] == MIXED_ID)
+        .unwrap();
+    assert_eq!(
+        (
+            row["tool_calls"].as_u64(),
+            row["errors"].as_u64(),
+            row["rejections"].as_u64()
+        ),
+        (Some(calls), Some(errors), Some(rejections)),
+        "{row}"
+    );
+    // The text: a REJECTED column beside ERRORS, in that session's row.
+    let text = env.run(&["list"]).success().stdout.clone();
+    let head: Vec<&str> = text.lines().next().unwrap().split_whitespace().collect();
+    let line: Vec<&str> = text
+        .lines()
+        .find(|l| l.starts_with(MIXED_ID))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let at = |name: &str| head.iter().position(|h| *h == name).unwrap();
+    // STARTED and DURATION take two words each in a row ("2026-01-21 15:30", "6h 26m").
+    let shift = 2;
+    assert_eq!(line[at("ERRORS") + shift], errors.to_string(), "{text}");
+    assert_eq!(
+        line[at("REJECTED") + shift],
+        rejections.to_string(),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_replay_header_and_tree_count_rejections_apart() {
+    let env = imported(MIXED);
+    let (calls, errors, rejections) = stats(&env, MIXED_ID);
+    let replay = env.run(&["replay", MIXED_ID]).success().stdout.clone();
+    let header: Vec<&str> = replay.lines().take_while(|l| !l.starts_with('#')).collect();
+    assert!(
+        header.contains(&format!("Tool calls: {calls}").as_str()),
+        "{header:?}"
+    );
+    assert!(
+        header.contains(&format!("Errors: {errors}   Rejected: {rejections}").as_str()),
+        "{header:?}"
+    );
+    let tree = env
+        .run(&["replay", MIXED_ID, "--tree"])
+        .success()
+        .stdout
+        .clone();
+    let root = tree.lines().next().unwrap();
+    assert!(
+        root.contains(&format!(
+            "{calls} tool calls, {errors} errors, {rejections} rejected"
+        )),
+        "{root}"
+    );
+}
+
+#[test]
+fn standup_and_the_sessions_view_count_rejections_apart() {
+    let env = imported(MIXED);
+    let (_, errors, rejections) = stats(&env, MIXED_ID);
+    let standup = env
+        .run(&["standup", MIXED_ID, "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(
+        (standup["errors"].as_u64(), standup["rejections"].as_u64()),
+        (Some(errors), Some(rejections)),
+        "{standup}"
+    );
+    let text = env.run(&["standup", MIXED_ID]).success().stdout.clone();
+    let last = text.lines().last().unwrap();
+    assert!(last.ends_with(&format!("{rejections} rejected")), "{last}");
+
+    let rows = env
+        .run(&[
+            "sql",
+            &format!("SELECT errors, rejections FROM sessions WHERE session_id = '{MIXED_ID}'"),
+            "--format",
+            "json",
+        ])
+        .success()
+        .json();
+    let row: &Value = &rows.as_array().unwrap()[0];
+    assert_eq!(
+        (row["errors"].as_u64(), row["rejections"].as_u64()),
+        (Some(errors), Some(rejections)),
+        "{rows}"
+    );
+    // meta.json keeps the Python tool's figure: every error event, refusals among them.
+    assert_eq!(
+        env.meta(MIXED_ID)["errors"].as_u64(),
+        Some(errors + rejections)
+    );
+}
