@@ -132,3 +132,46 @@ fn standup_and_the_sessions_view_count_rejections_apart() {
         Some(errors + rejections)
     );
 }
+
+/// ../shared/corpus: a session whose subagents ran in the background; Claude Code wrote each
+/// one's `<task-notification>` into the user's turn, followed by "Full transcript available
+/// at: …".
+const BACKGROUND: &str = "moredip__session-share/0ccf1a04-1b4c-43b6-8aa5-79e41db43a68.jsonl";
+const BACKGROUND_ID: &str = "0ccf1a04-1b4c-43b6-8aa5-79e41db43a68";
+
+#[test]
+fn a_task_notification_names_no_phase_and_is_no_prompt() {
+    let env = imported(BACKGROUND);
+    let explained = env
+        .run(&["explain", BACKGROUND_ID, "--format", "json"])
+        .success()
+        .json();
+    let labels: Vec<&str> = explained["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["label"].as_str().unwrap())
+        .collect();
+    assert!(!labels.is_empty());
+    for label in &labels {
+        assert!(
+            !label.contains('<'),
+            "machine text names a phase: {labels:?}"
+        );
+    }
+    let standup = env
+        .run(&["standup", BACKGROUND_ID, "--format", "json"])
+        .success()
+        .json();
+    for approach in standup["approaches"].as_array().unwrap() {
+        let label = approach["label"].as_str().unwrap();
+        assert!(!label.contains('<'), "{label}");
+    }
+    // The notifications are shown by replay as machine text, not as a person's prompts.
+    let replay = env.run(&["replay", BACKGROUND_ID]).success().stdout.clone();
+    assert!(
+        !replay.contains("👤 user_prompt\n             \"<task-notification>"),
+        "{replay}"
+    );
+    assert!(!replay.contains("Full transcript available"), "{replay}");
+}
