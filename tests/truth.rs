@@ -175,3 +175,33 @@ fn a_task_notification_names_no_phase_and_is_no_prompt() {
     );
     assert!(!replay.contains("Full transcript available"), "{replay}");
 }
+
+#[test]
+fn import_reports_failures_and_rejections_apart() {
+    let env = TestEnv::new();
+    let file = shared().join("corpus/claude-code").join(MIXED);
+    let reports = env
+        .run(&["import", "--format", "json", file.to_str().unwrap()])
+        .success()
+        .json();
+    let (_, errors, rejections) = stats(&env, MIXED_ID);
+    let report = &reports[0];
+    assert_eq!(
+        (
+            report["tool_errors"].as_u64(),
+            report["tool_rejections"].as_u64()
+        ),
+        (Some(errors), Some(rejections)),
+        "{report}"
+    );
+    let other = TestEnv::new();
+    let text = other
+        .run(&["import", file.to_str().unwrap()])
+        .success()
+        .stdout
+        .clone();
+    assert!(
+        text.contains(&format!("({errors} failed, {rejections} rejected)")),
+        "{text}"
+    );
+}
