@@ -80,6 +80,9 @@ fn the_replay_header_and_tree_count_rejections_apart() {
         header.contains(&format!("Errors: {errors}   Rejected: {rejections}").as_str()),
         "{header:?}"
     );
+    // Claude Code's `<synthetic>` stand-in answered nothing: no model of the session.
+    let models = header.iter().find(|l| l.starts_with("Models: ")).unwrap();
+    assert!(!models.contains("synthetic"), "{models}");
     let tree = env
         .run(&["replay", MIXED_ID, "--tree"])
         .success()
@@ -204,4 +207,52 @@ fn import_reports_failures_and_rejections_apart() {
         text.contains(&format!("({errors} failed, {rejections} rejected)")),
         "{text}"
     );
+}
+
+/// ../shared/corpus: a session with two subagents (a Task's and a compaction's).
+const WITH_SUBAGENTS: &str = "marot__spotter/258c7280-ae70-4798-800f-63464d01a85d.jsonl";
+const WITH_SUBAGENTS_ID: &str = "258c7280-ae70-4798-800f-63464d01a85d";
+
+#[test]
+fn the_replay_header_gives_the_cost_list_and_cost_give() {
+    let env = imported(WITH_SUBAGENTS);
+    let cost = env
+        .run(&["cost", WITH_SUBAGENTS_ID, "--format", "json"])
+        .success()
+        .json();
+    let alone = env
+        .run(&[
+            "cost",
+            WITH_SUBAGENTS_ID,
+            "--no-subagents",
+            "--format",
+            "json",
+        ])
+        .success()
+        .json();
+    let with = cost["cost_usd"].as_f64().unwrap();
+    assert!(with > alone["cost_usd"].as_f64().unwrap() + 0.1, "{cost}");
+    let list = env.run(&["list", "--format", "json"]).success().json();
+    let listed = list[0]["cost_usd"].as_f64().unwrap();
+    assert!((listed - with).abs() < 1e-6, "{listed} {with}");
+    let replay = env
+        .run(&["replay", WITH_SUBAGENTS_ID])
+        .success()
+        .stdout
+        .clone();
+    let line = replay
+        .lines()
+        .find(|l| l.starts_with("Cost: $"))
+        .unwrap_or_else(|| panic!("{replay}"));
+    let shown: f64 = line["Cost: $".len()..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((shown - with).abs() < 0.006, "{line} but cost says {with}");
+    assert!(line.ends_with("(its 2 subagents included)"), "{line}");
+    // Models that answered nothing are not named.
+    let models = replay.lines().find(|l| l.starts_with("Models: ")).unwrap();
+    assert!(!models.contains('<'), "{models}");
 }

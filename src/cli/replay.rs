@@ -130,7 +130,12 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
         let events = read(&store, &id)?;
         let agent = Agent::from_name(&meta.agent_name);
         let phases = super::explain::phases_from(&store, &meta, events.iter().map(|n| &n.event));
-        let cost = compute(&id, &phases, PriceTable::builtin(), &CostOptions::default()).ok();
+        let options = CostOptions::default();
+        let mut cost = compute(&id, &phases, PriceTable::builtin(), &options).ok();
+        // The cost `list` and `cost` give: the session's subagents counted in.
+        if let Some(report) = cost.as_mut() {
+            super::cost::include_subagents(&store, &id, report, &options)?;
+        }
         // Counted from the events read, whoever wrote the session.
         let rejections = events
             .iter()
