@@ -72,7 +72,9 @@ pub(crate) fn run(args: &CostArgs, globals: &Globals) -> Result<u8> {
     let table = PriceTable::builtin();
     let mut report = compute(&id, &phases, table, &opts).map_err(|e| usage(e.to_string()))?;
     if !args.no_subagents {
-        include_subagents(&store, &id, &mut report, &opts)?;
+        let (all, _) = super::listing::list(&store)?;
+        let forest = Forest::new(all.into_iter().map(|s| s.meta));
+        include_subagents(&store, &forest, &id, &mut report, &opts)?;
     }
     let mut out = stdout(globals.colour());
     match args.format.format {
@@ -83,16 +85,15 @@ pub(crate) fn run(args: &CostArgs, globals: &Globals) -> Result<u8> {
     Ok(exit::OK)
 }
 
-/// Rolls the costs of `id`'s subagents (and theirs) into `report`: the figure `cost`, `list`
-/// and replay's header give for a session.
+/// Rolls the costs of `id`'s subagents (and theirs, as `forest` links them) into `report`:
+/// the figure `cost`, `list` and replay's header give for a session.
 pub(crate) fn include_subagents(
     store: &Store,
+    forest: &Forest,
     id: &str,
     report: &mut CostReport,
     opts: &CostOptions,
 ) -> Result<()> {
-    let (all, _) = super::listing::list(store)?;
-    let forest = Forest::new(all.into_iter().map(|s| s.meta));
     for child in forest.descendants(id).into_iter().skip(1) {
         let phases = phases_of(store, &child)?;
         let child_report = compute(&child, &phases, PriceTable::builtin(), opts)

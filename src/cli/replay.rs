@@ -134,7 +134,12 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
         let mut cost = compute(&id, &phases, PriceTable::builtin(), &options).ok();
         // The cost `list` and `cost` give: the session's subagents counted in.
         if let Some(report) = cost.as_mut() {
-            super::cost::include_subagents(&store, &id, report, &options)?;
+            // Read quietly: what could be said about this session was said by its summary,
+            // and the others are not what was asked for.
+            if let Ok(listing) = store.sessions() {
+                let forest = Forest::new(listing.sessions.into_iter().map(|s| s.summary.meta));
+                super::cost::include_subagents(&store, &forest, &id, report, &options)?;
+            }
         }
         // Counted from the events read, whoever wrote the session.
         let rejections = events
