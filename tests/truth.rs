@@ -256,3 +256,33 @@ fn the_replay_header_gives_the_cost_list_and_cost_give() {
     let models = replay.lines().find(|l| l.starts_with("Models: ")).unwrap();
     assert!(!models.contains('<'), "{models}");
 }
+
+#[test]
+fn inspect_into_a_reader_that_goes_away_exits_zero() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let env = imported(WITH_SUBAGENTS);
+    for args in [
+        vec!["inspect", WITH_SUBAGENTS_ID],
+        vec!["replay", WITH_SUBAGENTS_ID],
+    ] {
+        // `inspect | head -c 100`: the reader takes a little, then closes the pipe.
+        let mut child = env
+            .command(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut some = [0_u8; 100];
+        child
+            .stdout
+            .as_mut()
+            .unwrap()
+            .read_exact(&mut some)
+            .unwrap();
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {output:?}");
+        assert!(output.stderr.is_empty(), "{args:?}: {output:?}");
+    }
+}
