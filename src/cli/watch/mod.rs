@@ -137,7 +137,8 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
     if args.resume {
         return resume(&store, &id);
     }
-    let meta = super::output::summary(&store, &id)?.meta;
+    let summary = super::output::summary(&store, &id)?;
+    let (meta, rejections) = (summary.meta, summary.rejections);
     let agent = Agent::from_name(&meta.agent_name);
     let paint = Painter::new(globals.colour());
     let mut out = stdout(globals.colour());
@@ -186,7 +187,11 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
             event: e.clone(),
         })
         .collect();
-    write_header(&mut out, &header(&head, agent, &numbered, None), paint)?;
+    write_header(
+        &mut out,
+        &header(&head, rejections, agent, &numbered, None),
+        paint,
+    )?;
     out.flush()?;
     let mut story = Story::new(agent, Some(meta.started_at), StoryOptions::default());
     let streamer = stream.map(stream::Streamer::start);
