@@ -12,6 +12,7 @@ mod cost;
 mod explain;
 mod globals;
 mod hook;
+mod agent_logs;
 mod import;
 mod inspect;
 mod list;
