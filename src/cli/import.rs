@@ -10,10 +10,10 @@ use clap::Args;
 use serde::Serialize;
 
 use super::Globals;
+use super::agent_logs::{self, LogAgent};
 use super::globals::{Format, PrivacyArgs};
 use super::output::stdout;
 use super::output::to_stderr;
-use super::agent_logs::{self, LogAgent};
 use super::placement::{Placement, claude_projects};
 use crate::capture::import::batch::{freshness, import_files};
 use crate::capture::import::resume::Freshness;

@@ -6,13 +6,13 @@
 //! location; [`output`] is where commands print, and how errors become one line and an exit
 //! code.
 
+mod agent_logs;
 mod args;
 mod budget_report;
 mod cost;
 mod explain;
 mod globals;
 mod hook;
-mod agent_logs;
 mod import;
 mod inspect;
 mod list;

@@ -201,7 +201,10 @@ mod tests {
             table.find("gpt-4o").unwrap().id
         );
         assert!(table.find("<synthetic>").is_none());
-        assert_eq!(table.find("claude-sonnet-4.6").unwrap().id, "claude-sonnet-4-6");
+        assert_eq!(
+            table.find("claude-sonnet-4.6").unwrap().id,
+            "claude-sonnet-4-6"
+        );
         // A custom provider's name (Codex corpus) is no OpenAI model.
         assert!(table.find("aide-gpt-5").is_none());
     }

@@ -337,8 +337,14 @@ mod tests {
         assert_eq!(classify(Agent::Codex, "mcp__db__query"), ToolKind::Mcp);
         assert_eq!(classify(Agent::GeminiCli, "read_file"), ToolKind::ReadFile);
         assert_eq!(classify(Agent::GeminiCli, "replace"), ToolKind::WriteFile);
-        assert_eq!(classify(Agent::GeminiCli, "mcp_github_get_issue"), ToolKind::Mcp);
-        assert_eq!(classify(Agent::Codex, "mcp_github_get_issue"), ToolKind::Other);
+        assert_eq!(
+            classify(Agent::GeminiCli, "mcp_github_get_issue"),
+            ToolKind::Mcp
+        );
+        assert_eq!(
+            classify(Agent::Codex, "mcp_github_get_issue"),
+            ToolKind::Other
+        );
         assert_eq!(classify(Agent::Copilot, "view"), ToolKind::ReadFile);
         assert_eq!(classify(Agent::Copilot, "edit"), ToolKind::WriteFile);
         assert_eq!(classify(Agent::Copilot, "task"), ToolKind::SpawnSubagent);

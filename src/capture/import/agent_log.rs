@@ -408,11 +408,12 @@ pub fn whole_file(path: &Path) -> Result<(Value, Position), ImportError> {
     let mut file = crate::store::open_regular(path).map_err(io)?;
     let mut bytes = Vec::new();
     std::io::Read::read_to_end(&mut file, &mut bytes).map_err(io)?;
-    let value = serde_json::from_slice::<Value>(&bytes).map_err(|e| ImportError::NotTranscript {
-        path: path.to_path_buf(),
-        line: e.line() as u64,
-        reason: e.to_string(),
-    })?;
+    let value =
+        serde_json::from_slice::<Value>(&bytes).map_err(|e| ImportError::NotTranscript {
+            path: path.to_path_buf(),
+            line: e.line() as u64,
+            reason: e.to_string(),
+        })?;
     let trimmed = bytes.trim_ascii_end().len();
     let end = bytes[..trimmed]
         .iter()
@@ -592,9 +593,14 @@ fn record(path: &Path, read: Position, events: u64) -> Option<Vec<u8>> {
 pub fn patch_paths(patch: &str) -> Vec<String> {
     let mut paths: Vec<String> = Vec::new();
     for line in patch.lines() {
-        let path = ["*** Add File: ", "*** Update File: ", "*** Delete File: ", "*** Move to: "]
-            .iter()
-            .find_map(|lead| line.strip_prefix(lead));
+        let path = [
+            "*** Add File: ",
+            "*** Update File: ",
+            "*** Delete File: ",
+            "*** Move to: ",
+        ]
+        .iter()
+        .find_map(|lead| line.strip_prefix(lead));
         if let Some(path) = path.map(str::trim).filter(|p| !p.is_empty())
             && !paths.iter().any(|p| p == path)
         {

@@ -114,8 +114,13 @@ impl Reader {
                     extra.insert("response_id".into(), id.into());
                 }
                 let model = self.model.clone();
-                self.log
-                    .response(at, model.as_deref(), tokens(usage), Some(usage.clone()), extra);
+                self.log.response(
+                    at,
+                    model.as_deref(),
+                    tokens(usage),
+                    Some(usage.clone()),
+                    extra,
+                );
             }
             _ => {}
         }
@@ -181,8 +186,9 @@ impl Reader {
                 });
                 let arguments = match (payload.get("arguments"), payload.get("input")) {
                     // Function arguments are a JSON string; one that is not JSON is kept whole.
-                    (Some(Value::String(args)), _) => serde_json::from_str(args)
-                        .unwrap_or_else(|_| Value::String(args.clone())),
+                    (Some(Value::String(args)), _) => {
+                        serde_json::from_str(args).unwrap_or_else(|_| Value::String(args.clone()))
+                    }
                     (Some(args), _) => args.clone(),
                     (None, Some(input)) => {
                         let mut args = Map::new();
@@ -309,7 +315,10 @@ mod tests {
     fn cached_input_is_taken_out_of_input() {
         let usage = serde_json::json!({"input_tokens": 108, "cached_input_tokens": 40, "output_tokens": 7, "reasoning_output_tokens": 3});
         let t = tokens(&usage);
-        assert_eq!((t.input, t.cache_read, t.output, t.reasoning), (68, 40, 7, 3));
+        assert_eq!(
+            (t.input, t.cache_read, t.output, t.reasoning),
+            (68, 40, 7, 3)
+        );
     }
 
     #[test]

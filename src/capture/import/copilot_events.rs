@@ -72,7 +72,13 @@ pub fn import(store: &Store, path: &Path, sink: &Sink) -> Result<ImportReport, I
     } = reader;
     let at = log.last();
     for (model, usage) in pending {
-        log.response(at, model.as_deref(), tokens(&usage), Some(usage), Map::new());
+        log.response(
+            at,
+            model.as_deref(),
+            tokens(&usage),
+            Some(usage),
+            Map::new(),
+        );
     }
     if log.session_id.is_none() {
         // The folder Copilot keeps a session in is named after it.
@@ -125,13 +131,8 @@ impl Reader {
                     if let Some(id) = string(data, "apiCallId") {
                         extra.insert("response_id".into(), id.into());
                     }
-                    self.log.response(
-                        at,
-                        model.as_deref(),
-                        tokens(&usage),
-                        Some(usage),
-                        extra,
-                    );
+                    self.log
+                        .response(at, model.as_deref(), tokens(&usage), Some(usage), extra);
                 }
             }
             "session.usage_record" => {

@@ -182,9 +182,7 @@ fn tool_call(log: &mut Log, at: f64, call: &Value) {
         .into_iter()
         .flatten()
     {
-        let response = part
-            .get("functionResponse")
-            .and_then(|f| f.get("response"));
+        let response = part.get("functionResponse").and_then(|f| f.get("response"));
         let piece = response
             .and_then(|r| r.get("output").or_else(|| r.get("error")))
             .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned));
