@@ -79,8 +79,8 @@ fn codex(path: &Path) -> Expected {
     for l in &all {
         let p = &l["payload"];
         match (s(l, "type"), s(p, "type")) {
-            ("session_meta", _) if e.session.is_empty() => e.session = s(p, "id").to_owned(),
-            ("turn_context", _) => model = s(p, "model").to_owned(),
+            ("session_meta", _) if e.session.is_empty() => s(p, "id").clone_into(&mut e.session),
+            ("turn_context", _) => s(p, "model").clone_into(&mut model),
             ("response_item", "message") => {
                 let text: Vec<&str> = p["content"]
                     .as_array()
@@ -128,8 +128,9 @@ fn codex(path: &Path) -> Expected {
                 e.results.insert(id);
             }
             ("token_usage_record", _) if records => {
-                let (i, r, w, o) = split(&p["usage"]);
-                e.responses.push((model.clone(), i, r, w, o));
+                let (input, read, write, output) = split(&p["usage"]);
+                e.responses
+                    .push((model.clone(), input, read, write, output));
             }
             ("event_msg", "token_count") if !records => {
                 let t = &p["info"]["total_token_usage"];
@@ -254,7 +255,7 @@ fn copilot(path: &Path) -> Expected {
     for l in &all {
         let d = &l["data"];
         match s(l, "type") {
-            "session.start" => e.session = s(d, "sessionId").to_owned(),
+            "session.start" => s(d, "sessionId").clone_into(&mut e.session),
             "user.message" if !s(d, "content").trim().is_empty() => {
                 e.prompts.push(s(d, "content").to_owned());
             }

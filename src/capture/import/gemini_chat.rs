@@ -191,7 +191,9 @@ fn tool_call(log: &mut Log, at: f64, call: &Value) {
         }
     }
     if text.is_empty() {
-        text = string(call, "resultDisplay").unwrap_or_default().to_owned();
+        string(call, "resultDisplay")
+            .unwrap_or_default()
+            .clone_into(&mut text);
     }
     if status.is_none() && text.is_empty() {
         // A call the chat holds no outcome of is left open.
