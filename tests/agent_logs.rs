@@ -641,9 +641,16 @@ fn discover_and_all_find_each_agents_logs_in_their_places() {
     let home = env.path().join("home");
     let codex_home = env.path().join("codex-home");
     let recorded = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/agents/recorded");
+    // The recorded runs name folders of the machine they ran on; the copies name this test's.
+    let elsewhere = env.path().join("elsewhere");
+    std::fs::create_dir_all(elsewhere.join("proj")).unwrap();
+    std::fs::create_dir_all(elsewhere.join("cproj")).unwrap();
     let put = |from: &str, to: PathBuf| {
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(recorded.join(from), to).unwrap();
+        let text = std::fs::read_to_string(recorded.join(from))
+            .unwrap()
+            .replace("/tmp/agentcli/", &format!("{}/", elsewhere.display()));
+        std::fs::write(to, text).unwrap();
     };
     put(
         "codex-0.171.0-rollout-shell.jsonl",
@@ -687,7 +694,8 @@ fn discover_and_all_find_each_agents_logs_in_their_places() {
             .as_array()
             .unwrap()
             .iter()
-            .all(|f| f["status"] == "new")
+            .all(|f| f["status"] == "new"),
+        "{found:#}"
     );
     let only = run(&[
         "import",
@@ -702,12 +710,29 @@ fn discover_and_all_find_each_agents_logs_in_their_places() {
     let all = run(&["import", "--all", "--format", "json"]);
     all.success();
     assert_eq!(all.json().as_array().unwrap().len(), 3);
-    // The Gemini chat ran in `proj` (Gemini's own index says so): its session is there.
-    assert!(
-        project
-            .join(".agent-traces/629cab06-47bb-41bc-afb3-1479ecd94e67/meta.json")
-            .is_file()
-    );
+    // Each session went to the store of the folder it ran in: Codex's and Copilot's logs name
+    // it, Gemini's own index names the chat's.
+    for (folder, session) in [
+        (project.clone(), "629cab06-47bb-41bc-afb3-1479ecd94e67"),
+        (
+            elsewhere.join("proj"),
+            "01a22af7-6dfa-74a1-8e8b-8b505ee74af2",
+        ),
+        (
+            elsewhere.join("cproj"),
+            "16a807fe-9154-4ae3-8cdc-bbf634e14bb4",
+        ),
+    ] {
+        assert!(
+            folder
+                .join(".agent-traces")
+                .join(session)
+                .join("meta.json")
+                .is_file(),
+            "{session} in {}",
+            folder.display()
+        );
+    }
     let again = run(&["import", "--discover", "--format", "json"]);
     assert!(
         again
@@ -726,4 +751,30 @@ fn discover_and_all_find_each_agents_logs_in_their_places() {
         "{}",
         nothing.stdout
     );
+}
+
+/// A session its hooks recorded is left as they wrote it: the log of the same session is not
+/// merged into it, and the import says so.
+#[test]
+fn a_session_recorded_by_hooks_is_left_as_it_is() {
+    let env = TestEnv::new();
+    let recorded = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/agents/recorded");
+    let rollout = recorded.join("codex-0.171.0-rollout-shell.jsonl");
+    let e = codex(&rollout);
+    env.hook(
+        "SessionStart",
+        &serde_json::json!({"session_id": e.session, "hook_event_name": "SessionStart", "source": "startup"}),
+    )
+    .success();
+    let before = std::fs::read(env.store().join(&e.session).join("events.ndjson")).unwrap();
+    let run = env.run(&["import", rollout.to_str().unwrap()]);
+    run.success();
+    assert!(
+        run.stdout
+            .contains("was recorded by hooks; its codex log is not merged"),
+        "{}",
+        run.stdout
+    );
+    let after = std::fs::read(env.store().join(&e.session).join("events.ndjson")).unwrap();
+    assert_eq!(before, after);
 }

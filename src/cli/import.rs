@@ -374,6 +374,17 @@ fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> s
             )?;
             continue;
         }
+        if r.status == "recorded_by_hooks" {
+            // Another agent's log beside its hooks' session: left out whole (see its warning).
+            writeln!(
+                out,
+                "{lead}{} was recorded by hooks; its {} log is not merged into it ({})",
+                paint.cyan(&r.session_id),
+                r.agent,
+                r.file.display()
+            )?;
+            continue;
+        }
         if r.status == "already_imported" {
             writeln!(
                 out,
