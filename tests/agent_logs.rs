@@ -778,3 +778,67 @@ fn a_session_recorded_by_hooks_is_left_as_it_is() {
     let after = std::fs::read(env.store().join(&e.session).join("events.ndjson")).unwrap();
     assert_eq!(before, after);
 }
+
+/// Damaged logs never crash the import: every line of each agent's recorded log, in turn, with
+/// its fields of the wrong type, or cut short. The import exits 0 (the line is reported or read
+/// for what it holds) or refuses the file with the input error, and never panics.
+#[test]
+fn damaged_logs_never_crash_the_import() {
+    let env = TestEnv::new();
+    let recorded = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/agents/recorded");
+    let wrong = [
+        Value::Null,
+        Value::from(7),
+        Value::from("x"),
+        serde_json::json!([1]),
+        serde_json::json!({}),
+    ];
+    let mut runs = 0;
+    for name in [
+        "codex-0.171.0-rollout-shell.jsonl",
+        "gemini-cli-0.61.0-session.jsonl",
+        "copilot-1.0.102-events.jsonl",
+    ] {
+        let text = std::fs::read_to_string(recorded.join(name)).unwrap();
+        let all: Vec<&str> = text.lines().collect();
+        for (i, line) in all.iter().enumerate() {
+            let value: Value = serde_json::from_str(line).unwrap();
+            let keys: Vec<String> = value
+                .as_object()
+                .map(|o| o.keys().cloned().collect())
+                .unwrap_or_default();
+            let mut variants: Vec<String> = vec![line[..line.len() / 2].to_owned()];
+            for (k, key) in keys.iter().enumerate() {
+                let mut changed = value.clone();
+                changed[key.as_str()] = wrong[(i + k) % wrong.len()].clone();
+                variants.push(changed.to_string());
+                // One level down too: the payload's or data's own fields.
+                if let Some(inner) = value[key.as_str()].as_object() {
+                    let mut changed = value.clone();
+                    for (j, inner_key) in inner.keys().enumerate() {
+                        changed[key.as_str()][inner_key.as_str()] =
+                            wrong[(i + j) % wrong.len()].clone();
+                    }
+                    variants.push(changed.to_string());
+                }
+            }
+            for variant in variants {
+                let mut lines = all.clone();
+                lines[i] = &variant;
+                let file = env.path().join(format!("damaged-{runs}.jsonl"));
+                std::fs::write(&file, lines.join("\n")).unwrap();
+                let run = env.run(&["--trace-dir", "damaged", "import", file.to_str().unwrap()]);
+                assert!(
+                    run.code == 0 || run.code == 3,
+                    "{name} line {} as {variant}: exit {}\n{}",
+                    i + 1,
+                    run.code,
+                    run.stderr
+                );
+                assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+                runs += 1;
+            }
+        }
+    }
+    assert!(runs > 100, "{runs}");
+}
