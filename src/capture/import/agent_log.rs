@@ -65,6 +65,8 @@ pub struct Log {
     pub responses: u64,
     pub tool_calls: u64,
     pub tool_errors: u64,
+    /// Calls the user refused or stopped, apart from the failed ones.
+    pub tool_rejections: u64,
     pub tokens: Tokens,
     pub warnings: Vec<String>,
     last: f64,
@@ -88,6 +90,7 @@ impl Log {
             responses: 0,
             tool_calls: 0,
             tool_errors: 0,
+            tool_rejections: 0,
             tokens: Tokens::default(),
             warnings: Vec::new(),
             last: 0.0,
@@ -259,7 +262,11 @@ impl Log {
     pub fn result(&mut self, at: f64, id: Option<&str>, text: &str, failed: bool) {
         let call = id.and_then(|id| self.open.remove(id));
         if failed {
-            self.tool_errors += 1;
+            // Read as every reader of the store reads the error event made here.
+            match crate::model::ToolOutcome::of_error(text, false) {
+                crate::model::ToolOutcome::Rejected => self.tool_rejections += 1,
+                _ => self.tool_errors += 1,
+            }
         }
         let mut data = Map::new();
         data.insert(
@@ -470,6 +477,7 @@ pub fn write(
         responses: log.responses,
         tool_calls: log.tool_calls,
         tool_errors: log.tool_errors,
+        tool_rejections: log.tool_rejections,
         tokens: log.tokens,
         events: 0,
         sidechains: Vec::new(),
