@@ -7,6 +7,7 @@
 //! code.
 
 mod args;
+mod audit;
 mod budget_report;
 mod cost;
 mod explain;
@@ -18,6 +19,7 @@ mod list;
 mod listing;
 mod output;
 mod placement;
+mod policy;
 mod record;
 mod record_http;
 mod replay;
@@ -78,6 +80,8 @@ enum Command {
     Standup(standup::StandupArgs),
     BudgetReport(budget_report::BudgetReportArgs),
     Sql(sql::SqlArgs),
+    Audit(audit::AuditArgs),
+    Policy(policy::PolicyArgs),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -122,6 +126,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Standup(args) => standup::run(&args, &cli.globals),
         Command::BudgetReport(args) => budget_report::run(&args, &cli.globals),
         Command::Sql(args) => sql::run(&args, &cli.globals),
+        Command::Audit(args) => audit::run(&args, &cli.globals),
+        Command::Policy(args) => policy::run(&args, &cli.globals),
     };
     output::finish(result)
 }
