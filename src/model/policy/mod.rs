@@ -10,6 +10,7 @@
 //! - [`shell`]: a command line split into simple commands, with their files and hosts.
 //! - [`sensitive`]: files flagged with no policy at all.
 //! - [`check`]: one tool call judged: allowed, no policy, or a violation naming its rule.
+//! - [`reason`]: what a denied call is told: the rule, the file, what to do instead.
 //! - [`generate`]: a policy that covers what sessions did, paths collapsed into globs.
 //!
 //! # The file
@@ -30,6 +31,7 @@
 pub mod check;
 pub mod generate;
 pub mod glob;
+pub mod reason;
 pub mod sensitive;
 pub mod shell;
 
