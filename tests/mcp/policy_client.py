@@ -41,9 +41,9 @@ async def main() -> None:
             async with ClientSession(read, write) as session:
                 await calls(session, seen)
     else:
-        from mcp.client.streamable_http import streamablehttp_client
+        from mcp.client.streamable_http import streamable_http_client
 
-        async with streamablehttp_client(sys.argv[2]) as (read, write, _):
+        async with streamable_http_client(sys.argv[2]) as (read, write):
             async with ClientSession(read, write) as session:
                 await calls(session, seen)
     print(json.dumps(seen))

@@ -224,7 +224,7 @@ fn judge_path(
         _ => ("files.write.deny", "files.write.allow"),
     };
     let absolute = absolute(path, place.cwd.as_deref());
-    let relative = place.roots.iter().find_map(|root| below(&absolute, root));
+    let relative = relative(&absolute, place);
     let hit = |g: &&Glob| g.matches(relative.as_deref(), &absolute);
     if let Some(g) = rules.deny.iter().find(hit) {
         return judgement(access, Status::Violation, Some(deny_key), Some(g.as_str()));
@@ -409,6 +409,19 @@ pub fn absolute(path: &str, cwd: Option<&str>) -> String {
         }
     }
     format!("/{}", parts.join("/"))
+}
+
+/// A path (made absolute where it could be) as policy globs see it: below the first root that
+/// holds it; a path still relative (no working folder known) is taken as below the project.
+pub fn relative(absolute: &str, place: &Place) -> Option<String> {
+    place
+        .roots
+        .iter()
+        .find_map(|root| below(absolute, root))
+        .or_else(|| {
+            (!absolute.starts_with(['/', '~', '$']))
+                .then(|| absolute.trim_start_matches("./").to_owned())
+        })
 }
 
 /// `path` below `root`, if it is there (`/p/src/a` below `/p` is `src/a`).

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::check::{Access, Place, absolute, below};
+use super::check::{Access, Place, absolute, relative};
 use super::glob::Glob;
 use super::shell;
 use super::{FilesFile, Lists, NetworkFile, PolicyFile};
@@ -58,7 +58,7 @@ impl Generator {
             match access {
                 Access::Read(p) | Access::Write(p) => {
                     let abs = absolute(p, place.cwd.as_deref());
-                    let rel = place.roots.iter().find_map(|r| below(&abs, r));
+                    let rel = relative(&abs, place);
                     let hit = sensitive.iter().any(|g| g.matches(rel.as_deref(), &abs));
                     let key = rel.clone().unwrap_or_else(|| abs.clone());
                     if hit {

@@ -304,8 +304,44 @@ impl Parser<'_> {
     fn until_close_paren(&mut self) -> String {
         let start = self.i;
         let mut depth = 1;
+        // Here-documents opened inside: their bodies are text, whatever quotes and parentheses
+        // they hold.
+        let mut heredocs: Vec<(String, bool)> = Vec::new();
         while let Some(c) = self.peek(0) {
             match c {
+                '<' if self.peek(1) == Some('<') && self.peek(2) != Some('<') => {
+                    self.i += 2;
+                    let strip = self.peek(0) == Some('-');
+                    if strip {
+                        self.i += 1;
+                    }
+                    while self.peek(0).is_some_and(|c| c == ' ' || c == '\t') {
+                        self.i += 1;
+                    }
+                    let mut word = String::new();
+                    while let Some(c) = self.peek(0) {
+                        if c.is_whitespace() || matches!(c, ';' | '|' | '&' | ')' | '(' | '<' | '>')
+                        {
+                            break;
+                        }
+                        if !matches!(c, '\'' | '"' | '\\') {
+                            word.push(c);
+                        }
+                        self.i += 1;
+                    }
+                    if !word.is_empty() {
+                        heredocs.push((word, strip));
+                    }
+                    continue;
+                }
+                '\n' if !heredocs.is_empty() => {
+                    self.i += 1;
+                    let saved =
+                        std::mem::replace(&mut self.heredocs, std::mem::take(&mut heredocs));
+                    self.skip_heredocs();
+                    self.heredocs = saved;
+                    continue;
+                }
                 '\\' => self.i += 1,
                 '\'' => {
                     self.i += 1;
@@ -815,6 +851,19 @@ mod tests {
         assert!(
             !all.iter()
                 .any(|c| c.first().is_some_and(|f| f == "rm" || f == "curl"))
+        );
+    }
+
+    #[test]
+    fn heredocs_inside_substitutions_hide_their_quotes_and_parentheses() {
+        let line = "gh issue create --body \"$(cat <<'EOF'\nit doesn't (really) `work`\nEOF\n)\" && git push";
+        assert_eq!(
+            words(line),
+            vec![
+                w(&["cat"]),
+                w(&["gh", "issue", "create", "--body", "$(…)"]),
+                w(&["git", "push"])
+            ]
         );
     }
 
