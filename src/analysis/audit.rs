@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::model::policy::check::{self, Access, Place, Status};
-use crate::model::policy::{DENIED_KEY, Policy};
+use crate::model::policy::{self, Policy};
 use crate::model::view::{ToolCall, View};
 use crate::model::{Agent, Event};
 
@@ -85,7 +85,7 @@ impl<'p> Auditor<'p> {
             rule: verdict.rule,
             pattern: verdict.pattern,
             access: verdict.access,
-            blocked: event.data.get(DENIED_KEY).is_some(),
+            blocked: policy::was_denied(event),
         });
     }
 
@@ -124,6 +124,7 @@ mod tests {
 
     use super::*;
     use crate::model::EventType;
+    use crate::model::policy::DENIED_KEY;
 
     fn event(kind: EventType, data: serde_json::Value) -> Event {
         Event::new(kind, 0.0, "e".into(), "s".into()).with_data(data)

@@ -43,6 +43,11 @@ use glob::Glob;
 /// proxy wrote it): an object with `rule`, `pattern` and `reason`.
 pub const DENIED_KEY: &str = "policy_denied";
 
+/// Whether a policy denied this `tool_call` when the agent made it (it never ran).
+pub fn was_denied(event: &crate::model::Event) -> bool {
+    event.data.get(DENIED_KEY).is_some_and(|v| !v.is_null())
+}
+
 /// A policy, compiled for matching.
 #[derive(Debug, Clone, Default)]
 pub struct Policy {
