@@ -8,6 +8,7 @@
 
 mod agent_logs;
 mod args;
+mod audit;
 mod budget_report;
 mod cost;
 mod explain;
@@ -20,6 +21,7 @@ mod list;
 mod listing;
 mod output;
 mod placement;
+mod policy;
 mod record;
 mod record_http;
 mod replay;
@@ -83,6 +85,8 @@ enum Command {
     Sql(sql::SqlArgs),
     Watch(watch::WatchArgs),
     Lint(lint::LintArgs),
+    Audit(audit::AuditArgs),
+    Policy(policy::PolicyArgs),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -129,6 +133,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Sql(args) => sql::run(&args, &cli.globals),
         Command::Watch(args) => watch::run(&args, &cli.globals),
         Command::Lint(args) => lint::run(&args, &cli.globals),
+        Command::Audit(args) => audit::run(&args, &cli.globals),
+        Command::Policy(args) => policy::run(&args, &cli.globals),
     };
     output::finish(result)
 }

@@ -13,6 +13,7 @@
 //! - [`tools`]: what each agent's tools do (read a file, run a command …), one table per agent.
 //! - [`duration`]: durations as people write them (`30s`, `1h30m`).
 //! - [`glob`]: path globs of rules files (`**/production.env`).
+//! - [`policy`]: what an agent may read, write, run and reach, and a tool call judged by it.
 //! - [`summary`]: a session's figures folded from its events, versioned, for the index.
 //!
 //! The model knows no I/O: no files, no clock, no environment.
@@ -24,6 +25,7 @@ pub mod glob;
 pub mod head;
 pub mod meta;
 pub mod outcome;
+pub mod policy;
 pub mod pricing;
 pub mod prompt;
 pub mod summary;
