@@ -15,6 +15,7 @@ mod hook;
 mod hook_properties;
 mod import;
 mod index;
+mod index_scan;
 mod keeping;
 mod labels;
 mod layers;

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use rusqlite::params;
 
-use super::stale::scan_folders;
+use super::stale::{known_and_names, scan_folders};
 use super::{Index, IndexError, IndexedSession};
 use crate::model::{Counters, Money, SessionMeta};
 use crate::store::layout::META;
@@ -19,9 +19,10 @@ impl Index {
         &mut self,
         store: &Store,
     ) -> Result<(Vec<IndexedSession>, Vec<StoreError>), IndexError> {
-        let known = self.known().map_err(|e| self.sql_error(e))?;
+        let (known, names) =
+            known_and_names(store.root(), || self.known()).map_err(|e| self.sql_error(e))?;
         let (on_disk, read) = std::thread::scope(|scope| {
-            let scan = scope.spawn(|| scan_folders(store, &known));
+            let scan = scope.spawn(|| scan_folders(store, &known, names));
             let read = self.read_sessions(store);
             let on_disk = scan
                 .join()
