@@ -34,4 +34,5 @@ mod story;
 mod terminal_safety;
 mod token_budget;
 mod transcript_properties;
+mod truth;
 mod untrusted_files;

@@ -363,10 +363,16 @@ fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> s
         };
         writeln!(
             out,
-            "{lead}{} {what}, {} tool calls ({} failed), {} responses, tokens in {} / out {} / cache write {} / cache read {}",
+            "{lead}{} {what}, {} tool calls ({} failed{}), {} responses, tokens in {} / out {} / cache write {} / cache read {}",
             paint.cyan(&r.session_id),
             r.tool_calls,
             r.tool_errors,
+            // Refused calls are no failures: named apart when there are some, as everywhere.
+            if r.tool_rejections > 0 {
+                format!(", {} rejected", r.tool_rejections)
+            } else {
+                String::new()
+            },
             r.responses,
             t.input,
             t.output,
