@@ -51,6 +51,8 @@ pub struct SkippedLine {
 pub struct ImportReport {
     pub file: PathBuf,
     pub session_id: String,
+    /// The agent whose log it is, as sessions name it (`claude-code`, `codex` …).
+    pub agent: &'static str,
     /// `imported`; `grown` when the file grew since it was imported, and what is new was added;
     /// `reimported` when it was rewritten (or imported by a version that kept no record of what
     /// it read) and was imported again whole; `relinked` when only the call a subagent is
@@ -372,6 +374,7 @@ impl<'a> Importer<'a> {
             report: ImportReport {
                 file: path.to_path_buf(),
                 session_id: String::new(),
+                agent: "claude-code",
                 status: "imported",
                 lines: 0,
                 entries: BTreeMap::new(),
