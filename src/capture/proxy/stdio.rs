@@ -2,16 +2,19 @@
 //! stdin and what the child writes goes to our stdout, byte for byte, each chunk as soon as it
 //! is read. A copy of each chunk goes to the recorder thread, which finds the messages in it and
 //! records them: the relay threads never look into the bytes, so recording never delays a
-//! message however large it is.
+//! message however large it is. On Linux the relay moves the bytes with `splice(2)` and gives
+//! the recorder its copy with `tee(2)` ([`super::splice`]), without copying them itself; where
+//! the kernel cannot, it reads and writes.
 //! Signals sent to the proxy are passed on to the server.
 
 use std::ffi::OsString;
 use std::io::{self, Read, Write};
+use std::os::fd::AsFd;
 use std::process::{Command, Stdio};
 use std::thread;
 
 use super::mcp::{Direction, McpRecorder};
-use super::queue;
+use super::queue::{self, Sender};
 use super::recording::{self, Note};
 
 /// The most bytes waiting for the recorder; past it a relay waits for the recorder.
@@ -44,6 +47,12 @@ pub fn relay(
         .stdout
         .take()
         .ok_or_else(|| io::Error::other("child has no stdout"))?;
+    // Larger pipes to the server: fewer, larger moves for a large message.
+    #[cfg(target_os = "linux")]
+    {
+        super::splice::grow(child_in.as_fd());
+        super::splice::grow(child_out.as_fd());
+    }
     // Bounded, so memory stays flat however fast the traffic: if the recorder falls behind (a
     // flood of small messages, each an event to write), the relay waits for it rather than
     // holding the difference in memory.
@@ -53,30 +62,13 @@ pub fn relay(
     let to_server = tx.clone();
     // Not joined: it may sit in a read of our stdin after the server has gone.
     thread::spawn(move || {
-        let mut stdin = io::stdin().lock();
-        let mut buf = vec![0u8; CHUNK];
-        loop {
-            let n = match stdin.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => n,
-            };
-            // Queued before it is relayed: the server's answer cannot reach the recorder
-            // ahead of the request it answers.
-            if recording {
-                to_server.send(Note::Bytes {
-                    direction: Direction::ClientToServer,
-                    bytes: buf[..n].to_vec(),
-                    at: clock(),
-                });
-            }
-            if child_in
-                .write_all(&buf[..n])
-                .and_then(|()| child_in.flush())
-                .is_err()
-            {
-                break;
-            }
-        }
+        pass_on(
+            io::stdin().lock(),
+            &mut child_in,
+            recording.then_some(&to_server),
+            Direction::ClientToServer,
+            clock,
+        );
         if recording {
             to_server.send(Note::Closed {
                 direction: Direction::ClientToServer,
@@ -93,28 +85,13 @@ pub fn relay(
         }
     });
 
-    let mut stdout = io::stdout().lock();
-    let mut buf = vec![0u8; CHUNK];
-    loop {
-        let n = match child_out.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
-        if stdout
-            .write_all(&buf[..n])
-            .and_then(|()| stdout.flush())
-            .is_err()
-        {
-            break;
-        }
-        if recording {
-            tx.send(Note::Bytes {
-                direction: Direction::ServerToClient,
-                bytes: buf[..n].to_vec(),
-                at: clock(),
-            });
-        }
-    }
+    pass_on(
+        &mut child_out,
+        io::stdout().lock(),
+        recording.then_some(&tx),
+        Direction::ServerToClient,
+        clock,
+    );
     drop(child_out);
     let status = child.wait()?;
     let code = exit_code(status);
@@ -127,6 +104,73 @@ pub fn relay(
     drop(tx);
     let _ = writer.join();
     Ok(code)
+}
+
+/// Relays one direction until its source ends or its destination is gone; with a `queue`,
+/// every byte also goes to the recorder, in order, before it is passed on (so the server's
+/// answer cannot reach the recorder ahead of the request it answers).
+fn pass_on<R: Read + AsFd, W: Write + AsFd>(
+    mut from: R,
+    mut to: W,
+    queue: Option<&Sender>,
+    direction: Direction,
+    clock: fn() -> f64,
+) {
+    #[cfg(target_os = "linux")]
+    {
+        use super::splice::{self, Ended, Tap};
+        // The recorder reads its copy from a pipe of its own, teed from the relay's.
+        let pipe = queue.and_then(|queue| {
+            let pipe = splice::tap_pipe().ok()?;
+            queue.send(Note::Tap {
+                direction,
+                pipe: pipe.read.into(),
+                at: clock(),
+            });
+            Some(pipe.write)
+        });
+        if queue.is_none() || pipe.is_some() {
+            let mut tap = queue.map(|queue| Tap {
+                queue,
+                direction,
+                clock,
+                pipe,
+            });
+            if splice::relay(from.as_fd(), to.as_fd(), tap.as_mut()) == Ended::Done {
+                return;
+            }
+        }
+    }
+    copy(&mut from, &mut to, queue, direction, clock);
+}
+
+/// The relay where the kernel cannot move the bytes itself: read, queue a copy, write.
+fn copy(
+    from: &mut impl Read,
+    to: &mut impl Write,
+    queue: Option<&Sender>,
+    direction: Direction,
+    clock: fn() -> f64,
+) {
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        if let Some(queue) = queue {
+            queue.send(Note::Bytes {
+                direction,
+                bytes: buf[..n].to_vec(),
+                at: clock(),
+            });
+        }
+        if to.write_all(&buf[..n]).and_then(|()| to.flush()).is_err() {
+            break;
+        }
+    }
 }
 
 /// Passes the signals a client sends to stop a server (SIGTERM, SIGINT, SIGHUP) on to the child,
