@@ -229,3 +229,69 @@ fn wait(fd: BorrowedFd<'_>, flags: PollFlags) {
     let mut fds = [PollFd::from_borrowed_fd(fd, flags)];
     let _ = poll(&mut fds, None);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::proxy::queue;
+    use crate::capture::proxy::recording::{Inbox, Taken};
+    use std::io::{Read, Write};
+
+    /// A relay whose recorder never reads until the end: its pipe fills at once, and the rest
+    /// of every chunk must reach the recorder as copied bytes, so that the two together are the
+    /// stream, in order.
+    #[test]
+    fn a_full_recorder_pipe_never_stops_the_relay_and_the_recorder_still_gets_every_byte() {
+        let input: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        let (from_read, from_write) = pipe_with(PipeFlags::CLOEXEC).unwrap();
+        let (to_read, to_write) = pipe_with(PipeFlags::CLOEXEC).unwrap();
+        let tap_pipe = tap_pipe().unwrap();
+        // One page: full after the first chunk.
+        fcntl_setpipe_size(&tap_pipe.write, 4096).unwrap();
+        let (tx, mut rx) = queue::bounded(usize::MAX / 2);
+
+        let data = input.clone();
+        let writer = std::thread::spawn(move || {
+            std::fs::File::from(from_write).write_all(&data).unwrap();
+        });
+        let reader = std::thread::spawn(move || {
+            let mut out = Vec::new();
+            std::fs::File::from(to_read).read_to_end(&mut out).unwrap();
+            out
+        });
+        let mut tap = Tap {
+            queue: &tx,
+            direction: Direction::ServerToClient,
+            clock: || 0.0,
+            pipe: Some(tap_pipe.write),
+        };
+        let ended = relay(from_read.as_fd(), to_write.as_fd(), Some(&mut tap));
+        assert_eq!(ended, Ended::Done);
+        drop(tap);
+        drop(to_write);
+        drop(tx);
+        writer.join().unwrap();
+        assert!(reader.join().unwrap() == input, "the relayed bytes differ");
+
+        let mut tapped = std::fs::File::from(tap_pipe.read);
+        let mut recorded = Vec::new();
+        let (mut piped, mut copied) = (0, 0);
+        while let Taken::Note(note) = rx.try_take() {
+            match note {
+                Note::Piped { len, .. } => {
+                    let start = recorded.len();
+                    recorded.resize(start + len, 0);
+                    tapped.read_exact(&mut recorded[start..]).unwrap();
+                    piped += len;
+                }
+                Note::Bytes { bytes, .. } => {
+                    recorded.extend_from_slice(&bytes);
+                    copied += bytes.len();
+                }
+                _ => panic!("only bytes are noted"),
+            }
+        }
+        assert!(recorded == input, "the recorder's stream differs");
+        assert!(piped > 0 && copied > 0, "piped {piped}, copied {copied}");
+    }
+}
