@@ -31,7 +31,7 @@ const FRAMED_TEXT: usize = 1_500_000;
 fn stream() -> (Vec<u8>, Vec<String>, [usize; 2]) {
     let mut input = Vec::new();
     let mut expect = Vec::new();
-    let mut line = |input: &mut Vec<u8>, message: &Value, end: &str| {
+    let line = |input: &mut Vec<u8>, message: &Value, end: &str| {
         input.extend_from_slice(message.to_string().as_bytes());
         input.extend_from_slice(end.as_bytes());
     };
@@ -184,7 +184,10 @@ fn both_directions_are_relayed_byte_for_byte_and_recorded_in_order_whatever_the_
     ] {
         let env = TestEnv::new();
         let (server_read, out) = through(&env, ends, &input);
-        assert!(server_read == input, "{ends:?}: the server read other bytes");
+        assert!(
+            server_read == input,
+            "{ends:?}: the server read other bytes"
+        );
         assert!(out == input, "{ends:?}: the client got other bytes");
 
         let events = events_of(&env.store());
@@ -217,7 +220,10 @@ fn a_flood_of_small_messages_that_leaves_the_recorder_behind_is_recorded_whole_a
         input.extend_from_slice(format!("{message}\n").as_bytes());
     }
     let (server_read, out) = through(&env, (End::Pipe, End::Pipe), &input);
-    assert!(server_read == input && out == input, "the relayed bytes differ");
+    assert!(
+        server_read == input && out == input,
+        "the relayed bytes differ"
+    );
     let events = events_of(&env.store());
     for direction in ["client_to_server", "server_to_client"] {
         let progress: Vec<u64> = events

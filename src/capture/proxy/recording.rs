@@ -282,7 +282,9 @@ pub fn run(mut recorder: McpRecorder, mut inbox: impl Inbox) {
                     stop.end(&mut recorder, exit_code);
                     return;
                 }
-                Note::Tap { direction, pipe, .. } => *framers.tap(direction) = Some(pipe),
+                Note::Tap {
+                    direction, pipe, ..
+                } => *framers.tap(direction) = Some(pipe),
                 Note::Piped { direction, len, .. } => {
                     let _ = framers.piped(&mut recorder, direction, len, at, false);
                 }
