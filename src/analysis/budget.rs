@@ -314,20 +314,17 @@ fn by_model(current: &[CostedSession], total: Money) -> Vec<ModelSpend> {
             *models.entry(model).or_default() += *cost;
         }
     }
-    let mut out: Vec<ModelSpend> = models
-        .into_iter()
-        .map(|(model, cost)| ModelSpend {
-            model: model.to_owned(),
-            cost_usd: cost.usd(),
-            share: total.share(cost),
-        })
-        .collect();
-    out.sort_by(|a, b| {
-        b.cost_usd
-            .total_cmp(&a.cost_usd)
-            .then_with(|| a.model.cmp(&b.model))
-    });
-    out
+    most_spent_first(
+        models.into_iter().map(|(model, cost)| {
+            let spend = ModelSpend {
+                model: model.to_owned(),
+                cost_usd: cost.usd(),
+                share: total.share(cost),
+            };
+            (model, spend)
+        }),
+        |row| row.cost_usd,
+    )
 }
 
 fn by_project(current: &[CostedSession], total: Money) -> Vec<ProjectSpend> {
@@ -339,21 +336,33 @@ fn by_project(current: &[CostedSession], total: Money) -> Vec<ProjectSpend> {
             entry.1 += s.cost();
         }
     }
-    let mut out: Vec<ProjectSpend> = projects
-        .into_iter()
-        .map(|(project, (sessions, cost))| ProjectSpend {
-            project: project.to_owned(),
-            sessions,
-            cost_usd: cost.usd(),
-            share: total.share(cost),
-        })
-        .collect();
-    out.sort_by(|a, b| {
-        b.cost_usd
-            .total_cmp(&a.cost_usd)
-            .then_with(|| a.project.cmp(&b.project))
+    most_spent_first(
+        projects.into_iter().map(|(project, (sessions, cost))| {
+            let spend = ProjectSpend {
+                project: project.to_owned(),
+                sessions,
+                cost_usd: cost.usd(),
+                share: total.share(cost),
+            };
+            (project, spend)
+        }),
+        |row| row.cost_usd,
+    )
+}
+
+/// Rows by name, the most spent first; equal spends by name, so the order never depends on
+/// the store's.
+fn most_spent_first<'a, T>(
+    rows: impl Iterator<Item = (&'a str, T)>,
+    cost_usd: fn(&T) -> f64,
+) -> Vec<T> {
+    let mut rows: Vec<(&str, T)> = rows.collect();
+    rows.sort_by(|a, b| {
+        cost_usd(&b.1)
+            .total_cmp(&cost_usd(&a.1))
+            .then_with(|| a.0.cmp(b.0))
     });
-    out
+    rows.into_iter().map(|(_, row)| row).collect()
 }
 
 /// The billing blocks of spend by minute, as ccusage's `blocks` finds them: a block starts at
