@@ -9,7 +9,8 @@
 //! [`relay`] says so before it has taken anything, and the caller relays by reading and writing.
 //! The recorder's pipe is never waited on: when it is full (the recorder is behind), what it did
 //! not take of a chunk is copied and queued as bytes, as the read/write loop does, so the
-//! recorder still gets every byte, in order.
+//! recorder still gets every byte, in order. How far the recorder may fall behind is the
+//! queue's bound, which counts the bytes waiting in the pipe too ([`super::queue`]).
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
