@@ -25,8 +25,8 @@ use super::mcp::Direction;
 use super::queue::Sender;
 use super::recording::Note;
 
-/// The size asked for the pipes the relay owns: fewer, larger moves a message (measured: about
-/// a tenth less CPU for a 100 MB message than the default 64 KiB). Kept well within what a user
+/// The size asked for the pipes the relay owns: fewer, larger moves a message (measured: 4–10%
+/// less CPU for a 100 MB message than the default 64 KiB). Kept well within what a user
 /// may have in pipes (`/proc/sys/fs/pipe-user-pages-soft`, 64 MiB by default, past which the
 /// user's new pipes get two pages): a proxy asks for 2.5 MiB in all, so that many of them
 /// running at once never slow the user's other pipes.
