@@ -104,9 +104,14 @@ impl Error {
     /// Whether the failure is only that the reader of our output went away (`| head`).
     pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
         err.chain().any(|cause| {
-            cause
-                .downcast_ref::<io::Error>()
-                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            let io = cause.downcast_ref::<io::Error>().map(io::Error::kind);
+            // serde_json's writers wrap the io::Error without naming it as their source.
+            let json = || {
+                cause
+                    .downcast_ref::<serde_json::Error>()
+                    .and_then(serde_json::Error::io_error_kind)
+            };
+            io.or_else(json) == Some(io::ErrorKind::BrokenPipe)
         })
     }
 }

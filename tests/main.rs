@@ -2,6 +2,7 @@
 
 #![allow(unreachable_pub, clippy::unwrap_used, clippy::needless_pass_by_value)]
 
+mod agent_logs;
 mod budget_report;
 mod ccusage_crosscheck;
 mod cli_reference;
@@ -34,4 +35,5 @@ mod story;
 mod terminal_safety;
 mod token_budget;
 mod transcript_properties;
+mod truth;
 mod untrusted_files;

@@ -435,16 +435,24 @@ pub struct ReplayHeader {
     pub parent_session_id: Option<String>,
     /// Models that answered, most tokens first.
     pub models: Vec<String>,
+    /// With its subagents' (as `list` and `cost` count it).
     pub cost_usd: Option<f64>,
     /// The cost is estimated from payload sizes: no usage was recorded.
     pub cost_estimated: bool,
+    /// How many subagent sessions `cost_usd` counts in.
+    pub subagents: usize,
     pub tool_calls: u64,
+    /// Calls that failed (refused ones are `rejections`), as `stats` and `list` count them.
     pub errors: u64,
+    /// Calls the user refused or stopped.
+    pub rejections: u64,
 }
 
-/// The header of a session with `meta`, whose first events are `events`, that cost `cost`.
+/// The header of a session with `meta`, whose first events are `events`, that cost `cost`;
+/// `rejections` of the errors `meta` counts are calls the user refused.
 pub fn header(
     meta: &SessionMeta,
+    rejections: u64,
     agent: Agent,
     events: &[Numbered],
     cost: Option<&CostReport>,
@@ -463,6 +471,9 @@ pub fn header(
         .map(|c| {
             c.models
                 .iter()
+                // A model that used nothing (Claude Code's `<synthetic>` stand-in for the
+                // messages it writes itself) answered nothing.
+                .filter(|m| m.tokens.total() > 0)
                 .map(|m| (m.tokens.total(), m.model.clone()))
                 .collect()
         })
@@ -482,8 +493,10 @@ pub fn header(
         models: models.into_iter().map(|(_, m)| m).collect(),
         cost_usd: cost.map(|c| c.cost_usd),
         cost_estimated: cost.is_some_and(|c| c.estimated),
+        subagents: cost.map_or(0, |c| c.subagents.len()),
         tool_calls: meta.tool_calls,
-        errors: meta.errors,
+        errors: meta.errors.saturating_sub(rejections),
+        rejections,
     }
 }
 

@@ -47,7 +47,10 @@ pub struct Standup {
     pub review: Vec<Review>,
     pub tool_calls: u64,
     pub retries: u64,
+    /// Calls that failed, as `stats` counts them.
     pub errors: u64,
+    /// Calls the user refused or stopped (not among `errors`).
+    pub rejections: u64,
 }
 
 /// Builds a [`Standup`] in one pass over a session's events.
@@ -237,6 +240,7 @@ impl StandupBuilder {
             tool_calls: phases.tool_calls,
             retries: phases.retries,
             errors: phases.errors,
+            rejections: phases.rejections,
         }
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! # Architecture
 //! - [`hooks`]: agent hook payloads (Claude Code, VS Code), one process per hook.
-//! - [`import`]: Claude Code transcripts already on disk.
+//! - [`import`]: transcripts and session logs already on disk (Claude Code, Codex, Gemini CLI,
+//!   Copilot CLI).
 //! - [`transcript`]: the one reader of Claude Code transcripts' content and usage.
 //! - [`proxy`]: MCP proxies between a client and its servers.
 //! - [`sink`]: the one way events reach the store: ids, clock, privacy, writing.

@@ -16,6 +16,7 @@ use crate::analysis::tree::Forest;
 use crate::exit;
 use crate::model::pricing::PriceTable;
 use crate::render::terminal::{self, Painter};
+use crate::store::Store;
 
 /// Show what a session cost: tokens and dollars by model and by phase, with failed phases'
 /// spend flagged as wasted
@@ -73,12 +74,7 @@ pub(crate) fn run(args: &CostArgs, globals: &Globals) -> Result<u8> {
     if !args.no_subagents {
         let (all, _) = super::listing::list(&store)?;
         let forest = Forest::new(all.into_iter().map(|s| s.meta));
-        for child in forest.descendants(&id).into_iter().skip(1) {
-            let phases = phases_of(&store, &child)?;
-            let child_report =
-                compute(&child, &phases, table, &opts).map_err(|e| usage(e.to_string()))?;
-            report.include_subagent(&child_report);
-        }
+        include_subagents(&store, &forest, &id, &mut report, &opts)?;
     }
     let mut out = stdout(globals.colour());
     match args.format.format {
@@ -87,6 +83,24 @@ pub(crate) fn run(args: &CostArgs, globals: &Globals) -> Result<u8> {
     }
     out.flush()?;
     Ok(exit::OK)
+}
+
+/// Rolls the costs of `id`'s subagents (and theirs, as `forest` links them) into `report`:
+/// the figure `cost`, `list` and replay's header give for a session.
+pub(crate) fn include_subagents(
+    store: &Store,
+    forest: &Forest,
+    id: &str,
+    report: &mut CostReport,
+    opts: &CostOptions,
+) -> Result<()> {
+    for child in forest.descendants(id).into_iter().skip(1) {
+        let phases = phases_of(store, &child)?;
+        let child_report = compute(&child, &phases, PriceTable::builtin(), opts)
+            .map_err(|e| usage(e.to_string()))?;
+        report.include_subagent(&child_report);
+    }
+    Ok(())
 }
 
 fn text(out: &mut impl Write, r: &CostReport, paint: Painter) -> std::io::Result<()> {

@@ -1,4 +1,5 @@
-//! `import`: Claude Code transcripts already on disk, as sessions.
+//! `import`: Claude Code transcripts and Codex, Gemini CLI and Copilot CLI session logs already
+//! on disk, as sessions.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -9,6 +10,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::Globals;
+use super::agent_logs::{self, LogAgent};
 use super::globals::{Format, PrivacyArgs};
 use super::output::stdout;
 use super::output::to_stderr;
@@ -26,14 +28,19 @@ use crate::render::escape::escape;
 use crate::render::terminal::{self, Painter};
 use crate::store::Store;
 
-/// Import Claude Code transcripts (~/.claude/projects/<project>/<session>.jsonl)
+/// Import agents' session logs: Claude Code, Codex, Gemini CLI, Copilot CLI
 ///
-/// Each transcript becomes a session with exact token usage per API response; its subagents
+/// Claude Code transcripts (~/.claude/projects/<project>/<session>.jsonl), Codex rollouts
+/// ($CODEX_HOME/sessions/YYYY/MM/DD/rollout-*.jsonl), Gemini CLI chats
+/// (~/.gemini/tmp/<project>/chats/session-*.json[l]) and Copilot CLI sessions
+/// ($COPILOT_HOME/session-state/<id>/events.jsonl); a file named here is recognised by its
+/// content. Each log becomes a session with exact token usage per model response, and the
+/// session records its agent. A Claude Code transcript's subagents
 /// (the <session>/subagents/ folder, or sidechains inside the file) become child sessions linked
 /// to the call that spawned them. Importing a transcript again adds what it gained since (a
 /// resumed session appends to it), and changes nothing when it holds nothing new; one that was
 /// rewritten is imported again whole. History a resumed or forked session repeats is counted
-/// once.
+/// once. Another agent's log that grew or changed is imported again whole.
 ///
 /// Files named here go to the store here. --all puts each transcript in the store of the
 /// project it ran in (its cwd) when that folder exists, else in the user-level store (see
@@ -45,11 +52,11 @@ use crate::store::Store;
 pub(crate) struct ImportArgs {
     /// Transcript files to import
     files: Vec<PathBuf>,
-    /// List the transcripts under ~/.claude/projects, newest first, and whether each is new,
+    /// List the logs in each agent's default place, newest first, and whether each is new,
     /// grown or up to date, instead of importing
     #[arg(long, conflicts_with_all = ["files", "all"])]
     discover: bool,
-    /// Import every transcript under ~/.claude/projects not imported yet, and what those
+    /// Import every log in each agent's default place not imported yet, and what those
     /// imported before gained since
     #[arg(long, conflicts_with = "files")]
     all: bool,
@@ -57,6 +64,10 @@ pub(crate) struct ImportArgs {
     /// ~/.config/claude and ~/.claude]
     #[arg(long, value_name = "DIR")]
     claude_dir: Option<PathBuf>,
+    /// With --discover or --all: only this agent's logs (repeat for several) [default: every
+    /// agent's; only Claude Code's with --claude-dir]
+    #[arg(long, value_enum, value_name = "AGENT")]
+    agent: Vec<LogAgent>,
     #[command(flatten)]
     privacy: PrivacyArgs,
     /// Output format
@@ -66,19 +77,52 @@ pub(crate) struct ImportArgs {
 
 pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
     if args.discover || args.all {
-        let claude = claude_projects(args.claude_dir.as_deref())?;
+        let agents: Vec<LogAgent> = match (&args.agent[..], &args.claude_dir) {
+            ([], Some(_)) => vec![LogAgent::ClaudeCode],
+            ([], None) => vec![
+                LogAgent::ClaudeCode,
+                LogAgent::Codex,
+                LogAgent::GeminiCli,
+                LogAgent::Copilot,
+            ],
+            (some, _) => some.to_vec(),
+        };
+        let named = !args.agent.is_empty() || args.claude_dir.is_some();
+        let mut claude = if agents.contains(&LogAgent::ClaudeCode) {
+            claude_projects(args.claude_dir.as_deref())?
+        } else {
+            Vec::new()
+        };
+        // Someone who never ran Claude Code has no folder of it: unless its folder was asked
+        // for, the other agents' logs are found without it.
+        if !named {
+            claude.retain(|p| p.is_dir());
+        }
         let mut placement = Placement::new(globals);
         // Only a listing shows first prompts; importing needs just each file's session.
-        let found = discover(&claude, &mut placement, args.discover)?;
+        let mut found = discover(&claude, &mut placement, args.discover)?;
+        for &agent in agents.iter().filter(|a| **a != LogAgent::ClaudeCode) {
+            discover_logs(agent, &mut placement, &mut found)?;
+        }
+        found.sort_by(|a, b| {
+            b.modified
+                .total_cmp(&a.modified)
+                .then_with(|| a.path.cmp(&b.path))
+        });
         if args.discover {
             return show_discovered(&found, args.format, Painter::new(globals.colour()));
         }
         if found.is_empty() && args.format != Format::Json {
             let mut out = stdout(globals.colour());
-            let places: Vec<String> = claude.iter().map(|p| p.display().to_string()).collect();
+            let places: Vec<String> = claude
+                .iter()
+                .cloned()
+                .chain(agents.iter().flat_map(|a| agent_logs::places(*a)))
+                .map(|p| p.display().to_string())
+                .collect();
             writeln!(
                 out,
-                "No Claude Code transcripts found under {}.",
+                "No transcripts or session logs found under {}.",
                 places.join(", ")
             )?;
             out.flush()?;
@@ -330,6 +374,17 @@ fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> s
             )?;
             continue;
         }
+        if r.status == "recorded_by_hooks" {
+            // Another agent's log beside its hooks' session: left out whole (see its warning).
+            writeln!(
+                out,
+                "{lead}{} was recorded by hooks; its {} log is not merged into it ({})",
+                paint.cyan(&r.session_id),
+                r.agent,
+                r.file.display()
+            )?;
+            continue;
+        }
         if r.status == "already_imported" {
             writeln!(
                 out,
@@ -363,10 +418,16 @@ fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> s
         };
         writeln!(
             out,
-            "{lead}{} {what}, {} tool calls ({} failed), {} responses, tokens in {} / out {} / cache write {} / cache read {}",
+            "{lead}{} {what}, {} tool calls ({} failed{}), {} responses, tokens in {} / out {} / cache write {} / cache read {}",
             paint.cyan(&r.session_id),
             r.tool_calls,
             r.tool_errors,
+            // Refused calls are no failures: named apart when there are some, as everywhere.
+            if r.tool_rejections > 0 {
+                format!(", {} rejected", r.tool_rejections)
+            } else {
+                String::new()
+            },
             r.responses,
             t.input,
             t.output,
@@ -412,9 +473,11 @@ fn stray_agent_files(projects: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// A transcript found under Claude Code's folder.
+/// A transcript or session log found in its agent's folder.
 #[derive(Debug, Serialize)]
 struct Found {
+    /// The agent whose log it is, as sessions name it.
+    agent: &'static str,
     project: String,
     session_id: String,
     path: PathBuf,
@@ -514,6 +577,7 @@ fn discover_in(
             // A record and a line of each file are read, not the files.
             let fresh = freshness(&store, &path, &session_id);
             found.push(Found {
+                agent: "claude-code",
                 project: project.file_name().to_string_lossy().into_owned(),
                 recorded_by_hooks: matches!(fresh.main, Freshness::RecordedByHooks),
                 imported: !matches!(fresh.main, Freshness::New),
@@ -528,6 +592,51 @@ fn discover_in(
                 store,
             });
         }
+    }
+    Ok(())
+}
+
+/// Every log of `agent` in its default place, each with the store it belongs to.
+fn discover_logs(agent: LogAgent, placement: &mut Placement, found: &mut Vec<Found>) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let mut seen = std::collections::HashSet::new();
+    for log in agent_logs::find(agent) {
+        let Ok(meta) = std::fs::metadata(&log.path) else {
+            continue;
+        };
+        if !meta.is_file() || !seen.insert((meta.dev(), meta.ino())) {
+            continue;
+        }
+        let origin = crate::capture::import::detect::origin(&log.path);
+        let session_id = origin.session_id.unwrap_or_else(|| {
+            log.path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        });
+        let cwd = origin.cwd.or(log.cwd);
+        let store = placement.store_for(&session_id, cwd.as_deref())?;
+        let fresh = freshness(&store, &log.path, &session_id);
+        let modified = meta
+            .modified()
+            .ok()
+            .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok())
+            .map_or(0.0, |d| d.as_secs_f64());
+        found.push(Found {
+            agent: log.agent.name(),
+            project: cwd.unwrap_or(log.group),
+            recorded_by_hooks: matches!(fresh.main, Freshness::RecordedByHooks),
+            imported: !matches!(fresh.main, Freshness::New),
+            status: fresh.status(),
+            new_lines: fresh.new_lines(),
+            needs_import: fresh.needs_import(),
+            first_prompt: None,
+            session_id,
+            path: log.path,
+            modified,
+            bytes: meta.len(),
+            store,
+        });
     }
     Ok(())
 }
@@ -580,7 +689,7 @@ fn show_discovered(found: &[Found], format: Format, paint: Painter) -> Result<u8
         return Ok(exit::OK);
     }
     if found.is_empty() {
-        writeln!(out, "No Claude Code transcripts found.")?;
+        writeln!(out, "No transcripts or session logs found.")?;
     }
     let words = |f: &Found| match (f.status, f.new_lines) {
         ("grown", Some(n)) => format!("grown ({n} new line{})", if n == 1 { "" } else { "s" }),
@@ -599,9 +708,10 @@ fn show_discovered(found: &[Found], format: Format, paint: Painter) -> Result<u8
         };
         writeln!(
             out,
-            "{status}  {}  {:>9}  {}  {}  {}",
+            "{status}  {}  {:>9}  {:<11}  {}  {}  {}",
             terminal::local_time(f.modified),
             terminal::human_size(f.bytes),
+            f.agent,
             terminal::one_line(&f.project, 40),
             paint.cyan(&f.session_id),
             f.first_prompt

@@ -47,7 +47,10 @@ struct ListedSession {
     agent_name: String,
     command: String,
     tool_calls: u64,
+    /// Calls that failed, as `stats` counts them.
     errors: u64,
+    /// Calls the user refused or stopped (not among `errors`).
+    rejections: u64,
     llm_requests: u64,
     total_tokens: u64,
     parent_session_id: Option<String>,
@@ -141,6 +144,7 @@ fn listed_session(
     cost: Option<(Money, bool)>,
     located: &Located,
 ) -> ListedSession {
+    let (errors, rejections) = (session.summary.failures(), session.summary.rejections);
     let meta = session.summary.meta;
     let first_prompt = session.first_prompt;
     let title = meta.title().map(str::to_owned);
@@ -158,7 +162,8 @@ fn listed_session(
         agent_name: meta.agent_name,
         command: meta.command,
         tool_calls: meta.tool_calls,
-        errors: meta.errors,
+        errors,
+        rejections,
         llm_requests: meta.llm_requests,
         total_tokens: meta.total_tokens,
         title,
@@ -195,6 +200,12 @@ fn text(
     } else {
         0
     };
+    // A REJECTED column when some session has rejections, as `stats` shows its table.
+    let rejected_head = if sessions.iter().any(|s| s.rejections > 0) {
+        "  REJECTED"
+    } else {
+        ""
+    };
     let project_head = if projects {
         format!("{:<project_width$}  ", "PROJECT")
     } else {
@@ -204,7 +215,7 @@ fn text(
         out,
         "{}",
         paint.bold(&format!(
-            "{:<id_width$}  {project_head}{:<16}  {:>9}  {:<12}  {:>5}  {:>6}  {:>9}  TITLE OR FIRST PROMPT",
+            "{:<id_width$}  {project_head}{:<16}  {:>9}  {:<12}  {:>5}  {:>6}{rejected_head}  {:>9}  TITLE OR FIRST PROMPT",
             "SESSION", "STARTED", "DURATION", "AGENT", "TOOLS", "ERRORS", "COST"
         ))
     )?;
@@ -231,6 +242,16 @@ fn text(
         } else {
             errors
         };
+        let rejected = if rejected_head.is_empty() {
+            String::new()
+        } else {
+            let n = format!("  {:>8}", s.rejections);
+            if s.rejections > 0 {
+                paint.yellow(&n)
+            } else {
+                n
+            }
+        };
         // The agent's title names the session best; else the first prompt, quoted.
         let prompt = s
             .title
@@ -243,7 +264,7 @@ fn text(
             });
         writeln!(
             out,
-            "{}  {project}{:<16}  {:>9}  {:<12}  {:>5}  {errors}  {cost:>9}  {}",
+            "{}  {project}{:<16}  {:>9}  {:<12}  {:>5}  {errors}{rejected}  {cost:>9}  {}",
             paint.cyan(&format!("{:<id_width$}", s.session_id)),
             terminal::local_time(s.started_at),
             duration,

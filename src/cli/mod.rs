@@ -6,6 +6,7 @@
 //! location; [`output`] is where commands print, and how errors become one line and an exit
 //! code.
 
+mod agent_logs;
 mod args;
 mod budget_report;
 mod cost;

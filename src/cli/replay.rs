@@ -1,6 +1,6 @@
 //! `replay`: the story of a session, event by event, as it happened.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::time::Duration;
 
@@ -16,7 +16,7 @@ use crate::analysis::replay_show::show;
 use crate::analysis::tree::{Forest, TreeNode};
 use crate::exit;
 use crate::model::pricing::PriceTable;
-use crate::model::{Agent, EventType, SessionMeta};
+use crate::model::{Agent, EventHead, EventType, SessionMeta, ToolOutcome};
 use crate::render::replay::{write_detail, write_header, write_line};
 use crate::render::terminal::{self, Painter};
 use crate::store::Store;
@@ -86,8 +86,13 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
     let paint = Painter::new(globals.colour());
     let mut out = stdout(globals.colour());
     // The session hierarchy is needed only to show it or to expand subagents.
+    let mut rejections = HashMap::new();
     let forest = if args.tree || args.expand_subagents {
         let (sessions, _) = super::listing::list(&store)?;
+        rejections = sessions
+            .iter()
+            .map(|s| (s.meta.session_id.clone(), s.rejections))
+            .collect();
         Some(Forest::new(sessions.into_iter().map(|s| s.meta)))
     } else {
         None
@@ -107,7 +112,7 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
     };
     if args.tree {
         if let Some(tree) = forest.as_ref().and_then(|f| f.tree(&id)) {
-            write_tree(&mut out, &tree, "", paint)?;
+            write_tree(&mut out, &tree, &rejections, "", paint)?;
         }
     } else if let Some(number) = args.show {
         let meta = super::output::summary(&store, &id)?.meta;
@@ -125,10 +130,25 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
         let events = read(&store, &id)?;
         let agent = Agent::from_name(&meta.agent_name);
         let phases = super::explain::phases_from(&store, &meta, events.iter().map(|n| &n.event));
-        let cost = compute(&id, &phases, PriceTable::builtin(), &CostOptions::default()).ok();
+        let options = CostOptions::default();
+        let mut cost = compute(&id, &phases, PriceTable::builtin(), &options).ok();
+        // The cost `list` and `cost` give: the session's subagents counted in.
+        if let Some(report) = cost.as_mut() {
+            // Read quietly: what could be said about this session was said by its summary,
+            // and the others are not what was asked for.
+            if let Ok(listing) = store.sessions() {
+                let forest = Forest::new(listing.sessions.into_iter().map(|s| s.summary.meta));
+                super::cost::include_subagents(&store, &forest, &id, report, &options)?;
+            }
+        }
+        // Counted from the events read, whoever wrote the session.
+        let rejections = events
+            .iter()
+            .filter(|n| EventHead::of(&n.event).outcome() == Some(ToolOutcome::Rejected))
+            .count() as u64;
         write_header(
             &mut out,
-            &header(&meta, agent, &events, cost.as_ref()),
+            &header(&meta, rejections, agent, &events, cost.as_ref()),
             paint,
         )?;
         replayer.session(&mut out, &id, Some(&meta), events, 0)?;
@@ -242,7 +262,8 @@ impl Replayer<'_> {
 
     /// Shows a running session's events as they are written, until its last event is its end.
     fn follow(&mut self, out: &mut impl Write, id: &str) -> Result<()> {
-        let meta = super::output::summary(self.store, id)?.meta;
+        let summary = super::output::summary(self.store, id)?;
+        let (meta, rejections) = (summary.meta, summary.rejections);
         let agent = Agent::from_name(&meta.agent_name);
         let mut follower = self.store.follow(id)?;
         let mut batch = Vec::new();
@@ -267,7 +288,11 @@ impl Replayer<'_> {
         if !ended {
             head.ended_at = None;
         }
-        write_header(out, &header(&head, agent, &batch, None), self.paint)?;
+        write_header(
+            out,
+            &header(&head, rejections, agent, &batch, None),
+            self.paint,
+        )?;
         let mut story = Story::new(agent, Some(meta.started_at), self.options.clone());
         loop {
             for line in story.lines(std::mem::take(&mut batch)) {
@@ -344,20 +369,28 @@ fn pause(gap: f64, speed: f64, out: &mut impl Write) -> Result<()> {
 fn write_tree(
     out: &mut impl Write,
     node: &TreeNode,
+    rejections: &HashMap<String, u64>,
     prefix: &str,
     paint: Painter,
 ) -> std::io::Result<()> {
     let duration = node
         .duration_s
         .map_or_else(|| "running".to_owned(), terminal::duration_secs);
+    // The node's errors are meta.json's, refused calls among them: shown apart, as in `list`.
+    let rejected = rejections.get(&node.session_id).copied().unwrap_or(0);
+    let rejected_text = if rejected > 0 {
+        format!(", {rejected} rejected")
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "{prefix}▶ {} agent={} depth={} {duration}, {} tool calls, {} errors{}",
+        "{prefix}▶ {} agent={} depth={} {duration}, {} tool calls, {} errors{rejected_text}{}",
         paint.cyan(&node.session_id),
         node.agent_name,
         node.depth,
         node.tool_calls,
-        node.errors,
+        node.errors.saturating_sub(rejected),
         if node.command.is_empty() {
             String::new()
         } else {
@@ -366,7 +399,7 @@ fn write_tree(
     )?;
     let child_prefix = format!("{prefix}  ");
     for child in &node.children {
-        write_tree(out, child, &child_prefix, paint)?;
+        write_tree(out, child, rejections, &child_prefix, paint)?;
     }
     Ok(())
 }

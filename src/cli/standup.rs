@@ -124,9 +124,15 @@ fn text(out: &mut impl Write, r: &Standup, paint: Painter) -> std::io::Result<()
             writeln!(out, "  {} — {}", item.path, paint.yellow(&item.reason))?;
         }
     }
+    // Refused calls are no errors: named apart when there are some, as everywhere.
+    let rejected = if r.rejections > 0 {
+        format!(", {} rejected", r.rejections)
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "Stats: {} tool calls, {} {}, {} {}",
+        "Stats: {} tool calls, {} {}, {} {}{rejected}",
         r.tool_calls,
         r.retries,
         if r.retries == 1 { "retry" } else { "retries" },

@@ -2,6 +2,7 @@
 
 use super::event::EventType;
 use super::head::EventHead;
+use super::outcome::ToolOutcome;
 use serde::{Deserialize, Serialize};
 
 /// Running totals over a stream of events. Folding the same events always gives the same
@@ -11,7 +12,13 @@ pub struct Counters {
     pub events: u64,
     pub tool_calls: u64,
     pub llm_requests: u64,
+    /// Error events, as `meta.json` (and the Python tool) counts them: failed calls and
+    /// refused ones alike.
     pub errors: u64,
+    /// Of `errors`, the calls the user refused or stopped ([`ToolOutcome::Rejected`]): nothing
+    /// went wrong in them, so what listings call errors is [`Counters::failures`].
+    #[serde(default)]
+    pub rejections: u64,
     pub total_tokens: u64,
     pub first_timestamp: Option<f64>,
     pub last_timestamp: Option<f64>,
@@ -20,12 +27,22 @@ pub struct Counters {
 }
 
 impl Counters {
+    /// Calls that failed: error events that are not rejections.
+    pub fn failures(&self) -> u64 {
+        self.errors.saturating_sub(self.rejections)
+    }
+
     pub fn observe(&mut self, event: &EventHead<'_>) {
         self.events += 1;
         match event.kind() {
             EventType::ToolCall => self.tool_calls += 1,
             EventType::LlmRequest => self.llm_requests += 1,
-            EventType::Error => self.errors += 1,
+            EventType::Error => {
+                self.errors += 1;
+                if event.outcome() == Some(ToolOutcome::Rejected) {
+                    self.rejections += 1;
+                }
+            }
             EventType::LlmResponse => self.total_tokens += event.tokens(),
             EventType::SessionEnd => self.ended_at = Some(event.timestamp),
             _ => {}
@@ -56,6 +73,11 @@ mod tests {
         )));
         c.observe(&EventHead::of(&event(EventType::Error, 1.0, Value::Null)));
         c.observe(&EventHead::of(&event(
+            EventType::Error,
+            1.5,
+            serde_json::json!({"error": "The user doesn't want to proceed with this tool use."}),
+        )));
+        c.observe(&EventHead::of(&event(
             EventType::LlmResponse,
             3.0,
             serde_json::json!({"usage": {"input_tokens": 3, "output_tokens": 4}}),
@@ -66,9 +88,10 @@ mod tests {
             Value::Null,
         )));
         assert_eq!(
-            (c.events, c.tool_calls, c.errors, c.total_tokens),
-            (4, 1, 1, 7)
+            (c.events, c.tool_calls, c.errors, c.rejections, c.failures()),
+            (5, 1, 2, 1, 1)
         );
+        assert_eq!(c.total_tokens, 7);
         assert_eq!(
             (c.first_timestamp, c.last_timestamp, c.ended_at),
             (Some(1.0), Some(4.0), Some(4.0))

@@ -72,6 +72,15 @@ impl PriceTable {
     pub fn find(&self, model: &str) -> Option<&ModelPrice> {
         let name = model.trim().to_lowercase();
         let name = name.rsplit('/').next().unwrap_or(&name);
+        // Copilot CLI spells Claude's versions with dots (`claude-sonnet-4.6`); the table
+        // spells them as Anthropic does (`claude-sonnet-4-6`).
+        let dashed;
+        let name = if name.starts_with("claude-") && name.contains('.') {
+            dashed = name.replace('.', "-");
+            dashed.as_str()
+        } else {
+            name
+        };
         if let Some(found) = self.models.iter().find(|m| m.id == name) {
             return Some(found);
         }
@@ -175,6 +184,11 @@ mod tests {
             "sonnet",
             "opus",
             "haiku",
+            "gpt-5.3-codex",
+            "gpt-5.1-codex",
+            "gemini-3-flash-preview",
+            "gemini-3.1-pro-preview",
+            "claude-sonnet-4.6",
         ] {
             assert!(table.find(name).is_some(), "{name} has no price");
         }
@@ -187,6 +201,12 @@ mod tests {
             table.find("gpt-4o").unwrap().id
         );
         assert!(table.find("<synthetic>").is_none());
+        assert_eq!(
+            table.find("claude-sonnet-4.6").unwrap().id,
+            "claude-sonnet-4-6"
+        );
+        // A custom provider's name (Codex corpus) is no OpenAI model.
+        assert!(table.find("aide-gpt-5").is_none());
     }
 
     #[test]

@@ -201,8 +201,10 @@ fn is_markup_only(text: &str) -> bool {
         };
         rest = rest[end + close.len()..].trim_start();
         any = true;
-        // Claude Code follows a task notification with a line telling the model what to do.
-        if rest.starts_with("Read the output file") {
+        // Claude Code follows a task notification with a line telling the model what to do
+        // ("Read the output file …", "Full transcript available at: …"), never words a
+        // person typed: the whole message is the notification.
+        if name == "task-notification" || rest.starts_with("Read the output file") {
             break;
         }
     }

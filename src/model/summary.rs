@@ -20,7 +20,7 @@ use super::usage::{Money, Tokens};
 use super::view::{FileTouch, LlmResponse, View};
 
 /// The version of what [`Summary`] computes.
-pub const SUMMARY_VERSION: u32 = 2;
+pub const SUMMARY_VERSION: u32 = 3;
 
 /// Context size past which some models charge long-context rates (the same line the phase
 /// analysis draws).

@@ -56,8 +56,11 @@ impl Agent {
         match self {
             Agent::ClaudeCode | Agent::Unknown => CLAUDE_CODE,
             Agent::VsCode => VS_CODE,
-            // Filled in when these agents are captured natively.
-            Agent::Cursor | Agent::GeminiCli | Agent::Codex | Agent::Copilot | Agent::Mcp => &[],
+            Agent::Codex => CODEX,
+            Agent::GeminiCli => GEMINI_CLI,
+            Agent::Copilot => COPILOT,
+            // Filled in when Cursor is captured natively.
+            Agent::Cursor | Agent::Mcp => &[],
         }
     }
 }
@@ -196,6 +199,75 @@ const VS_CODE: &[ToolSpec] = &[
     spec("manage_todo_list",             ToolKind::Other,         None,             Shape::Plain),
 ];
 
+/// Codex CLI's tools, in its rollouts and its hooks (docs/agents.md section 2.4: 0.171.0
+/// observed, the 0.39 corpus and openai/codex). `apply_patch` names its files inside the patch
+/// (`*** Add File: p` …), so it has no subject; the importer reads them out of it.
+#[rustfmt::skip]
+const CODEX: &[ToolSpec] = &[
+    spec("exec_command",       ToolKind::Shell,         Some("cmd"),     Shape::Command),
+    spec("shell_command",      ToolKind::Shell,         Some("command"), Shape::Command),
+    spec("shell",              ToolKind::Shell,         Some("command"), Shape::Command),
+    spec("Bash",               ToolKind::Shell,         Some("command"), Shape::Command),
+    spec("write_stdin",        ToolKind::Shell,         None,            Shape::Plain),
+    spec("apply_patch",        ToolKind::WriteFile,     None,            Shape::Plain),
+    spec("view_image",         ToolKind::ReadFile,      Some("path"),    Shape::Path),
+    spec("web_search",         ToolKind::Web,           Some("query"),   Shape::Plain),
+    spec("update_plan",        ToolKind::Other,         None,            Shape::Plain),
+    spec("list_mcp_resources", ToolKind::Mcp,           None,            Shape::Plain),
+    spec("list_mcp_resource_templates", ToolKind::Mcp,  None,            Shape::Plain),
+    spec("read_mcp_resource",  ToolKind::Mcp,           None,            Shape::Plain),
+    spec("spawn_agent",        ToolKind::SpawnSubagent, None,            Shape::Spawn),
+    spec("send_input",         ToolKind::Other,         None,            Shape::Plain),
+    spec("wait",               ToolKind::Other,         None,            Shape::Plain),
+    spec("close_agent",        ToolKind::Other,         None,            Shape::Plain),
+    spec("request_user_input", ToolKind::Other,         None,            Shape::Plain),
+];
+
+/// Gemini CLI's tools (docs/agents.md section 3.4: `packages/core/src/tools/tool-names.ts` and
+/// the tools 0.61.0 offered, observed). Its MCP tools are `mcp_<server>_<tool>`.
+#[rustfmt::skip]
+const GEMINI_CLI: &[ToolSpec] = &[
+    spec("read_file",                  ToolKind::ReadFile,      Some("file_path"), Shape::Path),
+    spec("read_many_files",            ToolKind::ReadFile,      Some("include"),   Shape::Plain),
+    spec("write_file",                 ToolKind::WriteFile,     Some("file_path"), Shape::Path),
+    spec("replace",                    ToolKind::WriteFile,     Some("file_path"), Shape::Path),
+    spec("run_shell_command",          ToolKind::Shell,         Some("command"),   Shape::Command),
+    spec("list_background_processes",  ToolKind::Shell,         None,              Shape::Plain),
+    spec("read_background_output",     ToolKind::Shell,         None,              Shape::Plain),
+    spec("glob",                       ToolKind::Search,        Some("pattern"),   Shape::Glob),
+    spec("grep_search",                ToolKind::Search,        Some("pattern"),   Shape::Grep),
+    spec("search_file_content",        ToolKind::Search,        Some("pattern"),   Shape::Grep),
+    spec("list_directory",             ToolKind::Search,        Some("dir_path"),  Shape::Path),
+    spec("google_web_search",          ToolKind::Web,           Some("query"),     Shape::Plain),
+    spec("web_fetch",                  ToolKind::Web,           Some("prompt"),    Shape::Plain),
+    spec("invoke_agent",               ToolKind::SpawnSubagent, None,              Shape::Spawn),
+    spec("write_todos",                ToolKind::Other,         None,              Shape::Todos),
+    spec("read_mcp_resource",          ToolKind::Mcp,           None,              Shape::Plain),
+    spec("list_mcp_resources",         ToolKind::Mcp,           None,              Shape::Plain),
+];
+
+/// GitHub Copilot CLI's tools (docs/agents.md section 4.4: the tools 1.0.102 offered, observed,
+/// and the corpus). Its PascalCase hooks name the shell `Bash`, as Claude Code does.
+#[rustfmt::skip]
+const COPILOT: &[ToolSpec] = &[
+    spec("bash",                 ToolKind::Shell,         Some("command"), Shape::Command),
+    spec("Bash",                 ToolKind::Shell,         Some("command"), Shape::Command),
+    spec("read_bash",            ToolKind::Shell,         None,            Shape::Plain),
+    spec("write_bash",           ToolKind::Shell,         None,            Shape::Plain),
+    spec("stop_bash",            ToolKind::Shell,         None,            Shape::Plain),
+    spec("list_bash",            ToolKind::Shell,         None,            Shape::Plain),
+    spec("view",                 ToolKind::ReadFile,      Some("path"),    Shape::Path),
+    spec("create",               ToolKind::WriteFile,     Some("path"),    Shape::Path),
+    spec("edit",                 ToolKind::WriteFile,     Some("path"),    Shape::Path),
+    spec("grep",                 ToolKind::Search,        Some("pattern"), Shape::Grep),
+    spec("glob",                 ToolKind::Search,        Some("pattern"), Shape::Glob),
+    spec("semantic_code_search", ToolKind::Search,        Some("query"),   Shape::Plain),
+    spec("web_fetch",            ToolKind::Web,           Some("url"),     Shape::Plain),
+    spec("web_search",           ToolKind::Web,           Some("query"),   Shape::Plain),
+    spec("task",                 ToolKind::SpawnSubagent, None,            Shape::Spawn),
+    spec("update_todo",          ToolKind::Other,         None,            Shape::Plain),
+];
+
 /// The spec of `tool` as `agent` names it, if the agent's table knows it.
 pub fn spec_of(agent: Agent, tool: &str) -> Option<&'static ToolSpec> {
     agent.table().iter().find(|s| s.name == tool)
@@ -206,7 +278,11 @@ pub fn classify(agent: Agent, tool: &str) -> ToolKind {
     if let Some(spec) = spec_of(agent, tool) {
         return spec.kind;
     }
-    if agent == Agent::Mcp || tool.starts_with("mcp__") {
+    // Gemini CLI names MCP tools `mcp_<server>_<tool>`, with one underscore.
+    if agent == Agent::Mcp
+        || tool.starts_with("mcp__")
+        || (agent == Agent::GeminiCli && tool.starts_with("mcp_"))
+    {
         ToolKind::Mcp
     } else {
         ToolKind::Other
@@ -252,6 +328,30 @@ mod tests {
             Some("filePath")
         );
         assert_eq!(classify(a, "Read"), ToolKind::Other);
+    }
+
+    #[test]
+    fn codex_gemini_and_copilot_tools_are_their_own() {
+        assert_eq!(classify(Agent::Codex, "exec_command"), ToolKind::Shell);
+        assert_eq!(classify(Agent::Codex, "apply_patch"), ToolKind::WriteFile);
+        assert_eq!(classify(Agent::Codex, "mcp__db__query"), ToolKind::Mcp);
+        assert_eq!(classify(Agent::GeminiCli, "read_file"), ToolKind::ReadFile);
+        assert_eq!(classify(Agent::GeminiCli, "replace"), ToolKind::WriteFile);
+        assert_eq!(
+            classify(Agent::GeminiCli, "mcp_github_get_issue"),
+            ToolKind::Mcp
+        );
+        assert_eq!(
+            classify(Agent::Codex, "mcp_github_get_issue"),
+            ToolKind::Other
+        );
+        assert_eq!(classify(Agent::Copilot, "view"), ToolKind::ReadFile);
+        assert_eq!(classify(Agent::Copilot, "edit"), ToolKind::WriteFile);
+        assert_eq!(classify(Agent::Copilot, "task"), ToolKind::SpawnSubagent);
+        assert_eq!(
+            spec_of(Agent::GeminiCli, "write_file").and_then(|s| s.subject),
+            Some("file_path")
+        );
     }
 
     #[test]

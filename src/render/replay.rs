@@ -75,13 +75,28 @@ pub fn write_header(out: &mut impl Write, h: &ReplayHeader, p: Painter) -> io::R
         } else {
             ""
         };
-        writeln!(out, "Cost: {}{estimated}", terminal::dollars(usd))?;
+        let subagents = match h.subagents {
+            0 => String::new(),
+            1 => " (its subagent included)".to_owned(),
+            n => format!(" (its {n} subagents included)"),
+        };
+        writeln!(
+            out,
+            "Cost: {}{estimated}{subagents}",
+            terminal::dollars(usd)
+        )?;
     }
     writeln!(out, "Tool calls: {}", h.tool_calls)?;
     let errors = format!("Errors: {}", h.errors);
+    // `stats`'s words for the same figures, rejections named only when there are some.
+    let rejected = if h.rejections > 0 {
+        format!("   Rejected: {}", p.yellow(&h.rejections.to_string()))
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "{}",
+        "{}{rejected}",
         if h.errors > 0 { p.red(&errors) } else { errors }
     )?;
     writeln!(out, "{rule}")

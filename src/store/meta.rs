@@ -20,11 +20,29 @@ use super::reader::{parse_line, with_head};
 use super::{Result, SessionSummary, Store, StoreError};
 use crate::model::{Counters, EventType, SessionMeta};
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 struct CountersCache {
+    /// What the counters count ([`COUNTERS_VERSION`]); a cache of another version is folded
+    /// again from the start.
+    #[serde(default)]
+    version: u32,
     offset: u64,
     counters: Counters,
 }
+
+impl Default for CountersCache {
+    fn default() -> Self {
+        CountersCache {
+            version: COUNTERS_VERSION,
+            offset: 0,
+            counters: Counters::default(),
+        }
+    }
+}
+
+/// The version of [`Counters`] a `.counters` cache holds: 1 since they count rejections apart
+/// (caches without a version count them among errors only).
+pub(super) const COUNTERS_VERSION: u32 = 1;
 
 /// A `meta.json` is a few hundred bytes; one larger than this is not a session's metadata.
 const META_LIMIT: u64 = 16 * 1024 * 1024;
@@ -164,6 +182,7 @@ impl Store {
             };
         Ok(SessionSummary {
             meta,
+            rejections: counters.map_or(0, |c| c.rejections),
             counters,
             meta_error,
         })
@@ -253,7 +272,9 @@ pub(super) fn apply(meta: &mut SessionMeta, counters: &Counters) {
 }
 
 fn parse_cache(bytes: &[u8]) -> Option<CountersCache> {
-    serde_json::from_slice(bytes).ok()
+    serde_json::from_slice::<CountersCache>(bytes)
+        .ok()
+        .filter(|c| c.version == COUNTERS_VERSION)
 }
 
 /// Folds every complete line from `offset` on into `counters`; returns the new offset.

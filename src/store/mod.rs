@@ -123,6 +123,17 @@ pub struct SessionSummary {
     /// Why `meta.json` could not be used, when it could not: `meta` is then what the events
     /// say (see [`Store::summary`]).
     pub meta_error: Option<String>,
+    /// Of `meta.errors`, the calls the user refused or stopped (0 when the events were not
+    /// read: a session another tool wrote, listed without the index).
+    pub rejections: u64,
+}
+
+impl SessionSummary {
+    /// The calls that failed: `meta.errors` without the rejections. Every listing shows this
+    /// as the session's errors, and the rejections apart.
+    pub fn failures(&self) -> u64 {
+        self.meta.errors.saturating_sub(self.rejections)
+    }
 }
 
 /// A trace store rooted at a directory.

@@ -290,7 +290,11 @@ impl SessionWriter {
         }
         self.folder
             .write_new(META, self.meta.to_json().as_bytes())?;
-        let cache = serde_json::json!({ "offset": self.bytes, "counters": c });
+        let cache = serde_json::json!({
+            "version": super::meta::COUNTERS_VERSION,
+            "offset": self.bytes,
+            "counters": c,
+        });
         self.folder
             .write_new(COUNTERS, cache.to_string().as_bytes())?;
         if let Some(record) = &self.import_record {

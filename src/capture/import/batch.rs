@@ -1,4 +1,4 @@
-//! Importing many transcripts at once: files in parallel, each file (with its subagents) by one
+//! Importing many transcripts and session logs (of any agent: see [`super::detect`]) at once: files in parallel, each file (with its subagents) by one
 //! worker, so every session has exactly one writer; results come back in the order given.
 //!
 //! Memory stays flat: each worker streams one file at a time, and what waits to be reported in
@@ -50,7 +50,7 @@ pub fn import_files(
                 while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let file = &files[i];
                     if tx
-                        .send((i, import_with_subagents(store, file, sink)))
+                        .send((i, super::detect::import_any(store, file, sink)))
                         .is_err()
                     {
                         break;

@@ -51,6 +51,8 @@ pub struct SkippedLine {
 pub struct ImportReport {
     pub file: PathBuf,
     pub session_id: String,
+    /// The agent whose log it is, as sessions name it (`claude-code`, `codex` …).
+    pub agent: &'static str,
     /// `imported`; `grown` when the file grew since it was imported, and what is new was added;
     /// `reimported` when it was rewritten (or imported by a version that kept no record of what
     /// it read) and was imported again whole; `relinked` when only the call a subagent is
@@ -71,7 +73,10 @@ pub struct ImportReport {
     pub repeated: u64,
     pub responses: u64,
     pub tool_calls: u64,
+    /// Calls that failed (not counting refused ones), as `stats` counts errors.
     pub tool_errors: u64,
+    /// Calls the user refused or stopped.
+    pub tool_rejections: u64,
     pub tokens: Tokens,
     pub events: u64,
     /// Sessions made from sidechains found inside this file.
@@ -369,6 +374,7 @@ impl<'a> Importer<'a> {
             report: ImportReport {
                 file: path.to_path_buf(),
                 session_id: String::new(),
+                agent: "claude-code",
                 status: "imported",
                 lines: 0,
                 entries: BTreeMap::new(),
@@ -378,6 +384,7 @@ impl<'a> Importer<'a> {
                 responses: 0,
                 tool_calls: 0,
                 tool_errors: 0,
+                tool_rejections: 0,
                 tokens: Tokens::default(),
                 events: 0,
                 sidechains: Vec::new(),
@@ -1099,14 +1106,18 @@ impl Step<'_> {
 
     fn tool_result(&mut self, entry: &Entry<'_>, block: &Block<'_>) {
         let failed = block.is_error == Some(true);
-        if failed {
-            self.report.tool_errors += 1;
-        }
         let call = block
             .tool_use_id
             .as_deref()
             .and_then(|id| self.ctx.open_calls.remove(id));
         let text = block.content.map(result_text).unwrap_or_default();
+        if failed {
+            // Read as every reader of the store reads the error event made here.
+            match crate::model::ToolOutcome::of_error(&text, false) {
+                crate::model::ToolOutcome::Rejected => self.report.tool_rejections += 1,
+                _ => self.report.tool_errors += 1,
+            }
+        }
         let mut data = Map::new();
         data.insert(
             "tool_name".into(),

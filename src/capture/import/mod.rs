@@ -1,6 +1,11 @@
-//! Importing agent transcripts already on disk into the store.
+//! Importing agent transcripts and session logs already on disk into the store.
 //!
 //! # Architecture
+//! - [`detect`]: which agent wrote a log, told by its content, and the one entry that imports
+//!   any of them.
+//! - [`codex_rollout`], [`gemini_chat`], [`copilot_events`]: Codex CLI rollouts, Gemini CLI
+//!   chats and Copilot CLI events files, each into one session through [`agent_log`], which
+//!   they share.
 //! - [`claude_transcript`]: one Claude Code transcript file into one session (and its
 //!   sidechains), read through [`crate::capture::transcript`].
 //! - [`batch`]: many files in parallel, one writer per session, results in order.
@@ -9,9 +14,14 @@
 //! - [`resume`]: what an import read of its transcript, so that a file that grew is brought up
 //!   to date and one that was rewritten is imported again.
 
+pub mod agent_log;
 pub mod batch;
 pub mod claude_transcript;
+pub mod codex_rollout;
+pub mod copilot_events;
+pub mod detect;
 pub mod existing;
+pub mod gemini_chat;
 pub mod resume;
 
 pub use crate::capture::transcript::{ResponseUsage, transcript_usage};

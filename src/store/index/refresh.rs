@@ -284,7 +284,7 @@ pub(super) fn write_session(
             parent_event_id = ?14, depth = ?15, meta_extra = ?16, derived = ?17,
             first_prompt = ?18, transcript_path = ?19, events = ?20, input_tokens = ?21,
             output_tokens = ?22, cache_write_tokens = ?23, cache_read_tokens = ?24,
-            cost_pico = ?25, estimated = ?26, model = ?27
+            cost_pico = ?25, estimated = ?26, model = ?27, rejections = ?28
          WHERE sid = ?1",
         params![
             sid,
@@ -314,6 +314,9 @@ pub(super) fn write_session(
             pico(fold.cost(PriceTable::builtin())),
             !fold.has_usage(),
             fold.main_model(),
+            // Read from the events whoever wrote meta.json: its `errors` counts refused calls
+            // too, and listings show the two apart.
+            fold.counters.rejections,
         ],
     )?;
     let ev = FileState::key(events);

@@ -47,7 +47,7 @@ impl Index {
                 "SELECT session_id, meta_error, started_at, ended_at, agent_name, command,
                     tool_calls, llm_requests, errors, total_tokens, total_duration_ms,
                     parent_session_id, parent_event_id, depth, meta_extra, derived, first_prompt,
-                    events, ended_at, transcript_path, cost_pico, estimated
+                    events, ended_at, transcript_path, cost_pico, estimated, rejections
                  FROM idx_sessions",
             )
             .map_err(|e| self.sql_error(e))?;
@@ -91,11 +91,13 @@ impl Index {
                     depth: row.get::<_, u64>(13)?,
                     extra,
                 };
+                let rejections = row.get::<_, Option<u64>>(22)?.unwrap_or(0);
                 let counters = row.get::<_, bool>(15)?.then(|| Counters {
                     events: row.get::<_, u64>(17).unwrap_or(0),
                     tool_calls: meta.tool_calls,
                     llm_requests: meta.llm_requests,
                     errors: meta.errors,
+                    rejections,
                     total_tokens: meta.total_tokens,
                     first_timestamp: None,
                     last_timestamp: None,
@@ -106,6 +108,7 @@ impl Index {
                         meta,
                         counters,
                         meta_error,
+                        rejections,
                     },
                     first_prompt: row.get(16)?,
                     transcript_path: row.get(19)?,

@@ -1,0 +1,647 @@
+//! What the importers of other agents' session logs (Codex rollouts, Gemini CLI chats, Copilot
+//! CLI events) share: reading a log's lines, the session they build up in memory, and writing
+//! it to the store through the sink, once.
+//!
+//! Each agent's format is read in its own module into a [`Log`]: the events in the store's
+//! vocabulary, in file order, calls linked to their results by position. [`write`] then puts the
+//! log into the store as one session, with the record of what was read that
+//! [`super::resume::check`] compares the file with: a log imported before and unchanged is left
+//! alone, one that grew or was rewritten is imported again whole, in place of the stored session
+//! (these logs are small next to Claude Code's transcripts, so reading them whole again is
+//! cheaper than keeping each importer's state to carry on from).
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::BufRead;
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+use super::claude_transcript::{ImportError, ImportReport, SkippedLine};
+use super::resume::{self, Freshness};
+use crate::capture::sink::Sink;
+use crate::model::tools::{self, Agent, ToolKind};
+use crate::model::view::{KIND_COMPACTION, KIND_THINKING};
+use crate::model::{EventType, SessionMeta, Tokens};
+use crate::store::{Store, StoreError};
+
+/// One event of a log, before it has an id.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub kind: EventType,
+    pub at: f64,
+    pub data: Map<String, Value>,
+    /// The draft this one answers (a result its call, a response its request).
+    pub parent: Option<usize>,
+    pub duration_ms: Option<f64>,
+}
+
+/// A call waiting for its result.
+#[derive(Debug, Clone)]
+struct Open {
+    index: usize,
+    at: f64,
+    tool: String,
+    /// The files it reads or writes, named by its arguments.
+    paths: Vec<String>,
+}
+
+/// One session read from an agent's log.
+#[derive(Debug)]
+pub struct Log {
+    pub agent: Agent,
+    pub session_id: Option<String>,
+    /// What the `session_start` event carries besides the import's own fields.
+    pub start: Map<String, Value>,
+    pub started: Option<f64>,
+    pub title: Option<String>,
+    pub drafts: Vec<Draft>,
+    open: HashMap<String, Open>,
+    /// The request of the model call in progress, which its response answers.
+    request: Option<usize>,
+    pub lines: u64,
+    pub entries: BTreeMap<String, u64>,
+    pub malformed: Vec<SkippedLine>,
+    pub messages: u64,
+    pub responses: u64,
+    pub tool_calls: u64,
+    pub tool_errors: u64,
+    /// Calls the user refused or stopped, apart from the failed ones.
+    pub tool_rejections: u64,
+    pub tokens: Tokens,
+    pub warnings: Vec<String>,
+    last: f64,
+}
+
+impl Log {
+    pub fn new(agent: Agent) -> Log {
+        Log {
+            agent,
+            session_id: None,
+            start: Map::new(),
+            started: None,
+            title: None,
+            drafts: Vec::new(),
+            open: HashMap::new(),
+            request: None,
+            lines: 0,
+            entries: BTreeMap::new(),
+            malformed: Vec::new(),
+            messages: 0,
+            responses: 0,
+            tool_calls: 0,
+            tool_errors: 0,
+            tool_rejections: 0,
+            tokens: Tokens::default(),
+            warnings: Vec::new(),
+            last: 0.0,
+        }
+    }
+
+    /// Counts a line of the log by its kind.
+    pub fn saw(&mut self, kind: &str) {
+        *self.entries.entry(kind.to_owned()).or_default() += 1;
+    }
+
+    /// A line that could not be read: reported, and the import goes on.
+    pub fn bad_line(&mut self, line: u64, message: String) {
+        *self.entries.entry("malformed".into()).or_default() += 1;
+        if self.malformed.len() < 20 {
+            self.malformed.push(SkippedLine { line, message });
+        }
+    }
+
+    /// Where the log stands in time; a line without a time keeps the last one.
+    pub fn at(&mut self, at: Option<f64>) -> f64 {
+        if let Some(at) = at {
+            self.last = at;
+            self.started.get_or_insert(at);
+        }
+        self.last
+    }
+
+    pub fn push(&mut self, kind: EventType, at: f64, data: Map<String, Value>) -> usize {
+        self.drafts.push(Draft {
+            kind,
+            at,
+            data,
+            parent: None,
+            duration_ms: None,
+        });
+        self.drafts.len() - 1
+    }
+
+    pub fn prompt(&mut self, at: f64, text: &str) {
+        if text.trim().is_empty() {
+            return;
+        }
+        self.messages += 1;
+        // A person typing ends the model call in progress.
+        self.request = None;
+        self.push(EventType::UserPrompt, at, one("prompt", text.into()));
+    }
+
+    pub fn answer(&mut self, at: f64, text: &str) {
+        if text.trim().is_empty() {
+            return;
+        }
+        self.messages += 1;
+        self.push(EventType::AssistantResponse, at, one("text", text.into()));
+    }
+
+    pub fn thinking(&mut self, at: f64, text: &str) {
+        if text.trim().is_empty() {
+            return;
+        }
+        let mut data = Map::new();
+        data.insert("kind".into(), KIND_THINKING.into());
+        data.insert("choice".into(), KIND_THINKING.into());
+        data.insert("reasoning".into(), text.into());
+        self.push(EventType::Decision, at, data);
+    }
+
+    pub fn compaction(&mut self, at: f64, summary: Option<&str>) {
+        let mut data = Map::new();
+        data.insert("kind".into(), KIND_COMPACTION.into());
+        data.insert("choice".into(), KIND_COMPACTION.into());
+        if let Some(summary) = summary.filter(|s| !s.trim().is_empty()) {
+            data.insert("summary".into(), summary.into());
+        }
+        self.push(EventType::Decision, at, data);
+    }
+
+    /// Ends the model call in progress: what comes next is another call's.
+    pub fn end_request(&mut self) {
+        self.request = None;
+    }
+
+    /// The request of a model call: the one in progress, or a new one.
+    pub fn request(&mut self, at: f64, model: Option<&str>) -> usize {
+        if let Some(open) = self.request {
+            return open;
+        }
+        let mut data = Map::new();
+        if let Some(model) = model {
+            data.insert("model".into(), model.into());
+        }
+        let index = self.push(EventType::LlmRequest, at, data);
+        self.request = Some(index);
+        index
+    }
+
+    /// A model call's response with its exact usage, in the store's convention (fresh input,
+    /// cache reads and writes apart; reasoning inside output); `reported` is the agent's own
+    /// usage object, kept as the agent wrote it.
+    pub fn response(
+        &mut self,
+        at: f64,
+        model: Option<&str>,
+        tokens: Tokens,
+        reported: Option<Value>,
+        extra: Map<String, Value>,
+    ) {
+        let request = self.request(at, model);
+        self.request = None;
+        self.responses += 1;
+        self.tokens.add(&tokens);
+        let mut data = extra;
+        if let Some(model) = model {
+            data.insert("model".into(), model.into());
+        }
+        data.insert("usage".into(), usage_value(&tokens));
+        if let Some(reported) = reported {
+            data.insert("reported_usage".into(), reported);
+        }
+        let index = self.push(EventType::LlmResponse, at, data);
+        let started = self.drafts[request].at;
+        let draft = &mut self.drafts[index];
+        draft.parent = Some(request);
+        draft.duration_ms = Some(((at - started) * 1000.0).max(0.0));
+    }
+
+    /// A tool call. `paths` are the files it reads or writes when its arguments name them in a
+    /// way the tool table cannot say (a patch); else the table's subject argument is read.
+    pub fn call(
+        &mut self,
+        at: f64,
+        tool: &str,
+        arguments: Value,
+        id: Option<&str>,
+        mut paths: Vec<String>,
+    ) {
+        self.tool_calls += 1;
+        if paths.is_empty()
+            && let Some(path) = tools::spec_of(self.agent, tool)
+                .filter(|s| s.kind.is_file())
+                .and_then(|s| s.subject)
+                .and_then(|key| arguments.get(key))
+                .and_then(Value::as_str)
+        {
+            paths.push(path.to_owned());
+        }
+        let mut data = Map::new();
+        data.insert("tool_name".into(), tool.into());
+        data.insert("arguments".into(), arguments);
+        if let Some(id) = id {
+            data.insert("tool_use_id".into(), id.into());
+        }
+        let index = self.push(EventType::ToolCall, at, data);
+        if let Some(id) = id {
+            self.open.insert(
+                id.to_owned(),
+                Open {
+                    index,
+                    at,
+                    tool: tool.to_owned(),
+                    paths,
+                },
+            );
+        }
+    }
+
+    /// The result of the call `id`; a successful file tool's files are read or written then.
+    pub fn result(&mut self, at: f64, id: Option<&str>, text: &str, failed: bool) {
+        let call = id.and_then(|id| self.open.remove(id));
+        if failed {
+            // Read as every reader of the store reads the error event made here.
+            match crate::model::ToolOutcome::of_error(text, false) {
+                crate::model::ToolOutcome::Rejected => self.tool_rejections += 1,
+                _ => self.tool_errors += 1,
+            }
+        }
+        let mut data = Map::new();
+        data.insert(
+            "tool_name".into(),
+            call.as_ref().map_or("unknown", |c| c.tool.as_str()).into(),
+        );
+        data.insert(
+            (if failed { "error" } else { "result" }).into(),
+            text.into(),
+        );
+        if let Some(id) = id {
+            data.insert("tool_use_id".into(), id.into());
+        }
+        let kind = if failed {
+            EventType::Error
+        } else {
+            EventType::ToolResult
+        };
+        let index = self.push(kind, at, data);
+        let Some(call) = call else { return };
+        let draft = &mut self.drafts[index];
+        draft.parent = Some(call.index);
+        draft.duration_ms = Some(((at - call.at) * 1000.0).max(0.0));
+        if failed {
+            return;
+        }
+        let kind = match tools::classify(self.agent, &call.tool) {
+            ToolKind::ReadFile => EventType::FileRead,
+            ToolKind::WriteFile => EventType::FileWrite,
+            _ => return,
+        };
+        for path in call.paths {
+            let mut data = Map::new();
+            data.insert("path".into(), path.into());
+            data.insert("tool_name".into(), call.tool.clone().into());
+            let file = self.push(kind.clone(), at, data);
+            self.drafts[file].parent = Some(call.index);
+        }
+    }
+
+    /// The time of the last line read.
+    pub fn last(&self) -> f64 {
+        self.last
+    }
+}
+
+fn one(key: &str, value: Value) -> Map<String, Value> {
+    let mut data = Map::new();
+    data.insert(key.into(), value);
+    data
+}
+
+/// Tokens as the store's `usage` object spells them (Anthropic's names: `input_tokens` is the
+/// input read fresh, cache reads and writes are apart), which every reader of the store reads.
+pub fn usage_value(tokens: &Tokens) -> Value {
+    let mut usage = Map::new();
+    usage.insert("input_tokens".into(), tokens.input.into());
+    usage.insert("output_tokens".into(), tokens.output.into());
+    usage.insert(
+        "cache_creation_input_tokens".into(),
+        tokens.cache_creation.into(),
+    );
+    usage.insert("cache_read_input_tokens".into(), tokens.cache_read.into());
+    if tokens.reasoning > 0 {
+        let mut details = Map::new();
+        details.insert("reasoning_tokens".into(), tokens.reasoning.into());
+        usage.insert("output_tokens_details".into(), details.into());
+    }
+    Value::Object(usage)
+}
+
+/// A count in a JSON object; anything else is 0.
+pub fn count(value: &Value, key: &str) -> u64 {
+    value.get(key).and_then(Value::as_u64).unwrap_or(0)
+}
+
+/// A string in a JSON object.
+pub fn string<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
+    value.get(key).and_then(Value::as_str)
+}
+
+/// A time in a JSON object: an RFC 3339 string, or milliseconds since the epoch.
+pub fn time(value: &Value, key: &str) -> Option<f64> {
+    match value.get(key)? {
+        Value::String(s) => crate::capture::transcript::parse_time(s),
+        Value::Number(n) => n.as_f64().map(|ms| ms / 1000.0),
+        _ => None,
+    }
+}
+
+/// How far a log was read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Position {
+    pub offset: u64,
+    pub last_line_at: u64,
+    pub lines: u64,
+}
+
+/// Reads a log's lines, calling `each` with the line number and the line's JSON (or why it is
+/// not JSON); returns how far it read.
+pub fn read_lines(
+    path: &Path,
+    mut each: impl FnMut(u64, Result<Value, String>),
+) -> Result<Position, ImportError> {
+    let io = |source| ImportError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = crate::store::open_regular(path).map_err(io)?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut buf = Vec::new();
+    let mut read = Position::default();
+    loop {
+        buf.clear();
+        let n = reader.read_until(b'\n', &mut buf).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        read = Position {
+            offset: read.offset + n as u64,
+            last_line_at: read.offset,
+            lines: read.lines + 1,
+        };
+        let text = buf.trim_ascii();
+        if text.is_empty() {
+            continue;
+        }
+        let value = serde_json::from_slice::<Value>(text).map_err(|e| {
+            if std::str::from_utf8(text).is_err() {
+                "binary data, not JSON text".to_owned()
+            } else {
+                e.to_string()
+            }
+        });
+        each(read.lines, value);
+    }
+    Ok(read)
+}
+
+/// How far a whole file is, for a log that is one JSON document (Gemini CLI's older chats).
+pub fn whole_file(path: &Path) -> Result<(Value, Position), ImportError> {
+    let io = |source| ImportError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = crate::store::open_regular(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut file, &mut bytes).map_err(io)?;
+    let value =
+        serde_json::from_slice::<Value>(&bytes).map_err(|e| ImportError::NotTranscript {
+            path: path.to_path_buf(),
+            line: e.line() as u64,
+            reason: e.to_string(),
+        })?;
+    let trimmed = bytes.trim_ascii_end().len();
+    let end = bytes[..trimmed]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    #[expect(
+        clippy::naive_bytecount,
+        reason = "one small file, read once; a crate for it is not worth it"
+    )]
+    let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+    Ok((
+        value,
+        Position {
+            offset: bytes.len() as u64,
+            last_line_at: end as u64,
+            lines: lines.max(1),
+        },
+    ))
+}
+
+/// Writes `log`, read from `path` up to `read`, into `store` as one session, unless the store
+/// holds all of it already.
+pub fn write(
+    store: &Store,
+    path: &Path,
+    sink: &Sink,
+    log: Log,
+    read: Position,
+) -> Result<ImportReport, ImportError> {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let id = log
+        .session_id
+        .clone()
+        .filter(|id| crate::store::is_valid_session_id(id))
+        .or_else(|| crate::store::is_valid_session_id(&stem).then(|| stem.clone()))
+        .ok_or_else(|| ImportError::NotTranscript {
+            path: path.to_path_buf(),
+            line: 1,
+            reason: "no session id that can name a session".to_owned(),
+        })?;
+    let mut report = ImportReport {
+        file: path.to_path_buf(),
+        session_id: id.clone(),
+        agent: log.agent.name(),
+        status: "imported",
+        lines: log.lines.max(read.lines),
+        entries: log.entries,
+        malformed: log.malformed,
+        messages: log.messages,
+        repeated: 0,
+        responses: log.responses,
+        tool_calls: log.tool_calls,
+        tool_errors: log.tool_errors,
+        tool_rejections: log.tool_rejections,
+        tokens: log.tokens,
+        events: 0,
+        sidechains: Vec::new(),
+        warnings: log.warnings,
+        not_imported: None,
+        agent_calls: HashMap::new(),
+    };
+    let at = |source: StoreError| ImportError::StoreAt {
+        path: path.to_path_buf(),
+        source,
+    };
+    let started = log.started.unwrap_or(0.0);
+    let mut meta = SessionMeta::new(&id, started);
+    log.agent.name().clone_into(&mut meta.agent_name);
+    meta.command = format!("{} (imported)", log.agent.name());
+    if let Some(title) = &log.title {
+        meta.set_attribution(crate::model::meta::TITLE, title);
+    }
+    let freshness = resume::check(store, &id, path).map_err(at)?;
+    let mut writer = match freshness {
+        Freshness::New => match store.write_session(meta) {
+            Ok(writer) => writer,
+            Err(StoreError::SessionExists(_)) => {
+                report.status = "already_imported";
+                return Ok(report);
+            }
+            Err(e) => return Err(at(e)),
+        },
+        Freshness::RecordedByHooks => {
+            report.status = "recorded_by_hooks";
+            report.warnings.push(
+                "left the session as its hooks recorded it: the log is not merged into it"
+                    .to_owned(),
+            );
+            return Ok(report);
+        }
+        Freshness::UpToDate(_) | Freshness::OtherFile(_) => {
+            report.status = "already_imported";
+            return Ok(report);
+        }
+        Freshness::AddedTo => {
+            report.status = "already_imported";
+            report.warnings.push(
+                "left its session as it is: something else (hooks sharing its session id) added to it since it was imported"
+                    .to_owned(),
+            );
+            return Ok(report);
+        }
+        Freshness::Grown { .. } | Freshness::Rewritten(_) => {
+            // Read whole again: these logs are small, and some rewrite what they hold
+            // (Gemini CLI replaces a message by its id, and rewinds).
+            report.status = if matches!(freshness, Freshness::Grown { .. }) {
+                "grown"
+            } else {
+                "reimported"
+            };
+            store.replace_session(meta).map_err(at)?
+        }
+    };
+    let mut data = log.start;
+    data.insert("source".into(), "import".into());
+    data.insert("agent".into(), log.agent.name().into());
+    data.insert(
+        "transcript_path".into(),
+        path.to_string_lossy().into_owned().into(),
+    );
+    let start = sink.event(EventType::SessionStart, started, &id, data);
+    sink.emit(&mut writer, start).map_err(at)?;
+    report.events += 1;
+    let mut ids: Vec<String> = Vec::with_capacity(log.drafts.len());
+    let mut end = started;
+    for draft in log.drafts {
+        end = end.max(draft.at);
+        let mut event = sink.event(draft.kind, draft.at, &id, draft.data);
+        event.parent_id = draft.parent.and_then(|p| ids.get(p).cloned());
+        event.duration_ms = draft.duration_ms;
+        ids.push(event.event_id.clone());
+        sink.emit(&mut writer, event).map_err(at)?;
+        report.events += 1;
+    }
+    let mut data = Map::new();
+    data.insert("reason".into(), "import".into());
+    let end = sink.event(EventType::SessionEnd, end.max(log.last), &id, data);
+    sink.emit(&mut writer, end).map_err(at)?;
+    report.events += 1;
+    if let Some(record) = record(path, read, writer.mark().bytes) {
+        writer.set_import_record(record);
+    }
+    match writer.finish() {
+        Err(StoreError::SessionExists(_)) => report.status = "already_imported",
+        other => {
+            other.map_err(at)?;
+        }
+    }
+    Ok(report)
+}
+
+/// The record of what was read, which the next import compares the file with; `None` when the
+/// last line read cannot be read back (the file changed meanwhile: the next import reads it
+/// again whole).
+fn record(path: &Path, read: Position, events: u64) -> Option<Vec<u8>> {
+    let mut file = crate::store::open_regular(path).ok()?;
+    let hash = resume::line_hash(&mut file, read.last_line_at, read.offset)
+        .ok()
+        .flatten()?;
+    let read = resume::Read {
+        format: resume::FORMAT,
+        transcript: resume::canonical(path),
+        offset: read.offset,
+        lines: read.lines,
+        last_line_at: read.last_line_at,
+        last_line_hash: hash,
+        events,
+    };
+    let mut out = serde_json::to_vec(&read).ok()?;
+    out.push(b'\n');
+    Some(out)
+}
+
+/// Paths a Codex `apply_patch` patch adds, updates, deletes or moves to.
+pub fn patch_paths(patch: &str) -> Vec<String> {
+    let mut paths: Vec<String> = Vec::new();
+    for line in patch.lines() {
+        let path = [
+            "*** Add File: ",
+            "*** Update File: ",
+            "*** Delete File: ",
+            "*** Move to: ",
+        ]
+        .iter()
+        .find_map(|lead| line.strip_prefix(lead));
+        if let Some(path) = path.map(str::trim).filter(|p| !p.is_empty())
+            && !paths.iter().any(|p| p == path)
+        {
+            paths.push(path.to_owned());
+        }
+    }
+    paths
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_patch_names_its_files_once() {
+        let patch = "*** Begin Patch\n*** Add File: a.txt\n+hi\n*** Update File: b.rs\n*** Move to: c.rs\n@@\n-x\n+y\n*** Update File: a.txt\n*** End Patch\n";
+        assert_eq!(patch_paths(patch), ["a.txt", "b.rs", "c.rs"]);
+    }
+
+    #[test]
+    fn a_result_links_to_its_call_and_touches_its_file() {
+        let mut log = Log::new(Agent::GeminiCli);
+        log.call(
+            1.0,
+            "read_file",
+            serde_json::json!({"file_path": "README.md"}),
+            Some("c1"),
+            Vec::new(),
+        );
+        log.result(2.0, Some("c1"), "hello", false);
+        assert_eq!(log.drafts.len(), 3);
+        assert_eq!(log.drafts[1].parent, Some(0));
+        assert_eq!(log.drafts[2].kind, EventType::FileRead);
+        assert_eq!(log.drafts[1].duration_ms, Some(1000.0));
+    }
+}

@@ -1,0 +1,331 @@
+//! A Codex CLI rollout (`~/.codex/sessions/YYYY/MM/DD/rollout-*.jsonl`) into one session.
+//!
+//! Lines are `{timestamp, type, payload}` (docs/agents.md section 9.1): `session_meta` names the
+//! session, `turn_context` the model of each turn, `response_item`s are the conversation
+//! (messages, reasoning, function and custom tool calls and their outputs, web searches) and
+//! `event_msg`s what happened (token counts, compactions …).
+//!
+//! Usage is exact per model response. Codex 0.171+ writes a `token_usage_record` per response,
+//! which is read when the file has any; older rollouts have only `token_count` events, which
+//! repeat unchanged when rate limits refresh: a response is counted when the running total
+//! changed, by how much it changed. OpenAI counts cached input inside `input_tokens` and
+//! reasoning inside `output_tokens`; the store keeps fresh input and cache reads apart (see
+//! docs/agents.md section 9.1 and adr/0001-store-format.md).
+
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+use super::agent_log::{self, Log, count, patch_paths, string};
+use super::claude_transcript::{ImportError, ImportReport};
+use crate::capture::sink::Sink;
+use crate::model::Tokens;
+use crate::model::tools::Agent;
+use crate::store::Store;
+
+/// Whether a first line is a rollout's.
+pub fn is_rollout(first: &Value) -> bool {
+    first.get("payload").is_some_and(Value::is_object)
+        && matches!(
+            string(first, "type"),
+            Some("session_meta" | "response_item" | "event_msg" | "turn_context")
+        )
+}
+
+/// The session id and working folder a rollout names, from its `session_meta`.
+pub fn origin(first: &Value) -> (Option<String>, Option<String>) {
+    let payload = first.get("payload").unwrap_or(&Value::Null);
+    if string(first, "type") != Some("session_meta") {
+        return (None, None);
+    }
+    (
+        string(payload, "id").map(str::to_owned),
+        string(payload, "cwd").map(str::to_owned),
+    )
+}
+
+pub fn import(store: &Store, path: &Path, sink: &Sink) -> Result<ImportReport, ImportError> {
+    let mut lines = Vec::new();
+    let mut log = Log::new(Agent::Codex);
+    let read = agent_log::read_lines(path, |n, line| match line {
+        Ok(value) => lines.push(value),
+        Err(message) => log.bad_line(n, message),
+    })?;
+    log.lines = read.lines;
+    if lines.is_empty() {
+        return Err(ImportError::Empty(path.to_path_buf()));
+    }
+    // Codex 0.171+ counts each response once, exactly; its `token_count`s are then left alone.
+    let records = lines
+        .iter()
+        .any(|l| string(l, "type") == Some("token_usage_record"));
+    let mut reader = Reader {
+        log,
+        model: None,
+        total: None,
+        records,
+    };
+    for line in &lines {
+        reader.line(line);
+    }
+    agent_log::write(store, path, sink, reader.log, read)
+}
+
+struct Reader {
+    log: Log,
+    /// The model of the turn in progress.
+    model: Option<String>,
+    /// The running total of the last `token_count` counted.
+    total: Option<Value>,
+    records: bool,
+}
+
+impl Reader {
+    fn line(&mut self, line: &Value) {
+        let kind = string(line, "type").unwrap_or("untyped");
+        let payload = line.get("payload").unwrap_or(&Value::Null);
+        let sub = string(payload, "type");
+        match sub {
+            Some(sub) if kind == "response_item" || kind == "event_msg" => {
+                self.log.saw(&format!("{kind}/{sub}"));
+            }
+            _ => self.log.saw(kind),
+        }
+        let at = self.log.at(agent_log::time(line, "timestamp"));
+        match (kind, sub) {
+            ("session_meta", _) => self.meta(payload),
+            ("turn_context", _) => {
+                if let Some(model) = string(payload, "model") {
+                    self.model = Some(model.to_owned());
+                    self.log
+                        .start
+                        .entry("model")
+                        .or_insert_with(|| model.into());
+                }
+            }
+            ("response_item", Some(item)) => self.item(at, item, payload),
+            ("event_msg", Some("token_count")) if !self.records => self.token_count(at, payload),
+            ("event_msg", Some("context_compacted")) => self.log.compaction(at, None),
+            ("compacted", _) => self.log.compaction(at, string(payload, "message")),
+            ("token_usage_record", _) => {
+                let usage = payload.get("usage").unwrap_or(&Value::Null);
+                let mut extra = Map::new();
+                if let Some(id) = string(payload, "response_id") {
+                    extra.insert("response_id".into(), id.into());
+                }
+                let model = self.model.clone();
+                self.log.response(
+                    at,
+                    model.as_deref(),
+                    tokens(usage),
+                    Some(usage.clone()),
+                    extra,
+                );
+            }
+            _ => {}
+        }
+    }
+
+    fn meta(&mut self, payload: &Value) {
+        if self.log.session_id.is_some() {
+            return;
+        }
+        self.log.session_id = string(payload, "id").map(str::to_owned);
+        let start = &mut self.log.start;
+        for (key, from) in [
+            ("cwd", "cwd"),
+            ("version", "cli_version"),
+            ("originator", "originator"),
+            ("model_provider", "model_provider"),
+        ] {
+            if let Some(value) = string(payload, from) {
+                start.insert(key.into(), value.into());
+            }
+        }
+        if let Some(git) = payload.get("git") {
+            if let Some(branch) = string(git, "branch") {
+                start.insert("git_branch".into(), branch.into());
+            }
+            if let Some(commit) = string(git, "commit_hash") {
+                start.insert("git_commit".into(), commit.into());
+            }
+        }
+    }
+
+    fn item(&mut self, at: f64, item: &str, payload: &Value) {
+        let model = self.model.clone();
+        match item {
+            "message" => {
+                let text = message_text(payload);
+                match string(payload, "role") {
+                    Some("user") if !is_context(&text) => self.log.prompt(at, &text),
+                    Some("assistant") => {
+                        self.log.request(at, model.as_deref());
+                        self.log.answer(at, &text);
+                    }
+                    _ => {}
+                }
+            }
+            "reasoning" => {
+                self.log.request(at, model.as_deref());
+                let summary: Vec<&str> = payload
+                    .get("summary")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|s| string(s, "text"))
+                    .collect();
+                self.log.thinking(at, &summary.join("\n\n"));
+            }
+            "function_call" | "custom_tool_call" | "local_shell_call" => {
+                self.log.request(at, model.as_deref());
+                let name = string(payload, "name").unwrap_or(if item == "local_shell_call" {
+                    "shell"
+                } else {
+                    "unknown"
+                });
+                let arguments = match (payload.get("arguments"), payload.get("input")) {
+                    // Function arguments are a JSON string; one that is not JSON is kept whole.
+                    (Some(Value::String(args)), _) => {
+                        serde_json::from_str(args).unwrap_or_else(|_| Value::String(args.clone()))
+                    }
+                    (Some(args), _) => args.clone(),
+                    (None, Some(input)) => {
+                        let mut args = Map::new();
+                        args.insert("input".into(), input.clone());
+                        Value::Object(args)
+                    }
+                    (None, None) => payload.get("action").cloned().unwrap_or(Value::Null),
+                };
+                let paths = if name == "apply_patch" {
+                    let patch = string(&arguments, "input")
+                        .or_else(|| string(&arguments, "patch"))
+                        .or_else(|| string(&arguments, "command"))
+                        .unwrap_or_default();
+                    patch_paths(patch)
+                } else {
+                    Vec::new()
+                };
+                let id = string(payload, "call_id").or_else(|| string(payload, "id"));
+                self.log.call(at, name, arguments, id, paths);
+            }
+            "function_call_output" | "custom_tool_call_output" | "local_shell_call_output" => {
+                let output = payload.get("output").unwrap_or(&Value::Null);
+                let (text, failed) = output_text(output);
+                self.log
+                    .result(at, string(payload, "call_id"), &text, failed);
+            }
+            "web_search_call" => {
+                self.log.request(at, model.as_deref());
+                let action = payload.get("action").cloned().unwrap_or(Value::Null);
+                self.log.call(at, "web_search", action, None, Vec::new());
+            }
+            _ => {}
+        }
+    }
+
+    /// Counts a response when the running total changed, by the change.
+    fn token_count(&mut self, at: f64, payload: &Value) {
+        let Some(info) = payload.get("info").filter(|i| i.is_object()) else {
+            return;
+        };
+        let Some(total) = info.get("total_token_usage").filter(|t| t.is_object()) else {
+            return;
+        };
+        if self.total.as_ref() == Some(total) {
+            return;
+        }
+        let now = tokens(total);
+        let before = self.total.as_ref().map(tokens).unwrap_or_default();
+        let mut delta = now;
+        delta.subtract(&before);
+        let reported = info.get("last_token_usage").cloned();
+        self.total = Some(total.clone());
+        let model = self.model.clone();
+        self.log
+            .response(at, model.as_deref(), delta, reported, Map::new());
+    }
+}
+
+/// OpenAI's usage in the store's convention: `input_tokens` includes the cached input (and any
+/// cache write), which the store counts apart; reasoning is inside `output_tokens`.
+fn tokens(usage: &Value) -> Tokens {
+    let cached = count(usage, "cached_input_tokens");
+    let written = count(usage, "cache_write_input_tokens");
+    Tokens {
+        input: count(usage, "input_tokens").saturating_sub(cached + written),
+        output: count(usage, "output_tokens"),
+        cache_creation: written,
+        cache_creation_1h: 0,
+        cache_read: cached,
+        reasoning: count(usage, "reasoning_output_tokens"),
+    }
+}
+
+/// The text of a message's content parts.
+fn message_text(payload: &Value) -> String {
+    let parts: Vec<&str> = payload
+        .get("content")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| string(p, "text"))
+        .collect();
+    parts.join("\n")
+}
+
+/// What Codex puts into the conversation as a user message besides what the person typed:
+/// the environment, the project's AGENTS.md, instructions.
+fn is_context(text: &str) -> bool {
+    let text = text.trim_start();
+    text.starts_with('<') || text.starts_with("# AGENTS.md instructions")
+}
+
+/// A tool output's text, and whether it failed: older Codex wrote a JSON string with the
+/// output and an exit code, newer a text with `Process exited with code N` (or `Exit code: N`).
+fn output_text(output: &Value) -> (String, bool) {
+    let text = match output {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    if let Ok(inner) = serde_json::from_str::<Value>(&text)
+        && let Some(out) = string(&inner, "output")
+    {
+        let code = inner
+            .get("metadata")
+            .and_then(|m| m.get("exit_code"))
+            .and_then(Value::as_i64);
+        return (out.to_owned(), code.is_some_and(|c| c != 0));
+    }
+    let code = text.lines().take(6).find_map(|l| {
+        l.strip_prefix("Process exited with code ")
+            .or_else(|| l.strip_prefix("Exit code: "))
+            .and_then(|c| c.trim().parse::<i64>().ok())
+    });
+    let failed = code.is_some_and(|c| c != 0);
+    (text, failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cached_input_is_taken_out_of_input() {
+        let usage = serde_json::json!({"input_tokens": 108, "cached_input_tokens": 40, "output_tokens": 7, "reasoning_output_tokens": 3});
+        let t = tokens(&usage);
+        assert_eq!(
+            (t.input, t.cache_read, t.output, t.reasoning),
+            (68, 40, 7, 3)
+        );
+    }
+
+    #[test]
+    fn exit_codes_say_whether_a_command_failed() {
+        assert!(output_text(&"Process exited with code 1\nOutput:\nno".into()).1);
+        assert!(!output_text(&"Chunk ID: 1\nProcess exited with code 0\n".into()).1);
+        let old = r#"{"output":"x","metadata":{"exit_code":2,"duration_seconds":0.1}}"#;
+        assert_eq!(output_text(&old.into()), ("x".to_owned(), true));
+    }
+}

@@ -1,0 +1,223 @@
+//! A GitHub Copilot CLI session (`~/.copilot/session-state/<id>/events.jsonl`) into one session.
+//!
+//! Lines are `{type, data, id, timestamp, parentId}` (docs/agents.md section 9.3). The
+//! conversation is in `user.message`, `assistant.message`, `tool.execution_start` and
+//! `tool.execution_complete` (linked by `toolCallId`); `hook.*` lines are the hooks' own runs
+//! (agent-strace's among them) and are not the conversation.
+//!
+//! Usage: Copilot 1.0.102 writes `session.usage_record` per model call, exact; 1.0.34 wrote only
+//! the session's totals per model in `session.shutdown`'s `modelMetrics`, which are read as one
+//! response per model when the file has no usage records (a session killed before its shutdown
+//! has no usage then). `inputTokens` includes `cacheReadTokens`; the store counts them apart.
+//! Copilot bills premium requests, not tokens: a cost from token prices is what the same tokens
+//! cost at the API.
+
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+use super::agent_log::{self, Log, count, string};
+use super::claude_transcript::{ImportError, ImportReport};
+use crate::capture::sink::Sink;
+use crate::model::Tokens;
+use crate::model::tools::Agent;
+use crate::store::Store;
+
+/// Whether a first line is a Copilot CLI events file's.
+pub fn is_events(first: &Value) -> bool {
+    string(first, "type").is_some_and(|t| t.contains('.'))
+        && first.get("data").is_some_and(Value::is_object)
+        && first.get("parentId").is_some()
+}
+
+/// The session id and working folder a `session.start` line names.
+pub fn origin(first: &Value) -> (Option<String>, Option<String>) {
+    if string(first, "type") != Some("session.start") {
+        return (None, None);
+    }
+    let data = first.get("data").unwrap_or(&Value::Null);
+    (
+        string(data, "sessionId").map(str::to_owned),
+        data.get("context")
+            .and_then(|c| string(c, "cwd"))
+            .map(str::to_owned),
+    )
+}
+
+pub fn import(store: &Store, path: &Path, sink: &Sink) -> Result<ImportReport, ImportError> {
+    let mut lines = Vec::new();
+    let mut log = Log::new(Agent::Copilot);
+    let read = agent_log::read_lines(path, |n, line| match line {
+        Ok(value) => lines.push(value),
+        Err(message) => log.bad_line(n, message),
+    })?;
+    log.lines = read.lines;
+    if lines.is_empty() {
+        return Err(ImportError::Empty(path.to_path_buf()));
+    }
+    let records = lines
+        .iter()
+        .any(|l| string(l, "type") == Some("session.usage_record"));
+    let mut reader = Reader {
+        log,
+        model: None,
+        pending: Vec::new(),
+        records,
+    };
+    for line in &lines {
+        reader.line(line);
+    }
+    let Reader {
+        mut log, pending, ..
+    } = reader;
+    let at = log.last();
+    for (model, usage) in pending {
+        log.response(
+            at,
+            model.as_deref(),
+            tokens(&usage),
+            Some(usage),
+            Map::new(),
+        );
+    }
+    if log.session_id.is_none() {
+        // The folder Copilot keeps a session in is named after it.
+        log.session_id = path
+            .parent()
+            .and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().into_owned());
+    }
+    agent_log::write(store, path, sink, log, read)
+}
+
+struct Reader {
+    log: Log,
+    model: Option<String>,
+    /// Usage records not yet matched with the message they are the usage of.
+    pending: Vec<(Option<String>, Value)>,
+    records: bool,
+}
+
+impl Reader {
+    fn line(&mut self, line: &Value) {
+        let kind = string(line, "type").unwrap_or("untyped");
+        self.log.saw(kind);
+        let data = line.get("data").unwrap_or(&Value::Null);
+        let at = self.log.at(agent_log::time(line, "timestamp"));
+        match kind {
+            "session.start" => self.start(data),
+            "session.model_change" => {
+                if let Some(model) = string(data, "newModel") {
+                    self.model = Some(model.to_owned());
+                }
+            }
+            "user.message" => self.log.prompt(at, string(data, "content").unwrap_or("")),
+            "assistant.message" => {
+                let model = string(data, "model")
+                    .map(str::to_owned)
+                    .or_else(|| self.model.clone());
+                // Each message is one model call's.
+                self.log.end_request();
+                self.log.request(at, model.as_deref());
+                if let Some(reasoning) = string(data, "reasoningText") {
+                    self.log.thinking(at, reasoning);
+                }
+                self.log.answer(at, string(data, "content").unwrap_or(""));
+                // The usage record of this call comes before its message.
+                if !self.pending.is_empty() {
+                    let (recorded, usage) = self.pending.remove(0);
+                    let model = recorded.or(model);
+                    let mut extra = Map::new();
+                    if let Some(id) = string(data, "apiCallId") {
+                        extra.insert("response_id".into(), id.into());
+                    }
+                    self.log
+                        .response(at, model.as_deref(), tokens(&usage), Some(usage), extra);
+                }
+            }
+            "session.usage_record" => {
+                let usage = data.get("usage").cloned().unwrap_or(Value::Null);
+                let model = string(&usage, "model").map(str::to_owned);
+                self.pending.push((model, usage));
+            }
+            "tool.execution_start" => {
+                let name = string(data, "toolName").unwrap_or("unknown");
+                let arguments = data.get("arguments").cloned().unwrap_or(Value::Null);
+                self.log
+                    .call(at, name, arguments, string(data, "toolCallId"), Vec::new());
+            }
+            "tool.execution_complete" => {
+                let ok = data.get("success").and_then(Value::as_bool) != Some(false);
+                let text = data
+                    .get("result")
+                    .and_then(|r| r.get("content"))
+                    .or_else(|| data.get("error").and_then(|e| e.get("message")))
+                    .or_else(|| data.get("error"))
+                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                    .unwrap_or_default();
+                self.log.result(at, string(data, "toolCallId"), &text, !ok);
+            }
+            "session.compaction_complete" => {
+                self.log.compaction(at, string(data, "summaryContent"));
+            }
+            "session.shutdown" if !self.records => self.shutdown(at, data),
+            _ => {}
+        }
+    }
+
+    fn start(&mut self, data: &Value) {
+        self.log.session_id = string(data, "sessionId").map(str::to_owned);
+        let start = &mut self.log.start;
+        if let Some(version) = string(data, "copilotVersion") {
+            start.insert("version".into(), version.into());
+        }
+        if let Some(model) = string(data, "selectedModel") {
+            start.insert("model".into(), model.into());
+            self.model = Some(model.to_owned());
+        }
+        if let Some(context) = data.get("context") {
+            for (key, from) in [
+                ("cwd", "cwd"),
+                ("git_branch", "branch"),
+                ("git_commit", "headCommit"),
+                ("git_repository", "repository"),
+            ] {
+                if let Some(value) = string(context, from) {
+                    start.insert(key.into(), value.into());
+                }
+            }
+        }
+    }
+
+    /// The session's usage per model, when no usage was recorded per call.
+    fn shutdown(&mut self, at: f64, data: &Value) {
+        let Some(metrics) = data.get("modelMetrics").and_then(Value::as_object) else {
+            return;
+        };
+        for (model, metric) in metrics {
+            let usage = metric.get("usage").cloned().unwrap_or(Value::Null);
+            let mut extra = Map::new();
+            extra.insert("scope".into(), "session".into());
+            if let Some(requests) = metric.get("requests") {
+                extra.insert("premium_requests".into(), requests.clone());
+            }
+            self.log
+                .response(at, Some(model), tokens(&usage), Some(usage), extra);
+        }
+    }
+}
+
+/// Copilot's usage in the store's convention: `inputTokens` includes the cache reads (observed)
+/// and, it is taken, the cache writes; reasoning is inside `outputTokens`.
+fn tokens(usage: &Value) -> Tokens {
+    let read = count(usage, "cacheReadTokens");
+    let written = count(usage, "cacheWriteTokens");
+    Tokens {
+        input: count(usage, "inputTokens").saturating_sub(read + written),
+        output: count(usage, "outputTokens"),
+        cache_creation: written,
+        cache_creation_1h: 0,
+        cache_read: read,
+        reasoning: count(usage, "reasoningTokens"),
+    }
+}

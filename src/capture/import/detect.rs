@@ -1,0 +1,123 @@
+//! Which agent wrote a session log, told by its content (never by its name), and the one entry
+//! that imports any of them.
+
+use std::path::Path;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::batch::{FileResult, import_with_subagents};
+use super::{codex_rollout, copilot_events, gemini_chat};
+use crate::capture::sink::Sink;
+use crate::store::Store;
+
+/// The session log formats `import` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LogFormat {
+    /// A Claude Code transcript (also what anything unrecognised is tried as, so that its error
+    /// says what a transcript lacks).
+    ClaudeTranscript,
+    CodexRollout,
+    GeminiChat,
+    /// Gemini CLI's older chats: one JSON document.
+    GeminiChatDocument,
+    CopilotEvents,
+}
+
+/// What a log's start says about it: its format, session id and working folder where it names
+/// them.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub format: LogFormat,
+    pub session_id: Option<String>,
+    pub cwd: Option<String>,
+}
+
+/// The format of the log at `path`, from its first line (or, for a document, its start).
+pub fn origin(path: &Path) -> Origin {
+    let claude = Origin {
+        format: LogFormat::ClaudeTranscript,
+        session_id: None,
+        cwd: None,
+    };
+    let Ok(file) = crate::store::open_regular(path) else {
+        return claude;
+    };
+    let mut reader = std::io::BufReader::new(file);
+    let mut line = Vec::new();
+    // The first line that is not blank.
+    loop {
+        line.clear();
+        match crate::store::read_line(&mut reader, &mut line, crate::store::LINE_LIMIT) {
+            Ok(read) if read.consumed > 0 => {}
+            _ => return claude,
+        }
+        if !line.trim_ascii().is_empty() {
+            break;
+        }
+    }
+    let text = line.trim_ascii();
+    let Ok(first) = serde_json::from_slice::<Value>(text) else {
+        // A document written over many lines starts with a lone brace.
+        if text == b"{" {
+            return document(path).unwrap_or(claude);
+        }
+        return claude;
+    };
+    if codex_rollout::is_rollout(&first) {
+        let (session_id, cwd) = codex_rollout::origin(&first);
+        return Origin {
+            format: LogFormat::CodexRollout,
+            session_id,
+            cwd,
+        };
+    }
+    if gemini_chat::is_chat(&first) {
+        let document = first.get("messages").is_some_and(Value::is_array);
+        return Origin {
+            format: if document {
+                LogFormat::GeminiChatDocument
+            } else {
+                LogFormat::GeminiChat
+            },
+            session_id: gemini_chat::origin(&first),
+            cwd: None,
+        };
+    }
+    if copilot_events::is_events(&first) {
+        let (session_id, cwd) = copilot_events::origin(&first);
+        return Origin {
+            format: LogFormat::CopilotEvents,
+            session_id,
+            cwd,
+        };
+    }
+    claude
+}
+
+/// A Gemini CLI chat document, read whole (they are small: one session's messages).
+fn document(path: &Path) -> Option<Origin> {
+    let file = crate::store::open_regular(path).ok()?;
+    if file.metadata().ok()?.len() > 256 << 20 {
+        return None;
+    }
+    let value: Value = serde_json::from_reader(std::io::BufReader::new(file)).ok()?;
+    gemini_chat::is_chat(&value).then(|| Origin {
+        format: LogFormat::GeminiChatDocument,
+        session_id: gemini_chat::origin(&value),
+        cwd: None,
+    })
+}
+
+/// Imports the log at `path`, whichever agent wrote it.
+pub fn import_any(store: &Store, path: &Path, sink: &Sink) -> FileResult {
+    let one = |r: Result<_, _>| r.map(|report| vec![report]);
+    match origin(path).format {
+        LogFormat::ClaudeTranscript => import_with_subagents(store, path, sink),
+        LogFormat::CodexRollout => one(codex_rollout::import(store, path, sink)),
+        LogFormat::GeminiChat => one(gemini_chat::import(store, path, sink, false)),
+        LogFormat::GeminiChatDocument => one(gemini_chat::import(store, path, sink, true)),
+        LogFormat::CopilotEvents => one(copilot_events::import(store, path, sink)),
+    }
+}

@@ -1,0 +1,245 @@
+//! A Gemini CLI chat (`~/.gemini/tmp/<project>/chats/session-*.jsonl`, or the older one-document
+//! `session-*.json`) into one session.
+//!
+//! The JSONL form (docs/agents.md section 9.2) is a header line (`sessionId`, `projectHash`,
+//! `startTime` …), then message records; a record whose `id` was seen before replaces that
+//! message (Gemini CLI writes a response first without its tool calls, then again with them),
+//! `{"$rewindTo": id}` drops that message and all after it, and `{"$set": …}` patches the header.
+//! So the messages are gathered first and turned into events once the file is read.
+//!
+//! Each `gemini` message carries its response's exact tokens. Gemini counts cached input inside
+//! `input` and thoughts apart from `output` (`total = input + output + thoughts + tool`); the
+//! store keeps fresh input (with tool-use prompt tokens) and cache reads apart, and counts
+//! thoughts as output, as they are billed.
+
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+use super::agent_log::{self, Log, Position, count, string};
+use super::claude_transcript::{ImportError, ImportReport};
+use crate::capture::sink::Sink;
+use crate::model::Tokens;
+use crate::model::tools::Agent;
+use crate::store::Store;
+
+/// Whether a first line (or the whole document) is a Gemini CLI chat's.
+pub fn is_chat(first: &Value) -> bool {
+    first.get("sessionId").is_some_and(Value::is_string)
+        && first.get("projectHash").is_some()
+        && first.get("type").is_none()
+}
+
+/// The session id a chat names.
+pub fn origin(first: &Value) -> Option<String> {
+    string(first, "sessionId").map(str::to_owned)
+}
+
+/// Imports a chat; `document` says it is the older one-document form.
+pub fn import(
+    store: &Store,
+    path: &Path,
+    sink: &Sink,
+    document: bool,
+) -> Result<ImportReport, ImportError> {
+    let mut log = Log::new(Agent::GeminiCli);
+    let mut header: Option<Value> = None;
+    let mut messages: Vec<Value> = Vec::new();
+    let read: Position = if document {
+        let (value, read) = agent_log::whole_file(path)?;
+        log.saw("document");
+        messages = value
+            .get("messages")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        header = Some(value);
+        read
+    } else {
+        agent_log::read_lines(path, |n, line| {
+            let value = match line {
+                Ok(value) => value,
+                Err(message) => return log.bad_line(n, message),
+            };
+            if header.is_none() && is_chat(&value) {
+                log.saw("header");
+                header = Some(value);
+                return;
+            }
+            if let Some(set) = value.get("$set") {
+                log.saw("$set");
+                // 0.61.0 sets the session context's messages this way; they are not the chat.
+                if let (Some(h), Some(obj)) = (header.as_mut(), set.as_object()) {
+                    for (k, v) in obj.iter().filter(|(k, _)| k.as_str() != "messages") {
+                        h[k.as_str()] = v.clone();
+                    }
+                }
+                return;
+            }
+            if let Some(id) = value.get("$rewindTo") {
+                log.saw("$rewindTo");
+                if let Some(at) = messages.iter().position(|m| m.get("id") == Some(id)) {
+                    messages.truncate(at);
+                }
+                return;
+            }
+            let Some(id) = value.get("id").filter(|i| i.is_string()).cloned() else {
+                log.saw("unknown");
+                return;
+            };
+            log.saw(string(&value, "type").unwrap_or("untyped"));
+            match messages.iter_mut().find(|m| m.get("id") == Some(&id)) {
+                Some(before) => *before = value,
+                None => messages.push(value),
+            }
+        })?
+    };
+    log.lines = read.lines;
+    let Some(header) = header else {
+        return Err(ImportError::NotTranscript {
+            path: path.to_path_buf(),
+            line: 1,
+            reason: "no Gemini CLI chat header (sessionId, projectHash)".to_owned(),
+        });
+    };
+    log.session_id = origin(&header);
+    log.at(agent_log::time(&header, "startTime"));
+    if let Some(hash) = string(&header, "projectHash") {
+        log.start.insert("project_hash".into(), hash.into());
+    }
+    if let Some(dir) = header
+        .get("directories")
+        .and_then(Value::as_array)
+        .and_then(|d| d.first())
+        .and_then(Value::as_str)
+    {
+        log.start.insert("cwd".into(), dir.into());
+    }
+    if let Some(kind) = string(&header, "kind") {
+        log.start.insert("kind".into(), kind.into());
+    }
+    for message in &messages {
+        message_events(&mut log, message);
+    }
+    agent_log::write(store, path, sink, log, read)
+}
+
+fn message_events(log: &mut Log, message: &Value) {
+    let at = log.at(agent_log::time(message, "timestamp"));
+    match string(message, "type") {
+        Some("user") => {
+            // 0.61.0 records a tool's result as a user message too; the call holds it already.
+            log.prompt(at, &text_of(message.get("content")));
+        }
+        Some("gemini") => {
+            let model = string(message, "model");
+            if log.start.get("model").is_none()
+                && let Some(model) = model
+            {
+                log.start.insert("model".into(), model.into());
+            }
+            log.request(at, model);
+            for thought in message
+                .get("thoughts")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let text = match (string(thought, "subject"), string(thought, "description")) {
+                    (Some(s), Some(d)) => format!("{s}: {d}"),
+                    (s, d) => s.or(d).unwrap_or_default().to_owned(),
+                };
+                log.thinking(at, &text);
+            }
+            log.answer(at, &text_of(message.get("content")));
+            let reported = message.get("tokens").cloned().unwrap_or(Value::Null);
+            log.response(at, model, tokens(&reported), Some(reported), Map::new());
+            for call in message
+                .get("toolCalls")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                tool_call(log, at, call);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn tool_call(log: &mut Log, at: f64, call: &Value) {
+    let at_call = agent_log::time(call, "timestamp").unwrap_or(at);
+    let name = string(call, "name").unwrap_or("unknown");
+    let id = string(call, "id");
+    let arguments = call.get("args").cloned().unwrap_or(Value::Null);
+    log.call(at_call, name, arguments, id, Vec::new());
+    let status = string(call, "status");
+    let failed = matches!(status, Some("error" | "cancelled"));
+    let mut text = String::new();
+    for part in call
+        .get("result")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let response = part.get("functionResponse").and_then(|f| f.get("response"));
+        let piece = response
+            .and_then(|r| r.get("output").or_else(|| r.get("error")))
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned));
+        if let Some(piece) = piece {
+            text.push_str(&piece);
+        }
+    }
+    if text.is_empty() {
+        string(call, "resultDisplay")
+            .unwrap_or_default()
+            .clone_into(&mut text);
+    }
+    if status.is_none() && text.is_empty() {
+        // A call the chat holds no outcome of is left open.
+        return;
+    }
+    log.result(at_call, id, &text, failed);
+}
+
+/// Text of a message's content: a string, or parts with `text`.
+fn text_of(content: Option<&Value>) -> String {
+    match content {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(parts)) => parts
+            .iter()
+            .filter_map(|p| string(p, "text"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => String::new(),
+    }
+}
+
+/// Gemini's tokens in the store's convention: cached input is inside `input`; thoughts are
+/// billed as output; tool-use prompt tokens are input.
+fn tokens(t: &Value) -> Tokens {
+    let cached = count(t, "cached");
+    let thoughts = count(t, "thoughts");
+    Tokens {
+        input: count(t, "input").saturating_sub(cached) + count(t, "tool"),
+        output: count(t, "output") + thoughts,
+        cache_creation: 0,
+        cache_creation_1h: 0,
+        cache_read: cached,
+        reasoning: thoughts,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_add_up_to_gemini_total() {
+        let t = serde_json::json!({"input": 29082, "output": 89, "cached": 8156, "thoughts": 642, "tool": 0, "total": 29813});
+        let tokens = tokens(&t);
+        assert_eq!(tokens.total(), 29813);
+        assert_eq!(tokens.cache_read, 8156);
+        assert_eq!(tokens.reasoning, 642);
+    }
+}

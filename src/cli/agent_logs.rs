@@ -1,0 +1,195 @@
+//! Where `import --discover` and `--all` find the session logs of agents other than Claude Code
+//! (docs/agents.md section 9): Codex CLI rollouts under `$CODEX_HOME` (default `~/.codex`),
+//! Gemini CLI chats under `~/.gemini` (`$GEMINI_CLI_HOME` replaces the home folder) and Copilot
+//! CLI events under `$COPILOT_HOME` (default `~/.copilot`).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use clap::ValueEnum;
+
+use crate::model::tools::Agent;
+
+/// The agents whose logs `import` finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LogAgent {
+    ClaudeCode,
+    Codex,
+    GeminiCli,
+    Copilot,
+}
+
+/// A session log found in an agent's default place.
+pub(crate) struct FoundLog {
+    pub(crate) agent: Agent,
+    pub(crate) path: PathBuf,
+    /// The folder that groups it there (a date, a project).
+    pub(crate) group: String,
+    /// The project folder the agent's own index names for it, when the log does not.
+    pub(crate) cwd: Option<String>,
+}
+
+fn env_dir(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+fn home() -> Option<PathBuf> {
+    env_dir("HOME")
+}
+
+/// The folders searched, for messages.
+pub(crate) fn places(agent: LogAgent) -> Vec<PathBuf> {
+    match agent {
+        LogAgent::ClaudeCode => Vec::new(),
+        LogAgent::Codex => env_dir("CODEX_HOME")
+            .or_else(|| home().map(|h| h.join(".codex")))
+            .into_iter()
+            .collect(),
+        LogAgent::GeminiCli => env_dir("GEMINI_CLI_HOME")
+            .or_else(home)
+            .map(|h| h.join(".gemini"))
+            .into_iter()
+            .collect(),
+        LogAgent::Copilot => env_dir("COPILOT_HOME")
+            .or_else(|| home().map(|h| h.join(".copilot")))
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// Every log of `agent` in its default places, in name order.
+pub(crate) fn find(agent: LogAgent) -> Vec<FoundLog> {
+    let mut out = Vec::new();
+    for place in places(agent) {
+        match agent {
+            LogAgent::ClaudeCode => {}
+            LogAgent::Codex => {
+                for folder in ["sessions", "archived_sessions"] {
+                    let mut files = Vec::new();
+                    walk(&place.join(folder), 4, &mut files);
+                    out.extend(
+                        files
+                            .into_iter()
+                            .filter(|p| name_of(p).starts_with("rollout-") && is_jsonl(p))
+                            .map(|path| FoundLog {
+                                agent: Agent::Codex,
+                                group: path
+                                    .parent()
+                                    .and_then(|p| p.strip_prefix(&place).ok())
+                                    .map(|p| p.display().to_string())
+                                    .unwrap_or_default(),
+                                path,
+                                cwd: None,
+                            }),
+                    );
+                }
+            }
+            LogAgent::GeminiCli => {
+                let folders = gemini_projects(&place);
+                for project in subfolders(&place.join("tmp")) {
+                    let slug = name_of(&project);
+                    let chats = project.join("chats");
+                    for path in files_in(&chats) {
+                        let name = name_of(&path);
+                        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+                        if name.starts_with("session-") && (ext == "jsonl" || ext == "json") {
+                            out.push(FoundLog {
+                                agent: Agent::GeminiCli,
+                                path,
+                                group: slug.clone(),
+                                cwd: folders.get(&slug).cloned(),
+                            });
+                        }
+                    }
+                }
+            }
+            LogAgent::Copilot => {
+                for session in subfolders(&place.join("session-state")) {
+                    let path = session.join("events.jsonl");
+                    if path.is_file() {
+                        out.push(FoundLog {
+                            agent: Agent::Copilot,
+                            path,
+                            group: "session-state".to_owned(),
+                            cwd: None,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+/// Gemini CLI's index of project folders by the short name of their chats' folder
+/// (`projects.json`: `{"projects": {"/path": "slug"}}`).
+fn gemini_projects(gemini: &Path) -> HashMap<String, String> {
+    let Ok(file) = crate::store::open_regular(&gemini.join("projects.json")) else {
+        return HashMap::new();
+    };
+    let value: serde_json::Value =
+        serde_json::from_reader(std::io::BufReader::new(file)).unwrap_or_default();
+    value
+        .get("projects")
+        .and_then(serde_json::Value::as_object)
+        .map(|projects| {
+            projects
+                .iter()
+                .filter_map(|(path, slug)| Some((slug.as_str()?.to_owned(), path.clone())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn name_of(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn is_jsonl(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("jsonl"))
+}
+
+fn subfolders(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|e| {
+            e.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// Regular files (or links to them) directly in `dir`: a FIFO named like a log would hold the
+/// import.
+fn files_in(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|e| {
+            e.flatten()
+                .map(|e| e.path())
+                .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// Files under `dir`, `depth` folders deep at most.
+fn walk(dir: &Path, depth: u32, out: &mut Vec<PathBuf>) {
+    out.extend(files_in(dir));
+    if depth == 0 {
+        return;
+    }
+    for sub in subfolders(dir) {
+        walk(&sub, depth - 1, out);
+    }
+}

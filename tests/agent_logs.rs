@@ -1,0 +1,844 @@
+//! Issue 12, "import of their logs": Codex rollouts, Gemini CLI chats and Copilot CLI events
+//! through `agent-strace import`, every corpus sample and every recorded one. What the store
+//! holds (calls, results linked to calls, prompts, answers, files, tokens, cost) is checked
+//! against figures this test computes from the raw files itself, by the formats' rules in
+//! docs/agents.md section 9, never from our own output.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::common::{TestEnv, shared};
+
+/// What a raw log holds, counted from its lines.
+#[derive(Debug, Default)]
+struct Expected {
+    agent: &'static str,
+    session: String,
+    tool_calls: usize,
+    /// Call ids that have a result in the log.
+    results: BTreeSet<String>,
+    prompts: Vec<String>,
+    answers: usize,
+    /// Files read and written by successful calls.
+    reads: BTreeSet<String>,
+    writes: BTreeSet<String>,
+    /// (model, fresh input, cache read, cache write, output) per model response.
+    responses: Vec<(String, u64, u64, u64, u64)>,
+}
+
+impl Expected {
+    fn tokens(&self) -> (u64, u64, u64, u64) {
+        self.responses.iter().fold((0, 0, 0, 0), |(i, r, w, o), x| {
+            (i + x.1, r + x.2, w + x.3, o + x.4)
+        })
+    }
+}
+
+fn lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn n(v: &Value, key: &str) -> u64 {
+    v[key].as_u64().unwrap_or(0)
+}
+
+fn s<'a>(v: &'a Value, key: &str) -> &'a str {
+    v[key].as_str().unwrap_or("")
+}
+
+/// A Codex rollout, by section 9.1: prompts are user messages that are not the context Codex
+/// adds; usage is `token_usage_record` when the file has it, else the change of the running
+/// total of `token_count`, with cached input inside input.
+fn codex(path: &Path) -> Expected {
+    let all = lines(path);
+    let mut e = Expected {
+        agent: "codex",
+        ..Expected::default()
+    };
+    let records = all.iter().any(|l| l["type"] == "token_usage_record");
+    let mut model = String::new();
+    let mut total: Option<Value> = None;
+    let mut calls: HashMap<String, (String, Value)> = HashMap::new();
+    let split = |u: &Value| {
+        let cached = n(u, "cached_input_tokens");
+        let write = n(u, "cache_write_input_tokens");
+        (
+            n(u, "input_tokens") - cached - write,
+            cached,
+            write,
+            n(u, "output_tokens"),
+        )
+    };
+    for l in &all {
+        let p = &l["payload"];
+        match (s(l, "type"), s(p, "type")) {
+            ("session_meta", _) if e.session.is_empty() => s(p, "id").clone_into(&mut e.session),
+            ("turn_context", _) => s(p, "model").clone_into(&mut model),
+            ("response_item", "message") => {
+                let text: Vec<&str> = p["content"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter_map(|c| c["text"].as_str())
+                    .collect();
+                let text = text.join("\n");
+                if p["role"] == "user"
+                    && !text.trim_start().starts_with('<')
+                    && !text.starts_with("# AGENTS.md instructions")
+                    && !text.trim().is_empty()
+                {
+                    e.prompts.push(text);
+                } else if p["role"] == "assistant" && !text.trim().is_empty() {
+                    e.answers += 1;
+                }
+            }
+            ("response_item", "function_call" | "custom_tool_call") => {
+                e.tool_calls += 1;
+                let input = match &p["arguments"] {
+                    Value::String(a) => serde_json::from_str(a).unwrap_or(Value::Null),
+                    _ => p["input"].clone(),
+                };
+                calls.insert(s(p, "call_id").to_owned(), (s(p, "name").to_owned(), input));
+            }
+            ("response_item", "web_search_call") => e.tool_calls += 1,
+            ("response_item", "function_call_output" | "custom_tool_call_output") => {
+                let id = s(p, "call_id").to_owned();
+                if let Some((name, input)) = calls.get(&id)
+                    && name == "apply_patch"
+                {
+                    let patch = input
+                        .as_str()
+                        .or_else(|| input["input"].as_str())
+                        .unwrap_or("");
+                    for line in patch.lines() {
+                        for lead in ["*** Add File: ", "*** Update File: ", "*** Delete File: "] {
+                            if let Some(f) = line.strip_prefix(lead) {
+                                e.writes.insert(f.trim().to_owned());
+                            }
+                        }
+                    }
+                }
+                e.results.insert(id);
+            }
+            ("token_usage_record", _) if records => {
+                let (input, read, write, output) = split(&p["usage"]);
+                e.responses
+                    .push((model.clone(), input, read, write, output));
+            }
+            ("event_msg", "token_count") if !records => {
+                let t = &p["info"]["total_token_usage"];
+                if !t.is_object() || total.as_ref() == Some(t) {
+                    continue;
+                }
+                let now = split(t);
+                let before = total.as_ref().map_or((0, 0, 0, 0), split);
+                e.responses.push((
+                    model.clone(),
+                    now.0 - before.0,
+                    now.1 - before.1,
+                    now.2 - before.2,
+                    now.3 - before.3,
+                ));
+                total = Some(t.clone());
+            }
+            _ => {}
+        }
+    }
+    e
+}
+
+/// A Gemini CLI chat, by section 9.2: a record whose id was seen replaces it, `$rewindTo` drops
+/// from there; each `gemini` message is one response with `input` including `cached` and
+/// thoughts billed as output.
+fn gemini(path: &Path) -> Expected {
+    let text = std::fs::read_to_string(path).unwrap();
+    let (header, messages): (Value, Vec<Value>) = if text.trim_start().starts_with("{\n") {
+        let doc: Value = serde_json::from_str(&text).unwrap();
+        let messages = doc["messages"].as_array().unwrap().clone();
+        (doc, messages)
+    } else {
+        let all = lines(path);
+        let mut messages: Vec<Value> = Vec::new();
+        for l in &all[1..] {
+            if l.get("$set").is_some() {
+                continue;
+            }
+            if let Some(id) = l.get("$rewindTo") {
+                if let Some(at) = messages.iter().position(|m| &m["id"] == id) {
+                    messages.truncate(at);
+                }
+                continue;
+            }
+            match messages.iter_mut().find(|m| m["id"] == l["id"]) {
+                Some(m) => *m = l.clone(),
+                None => messages.push(l.clone()),
+            }
+        }
+        (all[0].clone(), messages)
+    };
+    let mut e = Expected {
+        agent: "gemini-cli",
+        session: s(&header, "sessionId").to_owned(),
+        ..Expected::default()
+    };
+    for m in &messages {
+        let content = match &m["content"] {
+            Value::String(t) => t.clone(),
+            Value::Array(parts) => parts
+                .iter()
+                .filter_map(|p| p["text"].as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
+            _ => String::new(),
+        };
+        match s(m, "type") {
+            "user" if !content.trim().is_empty() => e.prompts.push(content),
+            "gemini" => {
+                if !content.trim().is_empty() {
+                    e.answers += 1;
+                }
+                let t = &m["tokens"];
+                e.responses.push((
+                    s(m, "model").to_owned(),
+                    n(t, "input") - n(t, "cached") + n(t, "tool"),
+                    n(t, "cached"),
+                    0,
+                    n(t, "output") + n(t, "thoughts"),
+                ));
+                for call in m["toolCalls"].as_array().into_iter().flatten() {
+                    e.tool_calls += 1;
+                    e.results.insert(s(call, "id").to_owned());
+                    let file = s(&call["args"], "file_path").to_owned();
+                    if call["status"] == "success" {
+                        match s(call, "name") {
+                            "read_file" => e.reads.insert(file),
+                            "write_file" | "replace" => e.writes.insert(file),
+                            _ => false,
+                        };
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    e
+}
+
+/// A Copilot CLI events file, by section 9.3: usage per `session.usage_record`, else the
+/// session's totals per model at shutdown; input includes cache reads.
+fn copilot(path: &Path) -> Expected {
+    let all = lines(path);
+    let mut e = Expected {
+        agent: "copilot",
+        ..Expected::default()
+    };
+    let records = all.iter().any(|l| l["type"] == "session.usage_record");
+    let split = |model: &str, u: &Value| {
+        let read = n(u, "cacheReadTokens");
+        let write = n(u, "cacheWriteTokens");
+        (
+            model.to_owned(),
+            n(u, "inputTokens") - read - write,
+            read,
+            write,
+            n(u, "outputTokens"),
+        )
+    };
+    let mut calls: HashMap<String, (String, String)> = HashMap::new();
+    for l in &all {
+        let d = &l["data"];
+        match s(l, "type") {
+            "session.start" => s(d, "sessionId").clone_into(&mut e.session),
+            "user.message" if !s(d, "content").trim().is_empty() => {
+                e.prompts.push(s(d, "content").to_owned());
+            }
+            "assistant.message" if !s(d, "content").trim().is_empty() => e.answers += 1,
+            "tool.execution_start" => {
+                e.tool_calls += 1;
+                calls.insert(
+                    s(d, "toolCallId").to_owned(),
+                    (
+                        s(d, "toolName").to_owned(),
+                        s(&d["arguments"], "path").to_owned(),
+                    ),
+                );
+            }
+            "tool.execution_complete" => {
+                let id = s(d, "toolCallId").to_owned();
+                if d["success"] == true
+                    && let Some((tool, path)) = calls.get(&id)
+                {
+                    match tool.as_str() {
+                        "view" => e.reads.insert(path.clone()),
+                        "create" | "edit" => e.writes.insert(path.clone()),
+                        _ => false,
+                    };
+                }
+                e.results.insert(id);
+            }
+            "session.usage_record" => {
+                let u = &d["usage"];
+                e.responses.push(split(s(u, "model"), u));
+            }
+            "session.shutdown" if !records => {
+                for (model, m) in d["modelMetrics"].as_object().unwrap() {
+                    e.responses.push(split(model, &m["usage"]));
+                }
+            }
+            _ => {}
+        }
+    }
+    e
+}
+
+/// The price of a model in src/data/prices.json, by id (Copilot's dotted Claude names are
+/// Anthropic's dashed ones); `None` for a model the table does not have.
+fn price(model: &str) -> Option<Value> {
+    let table: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("src/data/prices.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let id = if model.starts_with("claude-") {
+        model.replace('.', "-")
+    } else {
+        model.to_owned()
+    };
+    table["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == id.as_str())
+        .cloned()
+}
+
+/// What the responses cost, each at its model's price (long-context rates past a threshold).
+fn cost(e: &Expected) -> (f64, BTreeSet<String>) {
+    let mut usd = 0.0;
+    let mut unpriced = BTreeSet::new();
+    for (model, input, read, write, output) in &e.responses {
+        let Some(p) = price(model) else {
+            unpriced.insert(model.clone());
+            continue;
+        };
+        let long = p["threshold_tokens"]
+            .as_u64()
+            .is_some_and(|t| input + read + write > t);
+        let rate = |normal: f64, above: &str| {
+            if long {
+                p[above].as_f64().unwrap_or(normal)
+            } else {
+                normal
+            }
+        };
+        let inp = p["input"].as_f64().unwrap();
+        let inp_rate = rate(inp, "input_above_200k");
+        let out_rate = rate(p["output"].as_f64().unwrap(), "output_above_200k");
+        let read_rate = rate(
+            p["cache_read"].as_f64().unwrap_or(inp * 0.1),
+            "cache_read_above_200k",
+        );
+        let write_rate = rate(
+            p["cache_write_5m"].as_f64().unwrap_or(inp * 1.25),
+            "cache_write_5m_above_200k",
+        );
+        usd += (*input as f64 * inp_rate
+            + *output as f64 * out_rate
+            + *read as f64 * read_rate
+            + *write as f64 * write_rate)
+            / 1e6;
+    }
+    (usd, unpriced)
+}
+
+fn samples() -> Vec<(PathBuf, Expected)> {
+    let corpus = shared().join("corpus");
+    let recorded = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/agents/recorded");
+    let mut out = Vec::new();
+    let files = |dir: PathBuf| {
+        let mut all: Vec<PathBuf> = walk(&dir);
+        all.sort();
+        all
+    };
+    for f in files(corpus.join("codex")) {
+        if f.extension().is_some_and(|e| e == "jsonl") {
+            out.push((f.clone(), codex(&f)));
+        }
+    }
+    for f in files(corpus.join("gemini")) {
+        out.push((f.clone(), gemini(&f)));
+    }
+    for f in files(corpus.join("copilot")) {
+        out.push((f.clone(), copilot(&f)));
+    }
+    for f in files(recorded) {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("codex-") && name.contains("rollout") {
+            out.push((f.clone(), codex(&f)));
+        } else if name.starts_with("gemini-") && name.contains("session") {
+            out.push((f.clone(), gemini(&f)));
+        } else if name.starts_with("copilot-") && name.ends_with("events.jsonl") {
+            out.push((f.clone(), copilot(&f)));
+        }
+    }
+    out
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 + 1e-9 * b.abs()
+}
+
+/// Every sample, imported into one store: the store holds what the raw file holds.
+#[test]
+fn import_reads_every_agent_log_as_the_raw_file_says() {
+    let env = TestEnv::new();
+    let samples = samples();
+    assert!(
+        samples.len() >= 11,
+        "the samples are there: {}",
+        samples.len()
+    );
+    let mut agents = BTreeSet::new();
+    for (path, e) in &samples {
+        let run = env.run(&["import", "--format", "json", path.to_str().unwrap()]);
+        run.success();
+        let report = &run.json()[0];
+        let what = path.display();
+        assert_eq!(report["agent"], e.agent, "{what}");
+        assert_eq!(report["session_id"], e.session.as_str(), "{what}");
+        assert_eq!(report["status"], "imported", "{what}");
+        agents.insert(e.agent);
+        let events = env.events(&e.session);
+        let of = |kind: &str| -> Vec<&Value> {
+            events
+                .iter()
+                .filter(|ev| ev["event_type"] == kind)
+                .collect()
+        };
+        // Calls, and each result linked to its call.
+        let calls = of("tool_call");
+        assert_eq!(calls.len(), e.tool_calls, "{what}: calls");
+        assert_eq!(report["tool_calls"], e.tool_calls as u64, "{what}");
+        let by_id: HashMap<&str, &Value> = calls.iter().map(|c| (s(c, "event_id"), *c)).collect();
+        let mut linked = BTreeSet::new();
+        for r in of("tool_result").into_iter().chain(of("error")) {
+            let call = by_id
+                .get(s(r, "parent_id"))
+                .unwrap_or_else(|| panic!("{what}: a result with no call: {r}"));
+            assert_eq!(
+                call["data"]["tool_use_id"], r["data"]["tool_use_id"],
+                "{what}"
+            );
+            assert_eq!(call["data"]["tool_name"], r["data"]["tool_name"], "{what}");
+            linked.insert(s(&r["data"], "tool_use_id").to_owned());
+        }
+        assert_eq!(linked, e.results, "{what}: results");
+        // Prompts and answers.
+        let prompts: Vec<String> = of("user_prompt")
+            .iter()
+            .map(|p| s(&p["data"], "prompt").to_owned())
+            .collect();
+        assert_eq!(prompts, e.prompts, "{what}: prompts");
+        assert_eq!(of("assistant_response").len(), e.answers, "{what}: answers");
+        // Files.
+        let files = |kind: &str| -> BTreeSet<String> {
+            of(kind)
+                .iter()
+                .map(|f| s(&f["data"], "path").to_owned())
+                .collect()
+        };
+        assert_eq!(files("file_read"), e.reads, "{what}: reads");
+        assert_eq!(files("file_write"), e.writes, "{what}: writes");
+        // Tokens, per response and in all.
+        let responses = of("llm_response");
+        assert_eq!(responses.len(), e.responses.len(), "{what}: responses");
+        for (stored, (model, input, read, write, output)) in responses.iter().zip(&e.responses) {
+            let u = &stored["data"]["usage"];
+            assert_eq!(
+                (
+                    n(u, "input_tokens"),
+                    n(u, "cache_read_input_tokens"),
+                    n(u, "cache_creation_input_tokens"),
+                    n(u, "output_tokens")
+                ),
+                (*input, *read, *write, *output),
+                "{what}: a response's usage"
+            );
+            assert_eq!(stored["data"]["model"], model.as_str(), "{what}");
+        }
+        let (input, read, write, output) = e.tokens();
+        let t = &report["tokens"];
+        assert_eq!(
+            (
+                n(t, "input"),
+                n(t, "cache_read"),
+                n(t, "cache_creation"),
+                n(t, "output")
+            ),
+            (input, read, write, output),
+            "{what}: tokens"
+        );
+        // Cost, from the prices file; a model with no price says so.
+        let cost_run = env.run(&["cost", &e.session, "--format", "json"]);
+        cost_run.success();
+        let c = cost_run.json();
+        let (usd, unpriced) = cost(e);
+        assert!(
+            close(c["cost_usd"].as_f64().unwrap(), usd),
+            "{what}: cost {} against {usd}",
+            c["cost_usd"]
+        );
+        let said: BTreeSet<String> = c["unpriced"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m.as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(said, unpriced, "{what}: unpriced models");
+        // The session records its agent.
+        assert_eq!(env.meta(&e.session)["agent_name"], e.agent, "{what}");
+    }
+    assert_eq!(agents.len(), 3);
+    // `list` shows each session's agent.
+    let list = env.run(&["list", "--format", "json"]);
+    list.success();
+    let listed: BTreeMap<String, String> = list
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (s(l, "session_id").to_owned(), s(l, "agent_name").to_owned()))
+        .collect();
+    for (_, e) in &samples {
+        assert_eq!(listed[&e.session], e.agent);
+    }
+    let text = env.run(&["list"]);
+    for agent in ["codex", "gemini-cli", "copilot"] {
+        assert!(text.stdout.contains(agent), "{}", text.stdout);
+    }
+    // Importing again changes nothing.
+    for (path, e) in &samples {
+        let before = std::fs::read(env.store().join(&e.session).join("events.ndjson")).unwrap();
+        let run = env.run(&["import", "--format", "json", path.to_str().unwrap()]);
+        run.success();
+        assert_eq!(run.json()[0]["status"], "already_imported");
+        let after = std::fs::read(env.store().join(&e.session).join("events.ndjson")).unwrap();
+        assert_eq!(before, after);
+    }
+}
+
+/// replay, stats, explain and cost work on a session of each agent.
+#[test]
+fn every_command_reads_each_agents_session() {
+    let env = TestEnv::new();
+    let recorded = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/agents/recorded");
+    for (file, e) in [
+        (
+            "codex-0.171.0-rollout-apply-patch.jsonl",
+            codex(&recorded.join("codex-0.171.0-rollout-apply-patch.jsonl")),
+        ),
+        (
+            "gemini-cli-0.61.0-session.jsonl",
+            gemini(&recorded.join("gemini-cli-0.61.0-session.jsonl")),
+        ),
+        (
+            "copilot-1.0.102-events.jsonl",
+            copilot(&recorded.join("copilot-1.0.102-events.jsonl")),
+        ),
+    ] {
+        env.run(&["import", recorded.join(file).to_str().unwrap()])
+            .success();
+        let replay = env.run(&["replay", &e.session]);
+        replay.success();
+        assert!(replay.stdout.contains(e.agent), "{}", replay.stdout);
+        assert!(replay.stdout.contains(&e.prompts[0]), "{}", replay.stdout);
+        let stats = env.run(&["stats", &e.session, "--format", "json"]);
+        stats.success();
+        let explain = env.run(&["explain", &e.session]);
+        explain.success();
+        assert!(explain.stdout.contains(&e.prompts[0]), "{}", explain.stdout);
+        let cost = env.run(&["cost", &e.session]);
+        cost.success();
+        assert!(cost.stdout.contains(&e.responses[0].0), "{}", cost.stdout);
+    }
+}
+
+/// A log is told by its content, whatever its name; lines that are not JSON are reported and
+/// skipped, never fatal; a log that grew is brought up to date.
+#[test]
+fn logs_are_told_by_content_and_bad_lines_are_reported() {
+    let env = TestEnv::new();
+    let recorded = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/agents/recorded");
+    let raw = std::fs::read_to_string(recorded.join("codex-0.171.0-rollout-shell.jsonl")).unwrap();
+    let e = codex(&recorded.join("codex-0.171.0-rollout-shell.jsonl"));
+    let all: Vec<&str> = raw.lines().collect();
+    let cut = env.path().join("notes.txt");
+    std::fs::write(&cut, format!("{}\n", all[..12].join("\n"))).unwrap();
+    let first = env.run(&["import", "--format", "json", cut.to_str().unwrap()]);
+    first.success();
+    assert_eq!(first.json()[0]["agent"], "codex");
+    // The rest comes, with a damaged line and binary junk among it.
+    let mut rest = all[12..].join("\n");
+    rest.push_str("\n{\"timestamp\": \"2026-11-30T05:39:50Z\", \"type\"\n\u{0}\u{1}junk\n");
+    std::fs::write(&cut, format!("{}\n{rest}", all[..12].join("\n"))).unwrap();
+    let grown = env.run(&["import", "--format", "json", cut.to_str().unwrap()]);
+    grown.success();
+    let report = &grown.json()[0];
+    assert_eq!(report["status"], "grown");
+    assert_eq!(report["malformed"].as_array().unwrap().len(), 2, "{report}");
+    assert!(grown.stderr.contains("skipped"), "{}", grown.stderr);
+    let (input, read, _, output) = e.tokens();
+    assert_eq!(
+        (
+            n(&report["tokens"], "input"),
+            n(&report["tokens"], "cache_read"),
+            n(&report["tokens"], "output")
+        ),
+        (input, read, output)
+    );
+    let events = env.events(&e.session);
+    let responses = events
+        .iter()
+        .filter(|ev| ev["event_type"] == "llm_response")
+        .count();
+    assert_eq!(responses, e.responses.len());
+    // A file of no known format is still refused with one line and the input exit code.
+    let junk = env.path().join("junk.jsonl");
+    std::fs::write(&junk, "\u{0}\u{1}\u{2}\n").unwrap();
+    let refused = env.run(&["import", junk.to_str().unwrap()]);
+    assert_eq!(refused.code, 3, "{}", refused.stderr);
+    assert!(!refused.stderr.contains("panicked"), "{}", refused.stderr);
+}
+
+/// `import --discover` and `--all` find each agent's logs in its default place (CODEX_HOME,
+/// ~/.gemini, COPILOT_HOME), put each in the store of the folder it ran in, and `--agent`
+/// narrows them.
+#[test]
+fn discover_and_all_find_each_agents_logs_in_their_places() {
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    let codex_home = env.path().join("codex-home");
+    let recorded = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/agents/recorded");
+    // The recorded runs name folders of the machine they ran on; the copies name this test's.
+    let elsewhere = env.path().join("elsewhere");
+    std::fs::create_dir_all(elsewhere.join("proj")).unwrap();
+    std::fs::create_dir_all(elsewhere.join("cproj")).unwrap();
+    let put = |from: &str, to: PathBuf| {
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        let text = std::fs::read_to_string(recorded.join(from))
+            .unwrap()
+            .replace("/tmp/agentcli/", &format!("{}/", elsewhere.display()));
+        std::fs::write(to, text).unwrap();
+    };
+    put(
+        "codex-0.171.0-rollout-shell.jsonl",
+        codex_home.join("sessions/2026/11/30/rollout-2026-11-30T05-39-48-01a22af7-6dfa-74a1-8e8b-8b505ee74af2.jsonl"),
+    );
+    put(
+        "gemini-cli-0.61.0-session.jsonl",
+        home.join(".gemini/tmp/proj/chats/session-2026-11-30T05-36-629cab06.jsonl"),
+    );
+    let project = env.path().join("proj");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(
+        home.join(".gemini/projects.json"),
+        serde_json::json!({"projects": {project.to_str().unwrap(): "proj"}}).to_string(),
+    )
+    .unwrap();
+    put(
+        "copilot-1.0.102-events.jsonl",
+        home.join(".copilot/session-state/16a807fe-9154-4ae3-8cdc-bbf634e14bb4/events.jsonl"),
+    );
+    let run = |args: &[&str]| {
+        let mut cmd = env.command(args);
+        cmd.env("HOME", &home)
+            .env("CODEX_HOME", &codex_home)
+            .env_remove("COPILOT_HOME")
+            .env_remove("GEMINI_CLI_HOME");
+        crate::common::Run::of(cmd.output().unwrap())
+    };
+    let found = run(&["import", "--discover", "--format", "json"]);
+    found.success();
+    let found = found.json();
+    let agents: BTreeSet<&str> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["agent"].as_str().unwrap())
+        .collect();
+    assert_eq!(agents, BTreeSet::from(["codex", "copilot", "gemini-cli"]));
+    assert!(
+        found
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["status"] == "new"),
+        "{found:#}"
+    );
+    let only = run(&[
+        "import",
+        "--discover",
+        "--agent",
+        "codex",
+        "--format",
+        "json",
+    ]);
+    only.success();
+    assert_eq!(only.json().as_array().unwrap().len(), 1);
+    let all = run(&["import", "--all", "--format", "json"]);
+    all.success();
+    assert_eq!(all.json().as_array().unwrap().len(), 3);
+    // Each session went to the store of the folder it ran in: Codex's and Copilot's logs name
+    // it, Gemini's own index names the chat's.
+    for (folder, session) in [
+        (project.clone(), "629cab06-47bb-41bc-afb3-1479ecd94e67"),
+        (
+            elsewhere.join("proj"),
+            "01a22af7-6dfa-74a1-8e8b-8b505ee74af2",
+        ),
+        (
+            elsewhere.join("cproj"),
+            "16a807fe-9154-4ae3-8cdc-bbf634e14bb4",
+        ),
+    ] {
+        assert!(
+            folder
+                .join(".agent-traces")
+                .join(session)
+                .join("meta.json")
+                .is_file(),
+            "{session} in {}",
+            folder.display()
+        );
+    }
+    let again = run(&["import", "--discover", "--format", "json"]);
+    assert!(
+        again
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["status"] == "up_to_date"),
+        "{}",
+        again.stdout
+    );
+    let nothing = run(&["import", "--all"]);
+    nothing.success();
+    assert!(
+        nothing.stdout.contains("imported already"),
+        "{}",
+        nothing.stdout
+    );
+}
+
+/// A session its hooks recorded is left as they wrote it: the log of the same session is not
+/// merged into it, and the import says so.
+#[test]
+fn a_session_recorded_by_hooks_is_left_as_it_is() {
+    let env = TestEnv::new();
+    let recorded = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/agents/recorded");
+    let rollout = recorded.join("codex-0.171.0-rollout-shell.jsonl");
+    let e = codex(&rollout);
+    env.hook(
+        "SessionStart",
+        &serde_json::json!({"session_id": e.session, "hook_event_name": "SessionStart", "source": "startup"}),
+    )
+    .success();
+    let before = std::fs::read(env.store().join(&e.session).join("events.ndjson")).unwrap();
+    let run = env.run(&["import", rollout.to_str().unwrap()]);
+    run.success();
+    assert!(
+        run.stdout
+            .contains("was recorded by hooks; its codex log is not merged"),
+        "{}",
+        run.stdout
+    );
+    let after = std::fs::read(env.store().join(&e.session).join("events.ndjson")).unwrap();
+    assert_eq!(before, after);
+}
+
+/// Damaged logs never crash the import: every line of each agent's recorded log, in turn, with
+/// its fields of the wrong type, or cut short. The import exits 0 (the line is reported or read
+/// for what it holds) or refuses the file with the input error, and never panics.
+#[test]
+fn damaged_logs_never_crash_the_import() {
+    let env = TestEnv::new();
+    let recorded = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/agents/recorded");
+    let wrong = [
+        Value::Null,
+        Value::from(7),
+        Value::from("x"),
+        serde_json::json!([1]),
+        serde_json::json!({}),
+    ];
+    let mut runs = 0;
+    for name in [
+        "codex-0.171.0-rollout-shell.jsonl",
+        "gemini-cli-0.61.0-session.jsonl",
+        "copilot-1.0.102-events.jsonl",
+    ] {
+        let text = std::fs::read_to_string(recorded.join(name)).unwrap();
+        let all: Vec<&str> = text.lines().collect();
+        for (i, line) in all.iter().enumerate() {
+            let value: Value = serde_json::from_str(line).unwrap();
+            let keys: Vec<String> = value
+                .as_object()
+                .map(|o| o.keys().cloned().collect())
+                .unwrap_or_default();
+            let mut variants: Vec<String> = vec![line[..line.len() / 2].to_owned()];
+            for (k, key) in keys.iter().enumerate() {
+                let mut changed = value.clone();
+                changed[key.as_str()] = wrong[(i + k) % wrong.len()].clone();
+                variants.push(changed.to_string());
+                // One level down too: the payload's or data's own fields.
+                if let Some(inner) = value[key.as_str()].as_object() {
+                    let mut changed = value.clone();
+                    for (j, inner_key) in inner.keys().enumerate() {
+                        changed[key.as_str()][inner_key.as_str()] =
+                            wrong[(i + j) % wrong.len()].clone();
+                    }
+                    variants.push(changed.to_string());
+                }
+            }
+            for variant in variants {
+                let mut lines = all.clone();
+                lines[i] = &variant;
+                let file = env.path().join(format!("damaged-{runs}.jsonl"));
+                std::fs::write(&file, lines.join("\n")).unwrap();
+                let run = env.run(&["--trace-dir", "damaged", "import", file.to_str().unwrap()]);
+                assert!(
+                    run.code == 0 || run.code == 3,
+                    "{name} line {} as {variant}: exit {}\n{}",
+                    i + 1,
+                    run.code,
+                    run.stderr
+                );
+                assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+                runs += 1;
+            }
+        }
+    }
+    assert!(runs > 100, "{runs}");
+}

@@ -1,0 +1,288 @@
+//! What every command says about a session agrees (issue 10): a call the user refused is a
+//! rejection wherever a session's errors are counted (list, replay's header and tree, standup,
+//! the index's `sessions` view), in the words `stats` uses, on a real transcript of the corpus.
+
+use serde_json::Value;
+
+use crate::common::{TestEnv, shared};
+
+/// ../shared/corpus: a resumed session with failed calls and two calls the user refused
+/// ("The user doesn't want to proceed with this tool use …").
+const MIXED: &str = "moredip__session-share/general-tool-calls.jsonl";
+const MIXED_ID: &str = "88f04c6a-d128-40bf-96b3-6b2aa787f62c";
+
+fn imported(path: &str) -> TestEnv {
+    let env = TestEnv::new();
+    let file = shared().join("corpus/claude-code").join(path);
+    env.run(&["import", file.to_str().unwrap()]).success();
+    env
+}
+
+/// `stats`' figures: (tool calls, errors, rejections).
+fn stats(env: &TestEnv, id: &str) -> (u64, u64, u64) {
+    let s = env.run(&["stats", id, "--format", "json"]).success().json();
+    let n = |k: &str| s[k].as_u64().unwrap();
+    (n("tool_calls"), n("errors"), n("rejections"))
+}
+
+#[test]
+fn list_counts_failures_and_rejections_apart_as_stats_does() {
+    let env = imported(MIXED);
+    let (calls, errors, rejections) = stats(&env, MIXED_ID);
+    assert!(errors > 0 && rejections > 0, "the transcript has both");
+    let list = env.run(&["list", "--format", "json"]).success().json();
+    let row = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["session_id"] == MIXED_ID)
+        .unwrap();
+    assert_eq!(
+        (
+            row["tool_calls"].as_u64(),
+            row["errors"].as_u64(),
+            row["rejections"].as_u64()
+        ),
+        (Some(calls), Some(errors), Some(rejections)),
+        "{row}"
+    );
+    // The text: a REJECTED column beside ERRORS, in that session's row.
+    let text = env.run(&["list"]).success().stdout.clone();
+    let head: Vec<&str> = text.lines().next().unwrap().split_whitespace().collect();
+    let line: Vec<&str> = text
+        .lines()
+        .find(|l| l.starts_with(MIXED_ID))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let at = |name: &str| head.iter().position(|h| *h == name).unwrap();
+    // STARTED and DURATION take two words each in a row ("2026-01-21 15:30", "6h 26m").
+    let shift = 2;
+    assert_eq!(line[at("ERRORS") + shift], errors.to_string(), "{text}");
+    assert_eq!(
+        line[at("REJECTED") + shift],
+        rejections.to_string(),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_replay_header_and_tree_count_rejections_apart() {
+    let env = imported(MIXED);
+    let (calls, errors, rejections) = stats(&env, MIXED_ID);
+    let replay = env.run(&["replay", MIXED_ID]).success().stdout.clone();
+    let header: Vec<&str> = replay.lines().take_while(|l| !l.starts_with('#')).collect();
+    assert!(
+        header.contains(&format!("Tool calls: {calls}").as_str()),
+        "{header:?}"
+    );
+    assert!(
+        header.contains(&format!("Errors: {errors}   Rejected: {rejections}").as_str()),
+        "{header:?}"
+    );
+    // Claude Code's `<synthetic>` stand-in answered nothing: no model of the session.
+    let models = header.iter().find(|l| l.starts_with("Models: ")).unwrap();
+    assert!(!models.contains("synthetic"), "{models}");
+    let tree = env
+        .run(&["replay", MIXED_ID, "--tree"])
+        .success()
+        .stdout
+        .clone();
+    let root = tree.lines().next().unwrap();
+    assert!(
+        root.contains(&format!(
+            "{calls} tool calls, {errors} errors, {rejections} rejected"
+        )),
+        "{root}"
+    );
+}
+
+#[test]
+fn standup_and_the_sessions_view_count_rejections_apart() {
+    let env = imported(MIXED);
+    let (_, errors, rejections) = stats(&env, MIXED_ID);
+    let standup = env
+        .run(&["standup", MIXED_ID, "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(
+        (standup["errors"].as_u64(), standup["rejections"].as_u64()),
+        (Some(errors), Some(rejections)),
+        "{standup}"
+    );
+    let text = env.run(&["standup", MIXED_ID]).success().stdout.clone();
+    let last = text.lines().last().unwrap();
+    assert!(last.ends_with(&format!("{rejections} rejected")), "{last}");
+
+    let rows = env
+        .run(&[
+            "sql",
+            &format!("SELECT errors, rejections FROM sessions WHERE session_id = '{MIXED_ID}'"),
+            "--format",
+            "json",
+        ])
+        .success()
+        .json();
+    let row: &Value = &rows.as_array().unwrap()[0];
+    assert_eq!(
+        (row["errors"].as_u64(), row["rejections"].as_u64()),
+        (Some(errors), Some(rejections)),
+        "{rows}"
+    );
+    // meta.json keeps the Python tool's figure: every error event, refusals among them.
+    assert_eq!(
+        env.meta(MIXED_ID)["errors"].as_u64(),
+        Some(errors + rejections)
+    );
+}
+
+/// ../shared/corpus: a session whose subagents ran in the background; Claude Code wrote each
+/// one's `<task-notification>` into the user's turn, followed by "Full transcript available
+/// at: …".
+const BACKGROUND: &str = "moredip__session-share/0ccf1a04-1b4c-43b6-8aa5-79e41db43a68.jsonl";
+const BACKGROUND_ID: &str = "0ccf1a04-1b4c-43b6-8aa5-79e41db43a68";
+
+#[test]
+fn a_task_notification_names_no_phase_and_is_no_prompt() {
+    let env = imported(BACKGROUND);
+    let explained = env
+        .run(&["explain", BACKGROUND_ID, "--format", "json"])
+        .success()
+        .json();
+    let labels: Vec<&str> = explained["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["label"].as_str().unwrap())
+        .collect();
+    assert!(!labels.is_empty());
+    for label in &labels {
+        assert!(
+            !label.contains('<'),
+            "machine text names a phase: {labels:?}"
+        );
+    }
+    let standup = env
+        .run(&["standup", BACKGROUND_ID, "--format", "json"])
+        .success()
+        .json();
+    for approach in standup["approaches"].as_array().unwrap() {
+        let label = approach["label"].as_str().unwrap();
+        assert!(!label.contains('<'), "{label}");
+    }
+    // The notifications are shown by replay as machine text, not as a person's prompts.
+    let replay = env.run(&["replay", BACKGROUND_ID]).success().stdout.clone();
+    assert!(
+        !replay.contains("👤 user_prompt\n             \"<task-notification>"),
+        "{replay}"
+    );
+    assert!(!replay.contains("Full transcript available"), "{replay}");
+}
+
+#[test]
+fn import_reports_failures_and_rejections_apart() {
+    let env = TestEnv::new();
+    let file = shared().join("corpus/claude-code").join(MIXED);
+    let reports = env
+        .run(&["import", "--format", "json", file.to_str().unwrap()])
+        .success()
+        .json();
+    let (_, errors, rejections) = stats(&env, MIXED_ID);
+    let report = &reports[0];
+    assert_eq!(
+        (
+            report["tool_errors"].as_u64(),
+            report["tool_rejections"].as_u64()
+        ),
+        (Some(errors), Some(rejections)),
+        "{report}"
+    );
+    let other = TestEnv::new();
+    let text = other
+        .run(&["import", file.to_str().unwrap()])
+        .success()
+        .stdout
+        .clone();
+    assert!(
+        text.contains(&format!("({errors} failed, {rejections} rejected)")),
+        "{text}"
+    );
+}
+
+/// ../shared/corpus: a session with two subagents (a Task's and a compaction's).
+const WITH_SUBAGENTS: &str = "marot__spotter/258c7280-ae70-4798-800f-63464d01a85d.jsonl";
+const WITH_SUBAGENTS_ID: &str = "258c7280-ae70-4798-800f-63464d01a85d";
+
+#[test]
+fn the_replay_header_gives_the_cost_list_and_cost_give() {
+    let env = imported(WITH_SUBAGENTS);
+    let cost = env
+        .run(&["cost", WITH_SUBAGENTS_ID, "--format", "json"])
+        .success()
+        .json();
+    let alone = env
+        .run(&[
+            "cost",
+            WITH_SUBAGENTS_ID,
+            "--no-subagents",
+            "--format",
+            "json",
+        ])
+        .success()
+        .json();
+    let with = cost["cost_usd"].as_f64().unwrap();
+    assert!(with > alone["cost_usd"].as_f64().unwrap() + 0.1, "{cost}");
+    let list = env.run(&["list", "--format", "json"]).success().json();
+    let listed = list[0]["cost_usd"].as_f64().unwrap();
+    assert!((listed - with).abs() < 1e-6, "{listed} {with}");
+    let replay = env
+        .run(&["replay", WITH_SUBAGENTS_ID])
+        .success()
+        .stdout
+        .clone();
+    let line = replay
+        .lines()
+        .find(|l| l.starts_with("Cost: $"))
+        .unwrap_or_else(|| panic!("{replay}"));
+    let shown: f64 = line["Cost: $".len()..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((shown - with).abs() < 0.006, "{line} but cost says {with}");
+    assert!(line.ends_with("(its 2 subagents included)"), "{line}");
+    // Models that answered nothing are not named.
+    let models = replay.lines().find(|l| l.starts_with("Models: ")).unwrap();
+    assert!(!models.contains('<'), "{models}");
+}
+
+#[test]
+fn inspect_into_a_reader_that_goes_away_exits_zero() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let env = imported(WITH_SUBAGENTS);
+    for args in [
+        vec!["inspect", WITH_SUBAGENTS_ID],
+        vec!["replay", WITH_SUBAGENTS_ID],
+    ] {
+        // `inspect | head -c 100`: the reader takes a little, then closes the pipe.
+        let mut child = env
+            .command(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut some = [0_u8; 100];
+        child
+            .stdout
+            .as_mut()
+            .unwrap()
+            .read_exact(&mut some)
+            .unwrap();
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {output:?}");
+        assert!(output.stderr.is_empty(), "{args:?}: {output:?}");
+    }
+}
