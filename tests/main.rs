@@ -21,6 +21,7 @@ mod labels;
 mod layers;
 mod mcp_http;
 mod mcp_proxy;
+mod policy;
 mod proxy_hardening;
 mod python_compat;
 mod read;

@@ -32,6 +32,7 @@
 //! measures only the proxies, `-- --aggregates-only` only the commands over all sessions.
 //! `-- --capture-only` measures only issue 8's capture figures ([`capture`]): `import --all` of
 //! a history of many transcripts against ccusage, and `hook pre-tool` on a new and a long session.
+//! `-- --policy-only` measures only what a 50-rule policy adds to `hook pre-tool` ([`policy`]).
 //!
 //! See `docs/benchmarks.md` for what each figure means and the last figures measured.
 //!
@@ -50,6 +51,7 @@ mod corpus;
 mod generator;
 mod hooks;
 mod import;
+mod policy;
 mod proxies;
 mod python;
 mod table;
@@ -94,6 +96,13 @@ fn main() {
     if args.iter().any(|a| a == proxies::ECHO_SERVER) {
         if let Err(e) = proxies::echo_server() {
             eprintln!("echo server: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    if args.iter().any(|a| a == policy::POLICY_ONLY) {
+        if let Err(e) = policy::bench_policy(&args) {
+            eprintln!("figures: {e}");
             std::process::exit(1);
         }
         return;

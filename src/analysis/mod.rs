@@ -1,6 +1,7 @@
 //! Analyses: reports computed from events, returned as data for `render` to show.
 //!
 //! # Architecture
+//! - [`audit`]: every tool call judged against a policy: allowed, no policy, or a violation.
 //! - [`standup`]: a standup report without an LLM.
 //! - [`stats`]: calls, durations and errors per tool; tokens; events by type.
 //! - [`token_budget`]: context-window use over a session.
@@ -14,6 +15,7 @@
 //!
 //! Analyses never print, read the environment or choose exit codes.
 
+pub mod audit;
 pub mod budget;
 pub mod cost;
 pub mod outcome;

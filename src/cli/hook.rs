@@ -13,7 +13,8 @@ use clap::Args;
 
 use super::Globals;
 use super::globals::PrivacyArgs;
-use crate::capture::hooks::{self, Outcome};
+use crate::capture::guard::Guard;
+use crate::capture::hooks::{self, HookEvent, Outcome};
 use crate::capture::sink::Sink;
 use crate::model::Agent;
 use crate::store::Store;
@@ -33,6 +34,10 @@ pub(crate) struct HookArgs {
     event: String,
     #[command(flatten)]
     privacy: PrivacyArgs,
+    /// Enforce this policy file on pre-tool and permission-request events [default: the nearest
+    /// .agent-scope.json from the agent's folder up, if any]
+    #[arg(long, value_name = "FILE")]
+    policy: Option<std::path::PathBuf>,
 }
 
 /// Stdin beyond this is not read: no real payload comes near it, and a runaway writer must not
@@ -88,20 +93,101 @@ fn record(args: &HookArgs, globals: &Globals) -> Result<(Agent, Outcome), Failur
     );
     // A pattern that does not compile must not let through what it was meant to keep off disk:
     // nothing is recorded, and the log says why.
-    let privacy = args
-        .privacy
-        .resolve()
-        .map_err(|message| (Some(store.clone()), message))?;
-    let outcome = hooks::record(&store, &payload, &Sink::new(privacy))
-        .map_err(|e| (Some(store.clone()), e.to_string()))?;
+    let denial = guard(args, &payload, &store).and_then(|g| hooks::judge(&payload, &g));
+    let privacy = match args.privacy.resolve() {
+        Ok(privacy) => privacy,
+        Err(message) if denial.is_some() => {
+            log(&store, &args.event, &message);
+            return Ok((payload.agent, hooks::outcome(&payload, denial.as_ref())));
+        }
+        Err(message) => return Err((Some(store.clone()), message)),
+    };
+    // A denial stands even when recording it fails: the store's trouble must not let through
+    // what the policy stops (nor block what it allows).
+    let outcome = match hooks::record(&store, &payload, &Sink::new(privacy), denial.as_ref()) {
+        Ok(outcome) => outcome,
+        Err(e) if denial.is_some() => {
+            log(&store, &args.event, &e.to_string());
+            hooks::outcome(&payload, denial.as_ref())
+        }
+        Err(e) => return Err((Some(store.clone()), e.to_string())),
+    };
     Ok((payload.agent, outcome))
+}
+
+fn log(store: &Store, event: &str, message: &str) {
+    let stamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+    if !store.log_hook_error(&format!("{stamp} hook {event}: {message}")) {
+        super::output::to_stderr(format_args!("agent-strace hook {event}: {message}\n"));
+    }
+}
+
+/// The policy in force for a call about to run (pre-tool, permission request); other events
+/// never look for one. A policy that cannot be used blocks nothing, and says so in the log.
+fn guard(args: &HookArgs, payload: &hooks::HookPayload, store: &Store) -> Option<Guard> {
+    if !matches!(
+        payload.event,
+        HookEvent::PreToolUse | HookEvent::PermissionRequest
+    ) {
+        return None;
+    }
+    let start = payload
+        .cwd
+        .as_deref()
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::current_dir().ok())?;
+    match super::policy::InForce::find(&start, args.policy.as_deref()) {
+        Ok(found) => found.map(|in_force| Guard {
+            roots: in_force.roots(),
+            file: in_force.shown().unwrap_or_default(),
+            policy: in_force.policy,
+        }),
+        Err(e) => {
+            log(
+                store,
+                &args.event,
+                &format!("POLICY NOT ENFORCED, nothing is blocked until it is fixed: {e}"),
+            );
+            None
+        }
+    }
 }
 
 /// The one place an outcome reaches the agent, in the agent's own output format: what goes to
 /// stdout and the exit code. Allowing is the same for every agent: print nothing, exit 0.
+/// Claude Code (and VS Code, which reads its hooks' output the same way) reads a denial from
+/// JSON on stdout with exit 0: `permissionDecision` for PreToolUse, `decision.behavior` for
+/// PermissionRequest (where exit 2 is ignored).
 fn answer(agent: Agent, outcome: &Outcome) -> ExitCode {
     let (stdout, code): (Option<String>, u8) = match (agent, outcome) {
         (_, Outcome::Allow) => (None, crate::exit::OK),
+        (
+            _,
+            Outcome::Deny {
+                reason,
+                permission_request: false,
+            },
+        ) => {
+            let json = serde_json::json!({"hookSpecificOutput": {
+                "hookEventName": "PreToolUse",
+                "permissionDecision": "deny",
+                "permissionDecisionReason": reason,
+            }});
+            (Some(format!("{json}\n")), crate::exit::OK)
+        }
+        (
+            _,
+            Outcome::Deny {
+                reason,
+                permission_request: true,
+            },
+        ) => {
+            let json = serde_json::json!({"hookSpecificOutput": {
+                "hookEventName": "PermissionRequest",
+                "decision": {"behavior": "deny", "message": reason},
+            }});
+            (Some(format!("{json}\n")), crate::exit::OK)
+        }
     };
     if let Some(text) = stdout {
         let mut out = std::io::stdout().lock();

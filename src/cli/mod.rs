@@ -8,6 +8,7 @@
 
 mod agent_logs;
 mod args;
+mod audit;
 mod budget_report;
 mod cost;
 mod explain;
@@ -19,6 +20,7 @@ mod list;
 mod listing;
 mod output;
 mod placement;
+mod policy;
 mod record;
 mod record_http;
 mod replay;
@@ -79,6 +81,8 @@ enum Command {
     Standup(standup::StandupArgs),
     BudgetReport(budget_report::BudgetReportArgs),
     Sql(sql::SqlArgs),
+    Audit(audit::AuditArgs),
+    Policy(policy::PolicyArgs),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -123,6 +127,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Standup(args) => standup::run(&args, &cli.globals),
         Command::BudgetReport(args) => budget_report::run(&args, &cli.globals),
         Command::Sql(args) => sql::run(&args, &cli.globals),
+        Command::Audit(args) => audit::run(&args, &cli.globals),
+        Command::Policy(args) => policy::run(&args, &cli.globals),
     };
     output::finish(result)
 }

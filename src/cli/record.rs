@@ -7,6 +7,8 @@ use clap::Args;
 
 use super::Globals;
 use super::globals::PrivacyArgs;
+use crate::capture::guard::Guard;
+use crate::capture::proxy::enforce::Enforcer;
 use crate::capture::proxy::mcp::McpRecorder;
 use crate::capture::proxy::stdio::relay;
 use crate::capture::sink::Sink;
@@ -27,6 +29,10 @@ pub(crate) struct RecordArgs {
     name: Option<String>,
     #[command(flatten)]
     privacy: PrivacyArgs,
+    /// Enforce this policy file: a tools/call that violates it is answered with a JSON-RPC
+    /// error naming the rule, recorded, and never reaches the server
+    #[arg(long, value_name = "FILE")]
+    policy: Option<std::path::PathBuf>,
     /// The MCP server's command and its arguments
     #[arg(last = true, required = true, value_name = "COMMAND")]
     command: Vec<OsString>,
@@ -39,6 +45,27 @@ pub(super) fn sink(privacy: &PrivacyArgs) -> Result<Sink, ExitCode> {
         .resolve()
         .map(Sink::new)
         .map_err(|message| super::output::fail(&Error::usage(message)))
+}
+
+/// The policy `--policy` names, ready to enforce; a policy that cannot be used stops the
+/// command before the server starts (one line and the exit code).
+pub(crate) fn enforcer(file: Option<&std::path::Path>) -> Result<Option<Enforcer>, ExitCode> {
+    let Some(file) = file else {
+        return Ok(None);
+    };
+    let in_force = super::policy::InForce::load(Some(file))
+        .map_err(|e| super::output::fail(&Error::from(e)))?;
+    let cwd = std::env::current_dir()
+        .ok()
+        .map(|d| d.to_string_lossy().into_owned());
+    Ok(Some(Enforcer {
+        guard: Guard {
+            roots: in_force.roots(),
+            file: in_force.shown().unwrap_or_default(),
+            policy: in_force.policy,
+        },
+        cwd,
+    }))
 }
 
 pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
@@ -88,7 +115,11 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
             None
         }
     };
-    match relay(&args.command, recorder, sink.clock()) {
+    let enforcer = match enforcer(args.policy.as_deref()) {
+        Ok(enforcer) => enforcer,
+        Err(code) => return code,
+    };
+    match relay(&args.command, recorder, enforcer, sink.clock()) {
         Ok(code) => ExitCode::from(u8::try_from(code.clamp(0, 255)).unwrap_or(1)),
         Err(e) => super::output::fail(&Error::new(
             ErrorKind::CommandNotFound,

@@ -44,6 +44,10 @@ pub(crate) struct RecordHttpArgs {
     name: Option<String>,
     #[command(flatten)]
     privacy: super::globals::PrivacyArgs,
+    /// Enforce this policy file: a tools/call that violates it is answered with a JSON-RPC
+    /// error naming the rule, recorded, and never reaches the server
+    #[arg(long, value_name = "FILE")]
+    policy: Option<std::path::PathBuf>,
 }
 
 pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
@@ -56,6 +60,10 @@ pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
     };
     let sink = match super::record::sink(&args.privacy) {
         Ok(sink) => sink,
+        Err(code) => return code,
+    };
+    let enforcer = match super::record::enforcer(args.policy.as_deref()) {
+        Ok(enforcer) => enforcer,
         Err(code) => return code,
     };
     let name = args.name.clone().unwrap_or_else(|| {
@@ -73,6 +81,9 @@ pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
         Ok(proxy) => proxy,
         Err(e) => return fail(&Error::io(format!("cannot listen on {listen}: {e}"))),
     };
+    if let Some(enforcer) = enforcer {
+        proxy.enforce_with(enforcer);
+    }
     let local = proxy.local_addr().unwrap_or(listen);
     let mut about = serde_json::Map::new();
     about.insert("mode".into(), "http".into());

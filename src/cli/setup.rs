@@ -54,6 +54,10 @@ pub(crate) struct SetupArgs {
     /// The settings file to write [default: by --global]
     #[arg(long, value_name = "FILE")]
     settings: Option<PathBuf>,
+    /// Enforce this policy file in the hooks (its absolute path is written into them) [default:
+    /// the hooks enforce the nearest .agent-scope.json of the project, if any]
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
 }
 
 /// Events whose hooks take a tool-name matcher; an empty matcher matches every tool.
@@ -71,7 +75,18 @@ pub(crate) fn run(args: &SetupArgs, globals: &Globals) -> Result<u8> {
     };
     // A pattern the hooks cannot compile would make every hook fail: refuse it here.
     super::globals::compile_patterns(&args.redact_pattern).map_err(super::output::usage)?;
-    let hooks = hooks_block(&bin, &privacy_flags(args));
+    let mut flags = privacy_flags(args);
+    if let Some(policy) = &args.policy {
+        // A policy the hooks could not read would block nothing: refuse it here.
+        let cwd = std::env::current_dir()?;
+        super::policy::InForce::find(&cwd, Some(policy))
+            .map_err(|e| super::policy::policy_error(&e))?;
+        let path = std::path::absolute(cwd.join(policy))?;
+        flags.push_str(" --policy '");
+        flags.push_str(&path.to_string_lossy().replace('\'', r"'\''"));
+        flags.push('\'');
+    }
+    let hooks = hooks_block(&bin, &flags);
     let mut out = stdout(globals.colour());
     if !args.write {
         crate::render::json::write(&mut out, &json!({ "hooks": hooks }))?;

@@ -11,6 +11,7 @@
 //! - [`outcome`]: how a tool call ended: done, failed, or refused by the user.
 //! - [`prompt`]: what a person wrote in a prompt, apart from what the agent added.
 //! - [`tools`]: what each agent's tools do (read a file, run a command …), one table per agent.
+//! - [`policy`]: what an agent may read, write, run and reach, and a tool call judged by it.
 //! - [`summary`]: a session's figures folded from its events, versioned, for the index.
 //!
 //! The model knows no I/O: no files, no clock, no environment.
@@ -20,6 +21,7 @@ pub mod event;
 pub mod head;
 pub mod meta;
 pub mod outcome;
+pub mod policy;
 pub mod pricing;
 pub mod prompt;
 pub mod summary;

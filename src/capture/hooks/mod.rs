@@ -19,7 +19,7 @@ pub mod vscode;
 
 pub use outcome::Outcome;
 pub use payload::{Answer, HOOK_ARGS, HookEvent, HookPayload, PayloadError, ToolUse};
-pub use record::record;
+pub use record::{judge, outcome, record};
 
 use serde_json::Value;
 

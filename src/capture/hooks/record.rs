@@ -12,8 +12,10 @@ use serde_json::{Map, Value};
 use super::outcome::Outcome;
 use super::payload::{Answer, HookEvent, HookPayload};
 use super::spawn;
+use crate::capture::guard::{Denial, Guard};
 use crate::capture::sink::Sink;
 use crate::capture::transcript::last_assistant_text;
+use crate::model::policy::DENIED_KEY;
 use crate::model::tools::{self, ToolKind};
 use crate::model::{Event, EventType, SessionMeta};
 use crate::store::{CallKey, ClaimedCall, Store, StoreError, subagent_session_id};
@@ -21,14 +23,47 @@ use crate::store::{CallKey, ClaimedCall, Store, StoreError, subagent_session_id}
 /// Payload fields that say where a session lives, not what happened in it.
 const PLUMBING: [&str; 1] = ["transcript_path"];
 
+/// Whether the policy in force denies the call a pre-tool or permission-request payload is
+/// about; `None` for any other event, or a call the policy allows. Judged before anything is
+/// recorded, so that a store that fails cannot let a violating call through.
+pub fn judge(payload: &HookPayload, guard: &Guard) -> Option<Denial> {
+    match (&payload.tool, &payload.event) {
+        (Some(tool), HookEvent::PreToolUse | HookEvent::PermissionRequest) => guard.judge(
+            payload.agent,
+            &tool.name,
+            &tool.input,
+            payload.cwd.as_deref(),
+        ),
+        _ => None,
+    }
+}
+
+/// The answer to a payload the policy denied (see [`judge`]), else to let it go on.
+pub fn outcome(payload: &HookPayload, denial: Option<&Denial>) -> Outcome {
+    match denial {
+        Some(denial) => Outcome::Deny {
+            reason: denial.reason.clone(),
+            permission_request: payload.event == HookEvent::PermissionRequest,
+        },
+        None => Outcome::Allow,
+    }
+}
+
 /// Records one hook payload and returns the hook's answer to the agent. Every event is stamped
-/// with the time the agent gives, else the sink's clock read once.
-pub fn record(store: &Store, payload: &HookPayload, sink: &Sink) -> Result<Outcome, StoreError> {
+/// with the time the agent gives, else the sink's clock read once. A call the policy denied
+/// (`denial`, from [`judge`]) is recorded as denied and answered with the denial.
+pub fn record(
+    store: &Store,
+    payload: &HookPayload,
+    sink: &Sink,
+    denial: Option<&Denial>,
+) -> Result<Outcome, StoreError> {
     let recorder = Recorder {
         store,
         payload,
         sink,
         now: payload.at.unwrap_or_else(|| sink.now()),
+        denial,
     };
     match &payload.event {
         HookEvent::SubagentStart => recorder.subagent_start()?,
@@ -38,7 +73,7 @@ pub fn record(store: &Store, payload: &HookPayload, sink: &Sink) -> Result<Outco
             recorder.in_session(&session)?;
         }
     }
-    Ok(Outcome::Allow)
+    Ok(outcome(payload, denial))
 }
 
 struct Recorder<'a> {
@@ -47,6 +82,8 @@ struct Recorder<'a> {
     sink: &'a Sink,
     /// The time of the hook, in seconds since the epoch.
     now: f64,
+    /// The policy denies this call: it is recorded as denied and never runs.
+    denial: Option<&'a Denial>,
 }
 
 impl Recorder<'_> {
@@ -350,6 +387,9 @@ impl Recorder<'_> {
             _ => {
                 let mut data = self.payload_fields();
                 data.insert("hook_event_name".into(), p.event.wire_name().into());
+                if let Some(denial) = self.denial {
+                    data.insert(DENIED_KEY.into(), denial.record());
+                }
                 (EventType::Decision, data)
             }
         };
@@ -362,6 +402,9 @@ impl Recorder<'_> {
             return Ok(());
         };
         let event_id = self.sink.new_id();
+        if let Some(denial) = self.denial {
+            return self.denied_call(session, tool, event_id, denial);
+        }
         let key = match &tool.id {
             Some(id) => CallKey::by_tool_use_id(id),
             None => CallKey::by_content(&tool.name, &tool.input),
@@ -386,6 +429,39 @@ impl Recorder<'_> {
         let mut event = self.event(EventType::ToolCall, session, data);
         event.event_id = event_id;
         self.write(session, vec![event])
+    }
+
+    /// A call the policy denied: the attempt, marked denied, and its failure with the reason
+    /// the agent was given. No call is left open: the tool never runs, so no result will come.
+    fn denied_call(
+        &self,
+        session: &str,
+        tool: &super::payload::ToolUse,
+        event_id: String,
+        denial: &Denial,
+    ) -> Result<(), StoreError> {
+        let mut data = object([
+            ("tool_name", tool.name.clone().into()),
+            ("arguments", tool.input.clone()),
+        ]);
+        if let Some(id) = &tool.id {
+            data.insert("tool_use_id".into(), id.clone().into());
+        }
+        data.insert(DENIED_KEY.into(), denial.record());
+        self.copy(&mut data, &["permission_mode"]);
+        let mut call = self.event(EventType::ToolCall, session, data);
+        call.event_id = event_id;
+        let mut error_data = object([
+            ("tool_name", tool.name.clone().into()),
+            ("error", denial.reason.clone().into()),
+        ]);
+        if let Some(id) = &tool.id {
+            error_data.insert("tool_use_id".into(), id.clone().into());
+        }
+        let mut error = self.event(EventType::Error, session, error_data);
+        error.parent_id = Some(call.event_id.clone());
+        error.duration_ms = Some(0.0);
+        self.write(session, vec![call, error])
     }
 
     fn tool_result(&self, session: &str) -> Result<(), StoreError> {

@@ -4,6 +4,7 @@
 //! - [`framing`]: messages in a byte stream (newline-delimited and Content-Length framed).
 //! - [`cut`]: a bounded copy of a message too large to keep whole.
 //! - [`sse`]: server-sent events (read for the record; the older transport's endpoint rewritten).
+//! - [`enforce`]: the policy in force: a violating `tools/call` answered with an error.
 //! - [`mcp`]: what MCP messages become in the store.
 //! - [`recording`]: the recorder thread both proxies feed through a bounded queue.
 //! - [`queue`]: the stdio proxy's queue to the recorder, bounded by the bytes it holds.
@@ -12,6 +13,7 @@
 //! - [`http`]: the HTTP proxy: a loopback server that forwards to a remote MCP server.
 
 pub mod cut;
+pub mod enforce;
 pub mod framing;
 pub mod http;
 pub mod mcp;

@@ -4,15 +4,22 @@
 //! records them: the relay threads never look into the bytes, so recording never delays a
 //! message however large it is. On Linux the relay moves the bytes with `splice(2)` and gives
 //! the recorder its copy with `tee(2)` ([`super::splice`]), without copying them itself; where
-//! the kernel cannot, it reads and writes.
+//! the kernel cannot, or a policy reads the client's lines, it reads and writes.
 //! Signals sent to the proxy are passed on to the server.
+//!
+//! With a policy in force ([`Enforcer`]) the client's side is read line by line (MCP's stdio
+//! transport is newline-delimited JSON): a `tools/call` the policy denies is answered with an
+//! error, written between the server's messages, and never forwarded; every other line goes on
+//! byte for byte as soon as its newline arrives.
 
 use std::ffi::OsString;
 use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::thread;
 
+use super::enforce::Enforcer;
 use super::mcp::{Direction, McpRecorder};
 use super::queue::{self, Sender};
 use super::recording::{self, Note};
@@ -22,11 +29,53 @@ const RECORD_QUEUE_BYTES: usize = 2 * 1024 * 1024;
 /// The most a relay reads at once.
 const CHUNK: usize = 64 * 1024;
 
-/// Relays between our stdin/stdout and `command`, recording with `recorder` when there is one.
-/// Returns the child's exit status as a process exit code.
+/// A line from the client longer than this is forwarded unjudged as it comes: a policy must not
+/// make the proxy hold unbounded memory.
+const MAX_JUDGED_LINE: usize = 16 * 1024 * 1024;
+
+/// Our stdout, shared by the server's relay and the answers to denied calls, which are written
+/// only between the server's messages.
+struct ClientOut {
+    /// The last byte written ended a line: a message may go now.
+    at_boundary: bool,
+    /// Answers waiting for the server's message in progress to end.
+    waiting: Vec<Vec<u8>>,
+}
+
+impl ClientOut {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let mut out = io::stdout().lock();
+        out.write_all(bytes)?;
+        if !bytes.is_empty() {
+            self.at_boundary = bytes.ends_with(b"\n");
+        }
+        if self.at_boundary {
+            for answer in self.waiting.drain(..) {
+                out.write_all(&answer)?;
+            }
+        }
+        out.flush()
+    }
+
+    fn answer(&mut self, bytes: Vec<u8>) -> io::Result<()> {
+        if self.at_boundary {
+            let mut out = io::stdout().lock();
+            out.write_all(&bytes)?;
+            out.flush()
+        } else {
+            self.waiting.push(bytes);
+            Ok(())
+        }
+    }
+}
+
+/// Relays between our stdin/stdout and `command`, recording with `recorder` when there is one
+/// and enforcing a policy with `enforcer`. Returns the child's exit status as a process exit
+/// code.
 pub fn relay(
     command: &[OsString],
     recorder: Option<McpRecorder>,
+    enforcer: Option<Enforcer>,
     clock: fn() -> f64,
 ) -> io::Result<i32> {
     let (program, args) = command
@@ -58,17 +107,95 @@ pub fn relay(
     // holding the difference in memory.
     let (tx, rx) = queue::bounded(RECORD_QUEUE_BYTES);
     let recording = recorder.is_some();
+    // Without a policy no answer of ours needs a place between the server's messages, so both
+    // directions may go straight on, uncopied where the kernel can.
+    let straight = enforcer.is_none();
 
+    let client_out = Arc::new(Mutex::new(ClientOut {
+        at_boundary: true,
+        waiting: Vec::new(),
+    }));
     let to_server = tx.clone();
+    let answers = Arc::clone(&client_out);
     // Not joined: it may sit in a read of our stdin after the server has gone.
     thread::spawn(move || {
-        pass_on(
-            io::stdin().lock(),
-            &mut child_in,
-            recording.then_some(&to_server),
-            Direction::ClientToServer,
-            clock,
-        );
+        if straight {
+            pass_on(
+                io::stdin().lock(),
+                &mut child_in,
+                recording.then_some(&to_server),
+                Direction::ClientToServer,
+                clock,
+            );
+            if recording {
+                to_server.send(Note::Closed {
+                    direction: Direction::ClientToServer,
+                    at: clock(),
+                });
+            }
+            drop(child_in);
+            return;
+        }
+        let mut stdin = io::stdin().lock();
+        let mut buf = vec![0u8; CHUNK];
+        // With a policy: the start of a client line whose newline has not come yet.
+        let mut line: Vec<u8> = Vec::new();
+        loop {
+            let n = match stdin.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            if let Some(enforcer) = &enforcer {
+                let sent = judge_lines(enforcer, &mut line, &buf[..n], |bytes, denied| {
+                    if recording {
+                        to_server.send(Note::Bytes {
+                            direction: Direction::ClientToServer,
+                            bytes: bytes.to_vec(),
+                            at: clock(),
+                        });
+                    }
+                    match denied {
+                        Some(answer) => {
+                            if recording {
+                                to_server.send(Note::Bytes {
+                                    direction: Direction::ServerToClient,
+                                    bytes: answer.clone(),
+                                    at: clock(),
+                                });
+                            }
+                            answers
+                                .lock()
+                                .map_or(Ok(()), |mut out| out.answer(answer))
+                                .map(|()| true)
+                        }
+                        None => child_in
+                            .write_all(bytes)
+                            .and_then(|()| child_in.flush())
+                            .map(|()| true),
+                    }
+                });
+                if sent.is_err() {
+                    break;
+                }
+                continue;
+            }
+            // Queued before it is relayed: the server's answer cannot reach the recorder
+            // ahead of the request it answers.
+            if recording {
+                to_server.send(Note::Bytes {
+                    direction: Direction::ClientToServer,
+                    bytes: buf[..n].to_vec(),
+                    at: clock(),
+                });
+            }
+            if child_in
+                .write_all(&buf[..n])
+                .and_then(|()| child_in.flush())
+                .is_err()
+            {
+                break;
+            }
+        }
         if recording {
             to_server.send(Note::Closed {
                 direction: Direction::ClientToServer,
@@ -85,14 +212,43 @@ pub fn relay(
         }
     });
 
-    pass_on(
-        &mut child_out,
-        io::stdout().lock(),
-        recording.then_some(&tx),
-        Direction::ServerToClient,
-        clock,
-    );
+    let mut buf = vec![0u8; CHUNK];
+    if straight {
+        pass_on(
+            &mut child_out,
+            io::stdout().lock(),
+            recording.then_some(&tx),
+            Direction::ServerToClient,
+            clock,
+        );
+    } else {
+        loop {
+            let n = match child_out.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            let written = client_out
+                .lock()
+                .map_err(|_| io::Error::other("stdout lock poisoned"))
+                .and_then(|mut out| out.write(&buf[..n]));
+            if written.is_err() {
+                break;
+            }
+            if recording {
+                tx.send(Note::Bytes {
+                    direction: Direction::ServerToClient,
+                    bytes: buf[..n].to_vec(),
+                    at: clock(),
+                });
+            }
+        }
+    }
     drop(child_out);
+    // Answers still waiting for a server message that never ended go out now.
+    if let Ok(mut out) = client_out.lock() {
+        out.at_boundary = true;
+        let _ = out.write(&[]);
+    }
     let status = child.wait()?;
     let code = exit_code(status);
     if recording {
@@ -104,6 +260,37 @@ pub fn relay(
     drop(tx);
     let _ = writer.join();
     Ok(code)
+}
+
+/// Splits what the client sent into lines and hands each whole line on with the answer to send
+/// instead when the policy denies it (`send(bytes, None)` forwards, `send(bytes, Some(answer))`
+/// answers). A line past [`MAX_JUDGED_LINE`] is forwarded unjudged as it comes.
+fn judge_lines(
+    enforcer: &Enforcer,
+    line: &mut Vec<u8>,
+    mut chunk: &[u8],
+    mut send: impl FnMut(&[u8], Option<Vec<u8>>) -> io::Result<bool>,
+) -> io::Result<()> {
+    while !chunk.is_empty() {
+        let Some(end) = memchr::memchr(b'\n', chunk) else {
+            line.extend_from_slice(chunk);
+            if line.len() > MAX_JUDGED_LINE {
+                send(line, None)?;
+                line.clear();
+            }
+            return Ok(());
+        };
+        line.extend_from_slice(&chunk[..=end]);
+        chunk = &chunk[end + 1..];
+        let answer = enforcer.answer(line).map(|v| {
+            let mut bytes = v.to_string().into_bytes();
+            bytes.push(b'\n');
+            bytes
+        });
+        send(line, answer)?;
+        line.clear();
+    }
+    Ok(())
 }
 
 /// Relays one direction until its source ends or its destination is gone; with a `queue`,

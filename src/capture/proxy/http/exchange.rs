@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
 use super::upstream::{Upstream, UpstreamClient};
+use crate::capture::proxy::enforce::Enforcer;
 use crate::capture::proxy::mcp::{Direction, event_head};
 use crate::capture::proxy::recording::Note;
 use crate::capture::proxy::sse::{EndpointRewriter, SseParser};
@@ -37,6 +38,8 @@ pub(super) struct Proxy {
     pub(super) channels: Mutex<HashMap<String, u32>>,
     /// How many MCP sessions have been numbered.
     pub(super) channels_seen: std::sync::atomic::AtomicU32,
+    /// The policy in force, if any.
+    pub(super) enforcer: Option<Enforcer>,
     pub(super) clock: fn() -> f64,
 }
 
@@ -102,6 +105,36 @@ impl Proxy {
         self.record(Note::Event { kind, data, at }).await;
     }
 
+    /// Answers a `tools/call` the policy denied, without forwarding it: a JSON-RPC error in the
+    /// answer to the POST (Streamable HTTP), or, for the older transport whose answers travel
+    /// on its event stream, a 403 carrying the same error.
+    async fn deny(&self, channel: u32, older: bool, answer: &Value) -> Response<ProxyBody> {
+        let body = answer.to_string().into_bytes();
+        self.record(Note::Message {
+            channel,
+            direction: Direction::ServerToClient,
+            body: body.clone(),
+            at: (self.clock)(),
+        })
+        .await;
+        let status = if older {
+            StatusCode::FORBIDDEN
+        } else {
+            StatusCode::OK
+        };
+        let mut response = Response::new(
+            Full::new(Bytes::from(body))
+                .map_err(|never| match never {})
+                .boxed(),
+        );
+        *response.status_mut() = status;
+        response.headers_mut().insert(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static("application/json"),
+        );
+        response
+    }
+
     pub(super) async fn handle(self: Arc<Self>, request: Request<Incoming>) -> Response<ProxyBody> {
         let (parts, body) = request.into_parts();
         let body = match body.collect().await {
@@ -136,6 +169,13 @@ impl Proxy {
                 at: (self.clock)(),
             })
             .await;
+        }
+        if parts.method == Method::POST
+            && let Some(answer) = self.enforcer.as_ref().and_then(|e| e.answer(&body))
+        {
+            return self
+                .deny(channel, session.is_none() && channel_key.is_some(), &answer)
+                .await;
         }
         let target = match self.upstream.target(path, parts.uri.query()) {
             Ok(target) => target,

@@ -28,6 +28,7 @@ use serde_json::Map;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
+use super::enforce::Enforcer;
 use super::mcp::McpRecorder;
 use super::recording::{self, Note};
 use exchange::Proxy;
@@ -45,6 +46,7 @@ pub struct HttpProxy {
     stop: Stop,
     upstream: Upstream,
     recorder: Option<McpRecorder>,
+    enforcer: Option<Enforcer>,
     clock: fn() -> f64,
 }
 
@@ -96,6 +98,7 @@ impl HttpProxy {
             stop,
             upstream,
             recorder: None,
+            enforcer: None,
             clock,
         })
     }
@@ -103,6 +106,11 @@ impl HttpProxy {
     /// Records what passes with `recorder`.
     pub fn record_with(&mut self, recorder: McpRecorder) {
         self.recorder = Some(recorder);
+    }
+
+    /// Enforces a policy: a `tools/call` it denies is answered here, never forwarded.
+    pub fn enforce_with(&mut self, enforcer: Enforcer) {
+        self.enforcer = Some(enforcer);
     }
 
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
@@ -124,6 +132,7 @@ impl HttpProxy {
             record: recording.then(|| tx.clone()),
             channels: Mutex::new(HashMap::new()),
             channels_seen: std::sync::atomic::AtomicU32::new(0),
+            enforcer: self.enforcer,
             clock,
         });
         let (listener, mut stop) = (self.listener, self.stop);

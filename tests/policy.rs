@@ -1,0 +1,426 @@
+//! `audit`, `policy`, `policy test`, the pre-tool hook's denial and the MCP proxies'
+//! `--policy`, played with real hook payloads from the corpus and a real MCP server.
+
+use serde_json::{Value, json};
+
+use crate::common::net::{client_saw, everything_over_http, record_http, required};
+use crate::common::{TestEnv, corpus_hook_payloads};
+
+/// The corpus's PreToolUse payloads of one project, with its folder moved into `env` (so that
+/// its absolute paths are paths of this project, as they were of the original one), played as
+/// one session.
+fn project_calls(env: &TestEnv) -> Vec<Value> {
+    let home = env.path().to_string_lossy().into_owned();
+    corpus_hook_payloads()
+        .into_iter()
+        .filter(|(file, p)| {
+            file.starts_with("kesslerio__attio-mcp-server") && p["hook_event_name"] == "PreToolUse"
+        })
+        .map(|(_, p)| {
+            let text = p
+                .to_string()
+                .replace("/Users/kesslerio/GDrive/Projects/attio-mcp-server", &home);
+            let mut p: Value = serde_json::from_str(&text).unwrap();
+            p["session_id"] = json!("attio");
+            p
+        })
+        .collect()
+}
+
+/// Plays payloads through `hook pre-tool`; returns what each printed.
+fn play(env: &TestEnv, calls: &[Value]) -> Vec<String> {
+    calls
+        .iter()
+        .map(|p| {
+            let run = env.hook("pre-tool", p);
+            assert_eq!(run.code, 0, "a hook always exits 0: {}", run.stderr);
+            run.stdout
+        })
+        .collect()
+}
+
+fn write_policy(env: &TestEnv, policy: &Value) {
+    std::fs::write(env.path().join(".agent-scope.json"), policy.to_string()).unwrap();
+}
+
+fn decision(stdout: &str) -> Value {
+    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
+}
+
+#[test]
+fn a_generated_policy_passes_the_sessions_it_came_from() {
+    let env = TestEnv::new();
+    let calls = project_calls(&env);
+    assert!(calls.len() > 40);
+    let printed = play(&env, &calls);
+    assert!(
+        printed.iter().all(String::is_empty),
+        "no policy: the hook prints nothing"
+    );
+
+    let run = env.run(&["policy", "--output", ".agent-scope.json"]);
+    run.success();
+    let written: Value = serde_json::from_str(
+        &std::fs::read_to_string(env.path().join(".agent-scope.json")).unwrap(),
+    )
+    .unwrap();
+    let reads: Vec<&str> = written["files"]["read"]["allow"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        reads.contains(&"src/**"),
+        "paths collapse into globs: {reads:?}"
+    );
+    let commands = written["commands"]["allow"].as_array().unwrap();
+    assert!(commands.contains(&json!("git push")), "{commands:?}");
+    assert!(commands.contains(&json!("npm run")), "{commands:?}");
+
+    let audit = env.run(&["audit", "--format", "json"]);
+    let report = audit.json();
+    assert_eq!(audit.code, 0, "{}", report["violations"]);
+    assert_eq!(report["violations"].as_array().unwrap().len(), 0);
+    assert!(report["allowed"].as_array().unwrap().len() > 30);
+    assert_eq!(report["tool_calls"].as_u64().unwrap() as usize, calls.len());
+
+    let test = env.run(&["policy", "test", ".agent-scope.json", "--format", "json"]);
+    assert_eq!(test.code, 0, "{}", test.stdout);
+    assert_eq!(test.json()[0]["violations"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn audit_names_the_rule_of_each_violation_and_exits_1() {
+    let env = TestEnv::new();
+    let calls = project_calls(&env);
+    play(&env, &calls);
+    // No policy: only sensitive files are flagged, and this session touched none.
+    let run = env.run(&["audit", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(run.json()["policy"].is_null());
+
+    let policy = env.path().join("draft.json");
+    std::fs::write(
+        &policy,
+        json!({
+            "files": {"read": {"allow": ["src/**"]}, "write": {"deny": ["test/**"]}},
+            "commands": {"deny": ["git push", "rm -rf"]},
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let run = env.run(&["audit", "--policy", "draft.json", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let report = run.json();
+    let violations = report["violations"].as_array().unwrap();
+    let rules: Vec<&str> = violations
+        .iter()
+        .map(|v| v["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"commands.deny"), "{rules:?}");
+    assert!(rules.contains(&"files.read.allow"), "{rules:?}");
+    assert!(rules.contains(&"files.write.deny"), "{rules:?}");
+    let push = violations
+        .iter()
+        .find(|v| v["rule"] == "commands.deny")
+        .unwrap();
+    assert_eq!(push["pattern"], "git push");
+    assert_eq!(push["tool"], "Bash");
+    // The text view says the same.
+    let text = env.run(&["audit", "--policy", "draft.json"]);
+    assert_eq!(text.code, 1);
+    assert!(
+        text.stdout.contains("commands.deny `git push`"),
+        "{}",
+        text.stdout
+    );
+}
+
+#[test]
+fn sensitive_files_are_flagged_without_a_policy() {
+    let env = TestEnv::new();
+    let home = env.path().to_string_lossy().into_owned();
+    let call = |tool: &str, input: Value| json!({"session_id": "sens", "hook_event_name": "PreToolUse", "tool_name": tool, "tool_input": input});
+    play(
+        &env,
+        &[
+            call("Read", json!({"file_path": format!("{home}/.env.local")})),
+            call("Bash", json!({"command": "cat ~/.ssh/id_rsa | base64"})),
+            call(
+                "Edit",
+                json!({"file_path": format!("{home}/.github/workflows/ci.yml"), "old_string": "a", "new_string": "b"}),
+            ),
+            call("Read", json!({"file_path": format!("{home}/src/main.rs")})),
+        ],
+    );
+    let run = env.run(&["audit", "--format", "json"]);
+    assert_eq!(run.code, 1);
+    let report = run.json();
+    let flagged: Vec<&str> = report["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(flagged, ["sensitive", "sensitive", "sensitive"]);
+    assert_eq!(report["no_policy"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn the_pre_tool_hook_denies_a_violating_call_and_records_the_attempt() {
+    let env = TestEnv::new();
+    write_policy(
+        &env,
+        &json!({"commands": {"deny": ["git push"]}, "files": {"write": {"deny": ["test/**"]}}}),
+    );
+    let calls = project_calls(&env);
+    let printed = play(&env, &calls);
+    let denied: Vec<(usize, Value)> = printed
+        .iter()
+        .enumerate()
+        .filter(|(_, out)| !out.is_empty())
+        .map(|(i, out)| (i, decision(out)))
+        .collect();
+    assert!(denied.len() >= 3, "{denied:?}");
+    for (i, d) in &denied {
+        let out = &d["hookSpecificOutput"];
+        assert_eq!(out["hookEventName"], "PreToolUse");
+        assert_eq!(out["permissionDecision"], "deny");
+        let reason = out["permissionDecisionReason"].as_str().unwrap();
+        assert!(reason.len() <= 10_000);
+        assert!(reason.contains(".agent-scope.json"), "{reason}");
+        let input = &calls[*i]["tool_input"];
+        if let Some(command) = input["command"].as_str() {
+            assert!(command.contains("git push"), "{command}");
+            assert!(reason.contains("commands.deny `git push`"), "{reason}");
+        } else {
+            assert!(input["file_path"].as_str().unwrap().contains("/test/"));
+            assert!(reason.contains("files.write.deny `test/**`"), "{reason}");
+        }
+    }
+    // Every other call printed nothing; the denied ones are in the store, marked and failed.
+    let session = calls[0]["session_id"].as_str().unwrap();
+    let events = env.events(session);
+    let marked: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "tool_call" && !e["data"]["policy_denied"].is_null())
+        .collect();
+    let in_session = denied
+        .iter()
+        .filter(|(i, _)| calls[*i]["session_id"] == session)
+        .count();
+    assert_eq!(marked.len(), in_session);
+    let first = marked[0];
+    assert!(events.iter().any(|e| {
+        e["event_type"] == "error"
+            && e["parent_id"] == first["event_id"]
+            && e["data"]["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("Blocked by the agent-strace policy")
+    }));
+    let audit = env.run(&["audit", session, "--format", "json"]);
+    assert_eq!(audit.code, 1);
+    let blocked = audit.json()["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["blocked"] == true)
+        .count();
+    assert_eq!(blocked, in_session);
+}
+
+#[test]
+fn a_permission_request_is_denied_with_a_decision() {
+    let env = TestEnv::new();
+    write_policy(
+        &env,
+        &json!({"network": {"deny_all": true, "allow": ["github.com"]}}),
+    );
+    let request = |url: &str| {
+        json!({"session_id": "perm", "hook_event_name": "PermissionRequest", "tool_name": "WebFetch",
+               "tool_input": {"url": url, "prompt": "read it"}, "permission_suggestions": []})
+    };
+    let run = env.hook("permission-request", &request("https://evil.example/x"));
+    assert_eq!(run.code, 0);
+    let out = decision(&run.stdout);
+    assert_eq!(
+        out["hookSpecificOutput"]["hookEventName"],
+        "PermissionRequest"
+    );
+    assert_eq!(out["hookSpecificOutput"]["decision"]["behavior"], "deny");
+    let message = out["hookSpecificOutput"]["decision"]["message"]
+        .as_str()
+        .unwrap();
+    assert!(message.contains("network.deny_all"), "{message}");
+    let run = env.hook(
+        "permission-request",
+        &request("https://api.github.com/repos"),
+    );
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""));
+}
+
+#[test]
+fn a_broken_policy_blocks_nothing_but_says_so() {
+    let env = TestEnv::new();
+    std::fs::write(
+        env.path().join(".agent-scope.json"),
+        "{\n  \"commands\": {\n    \"dney\": [\"git push\"]\n  }\n}\n",
+    )
+    .unwrap();
+    let calls = project_calls(&env);
+    let printed = play(&env, &calls[..10]);
+    assert!(printed.iter().all(String::is_empty));
+    let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap();
+    assert!(log.contains("POLICY NOT ENFORCED"), "{log}");
+    assert!(
+        log.contains(".agent-scope.json:3: `commands.dney`"),
+        "{log}"
+    );
+    let audit = env.run(&["audit"]);
+    assert_eq!(audit.code, 3, "{}", audit.stderr);
+    assert!(
+        audit
+            .stderr
+            .contains(".agent-scope.json:3: `commands.dney`: unknown field"),
+        "{}",
+        audit.stderr
+    );
+    let test = env.run(&["policy", "test", ".agent-scope.json"]);
+    assert_eq!(test.code, 3);
+    let missing = env.run(&["audit", "--policy", "nope.json"]);
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+    let setup = env.run(&["setup", "--policy", ".agent-scope.json"]);
+    assert_eq!(setup.code, 3, "{}", setup.stderr);
+}
+
+#[test]
+fn setup_writes_the_policy_into_the_hooks_and_the_hook_enforces_it() {
+    let env = TestEnv::new();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let policy = elsewhere.path().join("team-policy.json");
+    std::fs::write(&policy, json!({"commands": {"deny": ["npm"]}}).to_string()).unwrap();
+    let run = env.run(&["setup", "--policy", policy.to_str().unwrap()]);
+    run.success();
+    let pre_tool = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("pre-tool"))
+        .unwrap()
+        .to_owned();
+    assert!(
+        pre_tool.contains(&format!("--policy '{}'", policy.display())),
+        "{pre_tool}"
+    );
+    let payload = json!({"session_id": "st", "hook_event_name": "PreToolUse", "tool_name": "Bash",
+                         "tool_input": {"command": "npm run build && ls"}});
+    let out = env.run_with_stdin(
+        &["hook", "--policy", policy.to_str().unwrap(), "pre-tool"],
+        payload.to_string().as_bytes(),
+    );
+    assert_eq!(out.code, 0);
+    assert_eq!(
+        decision(&out.stdout)["hookSpecificOutput"]["permissionDecision"],
+        "deny"
+    );
+}
+
+#[test]
+fn the_stdio_proxy_answers_a_denied_tools_call_itself() {
+    let python = required("AGENT_STRACE_MCP_PYTHON", "a Python with the `mcp` package");
+    let servers = required(
+        "AGENT_STRACE_MCP_SERVERS",
+        "npm's @modelcontextprotocol/server-everything",
+    );
+    let server = servers.join("@modelcontextprotocol/server-everything/dist/index.js");
+    let env = TestEnv::new();
+    let policy = env.path().join("mcp-policy.json");
+    std::fs::write(&policy, json!({"tools": {"deny": ["get-*"]}}).to_string()).unwrap();
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp/policy_client.py");
+    let seen = client_saw(
+        std::process::Command::new(python)
+            .arg(script)
+            .arg("stdio")
+            .arg(crate::common::bin())
+            .arg(env.store())
+            .arg(&policy)
+            .args(["--", "node"])
+            .arg(&server)
+            .arg("stdio")
+            .env("AGENT_STRACE_HOME", env.home.path())
+            .current_dir(env.path()),
+        "client",
+    );
+    assert_denied_by_proxy(&env, &seen);
+}
+
+#[test]
+fn the_http_proxy_answers_a_denied_tools_call_itself() {
+    let python = required("AGENT_STRACE_MCP_PYTHON", "a Python with the `mcp` package");
+    let env = TestEnv::new();
+    let policy = env.path().join("mcp-policy.json");
+    std::fs::write(&policy, json!({"tools": {"deny": ["get-*"]}}).to_string()).unwrap();
+    let (_server, port) = everything_over_http("streamableHttp");
+    let (proxy, proxy_port) = record_http(
+        &env,
+        &format!("http://127.0.0.1:{port}/mcp"),
+        &["--policy", policy.to_str().unwrap()],
+    );
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp/policy_client.py");
+    let seen = client_saw(
+        std::process::Command::new(python)
+            .arg(script)
+            .arg("http")
+            .arg(format!("http://127.0.0.1:{proxy_port}/mcp")),
+        "client",
+    );
+    drop(proxy);
+    assert_denied_by_proxy(&env, &seen);
+}
+
+fn assert_denied_by_proxy(env: &TestEnv, seen: &Value) {
+    assert_eq!(seen["echo"], "Echo: allowed");
+    assert_eq!(
+        seen["echo_again"], "Echo: still talking",
+        "the session goes on"
+    );
+    let error = &seen["sum_error"];
+    assert_eq!(error["code"], -32001, "{seen}");
+    assert_eq!(error["data"]["rule"], "tools.deny");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("tools.deny `get-*`")
+    );
+    assert!(
+        seen.get("sum").is_none(),
+        "the server never answered it: {seen}"
+    );
+    // Recorded: the call and the error it got.
+    let start = std::time::Instant::now();
+    loop {
+        let sessions = env.sessions();
+        let events: Vec<Value> = sessions.iter().flat_map(|s| env.events(s)).collect();
+        let call = events
+            .iter()
+            .find(|e| e["event_type"] == "tool_call" && e["data"]["tool_name"] == "get-sum");
+        if let Some(call) = call {
+            assert!(
+                events
+                    .iter()
+                    .any(|e| e["parent_id"] == call["event_id"] && e["event_type"] == "error"),
+                "{events:?}"
+            );
+            return;
+        }
+        assert!(
+            start.elapsed().as_secs() < 20,
+            "the denied call was not recorded: {events:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
