@@ -27,6 +27,7 @@ mod proxy_hardening;
 mod python_compat;
 mod read;
 mod redaction;
+mod relay_ends;
 mod secrets;
 mod settings;
 mod setup;
