@@ -11,8 +11,7 @@ use super::Globals;
 use super::args::{FormatArg, TimeRange};
 use super::globals::Format;
 use super::output::{stdout, usage};
-use super::stores::{Located, ScopeArgs};
-use crate::analysis::tree::Forest;
+use super::stores::ScopeArgs;
 use crate::exit;
 use crate::model::Money;
 use crate::render::terminal::{self, Painter};
@@ -84,16 +83,20 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
     for located in args.scope.stores(globals)? {
         let listing = super::listing::sessions(&located.store)?;
         let costs = with_subagents(&listing.sessions);
+        // The same for every session of this store.
+        let place = Place {
+            project: located.path(),
+            store: located.store.root().to_string_lossy().into_owned(),
+            project_label: located.label(),
+        };
         listed.extend(
             listing
                 .sessions
                 .into_iter()
-                .filter(|s| args.all || s.summary.meta.parent_session_id.is_none())
-                .filter(|s| (since..until).contains(&s.summary.meta.started_at))
-                .map(|s| {
-                    let cost = costs.get(s.summary.meta.session_id.as_str()).copied();
-                    listed_session(s, cost, &located)
-                }),
+                .zip(costs)
+                .filter(|(s, _)| args.all || s.summary.meta.parent_session_id.is_none())
+                .filter(|(s, _)| (since..until).contains(&s.summary.meta.started_at))
+                .map(|(s, cost)| listed_session(s, cost, &place)),
         );
     }
     // Every store's listing is newest first; several are merged the same way.
@@ -117,32 +120,67 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
     Ok(exit::OK)
 }
 
-/// Each session's cost with its subagents' (and theirs), and whether any of it is estimated;
-/// sessions the index did not cost are left out.
-fn with_subagents(sessions: &[IndexedSession]) -> HashMap<String, (Money, bool)> {
-    let own: HashMap<&str, (Money, bool)> = sessions
+/// Each session's cost with its subagents' (and theirs), and whether any of it is estimated,
+/// in the order of `sessions`; `None` for sessions the index did not cost.
+///
+/// Most sessions have no subagents, so only the few parents walk their descendants, by
+/// position, without copying any session's metadata.
+fn with_subagents(sessions: &[IndexedSession]) -> Vec<Option<(Money, bool)>> {
+    let position: HashMap<&str, usize> = sessions
         .iter()
-        .filter_map(|s| Some((s.summary.meta.session_id.as_str(), s.cost?)))
+        .enumerate()
+        .map(|(i, s)| (s.summary.meta.session_id.as_str(), i))
         .collect();
-    let forest = Forest::new(sessions.iter().map(|s| s.summary.meta.clone()));
-    own.keys()
-        .map(|id| {
-            let total = forest
-                .descendants(id)
-                .iter()
-                .filter_map(|d| own.get(d.as_str()))
-                .fold((Money(0), false), |(sum, est), (cost, e)| {
-                    (sum + *cost, est || *e)
-                });
-            ((*id).to_owned(), total)
+    let mut children: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (i, s) in sessions.iter().enumerate() {
+        if let Some(parent) = s.summary.meta.parent_session_id.as_deref()
+            && let Some(&p) = position.get(parent)
+        {
+            children.entry(p).or_default().push(i);
+        }
+    }
+    sessions
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let own = s.cost?;
+            if !children.contains_key(&i) {
+                return Some(own);
+            }
+            // The session and every descendant once each: a corrupt store could link a
+            // session to itself or make a cycle; never loop.
+            let mut seen = vec![i];
+            let mut next = 0;
+            while next < seen.len() {
+                for &child in children.get(&seen[next]).map_or(&[][..], Vec::as_slice) {
+                    if !seen.contains(&child) {
+                        seen.push(child);
+                    }
+                }
+                next += 1;
+            }
+            Some(
+                seen.iter()
+                    .filter_map(|&d| sessions[d].cost)
+                    .fold((Money(0), false), |(sum, est), (cost, e)| {
+                        (sum + cost, est || e)
+                    }),
+            )
         })
         .collect()
+}
+
+/// Where a store's sessions come from, as each listed session says it.
+struct Place {
+    project: Option<String>,
+    store: String,
+    project_label: String,
 }
 
 fn listed_session(
     session: IndexedSession,
     cost: Option<(Money, bool)>,
-    located: &Located,
+    place: &Place,
 ) -> ListedSession {
     let (errors, rejections) = (session.summary.failures(), session.summary.rejections);
     let meta = session.summary.meta;
@@ -151,9 +189,9 @@ fn listed_session(
     ListedSession {
         cost_usd: cost.map(|(c, _)| c.usd()),
         cost_estimated: cost.is_some_and(|(_, e)| e),
-        project: located.path(),
-        store: located.store.root().to_string_lossy().into_owned(),
-        project_label: located.label(),
+        project: place.project.clone(),
+        store: place.store.clone(),
+        project_label: place.project_label.clone(),
         // Milliseconds are the precision timestamps carry; more digits are float noise.
         duration_s: meta.duration_secs().map(|d| (d * 1000.0).round() / 1000.0),
         session_id: meta.session_id,

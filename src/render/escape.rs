@@ -63,6 +63,11 @@ fn classify(bytes: &[u8], colour: bool) -> Seen {
     }
 }
 
+/// Printable ASCII and the bytes of characters other than the ones [`classify`] looks at.
+fn is_plain(b: u8) -> bool {
+    (0x20..0x7f).contains(&b) || (b >= 0x80 && !matches!(b, 0xc2 | 0xd8 | 0xe2))
+}
+
 /// Whether `c` can change what a terminal shows beyond its own glyph: C0 (but newline and
 /// tab), DEL, C1, and the marks that reorder or isolate bidirectional text.
 pub fn is_hostile(c: char) -> bool {
@@ -116,9 +121,15 @@ impl<W: Write> Escaping<W> {
         let mut start = 0;
         let mut i = 0;
         while i < bytes.len() {
-            let b = bytes[i];
-            // Printable ASCII and the bytes of characters other than the ones looked at.
-            if (0x20..0x7f).contains(&b) || (b >= 0x80 && !matches!(b, 0xc2 | 0xd8 | 0xe2)) {
+            // Plain text is most of what passes: sixteen bytes at a time, in a form the compiler
+            // turns into vector instructions, while all of them are plain.
+            while let Some(block) = bytes.get(i..i + 16)
+                && block.iter().fold(true, |all, &b| all & is_plain(b))
+            {
+                i += 16;
+            }
+            let Some(&b) = bytes.get(i) else { break };
+            if is_plain(b) {
                 i += 1;
                 continue;
             }

@@ -9,6 +9,7 @@
 //! - [`recording`]: the recorder thread both proxies feed through a bounded queue.
 //! - [`queue`]: the stdio proxy's queue to the recorder, bounded by the bytes it holds.
 //! - [`stdio`]: the stdio proxy: a child server, two relay threads and a recorder thread.
+//! - `splice` (Linux): the stdio relay moving bytes with `splice(2)` and `tee(2)`, uncopied.
 //! - [`http`]: the HTTP proxy: a loopback server that forwards to a remote MCP server.
 
 pub mod cut;
@@ -18,5 +19,7 @@ pub mod http;
 pub mod mcp;
 pub mod queue;
 pub mod recording;
+#[cfg(target_os = "linux")]
+pub mod splice;
 pub mod sse;
 pub mod stdio;

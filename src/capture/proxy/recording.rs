@@ -28,6 +28,19 @@ pub enum Note {
         bytes: Vec<u8>,
         at: f64,
     },
+    /// The pipe the stdio proxy tees one direction's bytes into, for [`Note::Piped`].
+    Tap {
+        direction: Direction,
+        pipe: std::fs::File,
+        at: f64,
+    },
+    /// The next `len` bytes of one direction of the stdio proxy are in its [`Note::Tap`] pipe,
+    /// in order with the other notes.
+    Piped {
+        direction: Direction,
+        len: usize,
+        at: f64,
+    },
     /// One direction of the stdio proxy's stream has ended.
     Closed { direction: Direction, at: f64 },
     /// Something the transport saw that is not a message (an HTTP error, a session deleted).
@@ -86,6 +99,8 @@ impl Note {
         match self {
             Note::Message { at, .. }
             | Note::Bytes { at, .. }
+            | Note::Tap { at, .. }
+            | Note::Piped { at, .. }
             | Note::Closed { at, .. }
             | Note::Event { at, .. }
             | Note::End { at, .. } => *at,
@@ -140,12 +155,18 @@ impl Stopped {
     }
 }
 
-/// The stdio stream's framers, one a direction.
+/// The stdio stream's framers, one a direction, and the pipes its bytes may come in.
 #[derive(Default)]
 struct Framers {
     client: Framer,
     server: Framer,
+    client_tap: Option<std::fs::File>,
+    server_tap: Option<std::fs::File>,
+    buf: Vec<u8>,
 }
+
+/// The most read from a tap at once.
+const TAP_CHUNK: usize = 256 * 1024;
 
 impl Framers {
     fn of(&mut self, direction: Direction) -> &mut Framer {
@@ -153,6 +174,47 @@ impl Framers {
             Direction::ClientToServer => &mut self.client,
             Direction::ServerToClient => &mut self.server,
         }
+    }
+
+    fn tap(&mut self, direction: Direction) -> &mut Option<std::fs::File> {
+        match direction {
+            Direction::ClientToServer => &mut self.client_tap,
+            Direction::ServerToClient => &mut self.server_tap,
+        }
+    }
+
+    /// Reads the next `len` bytes of a direction from its tap and records the messages they
+    /// complete (or, with `record` false, only takes them out of the pipe, so the relay never
+    /// finds it full because recording stopped).
+    fn piped(
+        &mut self,
+        recorder: &mut McpRecorder,
+        direction: Direction,
+        mut len: usize,
+        at: f64,
+        record: bool,
+    ) -> Result<(), StoreError> {
+        use std::io::Read;
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.resize(TAP_CHUNK, 0);
+        let mut result = Ok(());
+        while len > 0 {
+            let Some(tap) = self.tap(direction) else {
+                break;
+            };
+            let n = match tap.read(&mut buf[..len.min(TAP_CHUNK)]) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            };
+            len -= n;
+            if record && result.is_ok() {
+                result = self.push(recorder, direction, &buf[..n], at);
+            }
+        }
+        self.buf = buf;
+        result
     }
 
     /// Records the messages `bytes` completes.
@@ -215,9 +277,18 @@ pub fn run(mut recorder: McpRecorder, mut inbox: impl Inbox) {
         let at = note.at();
         last_at = at;
         if let Some(stop) = &mut stopped {
-            if let Note::End { exit_code, .. } = note {
-                stop.end(&mut recorder, exit_code);
-                return;
+            match note {
+                Note::End { exit_code, .. } => {
+                    stop.end(&mut recorder, exit_code);
+                    return;
+                }
+                Note::Tap {
+                    direction, pipe, ..
+                } => *framers.tap(direction) = Some(pipe),
+                Note::Piped { direction, len, .. } => {
+                    let _ = framers.piped(&mut recorder, direction, len, at, false);
+                }
+                _ => {}
             }
             stop.retry(&mut recorder, at);
             continue;
@@ -234,6 +305,15 @@ pub fn run(mut recorder: McpRecorder, mut inbox: impl Inbox) {
                 bytes,
                 at,
             } => framers.push(&mut recorder, direction, &bytes, at),
+            Note::Tap {
+                direction, pipe, ..
+            } => {
+                *framers.tap(direction) = Some(pipe);
+                Ok(())
+            }
+            Note::Piped { direction, len, at } => {
+                framers.piped(&mut recorder, direction, len, at, true)
+            }
             Note::Closed { direction, at } => framers.finish(&mut recorder, direction, at),
             Note::Event { kind, data, at } => recorder.note(kind, data, at),
             Note::End { exit_code, at } => {

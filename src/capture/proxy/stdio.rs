@@ -2,7 +2,9 @@
 //! stdin and what the child writes goes to our stdout, byte for byte, each chunk as soon as it
 //! is read. A copy of each chunk goes to the recorder thread, which finds the messages in it and
 //! records them: the relay threads never look into the bytes, so recording never delays a
-//! message however large it is.
+//! message however large it is. On Linux the relay moves the bytes with `splice(2)` and gives
+//! the recorder its copy with `tee(2)` ([`super::splice`]), without copying them itself; where
+//! the kernel cannot, or a policy reads the client's lines, it reads and writes.
 //! Signals sent to the proxy are passed on to the server.
 //!
 //! With a policy in force ([`Enforcer`]) the client's side is read line by line (MCP's stdio
@@ -12,13 +14,14 @@
 
 use std::ffi::OsString;
 use std::io::{self, Read, Write};
+use std::os::fd::AsFd;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
 use super::enforce::Enforcer;
 use super::mcp::{Direction, McpRecorder};
-use super::queue;
+use super::queue::{self, Sender};
 use super::recording::{self, Note};
 
 /// The most bytes waiting for the recorder; past it a relay waits for the recorder.
@@ -93,6 +96,12 @@ pub fn relay(
         .stdout
         .take()
         .ok_or_else(|| io::Error::other("child has no stdout"))?;
+    // Larger pipes to the server: fewer, larger moves for a large message.
+    #[cfg(target_os = "linux")]
+    {
+        super::splice::grow(child_in.as_fd());
+        super::splice::grow(child_out.as_fd());
+    }
     // Bounded, so memory stays flat however fast the traffic: if the recorder falls behind (a
     // flood of small messages, each an event to write), the relay waits for it rather than
     // holding the difference in memory.
@@ -113,6 +122,9 @@ pub fn relay(
             at: clock(),
         });
     }
+    // Without a policy no answer of ours needs a place between the server's messages, so both
+    // directions may go straight on, uncopied where the kernel can.
+    let straight = enforcer.is_none();
 
     let client_out = Arc::new(Mutex::new(ClientOut {
         at_boundary: true,
@@ -122,6 +134,23 @@ pub fn relay(
     let answers = Arc::clone(&client_out);
     // Not joined: it may sit in a read of our stdin after the server has gone.
     thread::spawn(move || {
+        if straight {
+            pass_on(
+                io::stdin().lock(),
+                &mut child_in,
+                recording.then_some(&to_server),
+                Direction::ClientToServer,
+                clock,
+            );
+            if recording {
+                to_server.send(Note::Closed {
+                    direction: Direction::ClientToServer,
+                    at: clock(),
+                });
+            }
+            drop(child_in);
+            return;
+        }
         let mut stdin = io::stdin().lock();
         let mut buf = vec![0u8; CHUNK];
         // With a policy: the start of a client line whose newline has not come yet.
@@ -199,24 +228,34 @@ pub fn relay(
     });
 
     let mut buf = vec![0u8; CHUNK];
-    loop {
-        let n = match child_out.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
-        let written = client_out
-            .lock()
-            .map_err(|_| io::Error::other("stdout lock poisoned"))
-            .and_then(|mut out| out.write(&buf[..n]));
-        if written.is_err() {
-            break;
-        }
-        if recording {
-            tx.send(Note::Bytes {
-                direction: Direction::ServerToClient,
-                bytes: buf[..n].to_vec(),
-                at: clock(),
-            });
+    if straight {
+        pass_on(
+            &mut child_out,
+            io::stdout().lock(),
+            recording.then_some(&tx),
+            Direction::ServerToClient,
+            clock,
+        );
+    } else {
+        loop {
+            let n = match child_out.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            let written = client_out
+                .lock()
+                .map_err(|_| io::Error::other("stdout lock poisoned"))
+                .and_then(|mut out| out.write(&buf[..n]));
+            if written.is_err() {
+                break;
+            }
+            if recording {
+                tx.send(Note::Bytes {
+                    direction: Direction::ServerToClient,
+                    bytes: buf[..n].to_vec(),
+                    at: clock(),
+                });
+            }
         }
     }
     drop(child_out);
@@ -267,6 +306,73 @@ fn judge_lines(
         line.clear();
     }
     Ok(())
+}
+
+/// Relays one direction until its source ends or its destination is gone; with a `queue`,
+/// every byte also goes to the recorder, in order, before it is passed on (so the server's
+/// answer cannot reach the recorder ahead of the request it answers).
+fn pass_on<R: Read + AsFd, W: Write + AsFd>(
+    mut from: R,
+    mut to: W,
+    queue: Option<&Sender>,
+    direction: Direction,
+    clock: fn() -> f64,
+) {
+    #[cfg(target_os = "linux")]
+    {
+        use super::splice::{self, Ended, Tap};
+        // The recorder reads its copy from a pipe of its own, teed from the relay's.
+        let pipe = queue.and_then(|queue| {
+            let pipe = splice::tap_pipe().ok()?;
+            queue.send(Note::Tap {
+                direction,
+                pipe: pipe.read.into(),
+                at: clock(),
+            });
+            Some(pipe.write)
+        });
+        if queue.is_none() || pipe.is_some() {
+            let mut tap = queue.map(|queue| Tap {
+                queue,
+                direction,
+                clock,
+                pipe,
+            });
+            if splice::relay(from.as_fd(), to.as_fd(), tap.as_mut()) == Ended::Done {
+                return;
+            }
+        }
+    }
+    copy(&mut from, &mut to, queue, direction, clock);
+}
+
+/// The relay where the kernel cannot move the bytes itself: read, queue a copy, write.
+fn copy(
+    from: &mut impl Read,
+    to: &mut impl Write,
+    queue: Option<&Sender>,
+    direction: Direction,
+    clock: fn() -> f64,
+) {
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        if let Some(queue) = queue {
+            queue.send(Note::Bytes {
+                direction,
+                bytes: buf[..n].to_vec(),
+                at: clock(),
+            });
+        }
+        if to.write_all(&buf[..n]).and_then(|()| to.flush()).is_err() {
+            break;
+        }
+    }
 }
 
 /// Passes the signals a client sends to stop a server (SIGTERM, SIGINT, SIGHUP) on to the child,

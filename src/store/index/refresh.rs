@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::fold::{Folding, pico};
-use super::stale::{FileState, Known, KnownSessions, OnDisk, is_stale, known_in, scan_folders};
+use super::stale::{
+    FileState, Known, KnownSessions, OnDisk, is_stale, known_and_names, known_in, scan_folders,
+};
 use super::{Index, IndexError, RefreshReport};
 use crate::model::SessionMeta;
 use crate::model::pricing::{ModelPrice, PriceTable};
@@ -19,8 +21,9 @@ use crate::store::{Store, StoreError};
 impl Index {
     /// Brings the index up to date with the store's files.
     pub fn refresh(&mut self, store: &Store) -> Result<RefreshReport, IndexError> {
-        let known = self.known().map_err(|e| self.sql_error(e))?;
-        let on_disk = scan_folders(store, &known)?;
+        let (known, names) =
+            known_and_names(store.root(), || self.known()).map_err(|e| self.sql_error(e))?;
+        let on_disk = scan_folders(store, &known, names)?;
         self.bring_up_to_date(store, on_disk)
     }
 

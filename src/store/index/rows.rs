@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use rusqlite::params;
 
-use super::stale::scan_folders;
+use super::stale::{known_and_names, scan_folders};
 use super::{Index, IndexError, IndexedSession};
 use crate::model::{Counters, Money, SessionMeta};
 use crate::store::layout::META;
@@ -19,9 +19,10 @@ impl Index {
         &mut self,
         store: &Store,
     ) -> Result<(Vec<IndexedSession>, Vec<StoreError>), IndexError> {
-        let known = self.known().map_err(|e| self.sql_error(e))?;
+        let (known, names) =
+            known_and_names(store.root(), || self.known()).map_err(|e| self.sql_error(e))?;
         let (on_disk, read) = std::thread::scope(|scope| {
-            let scan = scope.spawn(|| scan_folders(store, &known));
+            let scan = scope.spawn(|| scan_folders(store, &known, names));
             let read = self.read_sessions(store);
             let on_disk = scan
                 .join()
@@ -123,13 +124,7 @@ impl Index {
                 Err(e) => unreadable.push(e),
             }
         }
-        sessions.sort_by(|a, b| {
-            let (a, b) = (&a.summary.meta, &b.summary.meta);
-            b.started_at
-                .total_cmp(&a.started_at)
-                .then_with(|| b.session_id.cmp(&a.session_id))
-        });
-        Ok((sessions, unreadable))
+        Ok((newest_first(sessions), unreadable))
     }
 
     /// Every cached figure called `name`, by session id, with the key it was computed for.
@@ -180,6 +175,20 @@ impl Index {
         }
         tx.commit().map_err(sql)
     }
+}
+
+/// `sessions` newest first (ties by id, last first). A session is a few hundred bytes, so the
+/// order is found on small keys and each session then moved once, not at every step of a sort.
+fn newest_first(sessions: Vec<IndexedSession>) -> Vec<IndexedSession> {
+    let mut order: Vec<usize> = (0..sessions.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&sessions[a].summary.meta, &sessions[b].summary.meta);
+        b.started_at
+            .total_cmp(&a.started_at)
+            .then_with(|| b.session_id.cmp(&a.session_id))
+    });
+    let mut slots: Vec<Option<IndexedSession>> = sessions.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
 /// Figures a layer above the store computed from sessions and cached in the index, by session

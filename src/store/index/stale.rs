@@ -93,16 +93,44 @@ impl KnownSessions {
     }
 }
 
-/// Every indexed session and every session folder not yet indexed, with the state of its
-/// events file (and of its meta when it matters), and whether the index has it as it is.
+/// The names in the store's folder that can be sessions, in no order: read on a thread of its
+/// own while the caller reads what the index knows, since neither needs the other.
+pub(super) fn folder_names(root: &Path) -> Result<Vec<String>, StoreError> {
+    let entries = std::fs::read_dir(root).map_err(|e| StoreError::io(root, e))?;
+    Ok(entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .filter(|id| !id.starts_with('.') && crate::store::is_valid_session_id(id))
+        .collect())
+}
+
+/// What the index knows and the store folder's names, read at once: the names on a second
+/// thread (see [`folder_names`]) while `known` reads the index on this one.
+pub(super) fn known_and_names<E>(
+    root: &Path,
+    known: impl FnOnce() -> Result<KnownSessions, E>,
+) -> Result<(KnownSessions, Result<Vec<String>, StoreError>), E> {
+    std::thread::scope(|scope| {
+        let names = scope.spawn(|| folder_names(root));
+        let known = known();
+        let names = names
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        Ok((known?, names))
+    })
+}
+
+/// Every indexed session and every session folder not yet indexed (among `names`, the store
+/// folder's, see [`folder_names`]), with the state of its events file (and of its meta when it
+/// matters), and whether the index has it as it is.
 ///
 /// Looking at ten thousand files is most of what a warm read costs, so the indexed sessions
-/// are looked at on worker threads while this one lists the store's folder for new ones. An
-/// indexed session whose folder is gone is found by its events file being gone; a new one
-/// only by the listing.
+/// are looked at on worker threads while this one looks at the new ones. An indexed session
+/// whose folder is gone is found by its events file being gone; a new one only by the listing.
 pub(super) fn scan_folders(
     store: &Store,
     known: &KnownSessions,
+    names: Result<Vec<String>, StoreError>,
 ) -> Result<Vec<OnDisk>, StoreError> {
     let root = store.root();
     let dir = rustix::fs::open(
@@ -118,13 +146,10 @@ pub(super) fn scan_folders(
             .map(|k| look(dir, &mut path, k.id.clone(), Some(k)))
             .collect()
     };
-    let list_new = || -> Result<Vec<OnDisk>, StoreError> {
-        let entries = std::fs::read_dir(root).map_err(|e| StoreError::io(root, e))?;
+    let list_new = move || -> Result<Vec<OnDisk>, StoreError> {
         let mut path = String::new();
-        Ok(entries
-            .flatten()
-            .filter_map(|entry| entry.file_name().into_string().ok())
-            .filter(|id| !id.starts_with('.') && crate::store::is_valid_session_id(id))
+        Ok(names?
+            .into_iter()
             .filter(|id| known.get(id).is_none())
             .map(|id| look(dir, &mut path, id, None))
             .collect())
@@ -137,18 +162,21 @@ pub(super) fn scan_folders(
         on_disk.append(&mut list_new()?);
         return Ok(on_disk);
     }
+    // This thread takes the last share of the indexed sessions, after the new ones.
     let chunk = known.0.len().div_ceil(threads);
+    let mut parts = known.0.chunks(chunk);
+    let own = parts.next_back().unwrap_or_default();
     std::thread::scope(|scope| {
-        let handles: Vec<_> = known
-            .0
-            .chunks(chunk)
+        let handles: Vec<_> = parts
             .map(|part| scope.spawn(move || look_known(part)))
             .collect();
         let new = list_new();
+        let mine = look_known(own);
         let mut on_disk: Vec<OnDisk> = handles
             .into_iter()
             .flat_map(|h| h.join().unwrap_or_default())
             .collect();
+        on_disk.extend(mine);
         on_disk.append(&mut new?);
         Ok(on_disk)
     })
