@@ -45,16 +45,7 @@ pub fn origin(first: &Value) -> (Option<String>, Option<String>) {
 }
 
 pub fn import(store: &Store, path: &Path, sink: &Sink) -> Result<ImportReport, ImportError> {
-    let mut lines = Vec::new();
-    let mut log = Log::new(Agent::Codex);
-    let read = agent_log::read_lines(path, |n, line| match line {
-        Ok(value) => lines.push(value),
-        Err(message) => log.bad_line(n, message),
-    })?;
-    log.lines = read.lines;
-    if lines.is_empty() {
-        return Err(ImportError::Empty(path.to_path_buf()));
-    }
+    let (lines, log, read) = agent_log::read_values(path, Agent::Codex)?;
     // Codex 0.171+ counts each response once, exactly; its `token_count`s are then left alone.
     let records = lines
         .iter()

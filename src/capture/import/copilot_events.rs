@@ -45,16 +45,7 @@ pub fn origin(first: &Value) -> (Option<String>, Option<String>) {
 }
 
 pub fn import(store: &Store, path: &Path, sink: &Sink) -> Result<ImportReport, ImportError> {
-    let mut lines = Vec::new();
-    let mut log = Log::new(Agent::Copilot);
-    let read = agent_log::read_lines(path, |n, line| match line {
-        Ok(value) => lines.push(value),
-        Err(message) => log.bad_line(n, message),
-    })?;
-    log.lines = read.lines;
-    if lines.is_empty() {
-        return Err(ImportError::Empty(path.to_path_buf()));
-    }
+    let (lines, log, read) = agent_log::read_values(path, Agent::Copilot)?;
     let records = lines
         .iter()
         .any(|l| string(l, "type") == Some("session.usage_record"));
