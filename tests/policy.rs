@@ -424,3 +424,56 @@ fn assert_denied_by_proxy(env: &TestEnv, seen: &Value) {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
+
+/// What `record --policy FILE -- cat` sends back for `input`: `cat` echoes what was forwarded,
+/// the proxy adds its answers to denied calls.
+fn through_cat_with_policy(env: &TestEnv, input: &str) -> Vec<Value> {
+    use std::io::Write as _;
+    let policy = env.path().join("mcp-policy.json");
+    std::fs::write(&policy, json!({"tools": {"deny": ["get-*"]}}).to_string()).unwrap();
+    let mut child = env
+        .command(&["record", "--policy", policy.to_str().unwrap(), "--", "cat"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_batch_that_holds_a_denied_call_is_not_forwarded() {
+    let env = TestEnv::new();
+    let call = |id: u64, name: &str| {
+        json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+               "params": {"name": name, "arguments": {}}})
+    };
+    let batch = json!([call(1, "echo"), call(2, "get-sum")]);
+    let allowed = json!([call(3, "echo")]);
+    let seen = through_cat_with_policy(&env, &format!("{batch}\n{allowed}\n"));
+    // The batch with a denied call is answered, none of it forwarded; a batch of allowed
+    // calls goes on.
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    let answers = seen[0]
+        .as_array()
+        .expect("a batch is answered with a batch");
+    assert_eq!(answers.len(), 2, "{seen:?}");
+    assert!(
+        answers.iter().all(|a| a["error"]["code"] == -32001),
+        "{seen:?}"
+    );
+    assert_eq!(answers[1]["id"], 2);
+    assert_eq!(answers[1]["error"]["data"]["rule"], "tools.deny");
+    assert_eq!(seen[1], allowed, "{seen:?}");
+}

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::capture::guard::Guard;
+use crate::capture::guard::{Denial, Guard};
 use crate::model::Agent;
 
 /// The JSON-RPC error code of a denied call (in the range JSON-RPC leaves to servers).
@@ -17,30 +17,69 @@ pub struct Enforcer {
 }
 
 impl Enforcer {
-    /// The error to answer a client's message with instead of forwarding it: `Some` only for a
-    /// `tools/call` request the policy denies. Anything else (a batch, a notification, text
-    /// that is not JSON) goes on unjudged.
+    /// The answer to send the client instead of forwarding its message: `Some` only for a
+    /// `tools/call` request the policy denies, or a batch that holds one. A denied batch is
+    /// answered whole and none of it forwarded: a batch is never a way around the policy.
+    /// Anything else (a notification, text that is not JSON) goes on unjudged.
     pub fn answer(&self, message: &[u8]) -> Option<Value> {
         let value: Value = serde_json::from_slice(message).ok()?;
-        if value.get("method").and_then(Value::as_str) != Some("tools/call") {
+        let Value::Array(batch) = &value else {
+            return self
+                .denied(&value)
+                .map(|(id, denial)| refusal(&id, &denial));
+        };
+        let denials: Vec<_> = batch.iter().map(|m| self.denied(m)).collect();
+        if denials.iter().all(Option::is_none) {
             return None;
         }
-        let id = value.get("id")?.clone();
-        let params = value.get("params")?;
+        let answers = batch
+            .iter()
+            .zip(denials)
+            .filter_map(|(message, denial)| match denial {
+                Some((id, denial)) => Some(refusal(&id, &denial)),
+                // The other requests of the batch are answered too, so that none waits.
+                None => message.get("id").map(|id| {
+                    json!({
+                        "jsonrpc": "2.0",
+                        "id": id,
+                        "error": {
+                            "code": DENIED_CODE,
+                            "message": "Not sent: its batch held a call the policy denies; send it on its own.",
+                            "data": {"denied_by": "agent-strace"},
+                        },
+                    })
+                }),
+            })
+            .collect();
+        Some(Value::Array(answers))
+    }
+
+    /// The id and the denial of a `tools/call` request the policy denies.
+    fn denied(&self, message: &Value) -> Option<(Value, Denial)> {
+        if message.get("method").and_then(Value::as_str) != Some("tools/call") {
+            return None;
+        }
+        let id = message.get("id")?.clone();
+        let params = message.get("params")?;
         let tool = params.get("name").and_then(Value::as_str)?;
         let empty = Value::Object(serde_json::Map::new());
         let arguments = params.get("arguments").unwrap_or(&empty);
         let denial = self
             .guard
             .judge(Agent::Mcp, tool, arguments, self.cwd.as_deref())?;
-        Some(json!({
-            "jsonrpc": "2.0",
-            "id": id,
-            "error": {
-                "code": DENIED_CODE,
-                "message": denial.reason,
-                "data": {"rule": denial.rule, "pattern": denial.pattern, "denied_by": "agent-strace"},
-            },
-        }))
+        Some((id, denial))
     }
+}
+
+/// The JSON-RPC error that answers a denied call.
+fn refusal(id: &Value, denial: &Denial) -> Value {
+    json!({
+        "jsonrpc": "2.0",
+        "id": id,
+        "error": {
+            "code": DENIED_CODE,
+            "message": denial.reason,
+            "data": {"rule": denial.rule, "pattern": denial.pattern, "denied_by": "agent-strace"},
+        },
+    })
 }
