@@ -261,30 +261,13 @@ impl Log {
     /// The result of the call `id`; a successful file tool's files are read or written then.
     pub fn result(&mut self, at: f64, id: Option<&str>, text: &str, failed: bool) {
         let call = id.and_then(|id| self.open.remove(id));
-        if failed {
-            // Read as every reader of the store reads the error event made here.
-            match crate::model::ToolOutcome::of_error(text, false) {
-                crate::model::ToolOutcome::Rejected => self.tool_rejections += 1,
-                _ => self.tool_errors += 1,
-            }
-        }
-        let mut data = Map::new();
-        data.insert(
-            "tool_name".into(),
-            call.as_ref().map_or("unknown", |c| c.tool.as_str()).into(),
+        let (kind, data) = super::result_event(
+            call.as_ref().map_or("unknown", |c| c.tool.as_str()),
+            text.to_owned(),
+            failed,
+            id,
+            (&mut self.tool_errors, &mut self.tool_rejections),
         );
-        data.insert(
-            (if failed { "error" } else { "result" }).into(),
-            text.into(),
-        );
-        if let Some(id) = id {
-            data.insert("tool_use_id".into(), id.into());
-        }
-        let kind = if failed {
-            EventType::Error
-        } else {
-            EventType::ToolResult
-        };
         let index = self.push(kind, at, data);
         let Some(call) = call else { return };
         let draft = &mut self.drafts[index];

@@ -1111,33 +1111,17 @@ impl Step<'_> {
             .as_deref()
             .and_then(|id| self.ctx.open_calls.remove(id));
         let text = block.content.map(result_text).unwrap_or_default();
-        if failed {
-            // Read as every reader of the store reads the error event made here.
-            match crate::model::ToolOutcome::of_error(&text, false) {
-                crate::model::ToolOutcome::Rejected => self.report.tool_rejections += 1,
-                _ => self.report.tool_errors += 1,
-            }
-        }
-        let mut data = Map::new();
-        data.insert(
-            "tool_name".into(),
-            call.as_ref().map_or("unknown", |c| c.tool.as_str()).into(),
+        let (kind, data) = super::result_event(
+            call.as_ref().map_or("unknown", |c| c.tool.as_str()),
+            text,
+            failed,
+            block.tool_use_id.as_deref(),
+            (
+                &mut self.report.tool_errors,
+                &mut self.report.tool_rejections,
+            ),
         );
-        data.insert(
-            (if failed { "error" } else { "result" }).into(),
-            text.into(),
-        );
-        if let Some(id) = &block.tool_use_id {
-            data.insert("tool_use_id".into(), id.as_ref().into());
-        }
-        let mut event = self.event(
-            if failed {
-                EventType::Error
-            } else {
-                EventType::ToolResult
-            },
-            data,
-        );
+        let mut event = self.event(kind, data);
         if let Some(call) = &call {
             event.parent_id = Some(call.event_id.clone());
             event.duration_ms = Some(((self.ts - call.timestamp) * 1000.0).max(0.0));

@@ -26,3 +26,41 @@ pub mod resume;
 
 pub use crate::capture::transcript::{ResponseUsage, transcript_usage};
 pub use claude_transcript::{ImportError, ImportReport, import_file};
+
+use serde_json::{Map, Value};
+
+use crate::model::{EventType, ToolOutcome};
+
+/// A tool's result as every importer writes it: its event type and data (the text is moved in,
+/// not copied: a result can be megabytes). A failed result is
+/// counted in `errors`, or in `rejections` when the user refused the call, as every reader of
+/// the store reads the error event made here.
+pub(crate) fn result_event(
+    tool: &str,
+    text: String,
+    failed: bool,
+    tool_use_id: Option<&str>,
+    (errors, rejections): (&mut u64, &mut u64),
+) -> (EventType, Map<String, Value>) {
+    if failed {
+        match ToolOutcome::of_error(&text, false) {
+            ToolOutcome::Rejected => *rejections += 1,
+            _ => *errors += 1,
+        }
+    }
+    let mut data = Map::new();
+    data.insert("tool_name".into(), tool.into());
+    data.insert(
+        (if failed { "error" } else { "result" }).into(),
+        text.into(),
+    );
+    if let Some(id) = tool_use_id {
+        data.insert("tool_use_id".into(), id.into());
+    }
+    let kind = if failed {
+        EventType::Error
+    } else {
+        EventType::ToolResult
+    };
+    (kind, data)
+}
