@@ -278,30 +278,25 @@ fn issue_10_a_rewritten_transcript_is_imported_again_whole_in_place_of_the_old()
     assert!(hidden.is_empty(), "{hidden:?}");
 }
 
-/// What `import --discover` says, into one store for the test (--trace-dir): `--all` would put
-/// the corpus's transcripts in the user-level store, their project folders being on no machine
-/// here.
+/// `agent-strace import ARGS --claude-dir CLAUDE` into one store for the test (--trace-dir):
+/// `--all` would put the corpus's transcripts in the user-level store, their project folders
+/// being on no machine here.
+fn import_in_test_store(env: &TestEnv, claude: &Path, args: &[&str]) -> Run {
+    let mut all = vec!["--trace-dir", ".agent-traces", "import"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--claude-dir", claude.to_str().unwrap()]);
+    env.run(&all)
+}
+
+fn import_all(env: &TestEnv, claude: &Path) -> Run {
+    import_in_test_store(env, claude, &["--all"])
+}
+
+/// What `import --discover` says, as text and as JSON.
 fn discover(env: &TestEnv, claude: &Path) -> (Run, Vec<Value>) {
-    let claude = claude.to_str().unwrap();
-    let text = env.run(&[
-        "--trace-dir",
-        ".agent-traces",
-        "import",
-        "--discover",
-        "--claude-dir",
-        claude,
-    ]);
+    let text = import_in_test_store(env, claude, &["--discover"]);
     assert_eq!(text.code, 0, "{text:?}");
-    let json = env.run(&[
-        "--trace-dir",
-        ".agent-traces",
-        "import",
-        "--discover",
-        "--claude-dir",
-        claude,
-        "--format",
-        "json",
-    ]);
+    let json = import_in_test_store(env, claude, &["--discover", "--format", "json"]);
     assert_eq!(json.code, 0, "{json:?}");
     (text, json.json().as_array().unwrap().clone())
 }
@@ -327,16 +322,7 @@ fn issue_10_discover_says_new_grown_or_up_to_date_and_all_brings_files_up_to_dat
 
     let (_, found) = discover(&env, &claude);
     assert!(found.iter().all(|f| f["status"] == "new"), "{found:?}");
-    let claude_arg = claude.to_str().unwrap();
-    env.run(&[
-        "--trace-dir",
-        ".agent-traces",
-        "import",
-        "--all",
-        "--claude-dir",
-        claude_arg,
-    ])
-    .success();
+    import_all(&env, &claude).success();
     let (text, found) = discover(&env, &claude);
     assert!(
         found.iter().all(|f| f["status"] == "up_to_date"),
@@ -375,14 +361,7 @@ fn issue_10_discover_says_new_grown_or_up_to_date_and_all_brings_files_up_to_dat
         text.stdout
     );
 
-    let run = env.run(&[
-        "--trace-dir",
-        ".agent-traces",
-        "import",
-        "--all",
-        "--claude-dir",
-        claude_arg,
-    ]);
+    let run = import_all(&env, &claude);
     run.success();
     assert!(
         run.stdout.contains(&format!(
@@ -401,16 +380,7 @@ fn issue_10_discover_says_new_grown_or_up_to_date_and_all_brings_files_up_to_dat
 
     // The same as importing the whole files into an empty store.
     let fresh = TestEnv::new();
-    fresh
-        .run(&[
-            "--trace-dir",
-            ".agent-traces",
-            "import",
-            "--all",
-            "--claude-dir",
-            claude_arg,
-        ])
-        .success();
+    import_all(&fresh, &claude).success();
     assert_same_store(&env, &fresh, "import --all");
 }
 
