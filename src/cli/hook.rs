@@ -38,6 +38,41 @@ pub(crate) struct HookArgs {
     /// .agent-scope.json from the agent's folder up, if any]
     #[arg(long, value_name = "FILE")]
     policy: Option<std::path::PathBuf>,
+    /// The agent whose own hook config runs this command (setup writes it there) [default: told
+    /// by the payload and the agent's environment]
+    #[arg(long, value_name = "AGENT", value_parser = hook_agent)]
+    agent: Option<Agent>,
+}
+
+/// The agents whose hooks `hook --agent` reads.
+const HOOK_AGENTS: [Agent; 6] = [
+    Agent::ClaudeCode,
+    Agent::Cursor,
+    Agent::GeminiCli,
+    Agent::Codex,
+    Agent::Copilot,
+    Agent::VsCode,
+];
+
+fn hook_agent(name: &str) -> Result<Agent, String> {
+    HOOK_AGENTS
+        .into_iter()
+        .find(|agent| agent.name() == name || Agent::from_name(name) == *agent)
+        .ok_or_else(|| {
+            let names: Vec<&str> = HOOK_AGENTS.iter().map(|a| a.name()).collect();
+            format!("expected one of {}", names.join(", "))
+        })
+}
+
+/// What the command line and the environment say about the agent running this hook.
+fn signals(args: &HookArgs) -> hooks::Signals {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    hooks::Signals {
+        declared: args.agent,
+        cursor: set("CURSOR_VERSION"),
+        gemini: set("GEMINI_SESSION_ID"),
+        copilot: std::env::var_os("COPILOT_CLI").is_some_and(|v| v == "1"),
+    }
 }
 
 /// Stdin beyond this is not read: no real payload comes near it, and a runaway writer must not
@@ -86,7 +121,8 @@ fn record(args: &HookArgs, globals: &Globals) -> Result<(Agent, Outcome), Failur
         .take(STDIN_LIMIT)
         .read_to_end(&mut stdin)
         .map_err(|e| (None, format!("cannot read stdin: {e}")))?;
-    let payload = hooks::read_payload(&args.event, &stdin).map_err(|e| (None, e.to_string()))?;
+    let payload = hooks::read_payload(&args.event, &stdin, &signals(args))
+        .map_err(|e| (None, e.to_string()))?;
     // The store is catalogued when this hook makes it (the project's first event), never after.
     let store = super::stores::for_writing(
         globals.hook_root(payload.cwd.as_deref(), Some(&payload.session_id)),
@@ -153,45 +189,17 @@ fn guard(args: &HookArgs, payload: &hooks::HookPayload, store: &Store) -> Option
     }
 }
 
-/// The one place an outcome reaches the agent, in the agent's own output format: what goes to
-/// stdout and the exit code. Allowing is the same for every agent: print nothing, exit 0.
-/// Claude Code (and VS Code, which reads its hooks' output the same way) reads a denial from
-/// JSON on stdout with exit 0: `permissionDecision` for PreToolUse, `decision.behavior` for
-/// PermissionRequest (where exit 2 is ignored).
+/// The one place an outcome reaches the agent, in the agent's own output format
+/// ([`hooks::reply`]): what goes to stdout and stderr, and the exit code.
 fn answer(agent: Agent, outcome: &Outcome) -> ExitCode {
-    let (stdout, code): (Option<String>, u8) = match (agent, outcome) {
-        (_, Outcome::Allow) => (None, crate::exit::OK),
-        (
-            _,
-            Outcome::Deny {
-                reason,
-                permission_request: false,
-            },
-        ) => {
-            let json = serde_json::json!({"hookSpecificOutput": {
-                "hookEventName": "PreToolUse",
-                "permissionDecision": "deny",
-                "permissionDecisionReason": reason,
-            }});
-            (Some(format!("{json}\n")), crate::exit::OK)
-        }
-        (
-            _,
-            Outcome::Deny {
-                reason,
-                permission_request: true,
-            },
-        ) => {
-            let json = serde_json::json!({"hookSpecificOutput": {
-                "hookEventName": "PermissionRequest",
-                "decision": {"behavior": "deny", "message": reason},
-            }});
-            (Some(format!("{json}\n")), crate::exit::OK)
-        }
-    };
-    if let Some(text) = stdout {
+    let reply = hooks::reply(agent, outcome);
+    if let Some(text) = reply.stdout {
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
     }
-    ExitCode::from(code)
+    if let Some(text) = reply.stderr {
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
+    }
+    ExitCode::from(reply.exit)
 }

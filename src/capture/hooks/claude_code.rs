@@ -77,10 +77,38 @@ pub(super) fn read(arg: &str, fields: Map<String, Value>) -> Result<HookPayload,
     })
 }
 
+/// Claude Code's denial (VS Code reads its hooks' output the same way): JSON on stdout with
+/// exit 0; `permissionDecision` for PreToolUse, `decision.behavior` for PermissionRequest
+/// (where exit 2 is ignored).
+pub(super) fn deny(reason: &str, permission_request: bool) -> super::Reply {
+    let json = if permission_request {
+        serde_json::json!({"hookSpecificOutput": {
+            "hookEventName": "PermissionRequest",
+            "decision": {"behavior": "deny", "message": reason},
+        }})
+    } else {
+        serde_json::json!({"hookSpecificOutput": {
+            "hookEventName": "PreToolUse",
+            "permissionDecision": "deny",
+            "permissionDecisionReason": reason,
+        }})
+    };
+    super::Reply {
+        stdout: Some(format!("{json}\n")),
+        stderr: None,
+        exit: crate::exit::OK,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::hooks::read_payload;
+    use crate::capture::hooks::{HookPayload, PayloadError, Signals};
+
+    /// A payload read with no signal besides itself, as a plain Claude-file hook gets it.
+    fn read_payload(arg: &str, stdin: &[u8]) -> Result<HookPayload, PayloadError> {
+        crate::capture::hooks::read_payload(arg, stdin, &Signals::default())
+    }
 
     #[test]
     fn the_payload_names_the_event() {

@@ -84,7 +84,12 @@ pub(super) fn read(arg: &str, fields: Map<String, Value>) -> Result<HookPayload,
 
 #[cfg(test)]
 mod tests {
-    use crate::capture::hooks::{HookEvent, PayloadError, read_payload};
+    use crate::capture::hooks::{HookEvent, HookPayload, PayloadError, Signals};
+
+    /// A payload read with no signal besides itself, as a plain Claude-file hook gets it.
+    fn read_payload(arg: &str, stdin: &[u8]) -> Result<HookPayload, PayloadError> {
+        crate::capture::hooks::read_payload(arg, stdin, &Signals::default())
+    }
     use crate::model::Agent;
 
     #[test]
