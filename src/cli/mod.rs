@@ -10,7 +10,9 @@ mod agent_logs;
 mod args;
 mod audit;
 mod budget_report;
+mod compare;
 mod cost;
+mod diff;
 mod explain;
 mod globals;
 mod hook;
@@ -34,6 +36,7 @@ mod stats;
 mod stores;
 mod token_budget;
 mod watch;
+mod why;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -87,6 +90,9 @@ enum Command {
     Lint(lint::LintArgs),
     Audit(audit::AuditArgs),
     Policy(policy::PolicyArgs),
+    Diff(diff::DiffArgs),
+    Compare(compare::CompareArgs),
+    Why(why::WhyArgs),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -135,6 +141,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Lint(args) => lint::run(&args, &cli.globals),
         Command::Audit(args) => audit::run(&args, &cli.globals),
         Command::Policy(args) => policy::run(&args, &cli.globals),
+        Command::Diff(args) => diff::run(&args, &cli.globals),
+        Command::Compare(args) => compare::run(&args, &cli.globals),
+        Command::Why(args) => why::run(&args, &cli.globals),
     };
     output::finish(result)
 }
