@@ -94,13 +94,13 @@ fn key(label: &str) -> String {
 }
 
 /// The pairs `(i, j)` of a longest common subsequence of `a` and `b`.
-fn lcs<T: PartialEq>(a: &[T], b: &[T]) -> Vec<(usize, usize)> {
-    let (m, n) = (a.len(), b.len());
+fn lcs<T: PartialEq>(left: &[T], right: &[T]) -> Vec<(usize, usize)> {
+    let (m, n) = (left.len(), right.len());
     let mut table = vec![0u32; (m + 1) * (n + 1)];
     let at = |i: usize, j: usize| i * (n + 1) + j;
     for i in (0..m).rev() {
         for j in (0..n).rev() {
-            table[at(i, j)] = if a[i] == b[j] {
+            table[at(i, j)] = if left[i] == right[j] {
                 1 + table[at(i + 1, j + 1)]
             } else {
                 table[at(i + 1, j)].max(table[at(i, j + 1)])
@@ -110,7 +110,7 @@ fn lcs<T: PartialEq>(a: &[T], b: &[T]) -> Vec<(usize, usize)> {
     let mut pairs = Vec::new();
     let (mut i, mut j) = (0, 0);
     while i < m && j < n {
-        if a[i] == b[j] {
+        if left[i] == right[j] {
             pairs.push((i, j));
             i += 1;
             j += 1;
@@ -145,7 +145,7 @@ fn commands(phase: &Phase) -> BTreeMap<&str, (Option<Verdict>, usize)> {
     map
 }
 
-fn only<'x>(mine: &BTreeSet<&'x str>, theirs: &BTreeSet<&str>) -> Vec<String> {
+fn only(mine: &BTreeSet<&str>, theirs: &BTreeSet<&str>) -> Vec<String> {
     mine.difference(theirs).map(|s| (*s).to_owned()).collect()
 }
 

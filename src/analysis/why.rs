@@ -150,7 +150,7 @@ impl<'e> Walker<'e> {
             View::FileTouch(t) if t.write => t.path.map(|p| self.relative(p)),
             _ => None,
         };
-        let used = call.map(|c| self.paths_used(c)).unwrap_or_default();
+        let used = call.map(|c| Self::paths_used(c)).unwrap_or_default();
         let attempt = call.map(|c| self.attempt(c));
         for j in (0..index).rev() {
             match self.view(j) {
@@ -220,7 +220,7 @@ impl<'e> Walker<'e> {
 
     /// The paths a call uses: its file, a search's folder, and words of a command that look
     /// like paths.
-    fn paths_used(&self, call: &ToolCall<'_>) -> Vec<String> {
+    fn paths_used(call: &ToolCall<'_>) -> Vec<String> {
         let mut paths: Vec<String> = Vec::new();
         let mut add = |p: &str| {
             let p = p.trim_matches(|c| matches!(c, '"' | '\'' | ',' | ';' | ')' | '('));

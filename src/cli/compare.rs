@@ -189,7 +189,8 @@ fn change(a: f64, b: f64) -> String {
     format!("{pct:+.0}%")
 }
 
-fn text(out: &mut impl Write, c: &Comparison, paint: Painter) -> std::io::Result<()> {
+fn text(out: &mut impl Write, cmp: &Comparison, paint: Painter) -> std::io::Result<()> {
+    let c = cmp;
     let (a, b) = (&c.a, &c.b);
     let rule = "─".repeat(66);
     writeln!(out, "{}", paint.bold("Session comparison"))?;
@@ -271,19 +272,19 @@ fn text(out: &mut impl Write, c: &Comparison, paint: Painter) -> std::io::Result
         None => "neither was better on cost, duration and errors".to_owned(),
     };
     writeln!(out, "Verdict: {verdict}")?;
-    let s = if c.decision_divergence == 1 { "" } else { "s" };
+    let plural = if c.decision_divergence == 1 { "" } else { "s" };
     writeln!(
         out,
-        "Decision divergence: {} edit{s} between their tool calls",
+        "Decision divergence: {} edit{plural} between their tool calls",
         c.decision_divergence
     )?;
     if let Some(d) = &c.diverged_at {
         let side = |id: &str, decision: Option<&compare::Decision>| match decision {
-            Some(d) => format!(
+            Some(dec) => format!(
                 "  {} #{}: {}",
                 short(id),
-                d.event,
-                terminal::one_line(&d.decision, 90)
+                dec.event,
+                terminal::one_line(&dec.decision, 90)
             ),
             None => format!("  {}: no more tool calls", short(id)),
         };

@@ -1,6 +1,7 @@
 //! `diff`: two sessions compared phase by phase (the default), by outcome (`--semantic`), or
 //! side by side (`--compare`, the same as `compare A B`).
 
+use std::fmt::Write as _;
 use std::io::Write;
 
 use anyhow::Result;
@@ -182,14 +183,17 @@ fn structural_text(
     match d.diverged_at {
         None => writeln!(out, "The sessions are structurally the same.")?,
         Some(n) => {
-            let s = &d.steps[n - 1];
-            let mut at = format!("Diverged at step {n}: {}", terminal::one_line(&s.label, 70));
-            let events: Vec<String> = [(&a, s.first_event_a), (&b, s.first_event_b)]
+            let first = &d.steps[n - 1];
+            let mut at = format!(
+                "Diverged at step {n}: {}",
+                terminal::one_line(&first.label, 70)
+            );
+            let events: Vec<String> = [(&a, first.first_event_a), (&b, first.first_event_b)]
                 .into_iter()
                 .filter_map(|(who, e)| e.map(|e| format!("{who} #{e}")))
                 .collect();
             if !events.is_empty() {
-                at.push_str(&format!(" ({})", events.join(", ")));
+                let _ = write!(at, " ({})", events.join(", "));
             }
             writeln!(out, "{}", paint.yellow(&at))?;
         }
