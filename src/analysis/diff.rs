@@ -35,6 +35,9 @@ pub struct PhaseStep {
     pub differs: bool,
     pub files_only_a: Vec<String>,
     pub files_only_b: Vec<String>,
+    /// Files written in this phase by A and not by B (whether or not B read them).
+    pub written_only_a: Vec<String>,
+    pub written_only_b: Vec<String>,
     pub commands_only_a: Vec<String>,
     pub commands_only_b: Vec<String>,
     /// Whether the phase failed in A (`None`: A had no such phase).
@@ -123,6 +126,10 @@ fn lcs<T: PartialEq>(left: &[T], right: &[T]) -> Vec<(usize, usize)> {
     pairs
 }
 
+fn wrote(phase: &Phase) -> BTreeSet<&str> {
+    phase.wrote.iter().map(String::as_str).collect()
+}
+
 fn files(phase: &Phase) -> BTreeSet<&str> {
     phase
         .read
@@ -182,11 +189,19 @@ fn step(a: Option<&Phase>, b: Option<&Phase>) -> PhaseStep {
     let first_event_b = first(&commands_only_b, &cb);
     let files_only_a = only(&fa, &fb);
     let files_only_b = only(&fb, &fa);
+    let (wa, wb) = (
+        a.map(wrote).unwrap_or_default(),
+        b.map(wrote).unwrap_or_default(),
+    );
+    let written_only_a = only(&wa, &wb);
+    let written_only_b = only(&wb, &wa);
     let (failed_a, failed_b) = (a.map(|p| p.failed), b.map(|p| p.failed));
     let differs = a.is_none()
         || b.is_none()
         || !files_only_a.is_empty()
         || !files_only_b.is_empty()
+        || !written_only_a.is_empty()
+        || !written_only_b.is_empty()
         || !commands_only_a.is_empty()
         || !commands_only_b.is_empty()
         || !outcomes.is_empty()
@@ -198,6 +213,8 @@ fn step(a: Option<&Phase>, b: Option<&Phase>) -> PhaseStep {
         differs,
         files_only_a,
         files_only_b,
+        written_only_a,
+        written_only_b,
         commands_only_a,
         commands_only_b,
         failed_a,

@@ -136,6 +136,8 @@ fn step_text(
         (b, &s.commands_only_b, "$ "),
         (a, &s.files_only_a, ""),
         (b, &s.files_only_b, ""),
+        (a, &s.written_only_a, "wrote "),
+        (b, &s.written_only_b, "wrote "),
     ] {
         for item in list {
             writeln!(
