@@ -29,10 +29,12 @@ use crate::store::Selector;
     after_help = "Examples:\n  agent-strace why 42              # event #42 of the latest session\n  agent-strace why 3f2a 42\n  agent-strace why 3f2a 42 --format json"
 )]
 pub(crate) struct WhyArgs {
-    /// The session (id or unique prefix) and the event number, or the event number alone for
-    /// the latest session
-    #[arg(value_name = "SESSION] <EVENT", num_args = 1..=2, required = true)]
-    targets: Vec<String>,
+    /// The session (id or unique prefix); or, alone, the event number in the latest session
+    #[arg(value_name = "SESSION")]
+    first: String,
+    /// The event number: the #N that replay prints
+    #[arg(value_name = "EVENT")]
+    event: Option<String>,
     #[command(flatten)]
     format: FormatArg,
     #[command(flatten)]
@@ -40,14 +42,9 @@ pub(crate) struct WhyArgs {
 }
 
 pub(crate) fn run(args: &WhyArgs, globals: &Globals) -> Result<u8> {
-    let (session, number) = match args.targets.as_slice() {
-        [number] => (None, number),
-        [session, number] => (Some(session.as_str()), number),
-        _ => {
-            return Err(usage(
-                "name an event number, with a session before it if you like",
-            ));
-        }
+    let (session, number) = match &args.event {
+        Some(number) => (Some(args.first.as_str()), number),
+        None => (None, &args.first),
     };
     let number: usize = number.parse().map_err(|_| {
         usage(format!(
