@@ -408,6 +408,23 @@ pub fn semantic(a: &Input<'_>, b: &Input<'_>) -> SemanticDiff {
             }
         }
     };
+    let ran = |o: WorkOutcome| match o {
+        WorkOutcome::Passing => "passed",
+        WorkOutcome::Failing => "failed",
+        WorkOutcome::Unknown => "",
+    };
+    match (oa, ob) {
+        (WorkOutcome::Unknown, WorkOutcome::Unknown) => {}
+        (WorkOutcome::Unknown, o) => reasons.push(format!(
+            "A ran no tests, build or check; B's last {}",
+            ran(o)
+        )),
+        (o, WorkOutcome::Unknown) => reasons.push(format!(
+            "B ran no tests, build or check; A's last {}",
+            ran(o)
+        )),
+        _ => {}
+    }
     if oa == ob && oa != WorkOutcome::Unknown {
         reasons.push(format!(
             "the work ends {} in both",

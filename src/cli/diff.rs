@@ -239,7 +239,12 @@ fn semantic_text(out: &mut impl Write, d: &SemanticDiff, paint: Painter) -> std:
     writeln!(out, "  Tools added:   {}", list(&d.tools_added))?;
     writeln!(out, "  Tools removed: {}", list(&d.tools_removed))?;
     let row = |label: &str, x: &Delta<i64>| {
-        format!("  {label:<14} {:>7}  ({} → {})", signed(x.delta), x.a, x.b)
+        format!(
+            "  {label:<14} {:>9}  ({} → {})",
+            signed(x.delta),
+            terminal::thousands(x.a.unsigned_abs()),
+            terminal::thousands(x.b.unsigned_abs())
+        )
     };
     writeln!(out, "{}", row("Δ tool calls:", &d.tool_calls))?;
     writeln!(out, "{}", row("Δ errors:", &d.errors))?;
@@ -252,7 +257,7 @@ fn semantic_text(out: &mut impl Write, d: &SemanticDiff, paint: Painter) -> std:
     writeln!(out, "{}", row("Δ retries:", &d.retries))?;
     writeln!(
         out,
-        "  {:<14} {:>7}  ({} → {})",
+        "  {:<14} {:>9}  ({} → {})",
         "Δ duration:",
         format!("{:+.0}s", d.duration_s.delta),
         terminal::duration_secs(d.duration_s.a),
@@ -260,7 +265,7 @@ fn semantic_text(out: &mut impl Write, d: &SemanticDiff, paint: Painter) -> std:
     )?;
     writeln!(
         out,
-        "  {:<14} {:>7}  ({} → {})",
+        "  {:<14} {:>9}  ({} → {})",
         "Δ cost:",
         format!(
             "{}{}",
