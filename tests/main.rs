@@ -3,6 +3,7 @@
 #![allow(unreachable_pub, clippy::unwrap_used, clippy::needless_pass_by_value)]
 
 mod agent_logs;
+mod annotate;
 mod budget_report;
 mod ccusage_crosscheck;
 mod cli_reference;

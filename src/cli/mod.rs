@@ -7,6 +7,7 @@
 //! code.
 
 mod agent_logs;
+mod annotate;
 mod args;
 mod audit;
 mod budget_report;
@@ -87,6 +88,7 @@ enum Command {
     Lint(lint::LintArgs),
     Audit(audit::AuditArgs),
     Policy(policy::PolicyArgs),
+    Annotate(annotate::AnnotateArgs),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -135,6 +137,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Lint(args) => lint::run(&args, &cli.globals),
         Command::Audit(args) => audit::run(&args, &cli.globals),
         Command::Policy(args) => policy::run(&args, &cli.globals),
+        Command::Annotate(args) => annotate::run(&args, &cli.globals),
     };
     output::finish(result)
 }

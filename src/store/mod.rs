@@ -36,6 +36,7 @@
 //!
 //! The format is recorded in `adr/0001-store-format.md`.
 
+mod annotations;
 mod append;
 pub mod catalogue;
 mod errlog;
@@ -55,6 +56,7 @@ mod writer;
 
 use std::path::{Path, PathBuf};
 
+pub use annotations::{ANNOTATIONS, Annotations};
 pub use append::Appender;
 pub use catalogue::Catalogue;
 pub use files::{LINE_LIMIT, LineRead, open_regular, read_line};
