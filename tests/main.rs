@@ -30,6 +30,7 @@ mod python_compat;
 mod read;
 mod redaction;
 mod relay_ends;
+mod retention;
 mod secrets;
 mod settings;
 mod setup;

@@ -25,6 +25,7 @@ pub mod outcome;
 pub mod phases;
 pub mod replay_line;
 pub mod replay_show;
+pub mod retention;
 pub mod standup;
 pub mod stats;
 pub mod token_budget;

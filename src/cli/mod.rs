@@ -26,6 +26,7 @@ mod policy;
 mod record;
 mod record_http;
 mod replay;
+mod retention;
 pub mod settings;
 mod settings_file;
 mod setup;
@@ -89,6 +90,7 @@ enum Command {
     Audit(audit::AuditArgs),
     Policy(policy::PolicyArgs),
     Annotate(annotate::AnnotateArgs),
+    Retention(retention::RetentionArgs),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -138,6 +140,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Audit(args) => audit::run(&args, &cli.globals),
         Command::Policy(args) => policy::run(&args, &cli.globals),
         Command::Annotate(args) => annotate::run(&args, &cli.globals),
+        Command::Retention(args) => retention::run(&args, &cli.globals),
     };
     output::finish(result)
 }

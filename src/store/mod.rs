@@ -51,6 +51,7 @@ mod meta;
 mod pending;
 mod postmortem;
 mod reader;
+mod retention;
 mod select;
 mod writer;
 
@@ -66,6 +67,7 @@ pub use lock::HOOK_LOCK_WAIT;
 pub use pending::{CallKey, ClaimedCall};
 pub use postmortem::POSTMORTEM;
 pub use reader::{BadLine, EventReader, ScanReport, replace_lone_surrogates};
+pub use retention::RETENTION_LOG;
 pub use select::Selector;
 pub use writer::{Mark, RecordHead, SessionWriter};
 
