@@ -24,6 +24,7 @@ mod layers;
 mod lint;
 mod mcp_http;
 mod mcp_proxy;
+mod optimize;
 mod policy;
 mod proxy_hardening;
 mod python_compat;

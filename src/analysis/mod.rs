@@ -21,6 +21,7 @@ pub mod audit;
 pub mod budget;
 pub mod cost;
 pub mod lint;
+pub mod optimize;
 pub mod outcome;
 pub mod phases;
 pub mod replay_line;

@@ -15,11 +15,13 @@ mod cost;
 mod explain;
 mod globals;
 mod hook;
+mod http;
 mod import;
 mod inspect;
 mod lint;
 mod list;
 mod listing;
+mod optimize;
 mod output;
 mod placement;
 mod policy;
@@ -91,6 +93,7 @@ enum Command {
     Policy(policy::PolicyArgs),
     Annotate(annotate::AnnotateArgs),
     Retention(retention::RetentionArgs),
+    Optimize(optimize::OptimizeArgs),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -141,6 +144,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Policy(args) => policy::run(&args, &cli.globals),
         Command::Annotate(args) => annotate::run(&args, &cli.globals),
         Command::Retention(args) => retention::run(&args, &cli.globals),
+        Command::Optimize(args) => optimize::run(&args, &cli.globals),
     };
     output::finish(result)
 }

@@ -31,7 +31,7 @@ impl Store {
     pub fn annotations(&self, session_id: &str) -> Result<Annotations> {
         let folder = self.session_folder(session_id)?;
         let mut found = Annotations::default();
-        for line in raw_lines(&folder, &self.session_dir(session_id))? {
+        for line in raw_lines(&folder, &self.session_dir(session_id), ANNOTATIONS)? {
             match serde_json::from_slice::<Annotation>(&line) {
                 Ok(annotation) => found.annotations.push(annotation),
                 Err(_) if line.trim_ascii().is_empty() => {}
@@ -64,7 +64,7 @@ impl Store {
         let _lock = lock_exclusive(&folder, LOCK, WAIT)?;
         let mut kept = Vec::new();
         let mut deleted = Vec::new();
-        for line in raw_lines(&folder, &self.session_dir(session_id))? {
+        for line in raw_lines(&folder, &self.session_dir(session_id), ANNOTATIONS)? {
             match serde_json::from_slice::<Annotation>(&line) {
                 Ok(annotation) if matches(&annotation) => deleted.push(annotation),
                 _ => {
@@ -83,11 +83,15 @@ impl Store {
     }
 }
 
-/// The file's lines, each without its newline; none when there is no file. A line longer than
+/// The lines of the file `name`, each without its newline; none when there is no file. A line longer than
 /// the store's line limit is skipped.
-fn raw_lines(folder: &super::files::Folder, dir: &std::path::Path) -> Result<Vec<Vec<u8>>> {
-    let path = dir.join(ANNOTATIONS);
-    let Some(file) = folder.read(ANNOTATIONS)? else {
+fn raw_lines(
+    folder: &super::files::Folder,
+    dir: &std::path::Path,
+    name: &str,
+) -> Result<Vec<Vec<u8>>> {
+    let path = dir.join(name);
+    let Some(file) = folder.read(name)? else {
         return Ok(Vec::new());
     };
     let mut reader = BufReader::new(file.take(u64::MAX));
@@ -103,5 +107,37 @@ fn raw_lines(folder: &super::files::Folder, dir: &std::path::Path) -> Result<Vec
             let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
             lines.push(line.to_vec());
         }
+    }
+}
+
+impl Store {
+    /// The sessions labelled `label`: by an annotation of ours or the Python tool's, or listed
+    /// in the Python tool's dataset file `datasets/<label>.jsonl`; in the store's order.
+    pub fn labelled(&self, label: &str) -> Result<Vec<String>> {
+        let mut ids: Vec<String> = Vec::new();
+        for id in self.session_ids()? {
+            if self
+                .annotations(&id)
+                .is_ok_and(|found| found.annotations.iter().any(|a| a.label == label))
+            {
+                ids.push(id);
+            }
+        }
+        if crate::store::is_valid_session_id(label)
+            && let Ok(datasets) = self.root_folder().and_then(|root| root.child("datasets"))
+        {
+            let path = self.root().join("datasets");
+            for line in raw_lines(&datasets, &path, &format!("{label}.jsonl"))? {
+                let entry: serde_json::Value = serde_json::from_slice(&line).unwrap_or_default();
+                if let Some(id) = entry["session_id"].as_str()
+                    && self.has_session(id)
+                    && !ids.iter().any(|known| known == id)
+                {
+                    ids.push(id.to_owned());
+                }
+            }
+        }
+        ids.sort();
+        Ok(ids)
     }
 }
