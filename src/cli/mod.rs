@@ -7,6 +7,7 @@
 //! code.
 
 mod agent_logs;
+mod annotate;
 mod args;
 mod audit;
 mod budget_report;
@@ -16,17 +17,20 @@ mod diff;
 mod explain;
 mod globals;
 mod hook;
+mod http;
 mod import;
 mod inspect;
 mod lint;
 mod list;
 mod listing;
+mod optimize;
 mod output;
 mod placement;
 mod policy;
 mod record;
 mod record_http;
 mod replay;
+mod retention;
 pub mod settings;
 mod settings_file;
 mod setup;
@@ -93,6 +97,9 @@ enum Command {
     Diff(diff::DiffArgs),
     Compare(compare::CompareArgs),
     Why(why::WhyArgs),
+    Annotate(annotate::AnnotateArgs),
+    Retention(retention::RetentionArgs),
+    Optimize(optimize::OptimizeArgs),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -144,6 +151,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Diff(args) => diff::run(&args, &cli.globals),
         Command::Compare(args) => compare::run(&args, &cli.globals),
         Command::Why(args) => why::run(&args, &cli.globals),
+        Command::Annotate(args) => annotate::run(&args, &cli.globals),
+        Command::Retention(args) => retention::run(&args, &cli.globals),
+        Command::Optimize(args) => optimize::run(&args, &cli.globals),
     };
     output::finish(result)
 }
