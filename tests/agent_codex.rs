@@ -577,7 +577,7 @@ impl FakeModel {
             .local_addr()
             .unwrap()
             .port();
-        let child = Command::new("python3")
+        let mut child = Command::new("python3")
             .arg(repo().join("docs/agents/fake_openai_responses.py"))
             .arg(port.to_string())
             .stdout(Stdio::null())
@@ -590,6 +590,8 @@ impl FakeModel {
             }
             std::thread::sleep(std::time::Duration::from_millis(25));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("the fake model did not listen on {port}");
     }
 }
