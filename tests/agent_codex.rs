@@ -312,7 +312,7 @@ fn the_schema_check_rejects_what_codex_rejects() {
 fn write_policy(dir: &Path) {
     std::fs::write(
         dir.join(".agent-scope.json"),
-        json!({"files": {"read": {"deny": [".env"]}}}).to_string(),
+        json!({"files": {"read": {"deny": [".env"]}, "write": {"deny": [".env"]}}}).to_string(),
     )
     .unwrap();
 }
@@ -360,6 +360,28 @@ fn a_policy_denies_reading_env_in_codex_own_words() {
     .unwrap_or_else(|e| panic!("{e}: {out}"));
     assert_eq!(out["hookSpecificOutput"]["decision"]["behavior"], "deny");
 
+    // apply_patch names its files inside the patch: one that writes `.env` is denied too.
+    let patch = payloads
+        .iter()
+        .find(|p| p["hook_event_name"] == "PreToolUse" && p["tool_name"] == "apply_patch")
+        .unwrap();
+    let mut to_env = patch.clone();
+    to_env["session_id"] = pre["session_id"].clone();
+    to_env["tool_use_id"] = "call_3".into();
+    to_env["tool_input"]["command"] =
+        "*** Begin Patch\n*** Update File: src/x.rs\n@@\n-a\n+b\n*** Add File: .env\n+K=v\n*** End Patch\n"
+            .into();
+    let run = play(&env, &to_env, true);
+    assert_eq!(run.code, 0, "{run:?}");
+    let out: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(out["hookSpecificOutput"]["permissionDecision"], "deny");
+    conforms(
+        &fixture_schema("pre-tool-use.command.output.schema.json"),
+        &out,
+    )
+    .unwrap();
+    assert!(play(&env, patch, true).stdout.is_empty());
+
     // A call the policy allows prints nothing.
     let mut allowed = pre.clone();
     allowed["tool_input"] = json!({"command": "ls"});
@@ -373,7 +395,7 @@ fn a_policy_denies_reading_env_in_codex_own_words() {
         .iter()
         .filter(|e| e["event_type"] == "tool_call" && !e["data"]["policy_denied"].is_null())
         .collect();
-    assert_eq!(denied.len(), 2, "{events:?}");
+    assert_eq!(denied.len(), 3, "{events:?}");
     for call in denied {
         assert!(events.iter().any(|e| e["event_type"] == "error"
             && e["parent_id"] == call["event_id"]

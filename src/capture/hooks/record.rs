@@ -13,7 +13,6 @@ use super::outcome::Outcome;
 use super::payload::{Answer, HookEvent, HookPayload};
 use super::spawn;
 use crate::capture::guard::{Denial, Guard};
-use crate::capture::import::agent_log::patch_paths;
 use crate::capture::sink::Sink;
 use crate::capture::transcript::last_assistant_text;
 use crate::model::policy::DENIED_KEY;
@@ -575,12 +574,7 @@ impl Recorder<'_> {
                 .and_then(Value::as_str)
                 .map(|p| vec![p.to_owned()])
                 .unwrap_or_default(),
-            None if tool == "apply_patch" => ["command", "input", "patch"]
-                .iter()
-                .find_map(|key| input.get(*key).and_then(Value::as_str))
-                .map(patch_paths)
-                .unwrap_or_default(),
-            None => Vec::new(),
+            None => tools::patch_files(tool, input),
         };
         paths
             .into_iter()
