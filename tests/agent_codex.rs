@@ -78,9 +78,23 @@ fn recorded_codex_payloads_become_codex_sessions() {
     let env = TestEnv::new();
     let payloads = recorded();
     let first = payloads[0]["session_id"].as_str().unwrap().to_owned();
+    // The rollout Codex wrote for the first session, where its payloads say it is.
+    let rollout = env.path().join(format!(
+        "sessions/2026/11/30/rollout-2026-11-30T05-39-48-{first}.jsonl"
+    ));
+    std::fs::create_dir_all(rollout.parent().unwrap()).unwrap();
+    std::fs::copy(
+        repo().join("docs/agents/recorded/codex-0.171.0-rollout-shell.jsonl"),
+        &rollout,
+    )
+    .unwrap();
     for p in &payloads {
         let declared = p["session_id"] != first.as_str();
-        let run = play(&env, p, declared);
+        let mut p = p.clone();
+        if !declared {
+            p["transcript_path"] = rollout.to_string_lossy().into_owned().into();
+        }
+        let run = play(&env, &p, declared);
         run.success();
         assert!(run.stdout.is_empty() && run.stderr.is_empty(), "{run:?}");
     }
@@ -143,6 +157,18 @@ fn recorded_codex_payloads_become_codex_sessions() {
     assert_eq!(events[3]["parent_id"], events[1]["event_id"]);
 
     analyses_work(&env, &first);
+    // The hooks carry no tokens; cost takes them from the rollout the session names: its two
+    // responses (108 and 109 input tokens, 40 of each cached, 7 output each), exactly.
+    let cost = env
+        .run(&["cost", &first, "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(cost["estimated"], false, "{cost}");
+    assert_eq!(
+        cost["tokens"],
+        json!({"input": 137, "output": 14, "cache_creation": 0, "cache_read": 80, "reasoning": 6})
+    );
+    assert_eq!(cost["models"][0]["model"], "gpt-5.1-codex");
 }
 
 /// Replay, stats, explain, cost and audit on a Codex session, through the binary.
@@ -784,6 +810,14 @@ fn the_real_codex_cli_is_recorded_and_obeys_a_policy() {
     assert_eq!(find(events, "assistant_response")["data"]["text"], "done");
     find(events, "session_end");
     analyses_work(&env, shell);
+    // Its tokens come from the rollout: two responses of the fake model, 7 output tokens each.
+    let cost = env
+        .run(&["cost", shell, "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(cost["estimated"], false, "{cost}");
+    assert_eq!(cost["tokens"]["output"], 14, "{cost}");
+    assert_eq!(cost["tokens"]["cache_read"], 80, "{cost}");
 
     // The patch run: the file Codex wrote is a file write of the call.
     let (_, events) = &sessions[1];
