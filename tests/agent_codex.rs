@@ -863,3 +863,91 @@ fn the_real_codex_cli_is_recorded_and_obeys_a_policy() {
         );
     }
 }
+
+/// The events the recorded runs did not reach, as Codex 0.171.0's input schemas define them: an
+/// MCP call with a structured result, compaction, an interrupt, a subagent with its answer.
+#[test]
+fn codex_events_from_its_schemas_are_recorded() {
+    let env = TestEnv::new();
+    let session = "01a22b00-0000-7000-8000-000000000001";
+    let base = |event: &str, extra: Value| {
+        let mut p = json!({
+            "session_id": session,
+            "turn_id": "01a22b00-0000-7000-8000-0000000000aa",
+            "transcript_path": null,
+            "cwd": "/w",
+            "hook_event_name": event,
+            "model": "gpt-5.5",
+            "permission_mode": "default",
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            p[k] = v.clone();
+        }
+        p
+    };
+    let mcp_input = json!({"sql": "select 1"});
+    let steps = [
+        base(
+            "PreToolUse",
+            json!({"tool_name": "mcp__db__query", "tool_input": mcp_input, "tool_use_id": "call_7"}),
+        ),
+        base(
+            "PostToolUse",
+            json!({"tool_name": "mcp__db__query", "tool_input": mcp_input, "tool_use_id": "call_7",
+                   "tool_response": {"content": [{"type": "text", "text": "1 row"}]}}),
+        ),
+        base("PreCompact", json!({"trigger": "auto"})),
+        base("PostCompact", json!({"trigger": "auto"})),
+        base("Interrupt", json!({})),
+        base(
+            "SubagentStart",
+            json!({"agent_id": "agent-1", "agent_type": "explorer"}),
+        ),
+        base(
+            "SubagentStop",
+            json!({"agent_id": "agent-1", "agent_type": "explorer", "stop_hook_active": false,
+                   "last_assistant_message": "found it", "agent_transcript_path": null}),
+        ),
+    ];
+    for p in &steps {
+        // Each names its turn, so Codex is told by the payload alone.
+        let run = play(&env, p, false);
+        assert!(run.code == 0 && run.stdout.is_empty(), "{run:?}");
+    }
+    no_hook_errors(&env);
+    assert_eq!(env.meta(session)["agent_name"], "codex");
+    let events = env.events(session);
+    assert_eq!(
+        kinds(&events),
+        [
+            "tool_call",
+            "tool_result",
+            "decision",
+            "decision",
+            "decision",
+            "subagent_start",
+            "subagent_stop"
+        ]
+    );
+    assert_eq!(events[1]["parent_id"], events[0]["event_id"]);
+    assert_eq!(events[1]["data"]["result"], "1 row");
+    assert_eq!(events[2]["data"]["hook_event_name"], "PreCompact");
+    assert_eq!(events[2]["data"]["trigger"], "auto");
+    assert_eq!(events[4]["data"]["hook_event_name"], "Interrupt");
+    let child = events[6]["data"]["child_session_id"].as_str().unwrap();
+    let meta = env.meta(child);
+    assert_eq!(meta["agent_name"], "codex");
+    assert_eq!(meta["parent_session_id"], session);
+    let child_events = env.events(child);
+    assert!(
+        child_events
+            .iter()
+            .any(|e| e["event_type"] == "assistant_response" && e["data"]["text"] == "found it"),
+        "{child_events:?}"
+    );
+    let stats = env
+        .run(&["stats", session, "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(stats["tool_calls"], 1, "{stats}");
+}
