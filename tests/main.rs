@@ -2,6 +2,7 @@
 
 #![allow(unreachable_pub, clippy::unwrap_used, clippy::needless_pass_by_value)]
 
+mod agent_codex;
 mod agent_logs;
 mod annotate;
 mod budget_report;
