@@ -281,8 +281,16 @@ fn a_policy_denies_gemini_in_geminis_own_words() {
     let events = env.events("gdeny");
     let calls = of_type(&events, "tool_call");
     assert_eq!(calls.len(), 3);
-    assert!(calls[0]["data"]["policy_denied"].is_object(), "{:?}", calls[0]);
-    assert!(calls[1]["data"]["policy_denied"].is_object(), "{:?}", calls[1]);
+    assert!(
+        calls[0]["data"]["policy_denied"].is_object(),
+        "{:?}",
+        calls[0]
+    );
+    assert!(
+        calls[1]["data"]["policy_denied"].is_object(),
+        "{:?}",
+        calls[1]
+    );
     assert!(calls[2]["data"].get("policy_denied").is_none());
     assert_eq!(of_type(&events, "error").len(), 2);
 }
