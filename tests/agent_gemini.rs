@@ -646,3 +646,31 @@ fn the_real_gemini_cli_is_recorded_through_its_hooks() {
     );
     assert_eq!(kinds.first(), Some(&"session_start"));
 }
+
+/// Gemini CLI shows whatever a hook writes on stderr to the user when its stdout is empty
+/// (docs/agents.md §3.3): when even the store's log cannot take a failure, the hook says
+/// nothing under Gemini, where under Claude Code it says one line.
+#[test]
+fn gemini_hears_nothing_of_the_hooks_own_failures() {
+    let env = TestEnv::new();
+    let bad = br#"{"session_id": 5, "hook_event_name": "BeforeTool"}"#;
+    let run = |args: &[&str], gemini_env: bool| {
+        let mut cmd = env.command(args);
+        cmd.env("AGENT_TRACE_DIR", "/dev/null/no-store");
+        if gemini_env {
+            cmd.env("GEMINI_SESSION_ID", "g");
+        }
+        run_with_stdin(cmd, bad)
+    };
+    for (args, gemini_env) in [
+        (&["hook", "--agent", "gemini-cli", "BeforeTool"][..], false),
+        (&["hook", "BeforeTool"][..], true),
+    ] {
+        let out = run(args, gemini_env);
+        assert_eq!(out.code, 0, "{out:?}");
+        assert!(out.stdout.is_empty() && out.stderr.is_empty(), "{out:?}");
+    }
+    let claude = run(&["hook", "pre-tool"], false);
+    assert_eq!(claude.code, 0);
+    assert!(claude.stderr.contains("session_id"), "{claude:?}");
+}
