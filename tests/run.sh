@@ -40,6 +40,13 @@ if [ ! -x target/agentcli/codex/node_modules/.bin/codex ]; then
 fi
 export AGENT_STRACE_CODEX="$PWD/target/agentcli/codex/node_modules/.bin/codex"
 
+# Gemini CLI, for the test that drives the real agent against a fake model endpoint
+# (tests/agent_gemini.rs, docs/agents.md section 7).
+if [ ! -x target/agentcli/gemini/node_modules/.bin/gemini ]; then
+  npm install --silent --no-audit --no-fund --prefix target/agentcli/gemini @google/gemini-cli@0.61.0
+fi
+export AGENT_STRACE_GEMINI_CLI="$PWD/target/agentcli/gemini/node_modules/.bin/gemini"
+
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked

@@ -45,6 +45,7 @@
 //! [`table`] states targets ([`table::Target`]), judges figures ([`table::Verdict`]) and
 //! prints the tables, so that every miss is reported the same way.
 
+mod agent_gemini;
 mod aggregates;
 mod capture;
 mod codex;
@@ -76,7 +77,7 @@ const READ_RUNS: usize = 10;
 const READ_RSS_RUNS: usize = 2;
 
 /// A hook: what Claude Code waits for before and after every tool call.
-const HOOK: Targets = Targets {
+pub(crate) const HOOK: Targets = Targets {
     median: Some(Duration::from_millis(2)),
     p99: Some(Duration::from_millis(5)),
     peak_kib: Some(10 * MIB),
@@ -187,6 +188,8 @@ fn main() {
         Only::Proxies
     } else if args.iter().any(|a| a == "--aggregates-only") {
         Only::Aggregates
+    } else if args.iter().any(|a| a == "--agent-hooks-only") {
+        Only::AgentHooks
     } else {
         Only::All
     };
@@ -204,6 +207,8 @@ enum Only {
     All,
     Proxies,
     Aggregates,
+    /// Claude Code's pre-tool beside each other agent's hooks.
+    AgentHooks,
 }
 
 fn run(only: Only) -> Res<()> {
@@ -241,6 +246,22 @@ fn run(only: Only) -> Res<()> {
             print_header("the proxies only", &machine, &load_start, &bin);
             proxies::print_proxy(&proxy);
             proxy.verdicts()
+        } else if only == Only::AgentHooks {
+            let store = work.path().join("s1").join(".agent-traces");
+            let pre = bench_pre_tool(
+                &ours,
+                &store,
+                &session_uuid(0xabc),
+                HOOK_WARMUP,
+                HOOK_RUNS,
+                HOOK_RSS_RUNS,
+            )?;
+            let mut rows = vec![Row::new("hook pre-tool, 2 KB payload", pre, HOOK)];
+            rows.extend(agent_gemini::rows(&ours, work.path(), &mut notes)?);
+            print_header("each agent's hooks only", &machine, &load_start, &bin);
+            println!();
+            print_rows(&rows, false);
+            rows.iter().map(Row::verdict).collect()
         } else {
             let rows = aggregates::bench_aggregates(&ours, work.path(), &mut notes)?;
             print_header(
@@ -327,6 +348,8 @@ fn run(only: Only) -> Res<()> {
         codex_post,
         HOOK,
     ));
+    // 1b. Each agent's own hooks: Gemini CLI's.
+    rows.extend(agent_gemini::rows(&ours, work.path(), &mut notes)?);
 
     // 2. post-tool on a session of 100,000 events, each after its matching pre-tool.
     eprintln!("figures: hook post-tool on the 100k-event session");

@@ -75,6 +75,14 @@ fn signals(args: &HookArgs) -> hooks::Signals {
     }
 }
 
+/// Whether the agent must hear nothing of the hook's own failures, even when the store's log
+/// cannot take them: Gemini CLI shows a hook's stderr to the user when its stdout is empty
+/// (docs/agents.md §3.3).
+fn silent_on_failure(args: &HookArgs) -> bool {
+    let signals = signals(args);
+    signals.declared == Some(Agent::GeminiCli) || (signals.declared.is_none() && signals.gemini)
+}
+
 /// Stdin beyond this is not read: no real payload comes near it, and a runaway writer must not
 /// make the hook hold gigabytes.
 const STDIN_LIMIT: u64 = 64 * 1024 * 1024;
@@ -103,7 +111,9 @@ pub(crate) fn run(args: &HookArgs, globals: &Globals) -> ExitCode {
         let store =
             store.unwrap_or_else(|| super::stores::for_writing(globals.hook_root(None, None)));
         let stamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
-        if !store.log_hook_error(&format!("{stamp} hook {}: {message}", args.event)) {
+        if !store.log_hook_error(&format!("{stamp} hook {}: {message}", args.event))
+            && !silent_on_failure(args)
+        {
             super::output::to_stderr(format_args!(
                 "agent-strace hook {}: {message}\n",
                 args.event
@@ -133,7 +143,7 @@ fn record(args: &HookArgs, globals: &Globals) -> Result<(Agent, Outcome), Failur
     let privacy = match args.privacy.resolve() {
         Ok(privacy) => privacy,
         Err(message) if denial.is_some() => {
-            log(&store, &args.event, &message);
+            log(args, &store, &message);
             return Ok((payload.agent, hooks::outcome(&payload, denial.as_ref())));
         }
         Err(message) => return Err((Some(store.clone()), message)),
@@ -143,7 +153,7 @@ fn record(args: &HookArgs, globals: &Globals) -> Result<(Agent, Outcome), Failur
     let outcome = match hooks::record(&store, &payload, &Sink::new(privacy), denial.as_ref()) {
         Ok(outcome) => outcome,
         Err(e) if denial.is_some() => {
-            log(&store, &args.event, &e.to_string());
+            log(args, &store, &e.to_string());
             hooks::outcome(&payload, denial.as_ref())
         }
         Err(e) => return Err((Some(store.clone()), e.to_string())),
@@ -151,9 +161,12 @@ fn record(args: &HookArgs, globals: &Globals) -> Result<(Agent, Outcome), Failur
     Ok((payload.agent, outcome))
 }
 
-fn log(store: &Store, event: &str, message: &str) {
+fn log(args: &HookArgs, store: &Store, message: &str) {
+    let event = &args.event;
     let stamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
-    if !store.log_hook_error(&format!("{stamp} hook {event}: {message}")) {
+    if !store.log_hook_error(&format!("{stamp} hook {event}: {message}"))
+        && !silent_on_failure(args)
+    {
         super::output::to_stderr(format_args!("agent-strace hook {event}: {message}\n"));
     }
 }
@@ -180,8 +193,8 @@ fn guard(args: &HookArgs, payload: &hooks::HookPayload, store: &Store) -> Option
         }),
         Err(e) => {
             log(
+                args,
                 store,
-                &args.event,
                 &format!("POLICY NOT ENFORCED, nothing is blocked until it is fixed: {e}"),
             );
             None

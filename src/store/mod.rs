@@ -14,6 +14,7 @@
 //!     .counters              the session lock, holding the counters folded from events up to a
 //!                            byte offset (our cache); held briefly while meta is caught up
 //!     .pending/              open tool calls waiting for their result, one empty file each
+//!     .response              the parts of a model response still streaming in (Gemini CLI)
 //!     .import                what an import read of its transcript, to bring it up to date
 //!     watchdog-postmortem.json   why `watch` killed the session's agent (only then)
 //! ```
@@ -24,6 +25,7 @@
 //! - [`follow`]: a session's events as they are appended, woken by file notifications.
 //! - [`meta`]: reading and atomically replacing `meta.json`; catching counters up.
 //! - [`pending`]: open tool calls, claimed by exactly one result.
+//! - [`streaming`]: a model response's parts, kept until its last chunk folds them.
 //! - [`postmortem`]: the post-mortem `watch` writes when a rule kills a session's agent.
 //! - [`select`]: naming a session by a unique prefix of its id.
 //! - [`lock`]: brief, bounded file locks.
@@ -53,6 +55,7 @@ mod postmortem;
 mod reader;
 mod retention;
 mod select;
+mod streaming;
 mod writer;
 
 use std::path::{Path, PathBuf};

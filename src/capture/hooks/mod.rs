@@ -2,8 +2,8 @@
 //!
 //! # Architecture
 //! - [`payload`]: the normal form every agent's payload is read into.
-//! - [`claude_code`], [`codex`], [`vscode`]: each agent's wire format, read into the normal
-//!   form.
+//! - [`claude_code`], [`codex`], [`gemini`], [`vscode`]: each agent's wire format, read into
+//!   the normal form.
 //! - [`record`]: the one recorder: what each event becomes in the store.
 //! - [`spawn`]: pairing subagents with the calls that spawned them, by what they share.
 //! - [`outcome`]: what the hook decided; [`reply`]: how each agent is told it (printed by
@@ -16,6 +16,7 @@
 
 pub mod claude_code;
 pub mod codex;
+pub mod gemini;
 pub mod outcome;
 pub mod payload;
 mod record;
@@ -72,7 +73,11 @@ pub fn read_payload(
     };
     // Each agent's reader is added here as it is captured natively; until then its payloads
     // are read by the reader of the shape they share.
-    if signals.declared == Some(Agent::Codex)
+    if signals.declared == Some(Agent::GeminiCli)
+        || (signals.declared.is_none() && (signals.gemini || gemini::is_gemini(&fields)))
+    {
+        gemini::read(arg, fields)
+    } else if signals.declared == Some(Agent::Codex)
         || (signals.declared.is_none() && codex::is_codex(&fields))
     {
         codex::read(arg, fields)
