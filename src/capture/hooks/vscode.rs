@@ -127,7 +127,11 @@ mod tests {
             PayloadError::Missing("sessionId")
         );
         assert_eq!(
-            read_payload("stop", br#"{"sessionId":"s","timestamp":5}"#).unwrap_err(),
+            read_payload(
+                "stop",
+                br#"{"sessionId":"s","hookEventName":"Stop","timestamp":5}"#
+            )
+            .unwrap_err(),
             PayloadError::WrongType("timestamp", "string")
         );
     }
