@@ -2,6 +2,7 @@
 
 #![allow(unreachable_pub, clippy::unwrap_used, clippy::needless_pass_by_value)]
 
+mod agent_cursor_copilot;
 mod agent_logs;
 mod budget_report;
 mod ccusage_crosscheck;
