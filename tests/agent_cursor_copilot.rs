@@ -267,9 +267,18 @@ fn a_cursor_session_records_calls_results_prompts_answers_and_files() {
         "the user's e-mail is not kept"
     );
 
-    // Every analysis reads it as Cursor's, with its tool table.
+    // Analyses read it with Cursor's tool table.
     let stats = env.run(&["stats", CURSOR_SESSION, "--format", "json"]);
-    stats.success();
+    let stats = stats.success().json();
+    assert_eq!(
+        (
+            &stats["tool_calls"],
+            &stats["user_prompts"],
+            &stats["files_read"],
+            &stats["files_written"]
+        ),
+        (&json!(3), &json!(1), &json!(1), &json!(1))
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
