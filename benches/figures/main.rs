@@ -33,6 +33,7 @@
 //! `-- --capture-only` measures only issue 8's capture figures ([`capture`]): `import --all` of
 //! a history of many transcripts against ccusage, and `hook pre-tool` on a new and a long session.
 //! `-- --policy-only` measures only what a 50-rule policy adds to `hook pre-tool` ([`policy`]).
+//! `-- --agents-only` measures only each agent's own hooks, Cursor's and Copilot CLI's ([`agents`]).
 //!
 //! See `docs/benchmarks.md` for what each figure means and the last figures measured.
 //!
@@ -45,6 +46,7 @@
 //! [`table`] states targets ([`table::Target`]), judges figures ([`table::Verdict`]) and
 //! prints the tables, so that every miss is reported the same way.
 
+mod agents;
 mod aggregates;
 mod capture;
 mod corpus;
@@ -186,6 +188,8 @@ fn main() {
         Only::Proxies
     } else if args.iter().any(|a| a == "--aggregates-only") {
         Only::Aggregates
+    } else if args.iter().any(|a| a == agents::AGENTS_ONLY) {
+        Only::Agents
     } else {
         Only::All
     };
@@ -203,6 +207,7 @@ enum Only {
     All,
     Proxies,
     Aggregates,
+    Agents,
 }
 
 fn run(only: Only) -> Res<()> {
@@ -235,7 +240,21 @@ fn run(only: Only) -> Res<()> {
     };
     if only != Only::All {
         let mut notes = Vec::new();
-        let verdicts = if only == Only::Proxies {
+        let verdicts = if only == Only::Agents {
+            let samples = agents::bench_agent_hooks(
+                &ours,
+                work.path(),
+                HOOK_WARMUP,
+                HOOK_RUNS,
+                HOOK_RSS_RUNS,
+                &mut notes,
+            )?;
+            let rows = agents::rows(samples);
+            print_header("each agent's hooks only", &machine, &load_start, &bin);
+            println!();
+            print_rows(&rows, false);
+            rows.iter().map(Row::verdict).collect()
+        } else if only == Only::Proxies {
             let proxy = proxies::bench_proxy(&ours, work.path(), &mut notes);
             print_header("the proxies only", &machine, &load_start, &bin);
             proxies::print_proxy(&proxy);
@@ -332,6 +351,16 @@ fn run(only: Only) -> Res<()> {
         cold,
         Targets::none(),
     ));
+
+    // Each agent's own hooks (issue 12), held to the same target.
+    rows.extend(agents::rows(agents::bench_agent_hooks(
+        &ours,
+        work.path(),
+        HOOK_WARMUP,
+        HOOK_RUNS,
+        HOOK_RSS_RUNS,
+        &mut notes,
+    )?));
 
     // 3. stats and replay on the generated session.
     eprintln!("figures: stats and replay on the 100k-event session");
