@@ -58,7 +58,6 @@ const CAMEL_FIELDS: &[(&str, &str)] = &[
     ("reason", "reason"),
     ("permissionSuggestions", "permission_suggestions"),
     ("error", "error"),
-    ("hookName", "hook_name"),
 ];
 
 /// The snake_case fields of the PascalCase shape beyond Claude Code's.
@@ -72,6 +71,9 @@ pub(super) fn is_camel(fields: &Map<String, Value>) -> bool {
         && !fields.contains_key("hookEventName")
 }
 
+/// Copilot's events with no kind of their own in the normal form, kept whole by name.
+const OTHER_EVENTS: [&str; 2] = ["errorOccurred", "preMcpToolCall"];
+
 /// The event a `hook <event>` argument names: Copilot's camelCase name, or ours.
 fn event_of_arg(arg: &str) -> Option<HookEvent> {
     CAMEL_EVENTS
@@ -79,6 +81,11 @@ fn event_of_arg(arg: &str) -> Option<HookEvent> {
         .find(|(name, _)| *name == arg)
         .map(|(_, event)| event.clone())
         .or_else(|| HookEvent::from_arg(arg))
+        .or_else(|| {
+            OTHER_EVENTS
+                .contains(&arg)
+                .then(|| HookEvent::Other(arg.to_owned()))
+        })
 }
 
 /// Reads a Copilot CLI payload of either shape.
@@ -317,6 +324,12 @@ mod tests {
 
     #[test]
     fn an_unknown_camel_event_is_named() {
+        let p = read_payload(
+            "errorOccurred",
+            r#"{"sessionId":"s","timestamp":1,"error":"x"}"#,
+        )
+        .unwrap();
+        assert_eq!(p.event, HookEvent::Other("errorOccurred".into()));
         assert!(matches!(
             read_payload("bogus", r#"{"sessionId":"s","timestamp":1}"#),
             Err(PayloadError::UnknownEvent(_))

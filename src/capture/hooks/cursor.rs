@@ -356,5 +356,15 @@ mod tests {
         .unwrap();
         assert_eq!(p.agent, Agent::Cursor);
         assert_eq!(p.event, HookEvent::PreToolUse);
+        // Claude Code started from a Cursor terminal inherits CURSOR_VERSION; its own
+        // transcript says whose payload it is.
+        let p = crate::capture::hooks::read_payload(
+            "pre-tool",
+            br#"{"session_id":"s","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{},
+                "transcript_path":"/home/u/.claude/projects/-w/s.jsonl"}"#,
+            &signals,
+        )
+        .unwrap();
+        assert_eq!(p.agent, Agent::ClaudeCode);
     }
 }

@@ -138,9 +138,20 @@ fn agent_of(fields: &Map<String, Value>, signals: &Signals) -> Agent {
         }
         _ => {}
     }
-    if signals.cursor || fields.contains_key("cursor_version") {
+    // The environment is inherited: Claude Code started from a Cursor or Copilot terminal may
+    // carry their variables. A transcript of Claude Code's own says the payload is its.
+    let claude_transcript = fields
+        .get("transcript_path")
+        .and_then(Value::as_str)
+        .is_some_and(|path| path.contains("/.claude/projects/"));
+    let (env_cursor, env_copilot) = if claude_transcript {
+        (false, false)
+    } else {
+        (signals.cursor, signals.copilot)
+    };
+    if env_cursor || fields.contains_key("cursor_version") {
         Agent::Cursor
-    } else if signals.copilot || copilot::is_camel(fields) {
+    } else if env_copilot || copilot::is_camel(fields) {
         Agent::Copilot
     } else if vscode::is_vscode(fields) {
         Agent::VsCode

@@ -37,6 +37,8 @@ const KNOWN: &[&str] = &[
 ];
 
 /// Whether a payload is VS Code's: camelCase common fields and no snake_case session id.
+/// (Copilot CLI's camelCase payloads have `sessionId` too, but never `hookEventName`;
+/// `read_payload` tells them apart first.)
 pub(super) fn is_vscode(fields: &Map<String, Value>) -> bool {
     !fields.contains_key("session_id")
         && (fields.contains_key("sessionId") || fields.contains_key("hookEventName"))
