@@ -795,3 +795,172 @@ fn malformed_cursor_and_copilot_payloads_never_fail_print_or_fake_an_event() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The real Copilot CLI 1.0.102, offline against a fake model endpoint (docs/agents.md §7)
+
+/// Copilot CLI's binary, installed by tests/run.sh (or named by `AGENT_STRACE_COPILOT`).
+fn copilot_cli() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("AGENT_STRACE_COPILOT")
+        .filter(|p| !p.is_empty())
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("target/agentcli/copilot/node_modules/@github/copilot-linux-x64/copilot")
+        });
+    path.is_file().then_some(path)
+}
+
+/// The fake Responses endpoint of docs/agents/fake_openai_responses.py, stopped when dropped.
+struct FakeModel {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl FakeModel {
+    fn start() -> FakeModel {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let script =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/agents/fake_openai_responses.py");
+        let child = Command::new("python3")
+            .arg(script)
+            .arg(port.to_string())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 runs the fake model");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        FakeModel { child, port }
+    }
+}
+
+impl Drop for FakeModel {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `copilot -p "read .env"` in the test's folder with our hooks (camelCase events, `hook
+/// --agent copilot`, as setup writes them) in its user hooks folder; returns what it printed.
+fn run_copilot(env: &TestEnv, copilot: &Path) -> String {
+    std::fs::write(env.path().join(".env"), "SECRET=3\n").unwrap();
+    let home = env.path().join("copilot-home");
+    let hooks = home.join(".copilot/hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    let bin = crate::common::bin();
+    let events = [
+        "sessionStart",
+        "userPromptSubmitted",
+        "preToolUse",
+        "postToolUse",
+        "postToolUseFailure",
+        "agentStop",
+        "sessionEnd",
+    ];
+    let mut config = serde_json::Map::new();
+    for event in events {
+        config.insert(
+            event.into(),
+            json!([{"type": "command", "bash": format!("{} hook --agent copilot {event}", bin.display()), "timeoutSec": 30}]),
+        );
+    }
+    std::fs::write(
+        hooks.join("agent-strace.json"),
+        json!({"version": 1, "hooks": config}).to_string(),
+    )
+    .unwrap();
+    let model = FakeModel::start();
+    let cache = copilot.ancestors().nth(4).map_or_else(
+        || env.home.path().join("pkgcache"),
+        |prefix| prefix.join("pkgcache"),
+    );
+    let mut cmd = Command::new(copilot);
+    cmd.args(["-p", "read .env", "--allow-all-tools", "--model", "gpt-5.1"])
+        .current_dir(env.path())
+        .env("HOME", &home)
+        .env("AGENT_STRACE_HOME", env.home.path())
+        .env("COPILOT_PKG_CACHE_HOME", cache)
+        .env("COPILOT_OFFLINE", "1")
+        .env("COPILOT_AUTO_UPDATE", "false")
+        .env(
+            "COPILOT_PROVIDER_BASE_URL",
+            format!("http://127.0.0.1:{}/v1", model.port),
+        )
+        .env("COPILOT_PROVIDER_TYPE", "openai")
+        .env("COPILOT_PROVIDER_WIRE_API", "responses")
+        .env("COPILOT_PROVIDER_API_KEY", "x")
+        .env("COPILOT_PROVIDER_MODEL_ID", "gpt-5.1")
+        .env_remove("AGENT_TRACE_DIR")
+        .env_remove("CLAUDE_PROJECT_DIR")
+        .stdin(std::process::Stdio::null());
+    for var in AGENT_VARS {
+        cmd.env_remove(var);
+    }
+    let out = cmd.output().expect("copilot runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "copilot failed: {text}");
+    text
+}
+
+#[test]
+fn the_real_copilot_cli_is_recorded_as_copilot_and_denied_in_its_own_words() {
+    let Some(copilot) = copilot_cli() else {
+        eprintln!(
+            "skipped: Copilot CLI 1.0.102 is not installed in target/agentcli/copilot (tests/run.sh \
+             installs it) and AGENT_STRACE_COPILOT is not set"
+        );
+        return;
+    };
+    // A turn: the prompt, `bash cat .env`, its result, the answer "done".
+    let env = TestEnv::new();
+    run_copilot(&env, &copilot);
+    assert!(
+        !env.store().join("hook-errors.log").exists(),
+        "{:?}",
+        std::fs::read_to_string(env.store().join("hook-errors.log"))
+    );
+    let sessions = env.sessions();
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    let session = &sessions[0];
+    assert_eq!(env.meta(session)["agent_name"], "copilot");
+    let events = env.events(session);
+    let calls = of_type(&events, "tool_call");
+    assert_eq!(calls.len(), 1, "{events:#?}");
+    assert_eq!(calls[0]["data"]["tool_name"], "bash");
+    assert_eq!(calls[0]["data"]["arguments"]["command"], "cat .env");
+    assert_results_linked(&events);
+    assert_eq!(
+        of_type(&events, "user_prompt")[0]["data"]["prompt"],
+        "read .env"
+    );
+    assert_eq!(
+        of_type(&events, "assistant_response")[0]["data"]["text"],
+        "done"
+    );
+    assert_eq!(of_type(&events, "session_end").len(), 1);
+
+    // The same turn under a policy forbidding .env: Copilot is told no, and says so.
+    let env = TestEnv::new();
+    forbid_env(&env);
+    let printed = run_copilot(&env, &copilot);
+    let session = &env.sessions()[0];
+    let events = env.events(session);
+    let calls = of_type(&events, "tool_call");
+    assert_eq!(calls.len(), 1, "{events:#?}");
+    assert!(calls[0]["data"].get("policy_denied").is_some());
+    assert!(of_type(&events, "tool_result").is_empty(), "{events:#?}");
+    assert!(printed.contains("Denied by preToolUse hook"), "{printed}");
+}

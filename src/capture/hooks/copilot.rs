@@ -176,7 +176,7 @@ fn finish(
     let answer = match event {
         HookEvent::Stop | HookEvent::SubagentStop => f
             .text("transcript_path")
-            .and_then(|path| last_answer(Path::new(&path)))
+            .and_then(|path| answer_when_written(Path::new(&path)))
             .map(Answer::Text),
         _ => None,
     };
@@ -237,11 +237,32 @@ fn take_time(fields: &mut Map<String, Value>, key: &str) -> Result<Option<f64>, 
     Ok(at)
 }
 
+/// Copilot writes `events.jsonl` behind its hooks: observed on 1.0.102 driven offline, the
+/// agentStop hook can start before the answer's line is in the file. A stop hook that finds
+/// none looks again a few times, never longer than this in all.
+const ANSWER_WAIT: std::time::Duration = std::time::Duration::from_millis(150);
+
+/// [`last_answer`], waiting up to [`ANSWER_WAIT`] for the file to catch up; `None` at once when
+/// there is no such file.
+fn answer_when_written(path: &Path) -> Option<String> {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(text) = last_answer(path) {
+            return Some(text);
+        }
+        if !path.is_file() || started.elapsed() >= ANSWER_WAIT {
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+}
+
 /// How much of the end of `events.jsonl` the stop hook reads for the answer.
 const TAIL: u64 = 1024 * 1024;
 
-/// The content of the last non-empty `assistant.message` in Copilot's `events.jsonl`; `None`
-/// when the file cannot be read or its last [`TAIL`] bytes hold none.
+/// The content of the last non-empty `assistant.message` of the last turn in Copilot's
+/// `events.jsonl`; `None` when the file cannot be read, or its last [`TAIL`] bytes hold none
+/// after the turn's `user.message`.
 fn last_answer(path: &Path) -> Option<String> {
     let mut file = crate::store::open_regular(path).ok()?;
     let len = file.metadata().ok()?.len();
@@ -249,17 +270,34 @@ fn last_answer(path: &Path) -> Option<String> {
     file.seek(SeekFrom::Start(start)).ok()?;
     let mut buf = Vec::new();
     file.take(TAIL).read_to_end(&mut buf).ok()?;
-    buf.split(|&b| b == b'\n').rev().find_map(|line| {
-        if !line.windows(19).any(|w| w == b"\"assistant.message\"") {
-            return None;
+    for line in buf.split(|&b| b == b'\n').rev() {
+        let kind = if line.windows(19).any(|w| w == b"\"assistant.message\"") {
+            "assistant.message"
+        } else if line.windows(14).any(|w| w == b"\"user.message\"") {
+            "user.message"
+        } else {
+            continue;
+        };
+        let Ok(entry) = serde_json::from_slice::<Value>(line) else {
+            continue;
+        };
+        match entry.get("type").and_then(Value::as_str) {
+            // The turn's prompt, with no answer after it yet: an older answer is not this one.
+            Some("user.message") if kind == "user.message" => return None,
+            Some("assistant.message") => {
+                let text = entry
+                    .get("data")
+                    .and_then(|d| d.get("content"))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                if !text.is_empty() {
+                    return Some(text.to_owned());
+                }
+            }
+            _ => {}
         }
-        let entry: Value = serde_json::from_slice(line).ok()?;
-        if entry.get("type")?.as_str()? != "assistant.message" {
-            return None;
-        }
-        let text = entry.get("data")?.get("content")?.as_str()?;
-        (!text.is_empty()).then(|| text.to_owned())
-    })
+    }
+    None
 }
 
 /// Copilot's denial: its flat `permissionDecision` JSON with exit 0 (observed to deny under
