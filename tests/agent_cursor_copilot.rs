@@ -803,11 +803,13 @@ fn malformed_cursor_and_copilot_payloads_never_fail_print_or_fake_an_event() {
 fn copilot_cli() -> Option<std::path::PathBuf> {
     let path = std::env::var_os("AGENT_STRACE_COPILOT")
         .filter(|p| !p.is_empty())
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("target/agentcli/copilot/node_modules/@github/copilot-linux-x64/copilot")
-        });
+        .map_or_else(
+            || {
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("target/agentcli/copilot/node_modules/@github/copilot-linux-x64/copilot")
+            },
+            std::path::PathBuf::from,
+        );
     path.is_file().then_some(path)
 }
 
