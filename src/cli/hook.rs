@@ -131,8 +131,17 @@ fn record(args: &HookArgs, globals: &Globals) -> Result<(Agent, Outcome), Failur
         .take(STDIN_LIMIT)
         .read_to_end(&mut stdin)
         .map_err(|e| (None, format!("cannot read stdin: {e}")))?;
-    let payload = hooks::read_payload(&args.event, &stdin, &signals(args))
-        .map_err(|e| (None, e.to_string()))?;
+    let signals = signals(args);
+    let read =
+        hooks::read_hook(&args.event, &stdin, &signals).map_err(|e| (None, e.to_string()))?;
+    // Cursor, VS Code and Copilot CLI also run Claude Code's hooks: where the agent has hooks of
+    // its own, they record the event and this run is a duplicate, dropped without a word.
+    if let Some(agent) = read.duplicate_unless_alone(&signals)
+        && super::agent_hooks::own_hooks_installed(agent, read.payload.cwd.as_deref())
+    {
+        return Ok((agent, Outcome::Allow));
+    }
+    let payload = read.payload;
     // The store is catalogued when this hook makes it (the project's first event), never after.
     let store = super::stores::for_writing(
         globals.hook_root(payload.cwd.as_deref(), Some(&payload.session_id)),

@@ -6,6 +6,7 @@
 //! location; [`output`] is where commands print, and how errors become one line and an exit
 //! code.
 
+mod agent_hooks;
 mod agent_logs;
 mod annotate;
 mod args;
