@@ -8,6 +8,7 @@
 
 mod agent_logs;
 mod args;
+mod attribution;
 mod audit;
 mod budget_report;
 mod cost;
@@ -28,6 +29,8 @@ mod replay;
 pub mod settings;
 mod settings_file;
 mod setup;
+mod setup_agents;
+mod show;
 mod sql;
 mod standup;
 mod stats;
@@ -76,6 +79,7 @@ enum Command {
     List(list::ListArgs),
     Replay(replay::ReplayArgs),
     Inspect(inspect::InspectArgs),
+    Show(show::ShowArgs),
     Stats(stats::StatsArgs),
     Explain(explain::ExplainArgs),
     Cost(cost::CostArgs),
@@ -124,6 +128,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::List(args) => list::run(&args, &cli.globals),
         Command::Replay(args) => replay::run(&args, &cli.globals),
         Command::Inspect(args) => inspect::run(&args, &cli.globals),
+        Command::Show(args) => show::run(&args, &cli.globals),
         Command::Stats(args) => stats::run(&args, &cli.globals),
         Command::Explain(args) => explain::run(&args, &cli.globals),
         Command::Cost(args) => cost::run(&args, &cli.globals),
