@@ -3,6 +3,7 @@
 #![allow(unreachable_pub, clippy::unwrap_used, clippy::needless_pass_by_value)]
 
 mod agent_logs;
+mod attribution;
 mod budget_report;
 mod ccusage_crosscheck;
 mod cli_reference;
@@ -32,6 +33,7 @@ mod relay_ends;
 mod secrets;
 mod settings;
 mod setup;
+mod setup_agents;
 mod standup;
 mod stores;
 mod story;

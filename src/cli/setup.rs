@@ -258,8 +258,7 @@ fn detect(plan: &Plan, cwd: &Path, out: &mut impl Write) -> Result<u8> {
     if found.is_empty() {
         writeln!(
             out,
-            "No coding agent found: none of their folders ({}) and none of their programs on PATH.",
-            "~/.claude, ~/.cursor, ~/.gemini, ~/.codex, ~/.copilot, ~/.vscode"
+            "No coding agent found: none of their folders (~/.claude, ~/.cursor, ~/.gemini, ~/.codex, ~/.copilot, ~/.vscode) and none of their programs on PATH."
         )?;
         out.flush()?;
         return Ok(exit::OK);

@@ -255,11 +255,11 @@ impl SetupAgent {
             },
             (SetupAgent::Copilot, false) => PathBuf::from(".github/hooks/agent-strace.json"),
             (SetupAgent::Copilot, true) => {
-                copilot_home(env, home()?).join("hooks/agent-strace.json")
+                copilot_home(env, &home()?).join("hooks/agent-strace.json")
             }
             (SetupAgent::VsCode, false) => PathBuf::from(".github/hooks/agent-strace-vscode.json"),
             (SetupAgent::VsCode, true) => {
-                copilot_home(env, home()?).join("hooks/agent-strace-vscode.json")
+                copilot_home(env, &home()?).join("hooks/agent-strace-vscode.json")
             }
         })
     }
@@ -268,14 +268,12 @@ impl SetupAgent {
     pub(crate) fn notes(self, global: bool) -> Vec<&'static str> {
         let mut notes = Vec::new();
         match self {
-            SetupAgent::ClaudeCode => {}
             SetupAgent::Cursor => notes.push(
                 "Cursor also runs Claude Code's hooks when \"Include third-party Plugins, Skills, and other configs\" is on in its settings; agent-strace then records each Cursor event once, from these hooks.",
             ),
             SetupAgent::Gemini if !global => notes.push(
                 "Gemini CLI runs a project's hooks only in a trusted folder, and asks once before it runs them (again after any change to them): trust this folder, or use --global for ~/.gemini/settings.json.",
             ),
-            SetupAgent::Gemini => {}
             SetupAgent::Codex => {
                 notes.push(
                     "Codex runs a hook only once you trust it: open /hooks in Codex and trust the agent-strace hooks (again after any change to them, such as --no-redact).",
@@ -287,16 +285,18 @@ impl SetupAgent {
             SetupAgent::Copilot if !global => notes.push(
                 "Copilot CLI runs a repository's hooks only in a trusted folder (its trust prompt, or --trust-folder).",
             ),
-            SetupAgent::Copilot => {}
             SetupAgent::VsCode => notes.push(
                 "VS Code also runs the hooks in Claude Code's settings files, and Copilot CLI the ones in .github/hooks: to record each VS Code event once, add to VS Code's settings \"chat.hookFilesLocations\": {\".github/hooks\": true, \".claude/settings.json\": false, \".claude/settings.local.json\": false, \"~/.claude/settings.json\": false}.",
             ),
+            // Claude Code reads its hooks wherever they are; the others need no step in the
+            // user's own files.
+            SetupAgent::ClaudeCode | SetupAgent::Gemini | SetupAgent::Copilot => {}
         }
         notes
     }
 }
 
-fn copilot_home(env: &Env, home: PathBuf) -> PathBuf {
+fn copilot_home(env: &Env, home: &Path) -> PathBuf {
     env.copilot_home
         .clone()
         .unwrap_or_else(|| home.join(".copilot"))
@@ -359,18 +359,17 @@ pub(crate) fn detect(env: &Env, cwd: &Path) -> Vec<Found> {
     ALL.into_iter()
         .filter_map(|agent| {
             let mut dirs: Vec<PathBuf> = Vec::new();
-            let programs: &[&str];
             let user = |rel: &str| home.as_ref().map(|h| h.join(rel));
-            match agent {
+            let programs: &[&str] = match agent {
                 SetupAgent::ClaudeCode => {
                     dirs.extend(env.claude_config_dir.clone().or_else(|| user(".claude")));
                     dirs.push(cwd.join(".claude"));
-                    programs = &["claude"];
+                    &["claude"]
                 }
                 SetupAgent::Cursor => {
                     dirs.extend(user(".cursor"));
                     dirs.push(cwd.join(".cursor"));
-                    programs = &["cursor", "cursor-agent"];
+                    &["cursor", "cursor-agent"]
                 }
                 SetupAgent::Gemini => {
                     dirs.extend(
@@ -380,24 +379,24 @@ pub(crate) fn detect(env: &Env, cwd: &Path) -> Vec<Found> {
                             .or_else(|| user(".gemini")),
                     );
                     dirs.push(cwd.join(".gemini"));
-                    programs = &["gemini"];
+                    &["gemini"]
                 }
                 SetupAgent::Codex => {
                     dirs.extend(env.codex_home.clone().or_else(|| user(".codex")));
                     dirs.push(cwd.join(".codex"));
-                    programs = &["codex"];
+                    &["codex"]
                 }
                 SetupAgent::Copilot => {
                     dirs.extend(env.copilot_home.clone().or_else(|| user(".copilot")));
-                    programs = &["copilot"];
+                    &["copilot"]
                 }
                 SetupAgent::VsCode => {
                     dirs.extend(user(".vscode"));
                     dirs.extend(user(".config/Code"));
                     dirs.push(cwd.join(".vscode"));
-                    programs = &["code"];
+                    &["code"]
                 }
-            }
+            };
             let mut evidence: Vec<String> = dirs
                 .iter()
                 .filter(|d| d.is_dir())
@@ -407,7 +406,7 @@ pub(crate) fn detect(env: &Env, cwd: &Path) -> Vec<Found> {
                 programs
                     .iter()
                     .filter_map(|p| env.on_path(p))
-                    .map(|p| format!("{} on PATH", p.display())),
+                    .map(|p| format!("{} on PATH", shown(&p, home.as_deref(), cwd))),
             );
             (!evidence.is_empty()).then_some(Found { agent, evidence })
         })
@@ -416,11 +415,11 @@ pub(crate) fn detect(env: &Env, cwd: &Path) -> Vec<Found> {
 
 /// A path as a person knows it: `~/…` in the home, relative in the project.
 fn shown(path: &Path, home: Option<&Path>, cwd: &Path) -> String {
-    if let Ok(rel) = path.strip_prefix(cwd) {
-        return rel.display().to_string();
-    }
     if let Some(rel) = home.and_then(|h| path.strip_prefix(h).ok()) {
         return format!("~/{}", rel.display());
+    }
+    if let Ok(rel) = path.strip_prefix(cwd) {
+        return rel.display().to_string();
     }
     path.display().to_string()
 }
