@@ -195,3 +195,41 @@ fn the_python_tool_lists_and_replays_an_attributed_session() {
     let replay = python.read(&env, &["replay", "for-python-1"]);
     assert!(replay.stdout.contains("for-python-1"), "{replay:?}");
 }
+
+#[test]
+fn an_imported_session_shows_where_its_log_says_it_ran() {
+    let env = TestEnv::new();
+    let file = crate::common::shared().join("corpus/claude-code/marot__spotter/tool_heavy.jsonl");
+    env.run(&["import", file.to_str().unwrap()]).success();
+    let shown = env.run(&["show", "d6e0bada", "--format", "json"]);
+    shown.success();
+    let shown = shown.json();
+    assert_eq!(shown["agent"], "claude-code");
+    assert_eq!(shown["agent_version"], "2.1.38");
+    assert_eq!(
+        shown["attribution"]["working_dir"],
+        "/home/marco/projects/spotter"
+    );
+    assert_eq!(shown["attribution"]["git_branch"], "master");
+}
+
+#[test]
+fn record_attributes_the_session_it_starts() {
+    let env = TestEnv::new();
+    let commit = repository(env.path());
+    // A "server" that exits at once: the session is still started, and attributed.
+    let mut cmd = env.command(&["record", "--name", "quick", "--", "true"]);
+    cmd.env("USER", "bob");
+    let run = crate::common::Run::of(cmd.output().unwrap());
+    assert_eq!(run.code, 0, "{run:?}");
+    let sessions = env.sessions();
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    let meta = env.meta(&sessions[0]);
+    assert_eq!(meta["attribution"]["os_user"], "bob");
+    assert_eq!(meta["attribution"]["git_branch"], "feature");
+    assert_eq!(meta["attribution"]["git_commit"], commit.as_str());
+    assert_eq!(
+        meta["attribution"]["git_repo"],
+        "https://github.com/acme/widgets.git"
+    );
+}

@@ -17,12 +17,11 @@ use crate::capture::hooks::HOOK_ARGS;
 use crate::error::Error;
 use crate::exit;
 
-/// Print (or, with --write, install) the hooks that record every session of Claude Code or
-/// another agent
+/// Print (or, with --write, install) the Claude Code hooks that record every session
 ///
-/// Without --write, prints the block to paste into .claude/settings.json (with --agent, into
-/// that agent's own hook file). With --write, merges it into that file: every other setting
-/// and hook is kept, a backup is taken first, and running it again changes nothing.
+/// Without --write, prints the block to paste into .claude/settings.json. With --write, merges
+/// it into that file: every other setting and hook is kept, a backup is taken first, and
+/// running it again changes nothing.
 // Flags of a command line, each independent of the others: not a state machine.
 #[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Args)]

@@ -34,12 +34,15 @@ pub(crate) struct ShowArgs {
 }
 
 /// The session start's facts that are kept in its first events, not in meta: the agent's
-/// process (for `watch`) and, for an older session, the model and folder.
+/// process (for `watch`) and what an import read from the agent's log (model, folder, the
+/// agent's version, the git branch), for a session whose meta has no attribution of its own.
 #[derive(Default)]
 struct FromEvents {
     process: Option<(u32, u64)>,
     model: Option<String>,
     cwd: Option<String>,
+    version: Option<String>,
+    git_branch: Option<String>,
 }
 
 pub(crate) fn run(args: &ShowArgs, globals: &Globals) -> Result<u8> {
@@ -75,6 +78,8 @@ fn from_events(store: &Store, id: &str) -> Result<FromEvents> {
             };
             found.model = text("model");
             found.cwd = text("cwd");
+            found.version = text("version");
+            found.git_branch = text("git_branch");
             if found.process.is_some() {
                 break;
             }
@@ -94,20 +99,27 @@ fn report(meta: &SessionMeta, found: &FromEvents) -> Value {
         .unwrap_or_default();
     // The title is the session's name, not who or where.
     attribution.remove(crate::model::meta::TITLE);
-    if !attribution.contains_key(keys::WORKING_DIR)
-        && let Some(cwd) = &found.cwd
-    {
-        attribution.insert(keys::WORKING_DIR.into(), cwd.clone().into());
+    for (key, value) in [
+        (keys::WORKING_DIR, &found.cwd),
+        (keys::GIT_BRANCH, &found.git_branch),
+        (keys::AGENT_VERSION, &found.version),
+    ] {
+        if let Some(value) = value
+            && !attribution.contains_key(key)
+        {
+            attribution.insert(key.into(), value.clone().into());
+        }
     }
     let model = meta
         .attribution(keys::MODEL)
         .map(str::to_owned)
         .or_else(|| found.model.clone());
+    let agent_version = attribution.get(keys::AGENT_VERSION).cloned();
     json!({
         "session_id": meta.session_id,
         "title": meta.title(),
         "agent": meta.agent_name,
-        "agent_version": meta.attribution(keys::AGENT_VERSION),
+        "agent_version": agent_version,
         "model": model,
         "command": meta.command,
         "started_at": meta.started_at,
