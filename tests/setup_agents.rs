@@ -155,7 +155,8 @@ fn each_agent_file_is_merged_keeping_everything_else_backed_up_and_idempotent() 
             |(_, c)| c.clone(),
         );
         let bin = crate::common::bin();
-        if case.agent == "claude-code" {
+        // VS Code's files are Copilot CLI's folders too: no --agent there (see setup_agents.rs).
+        if case.agent == "claude-code" || case.agent == "vscode" {
             assert_eq!(command, format!("{} hook {arg}", bin.display()));
         } else {
             assert_eq!(

@@ -191,7 +191,13 @@ impl SetupAgent {
         self.events()
             .iter()
             .map(|(event, arg)| {
-                let command = format!("{bin} hook --agent {}{flags} {arg}", self.arg());
+                // VS Code's files are the ones Copilot CLI reads too (.github/hooks,
+                // ~/.copilot/hooks): a declared agent would be wrong half the time there, so
+                // VS Code's hooks leave the payload and environment to tell (docs/agents.md §8).
+                let command = match self {
+                    SetupAgent::VsCode => format!("{bin} hook{flags} {arg}"),
+                    _ => format!("{bin} hook --agent {}{flags} {arg}", self.arg()),
+                };
                 let hook = match self.shape() {
                     Shape::Nested => {
                         let mut entry = json!({ "type": "command", "command": command });
