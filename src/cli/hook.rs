@@ -13,6 +13,7 @@ use clap::Args;
 
 use super::Globals;
 use super::globals::PrivacyArgs;
+use crate::capture::attribution::{self, Attribution};
 use crate::capture::guard::Guard;
 use crate::capture::hooks::{self, HookEvent, Outcome};
 use crate::capture::sink::Sink;
@@ -159,7 +160,15 @@ fn record(args: &HookArgs, globals: &Globals) -> Result<(Agent, Outcome), Failur
     };
     // A denial stands even when recording it fails: the store's trouble must not let through
     // what the policy stops (nor block what it allows).
-    let outcome = match hooks::record(&store, &payload, &Sink::new(privacy), denial.as_ref()) {
+    let attribution = (payload.event == HookEvent::SessionStart).then(|| attribution(&payload));
+    let sink = Sink::new(privacy);
+    let outcome = match hooks::record_attributed(
+        &store,
+        &payload,
+        &sink,
+        denial.as_ref(),
+        attribution.as_ref(),
+    ) {
         Ok(outcome) => outcome,
         Err(e) if denial.is_some() => {
             log(args, &store, &e.to_string());
@@ -168,6 +177,45 @@ fn record(args: &HookArgs, globals: &Globals) -> Result<(Agent, Outcome), Failur
         Err(e) => return Err((Some(store.clone()), e.to_string())),
     };
     Ok((payload.agent, outcome))
+}
+
+/// Who and where a session starts: what the payload says (folder, model, the agent's version),
+/// what the environment says (the user; Copilot CLI's version), and the folder's git
+/// repository, read from its files (capture/attribution.rs: no `git` is run).
+fn attribution(payload: &hooks::HookPayload) -> Attribution {
+    let text = |key: &str| {
+        payload
+            .fields
+            .get(key)
+            .and_then(serde_json::Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let cwd = payload.cwd.clone().or_else(|| {
+        std::env::current_dir()
+            .ok()
+            .map(|d| d.display().to_string())
+    });
+    let agent_version = text("cursor_version")
+        .or_else(|| text("agent_version"))
+        .or_else(|| match payload.agent {
+            Agent::Copilot => var("COPILOT_CLI_BINARY_VERSION"),
+            Agent::Cursor => var("CURSOR_VERSION"),
+            _ => None,
+        });
+    Attribution {
+        os_user: super::attribution::os_user(),
+        hostname: attribution::hostname(),
+        git: cwd
+            .as_deref()
+            .map(|dir| attribution::git(std::path::Path::new(dir)))
+            .unwrap_or_default(),
+        working_dir: cwd,
+        agent: Some(payload.agent.name().to_owned()),
+        agent_version,
+        model: text("model"),
+    }
 }
 
 fn log(args: &HookArgs, store: &Store, message: &str) {

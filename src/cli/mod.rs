@@ -10,6 +10,7 @@ mod agent_hooks;
 mod agent_logs;
 mod annotate;
 mod args;
+mod attribution;
 mod audit;
 mod budget_report;
 mod compare;
@@ -35,6 +36,8 @@ mod retention;
 pub mod settings;
 mod settings_file;
 mod setup;
+mod setup_agents;
+mod show;
 mod sql;
 mod standup;
 mod stats;
@@ -84,6 +87,7 @@ enum Command {
     List(list::ListArgs),
     Replay(replay::ReplayArgs),
     Inspect(inspect::InspectArgs),
+    Show(show::ShowArgs),
     Stats(stats::StatsArgs),
     Explain(explain::ExplainArgs),
     Cost(cost::CostArgs),
@@ -138,6 +142,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::List(args) => list::run(&args, &cli.globals),
         Command::Replay(args) => replay::run(&args, &cli.globals),
         Command::Inspect(args) => inspect::run(&args, &cli.globals),
+        Command::Show(args) => show::run(&args, &cli.globals),
         Command::Stats(args) => stats::run(&args, &cli.globals),
         Command::Explain(args) => explain::run(&args, &cli.globals),
         Command::Cost(args) => cost::run(&args, &cli.globals),

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use super::outcome::Outcome;
 use super::payload::{Answer, HookEvent, HookPayload};
 use super::spawn;
+use crate::capture::attribution::Attribution;
 use crate::capture::guard::{Denial, Guard};
 use crate::capture::sink::Sink;
 use crate::capture::transcript::last_assistant_text;
@@ -63,12 +64,25 @@ pub fn record(
     sink: &Sink,
     denial: Option<&Denial>,
 ) -> Result<Outcome, StoreError> {
+    record_attributed(store, payload, sink, denial, None)
+}
+
+/// [`record`], with who and where (`attribution`) written into the meta of a session this
+/// event starts.
+pub fn record_attributed(
+    store: &Store,
+    payload: &HookPayload,
+    sink: &Sink,
+    denial: Option<&Denial>,
+    attribution: Option<&Attribution>,
+) -> Result<Outcome, StoreError> {
     let recorder = Recorder {
         store,
         payload,
         sink,
         now: payload.at.unwrap_or_else(|| sink.now()),
         denial,
+        attribution,
     };
     match &payload.event {
         HookEvent::SubagentStart => recorder.subagent_start()?,
@@ -89,6 +103,8 @@ struct Recorder<'a> {
     now: f64,
     /// The policy denies this call: it is recorded as denied and never runs.
     denial: Option<&'a Denial>,
+    /// Who and where, for the meta of the session a session start makes.
+    attribution: Option<&'a Attribution>,
 }
 
 impl Recorder<'_> {
@@ -122,7 +138,13 @@ impl Recorder<'_> {
         {
             return Ok(child);
         }
-        self.ensure_session(&self.payload.session_id, |_| {})?;
+        self.ensure_session(&self.payload.session_id, |meta| {
+            if let Some(attribution) = self.attribution
+                && self.payload.event == HookEvent::SessionStart
+            {
+                attribution.apply(meta);
+            }
+        })?;
         Ok(self.payload.session_id.clone())
     }
 
