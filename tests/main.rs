@@ -24,6 +24,7 @@ mod lint;
 mod mcp_http;
 mod mcp_proxy;
 mod policy;
+mod policy_framing;
 mod proxy_hardening;
 mod python_compat;
 mod read;
