@@ -381,7 +381,7 @@ fn the_http_proxy_answers_a_denied_tools_call_itself() {
     assert_denied_by_proxy(&env, &seen);
 }
 
-fn assert_denied_by_proxy(env: &TestEnv, seen: &Value) {
+pub(crate) fn assert_denied_by_proxy(env: &TestEnv, seen: &Value) {
     assert_eq!(seen["echo"], "Echo: allowed");
     assert_eq!(
         seen["echo_again"], "Echo: still talking",

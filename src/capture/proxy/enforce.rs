@@ -26,14 +26,6 @@ pub struct Refusal {
 }
 
 impl Enforcer {
-    /// The answer to send the client instead of forwarding its message: `Some` only for a
-    /// `tools/call` request the policy denies, or a batch that holds one (see
-    /// [`Enforcer::refusal`]). Text that is not JSON goes on unjudged.
-    pub fn answer(&self, message: &[u8]) -> Option<Value> {
-        let value: Value = serde_json::from_slice(message).ok()?;
-        self.refusal(&value)?.answer
-    }
-
     /// Whether the policy keeps `message` from the server: a `tools/call` it denies (a request,
     /// or a notification, which a server may run all the same), or a batch that holds one. A
     /// denied batch is answered whole and none of it forwarded: a batch is never a way around

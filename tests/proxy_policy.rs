@@ -1,11 +1,39 @@
-//! `record --policy` judges every message the client sends, however it is framed: a
-//! `Content-Length` framed `tools/call`, one hidden in the lines of a framed body, a message
-//! that does not read as JSON and one too large to hold are never forwarded unjudged. The
-//! server is `cat`, so what comes back is exactly what was forwarded, plus the proxy's answers.
+//! The MCP proxies' policy where the transport is not plain: `record --policy` judges every
+//! message the client sends, however it is framed (a `Content-Length` framed `tools/call`, one
+//! hidden in the lines of a framed body, a message that does not read as JSON and one too large
+//! to hold are never forwarded unjudged; the server is `cat`, so what comes back is exactly
+//! what was forwarded, plus the proxy's answers), and `record-http --policy` answers a denied
+//! call on the older HTTP+SSE transport's event stream, where that transport carries answers.
 
 use serde_json::{Value, json};
 
 use crate::common::TestEnv;
+use crate::common::net::{client_saw, everything_over_http, record_http, required};
+
+#[test]
+fn the_http_proxy_answers_a_denied_call_on_the_older_transports_event_stream() {
+    let python = required("AGENT_STRACE_MCP_PYTHON", "a Python with the `mcp` package");
+    let env = TestEnv::new();
+    let policy = env.path().join("mcp-policy.json");
+    std::fs::write(&policy, json!({"tools": {"deny": ["get-*"]}}).to_string()).unwrap();
+    let (_server, port) = everything_over_http("sse");
+    let (proxy, proxy_port) = record_http(
+        &env,
+        &format!("http://127.0.0.1:{port}/sse"),
+        &["--policy", policy.to_str().unwrap()],
+    );
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp/policy_client.py");
+    let seen = client_saw(
+        std::process::Command::new(python)
+            .arg(script)
+            .arg("sse")
+            .arg(format!("http://127.0.0.1:{proxy_port}/sse")),
+        "client",
+    );
+    drop(proxy);
+    crate::policy::assert_denied_by_proxy(&env, &seen);
+}
 
 fn call(id: u64, name: &str) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
