@@ -28,6 +28,7 @@ use crate::analysis::replay_line::{Numbered, Story, StoryOptions, header};
 use crate::analysis::watch::postmortem::{Death, PostMortem};
 use crate::analysis::watch::{Action, Condition, Metric, Rule, Violation, Watcher};
 use crate::capture::process::{AgentProcess, Liveness};
+use crate::capture::sink::system_time;
 use crate::capture::transcript::transcript_usage;
 use crate::error::Error;
 use crate::exit;
@@ -218,7 +219,7 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
         }
         out.flush()?;
         session.read_transcript();
-        for violation in session.watcher.check(now()) {
+        for violation in session.watcher.check(system_time()) {
             session.act(&violation)?;
             if session.killed {
                 break;
@@ -247,12 +248,6 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
     } else {
         exit::OK
     })
-}
-
-fn now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// The rules of this watch: the ceilings the flags set, then the rules file's.
@@ -570,7 +565,7 @@ impl Session<'_> {
         let death = Death {
             violation: v,
             figures: &figures,
-            at: now(),
+            at: system_time(),
             signal,
             pid: p.pid,
         };
