@@ -42,3 +42,4 @@ mod transcript_properties;
 mod truth;
 mod untrusted_files;
 mod watch;
+mod watch_links;

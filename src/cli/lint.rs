@@ -108,6 +108,15 @@ fn lint_one(store: &Store, id: &str, config: &LintConfig) -> Result<LintReport> 
         &crate::analysis::cost::CostOptions::default(),
     )
     .map_or(0.0, |c| c.cost_usd);
+    // The ceiling a watch held this session to says more than the settings' default.
+    let watched = store
+        .watch_budget(id)
+        .ok()
+        .flatten()
+        .map(|budget_usd| LintConfig {
+            budget_usd: Some(budget_usd),
+            ..config.clone()
+        });
     Ok(lint(
         &Session {
             id,
@@ -117,7 +126,7 @@ fn lint_one(store: &Store, id: &str, config: &LintConfig) -> Result<LintReport> 
             cost_usd: cost,
             subagent: meta.parent_session_id.is_some(),
         },
-        config,
+        watched.as_ref().unwrap_or(config),
     ))
 }
 

@@ -16,6 +16,7 @@
 //!     .pending/              open tool calls waiting for their result, one empty file each
 //!     .import                what an import read of its transcript, to bring it up to date
 //!     watchdog-postmortem.json   why `watch` killed the session's agent (only then)
+//!     watchdog-budget.json   the cost ceiling a `watch` held the session to (for `lint`)
 //! ```
 //!
 //! - [`layout`]: names and paths.
@@ -25,6 +26,7 @@
 //! - [`meta`]: reading and atomically replacing `meta.json`; catching counters up.
 //! - [`pending`]: open tool calls, claimed by exactly one result.
 //! - [`postmortem`]: the post-mortem `watch` writes when a rule kills a session's agent.
+//! - [`ceiling`]: the cost ceiling a `watch` held a session to.
 //! - [`select`]: naming a session by a unique prefix of its id.
 //! - [`lock`]: brief, bounded file locks.
 //! - [`errlog`]: the bounded hook error log.
@@ -45,6 +47,7 @@ pub mod index;
 mod layout;
 pub mod sql;
 pub use layout::{STORE_FORMAT, is_valid_session_id, subagent_session_id};
+mod ceiling;
 mod lock;
 mod meta;
 mod pending;
@@ -57,6 +60,7 @@ use std::path::{Path, PathBuf};
 
 pub use append::Appender;
 pub use catalogue::Catalogue;
+pub use ceiling::WATCH_BUDGET;
 pub use files::{LINE_LIMIT, LineRead, open_regular, read_line};
 pub use follow::Follower;
 pub use index::{Index, IndexedSession, Listing};

@@ -140,6 +140,7 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
     }
     let summary = super::output::summary(&store, &id)?;
     let (meta, rejections) = (summary.meta, summary.rejections);
+    record_budget(&store, &id, &rules, args.dry_run);
     let agent = Agent::from_name(&meta.agent_name);
     let paint = Painter::new(globals.colour());
     let mut out = stdout(globals.colour());
@@ -159,7 +160,8 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
         args,
         watcher: Watcher::new(agent, meta.started_at, rules),
         events: Vec::new(),
-        process: None,
+        // Replaced by the session's own when it recorded one.
+        process: ancestor_process(&store, meta.parent_session_id.as_deref()),
         transcript: None,
         transcript_seen: None,
         transcript_read: None,
@@ -312,10 +314,41 @@ fn rules(args: &WatchArgs, globals: &Globals) -> Result<Vec<Rule>> {
     Ok(rules)
 }
 
+/// Records the lowest cost ceiling this watch holds the session to (`--budget`, a rules file's
+/// `cost_usd` rule), for `lint`'s budget-proximity rule. A dry run holds it to nothing.
+fn record_budget(store: &Store, id: &str, rules: &[Rule], dry_run: bool) {
+    use crate::analysis::watch::rules::Op;
+    let ceiling = rules
+        .iter()
+        .filter_map(|rule| match rule.condition {
+            Condition::Compare {
+                metric: Metric::CostUsd,
+                op: Op::AtLeast | Op::Above,
+                threshold,
+            } if threshold > 0.0 => Some(threshold),
+            _ => None,
+        })
+        .reduce(f64::min);
+    let Some(budget) = ceiling.filter(|_| !dry_run) else {
+        return;
+    };
+    if let Err(e) = store.write_watch_budget(id, budget, system_time()) {
+        to_stderr(format_args!(
+            "watch: the budget ceiling was not recorded for lint ({e})\n"
+        ));
+    }
+}
+
 /// `watch --resume`: continues the session's agent.
 fn resume(store: &Store, id: &str) -> Result<u8> {
     let events: Vec<Event> = store.events(id)?.collect();
-    let agent = events.iter().rev().find_map(recorded_process).ok_or_else(|| {
+    let parent = store.read_meta(id).ok().and_then(|m| m.parent_session_id);
+    let agent = events
+        .iter()
+        .rev()
+        .find_map(recorded_process)
+        .or_else(|| ancestor_process(store, parent.as_deref()))
+        .ok_or_else(|| {
         Error::usage(format!(
             "session {id} recorded no agent process to continue (its hooks predate agent-strace watch, or it was imported)"
         ))
@@ -348,6 +381,22 @@ fn resume(store: &Store, id: &str) -> Result<u8> {
 fn recorded_process(event: &Event) -> Option<AgentProcess> {
     let (pid, started) = crate::model::view::agent_process(event)?;
     Some(AgentProcess { pid, started })
+}
+
+/// The process of a subagent's session, which records none of its own (a subagent runs inside
+/// its parent's agent process): the last one its parent recorded, or the parent's parent's.
+fn ancestor_process(store: &Store, parent: Option<&str>) -> Option<AgentProcess> {
+    let mut parent = parent.map(str::to_owned);
+    // Bounded: a store someone edited may link sessions in a circle.
+    for _ in 0..16 {
+        let id = parent?;
+        let events: Vec<Event> = store.events(&id).ok()?.collect();
+        if let Some(process) = events.iter().rev().find_map(recorded_process) {
+            return Some(process);
+        }
+        parent = store.read_meta(&id).ok()?.parent_session_id;
+    }
+    None
 }
 
 /// An agent this watch paused: continued when the watch ends, however it ends. A panic or a
