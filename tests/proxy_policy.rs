@@ -8,31 +8,10 @@
 use serde_json::{Value, json};
 
 use crate::common::TestEnv;
-use crate::common::net::{client_saw, everything_over_http, record_http, required};
 
 #[test]
 fn the_http_proxy_answers_a_denied_call_on_the_older_transports_event_stream() {
-    let python = required("AGENT_STRACE_MCP_PYTHON", "a Python with the `mcp` package");
-    let env = TestEnv::new();
-    let policy = env.path().join("mcp-policy.json");
-    std::fs::write(&policy, json!({"tools": {"deny": ["get-*"]}}).to_string()).unwrap();
-    let (_server, port) = everything_over_http("sse");
-    let (proxy, proxy_port) = record_http(
-        &env,
-        &format!("http://127.0.0.1:{port}/sse"),
-        &["--policy", policy.to_str().unwrap()],
-    );
-    let script =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp/policy_client.py");
-    let seen = client_saw(
-        std::process::Command::new(python)
-            .arg(script)
-            .arg("sse")
-            .arg(format!("http://127.0.0.1:{proxy_port}/sse")),
-        "client",
-    );
-    drop(proxy);
-    crate::policy::assert_denied_by_proxy(&env, &seen);
+    crate::policy::http_proxy_denies("sse", "/sse", "sse");
 }
 
 fn call(id: u64, name: &str) -> Value {
@@ -45,7 +24,7 @@ fn framed(message: &str) -> String {
 }
 
 /// What came back through `record --policy … -- cat` for `input`, and what it said on stderr.
-fn through_cat(env: &TestEnv, input: Vec<u8>) -> (Vec<u8>, String) {
+pub(crate) fn through_cat(env: &TestEnv, input: Vec<u8>) -> (Vec<u8>, String) {
     use std::io::Write as _;
     let policy = env.path().join("mcp-policy.json");
     std::fs::write(&policy, json!({"tools": {"deny": ["get-*"]}}).to_string()).unwrap();

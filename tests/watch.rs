@@ -99,7 +99,7 @@ impl Proc {
     }
 
     /// Waits for a watch to end and returns what it did.
-    pub(crate) fn finish(mut self, within: Duration) -> Run {
+    fn finish(mut self, within: Duration) -> Run {
         let status = self.wait(within);
         let mut stdout = String::new();
         let mut stderr = String::new();
@@ -118,7 +118,7 @@ impl Proc {
 }
 
 #[track_caller]
-pub(crate) fn wait_until(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
+fn wait_until(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {
         assert!(start.elapsed() < within, "timed out waiting until {what}");
@@ -141,6 +141,18 @@ pub(crate) fn start_agent(env: &TestEnv, body: &str) -> Proc {
         || std::fs::read_to_string(&events).is_ok_and(|t| t.contains("session_start")),
     );
     agent
+}
+
+/// Waits until `watch` has paused `agent`, stops the watch (SIGTERM) and returns what it did.
+pub(crate) fn stop_once_paused(agent: &Proc, watch: Proc) -> Run {
+    wait_until("the agent is paused", Duration::from_secs(20), || {
+        agent.state() == Some('T')
+    });
+    Command::new("kill")
+        .args(["-TERM", &watch.pid().to_string()])
+        .status()
+        .unwrap();
+    watch.finish(Duration::from_secs(20))
 }
 
 fn start_watch(env: &TestEnv, args: &[&str]) -> Proc {
@@ -233,14 +245,7 @@ fn a_stopped_watch_continues_the_agent_it_paused() {
         ),
     );
     let watch = start_watch(&env, &["--on-violation", "pause", "--timeout", "1s"]);
-    wait_until("the agent is paused", Duration::from_secs(20), || {
-        agent.state() == Some('T')
-    });
-    Command::new("kill")
-        .args(["-TERM", &watch.pid().to_string()])
-        .status()
-        .unwrap();
-    let run = watch.finish(Duration::from_secs(20));
+    let run = stop_once_paused(&agent, watch);
     assert!(run.stderr.contains("continued the agent"), "{}", run.stderr);
     assert_ne!(agent.state(), Some('T'));
     assert!(agent.wait(Duration::from_secs(30)).success());

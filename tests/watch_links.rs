@@ -2,14 +2,13 @@
 //! to is what `lint`'s budget-proximity measures against, and a subagent's session (which
 //! records no process of its own) is acted on through its parent's agent process.
 
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::process::Stdio;
 
 use agent_strace::model::Tokens;
 use serde_json::json;
 
 use crate::common::{SessionBuilder, TestEnv, bin};
-use crate::watch::{Proc, SESSION, in_env, start_agent, wait_until};
+use crate::watch::{Proc, SESSION, in_env, start_agent, stop_once_paused};
 
 fn budget_findings(env: &TestEnv, id: &str) -> Vec<serde_json::Value> {
     let report = env.run(&["lint", id, "--format", "json"]).json();
@@ -88,14 +87,7 @@ fn watching_a_subagent_pauses_its_parents_agent_process() {
         .spawn()
         .unwrap(),
     );
-    wait_until("the agent is paused", Duration::from_secs(20), || {
-        agent.state() == Some('T')
-    });
-    Command::new("kill")
-        .args(["-TERM", &watch.pid().to_string()])
-        .status()
-        .unwrap();
-    let run = watch.finish(Duration::from_secs(20));
+    let run = stop_once_paused(&agent, watch);
     assert!(
         run.stderr.contains(&format!("pid {}", agent.pid())),
         "{}",

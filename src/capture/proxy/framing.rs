@@ -377,16 +377,25 @@ mod tests {
     }
 
     fn every_split(stream: &[u8]) -> Vec<String> {
-        let whole = frames(&[stream]);
+        same_however_cut(stream, frames)
+    }
+
+    /// What `read` makes of `stream` whole, checked to be the same cut in two anywhere and cut
+    /// into single bytes.
+    fn same_however_cut<T: PartialEq + std::fmt::Debug>(
+        stream: &[u8],
+        read: impl Fn(&[&[u8]]) -> T,
+    ) -> T {
+        let whole = read(&[stream]);
         for cut in 0..stream.len() {
             assert_eq!(
-                frames(&[&stream[..cut], &stream[cut..]]),
+                read(&[&stream[..cut], &stream[cut..]]),
                 whole,
                 "cut at {cut}"
             );
         }
         let bytes: Vec<&[u8]> = stream.chunks(1).collect();
-        assert_eq!(frames(&bytes), whole);
+        assert_eq!(read(&bytes), whole);
         whole
     }
 
@@ -436,15 +445,7 @@ mod tests {
                 ("{\"d\":4}".to_owned(), stream.len() as u64),
             ]
         );
-        for cut in 0..stream.len() {
-            assert_eq!(
-                ends(&[&stream[..cut], &stream[cut..]]),
-                whole,
-                "cut at {cut}"
-            );
-        }
-        let bytes: Vec<&[u8]> = stream.chunks(1).collect();
-        assert_eq!(ends(&bytes), whole);
+        assert_eq!(same_however_cut(stream, ends), whole);
     }
 
     #[test]
