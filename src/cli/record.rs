@@ -65,6 +65,7 @@ pub(crate) fn enforcer(file: Option<&std::path::Path>) -> Result<Option<Enforcer
             policy: in_force.policy,
         },
         cwd,
+        report: |message| super::output::to_stderr(format_args!("agent-strace: {message}\n")),
     }))
 }
 
