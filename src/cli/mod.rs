@@ -89,9 +89,48 @@ enum Command {
     Policy(policy::PolicyArgs),
 }
 
+/// A hook's command line, parsed without the rest of the CLI.
+///
+/// Every hook is a process of its own that the agent waits for, and building the whole command
+/// (every subcommand's arguments) is a measurable part of its start-up. This parser knows the
+/// global flags and `hook` only, from the same definitions as [`Cli`], so a command line it
+/// takes means what [`Cli`] would make of it. Anything else it declines (another subcommand,
+/// `--help`, `--version`, a mistake), and [`Cli`] parses it again, so help, versions and error
+/// messages are the whole parser's.
+#[derive(Debug, Parser)]
+#[command(name = "agent-strace")]
+struct HookLine {
+    #[command(flatten)]
+    globals: Globals,
+    #[command(subcommand)]
+    command: HookOnly,
+}
+
+#[derive(Debug, Subcommand)]
+enum HookOnly {
+    Hook(hook::HookArgs),
+}
+
+impl HookLine {
+    /// The hook's arguments, when `args` is a hook's command line this parser takes.
+    fn parse(args: &[OsString]) -> Option<HookLine> {
+        if !args.iter().skip(1).any(|a| a == "hook") {
+            return None;
+        }
+        HookLine::try_parse_from(args).ok()
+    }
+}
+
 /// Runs the command line and returns the process's exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     ignore_file_size_signal();
+    let args: Vec<OsString> = args.into_iter().collect();
+    // The hook is the hot path and must never fail the agent: it is dispatched before anything
+    // else is set up and handles every error itself.
+    if let Some(line) = HookLine::parse(&args) {
+        let HookOnly::Hook(hook_args) = &line.command;
+        return hook::run(hook_args, &line.globals);
+    }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(err) => {
@@ -103,8 +142,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             });
         }
     };
-    // The hook is the hot path and must never fail the agent: it is dispatched before anything
-    // else is set up and handles every error itself.
+    // A hook's command line the short parser did not take (`--help`, a mistake) is the whole
+    // parser's to answer; one it took is never here.
     if let Command::Hook(args) = &cli.command {
         return hook::run(args, &cli.globals);
     }
