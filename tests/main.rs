@@ -3,6 +3,7 @@
 #![allow(unreachable_pub, clippy::unwrap_used, clippy::needless_pass_by_value)]
 
 mod agent_logs;
+mod annotate;
 mod budget_report;
 mod ccusage_crosscheck;
 mod cli_reference;
@@ -24,12 +25,14 @@ mod layers;
 mod lint;
 mod mcp_http;
 mod mcp_proxy;
+mod optimize;
 mod policy;
 mod proxy_hardening;
 mod python_compat;
 mod read;
 mod redaction;
 mod relay_ends;
+mod retention;
 mod secrets;
 mod settings;
 mod setup;

@@ -7,6 +7,7 @@
 //! code.
 
 mod agent_logs;
+mod annotate;
 mod args;
 mod audit;
 mod budget_report;
@@ -14,17 +15,20 @@ mod cost;
 mod explain;
 mod globals;
 mod hook;
+mod http;
 mod import;
 mod inspect;
 mod lint;
 mod list;
 mod listing;
+mod optimize;
 mod output;
 mod placement;
 mod policy;
 mod record;
 mod record_http;
 mod replay;
+mod retention;
 pub mod settings;
 mod settings_file;
 mod setup;
@@ -87,6 +91,9 @@ enum Command {
     Lint(lint::LintArgs),
     Audit(audit::AuditArgs),
     Policy(policy::PolicyArgs),
+    Annotate(annotate::AnnotateArgs),
+    Retention(retention::RetentionArgs),
+    Optimize(optimize::OptimizeArgs),
 }
 
 /// A hook's command line, parsed without the rest of the CLI.
@@ -174,6 +181,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Lint(args) => lint::run(&args, &cli.globals),
         Command::Audit(args) => audit::run(&args, &cli.globals),
         Command::Policy(args) => policy::run(&args, &cli.globals),
+        Command::Annotate(args) => annotate::run(&args, &cli.globals),
+        Command::Retention(args) => retention::run(&args, &cli.globals),
+        Command::Optimize(args) => optimize::run(&args, &cli.globals),
     };
     output::finish(result)
 }
