@@ -207,6 +207,49 @@ mod tests {
         super::Cli::command().debug_assert();
     }
 
+    /// The hook's own parser must read a hook's command line as the whole CLI does: the same
+    /// flags, values and defaults, wherever the global flags stand.
+    #[test]
+    fn the_hook_parser_reads_what_the_whole_cli_reads() {
+        super::HookLine::command().debug_assert();
+        for line in [
+            "agent-strace hook pre-tool",
+            "agent-strace hook PreToolUse --agent cursor",
+            "agent-strace hook pre-tool --trace-dir /tmp/x --color never",
+            "agent-strace --trace-dir=/tmp/x hook --policy p.json stop",
+            "agent-strace --color always hook --redact user-prompt",
+            "agent-strace hook --no-redact --mask post-tool",
+            "agent-strace hook --redact-pattern ACME-[0-9]+ --redact-pattern x pre-tool",
+        ] {
+            let args: Vec<std::ffi::OsString> = line.split(' ').map(Into::into).collect();
+            let short = super::HookLine::parse(&args).expect(line);
+            let whole = <super::Cli as clap::Parser>::try_parse_from(&args).expect(line);
+            let super::HookOnly::Hook(short_args) = &short.command;
+            let super::Command::Hook(whole_args) = &whole.command else {
+                panic!("{line}: not a hook");
+            };
+            assert_eq!(
+                format!("{short_args:?}"),
+                format!("{whole_args:?}"),
+                "{line}"
+            );
+            assert_eq!(
+                format!("{:?}", short.globals),
+                format!("{:?}", whole.globals),
+                "{line}"
+            );
+        }
+        for line in [
+            "agent-strace hook --help",
+            "agent-strace hook --version",
+            "agent-strace hook",
+            "agent-strace list --trace-dir hook",
+        ] {
+            let args: Vec<std::ffi::OsString> = line.split(' ').map(Into::into).collect();
+            assert!(super::HookLine::parse(&args).is_none(), "{line}");
+        }
+    }
+
     #[test]
     fn every_subcommand_help_shows_an_example() {
         let cli = super::Cli::command();
