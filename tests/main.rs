@@ -2,6 +2,7 @@
 
 #![allow(unreachable_pub, clippy::unwrap_used, clippy::needless_pass_by_value)]
 
+mod agent_codex;
 mod agent_logs;
 mod annotate;
 mod budget_report;
@@ -9,6 +10,7 @@ mod ccusage_crosscheck;
 mod cli_reference;
 mod common;
 mod cost;
+mod diff;
 mod exit_codes;
 mod explain;
 mod generated_store;
@@ -45,3 +47,4 @@ mod transcript_properties;
 mod truth;
 mod untrusted_files;
 mod watch;
+mod why;

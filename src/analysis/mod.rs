@@ -14,12 +14,17 @@
 //! - [`replay_show`]: one event whole, as data: the command and its output, an edit's diff.
 //! - [`lint`]: a session checked for known bad patterns (loops, spirals, budget, context).
 //! - [`watch`]: a live session judged against watch rules, and the post-mortem of a kill.
+//! - [`diff`]: two sessions compared phase by phase, or by what they achieved.
+//! - [`compare`]: two sessions side by side, with a verdict and how far their decisions diverged.
+//! - [`why`]: the causal chain that led to one event.
 //!
 //! Analyses never print, read the environment or choose exit codes.
 
 pub mod audit;
 pub mod budget;
+pub mod compare;
 pub mod cost;
+pub mod diff;
 pub mod lint;
 pub mod optimize;
 pub mod outcome;
@@ -33,3 +38,4 @@ pub mod stats;
 pub mod token_budget;
 pub mod tree;
 pub mod watch;
+pub mod why;

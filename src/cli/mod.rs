@@ -11,7 +11,9 @@ mod annotate;
 mod args;
 mod audit;
 mod budget_report;
+mod compare;
 mod cost;
+mod diff;
 mod explain;
 mod globals;
 mod hook;
@@ -38,6 +40,7 @@ mod stats;
 mod stores;
 mod token_budget;
 mod watch;
+mod why;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -91,6 +94,9 @@ enum Command {
     Lint(lint::LintArgs),
     Audit(audit::AuditArgs),
     Policy(policy::PolicyArgs),
+    Diff(diff::DiffArgs),
+    Compare(compare::CompareArgs),
+    Why(why::WhyArgs),
     Annotate(annotate::AnnotateArgs),
     Retention(retention::RetentionArgs),
     Optimize(optimize::OptimizeArgs),
@@ -181,6 +187,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Lint(args) => lint::run(&args, &cli.globals),
         Command::Audit(args) => audit::run(&args, &cli.globals),
         Command::Policy(args) => policy::run(&args, &cli.globals),
+        Command::Diff(args) => diff::run(&args, &cli.globals),
+        Command::Compare(args) => compare::run(&args, &cli.globals),
+        Command::Why(args) => why::run(&args, &cli.globals),
         Command::Annotate(args) => annotate::run(&args, &cli.globals),
         Command::Retention(args) => retention::run(&args, &cli.globals),
         Command::Optimize(args) => optimize::run(&args, &cli.globals),
