@@ -19,6 +19,7 @@ mod explain;
 mod generated_store;
 mod growth;
 mod hook;
+mod hook_line;
 mod hook_properties;
 mod import;
 mod index;
