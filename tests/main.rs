@@ -2,8 +2,12 @@
 
 #![allow(unreachable_pub, clippy::unwrap_used, clippy::needless_pass_by_value)]
 
+mod agent_codex;
+mod agent_cursor_copilot;
+mod agent_gemini;
 mod agent_logs;
 mod annotate;
+mod attribution;
 mod budget_report;
 mod ccusage_crosscheck;
 mod cli_reference;
@@ -15,6 +19,7 @@ mod explain;
 mod generated_store;
 mod growth;
 mod hook;
+mod hook_line;
 mod hook_properties;
 mod import;
 mod index;
@@ -28,6 +33,7 @@ mod mcp_proxy;
 mod optimize;
 mod policy;
 mod proxy_hardening;
+mod proxy_policy;
 mod python_compat;
 mod read;
 mod redaction;
@@ -36,6 +42,7 @@ mod retention;
 mod secrets;
 mod settings;
 mod setup;
+mod setup_agents;
 mod standup;
 mod stores;
 mod story;
@@ -45,4 +52,5 @@ mod transcript_properties;
 mod truth;
 mod untrusted_files;
 mod watch;
+mod watch_links;
 mod why;

@@ -32,6 +32,7 @@ pub mod phases;
 pub mod replay_line;
 pub mod replay_show;
 pub mod retention;
+pub mod sample;
 pub mod standup;
 pub mod stats;
 pub mod token_budget;
