@@ -1,4 +1,5 @@
-//! `hook <event>`: records one hook event of a coding agent (Claude Code, VS Code). The hot path.
+//! `hook <event>`: records one hook event of a coding agent (Claude Code, Cursor, Gemini CLI,
+//! Codex, Copilot CLI, VS Code). The hot path.
 //!
 //! Whatever happens, the hook exits 0 and prints nothing unless the recorder's outcome says so:
 //! Claude Code adds what some hooks print to the model's context, and a tracer must neither
@@ -20,12 +21,14 @@ use crate::capture::sink::Sink;
 use crate::model::Agent;
 use crate::store::Store;
 
-/// Record one hook event read from stdin (Claude Code and VS Code run this; see `setup`)
+/// Record one hook event read from stdin (Claude Code, Cursor, Gemini CLI, Codex, Copilot CLI
+/// and VS Code run this; see `setup --agent`)
 ///
 /// Events: session-start, session-end, user-prompt, pre-tool, post-tool, post-tool-failure,
 /// stop, subagent-start, subagent-stop, notification, pre-compact, post-compact,
-/// permission-request; any other name records the payload's own event name as it is. The agent
-/// is told by the payload: Claude Code's (session_id) or VS Code's (sessionId).
+/// permission-request, or the agent's own event name (BeforeTool, preToolUse …); the payload's
+/// own event name wins. The agent is the one --agent names, else it is told by the payload and
+/// the agent's environment; a policy's denial is printed in that agent's own words.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Example:\n  echo '{\"session_id\":\"abc\",\"hook_event_name\":\"UserPromptSubmit\",\"prompt\":\"hi\"}' \\\n    | agent-strace hook user-prompt"

@@ -455,6 +455,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn cursor_is_set_up_with_the_events_its_reader_records_once() {
+        let mut written: Vec<&str> = CURSOR_EVENTS.iter().map(|(wire, _)| *wire).collect();
+        let mut recorded = crate::capture::hooks::cursor::SETUP_EVENTS.to_vec();
+        written.sort_unstable();
+        recorded.sort_unstable();
+        assert_eq!(written, recorded);
+    }
+
+    #[test]
     fn each_agent_hooks_its_own_events_with_its_own_name() {
         let hooks = SetupAgent::Cursor.hooks("agent-strace", " --mask");
         assert_eq!(
