@@ -11,6 +11,8 @@ mod args;
 mod audit;
 mod budget_report;
 mod cost;
+mod drift;
+mod eval;
 mod explain;
 mod globals;
 mod hook;
@@ -87,6 +89,8 @@ enum Command {
     Lint(lint::LintArgs),
     Audit(audit::AuditArgs),
     Policy(policy::PolicyArgs),
+    Eval(eval::EvalArgs),
+    Drift(drift::DriftArgs),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -135,6 +139,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Lint(args) => lint::run(&args, &cli.globals),
         Command::Audit(args) => audit::run(&args, &cli.globals),
         Command::Policy(args) => policy::run(&args, &cli.globals),
+        Command::Eval(args) => eval::run(&args, &cli.globals),
+        Command::Drift(args) => drift::run(&args, &cli.globals),
     };
     output::finish(result)
 }

@@ -12,15 +12,15 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::counters::Counters;
-use super::event::Event;
+use super::event::{Event, EventType};
 use super::head::EventHead;
 use super::pricing::{ModelPrice, PriceTable};
 use super::tools::{Agent, ToolKind};
 use super::usage::{Money, Tokens};
 use super::view::{FileTouch, LlmResponse, View};
 
-/// The version of what [`Summary`] computes.
-pub const SUMMARY_VERSION: u32 = 3;
+/// The version of what [`Summary`] computes (4: repeated calls and decisions, for `drift`).
+pub const SUMMARY_VERSION: u32 = 4;
 
 /// Context size past which some models charge long-context rates (the same line the phase
 /// analysis draws).
@@ -68,12 +68,26 @@ pub struct Summary {
     pub estimate: Tokens,
     /// The agent's transcript a hook-recorded session names in its `session_start`.
     pub transcript_path: Option<String>,
+    /// Tool calls that repeated the call just before them, tool and arguments alike: the
+    /// agent trying the same thing again.
+    #[serde(default)]
+    pub repeated_calls: u64,
+    /// `decision` events (choices, hook events, reasoning, compactions).
+    #[serde(default)]
+    pub decisions: u64,
+    /// A hash of the last tool call's tool and arguments, so that a fold continued later
+    /// still sees a repeat across the two pieces.
+    #[serde(default)]
+    pub last_call: Option<u64>,
 }
 
 impl Summary {
     /// Folds one event of a session recorded for `agent`.
     pub fn observe(&mut self, agent: Agent, event: &Event) {
         self.counters.observe(&EventHead::of(event));
+        if event.event_type == EventType::Decision {
+            self.decisions += 1;
+        }
         let view = View::of(event, agent);
         match &view {
             View::SessionStart(start)
@@ -98,6 +112,11 @@ impl Summary {
                 };
                 *self.tools.entry(tool.to_owned()).or_default() += 1;
                 *self.kinds.entry(call.kind.as_str().to_owned()).or_default() += 1;
+                let signature = fnv1a(call.signature().as_bytes());
+                if self.last_call == Some(signature) {
+                    self.repeated_calls += 1;
+                }
+                self.last_call = Some(signature);
             }
             View::LlmResponse(LlmResponse {
                 model,
@@ -186,6 +205,14 @@ impl ModelUsage {
         }
         price.cost(&self.tokens, false)
     }
+}
+
+/// The 64-bit FNV-1a hash of `bytes`: stable across builds, unlike std's hasher, so that a
+/// summary folded by one build is continued by another.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 /// What one response with `tokens` of `model` cost, as [`Summary::cost`] counts it.
@@ -280,6 +307,36 @@ mod tests {
         assert_eq!(usage.tokens.input, 250_100);
         assert_eq!(usage.long_context.input, 250_000);
         assert_eq!(s.main_model(), Some("claude-sonnet-4-5"));
+    }
+
+    #[test]
+    fn repeated_calls_and_decisions_are_counted_across_pieces() {
+        let call = |ts, cmd: &str| {
+            event(
+                EventType::ToolCall,
+                ts,
+                json!({"tool_name": "Bash", "arguments": {"command": cmd}}),
+            )
+        };
+        let events = [
+            call(1.0, "cargo test"),
+            event(EventType::Error, 2.0, json!({"error": "failed"})),
+            call(3.0, "cargo test"),
+            call(4.0, "cargo test"),
+            call(5.0, "cargo build"),
+            event(EventType::Decision, 6.0, json!({"choice": "stop"})),
+            call(7.0, "cargo test"),
+        ];
+        let whole = fold(&events);
+        assert_eq!((whole.repeated_calls, whole.decisions), (2, 1));
+        // Folded in two pieces through its JSON, as the index continues a fold.
+        let first = fold(&events[..3]);
+        let mut second: Summary =
+            serde_json::from_str(&serde_json::to_string(&first).unwrap()).unwrap();
+        for e in &events[3..] {
+            second.observe(Agent::ClaudeCode, e);
+        }
+        assert_eq!(second, whole);
     }
 
     #[test]

@@ -1,0 +1,31 @@
+//! Reading every session's folded [`Summary`] from the index, for aggregates (such as `drift`)
+//! that need more than a listing's counters and must not read every events file.
+
+use super::{Index, IndexError};
+use crate::model::summary::Summary;
+
+impl Index {
+    /// Every session's summary as the last refresh folded it, by session id (call after a
+    /// refresh, e.g. [`crate::store::Store::sessions`]). A fold that no longer decodes is left
+    /// out: the index is rebuilt when the summary's version changes, so that is damage, and
+    /// one damaged row must not stop an aggregate.
+    pub fn summaries(&self) -> Result<Vec<(String, Summary)>, IndexError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT s.session_id, f.fold FROM idx_folds f JOIN idx_sessions s USING (sid)",
+            )
+            .map_err(|e| self.sql_error(e))?;
+        let mut rows = stmt.query([]).map_err(|e| self.sql_error(e))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| self.sql_error(e))? {
+            let id: String = row.get(0).map_err(|e| self.sql_error(e))?;
+            let fold = row.get_ref(1).map_err(|e| self.sql_error(e))?;
+            let Ok(text) = fold.as_str() else { continue };
+            if let Ok(summary) = serde_json::from_str::<Summary>(text) {
+                out.push((id, summary));
+            }
+        }
+        Ok(out)
+    }
+}
