@@ -60,7 +60,7 @@ pub struct SessionFigures {
     pub tool_calls: u64,
     /// Failed calls per call (refused calls are no failures).
     pub error_rate: f64,
-    /// Calls that repeated the call before them, per call.
+    /// Retries (see [`Summary::retries`]) per call.
     pub retry_rate: f64,
     /// Files written.
     pub files_written: u64,
@@ -82,7 +82,7 @@ impl SessionFigures {
             started_at,
             tool_calls: c.tool_calls,
             error_rate: (c.failures() as f64 / calls).min(1.0),
-            retry_rate: (summary.repeated_calls as f64 / calls).min(1.0),
+            retry_rate: (summary.retries as f64 / calls).min(1.0),
             files_written: summary.files.values().filter(|f| f.writes > 0).count() as u64,
             duration_secs: duration,
             decisions: summary.decisions,

@@ -41,7 +41,7 @@ pub struct ScorerConfig {
 pub enum Check {
     /// No tool call failed.
     NoErrors,
-    /// The session cost at most this many dollars.
+    /// The session cost at most this many dollars (with its subagents, as `cost` counts).
     CostUnder { max_usd: f64 },
     /// Every file read or written is inside one of these paths: a folder or prefix
     /// (`src/`), or a glob (`src/**/*.rs`), relative to the session's working folder.
@@ -179,7 +179,7 @@ fn score(session: &SessionFacts<'_>, scorer: &ScorerConfig) -> ScoreResult {
             } else {
                 ""
             };
-            let (score, reason) = under(session.cost_usd, *max_usd, |v| format!("${v:.4}"));
+            let (score, reason) = under(session.cost_usd, *max_usd, usd);
             (
                 score,
                 format!("{reason}{estimated}"),
@@ -222,6 +222,15 @@ fn score(session: &SessionFacts<'_>, scorer: &ScorerConfig) -> ScoreResult {
         passed: score >= scorer.threshold,
         reason,
         value,
+    }
+}
+
+/// Dollars to the cent, or to four places under a dollar.
+fn usd(v: f64) -> String {
+    if v >= 1.0 {
+        format!("${v:.2}")
+    } else {
+        format!("${v:.4}")
     }
 }
 

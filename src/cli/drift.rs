@@ -20,10 +20,11 @@ use crate::analysis::drift::{
 };
 use crate::error::Error;
 use crate::exit;
+use crate::model::SessionMeta;
 use crate::model::summary::Summary;
 use crate::model::tools::Agent;
 use crate::render::terminal::{self, Painter};
-use crate::store::Store;
+use crate::store::{Index, Store};
 
 /// Has the agent's behaviour drifted? The sessions since --since (30 days unless given)
 /// against the sessions before them, or against a saved baseline, over six dimensions: tool
@@ -168,32 +169,33 @@ pub(crate) fn run(args: &DriftArgs, globals: &Globals) -> Result<u8> {
     })
 }
 
-/// Every session of `store` with when it started and its summary, from the index; read from
-/// the events (slowly, with a warning) when the index cannot be used.
+/// Every session of `store` with when it started and its summary, from the index; folded from
+/// its events when the index cannot be used (`listing` has warned) or its fold is damaged.
 fn summaries(store: &Store) -> Result<Vec<(f64, Summary)>> {
     let listing = super::listing::sessions(store)?;
-    let started: BTreeMap<&str, f64> = listing
+    let by_id: BTreeMap<&str, &SessionMeta> = listing
         .sessions
         .iter()
-        .map(|s| {
-            (
-                s.summary.meta.session_id.as_str(),
-                s.summary.meta.started_at,
-            )
-        })
+        .map(|s| (s.summary.meta.session_id.as_str(), &s.summary.meta))
         .collect();
-    if let Some(index) = &listing.index
-        && let Ok(folds) = index.summaries()
-    {
-        return Ok(folds
-            .into_iter()
-            .filter_map(|(id, summary)| Some((*started.get(id.as_str())?, summary)))
-            .collect());
-    }
-    let mut out = Vec::new();
-    for session in &listing.sessions {
-        let meta = &session.summary.meta;
-        let Ok(events) = store.events(&meta.session_id) else {
+    let (mut out, unfolded) = match listing.index.as_ref().map(Index::summaries) {
+        Some(Ok((folds, undecodable))) => {
+            let folded = folds
+                .into_iter()
+                .filter_map(|(id, summary)| Some((by_id.get(id.as_str())?.started_at, summary)))
+                .collect();
+            (folded, undecodable)
+        }
+        _ => (
+            Vec::new(),
+            by_id.keys().map(|id| (*id).to_owned()).collect(),
+        ),
+    };
+    for id in unfolded {
+        let Some(meta) = by_id.get(id.as_str()) else {
+            continue;
+        };
+        let Ok(events) = store.events(&id) else {
             continue;
         };
         let agent = Agent::from_name(&meta.agent_name);

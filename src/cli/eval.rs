@@ -19,6 +19,7 @@ use crate::analysis::eval::{
     Check, EvalComparison, EvalConfig, EvalReport, KNOWN, ScorerConfig, SessionFacts, Verdict,
     compare, evaluate,
 };
+use crate::analysis::tree::Forest;
 use crate::error::Error;
 use crate::exit;
 use crate::model::Event;
@@ -130,8 +131,13 @@ fn score(selector: &Selector, options: &EvalOptions, globals: &Globals) -> Resul
     let events: Vec<Event> = reader.by_ref().collect();
     warn_bad_lines(reader.bad_lines(), reader.bad_count());
     let phases = phases_from(&store, meta, &events);
-    let spent = cost::compute(&id, &phases, PriceTable::builtin(), &CostOptions::default())
+    let options = CostOptions::default();
+    let mut spent = cost::compute(&id, &phases, PriceTable::builtin(), &options)
         .map_err(|e| Error::usage(e.to_string()))?;
+    // What the session cost with its subagents, as `list` and `cost` show it.
+    let (all, _) = super::listing::list(&store)?;
+    let forest = Forest::new(all.into_iter().map(|s| s.meta));
+    super::cost::include_subagents(&store, &forest, &id, &mut spent, &options)?;
     let project = project_dir(&store);
     let facts = SessionFacts {
         session_id: &id,

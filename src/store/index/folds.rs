@@ -6,10 +6,10 @@ use crate::model::summary::Summary;
 
 impl Index {
     /// Every session's summary as the last refresh folded it, by session id (call after a
-    /// refresh, e.g. [`crate::store::Store::sessions`]). A fold that no longer decodes is left
-    /// out: the index is rebuilt when the summary's version changes, so that is damage, and
-    /// one damaged row must not stop an aggregate.
-    pub fn summaries(&self) -> Result<Vec<(String, Summary)>, IndexError> {
+    /// refresh, e.g. [`crate::store::Store::sessions`]), and the ids of sessions whose fold
+    /// does not decode (damage: the index is rebuilt when the summary's version changes), for
+    /// the caller to fold from their events.
+    pub fn summaries(&self) -> Result<(Vec<(String, Summary)>, Vec<String>), IndexError> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -17,15 +17,15 @@ impl Index {
             )
             .map_err(|e| self.sql_error(e))?;
         let mut rows = stmt.query([]).map_err(|e| self.sql_error(e))?;
-        let mut out = Vec::new();
+        let (mut out, mut undecodable) = (Vec::new(), Vec::new());
         while let Some(row) = rows.next().map_err(|e| self.sql_error(e))? {
             let id: String = row.get(0).map_err(|e| self.sql_error(e))?;
             let fold = row.get_ref(1).map_err(|e| self.sql_error(e))?;
-            let Ok(text) = fold.as_str() else { continue };
-            if let Ok(summary) = serde_json::from_str::<Summary>(text) {
-                out.push((id, summary));
+            match fold.as_str().map(serde_json::from_str::<Summary>) {
+                Ok(Ok(summary)) => out.push((id, summary)),
+                _ => undecodable.push(id),
             }
         }
-        Ok(out)
+        Ok((out, undecodable))
     }
 }
