@@ -4,12 +4,15 @@
 use super::{Index, IndexError};
 use crate::model::summary::Summary;
 
+/// Every decoded summary by session id, and the ids whose fold does not decode.
+pub type Summaries = (Vec<(String, Summary)>, Vec<String>);
+
 impl Index {
     /// Every session's summary as the last refresh folded it, by session id (call after a
     /// refresh, e.g. [`crate::store::Store::sessions`]), and the ids of sessions whose fold
     /// does not decode (damage: the index is rebuilt when the summary's version changes), for
     /// the caller to fold from their events.
-    pub fn summaries(&self) -> Result<(Vec<(String, Summary)>, Vec<String>), IndexError> {
+    pub fn summaries(&self) -> Result<Summaries, IndexError> {
         let mut stmt = self
             .conn
             .prepare_cached(

@@ -53,6 +53,7 @@ use crate::model::pricing::PriceTable;
 use crate::model::summary::Summary;
 use crate::model::tools::Agent;
 
+pub use folds::Summaries;
 pub use rows::Derived;
 pub(super) use schema::{GATHERED_SHIFT, SCHEMA, register_functions, register_gathered_functions};
 
