@@ -8,6 +8,8 @@ mod ccusage_crosscheck;
 mod cli_reference;
 mod common;
 mod cost;
+mod drift;
+mod eval;
 mod exit_codes;
 mod explain;
 mod generated_store;

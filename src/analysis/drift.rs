@@ -321,23 +321,41 @@ pub fn jensen_shannon(p: &[f64], q: &[f64]) -> f64 {
     divergence.clamp(0.0, 1.0)
 }
 
-/// The two tool mixes over the same categories: the tools both name, and the rest as one.
+/// The two tool mixes over the same categories: every tool either names, and the rest. A tool
+/// one side names and the other does not is a category of its own (a tool that came or went),
+/// unless the other side has a share of unnamed tools it may hide in: then it joins that.
 fn aligned_mix(a: &BTreeMap<String, f64>, b: &BTreeMap<String, f64>) -> (Vec<f64>, Vec<f64>) {
-    let common: Vec<&String> = a
-        .keys()
-        .filter(|k| *k != OTHER_TOOLS && b.contains_key(*k))
-        .collect();
-    let side = |m: &BTreeMap<String, f64>| {
-        let mut v: Vec<f64> = common.iter().map(|k| m[*k]).collect();
-        let rest: f64 = m
+    let mut keys: Vec<&str> = Vec::new();
+    let (mut a_other, mut b_other) = (
+        a.get(OTHER_TOOLS).copied().unwrap_or(0.0),
+        b.get(OTHER_TOOLS).copied().unwrap_or(0.0),
+    );
+    for (k, v) in a.iter().filter(|(k, _)| *k != OTHER_TOOLS) {
+        if b.contains_key(k) || !b.contains_key(OTHER_TOOLS) {
+            keys.push(k);
+        } else {
+            a_other += v;
+        }
+    }
+    for (k, v) in b.iter().filter(|(k, _)| *k != OTHER_TOOLS) {
+        if a.contains_key(k) {
+            continue;
+        }
+        if a.contains_key(OTHER_TOOLS) {
+            b_other += v;
+        } else {
+            keys.push(k);
+        }
+    }
+    let side = |m: &BTreeMap<String, f64>, other: f64| {
+        let mut v: Vec<f64> = keys
             .iter()
-            .filter(|(k, _)| !common.contains(k))
-            .map(|(_, s)| s)
-            .sum();
-        v.push(rest);
+            .map(|k| m.get(*k).copied().unwrap_or(0.0))
+            .collect();
+        v.push(other);
         v
     };
-    (side(a), side(b))
+    (side(a, a_other), side(b, b_other))
 }
 
 /// How far one dimension drifted.
@@ -509,6 +527,11 @@ mod tests {
         assert!((by_name("error_rate").divergence - 1.0).abs() < 1e-9);
         assert!((by_name("session_duration").divergence - 1.0).abs() < 1e-9);
         assert!(by_name("tool_mix").divergence > 0.1);
+        // Tools that came and went are no common ground.
+        let web: BTreeMap<String, u64> = [("WebFetch".to_owned(), 5)].into();
+        let other = Fingerprint::of((40..80).map(|i| (figures(i, 0.0, 100.0), &web)));
+        let r = compare(&base, &other, 0.2);
+        assert!((r.dimensions[0].divergence - 1.0).abs() < 1e-9, "{r:?}");
         assert!(by_name("blast_radius").divergence < 0.01);
     }
 
