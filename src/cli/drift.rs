@@ -26,18 +26,17 @@ use crate::model::tools::Agent;
 use crate::render::terminal::{self, Painter};
 use crate::store::{Index, Store};
 
-/// Has the agent's behaviour drifted? The sessions since --since (30 days unless given)
-/// against the sessions before them, or against a saved baseline, over six dimensions: tool
-/// mix, error rate, retry rate, blast radius (files written), session duration and decision
-/// depth
+/// Has the agent's behaviour drifted? Recent sessions against earlier ones or a saved baseline
 ///
-/// Each dimension is a distribution over the sessions, compared by its Jensen–Shannon
-/// divergence (0: the same, 1: nothing in common); the overall drift is their mean. Exits 1
-/// when the overall drift is above --threshold. A baseline file is under 2 KB: commit it
-/// beside the agent's settings.
+/// The sessions since --since (30 days unless given) are compared with the sessions before them,
+/// or with a baseline saved by --save-baseline, over six dimensions: tool mix, error rate, retry
+/// rate, blast radius (files written), session duration and decision depth. Each dimension is a
+/// distribution over the sessions, compared by its Jensen–Shannon divergence (0: the same, 1:
+/// nothing in common); the overall drift is their mean. Exits 1 when the overall drift is above
+/// --threshold. A baseline file is under 2 KB: commit it beside the agent's settings.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  agent-strace drift                                   # the last 30 days against the sessions before\n  agent-strace drift --since 7d --threshold 0.1 --format json\n  agent-strace drift --since 30d --save-baseline ci/agent-baseline.json\n  agent-strace drift --since 7d --baseline ci/agent-baseline.json\n  agent-strace drift --all-projects"
+    after_help = "Examples:\n  agent-strace drift                   # the last 30 days against the days before\n  agent-strace drift --since 7d --threshold 0.1 --format json\n  agent-strace drift --since 30d --save-baseline ci/agent-baseline.json\n  agent-strace drift --since 7d --baseline ci/agent-baseline.json\n  agent-strace drift --all-projects"
 )]
 pub(crate) struct DriftArgs {
     /// The recent window: sessions that started since WHEN (a date, or an age like 30d)

@@ -28,10 +28,10 @@ use crate::model::tools::Agent;
 use crate::render::terminal::{self, Painter};
 use crate::store::{Selector, Store};
 
-/// Score a session against the scorers of .agent-evals.yaml (no errors, cost, duration, tool
-/// calls, files in scope, a pattern in the agent's answers)
+/// Score a session against the scorers of .agent-evals.yaml; eval ci gates CI on them
 ///
-/// Each scorer gives a score from 0 to 1 and passes at its threshold (1 unless given); the
+/// Scorers: no_errors, cost_under, duration_under, tool_calls_under, files_scoped and regex (a
+/// pattern in the agent's answers). Each scorer gives a score from 0 to 1 and passes at its threshold (1 unless given); the
 /// scores weighted by each scorer's weight (its threshold unless given) make the overall score,
 /// which passes at thresholds.pass (0.85) and warns down to thresholds.warn (0.70). Without a
 /// settings file the one scorer is no_errors. Exits 1 when a scorer fails or the overall score
