@@ -96,17 +96,30 @@ struct CompareArgs {
 pub(crate) fn run(args: &EvalArgs, globals: &Globals) -> Result<u8> {
     match &args.command {
         None => {
-            let report = score(&args.session.selector(), &args.options, globals)?;
+            let config = config(args.options.config.as_deref())?;
+            let report = score(&args.session.selector(), &config, &args.options, globals)?;
             print_report(&report, &args.options, globals, false)
         }
         Some(EvalCommand::Ci(ci)) => {
+            let config = config(ci.options.config.as_deref())?;
             let selector = Selector::from_option(ci.session.as_deref());
-            let report = score(&selector, &ci.options, globals)?;
+            let report = score(&selector, &config, &ci.options, globals)?;
             print_report(&report, &ci.options, globals, true)
         }
         Some(EvalCommand::Compare(cmp)) => {
-            let a = score(&Selector::from_option(Some(&cmp.a)), &cmp.options, globals)?;
-            let b = score(&Selector::from_option(Some(&cmp.b)), &cmp.options, globals)?;
+            let config = config(cmp.options.config.as_deref())?;
+            let a = score(
+                &Selector::from_option(Some(&cmp.a)),
+                &config,
+                &cmp.options,
+                globals,
+            )?;
+            let b = score(
+                &Selector::from_option(Some(&cmp.b)),
+                &config,
+                &cmp.options,
+                globals,
+            )?;
             let comparison = compare(a, b);
             let mut out = stdout(globals.colour());
             match cmp.options.format.format {
@@ -121,9 +134,13 @@ pub(crate) fn run(args: &EvalArgs, globals: &Globals) -> Result<u8> {
     }
 }
 
-/// Scores the session `selector` names with the scorers in force.
-fn score(selector: &Selector, options: &EvalOptions, globals: &Globals) -> Result<EvalReport> {
-    let config = config(options.config.as_deref())?;
+/// Scores the session `selector` names with `config`.
+fn score(
+    selector: &Selector,
+    config: &EvalConfig,
+    options: &EvalOptions,
+    globals: &Globals,
+) -> Result<EvalReport> {
     let (store, id) = super::stores::select(&options.scope, selector, globals)?;
     let summary = super::output::summary(&store, &id)?;
     let meta = &summary.meta;
@@ -148,7 +165,7 @@ fn score(selector: &Selector, options: &EvalOptions, globals: &Globals) -> Resul
         duration_secs: meta.duration_secs(),
         project_dir: project.as_deref(),
     };
-    Ok(evaluate(&facts, &config))
+    Ok(evaluate(&facts, config))
 }
 
 /// The folder a store's project is in: its parent, for a store named `.agent-traces`.
