@@ -2,12 +2,15 @@
 
 #![allow(unreachable_pub, clippy::unwrap_used, clippy::needless_pass_by_value)]
 
+mod agent_codex;
 mod agent_logs;
+mod annotate;
 mod budget_report;
 mod ccusage_crosscheck;
 mod cli_reference;
 mod common;
 mod cost;
+mod diff;
 mod drift;
 mod eval;
 mod exit_codes;
@@ -25,12 +28,14 @@ mod layers;
 mod lint;
 mod mcp_http;
 mod mcp_proxy;
+mod optimize;
 mod policy;
 mod proxy_hardening;
 mod python_compat;
 mod read;
 mod redaction;
 mod relay_ends;
+mod retention;
 mod secrets;
 mod settings;
 mod setup;
@@ -43,3 +48,4 @@ mod transcript_properties;
 mod truth;
 mod untrusted_files;
 mod watch;
+mod why;

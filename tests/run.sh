@@ -33,6 +33,13 @@ if [ ! -x target/ccusage/node_modules/.bin/ccusage ]; then
 fi
 export AGENT_STRACE_CCUSAGE="$PWD/target/ccusage/node_modules/.bin/ccusage"
 
+# The real Codex CLI, driven offline against docs/agents/fake_openai_responses.py by the Codex
+# hook test (tests/agent_codex.rs).
+if [ ! -x target/agentcli/codex/node_modules/.bin/codex ]; then
+  npm install --silent --no-audit --no-fund --prefix target/agentcli/codex @openai/codex@0.171.0
+fi
+export AGENT_STRACE_CODEX="$PWD/target/agentcli/codex/node_modules/.bin/codex"
+
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked

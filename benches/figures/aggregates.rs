@@ -1,6 +1,7 @@
 //! The figures over all sessions, on a generated store of [`STORE_SESSIONS`] sessions: building
 //! the session index from nothing, `list`, `budget-report` and `drift` with the index warm, an
-//! `sql` query that groups every tool call, and refreshing the index after one new session.
+//! `sql` query that groups every tool call, `compare --tag` (issue 13), and refreshing the
+//! index after one new session.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -34,11 +35,15 @@ const BUDGET_REPORT: Targets = Targets::median(Duration::from_millis(150));
 const BUILD: Targets = Targets::median(Duration::from_secs(5));
 const REFRESH: Targets = Targets::median(Duration::from_millis(20));
 const SQL: Targets = Targets::median(Duration::from_millis(200));
-// The target of issue 13.
+// The targets of issue 13.
 const DRIFT: Targets = Targets::median(Duration::from_millis(200));
 /// The window `drift` compares with the sessions before it: the last month of the generated
 /// sessions (they start 2025-11-23, ten minutes apart, so 10,000 end late in January).
 const DRIFT_SINCE: &str = "2026-01-01";
+const COMPARE_TAG: Targets = Targets::median(Duration::from_millis(200));
+/// A tag every generated session's command holds (`claude-code (startup)`): `compare --tag`
+/// looks at all 10,000 and compares the newest two.
+const TAG: &str = "startup";
 
 /// The generated store: what it holds.
 pub(crate) struct Store {
@@ -155,6 +160,15 @@ pub(crate) fn bench_aggregates(tool: &Tool, work: &Path, notes: &mut Vec<String>
     let sql = tool.repeat(&sql_cmd, None, Drain::Yes, 0, RUNS, RSS_RUNS)?;
     rows.push(Row::new("sql: every tool call grouped by kind", sql, SQL));
 
+    let compare_cmd = command(Some(&root), &["compare", "--tag", TAG, "--format", "json"]);
+    notes.push(check_compare(&tool.output(&compare_cmd)?));
+    let compare = tool.repeat(&compare_cmd, None, Drain::Yes, 0, RUNS, RSS_RUNS)?;
+    rows.push(Row::new(
+        format!("compare --tag, {STORE_SESSIONS} sessions, index warm"),
+        compare,
+        COMPARE_TAG,
+    ));
+
     eprintln!("figures: refreshing the index in process");
     let (refresh, unchanged) = bench_refresh(&root, notes)?;
     rows.push(Row::new(
@@ -168,6 +182,27 @@ pub(crate) fn bench_aggregates(tool: &Tool, work: &Path, notes: &mut Vec<String>
         Targets::none(),
     ));
     Ok(rows)
+}
+
+/// Whether `compare --tag` compared the two newest generated sessions, the older as A.
+fn check_compare(out: &[u8]) -> String {
+    let seed = |i: usize| session_uuid(STORE_SEED.wrapping_add(i as u64));
+    let (a, b) = (seed(STORE_SESSIONS - 2), seed(STORE_SESSIONS - 1));
+    let got = serde_json::from_slice::<serde_json::Value>(out)
+        .ok()
+        .map(|v| {
+            (
+                v["a"]["session_id"].as_str().unwrap_or_default().to_owned(),
+                v["b"]["session_id"].as_str().unwrap_or_default().to_owned(),
+            )
+        });
+    match got {
+        Some((x, y)) if x == a && y == b => {
+            "compare --tag compared the two newest sessions".to_owned()
+        }
+        Some((x, y)) => format!("WARNING: compare --tag compared {x} and {y}, not {a} and {b}"),
+        None => "WARNING: compare --tag printed no JSON".to_owned(),
+    }
 }
 
 /// Whether the grouped query counted every generated tool call.

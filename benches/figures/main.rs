@@ -47,6 +47,7 @@
 
 mod aggregates;
 mod capture;
+mod codex;
 mod corpus;
 mod generator;
 mod hooks;
@@ -303,6 +304,29 @@ fn run(only: Only) -> Res<()> {
     )?;
     notes.extend(check_hook_store(&store1, "pre-tool"));
     rows.push(Row::new("hook pre-tool, 2 KB payload", pre, HOOK));
+
+    // 1b. The same hooks as Codex CLI runs them (`--agent codex`, its payload shape).
+    eprintln!("figures: hook --agent codex pre-tool and post-tool");
+    let store_codex = work.path().join("s-codex").join(".agent-traces");
+    let (codex_pre, codex_post) = codex::bench_codex_hooks(
+        &ours,
+        &store_codex,
+        &session_uuid(0xc0de),
+        HOOK_WARMUP,
+        HOOK_RUNS,
+        HOOK_RSS_RUNS,
+    )?;
+    notes.extend(check_hook_store(&store_codex, "Codex"));
+    rows.push(Row::new(
+        "hook pre-tool, Codex, 2 KB payload",
+        codex_pre,
+        HOOK,
+    ));
+    rows.push(Row::new(
+        "hook post-tool, Codex, new session",
+        codex_post,
+        HOOK,
+    ));
 
     // 2. post-tool on a session of 100,000 events, each after its matching pre-tool.
     eprintln!("figures: hook post-tool on the 100k-event session");

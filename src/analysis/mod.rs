@@ -16,21 +16,30 @@
 //! - [`replay_show`]: one event whole, as data: the command and its output, an edit's diff.
 //! - [`lint`]: a session checked for known bad patterns (loops, spirals, budget, context).
 //! - [`watch`]: a live session judged against watch rules, and the post-mortem of a kill.
+//! - [`diff`]: two sessions compared phase by phase, or by what they achieved.
+//! - [`compare`]: two sessions side by side, with a verdict and how far their decisions diverged.
+//! - [`why`]: the causal chain that led to one event.
 //!
 //! Analyses never print, read the environment or choose exit codes.
 
 pub mod audit;
 pub mod budget;
+pub mod compare;
 pub mod cost;
+pub mod diff;
 pub mod drift;
 pub mod eval;
 pub mod lint;
+pub mod optimize;
 pub mod outcome;
 pub mod phases;
 pub mod replay_line;
 pub mod replay_show;
+pub mod retention;
+pub mod sample;
 pub mod standup;
 pub mod stats;
 pub mod token_budget;
 pub mod tree;
 pub mod watch;
+pub mod why;

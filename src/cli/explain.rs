@@ -15,7 +15,7 @@ use std::path::Path;
 
 use crate::analysis::outcome::Verdict;
 use crate::analysis::phases::{PhaseBuilder, Phases, Ran};
-use crate::capture::import::transcript_usage;
+use crate::capture::import::logged_usage;
 use crate::exit;
 use crate::model::view::View;
 use crate::model::{Agent, Event, SessionMeta};
@@ -51,8 +51,8 @@ struct Explained {
 const LISTED: usize = 8;
 
 /// Reads a session and splits it into phases (shared with `cost` and `standup`). A session
-/// that recorded no usage (hooks never see it) takes it from its Claude Code transcript when
-/// that is still readable.
+/// that recorded no usage (hooks never see it) takes it from the log its agent keeps (a Claude
+/// Code transcript, a Codex rollout) when that is still readable.
 pub(crate) fn phases_of(store: &Store, id: &str) -> Result<Phases> {
     let summary = super::output::summary(store, id)?;
     let mut events = store.events(id)?;
@@ -71,7 +71,7 @@ pub(crate) fn phases_from<E: std::borrow::Borrow<Event>>(
     let mut builder = PhaseBuilder::new(agent, Some(meta.started_at));
     let mut responses = if meta.total_tokens == 0 {
         transcript_of(store, &meta.session_id)
-            .and_then(|path| transcript_usage(Path::new(&path)).ok())
+            .and_then(|path| logged_usage(agent, Path::new(&path)))
             .unwrap_or_default()
     } else {
         Vec::new()

@@ -7,26 +7,32 @@
 //! code.
 
 mod agent_logs;
+mod annotate;
 mod args;
 mod audit;
 mod budget_report;
+mod compare;
 mod cost;
+mod diff;
 mod drift;
 mod eval;
 mod explain;
 mod globals;
 mod hook;
+mod http;
 mod import;
 mod inspect;
 mod lint;
 mod list;
 mod listing;
+mod optimize;
 mod output;
 mod placement;
 mod policy;
 mod record;
 mod record_http;
 mod replay;
+mod retention;
 pub mod settings;
 mod settings_file;
 mod setup;
@@ -36,6 +42,7 @@ mod stats;
 mod stores;
 mod token_budget;
 mod watch;
+mod why;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -89,6 +96,12 @@ enum Command {
     Lint(lint::LintArgs),
     Audit(audit::AuditArgs),
     Policy(policy::PolicyArgs),
+    Diff(diff::DiffArgs),
+    Compare(compare::CompareArgs),
+    Why(why::WhyArgs),
+    Annotate(annotate::AnnotateArgs),
+    Retention(retention::RetentionArgs),
+    Optimize(optimize::OptimizeArgs),
     Eval(eval::EvalArgs),
     Drift(drift::DriftArgs),
 }
@@ -139,6 +152,12 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Lint(args) => lint::run(&args, &cli.globals),
         Command::Audit(args) => audit::run(&args, &cli.globals),
         Command::Policy(args) => policy::run(&args, &cli.globals),
+        Command::Diff(args) => diff::run(&args, &cli.globals),
+        Command::Compare(args) => compare::run(&args, &cli.globals),
+        Command::Why(args) => why::run(&args, &cli.globals),
+        Command::Annotate(args) => annotate::run(&args, &cli.globals),
+        Command::Retention(args) => retention::run(&args, &cli.globals),
+        Command::Optimize(args) => optimize::run(&args, &cli.globals),
         Command::Eval(args) => eval::run(&args, &cli.globals),
         Command::Drift(args) => drift::run(&args, &cli.globals),
     };

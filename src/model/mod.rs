@@ -18,6 +18,7 @@
 //!
 //! The model knows no I/O: no files, no clock, no environment.
 
+pub mod annotation;
 pub mod counters;
 pub mod duration;
 pub mod event;

@@ -268,6 +268,44 @@ const COPILOT: &[ToolSpec] = &[
     spec("update_todo",          ToolKind::Other,         None,            Shape::Plain),
 ];
 
+/// The files a patch tool's call adds, updates, deletes or moves to, in the order named.
+/// Codex's `apply_patch` (and VS Code's) names no file in an argument of its own: the paths are
+/// lines of the patch (`*** Add File: p`, `*** Update File: p`, `*** Delete File: p`,
+/// `*** Move to: p`), which reaches hooks as `command`, rollouts as `input`. Empty for any other
+/// tool.
+pub fn patch_files(tool: &str, input: &serde_json::Value) -> Vec<String> {
+    if tool != "apply_patch" {
+        return Vec::new();
+    }
+    let patch = input.as_str().or_else(|| {
+        ["command", "input", "patch"]
+            .iter()
+            .find_map(|key| input.get(*key).and_then(serde_json::Value::as_str))
+    });
+    patch.map(patch_paths).unwrap_or_default()
+}
+
+/// Paths a Codex `apply_patch` patch adds, updates, deletes or moves to.
+pub fn patch_paths(patch: &str) -> Vec<String> {
+    let mut paths: Vec<String> = Vec::new();
+    for line in patch.lines() {
+        let path = [
+            "*** Add File: ",
+            "*** Update File: ",
+            "*** Delete File: ",
+            "*** Move to: ",
+        ]
+        .iter()
+        .find_map(|lead| line.strip_prefix(lead));
+        if let Some(path) = path.map(str::trim).filter(|p| !p.is_empty())
+            && !paths.iter().any(|p| p == path)
+        {
+            paths.push(path.to_owned());
+        }
+    }
+    paths
+}
+
 /// The spec of `tool` as `agent` names it, if the agent's table knows it.
 pub fn spec_of(agent: Agent, tool: &str) -> Option<&'static ToolSpec> {
     agent.table().iter().find(|s| s.name == tool)
@@ -352,6 +390,18 @@ mod tests {
             spec_of(Agent::GeminiCli, "write_file").and_then(|s| s.subject),
             Some("file_path")
         );
+    }
+
+    #[test]
+    fn a_patch_names_its_files() {
+        let patch = "*** Begin Patch\n*** Add File: .env\n+X=1\n*** Update File: b.rs\n*** Move to: c.rs\n*** End Patch\n";
+        let input = serde_json::json!({ "command": patch });
+        assert_eq!(patch_files("apply_patch", &input), [".env", "b.rs", "c.rs"]);
+        assert_eq!(
+            patch_files("apply_patch", &serde_json::json!({ "input": patch })).len(),
+            3
+        );
+        assert!(patch_files("Bash", &input).is_empty());
     }
 
     #[test]

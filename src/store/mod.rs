@@ -36,6 +36,7 @@
 //!
 //! The format is recorded in `adr/0001-store-format.md`.
 
+mod annotations;
 mod append;
 pub mod catalogue;
 mod errlog;
@@ -50,11 +51,13 @@ mod meta;
 mod pending;
 mod postmortem;
 mod reader;
+mod retention;
 mod select;
 mod writer;
 
 use std::path::{Path, PathBuf};
 
+pub use annotations::{ANNOTATIONS, Annotations};
 pub use append::Appender;
 pub use catalogue::Catalogue;
 pub use files::{LINE_LIMIT, LineRead, open_regular, read_line};
@@ -64,6 +67,7 @@ pub use lock::HOOK_LOCK_WAIT;
 pub use pending::{CallKey, ClaimedCall};
 pub use postmortem::POSTMORTEM;
 pub use reader::{BadLine, EventReader, ScanReport, replace_lone_surrogates};
+pub use retention::RETENTION_LOG;
 pub use select::Selector;
 pub use writer::{Mark, RecordHead, SessionWriter};
 

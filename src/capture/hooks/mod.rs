@@ -2,7 +2,8 @@
 //!
 //! # Architecture
 //! - [`payload`]: the normal form every agent's payload is read into.
-//! - [`claude_code`], [`vscode`]: each agent's wire format, read into the normal form.
+//! - [`claude_code`], [`codex`], [`vscode`]: each agent's wire format, read into the normal
+//!   form.
 //! - [`record`]: the one recorder: what each event becomes in the store.
 //! - [`spawn`]: pairing subagents with the calls that spawned them, by what they share.
 //! - [`outcome`]: what the hook decided; [`reply`]: how each agent is told it (printed by
@@ -14,6 +15,7 @@
 //! `agent-strace hook …` commands of Claude Code's settings files (docs/agents.md §8).
 
 pub mod claude_code;
+pub mod codex;
 pub mod outcome;
 pub mod payload;
 mod record;
@@ -70,8 +72,11 @@ pub fn read_payload(
     };
     // Each agent's reader is added here as it is captured natively; until then its payloads
     // are read by the reader of the shape they share.
-    let _ = signals;
-    if vscode::is_vscode(&fields) {
+    if signals.declared == Some(Agent::Codex)
+        || (signals.declared.is_none() && codex::is_codex(&fields))
+    {
+        codex::read(arg, fields)
+    } else if vscode::is_vscode(&fields) {
         vscode::read(arg, fields)
     } else {
         claude_code::read(arg, fields)

@@ -24,6 +24,10 @@ use crate::store::{CallKey, ClaimedCall, Store, StoreError, subagent_session_id}
 /// Payload fields that say where a session lives, not what happened in it.
 const PLUMBING: [&str; 1] = ["transcript_path"];
 
+/// The turn a prompt, call, result or answer belongs to (Codex names each turn), kept so that a
+/// turn's events can be told apart and matched with the agent's own log.
+const TURN_ID: &str = "turn_id";
+
 /// Whether the policy in force denies the call a pre-tool or permission-request payload is
 /// about; `None` for any other event, or a call the policy allows. Judged before anything is
 /// recorded, so that a store that fails cannot let a violating call through.
@@ -376,7 +380,7 @@ impl Recorder<'_> {
             }
             HookEvent::UserPromptSubmit => {
                 let mut data = object([("prompt", p.prompt.clone().unwrap_or(Value::Null))]);
-                self.copy(&mut data, &["permission_mode"]);
+                self.copy(&mut data, &["permission_mode", TURN_ID, "model"]);
                 (EventType::UserPrompt, data)
             }
             HookEvent::PreToolUse => return self.tool_call(session),
@@ -385,7 +389,7 @@ impl Recorder<'_> {
             }
             HookEvent::Stop => {
                 let mut data = object([("text", self.answer().unwrap_or_default().into())]);
-                self.copy(&mut data, &["stop_hook_active"]);
+                self.copy(&mut data, &["stop_hook_active", TURN_ID]);
                 (EventType::AssistantResponse, data)
             }
             // Events with no kind of their own (notifications, compaction, permission requests
@@ -431,7 +435,7 @@ impl Recorder<'_> {
         if let Some(id) = &tool.id {
             data.insert("tool_use_id".into(), id.clone().into());
         }
-        self.copy(&mut data, &["permission_mode"]);
+        self.copy(&mut data, &["permission_mode", TURN_ID]);
         self.keep_unknown(&mut data);
         let mut event = self.event(EventType::ToolCall, session, data);
         event.event_id = event_id;
@@ -455,7 +459,7 @@ impl Recorder<'_> {
             data.insert("tool_use_id".into(), id.clone().into());
         }
         data.insert(DENIED_KEY.into(), denial.record());
-        self.copy(&mut data, &["permission_mode"]);
+        self.copy(&mut data, &["permission_mode", TURN_ID]);
         let mut call = self.event(EventType::ToolCall, session, data);
         call.event_id = event_id;
         let mut error_data = object([
@@ -518,6 +522,7 @@ impl Recorder<'_> {
         if let Some(id) = &tool.id {
             data.insert("tool_use_id".into(), id.clone().into());
         }
+        self.copy(&mut data, &[TURN_ID]);
         self.keep_unknown(&mut data);
         let kind = if failed {
             EventType::Error
@@ -531,13 +536,11 @@ impl Recorder<'_> {
         }
         self.sink
             .emit_derived(&mut { self.store }, result, texts_of_structures)?;
-        let mut events = Vec::new();
-        if !failed
-            && let Some(file_event) =
-                self.file_event(session, &tool.name, &tool.input, call.as_ref())
-        {
-            events.push(file_event);
-        }
+        let events = if failed {
+            Vec::new()
+        } else {
+            self.file_events(session, &tool.name, &tool.input, call.as_ref())
+        };
         self.write(session, events)?;
         if tools::is_spawn(self.payload.agent, &tool.name)
             && let Some(call) = &call
@@ -548,29 +551,43 @@ impl Recorder<'_> {
         Ok(())
     }
 
-    /// The file a file tool read or wrote.
-    fn file_event(
+    /// The files a file tool read or wrote: its subject argument, or for a patch (Codex's
+    /// `apply_patch`, whose files are named inside it) each file the patch touches.
+    fn file_events(
         &self,
         session: &str,
         tool: &str,
         input: &Value,
         call: Option<&ClaimedCall>,
-    ) -> Option<Event> {
-        let spec = tools::spec_of(self.payload.agent, tool)?;
+    ) -> Vec<Event> {
+        let Some(spec) = tools::spec_of(self.payload.agent, tool) else {
+            return Vec::new();
+        };
         let kind = match spec.kind {
             ToolKind::ReadFile => EventType::FileRead,
             ToolKind::WriteFile => EventType::FileWrite,
-            _ => return None,
+            _ => return Vec::new(),
         };
-        let key = spec.subject?;
-        let path = input.get(key).and_then(Value::as_str)?;
-        let mut event = self.event(
-            kind,
-            session,
-            object([("path", path.into()), ("tool_name", tool.into())]),
-        );
-        event.parent_id = call.map(|c| c.event_id.clone());
-        Some(event)
+        let paths = match spec.subject {
+            Some(key) => input
+                .get(key)
+                .and_then(Value::as_str)
+                .map(|p| vec![p.to_owned()])
+                .unwrap_or_default(),
+            None => tools::patch_files(tool, input),
+        };
+        paths
+            .into_iter()
+            .map(|path| {
+                let mut event = self.event(
+                    kind.clone(),
+                    session,
+                    object([("path", path.into()), ("tool_name", tool.into())]),
+                );
+                event.parent_id = call.map(|c| c.event_id.clone());
+                event
+            })
+            .collect()
     }
 
     /// Claude Code versions without SubagentStart never name the subagent; when a spawning

@@ -5,7 +5,7 @@
 //! agent: print nothing, exit 0. Each agent's printer lives in its wire module beside its reader.
 
 use super::Outcome;
-use super::claude_code;
+use super::{claude_code, codex};
 use crate::model::Agent;
 
 /// What the hook process hands back to the agent.
@@ -21,8 +21,10 @@ pub struct Reply {
 /// A denial in `agent`'s own words. Each agent that is captured natively adds its printer
 /// here; until then a denial goes out in Claude Code's JSON, which VS Code reads the same way.
 fn deny(agent: Agent, reason: &str, permission_request: bool) -> Reply {
-    let _ = agent;
-    claude_code::deny(reason, permission_request)
+    match agent {
+        Agent::Codex => codex::deny(reason, permission_request),
+        _ => claude_code::deny(reason, permission_request),
+    }
 }
 
 /// The reply that carries `outcome` to `agent`.

@@ -597,26 +597,9 @@ fn record(path: &Path, read: Position, events: u64) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Paths a Codex `apply_patch` patch adds, updates, deletes or moves to.
-pub fn patch_paths(patch: &str) -> Vec<String> {
-    let mut paths: Vec<String> = Vec::new();
-    for line in patch.lines() {
-        let path = [
-            "*** Add File: ",
-            "*** Update File: ",
-            "*** Delete File: ",
-            "*** Move to: ",
-        ]
-        .iter()
-        .find_map(|lead| line.strip_prefix(lead));
-        if let Some(path) = path.map(str::trim).filter(|p| !p.is_empty())
-            && !paths.iter().any(|p| p == path)
-        {
-            paths.push(path.to_owned());
-        }
-    }
-    paths
-}
+/// Paths a Codex `apply_patch` patch adds, updates, deletes or moves to (one reading of a
+/// patch, shared with the hook and the policy).
+pub use crate::model::tools::patch_paths;
 
 #[cfg(test)]
 mod tests {

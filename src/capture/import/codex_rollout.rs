@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 use super::agent_log::{self, Log, count, patch_paths, string};
 use super::claude_transcript::{ImportError, ImportReport};
 use crate::capture::sink::Sink;
+use crate::capture::transcript::ResponseUsage;
 use crate::model::Tokens;
 use crate::model::tools::Agent;
 use crate::store::Store;
@@ -53,8 +54,7 @@ pub fn import(store: &Store, path: &Path, sink: &Sink) -> Result<ImportReport, I
     let mut reader = Reader {
         log,
         model: None,
-        total: None,
-        records,
+        counter: Counter::new(records),
     };
     for line in &lines {
         reader.line(line);
@@ -66,9 +66,97 @@ struct Reader {
     log: Log,
     /// The model of the turn in progress.
     model: Option<String>,
+    counter: Counter,
+}
+
+/// Counts each model response of a rollout once: from its `token_usage_record` when the file
+/// has any, else from the `token_count`s whose running total changed, by the change.
+struct Counter {
+    /// The file has `token_usage_record`s; its `token_count`s are then left alone.
+    records: bool,
     /// The running total of the last `token_count` counted.
     total: Option<Value>,
-    records: bool,
+}
+
+/// One response's usage: in the store's convention, as the agent reported it, and the fields
+/// that name it.
+type Counted = (Tokens, Option<Value>, Map<String, Value>);
+
+impl Counter {
+    fn new(records: bool) -> Counter {
+        Counter {
+            records,
+            total: None,
+        }
+    }
+
+    /// The response a line reports, if it reports one not counted yet.
+    fn line(&mut self, kind: &str, sub: Option<&str>, payload: &Value) -> Option<Counted> {
+        match (kind, sub) {
+            ("event_msg", Some("token_count")) if !self.records => self.token_count(payload),
+            ("token_usage_record", _) => {
+                let usage = payload.get("usage").unwrap_or(&Value::Null);
+                let mut extra = Map::new();
+                if let Some(id) = string(payload, "response_id") {
+                    extra.insert("response_id".into(), id.into());
+                }
+                Some((tokens(usage), Some(usage.clone()), extra))
+            }
+            _ => None,
+        }
+    }
+
+    /// A response when the running total changed, by the change.
+    fn token_count(&mut self, payload: &Value) -> Option<Counted> {
+        let info = payload.get("info").filter(|i| i.is_object())?;
+        let total = info.get("total_token_usage").filter(|t| t.is_object())?;
+        if self.total.as_ref() == Some(total) {
+            return None;
+        }
+        let now = tokens(total);
+        let before = self.total.as_ref().map(tokens).unwrap_or_default();
+        let mut delta = now;
+        delta.subtract(&before);
+        let reported = info.get("last_token_usage").cloned();
+        self.total = Some(total.clone());
+        Some((delta, reported, Map::new()))
+    }
+}
+
+/// The usage of every model response in a rollout, in file order, counted the way its import
+/// counts it; `None` when the file is not a rollout. For costing a session recorded by Codex's
+/// hooks, which never carry tokens, from the rollout its SessionStart names (as a Claude Code
+/// hook session takes its usage from its transcript).
+pub fn usage(path: &Path) -> Option<Vec<ResponseUsage>> {
+    let (lines, _, _) = agent_log::read_values(path, Agent::Codex).ok()?;
+    if !lines.first().is_some_and(is_rollout) {
+        return None;
+    }
+    let records = lines
+        .iter()
+        .any(|l| string(l, "type") == Some("token_usage_record"));
+    let mut counter = Counter::new(records);
+    let mut model: Option<String> = None;
+    let mut last = 0.0;
+    let mut responses = Vec::new();
+    for line in &lines {
+        let kind = string(line, "type").unwrap_or("untyped");
+        let payload = line.get("payload").unwrap_or(&Value::Null);
+        if kind == "turn_context"
+            && let Some(m) = string(payload, "model")
+        {
+            model = Some(m.to_owned());
+        }
+        last = agent_log::time(line, "timestamp").unwrap_or(last);
+        if let Some((usage, _, _)) = counter.line(kind, string(payload, "type"), payload) {
+            responses.push(ResponseUsage {
+                timestamp: last,
+                model: model.clone().unwrap_or_else(|| "unknown".into()),
+                usage,
+            });
+        }
+    }
+    Some(responses)
 }
 
 impl Reader {
@@ -95,25 +183,15 @@ impl Reader {
                 }
             }
             ("response_item", Some(item)) => self.item(at, item, payload),
-            ("event_msg", Some("token_count")) if !self.records => self.token_count(at, payload),
             ("event_msg", Some("context_compacted")) => self.log.compaction(at, None),
             ("compacted", _) => self.log.compaction(at, string(payload, "message")),
-            ("token_usage_record", _) => {
-                let usage = payload.get("usage").unwrap_or(&Value::Null);
-                let mut extra = Map::new();
-                if let Some(id) = string(payload, "response_id") {
-                    extra.insert("response_id".into(), id.into());
+            _ => {
+                if let Some((usage, reported, extra)) = self.counter.line(kind, sub, payload) {
+                    let model = self.model.clone();
+                    self.log
+                        .response(at, model.as_deref(), usage, reported, extra);
                 }
-                let model = self.model.clone();
-                self.log.response(
-                    at,
-                    model.as_deref(),
-                    tokens(usage),
-                    Some(usage.clone()),
-                    extra,
-                );
             }
-            _ => {}
         }
     }
 
@@ -213,28 +291,6 @@ impl Reader {
             }
             _ => {}
         }
-    }
-
-    /// Counts a response when the running total changed, by the change.
-    fn token_count(&mut self, at: f64, payload: &Value) {
-        let Some(info) = payload.get("info").filter(|i| i.is_object()) else {
-            return;
-        };
-        let Some(total) = info.get("total_token_usage").filter(|t| t.is_object()) else {
-            return;
-        };
-        if self.total.as_ref() == Some(total) {
-            return;
-        }
-        let now = tokens(total);
-        let before = self.total.as_ref().map(tokens).unwrap_or_default();
-        let mut delta = now;
-        delta.subtract(&before);
-        let reported = info.get("last_token_usage").cloned();
-        self.total = Some(total.clone());
-        let model = self.model.clone();
-        self.log
-            .response(at, model.as_deref(), delta, reported, Map::new());
     }
 }
 

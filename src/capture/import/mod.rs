@@ -29,7 +29,17 @@ pub use claude_transcript::{ImportError, ImportReport, import_file};
 
 use serde_json::{Map, Value};
 
-use crate::model::{EventType, ToolOutcome};
+use crate::model::{Agent, EventType, ToolOutcome};
+
+/// The usage of every model response in the log a hook-recorded session names (hooks never see
+/// tokens): a Codex rollout's for a Codex session, else a Claude Code transcript's. `None` when
+/// the log cannot be read.
+pub fn logged_usage(agent: Agent, path: &std::path::Path) -> Option<Vec<ResponseUsage>> {
+    match agent {
+        Agent::Codex => codex_rollout::usage(path),
+        _ => transcript_usage(path).ok(),
+    }
+}
 
 /// A tool's result as every importer writes it: its event type and data (the text is moved in,
 /// not copied: a result can be megabytes). A failed result is

@@ -8,13 +8,9 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::{Request, Uri};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper::Uri;
 
+use crate::cli::http::{HttpClient, check_url};
 use crate::cli::output::warn;
 
 /// How long one POST may take.
@@ -31,22 +27,7 @@ pub(super) struct StreamConfig {
 impl StreamConfig {
     /// Checks the URL: http or https, with a host, no credentials in it.
     pub(super) fn new(url: &str, batch: usize, interval: Duration) -> Result<StreamConfig, String> {
-        let uri: Uri = url
-            .parse()
-            .map_err(|e| format!("--stream-to `{url}` is not a URL: {e}"))?;
-        if !matches!(uri.scheme_str(), Some("http" | "https")) {
-            return Err(format!(
-                "--stream-to `{url}`: the scheme must be http or https"
-            ));
-        }
-        let Some(authority) = uri.authority() else {
-            return Err(format!("--stream-to `{url}` has no host"));
-        };
-        if authority.as_str().contains('@') {
-            return Err(format!(
-                "--stream-to `{url}`: credentials in the URL are not supported"
-            ));
-        }
+        let uri = check_url("--stream-to", url)?;
         if batch == 0 {
             return Err("--stream-batch-size must be at least 1".to_owned());
         }
@@ -100,37 +81,13 @@ impl Drop for Streamer {
     }
 }
 
-enum Http {
-    Plain(Client<HttpConnector, Full<Bytes>>),
-    Tls(Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>),
-}
-
 fn run(config: &StreamConfig, rx: &Receiver<String>) {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
+    let client = match HttpClient::for_url(&config.url) {
+        Ok(client) => client,
         Err(e) => {
-            warn(format_args!(
-                "--stream-to: cannot start the HTTP client: {e}; no events are streamed"
-            ));
+            warn(format_args!("--stream-to: {e}; no events are streamed"));
             return;
         }
-    };
-    let builder = Client::builder(TokioExecutor::new());
-    let client = if config.url.scheme_str() == Some("https") {
-        match hyper_rustls::HttpsConnectorBuilder::new().with_native_roots() {
-            Ok(b) => Http::Tls(builder.build(b.https_only().enable_http1().build())),
-            Err(e) => {
-                warn(format_args!(
-                    "--stream-to: no TLS roots: {e}; no events are streamed"
-                ));
-                return;
-            }
-        }
-    } else {
-        Http::Plain(builder.build(HttpConnector::new()))
     };
     let mut batch: Vec<String> = Vec::new();
     let mut first_at = Instant::now();
@@ -147,17 +104,17 @@ fn run(config: &StreamConfig, rx: &Receiver<String>) {
                 }
                 batch.push(line);
                 if batch.len() >= config.batch {
-                    post(&runtime, &client, &config.url, &mut batch);
+                    post(&client, &config.url, &mut batch);
                 }
             }
             Err(RecvTimeoutError::Timeout) => {
                 if !batch.is_empty() {
-                    post(&runtime, &client, &config.url, &mut batch);
+                    post(&client, &config.url, &mut batch);
                 }
             }
             Err(RecvTimeoutError::Disconnected) => {
                 if !batch.is_empty() {
-                    post(&runtime, &client, &config.url, &mut batch);
+                    post(&client, &config.url, &mut batch);
                 }
                 return;
             }
@@ -165,37 +122,25 @@ fn run(config: &StreamConfig, rx: &Receiver<String>) {
     }
 }
 
-fn post(runtime: &tokio::runtime::Runtime, client: &Http, url: &Uri, batch: &mut Vec<String>) {
+fn post(client: &HttpClient, url: &Uri, batch: &mut Vec<String>) {
     let count = batch.len();
     let mut body = batch.join("\n");
     body.push('\n');
     batch.clear();
-    let request = Request::post(url.clone())
-        .header("content-type", "application/x-ndjson")
-        .header(
-            "user-agent",
-            concat!("agent-strace/", env!("CARGO_PKG_VERSION")),
+    let sent = client
+        .post(
+            url,
+            &[("content-type", "application/x-ndjson")],
+            body.into_bytes(),
+            POST_TIMEOUT,
         )
-        .body(Full::new(Bytes::from(body)));
-    let request = match request {
-        Ok(r) => r,
-        Err(e) => {
-            warn(format_args!("--stream-to: cannot build the request: {e}"));
-            return;
-        }
-    };
-    let sent = runtime.block_on(async {
-        let response = match client {
-            Http::Plain(c) => tokio::time::timeout(POST_TIMEOUT, c.request(request)).await,
-            Http::Tls(c) => tokio::time::timeout(POST_TIMEOUT, c.request(request)).await,
-        };
-        match response {
-            Err(_) => Err(format!("no answer within {}s", POST_TIMEOUT.as_secs())),
-            Ok(Err(e)) => Err(e.to_string()),
-            Ok(Ok(r)) if r.status().is_success() => Ok(()),
-            Ok(Ok(r)) => Err(format!("the endpoint answered {}", r.status())),
-        }
-    });
+        .and_then(|answer| {
+            if (200..300).contains(&answer.status) {
+                Ok(())
+            } else {
+                Err(format!("the endpoint answered {}", answer.status))
+            }
+        });
     if let Err(why) = sent {
         warn(format_args!(
             "--stream-to {url}: {count} event(s) not delivered: {why}; the watch goes on"

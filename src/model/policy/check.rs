@@ -8,6 +8,7 @@ use super::glob::Glob;
 use super::shell::{self, SimpleCommand};
 use super::{CommandPattern, PathRules, Policy};
 use crate::model::ToolKind;
+use crate::model::tools;
 use crate::model::view::ToolCall;
 
 /// Where the project is, so that globs such as `src/**` can be matched against the absolute
@@ -111,7 +112,15 @@ pub fn accesses(call: &ToolCall<'_>) -> Vec<Access> {
     let mut out = Vec::new();
     match call.kind {
         ToolKind::ReadFile => out.extend(call.path().map(|p| Access::Read(p.to_owned()))),
-        ToolKind::WriteFile => out.extend(call.path().map(|p| Access::Write(p.to_owned()))),
+        ToolKind::WriteFile => match call.path() {
+            Some(path) => out.push(Access::Write(path.to_owned())),
+            // A patch names its files inside it (Codex's `apply_patch`).
+            None => out.extend(
+                tools::patch_files(call.tool, call.arguments)
+                    .into_iter()
+                    .map(Access::Write),
+            ),
+        },
         ToolKind::Search => out.extend(call.arg("path").map(|p| Access::Read(p.to_owned()))),
         ToolKind::Shell => {
             if let Some(command) = call.command() {

@@ -1,0 +1,491 @@
+//! `compare` (and `diff --compare`): two sessions side by side — duration, cost, tool calls,
+//! redundant reads, context resets, files modified, errors — with a verdict that the same
+//! figures always give, and how far the two sessions' decisions diverged.
+//!
+//! The decisions are the tool calls in order, each named by its tool and what it acted on (a
+//! file, a command's goal, else its arguments); the divergence is the edit distance between
+//! the two sequences (insertions, deletions, substitutions), and the first place they differ is
+//! where the sessions took different ways.
+
+use serde::Serialize;
+
+use super::outcome::{self, Verdict};
+use super::phases::Phases;
+use crate::model::view::View;
+use crate::model::{Agent, Event, EventType, SessionMeta, ToolKind};
+
+/// Where a session's work stood at its end: its last test run, build or check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkOutcome {
+    /// The last test run, build or check passed.
+    Passing,
+    /// It failed.
+    Failing,
+    /// The session ran none.
+    Unknown,
+}
+
+impl WorkOutcome {
+    /// The outcome of the last gating command the phases ran.
+    pub fn of(phases: &Phases) -> WorkOutcome {
+        // Runs are listed per phase in the order their results came; the latest call wins.
+        phases
+            .phases
+            .iter()
+            .flat_map(|p| &p.ran)
+            .filter(|r| r.purpose.gates())
+            .filter_map(|r| match r.verdict {
+                Some(Verdict::Passed) => Some((r.event, WorkOutcome::Passing)),
+                Some(Verdict::Failed) => Some((r.event, WorkOutcome::Failing)),
+                _ => None,
+            })
+            .max_by_key(|(event, _)| *event)
+            .map_or(WorkOutcome::Unknown, |(_, o)| o)
+    }
+}
+
+/// What a comparison needs of one session, read once by the caller.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    pub meta: &'a SessionMeta,
+    pub events: &'a [Event],
+    pub phases: &'a Phases,
+    /// What it cost (as `cost` gives it, subagents counted in).
+    pub cost_usd: f64,
+    /// The cost is estimated from payload sizes: no usage was recorded.
+    pub cost_estimated: bool,
+}
+
+impl Input<'_> {
+    fn agent(&self) -> Agent {
+        Agent::from_name(&self.meta.agent_name)
+    }
+}
+
+/// One session's figures.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Figures {
+    pub session_id: String,
+    pub agent: String,
+    pub command: String,
+    pub started_at: f64,
+    pub duration_s: f64,
+    pub cost_usd: f64,
+    pub cost_estimated: bool,
+    pub tool_calls: u64,
+    /// Reads of a file (the same part of it) read before and not written since.
+    pub redundant_reads: u64,
+    /// LLM requests that came more than [`RESET_GAP_S`] after the one before.
+    pub context_resets: u64,
+    /// Files written or edited.
+    pub files_modified: u64,
+    /// Calls that failed (refused ones are not errors).
+    pub errors: u64,
+    /// Attempts that tried a failed goal again.
+    pub retries: u64,
+    pub outcome: WorkOutcome,
+}
+
+/// A pause between LLM requests longer than this starts the context afresh (caches expire).
+pub const RESET_GAP_S: f64 = 120.0;
+
+/// Which session of the two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    A,
+    B,
+}
+
+/// Which session did better, and why.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CompareVerdict {
+    /// `None` when neither did better.
+    pub better: Option<Side>,
+    /// What made it better: `32% cheaper`, `2 fewer errors`, …
+    pub reasons: Vec<String>,
+}
+
+/// One decision: a tool call, named by its tool and what it acted on.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Decision {
+    /// The call's event number.
+    pub event: usize,
+    pub decision: String,
+}
+
+/// Where the two sessions' decisions first differ.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Divergence {
+    /// How many decisions they share before it.
+    pub after: usize,
+    /// A's decision there (`None` when A made no more).
+    pub a: Option<Decision>,
+    pub b: Option<Decision>,
+}
+
+/// Two sessions side by side.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    pub a: Figures,
+    pub b: Figures,
+    pub verdict: CompareVerdict,
+    /// The edit distance between the two sessions' decisions.
+    pub decision_divergence: usize,
+    /// Where the decisions first differ; `None` when they are the same.
+    pub diverged_at: Option<Divergence>,
+}
+
+/// Compares session `a` with session `b`.
+pub fn compare(a: &Input<'_>, b: &Input<'_>) -> Comparison {
+    let fa = figures(a);
+    let fb = figures(b);
+    let da = decisions(a.events, a.agent());
+    let db = decisions(b.events, b.agent());
+    let keys_a: Vec<&str> = da.iter().map(|d| d.decision.as_str()).collect();
+    let keys_b: Vec<&str> = db.iter().map(|d| d.decision.as_str()).collect();
+    let shared = keys_a
+        .iter()
+        .zip(&keys_b)
+        .take_while(|(x, y)| x == y)
+        .count();
+    let diverged_at = (keys_a != keys_b).then(|| Divergence {
+        after: shared,
+        a: da.get(shared).cloned(),
+        b: db.get(shared).cloned(),
+    });
+    Comparison {
+        verdict: verdict(&fa, &fb),
+        decision_divergence: edit_distance(&keys_a, &keys_b),
+        diverged_at,
+        a: fa,
+        b: fb,
+    }
+}
+
+/// One session's figures.
+pub fn figures(input: &Input<'_>) -> Figures {
+    let agent = input.agent();
+    let phases = input.phases;
+    let mut modified: Vec<&str> = phases
+        .phases
+        .iter()
+        .flat_map(|p| &p.wrote)
+        .map(String::as_str)
+        .chain(
+            phases
+                .files
+                .iter()
+                .filter(|f| f.writes > 0)
+                .map(|f| f.path.as_str()),
+        )
+        .collect();
+    modified.sort_unstable();
+    modified.dedup();
+    Figures {
+        session_id: input.meta.session_id.clone(),
+        agent: input.meta.agent_name.clone(),
+        command: input.meta.command.clone(),
+        started_at: input.meta.started_at,
+        duration_s: phases.duration_s,
+        cost_usd: input.cost_usd,
+        cost_estimated: input.cost_estimated,
+        tool_calls: phases.tool_calls,
+        redundant_reads: redundant_reads(input.events, agent),
+        context_resets: context_resets(input.events),
+        files_modified: modified.len() as u64,
+        errors: phases.errors,
+        retries: phases.retries,
+        outcome: WorkOutcome::of(phases),
+    }
+}
+
+/// Reads of a file (the same lines of it) that was read before and not written since.
+fn redundant_reads(events: &[Event], agent: Agent) -> u64 {
+    let mut read: std::collections::HashSet<(String, String)> = std::collections::HashSet::new();
+    let mut redundant = 0;
+    for event in events {
+        let View::ToolCall(call) = View::of(event, agent) else {
+            continue;
+        };
+        let Some(path) = call.path() else { continue };
+        match call.kind {
+            ToolKind::ReadFile => {
+                let part = ["offset", "limit", "start_line", "end_line"]
+                    .iter()
+                    .filter_map(|k| call.arguments.get(*k).map(|v| format!("{k}={v}")))
+                    .collect::<Vec<_>>()
+                    .join(",");
+                if !read.insert((path.to_owned(), part)) {
+                    redundant += 1;
+                }
+            }
+            ToolKind::WriteFile => read.retain(|(p, _)| p != path),
+            _ => {}
+        }
+    }
+    redundant
+}
+
+/// LLM requests more than [`RESET_GAP_S`] after the previous one (responses stand for their
+/// requests in sessions that recorded none).
+fn context_resets(events: &[Event]) -> u64 {
+    let has_requests = events.iter().any(|e| e.event_type == EventType::LlmRequest);
+    let kind = if has_requests {
+        EventType::LlmRequest
+    } else {
+        EventType::LlmResponse
+    };
+    let mut times: Vec<f64> = events
+        .iter()
+        .filter(|e| e.event_type == kind)
+        .map(|e| e.timestamp)
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times
+        .windows(2)
+        .filter(|w| w[1] - w[0] > RESET_GAP_S)
+        .count() as u64
+}
+
+/// The session's decisions: each tool call, by its tool and what it acted on.
+pub fn decisions(events: &[Event], agent: Agent) -> Vec<Decision> {
+    // Paths below the session's folder are named relative to it, so that two runs of one task
+    // in different folders make the same decisions.
+    let cwd = events
+        .iter()
+        .take(50)
+        .find_map(|e| match View::of(e, agent) {
+            View::SessionStart(s) => s.cwd.map(|c| c.trim_end_matches('/').to_owned()),
+            _ => None,
+        });
+    let relative = |path: &str| -> String {
+        cwd.as_deref()
+            .and_then(|c| path.strip_prefix(c))
+            .and_then(|rest| rest.strip_prefix('/'))
+            .filter(|rest| !rest.is_empty())
+            .unwrap_or(path)
+            .to_owned()
+    };
+    events
+        .iter()
+        .enumerate()
+        .filter_map(|(i, event)| {
+            let View::ToolCall(call) = View::of(event, agent) else {
+                return None;
+            };
+            let subject = if let Some(command) = call.command() {
+                outcome::goal(command)
+            } else if let Some(path) = call.path() {
+                relative(path)
+            } else {
+                call.gist().unwrap_or_default()
+            };
+            let decision = if subject.is_empty() {
+                call.tool.to_owned()
+            } else {
+                format!("{} {subject}", call.tool)
+            };
+            Some(Decision {
+                event: i + 1,
+                decision,
+            })
+        })
+        .collect()
+}
+
+/// The edit distance (Levenshtein, over whole items) between two sequences. The common start
+/// and end are set aside first: sessions that share most of their way cost little.
+pub fn edit_distance<T: PartialEq>(a: &[T], b: &[T]) -> usize {
+    let start = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let (a, b) = (&a[start..], &b[start..]);
+    let end = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (a, b) = (&a[..a.len() - end], &b[..b.len() - end]);
+    if a.is_empty() || b.is_empty() {
+        return a.len().max(b.len());
+    }
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, x) in a.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, y) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = if x == y {
+                diagonal
+            } else {
+                1 + diagonal.min(above).min(row[j])
+            };
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// Which session did better. Work that ends passing beats work that ends failing; otherwise
+/// the session that is better on more of cost, duration and errors, each by a whole percent
+/// or one error at least (a tie is no verdict).
+pub fn verdict(a: &Figures, b: &Figures) -> CompareVerdict {
+    match (a.outcome, b.outcome) {
+        (WorkOutcome::Passing, WorkOutcome::Failing) => {
+            return CompareVerdict {
+                better: Some(Side::A),
+                reasons: vec![
+                    "its last test run, build or check passed, the other's failed".into(),
+                ],
+            };
+        }
+        (WorkOutcome::Failing, WorkOutcome::Passing) => {
+            return CompareVerdict {
+                better: Some(Side::B),
+                reasons: vec![
+                    "its last test run, build or check passed, the other's failed".into(),
+                ],
+            };
+        }
+        _ => {}
+    }
+    let mut wins_a = Vec::new();
+    let mut wins_b = Vec::new();
+    let mut weigh = |va: f64, vb: f64, word: &str| {
+        let (low, high, wins) = if va < vb {
+            (va, vb, &mut wins_a)
+        } else {
+            (vb, va, &mut wins_b)
+        };
+        if high <= 0.0 {
+            return;
+        }
+        let pct = ((high - low) / high * 100.0).floor();
+        if pct >= 1.0 {
+            wins.push(format!("{pct:.0}% {word}"));
+        }
+    };
+    // An estimate and a recorded cost are not comparable.
+    if a.cost_estimated == b.cost_estimated {
+        weigh(a.cost_usd, b.cost_usd, "cheaper");
+    }
+    weigh(a.duration_s, b.duration_s, "faster");
+    let errors = |mine: u64, theirs: u64, wins: &mut Vec<String>| {
+        if mine < theirs {
+            let n = theirs - mine;
+            wins.push(format!("{n} fewer error{}", if n == 1 { "" } else { "s" }));
+        }
+    };
+    errors(a.errors, b.errors, &mut wins_a);
+    errors(b.errors, a.errors, &mut wins_b);
+    match wins_a.len().cmp(&wins_b.len()) {
+        std::cmp::Ordering::Greater => CompareVerdict {
+            better: Some(Side::A),
+            reasons: wins_a,
+        },
+        std::cmp::Ordering::Less => CompareVerdict {
+            better: Some(Side::B),
+            reasons: wins_b,
+        },
+        std::cmp::Ordering::Equal => CompareVerdict {
+            better: None,
+            reasons: Vec::new(),
+        },
+    }
+}
+
+/// The last two top-level sessions whose agent name or command contains `tag` (any case), the
+/// older first; fewer when fewer match.
+pub fn tagged<'m>(sessions: impl IntoIterator<Item = &'m SessionMeta>, tag: &str) -> Vec<String> {
+    let tag = tag.to_lowercase();
+    let mut matched: Vec<&SessionMeta> = sessions
+        .into_iter()
+        .filter(|m| m.parent_session_id.is_none())
+        .filter(|m| {
+            m.agent_name.to_lowercase().contains(&tag) || m.command.to_lowercase().contains(&tag)
+        })
+        .collect();
+    matched.sort_by(|x, y| {
+        y.started_at
+            .total_cmp(&x.started_at)
+            .then_with(|| y.session_id.cmp(&x.session_id))
+    });
+    matched
+        .into_iter()
+        .take(2)
+        .rev()
+        .map(|m| m.session_id.clone())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_whole_items() {
+        assert_eq!(edit_distance(&["a", "b", "c"], &["a", "b", "c"]), 0);
+        assert_eq!(edit_distance(&["a", "b", "c"], &["a", "x", "c"]), 1);
+        assert_eq!(edit_distance(&["a", "b"], &["a", "b", "c", "d"]), 2);
+        assert_eq!(edit_distance::<&str>(&[], &["a"]), 1);
+        assert_eq!(
+            edit_distance(
+                &["k", "i", "t", "t", "e", "n"],
+                &["s", "i", "t", "t", "i", "n", "g"]
+            ),
+            3
+        );
+    }
+
+    fn figures(cost: f64, duration: f64, errors: u64) -> Figures {
+        Figures {
+            session_id: String::new(),
+            agent: String::new(),
+            command: String::new(),
+            started_at: 0.0,
+            duration_s: duration,
+            cost_usd: cost,
+            cost_estimated: false,
+            tool_calls: 0,
+            redundant_reads: 0,
+            context_resets: 0,
+            files_modified: 0,
+            errors,
+            retries: 0,
+            outcome: WorkOutcome::Unknown,
+        }
+    }
+
+    #[test]
+    fn the_verdict_counts_wins_and_failing_work_loses() {
+        let v = verdict(&figures(4.23, 1080.0, 0), &figures(2.87, 720.0, 0));
+        assert_eq!(v.better, Some(Side::B));
+        assert_eq!(v.reasons, vec!["32% cheaper", "33% faster"]);
+        let v = verdict(&figures(1.0, 10.0, 0), &figures(2.0, 5.0, 0));
+        assert_eq!(v.better, None);
+        let mut passing = figures(9.0, 900.0, 3);
+        passing.outcome = WorkOutcome::Passing;
+        let mut failing = figures(1.0, 10.0, 0);
+        failing.outcome = WorkOutcome::Failing;
+        assert_eq!(verdict(&failing, &passing).better, Some(Side::B));
+    }
+
+    #[test]
+    fn tagged_takes_the_last_two_top_level_sessions_older_first() {
+        let meta = |id: &str, at: f64, agent: &str, parent: Option<&str>| SessionMeta {
+            agent_name: agent.to_owned(),
+            parent_session_id: parent.map(str::to_owned),
+            ..SessionMeta::new(id, at)
+        };
+        let all = [
+            meta("a", 1.0, "refactor-auth", None),
+            meta("b", 2.0, "claude-code", None),
+            meta("c", 3.0, "Refactor-Auth v2", None),
+            meta("d", 4.0, "refactor-auth", Some("c")),
+            meta("e", 0.5, "refactor-auth", None),
+        ];
+        assert_eq!(tagged(&all, "refactor-AUTH"), vec!["a", "c"]);
+        assert_eq!(tagged(&all, "nothing").len(), 0);
+    }
+}

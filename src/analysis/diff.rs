@@ -1,0 +1,470 @@
+//! `diff`: two sessions compared by their phases ([`structural`]) or by what they achieved
+//! ([`semantic`]).
+//!
+//! The structural diff aligns the two sessions' phases by label (a longest common subsequence
+//! of the labels, compared without case or extra spaces), then says per phase what files,
+//! commands and outcomes differ, which phases one session had and the other did not, and where
+//! the two first parted. The semantic diff leaves order aside: which tools each used, and how
+//! calls, errors, tokens, retries, time and money changed from A to B, with a verdict on
+//! whether B's outcome improved on A's.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use super::compare::WorkOutcome;
+use super::outcome::Verdict;
+use super::phases::{Phase, Phases};
+
+/// What the diff needs of one session.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    pub session_id: &'a str,
+    pub phases: &'a Phases,
+    pub cost_usd: f64,
+}
+
+/// One step of the aligned phases: a phase of both sessions, or of one only.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PhaseStep {
+    /// The phase's index in A (from 1), when A had it.
+    pub phase_a: Option<usize>,
+    pub phase_b: Option<usize>,
+    pub label: String,
+    /// Anything differs: files, commands, the outcome, or the phase is one session's only.
+    pub differs: bool,
+    pub files_only_a: Vec<String>,
+    pub files_only_b: Vec<String>,
+    /// Files written in this phase by A and not by B (whether or not B read them).
+    pub written_only_a: Vec<String>,
+    pub written_only_b: Vec<String>,
+    pub commands_only_a: Vec<String>,
+    pub commands_only_b: Vec<String>,
+    /// Whether the phase failed in A (`None`: A had no such phase).
+    pub failed_a: Option<bool>,
+    pub failed_b: Option<bool>,
+    /// Commands both ran, that ended differently.
+    pub outcomes: Vec<OutcomeChange>,
+    /// The first event of A in this phase that differs (a command only A ran), if any.
+    pub first_event_a: Option<usize>,
+    pub first_event_b: Option<usize>,
+}
+
+/// A command both sessions ran in a phase, with how it last ended in each.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct OutcomeChange {
+    pub command: String,
+    pub a: Option<Verdict>,
+    pub b: Option<Verdict>,
+}
+
+/// A session's totals, for the footer.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Totals {
+    pub session_id: String,
+    pub duration_s: f64,
+    pub events: u64,
+    pub phases: usize,
+    pub tool_calls: u64,
+    pub errors: u64,
+    pub retries: u64,
+    pub files_read: usize,
+    pub files_written: usize,
+    pub cost_usd: f64,
+}
+
+/// Two sessions compared phase by phase.
+#[derive(Debug, Clone, Serialize)]
+pub struct StructuralDiff {
+    pub session_a: String,
+    pub session_b: String,
+    /// Every phase of both, aligned, in order.
+    pub steps: Vec<PhaseStep>,
+    /// The first step that differs (its index in `steps`, from 1); `None` when the two are
+    /// structurally the same.
+    pub diverged_at: Option<usize>,
+    pub a: Totals,
+    pub b: Totals,
+}
+
+/// A phase's key for alignment: its label without case or extra spaces.
+fn key(label: &str) -> String {
+    label
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// The pairs `(i, j)` of a longest common subsequence of `a` and `b`.
+fn lcs<T: PartialEq>(left: &[T], right: &[T]) -> Vec<(usize, usize)> {
+    let (m, n) = (left.len(), right.len());
+    let mut table = vec![0u32; (m + 1) * (n + 1)];
+    let at = |i: usize, j: usize| i * (n + 1) + j;
+    for i in (0..m).rev() {
+        for j in (0..n).rev() {
+            table[at(i, j)] = if left[i] == right[j] {
+                1 + table[at(i + 1, j + 1)]
+            } else {
+                table[at(i + 1, j)].max(table[at(i, j + 1)])
+            };
+        }
+    }
+    let mut pairs = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < m && j < n {
+        if left[i] == right[j] {
+            pairs.push((i, j));
+            i += 1;
+            j += 1;
+        } else if table[at(i + 1, j)] >= table[at(i, j + 1)] {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    pairs
+}
+
+fn wrote(phase: &Phase) -> BTreeSet<&str> {
+    phase.wrote.iter().map(String::as_str).collect()
+}
+
+fn files(phase: &Phase) -> BTreeSet<&str> {
+    phase
+        .read
+        .iter()
+        .chain(&phase.wrote)
+        .map(String::as_str)
+        .collect()
+}
+
+/// Each command of a phase with how it last ended, and its first event.
+fn commands(phase: &Phase) -> BTreeMap<&str, (Option<Verdict>, usize)> {
+    let mut map: BTreeMap<&str, (Option<Verdict>, usize)> = BTreeMap::new();
+    for ran in &phase.ran {
+        let entry = map
+            .entry(ran.command.trim())
+            .or_insert((ran.verdict, ran.event));
+        entry.0 = ran.verdict;
+        entry.1 = entry.1.min(ran.event);
+    }
+    map
+}
+
+fn only(mine: &BTreeSet<&str>, theirs: &BTreeSet<&str>) -> Vec<String> {
+    mine.difference(theirs).map(|s| (*s).to_owned()).collect()
+}
+
+fn step(a: Option<&Phase>, b: Option<&Phase>) -> PhaseStep {
+    let empty = BTreeSet::new();
+    let (fa, fb) = (
+        a.map_or_else(|| empty.clone(), files),
+        b.map_or(empty, files),
+    );
+    let (ca, cb) = (
+        a.map(commands).unwrap_or_default(),
+        b.map(commands).unwrap_or_default(),
+    );
+    let keys_a: BTreeSet<&str> = ca.keys().copied().collect();
+    let keys_b: BTreeSet<&str> = cb.keys().copied().collect();
+    let commands_only_a = only(&keys_a, &keys_b);
+    let commands_only_b = only(&keys_b, &keys_a);
+    let outcomes: Vec<OutcomeChange> = keys_a
+        .intersection(&keys_b)
+        .filter(|c| ca[*c].0 != cb[*c].0)
+        .map(|c| OutcomeChange {
+            command: (*c).to_owned(),
+            a: ca[*c].0,
+            b: cb[*c].0,
+        })
+        .collect();
+    let first = |only: &[String], map: &BTreeMap<&str, (Option<Verdict>, usize)>| {
+        only.iter()
+            .filter_map(|c| map.get(c.as_str()))
+            .map(|v| v.1)
+            .min()
+    };
+    let first_event_a = first(&commands_only_a, &ca);
+    let first_event_b = first(&commands_only_b, &cb);
+    let files_only_a = only(&fa, &fb);
+    let files_only_b = only(&fb, &fa);
+    let (wa, wb) = (
+        a.map(wrote).unwrap_or_default(),
+        b.map(wrote).unwrap_or_default(),
+    );
+    let written_only_a = only(&wa, &wb);
+    let written_only_b = only(&wb, &wa);
+    let (failed_a, failed_b) = (a.map(|p| p.failed), b.map(|p| p.failed));
+    let differs = a.is_none()
+        || b.is_none()
+        || !files_only_a.is_empty()
+        || !files_only_b.is_empty()
+        || !written_only_a.is_empty()
+        || !written_only_b.is_empty()
+        || !commands_only_a.is_empty()
+        || !commands_only_b.is_empty()
+        || !outcomes.is_empty()
+        || failed_a != failed_b;
+    PhaseStep {
+        phase_a: a.map(|p| p.index),
+        phase_b: b.map(|p| p.index),
+        label: a.or(b).map(|p| p.label.clone()).unwrap_or_default(),
+        differs,
+        files_only_a,
+        files_only_b,
+        written_only_a,
+        written_only_b,
+        commands_only_a,
+        commands_only_b,
+        failed_a,
+        failed_b,
+        outcomes,
+        first_event_a,
+        first_event_b,
+    }
+}
+
+fn totals(input: &Input<'_>) -> Totals {
+    let p = input.phases;
+    Totals {
+        session_id: input.session_id.to_owned(),
+        duration_s: p.duration_s,
+        events: p.events,
+        phases: p.phases.len(),
+        tool_calls: p.tool_calls,
+        errors: p.errors,
+        retries: p.retries,
+        files_read: p.files.iter().filter(|f| f.reads > 0).count(),
+        files_written: p.files.iter().filter(|f| f.writes > 0).count(),
+        cost_usd: input.cost_usd,
+    }
+}
+
+/// Compares the phases of `a` and `b`.
+pub fn structural(a: &Input<'_>, b: &Input<'_>) -> StructuralDiff {
+    let (pa, pb) = (&a.phases.phases, &b.phases.phases);
+    let keys_a: Vec<String> = pa.iter().map(|p| key(&p.label)).collect();
+    let keys_b: Vec<String> = pb.iter().map(|p| key(&p.label)).collect();
+    let mut steps = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    for (x, y) in lcs(&keys_a, &keys_b)
+        .into_iter()
+        .chain([(pa.len(), pb.len())])
+    {
+        // Phases before the next aligned pair are one session's only: A's first, then B's.
+        steps.extend(pa[i..x].iter().map(|p| step(Some(p), None)));
+        steps.extend(pb[j..y].iter().map(|p| step(None, Some(p))));
+        if x < pa.len() && y < pb.len() {
+            steps.push(step(Some(&pa[x]), Some(&pb[y])));
+        }
+        (i, j) = (x + 1, y + 1);
+    }
+    let diverged_at = steps.iter().position(|s| s.differs).map(|i| i + 1);
+    StructuralDiff {
+        session_a: a.session_id.to_owned(),
+        session_b: b.session_id.to_owned(),
+        steps,
+        diverged_at,
+        a: totals(a),
+        b: totals(b),
+    }
+}
+
+/// A figure in A, in B, and the change from A to B.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct Delta<T> {
+    pub a: T,
+    pub b: T,
+    pub delta: T,
+}
+
+fn delta_u(a: u64, b: u64) -> Delta<i64> {
+    let (a, b) = (
+        i64::try_from(a).unwrap_or(i64::MAX),
+        i64::try_from(b).unwrap_or(i64::MAX),
+    );
+    Delta {
+        a,
+        b,
+        delta: b.saturating_sub(a),
+    }
+}
+
+fn delta_f(a: f64, b: f64) -> Delta<f64> {
+    Delta { a, b, delta: b - a }
+}
+
+/// How B's outcome compares with A's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    Improved,
+    Regressed,
+    Same,
+}
+
+/// Two sessions compared by what they achieved, not by the order they did it in.
+#[derive(Debug, Clone, Serialize)]
+pub struct SemanticDiff {
+    pub session_a: String,
+    pub session_b: String,
+    /// Tools B used that A did not.
+    pub tools_added: Vec<String>,
+    /// Tools A used that B did not.
+    pub tools_removed: Vec<String>,
+    pub tool_calls: Delta<i64>,
+    pub errors: Delta<i64>,
+    /// Recorded tokens (estimated from payload sizes when a session recorded none).
+    pub tokens: Delta<i64>,
+    pub tokens_estimated: bool,
+    pub retries: Delta<i64>,
+    pub duration_s: Delta<f64>,
+    pub cost_usd: Delta<f64>,
+    pub files_written_added: Vec<String>,
+    pub files_written_removed: Vec<String>,
+    pub outcome_a: WorkOutcome,
+    pub outcome_b: WorkOutcome,
+    /// Whether B did better than A.
+    pub verdict: Change,
+    /// Why, most telling first.
+    pub reasons: Vec<String>,
+}
+
+fn tools(phases: &Phases) -> BTreeSet<&str> {
+    phases
+        .phases
+        .iter()
+        .flat_map(|p| p.tools.keys())
+        .map(String::as_str)
+        .collect()
+}
+
+fn written(phases: &Phases) -> BTreeSet<&str> {
+    phases
+        .phases
+        .iter()
+        .flat_map(|p| &p.wrote)
+        .map(String::as_str)
+        .chain(
+            phases
+                .files
+                .iter()
+                .filter(|f| f.writes > 0)
+                .map(|f| f.path.as_str()),
+        )
+        .collect()
+}
+
+/// Tokens a session used: recorded, else estimated; and whether estimated.
+fn tokens(phases: &Phases) -> (u64, bool) {
+    if phases.has_usage {
+        (
+            phases.phases.iter().map(|p| p.recorded().total()).sum(),
+            false,
+        )
+    } else {
+        (phases.phases.iter().map(|p| p.estimate.total()).sum(), true)
+    }
+}
+
+/// Compares what `a` and `b` achieved. B improved on A when its work ends passing where A's
+/// failed; else when it failed fewer calls; else when it retried less. The reverse is a
+/// regression; anything else is the same outcome.
+pub fn semantic(a: &Input<'_>, b: &Input<'_>) -> SemanticDiff {
+    let (pa, pb) = (a.phases, b.phases);
+    let (ta, tb) = (tools(pa), tools(pb));
+    let (wa, wb) = (written(pa), written(pb));
+    let ((tok_a, est_a), (tok_b, est_b)) = (tokens(pa), tokens(pb));
+    let (oa, ob) = (WorkOutcome::of(pa), WorkOutcome::of(pb));
+    let mut reasons = Vec::new();
+    let verdict = match (oa, ob) {
+        (WorkOutcome::Failing, WorkOutcome::Passing) => {
+            reasons.push("its last test run, build or check passed where A's failed".to_owned());
+            Change::Improved
+        }
+        (WorkOutcome::Passing, WorkOutcome::Failing) => {
+            reasons.push("its last test run, build or check failed where A's passed".to_owned());
+            Change::Regressed
+        }
+        _ => {
+            let fewer_more = |x: u64, y: u64, what: &str| match y.cmp(&x) {
+                std::cmp::Ordering::Less => {
+                    Some((Change::Improved, format!("fewer {what} ({x} → {y})")))
+                }
+                std::cmp::Ordering::Greater => {
+                    Some((Change::Regressed, format!("more {what} ({x} → {y})")))
+                }
+                std::cmp::Ordering::Equal => None,
+            };
+            match fewer_more(pa.errors, pb.errors, "errors")
+                .or_else(|| fewer_more(pa.retries, pb.retries, "retries"))
+            {
+                Some((change, why)) => {
+                    reasons.push(why);
+                    change
+                }
+                None => Change::Same,
+            }
+        }
+    };
+    let ran = |o: WorkOutcome| match o {
+        WorkOutcome::Passing => "passed",
+        WorkOutcome::Failing => "failed",
+        WorkOutcome::Unknown => "",
+    };
+    match (oa, ob) {
+        (WorkOutcome::Unknown, WorkOutcome::Unknown) => {}
+        (WorkOutcome::Unknown, o) => reasons.push(format!(
+            "A ran no tests, build or check; B's last {}",
+            ran(o)
+        )),
+        (o, WorkOutcome::Unknown) => reasons.push(format!(
+            "B ran no tests, build or check; A's last {}",
+            ran(o)
+        )),
+        _ => {}
+    }
+    if oa == ob && oa != WorkOutcome::Unknown {
+        reasons.push(format!(
+            "the work ends {} in both",
+            if oa == WorkOutcome::Passing {
+                "passing"
+            } else {
+                "failing"
+            }
+        ));
+    }
+    SemanticDiff {
+        session_a: a.session_id.to_owned(),
+        session_b: b.session_id.to_owned(),
+        tools_added: tb.difference(&ta).map(|s| (*s).to_owned()).collect(),
+        tools_removed: ta.difference(&tb).map(|s| (*s).to_owned()).collect(),
+        tool_calls: delta_u(pa.tool_calls, pb.tool_calls),
+        errors: delta_u(pa.errors, pb.errors),
+        tokens: delta_u(tok_a, tok_b),
+        tokens_estimated: est_a || est_b,
+        retries: delta_u(pa.retries, pb.retries),
+        duration_s: delta_f(pa.duration_s, pb.duration_s),
+        cost_usd: delta_f(a.cost_usd, b.cost_usd),
+        files_written_added: wb.difference(&wa).map(|s| (*s).to_owned()).collect(),
+        files_written_removed: wa.difference(&wb).map(|s| (*s).to_owned()).collect(),
+        outcome_a: oa,
+        outcome_b: ob,
+        verdict,
+        reasons,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lcs_aligns_labels_in_order() {
+        let a = ["x", "run tests", "y", "build"];
+        let b = ["run tests", "z", "build"];
+        assert_eq!(lcs(&a, &b), vec![(1, 0), (3, 2)]);
+        assert_eq!(key("  Run   Tests "), "run tests");
+    }
+}

@@ -1,0 +1,242 @@
+//! `annotate`: notes, labels and bookmarks on a session's events, kept beside the session.
+
+use std::io::Write;
+
+use anyhow::Result;
+use clap::Args;
+
+use super::Globals;
+use super::args::FormatArg;
+use super::globals::Format;
+use super::output::{stdout, usage, warn, warn_bad_lines};
+use crate::exit;
+use crate::model::annotation::Annotation;
+use crate::render::terminal::{Painter, local_time, offset};
+use crate::store::{Selector, Store};
+
+/// Add a note, a label or a bookmark to an event, list a session's annotations, or delete one
+///
+/// Annotations are kept in annotations.jsonl beside the session's events, which are never
+/// changed; the Python agent-strace lists the same file. An event is named by its number as
+/// replay and inspect print it.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  agent-strace annotate 3f2a 12 --note \"why Bash and not Edit here?\"\n  agent-strace annotate 3f2a 12 --label root-cause --bookmark\n  agent-strace annotate 3f2a --list\n  agent-strace annotate 3f2a --delete 9c41e0"
+)]
+#[command(group = clap::ArgGroup::new("what").args(["note", "label", "bookmark"]).multiple(true))]
+#[command(group = clap::ArgGroup::new("mode").args(["list", "delete"]).conflicts_with("what"))]
+pub(crate) struct AnnotateArgs {
+    /// Session id or unique prefix [default: the latest session]
+    session: Option<String>,
+    /// The event to annotate: its number, as replay prints it
+    #[arg(value_name = "EVENT#", conflicts_with = "mode")]
+    event: Option<usize>,
+    /// A note in words
+    #[arg(long, value_name = "TEXT")]
+    note: Option<String>,
+    /// A label (root-cause, decision, retry, fix, question, pass, fail … any word)
+    #[arg(long, value_name = "LABEL")]
+    label: Option<String>,
+    /// Mark the event as a place to jump to
+    #[arg(long)]
+    bookmark: bool,
+    /// Who wrote it [default: none]
+    #[arg(long, value_name = "NAME")]
+    author: Option<String>,
+    /// List the session's annotations
+    #[arg(long)]
+    list: bool,
+    /// Delete an annotation, by its id or a prefix of 4 characters or more
+    #[arg(long, value_name = "ANNOTATION_ID")]
+    delete: Option<String>,
+    #[command(flatten)]
+    format: FormatArg,
+}
+
+pub(crate) fn run(args: &AnnotateArgs, globals: &Globals) -> Result<u8> {
+    let store = Store::new(globals.store_root());
+    let id = store.select(&Selector::from_option(args.session.as_deref()))?;
+    if args.list {
+        return list(&store, &id, args.format.format, globals);
+    }
+    if let Some(name) = &args.delete {
+        return delete(&store, &id, name, args.format.format, globals);
+    }
+    add(&store, &id, args, globals)
+}
+
+fn add(store: &Store, id: &str, args: &AnnotateArgs, globals: &Globals) -> Result<u8> {
+    let Some(number) = args.event else {
+        return Err(usage(
+            "name the event to annotate by its number, as replay prints it (`annotate SESSION 12 --note …`), or give --list or --delete",
+        ));
+    };
+    if args.note.is_none() && args.label.is_none() && !args.bookmark {
+        return Err(usage(
+            "say what to attach: --note TEXT, --label LABEL or --bookmark",
+        ));
+    }
+    let mut events = store.events(id)?;
+    let mut first = None;
+    let mut count = 0;
+    let found = events.by_ref().find(|event| {
+        first.get_or_insert(event.timestamp);
+        count += 1;
+        count == number
+    });
+    warn_bad_lines(events.bad_lines(), events.bad_count());
+    let Some(event) = found else {
+        let count = count + events.count();
+        return Err(usage(super::replay::no_event(id, number, count)));
+    };
+    let annotation = Annotation {
+        annotation_id: uuid::Uuid::new_v4().simple().to_string()[..12].to_owned(),
+        session_id: id.to_owned(),
+        event_id: event.event_id.clone(),
+        offset_seconds: (event.timestamp - first.unwrap_or(event.timestamp)).max(0.0),
+        label: args.label.clone().unwrap_or_default(),
+        note: args.note.clone().unwrap_or_default(),
+        author: args.author.clone().unwrap_or_default(),
+        created_at: now(),
+        bookmark: args.bookmark,
+        extra: serde_json::Map::new(),
+    };
+    store.add_annotation(&annotation)?;
+    let mut out = stdout(globals.colour());
+    match args.format.format {
+        Format::Json => {
+            let shown = Shown::new(&annotation, Some(number));
+            serde_json::to_writer_pretty(&mut out, &shown)?;
+            writeln!(out)?;
+        }
+        Format::Text => writeln!(
+            out,
+            "annotation {} added to event #{number} of {id}",
+            annotation.annotation_id
+        )?,
+    }
+    out.flush()?;
+    Ok(exit::OK)
+}
+
+fn list(store: &Store, id: &str, format: Format, globals: &Globals) -> Result<u8> {
+    let found = store.annotations(id)?;
+    if found.bad_lines > 0 {
+        warn(format_args!(
+            "{} line(s) of {id}'s annotations.jsonl are not annotations and were skipped",
+            found.bad_lines
+        ));
+    }
+    let numbers = event_numbers(store, id)?;
+    let shown: Vec<Shown<'_>> = found
+        .annotations
+        .iter()
+        .map(|a| Shown::new(a, numbers.get(a.event_id.as_str()).copied()))
+        .collect();
+    let mut out = stdout(globals.colour());
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &shown)?;
+            writeln!(out)?;
+        }
+        Format::Text if shown.is_empty() => writeln!(out, "no annotations on {id}")?,
+        Format::Text => {
+            let style = Painter::new(globals.colour());
+            for a in &shown {
+                let event = a.event.map_or_else(|| "-".to_owned(), |n| format!("#{n}"));
+                let mut what = Vec::new();
+                if a.annotation.bookmark {
+                    what.push(style.yellow("★ bookmark"));
+                }
+                if !a.annotation.label.is_empty() {
+                    what.push(style.cyan(&format!("[{}]", a.annotation.label)));
+                }
+                if !a.annotation.note.is_empty() {
+                    what.push(a.annotation.note.clone());
+                }
+                let by = if a.annotation.author.is_empty() {
+                    String::new()
+                } else {
+                    format!(" — {}", a.annotation.author)
+                };
+                writeln!(
+                    out,
+                    "{}  {:>6}  {:>8}  {}{}  {}",
+                    style.dim(&a.annotation.annotation_id),
+                    event,
+                    offset(a.annotation.offset_seconds),
+                    what.join(" "),
+                    by,
+                    style.dim(&local_time(a.annotation.created_at)),
+                )?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(exit::OK)
+}
+
+fn delete(store: &Store, id: &str, name: &str, format: Format, globals: &Globals) -> Result<u8> {
+    let found = store.annotations(id)?;
+    let matching: Vec<&Annotation> = found
+        .annotations
+        .iter()
+        .filter(|a| a.annotation_id == name || a.is_named_by(name))
+        .collect();
+    match matching.as_slice() {
+        [] => Err(usage(format!("session {id} has no annotation {name}"))),
+        [one] => {
+            let target = one.annotation_id.clone();
+            let deleted = store.delete_annotations(id, |a| a.annotation_id == target)?;
+            let mut out = stdout(globals.colour());
+            match format {
+                Format::Json => {
+                    let shown: Vec<Shown<'_>> =
+                        deleted.iter().map(|a| Shown::new(a, None)).collect();
+                    serde_json::to_writer_pretty(&mut out, &shown)?;
+                    writeln!(out)?;
+                }
+                Format::Text => writeln!(out, "deleted annotation {target}")?,
+            }
+            out.flush()?;
+            Ok(exit::OK)
+        }
+        _ => Err(usage(format!(
+            "{name} names {} annotations of {id}: give more of the id",
+            matching.len()
+        ))),
+    }
+}
+
+/// An annotation as the command shows it: with its event's number.
+#[derive(serde::Serialize)]
+struct Shown<'a> {
+    #[serde(flatten)]
+    annotation: &'a Annotation,
+    /// The event's number, as replay prints it; none when the event is not in the session.
+    event: Option<usize>,
+}
+
+impl<'a> Shown<'a> {
+    fn new(annotation: &'a Annotation, event: Option<usize>) -> Self {
+        Shown { annotation, event }
+    }
+}
+
+/// Each event id's number in the session, as replay numbers them.
+fn event_numbers(store: &Store, id: &str) -> Result<std::collections::HashMap<String, usize>> {
+    let mut events = store.events(id)?;
+    let numbers = events
+        .by_ref()
+        .enumerate()
+        .map(|(i, event)| (event.event_id, i + 1))
+        .collect();
+    warn_bad_lines(events.bad_lines(), events.bad_count());
+    Ok(numbers)
+}
+
+fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}

@@ -1,0 +1,296 @@
+//! `compare` (and `diff --compare`): two sessions side by side, with a verdict and how far
+//! their decisions diverged; `--tag` picks the last two sessions of a task.
+
+use std::io::Write;
+
+use anyhow::Result;
+use clap::Args;
+
+use super::Globals;
+use super::args::FormatArg;
+use super::globals::Format;
+use super::output::{stdout, usage, warn_bad_lines};
+use super::stores::ScopeArgs;
+use crate::analysis::compare::{self, Comparison, Figures, Side};
+use crate::analysis::cost::{CostOptions, compute};
+use crate::analysis::phases::Phases;
+use crate::analysis::tree::Forest;
+use crate::exit;
+use crate::model::pricing::PriceTable;
+use crate::model::{Event, SessionMeta};
+use crate::render::terminal::{self, Painter};
+use crate::store::{Selector, Store};
+
+/// Compare two sessions side by side: duration, cost, tool calls, redundant reads, context
+/// resets, files modified and errors, with a verdict and the decision divergence
+///
+/// The verdict is deterministic: work whose last test run, build or check passed beats work
+/// whose last one failed; otherwise the session better on more of cost, duration and errors
+/// wins. Redundant reads are reads of a file (the same lines) read before and not written
+/// since; a context reset is an LLM request more than 120 s after the one before. The decision
+/// divergence is the edit distance between the two sessions' tool calls, each named by its
+/// tool and what it acted on. Costs count subagents in, as `cost` does.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  agent-strace compare 3f2a 9c1d\n  agent-strace compare --tag refactor-auth       # the last two sessions of a task\n  agent-strace compare 3f2a 9c1d --format json"
+)]
+pub(crate) struct CompareArgs {
+    /// The first session (id or unique prefix): the baseline
+    #[arg(value_name = "A", required_unless_present = "tag")]
+    a: Option<String>,
+    /// The second session, compared with the first
+    #[arg(value_name = "B", required_unless_present = "tag")]
+    b: Option<String>,
+    /// Compare the last two top-level sessions whose agent name or command contains TAG
+    /// (any case), the older as A
+    #[arg(long, value_name = "TAG", conflicts_with_all = ["a", "b"])]
+    tag: Option<String>,
+    #[command(flatten)]
+    format: FormatArg,
+    #[command(flatten)]
+    scope: ScopeArgs,
+}
+
+/// One session read for comparing: its metadata, events, phases and cost.
+pub(crate) struct Loaded {
+    pub(crate) meta: SessionMeta,
+    pub(crate) events: Vec<Event>,
+    pub(crate) phases: Phases,
+    pub(crate) cost_usd: f64,
+    pub(crate) cost_estimated: bool,
+}
+
+impl Loaded {
+    /// Reads session `id` of `store`; its cost counts in the subagents `forest` links to it.
+    pub(crate) fn read(store: &Store, id: &str, forest: Option<&Forest>) -> Result<Loaded> {
+        let meta = super::output::summary(store, id)?.meta;
+        let mut reader = store.events(id)?;
+        let events: Vec<Event> = reader.by_ref().collect();
+        warn_bad_lines(reader.bad_lines(), reader.bad_count());
+        let phases = super::explain::phases_from(store, &meta, &events);
+        let options = CostOptions::default();
+        let mut report = compute(id, &phases, PriceTable::builtin(), &options)
+            .map_err(|e| usage(e.to_string()))?;
+        if let Some(forest) = forest {
+            super::cost::include_subagents(store, forest, id, &mut report, &options)?;
+        }
+        Ok(Loaded {
+            meta,
+            events,
+            phases,
+            cost_usd: report.cost_usd,
+            cost_estimated: report.estimated,
+        })
+    }
+
+    /// Reads the session `selector` names in the stores `scope` covers.
+    pub(crate) fn select(
+        scope: &ScopeArgs,
+        selector: &Selector,
+        globals: &Globals,
+    ) -> Result<(Store, Loaded)> {
+        let (store, id) = super::stores::select(scope, selector, globals)?;
+        let forest = forest(&store)?;
+        let loaded = Loaded::read(&store, &id, Some(&forest))?;
+        Ok((store, loaded))
+    }
+
+    pub(crate) fn input(&self) -> compare::Input<'_> {
+        compare::Input {
+            meta: &self.meta,
+            events: &self.events,
+            phases: &self.phases,
+            cost_usd: self.cost_usd,
+            cost_estimated: self.cost_estimated,
+        }
+    }
+}
+
+/// The hierarchy of the store's sessions, from its index.
+fn forest(store: &Store) -> Result<Forest> {
+    let (all, _) = super::listing::list(store)?;
+    Ok(Forest::new(all.into_iter().map(|s| s.meta)))
+}
+
+pub(crate) fn run(args: &CompareArgs, globals: &Globals) -> Result<u8> {
+    let (a, b) = match (&args.tag, &args.a, &args.b) {
+        (Some(tag), _, _) => tagged(&args.scope, tag, globals)?,
+        (None, Some(a), Some(b)) => (
+            Loaded::select(&args.scope, &Selector::Prefix(a.clone()), globals)?.1,
+            Loaded::select(&args.scope, &Selector::Prefix(b.clone()), globals)?.1,
+        ),
+        _ => return Err(usage("name two sessions to compare, or --tag TAG")),
+    };
+    show(&a, &b, args.format.format, globals)
+}
+
+/// The last two sessions of a task, read from the index of each store the scope covers.
+fn tagged(scope: &ScopeArgs, tag: &str, globals: &Globals) -> Result<(Loaded, Loaded)> {
+    let mut found: Vec<(SessionMeta, usize)> = Vec::new();
+    let mut stores = Vec::new();
+    let mut forests = Vec::new();
+    for (i, located) in scope.stores(globals)?.into_iter().enumerate() {
+        let (all, _) = super::listing::list(&located.store)?;
+        let metas: Vec<SessionMeta> = all.into_iter().map(|s| s.meta).collect();
+        for id in compare::tagged(&metas, tag) {
+            if let Some(meta) = metas.iter().find(|m| m.session_id == id) {
+                found.push((meta.clone(), i));
+            }
+        }
+        forests.push(Forest::new(metas));
+        stores.push(located.store);
+    }
+    let picked = compare::tagged(found.iter().map(|(m, _)| m), tag);
+    let [a, b] = picked.as_slice() else {
+        return Err(usage(format!(
+            "--tag `{tag}` needs two sessions whose agent name or command contains it; {} found",
+            picked.len()
+        )));
+    };
+    let read = |id: &str| -> Result<Loaded> {
+        let (_, i) = found
+            .iter()
+            .find(|(m, _)| m.session_id == id)
+            .ok_or_else(|| usage(format!("session {id} is gone")))?;
+        Loaded::read(&stores[*i], id, Some(&forests[*i]))
+    };
+    Ok((read(a)?, read(b)?))
+}
+
+/// Prints the comparison of `a` with `b` (shared with `diff --compare`).
+pub(crate) fn show(a: &Loaded, b: &Loaded, format: Format, globals: &Globals) -> Result<u8> {
+    let comparison = compare::compare(&a.input(), &b.input());
+    let mut out = stdout(globals.colour());
+    match format {
+        Format::Json => crate::render::json::write(&mut out, &comparison)?,
+        Format::Text => text(&mut out, &comparison, Painter::new(globals.colour()))?,
+    }
+    out.flush()?;
+    Ok(exit::OK)
+}
+
+/// How many characters of a session id name it in a table.
+const SHORT_ID: usize = 12;
+
+fn short(id: &str) -> String {
+    id.chars().take(SHORT_ID).collect()
+}
+
+/// The change from `a` to `b` in percent, or nothing when there is no base to measure from.
+fn change(a: f64, b: f64) -> String {
+    if a <= 0.0 || (a - b).abs() < f64::EPSILON {
+        return if (a - b).abs() < f64::EPSILON {
+            "same".to_owned()
+        } else {
+            String::new()
+        };
+    }
+    let pct = (b - a) / a * 100.0;
+    format!("{pct:+.0}%")
+}
+
+fn text(out: &mut impl Write, cmp: &Comparison, paint: Painter) -> std::io::Result<()> {
+    let c = cmp;
+    let (a, b) = (&c.a, &c.b);
+    let rule = "─".repeat(66);
+    writeln!(out, "{}", paint.bold("Session comparison"))?;
+    writeln!(out, "{rule}")?;
+    writeln!(
+        out,
+        "  {:<18} {:>14} {:>14} {:>10}",
+        "",
+        short(&a.session_id),
+        short(&b.session_id),
+        "change"
+    )?;
+    writeln!(out, "{rule}")?;
+    let money = |f: &Figures| {
+        let usd = terminal::dollars(f.cost_usd);
+        if f.cost_estimated {
+            format!("~{usd}")
+        } else {
+            usd
+        }
+    };
+    let count = |n: u64| n as f64;
+    let rows: [(&str, String, String, String); 7] = [
+        (
+            "Duration",
+            terminal::duration_secs(a.duration_s),
+            terminal::duration_secs(b.duration_s),
+            change(a.duration_s, b.duration_s),
+        ),
+        ("Cost", money(a), money(b), change(a.cost_usd, b.cost_usd)),
+        (
+            "Tool calls",
+            a.tool_calls.to_string(),
+            b.tool_calls.to_string(),
+            change(count(a.tool_calls), count(b.tool_calls)),
+        ),
+        (
+            "Redundant reads",
+            a.redundant_reads.to_string(),
+            b.redundant_reads.to_string(),
+            change(count(a.redundant_reads), count(b.redundant_reads)),
+        ),
+        (
+            "Context resets",
+            a.context_resets.to_string(),
+            b.context_resets.to_string(),
+            change(count(a.context_resets), count(b.context_resets)),
+        ),
+        (
+            "Files modified",
+            a.files_modified.to_string(),
+            b.files_modified.to_string(),
+            change(count(a.files_modified), count(b.files_modified)),
+        ),
+        (
+            "Errors",
+            a.errors.to_string(),
+            b.errors.to_string(),
+            change(count(a.errors), count(b.errors)),
+        ),
+    ];
+    for (label, va, vb, ch) in rows {
+        writeln!(out, "  {label:<18} {va:>14} {vb:>14} {ch:>10}")?;
+    }
+    writeln!(out, "{rule}")?;
+    let verdict = match c.verdict.better {
+        Some(side) => {
+            let id = short(if side == Side::A {
+                &a.session_id
+            } else {
+                &b.session_id
+            });
+            format!(
+                "{} was better: {}",
+                paint.cyan(&id),
+                c.verdict.reasons.join(", ")
+            )
+        }
+        None => "neither was better on cost, duration and errors".to_owned(),
+    };
+    writeln!(out, "Verdict: {verdict}")?;
+    let plural = if c.decision_divergence == 1 { "" } else { "s" };
+    writeln!(
+        out,
+        "Decision divergence: {} edit{plural} between their tool calls",
+        c.decision_divergence
+    )?;
+    if let Some(d) = &c.diverged_at {
+        let side = |id: &str, decision: Option<&compare::Decision>| match decision {
+            Some(dec) => format!(
+                "  {} #{}: {}",
+                short(id),
+                dec.event,
+                terminal::one_line(&dec.decision, 90)
+            ),
+            None => format!("  {}: no more tool calls", short(id)),
+        };
+        writeln!(out, "Diverged after {} shared tool calls:", d.after)?;
+        writeln!(out, "{}", side(&a.session_id, d.a.as_ref()))?;
+        writeln!(out, "{}", side(&b.session_id, d.b.as_ref()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,297 @@
+//! `diff`: two sessions compared phase by phase (the default), by outcome (`--semantic`), or
+//! side by side (`--compare`, the same as `compare A B`).
+
+use std::fmt::Write as _;
+use std::io::Write;
+
+use anyhow::Result;
+use clap::Args;
+
+use super::Globals;
+use super::args::FormatArg;
+use super::compare::Loaded;
+use super::globals::Format;
+use super::output::stdout;
+use super::stores::ScopeArgs;
+use crate::analysis::diff::{self, Change, Delta, PhaseStep, SemanticDiff, StructuralDiff, Totals};
+use crate::analysis::outcome::Verdict;
+use crate::exit;
+use crate::render::terminal::{self, Painter};
+use crate::store::Selector;
+
+/// Compare two sessions: phase by phase (default), by outcome (--semantic), or side by side
+/// with a verdict (--compare)
+///
+/// Phases are aligned by label (the prompt that opened them, or `run tests` / `build`) as a
+/// longest common subsequence; each aligned phase lists the files, commands and outcomes only
+/// one session had, each phase only one session had is named, and the first difference is
+/// where the sessions diverged. --semantic leaves order aside: tools added and removed, the
+/// change in tool calls, errors, tokens, retries, time and cost, and whether B improved on A
+/// (its work ends passing where A's failed, or it failed fewer calls, or retried less).
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  agent-strace diff 3f2a 9c1d\n  agent-strace diff 3f2a 9c1d --semantic --format json\n  agent-strace diff 3f2a 9c1d --compare"
+)]
+pub(crate) struct DiffArgs {
+    /// The first session (id or unique prefix): the baseline
+    #[arg(value_name = "A")]
+    a: String,
+    /// The second session, compared with the first
+    #[arg(value_name = "B")]
+    b: String,
+    /// Compare by outcome: tools, calls, errors, tokens, and a verdict
+    #[arg(long, conflicts_with = "compare")]
+    semantic: bool,
+    /// Side by side, as `compare A B`
+    #[arg(long)]
+    compare: bool,
+    #[command(flatten)]
+    format: FormatArg,
+    #[command(flatten)]
+    scope: ScopeArgs,
+}
+
+pub(crate) fn run(args: &DiffArgs, globals: &Globals) -> Result<u8> {
+    let (_, a) = Loaded::select(&args.scope, &Selector::Prefix(args.a.clone()), globals)?;
+    let (_, b) = Loaded::select(&args.scope, &Selector::Prefix(args.b.clone()), globals)?;
+    if args.compare {
+        return super::compare::show(&a, &b, args.format.format, globals);
+    }
+    let (ia, ib) = (input(&a), input(&b));
+    let mut out = stdout(globals.colour());
+    let paint = Painter::new(globals.colour());
+    match (args.semantic, args.format.format) {
+        (true, Format::Json) => crate::render::json::write(&mut out, &diff::semantic(&ia, &ib))?,
+        (true, Format::Text) => semantic_text(&mut out, &diff::semantic(&ia, &ib), paint)?,
+        (false, Format::Json) => {
+            crate::render::json::write(&mut out, &diff::structural(&ia, &ib))?;
+        }
+        (false, Format::Text) => structural_text(&mut out, &diff::structural(&ia, &ib), paint)?,
+    }
+    out.flush()?;
+    Ok(exit::OK)
+}
+
+fn input(l: &Loaded) -> diff::Input<'_> {
+    diff::Input {
+        session_id: &l.meta.session_id,
+        phases: &l.phases,
+        cost_usd: l.cost_usd,
+    }
+}
+
+/// How many characters of a session id name it.
+const SHORT_ID: usize = 12;
+
+fn short(id: &str) -> String {
+    id.chars().take(SHORT_ID).collect()
+}
+
+fn verdict_word(v: Option<Verdict>) -> &'static str {
+    match v {
+        Some(Verdict::Passed) => "passed",
+        Some(Verdict::Failed) => "failed",
+        Some(Verdict::Answered) => "answered",
+        Some(Verdict::Rejected) => "rejected",
+        None => "no result",
+    }
+}
+
+fn step_text(
+    out: &mut impl Write,
+    number: usize,
+    s: &PhaseStep,
+    (a, b): (&str, &str),
+    paint: Painter,
+) -> std::io::Result<()> {
+    let phase = |p: Option<usize>| p.map_or_else(|| "-".to_owned(), |p| p.to_string());
+    let label = terminal::one_line(&s.label, 70);
+    let whose = match (s.phase_a, s.phase_b) {
+        (Some(_), None) => format!(" — {a} only"),
+        (None, Some(_)) => format!(" — {b} only"),
+        _ => String::new(),
+    };
+    writeln!(
+        out,
+        "  {} (phase {} / {}){whose}",
+        paint.bold(&format!("{number}. {label}")),
+        phase(s.phase_a),
+        phase(s.phase_b)
+    )?;
+    let state = |f: Option<bool>| match f {
+        Some(true) => paint.red("FAILED"),
+        Some(false) => "passed".to_owned(),
+        None => "-".to_owned(),
+    };
+    if s.phase_a.is_some() && s.phase_b.is_some() && s.failed_a != s.failed_b {
+        writeln!(
+            out,
+            "    {a}: {}   {b}: {}",
+            state(s.failed_a),
+            state(s.failed_b)
+        )?;
+    }
+    for (who, list, prefix) in [
+        (a, &s.commands_only_a, "$ "),
+        (b, &s.commands_only_b, "$ "),
+        (a, &s.files_only_a, ""),
+        (b, &s.files_only_b, ""),
+        (a, &s.written_only_a, "wrote "),
+        (b, &s.written_only_b, "wrote "),
+    ] {
+        for item in list {
+            writeln!(
+                out,
+                "    {who} only: {prefix}{}",
+                terminal::one_line(item, 90)
+            )?;
+        }
+    }
+    for o in &s.outcomes {
+        writeln!(
+            out,
+            "    $ {}: {} in {a}, {} in {b}",
+            terminal::one_line(&o.command, 70),
+            verdict_word(o.a),
+            verdict_word(o.b)
+        )?;
+    }
+    Ok(())
+}
+
+fn totals_line(t: &Totals) -> String {
+    format!(
+        "  {}: {}, {} events, {} phases, {} tool calls, {} errors, {} retries, {} files read, {} written, {}",
+        short(&t.session_id),
+        terminal::duration_secs(t.duration_s),
+        t.events,
+        t.phases,
+        t.tool_calls,
+        t.errors,
+        t.retries,
+        t.files_read,
+        t.files_written,
+        terminal::dollars(t.cost_usd)
+    )
+}
+
+fn structural_text(
+    out: &mut impl Write,
+    d: &StructuralDiff,
+    paint: Painter,
+) -> std::io::Result<()> {
+    let (a, b) = (short(&d.session_a), short(&d.session_b));
+    writeln!(out, "Comparing: {} vs {}", paint.cyan(&a), paint.cyan(&b))?;
+    match d.diverged_at {
+        None => writeln!(out, "The sessions are structurally the same.")?,
+        Some(n) => {
+            let first = &d.steps[n - 1];
+            let mut at = format!(
+                "Diverged at step {n}: {}",
+                terminal::one_line(&first.label, 70)
+            );
+            let events: Vec<String> = [(&a, first.first_event_a), (&b, first.first_event_b)]
+                .into_iter()
+                .filter_map(|(who, e)| e.map(|e| format!("{who} #{e}")))
+                .collect();
+            if !events.is_empty() {
+                let _ = write!(at, " ({})", events.join(", "));
+            }
+            writeln!(out, "{}", paint.yellow(&at))?;
+        }
+    }
+    for (i, s) in d.steps.iter().enumerate().filter(|(_, s)| s.differs) {
+        step_text(out, i + 1, s, (&a, &b), paint)?;
+    }
+    let same = d.steps.iter().filter(|s| !s.differs).count();
+    if same > 0 && d.diverged_at.is_some() {
+        let s = if same == 1 { "" } else { "s" };
+        writeln!(out, "  ({same} other aligned phase{s} the same)")?;
+    }
+    writeln!(out, "{}", totals_line(&d.a))?;
+    writeln!(out, "{}", totals_line(&d.b))
+}
+
+fn signed(n: i64) -> String {
+    let s = terminal::thousands(n.unsigned_abs());
+    match n.signum() {
+        1 => format!("+{s}"),
+        -1 => format!("-{s}"),
+        _ => s,
+    }
+}
+
+fn semantic_text(out: &mut impl Write, d: &SemanticDiff, paint: Painter) -> std::io::Result<()> {
+    let (a, b) = (short(&d.session_a), short(&d.session_b));
+    writeln!(
+        out,
+        "Semantic diff: {} vs {}",
+        paint.cyan(&a),
+        paint.cyan(&b)
+    )?;
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "none".to_owned()
+        } else {
+            v.join(", ")
+        }
+    };
+    writeln!(out, "  Tools added:   {}", list(&d.tools_added))?;
+    writeln!(out, "  Tools removed: {}", list(&d.tools_removed))?;
+    let row = |label: &str, x: &Delta<i64>| {
+        format!(
+            "  {label:<14} {:>9}  ({} → {})",
+            signed(x.delta),
+            terminal::thousands(x.a.unsigned_abs()),
+            terminal::thousands(x.b.unsigned_abs())
+        )
+    };
+    writeln!(out, "{}", row("Δ tool calls:", &d.tool_calls))?;
+    writeln!(out, "{}", row("Δ errors:", &d.errors))?;
+    let est = if d.tokens_estimated {
+        " (estimated)"
+    } else {
+        ""
+    };
+    writeln!(out, "{}{est}", row("Δ tokens:", &d.tokens))?;
+    writeln!(out, "{}", row("Δ retries:", &d.retries))?;
+    writeln!(
+        out,
+        "  {:<14} {:>9}  ({} → {})",
+        "Δ duration:",
+        format!("{:+.0}s", d.duration_s.delta),
+        terminal::duration_secs(d.duration_s.a),
+        terminal::duration_secs(d.duration_s.b)
+    )?;
+    writeln!(
+        out,
+        "  {:<14} {:>9}  ({} → {})",
+        "Δ cost:",
+        format!(
+            "{}{}",
+            if d.cost_usd.delta < 0.0 { "-" } else { "+" },
+            terminal::dollars(d.cost_usd.delta.abs())
+        ),
+        terminal::dollars(d.cost_usd.a),
+        terminal::dollars(d.cost_usd.b)
+    )?;
+    for (label, files) in [
+        ("Files written only by B", &d.files_written_added),
+        ("Files written only by A", &d.files_written_removed),
+    ] {
+        if !files.is_empty() {
+            writeln!(out, "  {label}: {}", files.join(", "))?;
+        }
+    }
+    let word = match d.verdict {
+        Change::Improved => paint.green("improved"),
+        Change::Regressed => paint.red("regressed"),
+        Change::Same => "same".to_owned(),
+    };
+    let why = if d.reasons.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", d.reasons.join("; "))
+    };
+    writeln!(out, "Outcome: {word}{why}")
+}

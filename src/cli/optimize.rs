@@ -1,0 +1,337 @@
+//! `optimize`: failure patterns across sessions, with their evidence, turned into additions to
+//! an agent's instruction file; `--apply` adds each once.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use super::Globals;
+use super::args::{FormatArg, instant};
+use super::globals::Format;
+use super::http::{HttpClient, check_url};
+use super::output::{stdout, warn, warn_bad_lines};
+use crate::analysis::optimize::{self, Pattern, Session, Source};
+use crate::error::Error;
+use crate::exit;
+use crate::model::{Agent, Event};
+use crate::render::terminal::Painter;
+use crate::store::{Selector, Store};
+
+/// Find failure patterns in sessions and propose instructions that prevent them
+///
+/// Patterns: blind-retry (the same call 3+ times in a row), error-no-change (a failed call made
+/// again unchanged, no file written between), wide-blast-radius (more than 8 files written),
+/// redundant-read (a file read 3+ times without a change). Each comes with its evidence and an
+/// addition for the target file; --apply adds each one once, marked so that running it again
+/// changes nothing.
+///
+/// With --base-url (or OPENAI_BASE_URL and OPENAI_API_KEY set), the failures' summaries (tool
+/// names, error messages, session ids; no file contents) are sent to that OpenAI-compatible
+/// endpoint to be clustered; if it fails or answers nonsense, the built-in patterns are used.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  agent-strace optimize                          # sessions of the last 30 days\n  agent-strace optimize --dataset auth-failures --target AGENTS.md\n  agent-strace optimize --target CLAUDE.md --apply\n  agent-strace optimize --base-url http://localhost:11434/v1 --model llama3 --api-key ollama"
+)]
+pub(crate) struct OptimizeArgs {
+    /// One session (id or unique prefix) [default: every session of the last 30 days]
+    #[arg(conflicts_with_all = ["dataset", "since"])]
+    session: Option<String>,
+    /// The sessions labelled LABEL (`annotate ID N --label LABEL`), or listed in the Python
+    /// tool's dataset .agent-traces/datasets/LABEL.jsonl
+    #[arg(long, value_name = "LABEL")]
+    dataset: Option<String>,
+    /// The sessions started since: a date (2026-11-25) or an age (7d) [default: 30d]
+    #[arg(long, value_name = "WHEN")]
+    since: Option<String>,
+    /// The instruction file to propose additions to
+    #[arg(long, value_name = "FILE", default_value = "AGENTS.md")]
+    target: PathBuf,
+    /// Add the proposals to the target file (each once)
+    #[arg(long)]
+    apply: bool,
+    /// An OpenAI-compatible endpoint to cluster failures with [default: $OPENAI_BASE_URL when
+    /// $OPENAI_API_KEY is set too; else none]
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+    /// The model to ask [default: $OPENAI_MODEL, else gpt-4o-mini]
+    #[arg(long, value_name = "MODEL")]
+    model: Option<String>,
+    /// The endpoint's API key [default: $OPENAI_API_KEY]
+    #[arg(long, value_name = "KEY")]
+    api_key: Option<String>,
+    #[command(flatten)]
+    format: FormatArg,
+}
+
+/// How long the endpoint may take to answer.
+const LLM_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub(crate) fn run(args: &OptimizeArgs, globals: &Globals) -> Result<u8> {
+    let endpoint = endpoint(args)?;
+    let store = Store::new(globals.store_root());
+    let ids = sessions(&store, args)?;
+    let mut loaded: Vec<(String, Agent, Vec<Event>)> = Vec::new();
+    for id in ids {
+        let agent = store
+            .read_meta(&id)
+            .map_or(Agent::Unknown, |m| Agent::from_name(&m.agent_name));
+        let mut reader = store.events(&id)?;
+        let events: Vec<Event> = reader.by_ref().collect();
+        warn_bad_lines(reader.bad_lines(), reader.bad_count());
+        loaded.push((id, agent, events));
+    }
+    let sessions: Vec<Session<'_>> = loaded
+        .iter()
+        .map(|(id, agent, events)| Session {
+            id,
+            agent: *agent,
+            events,
+        })
+        .collect();
+    let heuristics = optimize::heuristics(&sessions);
+    let patterns = match &endpoint {
+        Some(endpoint) => match ask_llm(endpoint, &optimize::llm_prompt(&sessions, &heuristics))
+            .and_then(|answer| {
+                optimize::read_llm_answer(&answer, &sessions, &heuristics)
+                    .map_err(|e| e.to_string())
+            }) {
+            Ok(patterns) => patterns,
+            Err(why) => {
+                warn(format_args!(
+                    "the endpoint could not cluster the failures ({why}); using the built-in patterns"
+                ));
+                heuristics
+            }
+        },
+        None => heuristics,
+    };
+    let existing = read_target(&args.target)?;
+    let (updated, added) = optimize::apply(&existing, &patterns);
+    if args.apply && !added.is_empty() {
+        write_target(&args.target, &updated)?;
+    }
+    let report = Report {
+        sessions: loaded.len(),
+        target: args.target.display().to_string(),
+        applied: args.apply,
+        patterns: &patterns,
+        added: &added,
+    };
+    let mut out = stdout(globals.colour());
+    match args.format.format {
+        Format::Json => crate::render::json::write(&mut out, &report)?,
+        Format::Text => text(&mut out, &report, Painter::new(globals.colour()))?,
+    }
+    out.flush()?;
+    Ok(exit::OK)
+}
+
+#[derive(serde::Serialize)]
+struct Report<'a> {
+    sessions: usize,
+    target: String,
+    applied: bool,
+    patterns: &'a [Pattern],
+    /// The patterns whose addition is new to the target (added, with --apply).
+    added: &'a [String],
+}
+
+fn text(out: &mut impl Write, r: &Report<'_>, paint: Painter) -> Result<()> {
+    if r.patterns.is_empty() {
+        writeln!(out, "No failure patterns in {} session(s).", r.sessions)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{} pattern(s) in {} session(s):",
+        r.patterns.len(),
+        r.sessions
+    )?;
+    for p in r.patterns {
+        let source = match p.source {
+            Source::Heuristic => "",
+            Source::Llm => " (clustered by the LLM)",
+        };
+        writeln!(out)?;
+        writeln!(out, "{} — {}{source}", paint.bold(&p.name), p.description)?;
+        writeln!(out, "  sessions: {}", p.sessions.join(", "))?;
+        for e in p.evidence.iter().take(5) {
+            let events: Vec<String> = e.events.iter().map(|n| format!("#{n}")).collect();
+            writeln!(out, "  {} {}: {}", e.session_id, events.join(" "), e.what)?;
+        }
+        if p.evidence.len() > 5 {
+            writeln!(out, "  … and {} more", p.evidence.len() - 5)?;
+        }
+        let new = r.added.contains(&p.name);
+        if new {
+            for line in p.proposal.lines() {
+                writeln!(out, "  {}", paint.green(&format!("+ {line}")))?;
+            }
+        } else {
+            writeln!(out, "  (already in {})", r.target)?;
+        }
+    }
+    writeln!(out)?;
+    if r.added.is_empty() {
+        writeln!(out, "{} already holds every proposal.", r.target)?;
+    } else if r.applied {
+        writeln!(out, "Added {} proposal(s) to {}.", r.added.len(), r.target)?;
+    } else {
+        writeln!(out, "Run again with --apply to add them to {}.", r.target)?;
+    }
+    Ok(())
+}
+
+/// The sessions to read: one, a dataset, or those since a time (30 days by default).
+fn sessions(store: &Store, args: &OptimizeArgs) -> Result<Vec<String>> {
+    if let Some(id) = &args.session {
+        return Ok(vec![store.select(&Selector::from_option(Some(id)))?]);
+    }
+    if let Some(label) = &args.dataset {
+        let ids = store.labelled(label)?;
+        if ids.is_empty() {
+            return Err(Error::usage(format!(
+                "no session is labelled `{label}`: label one with `agent-strace annotate ID N --label {label}`"
+            ))
+            .into());
+        }
+        return Ok(ids);
+    }
+    let since = instant(
+        args.since.as_deref().unwrap_or("30d"),
+        "--since",
+        now(),
+        false,
+    )?;
+    let listing = store.sessions()?;
+    if let Some(warning) = &listing.warning {
+        warn(warning);
+    }
+    let mut ids: Vec<(f64, String)> = listing
+        .sessions
+        .iter()
+        .map(|s| &s.summary.meta)
+        .filter(|m| m.started_at >= since)
+        .map(|m| (m.started_at, m.session_id.clone()))
+        .collect();
+    ids.sort_by(|a, b| a.0.total_cmp(&b.0));
+    Ok(ids.into_iter().map(|(_, id)| id).collect())
+}
+
+/// The LLM endpoint, when the user named one.
+struct Endpoint {
+    url: hyper::Uri,
+    model: String,
+    key: Option<String>,
+}
+
+fn endpoint(args: &OptimizeArgs) -> Result<Option<Endpoint>> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let key = args.api_key.clone().or_else(|| var("OPENAI_API_KEY"));
+    let base = match &args.base_url {
+        Some(url) => url.clone(),
+        // The variables alone are a request only when both are there: a key set for another
+        // tool must not send anything to a default endpoint.
+        None => match (var("OPENAI_BASE_URL"), &key) {
+            (Some(url), Some(_)) => url,
+            _ => return Ok(None),
+        },
+    };
+    let url = format!("{}/chat/completions", base.trim_end_matches('/'));
+    let url = check_url("--base-url", &url).map_err(Error::usage)?;
+    let model = args
+        .model
+        .clone()
+        .or_else(|| var("OPENAI_MODEL"))
+        .unwrap_or_else(|| "gpt-4o-mini".to_owned());
+    Ok(Some(Endpoint { url, model, key }))
+}
+
+/// Asks the endpoint; the answer's text, or why there is none.
+fn ask_llm(endpoint: &Endpoint, prompt: &str) -> Result<String, String> {
+    let client = HttpClient::for_url(&endpoint.url)?;
+    let body = serde_json::json!({
+        "model": endpoint.model,
+        "messages": [{"role": "user", "content": prompt}],
+        "temperature": 0.2,
+    });
+    let auth = endpoint.key.as_ref().map(|k| format!("Bearer {k}"));
+    let mut headers = vec![("content-type", "application/json")];
+    if let Some(auth) = &auth {
+        headers.push(("authorization", auth.as_str()));
+    }
+    let answer = client.post(
+        &endpoint.url,
+        &headers,
+        body.to_string().into_bytes(),
+        LLM_TIMEOUT,
+    )?;
+    if !(200..300).contains(&answer.status) {
+        return Err(format!("it answered HTTP {}", answer.status));
+    }
+    let value: serde_json::Value =
+        serde_json::from_slice(&answer.body).map_err(|e| format!("its answer is not JSON: {e}"))?;
+    value["choices"][0]["message"]["content"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| "its answer has no choices[0].message.content".to_owned())
+}
+
+/// The target's text; empty when it does not exist yet. A link or anything but a regular file
+/// is refused: the proposals would land wherever it points.
+fn read_target(path: &Path) -> Result<String> {
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+        Err(e) => Err(Error::io(format!("cannot read {}: {e}", path.display())).into()),
+        Ok(meta) if meta.file_type().is_symlink() => Err(Error::input(format!(
+            "{} is a link: name the file it points to with --target",
+            path.display()
+        ))
+        .into()),
+        Ok(meta) if !meta.is_file() => {
+            Err(Error::input(format!("{} is not a regular file", path.display())).into())
+        }
+        Ok(_) => std::fs::read_to_string(path)
+            .map_err(|e| Error::input(format!("cannot read {}: {e}", path.display())).into()),
+    }
+}
+
+/// Writes the target whole under a temporary name beside it and renames it into place, so a
+/// reader never sees half of it.
+fn write_target(path: &Path, text: &str) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .context("the target names no file")?
+        .to_string_lossy();
+    let temp = dir.join(format!(".{name}.agent-strace-optimize"));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temp)
+        .and_then(|mut f| {
+            if let Ok(meta) = std::fs::metadata(path) {
+                let _ = f.set_permissions(meta.permissions());
+            }
+            f.write_all(text.as_bytes())?;
+            f.sync_all()
+        })
+        .and_then(|()| std::fs::rename(&temp, path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temp);
+        return Err(Error::io(format!("cannot write {}: {e}", path.display())).into());
+    }
+    Ok(())
+}
+
+fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}

@@ -1,0 +1,322 @@
+//! `retention status` and `retention clean`: how much the store holds and which sessions a
+//! retention policy deletes (age, then count, then size), from the flags or .agent-strace.yaml.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+
+use super::Globals;
+use super::args::FormatArg;
+use super::globals::Format;
+use super::output::{stdout, warn};
+use super::settings::{self, OnDelete, StraceSettings};
+use crate::analysis::retention::{Candidate, Limits, Plan, plan};
+use crate::error::Error;
+use crate::exit;
+use crate::render::terminal::{human_size, local_time};
+use crate::store::Store;
+
+/// Show what the store holds, or delete the sessions past the retention limits
+///
+/// Limits come from the flags, else from `retention:` in the nearest .agent-strace.yaml (the
+/// Python tool's file): max_age_days, then max_sessions, then max_size_mb, oldest sessions
+/// first. A session still being written (not ended, its events written in the last 10
+/// minutes) is never deleted. Each deletion is logged in the store's retention.log: session id
+/// and time, never content.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  agent-strace retention status\n  agent-strace retention clean --dry-run --max-age-days 30\n  agent-strace retention clean --max-sessions 1000 --max-size-mb 500"
+)]
+pub(crate) struct RetentionArgs {
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(Debug, Subcommand)]
+enum Action {
+    /// Sessions, size, the oldest session, and what the limits would delete
+    Status(LimitArgs),
+    /// Delete the sessions past the limits (--dry-run: only say which)
+    Clean {
+        /// Say what would be deleted; delete nothing
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+struct LimitArgs {
+    /// Delete sessions that started more than N days ago
+    #[arg(long, value_name = "N")]
+    max_age_days: Option<f64>,
+    /// Keep only the N most recent sessions
+    #[arg(long, value_name = "N")]
+    max_sessions: Option<u64>,
+    /// Delete the oldest sessions until the store holds at most N MB
+    #[arg(long, value_name = "N")]
+    max_size_mb: Option<f64>,
+    /// The settings file [default: the nearest .agent-strace.yaml]
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    format: FormatArg,
+}
+
+/// A session whose events were written this recently, and that has not ended, is live.
+const LIVE_FOR_SECS: f64 = 600.0;
+
+pub(crate) fn run(args: &RetentionArgs, globals: &Globals) -> Result<u8> {
+    let (limits_args, dry_run, cleaning) = match &args.action {
+        Action::Status(limits) => (limits, true, false),
+        Action::Clean { dry_run, limits } => (limits, *dry_run, true),
+    };
+    let (limits, on_delete, log_path, source) = limits(limits_args)?;
+    let store = Store::new(globals.store_root());
+    let now = now();
+    let listing = store.sessions()?;
+    if let Some(warning) = &listing.warning {
+        warn(warning);
+    }
+    let candidates = listing
+        .sessions
+        .iter()
+        .map(|s| {
+            let meta = &s.summary.meta;
+            let id = meta.session_id.clone();
+            let written = store.events_written_at(&id).unwrap_or(0.0);
+            Candidate {
+                bytes: store.session_bytes(&id).unwrap_or(0),
+                live: meta.ended_at.is_none() && now - written < LIVE_FOR_SECS,
+                started_at: meta.started_at,
+                session_id: id,
+            }
+        })
+        .collect();
+    let plan = plan(candidates, &limits, now);
+    let mut deleted = Vec::new();
+    let mut failed = 0;
+    if cleaning && !dry_run {
+        for d in &plan.delete {
+            match store.delete_session(&d.session_id) {
+                Ok(()) => {
+                    deleted.push(d.session_id.clone());
+                    if on_delete == OnDelete::Log {
+                        log(&store, log_path.as_deref(), &d.session_id);
+                    }
+                }
+                Err(e) => {
+                    failed += 1;
+                    warn(format_args!("cannot delete {}: {e}", d.session_id));
+                }
+            }
+        }
+    }
+    let report = Report {
+        limits,
+        limits_from: source,
+        dry_run,
+        plan: &plan,
+        deleted: &deleted,
+    };
+    let mut out = stdout(globals.colour());
+    match limits_args.format.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            writeln!(out)?;
+        }
+        Format::Text => text(&mut out, &report, cleaning, now)?,
+    }
+    out.flush()?;
+    Ok(if failed > 0 { exit::IO } else { exit::OK })
+}
+
+#[derive(serde::Serialize)]
+struct Report<'a> {
+    limits: Limits,
+    /// The settings file the limits came from; none when they came from the flags (or there
+    /// are none).
+    limits_from: Option<String>,
+    dry_run: bool,
+    plan: &'a Plan,
+    deleted: &'a [String],
+}
+
+fn text(out: &mut impl Write, r: &Report<'_>, cleaning: bool, now: f64) -> Result<()> {
+    let p = r.plan;
+    if !cleaning {
+        writeln!(out, "Sessions:  {}", p.sessions)?;
+        writeln!(out, "Size:      {}", human_size(p.total_bytes))?;
+        if let Some(oldest) = &p.oldest {
+            writeln!(
+                out,
+                "Oldest:    {} ({}, {:.1} days ago)",
+                oldest.session_id,
+                local_time(oldest.started_at),
+                (now - oldest.started_at) / 86_400.0
+            )?;
+        }
+        writeln!(
+            out,
+            "Limits:    {}",
+            describe(&r.limits, r.limits_from.as_deref())
+        )?;
+    }
+    if !r.limits.any() {
+        writeln!(
+            out,
+            "No retention limits are set: give --max-age-days, --max-sessions or --max-size-mb, or write them under `retention:` in .agent-strace.yaml."
+        )?;
+        return Ok(());
+    }
+    if p.delete.is_empty() && p.spared_live.is_empty() {
+        writeln!(
+            out,
+            "Nothing to delete: every session is within the limits."
+        )?;
+    } else if p.delete.is_empty() {
+        writeln!(out, "Nothing to delete.")?;
+    } else if r.dry_run {
+        writeln!(
+            out,
+            "{} {} session(s), {}:",
+            if cleaning {
+                "Would delete"
+            } else {
+                "The limits delete"
+            },
+            p.delete.len(),
+            human_size(p.bytes_to_free)
+        )?;
+        for d in &p.delete {
+            writeln!(
+                out,
+                "  {}  {}  {}  {:?}",
+                d.session_id,
+                local_time(d.started_at),
+                human_size(d.bytes),
+                d.reason
+            )?;
+        }
+        if !cleaning {
+            writeln!(out, "Run `agent-strace retention clean` to delete them.")?;
+        }
+    } else {
+        writeln!(
+            out,
+            "Deleted {} session(s), {} freed.",
+            r.deleted.len(),
+            human_size(p.bytes_to_free)
+        )?;
+    }
+    if !p.spared_live.is_empty() {
+        writeln!(
+            out,
+            "Kept {} session(s) still being written: {}",
+            p.spared_live.len(),
+            p.spared_live.join(", ")
+        )?;
+    }
+    Ok(())
+}
+
+fn describe(limits: &Limits, from: Option<&str>) -> String {
+    let mut parts = Vec::new();
+    if let Some(d) = limits.max_age_days {
+        parts.push(format!("max {d} days"));
+    }
+    if let Some(n) = limits.max_sessions {
+        parts.push(format!("max {n} sessions"));
+    }
+    if let Some(mb) = limits.max_size_mb {
+        parts.push(format!("max {mb} MB"));
+    }
+    if parts.is_empty() {
+        return "none".to_owned();
+    }
+    match from {
+        Some(file) => format!("{} (from {file})", parts.join(", ")),
+        None => parts.join(", "),
+    }
+}
+
+/// The limits in force: each flag given wins over the settings file's value.
+fn limits(args: &LimitArgs) -> Result<(Limits, OnDelete, Option<PathBuf>, Option<String>)> {
+    for (flag, value) in [
+        ("--max-age-days", args.max_age_days),
+        ("--max-size-mb", args.max_size_mb),
+    ] {
+        if value.is_some_and(|v| !v.is_finite() || v < 0.0) {
+            return Err(Error::usage(format!("{flag} must be a number of 0 or more")).into());
+        }
+    }
+    let cwd = std::env::current_dir().context("cannot read the current folder")?;
+    let loaded = settings::load::<StraceSettings>(&cwd, args.config.as_deref())
+        .map_err(|e| Error::input(e.to_string()))?;
+    let (file, source) = match &loaded {
+        Some(l) => (
+            l.settings.retention(),
+            Some(
+                l.path
+                    .strip_prefix(&cwd)
+                    .unwrap_or(&l.path)
+                    .display()
+                    .to_string(),
+            ),
+        ),
+        None => (settings::Retention::default(), None),
+    };
+    let limits = Limits {
+        max_age_days: args.max_age_days.or(file.max_age_days),
+        max_sessions: args.max_sessions.or(file.max_sessions),
+        max_size_mb: args.max_size_mb.or(file.max_size_mb),
+    };
+    let from_file = (limits.max_age_days != args.max_age_days
+        || limits.max_sessions != args.max_sessions
+        || limits.max_size_mb != args.max_size_mb)
+        .then_some(source)
+        .flatten();
+    let log_path = file.log_path.map(|p| cwd.join(p));
+    Ok((limits, file.on_delete, log_path, from_file))
+}
+
+/// Logs one deletion as the Python tool does: `{"deleted_at": …, "session_id": …}`.
+fn log(store: &Store, path: Option<&std::path::Path>, session_id: &str) {
+    let stamp = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let line = serde_json::json!({"deleted_at": stamp, "session_id": session_id}).to_string();
+    let written = match path {
+        None => store.log_retention(&line).map_err(|e| e.to_string()),
+        Some(path) => append_line(path, &line).map_err(|e| format!("{}: {e}", path.display())),
+    };
+    if let Err(e) = written {
+        warn(format_args!("cannot log the deletion of {session_id}: {e}"));
+    }
+}
+
+/// Appends a line to a log file the user named, never through a link.
+fn append_line(path: &std::path::Path, line: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .custom_flags(no_follow_no_block())
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    file.write_all(format!("{line}\n").as_bytes())
+}
+
+/// A link is refused, and a FIFO fails at once instead of waiting for a reader.
+fn no_follow_no_block() -> i32 {
+    i32::try_from((rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits()).unwrap_or(0)
+}
+
+fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}

@@ -1,0 +1,71 @@
+//! What retention needs of the store: a session's size on disk, when it was last written,
+//! deleting it whole, and `retention.log`, where each deletion is logged (id and time, never
+//! content) as the Python tool logs it.
+
+use std::io::Write;
+use std::path::Path;
+
+use super::layout::EVENTS;
+use super::{Result, Store, StoreError};
+
+/// The deletion log's name in the store, as the Python tool names it.
+pub const RETENTION_LOG: &str = "retention.log";
+
+impl Store {
+    /// The bytes a session's folder holds: its regular files and those of its subfolders;
+    /// links are counted as links, never followed.
+    pub fn session_bytes(&self, session_id: &str) -> Result<u64> {
+        let _ = self.session_folder(session_id)?;
+        Ok(tree_bytes(&self.session_dir(session_id), 3))
+    }
+
+    /// When the session's events were last written (seconds since the epoch), if they were.
+    pub fn events_written_at(&self, session_id: &str) -> Option<f64> {
+        let meta = std::fs::symlink_metadata(self.session_dir(session_id).join(EVENTS)).ok()?;
+        let modified = meta.modified().ok()?;
+        modified
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .map(|d| d.as_secs_f64())
+    }
+
+    /// Deletes a session's folder and everything in it. The folder is first renamed out of
+    /// the way in one step, so no reader sees half a session and a hook that writes to it
+    /// afterwards starts a new folder instead of writing into one being deleted. A link planted
+    /// in its place is removed, never followed.
+    pub fn delete_session(&self, session_id: &str) -> Result<()> {
+        let root = self.root_folder()?;
+        let _ = self.session_folder(session_id)?;
+        let aside = format!(".deleting-{session_id}");
+        root.rename(session_id, &aside)
+            .map_err(|e| StoreError::io(&self.session_dir(session_id), e))?;
+        let path = self.root().join(&aside);
+        // std's remove_dir_all removes links as links (it does not follow them).
+        std::fs::remove_dir_all(&path).map_err(|e| StoreError::io(&path, e))
+    }
+
+    /// Appends one line to the store's `retention.log`.
+    pub fn log_retention(&self, line: &str) -> Result<()> {
+        let root = self.root_folder()?;
+        let mut text = line.replace(['\n', '\r'], " ");
+        text.push('\n');
+        let mut file = root.append(RETENTION_LOG)?;
+        file.write_all(text.as_bytes())
+            .map_err(|e| StoreError::io(&self.root().join(RETENTION_LOG), e))
+    }
+}
+
+/// The bytes of the regular files under `dir`, `depth` folders deep at most.
+fn tree_bytes(dir: &Path, depth: u32) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|entry| match entry.file_type() {
+            Ok(kind) if kind.is_file() => entry.metadata().map_or(0, |m| m.len()),
+            Ok(kind) if kind.is_dir() && depth > 0 => tree_bytes(&entry.path(), depth - 1),
+            _ => 0,
+        })
+        .sum()
+}

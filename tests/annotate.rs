@@ -1,0 +1,181 @@
+//! `annotate`: notes, labels and bookmarks kept beside a session, never inside its events, in
+//! the file the Python tool reads and writes.
+
+use serde_json::{Value, json};
+
+use crate::common::TestEnv;
+use crate::common::session::SessionBuilder;
+
+fn session(env: &TestEnv) -> String {
+    SessionBuilder::new("ann-0001")
+        .prompt("fix the login bug")
+        .at(2.0)
+        .tool_call("Bash", json!({"command": "cargo test"}))
+        .at(5.0)
+        .error("1 test failed")
+        .at(9.0)
+        .answer("done")
+        .write(env)
+}
+
+fn list(env: &TestEnv, id: &str) -> Vec<Value> {
+    let run = env.run(&["annotate", id, "--list", "--format", "json"]);
+    run.success();
+    run.json().as_array().cloned().expect("a list")
+}
+
+#[test]
+fn notes_labels_and_bookmarks_attach_to_events_by_number_and_leave_events_alone() {
+    let env = TestEnv::new();
+    let id = session(&env);
+    let events_file = env.store().join(&id).join("events.ndjson");
+    let before = std::fs::read(&events_file).unwrap();
+
+    let added = env.run(&[
+        "annotate",
+        &id,
+        "3",
+        "--note",
+        "why retry?",
+        "--label",
+        "retry",
+        "--format",
+        "json",
+    ]);
+    added.success();
+    let added = added.json();
+    assert_eq!(added["event"], 3);
+    env.run(&["annotate", &id, "2", "--bookmark", "--author", "ana"])
+        .success();
+
+    let all = list(&env, &id);
+    assert_eq!(all.len(), 2);
+    let events = env.events(&id);
+    assert_eq!(all[0]["annotation_id"], added["annotation_id"]);
+    assert_eq!(all[0]["event_id"], events[2]["event_id"]);
+    assert_eq!(all[0]["event"], 3);
+    assert_eq!(
+        (all[0]["label"].as_str(), all[0]["note"].as_str()),
+        (Some("retry"), Some("why retry?"))
+    );
+    assert_eq!(
+        all[0]["offset_seconds"], 5.0,
+        "seconds from the first event"
+    );
+    assert_eq!(
+        (all[1]["event"].as_u64(), all[1]["bookmark"].as_bool()),
+        (Some(2), Some(true))
+    );
+    assert_eq!(all[1]["author"], "ana");
+    assert!(all[0].get("bookmark").is_none(), "only a bookmark says so");
+    assert_eq!(
+        std::fs::read(&events_file).unwrap(),
+        before,
+        "events.ndjson is never changed"
+    );
+
+    let text = env.run(&["annotate", &id, "--list"]);
+    text.success();
+    assert!(
+        text.stdout.contains("[retry] why retry?") && text.stdout.contains("bookmark"),
+        "{}",
+        text.stdout
+    );
+}
+
+#[test]
+fn an_annotation_is_deleted_by_its_id_or_a_prefix_and_lines_we_cannot_read_are_kept() {
+    let env = TestEnv::new();
+    let id = session(&env);
+    for n in ["1", "2"] {
+        env.run(&["annotate", &id, n, "--note", "n"]).success();
+    }
+    let file = env.store().join(&id).join("annotations.jsonl");
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str("not json\n");
+    std::fs::write(&file, text).unwrap();
+    let all = list(&env, &id);
+    let first = all[0]["annotation_id"].as_str().unwrap().to_owned();
+
+    let deleted = env.run(&["annotate", &id, "--delete", &first[..6]]);
+    deleted.success();
+    assert!(deleted.stdout.contains(&first), "{}", deleted.stdout);
+    let left = list(&env, &id);
+    assert_eq!(left.len(), 1);
+    assert_ne!(left[0]["annotation_id"], first.as_str());
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .contains("not json\n")
+    );
+
+    let missing = env.run(&["annotate", &id, "--delete", &first]);
+    assert_eq!(missing.code, 2, "{missing:?}");
+    assert_eq!(missing.stderr.lines().count(), 1, "{}", missing.stderr);
+}
+
+#[test]
+fn bad_requests_get_one_line_and_exit_2() {
+    let env = TestEnv::new();
+    let id = session(&env);
+    for (args, says) in [
+        (vec!["annotate", &id, "9", "--note", "x"], "numbered 1 to 4"),
+        (vec!["annotate", &id, "2"], "--note"),
+        (vec!["annotate", &id, "--note", "x"], "number"),
+        (vec!["annotate", "nope", "1", "--note", "x"], "nope"),
+    ] {
+        let run = env.run(&args);
+        assert_eq!(run.code, 2, "{args:?}: {run:?}");
+        assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
+        assert_eq!(
+            run.stderr.trim().lines().count(),
+            1,
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    assert!(!env.store().join(&id).join("annotations.jsonl").exists());
+}
+
+#[test]
+fn a_link_planted_as_the_annotation_file_is_not_written_through() {
+    let env = TestEnv::new();
+    let id = session(&env);
+    let target = env.path().join("elsewhere.txt");
+    std::fs::write(&target, "precious\n").unwrap();
+    std::os::unix::fs::symlink(&target, env.store().join(&id).join("annotations.jsonl")).unwrap();
+    let run = env.run(&["annotate", &id, "1", "--note", "x"]);
+    assert_ne!(run.code, 0, "{run:?}");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious\n");
+}
+
+#[test]
+fn the_python_tool_lists_ours_and_we_list_its() {
+    let env = TestEnv::new();
+    let id = session(&env);
+    env.run(&[
+        "annotate", &id, "3", "--note", "ours", "--label", "decision",
+    ])
+    .success();
+    let python = crate::python_compat::python();
+    let theirs = python.read(
+        &env,
+        &["annotate", &id, "--list", "--export-format", "json"],
+    );
+    let theirs: Value = serde_json::from_str(&theirs.stdout).expect("JSON from the Python tool");
+    assert_eq!(theirs[0]["note"], "ours");
+    assert_eq!(theirs[0]["label"], "decision");
+    assert_eq!(theirs[0]["event_id"], env.events(&id)[2]["event_id"]);
+
+    let event = env.events(&id)[1]["event_id"].as_str().unwrap().to_owned();
+    python.read(
+        &env,
+        &["annotate", &id, "--event", &event, "--note", "theirs"],
+    );
+    let all = list(&env, &id);
+    assert_eq!(all.len(), 2);
+    assert_eq!(
+        (all[1]["note"].as_str(), all[1]["event"].as_u64()),
+        (Some("theirs"), Some(2))
+    );
+}

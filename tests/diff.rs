@@ -1,0 +1,524 @@
+//! `diff`, `diff --semantic`, `diff --compare` and `compare` (with `--tag`): two sessions
+//! compared, through the binary, on built sessions and on real transcripts.
+
+use agent_strace::model::Tokens;
+use serde_json::{Value, json};
+
+use crate::common::{Run, SessionBuilder, TestEnv, shared};
+use crate::explain::reference_story;
+
+/// The reference story (`explain`'s): reads, `python -m pytest` failing twice, then
+/// `uv run pytest` passing.
+const A: &str = "abc12300-0000-4000-8000-000000000000";
+/// The same task done straight: the same reads, `uv run pytest` passing at once, and an edit.
+const B: &str = "def45600-0000-4000-8000-000000000000";
+
+fn straight_run() -> SessionBuilder {
+    let mut s = SessionBuilder::new(B)
+        .session_start(json!({"cwd": "/p"}))
+        .prompt("fix the auth module");
+    for (at, path) in [(1.0, "/p/AGENTS.md"), (2.0, "/p/src/auth.py")] {
+        s = s
+            .at(at)
+            .tool_call("Read", json!({"file_path": path}))
+            .at(at + 0.1)
+            .result(json!("..."))
+            .file_read(path);
+    }
+    s.at(3.0)
+        .tool_call(
+            "Edit",
+            json!({"file_path": "/p/src/auth.py", "old_string": "a", "new_string": "b"}),
+        )
+        .at(3.5)
+        .result(json!("ok"))
+        .file_write("/p/src/auth.py")
+        .at(5.0)
+        .tool_call("Bash", json!({"command": "uv run pytest"}))
+        .at(45.0)
+        .result(json!("3 passed"))
+        .at(50.0)
+        .answer("Fixed.")
+        .session_end(json!({}))
+}
+
+fn both() -> TestEnv {
+    let env = TestEnv::new();
+    reference_story().write(&env);
+    straight_run().write(&env);
+    env
+}
+
+fn json(env: &TestEnv, args: &[&str]) -> Value {
+    env.run(args).success().json()
+}
+
+/// One error line on stderr, nothing on stdout, and the usage exit code.
+#[track_caller]
+fn usage_error(run: &Run) {
+    assert_eq!(
+        run.code, 2,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
+}
+
+#[test]
+fn diff_names_the_phase_where_the_runs_diverged() {
+    let env = both();
+    let d = json(&env, &["diff", "abc", "def", "--format", "json"]);
+    assert_eq!(d["session_a"], A);
+    assert_eq!(d["session_b"], B);
+    let steps = d["steps"].as_array().unwrap();
+    // A: the task, tests failing, tests passing; B: the task, tests passing. The test phases
+    // align in order, A's last is its own.
+    let pairs: Vec<(Value, Value)> = steps
+        .iter()
+        .map(|s| (s["phase_a"].clone(), s["phase_b"].clone()))
+        .collect();
+    assert_eq!(
+        pairs,
+        vec![
+            (json!(1), json!(1)),
+            (json!(2), json!(2)),
+            (json!(3), Value::Null)
+        ]
+    );
+    // The first phase differs by B's edit only: both read the file, B wrote it too.
+    assert_eq!(steps[0]["files_only_b"], json!([]));
+    assert_eq!(steps[0]["written_only_b"], json!(["src/auth.py"]));
+    assert_eq!(steps[0]["written_only_a"], json!([]));
+    assert_eq!(steps[0]["commands_only_a"], json!([]));
+    assert_eq!(d["diverged_at"], 1);
+    // The test phase: other commands, and A's failed where B's passed.
+    let tests = &steps[1];
+    assert_eq!(tests["label"], "run tests");
+    assert_eq!(tests["commands_only_a"], json!(["python -m pytest"]));
+    assert_eq!(tests["commands_only_b"], json!(["uv run pytest"]));
+    assert_eq!(
+        (tests["failed_a"].clone(), tests["failed_b"].clone()),
+        (json!(true), json!(false))
+    );
+    assert_eq!(tests["first_event_a"], 9, "A's first pytest is event #9");
+    assert_eq!(steps[2]["differs"], true);
+    // The footer's totals are explain's.
+    for (side, id) in [("a", A), ("b", B)] {
+        let e = json(&env, &["explain", id, "--format", "json"]);
+        let t = &d[side];
+        assert_eq!(t["session_id"], id);
+        assert_eq!(t["tool_calls"], e["tool_calls"]);
+        assert_eq!(t["errors"], e["errors"]);
+        assert_eq!(t["retries"], e["retries"]);
+        assert_eq!(t["events"], e["events"]);
+        assert_eq!(t["phases"], e["phases"].as_array().unwrap().len());
+    }
+    assert_eq!(
+        (d["a"]["errors"].clone(), d["b"]["errors"].clone()),
+        (json!(2), json!(0))
+    );
+    assert_eq!(d["b"]["files_written"], 1);
+
+    let text = env.run(&["diff", "abc", "def"]);
+    text.success();
+    assert!(
+        text.stdout.contains("Diverged at step 1"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains("only: $ python -m pytest"),
+        "{}",
+        text.stdout
+    );
+}
+
+#[test]
+fn a_session_compared_with_itself_is_the_same_every_way() {
+    let env = both();
+    let d = json(&env, &["diff", A, A, "--format", "json"]);
+    assert_eq!(d["diverged_at"], Value::Null);
+    assert!(
+        d["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["differs"] == false)
+    );
+    let s = json(&env, &["diff", A, A, "--semantic", "--format", "json"]);
+    assert_eq!(s["verdict"], "same");
+    assert_eq!(s["tool_calls"]["delta"], 0);
+    let c = json(&env, &["compare", A, A, "--format", "json"]);
+    assert_eq!(c["decision_divergence"], 0);
+    assert_eq!(c["diverged_at"], Value::Null);
+    assert_eq!(c["verdict"]["better"], Value::Null);
+}
+
+#[test]
+fn semantic_diff_counts_the_changes_and_judges_the_outcome() {
+    let env = TestEnv::new();
+    let tokens = |input| Tokens {
+        input,
+        output: 100,
+        ..Tokens::default()
+    };
+    reference_story()
+        .at(1.5)
+        .llm_response("claude-sonnet-4-5", tokens(1_000))
+        .write(&env);
+    straight_run()
+        .at(1.5)
+        .llm_response("claude-sonnet-4-5", tokens(2_200))
+        .write(&env);
+    let s = json(&env, &["diff", A, B, "--semantic", "--format", "json"]);
+    assert_eq!(s["tools_added"], json!(["Edit"]));
+    assert_eq!(s["tools_removed"], json!([]));
+    assert_eq!(s["tool_calls"], json!({"a": 5, "b": 4, "delta": -1}));
+    assert_eq!(s["errors"], json!({"a": 2, "b": 0, "delta": -2}));
+    assert_eq!(s["tokens"], json!({"a": 1_100, "b": 2_300, "delta": 1_200}));
+    assert_eq!(s["tokens_estimated"], false);
+    assert_eq!(s["files_written_added"], json!(["src/auth.py"]));
+    assert_eq!(
+        (s["outcome_a"].clone(), s["outcome_b"].clone()),
+        (json!("passing"), json!("passing"))
+    );
+    // Both end passing; B failed fewer calls.
+    assert_eq!(s["verdict"], "improved");
+    assert!(
+        s["reasons"][0].as_str().unwrap().contains("fewer errors"),
+        "{s}"
+    );
+    // The other way round it is a regression.
+    let r = json(&env, &["diff", B, A, "--semantic", "--format", "json"]);
+    assert_eq!(r["verdict"], "regressed");
+    assert_eq!(r["tools_removed"], json!(["Edit"]));
+    assert_eq!(r["errors"]["delta"], 2);
+    let text = env.run(&["diff", A, B, "--semantic"]);
+    text.success();
+    assert!(text.stdout.contains("Outcome: improved"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("Tools added:   Edit"),
+        "{}",
+        text.stdout
+    );
+}
+
+#[test]
+fn semantic_verdict_puts_work_that_ends_passing_first() {
+    let env = TestEnv::new();
+    let session = |id: &str, ok: bool, calls: usize| {
+        let mut s = SessionBuilder::new(id).prompt("make the tests pass");
+        // More calls and an error on the passing side: the outcome still decides.
+        for i in 0..calls {
+            s = s
+                .at(i as f64)
+                .tool_call("Bash", json!({"command": format!("ls dir{i}")}))
+                .error("exit 2");
+        }
+        s = s
+            .at(50.0)
+            .tool_call("Bash", json!({"command": "cargo test"}))
+            .at(60.0);
+        if ok {
+            s.result(json!("test result: ok. 3 passed; 0 failed"))
+        } else {
+            s.error("test result: FAILED. 1 passed; 2 failed")
+        }
+        .write(&env)
+    };
+    let failing = session("aaaa0000-0000-4000-8000-000000000000", false, 0);
+    let passing = session("bbbb0000-0000-4000-8000-000000000000", true, 2);
+    let s = json(
+        &env,
+        &["diff", &failing, &passing, "--semantic", "--format", "json"],
+    );
+    assert_eq!(
+        (s["outcome_a"].clone(), s["outcome_b"].clone()),
+        (json!("failing"), json!("passing"))
+    );
+    assert_eq!(s["verdict"], "improved");
+    let c = json(&env, &["compare", &failing, &passing, "--format", "json"]);
+    assert_eq!(c["verdict"]["better"], "b");
+}
+
+/// A session for the side-by-side table: `reads` reads of one file (one more after a write is
+/// no redundant read), LLM requests at `requests` seconds, `errors` failed commands.
+fn measured(
+    id: &str,
+    agent: &str,
+    started: f64,
+    reads: usize,
+    requests: &[f64],
+    errors: usize,
+) -> SessionBuilder {
+    let mut s = SessionBuilder::new(id)
+        .started(started)
+        .meta(|m| m.agent_name = agent.to_owned())
+        .session_start(json!({"cwd": "/p"}))
+        .prompt("refactor the auth module");
+    for &at in requests {
+        s = s.at(at).event(
+            agent_strace::model::EventType::LlmRequest,
+            json!({"model": "claude-sonnet-4-5"}),
+        );
+    }
+    for i in 0..reads {
+        s = s
+            .at(10.0 + i as f64)
+            .tool_call("Read", json!({"file_path": "/p/src/auth.py"}))
+            .result(json!("..."));
+    }
+    s = s
+        .at(30.0)
+        .tool_call(
+            "Write",
+            json!({"file_path": "/p/src/auth.py", "content": "x"}),
+        )
+        .result(json!("ok"))
+        .at(31.0)
+        .tool_call("Read", json!({"file_path": "/p/src/auth.py"}))
+        .result(json!("x"));
+    for i in 0..errors {
+        s = s
+            .at(40.0 + i as f64)
+            .tool_call("Bash", json!({"command": format!("ls missing{i}")}))
+            .error("exit 2");
+    }
+    s.at(requests.last().copied().unwrap_or(0.0).max(60.0))
+        .session_end(json!({}))
+}
+
+#[test]
+fn compare_shows_the_figures_side_by_side_with_a_verdict() {
+    let env = TestEnv::new();
+    let a = measured(
+        "a1110000-0000-4000-8000-000000000000",
+        "refactor-auth",
+        1_780_000_000.0,
+        3,
+        &[0.0, 200.0, 250.0, 500.0],
+        2,
+    )
+    .write(&env);
+    let b = measured(
+        "b2220000-0000-4000-8000-000000000000",
+        "refactor-auth",
+        1_780_010_000.0,
+        1,
+        &[0.0, 50.0],
+        0,
+    )
+    .write(&env);
+    let c = json(&env, &["compare", &a, &b, "--format", "json"]);
+    let side = |s: &str, k: &str| c[s][k].clone();
+    assert_eq!(
+        (side("a", "session_id"), side("b", "session_id")),
+        (json!(a), json!(b))
+    );
+    assert_eq!(
+        (side("a", "tool_calls"), side("b", "tool_calls")),
+        (json!(7), json!(3))
+    );
+    // Three reads then one after the write: two redundant; B's read before and after: none.
+    assert_eq!(
+        (side("a", "redundant_reads"), side("b", "redundant_reads")),
+        (json!(2), json!(0))
+    );
+    // Gaps of 200 s and 250 s are over 120 s; 50 s is not.
+    assert_eq!(
+        (side("a", "context_resets"), side("b", "context_resets")),
+        (json!(2), json!(0))
+    );
+    assert_eq!(
+        (side("a", "files_modified"), side("b", "files_modified")),
+        (json!(1), json!(1))
+    );
+    assert_eq!(
+        (side("a", "errors"), side("b", "errors")),
+        (json!(2), json!(0))
+    );
+    assert_eq!(
+        (side("a", "duration_s"), side("b", "duration_s")),
+        (json!(500.0), json!(60.0))
+    );
+    // B is faster (88%) and has 2 fewer errors; both costs are estimates from payload sizes.
+    assert_eq!(c["verdict"]["better"], "b");
+    let reasons = c["verdict"]["reasons"].as_array().unwrap();
+    assert!(reasons.contains(&json!("88% faster")), "{reasons:?}");
+    assert!(reasons.contains(&json!("2 fewer errors")), "{reasons:?}");
+    // Decisions: A reads three times where B reads once, then both write and read, and A runs
+    // two commands more: four edits.
+    assert_eq!(c["decision_divergence"], 4);
+    assert_eq!(c["diverged_at"]["after"], 1);
+    assert_eq!(c["diverged_at"]["a"]["decision"], "Read src/auth.py");
+    assert_eq!(c["diverged_at"]["b"]["decision"], "Write src/auth.py");
+    // `diff --compare` is the same report.
+    let d = json(&env, &["diff", &a, &b, "--compare", "--format", "json"]);
+    assert_eq!(d, c);
+    let text = env.run(&["compare", &a, &b]);
+    text.success();
+    assert!(text.stdout.contains("Redundant reads"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("Verdict: b2220000-000 was better"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains("Decision divergence: 4 edits"),
+        "{}",
+        text.stdout
+    );
+}
+
+#[test]
+fn compare_tag_takes_the_last_two_sessions_of_the_task() {
+    let env = TestEnv::new();
+    let t0 = 1_780_000_000.0;
+    let older = measured(
+        "a0000000-0000-4000-8000-000000000001",
+        "refactor-auth",
+        t0,
+        1,
+        &[],
+        0,
+    )
+    .write(&env);
+    let _oldest = measured(
+        "a0000000-0000-4000-8000-000000000000",
+        "refactor-auth",
+        t0 - 5_000.0,
+        1,
+        &[],
+        0,
+    )
+    .write(&env);
+    let newer = measured(
+        "a0000000-0000-4000-8000-000000000002",
+        "claude-code",
+        t0 + 1_000.0,
+        2,
+        &[],
+        1,
+    )
+    .meta(|m| m.command = "claude --task Refactor-Auth".to_owned())
+    .write(&env);
+    // Newer still, but another task, and a subagent of the task.
+    measured(
+        "a0000000-0000-4000-8000-000000000003",
+        "fix-login",
+        t0 + 2_000.0,
+        1,
+        &[],
+        0,
+    )
+    .write(&env);
+    measured(
+        "a0000000-0000-4000-8000-000000000004",
+        "refactor-auth",
+        t0 + 3_000.0,
+        1,
+        &[],
+        0,
+    )
+    .meta(|m| m.parent_session_id = Some(newer.clone()))
+    .write(&env);
+    let c = json(
+        &env,
+        &["compare", "--tag", "refactor-auth", "--format", "json"],
+    );
+    assert_eq!(c["a"]["session_id"], older.as_str());
+    assert_eq!(c["b"]["session_id"], newer.as_str());
+    assert_eq!(c["b"]["errors"], 1);
+    // One session of a task is not enough.
+    usage_error(&env.run(&["compare", "--tag", "fix-login"]));
+    usage_error(&env.run(&["compare", "--tag", "no-such-task"]));
+}
+
+#[test]
+fn unknown_sessions_are_one_error_line_and_exit_2() {
+    let env = both();
+    usage_error(&env.run(&["diff", "abc", "ffff"]));
+    usage_error(&env.run(&["diff", "ffff", "abc", "--semantic"]));
+    usage_error(&env.run(&["compare", "abc", "ffff"]));
+    let missing = env.run(&["compare", "abc"]);
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+    let empty = TestEnv::new();
+    usage_error(&empty.run(&["diff", "abc", "def"]));
+}
+
+/// Imports two real Claude Code transcripts into a store of the test's own.
+fn imported(env: &TestEnv, names: &[&str]) -> Vec<String> {
+    let corpus = shared().join("corpus/claude-code");
+    let mut args = vec![
+        "--trace-dir".to_owned(),
+        "s".to_owned(),
+        "import".to_owned(),
+        "--format".to_owned(),
+        "json".to_owned(),
+    ];
+    args.extend(
+        names
+            .iter()
+            .map(|n| corpus.join(n).to_string_lossy().into_owned()),
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = env.run(&args).success().json();
+    out.as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v["session_id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn real_transcripts_diff_by_explains_phases() {
+    let env = TestEnv::new();
+    let ids = imported(
+        &env,
+        &[
+            "DRMacIver__claude-reliability/coverage-test-fix.jsonl",
+            "marot__spotter/tool_heavy.jsonl",
+        ],
+    );
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    let (a, b) = (&ids[0], &ids[1]);
+    let run = |args: &[&str]| {
+        let mut all = vec!["--trace-dir", "s"];
+        all.extend(args);
+        json(&env, &all)
+    };
+    let d = run(&["diff", a, b, "--format", "json"]);
+    let ea = run(&["explain", a, "--format", "json"]);
+    let eb = run(&["explain", b, "--format", "json"]);
+    // Every phase of each session appears once, in order, with explain's label.
+    for (side, e) in [("phase_a", &ea), ("phase_b", &eb)] {
+        let phases: Vec<Value> = d["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| !s[side].is_null())
+            .map(|s| s[side].clone())
+            .collect();
+        let expected: Vec<Value> = e["phases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["index"].clone())
+            .collect();
+        assert_eq!(phases, expected, "{side}");
+    }
+    // Two different tasks: no phase in common, diverged from the first step.
+    assert_eq!(d["diverged_at"], 1);
+    assert_eq!(d["a"]["tool_calls"], ea["tool_calls"]);
+    assert_eq!(d["b"]["errors"], eb["errors"]);
+    let c = run(&["compare", a, b, "--format", "json"]);
+    assert_eq!(c["a"]["tool_calls"], ea["tool_calls"]);
+    assert!(c["decision_divergence"].as_u64().unwrap() >= 1);
+    let same = run(&["compare", a, a, "--format", "json"]);
+    assert_eq!(same["decision_divergence"], 0);
+    // Its cost is the one `cost` gives.
+    let cost = run(&["cost", a, "--format", "json"]);
+    assert_eq!(c["a"]["cost_usd"], cost["cost_usd"]);
+}

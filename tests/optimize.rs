@@ -1,0 +1,252 @@
+//! `optimize`: failure patterns with their evidence, additions made once, datasets by label,
+//! and clustering by an OpenAI-compatible endpoint the test runs (falling back on failure).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::mpsc;
+
+use serde_json::{Value, json};
+
+use crate::common::TestEnv;
+use crate::common::session::SessionBuilder;
+
+/// A session that retries a failing command unchanged, writes ten files and rereads one.
+fn troubled(env: &TestEnv, id: &str) -> String {
+    let mut s = SessionBuilder::new(id).prompt("make the tests pass");
+    for _ in 0..3 {
+        s = s
+            .tool_call("Bash", json!({"command": "cargo test"}))
+            .error("test failed");
+    }
+    for i in 0..10 {
+        s = s
+            .tool_call(
+                "Write",
+                json!({"file_path": format!("/w/src/f{i}.rs"), "content": "x"}),
+            )
+            .result(json!("ok"));
+    }
+    for _ in 0..3 {
+        s = s
+            .tool_call("Read", json!({"file_path": "/w/README.md"}))
+            .result(json!("text"));
+    }
+    s.answer("done").write(env)
+}
+
+fn calm(env: &TestEnv, id: &str) -> String {
+    SessionBuilder::new(id)
+        .prompt("hi")
+        .tool_call("Read", json!({"file_path": "/w/a"}))
+        .result(json!("a"))
+        .answer("ok")
+        .write(env)
+}
+
+fn optimize(env: &TestEnv, args: &[&str]) -> Value {
+    let mut all = vec!["optimize", "--format", "json"];
+    all.extend_from_slice(args);
+    let run = env.run(&all);
+    run.success();
+    run.json()
+}
+
+fn names(report: &Value) -> Vec<&str> {
+    report["patterns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn each_pattern_names_its_sessions_and_events() {
+    let env = TestEnv::new();
+    let id = troubled(&env, "opt-bad");
+    calm(&env, "opt-ok");
+    let report = optimize(&env, &["--since", "2000-01-01"]);
+    assert_eq!(report["sessions"], 2);
+    assert_eq!(
+        names(&report),
+        [
+            "blind-retry",
+            "error-no-change",
+            "wide-blast-radius",
+            "redundant-read"
+        ]
+    );
+    let pattern = |name: &str| {
+        report["patterns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    // Events: 1 prompt, then Bash at 2, 4, 6 with errors at 3, 5, 7.
+    let blind = pattern("blind-retry");
+    assert_eq!(blind["sessions"], json!([id]));
+    assert_eq!(blind["evidence"][0]["events"], json!([2, 4, 6]));
+    let no_change = pattern("error-no-change");
+    assert_eq!(no_change["evidence"][0]["events"], json!([2, 3, 4]));
+    assert_eq!(no_change["evidence"].as_array().unwrap().len(), 2);
+    let wide = pattern("wide-blast-radius");
+    assert_eq!(wide["evidence"][0]["events"].as_array().unwrap().len(), 10);
+    let reread = pattern("redundant-read");
+    assert_eq!(reread["evidence"][0]["events"], json!([28, 30, 32]));
+    assert!(
+        report["patterns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["source"] == "heuristic")
+    );
+}
+
+#[test]
+fn apply_adds_each_proposal_once() {
+    let env = TestEnv::new();
+    let id = troubled(&env, "opt-apply");
+    let target = env.path().join("AGENTS.md");
+    std::fs::write(&target, "# Project rules\n\nBe kind.\n").unwrap();
+    let first = optimize(&env, &[&id, "--apply"]);
+    assert_eq!(first["added"].as_array().unwrap().len(), 4);
+    let once = std::fs::read_to_string(&target).unwrap();
+    assert!(once.starts_with("# Project rules\n\nBe kind.\n\n<!-- agent-strace optimize: blind-retry -->\n## Retry policy"), "{once}");
+    let second = optimize(&env, &[&id, "--apply"]);
+    assert_eq!(second["added"], json!([]));
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        once,
+        "twice changes nothing"
+    );
+
+    let dry = env.run(&["optimize", &id, "--target", "OTHER.md"]);
+    dry.success();
+    assert!(dry.stdout.contains("--apply"), "{}", dry.stdout);
+    assert!(
+        !env.path().join("OTHER.md").exists(),
+        "without --apply nothing is written"
+    );
+}
+
+#[test]
+fn a_dataset_is_the_sessions_labelled_so() {
+    let env = TestEnv::new();
+    let bad = troubled(&env, "opt-ds-bad");
+    let ok = calm(&env, "opt-ds-ok");
+    env.run(&["annotate", &ok, "1", "--label", "auth-failures"])
+        .success();
+    let report = optimize(&env, &["--dataset", "auth-failures"]);
+    assert_eq!(report["sessions"], 1);
+    assert!(report["patterns"].as_array().unwrap().is_empty());
+    env.run(&["annotate", &bad, "2", "--label", "auth-failures"])
+        .success();
+    let report = optimize(&env, &["--dataset", "auth-failures"]);
+    assert_eq!(report["sessions"], 2);
+    assert!(!names(&report).is_empty());
+    let none = env.run(&["optimize", "--dataset", "nobody"]);
+    assert_eq!(none.code, 2, "{none:?}");
+}
+
+/// Serves one HTTP request with `status` and `body`; sends back what it received.
+fn one_shot_endpoint(status: u16, body: String) -> (u16, mpsc::Receiver<(String, Vec<u8>)>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut head = String::new();
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap();
+            }
+            head.push_str(&line);
+            if line == "\r\n" {
+                break;
+            }
+        }
+        let mut request = vec![0; length];
+        reader.read_exact(&mut request).unwrap();
+        let mut stream = stream;
+        write!(
+            stream,
+            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        tx.send((head, request)).unwrap();
+    });
+    (port, rx)
+}
+
+#[test]
+fn an_llm_endpoint_clusters_the_failures_and_a_failing_one_falls_back() {
+    let env = TestEnv::new();
+    let id = troubled(&env, "opt-llm");
+    let content = json!({"patterns": [{
+        "name": "Test Loop",
+        "description": "reran failing tests without reading them",
+        "affected_sessions": [&id[..6]],
+        "proposed_addition": "## Tests\nRead the failing test's output before running it again."
+    }]})
+    .to_string();
+    let answer = json!({"choices": [{"message": {"role": "assistant", "content": format!("```json\n{content}\n```")}}]});
+    let (port, seen) = one_shot_endpoint(200, answer.to_string());
+    let url = format!("http://127.0.0.1:{port}/v1");
+    let report = optimize(
+        &env,
+        &[
+            &id,
+            "--base-url",
+            &url,
+            "--model",
+            "local-7b",
+            "--api-key",
+            "k-123",
+        ],
+    );
+    assert_eq!(names(&report), ["test-loop"]);
+    assert_eq!(report["patterns"][0]["source"], "llm");
+    assert_eq!(report["patterns"][0]["sessions"], json!([id]));
+    let (head, body) = seen.recv().unwrap();
+    assert!(head.starts_with("POST /v1/chat/completions "), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("authorization: bearer k-123"),
+        "{head}"
+    );
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["model"], "local-7b");
+    let prompt = body["messages"][0]["content"].as_str().unwrap();
+    assert!(
+        prompt.contains("test failed") && prompt.contains(&id),
+        "{prompt}"
+    );
+
+    let (port, _seen) = one_shot_endpoint(500, "{}".to_owned());
+    let url = format!("http://127.0.0.1:{port}/v1");
+    let run = env.run(&["optimize", &id, "--base-url", &url, "--format", "json"]);
+    run.success();
+    assert!(run.stderr.contains("built-in patterns"), "{}", run.stderr);
+    assert_eq!(names(&run.json())[0], "blind-retry");
+}
+
+#[test]
+fn a_linked_target_is_refused_and_nothing_is_written_through_it() {
+    let env = TestEnv::new();
+    let id = troubled(&env, "opt-link");
+    let real = env.path().join("real.md");
+    std::fs::write(&real, "mine\n").unwrap();
+    std::os::unix::fs::symlink(&real, env.path().join("AGENTS.md")).unwrap();
+    let run = env.run(&["optimize", &id, "--apply"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stderr.contains("is a link"), "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(&real).unwrap(), "mine\n");
+}

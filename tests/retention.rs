@@ -1,0 +1,210 @@
+//! `retention status` / `retention clean`: age, then count, then size, oldest first; live
+//! sessions spared; every deletion logged without content; links never followed.
+
+use serde_json::{Value, json};
+
+use crate::common::TestEnv;
+use crate::common::session::SessionBuilder;
+
+const DAY: f64 = 86_400.0;
+
+fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+/// An ended session that started `days` ago, with a prompt of `kb` KiB.
+fn old_session(env: &TestEnv, id: &str, days: f64, kb: usize) -> String {
+    SessionBuilder::new(id)
+        .started(now() - days * DAY)
+        .prompt(&"x".repeat(kb * 1024))
+        .at(1.0)
+        .session_end(json!({}))
+        .write(env)
+}
+
+fn deleted_ids(report: &Value) -> Vec<(String, String)> {
+    report["plan"]["delete"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["session_id"].as_str().unwrap().to_owned(),
+                d["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn listed(env: &TestEnv) -> Vec<String> {
+    let run = env.run(&["list", "--format", "json"]);
+    run.success();
+    let mut ids: Vec<String> = run
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["session_id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn limits_from_the_settings_file_apply_age_then_count_then_size_and_each_deletion_is_logged() {
+    let env = TestEnv::new();
+    old_session(&env, "r-a", 40.0, 1);
+    old_session(&env, "r-b", 20.0, 1);
+    old_session(&env, "r-c", 10.0, 300);
+    old_session(&env, "r-d", 5.0, 1);
+    old_session(&env, "r-e", 1.0, 1);
+    std::fs::write(
+        env.path().join(".agent-strace.yaml"),
+        "retention:\n  max_age_days: 30\n  max_sessions: 3\n  max_size_mb: 0.2\n",
+    )
+    .unwrap();
+
+    let dry = env.run(&["retention", "clean", "--dry-run", "--format", "json"]);
+    dry.success();
+    let dry = dry.json();
+    assert_eq!(
+        deleted_ids(&dry),
+        [
+            ("r-a".to_owned(), "max_age_days".to_owned()),
+            ("r-b".to_owned(), "max_sessions".to_owned()),
+            ("r-c".to_owned(), "max_size_mb".to_owned()),
+        ]
+    );
+    assert_eq!(dry["limits_from"], ".agent-strace.yaml");
+    assert_eq!(listed(&env).len(), 5, "a dry run deletes nothing");
+
+    let clean = env.run(&["retention", "clean"]);
+    clean.success();
+    assert!(
+        clean.stdout.contains("Deleted 3 session(s)"),
+        "{}",
+        clean.stdout
+    );
+    assert_eq!(listed(&env), ["r-d", "r-e"]);
+    let log = std::fs::read_to_string(env.store().join("retention.log")).unwrap();
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    for (line, id) in lines.iter().zip(["r-a", "r-b", "r-c"]) {
+        assert_eq!(line["session_id"], id);
+        let keys: Vec<&String> = line.as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys,
+            ["deleted_at", "session_id"],
+            "id and time, no content"
+        );
+    }
+
+    let again = env.run(&["retention", "clean", "--format", "json"]);
+    again.success();
+    assert!(deleted_ids(&again.json()).is_empty());
+}
+
+#[test]
+fn flags_win_over_the_file_and_status_reports_without_deleting() {
+    let env = TestEnv::new();
+    old_session(&env, "f-a", 3.0, 1);
+    old_session(&env, "f-b", 2.0, 1);
+    std::fs::write(
+        env.path().join(".agent-strace.yaml"),
+        "retention:\n  max_sessions: 0\n",
+    )
+    .unwrap();
+    let status = env.run(&[
+        "retention",
+        "status",
+        "--max-sessions",
+        "1",
+        "--format",
+        "json",
+    ]);
+    status.success();
+    let status = status.json();
+    assert_eq!(status["plan"]["sessions"], 2);
+    assert_eq!(status["plan"]["oldest"]["session_id"], "f-a");
+    assert_eq!(
+        deleted_ids(&status),
+        [("f-a".to_owned(), "max_sessions".to_owned())]
+    );
+    assert_eq!(listed(&env).len(), 2);
+    let text = env.run(&["retention", "status"]);
+    text.success();
+    assert!(
+        text.stdout.contains("Sessions:  2") && text.stdout.contains("retention clean"),
+        "{}",
+        text.stdout
+    );
+}
+
+#[test]
+fn a_session_still_being_written_is_never_deleted() {
+    let env = TestEnv::new();
+    old_session(&env, "l-old", 50.0, 1);
+    let hook = env.hook(
+        "user-prompt",
+        &json!({"session_id": "l-live", "hook_event_name": "UserPromptSubmit", "prompt": "hi", "cwd": env.path()}),
+    );
+    hook.success();
+    let clean = env.run(&[
+        "retention",
+        "clean",
+        "--max-sessions",
+        "0",
+        "--format",
+        "json",
+    ]);
+    clean.success();
+    let report = clean.json();
+    assert_eq!(report["deleted"], json!(["l-old"]));
+    assert_eq!(report["plan"]["spared_live"], json!(["l-live"]));
+    assert_eq!(listed(&env), ["l-live"]);
+}
+
+#[test]
+fn deleting_a_session_removes_a_planted_link_and_not_what_it_points_to() {
+    let env = TestEnv::new();
+    let id = old_session(&env, "k-a", 40.0, 1);
+    let precious = env.path().join("precious");
+    std::fs::create_dir(&precious).unwrap();
+    std::fs::write(precious.join("keep.txt"), "keep").unwrap();
+    std::os::unix::fs::symlink(&precious, env.store().join(&id).join("linked")).unwrap();
+    env.run(&["retention", "clean", "--max-age-days", "30"])
+        .success();
+    assert!(!env.store().join(&id).exists());
+    assert_eq!(
+        std::fs::read_to_string(precious.join("keep.txt")).unwrap(),
+        "keep"
+    );
+}
+
+#[test]
+fn bad_limits_and_settings_get_one_line_and_a_documented_code() {
+    let env = TestEnv::new();
+    old_session(&env, "b-a", 1.0, 1);
+    let bad = env.run(&["retention", "clean", "--max-size-mb", "NaN"]);
+    assert_eq!(bad.code, 2, "{bad:?}");
+    std::fs::write(
+        env.path().join(".agent-strace.yaml"),
+        "retention:\n  max_age: 3\n",
+    )
+    .unwrap();
+    let bad = env.run(&["retention", "status"]);
+    assert_eq!(bad.code, 3, "{bad:?}");
+    assert!(
+        bad.stderr.contains(".agent-strace.yaml:2") && bad.stderr.contains("retention.max_age"),
+        "{}",
+        bad.stderr
+    );
+    assert_eq!(bad.stderr.trim().lines().count(), 1);
+    assert_eq!(listed(&env), ["b-a"]);
+}

@@ -1,0 +1,200 @@
+//! `why`: the causal chain of an event, through the binary, on built sessions and a real
+//! transcript; event numbers as replay prints them.
+
+use serde_json::{Value, json};
+
+use crate::common::{Run, SessionBuilder, TestEnv, shared};
+
+const ID: &str = "c0ffee00-0000-4000-8000-000000000000";
+
+/// The chain as (event, how it leads on) pairs, root first.
+fn chain(answer: &Value) -> Vec<(u64, Value)> {
+    answer["chain"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["event"].as_u64().unwrap(), l["leads_by"].clone()))
+        .collect()
+}
+
+fn why(env: &TestEnv, args: &[&str]) -> Value {
+    let mut all = vec!["why"];
+    all.extend(args);
+    all.extend(["--format", "json"]);
+    env.run(&all).success().json()
+}
+
+#[test]
+fn a_retry_leads_back_through_its_error_to_the_prompt() {
+    let env = TestEnv::new();
+    SessionBuilder::new(ID)
+        .prompt("run the test suite")
+        .at(1.0)
+        .tool_call("Bash", json!({"command": "pytest tests/"}))
+        .at(3.0)
+        .error("exit 1")
+        .at(4.0)
+        .tool_call("Bash", json!({"command": "git status"}))
+        .result(json!("nothing to commit"))
+        .at(5.0)
+        .tool_call("Bash", json!({"command": "pytest tests/"}))
+        .write(&env);
+    // #1 prompt, #2 pytest, #3 its error, #4 git status, #5 its result, #6 pytest again.
+    let answer = why(&env, &["c0f", "6"]);
+    assert_eq!(answer["session_id"], ID);
+    assert_eq!(answer["target"], 6);
+    assert_eq!(
+        chain(&answer),
+        vec![
+            (1, json!("prompt")),
+            (2, json!("parent")),
+            (3, json!("retry")),
+            (6, Value::Null)
+        ]
+    );
+    assert_eq!(answer["chain"][1]["what"], "$ pytest tests/");
+    assert_eq!(answer["chain"][2]["event_type"], "error");
+    // `git status` after the error is no retry: its cause is the prompt. The latest session
+    // is the default.
+    assert_eq!(
+        chain(&why(&env, &["4"])),
+        vec![(1, json!("prompt")), (4, Value::Null)]
+    );
+    let text = env.run(&["why", "6"]);
+    text.success();
+    assert!(
+        text.stdout.contains("tries again after the error at #3"),
+        "{}",
+        text.stdout
+    );
+}
+
+#[test]
+fn a_write_leads_back_to_the_read_of_its_file_and_the_search_that_found_it() {
+    let env = TestEnv::new();
+    SessionBuilder::new(ID)
+        .session_start(json!({"cwd": "/p"}))
+        .prompt("fix the login bug")
+        .at(1.0)
+        .tool_call("Grep", json!({"pattern": "def login"}))
+        .result(json!("src/auth.py:12: def login(user):"))
+        .at(2.0)
+        .tool_call("Read", json!({"file_path": "/p/src/auth.py"}))
+        .result(json!("def login(user): ..."))
+        .file_read("/p/src/auth.py")
+        .at(3.0)
+        .tool_call("Bash", json!({"command": "ls"}))
+        .result(json!("src tests"))
+        .at(4.0)
+        .tool_call(
+            "Edit",
+            json!({"file_path": "/p/src/auth.py", "old_string": "a", "new_string": "b"}),
+        )
+        .write(&env);
+    // #1 start, #2 prompt, #3 grep, #4 its result, #5 read, #6 result, #7 file_read,
+    // #8 ls, #9 its result, #10 the edit.
+    let answer = why(&env, &["10"]);
+    assert_eq!(
+        chain(&answer),
+        vec![
+            (2, json!("prompt")),
+            (3, json!("parent")),
+            (4, json!("path_reference")),
+            (5, json!("parent")),
+            (7, json!("read_write")),
+            (10, Value::Null)
+        ]
+    );
+    assert_eq!(answer["chain"][2]["path"], "/p/src/auth.py");
+    assert_eq!(answer["chain"][4]["path"], "src/auth.py");
+    // The prompt is where a chain starts.
+    assert_eq!(chain(&why(&env, &["2"])), vec![(2, Value::Null)]);
+}
+
+/// One error line on stderr and the usage exit code.
+#[track_caller]
+fn usage_error(run: &Run) {
+    assert_eq!(
+        run.code, 2,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
+}
+
+#[test]
+fn bad_event_numbers_and_sessions_are_one_error_line_and_exit_2() {
+    let env = TestEnv::new();
+    SessionBuilder::new(ID)
+        .prompt("hi")
+        .answer("hello")
+        .write(&env);
+    let out = env.run(&["why", ID, "3"]);
+    usage_error(&out);
+    assert!(out.stderr.contains("#1 to #2"), "{}", out.stderr);
+    usage_error(&env.run(&["why", ID, "0"]));
+    usage_error(&env.run(&["why", ID, "two"]));
+    usage_error(&env.run(&["why", "ffff", "1"]));
+    usage_error(&TestEnv::new().run(&["why", "1"]));
+}
+
+#[test]
+fn an_edit_in_a_real_transcript_leads_back_to_the_read_of_its_file() {
+    let env = TestEnv::new();
+    let transcript =
+        shared().join("corpus/claude-code/DRMacIver__claude-reliability/coverage-test-fix.jsonl");
+    let imported = env
+        .run(&[
+            "--trace-dir",
+            "s",
+            "import",
+            "--format",
+            "json",
+            transcript.to_str().unwrap(),
+        ])
+        .success()
+        .json();
+    let id = imported[0]["session_id"].as_str().unwrap().to_owned();
+    // Event numbers are places in events.ndjson, as replay numbers them.
+    let events =
+        std::fs::read_to_string(env.path().join("s").join(&id).join("events.ndjson")).unwrap();
+    let events: Vec<Value> = events
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let (index, edit) = events
+        .iter()
+        .enumerate()
+        .find(|(_, e)| e["event_type"] == "tool_call" && e["data"]["tool_name"] == "Edit")
+        .expect("the transcript edits a file");
+    let number = (index + 1).to_string();
+    let path = edit["data"]["arguments"]["file_path"].as_str().unwrap();
+    let answer = env
+        .run(&["--trace-dir", "s", "why", &id, &number, "--format", "json"])
+        .success()
+        .json();
+    let links = answer["chain"].as_array().unwrap();
+    let last = links.last().unwrap();
+    assert_eq!(last["event"], index + 1);
+    assert_eq!(last["tool"], "Edit");
+    // Causes come before what they cause, and the root is a prompt or the start.
+    let numbers: Vec<u64> = links.iter().map(|l| l["event"].as_u64().unwrap()).collect();
+    assert!(numbers.windows(2).all(|w| w[0] < w[1]), "{numbers:?}");
+    assert!(
+        ["user_prompt", "session_start"].contains(&links[0]["event_type"].as_str().unwrap()),
+        "{answer}"
+    );
+    // The read of the edited file informed the edit, and it is a read of that file.
+    let read = links
+        .iter()
+        .find(|l| l["leads_by"] == "read_write")
+        .expect("a read of the file");
+    let read_event = &events[read["event"].as_u64().unwrap() as usize - 1];
+    let read_path = read_event["data"]["arguments"]["file_path"]
+        .as_str()
+        .or_else(|| read_event["data"]["path"].as_str())
+        .unwrap();
+    assert_eq!(read_path, path);
+}
