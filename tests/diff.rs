@@ -255,7 +255,7 @@ fn measured(
 ) -> SessionBuilder {
     let mut s = SessionBuilder::new(id)
         .started(started)
-        .meta(|m| m.agent_name = agent.to_owned())
+        .meta(|m| agent.clone_into(&mut m.agent_name))
         .session_start(json!({"cwd": "/p"}))
         .prompt("refactor the auth module");
     for &at in requests {

@@ -358,14 +358,20 @@ fn the_stdio_proxy_answers_a_denied_tools_call_itself() {
 
 #[test]
 fn the_http_proxy_answers_a_denied_tools_call_itself() {
+    http_proxy_denies("streamableHttp", "/mcp", "http");
+}
+
+/// A real client through `record-http --policy` in front of server-everything in `mode`
+/// (served at `path`), speaking `transport`, is answered the denial of `get-sum`.
+pub(crate) fn http_proxy_denies(mode: &str, path: &str, transport: &str) {
     let python = required("AGENT_STRACE_MCP_PYTHON", "a Python with the `mcp` package");
     let env = TestEnv::new();
     let policy = env.path().join("mcp-policy.json");
     std::fs::write(&policy, json!({"tools": {"deny": ["get-*"]}}).to_string()).unwrap();
-    let (_server, port) = everything_over_http("streamableHttp");
+    let (_server, port) = everything_over_http(mode);
     let (proxy, proxy_port) = record_http(
         &env,
-        &format!("http://127.0.0.1:{port}/mcp"),
+        &format!("http://127.0.0.1:{port}{path}"),
         &["--policy", policy.to_str().unwrap()],
     );
     let script =
@@ -373,8 +379,8 @@ fn the_http_proxy_answers_a_denied_tools_call_itself() {
     let seen = client_saw(
         std::process::Command::new(python)
             .arg(script)
-            .arg("http")
-            .arg(format!("http://127.0.0.1:{proxy_port}/mcp")),
+            .arg(transport)
+            .arg(format!("http://127.0.0.1:{proxy_port}{path}")),
         "client",
     );
     drop(proxy);
@@ -425,27 +431,11 @@ fn assert_denied_by_proxy(env: &TestEnv, seen: &Value) {
     }
 }
 
-/// What `record --policy FILE -- cat` sends back for `input`: `cat` echoes what was forwarded,
-/// the proxy adds its answers to denied calls.
+/// What `record --policy FILE -- cat` sends back for `input`, one JSON value a line: `cat`
+/// echoes what was forwarded, the proxy adds its answers to denied calls.
 fn through_cat_with_policy(env: &TestEnv, input: &str) -> Vec<Value> {
-    use std::io::Write as _;
-    let policy = env.path().join("mcp-policy.json");
-    std::fs::write(&policy, json!({"tools": {"deny": ["get-*"]}}).to_string()).unwrap();
-    let mut child = env
-        .command(&["record", "--policy", policy.to_str().unwrap(), "--", "cat"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{out:?}");
-    String::from_utf8(out.stdout)
+    let (out, _) = crate::proxy_policy::through_cat(env, input.as_bytes().to_vec());
+    String::from_utf8(out)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())

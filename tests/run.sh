@@ -40,6 +40,20 @@ if [ ! -x target/agentcli/codex/node_modules/.bin/codex ]; then
 fi
 export AGENT_STRACE_CODEX="$PWD/target/agentcli/codex/node_modules/.bin/codex"
 
+# Gemini CLI, for the test that drives the real agent against a fake model endpoint
+# (tests/agent_gemini.rs, docs/agents.md section 7).
+if [ ! -x target/agentcli/gemini/node_modules/.bin/gemini ]; then
+  npm install --silent --no-audit --no-fund --prefix target/agentcli/gemini @google/gemini-cli@0.61.0
+fi
+export AGENT_STRACE_GEMINI_CLI="$PWD/target/agentcli/gemini/node_modules/.bin/gemini"
+
+# GitHub Copilot CLI, driven offline against a fake model endpoint by the hook tests
+# (docs/agents.md section 7); its test is skipped, saying so, when it cannot be installed.
+if [ ! -x target/agentcli/copilot/node_modules/@github/copilot-linux-x64/copilot ]; then
+  npm install --silent --no-audit --no-fund --prefix target/agentcli/copilot @github/copilot@1.0.102 ||
+    echo "Copilot CLI 1.0.102 could not be installed: its test will be skipped"
+fi
+
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked

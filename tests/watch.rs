@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use crate::common::{Run, TestEnv, bin};
 
-const SESSION: &str = "5f0c2f4e-7a8b-4c1d-9e2f-0a1b2c3d4e5f";
+pub(crate) const SESSION: &str = "5f0c2f4e-7a8b-4c1d-9e2f-0a1b2c3d4e5f";
 
 /// The agent's script: `hook EVENT JSON` plays one hook as Claude Code runs it.
 fn agent_script(env: &TestEnv, body: &str) -> PathBuf {
@@ -44,7 +44,7 @@ end() {{ hook session-end '{{"session_id":"{SESSION}","cwd":"{cwd}","hook_event_
 }
 
 /// A command run in the environment as the test binary's commands are.
-fn in_env(env: &TestEnv, program: &Path, args: &[&str]) -> Command {
+pub(crate) fn in_env(env: &TestEnv, program: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(program);
     cmd.args(args)
         .current_dir(env.path())
@@ -58,7 +58,7 @@ fn in_env(env: &TestEnv, program: &Path, args: &[&str]) -> Command {
 }
 
 /// A process the test started, killed if the test fails before it ends.
-struct Proc(Child);
+pub(crate) struct Proc(pub(crate) Child);
 
 impl Drop for Proc {
     fn drop(&mut self) {
@@ -72,12 +72,12 @@ impl Drop for Proc {
 }
 
 impl Proc {
-    fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.0.id()
     }
 
     /// The process's state letter from `/proc` (`T` stopped), `None` once it has exited.
-    fn state(&self) -> Option<char> {
+    pub(crate) fn state(&self) -> Option<char> {
         let text = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).ok()?;
         let state = text[text.rfind(')')? + 1..].trim_start().chars().next()?;
         (state != 'Z').then_some(state)
@@ -126,7 +126,7 @@ fn wait_until(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
-fn start_agent(env: &TestEnv, body: &str) -> Proc {
+pub(crate) fn start_agent(env: &TestEnv, body: &str) -> Proc {
     let script = agent_script(env, body);
     let child = in_env(env, Path::new("bash"), &[script.to_str().unwrap()])
         .stdout(Stdio::null())
@@ -141,6 +141,18 @@ fn start_agent(env: &TestEnv, body: &str) -> Proc {
         || std::fs::read_to_string(&events).is_ok_and(|t| t.contains("session_start")),
     );
     agent
+}
+
+/// Waits until `watch` has paused `agent`, stops the watch (SIGTERM) and returns what it did.
+pub(crate) fn stop_once_paused(agent: &Proc, watch: Proc) -> Run {
+    wait_until("the agent is paused", Duration::from_secs(20), || {
+        agent.state() == Some('T')
+    });
+    Command::new("kill")
+        .args(["-TERM", &watch.pid().to_string()])
+        .status()
+        .unwrap();
+    watch.finish(Duration::from_secs(20))
 }
 
 fn start_watch(env: &TestEnv, args: &[&str]) -> Proc {
@@ -233,14 +245,7 @@ fn a_stopped_watch_continues_the_agent_it_paused() {
         ),
     );
     let watch = start_watch(&env, &["--on-violation", "pause", "--timeout", "1s"]);
-    wait_until("the agent is paused", Duration::from_secs(20), || {
-        agent.state() == Some('T')
-    });
-    Command::new("kill")
-        .args(["-TERM", &watch.pid().to_string()])
-        .status()
-        .unwrap();
-    let run = watch.finish(Duration::from_secs(20));
+    let run = stop_once_paused(&agent, watch);
     assert!(run.stderr.contains("continued the agent"), "{}", run.stderr);
     assert_ne!(agent.state(), Some('T'));
     assert!(agent.wait(Duration::from_secs(30)).success());

@@ -281,6 +281,50 @@ pub(crate) fn bench_capture(args: &[String]) -> Res<()> {
         }
     }
 
+    // hook session-start: a new session each run, started in this checkout (a git repository,
+    // maybe a linked worktree), so that its attribution reads git's files as a user's would.
+    writeln!(report)?;
+    writeln!(
+        report,
+        "| hook session-start, new session in a git checkout | runs | median | p99 |"
+    )?;
+    writeln!(report, "|---|---:|---:|---:|")?;
+    eprintln!("figures: hook session-start");
+    let mut starts: Vec<Vec<Duration>> = vec![Vec::new(); builds.len()];
+    for i in 0..hook_runs + 20 {
+        for (n, ((_, bin), into)) in builds.iter().zip(starts.iter_mut()).enumerate() {
+            let store = work.join(format!("start-store-{n}"));
+            let payload = serde_json::json!({
+                "session_id": format!("start-{n}-{i}"),
+                "transcript_path": format!("/tmp/start-{n}-{i}.jsonl"),
+                "cwd": root,
+                "hook_event_name": "SessionStart",
+                "source": "startup",
+                "model": "claude-opus-4-5",
+            })
+            .to_string();
+            let took = hook(bin, &store, "session-start", &payload)?;
+            if i >= 20 {
+                into.push(took);
+            }
+        }
+    }
+    for (n, ((label, _), took)) in builds.iter().zip(&starts).enumerate() {
+        check_hook_store(&work.join(format!("start-store-{n}")))?;
+        writeln!(
+            report,
+            "| {label} | {hook_runs} | {} | {} |",
+            fmt_duration(median(took)),
+            fmt_duration(p99(took)),
+        )?;
+        if *label == "this build" {
+            verdicts.push(Verdict::new("hook session-start, in a git checkout").check(
+                Target::time("median", HOOK_MEDIAN),
+                Some(median(took).as_secs_f64()),
+            ));
+        }
+    }
+
     println!("agent-strace figures: capture only");
     println!(
         "machine: {}\nload:    {load_start} at the start, {} at the end (1-minute load average)",

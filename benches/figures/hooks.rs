@@ -138,7 +138,7 @@ fn session_start_payload(session: &str) -> String {
 
 /// The `tool_input` of call `i`: a Bash command padded so that the PreToolUse payload is
 /// [`PAYLOAD_BYTES`] long.
-fn tool_input(session: &str, i: usize) -> Value {
+pub(crate) fn tool_input(session: &str, i: usize) -> Value {
     let base = |pad: &str| {
         json!({
             "command": format!(

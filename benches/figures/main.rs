@@ -33,6 +33,7 @@
 //! `-- --capture-only` measures only issue 8's capture figures ([`capture`]): `import --all` of
 //! a history of many transcripts against ccusage, and `hook pre-tool` on a new and a long session.
 //! `-- --policy-only` measures only what a 50-rule policy adds to `hook pre-tool` ([`policy`]).
+//! `-- --agents-only` measures only each agent's own hooks, Cursor's and Copilot CLI's ([`agents`]).
 //!
 //! See `docs/benchmarks.md` for what each figure means and the last figures measured.
 //!
@@ -45,6 +46,8 @@
 //! [`table`] states targets ([`table::Target`]), judges figures ([`table::Verdict`]) and
 //! prints the tables, so that every miss is reported the same way.
 
+mod agent_gemini;
+mod agents;
 mod aggregates;
 mod capture;
 mod codex;
@@ -76,7 +79,7 @@ const READ_RUNS: usize = 10;
 const READ_RSS_RUNS: usize = 2;
 
 /// A hook: what Claude Code waits for before and after every tool call.
-const HOOK: Targets = Targets {
+pub(crate) const HOOK: Targets = Targets {
     median: Some(Duration::from_millis(2)),
     p99: Some(Duration::from_millis(5)),
     peak_kib: Some(10 * MIB),
@@ -187,6 +190,11 @@ fn main() {
         Only::Proxies
     } else if args.iter().any(|a| a == "--aggregates-only") {
         Only::Aggregates
+    } else if args
+        .iter()
+        .any(|a| a == agents::AGENTS_ONLY || a == "--agent-hooks-only")
+    {
+        Only::Agents
     } else {
         Only::All
     };
@@ -204,6 +212,8 @@ enum Only {
     All,
     Proxies,
     Aggregates,
+    /// Claude Code's pre-tool beside each other agent's hooks.
+    Agents,
 }
 
 fn run(only: Only) -> Res<()> {
@@ -236,7 +246,51 @@ fn run(only: Only) -> Res<()> {
     };
     if only != Only::All {
         let mut notes = Vec::new();
-        let verdicts = if only == Only::Proxies {
+        let verdicts = if only == Only::Agents {
+            let store = work.path().join("s1").join(".agent-traces");
+            let pre = bench_pre_tool(
+                &ours,
+                &store,
+                &session_uuid(0xabc),
+                HOOK_WARMUP,
+                HOOK_RUNS,
+                HOOK_RSS_RUNS,
+            )?;
+            let mut rows = vec![Row::new("hook pre-tool, 2 KB payload", pre, HOOK)];
+            let store_codex = work.path().join("s-codex").join(".agent-traces");
+            let (codex_pre, codex_post) = codex::bench_codex_hooks(
+                &ours,
+                &store_codex,
+                &session_uuid(0xc0de),
+                HOOK_WARMUP,
+                HOOK_RUNS,
+                HOOK_RSS_RUNS,
+            )?;
+            notes.extend(check_hook_store(&store_codex, "Codex"));
+            rows.push(Row::new(
+                "hook pre-tool, Codex, 2 KB payload",
+                codex_pre,
+                HOOK,
+            ));
+            rows.push(Row::new(
+                "hook post-tool, Codex, new session",
+                codex_post,
+                HOOK,
+            ));
+            rows.extend(agent_gemini::rows(&ours, work.path(), &mut notes)?);
+            rows.extend(agents::rows(agents::bench_agent_hooks(
+                &ours,
+                work.path(),
+                HOOK_WARMUP,
+                HOOK_RUNS,
+                HOOK_RSS_RUNS,
+                &mut notes,
+            )?));
+            print_header("each agent's hooks only", &machine, &load_start, &bin);
+            println!();
+            print_rows(&rows, false);
+            rows.iter().map(Row::verdict).collect()
+        } else if only == Only::Proxies {
             let proxy = proxies::bench_proxy(&ours, work.path(), &mut notes);
             print_header("the proxies only", &machine, &load_start, &bin);
             proxies::print_proxy(&proxy);
@@ -327,6 +381,8 @@ fn run(only: Only) -> Res<()> {
         codex_post,
         HOOK,
     ));
+    // 1b. Each agent's own hooks: Gemini CLI's.
+    rows.extend(agent_gemini::rows(&ours, work.path(), &mut notes)?);
 
     // 2. post-tool on a session of 100,000 events, each after its matching pre-tool.
     eprintln!("figures: hook post-tool on the 100k-event session");
@@ -356,6 +412,16 @@ fn run(only: Only) -> Res<()> {
         cold,
         Targets::none(),
     ));
+
+    // Each agent's own hooks (issue 12), held to the same target.
+    rows.extend(agents::rows(agents::bench_agent_hooks(
+        &ours,
+        work.path(),
+        HOOK_WARMUP,
+        HOOK_RUNS,
+        HOOK_RSS_RUNS,
+        &mut notes,
+    )?));
 
     // 3. stats and replay on the generated session.
     eprintln!("figures: stats and replay on the 100k-event session");

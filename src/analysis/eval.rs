@@ -382,7 +382,7 @@ impl Scope {
     fn contains(&self, path: &str) -> bool {
         match self {
             Scope::Prefix(prefix) => path.starts_with(prefix.as_str()),
-            Scope::Glob(glob) => glob.matches(path),
+            Scope::Glob(glob) => glob.matches_path(path),
         }
     }
 }

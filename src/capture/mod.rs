@@ -1,6 +1,7 @@
 //! Capture: turning what agents send into events in the store.
 //!
 //! # Architecture
+//! - [`attribution`]: who started a session and where (user, host, git, agent), read cheaply.
 //! - [`guard`]: the policy in force: whether a call may run, and the denial to send.
 //! - [`hooks`]: agent hook payloads (Claude Code, VS Code), one process per hook.
 //! - [`import`]: transcripts and session logs already on disk (Claude Code, Codex, Gemini CLI,
@@ -11,6 +12,7 @@
 //! - [`sink`]: the one way events reach the store: ids, clock, privacy, writing.
 //! - [`limit`]: cutting oversized fields so one huge output cannot bloat the store.
 
+pub mod attribution;
 pub mod guard;
 pub mod hooks;
 pub mod import;

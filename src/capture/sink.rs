@@ -178,7 +178,8 @@ impl Sink {
     }
 }
 
-fn system_time() -> f64 {
+/// Now, in seconds since the epoch, by the system's clock.
+pub fn system_time() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())

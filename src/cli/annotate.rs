@@ -97,7 +97,7 @@ fn add(store: &Store, id: &str, args: &AnnotateArgs, globals: &Globals) -> Resul
         label: args.label.clone().unwrap_or_default(),
         note: args.note.clone().unwrap_or_default(),
         author: args.author.clone().unwrap_or_default(),
-        created_at: now(),
+        created_at: crate::capture::sink::system_time(),
         bookmark: args.bookmark,
         extra: serde_json::Map::new(),
     };
@@ -233,10 +233,4 @@ fn event_numbers(store: &Store, id: &str) -> Result<std::collections::HashMap<St
         .collect();
     warn_bad_lines(events.bad_lines(), events.bad_count());
     Ok(numbers)
-}
-
-fn now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
 }

@@ -13,6 +13,7 @@ use clap::Args;
 
 use super::Globals;
 use super::globals::PrivacyArgs;
+use crate::capture::attribution::{self, Attribution};
 use crate::capture::guard::Guard;
 use crate::capture::hooks::{self, HookEvent, Outcome};
 use crate::capture::sink::Sink;
@@ -75,6 +76,14 @@ fn signals(args: &HookArgs) -> hooks::Signals {
     }
 }
 
+/// Whether the agent must hear nothing of the hook's own failures, even when the store's log
+/// cannot take them: Gemini CLI shows a hook's stderr to the user when its stdout is empty
+/// (docs/agents.md §3.3).
+fn silent_on_failure(args: &HookArgs) -> bool {
+    let signals = signals(args);
+    signals.declared == Some(Agent::GeminiCli) || (signals.declared.is_none() && signals.gemini)
+}
+
 /// Stdin beyond this is not read: no real payload comes near it, and a runaway writer must not
 /// make the hook hold gigabytes.
 const STDIN_LIMIT: u64 = 64 * 1024 * 1024;
@@ -103,7 +112,9 @@ pub(crate) fn run(args: &HookArgs, globals: &Globals) -> ExitCode {
         let store =
             store.unwrap_or_else(|| super::stores::for_writing(globals.hook_root(None, None)));
         let stamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
-        if !store.log_hook_error(&format!("{stamp} hook {}: {message}", args.event)) {
+        if !store.log_hook_error(&format!("{stamp} hook {}: {message}", args.event))
+            && !silent_on_failure(args)
+        {
             super::output::to_stderr(format_args!(
                 "agent-strace hook {}: {message}\n",
                 args.event
@@ -121,8 +132,17 @@ fn record(args: &HookArgs, globals: &Globals) -> Result<(Agent, Outcome), Failur
         .take(STDIN_LIMIT)
         .read_to_end(&mut stdin)
         .map_err(|e| (None, format!("cannot read stdin: {e}")))?;
-    let payload = hooks::read_payload(&args.event, &stdin, &signals(args))
-        .map_err(|e| (None, e.to_string()))?;
+    let signals = signals(args);
+    let read =
+        hooks::read_hook(&args.event, &stdin, &signals).map_err(|e| (None, e.to_string()))?;
+    // Cursor, VS Code and Copilot CLI also run Claude Code's hooks: where the agent has hooks of
+    // its own, they record the event and this run is a duplicate, dropped without a word.
+    if let Some(agent) = read.duplicate_unless_alone(&signals)
+        && super::agent_hooks::own_hooks_installed(agent, read.payload.cwd.as_deref())
+    {
+        return Ok((agent, Outcome::Allow));
+    }
+    let payload = read.payload;
     // The store is catalogued when this hook makes it (the project's first event), never after.
     let store = super::stores::for_writing(
         globals.hook_root(payload.cwd.as_deref(), Some(&payload.session_id)),
@@ -133,17 +153,25 @@ fn record(args: &HookArgs, globals: &Globals) -> Result<(Agent, Outcome), Failur
     let privacy = match args.privacy.resolve() {
         Ok(privacy) => privacy,
         Err(message) if denial.is_some() => {
-            log(&store, &args.event, &message);
+            log(args, &store, &message);
             return Ok((payload.agent, hooks::outcome(&payload, denial.as_ref())));
         }
         Err(message) => return Err((Some(store.clone()), message)),
     };
     // A denial stands even when recording it fails: the store's trouble must not let through
     // what the policy stops (nor block what it allows).
-    let outcome = match hooks::record(&store, &payload, &Sink::new(privacy), denial.as_ref()) {
+    let attribution = (payload.event == HookEvent::SessionStart).then(|| attribution(&payload));
+    let sink = Sink::new(privacy);
+    let outcome = match hooks::record_attributed(
+        &store,
+        &payload,
+        &sink,
+        denial.as_ref(),
+        attribution.as_ref(),
+    ) {
         Ok(outcome) => outcome,
         Err(e) if denial.is_some() => {
-            log(&store, &args.event, &e.to_string());
+            log(args, &store, &e.to_string());
             hooks::outcome(&payload, denial.as_ref())
         }
         Err(e) => return Err((Some(store.clone()), e.to_string())),
@@ -151,9 +179,51 @@ fn record(args: &HookArgs, globals: &Globals) -> Result<(Agent, Outcome), Failur
     Ok((payload.agent, outcome))
 }
 
-fn log(store: &Store, event: &str, message: &str) {
+/// Who and where a session starts: what the payload says (folder, model, the agent's version),
+/// what the environment says (the user; Copilot CLI's version), and the folder's git
+/// repository, read from its files (capture/attribution.rs: no `git` is run).
+fn attribution(payload: &hooks::HookPayload) -> Attribution {
+    let text = |key: &str| {
+        payload
+            .fields
+            .get(key)
+            .and_then(serde_json::Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let cwd = payload.cwd.clone().or_else(|| {
+        std::env::current_dir()
+            .ok()
+            .map(|d| d.display().to_string())
+    });
+    let agent_version = text("cursor_version")
+        .or_else(|| text("agent_version"))
+        .or_else(|| match payload.agent {
+            Agent::Copilot => var("COPILOT_CLI_BINARY_VERSION"),
+            Agent::Cursor => var("CURSOR_VERSION"),
+            _ => None,
+        });
+    Attribution {
+        os_user: super::attribution::os_user(),
+        hostname: attribution::hostname(),
+        git: cwd
+            .as_deref()
+            .map(|dir| attribution::git(std::path::Path::new(dir)))
+            .unwrap_or_default(),
+        working_dir: cwd,
+        agent: Some(payload.agent.name().to_owned()),
+        agent_version,
+        model: text("model"),
+    }
+}
+
+fn log(args: &HookArgs, store: &Store, message: &str) {
+    let event = &args.event;
     let stamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
-    if !store.log_hook_error(&format!("{stamp} hook {event}: {message}")) {
+    if !store.log_hook_error(&format!("{stamp} hook {event}: {message}"))
+        && !silent_on_failure(args)
+    {
         super::output::to_stderr(format_args!("agent-strace hook {event}: {message}\n"));
     }
 }
@@ -180,8 +250,8 @@ fn guard(args: &HookArgs, payload: &hooks::HookPayload, store: &Store) -> Option
         }),
         Err(e) => {
             log(
+                args,
                 store,
-                &args.event,
                 &format!("POLICY NOT ENFORCED, nothing is blocked until it is fixed: {e}"),
             );
             None

@@ -12,6 +12,7 @@ use super::globals::Format;
 use super::output::{stdout, warn_bad_lines};
 use super::settings::{self, LintLevel, LintRule, LintSettings, SettingsError};
 use crate::analysis::lint::{Level, LintConfig, LintReport, RuleName, Session, lint};
+use crate::capture::sink::system_time;
 use crate::error::Error;
 use crate::exit;
 use crate::model::{Agent, Event};
@@ -51,7 +52,7 @@ pub(crate) fn run(args: &LintArgs, globals: &Globals) -> Result<u8> {
         let since = args
             .since
             .as_deref()
-            .map(|t| instant(t, "--since", now(), false))
+            .map(|t| instant(t, "--since", system_time(), false))
             .transpose()?;
         let (mut sessions, _) = super::listing::list(&store)?;
         sessions.sort_by(|a, b| a.meta.started_at.total_cmp(&b.meta.started_at));
@@ -94,12 +95,6 @@ pub(crate) fn run(args: &LintArgs, globals: &Globals) -> Result<u8> {
     })
 }
 
-fn now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
-}
-
 fn lint_one(store: &Store, id: &str, config: &LintConfig) -> Result<LintReport> {
     let meta = super::output::summary(store, id)?.meta;
     let mut reader = store.events(id)?;
@@ -113,6 +108,15 @@ fn lint_one(store: &Store, id: &str, config: &LintConfig) -> Result<LintReport> 
         &crate::analysis::cost::CostOptions::default(),
     )
     .map_or(0.0, |c| c.cost_usd);
+    // The ceiling a watch held this session to says more than the settings' default.
+    let watched = store
+        .watch_budget(id)
+        .ok()
+        .flatten()
+        .map(|budget_usd| LintConfig {
+            budget_usd: Some(budget_usd),
+            ..config.clone()
+        });
     Ok(lint(
         &Session {
             id,
@@ -122,7 +126,7 @@ fn lint_one(store: &Store, id: &str, config: &LintConfig) -> Result<LintReport> 
             cost_usd: cost,
             subagent: meta.parent_session_id.is_some(),
         },
-        config,
+        watched.as_ref().unwrap_or(config),
     ))
 }
 

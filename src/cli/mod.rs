@@ -6,9 +6,11 @@
 //! location; [`output`] is where commands print, and how errors become one line and an exit
 //! code.
 
+mod agent_hooks;
 mod agent_logs;
 mod annotate;
 mod args;
+mod attribution;
 mod audit;
 mod budget_report;
 mod compare;
@@ -36,6 +38,8 @@ mod retention;
 pub mod settings;
 mod settings_file;
 mod setup;
+mod setup_agents;
+mod show;
 mod sql;
 mod standup;
 mod stats;
@@ -85,6 +89,7 @@ enum Command {
     List(list::ListArgs),
     Replay(replay::ReplayArgs),
     Inspect(inspect::InspectArgs),
+    Show(show::ShowArgs),
     Stats(stats::StatsArgs),
     Explain(explain::ExplainArgs),
     Cost(cost::CostArgs),
@@ -106,9 +111,48 @@ enum Command {
     Drift(drift::DriftArgs),
 }
 
+/// A hook's command line, parsed without the rest of the CLI.
+///
+/// Every hook is a process of its own that the agent waits for, and building the whole command
+/// (every subcommand's arguments) is a measurable part of its start-up. This parser knows the
+/// global flags and `hook` only, from the same definitions as [`Cli`], so a command line it
+/// takes means what [`Cli`] would make of it. Anything else it declines (another subcommand,
+/// `--help`, `--version`, a mistake), and [`Cli`] parses it again, so help, versions and error
+/// messages are the whole parser's.
+#[derive(Debug, Parser)]
+#[command(name = "agent-strace")]
+struct HookLine {
+    #[command(flatten)]
+    globals: Globals,
+    #[command(subcommand)]
+    command: HookOnly,
+}
+
+#[derive(Debug, Subcommand)]
+enum HookOnly {
+    Hook(hook::HookArgs),
+}
+
+impl HookLine {
+    /// The hook's arguments, when `args` is a hook's command line this parser takes.
+    fn parse(args: &[OsString]) -> Option<HookLine> {
+        if !args.iter().skip(1).any(|a| a == "hook") {
+            return None;
+        }
+        HookLine::try_parse_from(args).ok()
+    }
+}
+
 /// Runs the command line and returns the process's exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     ignore_file_size_signal();
+    let args: Vec<OsString> = args.into_iter().collect();
+    // The hook is the hot path and must never fail the agent: it is dispatched before anything
+    // else is set up and handles every error itself.
+    if let Some(line) = HookLine::parse(&args) {
+        let HookOnly::Hook(hook_args) = &line.command;
+        return hook::run(hook_args, &line.globals);
+    }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(err) => {
@@ -120,8 +164,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             });
         }
     };
-    // The hook is the hot path and must never fail the agent: it is dispatched before anything
-    // else is set up and handles every error itself.
+    // A hook's command line the short parser did not take (`--help`, a mistake) is the whole
+    // parser's to answer; one it took is never here.
     if let Command::Hook(args) = &cli.command {
         return hook::run(args, &cli.globals);
     }
@@ -141,6 +185,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::List(args) => list::run(&args, &cli.globals),
         Command::Replay(args) => replay::run(&args, &cli.globals),
         Command::Inspect(args) => inspect::run(&args, &cli.globals),
+        Command::Show(args) => show::run(&args, &cli.globals),
         Command::Stats(args) => stats::run(&args, &cli.globals),
         Command::Explain(args) => explain::run(&args, &cli.globals),
         Command::Cost(args) => cost::run(&args, &cli.globals),
@@ -181,6 +226,49 @@ mod tests {
     #[test]
     fn verify_cli() {
         super::Cli::command().debug_assert();
+    }
+
+    /// The hook's own parser must read a hook's command line as the whole CLI does: the same
+    /// flags, values and defaults, wherever the global flags stand.
+    #[test]
+    fn the_hook_parser_reads_what_the_whole_cli_reads() {
+        super::HookLine::command().debug_assert();
+        for line in [
+            "agent-strace hook pre-tool",
+            "agent-strace hook PreToolUse --agent cursor",
+            "agent-strace hook pre-tool --trace-dir /tmp/x --color never",
+            "agent-strace --trace-dir=/tmp/x hook --policy p.json stop",
+            "agent-strace --color always hook --redact user-prompt",
+            "agent-strace hook --no-redact --mask post-tool",
+            "agent-strace hook --redact-pattern ACME-[0-9]+ --redact-pattern x pre-tool",
+        ] {
+            let args: Vec<std::ffi::OsString> = line.split(' ').map(Into::into).collect();
+            let short = super::HookLine::parse(&args).expect(line);
+            let whole = <super::Cli as clap::Parser>::try_parse_from(&args).expect(line);
+            let super::HookOnly::Hook(short_args) = &short.command;
+            let super::Command::Hook(whole_args) = &whole.command else {
+                panic!("{line}: not a hook");
+            };
+            assert_eq!(
+                format!("{short_args:?}"),
+                format!("{whole_args:?}"),
+                "{line}"
+            );
+            assert_eq!(
+                format!("{:?}", short.globals),
+                format!("{:?}", whole.globals),
+                "{line}"
+            );
+        }
+        for line in [
+            "agent-strace hook --help",
+            "agent-strace hook --version",
+            "agent-strace hook",
+            "agent-strace list --trace-dir hook",
+        ] {
+            let args: Vec<std::ffi::OsString> = line.split(' ').map(Into::into).collect();
+            assert!(super::HookLine::parse(&args).is_none(), "{line}");
+        }
     }
 
     #[test]

@@ -203,7 +203,7 @@ fn sessions(store: &Store, args: &OptimizeArgs) -> Result<Vec<String>> {
     let since = instant(
         args.since.as_deref().unwrap_or("30d"),
         "--since",
-        now(),
+        crate::capture::sink::system_time(),
         false,
     )?;
     let listing = store.sessions()?;
@@ -328,10 +328,4 @@ fn write_target(path: &Path, text: &str) -> Result<()> {
         return Err(Error::io(format!("cannot write {}: {e}", path.display())).into());
     }
     Ok(())
-}
-
-fn now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
 }

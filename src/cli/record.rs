@@ -65,6 +65,7 @@ pub(crate) fn enforcer(file: Option<&std::path::Path>) -> Result<Option<Enforcer
             policy: in_force.policy,
         },
         cwd,
+        report: |message| super::output::to_stderr(format_args!("agent-strace: {message}\n")),
     }))
 }
 
@@ -105,9 +106,18 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
         sink.now(),
         sink.clone(),
     ) {
-        Ok(r) => Some(r.reporting_to(|message| {
-            super::output::to_stderr(format_args!("agent-strace record: {message}\n"));
-        })),
+        Ok(r) => {
+            // Who and where: known once the session exists; a meta that cannot take it now
+            // leaves the session unattributed, nothing worse.
+            let who = super::attribution::here(None);
+            let _ = store.edit_meta(&session, |meta| {
+                who.apply(meta);
+                true
+            });
+            Some(r.reporting_to(|message| {
+                super::output::to_stderr(format_args!("agent-strace record: {message}\n"));
+            }))
+        }
         Err(e) => {
             super::output::to_stderr(format_args!(
                 "agent-strace record: not recording ({e}); relaying anyway\n"

@@ -76,7 +76,7 @@ pub(crate) fn run(args: &RetentionArgs, globals: &Globals) -> Result<u8> {
     };
     let (limits, on_delete, log_path, source) = limits(limits_args)?;
     let store = Store::new(globals.store_root());
-    let now = now();
+    let now = crate::capture::sink::system_time();
     let listing = store.sessions()?;
     if let Some(warning) = &listing.warning {
         warn(warning);
@@ -313,10 +313,4 @@ fn append_line(path: &std::path::Path, line: &str) -> std::io::Result<()> {
 /// A link is refused, and a FIFO fails at once instead of waiting for a reader.
 fn no_follow_no_block() -> i32 {
     i32::try_from((rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits()).unwrap_or(0)
-}
-
-fn now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
 }

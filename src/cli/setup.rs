@@ -3,7 +3,7 @@
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 use super::Globals;
 use super::output::stdout;
 use super::settings_file::{self, RawObject};
+use super::setup_agents::{self, Env, SetupAgent, Shape};
 use crate::capture::hooks::HOOK_ARGS;
 use crate::error::Error;
 use crate::exit;
@@ -25,7 +26,7 @@ use crate::exit;
 #[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  agent-strace setup                    # print the hooks for .claude/settings.json\n  agent-strace setup --write            # merge them into .claude/settings.json\n  agent-strace setup --global --write   # all projects\n  agent-strace setup --no-redact --write  # record secrets as they are"
+    after_help = "Examples:\n  agent-strace setup                    # print the hooks for .claude/settings.json\n  agent-strace setup --write            # merge them into .claude/settings.json\n  agent-strace setup --global --write   # all projects\n  agent-strace setup --no-redact --write  # record secrets as they are\n  agent-strace setup --agent cursor --write  # Cursor's .cursor/hooks.json\n  agent-strace setup --detect           # which agents are here, and what would be written"
 )]
 pub(crate) struct SetupArgs {
     /// For all projects: ~/.claude/settings.json ($CLAUDE_CONFIG_DIR/settings.json when set)
@@ -51,9 +52,19 @@ pub(crate) struct SetupArgs {
     /// binary by that name, else its absolute path]
     #[arg(long, value_name = "PATH")]
     bin: Option<String>,
-    /// The settings file to write [default: by --global]
-    #[arg(long, value_name = "FILE")]
+    /// The settings file to write [default: by --agent and --global]
+    #[arg(long, value_name = "FILE", conflicts_with = "detect")]
     settings: Option<PathBuf>,
+    /// The agent to record: its own hook file is written (project: .claude/settings.json,
+    /// .cursor/hooks.json, .gemini/settings.json, .codex/hooks.json,
+    /// .github/hooks/agent-strace.json, .github/hooks/agent-strace-vscode.json)
+    /// [default: claude-code]
+    #[arg(long, value_enum, value_name = "AGENT")]
+    agent: Option<SetupAgent>,
+    /// Find the agents of this user and project (their folders, their programs on PATH), say
+    /// what would be written, and with --write set up each
+    #[arg(long, conflicts_with = "agent")]
+    detect: bool,
     /// Enforce this policy file in the hooks (its absolute path is written into them) [default:
     /// the hooks enforce the nearest .agent-scope.json of the project, if any]
     #[arg(long, value_name = "FILE")]
@@ -86,93 +97,198 @@ pub(crate) fn run(args: &SetupArgs, globals: &Globals) -> Result<u8> {
         flags.push_str(&path.to_string_lossy().replace('\'', r"'\''"));
         flags.push('\'');
     }
-    let hooks = hooks_block(&bin, &flags);
+    let env = Env::read();
     let mut out = stdout(globals.colour());
-    if !args.write {
-        crate::render::json::write(&mut out, &json!({ "hooks": hooks }))?;
-        let target = settings_path(args)?;
+    let plan = Plan {
+        args,
+        bin: &bin,
+        flags: &flags,
+        why_full_path: why_full_path.as_deref(),
+        env: &env,
+    };
+    if args.detect {
+        let cwd = std::env::current_dir()?;
+        return detect(&plan, &cwd, &mut out);
+    }
+    let agent = args.agent.unwrap_or(SetupAgent::ClaudeCode);
+    let path = match &args.settings {
+        Some(path) => path.clone(),
+        None => agent.path(args.global, &env)?,
+    };
+    plan.one(agent, &path, &mut out)?;
+    out.flush()?;
+    Ok(exit::OK)
+}
+
+/// What every agent's hooks share: the command they run and its flags.
+struct Plan<'a> {
+    args: &'a SetupArgs,
+    bin: &'a str,
+    flags: &'a str,
+    why_full_path: Option<&'a str>,
+    env: &'a Env,
+}
+
+impl Plan<'_> {
+    /// The hooks of `agent`, printed, or with --write merged into `path`.
+    fn one(&self, agent: SetupAgent, path: &Path, out: &mut impl Write) -> Result<()> {
+        let hooks = match agent {
+            SetupAgent::ClaudeCode => hooks_block(self.bin, self.flags),
+            _ => agent.hooks(self.bin, self.flags),
+        };
+        let key = match agent.shape() {
+            Shape::Nested => "command",
+            Shape::Flat(key) => key,
+        };
+        if !self.args.write {
+            let mut shown = Map::new();
+            if agent.versioned() {
+                shown.insert("version".into(), 1.into());
+            }
+            shown.insert("hooks".into(), Value::Object(hooks));
+            crate::render::json::write(&mut *out, &Value::Object(shown))?;
+            writeln!(
+                out,
+                "\nPaste this into {} (or run again with --write).",
+                path.display()
+            )?;
+            self.notes(agent, out)?;
+            return Ok(());
+        }
+        // A settings file that links elsewhere (dotfiles) is changed where it lives.
+        let target = settings_file::through_links(path)
+            .with_context(|| format!("cannot follow {}", path.display()))?;
+        if agent == SetupAgent::Codex && setup_agents::codex_toml_has_hooks(&target) {
+            return Err(Error::input(format!(
+                "{} declares hooks already, and Codex warns at every start when a folder has both a config.toml [hooks] table and a hooks.json",
+                target.with_file_name("config.toml").display()
+            ))
+            .with_hint("run setup --agent codex without --write and put the hooks into config.toml yourself")
+            .into());
+        }
+        let (existing, mode) = match std::fs::read_to_string(&target) {
+            Ok(text) => {
+                let mode = std::fs::metadata(&target).map_or(0o644, |m| m.permissions().mode());
+                (Some(text), mode)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (None, 0o644),
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                return Err(Error::input(format!("{} is not UTF-8 text", target.display())).into());
+            }
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", target.display())),
+        };
+        let mut settings =
+            RawObject::parse(existing.as_deref().unwrap_or_default()).map_err(|e| {
+                Error::input(format!(
+                    "{} is not a valid JSON object ({e})",
+                    target.display()
+                ))
+                .with_hint("fix it or move it away first")
+            })?;
+        let hooks_before = match settings.get("hooks").transpose() {
+            Ok(hooks) => hooks,
+            Err(e) => {
+                return Err(Error::input(format!("{}: `hooks` ({e})", target.display())).into());
+            }
+        };
+        let mut root = json!({});
+        if let Some(hooks) = hooks_before {
+            root["hooks"] = hooks;
+        }
+        let mut changed = merge(&mut root, &hooks, self.bin, key).map_err(|e| {
+            Error::input(format!("cannot merge hooks into {}: {e}", target.display()))
+        })?;
+        let add_version = agent.versioned() && settings.get("version").is_none();
+        changed |= add_version;
+        if !changed {
+            writeln!(
+                out,
+                "{} already records with agent-strace; nothing changed.",
+                path.display()
+            )?;
+            self.notes(agent, out)?;
+            return Ok(());
+        }
+        if add_version {
+            settings.set("version", &1.into())?;
+        }
+        settings.set("hooks", &root["hooks"])?;
+        if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        if let Some(text) = &existing {
+            let backup = settings_file::back_up(&target, text, mode)
+                .with_context(|| format!("cannot back up {}", target.display()))?;
+            writeln!(
+                out,
+                "Backed up {} to {}",
+                target.display(),
+                backup.display()
+            )?;
+        }
+        settings_file::replace(&target, &settings.to_text())
+            .with_context(|| format!("cannot write {}", target.display()))?;
         writeln!(
             out,
-            "\nPaste this into {} (or run again with --write).",
+            "{} sessions will be recorded: hooks written to {}",
+            agent.title(),
             target.display()
         )?;
-        if let Some(why) = &why_full_path {
+        self.notes(agent, out)
+    }
+
+    fn notes(&self, agent: SetupAgent, out: &mut impl Write) -> Result<()> {
+        for note in agent.notes(self.args.global) {
+            writeln!(out, "{note}")?;
+        }
+        if let Some(why) = self.why_full_path {
             writeln!(out, "{why}")?;
         }
-        writeln!(out, "{}", redaction_note(args))?;
+        writeln!(out, "{}", redaction_note(self.args))?;
+        Ok(())
+    }
+}
+
+/// `setup --detect`: the agents of this user and project, and the file each one's hooks go
+/// to; with --write, each set up in turn.
+fn detect(plan: &Plan, cwd: &Path, out: &mut impl Write) -> Result<u8> {
+    let found = setup_agents::detect(plan.env, cwd);
+    if found.is_empty() {
+        writeln!(
+            out,
+            "No coding agent found: none of their folders (~/.claude, ~/.cursor, ~/.gemini, ~/.codex, ~/.copilot, ~/.vscode) and none of their programs on PATH."
+        )?;
         out.flush()?;
         return Ok(exit::OK);
     }
-    let path = settings_path(args)?;
-    // A settings.json that links elsewhere (dotfiles) is changed where it lives.
-    let target = settings_file::through_links(&path)
-        .with_context(|| format!("cannot follow {}", path.display()))?;
-    let (existing, mode) = match std::fs::read_to_string(&target) {
-        Ok(text) => {
-            let mode = std::fs::metadata(&target).map_or(0o644, |m| m.permissions().mode());
-            (Some(text), mode)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (None, 0o644),
-        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-            return Err(Error::input(format!("{} is not UTF-8 text", target.display())).into());
-        }
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", target.display())),
-    };
-    let mut settings = RawObject::parse(existing.as_deref().unwrap_or_default()).map_err(|e| {
-        Error::input(format!(
-            "{} is not a valid JSON object ({e})",
-            target.display()
-        ))
-        .with_hint("fix it or move it away first")
-    })?;
-    let hooks_before = match settings.get("hooks").transpose() {
-        Ok(hooks) => hooks,
-        Err(e) => return Err(Error::input(format!("{}: `hooks` ({e})", target.display())).into()),
-    };
-    let mut root = json!({});
-    if let Some(hooks) = hooks_before {
-        root["hooks"] = hooks;
-    }
-    let changed = merge(&mut root, &hooks, &bin)
-        .map_err(|e| Error::input(format!("cannot merge hooks into {}: {e}", target.display())))?;
-    if !changed {
+    let mut targets = Vec::new();
+    for f in &found {
+        let path = f.agent.path(plan.args.global, plan.env)?;
         writeln!(
             out,
-            "{} already records with agent-strace; nothing changed.",
+            "Found {} ({}): its hooks go to {}",
+            f.agent.title(),
+            f.evidence.join(", "),
             path.display()
         )?;
-        if let Some(why) = &why_full_path {
-            writeln!(out, "{why}")?;
-        }
-        writeln!(out, "{}", redaction_note(args))?;
+        targets.push((f.agent, path));
+    }
+    if found.iter().any(|f| f.agent == SetupAgent::Cursor) {
+        writeln!(
+            out,
+            "Cursor runs Claude Code's hooks too when its \"Include third-party Plugins, Skills, and other configs\" option is on; each Cursor event is recorded once, from Cursor's own hooks."
+        )?;
+    }
+    if !plan.args.write {
+        writeln!(out, "Run again with --write to set up each.")?;
         out.flush()?;
         return Ok(exit::OK);
     }
-    settings.set("hooks", &root["hooks"])?;
-    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for (agent, path) in targets {
+        writeln!(out)?;
+        plan.one(agent, &path, out)?;
     }
-    if let Some(text) = &existing {
-        let backup = settings_file::back_up(&target, text, mode)
-            .with_context(|| format!("cannot back up {}", target.display()))?;
-        writeln!(
-            out,
-            "Backed up {} to {}",
-            target.display(),
-            backup.display()
-        )?;
-    }
-    settings_file::replace(&target, &settings.to_text())
-        .with_context(|| format!("cannot write {}", target.display()))?;
-    writeln!(
-        out,
-        "Claude Code sessions will be recorded: hooks written to {}",
-        target.display()
-    )?;
-    if let Some(why) = &why_full_path {
-        writeln!(out, "{why}")?;
-    }
-    writeln!(out, "{}", redaction_note(args))?;
     out.flush()?;
     Ok(exit::OK)
 }
@@ -229,25 +345,6 @@ fn shell_word(text: &str) -> String {
     } else {
         format!("'{}'", text.replace('\'', r"'\''"))
     }
-}
-
-fn settings_path(args: &SetupArgs) -> Result<PathBuf> {
-    if let Some(path) = &args.settings {
-        return Ok(path.clone());
-    }
-    if args.global {
-        // Claude Code reads its user settings from `CLAUDE_CONFIG_DIR ?? ~/.claude`, the value
-        // taken whole (one folder, resolved from the current directory).
-        if let Some(dir) = std::env::var_os("CLAUDE_CONFIG_DIR") {
-            let dir = std::path::absolute(&dir).unwrap_or_else(|_| PathBuf::from(dir));
-            return Ok(dir.join("settings.json"));
-        }
-        let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) else {
-            bail!("--global needs $HOME to find ~/.claude/settings.json");
-        };
-        return Ok(PathBuf::from(home).join(".claude").join("settings.json"));
-    }
-    Ok(PathBuf::from(".claude").join("settings.json"))
 }
 
 /// What the hooks do with secrets, said plainly.
@@ -319,7 +416,10 @@ fn is_ours(command: &str, bin: &str, arg: &str) -> bool {
 }
 
 /// Merges our hooks into `settings`, keeping everything else. Returns whether anything changed.
-fn merge(settings: &mut Value, ours: &Map<String, Value>, bin: &str) -> Result<bool> {
+/// `key` names the field of a hook that holds its command (`command`; Copilot CLI's `bash`);
+/// a hook is either inside a group's `hooks` list (Claude Code's shape) or an entry of the
+/// event's list itself (Cursor's, Copilot CLI's, VS Code's).
+fn merge(settings: &mut Value, ours: &Map<String, Value>, bin: &str, key: &str) -> Result<bool> {
     let Value::Object(root) = settings else {
         bail!("the settings are not a JSON object")
     };
@@ -332,7 +432,12 @@ fn merge(settings: &mut Value, ours: &Map<String, Value>, bin: &str) -> Result<b
     let mut changed = false;
     for (event, groups) in ours {
         let wanted = &groups[0];
-        let command = wanted["hooks"][0]["command"].as_str().unwrap_or_default();
+        let command = wanted
+            .get("hooks")
+            .and_then(|h| h[0].get(key))
+            .or_else(|| wanted.get(key))
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let arg = command.rsplit(' ').next().unwrap_or_default();
         let list = hooks
             .entry(event.clone())
@@ -342,17 +447,24 @@ fn merge(settings: &mut Value, ours: &Map<String, Value>, bin: &str) -> Result<b
         };
         let mut found = false;
         for group in list.iter_mut() {
-            let Some(entries) = group.get_mut("hooks").and_then(Value::as_array_mut) else {
-                continue;
+            let entries: Vec<&mut Value> = match group.get_mut("hooks") {
+                Some(Value::Array(entries)) => entries.iter_mut().collect(),
+                Some(_) => continue,
+                None => vec![group],
             };
-            for entry in entries.iter_mut() {
-                let Some(existing) = entry.get("command").and_then(Value::as_str) else {
+            for entry in entries {
+                // Copilot CLI takes `command` for `bash` too.
+                let field = [key, "command"]
+                    .into_iter()
+                    .find(|k| entry.get(*k).is_some_and(Value::is_string));
+                let Some(field) = field else {
                     continue;
                 };
+                let existing = entry[field].as_str().unwrap_or_default();
                 if is_ours(existing, bin, arg) {
                     found = true;
                     if existing != command {
-                        entry["command"] = command.into();
+                        entry[field] = command.into();
                         changed = true;
                     }
                 }
@@ -377,9 +489,9 @@ mod tests {
             "hooks": { "PreToolUse": [ { "matcher": "Bash", "hooks": [ { "type": "command", "command": "lint.sh" } ] } ] }
         });
         let ours = hooks_block("agent-strace", "");
-        assert!(merge(&mut settings, &ours, "agent-strace").unwrap());
+        assert!(merge(&mut settings, &ours, "agent-strace", "command").unwrap());
         let once = settings.clone();
-        assert!(!merge(&mut settings, &ours, "agent-strace").unwrap());
+        assert!(!merge(&mut settings, &ours, "agent-strace", "command").unwrap());
         assert_eq!(settings, once);
         assert_eq!(settings["model"], "opus");
         let pre = settings["hooks"]["PreToolUse"].as_array().unwrap();
@@ -391,7 +503,8 @@ mod tests {
             merge(
                 &mut settings,
                 &hooks_block("agent-strace", " --redact"),
-                "agent-strace"
+                "agent-strace",
+                "command"
             )
             .unwrap()
         );

@@ -1,79 +1,170 @@
-//! Path globs as rules files write them: `*` matches within one folder, `**` across folders,
-//! `?` one character. A pattern with no `/` matches a path's file name anywhere
-//! (`*.env` matches `config/prod.env`), as `.gitignore` reads such patterns.
+//! Path globs, as policies and watch rules write them: `*` and `?` within one path segment,
+//! `**` across segments, `[abc]` sets (a `[` that is never closed is itself); a pattern without
+//! `/` matches a file's name, wherever it is (`*.env` matches `config/prod.env`), as
+//! `.gitignore` reads such patterns. Two readings of one pattern: a policy's
+//! ([`Glob::matches`]), where a path below the project's root is matched from there and a
+//! matched folder covers everything in it, and a watch rule's ([`Glob::matches_path`]), where
+//! one path is matched whole or from a folder in it.
 
-/// A compiled glob.
+/// A compiled path glob.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Glob {
-    pattern: String,
-    /// The pattern names a file anywhere: it has no `/`.
+    text: String,
+    /// The pattern's segments, split on `/`.
+    segments: Vec<String>,
+    /// No `/` in the pattern: it is matched against each segment of a path (a name anywhere).
     anywhere: bool,
+    /// The pattern starts with `/`: it names an absolute path.
+    absolute: bool,
 }
 
 impl Glob {
-    pub fn new(pattern: &str) -> Glob {
+    pub fn new(text: &str) -> Glob {
+        let trimmed = text.trim();
+        let absolute = trimmed.starts_with('/');
+        let body = trimmed
+            .trim_start_matches("./")
+            .trim_start_matches('/')
+            .trim_end_matches('/');
+        let segments: Vec<String> = body
+            .split('/')
+            .filter(|s| !s.is_empty() && *s != ".")
+            .map(str::to_owned)
+            .collect();
         Glob {
-            pattern: pattern.to_owned(),
-            anywhere: !pattern.contains('/'),
+            text: text.to_owned(),
+            anywhere: !body.contains('/') && !absolute,
+            absolute,
+            segments,
         }
     }
 
+    /// The pattern as the policy wrote it.
     pub fn as_str(&self) -> &str {
-        &self.pattern
+        &self.text
     }
 
-    /// Whether `path` matches: the whole path, or a path ending in `/` and the match (so that
-    /// `src/*.rs` matches `/home/me/project/src/main.rs`), or, for a pattern without `/`, the
-    /// file name.
-    pub fn matches(&self, path: &str) -> bool {
-        let pattern = self.pattern.as_bytes();
+    /// Whether one path matches as a watch rule's `file_path` reads it: the whole path, or (for
+    /// a relative pattern) a part of it that starts a folder, so that `src/*.rs` matches
+    /// `/home/me/project/src/main.rs`; a pattern without `/` matches the file's name.
+    pub fn matches_path(&self, path: &str) -> bool {
+        if self.segments.is_empty() {
+            return false;
+        }
+        let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
         if self.anywhere {
-            let name = path.rsplit('/').next().unwrap_or(path);
-            return matches(pattern, name.as_bytes());
+            return path
+                .rsplit('/')
+                .next()
+                .is_some_and(|name| segment(self.segments[0].as_bytes(), name.as_bytes()));
         }
-        if matches(pattern, path.as_bytes()) {
-            return true;
+        let pattern: Vec<&str> = self.segments.iter().map(String::as_str).collect();
+        if self.absolute {
+            return path.starts_with('/') && segments(&pattern, &parts);
         }
-        // A relative pattern matches a path's tail that starts a folder.
-        !self.pattern.starts_with('/')
-            && path
-                .match_indices('/')
-                .any(|(i, _)| matches(pattern, &path.as_bytes()[i + 1..]))
+        (0..parts.len()).any(|skip| segments(&pattern, &parts[skip..]))
+    }
+
+    /// Whether the pattern's last segment names files by more than wildcards (`config/.env`,
+    /// `*.pem`), not just "everything here" (`src/**`, `src/*`).
+    pub fn names_files(&self) -> bool {
+        self.segments
+            .last()
+            .is_some_and(|s| s.chars().any(|c| !matches!(c, '*' | '?')))
+    }
+
+    /// Whether `path` matches as a policy reads it, where a matched folder covers what is in it:
+    /// `relative` is the path below the project's root (if it is under it), `absolute` the path
+    /// as the agent named it, made absolute when it could be.
+    pub fn matches(&self, relative: Option<&str>, absolute: &str) -> bool {
+        if self.segments.is_empty() {
+            return false;
+        }
+        let path = if self.absolute {
+            absolute
+        } else if let Some(rel) = relative {
+            rel
+        } else if self.anywhere || self.segments[0] == "**" {
+            absolute
+        } else {
+            return false;
+        };
+        let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        if self.anywhere {
+            // A name anywhere: any segment, and with it everything below that segment.
+            return parts
+                .iter()
+                .any(|p| segment(self.segments[0].as_bytes(), p.as_bytes()));
+        }
+        let pattern: Vec<&str> = self.segments.iter().map(String::as_str).collect();
+        // The path itself, or a folder above it.
+        (1..=parts.len()).any(|n| segments(&pattern, &parts[..n]))
     }
 }
 
-/// Whether `text` matches `pattern` whole. Iterative with one saved position per kind of star,
-/// so a hostile pattern cannot make it take exponential time.
-fn matches(pattern: &[u8], text: &[u8]) -> bool {
+/// Whether the pattern's segments match the path's, `**` standing for any number of them.
+/// Iterative with one saved position (each other segment matches exactly one), so a pattern of
+/// many `**` cannot make it take exponential time.
+fn segments(pattern: &[&str], path: &[&str]) -> bool {
     let (mut p, mut t) = (0, 0);
-    // Where to resume after a `*` (within a folder) and a `**` (across folders) failed.
-    let mut star: Option<(usize, usize)> = None;
     let mut globstar: Option<(usize, usize)> = None;
+    while t < path.len() {
+        if p < pattern.len() {
+            if pattern[p] == "**" {
+                globstar = Some((p, t));
+                p += 1;
+                continue;
+            }
+            if segment(pattern[p].as_bytes(), path[t].as_bytes()) {
+                p += 1;
+                t += 1;
+                continue;
+            }
+        }
+        match globstar {
+            Some((gp, gt)) => {
+                p = gp + 1;
+                t = gt + 1;
+                globstar = Some((gp, gt + 1));
+            }
+            None => return false,
+        }
+    }
+    pattern[p..].iter().all(|s| *s == "**")
+}
+
+/// Whether one segment matches: `*`, `?` and `[set]` within it.
+fn segment(pattern: &[u8], text: &[u8]) -> bool {
+    // Iterative matching with one backtrack point for the last `*` (linear for most patterns).
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
     while t < text.len() {
         if p < pattern.len() {
             match pattern[p] {
-                b'*' if pattern.get(p + 1) == Some(&b'*') => {
-                    // `**/` also matches no folder at all.
-                    let mut next = p + 2;
-                    if pattern.get(next) == Some(&b'/') {
-                        next += 1;
-                    }
-                    globstar = Some((next, t));
-                    star = None;
-                    p = next;
-                    continue;
-                }
                 b'*' => {
-                    star = Some((p + 1, t));
+                    star = Some((p, t));
                     p += 1;
                     continue;
                 }
-                b'?' if text[t] != b'/' => {
+                b'?' => {
                     p += 1;
                     t += 1;
                     continue;
                 }
-                c if c == text[t] && c != b'?' => {
+                b'[' => {
+                    if let Some((matched, next)) = set(&pattern[p..], text[t]) {
+                        if matched {
+                            p += next;
+                            t += 1;
+                            continue;
+                        }
+                    } else if text[t] == b'[' {
+                        p += 1;
+                        t += 1;
+                        continue;
+                    }
+                }
+                c if c == text[t] => {
                     p += 1;
                     t += 1;
                     continue;
@@ -81,33 +172,105 @@ fn matches(pattern: &[u8], text: &[u8]) -> bool {
                 _ => {}
             }
         }
-        if let Some((sp, st)) = star
-            && text[st] != b'/'
-        {
-            star = Some((sp, st + 1));
-            p = sp;
-            t = st + 1;
-            continue;
+        match star {
+            Some((sp, st)) => {
+                p = sp + 1;
+                t = st + 1;
+                star = Some((sp, st + 1));
+            }
+            None => return false,
         }
-        if let Some((gp, gt)) = globstar {
-            globstar = Some((gp, gt + 1));
-            star = None;
-            p = gp;
-            t = gt + 1;
-            continue;
+    }
+    pattern[p..].iter().all(|&c| c == b'*')
+}
+
+/// A `[set]` at the start of `pattern`: whether `c` is in it and the set's length; `None` when
+/// the bracket is not closed (then it is a plain `[`).
+fn set(pattern: &[u8], c: u8) -> Option<(bool, usize)> {
+    let close = pattern.iter().skip(2).position(|&b| b == b']')? + 2;
+    let body = &pattern[1..close];
+    let (negate, body) = match body.first() {
+        Some(b'!' | b'^') => (true, &body[1..]),
+        _ => (false, body),
+    };
+    let mut found = false;
+    let mut i = 0;
+    while i < body.len() {
+        if i + 2 < body.len() && body[i + 1] == b'-' {
+            found |= (body[i]..=body[i + 2]).contains(&c);
+            i += 3;
+        } else {
+            found |= body[i] == c;
+            i += 1;
         }
-        return false;
     }
-    while p < pattern.len() && pattern[p] == b'*' {
-        p += 1;
-    }
-    p == pattern.len()
+    Some((found != negate, close + 1))
 }
 
 #[cfg(test)]
 mod tests {
     use super::Glob;
 
+    fn m(pattern: &str, rel: &str) -> bool {
+        Glob::new(pattern).matches(Some(rel), &format!("/p/{rel}"))
+    }
+
+    #[test]
+    fn double_star_crosses_folders() {
+        assert!(m("src/**", "src/a/b/c.rs"));
+        assert!(m("src/**/*.rs", "src/main.rs"));
+        assert!(m("src/**/*.rs", "src/a/b/c.rs"));
+        assert!(!m("src/**/*.rs", "tests/a.rs"));
+        assert!(m("**/*.pem", "a/b/key.pem"));
+    }
+
+    #[test]
+    fn single_star_stays_in_its_segment() {
+        assert!(m("src/*.rs", "src/main.rs"));
+        assert!(!m("src/*.rs", "src/a/main.rs"));
+        assert!(
+            m("docs/*", "docs/a/b.md"),
+            "a matched folder covers its files"
+        );
+    }
+
+    #[test]
+    fn a_name_without_slash_matches_anywhere() {
+        assert!(m(".env", ".env"));
+        assert!(m(".env", "config/.env"));
+        assert!(m(".env*", "config/.env.local"));
+        assert!(!m(".env", ".envrc/x") || m(".env*", ".envrc"));
+        assert!(m("*.pem", "certs/server.pem"));
+        assert!(!m("*.pem", "certs/server.pem.txt"));
+        assert!(m(".ssh", ".ssh/id_rsa"));
+    }
+
+    #[test]
+    fn absolute_patterns_and_paths_outside_the_project() {
+        let g = Glob::new("/etc/**");
+        assert!(g.matches(None, "/etc/passwd"));
+        assert!(!Glob::new("src/**").matches(None, "/elsewhere/src/a.rs"));
+        assert!(Glob::new("**/.env").matches(None, "/home/u/.env"));
+        assert!(Glob::new(".netrc").matches(None, "/home/u/.netrc"));
+    }
+
+    #[test]
+    fn sets_and_question_marks() {
+        assert!(m("file?.txt", "file1.txt"));
+        assert!(m("[ab].txt", "a.txt"));
+        assert!(!m("[!ab].txt", "a.txt"));
+        assert!(m("x[.txt", "x[.txt"));
+    }
+
+    #[test]
+    fn names_files() {
+        assert!(Glob::new("config/.env").names_files());
+        assert!(Glob::new("*.pem").names_files());
+        assert!(!Glob::new("src/**").names_files());
+        assert!(!Glob::new("*").names_files());
+    }
+
+    // A watch rule's `file_path`: one path, no folder covering its contents.
     #[test]
     fn stars_stay_in_their_folder_and_double_stars_cross() {
         let cases = [
@@ -128,7 +291,7 @@ mod tests {
         ];
         for (pattern, path, expected) in cases {
             assert_eq!(
-                Glob::new(pattern).matches(path),
+                Glob::new(pattern).matches_path(path),
                 expected,
                 "{pattern} {path}"
             );
@@ -139,6 +302,14 @@ mod tests {
     fn a_hostile_pattern_takes_no_time() {
         let pattern = "*a*a*a*a*a*a*a*a*a*a*a*a*b";
         let text = "a".repeat(5_000);
-        assert!(!Glob::new(pattern).matches(&text));
+        assert!(!Glob::new(pattern).matches_path(&text));
+    }
+
+    #[test]
+    fn many_double_stars_take_no_time() {
+        let pattern = "**/a/**/a/**/a/**/a/**/a/**/a/**/b";
+        let path = "/a".repeat(2_000);
+        assert!(!Glob::new(pattern).matches_path(&path));
+        assert!(!Glob::new(pattern).matches(Some(&path[1..]), &path));
     }
 }

@@ -12,7 +12,7 @@
 //! - [`prompt`]: what a person wrote in a prompt, apart from what the agent added.
 //! - [`tools`]: what each agent's tools do (read a file, run a command …), one table per agent.
 //! - [`duration`]: durations as people write them (`30s`, `1h30m`).
-//! - [`glob`]: path globs of rules files (`**/production.env`).
+//! - [`glob`]: path globs of policies and watch rules (`**/production.env`).
 //! - [`policy`]: what an agent may read, write, run and reach, and a tool call judged by it.
 //! - [`summary`]: a session's figures folded from its events, versioned, for the index.
 //!

@@ -59,8 +59,18 @@ impl Agent {
             Agent::Codex => CODEX,
             Agent::GeminiCli => GEMINI_CLI,
             Agent::Copilot => COPILOT,
-            // Filled in when Cursor is captured natively.
-            Agent::Cursor | Agent::Mcp => &[],
+            Agent::Cursor => CURSOR,
+            Agent::Mcp => &[],
+        }
+    }
+
+    /// The table of another agent whose tool names this agent's payloads may carry: Cursor's
+    /// preToolUse names tools like Claude Code does, and Copilot CLI's PascalCase hooks use
+    /// Claude Code's names (docs/agents.md §4.4, §5).
+    fn borrowed(self) -> &'static [ToolSpec] {
+        match self {
+            Agent::Cursor | Agent::Copilot => CLAUDE_CODE,
+            _ => &[],
         }
     }
 }
@@ -306,9 +316,34 @@ pub fn patch_paths(patch: &str) -> Vec<String> {
     paths
 }
 
-/// The spec of `tool` as `agent` names it, if the agent's table knows it.
+/// Cursor's tools as its preToolUse hook names them (docs/agents.md §5: the matcher names
+/// `Shell`, `Read`, `Write`, `StrReplace`, `Edit`, `Delete`, `Grep`, `Glob`, `Task` in
+/// published hooks.json files; unverified against a running Cursor), and `MCP:<tool>` for the
+/// tools of its MCP servers (named so by our reader of before/afterMCPExecution). Names it
+/// shares with Claude Code fall back to Claude Code's table.
+#[rustfmt::skip]
+const CURSOR: &[ToolSpec] = &[
+    spec("Shell",      ToolKind::Shell,         Some("command"),   Shape::Command),
+    spec("Read",       ToolKind::ReadFile,      Some("file_path"), Shape::Path),
+    spec("TabRead",    ToolKind::ReadFile,      Some("file_path"), Shape::Path),
+    spec("Write",      ToolKind::WriteFile,     Some("file_path"), Shape::Path),
+    spec("StrReplace", ToolKind::WriteFile,     Some("file_path"), Shape::Path),
+    spec("Edit",       ToolKind::WriteFile,     Some("file_path"), Shape::Path),
+    spec("TabWrite",   ToolKind::WriteFile,     Some("file_path"), Shape::Path),
+    spec("Delete",     ToolKind::WriteFile,     Some("file_path"), Shape::Path),
+    spec("Grep",       ToolKind::Search,        Some("pattern"),   Shape::Grep),
+    spec("Glob",       ToolKind::Search,        Some("pattern"),   Shape::Glob),
+    spec("Task",       ToolKind::SpawnSubagent, None,              Shape::Spawn),
+];
+
+/// The spec of `tool` as `agent` names it, if the agent's table (or the one it borrows names
+/// from) knows it.
 pub fn spec_of(agent: Agent, tool: &str) -> Option<&'static ToolSpec> {
-    agent.table().iter().find(|s| s.name == tool)
+    agent
+        .table()
+        .iter()
+        .chain(agent.borrowed())
+        .find(|s| s.name == tool)
 }
 
 /// What `tool` does, as `agent` names it.
@@ -316,10 +351,12 @@ pub fn classify(agent: Agent, tool: &str) -> ToolKind {
     if let Some(spec) = spec_of(agent, tool) {
         return spec.kind;
     }
-    // Gemini CLI names MCP tools `mcp_<server>_<tool>`, with one underscore.
+    // Gemini CLI names MCP tools `mcp_<server>_<tool>`, with one underscore; Cursor's are
+    // `MCP:<tool>` in the store.
     if agent == Agent::Mcp
         || tool.starts_with("mcp__")
         || (agent == Agent::GeminiCli && tool.starts_with("mcp_"))
+        || (agent == Agent::Cursor && tool.starts_with("MCP:"))
     {
         ToolKind::Mcp
     } else {
@@ -402,6 +439,19 @@ mod tests {
             3
         );
         assert!(patch_files("Bash", &input).is_empty());
+    }
+
+    #[test]
+    fn cursor_tools_are_its_own_then_claude_codes() {
+        let a = Agent::Cursor;
+        assert_eq!(classify(a, "Shell"), ToolKind::Shell);
+        assert_eq!(classify(a, "StrReplace"), ToolKind::WriteFile);
+        assert_eq!(classify(a, "MCP:get_issue"), ToolKind::Mcp);
+        assert_eq!(classify(a, "WebFetch"), ToolKind::Web);
+        assert_eq!(classify(a, "Task"), ToolKind::SpawnSubagent);
+        assert_eq!(classify(Agent::Copilot, "Read"), ToolKind::ReadFile);
+        assert_eq!(classify(Agent::Copilot, "bash"), ToolKind::Shell);
+        assert_eq!(classify(Agent::ClaudeCode, "Shell"), ToolKind::Other);
     }
 
     #[test]

@@ -10,6 +10,10 @@ pub(crate) const EVENTS: &str = "events.ndjson";
 /// The session's lock, and what its holder keeps there: the counters folded so far.
 pub(crate) const COUNTERS: &str = ".counters";
 pub(crate) const PENDING: &str = ".pending";
+/// A model response whose chunks are still arriving ([`super::streaming`]), and the name it
+/// is moved to while its last chunk folds it.
+pub(crate) const RESPONSE: &str = ".response";
+pub(crate) const RESPONSE_TAKEN: &str = ".response.taken";
 /// What an import read of its transcript (opaque to the store: the importer's record).
 pub(crate) const IMPORT: &str = ".import";
 pub(crate) const HOOK_ERRORS: &str = "hook-errors.log";

@@ -120,6 +120,25 @@ impl Store {
         Ok(true)
     }
 
+    /// Changes a session's `meta.json` by `edit` under the session's lock; `edit` says
+    /// whether it changed anything (nothing is written when not). For facts known only once
+    /// the session exists (who started it, for `record`); readers see the change with the
+    /// session's next event.
+    pub fn edit_meta(
+        &self,
+        session_id: &str,
+        edit: impl FnOnce(&mut SessionMeta) -> bool,
+    ) -> Result<bool> {
+        let dir = self.session_folder(session_id)?;
+        let _guard = lock_exclusive(&dir, COUNTERS, HOOK_LOCK_WAIT)?;
+        let mut meta = read_meta_in(&dir)?;
+        if !edit(&mut meta) {
+            return Ok(false);
+        }
+        Self::write_meta(&dir, &meta)?;
+        Ok(true)
+    }
+
     /// Marks a session ended at `at` in `meta.json`, its counters caught up, for a writer that
     /// cannot append its `session_end` (the events file cannot grow: a file size limit, a full
     /// disk), so that the session does not show as running for ever. An end already recorded

@@ -14,8 +14,10 @@
 //!     .counters              the session lock, holding the counters folded from events up to a
 //!                            byte offset (our cache); held briefly while meta is caught up
 //!     .pending/              open tool calls waiting for their result, one empty file each
+//!     .response              the parts of a model response still streaming in (Gemini CLI)
 //!     .import                what an import read of its transcript, to bring it up to date
 //!     watchdog-postmortem.json   why `watch` killed the session's agent (only then)
+//!     watchdog-budget.json   the cost ceiling a `watch` held the session to (for `lint`)
 //! ```
 //!
 //! - [`layout`]: names and paths.
@@ -24,7 +26,9 @@
 //! - [`follow`]: a session's events as they are appended, woken by file notifications.
 //! - [`meta`]: reading and atomically replacing `meta.json`; catching counters up.
 //! - [`pending`]: open tool calls, claimed by exactly one result.
+//! - [`streaming`]: a model response's parts, kept until its last chunk folds them.
 //! - [`postmortem`]: the post-mortem `watch` writes when a rule kills a session's agent.
+//! - [`ceiling`]: the cost ceiling a `watch` held a session to.
 //! - [`select`]: naming a session by a unique prefix of its id.
 //! - [`lock`]: brief, bounded file locks.
 //! - [`errlog`]: the bounded hook error log.
@@ -46,6 +50,7 @@ pub mod index;
 mod layout;
 pub mod sql;
 pub use layout::{STORE_FORMAT, is_valid_session_id, subagent_session_id};
+mod ceiling;
 mod lock;
 mod meta;
 mod pending;
@@ -53,6 +58,7 @@ mod postmortem;
 mod reader;
 mod retention;
 mod select;
+mod streaming;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -60,6 +66,7 @@ use std::path::{Path, PathBuf};
 pub use annotations::{ANNOTATIONS, Annotations};
 pub use append::Appender;
 pub use catalogue::Catalogue;
+pub use ceiling::WATCH_BUDGET;
 pub use files::{LINE_LIMIT, LineRead, open_regular, read_line};
 pub use follow::Follower;
 pub use index::{Index, IndexedSession, Listing};

@@ -2,6 +2,7 @@
 
 Usage: policy_client.py stdio AGENT_STRACE TRACE_DIR POLICY -- SERVER_COMMAND [ARGS...]
        policy_client.py http URL
+       policy_client.py sse URL   (the older HTTP+SSE transport)
 Calls `echo` (which the test's policy allows), then `get-sum` (which it denies), then `echo`
 again, and prints one JSON object: what each call returned, or the JSON-RPC error it got.
 """
@@ -38,6 +39,12 @@ async def main() -> None:
             args=["--trace-dir", trace_dir, "record", "--policy", policy, "--name", "everything", "--", *server],
         )
         async with stdio_client(params) as (read, write):
+            async with ClientSession(read, write) as session:
+                await calls(session, seen)
+    elif sys.argv[1] == "sse":
+        from mcp.client.sse import sse_client
+
+        async with sse_client(sys.argv[2]) as (read, write):
             async with ClientSession(read, write) as session:
                 await calls(session, seen)
     else:

@@ -220,7 +220,7 @@ impl Watcher {
         for (i, rule) in self.rules.iter().enumerate() {
             if let Condition::FilePath(glob) = &rule.condition
                 && !self.fired[i]
-                && glob.matches(path)
+                && glob.matches_path(path)
             {
                 self.fired[i] = true;
                 self.path_hits.push(Violation {

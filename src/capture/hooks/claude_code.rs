@@ -13,7 +13,7 @@ use super::payload::{Answer, Fields, HookEvent, HookPayload, PayloadError};
 use crate::model::Agent;
 
 /// The fields Claude Code documents; any other field is recorded as unknown.
-const KNOWN: &[&str] = &[
+pub(super) const KNOWN: &[&str] = &[
     "cwd",
     "transcript_path",
     "permission_mode",

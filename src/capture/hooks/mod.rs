@@ -2,8 +2,8 @@
 //!
 //! # Architecture
 //! - [`payload`]: the normal form every agent's payload is read into.
-//! - [`claude_code`], [`codex`], [`vscode`]: each agent's wire format, read into the normal
-//!   form.
+//! - [`claude_code`], [`codex`], [`copilot`], [`cursor`], [`gemini`], [`vscode`]: each agent's
+//!   wire format, read into the normal form (and its denial printer).
 //! - [`record`]: the one recorder: what each event becomes in the store.
 //! - [`spawn`]: pairing subagents with the calls that spawned them, by what they share.
 //! - [`outcome`]: what the hook decided; [`reply`]: how each agent is told it (printed by
@@ -16,6 +16,9 @@
 
 pub mod claude_code;
 pub mod codex;
+pub mod copilot;
+pub mod cursor;
+pub mod gemini;
 pub mod outcome;
 pub mod payload;
 mod record;
@@ -25,8 +28,10 @@ pub mod vscode;
 
 pub use outcome::Outcome;
 pub use payload::{Answer, HOOK_ARGS, HookEvent, HookPayload, PayloadError, ToolUse};
-pub use record::{judge, outcome, record};
+pub use record::{judge, outcome, record, record_attributed};
 pub use reply::{Reply, reply};
+
+use serde_json::{Map, Value};
 
 use crate::model::Agent;
 
@@ -45,8 +50,6 @@ pub struct Signals {
     pub copilot: bool,
 }
 
-use serde_json::Value;
-
 /// Reads a payload from stdin's bytes into the normal form, telling the agent by its fields.
 /// `arg` is the `hook <event>` argument, used when the payload does not name its event.
 pub fn read_payload(
@@ -54,6 +57,35 @@ pub fn read_payload(
     stdin: &[u8],
     signals: &Signals,
 ) -> Result<HookPayload, PayloadError> {
+    read_hook(arg, stdin, signals).map(|read| read.payload)
+}
+
+/// A payload read, and what its shape says about the file that ran the hook.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadHook {
+    pub payload: HookPayload,
+    /// The payload has the shape Claude Code's settings files give every agent that runs them
+    /// (Claude's snake_case, or VS Code's camelCase common fields), not the agent's own.
+    pub claude_shaped: bool,
+}
+
+impl ReadHook {
+    /// The agent whose own agent-strace hooks, if installed, make this invocation a duplicate
+    /// (docs/agents.md §8): a hook without `--agent` (so from Claude Code's settings files, or a
+    /// copied command) that Cursor, VS Code or Copilot CLI ran with a Claude-shaped payload.
+    /// Whether that agent's own hooks are installed is for the caller to find out (it is a
+    /// look at the agent's config files).
+    pub fn duplicate_unless_alone(&self, signals: &Signals) -> Option<Agent> {
+        let agent = self.payload.agent;
+        (signals.declared.is_none()
+            && self.claude_shaped
+            && matches!(agent, Agent::Cursor | Agent::VsCode | Agent::Copilot))
+        .then_some(agent)
+    }
+}
+
+/// [`read_payload`], saying also whether the payload came Claude-shaped.
+pub fn read_hook(arg: &str, stdin: &[u8], signals: &Signals) -> Result<ReadHook, PayloadError> {
     // Some editors prefix a byte-order mark; it is not part of the JSON.
     let bytes = stdin.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(stdin);
     if bytes.trim_ascii().is_empty() {
@@ -70,15 +102,76 @@ pub fn read_payload(
     let Value::Object(fields) = value else {
         return Err(PayloadError::NotAnObject);
     };
-    // Each agent's reader is added here as it is captured natively; until then its payloads
-    // are read by the reader of the shape they share.
-    if signals.declared == Some(Agent::Codex)
-        || (signals.declared.is_none() && codex::is_codex(&fields))
-    {
-        codex::read(arg, fields)
-    } else if vscode::is_vscode(&fields) {
-        vscode::read(arg, fields)
+    let agent = agent_of(&fields, signals);
+    let claude_shaped = match agent {
+        Agent::Cursor => !cursor::is_native(&fields),
+        Agent::Copilot => !copilot::is_camel(&fields),
+        Agent::VsCode => true,
+        _ => false,
+    };
+    let payload = match agent {
+        Agent::GeminiCli => gemini::read(arg, fields),
+        Agent::Codex => codex::read(arg, fields),
+        Agent::Cursor => cursor::read(arg, fields),
+        Agent::Copilot => copilot::read(arg, fields),
+        Agent::VsCode if vscode::is_vscode(&fields) => vscode::read(arg, fields),
+        Agent::VsCode => claude_code::read(arg, fields).map(|mut p| {
+            p.agent = Agent::VsCode;
+            p
+        }),
+        _ => claude_code::read(arg, fields),
+    }?;
+    Ok(ReadHook {
+        payload,
+        claude_shaped,
+    })
+}
+
+/// Which agent sent a payload (docs/agents.md §8, in its order): the one `--agent` names; else
+/// Cursor by `cursor_version` or `CURSOR_VERSION`; Gemini CLI by `GEMINI_SESSION_ID` or one of
+/// its event names; Copilot CLI by `COPILOT_CLI=1` or its camelCase payload (`sessionId`
+/// without `hookEventName`); VS Code by its camelCase common fields; Codex by its `turn_id` or
+/// a rollout as its transcript; else Claude Code.
+fn agent_of(fields: &Map<String, Value>, signals: &Signals) -> Agent {
+    match signals.declared {
+        // VS Code runs the hook files of Copilot CLI too; its payload tells it apart.
+        Some(Agent::Copilot) if !signals.copilot && vscode::is_vscode(fields) => {
+            return Agent::VsCode;
+        }
+        Some(
+            agent @ (Agent::ClaudeCode
+            | Agent::Cursor
+            | Agent::Copilot
+            | Agent::VsCode
+            | Agent::GeminiCli
+            | Agent::Codex),
+        ) => {
+            return agent;
+        }
+        _ => {}
+    }
+    // The environment is inherited: Claude Code started from a Cursor or Copilot terminal may
+    // carry their variables. A transcript of Claude Code's own says the payload is its.
+    let claude_transcript = fields
+        .get("transcript_path")
+        .and_then(Value::as_str)
+        .is_some_and(|path| path.contains("/.claude/projects/"));
+    let (env_cursor, env_gemini, env_copilot) = if claude_transcript {
+        (false, false, false)
     } else {
-        claude_code::read(arg, fields)
+        (signals.cursor, signals.gemini, signals.copilot)
+    };
+    if env_cursor || fields.contains_key("cursor_version") {
+        Agent::Cursor
+    } else if env_gemini || gemini::is_gemini(fields) {
+        Agent::GeminiCli
+    } else if env_copilot || copilot::is_camel(fields) {
+        Agent::Copilot
+    } else if vscode::is_vscode(fields) {
+        Agent::VsCode
+    } else if codex::is_codex(fields) {
+        Agent::Codex
+    } else {
+        Agent::ClaudeCode
     }
 }

@@ -26,6 +26,14 @@ pub enum HookEvent {
     PreCompact,
     PostCompact,
     PermissionRequest,
+    /// A call to the model is about to be made (Gemini CLI's BeforeModel): the payload names
+    /// the model.
+    ModelRequest,
+    /// A chunk of the model's streamed response (Gemini CLI's AfterModel, once per chunk):
+    /// `text`, `model`, `usage` (the store's convention, cumulative for the response),
+    /// `reported_usage` and, on the chunk that ends it, `finish_reason`, under those names in
+    /// [`HookPayload::fields`].
+    ModelResponse,
     Other(String),
 }
 
@@ -63,6 +71,9 @@ impl HookEvent {
             HookEvent::PreCompact => "PreCompact",
             HookEvent::PostCompact => "PostCompact",
             HookEvent::PermissionRequest => "PermissionRequest",
+            // Only Gemini CLI has them, under these names.
+            HookEvent::ModelRequest => "BeforeModel",
+            HookEvent::ModelResponse => "AfterModel",
             HookEvent::Other(name) => name,
         }
     }

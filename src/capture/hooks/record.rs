@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use super::outcome::Outcome;
 use super::payload::{Answer, HookEvent, HookPayload};
 use super::spawn;
+use crate::capture::attribution::Attribution;
 use crate::capture::guard::{Denial, Guard};
 use crate::capture::sink::Sink;
 use crate::capture::transcript::last_assistant_text;
@@ -63,12 +64,25 @@ pub fn record(
     sink: &Sink,
     denial: Option<&Denial>,
 ) -> Result<Outcome, StoreError> {
+    record_attributed(store, payload, sink, denial, None)
+}
+
+/// [`record`], with who and where (`attribution`) written into the meta of a session this
+/// event starts.
+pub fn record_attributed(
+    store: &Store,
+    payload: &HookPayload,
+    sink: &Sink,
+    denial: Option<&Denial>,
+    attribution: Option<&Attribution>,
+) -> Result<Outcome, StoreError> {
     let recorder = Recorder {
         store,
         payload,
         sink,
         now: payload.at.unwrap_or_else(|| sink.now()),
         denial,
+        attribution,
     };
     match &payload.event {
         HookEvent::SubagentStart => recorder.subagent_start()?,
@@ -89,6 +103,8 @@ struct Recorder<'a> {
     now: f64,
     /// The policy denies this call: it is recorded as denied and never runs.
     denial: Option<&'a Denial>,
+    /// Who and where, for the meta of the session a session start makes.
+    attribution: Option<&'a Attribution>,
 }
 
 impl Recorder<'_> {
@@ -122,7 +138,13 @@ impl Recorder<'_> {
         {
             return Ok(child);
         }
-        self.ensure_session(&self.payload.session_id, |_| {})?;
+        self.ensure_session(&self.payload.session_id, |meta| {
+            if let Some(attribution) = self.attribution
+                && self.payload.event == HookEvent::SessionStart
+            {
+                attribution.apply(meta);
+            }
+        })?;
         Ok(self.payload.session_id.clone())
     }
 
@@ -351,6 +373,9 @@ impl Recorder<'_> {
 
     fn in_session(&self, session: &str) -> Result<(), StoreError> {
         let p = self.payload;
+        if matches!(p.event, HookEvent::Stop | HookEvent::SessionEnd) && streams(p.agent) {
+            self.close_response(session)?;
+        }
         let (kind, mut data) = match &p.event {
             HookEvent::SessionStart => {
                 let mut data =
@@ -384,6 +409,8 @@ impl Recorder<'_> {
                 (EventType::UserPrompt, data)
             }
             HookEvent::PreToolUse => return self.tool_call(session),
+            HookEvent::ModelRequest => return self.model_request(session),
+            HookEvent::ModelResponse => return self.model_chunk(session),
             HookEvent::PostToolUse | HookEvent::PostToolUseFailure => {
                 return self.tool_result(session);
             }
@@ -651,6 +678,130 @@ impl Recorder<'_> {
             object([("reason", reason.into())]),
         ));
         self.write(&child, events)
+    }
+}
+
+/// Model calls of agents whose hooks see the request and each chunk of the streamed response
+/// (Gemini CLI's BeforeModel and AfterModel).
+///
+/// Readers (views, the summary and index, cost, replay, the Python tool) count one
+/// `llm_response` per model response, so the chunks of one response become one event: each
+/// chunk before the last appends its text and the response's usage so far (Gemini repeats the
+/// cumulative counts on every chunk) as one line to the session's open response (the store's
+/// `.response`, see `store::streaming`), and the chunk that ends the response (its
+/// `finish_reason`) takes those lines and appends the one `llm_response`: the chunks' text in
+/// order, the model, and the last chunk's usage, never a sum. One append per chunk, and no read
+/// of the session. A response that never ends (cancelled, or the model failed) is closed with
+/// what it had by the next request, the answer or the session's end, marked `incomplete`.
+fn streams(agent: crate::model::Agent) -> bool {
+    agent == crate::model::Agent::GeminiCli
+}
+
+impl Recorder<'_> {
+    /// A model request: recorded with its model (the payload holds no conversation; the wire
+    /// module kept of the request its model, config and message count), and the session's
+    /// open response restarted for it, naming it, so that its response links to it.
+    fn model_request(&self, session: &str) -> Result<(), StoreError> {
+        self.close_response(session)?;
+        let mut data = Map::new();
+        self.copy(&mut data, &["model", "messages", "config"]);
+        self.keep_unknown(&mut data);
+        let event = self.event(EventType::LlmRequest, session, data);
+        let head = serde_json::json!({"request": event.event_id, "at": self.now});
+        self.store
+            .open_response(session, format!("{head}\n").as_bytes())?;
+        self.write(session, vec![event])
+    }
+
+    /// One chunk of a streamed response: one line added to the open response, or, on the last
+    /// chunk, the whole response recorded.
+    fn model_chunk(&self, session: &str) -> Result<(), StoreError> {
+        let p = self.payload;
+        if p.fields.get("finish_reason").is_some_and(Value::is_string) {
+            let parts = self.store.take_response(session)?;
+            let event = self.response_event(session, parts.as_deref(), Some(p));
+            return self.write(session, event.into_iter().collect());
+        }
+        let text = p.str_field("text").unwrap_or_default();
+        let usage = p.fields.get("usage");
+        if text.is_empty() && usage.is_none() {
+            return Ok(());
+        }
+        let mut part = Map::new();
+        part.insert("text".into(), self.sink.text(text).into_owned().into());
+        for key in ["usage", "reported_usage", "model"] {
+            if let Some(value) = p.fields.get(key) {
+                part.insert(key.into(), value.clone());
+            }
+        }
+        let line = format!("{}\n", Value::Object(part));
+        self.store.add_response_part(session, line.as_bytes())
+    }
+
+    /// Records what an open response had, if anything, as a response that did not finish.
+    fn close_response(&self, session: &str) -> Result<(), StoreError> {
+        let Some(parts) = self.store.take_response(session)? else {
+            return Ok(());
+        };
+        match self.response_event(session, Some(&parts), None) {
+            Some(event) => self.write(session, vec![event]),
+            // The request got no answer at all: nothing to record.
+            None => Ok(()),
+        }
+    }
+
+    /// The one `llm_response` of a response: its parts (the open response's lines) and, when it
+    /// finished, the last chunk; `None` when there is neither.
+    fn response_event(
+        &self,
+        session: &str,
+        parts: Option<&[u8]>,
+        last: Option<&HookPayload>,
+    ) -> Option<Event> {
+        let mut request: Option<(String, f64)> = None;
+        let mut text = String::new();
+        let mut chunks = 0u64;
+        let mut data = Map::new();
+        for line in parts.unwrap_or_default().split(|b| *b == b'\n') {
+            let Ok(Value::Object(mut line)) = serde_json::from_slice::<Value>(line) else {
+                continue;
+            };
+            if let (Some(Value::String(id)), Some(at)) =
+                (line.get("request"), line.get("at").and_then(Value::as_f64))
+            {
+                request = Some((id.clone(), at));
+                continue;
+            }
+            chunks += 1;
+            if let Some(Value::String(part)) = line.remove("text") {
+                text.push_str(&part);
+            }
+            // The usage is the response's so far: the last one stands.
+            data.extend(line);
+        }
+        match last {
+            Some(p) => {
+                chunks += 1;
+                text.push_str(p.str_field("text").unwrap_or_default());
+                self.copy(
+                    &mut data,
+                    &["model", "usage", "reported_usage", "finish_reason"],
+                );
+                self.keep_unknown(&mut data);
+            }
+            None if chunks == 0 => return None,
+            None => {
+                data.insert("incomplete".into(), true.into());
+            }
+        }
+        data.insert("text".into(), text.into());
+        data.insert("chunks".into(), chunks.into());
+        let mut event = self.event(EventType::LlmResponse, session, data);
+        if let Some((id, at)) = request {
+            event.parent_id = Some(id);
+            event.duration_ms = Some(((self.now - at) * 1000.0).max(0.0));
+        }
+        Some(event)
     }
 }
 

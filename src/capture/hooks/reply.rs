@@ -5,7 +5,7 @@
 //! agent: print nothing, exit 0. Each agent's printer lives in its wire module beside its reader.
 
 use super::Outcome;
-use super::{claude_code, codex};
+use super::{claude_code, codex, copilot, cursor, gemini};
 use crate::model::Agent;
 
 /// What the hook process hands back to the agent.
@@ -23,6 +23,9 @@ pub struct Reply {
 fn deny(agent: Agent, reason: &str, permission_request: bool) -> Reply {
     match agent {
         Agent::Codex => codex::deny(reason, permission_request),
+        Agent::GeminiCli => gemini::deny(reason),
+        Agent::Cursor => cursor::deny(reason),
+        Agent::Copilot => copilot::deny(reason, permission_request),
         _ => claude_code::deny(reason, permission_request),
     }
 }

@@ -37,6 +37,8 @@ const KNOWN: &[&str] = &[
 ];
 
 /// Whether a payload is VS Code's: camelCase common fields and no snake_case session id.
+/// (Copilot CLI's camelCase payloads have `sessionId` too, but never `hookEventName`;
+/// `read_payload` tells them apart first.)
 pub(super) fn is_vscode(fields: &Map<String, Value>) -> bool {
     !fields.contains_key("session_id")
         && (fields.contains_key("sessionId") || fields.contains_key("hookEventName"))
@@ -127,7 +129,11 @@ mod tests {
             PayloadError::Missing("sessionId")
         );
         assert_eq!(
-            read_payload("stop", br#"{"sessionId":"s","timestamp":5}"#).unwrap_err(),
+            read_payload(
+                "stop",
+                br#"{"sessionId":"s","hookEventName":"Stop","timestamp":5}"#
+            )
+            .unwrap_err(),
             PayloadError::WrongType("timestamp", "string")
         );
     }

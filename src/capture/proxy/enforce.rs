@@ -14,29 +14,37 @@ pub const DENIED_CODE: i64 = -32001;
 pub struct Enforcer {
     pub guard: Guard,
     pub cwd: Option<String>,
+    /// Says on stderr that a message was not forwarded and nobody could be answered.
+    pub report: fn(&str),
+}
+
+/// A message the policy keeps from the server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    /// What the client is sent instead; `None` for a notification, which has no one to answer.
+    pub answer: Option<Value>,
 }
 
 impl Enforcer {
-    /// The answer to send the client instead of forwarding its message: `Some` only for a
-    /// `tools/call` request the policy denies, or a batch that holds one. A denied batch is
-    /// answered whole and none of it forwarded: a batch is never a way around the policy.
-    /// Anything else (a notification, text that is not JSON) goes on unjudged.
-    pub fn answer(&self, message: &[u8]) -> Option<Value> {
-        let value: Value = serde_json::from_slice(message).ok()?;
-        let Value::Array(batch) = &value else {
-            return self
-                .denied(&value)
-                .map(|(id, denial)| refusal(&id, &denial));
+    /// Whether the policy keeps `message` from the server: a `tools/call` it denies (a request,
+    /// or a notification, which a server may run all the same), or a batch that holds one. A
+    /// denied batch is answered whole and none of it forwarded: a batch is never a way around
+    /// the policy.
+    pub fn refusal(&self, value: &Value) -> Option<Refusal> {
+        let Value::Array(batch) = value else {
+            return self.denied(value).map(|(id, denial)| Refusal {
+                answer: id.map(|id| refusal(&id, &denial)),
+            });
         };
         let denials: Vec<_> = batch.iter().map(|m| self.denied(m)).collect();
         if denials.iter().all(Option::is_none) {
             return None;
         }
-        let answers = batch
+        let answers: Vec<Value> = batch
             .iter()
             .zip(denials)
             .filter_map(|(message, denial)| match denial {
-                Some((id, denial)) => Some(refusal(&id, &denial)),
+                Some((id, denial)) => id.map(|id| refusal(&id, &denial)),
                 // The other requests of the batch are answered too, so that none waits.
                 None => message.get("id").map(|id| {
                     json!({
@@ -51,15 +59,17 @@ impl Enforcer {
                 }),
             })
             .collect();
-        Some(Value::Array(answers))
+        Some(Refusal {
+            answer: (!answers.is_empty()).then_some(Value::Array(answers)),
+        })
     }
 
-    /// The id and the denial of a `tools/call` request the policy denies.
-    fn denied(&self, message: &Value) -> Option<(Value, Denial)> {
+    /// The id (none for a notification) and the denial of a `tools/call` the policy denies.
+    fn denied(&self, message: &Value) -> Option<(Option<Value>, Denial)> {
         if message.get("method").and_then(Value::as_str) != Some("tools/call") {
             return None;
         }
-        let id = message.get("id")?.clone();
+        let id = message.get("id").cloned();
         let params = message.get("params")?;
         let tool = params.get("name").and_then(Value::as_str)?;
         let empty = Value::Object(serde_json::Map::new());

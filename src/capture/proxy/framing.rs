@@ -63,6 +63,10 @@ pub struct Framer {
     line_start: usize,
     /// The current header line has had its colon.
     colon: bool,
+    /// Where in the stream `headers` starts.
+    headers_at: u64,
+    /// The bytes of the stream read so far.
+    at: u64,
     message: Message,
 }
 
@@ -71,9 +75,31 @@ impl Framer {
         Framer::default()
     }
 
+    /// A framer that only finds where messages end: it keeps none of their bytes (each is
+    /// handed on as an empty [`Frame::Whole`]), for a relay that must not write in the middle
+    /// of one.
+    pub fn boundaries() -> Framer {
+        let mut framer = Framer::default();
+        framer.message.uncounted = true;
+        framer
+    }
+
+    /// Every message read so far has ended.
+    pub fn between(&self) -> bool {
+        self.state == State::Between
+    }
+
     /// Adds a chunk and calls `emit` with each message it completes.
-    pub fn push(&mut self, mut chunk: &[u8], mut emit: impl FnMut(Frame<'_>)) {
+    pub fn push(&mut self, chunk: &[u8], mut emit: impl FnMut(Frame<'_>)) {
+        self.push_ends(chunk, |frame, _| emit(frame));
+    }
+
+    /// As [`Framer::push`], with where each message ends in the stream (the bytes read up to
+    /// the end of its newline or body): what lies between two ends is one message as it came,
+    /// for a relay that holds each message until it is judged.
+    pub fn push_ends(&mut self, mut chunk: &[u8], mut emit: impl FnMut(Frame<'_>, u64)) {
         while !chunk.is_empty() {
+            let at = self.at;
             let used = match self.state {
                 State::Between => {
                     let skip = chunk
@@ -81,6 +107,7 @@ impl Framer {
                         .position(|b| !b.is_ascii_whitespace())
                         .unwrap_or(chunk.len());
                     if skip < chunk.len() {
+                        self.headers_at = at + skip as u64;
                         self.state = if chunk[skip].eq_ignore_ascii_case(&PREFIX[0]) {
                             State::Prefix
                         } else {
@@ -95,7 +122,7 @@ impl Framer {
                     let n = usize::try_from(left).unwrap_or(usize::MAX).min(chunk.len());
                     self.message.push(&chunk[..n]);
                     if n as u64 == left {
-                        self.message.finish(false, &mut emit);
+                        self.message.finish(false, &mut |f| emit(f, at + n as u64));
                         self.state = State::Between;
                     } else {
                         self.state = State::Body(left - n as u64);
@@ -105,7 +132,8 @@ impl Framer {
                 State::Line => {
                     if let Some(end) = memchr::memchr(b'\n', chunk) {
                         self.message.push(&chunk[..end]);
-                        self.message.finish(true, &mut emit);
+                        self.message
+                            .finish(true, &mut |f| emit(f, at + end as u64 + 1));
                         self.state = State::Between;
                         end + 1
                     } else {
@@ -114,6 +142,7 @@ impl Framer {
                     }
                 }
             };
+            self.at += used as u64;
             chunk = &chunk[used..];
         }
     }
@@ -121,15 +150,21 @@ impl Framer {
     /// What is left when the stream ends: a last message without its newline, headers without
     /// their end, a body cut short.
     pub fn finish(&mut self, mut emit: impl FnMut(Frame<'_>)) {
+        self.finish_ends(|frame, _| emit(frame));
+    }
+
+    /// As [`Framer::finish`], with where each message ends (the last at the stream's end).
+    pub fn finish_ends(&mut self, mut emit: impl FnMut(Frame<'_>, u64)) {
+        let end = self.at;
         match self.state {
             State::Between => {}
             State::Prefix | State::Headers => {
                 self.give_up_headers(&mut emit);
                 if self.state == State::Line {
-                    self.message.finish(true, &mut emit);
+                    self.message.finish(true, &mut |f| emit(f, end));
                 }
             }
-            State::Body(_) | State::Line => self.message.finish(true, &mut emit),
+            State::Body(_) | State::Line => self.message.finish(true, &mut |f| emit(f, end)),
         }
         self.state = State::Between;
     }
@@ -156,7 +191,7 @@ impl Framer {
     }
 
     /// Reads header bytes up to the end of the current line; returns how many it took.
-    fn header_bytes(&mut self, chunk: &[u8], emit: &mut impl FnMut(Frame<'_>)) -> usize {
+    fn header_bytes(&mut self, chunk: &[u8], emit: &mut impl FnMut(Frame<'_>, u64)) -> usize {
         let newline = memchr::memchr(b'\n', chunk);
         let take = newline.map_or(chunk.len(), |n| n + 1);
         let room = MAX_HEADERS.saturating_sub(self.headers.len());
@@ -191,14 +226,15 @@ impl Framer {
             return part.len();
         }
         // A blank line: the body follows.
+        let end = self.at + part.len() as u64;
         match content_length(&self.headers[..self.line_start]) {
             Some(0) => {
-                emit(Frame::Whole(b""));
+                emit(Frame::Whole(b""), end);
                 self.state = State::Between;
             }
             Some(length) => self.state = State::Body(length),
             None => {
-                emit(Frame::Whole(self.headers.trim_ascii()));
+                emit(Frame::Whole(self.headers.trim_ascii()), end);
                 self.state = State::Between;
             }
         }
@@ -208,18 +244,21 @@ impl Framer {
 
     /// Headers that are not headers: each whole line read so far becomes a message, and the
     /// unfinished one the start of the next.
-    fn give_up_headers(&mut self, emit: &mut impl FnMut(Frame<'_>)) {
+    fn give_up_headers(&mut self, emit: &mut impl FnMut(Frame<'_>, u64)) {
         let headers = std::mem::take(&mut self.headers);
         let (done, rest) = match headers.iter().rposition(|&b| b == b'\n') {
             Some(end) => headers.split_at(end + 1),
             None => headers.split_at(0),
         };
-        for line in done.split(|&b| b == b'\n') {
-            let line = line.trim_ascii();
+        let mut start = 0;
+        for newline in memchr::memchr_iter(b'\n', done) {
+            let line = done[start..newline].trim_ascii();
+            start = newline + 1;
             if !line.is_empty() {
-                emit(Frame::Whole(line));
+                emit(Frame::Whole(line), self.headers_at + start as u64);
             }
         }
+        self.headers_at += done.len() as u64;
         if rest.trim_ascii().is_empty() {
             self.state = State::Between;
         } else {
@@ -256,6 +295,8 @@ struct Message {
     cut: Option<CutCopy>,
     /// The last byte read, for the carriage return before a line's newline.
     last: u8,
+    /// Nothing is kept ([`Framer::boundaries`]).
+    uncounted: bool,
 }
 
 impl Message {
@@ -263,6 +304,9 @@ impl Message {
         let Some(&last) = bytes.last() else {
             return;
         };
+        if self.uncounted {
+            return;
+        }
         self.size += bytes.len() as u64;
         self.last = last;
         if let Some(cut) = &mut self.cut {
@@ -333,16 +377,25 @@ mod tests {
     }
 
     fn every_split(stream: &[u8]) -> Vec<String> {
-        let whole = frames(&[stream]);
+        same_however_cut(stream, frames)
+    }
+
+    /// What `read` makes of `stream` whole, checked to be the same cut in two anywhere and cut
+    /// into single bytes.
+    fn same_however_cut<T: PartialEq + std::fmt::Debug>(
+        stream: &[u8],
+        read: impl Fn(&[&[u8]]) -> T,
+    ) -> T {
+        let whole = read(&[stream]);
         for cut in 0..stream.len() {
             assert_eq!(
-                frames(&[&stream[..cut], &stream[cut..]]),
+                read(&[&stream[..cut], &stream[cut..]]),
                 whole,
                 "cut at {cut}"
             );
         }
         let bytes: Vec<&[u8]> = stream.chunks(1).collect();
-        assert_eq!(frames(&bytes), whole);
+        assert_eq!(read(&bytes), whole);
         whole
     }
 
@@ -353,6 +406,46 @@ mod tests {
             every_split(stream),
             ["{\"a\":1}", "{\"b\":2}", "{\"c\":3}", "[]", "{\"d\":\"é\"}"]
         );
+    }
+
+    /// Each message ends where the stream's bytes for it end, in order, however it is cut.
+    #[test]
+    fn each_message_ends_after_its_own_bytes() {
+        let stream: &[u8] = b"{\"a\":1}\n\r\nContent-Length: 7\r\n\r\n{\"b\":2}Content-Length: 5\n{\"c\":3}\nX-Y: z\n\n{\"d\":4}";
+        let ends = |chunks: &[&[u8]]| {
+            let mut framer = Framer::new();
+            let mut ends = Vec::new();
+            for chunk in chunks {
+                framer.push_ends(chunk, |f, end| {
+                    let Frame::Whole(m) = f else { panic!() };
+                    ends.push((String::from_utf8_lossy(m).into_owned(), end));
+                });
+            }
+            framer.finish_ends(|f, end| {
+                let Frame::Whole(m) = f else { panic!() };
+                ends.push((String::from_utf8_lossy(m).into_owned(), end));
+            });
+            ends
+        };
+        let whole = ends(&[stream]);
+        let at = |needle: &str| {
+            let i = stream
+                .windows(needle.len())
+                .position(|w| w == needle.as_bytes());
+            (i.unwrap() + needle.len()) as u64
+        };
+        assert_eq!(
+            whole,
+            [
+                ("{\"a\":1}".to_owned(), at("{\"a\":1}\n")),
+                ("{\"b\":2}".to_owned(), at("{\"b\":2}")),
+                ("Content-Length: 5".to_owned(), at("Content-Length: 5\n")),
+                ("{\"c\":3}".to_owned(), at("{\"c\":3}\n")),
+                ("X-Y: z".to_owned(), at("X-Y: z\n")),
+                ("{\"d\":4}".to_owned(), stream.len() as u64),
+            ]
+        );
+        assert_eq!(same_however_cut(stream, ends), whole);
     }
 
     #[test]

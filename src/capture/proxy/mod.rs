@@ -5,6 +5,7 @@
 //! - [`cut`]: a bounded copy of a message too large to keep whole.
 //! - [`sse`]: server-sent events (read for the record; the older transport's endpoint rewritten).
 //! - [`enforce`]: the policy in force: a violating `tools/call` answered with an error.
+//! - [`gate`]: the stdio client's messages held until judged, in either framing.
 //! - [`mcp`]: what MCP messages become in the store.
 //! - [`recording`]: the recorder thread both proxies feed through a bounded queue.
 //! - [`queue`]: the stdio proxy's queue to the recorder, bounded by the bytes it holds.
@@ -15,6 +16,7 @@
 pub mod cut;
 pub mod enforce;
 pub mod framing;
+pub mod gate;
 pub mod http;
 pub mod mcp;
 pub mod queue;

@@ -7,10 +7,10 @@
 //! the kernel cannot, or a policy reads the client's lines, it reads and writes.
 //! Signals sent to the proxy are passed on to the server.
 //!
-//! With a policy in force ([`Enforcer`]) the client's side is read line by line (MCP's stdio
-//! transport is newline-delimited JSON): a `tools/call` the policy denies is answered with an
-//! error, written between the server's messages, and never forwarded; every other line goes on
-//! byte for byte as soon as its newline arrives.
+//! With a policy in force ([`Enforcer`]) each of the client's messages is held until it is
+//! whole and judged, in either framing ([`Gate`]): a `tools/call` the policy denies is answered
+//! with an error, written between the server's messages, and never forwarded; every other
+//! message goes on byte for byte as soon as it ends.
 
 use std::ffi::OsString;
 use std::io::{self, Read, Write};
@@ -20,6 +20,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 
 use super::enforce::Enforcer;
+use super::framing::Framer;
+use super::gate::{Act, Gate};
 use super::mcp::{Direction, McpRecorder};
 use super::queue::{self, Sender};
 use super::recording::{self, Note};
@@ -29,14 +31,12 @@ const RECORD_QUEUE_BYTES: usize = 2 * 1024 * 1024;
 /// The most a relay reads at once.
 const CHUNK: usize = 64 * 1024;
 
-/// A line from the client longer than this is forwarded unjudged as it comes: a policy must not
-/// make the proxy hold unbounded memory.
-const MAX_JUDGED_LINE: usize = 16 * 1024 * 1024;
-
 /// Our stdout, shared by the server's relay and the answers to denied calls, which are written
 /// only between the server's messages.
 struct ClientOut {
-    /// The last byte written ended a line: a message may go now.
+    /// Where the server's messages end, in either framing.
+    server: Framer,
+    /// The last byte written ended a message: a message of ours may go now.
     at_boundary: bool,
     /// Answers waiting for the server's message in progress to end.
     waiting: Vec<Vec<u8>>,
@@ -47,7 +47,8 @@ impl ClientOut {
         let mut out = io::stdout().lock();
         out.write_all(bytes)?;
         if !bytes.is_empty() {
-            self.at_boundary = bytes.ends_with(b"\n");
+            self.server.push(bytes, |_| {});
+            self.at_boundary = self.server.between();
         }
         if self.at_boundary {
             for answer in self.waiting.drain(..) {
@@ -127,6 +128,7 @@ pub fn relay(
     let straight = enforcer.is_none();
 
     let client_out = Arc::new(Mutex::new(ClientOut {
+        server: Framer::boundaries(),
         at_boundary: true,
         waiting: Vec::new(),
     }));
@@ -153,49 +155,34 @@ pub fn relay(
         }
         let mut stdin = io::stdin().lock();
         let mut buf = vec![0u8; CHUNK];
-        // With a policy: the start of a client line whose newline has not come yet.
-        let mut line: Vec<u8> = Vec::new();
+        let Some(enforcer) = enforcer else {
+            return;
+        };
+        let mut gate = Gate::new();
+        let mut act = |act: Act<'_>| match act {
+            Act::Forward(bytes) => child_in.write_all(bytes).and_then(|()| child_in.flush()),
+            Act::Answer(answer) => {
+                if recording {
+                    to_server.send(Note::Bytes {
+                        direction: Direction::ServerToClient,
+                        bytes: answer.clone(),
+                        at: clock(),
+                    });
+                }
+                answers.lock().map_or(Ok(()), |mut out| out.answer(answer))
+            }
+            Act::Drop(why) => {
+                (enforcer.report)(&why);
+                Ok(())
+            }
+        };
         loop {
             let n = match stdin.read(&mut buf) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
-            if let Some(enforcer) = &enforcer {
-                let sent = judge_lines(enforcer, &mut line, &buf[..n], |bytes, denied| {
-                    if recording {
-                        to_server.send(Note::Bytes {
-                            direction: Direction::ClientToServer,
-                            bytes: bytes.to_vec(),
-                            at: clock(),
-                        });
-                    }
-                    match denied {
-                        Some(answer) => {
-                            if recording {
-                                to_server.send(Note::Bytes {
-                                    direction: Direction::ServerToClient,
-                                    bytes: answer.clone(),
-                                    at: clock(),
-                                });
-                            }
-                            answers
-                                .lock()
-                                .map_or(Ok(()), |mut out| out.answer(answer))
-                                .map(|()| true)
-                        }
-                        None => child_in
-                            .write_all(bytes)
-                            .and_then(|()| child_in.flush())
-                            .map(|()| true),
-                    }
-                });
-                if sent.is_err() {
-                    break;
-                }
-                continue;
-            }
-            // Queued before it is relayed: the server's answer cannot reach the recorder
-            // ahead of the request it answers.
+            // Queued before it is judged: the server's answer cannot reach the recorder ahead
+            // of the request it answers.
             if recording {
                 to_server.send(Note::Bytes {
                     direction: Direction::ClientToServer,
@@ -203,14 +190,11 @@ pub fn relay(
                     at: clock(),
                 });
             }
-            if child_in
-                .write_all(&buf[..n])
-                .and_then(|()| child_in.flush())
-                .is_err()
-            {
+            if gate.push(&enforcer, &buf[..n], &mut act).is_err() {
                 break;
             }
         }
+        let _ = gate.finish(&enforcer, &mut act);
         if recording {
             to_server.send(Note::Closed {
                 direction: Direction::ClientToServer,
@@ -275,37 +259,6 @@ pub fn relay(
     drop(tx);
     let _ = writer.join();
     Ok(code)
-}
-
-/// Splits what the client sent into lines and hands each whole line on with the answer to send
-/// instead when the policy denies it (`send(bytes, None)` forwards, `send(bytes, Some(answer))`
-/// answers). A line past [`MAX_JUDGED_LINE`] is forwarded unjudged as it comes.
-fn judge_lines(
-    enforcer: &Enforcer,
-    line: &mut Vec<u8>,
-    mut chunk: &[u8],
-    mut send: impl FnMut(&[u8], Option<Vec<u8>>) -> io::Result<bool>,
-) -> io::Result<()> {
-    while !chunk.is_empty() {
-        let Some(end) = memchr::memchr(b'\n', chunk) else {
-            line.extend_from_slice(chunk);
-            if line.len() > MAX_JUDGED_LINE {
-                send(line, None)?;
-                line.clear();
-            }
-            return Ok(());
-        };
-        line.extend_from_slice(&chunk[..=end]);
-        chunk = &chunk[end + 1..];
-        let answer = enforcer.answer(line).map(|v| {
-            let mut bytes = v.to_string().into_bytes();
-            bytes.push(b'\n');
-            bytes
-        });
-        send(line, answer)?;
-        line.clear();
-    }
-    Ok(())
 }
 
 /// Relays one direction until its source ends or its destination is gone; with a `queue`,

@@ -28,6 +28,7 @@ use crate::analysis::replay_line::{Numbered, Story, StoryOptions, header};
 use crate::analysis::watch::postmortem::{Death, PostMortem};
 use crate::analysis::watch::{Action, Condition, Metric, Rule, Violation, Watcher};
 use crate::capture::process::{AgentProcess, Liveness};
+use crate::capture::sink::system_time;
 use crate::capture::transcript::transcript_usage;
 use crate::error::Error;
 use crate::exit;
@@ -139,6 +140,7 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
     }
     let summary = super::output::summary(&store, &id)?;
     let (meta, rejections) = (summary.meta, summary.rejections);
+    record_budget(&store, &id, &rules, args.dry_run);
     let agent = Agent::from_name(&meta.agent_name);
     let paint = Painter::new(globals.colour());
     let mut out = stdout(globals.colour());
@@ -158,7 +160,8 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
         args,
         watcher: Watcher::new(agent, meta.started_at, rules),
         events: Vec::new(),
-        process: None,
+        // Replaced by the session's own when it recorded one.
+        process: ancestor_process(&store, meta.parent_session_id.as_deref()),
         transcript: None,
         transcript_seen: None,
         transcript_read: None,
@@ -218,7 +221,7 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
         }
         out.flush()?;
         session.read_transcript();
-        for violation in session.watcher.check(now()) {
+        for violation in session.watcher.check(system_time()) {
             session.act(&violation)?;
             if session.killed {
                 break;
@@ -247,12 +250,6 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
     } else {
         exit::OK
     })
-}
-
-fn now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// The rules of this watch: the ceilings the flags set, then the rules file's.
@@ -317,10 +314,41 @@ fn rules(args: &WatchArgs, globals: &Globals) -> Result<Vec<Rule>> {
     Ok(rules)
 }
 
+/// Records the lowest cost ceiling this watch holds the session to (`--budget`, a rules file's
+/// `cost_usd` rule), for `lint`'s budget-proximity rule. A dry run holds it to nothing.
+fn record_budget(store: &Store, id: &str, rules: &[Rule], dry_run: bool) {
+    use crate::analysis::watch::rules::Op;
+    let ceiling = rules
+        .iter()
+        .filter_map(|rule| match rule.condition {
+            Condition::Compare {
+                metric: Metric::CostUsd,
+                op: Op::AtLeast | Op::Above,
+                threshold,
+            } if threshold > 0.0 => Some(threshold),
+            _ => None,
+        })
+        .reduce(f64::min);
+    let Some(budget) = ceiling.filter(|_| !dry_run) else {
+        return;
+    };
+    if let Err(e) = store.write_watch_budget(id, budget, system_time()) {
+        to_stderr(format_args!(
+            "watch: the budget ceiling was not recorded for lint ({e})\n"
+        ));
+    }
+}
+
 /// `watch --resume`: continues the session's agent.
 fn resume(store: &Store, id: &str) -> Result<u8> {
     let events: Vec<Event> = store.events(id)?.collect();
-    let agent = events.iter().rev().find_map(recorded_process).ok_or_else(|| {
+    let parent = store.read_meta(id).ok().and_then(|m| m.parent_session_id);
+    let agent = events
+        .iter()
+        .rev()
+        .find_map(recorded_process)
+        .or_else(|| ancestor_process(store, parent.as_deref()))
+        .ok_or_else(|| {
         Error::usage(format!(
             "session {id} recorded no agent process to continue (its hooks predate agent-strace watch, or it was imported)"
         ))
@@ -353,6 +381,22 @@ fn resume(store: &Store, id: &str) -> Result<u8> {
 fn recorded_process(event: &Event) -> Option<AgentProcess> {
     let (pid, started) = crate::model::view::agent_process(event)?;
     Some(AgentProcess { pid, started })
+}
+
+/// The process of a subagent's session, which records none of its own (a subagent runs inside
+/// its parent's agent process): the last one its parent recorded, or the parent's parent's.
+fn ancestor_process(store: &Store, parent: Option<&str>) -> Option<AgentProcess> {
+    let mut parent = parent.map(str::to_owned);
+    // Bounded: a store someone edited may link sessions in a circle.
+    for _ in 0..16 {
+        let id = parent?;
+        let events: Vec<Event> = store.events(&id).ok()?.collect();
+        if let Some(process) = events.iter().rev().find_map(recorded_process) {
+            return Some(process);
+        }
+        parent = store.read_meta(&id).ok()?.parent_session_id;
+    }
+    None
 }
 
 /// An agent this watch paused: continued when the watch ends, however it ends. A panic or a
@@ -570,7 +614,7 @@ impl Session<'_> {
         let death = Death {
             violation: v,
             figures: &figures,
-            at: now(),
+            at: system_time(),
             signal,
             pid: p.pid,
         };

@@ -4,10 +4,10 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::glob::Glob;
 use super::shell::{self, SimpleCommand};
 use super::{CommandPattern, PathRules, Policy};
 use crate::model::ToolKind;
+use crate::model::glob::Glob;
 use crate::model::tools;
 use crate::model::view::ToolCall;
 

@@ -4,9 +4,9 @@
 use std::collections::BTreeSet;
 
 use super::check::{Access, Place, absolute, relative};
-use super::glob::Glob;
 use super::shell;
 use super::{FilesFile, Lists, NetworkFile, PolicyFile};
+use crate::model::glob::Glob;
 
 /// Gathers what sessions did, call by call.
 #[derive(Debug, Default)]

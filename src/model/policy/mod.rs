@@ -6,7 +6,6 @@
 //! # Architecture
 //! - [`Policy`]: `.agent-scope.json` compiled for matching; [`PolicyFile`] is the file's data
 //!   (read by `cli::settings`, which refuses unknown keys naming file, line and key).
-//! - [`glob`]: path globs (`**` across folders, a bare name anywhere).
 //! - [`shell`]: a command line split into simple commands, with their files and hosts.
 //! - [`sensitive`]: files flagged with no policy at all.
 //! - [`check`]: one tool call judged: allowed, no policy, or a violation naming its rule.
@@ -30,14 +29,13 @@
 
 pub mod check;
 pub mod generate;
-pub mod glob;
 pub mod reason;
 pub mod sensitive;
 pub mod shell;
 
 use serde::Serialize;
 
-use glob::Glob;
+use crate::model::glob::Glob;
 
 /// The key a `tool_call` event carries when a policy denied it before it ran (the hook or the
 /// proxy wrote it): an object with `rule`, `pattern` and `reason`.

@@ -49,7 +49,7 @@ pub fn reason(policy: &Policy, verdict: &Verdict, file: &str) -> String {
                     .files_read
                     .allow
                     .iter()
-                    .map(super::glob::Glob::as_str)
+                    .map(crate::model::glob::Glob::as_str)
             )
         ),
         "files.write.allow" => format!(
@@ -59,7 +59,7 @@ pub fn reason(policy: &Policy, verdict: &Verdict, file: &str) -> String {
                     .files_write
                     .allow
                     .iter()
-                    .map(super::glob::Glob::as_str)
+                    .map(crate::model::glob::Glob::as_str)
             )
         ),
         "sensitive" => format!(

@@ -6,7 +6,7 @@
 //! dotenv files, private keys and certificates, SSH and cloud credentials, package-registry
 //! tokens, and CI workflows (a write there runs code with the repository's secrets).
 
-use super::glob::Glob;
+use crate::model::glob::Glob;
 
 /// The patterns, as policy globs.
 pub const PATTERNS: &[&str] = &[

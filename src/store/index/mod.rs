@@ -275,6 +275,38 @@ mod tests {
         assert_eq!(left["n"], 0);
     }
 
+    /// A refresh that found a session stale, then waited while another reader brought the
+    /// index up to date, must not fold the same new lines a second time.
+    #[test]
+    fn a_refresh_that_another_reader_overtook_reads_what_the_index_knows_again() {
+        let (_dir, store) = store_with_session("a");
+        let mut slow = Index::open(&store).unwrap();
+        assert_eq!(slow.refresh(&store).unwrap().folded, 1);
+        store
+            .append(&event(
+                "a",
+                EventType::ToolCall,
+                2.0,
+                serde_json::json!({"tool_name": "Bash", "arguments": {"command": "ls"}}),
+            ))
+            .unwrap();
+        let known = slow.known().unwrap();
+        let names = stale::folder_names(store.root());
+        let on_disk = stale::scan_folders(&store, &known, names).unwrap();
+        assert!(on_disk.iter().any(|d| d.stale));
+
+        let mut fast = Index::open(&store).unwrap();
+        assert_eq!(fast.refresh(&store).unwrap().appended, 1);
+
+        assert_eq!(
+            slow.bring_up_to_date(&store, on_disk, known).unwrap(),
+            RefreshReport::default()
+        );
+        let kinds = counts(&slow, "SELECT type, count(*) FROM idx_events GROUP BY type");
+        assert_eq!(kinds["tool_call"], 1);
+        assert_eq!(kinds["user_prompt"], 1);
+    }
+
     #[test]
     fn a_symlink_in_place_of_the_index_is_not_followed() {
         let (dir, store) = store_with_session("a");

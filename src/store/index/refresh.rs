@@ -24,7 +24,7 @@ impl Index {
         let (known, names) =
             known_and_names(store.root(), || self.known()).map_err(|e| self.sql_error(e))?;
         let on_disk = scan_folders(store, &known, names)?;
-        self.bring_up_to_date(store, on_disk)
+        self.bring_up_to_date(store, on_disk, known)
     }
 
     /// Refolds, extends or deletes the sessions a scan found stale.
@@ -32,6 +32,7 @@ impl Index {
         &mut self,
         store: &Store,
         mut on_disk: Vec<OnDisk>,
+        known: KnownSessions,
     ) -> Result<RefreshReport, IndexError> {
         if on_disk.iter().all(|d| !d.stale) {
             return Ok(RefreshReport::default());
@@ -45,12 +46,18 @@ impl Index {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(sql)?;
-        // Another reader may have refreshed while this one waited for the lock.
-        let known = known_in(&tx).map_err(sql)?;
-        for disk in &mut on_disk {
-            let k = known.get(&disk.id);
-            disk.stale = is_stale(store, disk, k);
-        }
+        // Another reader may have refreshed while this one waited for the lock; then what the
+        // index knows is read again (most refreshes have the lock to themselves).
+        let known = if known.still_current(&tx).map_err(sql)? {
+            known
+        } else {
+            let known = known_in(&tx).map_err(sql)?;
+            for disk in &mut on_disk {
+                let k = known.get(&disk.id);
+                disk.stale = is_stale(store, disk, k);
+            }
+            known
+        };
         self.problems.clear();
         let mut report = RefreshReport::default();
         let mut prices = Prices::default();

@@ -33,7 +33,7 @@ impl Index {
         if on_disk.iter().all(|d| !d.stale) {
             return read;
         }
-        self.bring_up_to_date(store, on_disk)?;
+        self.bring_up_to_date(store, on_disk, known)?;
         self.read_sessions(store)
     }
 

@@ -81,8 +81,10 @@ pub(super) struct Known {
 }
 
 /// What the index knows, ordered by session id (as SQLite's `BINARY` collation and Rust's
-/// `str` order agree), so that a session is found by binary search.
-pub(super) struct KnownSessions(Vec<Known>);
+/// `str` order agree), so that a session is found by binary search; and the connection's
+/// `data_version` from before it was read, which tells whether another connection has
+/// committed since (see [`KnownSessions::still_current`]).
+pub(super) struct KnownSessions(Vec<Known>, i64);
 
 impl KnownSessions {
     pub(super) fn get(&self, id: &str) -> Option<&Known> {
@@ -91,6 +93,18 @@ impl KnownSessions {
             .ok()
             .map(|i| &self.0[i])
     }
+
+    /// Whether `conn` (the connection these rows were read on, now in a transaction) sees the
+    /// same rows: no other connection committed since they were read. SQLite changes a
+    /// connection's `data_version` exactly when another connection commits, so the refresh's
+    /// write transaction needs not read the ten thousand rows again to know they are the same.
+    pub(super) fn still_current(&self, conn: &Connection) -> rusqlite::Result<bool> {
+        Ok(data_version(conn)? == self.1)
+    }
+}
+
+fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA data_version", [], |r| r.get(0))
 }
 
 /// The names in the store's folder that can be sessions, in no order: read on a thread of its
@@ -238,6 +252,8 @@ pub(super) fn is_stale(store: &Store, disk: &mut OnDisk, known: Option<&Known>) 
 
 /// The rows of `idx_state`: a narrow table, so that reading it is cheap.
 pub(super) fn known_in(conn: &Connection) -> rusqlite::Result<KnownSessions> {
+    // Read first: a commit between it and the rows makes the rows look older, never newer.
+    let version = data_version(conn)?;
     let mut stmt = conn.prepare_cached(
         "SELECT session_id, sid, ev_dev, ev_ino, ev_size, ev_mtime,
                 meta_dev, meta_ino, meta_size, meta_mtime, watch_meta
@@ -255,5 +271,5 @@ pub(super) fn known_in(conn: &Connection) -> rusqlite::Result<KnownSessions> {
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     debug_assert!(known.is_sorted_by(|a, b| a.id < b.id));
-    Ok(KnownSessions(known))
+    Ok(KnownSessions(known, version))
 }

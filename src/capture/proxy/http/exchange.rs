@@ -38,6 +38,9 @@ pub(super) struct Proxy {
     pub(super) channels: Mutex<HashMap<String, u32>>,
     /// How many MCP sessions have been numbered.
     pub(super) channels_seen: std::sync::atomic::AtomicU32,
+    /// The older transport's event streams open now, by session: where an answer of ours to a
+    /// message posted in that session goes, as an event among the server's.
+    pub(super) streams: Mutex<HashMap<u32, mpsc::UnboundedSender<Bytes>>>,
     /// The policy in force, if any.
     pub(super) enforcer: Option<Enforcer>,
     pub(super) clock: fn() -> f64,
@@ -105,9 +108,11 @@ impl Proxy {
         self.record(Note::Event { kind, data, at }).await;
     }
 
-    /// Answers a `tools/call` the policy denied, without forwarding it: a JSON-RPC error in the
-    /// answer to the POST (Streamable HTTP), or, for the older transport whose answers travel
-    /// on its event stream, a 403 carrying the same error.
+    /// Answers a `tools/call` the policy denied, without forwarding it, the way the transport
+    /// carries answers: a JSON-RPC error in the answer to the POST (Streamable HTTP), or, for
+    /// the older transport, a `message` event on the session's event stream and a 202 to the
+    /// POST, as the server would have answered (a 403 carrying the error when that stream has
+    /// gone).
     async fn deny(&self, channel: u32, older: bool, answer: &Value) -> Response<ProxyBody> {
         let body = answer.to_string().into_bytes();
         self.record(Note::Message {
@@ -117,6 +122,18 @@ impl Proxy {
             at: (self.clock)(),
         })
         .await;
+        if older {
+            let stream = self
+                .streams
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(&channel)
+                .cloned();
+            let event = format!("event: message\ndata: {answer}\n\n");
+            if stream.is_some_and(|stream| stream.send(Bytes::from(event)).is_ok()) {
+                return plain(StatusCode::ACCEPTED, "Accepted");
+            }
+        }
         let status = if older {
             StatusCode::FORBIDDEN
         } else {
@@ -171,8 +188,15 @@ impl Proxy {
             .await;
         }
         if parts.method == Method::POST
-            && let Some(answer) = self.enforcer.as_ref().and_then(|e| e.answer(&body))
+            && let Some(enforcer) = &self.enforcer
+            && let Ok(message) = serde_json::from_slice::<Value>(&body)
+            && let Some(refusal) = enforcer.refusal(&message)
         {
+            let Some(answer) = refusal.answer else {
+                // A denied notification: nobody to answer, and the server must not see it.
+                (enforcer.report)("a tools/call notification the policy denies was not forwarded");
+                return plain(StatusCode::ACCEPTED, "Accepted");
+            };
             return self
                 .deny(channel, session.is_none() && channel_key.is_some(), &answer)
                 .await;
@@ -260,6 +284,7 @@ impl Proxy {
             proxy: self.clone(),
             reading,
             rewrite,
+            answers: None,
             channel,
             method: parts.method,
             path: path.to_owned(),
@@ -296,6 +321,9 @@ struct Relay {
     proxy: Arc<Proxy>,
     reading: Reading,
     rewrite: bool,
+    /// The older transport's stream: where the proxy's own answers come in, to go out between
+    /// the server's events.
+    answers: Option<mpsc::UnboundedSender<Bytes>>,
     channel: u32,
     method: Method,
     path: String,
@@ -313,11 +341,37 @@ impl Relay {
         });
         let mut kept = Vec::new();
         let mut events = Vec::new();
+        let (answers, mut ours) = if self.rewrite {
+            let (answers, ours) = mpsc::unbounded_channel();
+            (Some(answers), Some(ours))
+        } else {
+            (None, None)
+        };
+        self.answers = answers;
+        // Our answers wait for the server's event in progress to end.
+        let mut boundary = Boundary::default();
+        let mut waiting: Vec<Bytes> = Vec::new();
         loop {
             // A client that goes away while the server is quiet closes the server's stream too,
             // rather than holding it until the server next speaks.
             let next = tokio::select! {
                 next = body.frame() => next,
+                Some(answer) = async {
+                    match &mut ours {
+                        Some(ours) => ours.recv().await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    if boundary.between() {
+                        if tx.send(Ok(Frame::data(answer))).await.is_err() {
+                            self.forget_stream();
+                            return;
+                        }
+                    } else {
+                        waiting.push(answer);
+                    }
+                    continue;
+                }
                 () = tx.closed() => {
                     // An error is worth recording even when nobody read it (a HEAD's answer).
                     if matches!(self.reading, Reading::Failure) {
@@ -362,15 +416,26 @@ impl Relay {
                     if data.is_empty() {
                         continue;
                     }
+                    boundary.push(&data);
                     Frame::data(data)
                 }
                 Err(frame) => frame,
             };
             if tx.send(Ok(frame)).await.is_err() {
                 // The client has gone; so does the stream from the server.
+                self.forget_stream();
                 return;
             }
+            if boundary.between() {
+                for answer in waiting.drain(..) {
+                    if tx.send(Ok(Frame::data(answer))).await.is_err() {
+                        self.forget_stream();
+                        return;
+                    }
+                }
+            }
         }
+        self.forget_stream();
         if self.rewrite {
             let rest = rewriter.finish();
             if !rest.is_empty() {
@@ -379,6 +444,24 @@ impl Relay {
         }
         drop(tx);
         self.finish(&kept).await;
+    }
+
+    /// The stream has ended: answers for its session have nowhere to go.
+    fn forget_stream(&self) {
+        let Some(answers) = &self.answers else {
+            return;
+        };
+        let mut streams = self
+            .proxy
+            .streams
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if streams
+            .get(&self.channel)
+            .is_some_and(|s| s.same_channel(answers))
+        {
+            streams.remove(&self.channel);
+        }
     }
 
     /// Records that the server's answer ended before it was whole.
@@ -425,6 +508,13 @@ impl Relay {
                 .endpoint_for_client(&data, &self.path)
                 .unwrap_or_else(|| data.trim().to_owned());
             self.channel = self.proxy.channel(Some(&path));
+            if let Some(answers) = &self.answers {
+                self.proxy
+                    .streams
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(self.channel, answers.clone());
+            }
             return;
         }
         if name != "message" || data.is_empty() {
@@ -572,6 +662,43 @@ fn plain(status: StatusCode, text: &str) -> Response<ProxyBody> {
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     response
+}
+
+/// Whether the bytes of an event stream passed so far end between events (after a blank line,
+/// or before anything), where an event of ours may go without splitting one of the server's.
+#[derive(Debug)]
+struct Boundary {
+    /// The stream's last bytes.
+    tail: [u8; 3],
+    /// Nothing has passed yet.
+    start: bool,
+}
+
+impl Default for Boundary {
+    fn default() -> Boundary {
+        Boundary {
+            tail: [0; 3],
+            start: true,
+        }
+    }
+}
+
+impl Boundary {
+    fn push(&mut self, bytes: &[u8]) {
+        for &b in bytes.iter().rev().take(3).rev() {
+            self.tail = [self.tail[1], self.tail[2], b];
+        }
+        self.start &= bytes.is_empty();
+    }
+
+    fn between(&self) -> bool {
+        let [_, a, b] = self.tail;
+        self.start
+            || (a, b) == (b'\n', b'\n')
+            || (a, b) == (b'\r', b'\r')
+            || self.tail == *b"\n\r\n"
+            || self.tail == *b"\r\r\n"
+    }
 }
 
 /// An answer's body fed by the relay task.

@@ -132,6 +132,7 @@ impl HttpProxy {
             record: recording.then(|| tx.clone()),
             channels: Mutex::new(HashMap::new()),
             channels_seen: std::sync::atomic::AtomicU32::new(0),
+            streams: Mutex::new(HashMap::new()),
             enforcer: self.enforcer,
             clock,
         });

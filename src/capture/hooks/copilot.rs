@@ -1,0 +1,380 @@
+//! GitHub Copilot CLI's hook payloads, in both of its shapes, read into the normal form; and
+//! how Copilot is told a denial.
+//!
+//! The case of the event name a hook is configured under decides the payload (docs/agents.md
+//! §4.2, observed on 1.0.102, `docs/agents/recorded/copilot-1.0.102-hooks.tsv`):
+//! - camelCase events (`preToolUse`, `userPromptSubmitted`, `agentStop` …): camelCase fields
+//!   `sessionId`, `timestamp` (epoch **milliseconds**, a number), `cwd`, `toolName` (Copilot's
+//!   own tool name: `bash`, `view` …), `toolArgs`, `toolResult {resultType, textResultForLlm}`.
+//!   The payload does not name its event (only `permissionRequest` says `hookName`), so the
+//!   `hook <event>` argument does.
+//! - PascalCase events (`PreToolUse` …): Claude Code's snake_case fields with an ISO 8601
+//!   `timestamp`, Claude's tool names (`Bash`) and `tool_result {result_type,
+//!   text_result_for_llm}` in place of `tool_response`. Copilot also runs the hooks of the
+//!   project's `.claude/settings.json` with this shape.
+//!
+//! Neither shape has a tool-call id: a result finds its call by tool name and arguments
+//! (`CallKey::by_content`). No payload carries the answer; `agentStop` names Copilot's own
+//! `events.jsonl`, whose last `assistant.message` is it.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+use super::payload::{Answer, Fields, HookEvent, HookPayload, PayloadError};
+use crate::model::Agent;
+
+/// Copilot's camelCase event names, as written in its hooks files and passed as `hook <event>`.
+const CAMEL_EVENTS: [(&str, HookEvent); 12] = [
+    ("sessionStart", HookEvent::SessionStart),
+    ("sessionEnd", HookEvent::SessionEnd),
+    ("userPromptSubmitted", HookEvent::UserPromptSubmit),
+    ("preToolUse", HookEvent::PreToolUse),
+    ("postToolUse", HookEvent::PostToolUse),
+    ("postToolUseFailure", HookEvent::PostToolUseFailure),
+    ("permissionRequest", HookEvent::PermissionRequest),
+    ("agentStop", HookEvent::Stop),
+    ("subagentStart", HookEvent::SubagentStart),
+    ("subagentStop", HookEvent::SubagentStop),
+    ("preCompact", HookEvent::PreCompact),
+    ("notification", HookEvent::Notification),
+];
+
+/// The camelCase fields Copilot documents or was seen sending, with the store's (snake_case)
+/// name each is recorded under. Fields not listed are kept as sent, as unknown.
+const CAMEL_FIELDS: &[(&str, &str)] = &[
+    ("cwd", "cwd"),
+    ("source", "source"),
+    ("initialPrompt", "initial_prompt"),
+    ("prompt", "prompt"),
+    ("toolName", "tool_name"),
+    ("toolArgs", "tool_input"),
+    ("toolInput", "tool_input"),
+    ("toolResult", "tool_result"),
+    ("transcriptPath", "transcript_path"),
+    ("stopReason", "stop_reason"),
+    ("stop_hook_active", "stop_hook_active"),
+    ("reason", "reason"),
+    ("permissionSuggestions", "permission_suggestions"),
+    ("error", "error"),
+];
+
+/// The snake_case fields of the PascalCase shape beyond Claude Code's.
+const PASCAL_EXTRA: &[&str] = &["initial_prompt", "stop_reason", "tool_result"];
+
+/// Whether a payload is Copilot's camelCase one: `sessionId` without VS Code's `hookEventName`
+/// (VS Code always names its event; Copilot's camelCase payloads never do).
+pub(super) fn is_camel(fields: &Map<String, Value>) -> bool {
+    !fields.contains_key("session_id")
+        && fields.contains_key("sessionId")
+        && !fields.contains_key("hookEventName")
+}
+
+/// Copilot's events with no kind of their own in the normal form, kept whole by name.
+const OTHER_EVENTS: [&str; 2] = ["errorOccurred", "preMcpToolCall"];
+
+/// The event a `hook <event>` argument names: Copilot's camelCase name, or ours.
+fn event_of_arg(arg: &str) -> Option<HookEvent> {
+    CAMEL_EVENTS
+        .iter()
+        .find(|(name, _)| *name == arg)
+        .map(|(_, event)| event.clone())
+        .or_else(|| HookEvent::from_arg(arg))
+        .or_else(|| {
+            OTHER_EVENTS
+                .contains(&arg)
+                .then(|| HookEvent::Other(arg.to_owned()))
+        })
+}
+
+/// Reads a Copilot CLI payload of either shape.
+pub(super) fn read(arg: &str, fields: Map<String, Value>) -> Result<HookPayload, PayloadError> {
+    if is_camel(&fields) {
+        read_camel(arg, fields)
+    } else {
+        read_pascal(arg, fields)
+    }
+}
+
+fn read_camel(arg: &str, mut fields: Map<String, Value>) -> Result<HookPayload, PayloadError> {
+    let event = match fields.remove("hookName") {
+        Some(Value::String(name)) if !name.is_empty() => {
+            event_of_arg(&name).unwrap_or(HookEvent::Other(name))
+        }
+        None | Some(Value::Null) => {
+            event_of_arg(arg).ok_or_else(|| PayloadError::UnknownEvent(arg.to_owned()))?
+        }
+        Some(_) => return Err(PayloadError::WrongType("hookName", "string")),
+    };
+    let at = take_time(&mut fields, "timestamp")?;
+    // Renamed to the store's names, so that the shared reading of the normal form applies.
+    let mut renamed = Map::new();
+    let mut unknown = Vec::new();
+    for (key, value) in fields {
+        if key == "sessionId" {
+            renamed.insert("session_id".into(), value);
+        } else if let Some((_, to)) = CAMEL_FIELDS.iter().find(|(from, _)| *from == key) {
+            renamed.insert((*to).to_owned(), value);
+        } else {
+            unknown.push(key.clone());
+            renamed.insert(key, value);
+        }
+    }
+    let mut f = Fields(renamed);
+    let session_id = f.take_session("session_id")?;
+    finish(f, event, session_id, at, unknown)
+}
+
+fn read_pascal(arg: &str, fields: Map<String, Value>) -> Result<HookPayload, PayloadError> {
+    let mut f = Fields(fields);
+    let at = take_time(&mut f.0, "timestamp")?;
+    let event = f.take_event("hook_event_name", arg).or_else(|e| match e {
+        PayloadError::UnknownEvent(_) => {
+            event_of_arg(arg).ok_or_else(|| PayloadError::UnknownEvent(arg.to_owned()))
+        }
+        e => Err(e),
+    })?;
+    let session_id = f.take_session("session_id")?;
+    let mut known: Vec<&str> = super::claude_code::KNOWN.to_vec();
+    known.extend_from_slice(PASCAL_EXTRA);
+    let unknown = f.unknown(&known);
+    finish(f, event, session_id, at, unknown)
+}
+
+/// The normal form, once the fields carry the store's names.
+fn finish(
+    mut f: Fields,
+    event: HookEvent,
+    session_id: String,
+    at: Option<f64>,
+    unknown: Vec<String>,
+) -> Result<HookPayload, PayloadError> {
+    // The tool's arguments: an object, or (some versions) its JSON text.
+    if let Some(Value::String(text)) = f.0.get("tool_input")
+        && let Ok(parsed @ Value::Object(_)) = serde_json::from_str::<Value>(text)
+    {
+        f.0.insert("tool_input".into(), parsed);
+    }
+    let mut tool = f.tool(&event)?;
+    let mut event = event;
+    if let Some(tool) = tool.as_mut()
+        && let Some(result) = f.0.get("tool_result")
+    {
+        let (failed, text) = tool_result(result);
+        if failed && event == HookEvent::PostToolUse {
+            event = HookEvent::PostToolUseFailure;
+        }
+        if event == HookEvent::PostToolUseFailure {
+            tool.error = tool.error.take().or(text);
+        } else {
+            tool.response = text.or_else(|| Some(result.clone()));
+        }
+    }
+    let agent_id = f.agent_id()?;
+    let cwd = f.optional("cwd")?;
+    let answer = match event {
+        HookEvent::Stop | HookEvent::SubagentStop => f
+            .text("transcript_path")
+            .and_then(|path| answer_when_written(Path::new(&path)))
+            .map(Answer::Text),
+        _ => None,
+    };
+    let text = |key: &str| f.text(key);
+    Ok(HookPayload {
+        agent: Agent::Copilot,
+        session_id,
+        cwd,
+        at,
+        agent_type: text("agent_type"),
+        prompt: f.0.get("prompt").cloned(),
+        source: text("source"),
+        answer,
+        agent_id,
+        tool,
+        unknown,
+        fields: f.0,
+        event,
+    })
+}
+
+/// Whether a `toolResult` says the call failed, and its text for the model.
+fn tool_result(result: &Value) -> (bool, Option<Value>) {
+    let field = |camel: &str, snake: &str| {
+        result
+            .get(camel)
+            .or_else(|| result.get(snake))
+            .and_then(Value::as_str)
+    };
+    let kind = field("resultType", "result_type").unwrap_or("success");
+    let failed = matches!(kind, "failure" | "error" | "rejected" | "denied");
+    let text = field("textResultForLlm", "text_result_for_llm").map(Value::from);
+    (failed, text)
+}
+
+/// Takes Copilot's `timestamp`: epoch milliseconds (camelCase) or ISO 8601 (PascalCase). A
+/// time that cannot be read is kept as sent, and the hook's clock stamps the event.
+fn take_time(fields: &mut Map<String, Value>, key: &str) -> Result<Option<f64>, PayloadError> {
+    let at = match fields.remove(key) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Number(n)) => match n.as_f64() {
+            Some(ms) if ms.is_finite() && ms > 0.0 => Some(ms / 1000.0),
+            _ => {
+                fields.insert(key.to_owned(), Value::Number(n));
+                None
+            }
+        },
+        Some(Value::String(text)) => {
+            if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&text) {
+                Some(t.timestamp_micros() as f64 / 1e6)
+            } else {
+                fields.insert(key.to_owned(), Value::String(text));
+                None
+            }
+        }
+        Some(_) => return Err(PayloadError::WrongType("timestamp", "number")),
+    };
+    Ok(at)
+}
+
+/// Copilot writes `events.jsonl` behind its hooks: observed on 1.0.102 driven offline, the
+/// agentStop hook can start before the answer's line is in the file. A stop hook that finds
+/// none looks again a few times, never longer than this in all.
+const ANSWER_WAIT: std::time::Duration = std::time::Duration::from_millis(150);
+
+/// [`last_answer`], waiting up to [`ANSWER_WAIT`] for the file to catch up; `None` at once when
+/// there is no such file.
+fn answer_when_written(path: &Path) -> Option<String> {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(text) = last_answer(path) {
+            return Some(text);
+        }
+        if !path.is_file() || started.elapsed() >= ANSWER_WAIT {
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+}
+
+/// How much of the end of `events.jsonl` the stop hook reads for the answer.
+const TAIL: u64 = 1024 * 1024;
+
+/// The content of the last non-empty `assistant.message` of the last turn in Copilot's
+/// `events.jsonl`; `None` when the file cannot be read, or its last [`TAIL`] bytes hold none
+/// after the turn's `user.message`.
+fn last_answer(path: &Path) -> Option<String> {
+    let mut file = crate::store::open_regular(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    let start = len.saturating_sub(TAIL);
+    file.seek(SeekFrom::Start(start)).ok()?;
+    let mut buf = Vec::new();
+    file.take(TAIL).read_to_end(&mut buf).ok()?;
+    for line in buf.split(|&b| b == b'\n').rev() {
+        let kind = if line.windows(19).any(|w| w == b"\"assistant.message\"") {
+            "assistant.message"
+        } else if line.windows(14).any(|w| w == b"\"user.message\"") {
+            "user.message"
+        } else {
+            continue;
+        };
+        let Ok(entry) = serde_json::from_slice::<Value>(line) else {
+            continue;
+        };
+        match entry.get("type").and_then(Value::as_str) {
+            // The turn's prompt, with no answer after it yet: an older answer is not this one.
+            Some("user.message") if kind == "user.message" => return None,
+            Some("assistant.message") => {
+                let text = entry
+                    .get("data")
+                    .and_then(|d| d.get("content"))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                if !text.is_empty() {
+                    return Some(text.to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Copilot's denial: its flat `permissionDecision` JSON with exit 0 (observed to deny under
+/// both camelCase and PascalCase hooks); a permission request is answered `behavior: deny`.
+pub(super) fn deny(reason: &str, permission_request: bool) -> super::Reply {
+    let json = if permission_request {
+        serde_json::json!({"behavior": "deny", "message": reason})
+    } else {
+        serde_json::json!({"permissionDecision": "deny", "permissionDecisionReason": reason})
+    };
+    super::Reply {
+        stdout: Some(format!("{json}\n")),
+        stderr: None,
+        exit: crate::exit::OK,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::hooks::{Signals, ToolUse};
+
+    fn tool_of(p: &HookPayload) -> &ToolUse {
+        p.tool.as_ref().expect("a tool")
+    }
+
+    fn read_payload(arg: &str, stdin: &str) -> Result<HookPayload, PayloadError> {
+        crate::capture::hooks::read_payload(arg, stdin.as_bytes(), &Signals::default())
+    }
+
+    #[test]
+    fn recorded_camel_payloads_read_as_copilot() {
+        let p = read_payload(
+            "preToolUse",
+            r#"{"sessionId":"5a25","timestamp":1796017193519,"cwd":"/p","toolName":"bash","toolArgs":{"command":"cat .env","description":"read env"}}"#,
+        )
+        .unwrap();
+        assert_eq!(p.agent, Agent::Copilot);
+        assert_eq!(p.event, HookEvent::PreToolUse);
+        assert_eq!(p.session_id, "5a25");
+        assert_eq!(p.at, Some(1_796_017_193.519));
+        assert_eq!(tool_of(&p).name, "bash");
+        assert_eq!(tool_of(&p).input["command"], "cat .env");
+        assert!(p.unknown.is_empty(), "{:?}", p.unknown);
+
+        let p = read_payload(
+            "postToolUse",
+            r#"{"sessionId":"5a25","timestamp":1,"toolName":"bash","toolArgs":"{\"command\":\"ls\"}","toolResult":{"resultType":"failure","textResultForLlm":"boom"}}"#,
+        )
+        .unwrap();
+        assert_eq!(p.event, HookEvent::PostToolUseFailure);
+        assert_eq!(tool_of(&p).input, serde_json::json!({"command": "ls"}));
+        assert_eq!(tool_of(&p).error, Some("boom".into()));
+
+        let p = read_payload(
+            "x",
+            r#"{"hookName":"permissionRequest","sessionId":"s","timestamp":1,"toolName":"bash","toolInput":{"command":"ls"}}"#,
+        )
+        .unwrap();
+        assert_eq!(p.event, HookEvent::PermissionRequest);
+    }
+
+    #[test]
+    fn an_unknown_camel_event_is_named() {
+        let p = read_payload(
+            "errorOccurred",
+            r#"{"sessionId":"s","timestamp":1,"error":"x"}"#,
+        )
+        .unwrap();
+        assert_eq!(p.event, HookEvent::Other("errorOccurred".into()));
+        assert!(matches!(
+            read_payload("bogus", r#"{"sessionId":"s","timestamp":1}"#),
+            Err(PayloadError::UnknownEvent(_))
+        ));
+        assert_eq!(
+            read_payload("agentStop", r#"{"sessionId":"s","timestamp":{}}"#).unwrap_err(),
+            PayloadError::WrongType("timestamp", "number")
+        );
+    }
+}

@@ -1,0 +1,386 @@
+//! Gemini CLI's hook payloads as Gemini CLI sends them on stdin, read into the normal form, and
+//! its way of being told a denial.
+//!
+//! Snake_case throughout (docs/agents.md §3.2, observed on 0.61.0): `session_id`,
+//! `transcript_path`, `cwd`, `hook_event_name`, an ISO 8601 `timestamp`, then the event's own
+//! fields. Gemini's events become the normal form's: `BeforeAgent` (`prompt`) a prompt,
+//! `AfterAgent` (`prompt_response`) the answer, `BeforeTool`/`AfterTool` (`tool_name`,
+//! `tool_input`, `tool_response {llmContent, returnDisplay, error}`) a call and its result or
+//! failure, `BeforeModel`/`AfterModel` (`llm_request`, `llm_response`) a model request and the
+//! chunks of its streamed response. `PreCompress`, `BeforeToolSelection` and any event Gemini
+//! adds later keep their own names. Unknown fields are kept.
+//!
+//! Gemini sends no tool-call id: a result finds its call by tool name and input (the store's
+//! pending calls), the way Gemini itself runs them.
+//!
+//! Every `BeforeModel`, `BeforeToolSelection` and `AfterModel` payload repeats the whole text of
+//! the conversation in `llm_request.messages`; recording it each time would make the store grow
+//! with the square of the conversation, so `llm_request` is kept as its `model`, `config` and
+//! the number of its messages.
+
+use serde_json::{Map, Value};
+
+use super::payload::{Answer, Fields, HookEvent, HookPayload, PayloadError};
+use crate::capture::import::agent_log::{count, usage_value};
+use crate::model::{Agent, Tokens};
+
+/// Gemini's events that no other agent sends: a payload naming one of them is Gemini's.
+const OWN_EVENTS: [&str; 8] = [
+    "BeforeAgent",
+    "AfterAgent",
+    "BeforeModel",
+    "AfterModel",
+    "BeforeToolSelection",
+    "BeforeTool",
+    "AfterTool",
+    "PreCompress",
+];
+
+/// The fields Gemini CLI documents (less the ones taken out as the session's plumbing); any
+/// other field (`mcp_context`, `original_request_name`, those of events to come) is recorded
+/// as unknown, beside what the event records.
+const KNOWN: &[&str] = &[
+    "cwd",
+    "transcript_path",
+    "source",
+    "reason",
+    "prompt",
+    "prompt_response",
+    "stop_hook_active",
+    "tool_name",
+    "tool_input",
+    "tool_response",
+    "trigger",
+    "notification_type",
+    "message",
+    "details",
+    // What this reader makes of `llm_request` and `llm_response`, under the store's names.
+    "model",
+    "messages",
+    "config",
+    "text",
+    "usage",
+    "reported_usage",
+    "finish_reason",
+];
+
+/// Whether a payload names one of Gemini CLI's own events.
+pub(super) fn is_gemini(fields: &Map<String, Value>) -> bool {
+    fields
+        .get("hook_event_name")
+        .and_then(Value::as_str)
+        .is_some_and(|name| OWN_EVENTS.contains(&name))
+}
+
+/// The normal form's event for one of Gemini's event names (ours and Claude's are read too:
+/// a copied `hook pre-tool` command may run under Gemini).
+fn event_named(name: &str) -> Option<HookEvent> {
+    Some(match name {
+        "BeforeAgent" => HookEvent::UserPromptSubmit,
+        "AfterAgent" => HookEvent::Stop,
+        "BeforeModel" => HookEvent::ModelRequest,
+        "AfterModel" => HookEvent::ModelResponse,
+        "BeforeTool" => HookEvent::PreToolUse,
+        "AfterTool" => HookEvent::PostToolUse,
+        _ => return HookEvent::from_arg(name),
+    })
+}
+
+/// Reads a Gemini CLI payload. `arg` is the `hook <event>` argument; the payload's own
+/// `hook_event_name` wins.
+pub(super) fn read(arg: &str, fields: Map<String, Value>) -> Result<HookPayload, PayloadError> {
+    let mut f = Fields(fields);
+    let event = match f.take_optional("hook_event_name")? {
+        Some(name) if !name.is_empty() => event_named(&name).unwrap_or(HookEvent::Other(name)),
+        _ => event_named(arg).ok_or_else(|| PayloadError::UnknownEvent(arg.to_owned()))?,
+    };
+    let session_id = f.take_session("session_id")?;
+    let at = match f.take_optional("timestamp")? {
+        Some(text) => {
+            let at = chrono::DateTime::parse_from_rfc3339(&text)
+                .ok()
+                .map(|t| t.timestamp_micros() as f64 / 1e6);
+            if at.is_none() {
+                // A time we cannot read is kept as sent; the hook's own clock stamps the event.
+                f.0.insert("timestamp".into(), text.into());
+            }
+            at
+        }
+        None => None,
+    };
+    if let Some(request) = f.0.remove("llm_request") {
+        summarise_request(&mut f.0, &request, event == HookEvent::ModelRequest);
+    }
+    let mut event = event;
+    if event == HookEvent::ModelResponse {
+        match f.0.remove("llm_response") {
+            Some(Value::Object(response)) => read_chunk(&mut f.0, &response),
+            None | Some(Value::Null) => return Err(PayloadError::Missing("llm_response")),
+            Some(_) => return Err(PayloadError::WrongType("llm_response", "object")),
+        }
+    }
+    let mut tool = f.tool(&event)?;
+    if event == HookEvent::PostToolUse
+        && let Some(tool) = &mut tool
+        && let Some(Value::Object(response)) = &tool.response
+    {
+        // `llmContent` is what the model was given (a string, or parts); `returnDisplay` is
+        // the user's view of it (for edits, the whole file before and after), not kept twice.
+        match response.get("error").filter(|e| !e.is_null()) {
+            Some(error) => {
+                tool.error = Some(
+                    error
+                        .get("message")
+                        .filter(|m| m.is_string())
+                        .unwrap_or(error)
+                        .clone(),
+                );
+                tool.response = None;
+                event = HookEvent::PostToolUseFailure;
+            }
+            None => tool.response = response.get("llmContent").cloned(),
+        }
+    }
+    let cwd = f.optional("cwd")?;
+    let text = |key: &str| f.text(key);
+    let answer = match event {
+        HookEvent::Stop => text("prompt_response").map(Answer::Text),
+        _ => None,
+    };
+    let prompt = match event {
+        HookEvent::UserPromptSubmit => f.0.get("prompt").cloned(),
+        _ => None,
+    };
+    Ok(HookPayload {
+        agent: Agent::GeminiCli,
+        session_id,
+        cwd,
+        at,
+        agent_type: None,
+        prompt,
+        source: text("source"),
+        answer,
+        agent_id: None,
+        tool,
+        unknown: f.unknown(KNOWN),
+        fields: f.0,
+        event,
+    })
+}
+
+/// Keeps of a model request what says which call it was: the model, the generation config and
+/// (on `BeforeModel`, where the request is recorded) how many messages it sent.
+fn summarise_request(fields: &mut Map<String, Value>, request: &Value, counted: bool) {
+    if let Some(model) = request.get("model").filter(|m| m.is_string()) {
+        fields.insert("model".into(), model.clone());
+    }
+    if counted {
+        if let Some(config) = request.get("config").filter(|c| c.is_object()) {
+            fields.insert("config".into(), config.clone());
+        }
+        if let Some(messages) = request.get("messages").and_then(Value::as_array) {
+            fields.insert("messages".into(), messages.len().into());
+        }
+    }
+}
+
+/// One streamed chunk of a response, under the store's names: its `text` (the chunk's own,
+/// not the response's so far), the response's `usage` so far (Gemini repeats the cumulative
+/// counts on every chunk), `reported_usage` as sent and, on the last chunk, `finish_reason`.
+fn read_chunk(fields: &mut Map<String, Value>, response: &Map<String, Value>) {
+    let candidate = response
+        .get("candidates")
+        .and_then(Value::as_array)
+        .and_then(|c| c.first());
+    let text = match response.get("text").and_then(Value::as_str) {
+        Some(text) => text.to_owned(),
+        None => candidate
+            .and_then(|c| c.pointer("/content/parts"))
+            .and_then(Value::as_array)
+            .map(|parts| parts.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default(),
+    };
+    fields.insert("text".into(), text.into());
+    if let Some(reason) = candidate
+        .and_then(|c| c.get("finishReason"))
+        .and_then(Value::as_str)
+        .filter(|r| !r.is_empty())
+    {
+        fields.insert("finish_reason".into(), reason.into());
+    }
+    if let Some(usage) = response.get("usageMetadata").filter(|u| u.is_object()) {
+        fields.insert("usage".into(), usage_value(&tokens(usage)));
+        fields.insert("reported_usage".into(), usage.clone());
+    }
+}
+
+/// Gemini's `usageMetadata` in the store's convention (docs/agents.md §9.5): cached input is
+/// inside `promptTokenCount` and comes out of it; thoughts are billed as output; tool-use prompt
+/// tokens are input. Gemini CLI 0.61.0's hooks pass on only the prompt, candidates and total
+/// counts (its translator drops the others): the thoughts are then what the total holds beyond
+/// prompt and candidates, so that the total is Gemini's; the cached part of the prompt cannot be
+/// told and is counted as fresh input.
+fn tokens(usage: &Value) -> Tokens {
+    let prompt = count(usage, "promptTokenCount");
+    let candidates = count(usage, "candidatesTokenCount");
+    let cached = count(usage, "cachedContentTokenCount").min(prompt);
+    let tool = count(usage, "toolUsePromptTokenCount");
+    let thoughts = match usage.get("thoughtsTokenCount").and_then(Value::as_u64) {
+        Some(thoughts) => thoughts,
+        None => count(usage, "totalTokenCount").saturating_sub(prompt + candidates + tool),
+    };
+    Tokens {
+        input: prompt - cached + tool,
+        output: candidates + thoughts,
+        cache_creation: 0,
+        cache_creation_1h: 0,
+        cache_read: cached,
+        reasoning: thoughts,
+    }
+}
+
+/// Gemini CLI's denial (docs/agents.md §3.3, observed on 0.61.0): the JSON object alone on
+/// stdout, exit 0. Gemini reads stderr when stdout is empty and shows it to the user, and takes
+/// any exit of 2 or more with output as a block, so nothing else is printed.
+pub(super) fn deny(reason: &str) -> super::Reply {
+    let json = serde_json::json!({"decision": "deny", "reason": reason});
+    super::Reply {
+        stdout: Some(format!("{json}\n")),
+        stderr: None,
+        exit: crate::exit::OK,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::capture::hooks::Signals;
+
+    fn read_payload(stdin: &Value, signals: &Signals) -> Result<HookPayload, PayloadError> {
+        crate::capture::hooks::read_payload("x", stdin.to_string().as_bytes(), signals)
+    }
+
+    fn payload(event: &str, extra: Value) -> Value {
+        let mut p = json!({"session_id": "g1", "hook_event_name": event,
+            "timestamp": "2026-11-30T05:36:48.409Z", "cwd": "/w", "transcript_path": "/t.jsonl"});
+        let Value::Object(extra) = extra else {
+            unreachable!("payload fields are an object")
+        };
+        for (k, v) in extra {
+            p[k] = v;
+        }
+        p
+    }
+
+    #[test]
+    fn gemini_is_told_by_its_events_its_environment_or_the_command_line() {
+        let none = Signals::default();
+        let p = read_payload(&payload("BeforeAgent", json!({"prompt": "hi"})), &none).unwrap();
+        assert_eq!(p.agent, Agent::GeminiCli);
+        assert_eq!(p.event, HookEvent::UserPromptSubmit);
+        assert_eq!(p.prompt, Some(json!("hi")));
+        assert_eq!(p.at, Some(1_796_017_008.409));
+        // SessionStart is Claude's name too: only a signal says Gemini.
+        let start = payload("SessionStart", json!({"source": "startup"}));
+        assert_eq!(
+            read_payload(&start, &none).unwrap().agent,
+            Agent::ClaudeCode
+        );
+        let env = Signals {
+            gemini: true,
+            ..Signals::default()
+        };
+        assert_eq!(read_payload(&start, &env).unwrap().agent, Agent::GeminiCli);
+        let declared = Signals {
+            declared: Some(Agent::GeminiCli),
+            ..Signals::default()
+        };
+        assert_eq!(
+            read_payload(&start, &declared).unwrap().agent,
+            Agent::GeminiCli
+        );
+    }
+
+    #[test]
+    fn tool_results_and_failures_come_from_tool_response() {
+        let none = Signals::default();
+        let ok = read_payload(
+            &payload(
+                "AfterTool",
+                json!({"tool_name": "read_file", "tool_input": {"file_path": "README.md"},
+                    "tool_response": {"llmContent": "hello\n", "returnDisplay": ""},
+                    "mcp_context": null}),
+            ),
+            &none,
+        )
+        .unwrap();
+        assert_eq!(ok.event, HookEvent::PostToolUse);
+        let tool = ok.tool.unwrap();
+        assert_eq!(tool.response, Some(json!("hello\n")));
+        assert_eq!(tool.id, None);
+        assert_eq!(ok.unknown, ["mcp_context"]);
+        let failed = read_payload(
+            &payload(
+                "AfterTool",
+                json!({"tool_name": "run_shell_command", "tool_input": {"command": "x"},
+                    "tool_response": {"llmContent": "", "error": {"message": "boom", "type": "x"}}}),
+            ),
+            &none,
+        )
+        .unwrap();
+        assert_eq!(failed.event, HookEvent::PostToolUseFailure);
+        assert_eq!(failed.tool.unwrap().error, Some(json!("boom")));
+    }
+
+    #[test]
+    fn a_chunk_reads_into_text_usage_and_finish() {
+        let p = read_payload(
+            &payload(
+                "AfterModel",
+                json!({"llm_request": {"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": "a long history"}]},
+                    "llm_response": {"text": "", "candidates": [{"content": {"role": "model", "parts": []}, "finishReason": "STOP", "index": 0}],
+                        "usageMetadata": {"promptTokenCount": 50, "candidatesTokenCount": 9, "totalTokenCount": 63}}}),
+            ),
+            &Signals::default(),
+        )
+        .unwrap();
+        assert_eq!(p.event, HookEvent::ModelResponse);
+        assert_eq!(p.fields["model"], "gemini-2.5-flash");
+        assert_eq!(p.fields["finish_reason"], "STOP");
+        assert_eq!(p.fields["text"], "");
+        assert!(!p.fields.contains_key("llm_request") && !p.fields.contains_key("messages"));
+        let usage = Tokens::from_usage(&p.fields["usage"]);
+        assert_eq!((usage.input, usage.output, usage.reasoning), (50, 13, 4));
+        assert_eq!(usage.total(), 63);
+    }
+
+    #[test]
+    fn tokens_follow_the_stores_convention() {
+        let t = tokens(&json!({"promptTokenCount": 50, "candidatesTokenCount": 9,
+            "cachedContentTokenCount": 20, "thoughtsTokenCount": 4, "totalTokenCount": 63}));
+        assert_eq!(
+            (t.input, t.cache_read, t.output, t.reasoning, t.total()),
+            (30, 20, 13, 4, 63)
+        );
+        assert_eq!(tokens(&json!({"promptTokenCount": "x"})), Tokens::default());
+    }
+
+    #[test]
+    fn bad_chunks_are_named() {
+        let none = Signals::default();
+        assert_eq!(
+            read_payload(&payload("AfterModel", json!({})), &none).unwrap_err(),
+            PayloadError::Missing("llm_response")
+        );
+        assert_eq!(
+            read_payload(&payload("AfterModel", json!({"llm_response": 5})), &none).unwrap_err(),
+            PayloadError::WrongType("llm_response", "object")
+        );
+        assert_eq!(
+            read_payload(&payload("BeforeTool", json!({})), &none).unwrap_err(),
+            PayloadError::Missing("tool_name")
+        );
+    }
+}

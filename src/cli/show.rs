@@ -1,0 +1,194 @@
+//! `show`: who started a session and where (its attribution), with its agent, model, times
+//! and parent session, for people and, with --format json, for programs.
+
+use std::io::Write;
+
+use anyhow::Result;
+use clap::Args;
+use serde_json::{Map, Value, json};
+
+use super::Globals;
+use super::args::{FormatArg, SessionArg};
+use super::globals::Format;
+use super::output::{stdout, warn_bad_lines};
+use crate::capture::attribution::keys;
+use crate::exit;
+use crate::model::{EventType, SessionMeta};
+use crate::render::terminal::{Painter, local_time};
+use crate::store::Store;
+
+/// Show who started a session and where: user, host, folder, git repository, branch and
+/// commit, agent and its version, model, times, parent session and the agent's process
+///
+/// What is recorded when the session starts (a hook's session start, `record`); an older
+/// session, or one imported from a log that does not say, shows what it has.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  agent-strace show\n  agent-strace show 3f2a --format json | jq .attribution.git_branch"
+)]
+pub(crate) struct ShowArgs {
+    #[command(flatten)]
+    session: SessionArg,
+    #[command(flatten)]
+    format: FormatArg,
+}
+
+/// The session start's facts that are kept in its first events, not in meta: the agent's
+/// process (for `watch`) and what an import read from the agent's log (model, folder, the
+/// agent's version, the git branch), for a session whose meta has no attribution of its own.
+#[derive(Default)]
+struct FromEvents {
+    process: Option<(u32, u64)>,
+    model: Option<String>,
+    cwd: Option<String>,
+    version: Option<String>,
+    git_branch: Option<String>,
+}
+
+pub(crate) fn run(args: &ShowArgs, globals: &Globals) -> Result<u8> {
+    let store = Store::new(globals.store_root());
+    let id = store.select(&args.session.selector())?;
+    let meta = super::output::summary(&store, &id)?.meta;
+    let found = from_events(&store, &id)?;
+    let report = report(&meta, &found);
+    let mut out = stdout(globals.colour());
+    match args.format.format {
+        Format::Json => crate::render::json::write(&mut out, &report)?,
+        Format::Text => text(&mut out, &report, Painter::new(globals.colour()))?,
+    }
+    out.flush()?;
+    Ok(exit::OK)
+}
+
+/// Reads the session's first events, up to its first `session_start` (at most a few).
+fn from_events(store: &Store, id: &str) -> Result<FromEvents> {
+    let mut found = FromEvents::default();
+    let mut events = store.events(id)?;
+    for event in events.by_ref().take(16) {
+        if found.process.is_none() {
+            found.process = crate::model::view::agent_process(&event);
+        }
+        if event.event_type == EventType::SessionStart {
+            let text = |key: &str| {
+                event
+                    .data
+                    .get(key)
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            };
+            found.model = text("model");
+            found.cwd = text("cwd");
+            found.version = text("version");
+            found.git_branch = text("git_branch");
+            if found.process.is_some() {
+                break;
+            }
+        }
+    }
+    warn_bad_lines(events.bad_lines(), events.bad_count());
+    Ok(found)
+}
+
+/// The report, one JSON object: the text view prints the same.
+fn report(meta: &SessionMeta, found: &FromEvents) -> Value {
+    let mut attribution: Map<String, Value> = meta
+        .extra
+        .get("attribution")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    // The title is the session's name, not who or where.
+    attribution.remove(crate::model::meta::TITLE);
+    for (key, value) in [
+        (keys::WORKING_DIR, &found.cwd),
+        (keys::GIT_BRANCH, &found.git_branch),
+        (keys::AGENT_VERSION, &found.version),
+    ] {
+        if let Some(value) = value
+            && !attribution.contains_key(key)
+        {
+            attribution.insert(key.into(), value.clone().into());
+        }
+    }
+    let model = meta
+        .attribution(keys::MODEL)
+        .map(str::to_owned)
+        .or_else(|| found.model.clone());
+    let agent_version = attribution.get(keys::AGENT_VERSION).cloned();
+    json!({
+        "session_id": meta.session_id,
+        "title": meta.title(),
+        "agent": meta.agent_name,
+        "agent_version": agent_version,
+        "model": model,
+        "command": meta.command,
+        "started_at": meta.started_at,
+        "ended_at": meta.ended_at,
+        "parent_session_id": meta.parent_session_id,
+        "depth": meta.depth,
+        "process": found.process.map(|(pid, started)| json!({"pid": pid, "started": started})),
+        "attribution": attribution,
+    })
+}
+
+fn text(out: &mut impl Write, r: &Value, paint: Painter) -> Result<()> {
+    let s = |v: &Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_owned);
+    let a = &r["attribution"];
+    let row = |out: &mut dyn Write, label: &str, value: Option<String>| -> std::io::Result<()> {
+        if let Some(value) = value {
+            writeln!(out, "{}{value}", paint.dim(&format!("{label:<9}")))?;
+        }
+        Ok(())
+    };
+    writeln!(
+        out,
+        "{}",
+        paint.bold(&format!(
+            "Session {}",
+            r["session_id"].as_str().unwrap_or("")
+        ))
+    )?;
+    row(out, "Title", s(&r["title"]))?;
+    let agent = match (s(&r["agent"]), s(&r["agent_version"])) {
+        (Some(agent), Some(version)) => Some(format!("{agent} {version}")),
+        (agent, _) => agent,
+    };
+    row(out, "Agent", agent)?;
+    row(out, "Model", s(&r["model"]))?;
+    let started = r["started_at"].as_f64().map(local_time);
+    let ended = r["ended_at"]
+        .as_f64()
+        .map_or_else(|| "still running or not ended".to_owned(), local_time);
+    row(out, "Started", started)?;
+    row(out, "Ended", Some(ended))?;
+    row(out, "Parent", s(&r["parent_session_id"]))?;
+    let who = match (s(&a[keys::OS_USER]), s(&a[keys::HOSTNAME])) {
+        (Some(user), Some(host)) => Some(format!("{user}@{host}")),
+        (Some(one), None) | (None, Some(one)) => Some(one),
+        (None, None) => None,
+    };
+    row(out, "User", who)?;
+    row(out, "Folder", s(&a[keys::WORKING_DIR]))?;
+    row(out, "Repo", s(&a[keys::GIT_REPO]))?;
+    let at = match (s(&a[keys::GIT_BRANCH]), s(&a[keys::GIT_COMMIT])) {
+        (Some(branch), Some(commit)) => Some(format!("{branch} at {commit}")),
+        (Some(branch), None) => Some(branch),
+        (None, Some(commit)) => Some(format!("{commit} (detached)")),
+        (None, None) => None,
+    };
+    row(out, "Branch", at)?;
+    let process = r["process"].as_object().map(|p| {
+        format!(
+            "pid {} (started {} clock ticks after boot)",
+            p["pid"], p["started"]
+        )
+    });
+    row(out, "Process", process)?;
+    if a.as_object().is_none_or(Map::is_empty) && r["process"].is_null() {
+        writeln!(
+            out,
+            "No attribution recorded: the session began before agent-strace recorded who and where, or its log does not say."
+        )?;
+    }
+    Ok(())
+}

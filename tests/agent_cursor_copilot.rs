@@ -1,0 +1,968 @@
+//! Cursor, GitHub Copilot CLI and VS Code hooks through the real `hook` binary (issue 12): each
+//! agent's documented or recorded payloads become a session of that agent with its calls,
+//! linked results, prompts, answers and files; each agent gets its own denial; malformed
+//! payloads are never recorded; and a Claude-file hook that one of these agents also ran is
+//! recorded once (docs/agents.md §8).
+
+use std::path::Path;
+use std::process::Command;
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use serde_json::{Value, json};
+
+use crate::common::{Run, TestEnv, run_with_stdin};
+
+/// The variables by which agents are told apart, cleared so the tests' own environment (a
+/// Cursor or Copilot terminal) cannot change what they see.
+const AGENT_VARS: [&str; 8] = [
+    "CURSOR_VERSION",
+    "CURSOR_PROJECT_DIR",
+    "COPILOT_CLI",
+    "COPILOT_HOME",
+    "COPILOT_PROJECT_DIR",
+    "COPILOT_HOOK_DIR",
+    "GEMINI_SESSION_ID",
+    "CLAUDECODE",
+];
+
+/// `agent-strace <args>` with `payload` on stdin, the home in the test's own folder, and the
+/// given agent variables set.
+fn hook_command(env: &TestEnv, args: &[&str], vars: &[(&str, &str)]) -> Command {
+    let mut cmd = env.command(args);
+    cmd.env("HOME", env.home.path());
+    for var in AGENT_VARS {
+        cmd.env_remove(var);
+    }
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+fn hook(env: &TestEnv, args: &[&str], payload: &Value, vars: &[(&str, &str)]) -> Run {
+    run_with_stdin(
+        hook_command(env, args, vars),
+        payload.to_string().as_bytes(),
+    )
+}
+
+/// Runs every step, each silently and successfully.
+fn play<S: AsRef<str> + std::fmt::Debug>(
+    env: &TestEnv,
+    steps: &[(Vec<S>, Value)],
+    vars: &[(&str, &str)],
+) {
+    for (args, payload) in steps {
+        let mut full = vec!["hook"];
+        full.extend(args.iter().map(AsRef::as_ref));
+        let run = hook(env, &full, payload, vars);
+        run.success();
+        assert!(run.stdout.is_empty(), "{args:?} printed {:?}", run.stdout);
+    }
+    assert!(
+        !env.store().join("hook-errors.log").exists(),
+        "{:?}",
+        std::fs::read_to_string(env.store().join("hook-errors.log"))
+    );
+}
+
+fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    events.iter().filter(|e| e["event_type"] == kind).collect()
+}
+
+/// Each result's call: the tool call whose id is the result's parent, and the same tool.
+fn assert_results_linked(events: &[Value]) {
+    let results: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "tool_result" || e["event_type"] == "error")
+        .collect();
+    assert!(!results.is_empty());
+    for result in results {
+        let parent = result["parent_id"].as_str().unwrap_or_else(|| {
+            panic!("result without its call: {result}");
+        });
+        let call = events
+            .iter()
+            .find(|e| e["event_id"] == parent)
+            .unwrap_or_else(|| panic!("no call {parent}"));
+        assert_eq!(call["event_type"], "tool_call");
+        assert_eq!(call["data"]["tool_name"], result["data"]["tool_name"]);
+    }
+}
+
+fn cwd(env: &TestEnv) -> String {
+    env.path().to_string_lossy().into_owned()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cursor (its documented payloads, docs/agents.md §5)
+
+fn cursor(env: &TestEnv, event: &str, extra: Value) -> Value {
+    let mut p = json!({
+        "conversation_id": "c0ffee00-1111-4222-8333-444455556666",
+        "generation_id": "gen-1",
+        "model": "claude-4.5-sonnet",
+        "hook_event_name": event,
+        "cursor_version": "2.1.42",
+        "workspace_roots": [cwd(env)],
+        "transcript_path": null,
+        "user_email": "someone@example.com",
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        p[k] = v.clone();
+    }
+    p
+}
+
+const CURSOR_SESSION: &str = "c0ffee00-1111-4222-8333-444455556666";
+
+#[test]
+fn a_cursor_session_records_calls_results_prompts_answers_and_files() {
+    let env = TestEnv::new();
+    let root = cwd(&env);
+    let main_rs = format!("{root}/src/main.rs");
+    let steps = vec![
+        (
+            vec!["sessionStart"],
+            cursor(
+                &env,
+                "sessionStart",
+                json!({"session_id": CURSOR_SESSION, "composer_mode": "agent"}),
+            ),
+        ),
+        (
+            vec!["beforeSubmitPrompt"],
+            cursor(
+                &env,
+                "beforeSubmitPrompt",
+                json!({"prompt": "fix main", "attachments": []}),
+            ),
+        ),
+        (
+            vec!["preToolUse"],
+            cursor(
+                &env,
+                "preToolUse",
+                json!({"tool_name": "Read", "tool_input": {"file_path": main_rs}, "tool_use_id": "tu-1", "cwd": root}),
+            ),
+        ),
+        (
+            vec!["postToolUse"],
+            cursor(
+                &env,
+                "postToolUse",
+                json!({"tool_name": "Read", "tool_input": {"file_path": main_rs}, "tool_use_id": "tu-1",
+                       "tool_output": "{\"content\":\"fn main() {}\"}", "duration": 12}),
+            ),
+        ),
+        (
+            vec!["beforeShellExecution"],
+            cursor(
+                &env,
+                "beforeShellExecution",
+                json!({"command": "cargo test", "cwd": root}),
+            ),
+        ),
+        (
+            vec!["afterShellExecution"],
+            cursor(
+                &env,
+                "afterShellExecution",
+                json!({"command": "cargo test", "output": "test result: ok", "duration": 900}),
+            ),
+        ),
+        (
+            vec!["beforeMCPExecution"],
+            cursor(
+                &env,
+                "beforeMCPExecution",
+                json!({"tool_name": "get_issue", "tool_input": "{\"number\":12}", "url": "http://127.0.0.1:9/mcp"}),
+            ),
+        ),
+        (
+            vec!["afterMCPExecution"],
+            cursor(
+                &env,
+                "afterMCPExecution",
+                json!({"tool_name": "get_issue", "tool_input": "{\"number\":12}",
+                       "result_json": "{\"content\":[{\"type\":\"text\",\"text\":\"issue 12\"}]}", "duration": 30}),
+            ),
+        ),
+        (
+            vec!["afterFileEdit"],
+            cursor(
+                &env,
+                "afterFileEdit",
+                json!({"file_path": main_rs, "edits": [{"old_string": "fn main() {}", "new_string": "fn main() { run() }"}]}),
+            ),
+        ),
+        (
+            vec!["afterAgentResponse"],
+            cursor(&env, "afterAgentResponse", json!({"text": "Fixed main."})),
+        ),
+        (
+            vec!["stop"],
+            cursor(
+                &env,
+                "stop",
+                json!({"status": "completed", "loop_count": 0}),
+            ),
+        ),
+        (
+            vec!["sessionEnd"],
+            cursor(
+                &env,
+                "sessionEnd",
+                json!({"session_id": CURSOR_SESSION, "reason": "completed"}),
+            ),
+        ),
+    ];
+    play(&env, &steps, &[]);
+
+    assert_eq!(env.sessions(), [CURSOR_SESSION]);
+    assert_eq!(env.meta(CURSOR_SESSION)["agent_name"], "cursor");
+    let events = env.events(CURSOR_SESSION);
+    let calls: Vec<&str> = of_type(&events, "tool_call")
+        .iter()
+        .map(|e| e["data"]["tool_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(calls, ["Read", "Shell", "MCP:get_issue"]);
+    // Cursor's afterFileEdit follows no call of its own: its result stands alone.
+    let (edits, linked): (Vec<Value>, Vec<Value>) = events
+        .iter()
+        .cloned()
+        .partition(|e| e["event_type"] == "tool_result" && e["data"]["tool_name"] == "Edit");
+    assert_results_linked(&linked);
+    assert_eq!(edits.len(), 1);
+    assert_eq!(
+        edits[0]["data"]["tool_response"]["edits"][0]["old_string"],
+        "fn main() {}"
+    );
+    let results = of_type(&events, "tool_result");
+    assert_eq!(results.len(), 4, "Read, Shell, MCP and the edit");
+    assert_eq!(results[1]["data"]["result"], "test result: ok");
+    assert_eq!(
+        results[2]["data"]["tool_response"]["content"][0]["text"], "issue 12",
+        "the MCP result's JSON text is read as JSON"
+    );
+    let prompts = of_type(&events, "user_prompt");
+    assert_eq!(prompts.len(), 1);
+    assert_eq!(prompts[0]["data"]["prompt"], "fix main");
+    let answers = of_type(&events, "assistant_response");
+    assert_eq!(answers.len(), 1);
+    assert_eq!(answers[0]["data"]["text"], "Fixed main.");
+    let read: Vec<&Value> = of_type(&events, "file_read");
+    assert_eq!(read.len(), 1);
+    assert_eq!(read[0]["data"]["path"], main_rs);
+    let written = of_type(&events, "file_write");
+    assert_eq!(written.len(), 1);
+    assert_eq!(written[0]["data"]["path"], main_rs);
+    let start = &of_type(&events, "session_start")[0]["data"];
+    assert_eq!(start["model"], "claude-4.5-sonnet");
+    let text =
+        std::fs::read_to_string(env.store().join(CURSOR_SESSION).join("events.ndjson")).unwrap();
+    assert!(
+        !text.contains("someone@example.com"),
+        "the user's e-mail is not kept"
+    );
+
+    // Analyses read it with Cursor's tool table.
+    let stats = env.run(&["stats", CURSOR_SESSION, "--format", "json"]);
+    let stats = stats.success().json();
+    assert_eq!(
+        (
+            &stats["tool_calls"],
+            &stats["user_prompts"],
+            &stats["files_read"],
+            &stats["files_written"]
+        ),
+        (&json!(3), &json!(1), &json!(1), &json!(1))
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Copilot CLI 1.0.102 (recorded: docs/agents/recorded/copilot-1.0.102-hooks.tsv)
+
+/// The recorded run's payloads whose first column starts with `prefix` (first session only),
+/// with `cwd` pointed at the test's folder and the transcript at a copy of the recorded
+/// events.jsonl.
+fn recorded_copilot(env: &TestEnv, pascal: bool) -> Vec<(String, Value)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/agents/recorded");
+    let transcript = env.home.path().join("events.jsonl");
+    std::fs::copy(dir.join("copilot-1.0.102-events.jsonl"), &transcript).unwrap();
+    let text = std::fs::read_to_string(dir.join("copilot-1.0.102-hooks.tsv")).unwrap();
+    text.lines()
+        .filter_map(|line| line.split_once('\t'))
+        .filter(|(event, _)| !event.contains('_'))
+        .filter(|(event, _)| event.starts_with('P') == pascal)
+        .map(|(event, body)| {
+            let mut p: Value = serde_json::from_str(body).unwrap();
+            p["cwd"] = cwd(env).into();
+            for key in ["transcriptPath", "transcript_path"] {
+                if p.get(key).is_some() {
+                    p[key] = transcript.to_string_lossy().into_owned().into();
+                }
+            }
+            let event = event.strip_prefix('P').filter(|_| pascal).unwrap_or(event);
+            (event.to_owned(), p)
+        })
+        .collect()
+}
+
+const COPILOT_SESSION: &str = "5a253198-fe35-44bd-a697-00641633c4b3";
+
+fn assert_a_copilot_session(env: &TestEnv, tool: &str) {
+    assert_eq!(env.sessions(), [COPILOT_SESSION]);
+    assert_eq!(env.meta(COPILOT_SESSION)["agent_name"], "copilot");
+    let events = env.events(COPILOT_SESSION);
+    let calls = of_type(&events, "tool_call");
+    assert_eq!(calls.len(), 1, "{events:#?}");
+    assert_eq!(calls[0]["data"]["tool_name"], tool);
+    assert_eq!(calls[0]["data"]["arguments"]["command"], "cat .env");
+    assert_results_linked(&events);
+    let results = of_type(&events, "tool_result");
+    assert_eq!(results.len(), 1);
+    assert!(
+        results[0]["data"]["result"]
+            .as_str()
+            .unwrap()
+            .starts_with("SECRET="),
+        "{}",
+        results[0]
+    );
+    let prompts = of_type(&events, "user_prompt");
+    assert_eq!(prompts.len(), 1);
+    assert_eq!(prompts[0]["data"]["prompt"], "read .env");
+    let answers = of_type(&events, "assistant_response");
+    assert_eq!(answers.len(), 1);
+    assert_eq!(
+        answers[0]["data"]["text"], "done",
+        "the answer, from Copilot's events.jsonl"
+    );
+    // The agent's own clock: the recorded call was at 05:39:53.519 UTC.
+    let at = calls[0]["timestamp"].as_f64().unwrap();
+    assert!((at - 1_796_017_193.519).abs() < 0.001, "{at}");
+}
+
+/// §7.1: Copilot CLI's camelCase payloads (`sessionId`, numeric `timestamp`) were read as VS
+/// Code's and failed on the timestamp: nothing was recorded.
+#[test]
+fn issue_12_copilot_camel_case_payloads_are_a_copilot_session() {
+    let env = TestEnv::new();
+    let steps: Vec<(Vec<String>, Value)> = recorded_copilot(&env, false)
+        .into_iter()
+        .map(|(event, p)| (vec![event], p))
+        .collect();
+    // Copilot CLI runs its hooks with COPILOT_CLI=1; the payload alone tells it too.
+    play(&env, &steps, &[]);
+    assert_a_copilot_session(&env, "bash");
+}
+
+#[test]
+fn copilot_pascal_case_payloads_are_copilot_by_its_environment_or_agent_flag() {
+    for (args, vars) in [
+        (Vec::<&str>::new(), vec![("COPILOT_CLI", "1")]),
+        (vec!["--agent", "copilot"], vec![]),
+    ] {
+        let env = TestEnv::new();
+        let steps: Vec<(Vec<String>, Value)> = recorded_copilot(&env, true)
+            .into_iter()
+            .map(|(event, p)| {
+                let mut a: Vec<String> = args.iter().map(|s: &&str| (*s).to_owned()).collect();
+                a.push(event);
+                (a, p)
+            })
+            .collect();
+        play(&env, &steps, &vars);
+        assert_a_copilot_session(&env, "Bash");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// VS Code (its documented payloads, docs/agents.md §6)
+
+#[test]
+fn a_vscode_session_is_recorded_as_vscode_with_its_tool_table() {
+    let env = TestEnv::new();
+    let session = "vs-session-1";
+    let p = |event: &str, extra: Value| {
+        let mut p = json!({"timestamp": "2026-02-09T10:30:00.000Z", "cwd": cwd(&env),
+                           "sessionId": session, "hookEventName": event});
+        for (k, v) in extra.as_object().unwrap() {
+            p[k] = v.clone();
+        }
+        p
+    };
+    let file = format!("{}/src/app.ts", cwd(&env));
+    let steps = vec![
+        (
+            vec!["PreToolUse"],
+            p(
+                "PreToolUse",
+                json!({"tool_name": "read_file", "tool_input": {"filePath": file}, "tool_use_id": "v1"}),
+            ),
+        ),
+        (
+            vec!["PostToolUse"],
+            p(
+                "PostToolUse",
+                json!({"tool_name": "read_file", "tool_input": {"filePath": file}, "tool_use_id": "v1", "tool_response": "x"}),
+            ),
+        ),
+        (
+            vec!["PreToolUse"],
+            p(
+                "PreToolUse",
+                json!({"tool_name": "create_file", "tool_input": {"filePath": file, "content": "y"}, "tool_use_id": "v2"}),
+            ),
+        ),
+        (
+            vec!["PostToolUse"],
+            p(
+                "PostToolUse",
+                json!({"tool_name": "create_file", "tool_input": {"filePath": file, "content": "y"}, "tool_use_id": "v2", "tool_response": "ok"}),
+            ),
+        ),
+    ];
+    play(&env, &steps, &[]);
+    assert_eq!(env.meta(session)["agent_name"], "vscode");
+    let events = env.events(session);
+    assert_results_linked(&events);
+    assert_eq!(of_type(&events, "file_read")[0]["data"]["path"], file);
+    assert_eq!(of_type(&events, "file_write")[0]["data"]["path"], file);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Denials: a policy forbidding `.env`, each agent's pre-tool payload for it, its own answer.
+
+fn forbid_env(env: &TestEnv) {
+    std::fs::write(
+        env.path().join(".agent-scope.json"),
+        json!({"files": {"read": {"deny": [".env"]}}}).to_string(),
+    )
+    .unwrap();
+}
+
+fn decoded(run: &Run) -> Value {
+    run.success();
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", run.stdout))
+}
+
+/// The denied attempt is recorded, with no call left open.
+fn assert_denied_attempt(env: &TestEnv, session: &str) {
+    let events = env.events(session);
+    let calls = of_type(&events, "tool_call");
+    assert_eq!(calls.len(), 1);
+    assert!(
+        calls[0]["data"].get("policy_denied").is_some(),
+        "{}",
+        calls[0]
+    );
+    assert_eq!(of_type(&events, "error").len(), 1);
+}
+
+#[test]
+fn cursor_denies_reading_env_in_its_own_words() {
+    let env = TestEnv::new();
+    forbid_env(&env);
+    let env_file = format!("{}/.env", cwd(&env));
+    for (event, extra) in [
+        (
+            "preToolUse",
+            json!({"tool_name": "Read", "tool_input": {"file_path": env_file}, "tool_use_id": "d1"}),
+        ),
+        (
+            "beforeReadFile",
+            json!({"file_path": env_file, "content": "SECRET=1"}),
+        ),
+        (
+            "beforeShellExecution",
+            json!({"command": "cat .env", "cwd": cwd(&env)}),
+        ),
+    ] {
+        let run = hook(
+            &env,
+            &["hook", "--agent", "cursor", event],
+            &cursor(&env, event, extra),
+            &[],
+        );
+        let answer = decoded(&run);
+        assert_eq!(answer["permission"], "deny", "{event}");
+        let message = answer["agent_message"].as_str().unwrap();
+        assert!(message.contains(".env"), "{message}");
+        assert_eq!(answer["user_message"], answer["agent_message"]);
+    }
+    let text =
+        std::fs::read_to_string(env.store().join(CURSOR_SESSION).join("events.ndjson")).unwrap();
+    assert!(
+        !text.contains("SECRET=1"),
+        "a read file's content is not kept"
+    );
+    // A file the policy allows: silence.
+    let run = hook(
+        &env,
+        &["hook", "preToolUse"],
+        &cursor(
+            &env,
+            "preToolUse",
+            json!({"tool_name": "Read", "tool_input": {"file_path": "README.md"}, "tool_use_id": "d2"}),
+        ),
+        &[],
+    );
+    run.success();
+    assert_eq!(run.stdout, "");
+}
+
+#[test]
+fn copilot_denies_reading_env_in_its_own_words_in_both_shapes() {
+    for pascal in [false, true] {
+        let env = TestEnv::new();
+        forbid_env(&env);
+        let (event, payload) = recorded_copilot(&env, pascal)
+            .into_iter()
+            .find(|(event, _)| event.eq_ignore_ascii_case("preToolUse"))
+            .unwrap();
+        let run = hook(&env, &["hook", &event], &payload, &[("COPILOT_CLI", "1")]);
+        let answer = decoded(&run);
+        assert_eq!(answer["permissionDecision"], "deny");
+        let reason = answer["permissionDecisionReason"].as_str().unwrap();
+        assert!(reason.contains(".env"), "{reason}");
+        assert_denied_attempt(&env, COPILOT_SESSION);
+    }
+}
+
+#[test]
+fn vscode_denies_reading_env_in_claude_codes_words() {
+    let env = TestEnv::new();
+    forbid_env(&env);
+    let payload = json!({"timestamp": "2026-02-09T10:30:00.000Z", "cwd": cwd(&env), "sessionId": "vs-deny",
+                         "hookEventName": "PreToolUse", "tool_name": "read_file",
+                         "tool_input": {"filePath": format!("{}/.env", cwd(&env))}, "tool_use_id": "v1"});
+    let answer = decoded(&hook(&env, &["hook", "pre-tool"], &payload, &[]));
+    assert_eq!(answer["hookSpecificOutput"]["permissionDecision"], "deny");
+    assert_denied_attempt(&env, "vs-deny");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Each event recorded once (docs/agents.md §8)
+
+/// A Claude-file hook (no `--agent`) that Cursor ran: Claude's payload, `CURSOR_VERSION` set.
+fn claude_file_payload(env: &TestEnv) -> Value {
+    json!({"session_id": "dup-1", "hook_event_name": "PreToolUse", "cwd": cwd(env),
+           "tool_name": "Shell", "tool_input": {"command": "ls"}, "tool_use_id": "x1"})
+}
+
+#[test]
+fn a_claude_file_hook_run_by_cursor_is_dropped_when_cursor_has_its_own_hooks() {
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.path().join(".cursor")).unwrap();
+    std::fs::write(
+        env.path().join(".cursor/hooks.json"),
+        json!({"version": 1, "hooks": {"preToolUse": [{"command": "agent-strace hook --agent cursor pre-tool"}]}}).to_string(),
+    )
+    .unwrap();
+    let vars = [("CURSOR_VERSION", "2.1.42")];
+    // Even a denial is left to Cursor's own hook, which judges the same call.
+    forbid_env(&env);
+    let mut payload = claude_file_payload(&env);
+    payload["tool_input"] = json!({"command": "cat .env"});
+    for args in [vec!["hook", "pre-tool"], vec!["hook", "PreToolUse"]] {
+        let run = hook(&env, &args, &payload, &vars);
+        run.success();
+        assert_eq!((run.stdout.as_str(), run.stderr.as_str()), ("", ""));
+    }
+    assert!(env.sessions().is_empty(), "{:?}", env.sessions());
+    // Cursor's own hook records it, and denies it.
+    let own = hook(
+        &env,
+        &["hook", "--agent", "cursor", "pre-tool"],
+        &payload,
+        &vars,
+    );
+    assert_eq!(decoded(&own)["permission"], "deny");
+    assert_eq!(env.sessions(), ["dup-1"]);
+    assert_eq!(env.meta("dup-1")["agent_name"], "cursor");
+}
+
+#[test]
+fn a_claude_file_hook_run_by_cursor_alone_is_recorded_as_cursor() {
+    let env = TestEnv::new();
+    // Cursor hooks of someone else's, and Claude-style hooks of ours without --agent, do not
+    // make Cursor's own capture.
+    std::fs::create_dir_all(env.home.path().join(".cursor")).unwrap();
+    std::fs::write(
+        env.home.path().join(".cursor/hooks.json"),
+        json!({"version": 1, "hooks": {"stop": [{"command": "other-tool --agent cursor"}]}})
+            .to_string(),
+    )
+    .unwrap();
+    let run = hook(
+        &env,
+        &["hook", "pre-tool"],
+        &claude_file_payload(&env),
+        &[("CURSOR_VERSION", "2.1.42")],
+    );
+    run.success();
+    assert_eq!(run.stdout, "");
+    assert_eq!(env.sessions(), ["dup-1"]);
+    assert_eq!(env.meta("dup-1")["agent_name"], "cursor");
+}
+
+#[test]
+fn a_claude_file_hook_run_by_copilot_or_vscode_is_recorded_once() {
+    // Copilot CLI with hooks of its own in the user's ~/.copilot/hooks: its run of the
+    // project's .claude/settings.json hook is dropped; without them it is kept as Copilot's.
+    let pascal = |env: &TestEnv| {
+        json!({"hook_event_name": "PreToolUse", "session_id": "dup-2", "timestamp": "2026-11-30T05:49:48.899Z",
+               "cwd": cwd(env), "tool_name": "Bash", "tool_input": {"command": "ls"}})
+    };
+    let own_hooks = |env: &TestEnv, dir: &Path, agent: &str| {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(
+            dir.join("agent-strace.json"),
+            json!({"version": 1, "hooks": {"preToolUse": [{"type": "command", "bash": format!("agent-strace hook --agent {agent} preToolUse")}]}}).to_string(),
+        )
+        .unwrap();
+        let _ = env;
+    };
+    let vars = [("COPILOT_CLI", "1")];
+
+    let env = TestEnv::new();
+    own_hooks(&env, &env.home.path().join(".copilot/hooks"), "copilot");
+    hook(&env, &["hook", "pre-tool"], &pascal(&env), &vars).success();
+    assert!(env.sessions().is_empty());
+
+    let env = TestEnv::new();
+    hook(&env, &["hook", "pre-tool"], &pascal(&env), &vars).success();
+    assert_eq!(env.meta("dup-2")["agent_name"], "copilot");
+
+    // VS Code with a project hook file of its own.
+    let vs = |env: &TestEnv| {
+        json!({"timestamp": "2026-02-09T10:30:00.000Z", "cwd": cwd(env), "sessionId": "dup-3",
+               "hookEventName": "UserPromptSubmit", "prompt": "hi"})
+    };
+    let env = TestEnv::new();
+    own_hooks(&env, &env.path().join(".github/hooks"), "vscode");
+    hook(&env, &["hook", "user-prompt"], &vs(&env), &[]).success();
+    assert!(env.sessions().is_empty());
+    hook(
+        &env,
+        &["hook", "--agent", "vscode", "UserPromptSubmit"],
+        &vs(&env),
+        &[],
+    )
+    .success();
+    assert_eq!(env.meta("dup-3")["agent_name"], "vscode");
+
+    let env = TestEnv::new();
+    hook(&env, &["hook", "user-prompt"], &vs(&env), &[]).success();
+    assert_eq!(env.meta("dup-3")["agent_name"], "vscode");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Properties: malformed payloads never exit non-zero, never print, never record a fake event.
+
+const CURSOR_EVENTS: [&str; 14] = [
+    "sessionStart",
+    "preToolUse",
+    "postToolUse",
+    "postToolUseFailure",
+    "beforeShellExecution",
+    "afterShellExecution",
+    "beforeMCPExecution",
+    "afterMCPExecution",
+    "beforeReadFile",
+    "afterFileEdit",
+    "beforeSubmitPrompt",
+    "afterAgentResponse",
+    "stop",
+    "subagentStart",
+];
+const COPILOT_EVENTS: [&str; 8] = [
+    "sessionStart",
+    "userPromptSubmitted",
+    "preToolUse",
+    "postToolUse",
+    "postToolUseFailure",
+    "permissionRequest",
+    "agentStop",
+    "sessionEnd",
+];
+
+fn leaf() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        ".{0,20}".prop_map(Value::from),
+        Just(json!("{\"a\":")),
+        Just(json!([1, {"b": null}])),
+        Just(json!({"x": "y"})),
+    ]
+}
+
+/// A payload with the agent's fields, each of them maybe the wrong type or missing, and
+/// stray fields.
+fn malformed(agent: &'static str) -> impl Strategy<Value = (String, Value)> {
+    let (events, keys): (&[&str], &[&str]) = if agent == "cursor" {
+        (
+            &CURSOR_EVENTS,
+            &[
+                "conversation_id",
+                "hook_event_name",
+                "tool_name",
+                "tool_input",
+                "tool_output",
+                "command",
+                "output",
+                "file_path",
+                "result_json",
+                "prompt",
+                "text",
+                "workspace_roots",
+                "cwd",
+            ],
+        )
+    } else {
+        (
+            &COPILOT_EVENTS,
+            &[
+                "sessionId",
+                "timestamp",
+                "toolName",
+                "toolArgs",
+                "toolResult",
+                "prompt",
+                "transcriptPath",
+                "hookName",
+                "cwd",
+            ],
+        )
+    };
+    (
+        prop::sample::select(events),
+        prop::collection::btree_map(prop::sample::select(keys), leaf(), 0..8),
+    )
+        .prop_map(|(event, fields)| {
+            (
+                event.to_owned(),
+                Value::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()),
+            )
+        })
+}
+
+/// Whether the reader must refuse it: it names no session that can be a folder.
+fn has_no_session(agent: &str, p: &Value) -> bool {
+    let key = if agent == "cursor" {
+        "conversation_id"
+    } else {
+        "sessionId"
+    };
+    !p.get(key)
+        .and_then(Value::as_str)
+        .is_some_and(agent_strace::store::is_valid_session_id)
+}
+
+#[test]
+fn malformed_cursor_and_copilot_payloads_never_fail_print_or_fake_an_event() {
+    for agent in ["cursor", "copilot"] {
+        let env = TestEnv::new();
+        let mut runner = TestRunner::new(Config {
+            cases: 150,
+            ..Config::default()
+        });
+        runner
+            .run(&malformed(agent), |(event, mut payload)| {
+                if let Some(map) = payload.as_object_mut() {
+                    map.insert("cwd".into(), cwd(&env).into());
+                }
+                let before = env.sessions();
+                let run = hook(&env, &["hook", "--agent", agent, &event], &payload, &[]);
+                prop_assert_eq!(run.code, 0, "{}", run.stderr);
+                prop_assert_eq!(run.stdout.as_str(), "");
+                if has_no_session(agent, &payload) {
+                    prop_assert_eq!(env.sessions(), before, "{}", payload);
+                }
+                Ok(())
+            })
+            .unwrap();
+        // Whatever was recorded reads back as whole events of the agent.
+        for session in env.sessions() {
+            assert_eq!(env.meta(&session)["agent_name"], agent);
+            let _ = env.typed_events(&session);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The real Copilot CLI 1.0.102, offline against a fake model endpoint (docs/agents.md §7)
+
+/// Copilot CLI's binary, installed by tests/run.sh (or named by `AGENT_STRACE_COPILOT`).
+fn copilot_cli() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("AGENT_STRACE_COPILOT")
+        .filter(|p| !p.is_empty())
+        .map_or_else(
+            || {
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("target/agentcli/copilot/node_modules/@github/copilot-linux-x64/copilot")
+            },
+            std::path::PathBuf::from,
+        );
+    path.is_file().then_some(path)
+}
+
+/// The fake Responses endpoint of docs/agents/fake_openai_responses.py, stopped when dropped.
+struct FakeModel {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl FakeModel {
+    fn start() -> FakeModel {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let script =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/agents/fake_openai_responses.py");
+        let child = Command::new("python3")
+            .arg(script)
+            .arg(port.to_string())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 runs the fake model");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        FakeModel { child, port }
+    }
+}
+
+impl Drop for FakeModel {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `copilot -p "read .env"` in the test's folder with our hooks (camelCase events, `hook
+/// --agent copilot`, as setup writes them) in its user hooks folder; returns what it printed.
+fn run_copilot(env: &TestEnv, copilot: &Path) -> String {
+    std::fs::write(env.path().join(".env"), "SECRET=3\n").unwrap();
+    let home = env.path().join("copilot-home");
+    let hooks = home.join(".copilot/hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    let bin = crate::common::bin();
+    let events = [
+        "sessionStart",
+        "userPromptSubmitted",
+        "preToolUse",
+        "postToolUse",
+        "postToolUseFailure",
+        "agentStop",
+        "sessionEnd",
+    ];
+    let mut config = serde_json::Map::new();
+    for event in events {
+        config.insert(
+            event.into(),
+            json!([{"type": "command", "bash": format!("{} hook --agent copilot {event}", bin.display()), "timeoutSec": 30}]),
+        );
+    }
+    std::fs::write(
+        hooks.join("agent-strace.json"),
+        json!({"version": 1, "hooks": config}).to_string(),
+    )
+    .unwrap();
+    let model = FakeModel::start();
+    let cache = copilot.ancestors().nth(4).map_or_else(
+        || env.home.path().join("pkgcache"),
+        |prefix| prefix.join("pkgcache"),
+    );
+    let mut cmd = Command::new(copilot);
+    cmd.args(["-p", "read .env", "--allow-all-tools", "--model", "gpt-5.1"])
+        .current_dir(env.path())
+        .env("HOME", &home)
+        .env("AGENT_STRACE_HOME", env.home.path())
+        .env("COPILOT_PKG_CACHE_HOME", cache)
+        .env("COPILOT_OFFLINE", "1")
+        .env("COPILOT_AUTO_UPDATE", "false")
+        .env(
+            "COPILOT_PROVIDER_BASE_URL",
+            format!("http://127.0.0.1:{}/v1", model.port),
+        )
+        .env("COPILOT_PROVIDER_TYPE", "openai")
+        .env("COPILOT_PROVIDER_WIRE_API", "responses")
+        .env("COPILOT_PROVIDER_API_KEY", "x")
+        .env("COPILOT_PROVIDER_MODEL_ID", "gpt-5.1")
+        .env_remove("AGENT_TRACE_DIR")
+        .env_remove("CLAUDE_PROJECT_DIR")
+        .stdin(std::process::Stdio::null());
+    for var in AGENT_VARS {
+        cmd.env_remove(var);
+    }
+    let out = cmd.output().expect("copilot runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "copilot failed: {text}");
+    text
+}
+
+#[test]
+fn the_real_copilot_cli_is_recorded_as_copilot_and_denied_in_its_own_words() {
+    let Some(copilot) = copilot_cli() else {
+        eprintln!(
+            "skipped: Copilot CLI 1.0.102 is not installed in target/agentcli/copilot (tests/run.sh \
+             installs it) and AGENT_STRACE_COPILOT is not set"
+        );
+        return;
+    };
+    // A turn: the prompt, `bash cat .env`, its result, the answer "done".
+    let env = TestEnv::new();
+    run_copilot(&env, &copilot);
+    assert!(
+        !env.store().join("hook-errors.log").exists(),
+        "{:?}",
+        std::fs::read_to_string(env.store().join("hook-errors.log"))
+    );
+    let sessions = env.sessions();
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    let session = &sessions[0];
+    assert_eq!(env.meta(session)["agent_name"], "copilot");
+    let events = env.events(session);
+    let calls = of_type(&events, "tool_call");
+    assert_eq!(calls.len(), 1, "{events:#?}");
+    assert_eq!(calls[0]["data"]["tool_name"], "bash");
+    assert_eq!(calls[0]["data"]["arguments"]["command"], "cat .env");
+    assert_results_linked(&events);
+    assert_eq!(
+        of_type(&events, "user_prompt")[0]["data"]["prompt"],
+        "read .env"
+    );
+    assert_eq!(
+        of_type(&events, "assistant_response")[0]["data"]["text"],
+        "done"
+    );
+    assert_eq!(of_type(&events, "session_end").len(), 1);
+
+    // The same turn under a policy forbidding .env: Copilot is told no, and says so.
+    let env = TestEnv::new();
+    forbid_env(&env);
+    let printed = run_copilot(&env, &copilot);
+    let session = &env.sessions()[0];
+    let events = env.events(session);
+    let calls = of_type(&events, "tool_call");
+    assert_eq!(calls.len(), 1, "{events:#?}");
+    assert!(calls[0]["data"].get("policy_denied").is_some());
+    assert!(of_type(&events, "tool_result").is_empty(), "{events:#?}");
+    assert!(printed.contains("Denied by preToolUse hook"), "{printed}");
+}

@@ -1,0 +1,676 @@
+//! Issue 12, Gemini CLI captured natively through `agent-strace hook`: the payloads Gemini CLI
+//! 0.61.0 sent in a recorded run (docs/agents/recorded/), played through the real hook; the
+//! chunks of each streamed model response folded into one `llm_response` with Gemini's tokens;
+//! Gemini's own deny JSON; malformed payloads that must never break Gemini; and a run of the
+//! real Gemini CLI against a fake model endpoint (docs/agents.md §7).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::{Config, TestRunner};
+use serde_json::{Value, json};
+
+use crate::common::net::{Background, free_port, wait_for_port};
+use crate::common::{Run, TestEnv, run_with_stdin};
+
+const RECORDED: &str = "docs/agents/recorded/gemini-cli-0.61.0-hooks.jsonl";
+const SESSION: &str = "629cab06-47bb-41bc-afb3-1479ecd94e67";
+
+fn recorded_payloads() -> Vec<Value> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(RECORDED);
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// One payload through `hook <Event>` as Gemini runs it: with `GEMINI_SESSION_ID` in the
+/// environment (no `--agent`, as a copied Claude command would run) or with `--agent
+/// gemini-cli` (as setup writes it), and the payload's `cwd` in the test's folder.
+fn gemini_hook(env: &TestEnv, payload: &Value, declared: bool) -> Run {
+    let mut payload = payload.clone();
+    payload["cwd"] = env.path().to_string_lossy().into_owned().into();
+    let event = payload["hook_event_name"]
+        .as_str()
+        .unwrap_or("x")
+        .to_owned();
+    let mut args = vec!["hook"];
+    if declared {
+        args.extend(["--agent", "gemini-cli"]);
+    }
+    args.push(&event);
+    let mut cmd = env.command(&args);
+    if !declared {
+        cmd.env("GEMINI_SESSION_ID", payload["session_id"].to_string());
+    }
+    run_with_stdin(cmd, payload.to_string().as_bytes())
+}
+
+fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    events.iter().filter(|e| e["event_type"] == kind).collect()
+}
+
+/// What the recorded run holds, checked on the store one way or the other made: its prompt,
+/// its answer, its `read_file` call with the result linked, the file it read, and one
+/// `llm_response` per model response (two, of two chunks each) with Gemini's exact counts.
+fn assert_recorded_run(env: &TestEnv, session: &str) {
+    let meta = env.meta(session);
+    assert_eq!(meta["agent_name"], "gemini-cli");
+    let events = env.events(session);
+    let prompts = of_type(&events, "user_prompt");
+    assert_eq!(prompts.len(), 1);
+    assert_eq!(prompts[0]["data"]["prompt"], "read README");
+
+    let calls = of_type(&events, "tool_call");
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0]["data"]["tool_name"], "read_file");
+    assert_eq!(
+        calls[0]["data"]["arguments"],
+        json!({"file_path": "README.md"})
+    );
+    let results = of_type(&events, "tool_result");
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0]["parent_id"], calls[0]["event_id"]);
+    assert_eq!(results[0]["data"]["result"], "hello\n");
+    let reads = of_type(&events, "file_read");
+    assert_eq!(reads.len(), 1);
+    assert_eq!(reads[0]["data"]["path"], "README.md");
+
+    let requests = of_type(&events, "llm_request");
+    let responses = of_type(&events, "llm_response");
+    assert_eq!(requests.len(), 2, "one request per model call");
+    assert_eq!(
+        responses.len(),
+        2,
+        "one response per model call, not per chunk"
+    );
+    let expected = [("Reading.", 63, 50, 13, 4), ("All done.", 73, 70, 3, 0)];
+    for ((request, response), (text, total, input, output, reasoning)) in
+        requests.iter().zip(&responses).zip(expected)
+    {
+        assert_eq!(request["data"]["model"], "gemini-2.5-flash");
+        assert_eq!(response["parent_id"], request["event_id"]);
+        let d = &response["data"];
+        assert_eq!(d["model"], "gemini-2.5-flash");
+        assert_eq!(d["text"], text);
+        assert_eq!(d["chunks"], 2);
+        assert_eq!(d["finish_reason"], "STOP");
+        assert_eq!(d["reported_usage"]["totalTokenCount"], total);
+        let usage = &d["usage"];
+        assert_eq!(usage["input_tokens"], input);
+        assert_eq!(usage["output_tokens"], output);
+        assert_eq!(usage["cache_read_input_tokens"], 0);
+        let thoughts = &usage["output_tokens_details"]["reasoning_tokens"];
+        assert_eq!(thoughts.as_u64().unwrap_or(0), reasoning);
+        // The whole conversation is never stored with each request.
+        assert!(d.get("llm_request").is_none() && request["data"].get("messages").is_some());
+    }
+    assert_eq!(meta["total_tokens"], 63 + 73);
+    assert_eq!(meta["llm_requests"], 2);
+
+    let answers = of_type(&events, "assistant_response");
+    assert_eq!(answers.len(), 1);
+    assert_eq!(answers[0]["data"]["text"], "Reading. \nAll done. done.");
+    assert_eq!(of_type(&events, "session_end").len(), 1);
+    // Every payload field the reader did not turn into the normal form is kept.
+    let compress = of_type(&events, "decision");
+    assert!(
+        compress.iter().any(
+            |e| e["data"]["hook_event_name"] == "PreCompress" && e["data"]["trigger"] == "auto"
+        )
+    );
+}
+
+#[test]
+fn the_recorded_gemini_run_plays_through_the_hook_into_the_store() {
+    for declared in [false, true] {
+        let env = TestEnv::new();
+        for payload in recorded_payloads() {
+            let run = gemini_hook(&env, &payload, declared);
+            assert_eq!(run.code, 0, "{run:?}");
+            assert!(run.stdout.is_empty() && run.stderr.is_empty(), "{run:?}");
+        }
+        assert_eq!(env.sessions(), [SESSION]);
+        assert_recorded_run(&env, SESSION);
+        assert!(
+            !env.store().join(SESSION).join(".response").exists(),
+            "no response is left open"
+        );
+    }
+}
+
+/// A response cut off before its last chunk (the user pressed Esc) is still one response, with
+/// the text and usage it got, marked incomplete, once the turn ends.
+#[test]
+fn a_response_that_never_finishes_is_closed_by_the_turns_end() {
+    let env = TestEnv::new();
+    let payloads = recorded_payloads();
+    let first_chunk = payloads
+        .iter()
+        .position(|p| p["hook_event_name"] == "AfterModel")
+        .unwrap();
+    for payload in &payloads[..=first_chunk] {
+        gemini_hook(&env, payload, true);
+    }
+    let after_agent = payloads
+        .iter()
+        .find(|p| p["hook_event_name"] == "AfterAgent")
+        .unwrap();
+    gemini_hook(&env, after_agent, true);
+    let events = env.events(SESSION);
+    let responses = of_type(&events, "llm_response");
+    assert_eq!(responses.len(), 1);
+    let d = &responses[0]["data"];
+    assert_eq!(d["incomplete"], true);
+    assert_eq!(d["text"], "Reading.");
+    assert_eq!(d["usage"]["input_tokens"], 50);
+    let answer = of_type(&events, "assistant_response")[0];
+    assert!(responses[0]["timestamp"].as_f64() <= answer["timestamp"].as_f64());
+}
+
+/// Replay, stats, explain, cost and audit read a Gemini session like any other; cost prices its
+/// tokens with the prices file.
+#[test]
+fn every_analysis_command_works_on_a_gemini_session() {
+    let env = TestEnv::new();
+    for payload in recorded_payloads() {
+        gemini_hook(&env, &payload, true);
+    }
+    let replay = env.run(&["replay", SESSION]);
+    replay.success();
+    assert!(replay.stdout.contains("gemini-cli"), "{}", replay.stdout);
+    assert!(replay.stdout.contains("read_file"), "{}", replay.stdout);
+
+    let stats = env.run(&["stats", SESSION, "--format", "json"]);
+    let stats = stats.success().json();
+    assert_eq!(stats["tool_calls"], 1);
+    assert_eq!(stats["llm_requests"], 2);
+    assert_eq!(stats["tokens"], 136);
+    assert_eq!(stats["events_by_type"]["llm_response"], 2);
+
+    let explain = env.run(&["explain", SESSION, "--format", "json"]);
+    let explain = explain.success().json();
+    let phase = &explain["phases"][0];
+    assert_eq!(phase["read"], json!(["README.md"]));
+    assert_eq!(phase["usage"]["gemini-2.5-flash"]["input"], 120);
+    assert_eq!(phase["usage"]["gemini-2.5-flash"]["output"], 16);
+
+    let cost = env.run(&["cost", SESSION, "--format", "json"]);
+    let cost = cost.success().json();
+    assert_eq!(cost["model"], "gemini-2.5-flash");
+    assert_eq!(cost["estimated"], false);
+    let prices: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("src/data/prices.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let flash = prices["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "gemini-2.5-flash")
+        .unwrap();
+    let expected =
+        (120.0 * flash["input"].as_f64().unwrap() + 16.0 * flash["output"].as_f64().unwrap()) / 1e6;
+    let got = cost["cost_usd"].as_f64().unwrap();
+    assert!((got - expected).abs() < 1e-9, "{got} vs {expected}");
+
+    let audit = env.run(&["audit", SESSION, "--format", "json"]);
+    let audit = audit.success().json();
+    assert_eq!(audit["tool_calls"], 1);
+    assert_eq!(audit["no_policy"][0]["tool"], "read_file");
+    assert_eq!(audit["no_policy"][0]["access"]["target"], "README.md");
+
+    let list = env.run(&["list", "--format", "json"]);
+    let list = list.success().json();
+    assert!(list.to_string().contains("gemini-cli"), "{list}");
+}
+
+fn before_tool(tool: &str, input: Value) -> Value {
+    json!({"session_id": "gdeny", "transcript_path": "/t.jsonl", "hook_event_name": "BeforeTool",
+        "timestamp": "2026-11-30T05:36:49.168Z", "tool_name": tool, "tool_input": input})
+}
+
+/// A policy that forbids `.env` and a shell command: Gemini's BeforeTool payloads for them get
+/// Gemini's own deny JSON alone on stdout, exit 0 (docs/agents.md §3.3), and the attempt is
+/// recorded as denied; an allowed call gets nothing.
+#[test]
+fn a_policy_denies_gemini_in_geminis_own_words() {
+    let env = TestEnv::new();
+    std::fs::write(
+        env.path().join(".agent-scope.json"),
+        json!({"files": {"read": {"deny": [".env"]}}, "commands": {"deny": ["cat .env"]}})
+            .to_string(),
+    )
+    .unwrap();
+    for (declared, payload) in [
+        (true, before_tool("read_file", json!({"file_path": ".env"}))),
+        (
+            false,
+            before_tool("run_shell_command", json!({"command": "cat .env"})),
+        ),
+    ] {
+        let run = gemini_hook(&env, &payload, declared);
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(run.stderr.is_empty(), "{run:?}");
+        assert!(run.stdout.ends_with('\n') && run.stdout.lines().count() == 1);
+        let out: Value = serde_json::from_str(&run.stdout).unwrap();
+        let out = out.as_object().unwrap();
+        assert_eq!(
+            out.keys().collect::<Vec<_>>(),
+            ["decision", "reason"],
+            "{out:?}"
+        );
+        assert_eq!(out["decision"], "deny");
+        let reason = out["reason"].as_str().unwrap();
+        assert!(reason.contains(".agent-scope.json"), "{reason}");
+    }
+    let allowed = gemini_hook(
+        &env,
+        &before_tool("read_file", json!({"file_path": "README.md"})),
+        true,
+    );
+    assert_eq!((allowed.code, allowed.stdout.as_str()), (0, ""));
+
+    let events = env.events("gdeny");
+    let calls = of_type(&events, "tool_call");
+    assert_eq!(calls.len(), 3);
+    assert!(
+        calls[0]["data"]["policy_denied"].is_object(),
+        "{:?}",
+        calls[0]
+    );
+    assert!(
+        calls[1]["data"]["policy_denied"].is_object(),
+        "{:?}",
+        calls[1]
+    );
+    assert!(calls[2]["data"].get("policy_denied").is_none());
+    assert_eq!(of_type(&events, "error").len(), 2);
+}
+
+const EVENTS: [&str; 12] = [
+    "SessionStart",
+    "SessionEnd",
+    "BeforeAgent",
+    "AfterAgent",
+    "BeforeModel",
+    "AfterModel",
+    "BeforeToolSelection",
+    "BeforeTool",
+    "AfterTool",
+    "PreCompress",
+    "Notification",
+    "FutureEvent",
+];
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        ".{0,20}".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map("[a-zA-Z_]{1,14}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// A payload shaped as Gemini's, with every field of its event there and random values where
+/// Gemini puts data.
+fn good_payload() -> impl Strategy<Value = Value> {
+    (
+        prop::sample::select(&EVENTS[..]),
+        "[0-9a-f]{8}",
+        json_value(),
+        json_value(),
+        ".{0,20}",
+        prop::option::of(0u64..1000),
+        any::<bool>(),
+    )
+        .prop_map(|(event, sid, input, any, text, tokens, finish)| {
+            let mut p = json!({"session_id": format!("g-{sid}"), "transcript_path": "/t.jsonl",
+                "cwd": "/", "hook_event_name": event, "timestamp": "2026-11-30T05:36:48.409Z",
+                "extra": any});
+            let candidate = if finish {
+                json!({"content": {"role": "model", "parts": [text]}, "finishReason": "STOP"})
+            } else {
+                json!({"content": {"role": "model", "parts": [text]}})
+            };
+            let extra = match event {
+                "BeforeAgent" => json!({"prompt": text}),
+                "AfterAgent" => json!({"prompt": "p", "prompt_response": text}),
+                "BeforeModel" | "BeforeToolSelection" => {
+                    json!({"llm_request": {"model": text, "messages": input}})
+                }
+                "AfterModel" => json!({"llm_request": {"model": "m"}, "llm_response": {
+                    "text": text, "candidates": [candidate],
+                    "usageMetadata": {"promptTokenCount": tokens, "totalTokenCount": tokens}}}),
+                "BeforeTool" => json!({"tool_name": "read_file", "tool_input": input}),
+                "AfterTool" => json!({"tool_name": "read_file", "tool_input": input,
+                    "tool_response": {"llmContent": text, "returnDisplay": ""}}),
+                _ => json!({}),
+            };
+            for (k, v) in extra.as_object().unwrap() {
+                p[k] = v.clone();
+            }
+            p
+        })
+}
+
+/// What Gemini must never see recorded: cut JSON, a wrong session id, a tool event without its
+/// tool, a chunk without its response, a time that is no string, anything not an object.
+fn bad_input() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..256),
+        (good_payload(), 0.0f64..1.0).prop_map(|(p, cut)| {
+            let text = p.to_string();
+            let n = ((text.len() as f64) * cut) as usize;
+            text.as_bytes()[..n.min(text.len() - 1)].to_vec()
+        }),
+        (
+            good_payload(),
+            prop::sample::select(&["", "..", "a/b", ".x"][..])
+        )
+            .prop_map(|(mut p, id)| {
+                p["session_id"] = id.into();
+                p.to_string().into_bytes()
+            }),
+        (good_payload(), json_value())
+            .prop_filter("not a string", |(_, v)| !v.is_string())
+            .prop_map(|(mut p, id)| {
+                p["session_id"] = id;
+                p.to_string().into_bytes()
+            }),
+        good_payload().prop_map(|mut p| {
+            p.as_object_mut().unwrap().remove("session_id");
+            p.to_string().into_bytes()
+        }),
+        good_payload().prop_map(|mut p| {
+            p["timestamp"] = json!(1_796_017_008);
+            p.to_string().into_bytes()
+        }),
+        (json_value(), any::<bool>()).prop_map(|(tool, after)| {
+            let mut p = before_tool("read_file", json!({}));
+            p["hook_event_name"] = if after { "AfterTool" } else { "BeforeTool" }.into();
+            if tool.is_string() {
+                p.as_object_mut().unwrap().remove("tool_name");
+            } else {
+                p["tool_name"] = tool;
+            }
+            p.to_string().into_bytes()
+        }),
+        json_value()
+            .prop_filter("not an object", |v| !v.is_object())
+            .prop_map(|response| {
+                let mut p = before_tool("x", json!({}));
+                p["hook_event_name"] = "AfterModel".into();
+                p["llm_response"] = response;
+                p.to_string().into_bytes()
+            }),
+        json_value()
+            .prop_filter("not an object", |v| !v.is_object())
+            .prop_map(|v| v.to_string().into_bytes()),
+    ]
+}
+
+/// Under Gemini, anything on stdout is read as the hook's answer and any line on stderr is
+/// shown to the user: whatever arrives, the hook exits 0 and prints nothing, records what is
+/// well formed and nothing else.
+#[test]
+fn malformed_gemini_payloads_never_break_gemini() {
+    const CASES: usize = 1500;
+    let good_env = TestEnv::new();
+    let bad_env = TestEnv::new();
+    let mut runner = TestRunner::new(Config {
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x6e31),
+        ..Config::default()
+    });
+    let inputs: Vec<(bool, Vec<u8>)> = (0..CASES)
+        .map(|i| {
+            if i.is_multiple_of(3) {
+                let p = good_payload().new_tree(&mut runner).unwrap().current();
+                (true, p.to_string().into_bytes())
+            } else {
+                (false, bad_input().new_tree(&mut runner).unwrap().current())
+            }
+        })
+        .collect();
+    let next = AtomicUsize::new(0);
+    let failures = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((good, input)) = inputs.get(i) else {
+                        break;
+                    };
+                    let env = if *good { &good_env } else { &bad_env };
+                    let mut cmd = if i.is_multiple_of(2) {
+                        env.command(&["hook", "--agent", "gemini-cli", "BeforeTool"])
+                    } else {
+                        let mut cmd = env.command(&["hook", "AfterModel"]);
+                        cmd.env("GEMINI_SESSION_ID", "g");
+                        cmd
+                    };
+                    cmd.env("AGENT_TRACE_DIR", env.store());
+                    let run = run_with_stdin(cmd, input);
+                    if run.code != 0 || !run.stdout.is_empty() || !run.stderr.is_empty() {
+                        failures.lock().unwrap().push((i, run));
+                    }
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    assert!(
+        failures.is_empty(),
+        "{} runs failed, first: {:?}",
+        failures.len(),
+        failures.first()
+    );
+    assert!(
+        bad_env.sessions().is_empty(),
+        "malformed input was recorded: {:?}",
+        bad_env.sessions()
+    );
+    let mut recorded = 0;
+    for session in good_env.sessions() {
+        for event in good_env.typed_events(&session) {
+            assert_eq!(event.session_id, session);
+            recorded += 1;
+        }
+        assert_eq!(good_env.meta(&session)["agent_name"], "gemini-cli");
+    }
+    assert!(recorded > CASES / 6, "only {recorded} events recorded");
+}
+
+/// The real Gemini CLI 0.61.0 (`@google/gemini-cli` from npm; tests/run.sh installs it and
+/// sets `AGENT_STRACE_GEMINI_CLI`), with our hook in its user settings for every event, runs a
+/// turn against docs/agents/fake_gemini.py (a text chunk and a `read_file` call, then two text
+/// chunks); the store holds that turn as Gemini lived it.
+#[test]
+fn the_real_gemini_cli_is_recorded_through_its_hooks() {
+    let Some(gemini) = std::env::var_os("AGENT_STRACE_GEMINI_CLI")
+        .map(PathBuf::from)
+        .filter(|p| p.exists())
+    else {
+        eprintln!(
+            "skipped: the real Gemini CLI is not installed; set AGENT_STRACE_GEMINI_CLI (tests/run.sh installs @google/gemini-cli@0.61.0 and sets it)"
+        );
+        return;
+    };
+    let env = TestEnv::new();
+    let home = env.path().join("gemini-home");
+    let project = env.path().join("project");
+    std::fs::create_dir_all(home.join(".gemini")).unwrap();
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(project.join("README.md"), "hello\n").unwrap();
+    let bin = crate::common::bin();
+    let mut hooks = serde_json::Map::new();
+    for event in [
+        "SessionStart",
+        "SessionEnd",
+        "BeforeAgent",
+        "AfterAgent",
+        "BeforeModel",
+        "AfterModel",
+        "BeforeTool",
+        "AfterTool",
+        "PreCompress",
+        "Notification",
+    ] {
+        let command = format!("'{}' hook --agent gemini-cli {event}", bin.display());
+        hooks.insert(
+            event.into(),
+            json!([{"matcher": "", "hooks": [{"type": "command", "name": "agent-strace",
+                "command": command, "timeout": 30000}]}]),
+        );
+    }
+    let settings = json!({"security": {"auth": {"selectedType": "gemini-api-key"}},
+        "privacy": {"usageStatisticsEnabled": false}, "hooks": hooks});
+    std::fs::write(home.join(".gemini/settings.json"), settings.to_string()).unwrap();
+
+    let port = free_port();
+    let fake = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/agents/fake_gemini.py");
+    let _model = Background(
+        Command::new("python3")
+            .arg(&fake)
+            .arg(port.to_string())
+            .spawn()
+            .expect("python3 runs the fake model"),
+    );
+    wait_for_port(port);
+
+    let output = Command::new(&gemini)
+        .args([
+            "--skip-trust",
+            "-m",
+            "gemini-2.5-flash",
+            "-y",
+            "-p",
+            "read README",
+        ])
+        .current_dir(&project)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", &home)
+        .env("GEMINI_CLI_HOME", &home)
+        .env("GEMINI_API_KEY", "fake")
+        .env("GOOGLE_GEMINI_BASE_URL", format!("http://127.0.0.1:{port}"))
+        .env("AGENT_STRACE_HOME", env.path().join("agent-strace-home"))
+        .output()
+        .expect("gemini runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "gemini failed: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("All done."), "{stdout}");
+
+    let store = project.join(".agent-traces");
+    assert!(
+        !store.join("hook-errors.log").exists(),
+        "{}",
+        std::fs::read_to_string(store.join("hook-errors.log")).unwrap_or_default()
+    );
+    let sessions: Vec<String> = std::fs::read_dir(&store)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    let events: Vec<Value> =
+        std::fs::read_to_string(store.join(&sessions[0]).join("events.ndjson"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect();
+    let meta: Value = serde_json::from_str(
+        &std::fs::read_to_string(store.join(&sessions[0]).join("meta.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(meta["agent_name"], "gemini-cli", "{kinds:?}");
+    assert_eq!(
+        of_type(&events, "user_prompt")[0]["data"]["prompt"],
+        "read README"
+    );
+    let calls = of_type(&events, "tool_call");
+    let results = of_type(&events, "tool_result");
+    assert_eq!((calls.len(), results.len()), (1, 1), "{kinds:?}");
+    assert_eq!(calls[0]["data"]["tool_name"], "read_file");
+    assert_eq!(results[0]["parent_id"], calls[0]["event_id"]);
+    assert_eq!(results[0]["data"]["result"], "hello\n");
+    let responses = of_type(&events, "llm_response");
+    assert_eq!(responses.len(), 2, "one per model response: {kinds:?}");
+    let texts: Vec<&str> = responses
+        .iter()
+        .map(|r| r["data"]["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["Reading.", "All done."]);
+    // The fake's counts, as Gemini CLI's hooks pass them on (prompt, candidates, total).
+    let totals: Vec<u64> = responses
+        .iter()
+        .map(|r| {
+            r["data"]["reported_usage"]["totalTokenCount"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(totals, [63, 73]);
+    assert_eq!(meta["total_tokens"], 63 + 73);
+    let answer = of_type(&events, "assistant_response");
+    assert!(
+        answer[0]["data"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("All done."),
+        "{answer:?}"
+    );
+    assert_eq!(kinds.first(), Some(&"session_start"));
+}
+
+/// Gemini CLI shows whatever a hook writes on stderr to the user when its stdout is empty
+/// (docs/agents.md §3.3): when even the store's log cannot take a failure, the hook says
+/// nothing under Gemini, where under Claude Code it says one line.
+#[test]
+fn gemini_hears_nothing_of_the_hooks_own_failures() {
+    let env = TestEnv::new();
+    let bad = br#"{"session_id": 5, "hook_event_name": "BeforeTool"}"#;
+    let run = |args: &[&str], gemini_env: bool| {
+        let mut cmd = env.command(args);
+        cmd.env("AGENT_TRACE_DIR", "/dev/null/no-store");
+        if gemini_env {
+            cmd.env("GEMINI_SESSION_ID", "g");
+        }
+        run_with_stdin(cmd, bad)
+    };
+    for (args, gemini_env) in [
+        (&["hook", "--agent", "gemini-cli", "BeforeTool"][..], false),
+        (&["hook", "BeforeTool"][..], true),
+    ] {
+        let out = run(args, gemini_env);
+        assert_eq!(out.code, 0, "{out:?}");
+        assert!(out.stdout.is_empty() && out.stderr.is_empty(), "{out:?}");
+    }
+    let claude = run(&["hook", "pre-tool"], false);
+    assert_eq!(claude.code, 0);
+    assert!(claude.stderr.contains("session_id"), "{claude:?}");
+}

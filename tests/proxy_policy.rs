@@ -1,0 +1,182 @@
+//! The MCP proxies' policy where the transport is not plain: `record --policy` judges every
+//! message the client sends, however it is framed (a `Content-Length` framed `tools/call`, one
+//! hidden in the lines of a framed body, a message that does not read as JSON and one too large
+//! to hold are never forwarded unjudged; the server is `cat`, so what comes back is exactly
+//! what was forwarded, plus the proxy's answers), and `record-http --policy` answers a denied
+//! call on the older HTTP+SSE transport's event stream, where that transport carries answers.
+
+use serde_json::{Value, json};
+
+use crate::common::TestEnv;
+
+#[test]
+fn the_http_proxy_answers_a_denied_call_on_the_older_transports_event_stream() {
+    crate::policy::http_proxy_denies("sse", "/sse", "sse");
+}
+
+fn call(id: u64, name: &str) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+           "params": {"name": name, "arguments": {"message": "hi"}}})
+}
+
+fn framed(message: &str) -> String {
+    format!("Content-Length: {}\r\n\r\n{message}", message.len())
+}
+
+/// What came back through `record --policy … -- cat` for `input`, and what it said on stderr.
+pub(crate) fn through_cat(env: &TestEnv, input: Vec<u8>) -> (Vec<u8>, String) {
+    use std::io::Write as _;
+    let policy = env.path().join("mcp-policy.json");
+    std::fs::write(&policy, json!({"tools": {"deny": ["get-*"]}}).to_string()).unwrap();
+    let mut child = env
+        .command(&["record", "--policy", policy.to_str().unwrap(), "--", "cat"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(&input).unwrap());
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    (out.stdout, String::from_utf8(out.stderr).unwrap())
+}
+
+/// The messages in `bytes`, each with whether it came with a `Content-Length` header (a line
+/// that is not JSON as a string).
+fn messages(mut bytes: &[u8]) -> Vec<(bool, Value)> {
+    let mut found = Vec::new();
+    loop {
+        bytes = bytes.trim_ascii_start();
+        if bytes.is_empty() {
+            return found;
+        }
+        if let Some(rest) = bytes.strip_prefix(b"Content-Length: ") {
+            let end = rest.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+            let length: usize = std::str::from_utf8(&rest[..end]).unwrap().parse().unwrap();
+            let body = &rest[end + 4..end + 4 + length];
+            found.push((true, serde_json::from_slice(body).unwrap()));
+            bytes = &rest[end + 4 + length..];
+        } else {
+            let end = bytes
+                .iter()
+                .position(|&b| b == b'\n')
+                .unwrap_or(bytes.len());
+            let line = &bytes[..end];
+            let message = serde_json::from_slice(line)
+                .unwrap_or_else(|_| String::from_utf8_lossy(line).into_owned().into());
+            found.push((false, message));
+            bytes = &bytes[end..];
+        }
+    }
+}
+
+fn forwarded_calls(seen: &[(bool, Value)]) -> Vec<String> {
+    seen.iter()
+        .filter(|(_, m)| m["method"] == "tools/call")
+        .map(|(_, m)| m["params"]["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_content_length_framed_call_is_judged_and_answered_in_its_framing() {
+    let env = TestEnv::new();
+    let input = framed(&call(1, "get-sum").to_string()) + &framed(&call(2, "echo").to_string());
+    let (out, _) = through_cat(&env, input.clone().into_bytes());
+    let seen = messages(&out);
+    assert_eq!(forwarded_calls(&seen), ["echo"], "{seen:?}");
+    // The allowed call went on byte for byte.
+    let allowed = framed(&call(2, "echo").to_string());
+    assert!(out.windows(allowed.len()).any(|w| w == allowed.as_bytes()));
+    let answer = seen.iter().find(|(_, m)| m["id"] == 1).expect("answered");
+    assert!(answer.0, "answered with a Content-Length header: {seen:?}");
+    assert_eq!(answer.1["error"]["code"], -32001);
+    assert_eq!(answer.1["error"]["data"]["rule"], "tools.deny");
+}
+
+#[test]
+fn a_call_in_the_lines_of_a_framed_body_is_judged_as_a_line_server_reads_it() {
+    let env = TestEnv::new();
+    // A newline-delimited server reads the second line of each body as a message of its own.
+    let hidden = format!("{{\"a\":\n{}\n}}", call(3, "get-sum"));
+    let two = format!(
+        "{}\n{}\n",
+        json!({"jsonrpc": "2.0", "method": "x"}),
+        call(4, "get-sum")
+    );
+    let input = framed(&hidden) + &framed(&two) + &format!("{}\n", call(5, "echo"));
+    let (out, _) = through_cat(&env, input.into_bytes());
+    let seen = messages(&out);
+    assert_eq!(forwarded_calls(&seen), ["echo"], "{seen:?}");
+    for id in [3, 4] {
+        let answer = seen.iter().find(|(_, m)| m["id"] == id);
+        assert_eq!(answer.unwrap().1["error"]["code"], -32001, "{seen:?}");
+    }
+}
+
+#[test]
+fn a_message_that_does_not_read_as_json_is_not_forwarded() {
+    let env = TestEnv::new();
+    // A length that cuts the body short: what a Content-Length server and a line server read
+    // differ, and neither is one JSON value to judge.
+    let call = call(6, "get-sum").to_string();
+    let input = format!("Content-Length: 10\r\n\r\n{call}\n{{\"a\":1}} {call}\nnot json\n");
+    let (out, _) = through_cat(&env, input.into_bytes());
+    assert!(
+        !String::from_utf8_lossy(&out).contains("get-sum"),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
+    let seen = messages(&out);
+    assert!(
+        seen.contains(&(false, "not json".into())),
+        "text with no JSON object in it goes on: {seen:?}"
+    );
+    let refusals: Vec<bool> = seen
+        .iter()
+        .filter(|(_, m)| m["error"]["code"] == -32700 && m["id"].is_null())
+        .map(|(framed, _)| *framed)
+        .collect();
+    // The framed start, the rest of its line, the line of two values.
+    assert_eq!(refusals, [true, false, false], "{seen:?}");
+}
+
+#[test]
+fn a_message_too_large_to_judge_is_refused_not_forwarded() {
+    let env = TestEnv::new();
+    let big = "x".repeat(17 * 1024 * 1024);
+    let request = json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+                         "params": {"name": "echo", "arguments": {"message": big}}});
+    let notification = json!({"jsonrpc": "2.0", "method": "notifications/message",
+                              "params": {"data": big}});
+    let input = format!(
+        "{request}\n{}{}\n",
+        framed(&notification.to_string()),
+        call(8, "echo")
+    );
+    let (out, stderr) = through_cat(&env, input.into_bytes());
+    assert!(
+        out.len() < 4096,
+        "nothing large was forwarded: {} bytes",
+        out.len()
+    );
+    let seen = messages(&out);
+    assert_eq!(forwarded_calls(&seen), ["echo"], "{seen:?}");
+    let answer = seen.iter().find(|(_, m)| m["id"] == 7).expect("answered");
+    assert_eq!(answer.1["error"]["code"], -32600, "{seen:?}");
+    assert!(stderr.contains("not forwarded"), "{stderr}");
+}
+
+#[test]
+fn a_denied_tools_call_notification_is_not_forwarded() {
+    let env = TestEnv::new();
+    let mut notification = call(0, "get-sum");
+    notification.as_object_mut().unwrap().remove("id");
+    let input = format!("{notification}\n{}\n", call(9, "echo"));
+    let (out, stderr) = through_cat(&env, input.into_bytes());
+    let seen = messages(&out);
+    assert_eq!(forwarded_calls(&seen), ["echo"], "{seen:?}");
+    assert_eq!(seen.len(), 1, "a notification has no answer: {seen:?}");
+    assert!(stderr.contains("not forwarded"), "{stderr}");
+}

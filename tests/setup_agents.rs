@@ -1,0 +1,387 @@
+//! `setup --agent <agent>` and `setup --detect` (issue 12): each agent's own hook file, written
+//! with `hook --agent <agent> <event>` commands, merged into what is there (everything else
+//! kept), backed up, and unchanged by a second run.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::common::{Run, TestEnv};
+
+/// Runs setup in the environment with `home` as HOME and no agent folder variables.
+fn setup(env: &TestEnv, home: &Path, args: &[&str]) -> Run {
+    let mut cmd = env.command(args);
+    cmd.env("HOME", home)
+        .env("PATH", home.join("bin"))
+        .env_remove("CODEX_HOME")
+        .env_remove("COPILOT_HOME")
+        .env_remove("GEMINI_CLI_HOME");
+    Run::of(cmd.output().expect("run setup"))
+}
+
+fn read(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Every command of our hooks in a hook file, whatever its shape.
+fn our_commands(file: &Value) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for (event, list) in file["hooks"].as_object().unwrap() {
+        let Some(list) = list.as_array() else {
+            continue;
+        };
+        for item in list {
+            let entries: Vec<&Value> = match item.get("hooks").and_then(Value::as_array) {
+                Some(entries) => entries.iter().collect(),
+                None => vec![item],
+            };
+            for entry in entries {
+                for key in ["command", "bash"] {
+                    if let Some(c) = entry[key].as_str().filter(|c| c.contains(" hook ")) {
+                        found.push((event.clone(), c.to_owned()));
+                    }
+                }
+            }
+        }
+    }
+    found
+}
+
+struct Case {
+    agent: &'static str,
+    /// The project file, relative to the project.
+    project: &'static str,
+    /// The user file, relative to HOME.
+    user: &'static str,
+    /// An existing file of the agent's, with a hook and a setting of the user's own.
+    existing: Value,
+    /// One event and the `hook` argument its command must end with.
+    event: (&'static str, &'static str),
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        Case {
+            agent: "cursor",
+            project: ".cursor/hooks.json",
+            user: ".cursor/hooks.json",
+            existing: json!({"version": 1, "hooks": {"preToolUse": [{"command": "./audit.sh", "matcher": "Shell"}]}}),
+            event: ("preToolUse", "pre-tool"),
+        },
+        Case {
+            agent: "gemini",
+            project: ".gemini/settings.json",
+            user: ".gemini/settings.json",
+            existing: json!({"theme": "Dracula", "hooksConfig": {"enabled": true}, "hooks": {"BeforeTool": [{"matcher": "run_shell_command", "hooks": [{"type": "command", "command": "./guard.sh", "timeout": 5000}]}], "disabled": ["other"]}}),
+            event: ("BeforeTool", "pre-tool"),
+        },
+        Case {
+            agent: "codex",
+            project: ".codex/hooks.json",
+            user: ".codex/hooks.json",
+            existing: json!({"hooks": {"PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "./guard.sh"}]}]}}),
+            event: ("PreToolUse", "pre-tool"),
+        },
+        Case {
+            agent: "copilot",
+            project: ".github/hooks/agent-strace.json",
+            user: ".copilot/hooks/agent-strace.json",
+            existing: json!({"version": 1, "hooks": {"preToolUse": [{"type": "command", "bash": "./guard.sh", "timeoutSec": 10}]}}),
+            event: ("agentStop", "stop"),
+        },
+        Case {
+            agent: "vscode",
+            project: ".github/hooks/agent-strace-vscode.json",
+            user: ".copilot/hooks/agent-strace-vscode.json",
+            existing: json!({"hooks": {"PreToolUse": [{"type": "command", "command": "./guard.sh", "timeout": 30}]}}),
+            event: ("PreToolUse", "pre-tool"),
+        },
+        Case {
+            agent: "claude-code",
+            project: ".claude/settings.json",
+            user: ".claude/settings.json",
+            existing: json!({"permissions": {"allow": ["Bash(ls)"]}, "hooks": {"PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "./guard.sh"}]}]}}),
+            event: ("PreToolUse", "pre-tool"),
+        },
+    ]
+}
+
+#[test]
+fn each_agent_file_is_merged_keeping_everything_else_backed_up_and_idempotent() {
+    for case in cases() {
+        let env = TestEnv::new();
+        let home = env.path().join("home");
+        let file = env.path().join(case.project);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        let original = serde_json::to_string_pretty(&case.existing).unwrap();
+        std::fs::write(&file, &original).unwrap();
+
+        let first = setup(&env, &home, &["setup", "--agent", case.agent, "--write"]);
+        first.success();
+        assert!(
+            first.stdout.contains("Backed up"),
+            "{}: {}",
+            case.agent,
+            first.stdout
+        );
+        let backup = PathBuf::from(format!("{}.bak", file.display()));
+        assert_eq!(
+            std::fs::read_to_string(&backup).unwrap(),
+            original,
+            "{}",
+            case.agent
+        );
+
+        let merged = read(&file);
+        // What the user had is all still there.
+        for (key, value) in case.existing.as_object().unwrap() {
+            if key == "hooks" {
+                for (event, list) in value.as_object().unwrap() {
+                    if let Some(list) = list.as_array() {
+                        let now = merged["hooks"][event].as_array().unwrap();
+                        assert_eq!(&now[..list.len()], &list[..], "{}: {event}", case.agent);
+                    } else {
+                        assert_eq!(&merged["hooks"][event], list, "{}: {event}", case.agent);
+                    }
+                }
+            } else {
+                assert_eq!(&merged[key], value, "{}: {key}", case.agent);
+            }
+        }
+        let ours = our_commands(&merged);
+        let (event, arg) = case.event;
+        let command = ours.iter().find(|(e, _)| e == event).map_or_else(
+            || panic!("{}: no hook of ours on {event}: {merged}", case.agent),
+            |(_, c)| c.clone(),
+        );
+        let bin = crate::common::bin();
+        // VS Code's files are Copilot CLI's folders too: no --agent there (see setup_agents.rs).
+        if case.agent == "claude-code" || case.agent == "vscode" {
+            assert_eq!(command, format!("{} hook {arg}", bin.display()));
+        } else {
+            assert_eq!(
+                command,
+                format!("{} hook --agent {} {arg}", bin.display(), case.agent)
+            );
+        }
+        // Every command is one `hook` understands: its --agent and its event.
+        for (_, command) in &ours {
+            let words: Vec<&str> = command.split_whitespace().collect();
+            let tail = &words[1..];
+            let mut cmd = env.command(tail);
+            cmd.env("AGENT_TRACE_DIR", env.path().join("scratch"));
+            let run = crate::common::run_with_stdin(cmd, b"");
+            assert_eq!(run.code, 0, "{}: {command}: {run:?}", case.agent);
+        }
+
+        let before = std::fs::read(&file).unwrap();
+        let second = setup(&env, &home, &["setup", "--agent", case.agent, "--write"]);
+        second.success();
+        assert!(
+            second.stdout.contains("nothing changed"),
+            "{}: {}",
+            case.agent,
+            second.stdout
+        );
+        assert_eq!(std::fs::read(&file).unwrap(), before, "{}", case.agent);
+        assert!(!PathBuf::from(format!("{}.bak.1", file.display())).exists());
+
+        // --global writes the user's file, made new, under HOME.
+        let global = setup(
+            &env,
+            &home,
+            &["setup", "--agent", case.agent, "--global", "--write"],
+        );
+        global.success();
+        let user = read(&home.join(case.user));
+        let (mut user, mut project) = (our_commands(&user), ours.clone());
+        user.sort();
+        project.sort();
+        assert_eq!(user, project, "{}", case.agent);
+    }
+}
+
+#[test]
+fn printing_writes_nothing_and_names_the_file_and_what_the_user_must_do() {
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    let run = setup(&env, &home, &["setup", "--agent", "codex"]);
+    run.success();
+    let json_end = run.stdout.find("\n}\n").unwrap() + 2;
+    let printed: Value = serde_json::from_str(&run.stdout[..json_end]).unwrap();
+    assert!(printed["hooks"]["PreToolUse"].is_array());
+    assert_eq!(printed["hooks"]["SessionEnd"][0]["hooks"][0]["timeout"], 3);
+    assert!(run.stdout.contains(".codex/hooks.json"), "{}", run.stdout);
+    assert!(run.stdout.contains("/hooks"), "{}", run.stdout);
+    assert!(!env.path().join(".codex").exists());
+
+    let run = setup(&env, &home, &["setup", "--agent", "cursor"]);
+    run.success();
+    let printed: Value =
+        serde_json::from_str(&run.stdout[..run.stdout.find("\n}\n").unwrap() + 2]).unwrap();
+    assert_eq!(printed["version"], 1);
+    let third_party: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.contains("third-party"))
+        .collect();
+    assert_eq!(third_party.len(), 1, "{}", run.stdout);
+
+    let run = setup(&env, &home, &["setup", "--agent", "gemini"]);
+    assert!(run.stdout.contains("trusted folder"), "{}", run.stdout);
+}
+
+#[test]
+fn a_codex_folder_that_declares_hooks_in_config_toml_is_refused() {
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    std::fs::create_dir_all(env.path().join(".codex")).unwrap();
+    let toml = "[[hooks.Stop]]\n[[hooks.Stop.hooks]]\ntype = \"command\"\ncommand = \"./x\"\n";
+    std::fs::write(env.path().join(".codex/config.toml"), toml).unwrap();
+    let run = setup(&env, &home, &["setup", "--agent", "codex", "--write"]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
+    assert!(run.stderr.contains("config.toml"), "{}", run.stderr);
+    assert!(!env.path().join(".codex/hooks.json").exists());
+}
+
+#[test]
+fn bad_input_is_one_clear_error() {
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    let run = setup(&env, &home, &["setup", "--agent", "emacs"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("emacs"), "{}", run.stderr);
+
+    let file = env.path().join(".cursor/hooks.json");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, "{\"hooks\": [").unwrap();
+    let run = setup(&env, &home, &["setup", "--agent", "cursor", "--write"]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not a valid JSON object"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "{\"hooks\": [");
+
+    std::fs::write(&file, "{\"hooks\": {\"preToolUse\": {}}}").unwrap();
+    let run = setup(&env, &home, &["setup", "--agent", "cursor", "--write"]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("not a list"), "{}", run.stderr);
+
+    let run = setup(&env, &home, &["setup", "--detect", "--agent", "cursor"]);
+    assert_eq!(run.code, 2, "{run:?}");
+}
+
+#[test]
+fn a_hook_file_that_links_elsewhere_is_changed_where_it_lives() {
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    let dotfiles = env.path().join("dotfiles");
+    std::fs::create_dir_all(&dotfiles).unwrap();
+    std::fs::write(dotfiles.join("cursor-hooks.json"), "{\"version\": 1}").unwrap();
+    std::fs::create_dir_all(home.join(".cursor")).unwrap();
+    std::os::unix::fs::symlink(
+        dotfiles.join("cursor-hooks.json"),
+        home.join(".cursor/hooks.json"),
+    )
+    .unwrap();
+    setup(
+        &env,
+        &home,
+        &["setup", "--agent", "cursor", "--global", "--write"],
+    )
+    .success();
+    assert!(
+        std::fs::symlink_metadata(home.join(".cursor/hooks.json"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let file = read(&dotfiles.join("cursor-hooks.json"));
+    assert!(!our_commands(&file).is_empty());
+}
+
+#[test]
+fn detect_finds_the_agents_of_a_fake_home_and_sets_each_up() {
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    std::fs::create_dir_all(home.join(".cursor")).unwrap();
+    std::fs::create_dir_all(home.join(".gemini")).unwrap();
+    // Codex only as a program on PATH.
+    let bin = home.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(bin.join("codex"), "#!/bin/sh\n").unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(bin.join("codex"), std::fs::Permissions::from_mode(0o755))
+            .unwrap();
+    }
+
+    let run = setup(&env, &home, &["setup", "--detect"]);
+    run.success();
+    let found: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("Found "))
+        .collect();
+    assert_eq!(found.len(), 3, "{}", run.stdout);
+    assert!(
+        found[0].starts_with("Found Cursor (~/.cursor)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        found[1].starts_with("Found Gemini CLI (~/.gemini)"),
+        "{}",
+        run.stdout
+    );
+    assert!(found[2].contains("codex on PATH"), "{}", run.stdout);
+    assert!(!run.stdout.contains("Found Claude Code"), "{}", run.stdout);
+    assert_eq!(
+        run.stdout
+            .lines()
+            .filter(|l| l.contains("third-party"))
+            .count(),
+        1,
+        "{}",
+        run.stdout
+    );
+    // Nothing written without --write.
+    assert!(!env.path().join(".cursor").exists());
+
+    let run = setup(&env, &home, &["setup", "--detect", "--write"]);
+    run.success();
+    for file in [
+        ".cursor/hooks.json",
+        ".gemini/settings.json",
+        ".codex/hooks.json",
+    ] {
+        let written = read(&env.path().join(file));
+        assert!(!our_commands(&written).is_empty(), "{file}");
+    }
+    assert!(!env.path().join(".claude").exists());
+    let again = setup(&env, &home, &["setup", "--detect", "--write"]);
+    again.success();
+    assert_eq!(
+        again.stdout.matches("nothing changed").count(),
+        // The project's own folders now exist: the same three agents, each unchanged.
+        3,
+        "{}",
+        again.stdout
+    );
+
+    // A home with no agent at all.
+    let empty = env.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let other = TestEnv::new();
+    let run = setup(&other, &empty, &["setup", "--detect"]);
+    run.success();
+    assert!(
+        run.stdout.starts_with("No coding agent found"),
+        "{}",
+        run.stdout
+    );
+}

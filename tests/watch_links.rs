@@ -1,0 +1,99 @@
+//! What `watch` leaves for others and finds through links: the cost ceiling it held a session
+//! to is what `lint`'s budget-proximity measures against, and a subagent's session (which
+//! records no process of its own) is acted on through its parent's agent process.
+
+use std::process::Stdio;
+
+use agent_strace::model::Tokens;
+use serde_json::json;
+
+use crate::common::{SessionBuilder, TestEnv, bin};
+use crate::watch::{Proc, SESSION, in_env, start_agent, stop_once_paused};
+
+fn budget_findings(env: &TestEnv, id: &str) -> Vec<serde_json::Value> {
+    let report = env.run(&["lint", id, "--format", "json"]).json();
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "budget-proximity")
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn lint_measures_a_session_against_the_budget_its_watch_enforced() {
+    let env = TestEnv::new();
+    // $1.50: 100k output tokens of Sonnet 4.5.
+    let id = SessionBuilder::new("22222222-aaaa-4bbb-8ccc-000000000002")
+        .session_start(json!({"source": "startup"}))
+        .prompt("rewrite the deploy config")
+        .at(5.0)
+        .llm_response(
+            "claude-sonnet-4-5",
+            Tokens {
+                output: 100_000,
+                ..Tokens::default()
+            },
+        )
+        .at(10.0)
+        .session_end(json!({"reason": "exit"}))
+        .write(&env);
+    assert!(budget_findings(&env, &id).is_empty(), "no ceiling yet");
+    // A dry run holds the session to nothing.
+    let dry = env.run(&["watch", &id, "--budget", "1.60", "--dry-run"]);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(
+        budget_findings(&env, &id).is_empty(),
+        "a dry run set no ceiling"
+    );
+
+    let watch = env.run(&["watch", &id, "--budget", "1.60"]);
+    assert_eq!(watch.code, 0, "under its ceiling: {}", watch.stderr);
+    let found = budget_findings(&env, &id);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["level"], "ERROR");
+    let message = found[0]["message"].as_str().unwrap();
+    assert!(message.contains("$1.60"), "{message}");
+}
+
+#[test]
+fn watching_a_subagent_pauses_its_parents_agent_process() {
+    let env = TestEnv::new();
+    let mut agent = start_agent(&env, "start /nowhere\nsleep 30\nend");
+    let sub = SessionBuilder::new(&format!("agent-a1b2c3-{SESSION}"))
+        .started(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs_f64(),
+        )
+        .meta(|m| {
+            m.parent_session_id = Some(SESSION.to_owned());
+            m.depth = 1;
+        })
+        .session_start(
+            json!({"agent_id": "a1b2c3", "agent_type": "Explore", "parent_session_id": SESSION}),
+        )
+        .write(&env);
+    let watch = Proc(
+        in_env(
+            &env,
+            &bin(),
+            &["watch", &sub, "--timeout", "1s", "--on-violation", "pause"],
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap(),
+    );
+    let run = stop_once_paused(&agent, watch);
+    assert!(
+        run.stderr.contains(&format!("pid {}", agent.pid())),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("PAUSE"), "{}", run.stderr);
+    assert_ne!(agent.state(), Some('T'), "continued when the watch ended");
+    agent.0.kill().unwrap();
+}
