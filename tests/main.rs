@@ -14,6 +14,8 @@ mod cli_reference;
 mod common;
 mod cost;
 mod diff;
+mod drift;
+mod eval;
 mod exit_codes;
 mod explain;
 mod generated_store;

@@ -1,7 +1,7 @@
 //! The figures over all sessions, on a generated store of [`STORE_SESSIONS`] sessions: building
-//! the session index from nothing, `list` and `budget-report` with the index warm, an `sql`
-//! query that groups every tool call, `compare --tag` (issue 13), and refreshing the index
-//! after one new session.
+//! the session index from nothing, `list`, `budget-report` and `drift` with the index warm, an
+//! `sql` query that groups every tool call, `compare --tag` (issue 13), and refreshing the
+//! index after one new session.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -35,7 +35,11 @@ const BUDGET_REPORT: Targets = Targets::median(Duration::from_millis(150));
 const BUILD: Targets = Targets::median(Duration::from_secs(5));
 const REFRESH: Targets = Targets::median(Duration::from_millis(20));
 const SQL: Targets = Targets::median(Duration::from_millis(200));
-// The target of issue 13.
+// The targets of issue 13.
+const DRIFT: Targets = Targets::median(Duration::from_millis(200));
+/// The window `drift` compares with the sessions before it: the last month of the generated
+/// sessions (they start 2025-11-23, ten minutes apart, so 10,000 end late in January).
+const DRIFT_SINCE: &str = "2026-01-01";
 const COMPARE_TAG: Targets = Targets::median(Duration::from_millis(200));
 /// A tag every generated session's command holds (`claude-code (startup)`): `compare --tag`
 /// looks at all 10,000 and compares the newest two.
@@ -131,6 +135,26 @@ pub(crate) fn bench_aggregates(tool: &Tool, work: &Path, notes: &mut Vec<String>
         BUDGET_REPORT,
     ));
 
+    let drift_cmd = command(
+        Some(&root),
+        &[
+            "drift",
+            "--since",
+            DRIFT_SINCE,
+            "--threshold",
+            "1",
+            "--format",
+            "json",
+        ],
+    );
+    notes.push(check_drift(&tool.output(&drift_cmd)?));
+    let drift = tool.repeat(&drift_cmd, None, Drain::Yes, 0, RUNS, RSS_RUNS)?;
+    rows.push(Row::new(
+        format!("drift --since {DRIFT_SINCE}, {STORE_SESSIONS} sessions, index warm"),
+        drift,
+        DRIFT,
+    ));
+
     let sql_cmd = command(Some(&root), &["sql", "--format", "json", GROUP_QUERY]);
     notes.push(check_sql(&tool.output(&sql_cmd)?, store.tool_calls));
     let sql = tool.repeat(&sql_cmd, None, Drain::Yes, 0, RUNS, RSS_RUNS)?;
@@ -193,6 +217,29 @@ fn check_sql(out: &[u8], expected: u64) -> String {
         Some(n) if n == expected => format!("sql counted all {n} tool calls"),
         Some(n) => format!("WARNING: sql counted {n} of {expected} tool calls"),
         None => "WARNING: sql printed no JSON rows".to_owned(),
+    }
+}
+
+/// Whether drift compared every generated session (the window and the sessions before it).
+fn check_drift(out: &[u8]) -> String {
+    let report = serde_json::from_slice::<serde_json::Value>(out).ok();
+    let sides = report.as_ref().and_then(|r| {
+        Some((
+            r["reference"]["sessions"].as_u64()?,
+            r["current"]["sessions"].as_u64()?,
+            r["overall"].as_f64()?,
+        ))
+    });
+    match sides {
+        Some((before, window, overall)) if before + window == STORE_SESSIONS as u64 => format!(
+            "drift compared {window} sessions since {DRIFT_SINCE} with the {before} before \
+             (overall drift {overall:.3})"
+        ),
+        Some((before, window, _)) => format!(
+            "WARNING: drift compared {} of {STORE_SESSIONS} sessions",
+            before + window
+        ),
+        None => "WARNING: drift printed no JSON report".to_owned(),
     }
 }
 

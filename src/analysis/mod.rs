@@ -10,6 +10,8 @@
 //! - [`phases`]: a session split into phases, with what each read, ran, wrote and spent.
 //! - [`budget`]: spend across sessions over a period.
 //! - [`cost`]: tokens and dollars by model and phase, with wasted spend.
+//! - [`eval`]: a session scored against scorers with marks and weights; two sessions compared.
+//! - [`drift`]: a behavioural fingerprint of many sessions, and how far two have drifted apart.
 //! - [`replay_line`]: what replay shows of a session, as data: lines, their order, the header.
 //! - [`replay_show`]: one event whole, as data: the command and its output, an edit's diff.
 //! - [`lint`]: a session checked for known bad patterns (loops, spirals, budget, context).
@@ -25,6 +27,8 @@ pub mod budget;
 pub mod compare;
 pub mod cost;
 pub mod diff;
+pub mod drift;
+pub mod eval;
 pub mod lint;
 pub mod optimize;
 pub mod outcome;

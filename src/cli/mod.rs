@@ -16,6 +16,8 @@ mod budget_report;
 mod compare;
 mod cost;
 mod diff;
+mod drift;
+mod eval;
 mod explain;
 mod globals;
 mod hook;
@@ -105,6 +107,8 @@ enum Command {
     Annotate(annotate::AnnotateArgs),
     Retention(retention::RetentionArgs),
     Optimize(optimize::OptimizeArgs),
+    Eval(eval::EvalArgs),
+    Drift(drift::DriftArgs),
 }
 
 /// A hook's command line, parsed without the rest of the CLI.
@@ -199,6 +203,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Annotate(args) => annotate::run(&args, &cli.globals),
         Command::Retention(args) => retention::run(&args, &cli.globals),
         Command::Optimize(args) => optimize::run(&args, &cli.globals),
+        Command::Eval(args) => eval::run(&args, &cli.globals),
+        Command::Drift(args) => drift::run(&args, &cli.globals),
     };
     output::finish(result)
 }

@@ -12,15 +12,15 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::counters::Counters;
-use super::event::Event;
+use super::event::{Event, EventType};
 use super::head::EventHead;
 use super::pricing::{ModelPrice, PriceTable};
 use super::tools::{Agent, ToolKind};
 use super::usage::{Money, Tokens};
 use super::view::{FileTouch, LlmResponse, View};
 
-/// The version of what [`Summary`] computes.
-pub const SUMMARY_VERSION: u32 = 3;
+/// The version of what [`Summary`] computes (4: retries and decisions, for `drift`).
+pub const SUMMARY_VERSION: u32 = 4;
 
 /// Context size past which some models charge long-context rates (the same line the phase
 /// analysis draws).
@@ -68,12 +68,38 @@ pub struct Summary {
     pub estimate: Tokens,
     /// The agent's transcript a hook-recorded session names in its `session_start`.
     pub transcript_path: Option<String>,
+    /// Retries: tool calls of a tool on a subject (command, path, pattern) that failed before
+    /// and has not succeeded since (the agent fixing something, then trying again), or the very
+    /// same call as the one just before.
+    #[serde(default)]
+    pub retries: u64,
+    /// `decision` events (choices, hook events, reasoning, compactions).
+    #[serde(default)]
+    pub decisions: u64,
+    /// What retries are recognised by, kept so that a fold continued later still sees a retry
+    /// across the two pieces.
+    #[serde(default)]
+    pub retry_state: RetryState,
 }
+
+/// The last tool call (hashes of its tool and subject, and of its whole arguments) and the
+/// subjects that failed most recently and have not succeeded since.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetryState {
+    pub last: Option<(u64, u64)>,
+    pub failed: Vec<u64>,
+}
+
+/// Failed subjects remembered: a retry comes soon after its failure.
+const FAILED_KEPT: usize = 8;
 
 impl Summary {
     /// Folds one event of a session recorded for `agent`.
     pub fn observe(&mut self, agent: Agent, event: &Event) {
         self.counters.observe(&EventHead::of(event));
+        if event.event_type == EventType::Decision {
+            self.decisions += 1;
+        }
         let view = View::of(event, agent);
         match &view {
             View::SessionStart(start)
@@ -98,6 +124,27 @@ impl Summary {
                 };
                 *self.tools.entry(tool.to_owned()).or_default() += 1;
                 *self.kinds.entry(call.kind.as_str().to_owned()).or_default() += 1;
+                let subject =
+                    fnv1a(format!("{tool}\u{0}{}", call.gist().unwrap_or_default()).as_bytes());
+                let signature = fnv1a(call.signature().as_bytes());
+                let state = &mut self.retry_state;
+                if state.failed.contains(&subject) || state.last == Some((subject, signature)) {
+                    self.retries += 1;
+                }
+                state.last = Some((subject, signature));
+            }
+            // A result answers the call before it (parallel calls blur this a little).
+            View::ToolResult(result) if !result.rejected() => {
+                let state = &mut self.retry_state;
+                if let Some((subject, _)) = state.last {
+                    state.failed.retain(|s| *s != subject);
+                    if result.failed() {
+                        if state.failed.len() == FAILED_KEPT {
+                            state.failed.remove(0);
+                        }
+                        state.failed.push(subject);
+                    }
+                }
             }
             View::LlmResponse(LlmResponse {
                 model,
@@ -186,6 +233,14 @@ impl ModelUsage {
         }
         price.cost(&self.tokens, false)
     }
+}
+
+/// The 64-bit FNV-1a hash of `bytes`: stable across builds, unlike std's hasher, so that a
+/// summary folded by one build is continued by another.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 /// What one response with `tokens` of `model` cost, as [`Summary::cost`] counts it.
@@ -280,6 +335,51 @@ mod tests {
         assert_eq!(usage.tokens.input, 250_100);
         assert_eq!(usage.long_context.input, 250_000);
         assert_eq!(s.main_model(), Some("claude-sonnet-4-5"));
+    }
+
+    #[test]
+    fn retries_and_decisions_are_counted_across_pieces() {
+        let call = |ts, cmd: &str| {
+            event(
+                EventType::ToolCall,
+                ts,
+                json!({"tool_name": "Bash", "arguments": {"command": cmd}}),
+            )
+        };
+        let read = |ts, path: &str, offset: u64| {
+            event(
+                EventType::ToolCall,
+                ts,
+                json!({"tool_name": "Read", "arguments": {"file_path": path, "offset": offset}}),
+            )
+        };
+        let events = [
+            call(1.0, "cargo test"),
+            event(EventType::Error, 2.0, json!({"error": "failed"})),
+            // A fix, then the failed call again: a retry.
+            read(2.5, "/a.rs", 0),
+            call(3.0, "cargo test"),
+            // The very same call again: a retry.
+            call(4.0, "cargo test"),
+            event(EventType::ToolResult, 4.5, json!({"result": "ok"})),
+            call(5.0, "cargo build"),
+            event(EventType::Decision, 6.0, json!({"choice": "stop"})),
+            // It passed since it failed: no retry.
+            call(7.0, "cargo test"),
+            // The same file read on, after a success: no retry.
+            read(8.0, "/a.rs", 0),
+            read(9.0, "/a.rs", 100),
+        ];
+        let whole = fold(&events);
+        assert_eq!((whole.retries, whole.decisions), (2, 1));
+        // Folded in two pieces through its JSON, as the index continues a fold.
+        let first = fold(&events[..3]);
+        let mut second: Summary =
+            serde_json::from_str(&serde_json::to_string(&first).unwrap()).unwrap();
+        for e in &events[3..] {
+            second.observe(Agent::ClaudeCode, e);
+        }
+        assert_eq!(second, whole);
     }
 
     #[test]

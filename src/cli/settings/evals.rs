@@ -19,13 +19,15 @@ pub struct EvalSettings {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scorer {
-    /// `no_errors`, `cost_under`, `files_scoped`, `duration_under`, `regex`, … (kept as
-    /// written; the eval command says which it knows).
+    /// `no_errors`, `cost_under`, `files_scoped`, `duration_under`, `tool_calls_under`,
+    /// `regex`, … (kept as written; the eval command says which it knows).
     #[serde(rename = "type")]
     pub kind: String,
-    /// The score at or above which the scorer passes (the Python tool also reads `weight`).
+    /// The score at or above which the scorer passes; 1 unless given.
     #[serde(default)]
     pub threshold: Option<f64>,
+    /// The scorer's part in the weighted score; its threshold unless given, as the Python
+    /// tool weighs scorers.
     #[serde(default)]
     pub weight: Option<f64>,
     #[serde(default)]
@@ -34,8 +36,15 @@ pub struct Scorer {
     pub max_seconds: Option<f64>,
     #[serde(default)]
     pub allowed_paths: Option<Globs>,
+    /// `tool_calls_under`: the most tool calls the session may make.
+    #[serde(default)]
+    pub max_calls: Option<u64>,
     #[serde(default)]
     pub pattern: Option<String>,
+    /// `regex`: the type of the events the pattern is looked for in (`assistant_response`
+    /// unless given, as for the Python tool).
+    #[serde(default)]
+    pub event_type: Option<String>,
     #[serde(default)]
     pub context_window: Option<u64>,
     #[serde(default)]

@@ -31,9 +31,11 @@
 //! # Layout
 //! [`schema`] opens the file and holds its tables and views; [`stale`] looks at every session
 //! folder and says which ones changed; [`refresh`] brings the index up to date with them, and
-//! [`fold`] folds one session's new lines into its rows; [`rows`] reads what commands list.
+//! [`fold`] folds one session's new lines into its rows; [`rows`] reads what commands list, and
+//! [`folds`] the folded summaries aggregates read.
 
 mod fold;
+mod folds;
 mod refresh;
 mod rows;
 mod schema;
@@ -51,6 +53,7 @@ use crate::model::pricing::PriceTable;
 use crate::model::summary::Summary;
 use crate::model::tools::Agent;
 
+pub use folds::Summaries;
 pub use rows::Derived;
 pub(super) use schema::{GATHERED_SHIFT, SCHEMA, register_functions, register_gathered_functions};
 

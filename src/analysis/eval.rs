@@ -1,0 +1,566 @@
+//! `eval`: one session scored against scorers (no errors, a cost, a time and a call budget,
+//! files kept in scope, a pattern in the agent's answers), each a score from 0 to 1 with the
+//! mark it must reach and its weight; the weighted score against pass and warn marks; two
+//! sessions' scores side by side.
+//!
+//! Scores follow the Python tool's `eval`, so that one `.agent-evals.yaml` gives both tools
+//! the same verdicts: a limit that is kept scores 1, one that is overrun scores the limit over
+//! what was measured (twice the budget scores 0.5); `files_scoped` scores the share of file
+//! operations inside the allowed paths. Two facts are read more truly than there: an error is
+//! a tool call that failed (a call the user refused is no error, as `list` counts them), and
+//! paths are compared relative to the session's working folder, so that an allowed `src/`
+//! matches `/home/me/project/src/main.rs`.
+
+use regex::Regex;
+use serde::Serialize;
+
+use crate::model::tools::Agent;
+use crate::model::view::{FileTouch, View};
+use crate::model::{Event, EventType, glob::Glob};
+
+/// The scorers and marks a session is scored with.
+#[derive(Debug, Clone)]
+pub struct EvalConfig {
+    pub scorers: Vec<ScorerConfig>,
+    /// The weighted score at or above which a session passes.
+    pub pass: f64,
+    /// The weighted score below which a session fails; between the two it is a warning.
+    pub warn: f64,
+}
+
+/// One scorer: what it checks, the score it must reach, and its weight in the overall score.
+#[derive(Debug, Clone)]
+pub struct ScorerConfig {
+    pub check: Check,
+    pub threshold: f64,
+    pub weight: f64,
+}
+
+/// What a scorer checks.
+#[derive(Debug, Clone)]
+pub enum Check {
+    /// No tool call failed.
+    NoErrors,
+    /// The session cost at most this many dollars (with its subagents, as `cost` counts).
+    CostUnder { max_usd: f64 },
+    /// Every file read or written is inside one of these paths: a folder or prefix
+    /// (`src/`), or a glob (`src/**/*.rs`), relative to the session's working folder.
+    FilesScoped { allowed: Vec<String> },
+    /// The session took at most this long.
+    DurationUnder { max_seconds: f64 },
+    /// The agent made at most this many tool calls.
+    ToolCallsUnder { max_calls: u64 },
+    /// The pattern matches the text of an event of this type (`assistant_response`: the
+    /// agent's answers).
+    Regex { pattern: Regex, event_type: String },
+    /// A scorer type this build does not know: it fails, saying so.
+    Unknown { kind: String },
+}
+
+/// The scorer types this build knows.
+pub const KNOWN: &[&str] = &[
+    "no_errors",
+    "cost_under",
+    "files_scoped",
+    "duration_under",
+    "tool_calls_under",
+    "regex",
+];
+
+impl Check {
+    /// The scorer's type, as the settings file names it.
+    pub fn name(&self) -> &str {
+        match self {
+            Check::NoErrors => "no_errors",
+            Check::CostUnder { .. } => "cost_under",
+            Check::FilesScoped { .. } => "files_scoped",
+            Check::DurationUnder { .. } => "duration_under",
+            Check::ToolCallsUnder { .. } => "tool_calls_under",
+            Check::Regex { .. } => "regex",
+            Check::Unknown { kind } => kind,
+        }
+    }
+}
+
+/// What a session is scored on: its events and the figures the caller worked out.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionFacts<'a> {
+    pub session_id: &'a str,
+    pub agent: Agent,
+    pub events: &'a [Event],
+    /// What the session cost, and whether that is an estimate from payload sizes.
+    pub cost_usd: f64,
+    pub cost_estimated: bool,
+    /// From start to end when the session ended; else `None` (the events' span is used).
+    pub duration_secs: Option<f64>,
+    /// The folder relative paths are taken from when the session names none.
+    pub project_dir: Option<&'a str>,
+}
+
+/// One scorer's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScoreResult {
+    pub scorer: String,
+    pub score: f64,
+    pub threshold: f64,
+    pub weight: f64,
+    pub passed: bool,
+    pub reason: String,
+    /// What was measured (dollars, seconds, calls, errors, files outside), when a number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+}
+
+/// How the weighted score compares with the marks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    Warn,
+    Fail,
+}
+
+/// A session's scores.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalReport {
+    pub session_id: String,
+    /// Every scorer passed and the weighted score reached the warn mark.
+    pub passed: bool,
+    pub pass_count: usize,
+    pub fail_count: usize,
+    /// The scores weighted by each scorer's weight; 0 without scorers.
+    pub weighted_score: f64,
+    pub verdict: Verdict,
+    pub pass_mark: f64,
+    pub warn_mark: f64,
+    pub results: Vec<ScoreResult>,
+}
+
+/// Scores `session` with `config`.
+pub fn evaluate(session: &SessionFacts<'_>, config: &EvalConfig) -> EvalReport {
+    let results: Vec<ScoreResult> = config
+        .scorers
+        .iter()
+        .map(|scorer| score(session, scorer))
+        .collect();
+    let pass_count = results.iter().filter(|r| r.passed).count();
+    let total_weight: f64 = results.iter().map(|r| r.weight).sum();
+    let weighted_score = if total_weight > 0.0 {
+        results.iter().map(|r| r.score * r.weight).sum::<f64>() / total_weight
+    } else {
+        0.0
+    };
+    let verdict = if weighted_score >= config.pass {
+        Verdict::Pass
+    } else if weighted_score >= config.warn {
+        Verdict::Warn
+    } else {
+        Verdict::Fail
+    };
+    EvalReport {
+        session_id: session.session_id.to_owned(),
+        passed: pass_count == results.len() && verdict != Verdict::Fail,
+        pass_count,
+        fail_count: results.len() - pass_count,
+        weighted_score,
+        verdict,
+        pass_mark: config.pass,
+        warn_mark: config.warn,
+        results,
+    }
+}
+
+fn score(session: &SessionFacts<'_>, scorer: &ScorerConfig) -> ScoreResult {
+    let (score, reason, value) = match &scorer.check {
+        Check::NoErrors => no_errors(session),
+        Check::CostUnder { max_usd } => {
+            let estimated = if session.cost_estimated {
+                " (estimated from payload sizes)"
+            } else {
+                ""
+            };
+            let (score, reason) = under(session.cost_usd, *max_usd, usd);
+            (
+                score,
+                format!("{reason}{estimated}"),
+                Some(session.cost_usd),
+            )
+        }
+        Check::FilesScoped { allowed } => files_scoped(session, allowed),
+        Check::DurationUnder { max_seconds } => {
+            let secs = duration(session);
+            let (score, reason) = under(secs, *max_seconds, |v| format!("{v:.1}s"));
+            (score, reason, Some(secs))
+        }
+        Check::ToolCallsUnder { max_calls } => {
+            let calls = session
+                .events
+                .iter()
+                .filter(|e| e.event_type == EventType::ToolCall)
+                .count() as f64;
+            let (score, reason) = under(calls, *max_calls as f64, |v| format!("{v:.0} calls"));
+            (score, reason, Some(calls))
+        }
+        Check::Regex {
+            pattern,
+            event_type,
+        } => regex(session, pattern, event_type),
+        Check::Unknown { kind } => (
+            0.0,
+            format!(
+                "unknown scorer type `{kind}`; this build knows {}",
+                KNOWN.join(", ")
+            ),
+            None,
+        ),
+    };
+    ScoreResult {
+        scorer: scorer.check.name().to_owned(),
+        score,
+        threshold: scorer.threshold,
+        weight: scorer.weight,
+        passed: score >= scorer.threshold,
+        reason,
+        value,
+    }
+}
+
+/// Dollars to the cent, or to four places under a dollar.
+fn usd(v: f64) -> String {
+    if v >= 1.0 {
+        format!("${v:.2}")
+    } else {
+        format!("${v:.4}")
+    }
+}
+
+/// A limit kept scores 1; overrun, the limit over what was measured.
+fn under(actual: f64, limit: f64, show: impl Fn(f64) -> String) -> (f64, String) {
+    if actual <= limit {
+        (1.0, format!("{} ≤ {}", show(actual), show(limit)))
+    } else {
+        let score = if actual > 0.0 {
+            (limit / actual).clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
+        (score, format!("{} > {} limit", show(actual), show(limit)))
+    }
+}
+
+fn no_errors(session: &SessionFacts<'_>) -> (f64, String, Option<f64>) {
+    let (mut failed, mut refused) = (0u64, 0u64);
+    for event in session.events {
+        if let View::ToolResult(result) = View::of(event, session.agent) {
+            failed += u64::from(result.failed());
+            refused += u64::from(result.rejected());
+        }
+    }
+    let refused_note = match refused {
+        0 => String::new(),
+        1 => " (1 refused call is no error)".to_owned(),
+        n => format!(" ({n} refused calls are no errors)"),
+    };
+    let reason = match failed {
+        0 => format!("no failed tool calls{refused_note}"),
+        1 => format!("1 failed tool call{refused_note}"),
+        n => format!("{n} failed tool calls{refused_note}"),
+    };
+    (
+        if failed == 0 { 1.0 } else { 0.0 },
+        reason,
+        Some(failed as f64),
+    )
+}
+
+/// From start to end, or the span of the events for a session that has not ended.
+fn duration(session: &SessionFacts<'_>) -> f64 {
+    session.duration_secs.unwrap_or_else(|| {
+        let times = session.events.iter().map(|e| e.timestamp);
+        let first = times.clone().fold(f64::INFINITY, f64::min);
+        let last = times.fold(f64::NEG_INFINITY, f64::max);
+        if last > first { last - first } else { 0.0 }
+    })
+}
+
+fn files_scoped(session: &SessionFacts<'_>, allowed: &[String]) -> (f64, String, Option<f64>) {
+    if allowed.is_empty() {
+        return (
+            1.0,
+            "no allowed paths set: nothing to check".to_owned(),
+            None,
+        );
+    }
+    let cwd = session
+        .events
+        .iter()
+        .find_map(|e| match View::of(e, session.agent) {
+            View::SessionStart(start) => start.cwd,
+            _ => None,
+        })
+        .or(session.project_dir);
+    let scopes: Vec<Scope> = allowed.iter().map(|a| Scope::new(a)).collect();
+    let (mut total, mut outside_ops) = (0usize, 0usize);
+    let mut outside: Vec<&str> = Vec::new();
+    for event in session.events {
+        let path = match View::of(event, session.agent) {
+            View::ToolCall(call) => call.path(),
+            // A file event that a tool call made is counted once, with its call.
+            View::FileTouch(FileTouch { path, .. }) if event.parent_id.is_none() => path,
+            _ => None,
+        };
+        let Some(path) = path else { continue };
+        total += 1;
+        if !scopes.iter().any(|s| s.contains(&relative_to(path, cwd))) {
+            // Each operation outside counts, as the Python tool counts them.
+            outside_ops += 1;
+            if !outside.contains(&path) {
+                outside.push(path);
+            }
+        }
+    }
+    if outside.is_empty() {
+        let reason = if total == 0 {
+            "no file operations".to_owned()
+        } else {
+            format!("all {total} file operations within the allowed paths")
+        };
+        return (1.0, reason, Some(0.0));
+    }
+    let score = (1.0 - outside_ops as f64 / total as f64).max(0.0);
+    let more = if outside.len() > 3 {
+        format!(" and {} more", outside.len() - 3)
+    } else {
+        String::new()
+    };
+    let reason = format!(
+        "{outside_ops} of {total} file operations outside the allowed paths: {}{more}",
+        outside[..outside.len().min(3)].join(", ")
+    );
+    (score, reason, Some(outside_ops as f64))
+}
+
+/// `path` relative to `cwd` when inside it, starting with `/` so that scopes match from the
+/// project's top; a path outside stays as it is.
+fn relative_to(path: &str, cwd: Option<&str>) -> String {
+    if let Some(cwd) = cwd {
+        let cwd = cwd.trim_end_matches('/');
+        if let Some(rest) = path.strip_prefix(cwd)
+            && (rest.starts_with('/') || rest.is_empty())
+        {
+            return rest.to_owned();
+        }
+    }
+    if path.starts_with('/') {
+        path.to_owned()
+    } else {
+        format!("/{}", path.trim_start_matches("./"))
+    }
+}
+
+/// One allowed path: a prefix as the Python tool reads it, or a glob.
+enum Scope {
+    Prefix(String),
+    Glob(Glob),
+}
+
+impl Scope {
+    fn new(allowed: &str) -> Scope {
+        let anchored = if allowed.starts_with('/') {
+            allowed.to_owned()
+        } else {
+            format!("/{}", allowed.trim_start_matches("./"))
+        };
+        if allowed.contains(['*', '?', '[']) {
+            Scope::Glob(Glob::new(&anchored))
+        } else {
+            Scope::Prefix(anchored)
+        }
+    }
+
+    /// Whether `path` (as [`relative_to`] gives it) is inside.
+    fn contains(&self, path: &str) -> bool {
+        match self {
+            Scope::Prefix(prefix) => path.starts_with(prefix.as_str()),
+            Scope::Glob(glob) => glob.matches_path(path),
+        }
+    }
+}
+
+fn regex(
+    session: &SessionFacts<'_>,
+    pattern: &Regex,
+    event_type: &str,
+) -> (f64, String, Option<f64>) {
+    let mut seen = 0usize;
+    for event in session.events {
+        if event.event_type.as_str() != event_type {
+            continue;
+        }
+        seen += 1;
+        let found = match View::of(event, session.agent) {
+            View::Answer(answer) if !answer.text.is_empty() => pattern.is_match(answer.text),
+            _ => pattern.is_match(&event.data.to_string()),
+        };
+        if found {
+            return (
+                1.0,
+                format!("/{}/ matched in an {event_type} event", pattern.as_str()),
+                None,
+            );
+        }
+    }
+    (
+        0.0,
+        format!(
+            "/{}/ matched none of {seen} {event_type} events",
+            pattern.as_str()
+        ),
+        None,
+    )
+}
+
+/// Two sessions scored with the same scorers, side by side.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalComparison {
+    pub a: EvalReport,
+    pub b: EvalReport,
+    pub rows: Vec<ComparedScore>,
+    /// B's weighted score minus A's.
+    pub weighted_delta: f64,
+    /// `improved`, `regressed` or `same`: B against A, by the weighted score, then by
+    /// scorers passed.
+    pub verdict: &'static str,
+}
+
+/// One scorer's scores in both sessions.
+#[derive(Debug, Clone, Serialize)]
+pub struct ComparedScore {
+    pub scorer: String,
+    pub a: f64,
+    pub b: f64,
+    pub delta: f64,
+    pub a_passed: bool,
+    pub b_passed: bool,
+}
+
+/// Compares two reports made with the same config.
+pub fn compare(a: EvalReport, b: EvalReport) -> EvalComparison {
+    let rows = a
+        .results
+        .iter()
+        .zip(&b.results)
+        .map(|(ra, rb)| ComparedScore {
+            scorer: ra.scorer.clone(),
+            a: ra.score,
+            b: rb.score,
+            delta: rb.score - ra.score,
+            a_passed: ra.passed,
+            b_passed: rb.passed,
+        })
+        .collect();
+    let weighted_delta = b.weighted_score - a.weighted_score;
+    // Scores are shown to two places: a smaller change is no change.
+    let verdict = if weighted_delta > 0.005 {
+        "improved"
+    } else if weighted_delta < -0.005 {
+        "regressed"
+    } else {
+        match b.pass_count.cmp(&a.pass_count) {
+            std::cmp::Ordering::Greater => "improved",
+            std::cmp::Ordering::Less => "regressed",
+            std::cmp::Ordering::Equal => "same",
+        }
+    };
+    EvalComparison {
+        a,
+        b,
+        rows,
+        weighted_delta,
+        verdict,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(kind: EventType, ts: f64, data: serde_json::Value) -> Event {
+        Event::new(kind, ts, format!("e{ts}"), "s".into()).with_data(data)
+    }
+
+    fn facts(events: &[Event]) -> SessionFacts<'_> {
+        SessionFacts {
+            session_id: "s",
+            agent: Agent::ClaudeCode,
+            events,
+            cost_usd: 0.2,
+            cost_estimated: false,
+            duration_secs: None,
+            project_dir: None,
+        }
+    }
+
+    fn one(check: Check, threshold: f64) -> EvalConfig {
+        EvalConfig {
+            scorers: vec![ScorerConfig {
+                check,
+                threshold,
+                weight: threshold,
+            }],
+            pass: 0.85,
+            warn: 0.7,
+        }
+    }
+
+    #[test]
+    fn overrun_limits_score_the_limit_over_the_measure() {
+        let events = [
+            event(EventType::SessionStart, 0.0, json!({})),
+            event(EventType::SessionEnd, 300.0, json!({})),
+        ];
+        let r = evaluate(
+            &facts(&events),
+            &one(Check::DurationUnder { max_seconds: 150.0 }, 1.0),
+        );
+        assert!((r.results[0].score - 0.5).abs() < 1e-9);
+        assert!(!r.passed);
+        let r = evaluate(
+            &facts(&events),
+            &one(Check::CostUnder { max_usd: 0.1 }, 0.5),
+        );
+        assert!((r.results[0].score - 0.5).abs() < 1e-9);
+        assert!(r.results[0].passed);
+    }
+
+    #[test]
+    fn scopes_are_prefixes_or_globs_from_the_working_folder() {
+        let call = |ts, path: &str| {
+            event(
+                EventType::ToolCall,
+                ts,
+                json!({"tool_name": "Read", "arguments": {"file_path": path}}),
+            )
+        };
+        let events = [
+            event(EventType::SessionStart, 0.0, json!({"cwd": "/home/me/p"})),
+            call(1.0, "/home/me/p/src/main.rs"),
+            call(2.0, "/home/me/p/tests/a.rs"),
+            call(3.0, "/etc/passwd"),
+            call(4.0, "/home/me/p/vendor/src/x.rs"),
+        ];
+        let check = Check::FilesScoped {
+            allowed: vec!["src/".into(), "tests/**/*.rs".into()],
+        };
+        let r = evaluate(&facts(&events), &one(check, 0.9));
+        let result = &r.results[0];
+        assert!((result.score - 0.5).abs() < 1e-9, "{result:?}");
+        assert!(result.reason.contains("/etc/passwd"), "{}", result.reason);
+        assert!(
+            result.reason.contains("vendor/src/x.rs"),
+            "{}",
+            result.reason
+        );
+    }
+}

@@ -1,0 +1,337 @@
+//! `drift`: has the agent's behaviour shifted? The recent sessions' fingerprint against the
+//! sessions before them, or against a saved baseline.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use chrono::Local;
+use clap::Args;
+use serde::Serialize;
+
+use super::Globals;
+use super::args::FormatArg;
+use super::globals::Format;
+use super::output::stdout;
+use super::stores::ScopeArgs;
+use crate::analysis::drift::{
+    self, BASELINE_LIMIT, DriftReport, Fingerprint, Label, SessionFigures,
+};
+use crate::error::Error;
+use crate::exit;
+use crate::model::SessionMeta;
+use crate::model::summary::Summary;
+use crate::model::tools::Agent;
+use crate::render::terminal::{self, Painter};
+use crate::store::{Index, Store};
+
+/// Has the agent's behaviour drifted? Recent sessions against earlier ones or a saved baseline
+///
+/// The sessions since --since (30 days unless given) are compared with the sessions before them,
+/// or with a baseline saved by --save-baseline, over six dimensions: tool mix, error rate, retry
+/// rate, blast radius (files written), session duration and decision depth. Each dimension is a
+/// distribution over the sessions, compared by its Jensen–Shannon divergence (0: the same, 1:
+/// nothing in common); the overall drift is their mean. Exits 1 when the overall drift is above
+/// --threshold. A baseline file is under 2 KB: commit it beside the agent's settings.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  agent-strace drift                   # the last 30 days against the days before\n  agent-strace drift --since 7d --threshold 0.1 --format json\n  agent-strace drift --since 30d --save-baseline ci/agent-baseline.json\n  agent-strace drift --since 7d --baseline ci/agent-baseline.json\n  agent-strace drift --all-projects"
+)]
+pub(crate) struct DriftArgs {
+    /// The recent window: sessions that started since WHEN (a date, or an age like 30d)
+    /// [default: 30d]
+    #[arg(long, value_name = "WHEN")]
+    since: Option<String>,
+    /// Compare with the fingerprint saved in FILE instead of the sessions before the window
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Save the window's fingerprint to FILE as a baseline, and compare nothing
+    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+    save_baseline: Option<PathBuf>,
+    /// The overall drift above which the command exits 1
+    #[arg(long, value_name = "SCORE", default_value_t = 0.2)]
+    threshold: f64,
+    #[command(flatten)]
+    format: FormatArg,
+    #[command(flatten)]
+    scope: ScopeArgs,
+}
+
+/// What the report is printed with: where its reference came from.
+#[derive(Debug, Serialize)]
+struct Output<'a> {
+    /// `before_window` or `baseline_file`.
+    reference_source: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline_file: Option<String>,
+    window_since: f64,
+    #[serde(flatten)]
+    report: &'a DriftReport,
+}
+
+pub(crate) fn run(args: &DriftArgs, globals: &Globals) -> Result<u8> {
+    if !(args.threshold.is_finite() && args.threshold > 0.0 && args.threshold <= 1.0) {
+        return Err(Error::usage(format!(
+            "--threshold {} is no drift score: give a number above 0 and at most 1",
+            args.threshold
+        ))
+        .into());
+    }
+    let now = Local::now().timestamp_millis() as f64 / 1000.0;
+    let since = super::args::instant(
+        args.since.as_deref().unwrap_or("30d"),
+        "--since",
+        now,
+        false,
+    )?;
+    let baseline = args
+        .baseline
+        .as_ref()
+        .map(|path| read_baseline(path))
+        .transpose()?;
+
+    let mut recent = Vec::new();
+    let mut before = Vec::new();
+    let mut newest: Option<f64> = None;
+    for located in args.scope.stores(globals)? {
+        for (started, summary) in summaries(&located.store)? {
+            newest = Some(newest.map_or(started, |n: f64| n.max(started)));
+            if started >= since {
+                recent.push((started, summary));
+            } else {
+                before.push((started, summary));
+            }
+        }
+    }
+    if recent.is_empty() {
+        let newest = newest.map_or_else(
+            || "no session is recorded".to_owned(),
+            |at| format!("the newest started {}", terminal::local_time(at)),
+        );
+        return Err(Error::usage(format!(
+            "no session started since {}; {newest}",
+            terminal::local_time(since)
+        ))
+        .into());
+    }
+    let current = fingerprint(&recent);
+    let mut out = stdout(globals.colour());
+    if let Some(path) = &args.save_baseline {
+        let text = current.to_file();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Error::io(format!("{}: cannot make the folder: {e}", dir.display()))
+            })?;
+        }
+        std::fs::write(path, &text)
+            .map_err(|e| Error::io(format!("{}: cannot write it: {e}", path.display())))?;
+        writeln!(
+            out,
+            "Saved the fingerprint of {} sessions (since {}) to {} ({} bytes).",
+            current.sessions,
+            terminal::local_time(since),
+            path.display(),
+            text.len()
+        )?;
+        out.flush()?;
+        return Ok(exit::OK);
+    }
+    let (reference, source) = match baseline {
+        Some(fp) => (fp, "baseline_file"),
+        None if before.is_empty() => {
+            return Err(Error::usage(format!(
+                "no session started before {} to compare the window with",
+                terminal::local_time(since)
+            ))
+            .with_hint("give an earlier --since, or --baseline FILE saved with --save-baseline")
+            .into());
+        }
+        None => (fingerprint(&before), "before_window"),
+    };
+    let report = drift::compare(&reference, &current, args.threshold);
+    let output = Output {
+        reference_source: source,
+        baseline_file: args.baseline.as_ref().map(|p| p.display().to_string()),
+        window_since: since,
+        report: &report,
+    };
+    match args.format.format {
+        Format::Json => crate::render::json::write(&mut out, &output)?,
+        Format::Text => text(&mut out, &output, Painter::new(globals.colour()))?,
+    }
+    out.flush()?;
+    Ok(if report.exceeded {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    })
+}
+
+/// Every session of `store` with when it started and its summary, from the index; folded from
+/// its events when the index cannot be used (`listing` has warned) or its fold is damaged.
+fn summaries(store: &Store) -> Result<Vec<(f64, Summary)>> {
+    let listing = super::listing::sessions(store)?;
+    let by_id: BTreeMap<&str, &SessionMeta> = listing
+        .sessions
+        .iter()
+        .map(|s| (s.summary.meta.session_id.as_str(), &s.summary.meta))
+        .collect();
+    let (mut out, unfolded) = match listing.index.as_ref().map(Index::summaries) {
+        Some(Ok((folds, undecodable))) => {
+            let folded = folds
+                .into_iter()
+                .filter_map(|(id, summary)| Some((by_id.get(id.as_str())?.started_at, summary)))
+                .collect();
+            (folded, undecodable)
+        }
+        _ => (
+            Vec::new(),
+            by_id.keys().map(|id| (*id).to_owned()).collect(),
+        ),
+    };
+    for id in unfolded {
+        let Some(meta) = by_id.get(id.as_str()) else {
+            continue;
+        };
+        let Ok(events) = store.events(&id) else {
+            continue;
+        };
+        let agent = Agent::from_name(&meta.agent_name);
+        let mut summary = Summary::default();
+        for event in events {
+            summary.observe(agent, &event);
+        }
+        out.push((meta.started_at, summary));
+    }
+    Ok(out)
+}
+
+fn fingerprint(sessions: &[(f64, Summary)]) -> Fingerprint {
+    Fingerprint::of(
+        sessions
+            .iter()
+            .map(|(started, s)| (SessionFigures::of(*started, s), &s.tools)),
+    )
+}
+
+/// The baseline in `path`: missing is usage, unreadable is I/O, not a baseline is input.
+fn read_baseline(path: &std::path::Path) -> Result<Fingerprint> {
+    let shown = path.display();
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::usage(format!("{shown}: no such baseline file"))
+                .with_hint("save one with `agent-strace drift --save-baseline FILE`")
+                .into());
+        }
+        Err(e) => return Err(Error::io(format!("{shown}: cannot read it: {e}")).into()),
+    };
+    if text.len() > 64 * BASELINE_LIMIT {
+        return Err(Error::input(format!("{shown}: too large for a drift baseline")).into());
+    }
+    Fingerprint::from_file(&text).map_err(|e| Error::input(format!("{shown}: {e}")).into())
+}
+
+/// The local day of an instant.
+fn day(ts: Option<f64>) -> String {
+    ts.and_then(|t| chrono::DateTime::from_timestamp(t as i64, 0))
+        .map_or_else(
+            || "-".to_owned(),
+            |t| t.with_timezone(&Local).format("%Y-%m-%d").to_string(),
+        )
+}
+
+fn text(out: &mut impl Write, o: &Output<'_>, paint: Painter) -> std::io::Result<()> {
+    let r = o.report;
+    let label = |l: Label, text: &str| match l {
+        Label::Stable => paint.green(text),
+        Label::Moderate => paint.yellow(text),
+        Label::High => paint.red(text),
+    };
+    let name = |l: Label| match l {
+        Label::Stable => "stable",
+        Label::Moderate => "moderate",
+        Label::High => "high",
+    };
+    writeln!(
+        out,
+        "Behavioural drift {:.3}: {} (threshold {:.2})",
+        r.overall,
+        label(r.label, name(r.label)),
+        r.threshold
+    )?;
+    let reference = match &o.baseline_file {
+        Some(file) => format!("the baseline {file}"),
+        None => "the sessions before the window".to_owned(),
+    };
+    writeln!(
+        out,
+        "Reference: {} sessions, {} to {} ({reference})",
+        r.reference.sessions,
+        day(r.reference.first_started),
+        day(r.reference.last_started)
+    )?;
+    writeln!(
+        out,
+        "Current:   {} sessions, {} to {} (since {})",
+        r.current.sessions,
+        day(r.current.first_started),
+        day(r.current.last_started),
+        terminal::local_time(o.window_since)
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "  {:<17} {:>6}  {:<8}  {:<28}  Current",
+        "Dimension", "Drift", "Status", "Reference"
+    )?;
+    for d in &r.dimensions {
+        let (before, now) = if d.name == "tool_mix" {
+            let tools = |v: &[(String, f64)]| {
+                v.iter()
+                    .map(|(t, s)| format!("{} {:.0}%", terminal::one_line(t, 16), s * 100.0))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            (tools(&d.reference_tools), tools(&d.current_tools))
+        } else {
+            let show = |s: Option<drift::Stats>| {
+                s.map_or_else(String::new, |s| {
+                    let v = |x: f64| match d.name {
+                        "session_duration" => terminal::duration_secs(x),
+                        "error_rate" | "retry_rate" => format!("{:.0}%", x * 100.0),
+                        _ => format!("{x:.1}"),
+                    };
+                    format!("median {}, p95 {}", v(s.p50), v(s.p95))
+                })
+            };
+            (show(d.reference), show(d.current))
+        };
+        let status = format!("{:<8}", name(d.label));
+        writeln!(
+            out,
+            "  {:<17} {:>6.3}  {}  {:<28}  {}",
+            d.name,
+            d.divergence,
+            label(d.label, &status),
+            terminal::one_line(&before, 28),
+            now
+        )?;
+    }
+    if r.few_sessions {
+        writeln!(
+            out,
+            "\nNote: under {} sessions on a side, much of the drift is chance.",
+            drift::FEW_SESSIONS
+        )?;
+    }
+    if r.exceeded {
+        writeln!(
+            out,
+            "\nDrift {:.3} is above the threshold {:.2}.",
+            r.overall, r.threshold
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,497 @@
+//! `eval`, `eval ci` and `eval compare`: a session scored against `.agent-evals.yaml`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use regex::Regex;
+
+use super::Globals;
+use super::args::{FormatArg, SessionArg};
+use super::explain::phases_from;
+use super::globals::Format;
+use super::output::{stdout, warn_bad_lines};
+use super::settings::{self, EvalSettings, Loaded, SettingsError};
+use super::stores::ScopeArgs;
+use crate::analysis::cost::{self, CostOptions};
+use crate::analysis::eval::{
+    Check, EvalComparison, EvalConfig, EvalReport, KNOWN, ScorerConfig, SessionFacts, Verdict,
+    compare, evaluate,
+};
+use crate::analysis::tree::Forest;
+use crate::error::Error;
+use crate::exit;
+use crate::model::Event;
+use crate::model::pricing::PriceTable;
+use crate::model::tools::Agent;
+use crate::render::terminal::{self, Painter};
+use crate::store::{Selector, Store};
+
+/// Score a session against the scorers of .agent-evals.yaml; eval ci gates CI on them
+///
+/// Scorers: no_errors, cost_under, duration_under, tool_calls_under, files_scoped and regex (a
+/// pattern in the agent's answers). Each scorer gives a score from 0 to 1 and passes at its threshold (1 unless given); the
+/// scores weighted by each scorer's weight (its threshold unless given) make the overall score,
+/// which passes at thresholds.pass (0.85) and warns down to thresholds.warn (0.70). Without a
+/// settings file the one scorer is no_errors. Exits 1 when a scorer fails or the overall score
+/// is below the warn mark.
+#[derive(Debug, Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    after_help = "Examples:\n  agent-strace eval                       # the latest session\n  agent-strace eval 3f2a --format json\n  agent-strace eval ci                    # in CI: exit 1 when a scorer fails\n  agent-strace eval compare 3f2a 9b1c     # two sessions' scores side by side\n\n.agent-evals.yaml:\n  scorers:\n    - type: no_errors\n    - type: cost_under\n      max_dollars: 0.50\n    - type: files_scoped\n      allowed_paths: [\"src/\", \"tests/**\"]\n      threshold: 0.9\n    - type: duration_under\n      max_seconds: 900\n    - type: tool_calls_under\n      max_calls: 200\n    - type: regex\n      pattern: \"(?i)all tests pass\"\n      weight: 0.5\n  thresholds:\n    pass: 0.85\n    warn: 0.70"
+)]
+pub(crate) struct EvalArgs {
+    #[command(subcommand)]
+    command: Option<EvalCommand>,
+    #[command(flatten)]
+    session: SessionArg,
+    #[command(flatten)]
+    options: EvalOptions,
+}
+
+#[derive(Debug, Subcommand)]
+enum EvalCommand {
+    Ci(CiArgs),
+    Compare(CompareArgs),
+}
+
+/// Flags every form of `eval` takes.
+#[derive(Debug, Args)]
+struct EvalOptions {
+    /// The scorers' file [default: the nearest .agent-evals.yaml]
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    format: FormatArg,
+    #[command(flatten)]
+    scope: ScopeArgs,
+}
+
+/// The CI gate: score the latest session (or --session) and exit 1 when any scorer fails
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  agent-strace eval ci\n  agent-strace eval ci --session 3f2a --config ci/evals.yaml --format json"
+)]
+struct CiArgs {
+    /// Session id or unique prefix [default: the latest session]
+    #[arg(long, value_name = "ID")]
+    session: Option<String>,
+    #[command(flatten)]
+    options: EvalOptions,
+}
+
+/// Two sessions scored with the same scorers, side by side, with B's change against A
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  agent-strace eval compare 3f2a 9b1c --format json")]
+struct CompareArgs {
+    /// The session compared against (id or unique prefix)
+    a: String,
+    /// The session compared with it
+    b: String,
+    #[command(flatten)]
+    options: EvalOptions,
+}
+
+pub(crate) fn run(args: &EvalArgs, globals: &Globals) -> Result<u8> {
+    match &args.command {
+        None => {
+            let config = config(args.options.config.as_deref())?;
+            let report = score(&args.session.selector(), &config, &args.options, globals)?;
+            print_report(&report, &args.options, globals, false)
+        }
+        Some(EvalCommand::Ci(ci)) => {
+            let config = config(ci.options.config.as_deref())?;
+            let selector = Selector::from_option(ci.session.as_deref());
+            let report = score(&selector, &config, &ci.options, globals)?;
+            print_report(&report, &ci.options, globals, true)
+        }
+        Some(EvalCommand::Compare(cmp)) => {
+            let config = config(cmp.options.config.as_deref())?;
+            let a = score(
+                &Selector::from_option(Some(&cmp.a)),
+                &config,
+                &cmp.options,
+                globals,
+            )?;
+            let b = score(
+                &Selector::from_option(Some(&cmp.b)),
+                &config,
+                &cmp.options,
+                globals,
+            )?;
+            let comparison = compare(a, b);
+            let mut out = stdout(globals.colour());
+            match cmp.options.format.format {
+                Format::Json => crate::render::json::write(&mut out, &comparison)?,
+                Format::Text => {
+                    compare_text(&mut out, &comparison, Painter::new(globals.colour()))?;
+                }
+            }
+            out.flush()?;
+            Ok(exit::OK)
+        }
+    }
+}
+
+/// Scores the session `selector` names with `config`.
+fn score(
+    selector: &Selector,
+    config: &EvalConfig,
+    options: &EvalOptions,
+    globals: &Globals,
+) -> Result<EvalReport> {
+    let (store, id) = super::stores::select(&options.scope, selector, globals)?;
+    let summary = super::output::summary(&store, &id)?;
+    let meta = &summary.meta;
+    let mut reader = store.events(&id)?;
+    let events: Vec<Event> = reader.by_ref().collect();
+    warn_bad_lines(reader.bad_lines(), reader.bad_count());
+    let phases = phases_from(&store, meta, &events);
+    let options = CostOptions::default();
+    let mut spent = cost::compute(&id, &phases, PriceTable::builtin(), &options)
+        .map_err(|e| Error::usage(e.to_string()))?;
+    // What the session cost with its subagents, as `list` and `cost` show it.
+    let (all, _) = super::listing::list(&store)?;
+    let forest = Forest::new(all.into_iter().map(|s| s.meta));
+    super::cost::include_subagents(&store, &forest, &id, &mut spent, &options)?;
+    let project = project_dir(&store);
+    let facts = SessionFacts {
+        session_id: &id,
+        agent: Agent::from_name(&meta.agent_name),
+        events: &events,
+        cost_usd: spent.cost_usd,
+        cost_estimated: spent.estimated,
+        duration_secs: meta.duration_secs(),
+        project_dir: project.as_deref(),
+    };
+    Ok(evaluate(&facts, config))
+}
+
+/// The folder a store's project is in: its parent, for a store named `.agent-traces`.
+fn project_dir(store: &Store) -> Option<String> {
+    let root = store.root();
+    (root.file_name()? == super::globals::STORE_DIR)
+        .then(|| root.parent().map(|p| p.display().to_string()))
+        .flatten()
+}
+
+fn print_report(
+    report: &EvalReport,
+    options: &EvalOptions,
+    globals: &Globals,
+    ci: bool,
+) -> Result<u8> {
+    let mut out = stdout(globals.colour());
+    match options.format.format {
+        Format::Json => crate::render::json::write(&mut out, report)?,
+        Format::Text => report_text(&mut out, report, Painter::new(globals.colour()), ci)?,
+    }
+    out.flush()?;
+    Ok(if report.passed {
+        exit::OK
+    } else {
+        exit::FINDINGS
+    })
+}
+
+/// The scorers in force: `explicit`, else the nearest `.agent-evals.yaml`, else `no_errors`.
+fn config(explicit: Option<&Path>) -> Result<EvalConfig> {
+    let cwd = std::env::current_dir().context("cannot read the current folder")?;
+    let loaded = settings::load::<EvalSettings>(&cwd, explicit).map_err(|e| settings_error(&e))?;
+    let Some(loaded) = loaded else {
+        return Ok(EvalConfig {
+            scorers: vec![ScorerConfig {
+                check: Check::NoErrors,
+                threshold: 1.0,
+                weight: 1.0,
+            }],
+            pass: 0.85,
+            warn: 0.70,
+        });
+    };
+    convert(&cwd, &loaded)
+}
+
+/// A settings file that cannot be used, as an error with its kind: missing is usage,
+/// unreadable is I/O, not fitting is input.
+fn settings_error(e: &SettingsError) -> anyhow::Error {
+    let message = e.to_string();
+    let err = match e {
+        SettingsError::Missing { .. } => Error::usage(message),
+        SettingsError::Read { .. } => Error::io(message),
+        SettingsError::Invalid { .. } => Error::input(message),
+    };
+    err.into()
+}
+
+/// The analysis's config from the file's settings, checking what parsing cannot: marks and
+/// thresholds from 0 to 1, limits that are numbers, patterns that compile.
+fn convert(cwd: &Path, loaded: &Loaded<EvalSettings>) -> Result<EvalConfig> {
+    let file = loaded
+        .path
+        .strip_prefix(cwd)
+        .unwrap_or(&loaded.path)
+        .display()
+        .to_string();
+    let text = std::fs::read_to_string(&loaded.path).unwrap_or_default();
+    let s = &loaded.settings;
+    // The line of the `nth` key named `key` in the file: where a value that parsed but cannot
+    // be used was written.
+    let line_of = |key: &str, nth: usize| {
+        text.lines()
+            .enumerate()
+            .filter(|(_, l)| {
+                let l = l.trim_start().trim_start_matches("- ");
+                l.starts_with(&format!("{key}:"))
+            })
+            .nth(nth)
+            .map_or(0, |(i, _)| i + 1)
+    };
+    let invalid = |key: String, line: usize, message: String| -> anyhow::Error {
+        Error::input(
+            SettingsError::Invalid {
+                file: file.clone(),
+                line,
+                key,
+                message,
+            }
+            .to_string(),
+        )
+        .into()
+    };
+    // How many scorers before the i-th set `key`, to find the i-th's own line.
+    let before = |i: usize, has: &dyn Fn(&settings::Scorer) -> bool| {
+        s.scorers[..i].iter().filter(|sc| has(sc)).count()
+    };
+    let share = |v: f64| v.is_finite() && (0.0..=1.0).contains(&v);
+    for (key, v) in [("pass", s.thresholds.pass), ("warn", s.thresholds.warn)] {
+        if !share(v) {
+            return Err(invalid(
+                format!("thresholds.{key}"),
+                line_of(key, 0),
+                format!("expected a score from 0 to 1, found {v}"),
+            ));
+        }
+    }
+    let mut scorers = Vec::new();
+    for (i, sc) in s.scorers.iter().enumerate() {
+        let threshold = sc.threshold.unwrap_or(1.0);
+        if !share(threshold) {
+            return Err(invalid(
+                format!("scorers[{i}].threshold"),
+                line_of("threshold", before(i, &|x| x.threshold.is_some())),
+                format!("expected a score from 0 to 1, found {threshold}"),
+            ));
+        }
+        let weight = sc.weight.unwrap_or(threshold);
+        if !weight.is_finite() || weight < 0.0 {
+            return Err(invalid(
+                format!("scorers[{i}].weight"),
+                line_of("weight", before(i, &|x| x.weight.is_some())),
+                format!("expected a weight of 0 or more, found {weight}"),
+            ));
+        }
+        let limit = |key: &str,
+                     value: Option<f64>,
+                     default: Option<f64>,
+                     has: &dyn Fn(&settings::Scorer) -> bool| {
+            match value.or(default) {
+                Some(v) if v.is_finite() && v >= 0.0 => Ok(v),
+                Some(v) => Err(invalid(
+                    format!("scorers[{i}].{key}"),
+                    line_of(key, before(i, has)),
+                    format!("expected a number of 0 or more, found {v}"),
+                )),
+                None => Err(invalid(
+                    format!("scorers[{i}].{key}"),
+                    line_of("type", i),
+                    format!("{} needs {key}", sc.kind),
+                )),
+            }
+        };
+        let check = match sc.kind.as_str() {
+            "no_errors" => Check::NoErrors,
+            // The Python tool's defaults, so that a file it accepts scores the same here.
+            "cost_under" => Check::CostUnder {
+                max_usd: limit("max_dollars", sc.max_dollars, Some(10.0), &|x| {
+                    x.max_dollars.is_some()
+                })?,
+            },
+            "duration_under" => Check::DurationUnder {
+                max_seconds: limit("max_seconds", sc.max_seconds, Some(120.0), &|x| {
+                    x.max_seconds.is_some()
+                })?,
+            },
+            "tool_calls_under" => Check::ToolCallsUnder {
+                max_calls: limit("max_calls", sc.max_calls.map(|n| n as f64), None, &|x| {
+                    x.max_calls.is_some()
+                })? as u64,
+            },
+            "files_scoped" => Check::FilesScoped {
+                allowed: sc.allowed_paths.clone().map(|g| g.0).unwrap_or_default(),
+            },
+            "regex" => {
+                let Some(pattern) = &sc.pattern else {
+                    return Err(invalid(
+                        format!("scorers[{i}].pattern"),
+                        line_of("type", i),
+                        "regex needs a pattern".to_owned(),
+                    ));
+                };
+                let pattern = Regex::new(pattern).map_err(|e| {
+                    let first = e.to_string();
+                    let first = first.lines().last().unwrap_or_default().trim().to_owned();
+                    invalid(
+                        format!("scorers[{i}].pattern"),
+                        line_of("pattern", before(i, &|x| x.pattern.is_some())),
+                        format!("not a regular expression: {first}"),
+                    )
+                })?;
+                Check::Regex {
+                    pattern,
+                    event_type: sc
+                        .event_type
+                        .clone()
+                        .unwrap_or_else(|| "assistant_response".to_owned()),
+                }
+            }
+            other => {
+                super::output::warn(format_args!(
+                    "{file}: unknown scorer type `{other}` (scorers[{i}]); this build knows {}; it is counted as failed",
+                    KNOWN.join(", ")
+                ));
+                Check::Unknown {
+                    kind: other.to_owned(),
+                }
+            }
+        };
+        scorers.push(ScorerConfig {
+            check,
+            threshold,
+            weight,
+        });
+    }
+    if scorers.is_empty() {
+        return Err(invalid(
+            "scorers".to_owned(),
+            line_of("scorers", 0),
+            "no scorers: a session cannot be scored on nothing".to_owned(),
+        ));
+    }
+    Ok(EvalConfig {
+        scorers,
+        pass: s.thresholds.pass,
+        warn: s.thresholds.warn,
+    })
+}
+
+fn report_text(
+    out: &mut impl Write,
+    r: &EvalReport,
+    paint: Painter,
+    ci: bool,
+) -> std::io::Result<()> {
+    writeln!(out, "Session: {}", paint.cyan(&r.session_id))?;
+    let width = r
+        .results
+        .iter()
+        .map(|x| x.scorer.chars().count())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    writeln!(
+        out,
+        "  {:<width$}  {:>5}  {:>9}  {:<6}  Reason",
+        "Scorer", "Score", "Threshold", "Result"
+    )?;
+    for x in &r.results {
+        let status = if x.passed {
+            paint.green("pass  ")
+        } else {
+            paint.red("fail  ")
+        };
+        writeln!(
+            out,
+            "  {:<width$}  {:>5.2}  {:>9.2}  {status}  {}",
+            x.scorer,
+            x.score,
+            x.threshold,
+            terminal::one_line(&x.reason, 120)
+        )?;
+    }
+    let verdict = match r.verdict {
+        Verdict::Pass => paint.green("PASS"),
+        Verdict::Warn => paint.yellow("WARN"),
+        Verdict::Fail => paint.red("FAIL"),
+    };
+    writeln!(
+        out,
+        "Weighted score {:.2}: {verdict} (pass at {:.2}, warn down to {:.2}); {} of {} scorers passed.",
+        r.weighted_score,
+        r.pass_mark,
+        r.warn_mark,
+        r.pass_count,
+        r.results.len()
+    )?;
+    if ci {
+        if r.passed {
+            writeln!(out, "CI: pass.")?;
+        } else if r.fail_count > 0 {
+            writeln!(
+                out,
+                "CI: fail — {} of {} scorers failed.",
+                r.fail_count,
+                r.results.len()
+            )?;
+        } else {
+            writeln!(out, "CI: fail — the weighted score is below the warn mark.")?;
+        }
+    }
+    Ok(())
+}
+
+fn compare_text(out: &mut impl Write, c: &EvalComparison, paint: Painter) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "A: {}  B: {}",
+        paint.cyan(&c.a.session_id),
+        paint.cyan(&c.b.session_id)
+    )?;
+    let width = c
+        .rows
+        .iter()
+        .map(|r| r.scorer.chars().count())
+        .max()
+        .unwrap_or(14)
+        .max(14);
+    writeln!(
+        out,
+        "  {:<width$}  {:>5}  {:>5}  {:>6}",
+        "Scorer", "A", "B", "Δ"
+    )?;
+    let mark = |passed: bool| if passed { " " } else { "✗" };
+    for r in &c.rows {
+        writeln!(
+            out,
+            "  {:<width$}  {:>4.2}{}  {:>4.2}{}  {:>+6.2}",
+            r.scorer,
+            r.a,
+            mark(r.a_passed),
+            r.b,
+            mark(r.b_passed),
+            r.delta
+        )?;
+    }
+    writeln!(
+        out,
+        "  {:<width$}  {:>4.2}   {:>4.2}   {:>+6.2}",
+        "Weighted score", c.a.weighted_score, c.b.weighted_score, c.weighted_delta
+    )?;
+    let verdict = match c.verdict {
+        "improved" => paint.green("improved"),
+        "regressed" => paint.red("regressed"),
+        other => other.to_owned(),
+    };
+    writeln!(out, "B against A: {verdict}.")
+}

@@ -1,0 +1,292 @@
+//! `drift` (issue 13): the recent sessions against those before them or a baseline file;
+//! below and above the threshold, a baseline saved and read back under 2 KB, every project at
+//! once, and bad input as one clear line.
+
+use agent_strace::model::EventType;
+use serde_json::{Value, json};
+
+use crate::common::{SessionBuilder, TestEnv};
+
+/// 2026-01-05 00:00 UTC.
+const DAY0: f64 = 1_767_571_200.0;
+const HOUR: f64 = 3600.0;
+/// The window starts ten days later: sessions before it are the reference.
+const SINCE: &str = "2026-01-15T00:00:00Z";
+const WINDOW: f64 = DAY0 + 10.0 * 24.0 * HOUR;
+
+fn id(group: u32, i: u32) -> String {
+    format!("{group:08x}-0000-4000-8000-{i:012x}")
+}
+
+/// A calm session: read, edit (one file written), test passing, one decision, two minutes.
+fn steady(id: &str, start: f64, i: u32) -> SessionBuilder {
+    SessionBuilder::new(id)
+        .started(start)
+        .meta(|m| m.agent_name = "claude-code".into())
+        .prompt("fix the parser")
+        .at(5.0)
+        .tool_call("Read", json!({"file_path": format!("/p/src/m{i}.rs")}))
+        .result(json!("fn main() {}"))
+        .at(30.0)
+        .event(EventType::Decision, json!({"choice": "edit"}))
+        .tool_call("Edit", json!({"file_path": format!("/p/src/m{i}.rs")}))
+        .file_write(&format!("/p/src/m{i}.rs"))
+        .result(json!("ok"))
+        .at(90.0 + f64::from(i % 5) * 10.0)
+        .tool_call("Bash", json!({"command": "cargo test"}))
+        .result(json!("test result: ok"))
+}
+
+/// A session gone astray: tests failing and tried again, six files written, web fetches, no
+/// decisions, an hour long.
+fn astray(id: &str, start: f64, i: u32) -> SessionBuilder {
+    let mut s = SessionBuilder::new(id)
+        .started(start)
+        .meta(|m| m.agent_name = "claude-code".into())
+        .prompt("fix the parser")
+        .at(5.0)
+        .tool_call("WebFetch", json!({"url": "https://docs.rs"}))
+        .result(json!("docs"));
+    for n in 0..6 {
+        let path = format!("/p/src/f{n}.rs");
+        s = s
+            .at(100.0 * f64::from(n + 1))
+            .tool_call("Write", json!({"file_path": path, "content": "x"}))
+            .file_write(&path)
+            .result(json!("ok"))
+            .tool_call("Bash", json!({"command": "cargo test"}))
+            .error("1 test failed");
+    }
+    s.at(3600.0 + f64::from(i))
+        .tool_call("Bash", json!({"command": "cargo test"}))
+        .result(json!("test result: ok"))
+}
+
+/// Twenty calm sessions before the window, and `recent` in it.
+fn store(env: &TestEnv, recent: impl Fn(&str, f64, u32) -> SessionBuilder) {
+    for i in 0..20 {
+        steady(&id(1, i), DAY0 + f64::from(i) * HOUR, i).write(env);
+        recent(&id(2, i), WINDOW + f64::from(i) * HOUR, i).write(env);
+    }
+}
+
+fn dimension(report: &Value, name: &str) -> f64 {
+    report["dimensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == name)
+        .unwrap_or_else(|| panic!("no {name}"))["divergence"]
+        .as_f64()
+        .unwrap()
+}
+
+#[test]
+fn the_same_behaviour_stays_below_the_threshold() {
+    let env = TestEnv::new();
+    store(&env, steady);
+    let run = env.run(&["drift", "--since", SINCE, "--format", "json"]);
+    run.success();
+    let r = run.json();
+    assert_eq!(r["reference"]["sessions"], 20);
+    assert_eq!(r["current"]["sessions"], 20);
+    assert_eq!(r["reference_source"], "before_window");
+    assert_eq!(r["exceeded"], false);
+    assert!(r["overall"].as_f64().unwrap() < 0.05, "{r}");
+    for name in [
+        "tool_mix",
+        "error_rate",
+        "retry_rate",
+        "blast_radius",
+        "session_duration",
+        "decision_depth",
+    ] {
+        assert!(dimension(&r, name) < 0.05, "{name}: {r}");
+    }
+}
+
+#[test]
+fn changed_behaviour_goes_above_the_threshold_and_exits_1() {
+    let env = TestEnv::new();
+    store(&env, astray);
+    let run = env.run(&["drift", "--since", SINCE, "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let r = run.json();
+    assert_eq!(r["exceeded"], true);
+    assert_eq!(r["label"], "high");
+    // Every session moved to other buckets: nothing in common.
+    for name in [
+        "error_rate",
+        "retry_rate",
+        "blast_radius",
+        "session_duration",
+        "decision_depth",
+    ] {
+        assert!((dimension(&r, name) - 1.0).abs() < 1e-9, "{name}: {r}");
+    }
+    assert!(dimension(&r, "tool_mix") > 0.3, "{r}");
+    // The text view says so too, and a higher threshold lets it pass.
+    let text = env.run(&["drift", "--since", SINCE]);
+    assert_eq!(text.code, 1);
+    assert!(
+        text.stdout.contains("is above the threshold 0.20"),
+        "{}",
+        text.stdout
+    );
+    let lenient = env.run(&["drift", "--since", SINCE, "--threshold", "1"]);
+    assert_eq!(lenient.code, 0, "{lenient:?}");
+}
+
+#[test]
+fn a_baseline_is_saved_under_2_kb_and_read_back() {
+    let env = TestEnv::new();
+    store(&env, steady);
+    // Many tools with long names: the file still stays small.
+    for i in 0..30 {
+        SessionBuilder::new(&id(3, i))
+            .started(WINDOW + 30.0 * HOUR + f64::from(i))
+            .tool_call(
+                &format!("mcp__a_rather_long_server_name__with_a_long_tool_name_{i:02}"),
+                json!({}),
+            )
+            .result(json!("ok"))
+            .write(&env);
+    }
+    let file = env.path().join("baselines/behaviour.json");
+    let save = env.run(&[
+        "drift",
+        "--since",
+        SINCE,
+        "--save-baseline",
+        file.to_str().unwrap(),
+    ]);
+    save.success();
+    let size = std::fs::metadata(&file).unwrap().len();
+    assert!(size < 2048, "{size} bytes");
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(saved["sessions"], 50);
+    let shares: f64 = saved["tool_mix"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_f64().unwrap())
+        .sum();
+    assert!((shares - 1.0).abs() < 0.01, "{shares}");
+    // The same window against its own baseline: no drift.
+    let same = env.run(&[
+        "drift",
+        "--since",
+        SINCE,
+        "--baseline",
+        file.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    same.success();
+    let r = same.json();
+    assert_eq!(r["reference_source"], "baseline_file");
+    assert_eq!(r["overall"], 0.0);
+    assert_eq!(r["reference"]["sessions"], 50);
+    // The calm sessions before the window against it: the MCP tools are gone.
+    let earlier = env.run(&[
+        "drift",
+        "--since",
+        "2026-01-01",
+        "--baseline",
+        file.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let r = earlier.json();
+    assert_eq!(r["current"]["sessions"], 70);
+    assert!(dimension(&r, "tool_mix") > 0.0);
+}
+
+#[test]
+fn every_project_is_read_with_all_projects() {
+    let env = TestEnv::new();
+    let a = env.path().join("a");
+    let b = env.path().join("b");
+    for i in 0..10 {
+        steady(&id(1, i), DAY0 + f64::from(i) * HOUR, i).write_in(&a.join(".agent-traces"));
+        astray(&id(2, i), WINDOW + f64::from(i) * HOUR, i).write_in(&b.join(".agent-traces"));
+    }
+    for dir in [&a, &b] {
+        let listed = env.command(&["list"]).current_dir(dir).output().unwrap();
+        assert!(listed.status.success());
+    }
+    let one = env
+        .command(&["drift", "--since", SINCE])
+        .current_dir(&a)
+        .output()
+        .unwrap();
+    // Project a alone has nothing in the window.
+    assert_eq!(one.status.code(), Some(2));
+    let all = env
+        .command(&[
+            "drift",
+            "--since",
+            SINCE,
+            "--all-projects",
+            "--format",
+            "json",
+        ])
+        .current_dir(&a)
+        .output()
+        .unwrap();
+    assert_eq!(all.status.code(), Some(1));
+    let r: Value = serde_json::from_slice(&all.stdout).unwrap();
+    assert_eq!(r["reference"]["sessions"], 10);
+    assert_eq!(r["current"]["sessions"], 10);
+}
+
+#[test]
+fn bad_input_is_one_clear_line() {
+    let env = TestEnv::new();
+    let empty = env.run(&["drift"]);
+    assert_eq!(empty.code, 2, "{empty:?}");
+    store(&env, steady);
+    std::fs::write(env.path().join("garbage.json"), "{\"sessions\": 3}").unwrap();
+    std::fs::write(env.path().join("list.json"), "[1, 2, 3]").unwrap();
+    let cases: [(&[&str], i32, &str); 7] = [
+        (
+            &["drift", "--threshold", "2"],
+            2,
+            "--threshold 2 is no drift score",
+        ),
+        (&["drift", "--threshold", "nan"], 2, "is no drift score"),
+        (&["drift", "--since", "soon"], 2, "--since `soon`"),
+        (
+            &["drift", "--baseline", "missing.json"],
+            2,
+            "missing.json: no such baseline file",
+        ),
+        (
+            &["drift", "--baseline", "garbage.json"],
+            3,
+            "garbage.json: not a drift baseline",
+        ),
+        (
+            &["drift", "--baseline", "list.json"],
+            3,
+            "list.json: not a drift baseline",
+        ),
+        // Every session is before 2026: nothing in the default window of 30 days.
+        (&["drift"], 2, "no session started since"),
+    ];
+    for (args, code, message) in cases {
+        let run = env.run(args);
+        assert_eq!(run.code, code, "{args:?}: {run:?}");
+        assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.starts_with("error: ") && run.stderr.contains(message),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
+    }
+    // Everything in the window: nothing before it to compare with.
+    let nothing_before = env.run(&["drift", "--since", "2025-01-01"]);
+    assert_eq!(nothing_before.code, 2);
+    assert!(nothing_before.stderr.contains("no session started before"));
+}

@@ -1,0 +1,313 @@
+//! `eval`, `eval ci` and `eval compare` (issue 13): every scorer passing and failing on built
+//! sessions, the CI gate's exit codes, a settings file that does not fit named by file, line
+//! and key, and an imported transcript scored.
+
+#![expect(
+    clippy::float_cmp,
+    reason = "scores of 0 and counts of calls are exact"
+)]
+
+use agent_strace::model::Tokens;
+use serde_json::{Value, json};
+
+use crate::common::{SessionBuilder, TestEnv, shared};
+
+const GOOD: &str = "900d0000-0000-4000-8000-000000000001";
+const BAD: &str = "bad00000-0000-4000-8000-000000000002";
+
+/// Every scorer, each with a limit the good session keeps and the bad one breaks.
+const CONFIG: &str = "\
+# Scorers for the tests.
+scorers:
+  - type: no_errors
+  - type: cost_under
+    max_dollars: 1.00
+  - type: files_scoped
+    allowed_paths: [\"src/\", \"tests/**/*.rs\"]
+    threshold: 0.9
+  - type: duration_under
+    max_seconds: 600
+  - type: tool_calls_under
+    max_calls: 4
+  - type: regex
+    pattern: \"(?i)all tests pass\"
+    weight: 0.5
+thresholds:
+  pass: 0.85
+  warn: 0.70
+";
+
+fn sonnet(input: u64) -> Tokens {
+    Tokens {
+        input,
+        ..Tokens::default()
+    }
+}
+
+/// A session in /proj that keeps every limit of [`CONFIG`].
+fn good() -> SessionBuilder {
+    SessionBuilder::new(GOOD)
+        .meta(|m| m.agent_name = "claude-code".into())
+        .session_start(json!({"cwd": "/proj"}))
+        .prompt("fix the parser")
+        .at(10.0)
+        .tool_call("Read", json!({"file_path": "/proj/src/parser.rs"}))
+        .result(json!("fn parse() {}"))
+        .at(20.0)
+        .tool_call("Edit", json!({"file_path": "/proj/tests/unit/parser.rs"}))
+        .result(json!("ok"))
+        .at(30.0)
+        .llm_response("claude-sonnet-4-5", sonnet(10_000))
+        .answer("Fixed: all tests pass.")
+        .ended(300.0)
+}
+
+/// A session in /proj that breaks every limit of [`CONFIG`]: failed calls, dear input,
+/// one of two file operations outside, twice the time, six calls, no such answer.
+fn bad() -> SessionBuilder {
+    let mut s = SessionBuilder::new(BAD)
+        .started(crate::common::session::T0 + 3600.0)
+        .meta(|m| m.agent_name = "claude-code".into())
+        .session_start(json!({"cwd": "/proj"}))
+        .prompt("fix the parser")
+        .at(10.0)
+        .tool_call("Read", json!({"file_path": "/proj/src/parser.rs"}))
+        .result(json!("fn parse() {}"))
+        .tool_call("Read", json!({"file_path": "/etc/passwd"}))
+        .result(json!("root:x:0:0"));
+    for i in 0..4 {
+        s = s
+            .at(20.0 + f64::from(i))
+            .tool_call("Bash", json!({"command": "cargo test"}))
+            .error("1 test failed");
+    }
+    s.at(30.0)
+        .llm_response("claude-sonnet-4-5", sonnet(10_000_000))
+        .answer("I could not fix it.")
+        .ended(1200.0)
+}
+
+fn scorers(report: &Value) -> Vec<(String, f64, bool)> {
+    report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["scorer"].as_str().unwrap().to_owned(),
+                r["score"].as_f64().unwrap(),
+                r["passed"].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn with_config(config: &str) -> TestEnv {
+    let env = TestEnv::new();
+    std::fs::write(env.path().join(".agent-evals.yaml"), config).unwrap();
+    env
+}
+
+#[test]
+fn every_scorer_passes_on_a_session_that_keeps_its_limits() {
+    let env = with_config(CONFIG);
+    good().write(&env);
+    let run = env.run(&["eval", &GOOD[..8], "--format", "json"]);
+    run.success();
+    let report = run.json();
+    let names: Vec<String> = scorers(&report).into_iter().map(|s| s.0).collect();
+    assert_eq!(
+        names,
+        [
+            "no_errors",
+            "cost_under",
+            "files_scoped",
+            "duration_under",
+            "tool_calls_under",
+            "regex"
+        ]
+    );
+    for (name, score, passed) in scorers(&report) {
+        assert!(passed && (score - 1.0).abs() < 1e-9, "{name}: {score}");
+    }
+    assert_eq!(report["passed"], true);
+    assert_eq!(report["verdict"], "pass");
+    assert_eq!(report["weighted_score"], 1.0);
+}
+
+#[test]
+fn every_scorer_fails_on_a_session_that_breaks_its_limits() {
+    let env = with_config(CONFIG);
+    bad().write(&env);
+    let run = env.run(&["eval", &BAD[..8], "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let report = run.json();
+    let results = scorers(&report);
+    for (name, _, passed) in &results {
+        assert!(!passed, "{name} passed");
+    }
+    let score = |name: &str| results.iter().find(|r| r.0 == name).unwrap().1;
+    assert_eq!(score("no_errors"), 0.0);
+    // The limit over what `cost` says the session cost (10M tokens of context: long-context
+    // rates, tens of dollars).
+    let cost = env.run(&["cost", &BAD[..8], "--format", "json"]).json()["cost_usd"]
+        .as_f64()
+        .unwrap();
+    assert!(cost > 10.0, "{cost}");
+    assert!(
+        (score("cost_under") - 1.0 / cost).abs() < 1e-9,
+        "{results:?}"
+    );
+    assert!((score("files_scoped") - 0.5).abs() < 1e-9);
+    assert!((score("duration_under") - 0.5).abs() < 1e-9);
+    assert!((score("tool_calls_under") - 4.0 / 6.0).abs() < 1e-9);
+    assert_eq!(score("regex"), 0.0);
+    let failed = &report["results"][0];
+    assert_eq!(failed["value"], 4.0);
+    assert!(
+        report["results"][2]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("/etc/passwd")
+    );
+    assert_eq!(report["verdict"], "fail");
+    assert_eq!(report["fail_count"], 6);
+}
+
+#[test]
+fn eval_ci_exits_1_when_a_scorer_fails_and_0_when_all_pass() {
+    let env = with_config(CONFIG);
+    // No session: nothing to gate is an error, not a pass.
+    let none = env.run(&["eval", "ci"]);
+    assert_eq!(none.code, 2, "{none:?}");
+    assert_eq!(none.stderr.lines().count(), 1, "{}", none.stderr);
+    good().write(&env);
+    bad().write(&env);
+    // The latest session (the bad one, started an hour later) by default.
+    let latest = env.run(&["eval", "ci"]);
+    assert_eq!(latest.code, 1, "{latest:?}");
+    assert!(latest.stdout.contains("CI: fail — 6 of 6 scorers failed."));
+    let passing = env.run(&["eval", "ci", "--session", &GOOD[..8], "--format", "json"]);
+    passing.success();
+    assert_eq!(passing.json()["session_id"], GOOD);
+    let failing = env.run(&["eval", "ci", "--session", &BAD[..8], "--format", "json"]);
+    assert_eq!(failing.code, 1);
+    assert_eq!(failing.json()["passed"], false);
+    // One scorer failing is enough.
+    let env = with_config(
+        "scorers:\n  - type: no_errors\n  - type: tool_calls_under\n    max_calls: 1\n",
+    );
+    good().write(&env);
+    let one = env.run(&["eval", "ci", "--format", "json"]);
+    assert_eq!(one.code, 1, "{one:?}");
+    assert_eq!(one.json()["fail_count"], 1);
+}
+
+#[test]
+fn eval_compare_puts_two_sessions_side_by_side() {
+    let env = with_config(CONFIG);
+    good().write(&env);
+    bad().write(&env);
+    let run = env.run(&["eval", "compare", &BAD[..8], &GOOD[..8], "--format", "json"]);
+    run.success();
+    let c = run.json();
+    assert_eq!(c["a"]["session_id"], BAD);
+    assert_eq!(c["b"]["session_id"], GOOD);
+    assert_eq!(c["verdict"], "improved");
+    let rows = c["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 6);
+    let duration = rows
+        .iter()
+        .find(|r| r["scorer"] == "duration_under")
+        .unwrap();
+    assert!((duration["delta"].as_f64().unwrap() - 0.5).abs() < 1e-9);
+    let back = env.run(&["eval", "compare", &GOOD[..8], &BAD[..8], "--format", "json"]);
+    assert_eq!(back.json()["verdict"], "regressed");
+}
+
+#[test]
+fn a_settings_file_that_does_not_fit_is_named_by_file_line_and_key() {
+    let cases = [
+        (
+            "scorers:\n  - type: no_errors\n  - type: cost_under\n    max_dollars: lots\n",
+            ".agent-evals.yaml:4: `scorers[1].max_dollars`",
+        ),
+        (
+            "scorers:\n  - type: no_errors\n    treshold: 1.0\n",
+            ".agent-evals.yaml:3:",
+        ),
+        (
+            "scorers:\n  - type: no_errors\n  - type: regex\n    pattern: \"(unclosed\"\n",
+            ".agent-evals.yaml:4: `scorers[1].pattern`: not a regular expression",
+        ),
+        (
+            "scorers:\n  - type: no_errors\n    threshold: 1.0\n  - type: no_errors\n    threshold: 1.5\n",
+            ".agent-evals.yaml:5: `scorers[1].threshold`: expected a score from 0 to 1",
+        ),
+        (
+            "scorers:\n  - type: tool_calls_under\n",
+            ".agent-evals.yaml:2: `scorers[0].max_calls`: tool_calls_under needs max_calls",
+        ),
+    ];
+    for (config, expected) in cases {
+        let env = with_config(config);
+        good().write(&env);
+        let run = env.run(&["eval"]);
+        assert_eq!(run.code, 3, "{config}\n{run:?}");
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+        assert!(
+            run.stderr.starts_with(&format!("error: {expected}")),
+            "{config}\nwanted {expected}\ngot {}",
+            run.stderr
+        );
+    }
+    let env = TestEnv::new();
+    good().write(&env);
+    let missing = env.run(&["eval", "--config", "nope.yaml"]);
+    assert_eq!(missing.code, 2, "{missing:?}");
+    assert!(missing.stderr.contains("nope.yaml: no such settings file"));
+}
+
+#[test]
+fn an_unknown_scorer_type_fails_with_a_warning() {
+    let env = with_config("scorers:\n  - type: no_errors\n  - type: llm_judge\n    prompt: ok?\n");
+    good().write(&env);
+    let run = env.run(&["eval", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("unknown scorer type `llm_judge`"));
+    let results = scorers(&run.json());
+    assert_eq!(results[1], ("llm_judge".to_owned(), 0.0, false));
+}
+
+#[test]
+fn without_a_settings_file_an_imported_transcript_is_scored_on_its_errors() {
+    let env = TestEnv::new();
+    let file = shared()
+        .join("corpus/claude-code/marot__spotter/ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl");
+    env.run(&["import", file.to_str().unwrap()]).success();
+    let run = env.run(&["eval", "ae4a77f8", "--format", "json"]);
+    let report = run.json();
+    let results = report["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0]["scorer"], "no_errors");
+    // The failed calls are the errors `list` counts (refused calls are neither).
+    let listed = env.run(&["list", "--format", "json"]).json();
+    let session = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["session_id"] == "ae4a77f8-aedd-4bc1-888f-c94edc91af04")
+        .unwrap()
+        .clone();
+    let errors = session["errors"].as_f64().unwrap();
+    assert!(errors > 0.0);
+    assert_eq!(results[0]["value"].as_f64().unwrap(), errors);
+    assert_eq!(run.code, 1);
+    // Its cost is the one `cost` gives, subagents included.
+    let cost = env.run(&["cost", "ae4a77f8", "--format", "json"]).json();
+    let env_config = "scorers:\n  - type: cost_under\n    max_dollars: 1000\n";
+    std::fs::write(env.path().join(".agent-evals.yaml"), env_config).unwrap();
+    let priced = env.run(&["eval", "ae4a77f8", "--format", "json"]);
+    priced.success();
+    assert_eq!(priced.json()["results"][0]["value"], cost["cost_usd"]);
+}
