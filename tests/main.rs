@@ -41,6 +41,7 @@ mod read;
 mod redaction;
 mod relay_ends;
 mod retention;
+mod sample;
 mod secrets;
 mod settings;
 mod setup;

@@ -1,7 +1,6 @@
 //! `drift`: has the agent's behaviour shifted? The recent sessions' fingerprint against the
 //! sessions before them, or against a saved baseline.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -20,11 +19,8 @@ use crate::analysis::drift::{
 };
 use crate::error::Error;
 use crate::exit;
-use crate::model::SessionMeta;
 use crate::model::summary::Summary;
-use crate::model::tools::Agent;
 use crate::render::terminal::{self, Painter};
-use crate::store::{Index, Store};
 
 /// Has the agent's behaviour drifted? Recent sessions against earlier ones or a saved baseline
 ///
@@ -95,7 +91,8 @@ pub(crate) fn run(args: &DriftArgs, globals: &Globals) -> Result<u8> {
     let mut before = Vec::new();
     let mut newest: Option<f64> = None;
     for located in args.scope.stores(globals)? {
-        for (started, summary) in summaries(&located.store)? {
+        for (meta, summary) in super::listing::summaries(&located.store)? {
+            let started = meta.started_at;
             newest = Some(newest.map_or(started, |n: f64| n.max(started)));
             if started >= since {
                 recent.push((started, summary));
@@ -166,45 +163,6 @@ pub(crate) fn run(args: &DriftArgs, globals: &Globals) -> Result<u8> {
     } else {
         exit::OK
     })
-}
-
-/// Every session of `store` with when it started and its summary, from the index; folded from
-/// its events when the index cannot be used (`listing` has warned) or its fold is damaged.
-fn summaries(store: &Store) -> Result<Vec<(f64, Summary)>> {
-    let listing = super::listing::sessions(store)?;
-    let by_id: BTreeMap<&str, &SessionMeta> = listing
-        .sessions
-        .iter()
-        .map(|s| (s.summary.meta.session_id.as_str(), &s.summary.meta))
-        .collect();
-    let (mut out, unfolded) = match listing.index.as_ref().map(Index::summaries) {
-        Some(Ok((folds, undecodable))) => {
-            let folded = folds
-                .into_iter()
-                .filter_map(|(id, summary)| Some((by_id.get(id.as_str())?.started_at, summary)))
-                .collect();
-            (folded, undecodable)
-        }
-        _ => (
-            Vec::new(),
-            by_id.keys().map(|id| (*id).to_owned()).collect(),
-        ),
-    };
-    for id in unfolded {
-        let Some(meta) = by_id.get(id.as_str()) else {
-            continue;
-        };
-        let Ok(events) = store.events(&id) else {
-            continue;
-        };
-        let agent = Agent::from_name(&meta.agent_name);
-        let mut summary = Summary::default();
-        for event in events {
-            summary.observe(agent, &event);
-        }
-        out.push((meta.started_at, summary));
-    }
-    Ok(out)
 }
 
 fn fingerprint(sessions: &[(f64, Summary)]) -> Fingerprint {

@@ -2,10 +2,15 @@
 //! that says so when the index cannot be used, and that warns about sessions it could not read
 //! (one line each: a bad session never stops a command that reads them all).
 
+use std::collections::BTreeMap;
+
 use anyhow::Result;
 
 use super::output::warn;
-use crate::store::{Listing, SessionSummary, Store, StoreError};
+use crate::model::SessionMeta;
+use crate::model::summary::Summary;
+use crate::model::tools::Agent;
+use crate::store::{Index, Listing, SessionSummary, Store, StoreError};
 
 /// Every session, newest first, with a warning on stderr when the index was not used, for each
 /// session skipped, and for each one whose `meta.json` could not be used.
@@ -35,4 +40,44 @@ pub(crate) fn list(store: &Store) -> Result<(Vec<SessionSummary>, Vec<StoreError
         listing.sessions.into_iter().map(|s| s.summary).collect(),
         listing.unreadable,
     ))
+}
+
+/// Every session of `store` with its metadata and its summary, from the index; folded from its
+/// events when the index cannot be used (`sessions` has warned) or its fold is damaged. For
+/// aggregates that need more than a listing's counters without reading every events file.
+pub(crate) fn summaries(store: &Store) -> Result<Vec<(SessionMeta, Summary)>> {
+    let listing = sessions(store)?;
+    let by_id: BTreeMap<&str, &SessionMeta> = listing
+        .sessions
+        .iter()
+        .map(|s| (s.summary.meta.session_id.as_str(), &s.summary.meta))
+        .collect();
+    let (mut out, unfolded) = match listing.index.as_ref().map(Index::summaries) {
+        Some(Ok((folds, undecodable))) => {
+            let folded = folds
+                .into_iter()
+                .filter_map(|(id, summary)| Some(((*by_id.get(id.as_str())?).clone(), summary)))
+                .collect();
+            (folded, undecodable)
+        }
+        _ => (
+            Vec::new(),
+            by_id.keys().map(|id| (*id).to_owned()).collect(),
+        ),
+    };
+    for id in unfolded {
+        let Some(meta) = by_id.get(id.as_str()) else {
+            continue;
+        };
+        let Ok(events) = store.events(&id) else {
+            continue;
+        };
+        let agent = Agent::from_name(&meta.agent_name);
+        let mut summary = Summary::default();
+        for event in events {
+            summary.observe(agent, &event);
+        }
+        out.push(((*meta).clone(), summary));
+    }
+    Ok(out)
 }

@@ -35,6 +35,7 @@ mod record;
 mod record_http;
 mod replay;
 mod retention;
+mod sample;
 pub mod settings;
 mod settings_file;
 mod setup;
@@ -107,6 +108,7 @@ enum Command {
     Annotate(annotate::AnnotateArgs),
     Retention(retention::RetentionArgs),
     Optimize(optimize::OptimizeArgs),
+    Sample(sample::SampleArgs),
     Eval(eval::EvalArgs),
     Drift(drift::DriftArgs),
 }
@@ -203,6 +205,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Annotate(args) => annotate::run(&args, &cli.globals),
         Command::Retention(args) => retention::run(&args, &cli.globals),
         Command::Optimize(args) => optimize::run(&args, &cli.globals),
+        Command::Sample(args) => sample::run(&args, &cli.globals),
         Command::Eval(args) => eval::run(&args, &cli.globals),
         Command::Drift(args) => drift::run(&args, &cli.globals),
     };

@@ -19,8 +19,9 @@ use super::tools::{Agent, ToolKind};
 use super::usage::{Money, Tokens};
 use super::view::{FileTouch, LlmResponse, View};
 
-/// The version of what [`Summary`] computes (4: retries and decisions, for `drift`).
-pub const SUMMARY_VERSION: u32 = 4;
+/// The version of what [`Summary`] computes (4: retries and decisions, for `drift`; 5: the
+/// calls hash, for `sample --deduplicate`).
+pub const SUMMARY_VERSION: u32 = 5;
 
 /// Context size past which some models charge long-context rates (the same line the phase
 /// analysis draws).
@@ -80,6 +81,10 @@ pub struct Summary {
     /// across the two pieces.
     #[serde(default)]
     pub retry_state: RetryState,
+    /// A hash of every tool call in order (tool and arguments): equal for sessions that made
+    /// the same calls, so `sample --deduplicate` keeps one of them.
+    #[serde(default)]
+    pub calls_hash: u64,
 }
 
 /// The last tool call (hashes of its tool and subject, and of its whole arguments) and the
@@ -127,6 +132,9 @@ impl Summary {
                 let subject =
                     fnv1a(format!("{tool}\u{0}{}", call.gist().unwrap_or_default()).as_bytes());
                 let signature = fnv1a(call.signature().as_bytes());
+                let mut chained = self.calls_hash.to_le_bytes().to_vec();
+                chained.extend_from_slice(&signature.to_le_bytes());
+                self.calls_hash = fnv1a(&chained);
                 let state = &mut self.retry_state;
                 if state.failed.contains(&subject) || state.last == Some((subject, signature)) {
                     self.retries += 1;

@@ -1,0 +1,212 @@
+//! `sample`: the sessions most worth keeping for a regression suite or an eval dataset, one
+//! JSON line each (its metadata, score and events), chosen from the index's figures.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+
+use super::Globals;
+use super::args::instant;
+use super::output::{stdout, warn_bad_lines};
+use super::stores::ScopeArgs;
+use crate::analysis::sample::{Candidate, Score, Strategy, pick};
+use crate::error::Error;
+use crate::exit;
+use crate::model::pricing::PriceTable;
+use crate::store::Store;
+
+/// Export the worst, most varied, most recent or random sessions as JSONL
+///
+/// Each line is one session: its id, start, agent and command, its score (error rate, retry
+/// rate, blast radius = distinct files written, cost, duration, tool calls, and the weighted
+/// worst score) and all its events. Sessions are chosen from the index, so only the chosen
+/// ones are read whole.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  agent-strace sample --strategy worst --n 20 --output regression.jsonl\n  agent-strace sample --strategy diverse --n 10 --deduplicate --output diverse.jsonl\n  agent-strace sample --strategy random --n 15 --seed 42 --output random.jsonl"
+)]
+pub(crate) struct SampleArgs {
+    /// How sessions are chosen
+    #[arg(long, value_enum, default_value_t = StrategyArg::Worst)]
+    strategy: StrategyArg,
+    /// How many sessions
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    n: usize,
+    /// The random strategy's seed: the same seed picks the same sessions [default: the clock]
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// Of sessions that made the same tool calls in the same order, keep only the first
+    #[arg(long)]
+    deduplicate: bool,
+    /// Only sessions started since: a date (2026-11-25) or an age (7d)
+    #[arg(long, value_name = "WHEN")]
+    since: Option<String>,
+    /// Where to write the JSONL [default: standard output]
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    scope: ScopeArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum StrategyArg {
+    /// The highest worst score: errors, retries, blast radius, cost
+    Worst,
+    /// The most varied: each pick the farthest from those already picked
+    Diverse,
+    /// The most recent
+    Recent,
+    /// At random (reproducible with --seed)
+    Random,
+}
+
+impl From<StrategyArg> for Strategy {
+    fn from(arg: StrategyArg) -> Strategy {
+        match arg {
+            StrategyArg::Worst => Strategy::Worst,
+            StrategyArg::Diverse => Strategy::Diverse,
+            StrategyArg::Recent => Strategy::Recent,
+            StrategyArg::Random => Strategy::Random,
+        }
+    }
+}
+
+pub(crate) fn run(args: &SampleArgs, globals: &Globals) -> Result<u8> {
+    let now = crate::capture::sink::system_time();
+    let since = args
+        .since
+        .as_deref()
+        .map(|t| instant(t, "--since", now, false))
+        .transpose()?;
+    let prices = PriceTable::builtin();
+    let mut candidates = Vec::new();
+    let mut stores: Vec<(String, Store)> = Vec::new();
+    for located in args.scope.stores(globals)? {
+        for (meta, summary) in super::listing::summaries(&located.store)? {
+            if since.is_some_and(|t| meta.started_at < t) {
+                continue;
+            }
+            let written = summary.files.values().filter(|f| f.writes > 0).count() as u64;
+            let duration = meta
+                .ended_at
+                .map_or(0.0, |end| (end - meta.started_at).max(0.0));
+            let score = Score::new(
+                summary.counters.errors,
+                summary.retries,
+                summary.counters.tool_calls,
+                written,
+                summary.cost(prices).usd(),
+                duration,
+            );
+            stores.push((meta.session_id.clone(), located.store.clone()));
+            candidates.push(Candidate {
+                session_id: meta.session_id,
+                started_at: meta.started_at,
+                score,
+                calls_fingerprint: summary.calls_hash,
+            });
+        }
+    }
+    let seed = args.seed.unwrap_or_else(|| now.to_bits());
+    let picked = pick(
+        candidates,
+        args.strategy.into(),
+        args.n,
+        seed,
+        args.deduplicate,
+    );
+    let mut lines = Vec::new();
+    for chosen in &picked {
+        let Some((_, store)) = stores.iter().find(|(id, _)| *id == chosen.session_id) else {
+            continue;
+        };
+        lines.push(line(store, chosen)?);
+    }
+    if let Some(path) = &args.output {
+        write_file(path, &lines)?;
+        let mut out = stdout(globals.colour());
+        writeln!(
+            out,
+            "Wrote {} session(s) to {} ({} strategy).",
+            lines.len(),
+            path.display(),
+            strategy_name(args.strategy)
+        )?;
+        out.flush()?;
+    } else {
+        let mut out = std::io::stdout().lock();
+        for line in &lines {
+            out.write_all(line)?;
+        }
+        out.flush()?;
+    }
+    Ok(exit::OK)
+}
+
+fn strategy_name(strategy: StrategyArg) -> &'static str {
+    match strategy {
+        StrategyArg::Worst => "worst",
+        StrategyArg::Diverse => "diverse",
+        StrategyArg::Recent => "recent",
+        StrategyArg::Random => "random",
+    }
+}
+
+/// One session's JSON line: metadata, score and every event as the store holds it.
+fn line(store: &Store, chosen: &Candidate) -> Result<Vec<u8>> {
+    let meta = store.read_meta(&chosen.session_id).ok();
+    let mut reader = store.events(&chosen.session_id)?;
+    let events: Vec<crate::model::Event> = reader.by_ref().collect();
+    warn_bad_lines(reader.bad_lines(), reader.bad_count());
+    let record = serde_json::json!({
+        "session_id": chosen.session_id,
+        "started_at": chosen.started_at,
+        "agent_name": meta.as_ref().map(|m| m.agent_name.clone()),
+        "command": meta.as_ref().map(|m| m.command.clone()),
+        "score": chosen.score,
+        "events": events,
+    });
+    let mut bytes = serde_json::to_vec(&record)?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+/// Writes the file whole under a temporary name beside it and renames it into place; a link
+/// or anything but a regular file where it goes is refused.
+fn write_file(path: &Path, lines: &[Vec<u8>]) -> Result<()> {
+    if let Ok(meta) = std::fs::symlink_metadata(path)
+        && !meta.is_file()
+    {
+        return Err(Error::input(format!(
+            "{} is not a regular file (a link, a folder …): name another --output",
+            path.display()
+        ))
+        .into());
+    }
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map_or_else(|| "sample".to_owned(), |n| n.to_string_lossy().into_owned());
+    let temp = dir.join(format!(".{name}.agent-strace-sample"));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temp)
+        .and_then(|mut f| {
+            for line in lines {
+                f.write_all(line)?;
+            }
+            f.sync_all()
+        })
+        .and_then(|()| std::fs::rename(&temp, path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temp);
+        return Err(Error::io(format!("cannot write {}: {e}", path.display())).into());
+    }
+    Ok(())
+}

@@ -1,0 +1,117 @@
+//! `sample`: sessions chosen by strategy from the index, written as JSONL with their score and
+//! events.
+
+use serde_json::{Value, json};
+
+use crate::common::TestEnv;
+use crate::common::session::SessionBuilder;
+
+/// A session started `offset` seconds after the others' base, with `failures` failed calls of
+/// `command` out of four.
+fn session(env: &TestEnv, id: &str, offset: f64, failures: usize, command: &str) -> String {
+    let mut s = SessionBuilder::new(id)
+        .started(1_790_000_000.0 + offset)
+        .meta(|m| "codex".clone_into(&mut m.agent_name))
+        .prompt("go");
+    for i in 0..4 {
+        s = s.tool_call("Bash", json!({ "command": command }));
+        s = if i < failures {
+            s.error("failed")
+        } else {
+            s.result(json!("ok"))
+        };
+    }
+    s.answer("done").session_end(json!({})).write(env)
+}
+
+fn sample(env: &TestEnv, args: &[&str]) -> Vec<Value> {
+    let mut all = vec!["sample"];
+    all.extend_from_slice(args);
+    let run = env.run(&all);
+    run.success();
+    run.stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
+}
+
+fn ids(lines: &[Value]) -> Vec<&str> {
+    lines
+        .iter()
+        .map(|l| l["session_id"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn worst_and_recent_pick_by_the_index_and_each_line_holds_score_and_events() {
+    let env = TestEnv::new();
+    session(&env, "s-clean", 0.0, 0, "ls");
+    session(&env, "s-bad", 10.0, 4, "cargo test");
+    session(&env, "s-some", 20.0, 2, "make");
+    let worst = sample(&env, &["--strategy", "worst", "--n", "2"]);
+    assert_eq!(ids(&worst), ["s-bad", "s-some"]);
+    assert_eq!(worst[0]["score"]["error_rate"], 1.0);
+    assert_eq!(worst[0]["score"]["tool_calls"], 4);
+    assert_eq!(worst[0]["agent_name"], "codex");
+    assert_eq!(worst[0]["events"].as_array().unwrap().len(), 11);
+    let recent = sample(&env, &["--strategy", "recent", "--n", "2"]);
+    assert_eq!(ids(&recent), ["s-some", "s-bad"]);
+}
+
+#[test]
+fn random_is_reproducible_with_a_seed_and_deduplicate_keeps_one_of_the_same_calls() {
+    let env = TestEnv::new();
+    for i in 0..12 {
+        session(
+            &env,
+            &format!("r-{i:02}"),
+            f64::from(i),
+            i as usize % 3,
+            &format!("cmd {}", i % 4),
+        );
+    }
+    let one = sample(&env, &["--strategy", "random", "--n", "5", "--seed", "7"]);
+    let two = sample(&env, &["--strategy", "random", "--n", "5", "--seed", "7"]);
+    assert_eq!(ids(&one), ids(&two));
+    assert_eq!(one.len(), 5);
+    // Twelve sessions, three failure patterns by four commands: the calls repeat every 12/gcd.
+    let unique = sample(
+        &env,
+        &["--strategy", "recent", "--n", "20", "--deduplicate"],
+    );
+    let all = sample(&env, &["--strategy", "recent", "--n", "20"]);
+    assert_eq!(all.len(), 12);
+    assert_eq!(
+        unique.len(),
+        4,
+        "one session per command: {:?}",
+        ids(&unique)
+    );
+    let diverse = sample(&env, &["--strategy", "diverse", "--n", "3"]);
+    assert_eq!(diverse.len(), 3);
+    assert_eq!(
+        diverse[0]["score"]["error_rate"], 0.5,
+        "the worst comes first"
+    );
+}
+
+#[test]
+fn output_goes_to_a_file_whole_and_never_through_a_link() {
+    let env = TestEnv::new();
+    session(&env, "o-1", 0.0, 1, "ls");
+    let run = env.run(&["sample", "--n", "5", "--output", "set.jsonl"]);
+    run.success();
+    assert!(
+        run.stdout.contains("Wrote 1 session(s) to set.jsonl"),
+        "{}",
+        run.stdout
+    );
+    let text = std::fs::read_to_string(env.path().join("set.jsonl")).unwrap();
+    assert_eq!(text.lines().count(), 1);
+    let target = env.path().join("precious");
+    std::fs::write(&target, "keep").unwrap();
+    std::os::unix::fs::symlink(&target, env.path().join("link.jsonl")).unwrap();
+    let refused = env.run(&["sample", "--output", "link.jsonl"]);
+    assert_eq!(refused.code, 3, "{refused:?}");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+}
