@@ -1,6 +1,6 @@
 //! The figures over all sessions, on a generated store of [`STORE_SESSIONS`] sessions: building
 //! the session index from nothing, `list`, `budget-report` and `drift` with the index warm, an
-//! `sql` query that groups every tool call, `compare --tag` (issue 13), and refreshing the
+//! `sql` query that groups every tool call, `compare --tag` and `sample` (issue 13), and refreshing the
 //! index after one new session.
 
 use std::path::Path;
@@ -40,6 +40,7 @@ const DRIFT: Targets = Targets::median(Duration::from_millis(200));
 /// The window `drift` compares with the sessions before it: the last month of the generated
 /// sessions (they start 2025-11-23, ten minutes apart, so 10,000 end late in January).
 const DRIFT_SINCE: &str = "2026-01-01";
+/// Issue 13's target for `compare --tag` and `sample` on 10,000 sessions.
 const COMPARE_TAG: Targets = Targets::median(Duration::from_millis(200));
 /// A tag every generated session's command holds (`claude-code (startup)`): `compare --tag`
 /// looks at all 10,000 and compares the newest two.
@@ -166,6 +167,24 @@ pub(crate) fn bench_aggregates(tool: &Tool, work: &Path, notes: &mut Vec<String>
     rows.push(Row::new(
         format!("compare --tag, {STORE_SESSIONS} sessions, index warm"),
         compare,
+        COMPARE_TAG,
+    ));
+
+    let sample_cmd = command(Some(&root), &["sample", "--strategy", "worst", "--n", "20"]);
+    let sampled = tool.output(&sample_cmd)?;
+    let lines = sampled
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count();
+    notes.push(if lines == 20 {
+        "sample --strategy worst wrote 20 sessions".to_owned()
+    } else {
+        format!("WARNING: sample --strategy worst --n 20 wrote {lines} sessions")
+    });
+    let sample = tool.repeat(&sample_cmd, None, Drain::Yes, 0, RUNS, RSS_RUNS)?;
+    rows.push(Row::new(
+        format!("sample --strategy worst --n 20, {STORE_SESSIONS} sessions, index warm"),
+        sample,
         COMPARE_TAG,
     ));
 
