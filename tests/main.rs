@@ -10,6 +10,7 @@ mod annotate;
 mod attribution;
 mod budget_report;
 mod ccusage_crosscheck;
+mod ci_action;
 mod cli_reference;
 mod common;
 mod cost;

@@ -1,0 +1,154 @@
+//! The GitHub Action's gate (`action/gate.sh`, run by `action.yml`): eval ci, lint --strict and
+//! audit over the recorded sessions, a markdown job summary, and the step's exit code.
+
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::common::{Run, TestEnv, bin};
+
+fn hook(env: &TestEnv, session: &str, event: &str, extra: Value) {
+    let mut payload = json!({"session_id": session, "hook_event_name": event, "cwd": env.path()});
+    payload
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    env.hook("x", &payload).success();
+}
+
+/// A session that writes one file and answers.
+fn clean(env: &TestEnv, id: &str) {
+    hook(env, id, "UserPromptSubmit", json!({"prompt": "add a file"}));
+    let write = json!({"tool_name": "Write", "tool_input": {"file_path": env.path().join("a.txt"), "content": "x"}, "tool_use_id": "w1"});
+    hook(env, id, "PreToolUse", write.clone());
+    let mut done = write;
+    done["tool_response"] = json!("ok");
+    hook(env, id, "PostToolUse", done);
+    hook(env, id, "Stop", json!({"last_assistant_message": "done"}));
+}
+
+/// A session that reads a .env whose path holds markup, and fails a command.
+fn troubled(env: &TestEnv, id: &str) {
+    hook(env, id, "UserPromptSubmit", json!({"prompt": "deploy"}));
+    let read = json!({"tool_name": "Read", "tool_input": {"file_path": "/w/<script>alert(1)</script>/.env"}, "tool_use_id": "r1"});
+    hook(env, id, "PreToolUse", read.clone());
+    let mut done = read;
+    done["tool_response"] = json!("SECRET=1");
+    hook(env, id, "PostToolUse", done);
+    let bash =
+        json!({"tool_name": "Bash", "tool_input": {"command": "make deploy"}, "tool_use_id": "b1"});
+    hook(env, id, "PreToolUse", bash.clone());
+    let mut failed = bash;
+    failed["error"] = json!("make: *** no rule");
+    hook(env, id, "PostToolUseFailure", failed);
+    hook(env, id, "Stop", json!({"last_assistant_message": "failed"}));
+}
+
+fn gate(env: &TestEnv, vars: &[(&str, &str)]) -> (Run, String) {
+    let summary = env.path().join("summary.md");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("action/gate.sh");
+    let mut cmd = Command::new("bash");
+    cmd.arg(script)
+        .current_dir(env.path())
+        .env("AGENT_STRACE", bin())
+        .env("GATE_TRACE_DIR", env.store())
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .envs(vars.iter().copied());
+    let run = Run::of(cmd.output().expect("bash runs"));
+    let text = std::fs::read_to_string(&summary).unwrap_or_default();
+    (run, text)
+}
+
+#[test]
+fn clean_sessions_pass_every_gate_and_the_summary_says_so() {
+    let env = TestEnv::new();
+    clean(&env, "gate-ok");
+    let (run, summary) = gate(&env, &[]);
+    assert_eq!(run.code, 0, "{run:?}\n{summary}");
+    for row in [
+        "| `lint --strict` | ✅ passed |",
+        "| `audit gate-ok` | ✅ passed |",
+        "| `eval ci gate-ok` | ✅ passed |",
+    ] {
+        assert!(summary.contains(row), "{row} missing from:\n{summary}");
+    }
+}
+
+#[test]
+fn a_failing_session_fails_the_step_and_its_text_cannot_add_markup() {
+    let env = TestEnv::new();
+    clean(&env, "gate-ok");
+    troubled(&env, "gate-bad");
+    let (run, summary) = gate(&env, &[]);
+    assert_eq!(run.code, 1, "{run:?}\n{summary}");
+    assert!(
+        summary.contains("| `audit gate-bad` | ❌ failed |"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("| `eval ci gate-bad` | ❌ failed |"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("| `audit gate-ok` | ✅ passed |"),
+        "{summary}"
+    );
+    assert!(
+        !summary.contains("<script>"),
+        "session text reached the summary as markup"
+    );
+    assert!(
+        summary.contains("&lt;script&gt;alert(1)&lt;/script&gt;/.env"),
+        "{summary}"
+    );
+
+    std::fs::remove_file(env.path().join("summary.md")).unwrap();
+    let (only_lint, summary) = gate(&env, &[("GATE_CHECKS", "lint")]);
+    assert!(!summary.contains("audit"), "{summary}");
+    assert_ne!(only_lint.code, 2, "{only_lint:?}");
+}
+
+#[test]
+fn a_gate_that_cannot_run_is_told_apart_from_a_failure() {
+    let env = TestEnv::new();
+    clean(&env, "gate-ok");
+    std::fs::write(env.path().join("bad-policy.json"), "{ not json").unwrap();
+    let (run, summary) = gate(
+        &env,
+        &[("GATE_POLICY", "bad-policy.json"), ("GATE_CHECKS", "audit")],
+    );
+    assert_eq!(run.code, 2, "{run:?}\n{summary}");
+    assert!(summary.contains("could not run (exit 3)"), "{summary}");
+
+    let empty = TestEnv::new();
+    std::fs::create_dir_all(empty.store()).unwrap();
+    let (run, summary) = gate(&empty, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(summary.contains("No recorded sessions"), "{summary}");
+}
+
+#[test]
+fn the_action_runs_the_gate_with_its_inputs() {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml"),
+    )
+    .unwrap();
+    let action: Value = serde_saphyr::from_str(&text).expect("action.yml is YAML");
+    assert_eq!(action["runs"]["using"], "composite");
+    let steps = action["runs"]["steps"].as_array().unwrap();
+    assert!(steps.iter().any(|s| {
+        s["run"]
+            .as_str()
+            .is_some_and(|r| r.contains("action/gate.sh"))
+    }));
+    for input in ["checks", "trace-dir", "policy", "evals", "since", "install"] {
+        assert!(action["inputs"].get(input).is_some(), "input {input}");
+        let env_name = format!("GATE_{}", input.replace('-', "_").to_uppercase());
+        if input != "install" {
+            assert!(
+                text.contains(&env_name),
+                "{env_name} is not passed to the gate"
+            );
+        }
+    }
+}
