@@ -206,6 +206,36 @@ fn main() {
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
+/// Every agent's own hooks but Claude Code's (issue 12), each held to Claude Code's target:
+/// Codex's, Gemini CLI's, then Cursor's and Copilot CLI's.
+fn other_agents(ours: &Tool, work: &Path, notes: &mut Vec<String>) -> Res<Vec<Row>> {
+    eprintln!("figures: hook --agent codex pre-tool and post-tool");
+    let store_codex = work.join("s-codex").join(".agent-traces");
+    let (codex_pre, codex_post) = codex::bench_codex_hooks(
+        ours,
+        &store_codex,
+        &session_uuid(0xc0de),
+        HOOK_WARMUP,
+        HOOK_RUNS,
+        HOOK_RSS_RUNS,
+    )?;
+    notes.extend(check_hook_store(&store_codex, "Codex"));
+    let mut rows = vec![
+        Row::new("hook pre-tool, Codex, 2 KB payload", codex_pre, HOOK),
+        Row::new("hook post-tool, Codex, new session", codex_post, HOOK),
+    ];
+    rows.extend(agent_gemini::rows(ours, work, notes)?);
+    rows.extend(agents::rows(agents::bench_agent_hooks(
+        ours,
+        work,
+        HOOK_WARMUP,
+        HOOK_RUNS,
+        HOOK_RSS_RUNS,
+        notes,
+    )?));
+    Ok(rows)
+}
+
 /// Which figures a run measures.
 #[derive(Clone, Copy, PartialEq)]
 enum Only {
@@ -257,35 +287,7 @@ fn run(only: Only) -> Res<()> {
                 HOOK_RSS_RUNS,
             )?;
             let mut rows = vec![Row::new("hook pre-tool, 2 KB payload", pre, HOOK)];
-            let store_codex = work.path().join("s-codex").join(".agent-traces");
-            let (codex_pre, codex_post) = codex::bench_codex_hooks(
-                &ours,
-                &store_codex,
-                &session_uuid(0xc0de),
-                HOOK_WARMUP,
-                HOOK_RUNS,
-                HOOK_RSS_RUNS,
-            )?;
-            notes.extend(check_hook_store(&store_codex, "Codex"));
-            rows.push(Row::new(
-                "hook pre-tool, Codex, 2 KB payload",
-                codex_pre,
-                HOOK,
-            ));
-            rows.push(Row::new(
-                "hook post-tool, Codex, new session",
-                codex_post,
-                HOOK,
-            ));
-            rows.extend(agent_gemini::rows(&ours, work.path(), &mut notes)?);
-            rows.extend(agents::rows(agents::bench_agent_hooks(
-                &ours,
-                work.path(),
-                HOOK_WARMUP,
-                HOOK_RUNS,
-                HOOK_RSS_RUNS,
-                &mut notes,
-            )?));
+            rows.extend(other_agents(&ours, work.path(), &mut notes)?);
             print_header("each agent's hooks only", &machine, &load_start, &bin);
             println!();
             print_rows(&rows, false);
@@ -359,30 +361,8 @@ fn run(only: Only) -> Res<()> {
     notes.extend(check_hook_store(&store1, "pre-tool"));
     rows.push(Row::new("hook pre-tool, 2 KB payload", pre, HOOK));
 
-    // 1b. The same hooks as Codex CLI runs them (`--agent codex`, its payload shape).
-    eprintln!("figures: hook --agent codex pre-tool and post-tool");
-    let store_codex = work.path().join("s-codex").join(".agent-traces");
-    let (codex_pre, codex_post) = codex::bench_codex_hooks(
-        &ours,
-        &store_codex,
-        &session_uuid(0xc0de),
-        HOOK_WARMUP,
-        HOOK_RUNS,
-        HOOK_RSS_RUNS,
-    )?;
-    notes.extend(check_hook_store(&store_codex, "Codex"));
-    rows.push(Row::new(
-        "hook pre-tool, Codex, 2 KB payload",
-        codex_pre,
-        HOOK,
-    ));
-    rows.push(Row::new(
-        "hook post-tool, Codex, new session",
-        codex_post,
-        HOOK,
-    ));
-    // 1b. Each agent's own hooks: Gemini CLI's.
-    rows.extend(agent_gemini::rows(&ours, work.path(), &mut notes)?);
+    // 1b. Each other agent's own hooks (issue 12), held to the same target.
+    rows.extend(other_agents(&ours, work.path(), &mut notes)?);
 
     // 2. post-tool on a session of 100,000 events, each after its matching pre-tool.
     eprintln!("figures: hook post-tool on the 100k-event session");
@@ -412,16 +392,6 @@ fn run(only: Only) -> Res<()> {
         cold,
         Targets::none(),
     ));
-
-    // Each agent's own hooks (issue 12), held to the same target.
-    rows.extend(agents::rows(agents::bench_agent_hooks(
-        &ours,
-        work.path(),
-        HOOK_WARMUP,
-        HOOK_RUNS,
-        HOOK_RSS_RUNS,
-        &mut notes,
-    )?));
 
     // 3. stats and replay on the generated session.
     eprintln!("figures: stats and replay on the 100k-event session");

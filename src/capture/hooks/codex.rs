@@ -99,24 +99,12 @@ pub(super) fn read(arg: &str, fields: Map<String, Value>) -> Result<HookPayload,
 /// `permission-request.command.output.schema.json` (`hookSpecificOutput.decision.behavior`)
 /// allow. Every one of those schemas is closed at every level, and an output with one field
 /// too many fails the hook, which Codex takes as no decision: the call would run.
+///
+/// Claude Code's denial has exactly that shape, so it is Claude Code's printer that prints it;
+/// `tests/agent_codex.rs` checks every denial against Codex's own schemas, so a field added
+/// there for Claude Code would fail here first.
 pub(super) fn deny(reason: &str, permission_request: bool) -> super::Reply {
-    let json = if permission_request {
-        serde_json::json!({"hookSpecificOutput": {
-            "hookEventName": "PermissionRequest",
-            "decision": {"behavior": "deny", "message": reason},
-        }})
-    } else {
-        serde_json::json!({"hookSpecificOutput": {
-            "hookEventName": "PreToolUse",
-            "permissionDecision": "deny",
-            "permissionDecisionReason": reason,
-        }})
-    };
-    super::Reply {
-        stdout: Some(format!("{json}\n")),
-        stderr: None,
-        exit: crate::exit::OK,
-    }
+    super::claude_code::deny(reason, permission_request)
 }
 
 #[cfg(test)]
