@@ -117,6 +117,41 @@ fn cursor(env: &TestEnv, event: &str, extra: Value) -> Value {
 
 const CURSOR_SESSION: &str = "c0ffee00-1111-4222-8333-444455556666";
 
+/// Replay, stats, explain, cost and audit all read `session` (issue 12: every analysis works
+/// on every agent's sessions): each succeeds (audit: 0, or 1 for a violation it names), and
+/// each shows the agent's own tool `tool`.
+fn assert_every_analysis_reads(env: &TestEnv, session: &str, tool: &str) {
+    let replay = env.run(&["replay", session]);
+    replay.success();
+    assert!(
+        replay.stdout.contains(tool),
+        "replay lacks {tool}: {}",
+        replay.stdout
+    );
+    let stats = env.run(&["stats", session, "--format", "json"]);
+    let stats = stats.success().json();
+    assert!(stats["tool_calls"].as_u64().unwrap() >= 1, "{stats}");
+    let explain = env.run(&["explain", session, "--format", "json"]);
+    let explain = explain.success().json();
+    assert!(
+        !explain["phases"].as_array().unwrap().is_empty(),
+        "{explain}"
+    );
+    let cost = env.run(&["cost", session, "--format", "json"]);
+    let cost = cost.success().json();
+    assert!(
+        cost["total_usd"].as_f64().is_some() || cost.get("estimated").is_some(),
+        "{cost}"
+    );
+    let audit = env.run(&["audit", session, "--format", "json"]);
+    assert!(matches!(audit.code, 0 | 1), "{audit:?}");
+    let audit = audit.json();
+    assert!(
+        audit.to_string().contains(tool),
+        "audit lacks {tool}: {audit}"
+    );
+}
+
 #[test]
 fn a_cursor_session_records_calls_results_prompts_answers_and_files() {
     let env = TestEnv::new();
@@ -279,6 +314,7 @@ fn a_cursor_session_records_calls_results_prompts_answers_and_files() {
         ),
         (&json!(3), &json!(1), &json!(1), &json!(1))
     );
+    assert_every_analysis_reads(&env, CURSOR_SESSION, "Shell");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -357,6 +393,7 @@ fn issue_12_copilot_camel_case_payloads_are_a_copilot_session() {
     // Copilot CLI runs its hooks with COPILOT_CLI=1; the payload alone tells it too.
     play(&env, &steps, &[]);
     assert_a_copilot_session(&env, "bash");
+    assert_every_analysis_reads(&env, COPILOT_SESSION, "bash");
 }
 
 #[test]
@@ -431,6 +468,7 @@ fn a_vscode_session_is_recorded_as_vscode_with_its_tool_table() {
     assert_results_linked(&events);
     assert_eq!(of_type(&events, "file_read")[0]["data"]["path"], file);
     assert_eq!(of_type(&events, "file_write")[0]["data"]["path"], file);
+    assert_every_analysis_reads(&env, session, "create_file");
 }
 
 // ---------------------------------------------------------------------------------------------
