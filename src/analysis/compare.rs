@@ -168,21 +168,7 @@ pub fn compare(a: &Input<'_>, b: &Input<'_>) -> Comparison {
 pub fn figures(input: &Input<'_>) -> Figures {
     let agent = input.agent();
     let phases = input.phases;
-    let mut modified: Vec<&str> = phases
-        .phases
-        .iter()
-        .flat_map(|p| &p.wrote)
-        .map(String::as_str)
-        .chain(
-            phases
-                .files
-                .iter()
-                .filter(|f| f.writes > 0)
-                .map(|f| f.path.as_str()),
-        )
-        .collect();
-    modified.sort_unstable();
-    modified.dedup();
+    let modified = phases.written_files();
     Figures {
         session_id: input.meta.session_id.clone(),
         agent: input.meta.agent_name.clone(),

@@ -340,22 +340,6 @@ fn tools(phases: &Phases) -> BTreeSet<&str> {
         .collect()
 }
 
-fn written(phases: &Phases) -> BTreeSet<&str> {
-    phases
-        .phases
-        .iter()
-        .flat_map(|p| &p.wrote)
-        .map(String::as_str)
-        .chain(
-            phases
-                .files
-                .iter()
-                .filter(|f| f.writes > 0)
-                .map(|f| f.path.as_str()),
-        )
-        .collect()
-}
-
 /// Tokens a session used: recorded, else estimated; and whether estimated.
 fn tokens(phases: &Phases) -> (u64, bool) {
     if phases.has_usage {
@@ -374,7 +358,7 @@ fn tokens(phases: &Phases) -> (u64, bool) {
 pub fn semantic(a: &Input<'_>, b: &Input<'_>) -> SemanticDiff {
     let (pa, pb) = (a.phases, b.phases);
     let (ta, tb) = (tools(pa), tools(pb));
-    let (wa, wb) = (written(pa), written(pb));
+    let (wa, wb) = (pa.written_files(), pb.written_files());
     let ((tok_a, est_a), (tok_b, est_b)) = (tokens(pa), tokens(pb));
     let (oa, ob) = (WorkOutcome::of(pa), WorkOutcome::of(pb));
     let mut reasons = Vec::new();

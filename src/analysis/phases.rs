@@ -192,6 +192,23 @@ pub struct Phases {
     pub responses: Vec<TimedUsage>,
 }
 
+impl Phases {
+    /// Every file the session wrote: named by a phase's writes or counted among its files.
+    pub fn written_files(&self) -> std::collections::BTreeSet<&str> {
+        self.phases
+            .iter()
+            .flat_map(|p| &p.wrote)
+            .map(String::as_str)
+            .chain(
+                self.files
+                    .iter()
+                    .filter(|f| f.writes > 0)
+                    .map(|f| f.path.as_str()),
+            )
+            .collect()
+    }
+}
+
 /// One response's usage and when it came.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TimedUsage {
