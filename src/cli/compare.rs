@@ -212,7 +212,15 @@ fn text(out: &mut impl Write, cmp: &Comparison, paint: Painter) -> std::io::Resu
             usd
         }
     };
-    let count = |n: u64| n as f64;
+    // A count of each side, and its change.
+    let counted = |label: &'static str, x: u64, y: u64| {
+        (
+            label,
+            x.to_string(),
+            y.to_string(),
+            change(x as f64, y as f64),
+        )
+    };
     let rows: [(&str, String, String, String); 7] = [
         (
             "Duration",
@@ -221,36 +229,11 @@ fn text(out: &mut impl Write, cmp: &Comparison, paint: Painter) -> std::io::Resu
             change(a.duration_s, b.duration_s),
         ),
         ("Cost", money(a), money(b), change(a.cost_usd, b.cost_usd)),
-        (
-            "Tool calls",
-            a.tool_calls.to_string(),
-            b.tool_calls.to_string(),
-            change(count(a.tool_calls), count(b.tool_calls)),
-        ),
-        (
-            "Redundant reads",
-            a.redundant_reads.to_string(),
-            b.redundant_reads.to_string(),
-            change(count(a.redundant_reads), count(b.redundant_reads)),
-        ),
-        (
-            "Context resets",
-            a.context_resets.to_string(),
-            b.context_resets.to_string(),
-            change(count(a.context_resets), count(b.context_resets)),
-        ),
-        (
-            "Files modified",
-            a.files_modified.to_string(),
-            b.files_modified.to_string(),
-            change(count(a.files_modified), count(b.files_modified)),
-        ),
-        (
-            "Errors",
-            a.errors.to_string(),
-            b.errors.to_string(),
-            change(count(a.errors), count(b.errors)),
-        ),
+        counted("Tool calls", a.tool_calls, b.tool_calls),
+        counted("Redundant reads", a.redundant_reads, b.redundant_reads),
+        counted("Context resets", a.context_resets, b.context_resets),
+        counted("Files modified", a.files_modified, b.files_modified),
+        counted("Errors", a.errors, b.errors),
     ];
     for (label, va, vb, ch) in rows {
         writeln!(out, "  {label:<18} {va:>14} {vb:>14} {ch:>10}")?;
