@@ -239,8 +239,10 @@ fn take_time(fields: &mut Map<String, Value>, key: &str) -> Result<Option<f64>, 
 
 /// Copilot writes `events.jsonl` behind its hooks: observed on 1.0.102 driven offline, the
 /// agentStop hook can start before the answer's line is in the file. A stop hook that finds
-/// none looks again a few times, never longer than this in all.
-const ANSWER_WAIT: std::time::Duration = std::time::Duration::from_millis(150);
+/// none looks again a few times, never longer than this in all. 150 ms was too short on a
+/// loaded machine (a clean-clone CI run recorded an empty answer); the wait only happens at the
+/// end of a turn, and only while the answer is missing.
+const ANSWER_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// [`last_answer`], waiting up to [`ANSWER_WAIT`] for the file to catch up; `None` at once when
 /// there is no such file.
