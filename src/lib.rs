@@ -19,6 +19,7 @@ pub mod capture;
 pub mod cli;
 pub mod error;
 pub mod exit;
+pub mod export;
 pub mod mask;
 pub mod model;
 pub mod redact;

@@ -54,6 +54,28 @@ if [ ! -x target/agentcli/copilot/node_modules/@github/copilot-linux-x64/copilot
     echo "Copilot CLI 1.0.102 could not be installed: its test will be skipped"
 fi
 
+# Arize Phoenix, the OTLP backend the export tests send traces to and read back (issue 14).
+# Heavy (about 850 MB), so it lives in its own venv and is installed once.
+if [ ! -x target/phoenix/bin/phoenix ]; then
+  python3 -m venv target/phoenix
+  target/phoenix/bin/pip install --quiet --disable-pip-version-check arize-phoenix==20.26.1
+fi
+export AGENT_STRACE_PHOENIX="$PWD/target/phoenix/bin/phoenix"
+
+# Debian's Chromium, driven headless by playwright-core for the HTML tests (issue 15).
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+  fi
+fi
+export AGENT_STRACE_CHROMIUM=/usr/bin/chromium
+if [ ! -f target/browser/node_modules/playwright-core/package.json ]; then
+  npm install --silent --no-audit --no-fund --prefix target/browser playwright-core@1.65.1
+fi
+export AGENT_STRACE_PLAYWRIGHT="$PWD/target/browser/node_modules/playwright-core"
+
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked
