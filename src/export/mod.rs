@@ -3,3 +3,6 @@
 //!
 //! The layer sits beside `analysis`: it reads the store and the analyses' results, never argv,
 //! the environment or the terminal, and never opens a socket (the CLI sends what it builds).
+
+pub mod anonymize;
+pub mod metrics;
