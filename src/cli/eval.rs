@@ -142,6 +142,12 @@ fn score(
     globals: &Globals,
 ) -> Result<EvalReport> {
     let (store, id) = super::stores::select(&options.scope, selector, globals)?;
+    score_session(&store, &id, config)
+}
+
+/// Scores session `id` of `store` with `config` (also for `export --metrics` and
+/// `--backend langfuse`, which score many sessions).
+pub(crate) fn score_session(store: &Store, id: &str, config: &EvalConfig) -> Result<EvalReport> {
     let summary = super::output::summary(&store, &id)?;
     let meta = &summary.meta;
     let mut reader = store.events(&id)?;
@@ -196,7 +202,7 @@ fn print_report(
 }
 
 /// The scorers in force: `explicit`, else the nearest `.agent-evals.yaml`, else `no_errors`.
-fn config(explicit: Option<&Path>) -> Result<EvalConfig> {
+pub(crate) fn config(explicit: Option<&Path>) -> Result<EvalConfig> {
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
     let loaded = settings::load::<EvalSettings>(&cwd, explicit).map_err(|e| settings_error(&e))?;
     let Some(loaded) = loaded else {
