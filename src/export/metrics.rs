@@ -19,7 +19,7 @@ use opentelemetry_proto::tonic::metrics::v1::{
     Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, metric, number_data_point,
 };
 use opentelemetry_proto::tonic::resource::v1::Resource;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::analysis::drift::SessionFigures;
 use crate::analysis::eval::EvalReport;
@@ -37,11 +37,38 @@ pub const EVAL_SCORE: &str = "agent_strace.eval.score";
 /// The judge name of an eval's weighted score (the scorers' scores are named by their type).
 pub const OVERALL: &str = "overall";
 
-/// One eval judge's score of a session.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One eval judge's score of a session, with its reason (the weighted score's is the verdict).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JudgeScore {
     pub judge: String,
     pub score: f64,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// An eval report's judges: each scorer (two of one type told apart as `regex#2`) and the
+/// weighted score as [`OVERALL`].
+pub fn judges(report: &EvalReport) -> Vec<JudgeScore> {
+    let mut judges: Vec<JudgeScore> = Vec::new();
+    for result in &report.results {
+        let mut judge = result.scorer.clone();
+        let mut n = 2;
+        while judges.iter().any(|j| j.judge == judge) {
+            judge = format!("{}#{n}", result.scorer);
+            n += 1;
+        }
+        judges.push(JudgeScore {
+            judge,
+            score: result.score,
+            reason: result.reason.clone(),
+        });
+    }
+    judges.push(JudgeScore {
+        judge: OVERALL.to_owned(),
+        score: report.weighted_score,
+        reason: format!("{:?}", report.verdict).to_lowercase(),
+    });
+    judges
 }
 
 /// What is exported of one session.
@@ -92,27 +119,9 @@ impl SessionMetrics {
         }
     }
 
-    /// Adds an eval report's scores: each scorer's (two of one type told apart as `regex#2`)
-    /// and the weighted score as [`OVERALL`].
+    /// Adds eval judges' scores ([`judges`]).
     #[must_use]
-    pub fn with_eval(mut self, report: &EvalReport) -> SessionMetrics {
-        let mut judges: Vec<JudgeScore> = Vec::new();
-        for result in &report.results {
-            let mut judge = result.scorer.clone();
-            let mut n = 2;
-            while judges.iter().any(|j| j.judge == judge) {
-                judge = format!("{}#{n}", result.scorer);
-                n += 1;
-            }
-            judges.push(JudgeScore {
-                judge,
-                score: result.score,
-            });
-        }
-        judges.push(JudgeScore {
-            judge: OVERALL.to_owned(),
-            score: report.weighted_score,
-        });
+    pub fn with_eval(mut self, judges: Vec<JudgeScore>) -> SessionMetrics {
         self.eval = judges;
         self
     }
@@ -322,7 +331,8 @@ mod tests {
                 })
                 .collect(),
         };
-        let m = SessionMetrics::of(&meta, &summary, PriceTable::builtin()).with_eval(&report);
+        let m =
+            SessionMetrics::of(&meta, &summary, PriceTable::builtin()).with_eval(judges(&report));
         let req = request(&[m], "agent-strace", "0.1.0");
         let metrics = &req.resource_metrics[0].scope_metrics[0].metrics;
         let names: Vec<&str> = metrics.iter().map(|m| m.name.as_str()).collect();
