@@ -30,6 +30,10 @@ use hyper::Uri;
 #[command(
     after_help = "Examples:\n  agent-strace export --format json > session.json\n  agent-strace export 3f2a --format csv --output events.csv\n  agent-strace export --format otlp-genai --endpoint http://127.0.0.1:6006\n  agent-strace export --format otlp --endpoint https://otel.example.com --header \"Authorization: Bearer $TOKEN\""
 )]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "each bool is an independent flag users give"
+)]
 pub(crate) struct ExportArgs {
     #[command(flatten)]
     pub(crate) session: SessionArg,
@@ -55,6 +59,43 @@ pub(crate) struct ExportArgs {
     /// Put prompts, answers, tool arguments and results into the trace (left out by default)
     #[arg(long)]
     pub(crate) content: bool,
+    /// Rewrite what is exported (never the store): home folders to ~, host and user names,
+    /// email addresses, and the replacements of .agent-strace/anonymize.yaml
+    #[arg(long)]
+    pub(crate) anonymize: bool,
+    /// With --anonymize: list what would be replaced (counts per kind, examples) and export
+    /// nothing
+    #[arg(long, requires = "anonymize")]
+    pub(crate) dry_run: bool,
+    /// Export per-session metrics (cost, error and retry rates, blast radius, duration, eval
+    /// scores) as OTLP gauges instead of a session
+    #[arg(long, conflicts_with_all = ["output", "format"])]
+    pub(crate) metrics: bool,
+    /// Where sessions go: an OTLP backend (--endpoint), or Langfuse (traces, and eval scores
+    /// with --scores)
+    #[arg(long, value_enum, value_name = "BACKEND")]
+    pub(crate) backend: Option<Backend>,
+    /// With --metrics or --backend langfuse: every session started since: a date (2026-11-25)
+    /// or an age (30d) [default: --metrics 30d; langfuse the one session]
+    #[arg(long, value_name = "WHEN")]
+    pub(crate) since: Option<String>,
+    /// With --backend langfuse: send each session's eval scores (.agent-evals.yaml) too
+    #[arg(long)]
+    pub(crate) scores: bool,
+    /// With --backend langfuse: the Langfuse server [default: https://cloud.langfuse.com, or
+    /// LANGFUSE_HOST]
+    #[arg(long, value_name = "URL")]
+    pub(crate) langfuse_host: Option<String>,
+}
+
+/// Where `--backend` sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Backend {
+    /// An OTLP/HTTP endpoint (--endpoint), or standard output without one
+    Otlp,
+    /// Langfuse: traces through its OpenTelemetry endpoint, scores through its API, with
+    /// LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY
+    Langfuse,
 }
 
 /// The formats `export` writes.
@@ -80,6 +121,28 @@ impl ExportFormat {
 }
 
 pub(crate) fn run(args: &ExportArgs, globals: &Globals) -> Result<u8> {
+    if args.metrics {
+        return super::export_metrics::run(args, globals);
+    }
+    match args.backend {
+        Some(Backend::Langfuse) => return super::export_langfuse::run(args, globals),
+        Some(Backend::Otlp) if !args.format.is_otlp() => {
+            return Err(Error::usage(
+                "--backend otlp sends OTLP: use it with --metrics, or --format otlp or otlp-genai",
+            )
+            .into());
+        }
+        _ => {}
+    }
+    if args.scores || args.langfuse_host.is_some() {
+        return Err(Error::usage("--scores and --langfuse-host go with --backend langfuse").into());
+    }
+    if args.since.is_some() {
+        return Err(Error::usage(
+            "--since goes with --metrics or --backend langfuse: export takes one session",
+        )
+        .into());
+    }
     if args.endpoint.is_some() && !args.format.is_otlp() {
         return Err(Error::usage(
             "--endpoint sends OTLP traces: use it with --format otlp or otlp-genai",
@@ -88,7 +151,15 @@ pub(crate) fn run(args: &ExportArgs, globals: &Globals) -> Result<u8> {
     }
     let store = Store::new(globals.store_root());
     let id = store.select(&args.session.selector())?;
-    let session = load(&store, &id)?;
+    let mut session = load(&store, &id)?;
+    if args.anonymize {
+        let anonymizer = super::export_anon::anonymizer()?;
+        let mut report = crate::export::anonymize::Report::default();
+        anonymizer.exported(&mut session, &mut report);
+        if args.dry_run {
+            return super::export_anon::print_dry_run(&report, globals);
+        }
+    }
     if let Some(endpoint) = &args.endpoint {
         let url = traces_url(endpoint)?;
         let headers = parse_headers(&args.headers)?;
@@ -142,7 +213,7 @@ fn render(args: &ExportArgs, session: &Exported) -> Result<Vec<u8>> {
 }
 
 /// How the OTLP trace is built, from the flags.
-fn otlp_options(args: &ExportArgs) -> crate::export::otlp::Options {
+pub(crate) fn otlp_options(args: &ExportArgs) -> crate::export::otlp::Options {
     crate::export::otlp::Options {
         mode: if args.format == ExportFormat::OtlpGenai {
             crate::export::otlp::Mode::GenAi
@@ -160,9 +231,15 @@ fn otlp_options(args: &ExportArgs) -> crate::export::otlp::Options {
 /// The URL traces are posted to: `--endpoint` as given when it has a path, else with
 /// `/v1/traces` added, as OpenTelemetry's exporters treat OTEL_EXPORTER_OTLP_ENDPOINT.
 fn traces_url(endpoint: &str) -> Result<Uri> {
+    otlp_url(endpoint, "traces")
+}
+
+/// The URL an OTLP `signal` (traces, metrics) is posted to: `--endpoint` as given when it has
+/// a path, else with `/v1/<signal>` added.
+pub(crate) fn otlp_url(endpoint: &str, signal: &str) -> Result<Uri> {
     let uri = check_url("--endpoint", endpoint).map_err(Error::usage)?;
     if matches!(uri.path(), "" | "/") && uri.query().is_none() {
-        let full = format!("{}/v1/traces", endpoint.trim_end_matches('/'));
+        let full = format!("{}/v1/{signal}", endpoint.trim_end_matches('/'));
         return Ok(check_url("--endpoint", &full).map_err(Error::usage)?);
     }
     Ok(uri)
@@ -170,7 +247,7 @@ fn traces_url(endpoint: &str) -> Result<Uri> {
 
 /// `--header "Name: value"` flags as pairs; a flag without a colon or with a name HTTP does
 /// not allow is a usage error.
-fn parse_headers(flags: &[String]) -> Result<Vec<(String, String)>> {
+pub(crate) fn parse_headers(flags: &[String]) -> Result<Vec<(String, String)>> {
     flags
         .iter()
         .map(|flag| {
@@ -207,46 +284,75 @@ const RETRY: Retry = Retry {
 /// Posts `body` gzip-compressed to `url`; an endpoint that cannot be reached or refuses the
 /// trace is an error of its own (exit code 4: writing failed).
 fn send(url: &Uri, headers: &[(String, String)], body: &[u8], json: bool) -> Result<()> {
-    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gzip.write_all(body)?;
-    let body = gzip.finish()?;
     let content_type = if json {
         "application/json"
     } else {
         "application/x-protobuf"
     };
+    send_as(url, headers, body, content_type, "the trace").map(|_| ())
+}
+
+/// Posts `body` gzip-compressed as `content_type` to `url`, retrying as [`send`] does; the
+/// answer when it is a success (2xx), else an error naming `what` was refused.
+pub(crate) fn send_as(
+    url: &Uri,
+    headers: &[(String, String)],
+    body: &[u8],
+    content_type: &str,
+    what: &str,
+) -> Result<super::http::Answer> {
+    match post_as(url, headers, body, content_type)? {
+        answer if (200..300).contains(&answer.status) => Ok(answer),
+        answer => Err(refused(url, &answer, what)),
+    }
+}
+
+/// Posts `body` gzip-compressed with retries: whatever the server answered last, or an error
+/// when it could not be reached.
+pub(crate) fn post_as(
+    url: &Uri,
+    headers: &[(String, String)],
+    body: &[u8],
+    content_type: &str,
+) -> Result<super::http::Answer> {
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gzip.write_all(body)?;
+    let body = gzip.finish()?;
     let mut all: Vec<(&str, &str)> =
         vec![("content-type", content_type), ("content-encoding", "gzip")];
     all.extend(headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let client = HttpClient::for_url(url).map_err(Error::io)?;
-    match client.post_retrying(url, &all, &body, TIMEOUT, RETRY) {
-        Ok(answer) if (200..300).contains(&answer.status) => Ok(()),
-        Ok(answer) => {
-            let said = String::from_utf8_lossy(&answer.body);
-            let said = said.lines().next().unwrap_or_default().trim();
-            let said = crate::render::terminal::one_line(said, 200);
-            let tries = if is_retryable(answer.status) {
-                format!(" after {} attempts", RETRY.attempts)
-            } else {
-                String::new()
-            };
-            Err(Error::io(format!(
-                "{url} refused the trace{tries}: HTTP {}{}",
-                answer.status,
-                if said.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({said})")
-                }
+    client
+        .post_retrying(url, &all, &body, TIMEOUT, RETRY)
+        .map_err(|why| {
+            Error::io(format!(
+                "cannot reach {url} ({} attempts): {why}",
+                RETRY.attempts
             ))
-            .into())
+            .into()
+        })
+}
+
+/// The error of an endpoint that refused `what`: its status and the first line it said.
+pub(crate) fn refused(url: &Uri, answer: &super::http::Answer, what: &str) -> anyhow::Error {
+    let said = String::from_utf8_lossy(&answer.body);
+    let said = said.lines().next().unwrap_or_default().trim();
+    let said = crate::render::terminal::one_line(said, 200);
+    let tries = if is_retryable(answer.status) {
+        format!(" after {} attempts", RETRY.attempts)
+    } else {
+        String::new()
+    };
+    Error::io(format!(
+        "{url} refused {what}{tries}: HTTP {}{}",
+        answer.status,
+        if said.is_empty() {
+            String::new()
+        } else {
+            format!(" ({said})")
         }
-        Err(why) => Err(Error::io(format!(
-            "cannot send the trace to {url} ({} attempts): {why}",
-            RETRY.attempts
-        ))
-        .into()),
-    }
+    ))
+    .into()
 }
 
 /// Reads session `id` and its subagent sessions (found through their parent links), each

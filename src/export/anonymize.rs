@@ -25,6 +25,7 @@ use regex::{Captures, Regex};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::Exported;
 use crate::model::tools::Agent;
 use crate::model::view::View;
 use crate::model::{Event, SessionMeta};
@@ -147,6 +148,14 @@ impl Anonymizer {
             scrubber.event(event, report);
         }
         report.sessions += 1;
+    }
+
+    /// Rewrites an exported session and its subagents, each with what it reveals itself.
+    pub fn exported(&self, session: &mut Exported, report: &mut Report) {
+        self.session(&mut session.meta, &mut session.events, report);
+        for child in &mut session.subagents {
+            self.exported(child, report);
+        }
     }
 
     /// A scrubber for one session: the machine's names and what the session reveals of its

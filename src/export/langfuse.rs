@@ -34,6 +34,7 @@
 //! `IngestionResponse`).
 
 use std::collections::HashMap;
+use std::fmt::Write;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
@@ -136,7 +137,10 @@ pub fn decorate(request: &mut ExportTraceServiceRequest, session: &Exported, pri
         let agent = s.agent();
         for event in &s.events {
             if let View::LlmResponse(r) = View::of(event, agent) {
-                responses.insert(event.event_id.as_str(), (r.model, r.usage.unwrap_or_default()));
+                responses.insert(
+                    event.event_id.as_str(),
+                    (r.model, r.usage.unwrap_or_default()),
+                );
             }
         }
     }
@@ -148,7 +152,9 @@ pub fn decorate(request: &mut ExportTraceServiceRequest, session: &Exported, pri
     for span in spans {
         let operation = attr(&span.attributes, genai::OPERATION_NAME).map(str::to_owned);
         match operation.as_deref() {
-            Some(genai::INVOKE_AGENT) => set(&mut span.attributes, OBSERVATION_TYPE, "agent".into()),
+            Some(genai::INVOKE_AGENT) => {
+                set(&mut span.attributes, OBSERVATION_TYPE, "agent".into());
+            }
             Some(genai::EXECUTE_TOOL) => set(&mut span.attributes, OBSERVATION_TYPE, "tool".into()),
             Some(genai::CHAT) => {
                 set(&mut span.attributes, OBSERVATION_TYPE, "generation".into());
@@ -161,7 +167,11 @@ pub fn decorate(request: &mut ExportTraceServiceRequest, session: &Exported, pri
                     set(&mut span.attributes, OBSERVATION_MODEL, model.clone());
                 }
                 if let Some((_, tokens)) = found {
-                    set(&mut span.attributes, USAGE_DETAILS, usage_details(tokens).to_string());
+                    set(
+                        &mut span.attributes,
+                        USAGE_DETAILS,
+                        usage_details(tokens).to_string(),
+                    );
                     if let Some(cost) = model.and_then(|m| cost_details(&m, tokens, prices)) {
                         set(&mut span.attributes, COST_DETAILS, cost.to_string());
                     }
@@ -172,7 +182,11 @@ pub fn decorate(request: &mut ExportTraceServiceRequest, session: &Exported, pri
         if span.parent_span_id.is_empty() {
             let owner = traces.get(&span.trace_id).copied().unwrap_or(session);
             // Subagents are their sessions' own traces, in their parent's Langfuse session.
-            set(&mut span.attributes, SESSION_ID, session.meta.session_id.clone());
+            set(
+                &mut span.attributes,
+                SESSION_ID,
+                session.meta.session_id.clone(),
+            );
             let name = owner
                 .meta
                 .title()
@@ -203,7 +217,10 @@ pub struct Score {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    bytes.iter().fold(String::new(), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
 }
 
 /// The scores of one session's eval judges ([`super::metrics::judges`]): each as
@@ -383,7 +400,10 @@ mod tests {
 
     #[test]
     fn basic_auth_is_base64_of_the_keys() {
-        assert_eq!(basic_auth("pk-lf-1", "sk-lf-2"), "Basic cGstbGYtMTpzay1sZi0y");
+        assert_eq!(
+            basic_auth("pk-lf-1", "sk-lf-2"),
+            "Basic cGstbGYtMTpzay1sZi0y"
+        );
         assert_eq!(basic_auth("a", ""), "Basic YTo=");
         assert_eq!(basic_auth("ab", ""), "Basic YWI6");
     }
@@ -392,7 +412,10 @@ mod tests {
     fn scores_are_named_per_judge_with_stable_ids() {
         let scores = scores("s1", &crate::export::metrics::judges(&report()));
         let names: Vec<&str> = scores.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["eval.no_errors", "eval.no_errors#2", "eval.overall"]);
+        assert_eq!(
+            names,
+            ["eval.no_errors", "eval.no_errors#2", "eval.overall"]
+        );
         assert_eq!(scores[1].id, "agent-strace-s1-no_errors#2");
         assert_eq!(scores[2].id, "agent-strace-s1-overall");
         assert_eq!(scores[0].trace_id.len(), 32);
