@@ -22,7 +22,7 @@ use crate::common::{TestEnv, corpus_hook_payloads, shared};
 /// A Phoenix server of the test's own: free ports, a temporary working folder, no telemetry.
 struct Phoenix {
     port: u16,
-    _server: Background,
+    server: Background,
     dir: tempfile::TempDir,
 }
 
@@ -45,7 +45,7 @@ impl Phoenix {
             .expect("phoenix serve");
         let mut phoenix = Phoenix {
             port,
-            _server: Background(server),
+            server: Background(server),
             dir,
         };
         let start = Instant::now();
@@ -53,7 +53,7 @@ impl Phoenix {
             if let Ok((200, _)) = phoenix.try_get("/healthz") {
                 return phoenix;
             }
-            if let Ok(Some(status)) = phoenix._server.0.try_wait() {
+            if let Ok(Some(status)) = phoenix.server.0.try_wait() {
                 panic!("phoenix exited ({status}): {}", phoenix.log());
             }
             assert!(
@@ -97,10 +97,7 @@ impl Phoenix {
         if head.contains("transfer-encoding: chunked") {
             let mut out = Vec::new();
             let mut rest = &body[..];
-            loop {
-                let Some(end) = rest.windows(2).position(|w| w == b"\r\n") else {
-                    break;
-                };
+            while let Some(end) = rest.windows(2).position(|w| w == b"\r\n") {
                 let size = usize::from_str_radix(String::from_utf8_lossy(&rest[..end]).trim(), 16)
                     .unwrap_or(0);
                 if size == 0 {
