@@ -25,10 +25,12 @@ use hyper::Uri;
 /// Without --endpoint the export is written to standard output, or to --output. The OTLP
 /// formats print the OTLP/JSON form there (the proto3 JSON mapping); with --endpoint they are
 /// sent as OTLP/HTTP protobuf (JSON with --otlp-json), gzip-compressed, to <URL>/v1/traces
-/// when the URL has no path of its own. docs/export.md has the mapping.
+/// when the URL has no path of its own. --anonymize rewrites names, homes and addresses out of
+/// any of them; --metrics exports per-session gauges instead, and --backend langfuse sends
+/// traces and eval scores to Langfuse. docs/export.md has the mapping.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  agent-strace export --format json > session.json\n  agent-strace export 3f2a --format csv --output events.csv\n  agent-strace export --format otlp-genai --endpoint http://127.0.0.1:6006\n  agent-strace export --format otlp --endpoint https://otel.example.com --header \"Authorization: Bearer $TOKEN\""
+    after_help = "Examples:\n  agent-strace export --format json > session.json\n  agent-strace export 3f2a --format csv --output events.csv\n  agent-strace export --format otlp-genai --endpoint http://127.0.0.1:6006\n  agent-strace export --format otlp --endpoint https://otel.example.com --header \"Authorization: Bearer $TOKEN\"\n  agent-strace export --format json --anonymize --dry-run\n  agent-strace export --metrics --backend otlp --since 30d --endpoint http://127.0.0.1:4318\n  agent-strace export --backend langfuse --scores --since 7d"
 )]
 #[expect(
     clippy::struct_excessive_bools,
