@@ -377,7 +377,7 @@ fn traces_and_scores_reach_langfuse_and_a_refused_score_is_reported() {
     let run = export(&env, &stub, &[&id, "--scores"]);
     // One score refused: exit code 4 (writing failed), with the item and Langfuse's reason.
     assert_eq!(run.code, 4, "{run:?}");
-    let refused_id = format!("agent-strace-{id}-no_errors-event");
+    let refused_id = format!("agent-strace-{id}-no_errors@");
     assert!(
         run.stderr.contains(&refused_id)
             && run.stderr.contains("HTTP 400")

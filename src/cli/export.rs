@@ -303,19 +303,20 @@ pub(crate) fn send_as(
     content_type: &str,
     what: &str,
 ) -> Result<super::http::Answer> {
-    match post_as(url, headers, body, content_type)? {
+    match post_as(url, headers, body, content_type, what)? {
         answer if (200..300).contains(&answer.status) => Ok(answer),
         answer => Err(refused(url, &answer, what)),
     }
 }
 
 /// Posts `body` gzip-compressed with retries: whatever the server answered last, or an error
-/// when it could not be reached.
+/// saying `what` could not be sent when it could not be reached.
 pub(crate) fn post_as(
     url: &Uri,
     headers: &[(String, String)],
     body: &[u8],
     content_type: &str,
+    what: &str,
 ) -> Result<super::http::Answer> {
     let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gzip.write_all(body)?;
@@ -328,7 +329,7 @@ pub(crate) fn post_as(
         .post_retrying(url, &all, &body, TIMEOUT, RETRY)
         .map_err(|why| {
             Error::io(format!(
-                "cannot reach {url} ({} attempts): {why}",
+                "cannot send {what} to {url} ({} attempts): {why}",
                 RETRY.attempts
             ))
             .into()

@@ -194,7 +194,7 @@ fn send_scores(host: &str, auth: &[(String, String)], scores: &[Score]) -> Resul
     let mut failures = Vec::new();
     for batch in langfuse::ingestion_batches(scores, &timestamp) {
         let body = serde_json::to_vec(&batch)?;
-        let answer = post_as(&ingestion, auth, &body, "application/json")?;
+        let answer = post_as(&ingestion, auth, &body, "application/json", "the scores")?;
         match answer.status {
             200..=299 => {
                 let response = IngestionResponse::parse(&answer.body).map_err(|e| {
@@ -219,7 +219,7 @@ fn one_by_one(host: &str, auth: &[(String, String)], scores: &[Score]) -> Result
     let mut failures = Vec::new();
     for score in scores {
         let body = serde_json::to_vec(&langfuse::create_score_body(score))?;
-        let answer = post_as(&endpoint, auth, &body, "application/json")?;
+        let answer = post_as(&endpoint, auth, &body, "application/json", "the scores")?;
         if !(200..300).contains(&answer.status) {
             let said = String::from_utf8_lossy(&answer.body);
             failures.push(Failure {

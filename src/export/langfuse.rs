@@ -255,15 +255,16 @@ pub fn create_score_body(score: &Score) -> Value {
 
 /// Ingestion batches of `score-create` events (`{"batch": [...]}`), each under
 /// [`BATCH_LIMIT`] bytes; `timestamp` is the ISO 8601 time the events are made, and each
-/// event's id is its score's id with a suffix (event ids deduplicate deliveries, score ids
-/// upsert scores).
+/// event's id is its score's id `@` that time: Langfuse drops an event whose id it has seen
+/// (a repeated delivery), so a later export needs new event ids, while the score's own id
+/// stays and updates the score.
 pub fn ingestion_batches(scores: &[Score], timestamp: &str) -> Vec<Value> {
     let mut batches = Vec::new();
     let mut batch: Vec<Value> = Vec::new();
     let mut size = 0;
     for score in scores {
         let event = json!({
-            "id": format!("{}-event", score.id),
+            "id": format!("{}@{timestamp}", score.id),
             "timestamp": timestamp,
             "type": "score-create",
             "body": create_score_body(score),
@@ -441,7 +442,7 @@ mod tests {
         assert_eq!(batches.len(), 3);
         let one = ingestion_batches(&many[..1], "2026-11-30T12:00:00.000Z");
         assert_eq!(one[0]["batch"][0]["type"], "score-create");
-        assert_eq!(one[0]["batch"][0]["id"], "id0-event");
+        assert_eq!(one[0]["batch"][0]["id"], "id0@2026-11-30T12:00:00.000Z");
     }
 
     #[test]
