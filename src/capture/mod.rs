@@ -9,6 +9,8 @@
 //! - [`transcript`]: the one reader of Claude Code transcripts' content and usage.
 //! - [`proxy`]: MCP proxies between a client and its servers.
 //! - [`process`]: the agent's process, recorded with its start time, checked before a signal.
+//! - [`otlp`]: OTLP/HTTP telemetry the collector receives, Claude Code's joined into its hook
+//!   sessions.
 //! - [`sink`]: the one way events reach the store: ids, clock, privacy, writing.
 //! - [`limit`]: cutting oversized fields so one huge output cannot bloat the store.
 
@@ -17,6 +19,7 @@ pub mod guard;
 pub mod hooks;
 pub mod import;
 pub(crate) mod limit;
+pub mod otlp;
 pub mod process;
 pub mod proxy;
 pub mod sink;
