@@ -40,6 +40,7 @@ pub mod settings;
 mod settings_file;
 mod setup;
 mod setup_agents;
+mod setup_otel;
 mod show;
 mod sql;
 mod standup;
