@@ -36,6 +36,7 @@ mod record_http;
 mod replay;
 mod retention;
 mod sample;
+mod server;
 pub mod settings;
 mod settings_file;
 mod setup;
@@ -112,6 +113,7 @@ enum Command {
     Sample(sample::SampleArgs),
     Eval(eval::EvalArgs),
     Drift(drift::DriftArgs),
+    Server(server::ServerArgs),
 }
 
 /// A hook's command line, parsed without the rest of the CLI.
@@ -209,6 +211,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Sample(args) => sample::run(&args, &cli.globals),
         Command::Eval(args) => eval::run(&args, &cli.globals),
         Command::Drift(args) => drift::run(&args, &cli.globals),
+        Command::Server(args) => server::run(&args, &cli.globals),
     };
     output::finish(result)
 }
