@@ -19,6 +19,7 @@ mod diff;
 mod drift;
 mod eval;
 mod explain;
+mod export;
 mod globals;
 mod hook;
 mod http;
@@ -114,6 +115,7 @@ enum Command {
     Eval(eval::EvalArgs),
     Drift(drift::DriftArgs),
     Server(server::ServerArgs),
+    Export(export::ExportArgs),
 }
 
 /// A hook's command line, parsed without the rest of the CLI.
@@ -212,6 +214,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Eval(args) => eval::run(&args, &cli.globals),
         Command::Drift(args) => drift::run(&args, &cli.globals),
         Command::Server(args) => server::run(&args, &cli.globals),
+        Command::Export(args) => export::run(&args, &cli.globals),
     };
     output::finish(result)
 }
