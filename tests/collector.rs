@@ -625,18 +625,15 @@ fn fastest(env: &TestEnv, endpoint: Option<&str>, session: &str, dir: &Path) -> 
     (0..3)
         .map(|i| {
             let payload = json!({"session_id": format!("{session}-{i}"), "hook_event_name": "UserPromptSubmit", "prompt": "hi", "cwd": dir.to_str().unwrap()});
-            match endpoint {
-                Some(url) => {
-                    let (run, took) = hook_to(env, url, None, "user-prompt", &payload);
-                    assert_eq!(run.code, 0);
-                    took
-                }
-                None => {
-                    let start = Instant::now();
-                    crate::common::run_with_stdin(env.command(&["hook", "user-prompt"]), payload.to_string().as_bytes()).success();
-                    start.elapsed()
-                }
+            if let Some(url) = endpoint {
+                let (run, took) = hook_to(env, url, None, "user-prompt", &payload);
+                assert_eq!(run.code, 0);
+                return took;
             }
+            let start = Instant::now();
+            let command = env.command(&["hook", "user-prompt"]);
+            crate::common::run_with_stdin(command, payload.to_string().as_bytes()).success();
+            start.elapsed()
         })
         .min()
         .unwrap()
@@ -681,11 +678,10 @@ fn with_the_collector_down_or_silent_hooks_record_locally_within_100_ms() {
 
 #[test]
 fn the_python_tools_hooks_and_reader_work_with_the_collector() {
-    let cli = std::env::var_os("AGENT_STRACE_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pyvenv/bin/agent-strace")
-        });
+    let cli = std::env::var_os("AGENT_STRACE_PYTHON").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pyvenv/bin/agent-strace"),
+        PathBuf::from,
+    );
     let python = cli.with_file_name("python");
     assert!(
         python.exists(),
