@@ -12,6 +12,7 @@ mod budget_report;
 mod ccusage_crosscheck;
 mod ci_action;
 mod cli_reference;
+mod collector;
 mod common;
 mod cost;
 mod diff;

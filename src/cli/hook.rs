@@ -225,7 +225,7 @@ fn record(
 /// How long a hook may spend on the collector (client start, connection and answer) before it
 /// records in the local store instead: the agent waits for the hook, and the whole hook must
 /// stay within 100 ms of what it costs without a collector.
-const COLLECTOR_BUDGET: std::time::Duration = std::time::Duration::from_millis(80);
+const COLLECTOR_BUDGET: std::time::Duration = std::time::Duration::from_millis(60);
 
 /// Sends the hook event to the collector (see `capture/remote.rs`).
 fn send(
