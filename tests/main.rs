@@ -35,6 +35,7 @@ mod lint;
 mod mcp_http;
 mod mcp_proxy;
 mod optimize;
+mod otel_ingest;
 mod otel_ingest_setup;
 mod policy;
 mod proxy_hardening;

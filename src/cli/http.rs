@@ -179,22 +179,6 @@ fn retry_after(value: &str) -> Option<Duration> {
     Some(Duration::from_millis(u64::try_from(wait).unwrap_or(0)))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retry_after_reads_seconds_and_dates() {
-        assert_eq!(retry_after("3"), Some(Duration::from_secs(3)));
-        assert_eq!(
-            retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(retry_after("soon"), None);
-        assert!(is_retryable(429) && is_retryable(503) && !is_retryable(400));
-    }
-}
-
 /// The collector hooks and proxies send to instead of the local store: `AGENT_STRACE_ENDPOINT`
 /// (a base URL such as `http://collector:4317`) with `AGENT_STRACE_TOKEN` as its bearer token.
 pub(crate) struct Endpoint {
@@ -244,5 +228,21 @@ impl Endpoint {
                 String::from_utf8_lossy(&answer.body[..answer.body.len().min(200)]).into_owned();
             Err(format!("answered {}: {said}", answer.status))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        assert_eq!(retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(
+            retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after("soon"), None);
+        assert!(is_retryable(429) && is_retryable(503) && !is_retryable(400));
     }
 }

@@ -57,6 +57,7 @@ pub fn events(collector: &Collector, request: &Request) -> Reply {
             );
         }
         accepted += count;
+        collector.accepted(super::Accepted::Session(session));
     }
     let status = if refused_count == 0 {
         StatusCode::OK
@@ -224,10 +225,13 @@ pub fn hook(collector: &Collector, request: &Request) -> Reply {
         denial.as_ref(),
         attribution.as_ref(),
     ) {
-        Ok(_) => Reply::json(
-            StatusCode::OK,
-            &json!({ "session_id": payload.session_id, "status": "ok" }),
-        ),
+        Ok(_) => {
+            collector.accepted(super::Accepted::Session(payload.session_id.clone()));
+            Reply::json(
+                StatusCode::OK,
+                &json!({ "session_id": payload.session_id, "status": "ok" }),
+            )
+        }
         Err(e) => {
             collector.log(&format!(
                 "cannot record a hook of session {:?}: {e}",

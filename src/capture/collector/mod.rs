@@ -10,6 +10,7 @@
 //!   are those of local capture.
 //! - [`read`]: what reads (`GET /sessions`, `GET /sessions/{id}`, `GET /sessions/{id}/events`,
 //!   `GET /health`).
+//! - [`otlp`]: the OTLP/HTTP receiver (`POST /v1/traces`, `/v1/logs`, `/v1/metrics`).
 //! - [`guard`]: bearer-token checks (constant time) and the per-client rate limit.
 //! - here: the listener, the request pipeline (rate limit, route, auth, body limit, handler on
 //!   a blocking thread) and the graceful shutdown.
@@ -22,6 +23,7 @@
 
 pub mod guard;
 pub mod ingest;
+pub mod otlp;
 pub mod read;
 pub mod routes;
 
@@ -71,6 +73,23 @@ impl Default for Settings {
     }
 }
 
+/// What the collector accepted and wrote, told to whoever passes it on (`--forward-otlp`).
+#[derive(Debug, Clone)]
+pub enum Accepted {
+    /// Events of a session were written.
+    Session(String),
+    /// An OTLP request was taken (as protobuf, whatever its encoding), and the sessions it wrote
+    /// to.
+    Otlp {
+        kind: crate::capture::otlp::Kind,
+        protobuf: Vec<u8>,
+        sessions: Vec<String>,
+    },
+}
+
+/// Takes what the collector accepted; must never block (it runs before the answer).
+pub type OnAccepted = Box<dyn Fn(Accepted) + Send + Sync>;
+
 /// What every handler shares: the store, the sink events go through, the settings, and where
 /// the collector's log lines go (the command's stderr).
 pub struct Collector {
@@ -79,6 +98,7 @@ pub struct Collector {
     pub settings: Settings,
     limiter: guard::RateLimiter,
     log: fn(&str),
+    on_accepted: Option<OnAccepted>,
 }
 
 impl Collector {
@@ -90,6 +110,21 @@ impl Collector {
             settings,
             limiter,
             log,
+            on_accepted: None,
+        }
+    }
+
+    /// The same collector telling `on_accepted` what it accepts.
+    #[must_use]
+    pub fn on_accepted(mut self, on_accepted: OnAccepted) -> Collector {
+        self.on_accepted = Some(on_accepted);
+        self
+    }
+
+    /// Tells the forwarder, if any, what was accepted.
+    pub fn accepted(&self, what: Accepted) {
+        if let Some(tell) = &self.on_accepted {
+            tell(what);
         }
     }
 

@@ -96,7 +96,7 @@ impl Route {
 
 /// Every route of the collector.
 pub fn table() -> Vec<Route> {
-    use super::{ingest, read};
+    use super::{ingest, otlp, read};
     let row = |method, pattern, handler, access| Route {
         method,
         pattern,
@@ -113,6 +113,9 @@ pub fn table() -> Vec<Route> {
         row(Method::POST, "/events", ingest::events, Access::Token),
         row(Method::POST, "/sessions", ingest::session, Access::Token),
         row(Method::POST, "/hooks", ingest::hook, Access::Token),
+        row(Method::POST, "/v1/traces", otlp::traces, Access::Token),
+        row(Method::POST, "/v1/logs", otlp::logs, Access::Token),
+        row(Method::POST, "/v1/metrics", otlp::metrics, Access::Token),
         row(Method::GET, "/sessions", read::sessions, Access::Token),
         row(Method::GET, "/sessions/{id}", read::session, Access::Token),
         row(

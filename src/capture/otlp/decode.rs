@@ -7,6 +7,7 @@ use std::io::Read;
 use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
 };
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
@@ -132,6 +133,10 @@ impl Body<'_> {
             Encoding::Protobuf => {
                 T::decode(bytes.as_ref()).map_err(|e| malformed(e.to_string()))?
             }
+            // A message is an object in proto3 JSON (serde's derive would take an array too).
+            Encoding::Json if bytes.trim_ascii_start().first() != Some(&b'{') => {
+                return Err(malformed("a request is a JSON object".to_owned()));
+            }
             Encoding::Json => {
                 serde_json::from_slice(&bytes).map_err(|e| malformed(e.to_string()))?
             }
@@ -142,6 +147,13 @@ impl Body<'_> {
     /// An `ExportTraceServiceRequest` (POST /v1/traces), and the encoding to answer in.
     pub fn traces(&self) -> Result<(ExportTraceServiceRequest, Encoding), DecodeError> {
         self.decode("traces")
+    }
+
+    /// An `ExportMetricsServiceRequest` (POST /v1/metrics) checked, as protobuf, and the
+    /// encoding to answer in.
+    pub fn metrics(&self) -> Result<(Vec<u8>, Encoding), DecodeError> {
+        let (request, encoding): (ExportMetricsServiceRequest, _) = self.decode("metrics")?;
+        Ok((request.encode_to_vec(), encoding))
     }
 
     /// An `ExportLogsServiceRequest` (POST /v1/logs), and the encoding to answer in.

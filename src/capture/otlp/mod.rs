@@ -21,11 +21,23 @@ pub use join::Ingested;
 use crate::capture::sink::Sink;
 use crate::store::{Store, StoreError};
 
-/// The two signals the collector takes.
+/// The signals the collector takes (metrics are passed on, not stored).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Traces,
     Logs,
+    Metrics,
+}
+
+impl Kind {
+    /// The OTLP/HTTP path of the signal.
+    pub fn path(self) -> &'static str {
+        match self {
+            Kind::Traces => "/v1/traces",
+            Kind::Logs => "/v1/logs",
+            Kind::Metrics => "/v1/metrics",
+        }
+    }
 }
 
 /// Why a request was not taken.
@@ -69,11 +81,16 @@ pub fn receive(
             let (request, encoding) = body.logs()?;
             (telemetry::logs(&request), encoding, request.encode_to_vec())
         }
+        Kind::Metrics => {
+            let (protobuf, encoding) = body.metrics()?;
+            (Vec::new(), encoding, protobuf)
+        }
     };
     let ingested = join::ingest(store, sink, records)?;
     let answer = match kind {
         Kind::Traces => decode::traces_response(&ingested.rejected, encoding),
-        Kind::Logs => decode::logs_response(&ingested.rejected, encoding),
+        // Nothing of a metrics request is refused: its answer is the same empty message.
+        Kind::Logs | Kind::Metrics => decode::logs_response(&ingested.rejected, encoding),
     };
     Ok(Received {
         ingested,
