@@ -20,6 +20,7 @@ mod drift;
 mod eval;
 mod explain;
 mod export;
+mod forward;
 mod globals;
 mod hook;
 mod http;

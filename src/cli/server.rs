@@ -53,6 +53,11 @@ pub(crate) struct ServerArgs {
     /// power cut, not only the collector's own crash
     #[arg(long)]
     fsync: bool,
+    /// Pass everything accepted on as OTLP/HTTP to this backend (an OpenTelemetry Collector,
+    /// Tempo, Phoenix …; <URL>/v1/traces, /v1/logs, /v1/metrics): received OTLP as it came,
+    /// sessions as traces; batched, gzip, retried, never delaying an answer
+    #[arg(long, value_name = "URL")]
+    forward_otlp: Option<String>,
     #[command(flatten)]
     privacy: PrivacyArgs,
 }
@@ -94,12 +99,21 @@ pub(crate) fn run(args: &ServerArgs, globals: &Globals) -> anyhow::Result<u8> {
         grace: GRACE,
     };
     let authenticated = settings.token.is_some();
-    let collector = Collector::new(
+    let log: fn(&str) =
+        |line| super::output::to_stderr(format_args!("agent-strace server: {line}\n"));
+    let mut collector = Collector::new(
         store.clone(),
         crate::capture::sink::Sink::new(privacy),
         settings,
-        |line| super::output::to_stderr(format_args!("agent-strace server: {line}\n")),
+        log,
     );
+    let mut forwarder = None;
+    if let Some(url) = &args.forward_otlp {
+        let (running, on_accepted) =
+            super::forward::start(url, store.clone(), log).map_err(super::output::usage)?;
+        collector = collector.on_accepted(on_accepted);
+        forwarder = Some(running);
+    }
     let listen = SocketAddr::new(args.bind, args.port);
     let server = Server::bind(listen, collector)
         .map_err(|e| Error::io(format!("cannot listen on {listen}: {e}")))?;
@@ -114,6 +128,9 @@ pub(crate) fn run(args: &ServerArgs, globals: &Globals) -> anyhow::Result<u8> {
         }
     ));
     server.serve().map_err(|e| Error::io(e.to_string()))?;
+    if let Some(forwarder) = forwarder {
+        forwarder.finish(GRACE);
+    }
     super::output::to_stderr(format_args!("agent-strace server: stopped\n"));
     Ok(crate::exit::OK)
 }
