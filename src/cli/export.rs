@@ -11,7 +11,7 @@ use clap::{Args, ValueEnum};
 use super::Globals;
 use super::args::SessionArg;
 use super::http::{HttpClient, Retry, check_url, is_retryable};
-use super::output::{stdout, warn_bad_lines};
+use super::output::{stdout, warn, warn_bad_lines};
 use crate::analysis::tree::Forest;
 use crate::error::Error;
 use crate::exit;
@@ -270,7 +270,11 @@ fn load_tree(store: &Store, forest: &Forest, id: &str, seen: &mut Vec<String>) -
             continue;
         }
         seen.push(child.clone());
-        subagents.push(load_tree(store, forest, child, seen)?);
+        // A subagent that cannot be read leaves a gap, said on stderr, never a failed export.
+        match load_tree(store, forest, child, seen) {
+            Ok(sub) => subagents.push(sub),
+            Err(e) => warn(format_args!("left out subagent session {child}: {e:#}")),
+        }
     }
     Ok(Exported {
         meta,
