@@ -39,6 +39,7 @@ mod mcp_http;
 mod mcp_proxy;
 mod optimize;
 mod otel_ingest;
+mod otel_ingest_phoenix;
 mod otel_ingest_setup;
 mod policy;
 mod proxy_hardening;
