@@ -57,7 +57,7 @@ fn setup_otel_prints_then_writes_the_env_block_once_and_keeps_other_variables() 
     );
     assert_eq!(
         s["env"]["OTEL_EXPORTER_OTLP_HEADERS"],
-        "Authorization=Bearer%20s3cret"
+        "Authorization=Bearer s3cret"
     );
     assert!(
         run.stdout.contains("keep the file out of version control"),

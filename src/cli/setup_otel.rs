@@ -26,10 +26,12 @@ pub(crate) fn env_block(endpoint: &str, token: Option<&str>) -> Map<String, Valu
         endpoint.trim_end_matches('/'),
     );
     if let Some(token) = token {
-        // OTEL_EXPORTER_OTLP_HEADERS is a W3C-baggage-like list: the space is percent-encoded.
+        // A list of key=value pairs. Claude Code 2.1.197 sends the value as written: a
+        // percent-encoded space (`Bearer%20…`, as the OpenTelemetry spec's examples write it)
+        // reached the collector undecoded and was refused (docs/otel.md), a plain one works.
         put(
             "OTEL_EXPORTER_OTLP_HEADERS",
-            &format!("Authorization=Bearer%20{token}"),
+            &format!("Authorization=Bearer {token}"),
         );
     }
     env
@@ -69,7 +71,7 @@ mod tests {
         assert_eq!(ours["OTEL_EXPORTER_OTLP_ENDPOINT"], "http://127.0.0.1:4317");
         assert_eq!(
             ours["OTEL_EXPORTER_OTLP_HEADERS"],
-            "Authorization=Bearer%20t0k"
+            "Authorization=Bearer t0k"
         );
         let mut env = Map::new();
         env.insert("KEEP".into(), "me".into());
