@@ -20,14 +20,14 @@ use crate::common::net::{Background, client_saw, free_port, required};
 use crate::common::{TestEnv, corpus_hook_payloads, shared};
 
 /// A Phoenix server of the test's own: free ports, a temporary working folder, no telemetry.
-struct Phoenix {
+pub(crate) struct Phoenix {
     port: u16,
     server: Background,
     dir: tempfile::TempDir,
 }
 
 impl Phoenix {
-    fn start(program: &Path) -> Phoenix {
+    pub(crate) fn start(program: &Path) -> Phoenix {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let log = std::fs::File::create(dir.path().join("phoenix.log")).unwrap();
@@ -65,11 +65,11 @@ impl Phoenix {
         }
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("phoenix.log")).unwrap_or_default()
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
@@ -113,7 +113,7 @@ impl Phoenix {
 
     /// Every span of `project`, once Phoenix holds `expected` of them (it ingests behind the
     /// export's answer).
-    fn spans(&self, project: &str, expected: usize) -> Vec<Value> {
+    pub(crate) fn spans(&self, project: &str, expected: usize) -> Vec<Value> {
         let start = Instant::now();
         loop {
             let got = self.try_get(&format!("/v1/projects/{project}/spans?limit=1000"));

@@ -133,7 +133,7 @@ impl HttpClient {
             };
             tokio::time::timeout(timeout, exchange)
                 .await
-                .map_err(|_| format!("no answer within {}s", timeout.as_secs()))?
+                .map_err(|_| format!("no answer within {} ms", timeout.as_millis()))?
         })
     }
 
@@ -177,6 +177,58 @@ fn retry_after(value: &str) -> Option<Duration> {
     let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
     let wait = when.timestamp_millis() - chrono::Utc::now().timestamp_millis();
     Some(Duration::from_millis(u64::try_from(wait).unwrap_or(0)))
+}
+
+/// The collector hooks and proxies send to instead of the local store: `AGENT_STRACE_ENDPOINT`
+/// (a base URL such as `http://collector:4317`) with `AGENT_STRACE_TOKEN` as its bearer token.
+pub(crate) struct Endpoint {
+    pub(crate) base: String,
+    pub(crate) token: Option<String>,
+}
+
+impl Endpoint {
+    /// The endpoint the environment names, if any; `Err` says why it cannot be used.
+    pub(crate) fn from_env() -> Option<Result<Endpoint, String>> {
+        let base = std::env::var("AGENT_STRACE_ENDPOINT").ok()?;
+        let base = base.trim().trim_end_matches('/').to_owned();
+        if base.is_empty() {
+            return None;
+        }
+        let token = ["AGENT_STRACE_TOKEN", "AGENT_STRACE_AUTH_KEY"]
+            .iter()
+            .find_map(|name| std::env::var(name).ok())
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty());
+        Some(check_url("AGENT_STRACE_ENDPOINT", &base).map(|_| Endpoint { base, token }))
+    }
+
+    /// POSTs a JSON or NDJSON body to `path` under the endpoint within `budget` (client start,
+    /// connection and answer together); `Ok` only for a 2xx answer.
+    pub(crate) fn post(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        budget: Duration,
+    ) -> Result<(), String> {
+        let started = std::time::Instant::now();
+        let url = check_url("AGENT_STRACE_ENDPOINT", &format!("{}{path}", self.base))?;
+        let client = HttpClient::for_url(&url)?;
+        let bearer = self.token.as_ref().map(|t| format!("Bearer {t}"));
+        let mut headers = vec![("content-type", content_type)];
+        if let Some(bearer) = &bearer {
+            headers.push(("authorization", bearer.as_str()));
+        }
+        let left = budget.saturating_sub(started.elapsed());
+        let answer = client.post(&url, &headers, body, left)?;
+        if (200..300).contains(&answer.status) {
+            Ok(())
+        } else {
+            let said =
+                String::from_utf8_lossy(&answer.body[..answer.body.len().min(200)]).into_owned();
+            Err(format!("answered {}: {said}", answer.status))
+        }
+    }
 }
 
 #[cfg(test)]

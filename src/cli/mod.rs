@@ -23,6 +23,7 @@ mod export;
 mod export_anon;
 mod export_langfuse;
 mod export_metrics;
+mod forward;
 mod globals;
 mod hook;
 mod http;
@@ -40,10 +41,12 @@ mod record_http;
 mod replay;
 mod retention;
 mod sample;
+mod server;
 pub mod settings;
 mod settings_file;
 mod setup;
 mod setup_agents;
+mod setup_otel;
 mod show;
 mod sql;
 mod standup;
@@ -115,6 +118,7 @@ enum Command {
     Sample(sample::SampleArgs),
     Eval(eval::EvalArgs),
     Drift(drift::DriftArgs),
+    Server(server::ServerArgs),
     Export(export::ExportArgs),
 }
 
@@ -213,6 +217,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Sample(args) => sample::run(&args, &cli.globals),
         Command::Eval(args) => eval::run(&args, &cli.globals),
         Command::Drift(args) => drift::run(&args, &cli.globals),
+        Command::Server(args) => server::run(&args, &cli.globals),
         Command::Export(args) => export::run(&args, &cli.globals),
     };
     output::finish(result)
