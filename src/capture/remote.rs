@@ -195,3 +195,9 @@ impl HookCall {
         })
     }
 }
+
+/// How a proxy's recorder reaches the collector: the command line's HTTP client, within its
+/// time budget. `Err` says why the collector did not take the request (down, slow, refused).
+pub trait Shipper: Send {
+    fn post(&self, path: &str, content_type: &str, body: Vec<u8>) -> Result<(), String>;
+}
