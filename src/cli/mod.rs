@@ -118,13 +118,8 @@ enum Command {
     Sample(sample::SampleArgs),
     Eval(eval::EvalArgs),
     Drift(drift::DriftArgs),
-<<<<<<< ours
-    Server(server::ServerArgs),
-    Export(export::ExportArgs),
-=======
     Export(export::ExportArgs),
     Server(server::ServerArgs),
->>>>>>> theirs
 }
 
 /// A hook's command line, parsed without the rest of the CLI.
@@ -222,13 +217,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Sample(args) => sample::run(&args, &cli.globals),
         Command::Eval(args) => eval::run(&args, &cli.globals),
         Command::Drift(args) => drift::run(&args, &cli.globals),
-<<<<<<< ours
-        Command::Server(args) => server::run(&args, &cli.globals),
-        Command::Export(args) => export::run(&args, &cli.globals),
-=======
         Command::Export(args) => export::run(&args, &cli.globals),
         Command::Server(args) => server::run(&args, &cli.globals),
->>>>>>> theirs
     };
     output::finish(result)
 }
