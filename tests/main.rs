@@ -14,6 +14,7 @@ mod ci_action;
 mod cli_reference;
 mod common;
 mod cost;
+mod dashboard;
 mod diff;
 mod drift;
 mod eval;

@@ -11,6 +11,8 @@
 //! - [`budget`]: spend across sessions over a period.
 //! - [`cost`]: tokens and dollars by model and phase, with wasted spend.
 //! - [`eval`]: a session scored against scorers with marks and weights; two sessions compared.
+//! - [`dashboard`]: many sessions at a glance from their summaries: totals, figures per day,
+//!   top tools, newest sessions, and the trend of eval pass rates with dated notes.
 //! - [`drift`]: a behavioural fingerprint of many sessions, and how far two have drifted apart.
 //! - [`replay_line`]: what replay shows of a session, as data: lines, their order, the header.
 //! - [`replay_show`]: one event whole, as data: the command and its output, an edit's diff.
@@ -26,6 +28,7 @@ pub mod audit;
 pub mod budget;
 pub mod compare;
 pub mod cost;
+pub mod dashboard;
 pub mod diff;
 pub mod drift;
 pub mod eval;

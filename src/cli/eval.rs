@@ -169,7 +169,7 @@ fn score(
 }
 
 /// The folder a store's project is in: its parent, for a store named `.agent-traces`.
-fn project_dir(store: &Store) -> Option<String> {
+pub(crate) fn project_dir(store: &Store) -> Option<String> {
     let root = store.root();
     (root.file_name()? == super::globals::STORE_DIR)
         .then(|| root.parent().map(|p| p.display().to_string()))
@@ -196,7 +196,7 @@ fn print_report(
 }
 
 /// The scorers in force: `explicit`, else the nearest `.agent-evals.yaml`, else `no_errors`.
-fn config(explicit: Option<&Path>) -> Result<EvalConfig> {
+pub(crate) fn config(explicit: Option<&Path>) -> Result<EvalConfig> {
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
     let loaded = settings::load::<EvalSettings>(&cwd, explicit).map_err(|e| settings_error(&e))?;
     let Some(loaded) = loaded else {

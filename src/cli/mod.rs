@@ -15,6 +15,7 @@ mod audit;
 mod budget_report;
 mod compare;
 mod cost;
+mod dashboard;
 mod diff;
 mod drift;
 mod eval;
@@ -111,6 +112,7 @@ enum Command {
     Sample(sample::SampleArgs),
     Eval(eval::EvalArgs),
     Drift(drift::DriftArgs),
+    Dashboard(dashboard::DashboardArgs),
 }
 
 /// A hook's command line, parsed without the rest of the CLI.
@@ -208,6 +210,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Sample(args) => sample::run(&args, &cli.globals),
         Command::Eval(args) => eval::run(&args, &cli.globals),
         Command::Drift(args) => drift::run(&args, &cli.globals),
+        Command::Dashboard(args) => dashboard::run(&args, &cli.globals),
     };
     output::finish(result)
 }

@@ -6,7 +6,11 @@
 //! - [`escape`]: keeping control characters a session recorded away from the terminal.
 //! - [`json`]: writing a report as JSON.
 //! - [`replay`]: a replay line on a terminal.
+//! - [`dashboard`]: the dashboard and its trend on a terminal, with sparklines.
+//! - [`dashboard_html`]: the dashboard and its trend as a self-contained HTML page with SVG charts.
 
+pub mod dashboard;
+pub mod dashboard_html;
 pub mod escape;
 pub mod json;
 pub mod replay;

@@ -1,0 +1,405 @@
+//! `dashboard` (issue 15): totals, buckets and top tools that equal what `list`, `stats` and
+//! `eval` say of the same store; `--last` and `--since`; sparklines a column a day; dated notes
+//! written by `dashboard annotate` and read back on the trend; the HTML page self-contained
+//! with every session text escaped. (The pages in a real browser: tests/browser/dashboard.mjs.)
+
+use std::collections::BTreeMap;
+
+use agent_strace::model::Tokens;
+use serde_json::{Value, json};
+
+use crate::common::{Run, SessionBuilder, TestEnv};
+
+const DAY: f64 = 86_400.0;
+
+/// Noon (UTC) `days` days before today: every test runs with `TZ=UTC`, so days are UTC days.
+fn days_ago(days: u32) -> f64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    (now / DAY).floor() * DAY - f64::from(days) * DAY + 12.0 * 3600.0
+}
+
+fn run(env: &TestEnv, args: &[&str]) -> Run {
+    Run::of(env.command(args).env("TZ", "UTC").output().unwrap())
+}
+
+fn id(i: u32) -> String {
+    format!("0000{i:04x}-0000-4000-8000-000000000000")
+}
+
+/// A session `days` days ago: `calls` Bash calls of which `failed` failed, one Read, one model
+/// response of `tokens` output tokens; its `meta.json` counters say the same.
+fn session(i: u32, days: u32, calls: u32, failed: u32, tokens: u64) -> SessionBuilder {
+    let mut s = SessionBuilder::new(&id(i))
+        .started(days_ago(days))
+        .meta(|m| m.agent_name = "claude-code".into())
+        .prompt(&format!("task {i}"))
+        .at(1.0)
+        .tool_call("Read", json!({"file_path": "/p/src/lib.rs"}))
+        .result(json!("fn main() {}"));
+    for n in 0..calls {
+        s = s
+            .at(2.0 + f64::from(n))
+            .tool_call("Bash", json!({"command": format!("cargo test {n}")}));
+        s = if n < failed {
+            s.error("1 test failed")
+        } else {
+            s.result(json!("ok"))
+        };
+    }
+    s.at(60.0)
+        .llm_response(
+            "claude-sonnet-4-5",
+            Tokens {
+                input: 1000,
+                output: tokens,
+                ..Tokens::default()
+            },
+        )
+        .ended(90.0)
+        .meta(|m| {
+            m.tool_calls = u64::from(calls) + 1;
+            m.errors = u64::from(failed);
+            m.total_tokens = 1000 + tokens;
+            m.llm_requests = 1;
+        })
+}
+
+/// Six sessions over nine days, one with a subagent.
+fn store(env: &TestEnv) {
+    session(1, 9, 2, 0, 100).write(env);
+    session(2, 5, 4, 1, 200).write(env);
+    session(3, 5, 1, 0, 300).write(env);
+    session(4, 2, 6, 3, 400).write(env);
+    session(5, 0, 3, 0, 500).write(env);
+    session(6, 0, 1, 1, 600).write(env);
+    session(7, 0, 2, 1, 700)
+        .meta(|m| m.parent_session_id = Some(id(6)))
+        .write(env);
+}
+
+fn count(list: &Value, key: &str) -> u64 {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s[key].as_u64().unwrap())
+        .sum()
+}
+
+fn sum(list: &Value, key: &str) -> f64 {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s[key].as_f64().unwrap_or(0.0))
+        .sum()
+}
+
+#[test]
+fn the_totals_are_what_list_and_stats_say() {
+    let env = TestEnv::new();
+    store(&env);
+    let board = run(&env, &["dashboard", "--format", "json"]);
+    board.success();
+    let d = board.json();
+    let listed = run(&env, &["list", "--format", "json"]).json();
+    let all = run(&env, &["list", "--all", "--format", "json"]).json();
+    let t = &d["totals"];
+    assert_eq!(t["sessions"], listed.as_array().unwrap().len());
+    assert_eq!(t["subagent_sessions"], 1);
+    assert_eq!(t["tool_calls"], count(&all, "tool_calls"));
+    assert_eq!(t["errors"], count(&all, "errors"));
+    assert_eq!(t["tokens"], count(&all, "total_tokens"));
+    let cost = t["cost_usd"].as_f64().unwrap();
+    assert!(cost > 0.0);
+    assert!(
+        (cost - sum(&listed, "cost_usd")).abs() < 1e-9,
+        "{cost} {listed}"
+    );
+    // The top tools: every session's `stats`, summed.
+    let mut tools: BTreeMap<String, u64> = BTreeMap::new();
+    for s in all.as_array().unwrap() {
+        let stats = run(
+            &env,
+            &[
+                "stats",
+                s["session_id"].as_str().unwrap(),
+                "--format",
+                "json",
+            ],
+        )
+        .json();
+        for tool in stats["tools"].as_array().unwrap() {
+            *tools
+                .entry(tool["tool"].as_str().unwrap().into())
+                .or_default() += tool["calls"].as_u64().unwrap();
+        }
+    }
+    let top: BTreeMap<String, u64> = d["top_tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["tool"].as_str().unwrap().into(),
+                t["calls"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(top, tools);
+    assert_eq!(d["top_tools"][0]["tool"], "Bash");
+    // One bucket a day from the oldest session to today; the subagent on its parent's day.
+    let buckets = d["buckets"].as_array().unwrap();
+    assert_eq!(d["bucket_days"], 1);
+    assert_eq!(buckets.len(), 10);
+    let sessions: Vec<u64> = buckets
+        .iter()
+        .map(|b| b["sessions"].as_u64().unwrap())
+        .collect();
+    assert_eq!(sessions, [1, 0, 0, 0, 2, 0, 0, 1, 0, 2]);
+    assert_eq!(buckets[9]["tool_calls"], 4 + 2 + 3);
+    assert_eq!(buckets[9]["errors"], 1 + 1);
+    assert_eq!(buckets[7]["errors"], 3);
+}
+
+#[test]
+fn the_terminal_view_draws_a_column_a_day() {
+    let env = TestEnv::new();
+    store(&env);
+    let text = run(&env, &["dashboard"]);
+    text.success();
+    assert!(!text.stdout.contains('\x1b'), "no colour off a terminal");
+    let line = |name: &str| {
+        text.stdout
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} line: {}", text.stdout))
+            .to_owned()
+    };
+    // Sessions 1,0,0,0,2,0,0,1,0,2 scaled to 2: ▄ for 1, █ for 2, · for none.
+    assert!(
+        line("Sessions").contains("▄···█··▄·█"),
+        "{}",
+        line("Sessions")
+    );
+    // Errors 0,0,0,0,1,0,0,3,0,2 scaled to 3.
+    assert!(line("Errors").contains("····▃··█·▆"), "{}", line("Errors"));
+    assert!(text.stdout.contains("TOOL"), "{}", text.stdout);
+    // Colour when asked for, and NO_COLOR wins over a terminal only (asked is asked).
+    let coloured = run(&env, &["--color", "always", "dashboard"]);
+    assert!(coloured.stdout.contains("\x1b[36m"), "{}", coloured.stdout);
+}
+
+#[test]
+fn last_and_since_pick_the_sessions() {
+    let env = TestEnv::new();
+    store(&env);
+    let last = run(&env, &["dashboard", "--last", "2", "--format", "json"]).json();
+    assert_eq!(last["totals"]["sessions"], 2);
+    let recent: Vec<&str> = last["recent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["session_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(recent.len(), 2);
+    assert!(recent.contains(&id(5).as_str()) && recent.contains(&id(6).as_str()));
+    let since = run(&env, &["dashboard", "--since", "6d", "--format", "json"]).json();
+    assert_eq!(since["totals"]["sessions"], 5);
+    assert_eq!(since["buckets"].as_array().unwrap().len(), 7);
+    let listed = run(&env, &["list", "--since", "6d", "--format", "json"]).json();
+    assert_eq!(
+        since["totals"]["sessions"],
+        listed.as_array().unwrap().len()
+    );
+    let bad = run(&env, &["dashboard", "--since", "soon"]);
+    assert_eq!(bad.code, 2, "{bad:?}");
+    assert_eq!(bad.stderr.lines().count(), 1, "{}", bad.stderr);
+    let zero = run(&env, &["dashboard", "--last", "0"]);
+    assert_eq!(zero.code, 2, "{zero:?}");
+}
+
+#[test]
+fn notes_are_written_and_marked_on_the_trend() {
+    let env = TestEnv::new();
+    store(&env);
+    let day = chrono::DateTime::from_timestamp(days_ago(3) as i64, 0)
+        .unwrap()
+        .format("%Y-%m-%d")
+        .to_string();
+    let noted = run(
+        &env,
+        &[
+            "dashboard",
+            "annotate",
+            "--date",
+            &day,
+            "--note",
+            "moved to </script> sonnet",
+        ],
+    );
+    noted.success();
+    assert!(noted.stdout.contains(&day), "{}", noted.stdout);
+    let trend = run(
+        &env,
+        &["dashboard", "--trend", "--since", "9d", "--format", "json"],
+    );
+    trend.success();
+    let t = trend.json();
+    let markers = t["trend"]["markers"].as_array().unwrap();
+    assert_eq!(markers.len(), 1, "{t}");
+    assert_eq!(markers[0]["date"], day.as_str());
+    assert_eq!(markers[0]["note"], "moved to </script> sonnet");
+    assert_eq!(markers[0]["bucket"], 6);
+    // On the terminal: the note under the charts, `^` in its column.
+    let text = run(&env, &["dashboard", "--trend", "--since", "9d"]);
+    text.success();
+    assert!(
+        text.stdout.contains("moved to </script> sonnet"),
+        "{}",
+        text.stdout
+    );
+    let marks = text
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Notes"))
+        .unwrap();
+    let sparkline_start = text
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Error rate"))
+        .unwrap()
+        .char_indices()
+        .count()
+        - 10;
+    assert_eq!(marks.chars().count(), sparkline_start + 7, "{marks:?}");
+    for bad in ["2026-13-01", "25/11/2026", "yesterday", ""] {
+        let r = run(
+            &env,
+            &["dashboard", "annotate", "--date", bad, "--note", "x"],
+        );
+        assert_eq!(r.code, 2, "{bad}: {r:?}");
+        assert_eq!(
+            r.stderr.trim_end().lines().count(),
+            1,
+            "{bad}: {}",
+            r.stderr
+        );
+    }
+    let empty = run(
+        &env,
+        &["dashboard", "annotate", "--date", &day, "--note", " "],
+    );
+    assert_eq!(empty.code, 2, "{empty:?}");
+    // Only the good note was kept.
+    let again = run(&env, &["dashboard", "--trend", "--format", "json"]).json();
+    assert_eq!(again["trend"]["markers"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn pass_rates_are_what_eval_says() {
+    let env = TestEnv::new();
+    store(&env);
+    std::fs::write(
+        env.path().join(".agent-evals.yaml"),
+        "scorers:\n  - type: no_errors\n  - type: tool_calls_under\n    max_calls: 4\n",
+    )
+    .unwrap();
+    let t = run(
+        &env,
+        &["dashboard", "--trend", "--since", "30d", "--format", "json"],
+    );
+    t.success();
+    let t = t.json();
+    let listed = run(&env, &["list", "--format", "json"]).json();
+    let mut expected: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for s in listed.as_array().unwrap() {
+        let e = run(
+            &env,
+            &[
+                "eval",
+                s["session_id"].as_str().unwrap(),
+                "--format",
+                "json",
+            ],
+        )
+        .json();
+        let overall = expected.entry("overall".into()).or_default();
+        overall.0 += 1;
+        overall.1 += u64::from(e["passed"].as_bool().unwrap());
+        for r in e["results"].as_array().unwrap() {
+            let entry = expected
+                .entry(r["scorer"].as_str().unwrap().into())
+                .or_default();
+            entry.0 += 1;
+            entry.1 += u64::from(r["passed"].as_bool().unwrap());
+        }
+    }
+    let got: BTreeMap<String, (u64, u64)> = t["trend"]["judges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| {
+            (
+                j["judge"].as_str().unwrap().into(),
+                (j["judged"].as_u64().unwrap(), j["passed"].as_u64().unwrap()),
+            )
+        })
+        .collect();
+    assert_eq!(got, expected);
+    assert_eq!(got["no_errors"], (6, 3));
+    // Per day: today's two sessions, one of them failed.
+    let overall = &t["trend"]["judges"][0];
+    assert_eq!(overall["judge"], "overall");
+    let rates = overall["pass_rate"].as_array().unwrap();
+    assert_eq!(rates.last().unwrap().as_f64(), Some(0.5));
+    assert_eq!(rates[rates.len() - 2], Value::Null);
+}
+
+#[test]
+fn the_page_is_self_contained_and_escapes_what_sessions_say() {
+    let env = TestEnv::new();
+    let hostile = "</script><img src=x onerror=alert(1)> javascript:alert(2)";
+    SessionBuilder::new("evil\"><svg onload=alert(3)>")
+        .started(days_ago(1))
+        .prompt(hostile)
+        .tool_call("<b>Bash</b>", json!({"command": hostile}))
+        .result(json!("ok"))
+        .write(&env);
+    let page = env.path().join("out/index.html");
+    let r = run(&env, &["dashboard", "--html", page.to_str().unwrap()]);
+    r.success();
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("Content-Security-Policy"));
+    assert!(!html.contains("<script"), "no script at all");
+    assert!(!html.contains("<img"), "{html}");
+    assert!(!html.contains("<svg onload"), "{html}");
+    assert!(html.contains("&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"));
+    assert!(html.contains("href=\"replay-evil%22%3E%3Csvg%20onload%3Dalert%283%29%3E.html\""));
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no request out"
+    );
+    let trend = env.path().join("out/trend.html");
+    run(
+        &env,
+        &["dashboard", "--trend", "--html", trend.to_str().unwrap()],
+    )
+    .success();
+    let html = std::fs::read_to_string(&trend).unwrap();
+    assert!(html.contains("data-metric=\"pass_rate\""));
+    assert!(!html.contains("<img"));
+}
+
+#[test]
+fn an_empty_store_shows_nothing_and_succeeds() {
+    let env = TestEnv::new();
+    std::fs::create_dir(env.store()).unwrap();
+    let r = run(&env, &["dashboard", "--format", "json"]);
+    r.success();
+    assert_eq!(r.json()["totals"]["sessions"], 0);
+    let text = run(&env, &["dashboard"]);
+    text.success();
+    assert!(text.stdout.contains("no sessions"), "{}", text.stdout);
+}
