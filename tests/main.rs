@@ -22,6 +22,7 @@ mod explain;
 mod generated_store;
 mod growth;
 mod hook;
+mod html_replay;
 mod hook_line;
 mod hook_properties;
 mod import;

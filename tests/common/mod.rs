@@ -12,6 +12,7 @@ use serde_json::Value;
 /// The bench's session generator, for the tests that need a big store (no copy of it here).
 #[path = "../../benches/figures/generator.rs"]
 pub mod generator;
+pub mod browser;
 pub mod net;
 pub mod session;
 
