@@ -4,10 +4,12 @@
 //! - [`terminal`]: colour (only when asked, or on a terminal without NO_COLOR), durations,
 //!   offsets and text shortening shared by every text view.
 //! - [`escape`]: keeping control characters a session recorded away from the terminal.
+//! - [`html`]: the self-contained HTML page of the replay and share pages.
 //! - [`json`]: writing a report as JSON.
 //! - [`replay`]: a replay line on a terminal.
 
 pub mod escape;
+pub mod html;
 pub mod json;
 pub mod replay;
 pub mod terminal;
