@@ -16,7 +16,8 @@ use crate::common::{SessionBuilder, TestEnv, shared};
 /// dialog and a request to the network each show up in the problems it reports.
 #[test]
 fn the_browser_harness_reports_errors_dialogs_and_requests() {
-    let Some(browser) = Browser::from_env("the_browser_harness_reports_errors_dialogs_and_requests")
+    let Some(browser) =
+        Browser::from_env("the_browser_harness_reports_errors_dialogs_and_requests")
     else {
         return;
     };
@@ -44,7 +45,10 @@ fn the_browser_harness_reports_errors_dialogs_and_requests() {
     assert!(has("console", "boom"), "{problems}");
     assert!(has("pageErrors", "late"), "{problems}");
     assert_eq!(problems["dialogs"], json!(["alert: hi"]));
-    assert_eq!(problems["requests"], json!(["http://example.invalid/x.png"]));
+    assert_eq!(
+        problems["requests"],
+        json!(["http://example.invalid/x.png"])
+    );
     let png = std::fs::read(&shot).unwrap();
     assert_eq!(&png[..4], b"\x89PNG");
 }
@@ -93,13 +97,25 @@ fn assert_replay_page_works(seen: &Value, events: usize) {
     assert!(seen["rowsInDom"].as_u64().unwrap() < 100, "{seen}");
     // Scrubbing to the start shows the start, and what is to come is marked so.
     let scrub = &seen["scrub"];
-    assert!(scrub["clockAtStart"].as_str().unwrap().starts_with("0:00.0 / "), "{scrub}");
+    assert!(
+        scrub["clockAtStart"]
+            .as_str()
+            .unwrap()
+            .starts_with("0:00.0 / "),
+        "{scrub}"
+    );
     assert_ne!(scrub["clockAtStart"], scrub["clockAtEnd"]);
     assert_ne!(scrub["clockAtMiddle"], scrub["clockAtEnd"]);
     assert!(scrub["futureRowsAtStart"].as_u64().unwrap() > 0, "{scrub}");
     // The running cost counter: nothing spent at the start, the whole cost at the end.
     assert_eq!(scrub["costAtStart"], "$0.0000");
-    let money = |v: &Value| v.as_str().unwrap().trim_start_matches('$').parse::<f64>().unwrap();
+    let money = |v: &Value| {
+        v.as_str()
+            .unwrap()
+            .trim_start_matches('$')
+            .parse::<f64>()
+            .unwrap()
+    };
     assert!(money(&scrub["costAtMiddle"]) <= money(&scrub["costAtEnd"]));
     assert!(money(&scrub["costAtEnd"]) > 0.0);
     // Filters hide events: tool calls, then every tool but one.
@@ -135,12 +151,18 @@ fn assert_replay_page_works(seen: &Value, events: usize) {
     assert!(keys["paused"].as_str().unwrap().contains("play"));
     // Bookmarks are kept by the browser for a file:// page (Chromium gives file pages storage).
     assert_eq!(seen["bookmarksAfterReload"], 1, "{seen}");
-    assert!(seen["storageNote"].as_str().unwrap().contains("localStorage"));
+    assert!(
+        seen["storageNote"]
+            .as_str()
+            .unwrap()
+            .contains("localStorage")
+    );
 }
 
 #[test]
 fn the_html_replay_shows_a_real_session_with_its_subagents() {
-    let Some(browser) = Browser::from_env("the_html_replay_shows_a_real_session_with_its_subagents")
+    let Some(browser) =
+        Browser::from_env("the_html_replay_shows_a_real_session_with_its_subagents")
     else {
         return;
     };
@@ -175,7 +197,10 @@ fn the_html_replay_shows_a_real_session_with_its_subagents() {
     assert!(sub["folded"].as_u64().unwrap() >= sub["lines"].as_u64().unwrap());
     let notes = seen["annotations"].as_array().unwrap();
     assert!(
-        notes.iter().any(|n| n.as_str().unwrap().contains("[decision] the plan starts here")),
+        notes.iter().any(|n| n
+            .as_str()
+            .unwrap()
+            .contains("[decision] the plan starts here")),
         "{notes:?}"
     );
 }
@@ -186,14 +211,31 @@ fn shared_session(env: &TestEnv) -> String {
         .session_start(json!({"source": "startup", "cwd": "/home/dev/app"}))
         .prompt("deploy with key AKIAQWERTYUIOP123456 and fix the tests")
         .at(1.0)
-        .llm_response("claude-sonnet-4-5", Tokens { input: 1200, output: 300, ..Tokens::default() })
+        .llm_response(
+            "claude-sonnet-4-5",
+            Tokens {
+                input: 1200,
+                output: 300,
+                ..Tokens::default()
+            },
+        )
         .at(2.0)
-        .tool_call("Edit", json!({"file_path": "/home/dev/app/src/lib.rs", "old_string": "a", "new_string": "b"}))
+        .tool_call(
+            "Edit",
+            json!({"file_path": "/home/dev/app/src/lib.rs", "old_string": "a", "new_string": "b"}),
+        )
         .at(2.5)
         .result(json!("ok"))
         .file_write("/home/dev/app/src/lib.rs")
         .at(3.0)
-        .llm_response("claude-sonnet-4-5", Tokens { input: 1500, output: 200, ..Tokens::default() })
+        .llm_response(
+            "claude-sonnet-4-5",
+            Tokens {
+                input: 1500,
+                output: 200,
+                ..Tokens::default()
+            },
+        )
         .at(4.0)
         .tool_call("Bash", json!({"command": "cargo test"}))
         .at(9.0)
@@ -211,10 +253,17 @@ fn share_puts_a_summary_first_and_redacts_secrets() {
     let id = shared_session(&env);
     let path = page(&env, &["share", &id], "share.html");
     let html = std::fs::read_to_string(&path).unwrap();
-    assert!(!html.contains("AKIAQWERTYUIOP123456"), "the secret is in the page");
+    assert!(
+        !html.contains("AKIAQWERTYUIOP123456"),
+        "the secret is in the page"
+    );
     // The replay is for the person who recorded it: as recorded.
     let replay = page(&env, &["replay", "--format", "html", &id], "replay.html");
-    assert!(std::fs::read_to_string(replay).unwrap().contains("AKIAQWERTYUIOP123456"));
+    assert!(
+        std::fs::read_to_string(replay)
+            .unwrap()
+            .contains("AKIAQWERTYUIOP123456")
+    );
     let Some(browser) = Browser::from_env("share_puts_a_summary_first_and_redacts_secrets") else {
         return;
     };
@@ -280,7 +329,7 @@ fn hostile_session(env: &TestEnv) -> String {
             m.parent_session_id = Some("bad00000-0000-4000-8000-0000000000a1".into());
             m.parent_event_id = Some("e02".into());
             m.depth = 1;
-            m.command = svg.to_owned();
+            svg.clone_into(&mut m.command);
         })
         .tool_call("Bash", json!({"command": img}))
         .at(0.5)
@@ -288,7 +337,7 @@ fn hostile_session(env: &TestEnv) -> String {
     child.write(env);
     SessionBuilder::new("bad00000-0000-4000-8000-0000000000a1")
         .meta(|m| {
-            m.command = img.to_owned();
+            img.clone_into(&mut m.command);
             m.extra.insert("title".into(), json!(quote));
         })
         .prompt(img)
@@ -300,12 +349,22 @@ fn hostile_session(env: &TestEnv) -> String {
         .at(2.5)
         .result(json!({"links": [js, "https://example.com/ok", "JAVASCRIPT:alert(10)"]}))
         .at(3.0)
-        .tool_call("Write", json!({"file_path": format!("/tmp/{quote}.rs"), "content": entity}))
+        .tool_call(
+            "Write",
+            json!({"file_path": format!("/tmp/{quote}.rs"), "content": entity}),
+        )
         .at(3.5)
         .result(json!("written"))
         .file_write(&format!("/tmp/{svg}/x.rs"))
         .at(4.0)
-        .llm_response(link, Tokens { input: 10, output: 5, ..Tokens::default() })
+        .llm_response(
+            link,
+            Tokens {
+                input: 10,
+                output: 5,
+                ..Tokens::default()
+            },
+        )
         .at(5.0)
         .answer(&format!("{sep} {link} {entity}"))
         .write(env)
@@ -315,8 +374,16 @@ fn hostile_session(env: &TestEnv) -> String {
 fn a_hostile_session_runs_no_script_in_either_page() {
     let env = TestEnv::new();
     let id = hostile_session(&env);
-    env.run(&["annotate", &id, "2", "--note", PAYLOADS[0], "--label", PAYLOADS[2]])
-        .success();
+    env.run(&[
+        "annotate",
+        &id,
+        "2",
+        "--note",
+        PAYLOADS[0],
+        "--label",
+        PAYLOADS[2],
+    ])
+    .success();
     let replay = page(&env, &["replay", "--format", "html", &id], "replay.html");
     let share = page(&env, &["share", &id], "share.html");
     for path in [&replay, &share] {

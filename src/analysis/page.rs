@@ -338,8 +338,7 @@ pub fn summary(phases: &Phases, cost: Option<&CostReport>, running: bool) -> Sha
         .phases
         .iter()
         .flat_map(|p| &p.ran)
-        .filter(|r| r.purpose.gates() && r.verdict.is_some())
-        .next_back();
+        .rfind(|r| r.purpose.gates() && r.verdict.is_some());
     let outcome = match last_gate {
         Some(ran) => Outcome {
             verdict: if ran.failed { "failed" } else { "passed" },
@@ -397,7 +396,13 @@ mod tests {
     use crate::model::Event;
     use serde_json::json;
 
-    fn numbered(n: usize, kind: EventType, ts: f64, parent: Option<usize>, data: Value) -> Numbered {
+    fn numbered(
+        n: usize,
+        kind: EventType,
+        ts: f64,
+        parent: Option<usize>,
+        data: Value,
+    ) -> Numbered {
         let mut event = Event::new(kind, ts, format!("e{n}"), "s".into()).with_data(data);
         event.parent_id = parent.map(|p| format!("e{p}"));
         Numbered { number: n, event }
@@ -423,27 +428,71 @@ mod tests {
             "root",
             100.0,
             vec![
-                numbered(1, EventType::UserPrompt, 100.0, None, json!({"prompt": "go"})),
-                numbered(2, EventType::ToolCall, 101.0, None, json!({"tool_name": "Task", "arguments": {"prompt": "look"}})),
-                numbered(3, EventType::ToolResult, 109.0, Some(2), json!({"tool_name": "Task", "result": "done"})),
-                numbered(4, EventType::ToolCall, 110.0, None, json!({"tool_name": "Read", "arguments": {"file_path": "/a"}})),
-                numbered(5, EventType::ToolResult, 110.5, Some(4), json!({"tool_name": "Read", "result": "x"})),
+                numbered(
+                    1,
+                    EventType::UserPrompt,
+                    100.0,
+                    None,
+                    json!({"prompt": "go"}),
+                ),
+                numbered(
+                    2,
+                    EventType::ToolCall,
+                    101.0,
+                    None,
+                    json!({"tool_name": "Task", "arguments": {"prompt": "look"}}),
+                ),
+                numbered(
+                    3,
+                    EventType::ToolResult,
+                    109.0,
+                    Some(2),
+                    json!({"tool_name": "Task", "result": "done"}),
+                ),
+                numbered(
+                    4,
+                    EventType::ToolCall,
+                    110.0,
+                    None,
+                    json!({"tool_name": "Read", "arguments": {"file_path": "/a"}}),
+                ),
+                numbered(
+                    5,
+                    EventType::ToolResult,
+                    110.5,
+                    Some(4),
+                    json!({"tool_name": "Read", "result": "x"}),
+                ),
             ],
         );
         let mut child = input(
             "child",
             102.0,
-            vec![numbered(1, EventType::ToolCall, 103.0, None, json!({"tool_name": "Bash", "arguments": {"command": "ls"}}))],
+            vec![numbered(
+                1,
+                EventType::ToolCall,
+                103.0,
+                None,
+                json!({"tool_name": "Bash", "arguments": {"command": "ls"}}),
+            )],
         );
         child.meta.parent_session_id = Some("root".into());
         child.meta.parent_event_id = Some("e2".into());
         root.children.push(child);
         let head = header(&root.meta);
         let page = build(PageKind::Replay, head, None, false, root);
-        let shown: Vec<(usize, usize, i64)> =
-            page.lines.iter().map(|l| (l.0, l.1, l.2)).collect();
+        let shown: Vec<(usize, usize, i64)> = page.lines.iter().map(|l| (l.0, l.1, l.2)).collect();
         // The child's call (3 s after the root's start) right after the spawning call.
-        assert_eq!(shown, vec![(0, 1, 0), (0, 2, 1000), (1, 1, 3000), (0, 3, 9000), (0, 4, 10000)]);
+        assert_eq!(
+            shown,
+            vec![
+                (0, 1, 0),
+                (0, 2, 1000),
+                (1, 1, 3000),
+                (0, 3, 9000),
+                (0, 4, 10000)
+            ]
+        );
         let embedded: usize = page.lines.iter().map(|l| l.9.len()).sum();
         assert_eq!(embedded, 6);
         assert_eq!(page.sessions[1].parent, Some(0));

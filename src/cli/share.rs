@@ -92,7 +92,8 @@ pub(crate) fn page_of(store: &Store, id: &str, kind: PageKind) -> Result<Page> {
     let mut seen = HashSet::new();
     let mut root = input(store, &forest, id, redact, &mut seen)?;
     let agent = Agent::from_name(&root.meta.agent_name);
-    let phases = super::explain::phases_from(store, &root.meta, root.events.iter().map(|n| &n.event));
+    let phases =
+        super::explain::phases_from(store, &root.meta, root.events.iter().map(|n| &n.event));
     let options = CostOptions::default();
     let mut cost = compute(id, &phases, PriceTable::builtin(), &options).ok();
     if let Some(report) = cost.as_mut() {
@@ -104,7 +105,8 @@ pub(crate) fn page_of(store: &Store, id: &str, kind: PageKind) -> Result<Page> {
         .filter(|n| EventHead::of(&n.event).outcome() == Some(ToolOutcome::Rejected))
         .count() as u64;
     let head = header(&root.meta, rejections, agent, &root.events, cost.as_ref());
-    let summary = redact.then(|| page::summary(&phases, cost.as_ref(), root.meta.ended_at.is_none()));
+    let summary =
+        redact.then(|| page::summary(&phases, cost.as_ref(), root.meta.ended_at.is_none()));
     root.spend = spend_over_time(&phases, PriceTable::builtin());
     Ok(page::build(kind, head, summary, redact, root))
 }
