@@ -25,6 +25,7 @@ mod growth;
 mod hook;
 mod hook_line;
 mod hook_properties;
+mod html_replay;
 mod import;
 mod index;
 mod index_scan;

@@ -41,6 +41,7 @@ pub mod settings;
 mod settings_file;
 mod setup;
 mod setup_agents;
+mod share;
 mod show;
 mod sql;
 mod standup;
@@ -90,6 +91,7 @@ enum Command {
     Import(import::ImportArgs),
     List(list::ListArgs),
     Replay(replay::ReplayArgs),
+    Share(share::ShareArgs),
     Inspect(inspect::InspectArgs),
     Show(show::ShowArgs),
     Stats(stats::StatsArgs),
@@ -188,6 +190,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Import(args) => import::run(&args, &cli.globals),
         Command::List(args) => list::run(&args, &cli.globals),
         Command::Replay(args) => replay::run(&args, &cli.globals),
+        Command::Share(args) => share::run(&args, &cli.globals),
         Command::Inspect(args) => inspect::run(&args, &cli.globals),
         Command::Show(args) => show::run(&args, &cli.globals),
         Command::Stats(args) => stats::run(&args, &cli.globals),
