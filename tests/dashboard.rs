@@ -403,3 +403,273 @@ fn an_empty_store_shows_nothing_and_succeeds() {
     text.success();
     assert!(text.stdout.contains("no sessions"), "{}", text.stdout);
 }
+
+/// What a hostile session plants in its prompt, tool names, arguments, file names, id, agent
+/// and command, and what a note says.
+const HOSTILE: [&str; 4] = [
+    "</script><img src=x onerror=\"window.__pwned=1;alert(1)\">",
+    "<svg onload=\"window.__pwned=2\"></svg>",
+    "javascript:alert(3)",
+    "\"><script>window.__pwned=4</script>",
+];
+
+/// A month of sessions with figures that vary from day to day, a hostile one, a subagent,
+/// scorers and two notes: what the README's screenshots show.
+fn month(env: &TestEnv) -> (String, String) {
+    for i in 0..60u32 {
+        let day = 29 - (i * 7 % 30);
+        let calls = 3 + (i * 5) % 11;
+        let failed = if i % 4 == 0 { (i / 4) % 3 + 1 } else { 0 };
+        let s = session(
+            100 + i,
+            day,
+            calls,
+            failed.min(calls),
+            400 + u64::from(i) * 97,
+        );
+        // Durations that vary, and now and then a failed build tried again (a retry).
+        let s = s.ended(60.0 + f64::from(i * 37 % 600));
+        let s = if i % 5 == 0 {
+            s.at(40.0)
+                .tool_call("Bash", json!({"command": "cargo build"}))
+                .error("error[E0308]: mismatched types")
+                .tool_call("Bash", json!({"command": "cargo build"}))
+                .result(json!("ok"))
+                .meta(|m| {
+                    m.tool_calls += 2;
+                    m.errors += 1;
+                })
+        } else {
+            s
+        };
+        let s = if i % 3 == 0 {
+            s.at(30.0)
+                .tool_call("Edit", json!({"file_path": format!("/p/src/m{i}.rs")}))
+                .result(json!("ok"))
+                .tool_call("Grep", json!({"pattern": "fn main"}))
+                .result(json!("src/main.rs"))
+                .meta(|m| m.tool_calls += 2)
+        } else {
+            s
+        };
+        s.write(env);
+    }
+    session(300, 1, 2, 0, 50)
+        .meta(|m| m.parent_session_id = Some(id(100)))
+        .write(env);
+    let [img, svg, js, quote] = HOSTILE;
+    // A session id may hold anything but a slash (it names a folder).
+    SessionBuilder::new("bad\"><img src=x onerror=\"window.__pwned=5\">")
+        .started(days_ago(0))
+        .meta(|m| {
+            m.agent_name = svg.into();
+            m.command = js.into();
+            m.tool_calls = 1;
+        })
+        .prompt(&format!("{img} {js}"))
+        .at(1.0)
+        .tool_call(img, json!({"command": svg, "file_path": js}))
+        .file_write(&format!("/tmp/{img}.rs"))
+        .result(json!(quote))
+        .ended(5.0)
+        .write(env);
+    std::fs::write(
+        env.path().join(".agent-evals.yaml"),
+        "scorers:\n  - type: no_errors\n  - type: tool_calls_under\n    max_calls: 10\n  - type: duration_under\n    max_seconds: 120\n",
+    )
+    .unwrap();
+    let date = |days: u32| {
+        chrono::DateTime::from_timestamp(days_ago(days) as i64, 0)
+            .unwrap()
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    run(
+        &env,
+        &[
+            "dashboard",
+            "annotate",
+            "--date",
+            &date(20),
+            "--note",
+            "moved to claude-sonnet-4-5",
+        ],
+    )
+    .success();
+    run(
+        &env,
+        &["dashboard", "annotate", "--date", &date(8), "--note", img],
+    )
+    .success();
+    let out = env.path().join("out");
+    let board = out.join("index.html");
+    let trend = out.join("trend.html");
+    run(&env, &["dashboard", "--html", board.to_str().unwrap()]).success();
+    run(
+        &env,
+        &[
+            "dashboard",
+            "--trend",
+            "--since",
+            "30d",
+            "--html",
+            trend.to_str().unwrap(),
+        ],
+    )
+    .success();
+    (
+        board.to_string_lossy().into_owned(),
+        trend.to_string_lossy().into_owned(),
+    )
+}
+
+/// Where a screenshot goes: docs/images when `AGENT_STRACE_SCREENSHOTS` asks for it (the
+/// README shows them), else the test's own folder.
+fn screenshot(env: &TestEnv, name: &str) -> String {
+    let path = if std::env::var_os("AGENT_STRACE_SCREENSHOTS").is_some() {
+        crate::common::browser::docs_images().join(name)
+    } else {
+        env.path().join(name)
+    };
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn the_pages_in_a_browser_show_their_charts_and_run_no_session_script() {
+    let env = TestEnv::new();
+    let (board, trend) = month(&env);
+    let d = run(&env, &["dashboard", "--format", "json"]).json();
+    let t = run(
+        &env,
+        &["dashboard", "--trend", "--since", "30d", "--format", "json"],
+    )
+    .json();
+    // Both pages hold no script, and everything the sessions said is text.
+    for path in [&board, &trend] {
+        let html = std::fs::read_to_string(path).unwrap();
+        assert!(
+            !html.contains("<script") && !html.contains("<img") && !html.contains("<svg onload")
+        );
+    }
+    // Every replay page the tables link to is there.
+    for s in d["recent"].as_array().unwrap() {
+        let name = format!("replay-{}.html", s["session_id"].as_str().unwrap());
+        assert!(env.path().join("out").join(&name).is_file(), "{name}");
+    }
+    let Some(browser) = crate::common::browser::Browser::from_env(
+        "the_pages_in_a_browser_show_their_charts_and_run_no_session_script",
+    ) else {
+        return;
+    };
+    let seen = browser.run(
+        "dashboard.mjs",
+        &json!({"pages": [
+            {"path": board, "screenshot": screenshot(&env, "dashboard.png")},
+            {"path": trend, "screenshot": screenshot(&env, "trend.png")},
+        ]}),
+    );
+    for page in seen.as_array().unwrap() {
+        assert_eq!(page["pwned"], Value::Null, "{page}");
+        assert_eq!(page["scripts"], 0, "{page}");
+        assert_eq!(page["foreignElements"], json!([]), "{page}");
+        assert_eq!(page["handlerAttributes"], json!([]), "{page}");
+        assert_eq!(page["unchartedSvgs"], 0, "{page}");
+        // Links go to replay pages beside the page, never anywhere else.
+        for link in page["links"].as_array().unwrap() {
+            let link = link.as_str().unwrap();
+            assert!(link.starts_with("file:///"), "{link}");
+            assert!(
+                link.contains("/out/replay-") && link.ends_with(".html"),
+                "{link}"
+            );
+        }
+        let opened = &page["replayOpened"];
+        assert!(opened["lines"].as_u64().unwrap() > 0, "{page}");
+        assert_eq!(opened["pwned"], Value::Null);
+        // The hostile session's prompt is in the table as text.
+        let recent = page["recent"].as_array().unwrap();
+        assert_eq!(recent.len(), d["recent"].as_array().unwrap().len());
+        assert!(
+            recent
+                .iter()
+                .any(|r| r[7].as_str().unwrap().contains(HOSTILE[0])),
+            "{page}"
+        );
+    }
+    // The dashboard: a chart per figure, a bar per bucket, the bars' values the JSON's.
+    let dash = &seen[0];
+    let buckets = d["buckets"].as_array().unwrap();
+    for metric in ["sessions", "tool_calls", "errors", "tokens", "cost_usd"] {
+        let chart = &dash["charts"][metric];
+        assert_eq!(chart["visible"], true, "{metric}");
+        assert_eq!(
+            chart["bars"].as_u64().unwrap() as usize,
+            buckets.len(),
+            "{metric}"
+        );
+        let values: Vec<f64> = chart["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let expected: Vec<f64> = buckets
+            .iter()
+            .map(|b| b[metric].as_f64().unwrap())
+            .collect();
+        for (got, want) in values.iter().zip(&expected) {
+            assert!(
+                (got - want).abs() < 1e-9,
+                "{metric}: {values:?} {expected:?}"
+            );
+        }
+        let nonzero = expected.iter().filter(|v| **v > 0.0).count();
+        assert_eq!(
+            chart["tallBars"].as_u64().unwrap() as usize,
+            nonzero,
+            "{metric}"
+        );
+    }
+    assert_eq!(
+        dash["topTools"].as_array().unwrap().len(),
+        d["top_tools"].as_array().unwrap().len()
+    );
+    assert!(
+        dash["topTools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r[0] == HOSTILE[0])
+    );
+    // The trend: a line per judge, both notes marked on every bar chart.
+    let trend_page = &seen[1];
+    let judges: Vec<&str> = t["trend"]["judges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["judge"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        judges,
+        ["overall", "no_errors", "tool_calls_under", "duration_under"]
+    );
+    let lines: Vec<&str> = trend_page["charts"]["pass_rate"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert_eq!(lines, judges);
+    for metric in ["error_rate", "retry_rate", "cost_usd", "duration_s"] {
+        let markers = trend_page["charts"][metric]["markers"].as_array().unwrap();
+        assert_eq!(markers.len(), 2, "{metric}: {trend_page}");
+        assert!(
+            markers[0]
+                .as_str()
+                .unwrap()
+                .contains("moved to claude-sonnet-4-5")
+        );
+        assert!(markers[1].as_str().unwrap().contains(HOSTILE[0]));
+    }
+    assert_eq!(trend_page["notes"].as_array().unwrap().len(), 2);
+}

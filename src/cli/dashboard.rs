@@ -15,6 +15,7 @@ use super::globals::Format;
 use super::output::{stdout, usage, warn};
 use crate::analysis::dashboard::{self, Dashboard, Judged, Period, SessionFigures, Trend};
 use crate::analysis::eval::{EvalConfig, SessionFacts, evaluate};
+use crate::analysis::page::PageKind;
 use crate::error::Error;
 use crate::exit;
 use crate::model::pricing::PriceTable;
@@ -32,8 +33,8 @@ use crate::store::{DayNote, Store};
 /// instead each eval judge's pass rate (the scorers of .agent-evals.yaml, as `eval` scores a
 /// session), the error and retry rates, cost and median duration per day, the notes of
 /// `dashboard annotate`, and the newest sessions. --html FILE writes the same as one
-/// self-contained page with SVG charts (no script, no network); its sessions link to
-/// replay-<id>.html beside FILE.
+/// self-contained page with SVG charts (no script, no network), and beside it the replay page of
+/// each session its table lists, replay-<id>.html (`replay --format html`'s page), linked.
 #[derive(Debug, Args)]
 #[command(
     args_conflicts_with_subcommands = true,
@@ -133,9 +134,14 @@ pub(crate) fn run(args: &DashboardArgs, globals: &Globals) -> Result<u8> {
             Some(trend) => dashboard_html::trend_page(&board, trend),
             None => dashboard_html::dashboard_page(&board),
         };
-        write_page(path, &page)?;
+        write_page(path, page.as_bytes())?;
+        let replays = write_replays(&store, path, &board.recent)?;
         if args.format.format == Format::Text {
-            writeln!(out, "Wrote {}.", path.display())?;
+            writeln!(
+                out,
+                "Wrote {} and the replay pages of its {replays} sessions beside it.",
+                path.display()
+            )?;
         }
     }
     match (args.format.format, &trend) {
@@ -245,8 +251,25 @@ fn annotate(store: &Store, args: &AnnotateArgs, globals: &Globals) -> Result<u8>
     Ok(exit::OK)
 }
 
+/// Writes the replay page of each of `sessions` beside the dashboard's page at `page`, as
+/// `replay-<id>.html` (the name its table links to), with `replay --format html`'s builder;
+/// returns how many.
+fn write_replays(store: &Store, page: &Path, sessions: &[SessionFigures]) -> Result<usize> {
+    let dir = page.parent().unwrap_or(Path::new(""));
+    for s in sessions {
+        let replay = super::share::page_of(store, &s.session_id, PageKind::Replay)?;
+        let mut bytes = Vec::new();
+        crate::render::html::write(&mut bytes, &replay)?;
+        write_page(
+            &dir.join(dashboard_html::replay_file(&s.session_id)),
+            &bytes,
+        )?;
+    }
+    Ok(sessions.len())
+}
+
 /// Writes the page to `path`, making its folder.
-fn write_page(path: &Path, page: &str) -> Result<()> {
+fn write_page(path: &Path, page: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::io(format!("{}: cannot make the folder: {e}", dir.display())))?;

@@ -400,7 +400,12 @@ pub fn trend_page(board: &Dashboard, trend: &Trend) -> String {
         let v: Vec<f64> = b.iter().map(|b| b.cost_usd).collect();
         bars(o, "cost_usd", b, &v, &terminal::dollars, m, "");
     });
-    card(&mut out, "Median duration", "", |o| {
+    let mut medians: Vec<f64> = b.iter().filter_map(|b| b.median_duration_s).collect();
+    medians.sort_by(f64::total_cmp);
+    let typical = medians
+        .get(medians.len() / 2)
+        .map_or_else(|| "-".to_owned(), |m| terminal::duration_secs(*m));
+    card(&mut out, "Median duration", &typical, |o| {
         let v: Vec<f64> = b
             .iter()
             .map(|b| b.median_duration_s.unwrap_or(0.0))
