@@ -485,7 +485,7 @@ fn month(env: &TestEnv) -> (String, String) {
             .to_string()
     };
     run(
-        &env,
+        env,
         &[
             "dashboard",
             "annotate",
@@ -497,16 +497,16 @@ fn month(env: &TestEnv) -> (String, String) {
     )
     .success();
     run(
-        &env,
+        env,
         &["dashboard", "annotate", "--date", &date(8), "--note", img],
     )
     .success();
     let out = env.path().join("out");
     let board = out.join("index.html");
     let trend = out.join("trend.html");
-    run(&env, &["dashboard", "--html", board.to_str().unwrap()]).success();
+    run(env, &["dashboard", "--html", board.to_str().unwrap()]).success();
     run(
-        &env,
+        env,
         &[
             "dashboard",
             "--trend",
@@ -579,7 +579,7 @@ fn the_pages_in_a_browser_show_their_charts_and_run_no_session_script() {
             let link = link.as_str().unwrap();
             assert!(link.starts_with("file:///"), "{link}");
             assert!(
-                link.contains("/out/replay-") && link.ends_with(".html"),
+                link.contains("/out/replay-") && link.rsplit('.').next() == Some("html"),
                 "{link}"
             );
         }
