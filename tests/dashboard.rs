@@ -186,9 +186,35 @@ fn the_terminal_view_draws_a_column_a_day() {
     // Errors 0,0,0,0,1,0,0,3,0,2 scaled to 3.
     assert!(line("Errors").contains("····▃··█·▆"), "{}", line("Errors"));
     assert!(text.stdout.contains("TOOL"), "{}", text.stdout);
-    // Colour when asked for, and NO_COLOR wins over a terminal only (asked is asked).
     let coloured = run(&env, &["--color", "always", "dashboard"]);
     assert!(coloured.stdout.contains("\x1b[36m"), "{}", coloured.stdout);
+    // On a terminal (util-linux `script` gives it one): colour, unless NO_COLOR says no.
+    let on_a_terminal = |no_color: bool| {
+        let line = format!("{} dashboard", crate::common::bin().display());
+        let mut cmd = std::process::Command::new("script");
+        cmd.args(["-qec", &line, "/dev/null"])
+            .current_dir(env.path());
+        for (key, value) in env.command(&[]).get_envs() {
+            match value {
+                Some(value) => cmd.env(key, value),
+                None => cmd.env_remove(key),
+            };
+        }
+        cmd.env("TZ", "UTC").env("TERM", "xterm");
+        if no_color {
+            cmd.env("NO_COLOR", "1");
+        }
+        let out = cmd.output().ok().filter(|o| o.status.success())?;
+        Some(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    if let Some(tty) = on_a_terminal(false) {
+        assert!(tty.contains("\x1b[36m"), "{tty}");
+        let plain = on_a_terminal(true).unwrap();
+        assert!(
+            plain.contains("Sessions") && !plain.contains('\x1b'),
+            "{plain}"
+        );
+    }
 }
 
 #[test]
