@@ -117,6 +117,27 @@ fn the_totals_are_what_list_and_stats_say() {
         (cost - sum(&listed, "cost_usd")).abs() < 1e-9,
         "{cost} {listed}"
     );
+    // And what `cost` says of each session, its subagents counted in.
+    let costed: f64 = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            run(
+                &env,
+                &[
+                    "cost",
+                    s["session_id"].as_str().unwrap(),
+                    "--format",
+                    "json",
+                ],
+            )
+            .json()["cost_usd"]
+                .as_f64()
+                .unwrap()
+        })
+        .sum();
+    assert!((cost - costed).abs() < 1e-6, "{cost} {costed}");
     // The top tools: every session's `stats`, summed.
     let mut tools: BTreeMap<String, u64> = BTreeMap::new();
     for s in all.as_array().unwrap() {
