@@ -339,9 +339,15 @@ fn notes_are_written_and_marked_on_the_trend() {
         &["dashboard", "annotate", "--date", &day, "--note", " "],
     );
     assert_eq!(empty.code, 2, "{empty:?}");
-    // Only the good note was kept.
+    // Only the good note was kept, and it is marked only in a period that holds its day.
     let again = run(&env, &["dashboard", "--trend", "--format", "json"]).json();
     assert_eq!(again["trend"]["markers"].as_array().unwrap().len(), 1);
+    let later = run(
+        &env,
+        &["dashboard", "--trend", "--since", "2d", "--format", "json"],
+    )
+    .json();
+    assert_eq!(later["trend"]["markers"], json!([]));
 }
 
 #[test]

@@ -139,8 +139,8 @@ pub struct JudgeSeries {
 pub struct Marker {
     pub date: String,
     pub note: String,
-    /// The bucket the date falls in; `None` outside the period.
-    pub bucket: Option<usize>,
+    /// The bucket the date falls in.
+    pub bucket: usize,
 }
 
 /// What `--trend` adds: pass rates per judge and the dated notes.
@@ -477,19 +477,17 @@ pub fn trend(
         })
         .collect();
     let last = first.map(|f| f + chrono::Days::new((count as u64 * u64::from(width)).max(1)));
+    // Only the notes dated within the period: the charts have nowhere to mark the others.
     let mut markers: Vec<Marker> = notes
         .iter()
-        .map(|(date, note)| Marker {
-            date: date.format("%Y-%m-%d").to_string(),
-            note: note.clone(),
-            bucket: match (first, last) {
-                (Some(f), Some(l)) if *date >= f && *date < l => {
-                    usize::try_from((*date - f).num_days())
-                        .ok()
-                        .map(|d| d / width as usize)
-                }
-                _ => None,
-            },
+        .filter_map(|(date, note)| {
+            let (f, l) = (first?, last?);
+            let days = usize::try_from((*date - f).num_days()).ok()?;
+            (*date < l).then(|| Marker {
+                date: date.format("%Y-%m-%d").to_string(),
+                note: note.clone(),
+                bucket: days / width as usize,
+            })
         })
         .collect();
     markers.sort_by(|a, b| a.date.cmp(&b.date));

@@ -226,9 +226,7 @@ pub fn write_trend(
     }
     let mut marks: Vec<char> = vec![' '; b.len()];
     for m in &trend.markers {
-        if let Some(i) = m.bucket
-            && let Some(c) = marks.get_mut(i)
-        {
+        if let Some(c) = marks.get_mut(m.bucket) {
             *c = '^';
         }
     }

@@ -117,8 +117,7 @@ fn slot(i: usize, n: usize) -> (f64, f64) {
 
 fn markers_svg(out: &mut String, markers: &[Marker], n: usize) {
     for m in markers {
-        let Some(i) = m.bucket else { continue };
-        let (x, w) = slot(i, n);
+        let (x, w) = slot(m.bucket, n);
         let x = x + w / 2.0;
         let _ = write!(
             out,
