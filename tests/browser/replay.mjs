@@ -75,9 +75,11 @@ await run(async (input, browser) => {
   }
   report.filter.after = await shown();
 
-  // Expanding: the first call's row shows its events as JSON.
-  const call = page.locator('#spacer > .row.k-tool_call').first();
-  if (await call.count()) {
+  // Expanding: a call's row shows its events as JSON. The row is named by its line: which
+  // rows the virtualised list holds changes as it scrolls.
+  const callLine = await page.locator('#spacer > .row.k-tool_call').first().getAttribute('data-line');
+  if (callLine !== null) {
+    const call = page.locator(`#spacer > .row[data-line="${callLine}"]`);
     await call.locator('.head').click();
     const pre = call.locator('.body pre.json').first();
     const text = await pre.innerText();
