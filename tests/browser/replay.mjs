@@ -191,6 +191,13 @@ await run(async (input, browser) => {
     await list.focus();
     for (let i = 0; i < 6; i++) await page.keyboard.press('j');
     await page.keyboard.press('Enter');
+    // The open line's head near the top, with a few lines above it.
+    await page.evaluate(() => {
+      const row = document.querySelector('#spacer > .row.sel');
+      const list = document.querySelector('#list');
+      if (row) list.scrollTop = Math.max(0, row.offsetTop - 4 * 25);
+    });
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     await screenshot(page, input.screenshot);
   }
   assertClean(problems);

@@ -67,7 +67,9 @@
   // ---- header and summary ----
   const h = page.header;
   $('page-kind').textContent = page.kind === 'share' ? 'shared session' : 'replay';
-  const title = h.title || h.command || h.session_id;
+  // The agent's title for the session, else what the person first asked, else its command.
+  const firstPrompt = page.lines.find((l) => l[K] === 'prompt' && l[DETAIL]);
+  const title = h.title || (firstPrompt && firstPrompt[DETAIL]) || h.command || h.session_id;
   $('title').textContent = title;
   document.title = (page.kind === 'share' ? 'Shared: ' : 'Replay: ') + title;
   const facts = $('facts');
