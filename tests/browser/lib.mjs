@@ -11,6 +11,9 @@ import { pathToFileURL } from 'node:url';
 
 const require = createRequire(import.meta.url);
 
+/// Every page's problems, so that a failed run can say what the pages said.
+const opened = [];
+
 function playwright() {
   const path = process.env.AGENT_STRACE_PLAYWRIGHT;
   if (!path) throw new Error('AGENT_STRACE_PLAYWRIGHT is not set');
@@ -47,6 +50,7 @@ export async function open(browser, path, options = {}) {
   });
   const page = await context.newPage();
   const problems = { console: [], pageErrors: [], requests: [], dialogs: [] };
+  opened.push({ path, problems });
   page.on('console', (message) => {
     if (message.type() === 'error') problems.console.push(message.text());
   });
@@ -95,6 +99,9 @@ export async function run(main) {
     process.stdout.write(`RESULT ${JSON.stringify(result ?? null)}\n`);
   } catch (error) {
     process.stderr.write(`${error && error.stack ? error.stack : error}\n`);
+    for (const { path, problems } of opened) {
+      process.stderr.write(`what ${path} reported: ${JSON.stringify(problems)}\n`);
+    }
     process.exitCode = 1;
   } finally {
     if (browser) await browser.close().catch(() => {});

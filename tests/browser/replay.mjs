@@ -75,9 +75,11 @@ await run(async (input, browser) => {
   }
   report.filter.after = await shown();
 
-  // Expanding: the first call's row shows its events as JSON.
-  const call = page.locator('#spacer > .row.k-tool_call').first();
-  if (await call.count()) {
+  // Expanding: a call's row shows its events as JSON. The row is named by its line: which
+  // rows the virtualised list holds changes as it scrolls.
+  const callLine = await page.locator('#spacer > .row.k-tool_call').first().getAttribute('data-line');
+  if (callLine !== null) {
+    const call = page.locator(`#spacer > .row[data-line="${callLine}"]`);
     await call.locator('.head').click();
     const pre = call.locator('.body pre.json').first();
     const text = await pre.innerText();
@@ -189,6 +191,13 @@ await run(async (input, browser) => {
     await list.focus();
     for (let i = 0; i < 6; i++) await page.keyboard.press('j');
     await page.keyboard.press('Enter');
+    // The open line's head near the top, with a few lines above it.
+    await page.evaluate(() => {
+      const row = document.querySelector('#spacer > .row.sel');
+      const list = document.querySelector('#list');
+      if (row) list.scrollTop = Math.max(0, row.offsetTop - 4 * 25);
+    });
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     await screenshot(page, input.screenshot);
   }
   assertClean(problems);

@@ -67,7 +67,9 @@
   // ---- header and summary ----
   const h = page.header;
   $('page-kind').textContent = page.kind === 'share' ? 'shared session' : 'replay';
-  const title = h.title || h.command || h.session_id;
+  // The agent's title for the session, else what the person first asked, else its command.
+  const firstPrompt = page.lines.find((l) => l[K] === 'prompt' && l[DETAIL]);
+  const title = h.title || (firstPrompt && firstPrompt[DETAIL]) || h.command || h.session_id;
   $('title').textContent = title;
   document.title = (page.kind === 'share' ? 'Shared: ' : 'Replay: ') + title;
   const facts = $('facts');
@@ -304,8 +306,6 @@
     const row = el('div', 'row k-' + kind);
     row.dataset.line = String(i);
     if (l[S] > 0) row.classList.add('sub');
-    if (l[T] > now) row.classList.add('future');
-    if (i === selected) row.classList.add('sel');
     row.style.top = offsets[v] + 'px';
     const head = el('div', 'head');
     head.style.paddingLeft = (sessions[l[S]].depth * 18) + 'px';
@@ -334,7 +334,11 @@
     return row;
   }
 
+  // Rows in the DOM by line, with what their content was built from: a row is rebuilt only
+  // when its content changes, so that a click is never lost to a row replaced under the mouse
+  // (the player re-renders every frame).
   let rendered = new Map();
+  let order = '';
   function render() {
     const spacer = $('spacer');
     const top = list.scrollTop;
@@ -344,17 +348,28 @@
     while (to < visible.length && offsets[to] < bottom + ROW * 5) to++;
     const current = currentLine();
     const next = new Map();
-    let remeasure = false;
     for (let v = from; v < to; v++) {
       const i = visible[v];
-      const row = rowFor(i, v);
-      if (i === current) row.classList.add('now');
-      next.set(i, row);
+      const content = (expanded.has(i) ? 'e' : '') + (bookmarks.has(i) ? 'b' : '')
+        + (children.has(i) && children.get(i).some((s) => collapsed.has(s)) ? 'c' : '');
+      let entry = rendered.get(i);
+      if (!entry || entry.content !== content) entry = { row: rowFor(i, v), content, fresh: true };
+      const row = entry.row;
+      row.style.top = offsets[v] + 'px';
+      row.classList.toggle('future', lines[i][T] > now);
+      row.classList.toggle('now', i === current);
+      row.classList.toggle('sel', i === selected);
+      next.set(i, entry);
     }
-    spacer.replaceChildren(...next.values());
-    for (const [i, row] of next) {
+    const signature = [...next.keys()].join(',');
+    if (signature !== order || [...next.values()].some((e) => e.fresh)) {
+      spacer.replaceChildren(...[...next.values()].map((e) => e.row));
+    }
+    let remeasure = false;
+    for (const [i, entry] of next) {
+      entry.fresh = false;
       if (expanded.has(i)) {
-        const hgt = row.offsetHeight;
+        const hgt = entry.row.offsetHeight;
         if (Math.abs((heights.get(i) || ROW) - hgt) > 1) {
           heights.set(i, hgt);
           remeasure = true;
@@ -362,9 +377,10 @@
       }
     }
     rendered = next;
+    order = signature;
     if (remeasure) {
       computeOffsets();
-      for (const [i, row] of rendered) row.style.top = offsets[position[i]] + 'px';
+      for (const [i, entry] of rendered) entry.row.style.top = offsets[position[i]] + 'px';
     }
   }
   let frame = 0;
