@@ -55,6 +55,9 @@ pub struct SessionFigures {
     pub retries: u64,
     pub tokens: u64,
     pub cost_usd: f64,
+    /// The same, exact: sums of these carry no float noise.
+    #[serde(skip)]
+    pub cost: Money,
     /// Some of the cost is estimated from payload sizes.
     pub cost_estimated: bool,
     /// From start to end when the session ended, else from its first event to its last.
@@ -220,6 +223,7 @@ fn figures_of(
         retries: 0,
         tokens: 0,
         cost_usd: 0.0,
+        cost: Money(0),
         cost_estimated: false,
         duration_s: duration(meta, summary),
         subagents: members.len() as u64 - 1,
@@ -235,6 +239,7 @@ fn figures_of(
         f.cost_estimated |= !summary.has_usage();
     }
     f.cost_usd = cost.usd();
+    f.cost = cost;
     f
 }
 
@@ -304,8 +309,9 @@ pub fn dashboard(
         })
         .collect();
     let mut durations: Vec<Vec<f64>> = vec![Vec::new(); count];
+    let mut costs = vec![Money(0); count];
     let mut totals = Totals::default();
-    let mut cost = 0.0;
+    let mut cost = Money(0);
     for s in selected {
         let i = bucket_of(s.started_at, first, width, period.offset).min(count - 1);
         let b = &mut buckets[i];
@@ -314,7 +320,7 @@ pub fn dashboard(
         b.errors += s.errors;
         b.retries += s.retries;
         b.tokens += s.tokens;
-        b.cost_usd += s.cost_usd;
+        costs[i] += s.cost;
         durations[i].push(s.duration_s);
         totals.sessions += 1;
         totals.subagent_sessions += s.subagents;
@@ -322,11 +328,12 @@ pub fn dashboard(
         totals.errors += s.errors;
         totals.retries += s.retries;
         totals.tokens += s.tokens;
-        cost += s.cost_usd;
+        cost += s.cost;
         totals.cost_estimated |= s.cost_estimated;
     }
-    totals.cost_usd = cost;
-    for (b, mut d) in buckets.iter_mut().zip(durations) {
+    totals.cost_usd = cost.usd();
+    for ((b, mut d), c) in buckets.iter_mut().zip(durations).zip(costs) {
+        b.cost_usd = c.usd();
         b.error_rate = rate(b.errors, b.tool_calls);
         b.retry_rate = rate(b.retries, b.tool_calls);
         b.median_duration_s = median(&mut d);
