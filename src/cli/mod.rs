@@ -20,6 +20,7 @@ mod diff;
 mod drift;
 mod eval;
 mod explain;
+mod export;
 mod globals;
 mod hook;
 mod http;
@@ -114,6 +115,7 @@ enum Command {
     Sample(sample::SampleArgs),
     Eval(eval::EvalArgs),
     Drift(drift::DriftArgs),
+    Export(export::ExportArgs),
     Dashboard(dashboard::DashboardArgs),
 }
 
@@ -213,6 +215,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Sample(args) => sample::run(&args, &cli.globals),
         Command::Eval(args) => eval::run(&args, &cli.globals),
         Command::Drift(args) => drift::run(&args, &cli.globals),
+        Command::Export(args) => export::run(&args, &cli.globals),
         Command::Dashboard(args) => dashboard::run(&args, &cli.globals),
     };
     output::finish(result)
