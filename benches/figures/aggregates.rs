@@ -1,7 +1,7 @@
 //! The figures over all sessions, on a generated store of [`STORE_SESSIONS`] sessions: building
 //! the session index from nothing, `list`, `budget-report` and `drift` with the index warm, an
-//! `sql` query that groups every tool call, `compare --tag` and `sample` (issue 13), and refreshing the
-//! index after one new session.
+//! `sql` query that groups every tool call, `compare --tag` and `sample` (issue 13), `dashboard`
+//! (issue 15), and refreshing the index after one new session.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -40,6 +40,9 @@ const DRIFT: Targets = Targets::median(Duration::from_millis(200));
 /// The window `drift` compares with the sessions before it: the last month of the generated
 /// sessions (they start 2025-11-23, ten minutes apart, so 10,000 end late in January).
 const DRIFT_SINCE: &str = "2026-01-01";
+/// `dashboard` over every session: the index's summaries, as `drift` reads them, so drift's
+/// target (issue 15 asks for the dashboard to be fast over 10,000 sessions and names none).
+const DASHBOARD: Targets = Targets::median(Duration::from_millis(200));
 /// Issue 13's target for `compare --tag` and `sample` on 10,000 sessions.
 const COMPARE_TAG: Targets = Targets::median(Duration::from_millis(200));
 /// A tag every generated session's command holds (`claude-code (startup)`): `compare --tag`
@@ -156,6 +159,18 @@ pub(crate) fn bench_aggregates(tool: &Tool, work: &Path, notes: &mut Vec<String>
         DRIFT,
     ));
 
+    let dashboard_cmd = command(Some(&root), &["dashboard", "--format", "json"]);
+    notes.push(check_dashboard(
+        &tool.output(&dashboard_cmd)?,
+        store.tool_calls,
+    ));
+    let dashboard = tool.repeat(&dashboard_cmd, None, Drain::Yes, 0, RUNS, RSS_RUNS)?;
+    rows.push(Row::new(
+        format!("dashboard --format json, {STORE_SESSIONS} sessions, index warm"),
+        dashboard,
+        DASHBOARD,
+    ));
+
     let sql_cmd = command(Some(&root), &["sql", "--format", "json", GROUP_QUERY]);
     notes.push(check_sql(&tool.output(&sql_cmd)?, store.tool_calls));
     let sql = tool.repeat(&sql_cmd, None, Drain::Yes, 0, RUNS, RSS_RUNS)?;
@@ -221,6 +236,32 @@ fn check_compare(out: &[u8]) -> String {
         }
         Some((x, y)) => format!("WARNING: compare --tag compared {x} and {y}, not {a} and {b}"),
         None => "WARNING: compare --tag printed no JSON".to_owned(),
+    }
+}
+
+/// Whether the dashboard counted every generated session and tool call.
+fn check_dashboard(out: &[u8], calls: u64) -> String {
+    let totals = serde_json::from_slice::<serde_json::Value>(out)
+        .ok()
+        .and_then(|v| {
+            Some((
+                v["totals"]["sessions"].as_u64()?,
+                v["totals"]["tool_calls"].as_u64()?,
+                v["buckets"].as_array()?.len(),
+            ))
+        });
+    match totals {
+        Some((sessions, counted, buckets))
+            if sessions == STORE_SESSIONS as u64 && counted == calls =>
+        {
+            format!(
+                "dashboard counted all {sessions} sessions and {counted} tool calls in {buckets} buckets"
+            )
+        }
+        Some((sessions, counted, _)) => format!(
+            "WARNING: dashboard counted {sessions} of {STORE_SESSIONS} sessions and {counted} of {calls} tool calls"
+        ),
+        None => "WARNING: dashboard printed no JSON totals".to_owned(),
     }
 }
 

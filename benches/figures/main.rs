@@ -35,6 +35,7 @@
 //! a history of many transcripts against ccusage, and `hook pre-tool` on a new and a long session.
 //! `-- --policy-only` measures only what a 50-rule policy adds to `hook pre-tool` ([`policy`]).
 //! `-- --agents-only` measures only each agent's own hooks, Cursor's and Copilot CLI's ([`agents`]).
+//! `-- --html-only` measures only issue 15's HTML pages of the 100k-event session ([`html`]).
 //!
 //! See `docs/benchmarks.md` for what each figure means and the last figures measured.
 //!
@@ -56,6 +57,7 @@ mod collector;
 mod corpus;
 mod generator;
 mod hooks;
+mod html;
 mod import;
 mod policy;
 mod proxies;
@@ -115,6 +117,13 @@ fn main() {
     }
     if args.iter().any(|a| a == collector::COLLECTOR_ONLY) {
         if let Err(e) = collector::bench_collector(&args) {
+            eprintln!("figures: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    if args.iter().any(|a| a == html::HTML_ONLY) {
+        if let Err(e) = html::bench_html() {
             eprintln!("figures: {e}");
             std::process::exit(1);
         }
@@ -414,6 +423,11 @@ fn run(only: Only) -> Res<()> {
     ));
     rows.push(Row::new("stats, 100k events / 40 MB", stats, STATS));
     rows.push(Row::new("replay into a pipe, 100k events", replay, REPLAY));
+    // The HTML page of a 100k-event session (issue 15): generation time and size.
+    match html::rows(&ours, work.path(), &mut notes) {
+        Ok(html_rows) => rows.extend(html_rows),
+        Err(e) => notes.push(format!("WARNING: no HTML page figure: {e}")),
+    }
 
     // 6. import of a Claude Code transcript, and the ccusage baseline.
     let ccusage = std::env::var_os("AGENT_STRACE_CCUSAGE")

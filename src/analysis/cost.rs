@@ -271,6 +271,32 @@ pub fn compute(
     })
 }
 
+/// When a session spent its money, for a running counter: each response's cost at the time it
+/// came (Unix seconds), priced as [`compute`] prices it; a session that recorded no usage
+/// spends each phase's estimate at the phase's end. The amounts add up to [`compute`]'s total.
+pub fn spend_over_time(phases: &Phases, table: &PriceTable) -> Vec<(f64, Money)> {
+    if !phases.has_usage {
+        let Some(price) = table.find(DEFAULT_MODEL) else {
+            return Vec::new();
+        };
+        return phases
+            .phases
+            .iter()
+            .map(|p| (phases.started_at + p.end_s, price.cost(&p.estimate, false)))
+            .collect();
+    }
+    phases
+        .responses
+        .iter()
+        .map(|r| {
+            let cost = table
+                .find(&r.model)
+                .map_or(Money(0), |p| p.cost(&r.tokens, p.is_long(&r.tokens)));
+            (r.at, cost)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::{Value, json};

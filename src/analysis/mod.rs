@@ -11,8 +11,11 @@
 //! - [`budget`]: spend across sessions over a period.
 //! - [`cost`]: tokens and dollars by model and phase, with wasted spend.
 //! - [`eval`]: a session scored against scorers with marks and weights; two sessions compared.
+//! - [`dashboard`]: many sessions at a glance from their summaries: totals, figures per day,
+//!   top tools, newest sessions, and the trend of eval pass rates with dated notes.
 //! - [`drift`]: a behavioural fingerprint of many sessions, and how far two have drifted apart.
 //! - [`replay_line`]: what replay shows of a session, as data: lines, their order, the header.
+//! - [`page`]: the model of the HTML replay and share pages.
 //! - [`replay_show`]: one event whole, as data: the command and its output, an edit's diff.
 //! - [`lint`]: a session checked for known bad patterns (loops, spirals, budget, context).
 //! - [`watch`]: a live session judged against watch rules, and the post-mortem of a kill.
@@ -26,12 +29,14 @@ pub mod audit;
 pub mod budget;
 pub mod compare;
 pub mod cost;
+pub mod dashboard;
 pub mod diff;
 pub mod drift;
 pub mod eval;
 pub mod lint;
 pub mod optimize;
 pub mod outcome;
+pub mod page;
 pub mod phases;
 pub mod replay_line;
 pub mod replay_show;

@@ -187,7 +187,7 @@ pub(crate) fn score_session(
 }
 
 /// The folder a store's project is in: its parent, for a store named `.agent-traces`.
-fn project_dir(store: &Store) -> Option<String> {
+pub(crate) fn project_dir(store: &Store) -> Option<String> {
     let root = store.root();
     (root.file_name()? == super::globals::STORE_DIR)
         .then(|| root.parent().map(|p| p.display().to_string()))

@@ -15,6 +15,7 @@ mod audit;
 mod budget_report;
 mod compare;
 mod cost;
+mod dashboard;
 mod diff;
 mod drift;
 mod eval;
@@ -47,6 +48,7 @@ mod settings_file;
 mod setup;
 mod setup_agents;
 mod setup_otel;
+mod share;
 mod show;
 mod sql;
 mod standup;
@@ -96,6 +98,7 @@ enum Command {
     Import(import::ImportArgs),
     List(list::ListArgs),
     Replay(replay::ReplayArgs),
+    Share(share::ShareArgs),
     Inspect(inspect::InspectArgs),
     Show(show::ShowArgs),
     Stats(stats::StatsArgs),
@@ -120,6 +123,7 @@ enum Command {
     Drift(drift::DriftArgs),
     Export(export::ExportArgs),
     Server(server::ServerArgs),
+    Dashboard(dashboard::DashboardArgs),
 }
 
 /// A hook's command line, parsed without the rest of the CLI.
@@ -195,6 +199,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Import(args) => import::run(&args, &cli.globals),
         Command::List(args) => list::run(&args, &cli.globals),
         Command::Replay(args) => replay::run(&args, &cli.globals),
+        Command::Share(args) => share::run(&args, &cli.globals),
         Command::Inspect(args) => inspect::run(&args, &cli.globals),
         Command::Show(args) => show::run(&args, &cli.globals),
         Command::Stats(args) => stats::run(&args, &cli.globals),
@@ -219,6 +224,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Drift(args) => drift::run(&args, &cli.globals),
         Command::Export(args) => export::run(&args, &cli.globals),
         Command::Server(args) => server::run(&args, &cli.globals),
+        Command::Dashboard(args) => dashboard::run(&args, &cli.globals),
     };
     output::finish(result)
 }

@@ -11,6 +11,7 @@ use super::Globals;
 use super::args::SessionArg;
 use super::output::{stdout, usage, warn_bad_lines};
 use crate::analysis::cost::{CostOptions, compute};
+use crate::analysis::page::PageKind;
 use crate::analysis::replay_line::{Numbered, ReplayLine, Story, StoryOptions, header};
 use crate::analysis::replay_show::show;
 use crate::analysis::tree::{Forest, TreeNode};
@@ -32,7 +33,7 @@ use crate::store::Store;
 )]
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  agent-strace replay                       # the latest session\n  agent-strace replay 3f2a --filter tool_call,error\n  agent-strace replay --show 42             # event #42 whole, e.g. a command with all its output\n  agent-strace replay --follow              # a running session, as it happens, until it ends\n  agent-strace replay --live --speed 4      # play it back with its real pauses, 4x faster\n  agent-strace replay --tree                # the session and its subagents\n  agent-strace replay --expand-subagents    # subagent events under the call that spawned them"
+    after_help = "Examples:\n  agent-strace replay                       # the latest session\n  agent-strace replay 3f2a --filter tool_call,error\n  agent-strace replay --show 42             # event #42 whole, e.g. a command with all its output\n  agent-strace replay --follow              # a running session, as it happens, until it ends\n  agent-strace replay --live --speed 4      # play it back with its real pauses, 4x faster\n  agent-strace replay --tree                # the session and its subagents\n  agent-strace replay --expand-subagents    # subagent events under the call that spawned them\n  agent-strace replay --format html -o replay.html   # the session as a page for a browser"
 )]
 pub(crate) struct ReplayArgs {
     #[command(flatten)]
@@ -68,6 +69,20 @@ pub(crate) struct ReplayArgs {
     /// Show each subagent's events under the tool call that spawned it, indented
     #[arg(long)]
     expand_subagents: bool,
+    /// text on the terminal, or html: one self-contained page (timeline, filters, search,
+    /// subagents, annotations) that opens in a browser without a network
+    #[arg(long, value_enum, default_value_t = ReplayFormat::Text, conflicts_with_all = ["show", "follow", "live", "tree"])]
+    format: ReplayFormat,
+    /// With --format html, write the page to FILE [default: standard output]
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<std::path::PathBuf>,
+}
+
+/// What replay writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ReplayFormat {
+    Text,
+    Html,
 }
 
 /// How long a follower sleeps at most before it looks again without being woken.
@@ -83,6 +98,14 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
     }
     let store = Store::new(globals.store_root());
     let id = store.select(&args.session.selector())?;
+    if args.format == ReplayFormat::Html {
+        let page = super::share::page_of(&store, &id, PageKind::Replay)?;
+        super::share::write_page(&page, args.output.as_deref(), globals)?;
+        return Ok(exit::OK);
+    }
+    if args.output.is_some() {
+        return Err(usage("--output writes a page: use it with --format html"));
+    }
     let paint = Painter::new(globals.colour());
     let mut out = stdout(globals.colour());
     // The session hierarchy is needed only to show it or to expand subagents.
@@ -158,7 +181,7 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
 }
 
 /// A session's events, numbered in file order, with a warning for lines that were skipped.
-fn read(store: &Store, id: &str) -> Result<Vec<Numbered>> {
+pub(crate) fn read(store: &Store, id: &str) -> Result<Vec<Numbered>> {
     let mut events = store.events(id)?;
     let numbered = events
         .by_ref()

@@ -8,6 +8,7 @@
 //!   hook-errors.log          problems hooks met, one line each, bounded in size
 //!   .index.sqlite            the session index: a cache of every session's summary (and its
 //!                            -wal and -shm); delete it and the next read rebuilds it
+//!   .dashboard-notes.jsonl   the dashboard's dated notes (`dashboard annotate`)
 //!   <session-id>/
 //!     meta.json              SessionMeta, replaced atomically (temp file + rename)
 //!     events.ndjson          one JSON event per line, appended with one write each
@@ -36,6 +37,7 @@
 //!   continued from a mark and swapped in for the stored one (a transcript that grew).
 //! - [`index`]: the SQLite index of every session, refreshed from the files when read.
 //! - [`sql`]: read-only SQL over the index, of one store or of several gathered.
+//! - [`dashboard_notes`]: the dashboard's dated notes, appended one line at a time.
 //! - [`catalogue`]: the list of every store on the machine, kept in the user-level home.
 //!
 //! The format is recorded in `adr/0001-store-format.md`.
@@ -43,6 +45,7 @@
 mod annotations;
 mod append;
 pub mod catalogue;
+mod dashboard_notes;
 mod errlog;
 mod files;
 mod follow;
@@ -67,6 +70,7 @@ pub use annotations::{ANNOTATIONS, Annotations};
 pub use append::Appender;
 pub use catalogue::Catalogue;
 pub use ceiling::WATCH_BUDGET;
+pub use dashboard_notes::{DASHBOARD_NOTES, DayNote, DayNotes};
 pub use files::{LINE_LIMIT, LineRead, open_regular, read_line};
 pub use follow::Follower;
 pub use index::{Index, IndexedSession, Listing};

@@ -1,0 +1,580 @@
+//! `dashboard`: many sessions at a glance, from their index summaries: totals, the same figures
+//! per day (or per few days) for sparklines and charts, the most used tools, the newest
+//! sessions, and for `--trend` the rates, costs, durations and eval pass rates per day with the
+//! dashboard's dated notes.
+//!
+//! A session and its subagents count as one session, on the day it started: its figures are the
+//! sum of theirs, as `list` counts a session's cost. A subagent whose parent is not in the store
+//! counts as a session of its own. The figures are the ones `list` shows (its counters, errors
+//! without refused calls, cost at the built-in prices), so the two always agree.
+//!
+//! Days are the caller's local days, given as a fixed offset from UTC so that the analysis
+//! reads no clock and no environment.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::Serialize;
+
+use crate::model::SessionMeta;
+use crate::model::pricing::PriceTable;
+use crate::model::summary::Summary;
+use crate::model::usage::Money;
+
+/// At most this many buckets: a sparkline a terminal row holds. Longer periods put several
+/// days in a bucket.
+pub const MAX_BUCKETS: usize = 60;
+/// Tools the top-tools table names.
+pub const TOP_TOOLS: usize = 10;
+/// Sessions the recent-sessions table lists.
+pub const RECENT: usize = 20;
+
+/// Which sessions a dashboard covers and how it cuts time.
+#[derive(Debug, Clone, Copy)]
+pub struct Period {
+    /// Sessions that started at or after this instant; `None`: from the first.
+    pub since: Option<f64>,
+    /// Only the newest N sessions (after `since`).
+    pub last: Option<usize>,
+    /// Now: the last bucket holds this day.
+    pub now: f64,
+    /// The offset of local time from UTC, which days are cut by.
+    pub offset: FixedOffset,
+}
+
+/// One session as the dashboard counts it: itself and its subagents.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionFigures {
+    pub session_id: String,
+    pub started_at: f64,
+    pub agent_name: String,
+    pub first_prompt: Option<String>,
+    pub tool_calls: u64,
+    /// Calls that failed (refused calls are no errors), as `list` counts them.
+    pub errors: u64,
+    pub retries: u64,
+    pub tokens: u64,
+    pub cost_usd: f64,
+    /// The same, exact: sums of these carry no float noise.
+    #[serde(skip)]
+    pub cost: Money,
+    /// Some of the cost is estimated from payload sizes.
+    pub cost_estimated: bool,
+    /// From start to end when the session ended, else from its first event to its last.
+    pub duration_s: f64,
+    /// Subagent sessions counted in.
+    pub subagents: u64,
+}
+
+/// The figures of one bucket of days.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Bucket {
+    /// Its first day, `YYYY-MM-DD`.
+    pub start: String,
+    pub days: u32,
+    pub sessions: u64,
+    pub tool_calls: u64,
+    pub errors: u64,
+    pub retries: u64,
+    pub tokens: u64,
+    pub cost_usd: f64,
+    /// Failed calls per call; 0 without calls.
+    pub error_rate: f64,
+    /// Retried calls per call; 0 without calls.
+    pub retry_rate: f64,
+    /// The median session's duration; `None` without sessions.
+    pub median_duration_s: Option<f64>,
+}
+
+/// Everything the period holds, summed.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Totals {
+    pub sessions: u64,
+    pub subagent_sessions: u64,
+    pub tool_calls: u64,
+    pub errors: u64,
+    pub retries: u64,
+    pub tokens: u64,
+    pub cost_usd: f64,
+    pub cost_estimated: bool,
+}
+
+/// A tool and how much it was used.
+#[derive(Debug, Clone, Serialize)]
+pub struct ToolUse {
+    pub tool: String,
+    pub calls: u64,
+    /// Of all tool calls in the period.
+    pub share: f64,
+}
+
+/// The dashboard: totals, buckets, top tools and the newest sessions.
+#[derive(Debug, Clone, Serialize)]
+pub struct Dashboard {
+    /// The first day's start and the instant the period ends (now).
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub since: Option<f64>,
+    /// Days in each bucket (the last may hold fewer).
+    pub bucket_days: u32,
+    pub totals: Totals,
+    pub buckets: Vec<Bucket>,
+    pub top_tools: Vec<ToolUse>,
+    /// Tool names besides the top ones.
+    pub other_tools: u64,
+    /// The newest sessions, newest first (at most [`RECENT`]).
+    pub recent: Vec<SessionFigures>,
+}
+
+/// One judge's (an eval scorer's, or the overall verdict's) pass rate per bucket.
+#[derive(Debug, Clone, Serialize)]
+pub struct JudgeSeries {
+    pub judge: String,
+    /// Sessions judged in the whole period, and how many passed.
+    pub judged: u64,
+    pub passed: u64,
+    /// Per bucket: the share that passed, `None` when no session of the bucket was judged.
+    pub pass_rate: Vec<Option<f64>>,
+}
+
+/// A dated note shown on the trend's charts.
+#[derive(Debug, Clone, Serialize)]
+pub struct Marker {
+    pub date: String,
+    pub note: String,
+    /// The bucket the date falls in.
+    pub bucket: usize,
+}
+
+/// What `--trend` adds: pass rates per judge and the dated notes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Trend {
+    pub judges: Vec<JudgeSeries>,
+    pub markers: Vec<Marker>,
+}
+
+/// One session's eval outcome, for the trend: overall and per scorer.
+#[derive(Debug, Clone)]
+pub struct Judged {
+    pub session_id: String,
+    pub passed: bool,
+    pub scorers: Vec<(String, bool)>,
+}
+
+/// The sessions the period covers (each with its subagents), newest first.
+pub fn select(
+    sessions: &[(SessionMeta, Summary)],
+    period: &Period,
+    prices: &PriceTable,
+) -> Vec<SessionFigures> {
+    let by_id: HashMap<&str, usize> = sessions
+        .iter()
+        .enumerate()
+        .map(|(i, (m, _))| (m.session_id.as_str(), i))
+        .collect();
+    // Each session's root: itself, or the top of its parent chain (cycles cut).
+    let root_of = |mut i: usize| {
+        let mut seen = vec![i];
+        while let Some(parent) = sessions[i].0.parent_session_id.as_deref()
+            && let Some(&p) = by_id.get(parent)
+            && !seen.contains(&p)
+        {
+            seen.push(p);
+            i = p;
+        }
+        i
+    };
+    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for i in 0..sessions.len() {
+        groups.entry(root_of(i)).or_default().push(i);
+    }
+    let mut figures: Vec<SessionFigures> = groups
+        .into_iter()
+        .filter(|(root, _)| {
+            period
+                .since
+                .is_none_or(|s| sessions[*root].0.started_at >= s)
+        })
+        .map(|(root, members)| figures_of(sessions, root, &members, prices))
+        .collect();
+    figures.sort_by(|a, b| {
+        b.started_at
+            .total_cmp(&a.started_at)
+            .then_with(|| b.session_id.cmp(&a.session_id))
+    });
+    figures.truncate(period.last.unwrap_or(usize::MAX));
+    figures
+}
+
+fn figures_of(
+    sessions: &[(SessionMeta, Summary)],
+    root: usize,
+    members: &[usize],
+    prices: &PriceTable,
+) -> SessionFigures {
+    let (meta, summary) = &sessions[root];
+    let mut f = SessionFigures {
+        session_id: meta.session_id.clone(),
+        started_at: meta.started_at,
+        agent_name: meta.agent_name.clone(),
+        first_prompt: summary.first_prompt.clone(),
+        tool_calls: 0,
+        errors: 0,
+        retries: 0,
+        tokens: 0,
+        cost_usd: 0.0,
+        cost: Money(0),
+        cost_estimated: false,
+        duration_s: duration(meta, summary),
+        subagents: members.len() as u64 - 1,
+    };
+    let mut cost = Money(0);
+    for &i in members {
+        let (meta, summary) = &sessions[i];
+        f.tool_calls += meta.tool_calls;
+        f.errors += meta.errors.saturating_sub(summary.counters.rejections);
+        f.retries += summary.retries;
+        f.tokens += meta.total_tokens;
+        cost += summary.cost(prices);
+        f.cost_estimated |= !summary.has_usage();
+    }
+    f.cost_usd = cost.usd();
+    f.cost = cost;
+    f
+}
+
+/// From start to end, or the span of the events of a session that has not ended.
+fn duration(meta: &SessionMeta, summary: &Summary) -> f64 {
+    let span = match (
+        summary.counters.first_timestamp,
+        summary.counters.last_timestamp,
+    ) {
+        (Some(first), Some(last)) if last > first => last - first,
+        _ => 0.0,
+    };
+    meta.duration_secs().unwrap_or(span)
+}
+
+/// The local day of `ts`.
+pub fn day_of(ts: f64, offset: FixedOffset) -> NaiveDate {
+    DateTime::from_timestamp(ts.floor() as i64, 0)
+        .unwrap_or_default()
+        .with_timezone(&offset)
+        .date_naive()
+}
+
+/// The days the buckets cover: from `since`'s day (or the oldest session's) to today, and
+/// how many days each bucket holds.
+fn days(selected: &[SessionFigures], period: &Period) -> Option<(NaiveDate, NaiveDate, u32)> {
+    let oldest = selected.iter().map(|s| s.started_at).reduce(f64::min)?;
+    let newest = selected.iter().map(|s| s.started_at).reduce(f64::max)?;
+    let first = day_of(period.since.unwrap_or(oldest), period.offset);
+    let last = day_of(period.now.max(newest), period.offset);
+    let span = u32::try_from((last - first).num_days() + 1)
+        .unwrap_or(1)
+        .max(1);
+    let width = span.div_ceil(MAX_BUCKETS as u32).max(1);
+    Some((first, last, width))
+}
+
+/// The dashboard of the sessions `select` picked.
+pub fn dashboard(
+    selected: &[SessionFigures],
+    sessions: &[(SessionMeta, Summary)],
+    period: &Period,
+) -> Dashboard {
+    let Some((first, last, width)) = days(selected, period) else {
+        return Dashboard {
+            from: None,
+            to: None,
+            since: period.since,
+            bucket_days: 1,
+            totals: Totals::default(),
+            buckets: Vec::new(),
+            top_tools: Vec::new(),
+            other_tools: 0,
+            recent: Vec::new(),
+        };
+    };
+    let count = ((last - first).num_days() as usize) / width as usize + 1;
+    let mut buckets: Vec<Bucket> = (0..count)
+        .map(|i| {
+            let start = first + chrono::Days::new(i as u64 * u64::from(width));
+            let end = (start + chrono::Days::new(u64::from(width) - 1)).min(last);
+            Bucket {
+                start: start.format("%Y-%m-%d").to_string(),
+                days: u32::try_from((end - start).num_days() + 1).unwrap_or(1),
+                ..Bucket::default()
+            }
+        })
+        .collect();
+    let mut durations: Vec<Vec<f64>> = vec![Vec::new(); count];
+    let mut costs = vec![Money(0); count];
+    let mut totals = Totals::default();
+    let mut cost = Money(0);
+    for s in selected {
+        let i = bucket_of(s.started_at, first, width, period.offset).min(count - 1);
+        let b = &mut buckets[i];
+        b.sessions += 1;
+        b.tool_calls += s.tool_calls;
+        b.errors += s.errors;
+        b.retries += s.retries;
+        b.tokens += s.tokens;
+        costs[i] += s.cost;
+        durations[i].push(s.duration_s);
+        totals.sessions += 1;
+        totals.subagent_sessions += s.subagents;
+        totals.tool_calls += s.tool_calls;
+        totals.errors += s.errors;
+        totals.retries += s.retries;
+        totals.tokens += s.tokens;
+        cost += s.cost;
+        totals.cost_estimated |= s.cost_estimated;
+    }
+    totals.cost_usd = cost.usd();
+    for ((b, mut d), c) in buckets.iter_mut().zip(durations).zip(costs) {
+        b.cost_usd = c.usd();
+        b.error_rate = rate(b.errors, b.tool_calls);
+        b.retry_rate = rate(b.retries, b.tool_calls);
+        b.median_duration_s = median(&mut d);
+    }
+    let (top_tools, other_tools) = top_tools(selected, sessions, totals.tool_calls);
+    Dashboard {
+        from: Some(first.format("%Y-%m-%d").to_string()),
+        to: Some(last.format("%Y-%m-%d").to_string()),
+        since: period.since,
+        bucket_days: width,
+        totals,
+        buckets,
+        top_tools,
+        other_tools,
+        recent: selected.iter().take(RECENT).cloned().collect(),
+    }
+}
+
+fn bucket_of(ts: f64, first: NaiveDate, width: u32, offset: FixedOffset) -> usize {
+    let days = (day_of(ts, offset) - first).num_days().max(0);
+    usize::try_from(days).unwrap_or(0) / width as usize
+}
+
+fn rate(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+fn median(values: &mut [f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    Some(if values.len().is_multiple_of(2) {
+        f64::midpoint(values[mid - 1], values[mid])
+    } else {
+        values[mid]
+    })
+}
+
+/// The most used tools of the selected sessions and their subagents, and how many other tool
+/// names there were. Shares are of `calls`, the listing's count of calls.
+fn top_tools(
+    selected: &[SessionFigures],
+    sessions: &[(SessionMeta, Summary)],
+    calls: u64,
+) -> (Vec<ToolUse>, u64) {
+    let roots: std::collections::HashSet<&str> =
+        selected.iter().map(|s| s.session_id.as_str()).collect();
+    let by_id: HashMap<&str, &(SessionMeta, Summary)> = sessions
+        .iter()
+        .map(|s| (s.0.session_id.as_str(), s))
+        .collect();
+    let mut tools: HashMap<&str, u64> = HashMap::new();
+    for (meta, summary) in sessions {
+        // Walk up to the root to know whether the session is in the period.
+        let mut at = meta;
+        let mut steps = 0;
+        while let Some(parent) = at.parent_session_id.as_deref()
+            && let Some((p, _)) = by_id.get(parent)
+            && steps < 64
+        {
+            at = p;
+            steps += 1;
+        }
+        if !roots.contains(at.session_id.as_str()) {
+            continue;
+        }
+        for (tool, n) in &summary.tools {
+            *tools.entry(tool.as_str()).or_default() += n;
+        }
+    }
+    let mut ranked: Vec<(&str, u64)> = tools.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    let others = ranked.len().saturating_sub(TOP_TOOLS) as u64;
+    let top = ranked
+        .into_iter()
+        .take(TOP_TOOLS)
+        .map(|(tool, n)| ToolUse {
+            tool: tool.to_owned(),
+            calls: n,
+            share: rate(n, calls),
+        })
+        .collect();
+    (top, others)
+}
+
+/// The trend: each judge's pass rate per bucket of `dashboard`, and the notes dated in it.
+/// `judged` holds the eval outcome of selected sessions; `notes` are `(date, text)`.
+pub fn trend(
+    dashboard: &Dashboard,
+    selected: &[SessionFigures],
+    judged: &[Judged],
+    notes: &[(NaiveDate, String)],
+    offset: FixedOffset,
+) -> Trend {
+    let first = dashboard
+        .from
+        .as_deref()
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    let count = dashboard.buckets.len();
+    let width = dashboard.bucket_days.max(1);
+    let started: HashMap<&str, f64> = selected
+        .iter()
+        .map(|s| (s.session_id.as_str(), s.started_at))
+        .collect();
+    // Judge name -> per bucket (judged, passed); the overall verdict first.
+    let mut order: Vec<String> = vec!["overall".to_owned()];
+    let mut tally: HashMap<String, Vec<(u64, u64)>> = HashMap::new();
+    for j in judged {
+        let (Some(first), Some(&at)) = (first, started.get(j.session_id.as_str())) else {
+            continue;
+        };
+        let i = bucket_of(at, first, width, offset).min(count.saturating_sub(1));
+        let outcomes = std::iter::once(("overall", j.passed)).chain(
+            j.scorers
+                .iter()
+                .map(|(name, passed)| (name.as_str(), *passed)),
+        );
+        for (name, passed) in outcomes {
+            if !order.iter().any(|o| o == name) {
+                order.push(name.to_owned());
+            }
+            let per = tally
+                .entry(name.to_owned())
+                .or_insert_with(|| vec![(0, 0); count]);
+            per[i].0 += 1;
+            per[i].1 += u64::from(passed);
+        }
+    }
+    let judges = order
+        .into_iter()
+        .filter_map(|judge| {
+            let per = tally.remove(&judge)?;
+            Some(JudgeSeries {
+                judged: per.iter().map(|p| p.0).sum(),
+                passed: per.iter().map(|p| p.1).sum(),
+                pass_rate: per
+                    .iter()
+                    .map(|&(n, ok)| (n > 0).then(|| ok as f64 / n as f64))
+                    .collect(),
+                judge,
+            })
+        })
+        .collect();
+    let last = first.map(|f| f + chrono::Days::new((count as u64 * u64::from(width)).max(1)));
+    // Only the notes dated within the period: the charts have nowhere to mark the others.
+    let mut markers: Vec<Marker> = notes
+        .iter()
+        .filter_map(|(date, note)| {
+            let (f, l) = (first?, last?);
+            let days = usize::try_from((*date - f).num_days()).ok()?;
+            (*date < l).then(|| Marker {
+                date: date.format("%Y-%m-%d").to_string(),
+                note: note.clone(),
+                bucket: days / width as usize,
+            })
+        })
+        .collect();
+    markers.sort_by(|a, b| a.date.cmp(&b.date));
+    Trend { judges, markers }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(id: &str, at: f64, calls: u64, errors: u64) -> (SessionMeta, Summary) {
+        let mut meta = SessionMeta::new(id, at);
+        meta.tool_calls = calls;
+        meta.errors = errors;
+        meta.ended_at = Some(at + 60.0);
+        let mut summary = Summary::default();
+        summary.tools.insert("Bash".into(), calls);
+        (meta, summary)
+    }
+
+    const DAY: f64 = 86_400.0;
+    /// 2026-01-01 00:00 UTC.
+    const T: f64 = 1_767_225_600.0;
+
+    fn period(since: Option<f64>, now: f64) -> Period {
+        Period {
+            since,
+            last: None,
+            now,
+            offset: FixedOffset::east_opt(0).unwrap(),
+        }
+    }
+
+    #[test]
+    fn subagents_count_in_their_parent_on_its_day() {
+        let mut child = session("child", T + 3.0 * DAY, 5, 1);
+        child.0.parent_session_id = Some("root".into());
+        let all = vec![
+            session("root", T, 2, 0),
+            child,
+            session("other", T + DAY, 1, 1),
+        ];
+        let p = period(None, T + 2.0 * DAY);
+        let selected = select(&all, &p, PriceTable::builtin());
+        assert_eq!(selected.len(), 2);
+        let d = dashboard(&selected, &all, &p);
+        assert_eq!(d.totals.sessions, 2);
+        assert_eq!(d.totals.subagent_sessions, 1);
+        assert_eq!(d.totals.tool_calls, 8);
+        assert_eq!(d.totals.errors, 2);
+        assert_eq!(d.buckets.len(), 3);
+        assert_eq!(d.buckets[0].tool_calls, 7);
+        assert_eq!(d.buckets[1].errors, 1);
+        assert_eq!(d.buckets[2].sessions, 0);
+        assert_eq!(d.top_tools[0].calls, 8);
+    }
+
+    #[test]
+    fn long_periods_put_several_days_in_a_bucket() {
+        let all: Vec<_> = (0..120)
+            .map(|i| session(&format!("s{i}"), T + f64::from(i) * DAY, 1, 0))
+            .collect();
+        let p = period(None, T + 119.0 * DAY);
+        let selected = select(&all, &p, PriceTable::builtin());
+        let d = dashboard(&selected, &all, &p);
+        assert_eq!(d.bucket_days, 2);
+        assert_eq!(d.buckets.len(), 60);
+        assert!(d.buckets.iter().all(|b| b.sessions == 2));
+    }
+
+    #[test]
+    fn last_and_since_pick_the_newest() {
+        let all: Vec<_> = (0..10)
+            .map(|i| session(&format!("s{i}"), T + f64::from(i) * DAY, 1, 0))
+            .collect();
+        let mut p = period(Some(T + 5.0 * DAY), T + 9.0 * DAY);
+        assert_eq!(select(&all, &p, PriceTable::builtin()).len(), 5);
+        p.last = Some(2);
+        let picked = select(&all, &p, PriceTable::builtin());
+        assert_eq!(picked[0].session_id, "s9");
+        assert_eq!(picked[1].session_id, "s8");
+    }
+}

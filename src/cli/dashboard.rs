@@ -1,0 +1,279 @@
+//! `dashboard`, `dashboard --trend` and `dashboard annotate`: many sessions at a glance, on the
+//! terminal, as JSON or as a self-contained HTML page.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use chrono::{Local, NaiveDate};
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use super::Globals;
+use super::args::FormatArg;
+use super::globals::Format;
+use super::output::{stdout, usage, warn};
+use crate::analysis::dashboard::{self, Dashboard, Judged, Period, SessionFigures, Trend};
+use crate::analysis::eval::{EvalConfig, SessionFacts, evaluate};
+use crate::analysis::page::PageKind;
+use crate::error::Error;
+use crate::exit;
+use crate::model::pricing::PriceTable;
+use crate::model::tools::Agent;
+use crate::model::{Event, SessionMeta};
+use crate::render::terminal::Painter;
+use crate::render::{dashboard as view, dashboard_html};
+use crate::store::{DayNote, Store};
+
+/// Many sessions at a glance: totals with a sparkline per figure over time and the top tools
+///
+/// Totals of sessions, tool calls, errors (failed calls; refused ones are no errors), tokens and
+/// cost, each with a sparkline of one column a day (several days a column past 60 days), and
+/// the most used tools; a session's subagents count in it, as `list` counts them. --trend shows
+/// instead each eval judge's pass rate (the scorers of .agent-evals.yaml, as `eval` scores a
+/// session), the error and retry rates, cost and median duration per day, the notes of
+/// `dashboard annotate`, and the newest sessions. --html FILE writes the same as one
+/// self-contained page with SVG charts (no script, no network), and beside it the replay page of
+/// each session its table lists, replay-<id>.html (`replay --format html`'s page), linked.
+#[derive(Debug, Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    after_help = "Examples:\n  agent-strace dashboard                      # every session\n  agent-strace dashboard --since 7d --format json\n  agent-strace dashboard --last 100 --html out/index.html\n  agent-strace dashboard --trend --since 30d --html out/trend.html\n  agent-strace dashboard annotate --date 2026-11-25 --note \"switched to the new model\""
+)]
+pub(crate) struct DashboardArgs {
+    #[command(subcommand)]
+    command: Option<DashboardCommand>,
+    /// Only the N newest sessions
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    last: Option<u64>,
+    /// Sessions that started since WHEN: a date (2026-11-25, local time) or an age (7d, 12h,
+    /// 2w) [default: every session; 30d with --trend]
+    #[arg(long, value_name = "WHEN")]
+    since: Option<String>,
+    /// Eval pass rates per judge, error and retry rates, cost and duration per day, with the
+    /// dashboard's notes and the newest sessions
+    #[arg(long)]
+    trend: bool,
+    /// Also write the page to FILE, one self-contained HTML file
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// The eval scorers' file for --trend [default: the nearest .agent-evals.yaml]
+    #[arg(long, value_name = "FILE", requires = "trend")]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    format: FormatArg,
+}
+
+#[derive(Debug, Subcommand)]
+enum DashboardCommand {
+    Annotate(AnnotateArgs),
+}
+
+/// Note what happened on a day (a new model, a changed prompt); --trend marks it on its charts
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  agent-strace dashboard annotate --date 2026-11-25 --note \"moved to claude-sonnet-4-5\""
+)]
+struct AnnotateArgs {
+    /// The day, as 2026-11-25
+    #[arg(long, value_name = "DATE")]
+    date: String,
+    /// What happened
+    #[arg(long, value_name = "TEXT")]
+    note: String,
+}
+
+/// What `--format json` prints: the dashboard, and the trend when asked for.
+#[derive(Debug, Serialize)]
+struct Output<'a> {
+    #[serde(flatten)]
+    dashboard: &'a Dashboard,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trend: Option<&'a Trend>,
+}
+
+pub(crate) fn run(args: &DashboardArgs, globals: &Globals) -> Result<u8> {
+    let store = Store::new(globals.store_root());
+    if let Some(DashboardCommand::Annotate(a)) = &args.command {
+        return annotate(&store, a, globals);
+    }
+    let now_local = Local::now();
+    let now = now_local.timestamp_millis() as f64 / 1000.0;
+    let since = match (&args.since, args.trend) {
+        (Some(text), _) => Some(super::args::instant(text, "--since", now, false)?),
+        (None, true) => Some(super::args::instant("30d", "--since", now, false)?),
+        (None, false) => None,
+    };
+    let period = Period {
+        since,
+        last: args.last.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+        now,
+        offset: *now_local.offset(),
+    };
+    let sessions = super::listing::summaries(&store)?;
+    let prices = PriceTable::builtin();
+    let selected = dashboard::select(&sessions, &period, prices);
+    let board = dashboard::dashboard(&selected, &sessions, &period);
+    let trend = if args.trend {
+        let config = super::eval::config(args.config.as_deref())?;
+        let judged = judge(&store, &sessions, &selected, &config);
+        let notes = notes(&store)?;
+        Some(dashboard::trend(
+            &board,
+            &selected,
+            &judged,
+            &notes,
+            period.offset,
+        ))
+    } else {
+        None
+    };
+    let mut out = stdout(globals.colour());
+    if let Some(path) = &args.html {
+        let page = match &trend {
+            Some(trend) => dashboard_html::trend_page(&board, trend),
+            None => dashboard_html::dashboard_page(&board),
+        };
+        write_page(path, page.as_bytes())?;
+        let replays = write_replays(&store, path, &board.recent)?;
+        if args.format.format == Format::Text {
+            writeln!(
+                out,
+                "Wrote {} and the replay pages of its {replays} sessions beside it.",
+                path.display()
+            )?;
+        }
+    }
+    match (args.format.format, &trend) {
+        (Format::Json, trend) => crate::render::json::write(
+            &mut out,
+            &Output {
+                dashboard: &board,
+                trend: trend.as_ref(),
+            },
+        )?,
+        (Format::Text, _) if args.html.is_some() => {}
+        (Format::Text, Some(trend)) => {
+            view::write_trend(&mut out, &board, trend, Painter::new(globals.colour()))?;
+        }
+        (Format::Text, None) => {
+            view::write_dashboard(&mut out, &board, Painter::new(globals.colour()))?;
+        }
+    }
+    out.flush()?;
+    Ok(exit::OK)
+}
+
+/// Each selected session scored as `eval` scores it, with the cost `list` gives it.
+fn judge(
+    store: &Store,
+    sessions: &[(SessionMeta, crate::model::summary::Summary)],
+    selected: &[SessionFigures],
+    config: &EvalConfig,
+) -> Vec<Judged> {
+    let project = super::eval::project_dir(store);
+    let metas: std::collections::HashMap<&str, &SessionMeta> = sessions
+        .iter()
+        .map(|(m, _)| (m.session_id.as_str(), m))
+        .collect();
+    let mut judged = Vec::with_capacity(selected.len());
+    for s in selected {
+        let Some(meta) = metas.get(s.session_id.as_str()) else {
+            continue;
+        };
+        let Ok(reader) = store.events(&s.session_id) else {
+            warn(format_args!(
+                "cannot read the events of {}; it is not judged",
+                s.session_id
+            ));
+            continue;
+        };
+        let events: Vec<Event> = reader.collect();
+        let facts = SessionFacts {
+            session_id: &s.session_id,
+            agent: Agent::from_name(&meta.agent_name),
+            events: &events,
+            cost_usd: s.cost_usd,
+            cost_estimated: s.cost_estimated,
+            duration_secs: meta.duration_secs(),
+            project_dir: project.as_deref(),
+        };
+        let report = evaluate(&facts, config);
+        judged.push(Judged {
+            session_id: s.session_id.clone(),
+            passed: report.passed,
+            scorers: report
+                .results
+                .into_iter()
+                .map(|r| (r.scorer, r.passed))
+                .collect(),
+        });
+    }
+    judged
+}
+
+/// The dashboard's notes with their days; notes that do not read are skipped with a warning.
+fn notes(store: &Store) -> Result<Vec<(NaiveDate, String)>> {
+    let found = store.dashboard_notes()?;
+    if found.bad_lines > 0 {
+        warn(format_args!(
+            "skipped {} lines of {} that are no dashboard notes",
+            found.bad_lines,
+            crate::store::DASHBOARD_NOTES
+        ));
+    }
+    Ok(found
+        .notes
+        .into_iter()
+        .filter_map(|n| Some((NaiveDate::parse_from_str(&n.date, "%Y-%m-%d").ok()?, n.note)))
+        .collect())
+}
+
+fn annotate(store: &Store, args: &AnnotateArgs, globals: &Globals) -> Result<u8> {
+    let Ok(date) = NaiveDate::parse_from_str(args.date.trim(), "%Y-%m-%d") else {
+        return Err(usage(format!(
+            "--date `{}` is no date: give one like 2026-11-25",
+            args.date
+        )));
+    };
+    let note = args.note.trim();
+    if note.is_empty() {
+        return Err(usage("--note is empty: say what happened that day"));
+    }
+    store.add_dashboard_note(&DayNote {
+        date: date.format("%Y-%m-%d").to_string(),
+        note: note.to_owned(),
+        created_at: Local::now().timestamp_millis() as f64 / 1000.0,
+    })?;
+    let mut out = stdout(globals.colour());
+    writeln!(out, "Noted {}: {note}", date.format("%Y-%m-%d"))?;
+    out.flush()?;
+    Ok(exit::OK)
+}
+
+/// Writes the replay page of each of `sessions` beside the dashboard's page at `page`, as
+/// `replay-<id>.html` (the name its table links to), with `replay --format html`'s builder;
+/// returns how many.
+fn write_replays(store: &Store, page: &Path, sessions: &[SessionFigures]) -> Result<usize> {
+    let dir = page.parent().unwrap_or(Path::new(""));
+    for s in sessions {
+        let replay = super::share::page_of(store, &s.session_id, PageKind::Replay)?;
+        let mut bytes = Vec::new();
+        crate::render::html::write(&mut bytes, &replay)?;
+        write_page(
+            &dir.join(dashboard_html::replay_file(&s.session_id)),
+            &bytes,
+        )?;
+    }
+    Ok(sessions.len())
+}
+
+/// Writes the page to `path`, making its folder.
+fn write_page(path: &Path, page: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::io(format!("{}: cannot make the folder: {e}", dir.display())))?;
+    }
+    std::fs::write(path, page)
+        .map_err(|e| Error::io(format!("{}: cannot write it: {e}", path.display())).into())
+}

@@ -1,0 +1,173 @@
+//! `share`: a session as one self-contained HTML page to send to someone, and the page
+//! builder `replay --format html` uses too.
+//!
+//! The two pages are one page (`render::html`): `replay --format html` shows the session as
+//! recorded, for the person who recorded it; `share` puts a summary first (what happened, the
+//! outcome, what it cost, the files it changed: explain's and cost's data) and redacts secrets
+//! (`redact`'s patterns) from every event, title and command before anything is written, since
+//! the page is meant to leave the machine.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use clap::Args;
+
+use super::Globals;
+use super::args::SessionArg;
+use super::output::{stdout, summary};
+use super::replay::read;
+use crate::analysis::cost::{CostOptions, compute, spend_over_time};
+use crate::analysis::page::{self, Page, PageKind, SessionInput};
+use crate::analysis::replay_line::{Numbered, header};
+use crate::analysis::tree::Forest;
+use crate::exit;
+use crate::model::pricing::PriceTable;
+use crate::model::{Agent, EventHead, SessionMeta, ToolOutcome};
+use crate::store::Store;
+
+/// Share a session as one self-contained HTML page: a summary, then the replay
+///
+/// The page opens in any browser without a network: the events, the style and the script are
+/// in the file. It starts with what happened, the outcome, the cost and the files changed, then
+/// replays the session (timeline, filters, search, subagents, annotations). Secrets are
+/// redacted from everything the session recorded; `replay --format html` is the same replay
+/// without the summary, as recorded.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  agent-strace share 3f2a -o session.html   # send session.html to a colleague\n  agent-strace share > latest.html           # the latest session\n  agent-strace replay --format html -o replay.html   # the same replay, unredacted, no summary"
+)]
+pub(crate) struct ShareArgs {
+    #[command(flatten)]
+    session: SessionArg,
+    /// Write the page to FILE [default: standard output]
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+pub(crate) fn run(args: &ShareArgs, globals: &Globals) -> Result<u8> {
+    let store = Store::new(globals.store_root());
+    let id = store.select(&args.session.selector())?;
+    let page = page_of(&store, &id, PageKind::Share)?;
+    write_page(&page, args.output.as_deref(), globals)?;
+    Ok(exit::OK)
+}
+
+/// Writes `page` to `output` (whole, then renamed into place), else to standard output.
+pub(crate) fn write_page(page: &Page, output: Option<&Path>, globals: &Globals) -> Result<()> {
+    let mut bytes = Vec::new();
+    crate::render::html::write(&mut bytes, page)?;
+    if let Some(path) = output {
+        super::sample::write_file(path, &[bytes])?;
+        let mut out = stdout(globals.colour());
+        writeln!(
+            out,
+            "Wrote the {} of session {} to {}.",
+            match page.kind {
+                PageKind::Replay => "replay",
+                PageKind::Share => "shareable page",
+            },
+            page.header.session_id,
+            path.display()
+        )?;
+        out.flush()?;
+    } else {
+        // The page as it is: it holds no control character a terminal would act on (the JSON
+        // escapes them), and a page piped to a file must stay byte for byte what was built.
+        let mut out = std::io::stdout().lock();
+        out.write_all(&bytes)?;
+        out.flush()?;
+    }
+    Ok(())
+}
+
+/// The page of session `id`, with its subagents nested under the calls that spawned them.
+pub(crate) fn page_of(store: &Store, id: &str, kind: PageKind) -> Result<Page> {
+    let redact = kind == PageKind::Share;
+    let forest = match store.sessions() {
+        Ok(listing) => Forest::new(listing.sessions.into_iter().map(|s| s.summary.meta)),
+        Err(_) => Forest::new(Vec::new()),
+    };
+    let mut seen = HashSet::new();
+    let mut root = input(store, &forest, id, redact, &mut seen)?;
+    let agent = Agent::from_name(&root.meta.agent_name);
+    let phases =
+        super::explain::phases_from(store, &root.meta, root.events.iter().map(|n| &n.event));
+    let options = CostOptions::default();
+    let mut cost = compute(id, &phases, PriceTable::builtin(), &options).ok();
+    if let Some(report) = cost.as_mut() {
+        super::cost::include_subagents(store, &forest, id, report, &options)?;
+    }
+    let rejections = root
+        .events
+        .iter()
+        .filter(|n| EventHead::of(&n.event).outcome() == Some(ToolOutcome::Rejected))
+        .count() as u64;
+    let head = header(&root.meta, rejections, agent, &root.events, cost.as_ref());
+    let summary =
+        redact.then(|| page::summary(&phases, cost.as_ref(), root.meta.ended_at.is_none()));
+    root.spend = spend_over_time(&phases, PriceTable::builtin());
+    Ok(page::build(kind, head, summary, redact, root))
+}
+
+/// One session's input to the page, with its subagents', read from the store.
+fn input(
+    store: &Store,
+    forest: &Forest,
+    id: &str,
+    redact: bool,
+    seen: &mut HashSet<String>,
+) -> Result<SessionInput> {
+    seen.insert(id.to_owned());
+    let mut meta = summary(store, id)?.meta;
+    let mut events = read(store, id)?;
+    let mut annotations = store
+        .annotations(id)
+        .map(|a| a.annotations)
+        .unwrap_or_default();
+    if redact {
+        redact_session(&mut meta, &mut events, &mut annotations);
+    }
+    let spend = if meta.parent_session_id.is_some() {
+        let phases = super::explain::phases_from(store, &meta, events.iter().map(|n| &n.event));
+        spend_over_time(&phases, PriceTable::builtin())
+    } else {
+        // The root's spend comes from the phases its cost is computed from.
+        Vec::new()
+    };
+    let mut children = Vec::new();
+    for child in forest.children(id) {
+        // A corrupt store could link a session to one of its ancestors; never loop.
+        if seen.contains(child) {
+            continue;
+        }
+        children.push(input(store, forest, child, redact, seen)?);
+    }
+    Ok(SessionInput {
+        meta,
+        events,
+        annotations,
+        spend,
+        children,
+    })
+}
+
+/// Secrets out of everything a page would show of a session.
+fn redact_session(
+    meta: &mut SessionMeta,
+    events: &mut [Numbered],
+    annotations: &mut [crate::model::annotation::Annotation],
+) {
+    for n in events.iter_mut() {
+        crate::redact::redact_value(&mut n.event.data);
+    }
+    meta.command = crate::redact::redact_str(&meta.command).into_owned();
+    for value in meta.extra.values_mut() {
+        crate::redact::redact_value(value);
+    }
+    for a in annotations {
+        a.note = crate::redact::redact_str(&a.note).into_owned();
+        a.label = crate::redact::redact_str(&a.label).into_owned();
+    }
+}

@@ -1,0 +1,311 @@
+//! The dashboard on a terminal: totals with a sparkline per figure, the top tools, and for
+//! `--trend` the pass rates per judge, the rates, costs and durations per day, the dated notes
+//! and the newest sessions.
+//!
+//! A sparkline has one column a bucket: `▁`…`█` scaled to the figure's largest bucket (rates
+//! of passing to 100%), `·` for a bucket whose figure is 0 and a space for one with nothing to
+//! measure (no session judged). The block characters are printed as they are, as the rest of
+//! the tool prints `…` and `≤`: every terminal that shows those shows these.
+
+use std::io::{self, Write};
+
+use super::terminal::{self, Painter};
+use crate::analysis::dashboard::{Bucket, Dashboard, SessionFigures, Trend};
+
+const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// One column per value: `▁`…`█` scaled to `max` (the largest value when `None`), `·` for 0, a
+/// space for `None`.
+pub fn sparkline(values: &[Option<f64>], max: Option<f64>) -> String {
+    let top = max.unwrap_or_else(|| values.iter().flatten().copied().fold(0.0, f64::max));
+    values
+        .iter()
+        .map(|v| match v {
+            None => ' ',
+            Some(v) if *v <= 0.0 || top <= 0.0 || !v.is_finite() => '·',
+            Some(v) => {
+                let level = ((v / top) * 8.0).ceil() as usize;
+                BLOCKS[level.clamp(1, 8) - 1]
+            }
+        })
+        .collect()
+}
+
+/// How many days a column is, as a phrase.
+fn columns(days: u32) -> String {
+    if days == 1 {
+        "one column a day".to_owned()
+    } else {
+        format!("one column every {days} days")
+    }
+}
+
+fn heading(out: &mut impl Write, title: &str, d: &Dashboard, p: Painter) -> io::Result<()> {
+    let (Some(from), Some(to)) = (&d.from, &d.to) else {
+        return writeln!(out, "{}", p.bold(&format!("{title}: no sessions")));
+    };
+    writeln!(
+        out,
+        "{}  {from} to {to}  ({})",
+        p.bold(title),
+        columns(d.bucket_days)
+    )
+}
+
+fn series(buckets: &[Bucket], f: impl Fn(&Bucket) -> f64) -> Vec<Option<f64>> {
+    buckets.iter().map(|b| Some(f(b))).collect()
+}
+
+/// The dashboard: totals with sparklines, then the top tools.
+pub fn write_dashboard(out: &mut impl Write, d: &Dashboard, p: Painter) -> io::Result<()> {
+    heading(out, "Dashboard", d, p)?;
+    if d.buckets.is_empty() {
+        return Ok(());
+    }
+    let t = &d.totals;
+    let b = &d.buckets;
+    let cost = if t.cost_estimated {
+        format!("~{}", terminal::dollars(t.cost_usd))
+    } else {
+        terminal::dollars(t.cost_usd)
+    };
+    let subagents = if t.subagent_sessions > 0 {
+        p.dim(&format!("  with {} subagent sessions", t.subagent_sessions))
+    } else {
+        String::new()
+    };
+    let rows: [(&str, String, Vec<Option<f64>>); 5] = [
+        (
+            "Sessions",
+            terminal::thousands(t.sessions),
+            series(b, |b| b.sessions as f64),
+        ),
+        (
+            "Tool calls",
+            terminal::thousands(t.tool_calls),
+            series(b, |b| b.tool_calls as f64),
+        ),
+        (
+            "Errors",
+            terminal::thousands(t.errors),
+            series(b, |b| b.errors as f64),
+        ),
+        (
+            "Tokens",
+            terminal::thousands(t.tokens),
+            series(b, |b| b.tokens as f64),
+        ),
+        ("Cost", cost, series(b, |b| b.cost_usd)),
+    ];
+    writeln!(out)?;
+    for (i, (name, total, values)) in rows.iter().enumerate() {
+        let total = if *name == "Errors" && t.errors > 0 {
+            p.red(&format!("{total:>12}"))
+        } else {
+            format!("{total:>12}")
+        };
+        let extra = if i == 0 { subagents.as_str() } else { "" };
+        writeln!(
+            out,
+            "{:<12}{total}  {}{extra}",
+            name,
+            p.cyan(&sparkline(values, None))
+        )?;
+    }
+    if d.top_tools.is_empty() {
+        return writeln!(out, "\nNo tool calls.");
+    }
+    let width = d
+        .top_tools
+        .iter()
+        .map(|t| t.tool.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 40);
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}",
+        p.bold(&format!(
+            "{:<width$}  {:>9}  {:>6}",
+            "TOOL", "CALLS", "SHARE"
+        ))
+    )?;
+    for tool in &d.top_tools {
+        writeln!(
+            out,
+            "{:<width$}  {:>9}  {:>5.1}%",
+            terminal::one_line(&tool.tool, width),
+            terminal::thousands(tool.calls),
+            tool.share * 100.0
+        )?;
+    }
+    if d.other_tools > 0 {
+        writeln!(
+            out,
+            "{}",
+            p.dim(&format!("and {} other tools", d.other_tools))
+        )?;
+    }
+    Ok(())
+}
+
+fn percent(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_owned(), |v| format!("{:.0}%", v * 100.0))
+}
+
+/// The trend: pass rates per judge, rates, cost and duration per bucket, the notes under them,
+/// and the newest sessions.
+pub fn write_trend(
+    out: &mut impl Write,
+    d: &Dashboard,
+    trend: &Trend,
+    p: Painter,
+) -> io::Result<()> {
+    heading(out, "Trend", d, p)?;
+    if d.buckets.is_empty() {
+        return Ok(());
+    }
+    let b = &d.buckets;
+    let mut rows: Vec<(String, String, String)> = Vec::new();
+    for judge in &trend.judges {
+        let whole = (judge.judged > 0).then(|| judge.passed as f64 / judge.judged as f64);
+        rows.push((
+            format!("Pass: {}", judge.judge),
+            percent(whole),
+            sparkline(&judge.pass_rate, Some(1.0)),
+        ));
+    }
+    let t = &d.totals;
+    let whole_rate = |part: u64| (t.tool_calls > 0).then(|| part as f64 / t.tool_calls as f64);
+    rows.push((
+        "Error rate".to_owned(),
+        percent(whole_rate(t.errors)),
+        sparkline(&series(b, |b| b.error_rate), None),
+    ));
+    rows.push((
+        "Retry rate".to_owned(),
+        percent(whole_rate(t.retries)),
+        sparkline(&series(b, |b| b.retry_rate), None),
+    ));
+    rows.push((
+        "Cost".to_owned(),
+        terminal::dollars(t.cost_usd),
+        sparkline(&series(b, |b| b.cost_usd), None),
+    ));
+    let all_durations: Vec<f64> = b.iter().filter_map(|b| b.median_duration_s).collect();
+    rows.push((
+        "Duration".to_owned(),
+        d.recent
+            .first()
+            .map_or_else(|| "-".to_owned(), |_| median_label(&all_durations)),
+        sparkline(
+            &b.iter().map(|b| b.median_duration_s).collect::<Vec<_>>(),
+            None,
+        ),
+    ));
+    let width = rows
+        .iter()
+        .map(|r| r.0.chars().count())
+        .max()
+        .unwrap_or(10)
+        .clamp(10, 32);
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}",
+        p.bold(&format!("{:<width$}  {:>8}  PER BUCKET", "", "PERIOD"))
+    )?;
+    for (name, whole, line) in &rows {
+        writeln!(
+            out,
+            "{:<width$}  {whole:>8}  {}",
+            terminal::one_line(name, width),
+            p.cyan(line)
+        )?;
+    }
+    let mut marks: Vec<char> = vec![' '; b.len()];
+    for m in &trend.markers {
+        if let Some(c) = marks.get_mut(m.bucket) {
+            *c = '^';
+        }
+    }
+    if marks.contains(&'^') {
+        let line: String = marks.into_iter().collect();
+        writeln!(
+            out,
+            "{:<width$}  {:>8}  {}",
+            "Notes",
+            "",
+            p.yellow(line.trim_end())
+        )?;
+    }
+    writeln!(
+        out,
+        "{}",
+        p.dim("Duration: the median session of each bucket.")
+    )?;
+    if !trend.markers.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{}", p.bold("NOTES"))?;
+        for m in &trend.markers {
+            writeln!(out, "{}  {}", m.date, terminal::one_line(&m.note, 100))?;
+        }
+    }
+    write_recent(out, &d.recent, p)
+}
+
+fn median_label(values: &[f64]) -> String {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2)
+        .map_or_else(|| "-".to_owned(), |m| terminal::duration_secs(*m))
+}
+
+/// The newest sessions, one line each.
+pub fn write_recent(out: &mut impl Write, recent: &[SessionFigures], p: Painter) -> io::Result<()> {
+    if recent.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}",
+        p.bold(&format!(
+            "{:<10}  {:<16}  {:>6}  {:>6}  {:>9}  {:>8}  FIRST PROMPT",
+            "SESSION", "STARTED", "CALLS", "ERRORS", "COST", "DURATION"
+        ))
+    )?;
+    for s in recent {
+        let errors = format!("{:>6}", s.errors);
+        writeln!(
+            out,
+            "{:<10}  {:<16}  {:>6}  {}  {:>9}  {:>8}  {}",
+            terminal::one_line(&s.session_id, 10),
+            terminal::local_time(s.started_at),
+            s.tool_calls,
+            if s.errors > 0 { p.red(&errors) } else { errors },
+            terminal::dollars(s.cost_usd),
+            terminal::duration_secs(s.duration_s),
+            terminal::one_line(s.first_prompt.as_deref().unwrap_or("-"), 50)
+        )?;
+    }
+    writeln!(
+        out,
+        "{}",
+        p.dim("Replay one with `agent-strace replay ID`; `--html FILE` links each to its page.")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sparklines_scale_to_the_largest_value() {
+        let v = [Some(0.0), Some(1.0), Some(4.0), Some(8.0), None];
+        assert_eq!(sparkline(&v, None), "·▁▄█ ");
+        assert_eq!(sparkline(&[Some(0.5), Some(1.0)], Some(1.0)), "▄█");
+        assert_eq!(sparkline(&[Some(0.0)], None), "·");
+    }
+}

@@ -1,0 +1,49 @@
+// Opens a page made from a hostile session (tests/html_replay.rs plants script in prompts,
+// arguments, results, file names, titles and annotations), expands every row so that every
+// event's JSON is on the page, and reports whether anything the session wrote ran or became
+// markup. Dialogs, console errors (a CSP refusal is one) and requests fail the run (lib.mjs).
+//
+// input: { path, payloads: [strings that must be on the page as text] }
+
+import { assertClean, open, run } from './lib.mjs';
+
+await run(async (input, browser) => {
+  const { page, problems } = await open(browser, input.path);
+  await page.waitForSelector('html[data-ready="1"]');
+  // Open every row, one by one, and read its text and links while it is in the DOM (the list
+  // is virtualised: rows out of view are not there).
+  let rowsExpanded = 0;
+  const texts = [];
+  const links = [];
+  const total = Number(await page.locator('#list').getAttribute('data-lines'));
+  for (let i = 0; i < total; i++) {
+    const row = page.locator(`#spacer > .row[data-line="${i}"]`);
+    await row.scrollIntoViewIfNeeded();
+    await row.locator('.head').click();
+    rowsExpanded += await row.locator('.body').count();
+    for (const href of await row.locator('a[href]').evaluateAll((as) => as.map((a) => a.href))) {
+      if (!links.includes(href)) links.push(href);
+    }
+    texts.push(await row.evaluate((r) => r.innerText + '\n'
+      + [...r.querySelectorAll('pre.json')].map((p) => JSON.stringify(JSON.parse(p.textContent))).join('\n')));
+  }
+  await page.waitForTimeout(300);
+  const seen = await page.evaluate(() => {
+    const all = [...document.querySelectorAll('*')];
+    return {
+      pwned: window.__pwned ?? null,
+      foreignElements: all.filter((e) => ['IMG', 'SVG', 'IFRAME', 'OBJECT', 'EMBED', 'svg'].includes(e.tagName)).map((e) => e.outerHTML.slice(0, 80)),
+      handlerAttributes: all.flatMap((e) => [...e.attributes].filter((a) => a.name.startsWith('on')).map((a) => `${e.tagName} ${a.name}`)),
+      scripts: document.scripts.length,
+      text: document.body.innerText + '\n' + document.title,
+    };
+  });
+  seen.links = links;
+  seen.text += '\n' + texts.join('\n');
+  // A payload counts as shown when the page's text holds it, or its JSON holds it as a value.
+  seen.missing = input.payloads.filter((p) => !seen.text.includes(p) && !seen.text.includes(JSON.stringify(p).slice(1, -1)));
+  delete seen.text;
+  seen.rowsExpanded = rowsExpanded;
+  assertClean(problems, 'the hostile page');
+  return seen;
+});

@@ -1,0 +1,728 @@
+//! `dashboard` (issue 15): totals, buckets and top tools that equal what `list`, `stats` and
+//! `eval` say of the same store; `--last` and `--since`; sparklines a column a day; dated notes
+//! written by `dashboard annotate` and read back on the trend; the HTML page self-contained
+//! with every session text escaped. (The pages in a real browser: tests/browser/dashboard.mjs.)
+
+use std::collections::BTreeMap;
+
+use agent_strace::model::Tokens;
+use serde_json::{Value, json};
+
+use crate::common::{Run, SessionBuilder, TestEnv};
+
+const DAY: f64 = 86_400.0;
+
+/// Noon (UTC) `days` days before today: every test runs with `TZ=UTC`, so days are UTC days.
+fn days_ago(days: u32) -> f64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    (now / DAY).floor() * DAY - f64::from(days) * DAY + 12.0 * 3600.0
+}
+
+fn run(env: &TestEnv, args: &[&str]) -> Run {
+    Run::of(env.command(args).env("TZ", "UTC").output().unwrap())
+}
+
+fn id(i: u32) -> String {
+    format!("0000{i:04x}-0000-4000-8000-000000000000")
+}
+
+/// A session `days` days ago: `calls` Bash calls of which `failed` failed, one Read, one model
+/// response of `tokens` output tokens; its `meta.json` counters say the same.
+fn session(i: u32, days: u32, calls: u32, failed: u32, tokens: u64) -> SessionBuilder {
+    let mut s = SessionBuilder::new(&id(i))
+        .started(days_ago(days))
+        .meta(|m| m.agent_name = "claude-code".into())
+        .prompt(&format!("task {i}"))
+        .at(1.0)
+        .tool_call("Read", json!({"file_path": "/p/src/lib.rs"}))
+        .result(json!("fn main() {}"));
+    for n in 0..calls {
+        s = s
+            .at(2.0 + f64::from(n))
+            .tool_call("Bash", json!({"command": format!("cargo test {n}")}));
+        s = if n < failed {
+            s.error("1 test failed")
+        } else {
+            s.result(json!("ok"))
+        };
+    }
+    s.at(60.0)
+        .llm_response(
+            "claude-sonnet-4-5",
+            Tokens {
+                input: 1000,
+                output: tokens,
+                ..Tokens::default()
+            },
+        )
+        .ended(90.0)
+        .meta(|m| {
+            m.tool_calls = u64::from(calls) + 1;
+            m.errors = u64::from(failed);
+            m.total_tokens = 1000 + tokens;
+            m.llm_requests = 1;
+        })
+}
+
+/// Six sessions over nine days, one with a subagent.
+fn store(env: &TestEnv) {
+    session(1, 9, 2, 0, 100).write(env);
+    session(2, 5, 4, 1, 200).write(env);
+    session(3, 5, 1, 0, 300).write(env);
+    session(4, 2, 6, 3, 400).write(env);
+    session(5, 0, 3, 0, 500).write(env);
+    session(6, 0, 1, 1, 600).write(env);
+    session(7, 0, 2, 1, 700)
+        .meta(|m| m.parent_session_id = Some(id(6)))
+        .write(env);
+}
+
+fn count(list: &Value, key: &str) -> u64 {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s[key].as_u64().unwrap())
+        .sum()
+}
+
+fn sum(list: &Value, key: &str) -> f64 {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s[key].as_f64().unwrap_or(0.0))
+        .sum()
+}
+
+#[test]
+fn the_totals_are_what_list_and_stats_say() {
+    let env = TestEnv::new();
+    store(&env);
+    let board = run(&env, &["dashboard", "--format", "json"]);
+    board.success();
+    let d = board.json();
+    let listed = run(&env, &["list", "--format", "json"]).json();
+    let all = run(&env, &["list", "--all", "--format", "json"]).json();
+    let t = &d["totals"];
+    assert_eq!(t["sessions"], listed.as_array().unwrap().len());
+    assert_eq!(t["subagent_sessions"], 1);
+    assert_eq!(t["tool_calls"], count(&all, "tool_calls"));
+    assert_eq!(t["errors"], count(&all, "errors"));
+    assert_eq!(t["tokens"], count(&all, "total_tokens"));
+    let cost = t["cost_usd"].as_f64().unwrap();
+    assert!(cost > 0.0);
+    assert!(
+        (cost - sum(&listed, "cost_usd")).abs() < 1e-9,
+        "{cost} {listed}"
+    );
+    // And what `cost` says of each session, its subagents counted in.
+    let costed: f64 = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            run(
+                &env,
+                &[
+                    "cost",
+                    s["session_id"].as_str().unwrap(),
+                    "--format",
+                    "json",
+                ],
+            )
+            .json()["cost_usd"]
+                .as_f64()
+                .unwrap()
+        })
+        .sum();
+    assert!((cost - costed).abs() < 1e-6, "{cost} {costed}");
+    // The top tools: every session's `stats`, summed.
+    let mut tools: BTreeMap<String, u64> = BTreeMap::new();
+    for s in all.as_array().unwrap() {
+        let stats = run(
+            &env,
+            &[
+                "stats",
+                s["session_id"].as_str().unwrap(),
+                "--format",
+                "json",
+            ],
+        )
+        .json();
+        for tool in stats["tools"].as_array().unwrap() {
+            *tools
+                .entry(tool["tool"].as_str().unwrap().into())
+                .or_default() += tool["calls"].as_u64().unwrap();
+        }
+    }
+    let top: BTreeMap<String, u64> = d["top_tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["tool"].as_str().unwrap().into(),
+                t["calls"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(top, tools);
+    assert_eq!(d["top_tools"][0]["tool"], "Bash");
+    // One bucket a day from the oldest session to today; the subagent on its parent's day.
+    let buckets = d["buckets"].as_array().unwrap();
+    assert_eq!(d["bucket_days"], 1);
+    assert_eq!(buckets.len(), 10);
+    let sessions: Vec<u64> = buckets
+        .iter()
+        .map(|b| b["sessions"].as_u64().unwrap())
+        .collect();
+    assert_eq!(sessions, [1, 0, 0, 0, 2, 0, 0, 1, 0, 2]);
+    assert_eq!(buckets[9]["tool_calls"], 4 + 2 + 3);
+    assert_eq!(buckets[9]["errors"], 1 + 1);
+    assert_eq!(buckets[7]["errors"], 3);
+}
+
+#[test]
+fn the_terminal_view_draws_a_column_a_day() {
+    let env = TestEnv::new();
+    store(&env);
+    let text = run(&env, &["dashboard"]);
+    text.success();
+    assert!(!text.stdout.contains('\x1b'), "no colour off a terminal");
+    let line = |name: &str| {
+        text.stdout
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} line: {}", text.stdout))
+            .to_owned()
+    };
+    // Sessions 1,0,0,0,2,0,0,1,0,2 scaled to 2: ▄ for 1, █ for 2, · for none.
+    assert!(
+        line("Sessions").contains("▄···█··▄·█"),
+        "{}",
+        line("Sessions")
+    );
+    // Errors 0,0,0,0,1,0,0,3,0,2 scaled to 3.
+    assert!(line("Errors").contains("····▃··█·▆"), "{}", line("Errors"));
+    assert!(text.stdout.contains("TOOL"), "{}", text.stdout);
+    let coloured = run(&env, &["--color", "always", "dashboard"]);
+    assert!(coloured.stdout.contains("\x1b[36m"), "{}", coloured.stdout);
+    // On a terminal (util-linux `script` gives it one): colour, unless NO_COLOR says no.
+    let on_a_terminal = |no_color: bool| {
+        let line = format!("{} dashboard", crate::common::bin().display());
+        let mut cmd = std::process::Command::new("script");
+        cmd.args(["-qec", &line, "/dev/null"])
+            .current_dir(env.path());
+        for (key, value) in env.command(&[]).get_envs() {
+            match value {
+                Some(value) => cmd.env(key, value),
+                None => cmd.env_remove(key),
+            };
+        }
+        cmd.env("TZ", "UTC").env("TERM", "xterm");
+        if no_color {
+            cmd.env("NO_COLOR", "1");
+        }
+        let out = cmd.output().ok().filter(|o| o.status.success())?;
+        Some(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    if let Some(tty) = on_a_terminal(false) {
+        assert!(tty.contains("\x1b[36m"), "{tty}");
+        let plain = on_a_terminal(true).unwrap();
+        assert!(
+            plain.contains("Sessions") && !plain.contains('\x1b'),
+            "{plain}"
+        );
+    }
+}
+
+#[test]
+fn last_and_since_pick_the_sessions() {
+    let env = TestEnv::new();
+    store(&env);
+    let last = run(&env, &["dashboard", "--last", "2", "--format", "json"]).json();
+    assert_eq!(last["totals"]["sessions"], 2);
+    let recent: Vec<&str> = last["recent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["session_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(recent.len(), 2);
+    assert!(recent.contains(&id(5).as_str()) && recent.contains(&id(6).as_str()));
+    let since = run(&env, &["dashboard", "--since", "6d", "--format", "json"]).json();
+    assert_eq!(since["totals"]["sessions"], 5);
+    assert_eq!(since["buckets"].as_array().unwrap().len(), 7);
+    let listed = run(&env, &["list", "--since", "6d", "--format", "json"]).json();
+    assert_eq!(
+        since["totals"]["sessions"],
+        listed.as_array().unwrap().len()
+    );
+    let bad = run(&env, &["dashboard", "--since", "soon"]);
+    assert_eq!(bad.code, 2, "{bad:?}");
+    assert_eq!(bad.stderr.lines().count(), 1, "{}", bad.stderr);
+    let zero = run(&env, &["dashboard", "--last", "0"]);
+    assert_eq!(zero.code, 2, "{zero:?}");
+}
+
+#[test]
+fn notes_are_written_and_marked_on_the_trend() {
+    let env = TestEnv::new();
+    store(&env);
+    let day = chrono::DateTime::from_timestamp(days_ago(3) as i64, 0)
+        .unwrap()
+        .format("%Y-%m-%d")
+        .to_string();
+    let noted = run(
+        &env,
+        &[
+            "dashboard",
+            "annotate",
+            "--date",
+            &day,
+            "--note",
+            "moved to </script> sonnet",
+        ],
+    );
+    noted.success();
+    assert!(noted.stdout.contains(&day), "{}", noted.stdout);
+    let trend = run(
+        &env,
+        &["dashboard", "--trend", "--since", "9d", "--format", "json"],
+    );
+    trend.success();
+    let t = trend.json();
+    let markers = t["trend"]["markers"].as_array().unwrap();
+    assert_eq!(markers.len(), 1, "{t}");
+    assert_eq!(markers[0]["date"], day.as_str());
+    assert_eq!(markers[0]["note"], "moved to </script> sonnet");
+    assert_eq!(markers[0]["bucket"], 6);
+    // On the terminal: the note under the charts, `^` in its column.
+    let text = run(&env, &["dashboard", "--trend", "--since", "9d"]);
+    text.success();
+    assert!(
+        text.stdout.contains("moved to </script> sonnet"),
+        "{}",
+        text.stdout
+    );
+    let marks = text
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Notes"))
+        .unwrap();
+    let sparkline_start = text
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Error rate"))
+        .unwrap()
+        .char_indices()
+        .count()
+        - 10;
+    assert_eq!(marks.chars().count(), sparkline_start + 7, "{marks:?}");
+    for bad in ["2026-13-01", "25/11/2026", "yesterday", ""] {
+        let r = run(
+            &env,
+            &["dashboard", "annotate", "--date", bad, "--note", "x"],
+        );
+        assert_eq!(r.code, 2, "{bad}: {r:?}");
+        assert_eq!(
+            r.stderr.trim_end().lines().count(),
+            1,
+            "{bad}: {}",
+            r.stderr
+        );
+    }
+    let empty = run(
+        &env,
+        &["dashboard", "annotate", "--date", &day, "--note", " "],
+    );
+    assert_eq!(empty.code, 2, "{empty:?}");
+    // Only the good note was kept, and it is marked only in a period that holds its day.
+    let again = run(&env, &["dashboard", "--trend", "--format", "json"]).json();
+    assert_eq!(again["trend"]["markers"].as_array().unwrap().len(), 1);
+    let later = run(
+        &env,
+        &["dashboard", "--trend", "--since", "2d", "--format", "json"],
+    )
+    .json();
+    assert_eq!(later["trend"]["markers"], json!([]));
+}
+
+#[test]
+fn pass_rates_are_what_eval_says() {
+    let env = TestEnv::new();
+    store(&env);
+    std::fs::write(
+        env.path().join(".agent-evals.yaml"),
+        "scorers:\n  - type: no_errors\n  - type: tool_calls_under\n    max_calls: 4\n",
+    )
+    .unwrap();
+    let t = run(
+        &env,
+        &["dashboard", "--trend", "--since", "30d", "--format", "json"],
+    );
+    t.success();
+    let t = t.json();
+    let listed = run(&env, &["list", "--format", "json"]).json();
+    let mut expected: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for s in listed.as_array().unwrap() {
+        let e = run(
+            &env,
+            &[
+                "eval",
+                s["session_id"].as_str().unwrap(),
+                "--format",
+                "json",
+            ],
+        )
+        .json();
+        let overall = expected.entry("overall".into()).or_default();
+        overall.0 += 1;
+        overall.1 += u64::from(e["passed"].as_bool().unwrap());
+        for r in e["results"].as_array().unwrap() {
+            let entry = expected
+                .entry(r["scorer"].as_str().unwrap().into())
+                .or_default();
+            entry.0 += 1;
+            entry.1 += u64::from(r["passed"].as_bool().unwrap());
+        }
+    }
+    let got: BTreeMap<String, (u64, u64)> = t["trend"]["judges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| {
+            (
+                j["judge"].as_str().unwrap().into(),
+                (j["judged"].as_u64().unwrap(), j["passed"].as_u64().unwrap()),
+            )
+        })
+        .collect();
+    assert_eq!(got, expected);
+    assert_eq!(got["no_errors"], (6, 3));
+    // Per day: today's two sessions, one of them failed.
+    let overall = &t["trend"]["judges"][0];
+    assert_eq!(overall["judge"], "overall");
+    let rates = overall["pass_rate"].as_array().unwrap();
+    assert_eq!(rates.last().unwrap().as_f64(), Some(0.5));
+    assert_eq!(rates[rates.len() - 2], Value::Null);
+}
+
+#[test]
+fn the_page_is_self_contained_and_escapes_what_sessions_say() {
+    let env = TestEnv::new();
+    let hostile = "</script><img src=x onerror=alert(1)> javascript:alert(2)";
+    SessionBuilder::new("evil\"><svg onload=alert(3)>")
+        .started(days_ago(1))
+        .prompt(hostile)
+        .tool_call("<b>Bash</b>", json!({"command": hostile}))
+        .result(json!("ok"))
+        .write(&env);
+    let page = env.path().join("out/index.html");
+    let r = run(&env, &["dashboard", "--html", page.to_str().unwrap()]);
+    r.success();
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("Content-Security-Policy"));
+    assert!(!html.contains("<script"), "no script at all");
+    assert!(!html.contains("<img"), "{html}");
+    assert!(!html.contains("<svg onload"), "{html}");
+    assert!(html.contains("&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"));
+    assert!(html.contains("href=\"replay-evil%22%3E%3Csvg%20onload%3Dalert%283%29%3E.html\""));
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no request out"
+    );
+    let trend = env.path().join("out/trend.html");
+    run(
+        &env,
+        &["dashboard", "--trend", "--html", trend.to_str().unwrap()],
+    )
+    .success();
+    let html = std::fs::read_to_string(&trend).unwrap();
+    assert!(html.contains("data-metric=\"pass_rate\""));
+    assert!(!html.contains("<img"));
+}
+
+#[test]
+fn an_empty_store_shows_nothing_and_succeeds() {
+    let env = TestEnv::new();
+    std::fs::create_dir(env.store()).unwrap();
+    let r = run(&env, &["dashboard", "--format", "json"]);
+    r.success();
+    assert_eq!(r.json()["totals"]["sessions"], 0);
+    let text = run(&env, &["dashboard"]);
+    text.success();
+    assert!(text.stdout.contains("no sessions"), "{}", text.stdout);
+}
+
+/// What a hostile session plants in its prompt, tool names, arguments, file names, id, agent
+/// and command, and what a note says.
+const HOSTILE: [&str; 4] = [
+    "</script><img src=x onerror=\"window.__pwned=1;alert(1)\">",
+    "<svg onload=\"window.__pwned=2\"></svg>",
+    "javascript:alert(3)",
+    "\"><script>window.__pwned=4</script>",
+];
+
+/// A month of sessions with figures that vary from day to day, a hostile one, a subagent,
+/// scorers and two notes: what the README's screenshots show.
+fn month(env: &TestEnv) -> (String, String) {
+    for i in 0..60u32 {
+        let day = 29 - (i * 7 % 30);
+        let calls = 3 + (i * 5) % 11;
+        let failed = if i % 4 == 0 { (i / 4) % 3 + 1 } else { 0 };
+        let s = session(
+            100 + i,
+            day,
+            calls,
+            failed.min(calls),
+            400 + u64::from(i) * 97,
+        );
+        // Durations that vary, and now and then a failed build tried again (a retry).
+        let s = s.ended(60.0 + f64::from(i * 37 % 600));
+        let s = if i % 5 == 0 {
+            s.at(40.0)
+                .tool_call("Bash", json!({"command": "cargo build"}))
+                .error("error[E0308]: mismatched types")
+                .tool_call("Bash", json!({"command": "cargo build"}))
+                .result(json!("ok"))
+                .meta(|m| {
+                    m.tool_calls += 2;
+                    m.errors += 1;
+                })
+        } else {
+            s
+        };
+        let s = if i % 3 == 0 {
+            s.at(30.0)
+                .tool_call("Edit", json!({"file_path": format!("/p/src/m{i}.rs")}))
+                .result(json!("ok"))
+                .tool_call("Grep", json!({"pattern": "fn main"}))
+                .result(json!("src/main.rs"))
+                .meta(|m| m.tool_calls += 2)
+        } else {
+            s
+        };
+        s.write(env);
+    }
+    session(300, 1, 2, 0, 50)
+        .meta(|m| m.parent_session_id = Some(id(100)))
+        .write(env);
+    let [img, svg, js, quote] = HOSTILE;
+    // A session id may hold anything but a slash (it names a folder).
+    SessionBuilder::new("bad\"><img src=x onerror=\"window.__pwned=5\">")
+        .started(days_ago(0))
+        .meta(|m| {
+            m.agent_name = svg.into();
+            m.command = js.into();
+            m.tool_calls = 1;
+        })
+        .prompt(&format!("{img} {js}"))
+        .at(1.0)
+        .tool_call(img, json!({"command": svg, "file_path": js}))
+        .file_write(&format!("/tmp/{img}.rs"))
+        .result(json!(quote))
+        .ended(5.0)
+        .write(env);
+    std::fs::write(
+        env.path().join(".agent-evals.yaml"),
+        "scorers:\n  - type: no_errors\n  - type: tool_calls_under\n    max_calls: 10\n  - type: duration_under\n    max_seconds: 120\n",
+    )
+    .unwrap();
+    let date = |days: u32| {
+        chrono::DateTime::from_timestamp(days_ago(days) as i64, 0)
+            .unwrap()
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    run(
+        env,
+        &[
+            "dashboard",
+            "annotate",
+            "--date",
+            &date(20),
+            "--note",
+            "moved to claude-sonnet-4-5",
+        ],
+    )
+    .success();
+    run(
+        env,
+        &["dashboard", "annotate", "--date", &date(8), "--note", img],
+    )
+    .success();
+    let out = env.path().join("out");
+    let board = out.join("index.html");
+    let trend = out.join("trend.html");
+    run(env, &["dashboard", "--html", board.to_str().unwrap()]).success();
+    run(
+        env,
+        &[
+            "dashboard",
+            "--trend",
+            "--since",
+            "30d",
+            "--html",
+            trend.to_str().unwrap(),
+        ],
+    )
+    .success();
+    (
+        board.to_string_lossy().into_owned(),
+        trend.to_string_lossy().into_owned(),
+    )
+}
+
+/// Where a screenshot goes: docs/images when `AGENT_STRACE_SCREENSHOTS` asks for it (the
+/// README shows them), else the test's own folder.
+fn screenshot(env: &TestEnv, name: &str) -> String {
+    let path = if std::env::var_os("AGENT_STRACE_SCREENSHOTS").is_some() {
+        crate::common::browser::docs_images().join(name)
+    } else {
+        env.path().join(name)
+    };
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn the_pages_in_a_browser_show_their_charts_and_run_no_session_script() {
+    let env = TestEnv::new();
+    let (board, trend) = month(&env);
+    let d = run(&env, &["dashboard", "--format", "json"]).json();
+    let t = run(
+        &env,
+        &["dashboard", "--trend", "--since", "30d", "--format", "json"],
+    )
+    .json();
+    // Both pages hold no script, and everything the sessions said is text.
+    for path in [&board, &trend] {
+        let html = std::fs::read_to_string(path).unwrap();
+        assert!(
+            !html.contains("<script") && !html.contains("<img") && !html.contains("<svg onload")
+        );
+    }
+    // Every replay page the tables link to is there.
+    for s in d["recent"].as_array().unwrap() {
+        let name = format!("replay-{}.html", s["session_id"].as_str().unwrap());
+        assert!(env.path().join("out").join(&name).is_file(), "{name}");
+    }
+    let Some(browser) = crate::common::browser::Browser::from_env(
+        "the_pages_in_a_browser_show_their_charts_and_run_no_session_script",
+    ) else {
+        return;
+    };
+    let seen = browser.run(
+        "dashboard.mjs",
+        &json!({"pages": [
+            {"path": board, "screenshot": screenshot(&env, "dashboard.png")},
+            {"path": trend, "screenshot": screenshot(&env, "trend.png")},
+        ]}),
+    );
+    for page in seen.as_array().unwrap() {
+        assert_eq!(page["pwned"], Value::Null, "{page}");
+        assert_eq!(page["scripts"], 0, "{page}");
+        assert_eq!(page["foreignElements"], json!([]), "{page}");
+        assert_eq!(page["handlerAttributes"], json!([]), "{page}");
+        assert_eq!(page["unchartedSvgs"], 0, "{page}");
+        // Links go to replay pages beside the page, never anywhere else.
+        for link in page["links"].as_array().unwrap() {
+            let link = link.as_str().unwrap();
+            assert!(link.starts_with("file:///"), "{link}");
+            assert!(
+                link.contains("/out/replay-") && link.rsplit('.').next() == Some("html"),
+                "{link}"
+            );
+        }
+        let opened = &page["replayOpened"];
+        assert!(opened["lines"].as_u64().unwrap() > 0, "{page}");
+        assert_eq!(opened["pwned"], Value::Null);
+        // The hostile session's prompt is in the table as text.
+        let recent = page["recent"].as_array().unwrap();
+        assert_eq!(recent.len(), d["recent"].as_array().unwrap().len());
+        assert!(
+            recent
+                .iter()
+                .any(|r| r[7].as_str().unwrap().contains(HOSTILE[0])),
+            "{page}"
+        );
+    }
+    // The dashboard: a chart per figure, a bar per bucket, the bars' values the JSON's.
+    let dash = &seen[0];
+    let buckets = d["buckets"].as_array().unwrap();
+    for metric in ["sessions", "tool_calls", "errors", "tokens", "cost_usd"] {
+        let chart = &dash["charts"][metric];
+        assert_eq!(chart["visible"], true, "{metric}");
+        assert_eq!(
+            chart["bars"].as_u64().unwrap() as usize,
+            buckets.len(),
+            "{metric}"
+        );
+        let values: Vec<f64> = chart["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let expected: Vec<f64> = buckets
+            .iter()
+            .map(|b| b[metric].as_f64().unwrap())
+            .collect();
+        for (got, want) in values.iter().zip(&expected) {
+            assert!(
+                (got - want).abs() < 1e-9,
+                "{metric}: {values:?} {expected:?}"
+            );
+        }
+        let nonzero = expected.iter().filter(|v| **v > 0.0).count();
+        assert_eq!(
+            chart["tallBars"].as_u64().unwrap() as usize,
+            nonzero,
+            "{metric}"
+        );
+    }
+    assert_eq!(
+        dash["topTools"].as_array().unwrap().len(),
+        d["top_tools"].as_array().unwrap().len()
+    );
+    assert!(
+        dash["topTools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r[0] == HOSTILE[0])
+    );
+    // The trend: a line per judge, both notes marked on every bar chart.
+    let trend_page = &seen[1];
+    let judges: Vec<&str> = t["trend"]["judges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["judge"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        judges,
+        ["overall", "no_errors", "tool_calls_under", "duration_under"]
+    );
+    let lines: Vec<&str> = trend_page["charts"]["pass_rate"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert_eq!(lines, judges);
+    for metric in ["error_rate", "retry_rate", "cost_usd", "duration_s"] {
+        let markers = trend_page["charts"][metric]["markers"].as_array().unwrap();
+        assert_eq!(markers.len(), 2, "{metric}: {trend_page}");
+        assert!(
+            markers[0]
+                .as_str()
+                .unwrap()
+                .contains("moved to claude-sonnet-4-5")
+        );
+        assert!(markers[1].as_str().unwrap().contains(HOSTILE[0]));
+    }
+    assert_eq!(trend_page["notes"].as_array().unwrap().len(), 2);
+}

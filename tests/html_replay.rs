@@ -1,0 +1,463 @@
+//! `replay --format html` and `share` (issue 15), opened in a real browser: Chromium driven by
+//! playwright-core through tests/browser/*.mjs (tests/common/browser.rs runs them). Each script
+//! fails on any console error, page error, dialog or network request; the tests here check
+//! what the scripts saw against the store.
+
+use std::path::{Path, PathBuf};
+
+use agent_strace::model::Tokens;
+use serde_json::{Value, json};
+
+use crate::common::browser::{Browser, docs_images};
+use crate::common::generator::{Shape, generate_session, session_uuid};
+use crate::common::{SessionBuilder, TestEnv, shared};
+
+/// The harness notices what it is there to notice: a console error, an uncaught exception, a
+/// dialog and a request to the network each show up in the problems it reports.
+#[test]
+fn the_browser_harness_reports_errors_dialogs_and_requests() {
+    let Some(browser) =
+        Browser::from_env("the_browser_harness_reports_errors_dialogs_and_requests")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("bad.html");
+    std::fs::write(
+        &page,
+        "<!doctype html><title>bad page</title><p>hello</p>\
+         <img src=\"http://example.invalid/x.png\">\
+         <script>console.error('boom'); alert('hi'); setTimeout(() => { throw new Error('late') });</script>",
+    )
+    .unwrap();
+    let shot = dir.path().join("bad.png");
+    let seen = browser.run("probe.mjs", &json!({"path": page, "screenshot": shot}));
+    assert_eq!(seen["title"], "bad page");
+    assert!(seen["text"].as_str().unwrap().contains("hello"));
+    let problems = &seen["problems"];
+    let has = |list: &str, text: &str| {
+        problems[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m.as_str().unwrap().contains(text))
+    };
+    assert!(has("console", "boom"), "{problems}");
+    assert!(has("pageErrors", "late"), "{problems}");
+    assert_eq!(problems["dialogs"], json!(["alert: hi"]));
+    assert_eq!(
+        problems["requests"],
+        json!(["http://example.invalid/x.png"])
+    );
+    let png = std::fs::read(&shot).unwrap();
+    assert_eq!(&png[..4], b"\x89PNG");
+}
+
+/// A real Claude Code session with two subagents, imported from the corpus.
+const CORPUS_SESSION: &str = "ae4a77f8-aedd-4bc1-888f-c94edc91af04";
+
+fn import_corpus_session(env: &TestEnv) {
+    let transcript = shared()
+        .join("corpus/claude-code/marot__spotter")
+        .join(format!("{CORPUS_SESSION}.jsonl"));
+    env.run(&["import", transcript.to_str().unwrap()]).success();
+}
+
+/// Every event line of every session in the store.
+fn events_in_store(env: &TestEnv) -> usize {
+    env.sessions().iter().map(|s| env.events(s).len()).sum()
+}
+
+fn page(env: &TestEnv, args: &[&str], name: &str) -> PathBuf {
+    let path = env.path().join(name);
+    let mut line = args.to_vec();
+    line.extend(["-o", path.to_str().unwrap()]);
+    env.run(&line).success();
+    path
+}
+
+/// Where a screenshot goes: docs/images when `AGENT_STRACE_SCREENSHOTS` asks for it (the
+/// README shows them), else the test's own folder.
+fn screenshot_path(env: &TestEnv, name: &str) -> PathBuf {
+    if std::env::var_os("AGENT_STRACE_SCREENSHOTS").is_some() {
+        docs_images().join(name)
+    } else {
+        env.path().join(name)
+    }
+}
+
+#[track_caller]
+fn assert_replay_page_works(seen: &Value, events: usize) {
+    // Every event of the session and its subagents is in the page's model, once.
+    assert_eq!(seen["events"], events, "{seen}");
+    let lines = seen["lines"].as_u64().unwrap();
+    assert!(lines > 0 && lines as usize <= events);
+    assert_eq!(seen["shown"], lines);
+    // Virtualised: only the rows in view are in the DOM.
+    assert!(seen["rowsInDom"].as_u64().unwrap() < 100, "{seen}");
+    // Scrubbing to the start shows the start, and what is to come is marked so.
+    let scrub = &seen["scrub"];
+    assert!(
+        scrub["clockAtStart"]
+            .as_str()
+            .unwrap()
+            .starts_with("0:00.0 / "),
+        "{scrub}"
+    );
+    assert_ne!(scrub["clockAtStart"], scrub["clockAtEnd"]);
+    assert_ne!(scrub["clockAtMiddle"], scrub["clockAtEnd"]);
+    assert!(scrub["futureRowsAtStart"].as_u64().unwrap() > 0, "{scrub}");
+    // The running cost counter: nothing spent at the start, the whole cost at the end.
+    assert_eq!(scrub["costAtStart"], "$0.0000");
+    let money = |v: &Value| {
+        v.as_str()
+            .unwrap()
+            .trim_start_matches('$')
+            .parse::<f64>()
+            .unwrap()
+    };
+    assert!(money(&scrub["costAtMiddle"]) <= money(&scrub["costAtEnd"]));
+    assert!(money(&scrub["costAtEnd"]) > 0.0);
+    // Filters hide events: tool calls, then every tool but one.
+    let filter = &seen["filter"];
+    assert!(filter["withoutCalls"].as_u64().unwrap() < filter["before"].as_u64().unwrap());
+    assert_eq!(filter["callRowsShown"], 0);
+    let one_tool = filter["tool"].as_str().unwrap();
+    assert_eq!(
+        filter["toolsShown"],
+        json!([one_tool.split(' ').next().unwrap()])
+    );
+    assert_eq!(filter["after"], filter["before"]);
+    // Expanding a call shows its event as JSON, arguments and all.
+    let expanded = &seen["expanded"];
+    assert!(expanded["json"]["arguments"].is_object(), "{expanded}");
+    assert_eq!(expanded["closed"], true);
+    // The theme toggle.
+    assert_ne!(seen["theme"]["before"], seen["theme"]["after"]);
+    assert_eq!(seen["theme"]["backgroundChanged"], true);
+    // Keys: j moves down, k up, Enter expands, b bookmarks, / searches, space plays.
+    let keys = &seen["keys"];
+    let line = |k: &str| keys[k].as_i64().unwrap();
+    assert!(line("first") >= 0);
+    assert_eq!(line("third"), line("first") + 2, "{keys}");
+    assert_eq!(line("second"), line("first") + 1, "{keys}");
+    assert_eq!(line("arrow"), line("third"), "{keys}");
+    assert_eq!(keys["expandedByKey"], 1);
+    assert_eq!(keys["bookmarks"], 1);
+    assert_eq!(keys["searchFocused"], true);
+    assert_eq!(keys["shownForNothing"], 0);
+    assert_eq!(keys["shownAfterEscape"], lines);
+    assert!(keys["playing"].as_str().unwrap().contains("pause"));
+    assert!(keys["paused"].as_str().unwrap().contains("play"));
+    // Bookmarks are kept by the browser for a file:// page (Chromium gives file pages storage).
+    assert_eq!(seen["bookmarksAfterReload"], 1, "{seen}");
+    assert!(
+        seen["storageNote"]
+            .as_str()
+            .unwrap()
+            .contains("localStorage")
+    );
+}
+
+#[test]
+fn the_html_replay_shows_a_real_session_with_its_subagents() {
+    let Some(browser) =
+        Browser::from_env("the_html_replay_shows_a_real_session_with_its_subagents")
+    else {
+        return;
+    };
+    let env = TestEnv::new();
+    import_corpus_session(&env);
+    env.run(&[
+        "annotate",
+        CORPUS_SESSION,
+        "5",
+        "--note",
+        "the plan starts here",
+        "--label",
+        "decision",
+    ])
+    .success();
+    let path = page(&env, &["replay", "--format", "html"], "replay.html");
+    let seen = browser.run(
+        "replay.mjs",
+        &json!({
+            "path": path,
+            "screenshot": screenshot_path(&env, "replay.png"),
+            "subagent": "agent-aac57f5",
+        }),
+    );
+    assert_replay_page_works(&seen, events_in_store(&env));
+    assert_eq!(seen["summaryVisible"], false);
+    assert!(seen["title"].as_str().unwrap().starts_with("Replay: "));
+    // The subagent's lines sit under its call, and fold away with it.
+    let sub = &seen["subagent"];
+    assert!(sub["lines"].as_u64().unwrap() > 0);
+    assert_eq!(sub["allNested"], true);
+    assert!(sub["folded"].as_u64().unwrap() >= sub["lines"].as_u64().unwrap());
+    let notes = seen["annotations"].as_array().unwrap();
+    assert!(
+        notes.iter().any(|n| n
+            .as_str()
+            .unwrap()
+            .contains("[decision] the plan starts here")),
+        "{notes:?}"
+    );
+}
+
+/// A session built to be shared: a secret in a prompt, a file written, a test run that passes.
+fn shared_session(env: &TestEnv) -> String {
+    SessionBuilder::new("5ea7ed00-0000-4000-8000-000000000001")
+        .session_start(json!({"source": "startup", "cwd": "/home/dev/app"}))
+        .prompt("deploy with key AKIAQWERTYUIOP123456 and fix the tests")
+        .at(1.0)
+        .llm_response(
+            "claude-sonnet-4-5",
+            Tokens {
+                input: 1200,
+                output: 300,
+                ..Tokens::default()
+            },
+        )
+        .at(2.0)
+        .tool_call(
+            "Edit",
+            json!({"file_path": "/home/dev/app/src/lib.rs", "old_string": "a", "new_string": "b"}),
+        )
+        .at(2.5)
+        .result(json!("ok"))
+        .file_write("/home/dev/app/src/lib.rs")
+        .at(3.0)
+        .llm_response(
+            "claude-sonnet-4-5",
+            Tokens {
+                input: 1500,
+                output: 200,
+                ..Tokens::default()
+            },
+        )
+        .at(4.0)
+        .tool_call("Bash", json!({"command": "cargo test"}))
+        .at(9.0)
+        .result(json!({"stdout": "test result: ok. 12 passed; 0 failed", "exit_code": 0}))
+        .at(10.0)
+        .answer("Fixed and tested.")
+        .at(11.0)
+        .session_end(json!({"reason": "exit"}))
+        .write(env)
+}
+
+#[test]
+fn share_puts_a_summary_first_and_redacts_secrets() {
+    let env = TestEnv::new();
+    let id = shared_session(&env);
+    let path = page(&env, &["share", &id], "share.html");
+    let html = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        !html.contains("AKIAQWERTYUIOP123456"),
+        "the secret is in the page"
+    );
+    // The replay is for the person who recorded it: as recorded.
+    let replay = page(&env, &["replay", "--format", "html", &id], "replay.html");
+    assert!(
+        std::fs::read_to_string(replay)
+            .unwrap()
+            .contains("AKIAQWERTYUIOP123456")
+    );
+    let Some(browser) = Browser::from_env("share_puts_a_summary_first_and_redacts_secrets") else {
+        return;
+    };
+    let seen = browser.run("replay.mjs", &json!({"path": path, "share": true}));
+    assert_replay_page_works(&seen, env.events(&id).len());
+    assert_eq!(seen["summaryVisible"], true);
+    assert_eq!(seen["verdict"], "passed");
+    assert_eq!(seen["filesChanged"], json!(["src/lib.rs"]));
+    assert!(seen["headerText"].as_str().unwrap().contains("redacted"));
+}
+
+#[test]
+fn the_share_page_of_a_real_session_in_the_browser() {
+    let Some(browser) = Browser::from_env("the_share_page_of_a_real_session_in_the_browser") else {
+        return;
+    };
+    let env = TestEnv::new();
+    import_corpus_session(&env);
+    let path = page(&env, &["share", CORPUS_SESSION], "share.html");
+    let seen = browser.run(
+        "replay.mjs",
+        &json!({"path": path, "share": true, "screenshot": screenshot_path(&env, "share.png")}),
+    );
+    assert_replay_page_works(&seen, events_in_store(&env));
+    assert_eq!(seen["summaryVisible"], true);
+    assert!(["passed", "failed", "unknown"].contains(&seen["verdict"].as_str().unwrap()));
+    assert!(!seen["filesChanged"].as_array().unwrap().is_empty());
+    assert!(seen["phases"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn html_output_goes_to_stdout_without_o_and_o_needs_html() {
+    let env = TestEnv::new();
+    let id = shared_session(&env);
+    let run = env.run(&["replay", "--format", "html", &id]);
+    run.success();
+    assert!(run.stdout.starts_with("<!doctype html>"));
+    assert!(run.stdout.contains("Content-Security-Policy"));
+    let run = env.run(&["replay", &id, "-o", "x.html"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--format html"), "{}", run.stderr);
+    let run = env.run(&["replay", "--format", "html", "--tree", &id]);
+    assert_eq!(run.code, 2);
+}
+
+/// What a hostile session plants, and where.
+const PAYLOADS: [&str; 9] = [
+    "</script><img src=x onerror=\"window.__pwned=1;alert(1)\">",
+    "\"><script>window.__pwned=2;alert(2)</script>",
+    "<svg onload=\"window.__pwned=3;alert(3)\"></svg>",
+    "javascript:alert(4)",
+    "<!--<script>alert(5)</script>-->",
+    "\u{2028}</SCRIPT ><script>window.__pwned=6</script>",
+    "<iframe src=\"javascript:alert(7)\"></iframe>",
+    "&lt;script&gt;alert(8)&lt;/script&gt;",
+    "<a href=\"javascript:alert(9)\">click</a>",
+];
+
+fn hostile_session(env: &TestEnv) -> String {
+    let [img, quote, svg, js, comment, sep, iframe, entity, link] = PAYLOADS;
+    let child = SessionBuilder::new("bad00000-0000-4000-8000-00000000c41d")
+        .meta(|m| {
+            m.parent_session_id = Some("bad00000-0000-4000-8000-0000000000a1".into());
+            m.parent_event_id = Some("e02".into());
+            m.depth = 1;
+            svg.clone_into(&mut m.command);
+        })
+        .tool_call("Bash", json!({"command": img}))
+        .at(0.5)
+        .error(quote);
+    child.write(env);
+    SessionBuilder::new("bad00000-0000-4000-8000-0000000000a1")
+        .meta(|m| {
+            img.clone_into(&mut m.command);
+            m.extra.insert("title".into(), json!(quote));
+        })
+        .prompt(img)
+        .tool_call("Task", json!({"prompt": svg, "description": comment}))
+        .at(1.0)
+        .result(json!(sep))
+        .at(2.0)
+        .tool_call("WebFetch", json!({"url": js, "prompt": iframe}))
+        .at(2.5)
+        .result(json!({"links": [js, "https://example.com/ok", "JAVASCRIPT:alert(10)"]}))
+        .at(3.0)
+        .tool_call(
+            "Write",
+            json!({"file_path": format!("/tmp/{quote}.rs"), "content": entity}),
+        )
+        .at(3.5)
+        .result(json!("written"))
+        .file_write(&format!("/tmp/{svg}/x.rs"))
+        .at(4.0)
+        .llm_response(
+            link,
+            Tokens {
+                input: 10,
+                output: 5,
+                ..Tokens::default()
+            },
+        )
+        .at(5.0)
+        .answer(&format!("{sep} {link} {entity}"))
+        .write(env)
+}
+
+#[test]
+fn a_hostile_session_runs_no_script_in_either_page() {
+    let env = TestEnv::new();
+    let id = hostile_session(&env);
+    env.run(&[
+        "annotate",
+        &id,
+        "2",
+        "--note",
+        PAYLOADS[0],
+        "--label",
+        PAYLOADS[2],
+    ])
+    .success();
+    let replay = page(&env, &["replay", "--format", "html", &id], "replay.html");
+    let share = page(&env, &["share", &id], "share.html");
+    for path in [&replay, &share] {
+        let html = std::fs::read_to_string(path).unwrap();
+        // Only our own two script elements, and nothing a session wrote reads as markup.
+        assert_eq!(html.matches("<script").count(), 2, "{}", path.display());
+        assert_eq!(html.to_lowercase().matches("</script").count(), 2);
+        assert!(!html.contains("<img") && !html.contains("<svg") && !html.contains("<iframe"));
+        assert!(!html.contains('\u{2028}'));
+    }
+    let Some(browser) = Browser::from_env("a_hostile_session_runs_no_script_in_either_page") else {
+        return;
+    };
+    for path in [replay, share] {
+        let seen = browser.run("hostile.mjs", &json!({"path": path, "payloads": PAYLOADS}));
+        assert_eq!(seen["pwned"], Value::Null, "{seen}");
+        assert_eq!(seen["foreignElements"], json!([]), "{seen}");
+        assert_eq!(seen["handlerAttributes"], json!([]), "{seen}");
+        assert_eq!(seen["scripts"], 2, "{seen}");
+        // Links only where a session recorded an http(s) URL, never javascript:.
+        assert_eq!(seen["links"], json!(["https://example.com/ok"]), "{seen}");
+        // Every payload is on the page, as text.
+        assert_eq!(seen["missing"], json!([]), "{seen}");
+        assert!(seen["rowsExpanded"].as_u64().unwrap() >= 8, "{seen}");
+    }
+}
+
+/// Bytes of a file.
+fn size(path: &Path) -> u64 {
+    std::fs::metadata(path).unwrap().len()
+}
+
+#[test]
+fn a_100k_event_session_stays_small_and_opens_fast() {
+    let env = TestEnv::new();
+    let id = session_uuid(15);
+    let shape = Shape {
+        usage: true,
+        ..Shape::big()
+    };
+    let info = generate_session(&env.store(), &id, 15, &shape).unwrap();
+    assert_eq!(info.events, 100_000);
+    let path = page(&env, &["replay", "--format", "html", &id], "big.html");
+    let ndjson = size(&env.store().join(&id).join("events.ndjson"));
+    let html = size(&path);
+    let ratio = html as f64 / ndjson as f64;
+    println!("100k events: events.ndjson {ndjson} bytes, page {html} bytes, {ratio:.2}x");
+    assert!(ratio <= 2.0, "the page is {ratio:.2} times events.ndjson");
+    let Some(browser) = Browser::from_env("a_100k_event_session_stays_small_and_opens_fast") else {
+        return;
+    };
+    let seen = browser.run("big.mjs", &json!({"path": path}));
+    println!("100k events in Chromium: {seen}");
+    assert_eq!(seen["events"], 100_000);
+    // Scrolled to the middle and to the end, the DOM still holds only the rows in view, and
+    // they are the right ones.
+    for at in ["start", "middle", "end"] {
+        let view = &seen["scroll"][at];
+        assert!(view["rows"].as_u64().unwrap() < 100, "{view}");
+    }
+    let lines = seen["lines"].as_u64().unwrap();
+    assert_eq!(seen["scroll"]["end"]["last"], lines - 1);
+    let middle = seen["scroll"]["middle"]["first"].as_u64().unwrap();
+    assert!(middle > lines / 3 && middle < lines * 2 / 3, "{seen}");
+    // First paint, from the page's performance marks (milliseconds from navigation): the
+    // figure docs/benchmarks.md quotes is printed above. Held here is the page's own part,
+    // from its script's start to the first paint: the rest is Chromium reading 34 MB of HTML,
+    // which a loaded machine slows down whatever the page does.
+    let mark = |name: &str| seen["marks"][name].as_f64().unwrap();
+    let script = mark("first-paint") - mark("start");
+    assert!(
+        script <= 1000.0,
+        "the page took {script} ms to paint: {seen}"
+    );
+    // Scrolling a screen at a time stays well within a frame budget a person notices.
+    assert!(seen["frames"]["mean"].as_f64().unwrap() <= 100.0, "{seen}");
+}
