@@ -33,6 +33,7 @@ mod layers;
 mod lint;
 mod mcp_http;
 mod mcp_proxy;
+mod mcp_server;
 mod optimize;
 mod policy;
 mod proxy_hardening;

@@ -27,6 +27,7 @@ mod inspect;
 mod lint;
 mod list;
 mod listing;
+mod mcp;
 mod optimize;
 mod output;
 mod placement;
@@ -111,6 +112,7 @@ enum Command {
     Sample(sample::SampleArgs),
     Eval(eval::EvalArgs),
     Drift(drift::DriftArgs),
+    Mcp(mcp::McpArgs),
 }
 
 /// A hook's command line, parsed without the rest of the CLI.
@@ -208,6 +210,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Sample(args) => sample::run(&args, &cli.globals),
         Command::Eval(args) => eval::run(&args, &cli.globals),
         Command::Drift(args) => drift::run(&args, &cli.globals),
+        Command::Mcp(args) => mcp::run(&args, &cli.globals),
     };
     output::finish(result)
 }
