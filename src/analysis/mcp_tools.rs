@@ -754,27 +754,26 @@ fn calls(session_id: &str, agent: Agent, events: impl Iterator<Item = Event>) ->
             }
             View::ToolResult(result) => {
                 let call = event.parent_id.as_ref().and_then(|p| open.remove(p));
-                match call {
-                    Some((at, kind)) => finish(&mut out[at], &event, &result, kind),
-                    None => {
-                        let mut m = Match {
-                            session_id: session_id.to_owned(),
-                            event_index: index,
-                            event_id: event.event_id.clone(),
-                            timestamp: event.timestamp,
-                            tool: result.tool.map(str::to_owned),
-                            file_path: None,
-                            command: None,
-                            exit_code: None,
-                            failed: false,
-                            rejected: false,
-                            error: None,
-                            duration_ms: None,
-                            result_event_id: None,
-                        };
-                        finish(&mut m, &event, &result, result.kind);
-                        out.push(m);
-                    }
+                if let Some((at, kind)) = call {
+                    finish(&mut out[at], &event, &result, kind);
+                } else {
+                    let mut m = Match {
+                        session_id: session_id.to_owned(),
+                        event_index: index,
+                        event_id: event.event_id.clone(),
+                        timestamp: event.timestamp,
+                        tool: result.tool.map(str::to_owned),
+                        file_path: None,
+                        command: None,
+                        exit_code: None,
+                        failed: false,
+                        rejected: false,
+                        error: None,
+                        duration_ms: None,
+                        result_event_id: None,
+                    };
+                    finish(&mut m, &event, &result, result.kind);
+                    out.push(m);
                 }
             }
             _ => {}

@@ -554,7 +554,7 @@ mod tests {
     #[test]
     fn hostile_characters_leave_as_escapes() {
         let a = answers(
-            "{\"jsonrpc\":\"2.0\",\"id\":\"\u{202e}\u{1b}[2J\",\"method\":\"initialize\",\"params\":{}}\n",
+            "{\"jsonrpc\":\"2.0\",\"id\":\"\u{202e}\\u001b[2J\",\"method\":\"initialize\",\"params\":{}}\n",
         );
         assert_eq!(a[0]["id"], "\u{202e}\u{1b}[2J");
         let host = NoHost(Store::new("/nonexistent"));
