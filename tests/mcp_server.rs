@@ -523,3 +523,35 @@ fn a_project_with_nothing_recorded_lists_no_sessions() {
         json!([])
     );
 }
+
+#[test]
+fn a_search_reads_no_more_sessions_than_it_is_allowed_and_says_so() {
+    let env = TestEnv::new();
+    fixture(&env);
+    let input = concat!(
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\"}}\n",
+        "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"search_events\",\"arguments\":{\"tool\":\"Read\",\"max_sessions\":1}}}\n",
+        "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"search_events\",\"arguments\":{\"tool\":\"Read\"}}}\n",
+    );
+    let (answers, _) = raw(&env, input.as_bytes());
+    let few = &answers[1]["result"]["structuredContent"];
+    assert_eq!(
+        (&few["sessions_searched"], &few["sessions_not_searched"]),
+        (&json!(1), &json!(2)),
+        "{few}"
+    );
+    // The newest session is the hook-recorded one: its one Read.
+    let sessions: Vec<&Value> = few["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| &m["session_id"])
+        .collect();
+    assert_eq!(sessions, [HOOKED]);
+    let all = &answers[2]["result"]["structuredContent"];
+    assert_eq!(
+        (&all["sessions_searched"], &all["sessions_not_searched"]),
+        (&json!(3), &json!(0))
+    );
+    assert!(all["matches"].as_array().unwrap().len() > 1);
+}

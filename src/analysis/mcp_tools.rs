@@ -79,6 +79,10 @@ const DEFAULT_EVENTS: u64 = 50;
 /// The most matches `search_events` returns, and its default.
 pub const MAX_MATCHES: u64 = 500;
 const DEFAULT_MATCHES: u64 = 50;
+/// How many sessions `search_events` reads unless told otherwise (newest first), and the most
+/// it may be told: a search reads each session's events, and a model waits for the answer.
+const DEFAULT_SEARCHED: u64 = 500;
+const MAX_SEARCHED: u64 = 100_000;
 /// How many characters of each string in an event `get_session` keeps unless told otherwise,
 /// and the most it may be told.
 const DEFAULT_CHARS: u64 = 2000;
@@ -226,7 +230,9 @@ pub fn tools() -> Vec<ToolSpec> {
                     "has_error": {"type": "boolean", "description": "true: only calls that failed; false: only calls that did not"},
                     "session_id": session_id_schema("Only this session"),
                     "since": {"type": "string", "description": SINCE},
-                    "limit": limit_schema(DEFAULT_MATCHES, MAX_MATCHES, "matches")
+                    "limit": limit_schema(DEFAULT_MATCHES, MAX_MATCHES, "matches"),
+                    "max_sessions": {"type": "integer", "minimum": 1, "maximum": MAX_SEARCHED, "default": DEFAULT_SEARCHED,
+                                     "description": "The most sessions to read, newest first (sessions the index shows cannot match are not read)"}
                 },
                 "additionalProperties": false
             }),
@@ -246,6 +252,7 @@ pub fn tools() -> Vec<ToolSpec> {
                             "result_event_id": {"type": ["string", "null"]}}}},
                     "truncated": {"type": "boolean", "description": "The limit was reached: there may be more matches"},
                     "sessions_searched": {"type": "integer"},
+                    "sessions_not_searched": {"type": "integer", "description": "Sessions that might match but were past max_sessions: raise it, or narrow with since"},
                     "warnings": {"type": "array", "items": {"type": "string"}}
                 }
             }),
@@ -644,6 +651,7 @@ pub struct SearchResult {
     pub matches: Vec<Match>,
     pub truncated: bool,
     pub sessions_searched: usize,
+    pub sessions_not_searched: usize,
     pub warnings: Vec<String>,
 }
 
@@ -697,7 +705,12 @@ fn search_events(host: &dyn Host, args: &Map<String, Value>) -> Result<SearchRes
         exit_code: int_arg(args, "exit_code")?,
         has_error: bool_arg(args, "has_error")?,
     };
-    let (metas, warnings): (Vec<SessionMeta>, Vec<String>) = if args.contains_key("session_id") {
+    let searched = bounded_arg(args, "max_sessions", (1, DEFAULT_SEARCHED, MAX_SEARCHED))?;
+    let searched = usize::try_from(searched).unwrap_or(usize::MAX);
+    // Only a session that failed a call can hold a failed call: the index says which did.
+    let wants_failure = query.has_error == Some(true) || query.exit_code.is_some_and(|c| c != 0);
+    let (mut metas, warnings): (Vec<SessionMeta>, Vec<String>) = if args.contains_key("session_id")
+    {
         let id = select(host, args, "session_id")?;
         let summary = host
             .store()
@@ -708,15 +721,20 @@ fn search_events(host: &dyn Host, args: &Map<String, Value>) -> Result<SearchRes
         let (all, warnings) = sessions(host.store())?;
         let metas = all
             .into_iter()
+            .filter(|s| s.summary.meta.tool_calls > 0 || s.summary.meta.errors > 0)
+            .filter(|s| !wants_failure || s.summary.failures() > 0)
             .map(|s| s.summary.meta)
             .filter(|m| m.started_at >= since)
             .collect();
         (metas, warnings)
     };
+    let not_searched = metas.len().saturating_sub(searched);
+    metas.truncate(searched);
     let mut result = SearchResult {
         matches: Vec::new(),
         truncated: false,
         sessions_searched: 0,
+        sessions_not_searched: not_searched,
         warnings,
     };
     for meta in &metas {
