@@ -42,6 +42,7 @@ mod layers;
 mod lint;
 mod mcp_http;
 mod mcp_proxy;
+mod mcp_server;
 mod optimize;
 mod otel_ingest;
 mod otel_ingest_phoenix;

@@ -22,6 +22,7 @@
 //! - [`diff`]: two sessions compared phase by phase, or by what they achieved.
 //! - [`compare`]: two sessions side by side, with a verdict and how far their decisions diverged.
 //! - [`why`]: the causal chain that led to one event.
+//! - [`mcp_tools`]: the tools `agent-strace mcp` serves: schemas, checked arguments, results.
 //!
 //! Analyses never print, read the environment or choose exit codes.
 
@@ -34,6 +35,7 @@ pub mod diff;
 pub mod drift;
 pub mod eval;
 pub mod lint;
+pub mod mcp_tools;
 pub mod optimize;
 pub mod outcome;
 pub mod page;

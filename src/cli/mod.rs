@@ -33,6 +33,7 @@ mod inspect;
 mod lint;
 mod list;
 mod listing;
+mod mcp;
 mod optimize;
 mod output;
 mod placement;
@@ -124,6 +125,7 @@ enum Command {
     Export(export::ExportArgs),
     Server(server::ServerArgs),
     Dashboard(dashboard::DashboardArgs),
+    Mcp(mcp::McpArgs),
 }
 
 /// A hook's command line, parsed without the rest of the CLI.
@@ -225,6 +227,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Export(args) => export::run(&args, &cli.globals),
         Command::Server(args) => server::run(&args, &cli.globals),
         Command::Dashboard(args) => dashboard::run(&args, &cli.globals),
+        Command::Mcp(args) => mcp::run(&args, &cli.globals),
     };
     output::finish(result)
 }

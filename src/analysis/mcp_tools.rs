@@ -1,0 +1,910 @@
+//! The tools `agent-strace mcp` serves, as data: their names, descriptions and JSON Schemas,
+//! their arguments checked, and what each returns (a `Serialize` value the server wraps into
+//! an MCP tool result).
+//!
+//! The tools read the store and nothing else. What only the command line knows (a session's
+//! phases with the usage its agent logged, a session's cost with its subagents', what a date
+//! or an age like `7d` means) comes through [`Host`], so `get_session_summary` is exactly
+//! `explain --format json` and `diff_sessions` exactly `diff --format json`.
+//!
+//! Everything a tool returns is bounded: sessions and matches by `limit`, a session's events
+//! by `limit` and `offset`, and each string in an event by `max_chars`, so one huge session
+//! cannot flood the client (or the context window of the model reading it).
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use super::diff;
+use super::outcome::exit_code;
+use super::phases::Phases;
+use crate::model::glob::Glob;
+use crate::model::tools::{Agent, ToolKind};
+use crate::model::view::{ToolCall, ToolResult, View};
+use crate::model::{Event, EventType, SessionMeta};
+use crate::store::{IndexedSession, Selector, Store, StoreError};
+
+/// What the tools need that only the command line can give.
+pub trait Host {
+    /// The store the tools read.
+    fn store(&self) -> &Store;
+    /// `text` (a date like 2026-11-25, an RFC 3339 time, or an age like `7d`) as seconds since
+    /// the epoch; the error is a sentence for the caller.
+    fn instant(&self, text: &str) -> Result<f64, String>;
+    /// Session `id` (a full id) split into phases, as `explain` does.
+    fn phases(&self, id: &str) -> Result<Phases, String>;
+    /// Session `id` (a full id) as `diff` reads it: its phases and its cost with its subagents'.
+    fn diff_side(&self, id: &str) -> Result<(Phases, f64), String>;
+}
+
+/// Why a tool call did not return data.
+#[derive(Debug, thiserror::Error)]
+pub enum ToolError {
+    /// No tool of that name: a protocol error, not a tool's result.
+    #[error("there is no tool named `{0}`")]
+    UnknownTool(String),
+    /// The arguments, the session named, or the store: the caller (a model) reads this and can
+    /// try again.
+    #[error("{0}")]
+    Failed(String),
+}
+
+fn failed(message: impl Into<String>) -> ToolError {
+    ToolError::Failed(message.into())
+}
+
+/// One tool as `tools/list` describes it.
+#[derive(Debug, Clone)]
+pub struct ToolSpec {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub input_schema: Value,
+    pub output_schema: Value,
+}
+
+pub const LIST_SESSIONS: &str = "list_sessions";
+pub const GET_SESSION: &str = "get_session";
+pub const SEARCH_EVENTS: &str = "search_events";
+pub const GET_SESSION_SUMMARY: &str = "get_session_summary";
+pub const DIFF_SESSIONS: &str = "diff_sessions";
+
+/// The most sessions `list_sessions` returns, and its default.
+pub const MAX_SESSIONS: u64 = 1000;
+const DEFAULT_SESSIONS: u64 = 20;
+/// The most events one `get_session` page holds, and its default.
+pub const MAX_EVENTS: u64 = 500;
+const DEFAULT_EVENTS: u64 = 50;
+/// The most matches `search_events` returns, and its default.
+pub const MAX_MATCHES: u64 = 500;
+const DEFAULT_MATCHES: u64 = 50;
+/// How many sessions `search_events` reads unless told otherwise (newest first), and the most
+/// it may be told: a search reads each session's events, and a model waits for the answer.
+const DEFAULT_SEARCHED: u64 = 500;
+const MAX_SEARCHED: u64 = 100_000;
+/// How many characters of each string in an event `get_session` keeps unless told otherwise,
+/// and the most it may be told.
+const DEFAULT_CHARS: u64 = 2000;
+const MAX_CHARS: u64 = 100_000;
+/// How much of a first prompt, a command or an error a listing or a match keeps.
+const PROMPT_CHARS: usize = 200;
+const COMMAND_CHARS: usize = 300;
+const ERROR_CHARS: usize = 500;
+
+fn session_id_schema(what: &str) -> Value {
+    json!({"type": "string", "minLength": 1, "maxLength": 200,
+           "description": format!("{what}: a session id, or a unique prefix of one (as list_sessions shows)")})
+}
+
+fn limit_schema(default: u64, max: u64, what: &str) -> Value {
+    json!({"type": "integer", "minimum": 1, "maximum": max, "default": default,
+           "description": format!("The most {what} to return")})
+}
+
+const SINCE: &str = "Only sessions started at or after this: a date (2026-11-25, local time), an RFC 3339 time, or an age (30m, 12h, 7d, 2w)";
+
+/// A session as the listing tools show it (the JSON schema is [`session_schema`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct ListedSession {
+    pub session_id: String,
+    pub started_at: f64,
+    pub ended_at: Option<f64>,
+    pub duration_s: Option<f64>,
+    pub agent_name: String,
+    pub command: String,
+    pub title: Option<String>,
+    pub first_prompt: Option<String>,
+    pub tool_calls: u64,
+    /// Calls that failed (refused calls are not among them).
+    pub errors: u64,
+    pub rejections: u64,
+    pub llm_requests: u64,
+    pub total_tokens: u64,
+    pub parent_session_id: Option<String>,
+    /// This session's own cost at this binary's prices (its subagents' not included); `null`
+    /// when the index could not be used.
+    pub own_cost_usd: Option<f64>,
+    pub cost_estimated: bool,
+}
+
+fn session_schema() -> Value {
+    let nullable = |t: &str| json!({"type": [t, "null"]});
+    json!({
+        "type": "object",
+        "required": ["session_id", "started_at", "agent_name", "tool_calls", "errors"],
+        "properties": {
+            "session_id": {"type": "string"},
+            "started_at": {"type": "number", "description": "Seconds since the Unix epoch"},
+            "ended_at": nullable("number"),
+            "duration_s": nullable("number"),
+            "agent_name": {"type": "string"},
+            "command": {"type": "string"},
+            "title": nullable("string"),
+            "first_prompt": nullable("string"),
+            "tool_calls": {"type": "integer"},
+            "errors": {"type": "integer", "description": "Calls that failed"},
+            "rejections": {"type": "integer", "description": "Calls the user refused"},
+            "llm_requests": {"type": "integer"},
+            "total_tokens": {"type": "integer"},
+            "parent_session_id": nullable("string"),
+            "own_cost_usd": nullable("number"),
+            "cost_estimated": {"type": "boolean"}
+        }
+    })
+}
+
+/// Every tool, in the order `tools/list` gives them.
+pub fn tools() -> Vec<ToolSpec> {
+    let event_types: Vec<&str> = EventType::KNOWN.iter().map(EventType::as_str).collect();
+    vec![
+        ToolSpec {
+            name: LIST_SESSIONS,
+            title: "List recorded agent sessions",
+            description: "The coding-agent sessions agent-strace recorded in this project, newest first, with when each ran, which agent, its title or first prompt, tool calls, failed calls, tokens and cost. Use it to find a session id for the other tools.",
+            input_schema: json!({
+                "type": "object",
+                "properties": {
+                    "limit": limit_schema(DEFAULT_SESSIONS, MAX_SESSIONS, "sessions"),
+                    "since": {"type": "string", "description": SINCE},
+                    "agent": {"type": "string", "description": "Only sessions whose agent name contains this (any case), e.g. claude-code, codex, cursor"},
+                    "include_subagents": {"type": "boolean", "default": false, "description": "Also list subagent sessions (left out by default, as `agent-strace list` does)"}
+                },
+                "additionalProperties": false
+            }),
+            output_schema: json!({
+                "type": "object",
+                "required": ["sessions", "matched", "warnings"],
+                "properties": {
+                    "sessions": {"type": "array", "items": session_schema()},
+                    "matched": {"type": "integer", "description": "Sessions that match the filters, before the limit"},
+                    "warnings": {"type": "array", "items": {"type": "string"}}
+                }
+            }),
+        },
+        ToolSpec {
+            name: GET_SESSION,
+            title: "Read one session's events",
+            description: "One recorded session: its metadata and a page of its events (prompts, tool calls and results, file reads and writes, errors, model requests) in the order they happened, optionally only some event types. Page with offset and limit (next_offset says where the next page starts); long strings in events are cut to max_chars.",
+            input_schema: json!({
+                "type": "object",
+                "required": ["session_id"],
+                "properties": {
+                    "session_id": session_id_schema("The session"),
+                    "event_types": {"type": "array", "items": {"type": "string", "examples": event_types},
+                                    "description": format!("Only events of these types: {}", event_types.join(", "))},
+                    "offset": {"type": "integer", "minimum": 0, "default": 0, "description": "How many matching events to skip"},
+                    "limit": limit_schema(DEFAULT_EVENTS, MAX_EVENTS, "events"),
+                    "max_chars": {"type": "integer", "minimum": 1, "maximum": MAX_CHARS, "default": DEFAULT_CHARS,
+                                  "description": "How many characters of each string in an event to keep"}
+                },
+                "additionalProperties": false
+            }),
+            output_schema: json!({
+                "type": "object",
+                "required": ["session", "events", "matched", "offset", "next_offset"],
+                "properties": {
+                    "session": session_schema(),
+                    "events": {"type": "array", "items": {"type": "object", "required": ["event_type", "timestamp", "event_id"],
+                        "properties": {"index": {"type": "integer", "description": "The event's position in the session, from 0"},
+                                       "event_type": {"type": "string"}, "timestamp": {"type": "number"},
+                                       "event_id": {"type": "string"}, "data": {}}}},
+                    "matched": {"type": "integer", "description": "Events of the session that match the filter"},
+                    "offset": {"type": "integer"},
+                    "next_offset": {"type": ["integer", "null"], "description": "The offset of the next page; null on the last"},
+                    "strings_cut": {"type": "integer", "description": "Strings cut to max_chars on this page"},
+                    "unreadable_lines": {"type": "integer"}
+                }
+            }),
+        },
+        ToolSpec {
+            name: SEARCH_EVENTS,
+            title: "Search tool calls across sessions",
+            description: "Tool calls across recorded sessions (newest session first), each with how it ended: by tool name, file path (a glob such as src/**/*.rs or *.env, or any part of the path), a shell command's exit code, or whether it failed. Every filter given must match. Each match names its session and the event's index for get_session.",
+            input_schema: json!({
+                "type": "object",
+                "properties": {
+                    "tool": {"type": "string", "description": "The tool's name, any case (Bash, Read, Edit, shell, an MCP tool's name)"},
+                    "file_path": {"type": "string", "description": "A glob (* ? ** [abc]) matched as a path, or else a part of the path the call names"},
+                    "exit_code": {"type": "integer", "description": "The exit code a shell command ended with (0 for success)"},
+                    "has_error": {"type": "boolean", "description": "true: only calls that failed; false: only calls that did not"},
+                    "session_id": session_id_schema("Only this session"),
+                    "since": {"type": "string", "description": SINCE},
+                    "limit": limit_schema(DEFAULT_MATCHES, MAX_MATCHES, "matches"),
+                    "max_sessions": {"type": "integer", "minimum": 1, "maximum": MAX_SEARCHED, "default": DEFAULT_SEARCHED,
+                                     "description": "The most sessions to read, newest first (sessions the index shows cannot match are not read)"}
+                },
+                "additionalProperties": false
+            }),
+            output_schema: json!({
+                "type": "object",
+                "required": ["matches", "truncated", "sessions_searched"],
+                "properties": {
+                    "matches": {"type": "array", "items": {"type": "object",
+                        "required": ["session_id", "event_index", "event_id", "timestamp", "tool", "failed", "rejected"],
+                        "properties": {
+                            "session_id": {"type": "string"}, "event_index": {"type": "integer"},
+                            "event_id": {"type": "string"}, "timestamp": {"type": "number"},
+                            "tool": {"type": ["string", "null"]}, "file_path": {"type": ["string", "null"]},
+                            "command": {"type": ["string", "null"]}, "exit_code": {"type": ["integer", "null"]},
+                            "failed": {"type": "boolean"}, "rejected": {"type": "boolean"},
+                            "error": {"type": ["string", "null"]}, "duration_ms": {"type": ["number", "null"]},
+                            "result_event_id": {"type": ["string", "null"]}}}},
+                    "truncated": {"type": "boolean", "description": "The limit was reached: there may be more matches"},
+                    "sessions_searched": {"type": "integer"},
+                    "sessions_not_searched": {"type": "integer", "description": "Sessions that might match but were past max_sessions: raise it, or narrow with since"},
+                    "warnings": {"type": "array", "items": {"type": "string"}}
+                }
+            }),
+        },
+        ToolSpec {
+            name: GET_SESSION_SUMMARY,
+            title: "Explain a session",
+            description: "What the agent did in one session, phase by phase, as `agent-strace explain --format json` gives it: what each phase read, ran and wrote, which calls failed or were refused, retry loops and the time they wasted, and totals.",
+            input_schema: json!({
+                "type": "object",
+                "required": ["session_id"],
+                "properties": {"session_id": session_id_schema("The session")},
+                "additionalProperties": false
+            }),
+            output_schema: json!({
+                "type": "object",
+                "required": ["session_id", "phases", "tool_calls", "errors"],
+                "properties": {
+                    "session_id": {"type": "string"}, "duration_s": {"type": "number"},
+                    "events": {"type": "integer"}, "phases": {"type": "array"},
+                    "files": {"type": "array"}, "failures": {"type": "array"},
+                    "rejected": {"type": "array"}, "retry_loops": {"type": "array"},
+                    "tool_calls": {"type": "integer"}, "errors": {"type": "integer"},
+                    "rejections": {"type": "integer"}, "retries": {"type": "integer"},
+                    "wasted_s": {"type": "number"}
+                }
+            }),
+        },
+        ToolSpec {
+            name: DIFF_SESSIONS,
+            title: "Compare two sessions",
+            description: "Two sessions compared, as `agent-strace diff --format json` gives it. structural (the default): phases aligned by label, with the files, commands and outcomes only one session had and where they diverged. semantic: tools added and removed, the change in calls, errors, tokens, retries, time and cost, and whether B improved on A.",
+            input_schema: json!({
+                "type": "object",
+                "required": ["session_a", "session_b"],
+                "properties": {
+                    "session_a": session_id_schema("The baseline session"),
+                    "session_b": session_id_schema("The session compared with it"),
+                    "mode": {"type": "string", "enum": ["structural", "semantic"], "default": "structural"}
+                },
+                "additionalProperties": false
+            }),
+            output_schema: json!({
+                "type": "object",
+                "required": ["session_a", "session_b"],
+                "properties": {"session_a": {"type": "string"}, "session_b": {"type": "string"}}
+            }),
+        },
+    ]
+}
+
+/// Runs tool `name` with `arguments` (a JSON object, or `null` for none).
+pub fn call(host: &dyn Host, name: &str, arguments: &Value) -> Result<Value, ToolError> {
+    let empty = Map::new();
+    let args = match arguments {
+        Value::Object(map) => map,
+        Value::Null => &empty,
+        _ => return Err(failed("the arguments must be a JSON object")),
+    };
+    let spec = tools()
+        .into_iter()
+        .find(|t| t.name == name)
+        .ok_or_else(|| ToolError::UnknownTool(name.to_owned()))?;
+    check_keys(&spec, args)?;
+    let value = match name {
+        LIST_SESSIONS => to_value(&list_sessions(host, args)?),
+        GET_SESSION => to_value(&get_session(host, args)?),
+        SEARCH_EVENTS => to_value(&search_events(host, args)?),
+        GET_SESSION_SUMMARY => to_value(&summary(host, args)?),
+        DIFF_SESSIONS => diff_sessions(host, args)?,
+        _ => return Err(ToolError::UnknownTool(name.to_owned())),
+    };
+    Ok(value)
+}
+
+fn to_value(value: &impl Serialize) -> Value {
+    // Our reports are maps of strings and numbers: they always serialise (a non-finite number
+    // becomes null).
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+/// Refuses arguments the tool does not take: a misspelt filter would otherwise be ignored and
+/// answer a question nobody asked.
+fn check_keys(spec: &ToolSpec, args: &Map<String, Value>) -> Result<(), ToolError> {
+    let known = spec.input_schema["properties"]
+        .as_object()
+        .map(|p| p.keys().map(String::as_str).collect::<Vec<_>>())
+        .unwrap_or_default();
+    if let Some(unknown) = args.keys().find(|k| !known.contains(&k.as_str())) {
+        return Err(failed(format!(
+            "{} takes no argument `{}`; it takes {}",
+            spec.name,
+            cut(unknown, 60),
+            known.join(", ")
+        )));
+    }
+    for required in spec.input_schema["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        if !args.contains_key(required) {
+            return Err(failed(format!("{} needs `{required}`", spec.name)));
+        }
+    }
+    Ok(())
+}
+
+fn string_arg<'a>(args: &'a Map<String, Value>, key: &str) -> Result<Option<&'a str>, ToolError> {
+    match args.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(failed(format!("`{key}` must be a string"))),
+    }
+}
+
+fn bool_arg(args: &Map<String, Value>, key: &str) -> Result<Option<bool>, ToolError> {
+    match args.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(_) => Err(failed(format!("`{key}` must be true or false"))),
+    }
+}
+
+fn int_arg(args: &Map<String, Value>, key: &str) -> Result<Option<i64>, ToolError> {
+    match args.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9e15)
+                    .map(|f| f as i64)
+            })
+            .map(Some)
+            .ok_or_else(|| failed(format!("`{key}` must be a whole number"))),
+        Some(_) => Err(failed(format!("`{key}` must be a whole number"))),
+    }
+}
+
+/// A whole number argument within `min..=max`, or `default` when it is not given.
+fn bounded_arg(
+    args: &Map<String, Value>,
+    key: &str,
+    (min, default, max): (u64, u64, u64),
+) -> Result<u64, ToolError> {
+    let Some(n) = int_arg(args, key)? else {
+        return Ok(default);
+    };
+    u64::try_from(n)
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| failed(format!("`{key}` must be between {min} and {max}")))
+}
+
+/// The session a caller named, by id or unique prefix.
+fn select(host: &dyn Host, args: &Map<String, Value>, key: &str) -> Result<String, ToolError> {
+    let id = string_arg(args, key)?.unwrap_or_default();
+    if id.is_empty() {
+        return Err(failed(format!("`{key}` must name a session")));
+    }
+    host.store()
+        .select(&Selector::Prefix(id.to_owned()))
+        .map_err(|e| failed(sentence(&e)))
+}
+
+/// A store error as the caller reads it.
+fn sentence(e: &StoreError) -> String {
+    match e {
+        StoreError::UnknownSession(_) => {
+            format!("{e}; list_sessions shows the sessions there are")
+        }
+        _ => e.to_string(),
+    }
+}
+
+/// The first `max` characters of `text`, with a mark saying how many more there were.
+fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_owned(),
+        Some((at, _)) => {
+            let more = text[at..].chars().count();
+            format!("{}… [{more} more characters]", &text[..at])
+        }
+    }
+}
+
+fn since_arg(host: &dyn Host, args: &Map<String, Value>) -> Result<f64, ToolError> {
+    match string_arg(args, "since")? {
+        None => Ok(f64::NEG_INFINITY),
+        Some(text) => host.instant(text).map_err(failed),
+    }
+}
+
+/// What `list_sessions` returns.
+#[derive(Debug, Serialize)]
+pub struct SessionList {
+    pub sessions: Vec<ListedSession>,
+    pub matched: usize,
+    pub warnings: Vec<String>,
+}
+
+fn listed(s: &IndexedSession) -> ListedSession {
+    let meta = &s.summary.meta;
+    ListedSession {
+        session_id: meta.session_id.clone(),
+        started_at: meta.started_at,
+        ended_at: meta.ended_at,
+        duration_s: meta.duration_secs().map(|d| (d * 1000.0).round() / 1000.0),
+        agent_name: meta.agent_name.clone(),
+        command: meta.command.clone(),
+        title: meta.title().map(str::to_owned),
+        first_prompt: s.first_prompt.as_deref().map(|p| cut(p, PROMPT_CHARS)),
+        tool_calls: meta.tool_calls,
+        errors: s.summary.failures(),
+        rejections: s.summary.rejections,
+        llm_requests: meta.llm_requests,
+        total_tokens: meta.total_tokens,
+        parent_session_id: meta.parent_session_id.clone(),
+        own_cost_usd: s.cost.map(|(c, _)| c.usd()),
+        cost_estimated: s.cost.is_some_and(|(_, e)| e),
+    }
+}
+
+/// Every session of the store, newest first, with the warnings a listing raised; an empty
+/// list when there is no store yet (nothing was recorded here).
+fn sessions(store: &Store) -> Result<(Vec<IndexedSession>, Vec<String>), ToolError> {
+    let listing = match store.sessions() {
+        Ok(listing) => listing,
+        Err(StoreError::NoStore(path)) => {
+            return Ok((
+                Vec::new(),
+                vec![format!(
+                    "nothing is recorded here yet: no trace store at {}",
+                    path.display()
+                )],
+            ));
+        }
+        Err(e) => return Err(failed(sentence(&e))),
+    };
+    let mut warnings: Vec<String> = listing.warning.into_iter().collect();
+    warnings.extend(
+        listing
+            .unreadable
+            .iter()
+            .map(|e| format!("skipped a session: {e}")),
+    );
+    Ok((listing.sessions, warnings))
+}
+
+fn list_sessions(host: &dyn Host, args: &Map<String, Value>) -> Result<SessionList, ToolError> {
+    let limit = bounded_arg(args, "limit", (1, DEFAULT_SESSIONS, MAX_SESSIONS))?;
+    let since = since_arg(host, args)?;
+    let agent = string_arg(args, "agent")?.map(str::to_lowercase);
+    let subagents = bool_arg(args, "include_subagents")?.unwrap_or(false);
+    let (all, warnings) = sessions(host.store())?;
+    let matching: Vec<&IndexedSession> = all
+        .iter()
+        .filter(|s| subagents || s.summary.meta.parent_session_id.is_none())
+        .filter(|s| s.summary.meta.started_at >= since)
+        .filter(|s| {
+            agent
+                .as_deref()
+                .is_none_or(|a| s.summary.meta.agent_name.to_lowercase().contains(a))
+        })
+        .collect();
+    Ok(SessionList {
+        matched: matching.len(),
+        sessions: matching
+            .into_iter()
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .map(listed)
+            .collect(),
+        warnings,
+    })
+}
+
+/// One event of a page, with its place in the session.
+#[derive(Debug, Serialize)]
+pub struct PagedEvent {
+    pub index: usize,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// What `get_session` returns.
+#[derive(Debug, Serialize)]
+pub struct SessionPage {
+    pub session: ListedSession,
+    pub events: Vec<PagedEvent>,
+    pub matched: u64,
+    pub offset: u64,
+    pub next_offset: Option<u64>,
+    pub strings_cut: u64,
+    pub unreadable_lines: u64,
+}
+
+/// A session's listing entry read from its own files (one session need not refresh the index).
+fn listed_one(store: &Store, id: &str) -> Result<ListedSession, ToolError> {
+    let summary = store.summary(id).map_err(|e| failed(sentence(&e)))?;
+    Ok(listed(&IndexedSession {
+        summary,
+        first_prompt: None,
+        transcript_path: None,
+        cost: None,
+    }))
+}
+
+fn get_session(host: &dyn Host, args: &Map<String, Value>) -> Result<SessionPage, ToolError> {
+    let id = select(host, args, "session_id")?;
+    let offset = bounded_arg(args, "offset", (0, 0, u64::MAX >> 1))?;
+    let limit = bounded_arg(args, "limit", (1, DEFAULT_EVENTS, MAX_EVENTS))?;
+    let max_chars = bounded_arg(args, "max_chars", (1, DEFAULT_CHARS, MAX_CHARS))?;
+    let max_chars = usize::try_from(max_chars).unwrap_or(usize::MAX);
+    let types: Option<Vec<EventType>> = match args.get("event_types") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(items)) => Some(
+            items
+                .iter()
+                .map(|v| v.as_str().map(EventType::parse))
+                .collect::<Option<_>>()
+                .ok_or_else(|| failed("`event_types` must be a list of event type names"))?,
+        ),
+        Some(_) => return Err(failed("`event_types` must be a list of event type names")),
+    };
+    let session = listed_one(host.store(), &id)?;
+    let mut reader = host.store().events(&id).map_err(|e| failed(sentence(&e)))?;
+    let mut page = Vec::new();
+    let mut matched = 0u64;
+    let mut strings_cut = 0u64;
+    for (index, mut event) in reader.by_ref().enumerate() {
+        if types
+            .as_ref()
+            .is_some_and(|t| !t.contains(&event.event_type))
+        {
+            continue;
+        }
+        if matched >= offset && (page.len() as u64) < limit {
+            strings_cut += shorten(&mut event.data, max_chars);
+            for value in event.extra.values_mut() {
+                strings_cut += shorten(value, max_chars);
+            }
+            page.push(PagedEvent { index, event });
+        }
+        matched += 1;
+    }
+    let next = offset.saturating_add(page.len() as u64);
+    Ok(SessionPage {
+        session,
+        events: page,
+        matched,
+        offset,
+        next_offset: (next < matched).then_some(next),
+        strings_cut,
+        unreadable_lines: reader.bad_count(),
+    })
+}
+
+/// Cuts every string in `value` to `max` characters; how many it cut.
+fn shorten(value: &mut Value, max: usize) -> u64 {
+    match value {
+        Value::String(s) if s.chars().nth(max).is_some() => {
+            *s = cut(s, max);
+            1
+        }
+        Value::Array(items) => items.iter_mut().map(|v| shorten(v, max)).sum(),
+        Value::Object(map) => map.values_mut().map(|v| shorten(v, max)).sum(),
+        _ => 0,
+    }
+}
+
+/// One tool call that `search_events` found, with how it ended.
+#[derive(Debug, Clone, Serialize)]
+pub struct Match {
+    pub session_id: String,
+    /// The call's position in its session, as `get_session` numbers events.
+    pub event_index: usize,
+    pub event_id: String,
+    pub timestamp: f64,
+    pub tool: Option<String>,
+    pub file_path: Option<String>,
+    pub command: Option<String>,
+    /// The exit code of a shell command: 0 when it succeeded, else what its result says.
+    pub exit_code: Option<i64>,
+    pub failed: bool,
+    pub rejected: bool,
+    pub error: Option<String>,
+    pub duration_ms: Option<f64>,
+    pub result_event_id: Option<String>,
+}
+
+/// What `search_events` returns.
+#[derive(Debug, Serialize)]
+pub struct SearchResult {
+    pub matches: Vec<Match>,
+    pub truncated: bool,
+    pub sessions_searched: usize,
+    pub sessions_not_searched: usize,
+    pub warnings: Vec<String>,
+}
+
+/// What a search asks for.
+struct Query {
+    tool: Option<String>,
+    path: Option<PathQuery>,
+    exit_code: Option<i64>,
+    has_error: Option<bool>,
+}
+
+enum PathQuery {
+    Glob(Glob),
+    Part(String),
+}
+
+impl Query {
+    fn matches(&self, m: &Match) -> bool {
+        let tool = self.tool.as_deref().is_none_or(|want| {
+            m.tool
+                .as_deref()
+                .is_some_and(|t| t.eq_ignore_ascii_case(want))
+        });
+        let path = self.path.as_ref().is_none_or(|want| {
+            m.file_path.as_deref().is_some_and(|p| match want {
+                PathQuery::Glob(glob) => glob.matches_path(p),
+                PathQuery::Part(part) => p.contains(part.as_str()),
+            })
+        });
+        tool && path
+            && self.exit_code.is_none_or(|c| m.exit_code == Some(c))
+            && self.has_error.is_none_or(|e| m.failed == e)
+    }
+}
+
+fn search_events(host: &dyn Host, args: &Map<String, Value>) -> Result<SearchResult, ToolError> {
+    let limit = bounded_arg(args, "limit", (1, DEFAULT_MATCHES, MAX_MATCHES))?;
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let since = since_arg(host, args)?;
+    let query = Query {
+        tool: string_arg(args, "tool")?.map(str::to_owned),
+        path: string_arg(args, "file_path")?
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                if p.contains(['*', '?', '[']) {
+                    PathQuery::Glob(Glob::new(p))
+                } else {
+                    PathQuery::Part(p.to_owned())
+                }
+            }),
+        exit_code: int_arg(args, "exit_code")?,
+        has_error: bool_arg(args, "has_error")?,
+    };
+    let searched = bounded_arg(args, "max_sessions", (1, DEFAULT_SEARCHED, MAX_SEARCHED))?;
+    let searched = usize::try_from(searched).unwrap_or(usize::MAX);
+    // Only a session that failed a call can hold a failed call: the index says which did.
+    let wants_failure = query.has_error == Some(true) || query.exit_code.is_some_and(|c| c != 0);
+    let (mut metas, warnings): (Vec<SessionMeta>, Vec<String>) = if args.contains_key("session_id")
+    {
+        let id = select(host, args, "session_id")?;
+        let summary = host
+            .store()
+            .summary(&id)
+            .map_err(|e| failed(sentence(&e)))?;
+        (vec![summary.meta], Vec::new())
+    } else {
+        let (all, warnings) = sessions(host.store())?;
+        let metas = all
+            .into_iter()
+            .filter(|s| s.summary.meta.tool_calls > 0 || s.summary.meta.errors > 0)
+            .filter(|s| !wants_failure || s.summary.failures() > 0)
+            .map(|s| s.summary.meta)
+            .filter(|m| m.started_at >= since)
+            .collect();
+        (metas, warnings)
+    };
+    let not_searched = metas.len().saturating_sub(searched);
+    metas.truncate(searched);
+    let mut result = SearchResult {
+        matches: Vec::new(),
+        truncated: false,
+        sessions_searched: 0,
+        sessions_not_searched: not_searched,
+        warnings,
+    };
+    for meta in &metas {
+        let Ok(events) = host.store().events(&meta.session_id) else {
+            result
+                .warnings
+                .push(format!("could not read session {}", meta.session_id));
+            continue;
+        };
+        result.sessions_searched += 1;
+        let agent = Agent::from_name(&meta.agent_name);
+        for m in calls(&meta.session_id, agent, events) {
+            if query.matches(&m) {
+                if result.matches.len() == limit {
+                    result.truncated = true;
+                    return Ok(result);
+                }
+                result.matches.push(m);
+            }
+        }
+    }
+    Ok(result)
+}
+
+/// Every tool call of a session with its result (linked by `parent_id`), in order; results
+/// and errors that answer no recorded call stand alone.
+fn calls(session_id: &str, agent: Agent, events: impl Iterator<Item = Event>) -> Vec<Match> {
+    let mut out: Vec<Match> = Vec::new();
+    let mut open: HashMap<String, (usize, ToolKind)> = HashMap::new();
+    for (index, event) in events.enumerate() {
+        match View::of(&event, agent) {
+            View::ToolCall(call) => {
+                open.insert(event.event_id.clone(), (out.len(), call.kind));
+                out.push(call_match(session_id, index, &event, &call));
+            }
+            View::ToolResult(result) => {
+                let call = event.parent_id.as_ref().and_then(|p| open.remove(p));
+                if let Some((at, kind)) = call {
+                    finish(&mut out[at], &event, &result, kind);
+                } else {
+                    let mut m = Match {
+                        session_id: session_id.to_owned(),
+                        event_index: index,
+                        event_id: event.event_id.clone(),
+                        timestamp: event.timestamp,
+                        tool: result.tool.map(str::to_owned),
+                        file_path: None,
+                        command: None,
+                        exit_code: None,
+                        failed: false,
+                        rejected: false,
+                        error: None,
+                        duration_ms: None,
+                        result_event_id: None,
+                    };
+                    finish(&mut m, &event, &result, result.kind);
+                    out.push(m);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn call_match(session_id: &str, index: usize, event: &Event, call: &ToolCall<'_>) -> Match {
+    Match {
+        session_id: session_id.to_owned(),
+        event_index: index,
+        event_id: event.event_id.clone(),
+        timestamp: event.timestamp,
+        tool: Some(call.tool.to_owned()),
+        file_path: call.path().map(str::to_owned),
+        command: call.command().map(|c| cut(c, COMMAND_CHARS)),
+        exit_code: None,
+        failed: false,
+        rejected: false,
+        error: None,
+        duration_ms: None,
+        result_event_id: None,
+    }
+}
+
+/// Fills in how a call ended from its result.
+fn finish(m: &mut Match, event: &Event, result: &ToolResult<'_>, kind: ToolKind) {
+    m.failed = result.failed();
+    m.rejected = result.rejected();
+    m.error = result.error.as_deref().map(|e| cut(e, ERROR_CHARS));
+    m.duration_ms = result.duration_ms;
+    m.result_event_id = Some(event.event_id.clone());
+    m.exit_code = match &result.error {
+        Some(error) => exit_code(error),
+        None if kind == ToolKind::Shell => Some(0),
+        None => None,
+    };
+}
+
+/// What `get_session_summary` returns: `explain --format json`.
+#[derive(Debug, Serialize)]
+pub struct Explained {
+    pub session_id: String,
+    #[serde(flatten)]
+    pub phases: Phases,
+}
+
+fn summary(host: &dyn Host, args: &Map<String, Value>) -> Result<Explained, ToolError> {
+    let id = select(host, args, "session_id")?;
+    let phases = host.phases(&id).map_err(failed)?;
+    Ok(Explained {
+        session_id: id,
+        phases,
+    })
+}
+
+fn diff_sessions(host: &dyn Host, args: &Map<String, Value>) -> Result<Value, ToolError> {
+    let semantic = match string_arg(args, "mode")? {
+        None | Some("structural") => false,
+        Some("semantic") => true,
+        Some(other) => {
+            return Err(failed(format!(
+                "`mode` is structural or semantic, not `{}`",
+                cut(other, 40)
+            )));
+        }
+    };
+    let a = select(host, args, "session_a")?;
+    let b = select(host, args, "session_b")?;
+    let (phases_a, cost_a) = host.diff_side(&a).map_err(failed)?;
+    let (phases_b, cost_b) = host.diff_side(&b).map_err(failed)?;
+    let ia = diff::Input {
+        session_id: &a,
+        phases: &phases_a,
+        cost_usd: cost_a,
+    };
+    let ib = diff::Input {
+        session_id: &b,
+        phases: &phases_b,
+        cost_usd: cost_b,
+    };
+    Ok(if semantic {
+        to_value(&diff::semantic(&ia, &ib))
+    } else {
+        to_value(&diff::structural(&ia, &ib))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cut_keeps_short_text_and_says_how_much_it_dropped() {
+        assert_eq!(cut("héllo", 10), "héllo");
+        assert_eq!(cut("héllo", 2), "hé… [3 more characters]");
+    }
+
+    #[test]
+    fn shorten_cuts_strings_at_any_depth() {
+        let mut v = json!({"a": "xxxxxx", "b": ["yyyyyy", 1, {"c": "zz"}]});
+        assert_eq!(shorten(&mut v, 3), 2);
+        assert_eq!(v["b"][2]["c"], "zz");
+        assert_eq!(v["a"], "xxx… [3 more characters]");
+    }
+
+    #[test]
+    fn every_tool_schema_is_an_object_schema_with_a_description() {
+        for tool in tools() {
+            assert_eq!(tool.input_schema["type"], "object", "{}", tool.name);
+            assert_eq!(tool.output_schema["type"], "object", "{}", tool.name);
+            assert!(tool.description.len() > 40, "{}", tool.name);
+        }
+    }
+}

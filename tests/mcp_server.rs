@@ -1,0 +1,557 @@
+//! `mcp`: the store served as MCP tools over stdio, driven by real MCP clients (the Python
+//! SDK, modern and legacy, and the TypeScript SDK), answers what the commands answer; malformed
+//! input gets JSON-RPC errors and never stops the server.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::common::net::{client_saw, required};
+use crate::common::{TestEnv, shared};
+
+const HOOKED: &str = "5e55a000-0000-4000-8000-00000000beef";
+const TOOLS: [&str; 5] = [
+    "list_sessions",
+    "get_session",
+    "search_events",
+    "get_session_summary",
+    "diff_sessions",
+];
+
+/// A store with two imported Claude Code transcripts and one session recorded by the hooks
+/// (a read, a failing test run, an edit, a passing run); returns the imported ids.
+fn fixture(env: &TestEnv) -> (String, String) {
+    let corpus = shared().join("corpus/claude-code");
+    let store = env.store();
+    let out = env
+        .run(&[
+            "--trace-dir",
+            store.to_str().unwrap(),
+            "import",
+            "--format",
+            "json",
+            corpus
+                .join("DRMacIver__claude-reliability/coverage-test-fix.jsonl")
+                .to_str()
+                .unwrap(),
+            corpus
+                .join("marot__spotter/tool_heavy.jsonl")
+                .to_str()
+                .unwrap(),
+        ])
+        .success()
+        .json();
+    let ids: Vec<String> = out
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v["session_id"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(ids.len(), 2, "{out}");
+    let payload = |event: &str, extra: Value| {
+        let mut p = json!({"session_id": HOOKED, "transcript_path": "/nonexistent.jsonl", "hook_event_name": event});
+        for (k, v) in extra.as_object().unwrap() {
+            p[k] = v.clone();
+        }
+        p
+    };
+    let steps = [
+        (
+            "session-start",
+            payload("SessionStart", json!({"source": "startup"})),
+        ),
+        (
+            "user-prompt",
+            payload(
+                "UserPromptSubmit",
+                json!({"prompt": "fix the login \u{1b}[31mbug\u{1b}[0m \u{202e}now"}),
+            ),
+        ),
+        (
+            "pre-tool",
+            payload(
+                "PreToolUse",
+                json!({"tool_name": "Read", "tool_input": {"file_path": "/p/src/auth.py"}, "tool_use_id": "toolu_1"}),
+            ),
+        ),
+        (
+            "post-tool",
+            payload(
+                "PostToolUse",
+                json!({"tool_name": "Read", "tool_input": {"file_path": "/p/src/auth.py"}, "tool_use_id": "toolu_1", "tool_response": {"type": "text", "file": {"filePath": "/p/src/auth.py"}}}),
+            ),
+        ),
+        (
+            "pre-tool",
+            payload(
+                "PreToolUse",
+                json!({"tool_name": "Bash", "tool_input": {"command": "pytest tests/"}, "tool_use_id": "toolu_2"}),
+            ),
+        ),
+        (
+            "post-tool-failure",
+            payload(
+                "PostToolUseFailure",
+                json!({"tool_name": "Bash", "tool_input": {"command": "pytest tests/"}, "tool_use_id": "toolu_2", "error": "Exit code 2\nFAILED tests/test_auth.py::test_login", "is_interrupt": false}),
+            ),
+        ),
+        (
+            "pre-tool",
+            payload(
+                "PreToolUse",
+                json!({"tool_name": "Edit", "tool_input": {"file_path": "/p/src/auth.py", "old_string": "a", "new_string": "b"}, "tool_use_id": "toolu_3"}),
+            ),
+        ),
+        (
+            "post-tool",
+            payload(
+                "PostToolUse",
+                json!({"tool_name": "Edit", "tool_input": {"file_path": "/p/src/auth.py", "old_string": "a", "new_string": "b"}, "tool_use_id": "toolu_3", "tool_response": {"filePath": "/p/src/auth.py"}}),
+            ),
+        ),
+        (
+            "pre-tool",
+            payload(
+                "PreToolUse",
+                json!({"tool_name": "Bash", "tool_input": {"command": "pytest tests/"}, "tool_use_id": "toolu_4"}),
+            ),
+        ),
+        (
+            "post-tool",
+            payload(
+                "PostToolUse",
+                json!({"tool_name": "Bash", "tool_input": {"command": "pytest tests/"}, "tool_use_id": "toolu_4", "tool_response": {"stdout": "3 passed", "stderr": ""}}),
+            ),
+        ),
+        ("stop", payload("Stop", json!({}))),
+    ];
+    for (event, p) in &steps {
+        env.hook(event, p).success();
+    }
+    (ids[0].clone(), ids[1].clone())
+}
+
+/// What a command prints as JSON, run on the fixture store.
+fn command_json(env: &TestEnv, args: &[&str]) -> Value {
+    let store = env.store();
+    let mut all = vec!["--trace-dir", store.to_str().unwrap()];
+    all.extend(args);
+    env.run(&all).success().json()
+}
+
+/// The calls every client makes, and what each must match.
+fn plan(a: &str, b: &str) -> Value {
+    json!([
+        ["list_sessions", {"limit": 50}],
+        ["get_session", {"session_id": HOOKED, "event_types": ["tool_call"], "limit": 2}],
+        ["get_session", {"session_id": &HOOKED[..8], "offset": 2, "limit": 100}],
+        ["search_events", {"tool": "bash", "exit_code": 2}],
+        ["search_events", {"file_path": "src/*.py", "session_id": HOOKED}],
+        ["search_events", {"has_error": true, "limit": 1}],
+        ["get_session_summary", {"session_id": a}],
+        ["diff_sessions", {"session_a": a, "session_b": b}],
+        ["diff_sessions", {"session_a": a, "session_b": b, "mode": "semantic"}],
+        ["get_session", {"session_id": "ffffffff-no-such-session"}],
+        ["list_sessions", {"limit": 0}],
+        ["search_events", {"tool_name": "Bash"}]
+    ])
+}
+
+/// `v` with every number as a float: JavaScript writes 0.0 back as 0.
+fn same_numbers(v: &Value) -> Value {
+    match v {
+        Value::Number(n) => json!(n.as_f64()),
+        Value::Array(items) => Value::Array(items.iter().map(same_numbers).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), same_numbers(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Checks what a client saw against the store and the commands.
+fn check_calls(env: &TestEnv, seen: &Value, a: &str, b: &str, structured: bool) {
+    let calls = seen["calls"].as_array().unwrap();
+    let data = |i: usize| -> Value {
+        let call = &calls[i];
+        assert_eq!(call["is_error"], false, "call {i}: {call}");
+        let text: Value = serde_json::from_str(call["text"].as_str().unwrap()).unwrap();
+        if structured {
+            assert_eq!(
+                same_numbers(&call["structured"]),
+                same_numbers(&text),
+                "call {i}: text and structure differ"
+            );
+        }
+        text
+    };
+    // list_sessions: the sessions `list` shows, in its order.
+    let listed = command_json(env, &["list", "--format", "json"]);
+    let ids = |v: &Value| -> Vec<Value> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["session_id"].clone())
+            .collect()
+    };
+    let sessions = data(0);
+    assert_eq!(ids(&sessions["sessions"]), ids(&listed));
+    assert_eq!(sessions["matched"], 3);
+    let hooked = sessions["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["session_id"] == HOOKED)
+        .unwrap();
+    assert_eq!(
+        (&hooked["tool_calls"], &hooked["errors"]),
+        (&json!(4), &json!(1))
+    );
+
+    // get_session: a page of one type, then a page by offset, as the store holds them.
+    let stored = env.events(HOOKED);
+    let page = data(1);
+    let calls_stored: Vec<&Value> = stored
+        .iter()
+        .filter(|e| e["event_type"] == "tool_call")
+        .collect();
+    assert_eq!(page["matched"], calls_stored.len());
+    assert_eq!(page["next_offset"], 2);
+    let events = page["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2);
+    for (got, want) in events.iter().zip(&calls_stored) {
+        let mut got = got.clone();
+        got.as_object_mut().unwrap().remove("index");
+        assert_eq!(&got, *want);
+    }
+    let page = data(2);
+    assert_eq!(page["matched"], stored.len());
+    assert_eq!(page["next_offset"], Value::Null);
+    assert_eq!(page["events"].as_array().unwrap().len(), stored.len() - 2);
+    assert_eq!(page["events"][0]["index"], 2);
+    assert_eq!(page["events"][0]["event_id"], stored[2]["event_id"]);
+    // The prompt's escape and bidi characters reach the client as they were recorded.
+    let prompt = stored
+        .iter()
+        .find(|e| e["event_type"] == "user_prompt")
+        .unwrap();
+    assert!(
+        prompt["data"]["prompt"]
+            .as_str()
+            .unwrap()
+            .contains('\u{202e}')
+    );
+
+    // search_events: the failed test run, found by tool and exit code.
+    let found = data(3);
+    let matches = found["matches"].as_array().unwrap();
+    assert_eq!(matches.len(), 1, "{found}");
+    let m = &matches[0];
+    assert_eq!(m["session_id"], HOOKED);
+    assert_eq!(m["command"], "pytest tests/");
+    assert_eq!((&m["failed"], &m["exit_code"]), (&json!(true), &json!(2)));
+    let index = usize::try_from(m["event_index"].as_u64().unwrap()).unwrap();
+    assert_eq!(stored[index]["event_id"], m["event_id"]);
+    assert_eq!(stored[index]["event_type"], "tool_call");
+    // By path: the read and the edit of src/auth.py.
+    let found = data(4);
+    let tools: Vec<&str> = found["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["tool"].as_str().unwrap())
+        .collect();
+    assert_eq!(tools, ["Read", "Edit"]);
+    // Failed calls across sessions, bounded by the limit.
+    let found = data(5);
+    assert_eq!(found["matches"].as_array().unwrap().len(), 1);
+    assert_eq!(found["matches"][0]["failed"], true);
+    assert_eq!(found["truncated"], true);
+
+    // get_session_summary is explain's JSON; diff_sessions is diff's.
+    assert_eq!(
+        data(6),
+        command_json(env, &["explain", a, "--format", "json"])
+    );
+    assert_eq!(
+        data(7),
+        command_json(env, &["diff", a, b, "--format", "json"])
+    );
+    assert_eq!(
+        data(8),
+        command_json(env, &["diff", a, b, "--semantic", "--format", "json"])
+    );
+
+    // A session that does not exist, a limit out of range, an argument the tool does not take:
+    // tool results with isError, saying why.
+    for (i, says) in [
+        (9, "no session matches"),
+        (10, "`limit` must be between 1 and"),
+        (11, "takes no argument `tool_name`"),
+    ] {
+        assert_eq!(calls[i]["is_error"], true, "call {i}: {}", calls[i]);
+        let text = calls[i]["text"].as_str().unwrap();
+        assert!(text.contains(says), "call {i}: {text}");
+    }
+}
+
+fn python_client(env: &TestEnv, mode: &str, calls: &Value) -> Value {
+    let python = required("AGENT_STRACE_MCP_PYTHON", "a Python with the `mcp` package");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp/trace_tools_client.py");
+    client_saw(
+        std::process::Command::new(python)
+            .arg(script)
+            .arg(crate::common::bin())
+            .arg(env.store())
+            .arg(mode)
+            .arg(calls.to_string())
+            .env("AGENT_STRACE_HOME", env.home.path())
+            .current_dir(env.path()),
+        "the Python MCP client",
+    )
+}
+
+fn check_tools(seen: &Value) {
+    let tools = seen["tools"].as_array().unwrap();
+    let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, TOOLS);
+    for tool in tools {
+        assert_eq!(tool["has_output_schema"], true, "{tool}");
+    }
+}
+
+#[test]
+fn the_python_sdk_speaking_2026_07_28_reads_what_the_commands_show() {
+    let env = TestEnv::new();
+    let (a, b) = fixture(&env);
+    let seen = python_client(&env, "auto", &plan(&a, &b));
+    assert_eq!(seen["protocol_version"], "2026-07-28");
+    assert_eq!(seen["server"], "agent-strace");
+    check_tools(&seen);
+    for tool in seen["tools"].as_array().unwrap() {
+        assert!(tool["description"].as_str().unwrap().len() > 80, "{tool}");
+        assert_eq!(tool["input_schema"]["type"], "object");
+    }
+    check_calls(&env, &seen, &a, &b, true);
+}
+
+#[test]
+fn the_python_sdk_through_the_initialize_handshake_reads_the_same() {
+    let env = TestEnv::new();
+    let (a, b) = fixture(&env);
+    let seen = python_client(&env, "legacy", &plan(&a, &b));
+    assert_eq!(seen["protocol_version"], "2025-11-25");
+    check_tools(&seen);
+    check_calls(&env, &seen, &a, &b, true);
+}
+
+#[test]
+fn the_typescript_sdk_reads_the_same_and_its_output_schemas_hold() {
+    let modules = required(
+        "AGENT_STRACE_MCP_SERVERS",
+        "npm's @modelcontextprotocol/sdk",
+    );
+    let env = TestEnv::new();
+    let (a, b) = fixture(&env);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp/trace_tools_client.mjs");
+    let seen = client_saw(
+        std::process::Command::new("node")
+            .arg(script)
+            .arg(crate::common::bin())
+            .arg(env.store())
+            .arg(plan(&a, &b).to_string())
+            .env("AGENT_STRACE_MCP_SERVERS", modules)
+            .env("AGENT_STRACE_HOME", env.home.path())
+            .current_dir(env.path()),
+        "the TypeScript MCP client",
+    );
+    assert_eq!(seen["server"], "agent-strace");
+    assert!(
+        seen["instructions"]
+            .as_str()
+            .unwrap()
+            .contains("list_sessions")
+    );
+    check_tools(&seen);
+    check_calls(&env, &seen, &a, &b, true);
+}
+
+/// Runs `mcp` on raw input and returns every line it wrote, decoded.
+fn raw(env: &TestEnv, input: &[u8]) -> (Vec<Value>, String) {
+    let store = env.store();
+    let run = env.run_with_stdin(&["--trace-dir", store.to_str().unwrap(), "mcp"], input);
+    run.success();
+    assert!(
+        !run.stdout.contains('\u{1b}') && !run.stdout.contains('\u{202e}'),
+        "a terminal control reached stdout: {:?}",
+        run.stdout
+    );
+    let lines = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    (lines, run.stderr)
+}
+
+#[test]
+fn malformed_lines_are_json_rpc_errors_and_the_server_goes_on() {
+    let env = TestEnv::new();
+    fixture(&env);
+    let mut input: Vec<u8> = Vec::new();
+    let mut line = |l: &[u8]| {
+        input.extend_from_slice(l);
+        input.push(b'\n');
+    };
+    line(b"this is not json");
+    line(b"[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}]");
+    line(b"42");
+    line(b"{\"jsonrpc\":\"2.0\",\"id\":{\"nested\":1},\"method\":\"ping\"}");
+    line(b"{\"jsonrpc\":\"1.0\",\"id\":\"old\",\"method\":\"ping\"}");
+    line(b"{\"jsonrpc\":\"2.0\",\"id\":\"early\",\"method\":\"tools/list\"}");
+    line(b"{\"jsonrpc\":\"2.0\",\"id\":\"noversion\",\"method\":\"initialize\",\"params\":{}}");
+    line(b"\xff\xfe{\"jsonrpc\":\"2.0\"}");
+    let mut huge =
+        b"{\"jsonrpc\":\"2.0\",\"id\":\"huge\",\"method\":\"ping\",\"params\":{\"x\":\"".to_vec();
+    huge.extend(std::iter::repeat_n(b'x', 5 * 1024 * 1024));
+    huge.extend_from_slice(b"\"}}");
+    line(&huge);
+    line(b"{\"jsonrpc\":\"2.0\",\"method\":\"notifications/whatever\",\"params\":[1]}");
+    line(b"{\"jsonrpc\":\"2.0\",\"id\":\"future\",\"method\":\"tools/list\",\"params\":{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2099-01-01\",\"io.modelcontextprotocol/clientCapabilities\":{}}}}");
+    line(b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2024-11-05\",\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"0\"}}}");
+    line(b"{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
+    line(b"{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}");
+    line(b"{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"resources/list\"}");
+    line(
+        b"{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"rm_rf\"}}",
+    );
+    line(b"{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":\"get_session\",\"arguments\":\"../../etc/passwd\"}}");
+    line(b"{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/call\",\"params\":{\"name\":\"get_session\",\"arguments\":{\"session_id\":\"../../etc\"}}}");
+    line(b"{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":\"get_session\",\"arguments\":{\"session_id\":\"5e55a\",\"limit\":\"all\"}}}");
+    line(format!("{{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":{{\"name\":\"get_session\",\"arguments\":{{\"session_id\":\"{HOOKED}\",\"event_types\":[\"user_prompt\"]}}}}}}").as_bytes());
+    line(b"{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"ping\"}");
+    let (answers, stderr) = raw(&env, &input);
+    let code = |a: &Value| a["error"]["code"].as_i64();
+    let expected: [(Value, Option<i64>); 19] = [
+        (Value::Null, Some(-32700)),
+        (Value::Null, Some(-32600)),
+        (Value::Null, Some(-32600)),
+        (Value::Null, Some(-32600)),
+        (json!("old"), Some(-32600)),
+        (json!("early"), Some(-32600)),
+        (json!("noversion"), Some(-32602)),
+        (Value::Null, Some(-32700)),
+        (Value::Null, Some(-32700)),
+        (json!("future"), Some(-32022)),
+        (json!(1), None),
+        (json!(2), None),
+        (json!(3), Some(-32601)),
+        (json!(4), Some(-32602)),
+        (json!(5), Some(-32602)),
+        (json!(6), None),
+        (json!(7), None),
+        (json!(8), None),
+        (json!(9), None),
+    ];
+    assert_eq!(answers.len(), expected.len(), "{answers:#?}\n{stderr}");
+    for (answer, (id, err)) in answers.iter().zip(&expected) {
+        assert_eq!(answer["jsonrpc"], "2.0", "{answer}");
+        assert_eq!(&answer["id"], id, "{answer}");
+        assert_eq!(code(answer), *err, "{answer}");
+    }
+    assert_eq!(answers[9]["error"]["data"]["requested"], "2099-01-01");
+    assert!(
+        answers[9]["error"]["data"]["supported"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("2026-07-28"))
+    );
+    // 2024-11-05 is answered as itself, with what that revision knows: no output schemas, no
+    // structured content.
+    assert_eq!(answers[10]["result"]["protocolVersion"], "2024-11-05");
+    let tools = answers[11]["result"]["tools"].as_array().unwrap();
+    assert_eq!(tools.len(), TOOLS.len());
+    assert!(tools.iter().all(|t| t.get("outputSchema").is_none()));
+    // A path for an id, a string for a number: tool errors the model can read.
+    for (i, says) in [
+        (15, "no session matches"),
+        (16, "`limit` must be a whole number"),
+    ] {
+        assert_eq!(answers[i]["result"]["isError"], true, "{}", answers[i]);
+        let text = answers[i]["result"]["content"][0]["text"].as_str().unwrap();
+        assert!(text.contains(says), "{text}");
+    }
+    // The prompt with terminal controls comes back whole once decoded, escaped in the text.
+    let page = &answers[17]["result"];
+    assert!(page.get("structuredContent").is_none());
+    let text = page["content"][0]["text"].as_str().unwrap();
+    assert!(
+        !text.contains('\u{202e}') && text.contains("\\u202e"),
+        "{text}"
+    );
+    let decoded: Value = serde_json::from_str(text).unwrap();
+    let stored = env.events(HOOKED);
+    let prompt = stored
+        .iter()
+        .find(|e| e["event_type"] == "user_prompt")
+        .unwrap();
+    assert_eq!(
+        decoded["events"][0]["data"]["prompt"],
+        prompt["data"]["prompt"]
+    );
+    assert_eq!(answers[18]["result"], json!({}));
+}
+
+#[test]
+fn a_project_with_nothing_recorded_lists_no_sessions() {
+    let env = TestEnv::new();
+    let input = concat!(
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\"}}\n",
+        "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"list_sessions\"}}\n",
+        "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"search_events\",\"arguments\":{\"has_error\":true}}}\n",
+    );
+    let (answers, _) = raw(&env, input.as_bytes());
+    assert_eq!(answers[1]["result"]["isError"], false, "{}", answers[1]);
+    assert_eq!(
+        answers[1]["result"]["structuredContent"]["sessions"],
+        json!([])
+    );
+    assert_eq!(
+        answers[2]["result"]["structuredContent"]["matches"],
+        json!([])
+    );
+}
+
+#[test]
+fn a_search_reads_no_more_sessions_than_it_is_allowed_and_says_so() {
+    let env = TestEnv::new();
+    fixture(&env);
+    let input = concat!(
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\"}}\n",
+        "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"search_events\",\"arguments\":{\"tool\":\"Read\",\"max_sessions\":1}}}\n",
+        "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"search_events\",\"arguments\":{\"tool\":\"Read\"}}}\n",
+    );
+    let (answers, _) = raw(&env, input.as_bytes());
+    let few = &answers[1]["result"]["structuredContent"];
+    assert_eq!(
+        (&few["sessions_searched"], &few["sessions_not_searched"]),
+        (&json!(1), &json!(2)),
+        "{few}"
+    );
+    // The newest session is the hook-recorded one: its one Read.
+    let sessions: Vec<&Value> = few["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| &m["session_id"])
+        .collect();
+    assert_eq!(sessions, [HOOKED]);
+    let all = &answers[2]["result"]["structuredContent"];
+    assert_eq!(
+        (&all["sessions_searched"], &all["sessions_not_searched"]),
+        (&json!(3), &json!(0))
+    );
+    assert!(all["matches"].as_array().unwrap().len() > 1);
+}
