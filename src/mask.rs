@@ -8,6 +8,10 @@ use std::sync::LazyLock;
 use regex::{Captures, Regex};
 use serde_json::Value;
 
+/// An email address, as masking and `export --anonymize` recognise one.
+pub const EMAIL_PATTERN: &str =
+    r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}";
+
 struct Rule {
     pattern: Regex,
     placeholder: &'static str,
@@ -33,11 +37,7 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
             "[ARN]",
             always,
         ),
-        rule(
-            r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
-            "[EMAIL]",
-            always,
-        ),
+        rule(EMAIL_PATTERN, "[EMAIL]", always),
         rule(r"\b(?:\d[ -]?){12,18}\d\b", "[CARD]", luhn),
         rule(r"\b\d{3}-\d{2}-\d{4}\b", "[SSN]", plausible_ssn),
         rule(

@@ -30,6 +30,7 @@
 //! `-- --generate-transcripts DIR` only writes the two transcripts to `DIR`; `-- --generate-store
 //! DIR` only writes the store of 10,000 sessions to `DIR/.agent-traces/`; `-- --proxy-only`
 //! measures only the proxies, `-- --aggregates-only` only the commands over all sessions.
+//! `-- --collector-only` measures only the collector under load ([`collector`], issue 14).
 //! `-- --capture-only` measures only issue 8's capture figures ([`capture`]): `import --all` of
 //! a history of many transcripts against ccusage, and `hook pre-tool` on a new and a long session.
 //! `-- --policy-only` measures only what a 50-rule policy adds to `hook pre-tool` ([`policy`]).
@@ -52,6 +53,7 @@ mod agents;
 mod aggregates;
 mod capture;
 mod codex;
+mod collector;
 mod corpus;
 mod generator;
 mod hooks;
@@ -115,6 +117,13 @@ fn main() {
     }
     if args.iter().any(|a| a == html::HTML_ONLY) {
         if let Err(e) = html::bench_html() {
+            eprintln!("figures: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    if args.iter().any(|a| a == collector::COLLECTOR_ONLY) {
+        if let Err(e) = collector::bench_collector(&args) {
             eprintln!("figures: {e}");
             std::process::exit(1);
         }

@@ -1,6 +1,8 @@
 //! Capture: turning what agents send into events in the store.
 //!
 //! # Architecture
+//! - [`collector`]: the server that takes many machines' events into one store.
+//! - [`remote`]: what a hook sends to a collector instead of writing the local store.
 //! - [`attribution`]: who started a session and where (user, host, git, agent), read cheaply.
 //! - [`guard`]: the policy in force: whether a call may run, and the denial to send.
 //! - [`hooks`]: agent hook payloads (Claude Code, VS Code), one process per hook.
@@ -9,15 +11,20 @@
 //! - [`transcript`]: the one reader of Claude Code transcripts' content and usage.
 //! - [`proxy`]: MCP proxies between a client and its servers.
 //! - [`process`]: the agent's process, recorded with its start time, checked before a signal.
+//! - [`otlp`]: OTLP/HTTP telemetry the collector receives, Claude Code's joined into its hook
+//!   sessions.
 //! - [`sink`]: the one way events reach the store: ids, clock, privacy, writing.
 //! - [`limit`]: cutting oversized fields so one huge output cannot bloat the store.
 
 pub mod attribution;
+pub mod collector;
 pub mod guard;
 pub mod hooks;
 pub mod import;
 pub(crate) mod limit;
+pub mod otlp;
 pub mod process;
 pub mod proxy;
+pub mod remote;
 pub mod sink;
 pub mod transcript;

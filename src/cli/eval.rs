@@ -142,22 +142,40 @@ fn score(
     globals: &Globals,
 ) -> Result<EvalReport> {
     let (store, id) = super::stores::select(&options.scope, selector, globals)?;
-    let summary = super::output::summary(&store, &id)?;
+    score_session(&store, &id, config, None)
+}
+
+/// Scores session `id` of `store` with `config`. `forest` is the store's sessions, for the
+/// cost of subagents; commands that score many sessions (`export --metrics`, `--backend
+/// langfuse`) build it once, else it is read from the index.
+pub(crate) fn score_session(
+    store: &Store,
+    id: &str,
+    config: &EvalConfig,
+    forest: Option<&Forest>,
+) -> Result<EvalReport> {
+    let summary = super::output::summary(store, id)?;
     let meta = &summary.meta;
-    let mut reader = store.events(&id)?;
+    let mut reader = store.events(id)?;
     let events: Vec<Event> = reader.by_ref().collect();
     warn_bad_lines(reader.bad_lines(), reader.bad_count());
-    let phases = phases_from(&store, meta, &events);
+    let phases = phases_from(store, meta, &events);
     let options = CostOptions::default();
-    let mut spent = cost::compute(&id, &phases, PriceTable::builtin(), &options)
+    let mut spent = cost::compute(id, &phases, PriceTable::builtin(), &options)
         .map_err(|e| Error::usage(e.to_string()))?;
     // What the session cost with its subagents, as `list` and `cost` show it.
-    let (all, _) = super::listing::list(&store)?;
-    let forest = Forest::new(all.into_iter().map(|s| s.meta));
-    super::cost::include_subagents(&store, &forest, &id, &mut spent, &options)?;
-    let project = project_dir(&store);
+    let read;
+    let forest = if let Some(forest) = forest {
+        forest
+    } else {
+        let (all, _) = super::listing::list(store)?;
+        read = Forest::new(all.into_iter().map(|s| s.meta));
+        &read
+    };
+    super::cost::include_subagents(store, forest, id, &mut spent, &options)?;
+    let project = project_dir(store);
     let facts = SessionFacts {
-        session_id: &id,
+        session_id: id,
         agent: Agent::from_name(&meta.agent_name),
         events: &events,
         cost_usd: spent.cost_usd,
@@ -196,7 +214,7 @@ fn print_report(
 }
 
 /// The scorers in force: `explicit`, else the nearest `.agent-evals.yaml`, else `no_errors`.
-fn config(explicit: Option<&Path>) -> Result<EvalConfig> {
+pub(crate) fn config(explicit: Option<&Path>) -> Result<EvalConfig> {
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
     let loaded = settings::load::<EvalSettings>(&cwd, explicit).map_err(|e| settings_error(&e))?;
     let Some(loaded) = loaded else {

@@ -14,9 +14,11 @@ use clap::Args;
 
 use super::Globals;
 use super::globals::PrivacyArgs;
+use super::http::Endpoint;
 use crate::capture::attribution::{self, Attribution};
 use crate::capture::guard::Guard;
 use crate::capture::hooks::{self, HookEvent, Outcome};
+use crate::capture::remote::HookCall;
 use crate::capture::sink::Sink;
 use crate::model::Agent;
 use crate::store::Store;
@@ -94,7 +96,20 @@ const STDIN_LIMIT: u64 = 64 * 1024 * 1024;
 pub(crate) fn run(args: &HookArgs, globals: &Globals) -> ExitCode {
     // A panic must not print a backtrace into the agent's terminal: keep it for the log.
     panic::set_hook(Box::new(|_| {}));
-    let result = panic::catch_unwind(AssertUnwindSafe(|| record(args, globals)));
+    // With AGENT_STRACE_ENDPOINT the event goes to the collector, and to the store here only
+    // when the collector cannot take it within the budget.
+    let endpoint = match super::http::Endpoint::from_env() {
+        Some(Ok(endpoint)) => Some(endpoint),
+        Some(Err(why)) => {
+            let store = super::stores::for_writing(globals.hook_root(None, None));
+            log(args, &store, &format!("{why}; recording here"));
+            None
+        }
+        None => None,
+    };
+    let result = panic::catch_unwind(AssertUnwindSafe(|| {
+        record(args, globals, endpoint.as_ref())
+    }));
     let (agent, outcome, failure) = match result {
         Ok(Ok((agent, outcome))) => (agent, outcome, None),
         Ok(Err((store, message))) => (Agent::Unknown, Outcome::Allow, Some((store, message))),
@@ -129,7 +144,11 @@ pub(crate) fn run(args: &HookArgs, globals: &Globals) -> ExitCode {
 
 type Failure = (Option<Store>, String);
 
-fn record(args: &HookArgs, globals: &Globals) -> Result<(Agent, Outcome), Failure> {
+fn record(
+    args: &HookArgs,
+    globals: &Globals,
+    endpoint: Option<&Endpoint>,
+) -> Result<(Agent, Outcome), Failure> {
     let mut stdin = Vec::with_capacity(8 * 1024);
     std::io::stdin()
         .take(STDIN_LIMIT)
@@ -165,6 +184,27 @@ fn record(args: &HookArgs, globals: &Globals) -> Result<(Agent, Outcome), Failur
     // what the policy stops (nor block what it allows).
     let attribution = (payload.event == HookEvent::SessionStart).then(|| attribution(&payload));
     let sink = Sink::new(privacy);
+    if let Some(endpoint) = endpoint {
+        match send(
+            endpoint,
+            args,
+            &stdin,
+            &payload,
+            &sink,
+            denial.as_ref(),
+            attribution.as_ref(),
+        ) {
+            Ok(()) => return Ok((payload.agent, hooks::outcome(&payload, denial.as_ref()))),
+            Err(why) => log(
+                args,
+                &store,
+                &format!(
+                    "collector {} not reached ({why}); recorded here",
+                    endpoint.base
+                ),
+            ),
+        }
+    }
     let outcome = match hooks::record_attributed(
         &store,
         &payload,
@@ -180,6 +220,34 @@ fn record(args: &HookArgs, globals: &Globals) -> Result<(Agent, Outcome), Failur
         Err(e) => return Err((Some(store.clone()), e.to_string())),
     };
     Ok((payload.agent, outcome))
+}
+
+/// How long a hook may spend on the collector (client start, connection and answer) before it
+/// records in the local store instead: the agent waits for the hook, and the whole hook must
+/// stay within 100 ms of what it costs without a collector.
+const COLLECTOR_BUDGET: std::time::Duration = std::time::Duration::from_millis(60);
+
+/// Sends the hook event to the collector (see `capture/remote.rs`).
+fn send(
+    endpoint: &Endpoint,
+    args: &HookArgs,
+    stdin: &[u8],
+    payload: &hooks::HookPayload,
+    sink: &Sink,
+    denial: Option<&crate::capture::guard::Denial>,
+    attribution: Option<&Attribution>,
+) -> Result<(), String> {
+    let call = HookCall::new(
+        &args.event,
+        stdin,
+        payload,
+        sink.privacy(),
+        denial,
+        attribution,
+    )
+    .ok_or("the payload is not a JSON object")?;
+    let body = serde_json::to_vec(&call).map_err(|e| e.to_string())?;
+    endpoint.post("/hooks", "application/json", body, COLLECTOR_BUDGET)
 }
 
 /// Who and where a session starts: what the payload says (folder, model, the agent's version),

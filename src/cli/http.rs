@@ -45,6 +45,25 @@ pub(crate) struct HttpClient {
 pub(crate) struct Answer {
     pub(crate) status: u16,
     pub(crate) body: Bytes,
+    /// How long the server asked to wait before trying again (`Retry-After` in seconds or as
+    /// an HTTP date), when it said.
+    pub(crate) retry_after: Option<Duration>,
+}
+
+/// How [`HttpClient::post_retrying`] tries again.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Retry {
+    /// Attempts in all, the first included.
+    pub(crate) attempts: u32,
+    /// The wait before the second attempt; each later wait doubles, up to `max_delay`.
+    pub(crate) first_delay: Duration,
+    pub(crate) max_delay: Duration,
+}
+
+/// Answers worth trying again, as OTLP/HTTP exporters treat them: too many requests, and a
+/// gateway or service that is not there for the moment.
+pub(crate) fn is_retryable(status: u16) -> bool {
+    matches!(status, 429 | 502 | 503 | 504)
 }
 
 /// An answer's body beyond this is not read.
@@ -96,16 +115,134 @@ impl HttpClient {
                 }
                 .map_err(|e| e.to_string())?;
                 let status = response.status().as_u16();
+                let retry_after = response
+                    .headers()
+                    .get(hyper::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(retry_after);
                 let body = Limited::new(response.into_body(), BODY_LIMIT)
                     .collect()
                     .await
                     .map_err(|e| e.to_string())?
                     .to_bytes();
-                Ok(Answer { status, body })
+                Ok(Answer {
+                    status,
+                    body,
+                    retry_after,
+                })
             };
             tokio::time::timeout(timeout, exchange)
                 .await
-                .map_err(|_| format!("no answer within {}s", timeout.as_secs()))?
+                .map_err(|_| format!("no answer within {} ms", timeout.as_millis()))?
         })
+    }
+
+    /// [`HttpClient::post`], tried again after a wait when there is no answer or a retryable
+    /// one ([`is_retryable`]): the waits double from `retry.first_delay` up to
+    /// `retry.max_delay`, or are what the server's `Retry-After` asked (up to the same bound),
+    /// for `retry.attempts` in all. The last answer, or why there was none.
+    pub(crate) fn post_retrying(
+        &self,
+        url: &Uri,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        timeout: Duration,
+        retry: Retry,
+    ) -> Result<Answer, String> {
+        let mut delay = retry.first_delay;
+        let mut attempt = 1;
+        loop {
+            let result = self.post(url, headers, body.to_vec(), timeout);
+            let wait = match &result {
+                Ok(answer) if is_retryable(answer.status) => answer.retry_after.unwrap_or(delay),
+                Ok(_) => return result,
+                Err(_) => delay,
+            };
+            if attempt >= retry.attempts {
+                return result;
+            }
+            std::thread::sleep(wait.min(retry.max_delay));
+            delay = (delay * 2).min(retry.max_delay);
+            attempt += 1;
+        }
+    }
+}
+
+/// A `Retry-After` value: whole seconds, or an HTTP date (the wait until then).
+fn retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let wait = when.timestamp_millis() - chrono::Utc::now().timestamp_millis();
+    Some(Duration::from_millis(u64::try_from(wait).unwrap_or(0)))
+}
+
+/// The collector hooks and proxies send to instead of the local store: `AGENT_STRACE_ENDPOINT`
+/// (a base URL such as `http://collector:4317`) with `AGENT_STRACE_TOKEN` as its bearer token.
+pub(crate) struct Endpoint {
+    pub(crate) base: String,
+    pub(crate) token: Option<String>,
+}
+
+impl Endpoint {
+    /// The endpoint the environment names, if any; `Err` says why it cannot be used.
+    pub(crate) fn from_env() -> Option<Result<Endpoint, String>> {
+        let base = std::env::var("AGENT_STRACE_ENDPOINT").ok()?;
+        let base = base.trim().trim_end_matches('/').to_owned();
+        if base.is_empty() {
+            return None;
+        }
+        let token = ["AGENT_STRACE_TOKEN", "AGENT_STRACE_AUTH_KEY"]
+            .iter()
+            .find_map(|name| std::env::var(name).ok())
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty());
+        Some(check_url("AGENT_STRACE_ENDPOINT", &base).map(|_| Endpoint { base, token }))
+    }
+
+    /// POSTs a JSON or NDJSON body to `path` under the endpoint within `budget` (client start,
+    /// connection and answer together); `Ok` only for a 2xx answer.
+    pub(crate) fn post(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        budget: Duration,
+    ) -> Result<(), String> {
+        let started = std::time::Instant::now();
+        let url = check_url("AGENT_STRACE_ENDPOINT", &format!("{}{path}", self.base))?;
+        let client = HttpClient::for_url(&url)?;
+        let bearer = self.token.as_ref().map(|t| format!("Bearer {t}"));
+        let mut headers = vec![("content-type", content_type)];
+        if let Some(bearer) = &bearer {
+            headers.push(("authorization", bearer.as_str()));
+        }
+        let left = budget.saturating_sub(started.elapsed());
+        let answer = client.post(&url, &headers, body, left)?;
+        if (200..300).contains(&answer.status) {
+            Ok(())
+        } else {
+            let said =
+                String::from_utf8_lossy(&answer.body[..answer.body.len().min(200)]).into_owned();
+            Err(format!("answered {}: {said}", answer.status))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        assert_eq!(retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(
+            retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after("soon"), None);
+        assert!(is_retryable(429) && is_retryable(503) && !is_retryable(400));
     }
 }

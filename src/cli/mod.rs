@@ -19,6 +19,11 @@ mod diff;
 mod drift;
 mod eval;
 mod explain;
+mod export;
+mod export_anon;
+mod export_langfuse;
+mod export_metrics;
+mod forward;
 mod globals;
 mod hook;
 mod http;
@@ -36,10 +41,12 @@ mod record_http;
 mod replay;
 mod retention;
 mod sample;
+mod server;
 pub mod settings;
 mod settings_file;
 mod setup;
 mod setup_agents;
+mod setup_otel;
 mod share;
 mod show;
 mod sql;
@@ -113,6 +120,8 @@ enum Command {
     Sample(sample::SampleArgs),
     Eval(eval::EvalArgs),
     Drift(drift::DriftArgs),
+    Export(export::ExportArgs),
+    Server(server::ServerArgs),
 }
 
 /// A hook's command line, parsed without the rest of the CLI.
@@ -211,6 +220,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Sample(args) => sample::run(&args, &cli.globals),
         Command::Eval(args) => eval::run(&args, &cli.globals),
         Command::Drift(args) => drift::run(&args, &cli.globals),
+        Command::Export(args) => export::run(&args, &cli.globals),
+        Command::Server(args) => server::run(&args, &cli.globals),
     };
     output::finish(result)
 }

@@ -11,6 +11,7 @@ use crate::capture::guard::Guard;
 use crate::capture::proxy::enforce::Enforcer;
 use crate::capture::proxy::mcp::McpRecorder;
 use crate::capture::proxy::stdio::relay;
+use crate::capture::remote::Shipper;
 use crate::capture::sink::Sink;
 use crate::error::{Error, ErrorKind};
 
@@ -69,6 +70,64 @@ pub(crate) fn enforcer(file: Option<&std::path::Path>) -> Result<Option<Enforcer
     }))
 }
 
+/// How long a proxy's recorder gives the collector for one batch before it records locally.
+/// The relay never waits on the recorder, so this holds up no traffic.
+const COLLECTOR_BUDGET: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The collector `AGENT_STRACE_ENDPOINT` names, as a proxy's recorder sends to it.
+struct Collector(super::http::Endpoint);
+
+impl Shipper for Collector {
+    fn post(&self, path: &str, content_type: &str, body: Vec<u8>) -> Result<(), String> {
+        self.0.post(path, content_type, body, COLLECTOR_BUDGET)
+    }
+}
+
+/// Starts recording a proxy's session: to the collector `AGENT_STRACE_ENDPOINT` names, else
+/// (or when it cannot be reached) into `store`.
+pub(super) fn start_recorder(
+    store: &crate::store::Store,
+    session: &str,
+    name: &str,
+    command: &str,
+    about: serde_json::Map<String, serde_json::Value>,
+    sink: &Sink,
+) -> Result<McpRecorder, crate::store::StoreError> {
+    match super::http::Endpoint::from_env() {
+        Some(Ok(endpoint)) => McpRecorder::start_remote(
+            store,
+            session,
+            name,
+            command,
+            about,
+            sink.now(),
+            sink.clone(),
+            Box::new(Collector(endpoint)),
+        ),
+        Some(Err(why)) => {
+            super::output::to_stderr(format_args!("agent-strace: {why}; recording here\n"));
+            McpRecorder::start(
+                store,
+                session,
+                name,
+                command,
+                about,
+                sink.now(),
+                sink.clone(),
+            )
+        }
+        None => McpRecorder::start(
+            store,
+            session,
+            name,
+            command,
+            about,
+            sink.now(),
+            sink.clone(),
+        ),
+    }
+}
+
 pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
     let command_line: Vec<String> = args
         .command
@@ -97,23 +156,19 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
         .collect();
     about.insert("command".into(), arguments.into());
     // A store that cannot be written must not keep the server from the client.
-    let recorder = match McpRecorder::start(
+    let recorder = match start_recorder(
         &store,
         &session,
         &name,
         &sink.text(&command_line.join(" ")),
         about,
-        sink.now(),
-        sink.clone(),
+        &sink,
     ) {
-        Ok(r) => {
+        Ok(mut r) => {
             // Who and where: known once the session exists; a meta that cannot take it now
             // leaves the session unattributed, nothing worse.
             let who = super::attribution::here(None);
-            let _ = store.edit_meta(&session, |meta| {
-                who.apply(meta);
-                true
-            });
+            r.edit_meta(|meta| who.apply(meta));
             Some(r.reporting_to(|message| {
                 super::output::to_stderr(format_args!("agent-strace record: {message}\n"));
             }))

@@ -9,7 +9,6 @@ use clap::Args;
 use super::Globals;
 use super::output::fail;
 use crate::capture::proxy::http::{HttpProxy, Upstream};
-use crate::capture::proxy::mcp::McpRecorder;
 use crate::error::Error;
 
 /// Record an MCP server reached over HTTP: a local proxy that forwards to it unchanged
@@ -90,14 +89,13 @@ pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
     about.insert("remote_url".into(), recorded_url.clone().into());
     about.insert("local_port".into(), local.port().into());
     // A store that cannot be written must not keep the server from the client.
-    match McpRecorder::start(
+    match super::record::start_recorder(
         &store,
         &session,
         &name,
         &format!("record-http {recorded_url}"),
         about,
-        sink.now(),
-        sink.clone(),
+        &sink,
     ) {
         Ok(recorder) => proxy.record_with(recorder.reporting_to(|message| {
             super::output::to_stderr(format_args!("agent-strace record-http: {message}\n"));

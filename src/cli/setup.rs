@@ -13,6 +13,7 @@ use super::Globals;
 use super::output::stdout;
 use super::settings_file::{self, RawObject};
 use super::setup_agents::{self, Env, SetupAgent, Shape};
+use super::setup_otel;
 use crate::capture::hooks::HOOK_ARGS;
 use crate::error::Error;
 use crate::exit;
@@ -26,7 +27,7 @@ use crate::exit;
 #[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  agent-strace setup                    # print the hooks for .claude/settings.json\n  agent-strace setup --write            # merge them into .claude/settings.json\n  agent-strace setup --global --write   # all projects\n  agent-strace setup --no-redact --write  # record secrets as they are\n  agent-strace setup --agent cursor --write  # Cursor's .cursor/hooks.json\n  agent-strace setup --detect           # which agents are here, and what would be written"
+    after_help = "Examples:\n  agent-strace setup                    # print the hooks for .claude/settings.json\n  agent-strace setup --write            # merge them into .claude/settings.json\n  agent-strace setup --global --write   # all projects\n  agent-strace setup --no-redact --write  # record secrets as they are\n  agent-strace setup --agent cursor --write  # Cursor's .cursor/hooks.json\n  agent-strace setup --detect           # which agents are here, and what would be written\n  agent-strace setup --otel --write     # and send Claude Code's telemetry to `agent-strace server`"
 )]
 pub(crate) struct SetupArgs {
     /// For all projects: ~/.claude/settings.json ($CLAUDE_CONFIG_DIR/settings.json when set)
@@ -69,6 +70,14 @@ pub(crate) struct SetupArgs {
     /// the hooks enforce the nearest .agent-scope.json of the project, if any]
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
+    /// Also send Claude Code's own telemetry (model requests with exact tokens, tool timings) to
+    /// agent-strace's collector (`server`), which joins it into the recorded sessions: writes
+    /// the settings' env block (with AGENT_STRACE_TOKEN as the bearer token when set)
+    #[arg(long, conflicts_with = "detect")]
+    otel: bool,
+    /// The collector --otel sends to [default: http://127.0.0.1:4317]
+    #[arg(long, value_name = "URL", requires = "otel")]
+    endpoint: Option<String>,
 }
 
 /// Events whose hooks take a tool-name matcher; an empty matcher matches every tool.
@@ -98,6 +107,7 @@ pub(crate) fn run(args: &SetupArgs, globals: &Globals) -> Result<u8> {
         flags.push('\'');
     }
     let env = Env::read();
+    let otel = otel_env(args)?;
     let mut out = stdout(globals.colour());
     let plan = Plan {
         args,
@@ -105,6 +115,7 @@ pub(crate) fn run(args: &SetupArgs, globals: &Globals) -> Result<u8> {
         flags: &flags,
         why_full_path: why_full_path.as_deref(),
         env: &env,
+        otel: otel.as_ref(),
     };
     if args.detect {
         let cwd = std::env::current_dir()?;
@@ -120,6 +131,28 @@ pub(crate) fn run(args: &SetupArgs, globals: &Globals) -> Result<u8> {
     Ok(exit::OK)
 }
 
+/// `--otel`'s env block, or the usage error of an --otel that cannot be: another agent, or an
+/// endpoint that is no URL.
+fn otel_env(args: &SetupArgs) -> Result<Option<Map<String, Value>>> {
+    if !args.otel {
+        return Ok(None);
+    }
+    if args.agent.is_some_and(|a| a != SetupAgent::ClaudeCode) {
+        return Err(super::output::usage(
+            "--otel sets up Claude Code's telemetry; other agents send none that agent-strace reads",
+        ));
+    }
+    let endpoint = args
+        .endpoint
+        .as_deref()
+        .unwrap_or(setup_otel::DEFAULT_ENDPOINT);
+    setup_otel::check_endpoint(endpoint).map_err(super::output::usage)?;
+    let token = std::env::var("AGENT_STRACE_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty());
+    Ok(Some(setup_otel::env_block(endpoint, token.as_deref())))
+}
+
 /// What every agent's hooks share: the command they run and its flags.
 struct Plan<'a> {
     args: &'a SetupArgs,
@@ -127,6 +160,8 @@ struct Plan<'a> {
     flags: &'a str,
     why_full_path: Option<&'a str>,
     env: &'a Env,
+    /// Claude Code's telemetry settings (`--otel`).
+    otel: Option<&'a Map<String, Value>>,
 }
 
 impl Plan<'_> {
@@ -144,6 +179,9 @@ impl Plan<'_> {
             let mut shown = Map::new();
             if agent.versioned() {
                 shown.insert("version".into(), 1.into());
+            }
+            if let Some(otel) = self.otel {
+                shown.insert("env".into(), Value::Object(otel.clone()));
             }
             shown.insert("hooks".into(), Value::Object(hooks));
             crate::render::json::write(&mut *out, &Value::Object(shown))?;
@@ -200,6 +238,33 @@ impl Plan<'_> {
         })?;
         let add_version = agent.versioned() && settings.get("version").is_none();
         changed |= add_version;
+        let env_changed = match self.otel {
+            Some(ours) => {
+                let mut env = match settings.get("env").transpose() {
+                    Ok(None) => Map::new(),
+                    Ok(Some(Value::Object(env))) => env,
+                    Ok(Some(_)) => {
+                        return Err(Error::input(format!(
+                            "{}: `env` is not an object",
+                            target.display()
+                        ))
+                        .into());
+                    }
+                    Err(e) => {
+                        return Err(
+                            Error::input(format!("{}: `env` ({e})", target.display())).into()
+                        );
+                    }
+                };
+                let changed = setup_otel::merge_env(&mut env, ours);
+                if changed {
+                    settings.set("env", &Value::Object(env))?;
+                }
+                changed
+            }
+            None => false,
+        };
+        changed |= env_changed;
         if !changed {
             writeln!(
                 out,
@@ -239,6 +304,21 @@ impl Plan<'_> {
     }
 
     fn notes(&self, agent: SetupAgent, out: &mut impl Write) -> Result<()> {
+        if let Some(otel) = self.otel {
+            writeln!(
+                out,
+                "Claude Code sends its telemetry to {}: run `agent-strace server` there to join it into the recorded sessions.",
+                otel["OTEL_EXPORTER_OTLP_ENDPOINT"]
+                    .as_str()
+                    .unwrap_or_default()
+            )?;
+            if otel.contains_key("OTEL_EXPORTER_OTLP_HEADERS") {
+                writeln!(
+                    out,
+                    "The settings hold AGENT_STRACE_TOKEN: keep the file out of version control (--settings .claude/settings.local.json)."
+                )?;
+            }
+        }
         for note in agent.notes(self.args.global) {
             writeln!(out, "{note}")?;
         }

@@ -3,3 +3,25 @@
 //!
 //! The layer sits beside `analysis`: it reads the store and the analyses' results, never argv,
 //! the environment or the terminal, and never opens a socket (the CLI sends what it builds).
+//!
+//! # Architecture
+//! - [`session`]: one session with its subagents, as exporters take it; the JSON and NDJSON
+//!   forms.
+//! - [`csv`]: one row per event, columns read through the model's views.
+//! - [`otlp`]: the session as an OTLP trace (plain mapping, or the GenAI conventions of
+//!   [`genai`]), encoded as protobuf or as the proto3 JSON mapping.
+//! - [`genai`]: the OpenTelemetry GenAI semantic conventions' names and values.
+//! - [`anonymize`]: what is exported, rewritten to name no one (`--anonymize`).
+//! - [`metrics`]: per-session gauges as an OTLP metrics request (`--metrics`).
+//! - [`langfuse`]: Langfuse's attributes on the OTLP trace, and eval scores for its API
+//!   (`--backend langfuse`).
+
+pub mod anonymize;
+pub mod csv;
+pub mod genai;
+pub mod langfuse;
+pub mod metrics;
+pub mod otlp;
+pub mod session;
+
+pub use session::Exported;

@@ -198,6 +198,15 @@ impl Appender {
         self.pending.clear();
         result
     }
+
+    /// Writes what has been gathered and flushes the file's data to the disk (`fdatasync`), for
+    /// a writer that answers for the events only once they would survive a power cut.
+    pub fn sync(&mut self) -> Result<()> {
+        self.flush()?;
+        self.file
+            .sync_data()
+            .map_err(|e| StoreError::io(&self.path, e))
+    }
 }
 
 #[cfg(test)]

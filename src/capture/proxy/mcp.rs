@@ -9,8 +9,9 @@ use std::collections::{HashMap, VecDeque};
 use serde_json::{Map, Value};
 
 use super::framing::Frame;
-use crate::capture::sink::Sink;
-use crate::model::{EventType, SessionMeta};
+use crate::capture::remote::Shipper;
+use crate::capture::sink::{Sink, Target};
+use crate::model::{Event, EventType, SessionMeta};
 use crate::store::{Appender, Store, StoreError};
 
 /// Which way a message went.
@@ -44,7 +45,7 @@ struct Open {
 pub struct McpRecorder {
     store: Store,
     session_id: String,
-    appender: Appender,
+    out: Out,
     sink: Sink,
     open: HashMap<OpenKey, Open>,
     /// Requests in the order they came, to forget the oldest unanswered ones.
@@ -82,10 +83,63 @@ impl McpRecorder {
         store.create_session(&meta)?;
         store.init_counters(session_id)?;
         let appender = store.appender(session_id)?;
+        McpRecorder::begin(store, &meta, Out::Local(appender), about, now, sink)
+    }
+
+    /// As [`McpRecorder::start`], sending the session to a collector through `shipper`
+    /// instead of the local store; when the collector does not take the session's meta, the
+    /// session is recorded locally from the start, and when it stops taking events later, the
+    /// rest is (see [`McpRecorder::flush`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn start_remote(
+        store: &Store,
+        session_id: &str,
+        name: &str,
+        command: &str,
+        about: Map<String, Value>,
+        now: f64,
+        sink: Sink,
+        shipper: Box<dyn Shipper>,
+    ) -> Result<McpRecorder, StoreError> {
+        let mut meta = SessionMeta::new(session_id, now);
+        name.clone_into(&mut meta.agent_name);
+        command.clone_into(&mut meta.command);
+        if let Err(why) = shipper.post("/sessions", "application/json", meta.to_json().into_bytes())
+        {
+            let _ = store.log_hook_error(&format!(
+                "record {session_id}: collector not reached ({why}); recording here"
+            ));
+            return McpRecorder::start(store, session_id, name, command, about, now, sink);
+        }
+        let remote = Remote {
+            shipper,
+            pending: Vec::new(),
+            meta: meta.clone(),
+        };
+        McpRecorder::begin(
+            store,
+            &meta,
+            Out::Remote(Box::new(remote)),
+            about,
+            now,
+            sink,
+        )
+    }
+
+    fn begin(
+        store: &Store,
+        meta: &SessionMeta,
+        out: Out,
+        about: Map<String, Value>,
+        now: f64,
+        sink: Sink,
+    ) -> Result<McpRecorder, StoreError> {
+        let name = meta.agent_name.clone();
+        let session_id = meta.session_id.as_str();
         let mut recorder = McpRecorder {
             store: store.clone(),
             session_id: session_id.to_owned(),
-            appender,
+            out,
             sink,
             open: HashMap::new(),
             open_order: VecDeque::new(),
@@ -131,10 +185,14 @@ impl McpRecorder {
             event.duration_ms = Some(((now - call.timestamp) * 1000.0).max(0.0));
         }
         self.sink
-            .emit_derived(&mut self.appender, event, texts_of_structures)?;
-        if now - self.last_refresh >= REFRESH_EVERY {
+            .emit_derived(&mut self.out, event, texts_of_structures)?;
+        if let Out::Remote(remote) = &self.out {
+            if remote.pending.len() >= REMOTE_BATCH {
+                self.flush()?;
+            }
+        } else if now - self.last_refresh >= REFRESH_EVERY {
             self.last_refresh = now;
-            self.appender.flush()?;
+            self.flush()?;
             let _ = self
                 .store
                 .refresh_meta(&self.session_id, crate::store::HOOK_LOCK_WAIT);
@@ -381,7 +439,72 @@ impl McpRecorder {
 
     /// Writes the events gathered so far (the proxy calls it when no message is waiting).
     pub fn flush(&mut self) -> Result<(), StoreError> {
-        self.appender.flush()
+        let remote = match &mut self.out {
+            Out::Local(appender) => return appender.flush(),
+            Out::Remote(remote) if remote.pending.is_empty() => return Ok(()),
+            Out::Remote(remote) => remote,
+        };
+        let mut body = Vec::new();
+        for event in &remote.pending {
+            if serde_json::to_writer(&mut body, event).is_ok() {
+                body.push(b'\n');
+            }
+        }
+        match remote.shipper.post("/events", "application/x-ndjson", body) {
+            Ok(()) => {
+                remote.pending.clear();
+                Ok(())
+            }
+            Err(why) => self.fall_back(&why),
+        }
+    }
+
+    /// The collector stopped taking events: the session goes on in the local store, starting
+    /// with the events it did not take.
+    fn fall_back(&mut self, why: &str) -> Result<(), StoreError> {
+        let Out::Remote(remote) = &mut self.out else {
+            return Ok(());
+        };
+        let pending = std::mem::take(&mut remote.pending);
+        let meta = remote.meta.clone();
+        self.report(&format!(
+            "the collector did not take events ({why}); recording in {} from now on",
+            self.store.root().display()
+        ));
+        self.log(&format!("collector not reached ({why}); recording here"));
+        if self.store.create_session(&meta)? {
+            self.store.init_counters(&self.session_id)?;
+        }
+        let mut appender = self.store.appender(&self.session_id)?;
+        for event in &pending {
+            appender.append(event)?;
+        }
+        appender.flush()?;
+        self.out = Out::Local(appender);
+        let _ = self
+            .store
+            .refresh_meta(&self.session_id, crate::store::HOOK_LOCK_WAIT);
+        Ok(())
+    }
+
+    /// Changes the session's meta by `edit` (facts known once the session exists: who started
+    /// it), in the local store or at the collector.
+    pub fn edit_meta(&mut self, edit: impl FnOnce(&mut SessionMeta)) {
+        match &mut self.out {
+            Out::Local(_) => {
+                let _ = self.store.edit_meta(&self.session_id, |meta| {
+                    edit(meta);
+                    true
+                });
+            }
+            Out::Remote(remote) => {
+                edit(&mut remote.meta);
+                let body = remote.meta.to_json().into_bytes();
+                if let Err(why) = remote.shipper.post("/sessions", "application/json", body) {
+                    let _ = self.fall_back(&why);
+                }
+            }
+        }
     }
 
     /// Records the end of the session and catches meta up.
@@ -392,7 +515,11 @@ impl McpRecorder {
             data.insert("exit_code".into(), code.into());
         }
         self.write(EventType::SessionEnd, now, data, None)?;
-        self.appender.flush()?;
+        self.flush()?;
+        if matches!(self.out, Out::Remote(_)) {
+            // The collector catches meta up with every batch it takes.
+            return Ok(());
+        }
         self.store
             .refresh_meta(&self.session_id, std::time::Duration::from_secs(2))
     }
@@ -430,6 +557,35 @@ impl McpRecorder {
         let _ = self
             .store
             .log_hook_error(&format!("record {}: {message}", self.session_id));
+    }
+}
+
+/// Where a recorder writes: the session's file in the local store, or a collector.
+enum Out {
+    Local(Appender),
+    Remote(Box<Remote>),
+}
+
+/// A session sent to a collector: the events gathered since the last batch, and the meta to
+/// create the session with locally should the collector stop taking them.
+struct Remote {
+    shipper: Box<dyn Shipper>,
+    pending: Vec<Event>,
+    meta: SessionMeta,
+}
+
+/// Events gathered for a collector before they are sent whatever the traffic.
+const REMOTE_BATCH: usize = 500;
+
+impl Target for Out {
+    fn put(&mut self, event: &Event) -> Result<(), StoreError> {
+        match self {
+            Out::Local(appender) => appender.append(event),
+            Out::Remote(remote) => {
+                remote.pending.push(event.clone());
+                Ok(())
+            }
+        }
     }
 }
 

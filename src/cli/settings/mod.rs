@@ -1,6 +1,7 @@
 //! The settings files users of the Python tool already have, found and read in one way:
 //! `.agent-scope.json` (policy), `.agent-strace-lint.json` (lint rules), `.agent-evals.yaml`
-//! (eval scorers) and `.agent-strace.yaml` (retention).
+//! (eval scorers), `.agent-strace.yaml` (retention) and `.agent-strace/anonymize.yaml`
+//! (`export --anonymize`).
 //!
 //! # Where a file is found
 //!
@@ -221,6 +222,7 @@ fn expected(message: &str) -> String {
     message.to_owned()
 }
 
+mod anonymize;
 mod evals;
 mod lint;
 mod policy;
@@ -228,6 +230,7 @@ mod retention;
 mod values;
 mod watch;
 
+pub use anonymize::*;
 pub use evals::*;
 pub use lint::*;
 pub use policy::*;

@@ -1,0 +1,246 @@
+//! What the collector writes: event batches (`POST /events`), session metadata (`POST
+//! /sessions`) and hook events forwarded by hooks (`POST /hooks`). Everything goes through the
+//! store and the capture sink, as local capture's does; a handler answers only once what it
+//! accepted is written.
+
+use hyper::StatusCode;
+use serde_json::json;
+
+use super::Collector;
+use super::routes::{Reply, Request};
+use crate::capture::hooks;
+use crate::capture::remote::HookCall;
+use crate::model::{Event, SessionMeta};
+use crate::store::{HOOK_LOCK_WAIT, StoreError, is_valid_session_id};
+
+/// How many refused lines an answer names (the count covers them all).
+const REFUSALS_SHOWN: usize = 20;
+
+/// `POST /events`: a batch of events, one JSON object a line, each in the store's format with
+/// its `session_id`. A session not yet in the store is created. Answers 200 with the counts
+/// when every line was taken, 202 when some were refused (named with their line numbers), as
+/// the Python tool's collector does, and 500 when the store failed (events before the failure
+/// may be stored).
+pub fn events(collector: &Collector, request: &Request) -> Reply {
+    let mut batches: Vec<(String, Vec<Event>)> = Vec::new();
+    let mut refused = Vec::new();
+    let mut refused_count = 0usize;
+    for (number, line) in request.body.split(|b| *b == b'\n').enumerate() {
+        let line = line.trim_ascii();
+        if line.is_empty() {
+            continue;
+        }
+        match parse_event(collector, line) {
+            Ok(event) => match batches.iter_mut().find(|(id, _)| *id == event.session_id) {
+                Some((_, batch)) => batch.push(event),
+                None => batches.push((event.session_id.clone(), vec![event])),
+            },
+            Err(why) => {
+                refused_count += 1;
+                if refused.len() < REFUSALS_SHOWN {
+                    refused.push(json!({ "line": number + 1, "error": why }));
+                }
+            }
+        }
+    }
+    let mut accepted = 0usize;
+    for (session, batch) in batches {
+        let count = batch.len();
+        if let Err(e) = write_batch(collector, &session, batch) {
+            collector.log(&format!("cannot store events of session {session:?}: {e}"));
+            return Reply::json(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &json!({
+                    "error": format!("the store failed: {e}"),
+                    "accepted": accepted,
+                }),
+            );
+        }
+        accepted += count;
+        collector.accepted(super::Accepted::Session(session));
+    }
+    let status = if refused_count == 0 {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    };
+    Reply::json(
+        status,
+        &json!({ "accepted": accepted, "errors": refused_count, "refused": refused }),
+    )
+}
+
+/// One line as an event, or why it is refused.
+fn parse_event(collector: &Collector, line: &[u8]) -> Result<Event, String> {
+    let mut event: Event =
+        serde_json::from_slice(line).map_err(|e| format!("not an event: {e}"))?;
+    if !is_valid_session_id(&event.session_id) {
+        return Err(format!(
+            "session id {:?} cannot name a session folder",
+            event.session_id
+        ));
+    }
+    if !event.timestamp.is_finite() || event.timestamp < 0.0 {
+        return Err("timestamp must be a finite, non-negative number".to_owned());
+    }
+    if event.event_id.is_empty() {
+        event.event_id = collector.sink.new_id();
+    }
+    Ok(event)
+}
+
+/// Appends one session's events (creating the session first if needed) in one write, and
+/// catches its meta up.
+fn write_batch(collector: &Collector, session: &str, batch: Vec<Event>) -> Result<(), StoreError> {
+    let store = &collector.store;
+    if !store.has_session(session) {
+        let started = batch
+            .first()
+            .map_or_else(|| collector.sink.now(), |e| e.timestamp);
+        if store.create_session(&SessionMeta::new(session, started))? {
+            store.init_counters(session)?;
+        }
+    }
+    let mut appender = store.appender(session)?;
+    for event in batch {
+        collector.sink.emit(&mut appender, event)?;
+    }
+    appender.flush()?;
+    if collector.settings.fsync {
+        appender.sync()?;
+    }
+    refresh(collector, session)
+}
+
+/// Catches a session's meta up; a session busy elsewhere is caught up by whoever holds it or
+/// the next reader.
+fn refresh(collector: &Collector, session: &str) -> Result<(), StoreError> {
+    match collector.store.refresh_meta(session, HOOK_LOCK_WAIT) {
+        Err(StoreError::LockTimeout(_)) | Ok(()) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// `POST /sessions`: a session's metadata. A new session is created with it; a known one takes
+/// what describes it (name, command, end, links, attribution and other fields), never its
+/// counters, which the store derives from the events.
+pub fn session(collector: &Collector, request: &Request) -> Reply {
+    let Ok(text) = std::str::from_utf8(&request.body) else {
+        return Reply::error(StatusCode::BAD_REQUEST, "the body is not UTF-8");
+    };
+    let mut meta = match SessionMeta::from_json(text) {
+        Ok(meta) => meta,
+        Err(e) => return Reply::error(StatusCode::BAD_REQUEST, &e.to_string()),
+    };
+    if !is_valid_session_id(&meta.session_id) {
+        return Reply::error(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "session id {:?} cannot name a session folder",
+                meta.session_id
+            ),
+        );
+    }
+    if !meta.started_at.is_finite() {
+        return Reply::error(StatusCode::BAD_REQUEST, "started_at must be a number");
+    }
+    let store = &collector.store;
+    let id = meta.session_id.clone();
+    let result = if store.has_session(&id) {
+        store
+            .edit_meta(&id, |stored| describe(stored, &meta))
+            .map(|_| false)
+    } else {
+        meta.tool_calls = 0;
+        meta.llm_requests = 0;
+        meta.errors = 0;
+        meta.total_tokens = 0;
+        store.create_session(&meta).and_then(|created| {
+            if created {
+                store.init_counters(&id)?;
+            }
+            Ok(created)
+        })
+    };
+    match result.and_then(|created| refresh(collector, &id).map(|()| created)) {
+        Ok(created) => Reply::json(
+            StatusCode::OK,
+            &json!({ "session_id": id, "status": "ok", "created": created }),
+        ),
+        Err(e) => {
+            collector.log(&format!("cannot store the meta of session {id:?}: {e}"));
+            Reply::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("the store failed: {e}"),
+            )
+        }
+    }
+}
+
+/// Copies what describes a session from `incoming` into `stored`; whether anything changed.
+fn describe(stored: &mut SessionMeta, incoming: &SessionMeta) -> bool {
+    let before = stored.clone();
+    if !incoming.agent_name.is_empty() {
+        stored.agent_name.clone_from(&incoming.agent_name);
+    }
+    if !incoming.command.is_empty() {
+        stored.command.clone_from(&incoming.command);
+    }
+    if incoming.ended_at.is_some() {
+        stored.ended_at = incoming.ended_at;
+        stored.total_duration_ms = incoming.total_duration_ms;
+    }
+    if incoming.parent_session_id.is_some() {
+        stored
+            .parent_session_id
+            .clone_from(&incoming.parent_session_id);
+        stored.parent_event_id.clone_from(&incoming.parent_event_id);
+        stored.depth = incoming.depth;
+    }
+    for (key, value) in &incoming.extra {
+        if !value.is_null() {
+            stored.extra.insert(key.clone(), value.clone());
+        }
+    }
+    *stored != before
+}
+
+/// `POST /hooks`: one hook event a hook sent instead of recording it (see
+/// [`crate::capture::remote`]), recorded by the same recorder as a local hook.
+pub fn hook(collector: &Collector, request: &Request) -> Reply {
+    let call: HookCall = match serde_json::from_slice(&request.body) {
+        Ok(call) => call,
+        Err(e) => return Reply::error(StatusCode::BAD_REQUEST, &format!("not a hook call: {e}")),
+    };
+    let payload = match call.payload() {
+        Ok(payload) => payload,
+        Err(e) => return Reply::error(StatusCode::BAD_REQUEST, &e.to_string()),
+    };
+    let denial = call.denial();
+    let attribution = call.attribution();
+    match hooks::record_attributed(
+        &collector.store,
+        &payload,
+        &collector.sink,
+        denial.as_ref(),
+        attribution.as_ref(),
+    ) {
+        Ok(_) => {
+            collector.accepted(super::Accepted::Session(payload.session_id.clone()));
+            Reply::json(
+                StatusCode::OK,
+                &json!({ "session_id": payload.session_id, "status": "ok" }),
+            )
+        }
+        Err(e) => {
+            collector.log(&format!(
+                "cannot record a hook of session {:?}: {e}",
+                payload.session_id
+            ));
+            Reply::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("the store failed: {e}"),
+            )
+        }
+    }
+}

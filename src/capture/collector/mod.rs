@@ -1,0 +1,367 @@
+//! The collector (`agent-strace server`): an HTTP server that takes the events of many machines'
+//! hooks and proxies into one store, the same store local capture writes, so that every command
+//! works on it.
+//!
+//! # Architecture
+//! - [`routes`]: the table of every route (method, path pattern, handler, who may call it).
+//!   Routes are added there and nowhere else.
+//! - [`ingest`]: what writes (`POST /events`, `POST /sessions`, `POST /hooks`), through the
+//!   store's appenders and the capture [`Sink`], so ids, counters, meta, redaction and locking
+//!   are those of local capture.
+//! - [`read`]: what reads (`GET /sessions`, `GET /sessions/{id}`, `GET /sessions/{id}/events`,
+//!   `GET /health`).
+//! - [`otlp`]: the OTLP/HTTP receiver (`POST /v1/traces`, `/v1/logs`, `/v1/metrics`).
+//! - [`guard`]: bearer-token checks (constant time) and the per-client rate limit.
+//! - here: the listener, the request pipeline (rate limit, route, auth, body limit, handler on
+//!   a blocking thread) and the graceful shutdown.
+//!
+//! Durability: a handler answers 2xx only after every event it accepted was written to its
+//! session's file (`write(2)` returned), so an accepted event survives the collector being
+//! killed; with [`Settings::fsync`] it is also flushed to the disk (`fdatasync`) first, so it
+//! survives a power cut. SIGTERM and SIGINT stop the listener at once, let every request that
+//! has begun finish and answer, then exit.
+
+pub mod guard;
+pub mod ingest;
+pub mod otlp;
+pub mod read;
+pub mod routes;
+
+use std::convert::Infallible;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
+use hyper::{Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+use crate::capture::sink::Sink;
+use crate::store::Store;
+pub use routes::{Reply, Request};
+
+/// What the command line decided.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The bearer token every request but `GET /health` must carry; `None`: no auth.
+    pub token: Option<String>,
+    /// The largest request body taken, in bytes.
+    pub max_body: usize,
+    /// Requests a second one client address may make (with a burst of twice as many); 0 for
+    /// no limit.
+    pub rate_limit: u32,
+    /// `fdatasync` the events a request wrote before answering it.
+    pub fsync: bool,
+    /// How long requests in flight may take to finish once a stop signal came.
+    pub grace: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            token: None,
+            max_body: 16 * 1024 * 1024,
+            rate_limit: 1000,
+            fsync: false,
+            grace: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What the collector accepted and wrote, told to whoever passes it on (`--forward-otlp`).
+#[derive(Debug, Clone)]
+pub enum Accepted {
+    /// Events of a session were written.
+    Session(String),
+    /// An OTLP request was taken (as protobuf, whatever its encoding), and the sessions it wrote
+    /// to.
+    Otlp {
+        kind: crate::capture::otlp::Kind,
+        protobuf: Vec<u8>,
+        sessions: Vec<String>,
+    },
+}
+
+/// Takes what the collector accepted; must never block (it runs before the answer).
+pub type OnAccepted = Box<dyn Fn(Accepted) + Send + Sync>;
+
+/// What every handler shares: the store, the sink events go through, the settings, and where
+/// the collector's log lines go (the command's stderr).
+pub struct Collector {
+    pub store: Store,
+    pub sink: Sink,
+    pub settings: Settings,
+    limiter: guard::RateLimiter,
+    log: fn(&str),
+    on_accepted: Option<OnAccepted>,
+}
+
+impl Collector {
+    pub fn new(store: Store, sink: Sink, settings: Settings, log: fn(&str)) -> Collector {
+        let limiter = guard::RateLimiter::new(settings.rate_limit);
+        Collector {
+            store,
+            sink,
+            settings,
+            limiter,
+            log,
+            on_accepted: None,
+        }
+    }
+
+    /// The same collector telling `on_accepted` what it accepts.
+    #[must_use]
+    pub fn on_accepted(mut self, on_accepted: OnAccepted) -> Collector {
+        self.on_accepted = Some(on_accepted);
+        self
+    }
+
+    /// Tells the forwarder, if any, what was accepted.
+    pub fn accepted(&self, what: Accepted) {
+        if let Some(tell) = &self.on_accepted {
+            tell(what);
+        }
+    }
+
+    /// One line in the collector's log.
+    pub fn log(&self, line: &str) {
+        (self.log)(line);
+    }
+}
+
+/// A collector bound to its address (so the port is known before it serves), already
+/// listening for the signals that stop it.
+pub struct Server {
+    runtime: tokio::runtime::Runtime,
+    listener: TcpListener,
+    stop: Stop,
+    collector: Arc<Collector>,
+}
+
+/// SIGTERM and SIGINT stop the collector gracefully.
+struct Stop {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Stop {
+    fn new() -> io::Result<Stop> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Stop {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    async fn wait(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+    }
+}
+
+/// Threads that run handlers (parsing, scrubbing and writing events): the blocking pool of
+/// the runtime, so the connections' thread never waits on a disk.
+const HANDLER_THREADS: usize = 8;
+
+impl Server {
+    /// Binds `listen` (port 0 picks a free one).
+    pub fn bind(listen: SocketAddr, collector: Collector) -> io::Result<Server> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .max_blocking_threads(HANDLER_THREADS)
+            .build()?;
+        let (listener, stop) = {
+            let _context = runtime.enter();
+            let listener = std::net::TcpListener::bind(listen)?;
+            listener.set_nonblocking(true)?;
+            (TcpListener::from_std(listener)?, Stop::new()?)
+        };
+        Ok(Server {
+            runtime,
+            listener,
+            stop,
+            collector: Arc::new(collector),
+        })
+    }
+
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until SIGTERM or SIGINT; then stops listening, lets the requests that have begun
+    /// finish (for at most the grace period) and returns.
+    pub fn serve(self) -> io::Result<()> {
+        let Server {
+            runtime,
+            listener,
+            mut stop,
+            collector,
+        } = self;
+        let grace = collector.settings.grace;
+        let log = collector.log;
+        runtime.block_on(async move {
+            // Every connection holds a sender; when the last is dropped they have all ended.
+            let (done_tx, mut done_rx) = tokio::sync::mpsc::channel::<()>(1);
+            let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+            tokio::select! {
+                () = accept(listener, collector, done_tx, stop_rx) => {}
+                () = stop.wait() => {}
+            }
+            // The listener is dropped with the accept loop: new connections are refused.
+            let _ = stop_tx.send(true);
+            if tokio::time::timeout(grace, done_rx.recv()).await.is_err() {
+                log("stopping: requests still running after the grace period were cut off");
+            }
+        });
+        runtime.shutdown_timeout(Duration::from_secs(1));
+        Ok(())
+    }
+}
+
+async fn accept(
+    listener: TcpListener,
+    collector: Arc<Collector>,
+    done: tokio::sync::mpsc::Sender<()>,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut failing = false;
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => {
+                failing = false;
+                accepted
+            }
+            Err(e) => {
+                // Out of file descriptors, say: log it once, wait a little, go on.
+                if !std::mem::replace(&mut failing, true) {
+                    collector.log(&format!("cannot accept a connection: {e}"));
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let collector = collector.clone();
+        let done = done.clone();
+        let mut stop = stop.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| {
+                let collector = collector.clone();
+                async move { Ok::<_, Infallible>(handle(&collector, peer, request).await) }
+            });
+            let connection = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            let stopped = tokio::select! {
+                _ = connection.as_mut() => false,
+                _ = stop.wait_for(|stopped| *stopped) => true,
+            };
+            if stopped {
+                // A request under way finishes and is answered; an idle connection closes.
+                connection.as_mut().graceful_shutdown();
+                let _ = connection.await;
+            }
+            drop(done);
+        });
+    }
+}
+
+/// The pipeline every request goes through: rate limit, route, auth, body limit, handler.
+async fn handle(
+    collector: &Arc<Collector>,
+    peer: SocketAddr,
+    request: hyper::Request<Incoming>,
+) -> Response<Full<Bytes>> {
+    let reply = pipeline(collector, peer, request).await;
+    reply.into_response()
+}
+
+async fn pipeline(
+    collector: &Arc<Collector>,
+    peer: SocketAddr,
+    request: hyper::Request<Incoming>,
+) -> Reply {
+    if let Err(wait) = collector.limiter.take(peer.ip()) {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        return Reply::error(StatusCode::TOO_MANY_REQUESTS, "too many requests")
+            .with_header(RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+    }
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path().to_owned();
+    let (route, params) = match routes::route(&parts.method, &path) {
+        Ok(found) => found,
+        Err(reply) => return reply,
+    };
+    if !route.public()
+        && let Some(token) = &collector.settings.token
+        && let Err(why) = guard::check_bearer(&parts.headers, token)
+    {
+        collector.log(&format!(
+            "refused {} {} from {peer}: {why}",
+            parts.method,
+            guard::shown(&path)
+        ));
+        return Reply::error(StatusCode::UNAUTHORIZED, "Unauthorized")
+            .with_header(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    let max = collector.settings.max_body;
+    let declared = parts
+        .headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        return too_large(max);
+    }
+    let body = match Limited::new(body, max).collect().await {
+        Ok(body) => body.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => return too_large(max),
+        Err(_) => return Reply::error(StatusCode::BAD_REQUEST, "the request body was cut off"),
+    };
+    let request = Request {
+        peer,
+        method: parts.method,
+        path,
+        query: parts.uri.query().map(str::to_owned),
+        headers: parts.headers,
+        params,
+        body,
+    };
+    let collector = collector.clone();
+    let handler = route.handler;
+    match tokio::task::spawn_blocking(move || handler(&collector, &request)).await {
+        Ok(reply) => reply,
+        Err(_) => Reply::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the request could not be handled",
+        ),
+    }
+}
+
+fn too_large(max: usize) -> Reply {
+    Reply::error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &format!("the request body is larger than {max} bytes"),
+    )
+}
+
+impl Reply {
+    fn into_response(self) -> Response<Full<Bytes>> {
+        let mut response = Response::new(Full::new(Bytes::from(self.body)));
+        *response.status_mut() = self.status;
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(self.content_type));
+        for (name, value) in self.headers {
+            response.headers_mut().insert(name, value);
+        }
+        response
+    }
+}

@@ -1,0 +1,101 @@
+//! What the collector answers from its store: the session list and a session's metadata as
+//! JSON, a session's events as NDJSON (the store's own lines, as the Python tool's collector
+//! serves them), and a health check.
+
+use hyper::StatusCode;
+use serde_json::{Value, json};
+
+use super::Collector;
+use super::routes::{Reply, Request};
+use crate::model::SessionMeta;
+use crate::store::{StoreError, is_valid_session_id};
+
+/// `GET /health`: alive, and which version. Public, so it says nothing about the traces.
+pub fn health(_collector: &Collector, _request: &Request) -> Reply {
+    Reply::json(
+        StatusCode::OK,
+        &json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }),
+    )
+}
+
+/// `GET /sessions`: every session's metadata, counters caught up, newest first.
+pub fn sessions(collector: &Collector, _request: &Request) -> Reply {
+    let store = &collector.store;
+    if !store.exists() {
+        return Reply::json(StatusCode::OK, &json!([]));
+    }
+    match store.list() {
+        Ok((sessions, _unreadable)) => {
+            let list: Vec<Value> = sessions.iter().map(|s| meta_json(&s.meta)).collect();
+            Reply::json(StatusCode::OK, &Value::Array(list))
+        }
+        Err(e) => failed(collector, &e),
+    }
+}
+
+/// `GET /sessions/{id}`: one session's metadata, counters caught up.
+pub fn session(collector: &Collector, request: &Request) -> Reply {
+    let id = match session_id(request) {
+        Ok(id) => id,
+        Err(reply) => return reply,
+    };
+    if !collector.store.has_session(id) {
+        return not_found(id);
+    }
+    match collector.store.summary(id) {
+        Ok(summary) => Reply::json(StatusCode::OK, &meta_json(&summary.meta)),
+        Err(e) => failed(collector, &e),
+    }
+}
+
+/// `GET /sessions/{id}/events`: the session's events, one JSON object a line.
+pub fn events(collector: &Collector, request: &Request) -> Reply {
+    let id = match session_id(request) {
+        Ok(id) => id,
+        Err(reply) => return reply,
+    };
+    if !collector.store.has_session(id) {
+        return not_found(id);
+    }
+    match collector.store.events(id) {
+        Ok(reader) => {
+            let mut body = Vec::new();
+            for event in reader {
+                if serde_json::to_writer(&mut body, &event).is_ok() {
+                    body.push(b'\n');
+                }
+            }
+            Reply::ndjson(body)
+        }
+        Err(e) => failed(collector, &e),
+    }
+}
+
+/// The `{id}` of the route, refused unless it can name a session folder.
+fn session_id(request: &Request) -> Result<&str, Reply> {
+    let id = request.params.first().map_or("", String::as_str);
+    if is_valid_session_id(id) {
+        Ok(id)
+    } else {
+        Err(Reply::error(
+            StatusCode::BAD_REQUEST,
+            &format!("session id {id:?} cannot name a session folder"),
+        ))
+    }
+}
+
+fn meta_json(meta: &SessionMeta) -> Value {
+    serde_json::from_str(&meta.to_json()).unwrap_or(Value::Null)
+}
+
+fn not_found(id: &str) -> Reply {
+    Reply::error(StatusCode::NOT_FOUND, &format!("session not found: {id}"))
+}
+
+fn failed(collector: &Collector, e: &StoreError) -> Reply {
+    collector.log(&format!("cannot read the store: {e}"));
+    Reply::error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &format!("the store failed: {e}"),
+    )
+}

@@ -1,0 +1,225 @@
+//! The collector's routes: one table of method, path pattern, handler and access. A route is
+//! added by adding a row here (and its handler in a file of its own); the pipeline in
+//! [`super`] applies the rate limit, the bearer token (unless the row says `Access::Public`)
+//! and the body limit before the handler runs, on a thread where it may block on the disk.
+//!
+//! A pattern is a path whose segments are literal or `{name}`; a `{name}` segment matches any
+//! one non-empty segment, percent-decoded, and reaches the handler in [`Request::params`].
+
+use bytes::Bytes;
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::{HeaderMap, Method, StatusCode};
+use serde_json::json;
+
+use super::Collector;
+
+/// A request as a handler sees it: its whole body read (within the limit).
+pub struct Request {
+    pub peer: std::net::SocketAddr,
+    pub method: Method,
+    pub path: String,
+    pub query: Option<String>,
+    pub headers: HeaderMap,
+    /// The `{name}` segments of the route's pattern, in order, decoded.
+    pub params: Vec<String>,
+    pub body: Bytes,
+}
+
+/// A handler's answer.
+pub struct Reply {
+    pub status: StatusCode,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl Reply {
+    /// A JSON answer.
+    pub fn json(status: StatusCode, value: &serde_json::Value) -> Reply {
+        Reply {
+            status,
+            content_type: "application/json",
+            body: serde_json::to_vec(value).unwrap_or_default(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// An error answer: `{"error": message}`, as the Python tool's collector answers.
+    pub fn error(status: StatusCode, message: &str) -> Reply {
+        Reply::json(status, &json!({ "error": message }))
+    }
+
+    /// Newline-delimited JSON.
+    pub fn ndjson(body: Vec<u8>) -> Reply {
+        Reply {
+            status: StatusCode::OK,
+            content_type: "application/x-ndjson",
+            body,
+            headers: Vec::new(),
+        }
+    }
+
+    #[must_use]
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Reply {
+        self.headers.push((name, value));
+        self
+    }
+}
+
+/// A handler runs on a blocking thread with the whole request.
+pub type Handler = fn(&Collector, &Request) -> Reply;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (a load balancer's health check); the answer says nothing about the traces.
+    Public,
+    /// Only with the bearer token, when the collector has one.
+    Token,
+}
+
+/// One row of the table.
+#[derive(Clone)]
+pub struct Route {
+    pub method: Method,
+    pub pattern: &'static str,
+    pub handler: Handler,
+    pub access: Access,
+}
+
+impl Route {
+    /// Whether the route needs no token.
+    pub fn public(&self) -> bool {
+        self.access == Access::Public
+    }
+}
+
+/// Every route of the collector.
+pub fn table() -> Vec<Route> {
+    use super::{ingest, otlp, read};
+    let row = |method, pattern, handler, access| Route {
+        method,
+        pattern,
+        handler,
+        access,
+    };
+    vec![
+        row(
+            Method::GET,
+            "/health",
+            read::health as Handler,
+            Access::Public,
+        ),
+        row(Method::POST, "/events", ingest::events, Access::Token),
+        row(Method::POST, "/sessions", ingest::session, Access::Token),
+        row(Method::POST, "/hooks", ingest::hook, Access::Token),
+        row(Method::POST, "/v1/traces", otlp::traces, Access::Token),
+        row(Method::POST, "/v1/logs", otlp::logs, Access::Token),
+        row(Method::POST, "/v1/metrics", otlp::metrics, Access::Token),
+        row(Method::GET, "/sessions", read::sessions, Access::Token),
+        row(Method::GET, "/sessions/{id}", read::session, Access::Token),
+        row(
+            Method::GET,
+            "/sessions/{id}/events",
+            read::events,
+            Access::Token,
+        ),
+    ]
+}
+
+static TABLE: std::sync::LazyLock<Vec<Route>> = std::sync::LazyLock::new(table);
+
+/// The route for a request and its `{name}` segments; else the answer: 404 when no pattern
+/// matches the path, 405 when one does for another method, 400 for a segment that does not
+/// decode.
+pub fn route(method: &Method, path: &str) -> Result<(Route, Vec<String>), Reply> {
+    // A trailing slash is the same path (the Python tool's clients sometimes add one).
+    let path = match path.trim_end_matches('/') {
+        "" => "/",
+        trimmed => trimmed,
+    };
+    let mut other_method = false;
+    for route in TABLE.iter() {
+        let Some(params) = matches(route.pattern, path)? else {
+            continue;
+        };
+        if route.method == *method {
+            return Ok((route.clone(), params));
+        }
+        other_method = true;
+    }
+    Err(if other_method {
+        Reply::error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+    } else {
+        Reply::error(StatusCode::NOT_FOUND, "not found")
+    })
+}
+
+/// The decoded `{name}` segments when `path` matches `pattern`.
+fn matches(pattern: &str, path: &str) -> Result<Option<Vec<String>>, Reply> {
+    let mut want = pattern.split('/');
+    let mut have = path.split('/');
+    let mut params = Vec::new();
+    loop {
+        match (want.next(), have.next()) {
+            (None, None) => return Ok(Some(params)),
+            (Some(w), Some(h)) if w.starts_with('{') && w.ends_with('}') => {
+                if h.is_empty() {
+                    return Ok(None);
+                }
+                params.push(decode(h)?);
+            }
+            (Some(w), Some(h)) if w == h => {}
+            _ => return Ok(None),
+        }
+    }
+}
+
+/// Percent-decodes one path segment; it must be UTF-8.
+fn decode(segment: &str) -> Result<String, Reply> {
+    let bad = || Reply::error(StatusCode::BAD_REQUEST, "a path segment does not decode");
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3).ok_or_else(bad)?;
+            let hex = std::str::from_utf8(hex).map_err(|_| bad())?;
+            out.push(u8::from_str_radix(hex, 16).map_err(|_| bad())?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| bad())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_match_segments_and_decode_them() {
+        let (found, params) = route(&Method::GET, "/sessions/a%2Fb/events").ok().unwrap();
+        assert_eq!(found.pattern, "/sessions/{id}/events");
+        assert_eq!(params, ["a/b"]);
+        let (found, params) = route(&Method::GET, "/sessions/").ok().unwrap();
+        assert_eq!((found.pattern, params.len()), ("/sessions", 0));
+        assert_eq!(
+            route(&Method::DELETE, "/sessions").err().unwrap().status,
+            StatusCode::METHOD_NOT_ALLOWED
+        );
+        assert_eq!(
+            route(&Method::GET, "/nope").err().unwrap().status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            route(&Method::GET, "/sessions/%ff/events")
+                .err()
+                .unwrap()
+                .status,
+            StatusCode::BAD_REQUEST
+        );
+    }
+}

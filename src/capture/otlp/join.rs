@@ -1,0 +1,492 @@
+//! Telemetry into the store: Claude Code's model requests and tool timings joined into the
+//! session its hooks record (same session id; the prompt by `prompt.id`, the tool call by its
+//! `tool_use_id`), and other senders' spans and log records kept as generic events.
+//!
+//! Exactly once: OTLP exporters retry, and Claude Code tells of one model request twice (its
+//! `llm_request` span and its `api_request` log event), so every written event carries a key
+//! (the API's request id, the tool_use_id, the span id) and a key the session holds already is
+//! not written again. A transcript imported into the same session keeps its responses'
+//! `request_id` too, so its usage is never counted on top of the telemetry's.
+//!
+//! What is written:
+//! - `llm_response` (one per model request): `usage` in the API's names, so `cost`, `stats`
+//!   and the index read exact tokens through [`crate::model::view::LlmResponse`]; `model`,
+//!   `request_id`, `ttft_ms`, `stop_reason`, `prompt_id`, `source: "otel"`; the request's
+//!   `duration_ms`; its parent is the prompt's `user_prompt`.
+//! - `llm_request` (one per `claude_code.llm_request` span): the request's timing (`ttft_ms`,
+//!   `attempt`, `success`), whichever signal brought the usage first.
+//! - `decision` of kind `tool_timing` (one per tool call): the call's whole and run durations;
+//!   its parent is the hook's `tool_call` of that `tool_use_id`.
+//! - `decision` of kind `otel_span` / `otel_log` for other senders, in the session their
+//!   `session.id` names, else in one session per trace (`otel-<trace id>`); a span with GenAI
+//!   usage (`gen_ai.usage.*`) becomes an `llm_response`. A log record with neither a session
+//!   nor a trace is refused (OTLP's partial success says how many).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+
+use serde_json::{Map, Value, json};
+
+use super::decode::Rejected;
+use super::telemetry::{Generic, LlmCall, Record, Signal, ToolTiming};
+use crate::capture::sink::Sink;
+use crate::model::view::View;
+use crate::model::{Agent, Event, EventType, SessionMeta, Tokens};
+use crate::store::{Store, StoreError, is_valid_session_id};
+
+/// What `source` says on every event written from telemetry.
+pub const SOURCE: &str = "otel";
+/// The `kind` of a tool call's timing.
+pub const KIND_TOOL_TIMING: &str = "tool_timing";
+/// The `kind` of another sender's span.
+pub const KIND_SPAN: &str = "otel_span";
+/// The `kind` of another sender's log record.
+pub const KIND_LOG: &str = "otel_log";
+
+/// One ingest at a time in this process: the check that a key is new and the write of its event
+/// must not interleave with another request's (traces and logs of one request come together).
+static INGEST: Mutex<()> = Mutex::new(());
+
+/// What an ingest did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ingested {
+    /// Events written.
+    pub written: u64,
+    /// Records already in the store (a retried request, or the second signal of one request).
+    pub duplicates: u64,
+    /// Claude Code's records that its hooks record better (hook runs, decisions …).
+    pub ignored: u64,
+    pub rejected: Rejected,
+    /// Sessions written to, in order of first write.
+    pub sessions: Vec<String>,
+}
+
+/// Writes what `records` tell into the store.
+pub fn ingest(store: &Store, sink: &Sink, records: Vec<Record>) -> Result<Ingested, StoreError> {
+    let _one = INGEST
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut out = Ingested::default();
+    let mut by_session: Vec<(String, Vec<Record>)> = Vec::new();
+    let mut refused: Vec<String> = Vec::new();
+    for record in records {
+        let session = match &record {
+            Record::ClaudeOther => {
+                out.ignored += 1;
+                continue;
+            }
+            Record::Llm(c) => Some(c.session_id.clone()),
+            Record::Tool(t) => Some(t.session_id.clone()),
+            Record::Generic(g) => generic_session(g),
+        };
+        let Some(id) = session.filter(|s| is_valid_session_id(s)) else {
+            out.rejected.count += 1;
+            if refused.len() < 3 {
+                refused.push(describe(&record));
+            }
+            continue;
+        };
+        match by_session.iter_mut().find(|(s, _)| *s == id) {
+            Some((_, list)) => list.push(record),
+            None => by_session.push((id, vec![record])),
+        }
+    }
+    if out.rejected.count > 0 {
+        out.rejected.message = format!(
+            "{} record(s) named no session agent-strace can store (a valid session.id, or a trace id): {}",
+            out.rejected.count,
+            refused.join(", ")
+        );
+    }
+    for (session, records) in by_session {
+        let mut writer = SessionWrite::open(store, sink, &session, &records)?;
+        for record in records {
+            if writer.record(record)? {
+                out.written += 1;
+            } else {
+                out.duplicates += 1;
+            }
+        }
+        out.sessions.push(session);
+    }
+    Ok(out)
+}
+
+/// The session a generic record goes to: its `session.id`, else one per trace.
+fn generic_session(g: &Generic) -> Option<String> {
+    g.session_id
+        .clone()
+        .filter(|s| is_valid_session_id(s))
+        .or_else(|| g.trace_id.as_ref().map(|t| format!("otel-{t}")))
+}
+
+fn describe(record: &Record) -> String {
+    match record {
+        Record::Llm(c) => format!("model request of session {:?}", c.session_id),
+        Record::Tool(t) => format!("tool timing of session {:?}", t.session_id),
+        Record::Generic(g) => format!("{:?}", g.name),
+        Record::ClaudeOther => "a Claude Code record".to_owned(),
+    }
+}
+
+/// One session being written: what it holds already, by key.
+struct SessionWrite<'a> {
+    store: &'a Store,
+    sink: &'a Sink,
+    session: &'a str,
+    /// Request ids with an `llm_response`, and with an `llm_request`.
+    responses: HashSet<String>,
+    requests: HashSet<String>,
+    /// tool_use_ids with a timing.
+    timed: HashSet<String>,
+    /// Keys of generic records written.
+    generic: HashSet<String>,
+    /// The hook's `tool_call` event of each tool_use_id.
+    calls: HashMap<String, String>,
+    /// The `user_prompt` event of each prompt id.
+    prompts: HashMap<String, String>,
+    /// The prompt id of each trace (Claude Code's log events carry both; its spans only the
+    /// trace).
+    trace_prompts: HashMap<String, String>,
+}
+
+impl<'a> SessionWrite<'a> {
+    fn open(
+        store: &'a Store,
+        sink: &'a Sink,
+        session: &'a str,
+        records: &[Record],
+    ) -> Result<SessionWrite<'a>, StoreError> {
+        let mut w = SessionWrite {
+            store,
+            sink,
+            session,
+            responses: HashSet::new(),
+            requests: HashSet::new(),
+            timed: HashSet::new(),
+            generic: HashSet::new(),
+            calls: HashMap::new(),
+            prompts: HashMap::new(),
+            trace_prompts: HashMap::new(),
+        };
+        if store.has_session(session) {
+            let mut events = store.events(session)?;
+            for event in events.by_ref() {
+                w.learn(&event);
+            }
+        } else {
+            w.create(records)?;
+        }
+        // Spans of a trace learn its prompt from the log events of the same request.
+        for record in records {
+            if let Record::Llm(LlmCall {
+                trace_id: Some(t),
+                prompt_id: Some(p),
+                ..
+            })
+            | Record::Tool(ToolTiming {
+                trace_id: Some(t),
+                prompt_id: Some(p),
+                ..
+            }) = record
+            {
+                w.trace_prompts.insert(t.clone(), p.clone());
+            }
+        }
+        Ok(w)
+    }
+
+    /// A session telemetry opens before (or without) its hooks: Claude Code's, or the sender's.
+    fn create(&self, records: &[Record]) -> Result<(), StoreError> {
+        let (agent, start) = records
+            .iter()
+            .fold((None, f64::INFINITY), |(agent, start), r| {
+                let (name, at) = match r {
+                    Record::Llm(c) => (Some(Agent::ClaudeCode.name().to_owned()), c.start),
+                    Record::Tool(t) => (Some(Agent::ClaudeCode.name().to_owned()), t.start),
+                    Record::Generic(g) => (g.service.clone(), g.start),
+                    Record::ClaudeOther => (None, f64::INFINITY),
+                };
+                (agent.or(name), start.min(at))
+            });
+        let start = if start.is_finite() {
+            start
+        } else {
+            self.sink.now()
+        };
+        let mut meta = SessionMeta::new(self.session, start);
+        meta.agent_name = agent.unwrap_or_else(|| "otel".to_owned());
+        meta.command = format!("{} (otel)", meta.agent_name);
+        self.store.create_session(&meta)?;
+        // The counters cache of a session we made (hooks do the same), ignored if there.
+        let _ = self.store.init_counters(self.session);
+        Ok(())
+    }
+
+    /// Notes the keys an event already in the session holds.
+    fn learn(&mut self, event: &Event) {
+        let d = &event.data;
+        let key = |k: &str| d.get(k).and_then(Value::as_str).map(str::to_owned);
+        match &event.event_type {
+            EventType::LlmResponse => self.responses.extend(key("request_id")),
+            EventType::LlmRequest => self.requests.extend(key("request_id")),
+            EventType::UserPrompt => {
+                if let Some(p) = key("prompt_id") {
+                    self.prompts
+                        .entry(p)
+                        .or_insert_with(|| event.event_id.clone());
+                }
+            }
+            EventType::ToolCall => {
+                if let View::ToolCall(call) = View::of(event, Agent::ClaudeCode)
+                    && let Some(id) = call.tool_use_id
+                {
+                    self.calls
+                        .entry(id.to_owned())
+                        .or_insert_with(|| event.event_id.clone());
+                }
+            }
+            EventType::Decision => match d.get("kind").and_then(Value::as_str) {
+                Some(KIND_TOOL_TIMING) => self.timed.extend(key("tool_use_id")),
+                Some(KIND_SPAN | KIND_LOG) => self.generic.extend(key("otel_key")),
+                _ => {}
+            },
+            _ => {}
+        }
+        if let (Some(t), Some(p)) = (key("trace_id"), key("prompt_id")) {
+            self.trace_prompts.entry(t).or_insert(p);
+        }
+    }
+
+    /// Writes a record's event unless the session holds it; whether it wrote.
+    fn record(&mut self, record: Record) -> Result<bool, StoreError> {
+        match record {
+            Record::Llm(call) => self.llm(&call),
+            Record::Tool(timing) => self.tool(&timing),
+            Record::Generic(g) => self.generic(g),
+            Record::ClaudeOther => Ok(false),
+        }
+    }
+
+    fn write(&self, mut event: Event) -> Result<(), StoreError> {
+        let mut target = self.store;
+        self.session.clone_into(&mut event.session_id);
+        self.sink.emit(&mut target, event)
+    }
+
+    fn prompt_of(&self, prompt: Option<&String>, trace: Option<&String>) -> Option<String> {
+        prompt
+            .cloned()
+            .or_else(|| trace.and_then(|t| self.trace_prompts.get(t).cloned()))
+    }
+
+    fn llm(&mut self, c: &LlmCall) -> Result<bool, StoreError> {
+        // A request with no id (none reached the API) is told by its span alone.
+        let key = c
+            .request_id
+            .clone()
+            .or_else(|| c.span_id.clone().map(|s| format!("span:{s}")));
+        let prompt = self.prompt_of(c.prompt_id.as_ref(), c.trace_id.as_ref());
+        let parent = prompt.as_ref().and_then(|p| self.prompts.get(p).cloned());
+        let mut common = Map::new();
+        let mut put = |k: &str, v: Option<Value>| {
+            if let Some(v) = v {
+                common.insert(k.to_owned(), v);
+            }
+        };
+        put("model", c.model.clone().map(Value::from));
+        put("request_id", key.clone().map(Value::from));
+        put("ttft_ms", c.ttft_ms.map(Value::from));
+        put("prompt_id", prompt.map(Value::from));
+        put("trace_id", c.trace_id.clone().map(Value::from));
+        put("span_id", c.span_id.clone().map(Value::from));
+        put("source", Some(SOURCE.into()));
+        let mut wrote = false;
+        if c.signal == Signal::Span && key.as_ref().is_none_or(|k| !self.requests.contains(k)) {
+            let mut data = common.clone();
+            data.insert("attempt".into(), c.attempt.map_or(Value::Null, Value::from));
+            data.insert("success".into(), c.success.map_or(Value::Null, Value::from));
+            let mut event = self
+                .sink
+                .event(EventType::LlmRequest, c.start, self.session, data);
+            event.parent_id.clone_from(&parent);
+            event.duration_ms = c.duration_ms;
+            self.write(event)?;
+            self.requests.extend(key.clone());
+            wrote = true;
+        }
+        if key.as_ref().is_none_or(|k| !self.responses.contains(k)) && !c.tokens.is_zero() {
+            let mut data = common;
+            data.insert("usage".into(), usage(&c.tokens));
+            if let Some(reason) = &c.stop_reason {
+                data.insert("stop_reason".into(), reason.clone().into());
+            }
+            if let Some(cost) = c.cost_usd {
+                data.insert("reported_cost_usd".into(), cost.into());
+            }
+            let mut event = self
+                .sink
+                .event(EventType::LlmResponse, c.end, self.session, data);
+            event.parent_id = parent;
+            event.duration_ms = c.duration_ms;
+            self.write(event)?;
+            self.responses.extend(key);
+            wrote = true;
+        }
+        Ok(wrote)
+    }
+
+    fn tool(&mut self, t: &ToolTiming) -> Result<bool, StoreError> {
+        if self.timed.contains(&t.tool_use_id) {
+            return Ok(false);
+        }
+        let name = match t.signal {
+            Signal::Span => "claude_code.tool",
+            Signal::Log => "claude_code.tool_result",
+        };
+        let mut data = json!({
+            "kind": KIND_TOOL_TIMING,
+            "choice": name,
+            "tool_use_id": t.tool_use_id,
+            "source": SOURCE,
+        });
+        let obj = data.as_object_mut().expect("an object");
+        if let Some(tool) = &t.tool_name {
+            obj.insert("tool_name".into(), tool.clone().into());
+        }
+        if let Some(run) = t.execution_ms {
+            obj.insert("execution_ms".into(), run.into());
+        }
+        if let Some(ok) = t.success {
+            obj.insert("success".into(), ok.into());
+        }
+        if let Some(p) = self.prompt_of(t.prompt_id.as_ref(), t.trace_id.as_ref()) {
+            obj.insert("prompt_id".into(), p.into());
+        }
+        let Value::Object(map) = data else {
+            unreachable!("built as an object")
+        };
+        let mut event = self
+            .sink
+            .event(EventType::Decision, t.start, self.session, map);
+        event.parent_id = self.calls.get(&t.tool_use_id).cloned();
+        event.duration_ms = t.duration_ms;
+        self.write(event)?;
+        self.timed.insert(t.tool_use_id.clone());
+        Ok(true)
+    }
+
+    fn generic(&mut self, g: Generic) -> Result<bool, StoreError> {
+        let key = match g.signal {
+            Signal::Span => format!("span:{}", g.span_id.as_deref().unwrap_or("")),
+            Signal::Log => format!(
+                "log:{}:{}:{}",
+                g.start,
+                g.span_id.as_deref().unwrap_or(""),
+                g.name
+            ),
+        };
+        if !self.generic.insert(key.clone()) {
+            return Ok(false);
+        }
+        let took = (g.end - g.start) * 1000.0;
+        let usage_tokens = genai_usage(&g.attributes);
+        let mut data = Map::new();
+        data.insert(
+            "kind".into(),
+            (if g.signal == Signal::Span {
+                KIND_SPAN
+            } else {
+                KIND_LOG
+            })
+            .into(),
+        );
+        data.insert("choice".into(), g.name.clone().into());
+        data.insert("otel_key".into(), key.into());
+        data.insert("source".into(), SOURCE.into());
+        let mut put = |k: &str, v: Option<String>| {
+            if let Some(v) = v {
+                data.insert(k.to_owned(), v.into());
+            }
+        };
+        put("service", g.service);
+        put("trace_id", g.trace_id);
+        put("span_id", g.span_id);
+        put("parent_span_id", g.parent_span_id);
+        if let Some(message) = g.error {
+            data.insert("error".into(), true.into());
+            data.insert("message".into(), message.into());
+        }
+        if let Some(body) = g.body {
+            data.insert("body".into(), body);
+        }
+        let model = ["gen_ai.response.model", "gen_ai.request.model"]
+            .iter()
+            .find_map(|k| {
+                g.attributes
+                    .get(*k)
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            });
+        data.insert(
+            "attributes".into(),
+            Value::Object(g.attributes.into_iter().collect()),
+        );
+        let kind = match usage_tokens {
+            Some(tokens) => {
+                data.insert("usage".into(), usage(&tokens));
+                if let Some(model) = model {
+                    data.insert("model".into(), model.into());
+                }
+                EventType::LlmResponse
+            }
+            None => EventType::Decision,
+        };
+        let at = if kind == EventType::LlmResponse {
+            g.end
+        } else {
+            g.start
+        };
+        let mut event = self.sink.event(kind, at, self.session, data);
+        if g.signal == Signal::Span {
+            event.duration_ms = Some(took);
+        }
+        self.write(event)?;
+        Ok(true)
+    }
+}
+
+/// Tokens in the API's names, the shape every reader of `usage` takes.
+fn usage(t: &Tokens) -> Value {
+    json!({
+        "input_tokens": t.input,
+        "output_tokens": t.output,
+        "cache_read_input_tokens": t.cache_read,
+        "cache_creation_input_tokens": t.cache_creation,
+    })
+}
+
+/// A GenAI span's usage (semantic conventions 1.42: `gen_ai.usage.input_tokens` counts the
+/// cached tokens too, so they are taken back out into the store's separate counts).
+fn genai_usage(attrs: &super::telemetry::Attributes) -> Option<Tokens> {
+    let n = |k: &str| attrs.get(k).and_then(Value::as_u64);
+    let (input, output) = (
+        n("gen_ai.usage.input_tokens"),
+        n("gen_ai.usage.output_tokens"),
+    );
+    if input.is_none() && output.is_none() {
+        return None;
+    }
+    let cache_read = n("gen_ai.usage.cache_read.input_tokens").unwrap_or(0);
+    let cache_creation = n("gen_ai.usage.cache_creation.input_tokens").unwrap_or(0);
+    Some(Tokens {
+        input: input
+            .unwrap_or(0)
+            .saturating_sub(cache_read)
+            .saturating_sub(cache_creation),
+        output: output.unwrap_or(0),
+        cache_read,
+        cache_creation,
+        ..Tokens::default()
+    })
+}

@@ -1,0 +1,203 @@
+//! Capture sent to a collector (`AGENT_STRACE_ENDPOINT`) instead of the local store: what a
+//! hook sends (`POST /hooks`), and how the collector turns it back into the payload it records.
+//!
+//! A hook does not send events: what a hook event becomes depends on the session's state (the
+//! open calls a result is matched to, the subagents, the counters), and that state lives where
+//! the session is stored. So the hook sends what it read (the payload, scrubbed with its own
+//! privacy settings, the agent it told apart), what only its machine knows (who and where, the
+//! agent's last answer read from a local transcript) and what it decided (the policy's denial),
+//! and the collector records it with the same recorder a local hook runs. The outcome the agent
+//! sees is decided by the hook, so it is the same whichever store takes the event.
+//!
+//! Nothing here opens a connection: the command line sends the request, within its time
+//! budget, and falls back to the local store.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::attribution::{Attribution, Git};
+use super::guard::Denial;
+use super::hooks::{self, Answer, HookPayload, Signals};
+use super::sink::Privacy;
+use crate::model::Agent;
+
+/// The body of `POST /hooks`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HookCall {
+    /// The `hook <event>` argument.
+    pub event: String,
+    /// The payload as the agent sent it, scrubbed, without the local paths of its transcripts.
+    pub payload: Map<String, Value>,
+    /// The agent the hook told the payload came from.
+    pub agent: String,
+    /// The agent's last answer, when the hook found it (read from a local transcript).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub denial: Option<WireDenial>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<WireAttribution>,
+}
+
+/// [`Denial`] on the wire.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WireDenial {
+    pub rule: String,
+    #[serde(default)]
+    pub pattern: Option<String>,
+    pub reason: String,
+}
+
+/// [`Attribution`] on the wire.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WireAttribution {
+    pub os_user: Option<String>,
+    pub hostname: Option<String>,
+    pub working_dir: Option<String>,
+    pub git_repo: Option<String>,
+    pub git_branch: Option<String>,
+    pub git_commit: Option<String>,
+    pub agent: Option<String>,
+    pub agent_version: Option<String>,
+    pub model: Option<String>,
+}
+
+/// Payload fields naming files on the hook's machine: the collector must never read them (a
+/// client could make it read any file it can), and they are not recorded anyway.
+const LOCAL_PATHS: [&str; 4] = [
+    "transcript_path",
+    "agent_transcript_path",
+    "transcriptPath",
+    "agentTranscriptPath",
+];
+
+/// The rule names a policy can give a denial ([`Denial::rule`] is one of them).
+const RULES: [&str; 13] = [
+    "files.read.deny",
+    "files.read.allow",
+    "files.write.deny",
+    "files.write.allow",
+    "sensitive",
+    "commands.deny",
+    "commands.allow",
+    "network.deny",
+    "network.allow",
+    "network.deny_all",
+    "tools.deny",
+    "tools.allow",
+    "policy",
+];
+
+impl HookCall {
+    /// What a hook sends for `payload`, read from `stdin` (a JSON object) for the `event`
+    /// argument. The payload is scrubbed with `privacy` before it leaves the machine.
+    pub fn new(
+        event: &str,
+        stdin: &[u8],
+        payload: &HookPayload,
+        privacy: &Privacy,
+        denial: Option<&Denial>,
+        attribution: Option<&Attribution>,
+    ) -> Option<HookCall> {
+        let bytes = stdin.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(stdin);
+        let mut value: Value = serde_json::from_slice(bytes).ok().or_else(|| {
+            crate::store::replace_lone_surrogates(bytes)
+                .and_then(|fixed| serde_json::from_slice(&fixed).ok())
+        })?;
+        let Value::Object(fields) = &mut value else {
+            return None;
+        };
+        for key in LOCAL_PATHS {
+            fields.remove(key);
+        }
+        privacy.apply(&mut value);
+        let Value::Object(fields) = value else {
+            return None;
+        };
+        let answer = match &payload.answer {
+            Some(Answer::Text(text)) => Some(text.clone()),
+            Some(Answer::ClaudeTranscript(path)) => {
+                super::transcript::last_assistant_text(std::path::Path::new(path))
+            }
+            None => None,
+        }
+        .map(|text| privacy.apply_str(&text).into_owned());
+        Some(HookCall {
+            event: event.to_owned(),
+            payload: fields,
+            agent: payload.agent.name().to_owned(),
+            answer,
+            denial: denial.map(|d| WireDenial {
+                rule: d.rule.to_owned(),
+                pattern: d.pattern.clone(),
+                reason: d.reason.clone(),
+            }),
+            attribution: attribution.map(|a| WireAttribution {
+                os_user: a.os_user.clone(),
+                hostname: a.hostname.clone(),
+                working_dir: a.working_dir.clone(),
+                git_repo: a.git.repo.clone(),
+                git_branch: a.git.branch.clone(),
+                git_commit: a.git.commit.clone(),
+                agent: a.agent.clone(),
+                agent_version: a.agent_version.clone(),
+                model: a.model.clone(),
+            }),
+        })
+    }
+
+    /// The payload as the collector records it: read by the same wire modules a local hook
+    /// uses, as the agent the hook named, with the answer the hook found.
+    pub fn payload(&self) -> Result<HookPayload, hooks::PayloadError> {
+        let agent = Agent::from_name(&self.agent);
+        let signals = Signals {
+            declared: (agent != Agent::Unknown).then_some(agent),
+            ..Signals::default()
+        };
+        let mut fields = self.payload.clone();
+        for key in LOCAL_PATHS {
+            fields.remove(key);
+        }
+        let bytes = serde_json::to_vec(&Value::Object(fields)).unwrap_or_default();
+        let mut payload = hooks::read_payload(&self.event, &bytes, &signals)?;
+        payload.answer = self.answer.clone().map(Answer::Text);
+        Ok(payload)
+    }
+
+    /// The policy's denial the hook decided.
+    pub fn denial(&self) -> Option<Denial> {
+        self.denial.as_ref().map(|d| Denial {
+            rule: RULES
+                .iter()
+                .find(|r| **r == d.rule)
+                .copied()
+                .unwrap_or("policy"),
+            pattern: d.pattern.clone(),
+            reason: d.reason.clone(),
+        })
+    }
+
+    /// Who and where, as the hook found it.
+    pub fn attribution(&self) -> Option<Attribution> {
+        self.attribution.as_ref().map(|a| Attribution {
+            os_user: a.os_user.clone(),
+            hostname: a.hostname.clone(),
+            working_dir: a.working_dir.clone(),
+            git: Git {
+                repo: a.git_repo.clone(),
+                branch: a.git_branch.clone(),
+                commit: a.git_commit.clone(),
+            },
+            agent: a.agent.clone(),
+            agent_version: a.agent_version.clone(),
+            model: a.model.clone(),
+        })
+    }
+}
+
+/// How a proxy's recorder reaches the collector: the command line's HTTP client, within its
+/// time budget. `Err` says why the collector did not take the request (down, slow, refused).
+pub trait Shipper: Send {
+    fn post(&self, path: &str, content_type: &str, body: Vec<u8>) -> Result<(), String>;
+}

@@ -1,0 +1,140 @@
+//! `server`: the collector that takes events from many machines' hooks and proxies into one
+//! store (see `capture/collector`). Here: the flags, the token from the environment, and the
+//! refusal to listen beyond loopback without one.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use clap::Args;
+
+use super::Globals;
+use super::globals::PrivacyArgs;
+use crate::capture::collector::{Collector, Server, Settings};
+use crate::error::Error;
+
+/// Run a collector: hooks and proxies on other machines send their events here
+/// (AGENT_STRACE_ENDPOINT), into one store every command can read
+///
+/// Endpoints: POST /events (NDJSON, one event a line), POST /sessions (a session's meta), POST
+/// /hooks (what hooks send), GET /sessions, GET /sessions/<id>, GET /sessions/<id>/events
+/// (NDJSON), GET /health. Every request but /health needs `Authorization: Bearer <token>` when a
+/// token is set (--token or AGENT_STRACE_TOKEN). An event is answered 2xx only once it is
+/// written to its session's file. SIGTERM or SIGINT stops it after the requests under way.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  agent-strace server --storage /srv/traces\n  AGENT_STRACE_TOKEN=$(openssl rand -hex 32) agent-strace server --bind 0.0.0.0 --port 4317\n  # on each machine:\n  export AGENT_STRACE_ENDPOINT=http://collector:4317 AGENT_STRACE_TOKEN=..."
+)]
+pub(crate) struct ServerArgs {
+    /// The port to listen on (0: any free port, printed at start)
+    #[arg(long, default_value_t = 4317)]
+    port: u16,
+    /// The address to listen on; anything but loopback needs a token (or --insecure)
+    #[arg(long, value_name = "ADDR", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    bind: IpAddr,
+    /// The store to write [default: the trace store, as --trace-dir resolves it]
+    #[arg(long, value_name = "DIR")]
+    storage: Option<std::path::PathBuf>,
+    /// Require `Authorization: Bearer <T>` (also: AGENT_STRACE_TOKEN; the environment keeps it
+    /// out of `ps`)
+    #[arg(long, value_name = "T")]
+    token: Option<String>,
+    /// Listen beyond loopback without a token: anyone who reaches the port can write and read
+    /// every trace
+    #[arg(long)]
+    insecure: bool,
+    /// The largest request body taken, in bytes (larger ones are answered 413)
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024)]
+    max_body: usize,
+    /// Requests a second one client address may make, with bursts of twice as many (more are
+    /// answered 429 with Retry-After); 0 for no limit
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    rate_limit: u32,
+    /// Flush accepted events to the disk (fdatasync) before answering, so that they survive a
+    /// power cut, not only the collector's own crash
+    #[arg(long)]
+    fsync: bool,
+    /// Pass everything accepted on as OTLP/HTTP to this backend (an OpenTelemetry Collector,
+    /// Tempo, Phoenix …; <URL>/v1/traces, /v1/logs, /v1/metrics): received OTLP as it came,
+    /// sessions as traces; batched, gzip, retried, never delaying an answer
+    #[arg(long, value_name = "URL")]
+    forward_otlp: Option<String>,
+    #[command(flatten)]
+    privacy: PrivacyArgs,
+}
+
+/// How long requests under way may take to finish once the collector is told to stop.
+const GRACE: Duration = Duration::from_secs(30);
+
+pub(crate) fn run(args: &ServerArgs, globals: &Globals) -> anyhow::Result<u8> {
+    let token = args
+        .token
+        .clone()
+        .or_else(|| token_from_env("AGENT_STRACE_TOKEN"))
+        // The Python tool's name for it.
+        .or_else(|| token_from_env("AGENT_STRACE_AUTH_KEY"))
+        .filter(|t| !t.is_empty());
+    if let Some(token) = &token
+        && token.chars().any(|c| c.is_control() || c == ' ')
+    {
+        return Err(super::output::usage(
+            "the token must be one word of printable characters",
+        ));
+    }
+    if !args.bind.is_loopback() && token.is_none() && !args.insecure {
+        return Err(super::output::usage(format!(
+            "refusing to listen on {} without a token: anyone who reaches it could write and \
+             read every trace; set AGENT_STRACE_TOKEN (or --token), or pass --insecure",
+            args.bind
+        )));
+    }
+    let privacy = args.privacy.resolve().map_err(super::output::usage)?;
+    let root = args.storage.clone().unwrap_or_else(|| globals.store_root());
+    let store = super::stores::for_writing(root);
+    store.ensure_root()?;
+    let settings = Settings {
+        token,
+        max_body: args.max_body,
+        rate_limit: args.rate_limit,
+        fsync: args.fsync,
+        grace: GRACE,
+    };
+    let authenticated = settings.token.is_some();
+    let log: fn(&str) =
+        |line| super::output::to_stderr(format_args!("agent-strace server: {line}\n"));
+    let mut collector = Collector::new(
+        store.clone(),
+        crate::capture::sink::Sink::new(privacy),
+        settings,
+        log,
+    );
+    let mut forwarder = None;
+    if let Some(url) = &args.forward_otlp {
+        let (running, on_accepted) =
+            super::forward::start(url, store.clone(), log).map_err(super::output::usage)?;
+        collector = collector.on_accepted(on_accepted);
+        forwarder = Some(running);
+    }
+    let listen = SocketAddr::new(args.bind, args.port);
+    let server = Server::bind(listen, collector)
+        .map_err(|e| Error::io(format!("cannot listen on {listen}: {e}")))?;
+    let local = server.local_addr().unwrap_or(listen);
+    super::output::to_stderr(format_args!(
+        "agent-strace server: listening on http://{local} (store {}, {})\n",
+        store.root().display(),
+        if authenticated {
+            "bearer token required"
+        } else {
+            "no token"
+        }
+    ));
+    server.serve().map_err(|e| Error::io(e.to_string()))?;
+    if let Some(forwarder) = forwarder {
+        forwarder.finish(GRACE);
+    }
+    super::output::to_stderr(format_args!("agent-strace server: stopped\n"));
+    Ok(crate::exit::OK)
+}
+
+fn token_from_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|t| t.trim().to_owned())
+}

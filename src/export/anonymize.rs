@@ -1,0 +1,538 @@
+//! `export --anonymize`: rewrites what is exported (never the store) so that it names no one:
+//! home folders become `~`, the recording machine's host name `[HOST]`, its users' names
+//! `[USER]`, email addresses `[EMAIL]`, and the user's own literal and regex replacements
+//! (`.agent-strace/anonymize.yaml`, read by the CLI and handed in as [`Replacement`]s) apply
+//! first.
+//!
+//! What is known of a machine comes from two places: the caller's [`Machine`] (the machine
+//! exporting, which is often the one that recorded) and each session itself, learned before
+//! it is rewritten: `meta.json`'s `attribution` (`hostname`, `os_user`, `working_dir`), the
+//! working folder its `session_start` names, and every `/home/<name>`, `/Users/<name>` and
+//! `C:\Users\<name>` its events mention. A home folder found under another root (a working
+//! folder `/data/u/alice/app` of the user `alice`) is replaced whole too.
+//!
+//! Names are replaced as whole words (`alice` but not `malice`); names shorter than three
+//! characters and generic account names (`root`, `admin`, `user` …) are replaced only inside
+//! home paths, since as words they are common English. The order, within each string: the
+//! user's rules, email addresses (so an address is one `[EMAIL]`), home folders, host names
+//! (before user names, since `alice-laptop` holds `alice`), user names.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
+
+use regex::{Captures, Regex};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::Exported;
+use crate::model::tools::Agent;
+use crate::model::view::View;
+use crate::model::{Event, SessionMeta};
+
+/// What replaces a home folder: the rest of the path stays (`/home/alice/src` → `~/src`).
+pub const HOME: &str = "~";
+pub const HOST: &str = "[HOST]";
+pub const USER: &str = "[USER]";
+pub const EMAIL: &str = "[EMAIL]";
+
+/// Examples kept per kind for `--dry-run`.
+const EXAMPLES: usize = 3;
+
+/// Account names that are common words: replaced inside home paths, never as words.
+const GENERIC: &[&str] = &[
+    "admin",
+    "administrator",
+    "default",
+    "guest",
+    "nobody",
+    "public",
+    "root",
+    "runner",
+    "shared",
+    "user",
+    "users",
+];
+
+/// `/home/<name>`, `/Users/<name>`, `/root`, and `C:\Users\<name>` (backslashes doubled or
+/// not, as JSON text inside a string has them, or forward slashes).
+static HOME_PATH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?:/(?:home|Users)/(?P<unix>[^/\\\s"'`<>:;,|(){}\[\]]+)|(?:^|(?P<pre>[\s"'`=(]))/root\b|\b[A-Za-z]:(?:\\+|/)Users(?:\\+|/)(?P<win>[^/\\\s"'`<>:;,|(){}\[\]]+))"#,
+    )
+    .expect("the home path pattern compiles")
+});
+
+static EMAIL_ADDRESS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(crate::mask::EMAIL_PATTERN).expect("the email pattern compiles"));
+
+/// What one of the user's rules looks for.
+#[derive(Debug, Clone)]
+pub enum Find {
+    /// This text, exactly.
+    Literal(String),
+    /// This pattern; the replacement may name its groups (`$1`, `${name}`).
+    Regex(Regex),
+}
+
+/// One of the user's replacements.
+#[derive(Debug, Clone)]
+pub struct Replacement {
+    pub find: Find,
+    pub with: String,
+    /// What `--dry-run` calls it (`rule:<name>`).
+    pub name: String,
+}
+
+/// What the caller knows of the machine exporting: its home folder, user and host names.
+#[derive(Debug, Clone, Default)]
+pub struct Machine {
+    pub homes: Vec<String>,
+    pub users: Vec<String>,
+    pub hosts: Vec<String>,
+}
+
+/// What was replaced, by kind: how often, and a few distinct examples.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    pub sessions: u64,
+    pub replacements: u64,
+    pub kinds: BTreeMap<String, KindReport>,
+}
+
+/// How often one kind was replaced, with examples as `(found, replaced by)`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct KindReport {
+    pub count: u64,
+    pub examples: Vec<Example>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Example {
+    pub found: String,
+    pub replaced_by: String,
+}
+
+impl Report {
+    fn note(&mut self, kind: &str, found: &str, replaced_by: &str) {
+        self.replacements += 1;
+        let entry = self.kinds.entry(kind.to_owned()).or_default();
+        entry.count += 1;
+        if entry.examples.len() < EXAMPLES && !entry.examples.iter().any(|e| e.found == found) {
+            entry.examples.push(Example {
+                found: found.to_owned(),
+                replaced_by: replaced_by.to_owned(),
+            });
+        }
+    }
+}
+
+/// The user's rules and what is known of the exporting machine.
+#[derive(Debug, Clone, Default)]
+pub struct Anonymizer {
+    rules: Vec<Replacement>,
+    machine: Machine,
+}
+
+impl Anonymizer {
+    pub fn new(rules: Vec<Replacement>, machine: Machine) -> Anonymizer {
+        Anonymizer { rules, machine }
+    }
+
+    /// Rewrites one session's metadata and events in place (the caller's copies: the store
+    /// is never written), counting into `report`.
+    pub fn session(&self, meta: &mut SessionMeta, events: &mut [Event], report: &mut Report) {
+        let scrubber = self.scrubber(meta, events);
+        scrubber.meta(meta, report);
+        for event in events.iter_mut() {
+            scrubber.event(event, report);
+        }
+        report.sessions += 1;
+    }
+
+    /// Rewrites an exported session and its subagents, each with what it reveals itself.
+    pub fn exported(&self, session: &mut Exported, report: &mut Report) {
+        self.session(&mut session.meta, &mut session.events, report);
+        for child in &mut session.subagents {
+            self.exported(child, report);
+        }
+    }
+
+    /// A scrubber for one session: the machine's names and what the session reveals of its
+    /// own (see the module's documentation).
+    pub fn scrubber(&self, meta: &SessionMeta, events: &[Event]) -> Scrubber<'_> {
+        let mut users: BTreeSet<String> = self.machine.users.iter().cloned().collect();
+        let mut hosts: BTreeSet<String> = self.machine.hosts.iter().cloned().collect();
+        let mut homes: BTreeSet<String> = self.machine.homes.iter().cloned().collect();
+        if let Some(user) = meta.attribution("os_user") {
+            users.insert(user.to_owned());
+        }
+        if let Some(host) = meta.attribution("hostname") {
+            hosts.insert(host.to_owned());
+        }
+        let mut folders: Vec<String> = meta
+            .attribution("working_dir")
+            .map(str::to_owned)
+            .into_iter()
+            .collect();
+        let agent = Agent::from_name(&meta.agent_name);
+        for event in events {
+            if let View::SessionStart(start) = View::of(event, agent)
+                && let Some(cwd) = start.cwd
+            {
+                folders.push(cwd.to_owned());
+            }
+            collect_home_users(&event.data, &mut users);
+        }
+        collect_home_users_in(&meta.command, &mut users);
+        // A host's short name (`alice-laptop` of `alice-laptop.corp.example`) is named too.
+        for host in hosts.clone() {
+            if let Some((short, _)) = host.split_once('.') {
+                hosts.insert(short.to_owned());
+            }
+        }
+        // A home folder under an unusual root: the working folder up to the user's name.
+        for folder in &folders {
+            for user in &users {
+                if let Some(at) = folder.find(&format!("/{user}"))
+                    && folder[at + 1 + user.len()..]
+                        .chars()
+                        .next()
+                        .is_none_or(|c| c == '/')
+                {
+                    homes.insert(folder[..at + 1 + user.len()].to_owned());
+                }
+            }
+        }
+        homes.retain(|h| h.len() > 1 && h != "/");
+        // Longest first, so that `/home/alice/work` is not cut at `/home/alice`'s end by a
+        // shorter one.
+        let mut homes: Vec<String> = homes.into_iter().collect();
+        homes.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        Scrubber {
+            rules: &self.rules,
+            homes,
+            hosts: words(&hosts, true),
+            users: words(&users, false),
+        }
+    }
+}
+
+/// Names of home folders mentioned anywhere in `value`.
+fn collect_home_users(value: &Value, users: &mut BTreeSet<String>) {
+    match value {
+        Value::String(s) => collect_home_users_in(s, users),
+        Value::Array(items) => items.iter().for_each(|v| collect_home_users(v, users)),
+        Value::Object(map) => {
+            for (k, v) in map {
+                collect_home_users_in(k, users);
+                collect_home_users(v, users);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn collect_home_users_in(text: &str, users: &mut BTreeSet<String>) {
+    for caps in HOME_PATH.captures_iter(text) {
+        if let Some(name) = caps.name("unix").or_else(|| caps.name("win")) {
+            users.insert(name.as_str().to_owned());
+        }
+    }
+}
+
+/// One pattern matching any of `names` as a whole word, leaving out short and generic names.
+fn words(names: &BTreeSet<String>, any_case: bool) -> Option<Regex> {
+    let mut names: Vec<&str> = names
+        .iter()
+        .map(|n| n.trim())
+        .filter(|n| n.chars().count() >= 3 && !GENERIC.contains(&n.to_lowercase().as_str()))
+        .collect();
+    if names.is_empty() {
+        return None;
+    }
+    // Longest first, so that the alternation prefers `alice-laptop` to `alice`.
+    names.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    // `\b` only where the name starts or ends with a word character: a name ending in `-`
+    // has no boundary to find after it.
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    let alternation: Vec<String> = names
+        .iter()
+        .map(|n| {
+            let start = if word(n.chars().next()) { r"\b" } else { "" };
+            let end = if word(n.chars().last()) { r"\b" } else { "" };
+            format!("{start}{}{end}", regex::escape(n))
+        })
+        .collect();
+    let flags = if any_case { "(?i)" } else { "" };
+    Regex::new(&format!("{flags}(?:{})", alternation.join("|"))).ok()
+}
+
+/// Rewrites the strings of one session.
+#[derive(Debug)]
+pub struct Scrubber<'a> {
+    rules: &'a [Replacement],
+    homes: Vec<String>,
+    hosts: Option<Regex>,
+    users: Option<Regex>,
+}
+
+impl Scrubber<'_> {
+    /// One string, rewritten, with each replacement counted into `report`.
+    pub fn text<'t>(&self, text: &'t str, report: &mut Report) -> Cow<'t, str> {
+        let mut out = Cow::Borrowed(text);
+        for rule in self.rules {
+            let kind = format!("rule:{}", rule.name);
+            match &rule.find {
+                Find::Literal(literal) if !literal.is_empty() && out.contains(literal.as_str()) => {
+                    for _ in out.matches(literal.as_str()) {
+                        report.note(&kind, literal, &rule.with);
+                    }
+                    out = Cow::Owned(out.replace(literal.as_str(), &rule.with));
+                }
+                Find::Regex(pattern) if pattern.is_match(&out) => {
+                    let replaced = pattern
+                        .replace_all(&out, |c: &Captures<'_>| {
+                            let mut with = String::new();
+                            c.expand(&rule.with, &mut with);
+                            report.note(&kind, &c[0], &with);
+                            with
+                        })
+                        .into_owned();
+                    out = Cow::Owned(replaced);
+                }
+                _ => {}
+            }
+        }
+        out = replace(out, &EMAIL_ADDRESS, "email", report, |_| EMAIL.to_owned());
+        for home in &self.homes {
+            if out.contains(home.as_str()) {
+                let pattern = Regex::new(&format!(r"{}(?:\b|$|[/\\])", regex::escape(home)));
+                if let Ok(pattern) = pattern {
+                    out = replace(out, &pattern, "home_path", report, |c| {
+                        // Keep the separator after the home folder.
+                        format!("{HOME}{}", &c[0][home.len()..])
+                    });
+                }
+            }
+        }
+        out = replace(out, &HOME_PATH, "home_path", report, |c| {
+            let pre = c.name("pre").map_or("", |m| m.as_str());
+            format!("{pre}{HOME}")
+        });
+        if let Some(hosts) = &self.hosts {
+            out = replace(out, hosts, "hostname", report, |_| HOST.to_owned());
+        }
+        if let Some(users) = &self.users {
+            out = replace(out, users, "os_user", report, |_| USER.to_owned());
+        }
+        out
+    }
+
+    /// Every string in a JSON value, keys too, in place.
+    pub fn value(&self, value: &mut Value, report: &mut Report) {
+        match value {
+            Value::String(s) => {
+                if let Cow::Owned(new) = self.text(s, report) {
+                    *s = new;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| self.value(v, report)),
+            Value::Object(map) => self.map(map, report),
+            _ => {}
+        }
+    }
+
+    fn map(&self, map: &mut Map<String, Value>, report: &mut Report) {
+        let old = std::mem::take(map);
+        for (key, mut value) in old {
+            self.value(&mut value, report);
+            let mut key = self.text(&key, report).into_owned();
+            // Two keys that anonymise alike (two users' home folders) are told apart.
+            if map.contains_key(&key) {
+                let base = key.clone();
+                let mut n = 2;
+                while map.contains_key(&key) {
+                    key = format!("{base} #{n}");
+                    n += 1;
+                }
+            }
+            map.insert(key, value);
+        }
+    }
+
+    /// A session's metadata: its command and everything beyond the counters (attribution).
+    pub fn meta(&self, meta: &mut SessionMeta, report: &mut Report) {
+        if let Cow::Owned(command) = self.text(&meta.command, report) {
+            meta.command = command;
+        }
+        self.map(&mut meta.extra, report);
+    }
+
+    /// One event's data and the keys beyond the common ones; ids and times stay.
+    pub fn event(&self, event: &mut Event, report: &mut Report) {
+        self.value(&mut event.data, report);
+        self.map(&mut event.extra, report);
+    }
+}
+
+/// Replaces every match of `pattern` in `text` by what `with` makes of it, noting each.
+fn replace<'t>(
+    text: Cow<'t, str>,
+    pattern: &Regex,
+    kind: &str,
+    report: &mut Report,
+    with: impl Fn(&Captures<'_>) -> String,
+) -> Cow<'t, str> {
+    if !pattern.is_match(&text) {
+        return text;
+    }
+    let replaced = pattern
+        .replace_all(&text, |c: &Captures<'_>| {
+            let new = with(c);
+            report.note(kind, &c[0], &new);
+            new
+        })
+        .into_owned();
+    Cow::Owned(replaced)
+}
+
+/// A literal replacement that names no groups (for callers building rules).
+pub fn literal(find: &str, with: &str, name: &str) -> Replacement {
+    Replacement {
+        find: Find::Literal(find.to_owned()),
+        with: with.to_owned(),
+        name: name.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::EventType;
+    use serde_json::json;
+
+    fn event(data: Value) -> Event {
+        let mut e = Event::new(EventType::ToolCall, 1.0, "e1".into(), "s1".into());
+        e.data = data;
+        e
+    }
+
+    fn scrub(anon: &Anonymizer, meta: &mut SessionMeta, data: Value) -> (Value, Report) {
+        let mut events = vec![event(data)];
+        let mut report = Report::default();
+        anon.session(meta, &mut events, &mut report);
+        (events.remove(0).data, report)
+    }
+
+    #[test]
+    fn home_folders_of_every_system_become_tilde() {
+        let anon = Anonymizer::default();
+        let mut meta = SessionMeta::new("s1", 0.0);
+        let (data, report) = scrub(
+            &anon,
+            &mut meta,
+            json!({
+                "a": "cat /home/alice/src/main.rs",
+                "b": "open /Users/Bob.Smith/Documents/x.txt",
+                "c": r"type C:\Users\carol\proj\a.txt",
+                "d": r#"{\"path\": \"D:\\\\Users\\\\dave\\\\x\"}"#,
+                "e": "ls /root/.ssh and /rooted/x",
+            }),
+        );
+        assert_eq!(data["a"], "cat ~/src/main.rs");
+        assert_eq!(data["b"], "open ~/Documents/x.txt");
+        assert_eq!(data["c"], r"type ~\proj\a.txt");
+        assert_eq!(data["d"], r#"{\"path\": \"~\\\\x\"}"#);
+        assert_eq!(data["e"], "ls ~/.ssh and /rooted/x");
+        assert_eq!(report.kinds["home_path"].count, 5);
+    }
+
+    #[test]
+    fn names_learned_from_the_session_are_replaced_as_words() {
+        let anon = Anonymizer::new(
+            Vec::new(),
+            Machine {
+                homes: Vec::new(),
+                users: vec!["zed".into(), "root".into()],
+                hosts: vec!["buildbox".into()],
+            },
+        );
+        let mut meta = SessionMeta::new("s1", 0.0);
+        meta.set_attribution("hostname", "alice-laptop.corp.example");
+        meta.set_attribution("os_user", "alice");
+        meta.set_attribution("working_dir", "/data/u/alice/app");
+        meta.command = "claude --cwd /data/u/alice/app".into();
+        let (data, report) = scrub(
+            &anon,
+            &mut meta,
+            json!({"text": "alice on ALICE-LAPTOP via buildbox, zed; malice and root cause stay; mail alice@corp.example"}),
+        );
+        assert_eq!(
+            data["text"],
+            "[USER] on [HOST] via [HOST], [USER]; malice and root cause stay; mail [EMAIL]"
+        );
+        assert_eq!(meta.command, "claude --cwd ~/app");
+        assert_eq!(meta.attribution("working_dir"), Some("~/app"));
+        assert_eq!(meta.attribution("hostname"), Some("[HOST]"));
+        assert_eq!(meta.attribution("os_user"), Some("[USER]"));
+        assert_eq!(report.kinds["email"].count, 1);
+        assert_eq!(report.kinds["hostname"].count, 3);
+        assert_eq!(
+            report.kinds["email"].examples,
+            vec![Example {
+                found: "alice@corp.example".into(),
+                replaced_by: EMAIL.into()
+            }]
+        );
+    }
+
+    #[test]
+    fn user_rules_apply_first_and_regex_groups_expand() {
+        let rules = vec![
+            literal("Acme Corp", "[COMPANY]", "company"),
+            Replacement {
+                find: Find::Regex(Regex::new(r"PROJ-(\d+)").unwrap()),
+                with: "TICKET-$1".into(),
+                name: "ticket".into(),
+            },
+        ];
+        let anon = Anonymizer::new(rules, Machine::default());
+        let mut meta = SessionMeta::new("s1", 0.0);
+        let (data, report) = scrub(
+            &anon,
+            &mut meta,
+            json!(["Acme Corp fixes PROJ-12 and PROJ-7 for Acme Corp"]),
+        );
+        assert_eq!(
+            data[0],
+            "[COMPANY] fixes TICKET-12 and TICKET-7 for [COMPANY]"
+        );
+        assert_eq!(report.kinds["rule:company"].count, 2);
+        assert_eq!(report.kinds["rule:ticket"].count, 2);
+        assert_eq!(report.replacements, 4);
+    }
+
+    #[test]
+    fn keys_are_rewritten_and_kept_apart() {
+        let anon = Anonymizer::default();
+        let mut meta = SessionMeta::new("s1", 0.0);
+        let (data, _) = scrub(
+            &anon,
+            &mut meta,
+            json!({"/home/alice/a": 1, "/home/bob/a": 2, "n": 3}),
+        );
+        assert_eq!(data, json!({"~/a": 1, "~/a #2": 2, "n": 3}));
+    }
+
+    #[test]
+    fn nothing_personal_means_nothing_changes() {
+        let anon = Anonymizer::default();
+        let mut meta = SessionMeta::new("s1", 0.0);
+        let original = json!({"cmd": "cargo test --lib", "path": "src/main.rs", "n": 1});
+        let (data, report) = scrub(&anon, &mut meta, original.clone());
+        assert_eq!(data, original);
+        assert_eq!(report.replacements, 0);
+        assert_eq!(report.sessions, 1);
+    }
+}

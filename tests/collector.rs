@@ -1,0 +1,805 @@
+//! `server`: the collector, through the binary: every endpoint, auth, limits, ids that would
+//! climb out of the store, the loopback rule, a SIGTERM with requests in flight, and hooks
+//! sending to it with `AGENT_STRACE_ENDPOINT` (and falling back to the local store).
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::common::TestEnv;
+use crate::common::net::{Background, free_port, wait_for_port};
+
+/// A collector on a free port, writing `storage`.
+fn server(env: &TestEnv, storage: &Path, extra: &[&str]) -> (Background, u16) {
+    let port = free_port();
+    let port_text = port.to_string();
+    let mut args = vec![
+        "server",
+        "--port",
+        &port_text,
+        "--storage",
+        storage.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let child = env
+        .command(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_port(port);
+    (Background(child), port)
+}
+
+/// What the collector logged until it exited.
+fn log_of(mut server: Background) -> String {
+    let child = &mut server.0;
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    let mut text = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    let _ = child.wait();
+    text
+}
+
+/// One HTTP/1.1 request; the status, headers and body of the answer.
+struct Answer {
+    status: u16,
+    head: String,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().find_map(|line| {
+            let (k, v) = line.split_once(':')?;
+            k.eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+        })
+    }
+}
+
+fn request(port: u16, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> Answer {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .write_all(&head(method, path, token, body.len()))
+        .unwrap();
+    stream.write_all(body).unwrap();
+    read_answer(&mut stream)
+}
+
+fn head(method: &str, path: &str, token: Option<&str>, len: usize) -> Vec<u8> {
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    format!(
+        "{method} {path} HTTP/1.1\r\nHost: collector\r\nConnection: close\r\n{auth}Content-Length: {len}\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+fn read_answer(stream: &mut TcpStream) -> Answer {
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no HTTP answer: {}", String::from_utf8_lossy(&raw)));
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    Answer {
+        status,
+        head,
+        body: raw[split + 4..].to_vec(),
+    }
+}
+
+fn event(session: &str, id: &str, kind: &str, at: f64, data: Value) -> Value {
+    json!({"event_type": kind, "timestamp": at, "event_id": id, "session_id": session, "data": data})
+}
+
+fn ndjson(events: &[Value]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for e in events {
+        out.extend(e.to_string().bytes());
+        out.push(b'\n');
+    }
+    out
+}
+
+fn stored_lines(storage: &Path, session: &str) -> usize {
+    std::fs::read_to_string(storage.join(session).join("events.ndjson"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .count()
+}
+
+#[test]
+fn every_endpoint_writes_and_reads_the_same_store_the_commands_read() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (server, port) = server(&env, &storage, &[]);
+
+    let health = request(port, "GET", "/health", None, b"");
+    assert_eq!(
+        (health.status, health.json()["status"].clone()),
+        (200, json!("ok"))
+    );
+
+    let meta = json!({"session_id": "s-1", "started_at": 1_700_000_000.0, "agent_name": "remote-agent",
+                      "command": "agent run", "tool_calls": 99});
+    let made = request(port, "POST", "/sessions", None, meta.to_string().as_bytes());
+    assert_eq!(made.status, 200, "{}", String::from_utf8_lossy(&made.body));
+    assert_eq!(made.json()["created"], true);
+
+    let batch = ndjson(&[
+        event(
+            "s-1",
+            "e1",
+            "tool_call",
+            1_700_000_001.0,
+            json!({"tool_name": "Bash", "arguments": {"command": "ls"}}),
+        ),
+        json!({"event_type": "tool_result", "timestamp": 1_700_000_002.0, "event_id": "e2", "session_id": "s-1",
+               "parent_id": "e1", "duration_ms": 1000.0, "data": {"tool_name": "Bash", "result": "a b"}}),
+        event(
+            "s-2",
+            "",
+            "user_prompt",
+            1_700_000_003.0,
+            json!({"prompt": "key sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789"}),
+        ),
+    ]);
+    let posted = request(port, "POST", "/events", None, &batch);
+    assert_eq!(posted.status, 200);
+    assert_eq!(posted.json()["accepted"], 3);
+    assert_eq!(posted.json()["errors"], 0);
+
+    let list = request(port, "GET", "/sessions", None, b"").json();
+    let ids: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["session_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert!(ids.contains(&"s-1") && ids.contains(&"s-2"));
+
+    let one = request(port, "GET", "/sessions/s-1", None, b"").json();
+    assert_eq!(one["agent_name"], "remote-agent");
+    assert_eq!(
+        one["tool_calls"], 1,
+        "counters come from the events, never from the client"
+    );
+
+    let events = request(port, "GET", "/sessions/s-1/events", None, b"");
+    assert_eq!(events.status, 200);
+    assert_eq!(
+        events.header("content-type").as_deref(),
+        Some("application/x-ndjson")
+    );
+    let lines: Vec<Value> = String::from_utf8(events.body)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[1]["parent_id"], "e1");
+
+    // The store's own rules apply: an event without an id gets one, secrets are redacted.
+    let prompt = &request(port, "GET", "/sessions/s-2/events", None, b"").body;
+    let prompt: Value =
+        serde_json::from_slice(prompt.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(prompt["event_id"].as_str().unwrap().len(), 12);
+    assert!(!prompt.to_string().contains("sk-ant-api03"), "{prompt}");
+
+    assert_eq!(
+        request(port, "GET", "/sessions/none/events", None, b"").status,
+        404
+    );
+    assert_eq!(request(port, "GET", "/nowhere", None, b"").status, 404);
+    assert_eq!(request(port, "DELETE", "/sessions", None, b"").status, 405);
+    drop(server);
+
+    // Every command reads the collector's storage.
+    let listed = env.run(&[
+        "--trace-dir",
+        storage.to_str().unwrap(),
+        "list",
+        "--format",
+        "json",
+    ]);
+    listed.success();
+    let text = listed.stdout;
+    assert!(
+        text.contains("s-1") && text.contains("remote-agent"),
+        "{text}"
+    );
+    let stats = env.run(&["--trace-dir", storage.to_str().unwrap(), "stats", "s-1"]);
+    stats.success();
+    assert!(stats.stdout.contains("Bash"), "{}", stats.stdout);
+}
+
+#[test]
+fn with_a_token_only_requests_that_carry_it_are_served_and_refusals_are_logged() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let token = "t0k3n-for-the-test";
+    let (server, port) = server(&env, &storage, &["--token", token]);
+    let batch = ndjson(&[event("s", "e1", "decision", 1.0, json!({}))]);
+    for path in ["/sessions", "/sessions/s/events"] {
+        assert_eq!(request(port, "GET", path, None, b"").status, 401, "{path}");
+        assert_eq!(
+            request(port, "GET", path, Some("wrong"), b"").status,
+            401,
+            "{path}"
+        );
+    }
+    let refused = request(port, "POST", "/events", Some("t0k3n-for-the-tesT"), &batch);
+    assert_eq!(refused.status, 401);
+    assert_eq!(
+        refused.header("www-authenticate").as_deref(),
+        Some("Bearer")
+    );
+    assert!(
+        !storage.join("s").exists(),
+        "a refused batch writes nothing"
+    );
+    assert_eq!(
+        request(port, "GET", "/health", None, b"").status,
+        200,
+        "health is public"
+    );
+
+    assert_eq!(
+        request(port, "POST", "/events", Some(token), &batch).status,
+        200
+    );
+    assert_eq!(
+        request(port, "GET", "/sessions", Some(token), b"")
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let log = log_of(server);
+    assert!(
+        log.contains("refused POST /events from 127.0.0.1:"),
+        "{log}"
+    );
+    assert!(
+        log.contains("refused GET /sessions from 127.0.0.1:"),
+        "{log}"
+    );
+    assert!(!log.contains("t0k3n"), "the log never shows a token: {log}");
+}
+
+#[test]
+fn the_token_can_come_from_the_environment() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let port = free_port();
+    let child = env
+        .command(&[
+            "server",
+            "--port",
+            &port.to_string(),
+            "--storage",
+            storage.to_str().unwrap(),
+        ])
+        .env("AGENT_STRACE_TOKEN", "from-env")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Background(child);
+    wait_for_port(port);
+    assert_eq!(request(port, "GET", "/sessions", None, b"").status, 401);
+    assert_eq!(
+        request(port, "GET", "/sessions", Some("from-env"), b"").status,
+        200
+    );
+}
+
+#[test]
+fn session_ids_that_would_leave_the_store_are_refused() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (_server, port) = server(&env, &storage, &[]);
+    let bad = ["..", "../escaped", "a/b", ".hidden", "x\u{202e}y", ""];
+    let batch = ndjson(
+        &bad.iter()
+            .map(|id| event(id, "e", "decision", 1.0, json!({})))
+            .collect::<Vec<_>>(),
+    );
+    let answer = request(port, "POST", "/events", None, &batch);
+    assert_eq!(answer.status, 202);
+    assert_eq!(answer.json()["accepted"], 0);
+    assert_eq!(answer.json()["errors"], bad.len());
+    for id in bad {
+        let meta = json!({"session_id": id, "started_at": 1.0});
+        assert_eq!(
+            request(port, "POST", "/sessions", None, meta.to_string().as_bytes()).status,
+            400,
+            "{id:?}"
+        );
+    }
+    for path in [
+        "/sessions/..%2Fescaped/events",
+        "/sessions/%2e%2e/events",
+        "/sessions/..%2F..%2Fetc",
+        "/sessions/.hidden",
+    ] {
+        assert_eq!(request(port, "GET", path, None, b"").status, 400, "{path}");
+    }
+    assert!(!env.path().join("escaped").exists());
+    let made: Vec<_> = std::fs::read_dir(&storage)
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(
+        made.iter().all(|n| n.to_string_lossy().starts_with('.')),
+        "{made:?}"
+    );
+}
+
+#[test]
+fn a_body_over_the_limit_is_refused_and_nothing_of_it_is_stored() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (_server, port) = server(&env, &storage, &["--max-body", "2000"]);
+    let events: Vec<Value> = (0..40)
+        .map(|i| event("big", &format!("e{i}"), "decision", 1.0, json!({"n": i})))
+        .collect();
+    let body = ndjson(&events);
+    assert!(body.len() > 2000);
+    let answer = request(port, "POST", "/events", None, &body);
+    assert_eq!(answer.status, 413);
+    // Chunked, so that only reading it finds it too large.
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut raw = b"POST /events HTTP/1.1\r\nHost: c\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    raw.extend(format!("{:x}\r\n", body.len()).bytes());
+    raw.extend(&body);
+    raw.extend(b"\r\n0\r\n\r\n");
+    let _ = stream.write_all(&raw);
+    assert_eq!(read_answer(&mut stream).status, 413);
+    assert_eq!(stored_lines(&storage, "big"), 0);
+    assert_eq!(
+        request(port, "POST", "/events", None, &ndjson(&events[..5])).status,
+        200
+    );
+}
+
+#[test]
+fn a_client_past_its_rate_gets_429_with_retry_after() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (_server, port) = server(&env, &storage, &["--rate-limit", "2"]);
+    let statuses: Vec<Answer> = (0..8)
+        .map(|_| request(port, "GET", "/health", None, b""))
+        .collect();
+    let limited: Vec<&Answer> = statuses.iter().filter(|a| a.status == 429).collect();
+    assert!(
+        statuses[0].status == 200 && !limited.is_empty(),
+        "{:?}",
+        statuses.iter().map(|a| a.status).collect::<Vec<_>>()
+    );
+    let wait: u64 = limited[0].header("retry-after").unwrap().parse().unwrap();
+    assert!(wait >= 1);
+}
+
+#[test]
+fn listening_beyond_loopback_needs_a_token_or_insecure() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let refused = env.run(&[
+        "server",
+        "--bind",
+        "0.0.0.0",
+        "--port",
+        "0",
+        "--storage",
+        storage.to_str().unwrap(),
+    ]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("without a token"),
+        "{}",
+        refused.stderr
+    );
+    let refused = env.run(&[
+        "server",
+        "--bind",
+        "::",
+        "--port",
+        "0",
+        "--storage",
+        storage.to_str().unwrap(),
+    ]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    for extra in [&["--insecure"][..], &["--token", "t"][..]] {
+        let port = free_port();
+        let mut args = vec![
+            "server",
+            "--bind",
+            "0.0.0.0",
+            "--storage",
+            storage.to_str().unwrap(),
+        ];
+        let port_text = port.to_string();
+        args.extend(["--port", &port_text]);
+        args.extend(extra);
+        let child = env.command(&args).stderr(Stdio::null()).spawn().unwrap();
+        let server = Background(child);
+        wait_for_port(port);
+        assert_eq!(server.terminate(), Some(0), "{extra:?}");
+    }
+}
+
+#[test]
+fn sigterm_finishes_the_requests_in_flight_and_loses_nothing() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (server, port) = server(&env, &storage, &["--rate-limit", "0"]);
+    // A request half sent when the signal comes: it must still be stored and answered.
+    let slow_events: Vec<Value> = (0..500)
+        .map(|i| event("slow", &format!("s{i}"), "decision", 1.0, json!({"i": i})))
+        .collect();
+    let slow_body = ndjson(&slow_events);
+    let mut slow = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    slow.write_all(&head("POST", "/events", None, slow_body.len()))
+        .unwrap();
+    slow.write_all(&slow_body[..slow_body.len() / 2]).unwrap();
+    // Clients posting without a pause, before and through the signal.
+    let posters: Vec<_> = (0..4)
+        .map(|client| {
+            std::thread::spawn(move || {
+                let mut acknowledged = 0u64;
+                for round in 0.. {
+                    let batch: Vec<Value> = (0..100)
+                        .map(|i| {
+                            event(
+                                "busy",
+                                &format!("c{client}r{round}i{i}"),
+                                "decision",
+                                1.0,
+                                json!({}),
+                            )
+                        })
+                        .collect();
+                    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+                        break;
+                    };
+                    let body = ndjson(&batch);
+                    if stream
+                        .write_all(&head("POST", "/events", None, body.len()))
+                        .is_err()
+                        || stream.write_all(&body).is_err()
+                    {
+                        break;
+                    }
+                    let mut raw = Vec::new();
+                    if stream.read_to_end(&mut raw).is_err() || !raw.starts_with(b"HTTP/1.1 200") {
+                        continue;
+                    }
+                    acknowledged += 100;
+                }
+                acknowledged
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(400));
+    let mut server = server;
+    let child = &mut server.0;
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    slow.write_all(&slow_body[slow_body.len() / 2..]).unwrap();
+    let answer = read_answer(&mut slow);
+    assert_eq!(
+        answer.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    assert_eq!(answer.json()["accepted"], 500);
+    let acknowledged: u64 = posters.into_iter().map(|p| p.join().unwrap()).sum();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert!(acknowledged > 0);
+    assert_eq!(stored_lines(&storage, "slow"), 500);
+    assert_eq!(
+        stored_lines(&storage, "busy") as u64,
+        acknowledged,
+        "every acknowledged event is stored, and only those"
+    );
+}
+
+/// A hook payload of Claude Code's for session `session`, in folder `cwd`.
+fn payloads(session: &str, cwd: &Path) -> Vec<(&'static str, Value)> {
+    let cwd = cwd.to_str().unwrap();
+    vec![
+        (
+            "session-start",
+            json!({"session_id": session, "hook_event_name": "SessionStart", "source": "startup", "cwd": cwd}),
+        ),
+        (
+            "pre-tool",
+            json!({"session_id": session, "hook_event_name": "PreToolUse", "tool_name": "Bash",
+                             "tool_input": {"command": "ls"}, "tool_use_id": "toolu_1", "cwd": cwd}),
+        ),
+        (
+            "post-tool",
+            json!({"session_id": session, "hook_event_name": "PostToolUse", "tool_name": "Bash",
+                              "tool_input": {"command": "ls"}, "tool_response": {"stdout": "a\nb"}, "tool_use_id": "toolu_1", "cwd": cwd}),
+        ),
+    ]
+}
+
+fn hook_to(
+    env: &TestEnv,
+    endpoint: &str,
+    token: Option<&str>,
+    event: &str,
+    payload: &Value,
+) -> (crate::common::Run, Duration) {
+    let mut cmd = env.command(&["hook", event]);
+    cmd.env("AGENT_STRACE_ENDPOINT", endpoint)
+        .env_remove("AGENT_STRACE_TOKEN");
+    if let Some(token) = token {
+        cmd.env("AGENT_STRACE_TOKEN", token);
+    }
+    let start = Instant::now();
+    let run = crate::common::run_with_stdin(cmd, payload.to_string().as_bytes());
+    (run, start.elapsed())
+}
+
+#[test]
+fn hooks_with_an_endpoint_record_into_the_collectors_store() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let project = env.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    let (_server, port) = server(&env, &storage, &["--token", "k"]);
+    for (event, payload) in payloads("remote-1", &project) {
+        let (run, _) = hook_to(
+            &env,
+            &format!("http://127.0.0.1:{port}"),
+            Some("k"),
+            event,
+            &payload,
+        );
+        assert_eq!(
+            (run.code, run.stdout.as_str(), run.stderr.as_str()),
+            (0, "", "")
+        );
+    }
+    assert!(
+        !project.join(".agent-traces").exists(),
+        "nothing is written locally"
+    );
+    assert!(!env.store().exists());
+    let events: Vec<Value> = std::fs::read_to_string(storage.join("remote-1/events.ndjson"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["session_start", "tool_call", "tool_result"]);
+    assert_eq!(
+        events[2]["parent_id"], events[1]["event_id"],
+        "the result found its call in the collector's store"
+    );
+    let meta: Value =
+        serde_json::from_str(&std::fs::read_to_string(storage.join("remote-1/meta.json")).unwrap())
+            .unwrap();
+    assert_eq!(meta["agent_name"], "claude-code");
+    assert_eq!(
+        meta["attribution"]["working_dir"],
+        project.to_str().unwrap(),
+        "who and where come from the hook's machine"
+    );
+}
+
+/// The least of five runs of a hook, so that one slow start on a loaded machine says nothing.
+fn fastest(env: &TestEnv, endpoint: Option<&str>, session: &str, dir: &Path) -> Duration {
+    (0..5)
+        .map(|i| {
+            let payload = json!({"session_id": format!("{session}-{i}"), "hook_event_name": "UserPromptSubmit", "prompt": "hi", "cwd": dir.to_str().unwrap()});
+            if let Some(url) = endpoint {
+                let (run, took) = hook_to(env, url, None, "user-prompt", &payload);
+                assert_eq!(run.code, 0);
+                return took;
+            }
+            let start = Instant::now();
+            let command = env.command(&["hook", "user-prompt"]);
+            crate::common::run_with_stdin(command, payload.to_string().as_bytes()).success();
+            start.elapsed()
+        })
+        .min()
+        .unwrap()
+}
+
+#[test]
+fn with_the_collector_down_or_silent_hooks_record_locally_within_100_ms() {
+    let env = TestEnv::new();
+    let project = env.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    let alone = fastest(&env, None, "alone", &project);
+    // Nobody listens.
+    let down = format!("http://127.0.0.1:{}", free_port());
+    let refused = fastest(&env, Some(&down), "down", &project);
+    // Something accepts connections and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_url = format!("http://{}", silent.local_addr().unwrap());
+    let hung = fastest(&env, Some(&silent_url), "silent", &project);
+    let store = project.join(".agent-traces");
+    for session in [
+        "down-0", "down-1", "down-2", "silent-0", "silent-1", "silent-2",
+    ] {
+        assert_eq!(
+            stored_lines(&store, session),
+            1,
+            "{session} recorded locally"
+        );
+    }
+    let log = std::fs::read_to_string(store.join("hook-errors.log")).unwrap();
+    assert!(
+        log.contains("not reached") && log.contains("recorded here"),
+        "{log}"
+    );
+    for (what, took) in [("refused", refused), ("silent", hung)] {
+        assert!(
+            took < alone + Duration::from_millis(100),
+            "{what}: {took:?} against {alone:?} alone"
+        );
+    }
+    drop(silent);
+}
+
+#[test]
+fn the_python_tools_hooks_and_reader_work_with_the_collector() {
+    let cli = std::env::var_os("AGENT_STRACE_PYTHON").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pyvenv/bin/agent-strace"),
+        PathBuf::from,
+    );
+    let python = cli.with_file_name("python");
+    assert!(
+        python.exists(),
+        "the Python tool's venv is needed: {}",
+        python.display()
+    );
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (_server, port) = server(&env, &storage, &["--token", "py-key"]);
+    let endpoint = format!("http://127.0.0.1:{port}");
+    for (event, payload) in payloads("py-1", env.path()) {
+        let mut cmd = Command::new(&cli);
+        cmd.args(["hook", event])
+            .current_dir(env.path())
+            .env("AGENT_STRACE_ENDPOINT", &endpoint)
+            .env("AGENT_STRACE_AUTH_KEY", "py-key")
+            .env("HOME", env.home.path());
+        let run = crate::common::run_with_stdin(cmd, payload.to_string().as_bytes());
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    let kinds: Vec<String> = std::fs::read_to_string(storage.join("py-1/events.ndjson"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["event_type"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert!(kinds.contains(&"tool_call".to_owned()), "{kinds:?}");
+    // Its collector client reads the sessions and events back, and checks that reads need
+    // the key.
+    let script = format!(
+        "import json\nfrom agent_trace.collector_client import CollectorClient\n\
+         c = CollectorClient('{endpoint}', 'py-key')\nm = [s for s in c.list_sessions() if s.session_id == 'py-1'][0]\n\
+         print(json.dumps({{'sessions': len(c.list_sessions()), 'events': len(c.load_events(m))}}))\n"
+    );
+    let out = Command::new(&python)
+        .arg("-c")
+        .arg(script)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(read["sessions"], 1);
+    assert_eq!(read["events"].as_u64().unwrap() as usize, kinds.len());
+}
+
+#[test]
+fn a_proxy_with_an_endpoint_records_its_session_at_the_collector() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (_server, port) = server(&env, &storage, &["--token", "k"]);
+    let call = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                      "params": {"name": "echo", "arguments": {"text": "hi"}}});
+    let input = format!("{call}\n{call}\n");
+    let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
+    cmd.env("AGENT_STRACE_ENDPOINT", format!("http://127.0.0.1:{port}"))
+        .env("AGENT_STRACE_TOKEN", "k");
+    let run = crate::common::run_with_stdin(cmd, input.as_bytes());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, input, "the traffic passes unchanged");
+    assert!(!env.store().exists(), "nothing is written locally");
+    let sessions: Vec<_> = std::fs::read_dir(&storage)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .collect();
+    assert_eq!(sessions.len(), 1);
+    let id = sessions[0].file_name().into_string().unwrap();
+    let events: Vec<Value> = std::fs::read_to_string(storage.join(&id).join("events.ndjson"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.first(), Some(&"session_start"));
+    assert_eq!(kinds.last(), Some(&"session_end"));
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "tool_call").count(),
+        4,
+        "{kinds:?}"
+    );
+    let meta: Value = serde_json::from_str(
+        &std::fs::read_to_string(storage.join(&id).join("meta.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(meta["agent_name"], "cat");
+    assert!(meta["attribution"]["hostname"].is_string(), "{meta}");
+    assert!(meta["ended_at"].is_number(), "{meta}");
+}
+
+#[test]
+fn a_proxy_whose_collector_is_down_records_locally() {
+    let env = TestEnv::new();
+    let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
+    cmd.env(
+        "AGENT_STRACE_ENDPOINT",
+        format!("http://127.0.0.1:{}", free_port()),
+    );
+    let line = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n";
+    let run = crate::common::run_with_stdin(cmd, line.as_bytes());
+    assert_eq!((run.code, run.stdout.as_str()), (0, line));
+    let sessions = env.sessions();
+    assert_eq!(sessions.len(), 1);
+    let kinds: Vec<String> = env
+        .events(&sessions[0])
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(kinds.first().map(String::as_str), Some("session_start"));
+    assert_eq!(kinds.last().map(String::as_str), Some("session_end"));
+}

@@ -1,0 +1,223 @@
+//! `export --anonymize [--dry-run]` (issue 14): every format names no home folder, host, user
+//! or email address, the user's rules of `.agent-strace/anonymize.yaml` apply, and the store
+//! is byte for byte what it was.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use agent_strace::model::Tokens;
+use serde_json::{Value, json};
+
+use crate::common::{SessionBuilder, TestEnv};
+
+/// Every file under `dir` with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.insert(
+                    path.strip_prefix(dir).unwrap().display().to_string(),
+                    std::fs::read(&path).unwrap(),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// A session recorded on `alice-laptop` by `alice`, who mails and works under her home.
+fn personal(env: &TestEnv) -> String {
+    SessionBuilder::new("anon-1")
+        .meta(|m| {
+            m.agent_name = "claude-code".into();
+            m.command = "claude --add-dir /home/alice/notes".into();
+            m.set_attribution("hostname", "alice-laptop");
+            m.set_attribution("os_user", "alice");
+            m.set_attribution("working_dir", "/home/alice/acme-app");
+        })
+        .session_start(json!({"cwd": "/home/alice/acme-app", "source": "startup"}))
+        .at(1.0)
+        .prompt("ask alice@acme.example why PROJ-42 fails on alice-laptop")
+        .at(2.0)
+        .tool_call(
+            "Read",
+            json!({"file_path": "/home/alice/acme-app/src/main.rs"}),
+        )
+        .at(3.0)
+        .result(json!("fn main() {} // Acme Corp"))
+        .at(4.0)
+        .tool_call(
+            "Bash",
+            json!({"command": "ls /Users/alice/Desktop C:\\Users\\alice\\x"}),
+        )
+        .at(5.0)
+        .result(json!("done by alice"))
+        .at(6.0)
+        .llm_response(
+            "claude-sonnet-4-5",
+            Tokens {
+                input: 10,
+                output: 5,
+                ..Tokens::default()
+            },
+        )
+        .at(7.0)
+        .answer("Fixed PROJ-42 for alice.")
+        .write(env)
+}
+
+fn rules(env: &TestEnv) {
+    std::fs::create_dir_all(env.path().join(".agent-strace")).unwrap();
+    std::fs::write(
+        env.path().join(".agent-strace/anonymize.yaml"),
+        "replace:\n  - literal: Acme Corp\n    with: \"[COMPANY]\"\n  - regex: 'PROJ-(\\d+)'\n    with: TICKET-$1\n    name: ticket\n",
+    )
+    .unwrap();
+}
+
+#[track_caller]
+fn assert_anonymous(format: &str, text: &str) {
+    for personal in [
+        "alice",
+        "Alice",
+        "/home/",
+        "/Users/",
+        "acme.example",
+        "Acme Corp",
+        "PROJ-42",
+    ] {
+        assert!(
+            !text.contains(personal),
+            "--format {format} still holds `{personal}`:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn every_format_is_anonymised_and_the_store_is_untouched() {
+    let env = TestEnv::new();
+    let id = personal(&env);
+    rules(&env);
+    // The index is built by the first command that lists; what export may not change is the
+    // store as it then is.
+    env.run(&["list"]).success();
+    let before = snapshot(&env.store());
+    for format in ["json", "ndjson", "csv", "otlp", "otlp-genai"] {
+        let run = env.run(&[
+            "export",
+            &id,
+            "--format",
+            format,
+            "--anonymize",
+            "--content",
+        ]);
+        run.success();
+        assert_anonymous(format, &run.stdout);
+        if format != "csv" {
+            // Each JSON document or line still decodes.
+            for line in run
+                .stdout
+                .lines()
+                .filter(|l| l.trim_start().starts_with('{'))
+            {
+                if format == "ndjson" {
+                    serde_json::from_str::<Value>(line).unwrap();
+                }
+            }
+        }
+    }
+    let doc = env
+        .run(&["export", &id, "--format", "json", "--anonymize"])
+        .json();
+    let events = doc["events"].as_array().unwrap();
+    let read = events
+        .iter()
+        .find(|e| e["event_type"] == "tool_call")
+        .unwrap();
+    assert_eq!(
+        read["data"]["arguments"]["file_path"],
+        "~/acme-app/src/main.rs"
+    );
+    let prompt = events
+        .iter()
+        .find(|e| e["event_type"] == "user_prompt")
+        .unwrap();
+    assert_eq!(
+        prompt["data"]["prompt"],
+        "ask [EMAIL] why TICKET-42 fails on [HOST]"
+    );
+    assert_eq!(doc["session"]["command"], "claude --add-dir ~/notes");
+    assert_eq!(doc["session"]["attribution"]["os_user"], "[USER]");
+    // Without --anonymize the export is as recorded.
+    let plain = env.run(&["export", &id, "--format", "json"]).json();
+    assert_eq!(plain["session"]["attribution"]["hostname"], "alice-laptop");
+    assert_eq!(snapshot(&env.store()), before, "export changed the store");
+}
+
+#[test]
+fn dry_run_counts_each_kind_and_exports_nothing() {
+    let env = TestEnv::new();
+    let id = personal(&env);
+    rules(&env);
+    env.run(&["list"]).success();
+    let before = snapshot(&env.store());
+    let run = env.run(&["export", &id, "--anonymize", "--dry-run"]);
+    run.success();
+    let report = run.json();
+    assert_eq!(report["sessions"], 1);
+    let kinds = report["kinds"].as_object().unwrap();
+    for kind in [
+        "home_path",
+        "hostname",
+        "os_user",
+        "email",
+        "rule:Acme Corp",
+        "rule:ticket",
+    ] {
+        assert!(
+            kinds
+                .get(kind)
+                .is_some_and(|k| k["count"].as_u64().unwrap() > 0),
+            "no {kind} in {report:#}"
+        );
+    }
+    assert_eq!(kinds["rule:ticket"]["count"], 2);
+    assert_eq!(kinds["email"]["examples"][0]["found"], "alice@acme.example");
+    assert_eq!(kinds["email"]["examples"][0]["replaced_by"], "[EMAIL]");
+    let total: u64 = kinds.values().map(|k| k["count"].as_u64().unwrap()).sum();
+    assert_eq!(report["replacements"].as_u64().unwrap(), total);
+    assert!(
+        !run.stdout.contains("\"events\""),
+        "exported: {}",
+        run.stdout
+    );
+    assert_eq!(snapshot(&env.store()), before);
+    // --dry-run alone is a usage error.
+    assert_eq!(env.run(&["export", &id, "--dry-run"]).code, 2);
+}
+
+#[test]
+fn a_rule_that_cannot_be_used_is_one_input_error() {
+    let env = TestEnv::new();
+    let id = personal(&env);
+    std::fs::create_dir_all(env.path().join(".agent-strace")).unwrap();
+    for (text, says) in [
+        ("replace:\n  - literal: a\n    regex: b\n", "give one of"),
+        (
+            "replace:\n  - regex: '(unclosed'\n",
+            "not a regular expression",
+        ),
+        ("replace:\n  - literall: a\n", "literall"),
+    ] {
+        std::fs::write(env.path().join(".agent-strace/anonymize.yaml"), text).unwrap();
+        let run = env.run(&["export", &id, "--anonymize"]);
+        assert_eq!(run.code, 3, "{text}: {run:?}");
+        assert!(run.stderr.contains(says), "{text}: {}", run.stderr);
+        assert!(run.stdout.is_empty());
+    }
+}

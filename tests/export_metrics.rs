@@ -1,0 +1,203 @@
+//! `export --metrics` (issue 14): per-session OTLP gauges of the sessions of a window, printed
+//! as OTLP/JSON or sent to an OTLP/HTTP endpoint as protobuf.
+
+use agent_strace::model::Tokens;
+use agent_strace::model::pricing::PriceTable;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use prost::Message;
+use serde_json::{Value, json};
+
+use crate::common::{SessionBuilder, TestEnv};
+use crate::export_langfuse::Stub;
+
+fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+const TOKENS: Tokens = Tokens {
+    input: 1000,
+    output: 500,
+    cache_creation: 0,
+    cache_creation_1h: 0,
+    cache_read: 0,
+    reasoning: 0,
+};
+
+/// A troubled session two days old (4 calls, 1 failed and retried, 2 files written, 100 s), a
+/// clean one a day old, and one 60 days old.
+fn sessions(env: &TestEnv) -> (f64, f64) {
+    let troubled_start = now() - 2.0 * 86_400.0;
+    SessionBuilder::new("m-troubled")
+        .started(troubled_start)
+        .meta(|m| m.agent_name = "claude-code".into())
+        .tool_call("Bash", json!({"command": "cargo test"}))
+        .at(10.0)
+        .error("exit 101")
+        .at(20.0)
+        .tool_call(
+            "Edit",
+            json!({"file_path": "src/a.rs", "old_string": "a", "new_string": "b"}),
+        )
+        .file_write("src/a.rs")
+        .at(30.0)
+        .tool_call("Write", json!({"file_path": "src/b.rs", "content": "x"}))
+        .file_write("src/b.rs")
+        .at(40.0)
+        .tool_call("Bash", json!({"command": "cargo test"}))
+        .at(50.0)
+        .result(json!("ok"))
+        .llm_response("claude-sonnet-4-5", TOKENS)
+        .at(100.0)
+        .session_end(json!({}))
+        .write(env);
+    let clean_start = now() - 86_400.0;
+    SessionBuilder::new("m-clean")
+        .started(clean_start)
+        .meta(|m| m.agent_name = "claude-code".into())
+        .tool_call("Read", json!({"file_path": "README.md"}))
+        .at(5.0)
+        .result(json!("hello"))
+        .session_end(json!({}))
+        .write(env);
+    SessionBuilder::new("m-old")
+        .started(now() - 60.0 * 86_400.0)
+        .tool_call("Read", json!({"file_path": "README.md"}))
+        .write(env);
+    (troubled_start, clean_start)
+}
+
+/// Every point of `request` as (metric, session id, judge, value, time).
+fn points(request: &Value) -> Vec<(String, String, Option<String>, f64, u64)> {
+    let mut out = Vec::new();
+    for rm in request["resourceMetrics"].as_array().unwrap() {
+        for sm in rm["scopeMetrics"].as_array().unwrap() {
+            for m in sm["metrics"].as_array().unwrap() {
+                for p in m["gauge"]["dataPoints"].as_array().unwrap() {
+                    let attr = |k: &str| {
+                        p["attributes"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .find(|a| a["key"] == k)
+                            .map(|a| a["value"]["stringValue"].as_str().unwrap().to_owned())
+                    };
+                    let time = match &p["timeUnixNano"] {
+                        Value::String(s) => s.parse().unwrap(),
+                        v => v.as_u64().unwrap(),
+                    };
+                    out.push((
+                        m["name"].as_str().unwrap().to_owned(),
+                        attr("session.id").unwrap(),
+                        attr("agent_strace.eval.judge"),
+                        p["asDouble"].as_f64().unwrap(),
+                        time,
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn value(
+    points: &[(String, String, Option<String>, f64, u64)],
+    metric: &str,
+    session: &str,
+    judge: Option<&str>,
+) -> f64 {
+    let found: Vec<_> = points
+        .iter()
+        .filter(|p| p.0 == metric && p.1 == session && p.2.as_deref() == judge)
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "{metric} of {session} ({judge:?}): {points:?}"
+    );
+    found[0].3
+}
+
+#[test]
+fn each_session_of_the_window_is_a_point_of_each_gauge() {
+    let env = TestEnv::new();
+    let (troubled_start, _) = sessions(&env);
+    let run = env.run(&["export", "--metrics", "--backend", "otlp"]);
+    run.success();
+    let request = run.json();
+    let points = points(&request);
+    let sessions: std::collections::BTreeSet<&str> = points.iter().map(|p| p.1.as_str()).collect();
+    // The default window is 30 days: the old session is not there.
+    assert_eq!(
+        sessions.into_iter().collect::<Vec<_>>(),
+        ["m-clean", "m-troubled"]
+    );
+    let v = |metric: &str, session: &str| value(&points, metric, session, None);
+    assert!((v("agent_strace.session.error_rate", "m-troubled") - 0.25).abs() < 1e-9);
+    assert!((v("agent_strace.session.retry_rate", "m-troubled") - 0.25).abs() < 1e-9);
+    assert!((v("agent_strace.session.blast_radius", "m-troubled") - 2.0).abs() < 1e-9);
+    assert!((v("agent_strace.session.duration_s", "m-troubled") - 100.0).abs() < 1e-6);
+    let price = PriceTable::builtin().find("claude-sonnet-4-5").unwrap();
+    let expected = price.cost(&TOKENS, false).usd();
+    assert!((v("agent_strace.session.cost_usd", "m-troubled") - expected).abs() < 1e-9);
+    assert!(v("agent_strace.session.error_rate", "m-clean").abs() < 1e-12);
+    // eval's default judge: no errors.
+    let judge =
+        |session: &str, j: &str| value(&points, "agent_strace.eval.score", session, Some(j));
+    assert!(judge("m-troubled", "no_errors").abs() < 1e-12);
+    assert!((judge("m-clean", "no_errors") - 1.0).abs() < 1e-12);
+    assert!((judge("m-clean", "overall") - 1.0).abs() < 1e-12);
+    // Stamped at the session's end.
+    let end = points
+        .iter()
+        .find(|p| p.0 == "agent_strace.session.cost_usd" && p.1 == "m-troubled")
+        .unwrap()
+        .4;
+    assert!(((end as f64 / 1e9) - (troubled_start + 100.0)).abs() < 1e-3);
+    // A wider window takes the old session in; a second run (from the index's cache of eval
+    // scores) gives the same points.
+    let all = env.run(&["export", "--metrics", "--since", "90d"]).json();
+    assert!(self::points(&all).iter().any(|p| p.1 == "m-old"));
+    let again = env
+        .run(&["export", "--metrics", "--backend", "otlp"])
+        .json();
+    assert_eq!(self::points(&again), points);
+}
+
+#[test]
+fn with_an_endpoint_the_metrics_are_sent_as_protobuf() {
+    let env = TestEnv::new();
+    sessions(&env);
+    let stub = Stub::start(|_| (200, "{}".to_owned()));
+    let url = stub.url();
+    let run = env.run(&["export", "--metrics", "--endpoint", &url]);
+    run.success();
+    let printed = env.run(&["export", "--metrics"]).json();
+    let requests = stub.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].path, "/v1/metrics");
+    assert_eq!(
+        requests[0].header("content-type"),
+        Some("application/x-protobuf")
+    );
+    let sent = ExportMetricsServiceRequest::decode(&requests[0].body[..]).unwrap();
+    // What was sent is what is printed.
+    assert_eq!(
+        points(&serde_json::to_value(&sent).unwrap()),
+        points(&printed)
+    );
+    // An endpoint that refuses: one error, exit code 4.
+    let refusing = Stub::start(|_| (400, "{\"error\":\"bad\"}".to_owned()));
+    let run = env.run(&["export", "--metrics", "--endpoint", &refusing.url()]);
+    assert_eq!(run.code, 4, "{run:?}");
+    assert!(run.stderr.contains("HTTP 400"), "{}", run.stderr);
+    // --metrics takes no session and no Langfuse.
+    assert_eq!(env.run(&["export", "m-clean", "--metrics"]).code, 2);
+    assert_eq!(
+        env.run(&["export", "--metrics", "--backend", "langfuse"])
+            .code,
+        2
+    );
+}

@@ -1,0 +1,100 @@
+//! `setup --otel`: the env block Claude Code needs to send its telemetry to the collector,
+//! printed, merged idempotently, with the token when one is set (issue 14).
+
+use serde_json::Value;
+
+use crate::common::TestEnv;
+
+fn settings(env: &TestEnv) -> Value {
+    let text = std::fs::read_to_string(env.path().join(".claude/settings.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn setup_otel_prints_then_writes_the_env_block_once_and_keeps_other_variables() {
+    let env = TestEnv::new();
+    // Printed: the env block beside the hooks, nothing written.
+    let run = env.run(&["setup", "--otel", "--bin", "agent-strace"]);
+    run.success();
+    let shown: Value =
+        serde_json::from_str(run.stdout.split("\nPaste this").next().unwrap()).unwrap();
+    assert_eq!(shown["env"]["CLAUDE_CODE_ENABLE_TELEMETRY"], "1");
+    assert_eq!(shown["env"]["CLAUDE_CODE_ENHANCED_TELEMETRY_BETA"], "1");
+    assert_eq!(
+        shown["env"]["OTEL_EXPORTER_OTLP_ENDPOINT"],
+        "http://127.0.0.1:4317"
+    );
+    assert!(shown["hooks"]["PreToolUse"].is_array());
+    assert!(!env.path().join(".claude/settings.json").exists());
+
+    std::fs::create_dir_all(env.path().join(".claude")).unwrap();
+    std::fs::write(
+        env.path().join(".claude/settings.json"),
+        r#"{"env": {"MY_VAR": "x", "OTEL_TRACES_EXPORTER": "console"}, "model": "opus"}"#,
+    )
+    .unwrap();
+    let mut cmd = env.command(&[
+        "setup",
+        "--otel",
+        "--endpoint",
+        "http://10.1.2.3:4317",
+        "--write",
+        "--bin",
+        "agent-strace",
+    ]);
+    cmd.env("AGENT_STRACE_TOKEN", "s3cret");
+    let run = crate::common::Run::of(cmd.output().unwrap());
+    run.success();
+    let s = settings(&env);
+    assert_eq!(s["model"], "opus");
+    assert_eq!(s["env"]["MY_VAR"], "x");
+    assert_eq!(s["env"]["OTEL_TRACES_EXPORTER"], "otlp");
+    assert_eq!(s["env"]["OTEL_LOGS_EXPORTER"], "otlp");
+    assert_eq!(s["env"]["OTEL_EXPORTER_OTLP_PROTOCOL"], "http/protobuf");
+    assert_eq!(
+        s["env"]["OTEL_EXPORTER_OTLP_ENDPOINT"],
+        "http://10.1.2.3:4317"
+    );
+    assert_eq!(
+        s["env"]["OTEL_EXPORTER_OTLP_HEADERS"],
+        "Authorization=Bearer s3cret"
+    );
+    assert!(
+        run.stdout.contains("keep the file out of version control"),
+        "{}",
+        run.stdout
+    );
+    assert!(s["hooks"]["Stop"].is_array());
+
+    // Again: nothing changes, no backup is taken.
+    let before = std::fs::read_to_string(env.path().join(".claude/settings.json")).unwrap();
+    let mut cmd = env.command(&[
+        "setup",
+        "--otel",
+        "--endpoint",
+        "http://10.1.2.3:4317",
+        "--write",
+        "--bin",
+        "agent-strace",
+    ]);
+    cmd.env("AGENT_STRACE_TOKEN", "s3cret");
+    let run = crate::common::Run::of(cmd.output().unwrap());
+    run.success();
+    assert!(run.stdout.contains("nothing changed"), "{}", run.stdout);
+    assert_eq!(
+        std::fs::read_to_string(env.path().join(".claude/settings.json")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn setup_otel_refuses_other_agents_and_bad_endpoints() {
+    let env = TestEnv::new();
+    let run = env.run(&["setup", "--otel", "--agent", "cursor"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let run = env.run(&["setup", "--otel", "--endpoint", "localhost:4317"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("not an http"), "{}", run.stderr);
+    let run = env.run(&["setup", "--endpoint", "http://x:1"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+}
