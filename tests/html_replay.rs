@@ -305,8 +305,17 @@ fn html_output_goes_to_stdout_without_o_and_o_needs_html() {
     let run = env.run(&["replay", &id, "-o", "x.html"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("--format html"), "{}", run.stderr);
-    let run = env.run(&["replay", "--format", "html", "--tree", &id]);
-    assert_eq!(run.code, 2);
+    // What the page does itself (filters, limits) or cannot do (follow, live) is refused.
+    for flag in [
+        "--tree",
+        "--follow",
+        "--live",
+        "--limit=3",
+        "--filter=error",
+    ] {
+        let run = env.run(&["replay", "--format", "html", flag, &id]);
+        assert_eq!(run.code, 2, "{flag}: {}", run.stderr);
+    }
 }
 
 /// What a hostile session plants, and where.

@@ -71,7 +71,7 @@ pub(crate) struct ReplayArgs {
     expand_subagents: bool,
     /// text on the terminal, or html: one self-contained page (timeline, filters, search,
     /// subagents, annotations) that opens in a browser without a network
-    #[arg(long, value_enum, default_value_t = ReplayFormat::Text, conflicts_with_all = ["show", "follow", "live", "tree"])]
+    #[arg(long, value_enum, default_value_t = ReplayFormat::Text, conflicts_with_all = ["show", "follow", "live", "tree", "filter", "limit"])]
     format: ReplayFormat,
     /// With --format html, write the page to FILE [default: standard output]
     #[arg(long, short = 'o', value_name = "FILE")]
