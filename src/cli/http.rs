@@ -45,6 +45,25 @@ pub(crate) struct HttpClient {
 pub(crate) struct Answer {
     pub(crate) status: u16,
     pub(crate) body: Bytes,
+    /// How long the server asked to wait before trying again (`Retry-After` in seconds or as
+    /// an HTTP date), when it said.
+    pub(crate) retry_after: Option<Duration>,
+}
+
+/// How [`HttpClient::post_retrying`] tries again.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Retry {
+    /// Attempts in all, the first included.
+    pub(crate) attempts: u32,
+    /// The wait before the second attempt; each later wait doubles, up to `max_delay`.
+    pub(crate) first_delay: Duration,
+    pub(crate) max_delay: Duration,
+}
+
+/// Answers worth trying again, as OTLP/HTTP exporters treat them: too many requests, and a
+/// gateway or service that is not there for the moment.
+pub(crate) fn is_retryable(status: u16) -> bool {
+    matches!(status, 429 | 502 | 503 | 504)
 }
 
 /// An answer's body beyond this is not read.
@@ -96,16 +115,82 @@ impl HttpClient {
                 }
                 .map_err(|e| e.to_string())?;
                 let status = response.status().as_u16();
+                let retry_after = response
+                    .headers()
+                    .get(hyper::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(retry_after);
                 let body = Limited::new(response.into_body(), BODY_LIMIT)
                     .collect()
                     .await
                     .map_err(|e| e.to_string())?
                     .to_bytes();
-                Ok(Answer { status, body })
+                Ok(Answer {
+                    status,
+                    body,
+                    retry_after,
+                })
             };
             tokio::time::timeout(timeout, exchange)
                 .await
                 .map_err(|_| format!("no answer within {}s", timeout.as_secs()))?
         })
+    }
+
+    /// [`HttpClient::post`], tried again after a wait when there is no answer or a retryable
+    /// one ([`is_retryable`]): the waits double from `retry.first_delay` up to
+    /// `retry.max_delay`, or are what the server's `Retry-After` asked (up to the same bound),
+    /// for `retry.attempts` in all. The last answer, or why there was none.
+    pub(crate) fn post_retrying(
+        &self,
+        url: &Uri,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        timeout: Duration,
+        retry: Retry,
+    ) -> Result<Answer, String> {
+        let mut delay = retry.first_delay;
+        let mut attempt = 1;
+        loop {
+            let result = self.post(url, headers, body.to_vec(), timeout);
+            let wait = match &result {
+                Ok(answer) if is_retryable(answer.status) => answer.retry_after.unwrap_or(delay),
+                Ok(_) => return result,
+                Err(_) => delay,
+            };
+            if attempt >= retry.attempts {
+                return result;
+            }
+            std::thread::sleep(wait.min(retry.max_delay));
+            delay = (delay * 2).min(retry.max_delay);
+            attempt += 1;
+        }
+    }
+}
+
+/// A `Retry-After` value: whole seconds, or an HTTP date (the wait until then).
+fn retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let wait = when.timestamp_millis() - chrono::Utc::now().timestamp_millis();
+    Some(Duration::from_millis(u64::try_from(wait).unwrap_or(0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        assert_eq!(retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(
+            retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after("soon"), None);
+        assert!(is_retryable(429) && is_retryable(503) && !is_retryable(400));
     }
 }

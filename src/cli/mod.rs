@@ -19,6 +19,7 @@ mod diff;
 mod drift;
 mod eval;
 mod explain;
+mod export;
 mod globals;
 mod hook;
 mod http;
@@ -111,6 +112,7 @@ enum Command {
     Sample(sample::SampleArgs),
     Eval(eval::EvalArgs),
     Drift(drift::DriftArgs),
+    Export(export::ExportArgs),
 }
 
 /// A hook's command line, parsed without the rest of the CLI.
@@ -208,6 +210,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Sample(args) => sample::run(&args, &cli.globals),
         Command::Eval(args) => eval::run(&args, &cli.globals),
         Command::Drift(args) => drift::run(&args, &cli.globals),
+        Command::Export(args) => export::run(&args, &cli.globals),
     };
     output::finish(result)
 }

@@ -175,7 +175,7 @@ fn line(store: &Store, chosen: &Candidate) -> Result<Vec<u8>> {
 
 /// Writes the file whole under a temporary name beside it and renames it into place; a link
 /// or anything but a regular file where it goes is refused.
-fn write_file(path: &Path, lines: &[Vec<u8>]) -> Result<()> {
+pub(crate) fn write_file(path: &Path, lines: &[Vec<u8>]) -> Result<()> {
     if let Ok(meta) = std::fs::symlink_metadata(path)
         && !meta.is_file()
     {

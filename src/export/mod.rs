@@ -3,3 +3,18 @@
 //!
 //! The layer sits beside `analysis`: it reads the store and the analyses' results, never argv,
 //! the environment or the terminal, and never opens a socket (the CLI sends what it builds).
+//!
+//! # Architecture
+//! - [`session`]: one session with its subagents, as exporters take it; the JSON and NDJSON
+//!   forms.
+//! - [`csv`]: one row per event, columns read through the model's views.
+//! - [`otlp`]: the session as an OTLP trace (plain mapping, or the GenAI conventions of
+//!   [`genai`]), encoded as protobuf or as the proto3 JSON mapping.
+//! - [`genai`]: the OpenTelemetry GenAI semantic conventions' names and values.
+
+pub mod csv;
+pub mod genai;
+pub mod otlp;
+pub mod session;
+
+pub use session::Exported;

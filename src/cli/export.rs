@@ -1,0 +1,284 @@
+//! `export`: a session (with its subagents) as JSON, CSV, NDJSON or an OTLP trace, printed,
+//! written to a file, or sent to an OTLP/HTTP endpoint.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+
+use super::Globals;
+use super::args::SessionArg;
+use super::http::{HttpClient, Retry, check_url, is_retryable};
+use super::output::{stdout, warn, warn_bad_lines};
+use crate::analysis::tree::Forest;
+use crate::error::Error;
+use crate::exit;
+use crate::export::Exported;
+use crate::store::Store;
+use hyper::Uri;
+
+/// Export a session and its subagents: as JSON, CSV or NDJSON, or as an OpenTelemetry trace
+/// (OTLP) to print or to send to an observability backend
+///
+/// Without --endpoint the export is written to standard output, or to --output. The OTLP
+/// formats print the OTLP/JSON form there (the proto3 JSON mapping); with --endpoint they are
+/// sent as OTLP/HTTP protobuf (JSON with --otlp-json), gzip-compressed, to <URL>/v1/traces
+/// when the URL has no path of its own. docs/export.md has the mapping.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  agent-strace export --format json > session.json\n  agent-strace export 3f2a --format csv --output events.csv\n  agent-strace export --format otlp-genai --endpoint http://127.0.0.1:6006\n  agent-strace export --format otlp --endpoint https://otel.example.com --header \"Authorization: Bearer $TOKEN\""
+)]
+pub(crate) struct ExportArgs {
+    #[command(flatten)]
+    pub(crate) session: SessionArg,
+    /// What to export as
+    #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+    pub(crate) format: ExportFormat,
+    /// Write to FILE instead of standard output
+    #[arg(long, short = 'o', value_name = "FILE", conflicts_with = "endpoint")]
+    pub(crate) output: Option<PathBuf>,
+    /// Send the trace to this OTLP/HTTP endpoint (…/v1/traces is added to a URL without a
+    /// path); for --format otlp and otlp-genai
+    #[arg(long, value_name = "URL")]
+    pub(crate) endpoint: Option<String>,
+    /// A header to send with the trace, as "Name: value" (repeatable)
+    #[arg(long = "header", value_name = "K: V", requires = "endpoint")]
+    pub(crate) headers: Vec<String>,
+    /// The service.name of the exported trace's resource [default: agent-strace]
+    #[arg(long, value_name = "NAME")]
+    pub(crate) service_name: Option<String>,
+    /// Encode OTLP as JSON (the proto3 JSON mapping) rather than protobuf when sending
+    #[arg(long)]
+    pub(crate) otlp_json: bool,
+    /// Put prompts, answers, tool arguments and results into the trace (left out by default)
+    #[arg(long)]
+    pub(crate) content: bool,
+}
+
+/// The formats `export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ExportFormat {
+    /// The session's metadata and events as one JSON document, subagents nested
+    Json,
+    /// One row per event, the same columns for every agent
+    Csv,
+    /// The events one JSON object a line, exactly as the store holds them
+    Ndjson,
+    /// An OpenTelemetry trace: a span per tool call, events on the session's span
+    Otlp,
+    /// An OpenTelemetry trace following the GenAI semantic conventions
+    #[value(name = "otlp-genai")]
+    OtlpGenai,
+}
+
+impl ExportFormat {
+    fn is_otlp(self) -> bool {
+        matches!(self, ExportFormat::Otlp | ExportFormat::OtlpGenai)
+    }
+}
+
+pub(crate) fn run(args: &ExportArgs, globals: &Globals) -> Result<u8> {
+    if args.endpoint.is_some() && !args.format.is_otlp() {
+        return Err(Error::usage(
+            "--endpoint sends OTLP traces: use it with --format otlp or otlp-genai",
+        )
+        .into());
+    }
+    let store = Store::new(globals.store_root());
+    let id = store.select(&args.session.selector())?;
+    let session = load(&store, &id)?;
+    if let Some(endpoint) = &args.endpoint {
+        let url = traces_url(endpoint)?;
+        let headers = parse_headers(&args.headers)?;
+        let request = crate::export::otlp::request(&session, &otlp_options(args));
+        let spans = request
+            .resource_spans
+            .iter()
+            .flat_map(|r| &r.scope_spans)
+            .map(|s| s.spans.len())
+            .sum::<usize>();
+        let body = if args.otlp_json {
+            crate::export::otlp::to_json(&request)
+        } else {
+            crate::export::otlp::to_protobuf(&request)
+        };
+        send(&url, &headers, &body, args.otlp_json)?;
+        super::output::to_stderr(format_args!(
+            "Sent {spans} spans of session {id} to {url}\n"
+        ));
+        return Ok(exit::OK);
+    }
+    let bytes = render(args, &session)?;
+    match (&args.endpoint, &args.output) {
+        (Some(_), _) => unreachable!("sent above"),
+        (None, Some(path)) => {
+            super::sample::write_file(path, &[bytes])?;
+            Ok(exit::OK)
+        }
+        (None, None) => {
+            let mut out = stdout(globals.colour());
+            out.write_all(&bytes)?;
+            out.flush()?;
+            Ok(exit::OK)
+        }
+    }
+}
+
+/// The export of `session` in the format asked for, as the bytes to print or write.
+fn render(args: &ExportArgs, session: &Exported) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    match args.format {
+        ExportFormat::Json => crate::export::session::write_json(&mut out, session)?,
+        ExportFormat::Ndjson => crate::export::session::write_ndjson(&mut out, session)?,
+        ExportFormat::Csv => crate::export::csv::write(&mut out, session)?,
+        ExportFormat::Otlp | ExportFormat::OtlpGenai => {
+            let request = crate::export::otlp::request(session, &otlp_options(args));
+            crate::export::otlp::write_json(&mut out, &request)?;
+        }
+    }
+    Ok(out)
+}
+
+/// How the OTLP trace is built, from the flags.
+fn otlp_options(args: &ExportArgs) -> crate::export::otlp::Options {
+    crate::export::otlp::Options {
+        mode: if args.format == ExportFormat::OtlpGenai {
+            crate::export::otlp::Mode::GenAi
+        } else {
+            crate::export::otlp::Mode::Plain
+        },
+        service_name: args
+            .service_name
+            .clone()
+            .unwrap_or_else(|| "agent-strace".to_owned()),
+        content: args.content,
+    }
+}
+
+/// The URL traces are posted to: `--endpoint` as given when it has a path, else with
+/// `/v1/traces` added, as OpenTelemetry's exporters treat OTEL_EXPORTER_OTLP_ENDPOINT.
+fn traces_url(endpoint: &str) -> Result<Uri> {
+    let uri = check_url("--endpoint", endpoint).map_err(Error::usage)?;
+    if matches!(uri.path(), "" | "/") && uri.query().is_none() {
+        let full = format!("{}/v1/traces", endpoint.trim_end_matches('/'));
+        return Ok(check_url("--endpoint", &full).map_err(Error::usage)?);
+    }
+    Ok(uri)
+}
+
+/// `--header "Name: value"` flags as pairs; a flag without a colon or with a name HTTP does
+/// not allow is a usage error.
+fn parse_headers(flags: &[String]) -> Result<Vec<(String, String)>> {
+    flags
+        .iter()
+        .map(|flag| {
+            let (name, value) = flag.split_once(':').ok_or_else(|| {
+                Error::usage(format!(
+                    "--header `{flag}` is not of the form \"Name: value\""
+                ))
+            })?;
+            let name = name.trim();
+            let value = value.trim();
+            if hyper::header::HeaderName::from_bytes(name.as_bytes()).is_err()
+                || hyper::header::HeaderValue::from_str(value).is_err()
+            {
+                return Err(Error::usage(format!(
+                    "--header `{flag}`: not a valid HTTP header name and value"
+                ))
+                .into());
+            }
+            Ok((name.to_owned(), value.to_owned()))
+        })
+        .collect()
+}
+
+/// How long one attempt may take.
+const TIMEOUT: Duration = Duration::from_secs(30);
+/// Attempts in all, with waits of 0.5, 1, 2 and 4 s between them (or what Retry-After asks,
+/// up to 8 s).
+const RETRY: Retry = Retry {
+    attempts: 5,
+    first_delay: Duration::from_millis(500),
+    max_delay: Duration::from_secs(8),
+};
+
+/// Posts `body` gzip-compressed to `url`; an endpoint that cannot be reached or refuses the
+/// trace is an error of its own (exit code 4: writing failed).
+fn send(url: &Uri, headers: &[(String, String)], body: &[u8], json: bool) -> Result<()> {
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gzip.write_all(body)?;
+    let body = gzip.finish()?;
+    let content_type = if json {
+        "application/json"
+    } else {
+        "application/x-protobuf"
+    };
+    let mut all: Vec<(&str, &str)> =
+        vec![("content-type", content_type), ("content-encoding", "gzip")];
+    all.extend(headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let client = HttpClient::for_url(url).map_err(Error::io)?;
+    match client.post_retrying(url, &all, &body, TIMEOUT, RETRY) {
+        Ok(answer) if (200..300).contains(&answer.status) => Ok(()),
+        Ok(answer) => {
+            let said = String::from_utf8_lossy(&answer.body);
+            let said = said.lines().next().unwrap_or_default().trim();
+            let said = crate::render::terminal::one_line(said, 200);
+            let tries = if is_retryable(answer.status) {
+                format!(" after {} attempts", RETRY.attempts)
+            } else {
+                String::new()
+            };
+            Err(Error::io(format!(
+                "{url} refused the trace{tries}: HTTP {}{}",
+                answer.status,
+                if said.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({said})")
+                }
+            ))
+            .into())
+        }
+        Err(why) => Err(Error::io(format!(
+            "cannot send the trace to {url} ({} attempts): {why}",
+            RETRY.attempts
+        ))
+        .into()),
+    }
+}
+
+/// Reads session `id` and its subagent sessions (found through their parent links), each
+/// with its metadata and events.
+pub(crate) fn load(store: &Store, id: &str) -> Result<Exported> {
+    let (sessions, _) = super::listing::list(store)?;
+    let forest = Forest::new(sessions.into_iter().map(|s| s.meta));
+    let mut seen = vec![id.to_owned()];
+    load_tree(store, &forest, id, &mut seen)
+}
+
+fn load_tree(store: &Store, forest: &Forest, id: &str, seen: &mut Vec<String>) -> Result<Exported> {
+    let meta = super::output::summary(store, id)?.meta;
+    let mut reader = store.events(id)?;
+    let events: Vec<_> = reader.by_ref().collect();
+    warn_bad_lines(reader.bad_lines(), reader.bad_count());
+    let mut subagents = Vec::new();
+    for child in forest.children(id) {
+        // A corrupt store could link a session to its own ancestor; never loop.
+        if seen.contains(child) {
+            continue;
+        }
+        seen.push(child.clone());
+        // A subagent that cannot be read leaves a gap, said on stderr, never a failed export.
+        match load_tree(store, forest, child, seen) {
+            Ok(sub) => subagents.push(sub),
+            Err(e) => warn(format_args!("left out subagent session {child}: {e:#}")),
+        }
+    }
+    Ok(Exported {
+        meta,
+        events,
+        subagents,
+    })
+}

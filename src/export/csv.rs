@@ -1,0 +1,155 @@
+//! One row per event as CSV (RFC 4180: comma-separated, CRLF line ends, fields quoted when
+//! they hold a comma, a quote or a line break), with columns that stay the same whatever agent
+//! recorded the session: each is read through the model's views, never from a writer's keys.
+
+use std::io::{self, Write};
+
+use chrono::{DateTime, SecondsFormat};
+
+use super::Exported;
+use crate::model::view::View;
+use crate::model::{Agent, Event};
+
+/// The columns, in order. Adding one is a change users see (documented in docs/export.md);
+/// renaming or moving one breaks their spreadsheets.
+pub const COLUMNS: [&str; 19] = [
+    "session_id",
+    "event_id",
+    "parent_id",
+    "timestamp",
+    "time",
+    "event_type",
+    "tool",
+    "tool_use_id",
+    "outcome",
+    "duration_ms",
+    "model",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_creation_tokens",
+    "path",
+    "command",
+    "error",
+    "text",
+];
+
+/// A field as RFC 4180 writes it: quoted (with quotes doubled) when it holds a comma, a quote
+/// or a line break, as it is otherwise.
+pub fn field(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\"")).into()
+    } else {
+        text.into()
+    }
+}
+
+/// Writes the header and one row per event of `session` and of its subagents (parents before
+/// children), each row naming its session.
+pub fn write(out: &mut dyn Write, session: &Exported) -> io::Result<()> {
+    write!(out, "{}\r\n", COLUMNS.join(","))?;
+    for s in session.all() {
+        let agent = s.agent();
+        for event in &s.events {
+            let row: Vec<String> = row(event, agent)
+                .iter()
+                .map(|f| field(f).into_owned())
+                .collect();
+            write!(out, "{}\r\n", row.join(","))?;
+        }
+    }
+    Ok(())
+}
+
+/// The fields of one event's row, unquoted, in [`COLUMNS`]' order.
+fn row(event: &Event, agent: Agent) -> [String; COLUMNS.len()] {
+    let mut tool = None;
+    let mut tool_use_id = None;
+    let mut outcome = None;
+    let mut model = None;
+    let mut tokens = None;
+    let mut path = None;
+    let mut command = None;
+    let mut error = None;
+    let mut text = None;
+    let view = View::of(event, agent);
+    match &view {
+        View::SessionStart(start) => model = start.model,
+        View::Prompt(t) | View::Answer(t) | View::Thinking(t) => text = Some(t.text),
+        View::ToolCall(call) => {
+            tool = Some(call.tool);
+            tool_use_id = call.tool_use_id;
+            path = call.path();
+            command = call.command();
+        }
+        View::ToolResult(result) => {
+            tool = result.tool;
+            tool_use_id = result.tool_use_id;
+            outcome = Some(result.outcome.as_str());
+            error = result.error.as_deref();
+        }
+        View::LlmRequest { model: m } => model = *m,
+        View::LlmResponse(response) => {
+            model = response.model;
+            tokens = response.usage;
+        }
+        View::FileTouch(touch) => {
+            path = touch.path;
+            tool = touch.tool;
+        }
+        View::Decision(decision) => text = decision.detail,
+        View::Compaction(compaction) => text = compaction.summary,
+        View::Subagent(sub) => text = sub.agent_type,
+        View::SessionEnd { reason } => text = *reason,
+        View::Other => {}
+    }
+    let owned = |s: Option<&str>| s.unwrap_or_default().to_owned();
+    let count = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
+    [
+        event.session_id.clone(),
+        event.event_id.clone(),
+        event.parent_id.clone().unwrap_or_default(),
+        event.timestamp.to_string(),
+        time(event.timestamp),
+        event.event_type.as_str().to_owned(),
+        owned(tool),
+        owned(tool_use_id),
+        owned(outcome),
+        event.duration_ms.map(|d| d.to_string()).unwrap_or_default(),
+        owned(model),
+        count(tokens.map(|t| t.input)),
+        count(tokens.map(|t| t.output)),
+        count(tokens.map(|t| t.cache_read)),
+        count(tokens.map(|t| t.cache_creation)),
+        owned(path),
+        owned(command),
+        owned(error),
+        owned(text),
+    ]
+}
+
+/// A timestamp as RFC 3339 in UTC with milliseconds; empty when it is no time.
+fn time(timestamp: f64) -> String {
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "milliseconds since the epoch fit an i64"
+    )]
+    let millis = (timestamp * 1000.0).round() as i64;
+    DateTime::from_timestamp_millis(millis)
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field;
+
+    #[test]
+    fn fields_are_quoted_as_rfc_4180_says() {
+        assert_eq!(field("plain"), "plain");
+        assert_eq!(field("a,b"), "\"a,b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(field("two\nlines"), "\"two\nlines\"");
+        assert_eq!(field(""), "");
+    }
+}

@@ -1,0 +1,490 @@
+//! `export`: JSON, NDJSON and CSV through the binary (decoded, compared with the store), and
+//! the OTLP mapping: spans, durations, parents, error status, pairing, deterministic ids,
+//! GenAI names and usage, subagents under the call that spawned them.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use agent_strace::model::Tokens;
+
+use crate::common::session::T0;
+use crate::common::{SessionBuilder, TestEnv};
+
+/// A session with a prompt, a Bash call that worked (2.5 s), an Edit that failed (0.5 s), a
+/// model response with cached tokens, and an answer.
+fn a_session(env: &TestEnv, id: &str) -> String {
+    SessionBuilder::new(id)
+        .meta(|m| m.agent_name = "claude-code".into())
+        .session_start(json!({"source": "startup", "model": "claude-sonnet-4-5"}))
+        .at(0.5)
+        .prompt("say \"hi\", then\nfix the tests")
+        .at(1.0)
+        .tool_call("Bash", json!({"command": "cargo test"}))
+        .at(3.5)
+        .result(json!("ok, 3 passed"))
+        .at(4.0)
+        .tool_call(
+            "Edit",
+            json!({"file_path": "src/a.rs", "old_string": "x", "new_string": "y"}),
+        )
+        .at(4.5)
+        .error("String to replace not found in file.\nString: x")
+        .at(6.0)
+        .llm_response(
+            "claude-sonnet-4-5",
+            Tokens {
+                input: 3,
+                output: 40,
+                cache_creation: 100,
+                cache_read: 2000,
+                ..Tokens::default()
+            },
+        )
+        .at(6.5)
+        .answer("done")
+        .session_end(json!({"reason": "exit"}))
+        .write(env)
+}
+
+fn export(env: &TestEnv, args: &[&str]) -> crate::common::Run {
+    let mut all = vec!["export"];
+    all.extend_from_slice(args);
+    env.run(&all)
+}
+
+#[test]
+fn json_holds_the_metadata_and_every_event_as_the_store_does() {
+    let env = TestEnv::new();
+    let id = a_session(&env, "sess-json");
+    let out = export(&env, &["--format", "json"]).success().json();
+    assert_eq!(out["session"]["session_id"], id);
+    assert_eq!(out["session"]["agent_name"], "claude-code");
+    let events = out["events"].as_array().unwrap();
+    assert_eq!(events, &env.events(&id));
+    assert_eq!(out["subagents"], json!([]));
+}
+
+#[test]
+fn ndjson_is_the_store_events_line_for_line() {
+    let env = TestEnv::new();
+    let id = a_session(&env, "sess-ndjson");
+    let run = export(&env, &["sess-nd", "--format", "ndjson"])
+        .success()
+        .stdout
+        .clone();
+    let lines: Vec<Value> = run
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines, env.events(&id));
+}
+
+/// Parses RFC 4180 CSV: quoted fields may hold commas, doubled quotes and line breaks.
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (false, '"') => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut field)),
+            (false, '\r') => {}
+            (false, '\n') => {
+                row.push(std::mem::take(&mut field));
+                rows.push(std::mem::take(&mut row));
+            }
+            (_, c) => field.push(c),
+        }
+    }
+    rows
+}
+
+#[test]
+fn csv_has_one_row_per_event_with_stable_columns_and_rfc_4180_quoting() {
+    let env = TestEnv::new();
+    let id = a_session(&env, "sess-csv");
+    let path = env.path().join("events.csv");
+    let run = export(
+        &env,
+        &["--format", "csv", "--output", path.to_str().unwrap()],
+    );
+    run.success();
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("\r\n"), "CRLF line ends");
+    let rows = parse_csv(&text);
+    let header = &rows[0];
+    assert_eq!(header[0], "session_id");
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let events = env.events(&id);
+    assert_eq!(rows.len(), events.len() + 1);
+    for (row, event) in rows[1..].iter().zip(&events) {
+        assert_eq!(row.len(), header.len());
+        assert_eq!(row[col("event_id")], event["event_id"].as_str().unwrap());
+        assert_eq!(
+            row[col("event_type")],
+            event["event_type"].as_str().unwrap()
+        );
+    }
+    let by_type = |t: &str| {
+        rows[1..]
+            .iter()
+            .find(|r| r[col("event_type")] == t)
+            .unwrap()
+    };
+    assert_eq!(
+        by_type("user_prompt")[col("text")],
+        "say \"hi\", then\nfix the tests"
+    );
+    let error = by_type("error");
+    assert_eq!(error[col("tool")], "Edit");
+    assert_eq!(error[col("outcome")], "failed");
+    assert!(error[col("error")].starts_with("String to replace not found"));
+    assert_eq!(by_type("tool_call")[col("command")], "cargo test");
+    let llm = by_type("llm_response");
+    assert_eq!(llm[col("input_tokens")], "3");
+    assert_eq!(llm[col("cache_read_tokens")], "2000");
+    assert!(by_type("session_start")[col("time")].ends_with('Z'));
+}
+
+/// The spans of an OTLP/JSON export, by name.
+fn spans(export: &Value) -> Vec<Value> {
+    export["resourceSpans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["scopeSpans"].as_array().unwrap())
+        .flat_map(|s| s["spans"].as_array().unwrap().clone())
+        .collect()
+}
+
+fn attr(span: &Value, key: &str) -> Option<Value> {
+    span["attributes"]
+        .as_array()?
+        .iter()
+        .find(|a| a["key"] == key)
+        .map(|a| {
+            let v = &a["value"];
+            v.get("stringValue")
+                .or_else(|| v.get("intValue"))
+                .or_else(|| v.get("doubleValue"))
+                .cloned()
+                .unwrap_or(Value::Null)
+        })
+}
+
+fn nanos(span: &Value, key: &str) -> u64 {
+    span[key].as_str().unwrap().parse().unwrap()
+}
+
+fn seconds(span: &Value) -> f64 {
+    (nanos(span, "endTimeUnixNano") - nanos(span, "startTimeUnixNano")) as f64 / 1e9
+}
+
+#[test]
+fn otlp_makes_the_session_a_trace_and_each_call_a_span_until_its_result() {
+    let env = TestEnv::new();
+    let id = a_session(&env, "sess-otlp");
+    let out = export(&env, &["--format", "otlp"]).success().json();
+    let spans = spans(&out);
+    assert_eq!(spans.len(), 3, "{spans:#?}");
+    let root = &spans[0];
+    let trace = root["traceId"].as_str().unwrap();
+    assert_eq!(trace.len(), 32);
+    assert_ne!(trace, "0".repeat(32));
+    assert_eq!(root["parentSpanId"], "");
+    assert_eq!(attr(root, "agent_strace.session.id"), Some(json!(id)));
+    // Prompt and answer are events on the root span; without --content, no text.
+    let names: Vec<&str> = root["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"user_prompt") && names.contains(&"assistant_response"),
+        "{names:?}"
+    );
+    assert!(!out.to_string().contains("fix the tests"));
+    assert!((seconds(root) - 6.5).abs() < 1e-6, "{}", seconds(root));
+
+    let by_name: HashMap<&str, &Value> = spans[1..]
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), s))
+        .collect();
+    let bash = by_name["Bash"];
+    let edit = by_name["Edit"];
+    for span in [bash, edit] {
+        assert_eq!(span["traceId"], trace);
+        assert_eq!(span["parentSpanId"], root["spanId"]);
+        assert_eq!(span["spanId"].as_str().unwrap().len(), 16);
+    }
+    assert!((seconds(bash) - 2.5).abs() < 1e-6);
+    assert!((seconds(edit) - 0.5).abs() < 1e-6);
+    assert_eq!(nanos(bash, "startTimeUnixNano"), ((T0 + 1.0) * 1e9) as u64);
+    assert!(bash["status"].is_null() || bash["status"]["code"] == 0);
+    assert_eq!(edit["status"]["code"], 2, "ERROR");
+    assert_eq!(
+        edit["status"]["message"],
+        "String to replace not found in file."
+    );
+    let exception = &edit["events"][0];
+    assert_eq!(exception["name"], "exception");
+    assert_eq!(
+        attr(exception, "exception.message"),
+        Some(json!("String to replace not found in file."))
+    );
+    assert_eq!(
+        attr(edit, "agent_strace.tool.outcome"),
+        Some(json!("failed"))
+    );
+}
+
+#[test]
+fn ids_are_the_same_every_time_and_differ_between_sessions() {
+    let env = TestEnv::new();
+    a_session(&env, "sess-one");
+    a_session(&env, "sess-two");
+    let one = export(&env, &["sess-one", "--format", "otlp"])
+        .success()
+        .json();
+    let again = export(&env, &["sess-one", "--format", "otlp"])
+        .success()
+        .json();
+    let two = export(&env, &["sess-two", "--format", "otlp"])
+        .success()
+        .json();
+    let ids = |v: &Value| -> Vec<(String, String)> {
+        spans(v)
+            .iter()
+            .map(|s| {
+                (
+                    s["traceId"].as_str().unwrap().to_owned(),
+                    s["spanId"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(ids(&one), ids(&again));
+    assert_eq!(one, again, "the whole export is deterministic");
+    let (a, b) = (ids(&one), ids(&two));
+    assert_ne!(a[0].0, b[0].0, "another session, another trace");
+    let distinct: std::collections::HashSet<&String> = a.iter().map(|(_, s)| s).collect();
+    assert_eq!(distinct.len(), a.len(), "span ids are unique in a trace");
+}
+
+#[test]
+fn results_pair_with_their_calls_by_tool_use_id_when_they_name_no_parent() {
+    let env = TestEnv::new();
+    // Two calls in flight at once; results come back in the other order, linked only by id.
+    let id = SessionBuilder::new("sess-pair")
+        .meta(|m| m.agent_name = "claude-code".into())
+        .event(
+            agent_strace::model::EventType::ToolCall,
+            json!({"tool_name": "Read", "tool_use_id": "toolu_A", "arguments": {"file_path": "a"}}),
+        )
+        .at(0.1)
+        .event(
+            agent_strace::model::EventType::ToolCall,
+            json!({"tool_name": "Grep", "tool_use_id": "toolu_B", "arguments": {"pattern": "x"}}),
+        )
+        .at(1.0)
+        .event(
+            agent_strace::model::EventType::ToolResult,
+            json!({"tool_name": "Grep", "tool_use_id": "toolu_B", "result": "none"}),
+        )
+        .at(3.0)
+        .event(
+            agent_strace::model::EventType::Error,
+            json!({"tool_name": "Read", "tool_use_id": "toolu_A", "error": "no such file"}),
+        )
+        .write(&env);
+    let out = export(&env, &[&id, "--format", "otlp"]).success().json();
+    let spans = spans(&out);
+    let read = spans.iter().find(|s| s["name"] == "Read").unwrap();
+    let grep = spans.iter().find(|s| s["name"] == "Grep").unwrap();
+    assert!((seconds(read) - 3.0).abs() < 1e-6, "{}", seconds(read));
+    assert!((seconds(grep) - 0.9).abs() < 1e-6, "{}", seconds(grep));
+    assert_eq!(read["status"]["code"], 2);
+    assert!(grep["status"].is_null() || grep["status"]["code"] == 0);
+}
+
+#[test]
+fn otlp_genai_follows_the_semantic_conventions() {
+    let env = TestEnv::new();
+    a_session(&env, "sess-genai");
+    let out = export(
+        &env,
+        &["--format", "otlp-genai", "--service-name", "my-agents"],
+    )
+    .success()
+    .json();
+    let resource = &out["resourceSpans"][0];
+    assert_eq!(
+        resource["schemaUrl"],
+        "https://opentelemetry.io/schemas/1.42.0"
+    );
+    assert_eq!(
+        resource["scopeSpans"][0]["schemaUrl"],
+        "https://opentelemetry.io/schemas/1.42.0"
+    );
+    assert_eq!(
+        attr(&resource["resource"], "service.name"),
+        Some(json!("my-agents"))
+    );
+    let spans = spans(&out);
+    let names: Vec<&str> = spans.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "invoke_agent claude-code",
+            "execute_tool Bash",
+            "execute_tool Edit",
+            "chat claude-sonnet-4-5"
+        ]
+    );
+    let root = &spans[0];
+    assert_eq!(
+        attr(root, "gen_ai.operation.name"),
+        Some(json!("invoke_agent"))
+    );
+    assert_eq!(attr(root, "gen_ai.agent.id"), Some(json!("sess-genai")));
+    assert_eq!(attr(root, "gen_ai.agent.name"), Some(json!("claude-code")));
+    assert_eq!(attr(root, "gen_ai.provider.name"), Some(json!("anthropic")));
+    assert_eq!(
+        attr(root, "gen_ai.request.model"),
+        Some(json!("claude-sonnet-4-5"))
+    );
+    let bash = &spans[1];
+    assert_eq!(
+        attr(bash, "gen_ai.operation.name"),
+        Some(json!("execute_tool"))
+    );
+    assert_eq!(attr(bash, "gen_ai.tool.name"), Some(json!("Bash")));
+    assert_eq!(
+        attr(bash, "gen_ai.tool.call.arguments"),
+        None,
+        "opt-in only"
+    );
+    assert_eq!(attr(bash, "gen_ai.tool.call.result"), None, "opt-in only");
+    assert_eq!(attr(&spans[2], "error.type"), Some(json!("_OTHER")));
+    let chat = &spans[3];
+    assert_eq!(chat["kind"], 3, "CLIENT");
+    assert_eq!(attr(chat, "gen_ai.operation.name"), Some(json!("chat")));
+    // Anthropic's input_tokens (3) leaves the cache out: 3 + 100 written + 2000 read.
+    assert_eq!(attr(chat, "gen_ai.usage.input_tokens"), Some(json!("2103")));
+    assert_eq!(attr(chat, "gen_ai.usage.output_tokens"), Some(json!("40")));
+    assert_eq!(
+        attr(chat, "gen_ai.usage.cache_read.input_tokens"),
+        Some(json!("2000"))
+    );
+    assert_eq!(
+        attr(chat, "gen_ai.usage.cache_creation.input_tokens"),
+        Some(json!("100"))
+    );
+
+    let with = export(&env, &["--format", "otlp-genai", "--content"])
+        .success()
+        .json();
+    let spans = crate::export::spans(&with);
+    assert_eq!(
+        attr(&spans[1], "gen_ai.tool.call.arguments"),
+        Some(json!(r#"{"command":"cargo test"}"#))
+    );
+    assert_eq!(
+        attr(&spans[1], "gen_ai.tool.call.result"),
+        Some(json!("ok, 3 passed"))
+    );
+}
+
+#[test]
+fn a_subagent_is_a_subtree_under_the_call_that_spawned_it() {
+    let env = TestEnv::new();
+    let parent = SessionBuilder::new("sess-parent")
+        .meta(|m| m.agent_name = "claude-code".into())
+        .tool_call(
+            "Task",
+            json!({"description": "look around", "prompt": "go"}),
+        )
+        .at(10.0)
+        .result(json!("found it"))
+        .write(&env);
+    SessionBuilder::new("sess-child")
+        .started(T0 + 1.0)
+        .meta(|m| {
+            m.agent_name = "claude-code".into();
+            m.parent_session_id = Some(parent.clone());
+            m.parent_event_id = Some("e01".into());
+            m.depth = 1;
+        })
+        .tool_call("Grep", json!({"pattern": "x"}))
+        .at(2.0)
+        .result(json!("x"))
+        .write(&env);
+    let out = export(&env, &[&parent, "--format", "otlp-genai"])
+        .success()
+        .json();
+    let spans = spans(&out);
+    let names: Vec<&str> = spans.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "invoke_agent claude-code",
+            "execute_tool Task",
+            "invoke_agent claude-code",
+            "execute_tool Grep"
+        ]
+    );
+    assert!(spans.iter().all(|s| s["traceId"] == spans[0]["traceId"]));
+    assert_eq!(
+        spans[2]["parentSpanId"], spans[1]["spanId"],
+        "under the Task call"
+    );
+    assert_eq!(spans[3]["parentSpanId"], spans[2]["spanId"]);
+    assert_eq!(
+        attr(&spans[2], "gen_ai.agent.id"),
+        Some(json!("sess-child"))
+    );
+    // The JSON export nests it too.
+    let json = export(&env, &[&parent, "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(json["subagents"][0]["session"]["session_id"], "sess-child");
+}
+
+#[test]
+fn misuse_is_a_usage_error_in_one_line() {
+    let env = TestEnv::new();
+    a_session(&env, "sess-misuse");
+    let run = export(
+        &env,
+        &["--format", "json", "--endpoint", "http://127.0.0.1:9"],
+    );
+    assert_eq!(run.code, 2, "{run:?}");
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    let run = export(
+        &env,
+        &[
+            "--format",
+            "otlp",
+            "--endpoint",
+            "http://127.0.0.1:9",
+            "--header",
+            "no colon",
+        ],
+    );
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("--header"), "{}", run.stderr);
+    let run = export(&env, &["--format", "otlp", "--endpoint", "ftp://x"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    let run = export(&env, &["nosuchsession", "--format", "json"]);
+    assert_eq!(run.code, 2, "{run:?}");
+}

@@ -1,0 +1,262 @@
+//! `export --endpoint`: OTLP/HTTP to a fake collector that records what it got and answers as
+//! told: the path, content type, gzip, headers and a body that decodes; retries on 429 and
+//! 503 (Retry-After respected); one error line and exit code 4 when refused or unreachable.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use prost::Message;
+use serde_json::json;
+
+use crate::common::net::free_port;
+use crate::common::{SessionBuilder, TestEnv};
+
+/// One request the fake collector received.
+#[derive(Debug, Clone)]
+struct Received {
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    at: Instant,
+}
+
+impl Received {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn unzipped(&self) -> Vec<u8> {
+        assert_eq!(self.header("content-encoding"), Some("gzip"));
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(&self.body[..])
+            .read_to_end(&mut out)
+            .unwrap();
+        out
+    }
+}
+
+/// A collector on a free port that answers the requests in turn with `answers` (status, extra
+/// header lines), the last answer for every request after; what it received is shared.
+fn collector(answers: Vec<(u16, &'static str)>) -> (u16, Arc<Mutex<Vec<Received>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for (n, stream) in listener.incoming().enumerate() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let path = line.split(' ').nth(1).unwrap_or_default().to_owned();
+            let mut headers = Vec::new();
+            loop {
+                let mut h = String::new();
+                reader.read_line(&mut h).unwrap();
+                let h = h.trim_end();
+                if h.is_empty() {
+                    break;
+                }
+                let (k, v) = h.split_once(':').unwrap();
+                headers.push((k.trim().to_owned(), v.trim().to_owned()));
+            }
+            let length: usize = headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+                .map_or(0, |(_, v)| v.parse().unwrap());
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            log.lock().unwrap().push(Received {
+                path,
+                headers,
+                body,
+                at: Instant::now(),
+            });
+            let (status, extra) = answers[n.min(answers.len() - 1)];
+            let text = if status == 400 {
+                "bad span: no name"
+            } else {
+                ""
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n{extra}\r\n{text}",
+                text.len()
+            );
+        }
+    });
+    (port, seen)
+}
+
+fn session(env: &TestEnv) -> String {
+    SessionBuilder::new("sess-send")
+        .meta(|m| m.agent_name = "claude-code".into())
+        .tool_call("Bash", json!({"command": "ls"}))
+        .at(1.0)
+        .result(json!("a b"))
+        .at(2.0)
+        .tool_call("Read", json!({"file_path": "a"}))
+        .at(2.5)
+        .error("no such file")
+        .write(env)
+}
+
+#[test]
+fn a_trace_goes_to_v1_traces_as_gzipped_protobuf_with_the_headers_given() {
+    let env = TestEnv::new();
+    session(&env);
+    let (port, seen) = collector(vec![(200, "")]);
+    let run = env.run(&[
+        "export",
+        "--format",
+        "otlp-genai",
+        "--endpoint",
+        &format!("http://127.0.0.1:{port}"),
+        "--header",
+        "Authorization: Bearer s3cret",
+        "--header",
+        "x-project-name: demo",
+    ]);
+    run.success();
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1);
+    let got = &seen[0];
+    assert_eq!(got.path, "/v1/traces");
+    assert_eq!(got.header("content-type"), Some("application/x-protobuf"));
+    assert_eq!(got.header("authorization"), Some("Bearer s3cret"));
+    assert_eq!(got.header("x-project-name"), Some("demo"));
+    let request = ExportTraceServiceRequest::decode(&got.unzipped()[..]).unwrap();
+    let spans = &request.resource_spans[0].scope_spans[0].spans;
+    let names: Vec<&str> = spans.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "invoke_agent claude-code",
+            "execute_tool Bash",
+            "execute_tool Read"
+        ]
+    );
+    assert!(
+        spans
+            .iter()
+            .all(|s| s.trace_id.len() == 16 && s.span_id.len() == 8)
+    );
+    assert_eq!(spans[2].status.as_ref().unwrap().code, 2);
+    assert_eq!(
+        spans[1].end_time_unix_nano - spans[1].start_time_unix_nano,
+        1_000_000_000
+    );
+
+    // A URL with a path is used as it is; --otlp-json sends JSON.
+    let (port, seen) = collector(vec![(200, "")]);
+    env.run(&[
+        "export",
+        "--format",
+        "otlp",
+        "--otlp-json",
+        "--endpoint",
+        &format!("http://127.0.0.1:{port}/custom/traces"),
+    ])
+    .success();
+    let got = seen.lock().unwrap()[0].clone();
+    assert_eq!(got.path, "/custom/traces");
+    assert_eq!(got.header("content-type"), Some("application/json"));
+    let body: serde_json::Value = serde_json::from_slice(&got.unzipped()).unwrap();
+    assert_eq!(
+        body["resourceSpans"][0]["scopeSpans"][0]["spans"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+#[test]
+fn busy_answers_are_retried_with_backoff_and_retry_after() {
+    let env = TestEnv::new();
+    session(&env);
+    let (port, seen) = collector(vec![(429, "retry-after: 1\r\n"), (503, ""), (200, "")]);
+    let run = env.run(&[
+        "export",
+        "--format",
+        "otlp",
+        "--endpoint",
+        &format!("http://127.0.0.1:{port}"),
+    ]);
+    run.success();
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 3);
+    let first_wait = seen[1].at - seen[0].at;
+    assert!(
+        first_wait >= Duration::from_millis(950),
+        "Retry-After: 1 → {first_wait:?}"
+    );
+    assert!(
+        seen[2].at - seen[1].at >= Duration::from_millis(450),
+        "backoff"
+    );
+    assert_eq!(seen[0].body, seen[2].body, "the same trace each time");
+}
+
+#[test]
+fn a_refusal_is_one_error_line_and_exit_code_4_without_retrying() {
+    let env = TestEnv::new();
+    session(&env);
+    let (port, seen) = collector(vec![(400, "")]);
+    let run = env.run(&[
+        "export",
+        "--format",
+        "otlp",
+        "--endpoint",
+        &format!("http://127.0.0.1:{port}"),
+    ]);
+    assert_eq!(run.code, 4, "{run:?}");
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("HTTP 400") && run.stderr.contains("bad span: no name"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(seen.lock().unwrap().len(), 1, "a 400 is not retried");
+
+    // Busy for good: every attempt made, then the same kind of error.
+    let (port, seen) = collector(vec![(503, "")]);
+    let run = env.run(&[
+        "export",
+        "--format",
+        "otlp",
+        "--endpoint",
+        &format!("http://127.0.0.1:{port}"),
+    ]);
+    assert_eq!(run.code, 4, "{run:?}");
+    assert!(run.stderr.contains("HTTP 503"), "{}", run.stderr);
+    assert_eq!(seen.lock().unwrap().len(), 5, "bounded attempts");
+}
+
+#[test]
+fn an_unreachable_endpoint_is_one_error_line_and_exit_code_4() {
+    let env = TestEnv::new();
+    session(&env);
+    let port = free_port();
+    let run = env.run(&[
+        "export",
+        "--format",
+        "otlp",
+        "--endpoint",
+        &format!("http://127.0.0.1:{port}"),
+    ]);
+    assert_eq!(run.code, 4, "{run:?}");
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot send the trace"),
+        "{}",
+        run.stderr
+    );
+}
