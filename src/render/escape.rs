@@ -63,9 +63,14 @@ fn classify(bytes: &[u8], colour: bool) -> Seen {
     }
 }
 
-/// Printable ASCII and the bytes of characters other than the ones [`classify`] looks at.
+/// Printable ASCII, newline and tab, and the bytes of characters other than the ones
+/// [`classify`] looks at: the bytes [`classify`] always finds plain. Newline and tab are here
+/// so that indented JSON and tables stay on the sixteen-bytes-at-a-time path.
 fn is_plain(b: u8) -> bool {
-    (0x20..0x7f).contains(&b) || (b >= 0x80 && !matches!(b, 0xc2 | 0xd8 | 0xe2))
+    (0x20..0x7f).contains(&b)
+        || b == b'\n'
+        || b == b'\t'
+        || (b >= 0x80 && !matches!(b, 0xc2 | 0xd8 | 0xe2))
 }
 
 /// Whether `c` can change what a terminal shows beyond its own glyph: C0 (but newline and
@@ -201,6 +206,23 @@ mod tests {
         }
         out.flush().unwrap();
         String::from_utf8(out.inner).unwrap()
+    }
+
+    #[test]
+    fn a_byte_the_fast_path_skips_is_one_classify_finds_plain() {
+        for b in 0..=u8::MAX {
+            if !is_plain(b) {
+                continue;
+            }
+            for next in [&b""[..], b"\n", b"[0m", b"\x80\x9b", b"x"] {
+                let bytes = [&[b][..], next].concat();
+                for colour in [false, true] {
+                    assert!(matches!(classify(&bytes, colour), Seen::Plain), "{b:#x}");
+                }
+            }
+        }
+        let json = "{\n  \"a\": [\n\t1\n  ]\n}\n".repeat(40);
+        assert_eq!(through(&[json.as_bytes()], false), json);
     }
 
     #[test]
