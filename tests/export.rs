@@ -488,3 +488,69 @@ fn misuse_is_a_usage_error_in_one_line() {
     let run = export(&env, &["nosuchsession", "--format", "json"]);
     assert_eq!(run.code, 2, "{run:?}");
 }
+
+/// A hook-recorded session holds no usage (hooks never see it): its trace takes the model
+/// calls from the transcript the session names, as `cost` prices them, and the JSON export
+/// stays the store's events as they are.
+#[test]
+fn a_hook_sessions_trace_has_the_model_calls_its_transcript_logged() {
+    let env = TestEnv::new();
+    let transcript = crate::common::shared()
+        .join("corpus/claude-code/marot__spotter/258c7280-ae70-4798-800f-63464d01a85d.jsonl");
+    env.hook(
+        "session-start",
+        &json!({"session_id": "hook-usage", "hook_event_name": "SessionStart",
+                "source": "startup", "transcript_path": transcript, "cwd": env.path()}),
+    )
+    .success();
+    let cost = env
+        .run(&["cost", "hook-usage", "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(cost["estimated"], false, "{cost}");
+
+    let out = export(&env, &["hook-usage", "--format", "otlp-genai"])
+        .success()
+        .json();
+    let chats: Vec<Value> = spans(&out)
+        .into_iter()
+        .filter(|s| s["name"].as_str().unwrap().starts_with("chat "))
+        .collect();
+    assert!(!chats.is_empty(), "no model calls in {out}");
+    let sum = |key: &str| -> u64 {
+        chats
+            .iter()
+            .map(|s| match attr(s, key) {
+                Some(Value::String(n)) => n.parse::<u64>().unwrap(),
+                Some(n) => n.as_u64().unwrap(),
+                None => 0,
+            })
+            .sum()
+    };
+    let tokens = &cost["tokens"];
+    assert_eq!(
+        sum("gen_ai.usage.output_tokens"),
+        tokens["output"].as_u64().unwrap()
+    );
+    assert_eq!(
+        sum("gen_ai.usage.cache_read.input_tokens"),
+        tokens["cache_read"].as_u64().unwrap()
+    );
+    let all_input = ["input", "cache_read", "cache_creation"]
+        .iter()
+        .map(|k| tokens[*k].as_u64().unwrap())
+        .sum::<u64>();
+    assert_eq!(sum("gen_ai.usage.input_tokens"), all_input);
+
+    let json = export(&env, &["hook-usage", "--format", "json"])
+        .success()
+        .json();
+    assert!(
+        json["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["event_type"] != "llm_response"),
+        "the JSON export is the store's events as they are"
+    );
+}

@@ -15,7 +15,7 @@ use std::path::Path;
 
 use crate::analysis::outcome::Verdict;
 use crate::analysis::phases::{PhaseBuilder, Phases, Ran};
-use crate::capture::import::logged_usage;
+use crate::capture::import::{ResponseUsage, logged_usage};
 use crate::exit;
 use crate::model::view::View;
 use crate::model::{Agent, Event, SessionMeta};
@@ -69,15 +69,7 @@ pub(crate) fn phases_from<E: std::borrow::Borrow<Event>>(
 ) -> Phases {
     let agent = Agent::from_name(&meta.agent_name);
     let mut builder = PhaseBuilder::new(agent, Some(meta.started_at));
-    let mut responses = if meta.total_tokens == 0 {
-        transcript_of(store, &meta.session_id)
-            .and_then(|path| logged_usage(agent, Path::new(&path)))
-            .unwrap_or_default()
-    } else {
-        Vec::new()
-    }
-    .into_iter()
-    .peekable();
+    let mut responses = logged_responses(store, meta).into_iter().peekable();
     for event in events {
         let event = event.borrow();
         while let Some(r) = responses.next_if(|r| r.timestamp <= event.timestamp) {
@@ -89,6 +81,19 @@ pub(crate) fn phases_from<E: std::borrow::Borrow<Event>>(
         builder.usage_at(r.timestamp, &r.model, &r.usage);
     }
     builder.finish()
+}
+
+/// The model responses the log of a session's agent holds (a Claude Code transcript, a Codex
+/// rollout), when the session recorded no usage of its own (hooks never see it) and that log
+/// is still readable; else none.
+pub(crate) fn logged_responses(store: &Store, meta: &SessionMeta) -> Vec<ResponseUsage> {
+    if meta.total_tokens != 0 {
+        return Vec::new();
+    }
+    let agent = Agent::from_name(&meta.agent_name);
+    transcript_of(store, &meta.session_id)
+        .and_then(|path| logged_usage(agent, Path::new(&path)))
+        .unwrap_or_default()
 }
 
 /// The transcript a hook-recorded session names in its `session_start`.

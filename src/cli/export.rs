@@ -16,6 +16,7 @@ use crate::analysis::tree::Forest;
 use crate::error::Error;
 use crate::exit;
 use crate::export::Exported;
+use crate::model::{Event, EventType};
 use crate::store::Store;
 use hyper::Uri;
 
@@ -154,6 +155,9 @@ pub(crate) fn run(args: &ExportArgs, globals: &Globals) -> Result<u8> {
     let store = Store::new(globals.store_root());
     let id = store.select(&args.session.selector())?;
     let mut session = load(&store, &id)?;
+    if args.format.is_otlp() {
+        with_logged_usage(&store, &mut session);
+    }
     if args.anonymize {
         let anonymizer = super::export_anon::anonymizer()?;
         let mut report = crate::export::anonymize::Report::default();
@@ -356,6 +360,52 @@ pub(crate) fn refused(url: &Uri, answer: &super::http::Answer, what: &str) -> an
         }
     ))
     .into()
+}
+
+/// Gives each session of the tree that recorded no usage of its own (hooks never see it) the
+/// model responses its agent's log holds, as `explain` and `cost` read them, so that a trace
+/// has its model calls: each an `llm_response` event at the response's time, marked
+/// `"source": "transcript"`. Only for traces: the JSON and NDJSON exports stay the store's
+/// events as they are.
+pub(crate) fn with_logged_usage(store: &Store, session: &mut Exported) {
+    let has_responses = session
+        .events
+        .iter()
+        .any(|e| e.event_type == EventType::LlmResponse);
+    let logged = if has_responses {
+        Vec::new()
+    } else {
+        super::explain::logged_responses(store, &session.meta)
+    };
+    if !logged.is_empty() {
+        let sid = session.meta.session_id.clone();
+        let mut added: Vec<Event> = logged
+            .into_iter()
+            .enumerate()
+            .map(|(n, r)| {
+                let mut event = Event::new(
+                    EventType::LlmResponse,
+                    r.timestamp,
+                    format!("logged-response-{n}"),
+                    sid.clone(),
+                );
+                event.data = serde_json::json!({
+                    "model": r.model,
+                    "usage": r.usage.to_usage(),
+                    "source": "transcript",
+                });
+                event
+            })
+            .collect();
+        let mut events = std::mem::take(&mut session.events);
+        events.append(&mut added);
+        // Stable: a response logged at the same time as a recorded event comes after it.
+        events.sort_by(|a, b| a.timestamp.total_cmp(&b.timestamp));
+        session.events = events;
+    }
+    for sub in &mut session.subagents {
+        with_logged_usage(store, sub);
+    }
 }
 
 /// Reads session `id` and its subagent sessions (found through their parent links), each

@@ -40,6 +40,7 @@ pub(crate) fn run(args: &ExportArgs, globals: &Globals) -> Result<u8> {
     let mut loaded = Vec::new();
     for id in &ids {
         let mut session = load(&store, id)?;
+        super::export::with_logged_usage(&store, &mut session);
         if let Some(anonymizer) = &anonymizer {
             anonymizer.exported(&mut session, &mut report);
         }

@@ -199,7 +199,8 @@ impl Worker {
         for id in quiet {
             self.pending.remove(&id);
             match super::export::load(&self.store, &id) {
-                Ok(session) => {
+                Ok(mut session) => {
+                    super::export::with_logged_usage(&self.store, &mut session);
                     let options = crate::export::otlp::Options {
                         mode: crate::export::otlp::Mode::GenAi,
                         service_name: "agent-strace".to_owned(),

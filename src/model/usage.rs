@@ -68,6 +68,28 @@ impl Tokens {
     pub fn is_zero(&self) -> bool {
         self.total() == 0
     }
+
+    /// As a model API's usage object (Anthropic's names, which [`Tokens::from_usage`] reads
+    /// back to the same counts), for events the store writes from usage read elsewhere.
+    pub fn to_usage(&self) -> Value {
+        let mut usage = serde_json::json!({
+            "input_tokens": self.input,
+            "output_tokens": self.output,
+            "cache_read_input_tokens": self.cache_read,
+            "cache_creation_input_tokens": self.cache_creation,
+        });
+        if self.cache_creation_1h > 0 {
+            usage["cache_creation"] = serde_json::json!({
+                "ephemeral_5m_input_tokens": self.cache_creation - self.cache_creation_1h.min(self.cache_creation),
+                "ephemeral_1h_input_tokens": self.cache_creation_1h,
+            });
+        }
+        if self.reasoning > 0 {
+            usage["output_tokens_details"] =
+                serde_json::json!({"reasoning_tokens": self.reasoning});
+        }
+        usage
+    }
 }
 
 /// Tokens as a model API's usage object spells them: the one reader of usage, used on a
@@ -242,6 +264,25 @@ impl std::iter::Sum for Money {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_usage_object_reads_back_to_the_same_counts() {
+        let tokens = Tokens {
+            input: 3,
+            output: 50,
+            cache_creation: 700,
+            cache_creation_1h: 200,
+            cache_read: 9000,
+            reasoning: 20,
+        };
+        assert_eq!(Tokens::from_usage(&tokens.to_usage()), tokens);
+        let plain = Tokens {
+            input: 1,
+            output: 2,
+            ..Tokens::default()
+        };
+        assert_eq!(Tokens::from_usage(&plain.to_usage()), plain);
+    }
 
     #[test]
     fn money_is_exact() {

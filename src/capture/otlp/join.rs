@@ -317,7 +317,7 @@ impl<'a> SessionWrite<'a> {
         }
         if key.as_ref().is_none_or(|k| !self.responses.contains(k)) && !c.tokens.is_zero() {
             let mut data = common;
-            data.insert("usage".into(), usage(&c.tokens));
+            data.insert("usage".into(), c.tokens.to_usage());
             if let Some(reason) = &c.stop_reason {
                 data.insert("stop_reason".into(), reason.clone().into());
             }
@@ -434,7 +434,7 @@ impl<'a> SessionWrite<'a> {
         );
         let kind = match usage_tokens {
             Some(tokens) => {
-                data.insert("usage".into(), usage(&tokens));
+                data.insert("usage".into(), tokens.to_usage());
                 if let Some(model) = model {
                     data.insert("model".into(), model.into());
                 }
@@ -457,15 +457,6 @@ impl<'a> SessionWrite<'a> {
 }
 
 /// Tokens in the API's names, the shape every reader of `usage` takes.
-fn usage(t: &Tokens) -> Value {
-    json!({
-        "input_tokens": t.input,
-        "output_tokens": t.output,
-        "cache_read_input_tokens": t.cache_read,
-        "cache_creation_input_tokens": t.cache_creation,
-    })
-}
-
 /// A GenAI span's usage (semantic conventions 1.42: `gen_ai.usage.input_tokens` counts the
 /// cached tokens too, so they are taken back out into the store's separate counts).
 fn genai_usage(attrs: &super::telemetry::Attributes) -> Option<Tokens> {
