@@ -27,4 +27,5 @@ pub mod process;
 pub mod proxy;
 pub mod remote;
 pub mod sink;
+pub(crate) mod stop;
 pub mod transcript;

@@ -27,11 +27,13 @@ pub mod otlp;
 pub mod read;
 pub mod routes;
 
+use crate::capture::stop::Stop;
 use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::signal::unix::SignalKind;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -143,29 +145,6 @@ pub struct Server {
     collector: Arc<Collector>,
 }
 
-/// SIGTERM and SIGINT stop the collector gracefully.
-struct Stop {
-    term: tokio::signal::unix::Signal,
-    int: tokio::signal::unix::Signal,
-}
-
-impl Stop {
-    fn new() -> io::Result<Stop> {
-        use tokio::signal::unix::{SignalKind, signal};
-        Ok(Stop {
-            term: signal(SignalKind::terminate())?,
-            int: signal(SignalKind::interrupt())?,
-        })
-    }
-
-    async fn wait(&mut self) {
-        tokio::select! {
-            _ = self.term.recv() => {}
-            _ = self.int.recv() => {}
-        }
-    }
-}
-
 /// Threads that run handlers (parsing, scrubbing and writing events): the blocking pool of
 /// the runtime, so the connections' thread never waits on a disk.
 const HANDLER_THREADS: usize = 8;
@@ -181,7 +160,10 @@ impl Server {
             let _context = runtime.enter();
             let listener = std::net::TcpListener::bind(listen)?;
             listener.set_nonblocking(true)?;
-            (TcpListener::from_std(listener)?, Stop::new()?)
+            (
+                TcpListener::from_std(listener)?,
+                Stop::on(&[SignalKind::terminate(), SignalKind::interrupt()])?,
+            )
         };
         Ok(Server {
             runtime,

@@ -17,11 +17,13 @@
 mod exchange;
 mod upstream;
 
+use crate::capture::stop::Stop;
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use tokio::signal::unix::SignalKind;
 
 use hyper_util::rt::TokioIo;
 use serde_json::Map;
@@ -50,32 +52,6 @@ pub struct HttpProxy {
     clock: fn() -> f64,
 }
 
-/// SIGTERM, SIGINT and SIGHUP end the proxy cleanly.
-struct Stop {
-    term: tokio::signal::unix::Signal,
-    int: tokio::signal::unix::Signal,
-    hup: tokio::signal::unix::Signal,
-}
-
-impl Stop {
-    fn new() -> io::Result<Stop> {
-        use tokio::signal::unix::{SignalKind, signal};
-        Ok(Stop {
-            term: signal(SignalKind::terminate())?,
-            int: signal(SignalKind::interrupt())?,
-            hup: signal(SignalKind::hangup())?,
-        })
-    }
-
-    async fn wait(&mut self) {
-        tokio::select! {
-            _ = self.term.recv() => {}
-            _ = self.int.recv() => {}
-            _ = self.hup.recv() => {}
-        }
-    }
-}
-
 impl HttpProxy {
     /// Binds `listen` (port 0 picks a free one).
     pub fn bind(
@@ -90,7 +66,14 @@ impl HttpProxy {
             let _context = runtime.enter();
             let listener = std::net::TcpListener::bind(listen)?;
             listener.set_nonblocking(true)?;
-            (TcpListener::from_std(listener)?, Stop::new()?)
+            (
+                TcpListener::from_std(listener)?,
+                Stop::on(&[
+                    SignalKind::terminate(),
+                    SignalKind::interrupt(),
+                    SignalKind::hangup(),
+                ])?,
+            )
         };
         Ok(HttpProxy {
             runtime,
