@@ -396,6 +396,45 @@ fn issue_12_copilot_camel_case_payloads_are_a_copilot_session() {
     assert_every_analysis_reads(&env, COPILOT_SESSION, "bash");
 }
 
+/// Copilot writes its answer to events.jsonl behind its hooks: a loaded CI run's agentStop hook
+/// found none in 500 ms and the turn's answer was lost. The answer the stop could not read is
+/// read again when the session ends, recorded once, under the stop's event.
+#[test]
+fn a_copilot_answer_written_after_the_stop_hook_is_recorded_at_the_sessions_end() {
+    let env = TestEnv::new();
+    let steps = recorded_copilot(&env, false);
+    let transcript = env.home.path().join("events.jsonl");
+    let whole = std::fs::read_to_string(&transcript).unwrap();
+    // The file as the stop hook found it: everything before the answer's line.
+    let answer_at = whole.find("\"content\":\"done\"").unwrap();
+    let before = &whole[..=whole[..answer_at].rfind('\n').unwrap()];
+    for (event, payload) in &steps {
+        if event == "agentStop" {
+            std::fs::write(&transcript, before).unwrap();
+        }
+        if event == "sessionEnd" {
+            std::fs::write(&transcript, &whole).unwrap();
+        }
+        play(&env, &[(vec![event.as_str()], payload.clone())], &[]);
+    }
+    let events = env.events(COPILOT_SESSION);
+    let answers = of_type(&events, "assistant_response");
+    assert_eq!(answers.len(), 2, "{answers:#?}");
+    assert_eq!(answers[0]["data"]["text"], "", "the stop found no answer");
+    assert_eq!(answers[1]["data"]["text"], "done", "{answers:#?}");
+    assert_eq!(answers[1]["data"]["late"], true);
+    assert_eq!(answers[1]["parent_id"], answers[0]["event_id"]);
+    let last = events.last().unwrap();
+    assert_eq!(last["event_type"], "session_end");
+    // `explain` and `replay` read the late answer as the turn's.
+    let replay = env
+        .run(&["replay", COPILOT_SESSION])
+        .success()
+        .stdout
+        .clone();
+    assert!(replay.contains("done"), "{replay}");
+}
+
 #[test]
 fn copilot_pascal_case_payloads_are_copilot_by_its_environment_or_agent_flag() {
     for (args, vars) in [

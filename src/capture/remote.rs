@@ -115,14 +115,11 @@ impl HookCall {
         let Value::Object(fields) = value else {
             return None;
         };
-        let answer = match &payload.answer {
-            Some(Answer::Text(text)) => Some(text.clone()),
-            Some(Answer::ClaudeTranscript(path)) => {
-                super::transcript::last_assistant_text(std::path::Path::new(path))
-            }
-            None => None,
-        }
-        .map(|text| privacy.apply_str(&text).into_owned());
+        let answer = payload
+            .answer
+            .as_ref()
+            .and_then(Answer::read)
+            .map(|text| privacy.apply_str(&text).into_owned());
         Some(HookCall {
             event: event.to_owned(),
             payload: fields,

@@ -174,10 +174,9 @@ fn finish(
     let agent_id = f.agent_id()?;
     let cwd = f.optional("cwd")?;
     let answer = match event {
-        HookEvent::Stop | HookEvent::SubagentStop => f
-            .text("transcript_path")
-            .and_then(|path| answer_when_written(Path::new(&path)))
-            .map(Answer::Text),
+        HookEvent::Stop | HookEvent::SubagentStop => {
+            f.text("transcript_path").map(Answer::CopilotEvents)
+        }
         _ => None,
     };
     let text = |key: &str| f.text(key);
@@ -239,14 +238,16 @@ fn take_time(fields: &mut Map<String, Value>, key: &str) -> Result<Option<f64>, 
 
 /// Copilot writes `events.jsonl` behind its hooks: observed on 1.0.102 driven offline, the
 /// agentStop hook can start before the answer's line is in the file. A stop hook that finds
-/// none looks again a few times, never longer than this in all. 150 ms was too short on a
-/// loaded machine (a clean-clone CI run recorded an empty answer); the wait only happens at the
-/// end of a turn, and only while the answer is missing.
-const ANSWER_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
+/// none looks again every 25 ms, never longer than this in all. 150 ms and then 500 ms were too
+/// short on a loaded machine (clean-clone CI runs recorded an empty answer); the wait only
+/// happens at the end of a turn, only while the answer is missing, and ends as soon as the
+/// line is there. An answer still missing then is looked for again when the session ends
+/// (`Recorder`'s late answer).
+const ANSWER_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// [`last_answer`], waiting up to [`ANSWER_WAIT`] for the file to catch up; `None` at once when
 /// there is no such file.
-fn answer_when_written(path: &Path) -> Option<String> {
+pub(super) fn answer_when_written(path: &Path) -> Option<String> {
     let started = std::time::Instant::now();
     loop {
         if let Some(text) = last_answer(path) {

@@ -130,6 +130,25 @@ pub enum Answer {
     Text(String),
     /// The last assistant text of a Claude Code transcript at this path.
     ClaudeTranscript(String),
+    /// The turn's answer in GitHub Copilot CLI's `events.jsonl` at this path, which Copilot
+    /// may write after its stop hook has run (the session's end looks again).
+    CopilotEvents(String),
+}
+
+impl Answer {
+    /// The answer's text: the payload's, or read from the file it names (`None` when that
+    /// cannot be read or holds none).
+    pub fn read(&self) -> Option<String> {
+        match self {
+            Answer::Text(text) => Some(text.clone()),
+            Answer::ClaudeTranscript(path) => {
+                crate::capture::transcript::last_assistant_text(std::path::Path::new(path))
+            }
+            Answer::CopilotEvents(path) => {
+                super::copilot::answer_when_written(std::path::Path::new(path))
+            }
+        }
+    }
 }
 
 /// A checked payload, in the normal form.

@@ -15,11 +15,10 @@ use super::spawn;
 use crate::capture::attribution::Attribution;
 use crate::capture::guard::{Denial, Guard};
 use crate::capture::sink::Sink;
-use crate::capture::transcript::last_assistant_text;
 use crate::model::policy::DENIED_KEY;
 use crate::model::tools::{self, ToolKind};
 use crate::model::view;
-use crate::model::{Event, EventType, SessionMeta};
+use crate::model::{Agent, Event, EventType, SessionMeta};
 use crate::store::{CallKey, ClaimedCall, Store, StoreError, subagent_session_id};
 
 /// Payload fields that say where a session lives, not what happened in it.
@@ -28,6 +27,10 @@ const PLUMBING: [&str; 1] = ["transcript_path"];
 /// The turn a prompt, call, result or answer belongs to (Codex names each turn), kept so that a
 /// turn's events can be told apart and matched with the agent's own log.
 const TURN_ID: &str = "turn_id";
+
+/// In an `assistant_response` whose answer the stop hook could not read yet: the file to read
+/// it from when the session ends.
+const ANSWER_PENDING: &str = "answer_pending_from";
 
 /// Whether the policy in force denies the call a pre-tool or permission-request payload is
 /// about; `None` for any other event, or a call the policy allows. Judged before anything is
@@ -330,12 +333,41 @@ impl Recorder<'_> {
         self.write(parent, vec![event])
     }
 
+    /// The answer of the session's last turn when its stop hook could not find it (Copilot
+    /// writes it behind its hooks) and it can be read now: an `assistant_response` marked
+    /// `late`, under the stop's event. None in every other case, and for every agent that
+    /// hands over its answer in the payload.
+    fn late_answer(&self, session: &str) -> Vec<Event> {
+        if self.payload.agent != Agent::Copilot {
+            return Vec::new();
+        }
+        let Ok(events) = self.store.events(session) else {
+            return Vec::new();
+        };
+        let Some(stop) = events
+            .filter(|e| e.event_type == EventType::AssistantResponse)
+            .last()
+        else {
+            return Vec::new();
+        };
+        let Some(path) = stop.data.get(ANSWER_PENDING).and_then(Value::as_str) else {
+            return Vec::new();
+        };
+        let Some(text) = super::copilot::answer_when_written(Path::new(path)) else {
+            return Vec::new();
+        };
+        let mut late = self.event(
+            EventType::AssistantResponse,
+            session,
+            object([("text", text.into()), ("late", true.into())]),
+        );
+        late.parent_id = Some(stop.event_id);
+        vec![late]
+    }
+
     /// The agent's last answer, from the payload or the transcript it names.
     fn answer(&self) -> Option<String> {
-        match self.payload.answer.as_ref()? {
-            Answer::Text(text) => Some(text.clone()),
-            Answer::ClaudeTranscript(path) => last_assistant_text(Path::new(path)),
-        }
+        self.payload.answer.as_ref().and_then(Answer::read)
     }
 
     /// The fields the agent's wire module did not know, kept as sent beside what the event
@@ -401,7 +433,10 @@ impl Recorder<'_> {
             HookEvent::SessionEnd => {
                 let mut data = Map::new();
                 self.copy(&mut data, &["reason", "cwd"]);
-                (EventType::SessionEnd, data)
+                self.keep_unknown(&mut data);
+                let mut events = self.late_answer(session);
+                events.push(self.event(EventType::SessionEnd, session, data));
+                return self.write(session, events);
             }
             HookEvent::UserPromptSubmit => {
                 let mut data = object([("prompt", p.prompt.clone().unwrap_or(Value::Null))]);
@@ -415,8 +450,13 @@ impl Recorder<'_> {
                 return self.tool_result(session);
             }
             HookEvent::Stop => {
-                let mut data = object([("text", self.answer().unwrap_or_default().into())]);
+                let text = self.answer().unwrap_or_default();
+                let mut data = object([("text", text.as_str().into())]);
                 self.copy(&mut data, &["stop_hook_active", TURN_ID]);
+                // An answer the agent had not written yet: where to look again at the end.
+                if let (true, Some(Answer::CopilotEvents(path))) = (text.is_empty(), &p.answer) {
+                    data.insert(ANSWER_PENDING.into(), path.as_str().into());
+                }
                 (EventType::AssistantResponse, data)
             }
             // Events with no kind of their own (notifications, compaction, permission requests
