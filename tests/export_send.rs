@@ -178,6 +178,24 @@ fn a_trace_goes_to_v1_traces_as_gzipped_protobuf_with_the_headers_given() {
     );
 }
 
+/// The binary is linked statically against glibc where it can be (adr/0004): a host name is
+/// still found, through `/etc/hosts`, and the trace sent.
+#[test]
+fn an_endpoint_named_by_host_name_is_found_and_sent_to() {
+    let env = TestEnv::new();
+    session(&env);
+    let (port, seen) = collector(vec![(200, "")]);
+    env.run(&[
+        "export",
+        "--format",
+        "otlp",
+        "--endpoint",
+        &format!("http://localhost:{port}"),
+    ])
+    .success();
+    assert_eq!(seen.lock().unwrap()[0].path, "/v1/traces");
+}
+
 #[test]
 fn busy_answers_are_retried_with_backoff_and_retry_after() {
     let env = TestEnv::new();

@@ -116,6 +116,27 @@ fn three_sessions(env: &TestEnv) {
     session(env, "cccc-3", 1_700_000_200.0, Some("third task"), 4);
 }
 
+/// A read closes the index as SQLite expects, so that the last connection to close removes the
+/// write-ahead log and its shared memory: nothing of a read stays in the store. (`list` once
+/// kept its sessions in memory until the process ended, and the connection with them.)
+#[test]
+fn a_listing_closes_the_index_and_leaves_no_write_ahead_log() {
+    let env = TestEnv::new();
+    three_sessions(&env);
+    for args in [&["list"][..], &["list", "--all", "--format", "json"]] {
+        env.run(args).success();
+        for side in ["-wal", "-shm"] {
+            let path = PathBuf::from(format!("{}{side}", index(&env).display()));
+            assert!(
+                !path.exists(),
+                "`{}` left {}",
+                args.join(" "),
+                path.display()
+            );
+        }
+    }
+}
+
 #[test]
 fn the_index_is_rebuilt_after_it_is_deleted_and_lists_what_the_files_say() {
     let env = TestEnv::new();

@@ -1,6 +1,6 @@
 //! `list`: the sessions in the store (or in every store), newest first.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 
 use anyhow::Result;
@@ -38,13 +38,13 @@ pub(crate) struct ListArgs {
 }
 
 #[derive(Debug, Serialize)]
-struct ListedSession {
-    session_id: String,
+struct ListedSession<'a> {
+    session_id: &'a str,
     started_at: f64,
     ended_at: Option<f64>,
     duration_s: Option<f64>,
-    agent_name: String,
-    command: String,
+    agent_name: &'a str,
+    command: &'a str,
     tool_calls: u64,
     /// Calls that failed, as `stats` counts them.
     errors: u64,
@@ -52,21 +52,21 @@ struct ListedSession {
     rejections: u64,
     llm_requests: u64,
     total_tokens: u64,
-    parent_session_id: Option<String>,
+    parent_session_id: Option<&'a str>,
     /// The title the agent gave the session (Claude Code's `summary`).
-    title: Option<String>,
-    first_prompt: Option<String>,
+    title: Option<&'a str>,
+    first_prompt: Option<&'a str>,
     /// The session's cost with its subagents', from the index; `None` when the index could
     /// not be used.
     cost_usd: Option<f64>,
     /// Some of that cost is estimated from payload sizes (no usage was recorded).
     cost_estimated: bool,
     /// The project folder whose store holds the session; `null` for the user-level store.
-    project: Option<String>,
+    project: Option<&'a str>,
     /// The store's folder.
-    store: String,
+    store: &'a str,
     #[serde(skip)]
-    project_label: String,
+    project_label: &'a str,
 }
 
 /// How much of the first prompt is kept: enough to recognise the session.
@@ -79,36 +79,47 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
     if since >= until {
         return Err(usage("--since must be before --until"));
     }
-    let mut listed = Vec::new();
-    for located in args.scope.stores(globals)? {
-        let listing = super::listing::sessions(&located.store)?;
-        let costs = with_subagents(&listing.sessions);
-        // The same for every session of this store.
-        let place = Place {
+    let stores = args.scope.stores(globals)?;
+    // The same for every session of a store.
+    let places: Vec<Place> = stores
+        .iter()
+        .map(|located| Place {
             project: located.path(),
             store: located.store.root().to_string_lossy().into_owned(),
             project_label: located.label(),
-        };
+        })
+        .collect();
+    let listings = stores
+        .iter()
+        .map(|located| super::listing::sessions(&located.store))
+        .collect::<Result<Vec<_>>>()?;
+    let mut listed = Vec::with_capacity(listings.iter().map(|l| l.sessions.len()).sum());
+    for (listing, place) in listings.iter().zip(&places) {
+        let costs = with_subagents(&listing.sessions);
         listed.extend(
             listing
                 .sessions
-                .into_iter()
+                .iter()
                 .zip(costs)
                 .filter(|(s, _)| args.all || s.summary.meta.parent_session_id.is_none())
                 .filter(|(s, _)| (since..until).contains(&s.summary.meta.started_at))
-                .map(|(s, cost)| listed_session(s, cost, &place)),
+                .map(|(s, cost)| listed_session(s, cost, place)),
         );
     }
-    // Every store's listing is newest first; several are merged the same way.
-    listed.sort_by(|a, b| {
+    // Every store's listing is newest first; several are merged the same way. (One is in order
+    // already, and sorting ten thousand sessions would move them about for nothing.)
+    let newest_first = |a: &ListedSession, b: &ListedSession| {
         b.started_at
             .total_cmp(&a.started_at)
-            .then_with(|| b.session_id.cmp(&a.session_id))
-    });
+            .then_with(|| b.session_id.cmp(a.session_id))
+    };
+    if !listed.is_sorted_by(|a, b| newest_first(a, b).is_le()) {
+        listed.sort_by(newest_first);
+    }
     listed.truncate(args.last.unwrap_or(usize::MAX));
     let mut out = stdout(globals.colour());
     match args.format.format {
-        Format::Json => crate::render::json::write(&mut out, &listed)?,
+        Format::Json => crate::render::json::write_list(&mut out, &listed)?,
         Format::Text => text(
             &mut out,
             &listed,
@@ -117,6 +128,13 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
         )?,
     }
     out.flush()?;
+    drop(listed);
+    for listing in listings {
+        // The process ends with this command, and freeing ten thousand sessions' strings one by
+        // one (cold in the cache by now) takes as long as printing them did: that memory goes
+        // back with the process instead. The rest (the index's connection) closes as usual.
+        std::mem::forget(listing.sessions);
+    }
     Ok(exit::OK)
 }
 
@@ -126,10 +144,18 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
 /// Most sessions have no subagents, so only the few parents walk their descendants, by
 /// position, without copying any session's metadata.
 fn with_subagents(sessions: &[IndexedSession]) -> Vec<Option<(Money, bool)>> {
+    let parents: HashSet<&str> = sessions
+        .iter()
+        .filter_map(|s| s.summary.meta.parent_session_id.as_deref())
+        .collect();
+    if parents.is_empty() {
+        return sessions.iter().map(|s| s.cost).collect();
+    }
     let position: HashMap<&str, usize> = sessions
         .iter()
         .enumerate()
         .map(|(i, s)| (s.summary.meta.session_id.as_str(), i))
+        .filter(|(id, _)| parents.contains(id))
         .collect();
     let mut children: HashMap<usize, Vec<usize>> = HashMap::new();
     for (i, s) in sessions.iter().enumerate() {
@@ -177,36 +203,33 @@ struct Place {
     project_label: String,
 }
 
-fn listed_session(
-    session: IndexedSession,
+fn listed_session<'a>(
+    session: &'a IndexedSession,
     cost: Option<(Money, bool)>,
-    place: &Place,
-) -> ListedSession {
-    let (errors, rejections) = (session.summary.failures(), session.summary.rejections);
-    let meta = session.summary.meta;
-    let first_prompt = session.first_prompt;
-    let title = meta.title().map(str::to_owned);
+    place: &'a Place,
+) -> ListedSession<'a> {
+    let meta = &session.summary.meta;
     ListedSession {
         cost_usd: cost.map(|(c, _)| c.usd()),
         cost_estimated: cost.is_some_and(|(_, e)| e),
-        project: place.project.clone(),
-        store: place.store.clone(),
-        project_label: place.project_label.clone(),
+        project: place.project.as_deref(),
+        store: &place.store,
+        project_label: &place.project_label,
         // Milliseconds are the precision timestamps carry; more digits are float noise.
         duration_s: meta.duration_secs().map(|d| (d * 1000.0).round() / 1000.0),
-        session_id: meta.session_id,
+        session_id: &meta.session_id,
         started_at: meta.started_at,
         ended_at: meta.ended_at,
-        agent_name: meta.agent_name,
-        command: meta.command,
+        agent_name: &meta.agent_name,
+        command: &meta.command,
         tool_calls: meta.tool_calls,
-        errors,
-        rejections,
+        errors: session.summary.failures(),
+        rejections: session.summary.rejections,
         llm_requests: meta.llm_requests,
         total_tokens: meta.total_tokens,
-        title,
-        parent_session_id: meta.parent_session_id,
-        first_prompt,
+        title: meta.title(),
+        parent_session_id: meta.parent_session_id.as_deref(),
+        first_prompt: session.first_prompt.as_deref(),
     }
 }
 
@@ -261,7 +284,7 @@ fn text(
         let project = if projects {
             format!(
                 "{:<project_width$}  ",
-                terminal::path_tail(&s.project_label, PROJECT_CHARS)
+                terminal::path_tail(s.project_label, PROJECT_CHARS)
             )
         } else {
             String::new()
@@ -293,11 +316,9 @@ fn text(
         // The agent's title names the session best; else the first prompt, quoted.
         let prompt = s
             .title
-            .as_deref()
             .map(|t| terminal::one_line(t, PROMPT_CHARS))
             .or_else(|| {
                 s.first_prompt
-                    .as_deref()
                     .map(|p| format!("\"{}\"", terminal::one_line(p, PROMPT_CHARS)))
             });
         writeln!(
@@ -306,7 +327,7 @@ fn text(
             paint.cyan(&format!("{:<id_width$}", s.session_id)),
             terminal::local_time(s.started_at),
             duration,
-            terminal::one_line(&s.agent_name, 12),
+            terminal::one_line(s.agent_name, 12),
             s.tool_calls,
             prompt.unwrap_or_default(),
         )?;

@@ -73,6 +73,40 @@ fn is_plain(b: u8) -> bool {
         || (b >= 0x80 && !matches!(b, 0xc2 | 0xd8 | 0xe2))
 }
 
+/// How many of the first bytes of `bytes`, in whole words of eight, are printable ASCII,
+/// newline or tab: the usual run of JSON or a table, looked at a word at a time.
+fn plain_ascii_prefix(bytes: &[u8]) -> usize {
+    let mut plain = 0;
+    for chunk in bytes.chunks_exact(8) {
+        let word = chunk.try_into().map_or(0, u64::from_le_bytes);
+        if !is_plain_ascii_word(word) {
+            break;
+        }
+        plain += 8;
+    }
+    plain
+}
+
+/// Whether each byte of `word` is printable ASCII (0x20 to 0x7e), newline or tab.
+///
+/// Once every byte is known to be below 0x80, adding a constant to the word cannot carry from
+/// one byte into the next, so the top bit of each byte of a sum says what the byte was.
+fn is_plain_ascii_word(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const TOP: u64 = 0x8080_8080_8080_8080;
+    if word & TOP != 0 {
+        return false;
+    }
+    // The top bit set where a byte is at least 0x20 (0x20 + 0x60 = 0x80) ...
+    let printable_or_del = (word + ONES * 0x60) & TOP;
+    // ... or is a newline or a tab (a zero byte after the XOR leaves it clear).
+    let newline = !((word ^ (ONES * 0x0a)) + ONES * 0x7f) & TOP;
+    let tab = !((word ^ (ONES * 0x09)) + ONES * 0x7f) & TOP;
+    // DEL is the one byte below 0x80 that reaches 0x80 when one is added.
+    let del = (word + ONES) & TOP;
+    (printable_or_del | newline | tab) == TOP && del == 0
+}
+
 /// Whether `c` can change what a terminal shows beyond its own glyph: C0 (but newline and
 /// tab), DEL, C1, and the marks that reorder or isolate bidirectional text.
 pub fn is_hostile(c: char) -> bool {
@@ -126,8 +160,9 @@ impl<W: Write> Escaping<W> {
         let mut start = 0;
         let mut i = 0;
         while i < bytes.len() {
-            // Plain text is most of what passes: sixteen bytes at a time, in a form the compiler
-            // turns into vector instructions, while all of them are plain.
+            // Plain text is most of what passes: eight ASCII bytes at a time, then sixteen of any
+            // kind in a form the compiler turns into vector instructions, while all are plain.
+            i += plain_ascii_prefix(&bytes[i..]);
             while let Some(block) = bytes.get(i..i + 16)
                 && block.iter().fold(true, |all, &b| all & is_plain(b))
             {
@@ -198,6 +233,27 @@ impl<W: Write> Write for Escaping<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The word-at-a-time test agrees with [`is_plain`] on ASCII for every byte value in every
+    /// position, among plain letters, newlines and tabs.
+    #[test]
+    fn a_word_is_plain_ascii_exactly_when_each_of_its_bytes_is() {
+        for fill in [b'a', b'\n', b'\t', b' ', b'~'] {
+            for position in 0..8 {
+                for byte in 0..=255u8 {
+                    let mut bytes = [fill; 8];
+                    bytes[position] = byte;
+                    let expected = bytes.iter().all(|&b| b < 0x80 && is_plain(b));
+                    assert_eq!(
+                        is_plain_ascii_word(u64::from_le_bytes(bytes)),
+                        expected,
+                        "{bytes:?}"
+                    );
+                }
+            }
+        }
+        assert_eq!(plain_ascii_prefix(b"{\n  \"id\": 1,\t\x1b[31m"), 8);
+    }
 
     fn through(chunks: &[&[u8]], colour: bool) -> String {
         let mut out = Escaping::new(Vec::new(), colour);

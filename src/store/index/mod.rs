@@ -38,6 +38,7 @@ mod fold;
 mod folds;
 mod refresh;
 mod rows;
+mod scan;
 mod schema;
 mod stale;
 
@@ -290,9 +291,9 @@ mod tests {
                 serde_json::json!({"tool_name": "Bash", "arguments": {"command": "ls"}}),
             ))
             .unwrap();
-        let known = slow.known().unwrap();
-        let names = stale::folder_names(store.root());
-        let on_disk = stale::scan_folders(&store, &known, names).unwrap();
+        let (known, on_disk, ()) =
+            scan::look_while_reading(&store, || slow.known(), |_| ()).unwrap();
+        let on_disk = on_disk.unwrap();
         assert!(on_disk.iter().any(|d| d.stale));
 
         let mut fast = Index::open(&store).unwrap();

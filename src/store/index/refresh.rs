@@ -6,9 +6,8 @@ use std::collections::HashMap;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::fold::{Folding, pico};
-use super::stale::{
-    FileState, Known, KnownSessions, OnDisk, is_stale, known_and_names, known_in, scan_folders,
-};
+use super::scan::look_while_reading;
+use super::stale::{FileState, Known, KnownSessions, OnDisk, is_stale, known_in};
 use super::{Index, IndexError, RefreshReport};
 use crate::model::SessionMeta;
 use crate::model::pricing::{ModelPrice, PriceTable};
@@ -21,10 +20,9 @@ use crate::store::{Store, StoreError};
 impl Index {
     /// Brings the index up to date with the store's files.
     pub fn refresh(&mut self, store: &Store) -> Result<RefreshReport, IndexError> {
-        let (known, names) =
-            known_and_names(store.root(), || self.known()).map_err(|e| self.sql_error(e))?;
-        let on_disk = scan_folders(store, &known, names)?;
-        self.bring_up_to_date(store, on_disk, known)
+        let (known, on_disk, ()) =
+            look_while_reading(store, || self.known(), |_| ()).map_err(|e| self.sql_error(e))?;
+        self.bring_up_to_date(store, on_disk?, known)
     }
 
     /// Refolds, extends or deletes the sessions a scan found stale.

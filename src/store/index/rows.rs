@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use rusqlite::params;
 
-use super::stale::{known_and_names, scan_folders};
+use super::scan::look_while_reading;
 use super::{Index, IndexError, IndexedSession};
 use crate::model::{Counters, Money, SessionMeta};
 use crate::store::layout::META;
@@ -14,33 +14,34 @@ impl Index {
     /// Every session as [`Index::read_sessions`] gives it, after bringing the index up to date.
     ///
     /// Looking at every session's files and reading the index are independent, so they run at
-    /// once: most reads find nothing stale, and then the rows read meanwhile are the answer.
+    /// once (see [`look_while_reading`]): most reads find nothing stale, and then the rows read
+    /// meanwhile are the answer.
     pub(super) fn read_fresh_sessions(
         &mut self,
         store: &Store,
     ) -> Result<(Vec<IndexedSession>, Vec<StoreError>), IndexError> {
-        let (known, names) =
-            known_and_names(store.root(), || self.known()).map_err(|e| self.sql_error(e))?;
-        let (on_disk, read) = std::thread::scope(|scope| {
-            let scan = scope.spawn(|| scan_folders(store, &known, names));
-            let read = self.read_sessions(store);
-            let on_disk = scan
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (on_disk, read)
-        });
+        let (known, on_disk, read) = look_while_reading(
+            store,
+            || self.known(),
+            |known| self.read_sessions(store, known.len()),
+        )
+        .map_err(|e| self.sql_error(e))?;
         let on_disk = on_disk?;
         if on_disk.iter().all(|d| !d.stale) {
             return read;
         }
+        let sessions = known.len();
         self.bring_up_to_date(store, on_disk, known)?;
-        self.read_sessions(store)
+        self.read_sessions(store, sessions)
     }
 
-    /// Every indexed session, newest first, and the sessions whose metadata is unreadable.
+    /// Every indexed session, newest first (ties by id, last first), and the sessions whose
+    /// metadata is unreadable; room is made for about `sessions` of them at once.
+    ///
     pub(super) fn read_sessions(
         &self,
         store: &Store,
+        sessions: usize,
     ) -> Result<(Vec<IndexedSession>, Vec<StoreError>), IndexError> {
         let mut stmt = self
             .conn
@@ -52,7 +53,7 @@ impl Index {
                  FROM idx_sessions",
             )
             .map_err(|e| self.sql_error(e))?;
-        let mut sessions = Vec::new();
+        let mut listed = Vec::with_capacity(sessions);
         let mut unreadable = Vec::new();
         let mut rows = stmt.query([]).map_err(|e| self.sql_error(e))?;
         while let Some(row) = rows.next().map_err(|e| self.sql_error(e))? {
@@ -120,11 +121,12 @@ impl Index {
                 }))
             };
             match get().map_err(|e| self.sql_error(e))? {
-                Ok(s) => sessions.push(s),
+                Ok(s) => listed.push(s),
                 Err(e) => unreadable.push(e),
             }
         }
-        Ok((newest_first(sessions), unreadable))
+        newest_first(&mut listed);
+        Ok((listed, unreadable))
     }
 
     /// Every cached figure called `name`, by session id, with the key it was computed for.
@@ -177,9 +179,11 @@ impl Index {
     }
 }
 
-/// `sessions` newest first (ties by id, last first). A session is a few hundred bytes, so the
-/// order is found on small keys and each session then moved once, not at every step of a sort.
-fn newest_first(sessions: Vec<IndexedSession>) -> Vec<IndexedSession> {
+/// Sorts `sessions` newest first (ties by id, last first). A session is a few hundred bytes,
+/// so the order is found on small keys and then each session moved into its place by swaps,
+/// at most once each, in place: neither a sort's many moves nor a second copy of them all.
+/// (SQLite's `ORDER BY` costs more: it copies every row into its sorter first.)
+fn newest_first(sessions: &mut [IndexedSession]) {
     let mut order: Vec<usize> = (0..sessions.len()).collect();
     order.sort_by(|&a, &b| {
         let (a, b) = (&sessions[a].summary.meta, &sessions[b].summary.meta);
@@ -187,8 +191,16 @@ fn newest_first(sessions: Vec<IndexedSession>) -> Vec<IndexedSession> {
             .total_cmp(&a.started_at)
             .then_with(|| b.session_id.cmp(&a.session_id))
     });
-    let mut slots: Vec<Option<IndexedSession>> = sessions.into_iter().map(Some).collect();
-    order.into_iter().filter_map(|i| slots[i].take()).collect()
+    // Position `i` takes the session first at `order[i]`; one found at an earlier position has
+    // been swapped away from there, so its trail of swaps is followed to where it is now.
+    for i in 0..order.len() {
+        let mut from = order[i];
+        while from < i {
+            from = order[from];
+        }
+        order[i] = from;
+        sessions.swap(i, from);
+    }
 }
 
 /// Figures a layer above the store computed from sessions and cached in the index, by session
@@ -203,5 +215,62 @@ impl Derived {
             .get(id)
             .filter(|(k, _)| k == key)
             .and_then(|(_, v)| serde_json::from_str(v).ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SessionMeta;
+
+    fn session(id: &str, started_at: f64) -> IndexedSession {
+        IndexedSession {
+            summary: SessionSummary {
+                meta: SessionMeta::new(id, started_at),
+                counters: None,
+                meta_error: None,
+                rejections: 0,
+            },
+            first_prompt: None,
+            transcript_path: None,
+            cost: None,
+        }
+    }
+
+    #[test]
+    fn sessions_are_put_newest_first_in_place_ties_by_id_last_first() {
+        // Every order of a few sessions, some starting at the same time.
+        let starts = [3.0, 1.0, 2.0, 2.0, 5.0, 1.0, 4.0];
+        for rotation in 0..starts.len() {
+            let mut sessions: Vec<IndexedSession> = (0..starts.len())
+                .map(|i| {
+                    let j = (i + rotation) % starts.len();
+                    session(&format!("s{j}"), starts[j])
+                })
+                .collect();
+            sessions.swap(0, starts.len() - 1 - rotation % 3);
+            newest_first(&mut sessions);
+            let order: Vec<(f64, &str)> = sessions
+                .iter()
+                .map(|s| {
+                    (
+                        s.summary.meta.started_at,
+                        s.summary.meta.session_id.as_str(),
+                    )
+                })
+                .collect();
+            assert_eq!(
+                order,
+                [
+                    (5.0, "s4"),
+                    (4.0, "s6"),
+                    (3.0, "s0"),
+                    (2.0, "s3"),
+                    (2.0, "s2"),
+                    (1.0, "s5"),
+                    (1.0, "s1")
+                ]
+            );
+        }
     }
 }

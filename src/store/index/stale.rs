@@ -1,16 +1,16 @@
-//! Which sessions changed since they were indexed: the identity of each session's files,
-//! looked at for every session on every read.
+//! Which sessions changed since they were indexed: the identity of each session's files, what
+//! the index knows of them, and whether the two differ.
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use rustix::fs::{AtFlags, Mode, OFlags};
+use rustix::fs::AtFlags;
 
 use rusqlite::Connection;
 
-use crate::store::layout::{EVENTS, META};
-use crate::store::{Store, StoreError};
+use crate::store::Store;
+use crate::store::layout::META;
 
 /// The identity of a file: whether it changed since it was indexed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -40,7 +40,7 @@ impl FileState {
     /// whole path, which is most of what a stat costs here. A link is not followed (the
     /// store's files are never links of ours); like anything else in a file's place, it is
     /// a state (see [`FileState::of`]).
-    fn at(root: &OwnedFd, path: &mut String, id: &str, name: &str) -> Option<FileState> {
+    pub(super) fn at(root: &OwnedFd, path: &mut String, id: &str, name: &str) -> Option<FileState> {
         path.clear();
         path.push_str(id);
         path.push('/');
@@ -84,14 +84,20 @@ pub(super) struct Known {
 /// `str` order agree), so that a session is found by binary search; and the connection's
 /// `data_version` from before it was read, which tells whether another connection has
 /// committed since (see [`KnownSessions::still_current`]).
-pub(super) struct KnownSessions(Vec<Known>, i64);
+pub(super) struct KnownSessions(pub(super) Vec<Known>, i64);
 
 impl KnownSessions {
     pub(super) fn get(&self, id: &str) -> Option<&Known> {
-        self.0
-            .binary_search_by(|k| k.id.as_str().cmp(id))
-            .ok()
-            .map(|i| &self.0[i])
+        self.position(id).map(|i| &self.0[i])
+    }
+
+    pub(super) fn position(&self, id: &str) -> Option<usize> {
+        self.0.binary_search_by(|k| k.id.as_str().cmp(id)).ok()
+    }
+
+    /// How many sessions the index has.
+    pub(super) fn len(&self) -> usize {
+        self.0.len()
     }
 
     /// Whether `conn` (the connection these rows were read on, now in a transaction) sees the
@@ -107,119 +113,9 @@ fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("PRAGMA data_version", [], |r| r.get(0))
 }
 
-/// The names in the store's folder that can be sessions, in no order: read on a thread of its
-/// own while the caller reads what the index knows, since neither needs the other.
-pub(super) fn folder_names(root: &Path) -> Result<Vec<String>, StoreError> {
-    let entries = std::fs::read_dir(root).map_err(|e| StoreError::io(root, e))?;
-    Ok(entries
-        .flatten()
-        .filter_map(|entry| entry.file_name().into_string().ok())
-        .filter(|id| !id.starts_with('.') && crate::store::is_valid_session_id(id))
-        .collect())
-}
-
-/// What the index knows and the store folder's names, read at once: the names on a second
-/// thread (see [`folder_names`]) while `known` reads the index on this one.
-pub(super) fn known_and_names<E>(
-    root: &Path,
-    known: impl FnOnce() -> Result<KnownSessions, E>,
-) -> Result<(KnownSessions, Result<Vec<String>, StoreError>), E> {
-    std::thread::scope(|scope| {
-        let names = scope.spawn(|| folder_names(root));
-        let known = known();
-        let names = names
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        Ok((known?, names))
-    })
-}
-
-/// Every indexed session and every session folder not yet indexed (among `names`, the store
-/// folder's, see [`folder_names`]), with the state of its events file (and of its meta when it
-/// matters), and whether the index has it as it is.
-///
-/// Looking at ten thousand files is most of what a warm read costs, so the indexed sessions
-/// are looked at on worker threads while this one looks at the new ones. An indexed session
-/// whose folder is gone is found by its events file being gone; a new one only by the listing.
-pub(super) fn scan_folders(
-    store: &Store,
-    known: &KnownSessions,
-    names: Result<Vec<String>, StoreError>,
-) -> Result<Vec<OnDisk>, StoreError> {
-    let root = store.root();
-    let dir = rustix::fs::open(
-        root,
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|e| StoreError::io(root, e.into()))?;
-    let dir = &dir;
-    let look_known = |part: &[Known]| -> Vec<OnDisk> {
-        let mut path = String::new();
-        part.iter()
-            .map(|k| look(dir, &mut path, k.id.clone(), Some(k)))
-            .collect()
-    };
-    let list_new = move || -> Result<Vec<OnDisk>, StoreError> {
-        let mut path = String::new();
-        Ok(names?
-            .into_iter()
-            .filter(|id| known.get(id).is_none())
-            .map(|id| look(dir, &mut path, id, None))
-            .collect())
-    };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .min(4);
-    if threads == 1 || known.0.len() < PARALLEL_FOLDERS {
-        let mut on_disk = look_known(&known.0);
-        on_disk.append(&mut list_new()?);
-        return Ok(on_disk);
-    }
-    // This thread takes the last share of the indexed sessions, after the new ones.
-    let chunk = known.0.len().div_ceil(threads);
-    let mut parts = known.0.chunks(chunk);
-    let own = parts.next_back().unwrap_or_default();
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = parts
-            .map(|part| scope.spawn(move || look_known(part)))
-            .collect();
-        let new = list_new();
-        let mine = look_known(own);
-        let mut on_disk: Vec<OnDisk> = handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect();
-        on_disk.extend(mine);
-        on_disk.append(&mut new?);
-        Ok(on_disk)
-    })
-}
-
-/// One session's files as they are now, and whether the index has them so.
-fn look(dir: &OwnedFd, path: &mut String, id: String, known: Option<&Known>) -> OnDisk {
-    let mut disk = OnDisk {
-        events: FileState::at(dir, path, &id, EVENTS),
-        meta: None,
-        id,
-        stale: false,
-    };
-    let watch_meta = match known {
-        None => disk.events.is_none(),
-        Some(k) => k.watch_meta || disk.events.is_none(),
-    };
-    if watch_meta {
-        disk.meta = Some(FileState::at(dir, path, &disk.id, META));
-    }
-    disk.stale = is_stale_now(&disk, known);
-    disk
-}
-
-/// Below this many sessions, starting threads costs more than it saves.
-pub(super) const PARALLEL_FOLDERS: usize = 512;
-
-/// Whether a folder's files, as [`look`] found them, are not the ones indexed.
-fn is_stale_now(disk: &OnDisk, known: Option<&Known>) -> bool {
+/// Whether a folder's files, as a scan found them (see [`super::scan`]), are not the ones
+/// indexed.
+pub(super) fn is_stale_now(disk: &OnDisk, known: Option<&Known>) -> bool {
     let meta = || disk.meta.flatten();
     match known {
         None => disk.events.is_some() || meta().is_some(),
