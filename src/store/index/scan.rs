@@ -43,7 +43,7 @@ pub(super) fn look_while_reading<T, E>(
             return Ok((known, Err(e), read));
         }
     };
-    let files = EventsFiles::new(&dir);
+    let files = EventsFiles::new(&dir, root);
     let (known, read, watched, looked) = std::thread::scope(|outer| {
         let lister = outer.spawn(|| {
             files.list(root);
@@ -54,7 +54,7 @@ pub(super) fn look_while_reading<T, E>(
         let known = known()?;
         let (read, watched, theirs, mine) = std::thread::scope(|inner| {
             let watcher = inner.spawn(|| {
-                let watched = Watched::look(&dir, &known, &files);
+                let watched = Watched::look(&files.own_folder(), &known, &files);
                 (watched, files.help())
             });
             let read = then(&known);
@@ -103,17 +103,36 @@ const BATCH: usize = 64;
 /// The store's folder names, and how many of their events files threads have taken to look at.
 struct EventsFiles<'a> {
     dir: &'a OwnedFd,
+    root: &'a Path,
     names: OnceLock<Result<Vec<String>, StoreError>>,
     next: AtomicUsize,
+}
+
+/// A thread's descriptor of the store's folder (see [`EventsFiles::own_folder`]).
+enum Folder<'a> {
+    Own(OwnedFd),
+    Shared(&'a OwnedFd),
+}
+
+impl std::ops::Deref for Folder<'_> {
+    type Target = OwnedFd;
+
+    fn deref(&self) -> &OwnedFd {
+        match self {
+            Folder::Own(fd) => fd,
+            Folder::Shared(fd) => fd,
+        }
+    }
 }
 
 /// Events files looked at by one thread: each one's place among the names, and its state.
 type Looked = Vec<(usize, Option<FileState>)>;
 
 impl<'a> EventsFiles<'a> {
-    fn new(dir: &'a OwnedFd) -> Self {
+    fn new(dir: &'a OwnedFd, root: &'a Path) -> Self {
         EventsFiles {
             dir,
+            root,
             names: OnceLock::new(),
             next: AtomicUsize::new(0),
         }
@@ -140,9 +159,18 @@ impl<'a> EventsFiles<'a> {
         self.names.wait().as_deref().unwrap_or_default()
     }
 
+    /// The store's folder opened again for one thread, or the shared descriptor if it cannot
+    /// be. Each thread looks relative to a descriptor of its own: every look takes a reference
+    /// on the descriptor's open file, and threads sharing one would pass its count from core
+    /// to core ten thousand times.
+    fn own_folder(&self) -> Folder<'a> {
+        open_folder(self.root).map_or(Folder::Shared(self.dir), Folder::Own)
+    }
+
     /// Looks at events files, a batch at a time, until every one is taken.
     fn help(&self) -> Looked {
         let names = self.names();
+        let dir = self.own_folder();
         let mut path = String::new();
         let mut looked = Vec::new();
         loop {
@@ -154,7 +182,7 @@ impl<'a> EventsFiles<'a> {
                 return looked;
             }
             for (i, id) in (start..).zip(batch) {
-                looked.push((i, FileState::at(self.dir, &mut path, id, EVENTS)));
+                looked.push((i, FileState::at(&dir, &mut path, id, EVENTS)));
             }
         }
     }
