@@ -100,7 +100,14 @@ await run(async (input, browser) => {
     await page.waitForFunction((n) => Number(document.querySelector('#list').dataset.shown) === n, before);
     const toggle = page.locator('#spacer > .row .tog', { hasText: '▾' }).first();
     if (await toggle.count()) {
+      // The list re-renders after the click; on a loaded machine that can take a while, and a
+      // click that lands while the row is being replaced is lost: wait, then click once more.
+      const folded = (n) => Number(document.querySelector('#list').dataset.shown) < n;
       await toggle.click();
+      if (!(await page.waitForFunction(folded, before, { timeout: 5000 }).then(() => true, () => false))) {
+        await page.locator('#spacer > .row .tog', { hasText: '▾' }).first().click();
+        await page.waitForFunction(folded, before, { timeout: 5000 }).catch(() => {});
+      }
       report.subagent.folded = before - (await shown());
       await page.locator('#spacer > .row .tog', { hasText: '▸' }).first().click();
     } else {
