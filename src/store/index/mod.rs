@@ -59,7 +59,7 @@ pub use rows::Derived;
 pub(super) use schema::{GATHERED_SHIFT, SCHEMA, register_functions, register_gathered_functions};
 
 /// The version of the index's tables.
-pub const INDEX_FORMAT: u32 = 5;
+pub const INDEX_FORMAT: u32 = 6;
 
 /// How long a reader waits for another to finish refreshing before giving up on the index.
 pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);

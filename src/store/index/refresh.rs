@@ -331,13 +331,10 @@ pub(super) fn write_session(
     let mt = FileState::key(meta_state);
     let watch_meta = !has_counters || meta_error.is_some() || meta_state.is_none();
     tx.prepare_cached(
-        "INSERT OR REPLACE INTO idx_state (session_id, sid, ev_dev, ev_ino, ev_size, ev_mtime,
-             meta_dev, meta_ino, meta_size, meta_mtime, watch_meta)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        "INSERT OR REPLACE INTO idx_state (session_id, sid, state, watch_meta)
+         VALUES (?1, ?2, ?3, ?4)",
     )?
-    .execute(params![
-        id, sid, ev[0], ev[1], ev[2], ev[3], mt[0], mt[1], mt[2], mt[3], watch_meta
-    ])?;
+    .execute(params![id, sid, FileState::pack(ev, mt), watch_meta])?;
     for table in ["idx_files", "idx_models", "idx_derived"] {
         tx.execute(&format!("DELETE FROM {table} WHERE sid = ?1"), [sid])?;
     }

@@ -40,8 +40,9 @@ CREATE TABLE idx_sessions (
 CREATE TABLE idx_state (
     session_id TEXT PRIMARY KEY,
     sid INTEGER NOT NULL,
-    ev_dev INTEGER, ev_ino INTEGER, ev_size INTEGER, ev_mtime INTEGER,
-    meta_dev INTEGER, meta_ino INTEGER, meta_size INTEGER, meta_mtime INTEGER,
+    -- device, inode, size and modification time (ns) of events.ndjson, then of meta.json:
+    -- eight little-endian 64-bit numbers (-1 four times for a file that is not there)
+    state BLOB NOT NULL,
     watch_meta INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE idx_folds (

@@ -57,6 +57,28 @@ impl FileState {
     pub(super) fn key(state: Option<FileState>) -> [i64; 4] {
         state.map_or([-1; 4], |s| [s.dev, s.ino, s.size, s.mtime_ns])
     }
+
+    /// The keys of a session's two files as `idx_state` keeps them: eight little-endian
+    /// numbers, the events file's first.
+    pub(super) fn pack(events: [i64; 4], meta: [i64; 4]) -> Vec<u8> {
+        events
+            .iter()
+            .chain(&meta)
+            .flat_map(|n| n.to_le_bytes())
+            .collect()
+    }
+
+    /// The keys [`FileState::pack`] packed; a blob of another size (never written by us) is
+    /// keys no file has, so the session is found stale and indexed again.
+    pub(super) fn unpack(blob: Option<&[u8]>) -> ([i64; 4], [i64; 4]) {
+        let mut keys = [[i64::MIN; 4]; 2];
+        if let Some(blob) = blob.filter(|b| b.len() == 64) {
+            for (n, bytes) in keys.as_flattened_mut().iter_mut().zip(blob.chunks_exact(8)) {
+                *n = bytes.try_into().map_or(i64::MIN, i64::from_le_bytes);
+            }
+        }
+        (keys[0], keys[1])
+    }
 }
 
 /// A session folder as found on disk (or found gone).
@@ -146,23 +168,23 @@ pub(super) fn is_stale(store: &Store, disk: &mut OnDisk, known: Option<&Known>) 
     }
 }
 
-/// The rows of `idx_state`: a narrow table, so that reading it is cheap.
+/// The rows of `idx_state`: a narrow table, so that reading it is cheap, its eight numbers in
+/// one blob (see [`FileState::pack`]): ten thousand rows of eleven columns cost 5 ms to read.
 pub(super) fn known_in(conn: &Connection) -> rusqlite::Result<KnownSessions> {
     // Read first: a commit between it and the rows makes the rows look older, never newer.
     let version = data_version(conn)?;
     let mut stmt = conn.prepare_cached(
-        "SELECT session_id, sid, ev_dev, ev_ino, ev_size, ev_mtime,
-                meta_dev, meta_ino, meta_size, meta_mtime, watch_meta
-         FROM idx_state ORDER BY session_id",
+        "SELECT session_id, sid, state, watch_meta FROM idx_state ORDER BY session_id",
     )?;
     let known = stmt
         .query_map([], |r| {
+            let (events, meta) = FileState::unpack(r.get_ref(2)?.as_blob_or_null()?);
             Ok(Known {
                 id: r.get(0)?,
                 sid: r.get(1)?,
-                events: [r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?],
-                meta: [r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?],
-                watch_meta: r.get(10)?,
+                events,
+                meta,
+                watch_meta: r.get(3)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
