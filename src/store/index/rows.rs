@@ -37,7 +37,6 @@ impl Index {
 
     /// Every indexed session, newest first (ties by id, last first), and the sessions whose
     /// metadata is unreadable; room is made for about `sessions` of them at once.
-    ///
     pub(super) fn read_sessions(
         &self,
         store: &Store,

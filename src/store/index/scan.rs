@@ -54,8 +54,9 @@ pub(super) fn look_while_reading<T, E>(
         let known = known()?;
         let (read, watched, theirs, mine) = std::thread::scope(|inner| {
             let watcher = inner.spawn(|| {
-                let watched = Watched::look(&files.own_folder(), &known, &files);
-                (watched, files.help())
+                let dir = files.own_folder();
+                let watched = Watched::look(&dir, &known, &files);
+                (watched, files.help_from(&dir))
             });
             let read = then(&known);
             let mine = files.help();
@@ -167,10 +168,15 @@ impl<'a> EventsFiles<'a> {
         open_folder(self.root).map_or(Folder::Shared(self.dir), Folder::Own)
     }
 
-    /// Looks at events files, a batch at a time, until every one is taken.
+    /// Looks at events files, a batch at a time, until every one is taken, relative to a
+    /// descriptor of this thread's own.
     fn help(&self) -> Looked {
+        self.help_from(&self.own_folder())
+    }
+
+    /// [`EventsFiles::help`], relative to `dir`, this thread's descriptor.
+    fn help_from(&self, dir: &OwnedFd) -> Looked {
         let names = self.names();
-        let dir = self.own_folder();
         let mut path = String::new();
         let mut looked = Vec::new();
         loop {
@@ -182,7 +188,7 @@ impl<'a> EventsFiles<'a> {
                 return looked;
             }
             for (i, id) in (start..).zip(batch) {
-                looked.push((i, FileState::at(&dir, &mut path, id, EVENTS)));
+                looked.push((i, FileState::at(dir, &mut path, id, EVENTS)));
             }
         }
     }

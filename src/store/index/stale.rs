@@ -113,7 +113,7 @@ impl KnownSessions {
         self.position(id).map(|i| &self.0[i])
     }
 
-    pub(super) fn position(&self, id: &str) -> Option<usize> {
+    fn position(&self, id: &str) -> Option<usize> {
         self.0.binary_search_by(|k| k.id.as_str().cmp(id)).ok()
     }
 
