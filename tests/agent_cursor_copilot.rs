@@ -1025,10 +1025,20 @@ fn the_real_copilot_cli_is_recorded_as_copilot_and_denied_in_its_own_words() {
         of_type(&events, "user_prompt")[0]["data"]["prompt"],
         "read .env"
     );
-    assert_eq!(
-        of_type(&events, "assistant_response")[0]["data"]["text"],
-        "done"
-    );
+    // Copilot may write its answer behind the agentStop hook (seen on a clean-clone CI run):
+    // then the stop records an empty answer and the session's end records the late one.
+    let answers = of_type(&events, "assistant_response");
+    let said: Vec<&Value> = answers
+        .iter()
+        .map(|a| &a["data"]["text"])
+        .filter(|t| *t != "")
+        .collect();
+    assert_eq!(said, ["done"], "{answers:#?}");
+    if answers[0]["data"]["text"] == "" {
+        assert_eq!(answers.len(), 2, "{answers:#?}");
+        assert_eq!(answers[1]["data"]["late"], true, "{answers:#?}");
+        assert_eq!(answers[1]["parent_id"], answers[0]["event_id"]);
+    }
     assert_eq!(of_type(&events, "session_end").len(), 1);
 
     // The same turn under a policy forbidding .env: Copilot is told no, and says so.
