@@ -276,6 +276,46 @@ mod tests {
         assert_eq!(left["n"], 0);
     }
 
+    /// The scan names exactly the sessions whose files are not as indexed: a new one, one that
+    /// grew, one whose folder is gone; not the one left alone.
+    #[test]
+    fn a_scan_finds_new_grown_and_gone_sessions_and_nothing_else() {
+        let (_dir, store) = store_with_session("same");
+        for id in ["grown", "gone"] {
+            store.create_session(&SessionMeta::new(id, 1.0)).unwrap();
+            store.init_counters(id).unwrap();
+            store
+                .append(&event(
+                    id,
+                    EventType::UserPrompt,
+                    1.0,
+                    serde_json::json!({}),
+                ))
+                .unwrap();
+        }
+        let mut index = Index::open(&store).unwrap();
+        assert_eq!(index.refresh(&store).unwrap().folded, 3);
+        let scan = |index: &Index| {
+            let (_, on_disk, ()) =
+                scan::look_while_reading(&store, || index.known(), |_| ()).unwrap();
+            let on_disk = on_disk.unwrap();
+            assert!(on_disk.iter().all(|d| d.stale));
+            on_disk.into_iter().map(|d| d.id).collect::<Vec<_>>()
+        };
+        assert_eq!(scan(&index), Vec::<String>::new());
+        store.create_session(&SessionMeta::new("new", 1.0)).unwrap();
+        store
+            .append(&event(
+                "grown",
+                EventType::ToolCall,
+                2.0,
+                serde_json::json!({}),
+            ))
+            .unwrap();
+        std::fs::remove_dir_all(store.session_dir("gone")).unwrap();
+        assert_eq!(scan(&index), ["gone", "grown", "new"]);
+    }
+
     /// A refresh that found a session stale, then waited while another reader brought the
     /// index up to date, must not fold the same new lines a second time.
     #[test]

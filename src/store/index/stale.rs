@@ -135,37 +135,32 @@ fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("PRAGMA data_version", [], |r| r.get(0))
 }
 
-/// Whether a folder's files, as a scan found them (see [`super::scan`]), are not the ones
-/// indexed.
-pub(super) fn is_stale_now(disk: &OnDisk, known: Option<&Known>) -> bool {
-    let meta = || disk.meta.flatten();
+/// Whether a folder's files, as a scan found them (see [`super::scan`]; `meta` when it was
+/// looked at), are not the ones indexed.
+pub(super) fn is_stale_now(
+    events: Option<FileState>,
+    meta: Option<FileState>,
+    known: Option<&Known>,
+) -> bool {
     match known {
-        None => disk.events.is_some() || meta().is_some(),
+        None => events.is_some() || meta.is_some(),
         Some(k) => {
-            k.events != FileState::key(disk.events)
-                || ((k.watch_meta || disk.events.is_none()) && k.meta != FileState::key(meta()))
+            k.events != FileState::key(events)
+                || ((k.watch_meta || events.is_none()) && k.meta != FileState::key(meta))
         }
     }
 }
 
 /// Whether a folder's files are not the ones indexed. The events file is always looked at;
-/// `meta.json` only where it can change alone (see [`Known::watch_meta`]). Our writers replace
-/// it only together with an append (see `meta.rs`), which changes the events file.
+/// `meta.json` only where it can change alone (see [`Known::watch_meta`]) or there is no
+/// events file, and looked at now if the scan did not. Our writers replace it only together
+/// with an append (see `meta.rs`), which changes the events file.
 pub(super) fn is_stale(store: &Store, disk: &mut OnDisk, known: Option<&Known>) -> bool {
-    let dir = store.session_dir(&disk.id);
-    let meta = |disk: &mut OnDisk| {
-        *disk
-            .meta
-            .get_or_insert_with(|| FileState::of(&dir.join(META)))
-    };
-    match known {
-        None => disk.events.is_some() || meta(disk).is_some(),
-        // Without an events file, only its meta says the session is still there.
-        Some(k) => {
-            k.events != FileState::key(disk.events)
-                || ((k.watch_meta || disk.events.is_none()) && k.meta != FileState::key(meta(disk)))
-        }
+    let watch_meta = known.is_some_and(|k| k.watch_meta) || disk.events.is_none();
+    if watch_meta && disk.meta.is_none() {
+        disk.meta = Some(FileState::of(&store.session_dir(&disk.id).join(META)));
     }
+    is_stale_now(disk.events, disk.meta.flatten(), known)
 }
 
 /// The rows of `idx_state`: a narrow table, so that reading it is cheap, its eight numbers in
