@@ -48,7 +48,7 @@ impl Index {
                 "SELECT session_id, meta_error, started_at, ended_at, agent_name, command,
                     tool_calls, llm_requests, errors, total_tokens, total_duration_ms,
                     parent_session_id, parent_event_id, depth, meta_extra, derived, first_prompt,
-                    events, ended_at, transcript_path, cost_pico, estimated, rejections
+                    events, transcript_path, cost_pico, estimated, rejections
                  FROM idx_sessions",
             )
             .map_err(|e| self.sql_error(e))?;
@@ -92,7 +92,7 @@ impl Index {
                     depth: row.get::<_, u64>(13)?,
                     extra,
                 };
-                let rejections = row.get::<_, Option<u64>>(22)?.unwrap_or(0);
+                let rejections = row.get::<_, Option<u64>>(21)?.unwrap_or(0);
                 let counters = row.get::<_, bool>(15)?.then(|| Counters {
                     events: row.get::<_, u64>(17).unwrap_or(0),
                     tool_calls: meta.tool_calls,
@@ -102,7 +102,7 @@ impl Index {
                     total_tokens: meta.total_tokens,
                     first_timestamp: None,
                     last_timestamp: None,
-                    ended_at: row.get(18).unwrap_or(None),
+                    ended_at: meta.ended_at,
                 });
                 Ok(Ok(IndexedSession {
                     summary: SessionSummary {
@@ -112,10 +112,10 @@ impl Index {
                         rejections,
                     },
                     first_prompt: row.get(16)?,
-                    transcript_path: row.get(19)?,
+                    transcript_path: row.get(18)?,
                     cost: Some((
-                        Money(u128::from(row.get::<_, Option<u64>>(20)?.unwrap_or(0))),
-                        row.get::<_, Option<bool>>(21)?.unwrap_or(false),
+                        Money(u128::from(row.get::<_, Option<u64>>(19)?.unwrap_or(0))),
+                        row.get::<_, Option<bool>>(20)?.unwrap_or(false),
                     )),
                 }))
             };
@@ -183,13 +183,20 @@ impl Index {
 /// at most once each, in place: neither a sort's many moves nor a second copy of them all.
 /// (SQLite's `ORDER BY` costs more: it copies every row into its sorter first.)
 fn newest_first(sessions: &mut [IndexedSession]) {
-    let mut order: Vec<usize> = (0..sessions.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (a, b) = (&sessions[a].summary.meta, &sessions[b].summary.meta);
-        b.started_at
-            .total_cmp(&a.started_at)
-            .then_with(|| b.session_id.cmp(&a.session_id))
+    // Sorted on (start, position) pairs side by side, so that comparing two reaches into
+    // neither session, except for the id of a tie.
+    let mut keys: Vec<(f64, usize)> = sessions
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.summary.meta.started_at, i))
+        .collect();
+    keys.sort_by(|&(a_start, a), &(b_start, b)| {
+        b_start.total_cmp(&a_start).then_with(|| {
+            let (a, b) = (&sessions[a].summary.meta, &sessions[b].summary.meta);
+            b.session_id.cmp(&a.session_id)
+        })
     });
+    let mut order: Vec<usize> = keys.into_iter().map(|(_, i)| i).collect();
     // Position `i` takes the session first at `order[i]`; one found at an earlier position has
     // been swapped away from there, so its trail of swaps is followed to where it is now.
     for i in 0..order.len() {
