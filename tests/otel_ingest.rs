@@ -361,6 +361,30 @@ fn bad_otlp_bodies_are_refused_as_otlp_http_says_and_nothing_is_stored() {
     assert_eq!((a.status, a.body.as_slice()), (200, b"{}".as_slice()));
 }
 
+/// A request refused before its body was read (no token, no such route) is still answered:
+/// the collector read and dropped the body first. It closed at once, and the client, still
+/// sending, got a broken pipe or a reset instead of the 401 (a clean-clone CI run failed so).
+#[test]
+fn a_refused_request_gets_its_answer_even_with_a_large_body_unread() {
+    let env = TestEnv::new();
+    let storage = env.path().join("collected");
+    let (_server, port) = server(&env, &storage, &["--token", "t0k"]);
+    let body = vec![b'x'; 8 * 1024 * 1024];
+    let json = [("Content-Type", "application/json")];
+    let refused = post(port, "/v1/traces", &json, &body);
+    assert_eq!(refused.status, 401, "{}", refused.head);
+    let missing = post(
+        port,
+        "/no/such/route",
+        &[
+            ("Content-Type", "application/json"),
+            ("Authorization", "Bearer t0k"),
+        ],
+        &body,
+    );
+    assert_eq!(missing.status, 404, "{}", missing.head);
+}
+
 #[test]
 fn with_a_token_otlp_requests_need_it_as_claude_codes_headers_send_it() {
     let env = TestEnv::new();

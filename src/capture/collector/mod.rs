@@ -277,9 +277,10 @@ async fn pipeline(
     }
     let (parts, body) = request.into_parts();
     let path = parts.uri.path().to_owned();
+    let max = collector.settings.max_body;
     let (route, params) = match routes::route(&parts.method, &path) {
         Ok(found) => found,
-        Err(reply) => return reply,
+        Err(reply) => return refused(body, max, reply).await,
     };
     if !route.public()
         && let Some(token) = &collector.settings.token
@@ -290,10 +291,10 @@ async fn pipeline(
             parts.method,
             guard::shown(&path)
         ));
-        return Reply::error(StatusCode::UNAUTHORIZED, "Unauthorized")
+        let reply = Reply::error(StatusCode::UNAUTHORIZED, "Unauthorized")
             .with_header(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return refused(body, max, reply).await;
     }
-    let max = collector.settings.max_body;
     let declared = parts
         .headers
         .get(CONTENT_LENGTH)
@@ -325,6 +326,15 @@ async fn pipeline(
             "the request could not be handled",
         ),
     }
+}
+
+/// `reply` to a request refused before its body was read, once the body (at most `max` bytes,
+/// the limit of any request) has been read and dropped. Closing with a body unread makes the
+/// kernel reset the connection, and a client still sending would get a broken pipe instead of
+/// the answer that says why.
+async fn refused(body: Incoming, max: usize, reply: Reply) -> Reply {
+    let _ = Limited::new(body, max).collect().await;
+    reply
 }
 
 fn too_large(max: usize) -> Reply {

@@ -216,6 +216,12 @@ mod tests {
     fn store_with_session(id: &str) -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path().join(".agent-traces"));
+        add_session(&store, id);
+        (dir, store)
+    }
+
+    /// A session of ours (with `.counters`) holding one prompt.
+    fn add_session(store: &Store, id: &str) {
         store.create_session(&SessionMeta::new(id, 1.0)).unwrap();
         store.init_counters(id).unwrap();
         store
@@ -226,7 +232,6 @@ mod tests {
                 serde_json::json!({"prompt": "hi"}),
             ))
             .unwrap();
-        (dir, store)
     }
 
     fn counts(index: &Index, sql: &str) -> Counts {
@@ -282,16 +287,7 @@ mod tests {
     fn a_scan_finds_new_grown_and_gone_sessions_and_nothing_else() {
         let (_dir, store) = store_with_session("same");
         for id in ["grown", "gone"] {
-            store.create_session(&SessionMeta::new(id, 1.0)).unwrap();
-            store.init_counters(id).unwrap();
-            store
-                .append(&event(
-                    id,
-                    EventType::UserPrompt,
-                    1.0,
-                    serde_json::json!({}),
-                ))
-                .unwrap();
+            add_session(&store, id);
         }
         let mut index = Index::open(&store).unwrap();
         assert_eq!(index.refresh(&store).unwrap().folded, 3);
