@@ -1025,19 +1025,31 @@ fn the_real_copilot_cli_is_recorded_as_copilot_and_denied_in_its_own_words() {
         of_type(&events, "user_prompt")[0]["data"]["prompt"],
         "read .env"
     );
-    // Copilot may write its answer behind the agentStop hook (seen on a clean-clone CI run):
-    // then the stop records an empty answer and the session's end records the late one.
+    // Copilot may write its answer behind its hooks (seen on clean-clone CI runs): then the
+    // stop records an empty answer that names the file the answer goes to, and the session's
+    // end records it late if it is there by then. On a loaded machine it may not be (Copilot
+    // seems to write it only once its hooks have returned): the record must then still say
+    // where the answer is, and that file must hold it once Copilot has exited.
     let answers = of_type(&events, "assistant_response");
     let said: Vec<&Value> = answers
         .iter()
         .map(|a| &a["data"]["text"])
         .filter(|t| *t != "")
         .collect();
-    assert_eq!(said, ["done"], "{answers:#?}");
     if answers[0]["data"]["text"] == "" {
-        assert_eq!(answers.len(), 2, "{answers:#?}");
-        assert_eq!(answers[1]["data"]["late"], true, "{answers:#?}");
-        assert_eq!(answers[1]["parent_id"], answers[0]["event_id"]);
+        if said.is_empty() {
+            assert_eq!(answers.len(), 1, "{answers:#?}");
+            let pending = answers[0]["data"]["answer_pending_from"].as_str().unwrap();
+            let log = std::fs::read_to_string(pending).unwrap();
+            assert!(log.contains("\"content\":\"done\""), "{log}");
+        } else {
+            assert_eq!(answers.len(), 2, "{answers:#?}");
+            assert_eq!(answers[1]["data"]["late"], true, "{answers:#?}");
+            assert_eq!(answers[1]["parent_id"], answers[0]["event_id"]);
+        }
+    }
+    if !said.is_empty() {
+        assert_eq!(said, ["done"], "{answers:#?}");
     }
     assert_eq!(of_type(&events, "session_end").len(), 1);
 
