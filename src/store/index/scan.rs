@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rustix::fs::{Mode, OFlags};
 
-use super::stale::{FileState, Known, KnownSessions, OnDisk, is_stale_now};
+use super::stale::{FileState, Known, KnownSessions, OnDisk, is_stale_now, meta_matters};
 use crate::store::layout::{EVENTS, META};
 use crate::store::{Store, StoreError};
 
@@ -207,7 +207,6 @@ impl Found {
 /// is no events file — if the index does not have them as they are.
 fn look(dir: &OwnedFd, path: &mut String, id: &str, known: Option<&Known>) -> Option<Found> {
     let events = FileState::at(dir, path, id, EVENTS);
-    let watch_meta = known.is_some_and(|k| k.watch_meta) || events.is_none();
-    let meta = watch_meta.then(|| FileState::at(dir, path, id, META));
+    let meta = meta_matters(events, known).then(|| FileState::at(dir, path, id, META));
     is_stale_now(events, meta.flatten(), known).then_some(Found { events, meta })
 }

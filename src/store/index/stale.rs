@@ -135,6 +135,13 @@ fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("PRAGMA data_version", [], |r| r.get(0))
 }
 
+/// Whether a session's `meta.json` is looked at: where it can change alone (see
+/// [`Known::watch_meta`]), or where there is no events file (then only its meta says the
+/// session is still there).
+pub(super) fn meta_matters(events: Option<FileState>, known: Option<&Known>) -> bool {
+    known.is_some_and(|k| k.watch_meta) || events.is_none()
+}
+
 /// Whether a folder's files, as a scan found them (see [`super::scan`]; `meta` when it was
 /// looked at), are not the ones indexed.
 pub(super) fn is_stale_now(
@@ -146,7 +153,7 @@ pub(super) fn is_stale_now(
         None => events.is_some() || meta.is_some(),
         Some(k) => {
             k.events != FileState::key(events)
-                || ((k.watch_meta || events.is_none()) && k.meta != FileState::key(meta))
+                || (meta_matters(events, known) && k.meta != FileState::key(meta))
         }
     }
 }
@@ -156,8 +163,7 @@ pub(super) fn is_stale_now(
 /// events file, and looked at now if the scan did not. Our writers replace it only together
 /// with an append (see `meta.rs`), which changes the events file.
 pub(super) fn is_stale(store: &Store, disk: &mut OnDisk, known: Option<&Known>) -> bool {
-    let watch_meta = known.is_some_and(|k| k.watch_meta) || disk.events.is_none();
-    if watch_meta && disk.meta.is_none() {
+    if meta_matters(disk.events, known) && disk.meta.is_none() {
         disk.meta = Some(FileState::of(&store.session_dir(&disk.id).join(META)));
     }
     is_stale_now(disk.events, disk.meta.flatten(), known)
