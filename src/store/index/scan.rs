@@ -137,7 +137,7 @@ fn folder_names(root: &Path) -> Result<Vec<String>, StoreError> {
 fn new_sessions(dir: &OwnedFd, known: &KnownSessions, names: Vec<String>) -> Vec<OnDisk> {
     let mut ids =
         HashSet::with_capacity_and_hasher(known.len(), foldhash::fast::RandomState::default());
-    ids.extend(known.0.iter().map(|k| k.id.as_str()));
+    ids.extend(known.rows().iter().map(|k| known.id(k)));
     let mut path = String::new();
     names
         .into_iter()
@@ -167,7 +167,7 @@ impl<'k> Indexed<'k> {
     /// Looks at indexed sessions' files, a batch at a time, until every one is taken, relative
     /// to `dir`, this thread's descriptor; the ones not as indexed.
     fn help(&self, dir: &OwnedFd) -> Vec<OnDisk> {
-        let all = &self.known.0;
+        let all = self.known.rows();
         let mut path = String::new();
         let mut changed = Vec::new();
         loop {
@@ -179,7 +179,8 @@ impl<'k> Indexed<'k> {
                 return changed;
             }
             changed.extend(batch.iter().filter_map(|k| {
-                look(dir, &mut path, &k.id, Some(k)).map(|found| found.named(k.id.clone()))
+                let id = self.known.id(k);
+                look(dir, &mut path, id, Some(k)).map(|found| found.named(id.to_owned()))
             }));
         }
     }

@@ -93,7 +93,8 @@ pub(super) struct OnDisk {
 
 /// What the index holds about a session's files: a row of `idx_state`.
 pub(super) struct Known {
-    pub(super) id: String,
+    /// Where its id is in [`KnownSessions`]' text of ids (see [`KnownSessions::id`]).
+    id: std::ops::Range<usize>,
     pub(super) sid: i64,
     pub(super) events: [i64; 4],
     pub(super) meta: [i64; 4],
@@ -106,20 +107,37 @@ pub(super) struct Known {
 /// `str` order agree), so that a session is found by binary search; and the connection's
 /// `data_version` from before it was read, which tells whether another connection has
 /// committed since (see [`KnownSessions::still_current`]).
-pub(super) struct KnownSessions(pub(super) Vec<Known>, i64);
+///
+/// The ids are one text, each row naming its part: ten thousand ids allocated and freed one
+/// by one cost a warm read more than half a millisecond, most of it after the scan, when
+/// nothing else runs.
+pub(super) struct KnownSessions {
+    ids: String,
+    rows: Vec<Known>,
+    version: i64,
+}
 
 impl KnownSessions {
     pub(super) fn get(&self, id: &str) -> Option<&Known> {
-        self.position(id).map(|i| &self.0[i])
+        self.rows
+            .binary_search_by(|k| self.id(k).cmp(id))
+            .ok()
+            .map(|i| &self.rows[i])
     }
 
-    fn position(&self, id: &str) -> Option<usize> {
-        self.0.binary_search_by(|k| k.id.as_str().cmp(id)).ok()
+    /// A known session's id.
+    pub(super) fn id(&self, known: &Known) -> &str {
+        &self.ids[known.id.clone()]
+    }
+
+    /// Every known session, in the order of their ids.
+    pub(super) fn rows(&self) -> &[Known] {
+        &self.rows
     }
 
     /// How many sessions the index has.
     pub(super) fn len(&self) -> usize {
-        self.0.len()
+        self.rows.len()
     }
 
     /// Whether `conn` (the connection these rows were read on, now in a transaction) sees the
@@ -127,7 +145,7 @@ impl KnownSessions {
     /// connection's `data_version` exactly when another connection commits, so the refresh's
     /// write transaction needs not read the ten thousand rows again to know they are the same.
     pub(super) fn still_current(&self, conn: &Connection) -> rusqlite::Result<bool> {
-        Ok(data_version(conn)? == self.1)
+        Ok(data_version(conn)? == self.version)
     }
 }
 
@@ -177,18 +195,23 @@ pub(super) fn known_in(conn: &Connection) -> rusqlite::Result<KnownSessions> {
     let mut stmt = conn.prepare_cached(
         "SELECT session_id, sid, state, watch_meta FROM idx_state ORDER BY session_id",
     )?;
-    let known = stmt
-        .query_map([], |r| {
-            let (events, meta) = FileState::unpack(r.get_ref(2)?.as_blob_or_null()?);
-            Ok(Known {
-                id: r.get(0)?,
-                sid: r.get(1)?,
-                events,
-                meta,
-                watch_meta: r.get(3)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    debug_assert!(known.is_sorted_by(|a, b| a.id < b.id));
-    Ok(KnownSessions(known, version))
+    let mut ids = String::new();
+    let mut rows = Vec::new();
+    let mut found = stmt.query([])?;
+    while let Some(r) = found.next()? {
+        let id = r.get_ref(0)?.as_str()?;
+        let start = ids.len();
+        ids.push_str(id);
+        let (events, meta) = FileState::unpack(r.get_ref(2)?.as_blob_or_null()?);
+        rows.push(Known {
+            id: start..ids.len(),
+            sid: r.get(1)?,
+            events,
+            meta,
+            watch_meta: r.get(3)?,
+        });
+    }
+    let known = KnownSessions { ids, rows, version };
+    debug_assert!(known.rows.is_sorted_by(|a, b| known.id(a) < known.id(b)));
+    Ok(known)
 }
