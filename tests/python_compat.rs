@@ -627,6 +627,51 @@ fn inspect_keeps_every_python_value_exactly() {
     );
 }
 
+/// The Python tool changes a session's meta.json alone (its hooks count a call after
+/// appending the call's event) by renaming a new file over it. Our index watches such a
+/// session's folder, not its meta.json: the new figure is read even when the folder had been
+/// left alone long before the index last looked.
+#[test]
+fn a_meta_json_the_python_tool_replaces_alone_is_read_again_by_our_listing() {
+    let py = python();
+    let env = TestEnv::new();
+    let id = "py-fixed-session";
+    py.script(&env, "write_session.py", &[&env.store(), Path::new(id)]);
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    // A session left alone for an hour: its folder and files last changed then.
+    let folder = env.store().join(id);
+    for path in [
+        folder.join("meta.json"),
+        folder.join("events.ndjson"),
+        folder.clone(),
+    ] {
+        std::fs::File::open(path)
+            .unwrap()
+            .set_modified(hour_ago)
+            .unwrap();
+    }
+    let tool_calls = || {
+        let list = env.run(&["list", "--format", "json"]);
+        list.success();
+        list.json()[0]["tool_calls"].as_u64()
+    };
+    assert_eq!(tool_calls(), Some(2));
+    assert_eq!(tool_calls(), Some(2));
+
+    let events = std::fs::read(folder.join("events.ndjson")).unwrap();
+    py.script(
+        &env,
+        "update_meta.py",
+        &[&env.store(), Path::new(id), Path::new("5")],
+    );
+    assert_eq!(
+        std::fs::read(folder.join("events.ndjson")).unwrap(),
+        events,
+        "the events stay as they were"
+    );
+    assert_eq!(tool_calls(), Some(5));
+}
+
 // ---------------------------------------------------------------------------------------------
 // 3. We write, the Python tool reads
 // ---------------------------------------------------------------------------------------------

@@ -59,7 +59,7 @@ pub use rows::Derived;
 pub(super) use schema::{GATHERED_SHIFT, SCHEMA, register_functions, register_gathered_functions};
 
 /// The version of the index's tables.
-pub const INDEX_FORMAT: u32 = 6;
+pub const INDEX_FORMAT: u32 = 7;
 
 /// How long a reader waits for another to finish refreshing before giving up on the index.
 pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -342,6 +342,94 @@ mod tests {
         let kinds = counts(&slow, "SELECT type, count(*) FROM idx_events GROUP BY type");
         assert_eq!(kinds["tool_call"], 1);
         assert_eq!(kinds["user_prompt"], 1);
+    }
+
+    /// A session of another tool (no `.counters`) holding one prompt.
+    fn add_foreign_session(store: &Store, id: &str) {
+        store.create_session(&SessionMeta::new(id, 1.0)).unwrap();
+        store
+            .append(&event(
+                id,
+                EventType::UserPrompt,
+                1.0,
+                serde_json::json!({"prompt": "hi"}),
+            ))
+            .unwrap();
+    }
+
+    /// Replaces a session's meta.json as the Python tool does: a new file renamed over it.
+    fn replace_meta(store: &Store, id: &str, ended_at: f64) {
+        let dir = store.session_dir(id);
+        let mut meta = SessionMeta::new(id, 1.0);
+        meta.ended_at = Some(ended_at);
+        std::fs::write(dir.join(".meta.json.new"), meta.to_json()).unwrap();
+        std::fs::rename(
+            dir.join(".meta.json.new"),
+            dir.join(crate::store::layout::META),
+        )
+        .unwrap();
+    }
+
+    /// Sets a session folder's modification time, as its file system's clock may have it.
+    fn set_folder_time(store: &Store, id: &str, at: std::time::SystemTime) {
+        std::fs::File::open(store.session_dir(id))
+            .unwrap()
+            .set_modified(at)
+            .unwrap();
+    }
+
+    fn ended_at(index: &Index, id: &str) -> Option<f64> {
+        index
+            .conn
+            .query_row(
+                "SELECT ended_at FROM idx_sessions WHERE session_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap()
+    }
+
+    /// Another tool's meta.json is watched through the session's folder: replacing it by
+    /// rename is seen, and a settled folder left alone costs no second look.
+    #[test]
+    fn another_tools_meta_replaced_by_rename_is_seen_through_its_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join(".agent-traces"));
+        add_foreign_session(&store, "py");
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        set_folder_time(&store, "py", hour_ago);
+        let mut index = Index::open(&store).unwrap();
+        assert_eq!(index.refresh(&store).unwrap().folded, 1);
+        assert_eq!(index.refresh(&store).unwrap(), RefreshReport::default());
+        assert_eq!(ended_at(&index, "py"), None);
+
+        replace_meta(&store, "py", 5.0);
+        assert_eq!(index.refresh(&store).unwrap().meta, 1);
+        assert_eq!(ended_at(&index, "py"), Some(5.0));
+    }
+
+    /// A folder that changed within the file system's clock tick looks the same before and
+    /// after a second change in that tick: until it settles, its session's meta is read again
+    /// on every read, and so the second change is not missed.
+    #[test]
+    fn a_meta_replaced_twice_in_one_tick_of_the_folders_clock_is_not_missed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join(".agent-traces"));
+        add_foreign_session(&store, "py");
+        let tick = std::time::SystemTime::now() - std::time::Duration::from_millis(500);
+        set_folder_time(&store, "py", tick);
+        let mut index = Index::open(&store).unwrap();
+        assert_eq!(index.refresh(&store).unwrap().folded, 1);
+
+        replace_meta(&store, "py", 7.0);
+        set_folder_time(&store, "py", tick);
+        assert_eq!(index.refresh(&store).unwrap().meta, 1);
+        assert_eq!(ended_at(&index, "py"), Some(7.0));
+
+        // Once the folder's time is well past, it is trusted again.
+        set_folder_time(&store, "py", tick - std::time::Duration::from_secs(60));
+        assert_eq!(index.refresh(&store).unwrap().meta, 1);
+        assert_eq!(index.refresh(&store).unwrap(), RefreshReport::default());
     }
 
     #[test]

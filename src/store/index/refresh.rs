@@ -7,13 +7,13 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::fold::{Folding, pico};
 use super::scan::look_while_reading;
-use super::stale::{FileState, Known, KnownSessions, OnDisk, is_stale, known_in};
+use super::stale::{FileState, Known, KnownSessions, OnDisk, Watch, is_stale, known_in};
 use super::{Index, IndexError, RefreshReport};
 use crate::model::SessionMeta;
 use crate::model::pricing::{ModelPrice, PriceTable};
 use crate::model::summary::Summary;
 use crate::model::tools::Agent;
-use crate::store::layout::{COUNTERS, META};
+use crate::store::layout::COUNTERS;
 use crate::store::meta::{apply, derived_meta};
 use crate::store::{Store, StoreError};
 
@@ -149,8 +149,19 @@ pub(super) fn refresh_session(
     prices: &mut Prices,
 ) -> Result<Refreshed, RefreshError> {
     let dir = store.session_dir(&disk.id);
-    let meta_state = disk.meta.unwrap_or_else(|| FileState::of(&dir.join(META)));
-    if disk.events.is_none() && meta_state.is_none() {
+    // Both taken before meta.json is read, so that a change after they were taken is seen
+    // by the next read, whichever of them the index then watches.
+    let looked = |watch| match disk.watched {
+        Some((w, state)) if w == watch => state,
+        _ => watch.state_in(&dir),
+    };
+    let states = States {
+        events: disk.events,
+        meta: looked(Watch::Meta),
+        folder: looked(Watch::Folder),
+        now_ns: now_ns(),
+    };
+    if disk.events.is_none() && states.meta.is_none() {
         // The folder is there but the session's files are not (any more).
         if let Some(k) = known {
             delete_rows(tx, k.sid, true)?;
@@ -229,7 +240,6 @@ pub(super) fn refresh_session(
             serde_json::to_string(&fold).unwrap_or_else(|_| "{}".to_owned())
         ],
     )?;
-    let states = (disk.events, meta_state);
     // What meta would say from the events, for a session whose meta.json is missing or bad.
     let derived = match &meta {
         Err(_) => derived_meta(&folder, &disk.id),
@@ -248,13 +258,30 @@ pub(super) fn refresh_session(
     Ok(how)
 }
 
+/// The states of a session's files and folder, taken before its metadata was read, and the
+/// time before it was read.
+#[derive(Clone, Copy)]
+pub(super) struct States {
+    events: Option<FileState>,
+    meta: Option<FileState>,
+    folder: Option<FileState>,
+    now_ns: i64,
+}
+
+/// The time since the epoch, in nanoseconds (0 when the clock is before it).
+fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}
+
 /// Writes a session's row (and its files and models) from its fold and metadata.
 #[expect(clippy::too_many_arguments, reason = "one call site, all of it state")]
 pub(super) fn write_session(
     tx: &Connection,
     sid: i64,
     id: &str,
-    (events, meta_state): (Option<FileState>, Option<FileState>),
+    states: States,
     has_counters: bool,
     fold: &Summary,
     (meta, derived): (crate::store::Result<SessionMeta>, SessionMeta),
@@ -264,6 +291,7 @@ pub(super) fn write_session(
     // when the session is ours (or has no meta to trust). A meta.json that cannot be used is
     // kept as `meta_error`: the session is then listed as its events describe it (when it has
     // any), with a warning.
+    let readable = meta.is_ok();
     let (meta, meta_error) = match meta {
         Ok(meta) => (meta, None),
         Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
@@ -327,14 +355,27 @@ pub(super) fn write_session(
             fold.counters.rejections,
         ],
     )?;
-    let ev = FileState::key(events);
-    let mt = FileState::key(meta_state);
-    let watch_meta = !has_counters || meta_error.is_some() || meta_state.is_none();
+    // Our writers replace meta.json only right after appending; another tool's replaces it
+    // by rename (see `Watch`); one that is missing or unreadable is watched itself.
+    let watch = match (readable && states.events.is_some(), has_counters) {
+        (true, true) => Watch::Events,
+        (true, false) => Watch::Folder,
+        (false, _) => Watch::Meta,
+    };
+    let watched = if watch == Watch::Folder {
+        states.folder
+    } else {
+        states.meta
+    };
+    let state = FileState::pack(
+        FileState::key(states.events),
+        FileState::watched_key(watch, watched, states.now_ns),
+    );
     tx.prepare_cached(
-        "INSERT OR REPLACE INTO idx_state (session_id, sid, state, watch_meta)
+        "INSERT OR REPLACE INTO idx_state (session_id, sid, state, watch)
          VALUES (?1, ?2, ?3, ?4)",
     )?
-    .execute(params![id, sid, FileState::pack(ev, mt), watch_meta])?;
+    .execute(params![id, sid, state, watch as i64])?;
     for table in ["idx_files", "idx_models", "idx_derived"] {
         tx.execute(&format!("DELETE FROM {table} WHERE sid = ?1"), [sid])?;
     }

@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rustix::fs::{Mode, OFlags};
 
-use super::stale::{FileState, Known, KnownSessions, OnDisk, is_stale_now, meta_matters};
-use crate::store::layout::{EVENTS, META};
+use super::stale::{FileState, Known, KnownSessions, OnDisk, Watch, is_stale_now, watched};
+use crate::store::layout::EVENTS;
 use crate::store::{Store, StoreError};
 
 /// The session folders whose files are not as indexed (new, changed or gone), in the order of
@@ -189,8 +189,7 @@ impl<'k> Indexed<'k> {
 /// A session's files as found, before it is named.
 struct Found {
     events: Option<FileState>,
-    #[expect(clippy::option_option, reason = "not looked at, absent, or its state")]
-    meta: Option<Option<FileState>>,
+    watched: Option<(Watch, Option<FileState>)>,
 }
 
 impl Found {
@@ -198,16 +197,16 @@ impl Found {
         OnDisk {
             id,
             events: self.events,
-            meta: self.meta,
+            watched: self.watched,
             stale: true,
         }
     }
 }
 
-/// One session's files — its events file, and its meta where that can change alone or there
-/// is no events file — if the index does not have them as they are.
+/// One session's files — its events file, and what else the index watches for it (see
+/// [`watched`]) — if the index does not have them as they are.
 fn look(dir: &OwnedFd, path: &mut String, id: &str, known: Option<&Known>) -> Option<Found> {
     let events = FileState::at(dir, path, id, EVENTS);
-    let meta = meta_matters(events, known).then(|| FileState::at(dir, path, id, META));
-    is_stale_now(events, meta.flatten(), known).then_some(Found { events, meta })
+    let watched = watched(events, known).map(|w| (w, w.state_at(dir, path, id)));
+    is_stale_now(events, watched, known).then_some(Found { events, watched })
 }

@@ -40,10 +40,11 @@ CREATE TABLE idx_sessions (
 CREATE TABLE idx_state (
     session_id TEXT PRIMARY KEY,
     sid INTEGER NOT NULL,
-    -- device, inode, size and modification time (ns) of events.ndjson, then of meta.json:
-    -- eight little-endian 64-bit numbers (-1 four times for a file that is not there)
+    -- device, inode, size and modification time (ns) of events.ndjson, then of what `watch`
+    -- names: eight little-endian 64-bit numbers (-1 four times for a file that is not there)
     state BLOB NOT NULL,
-    watch_meta INTEGER NOT NULL
+    -- besides events.ndjson: 0 nothing, 1 meta.json, 2 the session's folder
+    watch INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE idx_folds (
     sid INTEGER PRIMARY KEY,

@@ -35,16 +35,18 @@ impl FileState {
         })
     }
 
-    /// The state of `name` inside the session folder `id` of the store folder `root`, looked
-    /// at relative to the store's descriptor: two path components to walk instead of the
-    /// whole path, which is most of what a stat costs here. A link is not followed (the
-    /// store's files are never links of ours); like anything else in a file's place, it is
-    /// a state (see [`FileState::of`]).
+    /// The state of `name` inside the session folder `id` of the store folder `root` (of the
+    /// folder itself when `name` is empty), looked at relative to the store's descriptor: a
+    /// component or two of path to walk instead of the whole path, which is most of what a
+    /// stat costs here. A link is not followed (the store's files are never links of ours);
+    /// like anything else in a file's place, it is a state (see [`FileState::of`]).
     pub(super) fn at(root: &OwnedFd, path: &mut String, id: &str, name: &str) -> Option<FileState> {
         path.clear();
         path.push_str(id);
-        path.push('/');
-        path.push_str(name);
+        if !name.is_empty() {
+            path.push('/');
+            path.push_str(name);
+        }
         let st = rustix::fs::statat(root.as_fd(), path.as_str(), AtFlags::SYMLINK_NOFOLLOW).ok()?;
         Some(FileState {
             dev: st.st_dev.cast_signed(),
@@ -56,6 +58,21 @@ impl FileState {
 
     pub(super) fn key(state: Option<FileState>) -> [i64; 4] {
         state.map_or([-1; 4], |s| [s.dev, s.ino, s.size, s.mtime_ns])
+    }
+
+    /// The key to keep for what `watch` watches, whose state was taken at `now_ns` (since the
+    /// epoch) or later. A folder's modification time tells a later change from none only once
+    /// the file system's clock has moved on from it (it ticks in milliseconds to seconds,
+    /// behind the real clock); until [`SETTLE_NS`] have passed, the key is one no folder has,
+    /// so that the next read looks at the session's meta again.
+    pub(super) fn watched_key(watch: Watch, state: Option<FileState>, now_ns: i64) -> [i64; 4] {
+        let mut key = FileState::key(state);
+        if watch == Watch::Folder
+            && state.is_some_and(|s| now_ns.saturating_sub(s.mtime_ns) < SETTLE_NS)
+        {
+            key[3] = UNSETTLED;
+        }
+        key
     }
 
     /// The keys of a session's two files as `idx_state` keeps them: eight little-endian
@@ -81,14 +98,62 @@ impl FileState {
     }
 }
 
+/// How long a watched folder's modification time is not trusted after it changed: longer than
+/// the coarsest clock of a file system we may run on (FAT's two seconds).
+const SETTLE_NS: i64 = 3_000_000_000;
+
+/// A modification time no file has: the key of a folder that changed too recently.
+const UNSETTLED: i64 = i64::MIN + 1;
+
 /// A session folder as found on disk (or found gone).
 pub(super) struct OnDisk {
     pub(super) id: String,
     pub(super) events: Option<FileState>,
-    /// Looked at only when it matters (`None` until then).
-    #[expect(clippy::option_option, reason = "not looked at, absent, or its state")]
-    pub(super) meta: Option<Option<FileState>>,
+    /// What else was looked at (see [`watched`]) and its state, or `None` when nothing was.
+    pub(super) watched: Option<(Watch, Option<FileState>)>,
     pub(super) stale: bool,
+}
+
+/// What the index compares besides `events.ndjson` to know a session's `meta.json` is as
+/// indexed (kept in `idx_state.watch`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Watch {
+    /// Nothing: our writers replace `meta.json` only right after appending to the events.
+    Events = 0,
+    /// `meta.json` itself: it was missing or unreadable, or there is no events file.
+    Meta = 1,
+    /// The session's folder: another tool's session (no `.counters`), whose writer replaces
+    /// `meta.json` by renaming a new file over it, which changes the folder. One component of
+    /// path to look up instead of two, for the half of a migrated store that is the Python
+    /// tool's; a `meta.json` rewritten in place is seen once the events change.
+    Folder = 2,
+}
+
+impl Watch {
+    fn from_column(n: i64) -> Watch {
+        match n {
+            0 => Watch::Events,
+            2 => Watch::Folder,
+            _ => Watch::Meta,
+        }
+    }
+
+    /// The state of what this watches in the folder of session `id`, looked at relative to
+    /// the store's descriptor (see [`FileState::at`]).
+    pub(super) fn state_at(self, root: &OwnedFd, path: &mut String, id: &str) -> Option<FileState> {
+        match self {
+            Watch::Folder => FileState::at(root, path, id, ""),
+            Watch::Events | Watch::Meta => FileState::at(root, path, id, META),
+        }
+    }
+
+    /// The state of what this watches in the session folder `dir`.
+    pub(super) fn state_in(self, dir: &Path) -> Option<FileState> {
+        match self {
+            Watch::Folder => FileState::of(dir),
+            Watch::Events | Watch::Meta => FileState::of(&dir.join(META)),
+        }
+    }
 }
 
 /// What the index holds about a session's files: a row of `idx_state`.
@@ -97,10 +162,9 @@ pub(super) struct Known {
     id: std::ops::Range<usize>,
     pub(super) sid: i64,
     pub(super) events: [i64; 4],
-    pub(super) meta: [i64; 4],
-    /// Whether `meta.json` can change without the events file: the session has no
-    /// `.counters` (another tool's), or its meta was missing or unreadable when indexed.
-    pub(super) watch_meta: bool,
+    /// The state of what [`Known::watch`] names, as indexed.
+    pub(super) watched: [i64; 4],
+    pub(super) watch: Watch,
 }
 
 /// What the index knows, ordered by session id (as SQLite's `BINARY` collation and Rust's
@@ -153,38 +217,42 @@ fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("PRAGMA data_version", [], |r| r.get(0))
 }
 
-/// Whether a session's `meta.json` is looked at: where it can change alone (see
-/// [`Known::watch_meta`]), or where there is no events file (then only its meta says the
-/// session is still there).
-pub(super) fn meta_matters(events: Option<FileState>, known: Option<&Known>) -> bool {
-    known.is_some_and(|k| k.watch_meta) || events.is_none()
+/// What is looked at besides a session's events file: what the index watches for it (see
+/// [`Watch`]), or `meta.json` where there is no events file (then only its meta says the
+/// session is still there); nothing for a session of ours with its events.
+pub(super) fn watched(events: Option<FileState>, known: Option<&Known>) -> Option<Watch> {
+    match (events, known.map(|k| k.watch)) {
+        (None, _) | (Some(_), Some(Watch::Meta)) => Some(Watch::Meta),
+        (Some(_), Some(Watch::Folder)) => Some(Watch::Folder),
+        (Some(_), Some(Watch::Events) | None) => None,
+    }
 }
 
-/// Whether a folder's files, as a scan found them (see [`super::scan`]; `meta` when it was
-/// looked at), are not the ones indexed.
+/// Whether a folder's files, as a scan found them (see [`super::scan`]; `watched` when it
+/// was looked at, see [`watched`]), are not the ones indexed.
 pub(super) fn is_stale_now(
     events: Option<FileState>,
-    meta: Option<FileState>,
+    watched: Option<(Watch, Option<FileState>)>,
     known: Option<&Known>,
 ) -> bool {
     match known {
-        None => events.is_some() || meta.is_some(),
+        None => events.is_some() || watched.is_some_and(|(_, state)| state.is_some()),
         Some(k) => {
             k.events != FileState::key(events)
-                || (meta_matters(events, known) && k.meta != FileState::key(meta))
+                || watched.is_some_and(|(_, state)| k.watched != FileState::key(state))
         }
     }
 }
 
-/// Whether a folder's files are not the ones indexed. The events file is always looked at;
-/// `meta.json` only where it can change alone (see [`Known::watch_meta`]) or there is no
-/// events file, and looked at now if the scan did not. Our writers replace it only together
-/// with an append (see `meta.rs`), which changes the events file.
+/// Whether a folder's files are not the ones indexed. The events file is always looked at,
+/// and what else [`watched`] names, looked at now if the scan did not.
 pub(super) fn is_stale(store: &Store, disk: &mut OnDisk, known: Option<&Known>) -> bool {
-    if meta_matters(disk.events, known) && disk.meta.is_none() {
-        disk.meta = Some(FileState::of(&store.session_dir(&disk.id).join(META)));
+    let watch = watched(disk.events, known);
+    if disk.watched.map(|(w, _)| w) != watch {
+        let dir = store.session_dir(&disk.id);
+        disk.watched = watch.map(|w| (w, w.state_in(&dir)));
     }
-    is_stale_now(disk.events, disk.meta.flatten(), known)
+    is_stale_now(disk.events, disk.watched, known)
 }
 
 /// The rows of `idx_state`: a narrow table, so that reading it is cheap, its eight numbers in
@@ -193,7 +261,7 @@ pub(super) fn known_in(conn: &Connection) -> rusqlite::Result<KnownSessions> {
     // Read first: a commit between it and the rows makes the rows look older, never newer.
     let version = data_version(conn)?;
     let mut stmt = conn.prepare_cached(
-        "SELECT session_id, sid, state, watch_meta FROM idx_state ORDER BY session_id",
+        "SELECT session_id, sid, state, watch FROM idx_state ORDER BY session_id",
     )?;
     let mut ids = String::new();
     let mut rows = Vec::new();
@@ -202,13 +270,13 @@ pub(super) fn known_in(conn: &Connection) -> rusqlite::Result<KnownSessions> {
         let id = r.get_ref(0)?.as_str()?;
         let start = ids.len();
         ids.push_str(id);
-        let (events, meta) = FileState::unpack(r.get_ref(2)?.as_blob_or_null()?);
+        let (events, watched) = FileState::unpack(r.get_ref(2)?.as_blob_or_null()?);
         rows.push(Known {
             id: start..ids.len(),
             sid: r.get(1)?,
             events,
-            meta,
-            watch_meta: r.get(3)?,
+            watched,
+            watch: Watch::from_column(r.get(3)?),
         });
     }
     let known = KnownSessions { ids, rows, version };
