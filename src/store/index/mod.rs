@@ -389,17 +389,27 @@ mod tests {
             .unwrap()
     }
 
+    /// A store holding one session of another tool whose folder last changed at
+    /// `folder_time`, and its index, which has folded it.
+    fn indexed_foreign_session(
+        id: &str,
+        folder_time: std::time::SystemTime,
+    ) -> (tempfile::TempDir, Store, Index) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join(".agent-traces"));
+        add_foreign_session(&store, id);
+        set_folder_time(&store, id, folder_time);
+        let mut index = Index::open(&store).unwrap();
+        assert_eq!(index.refresh(&store).unwrap().folded, 1);
+        (dir, store, index)
+    }
+
     /// Another tool's meta.json is watched through the session's folder: replacing it by
     /// rename is seen, and a settled folder left alone costs no second look.
     #[test]
     fn another_tools_meta_replaced_by_rename_is_seen_through_its_folder() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::new(dir.path().join(".agent-traces"));
-        add_foreign_session(&store, "py");
         let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-        set_folder_time(&store, "py", hour_ago);
-        let mut index = Index::open(&store).unwrap();
-        assert_eq!(index.refresh(&store).unwrap().folded, 1);
+        let (_dir, store, mut index) = indexed_foreign_session("py", hour_ago);
         assert_eq!(index.refresh(&store).unwrap(), RefreshReport::default());
         assert_eq!(ended_at(&index, "py"), None);
 
@@ -413,13 +423,8 @@ mod tests {
     /// on every read, and so the second change is not missed.
     #[test]
     fn a_meta_replaced_twice_in_one_tick_of_the_folders_clock_is_not_missed() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::new(dir.path().join(".agent-traces"));
-        add_foreign_session(&store, "py");
         let tick = std::time::SystemTime::now() - std::time::Duration::from_millis(500);
-        set_folder_time(&store, "py", tick);
-        let mut index = Index::open(&store).unwrap();
-        assert_eq!(index.refresh(&store).unwrap().folded, 1);
+        let (_dir, store, mut index) = indexed_foreign_session("py", tick);
 
         replace_meta(&store, "py", 7.0);
         set_folder_time(&store, "py", tick);
