@@ -224,6 +224,10 @@ mod tests {
     fn add_session(store: &Store, id: &str) {
         store.create_session(&SessionMeta::new(id, 1.0)).unwrap();
         store.init_counters(id).unwrap();
+        append_prompt(store, id);
+    }
+
+    fn append_prompt(store: &Store, id: &str) {
         store
             .append(&event(
                 id,
@@ -347,14 +351,7 @@ mod tests {
     /// A session of another tool (no `.counters`) holding one prompt.
     fn add_foreign_session(store: &Store, id: &str) {
         store.create_session(&SessionMeta::new(id, 1.0)).unwrap();
-        store
-            .append(&event(
-                id,
-                EventType::UserPrompt,
-                1.0,
-                serde_json::json!({"prompt": "hi"}),
-            ))
-            .unwrap();
+        append_prompt(store, id);
     }
 
     /// Replaces a session's meta.json as the Python tool does: a new file renamed over it.

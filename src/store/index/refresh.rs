@@ -155,10 +155,12 @@ pub(super) fn refresh_session(
         Some((w, state)) if w == watch => state,
         _ => watch.state_in(&dir),
     };
+    // Only another tool's session (no `.counters`) can have its folder watched.
+    let has_counters = dir.join(COUNTERS).exists();
     let states = States {
         events: disk.events,
         meta: looked(Watch::Meta),
-        folder: looked(Watch::Folder),
+        folder: (!has_counters).then(|| looked(Watch::Folder)).flatten(),
         now_ns: now_ns(),
     };
     if disk.events.is_none() && states.meta.is_none() {
@@ -171,7 +173,6 @@ pub(super) fn refresh_session(
     let folder = store
         .session_folder(&disk.id)
         .map_err(RefreshError::Store)?;
-    let has_counters = dir.join(COUNTERS).exists();
     let meta = store.read_meta(&disk.id);
     let agent = meta
         .as_ref()
