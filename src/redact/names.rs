@@ -36,18 +36,50 @@ const NAME_PIECES: [&[u8]; 13] = [
 /// (`/prod/api/DB_PASSWORD`), and a file name (`review_token_store.ex`) names nothing.
 pub(super) fn name_kind(key: &str) -> Name {
     let key = key.rsplit(['/', '\\']).next().unwrap_or(key);
-    if is_file_name(key) {
+    if !has_name_piece(key.as_bytes()) || is_file_name(key) {
         return Name::Plain;
     }
-    let bytes = key.as_bytes();
-    let has_piece = NAME_PIECES.iter().any(|piece| {
-        bytes
-            .windows(piece.len())
-            .any(|w| w.eq_ignore_ascii_case(piece))
-    });
-    if !has_piece {
-        return Name::Plain;
+    // The keys that get this far are few and come back in every event (`input_tokens`,
+    // `cache_read_input_tokens` …): their words are split once a thread.
+    if key.len() > KNOWN_KEY_LEN {
+        return kind_by_words(key);
     }
+    KNOWN_KINDS.with_borrow_mut(|known| {
+        if let Some(&kind) = known.get(key) {
+            return kind;
+        }
+        let kind = kind_by_words(key);
+        if known.len() < KNOWN_KEYS {
+            known.insert(key.into(), kind);
+        }
+        kind
+    })
+}
+
+/// The longest key, and the most keys, [`name_kind`] remembers a thread.
+const KNOWN_KEY_LEN: usize = 64;
+const KNOWN_KEYS: usize = 4096;
+
+thread_local! {
+    static KNOWN_KINDS: std::cell::RefCell<
+        std::collections::HashMap<Box<str>, Name, foldhash::fast::RandomState>,
+    > = std::cell::RefCell::default();
+}
+
+/// Whether `key` holds one of [`NAME_PIECES`] (ASCII case ignored), in one pass.
+fn has_name_piece(key: &[u8]) -> bool {
+    (0..key.len()).any(|i| {
+        let first = key[i].to_ascii_lowercase();
+        NAME_PIECES.iter().any(|piece| {
+            piece[0] == first
+                && key
+                    .get(i..i + piece.len())
+                    .is_some_and(|w| w.eq_ignore_ascii_case(piece))
+        })
+    })
+}
+
+fn kind_by_words(key: &str) -> Name {
     if is_sensitive_key(key) {
         Name::Secret
     } else if is_maybe_secret_key(key) {

@@ -443,6 +443,11 @@ impl Triggers {
 
     /// The automaton to scan `len` more bytes with.
     fn automaton(&self, len: usize) -> &AhoCorasick {
+        // Once built, the DFA is taken without touching the counter, which two threads of an
+        // import would otherwise pass back and forth on every string.
+        if let Some(dfa) = self.dfa.get() {
+            return dfa.as_ref().unwrap_or(&self.nfa);
+        }
         let before = self.scanned.fetch_add(len, Ordering::Relaxed);
         if before.saturating_add(len) < DFA_AFTER {
             return &self.nfa;
@@ -559,23 +564,72 @@ fn beside(text: &[u8], _start: usize, end: usize) -> bool {
     value >= 16
 }
 
-/// Whether `s` holds a run of 20 base64 characters (the shortest blob looked into), and one
-/// of 60 ended by a line break (a wrapped blob).
-fn base64_runs(s: &str) -> (bool, bool) {
-    let (mut run, mut any, mut wrapped) = (0, false, false);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'_' | b'-') {
-            run += 1;
-            any |= run >= 20;
-        } else {
-            wrapped |= run >= 60 && matches!(b, b'\n' | b'\r');
-            if wrapped {
-                break;
-            }
-            run = 0;
-        }
+/// Whether `b` is in either base64 alphabet, the characters of `base64_line`'s runs.
+const fn in_base64(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'_' | b'-')
+}
+
+static BASE64_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = in_base64(b as u8);
+        b += 1;
     }
-    (any, wrapped)
+    table
+};
+
+/// Where `base64_line`'s pattern (`[A-Za-z0-9+/_-]{20,}={0,2}`) matches in `text`, as the
+/// regex finds it: each run of the alphabet 20 long or longer, with up to two `=` after it.
+/// Text is mostly made of such runs (paths, identifiers), so this pass is written by hand.
+fn blob_ranges(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < bytes.len() {
+            if !BASE64_BYTES[usize::from(bytes[i])] {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < bytes.len() && BASE64_BYTES[usize::from(bytes[i])] {
+                i += 1;
+            }
+            if i - start >= 20 {
+                let run_end = i;
+                while i < bytes.len() && i < run_end + 2 && bytes[i] == b'=' {
+                    i += 1;
+                }
+                return Some(start..i);
+            }
+        }
+        None
+    })
+}
+
+/// What one pass over a text tells of the base64 rules.
+#[derive(Default)]
+struct Base64Runs {
+    /// A blob of 20 characters or more.
+    any: bool,
+    /// A blob that may decode to text (the cheap look of [`blob_holds_secret`]).
+    may_be_text: bool,
+    /// A run of 60 or more ended by a line break (a wrapped blob).
+    wrapped: bool,
+}
+
+fn base64_runs(s: &str) -> Base64Runs {
+    let bytes = s.as_bytes();
+    let mut found = Base64Runs::default();
+    for range in blob_ranges(s) {
+        found.any = true;
+        found.may_be_text |= blob_candidates(&s[range.clone()])
+            .any(|blob| blob.len() <= MAX_BLOB && may_be_text(blob));
+        found.wrapped |= range.len() >= 60
+            && bytes[range.end - 1] != b'='
+            && matches!(bytes.get(range.end), Some(b'\n' | b'\r'));
+    }
+    found
 }
 
 /// Each rule's pattern, compiled the first time its trigger is seen: a hook, one process a
@@ -631,11 +685,11 @@ pub(super) fn scan(s: &str) -> Cow<'_, str> {
     // A pass over the text for the rules' literals, and one for base64 runs, tell which rules
     // can fire at all; clean text stops here.
     let mut hits = triggered(triggers, s);
-    let (line, wrapped) = base64_runs(s);
-    if wrapped {
+    let blobs = base64_runs(s);
+    if blobs.wrapped {
         hits.push(BASE64);
     }
-    if line {
+    if blobs.any {
         hits.push(BASE64 + 1);
     }
     if hits.is_empty() {
@@ -645,10 +699,20 @@ pub(super) fn scan(s: &str) -> Cow<'_, str> {
     // Rules run in declaration order, each on the output of the previous one, so a broad
     // rule (a whole PEM block, a whole assigned value) wins over a narrower one inside it.
     for index in hits {
-        let Some(regex) = pattern(index) else {
-            return fail_closed();
+        let replaced = if index == BASE64 + 1 {
+            // A text an earlier rule changed is looked at again: a blob cut by `[REDACTED]`
+            // starts its groups of four elsewhere.
+            let changed = matches!(out, Cow::Owned(_));
+            (changed || blobs.may_be_text)
+                .then(|| redact_blobs(&out))
+                .flatten()
+        } else {
+            let Some(regex) = pattern(index) else {
+                return fail_closed();
+            };
+            apply(RULES[index].pick, regex, &out)
         };
-        if let Some(replaced) = apply(RULES[index].pick, regex, &out) {
+        if let Some(replaced) = replaced {
             out = Cow::Owned(replaced);
         }
     }
@@ -826,19 +890,37 @@ fn pick_wrapped(caps: &Captures<'_>) -> Option<Range<usize>> {
 /// A short blob that decodes to text holding a secret.
 fn pick_base64(caps: &Captures<'_>) -> Option<Range<usize>> {
     let m = caps.get(0)?;
-    let blob = m.as_str();
-    let candidates = std::iter::once(blob).chain(
-        // `config-<base64>`: the part after a word and a dash.
+    blob_candidates(m.as_str())
+        .any(blob_holds_secret)
+        .then(|| m.range())
+}
+
+/// What `base64_line` does, without its regex: every blob of `text` that decodes to text
+/// holding a secret replaced; `None` when there was none.
+fn redact_blobs(text: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut copied = 0;
+    for range in blob_ranges(text) {
+        if blob_candidates(&text[range.clone()]).any(blob_holds_secret) {
+            out.push_str(&text[copied..range.start]);
+            out.push_str(REDACTED);
+            copied = range.end;
+        }
+    }
+    if copied == 0 {
+        return None;
+    }
+    out.push_str(&text[copied..]);
+    Some(out)
+}
+
+/// A blob, and the part of it after a word and a dash (`config-<base64>`): what is decoded.
+fn blob_candidates(blob: &str) -> impl Iterator<Item = &str> {
+    std::iter::once(blob).chain(
         blob.rsplit_once(['-', '_'])
             .map(|(_, tail)| tail)
             .filter(|tail| tail.len() >= 20),
-    );
-    for candidate in candidates {
-        if blob_holds_secret(candidate) {
-            return Some(m.range());
-        }
-    }
-    None
+    )
 }
 
 /// Whether a blob decodes to text in which a rule finds a secret.
@@ -999,6 +1081,39 @@ mod tests {
         };
         for text in &texts {
             assert_eq!(found(&triggers.nfa, text), found(&dfa, text), "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The hand-written pass finds what `base64_line`'s regex finds, in any text.
+        #[test]
+        fn blob_ranges_are_the_base64_line_patterns_matches(
+            text in "[Aa0+/_=\\-\\n é]{0,120}",
+            repeat in 1usize..30,
+        ) {
+            // Long runs are what the rule is about: stretch some characters into them.
+            let text: String = text
+                .chars()
+                .flat_map(|c| std::iter::repeat_n(c, if c == 'A' { repeat } else { 1 }))
+                .collect();
+            let regex = pattern(BASE64 + 1).unwrap();
+            let by_regex: Vec<_> = regex.find_iter(&text).map(|m| m.range()).collect();
+            proptest::prop_assert_eq!(blob_ranges(&text).collect::<Vec<_>>(), by_regex);
+        }
+    }
+
+    #[test]
+    fn a_blob_is_redacted_by_the_hand_written_pass_as_by_the_rule() {
+        // `password=hunter2` and `OPENAI_API_KEY=sk-…` in base64, alone, after a word and a
+        // dash, padded, and beside clean runs (a path, a hash).
+        for text in [
+            "cGFzc3dvcmQ9aHVudGVyMg==",
+            "config-cGFzc3dvcmQ9aHVudGVyMg== and /usr/local/lib/python3.11/site-packages",
+            "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 cGFzc3dvcmQ9aHVudGVyMg",
+            "T1BFTkFJX0FQSV9LRVk9c2stcHJvai1hYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0NTY3",
+        ] {
+            assert_eq!(scan(text), scan_every_rule(text), "{text}");
+            assert!(matches!(scan(text), Cow::Owned(_)), "{text}");
         }
     }
 
