@@ -19,6 +19,9 @@ use crate::store::Store;
 /// What importing one file gave: its report and its subagents' reports, or why it failed.
 pub type FileResult = Result<Vec<ImportReport>, ImportError>;
 
+/// How many files, in the order given, are taken largest first (see [`import_files`]).
+const SIZE_WINDOW: usize = 32;
+
 /// Imports `files` on `workers` threads, calling `done` on the calling thread for each file, in
 /// the order of `files`.
 pub fn import_files(
@@ -29,15 +32,19 @@ pub fn import_files(
     mut done: impl FnMut(usize, &Path, FileResult),
 ) {
     let workers = workers.clamp(1, files.len().max(1));
-    // Largest files first, so that no worker is left with a big file while the others idle at
-    // the end; results are still reported in the order given.
+    // Largest files first within each run of `SIZE_WINDOW`, so that no worker is left with a
+    // big file while the others idle at the end. Results are reported in the order given, so a
+    // result waits for those before it: sorted across the whole list, nearly every result
+    // would wait to the end, and memory would grow with the history.
     let mut order: Vec<usize> = (0..files.len()).collect();
     if workers > 1 {
         let sizes: Vec<u64> = files
             .iter()
             .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
             .collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
+        for window in order.chunks_mut(SIZE_WINDOW) {
+            window.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
+        }
     }
     let order = &order;
     let next = AtomicUsize::new(0);
