@@ -90,6 +90,7 @@ pub(crate) fn bench_capture(args: &[String]) -> Res<()> {
         .nth(1)
         .map_or_else(|| work.clone(), PathBuf::from);
     std::fs::create_dir_all(&store_dir)?;
+    let stores = Stores::new(&store_dir)?;
     let load_start = load_average();
 
     let corpus = root.join("../shared/corpus/claude-code");
@@ -117,13 +118,14 @@ pub(crate) fn bench_capture(args: &[String]) -> Res<()> {
     let mut cc_sample = Sample::default();
     let mut cc_tokens = [0; 4];
     for (n, (_, bin)) in builds.iter().enumerate() {
-        tokens[n] = import_tokens(bin, &store_dir, &full.claude)?;
+        tokens[n] = import_tokens(bin, &stores, &store_dir, &full.claude)?;
     }
     for run in 0..runs {
         eprintln!("figures: import --all, run {}", run + 1);
         for (n, (_, bin)) in builds.iter().enumerate() {
             import_once(
                 bin,
+                &stores,
                 &store_dir,
                 &full.claude,
                 &mut samples[n],
@@ -136,7 +138,14 @@ pub(crate) fn bench_capture(args: &[String]) -> Res<()> {
     }
     for (n, (label, bin)) in builds.iter().enumerate() {
         let mut small_sample = Sample::default();
-        import_once(bin, &store_dir, &small.claude, &mut small_sample, None)?;
+        import_once(
+            bin,
+            &stores,
+            &store_dir,
+            &small.claude,
+            &mut small_sample,
+            None,
+        )?;
         let sample = &samples[n];
         let median = median(&sample.wall);
         writeln!(
@@ -203,8 +212,8 @@ pub(crate) fn bench_capture(args: &[String]) -> Res<()> {
         eprintln!("figures: import --all of grown transcripts ({label})");
         let (mut grown, mut whole) = (Sample::default(), Sample::default());
         for _ in 0..runs {
-            grow_once(bin, &store_dir, &small, &cut, &mut grown)?;
-            import_once(bin, &store_dir, &small.claude, &mut whole, None)?;
+            grow_once(bin, &stores, &store_dir, &small, &cut, &mut grown)?;
+            import_once(bin, &stores, &store_dir, &small.claude, &mut whole, None)?;
         }
         writeln!(
             report,
@@ -235,14 +244,14 @@ pub(crate) fn bench_capture(args: &[String]) -> Res<()> {
     )?;
     writeln!(report, "|---|---:|---:|---:|---:|---:|---:|")?;
     eprintln!("figures: hook pre-tool");
-    let mut stores = Vec::new();
+    let mut hook_stores = Vec::new();
     for (n, (_, bin)) in builds.iter().enumerate() {
-        let store = work.join(format!("hook-store-{n}"));
+        let store = stores.fresh(&format!("hook-store-{n}"));
         let events = hook_store(bin, &work, &corpus, &store)?;
-        stores.push((store, events, Vec::new(), Vec::new()));
+        hook_stores.push((store, events, Vec::new(), Vec::new()));
     }
     for i in 0..hook_runs + 20 {
-        for ((_, bin), (store, _, short, long)) in builds.iter().zip(stores.iter_mut()) {
+        for ((_, bin), (store, _, short, long)) in builds.iter().zip(hook_stores.iter_mut()) {
             for (session, into) in [(SHORT_SESSION, &mut *short), (LONG_SESSION, &mut *long)] {
                 let took = hook(bin, store, "pre-tool", &pre_tool(session, i))?;
                 if i >= 20 {
@@ -251,7 +260,7 @@ pub(crate) fn bench_capture(args: &[String]) -> Res<()> {
             }
         }
     }
-    for ((label, _), (store, events, short, long)) in builds.iter().zip(&stores) {
+    for ((label, _), (store, events, short, long)) in builds.iter().zip(&hook_stores) {
         check_hook_store(store)?;
         writeln!(
             report,
@@ -291,9 +300,12 @@ pub(crate) fn bench_capture(args: &[String]) -> Res<()> {
     writeln!(report, "|---|---:|---:|---:|")?;
     eprintln!("figures: hook session-start");
     let mut starts: Vec<Vec<Duration>> = vec![Vec::new(); builds.len()];
+    let start_stores: Vec<PathBuf> = (0..builds.len())
+        .map(|n| stores.fresh(&format!("start-store-{n}")))
+        .collect();
     for i in 0..hook_runs + 20 {
         for (n, ((_, bin), into)) in builds.iter().zip(starts.iter_mut()).enumerate() {
-            let store = work.join(format!("start-store-{n}"));
+            let store = &start_stores[n];
             let payload = serde_json::json!({
                 "session_id": format!("start-{n}-{i}"),
                 "transcript_path": format!("/tmp/start-{n}-{i}.jsonl"),
@@ -303,14 +315,14 @@ pub(crate) fn bench_capture(args: &[String]) -> Res<()> {
                 "model": "claude-opus-4-5",
             })
             .to_string();
-            let took = hook(bin, &store, "session-start", &payload)?;
+            let took = hook(bin, store, "session-start", &payload)?;
             if i >= 20 {
                 into.push(took);
             }
         }
     }
     for (n, ((label, _), took)) in builds.iter().zip(&starts).enumerate() {
-        check_hook_store(&work.join(format!("start-store-{n}")))?;
+        check_hook_store(&start_stores[n])?;
         writeln!(
             report,
             "| {label} | {hook_runs} | {} | {} |",
@@ -589,17 +601,55 @@ fn timed(cmd: &Command, work: &Path) -> Res<(Duration, Vec<u8>, u64, f64, f64)> 
 
 type Tokens = [u64; 4];
 
+/// Every store a run writes, each under a name of its own, removed together once the run is
+/// over (and any a run that stopped short left, when the next starts).
+///
+/// Removed one by one, each store would slow the next: on an ext4 without a journal (this
+/// machine's disk), allocating an inode skips those freed in the last minute (the last six,
+/// while their table block is unwritten), reading the inode table to find them, so an import
+/// made right after 5,400 files were removed paid about a second and a half of kernel time
+/// for it, and a `session-start` after the imports paid for theirs. A user imports once.
+struct Stores {
+    dir: PathBuf,
+    made: std::cell::Cell<usize>,
+}
+
+impl Stores {
+    fn new(under: &Path) -> Res<Stores> {
+        let dir = under.join("stores");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        Ok(Stores {
+            dir,
+            made: std::cell::Cell::new(0),
+        })
+    }
+
+    /// A path no store of this run has had.
+    fn fresh(&self, name: &str) -> PathBuf {
+        let n = self.made.get();
+        self.made.set(n + 1);
+        self.dir.join(format!("{name}-{n}"))
+    }
+}
+
+impl Drop for Stores {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// One `import --all` into a fresh store, timed, with text output (as a person runs it); and,
 /// into `again`, the same command once more over the store it made (nothing new).
 fn import_once(
     bin: &Path,
+    stores: &Stores,
     work: &Path,
     claude: &Path,
     sample: &mut Sample,
     again: Option<&mut Sample>,
 ) -> Res<()> {
-    let store = work.join("import-store");
-    let _ = std::fs::remove_dir_all(&store);
+    let store = stores.fresh("import");
     let mut cmd = Command::new(bin);
     cmd.arg("--trace-dir")
         .arg(&store)
@@ -613,7 +663,6 @@ fn import_once(
         let (wall, _, kib, ratio, cpu) = timed(&cmd, work)?;
         again.add(wall, kib, ratio, cpu);
     }
-    let _ = std::fs::remove_dir_all(&store);
     Ok(())
 }
 
@@ -659,14 +708,14 @@ fn copy_tree(tree: &Path, onto: &Path) -> Res<()> {
 /// in place, `import --all` again: timed.
 fn grow_once(
     bin: &Path,
+    stores: &Stores,
     work: &Path,
     history: &History,
     cut: &Path,
     sample: &mut Sample,
 ) -> Res<()> {
-    let store = work.join("import-store");
+    let store = stores.fresh("grow");
     let claude = work.join("grow").join("claude");
-    let _ = std::fs::remove_dir_all(&store);
     let _ = std::fs::remove_dir_all(&claude);
     std::fs::create_dir_all(&claude)?;
     copy_tree(cut, &claude)?;
@@ -680,15 +729,13 @@ fn grow_once(
     copy_tree(&history.claude, &claude)?;
     let (wall, _, kib, ratio, cpu) = timed(&cmd, work)?;
     sample.add(wall, kib, ratio, cpu);
-    let _ = std::fs::remove_dir_all(&store);
     let _ = std::fs::remove_dir_all(&claude);
     Ok(())
 }
 
 /// An untimed `import --all --format json`: the tokens it reports, summed.
-fn import_tokens(bin: &Path, work: &Path, claude: &Path) -> Res<Tokens> {
-    let store = work.join("import-store");
-    let _ = std::fs::remove_dir_all(&store);
+fn import_tokens(bin: &Path, stores: &Stores, work: &Path, claude: &Path) -> Res<Tokens> {
+    let store = stores.fresh("tokens");
     let out = Command::new(bin)
         .arg("--trace-dir")
         .arg(&store)
@@ -699,7 +746,6 @@ fn import_tokens(bin: &Path, work: &Path, claude: &Path) -> Res<Tokens> {
         .env_remove("AGENT_STRACE_REDACT")
         .stderr(Stdio::null())
         .output()?;
-    let _ = std::fs::remove_dir_all(&store);
     let mut tokens = [0; 4];
     let reports: Value = serde_json::from_slice(&out.stdout)?;
     for r in reports.as_array().into_iter().flatten() {
@@ -736,7 +782,6 @@ const SHORT_SESSION: &str = "0b5e55ed-2000-4000-8000-00000000005e";
 /// A store for the hook figures: a long session (every corpus transcript in one file, ten times
 /// over, imported) and a new one (one session-start). Returns the long session's event count.
 fn hook_store(bin: &Path, work: &Path, corpus: &Path, store: &Path) -> Res<u64> {
-    let _ = std::fs::remove_dir_all(store);
     // Named after what it holds: copies that are distinct conversations (an import counts
     // history a file repeats once, issue 10).
     let long_file = work.join(format!("{LONG_SESSION}-distinct.jsonl"));
@@ -792,7 +837,6 @@ fn check_hook_store(store: &Path) -> Res<()> {
         )
         .into());
     }
-    let _ = std::fs::remove_dir_all(store);
     Ok(())
 }
 
