@@ -66,16 +66,27 @@ thread_local! {
     > = std::cell::RefCell::default();
 }
 
+/// The bytes a piece of [`NAME_PIECES`] starts with, in either case.
+static PIECE_STARTS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < NAME_PIECES.len() {
+        let first = NAME_PIECES[i][0];
+        table[first as usize] = true;
+        table[first.to_ascii_uppercase() as usize] = true;
+        i += 1;
+    }
+    table
+};
+
 /// Whether `key` holds one of [`NAME_PIECES`] (ASCII case ignored), in one pass.
 fn has_name_piece(key: &[u8]) -> bool {
     (0..key.len()).any(|i| {
-        let first = key[i].to_ascii_lowercase();
-        NAME_PIECES.iter().any(|piece| {
-            piece[0] == first
-                && key
-                    .get(i..i + piece.len())
+        PIECE_STARTS[usize::from(key[i])]
+            && NAME_PIECES.iter().any(|piece| {
+                key.get(i..i + piece.len())
                     .is_some_and(|w| w.eq_ignore_ascii_case(piece))
-        })
+            })
     })
 }
 
