@@ -2,7 +2,8 @@
 //! ccusage reading the same files in the same run, at flat memory, and `hook pre-tool` on a new
 //! and on a long session; for this build and (optionally) an earlier one beside it. Issue 10's:
 //! `import --all` again when nothing is new (it reads each file's record and last line read,
-//! not the files), and after every transcript grew.
+//! not the files), and after every transcript grew. Beside the import, the floor
+//! (`floor.rs`): what reading, checking and writing alone take on this machine.
 //!
 //! `cargo bench --bench figures -- --capture-only [--history-mb N] [--runs N] [--hook-runs N]
 //! [--store-dir DIR]`:
@@ -28,6 +29,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::Res;
+use crate::floor;
 use crate::table::{
     Target, Unit, Verdict, fmt_duration, load_average, machine, median, p99, print_verdict,
 };
@@ -117,6 +119,7 @@ pub(crate) fn bench_capture(args: &[String]) -> Res<()> {
     let mut tokens: Vec<Tokens> = vec![[0; 4]; builds.len()];
     let mut cc_sample = Sample::default();
     let mut cc_tokens = [0; 4];
+    let mut floor_sample = Sample::default();
     for (n, (_, bin)) in builds.iter().enumerate() {
         tokens[n] = import_tokens(bin, &stores, &store_dir, &full.claude)?;
     }
@@ -135,17 +138,27 @@ pub(crate) fn bench_capture(args: &[String]) -> Res<()> {
         if let Some(cc) = &ccusage {
             cc_tokens = ccusage_once(cc, &work, &full.claude, &mut cc_sample)?;
         }
+        let (wall, _, kib, ratio, cpu) = timed(
+            &floor::command(&full.claude, &stores.fresh("floor"))?,
+            &store_dir,
+        )?;
+        floor_sample.add(wall, kib, ratio, cpu);
     }
     for (n, (label, bin)) in builds.iter().enumerate() {
+        // As many runs as of the whole history: a peak is the largest of its runs on either
+        // side (two workers both on a file with megabyte lines is the peak, and more runs give
+        // it more chances).
         let mut small_sample = Sample::default();
-        import_once(
-            bin,
-            &stores,
-            &store_dir,
-            &small.claude,
-            &mut small_sample,
-            None,
-        )?;
+        for _ in 0..runs {
+            import_once(
+                bin,
+                &stores,
+                &store_dir,
+                &small.claude,
+                &mut small_sample,
+                None,
+            )?;
+        }
         let sample = &samples[n];
         let median = median(&sample.wall);
         writeln!(
@@ -183,6 +196,21 @@ pub(crate) fn bench_capture(args: &[String]) -> Res<()> {
             fmt_kib(cc_sample.peak_kib),
             fmt_tokens(cc_tokens)
         )?;
+        let floor_median = median(&floor_sample.wall);
+        writeln!(
+            report,
+            "| floor: read, check, write only | {runs} | {} | {:.0} | {:.2} | {:.2} | {} | - | - |",
+            fmt_duration(floor_median),
+            full.bytes as f64 / 1e6 / floor_median.as_secs_f64(),
+            floor_sample.median_cpu(),
+            floor_sample.cpu_per_wall,
+            fmt_kib(floor_sample.peak_kib),
+        )?;
+        notes.push(format!(
+            "the floor (reading, checking and writing alone, benches/figures/floor.rs) takes {:.0}% \
+             of the import's target, half of ccusage's wall time",
+            floor_median.as_secs_f64() / (median_cc.as_secs_f64() / 2.0) * 100.0
+        ));
         let ratio = median_cc.as_secs_f64() / median(&samples[0].wall).as_secs_f64();
         verdicts.push(
             Verdict::new(format!(

@@ -55,6 +55,7 @@ mod capture;
 mod codex;
 mod collector;
 mod corpus;
+mod floor;
 mod generator;
 mod hooks;
 mod html;
@@ -125,6 +126,13 @@ fn main() {
     if args.iter().any(|a| a == html::HTML_ONLY) {
         if let Err(e) = html::bench_html() {
             eprintln!("figures: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    if args.iter().any(|a| a == floor::IMPORT_FLOOR) {
+        if let Err(e) = floor::run(&args) {
+            eprintln!("import floor: {e}");
             std::process::exit(1);
         }
         return;
