@@ -80,12 +80,23 @@ await run(async (input, browser) => {
   const callLine = await page.locator('#spacer > .row.k-tool_call').first().getAttribute('data-line');
   if (callLine !== null) {
     const call = page.locator(`#spacer > .row[data-line="${callLine}"]`);
-    await call.locator('.head').click();
     const pre = call.locator('.body pre.json').first();
+    // A click that lands while the virtualised list replaces the row is lost (a loaded
+    // machine): click again while the row is still closed, a few times at most.
+    for (let tries = 0; tries < 3; tries++) {
+      await call.locator('.head').click();
+      if (await pre.waitFor({ timeout: 5000 }).then(() => true, () => false)) break;
+      if (await call.locator('.body').count()) break;
+    }
     const text = await pre.innerText();
     report.expanded = { json: JSON.parse(text), blocks: await call.locator('.body pre.json').count() };
+    const closed = () =>
+      call.locator('.body').waitFor({ state: 'detached', timeout: 5000 }).then(() => true, () => false);
     await call.locator('.head').click();
-    report.expanded.closed = (await call.locator('.body').count()) === 0;
+    if (!(await closed())) {
+      await call.locator('.head').click();
+    }
+    report.expanded.closed = await closed();
   }
 
   // Subagents: their lines sit under the call that spawned them, indented, and fold away.
