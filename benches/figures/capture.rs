@@ -160,17 +160,16 @@ pub(crate) fn bench_capture(args: &[String]) -> Res<()> {
             )?;
         }
         let sample = &samples[n];
-        let median = median(&sample.wall);
         writeln!(
             report,
-            "| {label} | {runs} | {} | {:.0} | {:.2} | {:.2} | {} | {} | {} |",
-            fmt_duration(median),
-            full.bytes as f64 / 1e6 / median.as_secs_f64(),
-            sample.median_cpu(),
-            sample.cpu_per_wall,
-            fmt_kib(sample.peak_kib),
-            fmt_kib(small_sample.peak_kib),
-            fmt_tokens(tokens[n])
+            "{}",
+            import_row(
+                label,
+                full.bytes,
+                sample,
+                Some(small_sample.peak_kib),
+                Some(tokens[n])
+            )
         )?;
         if n == 0 {
             let growth =
@@ -186,26 +185,25 @@ pub(crate) fn bench_capture(args: &[String]) -> Res<()> {
     }
     if ccusage.is_some() {
         let median_cc = median(&cc_sample.wall);
-        writeln!(
-            report,
-            "| ccusage (same files) | {runs} | {} | {:.0} | {:.2} | {:.2} | {} | - | {} |",
-            fmt_duration(median_cc),
-            full.bytes as f64 / 1e6 / median_cc.as_secs_f64(),
-            cc_sample.median_cpu(),
-            cc_sample.cpu_per_wall,
-            fmt_kib(cc_sample.peak_kib),
-            fmt_tokens(cc_tokens)
-        )?;
         let floor_median = median(&floor_sample.wall);
-        writeln!(
-            report,
-            "| floor: read, check, write only | {runs} | {} | {:.0} | {:.2} | {:.2} | {} | - | - |",
-            fmt_duration(floor_median),
-            full.bytes as f64 / 1e6 / floor_median.as_secs_f64(),
-            floor_sample.median_cpu(),
-            floor_sample.cpu_per_wall,
-            fmt_kib(floor_sample.peak_kib),
-        )?;
+        for row in [
+            import_row(
+                "ccusage (same files)",
+                full.bytes,
+                &cc_sample,
+                None,
+                Some(cc_tokens),
+            ),
+            import_row(
+                "floor: read, check, write only",
+                full.bytes,
+                &floor_sample,
+                None,
+                None,
+            ),
+        ] {
+            writeln!(report, "{row}")?;
+        }
         notes.push(format!(
             "the floor (reading, checking and writing alone, benches/figures/floor.rs) takes {:.0}% \
              of the import's target, half of ccusage's wall time",
@@ -897,6 +895,29 @@ fn hook(bin: &Path, store: &Path, event: &str, payload: &str) -> Res<Duration> {
 // ---------------------------------------------------------------------------------------------
 // Figures
 // ---------------------------------------------------------------------------------------------
+
+/// A row of the import table: runs, median, MB/s, CPU, peak RSS, and the ⅛ history's peak and
+/// the token totals where there are ones.
+fn import_row(
+    label: &str,
+    bytes: u64,
+    sample: &Sample,
+    small_peak_kib: Option<u64>,
+    tokens: Option<Tokens>,
+) -> String {
+    let median = median(&sample.wall);
+    format!(
+        "| {label} | {} | {} | {:.0} | {:.2} | {:.2} | {} | {} | {} |",
+        sample.wall.len(),
+        fmt_duration(median),
+        bytes as f64 / 1e6 / median.as_secs_f64(),
+        sample.median_cpu(),
+        sample.cpu_per_wall,
+        fmt_kib(sample.peak_kib),
+        small_peak_kib.map_or_else(|| "-".to_owned(), fmt_kib),
+        tokens.map_or_else(|| "-".to_owned(), fmt_tokens),
+    )
+}
 
 fn fmt_kib(kib: u64) -> String {
     format!("{:.1} MiB", kib as f64 / 1024.0)
