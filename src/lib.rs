@@ -25,5 +25,6 @@ pub mod model;
 pub mod redact;
 pub mod render;
 pub mod store;
+pub mod threads;
 
 pub use cli::run;

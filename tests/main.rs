@@ -43,6 +43,7 @@ mod lint;
 mod mcp_http;
 mod mcp_proxy;
 mod mcp_server;
+mod no_threads;
 mod optimize;
 mod otel_ingest;
 mod otel_ingest_phoenix;

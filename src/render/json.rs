@@ -37,7 +37,7 @@ pub fn write_list<T: Serialize + Sync>(out: &mut impl Write, items: &[T]) -> io:
     let first = parts.next().unwrap_or_default();
     std::thread::scope(|scope| {
         let rest: Vec<_> = parts
-            .map(|part| scope.spawn(move || serialise(part)))
+            .map(|part| crate::threads::spawn_scoped(scope, move || serialise(part)))
             .collect();
         // The first part goes straight out while the others are serialised.
         out.write_all(b"[\n")?;

@@ -186,7 +186,7 @@ impl Store {
                 .map(|w| {
                     let (start, end) = (w[0], w[1]);
                     let (path, init, f) = (&path, &init, &f);
-                    scope.spawn(move || {
+                    crate::threads::spawn_scoped(scope, move || {
                         // Each part reads with its own offset: the file opened again, the same
                         // way.
                         let file = self.open_events(session_id)?.ok_or_else(|| {

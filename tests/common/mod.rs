@@ -87,6 +87,11 @@ impl TestEnv {
         self.dir.path()
     }
 
+    /// The folder `AGENT_STRACE_HOME` names for the binary.
+    pub fn home(&self) -> &Path {
+        self.home.path()
+    }
+
     pub fn store(&self) -> PathBuf {
         self.path().join(".agent-traces")
     }

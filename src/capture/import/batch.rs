@@ -53,7 +53,7 @@ pub fn import_files(
         for _ in 0..workers {
             let tx = tx.clone();
             let next = &next;
-            scope.spawn(move || {
+            crate::threads::spawn_scoped(scope, move || {
                 while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let file = &files[i];
                     if tx

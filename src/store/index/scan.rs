@@ -13,6 +13,7 @@ use rustix::fs::{Mode, OFlags};
 use super::stale::{FileState, Known, KnownSessions, OnDisk, Watch, is_stale_now, watched};
 use crate::store::layout::EVENTS;
 use crate::store::{Store, StoreError};
+use crate::threads::spawn_scoped;
 
 /// The session folders whose files are not as indexed (new, changed or gone), in the order of
 /// their names, or why the store's folder could not be looked at.
@@ -43,15 +44,15 @@ pub(super) fn look_while_reading<T, E>(
         }
     };
     std::thread::scope(|outer| {
-        let lister = outer.spawn(|| folder_names(root));
+        let lister = spawn_scoped(outer, || folder_names(root));
         // On an error, the scope waits for the lister before returning it.
         let known = known()?;
         let indexed = Indexed::new(&known);
         let (read, new, changed) = std::thread::scope(|inner| {
             let helpers: Vec<_> = (1..helpers())
-                .map(|_| inner.spawn(|| indexed.help(&own_folder(root, &dir))))
+                .map(|_| spawn_scoped(inner, || indexed.help(&own_folder(root, &dir))))
                 .collect();
-            let finder = inner.spawn(|| {
+            let finder = spawn_scoped(inner, || {
                 let dir = own_folder(root, &dir);
                 let new = join(lister.join()).map(|names| new_sessions(&dir, &known, names));
                 (new, indexed.help(&dir))

@@ -1,0 +1,231 @@
+//! Commands that use threads only for speed still work, with the same output, when the OS
+//! refuses every new thread (a process limit reached): `import --all` (files in parallel), the
+//! index's scan behind `list`, `list --format json` (a long list serialised in parts) and
+//! `stats` of a large session (its file read in parts).
+//!
+//! The limit is RLIMIT_NPROC, which root ignores: the binary runs as `nobody` under
+//! `setpriv` and `prlimit --nproc=1`, from a copy in a folder `nobody` may use. Without root or
+//! those tools, the tests say so on stderr and check nothing.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::common::session::SessionBuilder;
+use crate::common::{Run, TestEnv, bin, shared};
+
+/// A folder `nobody` may read and write, holding a copy of the binary.
+struct Unprivileged {
+    env: TestEnv,
+    bin: PathBuf,
+}
+
+impl Unprivileged {
+    /// `None` (after saying why) where a process limit cannot be set for another user.
+    fn new() -> Option<Unprivileged> {
+        let tools = ["setpriv", "prlimit"].iter().all(|tool| {
+            Command::new(tool)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+        if !(tools && root) {
+            eprintln!(
+                "skipped: needs root, setpriv and prlimit to run the binary under a process limit"
+            );
+            return None;
+        }
+        let env = TestEnv::new();
+        let copy = env.path().join("agent-strace");
+        std::fs::copy(bin(), &copy).expect("copy the binary");
+        let this = Unprivileged { env, bin: copy };
+        this.open_to_all();
+        Some(this)
+    }
+
+    /// Everything under the folder (and the environment's home) opened to every user, as the
+    /// tests' files are written by root.
+    fn open_to_all(&self) {
+        for dir in [self.env.path(), self.env.home()] {
+            open_tree(dir);
+        }
+    }
+
+    /// `args` run as `nobody` with no thread to be had, in the environment.
+    fn run_without_threads(&self, args: &[&str]) -> Run {
+        self.run_as_nobody(args, &["prlimit", "--nproc=1", "--"])
+    }
+
+    /// `args` run as `nobody`, with threads.
+    fn run(&self, args: &[&str]) -> Run {
+        self.run_as_nobody(args, &[])
+    }
+
+    fn run_as_nobody(&self, args: &[&str], limit: &[&str]) -> Run {
+        self.open_to_all();
+        let plain = self.env.command(args);
+        let mut cmd = Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .args(limit)
+            .arg(&self.bin)
+            .args(plain.get_args())
+            .current_dir(self.env.path())
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin");
+        for (name, value) in plain.get_envs() {
+            if let Some(value) = value {
+                cmd.env(name, value);
+            }
+        }
+        Run::of(cmd.output().expect("run setpriv"))
+    }
+}
+
+fn open_tree(path: &Path) {
+    let mode = if path.is_dir() { 0o777 } else { 0o666 };
+    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path).into_iter().flatten().flatten() {
+            open_tree(&entry.path());
+        }
+    }
+    if path.file_name().is_some_and(|n| n == "agent-strace") {
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755));
+    }
+}
+
+/// A Claude folder holding three transcripts of the corpus, under `projects/`.
+fn claude_folder(under: &Path) -> PathBuf {
+    let corpus = shared()
+        .join("corpus")
+        .join("claude-code")
+        .join("marot__spotter");
+    let projects = under.join("claude").join("projects").join("-work-spotter");
+    std::fs::create_dir_all(&projects).expect("projects");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&corpus)
+        .expect("corpus/claude-code/marot__spotter")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .collect();
+    files.sort();
+    for file in files.iter().take(3) {
+        std::fs::copy(file, projects.join(file.file_name().expect("a name"))).expect("copy");
+    }
+    under.join("claude")
+}
+
+#[test]
+fn import_all_imports_every_file_when_no_thread_can_be_started() {
+    let Some(env) = Unprivileged::new() else {
+        return;
+    };
+    let claude = claude_folder(env.env.path());
+    let claude = claude.to_str().expect("a UTF-8 path");
+    let without = env.env.path().join("without-threads");
+    let with = env.env.path().join("with-threads");
+    let import_into = |store: &Path| -> Vec<String> {
+        let store = store.to_str().expect("a UTF-8 path");
+        [
+            "--trace-dir",
+            store,
+            "import",
+            "--all",
+            "--claude-dir",
+            claude,
+            "--format",
+            "json",
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+    let args = import_into(&without);
+    let imported = env.run_without_threads(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        imported.code == 0,
+        "import --all failed without threads: {}",
+        imported.stderr
+    );
+    assert!(!imported.stderr.contains("panicked"), "{}", imported.stderr);
+    let reports = imported.json();
+    assert_eq!(reports.as_array().map(Vec::len), Some(3), "{reports}");
+
+    // The same files imported with threads, into another store: the same sessions and events.
+    let args = import_into(&with);
+    let with_threads = env.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    with_threads.success();
+    let counts = |reports: &Value| -> Vec<(String, u64)> {
+        let mut counts: Vec<(String, u64)> = reports
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                (
+                    r["session_id"].as_str().unwrap_or_default().to_owned(),
+                    r["events"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect();
+        counts.sort();
+        counts
+    };
+    assert_eq!(counts(&reports), counts(&with_threads.json()));
+    assert!(counts(&reports).iter().all(|(_, events)| *events > 0));
+}
+
+#[test]
+fn list_and_stats_answer_when_no_thread_can_be_started() {
+    let Some(env) = Unprivileged::new() else {
+        return;
+    };
+    // A long list (serialised in parts) and a large session (read in parts).
+    let store = env.env.store();
+    for n in 0..2100 {
+        SessionBuilder::new(&format!("list-{n:05}"))
+            .prompt("fix the tests")
+            .write_in(&store);
+    }
+    let mut large = SessionBuilder::new("large-session").prompt("read everything");
+    let body = "x".repeat(2048);
+    for n in 0..2600 {
+        large = large
+            .tool_call("Read", json!({"file_path": format!("/src/file-{n}.rs")}))
+            .result(json!({"content": body}));
+    }
+    large.write_in(&store);
+
+    let listed = env.run_without_threads(&["list", "--format", "json"]);
+    assert!(
+        listed.code == 0,
+        "list failed without threads: {}",
+        listed.stderr
+    );
+    assert!(!listed.stderr.contains("panicked"), "{}", listed.stderr);
+    let threaded = env.run(&["list", "--format", "json"]);
+    threaded.success();
+    assert_eq!(listed.json(), threaded.json());
+    assert_eq!(listed.json().as_array().map(Vec::len), Some(2101));
+
+    let events = std::fs::metadata(store.join("large-session").join("events.ndjson"))
+        .expect("events")
+        .len();
+    assert!(
+        events > 4 * 1024 * 1024,
+        "the session must be read in parts: {events} bytes"
+    );
+    let stats = env.run_without_threads(&["stats", "large-session", "--format", "json"]);
+    assert!(
+        stats.code == 0,
+        "stats failed without threads: {}",
+        stats.stderr
+    );
+    let threaded = env.run(&["stats", "large-session", "--format", "json"]);
+    threaded.success();
+    assert_eq!(stats.json(), threaded.json());
+}
