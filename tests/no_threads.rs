@@ -1,15 +1,17 @@
 //! Commands that use threads only for speed still work, with the same output, when the OS
 //! refuses every new thread (a process limit reached): `import --all` (files in parallel), the
 //! index's scan behind `list`, `list --format json` (a long list serialised in parts) and
-//! `stats` of a large session (its file read in parts).
+//! `stats` of a large session (its file read in parts). The stdio proxy, which cannot relay
+//! without threads, lets the server run unrecorded in its place, and says so in the session.
 //!
 //! The limit is RLIMIT_NPROC, which root ignores: the binary runs as `nobody` under
 //! `setpriv` and `prlimit --nproc=1`, from a copy in a folder `nobody` may use. Without root or
 //! those tools, the tests say so on stderr and check nothing.
 
+use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
@@ -68,6 +70,11 @@ impl Unprivileged {
     }
 
     fn run_as_nobody(&self, args: &[&str], limit: &[&str]) -> Run {
+        self.run_as_nobody_given(args, limit, b"")
+    }
+
+    /// [`Self::run_as_nobody`], with `input` on stdin.
+    fn run_as_nobody_given(&self, args: &[&str], limit: &[&str], input: &[u8]) -> Run {
         self.open_to_all();
         let plain = self.env.command(args);
         let mut cmd = Command::new("setpriv");
@@ -83,7 +90,16 @@ impl Unprivileged {
                 cmd.env(name, value);
             }
         }
-        Run::of(cmd.output().expect("run setpriv"))
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run setpriv");
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(input).expect("write stdin");
+        drop(stdin);
+        Run::of(child.wait_with_output().expect("wait for setpriv"))
     }
 }
 
@@ -228,4 +244,97 @@ fn list_and_stats_answer_when_no_thread_can_be_started() {
     let threaded = env.run(&["stats", "large-session", "--format", "json"]);
     threaded.success();
     assert_eq!(stats.json(), threaded.json());
+}
+
+/// A server of one answer, in the shell alone (no process of its own to start): it reads one
+/// line and answers it.
+const ONE_ANSWER_SERVER: &str =
+    r#"read -r line; printf '%s\n' '{"jsonrpc":"2.0","id":1,"result":{}}'"#;
+const PING: &[u8] = b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n";
+
+#[test]
+fn record_lets_the_server_run_unrecorded_when_no_thread_can_be_started() {
+    let Some(env) = Unprivileged::new() else {
+        return;
+    };
+    let args = [
+        "record",
+        "--name",
+        "echo",
+        "--",
+        "sh",
+        "-c",
+        ONE_ANSWER_SERVER,
+    ];
+    let relayed = env.run_as_nobody_given(&args, &["prlimit", "--nproc=1", "--"], PING);
+    assert!(!relayed.stderr.contains("panicked"), "{}", relayed.stderr);
+    assert_eq!(relayed.code, 0, "{}", relayed.stderr);
+    assert_eq!(
+        relayed.stdout, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\n",
+        "the server's answer must reach the client: {}",
+        relayed.stderr
+    );
+    assert!(
+        relayed
+            .stderr
+            .contains("cannot start a thread for the relay")
+            && relayed.stderr.contains("the server runs unrecorded"),
+        "{}",
+        relayed.stderr
+    );
+    // The session says why it holds no messages, and has ended.
+    let sessions = env.env.sessions();
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    let events = env.env.events(&sessions[0]);
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["session_start", "error", "session_end"],
+        "{events:#?}"
+    );
+    assert!(
+        events[1]["data"]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("the server runs unrecorded")),
+        "{events:#?}"
+    );
+
+    // With threads, the same server relays the same bytes, and both messages are recorded.
+    let threaded = env.run_as_nobody_given(&args, &[], PING);
+    assert_eq!(threaded.code, 0, "{}", threaded.stderr);
+    assert_eq!(threaded.stdout, relayed.stdout);
+    assert!(threaded.stderr.is_empty(), "{}", threaded.stderr);
+}
+
+#[test]
+fn record_with_a_policy_runs_no_server_when_no_thread_can_be_started() {
+    let Some(env) = Unprivileged::new() else {
+        return;
+    };
+    let policy = env.env.path().join("policy.json");
+    std::fs::write(&policy, r#"{"files": {"read": {"deny": [".env"]}}}"#).expect("policy");
+    let policy = policy.to_str().expect("a UTF-8 path");
+    let args = [
+        "record",
+        "--policy",
+        policy,
+        "--",
+        "sh",
+        "-c",
+        ONE_ANSWER_SERVER,
+    ];
+    let refused = env.run_as_nobody_given(&args, &["prlimit", "--nproc=1", "--"], PING);
+    assert!(!refused.stderr.contains("panicked"), "{}", refused.stderr);
+    assert_eq!(refused.code, 4, "{}", refused.stderr);
+    assert_eq!(refused.stdout, "", "no server may run unguarded");
+    assert!(
+        refused
+            .stderr
+            .contains("cannot start a thread to enforce the policy"),
+        "{}",
+        refused.stderr
+    );
 }

@@ -10,7 +10,7 @@ use super::globals::PrivacyArgs;
 use crate::capture::guard::Guard;
 use crate::capture::proxy::enforce::Enforcer;
 use crate::capture::proxy::mcp::McpRecorder;
-use crate::capture::proxy::stdio::relay;
+use crate::capture::proxy::stdio::{Relayed, relay};
 use crate::capture::remote::Shipper;
 use crate::capture::sink::Sink;
 use crate::error::{Error, ErrorKind};
@@ -184,11 +184,44 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
         Ok(enforcer) => enforcer,
         Err(code) => return code,
     };
+    let policy = enforcer.is_some();
+    let recording = recorder.is_some();
     match relay(&args.command, recorder, enforcer, sink.clock()) {
-        Ok(code) => ExitCode::from(u8::try_from(code.clamp(0, 255)).unwrap_or(1)),
+        Ok(Relayed::Exited(code)) => ExitCode::from(u8::try_from(code.clamp(0, 255)).unwrap_or(1)),
+        Ok(Relayed::NoThread(refused)) if policy => super::output::fail(&Error::new(
+            ErrorKind::Io,
+            format!(
+                "cannot start a thread to enforce the policy ({refused}); not running {}",
+                command_line[0]
+            ),
+        )),
+        Ok(Relayed::NoThread(refused)) => {
+            // The server must still reach its client: it takes this process's place, unrecorded.
+            // A recorder has said so already, and written it into the session.
+            if !recording {
+                super::output::to_stderr(format_args!(
+                    "agent-strace record: cannot start a thread for the relay ({refused}): the server runs unrecorded\n"
+                ));
+            }
+            let e = run_in_place(&args.command);
+            super::output::fail(&Error::new(
+                ErrorKind::CommandNotFound,
+                format!("cannot run {}: {e}", command_line[0]),
+            ))
+        }
         Err(e) => super::output::fail(&Error::new(
             ErrorKind::CommandNotFound,
             format!("cannot run {}: {e}", command_line[0]),
         )),
     }
+}
+
+/// Replaces this process with `command`, with our stdin, stdout and stderr; returns only
+/// when it cannot be run.
+fn run_in_place(command: &[std::ffi::OsString]) -> std::io::Error {
+    use std::os::unix::process::CommandExt;
+    let Some((program, args)) = command.split_first() else {
+        return std::io::Error::other("no command to run");
+    };
+    std::process::Command::new(program).args(args).exec()
 }

@@ -252,6 +252,26 @@ impl Framers {
 }
 
 /// Writes what arrives until the session ends or every sender is gone.
+/// Records, on this thread, that the proxy could not start its recorder's thread (`why`),
+/// tells the user through the recorder's report, and ends the session.
+pub fn refused(recorder: McpRecorder, why: &str, at: f64) {
+    recorder.report(why);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut data = Map::new();
+    data.insert("error".into(), why.into());
+    let _ = tx.send(Note::Event {
+        kind: EventType::Error,
+        data,
+        at,
+    });
+    let _ = tx.send(Note::End {
+        exit_code: None,
+        at,
+    });
+    drop(tx);
+    run(recorder, rx);
+}
+
 pub fn run(mut recorder: McpRecorder, mut inbox: impl Inbox) {
     let mut framers = Framers::default();
     let mut stopped: Option<Stopped> = None;

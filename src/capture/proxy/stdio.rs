@@ -17,7 +17,8 @@ use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::thread;
+
+use crate::threads::Reserved;
 
 use super::enforce::Enforcer;
 use super::framing::Framer;
@@ -70,25 +71,71 @@ impl ClientOut {
     }
 }
 
+/// How a relay ended.
+#[derive(Debug)]
+pub enum Relayed {
+    /// The server ran and exited with this process exit code.
+    Exited(i32),
+    /// The OS refused a thread the relay needs, before the server was started: nothing was
+    /// relayed, and the session (if recording) holds an error saying so and has ended.
+    NoThread(io::Error),
+}
+
+/// The threads a relay needs besides the calling one, started before the server is: a refused
+/// thread must be known while the server can still be run another way.
+struct Threads {
+    /// Passes the signals sent to the proxy on to the server.
+    signals: Reserved,
+    /// Relays the client's bytes to the server.
+    client: Reserved,
+    /// Runs the recorder.
+    recorder: Reserved,
+}
+
+impl Threads {
+    fn reserve() -> io::Result<Threads> {
+        Ok(Threads {
+            signals: Reserved::new("relay-signals")?,
+            client: Reserved::new("relay-client")?,
+            recorder: Reserved::new("relay-recorder")?,
+        })
+    }
+}
+
 /// Relays between our stdin/stdout and `command`, recording with `recorder` when there is one
 /// and enforcing a policy with `enforcer`. Returns the child's exit status as a process exit
-/// code.
+/// code, or that no thread could be had for the relay.
 pub fn relay(
     command: &[OsString],
     recorder: Option<McpRecorder>,
     enforcer: Option<Enforcer>,
     clock: fn() -> f64,
-) -> io::Result<i32> {
+) -> io::Result<Relayed> {
     let (program, args) = command
         .split_first()
         .ok_or_else(|| io::Error::other("no command to run"))?;
+    let threads = match Threads::reserve() {
+        Ok(threads) => threads,
+        Err(refused) => {
+            if let Some(recorder) = recorder {
+                let then = if enforcer.is_some() {
+                    "the server is not started, as its policy cannot be enforced"
+                } else {
+                    "the server runs unrecorded"
+                };
+                let why = format!("cannot start a thread for the relay ({refused}): {then}");
+                recording::refused(recorder, &why, clock());
+            }
+            return Ok(Relayed::NoThread(refused));
+        }
+    };
     let mut child = Command::new(program)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()?;
-    forward_signals(child.id());
+    forward_signals(child.id(), threads.signals);
     let mut child_in = child
         .stdin
         .take()
@@ -135,7 +182,7 @@ pub fn relay(
     let to_server = tx.clone();
     let answers = Arc::clone(&client_out);
     // Not joined: it may sit in a read of our stdin after the server has gone.
-    thread::spawn(move || {
+    threads.client.run(move || {
         if straight {
             pass_on(
                 io::stdin().lock(),
@@ -205,7 +252,7 @@ pub fn relay(
         drop(child_in);
     });
 
-    let writer = thread::spawn(move || {
+    let writer = threads.recorder.run(move || {
         if let Some(recorder) = recorder {
             recording::run(recorder, rx);
         }
@@ -258,7 +305,7 @@ pub fn relay(
     }
     drop(tx);
     let _ = writer.join();
-    Ok(code)
+    Ok(Relayed::Exited(code))
 }
 
 /// Relays one direction until its source ends or its destination is gone; with a `queue`,
@@ -330,12 +377,12 @@ fn copy(
 
 /// Passes the signals a client sends to stop a server (SIGTERM, SIGINT, SIGHUP) on to the child,
 /// and lets the child decide: the proxy ends when the child closes its output, with its code.
-fn forward_signals(child: u32) {
+fn forward_signals(child: u32, thread: Reserved) {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP]) else {
         return;
     };
-    thread::spawn(move || {
+    thread.run(move || {
         for signal in signals.forever() {
             let name = match signal {
                 SIGINT => "INT",

@@ -46,12 +46,27 @@ pub(super) struct Streamer {
 }
 
 impl Streamer {
+    /// Starts the thread; when the OS refuses it, the watch goes on streaming nothing, and says
+    /// so once.
     pub(super) fn start(config: StreamConfig) -> Streamer {
         let (tx, rx) = mpsc::channel();
-        let thread = std::thread::spawn(move || run(&config, &rx));
-        Streamer {
-            tx: Some(tx),
-            thread: Some(thread),
+        match std::thread::Builder::new()
+            .name("watch-stream".into())
+            .spawn(move || run(&config, &rx))
+        {
+            Ok(thread) => Streamer {
+                tx: Some(tx),
+                thread: Some(thread),
+            },
+            Err(e) => {
+                warn(format_args!(
+                    "cannot start the thread that streams events ({e}): streaming nothing; the events stay in the store"
+                ));
+                Streamer {
+                    tx: None,
+                    thread: None,
+                }
+            }
         }
     }
 

@@ -104,11 +104,21 @@ impl HttpProxy {
     pub fn serve(self) -> io::Result<()> {
         let client = UpstreamClient::new(self.upstream.is_tls())?;
         let (tx, rx) = mpsc::channel(RECORD_QUEUE);
-        let recording = self.recorder.is_some();
-        let writer = self
-            .recorder
-            .map(|recorder| std::thread::spawn(move || recording::run(recorder, rx)));
         let clock = self.clock;
+        // A thread refused to the recorder leaves the proxy serving, unrecorded.
+        let writer = self.recorder.and_then(|recorder| {
+            match crate::threads::Reserved::new("proxy-recorder") {
+                Ok(thread) => Some(thread.run(move || recording::run(recorder, rx))),
+                Err(refused) => {
+                    let why = format!(
+                        "cannot start a thread for the recorder ({refused}): serving unrecorded"
+                    );
+                    recording::refused(recorder, &why, clock());
+                    None
+                }
+            }
+        });
+        let recording = writer.is_some();
         let proxy = Arc::new(Proxy {
             upstream: self.upstream,
             client,
