@@ -555,3 +555,45 @@ fn a_search_reads_no_more_sessions_than_it_is_allowed_and_says_so() {
     );
     assert!(all["matches"].as_array().unwrap().len() > 1);
 }
+
+#[test]
+fn list_sessions_costs_a_session_with_its_subagents_as_list_does() {
+    use agent_strace::model::Tokens;
+
+    use crate::common::SessionBuilder;
+
+    let env = TestEnv::new();
+    let tokens = |output: u64| Tokens {
+        input: 1_000,
+        output,
+        ..Tokens::default()
+    };
+    let parent = SessionBuilder::new("7a000000-0000-4000-8000-000000000001")
+        .prompt("plan the release")
+        .llm_response("claude-sonnet-4-5", tokens(2_000))
+        .ended(60.0)
+        .write(&env);
+    SessionBuilder::new("7a000000-0000-4000-8000-000000000002")
+        .started(1_700_000_010.0)
+        .meta(|m| m.parent_session_id = Some(parent.clone()))
+        .prompt("check the changelog")
+        .llm_response("claude-sonnet-4-5", tokens(30_000))
+        .ended(20.0)
+        .write(&env);
+    let input = concat!(
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\"}}\n",
+        "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"list_sessions\"}}\n",
+    );
+    let (answers, _) = raw(&env, input.as_bytes());
+    let sessions = &answers[1]["result"]["structuredContent"]["sessions"];
+    assert_eq!(sessions.as_array().map(Vec::len), Some(1), "{sessions}");
+    let listed = command_json(&env, &["list", "--format", "json"]);
+    assert_eq!(listed[0]["session_id"], parent.as_str());
+    let with_subagent = sessions[0]["cost_usd"].as_f64().expect("cost_usd");
+    let own = sessions[0]["own_cost_usd"].as_f64().expect("own_cost_usd");
+    assert_eq!(Some(with_subagent), listed[0]["cost_usd"].as_f64());
+    assert!(
+        with_subagent > own * 5.0,
+        "the subagent spent most of it: {with_subagent} against {own}"
+    );
+}

@@ -22,7 +22,7 @@ use super::phases::Phases;
 use crate::model::glob::Glob;
 use crate::model::tools::{Agent, ToolKind};
 use crate::model::view::{ToolCall, ToolResult, View};
-use crate::model::{Event, EventType, SessionMeta};
+use crate::model::{Event, EventType, Money, SessionMeta};
 use crate::store::{IndexedSession, Selector, Store, StoreError};
 
 /// What the tools need that only the command line can give.
@@ -122,9 +122,12 @@ pub struct ListedSession {
     pub llm_requests: u64,
     pub total_tokens: u64,
     pub parent_session_id: Option<String>,
-    /// This session's own cost at this binary's prices (its subagents' not included); `null`
-    /// when the index could not be used.
+    /// What the session cost at this binary's prices with its subagents' (as `list` shows
+    /// it); `null` when the index could not be used.
+    pub cost_usd: Option<f64>,
+    /// This session's own cost (its subagents' not included); `null` likewise.
     pub own_cost_usd: Option<f64>,
+    /// Some of `cost_usd` is estimated from payload sizes (no usage was recorded).
     pub cost_estimated: bool,
 }
 
@@ -148,8 +151,9 @@ fn session_schema() -> Value {
             "llm_requests": {"type": "integer"},
             "total_tokens": {"type": "integer"},
             "parent_session_id": nullable("string"),
-            "own_cost_usd": nullable("number"),
-            "cost_estimated": {"type": "boolean"}
+            "cost_usd": {"type": ["number", "null"], "description": "With its subagents', as `agent-strace list` shows it"},
+            "own_cost_usd": {"type": ["number", "null"], "description": "Its subagents' left out"},
+            "cost_estimated": {"type": "boolean", "description": "Some of cost_usd is estimated from payload sizes"}
         }
     })
 }
@@ -456,7 +460,9 @@ pub struct SessionList {
     pub warnings: Vec<String>,
 }
 
-fn listed(s: &IndexedSession) -> ListedSession {
+/// `s` as the listing tools show it, with `cost` (its subagents' included, see
+/// [`crate::analysis::tree::costs_with_subagents`]).
+fn listed(s: &IndexedSession, cost: Option<(Money, bool)>) -> ListedSession {
     let meta = &s.summary.meta;
     ListedSession {
         session_id: meta.session_id.clone(),
@@ -473,8 +479,9 @@ fn listed(s: &IndexedSession) -> ListedSession {
         llm_requests: meta.llm_requests,
         total_tokens: meta.total_tokens,
         parent_session_id: meta.parent_session_id.clone(),
+        cost_usd: cost.map(|(c, _)| c.usd()),
         own_cost_usd: s.cost.map(|(c, _)| c.usd()),
-        cost_estimated: s.cost.is_some_and(|(_, e)| e),
+        cost_estimated: cost.is_some_and(|(_, e)| e),
     }
 }
 
@@ -510,11 +517,13 @@ fn list_sessions(host: &dyn Host, args: &Map<String, Value>) -> Result<SessionLi
     let agent = string_arg(args, "agent")?.map(str::to_lowercase);
     let subagents = bool_arg(args, "include_subagents")?.unwrap_or(false);
     let (all, warnings) = sessions(host.store())?;
-    let matching: Vec<&IndexedSession> = all
+    let costs = crate::analysis::tree::costs_with_subagents(&all);
+    let matching: Vec<(&IndexedSession, Option<(Money, bool)>)> = all
         .iter()
-        .filter(|s| subagents || s.summary.meta.parent_session_id.is_none())
-        .filter(|s| s.summary.meta.started_at >= since)
-        .filter(|s| {
+        .zip(costs)
+        .filter(|(s, _)| subagents || s.summary.meta.parent_session_id.is_none())
+        .filter(|(s, _)| s.summary.meta.started_at >= since)
+        .filter(|(s, _)| {
             agent
                 .as_deref()
                 .is_none_or(|a| s.summary.meta.agent_name.to_lowercase().contains(a))
@@ -525,7 +534,7 @@ fn list_sessions(host: &dyn Host, args: &Map<String, Value>) -> Result<SessionLi
         sessions: matching
             .into_iter()
             .take(usize::try_from(limit).unwrap_or(usize::MAX))
-            .map(listed)
+            .map(|(s, cost)| listed(s, cost))
             .collect(),
         warnings,
     })
@@ -554,12 +563,13 @@ pub struct SessionPage {
 /// A session's listing entry read from its own files (one session need not refresh the index).
 fn listed_one(store: &Store, id: &str) -> Result<ListedSession, ToolError> {
     let summary = store.summary(id).map_err(|e| failed(sentence(&e)))?;
-    Ok(listed(&IndexedSession {
+    let session = IndexedSession {
         summary,
         first_prompt: None,
         transcript_path: None,
         cost: None,
-    }))
+    };
+    Ok(listed(&session, None))
 }
 
 fn get_session(host: &dyn Host, args: &Map<String, Value>) -> Result<SessionPage, ToolError> {

@@ -1,10 +1,11 @@
 //! Sessions and their subagents as a tree, from the parent links in their metadata.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use crate::model::SessionMeta;
+use crate::model::{Money, SessionMeta};
+use crate::store::IndexedSession;
 
 /// One session in a tree, with its children in start order.
 #[derive(Debug, Clone, Serialize)]
@@ -108,6 +109,64 @@ impl Forest {
     }
 }
 
+/// Each session's cost with its subagents' (and theirs), and whether any of it is estimated,
+/// in the order of `sessions`; `None` for sessions the index did not cost.
+///
+/// Most sessions have no subagents, so only the few parents walk their descendants, by
+/// position, without copying any session's metadata.
+pub fn costs_with_subagents(sessions: &[IndexedSession]) -> Vec<Option<(Money, bool)>> {
+    let parents: HashSet<&str> = sessions
+        .iter()
+        .filter_map(|s| s.summary.meta.parent_session_id.as_deref())
+        .collect();
+    if parents.is_empty() {
+        return sessions.iter().map(|s| s.cost).collect();
+    }
+    let position: HashMap<&str, usize> = sessions
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.summary.meta.session_id.as_str(), i))
+        .filter(|(id, _)| parents.contains(id))
+        .collect();
+    let mut children: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (i, s) in sessions.iter().enumerate() {
+        if let Some(parent) = s.summary.meta.parent_session_id.as_deref()
+            && let Some(&p) = position.get(parent)
+        {
+            children.entry(p).or_default().push(i);
+        }
+    }
+    sessions
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let own = s.cost?;
+            if !children.contains_key(&i) {
+                return Some(own);
+            }
+            // The session and every descendant once each: a corrupt store could link a
+            // session to itself or make a cycle; never loop.
+            let mut seen = vec![i];
+            let mut next = 0;
+            while next < seen.len() {
+                for &child in children.get(&seen[next]).map_or(&[][..], Vec::as_slice) {
+                    if !seen.contains(&child) {
+                        seen.push(child);
+                    }
+                }
+                next += 1;
+            }
+            Some(
+                seen.iter()
+                    .filter_map(|&d| sessions[d].cost)
+                    .fold((Money(0), false), |(sum, est), (cost, e)| {
+                        (sum + cost, est || e)
+                    }),
+            )
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,5 +191,45 @@ mod tests {
         assert_eq!(tree.children[0].children[0].session_id, "a1");
         assert_eq!(forest.descendants("loop"), ["loop"]);
         assert!(forest.tree("loop").unwrap().children.is_empty());
+    }
+
+    fn indexed(id: &str, parent: Option<&str>, cost: Option<(u64, bool)>) -> IndexedSession {
+        IndexedSession {
+            summary: crate::store::SessionSummary {
+                meta: meta(id, parent, 0.0),
+                counters: None,
+                meta_error: None,
+                rejections: 0,
+            },
+            first_prompt: None,
+            transcript_path: None,
+            cost: cost.map(|(c, estimated)| (Money(u128::from(c)), estimated)),
+        }
+    }
+
+    #[test]
+    fn a_cost_with_subagents_adds_every_descendant_once() {
+        let sessions = [
+            indexed("root", None, Some((100, false))),
+            indexed("a", Some("root"), Some((20, false))),
+            indexed("a1", Some("a"), Some((3, true))),
+            indexed("b", Some("root"), None),
+            indexed("alone", None, Some((7, false))),
+            indexed("loop", Some("loop"), Some((5, false))),
+            indexed("uncosted", None, None),
+        ];
+        let costs = costs_with_subagents(&sessions);
+        let cost = |i: usize| costs[i].map(|(m, e)| (m.0, e));
+        assert_eq!(cost(0), Some((123, true)), "root: its own, a's, a1's");
+        assert_eq!(cost(1), Some((23, true)), "a: its own and a1's");
+        assert_eq!(cost(2), Some((3, true)));
+        assert_eq!(cost(3), None);
+        assert_eq!(cost(4), Some((7, false)));
+        assert_eq!(
+            cost(5),
+            Some((5, false)),
+            "a session its own parent counts once"
+        );
+        assert_eq!(cost(6), None);
     }
 }

@@ -1,6 +1,5 @@
 //! `list`: the sessions in the store (or in every store), newest first.
 
-use std::collections::{HashMap, HashSet};
 use std::io::Write;
 
 use anyhow::Result;
@@ -95,7 +94,7 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
         .collect::<Result<Vec<_>>>()?;
     let mut listed = Vec::with_capacity(listings.iter().map(|l| l.sessions.len()).sum());
     for (listing, place) in listings.iter().zip(&places) {
-        let costs = with_subagents(&listing.sessions);
+        let costs = crate::analysis::tree::costs_with_subagents(&listing.sessions);
         listed.extend(
             listing
                 .sessions
@@ -136,64 +135,6 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
         std::mem::forget(listing.sessions);
     }
     Ok(exit::OK)
-}
-
-/// Each session's cost with its subagents' (and theirs), and whether any of it is estimated,
-/// in the order of `sessions`; `None` for sessions the index did not cost.
-///
-/// Most sessions have no subagents, so only the few parents walk their descendants, by
-/// position, without copying any session's metadata.
-fn with_subagents(sessions: &[IndexedSession]) -> Vec<Option<(Money, bool)>> {
-    let parents: HashSet<&str> = sessions
-        .iter()
-        .filter_map(|s| s.summary.meta.parent_session_id.as_deref())
-        .collect();
-    if parents.is_empty() {
-        return sessions.iter().map(|s| s.cost).collect();
-    }
-    let position: HashMap<&str, usize> = sessions
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.summary.meta.session_id.as_str(), i))
-        .filter(|(id, _)| parents.contains(id))
-        .collect();
-    let mut children: HashMap<usize, Vec<usize>> = HashMap::new();
-    for (i, s) in sessions.iter().enumerate() {
-        if let Some(parent) = s.summary.meta.parent_session_id.as_deref()
-            && let Some(&p) = position.get(parent)
-        {
-            children.entry(p).or_default().push(i);
-        }
-    }
-    sessions
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let own = s.cost?;
-            if !children.contains_key(&i) {
-                return Some(own);
-            }
-            // The session and every descendant once each: a corrupt store could link a
-            // session to itself or make a cycle; never loop.
-            let mut seen = vec![i];
-            let mut next = 0;
-            while next < seen.len() {
-                for &child in children.get(&seen[next]).map_or(&[][..], Vec::as_slice) {
-                    if !seen.contains(&child) {
-                        seen.push(child);
-                    }
-                }
-                next += 1;
-            }
-            Some(
-                seen.iter()
-                    .filter_map(|&d| sessions[d].cost)
-                    .fold((Money(0), false), |(sum, est), (cost, e)| {
-                        (sum + cost, est || e)
-                    }),
-            )
-        })
-        .collect()
 }
 
 /// Where a store's sessions come from, as each listed session says it.
