@@ -50,10 +50,11 @@ pub fn import_files(
     let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel::<(usize, FileResult)>();
     std::thread::scope(|scope| {
+        let mut started = 0;
         for _ in 0..workers {
             let tx = tx.clone();
             let next = &next;
-            crate::threads::spawn_scoped(scope, move || {
+            let worker = move || {
                 while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let file = &files[i];
                     if tx
@@ -63,9 +64,25 @@ pub fn import_files(
                         break;
                     }
                 }
-            });
+            };
+            // A refused thread (a process limit): the workers started take every file.
+            if std::thread::Builder::new()
+                .spawn_scoped(scope, worker)
+                .is_err()
+            {
+                break;
+            }
+            started += 1;
         }
         drop(tx);
+        if started == 0 {
+            // Not one thread to be had: one file after another here, each reported as soon as
+            // it is done, so that nothing waits.
+            for (i, file) in files.iter().enumerate() {
+                done(i, file, super::detect::import_any(store, file, sink));
+            }
+            return;
+        }
         let mut waiting = BTreeMap::new();
         let mut due = 0;
         for (i, result) in rx {
