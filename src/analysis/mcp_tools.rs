@@ -18,7 +18,7 @@ use serde_json::{Map, Value, json};
 
 use super::diff;
 use super::outcome::exit_code;
-use super::phases::Phases;
+use super::phases::{Explained, Phases};
 use crate::model::glob::Glob;
 use crate::model::tools::{Agent, ToolKind};
 use crate::model::view::{ToolCall, ToolResult, View};
@@ -840,14 +840,6 @@ fn finish(m: &mut Match, event: &Event, result: &ToolResult<'_>, kind: ToolKind)
         None if kind == ToolKind::Shell => Some(0),
         None => None,
     };
-}
-
-/// What `get_session_summary` returns: `explain --format json`.
-#[derive(Debug, Serialize)]
-pub struct Explained {
-    pub session_id: String,
-    #[serde(flatten)]
-    pub phases: Phases,
 }
 
 fn summary(host: &dyn Host, args: &Map<String, Value>) -> Result<Explained, ToolError> {

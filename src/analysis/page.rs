@@ -393,20 +393,8 @@ pub fn summary(phases: &Phases, cost: Option<&CostReport>, running: bool) -> Sha
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Event;
+    use crate::analysis::replay_line::tests::numbered;
     use serde_json::json;
-
-    fn numbered(
-        n: usize,
-        kind: EventType,
-        ts: f64,
-        parent: Option<usize>,
-        data: Value,
-    ) -> Numbered {
-        let mut event = Event::new(kind, ts, format!("e{n}"), "s".into()).with_data(data);
-        event.parent_id = parent.map(|p| format!("e{p}"));
-        Numbered { number: n, event }
-    }
 
     fn input(id: &str, start: f64, events: Vec<Numbered>) -> SessionInput {
         SessionInput {

@@ -885,6 +885,15 @@ pub fn is_test_or_build(command: &str) -> bool {
     matches!(outcome::purpose(command), Purpose::Test | Purpose::Build)
 }
 
+/// A session's phases under its id: what `explain --format json` prints and the MCP tool
+/// `get_session_summary` returns.
+#[derive(Debug, Serialize)]
+pub struct Explained {
+    pub session_id: String,
+    #[serde(flatten)]
+    pub phases: Phases,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

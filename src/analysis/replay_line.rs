@@ -501,7 +501,7 @@ pub fn header(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::{Value, json};
 
@@ -512,7 +512,8 @@ mod tests {
         replay_line(&e, Agent::ClaudeCode, 3, 10.0)
     }
 
-    fn numbered(
+    /// Event `n` of a test session: id `e{n}`, its parent `e{parent}`.
+    pub(crate) fn numbered(
         n: usize,
         kind: EventType,
         ts: f64,

@@ -5,7 +5,6 @@ use std::io::Write;
 
 use anyhow::Result;
 use clap::Args;
-use serde::Serialize;
 
 use super::Globals;
 use super::args::{FormatArg, SessionArg};
@@ -14,7 +13,7 @@ use super::output::{stdout, warn_bad_lines};
 use std::path::Path;
 
 use crate::analysis::outcome::Verdict;
-use crate::analysis::phases::{PhaseBuilder, Phases, Ran};
+use crate::analysis::phases::{Explained, PhaseBuilder, Phases, Ran};
 use crate::capture::import::{ResponseUsage, logged_usage};
 use crate::exit;
 use crate::model::view::View;
@@ -38,13 +37,6 @@ pub(crate) struct ExplainArgs {
     session: SessionArg,
     #[command(flatten)]
     format: FormatArg,
-}
-
-#[derive(Serialize)]
-struct Explained {
-    session_id: String,
-    #[serde(flatten)]
-    phases: Phases,
 }
 
 /// How many files or commands one line lists before saying how many more there are.

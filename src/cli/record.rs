@@ -93,38 +93,27 @@ pub(super) fn start_recorder(
     about: serde_json::Map<String, serde_json::Value>,
     sink: &Sink,
 ) -> Result<McpRecorder, crate::store::StoreError> {
-    match super::http::Endpoint::from_env() {
-        Some(Ok(endpoint)) => McpRecorder::start_remote(
-            store,
-            session,
-            name,
-            command,
-            about,
-            sink.now(),
-            sink.clone(),
-            Box::new(Collector(endpoint)),
-        ),
+    let endpoint = match super::http::Endpoint::from_env() {
+        Some(Ok(endpoint)) => Some(endpoint),
         Some(Err(why)) => {
             super::output::to_stderr(format_args!("agent-strace: {why}; recording here\n"));
-            McpRecorder::start(
-                store,
-                session,
-                name,
-                command,
-                about,
-                sink.now(),
-                sink.clone(),
-            )
+            None
         }
-        None => McpRecorder::start(
+        None => None,
+    };
+    let (at, sink) = (sink.now(), sink.clone());
+    match endpoint {
+        Some(endpoint) => McpRecorder::start_remote(
             store,
             session,
             name,
             command,
             about,
-            sink.now(),
-            sink.clone(),
+            at,
+            sink,
+            Box::new(Collector(endpoint)),
         ),
+        None => McpRecorder::start(store, session, name, command, about, at, sink),
     }
 }
 

@@ -184,17 +184,11 @@ fn json(r: &QueryResult) -> Vec<Map<String, Json>> {
 }
 
 fn csv(out: &mut impl Write, r: &QueryResult) -> std::io::Result<()> {
-    fn field(text: &str) -> String {
-        if text.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", text.replace('"', "\"\""))
-        } else {
-            text.to_owned()
-        }
-    }
-    let header: Vec<String> = r.columns.iter().map(|c| field(c)).collect();
+    use crate::export::csv::field;
+    let header: Vec<_> = r.columns.iter().map(|c| field(c)).collect();
     write!(out, "{}\r\n", header.join(","))?;
     for row in &r.rows {
-        let line: Vec<String> = row.iter().map(|v| field(&text(v))).collect();
+        let line: Vec<String> = row.iter().map(|v| field(&text(v)).into_owned()).collect();
         write!(out, "{}\r\n", line.join(","))?;
     }
     Ok(())

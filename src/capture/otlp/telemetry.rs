@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::resource::v1::Resource;
 use serde_json::{Map, Value};
 
 use crate::model::Tokens;
@@ -210,17 +211,21 @@ fn session_of(attrs: &Attributes, resource: &Attributes) -> Option<String> {
     text(attrs, "session.id").or_else(|| text(resource, "session.id"))
 }
 
+/// A resource's attributes, its `service.name`, and whether that is Claude Code.
+fn resource_of(resource: Option<&Resource>) -> (Attributes, Option<String>, bool) {
+    let resource = resource
+        .map(|r| attributes(&r.attributes))
+        .unwrap_or_default();
+    let service = text(&resource, "service.name");
+    let claude = service.as_deref() == Some(CLAUDE_CODE_SERVICE);
+    (resource, service, claude)
+}
+
 /// Every span of a traces request, read.
 pub fn spans(request: &ExportTraceServiceRequest) -> Vec<Record> {
     let mut out = Vec::new();
     for rs in &request.resource_spans {
-        let resource = rs
-            .resource
-            .as_ref()
-            .map(|r| attributes(&r.attributes))
-            .unwrap_or_default();
-        let service = text(&resource, "service.name");
-        let claude = service.as_deref() == Some(CLAUDE_CODE_SERVICE);
+        let (resource, service, claude) = resource_of(rs.resource.as_ref());
         // The run of each tool call (a child span of `claude_code.tool`), by its tool_use_id.
         let mut execution: BTreeMap<String, (f64, Option<bool>)> = BTreeMap::new();
         if claude {
@@ -314,13 +319,7 @@ pub fn spans(request: &ExportTraceServiceRequest) -> Vec<Record> {
 pub fn logs(request: &ExportLogsServiceRequest) -> Vec<Record> {
     let mut out = Vec::new();
     for rl in &request.resource_logs {
-        let resource = rl
-            .resource
-            .as_ref()
-            .map(|r| attributes(&r.attributes))
-            .unwrap_or_default();
-        let service = text(&resource, "service.name");
-        let claude = service.as_deref() == Some(CLAUDE_CODE_SERVICE);
+        let (resource, service, claude) = resource_of(rl.resource.as_ref());
         for log in rl.scope_logs.iter().flat_map(|s| &s.log_records) {
             let attrs = attributes(&log.attributes);
             let at = seconds(if log.time_unix_nano > 0 {
