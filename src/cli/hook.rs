@@ -48,7 +48,14 @@ pub(crate) struct HookArgs {
     /// by the payload and the agent's environment]
     #[arg(long, value_name = "AGENT", value_parser = hook_agent)]
     agent: Option<Agent>,
+    /// Internal: run by a session-end hook, after the agent's session has ended, to record
+    /// the last answer the agent had not written yet (see [`follow_late_answer`]).
+    #[arg(long, hide = true)]
+    late_answer: bool,
 }
+
+/// How long a follower looks for an answer the session's end did not find.
+const LATE_ANSWER_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The agents whose hooks `hook --agent` reads.
 const HOOK_AGENTS: [Agent; 6] = [
@@ -184,6 +191,24 @@ fn record(
     // what the policy stops (nor block what it allows).
     let attribution = (payload.event == HookEvent::SessionStart).then(|| attribution(&payload));
     let sink = Sink::new(privacy);
+    if args.late_answer {
+        return match hooks::record_late_answer(&store, &payload, &sink, LATE_ANSWER_WAIT) {
+            Ok(true) => Ok((payload.agent, Outcome::Allow)),
+            // A store removed in the meantime is not made again for a line in its log.
+            Ok(false) if !store.has_session(&payload.session_id) => {
+                Ok((payload.agent, Outcome::Allow))
+            }
+            Ok(false) => Err((
+                Some(store),
+                format!(
+                    "the last answer of session {} was not written within {} s",
+                    payload.session_id,
+                    LATE_ANSWER_WAIT.as_secs()
+                ),
+            )),
+            Err(e) => Err((Some(store), e.to_string())),
+        };
+    }
     if let Some(endpoint) = endpoint {
         match send(
             endpoint,
@@ -219,7 +244,43 @@ fn record(
         }
         Err(e) => return Err((Some(store.clone()), e.to_string())),
     };
+    if hooks::answer_pending(&store, &payload) {
+        follow_late_answer(&stdin, &store, args);
+    }
     Ok((payload.agent, outcome))
+}
+
+/// Starts this hook again, detached, with `--late-answer`: Copilot writes its last answer
+/// behind its hooks, sometimes only once they have returned, and a session that has ended
+/// would otherwise keep only where the answer is. The follower gets the same payload and
+/// settings, looks for the answer for [`LATE_ANSWER_WAIT`] and records it; the agent waits
+/// for neither (its stdio is not ours, and it is in a process group of its own).
+fn follow_late_answer(stdin: &[u8], store: &Store, args: &HookArgs) {
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+    let started = std::env::current_exe().and_then(|exe| {
+        Command::new(exe)
+            .args(std::env::args_os().skip(1))
+            .arg("--late-answer")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+    });
+    match started {
+        // The follower reads its payload first thing: the write waits for nothing else.
+        Ok(mut follower) => {
+            if let Some(mut input) = follower.stdin.take() {
+                let _ = input.write_all(stdin);
+            }
+        }
+        Err(e) => log(
+            args,
+            store,
+            &format!("cannot start the follower for a late answer: {e}"),
+        ),
+    }
 }
 
 /// How long a hook may spend on the collector (client start, connection and answer) before it

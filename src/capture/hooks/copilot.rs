@@ -243,17 +243,17 @@ fn take_time(fields: &mut Map<String, Value>, key: &str) -> Result<Option<f64>, 
 /// happens at the end of a turn, only while the answer is missing, and ends as soon as the
 /// line is there. An answer still missing then is looked for again when the session ends
 /// (`Recorder`'s late answer).
-const ANSWER_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+pub(super) const ANSWER_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// [`last_answer`], waiting up to [`ANSWER_WAIT`] for the file to catch up; `None` at once when
-/// there is no such file.
-pub(super) fn answer_when_written(path: &Path) -> Option<String> {
+/// [`last_answer`], waiting up to `wait` for the file to catch up; `None` at once when there is
+/// no such file.
+pub(super) fn answer_when_written(path: &Path, wait: std::time::Duration) -> Option<String> {
     let started = std::time::Instant::now();
     loop {
         if let Some(text) = last_answer(path) {
             return Some(text);
         }
-        if !path.is_file() || started.elapsed() >= ANSWER_WAIT {
+        if !path.is_file() || started.elapsed() >= wait {
             return None;
         }
         std::thread::sleep(std::time::Duration::from_millis(25));

@@ -28,7 +28,7 @@ pub mod vscode;
 
 pub use outcome::Outcome;
 pub use payload::{Answer, HOOK_ARGS, HookEvent, HookPayload, PayloadError, ToolUse};
-pub use record::{judge, outcome, record, record_attributed};
+pub use record::{answer_pending, judge, outcome, record, record_attributed, record_late_answer};
 pub use reply::{Reply, reply};
 
 use serde_json::{Map, Value};

@@ -144,9 +144,10 @@ impl Answer {
             Answer::ClaudeTranscript(path) => {
                 crate::capture::transcript::last_assistant_text(std::path::Path::new(path))
             }
-            Answer::CopilotEvents(path) => {
-                super::copilot::answer_when_written(std::path::Path::new(path))
-            }
+            Answer::CopilotEvents(path) => super::copilot::answer_when_written(
+                std::path::Path::new(path),
+                super::copilot::ANSWER_WAIT,
+            ),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! events themselves.
 
 use std::path::Path;
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 
@@ -96,6 +97,67 @@ pub fn record_attributed(
         }
     }
     Ok(outcome(payload, denial))
+}
+
+/// Whether the session a session-end `payload` ended still waits for its last answer: the
+/// agent writes it behind its hooks (Copilot), and it was not there when the session ended.
+/// [`record_late_answer`] can then look for it longer, away from the agent's path.
+pub fn answer_pending(store: &Store, payload: &HookPayload) -> bool {
+    payload.event == HookEvent::SessionEnd
+        && pending_answer(store, payload, &payload.session_id).is_some()
+}
+
+/// Records the answer [`answer_pending`] found missing, as soon as it is written, looking for
+/// it at most `wait`; whether it was found. Started after the agent's session has ended, so
+/// the wait holds nothing up.
+pub fn record_late_answer(
+    store: &Store,
+    payload: &HookPayload,
+    sink: &Sink,
+    wait: Duration,
+) -> Result<bool, StoreError> {
+    let recorder = Recorder {
+        store,
+        payload,
+        sink,
+        now: sink.now(),
+        denial: None,
+        attribution: None,
+    };
+    let late = recorder.late_answer(&payload.session_id, wait);
+    let found = !late.is_empty();
+    if found {
+        recorder.write(&payload.session_id, late)?;
+    }
+    Ok(found)
+}
+
+/// The last answer of `session` that a stop hook recorded as still to be written, with the
+/// file to read it from: its event's id and that path. `None` for agents that hand over
+/// their answer, and once the answer has been recorded late.
+fn pending_answer(store: &Store, payload: &HookPayload, session: &str) -> Option<(String, String)> {
+    if payload.agent != Agent::Copilot {
+        return None;
+    }
+    let mut stop: Option<(String, String)> = None;
+    for event in store.events(session).ok()? {
+        if event.event_type != EventType::AssistantResponse {
+            continue;
+        }
+        let answers_stop = stop
+            .as_ref()
+            .is_some_and(|(id, _)| event.parent_id.as_deref() == Some(id.as_str()));
+        if answers_stop {
+            stop = None;
+            continue;
+        }
+        stop = event
+            .data
+            .get(ANSWER_PENDING)
+            .and_then(Value::as_str)
+            .map(|path| (event.event_id.clone(), path.to_owned()));
+    }
+    stop
 }
 
 struct Recorder<'a> {
@@ -334,26 +396,14 @@ impl Recorder<'_> {
     }
 
     /// The answer of the session's last turn when its stop hook could not find it (Copilot
-    /// writes it behind its hooks) and it can be read now: an `assistant_response` marked
-    /// `late`, under the stop's event. None in every other case, and for every agent that
-    /// hands over its answer in the payload.
-    fn late_answer(&self, session: &str) -> Vec<Event> {
-        if self.payload.agent != Agent::Copilot {
-            return Vec::new();
-        }
-        let Ok(events) = self.store.events(session) else {
+    /// writes it behind its hooks) and it can be read within `wait`: an `assistant_response`
+    /// marked `late`, under the stop's event. None in every other case, and for every agent
+    /// that hands over its answer in the payload.
+    fn late_answer(&self, session: &str, wait: Duration) -> Vec<Event> {
+        let Some((stop, path)) = pending_answer(self.store, self.payload, session) else {
             return Vec::new();
         };
-        let Some(stop) = events
-            .filter(|e| e.event_type == EventType::AssistantResponse)
-            .last()
-        else {
-            return Vec::new();
-        };
-        let Some(path) = stop.data.get(ANSWER_PENDING).and_then(Value::as_str) else {
-            return Vec::new();
-        };
-        let Some(text) = super::copilot::answer_when_written(Path::new(path)) else {
+        let Some(text) = super::copilot::answer_when_written(Path::new(&path), wait) else {
             return Vec::new();
         };
         let mut late = self.event(
@@ -361,7 +411,7 @@ impl Recorder<'_> {
             session,
             object([("text", text.into()), ("late", true.into())]),
         );
-        late.parent_id = Some(stop.event_id);
+        late.parent_id = Some(stop);
         vec![late]
     }
 
@@ -434,7 +484,7 @@ impl Recorder<'_> {
                 let mut data = Map::new();
                 self.copy(&mut data, &["reason", "cwd"]);
                 self.keep_unknown(&mut data);
-                let mut events = self.late_answer(session);
+                let mut events = self.late_answer(session, super::copilot::ANSWER_WAIT);
                 events.push(self.event(EventType::SessionEnd, session, data));
                 return self.write(session, events);
             }
