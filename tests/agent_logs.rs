@@ -842,3 +842,96 @@ fn damaged_logs_never_crash_the_import() {
     }
     assert!(runs > 100, "{runs}");
 }
+
+/// Gemini CLI writes a subagent's chat beside its parent's, in `chats/<parent id>/<agent
+/// id>.jsonl`, and names the agent on the call that ran it (`agentId`). Importing the parent's
+/// chat imports the subagent's too, as a session under that call, as Claude Code's subagents
+/// are; a subagent's chat imported alone is still linked to its parent session.
+#[test]
+fn a_gemini_subagents_chat_is_imported_under_the_call_that_ran_it() {
+    const PARENT: &str = "629cab06-47bb-41bc-afb3-1479ecd94e67";
+    const AGENT: &str = "3f1c2b7a-9d4e-4f60-8a21-5b0c7e9d1a42";
+    const CALL: &str = "read_file__read_file_1796017008920_0";
+    let env = TestEnv::new();
+    let chats = env.path().join("gemini/tmp/proj/chats");
+    std::fs::create_dir_all(chats.join(PARENT)).unwrap();
+    let recorded = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("docs/agents/recorded/gemini-cli-0.61.0-session.jsonl");
+    // The parent's chat, its one call naming the agent it ran.
+    let mut parent = String::new();
+    for line in std::fs::read_to_string(recorded).unwrap().lines() {
+        let mut v: Value = serde_json::from_str(line).unwrap();
+        if let Some(calls) = v.get_mut("toolCalls").and_then(Value::as_array_mut) {
+            for call in calls.iter_mut().filter(|c| c["id"] == CALL) {
+                call["agentId"] = AGENT.into();
+            }
+        }
+        parent.push_str(&v.to_string());
+        parent.push('\n');
+    }
+    let parent_chat = chats.join("session-2026-11-30T05-36-629cab06.jsonl");
+    std::fs::write(&parent_chat, parent).unwrap();
+    // The subagent's chat: a real chat of the corpus under the agent's id, of kind subagent.
+    let corpus = shared().join("corpus/gemini/Mai0313__VibeCodingTracker/gemini-session.jsonl");
+    let mut lines = std::fs::read_to_string(corpus).unwrap();
+    let header_end = lines.find('\n').unwrap();
+    let mut header: Value = serde_json::from_str(&lines[..header_end]).unwrap();
+    header["sessionId"] = AGENT.into();
+    header["kind"] = "subagent".into();
+    lines.replace_range(..header_end, &header.to_string());
+    let agent_chat = chats.join(PARENT).join(format!("{AGENT}.jsonl"));
+    std::fs::write(&agent_chat, &lines).unwrap();
+
+    let reports = env
+        .run(&["import", parent_chat.to_str().unwrap(), "--format", "json"])
+        .success()
+        .json();
+    let ids: Vec<&str> = reports
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["session_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [PARENT, AGENT], "{reports:#}");
+    let call = env
+        .events(PARENT)
+        .into_iter()
+        .find(|e| e["event_type"] == "tool_call" && e["data"]["tool_use_id"] == CALL)
+        .expect("the call that ran the agent");
+    let meta = env.meta(AGENT);
+    assert_eq!(meta["parent_session_id"], PARENT);
+    assert_eq!(meta["parent_event_id"], call["event_id"]);
+    assert_eq!(meta["depth"], 1);
+    assert!(env.events(AGENT).len() > 10);
+    // `list` shows the parent alone, as it does a Claude Code session with subagents.
+    let listed = env.run(&["list", "--format", "json"]).success().json();
+    let listed: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["session_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, [PARENT]);
+    // Imported again, nothing changes.
+    let again = env
+        .run(&["import", parent_chat.to_str().unwrap(), "--format", "json"])
+        .success()
+        .json();
+    assert!(
+        again
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "already_imported"),
+        "{again:#}"
+    );
+
+    // The subagent's chat alone: still under its parent session, by the folder it is in.
+    let alone = TestEnv::new();
+    alone
+        .run(&["import", agent_chat.to_str().unwrap()])
+        .success();
+    let meta = alone.meta(AGENT);
+    assert_eq!(meta["parent_session_id"], PARENT);
+    assert_eq!(meta["parent_event_id"], Value::Null);
+}

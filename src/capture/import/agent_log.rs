@@ -16,7 +16,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use super::claude_transcript::{ImportError, ImportReport, SkippedLine};
+use super::claude_transcript::{ImportError, ImportReport, ParentLink, SkippedLine};
 use super::resume::{self, Freshness};
 use crate::capture::sink::Sink;
 use crate::model::tools::{self, Agent, ToolKind};
@@ -69,6 +69,10 @@ pub struct Log {
     pub tool_rejections: u64,
     pub tokens: Tokens,
     pub warnings: Vec<String>,
+    /// The session that spawned this one, for a subagent's log.
+    pub parent: Option<ParentLink>,
+    /// The calls that spawned subagents: each subagent's session id, and the call's draft.
+    pub agent_calls: Vec<(String, usize)>,
     last: f64,
 }
 
@@ -93,6 +97,8 @@ impl Log {
             tool_rejections: 0,
             tokens: Tokens::default(),
             warnings: Vec::new(),
+            parent: None,
+            agent_calls: Vec::new(),
             last: 0.0,
         }
     }
@@ -227,7 +233,7 @@ impl Log {
         arguments: Value,
         id: Option<&str>,
         mut paths: Vec<String>,
-    ) {
+    ) -> usize {
         self.tool_calls += 1;
         if paths.is_empty()
             && let Some(path) = tools::spec_of(self.agent, tool)
@@ -256,6 +262,7 @@ impl Log {
                 },
             );
         }
+        index
     }
 
     /// The result of the call `id`; a successful file tool's files are read or written then.
@@ -493,6 +500,11 @@ pub fn write(
     let mut meta = SessionMeta::new(&id, started);
     log.agent.name().clone_into(&mut meta.agent_name);
     meta.command = format!("{} (imported)", log.agent.name());
+    if let Some(link) = &log.parent {
+        meta.parent_session_id = Some(link.session_id.clone());
+        meta.parent_event_id.clone_from(&link.event_id);
+        meta.depth = link.depth + 1;
+    }
     if let Some(title) = &log.title {
         meta.set_attribution(crate::model::meta::TITLE, title);
     }
@@ -558,6 +570,11 @@ pub fn write(
         sink.emit(&mut writer, event).map_err(at)?;
         report.events += 1;
     }
+    report.agent_calls = log
+        .agent_calls
+        .into_iter()
+        .filter_map(|(agent, call)| Some((agent, ids.get(call)?.clone())))
+        .collect();
     let mut data = Map::new();
     data.insert("reason".into(), "import".into());
     let end = sink.event(EventType::SessionEnd, end.max(log.last), &id, data);

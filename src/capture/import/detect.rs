@@ -116,8 +116,10 @@ pub fn import_any(store: &Store, path: &Path, sink: &Sink) -> FileResult {
     match origin(path).format {
         LogFormat::ClaudeTranscript => import_with_subagents(store, path, sink),
         LogFormat::CodexRollout => one(codex_rollout::import(store, path, sink)),
-        LogFormat::GeminiChat => one(gemini_chat::import(store, path, sink, false)),
-        LogFormat::GeminiChatDocument => one(gemini_chat::import(store, path, sink, true)),
+        LogFormat::GeminiChat => gemini_chat::import_with_subagents(store, path, sink, false),
+        LogFormat::GeminiChatDocument => {
+            gemini_chat::import_with_subagents(store, path, sink, true)
+        }
         LogFormat::CopilotEvents => one(copilot_events::import(store, path, sink)),
     }
 }

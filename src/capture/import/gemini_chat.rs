@@ -17,7 +17,7 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use super::agent_log::{self, Log, Position, count, string};
-use super::claude_transcript::{ImportError, ImportReport};
+use super::claude_transcript::{ImportError, ImportReport, ParentLink};
 use crate::capture::sink::Sink;
 use crate::model::Tokens;
 use crate::model::tools::Agent;
@@ -35,14 +35,71 @@ pub fn origin(first: &Value) -> Option<String> {
     string(first, "sessionId").map(str::to_owned)
 }
 
-/// Imports a chat; `document` says it is the older one-document form.
+/// Imports a chat, then its subagents' chats (`chats/<session id>/<agent id>.jsonl`, written by
+/// Gemini CLI from 0.61.0), each a session under the call that spawned it; `document` says
+/// the chat is the older one-document form.
+pub fn import_with_subagents(
+    store: &Store,
+    path: &Path,
+    sink: &Sink,
+    document: bool,
+) -> Result<Vec<ImportReport>, ImportError> {
+    let main = import(store, path, sink, document, None)?;
+    let children = subagent_chats(path, &main.session_id);
+    let mut reports = Vec::with_capacity(1 + children.len());
+    let session = main.session_id.clone();
+    let calls = main.agent_calls.clone();
+    reports.push(main);
+    for child in children {
+        let agent = child
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let link = ParentLink {
+            session_id: session.clone(),
+            event_id: calls.get(&agent).cloned(),
+            depth: 0,
+        };
+        reports.push(import(store, &child, sink, false, Some(link))?);
+    }
+    Ok(reports)
+}
+
+/// The chats of a session's subagents: the `.jsonl` files of the folder named by its id beside
+/// its chat, in name order.
+fn subagent_chats(chat: &Path, session: &str) -> Vec<std::path::PathBuf> {
+    let Some(folder) = chat.parent().map(|chats| chats.join(session)) else {
+        return Vec::new();
+    };
+    // Never followed: a link in the agent's folder is not ours to read through.
+    if !std::fs::symlink_metadata(&folder).is_ok_and(|m| m.is_dir()) {
+        return Vec::new();
+    }
+    let mut chats: Vec<std::path::PathBuf> = std::fs::read_dir(&folder)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+                .collect()
+        })
+        .unwrap_or_default();
+    chats.sort();
+    chats
+}
+
+/// Imports a chat; `document` says it is the older one-document form; `parent` links a
+/// subagent's chat to the session and call that spawned it.
 pub fn import(
     store: &Store,
     path: &Path,
     sink: &Sink,
     document: bool,
+    parent: Option<ParentLink>,
 ) -> Result<ImportReport, ImportError> {
     let mut log = Log::new(Agent::GeminiCli);
+    log.parent = parent;
     let mut header: Option<Value> = None;
     let mut messages: Vec<Value> = Vec::new();
     let read: Position = if document {
@@ -117,6 +174,19 @@ pub fn import(
     }
     if let Some(kind) = string(&header, "kind") {
         log.start.insert("kind".into(), kind.into());
+        // A subagent's chat imported by itself: its folder is named by its parent session.
+        if kind == "subagent" && log.parent.is_none() {
+            log.parent = path
+                .parent()
+                .and_then(Path::file_name)
+                .and_then(|name| name.to_str())
+                .filter(|name| crate::store::is_valid_session_id(name))
+                .map(|name| ParentLink {
+                    session_id: name.to_owned(),
+                    event_id: None,
+                    depth: 0,
+                });
+        }
     }
     for message in &messages {
         message_events(&mut log, message);
@@ -172,7 +242,11 @@ fn tool_call(log: &mut Log, at: f64, call: &Value) {
     let name = string(call, "name").unwrap_or("unknown");
     let id = string(call, "id");
     let arguments = call.get("args").cloned().unwrap_or(Value::Null);
-    log.call(at_call, name, arguments, id, Vec::new());
+    let index = log.call(at_call, name, arguments, id, Vec::new());
+    // A call that ran a subagent names it: its chat is `chats/<session id>/<agentId>.jsonl`.
+    if let Some(agent) = string(call, "agentId") {
+        log.agent_calls.push((agent.to_owned(), index));
+    }
     let status = string(call, "status");
     let failed = matches!(status, Some("error" | "cancelled"));
     let mut text = String::new();

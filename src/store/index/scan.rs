@@ -128,7 +128,7 @@ fn folder_names(root: &Path) -> Result<Vec<String>, StoreError> {
     Ok(entries
         .flatten()
         .filter_map(|entry| entry.file_name().into_string().ok())
-        .filter(|id| !id.starts_with('.') && crate::store::is_valid_session_id(id))
+        .filter(|id| crate::store::is_valid_session_id(id))
         .collect())
 }
 
