@@ -4,8 +4,8 @@
 //! `stats` of a large session (its file read in parts). The stdio proxy, which cannot relay
 //! without threads, lets the server run unrecorded in its place, and says so in the session.
 //!
-//! The limit is RLIMIT_NPROC, which root ignores: the binary runs as `nobody` under
-//! `setpriv` and `prlimit --nproc=1`, from a copy in a folder `nobody` may use. Without root or
+//! The limit is RLIMIT_NPROC, which root ignores: the binary runs as a user of the test's own under
+//! `setpriv` and `prlimit --nproc=1`, from a copy in a folder any user may use. Without root or
 //! those tools, the tests say so on stderr and check nothing.
 
 use std::io::Write;
@@ -18,10 +18,13 @@ use serde_json::{Value, json};
 use crate::common::session::SessionBuilder;
 use crate::common::{Run, TestEnv, bin, shared};
 
-/// A folder `nobody` may read and write, holding a copy of the binary.
+/// A folder any user may read and write, holding a copy of the binary.
 struct Unprivileged {
     env: TestEnv,
     bin: PathBuf,
+    /// A user id of this test's own: the process limit counts every process of a user, and
+    /// tests running at once must not use up each other's.
+    uid: u32,
 }
 
 impl Unprivileged {
@@ -46,7 +49,12 @@ impl Unprivileged {
         let env = TestEnv::new();
         let copy = env.path().join("agent-strace");
         std::fs::copy(bin(), &copy).expect("copy the binary");
-        let this = Unprivileged { env, bin: copy };
+        let uid = 100_000 + own_number(env.path()) % 100_000;
+        let this = Unprivileged {
+            env,
+            bin: copy,
+            uid,
+        };
         this.open_to_all();
         Some(this)
     }
@@ -59,26 +67,27 @@ impl Unprivileged {
         }
     }
 
-    /// `args` run as `nobody` with no thread to be had, in the environment.
+    /// `args` run unprivileged with no thread to be had, in the environment.
     fn run_without_threads(&self, args: &[&str]) -> Run {
-        self.run_as_nobody(args, &["prlimit", "--nproc=1", "--"])
+        self.run_unprivileged(args, &["prlimit", "--nproc=1", "--"])
     }
 
-    /// `args` run as `nobody`, with threads.
+    /// `args` run unprivileged, with threads.
     fn run(&self, args: &[&str]) -> Run {
-        self.run_as_nobody(args, &[])
+        self.run_unprivileged(args, &[])
     }
 
-    fn run_as_nobody(&self, args: &[&str], limit: &[&str]) -> Run {
-        self.run_as_nobody_given(args, limit, b"")
+    fn run_unprivileged(&self, args: &[&str], limit: &[&str]) -> Run {
+        self.run_unprivileged_given(args, limit, b"")
     }
 
-    /// [`Self::run_as_nobody`], with `input` on stdin.
-    fn run_as_nobody_given(&self, args: &[&str], limit: &[&str], input: &[u8]) -> Run {
+    /// [`Self::run_unprivileged`], with `input` on stdin.
+    fn run_unprivileged_given(&self, args: &[&str], limit: &[&str], input: &[u8]) -> Run {
         self.open_to_all();
         let plain = self.env.command(args);
         let mut cmd = Command::new("setpriv");
-        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        let uid = format!("--reuid={}", self.uid);
+        cmd.args([uid.as_str(), "--regid=65534", "--clear-groups"])
             .args(limit)
             .arg(&self.bin)
             .args(plain.get_args())
@@ -101,6 +110,14 @@ impl Unprivileged {
         drop(stdin);
         Run::of(child.wait_with_output().expect("wait for setpriv"))
     }
+}
+
+/// A number of `path`'s own, from its name.
+fn own_number(path: &Path) -> u32 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    path.hash(&mut hasher);
+    (hasher.finish() % u64::from(u32::MAX)) as u32
 }
 
 fn open_tree(path: &Path) {
@@ -266,7 +283,7 @@ fn record_lets_the_server_run_unrecorded_when_no_thread_can_be_started() {
         "-c",
         ONE_ANSWER_SERVER,
     ];
-    let relayed = env.run_as_nobody_given(&args, &["prlimit", "--nproc=1", "--"], PING);
+    let relayed = env.run_unprivileged_given(&args, &["prlimit", "--nproc=1", "--"], PING);
     assert!(!relayed.stderr.contains("panicked"), "{}", relayed.stderr);
     assert_eq!(relayed.code, 0, "{}", relayed.stderr);
     assert_eq!(
@@ -303,7 +320,7 @@ fn record_lets_the_server_run_unrecorded_when_no_thread_can_be_started() {
     );
 
     // With threads, the same server relays the same bytes, and both messages are recorded.
-    let threaded = env.run_as_nobody_given(&args, &[], PING);
+    let threaded = env.run_unprivileged_given(&args, &[], PING);
     assert_eq!(threaded.code, 0, "{}", threaded.stderr);
     assert_eq!(threaded.stdout, relayed.stdout);
     assert!(threaded.stderr.is_empty(), "{}", threaded.stderr);
@@ -326,15 +343,113 @@ fn record_with_a_policy_runs_no_server_when_no_thread_can_be_started() {
         "-c",
         ONE_ANSWER_SERVER,
     ];
-    let refused = env.run_as_nobody_given(&args, &["prlimit", "--nproc=1", "--"], PING);
+    let refused = env.run_unprivileged_given(&args, &["prlimit", "--nproc=1", "--"], PING);
     assert!(!refused.stderr.contains("panicked"), "{}", refused.stderr);
     assert_eq!(refused.code, 4, "{}", refused.stderr);
     assert_eq!(refused.stdout, "", "no server may run unguarded");
     assert!(
         refused
             .stderr
-            .contains("cannot start a thread to enforce the policy"),
+            .contains("cannot start a thread for the relay")
+            && refused.stderr.contains("its policy cannot be enforced"),
         "{}",
         refused.stderr
+    );
+}
+
+#[test]
+fn watch_streams_nothing_and_says_so_when_no_thread_can_be_started() {
+    let Some(env) = Unprivileged::new() else {
+        return;
+    };
+    SessionBuilder::new("watched")
+        .prompt("fix the tests")
+        .tool_call("Bash", json!({"command": "cargo test"}))
+        .result(json!({"stdout": "ok"}))
+        .session_end(json!({"reason": "exit"}))
+        .write_in(&env.env.store());
+    let watched = env.run_without_threads(&[
+        "watch",
+        "watched",
+        "--stream-to",
+        "http://127.0.0.1:9/ingest",
+    ]);
+    assert!(!watched.stderr.contains("panicked"), "{}", watched.stderr);
+    assert_eq!(watched.code, 0, "{}", watched.stderr);
+    assert!(
+        watched
+            .stderr
+            .contains("cannot start the thread that streams events"),
+        "{}",
+        watched.stderr
+    );
+    assert!(watched.stdout.contains("cargo test"), "{}", watched.stdout);
+}
+
+/// The relay's threads are had, but the server's own process is not (the limit is one process
+/// higher): the server still runs, in the proxy's place, and the session says why and ends.
+#[test]
+fn record_lets_the_server_run_unrecorded_when_its_process_is_refused() {
+    let Some(env) = Unprivileged::new() else {
+        return;
+    };
+    let args = [
+        "record",
+        "--name",
+        "echo",
+        "--",
+        "sh",
+        "-c",
+        ONE_ANSWER_SERVER,
+    ];
+    // The proxy and its three threads fit; a fifth task does not.
+    let relayed = env.run_unprivileged_given(&args, &["prlimit", "--nproc=4", "--"], PING);
+    assert!(!relayed.stderr.contains("panicked"), "{}", relayed.stderr);
+    assert_eq!(relayed.code, 0, "{}", relayed.stderr);
+    assert_eq!(
+        relayed.stdout, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\n",
+        "{}",
+        relayed.stderr
+    );
+    assert!(
+        relayed.stderr.contains("cannot start the server's process"),
+        "{}",
+        relayed.stderr
+    );
+    let sessions = env.env.sessions();
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    let events = env.env.events(&sessions[0]);
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["session_start", "error", "session_end"],
+        "{events:#?}"
+    );
+}
+
+/// A server that cannot be run at all: exit 127, and the session says why and has ended (it
+/// was left `running`).
+#[test]
+fn a_server_that_cannot_be_run_leaves_an_ended_session() {
+    let env = TestEnv::new();
+    let run = env.run_with_stdin(&["record", "--", "/nonexistent/server"], PING);
+    assert_eq!(run.code, 127, "{}", run.stderr);
+    let sessions = env.sessions();
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    let events = env.events(&sessions[0]);
+    assert_eq!(
+        events.last().unwrap()["event_type"],
+        "session_end",
+        "{events:#?}"
+    );
+    assert!(
+        events.iter().any(|e| e["event_type"] == "error"
+            && e["data"]["error"]
+                .as_str()
+                .is_some_and(|m| m.contains("cannot run /nonexistent/server"))),
+        "{events:#?}"
     );
 }

@@ -174,24 +174,12 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
         Err(code) => return code,
     };
     let policy = enforcer.is_some();
-    let recording = recorder.is_some();
     match relay(&args.command, recorder, enforcer, sink.clock()) {
         Ok(Relayed::Exited(code)) => ExitCode::from(u8::try_from(code.clamp(0, 255)).unwrap_or(1)),
-        Ok(Relayed::NoThread(refused)) if policy => super::output::fail(&Error::new(
-            ErrorKind::Io,
-            format!(
-                "cannot start a thread to enforce the policy ({refused}); not running {}",
-                command_line[0]
-            ),
-        )),
-        Ok(Relayed::NoThread(refused)) => {
+        Ok(Relayed::Refused(why)) if policy => super::output::fail(&Error::new(ErrorKind::Io, why)),
+        Ok(Relayed::Refused(why)) => {
             // The server must still reach its client: it takes this process's place, unrecorded.
-            // A recorder has said so already, and written it into the session.
-            if !recording {
-                super::output::to_stderr(format_args!(
-                    "agent-strace record: cannot start a thread for the relay ({refused}): the server runs unrecorded\n"
-                ));
-            }
+            super::output::to_stderr(format_args!("agent-strace record: {why}\n"));
             let e = run_in_place(&args.command);
             super::output::fail(&Error::new(
                 ErrorKind::CommandNotFound,

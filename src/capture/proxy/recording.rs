@@ -251,11 +251,8 @@ impl Framers {
     }
 }
 
-/// Writes what arrives until the session ends or every sender is gone.
-/// Records, on this thread, that the proxy could not start its recorder's thread (`why`),
-/// tells the user through the recorder's report, and ends the session.
-pub fn refused(recorder: McpRecorder, why: &str, at: f64) {
-    recorder.report(why);
+/// Records, on this thread, why the proxy records nothing more (`why`), and ends the session.
+pub fn end_with_error(recorder: McpRecorder, why: &str, at: f64) {
     let (tx, rx) = std::sync::mpsc::channel();
     let mut data = Map::new();
     data.insert("error".into(), why.into());
@@ -272,6 +269,7 @@ pub fn refused(recorder: McpRecorder, why: &str, at: f64) {
     run(recorder, rx);
 }
 
+/// Writes what arrives until the session ends or every sender is gone.
 pub fn run(mut recorder: McpRecorder, mut inbox: impl Inbox) {
     let mut framers = Framers::default();
     let mut stopped: Option<Stopped> = None;

@@ -76,9 +76,10 @@ impl ClientOut {
 pub enum Relayed {
     /// The server ran and exited with this process exit code.
     Exited(i32),
-    /// The OS refused a thread the relay needs, before the server was started: nothing was
-    /// relayed, and the session (if recording) holds an error saying so and has ended.
-    NoThread(io::Error),
+    /// The OS refused a thread or the process the relay needs (a limit on processes or on
+    /// memory), so nothing was relayed; why, in a sentence. The session (if recording) holds
+    /// that as an error and has ended.
+    Refused(String),
 }
 
 /// The threads a relay needs besides the calling one, started before the server is: a refused
@@ -114,27 +115,49 @@ pub fn relay(
     let (program, args) = command
         .split_first()
         .ok_or_else(|| io::Error::other("no command to run"))?;
+    // What the session says when the OS refuses what the relay needs.
+    let refused = |recorder: Option<McpRecorder>, what: String| {
+        let then = if enforcer.is_some() {
+            "the server is not started, as its policy cannot be enforced"
+        } else {
+            "the server runs unrecorded"
+        };
+        let why = format!("{what}: {then}");
+        if let Some(recorder) = recorder {
+            recording::end_with_error(recorder, &why, clock());
+        }
+        Ok(Relayed::Refused(why))
+    };
     let threads = match Threads::reserve() {
         Ok(threads) => threads,
-        Err(refused) => {
-            if let Some(recorder) = recorder {
-                let then = if enforcer.is_some() {
-                    "the server is not started, as its policy cannot be enforced"
-                } else {
-                    "the server runs unrecorded"
-                };
-                let why = format!("cannot start a thread for the relay ({refused}): {then}");
-                recording::refused(recorder, &why, clock());
-            }
-            return Ok(Relayed::NoThread(refused));
+        Err(e) => {
+            return refused(
+                recorder,
+                format!("cannot start a thread for the relay ({e})"),
+            );
         }
     };
-    let mut child = Command::new(program)
+    let spawned = Command::new(program)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
-        .spawn()?;
+        .spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        // A process refused, not a command that cannot run: the threads were had, the fork
+        // was not, and the server may still take this process's place.
+        Err(e) if refused_by_a_limit(&e) => {
+            return refused(recorder, format!("cannot start the server's process ({e})"));
+        }
+        Err(e) => {
+            if let Some(recorder) = recorder {
+                let why = format!("cannot run {}: {e}", program.to_string_lossy());
+                recording::end_with_error(recorder, &why, clock());
+            }
+            return Err(e);
+        }
+    };
     forward_signals(child.id(), threads.signals);
     let mut child_in = child
         .stdin
@@ -306,6 +329,15 @@ pub fn relay(
     drop(tx);
     let _ = writer.join();
     Ok(Relayed::Exited(code))
+}
+
+/// Whether a failed spawn was the OS refusing a process (a limit on processes or on memory)
+/// rather than a command that cannot be run.
+fn refused_by_a_limit(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::OutOfMemory
+    ) || e.raw_os_error() == Some(rustix::io::Errno::AGAIN.raw_os_error())
 }
 
 /// Relays one direction until its source ends or its destination is gone; with a `queue`,

@@ -113,7 +113,8 @@ impl HttpProxy {
                     let why = format!(
                         "cannot start a thread for the recorder ({refused}): serving unrecorded"
                     );
-                    recording::refused(recorder, &why, clock());
+                    recorder.report(&why);
+                    recording::end_with_error(recorder, &why, clock());
                     None
                 }
             }
