@@ -435,56 +435,184 @@ fn a_copilot_answer_written_after_the_stop_hook_is_recorded_at_the_sessions_end(
     assert!(replay.contains("done"), "{replay}");
 }
 
-/// Under load Copilot may write its last answer only once its session-end hook has returned:
-/// the session kept only where the answer was (`answer_pending_from`). The session's end now
-/// leaves a follower behind, detached (the hook returns, and the agent waits for nothing), that
-/// records the answer once it is written.
-#[test]
-fn a_copilot_answer_written_after_the_sessions_end_is_recorded_by_a_follower() {
-    let env = TestEnv::new();
-    let steps = recorded_copilot(&env, false);
+/// Plays the recorded Copilot turn with its answer kept out of `events.jsonl` from the stop on
+/// (the whole file kept out when `absent`), then the session's end `ends` times; returns the
+/// whole file's text, for the caller to write when it likes, and the turn's steps.
+fn copilot_turn_without_its_answer(
+    env: &TestEnv,
+    absent: bool,
+    ends: usize,
+) -> (String, Vec<(String, Value)>) {
+    let steps = recorded_copilot(env, false);
     let transcript = env.home.path().join("events.jsonl");
     let whole = std::fs::read_to_string(&transcript).unwrap();
     let answer_at = whole.find("\"content\":\"done\"").unwrap();
     let before = &whole[..=whole[..answer_at].rfind('\n').unwrap()];
     for (event, payload) in &steps {
         if event == "agentStop" {
-            std::fs::write(&transcript, before).unwrap();
+            if absent {
+                std::fs::remove_file(&transcript).unwrap();
+            } else {
+                std::fs::write(&transcript, before).unwrap();
+            }
         }
-        play(&env, &[(vec![event.as_str()], payload.clone())], &[]);
+        let times = if event == "sessionEnd" { ends } else { 1 };
+        for _ in 0..times {
+            play(env, &[(vec![event.as_str()], payload.clone())], &[]);
+        }
     }
-    // Every hook has returned; only now does the answer reach the file.
-    let events = env.events(COPILOT_SESSION);
-    assert_eq!(events.last().unwrap()["event_type"], "session_end");
-    assert_eq!(of_type(&events, "assistant_response").len(), 1);
-    std::fs::write(&transcript, &whole).unwrap();
+    (whole, steps)
+}
+
+/// The session's events once it holds more than `answers` answers, or after 20 s.
+fn events_with_more_answers_than(env: &TestEnv, answers: usize) -> Vec<Value> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let events = loop {
+    loop {
         let events = env.events(COPILOT_SESSION);
-        if of_type(&events, "assistant_response").len() > 1 || std::time::Instant::now() > deadline
+        if of_type(&events, "assistant_response").len() > answers
+            || std::time::Instant::now() > deadline
         {
-            break events;
+            return events;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
-    };
+    }
+}
+
+/// Copilot may write its last answer only once its session-end hook has returned (with `-p`
+/// it writes `events.jsonl` only as it exits: the hooks find no file at all): the session kept
+/// only where the answer was (`answer_pending_from`). The session's end now leaves a follower
+/// behind, detached (the hook returns, and the agent waits for nothing), that records the
+/// answer once it is written, once however many session ends started one.
+#[test]
+fn a_copilot_answer_written_after_the_sessions_end_is_recorded_by_a_follower() {
+    for (absent, ends) in [(false, 1), (true, 1), (true, 2)] {
+        let env = TestEnv::new();
+        let (whole, _) = copilot_turn_without_its_answer(&env, absent, ends);
+        // Every hook has returned; only now does the answer reach the file.
+        let events = env.events(COPILOT_SESSION);
+        assert_eq!(events.last().unwrap()["event_type"], "session_end");
+        assert_eq!(of_type(&events, "assistant_response").len(), 1);
+        std::fs::write(env.home.path().join("events.jsonl"), &whole).unwrap();
+        let events = events_with_more_answers_than(&env, 1);
+        // A second follower, if any, has had time to record it twice.
+        std::thread::sleep(std::time::Duration::from_millis(600));
+        let events = if ends > 1 {
+            env.events(COPILOT_SESSION)
+        } else {
+            events
+        };
+        let answers = of_type(&events, "assistant_response");
+        assert_eq!(
+            answers.len(),
+            2,
+            "absent {absent}, ends {ends}: {answers:#?}"
+        );
+        assert_eq!(answers[0]["data"]["text"], "");
+        assert_eq!(answers[1]["data"]["text"], "done");
+        assert_eq!(answers[1]["data"]["late"], true);
+        assert_eq!(answers[1]["parent_id"], answers[0]["event_id"]);
+        assert!(
+            !env.store().join("hook-errors.log").exists(),
+            "{:?}",
+            std::fs::read_to_string(env.store().join("hook-errors.log"))
+        );
+        let replay = env
+            .run(&["replay", COPILOT_SESSION])
+            .success()
+            .stdout
+            .clone();
+        assert!(replay.contains("done"), "{replay}");
+    }
+}
+
+/// A session resumed before the follower found its answer: the file's last answer may now be
+/// the new turn's, which that turn's hooks record; the follower records nothing.
+#[test]
+fn a_follower_records_nothing_once_its_session_has_gone_on() {
+    let env = TestEnv::new();
+    let (whole, steps) = copilot_turn_without_its_answer(&env, true, 1);
+    // The session resumes: its new prompt is recorded before any answer is written.
+    let (event, prompt) = steps
+        .iter()
+        .find(|(event, _)| event == "userPromptSubmitted")
+        .unwrap();
+    play(&env, &[(vec![event.as_str()], prompt.clone())], &[]);
+    std::fs::write(env.home.path().join("events.jsonl"), &whole).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let events = env.events(COPILOT_SESSION);
     let answers = of_type(&events, "assistant_response");
-    assert_eq!(answers.len(), 2, "no late answer: {answers:#?}");
-    assert_eq!(answers[0]["data"]["text"], "");
-    assert_eq!(answers[1]["data"]["text"], "done");
-    assert_eq!(answers[1]["data"]["late"], true);
-    assert_eq!(answers[1]["parent_id"], answers[0]["event_id"]);
-    assert!(
-        !env.store().join("hook-errors.log").exists(),
-        "{:?}",
-        std::fs::read_to_string(env.store().join("hook-errors.log"))
+    let kinds: Vec<&Value> = events.iter().map(|e| &e["event_type"]).collect();
+    assert_eq!(answers.len(), 1, "{kinds:?}");
+    assert!(!env.store().join("hook-errors.log").exists());
+}
+
+/// A hook whose stdout is also open under another descriptor: a follower would inherit that
+/// one and hold the agent reading the hook's output, so none is started, and the log says so.
+#[test]
+fn no_follower_is_left_holding_the_hooks_output() {
+    let env = TestEnv::new();
+    let steps = recorded_copilot(&env, false);
+    let transcript = env.home.path().join("events.jsonl");
+    std::fs::remove_file(&transcript).unwrap();
+    for (event, payload) in steps.iter().filter(|(e, _)| e != "sessionEnd") {
+        play(&env, &[(vec![event.as_str()], payload.clone())], &[]);
+    }
+    let (_, end) = steps.iter().find(|(e, _)| e == "sessionEnd").unwrap();
+    // The hook's stdout again as descriptor 3, through a shell; the pipe closes when every
+    // holder of it has.
+    let started = std::time::Instant::now();
+    let cmd = env.command(&["hook", "--agent", "copilot", "sessionEnd"]);
+    let program = cmd.get_program().to_owned();
+    let args: Vec<_> = cmd.get_args().map(ToOwned::to_owned).collect();
+    let mut shell = std::process::Command::new("sh");
+    shell
+        .arg("-c")
+        .arg("exec \"$0\" \"$@\" 3>&1")
+        .arg(program)
+        .args(args)
+        .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .current_dir(env.path());
+    let run = crate::common::Run::of(
+        shell
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write;
+                child
+                    .stdin
+                    .take()
+                    .unwrap()
+                    .write_all(end.to_string().as_bytes())?;
+                child.wait_with_output()
+            })
+            .unwrap(),
     );
-    // Once recorded, the answer is no longer pending: the meta caught up, and `replay` shows it.
-    let replay = env
-        .run(&["replay", COPILOT_SESSION])
-        .success()
-        .stdout
-        .clone();
-    assert!(replay.contains("done"), "{replay}");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "the hook's output was held open for {:?}",
+        started.elapsed()
+    );
+    let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap_or_default();
+    assert!(
+        log.contains("not waiting for the session's last answer"),
+        "{log}"
+    );
+}
+
+/// `hook --agent copilot <event>` (what `setup --agent copilot` writes) with Copilot's own
+/// camelCase payloads and no COPILOT_CLI in the environment: they were taken for VS Code's, whose
+/// event names differ, and every event was dropped as "unknown hook event".
+#[test]
+fn copilot_camel_case_payloads_under_agent_copilot_are_copilot_without_its_environment() {
+    let env = TestEnv::new();
+    let steps: Vec<(Vec<String>, Value)> = recorded_copilot(&env, false)
+        .into_iter()
+        .map(|(event, p)| (vec!["--agent".to_owned(), "copilot".to_owned(), event], p))
+        .collect();
+    play(&env, &steps, &[]);
+    assert_a_copilot_session(&env, "bash");
 }
 
 #[test]

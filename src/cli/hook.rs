@@ -17,7 +17,7 @@ use super::globals::PrivacyArgs;
 use super::http::Endpoint;
 use crate::capture::attribution::{self, Attribution};
 use crate::capture::guard::Guard;
-use crate::capture::hooks::{self, HookEvent, Outcome};
+use crate::capture::hooks::{self, HookEvent, LateAnswer, Outcome};
 use crate::capture::remote::HookCall;
 use crate::capture::sink::Sink;
 use crate::model::Agent;
@@ -193,12 +193,8 @@ fn record(
     let sink = Sink::new(privacy);
     if args.late_answer {
         return match hooks::record_late_answer(&store, &payload, &sink, LATE_ANSWER_WAIT) {
-            Ok(true) => Ok((payload.agent, Outcome::Allow)),
             // A store removed in the meantime is not made again for a line in its log.
-            Ok(false) if !store.has_session(&payload.session_id) => {
-                Ok((payload.agent, Outcome::Allow))
-            }
-            Ok(false) => Err((
+            Ok(LateAnswer::NotWritten) if store.has_session(&payload.session_id) => Err((
                 Some(store),
                 format!(
                     "the last answer of session {} was not written within {} s",
@@ -206,6 +202,7 @@ fn record(
                     LATE_ANSWER_WAIT.as_secs()
                 ),
             )),
+            Ok(_) => Ok((payload.agent, Outcome::Allow)),
             Err(e) => Err((Some(store), e.to_string())),
         };
     }
@@ -254,14 +251,32 @@ fn record(
 /// behind its hooks, sometimes only once they have returned, and a session that has ended
 /// would otherwise keep only where the answer is. The follower gets the same payload and
 /// settings, looks for the answer for [`LATE_ANSWER_WAIT`] and records it; the agent waits
-/// for neither (its stdio is not ours, and it is in a process group of its own).
+/// for neither (its stdio is not ours, and it is in a process group of its own). Not started
+/// when this hook was also given its stdout or stderr under another descriptor: the follower
+/// would inherit that one, and the agent would wait for the follower to close it.
 fn follow_late_answer(stdin: &[u8], store: &Store, args: &HookArgs) {
     use std::os::unix::process::CommandExt;
     use std::process::{Command, Stdio};
+    if let Some(fd) = inherited_descriptor() {
+        log(
+            args,
+            store,
+            &format!(
+                "not waiting for the session's last answer: descriptor {fd} is the hook's output again, and a follower would keep it open"
+            ),
+        );
+        return;
+    }
+    // `--late-answer` goes right after `hook`, before any `--` that ends the options.
+    let mut argv: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let at = argv
+        .iter()
+        .position(|a| a == "hook")
+        .map_or(argv.len(), |i| i + 1);
+    argv.insert(at, "--late-answer".into());
     let started = std::env::current_exe().and_then(|exe| {
         Command::new(exe)
-            .args(std::env::args_os().skip(1))
-            .arg("--late-answer")
+            .args(argv)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -281,6 +296,37 @@ fn follow_late_answer(stdin: &[u8], store: &Store, args: &HookArgs) {
             &format!("cannot start the follower for a late answer: {e}"),
         ),
     }
+}
+
+/// A descriptor above stderr that a child would inherit (not close-on-exec) and that is the
+/// pipe or file of this hook's stdout or stderr: the agent reads those until every writer has
+/// closed them, so a follower holding one would hold the agent. (Other inherited descriptors,
+/// a build tool's jobserver say, hold nobody up.)
+fn inherited_descriptor() -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    /// `O_CLOEXEC` as /proc/<pid>/fdinfo's `flags:` shows it (octal).
+    const CLOSE_ON_EXEC: u32 = 0o2_000_000;
+    let identity = |fd: u32| {
+        std::fs::metadata(format!("/proc/self/fd/{fd}"))
+            .ok()
+            .map(|m| (m.dev(), m.ino()))
+    };
+    let outputs = [identity(1), identity(2)];
+    let fds = std::fs::read_dir("/proc/self/fd").ok()?;
+    fds.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&fd| fd > 2)
+        .find(|&fd| {
+            let Ok(info) = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")) else {
+                return false;
+            };
+            let inherited = info
+                .lines()
+                .find_map(|l| l.strip_prefix("flags:"))
+                .and_then(|f| u32::from_str_radix(f.trim(), 8).ok())
+                .is_some_and(|flags| flags & CLOSE_ON_EXEC == 0);
+            inherited && identity(fd).is_some_and(|id| outputs.contains(&Some(id)))
+        })
 }
 
 /// How long a hook may spend on the collector (client start, connection and answer) before it

@@ -243,20 +243,51 @@ fn take_time(fields: &mut Map<String, Value>, key: &str) -> Result<Option<f64>, 
 /// happens at the end of a turn, only while the answer is missing, and ends as soon as the
 /// line is there. An answer still missing then is looked for again when the session ends
 /// (`Recorder`'s late answer).
-pub(super) const ANSWER_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+const ANSWER_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// [`last_answer`], waiting up to `wait` for the file to catch up; `None` at once when there is
-/// no such file.
-pub(super) fn answer_when_written(path: &Path, wait: std::time::Duration) -> Option<String> {
+/// How often a hook looks again for an answer it waits for.
+const ANSWER_POLL: std::time::Duration = std::time::Duration::from_millis(25);
+
+/// How a hook waits for Copilot's answer.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct AnswerWait {
+    /// Looks for at most this long.
+    pub wait: std::time::Duration,
+    /// Looks again this often (reading only a file that has changed).
+    pub every: std::time::Duration,
+    /// A file not there yet may still come: Copilot (1.0.102, `-p`) writes `events.jsonl` only
+    /// as it exits. A hook on the agent's path gives up at once; a follower waits.
+    pub for_the_file: bool,
+}
+
+/// The agent's hooks: [`ANSWER_WAIT`], every [`ANSWER_POLL`], no file no answer.
+pub(super) const IN_A_HOOK: AnswerWait = AnswerWait {
+    wait: ANSWER_WAIT,
+    every: ANSWER_POLL,
+    for_the_file: false,
+};
+
+/// [`last_answer`], as `how` says to wait for it.
+pub(super) fn answer_when_written(path: &Path, how: AnswerWait) -> Option<String> {
+    let AnswerWait {
+        wait,
+        every,
+        for_the_file,
+    } = how;
     let started = std::time::Instant::now();
+    let mut read_at_len = None;
     loop {
-        if let Some(text) = last_answer(path) {
-            return Some(text);
+        let len = std::fs::symlink_metadata(path).ok().map(|m| m.len());
+        if len != read_at_len {
+            if let Some(text) = last_answer(path) {
+                return Some(text);
+            }
+            read_at_len = len;
         }
-        if !path.is_file() || started.elapsed() >= wait {
+        if (len.is_none() && !for_the_file) || started.elapsed() >= wait {
             return None;
         }
-        std::thread::sleep(std::time::Duration::from_millis(25));
+        std::thread::sleep(every);
     }
 }
 

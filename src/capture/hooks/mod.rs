@@ -28,7 +28,9 @@ pub mod vscode;
 
 pub use outcome::Outcome;
 pub use payload::{Answer, HOOK_ARGS, HookEvent, HookPayload, PayloadError, ToolUse};
-pub use record::{answer_pending, judge, outcome, record, record_attributed, record_late_answer};
+pub use record::{
+    LateAnswer, answer_pending, judge, outcome, record, record_attributed, record_late_answer,
+};
 pub use reply::{Reply, reply};
 
 use serde_json::{Map, Value};
@@ -134,8 +136,11 @@ pub fn read_hook(arg: &str, stdin: &[u8], signals: &Signals) -> Result<ReadHook,
 /// a rollout as its transcript; else Claude Code.
 fn agent_of(fields: &Map<String, Value>, signals: &Signals) -> Agent {
     match signals.declared {
-        // VS Code runs the hook files of Copilot CLI too; its payload tells it apart.
-        Some(Agent::Copilot) if !signals.copilot && vscode::is_vscode(fields) => {
+        // VS Code runs the hook files of Copilot CLI too; its payload tells it apart (it names
+        // its event, and Copilot's camelCase payload never does).
+        Some(Agent::Copilot)
+            if !signals.copilot && vscode::is_vscode(fields) && !copilot::is_camel(fields) =>
+        {
             return Agent::VsCode;
         }
         Some(

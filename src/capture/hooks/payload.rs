@@ -146,7 +146,7 @@ impl Answer {
             }
             Answer::CopilotEvents(path) => super::copilot::answer_when_written(
                 std::path::Path::new(path),
-                super::copilot::ANSWER_WAIT,
+                super::copilot::IN_A_HOOK,
             ),
         }
     }

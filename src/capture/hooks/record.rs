@@ -107,15 +107,49 @@ pub fn answer_pending(store: &Store, payload: &HookPayload) -> bool {
         && pending_answer(store, payload, &payload.session_id).is_some()
 }
 
+/// What became of an answer [`answer_pending`] found missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LateAnswer {
+    /// Found and recorded.
+    Recorded,
+    /// Nothing was pending (any more): another follower or an import recorded it, or the
+    /// payload's session never waited for one.
+    NotPending,
+    /// The session went on (resumed) before the answer was found: what the file holds now may
+    /// be a later turn's, and that turn's own hooks record it.
+    SessionWentOn,
+    /// Not written within the wait.
+    NotWritten,
+}
+
+/// How often a follower looks for the answer: it runs apart from the agent, for long.
+const FOLLOWER_POLL: Duration = Duration::from_millis(200);
+
 /// Records the answer [`answer_pending`] found missing, as soon as it is written, looking for
-/// it at most `wait`; whether it was found. Started after the agent's session has ended, so
-/// the wait holds nothing up.
+/// it at most `wait`. Started after the agent's session has ended, so the wait holds nothing
+/// up; an answer is recorded only while the session has not gone on since.
 pub fn record_late_answer(
     store: &Store,
     payload: &HookPayload,
     sink: &Sink,
     wait: Duration,
-) -> Result<bool, StoreError> {
+) -> Result<LateAnswer, StoreError> {
+    let session = payload.session_id.as_str();
+    let Some((stop, path)) = pending_answer(store, payload, session) else {
+        return Ok(LateAnswer::NotPending);
+    };
+    let how = super::copilot::AnswerWait {
+        wait,
+        every: FOLLOWER_POLL,
+        for_the_file: true,
+    };
+    let text = super::copilot::answer_when_written(Path::new(&path), how);
+    if !only_ends_after(store, session, &stop) {
+        return Ok(LateAnswer::SessionWentOn);
+    }
+    let Some(text) = text else {
+        return Ok(LateAnswer::NotWritten);
+    };
     let recorder = Recorder {
         store,
         payload,
@@ -124,12 +158,19 @@ pub fn record_late_answer(
         denial: None,
         attribution: None,
     };
-    let late = recorder.late_answer(&payload.session_id, wait);
-    let found = !late.is_empty();
-    if found {
-        recorder.write(&payload.session_id, late)?;
-    }
-    Ok(found)
+    let late = recorder.late(session, stop, text);
+    recorder.write(session, late)?;
+    Ok(LateAnswer::Recorded)
+}
+
+/// Whether nothing but the session's end came after the event `stop`: else the session went
+/// on (resumed), or the answer was recorded since, by another follower or an import.
+fn only_ends_after(store: &Store, session: &str, stop: &str) -> bool {
+    let Ok(events) = store.events(session) else {
+        return false;
+    };
+    let mut after = events.skip_while(|e| e.event_id != stop).skip(1);
+    after.all(|e| e.event_type == EventType::SessionEnd)
 }
 
 /// The last answer of `session` that a stop hook recorded as still to be written, with the
@@ -396,16 +437,22 @@ impl Recorder<'_> {
     }
 
     /// The answer of the session's last turn when its stop hook could not find it (Copilot
-    /// writes it behind its hooks) and it can be read within `wait`: an `assistant_response`
+    /// writes it behind its hooks) and it can be read now: an `assistant_response`
     /// marked `late`, under the stop's event. None in every other case, and for every agent
     /// that hands over its answer in the payload.
-    fn late_answer(&self, session: &str, wait: Duration) -> Vec<Event> {
+    fn late_answer(&self, session: &str) -> Vec<Event> {
         let Some((stop, path)) = pending_answer(self.store, self.payload, session) else {
             return Vec::new();
         };
-        let Some(text) = super::copilot::answer_when_written(Path::new(&path), wait) else {
+        let how = super::copilot::IN_A_HOOK;
+        let Some(text) = super::copilot::answer_when_written(Path::new(&path), how) else {
             return Vec::new();
         };
+        self.late(session, stop, text)
+    }
+
+    /// `text`, the answer of the turn `stop` ended, recorded late under it.
+    fn late(&self, session: &str, stop: String, text: String) -> Vec<Event> {
         let mut late = self.event(
             EventType::AssistantResponse,
             session,
@@ -484,7 +531,7 @@ impl Recorder<'_> {
                 let mut data = Map::new();
                 self.copy(&mut data, &["reason", "cwd"]);
                 self.keep_unknown(&mut data);
-                let mut events = self.late_answer(session, super::copilot::ANSWER_WAIT);
+                let mut events = self.late_answer(session);
                 events.push(self.event(EventType::SessionEnd, session, data));
                 return self.write(session, events);
             }
