@@ -729,3 +729,97 @@ fn setup_global_writes_where_claude_code_reads_its_settings() {
     assert!(written["hooks"]["PreToolUse"].is_array(), "{written}");
     assert!(!home.join(".claude").exists());
 }
+
+/// `dashboard --all-projects` counts every project's sessions, judges each in its own store
+/// for `--trend`, and writes each listed session's replay page from its own store.
+#[test]
+fn dashboard_reads_every_project() {
+    let env = TestEnv::new();
+    let (a, b) = two_projects(&env);
+    let one = run_in(
+        &env,
+        &a,
+        &["dashboard", "--since", "2026-01-01", "--format", "json"],
+    );
+    one.success();
+    assert_eq!(one.json()["totals"]["sessions"], 2, "{}", one.stdout);
+    let all = run_in(
+        &env,
+        env.path(),
+        &[
+            "dashboard",
+            "--all-projects",
+            "--since",
+            "2026-01-01",
+            "--format",
+            "json",
+        ],
+    );
+    all.success();
+    let board = all.json();
+    assert_eq!(board["totals"]["sessions"], 3, "{board:#}");
+    let recent: Vec<&str> = board["recent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["session_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        recent,
+        [
+            "b1b10000-0000-4000-8000-000000000003",
+            "a2a20000-0000-4000-8000-000000000002",
+            "a1a10000-0000-4000-8000-000000000001"
+        ]
+    );
+    // Notes of either project mark the trend; each session is judged from its own store.
+    run_in(
+        &env,
+        &b,
+        &[
+            "dashboard",
+            "annotate",
+            "--date",
+            "2026-01-06",
+            "--note",
+            "new model",
+        ],
+    )
+    .success();
+    let trend = run_in(
+        &env,
+        env.path(),
+        &[
+            "dashboard",
+            "--all-projects",
+            "--trend",
+            "--since",
+            "2026-01-01",
+            "--format",
+            "json",
+        ],
+    );
+    trend.success();
+    let trend = trend.json();
+    let notes = trend["trend"]["markers"].to_string();
+    assert!(notes.contains("new model"), "{trend:#}");
+    assert_eq!(trend["trend"]["judges"][0]["judged"], 3, "{trend:#}");
+    let html = env.path().join("out").join("index.html");
+    run_in(
+        &env,
+        env.path(),
+        &[
+            "dashboard",
+            "--all-projects",
+            "--since",
+            "2026-01-01",
+            "--html",
+            html.to_str().unwrap(),
+        ],
+    )
+    .success();
+    for id in recent {
+        let page = env.path().join("out").join(format!("replay-{id}.html"));
+        assert!(page.is_file(), "{}", page.display());
+    }
+}

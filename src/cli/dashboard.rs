@@ -13,6 +13,7 @@ use super::Globals;
 use super::args::FormatArg;
 use super::globals::Format;
 use super::output::{stdout, usage, warn};
+use super::stores::ScopeArgs;
 use crate::analysis::dashboard::{self, Dashboard, Judged, Period, SessionFigures, Trend};
 use crate::analysis::eval::{EvalConfig, SessionFacts, evaluate};
 use crate::analysis::page::PageKind;
@@ -38,7 +39,7 @@ use crate::store::{DayNote, Store};
 #[derive(Debug, Args)]
 #[command(
     args_conflicts_with_subcommands = true,
-    after_help = "Examples:\n  agent-strace dashboard                      # every session\n  agent-strace dashboard --since 7d --format json\n  agent-strace dashboard --last 100 --html out/index.html\n  agent-strace dashboard --trend --since 30d --html out/trend.html\n  agent-strace dashboard annotate --date 2026-11-25 --note \"switched to the new model\""
+    after_help = "Examples:\n  agent-strace dashboard                      # every session\n  agent-strace dashboard --since 7d --format json\n  agent-strace dashboard --last 100 --html out/index.html\n  agent-strace dashboard --all-projects --since 30d   # every project's sessions\n  agent-strace dashboard --trend --since 30d --html out/trend.html\n  agent-strace dashboard annotate --date 2026-11-25 --note \"switched to the new model\""
 )]
 pub(crate) struct DashboardArgs {
     #[command(subcommand)]
@@ -62,6 +63,8 @@ pub(crate) struct DashboardArgs {
     config: Option<PathBuf>,
     #[command(flatten)]
     format: FormatArg,
+    #[command(flatten)]
+    scope: ScopeArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -92,10 +95,57 @@ struct Output<'a> {
     trend: Option<&'a Trend>,
 }
 
+/// The sessions the dashboard reads, from one store or from several (`--all-projects`), each
+/// with the store it is in.
+struct Sessions {
+    stores: Vec<Store>,
+    /// Every session's meta and summary, newest first.
+    summaries: Vec<(SessionMeta, crate::model::summary::Summary)>,
+    /// The store of each session, by its id.
+    store_of: std::collections::HashMap<String, usize>,
+}
+
+impl Sessions {
+    fn read(args: &DashboardArgs, globals: &Globals) -> Result<Sessions> {
+        let stores: Vec<Store> = args
+            .scope
+            .stores(globals)?
+            .into_iter()
+            .map(|located| located.store)
+            .collect();
+        let mut summaries = Vec::new();
+        let mut store_of = std::collections::HashMap::new();
+        for (i, store) in stores.iter().enumerate() {
+            for (meta, summary) in super::listing::summaries(store)? {
+                // A session in two stores (a copy) counts once, from the first store read.
+                if store_of.insert(meta.session_id.clone(), i).is_none() {
+                    summaries.push((meta, summary));
+                }
+            }
+        }
+        if stores.len() > 1 {
+            summaries.sort_by(|(a, _), (b, _)| {
+                b.started_at
+                    .total_cmp(&a.started_at)
+                    .then_with(|| b.session_id.cmp(&a.session_id))
+            });
+        }
+        Ok(Sessions {
+            stores,
+            summaries,
+            store_of,
+        })
+    }
+
+    /// The store a session of the list is in.
+    fn store(&self, session: &str) -> Option<&Store> {
+        self.stores.get(*self.store_of.get(session)?)
+    }
+}
+
 pub(crate) fn run(args: &DashboardArgs, globals: &Globals) -> Result<u8> {
-    let store = Store::new(globals.store_root());
     if let Some(DashboardCommand::Annotate(a)) = &args.command {
-        return annotate(&store, a, globals);
+        return annotate(&Store::new(globals.store_root()), a, globals);
     }
     let now_local = Local::now();
     let now = now_local.timestamp_millis() as f64 / 1000.0;
@@ -110,14 +160,15 @@ pub(crate) fn run(args: &DashboardArgs, globals: &Globals) -> Result<u8> {
         now,
         offset: *now_local.offset(),
     };
-    let sessions = super::listing::summaries(&store)?;
+    let read = Sessions::read(args, globals)?;
+    let sessions = &read.summaries;
     let prices = PriceTable::builtin();
-    let selected = dashboard::select(&sessions, &period, prices);
-    let board = dashboard::dashboard(&selected, &sessions, &period);
+    let selected = dashboard::select(sessions, &period, prices);
+    let board = dashboard::dashboard(&selected, sessions, &period);
     let trend = if args.trend {
         let config = super::eval::config(args.config.as_deref())?;
-        let judged = judge(&store, &sessions, &selected, &config);
-        let notes = notes(&store)?;
+        let judged = judge(&read, &selected, &config);
+        let notes = notes(&read.stores)?;
         Some(dashboard::trend(
             &board,
             &selected,
@@ -135,7 +186,7 @@ pub(crate) fn run(args: &DashboardArgs, globals: &Globals) -> Result<u8> {
             None => dashboard_html::dashboard_page(&board),
         };
         write_page(path, page.as_bytes())?;
-        let replays = write_replays(&store, path, &board.recent)?;
+        let replays = write_replays(&read, path, &board.recent)?;
         if args.format.format == Format::Text {
             writeln!(
                 out,
@@ -165,22 +216,20 @@ pub(crate) fn run(args: &DashboardArgs, globals: &Globals) -> Result<u8> {
 }
 
 /// Each selected session scored as `eval` scores it, with the cost `list` gives it.
-fn judge(
-    store: &Store,
-    sessions: &[(SessionMeta, crate::model::summary::Summary)],
-    selected: &[SessionFigures],
-    config: &EvalConfig,
-) -> Vec<Judged> {
-    let project = super::eval::project_dir(store);
-    let metas: std::collections::HashMap<&str, &SessionMeta> = sessions
+fn judge(read: &Sessions, selected: &[SessionFigures], config: &EvalConfig) -> Vec<Judged> {
+    let metas: std::collections::HashMap<&str, &SessionMeta> = read
+        .summaries
         .iter()
         .map(|(m, _)| (m.session_id.as_str(), m))
         .collect();
     let mut judged = Vec::with_capacity(selected.len());
     for s in selected {
-        let Some(meta) = metas.get(s.session_id.as_str()) else {
+        let (Some(meta), Some(store)) =
+            (metas.get(s.session_id.as_str()), read.store(&s.session_id))
+        else {
             continue;
         };
+        let project = super::eval::project_dir(store);
         let Ok(reader) = store.events(&s.session_id) else {
             warn(format_args!(
                 "cannot read the events of {}; it is not judged",
@@ -212,21 +261,29 @@ fn judge(
     judged
 }
 
-/// The dashboard's notes with their days; notes that do not read are skipped with a warning.
-fn notes(store: &Store) -> Result<Vec<(NaiveDate, String)>> {
-    let found = store.dashboard_notes()?;
-    if found.bad_lines > 0 {
-        warn(format_args!(
-            "skipped {} lines of {} that are no dashboard notes",
-            found.bad_lines,
-            crate::store::DASHBOARD_NOTES
-        ));
+/// The dashboard's notes of every store read, with their days, each once; notes that do not
+/// read are skipped with a warning.
+fn notes(stores: &[Store]) -> Result<Vec<(NaiveDate, String)>> {
+    let mut notes = Vec::new();
+    for store in stores {
+        let found = store.dashboard_notes()?;
+        if found.bad_lines > 0 {
+            warn(format_args!(
+                "skipped {} lines of {} that are no dashboard notes",
+                found.bad_lines,
+                store.root().join(crate::store::DASHBOARD_NOTES).display()
+            ));
+        }
+        for note in found.notes {
+            let Ok(day) = NaiveDate::parse_from_str(&note.date, "%Y-%m-%d") else {
+                continue;
+            };
+            if !notes.contains(&(day, note.note.clone())) {
+                notes.push((day, note.note));
+            }
+        }
     }
-    Ok(found
-        .notes
-        .into_iter()
-        .filter_map(|n| Some((NaiveDate::parse_from_str(&n.date, "%Y-%m-%d").ok()?, n.note)))
-        .collect())
+    Ok(notes)
 }
 
 fn annotate(store: &Store, args: &AnnotateArgs, globals: &Globals) -> Result<u8> {
@@ -254,9 +311,12 @@ fn annotate(store: &Store, args: &AnnotateArgs, globals: &Globals) -> Result<u8>
 /// Writes the replay page of each of `sessions` beside the dashboard's page at `page`, as
 /// `replay-<id>.html` (the name its table links to), with `replay --format html`'s builder;
 /// returns how many.
-fn write_replays(store: &Store, page: &Path, sessions: &[SessionFigures]) -> Result<usize> {
+fn write_replays(read: &Sessions, page: &Path, sessions: &[SessionFigures]) -> Result<usize> {
     let dir = page.parent().unwrap_or(Path::new(""));
     for s in sessions {
+        let Some(store) = read.store(&s.session_id) else {
+            continue;
+        };
         let replay = super::share::page_of(store, &s.session_id, PageKind::Replay)?;
         let mut bytes = Vec::new();
         crate::render::html::write(&mut bytes, &replay)?;
