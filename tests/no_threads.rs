@@ -269,21 +269,24 @@ const ONE_ANSWER_SERVER: &str =
     r#"read -r line; printf '%s\n' '{"jsonrpc":"2.0","id":1,"result":{}}'"#;
 const PING: &[u8] = b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n";
 
-#[test]
-fn record_lets_the_server_run_unrecorded_when_no_thread_can_be_started() {
-    let Some(env) = Unprivileged::new() else {
-        return;
-    };
-    let args = [
-        "record",
-        "--name",
-        "echo",
-        "--",
-        "sh",
-        "-c",
-        ONE_ANSWER_SERVER,
-    ];
-    let relayed = env.run_unprivileged_given(&args, &["prlimit", "--nproc=1", "--"], PING);
+/// The arguments that run [`ONE_ANSWER_SERVER`] through `record`.
+const RECORD_ONE_ANSWER: [&str; 7] = [
+    "record",
+    "--name",
+    "echo",
+    "--",
+    "sh",
+    "-c",
+    ONE_ANSWER_SERVER,
+];
+
+/// Runs the one-answer server through `record` under `--nproc=<nproc>`, and checks that the
+/// server's answer reached the client, and that stderr and the session (which has ended) say
+/// `why` and that the server ran unrecorded.
+fn relayed_unrecorded(env: &Unprivileged, nproc: &str, why: &str) -> Run {
+    let limit = format!("--nproc={nproc}");
+    let relayed =
+        env.run_unprivileged_given(&RECORD_ONE_ANSWER, &["prlimit", limit.as_str(), "--"], PING);
     assert!(!relayed.stderr.contains("panicked"), "{}", relayed.stderr);
     assert_eq!(relayed.code, 0, "{}", relayed.stderr);
     assert_eq!(
@@ -292,14 +295,10 @@ fn record_lets_the_server_run_unrecorded_when_no_thread_can_be_started() {
         relayed.stderr
     );
     assert!(
-        relayed
-            .stderr
-            .contains("cannot start a thread for the relay")
-            && relayed.stderr.contains("the server runs unrecorded"),
+        relayed.stderr.contains(why) && relayed.stderr.contains("the server runs unrecorded"),
         "{}",
         relayed.stderr
     );
-    // The session says why it holds no messages, and has ended.
     let sessions = env.env.sessions();
     assert_eq!(sessions.len(), 1, "{sessions:?}");
     let events = env.env.events(&sessions[0]);
@@ -315,12 +314,20 @@ fn record_lets_the_server_run_unrecorded_when_no_thread_can_be_started() {
     assert!(
         events[1]["data"]["error"]
             .as_str()
-            .is_some_and(|e| e.contains("the server runs unrecorded")),
+            .is_some_and(|e| e.contains(why) && e.contains("the server runs unrecorded")),
         "{events:#?}"
     );
+    relayed
+}
 
-    // With threads, the same server relays the same bytes, and both messages are recorded.
-    let threaded = env.run_unprivileged_given(&args, &[], PING);
+#[test]
+fn record_lets_the_server_run_unrecorded_when_no_thread_can_be_started() {
+    let Some(env) = Unprivileged::new() else {
+        return;
+    };
+    let relayed = relayed_unrecorded(&env, "1", "cannot start a thread for the relay");
+    // With threads, the same server relays the same bytes, and nothing is said.
+    let threaded = env.run_unprivileged_given(&RECORD_ONE_ANSWER, &[], PING);
     assert_eq!(threaded.code, 0, "{}", threaded.stderr);
     assert_eq!(threaded.stdout, relayed.stdout);
     assert!(threaded.stderr.is_empty(), "{}", threaded.stderr);
@@ -393,41 +400,8 @@ fn record_lets_the_server_run_unrecorded_when_its_process_is_refused() {
     let Some(env) = Unprivileged::new() else {
         return;
     };
-    let args = [
-        "record",
-        "--name",
-        "echo",
-        "--",
-        "sh",
-        "-c",
-        ONE_ANSWER_SERVER,
-    ];
     // The proxy and its three threads fit; a fifth task does not.
-    let relayed = env.run_unprivileged_given(&args, &["prlimit", "--nproc=4", "--"], PING);
-    assert!(!relayed.stderr.contains("panicked"), "{}", relayed.stderr);
-    assert_eq!(relayed.code, 0, "{}", relayed.stderr);
-    assert_eq!(
-        relayed.stdout, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\n",
-        "{}",
-        relayed.stderr
-    );
-    assert!(
-        relayed.stderr.contains("cannot start the server's process"),
-        "{}",
-        relayed.stderr
-    );
-    let sessions = env.env.sessions();
-    assert_eq!(sessions.len(), 1, "{sessions:?}");
-    let events = env.env.events(&sessions[0]);
-    let kinds: Vec<&str> = events
-        .iter()
-        .map(|e| e["event_type"].as_str().unwrap_or_default())
-        .collect();
-    assert_eq!(
-        kinds,
-        ["session_start", "error", "session_end"],
-        "{events:#?}"
-    );
+    relayed_unrecorded(&env, "4", "cannot start the server's process");
 }
 
 /// A server that cannot be run at all: exit 127, and the session says why and has ended (it
