@@ -751,6 +751,35 @@ fn discover_and_all_find_each_agents_logs_in_their_places() {
         "{}",
         nothing.stdout
     );
+    // A subagent's chat that appears beside an imported Gemini chat is found and imported
+    // under it (the parent's own chat unchanged).
+    let gemini_session = "629cab06-47bb-41bc-afb3-1479ecd94e67";
+    let agent = "3f1c2b7a-9d4e-4f60-8a21-5b0c7e9d1a42";
+    let corpus = shared().join("corpus/gemini/Mai0313__VibeCodingTracker/gemini-session.jsonl");
+    let text = std::fs::read_to_string(corpus).unwrap();
+    let (head, rest) = text.split_once('\n').unwrap();
+    let mut head: Value = serde_json::from_str(head).unwrap();
+    head["sessionId"] = agent.into();
+    head["kind"] = "subagent".into();
+    let chats = home.join(".gemini/tmp/proj/chats").join(gemini_session);
+    std::fs::create_dir_all(&chats).unwrap();
+    std::fs::write(
+        chats.join(format!("{agent}.jsonl")),
+        format!("{head}\n{rest}"),
+    )
+    .unwrap();
+    let found = run(&["import", "--all"]);
+    found.success();
+    let meta: Value = serde_json::from_str(
+        &std::fs::read_to_string(project.join(".agent-traces").join(agent).join("meta.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        meta["parent_session_id"], gemini_session,
+        "{}",
+        found.stdout
+    );
 }
 
 /// A session its hooks recorded is left as they wrote it: the log of the same session is not
@@ -926,6 +955,55 @@ fn a_gemini_subagents_chat_is_imported_under_the_call_that_ran_it() {
         "{again:#}"
     );
 
+    // A junk file among the subagents' chats costs that file alone: the parent's report says
+    // so, and the others are imported.
+    std::fs::write(chats.join(PARENT).join("000-junk.jsonl"), "not json\n").unwrap();
+    let fresh = TestEnv::new();
+    let reports = fresh
+        .run(&["import", parent_chat.to_str().unwrap(), "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(reports.as_array().unwrap().len(), 2, "{reports:#}");
+    assert!(
+        reports[0]["warnings"]
+            .to_string()
+            .contains("a subagent's chat was not imported"),
+        "{reports:#}"
+    );
+    assert_eq!(
+        fresh.meta(AGENT)["parent_event_id"],
+        meta_call(&fresh, CALL)
+    );
+    std::fs::remove_file(chats.join(PARENT).join("000-junk.jsonl")).unwrap();
+
+    // The parent's chat grows and is imported again (its events get new ids): the subagent
+    // follows its call.
+    let mut grown = std::fs::read_to_string(&parent_chat).unwrap();
+    grown.push_str(
+        "{\"id\":\"late-info\",\"timestamp\":\"2026-11-30T05:40:00.000Z\",\"type\":\"info\",\"content\":\"later\"}\n",
+    );
+    std::fs::write(&parent_chat, grown).unwrap();
+    let again = env
+        .run(&["import", parent_chat.to_str().unwrap(), "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(again[0]["status"], "grown", "{again:#}");
+    assert_eq!(env.meta(AGENT)["parent_event_id"], meta_call(&env, CALL));
+
+    // The subagent's chat grows while its parent's does not: imported again, still linked.
+    let mut longer = std::fs::read_to_string(&agent_chat).unwrap();
+    longer.push_str(
+        "{\"id\":\"agent-late\",\"timestamp\":\"2026-04-23T13:00:00.000Z\",\"type\":\"user\",\"content\":\"one more\"}\n",
+    );
+    std::fs::write(&agent_chat, longer).unwrap();
+    let again = env
+        .run(&["import", parent_chat.to_str().unwrap(), "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(again[0]["status"], "already_imported", "{again:#}");
+    assert_eq!(again[1]["status"], "grown", "{again:#}");
+    assert_eq!(env.meta(AGENT)["parent_event_id"], meta_call(&env, CALL));
+
     // The subagent's chat alone: still under its parent session, by the folder it is in.
     let alone = TestEnv::new();
     alone
@@ -934,4 +1012,21 @@ fn a_gemini_subagents_chat_is_imported_under_the_call_that_ran_it() {
     let meta = alone.meta(AGENT);
     assert_eq!(meta["parent_session_id"], PARENT);
     assert_eq!(meta["parent_event_id"], Value::Null);
+    // Its parent imported after it: linked to the call then.
+    alone
+        .run(&["import", parent_chat.to_str().unwrap()])
+        .success();
+    assert_eq!(
+        alone.meta(AGENT)["parent_event_id"],
+        meta_call(&alone, CALL)
+    );
+}
+
+/// The id of the parent's call `call` (by its tool_use_id) in `env`'s store.
+fn meta_call(env: &TestEnv, call: &str) -> Value {
+    env.events("629cab06-47bb-41bc-afb3-1479ecd94e67")
+        .into_iter()
+        .find(|e| e["event_type"] == "tool_call" && e["data"]["tool_use_id"] == call)
+        .map(|e| e["event_id"].clone())
+        .expect("the call that ran the agent")
 }

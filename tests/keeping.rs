@@ -681,3 +681,36 @@ fn a_subagent_id_with_a_slash_gets_the_same_safe_session_from_hooks_and_import()
     assert_eq!(env.sessions(), [SID.to_owned(), child.clone()]);
     assert_eq!(kinds(&env.events(&child)), ["session_start", "tool_call"]);
 }
+
+/// A subagent's transcript that cannot be read (junk, here) stopped the whole import: the
+/// parent's report was lost and the subagents after it were never imported. It now costs that
+/// transcript alone, and the parent's report says so.
+#[test]
+fn a_subagent_transcript_that_cannot_be_read_costs_only_itself() {
+    let env = TestEnv::new();
+    let main = corpus(&format!("marot__spotter/{SPOTTER}.jsonl"));
+    let copy = env.path().join("t").join(format!("{SPOTTER}.jsonl"));
+    std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+    std::fs::copy(&main, &copy).unwrap();
+    let subagents = copy.with_extension("").join("subagents");
+    std::fs::create_dir_all(&subagents).unwrap();
+    let mut real = 0;
+    for entry in std::fs::read_dir(main.with_extension("").join("subagents")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), subagents.join(entry.file_name())).unwrap();
+        real += 1;
+    }
+    // Named to come first.
+    std::fs::write(subagents.join("agent-0000000.jsonl"), "not json at all\n").unwrap();
+    let (reports, _) = import_json(&env, &[&copy]);
+    assert_eq!(reports.len(), 1 + real, "{reports:#?}");
+    assert_eq!(reports[0]["status"], "imported");
+    assert!(
+        reports[0]["warnings"]
+            .to_string()
+            .contains("a subagent's transcript was not imported"),
+        "{:#}",
+        reports[0]
+    );
+    assert!(reports[1..].iter().all(|r| r["status"] == "imported"));
+}

@@ -500,11 +500,20 @@ pub fn write(
     let mut meta = SessionMeta::new(&id, started);
     log.agent.name().clone_into(&mut meta.agent_name);
     meta.command = format!("{} (imported)", log.agent.name());
-    if let Some(link) = &log.parent {
+    // Never its own parent (a subagent's chat naming its parent's session id).
+    let link = log.parent.as_ref().filter(|link| link.session_id != id);
+    // The link a stored copy has, kept when this import does not know the call.
+    let stored_link = || store.read_meta(&id).ok().and_then(|m| m.parent_event_id);
+    if let Some(link) = link {
         meta.parent_session_id = Some(link.session_id.clone());
-        meta.parent_event_id.clone_from(&link.event_id);
+        meta.parent_event_id = link.event_id.clone().or_else(stored_link);
         meta.depth = link.depth + 1;
     }
+    // A subagent whose parent was imported again (its events have new ids) or whose call was
+    // not known before: linked now, by writing it again (these logs are small).
+    let relink = link
+        .and_then(|l| l.event_id.as_ref())
+        .is_some_and(|call| stored_link().as_ref() != Some(call));
     if let Some(title) = &log.title {
         meta.set_attribution(crate::model::meta::TITLE, title);
     }
@@ -525,6 +534,10 @@ pub fn write(
                     .to_owned(),
             );
             return Ok(report);
+        }
+        Freshness::UpToDate(_) if relink => {
+            report.status = "relinked";
+            store.replace_session(meta).map_err(at)?
         }
         Freshness::UpToDate(_) | Freshness::OtherFile(_) => {
             report.status = "already_imported";

@@ -128,7 +128,13 @@ pub fn import_with_subagents(store: &Store, file: &Path, sink: &Sink) -> FileRes
             event_id: agent_calls.get(&agent).cloned(),
             depth: parent.as_ref().map_or(0, |p| p.depth + 1),
         };
-        reports.push(import_file(store, &child, Some(&link), sink)?);
+        // One transcript that cannot be read costs that subagent, not its parent and siblings.
+        match import_file(store, &child, Some(&link), sink) {
+            Ok(report) => reports.push(report),
+            Err(e) => reports[0]
+                .warnings
+                .push(format!("a subagent's transcript was not imported: {e}")),
+        }
     }
     Ok(reports)
 }
@@ -213,6 +219,21 @@ pub fn freshness(store: &Store, file: &Path, session_id: &str) -> FileFreshness 
         let child = check(&id, &child);
         fresh.subagents_new_lines += child.new_lines().unwrap_or(0);
         fresh.subagents_changed |= child.needs_import();
+    }
+    // Gemini CLI's subagents: `chats/<session id>/<agent id>.jsonl` beside a `session-*` chat,
+    // each a session named by its agent id.
+    let gemini_chat = file
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("session-"));
+    if gemini_chat {
+        for child in super::gemini_chat::subagent_chats(file, session_id) {
+            let Some(id) = child.file_stem().map(|s| s.to_string_lossy().into_owned()) else {
+                continue;
+            };
+            let child = check(&id, &child);
+            fresh.subagents_new_lines += child.new_lines().unwrap_or(0);
+            fresh.subagents_changed |= child.needs_import();
+        }
     }
     fresh
 }

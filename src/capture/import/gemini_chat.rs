@@ -12,6 +12,7 @@
 //! store keeps fresh input (with tool-use prompt tokens) and cache reads apart, and counts
 //! thoughts as output, as they are billed.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use serde_json::{Map, Value};
@@ -19,8 +20,8 @@ use serde_json::{Map, Value};
 use super::agent_log::{self, Log, Position, count, string};
 use super::claude_transcript::{ImportError, ImportReport, ParentLink};
 use crate::capture::sink::Sink;
-use crate::model::Tokens;
 use crate::model::tools::Agent;
+use crate::model::{EventType, Tokens};
 use crate::store::Store;
 
 /// Whether a first line (or the whole document) is a Gemini CLI chat's.
@@ -45,29 +46,66 @@ pub fn import_with_subagents(
     document: bool,
 ) -> Result<Vec<ImportReport>, ImportError> {
     let main = import(store, path, sink, document, None)?;
-    let children = subagent_chats(path, &main.session_id);
-    let mut reports = Vec::with_capacity(1 + children.len());
     let session = main.session_id.clone();
-    let calls = main.agent_calls.clone();
-    reports.push(main);
+    let children = subagent_chats(path, &session);
+    if children.is_empty() {
+        return Ok(vec![main]);
+    }
+    // The calls that ran subagents: as this import wrote them, else as the store holds them.
+    let calls = match main.status {
+        "imported" | "reimported" | "grown" => main.agent_calls.clone(),
+        _ => stored_agent_calls(store, &session),
+    };
+    let mut reports = vec![main];
     for child in children {
         let agent = child
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
+        if agent == session {
+            reports[0].warnings.push(format!(
+                "{}: a subagent's chat named by its parent's own session id; not imported",
+                child.display()
+            ));
+            continue;
+        }
         let link = ParentLink {
             session_id: session.clone(),
             event_id: calls.get(&agent).cloned(),
             depth: 0,
         };
-        reports.push(import(store, &child, sink, false, Some(link))?);
+        // One chat that cannot be read costs that subagent, not its parent and siblings.
+        match import(store, &child, sink, false, Some(link)) {
+            Ok(report) => reports.push(report),
+            Err(e) => reports[0]
+                .warnings
+                .push(format!("a subagent's chat was not imported: {e}")),
+        }
     }
     Ok(reports)
 }
 
+/// The calls of a stored session that ran subagents, by the subagent's session id.
+fn stored_agent_calls(store: &Store, session: &str) -> HashMap<String, String> {
+    let Ok(events) = store.events(session) else {
+        return HashMap::new();
+    };
+    events
+        .filter(|e| e.event_type == EventType::ToolCall)
+        .filter_map(|e| {
+            let child = e.data.get(CHILD_SESSION)?.as_str()?.to_owned();
+            Some((child, e.event_id))
+        })
+        .collect()
+}
+
+/// In a call that ran a subagent: the subagent's session id (its `agentId`), as subagent
+/// events name the child's session.
+const CHILD_SESSION: &str = "child_session_id";
+
 /// The chats of a session's subagents: the `.jsonl` files of the folder named by its id beside
 /// its chat, in name order.
-fn subagent_chats(chat: &Path, session: &str) -> Vec<std::path::PathBuf> {
+pub fn subagent_chats(chat: &Path, session: &str) -> Vec<std::path::PathBuf> {
     let Some(folder) = chat.parent().map(|chats| chats.join(session)) else {
         return Vec::new();
     };
@@ -174,10 +212,15 @@ pub fn import(
     }
     if let Some(kind) = string(&header, "kind") {
         log.start.insert("kind".into(), kind.into());
-        // A subagent's chat imported by itself: its folder is named by its parent session.
-        if kind == "subagent" && log.parent.is_none() {
-            log.parent = path
-                .parent()
+        // A subagent's chat imported by itself: its folder, in `chats/`, is named by its
+        // parent session.
+        let folder = path.parent();
+        let in_chats = folder
+            .and_then(Path::parent)
+            .and_then(Path::file_name)
+            .is_some_and(|name| name == "chats");
+        if kind == "subagent" && log.parent.is_none() && in_chats {
+            log.parent = folder
                 .and_then(Path::file_name)
                 .and_then(|name| name.to_str())
                 .filter(|name| crate::store::is_valid_session_id(name))
@@ -246,6 +289,9 @@ fn tool_call(log: &mut Log, at: f64, call: &Value) {
     // A call that ran a subagent names it: its chat is `chats/<session id>/<agentId>.jsonl`.
     if let Some(agent) = string(call, "agentId") {
         log.agent_calls.push((agent.to_owned(), index));
+        log.drafts[index]
+            .data
+            .insert(CHILD_SESSION.into(), agent.into());
     }
     let status = string(call, "status");
     let failed = matches!(status, Some("error" | "cancelled"));
