@@ -502,18 +502,21 @@ pub fn write(
     meta.command = format!("{} (imported)", log.agent.name());
     // Never its own parent (a subagent's chat naming its parent's session id).
     let link = log.parent.as_ref().filter(|link| link.session_id != id);
-    // The link a stored copy has, kept when this import does not know the call.
-    let stored_link = || store.read_meta(&id).ok().and_then(|m| m.parent_event_id);
-    if let Some(link) = link {
-        meta.parent_session_id = Some(link.session_id.clone());
-        meta.parent_event_id = link.event_id.clone().or_else(stored_link);
-        meta.depth = link.depth + 1;
-    }
+    // The link a stored copy has (read once, for a subagent only), kept when this import does
+    // not know the call.
+    let stored_link = link
+        .and_then(|_| store.read_meta(&id).ok())
+        .and_then(|m| m.parent_event_id);
     // A subagent whose parent was imported again (its events have new ids) or whose call was
     // not known before: linked now, by writing it again (these logs are small).
     let relink = link
         .and_then(|l| l.event_id.as_ref())
-        .is_some_and(|call| stored_link().as_ref() != Some(call));
+        .is_some_and(|call| stored_link.as_ref() != Some(call));
+    if let Some(link) = link {
+        meta.parent_session_id = Some(link.session_id.clone());
+        meta.parent_event_id = link.event_id.clone().or(stored_link);
+        meta.depth = link.depth + 1;
+    }
     if let Some(title) = &log.title {
         meta.set_attribution(crate::model::meta::TITLE, title);
     }
