@@ -56,8 +56,10 @@ fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
 
 /// What the recorded run holds, checked on the store one way or the other made: its prompt,
 /// its answer, its `read_file` call with the result linked, the file it read, and one
-/// `llm_response` per model response (two, of two chunks each) with Gemini's exact counts.
-fn assert_recorded_run(env: &TestEnv, session: &str) {
+/// `llm_response` per model response (two, of two chunks each) with Gemini's counts: with the
+/// cached part of the first response's prompt (20 of its 50) apart when the hooks could read
+/// the chat (`exact`), else all of it as fresh input, as the hooks alone tell it.
+fn assert_recorded_run(env: &TestEnv, session: &str, exact: bool) {
     let meta = env.meta(session);
     assert_eq!(meta["agent_name"], "gemini-cli");
     let events = env.events(session);
@@ -88,8 +90,12 @@ fn assert_recorded_run(env: &TestEnv, session: &str) {
         2,
         "one response per model call, not per chunk"
     );
-    let expected = [("Reading.", 63, 50, 13, 4), ("All done.", 73, 70, 3, 0)];
-    for ((request, response), (text, total, input, output, reasoning)) in
+    let cached = if exact { 20 } else { 0 };
+    let expected = [
+        ("Reading.", 63, 50 - cached, cached, 13, 4),
+        ("All done.", 73, 70, 0, 3, 0),
+    ];
+    for ((request, response), (text, total, input, cache_read, output, reasoning)) in
         requests.iter().zip(&responses).zip(expected)
     {
         assert_eq!(request["data"]["model"], "gemini-2.5-flash");
@@ -103,7 +109,7 @@ fn assert_recorded_run(env: &TestEnv, session: &str) {
         let usage = &d["usage"];
         assert_eq!(usage["input_tokens"], input);
         assert_eq!(usage["output_tokens"], output);
-        assert_eq!(usage["cache_read_input_tokens"], 0);
+        assert_eq!(usage["cache_read_input_tokens"], cache_read);
         let thoughts = &usage["output_tokens_details"]["reasoning_tokens"];
         assert_eq!(thoughts.as_u64().unwrap_or(0), reasoning);
         // The whole conversation is never stored with each request.
@@ -135,12 +141,101 @@ fn the_recorded_gemini_run_plays_through_the_hook_into_the_store() {
             assert!(run.stdout.is_empty() && run.stderr.is_empty(), "{run:?}");
         }
         assert_eq!(env.sessions(), [SESSION]);
-        assert_recorded_run(&env, SESSION);
+        assert_recorded_run(&env, SESSION, false);
+        assert_no_response_left(&env);
+    }
+}
+
+fn assert_no_response_left(env: &TestEnv) {
+    for name in [".response", ".response.finished", ".response.taken"] {
         assert!(
-            !env.store().join(SESSION).join(".response").exists(),
-            "no response is left open"
+            !env.store().join(SESSION).join(name).exists(),
+            "no response is left behind: {name}"
         );
     }
+}
+
+/// Gemini CLI's hooks drop the cached part of a prompt; the chat the payloads name
+/// (`transcript_path`) has it, written before the hook after a response's last chunk runs:
+/// the response is recorded then, with the chat's counts, and its cached input priced as such.
+#[test]
+fn a_responses_cached_input_is_taken_from_geminis_chat() {
+    let env = TestEnv::new();
+    let chat = env.path().join("chat.jsonl");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("docs/agents/recorded/gemini-cli-0.61.0-session.jsonl"),
+        &chat,
+    )
+    .unwrap();
+    for mut payload in recorded_payloads() {
+        payload["transcript_path"] = chat.to_string_lossy().into_owned().into();
+        let run = gemini_hook(&env, &payload, true);
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+    assert_recorded_run(&env, SESSION, true);
+    assert_no_response_left(&env);
+    // Cost prices the 20 cached tokens at the cache-read rate: less than all 50 as fresh.
+    let exact = env.run(&["cost", SESSION, "--format", "json"]);
+    let fresh_env = TestEnv::new();
+    for payload in recorded_payloads() {
+        gemini_hook(&fresh_env, &payload, true);
+    }
+    let fresh = fresh_env.run(&["cost", SESSION, "--format", "json"]);
+    let dollars = |run: &Run| -> f64 {
+        let v: Value = serde_json::from_str(&run.stdout).unwrap();
+        v["cost_usd"].as_f64().unwrap_or_else(|| panic!("{v}"))
+    };
+    assert!(
+        dollars(&exact) < dollars(&fresh),
+        "{} / {}",
+        exact.stdout,
+        fresh.stdout
+    );
+}
+
+/// The response is recorded at the session's next event, whichever it is, with its last
+/// chunk's time, before that event; a chat that cannot be read leaves the hooks' counts.
+#[test]
+fn a_finished_response_is_recorded_at_the_next_event_before_it() {
+    let env = TestEnv::new();
+    let payloads = recorded_payloads();
+    let last_chunk = payloads
+        .iter()
+        .position(|p| {
+            p["hook_event_name"] == "AfterModel" && p.to_string().contains("finishReason")
+        })
+        .unwrap();
+    for payload in &payloads[..=last_chunk] {
+        gemini_hook(&env, payload, true);
+    }
+    assert!(of_type(&env.events(SESSION), "llm_response").is_empty());
+    assert!(
+        env.store()
+            .join(SESSION)
+            .join(".response.finished")
+            .exists()
+    );
+    let next = &payloads[last_chunk + 1];
+    gemini_hook(&env, next, true);
+    let events = env.events(SESSION);
+    let response = events
+        .iter()
+        .position(|e| e["event_type"] == "llm_response")
+        .unwrap();
+    assert_eq!(
+        response,
+        events.len() - 2,
+        "the response comes before the next event"
+    );
+    let chunk_at =
+        chrono::DateTime::parse_from_rfc3339(payloads[last_chunk]["timestamp"].as_str().unwrap())
+            .unwrap()
+            .timestamp_micros() as f64
+            / 1e6;
+    assert_eq!(events[response]["timestamp"].as_f64(), Some(chunk_at));
+    assert_eq!(events[response]["data"]["usage"]["input_tokens"], 50);
+    assert!(events[response]["data"].get("incomplete").is_none());
 }
 
 /// A response cut off before its last chunk (the user pressed Esc) is still one response, with
@@ -636,6 +731,14 @@ fn the_real_gemini_cli_is_recorded_through_its_hooks() {
         .collect();
     assert_eq!(totals, [63, 73]);
     assert_eq!(meta["total_tokens"], 63 + 73);
+    // The hooks drop the cached count the fake sent with the first response (20 of its 50);
+    // it is taken from Gemini's chat.
+    let first = &responses[0]["data"]["usage"];
+    assert_eq!(
+        (&first["input_tokens"], &first["cache_read_input_tokens"]),
+        (&json!(30), &json!(20)),
+        "{first}"
+    );
     let answer = of_type(&events, "assistant_response");
     assert!(
         answer[0]["data"]["text"]

@@ -15,6 +15,7 @@
 //!   sessions.
 //! - [`sink`]: the one way events reach the store: ids, clock, privacy, writing.
 //! - [`limit`]: cutting oversized fields so one huge output cannot bloat the store.
+//! - [`tail`]: an agent's own log read from its end, for what it wrote last.
 
 pub mod attribution;
 pub mod collector;
@@ -28,4 +29,5 @@ pub mod proxy;
 pub mod remote;
 pub mod sink;
 pub(crate) mod stop;
+pub(crate) mod tail;
 pub mod transcript;

@@ -10,9 +10,11 @@ pub(crate) const EVENTS: &str = "events.ndjson";
 /// The session's lock, and what its holder keeps there: the counters folded so far.
 pub(crate) const COUNTERS: &str = ".counters";
 pub(crate) const PENDING: &str = ".pending";
-/// A model response whose chunks are still arriving ([`super::streaming`]), and the name it
-/// is moved to while its last chunk folds it.
+/// A model response whose chunks are still arriving ([`super::streaming`]); the name it takes
+/// once its last chunk came, until the session's next event records it; and the name it is
+/// moved to while it is folded into its event.
 pub(crate) const RESPONSE: &str = ".response";
+pub(crate) const RESPONSE_FINISHED: &str = ".response.finished";
 pub(crate) const RESPONSE_TAKEN: &str = ".response.taken";
 /// What an import read of its transcript (opaque to the store: the importer's record).
 pub(crate) const IMPORT: &str = ".import";

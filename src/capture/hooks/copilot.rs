@@ -17,7 +17,7 @@
 //! (`CallKey::by_content`). No payload carries the answer; `agentStop` names Copilot's own
 //! `events.jsonl`, whose last `assistant.message` is it.
 
-use std::io::{Read, Seek, SeekFrom};
+use std::ops::ControlFlow;
 use std::path::Path;
 
 use serde_json::{Map, Value};
@@ -298,40 +298,35 @@ const TAIL: u64 = 1024 * 1024;
 /// `events.jsonl`; `None` when the file cannot be read, or its last [`TAIL`] bytes hold none
 /// after the turn's `user.message`.
 fn last_answer(path: &Path) -> Option<String> {
-    let mut file = crate::store::open_regular(path).ok()?;
-    let len = file.metadata().ok()?.len();
-    let start = len.saturating_sub(TAIL);
-    file.seek(SeekFrom::Start(start)).ok()?;
-    let mut buf = Vec::new();
-    file.take(TAIL).read_to_end(&mut buf).ok()?;
-    for line in buf.split(|&b| b == b'\n').rev() {
+    crate::capture::tail::search_from_end(path, TAIL, |line| {
         let kind = if line.windows(19).any(|w| w == b"\"assistant.message\"") {
             "assistant.message"
         } else if line.windows(14).any(|w| w == b"\"user.message\"") {
             "user.message"
         } else {
-            continue;
+            return ControlFlow::Continue(());
         };
         let Ok(entry) = serde_json::from_slice::<Value>(line) else {
-            continue;
+            return ControlFlow::Continue(());
         };
         match entry.get("type").and_then(Value::as_str) {
             // The turn's prompt, with no answer after it yet: an older answer is not this one.
-            Some("user.message") if kind == "user.message" => return None,
+            Some("user.message") if kind == "user.message" => ControlFlow::Break(None),
             Some("assistant.message") => {
                 let text = entry
                     .get("data")
                     .and_then(|d| d.get("content"))
                     .and_then(Value::as_str)
                     .unwrap_or_default();
-                if !text.is_empty() {
-                    return Some(text.to_owned());
+                if text.is_empty() {
+                    ControlFlow::Continue(())
+                } else {
+                    ControlFlow::Break(Some(text.to_owned()))
                 }
             }
-            _ => {}
+            _ => ControlFlow::Continue(()),
         }
-    }
-    None
+    })
 }
 
 /// Copilot's denial: its flat `permissionDecision` JSON with exit 0 (observed to deny under

@@ -22,6 +22,7 @@ use serde_json::{Map, Value};
 
 use super::payload::{Answer, Fields, HookEvent, HookPayload, PayloadError};
 use crate::capture::import::agent_log::{count, usage_value};
+use crate::capture::import::gemini_chat::{self, ReportedCounts};
 use crate::model::{Agent, Tokens};
 
 /// Gemini's events that no other agent sends: a payload naming one of them is Gemini's.
@@ -219,7 +220,8 @@ fn read_chunk(fields: &mut Map<String, Value>, response: &Map<String, Value>) {
 /// tokens are input. Gemini CLI 0.61.0's hooks pass on only the prompt, candidates and total
 /// counts (its translator drops the others): the thoughts are then what the total holds beyond
 /// prompt and candidates, so that the total is Gemini's; the cached part of the prompt cannot be
-/// told and is counted as fresh input.
+/// told here and is counted as fresh input, until the response's event is made exact from
+/// Gemini's chat ([`exact_usage`]).
 fn tokens(usage: &Value) -> Tokens {
     let prompt = count(usage, "promptTokenCount");
     let candidates = count(usage, "candidatesTokenCount");
@@ -237,6 +239,25 @@ fn tokens(usage: &Value) -> Tokens {
         cache_read: cached,
         reasoning: thoughts,
     }
+}
+
+/// The exact usage of a finished response whose `data` (its last chunk's fields) holds the
+/// counts the hooks passed on (`reported_usage`), in the store's convention: Gemini CLI
+/// 0.61.0's hooks drop the cached part of the prompt (see [`tokens`]), but its chat (the
+/// payload's `transcript_path`) holds every count of the same response. `None` when the hooks'
+/// counts are whole already, or the chat does not hold the response.
+pub(super) fn exact_usage(payload: &HookPayload, data: &Map<String, Value>) -> Option<Value> {
+    let reported = data.get("reported_usage")?;
+    if payload.agent != Agent::GeminiCli || reported.get("cachedContentTokenCount").is_some() {
+        return None;
+    }
+    let chat = std::path::Path::new(payload.str_field("transcript_path")?);
+    let counts = ReportedCounts {
+        prompt: count(reported, "promptTokenCount"),
+        candidates: count(reported, "candidatesTokenCount"),
+        total: count(reported, "totalTokenCount"),
+    };
+    gemini_chat::tokens_of_response(chat, counts).map(|tokens| usage_value(&tokens))
 }
 
 /// Gemini CLI's denial (docs/agents.md §3.3, observed on 0.61.0): the JSON object alone on

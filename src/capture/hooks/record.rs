@@ -502,8 +502,11 @@ impl Recorder<'_> {
 
     fn in_session(&self, session: &str) -> Result<(), StoreError> {
         let p = self.payload;
-        if matches!(p.event, HookEvent::Stop | HookEvent::SessionEnd) && streams(p.agent) {
-            self.close_response(session)?;
+        if streams(p.agent) {
+            self.close_finished_response(session)?;
+            if matches!(p.event, HookEvent::Stop | HookEvent::SessionEnd) {
+                self.close_response(session)?;
+            }
         }
         let (kind, mut data) = match &p.event {
             HookEvent::SessionStart => {
@@ -823,16 +826,22 @@ impl Recorder<'_> {
 ///
 /// Readers (views, the summary and index, cost, replay, the Python tool) count one
 /// `llm_response` per model response, so the chunks of one response become one event: each
-/// chunk before the last appends its text and the response's usage so far (Gemini repeats the
-/// cumulative counts on every chunk) as one line to the session's open response (the store's
-/// `.response`, see `store::streaming`), and the chunk that ends the response (its
-/// `finish_reason`) takes those lines and appends the one `llm_response`: the chunks' text in
-/// order, the model, and the last chunk's usage, never a sum. One append per chunk, and no read
-/// of the session. A response that never ends (cancelled, or the model failed) is closed with
-/// what it had by the next request, the answer or the session's end, marked `incomplete`.
+/// chunk appends its text and the response's usage so far (Gemini repeats the cumulative
+/// counts on every chunk) as one line to the session's open response (the store's `.response`,
+/// see `store::streaming`), and the chunk that ends the response (its `finish_reason`) sets it
+/// aside as finished. The session's next event, whatever it is, folds it into the one
+/// `llm_response`, stamped with the last chunk's time: the chunks' text in order, the model,
+/// and the last chunk's usage, never a sum, made exact from the agent's own log where the
+/// hooks' counts are not (see [`super::gemini::exact_usage`]); by then the agent has written
+/// it. One append per chunk, and no read of the session. A response that never ends
+/// (cancelled, or the model failed) is closed with what it had by the next request, the
+/// answer or the session's end, marked `incomplete`.
 fn streams(agent: crate::model::Agent) -> bool {
     agent == crate::model::Agent::GeminiCli
 }
+
+/// In a line of an open response: this is the last chunk's part, and when it came.
+const LAST_PART: &str = "last_at";
 
 impl Recorder<'_> {
     /// A model request: recorded with its model (the payload holds no conversation; the wire
@@ -850,29 +859,45 @@ impl Recorder<'_> {
         self.write(session, vec![event])
     }
 
-    /// One chunk of a streamed response: one line added to the open response, or, on the last
-    /// chunk, the whole response recorded.
+    /// One chunk of a streamed response: one line added to the open response; the last chunk
+    /// also sets the response aside as finished.
     fn model_chunk(&self, session: &str) -> Result<(), StoreError> {
         let p = self.payload;
-        if p.fields.get("finish_reason").is_some_and(Value::is_string) {
-            let parts = self.store.take_response(session)?;
-            let event = self.response_event(session, parts.as_deref(), Some(p));
-            return self.write(session, event.into_iter().collect());
-        }
+        let last = p.fields.get("finish_reason").is_some_and(Value::is_string);
         let text = p.str_field("text").unwrap_or_default();
         let usage = p.fields.get("usage");
-        if text.is_empty() && usage.is_none() {
+        if !last && text.is_empty() && usage.is_none() {
             return Ok(());
         }
         let mut part = Map::new();
         part.insert("text".into(), self.sink.text(text).into_owned().into());
-        for key in ["usage", "reported_usage", "model"] {
-            if let Some(value) = p.fields.get(key) {
-                part.insert(key.into(), value.clone());
-            }
+        self.copy(&mut part, &["usage", "reported_usage", "model"]);
+        if last {
+            self.copy(&mut part, &["finish_reason"]);
+            self.keep_unknown(&mut part);
+            let mut part = Value::Object(part);
+            // The part waits on disk for the next event: it is scrubbed as that event will be.
+            self.sink.privacy().apply(&mut part);
+            let Value::Object(mut part) = part else {
+                unreachable!("a part is an object")
+            };
+            part.insert(LAST_PART.into(), self.now.into());
+            let line = format!("{}\n", Value::Object(part));
+            return self.store.finish_response(session, line.as_bytes());
         }
         let line = format!("{}\n", Value::Object(part));
         self.store.add_response_part(session, line.as_bytes())
+    }
+
+    /// Records the response whose last chunk came at an earlier hook, if there is one.
+    fn close_finished_response(&self, session: &str) -> Result<(), StoreError> {
+        let Some(parts) = self.store.take_finished_response(session)? else {
+            return Ok(());
+        };
+        match self.response_event(session, &parts) {
+            Some(event) => self.write(session, vec![event]),
+            None => Ok(()),
+        }
     }
 
     /// Records what an open response had, if anything, as a response that did not finish.
@@ -880,26 +905,23 @@ impl Recorder<'_> {
         let Some(parts) = self.store.take_response(session)? else {
             return Ok(());
         };
-        match self.response_event(session, Some(&parts), None) {
+        match self.response_event(session, &parts) {
             Some(event) => self.write(session, vec![event]),
             // The request got no answer at all: nothing to record.
             None => Ok(()),
         }
     }
 
-    /// The one `llm_response` of a response: its parts (the open response's lines) and, when it
-    /// finished, the last chunk; `None` when there is neither.
-    fn response_event(
-        &self,
-        session: &str,
-        parts: Option<&[u8]>,
-        last: Option<&HookPayload>,
-    ) -> Option<Event> {
+    /// The one `llm_response` of a response, from its parts (the response file's lines): at
+    /// the last chunk's time when it finished, else now and marked `incomplete`; `None` when
+    /// there is no part.
+    fn response_event(&self, session: &str, parts: &[u8]) -> Option<Event> {
         let mut request: Option<(String, f64)> = None;
         let mut text = String::new();
         let mut chunks = 0u64;
+        let mut finished_at = None;
         let mut data = Map::new();
-        for line in parts.unwrap_or_default().split(|b| *b == b'\n') {
+        for line in parts.split(|b| *b == b'\n') {
             let Ok(Value::Object(mut line)) = serde_json::from_slice::<Value>(line) else {
                 continue;
             };
@@ -913,30 +935,27 @@ impl Recorder<'_> {
             if let Some(Value::String(part)) = line.remove("text") {
                 text.push_str(&part);
             }
+            if let Some(at) = line.remove(LAST_PART) {
+                finished_at = at.as_f64().or(Some(self.now));
+            }
             // The usage is the response's so far: the last one stands.
             data.extend(line);
         }
-        match last {
-            Some(p) => {
-                chunks += 1;
-                text.push_str(p.str_field("text").unwrap_or_default());
-                self.copy(
-                    &mut data,
-                    &["model", "usage", "reported_usage", "finish_reason"],
-                );
-                self.keep_unknown(&mut data);
-            }
-            None if chunks == 0 => return None,
-            None => {
-                data.insert("incomplete".into(), true.into());
-            }
+        if chunks == 0 {
+            return None;
+        }
+        if finished_at.is_none() {
+            data.insert("incomplete".into(), true.into());
+        } else if let Some(usage) = super::gemini::exact_usage(self.payload, &data) {
+            data.insert("usage".into(), usage);
         }
         data.insert("text".into(), text.into());
         data.insert("chunks".into(), chunks.into());
-        let mut event = self.event(EventType::LlmResponse, session, data);
-        if let Some((id, at)) = request {
+        let at = finished_at.unwrap_or(self.now);
+        let mut event = self.sink.event(EventType::LlmResponse, at, session, data);
+        if let Some((id, requested)) = request {
             event.parent_id = Some(id);
-            event.duration_ms = Some(((self.now - at) * 1000.0).max(0.0));
+            event.duration_ms = Some(((at - requested) * 1000.0).max(0.0));
         }
         Some(event)
     }

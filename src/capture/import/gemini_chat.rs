@@ -350,9 +350,87 @@ fn tokens(t: &Value) -> Tokens {
     }
 }
 
+/// How far back from a chat's end [`tokens_of_response`] looks: a hook must stay fast on a long
+/// chat, and the response it looks for is the chat's last or nearly.
+const CHAT_TAIL: u64 = 4 * 1024 * 1024;
+
+/// The counts a model response's hooks passed on: what finds its message in the chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportedCounts {
+    pub prompt: u64,
+    pub candidates: u64,
+    pub total: u64,
+}
+
+/// The exact tokens of the model response the hooks counted as `reported`, from the last
+/// `gemini` message of the chat at `chat` whose prompt, output and total counts are the same
+/// (Gemini CLI writes a response's message, with all its counts, once the response has
+/// streamed, before it goes on); `None` when the chat cannot be read or its last
+/// [`CHAT_TAIL`] bytes hold no such message.
+pub fn tokens_of_response(chat: &Path, reported: ReportedCounts) -> Option<Tokens> {
+    #[derive(serde::Deserialize)]
+    struct Message {
+        #[serde(rename = "type")]
+        kind: Option<String>,
+        tokens: Option<Value>,
+    }
+    crate::capture::tail::search_from_end(chat, CHAT_TAIL, |line| {
+        use std::ops::ControlFlow::{Break, Continue};
+        if !line.windows(8).any(|w| w == b"\"tokens\"") {
+            return Continue(());
+        }
+        let Ok(Message {
+            kind: Some(kind),
+            tokens: Some(t),
+        }) = serde_json::from_slice::<Message>(line)
+        else {
+            return Continue(());
+        };
+        let counts = ReportedCounts {
+            prompt: count(&t, "input"),
+            candidates: count(&t, "output"),
+            total: count(&t, "total"),
+        };
+        if kind == "gemini" && counts == reported {
+            Break(Some(tokens(&t)))
+        } else {
+            Continue(())
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_responses_exact_tokens_are_found_in_the_chat_by_its_reported_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let chat = dir.path().join("session.jsonl");
+        std::fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("docs/agents/recorded/gemini-cli-0.61.0-session.jsonl"),
+            &chat,
+        )
+        .unwrap();
+        let first = ReportedCounts {
+            prompt: 50,
+            candidates: 9,
+            total: 63,
+        };
+        let tokens = tokens_of_response(&chat, first).unwrap();
+        assert_eq!((tokens.input, tokens.cache_read), (30, 20));
+        assert_eq!((tokens.output, tokens.reasoning), (13, 4));
+        let last = ReportedCounts {
+            prompt: 70,
+            candidates: 3,
+            total: 73,
+        };
+        assert_eq!(tokens_of_response(&chat, last).unwrap().input, 70);
+        let unknown = ReportedCounts { total: 64, ..first };
+        assert_eq!(tokens_of_response(&chat, unknown), None);
+        assert_eq!(tokens_of_response(&dir.path().join("none"), first), None);
+    }
 
     #[test]
     fn tokens_add_up_to_gemini_total() {

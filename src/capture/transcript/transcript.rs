@@ -4,7 +4,8 @@
 //! import that finds its session in the store already).
 
 use std::collections::HashMap;
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::{BufReader, Read};
+use std::ops::ControlFlow;
 use std::path::Path;
 
 use super::content::{answer_text, blocks, prompt_text};
@@ -20,32 +21,10 @@ const TAIL_LIMIT: u64 = 4 * 1024 * 1024;
 /// The text blocks of the last assistant message with text, joined; `None` when the file cannot
 /// be read or holds none in its last [`TAIL_LIMIT`] bytes.
 pub fn last_assistant_text(path: &Path) -> Option<String> {
-    let mut file = open_regular(path).ok()?;
-    let len = file.metadata().ok()?.len();
-    let mut window = 64 * 1024u64;
-    loop {
-        let start = len.saturating_sub(window);
-        file.seek(SeekFrom::Start(start)).ok()?;
-        let mut buf = Vec::with_capacity((len - start) as usize);
-        file.by_ref().take(len - start).read_to_end(&mut buf).ok()?;
-        // The first line of a window that does not start the file may be cut: skip it.
-        let body = if start == 0 {
-            &buf[..]
-        } else {
-            buf.iter()
-                .position(|&b| b == b'\n')
-                .map_or(&buf[..0], |i| &buf[i + 1..])
-        };
-        for line in body.split(|&b| b == b'\n').rev() {
-            if let Some(text) = assistant_text(line) {
-                return Some(text);
-            }
-        }
-        if start == 0 || window >= TAIL_LIMIT {
-            return None;
-        }
-        window *= 4;
-    }
+    crate::capture::tail::search_from_end(path, TAIL_LIMIT, |line| match assistant_text(line) {
+        Some(text) => ControlFlow::Break(Some(text)),
+        None => ControlFlow::Continue(()),
+    })
 }
 
 fn assistant_text(line: &[u8]) -> Option<String> {
