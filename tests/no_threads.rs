@@ -83,6 +83,22 @@ impl Unprivileged {
 
     /// [`Self::run_unprivileged`], with `input` on stdin.
     fn run_unprivileged_given(&self, args: &[&str], limit: &[&str], input: &[u8]) -> Run {
+        let mut child = self
+            .unprivileged(args, limit)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run setpriv");
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(input).expect("write stdin");
+        drop(stdin);
+        Run::of(child.wait_with_output().expect("wait for setpriv"))
+    }
+
+    /// The command that runs `args` unprivileged under `limit`, in the environment; `setpriv`
+    /// and `prlimit` exec the binary, so its process id is the binary's.
+    fn unprivileged(&self, args: &[&str], limit: &[&str]) -> Command {
         self.open_to_all();
         let plain = self.env.command(args);
         let mut cmd = Command::new("setpriv");
@@ -99,16 +115,7 @@ impl Unprivileged {
                 cmd.env(name, value);
             }
         }
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run setpriv");
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin.write_all(input).expect("write stdin");
-        drop(stdin);
-        Run::of(child.wait_with_output().expect("wait for setpriv"))
+        cmd
     }
 }
 
@@ -425,5 +432,114 @@ fn a_server_that_cannot_be_run_leaves_an_ended_session() {
                 .as_str()
                 .is_some_and(|m| m.contains("cannot run /nonexistent/server"))),
         "{events:#?}"
+    );
+}
+
+/// One HTTP/1.1 POST of `body` to the collector on `port`: the answer's status line, or what
+/// went wrong (a connection closed with no answer).
+fn post(port: u16, path: &str, body: &[u8]) -> Result<String, String> {
+    use std::io::Read;
+    let mut stream =
+        std::net::TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .map_err(|e| e.to_string())?;
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: collector\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream
+        .write_all(head.as_bytes())
+        .map_err(|e| e.to_string())?;
+    stream.write_all(body).map_err(|e| e.to_string())?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).map_err(|e| e.to_string())?;
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    match answer.lines().next() {
+        Some(status) if status.starts_with("HTTP/1.1 ") => Ok(status.to_owned()),
+        _ => Err(format!("no answer: {answer:?}")),
+    }
+}
+
+/// The collector's handler threads are started with it: once it serves, a request is handled
+/// even when the OS refuses every new thread. Before, a handler's thread was started on demand,
+/// and a refusal dropped the connection with no answer.
+#[test]
+fn the_collector_answers_when_no_thread_can_be_started_once_it_serves() {
+    use crate::common::net::{Background, free_port, wait_for_port};
+    let Some(env) = Unprivileged::new() else {
+        return;
+    };
+    let port = free_port().to_string();
+    let storage = env.env.path().join("collected");
+    let storage_text = storage.to_string_lossy().into_owned();
+    let server = Background(
+        env.unprivileged(
+            &["server", "--port", &port, "--storage", &storage_text],
+            &[],
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run the collector"),
+    );
+    let port: u16 = port.parse().unwrap();
+    wait_for_port(port);
+    // From now on, no new thread for the collector's user. Only the process's own user may set
+    // its limits (root here has no CAP_SYS_RESOURCE over another user's process).
+    let limited = Command::new("setpriv")
+        .arg(format!("--reuid={}", env.uid))
+        .args(["--regid=65534", "--clear-groups", "prlimit"])
+        .arg(format!("--pid={}", server.0.id()))
+        .arg("--nproc=1")
+        .status()
+        .expect("run prlimit");
+    assert!(limited.success());
+    let event = json!({"event_type": "user_prompt", "timestamp": 1_700_000_000.0,
+        "event_id": "e1", "session_id": "collected-1", "data": {"prompt": "fix the tests"}});
+    let answer = post(port, "/events", format!("{event}\n").as_bytes());
+    assert_eq!(answer.as_deref(), Ok("HTTP/1.1 200 OK"), "{answer:?}");
+    let events = std::fs::read_to_string(storage.join("collected-1/events.ndjson")).unwrap();
+    assert!(events.contains("fix the tests"), "{events}");
+}
+
+/// A collector that cannot have even one thread to handle requests does not start: one line
+/// says why, and it exits.
+#[test]
+fn the_collector_says_why_it_cannot_start_without_a_thread() {
+    let Some(env) = Unprivileged::new() else {
+        return;
+    };
+    let port = crate::common::net::free_port().to_string();
+    let mut server = env
+        .unprivileged(
+            &["server", "--port", &port],
+            &["prlimit", "--nproc=1", "--"],
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run the collector");
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = server.kill();
+            panic!("the collector served with no thread to handle a request");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut server.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!status.success());
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("cannot start a thread to handle requests"),
+        "{stderr}"
     );
 }

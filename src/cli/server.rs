@@ -9,7 +9,7 @@ use clap::Args;
 
 use super::Globals;
 use super::globals::PrivacyArgs;
-use crate::capture::collector::{Collector, Server, Settings};
+use crate::capture::collector::{BindError, Collector, Server, Settings};
 use crate::error::Error;
 
 /// Run a collector: hooks and proxies on other machines send their events here
@@ -115,8 +115,10 @@ pub(crate) fn run(args: &ServerArgs, globals: &Globals) -> anyhow::Result<u8> {
         forwarder = Some(running);
     }
     let listen = SocketAddr::new(args.bind, args.port);
-    let server = Server::bind(listen, collector)
-        .map_err(|e| Error::io(format!("cannot listen on {listen}: {e}")))?;
+    let server = Server::bind(listen, collector).map_err(|e| match e {
+        BindError::Listen(e) => Error::io(format!("cannot listen on {listen}: {e}")),
+        threads @ BindError::Threads(_) => Error::io(threads.to_string()),
+    })?;
     let local = server.local_addr().unwrap_or(listen);
     super::output::to_stderr(format_args!(
         "agent-strace server: listening on http://{local} (store {}, {})\n",

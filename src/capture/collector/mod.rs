@@ -24,6 +24,7 @@
 pub mod guard;
 pub mod ingest;
 pub mod otlp;
+mod pool;
 pub mod read;
 pub mod routes;
 
@@ -136,6 +137,24 @@ impl Collector {
     }
 }
 
+/// Why a server could not start.
+#[derive(Debug)]
+pub enum BindError {
+    /// The OS gave not even one thread to handle requests (a limit on processes or memory).
+    Threads(io::Error),
+    /// The address could not be listened on (taken, not this machine's, not allowed).
+    Listen(io::Error),
+}
+
+impl std::fmt::Display for BindError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BindError::Threads(e) => write!(f, "cannot start a thread to handle requests: {e}"),
+            BindError::Listen(e) => write!(f, "cannot listen: {e}"),
+        }
+    }
+}
+
 /// A collector bound to its address (so the port is known before it serves), already
 /// listening for the signals that stop it.
 pub struct Server {
@@ -143,18 +162,33 @@ pub struct Server {
     listener: TcpListener,
     stop: Stop,
     collector: Arc<Collector>,
+    handlers: Arc<pool::Pool>,
 }
 
-/// Threads that run handlers (parsing, scrubbing and writing events): the blocking pool of
-/// the runtime, so the connections' thread never waits on a disk.
+/// Threads that run handlers (parsing, scrubbing and writing events), started with the
+/// server, so the connections' thread never waits on a disk.
 const HANDLER_THREADS: usize = 8;
 
 impl Server {
-    /// Binds `listen` (port 0 picks a free one).
-    pub fn bind(listen: SocketAddr, collector: Collector) -> io::Result<Server> {
+    /// Starts the handler threads and binds `listen` (port 0 picks a free one).
+    pub fn bind(listen: SocketAddr, collector: Collector) -> Result<Server, BindError> {
+        let handlers = pool::Pool::start(HANDLER_THREADS).map_err(BindError::Threads)?;
+        if handlers.threads() < HANDLER_THREADS {
+            collector.log(&format!(
+                "only {} of {HANDLER_THREADS} threads to handle requests could be started: requests wait their turn",
+                handlers.threads()
+            ));
+        }
+        Self::listen(listen, collector, handlers).map_err(BindError::Listen)
+    }
+
+    fn listen(
+        listen: SocketAddr,
+        collector: Collector,
+        handlers: pool::Pool,
+    ) -> io::Result<Server> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
-            .max_blocking_threads(HANDLER_THREADS)
             .build()?;
         let (listener, stop) = {
             let _context = runtime.enter();
@@ -170,6 +204,7 @@ impl Server {
             listener,
             stop,
             collector: Arc::new(collector),
+            handlers: Arc::new(handlers),
         })
     }
 
@@ -185,6 +220,7 @@ impl Server {
             listener,
             mut stop,
             collector,
+            handlers,
         } = self;
         let grace = collector.settings.grace;
         let log = collector.log;
@@ -193,7 +229,7 @@ impl Server {
             let (done_tx, mut done_rx) = tokio::sync::mpsc::channel::<()>(1);
             let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
             tokio::select! {
-                () = accept(listener, collector, done_tx, stop_rx) => {}
+                () = accept(listener, collector, handlers, done_tx, stop_rx) => {}
                 () = stop.wait() => {}
             }
             // The listener is dropped with the accept loop: new connections are refused.
@@ -210,6 +246,7 @@ impl Server {
 async fn accept(
     listener: TcpListener,
     collector: Arc<Collector>,
+    handlers: Arc<pool::Pool>,
     done: tokio::sync::mpsc::Sender<()>,
     stop: tokio::sync::watch::Receiver<bool>,
 ) {
@@ -231,12 +268,14 @@ async fn accept(
         };
         let _ = stream.set_nodelay(true);
         let collector = collector.clone();
+        let handlers = handlers.clone();
         let done = done.clone();
         let mut stop = stop.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |request| {
                 let collector = collector.clone();
-                async move { Ok::<_, Infallible>(handle(&collector, peer, request).await) }
+                let handlers = handlers.clone();
+                async move { Ok::<_, Infallible>(handle(&collector, &handlers, peer, request).await) }
             });
             let connection = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service);
@@ -258,15 +297,17 @@ async fn accept(
 /// The pipeline every request goes through: rate limit, route, auth, body limit, handler.
 async fn handle(
     collector: &Arc<Collector>,
+    handlers: &pool::Pool,
     peer: SocketAddr,
     request: hyper::Request<Incoming>,
 ) -> Response<Full<Bytes>> {
-    let reply = pipeline(collector, peer, request).await;
+    let reply = pipeline(collector, handlers, peer, request).await;
     reply.into_response()
 }
 
 async fn pipeline(
     collector: &Arc<Collector>,
+    handlers: &pool::Pool,
     peer: SocketAddr,
     request: hyper::Request<Incoming>,
 ) -> Reply {
@@ -319,9 +360,9 @@ async fn pipeline(
     };
     let collector = collector.clone();
     let handler = route.handler;
-    match tokio::task::spawn_blocking(move || handler(&collector, &request)).await {
-        Ok(reply) => reply,
-        Err(_) => Reply::error(
+    match handlers.run(move || handler(&collector, &request)).await {
+        Some(reply) => reply,
+        None => Reply::error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "the request could not be handled",
         ),
