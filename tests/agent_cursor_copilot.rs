@@ -525,6 +525,59 @@ fn a_copilot_answer_written_after_the_sessions_end_is_recorded_by_a_follower() {
     }
 }
 
+/// Followers that find the answer at the same moment (one per session end; here twelve more,
+/// started at once, besides the session end's own) record it once: one at a time checks that
+/// it is still to be recorded, and records it.
+#[test]
+fn followers_that_find_the_answer_at_once_record_it_once() {
+    use std::io::Write;
+    use std::process::Stdio;
+    // The race is a few milliseconds wide: three rounds of twelve make it near certain to show.
+    for _ in 0..3 {
+        let env = TestEnv::new();
+        let (whole, steps) = copilot_turn_without_its_answer(&env, true, 1);
+        let (_, end) = steps
+            .iter()
+            .find(|(event, _)| event == "sessionEnd")
+            .unwrap();
+        let mut followers: Vec<std::process::Child> = (0..12)
+            .map(|_| {
+                hook_command(&env, &["hook", "--late-answer", "sessionEnd"], &[])
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        std::fs::write(env.home.path().join("events.jsonl"), &whole).unwrap();
+        // Every follower is waiting on its stdin; the payloads go out together.
+        for follower in &mut followers {
+            let mut input = follower.stdin.take().unwrap();
+            input.write_all(end.to_string().as_bytes()).unwrap();
+        }
+        for follower in followers {
+            let done = follower.wait_with_output().unwrap();
+            assert!(
+                done.status.success(),
+                "{}",
+                String::from_utf8_lossy(&done.stderr)
+            );
+        }
+        // The session end's own follower looks every 200 ms.
+        std::thread::sleep(std::time::Duration::from_millis(600));
+        let events = env.events(COPILOT_SESSION);
+        let answers = of_type(&events, "assistant_response");
+        assert_eq!(answers.len(), 2, "{answers:#?}");
+        assert_eq!(answers[1]["data"]["text"], "done");
+        assert!(
+            !env.store().join("hook-errors.log").exists(),
+            "{:?}",
+            std::fs::read_to_string(env.store().join("hook-errors.log"))
+        );
+    }
+}
+
 /// A session resumed before the follower found its answer: the file's last answer may now be
 /// the new turn's, which that turn's hooks record; the follower records nothing.
 #[test]

@@ -37,6 +37,22 @@ impl LockGuard {
     }
 }
 
+/// A session's lock for one step of capture that checks the session and then writes to it
+/// (recording an answer that came late): two processes doing that step are taken one after the
+/// other, so the second sees what the first wrote. Released when dropped.
+pub struct StepLock {
+    _guard: LockGuard,
+}
+
+impl super::Store {
+    /// Takes the lock for recording `session_id`'s late answer, waiting at most `wait`.
+    pub fn lock_late_answer(&self, session_id: &str, wait: Duration) -> Result<StepLock> {
+        let folder = self.session_folder(session_id)?;
+        let guard = lock_exclusive(&folder, super::layout::LATE_ANSWER_LOCK, wait)?;
+        Ok(StepLock { _guard: guard })
+    }
+}
+
 /// Reads the lock file `name`'s contents under a shared lock, waiting at most `wait`; when the
 /// lock stays busy the contents are read anyway (a reader must not block, and a caller checks
 /// what it reads). `None` when the file does not exist.

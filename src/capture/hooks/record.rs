@@ -125,6 +125,9 @@ pub enum LateAnswer {
 /// How often a follower looks for the answer: it runs apart from the agent, for long.
 const FOLLOWER_POLL: Duration = Duration::from_millis(200);
 
+/// How long a follower waits for another of the same session to record the answer.
+const FOLLOWER_LOCK_WAIT: Duration = Duration::from_secs(2);
+
 /// Records the answer [`answer_pending`] found missing, as soon as it is written, looking for
 /// it at most `wait`. Started after the agent's session has ended, so the wait holds nothing
 /// up; an answer is recorded only while the session has not gone on since.
@@ -144,6 +147,12 @@ pub fn record_late_answer(
         for_the_file: true,
     };
     let text = super::copilot::answer_when_written(Path::new(&path), how);
+    // Followers of one session (one per session end) may find the answer at the same moment:
+    // one at a time checks that it is still to be recorded, and records it.
+    let _one_at_a_time = store.lock_late_answer(session, FOLLOWER_LOCK_WAIT)?;
+    if pending_answer(store, payload, session).is_none_or(|(pending, _)| pending != stop) {
+        return Ok(LateAnswer::NotPending);
+    }
     if !only_ends_after(store, session, &stop) {
         return Ok(LateAnswer::SessionWentOn);
     }
