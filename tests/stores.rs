@@ -772,6 +772,44 @@ fn dashboard_reads_every_project() {
             "a1a10000-0000-4000-8000-000000000001"
         ]
     );
+    // Each session says which project it is in, as `list` does; one store's board does not.
+    let projects: Vec<&str> = board["recent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["project"].as_str().unwrap())
+        .collect();
+    let (a_path, b_path) = (a.to_str().unwrap(), b.to_str().unwrap());
+    assert_eq!(projects, [b_path, a_path, a_path]);
+    assert!(
+        one.json()["recent"][0].get("project").is_none(),
+        "{}",
+        one.stdout
+    );
+    let text = run_in(
+        &env,
+        env.path(),
+        &[
+            "dashboard",
+            "--all-projects",
+            "--trend",
+            "--since",
+            "2026-01-01",
+        ],
+    );
+    text.success();
+    let header = text
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("SESSION"))
+        .unwrap_or_else(|| panic!("{}", text.stdout));
+    assert!(header.contains("PROJECT"), "{}", text.stdout);
+    let b_row = text
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("b1b10000"))
+        .unwrap();
+    assert!(b_row.contains("/b "), "{}", text.stdout);
     // Notes of either project mark the trend; each session is judged from its own store.
     run_in(
         &env,
@@ -818,8 +856,68 @@ fn dashboard_reads_every_project() {
         ],
     )
     .success();
+    let index = std::fs::read_to_string(&html).unwrap();
+    assert!(index.contains("<th>Project</th>"), "a Project column");
     for id in recent {
         let page = env.path().join("out").join(format!("replay-{id}.html"));
         assert!(page.is_file(), "{}", page.display());
+    }
+}
+
+/// A session copied into a second project (its folder copied by hand, or a store restored)
+/// counts once in `dashboard --all-projects`, from the copy that went further, whichever
+/// store is read first. It was counted from the first store read, which may hold the older copy.
+#[test]
+fn dashboard_counts_a_copied_session_once_from_its_fuller_copy() {
+    const COPIED: &str = "a1a10000-0000-4000-8000-000000000001";
+    for grown in ["a", "b"] {
+        let env = TestEnv::new();
+        let (a, b) = two_projects(&env);
+        let copy = b.join(".agent-traces").join(COPIED);
+        std::fs::create_dir_all(&copy).unwrap();
+        let original = a.join(".agent-traces").join(COPIED);
+        for file in ["meta.json", "events.ndjson"] {
+            std::fs::copy(original.join(file), copy.join(file)).unwrap();
+        }
+        // The grown copy has one more response, as costly as the first, after the session's
+        // recorded end.
+        let folder = if grown == "a" { &original } else { &copy };
+        let text = std::fs::read_to_string(folder.join("events.ndjson")).unwrap();
+        let mut response: Value = text
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .find(|e| e["event_type"] == "llm_response")
+            .unwrap();
+        response["event_id"] = "grown1".into();
+        response["timestamp"] = (DAY0 + 9.0 * HOUR + 3000.0).into();
+        let mut events = std::fs::OpenOptions::new()
+            .append(true)
+            .open(folder.join("events.ndjson"))
+            .unwrap();
+        std::io::Write::write_all(&mut events, format!("{response}\n").as_bytes()).unwrap();
+        let board = run_in(
+            &env,
+            env.path(),
+            &[
+                "dashboard",
+                "--all-projects",
+                "--since",
+                "2026-01-01",
+                "--format",
+                "json",
+            ],
+        )
+        .json();
+        assert_eq!(
+            board["totals"]["sessions"], 3,
+            "grown in {grown}: {board:#}"
+        );
+        let session = board["recent"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["session_id"] == COPIED)
+            .unwrap();
+        assert_eq!(session["cost_usd"], 30.0, "grown in {grown}: {session:#}");
     }
 }

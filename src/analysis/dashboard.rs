@@ -64,6 +64,24 @@ pub struct SessionFigures {
     pub duration_s: f64,
     /// Subagent sessions counted in.
     pub subagents: u64,
+    /// With several projects' stores read (`--all-projects`), the project whose store holds the
+    /// session; set by the caller, which knows the stores.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project: Option<ProjectOf>,
+}
+
+/// The project a session's store belongs to: its folder (`None` for the user-level store) and
+/// how a listing shows it. In JSON, the folder or `null`, as `list` gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectOf {
+    pub path: Option<String>,
+    pub label: String,
+}
+
+impl Serialize for ProjectOf {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.path.serialize(serializer)
+    }
 }
 
 /// The figures of one bucket of days.
@@ -227,6 +245,7 @@ fn figures_of(
         cost_estimated: false,
         duration_s: duration(meta, summary),
         subagents: members.len() as u64 - 1,
+        project: None,
     };
     let mut cost = Money(0);
     for &i in members {

@@ -14,7 +14,9 @@ use super::args::FormatArg;
 use super::globals::Format;
 use super::output::{stdout, usage, warn};
 use super::stores::ScopeArgs;
-use crate::analysis::dashboard::{self, Dashboard, Judged, Period, SessionFigures, Trend};
+use crate::analysis::dashboard::{
+    self, Dashboard, Judged, Period, ProjectOf, SessionFigures, Trend,
+};
 use crate::analysis::eval::{EvalConfig, SessionFacts, evaluate};
 use crate::analysis::page::PageKind;
 use crate::error::Error;
@@ -99,6 +101,8 @@ struct Output<'a> {
 /// with the store it is in.
 struct Sessions {
     stores: Vec<Store>,
+    /// Each store's project, when several are read.
+    projects: Vec<ProjectOf>,
     /// Every session's meta and summary, newest first.
     summaries: Vec<(SessionMeta, crate::model::summary::Summary)>,
     /// The store of each session, by its id.
@@ -107,19 +111,34 @@ struct Sessions {
 
 impl Sessions {
     fn read(args: &DashboardArgs, globals: &Globals) -> Result<Sessions> {
-        let stores: Vec<Store> = args
-            .scope
-            .stores(globals)?
-            .into_iter()
-            .map(|located| located.store)
+        let located = args.scope.stores(globals)?;
+        let projects = located
+            .iter()
+            .map(|located| ProjectOf {
+                path: located.path(),
+                label: located.label(),
+            })
             .collect();
-        let mut summaries = Vec::new();
+        let stores: Vec<Store> = located.into_iter().map(|located| located.store).collect();
+        let mut summaries: Vec<(SessionMeta, crate::model::summary::Summary)> = Vec::new();
         let mut store_of = std::collections::HashMap::new();
+        // Where each session is in `summaries`.
+        let mut at = std::collections::HashMap::new();
         for (i, store) in stores.iter().enumerate() {
             for (meta, summary) in super::listing::summaries(store)? {
-                // A session in two stores (a copy) counts once, from the first store read.
-                if store_of.insert(meta.session_id.clone(), i).is_none() {
-                    summaries.push((meta, summary));
+                // A session in two stores (a copy) counts once, from the copy that went
+                // furthest: the one with more events, else the one whose last event is later.
+                match at.get(&meta.session_id) {
+                    None => {
+                        at.insert(meta.session_id.clone(), summaries.len());
+                        store_of.insert(meta.session_id.clone(), i);
+                        summaries.push((meta, summary));
+                    }
+                    Some(&kept) if went_further(&summary, &summaries[kept].1) => {
+                        store_of.insert(meta.session_id.clone(), i);
+                        summaries[kept] = (meta, summary);
+                    }
+                    Some(_) => {}
                 }
             }
         }
@@ -132,6 +151,7 @@ impl Sessions {
         }
         Ok(Sessions {
             stores,
+            projects,
             summaries,
             store_of,
         })
@@ -141,6 +161,27 @@ impl Sessions {
     fn store(&self, session: &str) -> Option<&Store> {
         self.stores.get(*self.store_of.get(session)?)
     }
+
+    /// The project a session of the list is in, when several projects' stores were read.
+    fn project(&self, session: &str) -> Option<ProjectOf> {
+        if self.stores.len() < 2 {
+            return None;
+        }
+        self.projects.get(*self.store_of.get(session)?).cloned()
+    }
+}
+
+/// Whether one copy of a session went further than another: more events, else a later last one.
+fn went_further(
+    copy: &crate::model::summary::Summary,
+    than: &crate::model::summary::Summary,
+) -> bool {
+    let (a, b) = (&copy.counters, &than.counters);
+    a.events.cmp(&b.events).then_with(|| {
+        a.last_timestamp
+            .unwrap_or(f64::MIN)
+            .total_cmp(&b.last_timestamp.unwrap_or(f64::MIN))
+    }) == std::cmp::Ordering::Greater
 }
 
 pub(crate) fn run(args: &DashboardArgs, globals: &Globals) -> Result<u8> {
@@ -164,7 +205,10 @@ pub(crate) fn run(args: &DashboardArgs, globals: &Globals) -> Result<u8> {
     let sessions = &read.summaries;
     let prices = PriceTable::builtin();
     let selected = dashboard::select(sessions, &period, prices);
-    let board = dashboard::dashboard(&selected, sessions, &period);
+    let mut board = dashboard::dashboard(&selected, sessions, &period);
+    for session in &mut board.recent {
+        session.project = read.project(&session.session_id);
+    }
     let trend = if args.trend {
         let config = super::eval::config(args.config.as_deref())?;
         let judged = judge(&read, &selected, &config);

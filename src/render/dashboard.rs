@@ -262,26 +262,47 @@ fn median_label(values: &[f64]) -> String {
         .map_or_else(|| "-".to_owned(), |m| terminal::duration_secs(*m))
 }
 
-/// The newest sessions, one line each.
+/// How many characters of a project's folder the PROJECT column shows.
+const PROJECT_CHARS: usize = 24;
+
+/// The newest sessions, one line each; with a PROJECT column when they come from several
+/// projects' stores.
 pub fn write_recent(out: &mut impl Write, recent: &[SessionFigures], p: Painter) -> io::Result<()> {
     if recent.is_empty() {
         return Ok(());
     }
+    let project_width = recent
+        .iter()
+        .filter_map(|s| s.project.as_ref())
+        .map(|project| project.label.chars().count().min(PROJECT_CHARS))
+        .max()
+        .map(|width| width.max("PROJECT".len()));
+    let project_cell = |label: &str| match project_width {
+        Some(width) => format!("{:<width$}  ", terminal::path_tail(label, PROJECT_CHARS)),
+        None => String::new(),
+    };
     writeln!(out)?;
     writeln!(
         out,
         "{}",
         p.bold(&format!(
-            "{:<10}  {:<16}  {:>6}  {:>6}  {:>9}  {:>8}  FIRST PROMPT",
-            "SESSION", "STARTED", "CALLS", "ERRORS", "COST", "DURATION"
+            "{:<10}  {}{:<16}  {:>6}  {:>6}  {:>9}  {:>8}  FIRST PROMPT",
+            "SESSION",
+            project_cell("PROJECT"),
+            "STARTED",
+            "CALLS",
+            "ERRORS",
+            "COST",
+            "DURATION"
         ))
     )?;
     for s in recent {
         let errors = format!("{:>6}", s.errors);
         writeln!(
             out,
-            "{:<10}  {:<16}  {:>6}  {}  {:>9}  {:>8}  {}",
+            "{:<10}  {}{:<16}  {:>6}  {}  {:>9}  {:>8}  {}",
             terminal::one_line(&s.session_id, 10),
+            project_cell(s.project.as_ref().map_or("", |project| &project.label)),
             terminal::local_time(s.started_at),
             s.tool_calls,
             if s.errors > 0 { p.red(&errors) } else { errors },

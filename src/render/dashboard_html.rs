@@ -430,12 +430,27 @@ pub fn trend_page(board: &Dashboard, trend: &Trend) -> String {
 }
 
 fn recent(out: &mut String, sessions: &[SessionFigures]) {
-    out.push_str("<h2>Recent sessions</h2>\n<table id=\"recent\"><thead><tr><th>Session</th><th>Started</th><th>Agent</th><th>Calls</th><th>Errors</th><th>Cost</th><th>Duration</th><th>First prompt</th></tr></thead><tbody>\n");
+    // A Project column when the sessions come from several projects' stores.
+    let projects = sessions.iter().any(|s| s.project.is_some());
+    let _ = writeln!(
+        out,
+        "<h2>Recent sessions</h2>\n<table id=\"recent\"><thead><tr><th>Session</th>{}<th>Started</th><th>Agent</th><th>Calls</th><th>Errors</th><th>Cost</th><th>Duration</th><th>First prompt</th></tr></thead><tbody>",
+        if projects { "<th>Project</th>" } else { "" }
+    );
     for s in sessions {
         let short: String = s.session_id.chars().take(12).collect();
+        let project = match (&s.project, projects) {
+            (Some(project), _) => format!(
+                "<td title=\"{}\">{}</td>",
+                text(project.path.as_deref().unwrap_or(&project.label)),
+                text(&project.label)
+            ),
+            (None, true) => "<td></td>".to_owned(),
+            (None, false) => String::new(),
+        };
         let _ = writeln!(
             out,
-            "<tr><td><a href=\"{}\" title=\"{}\">{}</a></td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"prompt\">{}</td></tr>",
+            "<tr><td><a href=\"{}\" title=\"{}\">{}</a></td>{project}<td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"prompt\">{}</td></tr>",
             text(&replay_href(&s.session_id)),
             text(&s.session_id),
             text(&short),
