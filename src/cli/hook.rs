@@ -234,16 +234,18 @@ fn record(
         denial.as_ref(),
         attribution.as_ref(),
     ) {
-        Ok(outcome) => outcome,
+        Ok(recorded) => {
+            if recorded.answer_pending {
+                follow_late_answer(&stdin, &store, args);
+            }
+            recorded.outcome
+        }
         Err(e) if denial.is_some() => {
             log(args, &store, &e.to_string());
             hooks::outcome(&payload, denial.as_ref())
         }
         Err(e) => return Err((Some(store.clone()), e.to_string())),
     };
-    if hooks::answer_pending(&store, &payload) {
-        follow_late_answer(&stdin, &store, args);
-    }
     Ok((payload.agent, outcome))
 }
 

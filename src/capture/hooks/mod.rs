@@ -29,7 +29,7 @@ pub mod vscode;
 pub use outcome::Outcome;
 pub use payload::{Answer, HOOK_ARGS, HookEvent, HookPayload, PayloadError, ToolUse};
 pub use record::{
-    LateAnswer, answer_pending, judge, outcome, record, record_attributed, record_late_answer,
+    LateAnswer, Recorded, judge, outcome, record, record_attributed, record_late_answer,
 };
 pub use reply::{Reply, reply};
 

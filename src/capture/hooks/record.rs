@@ -5,6 +5,7 @@
 //! calls, a subagent finds its spawning call the same way, and counters are caught up from the
 //! events themselves.
 
+use std::cell::Cell;
 use std::path::Path;
 use std::time::Duration;
 
@@ -68,7 +69,18 @@ pub fn record(
     sink: &Sink,
     denial: Option<&Denial>,
 ) -> Result<Outcome, StoreError> {
-    record_attributed(store, payload, sink, denial, None)
+    record_attributed(store, payload, sink, denial, None).map(|recorded| recorded.outcome)
+}
+
+/// What recording a hook payload came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// The hook's answer to the agent.
+    pub outcome: Outcome,
+    /// The session this payload ended still waits for its last answer: the agent writes it
+    /// behind its hooks (Copilot), and it was not there yet. [`record_late_answer`] can look for
+    /// it longer, away from the agent's path.
+    pub answer_pending: bool,
 }
 
 /// [`record`], with who and where (`attribution`) written into the meta of a session this
@@ -79,7 +91,7 @@ pub fn record_attributed(
     sink: &Sink,
     denial: Option<&Denial>,
     attribution: Option<&Attribution>,
-) -> Result<Outcome, StoreError> {
+) -> Result<Recorded, StoreError> {
     let recorder = Recorder {
         store,
         payload,
@@ -87,6 +99,7 @@ pub fn record_attributed(
         now: payload.at.unwrap_or_else(|| sink.now()),
         denial,
         attribution,
+        answer_pending: Cell::new(false),
     };
     match &payload.event {
         HookEvent::SubagentStart => recorder.subagent_start()?,
@@ -96,18 +109,13 @@ pub fn record_attributed(
             recorder.in_session(&session)?;
         }
     }
-    Ok(outcome(payload, denial))
+    Ok(Recorded {
+        outcome: outcome(payload, denial),
+        answer_pending: recorder.answer_pending.get(),
+    })
 }
 
-/// Whether the session a session-end `payload` ended still waits for its last answer: the
-/// agent writes it behind its hooks (Copilot), and it was not there when the session ended.
-/// [`record_late_answer`] can then look for it longer, away from the agent's path.
-pub fn answer_pending(store: &Store, payload: &HookPayload) -> bool {
-    payload.event == HookEvent::SessionEnd
-        && pending_answer(store, payload, &payload.session_id).is_some()
-}
-
-/// What became of an answer [`answer_pending`] found missing.
+/// What became of an answer [`Recorded::answer_pending`] said missing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LateAnswer {
     /// Found and recorded.
@@ -128,7 +136,7 @@ const FOLLOWER_POLL: Duration = Duration::from_millis(200);
 /// How long a follower waits for another of the same session to record the answer.
 const FOLLOWER_LOCK_WAIT: Duration = Duration::from_secs(2);
 
-/// Records the answer [`answer_pending`] found missing, as soon as it is written, looking for
+/// Records the answer [`Recorded::answer_pending`] said missing, as soon as it is written, looking for
 /// it at most `wait`. Started after the agent's session has ended, so the wait holds nothing
 /// up; an answer is recorded only while the session has not gone on since.
 pub fn record_late_answer(
@@ -166,6 +174,7 @@ pub fn record_late_answer(
         now: sink.now(),
         denial: None,
         attribution: None,
+        answer_pending: Cell::new(false),
     };
     let late = recorder.late(session, stop, text);
     recorder.write(session, late)?;
@@ -220,6 +229,8 @@ struct Recorder<'a> {
     denial: Option<&'a Denial>,
     /// Who and where, for the meta of the session a session start makes.
     attribution: Option<&'a Attribution>,
+    /// Set when the session's last answer was looked for at its end and not found yet.
+    answer_pending: Cell<bool>,
 }
 
 impl Recorder<'_> {
@@ -455,6 +466,7 @@ impl Recorder<'_> {
         };
         let how = super::copilot::IN_A_HOOK;
         let Some(text) = super::copilot::answer_when_written(Path::new(&path), how) else {
+            self.answer_pending.set(true);
             return Vec::new();
         };
         self.late(session, stop, text)
