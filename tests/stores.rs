@@ -730,6 +730,24 @@ fn setup_global_writes_where_claude_code_reads_its_settings() {
     assert!(!home.join(".claude").exists());
 }
 
+/// `dashboard --all-projects --since 2026-01-01 --format json`, run outside every project.
+fn every_projects_board(env: &TestEnv) -> Value {
+    let run = run_in(
+        env,
+        env.path(),
+        &[
+            "dashboard",
+            "--all-projects",
+            "--since",
+            "2026-01-01",
+            "--format",
+            "json",
+        ],
+    );
+    run.success();
+    run.json()
+}
+
 /// `dashboard --all-projects` counts every project's sessions, judges each in its own store
 /// for `--trend`, and writes each listed session's replay page from its own store.
 #[test]
@@ -743,20 +761,7 @@ fn dashboard_reads_every_project() {
     );
     one.success();
     assert_eq!(one.json()["totals"]["sessions"], 2, "{}", one.stdout);
-    let all = run_in(
-        &env,
-        env.path(),
-        &[
-            "dashboard",
-            "--all-projects",
-            "--since",
-            "2026-01-01",
-            "--format",
-            "json",
-        ],
-    );
-    all.success();
-    let board = all.json();
+    let board = every_projects_board(&env);
     assert_eq!(board["totals"]["sessions"], 3, "{board:#}");
     let recent: Vec<&str> = board["recent"]
         .as_array()
@@ -895,19 +900,7 @@ fn dashboard_counts_a_copied_session_once_from_its_fuller_copy() {
             .open(folder.join("events.ndjson"))
             .unwrap();
         std::io::Write::write_all(&mut events, format!("{response}\n").as_bytes()).unwrap();
-        let board = run_in(
-            &env,
-            env.path(),
-            &[
-                "dashboard",
-                "--all-projects",
-                "--since",
-                "2026-01-01",
-                "--format",
-                "json",
-            ],
-        )
-        .json();
+        let board = every_projects_board(&env);
         assert_eq!(
             board["totals"]["sessions"], 3,
             "grown in {grown}: {board:#}"

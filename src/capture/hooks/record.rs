@@ -912,23 +912,21 @@ impl Recorder<'_> {
 
     /// Records the response whose last chunk came at an earlier hook, if there is one.
     fn close_finished_response(&self, session: &str) -> Result<(), StoreError> {
-        let Some(parts) = self.store.take_finished_response(session)? else {
-            return Ok(());
-        };
-        match self.response_event(session, &parts) {
-            Some(event) => self.write(session, vec![event]),
-            None => Ok(()),
-        }
+        let parts = self.store.take_finished_response(session)?;
+        self.record_response(session, parts)
     }
 
     /// Records what an open response had, if anything, as a response that did not finish.
     fn close_response(&self, session: &str) -> Result<(), StoreError> {
-        let Some(parts) = self.store.take_response(session)? else {
-            return Ok(());
-        };
-        match self.response_event(session, &parts) {
+        let parts = self.store.take_response(session)?;
+        self.record_response(session, parts)
+    }
+
+    /// The one `llm_response` of a response file taken, if it held any part (a request that
+    /// got no answer at all records nothing).
+    fn record_response(&self, session: &str, parts: Option<Vec<u8>>) -> Result<(), StoreError> {
+        match parts.and_then(|parts| self.response_event(session, &parts)) {
             Some(event) => self.write(session, vec![event]),
-            // The request got no answer at all: nothing to record.
             None => Ok(()),
         }
     }
