@@ -525,9 +525,9 @@ fn a_copilot_answer_written_after_the_sessions_end_is_recorded_by_a_follower() {
     }
 }
 
-/// Followers that find the answer at the same moment (one per session end; here twelve more,
-/// started at once, besides the session end's own) record it once: one at a time checks that
-/// it is still to be recorded, and records it.
+/// Followers and session ends that find the answer at the same moment (here six of each,
+/// started at once, besides the first session end's follower) record it once: one at a time
+/// checks that it is still to be recorded, and records it.
 #[test]
 fn followers_that_find_the_answer_at_once_record_it_once() {
     use std::io::Write;
@@ -540,9 +540,15 @@ fn followers_that_find_the_answer_at_once_record_it_once() {
             .iter()
             .find(|(event, _)| event == "sessionEnd")
             .unwrap();
+        // Half of them session ends, which look for the answer too.
         let mut followers: Vec<std::process::Child> = (0..12)
-            .map(|_| {
-                hook_command(&env, &["hook", "--late-answer", "sessionEnd"], &[])
+            .map(|i| {
+                let args: &[&str] = if i % 2 == 0 {
+                    &["hook", "--late-answer", "sessionEnd"]
+                } else {
+                    &["hook", "sessionEnd"]
+                };
+                hook_command(&env, args, &[])
                     .stdin(Stdio::piped())
                     .stdout(Stdio::null())
                     .stderr(Stdio::piped())
@@ -576,6 +582,21 @@ fn followers_that_find_the_answer_at_once_record_it_once() {
             std::fs::read_to_string(env.store().join("hook-errors.log"))
         );
     }
+}
+
+/// A lock file someone put in the way (a folder) does not stop the answer: the lock only
+/// orders followers, and the follower records without it.
+#[test]
+fn a_lock_in_the_way_never_costs_the_late_answer() {
+    let env = TestEnv::new();
+    let (whole, _) = copilot_turn_without_its_answer(&env, true, 1);
+    let session = env.store().join(COPILOT_SESSION);
+    std::fs::create_dir(session.join(".late-answer.lock")).unwrap();
+    std::fs::write(env.home.path().join("events.jsonl"), &whole).unwrap();
+    let events = events_with_more_answers_than(&env, 1);
+    let answers = of_type(&events, "assistant_response");
+    assert_eq!(answers.len(), 2, "{answers:#?}");
+    assert_eq!(answers[1]["data"]["text"], "done");
 }
 
 /// A session resumed before the follower found its answer: the file's last answer may now be

@@ -162,16 +162,38 @@ fn assert_no_response_left(env: &TestEnv) {
 fn a_responses_cached_input_is_taken_from_geminis_chat() {
     let env = TestEnv::new();
     let chat = env.path().join("chat.jsonl");
-    std::fs::copy(
+    let whole = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("docs/agents/recorded/gemini-cli-0.61.0-session.jsonl"),
-        &chat,
     )
     .unwrap();
+    let lines: Vec<&str> = whole.lines().collect();
+    // Where the chat holds each response's message (the total counts of the two responses).
+    let written_by = |total: u64| {
+        let key = format!("\"total\":{total}");
+        lines.iter().rposition(|l| l.contains(&key)).unwrap()
+    };
+    let first_gemini = lines
+        .iter()
+        .position(|l| l.contains("\"type\":\"gemini\""))
+        .unwrap();
+    let mut finished = 0;
     for mut payload in recorded_payloads() {
+        // The chat as Gemini has written it by this hook: up to the last response finished.
+        let upto = match finished {
+            0 => first_gemini,
+            1 => written_by(63) + 1,
+            _ => lines.len(),
+        };
+        std::fs::write(&chat, lines[..upto].join("\n") + "\n").unwrap();
         payload["transcript_path"] = chat.to_string_lossy().into_owned().into();
         let run = gemini_hook(&env, &payload, true);
         assert_eq!(run.code, 0, "{run:?}");
+        if payload["hook_event_name"] == "AfterModel"
+            && payload.to_string().contains("finishReason")
+        {
+            finished += 1;
+        }
     }
     assert_recorded_run(&env, SESSION, true);
     assert_no_response_left(&env);
@@ -192,6 +214,87 @@ fn a_responses_cached_input_is_taken_from_geminis_chat() {
         exact.stdout,
         fresh.stdout
     );
+}
+
+/// Hooks of the calls a response made may run at once (Gemini runs a turn's calls together):
+/// the one that folds the response writes it before any of them writes its own call, though
+/// reading the chat makes the fold slower than a call's hook.
+#[test]
+fn calls_hooked_at_once_come_after_the_response_that_made_them() {
+    let payloads = recorded_payloads();
+    let last_chunk = payloads
+        .iter()
+        .position(|p| {
+            p["hook_event_name"] == "AfterModel" && p.to_string().contains("finishReason")
+        })
+        .unwrap();
+    let before_tool = &payloads[last_chunk + 1];
+    assert_eq!(before_tool["hook_event_name"], "BeforeTool");
+    for round in 0..10 {
+        let env = TestEnv::new();
+        // A chat whose lines all name tokens: the fold reads 128 KiB of them.
+        let chat = env.path().join("chat.jsonl");
+        let filler = "{\"type\":\"info\",\"content\":\"x\",\"tokens\":{\"input\":1}}\n";
+        std::fs::write(&chat, filler.repeat(128 * 1024 / filler.len())).unwrap();
+        for payload in &payloads[..=last_chunk] {
+            let mut payload = payload.clone();
+            payload["transcript_path"] = chat.to_string_lossy().into_owned().into();
+            gemini_hook(&env, &payload, true);
+        }
+        let hooks: Vec<std::thread::JoinHandle<Run>> = (0..2)
+            .map(|i| {
+                let mut call = before_tool.clone();
+                call["tool_input"] = json!({"file_path": format!("file-{i}.md")});
+                call["transcript_path"] = chat.to_string_lossy().into_owned().into();
+                let cmd = {
+                    let mut cmd = env.command(&["hook", "--agent", "gemini-cli", "BeforeTool"]);
+                    cmd.current_dir(env.path());
+                    cmd
+                };
+                std::thread::spawn(move || run_with_stdin(cmd, call.to_string().as_bytes()))
+            })
+            .collect();
+        for hook in hooks {
+            assert_eq!(hook.join().unwrap().code, 0);
+        }
+        let events = env.events(SESSION);
+        let kinds: Vec<&str> = events
+            .iter()
+            .map(|e| e["event_type"].as_str().unwrap())
+            .collect();
+        let response = kinds.iter().position(|k| *k == "llm_response");
+        let first_call = kinds.iter().position(|k| *k == "tool_call");
+        assert!(
+            response.is_some() && response < first_call,
+            "round {round}: {kinds:?}"
+        );
+        assert_eq!(kinds.iter().filter(|k| **k == "tool_call").count(), 2);
+    }
+}
+
+/// A file someone put where a response's parts go (a folder) cannot stop the session's
+/// events: each is recorded, and the hook's log says what could not be folded.
+#[test]
+fn a_response_file_in_the_way_never_costs_an_event() {
+    let env = TestEnv::new();
+    let payloads = recorded_payloads();
+    for (i, payload) in payloads.iter().enumerate() {
+        gemini_hook(&env, payload, true);
+        if payload["hook_event_name"] == "BeforeModel" && i < 5 {
+            std::fs::create_dir_all(env.store().join(SESSION).join(".response.taken/x")).unwrap();
+        }
+    }
+    let events = env.events(SESSION);
+    for kind in [
+        "tool_call",
+        "tool_result",
+        "assistant_response",
+        "session_end",
+    ] {
+        assert_eq!(of_type(&events, kind).len(), 1, "{kind}: {events:#?}");
+    }
+    let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap_or_default();
+    assert!(log.contains(".response"), "{log}");
 }
 
 /// The response is recorded at the session's next event, whichever it is, with its last

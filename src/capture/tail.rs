@@ -28,10 +28,12 @@ pub(crate) fn search_from_end<T>(
     let mut window = FIRST_LOOK;
     loop {
         let start = end.saturating_sub(window).max(len.saturating_sub(limit));
-        file.seek(SeekFrom::Start(start)).ok()?;
-        let mut buf = Vec::with_capacity((end - start) as usize + carry.len());
-        file.by_ref().take(end - start).read_to_end(&mut buf).ok()?;
-        if buf.len() as u64 != end - start {
+        // One byte before the look too: whether its first line starts there.
+        let from = start.saturating_sub(1);
+        file.seek(SeekFrom::Start(from)).ok()?;
+        let mut buf = Vec::with_capacity((end - from) as usize + carry.len());
+        file.by_ref().take(end - from).read_to_end(&mut buf).ok()?;
+        if buf.len() as u64 != end - from {
             // The file shrank under us: what it holds now is not what was measured.
             return None;
         }
@@ -41,10 +43,7 @@ pub(crate) fn search_from_end<T>(
         let body_from = if start == 0 {
             0
         } else {
-            match buf.iter().position(|&b| b == b'\n') {
-                Some(i) => i + 1,
-                None => buf.len(),
-            }
+            memchr::memchr(b'\n', &buf).map_or(buf.len(), |i| i + 1)
         };
         for line in buf[body_from..].split(|&b| b == b'\n').rev() {
             if line.trim_ascii().is_empty() {
@@ -57,8 +56,7 @@ pub(crate) fn search_from_end<T>(
         if start == 0 || start <= len.saturating_sub(limit) {
             return None;
         }
-        buf.truncate(body_from);
-        carry = buf;
+        carry = buf[usize::from(from < start)..body_from].to_vec();
         end = start;
         window = window.saturating_mul(4);
     }
@@ -98,6 +96,30 @@ mod tests {
         let text = format!("{}\nb\nc\n", "a".repeat(100));
         assert_eq!(lines_seen(&text, 10), ["c", "b"]);
         assert_eq!(lines_seen(&text, 200), ["c", "b", &"a".repeat(100)]);
+        // A line that starts where the limit falls is whole.
+        assert_eq!(lines_seen(&text, 4), ["c", "b"]);
+        assert_eq!(lines_seen(&text, 5), ["c", "b"]);
+        assert_eq!(lines_seen(&text, 3), ["c"]);
+    }
+
+    #[test]
+    fn every_limit_hands_over_exactly_the_lines_wholly_within_it() {
+        let text = "one\n\ntwo three\nfour\n\n\nfive six seven\neight";
+        let len = text.len();
+        for limit in 0..=len + 1 {
+            // A line is whole within the limit when it starts at or after the limit's first byte.
+            let first = len.saturating_sub(limit);
+            let mut expected = Vec::new();
+            let mut at = 0;
+            for line in text.split('\n') {
+                if at >= first && !line.is_empty() {
+                    expected.push(line.to_owned());
+                }
+                at += line.len() + 1;
+            }
+            expected.reverse();
+            assert_eq!(lines_seen(text, limit as u64), expected, "limit {limit}");
+        }
     }
 
     #[test]

@@ -16,6 +16,8 @@ pub(crate) const PENDING: &str = ".pending";
 pub(crate) const RESPONSE: &str = ".response";
 pub(crate) const RESPONSE_FINISHED: &str = ".response.finished";
 pub(crate) const RESPONSE_TAKEN: &str = ".response.taken";
+/// Held while a response is folded into its event (see [`super::lock::Step::Responses`]).
+pub(crate) const RESPONSE_LOCK: &str = ".response.lock";
 /// Held by a follower while it checks for and records a session's late answer.
 pub(crate) const LATE_ANSWER_LOCK: &str = ".late-answer.lock";
 /// What an import read of its transcript (opaque to the store: the importer's record).

@@ -37,18 +37,32 @@ impl LockGuard {
     }
 }
 
-/// A session's lock for one step of capture that checks the session and then writes to it
-/// (recording an answer that came late): two processes doing that step are taken one after the
-/// other, so the second sees what the first wrote. Released when dropped.
+/// A step of capture that checks a session and then writes to it, which two processes may
+/// take at once: each has a lock of its own in the session's folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Recording an answer that came late (Copilot's): the session end and its followers.
+    LateAnswer,
+    /// Folding a streamed response into its event (Gemini CLI's): hooks of calls run at once
+    /// must not write their events before the response that made the calls.
+    Responses,
+}
+
+/// A session's lock for one [`Step`]: processes taking the step go one after the other, so the
+/// second sees what the first wrote. Released when dropped.
 pub struct StepLock {
     _guard: LockGuard,
 }
 
 impl super::Store {
-    /// Takes the lock for recording `session_id`'s late answer, waiting at most `wait`.
-    pub fn lock_late_answer(&self, session_id: &str, wait: Duration) -> Result<StepLock> {
+    /// Takes the lock of `step` for `session_id`, waiting at most `wait`.
+    pub fn lock_step(&self, session_id: &str, step: Step, wait: Duration) -> Result<StepLock> {
         let folder = self.session_folder(session_id)?;
-        let guard = lock_exclusive(&folder, super::layout::LATE_ANSWER_LOCK, wait)?;
+        let name = match step {
+            Step::LateAnswer => super::layout::LATE_ANSWER_LOCK,
+            Step::Responses => super::layout::RESPONSE_LOCK,
+        };
+        let guard = lock_exclusive(&folder, name, wait)?;
         Ok(StepLock { _guard: guard })
     }
 }

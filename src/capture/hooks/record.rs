@@ -21,7 +21,9 @@ use crate::model::policy::DENIED_KEY;
 use crate::model::tools::{self, ToolKind};
 use crate::model::view;
 use crate::model::{Agent, Event, EventType, SessionMeta};
-use crate::store::{CallKey, ClaimedCall, Store, StoreError, subagent_session_id};
+use crate::store::{
+    CallKey, ClaimedCall, HOOK_LOCK_WAIT, Step, StepLock, Store, StoreError, subagent_session_id,
+};
 
 /// Payload fields that say where a session lives, not what happened in it.
 const PLUMBING: [&str; 1] = ["transcript_path"];
@@ -155,14 +157,11 @@ pub fn record_late_answer(
         for_the_file: true,
     };
     let text = super::copilot::answer_when_written(Path::new(&path), how);
-    // Followers of one session (one per session end) may find the answer at the same moment:
-    // one at a time checks that it is still to be recorded, and records it.
-    let _one_at_a_time = store.lock_late_answer(session, FOLLOWER_LOCK_WAIT)?;
-    if pending_answer(store, payload, session).is_none_or(|(pending, _)| pending != stop) {
-        return Ok(LateAnswer::NotPending);
-    }
-    if !only_ends_after(store, session, &stop) {
-        return Ok(LateAnswer::SessionWentOn);
+    // Followers of one session (one per session end) and the session ends themselves may find
+    // the answer at the same moment: one at a time checks that it is still due, and records it.
+    let _one_at_a_time = lock_or_go_on(store, session, Step::LateAnswer, FOLLOWER_LOCK_WAIT)?;
+    if let Some(not_due) = not_due(store, payload, session, &stop) {
+        return Ok(not_due);
     }
     let Some(text) = text else {
         return Ok(LateAnswer::NotWritten);
@@ -179,6 +178,31 @@ pub fn record_late_answer(
     let late = recorder.late(session, stop, text);
     recorder.write(session, late)?;
     Ok(LateAnswer::Recorded)
+}
+
+/// Why the answer of the turn `stop` ended is no longer to be recorded late, if it is not:
+/// it was recorded since, or the session went on.
+fn not_due(store: &Store, payload: &HookPayload, session: &str, stop: &str) -> Option<LateAnswer> {
+    if pending_answer(store, payload, session).is_none_or(|(pending, _)| pending != stop) {
+        return Some(LateAnswer::NotPending);
+    }
+    (!only_ends_after(store, session, stop)).then_some(LateAnswer::SessionWentOn)
+}
+
+/// Takes `step`'s lock on `session`. A lock that stays busy for `wait` is an error; a lock
+/// that cannot be had at all (its file is a link or a folder someone put there) is gone
+/// without: the lock only orders the step's takers, and the step must still be taken.
+fn lock_or_go_on(
+    store: &Store,
+    session: &str,
+    step: Step,
+    wait: Duration,
+) -> Result<Option<StepLock>, StoreError> {
+    match store.lock_step(session, step, wait) {
+        Ok(lock) => Ok(Some(lock)),
+        Err(busy @ StoreError::LockTimeout(_)) => Err(busy),
+        Err(_) => Ok(None),
+    }
 }
 
 /// Whether nothing but the session's end came after the event `stop`: else the session went
@@ -460,16 +484,27 @@ impl Recorder<'_> {
     /// writes it behind its hooks) and it can be read now: an `assistant_response`
     /// marked `late`, under the stop's event. None in every other case, and for every agent
     /// that hands over its answer in the payload.
-    fn late_answer(&self, session: &str) -> Vec<Event> {
+    ///
+    /// Followers of an earlier session end may be recording the same answer: the lock they
+    /// take is held from the check until the caller has written (the lock is returned with the
+    /// events); when it stays busy, the answer is left to them.
+    fn late_answer(&self, session: &str) -> (Vec<Event>, Option<StepLock>) {
         let Some((stop, path)) = pending_answer(self.store, self.payload, session) else {
-            return Vec::new();
+            return (Vec::new(), None);
         };
         let how = super::copilot::IN_A_HOOK;
         let Some(text) = super::copilot::answer_when_written(Path::new(&path), how) else {
             self.answer_pending.set(true);
-            return Vec::new();
+            return (Vec::new(), None);
         };
-        self.late(session, stop, text)
+        let Ok(lock) = lock_or_go_on(self.store, session, Step::LateAnswer, HOOK_LOCK_WAIT) else {
+            self.answer_pending.set(true);
+            return (Vec::new(), None);
+        };
+        if not_due(self.store, self.payload, session, &stop).is_some() {
+            return (Vec::new(), lock);
+        }
+        (self.late(session, stop, text), lock)
     }
 
     /// `text`, the answer of the turn `stop` ended, recorded late under it.
@@ -521,14 +556,36 @@ impl Recorder<'_> {
         }
     }
 
+    /// Records the payload's event in `session`, after the streamed response it follows. A
+    /// response that cannot be folded (a file someone put in its place, a full disk) is the
+    /// error returned, once the event itself is recorded.
     fn in_session(&self, session: &str) -> Result<(), StoreError> {
-        let p = self.payload;
-        if streams(p.agent) {
-            self.close_finished_response(session)?;
-            if matches!(p.event, HookEvent::Stop | HookEvent::SessionEnd) {
-                self.close_response(session)?;
-            }
+        let folded = if streams(self.payload.agent) {
+            self.fold_responses(session)
+        } else {
+            Ok(())
+        };
+        let recorded = self.event_in_session(session);
+        recorded.and(folded)
+    }
+
+    /// Folds the response whose last chunk came at an earlier hook, and at a turn's answer or
+    /// the session's end an open one too, under the session's response lock: hooks of the
+    /// calls a response made may run at once, and each waits for the lock, so the one that
+    /// folds the response has written it before any of them writes its own event.
+    fn fold_responses(&self, session: &str) -> Result<(), StoreError> {
+        // Busy past a hook's wait, or not to be had: the fold goes on without it.
+        let _one_at_a_time =
+            lock_or_go_on(self.store, session, Step::Responses, HOOK_LOCK_WAIT).unwrap_or_default();
+        self.close_finished_response(session)?;
+        if matches!(self.payload.event, HookEvent::Stop | HookEvent::SessionEnd) {
+            self.close_response(session)?;
         }
+        Ok(())
+    }
+
+    fn event_in_session(&self, session: &str) -> Result<(), StoreError> {
+        let p = self.payload;
         let (kind, mut data) = match &p.event {
             HookEvent::SessionStart => {
                 let mut data =
@@ -555,7 +612,7 @@ impl Recorder<'_> {
                 let mut data = Map::new();
                 self.copy(&mut data, &["reason", "cwd"]);
                 self.keep_unknown(&mut data);
-                let mut events = self.late_answer(session);
+                let (mut events, _one_at_a_time) = self.late_answer(session);
                 events.push(self.event(EventType::SessionEnd, session, data));
                 return self.write(session, events);
             }

@@ -351,8 +351,8 @@ fn tokens(t: &Value) -> Tokens {
 }
 
 /// How far back from a chat's end [`tokens_of_response`] looks: a hook must stay fast on a long
-/// chat, and the response it looks for is the chat's last or nearly.
-const CHAT_TAIL: u64 = 4 * 1024 * 1024;
+/// chat, and the message it looks for is the chat's last `gemini` message.
+const CHAT_TAIL: u64 = 1024 * 1024;
 
 /// The counts a model response's hooks passed on: what finds its message in the chat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -362,11 +362,11 @@ pub struct ReportedCounts {
     pub total: u64,
 }
 
-/// The exact tokens of the model response the hooks counted as `reported`, from the last
-/// `gemini` message of the chat at `chat` whose prompt, output and total counts are the same
-/// (Gemini CLI writes a response's message, with all its counts, once the response has
-/// streamed, before it goes on); `None` when the chat cannot be read or its last
-/// [`CHAT_TAIL`] bytes hold no such message.
+/// The exact tokens of the model response the hooks counted as `reported`, from the chat at
+/// `chat`: Gemini CLI writes a response's message, with all its counts, once the response has
+/// streamed and before it goes on, so it is the chat's last `gemini` message, taken when its
+/// prompt, output and total counts are the same. `None` when the chat cannot be read, its
+/// last [`CHAT_TAIL`] bytes hold no `gemini` message, or the last one is another response's.
 pub fn tokens_of_response(chat: &Path, reported: ReportedCounts) -> Option<Tokens> {
     #[derive(serde::Deserialize)]
     struct Message {
@@ -374,9 +374,10 @@ pub fn tokens_of_response(chat: &Path, reported: ReportedCounts) -> Option<Token
         kind: Option<String>,
         tokens: Option<Value>,
     }
+    let tokens_key = memchr::memmem::Finder::new(b"\"tokens\"");
     crate::capture::tail::search_from_end(chat, CHAT_TAIL, |line| {
         use std::ops::ControlFlow::{Break, Continue};
-        if !line.windows(8).any(|w| w == b"\"tokens\"") {
+        if tokens_key.find(line).is_none() {
             return Continue(());
         }
         let Ok(Message {
@@ -386,16 +387,15 @@ pub fn tokens_of_response(chat: &Path, reported: ReportedCounts) -> Option<Token
         else {
             return Continue(());
         };
+        if kind != "gemini" {
+            return Continue(());
+        }
         let counts = ReportedCounts {
             prompt: count(&t, "input"),
             candidates: count(&t, "output"),
             total: count(&t, "total"),
         };
-        if kind == "gemini" && counts == reported {
-            Break(Some(tokens(&t)))
-        } else {
-            Continue(())
-        }
+        Break((counts == reported).then(|| tokens(&t)))
     })
 }
 
@@ -418,15 +418,22 @@ mod tests {
             candidates: 9,
             total: 63,
         };
-        let tokens = tokens_of_response(&chat, first).unwrap();
-        assert_eq!((tokens.input, tokens.cache_read), (30, 20));
-        assert_eq!((tokens.output, tokens.reasoning), (13, 4));
         let last = ReportedCounts {
             prompt: 70,
             candidates: 3,
             total: 73,
         };
         assert_eq!(tokens_of_response(&chat, last).unwrap().input, 70);
+        // Only the last response is looked for: an earlier one is not what a hook folds.
+        assert_eq!(tokens_of_response(&chat, first), None);
+        // The chat as it was when the first response had streamed.
+        let whole = std::fs::read_to_string(&chat).unwrap();
+        let first_message = whole.find("\"total\":63").unwrap();
+        let end = first_message + whole[first_message..].find('\n').unwrap() + 1;
+        std::fs::write(&chat, &whole[..end]).unwrap();
+        let tokens = tokens_of_response(&chat, first).unwrap();
+        assert_eq!((tokens.input, tokens.cache_read), (30, 20));
+        assert_eq!((tokens.output, tokens.reasoning), (13, 4));
         let unknown = ReportedCounts { total: 64, ..first };
         assert_eq!(tokens_of_response(&chat, unknown), None);
         assert_eq!(tokens_of_response(&dir.path().join("none"), first), None);
