@@ -155,46 +155,53 @@ fn assert_no_response_left(env: &TestEnv) {
     }
 }
 
-/// Gemini CLI's hooks drop the cached part of a prompt; the chat the payloads name
-/// (`transcript_path`) has it, written before the hook after a response's last chunk runs:
-/// the response is recorded then, with the chat's counts, and its cached input priced as such.
-#[test]
-fn a_responses_cached_input_is_taken_from_geminis_chat() {
-    let env = TestEnv::new();
-    let chat = env.path().join("chat.jsonl");
+/// Plays the recorded run through `hook`, each payload naming a chat (in `dir`) that holds
+/// what Gemini had written to it by then: up to the last response that had finished.
+pub(crate) fn play_with_a_growing_chat(dir: &Path, mut hook: impl FnMut(&Value)) {
+    let chat = dir.join("chat.jsonl");
     let whole = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("docs/agents/recorded/gemini-cli-0.61.0-session.jsonl"),
     )
     .unwrap();
     let lines: Vec<&str> = whole.lines().collect();
-    // Where the chat holds each response's message (the total counts of the two responses).
-    let written_by = |total: u64| {
-        let key = format!("\"total\":{total}");
-        lines.iter().rposition(|l| l.contains(&key)).unwrap()
-    };
     let first_gemini = lines
         .iter()
         .position(|l| l.contains("\"type\":\"gemini\""))
         .unwrap();
+    // The first response's message, written again with its calls (same counts).
+    let first_written = lines
+        .iter()
+        .rposition(|l| l.contains("\"total\":63"))
+        .unwrap();
     let mut finished = 0;
     for mut payload in recorded_payloads() {
-        // The chat as Gemini has written it by this hook: up to the last response finished.
         let upto = match finished {
             0 => first_gemini,
-            1 => written_by(63) + 1,
+            1 => first_written + 1,
             _ => lines.len(),
         };
         std::fs::write(&chat, lines[..upto].join("\n") + "\n").unwrap();
         payload["transcript_path"] = chat.to_string_lossy().into_owned().into();
-        let run = gemini_hook(&env, &payload, true);
-        assert_eq!(run.code, 0, "{run:?}");
+        hook(&payload);
         if payload["hook_event_name"] == "AfterModel"
             && payload.to_string().contains("finishReason")
         {
             finished += 1;
         }
     }
+}
+
+/// Gemini CLI's hooks drop the cached part of a prompt; the chat the payloads name
+/// (`transcript_path`) has it, written before the hook after a response's last chunk runs:
+/// the response is recorded then, with the chat's counts, and its cached input priced as such.
+#[test]
+fn a_responses_cached_input_is_taken_from_geminis_chat() {
+    let env = TestEnv::new();
+    play_with_a_growing_chat(env.path(), |payload| {
+        let run = gemini_hook(&env, payload, true);
+        assert_eq!(run.code, 0, "{run:?}");
+    });
     assert_recorded_run(&env, SESSION, true);
     assert_no_response_left(&env);
     // Cost prices the 20 cached tokens at the cache-read rate: less than all 50 as fresh.

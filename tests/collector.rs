@@ -803,3 +803,34 @@ fn a_proxy_whose_collector_is_down_records_locally() {
     assert_eq!(kinds.first().map(String::as_str), Some("session_start"));
     assert_eq!(kinds.last().map(String::as_str), Some("session_end"));
 }
+
+/// Gemini CLI's hooks drop a response's cached count; the hook on the agent's machine reads it
+/// from Gemini's chat and sends it, so the collector (which reads no path a client names)
+/// records the same exact counts a local store does.
+#[test]
+fn gemini_hooks_through_the_collector_keep_the_chats_exact_counts() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (_server, port) = server(&env, &storage, &[]);
+    let endpoint = format!("http://127.0.0.1:{port}");
+    crate::agent_gemini::play_with_a_growing_chat(env.path(), |payload| {
+        let event = payload["hook_event_name"].as_str().unwrap();
+        let (run, _) = hook_to(&env, &endpoint, None, event, payload);
+        assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    });
+    let session = "629cab06-47bb-41bc-afb3-1479ecd94e67";
+    let responses: Vec<Value> =
+        std::fs::read_to_string(storage.join(session).join("events.ndjson"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|e| e["event_type"] == "llm_response")
+            .collect();
+    assert_eq!(responses.len(), 2);
+    let usage = &responses[0]["data"]["usage"];
+    assert_eq!(
+        (&usage["input_tokens"], &usage["cache_read_input_tokens"]),
+        (&json!(30), &json!(20)),
+        "{usage}"
+    );
+}

@@ -17,7 +17,8 @@ use serde_json::{Map, Value};
 
 use super::attribution::{Attribution, Git};
 use super::guard::Denial;
-use super::hooks::{self, Answer, HookPayload, Signals};
+use super::hooks::{self, Answer, HookPayload, LastResponse, Signals};
+use super::import::gemini_chat::ResponseCounts;
 use super::sink::Privacy;
 use crate::model::Agent;
 
@@ -33,6 +34,10 @@ pub struct HookCall {
     /// The agent's last answer, when the hook found it (read from a local transcript).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answer: Option<String>,
+    /// The counts of the agent's last model response, when its hooks pass on only part of
+    /// them (read from Gemini CLI's chat on the hook's machine).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_response: Option<ResponseCounts>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub denial: Option<WireDenial>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -125,6 +130,7 @@ impl HookCall {
             payload: fields,
             agent: payload.agent.name().to_owned(),
             answer,
+            last_response: payload.last_response.as_ref().and_then(LastResponse::read),
             denial: denial.map(|d| WireDenial {
                 rule: d.rule.to_owned(),
                 pattern: d.pattern.clone(),
@@ -159,6 +165,7 @@ impl HookCall {
         let bytes = serde_json::to_vec(&Value::Object(fields)).unwrap_or_default();
         let mut payload = hooks::read_payload(&self.event, &bytes, &signals)?;
         payload.answer = self.answer.clone().map(Answer::Text);
+        payload.last_response = self.last_response.map(LastResponse::Sent);
         Ok(payload)
     }
 

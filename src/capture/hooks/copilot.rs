@@ -192,6 +192,7 @@ fn finish(
         agent_id,
         tool,
         unknown,
+        last_response: None,
         fields: f.0,
         event,
     })

@@ -20,9 +20,9 @@
 
 use serde_json::{Map, Value};
 
-use super::payload::{Answer, Fields, HookEvent, HookPayload, PayloadError};
+use super::payload::{Answer, Fields, HookEvent, HookPayload, LastResponse, PayloadError};
 use crate::capture::import::agent_log::{count, usage_value};
-use crate::capture::import::gemini_chat::{self, ReportedCounts};
+use crate::capture::import::gemini_chat::ReportedCounts;
 use crate::model::{Agent, Tokens};
 
 /// Gemini's events that no other agent sends: a payload naming one of them is Gemini's.
@@ -143,6 +143,7 @@ pub(super) fn read(arg: &str, fields: Map<String, Value>) -> Result<HookPayload,
         }
     }
     let cwd = f.optional("cwd")?;
+    let last_response = f.text("transcript_path").map(LastResponse::GeminiChat);
     let text = |key: &str| f.text(key);
     let answer = match event {
         HookEvent::Stop => text("prompt_response").map(Answer::Text),
@@ -164,6 +165,7 @@ pub(super) fn read(arg: &str, fields: Map<String, Value>) -> Result<HookPayload,
         agent_id: None,
         tool,
         unknown: f.unknown(KNOWN),
+        last_response,
         fields: f.0,
         event,
     })
@@ -243,21 +245,21 @@ fn tokens(usage: &Value) -> Tokens {
 
 /// The exact usage of a finished response whose `data` (its last chunk's fields) holds the
 /// counts the hooks passed on (`reported_usage`), in the store's convention: Gemini CLI
-/// 0.61.0's hooks drop the cached part of the prompt (see [`tokens`]), but its chat (the
-/// payload's `transcript_path`) holds every count of the same response. `None` when the hooks'
-/// counts are whole already, or the chat does not hold the response.
+/// 0.61.0's hooks drop the cached part of the prompt (see [`tokens`]), but its chat holds
+/// every count of the same response ([`HookPayload::last_response`]). `None` when the hooks'
+/// counts are whole already, or the chat's last response is not this one.
 pub(super) fn exact_usage(payload: &HookPayload, data: &Map<String, Value>) -> Option<Value> {
     let reported = data.get("reported_usage")?;
     if payload.agent != Agent::GeminiCli || reported.get("cachedContentTokenCount").is_some() {
         return None;
     }
-    let chat = std::path::Path::new(payload.str_field("transcript_path")?);
     let counts = ReportedCounts {
         prompt: count(reported, "promptTokenCount"),
         candidates: count(reported, "candidatesTokenCount"),
         total: count(reported, "totalTokenCount"),
     };
-    gemini_chat::tokens_of_response(chat, counts).map(|tokens| usage_value(&tokens))
+    let last = payload.last_response.as_ref()?.read()?;
+    (last.reported == counts).then(|| usage_value(&last.tokens))
 }
 
 /// Gemini CLI's denial (docs/agents.md §3.3, observed on 0.61.0): the JSON object alone on

@@ -27,7 +27,7 @@ mod spawn;
 pub mod vscode;
 
 pub use outcome::Outcome;
-pub use payload::{Answer, HOOK_ARGS, HookEvent, HookPayload, PayloadError, ToolUse};
+pub use payload::{Answer, HOOK_ARGS, HookEvent, HookPayload, LastResponse, PayloadError, ToolUse};
 pub use record::{
     LateAnswer, Recorded, judge, outcome, record, record_attributed, record_late_answer,
 };

@@ -178,6 +178,31 @@ pub struct HookPayload {
     pub fields: Map<String, Value>,
     /// The names in `fields` the wire module did not know, in the order sent.
     pub unknown: Vec<String>,
+    /// Where the exact counts of the agent's last model response are, when its hooks pass on
+    /// only part of them (Gemini CLI).
+    pub last_response: Option<LastResponse>,
+}
+
+/// Where the exact counts of an agent's last model response are.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LastResponse {
+    /// Gemini CLI's chat at this path (the payload's `transcript_path`).
+    GeminiChat(String),
+    /// Read from the chat on the hook's machine and sent with the payload (to a collector,
+    /// which never reads a path a client names).
+    Sent(crate::capture::import::gemini_chat::ResponseCounts),
+}
+
+impl LastResponse {
+    /// The counts: the chat's, read now, or the ones sent.
+    pub fn read(&self) -> Option<crate::capture::import::gemini_chat::ResponseCounts> {
+        match self {
+            LastResponse::GeminiChat(path) => {
+                crate::capture::import::gemini_chat::last_response(std::path::Path::new(path))
+            }
+            LastResponse::Sent(counts) => Some(*counts),
+        }
+    }
 }
 
 impl HookPayload {

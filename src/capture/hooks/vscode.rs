@@ -79,6 +79,7 @@ pub(super) fn read(arg: &str, fields: Map<String, Value>) -> Result<HookPayload,
         agent_id,
         tool,
         unknown: f.unknown(KNOWN),
+        last_response: None,
         fields: f.0,
         event,
     })

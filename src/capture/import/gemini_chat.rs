@@ -355,19 +355,25 @@ fn tokens(t: &Value) -> Tokens {
 const CHAT_TAIL: u64 = 1024 * 1024;
 
 /// The counts a model response's hooks passed on: what finds its message in the chat.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReportedCounts {
     pub prompt: u64,
     pub candidates: u64,
     pub total: u64,
 }
 
-/// The exact tokens of the model response the hooks counted as `reported`, from the chat at
-/// `chat`: Gemini CLI writes a response's message, with all its counts, once the response has
-/// streamed and before it goes on, so it is the chat's last `gemini` message, taken when its
-/// prompt, output and total counts are the same. `None` when the chat cannot be read, its
-/// last [`CHAT_TAIL`] bytes hold no `gemini` message, or the last one is another response's.
-pub fn tokens_of_response(chat: &Path, reported: ReportedCounts) -> Option<Tokens> {
+/// The last model response of a chat: the counts hooks pass on for it, and all of its tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ResponseCounts {
+    pub reported: ReportedCounts,
+    pub tokens: Tokens,
+}
+
+/// The last model response of the chat at `chat`: Gemini CLI writes a response's message,
+/// with all its counts, once the response has streamed and before it goes on, so the hook
+/// after a response's last chunk finds that response here. `None` when the chat cannot be
+/// read, or its last [`CHAT_TAIL`] bytes hold no `gemini` message with tokens.
+pub fn last_response(chat: &Path) -> Option<ResponseCounts> {
     #[derive(serde::Deserialize)]
     struct Message {
         #[serde(rename = "type")]
@@ -380,22 +386,20 @@ pub fn tokens_of_response(chat: &Path, reported: ReportedCounts) -> Option<Token
         if tokens_key.find(line).is_none() {
             return Continue(());
         }
-        let Ok(Message {
-            kind: Some(kind),
-            tokens: Some(t),
-        }) = serde_json::from_slice::<Message>(line)
-        else {
-            return Continue(());
-        };
-        if kind != "gemini" {
-            return Continue(());
+        match serde_json::from_slice::<Message>(line) {
+            Ok(Message {
+                kind: Some(kind),
+                tokens: Some(t),
+            }) if kind == "gemini" => Break(Some(ResponseCounts {
+                reported: ReportedCounts {
+                    prompt: count(&t, "input"),
+                    candidates: count(&t, "output"),
+                    total: count(&t, "total"),
+                },
+                tokens: tokens(&t),
+            })),
+            _ => Continue(()),
         }
-        let counts = ReportedCounts {
-            prompt: count(&t, "input"),
-            candidates: count(&t, "output"),
-            total: count(&t, "total"),
-        };
-        Break((counts == reported).then(|| tokens(&t)))
     })
 }
 
@@ -404,39 +408,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_responses_exact_tokens_are_found_in_the_chat_by_its_reported_counts() {
+    fn a_chats_last_response_has_every_count() {
         let dir = tempfile::tempdir().unwrap();
         let chat = dir.path().join("session.jsonl");
-        std::fs::copy(
+        let whole = std::fs::read_to_string(
             Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("docs/agents/recorded/gemini-cli-0.61.0-session.jsonl"),
-            &chat,
         )
         .unwrap();
-        let first = ReportedCounts {
-            prompt: 50,
-            candidates: 9,
-            total: 63,
+        std::fs::write(&chat, &whole).unwrap();
+        let last = last_response(&chat).unwrap();
+        let reported = |prompt, candidates, total| ReportedCounts {
+            prompt,
+            candidates,
+            total,
         };
-        let last = ReportedCounts {
-            prompt: 70,
-            candidates: 3,
-            total: 73,
-        };
-        assert_eq!(tokens_of_response(&chat, last).unwrap().input, 70);
-        // Only the last response is looked for: an earlier one is not what a hook folds.
-        assert_eq!(tokens_of_response(&chat, first), None);
+        assert_eq!(last.reported, reported(70, 3, 73));
+        assert_eq!(last.tokens.input, 70);
         // The chat as it was when the first response had streamed.
-        let whole = std::fs::read_to_string(&chat).unwrap();
         let first_message = whole.find("\"total\":63").unwrap();
         let end = first_message + whole[first_message..].find('\n').unwrap() + 1;
         std::fs::write(&chat, &whole[..end]).unwrap();
-        let tokens = tokens_of_response(&chat, first).unwrap();
-        assert_eq!((tokens.input, tokens.cache_read), (30, 20));
-        assert_eq!((tokens.output, tokens.reasoning), (13, 4));
-        let unknown = ReportedCounts { total: 64, ..first };
-        assert_eq!(tokens_of_response(&chat, unknown), None);
-        assert_eq!(tokens_of_response(&dir.path().join("none"), first), None);
+        let first = last_response(&chat).unwrap();
+        assert_eq!(first.reported, reported(50, 9, 63));
+        assert_eq!((first.tokens.input, first.tokens.cache_read), (30, 20));
+        assert_eq!((first.tokens.output, first.tokens.reasoning), (13, 4));
+        // Before any response.
+        let header = whole.find('\n').unwrap() + 1;
+        std::fs::write(&chat, &whole[..header]).unwrap();
+        assert_eq!(last_response(&chat), None);
+        assert_eq!(last_response(&dir.path().join("none")), None);
     }
 
     #[test]
