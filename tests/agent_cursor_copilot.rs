@@ -599,6 +599,64 @@ fn a_lock_in_the_way_never_costs_the_late_answer() {
     assert_eq!(answers[1]["data"]["text"], "done");
 }
 
+/// With a collector (`AGENT_STRACE_ENDPOINT`), which reads no file a client names: the stop
+/// says the answer is still to come, the collector's answer to the session's end says it is
+/// still due, and a follower on this machine sends it from Copilot's `events.jsonl` (where
+/// Copilot writes it, under `$HOME/.copilot/session-state/<id>/`) once it is written.
+#[test]
+fn a_copilot_answer_written_after_the_sessions_end_reaches_the_collector() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (_server, port) = crate::collector::server(&env, &storage, &[]);
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let steps = recorded_copilot(&env, false);
+    let transcript = env.home.path().join("events.jsonl");
+    let whole = std::fs::read_to_string(&transcript).unwrap();
+    std::fs::remove_file(&transcript).unwrap();
+    let steps: Vec<(Vec<String>, Value)> = steps.into_iter().map(|(e, p)| (vec![e], p)).collect();
+    play(
+        &env,
+        &steps,
+        &[("AGENT_STRACE_ENDPOINT", endpoint.as_str())],
+    );
+    assert!(!env.store().join(COPILOT_SESSION).exists(), "recorded here");
+    let answers = || -> Vec<Value> {
+        std::fs::read_to_string(storage.join(COPILOT_SESSION).join("events.ndjson"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|e| e["event_type"] == "assistant_response")
+            .collect()
+    };
+    let stop = answers();
+    assert_eq!(stop.len(), 1);
+    assert_eq!(
+        stop[0]["data"]["answer_pending_from"], "",
+        "no path of this machine"
+    );
+    let layout = env
+        .home
+        .path()
+        .join(".copilot/session-state")
+        .join(COPILOT_SESSION);
+    std::fs::create_dir_all(&layout).unwrap();
+    std::fs::write(layout.join("events.jsonl"), &whole).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while answers().len() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let answers = answers();
+    assert_eq!(answers.len(), 2, "{answers:#?}");
+    assert_eq!(answers[1]["data"]["text"], "done");
+    assert_eq!(answers[1]["data"]["late"], true);
+    assert_eq!(answers[1]["parent_id"], answers[0]["event_id"]);
+    assert!(
+        !env.store().join("hook-errors.log").exists(),
+        "{:?}",
+        std::fs::read_to_string(env.store().join("hook-errors.log"))
+    );
+}
+
 /// A session resumed before the follower found its answer: the file's last answer may now be
 /// the new turn's, which that turn's hooks record; the follower records nothing.
 #[test]

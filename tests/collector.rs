@@ -14,7 +14,7 @@ use crate::common::TestEnv;
 use crate::common::net::{Background, free_port, wait_for_port};
 
 /// A collector on a free port, writing `storage`.
-fn server(env: &TestEnv, storage: &Path, extra: &[&str]) -> (Background, u16) {
+pub(crate) fn server(env: &TestEnv, storage: &Path, extra: &[&str]) -> (Background, u16) {
     let port = free_port();
     let port_text = port.to_string();
     let mut args = vec![

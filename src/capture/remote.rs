@@ -34,6 +34,13 @@ pub struct HookCall {
     /// The agent's last answer, when the hook found it (read from a local transcript).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answer: Option<String>,
+    /// The agent's last answer was not written yet when the hook looked for it (Copilot writes
+    /// it behind its hooks): a follower on the hook's machine looks again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub answer_pending: bool,
+    /// From such a follower, on a session's end: the answer found since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late_answer: Option<String>,
     /// The counts of the agent's last model response, when its hooks pass on only part of
     /// them (read from Gemini CLI's chat on the hook's machine).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -129,7 +136,10 @@ impl HookCall {
             event: event.to_owned(),
             payload: fields,
             agent: payload.agent.name().to_owned(),
+            answer_pending: answer.is_none()
+                && matches!(payload.answer, Some(Answer::CopilotEvents(_))),
             answer,
+            late_answer: None,
             last_response: payload.last_response.as_ref().and_then(LastResponse::read),
             denial: denial.map(|d| WireDenial {
                 rule: d.rule.to_owned(),
@@ -164,7 +174,11 @@ impl HookCall {
         }
         let bytes = serde_json::to_vec(&Value::Object(fields)).unwrap_or_default();
         let mut payload = hooks::read_payload(&self.event, &bytes, &signals)?;
-        payload.answer = self.answer.clone().map(Answer::Text);
+        payload.answer = match (&self.answer, self.answer_pending) {
+            (Some(text), _) => Some(Answer::Text(text.clone())),
+            (None, true) => Some(Answer::Elsewhere),
+            (None, false) => None,
+        };
         payload.last_response = self.last_response.map(LastResponse::Sent);
         Ok(payload)
     }

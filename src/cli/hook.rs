@@ -191,6 +191,13 @@ fn record(
     // what the policy stops (nor block what it allows).
     let attribution = (payload.event == HookEvent::SessionStart).then(|| attribution(&payload));
     let sink = Sink::new(privacy);
+    if args.late_answer
+        && let Some(endpoint) = endpoint
+    {
+        return send_late_answer(endpoint, args, &stdin, &payload, &sink)
+            .map(|()| (payload.agent, Outcome::Allow))
+            .map_err(|why| (Some(store), why));
+    }
     if args.late_answer {
         return match hooks::record_late_answer(&store, &payload, &sink, LATE_ANSWER_WAIT) {
             // A store removed in the meantime is not made again for a line in its log.
@@ -216,7 +223,13 @@ fn record(
             denial.as_ref(),
             attribution.as_ref(),
         ) {
-            Ok(()) => return Ok((payload.agent, hooks::outcome(&payload, denial.as_ref()))),
+            Ok(answer) => {
+                // The collector's session still waits for the answer the agent writes here.
+                if collector_waits_for_answer(&answer) {
+                    follow_late_answer(&stdin, &store, args);
+                }
+                return Ok((payload.agent, hooks::outcome(&payload, denial.as_ref())));
+            }
             Err(why) => log(
                 args,
                 &store,
@@ -345,7 +358,7 @@ fn send(
     sink: &Sink,
     denial: Option<&crate::capture::guard::Denial>,
     attribution: Option<&Attribution>,
-) -> Result<(), String> {
+) -> Result<Vec<u8>, String> {
     let call = HookCall::new(
         &args.event,
         stdin,
@@ -358,6 +371,60 @@ fn send(
     let body = serde_json::to_vec(&call).map_err(|e| e.to_string())?;
     endpoint.post("/hooks", "application/json", body, COLLECTOR_BUDGET)
 }
+
+/// Whether the collector's answer to a hook says the session's last answer is still due.
+fn collector_waits_for_answer(answer: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(answer)
+        .ok()
+        .and_then(|a| a.get("answer_pending").and_then(serde_json::Value::as_bool))
+        .unwrap_or(false)
+}
+
+/// A follower for a collector's session: looks for the Copilot session's last answer in its
+/// `events.jsonl` on this machine (where Copilot writes it: `$COPILOT_HOME`, else
+/// `~/.copilot`, `session-state/<id>/`) for [`LATE_ANSWER_WAIT`], and sends what it finds.
+fn send_late_answer(
+    endpoint: &Endpoint,
+    args: &HookArgs,
+    stdin: &[u8],
+    payload: &hooks::HookPayload,
+    sink: &Sink,
+) -> Result<(), String> {
+    let home = std::env::var_os("COPILOT_HOME")
+        .filter(|h| !h.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|h| !h.is_empty())
+                .map(|h| std::path::PathBuf::from(h).join(".copilot"))
+        })
+        .ok_or("no COPILOT_HOME or HOME to find the session's events in")?;
+    if !crate::store::is_valid_session_id(&payload.session_id) {
+        return Err(format!("{:?} is not a session id", payload.session_id));
+    }
+    let events = home
+        .join("session-state")
+        .join(&payload.session_id)
+        .join("events.jsonl");
+    let Some(text) = hooks::copilot_answer_when_written(&events, LATE_ANSWER_WAIT) else {
+        return Err(format!(
+            "the last answer of session {} was not written within {} s",
+            payload.session_id,
+            LATE_ANSWER_WAIT.as_secs()
+        ));
+    };
+    let mut call = HookCall::new(&args.event, stdin, payload, sink.privacy(), None, None)
+        .ok_or("the payload is not a JSON object")?;
+    call.late_answer = Some(sink.text(&text).into_owned());
+    let body = serde_json::to_vec(&call).map_err(|e| e.to_string())?;
+    endpoint
+        .post("/hooks", "application/json", body, LATE_ANSWER_SEND_BUDGET)
+        .map(|_| ())
+        .map_err(|why| format!("collector {} not reached ({why})", endpoint.base))
+}
+
+/// How long a follower gives the collector to take the answer it found: nobody waits on it.
+const LATE_ANSWER_SEND_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Who and where a session starts: what the payload says (folder, model, the agent's version),
 /// what the environment says (the user; Copilot CLI's version), and the folder's git

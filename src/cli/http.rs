@@ -203,14 +203,14 @@ impl Endpoint {
     }
 
     /// POSTs a JSON or NDJSON body to `path` under the endpoint within `budget` (client start,
-    /// connection and answer together); `Ok` only for a 2xx answer.
+    /// connection and answer together); `Ok` (with the answer's body) only for a 2xx answer.
     pub(crate) fn post(
         &self,
         path: &str,
         content_type: &str,
         body: Vec<u8>,
         budget: Duration,
-    ) -> Result<(), String> {
+    ) -> Result<Vec<u8>, String> {
         let started = std::time::Instant::now();
         let url = check_url("AGENT_STRACE_ENDPOINT", &format!("{}{path}", self.base))?;
         let client = HttpClient::for_url(&url)?;
@@ -222,7 +222,7 @@ impl Endpoint {
         let left = budget.saturating_sub(started.elapsed());
         let answer = client.post(&url, &headers, body, left)?;
         if (200..300).contains(&answer.status) {
-            Ok(())
+            Ok(answer.body.to_vec())
         } else {
             let said =
                 String::from_utf8_lossy(&answer.body[..answer.body.len().min(200)]).into_owned();

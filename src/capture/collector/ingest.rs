@@ -218,6 +218,9 @@ pub fn hook(collector: &Collector, request: &Request) -> Reply {
     };
     let denial = call.denial();
     let attribution = call.attribution();
+    if let Some(text) = call.late_answer.clone() {
+        return late_answer(collector, &payload, text);
+    }
     match hooks::record_attributed(
         &collector.store,
         &payload,
@@ -225,16 +228,45 @@ pub fn hook(collector: &Collector, request: &Request) -> Reply {
         denial.as_ref(),
         attribution.as_ref(),
     ) {
-        Ok(_) => {
+        // A session end whose last answer is still due says so: the hook's machine, where the
+        // agent writes it, starts a follower that sends it.
+        Ok(recorded) => {
             collector.accepted(super::Accepted::Session(payload.session_id.clone()));
             Reply::json(
                 StatusCode::OK,
-                &json!({ "session_id": payload.session_id, "status": "ok" }),
+                &json!({ "session_id": payload.session_id, "status": "ok",
+                    "answer_pending": recorded.answer_pending }),
             )
         }
         Err(e) => {
             collector.log(&format!(
                 "cannot record a hook of session {:?}: {e}",
+                payload.session_id
+            ));
+            Reply::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("the store failed: {e}"),
+            )
+        }
+    }
+}
+
+/// A follower's late answer (see [`hooks::record_sent_late_answer`]): recorded while it is due.
+fn late_answer(collector: &Collector, payload: &hooks::HookPayload, text: String) -> Reply {
+    match hooks::record_sent_late_answer(&collector.store, payload, &collector.sink, text) {
+        Ok(result) => {
+            if result == hooks::LateAnswer::Recorded {
+                collector.accepted(super::Accepted::Session(payload.session_id.clone()));
+            }
+            Reply::json(
+                StatusCode::OK,
+                &json!({ "session_id": payload.session_id,
+                    "late_answer": result == hooks::LateAnswer::Recorded }),
+            )
+        }
+        Err(e) => {
+            collector.log(&format!(
+                "cannot record the late answer of session {:?}: {e}",
                 payload.session_id
             ));
             Reply::error(

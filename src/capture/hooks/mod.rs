@@ -29,7 +29,8 @@ pub mod vscode;
 pub use outcome::Outcome;
 pub use payload::{Answer, HOOK_ARGS, HookEvent, HookPayload, LastResponse, PayloadError, ToolUse};
 pub use record::{
-    LateAnswer, Recorded, judge, outcome, record, record_attributed, record_late_answer,
+    LateAnswer, Recorded, copilot_answer_when_written, judge, outcome, record, record_attributed,
+    record_late_answer, record_sent_late_answer,
 };
 pub use reply::{Reply, reply};
 

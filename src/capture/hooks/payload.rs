@@ -133,6 +133,9 @@ pub enum Answer {
     /// The turn's answer in GitHub Copilot CLI's `events.jsonl` at this path, which Copilot
     /// may write after its stop hook has run (the session's end looks again).
     CopilotEvents(String),
+    /// Not written yet on the hook's machine when its hook looked (a collector's payload): a
+    /// follower there looks again and sends it. Never read here.
+    Elsewhere,
 }
 
 impl Answer {
@@ -144,6 +147,7 @@ impl Answer {
             Answer::ClaudeTranscript(path) => {
                 crate::capture::transcript::last_assistant_text(std::path::Path::new(path))
             }
+            Answer::Elsewhere => None,
             Answer::CopilotEvents(path) => super::copilot::answer_when_written(
                 std::path::Path::new(path),
                 super::copilot::IN_A_HOOK,

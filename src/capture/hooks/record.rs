@@ -135,6 +135,17 @@ pub enum LateAnswer {
 /// How often a follower looks for the answer: it runs apart from the agent, for long.
 const FOLLOWER_POLL: Duration = Duration::from_millis(200);
 
+/// The answer of a Copilot session in its `events.jsonl` at `path`, as soon as it is written,
+/// looked for at most `wait`: what a follower on the hook's machine sends to a collector.
+pub fn copilot_answer_when_written(path: &Path, wait: Duration) -> Option<String> {
+    let how = super::copilot::AnswerWait {
+        wait,
+        every: FOLLOWER_POLL,
+        for_the_file: true,
+    };
+    super::copilot::answer_when_written(path, how)
+}
+
 /// How long a follower waits for another of the same session to record the answer.
 const FOLLOWER_LOCK_WAIT: Duration = Duration::from_secs(2);
 
@@ -157,10 +168,39 @@ pub fn record_late_answer(
         for_the_file: true,
     };
     let text = super::copilot::answer_when_written(Path::new(&path), how);
+    record_found_answer(store, payload, sink, &stop, text)
+}
+
+/// Records `text`, the answer [`Recorded::answer_pending`] said missing, found since by a
+/// follower on the hook's machine and sent to this collector (which reads no file a client
+/// names), as [`record_late_answer`] records what it finds.
+pub fn record_sent_late_answer(
+    store: &Store,
+    payload: &HookPayload,
+    sink: &Sink,
+    text: String,
+) -> Result<LateAnswer, StoreError> {
+    let session = payload.session_id.as_str();
+    let Some((stop, _)) = pending_answer(store, payload, session) else {
+        return Ok(LateAnswer::NotPending);
+    };
+    record_found_answer(store, payload, sink, &stop, Some(text))
+}
+
+/// Records `text` (`None`: not found) as the answer of the turn `stop` ended, while it is
+/// still due.
+fn record_found_answer(
+    store: &Store,
+    payload: &HookPayload,
+    sink: &Sink,
+    stop: &str,
+    text: Option<String>,
+) -> Result<LateAnswer, StoreError> {
+    let session = payload.session_id.as_str();
     // Followers of one session (one per session end) and the session ends themselves may find
     // the answer at the same moment: one at a time checks that it is still due, and records it.
     let _one_at_a_time = lock_or_go_on(store, session, Step::LateAnswer, FOLLOWER_LOCK_WAIT)?;
-    if let Some(not_due) = not_due(store, payload, session, &stop) {
+    if let Some(not_due) = not_due(store, payload, session, stop) {
         return Ok(not_due);
     }
     let Some(text) = text else {
@@ -175,7 +215,7 @@ pub fn record_late_answer(
         attribution: None,
         answer_pending: Cell::new(false),
     };
-    let late = recorder.late(session, stop, text);
+    let late = recorder.late(session, stop.to_owned(), text);
     recorder.write(session, late)?;
     Ok(LateAnswer::Recorded)
 }
@@ -632,8 +672,15 @@ impl Recorder<'_> {
                 let mut data = object([("text", text.as_str().into())]);
                 self.copy(&mut data, &["stop_hook_active", TURN_ID]);
                 // An answer the agent had not written yet: where to look again at the end.
-                if let (true, Some(Answer::CopilotEvents(path))) = (text.is_empty(), &p.answer) {
-                    data.insert(ANSWER_PENDING.into(), path.as_str().into());
+                // On a collector, the path is the hook machine's: none is kept, and the
+                // follower there sends the answer.
+                let pending_from = match (&p.answer, text.is_empty()) {
+                    (Some(Answer::CopilotEvents(path)), true) => Some(path.as_str()),
+                    (Some(Answer::Elsewhere), true) => Some(""),
+                    _ => None,
+                };
+                if let Some(path) = pending_from {
+                    data.insert(ANSWER_PENDING.into(), path.into());
                 }
                 (EventType::AssistantResponse, data)
             }
