@@ -311,29 +311,15 @@ mod tests {
         e
     }
 
-    fn chain(events: &[Event], n: usize) -> Vec<(usize, Option<Relation>)> {
-        why(events, Agent::ClaudeCode, n)
-            .unwrap()
-            .chain
-            .iter()
-            .map(|l| (l.event, l.leads_by))
-            .collect()
-    }
-
-    #[test]
-    fn a_retry_goes_back_through_the_error_to_the_prompt() {
-        let events = vec![
-            event(
-                1,
-                EventType::UserPrompt,
-                None,
-                json!({"prompt": "run the tests"}),
-            ),
+    /// A prompt (1), a Bash call of `failed` (2) that fails (3), then a Bash call of `next` (4).
+    fn failed_then(prompt: &str, failed: &str, next: &str) -> Vec<Event> {
+        vec![
+            event(1, EventType::UserPrompt, None, json!({"prompt": prompt})),
             event(
                 2,
                 EventType::ToolCall,
                 None,
-                json!({"tool_name": "Bash", "arguments": {"command": "pytest tests/"}}),
+                json!({"tool_name": "Bash", "arguments": {"command": failed}}),
             ),
             event(
                 3,
@@ -345,9 +331,23 @@ mod tests {
                 4,
                 EventType::ToolCall,
                 None,
-                json!({"tool_name": "Bash", "arguments": {"command": "python -m pytest -x"}}),
+                json!({"tool_name": "Bash", "arguments": {"command": next}}),
             ),
-        ];
+        ]
+    }
+
+    fn chain(events: &[Event], n: usize) -> Vec<(usize, Option<Relation>)> {
+        why(events, Agent::ClaudeCode, n)
+            .unwrap()
+            .chain
+            .iter()
+            .map(|l| (l.event, l.leads_by))
+            .collect()
+    }
+
+    #[test]
+    fn a_retry_goes_back_through_the_error_to_the_prompt() {
+        let events = failed_then("run the tests", "pytest tests/", "python -m pytest -x");
         assert_eq!(
             chain(&events, 4),
             vec![
@@ -361,27 +361,7 @@ mod tests {
 
     #[test]
     fn an_unrelated_command_after_an_error_is_no_retry() {
-        let events = vec![
-            event(1, EventType::UserPrompt, None, json!({"prompt": "go"})),
-            event(
-                2,
-                EventType::ToolCall,
-                None,
-                json!({"tool_name": "Bash", "arguments": {"command": "pytest"}}),
-            ),
-            event(
-                3,
-                EventType::Error,
-                Some(2),
-                json!({"tool_name": "Bash", "error": "exit 1"}),
-            ),
-            event(
-                4,
-                EventType::ToolCall,
-                None,
-                json!({"tool_name": "Bash", "arguments": {"command": "git status"}}),
-            ),
-        ];
+        let events = failed_then("go", "pytest", "git status");
         assert_eq!(
             chain(&events, 4),
             vec![(1, Some(Relation::Prompt)), (4, None)]
