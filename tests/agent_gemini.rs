@@ -19,7 +19,7 @@ use crate::common::{Run, TestEnv, run_with_stdin};
 const RECORDED: &str = "docs/agents/recorded/gemini-cli-0.61.0-hooks.jsonl";
 const SESSION: &str = "629cab06-47bb-41bc-afb3-1479ecd94e67";
 
-fn recorded_payloads() -> Vec<Value> {
+pub(crate) fn recorded_payloads() -> Vec<Value> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(RECORDED);
     std::fs::read_to_string(path)
         .unwrap()

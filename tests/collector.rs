@@ -834,3 +834,35 @@ fn gemini_hooks_through_the_collector_keep_the_chats_exact_counts() {
         "{usage}"
     );
 }
+
+/// A streamed response the collector cannot fold (a folder someone put where its file goes) is
+/// logged there; the hook's event is recorded once, in the collector's store, and answered 200,
+/// where a 500 made the hook record it a second time on its own machine.
+#[test]
+fn a_response_the_collector_cannot_fold_never_records_an_event_twice() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (server, port) = server(&env, &storage, &[]);
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let session = "629cab06-47bb-41bc-afb3-1479ecd94e67";
+    for payload in crate::agent_gemini::recorded_payloads() {
+        let event = payload["hook_event_name"].as_str().unwrap().to_owned();
+        if event == "BeforeTool" {
+            std::fs::create_dir_all(storage.join(session).join(".response.taken/x")).unwrap();
+        }
+        let (run, _) = hook_to(&env, &endpoint, None, &event, &payload);
+        assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    }
+    assert!(
+        !env.store().join(session).exists(),
+        "recorded again here: {:?}",
+        std::fs::read_to_string(env.store().join("hook-errors.log"))
+    );
+    let calls = std::fs::read_to_string(storage.join(session).join("events.ndjson"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("\"tool_call\""))
+        .count();
+    assert_eq!(calls, 1);
+    assert!(log_of(server).contains("a streamed response was not recorded"));
+}

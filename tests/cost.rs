@@ -269,3 +269,36 @@ fn subagents_roll_up_to_the_figures_ccusage_reports() {
         (all["cost_usd"].as_f64().unwrap() - own["cost_usd"].as_f64().unwrap() - sum).abs() < 1e-9
     );
 }
+
+/// Counts no model could report (a forged usage, sent to a collector say) saturate: every
+/// reader answers with a large figure, where the sums overflowed (a panic in a debug build, a
+/// wrapped figure in a release one).
+#[test]
+fn absurd_token_counts_never_break_a_reader() {
+    let env = TestEnv::new();
+    let absurd = Tokens {
+        input: u64::MAX,
+        output: u64::MAX,
+        cache_read: u64::MAX,
+        ..Tokens::default()
+    };
+    reference_story()
+        .at(0.5)
+        .llm_response("claude-sonnet-4-5-20250929", absurd)
+        .at(10.0)
+        .llm_response("claude-sonnet-4-5-20250929", absurd)
+        .write(&env);
+    for args in [
+        vec!["list", "--format", "json"],
+        vec!["cost", ID, "--format", "json"],
+        vec!["stats", ID],
+        vec!["dashboard", "--format", "json"],
+        vec!["budget-report", "--format", "json"],
+    ] {
+        let run = env.run(&args);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+    }
+    let cost: Value =
+        serde_json::from_str(&env.run(&["cost", ID, "--format", "json"]).stdout).unwrap();
+    assert_eq!(cost["tokens"]["input"], u64::MAX, "{cost:#}");
+}

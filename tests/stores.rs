@@ -914,3 +914,49 @@ fn dashboard_counts_a_copied_session_once_from_its_fuller_copy() {
         assert_eq!(session["cost_usd"], 30.0, "grown in {grown}: {session:#}");
     }
 }
+
+/// A copy of a session without its subagents (copied alone, then grown by one event) does not
+/// win over the copy that holds them: the session's project, its replay page and its judging
+/// come from the store that has its subagents.
+#[test]
+fn dashboard_keeps_the_copy_of_a_session_that_holds_its_subagents() {
+    const ROOT: &str = "a1a10000-0000-4000-8000-000000000001";
+    const CHILD: &str = "c1c10000-0000-4000-8000-000000000009";
+    let env = TestEnv::new();
+    let (a, b) = two_projects(&env);
+    session(
+        CHILD,
+        DAY0 + 9.5 * HOUR,
+        "the subagent",
+        "claude-opus-4-1",
+        60.0,
+        opus(1_000_000),
+    )
+    .meta(|m| m.parent_session_id = Some(ROOT.to_owned()))
+    .write_in(&a.join(".agent-traces"));
+    let copy = b.join(".agent-traces").join(ROOT);
+    std::fs::create_dir_all(&copy).unwrap();
+    for file in ["meta.json", "events.ndjson"] {
+        std::fs::copy(
+            a.join(".agent-traces").join(ROOT).join(file),
+            copy.join(file),
+        )
+        .unwrap();
+    }
+    let extra = json!({"event_type": "user_prompt", "timestamp": DAY0 + 9.0 * HOUR + 3000.0,
+        "event_id": "extra1", "session_id": ROOT, "data": {"prompt": "one more"}});
+    let mut events = std::fs::OpenOptions::new()
+        .append(true)
+        .open(copy.join("events.ndjson"))
+        .unwrap();
+    std::io::Write::write_all(&mut events, format!("{extra}\n").as_bytes()).unwrap();
+    let board = every_projects_board(&env);
+    let root = board["recent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["session_id"] == ROOT)
+        .unwrap();
+    assert_eq!(root["project"], a.to_str().unwrap(), "{root:#}");
+    assert_eq!(root["subagents"], 1, "{root:#}");
+}

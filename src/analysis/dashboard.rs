@@ -253,7 +253,7 @@ fn figures_of(
         f.tool_calls += meta.tool_calls;
         f.errors += meta.errors.saturating_sub(summary.counters.rejections);
         f.retries += summary.retries;
-        f.tokens += meta.total_tokens;
+        f.tokens = f.tokens.saturating_add(meta.total_tokens);
         cost += summary.cost(prices);
         f.cost_estimated |= !summary.has_usage();
     }
@@ -338,7 +338,7 @@ pub fn dashboard(
         b.tool_calls += s.tool_calls;
         b.errors += s.errors;
         b.retries += s.retries;
-        b.tokens += s.tokens;
+        b.tokens = b.tokens.saturating_add(s.tokens);
         costs[i] += s.cost;
         durations[i].push(s.duration_s);
         totals.sessions += 1;
@@ -346,7 +346,7 @@ pub fn dashboard(
         totals.tool_calls += s.tool_calls;
         totals.errors += s.errors;
         totals.retries += s.retries;
-        totals.tokens += s.tokens;
+        totals.tokens = totals.tokens.saturating_add(s.tokens);
         cost += s.cost;
         totals.cost_estimated |= s.cost_estimated;
     }

@@ -118,7 +118,7 @@ impl StatsBuilder {
         self.rejections += other.rejections;
         self.read_paths.extend(other.read_paths);
         self.written_paths.extend(other.written_paths);
-        self.tokens += other.tokens;
+        self.tokens = self.tokens.saturating_add(other.tokens);
     }
 
     /// Attributes the results that named no tool to their calls, where those are known now.
@@ -178,7 +178,7 @@ impl StatsBuilder {
                     (None, None) => {}
                 }
             }
-            EventType::LlmResponse => self.tokens += event.tokens(),
+            EventType::LlmResponse => self.tokens = self.tokens.saturating_add(event.tokens()),
             EventType::FileRead | EventType::FileWrite => {
                 if let Some(path) = event.data.path.as_deref().filter(|p| !p.is_empty()) {
                     let paths = if kind == EventType::FileRead {

@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 
 use super::attribution::{Attribution, Git};
 use super::guard::Denial;
-use super::hooks::{self, Answer, HookPayload, LastResponse, Signals};
+use super::hooks::{self, Answer, HookEvent, HookPayload, LastResponse, Signals};
 use super::import::gemini_chat::ResponseCounts;
 use super::sink::Privacy;
 use crate::model::Agent;
@@ -43,12 +43,27 @@ pub struct HookCall {
     pub late_answer: Option<String>,
     /// The counts of the agent's last model response, when its hooks pass on only part of
     /// them (read from Gemini CLI's chat on the hook's machine).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
     pub last_response: Option<ResponseCounts>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub denial: Option<WireDenial>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attribution: Option<WireAttribution>,
+}
+
+/// A value that does not read as `T` is no value: a hook call is recorded without what it
+/// only adds (a response's exact counts), never refused for it.
+fn lenient<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let value = Value::deserialize(deserializer)?;
+    Ok(serde_json::from_value(value).ok())
 }
 
 /// [`Denial`] on the wire.
@@ -140,7 +155,12 @@ impl HookCall {
                 && matches!(payload.answer, Some(Answer::CopilotEvents(_))),
             answer,
             late_answer: None,
-            last_response: payload.last_response.as_ref().and_then(LastResponse::read),
+            // Only an event after a response's last chunk folds it; a chunk never does (its
+            // response's request comes first), and chunks are many.
+            last_response: (payload.event != HookEvent::ModelResponse)
+                .then_some(payload.last_response.as_ref())
+                .flatten()
+                .and_then(LastResponse::read),
             denial: denial.map(|d| WireDenial {
                 rule: d.rule.to_owned(),
                 pattern: d.pattern.clone(),

@@ -101,8 +101,10 @@ struct Output<'a> {
 /// with the store it is in.
 struct Sessions {
     stores: Vec<Store>,
-    /// Each store's project, when several are read.
+    /// Each store's project, said of every session when every project's store is read (as
+    /// `list --all-projects` says it), or several are.
     projects: Vec<ProjectOf>,
+    say_projects: bool,
     /// Every session's meta and summary, newest first.
     summaries: Vec<(SessionMeta, crate::model::summary::Summary)>,
     /// The store of each session, by its id.
@@ -122,19 +124,24 @@ impl Sessions {
         let stores: Vec<Store> = located.into_iter().map(|located| located.store).collect();
         let mut summaries: Vec<(SessionMeta, crate::model::summary::Summary)> = Vec::new();
         let mut store_of = std::collections::HashMap::new();
-        // Where each session is in `summaries`.
-        let mut at = std::collections::HashMap::new();
+        // Where each session is in `summaries`, and how far its kept copy went.
+        let mut at: std::collections::HashMap<String, (usize, Reach)> =
+            std::collections::HashMap::new();
         for (i, store) in stores.iter().enumerate() {
-            for (meta, summary) in super::listing::summaries(store)? {
+            let read = super::listing::summaries(store)?;
+            let reach = reaches(&read);
+            for ((meta, summary), here) in read.into_iter().zip(reach) {
                 // A session in two stores (a copy) counts once, from the copy that went
-                // furthest: the one with more events, else the one whose last event is later.
+                // furthest, with its subagents in the same store (whose replay page and
+                // judging come from that store).
                 match at.get(&meta.session_id) {
                     None => {
-                        at.insert(meta.session_id.clone(), summaries.len());
+                        at.insert(meta.session_id.clone(), (summaries.len(), here));
                         store_of.insert(meta.session_id.clone(), i);
                         summaries.push((meta, summary));
                     }
-                    Some(&kept) if went_further(&summary, &summaries[kept].1) => {
+                    Some(&(kept, kept_reach)) if here > kept_reach => {
+                        at.insert(meta.session_id.clone(), (kept, here));
                         store_of.insert(meta.session_id.clone(), i);
                         summaries[kept] = (meta, summary);
                     }
@@ -150,6 +157,7 @@ impl Sessions {
             });
         }
         Ok(Sessions {
+            say_projects: args.scope.all_projects || stores.len() > 1,
             stores,
             projects,
             summaries,
@@ -162,26 +170,61 @@ impl Sessions {
         self.stores.get(*self.store_of.get(session)?)
     }
 
-    /// The project a session of the list is in, when several projects' stores were read.
+    /// The project a session of the list is in, when projects are said (see `projects`).
     fn project(&self, session: &str) -> Option<ProjectOf> {
-        if self.stores.len() < 2 {
+        if !self.say_projects {
             return None;
         }
         self.projects.get(*self.store_of.get(session)?).cloned()
     }
 }
 
-/// Whether one copy of a session went further than another: more events, else a later last one.
-fn went_further(
-    copy: &crate::model::summary::Summary,
-    than: &crate::model::summary::Summary,
-) -> bool {
-    let (a, b) = (&copy.counters, &than.counters);
-    a.events.cmp(&b.events).then_with(|| {
-        a.last_timestamp
-            .unwrap_or(f64::MIN)
-            .total_cmp(&b.last_timestamp.unwrap_or(f64::MIN))
-    }) == std::cmp::Ordering::Greater
+/// How far a copy of a session went, compared in this order: the events of it and of its
+/// subagents in the same store, its own events, the time of its last event.
+#[derive(Debug, Clone, Copy, Default, PartialEq, PartialOrd)]
+struct Reach {
+    with_subagents: u64,
+    own: u64,
+    last: f64,
+}
+
+/// How far each session of one store's `read` went (see [`Reach`]), in the same order.
+fn reaches(read: &[(SessionMeta, crate::model::summary::Summary)]) -> Vec<Reach> {
+    let mut children: std::collections::HashMap<&str, Vec<usize>> =
+        std::collections::HashMap::new();
+    for (i, (meta, _)) in read.iter().enumerate() {
+        if let Some(parent) = meta.parent_session_id.as_deref() {
+            children.entry(parent).or_default().push(i);
+        }
+    }
+    // Subagents below subagents: a session's tree, each session counted once (a parent link
+    // that loops must not count for ever).
+    let tree_events = |root: usize| {
+        let mut seen = std::collections::HashSet::from([root]);
+        let mut todo = vec![root];
+        let mut events = 0u64;
+        while let Some(i) = todo.pop() {
+            events = events.saturating_add(read[i].1.counters.events);
+            for &child in children
+                .get(read[i].0.session_id.as_str())
+                .into_iter()
+                .flatten()
+            {
+                if seen.insert(child) {
+                    todo.push(child);
+                }
+            }
+        }
+        events
+    };
+    read.iter()
+        .enumerate()
+        .map(|(i, (_, summary))| Reach {
+            with_subagents: tree_events(i),
+            own: summary.counters.events,
+            last: summary.counters.last_timestamp.unwrap_or(f64::MIN),
+        })
+        .collect()
 }
 
 pub(crate) fn run(args: &DashboardArgs, globals: &Globals) -> Result<u8> {

@@ -248,6 +248,9 @@ fn record(
         attribution.as_ref(),
     ) {
         Ok(recorded) => {
+            if let Some(trouble) = &recorded.trouble {
+                log(args, &store, trouble);
+            }
             if recorded.answer_pending {
                 follow_late_answer(&stdin, &store, args);
             }

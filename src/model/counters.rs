@@ -43,7 +43,9 @@ impl Counters {
                     self.rejections += 1;
                 }
             }
-            EventType::LlmResponse => self.total_tokens += event.tokens(),
+            EventType::LlmResponse => {
+                self.total_tokens = self.total_tokens.saturating_add(event.tokens());
+            }
             EventType::SessionEnd => self.ended_at = Some(event.timestamp),
             _ => {}
         }

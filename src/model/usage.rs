@@ -36,22 +36,31 @@ impl Tokens {
         ApiUsage::deserialize(usage).map_or_else(|_| Tokens::default(), |u| u.0)
     }
 
+    // Counts come from what agents and clients send: sums saturate rather than overflow, so
+    // that an absurd count is a large figure, never a panic or a wrapped one.
     pub fn total(&self) -> u64 {
-        self.input + self.output + self.cache_creation + self.cache_read
+        self.input
+            .saturating_add(self.output)
+            .saturating_add(self.cache_creation)
+            .saturating_add(self.cache_read)
     }
 
     /// What the model saw as context for this response: everything it read.
     pub fn context(&self) -> u64 {
-        self.input + self.cache_creation + self.cache_read
+        self.input
+            .saturating_add(self.cache_creation)
+            .saturating_add(self.cache_read)
     }
 
     pub fn add(&mut self, other: &Tokens) {
-        self.input += other.input;
-        self.output += other.output;
-        self.cache_creation += other.cache_creation;
-        self.cache_creation_1h += other.cache_creation_1h;
-        self.cache_read += other.cache_read;
-        self.reasoning += other.reasoning;
+        self.input = self.input.saturating_add(other.input);
+        self.output = self.output.saturating_add(other.output);
+        self.cache_creation = self.cache_creation.saturating_add(other.cache_creation);
+        self.cache_creation_1h = self
+            .cache_creation_1h
+            .saturating_add(other.cache_creation_1h);
+        self.cache_read = self.cache_read.saturating_add(other.cache_read);
+        self.reasoning = self.reasoning.saturating_add(other.reasoning);
     }
 
     pub fn subtract(&mut self, other: &Tokens) {
@@ -220,7 +229,7 @@ impl Money {
     /// `tokens` at `usd_per_million`.
     pub fn of(tokens: u64, usd_per_million: f64) -> Money {
         let per_token = (usd_per_million * 1e6).round().max(0.0) as u128;
-        Money(per_token * u128::from(tokens))
+        Money(per_token.saturating_mul(u128::from(tokens)))
     }
 
     /// From US dollars, to the nearest picodollar.
@@ -245,13 +254,13 @@ impl Money {
 impl std::ops::Add for Money {
     type Output = Money;
     fn add(self, other: Money) -> Money {
-        Money(self.0 + other.0)
+        Money(self.0.saturating_add(other.0))
     }
 }
 
 impl std::ops::AddAssign for Money {
     fn add_assign(&mut self, other: Money) {
-        self.0 += other.0;
+        self.0 = self.0.saturating_add(other.0);
     }
 }
 
@@ -264,6 +273,23 @@ impl std::iter::Sum for Money {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absurd_counts_saturate_and_never_overflow() {
+        let huge = Tokens {
+            input: u64::MAX,
+            output: u64::MAX,
+            cache_read: 1,
+            ..Tokens::default()
+        };
+        assert_eq!(huge.total(), u64::MAX);
+        assert_eq!(huge.context(), u64::MAX);
+        let mut sum = huge;
+        sum.add(&huge);
+        assert_eq!(sum.input, u64::MAX);
+        let dear = Money::of(u64::MAX, 1e30);
+        assert_eq!(dear + dear, Money(u128::MAX));
+    }
 
     #[test]
     fn a_usage_object_reads_back_to_the_same_counts() {

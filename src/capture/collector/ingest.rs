@@ -231,6 +231,11 @@ pub fn hook(collector: &Collector, request: &Request) -> Reply {
         // A session end whose last answer is still due says so: the hook's machine, where the
         // agent writes it, starts a follower that sends it.
         Ok(recorded) => {
+            // The event is in the store: a 200, whatever went wrong beside it, or the hook
+            // would record it again on its own machine.
+            if let Some(trouble) = &recorded.trouble {
+                collector.log(&format!("session {:?}: {trouble}", payload.session_id));
+            }
             collector.accepted(super::Accepted::Session(payload.session_id.clone()));
             Reply::json(
                 StatusCode::OK,

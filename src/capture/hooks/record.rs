@@ -5,7 +5,7 @@
 //! calls, a subagent finds its spawning call the same way, and counters are caught up from the
 //! events themselves.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::path::Path;
 use std::time::Duration;
 
@@ -83,6 +83,9 @@ pub struct Recorded {
     /// behind its hooks (Copilot), and it was not there yet. [`record_late_answer`] can look for
     /// it longer, away from the agent's path.
     pub answer_pending: bool,
+    /// What went wrong beside the event, which was recorded all the same (a streamed response
+    /// that could not be folded): for the log, never a reason to record the event again.
+    pub trouble: Option<String>,
 }
 
 /// [`record`], with who and where (`attribution`) written into the meta of a session this
@@ -102,6 +105,7 @@ pub fn record_attributed(
         denial,
         attribution,
         answer_pending: Cell::new(false),
+        trouble: RefCell::new(None),
     };
     match &payload.event {
         HookEvent::SubagentStart => recorder.subagent_start()?,
@@ -114,6 +118,7 @@ pub fn record_attributed(
     Ok(Recorded {
         outcome: outcome(payload, denial),
         answer_pending: recorder.answer_pending.get(),
+        trouble: recorder.trouble.take(),
     })
 }
 
@@ -214,6 +219,7 @@ fn record_found_answer(
         denial: None,
         attribution: None,
         answer_pending: Cell::new(false),
+        trouble: RefCell::new(None),
     };
     let late = recorder.late(session, stop.to_owned(), text);
     recorder.write(session, late)?;
@@ -295,6 +301,8 @@ struct Recorder<'a> {
     attribution: Option<&'a Attribution>,
     /// Set when the session's last answer was looked for at its end and not found yet.
     answer_pending: Cell<bool>,
+    /// What went wrong beside the event (see [`Recorded::trouble`]).
+    trouble: RefCell<Option<String>>,
 }
 
 impl Recorder<'_> {
@@ -597,16 +605,15 @@ impl Recorder<'_> {
     }
 
     /// Records the payload's event in `session`, after the streamed response it follows. A
-    /// response that cannot be folded (a file someone put in its place, a full disk) is the
-    /// error returned, once the event itself is recorded.
+    /// response that cannot be folded (a file someone put in its place, a full disk) is
+    /// [`Recorded::trouble`]: the event itself is recorded all the same.
     fn in_session(&self, session: &str) -> Result<(), StoreError> {
-        let folded = if streams(self.payload.agent) {
-            self.fold_responses(session)
-        } else {
-            Ok(())
-        };
-        let recorded = self.event_in_session(session);
-        recorded.and(folded)
+        if streams(self.payload.agent)
+            && let Err(e) = self.fold_responses(session)
+        {
+            *self.trouble.borrow_mut() = Some(format!("a streamed response was not recorded: {e}"));
+        }
+        self.event_in_session(session)
     }
 
     /// Folds the response whose last chunk came at an earlier hook, and at a turn's answer or
