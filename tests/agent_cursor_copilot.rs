@@ -60,6 +60,12 @@ fn play<S: AsRef<str> + std::fmt::Debug>(
         run.success();
         assert!(run.stdout.is_empty(), "{args:?} printed {:?}", run.stdout);
     }
+    assert_no_hook_errors(env);
+}
+
+/// Nothing went wrong in any hook: the store's log of hook errors was never made.
+#[track_caller]
+fn assert_no_hook_errors(env: &TestEnv) {
     assert!(
         !env.store().join("hook-errors.log").exists(),
         "{:?}",
@@ -511,11 +517,7 @@ fn a_copilot_answer_written_after_the_sessions_end_is_recorded_by_a_follower() {
         assert_eq!(answers[1]["data"]["text"], "done");
         assert_eq!(answers[1]["data"]["late"], true);
         assert_eq!(answers[1]["parent_id"], answers[0]["event_id"]);
-        assert!(
-            !env.store().join("hook-errors.log").exists(),
-            "{:?}",
-            std::fs::read_to_string(env.store().join("hook-errors.log"))
-        );
+        assert_no_hook_errors(&env);
         let replay = env
             .run(&["replay", COPILOT_SESSION])
             .success()
@@ -576,11 +578,7 @@ fn followers_that_find_the_answer_at_once_record_it_once() {
         let answers = of_type(&events, "assistant_response");
         assert_eq!(answers.len(), 2, "{answers:#?}");
         assert_eq!(answers[1]["data"]["text"], "done");
-        assert!(
-            !env.store().join("hook-errors.log").exists(),
-            "{:?}",
-            std::fs::read_to_string(env.store().join("hook-errors.log"))
-        );
+        assert_no_hook_errors(&env);
     }
 }
 
@@ -650,11 +648,7 @@ fn a_copilot_answer_written_after_the_sessions_end_reaches_the_collector() {
     assert_eq!(answers[1]["data"]["text"], "done");
     assert_eq!(answers[1]["data"]["late"], true);
     assert_eq!(answers[1]["parent_id"], answers[0]["event_id"]);
-    assert!(
-        !env.store().join("hook-errors.log").exists(),
-        "{:?}",
-        std::fs::read_to_string(env.store().join("hook-errors.log"))
-    );
+    assert_no_hook_errors(&env);
 }
 
 /// A session resumed before the follower found its answer: the file's last answer may now be
@@ -1318,11 +1312,7 @@ fn the_real_copilot_cli_is_recorded_as_copilot_and_denied_in_its_own_words() {
     // A turn: the prompt, `bash cat .env`, its result, the answer "done".
     let env = TestEnv::new();
     run_copilot(&env, &copilot);
-    assert!(
-        !env.store().join("hook-errors.log").exists(),
-        "{:?}",
-        std::fs::read_to_string(env.store().join("hook-errors.log"))
-    );
+    assert_no_hook_errors(&env);
     let sessions = env.sessions();
     assert_eq!(sessions.len(), 1, "{sessions:?}");
     let session = &sessions[0];

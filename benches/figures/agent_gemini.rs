@@ -268,12 +268,7 @@ fn bench_fold(
 
 /// Every response the fold figure streamed must be recorded once, with the chat's cached count.
 fn check_exact(events: &Path, responses_sent: usize) -> String {
-    let text = std::fs::read_to_string(events).unwrap_or_default();
-    let responses: Vec<Value> = text
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|e| e["event_type"] == "llm_response")
-        .collect();
+    let responses = responses_in(events);
     let exact = responses
         .iter()
         .filter(|r| r["data"]["usage"]["cache_read_input_tokens"] == FOLD_CACHED)
@@ -292,12 +287,7 @@ fn check_exact(events: &Path, responses_sent: usize) -> String {
 /// Every response the AfterModel figure streamed must be one `llm_response` with its last
 /// chunk's usage, and no chunk recorded on its own.
 fn check_folds(events: &Path, chunks_sent: usize) -> String {
-    let text = std::fs::read_to_string(events).unwrap_or_default();
-    let responses: Vec<Value> = text
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|e| e["event_type"] == "llm_response")
-        .collect();
+    let responses = responses_in(events);
     let folded = responses
         .iter()
         .filter(|r| {
@@ -314,4 +304,13 @@ fn check_folds(events: &Path, chunks_sent: usize) -> String {
         "Gemini AfterModel: {} llm_response events for {chunks_sent} chunks, {folded} folded whole (expected {expected}): {verdict}",
         responses.len()
     )
+}
+
+/// The `llm_response` events of a session's `events.ndjson`.
+fn responses_in(events: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(events).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["event_type"] == "llm_response")
+        .collect()
 }
