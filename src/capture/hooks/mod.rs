@@ -4,7 +4,8 @@
 //! - [`payload`]: the normal form every agent's payload is read into.
 //! - [`claude_code`], [`codex`], [`copilot`], [`cursor`], [`gemini`], [`vscode`]: each agent's
 //!   wire format, read into the normal form (and its denial printer).
-//! - [`record`]: the one recorder: what each event becomes in the store.
+//! - [`record`]: the one recorder: what each event becomes in the store; [`streamed`]: its
+//!   part for model responses whose hooks see them in chunks (Gemini CLI).
 //! - [`spawn`]: pairing subagents with the calls that spawned them, by what they share.
 //! - [`outcome`]: what the hook decided; [`reply`]: how each agent is told it (printed by
 //!   `cli/hook.rs`).
@@ -24,6 +25,7 @@ pub mod payload;
 mod record;
 pub mod reply;
 mod spawn;
+mod streamed;
 pub mod vscode;
 
 pub use outcome::Outcome;

@@ -238,7 +238,7 @@ fn not_due(store: &Store, payload: &HookPayload, session: &str, stop: &str) -> O
 /// Takes `step`'s lock on `session`. A lock that stays busy for `wait` is an error; a lock
 /// that cannot be had at all (its file is a link or a folder someone put there) is gone
 /// without: the lock only orders the step's takers, and the step must still be taken.
-fn lock_or_go_on(
+pub(super) fn lock_or_go_on(
     store: &Store,
     session: &str,
     step: Step,
@@ -289,12 +289,12 @@ fn pending_answer(store: &Store, payload: &HookPayload, session: &str) -> Option
     stop
 }
 
-struct Recorder<'a> {
-    store: &'a Store,
-    payload: &'a HookPayload,
-    sink: &'a Sink,
+pub(super) struct Recorder<'a> {
+    pub(super) store: &'a Store,
+    pub(super) payload: &'a HookPayload,
+    pub(super) sink: &'a Sink,
     /// The time of the hook, in seconds since the epoch.
-    now: f64,
+    pub(super) now: f64,
     /// The policy denies this call: it is recorded as denied and never runs.
     denial: Option<&'a Denial>,
     /// Who and where, for the meta of the session a session start makes.
@@ -306,12 +306,12 @@ struct Recorder<'a> {
 }
 
 impl Recorder<'_> {
-    fn event(&self, kind: EventType, session: &str, data: Map<String, Value>) -> Event {
+    pub(super) fn event(&self, kind: EventType, session: &str, data: Map<String, Value>) -> Event {
         self.sink.event(kind, self.now, session, data)
     }
 
     /// Scrubs and appends events, then catches the session's meta up.
-    fn write(&self, session: &str, events: Vec<Event>) -> Result<(), StoreError> {
+    pub(super) fn write(&self, session: &str, events: Vec<Event>) -> Result<(), StoreError> {
         for event in events {
             self.sink.emit(&mut { self.store }, event)?;
         }
@@ -573,7 +573,7 @@ impl Recorder<'_> {
 
     /// The fields the agent's wire module did not know, kept as sent beside what the event
     /// records, unless the event already has a field of that name.
-    fn keep_unknown(&self, data: &mut Map<String, Value>) {
+    pub(super) fn keep_unknown(&self, data: &mut Map<String, Value>) {
         for key in &self.payload.unknown {
             if data.contains_key(key) {
                 continue;
@@ -596,7 +596,7 @@ impl Recorder<'_> {
         data
     }
 
-    fn copy(&self, data: &mut Map<String, Value>, keys: &[&str]) {
+    pub(super) fn copy(&self, data: &mut Map<String, Value>, keys: &[&str]) {
         for key in keys {
             if let Some(value) = self.payload.fields.get(*key).filter(|v| !v.is_null()) {
                 data.insert((*key).to_owned(), value.clone());
@@ -608,27 +608,12 @@ impl Recorder<'_> {
     /// response that cannot be folded (a file someone put in its place, a full disk) is
     /// [`Recorded::trouble`]: the event itself is recorded all the same.
     fn in_session(&self, session: &str) -> Result<(), StoreError> {
-        if streams(self.payload.agent)
+        if super::streamed::streams(self.payload.agent)
             && let Err(e) = self.fold_responses(session)
         {
             *self.trouble.borrow_mut() = Some(format!("a streamed response was not recorded: {e}"));
         }
         self.event_in_session(session)
-    }
-
-    /// Folds the response whose last chunk came at an earlier hook, and at a turn's answer or
-    /// the session's end an open one too, under the session's response lock: hooks of the
-    /// calls a response made may run at once, and each waits for the lock, so the one that
-    /// folds the response has written it before any of them writes its own event.
-    fn fold_responses(&self, session: &str) -> Result<(), StoreError> {
-        // Busy past a hook's wait, or not to be had: the fold goes on without it.
-        let _one_at_a_time =
-            lock_or_go_on(self.store, session, Step::Responses, HOOK_LOCK_WAIT).unwrap_or_default();
-        self.close_finished_response(session)?;
-        if matches!(self.payload.event, HookEvent::Stop | HookEvent::SessionEnd) {
-            self.close_response(session)?;
-        }
-        Ok(())
     }
 
     fn event_in_session(&self, session: &str) -> Result<(), StoreError> {
@@ -950,144 +935,6 @@ impl Recorder<'_> {
             object([("reason", reason.into())]),
         ));
         self.write(&child, events)
-    }
-}
-
-/// Model calls of agents whose hooks see the request and each chunk of the streamed response
-/// (Gemini CLI's BeforeModel and AfterModel).
-///
-/// Readers (views, the summary and index, cost, replay, the Python tool) count one
-/// `llm_response` per model response, so the chunks of one response become one event: each
-/// chunk appends its text and the response's usage so far (Gemini repeats the cumulative
-/// counts on every chunk) as one line to the session's open response (the store's `.response`,
-/// see `store::streaming`), and the chunk that ends the response (its `finish_reason`) sets it
-/// aside as finished. The session's next event, whatever it is, folds it into the one
-/// `llm_response`, stamped with the last chunk's time: the chunks' text in order, the model,
-/// and the last chunk's usage, never a sum, made exact from the agent's own log where the
-/// hooks' counts are not (see [`super::gemini::exact_usage`]); by then the agent has written
-/// it. One append per chunk, and no read of the session. A response that never ends
-/// (cancelled, or the model failed) is closed with what it had by the next request, the
-/// answer or the session's end, marked `incomplete`.
-fn streams(agent: crate::model::Agent) -> bool {
-    agent == crate::model::Agent::GeminiCli
-}
-
-/// In a line of an open response: this is the last chunk's part, and when it came.
-const LAST_PART: &str = "last_at";
-
-impl Recorder<'_> {
-    /// A model request: recorded with its model (the payload holds no conversation; the wire
-    /// module kept of the request its model, config and message count), and the session's
-    /// open response restarted for it, naming it, so that its response links to it.
-    fn model_request(&self, session: &str) -> Result<(), StoreError> {
-        self.close_response(session)?;
-        let mut data = Map::new();
-        self.copy(&mut data, &["model", "messages", "config"]);
-        self.keep_unknown(&mut data);
-        let event = self.event(EventType::LlmRequest, session, data);
-        let head = serde_json::json!({"request": event.event_id, "at": self.now});
-        self.store
-            .open_response(session, format!("{head}\n").as_bytes())?;
-        self.write(session, vec![event])
-    }
-
-    /// One chunk of a streamed response: one line added to the open response; the last chunk
-    /// also sets the response aside as finished.
-    fn model_chunk(&self, session: &str) -> Result<(), StoreError> {
-        let p = self.payload;
-        let last = p.fields.get("finish_reason").is_some_and(Value::is_string);
-        let text = p.str_field("text").unwrap_or_default();
-        let usage = p.fields.get("usage");
-        if !last && text.is_empty() && usage.is_none() {
-            return Ok(());
-        }
-        let mut part = Map::new();
-        part.insert("text".into(), self.sink.text(text).into_owned().into());
-        self.copy(&mut part, &["usage", "reported_usage", "model"]);
-        if last {
-            self.copy(&mut part, &["finish_reason"]);
-            self.keep_unknown(&mut part);
-            let mut part = Value::Object(part);
-            // The part waits on disk for the next event: it is scrubbed as that event will be.
-            self.sink.privacy().apply(&mut part);
-            let Value::Object(mut part) = part else {
-                unreachable!("a part is an object")
-            };
-            part.insert(LAST_PART.into(), self.now.into());
-            let line = format!("{}\n", Value::Object(part));
-            return self.store.finish_response(session, line.as_bytes());
-        }
-        let line = format!("{}\n", Value::Object(part));
-        self.store.add_response_part(session, line.as_bytes())
-    }
-
-    /// Records the response whose last chunk came at an earlier hook, if there is one.
-    fn close_finished_response(&self, session: &str) -> Result<(), StoreError> {
-        let parts = self.store.take_finished_response(session)?;
-        self.record_response(session, parts)
-    }
-
-    /// Records what an open response had, if anything, as a response that did not finish.
-    fn close_response(&self, session: &str) -> Result<(), StoreError> {
-        let parts = self.store.take_response(session)?;
-        self.record_response(session, parts)
-    }
-
-    /// The one `llm_response` of a response file taken, if it held any part (a request that
-    /// got no answer at all records nothing).
-    fn record_response(&self, session: &str, parts: Option<Vec<u8>>) -> Result<(), StoreError> {
-        match parts.and_then(|parts| self.response_event(session, &parts)) {
-            Some(event) => self.write(session, vec![event]),
-            None => Ok(()),
-        }
-    }
-
-    /// The one `llm_response` of a response, from its parts (the response file's lines): at
-    /// the last chunk's time when it finished, else now and marked `incomplete`; `None` when
-    /// there is no part.
-    fn response_event(&self, session: &str, parts: &[u8]) -> Option<Event> {
-        let mut request: Option<(String, f64)> = None;
-        let mut text = String::new();
-        let mut chunks = 0u64;
-        let mut finished_at = None;
-        let mut data = Map::new();
-        for line in parts.split(|b| *b == b'\n') {
-            let Ok(Value::Object(mut line)) = serde_json::from_slice::<Value>(line) else {
-                continue;
-            };
-            if let (Some(Value::String(id)), Some(at)) =
-                (line.get("request"), line.get("at").and_then(Value::as_f64))
-            {
-                request = Some((id.clone(), at));
-                continue;
-            }
-            chunks += 1;
-            if let Some(Value::String(part)) = line.remove("text") {
-                text.push_str(&part);
-            }
-            if let Some(at) = line.remove(LAST_PART) {
-                finished_at = at.as_f64().or(Some(self.now));
-            }
-            // The usage is the response's so far: the last one stands.
-            data.extend(line);
-        }
-        if chunks == 0 {
-            return None;
-        }
-        if finished_at.is_none() {
-            data.insert("incomplete".into(), true.into());
-        } else if let Some(usage) = super::gemini::exact_usage(self.payload, &data) {
-            data.insert("usage".into(), usage);
-        }
-        data.insert("text".into(), text.into());
-        data.insert("chunks".into(), chunks.into());
-        let at = finished_at.unwrap_or(self.now);
-        let mut event = self.sink.event(EventType::LlmResponse, at, session, data);
-        if let Some((id, requested)) = request {
-            event.parent_id = Some(id);
-            event.duration_ms = Some(((at - requested) * 1000.0).max(0.0));
-        }
-        Some(event)
     }
 }
 
