@@ -304,6 +304,47 @@ fn a_response_file_in_the_way_never_costs_an_event() {
     assert!(log.contains(".response"), "{log}");
 }
 
+/// A secret in a streamed response never reaches disk: not in the response's file while it
+/// waits for its last chunk or for the next event, nor in the event it becomes.
+#[test]
+fn a_secret_in_a_streamed_response_never_reaches_disk() {
+    const SECRET: &str = "sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789";
+    let env = TestEnv::new();
+    let payloads = recorded_payloads();
+    let last_chunk = payloads
+        .iter()
+        .position(|p| {
+            p["hook_event_name"] == "AfterModel" && p.to_string().contains("finishReason")
+        })
+        .unwrap();
+    let on_disk = || -> String {
+        let folder = env.store().join(SESSION);
+        std::fs::read_dir(&folder)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().is_file())
+            .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+            .collect()
+    };
+    for (i, payload) in payloads[..=last_chunk + 1].iter().enumerate() {
+        let mut payload = payload.clone();
+        if payload["hook_event_name"] == "AfterModel" {
+            let text = format!("key {SECRET} ");
+            payload["llm_response"]["text"] = text.clone().into();
+            payload["llm_response"]["candidates"][0]["content"]["parts"] = json!([text]);
+        }
+        assert_eq!(gemini_hook(&env, &payload, true).code, 0);
+        if i >= last_chunk - 1 {
+            let disk = on_disk();
+            assert!(!disk.contains(SECRET), "after payload {i}: {disk}");
+        }
+    }
+    let events = env.events(SESSION);
+    let response = of_type(&events, "llm_response")[0];
+    let text = response["data"]["text"].as_str().unwrap();
+    assert_eq!(text.matches("[REDACTED]").count(), 2, "{text}");
+}
+
 /// The response is recorded at the session's next event, whichever it is, with its last
 /// chunk's time, before that event; a chat that cannot be read leaves the hooks' counts.
 #[test]

@@ -201,14 +201,9 @@ fn record(
     if args.late_answer {
         return match hooks::record_late_answer(&store, &payload, &sink, LATE_ANSWER_WAIT) {
             // A store removed in the meantime is not made again for a line in its log.
-            Ok(LateAnswer::NotWritten) if store.has_session(&payload.session_id) => Err((
-                Some(store),
-                format!(
-                    "the last answer of session {} was not written within {} s",
-                    payload.session_id,
-                    LATE_ANSWER_WAIT.as_secs()
-                ),
-            )),
+            Ok(LateAnswer::NotWritten) if store.has_session(&payload.session_id) => {
+                Err((Some(store), not_written(&payload.session_id)))
+            }
             Ok(_) => Ok((payload.agent, Outcome::Allow)),
             Err(e) => Err((Some(store), e.to_string())),
         };
@@ -393,14 +388,9 @@ fn send_late_answer(
     payload: &hooks::HookPayload,
     sink: &Sink,
 ) -> Result<(), String> {
-    let home = std::env::var_os("COPILOT_HOME")
-        .filter(|h| !h.is_empty())
-        .map(std::path::PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|h| !h.is_empty())
-                .map(|h| std::path::PathBuf::from(h).join(".copilot"))
-        })
+    let home = super::agent_logs::places(super::agent_logs::LogAgent::Copilot)
+        .into_iter()
+        .next()
         .ok_or("no COPILOT_HOME or HOME to find the session's events in")?;
     if !crate::store::is_valid_session_id(&payload.session_id) {
         return Err(format!("{:?} is not a session id", payload.session_id));
@@ -410,11 +400,7 @@ fn send_late_answer(
         .join(&payload.session_id)
         .join("events.jsonl");
     let Some(text) = hooks::copilot_answer_when_written(&events, LATE_ANSWER_WAIT) else {
-        return Err(format!(
-            "the last answer of session {} was not written within {} s",
-            payload.session_id,
-            LATE_ANSWER_WAIT.as_secs()
-        ));
+        return Err(not_written(&payload.session_id));
     };
     let mut call = HookCall::new(&args.event, stdin, payload, sink.privacy(), None, None)
         .ok_or("the payload is not a JSON object")?;
@@ -424,6 +410,14 @@ fn send_late_answer(
         .post("/hooks", "application/json", body, LATE_ANSWER_SEND_BUDGET)
         .map(|_| ())
         .map_err(|why| format!("collector {} not reached ({why})", endpoint.base))
+}
+
+/// What a follower logs when the answer it waited for never came.
+fn not_written(session: &str) -> String {
+    format!(
+        "the last answer of session {session} was not written within {} s",
+        LATE_ANSWER_WAIT.as_secs()
+    )
 }
 
 /// How long a follower gives the collector to take the answer it found: nobody waits on it.

@@ -167,12 +167,7 @@ pub fn record_late_answer(
     let Some((stop, path)) = pending_answer(store, payload, session) else {
         return Ok(LateAnswer::NotPending);
     };
-    let how = super::copilot::AnswerWait {
-        wait,
-        every: FOLLOWER_POLL,
-        for_the_file: true,
-    };
-    let text = super::copilot::answer_when_written(Path::new(&path), how);
+    let text = copilot_answer_when_written(Path::new(&path), wait);
     record_found_answer(store, payload, sink, &stop, text)
 }
 

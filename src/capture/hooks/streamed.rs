@@ -73,23 +73,23 @@ impl Recorder<'_> {
             return Ok(());
         }
         let mut part = Map::new();
-        part.insert("text".into(), self.sink.text(text).into_owned().into());
+        part.insert("text".into(), text.into());
         self.copy(&mut part, &["usage", "reported_usage", "model"]);
         if last {
             self.copy(&mut part, &["finish_reason"]);
             self.keep_unknown(&mut part);
-            let mut part = Value::Object(part);
-            // The part waits on disk for the next event: it is scrubbed as that event will be.
-            self.sink.privacy().apply(&mut part);
-            let Value::Object(mut part) = part else {
-                unreachable!("a part is an object")
-            };
-            part.insert(LAST_PART.into(), self.now.into());
-            let line = format!("{}\n", Value::Object(part));
-            return self.store.finish_response(session, line.as_bytes());
         }
-        let line = format!("{}\n", Value::Object(part));
-        self.store.add_response_part(session, line.as_bytes())
+        let mut part = Value::Object(part);
+        // A part waits on disk for the event that folds it: scrubbed as that event will be.
+        self.sink.privacy().apply(&mut part);
+        if !last {
+            return self
+                .store
+                .add_response_part(session, format!("{part}\n").as_bytes());
+        }
+        part[LAST_PART] = self.now.into();
+        self.store
+            .finish_response(session, format!("{part}\n").as_bytes())
     }
 
     /// Records the response whose last chunk came at an earlier hook, if there is one.
