@@ -866,3 +866,66 @@ fn a_response_the_collector_cannot_fold_never_records_an_event_twice() {
     assert_eq!(calls, 1);
     assert!(log_of(server).contains("a streamed response was not recorded"));
 }
+
+/// The status of small `POST /events` requests until one is `want`, for at most five seconds
+/// (the collector takes the slow clients' requests as their connections arrive).
+fn status_becomes(port: u16, session: &str, want: u16) -> Answer {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let line = ndjson(&[event(session, "s1", "decision", 1.0, json!({}))]);
+        let answer = request(port, "POST", "/events", None, &line);
+        if answer.status == want || Instant::now() > deadline {
+            return answer;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn requests_beyond_the_room_in_flight_get_503_and_health_still_answers() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let project = env.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    let (_server, port) = server(&env, &storage, &[]);
+    // Clients that declare the largest body and send it slowly: sixteen of them hold all the
+    // room there is (256 MiB). Before, each was taken, and the collector's memory had no bound.
+    let slow: Vec<TcpStream> = (0..16)
+        .map(|_| {
+            let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            stream
+                .write_all(&head("POST", "/events", None, 16 * 1024 * 1024))
+                .unwrap();
+            stream.write_all(b"{\"event_type\": ").unwrap();
+            stream
+        })
+        .collect();
+    let full = status_becomes(port, "probe", 503);
+    assert_eq!(full.status, 503, "{}", String::from_utf8_lossy(&full.body));
+    assert_eq!(full.header("retry-after").as_deref(), Some("1"));
+    assert!(full.json()["error"].as_str().unwrap().contains("in flight"));
+    // A health check never waits for room.
+    let health = request(port, "GET", "/health", None, b"");
+    assert_eq!(
+        (health.status, health.json()["status"].clone()),
+        (200, json!("ok"))
+    );
+    // A hook whose collector has no room records here, and says why.
+    let payload = json!({"session_id": "full-1", "hook_event_name": "UserPromptSubmit", "prompt": "hi", "cwd": project.to_str().unwrap()});
+    let (run, _) = hook_to(
+        &env,
+        &format!("http://127.0.0.1:{port}"),
+        None,
+        "user-prompt",
+        &payload,
+    );
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""));
+    let local = project.join(".agent-traces");
+    assert_eq!(stored_lines(&local, "full-1"), 1);
+    let log = std::fs::read_to_string(local.join("hook-errors.log")).unwrap();
+    assert!(log.contains("503"), "{log}");
+    // The room comes back as the slow clients go, and nothing of theirs was stored.
+    drop(slow);
+    assert_eq!(status_becomes(port, "small", 200).status, 200);
+    assert_eq!(stored_lines(&storage, "small"), 1);
+}

@@ -239,3 +239,53 @@ impl HookCall {
 pub trait Shipper: Send {
     fn post(&self, path: &str, content_type: &str, body: Vec<u8>) -> Result<(), String>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Tokens;
+    use serde_json::json;
+
+    /// The names on the wire are a contract with collectors of other versions (docs/deploy.md
+    /// gives them): renaming a field of [`Tokens`] or [`ResponseCounts`] must fail here.
+    #[test]
+    fn a_hook_calls_last_response_keeps_its_documented_names() {
+        let wire = json!({
+            "event": "before-tool",
+            "payload": {"session_id": "s"},
+            "agent": "gemini-cli",
+            "last_response": {
+                "reported": {"prompt": 50, "candidates": 7, "total": 57},
+                "tokens": {"input": 30, "output": 7, "cache_creation": 0, "cache_read": 20, "reasoning": 3}
+            }
+        });
+        let call: HookCall = serde_json::from_value(wire.clone()).unwrap();
+        let counts = call.last_response.unwrap();
+        assert_eq!(
+            (
+                counts.reported.prompt,
+                counts.reported.candidates,
+                counts.reported.total
+            ),
+            (50, 7, 57)
+        );
+        assert_eq!(
+            counts.tokens,
+            Tokens {
+                input: 30,
+                output: 7,
+                cache_read: 20,
+                reasoning: 3,
+                ..Tokens::default()
+            }
+        );
+        assert_eq!(
+            serde_json::to_value(&call).unwrap()["last_response"],
+            wire["last_response"]
+        );
+        // A value of another shape is no value; the call itself still reads.
+        let odd = json!({"event": "before-tool", "payload": {}, "agent": "gemini-cli", "last_response": {"tokens": "many"}});
+        let call: HookCall = serde_json::from_value(odd).unwrap();
+        assert!(call.last_response.is_none());
+    }
+}

@@ -12,8 +12,10 @@
 //!   `GET /health`).
 //! - [`otlp`]: the OTLP/HTTP receiver (`POST /v1/traces`, `/v1/logs`, `/v1/metrics`).
 //! - [`guard`]: bearer-token checks (constant time) and the per-client rate limit.
-//! - here: the listener, the request pipeline (rate limit, route, auth, body limit, handler on
-//!   a blocking thread) and the graceful shutdown.
+//! - here: the listener, the request pipeline (rate limit, route, auth, body limit, room for
+//!   the request, handler on a handler thread) and the graceful shutdown.
+//! - [`pool`]: the handler threads, and the room: the bytes of requests in flight are bounded,
+//!   and a request beyond them is answered 503 with `Retry-After`.
 //!
 //! Durability: a handler answers 2xx only after every event it accepted was written to its
 //! session's file (`write(2)` returned), so an accepted event survives the collector being
@@ -46,6 +48,7 @@ use tokio::net::TcpListener;
 
 use crate::capture::sink::Sink;
 use crate::store::Store;
+use routes::Work;
 pub use routes::{Reply, Request};
 
 /// What the command line decided.
@@ -294,7 +297,7 @@ async fn accept(
     }
 }
 
-/// The pipeline every request goes through: rate limit, route, auth, body limit, handler.
+/// The pipeline every request goes through: rate limit, route, auth, body limit, room, handler.
 async fn handle(
     collector: &Arc<Collector>,
     handlers: &pool::Pool,
@@ -344,12 +347,7 @@ async fn pipeline(
     if declared.is_some_and(|n| n > max as u64) {
         return too_large(max);
     }
-    let body = match Limited::new(body, max).collect().await {
-        Ok(body) => body.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => return too_large(max),
-        Err(_) => return Reply::error(StatusCode::BAD_REQUEST, "the request body was cut off"),
-    };
-    let request = Request {
+    let request = |body| Request {
         peer,
         method: parts.method,
         path,
@@ -358,9 +356,31 @@ async fn pipeline(
         params,
         body,
     };
-    let collector = collector.clone();
     let handler = route.handler;
-    match handlers.run(move || handler(&collector, &request)).await {
+    if route.work == Work::Instant {
+        // Answered at once, whatever is in flight; a body it does not read is not kept.
+        let reply = handler(collector, &request(Bytes::new()));
+        return refused(body, max, reply).await;
+    }
+    // Room for the body before it is read: without a declared length, the largest it may be.
+    let Some(admitted) = handlers.admit(declared.unwrap_or(max as u64)) else {
+        let reply = Reply::error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many requests in flight; try again",
+        )
+        .with_header(RETRY_AFTER, HeaderValue::from(1));
+        return refused(body, max, reply).await;
+    };
+    let body = match Limited::new(body, max).collect().await {
+        Ok(body) => body.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => return too_large(max),
+        Err(_) => return Reply::error(StatusCode::BAD_REQUEST, "the request body was cut off"),
+    };
+    let request = request(body);
+    let collector = collector.clone();
+    let reply = handlers.run(move || handler(&collector, &request)).await;
+    drop(admitted);
+    match reply {
         Some(reply) => reply,
         None => Reply::error(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -372,9 +392,16 @@ async fn pipeline(
 /// `reply` to a request refused before its body was read, once the body (at most `max` bytes,
 /// the limit of any request) has been read and dropped. Closing with a body unread makes the
 /// kernel reset the connection, and a client still sending would get a broken pipe instead of
-/// the answer that says why.
-async fn refused(body: Incoming, max: usize, reply: Reply) -> Reply {
-    let _ = Limited::new(body, max).collect().await;
+/// the answer that says why. Each piece is dropped as it comes, so a refused request holds no
+/// memory however many there are.
+async fn refused(mut body: Incoming, max: usize, reply: Reply) -> Reply {
+    let mut read = 0usize;
+    while read <= max {
+        match body.frame().await {
+            Some(Ok(frame)) => read += frame.data_ref().map_or(0, Bytes::len),
+            Some(Err(_)) | None => break,
+        }
+    }
     reply
 }
 

@@ -2,10 +2,18 @@
 //! scrubbing, writing events) runs on one of them, so that the connections' thread never waits
 //! on a disk, and no request ever needs a thread the OS may refuse by then (tokio's blocking
 //! pool starts its threads on demand, and panics when it has none and gets none).
+//!
+//! Beside them, the room: how many bytes of requests may be in flight at once (their bodies
+//! being read, waiting for a thread, or handled). A request that finds no room is answered 503
+//! at once, so a flood of requests (or of clients sending their bodies slowly) holds a bounded
+//! amount of memory, and senders record into their own stores as they do when the collector
+//! is down.
 
 use std::io;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// A handler's run, its reply sent back to the request's task.
 type Job = Box<dyn FnOnce() + Send>;
@@ -14,7 +22,19 @@ type Job = Box<dyn FnOnce() + Send>;
 pub(super) struct Pool {
     jobs: mpsc::Sender<Job>,
     threads: usize,
+    room: Arc<Semaphore>,
 }
+
+/// The bytes of requests the collector holds in flight at most.
+pub(super) const ROOM_BYTES: usize = 256 * 1024 * 1024;
+
+/// The room is counted in these: a request takes at least one, so at most
+/// `ROOM_BYTES / ROOM_UNIT` requests are in flight, however small.
+const ROOM_UNIT: usize = 64 * 1024;
+
+/// A request's share of the room, given back when it is dropped (once the request has been
+/// answered, or has failed).
+pub(super) type Admitted = OwnedSemaphorePermit;
 
 impl Pool {
     /// Up to `wanted` threads: as many as the OS gives, and at least one, else its refusal.
@@ -46,7 +66,22 @@ impl Pool {
                 Err(_) => break,
             }
         }
-        Ok(Pool { jobs, threads })
+        Ok(Pool {
+            jobs,
+            threads,
+            room: Arc::new(Semaphore::new(ROOM_BYTES / ROOM_UNIT)),
+        })
+    }
+
+    /// Room for a request whose body takes at most `bytes`; `None` when the requests in flight
+    /// leave none. A body larger than the whole room takes all of it.
+    pub(super) fn admit(&self, bytes: u64) -> Option<Admitted> {
+        let total = ROOM_BYTES / ROOM_UNIT;
+        let units = usize::try_from(bytes.div_ceil(ROOM_UNIT as u64))
+            .unwrap_or(total)
+            .clamp(1, total);
+        let units = u32::try_from(units).unwrap_or(u32::MAX);
+        Arc::clone(&self.room).try_acquire_many_owned(units).ok()
     }
 
     /// How many threads the pool has.
@@ -90,5 +125,25 @@ mod tests {
             let (a, b) = tokio::join!(pool.run(|| 1), pool.run(|| 2));
             assert_eq!((a, b), (Some(1), Some(2)));
         });
+    }
+
+    #[test]
+    fn the_room_holds_so_many_bytes_and_is_given_back() {
+        let pool = Pool::start(1).unwrap();
+        let big = (ROOM_BYTES / 4) as u64;
+        let held: Vec<Admitted> = (0..4).map(|_| pool.admit(big).unwrap()).collect();
+        // Full: not even an empty request gets in.
+        assert!(pool.admit(0).is_none());
+        drop(held);
+        // A body larger than the room takes all of it, and still gets in when it is free.
+        let all = pool.admit(u64::MAX).unwrap();
+        assert!(pool.admit(1).is_none());
+        drop(all);
+        let small: Vec<Admitted> = (0..ROOM_BYTES / ROOM_UNIT)
+            .map(|_| pool.admit(10).unwrap())
+            .collect();
+        assert!(pool.admit(10).is_none());
+        drop(small);
+        assert!(pool.admit(10).is_some());
     }
 }

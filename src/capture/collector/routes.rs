@@ -1,7 +1,8 @@
 //! The collector's routes: one table of method, path pattern, handler and access. A route is
 //! added by adding a row here (and its handler in a file of its own); the pipeline in
 //! [`super`] applies the rate limit, the bearer token (unless the row says `Access::Public`)
-//! and the body limit before the handler runs, on a thread where it may block on the disk.
+//! and the body limit before the handler runs: on a handler thread, where it may block on the
+//! disk, unless the row says `Work::Instant`.
 //!
 //! A pattern is a path whose segments are literal or `{name}`; a `{name}` segment matches any
 //! one non-empty segment, percent-decoded, and reaches the handler in [`Request::params`].
@@ -78,6 +79,17 @@ pub enum Access {
     Token,
 }
 
+/// Where a route's handler runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Work {
+    /// On the connection's task, at once: the handler touches no disk and takes no time, so
+    /// it is answered even while every handler thread is busy (a load balancer's health check
+    /// must not time out behind slow writes).
+    Instant,
+    /// On a handler thread, within the collector's budget of requests in flight.
+    Blocking,
+}
+
 /// One row of the table.
 #[derive(Clone)]
 pub struct Route {
@@ -85,6 +97,7 @@ pub struct Route {
     pub pattern: &'static str,
     pub handler: Handler,
     pub access: Access,
+    pub work: Work,
 }
 
 impl Route {
@@ -102,14 +115,18 @@ pub fn table() -> Vec<Route> {
         pattern,
         handler,
         access,
+        work: Work::Blocking,
     };
     vec![
-        row(
-            Method::GET,
-            "/health",
-            read::health as Handler,
-            Access::Public,
-        ),
+        Route {
+            work: Work::Instant,
+            ..row(
+                Method::GET,
+                "/health",
+                read::health as Handler,
+                Access::Public,
+            )
+        },
         row(Method::POST, "/events", ingest::events, Access::Token),
         row(Method::POST, "/sessions", ingest::session, Access::Token),
         row(Method::POST, "/hooks", ingest::hook, Access::Token),
