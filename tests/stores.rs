@@ -960,3 +960,120 @@ fn dashboard_keeps_the_copy_of_a_session_that_holds_its_subagents() {
     assert_eq!(root["project"], a.to_str().unwrap(), "{root:#}");
     assert_eq!(root["subagents"], 1, "{root:#}");
 }
+
+/// The columns `text` takes on a terminal: kana and the CJK block take two, every other
+/// character here one.
+fn width(text: &str) -> usize {
+    text.chars().count()
+        + text
+            .chars()
+            .filter(|c| {
+                ('\u{3040}'..='\u{30ff}').contains(c) || ('\u{4e00}'..='\u{9fff}').contains(c)
+            })
+            .count()
+}
+
+/// The terminal column where `re` first matches `line`.
+fn column_of(line: &str, re: &regex::Regex) -> Option<usize> {
+    Some(width(&line[..re.find(line)?.start()]))
+}
+
+/// Each line's column of `re`, for the lines where it matches.
+fn columns_of(text: &str, re: &str) -> Vec<usize> {
+    let re = regex::Regex::new(re).unwrap();
+    text.lines()
+        .filter_map(|line| column_of(line, &re))
+        .collect()
+}
+
+#[test]
+fn wide_characters_keep_the_columns_of_every_table_in_line() {
+    let env = TestEnv::new();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let mut stores = String::new();
+    for (i, project) in ["项目甲", "plain-project"].iter().enumerate() {
+        let store = folder(&env, project).join(".agent-traces");
+        SessionBuilder::new(&format!("5e55100{i}-0000-4000-8000-000000000000"))
+            .started(now - 3600.0 * (i as f64 + 1.0))
+            .meta(|m| m.agent_name = "claude-code".into())
+            .prompt("hello")
+            .at(1.0)
+            .tool_call(
+                if i == 0 {
+                    "mcp__数据库__查询"
+                } else {
+                    "Bash"
+                },
+                json!({}),
+            )
+            .at(2.0)
+            .result(json!("ok"))
+            .ended(10.0)
+            .write_in(&store);
+        stores.push_str(store.to_str().unwrap());
+        stores.push('\n');
+    }
+    std::fs::write(env.home.path().join("stores"), stores).unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let started = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}";
+    for args in [
+        &["list", "--all-projects"][..],
+        &["dashboard", "--all-projects", "--trend"],
+    ] {
+        let run = run_in(&env, elsewhere.path(), args);
+        run.success();
+        assert!(run.stdout.contains("项目甲"), "{}", run.stdout);
+        let at = columns_of(&run.stdout, started);
+        assert!(
+            at.len() == 2 && at[0] == at[1],
+            "{args:?}: {at:?}\n{}",
+            run.stdout
+        );
+    }
+    // A tool's name in stats, and a cell of sql's table.
+    let store = env.path().join("项目甲/.agent-traces");
+    let store = store.to_str().unwrap();
+    let stats = run_in(
+        &env,
+        elsewhere.path(),
+        &[
+            "--trace-dir",
+            store,
+            "stats",
+            "5e551000-0000-4000-8000-000000000000",
+        ],
+    );
+    stats.success();
+    // Where the CALLS column ends (its figures are right-aligned), in the tool table.
+    let table = &stats.stdout[stats.stdout.find("TOOL").unwrap()..];
+    let two_words = regex::Regex::new(r"^\S+\s+\S+").unwrap();
+    let calls: Vec<usize> = table
+        .lines()
+        .filter_map(|line| Some(width(&line[..two_words.find(line)?.end()])))
+        .collect();
+    assert!(
+        stats.stdout.contains("数据库") && calls.len() >= 2 && calls.iter().all(|c| *c == calls[0]),
+        "{calls:?}\n{}",
+        stats.stdout
+    );
+    let sql = run_in(
+        &env,
+        elsewhere.path(),
+        &[
+            "--trace-dir",
+            store,
+            "sql",
+            "SELECT '日本語のテキスト' AS name, 'x' AS after UNION ALL SELECT 'ab', 'x'",
+        ],
+    );
+    sql.success();
+    let after = columns_of(&sql.stdout, r"(after|x$)");
+    assert!(
+        after.len() == 3 && after.iter().all(|c| *c == after[0]),
+        "{after:?}\n{}",
+        sql.stdout
+    );
+}

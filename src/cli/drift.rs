@@ -269,11 +269,11 @@ fn text(out: &mut impl Write, o: &Output<'_>, paint: Painter) -> std::io::Result
         let status = format!("{:<8}", name(d.label));
         writeln!(
             out,
-            "  {:<17} {:>6.3}  {}  {:<28}  {}",
+            "  {:<17} {:>6.3}  {}  {}  {}",
             d.name,
             d.divergence,
             label(d.label, &status),
-            terminal::one_line(&before, 28),
+            terminal::cell(&before, 28),
             now
         )?;
     }

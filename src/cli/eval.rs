@@ -411,13 +411,7 @@ fn report_text(
     ci: bool,
 ) -> std::io::Result<()> {
     writeln!(out, "Session: {}", paint.cyan(&r.session_id))?;
-    let width = r
-        .results
-        .iter()
-        .map(|x| x.scorer.chars().count())
-        .max()
-        .unwrap_or(6)
-        .max(6);
+    let width = terminal::column_width(r.results.iter().map(|x| x.scorer.as_str()), 6, 40);
     writeln!(
         out,
         "  {:<width$}  {:>5}  {:>9}  {:<6}  Reason",
@@ -431,8 +425,8 @@ fn report_text(
         };
         writeln!(
             out,
-            "  {:<width$}  {:>5.2}  {:>9.2}  {status}  {}",
-            x.scorer,
+            "  {}  {:>5.2}  {:>9.2}  {status}  {}",
+            terminal::cell(&x.scorer, width),
             x.score,
             x.threshold,
             terminal::one_line(&x.reason, 120)
@@ -476,13 +470,7 @@ fn compare_text(out: &mut impl Write, c: &EvalComparison, paint: Painter) -> std
         paint.cyan(&c.a.session_id),
         paint.cyan(&c.b.session_id)
     )?;
-    let width = c
-        .rows
-        .iter()
-        .map(|r| r.scorer.chars().count())
-        .max()
-        .unwrap_or(14)
-        .max(14);
+    let width = terminal::column_width(c.rows.iter().map(|r| r.scorer.as_str()), 14, 40);
     writeln!(
         out,
         "  {:<width$}  {:>5}  {:>5}  {:>6}",
@@ -492,8 +480,8 @@ fn compare_text(out: &mut impl Write, c: &EvalComparison, paint: Painter) -> std
     for r in &c.rows {
         writeln!(
             out,
-            "  {:<width$}  {:>4.2}{}  {:>4.2}{}  {:>+6.2}",
-            r.scorer,
+            "  {}  {:>4.2}{}  {:>4.2}{}  {:>+6.2}",
+            terminal::cell(&r.scorer, width),
             r.a,
             mark(r.a_passed),
             r.b,

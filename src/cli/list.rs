@@ -174,7 +174,7 @@ fn listed_session<'a>(
     }
 }
 
-/// How many characters of a project's folder the PROJECT column shows.
+/// How many columns of a project's folder the PROJECT column shows.
 const PROJECT_CHARS: usize = 24;
 
 fn text(
@@ -186,19 +186,13 @@ fn text(
     if sessions.is_empty() {
         return writeln!(out, "No sessions recorded yet.");
     }
-    let id_width = sessions
-        .iter()
-        .map(|s| s.session_id.len())
-        .max()
-        .unwrap_or(10)
-        .max(10);
+    let id_width = terminal::column_width(sessions.iter().map(|s| s.session_id), 10, usize::MAX);
     let project_width = if projects {
-        sessions
-            .iter()
-            .map(|s| s.project_label.chars().count().min(PROJECT_CHARS))
-            .max()
-            .unwrap_or(7)
-            .max(7)
+        terminal::column_width(
+            sessions.iter().map(|s| s.project_label),
+            "PROJECT".len(),
+            PROJECT_CHARS,
+        )
     } else {
         0
     };
@@ -223,10 +217,8 @@ fn text(
     )?;
     for s in sessions {
         let project = if projects {
-            format!(
-                "{:<project_width$}  ",
-                terminal::path_tail(s.project_label, PROJECT_CHARS)
-            )
+            let label = terminal::path_tail(s.project_label, PROJECT_CHARS);
+            format!("{}  ", terminal::pad(&label, project_width))
         } else {
             String::new()
         };
@@ -264,11 +256,11 @@ fn text(
             });
         writeln!(
             out,
-            "{}  {project}{:<16}  {:>9}  {:<12}  {:>5}  {errors}{rejected}  {cost:>9}  {}",
-            paint.cyan(&format!("{:<id_width$}", s.session_id)),
+            "{}  {project}{:<16}  {:>9}  {}  {:>5}  {errors}{rejected}  {cost:>9}  {}",
+            paint.cyan(&terminal::cell(s.session_id, id_width)),
             terminal::local_time(s.started_at),
             duration,
-            terminal::one_line(s.agent_name, 12),
+            terminal::cell(s.agent_name, 12),
             s.tool_calls,
             prompt.unwrap_or_default(),
         )?;

@@ -126,8 +126,8 @@ fn table(out: &mut impl Write, r: &QueryResult, paint: Painter) -> std::io::Resu
         .map(|(i, name)| {
             cells
                 .iter()
-                .map(|row| row[i].chars().count())
-                .chain([name.chars().count()])
+                .map(|row| terminal::columns(&row[i]))
+                .chain([terminal::columns(&terminal::one_line(name, CELL_CHARS))])
                 .max()
                 .unwrap_or(0)
         })
@@ -136,7 +136,7 @@ fn table(out: &mut impl Write, r: &QueryResult, paint: Painter) -> std::io::Resu
         .columns
         .iter()
         .zip(&widths)
-        .map(|(name, w)| format!("{name:<w$}"))
+        .map(|(name, w)| terminal::cell(name, *w))
         .collect();
     writeln!(out, "{}", paint.bold(header.join("  ").trim_end()))?;
     for (row, values) in cells.iter().zip(&r.rows) {
@@ -146,7 +146,7 @@ fn table(out: &mut impl Write, r: &QueryResult, paint: Painter) -> std::io::Resu
             .zip(&widths)
             .map(|((cell, value), w)| match value {
                 Value::Integer(_) | Value::Real(_) => format!("{cell:>w$}"),
-                _ => format!("{cell:<w$}"),
+                _ => terminal::pad(cell, *w),
             })
             .collect();
         writeln!(out, "{}", line.join("  ").trim_end())?;

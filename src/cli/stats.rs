@@ -110,13 +110,7 @@ fn text(out: &mut impl Write, stats: &Stats, paint: Painter) -> std::io::Result<
     if stats.tools.is_empty() {
         return writeln!(out, "\nNo tool calls.");
     }
-    let width = stats
-        .tools
-        .iter()
-        .map(|t| t.tool.chars().count())
-        .max()
-        .unwrap_or(4)
-        .clamp(4, 48);
+    let width = terminal::column_width(stats.tools.iter().map(|t| t.tool.as_str()), 4, 48);
     // The column of refused calls is shown only when there are any.
     let with_rejections = stats.rejections > 0;
     let rejected_head = if with_rejections { "  REJECTED" } else { "" };
@@ -144,8 +138,8 @@ fn text(out: &mut impl Write, stats: &Stats, paint: Painter) -> std::io::Result<
         };
         writeln!(
             out,
-            "{:<width$}  {:>6}  {}{rejected}  {:>9}  {:>9}  {:>9}",
-            terminal::one_line(&tool.tool, width),
+            "{}  {:>6}  {}{rejected}  {:>9}  {:>9}  {:>9}",
+            terminal::cell(&tool.tool, width),
             tool.calls,
             if tool.errors > 0 {
                 paint.red(&errors)

@@ -4,21 +4,30 @@
 /// characters (a terminal escape among them) become U+FFFD, so text from a session never
 /// drives the terminal that shows it.
 pub fn one_line(text: &str, max: usize) -> String {
+    one_line_within(text, max, |_| 1)
+}
+
+/// [`one_line`], cut where the characters' sizes, as `size` tells them, would pass `max`
+/// (a terminal's columns, where a wide character takes two).
+pub fn one_line_within(text: &str, max: usize, size: impl Fn(char) -> usize) -> String {
     let mut out = String::with_capacity(text.len().min(max.saturating_mul(4)));
-    let mut count = 0;
-    for word in text.split_whitespace() {
-        if count > 0 {
-            out.push(' ');
-            count += 1;
+    let mut used = 0usize;
+    // How much of `out` leaves room for the ellipsis.
+    let mut cut = 0;
+    let words = text.split_whitespace().enumerate();
+    let chars = words.flat_map(|(i, word)| (i > 0).then_some(' ').into_iter().chain(word.chars()));
+    for ch in chars {
+        let ch = if is_unsafe(ch) { '\u{FFFD}' } else { ch };
+        let n = size(ch);
+        if used + n > max {
+            out.truncate(cut);
+            out.push('…');
+            return out;
         }
-        for ch in word.chars() {
-            if count >= max {
-                out.pop();
-                out.push('…');
-                return out;
-            }
-            out.push(if is_unsafe(ch) { '\u{FFFD}' } else { ch });
-            count += 1;
+        out.push(ch);
+        used += n;
+        if used < max {
+            cut = out.len();
         }
     }
     out
@@ -38,6 +47,16 @@ mod tests {
         assert_eq!(one_line("a\n  b\tc", 10), "a b c");
         assert_eq!(one_line("abcdefghij", 5), "abcd…");
         assert_eq!(one_line("abc", usize::MAX), "abc");
+        assert_eq!(one_line("abcde", 5), "abcde");
+        assert_eq!(one_line("  ", 5), "");
+    }
+
+    #[test]
+    fn cuts_by_size_when_told() {
+        let wide = |ch: char| if ch.is_ascii() { 1 } else { 2 };
+        assert_eq!(one_line_within("日本語のテキスト", 7, wide), "日本語…");
+        assert_eq!(one_line_within("日本語", 6, wide), "日本語");
+        assert_eq!(one_line_within("a日本", 4, wide), "a日…");
     }
 
     #[test]

@@ -115,13 +115,7 @@ pub fn write_dashboard(out: &mut impl Write, d: &Dashboard, p: Painter) -> io::R
     if d.top_tools.is_empty() {
         return writeln!(out, "\nNo tool calls.");
     }
-    let width = d
-        .top_tools
-        .iter()
-        .map(|t| t.tool.chars().count())
-        .max()
-        .unwrap_or(4)
-        .clamp(4, 40);
+    let width = terminal::column_width(d.top_tools.iter().map(|t| t.tool.as_str()), 4, 40);
     writeln!(out)?;
     writeln!(
         out,
@@ -134,8 +128,8 @@ pub fn write_dashboard(out: &mut impl Write, d: &Dashboard, p: Painter) -> io::R
     for tool in &d.top_tools {
         writeln!(
             out,
-            "{:<width$}  {:>9}  {:>5.1}%",
-            terminal::one_line(&tool.tool, width),
+            "{}  {:>9}  {:>5.1}%",
+            terminal::cell(&tool.tool, width),
             terminal::thousands(tool.calls),
             tool.share * 100.0
         )?;
@@ -204,12 +198,7 @@ pub fn write_trend(
             None,
         ),
     ));
-    let width = rows
-        .iter()
-        .map(|r| r.0.chars().count())
-        .max()
-        .unwrap_or(10)
-        .clamp(10, 32);
+    let width = terminal::column_width(rows.iter().map(|r| r.0.as_str()), 10, 32);
     writeln!(out)?;
     writeln!(
         out,
@@ -219,8 +208,8 @@ pub fn write_trend(
     for (name, whole, line) in &rows {
         writeln!(
             out,
-            "{:<width$}  {whole:>8}  {}",
-            terminal::one_line(name, width),
+            "{}  {whole:>8}  {}",
+            terminal::cell(name, width),
             p.cyan(line)
         )?;
     }
@@ -262,7 +251,7 @@ fn median_label(values: &[f64]) -> String {
         .map_or_else(|| "-".to_owned(), |m| terminal::duration_secs(*m))
 }
 
-/// How many characters of a project's folder the PROJECT column shows.
+/// How many columns of a project's folder the PROJECT column shows.
 const PROJECT_CHARS: usize = 24;
 
 /// The newest sessions, one line each; with a PROJECT column when they come from several
@@ -271,14 +260,21 @@ pub fn write_recent(out: &mut impl Write, recent: &[SessionFigures], p: Painter)
     if recent.is_empty() {
         return Ok(());
     }
-    let project_width = recent
-        .iter()
-        .filter_map(|s| s.project.as_ref())
-        .map(|project| project.label.chars().count().min(PROJECT_CHARS))
-        .max()
-        .map(|width| width.max("PROJECT".len()));
+    let project_width = recent.iter().any(|s| s.project.is_some()).then(|| {
+        terminal::column_width(
+            recent
+                .iter()
+                .filter_map(|s| s.project.as_ref())
+                .map(|project| project.label.as_str()),
+            "PROJECT".len(),
+            PROJECT_CHARS,
+        )
+    });
     let project_cell = |label: &str| match project_width {
-        Some(width) => format!("{:<width$}  ", terminal::path_tail(label, PROJECT_CHARS)),
+        Some(width) => format!(
+            "{}  ",
+            terminal::pad(&terminal::path_tail(label, PROJECT_CHARS), width)
+        ),
         None => String::new(),
     };
     writeln!(out)?;
@@ -300,8 +296,8 @@ pub fn write_recent(out: &mut impl Write, recent: &[SessionFigures], p: Painter)
         let errors = format!("{:>6}", s.errors);
         writeln!(
             out,
-            "{:<10}  {}{:<16}  {:>6}  {}  {:>9}  {:>8}  {}",
-            terminal::one_line(&s.session_id, 10),
+            "{}  {}{:<16}  {:>6}  {}  {:>9}  {:>8}  {}",
+            terminal::cell(&s.session_id, 10),
             project_cell(s.project.as_ref().map_or("", |project| &project.label)),
             terminal::local_time(s.started_at),
             s.tool_calls,

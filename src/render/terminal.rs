@@ -161,19 +161,70 @@ pub fn human_size(bytes: u64) -> String {
     }
 }
 
-pub use crate::model::text::one_line;
+/// The columns a character takes on a terminal: two for a wide one (CJK, most emoji), none
+/// for a combining mark.
+fn columns_of(ch: char) -> usize {
+    unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0)
+}
 
-/// A path on one line, cut from the front when too long (`…/handlers/shared.ts`): its end
-/// names the file.
+/// The columns `text` takes on a terminal. Text from a session goes through [`one_line`]
+/// first: a control character has no width of its own.
+pub fn columns(text: &str) -> usize {
+    text.chars().map(columns_of).sum()
+}
+
+/// Text on one line for a terminal: whitespace collapsed, escapes made harmless, cut to `max`
+/// columns with an ellipsis ([`crate::model::text::one_line`] counts characters instead).
+pub fn one_line(text: &str, max: usize) -> String {
+    crate::model::text::one_line_within(text, max, columns_of)
+}
+
+/// `text` and the spaces that make it `width` columns wide (none when it is wider): `format!`'s
+/// own padding counts characters, and a wide character would push the next column out.
+pub fn pad(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len() + width);
+    out.push_str(text);
+    out.extend(std::iter::repeat_n(
+        ' ',
+        width.saturating_sub(columns(text)),
+    ));
+    out
+}
+
+/// A table's cell: `text` on one line, cut to `width` columns and padded to them.
+pub fn cell(text: &str, width: usize) -> String {
+    pad(&one_line(text, width), width)
+}
+
+/// The width of a column holding `texts` as [`one_line`] shows them: the widest, within
+/// `min..=max` columns.
+pub fn column_width<'a>(texts: impl IntoIterator<Item = &'a str>, min: usize, max: usize) -> usize {
+    texts
+        .into_iter()
+        .map(|text| columns(&one_line(text, max)))
+        .max()
+        .unwrap_or(min)
+        .clamp(min, max)
+}
+
+/// A path on one line, cut from the front when wider than `max` columns
+/// (`…/handlers/shared.ts`): its end names the file.
 pub fn path_tail(path: &str, max: usize) -> String {
     let path = one_line(path, usize::MAX);
-    let count = path.chars().count();
-    if count <= max {
+    if columns(&path) <= max {
         return path;
     }
-    let skip = count - max + 1;
-    let tail: String = path.chars().skip(skip).collect();
-    format!("…{tail}")
+    let mut tail = Vec::new();
+    let mut used = 1;
+    for ch in path.chars().rev() {
+        let n = columns_of(ch);
+        if used + n > max {
+            break;
+        }
+        tail.push(ch);
+        used += n;
+    }
+    std::iter::once('…').chain(tail.into_iter().rev()).collect()
 }
 
 /// Prose without the markdown marks that make no sense in a one-line quote.
@@ -257,6 +308,25 @@ mod tests {
         assert_eq!(
             path_tail("/very/long/path/to/file.rs", 12).chars().count(),
             12
+        );
+        assert_eq!(path_tail("/home/用户/项目/代码", 10), "…项目/代码");
+        // A wide character that does not fit leaves its column empty.
+        assert_eq!(path_tail("/home/用户/项目/代码", 9), "…目/代码");
+    }
+
+    #[test]
+    fn wide_characters_take_two_columns() {
+        assert_eq!(columns("日本"), 4);
+        assert_eq!(pad("日本", 6), "日本  ");
+        assert_eq!(pad("abc", 2), "abc");
+        assert_eq!(one_line("日本語のテキスト", 7), "日本語…");
+        assert_eq!(columns("e\u{301}"), 1, "a combining mark takes none");
+        assert_eq!(cell("日本語", 5), "日本…");
+        assert_eq!(column_width(["ab", "日本語"], 4, 5), 5);
+        assert_eq!(
+            column_width(["ab", "\x1b[31m"], 1, 9),
+            5,
+            "an escape shows as its text"
         );
     }
 
