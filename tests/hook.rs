@@ -895,3 +895,54 @@ fn the_hook_masks_and_redacts_with_the_same_flags_as_the_proxies() {
         "{log}"
     );
 }
+
+#[test]
+fn a_hook_line_that_does_not_read_never_blocks_the_agent() {
+    // A newer `setup` wrote a flag or an agent this binary does not know. Every agent takes a
+    // hook's exit 2 as "block" (Copilot any failure), so before, every tool call was stopped.
+    let env = TestEnv::new();
+    let big = json!({"session_id": "s1", "hook_event_name": "PreToolUse", "tool_name": "Bash",
+                     "tool_input": {"command": "x".repeat(1 << 20)}})
+    .to_string();
+    for line in [
+        &["hook", "--agent", "some-new-agent", "pre-tool"][..],
+        &["hook", "--a-new-flag", "pre-tool"],
+        &["--color", "never", "hook", "pre-tool", "--agent"],
+    ] {
+        let mut child = env
+            .command(line)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The agent writes the whole payload: the hook reads it before it goes.
+        let mut stdin = child.stdin.take().unwrap();
+        let big = big.clone();
+        let wrote = std::thread::spawn(move || {
+            std::io::Write::write_all(&mut stdin, big.as_bytes()).is_ok()
+        });
+        let run = crate::common::Run::of(child.wait_with_output().unwrap());
+        assert!(wrote.join().unwrap(), "{line:?}: the payload was not read");
+        assert_eq!(
+            (run.code, run.stdout.as_str(), run.stderr.as_str()),
+            (0, "", ""),
+            "{line:?}"
+        );
+    }
+    let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap();
+    assert_eq!(log.lines().count(), 3, "{log}");
+    assert!(
+        log.contains("some-new-agent") && log.contains("--a-new-flag"),
+        "{log}"
+    );
+    assert!(
+        log.lines()
+            .all(|l| l.contains("command line does not read"))
+    );
+    // Anything but a hook is still a usage error.
+    assert_eq!(env.run(&["lisst"]).code, 2);
+    assert_eq!(env.run(&["list", "--a-new-flag"]).code, 2);
+    let hook = String::from("hook");
+    assert_eq!(env.run(&["replay", &hook, "--a-new-flag"]).code, 2);
+}

@@ -149,6 +149,34 @@ pub(crate) fn run(args: &HookArgs, globals: &Globals) -> ExitCode {
     answer(agent, &outcome)
 }
 
+/// A hook's command line that does not parse: a flag or an agent that a newer `setup` wrote
+/// into settings an older binary now reads. Every agent takes a failing hook (exit 2 above
+/// all) as "block" or "stop", so the hook goes on as one that failed: stdin is read (the
+/// agent is still writing the payload), the log says why, and the agent hears nothing.
+/// Only a person typing the line (stdin a terminal) gets clap's usage error.
+pub(crate) fn unreadable_line(error: &str) -> ExitCode {
+    let _ = std::io::copy(
+        &mut std::io::stdin().take(STDIN_LIMIT),
+        &mut std::io::sink(),
+    );
+    let globals = Globals {
+        trace_dir: None,
+        color: super::globals::ColorChoice::Never,
+    };
+    let store = super::stores::for_writing(globals.hook_root(None, None));
+    let why = error
+        .lines()
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or("a usage error")
+        .trim_start_matches("error: ");
+    let stamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+    let line = format!("{stamp} hook: its command line does not read ({why}); nothing recorded");
+    if !store.log_hook_error(&line) {
+        super::output::to_stderr(format_args!("agent-strace {}\n", &line[stamp.len() + 1..]));
+    }
+    ExitCode::SUCCESS
+}
+
 type Failure = (Option<Store>, String);
 
 fn record(

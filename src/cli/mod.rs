@@ -60,6 +60,7 @@ mod watch;
 mod why;
 
 use std::ffi::OsString;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -160,6 +161,23 @@ impl HookLine {
     }
 }
 
+/// Whether `hook` is the subcommand `args` name (the first word that is neither a flag nor a
+/// global flag's value).
+fn names_hook(args: &[OsString]) -> bool {
+    let mut words = args.iter().skip(1);
+    while let Some(word) = words.next() {
+        match word.to_str() {
+            Some("--trace-dir" | "--color") => {
+                words.next();
+            }
+            Some(flag) if flag.starts_with('-') => {}
+            Some(word) => return word == "hook",
+            None => return false,
+        }
+    }
+    false
+}
+
 /// Runs the command line and returns the process's exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     ignore_file_size_signal();
@@ -170,8 +188,11 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         let HookOnly::Hook(hook_args) = &line.command;
         return hook::run(hook_args, &line.globals);
     }
-    let cli = match Cli::try_parse_from(args) {
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
+        Err(err) if err.use_stderr() && names_hook(&args) && !std::io::stdin().is_terminal() => {
+            return hook::unreadable_line(&err.to_string());
+        }
         Err(err) => {
             let _ = err.print();
             return ExitCode::from(if err.use_stderr() {
