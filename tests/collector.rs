@@ -929,3 +929,31 @@ fn requests_beyond_the_room_in_flight_get_503_and_health_still_answers() {
     assert_eq!(status_becomes(port, "small", 200).status, 200);
     assert_eq!(stored_lines(&storage, "small"), 1);
 }
+
+#[test]
+fn a_secret_in_the_endpoints_url_never_reaches_the_hooks_log() {
+    let env = TestEnv::new();
+    let project = env.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    let port = free_port();
+    let payload = json!({"session_id": "url-1", "hook_event_name": "UserPromptSubmit", "prompt": "hi", "cwd": project.to_str().unwrap()});
+    for url in [
+        format!("http://user:S3cretPassw0rd99@127.0.0.1:{port}"),
+        format!("http://127.0.0.1:{port}/?token=ghp_S3cretPassw0rd99"),
+    ] {
+        let (run, _) = hook_to(&env, &url, None, "user-prompt", &payload);
+        assert_eq!((run.code, run.stdout.as_str()), (0, ""));
+    }
+    // In the project's store, where the events went: an endpoint that does not read once made
+    // a store in the hook's own folder for its log, and the project's sessions went there.
+    let local = project.join(".agent-traces");
+    assert_eq!(stored_lines(&local, "url-1"), 2, "recorded here both times");
+    assert!(!env.store().exists());
+    let log = std::fs::read_to_string(local.join("hook-errors.log")).unwrap();
+    assert_eq!(log.lines().count(), 2, "{log}");
+    assert!(!log.contains("S3cretPassw0rd99"), "{log}");
+    assert!(
+        log.contains("***@127.0.0.1") && log.contains("?***"),
+        "{log}"
+    );
+}

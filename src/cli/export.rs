@@ -182,6 +182,7 @@ pub(crate) fn run(args: &ExportArgs, globals: &Globals) -> Result<u8> {
             crate::export::otlp::to_protobuf(&request)
         };
         send(&url, &headers, &body, args.otlp_json)?;
+        let url = super::http::shown_url(&url.to_string());
         super::output::to_stderr(format_args!(
             "Sent {spans} spans of session {id} to {url}\n"
         ));
@@ -332,6 +333,7 @@ pub(crate) fn post_as(
     client
         .post_retrying(url, &all, &body, TIMEOUT, RETRY)
         .map_err(|why| {
+            let url = super::http::shown_url(&url.to_string());
             Error::io(format!(
                 "cannot send {what} to {url} ({} attempts): {why}",
                 RETRY.attempts
@@ -350,6 +352,7 @@ pub(crate) fn refused(url: &Uri, answer: &super::http::Answer, what: &str) -> an
     } else {
         String::new()
     };
+    let url = super::http::shown_url(&url.to_string());
     Error::io(format!(
         "{url} refused {what}{tries}: HTTP {}{}",
         answer.status,

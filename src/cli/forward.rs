@@ -47,8 +47,10 @@ pub(crate) struct Forwarder {
 /// The base URL's signal URL: `<base>/v1/traces` …
 fn signal_url(base: &str, kind: Kind) -> Result<Uri, String> {
     let url = format!("{}{}", base.trim_end_matches('/'), kind.path());
-    url.parse()
-        .map_err(|e| format!("--forward-otlp `{base}` does not make a URL: {e}"))
+    url.parse().map_err(|e| {
+        let base = super::http::shown_url(base);
+        format!("--forward-otlp `{base}` does not make a URL: {e}")
+    })
 }
 
 /// Checks `base` and starts the forwarder's thread; `log` says what was lost.
@@ -238,6 +240,7 @@ impl Worker {
             Ok(answer) if (200..300).contains(&answer.status) => self.sent += 1,
             Ok(answer) => {
                 self.lost += 1;
+                let url = super::http::shown_url(&url.to_string());
                 (self.log)(&format!(
                     "forwarding: {url} refused {} bytes of {}: HTTP {}",
                     body.len(),
@@ -247,6 +250,7 @@ impl Worker {
             }
             Err(why) => {
                 self.lost += 1;
+                let url = super::http::shown_url(&url.to_string());
                 (self.log)(&format!(
                     "forwarding: {} bytes of {} lost, {url} did not answer: {why}",
                     body.len(),

@@ -105,15 +105,7 @@ pub(crate) fn run(args: &HookArgs, globals: &Globals) -> ExitCode {
     panic::set_hook(Box::new(|_| {}));
     // With AGENT_STRACE_ENDPOINT the event goes to the collector, and to the store here only
     // when the collector cannot take it within the budget.
-    let endpoint = match super::http::Endpoint::from_env() {
-        Some(Ok(endpoint)) => Some(endpoint),
-        Some(Err(why)) => {
-            let store = super::stores::for_writing(globals.hook_root(None, None));
-            log(args, &store, &format!("{why}; recording here"));
-            None
-        }
-        None => None,
-    };
+    let endpoint = super::http::Endpoint::from_env();
     let result = panic::catch_unwind(AssertUnwindSafe(|| {
         record(args, globals, endpoint.as_ref())
     }));
@@ -179,10 +171,12 @@ pub(crate) fn unreadable_line(error: &str) -> ExitCode {
 
 type Failure = (Option<Store>, String);
 
+/// `endpoint`: the collector the environment names, if any, or why it cannot be used (logged
+/// in the store the event then goes to).
 fn record(
     args: &HookArgs,
     globals: &Globals,
-    endpoint: Option<&Endpoint>,
+    endpoint: Option<&Result<Endpoint, String>>,
 ) -> Result<(Agent, Outcome), Failure> {
     let mut stdin = Vec::with_capacity(8 * 1024);
     std::io::stdin()
@@ -204,6 +198,14 @@ fn record(
     let store = super::stores::for_writing(
         globals.hook_root(payload.cwd.as_deref(), Some(&payload.session_id)),
     );
+    let endpoint = match endpoint {
+        Some(Ok(endpoint)) => Some(endpoint),
+        Some(Err(why)) => {
+            log(args, &store, &format!("{why}; recording here"));
+            None
+        }
+        None => None,
+    };
     // A pattern that does not compile must not let through what it was meant to keep off disk:
     // nothing is recorded, and the log says why.
     let denial = guard(args, &payload, &store).and_then(|g| hooks::judge(&payload, &g));
@@ -258,7 +260,7 @@ fn record(
                 &store,
                 &format!(
                     "collector {} not reached ({why}); recorded here",
-                    endpoint.base
+                    super::http::shown_url(&endpoint.base)
                 ),
             ),
         }
@@ -437,7 +439,10 @@ fn send_late_answer(
     endpoint
         .post("/hooks", "application/json", body, LATE_ANSWER_SEND_BUDGET)
         .map(|_| ())
-        .map_err(|why| format!("collector {} not reached ({why})", endpoint.base))
+        .map_err(|why| {
+            let shown = super::http::shown_url(&endpoint.base);
+            format!("collector {shown} not reached ({why})")
+        })
 }
 
 /// What a follower logs when the answer it waited for never came.

@@ -13,21 +13,52 @@ use hyper_util::rt::TokioExecutor;
 
 /// Checks a URL the user gave with `flag`: http or https, with a host, no credentials in it.
 pub(crate) fn check_url(flag: &str, url: &str) -> Result<Uri, String> {
+    let shown = shown_url(url);
     let uri: Uri = url
         .parse()
-        .map_err(|e| format!("{flag} `{url}` is not a URL: {e}"))?;
+        .map_err(|e| format!("{flag} `{shown}` is not a URL: {e}"))?;
     if !matches!(uri.scheme_str(), Some("http" | "https")) {
-        return Err(format!("{flag} `{url}`: the scheme must be http or https"));
+        return Err(format!(
+            "{flag} `{shown}`: the scheme must be http or https"
+        ));
     }
     let Some(authority) = uri.authority() else {
-        return Err(format!("{flag} `{url}` has no host"));
+        return Err(format!("{flag} `{shown}` has no host"));
     };
     if authority.as_str().contains('@') {
         return Err(format!(
-            "{flag} `{url}`: credentials in the URL are not supported"
+            "{flag} `{shown}`: credentials in the URL are not supported"
         ));
     }
     Ok(uri)
+}
+
+/// `url` as messages and logs show it: a user and password in it, and its query and fragment
+/// (where services put tokens), are replaced by `***`, so that a mistaken URL never writes a
+/// secret into a log or a terminal.
+pub(crate) fn shown_url(url: &str) -> String {
+    let (url, tail) = match url.find(['?', '#']) {
+        Some(at) => (&url[..at], "?***"),
+        None => (url, ""),
+    };
+    let (scheme, rest) = url
+        .split_once("://")
+        .map_or(("", url), |(scheme, rest)| (scheme, rest));
+    let (authority, path) = rest.find('/').map_or((rest, ""), |at| rest.split_at(at));
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let secret = if host.len() < authority.len() {
+        "***@"
+    } else {
+        ""
+    };
+    let scheme = if scheme.is_empty() {
+        String::new()
+    } else {
+        format!("{scheme}://")
+    };
+    format!("{scheme}{secret}{host}{path}{tail}")
 }
 
 enum Connector {
@@ -244,5 +275,24 @@ mod tests {
         );
         assert_eq!(retry_after("soon"), None);
         assert!(is_retryable(429) && is_retryable(503) && !is_retryable(400));
+    }
+
+    #[test]
+    fn a_shown_url_keeps_no_secret() {
+        assert_eq!(
+            shown_url("http://user:S3cret@127.0.0.1:1/v1?token=ghp_x#f"),
+            "http://***@127.0.0.1:1/v1?***"
+        );
+        assert_eq!(
+            shown_url("https://c.internal:4317"),
+            "https://c.internal:4317"
+        );
+        assert_eq!(shown_url("user:pw@host/x"), "***@host/x");
+        let refused =
+            check_url("AGENT_STRACE_ENDPOINT", "http://u:S3cret@h:1?k=ghp_y").unwrap_err();
+        assert!(
+            !refused.contains("S3cret") && !refused.contains("ghp_y"),
+            "{refused}"
+        );
     }
 }
