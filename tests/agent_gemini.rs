@@ -928,3 +928,67 @@ fn gemini_hears_nothing_of_the_hooks_own_failures() {
     assert_eq!(claude.code, 0);
     assert!(claude.stderr.contains("session_id"), "{claude:?}");
 }
+
+/// A secret the stream cuts in two (its first part in one chunk, the rest in the next) is found
+/// whole: once the second part came, neither part is on disk, and the event holds neither.
+#[test]
+fn a_secret_cut_across_chunks_never_stays_on_disk() {
+    const SECRET: &str = "ghp_Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb7c";
+    let (head, tail) = SECRET.split_at(20);
+    let env = TestEnv::new();
+    let payloads = recorded_payloads();
+    let last_chunk = payloads
+        .iter()
+        .position(|p| {
+            p["hook_event_name"] == "AfterModel" && p.to_string().contains("finishReason")
+        })
+        .unwrap();
+    let chunks: Vec<usize> = (0..=last_chunk)
+        .rev()
+        .take_while(|i| payloads[*i]["hook_event_name"] == "AfterModel")
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    assert!(chunks.len() >= 2, "the recorded response streams in chunks");
+    let folder = env.store().join(SESSION);
+    let on_disk = || -> String {
+        std::fs::read_dir(&folder)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().is_file())
+            .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+            .collect()
+    };
+    for (i, payload) in payloads[..=last_chunk + 1].iter().enumerate() {
+        let mut payload = payload.clone();
+        if let Some(n) = chunks.iter().position(|c| *c == i) {
+            let text = match n {
+                0 => format!("the key is {head}"),
+                1 => format!("{tail} and more"),
+                _ => " more".to_owned(),
+            };
+            payload["llm_response"]["text"] = text.clone().into();
+            payload["llm_response"]["candidates"][0]["content"]["parts"] = json!([text]);
+        }
+        assert_eq!(gemini_hook(&env, &payload, true).code, 0);
+        if i >= chunks[1] {
+            let disk = on_disk();
+            assert!(
+                !disk.contains(head) && !disk.contains(tail),
+                "after payload {i}: {disk}"
+            );
+        }
+    }
+    let events = env.events(SESSION);
+    let response = of_type(&events, "llm_response")[0];
+    let text = response["data"]["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("the key is [REDACTED]") && text.contains("and more"),
+        "{text}"
+    );
+    assert_eq!(
+        response["data"]["chunks"].as_u64(),
+        Some(chunks.len() as u64)
+    );
+}
