@@ -938,7 +938,7 @@ fn claude_file_payload(env: &TestEnv) -> Value {
 }
 
 #[test]
-fn a_claude_file_hook_run_by_cursor_is_dropped_when_cursor_has_its_own_hooks() {
+fn a_claude_file_hook_run_by_cursor_is_dropped_when_cursor_has_its_own_hooks_and_still_judged() {
     let env = TestEnv::new();
     std::fs::create_dir_all(env.path().join(".cursor")).unwrap();
     std::fs::write(
@@ -947,14 +947,21 @@ fn a_claude_file_hook_run_by_cursor_is_dropped_when_cursor_has_its_own_hooks() {
     )
     .unwrap();
     let vars = [("CURSOR_VERSION", "2.1.42")];
-    // Even a denial is left to Cursor's own hook, which judges the same call.
     forbid_env(&env);
     let mut payload = claude_file_payload(&env);
-    payload["tool_input"] = json!({"command": "cat .env"});
+    // Allowed, the duplicate says nothing and records nothing.
     for args in [vec!["hook", "pre-tool"], vec!["hook", "PreToolUse"]] {
         let run = hook(&env, &args, &payload, &vars);
         run.success();
         assert_eq!((run.stdout.as_str(), run.stderr.as_str()), ("", ""));
+    }
+    // A denial still stands: Cursor's own hooks may not cover the event, or run without this
+    // policy. Before, the duplicate let through what the policy stops.
+    payload["tool_input"] = json!({"command": "cat .env"});
+    for args in [vec!["hook", "pre-tool"], vec!["hook", "PreToolUse"]] {
+        let run = hook(&env, &args, &payload, &vars);
+        run.success();
+        assert_eq!(decoded(&run)["permission"], "deny", "{run:?}");
     }
     assert!(env.sessions().is_empty(), "{:?}", env.sessions());
     // Cursor's own hook records it, and denies it.

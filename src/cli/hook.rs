@@ -187,12 +187,10 @@ fn record(
     let read =
         hooks::read_hook(&args.event, &stdin, &signals).map_err(|e| (None, e.to_string()))?;
     // Cursor, VS Code and Copilot CLI also run Claude Code's hooks: where the agent has hooks of
-    // its own, they record the event and this run is a duplicate, dropped without a word.
-    if let Some(agent) = read.duplicate_unless_alone(&signals)
-        && super::agent_hooks::own_hooks_installed(agent, read.payload.cwd.as_deref())
-    {
-        return Ok((agent, Outcome::Allow));
-    }
+    // its own, they record the event and this run is a duplicate, recorded by neither.
+    let duplicate = read.duplicate_unless_alone(&signals).is_some_and(|agent| {
+        super::agent_hooks::own_hooks_installed(agent, read.payload.cwd.as_deref())
+    });
     let payload = read.payload;
     // The store is catalogued when this hook makes it (the project's first event), never after.
     let store = super::stores::for_writing(
@@ -209,6 +207,11 @@ fn record(
     // A pattern that does not compile must not let through what it was meant to keep off disk:
     // nothing is recorded, and the log says why.
     let denial = guard(args, &payload, &store).and_then(|g| hooks::judge(&payload, &g));
+    // A duplicate is still judged: the agent's own hooks may not cover this event, or run
+    // without the policy this line names (`--policy`), and what the policy stops stays stopped.
+    if duplicate {
+        return Ok((payload.agent, hooks::outcome(&payload, denial.as_ref())));
+    }
     let privacy = match args.privacy.resolve() {
         Ok(privacy) => privacy,
         Err(message) if denial.is_some() => {
