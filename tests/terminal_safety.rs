@@ -169,3 +169,35 @@ fn all_strings(value: &Value) -> Vec<String> {
         _ => Vec::new(),
     }
 }
+
+/// Commands whose output is a document kept byte for byte (an HTML page, NDJSON lines) and so
+/// bypasses the terminal's escaping writer: the characters a terminal acts on are `\u` escapes
+/// inside the document's JSON, which reads them back as the session's own text. Before, C1
+/// controls and bidi marks went to the terminal raw (serde_json leaves them unescaped).
+#[test]
+fn documents_written_to_stdout_hold_no_raw_control_character() {
+    let env = TestEnv::new();
+    write_hostile_session(&env);
+    for command in [
+        vec!["share", ID],
+        vec!["replay", "--format", "html", ID],
+        vec!["sample", "--n", "1"],
+    ] {
+        let run = env.run(&command);
+        assert_eq!(run.code, 0, "{command:?}: {}", run.stderr);
+        let bad: Vec<char> = run
+            .stdout
+            .chars()
+            .filter(|&c| acts_on_terminal(c))
+            .collect();
+        assert!(bad.is_empty(), "{command:?} printed {bad:?}");
+    }
+    let sample = env.run(&["sample", "--n", "1"]);
+    let line: Value = serde_json::from_str(sample.stdout.trim()).unwrap();
+    assert!(
+        all_strings(&line)
+            .iter()
+            .any(|s| s.contains(HOSTILE[4]) && s.contains(HOSTILE[6])),
+        "the session's text is kept"
+    );
+}

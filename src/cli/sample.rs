@@ -168,7 +168,12 @@ fn line(store: &Store, chosen: &Candidate) -> Result<Vec<u8>> {
         "score": chosen.score,
         "events": events,
     });
-    let mut bytes = serde_json::to_vec(&record)?;
+    // The characters a terminal acts on as `\u` escapes, which JSON reads as the same text:
+    // the line may go to a terminal, and a file gets the same bytes.
+    let json = serde_json::to_string(&record)?;
+    let mut bytes = crate::render::escape::escape(&json)
+        .into_owned()
+        .into_bytes();
     bytes.push(b'\n');
     Ok(bytes)
 }

@@ -7,8 +7,8 @@
 //! page's own script, named by its SHA-256 hash, inline styles and `data:` images: a script a
 //! session managed to put in the page would not run, and nothing is fetched. The model is
 //! JSON inside `<script type="application/json">`, with `<`, `>`, `&`, U+2028 and U+2029
-//! written as `\u` escapes, so no text a session recorded can end the block
-//! (`</script>`) or open a comment; the script reads the block as text and puts what a session
+//! written as `\u` escapes (and the characters a terminal acts on, as every output writes
+//! them), so no text a session recorded can end the block (`</script>`) or open a comment; the script reads the block as text and puts what a session
 //! recorded into the page as text (`textContent`), never as markup.
 //!
 //! # Parts
@@ -26,7 +26,10 @@ const SCRIPT: &str = include_str!("page.js");
 
 /// Writes the page of `page` to `out`.
 pub fn write(out: &mut impl Write, page: &Page) -> io::Result<()> {
-    let data = serde_json::to_vec(page).map_err(io::Error::other)?;
+    let data = serde_json::to_string(page).map_err(io::Error::other)?;
+    // Inside JSON strings, where the escape reads as the same character: the page, written to
+    // a terminal or piped through one, drives nothing (serde leaves C1 and bidi marks raw).
+    let data = crate::render::escape::escape(&data);
     let hash = base64(&sha256(SCRIPT.as_bytes()));
     let mut rest = TEMPLATE;
     while let Some(start) = rest.find("{{") {
@@ -41,7 +44,7 @@ pub fn write(out: &mut impl Write, page: &Page) -> io::Result<()> {
             "VERSION" => out.write_all(env!("CARGO_PKG_VERSION").as_bytes())?,
             "STYLE" => out.write_all(STYLE.as_bytes())?,
             "SCRIPT" => out.write_all(SCRIPT.as_bytes())?,
-            "DATA" => write_script_json(out, &data)?,
+            "DATA" => write_script_json(out, data.as_bytes())?,
             other => out.write_all(format!("{{{{{other}}}}}").as_bytes())?,
         }
         rest = &after[end + 2..];
