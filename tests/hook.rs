@@ -946,3 +946,37 @@ fn a_hook_line_that_does_not_read_never_blocks_the_agent() {
     let hook = String::from("hook");
     assert_eq!(env.run(&["replay", &hook, "--a-new-flag"]).code, 2);
 }
+
+#[test]
+fn many_large_events_at_once_leave_no_blank_line() {
+    // A writer that looked at the file's last byte while another's large write was under way
+    // took the file for torn and began its event with a newline: a blank line, which strict
+    // readers (the Python tool's json.loads) fail on.
+    let env = TestEnv::new();
+    let big = "y".repeat(200 * 1024);
+    for round in 0..2 {
+        let children: Vec<_> = (0..40)
+            .map(|i| {
+                let p = payload(
+                    "PostToolUse",
+                    json!({"tool_name": "Bash", "tool_input": {"command": format!("r{round} {i}")},
+                           "tool_response": {"stdout": big}, "tool_use_id": format!("t{round}-{i}")}),
+                );
+                crate::common::spawn_hook(&env, "post-tool", &p)
+            })
+            .collect();
+        for child in children {
+            assert!(child.wait_with_output().unwrap().status.success());
+        }
+    }
+    let text = std::fs::read_to_string(env.store().join(SID).join("events.ndjson")).unwrap();
+    let lines: Vec<&str> = text.split_terminator('\n').collect();
+    let blank = lines.iter().filter(|l| l.trim().is_empty()).count();
+    assert_eq!(blank, 0, "{blank} blank lines in {}", lines.len());
+    assert!(
+        lines
+            .iter()
+            .all(|l| serde_json::from_str::<Value>(l).is_ok())
+    );
+    assert_eq!(lines.len(), 80);
+}

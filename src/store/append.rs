@@ -1,9 +1,11 @@
 //! Appending events: one `write` per event on a file opened for appending, never a torn line.
 //!
 //! Writes to a file opened with `O_APPEND` land whole and in some order even with many
-//! writers, so appending needs no lock. A writer that died mid-line can leave the file without
-//! its final newline; the next writer then starts its event on a fresh line, so the torn line
-//! stays one bad line (skipped by readers) instead of swallowing the good event after it.
+//! writers. A writer that died mid-line can leave the file without its final newline; the next
+//! writer then starts its event on a fresh line, so the torn line stays one bad line (skipped
+//! by readers) instead of swallowing the good event after it. That look at the last byte and
+//! the write are made under a brief advisory lock, so that a large write still under way is
+//! never taken for a torn one.
 
 use std::fs::File;
 use std::io::Write;
@@ -119,6 +121,10 @@ impl Store {
 }
 
 fn append_line(file: &File, path: &Path, line: Vec<u8>) -> Result<()> {
+    // The check and the write are one step among the writers that take this lock: a large
+    // write under way shows a last byte that is not yet its newline, and a check made then
+    // took the file for torn and wrote a blank line. The lock is let go when `file` closes.
+    lock_briefly(file);
     // The torn-tail check reads the last byte: the file is open for reading too.
     let line = if ends_torn(file).map_err(|e| StoreError::io(path, e))? {
         let mut fixed = Vec::with_capacity(line.len() + 1);
@@ -131,6 +137,23 @@ fn append_line(file: &File, path: &Path, line: Vec<u8>) -> Result<()> {
     (&*file)
         .write_all(&line)
         .map_err(|e| StoreError::io(path, e))
+}
+
+/// How long an append waits for the other writers' lock before it writes without it.
+const APPEND_LOCK_WAIT: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Takes an advisory lock on the events file, waiting a moment at most: a writer holds it for
+/// one write, and one that holds it longer (a stuck process, someone else's lock) must not
+/// hold up the agent. Without it the append goes on as before, lock-free.
+fn lock_briefly(file: &File) {
+    use rustix::fs::{FlockOperation, flock};
+    let deadline = std::time::Instant::now() + APPEND_LOCK_WAIT;
+    while flock(file, FlockOperation::NonBlockingLockExclusive).is_err() {
+        if std::time::Instant::now() >= deadline {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_micros(200));
+    }
 }
 
 /// Whether the file's last byte is not a newline (a writer died mid-line).
@@ -243,5 +266,26 @@ mod tests {
         append_line(&file, &path, b"{\"ok\":1}\n".to_vec()).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().last(), Some("{\"ok\":1}"));
+    }
+
+    #[test]
+    fn a_lock_held_elsewhere_holds_an_append_up_a_moment_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.ndjson");
+        std::fs::write(&path, b"").unwrap();
+        let held = std::fs::File::open(&path).unwrap();
+        rustix::fs::flock(&held, rustix::fs::FlockOperation::LockExclusive).unwrap();
+        let file = Folder::open(dir.path())
+            .unwrap()
+            .append("events.ndjson")
+            .unwrap();
+        let started = std::time::Instant::now();
+        append_line(&file, &path, b"{\"ok\":1}\n".to_vec()).unwrap();
+        let took = started.elapsed();
+        assert!(
+            took >= APPEND_LOCK_WAIT && took < APPEND_LOCK_WAIT * 10,
+            "{took:?}"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"ok\":1}\n");
     }
 }
