@@ -951,3 +951,43 @@ fn codex_events_from_its_schemas_are_recorded() {
         .json();
     assert_eq!(stats["tool_calls"], 1, "{stats}");
 }
+
+/// Codex started from another agent's terminal inherits its variables. Before, a Codex payload
+/// with `COPILOT_CLI=1` got Copilot's flat JSON, with `CURSOR_VERSION` Cursor's (fields outside
+/// Codex's closed schema: Codex marked the hook failed and the call ran), and with
+/// `GEMINI_SESSION_ID` it was not judged at all. The payload's own marks come first.
+#[test]
+fn an_inherited_variable_of_another_agent_never_changes_codex_answer() {
+    let payloads = recorded();
+    let pre = payloads
+        .iter()
+        .find(|p| p["hook_event_name"] == "PreToolUse" && p["tool_name"] == "Bash")
+        .unwrap();
+    for var in [
+        ("COPILOT_CLI", "1"),
+        ("CURSOR_VERSION", "2.1.42"),
+        ("GEMINI_SESSION_ID", "g-1"),
+    ] {
+        let env = TestEnv::new();
+        write_policy(env.path());
+        let mut payload = pre.clone();
+        payload["cwd"] = env.path().to_string_lossy().into_owned().into();
+        let mut command = env.command(&["hook", "pre-tool"]);
+        command.env(var.0, var.1);
+        let run = run_with_stdin(command, payload.to_string().as_bytes());
+        assert_eq!(run.code, 0, "{var:?}: {run:?}");
+        let out: Value = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("{var:?}: not JSON ({e}): {run:?}"));
+        conforms(
+            &fixture_schema("pre-tool-use.command.output.schema.json"),
+            &out,
+        )
+        .unwrap_or_else(|e| panic!("{var:?}: {e}: {out}"));
+        assert_eq!(
+            out["hookSpecificOutput"]["permissionDecision"], "deny",
+            "{var:?}"
+        );
+        let session = pre["session_id"].as_str().unwrap();
+        assert_eq!(env.meta(session)["agent_name"], "codex", "{var:?}");
+    }
+}

@@ -74,18 +74,51 @@ fn hook_help_and_mistakes_are_the_whole_cli_s() {
     assert!(help.stdout.contains("--trace-dir"), "{help:?}");
     assert_eq!(env.run(&["help", "hook"]).stdout, help.stdout);
 
-    let version = env.run(&["hook", "--version"]);
+    // Typed at a terminal: the usage error of the whole CLI, exit 2, nothing recorded.
+    let typed = |line: &str| {
+        let output = std::process::Command::new("script")
+            .args([
+                "-qec",
+                &format!("{} {line}", crate::common::bin().display()),
+                "/dev/null",
+            ])
+            .current_dir(env.path())
+            .env("AGENT_STRACE_HOME", env.home.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        crate::common::Run::of(output)
+    };
+    let version = typed("hook --version");
     assert_eq!(version.code, 2, "{version:?}");
-    assert!(version.stderr.contains("'--version'"), "{version:?}");
-    assert!(version.stdout.is_empty(), "{version:?}");
-
-    // No event: the usage error of the whole CLI, exit 2, nothing recorded.
-    let missing = env.run_with_stdin(&["hook"], &start());
+    assert!(version.stdout.contains("'--version'"), "{version:?}");
+    let missing = typed("hook");
     assert_eq!(missing.code, 2, "{missing:?}");
-    assert!(missing.stderr.contains("<EVENT>"), "{missing:?}");
-    let unknown = env.run_with_stdin(&["hook", "pre-tool", "--no-such-flag"], &start());
+    assert!(missing.stdout.contains("<EVENT>"), "{missing:?}");
+    let unknown = typed("hook pre-tool --no-such-flag");
     assert_eq!(unknown.code, 2, "{unknown:?}");
-    assert!(unknown.stderr.contains("--no-such-flag"), "{unknown:?}");
+    assert!(unknown.stdout.contains("--no-such-flag"), "{unknown:?}");
+    assert!(sessions(&env.store()).is_empty());
+
+    // Run by an agent (stdin a pipe): every agent takes exit 2 as "block", so the same
+    // mistakes go to the hook's log, and the agent hears nothing.
+    for line in [
+        &["hook", "--version"][..],
+        &["hook"],
+        &["hook", "pre-tool", "--no-such-flag"],
+    ] {
+        let run = env.run_with_stdin(line, &start());
+        assert_eq!(
+            (run.code, run.stdout.as_str(), run.stderr.as_str()),
+            (0, "", ""),
+            "{line:?}"
+        );
+    }
+    let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap();
+    assert!(
+        log.contains("'--version'") && log.contains("<EVENT>") && log.contains("--no-such-flag"),
+        "{log}"
+    );
     assert!(sessions(&env.store()).is_empty());
 
     // `hook` as another command's value is that command's.

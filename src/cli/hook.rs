@@ -156,11 +156,15 @@ pub(crate) fn unreadable_line(error: &str) -> ExitCode {
         color: super::globals::ColorChoice::Never,
     };
     let store = super::stores::for_writing(globals.hook_root(None, None));
+    // clap's message on one line: what is wrong, without its tips and usage.
     let why = error
         .lines()
-        .find(|line| !line.trim().is_empty())
-        .unwrap_or("a usage error")
-        .trim_start_matches("error: ");
+        .map(str::trim)
+        .take_while(|line| !line.starts_with("Usage:"))
+        .filter(|line| !line.is_empty() && !line.starts_with("tip:"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let why = why.trim_start_matches("error: ");
     let stamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
     let line = format!("{stamp} hook: its command line does not read ({why}); nothing recorded");
     if !store.log_hook_error(&line) {

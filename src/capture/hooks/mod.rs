@@ -132,11 +132,14 @@ pub fn read_hook(arg: &str, stdin: &[u8], signals: &Signals) -> Result<ReadHook,
     })
 }
 
-/// Which agent sent a payload (docs/agents.md §8, in its order): the one `--agent` names; else
-/// Cursor by `cursor_version` or `CURSOR_VERSION`; Gemini CLI by `GEMINI_SESSION_ID` or one of
-/// its event names; Copilot CLI by `COPILOT_CLI=1` or its camelCase payload (`sessionId`
-/// without `hookEventName`); VS Code by its camelCase common fields; Codex by its `turn_id` or
-/// a rollout as its transcript; else Claude Code.
+/// Which agent sent a payload (docs/agents.md §8): the one `--agent` names; else what only
+/// one agent's payload holds (Cursor's `cursor_version`, one of Gemini CLI's event names,
+/// Copilot CLI's camelCase payload with `sessionId` and no `hookEventName`, VS Code's camelCase
+/// common fields, Codex's `turn_id` or a rollout as its transcript); else the environment
+/// (`CURSOR_VERSION`, `GEMINI_SESSION_ID`, `COPILOT_CLI=1`), which says who ran a
+/// Claude-shaped payload; else Claude Code. The payload comes first because the environment
+/// is inherited: an agent started from another's terminal carries its variables, and the
+/// answer must be in the format of the agent that waits for it.
 fn agent_of(fields: &Map<String, Value>, signals: &Signals) -> Agent {
     match signals.declared {
         // VS Code runs the hook files of Copilot CLI too; its payload tells it apart (it names
@@ -169,16 +172,22 @@ fn agent_of(fields: &Map<String, Value>, signals: &Signals) -> Agent {
     } else {
         (signals.cursor, signals.gemini, signals.copilot)
     };
-    if env_cursor || fields.contains_key("cursor_version") {
+    if fields.contains_key("cursor_version") {
         Agent::Cursor
-    } else if env_gemini || gemini::is_gemini(fields) {
+    } else if gemini::is_gemini(fields) {
         Agent::GeminiCli
-    } else if env_copilot || copilot::is_camel(fields) {
+    } else if copilot::is_camel(fields) {
         Agent::Copilot
-    } else if vscode::is_vscode(fields) {
+    } else if vscode::is_vscode(fields) && !env_copilot {
         Agent::VsCode
     } else if codex::is_codex(fields) {
         Agent::Codex
+    } else if env_cursor {
+        Agent::Cursor
+    } else if env_gemini {
+        Agent::GeminiCli
+    } else if env_copilot {
+        Agent::Copilot
     } else {
         Agent::ClaudeCode
     }
