@@ -715,3 +715,57 @@ fn import_all_and_discover_pass_over_fifos_and_devices_among_transcripts() {
     assert_eq!(all.code, 0, "{}", all.stderr);
     assert_eq!(env.sessions().len(), 1, "{}", all.stdout);
 }
+
+/// A session whose parent is not in the store, is itself, or is on a cycle with another heads
+/// no tree `list` shows: before, it was left out of `list` (only `--all` showed it) while
+/// `dashboard` counted it. A subagent whose parent is there stays under it.
+#[test]
+fn list_hides_no_session_under_a_parent_that_is_not_there() {
+    let env = TestEnv::new();
+    let session = |id: &str, parent: Option<&str>, at: f64| {
+        SessionBuilder::new(id)
+            .started(at)
+            .meta(|m| m.parent_session_id = parent.map(str::to_owned))
+            .prompt("hello")
+            .write(&env);
+    };
+    session("a0000000-0000-4000-8000-000000000001", None, 1.0);
+    session(
+        "a0000000-0000-4000-8000-000000000002",
+        Some("a0000000-0000-4000-8000-000000000001"),
+        2.0,
+    );
+    session(
+        "a0000000-0000-4000-8000-000000000003",
+        Some("gone-0000-0000-4000-8000-000000000000"),
+        3.0,
+    );
+    session(
+        "a0000000-0000-4000-8000-000000000004",
+        Some("a0000000-0000-4000-8000-000000000004"),
+        4.0,
+    );
+    session(
+        "a0000000-0000-4000-8000-000000000005",
+        Some("a0000000-0000-4000-8000-000000000006"),
+        5.0,
+    );
+    session(
+        "a0000000-0000-4000-8000-000000000006",
+        Some("a0000000-0000-4000-8000-000000000005"),
+        6.0,
+    );
+    let listed = env.run(&["list", "--format", "json"]);
+    listed.success();
+    let mut ids: Vec<String> = listed
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["session_id"].as_str().unwrap()[35..].to_owned())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["1", "3", "4", "5", "6"]);
+    let all = env.run(&["list", "--all", "--format", "json"]);
+    assert_eq!(all.json().as_array().unwrap().len(), 6);
+}

@@ -109,6 +109,41 @@ impl Forest {
     }
 }
 
+/// Whether each session heads a tree of `sessions` (in their order): it has no parent, or its
+/// line of parents never reaches a session without one (a parent not in the store, a session
+/// its own parent, a cycle a corrupt store made). `list` shows these, so that no session is
+/// hidden under a parent that is not there to show it.
+pub fn heads(sessions: &[IndexedSession]) -> Vec<bool> {
+    let parent_of = |i: usize| sessions[i].summary.meta.parent_session_id.as_deref();
+    if sessions
+        .iter()
+        .all(|s| s.summary.meta.parent_session_id.is_none())
+    {
+        return vec![true; sessions.len()];
+    }
+    let position: HashMap<&str, usize> = sessions
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.summary.meta.session_id.as_str(), i))
+        .collect();
+    (0..sessions.len())
+        .map(|i| {
+            // Up the line of parents, at most once round the store.
+            let mut at = i;
+            for _ in 0..=sessions.len() {
+                let Some(parent) = parent_of(at) else {
+                    return at == i;
+                };
+                match position.get(parent) {
+                    Some(&p) if p != at => at = p,
+                    _ => return at == i,
+                }
+            }
+            true
+        })
+        .collect()
+}
+
 /// Each session's cost with its subagents' (and theirs), and whether any of it is estimated,
 /// in the order of `sessions`; `None` for sessions the index did not cost.
 ///

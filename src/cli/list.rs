@@ -95,12 +95,15 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
     let mut listed = Vec::with_capacity(listings.iter().map(|l| l.sessions.len()).sum());
     for (listing, place) in listings.iter().zip(&places) {
         let costs = crate::analysis::tree::costs_with_subagents(&listing.sessions);
+        let heads = crate::analysis::tree::heads(&listing.sessions);
         listed.extend(
             listing
                 .sessions
                 .iter()
                 .zip(costs)
-                .filter(|(s, _)| args.all || s.summary.meta.parent_session_id.is_none())
+                .zip(heads)
+                .filter(|(_, head)| args.all || *head)
+                .map(|(listed, _)| listed)
                 .filter(|(s, _)| (since..until).contains(&s.summary.meta.started_at))
                 .map(|(s, cost)| listed_session(s, cost, place)),
         );
