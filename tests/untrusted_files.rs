@@ -769,3 +769,30 @@ fn list_hides_no_session_under_a_parent_that_is_not_there() {
     let all = env.run(&["list", "--all", "--format", "json"]);
     assert_eq!(all.json().as_array().unwrap().len(), 6);
 }
+
+/// A command about one session says nothing of another that cannot be read: before, `cost`,
+/// `stats --include-subagents` and `replay --tree` of a good session warned about every broken
+/// session in the store. `list`, which reads them all, still says it skipped one.
+#[test]
+fn a_broken_session_is_no_news_to_a_command_about_another() {
+    let env = TestEnv::new();
+    start(&env, OTHER);
+    start(&env, SID);
+    let broken = env.store().join(OTHER).join("events.ndjson");
+    std::fs::remove_file(&broken).unwrap();
+    mkfifo(&broken);
+    // A fresh index, so that the broken session is met by this read.
+    let _ = std::fs::remove_file(env.store().join(".index.sqlite"));
+    for args in [
+        &["cost", SID][..],
+        &["stats", "--include-subagents", SID],
+        &["replay", "--tree", SID],
+        &["export", SID],
+    ] {
+        let run = run(&env, args);
+        assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{args:?}");
+    }
+    let listed = run(&env, &["list"]);
+    assert_eq!(listed.code, 0);
+    assert_eq!(listed.stderr.lines().count(), 1, "{}", listed.stderr);
+}

@@ -108,7 +108,7 @@ impl Loaded {
 
 /// The hierarchy of the store's sessions, from its index.
 fn forest(store: &Store) -> Result<Forest> {
-    let (all, _) = super::listing::list(store)?;
+    let all = super::listing::family(store)?;
     Ok(Forest::new(all.into_iter().map(|s| s.meta)))
 }
 

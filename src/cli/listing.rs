@@ -42,6 +42,18 @@ pub(crate) fn list(store: &Store) -> Result<(Vec<SessionSummary>, Vec<StoreError
     ))
 }
 
+/// Every session's metadata, as [`list`] gives them, for a command about one session and its
+/// subagents: it warns when the index cannot be used, and says nothing of sessions it could
+/// not read, which are no part of that session's tree (a subagent that cannot be read is
+/// reported when the command reads it).
+pub(crate) fn family(store: &Store) -> Result<Vec<SessionSummary>> {
+    let listing = store.sessions()?;
+    if let Some(warning) = &listing.warning {
+        warn(warning);
+    }
+    Ok(listing.sessions.into_iter().map(|s| s.summary).collect())
+}
+
 /// Every session of `store` with its metadata and its summary, from the index; folded from its
 /// events when the index cannot be used (`sessions` has warned) or its fold is damaged. For
 /// aggregates that need more than a listing's counters without reading every events file.

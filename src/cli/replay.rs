@@ -111,7 +111,7 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
     // The session hierarchy is needed only to show it or to expand subagents.
     let mut rejections = HashMap::new();
     let forest = if args.tree || args.expand_subagents {
-        let (sessions, _) = super::listing::list(&store)?;
+        let sessions = super::listing::family(&store)?;
         rejections = sessions
             .iter()
             .map(|s| (s.meta.session_id.clone(), s.rejections))
