@@ -321,6 +321,13 @@ fn store_wide_commands_survive(plant: impl FnOnce(&Path)) {
         assert!(run.code == 3 || run.code == 0, "{args:?}: {run:?}");
         assert!(!run.stderr.contains("panicked"), "{run:?}");
     }
+    // `inspect` prints its document whole or not at all: before, the meta and the start of
+    // the events array came out before the error.
+    let inspected = run(&env, &["inspect", SID]);
+    if inspected.code != 0 {
+        assert_eq!(inspected.stdout, "", "{inspected:?}");
+        assert_eq!(inspected.stderr.lines().count(), 1, "{inspected:?}");
+    }
 }
 
 #[test]

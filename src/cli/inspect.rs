@@ -38,10 +38,12 @@ pub(crate) fn run(args: &InspectArgs, globals: &Globals) -> Result<u8> {
     }
     let meta = super::output::summary(&store, &id)?.meta;
     let meta: Value = serde_json::from_str(&meta.to_json())?;
+    // Opened before anything is written: events that cannot be read (a FIFO in their place)
+    // are one error line, not half a document.
+    let mut events = store.events(&id)?;
     let mut out = stdout(globals.colour());
     writeln!(out, "{{\"meta\": {},", serde_json::to_string(&meta)?)?;
     write!(out, "\"events\": [")?;
-    let mut events = store.events(&id)?;
     let mut first = true;
     for event in events.by_ref() {
         out.write_all(if first { b"\n" } else { b",\n" })?;
