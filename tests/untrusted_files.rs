@@ -803,3 +803,50 @@ fn a_broken_session_is_no_news_to_a_command_about_another() {
     assert_eq!(listed.code, 0);
     assert_eq!(listed.stderr.lines().count(), 1, "{}", listed.stderr);
 }
+
+/// Lines the full parser refuses (text that is not UTF-8 in a field, JSON nested deeper than
+/// it goes) are malformed for every reader: `stats` and the session's counters took them from
+/// the light parser, which skips such fields unchecked, and counted calls `replay` and `sql`
+/// did not see. A line with many brackets that nests shallowly is an event for all of them.
+#[test]
+fn every_reader_counts_the_same_lines() {
+    let env = TestEnv::new();
+    start(&env, SID);
+    let call = |extra: &str| {
+        format!(
+            "{{\"event_type\":\"tool_call\",\"timestamp\":2.0,\"event_id\":\"e{}\",\"session_id\":\"{SID}\",\"data\":{{\"tool_name\":\"Bash\",\"x\":{extra}}}}}\n",
+            extra.len()
+        )
+        .into_bytes()
+    };
+    let mut lines = call("1");
+    // The one `Z` of the line, in the unknown field's text, becomes a byte UTF-8 never has.
+    lines.extend(
+        call("\"Z\"")
+            .into_iter()
+            .map(|b| if b == b'Z' { 0xff } else { b }),
+    );
+    lines.extend(call(&format!("{}{}", "[".repeat(200), "]".repeat(200))));
+    lines.extend(call(&format!("[{}[]]", "[],".repeat(200))));
+    let events = env.store().join(SID).join("events.ndjson");
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&events)
+        .unwrap();
+    file.write_all(&lines).unwrap();
+    let stats = run(&env, &["stats", "--format", "json", SID]);
+    let stats: Value = serde_json::from_str(&stats.stdout).unwrap();
+    let inspected = run(&env, &["inspect", SID]);
+    let inspected: Value = serde_json::from_str(&inspected.stdout).unwrap();
+    let calls_inspected = inspected["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event_type"] == "tool_call")
+        .count();
+    assert_eq!(calls_inspected, 2, "the plain call and the shallow one");
+    assert_eq!(stats["tool_calls"], 2, "{stats}");
+    let listed = run(&env, &["list", "--format", "json"]);
+    let listed: Value = serde_json::from_str(&listed.stdout).unwrap();
+    assert_eq!(listed[0]["tool_calls"], 2, "{listed}");
+}

@@ -311,13 +311,28 @@ fn too_long() -> String {
 /// Calls `f` with the head of one line: parsed lightly when the line allows, else through the
 /// full parser (which also mends lone surrogates), so both paths accept the same lines.
 pub(crate) fn with_head(text: &[u8], f: &mut impl FnMut(&EventHead<'_>)) -> Result<(), String> {
-    if let Ok(head) = serde_json::from_slice::<EventHead<'_>>(text) {
+    if let Ok(head) = serde_json::from_slice::<EventHead<'_>>(text)
+        && full_parser_would_take(text)
+    {
         f(&head);
         return Ok(());
     }
     let event = parse_line(text)?;
     f(&EventHead::of(&event));
     Ok(())
+}
+
+/// How deep the full parser lets JSON nest (serde_json's own limit).
+const NESTING_LIMIT: usize = 128;
+
+/// Whether a line the light parser took is one the full parser takes too, as far as the light
+/// one cannot tell: it skips the fields it does not keep without checking that their text is
+/// UTF-8 or how deep they nest, so `stats` and the counters counted lines that `replay`,
+/// `inspect` and the index skip as malformed. A line with more brackets than the nesting
+/// limit (rare: most events hold a few) is left to the full parser to judge.
+fn full_parser_would_take(text: &[u8]) -> bool {
+    std::str::from_utf8(text).is_ok()
+        && text.iter().filter(|&&b| b == b'[' || b == b'{').count() <= NESTING_LIMIT
 }
 
 /// Parses one line of `events.ndjson`.
