@@ -229,12 +229,7 @@ fn a_responses_cached_input_is_taken_from_geminis_chat() {
 #[test]
 fn calls_hooked_at_once_come_after_the_response_that_made_them() {
     let payloads = recorded_payloads();
-    let last_chunk = payloads
-        .iter()
-        .position(|p| {
-            p["hook_event_name"] == "AfterModel" && p.to_string().contains("finishReason")
-        })
-        .unwrap();
+    let last_chunk = last_chunk_of(&payloads);
     let before_tool = &payloads[last_chunk + 1];
     assert_eq!(before_tool["hook_event_name"], "BeforeTool");
     for round in 0..10 {
@@ -304,6 +299,26 @@ fn a_response_file_in_the_way_never_costs_an_event() {
     assert!(log.contains(".response"), "{log}");
 }
 
+/// Where the recorded run's first response ends: its chunk with a `finishReason`.
+fn last_chunk_of(payloads: &[Value]) -> usize {
+    payloads
+        .iter()
+        .position(|p| {
+            p["hook_event_name"] == "AfterModel" && p.to_string().contains("finishReason")
+        })
+        .unwrap()
+}
+
+/// Everything the files of `folder` hold, as text: what a session left on disk.
+fn files_of(folder: &std::path::Path) -> String {
+    std::fs::read_dir(folder)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .collect()
+}
+
 /// A secret in a streamed response never reaches disk: not in the response's file while it
 /// waits for its last chunk or for the next event, nor in the event it becomes.
 #[test]
@@ -311,21 +326,8 @@ fn a_secret_in_a_streamed_response_never_reaches_disk() {
     const SECRET: &str = "sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789";
     let env = TestEnv::new();
     let payloads = recorded_payloads();
-    let last_chunk = payloads
-        .iter()
-        .position(|p| {
-            p["hook_event_name"] == "AfterModel" && p.to_string().contains("finishReason")
-        })
-        .unwrap();
-    let on_disk = || -> String {
-        let folder = env.store().join(SESSION);
-        std::fs::read_dir(&folder)
-            .unwrap()
-            .flatten()
-            .filter(|e| e.path().is_file())
-            .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
-            .collect()
-    };
+    let last_chunk = last_chunk_of(&payloads);
+    let on_disk = || files_of(&env.store().join(SESSION));
     for (i, payload) in payloads[..=last_chunk + 1].iter().enumerate() {
         let mut payload = payload.clone();
         if payload["hook_event_name"] == "AfterModel" {
@@ -351,12 +353,7 @@ fn a_secret_in_a_streamed_response_never_reaches_disk() {
 fn a_finished_response_is_recorded_at_the_next_event_before_it() {
     let env = TestEnv::new();
     let payloads = recorded_payloads();
-    let last_chunk = payloads
-        .iter()
-        .position(|p| {
-            p["hook_event_name"] == "AfterModel" && p.to_string().contains("finishReason")
-        })
-        .unwrap();
+    let last_chunk = last_chunk_of(&payloads);
     for payload in &payloads[..=last_chunk] {
         gemini_hook(&env, payload, true);
     }
@@ -937,12 +934,7 @@ fn a_secret_cut_across_chunks_never_stays_on_disk() {
     let (head, tail) = SECRET.split_at(20);
     let env = TestEnv::new();
     let payloads = recorded_payloads();
-    let last_chunk = payloads
-        .iter()
-        .position(|p| {
-            p["hook_event_name"] == "AfterModel" && p.to_string().contains("finishReason")
-        })
-        .unwrap();
+    let last_chunk = last_chunk_of(&payloads);
     let chunks: Vec<usize> = (0..=last_chunk)
         .rev()
         .take_while(|i| payloads[*i]["hook_event_name"] == "AfterModel")
@@ -951,15 +943,7 @@ fn a_secret_cut_across_chunks_never_stays_on_disk() {
         .rev()
         .collect();
     assert!(chunks.len() >= 2, "the recorded response streams in chunks");
-    let folder = env.store().join(SESSION);
-    let on_disk = || -> String {
-        std::fs::read_dir(&folder)
-            .unwrap()
-            .flatten()
-            .filter(|e| e.path().is_file())
-            .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
-            .collect()
-    };
+    let on_disk = || files_of(&env.store().join(SESSION));
     for (i, payload) in payloads[..=last_chunk + 1].iter().enumerate() {
         let mut payload = payload.clone();
         if let Some(n) = chunks.iter().position(|c| *c == i) {
