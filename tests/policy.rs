@@ -467,3 +467,70 @@ fn a_batch_that_holds_a_denied_call_is_not_forwarded() {
     assert_eq!(answers[1]["error"]["data"]["rule"], "tools.deny");
     assert_eq!(seen[1], allowed, "{seen:?}");
 }
+
+/// Plays one call of `agent` through its pre-tool hook (`hook --agent <agent>`, in the payload
+/// shape that agent sends) in `env`; whether the hook denied it.
+fn denied(env: &TestEnv, agent: &str, tool: &str, input: Value) -> bool {
+    let cwd = env.path().to_string_lossy().into_owned();
+    let (event, payload) = match agent {
+        "gemini-cli" => (
+            "BeforeTool",
+            json!({"session_id": "g", "hook_event_name": "BeforeTool", "cwd": cwd,
+                   "timestamp": "2026-11-30T05:36:49.168Z", "tool_name": tool, "tool_input": input}),
+        ),
+        "vscode" => (
+            "PreToolUse",
+            json!({"sessionId": "v", "hookEventName": "PreToolUse", "cwd": cwd,
+                   "timestamp": "2026-11-30T05:36:49.168Z", "tool_name": tool, "tool_input": input}),
+        ),
+        "copilot" => (
+            "preToolUse",
+            json!({"sessionId": "c", "timestamp": 1_764_480_000_000_u64, "cwd": cwd,
+                   "toolName": tool, "toolArgs": input.to_string()}),
+        ),
+        "cursor" => (
+            "preToolUse",
+            json!({"conversation_id": "cu", "generation_id": "g1", "hook_event_name": "preToolUse",
+                   "workspace_roots": [cwd], "cwd": cwd, "tool_name": tool, "tool_input": input}),
+        ),
+        _ => (
+            "PreToolUse",
+            json!({"session_id": "s", "hook_event_name": "PreToolUse", "cwd": cwd,
+                   "tool_name": tool, "tool_input": input, "tool_use_id": "t1"}),
+        ),
+    };
+    let run = env.run_with_stdin(
+        &["hook", "--agent", agent, event],
+        payload.to_string().as_bytes(),
+    );
+    assert_eq!(run.code, 0, "a hook always exits 0: {run:?}");
+    let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap_or_default();
+    assert!(log.is_empty(), "{agent} {tool}: {log}");
+    run.stdout.contains("deny")
+}
+
+/// Codex reads a patch's lines trimmed: an indented `*** Add File:` header writes its file.
+#[test]
+fn an_indented_patch_header_is_judged() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"write": {"deny": ["secrets/**"]}}}));
+    let patch = |header: &str| json!({"command": format!("*** Begin Patch\n{header}\n+hi\n*** End Patch\n")});
+    assert!(denied(
+        &env,
+        "codex",
+        "apply_patch",
+        patch("  *** Add File: secrets/x")
+    ));
+    assert!(denied(
+        &env,
+        "codex",
+        "apply_patch",
+        patch("\t*** Add File: secrets/x")
+    ));
+    assert!(!denied(
+        &env,
+        "codex",
+        "apply_patch",
+        patch("  *** Add File: src/x")
+    ));
+}

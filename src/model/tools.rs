@@ -295,10 +295,11 @@ pub fn patch_files(tool: &str, input: &serde_json::Value) -> Vec<String> {
     patch.map(patch_paths).unwrap_or_default()
 }
 
-/// Paths a Codex `apply_patch` patch adds, updates, deletes or moves to.
+/// Paths a Codex `apply_patch` patch adds, updates, deletes or moves to. Lines are read
+/// trimmed, as Codex's own parser reads them, so an indented `  *** Add File: p` names `p` too.
 pub fn patch_paths(patch: &str) -> Vec<String> {
     let mut paths: Vec<String> = Vec::new();
-    for line in patch.lines() {
+    for line in patch.lines().map(str::trim) {
         let path = [
             "*** Add File: ",
             "*** Update File: ",
@@ -439,6 +440,8 @@ mod tests {
             3
         );
         assert!(patch_files("Bash", &input).is_empty());
+        let indented = "*** Begin Patch\n  *** Add File: secrets/x\n+hi\n\t*** Delete File: y\n*** End Patch\n";
+        assert_eq!(patch_paths(indented), ["secrets/x", "y"]);
     }
 
     #[test]
