@@ -534,3 +534,39 @@ fn an_indented_patch_header_is_judged() {
         patch("  *** Add File: src/x")
     ));
 }
+
+/// A host has one spelling for a policy: `evil.com.`, `evil%2Ecom` and `evil。com` are `evil.com`.
+#[test]
+fn a_host_spelt_another_way_is_the_same_host() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"network": {"deny": ["evil.com"]}}));
+    for url in [
+        "https://evil.com./x",
+        "https://evil%2Ecom/",
+        "https://EVIL%2ecom:443/",
+        "https://evil\u{3002}com/",
+        "https://evil\u{FF0E}com/",
+        "https://evil\u{FF61}com/",
+    ] {
+        assert!(
+            denied(
+                &env,
+                "claude-code",
+                "WebFetch",
+                json!({"url": url, "prompt": "x"})
+            ),
+            "{url}"
+        );
+        let command = format!("curl -s {url}");
+        assert!(
+            denied(&env, "claude-code", "Bash", json!({"command": command})),
+            "{command}"
+        );
+    }
+    assert!(!denied(
+        &env,
+        "claude-code",
+        "WebFetch",
+        json!({"url": "https://evil.company/", "prompt": "x"})
+    ));
+}

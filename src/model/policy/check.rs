@@ -351,6 +351,8 @@ fn short_cluster(word: &str) -> Option<&str> {
 }
 
 fn judge_host(policy: &Policy, access: Access, host: &str) -> Judgement {
+    let host = shell::normal_host(host);
+    let host = host.as_str();
     let covers = |pattern: &String| {
         host == pattern
             || host

@@ -235,7 +235,7 @@ fn host_pattern(text: &str) -> String {
         Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
         _ => text,
     };
-    host.to_ascii_lowercase()
+    shell::normal_host(host)
 }
 
 /// A policy from a file's JSON text (tests only: files are read by `cli::settings`).
@@ -273,5 +273,6 @@ mod tests {
             "api.github.com"
         );
         assert_eq!(host_pattern("*.example.com"), "example.com");
+        assert_eq!(host_pattern("Example.com."), "example.com");
     }
 }

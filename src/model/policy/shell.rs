@@ -763,9 +763,9 @@ pub fn hosts(text: &str) -> Vec<String> {
         if !scheme.is_empty() && scheme != "file" {
             let authority = &after[..end];
             let host = authority.rsplit('@').next().unwrap_or(authority);
-            let host = strip_port(host);
+            let host = normal_host(strip_port(host));
             if !host.is_empty() {
-                out.push(host.to_ascii_lowercase());
+                out.push(host);
             }
         }
         rest = &after[end..];
@@ -775,12 +775,45 @@ pub fn hosts(text: &str) -> Vec<String> {
             && let Some((host, _)) = remote.split_once(':')
             && !host.is_empty()
         {
-            out.push(host.to_ascii_lowercase());
+            out.push(normal_host(host));
         }
     }
     out.sort();
     out.dedup();
     out
+}
+
+/// A host as a resolver reads it, so that one host has one spelling: percent escapes decoded
+/// (`evil%2Ecom`), the full stops other scripts write (`。`, `．`, `｡`, which browsers and
+/// resolvers take for `.`) made `.`, the root's trailing dot dropped (`evil.com.`), lowercase.
+pub fn normal_host(host: &str) -> String {
+    let bytes = host.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(hi), Some(lo)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            )
+        {
+            decoded.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
+            i += 3;
+        } else {
+            decoded.push(bytes[i]);
+            i += 1;
+        }
+    }
+    let text = String::from_utf8_lossy(&decoded);
+    let dotted: String = text
+        .chars()
+        .map(|c| match c {
+            '\u{3002}' | '\u{FF0E}' | '\u{FF61}' => '.',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect();
+    dotted.trim_end_matches('.').to_owned()
 }
 
 fn strip_port(host: &str) -> &str {
@@ -900,6 +933,12 @@ mod tests {
             w(&["example.com", "github.com"])
         );
         assert!(hosts("echo file:///etc/passwd").is_empty());
+        assert_eq!(
+            hosts(
+                "curl https://evil.com./x https://EVIL%2Ecom/ http://evil\u{3002}com:80/ https://evil\u{FF0E}com\u{FF61}"
+            ),
+            w(&["evil.com"])
+        );
     }
 
     #[test]
