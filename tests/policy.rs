@@ -630,3 +630,142 @@ fn a_denied_command_is_denied_however_the_shell_line_spells_it() {
         );
     }
 }
+
+/// Searches, bulk reads, multi-file edits and web tools are judged by the files and hosts in
+/// their arguments: a glob is a path (`.env` is that file), reads in the folder its literal
+/// start names (`secrets/**`), and is denied by a read deny it could match; each path or URL of
+/// a list counts; URLs written in a web tool's prompt too.
+#[test]
+fn searches_bulk_reads_and_web_tools_are_judged_by_their_arguments() {
+    let env = TestEnv::new();
+    write_policy(
+        &env,
+        &json!({"files": {"read": {"deny": [".env", "secrets/**"]}, "write": {"deny": ["secrets/**"]}},
+                "network": {"deny": ["evil.com"]}}),
+    );
+    let deny = [
+        (
+            "claude-code",
+            "Grep",
+            json!({"pattern": ".", "glob": "secrets/**"}),
+        ),
+        (
+            "claude-code",
+            "Grep",
+            json!({"pattern": ".", "glob": ".env"}),
+        ),
+        (
+            "claude-code",
+            "Grep",
+            json!({"pattern": ".", "glob": "**/.env"}),
+        ),
+        ("claude-code", "Glob", json!({"pattern": "secrets/*.txt"})),
+        (
+            "claude-code",
+            "Glob",
+            json!({"pattern": "*.txt", "path": "secrets"}),
+        ),
+        (
+            "claude-code",
+            "WebFetch",
+            json!({"url": "https://ok.org", "prompt": "then https://evil.com/x"}),
+        ),
+        (
+            "gemini-cli",
+            "read_many_files",
+            json!({"include": ["README.md", ".env"]}),
+        ),
+        (
+            "gemini-cli",
+            "read_many_files",
+            json!({"include": ["secrets/**"]}),
+        ),
+        (
+            "gemini-cli",
+            "grep_search",
+            json!({"pattern": "k", "dir_path": "secrets"}),
+        ),
+        (
+            "gemini-cli",
+            "search_file_content",
+            json!({"pattern": "k", "dir_path": "secrets"}),
+        ),
+        (
+            "gemini-cli",
+            "grep_search",
+            json!({"pattern": "k", "include": ".env"}),
+        ),
+        (
+            "gemini-cli",
+            "list_directory",
+            json!({"dir_path": "secrets"}),
+        ),
+        (
+            "gemini-cli",
+            "glob",
+            json!({"pattern": "*", "dir_path": "secrets"}),
+        ),
+        (
+            "gemini-cli",
+            "web_fetch",
+            json!({"prompt": "summarise https://evil.com/x"}),
+        ),
+        (
+            "vscode",
+            "grep_search",
+            json!({"query": "k", "includePattern": ".env"}),
+        ),
+        ("vscode", "file_search", json!({"query": "secrets/**"})),
+        (
+            "vscode",
+            "multi_replace_string_in_file",
+            json!({"replacements": [{"filePath": "src/a.rs", "oldString": "a", "newString": "b"},
+                                 {"filePath": "secrets/x", "oldString": "a", "newString": "b"}]}),
+        ),
+        (
+            "vscode",
+            "fetch_webpage",
+            json!({"urls": ["https://ok.org", "https://evil.com/"], "query": "x"}),
+        ),
+    ];
+    for (agent, tool, input) in deny {
+        assert!(
+            denied(&env, agent, tool, input.clone()),
+            "{agent} {tool} {input}"
+        );
+    }
+    let allow = [
+        (
+            "claude-code",
+            "Grep",
+            json!({"pattern": ".", "glob": "src/**"}),
+        ),
+        ("claude-code", "Glob", json!({"pattern": "src/**/*.rs"})),
+        (
+            "gemini-cli",
+            "read_many_files",
+            json!({"include": ["README.md", "src/**"]}),
+        ),
+        (
+            "gemini-cli",
+            "web_fetch",
+            json!({"prompt": "summarise https://ok.org/x"}),
+        ),
+        (
+            "vscode",
+            "multi_replace_string_in_file",
+            json!({"replacements": [{"filePath": "src/a.rs", "oldString": "a", "newString": "b"}]}),
+        ),
+        (
+            "vscode",
+            "fetch_webpage",
+            json!({"urls": ["https://ok.org"], "query": "about evil.com"}),
+        ),
+    ];
+    for (agent, tool, input) in allow {
+        assert!(
+            !denied(&env, agent, tool, input.clone()),
+            "{agent} {tool} {input}"
+        );
+    }
+}

@@ -200,7 +200,7 @@ const VS_CODE: &[ToolSpec] = &[
     spec("apply_patch",                  ToolKind::WriteFile,     None,             Shape::Plain),
     spec("run_in_terminal",              ToolKind::Shell,         Some("command"),  Shape::Command),
     spec("get_terminal_output",          ToolKind::Shell,         None,             Shape::Plain),
-    spec("file_search",                  ToolKind::Search,        Some("query"),    Shape::Plain),
+    spec("file_search",                  ToolKind::Search,        Some("query"),    Shape::Glob),
     spec("grep_search",                  ToolKind::Search,        Some("query"),    Shape::Plain),
     spec("semantic_search",              ToolKind::Search,        Some("query"),    Shape::Plain),
     spec("list_dir",                     ToolKind::Search,        Some("path"),     Shape::Path),

@@ -99,6 +99,15 @@ pub struct ToolCall<'a> {
     pub tool_use_id: Option<&'a str>,
 }
 
+/// Where a search or a bulk read looks ([`ToolCall::search_scope`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchScope<'a> {
+    /// Folders (or files) it searches.
+    pub folders: Vec<&'a str>,
+    /// Globs of the files it takes, relative to each folder (or to the working folder).
+    pub globs: Vec<&'a str>,
+}
+
 /// One replacement an edit makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Edit<'a> {
@@ -388,6 +397,77 @@ impl<'a> ToolCall<'a> {
             Some(edits) => edits.iter().filter_map(one).collect(),
             None => one(self.arguments).into_iter().collect(),
         }
+    }
+
+    /// Every file a file tool names: its one path, else each path of its list of edits
+    /// (VS Code's `multi_replace_string_in_file`: `replacements[].filePath`).
+    pub fn files(&self) -> Vec<&'a str> {
+        if !self.kind.is_file() {
+            return Vec::new();
+        }
+        if let Some(path) = self.path() {
+            return vec![path];
+        }
+        let mut out = Vec::new();
+        for value in self
+            .arguments
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.values())
+        {
+            for item in value.as_array().into_iter().flatten() {
+                if let Some(path) = ["filePath", "file_path", "path"]
+                    .iter()
+                    .find_map(|key| text(item, key))
+                {
+                    out.push(path);
+                }
+            }
+        }
+        out
+    }
+
+    /// Where a search or a bulk read looks: the folders it names and the globs of the files it
+    /// takes, each string of a list counted (Claude Code's `Grep` `path` and `glob`, Gemini
+    /// CLI's `dir_path`, `include` and `read_many_files` `include` list, VS Code's
+    /// `includePattern`, a glob tool's pattern). Empty for a tool that is neither.
+    pub fn search_scope(&self) -> SearchScope<'a> {
+        let mut scope = SearchScope::default();
+        if !(self.kind == ToolKind::Search
+            || (self.kind == ToolKind::ReadFile && self.path().is_none()))
+        {
+            return scope;
+        }
+        let strings = |key: &str, into: &mut Vec<&'a str>| match self.arguments.get(key) {
+            Some(Value::String(s)) if !s.trim().is_empty() => into.push(s),
+            Some(Value::Array(items)) => into.extend(
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .filter(|s| !s.trim().is_empty()),
+            ),
+            _ => {}
+        };
+        for key in ["path", "dir_path", "directory", "dirPath"] {
+            strings(key, &mut scope.folders);
+        }
+        for key in [
+            "glob",
+            "include",
+            "include_pattern",
+            "includePattern",
+            "file_pattern",
+            "paths",
+        ] {
+            strings(key, &mut scope.globs);
+        }
+        if let Some(spec) = self.spec
+            && spec.shape == Shape::Glob
+            && let Some(key) = spec.subject
+        {
+            strings(key, &mut scope.globs);
+        }
+        scope
     }
 
     /// The whole content a write puts in its file (`Write`'s `content`, a notebook cell's

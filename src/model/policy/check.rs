@@ -92,6 +92,12 @@ pub fn check(policy: &Policy, call: &ToolCall<'_>, place: &Place) -> Verdict {
         }
         parts.push(judge(policy, access, place));
     }
+    for glob in search_globs(call) {
+        if parts.len() >= MAX_PARTS {
+            break;
+        }
+        parts.extend(judge_glob(policy, &glob, place));
+    }
     verdict(parts)
 }
 
@@ -111,26 +117,41 @@ fn verdict(parts: Vec<Judgement>) -> Verdict {
 pub fn accesses(call: &ToolCall<'_>) -> Vec<Access> {
     let mut out = Vec::new();
     match call.kind {
-        ToolKind::ReadFile => out.extend(call.path().map(|p| Access::Read(p.to_owned()))),
-        ToolKind::WriteFile => match call.path() {
-            Some(path) => out.push(Access::Write(path.to_owned())),
-            // A patch names its files inside it (Codex's `apply_patch`).
-            None => out.extend(
-                tools::patch_files(call.tool, call.arguments)
-                    .into_iter()
-                    .map(Access::Write),
-            ),
+        ToolKind::ReadFile => match call.path() {
+            Some(path) => out.push(Access::Read(path.to_owned())),
+            // A bulk read (Gemini CLI's `read_many_files`) names files and globs in a list.
+            None => out.extend(search_reads(call)),
         },
-        ToolKind::Search => out.extend(call.arg("path").map(|p| Access::Read(p.to_owned()))),
+        ToolKind::WriteFile => {
+            let files = call.files();
+            if files.is_empty() {
+                // A patch names its files inside it (Codex's `apply_patch`).
+                out.extend(
+                    tools::patch_files(call.tool, call.arguments)
+                        .into_iter()
+                        .map(Access::Write),
+                );
+            }
+            out.extend(files.into_iter().map(|f| Access::Write(f.to_owned())));
+        }
+        ToolKind::Search => out.extend(search_reads(call)),
         ToolKind::Shell => {
             if let Some(command) = call.command() {
                 out.extend(command_accesses(command));
             }
         }
         ToolKind::Web => {
-            if let Some(url) = call.arg("url") {
-                out.extend(shell::hosts(url).into_iter().map(Access::Connect));
+            // The URL, each of a list (VS Code's `fetch_webpage` `urls`), and those written in
+            // a prompt (Gemini CLI's `web_fetch` has no other); a search's query is no address.
+            let mut hosts = Vec::new();
+            for (key, value) in call.arguments.as_object().into_iter().flatten() {
+                if key != "query" {
+                    strings_of(value, &mut |s| hosts.extend(shell::hosts(s)));
+                }
             }
+            hosts.sort();
+            hosts.dedup();
+            out.extend(hosts.into_iter().map(Access::Connect));
         }
         ToolKind::Mcp => {
             let mut hosts = Vec::new();
@@ -146,6 +167,92 @@ pub fn accesses(call: &ToolCall<'_>) -> Vec<Access> {
         ToolKind::SpawnSubagent | ToolKind::Other => {}
     }
     out
+}
+
+/// What a search or a bulk read reads: each folder it names, and for each glob the file it
+/// names when it has no wildcard (`.env`), else the folder its literal start names
+/// (`secrets/**` reads in `secrets`).
+fn search_reads(call: &ToolCall<'_>) -> Vec<Access> {
+    let scope = call.search_scope();
+    let mut out: Vec<Access> = scope
+        .folders
+        .iter()
+        .map(|f| Access::Read((*f).to_owned()))
+        .collect();
+    for glob in search_globs(call) {
+        let literal = literal_start(&glob);
+        if !literal.is_empty() && !scope.folders.contains(&literal.as_str()) {
+            out.push(Access::Read(literal));
+        }
+    }
+    out.dedup();
+    out
+}
+
+/// A search's globs, each below each folder the search names (`dir_path` `secrets` and
+/// `*.txt` is `secrets/*.txt`).
+fn search_globs(call: &ToolCall<'_>) -> Vec<String> {
+    let scope = call.search_scope();
+    let mut out = Vec::new();
+    for glob in &scope.globs {
+        let glob = glob.trim();
+        if scope.folders.is_empty() || glob.starts_with(['/', '~']) {
+            out.push(glob.to_owned());
+        } else {
+            out.extend(
+                scope
+                    .folders
+                    .iter()
+                    .map(|f| format!("{}/{glob}", f.trim_end_matches('/'))),
+            );
+        }
+    }
+    out
+}
+
+/// Whether a glob has a wildcard in it.
+fn is_wild(text: &str) -> bool {
+    text.contains(['*', '?', '[', '{'])
+}
+
+/// The part of a glob before its first segment with a wildcard: the whole of a glob with none.
+fn literal_start(glob: &str) -> String {
+    if !is_wild(glob) {
+        return glob.to_owned();
+    }
+    let mut parts = Vec::new();
+    for part in glob.split('/') {
+        if is_wild(part) {
+            break;
+        }
+        parts.push(part);
+    }
+    parts.join("/")
+}
+
+/// A search's glob with a wildcard, judged against the read deny rules it could match: a deny
+/// pattern that names a file the glob takes (`**/.env` or `*` takes `.env`), or one that
+/// matches the glob's own text (`*.pem` and `keys/*.pem`).
+fn judge_glob(policy: &Policy, glob: &str, place: &Place) -> Option<Judgement> {
+    if !is_wild(glob) {
+        return None;
+    }
+    let absolute = absolute(glob, place.cwd.as_deref());
+    let relative = relative(&absolute, place);
+    let taken = Glob::new(relative.as_deref().unwrap_or(&absolute));
+    let deny = policy.files_read.deny.iter().find(|d| {
+        let named = d.as_str().trim();
+        d.matches(relative.as_deref(), &absolute)
+            || (relative.is_some()
+                && !named.starts_with(['/', '~', '$'])
+                && taken.matches(Some(named.trim_start_matches("./")), named))
+    })?;
+    Some(judgement(
+        Access::Read(glob.to_owned()),
+        Status::Violation,
+        Some("files.read.deny"),
+        Some(deny.as_str()),
+    ))
 }
 
 /// What a command line does: each simple command run, the files they read and write, the
@@ -660,6 +767,17 @@ mod tests {
             check(&none, &call("Read", &args), &place()).status,
             Status::NoPolicy
         );
+    }
+
+    #[test]
+    fn a_glob_reads_from_its_literal_start() {
+        assert_eq!(literal_start("secrets/**"), "secrets");
+        assert_eq!(literal_start(".env"), ".env");
+        assert_eq!(literal_start("a/b/*.rs"), "a/b");
+        assert_eq!(literal_start("**/.env"), "");
+        let grep = |glob: &str| status("Grep", &json!({"pattern": "x", "glob": glob}));
+        assert_eq!(grep("*.env"), (Status::Violation, Some("files.read.deny")));
+        assert_eq!(grep("src/**"), (Status::Allowed, Some("files.read.allow")));
     }
 
     #[test]
