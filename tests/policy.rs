@@ -769,3 +769,35 @@ fn searches_bulk_reads_and_web_tools_are_judged_by_their_arguments() {
         );
     }
 }
+
+/// A tools pattern in Claude Code's spelling covers an MCP tool whichever agent names it:
+/// Gemini CLI's `mcp_github_delete_repo` (or `github__delete_repo`) and Copilot CLI's
+/// `github-delete_repo` are `mcp__github__delete_repo`.
+#[test]
+fn an_mcp_tool_pattern_covers_every_agents_name_for_the_tool() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"tools": {"deny": ["mcp__github__delete_*"]}}));
+    for (agent, tool) in [
+        ("claude-code", "mcp__github__delete_repo"),
+        ("codex", "mcp__github__delete_repo"),
+        ("gemini-cli", "mcp_github_delete_repo"),
+        ("gemini-cli", "github__delete_repo"),
+        ("copilot", "github-delete_repo"),
+    ] {
+        assert!(
+            denied(&env, agent, tool, json!({"repo": "x"})),
+            "{agent} {tool}"
+        );
+    }
+    for (agent, tool) in [
+        ("gemini-cli", "mcp_github_get_issue"),
+        ("gemini-cli", "mcp_gitlab_delete_repo"),
+        ("copilot", "github-get_issue"),
+        ("copilot", "bash"),
+    ] {
+        assert!(
+            !denied(&env, agent, tool, json!({"command": "ls"})),
+            "{agent} {tool}"
+        );
+    }
+}

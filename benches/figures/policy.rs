@@ -140,6 +140,7 @@ pub(crate) fn bench_policy(args: &[String]) -> Res<()> {
     for i in 0..rounds {
         let (tool, input) = &calls[i % calls.len()];
         let call = ToolCall {
+            agent: Agent::ClaudeCode,
             tool,
             kind: tools::classify(Agent::ClaudeCode, tool),
             spec: tools::spec_of(Agent::ClaudeCode, tool),

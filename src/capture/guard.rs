@@ -51,6 +51,7 @@ impl Guard {
         cwd: Option<&str>,
     ) -> Option<Denial> {
         let call = ToolCall {
+            agent,
             tool,
             kind: tools::classify(agent, tool),
             spec: tools::spec_of(agent, tool),

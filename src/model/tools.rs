@@ -358,10 +358,40 @@ pub fn classify(agent: Agent, tool: &str) -> ToolKind {
         || tool.starts_with("mcp__")
         || (agent == Agent::GeminiCli && tool.starts_with("mcp_"))
         || (agent == Agent::Cursor && tool.starts_with("MCP:"))
+        // Copilot CLI's are `<server>-<tool>`; none of its own tools has a `-`.
+        || (agent == Agent::Copilot && tool.contains('-'))
     {
         ToolKind::Mcp
     } else {
         ToolKind::Other
+    }
+}
+
+/// The names an MCP tool of `agent` has in Claude Code's spelling, `mcp__<server>__<tool>`, so
+/// that one pattern (`mcp__github__delete_*`) covers the tool whichever agent calls it. Gemini
+/// CLI's `mcp_<server>_<tool>` (and `<server>__<tool>`, its name for a second server's tool of a
+/// name already taken) and Copilot CLI's `<server>-<tool>` do not say where the server's name
+/// ends when it holds the separator itself, so each place it could end gives one name. Empty
+/// when the agent names MCP tools that way already, or the tool is none (or, as Cursor's
+/// `MCP:<tool>`, does not name its server).
+pub fn mcp_names(agent: Agent, tool: &str) -> Vec<String> {
+    if spec_of(agent, tool).is_some() || tool.starts_with("mcp__") {
+        return Vec::new();
+    }
+    let splits = |rest: &str, separator: &str| -> Vec<String> {
+        rest.match_indices(separator)
+            .map(|(at, _)| (&rest[..at], &rest[at + separator.len()..]))
+            .filter(|(server, name)| !server.is_empty() && !name.is_empty())
+            .map(|(server, name)| format!("mcp__{server}__{name}"))
+            .collect()
+    };
+    match agent {
+        Agent::GeminiCli => match tool.strip_prefix("mcp_") {
+            Some(rest) => splits(rest, "_"),
+            None => splits(tool, "__"),
+        },
+        Agent::Copilot => splits(tool, "-"),
+        _ => Vec::new(),
     }
 }
 
@@ -455,6 +485,33 @@ mod tests {
         assert_eq!(classify(Agent::Copilot, "Read"), ToolKind::ReadFile);
         assert_eq!(classify(Agent::Copilot, "bash"), ToolKind::Shell);
         assert_eq!(classify(Agent::ClaudeCode, "Shell"), ToolKind::Other);
+    }
+
+    #[test]
+    fn mcp_tools_have_claude_codes_names_too() {
+        assert_eq!(
+            mcp_names(Agent::GeminiCli, "mcp_github_delete_repo"),
+            ["mcp__github__delete_repo", "mcp__github_delete__repo"]
+        );
+        assert_eq!(
+            mcp_names(Agent::GeminiCli, "github__delete_repo"),
+            ["mcp__github__delete_repo"]
+        );
+        assert_eq!(
+            mcp_names(Agent::Copilot, "github-mcp-server-delete_repo"),
+            [
+                "mcp__github__mcp-server-delete_repo",
+                "mcp__github-mcp__server-delete_repo",
+                "mcp__github-mcp-server__delete_repo"
+            ]
+        );
+        assert_eq!(
+            classify(Agent::Copilot, "github-delete_repo"),
+            ToolKind::Mcp
+        );
+        assert!(mcp_names(Agent::GeminiCli, "read_file").is_empty());
+        assert!(mcp_names(Agent::ClaudeCode, "mcp__a__b").is_empty());
+        assert!(mcp_names(Agent::Cursor, "MCP:delete_repo").is_empty());
     }
 
     #[test]

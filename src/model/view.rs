@@ -91,6 +91,8 @@ pub struct Text<'a> {
 /// A tool call.
 #[derive(Debug, Clone)]
 pub struct ToolCall<'a> {
+    /// The agent that named the tool, whose naming of MCP tools [`tools::mcp_names`] reads.
+    pub agent: Agent,
     pub tool: &'a str,
     pub kind: ToolKind,
     pub spec: Option<&'static ToolSpec>,
@@ -328,6 +330,7 @@ impl<'a> ToolCall<'a> {
     fn of(event: &'a Event, agent: Agent) -> ToolCall<'a> {
         let tool = text(&event.data, "tool_name").unwrap_or_default();
         ToolCall {
+            agent,
             tool,
             kind: tools::classify(agent, tool),
             spec: tools::spec_of(agent, tool),

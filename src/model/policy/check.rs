@@ -83,7 +83,7 @@ const MAX_PARTS: usize = 256;
 /// Judges a tool call.
 pub fn check(policy: &Policy, call: &ToolCall<'_>, place: &Place) -> Verdict {
     let mut parts = Vec::new();
-    if let Some(j) = judge_tool(policy, call.tool) {
+    if let Some(j) = judge_tool(policy, call) {
         parts.push(j);
     }
     for access in accesses(call) {
@@ -527,9 +527,14 @@ fn judge_host(policy: &Policy, access: Access, host: &str) -> Judgement {
     }
 }
 
-fn judge_tool(policy: &Policy, tool: &str) -> Option<Judgement> {
+/// A tool judged by its name, and an MCP tool also by its names in Claude Code's spelling
+/// (`mcp__<server>__<tool>`), so that a pattern covers it whichever agent calls it.
+fn judge_tool(policy: &Policy, call: &ToolCall<'_>) -> Option<Judgement> {
+    let tool = call.tool;
     let access = || Access::Tool(tool.to_owned());
-    let hit = |g: &&Glob| g.matches(Some(tool), tool);
+    let names = tools::mcp_names(call.agent, tool);
+    let hit =
+        |g: &&Glob| g.matches(Some(tool), tool) || names.iter().any(|n| g.matches(Some(n), n));
     if let Some(g) = policy.tools_deny.iter().find(hit) {
         return Some(judgement(
             access(),
@@ -607,6 +612,7 @@ mod tests {
 
     fn call<'a>(tool: &'a str, args: &'a Value) -> ToolCall<'a> {
         ToolCall {
+            agent: Agent::ClaudeCode,
             tool,
             kind: tools::classify(Agent::ClaudeCode, tool),
             spec: tools::spec_of(Agent::ClaudeCode, tool),

@@ -126,6 +126,7 @@ mod tests {
         let long = format!("curl {}", "x".repeat(20_000));
         let args = json!({"command": long});
         let call = ToolCall {
+            agent: Agent::ClaudeCode,
             tool: "Bash",
             kind: tools::classify(Agent::ClaudeCode, "Bash"),
             spec: tools::spec_of(Agent::ClaudeCode, "Bash"),
