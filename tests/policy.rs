@@ -801,3 +801,66 @@ fn an_mcp_tool_pattern_covers_every_agents_name_for_the_tool() {
         );
     }
 }
+
+/// Plays `cat .env` through Claude Code's pre-tool hook with its folder at `project`; whether it
+/// was denied, and what `hook-errors.log` says (wherever under `env` the store is).
+fn cat_env_in(env: &TestEnv, project: &std::path::Path) -> (bool, String) {
+    let payload = json!({"session_id": "b", "hook_event_name": "PreToolUse", "cwd": project,
+                         "tool_name": "Bash", "tool_input": {"command": "cat .env"}});
+    let mut cmd = env.command(&["hook", "pre-tool"]);
+    cmd.current_dir(project);
+    let run = crate::common::run_with_stdin(cmd, payload.to_string().as_bytes());
+    assert_eq!(run.code, 0, "{run:?}");
+    let mut log = String::new();
+    for store in [project.join(".agent-traces"), env.store()] {
+        log.push_str(&std::fs::read_to_string(store.join("hook-errors.log")).unwrap_or_default());
+    }
+    (run.stdout.contains("deny"), log)
+}
+
+/// A policy file that cannot be read (a folder, a FIFO, a broken link, a link to a device, a
+/// list) blocks nothing but says why in `hook-errors.log`, and the policy of a folder further
+/// up is not taken in its place; a byte order mark is no obstacle.
+#[test]
+fn a_policy_that_cannot_be_read_is_said_and_not_passed_over() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"commands": {"deny": ["cat"]}}));
+    let project = env.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    let file = project.join(".agent-scope.json");
+    let cases: [(&str, &dyn Fn()); 5] = [
+        ("a folder", &|| std::fs::create_dir(&file).unwrap()),
+        ("a FIFO", &|| {
+            let made = std::process::Command::new("mkfifo")
+                .arg(&file)
+                .status()
+                .unwrap();
+            assert!(made.success());
+        }),
+        ("a symbolic link to nothing", &|| {
+            std::os::unix::fs::symlink(project.join("nowhere.json"), &file).unwrap();
+        }),
+        ("a symbolic link to a device", &|| {
+            std::os::unix::fs::symlink("/dev/zero", &file).unwrap();
+        }),
+        ("expected an object at the top, found a list", &|| {
+            std::fs::write(&file, "[]").unwrap();
+        }),
+    ];
+    for (why, make) in cases {
+        make();
+        let (denied, log) = cat_env_in(&env, &project);
+        assert!(!denied, "{why}: the policy above is not taken instead");
+        assert!(log.contains("POLICY NOT ENFORCED"), "{why}: {log}");
+        assert!(log.contains(why), "{why}: {log}");
+        let _ = std::fs::remove_dir(&file).or_else(|_| std::fs::remove_file(&file));
+        let _ = std::fs::remove_dir_all(project.join(".agent-traces"));
+    }
+    std::fs::write(
+        &file,
+        "\u{feff}{\"files\": {\"read\": {\"deny\": [\".env\"]}}}",
+    )
+    .unwrap();
+    let (denied, log) = cat_env_in(&env, &project);
+    assert!(denied && log.is_empty(), "{log}");
+}

@@ -167,9 +167,26 @@ fn each_error_names_file_line_and_key() {
 #[test]
 fn an_unreadable_file_is_one_error_too() {
     let env = TestEnv::new();
-    // A folder where the file should be is skipped by the search; named, it cannot be read.
+    // A folder where the file should be stops the search, and is said: never passed over for
+    // a file further up, never taken for no file at all.
     std::fs::create_dir_all(env.path().join(".agent-scope.json")).unwrap();
-    assert!(load::<Policy>(env.path(), None).unwrap().is_none());
+    let e = load::<Policy>(env.path(), None).unwrap_err();
+    assert!(matches!(e, SettingsError::Refused { .. }), "{e}");
+    assert_eq!(
+        e.to_string(),
+        ".agent-scope.json: not read: it is a folder, not a regular file"
+    );
+    // The other settings files are found and read the same way.
+    std::fs::create_dir_all(env.path().join(".agent-strace-lint.json")).unwrap();
+    let e = load::<LintSettings>(env.path(), None).unwrap_err();
+    assert!(matches!(e, SettingsError::Refused { .. }), "{e}");
+    std::fs::write(env.path().join(".agent-evals.yaml"), "\u{feff}- a\n").unwrap();
+    let e = load::<EvalSettings>(env.path(), None).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("expected an object at the top, found a list"),
+        "{e}"
+    );
     std::fs::write(env.path().join("bad.json"), [0xff, 0xfe, b'{']).unwrap();
     let e = load::<Policy>(env.path(), Some(Path::new("bad.json"))).unwrap_err();
     assert!(matches!(e, SettingsError::Read { .. }), "{e}");

@@ -238,7 +238,7 @@ fn settings_error(e: &SettingsError) -> anyhow::Error {
     let err = match e {
         SettingsError::Missing { .. } => Error::usage(message),
         SettingsError::Read { .. } => Error::io(message),
-        SettingsError::Invalid { .. } => Error::input(message),
+        SettingsError::Refused { .. } | SettingsError::Invalid { .. } => Error::input(message),
     };
     err.into()
 }

@@ -90,6 +90,9 @@ pub(crate) fn policy_error(e: &SettingsError) -> anyhow::Error {
     let err = match e {
         SettingsError::Missing { .. } => Error::usage(message),
         SettingsError::Read { .. } => Error::io(message),
+        SettingsError::Refused { .. } => Error::input(message).with_hint(
+            "a policy that cannot be read is never taken to allow everything, nor passed over for one further up",
+        ),
         SettingsError::Invalid { .. } => Error::input(message).with_hint(
             "fix the file: a policy that does not parse is never taken to allow everything",
         ),

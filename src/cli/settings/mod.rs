@@ -11,6 +11,17 @@
 //! uses its defaults. `.agent-strace.yaml` may also be spelled `.agent-strace.yml`, as the
 //! Python tool accepts; in one folder the `.yaml` wins.
 //!
+//! # Files that are not read
+//!
+//! The search stops at the first folder where the name exists, whatever it is. A file found
+//! there is read only if it is a regular file, never by an open that could block (a FIFO). A
+//! symbolic link is followed only when the link is the user's or root's. Anything else is an
+//! error ([`SettingsError::Refused`]) that says why, never a silent fall-through to the
+//! defaults or to a file further up. A file the command names itself is the user's choice: it
+//! is followed wherever it links, and must still be a regular file.
+//! A UTF-8 byte order mark is skipped; a JSON or YAML file whose top is not an object is
+//! invalid (`[]` once read as an empty policy).
+//!
 //! # Unknown keys
 //!
 //! Every struct here denies unknown keys: a misspelt key (`dney`, `treshold`, `retension`)
@@ -31,6 +42,7 @@
 
 use std::path::{Path, PathBuf};
 
+use rustix::fs::{FileType, Mode, OFlags};
 use serde::de::DeserializeOwned;
 
 /// How a settings file is written.
@@ -66,6 +78,9 @@ pub enum SettingsError {
         #[source]
         source: std::io::Error,
     },
+    /// The file was found but is not read: it is not a regular file.
+    #[error("{file}: not read: {why}")]
+    Refused { file: String, why: String },
     /// The file is not valid JSON or YAML, or a key holds what it cannot.
     #[error("{file}:{line}: {}{message}", key_prefix(key))]
     Invalid {
@@ -93,38 +108,98 @@ pub fn load<T: SettingsFile>(
     start: &Path,
     explicit: Option<&Path>,
 ) -> Result<Option<Loaded<T>>, SettingsError> {
-    let path = match explicit {
+    let (path, trusting) = match explicit {
         Some(path) => {
             let path = start.join(path);
-            if !path.is_file() {
+            if !path.exists() {
                 return Err(SettingsError::Missing {
                     file: shown(start, &path),
                 });
             }
-            path
+            (path, true)
         }
         None => match find(start, T::NAMES) {
-            Some(path) => path,
+            Some(path) => (path, false),
             None => return Ok(None),
         },
     };
     let file = shown(start, &path);
-    let text = std::fs::read_to_string(&path).map_err(|source| SettingsError::Read {
-        file: file.clone(),
-        source,
+    let text = read(&path, trusting).map_err(|e| match e {
+        Unread::Io(source) => SettingsError::Read {
+            file: file.clone(),
+            source,
+        },
+        Unread::Refused(why) => SettingsError::Refused {
+            file: file.clone(),
+            why,
+        },
     })?;
     let settings = parse::<T>(&file, &text)?;
     Ok(Some(Loaded { path, settings }))
 }
 
-/// The nearest file named one of `names` in `start` or an ancestor.
+/// The nearest file named one of `names` in `start` or an ancestor: the first name that exists
+/// there as anything at all (a folder, a FIFO or a broken link stops the search too, and is
+/// then refused by [`load`], so that a file that cannot be read is said, never passed over).
 pub fn find(start: &Path, names: &[&str]) -> Option<PathBuf> {
     start.ancestors().find_map(|dir| {
         names
             .iter()
             .map(|name| dir.join(name))
-            .find(|candidate| candidate.is_file())
+            .find(|candidate| candidate.symlink_metadata().is_ok())
     })
+}
+
+/// Why a file was not read.
+enum Unread {
+    Io(std::io::Error),
+    Refused(String),
+}
+
+/// The text of a settings file, read as the module's header says: `trusting` for a file the
+/// user named.
+fn read(path: &Path, trusting: bool) -> Result<String, Unread> {
+    let link = path.symlink_metadata().map_err(Unread::Io)?;
+    let is_link = link.file_type().is_symlink();
+    if !trusting && is_link && !trusted_owner(std::os::unix::fs::MetadataExt::uid(&link)) {
+        return Err(Unread::Refused(format!(
+            "it is a symbolic link of another user's (uid {}), which is not followed",
+            std::os::unix::fs::MetadataExt::uid(&link)
+        )));
+    }
+    let mut flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+    if !is_link {
+        // The name was checked as no link: a link put there since is not followed.
+        flags |= OFlags::NOFOLLOW;
+    }
+    let fd = rustix::fs::open(path, flags, Mode::empty()).map_err(|e| match e {
+        rustix::io::Errno::NOENT if is_link => {
+            Unread::Refused("it is a symbolic link to nothing".to_owned())
+        }
+        rustix::io::Errno::LOOP => Unread::Refused("it is a symbolic link".to_owned()),
+        e => Unread::Io(e.into()),
+    })?;
+    let stat = rustix::fs::fstat(&fd).map_err(|e| Unread::Io(e.into()))?;
+    let kind = FileType::from_raw_mode(stat.st_mode);
+    if kind != FileType::RegularFile {
+        let what = match kind {
+            FileType::Directory => "a folder",
+            FileType::Fifo => "a FIFO",
+            FileType::Socket => "a socket",
+            FileType::CharacterDevice | FileType::BlockDevice => "a device",
+            _ => "not a regular file",
+        };
+        let through = if is_link { "a symbolic link to " } else { "" };
+        return Err(Unread::Refused(format!(
+            "it is {through}{what}, not a regular file"
+        )));
+    }
+    std::io::read_to_string(std::fs::File::from(fd)).map_err(Unread::Io)
+}
+
+/// Whether a link owned by `uid` may be followed: it is the user's own, or root's.
+fn trusted_owner(uid: u32) -> bool {
+    uid == 0 || uid == rustix::process::geteuid().as_raw()
 }
 
 /// `path` as a user would name it from `start`: relative when it is inside, else in full.
@@ -143,6 +218,15 @@ pub fn parse<T: SettingsFile>(file: &str, text: &str) -> Result<T, SettingsError
         key,
         message,
     };
+    // A byte order mark that editors on Windows write is no text.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some((line, found)) = top_not_a_mapping(T::SYNTAX, text) {
+        return Err(invalid(
+            line,
+            String::new(),
+            format!("expected an object at the top, found {found}"),
+        ));
+    }
     match T::SYNTAX {
         Syntax::Json => {
             let mut de = serde_json::Deserializer::from_str(text);
@@ -170,6 +254,32 @@ pub fn parse<T: SettingsFile>(file: &str, text: &str) -> Result<T, SettingsError
             parse_yaml::<T>(text).map_err(|(line, key, message)| invalid(line, key, message))
         }
     }
+}
+
+/// Where the top of a file is a value other than an object (which serde would read into a
+/// struct: a list, `[]`, as an empty policy): its line and what it is.
+fn top_not_a_mapping(syntax: Syntax, text: &str) -> Option<(usize, &'static str)> {
+    let (at, line) = text.lines().enumerate().find(|(_, l)| {
+        let l = l.trim();
+        !l.is_empty() && !(syntax == Syntax::Yaml && (l.starts_with('#') || l == "---"))
+    })?;
+    let line_text = line.trim_start();
+    let found = match syntax {
+        Syntax::Json => match line_text.chars().next()? {
+            '{' => return None,
+            '[' => "a list",
+            '"' => "a string",
+            _ => "a value that is not an object",
+        },
+        Syntax::Yaml => {
+            if line_text.starts_with("- ") || line_text == "-" || line_text.starts_with('[') {
+                "a list"
+            } else {
+                return None;
+            }
+        }
+    };
+    Some((at + 1, found))
 }
 
 /// serde_json's message without its "at line L column C" tail (the line is given apart).

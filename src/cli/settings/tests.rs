@@ -72,7 +72,26 @@ fn broken_json_names_its_line_without_a_key() {
         "{e}"
     );
     let e = error::<Policy>(".agent-scope.json", "\"allow all\"");
-    assert!(e.contains("expected struct Policy"), "{e}");
+    assert_eq!(
+        e,
+        ".agent-scope.json:1: expected an object at the top, found a string"
+    );
+    // A list once read as a policy of no rules.
+    let e = error::<Policy>(".agent-scope.json", "\n[]");
+    assert_eq!(
+        e,
+        ".agent-scope.json:2: expected an object at the top, found a list"
+    );
+}
+
+#[test]
+fn a_byte_order_mark_is_skipped() {
+    let policy: Policy = parse(
+        ".agent-scope.json",
+        "\u{feff}{\"commands\": {\"deny\": [\"curl\"]}}",
+    )
+    .unwrap();
+    assert_eq!(policy.commands.deny.0, ["curl"]);
 }
 
 #[test]
