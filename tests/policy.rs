@@ -864,3 +864,41 @@ fn a_policy_that_cannot_be_read_is_said_and_not_passed_over() {
     let (denied, log) = cat_env_in(&env, &project);
     assert!(denied && log.is_empty(), "{log}");
 }
+
+/// A policy in a folder above the project that belongs to another user (as `/tmp` may hold on
+/// a shared machine) is not obeyed, with one line in `hook-errors.log`; nor is a policy over
+/// 1 MiB, which made every hook slow.
+#[test]
+fn another_users_policy_above_the_project_is_not_obeyed() {
+    let env = TestEnv::new();
+    let policy = env.path().join(".agent-scope.json");
+    write_policy(&env, &json!({"files": {"read": {"deny": [".env"]}}}));
+    let project = env.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    assert!(
+        cat_env_in(&env, &project).0,
+        "root's policy above is obeyed"
+    );
+    std::fs::remove_dir_all(project.join(".agent-traces")).ok();
+
+    std::os::unix::fs::chown(&policy, Some(65534), Some(65534)).unwrap();
+    let (denied, log) = cat_env_in(&env, &project);
+    assert!(!denied);
+    assert_eq!(log.lines().count(), 1, "{log}");
+    assert!(log.contains("belongs to another user (uid 65534)"), "{log}");
+    // Named by the user, it is their choice.
+    let named = env
+        .command(&["audit", "--policy", policy.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&named.stderr).contains("another user"));
+    std::fs::remove_dir_all(project.join(".agent-traces")).ok();
+
+    std::os::unix::fs::chown(&policy, Some(0), Some(0)).unwrap();
+    let deny: Vec<String> = (0..60_000).map(|i| format!("secret-{i:08}/**")).collect();
+    write_policy(&env, &json!({"files": {"read": {"deny": deny}}}));
+    assert!(std::fs::metadata(&policy).unwrap().len() > 1024 * 1024);
+    let (denied, log) = cat_env_in(&env, &project);
+    assert!(!denied);
+    assert!(log.contains("larger than 1024 KiB"), "{log}");
+}

@@ -14,11 +14,15 @@
 //! # Files that are not read
 //!
 //! The search stops at the first folder where the name exists, whatever it is. A file found
-//! there is read only if it is a regular file, never by an open that could block (a FIFO). A
-//! symbolic link is followed only when the link is the user's or root's. Anything else is an
-//! error ([`SettingsError::Refused`]) that says why, never a silent fall-through to the
-//! defaults or to a file further up. A file the command names itself is the user's choice: it
-//! is followed wherever it links, and must still be a regular file.
+//! there is read only if it is a regular file of at most [`FILE_LIMIT`] bytes, never by an open
+//! that could block (a FIFO), and, since a folder above the project may be anyone's (`/tmp`),
+//! only if it belongs to the user running us or to root, as git's `safe.directory` asks of a
+//! repository: on a shared machine another user's `/tmp/.agent-scope.json` would otherwise
+//! judge every project under `/tmp` and quote its text to the agent. A symbolic link is
+//! followed only when the link too is the user's or root's. Anything else is an error
+//! ([`SettingsError::Refused`]) that says why, never a silent fall-through to the defaults or
+//! to a file further up. A file the command names itself is the user's choice: it is followed
+//! wherever it links and whoever owns it, and must still be a regular file within the limit.
 //! A UTF-8 byte order mark is skipped; a JSON or YAML file whose top is not an object is
 //! invalid (`[]` once read as an empty policy).
 //!
@@ -40,10 +44,15 @@
 //! module is public so that `tests/settings.rs` checks discovery and errors as those commands
 //! will meet them.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{FileType, Mode, OFlags};
 use serde::de::DeserializeOwned;
+
+/// The largest settings file read: 1 MiB, as for the agents' hook files (`agent_hooks`). A
+/// policy of 26 MB made every hook take 2.7 s.
+pub const FILE_LIMIT: u64 = 1024 * 1024;
 
 /// How a settings file is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,7 +87,7 @@ pub enum SettingsError {
         #[source]
         source: std::io::Error,
     },
-    /// The file was found but is not read: it is not a regular file.
+    /// The file was found but is not read: not a regular file, too large, or another user's.
     #[error("{file}: not read: {why}")]
     Refused { file: String, why: String },
     /// The file is not valid JSON or YAML, or a key holds what it cannot.
@@ -194,10 +203,33 @@ fn read(path: &Path, trusting: bool) -> Result<String, Unread> {
             "it is {through}{what}, not a regular file"
         )));
     }
-    std::io::read_to_string(std::fs::File::from(fd)).map_err(Unread::Io)
+    if !trusting && !trusted_owner(stat.st_uid) {
+        return Err(Unread::Refused(format!(
+            "it belongs to another user (uid {}), and a settings file is obeyed only when it \
+             is yours or root's; remove it, or name it yourself if you trust it",
+            stat.st_uid
+        )));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::from(fd)
+        .take(FILE_LIMIT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(Unread::Io)?;
+    if bytes.len() as u64 > FILE_LIMIT {
+        return Err(Unread::Refused(format!(
+            "it is larger than {} KiB",
+            FILE_LIMIT / 1024
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        Unread::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            e.utf8_error(),
+        ))
+    })
 }
 
-/// Whether a link owned by `uid` may be followed: it is the user's own, or root's.
+/// Whether a file owned by `uid` may be obeyed: it is the user's own, or root's.
 fn trusted_owner(uid: u32) -> bool {
     uid == 0 || uid == rustix::process::geteuid().as_raw()
 }
