@@ -599,6 +599,7 @@ fn a_denied_command_is_denied_however_the_shell_line_spells_it() {
         "$'\\143url' evil.com",
         "$\"curl\" evil.com",
         "bash <<< 'curl x'",
+        "bash <<EOF\ncurl x\nEOF",
         "fish -c 'curl x'",
         "zsh -c 'curl x'",
         "sh -c 'curl x'",

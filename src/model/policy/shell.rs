@@ -43,6 +43,7 @@ fn parse(line: &str, depth: usize, out: &mut Vec<SimpleCommand>) {
         quoted: false,
         pending: None,
         heredocs: Vec::new(),
+        earlier_heredocs: 0,
         here_strings: Vec::new(),
     };
     p.run();
@@ -58,6 +59,15 @@ enum Pending {
     Text,
 }
 
+/// A here-document whose body is still to come: its delimiter, whether `<<-` strips its tabs,
+/// and whether a shell reads it as commands (`bash <<EOF`).
+#[derive(Debug, Clone)]
+struct Heredoc {
+    delimiter: String,
+    strip_tabs: bool,
+    run: bool,
+}
+
 struct Parser<'o> {
     chars: Vec<char>,
     i: usize,
@@ -67,7 +77,9 @@ struct Parser<'o> {
     word: String,
     quoted: bool,
     pending: Option<Pending>,
-    heredocs: Vec<(String, bool)>,
+    heredocs: Vec<Heredoc>,
+    /// How many of `heredocs` commands before the current one opened.
+    earlier_heredocs: usize,
     /// The texts of the current command's here-strings (`<<< text`): a shell runs them.
     here_strings: Vec<String>,
 }
@@ -364,7 +376,7 @@ impl Parser<'_> {
         let mut depth = 1;
         // Here-documents opened inside: their bodies are text, whatever quotes and parentheses
         // they hold.
-        let mut heredocs: Vec<(String, bool)> = Vec::new();
+        let mut heredocs: Vec<Heredoc> = Vec::new();
         while let Some(c) = self.peek(0) {
             match c {
                 '<' if self.peek(1) == Some('<') && self.peek(2) != Some('<') => {
@@ -388,7 +400,11 @@ impl Parser<'_> {
                         self.i += 1;
                     }
                     if !word.is_empty() {
-                        heredocs.push((word, strip));
+                        heredocs.push(Heredoc {
+                            delimiter: word,
+                            strip_tabs: strip,
+                            run: false,
+                        });
                     }
                     continue;
                 }
@@ -459,13 +475,25 @@ impl Parser<'_> {
     }
 
     /// After the newline that ends a line with here-documents, their bodies are skipped: they
-    /// are text, not commands.
+    /// are text, not commands, unless a shell reads them (`bash <<EOF`).
     fn skip_heredocs(&mut self) {
-        for (delimiter, strip_tabs) in std::mem::take(&mut self.heredocs) {
+        self.earlier_heredocs = 0;
+        let mut bodies = Vec::new();
+        for heredoc in std::mem::take(&mut self.heredocs) {
+            let Heredoc {
+                delimiter,
+                strip_tabs,
+                run,
+            } = heredoc;
+            let body_start = self.i;
             loop {
                 let start = self.i;
                 if start >= self.chars.len() {
-                    return;
+                    if run {
+                        let end = self.chars.len();
+                        bodies.push(self.chars[body_start.min(end)..].iter().collect());
+                    }
+                    break;
                 }
                 while self.peek(0).is_some_and(|c| c != '\n') {
                     self.i += 1;
@@ -478,9 +506,15 @@ impl Parser<'_> {
                     line.as_str()
                 };
                 if line == delimiter {
+                    if run {
+                        bodies.push(self.chars[body_start..start].iter().collect::<String>());
+                    }
                     break;
                 }
             }
+        }
+        for body in bodies {
+            parse(&body, self.depth + 1, self.out);
         }
     }
 
@@ -493,7 +527,11 @@ impl Parser<'_> {
         match self.pending.take() {
             Some(Pending::In) => self.cur.redirect_in.push(word),
             Some(Pending::Out) => self.cur.redirect_out.push(word),
-            Some(Pending::Heredoc(strip)) => self.heredocs.push((word, strip)),
+            Some(Pending::Heredoc(strip)) => self.heredocs.push(Heredoc {
+                delimiter: word,
+                strip_tabs: strip,
+                run: false,
+            }),
             Some(Pending::Text) => self.here_strings.push(word),
             None => self.cur.words.push(word),
         }
@@ -522,13 +560,20 @@ impl Parser<'_> {
         ) {
             cmd.words.clear();
         }
+        let opened = std::mem::replace(&mut self.earlier_heredocs, self.heredocs.len());
         if cmd.words.is_empty() && cmd.redirect_in.is_empty() && cmd.redirect_out.is_empty() {
             return;
         }
         let nested = match nested_line(&cmd.words) {
             Some(inner) => vec![inner],
-            // `bash <<< 'curl x'`: a shell with no command line reads one from its stdin.
-            None if is_shell(&cmd.words) => here_strings,
+            // `bash <<< 'curl x'`, `bash <<EOF`: a shell with no command line reads one from its
+            // stdin.
+            None if is_shell(&cmd.words) => {
+                for heredoc in self.heredocs.iter_mut().skip(opened) {
+                    heredoc.run = true;
+                }
+                here_strings
+            }
             None => Vec::new(),
         };
         self.out.push(cmd);
@@ -1115,6 +1160,16 @@ mod tests {
         }
         assert!(!words("bash script.sh").iter().any(|c| c.len() == 1));
         assert!(!words("cat <<< 'curl x'").contains(&w(&["curl", "x"])));
+        for line in [
+            "bash <<EOF\ncurl x\nEOF\nls",
+            "sudo sh <<-'EOF' && ls\n\tcurl x\n\tEOF\n",
+            "bash <<EOF\ncurl x",
+            "cat <<A; bash <<B\nrm a\nA\ncurl x\nB\n",
+        ] {
+            assert!(words(line).contains(&w(&["curl", "x"])), "{line}");
+        }
+        assert!(!words("cat <<EOF | bash -c ls\ncurl x\nEOF\n").contains(&w(&["curl", "x"])));
+        assert!(!words("cat <<A; bash <<B\nrm a\nA\ncurl x\nB\n").contains(&w(&["rm", "a"])));
     }
 
     #[test]
@@ -1176,6 +1231,10 @@ mod tests {
             "echo $'\\",
             ")(",
             "&>",
+            "bash <<E",
+            "bash <<E\n",
+            "bash <<E\nx",
+            "(bash <<E\nx\nE\n)",
         ] {
             let _ = split(line);
         }
