@@ -591,3 +591,66 @@ fn every_query_in_docs_sql_md_runs_on_an_imported_session() {
         queries.len()
     );
 }
+
+/// A session whose counts go beyond SQLite's integers (2⁶³ and more: a `meta.json` or a
+/// transcript may say anything) is indexed with them at `i64::MAX`. Binding them once failed
+/// the whole refresh, so that `sql` failed and `list` warned on every run, for the whole store.
+#[test]
+fn counts_beyond_sqlites_integers_are_stored_saturated_and_break_nothing() {
+    let env = TestEnv::new();
+    three_sessions(&env);
+    let dir = env.store().join("huge");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("meta.json"),
+        json!({"session_id": "huge", "started_at": 1_769_009_416.0,
+            "total_tokens": 9_223_372_036_854_775_808_u64, "tool_calls": u64::MAX,
+            "llm_requests": 1_u64 << 63, "depth": 1_u64 << 63})
+        .to_string(),
+    )
+    .unwrap();
+    let mut events = json!({"event_type": "session_start", "timestamp": 1_769_009_416.0,
+        "event_id": "a", "session_id": "huge", "data": {}})
+    .to_string()
+        + "\n";
+    for n in 0..2 {
+        events += &json!({"event_type": "llm_response", "timestamp": 1_769_009_417.0,
+            "event_id": format!("r{n}"), "session_id": "huge",
+            "data": {"model": "claude-sonnet-4-5",
+                "usage": {"input_tokens": 1, "output_tokens": i64::MAX}}})
+        .to_string();
+        events += "\n";
+    }
+    std::fs::write(dir.join("events.ndjson"), events).unwrap();
+
+    let run = env.run(&[
+        "sql",
+        "--format",
+        "json",
+        "SELECT session_id, total_tokens, tool_calls, depth, output_tokens FROM sessions \
+         ORDER BY session_id",
+    ]);
+    run.success();
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+    let rows = run.json();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    let huge = &rows[3];
+    assert_eq!(huge["session_id"], "huge");
+    for column in ["total_tokens", "tool_calls", "depth", "output_tokens"] {
+        assert_eq!(huge[column], i64::MAX, "{column}");
+    }
+    let responses = env.run(&[
+        "sql",
+        "--format",
+        "json",
+        "SELECT output_tokens FROM llm_responses",
+    ]);
+    assert_eq!(
+        responses.json(),
+        json!([{"output_tokens": i64::MAX}, {"output_tokens": i64::MAX}])
+    );
+    let listed = list(&env);
+    assert!(listed.stderr.is_empty(), "{}", listed.stderr);
+    assert_eq!(ids(&listed.json()).len(), 4);
+}

@@ -748,7 +748,9 @@ impl<'a> LlmResponse<'a> {
                 number("total_tokens")
                     .or_else(|| number("tokens"))
                     .unwrap_or_else(|| {
-                        number("input_tokens").unwrap_or(0) + number("output_tokens").unwrap_or(0)
+                        number("input_tokens")
+                            .unwrap_or(0)
+                            .saturating_add(number("output_tokens").unwrap_or(0))
                     })
             },
             |t| t.total(),

@@ -163,10 +163,10 @@ impl Folding<'_> {
                             event.event_id,
                             event.timestamp,
                             model,
-                            tokens.input,
-                            tokens.output,
-                            tokens.cache_creation,
-                            tokens.cache_read,
+                            count(tokens.input),
+                            count(tokens.output),
+                            count(tokens.cache_creation),
+                            count(tokens.cache_read),
                             cost,
                         ])?;
                     }
@@ -226,4 +226,11 @@ impl Folding<'_> {
 
 pub(super) fn pico(m: Money) -> i64 {
     i64::try_from(m.0).unwrap_or(i64::MAX)
+}
+
+/// A count as the index stores it: SQLite's integers are signed 64-bit, so a count beyond
+/// `i64::MAX` (a `meta.json` or a transcript may say anything) is stored as `i64::MAX`, where
+/// binding it would fail and take the whole session with it.
+pub(super) fn count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }

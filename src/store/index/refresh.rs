@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::fold::{Folding, pico};
+use super::fold::{Folding, count, pico};
 use super::scan::look_while_reading;
 use super::stale::{FileState, Known, KnownSessions, OnDisk, Watch, is_stale, known_in};
 use super::{Index, IndexError, RefreshReport};
@@ -71,13 +71,21 @@ impl Index {
                         Refreshed::Gone => report.deleted += 1,
                     }
                 }
-                Err(RefreshError::Sql(e)) => return Err(sql(e)),
-                // A session that cannot be read now is left as it was (its savepoint rolled
-                // back), to be tried again by the next reader.
-                Err(RefreshError::Store(e)) => {
+                // The index itself failing (full disk, read-only, corrupt) stops the refresh:
+                // the caller falls back.
+                Err(RefreshError::Sql(e)) if the_index_failed(&e) => return Err(sql(e)),
+                // A session that cannot be read or indexed now is left as it was (its savepoint
+                // rolled back), to be tried again by the next reader; the others go on.
+                Err(e) => {
                     drop(savepoint);
                     report.unreadable += 1;
-                    self.problems.push(e);
+                    self.problems.push(match e {
+                        RefreshError::Store(e) => e,
+                        RefreshError::Sql(e) => StoreError::Corrupt {
+                            path: store.session_dir(&disk.id),
+                            message: format!("cannot be indexed: {e}"),
+                        },
+                    });
                 }
             }
         }
@@ -88,6 +96,30 @@ impl Index {
     pub(super) fn known(&self) -> rusqlite::Result<KnownSessions> {
         known_in(&self.conn)
     }
+}
+
+/// Whether an error is the index's own (it cannot be written or read), rather than one
+/// session's values it could not hold.
+fn the_index_failed(e: &rusqlite::Error) -> bool {
+    use rusqlite::ErrorCode::{
+        CannotOpen, DatabaseBusy, DatabaseCorrupt, DatabaseLocked, DiskFull,
+        FileLockingProtocolFailed, NotADatabase, OutOfMemory, ReadOnly, SystemIoFailure,
+    };
+    matches!(
+        e.sqlite_error_code(),
+        Some(
+            CannotOpen
+                | DatabaseBusy
+                | DatabaseCorrupt
+                | DatabaseLocked
+                | DiskFull
+                | FileLockingProtocolFailed
+                | NotADatabase
+                | OutOfMemory
+                | ReadOnly
+                | SystemIoFailure
+        )
+    )
 }
 
 pub(super) fn delete_rows(tx: &Connection, sid: i64, session_too: bool) -> rusqlite::Result<()> {
@@ -331,29 +363,29 @@ pub(super) fn write_session(
             meta.ended_at,
             meta.agent_name,
             meta.command,
-            meta.tool_calls,
-            meta.llm_requests,
-            meta.errors,
-            meta.total_tokens,
+            count(meta.tool_calls),
+            count(meta.llm_requests),
+            count(meta.errors),
+            count(meta.total_tokens),
             meta.total_duration_ms,
             meta.parent_session_id,
             meta.parent_event_id,
-            meta.depth,
+            count(meta.depth),
             extra,
             derived,
             fold.first_prompt,
             fold.transcript_path,
-            fold.counters.events,
-            tokens.input,
-            tokens.output,
-            tokens.cache_creation,
-            tokens.cache_read,
+            count(fold.counters.events),
+            count(tokens.input),
+            count(tokens.output),
+            count(tokens.cache_creation),
+            count(tokens.cache_read),
             pico(fold.cost(PriceTable::builtin())),
             !fold.has_usage(),
             fold.main_model(),
             // Read from the events whoever wrote meta.json: its `errors` counts refused calls
             // too, and listings show the two apart.
-            fold.counters.rejections,
+            count(fold.counters.rejections),
         ],
     )?;
     // Our writers replace meta.json only right after appending; another tool's replaces it
@@ -383,8 +415,8 @@ pub(super) fn write_session(
     let mut files = tx.prepare_cached(
         "INSERT INTO idx_files (sid, path, reads, writes) VALUES (?1, ?2, ?3, ?4)",
     )?;
-    for (path, count) in &fold.files {
-        files.execute(params![sid, path, count.reads, count.writes])?;
+    for (path, n) in &fold.files {
+        files.execute(params![sid, path, count(n.reads), count(n.writes)])?;
     }
     let mut models = tx.prepare_cached(
         "INSERT INTO idx_models (sid, model, responses, input_tokens, output_tokens,
@@ -397,11 +429,11 @@ pub(super) fn write_session(
         models.execute(params![
             sid,
             model,
-            usage.responses,
-            t.input,
-            t.output,
-            t.cache_creation,
-            t.cache_read,
+            count(usage.responses),
+            count(t.input),
+            count(t.output),
+            count(t.cache_creation),
+            count(t.cache_read),
             cost,
         ])?;
     }
