@@ -340,10 +340,8 @@ fn an_index_that_cannot_be_used_falls_back_to_the_files_with_one_warning() {
     let truth = list(&env).json();
     let outside = env.path().join("outside.txt");
     std::fs::write(&outside, b"not ours").unwrap();
-    let cases: [(&str, &Make<'_>); 4] = [
-        ("a corrupt file", &|p| {
-            std::fs::write(p, vec![0x5a; 8192]).unwrap();
-        }),
+    // A corrupt file is built again instead (see below).
+    let cases: [(&str, &Make<'_>); 3] = [
         ("a symlink", &|p| {
             std::os::unix::fs::symlink(&outside, p).unwrap();
         }),
@@ -653,4 +651,67 @@ fn counts_beyond_sqlites_integers_are_stored_saturated_and_break_nothing() {
     let listed = list(&env);
     assert!(listed.stderr.is_empty(), "{}", listed.stderr);
     assert_eq!(ids(&listed.json()).len(), 4);
+}
+
+/// What can be done to an index file from outside, each leaving something that is not a
+/// usable index of ours.
+fn damage(index: &Path, how: &str) {
+    let sql = |batch: &str| {
+        rusqlite::Connection::open(index)
+            .unwrap()
+            .execute_batch(batch)
+            .unwrap();
+    };
+    match how {
+        "truncated" => std::fs::OpenOptions::new()
+            .write(true)
+            .open(index)
+            .unwrap()
+            .set_len(4096)
+            .unwrap(),
+        "random bytes" => std::fs::write(index, vec![0x5a; 8192]).unwrap(),
+        "a table dropped" => sql("DROP TABLE idx_files"),
+        "a view replaced" => {
+            sql("DROP VIEW sessions; CREATE VIEW sessions AS SELECT 'planted' AS session_id");
+        }
+        "a trigger planted" => sql("CREATE TRIGGER planted AFTER INSERT ON idx_events BEGIN \
+             UPDATE idx_sessions SET first_prompt = 'planted'; END"),
+        _ => unreachable!(),
+    }
+}
+
+/// The index is only a cache: a file that is not a usable database of our schema (damaged,
+/// a table missing, a view or trigger someone planted under the right version) is deleted
+/// and built again by the next read, which says nothing of it. `sql` once failed on each of
+/// these with exit 4 forever, and a planted view or trigger ran.
+#[test]
+fn an_index_that_is_damaged_or_not_ours_is_built_again() {
+    let env = TestEnv::new();
+    three_sessions(&env);
+    let truth = list(&env).json();
+    let query = "SELECT session_id, first_prompt FROM sessions ORDER BY session_id";
+    let expected = env.run(&["sql", "--format", "json", query]).json();
+    assert_eq!(expected.as_array().unwrap().len(), 3);
+    for how in [
+        "truncated",
+        "random bytes",
+        "a table dropped",
+        "a view replaced",
+        "a trigger planted",
+    ] {
+        list(&env);
+        damage(&index(&env), how);
+        // A new session, so that the refresh writes (and a planted trigger would fire).
+        session(&env, "dddd-4", 1_700_000_300.0, Some("fourth"), 1);
+        let run = env.run(&["sql", "--format", "json", query]);
+        assert_eq!(run.code, 0, "{how}: {}", run.stderr);
+        assert!(run.stderr.is_empty(), "{how}: {}", run.stderr);
+        let rows = run.json();
+        assert_eq!(rows.as_array().unwrap().len(), 4, "{how}: {rows}");
+        assert!(!rows.to_string().contains("planted"), "{how}: {rows}");
+        std::fs::remove_dir_all(env.store().join("dddd-4")).unwrap();
+        let listed = list(&env);
+        assert!(listed.stderr.is_empty(), "{how}: {}", listed.stderr);
+        assert_eq!(listed.json(), truth, "{how}");
+    }
 }

@@ -75,8 +75,25 @@ pub enum IndexError {
         #[source]
         source: rusqlite::Error,
     },
+    /// The file holds tables, views or triggers that are not the index's.
+    #[error("{0} holds objects that are not the session index's")]
+    Foreign(PathBuf),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl IndexError {
+    /// Whether the index file is damaged or not ours, so that building it again would help.
+    fn is_damage(&self) -> bool {
+        match self {
+            IndexError::Foreign(_) => true,
+            IndexError::Sqlite { source, .. } => matches!(
+                source.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+            ),
+            _ => false,
+        }
+    }
 }
 
 /// One session as the index lists it.
@@ -125,11 +142,12 @@ impl Store {
     /// files, with a warning saying why.
     pub fn sessions(&self) -> crate::store::Result<Listing> {
         self.require()?;
-        match Index::open(self).and_then(|mut index| {
-            let (sessions, mut unreadable) = index.read_fresh_sessions(self)?;
-            unreadable.append(&mut index.problems);
-            Ok((sessions, unreadable, index))
-        }) {
+        match Index::open_and(self, |index| index.read_fresh_sessions(self)).map(
+            |(mut index, (sessions, mut unreadable))| {
+                unreadable.append(&mut index.problems);
+                (sessions, unreadable, index)
+            },
+        ) {
             Ok((sessions, unreadable, index)) => Ok(Listing {
                 sessions,
                 unreadable,
@@ -165,9 +183,7 @@ impl Store {
 
     /// The index, brought up to date with the files.
     pub fn fresh_index(&self) -> Result<Index, IndexError> {
-        let mut index = Index::open(self)?;
-        index.refresh(self)?;
-        Ok(index)
+        Index::open_and(self, |index| index.refresh(self)).map(|(index, _)| index)
     }
 
     /// A session's events folded as the index folds them (its first prompt, its cost), for

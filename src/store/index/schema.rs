@@ -175,6 +175,7 @@ impl Index {
             source,
         };
         let conn = Connection::open_with_flags(&path, flags).map_err(sql)?;
+        distrust_schema(&conn).map_err(sql)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
         register_functions(&conn, store.root()).map_err(sql)?;
         let mut index = Index {
@@ -185,7 +186,48 @@ impl Index {
         if let Err(source) = index.prepare() {
             return Err(IndexError::Sqlite { path, source });
         }
+        if !index.holds_only_ours().map_err(sql)? {
+            return Err(IndexError::Foreign(path));
+        }
         Ok(index)
+    }
+
+    /// Opens the store's index and runs `read` on it. An index that is not a usable database
+    /// of ours (not SQLite, damaged, a table missing, an object it should not hold) is only a
+    /// cache gone bad: it is deleted and built again, once.
+    pub(super) fn open_and<T>(
+        store: &Store,
+        mut read: impl FnMut(&mut Index) -> Result<T, IndexError>,
+    ) -> Result<(Index, T), IndexError> {
+        let mut attempt = || {
+            let mut index = Index::open(store)?;
+            let value = read(&mut index)?;
+            Ok::<_, IndexError>((index, value))
+        };
+        match attempt() {
+            Err(err) if err.is_damage() => {
+                discard(&store.index_path())?;
+                attempt()
+            }
+            result => result,
+        }
+    }
+
+    /// Whether the file holds exactly the tables, views and indexes of [`SCHEMA`], each as
+    /// we create it: a view or trigger someone planted in an index of the right version must
+    /// never run.
+    fn holds_only_ours(&self) -> rusqlite::Result<bool> {
+        static OURS: std::sync::OnceLock<Result<Vec<SchemaObject>, String>> =
+            std::sync::OnceLock::new();
+        let ours = OURS.get_or_init(|| {
+            let memory = Connection::open_in_memory().map_err(|e| e.to_string())?;
+            memory.execute_batch(SCHEMA).map_err(|e| e.to_string())?;
+            schema_objects(&memory).map_err(|e| e.to_string())
+        });
+        let ours = ours
+            .as_ref()
+            .map_err(|e| rusqlite::Error::InvalidParameterName(e.clone()))?;
+        Ok(schema_objects(&self.conn)? == *ours)
     }
 
     pub(in crate::store) fn path(&self) -> &Path {
@@ -252,6 +294,39 @@ impl Index {
     }
 }
 
+/// One row of `sqlite_schema`: type, name, table and SQL.
+type SchemaObject = (String, String, String, Option<String>);
+
+fn schema_objects(conn: &Connection) -> rusqlite::Result<Vec<SchemaObject>> {
+    conn.prepare("SELECT type, name, tbl_name, sql FROM main.sqlite_schema ORDER BY type, name")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect()
+}
+
+/// Functions in the file's schema run only when SQLite knows them harmless (`event_json`
+/// says it is), whatever a planted schema asks for.
+pub(in crate::store) fn distrust_schema(conn: &Connection) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "trusted_schema", false)
+}
+
+/// Deletes a damaged index and its journal files (links and the like are left alone: the
+/// caller reports them).
+fn discard(path: &Path) -> Result<(), IndexError> {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.to_path_buf().into_os_string();
+        name.push(suffix);
+        let name = Path::new(&name);
+        check_regular(name)?;
+        match std::fs::remove_file(name) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(IndexError::Store(StoreError::io(name, e)));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 pub(super) fn is_busy(e: &rusqlite::Error) -> bool {
     matches!(
         e.sqlite_error_code(),
@@ -259,14 +334,21 @@ pub(super) fn is_busy(e: &rusqlite::Error) -> bool {
     )
 }
 
+/// How `event_json` is registered. The views call it, so it cannot be `SQLITE_DIRECTONLY`
+/// (which keeps a function out of views); it is `SQLITE_INNOCUOUS`, so that views may call it
+/// with `trusted_schema` off: it reads only a line of a session's `events.ndjson` in the
+/// store the query reads anyway, by a checked session id, at most 1 GiB.
+const EVENT_JSON: rusqlite::functions::FunctionFlags =
+    rusqlite::functions::FunctionFlags::SQLITE_UTF8
+        .union(rusqlite::functions::FunctionFlags::SQLITE_INNOCUOUS);
+
 /// Registers `event_json(session_id, offset, length, part)`: the `data` of the event whose line
 /// starts at `offset`, or its `arguments` or `result` (a tool result's `result`, else its
 /// `tool_response`, else an error's `error`), as JSON text; NULL when the line is gone.
 pub(in crate::store) fn register_functions(conn: &Connection, root: &Path) -> rusqlite::Result<()> {
-    use rusqlite::functions::FunctionFlags;
     let root = root.to_path_buf();
     let open = std::cell::RefCell::new(OpenEvents::default());
-    conn.create_scalar_function("event_json", 4, FunctionFlags::SQLITE_UTF8, move |ctx| {
+    conn.create_scalar_function("event_json", 4, EVENT_JSON, move |ctx| {
         let (Ok(id), Ok(offset), Ok(length), Ok(part)) = (
             ctx.get::<String>(0),
             ctx.get::<i64>(1),
@@ -285,9 +367,8 @@ pub(in crate::store) fn register_gathered_functions(
     conn: &Connection,
     roots: Vec<std::path::PathBuf>,
 ) -> rusqlite::Result<()> {
-    use rusqlite::functions::FunctionFlags;
     let open = std::cell::RefCell::new(OpenEvents::default());
-    conn.create_scalar_function("event_json", 5, FunctionFlags::SQLITE_UTF8, move |ctx| {
+    conn.create_scalar_function("event_json", 5, EVENT_JSON, move |ctx| {
         let (Ok(sid), Ok(id), Ok(offset), Ok(length), Ok(part)) = (
             ctx.get::<i64>(0),
             ctx.get::<String>(1),
