@@ -61,6 +61,7 @@ mod secrets;
 mod settings;
 mod setup;
 mod setup_agents;
+mod sql;
 mod standup;
 mod stores;
 mod story;

@@ -3,17 +3,18 @@
 use std::fmt::Write as _;
 use std::io::Write;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, ValueEnum};
 use serde_json::{Map, Value as Json};
 
 use super::Globals;
-use super::output::{stdout, usage};
+use super::output::{stdout, usage, warn};
 use super::stores::ScopeArgs;
+use crate::error::Error;
 use crate::exit;
 use crate::render::terminal::{self, Painter};
 use crate::store::sql::{GatherError, QueryError, QueryResult, SqlReader, Value};
-use crate::store::{Index, Store};
+use crate::store::{Index, IndexError, Store};
 
 /// Query every session with SQL (read-only). Views: sessions, events, tool_calls, files,
 /// llm_responses, models; docs/sql.md describes them and gives example queries
@@ -51,12 +52,10 @@ pub(crate) fn run(args: &SqlArgs, globals: &Globals) -> Result<u8> {
     let stores = args.scope.stores(globals)?;
     let mut indexes = Vec::new();
     for located in &stores {
-        let index = located.store.fresh_index().with_context(|| {
-            format!(
-                "SQL needs the session index of {}, which cannot be used",
-                located.store.root().display()
-            )
-        })?;
+        let index = index_of(&located.store)?;
+        for problem in index.problems() {
+            warn(format_args!("skipped a session: {problem}"));
+        }
         indexes.push(index);
     }
     let reader = if args.scope.many() {
@@ -69,14 +68,15 @@ pub(crate) fn run(args: &SqlArgs, globals: &Globals) -> Result<u8> {
             Ok(reader) => reader,
             Err(GatherError::Query(err)) => return Err(query_error(err)),
             Err(GatherError::Index(err)) => {
-                return Err(anyhow::Error::new(err).context("could not read the session indexes"));
+                return Err(Error::io(format!("could not read the session indexes: {err}")).into());
             }
         }
     } else {
         let (Some(located), Some(index)) = (stores.first(), indexes.first()) else {
             return Err(usage("no store to query"));
         };
-        SqlReader::open(&located.store, index).context("could not open the session index")?
+        SqlReader::open(&located.store, index)
+            .map_err(|err| Error::io(format!("could not open the session index: {err}")))?
     };
     let result = reader.query(&args.query).map_err(query_error)?;
     let mut out = stdout(globals.colour());
@@ -87,6 +87,34 @@ pub(crate) fn run(args: &SqlArgs, globals: &Globals) -> Result<u8> {
     }
     out.flush()?;
     Ok(exit::OK)
+}
+
+/// The store's index brought up to date; when its file cannot be used (a read-only store, a
+/// full disk), one built in memory, with a warning. A link, FIFO or folder in the index's place
+/// is refused: it is input that is not what the store keeps there.
+fn index_of(store: &Store) -> Result<Index> {
+    match store.fresh_index() {
+        Ok(index) => Ok(index),
+        Err(IndexError::NotRegular(path)) => Err(Error::input(format!(
+            "{} is not a regular file, and `sql` reads the session index there",
+            path.display()
+        ))
+        .with_hint("remove it: the index is a cache, built again by the next read")
+        .into()),
+        Err(IndexError::Store(err)) => Err(err.into()),
+        Err(err) => {
+            warn(format_args!(
+                "the session index of {} cannot be used ({err}); querying one built in memory instead",
+                store.root().display()
+            ));
+            Index::in_memory(store).map_err(|err| match err {
+                IndexError::Store(err) => anyhow::Error::new(err),
+                err => anyhow::Error::new(Error::io(format!(
+                    "could not build the session index in memory: {err}"
+                ))),
+            })
+        }
+    }
 }
 
 fn query_error(err: QueryError) -> anyhow::Error {

@@ -73,7 +73,7 @@ pub use ceiling::WATCH_BUDGET;
 pub use dashboard_notes::{DASHBOARD_NOTES, DayNote, DayNotes};
 pub use files::{LINE_LIMIT, LineRead, open_regular, read_line};
 pub use follow::Follower;
-pub use index::{Index, IndexedSession, Listing};
+pub use index::{Index, IndexError, IndexedSession, Listing};
 pub use lock::{HOOK_LOCK_WAIT, Step, StepLock};
 pub use pending::{CallKey, ClaimedCall};
 pub use postmortem::POSTMORTEM;

@@ -10,7 +10,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use super::Store;
 use super::index::{
-    BUSY_TIMEOUT, GATHERED_SHIFT, Index, IndexError, SCHEMA, register_functions,
+    BUSY_TIMEOUT, GATHERED_SHIFT, Index, IndexError, SCHEMA, distrust_schema, register_functions,
     register_gathered_functions,
 };
 
@@ -55,7 +55,17 @@ impl SqlReader {
             path: index.path().to_path_buf(),
             source,
         };
-        let conn = Connection::open_with_flags(index.path(), flags).map_err(sql)?;
+        let conn = match index.memory_uri() {
+            Some(uri) => Connection::open_with_flags(
+                uri,
+                OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | OpenFlags::SQLITE_OPEN_URI
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            ),
+            None => Connection::open_with_flags(index.path(), flags),
+        }
+        .map_err(sql)?;
+        distrust_schema(&conn).map_err(sql)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
         conn.pragma_update(None, "query_only", true).map_err(sql)?;
         register_functions(&conn, store.root()).map_err(sql)?;
@@ -84,6 +94,7 @@ impl SqlReader {
             | OpenFlags::SQLITE_OPEN_URI
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_in_memory_with_flags(flags).map_err(sql)?;
+        distrust_schema(&conn).map_err(sql)?;
         conn.execute_batch(&gathered_schema()).map_err(sql)?;
         register_gathered_functions(
             &conn,
@@ -218,18 +229,7 @@ fn copy_tables(
     offset: i64,
     tables: &BTreeSet<String>,
 ) -> rusqlite::Result<()> {
-    // A URI, so that the index opens read-only whatever this connection may do.
-    let mut uri = String::from("file:");
-    for c in index.path().to_string_lossy().chars() {
-        match c {
-            '%' => uri.push_str("%25"),
-            '?' => uri.push_str("%3F"),
-            '#' => uri.push_str("%23"),
-            c => uri.push(c),
-        }
-    }
-    uri.push_str("?mode=ro");
-    conn.execute("ATTACH DATABASE ?1 AS src", [uri])?;
+    conn.execute("ATTACH DATABASE ?1 AS src", [attach_uri(index)])?;
     let copied = (|| {
         for table in tables {
             let columns: Vec<String> = conn
@@ -257,6 +257,25 @@ fn copy_tables(
     })();
     let detached = conn.execute_batch("DETACH DATABASE src");
     copied.and(detached)
+}
+
+/// The URI `index` is attached by: its file, read-only whatever the attaching connection may
+/// do, or the shared memory it was built in.
+fn attach_uri(index: &Index) -> String {
+    if let Some(memory) = index.memory_uri() {
+        return memory.to_owned();
+    }
+    let mut uri = String::from("file:");
+    for c in index.path().to_string_lossy().chars() {
+        match c {
+            '%' => uri.push_str("%25"),
+            '?' => uri.push_str("%3F"),
+            '#' => uri.push_str("%23"),
+            c => uri.push(c),
+        }
+    }
+    uri.push_str("?mode=ro");
+    uri
 }
 
 /// A statement that tried to write is refused whichever way SQLite caught it.

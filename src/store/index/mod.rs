@@ -56,7 +56,9 @@ use crate::model::tools::Agent;
 
 pub use folds::Summaries;
 pub use rows::Derived;
-pub(super) use schema::{GATHERED_SHIFT, SCHEMA, register_functions, register_gathered_functions};
+pub(super) use schema::{
+    GATHERED_SHIFT, SCHEMA, distrust_schema, register_functions, register_gathered_functions,
+};
 
 /// The version of the index's tables.
 pub const INDEX_FORMAT: u32 = 7;
@@ -129,6 +131,8 @@ pub struct Index {
     path: PathBuf,
     /// Sessions the last refresh could not read.
     problems: Vec<StoreError>,
+    /// The URI of an index built in memory rather than kept in the store.
+    memory: Option<String>,
 }
 
 impl Store {

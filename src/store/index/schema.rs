@@ -182,6 +182,7 @@ impl Index {
             conn,
             path: path.clone(),
             problems: Vec::new(),
+            memory: None,
         };
         if let Err(source) = index.prepare() {
             return Err(IndexError::Sqlite { path, source });
@@ -230,8 +231,53 @@ impl Index {
         Ok(schema_objects(&self.conn)? == *ours)
     }
 
+    /// An index of the store built in memory and brought up to date, for when its file cannot
+    /// be used (a read-only store, a full disk): every session is folded, so it costs what
+    /// rebuilding the file costs, on every run.
+    pub fn in_memory(store: &Store) -> Result<Index, IndexError> {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        store.root_folder()?;
+        // Named and shared, so that `sql` can open it again read-only and attach it.
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let uri = format!(
+            "file:agent-strace-index-{}-{n}?mode=memory&cache=shared",
+            std::process::id()
+        );
+        let path = std::path::PathBuf::from(":memory:");
+        let sql = |source| IndexError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&uri, flags).map_err(sql)?;
+        distrust_schema(&conn).map_err(sql)?;
+        register_functions(&conn, store.root()).map_err(sql)?;
+        conn.execute_batch(SCHEMA).map_err(sql)?;
+        let mut index = Index {
+            conn,
+            path: path.clone(),
+            problems: Vec::new(),
+            memory: Some(uri),
+        };
+        index.refresh(store)?;
+        Ok(index)
+    }
+
     pub(in crate::store) fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The URI of an index built in memory (see [`Index::in_memory`]).
+    pub(in crate::store) fn memory_uri(&self) -> Option<&str> {
+        self.memory.as_deref()
+    }
+
+    /// Sessions the last refresh could not read or index, each left out of the index.
+    pub fn problems(&self) -> &[StoreError] {
+        &self.problems
     }
 
     pub(super) fn sql_error(&self, source: rusqlite::Error) -> IndexError {
