@@ -177,3 +177,146 @@ fn sql_refuses_a_link_fifo_or_folder_in_the_indexs_place_with_exit_3() {
     }
     assert_eq!(std::fs::read(&outside).unwrap(), b"not ours");
 }
+
+const ENDLESS: &str =
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c";
+
+/// A query that never stops is no reason to fill memory: csv and json write each row as it
+/// comes (so `| head` ends it), a table stops at --max-rows (100,000 unless told) and says so.
+/// All rows were once gathered first: memory grew with no output until the allocator gave up.
+#[test]
+fn a_query_that_never_stops_is_written_as_it_comes_or_cut_at_max_rows() {
+    let env = TestEnv::new();
+    session(&env, "aaaa-1", 1);
+    for format in ["csv", "json"] {
+        let mut child = env
+            .command(&["sql", "--format", format, ENDLESS])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut head = [0u8; 64];
+        std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut head).unwrap();
+        // The reader goes away, as `head` does: the command ends, successfully.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{format}: {out:?}");
+        assert!(String::from_utf8_lossy(&head).contains('1'), "{format}");
+    }
+    let run = env.run(&["sql", "--max-rows", "3", ENDLESS]);
+    run.success();
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 5, "{}", run.stdout);
+    assert!(lines[4].contains("the first 3 rows"), "{}", run.stdout);
+    let run = env.run(&["sql", "--format", "json", "--max-rows", "2", ENDLESS]);
+    run.success();
+    assert_eq!(run.json(), json!([{"x": 1}, {"x": 2}]));
+    assert_eq!(warnings(&run).len(), 1, "{}", run.stderr);
+    // Fewer rows than the limit: nothing is said.
+    let run = env.run(&["sql", "--max-rows", "3", "SELECT 1 AS one"]);
+    assert!(run.stdout.ends_with("(1 row)\n"), "{}", run.stdout);
+}
+
+/// A table shows a blob by its size (a 100 MB blob was once turned into hex a byte at a time
+/// to show 60 characters of it), and numbers whole: `1e-300` was cut to `0.000…`.
+#[test]
+fn a_table_shows_blobs_by_their_size_and_numbers_whole() {
+    let env = TestEnv::new();
+    session(&env, "aaaa-1", 1);
+    let run = env.run(&[
+        "sql",
+        "SELECT zeroblob(100000000) AS b, 1e-300 AS tiny, 1.5e300 AS huge, 0.1 AS tenth, \
+         -9223372036854775808 AS least",
+    ]);
+    run.success();
+    let row = run.stdout.lines().nth(1).unwrap();
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(
+        cells,
+        [
+            "<blob",
+            "100000000",
+            "bytes>",
+            "1e-300",
+            "1.5e300",
+            "0.1",
+            "-9223372036854775808"
+        ],
+        "{}",
+        run.stdout
+    );
+    let csv = env.run(&[
+        "sql",
+        "--format",
+        "csv",
+        "SELECT 1e-300 AS tiny, x'00ff' AS b",
+    ]);
+    assert_eq!(csv.stdout, "tiny,b\r\n1e-300,00ff\r\n");
+}
+
+/// JSON keys are column names made unique (`a`, `a_2`): an object keeps one value a key, and
+/// `SELECT 1 AS a, 2 AS a` once gave `{"a": 2}` (a self-join of sessions lost a column).
+#[test]
+fn json_keeps_every_column_of_the_same_name() {
+    let env = TestEnv::new();
+    session(&env, "aaaa-1", 1);
+    let run = env.run(&[
+        "sql",
+        "--format",
+        "json",
+        "SELECT 1 AS a, 2 AS a, 3 AS a_2, 4 AS a, 1e999 AS inf",
+    ]);
+    run.success();
+    let row = &run.json()[0];
+    let keys: Vec<&String> = row.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["a", "a_3", "a_2", "a_4", "inf"]);
+    assert_eq!(
+        (&row["a"], &row["a_3"], &row["a_2"], &row["a_4"]),
+        (&json!(1), &json!(2), &json!(3), &json!(4))
+    );
+    assert_eq!(row["inf"], Value::Null);
+    let run = env.run(&[
+        "sql",
+        "--format",
+        "json",
+        "SELECT p.session_id, c.session_id FROM sessions p JOIN sessions c",
+    ]);
+    assert_eq!(
+        run.json(),
+        json!([{"session_id": "aaaa-1", "session_id_2": "aaaa-1"}])
+    );
+}
+
+/// What is refused says what and why, exit 2, before it runs; a PRAGMA that only reads runs.
+/// `PRAGMA query_only = 0` once ran with exit 0, `PRAGMA main.journal_mode` was refused as a
+/// write, and ATTACH and load_extension said only "not authorized".
+#[test]
+fn sql_says_what_it_refuses_and_runs_pragmas_that_read() {
+    let env = TestEnv::new();
+    session(&env, "aaaa-1", 1);
+    for many in [false, true] {
+        for (statement, says) in [
+            ("PRAGMA query_only = 0", "PRAGMA query_only = 0 is refused"),
+            (
+                "PRAGMA main.user_version = 3",
+                "PRAGMA user_version = 3 is refused",
+            ),
+            ("ATTACH DATABASE 'other.db' AS other", "ATTACH is refused"),
+            ("SELECT load_extension('x')", "load_extension() is refused"),
+        ] {
+            let mut args = vec!["sql", statement];
+            if many {
+                args.insert(1, "--all-projects");
+            }
+            let run = env.run(&args);
+            assert_eq!(run.code, 2, "{statement}: {run:?}");
+            assert!(run.stderr.contains(says), "{statement}: {}", run.stderr);
+            assert_eq!(run.stderr.lines().count(), 1, "{statement}: {}", run.stderr);
+        }
+    }
+    let run = env.run(&["sql", "--format", "json", "PRAGMA main.journal_mode"]);
+    assert_eq!(run.json(), json!([{"journal_mode": "wal"}]));
+    let run = env.run(&["sql", "--format", "json", "PRAGMA table_info(idx_files)"]);
+    assert_eq!(run.json().as_array().unwrap().len(), 4);
+    assert!(!env.path().join("other.db").exists());
+}

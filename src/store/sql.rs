@@ -17,6 +17,16 @@ use super::index::{
 /// A read-only connection to the index for `agent-strace sql`.
 pub struct SqlReader {
     conn: Connection,
+    /// What the authorizer saw of the statement last prepared.
+    auth: Arc<Mutex<Auth>>,
+}
+
+/// What the authorizer saw while a statement was prepared: why it refused it, and whether it
+/// is a PRAGMA that only reads.
+#[derive(Debug, Default)]
+struct Auth {
+    refused: Option<String>,
+    pragma_read: bool,
 }
 
 /// Why a query was not run.
@@ -24,25 +34,121 @@ pub struct SqlReader {
 pub enum QueryError {
     #[error("`sql` runs queries that only read; this statement would change the index")]
     Writes,
+    /// Refused before it ran, for the reason given.
+    #[error("{0}")]
+    Refused(String),
     #[error("{0}")]
     Sql(rusqlite::Error),
+    /// The rows could not be written out.
+    #[error(transparent)]
+    Output(std::io::Error),
 }
 
-/// A query's result: column names and rows of values.
-#[derive(Debug, Clone, PartialEq)]
-pub struct QueryResult {
-    pub columns: Vec<String>,
-    pub rows: Vec<Vec<Value>>,
-}
-
-/// One value of a result.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+/// One value of a row, as SQLite holds it while the row is read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value<'a> {
     Null,
     Integer(i64),
     Real(f64),
-    Text(String),
-    Blob(Vec<u8>),
+    /// Text as stored: UTF-8, unless someone stored otherwise.
+    Text(&'a [u8]),
+    Blob(&'a [u8]),
+}
+
+impl<'a> From<rusqlite::types::ValueRef<'a>> for Value<'a> {
+    fn from(value: rusqlite::types::ValueRef<'a>) -> Self {
+        use rusqlite::types::ValueRef;
+        match value {
+            ValueRef::Null => Value::Null,
+            ValueRef::Integer(n) => Value::Integer(n),
+            ValueRef::Real(x) => Value::Real(x),
+            ValueRef::Text(t) => Value::Text(t),
+            ValueRef::Blob(b) => Value::Blob(b),
+        }
+    }
+}
+
+/// A statement ready to run: its column names, then its rows one at a time, never all at
+/// once (a query may return more rows than memory holds, or never stop).
+pub struct Query<'c> {
+    stmt: rusqlite::Statement<'c>,
+    columns: Vec<String>,
+}
+
+impl Query<'_> {
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// Runs the statement, handing each row's values to `each` until it says to stop (returns
+    /// false) or the rows end.
+    pub fn rows(
+        &mut self,
+        mut each: impl FnMut(&[Value<'_>]) -> std::io::Result<bool>,
+    ) -> Result<(), QueryError> {
+        let width = self.columns.len();
+        let mut rows = self.stmt.query([]).map_err(QueryError::Sql)?;
+        while let Some(row) = rows.next().map_err(writes_or)? {
+            let values = (0..width)
+                .map(|i| row.get_ref(i).map(Value::from))
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(QueryError::Sql)?;
+            if !each(&values).map_err(QueryError::Output)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Pragmas whose argument names what to read (`PRAGMA table_info(idx_events)`), not a value
+/// to set.
+const READING_PRAGMAS: &[&str] = &[
+    "foreign_key_check",
+    "foreign_key_list",
+    "index_info",
+    "index_list",
+    "index_xinfo",
+    "integrity_check",
+    "quick_check",
+    "table_info",
+    "table_list",
+    "table_xinfo",
+];
+
+/// Why `sql` refuses an action a statement would take, in words for the user; `None` when it
+/// may. Records a PRAGMA that only reads in `auth`.
+fn refusal(action: &rusqlite::hooks::AuthAction<'_>, auth: &mut Auth) -> Option<String> {
+    use rusqlite::hooks::AuthAction;
+    match *action {
+        AuthAction::Attach { .. } => Some(
+            "ATTACH is refused: `sql` reads the session index alone, and attaching a file \
+             could create it"
+                .to_owned(),
+        ),
+        AuthAction::Detach { .. } => {
+            Some("DETACH is refused: `sql` attaches nothing to detach".to_owned())
+        }
+        AuthAction::Function { function_name }
+            if function_name.eq_ignore_ascii_case("load_extension") =>
+        {
+            Some("load_extension() is refused: `sql` never loads code into SQLite".to_owned())
+        }
+        AuthAction::Pragma {
+            pragma_name,
+            pragma_value: Some(value),
+        } if !READING_PRAGMAS.contains(&pragma_name.to_ascii_lowercase().as_str()) => {
+            Some(format!(
+                "PRAGMA {pragma_name} = {value} is refused: `sql` runs queries that only read, \
+                 and this would set something"
+            ))
+        }
+        AuthAction::Pragma { .. } => {
+            auth.pragma_read = true;
+            None
+        }
+        _ => None,
+    }
 }
 
 impl SqlReader {
@@ -69,7 +175,10 @@ impl SqlReader {
         conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
         conn.pragma_update(None, "query_only", true).map_err(sql)?;
         register_functions(&conn, store.root()).map_err(sql)?;
-        let mut reader = SqlReader { conn };
+        let mut reader = SqlReader {
+            conn,
+            auth: Arc::default(),
+        };
         reader.seal().map_err(sql)?;
         Ok(reader)
     }
@@ -120,49 +229,56 @@ impl SqlReader {
             })?;
         }
         conn.pragma_update(None, "query_only", true).map_err(sql)?;
-        let mut reader = SqlReader { conn };
+        let mut reader = SqlReader {
+            conn,
+            auth: Arc::default(),
+        };
         reader.seal().map_err(sql)?;
         Ok(reader)
     }
 
-    /// No other file may be attached: nothing a reading query needs, and attaching could
-    /// create one.
+    /// What a reading query needs no more: another file attached (attaching could create
+    /// one), an extension loaded, a PRAGMA that sets something.
     fn seal(&mut self) -> rusqlite::Result<()> {
+        let auth = Arc::clone(&self.auth);
         self.conn
-            .authorizer(Some(|ctx: rusqlite::hooks::AuthContext<'_>| {
-                use rusqlite::hooks::{AuthAction, Authorization};
-                match ctx.action {
-                    AuthAction::Attach { .. } | AuthAction::Detach { .. } => Authorization::Deny,
-                    _ => Authorization::Allow,
+            .authorizer(Some(move |ctx: rusqlite::hooks::AuthContext<'_>| {
+                use rusqlite::hooks::Authorization;
+                let Ok(mut auth) = auth.lock() else {
+                    return Authorization::Deny;
+                };
+                match refusal(&ctx.action, &mut auth) {
+                    Some(why) => {
+                        auth.refused.get_or_insert(why);
+                        Authorization::Deny
+                    }
+                    None => Authorization::Allow,
                 }
             }))
     }
 
-    /// Runs one statement that only reads.
-    pub fn query(&self, sql: &str) -> Result<QueryResult, QueryError> {
-        let mut stmt = self.conn.prepare(sql).map_err(QueryError::Sql)?;
-        if !stmt.readonly() {
+    /// Prepares one statement that only reads.
+    pub fn prepare(&self, sql: &str) -> Result<Query<'_>, QueryError> {
+        if let Ok(mut auth) = self.auth.lock() {
+            *auth = Auth::default();
+        }
+        let prepared = self.conn.prepare(sql);
+        let (refused, pragma_read) = self
+            .auth
+            .lock()
+            .map(|mut a| (a.refused.take(), a.pragma_read))
+            .unwrap_or_default();
+        if let Some(why) = refused {
+            return Err(QueryError::Refused(why));
+        }
+        let stmt = prepared.map_err(QueryError::Sql)?;
+        // SQLite calls a PRAGMA that reads (`PRAGMA main.journal_mode`) a write: it might be
+        // one, but those that set something were refused above.
+        if !stmt.readonly() && !pragma_read {
             return Err(QueryError::Writes);
         }
-        let columns: Vec<String> = stmt.column_names().map(str::to_owned).collect();
-        let width = columns.len();
-        let mut rows = Vec::new();
-        let mut result = stmt.query([]).map_err(QueryError::Sql)?;
-        while let Some(row) = result.next().map_err(writes_or)? {
-            let mut values = Vec::with_capacity(width);
-            for i in 0..width {
-                use rusqlite::types::ValueRef;
-                values.push(match row.get_ref(i).map_err(QueryError::Sql)? {
-                    ValueRef::Null => Value::Null,
-                    ValueRef::Integer(n) => Value::Integer(n),
-                    ValueRef::Real(x) => Value::Real(x),
-                    ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
-                    ValueRef::Blob(b) => Value::Blob(b.to_vec()),
-                });
-            }
-            rows.push(values);
-        }
-        Ok(QueryResult { columns, rows })
+        let columns = stmt.column_names().map(str::to_owned).collect();
+        Ok(Query { stmt, columns })
     }
 }
 
@@ -195,17 +311,24 @@ fn gathered_schema() -> String {
 /// The `idx_` tables `query` reads (through the views), found by preparing it on the empty
 /// gathered schema; a query that would write is refused here, before anything is copied.
 fn tables_read(conn: &mut Connection, query: &str) -> Result<BTreeSet<String>, GatherError> {
-    let read = Arc::new(Mutex::new(BTreeSet::new()));
+    let read = Arc::new(Mutex::new((BTreeSet::new(), Auth::default())));
     let seen = Arc::clone(&read);
     let auth = |e| GatherError::Query(QueryError::Sql(e));
     conn.authorizer(Some(move |ctx: rusqlite::hooks::AuthContext<'_>| {
         use rusqlite::hooks::{AuthAction, Authorization};
+        let Ok(mut seen) = seen.lock() else {
+            return Authorization::Deny;
+        };
+        let (tables, auth) = &mut *seen;
+        if let Some(why) = refusal(&ctx.action, auth) {
+            auth.refused.get_or_insert(why);
+            return Authorization::Deny;
+        }
         if let AuthAction::Read { table_name, .. } = ctx.action
             && table_name.starts_with("idx_")
             && table_name != "idx_projects"
-            && let Ok(mut seen) = seen.lock()
         {
-            seen.insert(table_name.to_owned());
+            tables.insert(table_name.to_owned());
         }
         Authorization::Allow
     }))
@@ -213,12 +336,18 @@ fn tables_read(conn: &mut Connection, query: &str) -> Result<BTreeSet<String>, G
     let prepared = conn.prepare(query).map(|stmt| stmt.readonly());
     conn.authorizer(None::<fn(rusqlite::hooks::AuthContext<'_>) -> rusqlite::hooks::Authorization>)
         .map_err(auth)?;
-    match prepared {
-        Ok(true) => {}
-        Ok(false) => return Err(GatherError::Query(QueryError::Writes)),
-        Err(e) => return Err(GatherError::Query(QueryError::Sql(e))),
+    let (refused, pragma_read) = read
+        .lock()
+        .map(|mut r| (r.1.refused.take(), r.1.pragma_read))
+        .unwrap_or_default();
+    match (refused, prepared) {
+        (Some(why), _) => return Err(GatherError::Query(QueryError::Refused(why))),
+        (None, Ok(true)) => {}
+        (None, Ok(false)) if pragma_read => {}
+        (None, Ok(false)) => return Err(GatherError::Query(QueryError::Writes)),
+        (None, Err(e)) => return Err(GatherError::Query(QueryError::Sql(e))),
     }
-    let tables = read.lock().map(|t| t.clone()).unwrap_or_default();
+    let tables = read.lock().map(|t| t.0.clone()).unwrap_or_default();
     Ok(tables)
 }
 
