@@ -1,150 +1,16 @@
-//! `sql`: a read-only SQL query over every session, through the session index.
+//! `sql`'s rows written out: as a table (held, to line its columns up, up to `--max-rows`),
+//! as JSON or as CSV (each row as SQLite returns it).
 
 use std::fmt::Write as _;
 use std::io::Write;
 
-use anyhow::Result;
-use clap::{Args, ValueEnum};
 use serde_json::{Map, Value as Json};
 
-use super::Globals;
-use super::output::{stdout, usage, warn};
-use super::stores::ScopeArgs;
-use crate::error::Error;
-use crate::exit;
 use crate::render::terminal::{self, Painter};
-use crate::store::sql::{GatherError, Query, QueryError, SqlReader, Value};
-use crate::store::{Index, IndexError, Store};
-
-/// Query every session with SQL (read-only). Views: sessions, events, tool_calls, files,
-/// llm_responses, models; docs/sql.md describes them and gives example queries
-///
-/// With --all-projects the query runs over every store's sessions at once, each view with a
-/// `project` column first (the project's folder; NULL for the user-level store).
-#[derive(Debug, Args)]
-#[command(
-    after_help = "Examples:\n  agent-strace sql \"SELECT tool, count(*) AS calls, sum(failed) AS failed FROM tool_calls GROUP BY tool ORDER BY calls DESC\"\n  agent-strace sql --format csv \"SELECT session_id, start, cost_usd FROM sessions\" > sessions.csv\n  agent-strace sql --all-projects \"SELECT project, sum(cost_usd) FROM sessions GROUP BY project\""
-)]
-pub(crate) struct SqlArgs {
-    /// One statement that only reads (SELECT, WITH … SELECT)
-    query: String,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = SqlFormat::Table)]
-    format: SqlFormat,
-    #[command(flatten)]
-    scope: ScopeArgs,
-    /// Stop after this many rows [default: 100000 for the table, which holds its rows to line
-    /// them up; csv and json write every row as it comes]
-    #[arg(long, value_name = "N")]
-    max_rows: Option<u64>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum SqlFormat {
-    /// Aligned columns, one row a line
-    Table,
-    /// An array of objects, one a row, keyed by column name
-    Json,
-    /// Comma-separated values with a header line (RFC 4180)
-    Csv,
-}
+use crate::store::sql::{Query, QueryError, Value};
 
 /// How many characters of a text value a table shows.
 const CELL_CHARS: usize = 60;
-
-/// How many rows a table shows unless `--max-rows` says otherwise.
-const TABLE_ROWS: u64 = 100_000;
-
-pub(crate) fn run(args: &SqlArgs, globals: &Globals) -> Result<u8> {
-    let stores = args.scope.stores(globals)?;
-    let mut indexes = Vec::new();
-    for located in &stores {
-        let index = index_of(&located.store)?;
-        for problem in index.problems() {
-            warn(format_args!("skipped a session: {problem}"));
-        }
-        indexes.push(index);
-    }
-    let reader = if args.scope.many() {
-        let sources: Vec<(&Store, &Index, Option<String>)> = stores
-            .iter()
-            .zip(&indexes)
-            .map(|(l, index)| (&l.store, index, l.path()))
-            .collect();
-        match SqlReader::gather(&sources, &args.query) {
-            Ok(reader) => reader,
-            Err(GatherError::Query(err)) => return Err(query_error(err)),
-            Err(GatherError::Index(err)) => {
-                return Err(Error::io(format!("could not read the session indexes: {err}")).into());
-            }
-        }
-    } else {
-        let (Some(located), Some(index)) = (stores.first(), indexes.first()) else {
-            return Err(usage("no store to query"));
-        };
-        SqlReader::open(&located.store, index)
-            .map_err(|err| Error::io(format!("could not open the session index: {err}")))?
-    };
-    let mut query = reader.prepare(&args.query).map_err(query_error)?;
-    let max_rows = args
-        .max_rows
-        .or((args.format == SqlFormat::Table).then_some(TABLE_ROWS));
-    let mut out = stdout(globals.colour());
-    let cut = match args.format {
-        SqlFormat::Table => table(
-            &mut out,
-            &mut query,
-            max_rows,
-            Painter::new(globals.colour()),
-        ),
-        SqlFormat::Json => json(&mut out, &mut query, max_rows),
-        SqlFormat::Csv => csv(&mut out, &mut query, max_rows),
-    }
-    .map_err(query_error)?;
-    out.flush()?;
-    if let (true, Some(n), false) = (cut, max_rows, args.format == SqlFormat::Table) {
-        warn(format_args!(
-            "stopped after {n} rows (--max-rows); the query returned more"
-        ));
-    }
-    Ok(exit::OK)
-}
-
-/// The store's index brought up to date; when its file cannot be used (a read-only store, a
-/// full disk), one built in memory, with a warning. A link, FIFO or folder in the index's place
-/// is refused: it is input that is not what the store keeps there.
-fn index_of(store: &Store) -> Result<Index> {
-    match store.fresh_index() {
-        Ok(index) => Ok(index),
-        Err(IndexError::NotRegular(path)) => Err(Error::input(format!(
-            "{} is not a regular file, and `sql` reads the session index there",
-            path.display()
-        ))
-        .with_hint("remove it: the index is a cache, built again by the next read")
-        .into()),
-        Err(IndexError::Store(err)) => Err(err.into()),
-        Err(err) => {
-            warn(format_args!(
-                "the session index of {} cannot be used ({err}); querying one built in memory instead",
-                store.root().display()
-            ));
-            Index::in_memory(store).map_err(|err| match err {
-                IndexError::Store(err) => anyhow::Error::new(err),
-                err => anyhow::Error::new(Error::io(format!(
-                    "could not build the session index in memory: {err}"
-                ))),
-            })
-        }
-    }
-}
-
-fn query_error(err: QueryError) -> anyhow::Error {
-    match err {
-        QueryError::Writes | QueryError::Refused(_) => usage(err.to_string()),
-        QueryError::Sql(err) => usage(format!("the query failed: {err}")),
-        QueryError::Output(err) => anyhow::Error::new(err),
-    }
-}
 
 /// Runs `query`, handing each row to `each` until `max_rows` are handed; whether more were
 /// left.
@@ -216,7 +82,7 @@ fn cell(value: Value<'_>) -> String {
 
 /// Writes the table; whether rows were left out. Column widths need every row first, so a
 /// table holds its rows (cells of at most [`CELL_CHARS`]), at most `max_rows` of them.
-fn table(
+pub(super) fn table(
     out: &mut impl Write,
     query: &mut Query<'_>,
     max_rows: Option<u64>,
@@ -304,7 +170,7 @@ fn unique_names(columns: &[String]) -> Vec<String> {
 }
 
 /// Writes the rows as a pretty JSON array as they come, each as `render::json` writes one.
-fn json(
+pub(super) fn json(
     out: &mut impl Write,
     query: &mut Query<'_>,
     max_rows: Option<u64>,
@@ -340,7 +206,7 @@ fn json(
 }
 
 /// Writes the rows as CSV as they come.
-fn csv(
+pub(super) fn csv(
     out: &mut impl Write,
     query: &mut Query<'_>,
     max_rows: Option<u64>,
@@ -355,4 +221,42 @@ fn csv(
             .collect();
         write!(out, "{}\r\n", line.join(","))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repeated_name_takes_the_first_suffix_no_column_has() {
+        let names =
+            |c: &[&str]| unique_names(&c.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>());
+        assert_eq!(names(&["a", "b"]), ["a", "b"]);
+        assert_eq!(names(&["a", "a", "a"]), ["a", "a_2", "a_3"]);
+        assert_eq!(names(&["a", "a", "a_2"]), ["a", "a_3", "a_2"]);
+    }
+
+    #[test]
+    fn reals_read_back_the_same_and_stay_short() {
+        for x in [
+            0.1,
+            1e-300,
+            1.5e300,
+            -2.5,
+            3.0,
+            1e21,
+            123_456.789,
+            f64::MIN_POSITIVE,
+        ] {
+            let text = real(x);
+            assert!(text.len() <= 24, "{text}");
+            assert_eq!(
+                text.parse::<f64>().unwrap().to_bits(),
+                x.to_bits(),
+                "{text}"
+            );
+        }
+        assert_eq!(real(1e-300), "1e-300");
+        assert_eq!(real(0.1), "0.1");
+    }
 }

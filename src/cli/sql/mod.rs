@@ -1,0 +1,145 @@
+//! `sql`: a read-only SQL query over every session, through the session index.
+
+mod rows;
+
+use std::io::Write;
+
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+
+use super::Globals;
+use super::output::{stdout, usage, warn};
+use super::stores::ScopeArgs;
+use crate::error::Error;
+use crate::exit;
+use crate::render::terminal::Painter;
+use crate::store::sql::{GatherError, QueryError, SqlReader};
+use crate::store::{Index, IndexError, Store};
+
+/// Query every session with SQL (read-only). Views: sessions, events, tool_calls, files,
+/// llm_responses, models; docs/sql.md describes them and gives example queries
+///
+/// With --all-projects the query runs over every store's sessions at once, each view with a
+/// `project` column first (the project's folder; NULL for the user-level store).
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  agent-strace sql \"SELECT tool, count(*) AS calls, sum(failed) AS failed FROM tool_calls GROUP BY tool ORDER BY calls DESC\"\n  agent-strace sql --format csv \"SELECT session_id, start, cost_usd FROM sessions\" > sessions.csv\n  agent-strace sql --all-projects \"SELECT project, sum(cost_usd) FROM sessions GROUP BY project\""
+)]
+pub(crate) struct SqlArgs {
+    /// One statement that only reads (SELECT, WITH … SELECT)
+    query: String,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = SqlFormat::Table)]
+    format: SqlFormat,
+    #[command(flatten)]
+    scope: ScopeArgs,
+    /// Stop after this many rows [default: 100000 for the table, which holds its rows to line
+    /// them up; csv and json write every row as it comes]
+    #[arg(long, value_name = "N")]
+    max_rows: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SqlFormat {
+    /// Aligned columns, one row a line
+    Table,
+    /// An array of objects, one a row, keyed by column name
+    Json,
+    /// Comma-separated values with a header line (RFC 4180)
+    Csv,
+}
+
+/// How many rows a table shows unless `--max-rows` says otherwise.
+const TABLE_ROWS: u64 = 100_000;
+
+pub(crate) fn run(args: &SqlArgs, globals: &Globals) -> Result<u8> {
+    let stores = args.scope.stores(globals)?;
+    let mut indexes = Vec::new();
+    for located in &stores {
+        let index = index_of(&located.store, args.scope.many())?;
+        for problem in index.problems() {
+            warn(format_args!("skipped a session: {problem}"));
+        }
+        indexes.push(index);
+    }
+    let reader = if args.scope.many() {
+        let sources: Vec<(&Store, &Index, Option<String>)> = stores
+            .iter()
+            .zip(&indexes)
+            .map(|(l, index)| (&l.store, index, l.path()))
+            .collect();
+        match SqlReader::gather(&sources, &args.query) {
+            Ok(reader) => reader,
+            Err(GatherError::Query(err)) => return Err(query_error(err)),
+            Err(GatherError::Index(err)) => {
+                return Err(Error::io(format!("could not read the session indexes: {err}")).into());
+            }
+        }
+    } else {
+        let (Some(located), Some(index)) = (stores.first(), indexes.first()) else {
+            return Err(usage("no store to query"));
+        };
+        SqlReader::open(&located.store, index)
+            .map_err(|err| Error::io(format!("could not open the session index: {err}")))?
+    };
+    let mut query = reader.prepare(&args.query).map_err(query_error)?;
+    let max_rows = args
+        .max_rows
+        .or((args.format == SqlFormat::Table).then_some(TABLE_ROWS));
+    let mut out = stdout(globals.colour());
+    let cut = match args.format {
+        SqlFormat::Table => rows::table(
+            &mut out,
+            &mut query,
+            max_rows,
+            Painter::new(globals.colour()),
+        ),
+        SqlFormat::Json => rows::json(&mut out, &mut query, max_rows),
+        SqlFormat::Csv => rows::csv(&mut out, &mut query, max_rows),
+    }
+    .map_err(query_error)?;
+    out.flush()?;
+    if let (true, Some(n), false) = (cut, max_rows, args.format == SqlFormat::Table) {
+        warn(format_args!(
+            "stopped after {n} rows (--max-rows); the query returned more"
+        ));
+    }
+    Ok(exit::OK)
+}
+
+/// The store's index brought up to date; when its file cannot be used (a read-only store, a
+/// full disk), one built in memory, with a warning. A link, FIFO or folder in the index's place
+/// is refused, being input that is not what the store keeps there, unless `many` stores are
+/// read: one store's never stops a query over all of them.
+fn index_of(store: &Store, many: bool) -> Result<Index> {
+    match store.fresh_index() {
+        Ok(index) => Ok(index),
+        Err(IndexError::NotRegular(path)) if !many => Err(Error::input(format!(
+            "{} is not a regular file, and `sql` reads the session index there",
+            path.display()
+        ))
+        .with_hint("remove it: the index is a cache, built again by the next read")
+        .into()),
+        Err(IndexError::Store(err)) => Err(err.into()),
+        Err(err) => {
+            warn(format_args!(
+                "the session index of {} cannot be used ({err}); querying one built in memory instead",
+                store.root().display()
+            ));
+            Index::in_memory(store).map_err(|err| match err {
+                IndexError::Store(err) => anyhow::Error::new(err),
+                err => anyhow::Error::new(Error::io(format!(
+                    "could not build the session index in memory: {err}"
+                ))),
+            })
+        }
+    }
+}
+
+fn query_error(err: QueryError) -> anyhow::Error {
+    match err {
+        QueryError::Writes | QueryError::Refused(_) => usage(err.to_string()),
+        QueryError::Sql(err) => usage(format!("the query failed: {err}")),
+        QueryError::Output(err) => anyhow::Error::new(err),
+    }
+}
