@@ -331,3 +331,40 @@ fn sql_says_what_it_refuses_and_runs_pragmas_that_read() {
     assert_eq!(run.json().as_array().unwrap().len(), 4);
     assert!(!env.path().join("other.db").exists());
 }
+
+/// A damaged index in a store that cannot be written cannot be deleted and built again: `sql`
+/// queries an index in memory and `list` reads the files, each with one warning (deleting it
+/// once failed the command).
+#[test]
+fn a_damaged_index_that_cannot_be_deleted_is_a_warning() {
+    let env = TestEnv::new();
+    session(&env, "aaaa-1", 2);
+    env.run(COUNT).success();
+    std::fs::write(env.store().join(".index.sqlite"), vec![0x5a; 8192]).unwrap();
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("skipped: needs root and setpriv to read a store as someone else");
+        return;
+    }
+    for path in [env.path(), &env.store(), env.home()] {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let nobody = |args: &[&str]| {
+        let command = env.command(args);
+        let mut nobody = std::process::Command::new("setpriv");
+        nobody
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(command.get_program())
+            .args(command.get_args())
+            .current_dir(env.path())
+            .env("AGENT_STRACE_HOME", env.path().join("nobody-home"));
+        Run::of(nobody.output().unwrap())
+    };
+    let run = nobody(COUNT);
+    assert_eq!(count(&run), 2);
+    assert_eq!(warnings(&run).len(), 1, "{}", run.stderr);
+    let run = nobody(&["list", "--all", "--format", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(warnings(&run).len(), 1, "{}", run.stderr);
+    assert_eq!(run.json().as_array().unwrap().len(), 1);
+}

@@ -206,10 +206,12 @@ impl Index {
             Ok::<_, IndexError>((index, value))
         };
         match attempt() {
-            Err(err) if err.is_damage() => {
-                discard(&store.index_path())?;
-                attempt()
-            }
+            // An index that cannot be deleted (a read-only store) is reported as it is, so
+            // that the caller falls back.
+            Err(err) if err.is_damage() => match discard(&store.index_path()) {
+                Ok(()) => attempt(),
+                Err(_) => Err(err),
+            },
             result => result,
         }
     }
