@@ -1,6 +1,8 @@
 //! Read-only SQL over the session index, for `agent-strace sql`: one statement, refused
-//! before it runs when it would write; over one store's index, or over the indexes of several
-//! stores gathered into one in-memory database ([`SqlReader::gather`]).
+//! before it runs when it would write (the authorizer says what it refused and why); over one
+//! store's index, or over the indexes of several stores gathered into one in-memory database
+//! ([`SqlReader::gather`]). Rows are handed over one at a time ([`Query::rows`]), never
+//! gathered: a query may return more than memory holds, or never stop.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
