@@ -12,10 +12,8 @@ pub(crate) const COUNTERS: &str = ".counters";
 pub(crate) const PENDING: &str = ".pending";
 /// A model response whose chunks are still arriving ([`super::streaming`]); the name it takes
 /// once its last chunk came, until the session's next event records it; and the name it is
-/// moved to while it is folded into its event; and where a rewritten one is made before it
-/// takes the open one's place.
+/// moved to while it is folded into its event.
 pub(crate) const RESPONSE: &str = ".response";
-pub(crate) const RESPONSE_REWRITTEN: &str = ".response.new";
 pub(crate) const RESPONSE_FINISHED: &str = ".response.finished";
 pub(crate) const RESPONSE_TAKEN: &str = ".response.taken";
 /// Held while a response is folded into its event (see [`super::lock::Step::Responses`]).

@@ -5,14 +5,13 @@
 //! counts to its own log).
 //!
 //! Hook processes of one session's events come one at a time (the agent waits for each hook
-//! before it goes on), so the files need no lock: each chunk is one `O_APPEND` write (or, when
-//! a secret cut across chunks must be scrubbed whole, a rewrite renamed into place), and the
+//! before it goes on), so the files need no lock: each chunk is one `O_APPEND` write, and the
 //! event that folds a response takes its file by renaming it aside, so that a stray second
 //! process can never fold the same parts twice.
 
 use std::io::{Read, Write};
 
-use super::layout::{RESPONSE, RESPONSE_FINISHED, RESPONSE_REWRITTEN, RESPONSE_TAKEN};
+use super::layout::{RESPONSE, RESPONSE_FINISHED, RESPONSE_TAKEN};
 use super::{Result, Store, StoreError};
 
 /// What a response's parts may hold, at most: a reply longer than this is cut at the fold (a
@@ -35,40 +34,11 @@ impl Store {
             .map_err(|e| StoreError::io(&folder.path().join(RESPONSE), e))
     }
 
-    /// The session's open response as written so far, left in place; `None` when there is none.
-    pub fn open_response_parts(&self, session_id: &str) -> Result<Option<Vec<u8>>> {
-        let folder = self.session_folder(session_id)?;
-        let Some(file) = folder.read(RESPONSE)? else {
-            return Ok(None);
-        };
-        let mut bytes = Vec::new();
-        file.take(PARTS_LIMIT)
-            .read_to_end(&mut bytes)
-            .map_err(|e| StoreError::io(&folder.path().join(RESPONSE), e))?;
-        Ok(Some(bytes))
-    }
-
-    /// Replaces the session's open response with `lines`, whole: made aside, then renamed into
-    /// place, so that the open response is the old or the new one, never a part of either.
-    pub fn rewrite_response(&self, session_id: &str, lines: &[u8]) -> Result<()> {
-        let folder = self.session_folder(session_id)?;
-        folder.write_new(RESPONSE_REWRITTEN, lines)?;
-        folder
-            .rename(RESPONSE_REWRITTEN, RESPONSE)
-            .map_err(|e| StoreError::io(&folder.path().join(RESPONSE), e))
-    }
-
     /// Adds the last part (`line`) to the session's open response and sets the response aside
     /// as finished, for [`Store::take_finished_response`]; a finished response not yet taken is
     /// replaced.
     pub fn finish_response(&self, session_id: &str, line: &[u8]) -> Result<()> {
         self.add_response_part(session_id, line)?;
-        self.set_response_finished(session_id)
-    }
-
-    /// Sets the session's open response aside as finished, as [`Store::finish_response`] does
-    /// once it has added the last part.
-    pub fn set_response_finished(&self, session_id: &str) -> Result<()> {
         let folder = self.session_folder(session_id)?;
         folder
             .rename(RESPONSE, RESPONSE_FINISHED)

@@ -21,9 +21,7 @@ use crate::store::{HOOK_LOCK_WAIT, Step, StoreError};
 /// `llm_response`, stamped with the last chunk's time: the chunks' text in order, the model,
 /// and the last chunk's usage, never a sum, made exact from the agent's own log where the
 /// hooks' counts are not (see [`super::gemini::exact_usage`]); by then the agent has written
-/// it. Each chunk's text is scrubbed with the response's text before it, so that a secret
-/// the stream cuts in two is found whole (the open response is then rewritten); else one
-/// append per chunk, and no read of the session's events. A response that never ends
+/// it. One append per chunk, and no read of the session. A response that never ends
 /// (cancelled, or the model failed) is closed with what it had by the next request, the
 /// answer or the session's end, marked `incomplete`.
 pub(super) fn streams(agent: crate::model::Agent) -> bool {
@@ -32,25 +30,6 @@ pub(super) fn streams(agent: crate::model::Agent) -> bool {
 
 /// In a line of an open response: this is the last chunk's part, and when it came.
 const LAST_PART: &str = "last_at";
-
-/// An open response's lines with their parts' text taken out (the request's line as it was).
-fn without_text(parts: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(parts.len());
-    for line in parts.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-        match serde_json::from_slice::<Value>(line) {
-            Ok(Value::Object(mut fields)) => {
-                if let Some(text) = fields.get_mut("text") {
-                    *text = "".into();
-                }
-                out.extend_from_slice(Value::Object(fields).to_string().as_bytes());
-            }
-            // A line that does not read is dropped with the text it may hold.
-            _ => continue,
-        }
-        out.push(b'\n');
-    }
-    out
-}
 
 impl Recorder<'_> {
     /// Folds the response whose last chunk came at an earlier hook, and at a turn's answer or
@@ -94,6 +73,7 @@ impl Recorder<'_> {
             return Ok(());
         }
         let mut part = Map::new();
+        part.insert("text".into(), text.into());
         self.copy(&mut part, &["usage", "reported_usage", "model"]);
         if last {
             self.copy(&mut part, &["finish_reason"]);
@@ -102,59 +82,14 @@ impl Recorder<'_> {
         let mut part = Value::Object(part);
         // A part waits on disk for the event that folds it: scrubbed as that event will be.
         self.sink.privacy().apply(&mut part);
-        if last {
-            part[LAST_PART] = self.now.into();
+        if !last {
+            return self
+                .store
+                .add_response_part(session, format!("{part}\n").as_bytes());
         }
-        let before = self.store.open_response_parts(session)?.unwrap_or_default();
-        match self.text_after(&before, text) {
-            Ok(scrubbed) => {
-                part["text"] = scrubbed.into();
-                let line = format!("{part}\n");
-                if last {
-                    self.store.finish_response(session, line.as_bytes())
-                } else {
-                    self.store.add_response_part(session, line.as_bytes())
-                }
-            }
-            Err(whole) => {
-                // A secret cut across chunks: its first part is on disk already, not scrubbed,
-                // as nothing in it was a secret alone. The open response is rewritten, its
-                // parts' text in this one, scrubbed whole.
-                part["text"] = whole.into();
-                let mut lines = without_text(&before);
-                lines.extend_from_slice(format!("{part}\n").as_bytes());
-                self.store.rewrite_response(session, &lines)?;
-                if last {
-                    self.store.set_response_finished(session)?;
-                }
-                Ok(())
-            }
-        }
-    }
-
-    /// A chunk's `text` scrubbed together with the open response's text before it (`parts`,
-    /// its lines), so that a secret cut in two by the stream is found whole: `Ok` with the
-    /// chunk's part when the text before it stands as written, else `Err` with the whole
-    /// text, scrubbed.
-    fn text_after(&self, parts: &[u8], text: &str) -> Result<String, String> {
-        let mut before = String::new();
-        for line in parts.split(|b| *b == b'\n') {
-            if let Ok(Value::Object(line)) = serde_json::from_slice::<Value>(line)
-                && let Some(Value::String(part)) = line.get("text")
-            {
-                before.push_str(part);
-            }
-        }
-        if before.is_empty() {
-            return Ok(self.sink.privacy().apply_str(text).into_owned());
-        }
-        let whole = before + text;
-        let scrubbed = self.sink.privacy().apply_str(&whole);
-        let before = &whole[..whole.len() - text.len()];
-        match scrubbed.strip_prefix(before) {
-            Some(after) => Ok(after.to_owned()),
-            None => Err(scrubbed.into_owned()),
-        }
+        part[LAST_PART] = self.now.into();
+        self.store
+            .finish_response(session, format!("{part}\n").as_bytes())
     }
 
     /// Records the response whose last chunk came at an earlier hook, if there is one.
