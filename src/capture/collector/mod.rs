@@ -168,6 +168,9 @@ pub struct Server {
     handlers: Arc<pool::Pool>,
 }
 
+/// How long a request's body may take to arrive once its room is taken.
+const BODY_WAIT: Duration = Duration::from_secs(10);
+
 /// Threads that run handlers (parsing, scrubbing and writing events), started with the
 /// server, so the connections' thread never waits on a disk.
 const HANDLER_THREADS: usize = 8;
@@ -371,10 +374,18 @@ async fn pipeline(
         .with_header(RETRY_AFTER, HeaderValue::from(1));
         return refused(body, max, reply).await;
     };
-    let body = match Limited::new(body, max).collect().await {
-        Ok(body) => body.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => return too_large(max),
-        Err(_) => return Reply::error(StatusCode::BAD_REQUEST, "the request body was cut off"),
+    // A body must come within BODY_WAIT: a client that holds its room and sends nothing
+    // (or sleeps mid-upload) must not keep others out for longer.
+    let body = match tokio::time::timeout(BODY_WAIT, Limited::new(body, max).collect()).await {
+        Ok(Ok(body)) => body.to_bytes(),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => return too_large(max),
+        Ok(Err(_)) => return Reply::error(StatusCode::BAD_REQUEST, "the request body was cut off"),
+        Err(_) => {
+            return Reply::error(
+                StatusCode::REQUEST_TIMEOUT,
+                "the request body did not come in time",
+            );
+        }
     };
     let request = request(body);
     let collector = collector.clone();
