@@ -148,7 +148,14 @@ const APPEND_LOCK_WAIT: std::time::Duration = std::time::Duration::from_millis(5
 fn lock_briefly(file: &File) {
     use rustix::fs::{FlockOperation, flock};
     let deadline = std::time::Instant::now() + APPEND_LOCK_WAIT;
-    while flock(file, FlockOperation::NonBlockingLockExclusive).is_err() {
+    loop {
+        // Held by another writer: wait a little for it. Taken, or a file system without
+        // locks (NFS without lockd, some FUSE mounts): no wait.
+        if flock(file, FlockOperation::NonBlockingLockExclusive)
+            != Err(rustix::io::Errno::WOULDBLOCK)
+        {
+            return;
+        }
         if std::time::Instant::now() >= deadline {
             return;
         }
