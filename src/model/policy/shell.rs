@@ -697,20 +697,7 @@ pub fn effective(words: &[String]) -> &[String] {
         let Some((name, valued)) = WRAPPERS.iter().find(|(n, _)| *n == basename(first)) else {
             return rest;
         };
-        let mut i = 1;
-        while let Some(w) = rest.get(i) {
-            if w == "--" {
-                i += 1;
-                break;
-            }
-            if w.starts_with('-') && w.len() > 1 {
-                i += if valued.contains(&w.as_str()) { 2 } else { 1 };
-            } else if *name == "env" && is_assignment(w) {
-                i += 1;
-            } else {
-                break;
-            }
-        }
+        let mut i = past_options(rest, valued, *name == "env");
         if *name == "timeout" && i < rest.len() {
             // The duration.
             i += 1;
@@ -718,6 +705,25 @@ pub fn effective(words: &[String]) -> &[String] {
         rest = &rest[i.min(rest.len())..];
     }
     rest
+}
+
+/// Where the command a wrapper or runner (`rest[0]`) runs begins: past its options (those in
+/// `valued` with their value), a `--`, and, when `assignments`, `NAME=value` words.
+fn past_options(rest: &[String], valued: &[&str], assignments: bool) -> usize {
+    let mut i = 1;
+    while let Some(w) = rest.get(i) {
+        if w == "--" {
+            return i + 1;
+        }
+        if w.starts_with('-') && w.len() > 1 {
+            i += if valued.contains(&w.as_str()) { 2 } else { 1 };
+        } else if assignments && is_assignment(w) {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    i
 }
 
 /// Commands that run the command after them as another user or once per input, with the
@@ -784,20 +790,7 @@ pub fn command_of(words: &[String]) -> &[String] {
         let Some((name, valued)) = RUNNERS.iter().find(|(n, _)| *n == basename(first)) else {
             return rest;
         };
-        let mut i = 1;
-        while let Some(w) = rest.get(i) {
-            if w == "--" {
-                i += 1;
-                break;
-            }
-            if w.starts_with('-') && w.len() > 1 {
-                i += if valued.contains(&w.as_str()) { 2 } else { 1 };
-            } else if matches!(*name, "sudo" | "doas") && is_assignment(w) {
-                i += 1;
-            } else {
-                break;
-            }
-        }
+        let i = past_options(rest, valued, matches!(*name, "sudo" | "doas"));
         rest = effective(&rest[i.min(rest.len())..]);
     }
     rest
