@@ -101,15 +101,7 @@ fn sql_over_an_index_it_cannot_write_queries_one_built_in_memory() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    let command = env.command(COUNT);
-    let mut nobody = std::process::Command::new("setpriv");
-    nobody
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(command.get_program())
-        .args(command.get_args())
-        .current_dir(env.path())
-        .env("AGENT_STRACE_HOME", env.path().join("nobody-home"));
-    let run = Run::of(nobody.output().unwrap());
+    let run = as_nobody(&env, COUNT);
     assert_eq!(count(&run), 5);
     assert!(warnings(&run).len() <= 1, "{}", run.stderr);
 }
@@ -349,17 +341,7 @@ fn a_damaged_index_that_cannot_be_deleted_is_a_warning() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    let nobody = |args: &[&str]| {
-        let command = env.command(args);
-        let mut nobody = std::process::Command::new("setpriv");
-        nobody
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(command.get_program())
-            .args(command.get_args())
-            .current_dir(env.path())
-            .env("AGENT_STRACE_HOME", env.path().join("nobody-home"));
-        Run::of(nobody.output().unwrap())
-    };
+    let nobody = |args: &[&str]| as_nobody(&env, args);
     let run = nobody(COUNT);
     assert_eq!(count(&run), 2);
     assert_eq!(warnings(&run).len(), 1, "{}", run.stderr);
@@ -367,4 +349,17 @@ fn a_damaged_index_that_cannot_be_deleted_is_a_warning() {
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(warnings(&run).len(), 1, "{}", run.stderr);
     assert_eq!(run.json().as_array().unwrap().len(), 1);
+}
+
+/// `args` run as the user nobody (uid 65534), who may read the store but not write it.
+fn as_nobody(env: &TestEnv, args: &[&str]) -> Run {
+    let command = env.command(args);
+    let mut nobody = std::process::Command::new("setpriv");
+    nobody
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(command.get_program())
+        .args(command.get_args())
+        .current_dir(env.path())
+        .env("AGENT_STRACE_HOME", env.path().join("nobody-home"));
+    Run::of(nobody.output().unwrap())
 }
