@@ -1,11 +1,15 @@
 //! Appending events: one `write` per event on a file opened for appending, never a torn line.
 //!
 //! Writes to a file opened with `O_APPEND` land whole and in some order even with many
-//! writers. A writer that died mid-line can leave the file without its final newline; the next
-//! writer then starts its event on a fresh line, so the torn line stays one bad line (skipped
-//! by readers) instead of swallowing the good event after it. That look at the last byte and
-//! the write are made under a brief advisory lock, so that a large write still under way is
-//! never taken for a torn one.
+//! writers: the kernel holds the file for the whole of each one. A writer that died mid-line
+//! can leave the file without its final newline, and the next event written then joins that
+//! torn line. So each writer looks, after its write, at the byte before where its event landed;
+//! when that byte ends no line, the event is written once more, whole, on a line of its own.
+//! The torn line and the event glued to it stay one bad line, which readers skip.
+//!
+//! The look comes after the write because before it nothing can be known: a large write by
+//! another writer still under way shows a last byte that is not yet its newline, and starting
+//! an event on a fresh line then left a blank line, which strict readers fail on.
 
 use std::fs::File;
 use std::io::Write;
@@ -116,62 +120,65 @@ impl Store {
         })?;
         line.push(b'\n');
         let file = dir.append(EVENTS)?;
-        append_line(&file, &path, line)
+        append_line(&file, &path, &line)
     }
 }
 
-fn append_line(file: &File, path: &Path, line: Vec<u8>) -> Result<()> {
-    // The check and the write are one step among the writers that take this lock: a large
-    // write under way shows a last byte that is not yet its newline, and a check made then
-    // took the file for torn and wrote a blank line. The lock is let go when `file` closes.
-    lock_briefly(file);
-    // The torn-tail check reads the last byte: the file is open for reading too.
-    let line = if ends_torn(file).map_err(|e| StoreError::io(path, e))? {
-        let mut fixed = Vec::with_capacity(line.len() + 1);
-        fixed.push(b'\n');
-        fixed.extend_from_slice(&line);
-        fixed
-    } else {
-        line
+fn append_line(file: &File, path: &Path, line: &[u8]) -> Result<()> {
+    append_lines(file, path, line, line.len())
+}
+
+/// How many times a line glued to a torn one is written again. Each try fails only when a
+/// writer died mid-line just before it, so more than a second is for a store under attack.
+const APPEND_TRIES: usize = 3;
+
+/// Writes `lines` (whole lines, the first `first` bytes long) in one `write`, and writes the
+/// first line again when it was glued to a torn line (see the module's text).
+fn append_lines(file: &File, path: &Path, lines: &[u8], first: usize) -> Result<()> {
+    let io = |e| StoreError::io(path, e);
+    let mut bytes = lines;
+    for _ in 0..APPEND_TRIES {
+        let start = write_landed_at(file, bytes).map_err(io)?;
+        if !follows_torn_line(file, start).map_err(io)? {
+            return Ok(());
+        }
+        bytes = &lines[..first];
+    }
+    Ok(())
+}
+
+/// Writes `bytes` at the end of the file and says where they began.
+fn write_landed_at(file: &File, bytes: &[u8]) -> std::io::Result<u64> {
+    use std::io::Seek;
+    let mut file = file;
+    let written = loop {
+        match file.write(bytes) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            other => break other?,
+        }
     };
-    (&*file)
-        .write_all(&line)
-        .map_err(|e| StoreError::io(path, e))
-}
-
-/// How long an append waits for the other writers' lock before it writes without it.
-const APPEND_LOCK_WAIT: std::time::Duration = std::time::Duration::from_millis(50);
-
-/// Takes an advisory lock on the events file, waiting a moment at most: a writer holds it for
-/// one write, and one that holds it longer (a stuck process, someone else's lock) must not
-/// hold up the agent. Without it the append goes on as before, lock-free.
-fn lock_briefly(file: &File) {
-    use rustix::fs::{FlockOperation, flock};
-    let deadline = std::time::Instant::now() + APPEND_LOCK_WAIT;
-    loop {
-        // Held by another writer: wait a little for it. Taken, or a file system without
-        // locks (NFS without lockd, some FUSE mounts): no wait.
-        if flock(file, FlockOperation::NonBlockingLockExclusive)
-            != Err(rustix::io::Errno::WOULDBLOCK)
-        {
-            return;
+    if written < bytes.len() {
+        // Short only when the disk is full or a signal came: the rest then fails with the
+        // reason, or lands (another writer may have come between: a torn line, at worst).
+        if let Err(e) = file.write_all(&bytes[written..]) {
+            // What landed is a torn line of ours; ending it lets the next event start clean.
+            let _ = file.write_all(b"\n");
+            return Err(e);
         }
-        if std::time::Instant::now() >= deadline {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_micros(200));
+        return Ok(file.stream_position()? - bytes.len() as u64);
     }
+    // After a write to a file opened for appending, its offset is the end of that write.
+    Ok(file.stream_position()? - written as u64)
 }
 
-/// Whether the file's last byte is not a newline (a writer died mid-line).
-fn ends_torn(file: &File) -> std::io::Result<bool> {
-    let len = file.metadata()?.len();
-    if len == 0 {
+/// Whether the byte before `start` ends no line: a writer died mid-line there.
+fn follows_torn_line(file: &File, start: u64) -> std::io::Result<bool> {
+    if start == 0 {
         return Ok(false);
     }
-    let mut last = [0u8; 1];
-    file.read_exact_at(&mut last, len - 1)?;
-    Ok(last[0] != b'\n')
+    let mut before = [0u8; 1];
+    file.read_exact_at(&mut before, start - 1)?;
+    Ok(before[0] != b'\n')
 }
 
 /// A session's event file kept open, for a long-running writer (a proxy). Events are gathered
@@ -222,9 +229,12 @@ impl Appender {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let result = (&self.file)
-            .write_all(&self.pending)
-            .map_err(|e| StoreError::io(&self.path, e));
+        let first = self
+            .pending
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(self.pending.len(), |i| i + 1);
+        let result = append_lines(&self.file, &self.path, &self.pending, first);
         self.pending.clear();
         result
     }
@@ -270,29 +280,60 @@ mod tests {
             .unwrap()
             .append("events.ndjson")
             .unwrap();
-        append_line(&file, &path, b"{\"ok\":1}\n".to_vec()).unwrap();
+        append_line(&file, &path, b"{\"ok\":1}\n").unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().last(), Some("{\"ok\":1}"));
     }
 
     #[test]
-    fn a_lock_held_elsewhere_holds_an_append_up_a_moment_only() {
+    fn an_event_glued_to_a_torn_line_is_written_again_whole() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("events.ndjson");
-        std::fs::write(&path, b"").unwrap();
-        let held = std::fs::File::open(&path).unwrap();
-        rustix::fs::flock(&held, rustix::fs::FlockOperation::LockExclusive).unwrap();
+        std::fs::write(&path, b"{\"a\":1}\n{\"event_type\":\"tool_call\",\"timest").unwrap();
         let file = Folder::open(dir.path())
             .unwrap()
             .append("events.ndjson")
             .unwrap();
-        let started = std::time::Instant::now();
-        append_line(&file, &path, b"{\"ok\":1}\n".to_vec()).unwrap();
-        let took = started.elapsed();
-        assert!(
-            took >= APPEND_LOCK_WAIT && took < APPEND_LOCK_WAIT * 10,
-            "{took:?}"
+        append_line(&file, &path, b"{\"ok\":1}\n").unwrap();
+        append_line(&file, &path, b"{\"ok\":2}\n").unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text,
+            "{\"a\":1}\n{\"event_type\":\"tool_call\",\"timest{\"ok\":1}\n{\"ok\":1}\n{\"ok\":2}\n"
         );
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"ok\":1}\n");
+    }
+
+    #[test]
+    fn a_batch_glued_to_a_torn_line_writes_its_first_event_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join(".agent-traces"));
+        assert!(store.create_session(&SessionMeta::new("s", 1.0)).unwrap());
+        let path = store.session_dir("s").join(EVENTS);
+        std::fs::write(&path, b"{\"torn").unwrap();
+        let mut appender = store.appender("s").unwrap();
+        for n in 0..3 {
+            let mut event = Event::new(
+                crate::model::EventType::UserPrompt,
+                2.0,
+                format!("e{n}"),
+                "s".into(),
+            );
+            event.data = serde_json::json!({"n": n});
+            appender.append(&event).unwrap();
+        }
+        appender.flush().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 4, "{text}");
+        assert!(lines[0].starts_with("{\"torn{"));
+        let numbers: Vec<i64> = lines[1..]
+            .iter()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["data"]["n"]
+                    .as_i64()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(numbers, [1, 2, 0]);
     }
 }
