@@ -980,3 +980,39 @@ fn many_large_events_at_once_leave_no_blank_line() {
     );
     assert_eq!(lines.len(), 80);
 }
+
+#[test]
+fn a_payload_of_millions_of_tiny_values_is_recorded_in_bounded_memory() {
+    // 24 MB of `{}` took a hook 1.7 GB: each two bytes became a value of 32 and more, copied
+    // as it was recorded. Under a 512 MB limit on its data the hook ran out and died.
+    let env = TestEnv::new();
+    let tiny = vec!["{}"; 8_000_000].join(",");
+    let body = format!(
+        r#"{{"session_id":"{SID}","transcript_path":"/nonexistent.jsonl","cwd":"{}","hook_event_name":"PostToolUse","tool_name":"Bash","tool_input":{{"command":"ls"}},"tool_response":{{"stdout":[{tiny}]}},"tool_use_id":"t-tiny"}}"#,
+        env.path().display()
+    );
+    let hook = env.command(&["hook", "post-tool"]);
+    let mut cmd = std::process::Command::new("prlimit");
+    cmd.arg(format!("--data={}", 512 << 20))
+        .arg("--")
+        .arg(hook.get_program())
+        .args(hook.get_args())
+        .current_dir(env.path());
+    for (key, value) in hook.get_envs() {
+        match value {
+            Some(value) => cmd.env(key, value),
+            None => cmd.env_remove(key),
+        };
+    }
+    let run = crate::common::run_with_stdin(cmd, body.as_bytes());
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{run:?}");
+    let events = env.events(SID);
+    let result = events
+        .iter()
+        .find(|e| e["event_type"] == "tool_result")
+        .expect("the result is recorded");
+    let data = &result["data"];
+    assert_eq!(data["tool_use_id"], "t-tiny", "{data}");
+    let left_out = data["json_values_left_out"].as_u64().unwrap();
+    assert_eq!(left_out, 8_000_000 - (1 << 18) + 2, "{data}");
+}

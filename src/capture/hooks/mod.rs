@@ -38,6 +38,8 @@ pub use reply::{Reply, reply};
 
 use serde_json::{Map, Value};
 
+use super::bounded_json;
+
 use crate::model::Agent;
 
 /// What tells the agent apart besides the payload: the `--agent` the command line names and
@@ -89,6 +91,10 @@ impl ReadHook {
     }
 }
 
+/// The payload field that says how many of its array items and object entries were not read
+/// (see [`bounded_json`]).
+pub const LEFT_OUT: &str = "json_values_left_out";
+
 /// [`read_payload`], saying also whether the payload came Claude-shaped.
 pub fn read_hook(arg: &str, stdin: &[u8], signals: &Signals) -> Result<ReadHook, PayloadError> {
     // Some editors prefix a byte-order mark; it is not part of the JSON.
@@ -96,17 +102,21 @@ pub fn read_hook(arg: &str, stdin: &[u8], signals: &Signals) -> Result<ReadHook,
     if bytes.trim_ascii().is_empty() {
         return Err(PayloadError::Empty);
     }
-    let value: Value = match serde_json::from_slice(bytes) {
-        Ok(value) => value,
+    let read = match bounded_json::from_slice(bytes, bounded_json::PAYLOAD_VALUES) {
+        Ok(read) => read,
         // Node cuts strings inside emoji and writes the halves as lone surrogate escapes; such
         // a payload is read with each one taken as U+FFFD, as the store's reader does.
         Err(e) => crate::store::replace_lone_surrogates(bytes)
-            .and_then(|fixed| serde_json::from_slice(&fixed).ok())
+            .and_then(|fixed| bounded_json::from_slice(&fixed, bounded_json::PAYLOAD_VALUES).ok())
             .ok_or_else(|| PayloadError::NotJson(e.to_string()))?,
     };
-    let Value::Object(fields) = value else {
+    let Value::Object(mut fields) = read.value else {
         return Err(PayloadError::NotAnObject);
     };
+    if read.left_out > 0 {
+        // Said in the payload, as a field no agent sends, so that it reaches the event.
+        fields.insert(LEFT_OUT.into(), read.left_out.into());
+    }
     let agent = agent_of(&fields, signals);
     let claude_shaped = match agent {
         Agent::Cursor => !cursor::is_native(&fields),
