@@ -1077,3 +1077,52 @@ fn wide_characters_keep_the_columns_of_every_table_in_line() {
         sql.stdout
     );
 }
+
+#[test]
+fn a_project_cut_at_a_wide_character_keeps_the_project_column_in_line() {
+    // The column was as wide as the label's start cut to 24 columns, but the cell shows its
+    // end: a wide character ending at column 24 made the start one column narrower than the
+    // end, and that row's later columns stood one to the right.
+    let env = TestEnv::new();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let prefix = width(&format!("{}/", env.path().display()));
+    assert!(
+        prefix <= 22,
+        "the temporary folder's path is too long: {prefix}"
+    );
+    let pad = if prefix % 2 == 1 { "a" } else { "" };
+    let wide = "项".repeat((24 - prefix - pad.len()) / 2);
+    let name = format!("{pad}{wide}-then-a-plain-ascii-tail");
+    let mut stores = String::new();
+    for (i, project) in [name.as_str(), "p"].iter().enumerate() {
+        let store = folder(&env, project).join(".agent-traces");
+        SessionBuilder::new(&format!("5e55200{i}-0000-4000-8000-000000000000"))
+            .started(now - 3600.0 * (i as f64 + 1.0))
+            .meta(|m| m.agent_name = "claude-code".into())
+            .prompt("hello")
+            .ended(10.0)
+            .write_in(&store);
+        stores.push_str(store.to_str().unwrap());
+        stores.push('\n');
+    }
+    std::fs::write(env.home.path().join("stores"), stores).unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let started = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}";
+    for args in [
+        &["list", "--all-projects"][..],
+        &["dashboard", "--all-projects", "--trend"],
+    ] {
+        let run = run_in(&env, elsewhere.path(), args);
+        run.success();
+        assert!(run.stdout.contains("plain-ascii-tail"), "{}", run.stdout);
+        let at = columns_of(&run.stdout, started);
+        assert!(
+            at.len() == 2 && at[0] == at[1],
+            "{args:?}: {at:?}\n{}",
+            run.stdout
+        );
+    }
+}

@@ -191,7 +191,7 @@ fn text(
     }
     let id_width = terminal::column_width(sessions.iter().map(|s| s.session_id), 10, usize::MAX);
     let project_width = if projects {
-        terminal::column_width(
+        terminal::path_column_width(
             sessions.iter().map(|s| s.project_label),
             "PROJECT".len(),
             PROJECT_CHARS,

@@ -261,7 +261,7 @@ pub fn write_recent(out: &mut impl Write, recent: &[SessionFigures], p: Painter)
         return Ok(());
     }
     let project_width = recent.iter().any(|s| s.project.is_some()).then(|| {
-        terminal::column_width(
+        terminal::path_column_width(
             recent
                 .iter()
                 .filter_map(|s| s.project.as_ref())

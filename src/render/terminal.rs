@@ -207,6 +207,22 @@ pub fn column_width<'a>(texts: impl IntoIterator<Item = &'a str>, min: usize, ma
         .clamp(min, max)
 }
 
+/// The width of a column holding `paths` as [`path_tail`] shows them: the widest, within
+/// `min..=max` columns. A path cut from the front can be a column wider than its start cut by
+/// [`one_line`], when a wide character ends where the cut falls.
+pub fn path_column_width<'a>(
+    paths: impl IntoIterator<Item = &'a str>,
+    min: usize,
+    max: usize,
+) -> usize {
+    paths
+        .into_iter()
+        .map(|path| columns(&path_tail(path, max)))
+        .max()
+        .unwrap_or(min)
+        .clamp(min, max)
+}
+
 /// A path on one line, cut from the front when wider than `max` columns
 /// (`…/handlers/shared.ts`): its end names the file.
 pub fn path_tail(path: &str, max: usize) -> String {
