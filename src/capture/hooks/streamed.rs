@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use super::payload::HookEvent;
 use super::record::{Recorder, lock_or_go_on};
 use crate::model::{Event, EventType};
-use crate::store::{HOOK_LOCK_WAIT, Step, StoreError};
+use crate::store::{Step, StoreError};
 
 /// Model calls of agents whose hooks see the request and each chunk of the streamed response
 /// (Gemini CLI's BeforeModel and AfterModel).
@@ -28,6 +28,13 @@ pub(super) fn streams(agent: crate::model::Agent) -> bool {
     agent == crate::model::Agent::GeminiCli
 }
 
+/// How long a hook waits for another hook of its session that is folding a response. Longer
+/// than other hooks' waits ([`crate::store::HOOK_LOCK_WAIT`]): a fold reads up to 1 MiB of the
+/// agent's chat, which on a busy machine takes more than 50 ms, and a call's hook that gave up
+/// waiting wrote its call before the response that made it. The wait is the fold's, which is
+/// bounded; a holder that dies lets the lock go at once.
+const FOLD_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// In a line of an open response: this is the last chunk's part, and when it came.
 const LAST_PART: &str = "last_at";
 
@@ -37,9 +44,9 @@ impl Recorder<'_> {
     /// calls a response made may run at once, and each waits for the lock, so the one that
     /// folds the response has written it before any of them writes its own event.
     pub(super) fn fold_responses(&self, session: &str) -> Result<(), StoreError> {
-        // Busy past a hook's wait, or not to be had: the fold goes on without it.
+        // Busy past the wait, or not to be had: the fold goes on without it.
         let _one_at_a_time =
-            lock_or_go_on(self.store, session, Step::Responses, HOOK_LOCK_WAIT).unwrap_or_default();
+            lock_or_go_on(self.store, session, Step::Responses, FOLD_WAIT).unwrap_or_default();
         self.close_finished_response(session)?;
         if matches!(self.payload.event, HookEvent::Stop | HookEvent::SessionEnd) {
             self.close_response(session)?;
