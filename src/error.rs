@@ -167,7 +167,7 @@ impl From<anyhow::Error> for Error {
     /// The kind of the first cause that has one (our own error, a store error), else I/O: the
     /// failures left are reading and writing.
     fn from(err: anyhow::Error) -> Error {
-        let message = format!("{err:#}");
+        let message = chain_text(&err);
         for cause in err.chain() {
             if let Some(ours) = cause.downcast_ref::<Error>() {
                 return Error {
@@ -187,6 +187,28 @@ impl From<anyhow::Error> for Error {
         }
         Error::io(message)
     }
+}
+
+/// The causes of `err`, outermost first, joined by `: ` as anyhow's `{:#}` joins them, but
+/// each said once: a cause whose text already ends the one before is left out. An error that
+/// shows its source and also names it as its source (`StoreError::Io` is `{path}: {source}`,
+/// as many errors are) printed the OS's reason twice: `…: Permission denied (os error 13):
+/// Permission denied (os error 13)`.
+pub(crate) fn chain_text(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    let mut last = String::new();
+    for cause in err.chain() {
+        let said = cause.to_string();
+        if said.is_empty() || (!last.is_empty() && last.ends_with(&said)) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&said);
+        last = said;
+    }
+    text
 }
 
 /// A copy of a store error good enough to pick its hints (store errors hold an `io::Error`,
@@ -230,6 +252,18 @@ mod tests {
         assert_eq!(e.exit_code(), exit::USAGE);
         assert!(e.report().contains("(hint: `agent-strace list --all`"));
         assert_eq!(e.report().lines().count(), 1);
+    }
+
+    #[test]
+    fn a_source_its_error_already_shows_is_said_once() {
+        let os = std::io::Error::from_raw_os_error(13);
+        let err = anyhow::Error::new(StoreError::io(std::path::Path::new("/s/events.ndjson"), os))
+            .context("reading the session");
+        let report = Error::from(err).report();
+        assert_eq!(
+            report,
+            "error: reading the session: /s/events.ndjson: Permission denied (os error 13)\n"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The exit code table (`src/exit.rs`, README "Exit codes"), one test per code through the
 //! binary. 101 (a bug) has no test: it would need a bug to trigger.
 
+use std::os::unix::fs::PermissionsExt;
 use std::process::Stdio;
 
 use agent_strace::model::Tokens;
@@ -125,6 +126,56 @@ fn four_is_reading_or_writing_that_failed() {
         file.to_str().unwrap(),
     ]);
     assert_eq!(run.code, 4, "{run:?}");
+}
+
+/// Each error line names its file once and the OS's reason once, with exit 4: the store's I/O
+/// error shows its source and also named it as its source, so the line ended
+/// `…: Not a directory (os error 20): Not a directory (os error 20)`.
+#[test]
+fn an_io_error_says_its_file_and_reason_once() {
+    let env = TestEnv::new();
+    session(&env);
+    std::fs::write(env.path().join("a-file"), "").unwrap();
+    let through_a_file = env.path().join("a-file").join("store");
+    for args in [vec!["replay", SID], vec!["stats", SID], vec!["list"]] {
+        let mut all = vec!["--trace-dir", through_a_file.to_str().unwrap()];
+        all.extend(&args);
+        let run = env.run(&all);
+        assert_eq!(run.code, 4, "{args:?}: {run:?}");
+        assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {run:?}");
+        assert_eq!(
+            run.stderr.matches("Not a directory").count(),
+            1,
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("skipped the unreadable events: needs root and setpriv to read as someone else");
+        return;
+    }
+    // An events file nobody may read, read as nobody.
+    for path in [env.path(), &env.store(), &env.store().join(SID), env.home()] {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let events = env.store().join(SID).join("events.ndjson");
+    std::fs::set_permissions(&events, std::fs::Permissions::from_mode(0o000)).unwrap();
+    for command in ["replay", "inspect", "stats", "explain", "export"] {
+        let run = crate::common::as_nobody(&env, &[command, SID]);
+        assert_eq!(run.code, 4, "{command}: {run:?}");
+        let line = run.stderr.lines().last().unwrap_or_default();
+        assert!(line.starts_with("error: "), "{command}: {}", run.stderr);
+        assert_eq!(
+            line.matches("events.ndjson").count(),
+            1,
+            "{command}: {line}"
+        );
+        assert_eq!(
+            line.matches("Permission denied").count(),
+            1,
+            "{command}: {line}"
+        );
+    }
 }
 
 #[test]

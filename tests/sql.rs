@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::common::{Run, TestEnv, with_a_full_disk_at_32_kib};
+use crate::common::{Run, TestEnv, as_nobody, with_a_full_disk_at_32_kib};
 
 /// A session of `calls` Bash calls, each with its result, as our hooks keep it.
 fn session(env: &TestEnv, id: &str, calls: usize) {
@@ -349,17 +349,4 @@ fn a_damaged_index_that_cannot_be_deleted_is_a_warning() {
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(warnings(&run).len(), 1, "{}", run.stderr);
     assert_eq!(run.json().as_array().unwrap().len(), 1);
-}
-
-/// `args` run as the user nobody (uid 65534), who may read the store but not write it.
-fn as_nobody(env: &TestEnv, args: &[&str]) -> Run {
-    let command = env.command(args);
-    let mut nobody = std::process::Command::new("setpriv");
-    nobody
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(command.get_program())
-        .args(command.get_args())
-        .current_dir(env.path())
-        .env("AGENT_STRACE_HOME", env.path().join("nobody-home"));
-    Run::of(nobody.output().unwrap())
 }

@@ -161,7 +161,10 @@ fn gather(
             let phases = match phases_of(store, &id) {
                 Ok(phases) => phases,
                 Err(err) => {
-                    super::output::warn(format_args!("skipped a session: {err:#}"));
+                    super::output::warn(format_args!(
+                        "skipped a session: {}",
+                        crate::error::chain_text(&err)
+                    ));
                     continue;
                 }
             };

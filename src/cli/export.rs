@@ -435,7 +435,10 @@ fn load_tree(store: &Store, forest: &Forest, id: &str, seen: &mut Vec<String>) -
         // A subagent that cannot be read leaves a gap, said on stderr, never a failed export.
         match load_tree(store, forest, child, seen) {
             Ok(sub) => subagents.push(sub),
-            Err(e) => warn(format_args!("left out subagent session {child}: {e:#}")),
+            Err(e) => warn(format_args!(
+                "left out subagent session {child}: {}",
+                crate::error::chain_text(&e)
+            )),
         }
     }
     Ok(Exported {

@@ -154,7 +154,10 @@ pub(crate) fn eval_judges(
                 }
                 out.insert(id.clone(), judges);
             }
-            Err(err) => warn(format_args!("session {id} was not scored: {err:#}")),
+            Err(err) => warn(format_args!(
+                "session {id} was not scored: {}",
+                crate::error::chain_text(&err)
+            )),
         }
     }
     if let Some(index) = &mut index

@@ -49,7 +49,7 @@ impl Host for CliHost<'_> {
     }
 
     fn phases(&self, id: &str) -> Result<Phases, String> {
-        super::explain::phases_of(&self.store, id).map_err(|e| format!("{e:#}"))
+        super::explain::phases_of(&self.store, id).map_err(|e| crate::error::chain_text(&e))
     }
 
     fn diff_side(&self, id: &str) -> Result<(Phases, f64), String> {
@@ -58,7 +58,7 @@ impl Host for CliHost<'_> {
             project: None,
         };
         let (_, loaded) = Loaded::select(&scope, &Selector::Prefix(id.to_owned()), self.globals)
-            .map_err(|e| format!("{e:#}"))?;
+            .map_err(|e| crate::error::chain_text(&e))?;
         Ok((loaded.phases, loaded.cost_usd))
     }
 }

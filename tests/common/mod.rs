@@ -271,3 +271,16 @@ pub fn assert_methods_recorded(events: &[Value], methods: &[&str]) {
         );
     }
 }
+
+/// `args` run as the user nobody (uid 65534), who may read the store but not write it.
+pub fn as_nobody(env: &TestEnv, args: &[&str]) -> Run {
+    let command = env.command(args);
+    let mut nobody = std::process::Command::new("setpriv");
+    nobody
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(command.get_program())
+        .args(command.get_args())
+        .current_dir(env.path())
+        .env("AGENT_STRACE_HOME", env.path().join("nobody-home"));
+    Run::of(nobody.output().unwrap())
+}
