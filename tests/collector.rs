@@ -952,6 +952,11 @@ fn a_secret_in_the_endpoints_url_never_reaches_the_hooks_log() {
     for url in [
         format!("http://user:S3cretPassw0rd99@127.0.0.1:{port}"),
         format!("http://127.0.0.1:{port}/?token=ghp_S3cretPassw0rd99"),
+        // A password with an unencoded `/`, `?` or `#`: a parser ends the host there, and the
+        // masking once took the password's end for the host and path.
+        format!("http://user:S3cret/Passw0rd99@127.0.0.1:{port}/v1"),
+        format!("http://user:S3cret?Passw0rd99@127.0.0.1:{port}"),
+        format!("http://user:S3cret#Passw0rd99@127.0.0.1:{port}"),
     ] {
         let (run, _) = hook_to(&env, &url, None, "user-prompt", &payload);
         assert_eq!((run.code, run.stdout.as_str()), (0, ""));
@@ -959,11 +964,14 @@ fn a_secret_in_the_endpoints_url_never_reaches_the_hooks_log() {
     // In the project's store, where the events went: an endpoint that does not read once made
     // a store in the hook's own folder for its log, and the project's sessions went there.
     let local = project.join(".agent-traces");
-    assert_eq!(stored_lines(&local, "url-1"), 2, "recorded here both times");
+    assert_eq!(stored_lines(&local, "url-1"), 5, "recorded here every time");
     assert!(!env.store().exists());
     let log = std::fs::read_to_string(local.join("hook-errors.log")).unwrap();
-    assert_eq!(log.lines().count(), 2, "{log}");
-    assert!(!log.contains("S3cretPassw0rd99"), "{log}");
+    assert_eq!(log.lines().count(), 5, "{log}");
+    assert!(
+        !log.contains("S3cret") && !log.contains("Passw0rd99"),
+        "{log}"
+    );
     assert!(
         log.contains("***@127.0.0.1") && log.contains("?***"),
         "{log}"

@@ -36,29 +36,29 @@ pub(crate) fn check_url(flag: &str, url: &str) -> Result<Uri, String> {
 /// `url` as messages and logs show it: a user and password in it, and its query and fragment
 /// (where services put tokens), are replaced by `***`, so that a mistaken URL never writes a
 /// secret into a log or a terminal.
+///
+/// The user and password end at the last `@` anywhere after the scheme, not at the first `/`,
+/// `?` or `#` as a URL parser ends the authority: a password written with one of those
+/// unencoded (`http://u:pa/ss@host`) would otherwise be cut there and its end shown as the
+/// host and path. An `@` in a path or query then hides more than the user, never less.
 pub(crate) fn shown_url(url: &str) -> String {
-    let (url, tail) = match url.find(['?', '#']) {
-        Some(at) => (&url[..at], "?***"),
-        None => (url, ""),
-    };
     let (scheme, rest) = url
         .split_once("://")
         .map_or(("", url), |(scheme, rest)| (scheme, rest));
-    let (authority, path) = rest.find('/').map_or((rest, ""), |at| rest.split_at(at));
-    let host = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
-    let secret = if host.len() < authority.len() {
-        "***@"
-    } else {
-        ""
+    let (secret, rest) = match rest.rfind('@') {
+        Some(at) => ("***@", &rest[at + 1..]),
+        None => ("", rest),
+    };
+    let (rest, tail) = match rest.find(['?', '#']) {
+        Some(at) => (&rest[..at], "?***"),
+        None => (rest, ""),
     };
     let scheme = if scheme.is_empty() {
         String::new()
     } else {
         format!("{scheme}://")
     };
-    format!("{scheme}{secret}{host}{path}{tail}")
+    format!("{scheme}{secret}{rest}{tail}")
 }
 
 enum Connector {
@@ -288,6 +288,12 @@ mod tests {
             "https://c.internal:4317"
         );
         assert_eq!(shown_url("user:pw@host/x"), "***@host/x");
+        // A password with an unencoded `/`, `?`, `#` or `@` is hidden whole.
+        for password in ["pa/ss", "pa?ss", "pa#ss", "pa@ss", "p/a?s#s@"] {
+            let shown = shown_url(&format!("http://user:{password}@h:4318/v1/x"));
+            assert_eq!(shown, "http://***@h:4318/v1/x", "{password}");
+        }
+        assert_eq!(shown_url("http://h/a@b?c"), "http://***@b?***");
         let refused =
             check_url("AGENT_STRACE_ENDPOINT", "http://u:S3cret@h:1?k=ghp_y").unwrap_err();
         assert!(
