@@ -384,6 +384,73 @@ fn a_body_over_the_limit_is_refused_and_nothing_of_it_is_stored() {
     );
 }
 
+/// A client that sends its whole body before it reads (as most do) reads 413 and why, with a
+/// declared length and chunked alike, however far past the limit (within 64 MiB more) the body
+/// goes. Before, the collector answered and closed with the body unread: the kernel reset the
+/// connection, and the client got a broken pipe or a reset instead of the answer.
+#[test]
+fn a_body_far_over_the_limit_still_gets_its_413() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (_server, port) = server(&env, &storage, &["--max-body", "2000"]);
+    let line = ndjson(&[event(
+        "big",
+        "e1",
+        "decision",
+        1.0,
+        json!({"pad": "x".repeat(900)}),
+    )]);
+    let body: Vec<u8> = line.iter().copied().cycle().take(4 << 20).collect();
+    let send = |head: Vec<u8>, chunked: bool| {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_write_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let mut sent = stream.write_all(&head);
+        for piece in body.chunks(64 * 1024) {
+            if sent.is_err() {
+                break;
+            }
+            sent = if chunked {
+                let mut framed = format!("{:x}\r\n", piece.len()).into_bytes();
+                framed.extend(piece);
+                framed.extend(b"\r\n");
+                stream.write_all(&framed)
+            } else {
+                stream.write_all(piece)
+            };
+        }
+        if chunked && sent.is_ok() {
+            sent = stream.write_all(b"0\r\n\r\n");
+        }
+        let mut raw = Vec::new();
+        let read = stream.read_to_end(&mut raw);
+        (
+            sent.map_err(|e| e.to_string()),
+            read.map_err(|e| e.to_string()),
+            String::from_utf8_lossy(&raw).into_owned(),
+        )
+    };
+    let declared = head("POST", "/events", None, body.len());
+    let chunked = b"POST /events HTTP/1.1\r\nHost: c\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for (name, head, is_chunked) in [("declared", declared, false), ("chunked", chunked, true)] {
+        let (sent, read, answer) = send(head, is_chunked);
+        assert!(
+            sent.is_ok() && read.is_ok(),
+            "{name}: sent {sent:?}, read {read:?}: {answer}"
+        );
+        assert!(answer.starts_with("HTTP/1.1 413"), "{name}: {answer}");
+        assert!(
+            answer.contains("larger than 2000 bytes"),
+            "{name}: {answer}"
+        );
+    }
+    assert_eq!(stored_lines(&storage, "big"), 0);
+}
+
 #[test]
 fn a_client_past_its_rate_gets_429_with_retry_after() {
     let env = TestEnv::new();

@@ -39,9 +39,11 @@ use std::time::Duration;
 use tokio::signal::unix::SignalKind;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
+use hyper::header::{
+    CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, EXPECT, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE,
+};
 use hyper::{Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
@@ -347,8 +349,14 @@ async fn pipeline(
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max as u64) {
-        return too_large(max);
+    if let Some(declared) = declared.filter(|n| *n > max as u64) {
+        // A client that waits for `100 Continue` sends nothing once answered; one whose body
+        // goes past what is read of a refused body would be reset mid-way whatever is read.
+        let expects = parts.headers.contains_key(EXPECT);
+        if expects || declared > max as u64 + DISCARD_BYTES {
+            return too_large(max);
+        }
+        return refused(body, max, too_large(max)).await;
     }
     let request = |body| Request {
         peer,
@@ -376,10 +384,17 @@ async fn pipeline(
     };
     // A body must come within BODY_WAIT: a client that holds its room and sends nothing
     // (or sleeps mid-upload) must not keep others out for longer.
-    let body = match tokio::time::timeout(BODY_WAIT, Limited::new(body, max).collect()).await {
-        Ok(Ok(body)) => body.to_bytes(),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => return too_large(max),
-        Ok(Err(_)) => return Reply::error(StatusCode::BAD_REQUEST, "the request body was cut off"),
+    let mut body = body;
+    let body = match tokio::time::timeout(BODY_WAIT, read_body(&mut body, max, declared)).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(Cut::TooLarge)) => {
+            // Its room is given back before the rest is read and dropped.
+            drop(admitted);
+            return refused(body, max, too_large(max)).await;
+        }
+        Ok(Err(Cut::Broken)) => {
+            return Reply::error(StatusCode::BAD_REQUEST, "the request body was cut off");
+        }
         Err(_) => {
             return Reply::error(
                 StatusCode::REQUEST_TIMEOUT,
@@ -400,27 +415,69 @@ async fn pipeline(
     }
 }
 
-/// `reply` to a request refused before its body was read, once the body (at most `max` bytes,
-/// the limit of any request) has been read and dropped. Closing with a body unread makes the
-/// kernel reset the connection, and a client still sending would get a broken pipe instead of
-/// the answer that says why. Each piece is dropped as it comes, so a refused request holds no
-/// memory however many there are.
-async fn refused(mut body: Incoming, max: usize, reply: Reply) -> Reply {
-    let mut read = 0usize;
-    while read <= max {
-        match body.frame().await {
-            Some(Ok(frame)) => read += frame.data_ref().map_or(0, Bytes::len),
-            Some(Err(_)) | None => break,
-        }
-    }
-    reply
+/// Why a body was not read whole.
+enum Cut {
+    /// It went past the limit.
+    TooLarge,
+    /// The connection failed or the framing was wrong.
+    Broken,
 }
 
+/// The whole body, if it holds at most `max` bytes; room for the `declared` length is taken
+/// at once, so that a body never holds twice its size while it grows.
+async fn read_body(body: &mut Incoming, max: usize, declared: Option<u64>) -> Result<Bytes, Cut> {
+    let capacity = declared.map_or(0, |n| usize::try_from(n).unwrap_or(max).min(max));
+    let mut read = bytes::BytesMut::with_capacity(capacity);
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| Cut::Broken)?;
+        if let Some(data) = frame.data_ref() {
+            if read.len() + data.len() > max {
+                return Err(Cut::TooLarge);
+            }
+            read.extend_from_slice(data);
+        }
+    }
+    Ok(read.freeze())
+}
+
+/// How much of a refused body is read and dropped past `--max-body`, at most.
+const DISCARD_BYTES: u64 = 64 * 1024 * 1024;
+
+/// `reply` to a request refused before its body was read whole, once the rest of the body (at
+/// most `max` + [`DISCARD_BYTES`] bytes, for at most [`BODY_WAIT`]) has been read and dropped.
+/// Closing with a body unread makes the kernel reset the connection, and a client still sending
+/// would get a broken pipe instead of the answer that says why. Each piece is dropped as it
+/// comes, so a refused request holds no memory however many there are. A body left unread past
+/// that bound closes the connection after the answer (`Connection: close`).
+async fn refused(mut body: Incoming, max: usize, reply: Reply) -> Reply {
+    let bound = max as u64 + DISCARD_BYTES;
+    let drain = async {
+        let mut read = 0u64;
+        while read <= bound {
+            match body.frame().await {
+                Some(Ok(frame)) => read += frame.data_ref().map_or(0, |d| d.len() as u64),
+                Some(Err(_)) | None => return true,
+            }
+        }
+        false
+    };
+    let ended = tokio::time::timeout(BODY_WAIT, drain)
+        .await
+        .unwrap_or(false);
+    if ended {
+        reply
+    } else {
+        reply.with_header(CONNECTION, HeaderValue::from_static("close"))
+    }
+}
+
+/// 413, and the connection closed after it: what is left of the body is not read.
 fn too_large(max: usize) -> Reply {
     Reply::error(
         StatusCode::PAYLOAD_TOO_LARGE,
         &format!("the request body is larger than {max} bytes"),
     )
+    .with_header(CONNECTION, HeaderValue::from_static("close"))
 }
 
 impl Reply {
