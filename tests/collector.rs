@@ -451,6 +451,126 @@ fn a_body_far_over_the_limit_still_gets_its_413() {
     assert_eq!(stored_lines(&storage, "big"), 0);
 }
 
+/// The collector's resident memory: its high-water mark and now, in KiB.
+fn memory_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |name: &str| -> u64 {
+        let line = status.lines().find(|l| l.starts_with(name)).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+/// A 50 MB session read by four clients that read slowly: each gets the events file byte for
+/// byte, and the collector holds a few pieces for each, not the body. Before, each answer was
+/// built whole in memory first: 50 MB and more for each reader, however slowly it read.
+#[test]
+fn a_large_session_is_streamed_to_slow_readers_in_bounded_memory() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let dir = storage.join("big");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut file = Vec::with_capacity(52 << 20);
+    let mut n = 0;
+    while file.len() < 50 << 20 {
+        let line = event(
+            "big",
+            &format!("e{n}"),
+            "tool_call",
+            1_700_000_000.0 + f64::from(n),
+            json!({"tool_name": "Bash", "arguments": {"command": format!("echo {n} {}", "x".repeat(400))}}),
+        );
+        file.extend(line.to_string().bytes());
+        file.push(b'\n');
+        n += 1;
+    }
+    std::fs::write(dir.join("events.ndjson"), &file).unwrap();
+    let (server, port) = server(&env, &storage, &[]);
+    let pid = server.0.id();
+    // A first small answer, so that what starting up takes is counted before.
+    assert_eq!(request(port, "GET", "/health", None, b"").status, 200);
+    let (_, before) = memory_kib(pid);
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(60)))
+                    .unwrap();
+                stream
+                    .write_all(&head("GET", "/sessions/big/events", None, 0))
+                    .unwrap();
+                // Slowly: 256 KiB at a time, a pause between, for the first half; then the rest.
+                let mut raw = Vec::new();
+                let mut buf = vec![0u8; 256 * 1024];
+                loop {
+                    let got = stream.read(&mut buf).unwrap();
+                    if got == 0 {
+                        break;
+                    }
+                    raw.extend_from_slice(&buf[..got]);
+                    if raw.len() < 25 << 20 {
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                }
+                raw
+            })
+        })
+        .collect();
+    let mut peak = 0;
+    let mut bodies = Vec::new();
+    for reader in readers {
+        while !reader.is_finished() {
+            peak = peak.max(memory_kib(pid).1);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        bodies.push(reader.join().unwrap());
+    }
+    let (high_water, _) = memory_kib(pid);
+    let grew = high_water.max(peak).saturating_sub(before);
+    for raw in &bodies {
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+        let head = String::from_utf8_lossy(&raw[..split]).to_lowercase();
+        assert!(head.starts_with("http/1.1 200"), "{head}");
+        assert!(
+            head.contains("content-type: application/x-ndjson"),
+            "{head}"
+        );
+        let body = if head.contains("transfer-encoding: chunked") {
+            dechunk(&raw[split..])
+        } else {
+            raw[split..].to_vec()
+        };
+        assert!(
+            body == file,
+            "the body is not the events file: {} bytes of {}",
+            body.len(),
+            file.len()
+        );
+    }
+    // Four readers of 50 MB held whole would be 200 MB and more; pieces are a few hundred KiB.
+    assert!(
+        grew < 40 * 1024,
+        "the collector grew by {grew} KiB while serving"
+    );
+}
+
+/// The body of a chunked HTTP/1.1 answer.
+fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    loop {
+        let end = raw.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size_text = std::str::from_utf8(&raw[..end]).unwrap();
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16).unwrap();
+        raw = &raw[end + 2..];
+        if size == 0 {
+            return body;
+        }
+        body.extend_from_slice(&raw[..size]);
+        raw = &raw[size + 2..];
+    }
+}
+
 #[test]
 fn a_client_past_its_rate_gets_429_with_retry_after() {
     let env = TestEnv::new();

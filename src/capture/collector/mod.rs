@@ -39,7 +39,8 @@ use std::time::Duration;
 use tokio::signal::unix::SignalKind;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Either, Full};
+use hyper::body::Frame;
 use hyper::body::Incoming;
 use hyper::header::{
     CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, EXPECT, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE,
@@ -305,12 +306,63 @@ async fn accept(
 /// The pipeline every request goes through: rate limit, route, auth, body limit, room, handler.
 async fn handle(
     collector: &Arc<Collector>,
-    handlers: &pool::Pool,
+    handlers: &Arc<pool::Pool>,
     peer: SocketAddr,
     request: hyper::Request<Incoming>,
-) -> Response<Full<Bytes>> {
+) -> Response<Body> {
     let reply = pipeline(collector, handlers, peer, request).await;
-    reply.into_response()
+    reply.into_response(handlers)
+}
+
+/// A response's body: whole, or sent a piece at a time as a handler makes them.
+type Body = Either<Full<Bytes>, Streamed>;
+
+/// The pieces of a body as [`send_pieces`] hands them over.
+struct Streamed(tokio::sync::mpsc::Receiver<Result<Bytes, io::Error>>);
+
+impl hyper::body::Body for Streamed {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        self.0
+            .poll_recv(cx)
+            .map(|piece| piece.map(|piece| piece.map(Frame::data)))
+    }
+}
+
+/// Makes each piece of `pieces` on a handler thread and hands it to the connection, the next
+/// only once the connection has taken it: a client that reads slowly holds a piece or two,
+/// never the whole body, and holds no handler thread between pieces. Ends when the pieces do
+/// or the client has gone.
+async fn send_pieces(
+    handlers: Arc<pool::Pool>,
+    mut pieces: routes::Pieces,
+    to: tokio::sync::mpsc::Sender<Result<Bytes, io::Error>>,
+) {
+    loop {
+        let Some((piece, rest)) = handlers
+            .run(move || {
+                let piece = pieces();
+                (piece, pieces)
+            })
+            .await
+        else {
+            // The handler panicked: the body is cut off, and the client sees it was.
+            let _ = to
+                .send(Err(io::Error::other("the response could not be made")))
+                .await;
+            return;
+        };
+        pieces = rest;
+        let Some(piece) = piece else { return };
+        if to.send(Ok(Bytes::from(piece))).await.is_err() {
+            return;
+        }
+    }
 }
 
 async fn pipeline(
@@ -481,8 +533,19 @@ fn too_large(max: usize) -> Reply {
 }
 
 impl Reply {
-    fn into_response(self) -> Response<Full<Bytes>> {
-        let mut response = Response::new(Full::new(Bytes::from(self.body)));
+    fn into_response(self, handlers: &Arc<pool::Pool>) -> Response<Body> {
+        let body = match self.pieces {
+            None => Either::Left(Full::new(Bytes::from(self.body))),
+            Some(pieces) => {
+                let (to, from) = tokio::sync::mpsc::channel(1);
+                if !self.body.is_empty() {
+                    let _ = to.try_send(Ok(Bytes::from(self.body)));
+                }
+                tokio::spawn(send_pieces(handlers.clone(), pieces, to));
+                Either::Right(Streamed(from))
+            }
+        };
+        let mut response = Response::new(body);
         *response.status_mut() = self.status;
         response
             .headers_mut()

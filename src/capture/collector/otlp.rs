@@ -59,6 +59,7 @@ fn receive(collector: &Collector, request: &Request, kind: Kind) -> Reply {
                 content_type: received.content_type,
                 body: received.body,
                 headers: Vec::new(),
+                pieces: None,
             }
         }
         Err(ReceiveError::Decode(e)) => refuse(&e, &body),
@@ -71,6 +72,7 @@ fn receive(collector: &Collector, request: &Request, kind: Kind) -> Reply {
                 content_type,
                 body: bytes,
                 headers: Vec::new(),
+                pieces: None,
             }
         }
     }
@@ -83,6 +85,7 @@ fn refuse(e: &DecodeError, body: &Body<'_>) -> Reply {
         content_type,
         body: bytes,
         headers: Vec::new(),
+        pieces: None,
     }
 }
 

@@ -6,7 +6,7 @@ use hyper::StatusCode;
 use serde_json::{Value, json};
 
 use super::Collector;
-use super::routes::{Reply, Request};
+use super::routes::{Pieces, Reply, Request};
 use crate::model::SessionMeta;
 use crate::store::{StoreError, is_valid_session_id};
 
@@ -48,7 +48,13 @@ pub fn session(collector: &Collector, request: &Request) -> Reply {
     }
 }
 
-/// `GET /sessions/{id}/events`: the session's events, one JSON object a line.
+/// How much of a session's events a response holds at a time: a large session read by many
+/// slow clients must not be held whole for each of them.
+const PIECE_BYTES: usize = 64 * 1024;
+
+/// `GET /sessions/{id}/events`: the session's events, one JSON object a line, read from the
+/// file and sent a piece at a time (at most [`PIECE_BYTES`] and one event); a session of
+/// less than one piece goes whole, with its `Content-Length`.
 pub fn events(collector: &Collector, request: &Request) -> Reply {
     let id = match session_id(request) {
         Ok(id) => id,
@@ -58,14 +64,24 @@ pub fn events(collector: &Collector, request: &Request) -> Reply {
         return not_found(id);
     }
     match collector.store.events(id) {
-        Ok(reader) => {
-            let mut body = Vec::new();
-            for event in reader {
-                if serde_json::to_writer(&mut body, &event).is_ok() {
-                    body.push(b'\n');
+        Ok(mut reader) => {
+            let mut pieces: Pieces = Box::new(move || {
+                let mut piece = Vec::new();
+                for event in reader.by_ref() {
+                    if serde_json::to_writer(&mut piece, &event).is_ok() {
+                        piece.push(b'\n');
+                    }
+                    if piece.len() >= PIECE_BYTES {
+                        break;
+                    }
                 }
-            }
-            Reply::ndjson(body)
+                (!piece.is_empty()).then_some(piece)
+            });
+            // A piece short of the size is the last: a small session goes whole, with its
+            // length, as it always did.
+            let first = pieces().unwrap_or_default();
+            let rest = (first.len() >= PIECE_BYTES).then_some(pieces);
+            Reply::ndjson(first, rest)
         }
         Err(e) => failed(collector, &e),
     }

@@ -32,7 +32,14 @@ pub struct Reply {
     pub content_type: &'static str,
     pub body: Vec<u8>,
     pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// The rest of the body, sent after `body` a piece at a time; `None`: `body` is all.
+    pub pieces: Option<Pieces>,
 }
+
+/// A body too large to hold, made a piece at a time: each call gives the next piece (a few
+/// dozen KiB), `None` at the end. Called on a handler thread, once the client has taken the
+/// piece before, so that a slow reader holds one piece, never the whole body.
+pub type Pieces = Box<dyn FnMut() -> Option<Vec<u8>> + Send>;
 
 impl Reply {
     /// A JSON answer.
@@ -42,6 +49,7 @@ impl Reply {
             content_type: "application/json",
             body: serde_json::to_vec(value).unwrap_or_default(),
             headers: Vec::new(),
+            pieces: None,
         }
     }
 
@@ -50,13 +58,14 @@ impl Reply {
         Reply::json(status, &json!({ "error": message }))
     }
 
-    /// Newline-delimited JSON.
-    pub fn ndjson(body: Vec<u8>) -> Reply {
+    /// Newline-delimited JSON: `body`, then what `pieces` makes, if any.
+    pub fn ndjson(body: Vec<u8>, pieces: Option<Pieces>) -> Reply {
         Reply {
             status: StatusCode::OK,
             content_type: "application/x-ndjson",
             body,
             headers: Vec::new(),
+            pieces,
         }
     }
 
