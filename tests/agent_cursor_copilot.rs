@@ -816,6 +816,41 @@ fn a_vscode_session_is_recorded_as_vscode_with_its_tool_table() {
     assert_every_analysis_reads(&env, session, "create_file");
 }
 
+/// VS Code started from a Copilot CLI terminal inherits `COPILOT_CLI=1`; its payload (camelCase
+/// `sessionId` with `hookEventName`, which Copilot CLI never sends) still says VS Code, from a
+/// Claude file or from Copilot's own hook file (`--agent copilot`), which VS Code also runs.
+/// Before, the environment won and the payload was read as Copilot's: every event was dropped
+/// with "missing field session_id".
+#[test]
+fn a_vscode_payload_is_vscode_even_with_copilot_cli_in_the_environment() {
+    for (args, session) in [
+        (vec!["hook", "user-prompt"], "vs-env-1"),
+        (
+            vec!["hook", "--agent", "copilot", "userPromptSubmitted"],
+            "vs-env-2",
+        ),
+    ] {
+        let env = TestEnv::new();
+        let payload = json!({"timestamp": "2026-02-09T10:30:00.000Z", "cwd": cwd(&env),
+                             "sessionId": session, "hookEventName": "UserPromptSubmit",
+                             "prompt": "hi"});
+        let run = hook(&env, &args, &payload, &[("COPILOT_CLI", "1")]);
+        run.success();
+        assert_eq!(
+            (run.stdout.as_str(), run.stderr.as_str()),
+            ("", ""),
+            "{args:?}"
+        );
+        assert_no_hook_errors(&env);
+        assert_eq!(env.meta(session)["agent_name"], "vscode", "{args:?}");
+        assert_eq!(
+            of_type(&env.events(session), "user_prompt").len(),
+            1,
+            "{args:?}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Denials: a policy forbidding `.env`, each agent's pre-tool payload for it, its own answer.
 

@@ -153,10 +153,9 @@ pub fn read_hook(arg: &str, stdin: &[u8], signals: &Signals) -> Result<ReadHook,
 fn agent_of(fields: &Map<String, Value>, signals: &Signals) -> Agent {
     match signals.declared {
         // VS Code runs the hook files of Copilot CLI too; its payload tells it apart (it names
-        // its event, and Copilot's camelCase payload never does).
-        Some(Agent::Copilot)
-            if !signals.copilot && vscode::is_vscode(fields) && !copilot::is_camel(fields) =>
-        {
+        // its event, and Copilot's camelCase payload never does), whatever the environment: a
+        // VS Code started from a Copilot CLI terminal inherits `COPILOT_CLI=1`.
+        Some(Agent::Copilot) if vscode::is_vscode(fields) && !copilot::is_camel(fields) => {
             return Agent::VsCode;
         }
         Some(
@@ -188,7 +187,7 @@ fn agent_of(fields: &Map<String, Value>, signals: &Signals) -> Agent {
         Agent::GeminiCli
     } else if copilot::is_camel(fields) {
         Agent::Copilot
-    } else if vscode::is_vscode(fields) && !env_copilot {
+    } else if vscode::is_vscode(fields) {
         Agent::VsCode
     } else if codex::is_codex(fields) {
         Agent::Codex

@@ -116,6 +116,24 @@ mod tests {
         assert!(!p.fields.contains_key("sessionId") && !p.fields.contains_key("timestamp"));
     }
 
+    /// The payload comes before the environment a VS Code started from a Copilot CLI terminal
+    /// inherits, and before Copilot's own hook files (which VS Code runs too).
+    #[test]
+    fn a_vscode_payload_is_vscode_with_copilot_cli_in_the_environment() {
+        let stdin =
+            br#"{"sessionId":"s","hookEventName":"Stop","timestamp":"2026-02-09T10:30:00Z"}"#;
+        for declared in [None, Some(Agent::Copilot)] {
+            let signals = Signals {
+                declared,
+                copilot: true,
+                ..Signals::default()
+            };
+            let p = crate::capture::hooks::read_payload("stop", stdin, &signals).unwrap();
+            assert_eq!(p.agent, Agent::VsCode, "{declared:?}");
+            assert_eq!(p.session_id, "s");
+        }
+    }
+
     #[test]
     fn unknown_fields_and_events_are_kept_and_bad_ones_named() {
         let p = read_payload(
