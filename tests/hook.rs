@@ -1016,3 +1016,91 @@ fn a_payload_of_millions_of_tiny_values_is_recorded_in_bounded_memory() {
     let left_out = data["json_values_left_out"].as_u64().unwrap();
     assert_eq!(left_out, 8_000_000 - (1 << 18) + 2, "{data}");
 }
+
+/// An agent (or a wrapper) that writes the payload and keeps the pipe open: the hook answers
+/// once the JSON document is whole, not at the pipe's end. Before, it waited for the end, and
+/// the agent for it until its hook timeout. The pipe is held for up to 60 s; the hook must be
+/// done within 10.
+#[test]
+fn a_hook_answers_once_its_payload_is_whole_while_the_pipe_stays_open() {
+    use std::io::Write;
+    use std::time::{Duration, Instant};
+    let env = TestEnv::new();
+    std::fs::write(
+        env.path().join(".agent-scope.json"),
+        json!({"files": {"read": {"deny": [".env"]}}}).to_string(),
+    )
+    .unwrap();
+    let denied = payload(
+        "PreToolUse",
+        json!({"cwd": env.path(), "tool_name": "Read", "tool_use_id": "t1",
+               "tool_input": {"file_path": env.path().join(".env")}}),
+    );
+    // Written in two parts, the second a moment later, with `}` inside a string and an escaped
+    // quote on the way: the document is whole only at its last brace.
+    let text = denied.to_string();
+    let (first, second) = text.split_at(text.len() / 2);
+    let mut child = env
+        .command(&["hook", "pre-tool"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(first.as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    stdin.write_all(second.as_bytes()).unwrap();
+    stdin.write_all(b"\n").unwrap();
+    stdin.flush().unwrap();
+    let started = Instant::now();
+    let mut status = None;
+    while started.elapsed() < Duration::from_secs(60) {
+        status = child.try_wait().unwrap();
+        if status.is_some() || started.elapsed() > Duration::from_secs(10) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let took = started.elapsed();
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        status.is_some() && took < Duration::from_secs(10),
+        "the hook waited for the pipe's end ({took:?})"
+    );
+    assert!(output.status.success());
+    let answer: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(answer["hookSpecificOutput"]["permissionDecision"], "deny");
+    assert_eq!(env.sessions(), [SID]);
+    assert!(!env.store().join("hook-errors.log").exists());
+
+    // A quote and braces inside strings do not end the document early.
+    let tricky = payload(
+        "UserPromptSubmit",
+        json!({"cwd": env.path(), "prompt": "say \"}\" and ]} then {{ \\"}),
+    );
+    let mut child = env
+        .command(&["hook", "user-prompt"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(tricky.to_string().as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let took = started.elapsed();
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    let prompts: Vec<Value> = env
+        .events(SID)
+        .into_iter()
+        .filter(|e| e["event_type"] == "user_prompt")
+        .collect();
+    assert_eq!(prompts.len(), 1);
+    assert_eq!(prompts[0]["data"]["prompt"], "say \"}\" and ]} then {{ \\");
+}

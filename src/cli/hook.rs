@@ -6,7 +6,7 @@
 //! change what the agent sees nor stop it. What went wrong goes to `hook-errors.log` in the
 //! store.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::panic::{self, AssertUnwindSafe};
 use std::process::ExitCode;
 
@@ -147,10 +147,7 @@ pub(crate) fn run(args: &HookArgs, globals: &Globals) -> ExitCode {
 /// agent is still writing the payload), the log says why, and the agent hears nothing.
 /// Only a person typing the line (stdin a terminal) gets clap's usage error.
 pub(crate) fn unreadable_line(error: &str) -> ExitCode {
-    let _ = std::io::copy(
-        &mut std::io::stdin().take(STDIN_LIMIT),
-        &mut std::io::sink(),
-    );
+    let _ = super::hook_stdin::read(STDIN_LIMIT);
     let globals = Globals {
         trace_dir: None,
         color: super::globals::ColorChoice::Never,
@@ -182,10 +179,7 @@ fn record(
     globals: &Globals,
     endpoint: Option<&Result<Endpoint, String>>,
 ) -> Result<(Agent, Outcome), Failure> {
-    let mut stdin = Vec::with_capacity(8 * 1024);
-    std::io::stdin()
-        .take(STDIN_LIMIT)
-        .read_to_end(&mut stdin)
+    let stdin = super::hook_stdin::read(STDIN_LIMIT)
         .map_err(|e| (None, format!("cannot read stdin: {e}")))?;
     let signals = signals(args);
     let read =

@@ -27,6 +27,7 @@ mod export_metrics;
 mod forward;
 mod globals;
 mod hook;
+mod hook_stdin;
 mod http;
 mod import;
 mod inspect;
