@@ -101,7 +101,8 @@ fn hook_help_and_mistakes_are_the_whole_cli_s() {
     assert!(sessions(&env.store()).is_empty());
 
     // Run by an agent (stdin a pipe): every agent takes exit 2 as "block", so the same
-    // mistakes go to the hook's log, and the agent hears nothing.
+    // mistakes go to the hook's log, and the agent hears nothing; a line with an event is
+    // recorded without what it does not know.
     for line in [
         &["hook", "--version"][..],
         &["hook"],
@@ -119,7 +120,7 @@ fn hook_help_and_mistakes_are_the_whole_cli_s() {
         log.contains("'--version'") && log.contains("<EVENT>") && log.contains("--no-such-flag"),
         "{log}"
     );
-    assert!(sessions(&env.store()).is_empty());
+    assert_eq!(sessions(&env.store()), vec![SID.to_owned()]);
 
     // `hook` as another command's value is that command's.
     let listed = env.run(&["list", "--format", "json", "--trace-dir", "hook"]);
@@ -128,4 +129,121 @@ fn hook_help_and_mistakes_are_the_whole_cli_s() {
         env.run(&["list", "--format", "json", "--trace-dir", "elsewhere"])
             .code
     );
+}
+
+/// A project whose policy forbids reading `.env`, and Claude Code's pre-tool payload that reads
+/// it, from `cwd`.
+fn forbidden_read(cwd: &std::path::Path) -> Vec<u8> {
+    json!({"session_id": SID, "hook_event_name": "PreToolUse", "cwd": cwd,
+           "tool_name": "Read", "tool_input": {"file_path": cwd.join(".env")},
+           "tool_use_id": "t1"})
+    .to_string()
+    .into_bytes()
+}
+
+fn forbid_env(dir: &std::path::Path) {
+    std::fs::write(
+        dir.join(".agent-scope.json"),
+        json!({"files": {"read": {"deny": [".env"]}}}).to_string(),
+    )
+    .unwrap();
+}
+
+/// A line a newer `setup` wrote, which this binary reads only in part (a flag it does not know,
+/// with or without a value, an agent it does not know): the policy is still enforced and the
+/// event recorded, and one line in the event's store says what was ignored. Before, the hook
+/// logged clap's message and let the call run, unjudged and unrecorded.
+#[test]
+fn a_hook_line_with_unknown_flags_or_agent_still_enforces_the_policy_and_records() {
+    for line in [
+        &["hook", "--new-flag", "value", "pre-tool"][..],
+        &["hook", "pre-tool", "--new-flag"],
+        &["hook", "--new-flag=value", "pre-tool", "--other", "x"],
+        &["hook", "--agent", "future-agent", "pre-tool"],
+        &["hook", "--agent=future-agent", "--new-flag", "pre-tool"],
+        &["--new-global", "value", "hook", "pre-tool"],
+    ] {
+        let env = TestEnv::new();
+        forbid_env(env.path());
+        let run = env.run_with_stdin(line, &forbidden_read(env.path()));
+        assert_eq!(run.code, 0, "{line:?}: {run:?}");
+        let answer: serde_json::Value = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("{line:?}: no denial ({e}): {run:?}"));
+        assert_eq!(
+            answer["hookSpecificOutput"]["permissionDecision"], "deny",
+            "{line:?}"
+        );
+        assert_eq!(sessions(&env.store()), vec![SID.to_owned()], "{line:?}");
+        let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap();
+        assert_eq!(log.lines().count(), 1, "{line:?}: {log}");
+        assert!(log.contains("ignored"), "{line:?}: {log}");
+        let unknown = line
+            .iter()
+            .find(|w| w.starts_with("--new") || w.contains("future-agent"))
+            .unwrap();
+        let unknown = unknown.split('=').next_back().unwrap();
+        assert!(log.contains(unknown), "{line:?}: {log}");
+    }
+
+    // `--policy FILE` on such a line is the policy enforced.
+    let env = TestEnv::new();
+    let elsewhere = env.path().join("policies");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    forbid_env(&elsewhere);
+    let policy = elsewhere.join(".agent-scope.json");
+    let run = env.run_with_stdin(
+        &[
+            "hook",
+            "--policy",
+            policy.to_str().unwrap(),
+            "--new-flag",
+            "pre-tool",
+        ],
+        &forbidden_read(env.path()),
+    );
+    assert!(run.stdout.contains("deny"), "{run:?}");
+}
+
+/// A line that cannot be read even so (no event): nothing is judged, and the log line, in the
+/// store of the payload's project or the line's `--trace-dir` as every other line of the event,
+/// says the policy was not enforced. Before, it went to the store of the folder the hook ran
+/// in, and said nothing of the policy.
+#[test]
+fn an_unreadable_hook_line_logs_in_the_events_store_that_the_policy_is_not_enforced() {
+    let env = TestEnv::new();
+    let project = env.path().join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    forbid_env(&project);
+    let run = env.run_with_stdin(&["hook", "--new-flag"], &forbidden_read(&project));
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{run:?}");
+    assert!(!env.store().exists(), "logged in the hook's folder");
+    let log = std::fs::read_to_string(project.join(".agent-traces/hook-errors.log")).unwrap();
+    assert!(log.contains("POLICY NOT ENFORCED"), "{log}");
+    assert!(log.contains("<EVENT>"), "{log}");
+
+    // With --trace-dir, there; also a recorded line with an ignored flag.
+    let traces = env.path().join("traces");
+    for line in [
+        &[
+            "hook",
+            "--new-flag",
+            "--trace-dir",
+            traces.to_str().unwrap(),
+        ][..],
+        &[
+            "hook",
+            "--trace-dir",
+            traces.to_str().unwrap(),
+            "--new-flag",
+            "session-start",
+        ],
+    ] {
+        env.run_with_stdin(line, &start()).success();
+    }
+    let log = std::fs::read_to_string(traces.join("hook-errors.log")).unwrap();
+    assert_eq!(log.lines().count(), 2, "{log}");
+    assert_eq!(sessions(&traces), vec![SID.to_owned()]);
+    assert!(!env.store().exists(), "logged in the hook's folder");
+    // No policy named or found: nothing said of one.
+    assert!(!log.contains("POLICY NOT ENFORCED"), "{log}");
 }

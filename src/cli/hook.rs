@@ -52,6 +52,17 @@ pub(crate) struct HookArgs {
     /// the last answer the agent had not written yet (see [`follow_late_answer`]).
     #[arg(long, hide = true)]
     late_answer: bool,
+    /// Set when the command line was read leniently (see `super::hook_lenient`).
+    #[arg(skip)]
+    lenient: Option<Leniency>,
+}
+
+/// What a leniently read command line left out, and the line as read (for the follower).
+#[derive(Debug, Clone)]
+struct Leniency {
+    /// One sentence for the log.
+    note: String,
+    argv: Vec<std::ffi::OsString>,
 }
 
 /// How long a follower looks for an answer the session's end did not find.
@@ -125,7 +136,13 @@ pub(crate) fn run(args: &HookArgs, globals: &Globals) -> ExitCode {
             )
         }
     };
-    if let Some((store, message)) = failure {
+    if let Some((store, mut message)) = failure {
+        // Logged by `record` once it knew the store; else said here, with the failure.
+        if store.is_none()
+            && let Some(lenient) = &args.lenient
+        {
+            message = format!("{message}; {}", lenient.note);
+        }
         let store =
             store.unwrap_or_else(|| super::stores::for_writing(globals.hook_root(None, None)));
         let stamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
@@ -143,16 +160,14 @@ pub(crate) fn run(args: &HookArgs, globals: &Globals) -> ExitCode {
 
 /// A hook's command line that does not parse: a flag or an agent that a newer `setup` wrote
 /// into settings an older binary now reads. Every agent takes a failing hook (exit 2 above
-/// all) as "block" or "stop", so the hook goes on as one that failed: stdin is read (the
-/// agent is still writing the payload), the log says why, and the agent hears nothing.
-/// Only a person typing the line (stdin a terminal) gets clap's usage error.
-pub(crate) fn unreadable_line(error: &str) -> ExitCode {
-    let _ = super::hook_stdin::read(STDIN_LIMIT);
-    let globals = Globals {
-        trace_dir: None,
-        color: super::globals::ColorChoice::Never,
-    };
-    let store = super::stores::for_writing(globals.hook_root(None, None));
+/// all) as "block" or "stop", and the call runs either way, so the hook does what it still
+/// can: the line is read without what this version does not know (`super::hook_lenient`), and
+/// the event judged and recorded as usual, with one line in the log saying what was left out.
+/// A line that names no event cannot run: stdin is read (the agent is still writing the
+/// payload), and the log, in the store the event's own would be, says why, and that the
+/// policy was not enforced when one was named or is found. Only a person typing the line
+/// (stdin a terminal) gets clap's usage error.
+pub(crate) fn unreadable_line(error: &str, argv: &[std::ffi::OsString]) -> ExitCode {
     // clap's message on one line: what is wrong, without its tips and usage.
     let why = error
         .lines()
@@ -162,12 +177,74 @@ pub(crate) fn unreadable_line(error: &str) -> ExitCode {
         .collect::<Vec<_>>()
         .join(" ");
     let why = why.trim_start_matches("error: ");
+    let lenient = super::hook_lenient::read(argv);
+    if let Some(lenient) = lenient.filter(|l| !l.event_missing) {
+        let super::HookOnly::Hook(mut args) = lenient.line.command;
+        args.lenient = Some(Leniency {
+            note: format!(
+                "its command line does not read in full ({why}); agent-strace {} ignored what it does not know: {}",
+                env!("CARGO_PKG_VERSION"),
+                lenient.ignored.join(", ")
+            ),
+            argv: lenient.argv.iter().skip(1).cloned().collect(),
+        });
+        return run(&args, &lenient.line.globals);
+    }
+    let lenient = super::hook_lenient::read(argv);
+    let stdin = super::hook_stdin::read(STDIN_LIMIT).unwrap_or_default();
+    let (cwd, session) = where_from(&stdin);
+    let default = Globals {
+        trace_dir: None,
+        color: super::globals::ColorChoice::Never,
+    };
+    let globals = lenient.as_ref().map_or(&default, |l| &l.line.globals);
+    let store = super::stores::for_writing(globals.hook_root(cwd.as_deref(), session.as_deref()));
+    let named = match &lenient {
+        Some(lenient) => lenient.hook().policy.is_some(),
+        None => argv
+            .iter()
+            .any(|a| a == "--policy" || a.to_string_lossy().starts_with("--policy=")),
+    };
+    let found = || {
+        let start = cwd
+            .as_deref()
+            .map(std::path::PathBuf::from)
+            .or_else(|| std::env::current_dir().ok());
+        start.is_some_and(|start| !matches!(super::policy::InForce::find(&start, None), Ok(None)))
+    };
+    let policy = if named || found() {
+        "; POLICY NOT ENFORCED: the call runs unjudged until the line is fixed"
+    } else {
+        ""
+    };
     let stamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
-    let line = format!("{stamp} hook: its command line does not read ({why}); nothing recorded");
+    let missing = if lenient.as_ref().is_some_and(|l| l.event_missing) && !why.contains("<EVENT>") {
+        "; it names no <EVENT>"
+    } else {
+        ""
+    };
+    let line = format!(
+        "{stamp} hook: its command line does not read ({why}){missing}; nothing recorded{policy}"
+    );
     if !store.log_hook_error(&line) {
         super::output::to_stderr(format_args!("agent-strace {}\n", &line[stamp.len() + 1..]));
     }
     ExitCode::SUCCESS
+}
+
+/// The folder and session a payload names, for the store its event's log line goes to: read
+/// as a payload of whichever agent, else as JSON with Claude Code's or VS Code's names.
+fn where_from(stdin: &[u8]) -> (Option<String>, Option<String>) {
+    if let Ok(read) = hooks::read_hook("", stdin, &hooks::Signals::default()) {
+        return (read.payload.cwd, Some(read.payload.session_id));
+    }
+    let value: serde_json::Value = serde_json::from_slice(stdin).unwrap_or_default();
+    let text = |keys: &[&str]| {
+        keys.iter()
+            .find_map(|k| value.get(k).and_then(serde_json::Value::as_str))
+            .map(str::to_owned)
+    };
+    (text(&["cwd"]), text(&["session_id", "sessionId"]))
 }
 
 type Failure = (Option<Store>, String);
@@ -194,6 +271,9 @@ fn record(
     let store = super::stores::for_writing(
         globals.hook_root(payload.cwd.as_deref(), Some(&payload.session_id)),
     );
+    if let Some(lenient) = &args.lenient {
+        log(args, &store, &lenient.note);
+    }
     let endpoint = match endpoint {
         Some(Ok(endpoint)) => Some(endpoint),
         Some(Err(why)) => {
@@ -312,7 +392,11 @@ fn follow_late_answer(stdin: &[u8], store: &Store, args: &HookArgs) {
         return;
     }
     // `--late-answer` goes right after `hook`, before any `--` that ends the options.
-    let mut argv: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    // A line read leniently is passed on as read, so that the follower need not again.
+    let mut argv: Vec<std::ffi::OsString> = match &args.lenient {
+        Some(lenient) => lenient.argv.clone(),
+        None => std::env::args_os().skip(1).collect(),
+    };
     let at = argv
         .iter()
         .position(|a| a == "hook")

@@ -27,6 +27,7 @@ mod export_metrics;
 mod forward;
 mod globals;
 mod hook;
+mod hook_lenient;
 mod hook_stdin;
 mod http;
 mod import;
@@ -64,7 +65,7 @@ use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 pub use globals::Globals;
 
@@ -163,20 +164,45 @@ impl HookLine {
 }
 
 /// Whether `hook` is the subcommand `args` name (the first word that is neither a flag nor a
-/// global flag's value).
+/// global flag's value). A flag this version does not know may take a value: a word right
+/// after one is taken as its value unless it names a subcommand, so that a newer global flag
+/// with a value (`--new value hook pre-tool`) still makes a hook's line.
 fn names_hook(args: &[OsString]) -> bool {
     let mut words = args.iter().skip(1);
+    let mut after_unknown = false;
     while let Some(word) = words.next() {
         match word.to_str() {
             Some("--trace-dir" | "--color") => {
                 words.next();
+                after_unknown = false;
             }
-            Some(flag) if flag.starts_with('-') => {}
-            Some(word) => return word == "hook",
-            None => return false,
+            Some(flag) if flag.starts_with('-') => {
+                let known = [
+                    "--trace-dir=",
+                    "--color=",
+                    "--help",
+                    "-h",
+                    "--version",
+                    "-V",
+                ]
+                .iter()
+                .any(|k| flag.starts_with(k));
+                after_unknown = !known && !flag.contains('=');
+            }
+            Some("hook") => return true,
+            Some(word) if after_unknown && !is_subcommand(word) => after_unknown = false,
+            _ => return false,
         }
     }
     false
+}
+
+/// Whether `word` names one of the CLI's subcommands.
+fn is_subcommand(word: &str) -> bool {
+    word == "help"
+        || Cli::command()
+            .get_subcommands()
+            .any(|c| c.get_name() == word || c.get_all_aliases().any(|a| a == word))
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -192,7 +218,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(err) if err.use_stderr() && names_hook(&args) && !std::io::stdin().is_terminal() => {
-            return hook::unreadable_line(&err.to_string());
+            return hook::unreadable_line(&err.to_string(), &args);
         }
         Err(err) => {
             let _ = err.print();
@@ -313,6 +339,32 @@ mod tests {
         ] {
             let args: Vec<std::ffi::OsString> = line.split(' ').map(Into::into).collect();
             assert!(super::HookLine::parse(&args).is_none(), "{line}");
+        }
+    }
+
+    /// A hook's line with a global flag this version does not know, with or without a value,
+    /// is still a hook's; a word that names another subcommand is that one's.
+    #[test]
+    fn a_hook_line_is_told_past_unknown_flags() {
+        let names = |line: &str| {
+            let args: Vec<std::ffi::OsString> = line.split(' ').map(Into::into).collect();
+            super::names_hook(&args)
+        };
+        for line in [
+            "agent-strace --new value hook pre-tool",
+            "agent-strace --new --trace-dir /t hook pre-tool",
+            "agent-strace --new=value hook",
+            "agent-strace hook --new value pre-tool",
+        ] {
+            assert!(names(line), "{line}");
+        }
+        for line in [
+            "agent-strace --new list hook",
+            "agent-strace list --trace-dir hook",
+            "agent-strace --trace-dir=x value hook",
+            "agent-strace",
+        ] {
+            assert!(!names(line), "{line}");
         }
     }
 

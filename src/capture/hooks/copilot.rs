@@ -75,7 +75,7 @@ pub(super) fn is_camel(fields: &Map<String, Value>) -> bool {
 const OTHER_EVENTS: [&str; 2] = ["errorOccurred", "preMcpToolCall"];
 
 /// The event a `hook <event>` argument names: Copilot's camelCase name, or ours.
-fn event_of_arg(arg: &str) -> Option<HookEvent> {
+pub(super) fn event_of_arg(arg: &str) -> Option<HookEvent> {
     CAMEL_EVENTS
         .iter()
         .find(|(name, _)| *name == arg)

@@ -26,7 +26,7 @@ use crate::capture::import::gemini_chat::ReportedCounts;
 use crate::model::{Agent, Tokens};
 
 /// Gemini's events that no other agent sends: a payload naming one of them is Gemini's.
-const OWN_EVENTS: [&str; 8] = [
+pub(super) const OWN_EVENTS: [&str; 8] = [
     "BeforeAgent",
     "AfterAgent",
     "BeforeModel",

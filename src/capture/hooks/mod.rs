@@ -91,6 +91,14 @@ impl ReadHook {
     }
 }
 
+/// Whether a `hook <event>` argument names an event of some agent's hooks: ours, Claude Code's
+/// (VS Code's), Copilot CLI's, Gemini CLI's or Cursor's.
+pub fn is_event_name(arg: &str) -> bool {
+    copilot::event_of_arg(arg).is_some()
+        || gemini::OWN_EVENTS.contains(&arg)
+        || cursor::SETUP_EVENTS.contains(&arg)
+}
+
 /// The payload field that says how many of its array items and object entries were not read
 /// (see [`bounded_json`]).
 pub const LEFT_OUT: &str = "json_values_left_out";
