@@ -3,6 +3,7 @@
 //! any patterns the user adds.
 
 use std::borrow::Cow;
+use std::ops::Range;
 use std::sync::LazyLock;
 
 use regex::{Captures, Regex};
@@ -76,15 +77,68 @@ pub fn mask_str_with<'a>(text: &'a str, pii: bool, extra: &[Regex]) -> Cow<'a, s
         }
     }
     for pattern in extra {
-        if pattern.is_match(&out) {
-            out = Cow::Owned(
-                pattern
-                    .replace_all(&out, crate::redact::REDACTED)
-                    .into_owned(),
-            );
+        if let Some(replaced) = replace_outside_placeholders(pattern, &out) {
+            out = Cow::Owned(replaced);
         }
     }
     out
+}
+
+/// What stands in for what was scrubbed: the secret's and each personal datum's.
+const PLACEHOLDERS: [&str; 6] = [
+    crate::redact::REDACTED,
+    "[EMAIL]",
+    "[PHONE]",
+    "[CARD]",
+    "[SSN]",
+    "[ARN]",
+];
+
+/// `text` with what a user's `pattern` matches redacted, except a match made only of
+/// placeholders (`[REDACTED]`, part of one, or several side by side): scrubbing scrubbed text
+/// again changes nothing, so a pattern such as `[A-Z]{8,}` never nests the placeholder its
+/// match became (`[[REDACTED]]`). `None` when nothing was replaced.
+fn replace_outside_placeholders(pattern: &Regex, text: &str) -> Option<String> {
+    // Where the placeholders are, looked for once a match needs it.
+    let mut covered: Option<Vec<Range<usize>>> = None;
+    let mut only_placeholders = |m: Range<usize>| {
+        let covered = covered.get_or_insert_with(|| {
+            let mut at: Vec<Range<usize>> = PLACEHOLDERS
+                .iter()
+                .flat_map(|p| text.match_indices(p).map(|(at, p)| at..at + p.len()))
+                .collect();
+            at.sort_by_key(|r| r.start);
+            at
+        });
+        let mut at = m.start;
+        for r in covered
+            .iter()
+            .filter(|r| r.end > m.start && r.start < m.end)
+        {
+            if r.start > at {
+                return false;
+            }
+            at = at.max(r.end);
+        }
+        at >= m.end
+    };
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut changed = false;
+    for m in pattern.find_iter(text) {
+        if m.is_empty() || only_placeholders(m.range()) {
+            continue;
+        }
+        out.push_str(&text[copied..m.start()]);
+        out.push_str(crate::redact::REDACTED);
+        copied = m.end();
+        changed = true;
+    }
+    if !changed {
+        return None;
+    }
+    out.push_str(&text[copied..]);
+    Some(out)
 }
 
 /// Masks every string in a JSON value, in place; returns whether anything changed. With `pii`
@@ -215,5 +269,18 @@ mod tests {
             v,
             serde_json::json!({"owners": {"[EMAIL]": 1, "[EMAIL] #2": 2, "team": 3}})
         );
+    }
+
+    #[test]
+    fn a_pattern_that_matches_the_placeholder_never_nests_it() {
+        let extra = [Regex::new(r"[A-Z]{8,}|\[\w+\]|\S*EMAIL\S*").unwrap()];
+        let once = mask_str("code ABCDEFGHIJ, [REDACTED] [REDACTED][EMAIL] x", &extra);
+        assert_eq!(once, "code [REDACTED], [REDACTED] [REDACTED][EMAIL] x");
+        assert_eq!(mask_str(&once, &extra), once);
+        // A match reaching past a placeholder is redacted whole, once.
+        let extra = [Regex::new(r"key \S+ \w+").unwrap()];
+        let once = mask_str("key [REDACTED] tail end", &extra);
+        assert_eq!(once, "[REDACTED] end");
+        assert_eq!(mask_str(&once, &extra), once);
     }
 }

@@ -269,3 +269,38 @@ fn setup_forwards_mask_and_patterns_to_the_hooks_it_writes() {
         bad.stderr
     );
 }
+
+/// A `--redact-pattern` that matches the placeholder (`[A-Z]{8,}` matches `REDACTED`, `\[\w+\]`
+/// all of it) leaves the secrets' placeholders as they are: `[REDACTED]`, never
+/// `[[REDACTED]]`, while what it matches elsewhere is redacted.
+#[test]
+fn a_pattern_matching_the_placeholder_never_nests_it() {
+    let env = TestEnv::new();
+    let payload = json!({
+        "session_id": SID, "hook_event_name": "PreToolUse", "tool_name": "Bash",
+        "tool_use_id": "toolu_1", "cwd": env.path().to_string_lossy(),
+        "tool_input": {"command": "deploy ABCDEFGHIJ --token sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789 to [EMAIL]"}
+    });
+    let run = env.run_with_stdin(
+        &[
+            "hook",
+            "--mask",
+            "--redact-pattern",
+            "[A-Z]{8,}",
+            "--redact-pattern",
+            r"\[\w+\]",
+            "PreToolUse",
+        ],
+        payload.to_string().as_bytes(),
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let call = env
+        .events(SID)
+        .into_iter()
+        .find(|e| e["event_type"] == "tool_call")
+        .expect("the hook recorded the call");
+    assert_eq!(
+        call["data"]["arguments"]["command"],
+        "deploy [REDACTED] --token [REDACTED] to [EMAIL]"
+    );
+}
