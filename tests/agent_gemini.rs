@@ -925,3 +925,195 @@ fn gemini_hears_nothing_of_the_hooks_own_failures() {
     assert_eq!(claude.code, 0);
     assert!(claude.stderr.contains("session_id"), "{claude:?}");
 }
+
+/// Everything the files under `folder` hold, at any depth, as text.
+fn files_under(folder: &Path) -> String {
+    let mut text = String::new();
+    for entry in std::fs::read_dir(folder).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            text.push_str(&files_under(&path));
+        } else {
+            text.push_str(&String::from_utf8_lossy(
+                &std::fs::read(&path).unwrap_or_default(),
+            ));
+        }
+    }
+    text
+}
+
+/// Plays the recorded run's first response with its chunks' texts `texts` (each an
+/// `AfterModel` without `finishReason`, then the recorded last chunk, with no text) and the
+/// event after it, which folds it, with `args` after `hook`; `check` is called after each
+/// chunk's hook with the chunk's number and all the store holds. The response's event.
+fn play_chunks(
+    env: &TestEnv,
+    texts: &[&str],
+    args: &[&str],
+    mut check: impl FnMut(usize, &str),
+) -> Value {
+    let payloads = recorded_payloads();
+    let first_chunk = payloads
+        .iter()
+        .position(|p| p["hook_event_name"] == "AfterModel")
+        .unwrap();
+    let last_chunk = last_chunk_of(&payloads);
+    let mut played: Vec<Value> = payloads[..first_chunk].to_vec();
+    for text in texts {
+        let mut chunk = payloads[first_chunk].clone();
+        chunk["llm_response"]["text"] = (*text).into();
+        chunk["llm_response"]["candidates"][0]["content"]["parts"] = json!([text]);
+        played.push(chunk);
+    }
+    played.push(payloads[last_chunk].clone());
+    played.push(payloads[last_chunk + 1].clone());
+    let mut chunk = 0;
+    for payload in &played {
+        let mut payload = payload.clone();
+        payload["cwd"] = env.path().to_string_lossy().into_owned().into();
+        let event = payload["hook_event_name"].as_str().unwrap().to_owned();
+        let mut all = vec!["hook", "--agent", "gemini-cli"];
+        all.extend(args);
+        all.push(&event);
+        let run = run_with_stdin(env.command(&all), payload.to_string().as_bytes());
+        assert_eq!(run.code, 0, "{run:?}");
+        if event == "AfterModel" {
+            chunk += 1;
+            check(chunk, &files_under(&env.store()));
+        }
+    }
+    let events = env.events(SESSION);
+    let responses = of_type(&events, "llm_response");
+    assert_eq!(responses.len(), 1, "{events:#?}");
+    assert_eq!(responses[0]["data"]["chunks"], texts.len() + 1);
+    responses[0].clone()
+}
+
+/// An Anthropic key as the stream may cut it: no part of it is a secret alone.
+const KEY: &str = "sk-ant-api03-Xq7vR2mK9pL4wT8nB3cF6hJ1dS5gZ0aY-uE2iO7kM4rV9xN3bQ6tW1yH8jC5fD0lP2sA7gU4eI9oK3zX6vB1nM8qR5wT2yL7_cF4hJ9dS0gA3kE6iO1uY8pW5xZ2bN7mQ4rV9tL6jH3fD0sC5gK8eI1oU";
+
+/// A key the stream cuts across two chunks (neither part is a secret alone) is on disk in no
+/// part once the chunk that ends it is recorded: the part already written is written again
+/// scrubbed, with the new one; the response's text holds the placeholder once.
+#[test]
+fn a_secret_cut_across_two_chunks_is_on_disk_in_no_part() {
+    let (head, tail) = KEY.split_at(17);
+    assert_eq!(head, "sk-ant-api03-Xq7v");
+    let env = TestEnv::new();
+    let first = format!("Your key is {head}");
+    let second = format!("{tail} and more.");
+    let response = play_chunks(&env, &[&first, &second], &[], |chunk, disk| {
+        if chunk >= 2 {
+            assert!(!disk.contains(head), "after chunk {chunk}: {disk}");
+            assert!(!disk.contains(&tail[..20]), "after chunk {chunk}: {disk}");
+        }
+    });
+    assert_eq!(response["data"]["text"], "Your key is [REDACTED] and more.");
+}
+
+/// The same across three chunks: a key that only the third makes whole, and a key that the
+/// second makes long enough for its rule, whose rest the third brings.
+#[test]
+fn a_secret_cut_across_three_chunks_is_on_disk_in_no_part() {
+    for cuts in [(7, 20), (13, 40)] {
+        let pieces = [&KEY[..cuts.0], &KEY[cuts.0..cuts.1], &KEY[cuts.1..]];
+        let env = TestEnv::new();
+        let texts = [
+            format!("key: {}", pieces[0]),
+            pieces[1].to_owned(),
+            format!("{} done", pieces[2]),
+        ];
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let response = play_chunks(&env, &texts, &[], |chunk, disk| {
+            if chunk >= 3 {
+                for piece in pieces {
+                    assert!(!disk.contains(piece), "{cuts:?} chunk {chunk}: {disk}");
+                }
+            }
+        });
+        assert_eq!(response["data"]["text"], "key: [REDACTED] done", "{cuts:?}");
+    }
+}
+
+/// A `--redact-pattern` that matches the placeholder itself (`[A-Z]{8,}` matches `REDACTED`)
+/// leaves it as it is, however many chunks come after it and when the response is folded:
+/// never `[[REDACTED]]`.
+#[test]
+fn a_pattern_matching_the_placeholder_never_nests_it_in_a_streamed_response() {
+    let (head, tail) = KEY.split_at(17);
+    let env = TestEnv::new();
+    let first = format!("code ABCDE and key {head}");
+    let second = format!("{tail} then FGHIJKLMNO");
+    let mut texts = vec![first.as_str(), second.as_str()];
+    texts.extend([" more"; 6]);
+    let response = play_chunks(
+        &env,
+        &texts,
+        &["--redact-pattern", "[A-Z]{8,}"],
+        |chunk, disk| {
+            assert!(!disk.contains("[[REDACTED"), "chunk {chunk}: {disk}");
+            if chunk >= 2 {
+                assert!(
+                    !disk.contains(head) && !disk.contains(&tail[..20]),
+                    "{disk}"
+                );
+            }
+        },
+    );
+    assert_eq!(
+        response["data"]["text"],
+        format!(
+            "code ABCDE and key [REDACTED] then [REDACTED]{}",
+            " more".repeat(6)
+        )
+    );
+}
+
+/// Chunk hooks of one session run at once (never seen from Gemini, whose hooks run one at a
+/// time, but a stray process may): while one of them writes the open response again to scrub
+/// a key the others' text ends, the others' parts are neither lost nor torn.
+#[test]
+fn chunks_hooked_at_once_never_lose_or_tear_a_part() {
+    let (head, tail) = KEY.split_at(17);
+    let env = TestEnv::new();
+    let payloads = recorded_payloads();
+    let first_chunk = payloads
+        .iter()
+        .position(|p| p["hook_event_name"] == "AfterModel")
+        .unwrap();
+    let chunk = |text: &str| {
+        let mut chunk = payloads[first_chunk].clone();
+        chunk["llm_response"]["text"] = text.into();
+        chunk["llm_response"]["candidates"][0]["content"]["parts"] = json!([text]);
+        chunk["cwd"] = env.path().to_string_lossy().into_owned().into();
+        chunk
+    };
+    for payload in &payloads[..first_chunk] {
+        assert_eq!(gemini_hook(&env, payload, true).code, 0);
+    }
+    assert_eq!(
+        gemini_hook(&env, &chunk(&format!("key {head}")), true).code,
+        0
+    );
+    let hooks: Vec<std::thread::JoinHandle<Run>> = (0..8)
+        .map(|i| {
+            let payload = chunk(&format!("{tail} <{i}>"));
+            let cmd = env.command(&["hook", "--agent", "gemini-cli", "AfterModel"]);
+            std::thread::spawn(move || run_with_stdin(cmd, payload.to_string().as_bytes()))
+        })
+        .collect();
+    for hook in hooks {
+        assert_eq!(hook.join().unwrap().code, 0);
+    }
+    let response = std::fs::read_to_string(env.store().join(SESSION).join(".response")).unwrap();
+    assert!(!response.contains(head), "{response}");
+    let lines: Vec<Value> = response
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(lines.len(), 1 + 1 + 8, "{response}");
+    let text: String = lines.iter().filter_map(|l| l["text"].as_str()).collect();
+    for i in 0..8 {
+        assert_eq!(text.matches(&format!("<{i}>")).count(), 1, "{text}");
+    }
+}

@@ -92,17 +92,27 @@ pub(crate) fn lock_exclusive(dir: &Folder, name: &str, wait: Duration) -> Result
     let path = dir.path().join(name);
     let path = path.as_path();
     let file = dir.read_write(name)?;
+    match wait_for_lock(&file, wait) {
+        Ok(true) => Ok(LockGuard { file }),
+        Ok(false) => Err(StoreError::LockTimeout(path.to_path_buf())),
+        Err(e) => Err(StoreError::io(path, e)),
+    }
+}
+
+/// Takes the exclusive lock on an open `file` (released when it is closed), polling until
+/// `wait` has passed; `false` when it stayed busy.
+pub(crate) fn wait_for_lock(file: &File, wait: Duration) -> std::io::Result<bool> {
     let deadline = Instant::now() + wait;
     let mut pause = Duration::from_micros(100);
     loop {
         match file.try_lock() {
-            Ok(()) => return Ok(LockGuard { file }),
+            Ok(()) => return Ok(true),
             Err(TryLockError::WouldBlock) => {}
-            Err(TryLockError::Error(e)) => return Err(StoreError::io(path, e)),
+            Err(TryLockError::Error(e)) => return Err(e),
         }
         let now = Instant::now();
         if now >= deadline {
-            return Err(StoreError::LockTimeout(path.to_path_buf()));
+            return Ok(false);
         }
         thread::sleep(pause.min(deadline - now));
         pause = (pause * 2).min(Duration::from_millis(5));

@@ -80,6 +80,7 @@ pub use postmortem::POSTMORTEM;
 pub use reader::{BadLine, EventReader, ScanReport, replace_lone_surrogates};
 pub use retention::RETENTION_LOG;
 pub use select::Selector;
+pub use streaming::PartEdit;
 pub use writer::{Mark, RecordHead, SessionWriter};
 
 use crate::model::{Counters, SessionMeta};

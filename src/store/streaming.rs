@@ -5,18 +5,46 @@
 //! counts to its own log).
 //!
 //! Hook processes of one session's events come one at a time (the agent waits for each hook
-//! before it goes on), so the files need no lock: each chunk is one `O_APPEND` write, and the
-//! event that folds a response takes its file by renaming it aside, so that a stray second
-//! process can never fold the same parts twice.
+//! before it goes on). A chunk's part is one `O_APPEND` write after a look at the file's last
+//! lines (at most [`TAIL_LIMIT`] bytes, whatever the response's length), or, when the caller
+//! rewrites those lines (a secret the stream cut in two, scrubbed whole), a truncation at the
+//! start of the first line it replaces and one `O_APPEND` write of the new lines. Both are done
+//! under a lock on the file itself, so that a stray second process never has its line cut off
+//! by a truncation nor a line written in the middle of another; a lock busy past
+//! [`HOOK_LOCK_WAIT`] is gone on without, and the truncation then still checks that the file
+//! is as long as when it was read. The event that folds a response takes its file by renaming
+//! it aside, so that a stray second process can never fold the same parts twice.
 
 use std::io::{Read, Write};
+use std::os::unix::fs::FileExt;
 
 use super::layout::{RESPONSE, RESPONSE_FINISHED, RESPONSE_TAKEN};
+use super::lock::{HOOK_LOCK_WAIT, wait_for_lock};
 use super::{Result, Store, StoreError};
 
 /// What a response's parts may hold, at most: a reply longer than this is cut at the fold (a
 /// model's answer is kilobytes; this bounds what a runaway file could make a hook read).
 const PARTS_LIMIT: u64 = 8 * 1024 * 1024;
+
+/// How much of an open response's end a new part may look at, at most: the bytes of its last
+/// lines, read at each chunk, so that a chunk costs the same at the response's first part and
+/// at its thousandth. A line is a part's text and about 250 bytes of counts and model name, so
+/// this holds the last 4 KiB of text (what the capture looks at) unless the chunks are very
+/// small or very escaped.
+const TAIL_LIMIT: u64 = 64 * 1024;
+
+/// What a new part does to an open response's last lines (those [`Store::add_response_part`]
+/// showed its `edit`): the first `keep` of them stay as they are, the others are replaced by
+/// `lines` (whole lines, each ending in `\n`), which also hold the new part.
+#[derive(Debug)]
+pub struct PartEdit {
+    pub keep: usize,
+    pub lines: Vec<u8>,
+}
+
+/// Truncations tried again when the file grew between its read and its truncation (a stray
+/// process writing without the lock), before the last try cuts what came in between.
+const EDIT_TRIES: usize = 3;
 
 impl Store {
     /// Starts a new open response for `session_id` with `line` (one JSON line the capture path
@@ -25,24 +53,66 @@ impl Store {
         self.session_folder(session_id)?.write_new(RESPONSE, line)
     }
 
-    /// Appends one part (one JSON line) to the session's open response, opening one when there
-    /// is none.
-    pub fn add_response_part(&self, session_id: &str, line: &[u8]) -> Result<()> {
+    /// Adds one part to the session's open response, opening one when there is none: `edit`
+    /// is shown the response's last whole lines (without their `\n`, oldest first, those within
+    /// its last [`TAIL_LIMIT`] bytes) and says which of them stay and what comes after them. When
+    /// `finish`, the response is then set aside as finished, for
+    /// [`Store::take_finished_response`] (a finished response not yet taken is replaced).
+    pub fn add_response_part(
+        &self,
+        session_id: &str,
+        finish: bool,
+        mut edit: impl FnMut(&[&[u8]]) -> PartEdit,
+    ) -> Result<()> {
         let folder = self.session_folder(session_id)?;
+        let path = folder.path().join(RESPONSE);
+        let io = |e| StoreError::io(&path, e);
         let mut file = folder.append(RESPONSE)?;
-        file.write_all(line)
-            .map_err(|e| StoreError::io(&folder.path().join(RESPONSE), e))
-    }
-
-    /// Adds the last part (`line`) to the session's open response and sets the response aside
-    /// as finished, for [`Store::take_finished_response`]; a finished response not yet taken is
-    /// replaced.
-    pub fn finish_response(&self, session_id: &str, line: &[u8]) -> Result<()> {
-        self.add_response_part(session_id, line)?;
-        let folder = self.session_folder(session_id)?;
-        folder
-            .rename(RESPONSE, RESPONSE_FINISHED)
-            .map_err(|e| StoreError::io(&folder.path().join(RESPONSE), e))
+        // Busy past a hook's wait, or not to be had (a file system without locks): gone on
+        // without, the length check below still holding.
+        let _locked = wait_for_lock(&file, HOOK_LOCK_WAIT).unwrap_or(false);
+        for tries_left in (0..EDIT_TRIES).rev() {
+            let len = file.metadata().map_err(io)?.len();
+            let start = len.saturating_sub(TAIL_LIMIT);
+            let mut tail = vec![0; usize::try_from(len - start).unwrap_or(0)];
+            file.read_exact_at(&mut tail, start).map_err(io)?;
+            // The first line is whole only when the read began at the file's start.
+            let first = if start == 0 {
+                0
+            } else {
+                tail.iter()
+                    .position(|b| *b == b'\n')
+                    .map_or(tail.len(), |i| i + 1)
+            };
+            let mut starts = Vec::new();
+            let mut lines = Vec::new();
+            let mut at = first;
+            for line in tail[first..].split_inclusive(|b| *b == b'\n') {
+                starts.push(start + at as u64);
+                lines.push(line.strip_suffix(b"\n").unwrap_or(line));
+                at += line.len();
+            }
+            let PartEdit { keep, lines: new } = edit(&lines);
+            let mut bytes = Vec::with_capacity(new.len() + 1);
+            if keep >= lines.len() {
+                // A line a killed process left without its end is ended, not glued to ours.
+                if tail.last().is_some_and(|b| *b != b'\n') {
+                    bytes.push(b'\n');
+                }
+            } else {
+                if tries_left > 0 && file.metadata().map_err(io)?.len() != len {
+                    continue;
+                }
+                file.set_len(starts[keep]).map_err(io)?;
+            }
+            bytes.extend_from_slice(&new);
+            file.write_all(&bytes).map_err(io)?;
+            break;
+        }
+        if finish {
+            folder.rename(RESPONSE, RESPONSE_FINISHED).map_err(io)?;
+        }
+        Ok(())
     }
 
     /// Takes the session's open response: its lines as written, and no open response left

@@ -6,8 +6,9 @@ use serde_json::{Map, Value};
 
 use super::payload::HookEvent;
 use super::record::{Recorder, lock_or_go_on};
+use crate::capture::sink::Privacy;
 use crate::model::{Event, EventType};
-use crate::store::{Step, StoreError};
+use crate::store::{PartEdit, Step, StoreError};
 
 /// Model calls of agents whose hooks see the request and each chunk of the streamed response
 /// (Gemini CLI's BeforeModel and AfterModel).
@@ -21,7 +22,9 @@ use crate::store::{Step, StoreError};
 /// `llm_response`, stamped with the last chunk's time: the chunks' text in order, the model,
 /// and the last chunk's usage, never a sum, made exact from the agent's own log where the
 /// hooks' counts are not (see [`super::gemini::exact_usage`]); by then the agent has written
-/// it. One append per chunk, and no read of the session. A response that never ends
+/// it. One append per chunk, after a look at the end of the response so far (its last 4 KiB
+/// of text, so that a secret the stream cuts in two is scrubbed whole: see [`place_text`]),
+/// and no read of the session's events. A response that never ends
 /// (cancelled, or the model failed) is closed with what it had by the next request, the
 /// answer or the session's end, marked `incomplete`.
 pub(super) fn streams(agent: crate::model::Agent) -> bool {
@@ -37,6 +40,125 @@ const FOLD_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// In a line of an open response: this is the last chunk's part, and when it came.
 const LAST_PART: &str = "last_at";
+
+/// How much of the text already in the open response a chunk's text is scrubbed with, at
+/// most: the longest secret whose start is enough for a rule to know it, so that one the
+/// stream cuts at a chunk's end is found whole. 4 KiB is the longest base64 blob the rules
+/// decode to look into (`redact::decode`), and holds a JWT, a key's `name`/`value` pair, an
+/// assignment's quoted value or a PEM block's first line; a vendor token needs its prefix
+/// and a few dozen characters. A secret that starts further back is left in its two parts
+/// until the response is folded into its event, which is scrubbed whole.
+const WINDOW: usize = 4096;
+
+/// What a secret's characters may be: after a redaction that reached the end of the text so
+/// far, the next chunk's run of them is the rest of the same secret (a token cut by the
+/// stream once its first characters were enough for a rule), and is redacted with it.
+fn continues_secret(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "+/=_.~-".contains(c)
+}
+
+/// A string scrubbed as a part's `text` is.
+fn scrubbed(privacy: &Privacy, text: String) -> String {
+    let mut text = Value::String(text);
+    privacy.apply(&mut text);
+    match text {
+        Value::String(text) => text,
+        other => other.to_string(),
+    }
+}
+
+/// Where a chunk's `text` goes in the open response whose last lines are `tail`, as the part
+/// `part` (scrubbed, its `text` empty): scrubbed together with the text of the parts before it
+/// (at most [`WINDOW`] of it), so that a secret the stream cut in two is found whole. When the
+/// text before it stands as written, the part is added with the rest; when the scrub changed
+/// it (it held a secret's first part, not a secret alone), the lines from the one where the
+/// change starts are rewritten: that one keeps its text up to there, those after it keep no
+/// text, and the new part holds the rest, so that the response's text read in order is the
+/// whole text scrubbed, and no part of the secret stays. Text already scrubbed is scrubbed
+/// again to no change (placeholders are never nested), so a part is rewritten only for a
+/// secret it ends.
+fn place_text(privacy: &Privacy, tail: &[&[u8]], text: &str, part: &Value) -> PartEdit {
+    let line_of = |mut part: Value, text: &str| {
+        part["text"] = text.into();
+        format!("{part}\n").into_bytes()
+    };
+    if privacy.is_off() || text.is_empty() {
+        return PartEdit {
+            keep: tail.len(),
+            lines: line_of(part.clone(), text),
+        };
+    }
+    // The parts at the end, last first, until WINDOW of text: (line, its fields, its text).
+    let mut before = Vec::new();
+    let mut length = 0;
+    for (index, line) in tail.iter().enumerate().rev() {
+        if length >= WINDOW {
+            break;
+        }
+        let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(line) else {
+            break;
+        };
+        let Some(Value::String(text)) = fields.get("text") else {
+            break;
+        };
+        let text = text.clone();
+        length += text.len();
+        before.push((index, fields, text));
+    }
+    before.reverse();
+    // The text looked at: the first part's text from `skip` on.
+    let mut skip = length.saturating_sub(WINDOW);
+    if let Some((_, _, first)) = before.first() {
+        while !first.is_char_boundary(skip) {
+            skip += 1;
+        }
+    }
+    let mut seen = String::with_capacity(WINDOW + text.len());
+    for (i, (_, _, part_text)) in before.iter().enumerate() {
+        seen.push_str(if i == 0 {
+            &part_text[skip..]
+        } else {
+            part_text
+        });
+    }
+    let new = if seen.ends_with(crate::redact::REDACTED) {
+        text.trim_start_matches(continues_secret)
+    } else {
+        text
+    };
+    let whole = scrubbed(privacy, format!("{seen}{new}"));
+    let same = seen
+        .char_indices()
+        .zip(whole.chars())
+        .find(|((_, a), b)| a != b)
+        .map_or(seen.len().min(whole.len()), |((at, _), _)| at);
+    if same == seen.len() {
+        return PartEdit {
+            keep: tail.len(),
+            lines: line_of(part.clone(), &whole[same..]),
+        };
+    }
+    // Rewritten from the part in which the scrub first changed the text before.
+    let mut lines = Vec::new();
+    let mut keep = tail.len();
+    let mut start = 0;
+    for (i, (index, fields, part_text)) in before.into_iter().enumerate() {
+        let shown = if i == 0 { skip } else { 0 };
+        let end = start + part_text.len() - shown;
+        if keep == tail.len() && same < end {
+            keep = index;
+            lines.extend(line_of(
+                Value::Object(fields),
+                &part_text[..shown + same - start],
+            ));
+        } else if keep < tail.len() {
+            lines.extend(line_of(Value::Object(fields), ""));
+        }
+        start = end;
+    }
+    lines.extend(line_of(part.clone(), &whole[same..]));
+    PartEdit { keep, lines }
+}
 
 impl Recorder<'_> {
     /// Folds the response whose last chunk came at an earlier hook, and at a turn's answer or
@@ -80,23 +202,22 @@ impl Recorder<'_> {
             return Ok(());
         }
         let mut part = Map::new();
-        part.insert("text".into(), text.into());
+        part.insert("text".into(), "".into());
         self.copy(&mut part, &["usage", "reported_usage", "model"]);
         if last {
             self.copy(&mut part, &["finish_reason"]);
             self.keep_unknown(&mut part);
         }
         let mut part = Value::Object(part);
-        // A part waits on disk for the event that folds it: scrubbed as that event will be.
-        self.sink.privacy().apply(&mut part);
-        if !last {
-            return self
-                .store
-                .add_response_part(session, format!("{part}\n").as_bytes());
+        // A part waits on disk for the event that folds it: scrubbed as that event will be,
+        // its text with the text before it (see `place_text`).
+        let privacy = self.sink.privacy();
+        privacy.apply(&mut part);
+        if last {
+            part[LAST_PART] = self.now.into();
         }
-        part[LAST_PART] = self.now.into();
         self.store
-            .finish_response(session, format!("{part}\n").as_bytes())
+            .add_response_part(session, last, |tail| place_text(privacy, tail, text, &part))
     }
 
     /// Records the response whose last chunk came at an earlier hook, if there is one.
@@ -166,5 +287,114 @@ impl Recorder<'_> {
             event.duration_ms = Some(((at - requested) * 1000.0).max(0.0));
         }
         Some(event)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const KEY_HEAD: &str = "sk-ant-api03-Xq7v";
+    const KEY_REST: &str = "R2mK9pL4wT8nB3cF6hJ1dS5gZ0aY";
+
+    fn redacting(patterns: &[&str]) -> Privacy {
+        Privacy {
+            redact: true,
+            mask: false,
+            patterns: patterns
+                .iter()
+                .map(|p| regex::Regex::new(p).unwrap())
+                .collect(),
+        }
+    }
+
+    /// The lines of an open response: its request, then a part of each text.
+    fn response(texts: &[&str]) -> Vec<Vec<u8>> {
+        let mut lines = vec![br#"{"request":"abc","at":1.0}"#.to_vec()];
+        lines.extend(
+            texts
+                .iter()
+                .map(|t| json!({"text": t, "model": "m"}).to_string().into_bytes()),
+        );
+        lines
+    }
+
+    /// What `place_text` does with `text` after `lines`: how many lines stay, and the texts of
+    /// the lines it writes.
+    fn placed(privacy: &Privacy, lines: &[Vec<u8>], text: &str) -> (usize, Vec<String>) {
+        let tail: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
+        let edit = place_text(privacy, &tail, text, &json!({"text": "", "model": "m"}));
+        let texts = String::from_utf8(edit.lines)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let line: Value = serde_json::from_str(l).unwrap();
+                assert_eq!(line["model"], "m", "a line keeps its other fields");
+                line["text"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        (edit.keep, texts)
+    }
+
+    #[test]
+    fn text_with_no_secret_across_the_cut_is_added_as_it_came() {
+        let lines = response(&["Reading ", "the file"]);
+        let privacy = redacting(&[]);
+        assert_eq!(placed(&privacy, &lines, "."), (3, vec![".".into()]));
+        let secret = format!(" key {KEY_HEAD}{KEY_REST} ok");
+        assert_eq!(
+            placed(&privacy, &lines, &secret),
+            (3, vec![" key [REDACTED] ok".into()])
+        );
+        // Nothing is looked at with redaction off.
+        let head = response(&[KEY_HEAD]);
+        assert_eq!(
+            placed(&Privacy::default(), &head, KEY_REST),
+            (2, vec![KEY_REST.into()])
+        );
+    }
+
+    #[test]
+    fn a_secret_cut_in_two_rewrites_the_lines_from_its_start() {
+        let lines = response(&["a ", "key sk-ant-", &KEY_HEAD[7..]]);
+        let (keep, texts) = placed(&redacting(&[]), &lines, &format!("{KEY_REST} done"));
+        assert_eq!(keep, 2, "the request's line and the first part stay");
+        assert_eq!(texts, ["key ", "", "[REDACTED] done"]);
+    }
+
+    #[test]
+    fn the_rest_of_a_redacted_token_is_redacted_with_it() {
+        let lines = response(&["key [REDACTED]"]);
+        let privacy = redacting(&[]);
+        assert_eq!(
+            placed(&privacy, &lines, "AbC-d_9 then"),
+            (2, vec![" then".into()])
+        );
+        assert_eq!(placed(&privacy, &lines, " then"), (2, vec![" then".into()]));
+    }
+
+    #[test]
+    fn scrubbed_text_is_never_scrubbed_again() {
+        let lines = response(&["code [REDACTED], key [REDACTED]", " and [EMAIL]"]);
+        let privacy = redacting(&["[A-Z]{8,}", r"\[\w+\]"]);
+        assert_eq!(placed(&privacy, &lines, " more"), (3, vec![" more".into()]));
+    }
+
+    #[test]
+    fn only_the_last_window_of_text_is_looked_at() {
+        // A first part longer than the window, which ends with a key's start: its text before
+        // the window stays in its line.
+        let before = "word ".repeat(WINDOW / 4);
+        let first = format!("{before}{KEY_HEAD}");
+        let lines = response(&[&first]);
+        let (keep, texts) = placed(&redacting(&[]), &lines, KEY_REST);
+        assert_eq!(keep, 1);
+        assert_eq!(texts, [before.clone(), "[REDACTED]".into()]);
+        // A key whose start is further back than the window is not seen from the cut.
+        let far = response(&[KEY_HEAD, &"-".repeat(WINDOW)]);
+        let (keep, _) = placed(&redacting(&[]), &far, KEY_REST);
+        assert_eq!(keep, 3);
     }
 }
