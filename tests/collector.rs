@@ -864,6 +864,56 @@ fn with_the_collector_down_or_silent_hooks_record_locally_within_100_ms() {
 }
 
 #[test]
+fn a_hook_waits_for_the_collector_as_long_as_the_environment_says_within_bounds() {
+    let env = TestEnv::new();
+    let project = env.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    let store = project.join(".agent-traces");
+    let waited = |session: &str, wait: &str| {
+        let payload = json!({"session_id": session, "hook_event_name": "UserPromptSubmit", "prompt": "hi", "cwd": project.to_str().unwrap()});
+        let mut cmd = env.command(&["hook", "user-prompt"]);
+        cmd.env("AGENT_STRACE_ENDPOINT", &url)
+            .env("AGENT_STRACE_ENDPOINT_WAIT_MS", wait)
+            .env_remove("AGENT_STRACE_TOKEN");
+        let start = Instant::now();
+        let run = crate::common::run_with_stdin(cmd, payload.to_string().as_bytes());
+        let took = start.elapsed();
+        assert_eq!((run.code, run.stdout.as_str()), (0, ""));
+        assert_eq!(
+            stored_lines(&store, session),
+            1,
+            "{session} recorded locally"
+        );
+        let log = std::fs::read_to_string(store.join("hook-errors.log")).unwrap();
+        let said: u64 = log
+            .lines()
+            .last()
+            .and_then(|l| l.split("no answer within ").nth(1))
+            .and_then(|l| l.split(' ').next())
+            .and_then(|ms| ms.parse().ok())
+            .unwrap_or_else(|| panic!("{log}"));
+        (took, said)
+    };
+    let (took, said) = waited("longer", "400");
+    assert!(
+        took >= Duration::from_millis(390) && said > 300,
+        "{took:?} {said}"
+    );
+    // Past the bound, or not a number: the default.
+    for (session, wait) in [
+        ("too-long", "60000"),
+        ("not-a-number", "soon"),
+        ("zero", "0"),
+    ] {
+        let (_, said) = waited(session, wait);
+        assert!(said <= 60, "{wait}: {said}");
+    }
+    drop(silent);
+}
+
+#[test]
 fn the_python_tools_hooks_and_reader_work_with_the_collector() {
     let cli = std::env::var_os("AGENT_STRACE_PYTHON").map_or_else(
         || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pyvenv/bin/agent-strace"),
@@ -1037,7 +1087,13 @@ fn a_response_the_collector_cannot_fold_never_records_an_event_twice() {
         if event == "BeforeTool" {
             std::fs::create_dir_all(storage.join(session).join(".response.taken/x")).unwrap();
         }
-        let (run, _) = hook_to(&env, &endpoint, None, &event, &payload);
+        // The collector folds the response, reading Gemini's chat: on a busy machine that
+        // took longer than a hook's 60 ms, and the hook recorded here as well.
+        let mut cmd = env.command(&["hook", &event]);
+        cmd.env("AGENT_STRACE_ENDPOINT", &endpoint)
+            .env("AGENT_STRACE_ENDPOINT_WAIT_MS", "5000")
+            .env_remove("AGENT_STRACE_TOKEN");
+        let run = crate::common::run_with_stdin(cmd, payload.to_string().as_bytes());
         assert_eq!((run.code, run.stderr.as_str()), (0, ""));
     }
     assert!(

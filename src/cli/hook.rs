@@ -462,6 +462,20 @@ fn inherited_descriptor() -> Option<u32> {
 /// stay within 100 ms of what it costs without a collector.
 const COLLECTOR_BUDGET: std::time::Duration = std::time::Duration::from_millis(60);
 
+/// The most `AGENT_STRACE_ENDPOINT_WAIT_MS` may give a hook: an agent waits for each hook.
+const COLLECTOR_BUDGET_MOST: u64 = 5_000;
+
+/// [`COLLECTOR_BUDGET`], or the milliseconds `AGENT_STRACE_ENDPOINT_WAIT_MS` names (1 to
+/// [`COLLECTOR_BUDGET_MOST`]) for a collector further away than a local network, where every
+/// hook fell back to the local store; a value that does not read leaves the default.
+fn collector_budget() -> std::time::Duration {
+    std::env::var("AGENT_STRACE_ENDPOINT_WAIT_MS")
+        .ok()
+        .and_then(|ms| ms.trim().parse::<u64>().ok())
+        .filter(|ms| (1..=COLLECTOR_BUDGET_MOST).contains(ms))
+        .map_or(COLLECTOR_BUDGET, std::time::Duration::from_millis)
+}
+
 /// Sends the hook event to the collector (see `capture/remote.rs`).
 fn send(
     endpoint: &Endpoint,
@@ -482,7 +496,7 @@ fn send(
     )
     .ok_or("the payload is not a JSON object")?;
     let body = serde_json::to_vec(&call).map_err(|e| e.to_string())?;
-    endpoint.post("/hooks", "application/json", body, COLLECTOR_BUDGET)
+    endpoint.post("/hooks", "application/json", body, collector_budget())
 }
 
 /// Whether the collector's answer to a hook says the session's last answer is still due.
