@@ -107,7 +107,7 @@ struct Sessions {
     say_projects: bool,
     /// Every session's meta and summary, newest first.
     summaries: Vec<(SessionMeta, crate::model::summary::Summary)>,
-    /// The store of each session, by its id.
+    /// The store of each session, by its id, when there are several stores.
     store_of: std::collections::HashMap<String, usize>,
 }
 
@@ -122,6 +122,18 @@ impl Sessions {
             })
             .collect();
         let stores: Vec<Store> = located.into_iter().map(|located| located.store).collect();
+        let say_projects = args.scope.all_projects || stores.len() > 1;
+        if let [store] = stores.as_slice() {
+            // One store holds no copies: every session is its own, and in it.
+            let summaries = super::listing::summaries(store)?;
+            return Ok(Sessions {
+                stores,
+                projects,
+                say_projects,
+                summaries,
+                store_of: std::collections::HashMap::new(),
+            });
+        }
         let mut summaries: Vec<(SessionMeta, crate::model::summary::Summary)> = Vec::new();
         let mut store_of = std::collections::HashMap::new();
         // Where each session is in `summaries`, and how far its kept copy went.
@@ -157,9 +169,9 @@ impl Sessions {
             });
         }
         Ok(Sessions {
-            say_projects: args.scope.all_projects || stores.len() > 1,
             stores,
             projects,
+            say_projects,
             summaries,
             store_of,
         })
@@ -167,7 +179,15 @@ impl Sessions {
 
     /// The store a session of the list is in.
     fn store(&self, session: &str) -> Option<&Store> {
-        self.stores.get(*self.store_of.get(session)?)
+        self.stores.get(self.store_index(session)?)
+    }
+
+    /// Where in `stores` a session of the list is: the one store when there is one.
+    fn store_index(&self, session: &str) -> Option<usize> {
+        match self.stores.len() {
+            1 => Some(0),
+            _ => self.store_of.get(session).copied(),
+        }
     }
 
     /// The project a session of the list is in, when projects are said (see `projects`).
@@ -175,7 +195,7 @@ impl Sessions {
         if !self.say_projects {
             return None;
         }
-        self.projects.get(*self.store_of.get(session)?).cloned()
+        self.projects.get(self.store_index(session)?).cloned()
     }
 }
 
