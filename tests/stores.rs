@@ -986,46 +986,51 @@ fn columns_of(text: &str, re: &str) -> Vec<usize> {
         .collect()
 }
 
-#[test]
-fn wide_characters_keep_the_columns_of_every_table_in_line() {
-    let env = TestEnv::new();
+/// One session in each project's store (an hour apart, the first the newest, `tool` a call of
+/// the session when given), the stores listed for `--all-projects`.
+fn one_session_a_project(
+    env: &TestEnv,
+    projects: &[&str],
+    id: &str,
+    tool: impl Fn(usize) -> Option<&'static str>,
+) {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs_f64();
     let mut stores = String::new();
-    for (i, project) in ["项目甲", "plain-project"].iter().enumerate() {
-        let store = folder(&env, project).join(".agent-traces");
-        SessionBuilder::new(&format!("5e55100{i}-0000-4000-8000-000000000000"))
+    for (i, project) in projects.iter().enumerate() {
+        let store = folder(env, project).join(".agent-traces");
+        let mut session = SessionBuilder::new(&format!("{id}{i}-0000-4000-8000-000000000000"))
             .started(now - 3600.0 * (i as f64 + 1.0))
             .meta(|m| m.agent_name = "claude-code".into())
-            .prompt("hello")
-            .at(1.0)
-            .tool_call(
-                if i == 0 {
-                    "mcp__数据库__查询"
-                } else {
-                    "Bash"
-                },
-                json!({}),
-            )
-            .at(2.0)
-            .result(json!("ok"))
-            .ended(10.0)
-            .write_in(&store);
+            .prompt("hello");
+        if let Some(tool) = tool(i) {
+            session = session
+                .at(1.0)
+                .tool_call(tool, json!({}))
+                .at(2.0)
+                .result(json!("ok"));
+        }
+        session.ended(10.0).write_in(&store);
         stores.push_str(store.to_str().unwrap());
         stores.push('\n');
     }
     std::fs::write(env.home.path().join("stores"), stores).unwrap();
+}
+
+/// Whether the STARTED column of `list --all-projects` and `dashboard --all-projects --trend`,
+/// run outside every project, starts in the same column on both sessions' rows.
+fn started_lines_up_across_projects(env: &TestEnv, shown: &str) {
     let elsewhere = tempfile::tempdir().unwrap();
     let started = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}";
     for args in [
         &["list", "--all-projects"][..],
         &["dashboard", "--all-projects", "--trend"],
     ] {
-        let run = run_in(&env, elsewhere.path(), args);
+        let run = run_in(env, elsewhere.path(), args);
         run.success();
-        assert!(run.stdout.contains("项目甲"), "{}", run.stdout);
+        assert!(run.stdout.contains(shown), "{}", run.stdout);
         let at = columns_of(&run.stdout, started);
         assert!(
             at.len() == 2 && at[0] == at[1],
@@ -1033,6 +1038,20 @@ fn wide_characters_keep_the_columns_of_every_table_in_line() {
             run.stdout
         );
     }
+}
+
+#[test]
+fn wide_characters_keep_the_columns_of_every_table_in_line() {
+    let env = TestEnv::new();
+    one_session_a_project(&env, &["项目甲", "plain-project"], "5e55100", |i| {
+        Some(if i == 0 {
+            "mcp__数据库__查询"
+        } else {
+            "Bash"
+        })
+    });
+    started_lines_up_across_projects(&env, "项目甲");
+    let elsewhere = tempfile::tempdir().unwrap();
     // A tool's name in stats, and a cell of sql's table.
     let store = env.path().join("项目甲/.agent-traces");
     let store = store.to_str().unwrap();
@@ -1084,10 +1103,6 @@ fn a_project_cut_at_a_wide_character_keeps_the_project_column_in_line() {
     // end: a wide character ending at column 24 made the start one column narrower than the
     // end, and that row's later columns stood one to the right.
     let env = TestEnv::new();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64();
     let prefix = width(&format!("{}/", env.path().display()));
     assert!(
         prefix <= 22,
@@ -1096,33 +1111,6 @@ fn a_project_cut_at_a_wide_character_keeps_the_project_column_in_line() {
     let pad = if prefix % 2 == 1 { "a" } else { "" };
     let wide = "项".repeat((24 - prefix - pad.len()) / 2);
     let name = format!("{pad}{wide}-then-a-plain-ascii-tail");
-    let mut stores = String::new();
-    for (i, project) in [name.as_str(), "p"].iter().enumerate() {
-        let store = folder(&env, project).join(".agent-traces");
-        SessionBuilder::new(&format!("5e55200{i}-0000-4000-8000-000000000000"))
-            .started(now - 3600.0 * (i as f64 + 1.0))
-            .meta(|m| m.agent_name = "claude-code".into())
-            .prompt("hello")
-            .ended(10.0)
-            .write_in(&store);
-        stores.push_str(store.to_str().unwrap());
-        stores.push('\n');
-    }
-    std::fs::write(env.home.path().join("stores"), stores).unwrap();
-    let elsewhere = tempfile::tempdir().unwrap();
-    let started = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}";
-    for args in [
-        &["list", "--all-projects"][..],
-        &["dashboard", "--all-projects", "--trend"],
-    ] {
-        let run = run_in(&env, elsewhere.path(), args);
-        run.success();
-        assert!(run.stdout.contains("plain-ascii-tail"), "{}", run.stdout);
-        let at = columns_of(&run.stdout, started);
-        assert!(
-            at.len() == 2 && at[0] == at[1],
-            "{args:?}: {at:?}\n{}",
-            run.stdout
-        );
-    }
+    one_session_a_project(&env, &[name.as_str(), "p"], "5e55200", |_| None);
+    started_lines_up_across_projects(&env, "plain-ascii-tail");
 }
