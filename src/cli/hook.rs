@@ -177,29 +177,38 @@ pub(crate) fn unreadable_line(error: &str, argv: &[std::ffi::OsString]) -> ExitC
         .collect::<Vec<_>>()
         .join(" ");
     let why = why.trim_start_matches("error: ");
-    let lenient = super::hook_lenient::read(argv);
-    if let Some(lenient) = lenient.filter(|l| !l.event_missing) {
-        let super::HookOnly::Hook(mut args) = lenient.line.command;
-        args.lenient = Some(Leniency {
-            note: format!(
-                "its command line does not read in full ({why}); agent-strace {} ignored what it does not know: {}",
-                env!("CARGO_PKG_VERSION"),
-                lenient.ignored.join(", ")
-            ),
-            argv: lenient.argv.iter().skip(1).cloned().collect(),
-        });
-        return run(&args, &lenient.line.globals);
-    }
-    let lenient = super::hook_lenient::read(argv);
+    let lenient = match super::hook_lenient::read(argv) {
+        Some(lenient) if !lenient.event_missing => lenient,
+        cannot_run => return unrunnable_line(why, argv, cannot_run.as_ref()),
+    };
+    let super::HookOnly::Hook(mut args) = lenient.line.command;
+    args.lenient = Some(Leniency {
+        note: format!(
+            "its command line does not read in full ({why}); agent-strace {} ignored what it does not know: {}",
+            env!("CARGO_PKG_VERSION"),
+            lenient.ignored.join(", ")
+        ),
+        argv: lenient.argv.iter().skip(1).cloned().collect(),
+    });
+    run(&args, &lenient.line.globals)
+}
+
+/// A hook's command line that names no event, read leniently as far as it goes (`lenient`):
+/// stdin is read, and the log line goes to the store the event's own would be.
+fn unrunnable_line(
+    why: &str,
+    argv: &[std::ffi::OsString],
+    lenient: Option<&super::hook_lenient::Lenient>,
+) -> ExitCode {
     let stdin = super::hook_stdin::read(STDIN_LIMIT).unwrap_or_default();
     let (cwd, session) = where_from(&stdin);
     let default = Globals {
         trace_dir: None,
         color: super::globals::ColorChoice::Never,
     };
-    let globals = lenient.as_ref().map_or(&default, |l| &l.line.globals);
+    let globals = lenient.map_or(&default, |l| &l.line.globals);
     let store = super::stores::for_writing(globals.hook_root(cwd.as_deref(), session.as_deref()));
-    let named = match &lenient {
+    let named = match lenient {
         Some(lenient) => lenient.hook().policy.is_some(),
         None => argv
             .iter()
@@ -218,7 +227,7 @@ pub(crate) fn unreadable_line(error: &str, argv: &[std::ffi::OsString]) -> ExitC
         ""
     };
     let stamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
-    let missing = if lenient.as_ref().is_some_and(|l| l.event_missing) && !why.contains("<EVENT>") {
+    let missing = if lenient.is_some_and(|l| l.event_missing) && !why.contains("<EVENT>") {
         "; it names no <EVENT>"
     } else {
         ""
