@@ -58,10 +58,13 @@ impl Store {
     /// its last [`TAIL_LIMIT`] bytes) and says which of them stay and what comes after them. When
     /// `finish`, the response is then set aside as finished, for
     /// [`Store::take_finished_response`] (a finished response not yet taken is replaced).
+    /// Without `look_back` the edit is shown no line and must keep them all: nothing but the
+    /// file's last byte is read, and no lock is taken (a part with nothing to scrub).
     pub fn add_response_part(
         &self,
         session_id: &str,
         finish: bool,
+        look_back: bool,
         mut edit: impl FnMut(&[&[u8]]) -> PartEdit,
     ) -> Result<()> {
         let folder = self.session_folder(session_id)?;
@@ -70,10 +73,11 @@ impl Store {
         let mut file = folder.append(RESPONSE)?;
         // Busy past a hook's wait, or not to be had (a file system without locks): gone on
         // without, the length check below still holding.
-        let _locked = wait_for_lock(&file, HOOK_LOCK_WAIT).unwrap_or(false);
+        let _locked = look_back && wait_for_lock(&file, HOOK_LOCK_WAIT).unwrap_or(false);
+        let tail_limit = if look_back { TAIL_LIMIT } else { 1 };
         for tries_left in (0..EDIT_TRIES).rev() {
             let len = file.metadata().map_err(io)?.len();
-            let start = len.saturating_sub(TAIL_LIMIT);
+            let start = len.saturating_sub(tail_limit);
             let mut tail = vec![0; usize::try_from(len - start).unwrap_or(0)];
             file.read_exact_at(&mut tail, start).map_err(io)?;
             // The first line is whole only when the read began at the file's start.

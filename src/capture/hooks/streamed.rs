@@ -67,6 +67,12 @@ fn scrubbed(privacy: &Privacy, text: String) -> String {
     }
 }
 
+/// Whether a part's text is scrubbed with the text before it: only text, and only when
+/// something is scrubbed at all (else the response file is not read).
+fn looks_back(privacy: &Privacy, text: &str) -> bool {
+    !privacy.is_off() && !text.is_empty()
+}
+
 /// Where a chunk's `text` goes in the open response whose last lines are `tail`, as the part
 /// `part` (scrubbed, its `text` empty): scrubbed together with the text of the parts before it
 /// (at most [`WINDOW`] of it), so that a secret the stream cut in two is found whole. When the
@@ -82,7 +88,7 @@ fn place_text(privacy: &Privacy, tail: &[&[u8]], text: &str, part: &Value) -> Pa
         part["text"] = text.into();
         format!("{part}\n").into_bytes()
     };
-    if privacy.is_off() || text.is_empty() {
+    if !looks_back(privacy, text) {
         return PartEdit {
             keep: tail.len(),
             lines: line_of(part.clone(), text),
@@ -217,7 +223,9 @@ impl Recorder<'_> {
             part[LAST_PART] = self.now.into();
         }
         self.store
-            .add_response_part(session, last, |tail| place_text(privacy, tail, text, &part))
+            .add_response_part(session, last, looks_back(privacy, text), |tail| {
+                place_text(privacy, tail, text, &part)
+            })
     }
 
     /// Records the response whose last chunk came at an earlier hook, if there is one.
