@@ -330,6 +330,30 @@ fn list_within_30s(env: &TestEnv, command: &mut std::process::Command) -> Run {
     }
 }
 
+/// A store its reader may not write, with no index yet: the listing comes from the files, with
+/// one warning that names the index once (SQLite's own message ends with the path too).
+#[test]
+fn a_store_that_cannot_be_written_warns_once_naming_the_index_once() {
+    let env = TestEnv::new();
+    three_sessions(&env);
+    let truth = list(&env).json();
+    remove_index(&env);
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("skipped: needs root to read the store as another user");
+        return;
+    }
+    for path in [env.path(), &env.store(), env.home()] {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let run = crate::common::as_nobody(&env, &["list", "--all", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json(), truth);
+    assert_eq!(warnings(&run), 1, "{}", run.stderr);
+    let named = index(&env).display().to_string();
+    assert_eq!(run.stderr.matches(&named).count(), 1, "{}", run.stderr);
+}
+
 /// Puts something that is not a usable index where the index goes.
 type Make<'a> = dyn Fn(&Path) + 'a;
 

@@ -71,7 +71,7 @@ pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 pub enum IndexError {
     #[error("{0} is not a regular file")]
     NotRegular(PathBuf),
-    #[error("{path}: {source}")]
+    #[error("{path}: {}", sqlite_reason(.source, .path))]
     Sqlite {
         path: PathBuf,
         #[source]
@@ -82,6 +82,17 @@ pub enum IndexError {
     Foreign(PathBuf),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// What SQLite says went wrong, without the path it names at the end when it cannot open the
+/// file (`unable to open database file: /p/.index.sqlite`), which the error names first.
+fn sqlite_reason(source: &rusqlite::Error, path: &std::path::Path) -> String {
+    let reason = source.to_string();
+    let named = format!(": {}", path.display());
+    match reason.strip_suffix(&named) {
+        Some(reason) => reason.to_owned(),
+        None => reason,
+    }
 }
 
 impl IndexError {
