@@ -158,7 +158,8 @@ fn csv_has_one_row_per_event_with_stable_columns_and_rfc_4180_quoting() {
 /// A prompt or command that a spreadsheet would run as a formula (CSV injection) is written as
 /// text, with a `'` before it; numbers, negative ones too, stay numbers; a file written with
 /// `--output` holds the session's bytes as they are (an ESC included), only quoted. Before, the
-/// cells were written as recorded, and `=HYPERLINK(…)` ran when the file was opened.
+/// cells were written as recorded, and `=HYPERLINK(…)` ran when the file was opened; and then
+/// one after spaces, or with a full-width `＝`, was still written as it was.
 #[test]
 fn csv_cells_a_spreadsheet_would_run_are_kept_text() {
     let env = TestEnv::new();
@@ -171,6 +172,15 @@ fn csv_cells_a_spreadsheet_would_run_are_kept_text() {
         .tool_call("Bash", json!({"command": "@SUM(1+1)*cmd|' /C calc'!A0"}))
         .at(3.0)
         .answer("+1 \u{1b}[31mred")
+        .at(4.0)
+        .tool_call("Bash", json!({"command": "  =cmd|' /C calc'!A0"}))
+        .at(5.0)
+        .tool_call(
+            "Bash",
+            json!({"command": "\u{ff1d}HYPERLINK(\"http://evil.example\")"}),
+        )
+        .at(6.0)
+        .tool_call("Bash", json!({"command": " -3 "}))
         .write(&env);
     let path = env.path().join("events.csv");
     export(
@@ -193,14 +203,21 @@ fn csv_cells_a_spreadsheet_would_run_are_kept_text() {
             "'-rf /tmp/x",
             "'@SUM(1+1)*cmd|' /C calc'!A0",
             "'+1 \u{1b}[31mred",
+            "'  =cmd|' /C calc'!A0",
+            "'\u{ff1d}HYPERLINK(\"http://evil.example\")",
+            " -3 ",
         ],
         "{text}"
     );
     // No cell of the file starts with what a spreadsheet runs, quoted or not.
     for row in &rows {
         for cell in row {
-            let runs =
-                cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && cell.parse::<f64>().is_err();
+            let starts = [
+                '=', '+', '-', '@', '\t', '\r', '\u{ff1d}', '\u{ff0b}', '\u{ff0d}', '\u{ff20}',
+            ];
+            let trimmed = cell.trim_start();
+            let runs = (cell.starts_with(starts) || trimmed.starts_with(starts))
+                && trimmed.trim_end().parse::<f64>().is_err();
             assert!(!runs, "{cell:?} in {text}");
         }
     }

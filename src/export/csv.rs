@@ -48,11 +48,17 @@ pub fn field(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Whether Excel, LibreOffice or Google Sheets would take `text` for a formula (CSV injection,
-/// OWASP): it starts with `=`, `+`, `-`, `@`, a tab or a carriage return, and is not a number.
-/// A session's prompt or command such as `=HYPERLINK(…)` would run when the file is opened; a
-/// number (`-3`, `+1.5e3`) is read as that number whatever its sign, so it is left alone.
+/// OWASP): it starts with `=`, `+`, `-`, `@`, a tab or a carriage return, also after spaces
+/// and line feeds (which a spreadsheet may trim on import), or with the full-width `＝`, `＋`,
+/// `－`, `＠` (which Excel takes for their ASCII forms when an East Asian input method is on),
+/// and is not a number. A session's prompt or command such as `=HYPERLINK(…)` would run when
+/// the file is opened; a number (`-3`, `+1.5e3`) is read as that number whatever its sign, so
+/// it is left alone.
 fn could_run(text: &str) -> bool {
-    text.starts_with(['=', '+', '-', '@', '\t', '\r']) && text.parse::<f64>().is_err()
+    const STARTS: [char; 10] = ['=', '+', '-', '@', '\t', '\r', '＝', '＋', '－', '＠'];
+    let trimmed = text.trim_start_matches([' ', '\n']);
+    (text.starts_with(STARTS) || trimmed.starts_with(STARTS))
+        && trimmed.trim_end().parse::<f64>().is_err()
 }
 
 /// Writes the header and one row per event of `session` and of its subagents (parents before
