@@ -633,6 +633,26 @@ fn a_bad_url_or_a_port_in_use_is_one_clear_error() {
     );
     let missing = env.run(&["record-http", "--port", "0"]);
     assert_eq!(missing.code, 2);
+    // A refused URL is named masked: its password and its query's key never reach the
+    // terminal or a CI log (before, the error quoted the URL as given).
+    let secret = env.run(&[
+        "record-http",
+        "https://me:hunter2@example.com/mcp?key=sk-abcdef",
+        "--port",
+        "0",
+    ]);
+    assert_eq!(secret.code, 2, "{}", secret.stderr);
+    assert_eq!(
+        secret.stderr,
+        "error: `https://***@example.com/mcp?***`: credentials in the URL are not supported; \
+         the client's headers are forwarded\n"
+    );
+    let bare = env.run(&["record-http", "example.com/mcp", "--port", "0"]);
+    assert_eq!(bare.code, 2, "{}", bare.stderr);
+    assert_eq!(
+        bare.stderr,
+        "error: `example.com/mcp`: no scheme (http:// or https://)\n"
+    );
 
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
@@ -646,6 +666,37 @@ fn a_bad_url_or_a_port_in_use_is_one_clear_error() {
     );
     assert_eq!(busy.stderr.lines().count(), 1);
     assert!(env.sessions().is_empty(), "no session is left behind");
+}
+
+/// The line that says where the proxy listens names the server's URL masked, also when the
+/// session is not redacted: a key in its query stays out of the terminal and of CI logs.
+#[test]
+fn the_listening_line_masks_a_key_in_the_servers_url() {
+    use std::io::BufRead;
+    let env = TestEnv::new();
+    let store = env.store();
+    let mut command = env.command(&[
+        "--trace-dir",
+        store.to_str().unwrap(),
+        "record-http",
+        "http://127.0.0.1:9/mcp?token=hunter2",
+        "--port",
+        "0",
+        "--no-redact",
+    ]);
+    let mut child = command
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(line.contains("forwarding http://127.0.0.1:"), "{line}");
+    assert!(line.contains(" to http://127.0.0.1:9/mcp?*** "), "{line}");
+    assert!(!line.contains("hunter2"), "{line}");
 }
 
 #[test]

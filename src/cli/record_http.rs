@@ -55,7 +55,12 @@ pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
     };
     let upstream = match Upstream::parse(url) {
         Ok(upstream) => upstream,
-        Err(e) => return fail(&Error::usage(e)),
+        // The URL as `shown_url` shows it: a user's password or a key in its query never
+        // reaches the terminal or a CI log.
+        Err(e) => {
+            let shown = super::http::shown_url(url);
+            return fail(&Error::usage(format!("`{shown}`: {e}")));
+        }
     };
     let sink = match super::record::sink(&args.privacy) {
         Ok(sink) => sink,
@@ -105,8 +110,10 @@ pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
         )),
     }
     let path = upstream.path();
+    // Masked whether or not the session is redacted: a key in the query stays out of the log.
+    let shown = super::http::shown_url(url);
     super::output::to_stderr(format_args!(
-        "agent-strace record-http: forwarding http://{local}{path} to {recorded_url} (session {session})\n"
+        "agent-strace record-http: forwarding http://{local}{path} to {shown} (session {session})\n"
     ));
     match proxy.serve() {
         Ok(()) => ExitCode::SUCCESS,

@@ -21,27 +21,27 @@ pub struct Upstream {
 }
 
 impl Upstream {
-    /// Reads an `http://` or `https://` URL; the error says what is wrong with it.
+    /// Reads an `http://` or `https://` URL; the error says what is wrong with it, without
+    /// repeating the URL, which may hold a password or a key (the caller names it masked).
     pub fn parse(url: &str) -> Result<Upstream, String> {
-        let uri: Uri = url
-            .parse()
-            .map_err(|e| format!("`{url}` is not a URL: {e}"))?;
+        if !url.contains("://") {
+            // `example.com/mcp` would be "invalid format" to the URI reader.
+            return Err("no scheme (http:// or https://)".to_owned());
+        }
+        let uri: Uri = url.parse().map_err(|e| format!("not a URL: {e}"))?;
         let scheme = match uri.scheme_str() {
             Some(s @ ("http" | "https")) => s.to_owned(),
             Some(other) => {
-                return Err(format!(
-                    "`{url}`: the scheme must be http or https, not {other}"
-                ));
+                return Err(format!("the scheme must be http or https, not {other}"));
             }
-            None => return Err(format!("`{url}` has no scheme (http:// or https://)")),
+            None => return Err("no scheme (http:// or https://)".to_owned()),
         };
-        let authority = uri
-            .authority()
-            .ok_or_else(|| format!("`{url}` has no host"))?;
+        let authority = uri.authority().ok_or_else(|| "no host".to_owned())?;
         if authority.as_str().contains('@') {
-            return Err(format!(
-                "`{url}`: credentials in the URL are not supported; the client's headers are forwarded"
-            ));
+            return Err(
+                "credentials in the URL are not supported; the client's headers are forwarded"
+                    .to_owned(),
+            );
         }
         Ok(Upstream {
             scheme,
