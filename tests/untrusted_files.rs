@@ -804,6 +804,53 @@ fn a_broken_session_is_no_news_to_a_command_about_another() {
     assert_eq!(listed.stderr.lines().count(), 1, "{}", listed.stderr);
 }
 
+/// A subagent of the session asked about that cannot be read is left out with one warning
+/// naming it, and the command goes on: before, it failed `replay`, `cost`, `stats
+/// --include-subagents` and `export` of its parent with exit 3 once the index had known it, and
+/// `replay --tree` left it out without a word when the index never had.
+#[test]
+fn a_broken_subagent_is_left_out_with_one_warning() {
+    let env = TestEnv::new();
+    let session = |id: &str, parent: Option<&str>, at: f64| {
+        SessionBuilder::new(id)
+            .started(at)
+            .meta(|m| m.parent_session_id = parent.map(str::to_owned))
+            .prompt("hello")
+            .write(&env);
+    };
+    session(SID, None, 1.0);
+    session(OTHER, Some(SID), 2.0);
+    let broken = env.store().join(OTHER).join("events.ndjson");
+    for indexed_before in [true, false] {
+        let _ = std::fs::remove_file(env.store().join(".index.sqlite"));
+        if indexed_before {
+            run(&env, &["list"]).success();
+        }
+        std::fs::remove_file(&broken).unwrap();
+        mkfifo(&broken);
+        for args in [
+            &["replay", SID][..],
+            &["replay", "--tree", SID],
+            &["cost", SID],
+            &["stats", "--include-subagents", SID],
+            &["export", SID],
+        ] {
+            let run = run(&env, args);
+            assert_eq!(run.code, 0, "{args:?} {indexed_before}: {}", run.stderr);
+            let warned: Vec<&str> = run.stderr.lines().collect();
+            assert_eq!(warned.len(), 1, "{args:?} {indexed_before}: {}", run.stderr);
+            assert!(
+                warned[0].starts_with(&format!("warning: left out subagent session {OTHER}: ")),
+                "{args:?} {indexed_before}: {}",
+                run.stderr
+            );
+            assert!(warned[0].contains("is a FIFO"), "{}", run.stderr);
+        }
+        std::fs::remove_file(&broken).unwrap();
+        std::fs::write(&broken, b"").unwrap();
+    }
+}
+
 /// Lines the full parser refuses (text that is not UTF-8 in a field, JSON nested deeper than
 /// it goes) are malformed for every reader: `stats` and the session's counters took them from
 /// the light parser, which skips such fields unchecked, and counted calls `replay` and `sql`

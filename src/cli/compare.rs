@@ -90,7 +90,7 @@ impl Loaded {
         globals: &Globals,
     ) -> Result<(Store, Loaded)> {
         let (store, id) = super::stores::select(scope, selector, globals)?;
-        let forest = forest(&store)?;
+        let forest = forest(&store, &id)?;
         let loaded = Loaded::read(&store, &id, Some(&forest))?;
         Ok((store, loaded))
     }
@@ -107,8 +107,8 @@ impl Loaded {
 }
 
 /// The hierarchy of the store's sessions, from its index.
-fn forest(store: &Store) -> Result<Forest> {
-    let all = super::listing::family(store)?;
+fn forest(store: &Store, id: &str) -> Result<Forest> {
+    let all = super::listing::family(store, &[id])?;
     Ok(Forest::new(all.into_iter().map(|s| s.meta)))
 }
 

@@ -168,7 +168,7 @@ pub(crate) fn score_session(
     let forest = if let Some(forest) = forest {
         forest
     } else {
-        let all = super::listing::family(store)?;
+        let all = super::listing::family(store, &[id])?;
         read = Forest::new(all.into_iter().map(|s| s.meta));
         &read
     };

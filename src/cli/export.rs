@@ -414,7 +414,7 @@ pub(crate) fn with_logged_usage(store: &Store, session: &mut Exported) {
 /// Reads session `id` and its subagent sessions (found through their parent links), each
 /// with its metadata and events.
 pub(crate) fn load(store: &Store, id: &str) -> Result<Exported> {
-    let sessions = super::listing::family(store)?;
+    let sessions = super::listing::family(store, &[id])?;
     let forest = Forest::new(sessions.into_iter().map(|s| s.meta));
     let mut seen = vec![id.to_owned()];
     load_tree(store, &forest, id, &mut seen)

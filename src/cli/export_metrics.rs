@@ -139,8 +139,8 @@ pub(crate) fn eval_judges(
         }
         let forest = forest.get_or_insert_with(|| {
             Forest::new(
-                super::listing::list(store)
-                    .map(|(all, _)| all)
+                super::listing::sessions(store)
+                    .map(|listing| super::listing::readable_family(store, listing, &[]))
                     .unwrap_or_default()
                     .into_iter()
                     .map(|s| s.meta),

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 
 use super::output::warn;
+use crate::analysis::tree::Forest;
 use crate::model::SessionMeta;
 use crate::model::summary::Summary;
 use crate::model::tools::Agent;
@@ -42,16 +43,61 @@ pub(crate) fn list(store: &Store) -> Result<(Vec<SessionSummary>, Vec<StoreError
     ))
 }
 
-/// Every session's metadata, as [`list`] gives them, for a command about one session and its
-/// subagents: it warns when the index cannot be used, and says nothing of sessions it could
-/// not read, which are no part of that session's tree (a subagent that cannot be read is
-/// reported when the command reads it).
-pub(crate) fn family(store: &Store) -> Result<Vec<SessionSummary>> {
+/// Every session's metadata, as [`list`] gives them, for a command about the sessions `roots`
+/// and their subagents: it warns when the index cannot be used, and once for each subagent of
+/// theirs that cannot be read, which is left out (before, one such subagent failed `replay`,
+/// `cost` and `stats --include-subagents` of its parent, and `replay --tree` left it out
+/// without a word). Sessions it could not read that are no part of those trees are not named.
+pub(crate) fn family(store: &Store, roots: &[&str]) -> Result<Vec<SessionSummary>> {
     let listing = store.sessions()?;
     if let Some(warning) = &listing.warning {
         warn(warning);
     }
-    Ok(listing.sessions.into_iter().map(|s| s.summary).collect())
+    Ok(readable_family(store, listing, roots))
+}
+
+/// The listing's sessions without those it could not read, having warned of each that is a
+/// subagent of one of `roots`. A session the index knew before it became unreadable is still
+/// listed, and one never indexed is not; the metadata of the latter, when it can be read,
+/// says where it belongs.
+pub(crate) fn readable_family(
+    store: &Store,
+    listing: Listing,
+    roots: &[&str],
+) -> Vec<SessionSummary> {
+    let left_out: BTreeMap<String, &StoreError> = listing
+        .unreadable
+        .iter()
+        .filter_map(|e| Some((store.session_holding(e.path()?)?, e)))
+        .collect();
+    if !left_out.is_empty() {
+        let mut metas: Vec<SessionMeta> = listing
+            .sessions
+            .iter()
+            .map(|s| s.summary.meta.clone())
+            .collect();
+        for id in left_out.keys() {
+            if !metas.iter().any(|m| &m.session_id == id)
+                && let Ok(meta) = store.read_meta(id)
+            {
+                metas.push(meta);
+            }
+        }
+        let forest = Forest::new(metas);
+        for root in roots {
+            for id in forest.descendants(root).iter().skip(1) {
+                if let Some(err) = left_out.get(id) {
+                    warn(format_args!("left out subagent session {id}: {err}"));
+                }
+            }
+        }
+    }
+    listing
+        .sessions
+        .into_iter()
+        .map(|s| s.summary)
+        .filter(|s| !left_out.contains_key(&s.meta.session_id))
+        .collect()
 }
 
 /// Every session of `store` with its metadata and its summary, from the index; folded from its

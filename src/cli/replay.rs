@@ -111,7 +111,7 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
     // The session hierarchy is needed only to show it or to expand subagents.
     let mut rejections = HashMap::new();
     let forest = if args.tree || args.expand_subagents {
-        let sessions = super::listing::family(&store)?;
+        let sessions = super::listing::family(&store, &[&id])?;
         rejections = sessions
             .iter()
             .map(|s| (s.meta.session_id.clone(), s.rejections))
@@ -160,7 +160,8 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
             // Read quietly: what could be said about this session was said by its summary,
             // and the others are not what was asked for.
             if let Ok(listing) = store.sessions() {
-                let forest = Forest::new(listing.sessions.into_iter().map(|s| s.summary.meta));
+                let family = super::listing::readable_family(&store, listing, &[&id]);
+                let forest = Forest::new(family.into_iter().map(|s| s.meta));
                 super::cost::include_subagents(&store, &forest, &id, report, &options)?;
             }
         }

@@ -35,7 +35,7 @@ pub(crate) fn run(args: &StatsArgs, globals: &Globals) -> Result<u8> {
     let store = Store::new(globals.store_root());
     let id = store.select(&args.session.selector())?;
     let sessions = if args.include_subagents {
-        let all = super::listing::family(&store)?;
+        let all = super::listing::family(&store, &[&id])?;
         Forest::new(all.into_iter().map(|s| s.meta)).descendants(&id)
     } else {
         vec![id]

@@ -131,6 +131,23 @@ impl StoreError {
             source,
         }
     }
+
+    /// The file or folder the error is about, when it names one.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            StoreError::NoStore(path)
+            | StoreError::NoSessions(path)
+            | StoreError::LockTimeout(path)
+            | StoreError::UntrustedLink(path)
+            | StoreError::Corrupt { path, .. }
+            | StoreError::Io { path, .. }
+            | StoreError::NotRegular { path, .. } => Some(path),
+            StoreError::UnknownSession(_)
+            | StoreError::AmbiguousSession { .. }
+            | StoreError::InvalidSessionId(_)
+            | StoreError::SessionExists(_) => None,
+        }
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -177,6 +194,14 @@ impl Store {
     pub fn with_catalogue(mut self, catalogue: Option<Catalogue>) -> Self {
         self.catalogue = catalogue;
         self
+    }
+
+    /// The session whose folder holds `path` (a session folder or a file in one), if any.
+    pub fn session_holding(&self, path: &Path) -> Option<String> {
+        match path.strip_prefix(&self.root).ok()?.components().next()? {
+            std::path::Component::Normal(name) => name.to_str().map(str::to_owned),
+            _ => None,
+        }
     }
 
     pub fn root(&self) -> &Path {
