@@ -330,10 +330,11 @@ fn list_within_30s(env: &TestEnv, command: &mut std::process::Command) -> Run {
     }
 }
 
-/// A store its reader may not write, with no index yet: the listing comes from the files, with
-/// one warning that names the index once (SQLite's own message ends with the path too).
+/// A store its reader may not write (another user's, a read-only mount). With no index yet, the
+/// listing comes from the files, with one warning that names the index once (SQLite's own
+/// message ends with the path too); with an index its owner keeps fresh, from the index.
 #[test]
-fn a_store_that_cannot_be_written_warns_once_naming_the_index_once() {
+fn a_store_its_reader_may_not_write_is_read_through_its_index_while_it_is_fresh() {
     let env = TestEnv::new();
     three_sessions(&env);
     let truth = list(&env).json();
@@ -352,6 +353,50 @@ fn a_store_that_cannot_be_written_warns_once_naming_the_index_once() {
     assert_eq!(warnings(&run), 1, "{}", run.stderr);
     let named = index(&env).display().to_string();
     assert_eq!(run.stderr.matches(&named).count(), 1, "{}", run.stderr);
+
+    // Once its owner has brought the index up to date, the reader uses it as it is, without a
+    // word (before, SQLite could not open it without writing beside it, and every read
+    // scanned every session with a warning), in `list`, `budget-report` and `sql`.
+    list(&env).success();
+    let before = std::fs::read(index(&env)).unwrap();
+    let run = crate::common::as_nobody(&env, &["list", "--all", "--format", "json"]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    assert_eq!(run.json(), truth);
+    let budget = crate::common::as_nobody(&env, &["budget-report", "--format", "json"]);
+    assert_eq!((budget.code, budget.stderr.as_str()), (0, ""));
+    let sql = crate::common::as_nobody(
+        &env,
+        &[
+            "sql",
+            "SELECT count(*) AS n FROM sessions",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!((sql.code, sql.stderr.as_str()), (0, ""));
+    assert_eq!(sql.json()[0]["n"], 3);
+    assert_eq!(
+        std::fs::read(index(&env)).unwrap(),
+        before,
+        "read, never written"
+    );
+    // Out of date, it cannot be refreshed: the files are read, with one warning saying so.
+    append(
+        &env,
+        "bbbb-2",
+        &call_lines("bbbb-2", 1_700_000_150.0, 7, true),
+    );
+    let run = crate::common::as_nobody(&env, &["list", "--all", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(warnings(&run), 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("is out of date, and this user may not write it"),
+        "{}",
+        run.stderr
+    );
+    assert_ne!(run.json(), truth, "the new call is counted");
+    assert_eq!(run.json(), list(&env).json(), "as its owner lists it");
 }
 
 /// Puts something that is not a usable index where the index goes.

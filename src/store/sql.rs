@@ -163,7 +163,7 @@ impl SqlReader {
             path: index.path().to_path_buf(),
             source,
         };
-        let conn = match index.memory_uri() {
+        let conn = match index.reopen_uri() {
             Some(uri) => Connection::open_with_flags(
                 uri,
                 OpenFlags::SQLITE_OPEN_READ_ONLY
@@ -393,18 +393,10 @@ fn copy_tables(
 /// The URI `index` is attached by: its file, read-only whatever the attaching connection may
 /// do, or the shared memory it was built in.
 fn attach_uri(index: &Index) -> String {
-    if let Some(memory) = index.memory_uri() {
-        return memory.to_owned();
+    if let Some(uri) = index.reopen_uri() {
+        return uri.to_owned();
     }
-    let mut uri = String::from("file:");
-    for c in index.path().to_string_lossy().chars() {
-        match c {
-            '%' => uri.push_str("%25"),
-            '?' => uri.push_str("%3F"),
-            '#' => uri.push_str("%23"),
-            c => uri.push(c),
-        }
-    }
+    let mut uri = super::index::file_uri(index.path());
     uri.push_str("?mode=ro");
     uri
 }

@@ -57,7 +57,8 @@ use crate::model::tools::Agent;
 pub use folds::Summaries;
 pub use rows::Derived;
 pub(super) use schema::{
-    GATHERED_SHIFT, SCHEMA, distrust_schema, register_functions, register_gathered_functions,
+    GATHERED_SHIFT, SCHEMA, distrust_schema, file_uri, register_functions,
+    register_gathered_functions,
 };
 
 /// The version of the index's tables.
@@ -77,6 +78,10 @@ pub enum IndexError {
         #[source]
         source: rusqlite::Error,
     },
+    /// The index is out of date, and this reader may not write it (another user's store, a
+    /// read-only mount).
+    #[error("{0} is out of date, and this user may not write it")]
+    OutOfDate(PathBuf),
     /// The file holds tables, views or triggers that are not the index's.
     #[error("{0} holds objects that are not the session index's")]
     Foreign(PathBuf),
@@ -142,8 +147,12 @@ pub struct Index {
     path: PathBuf,
     /// Sessions the last refresh could not read.
     problems: Vec<StoreError>,
-    /// The URI of an index built in memory rather than kept in the store.
-    memory: Option<String>,
+    /// The URI to open the index again by, when its path will not do: one built in memory
+    /// rather than kept in the store, or one this reader may only read (see
+    /// [`Index::open_unwritable`]).
+    uri: Option<String>,
+    /// Opened by a reader who may not write it (see [`Index::open_unwritable`]).
+    read_only: bool,
 }
 
 impl Store {

@@ -35,6 +35,9 @@ impl Index {
         if on_disk.iter().all(|d| !d.stale) {
             return Ok(RefreshReport::default());
         }
+        if self.read_only {
+            return Err(IndexError::OutOfDate(self.path.clone()));
+        }
         let path = self.path.clone();
         let sql = |source| IndexError::Sqlite {
             path: path.clone(),

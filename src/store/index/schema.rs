@@ -182,15 +182,55 @@ impl Index {
             conn,
             path: path.clone(),
             problems: Vec::new(),
-            memory: None,
+            uri: None,
+            read_only: false,
         };
         if let Err(source) = index.prepare() {
+            if source.sqlite_error_code() == Some(rusqlite::ErrorCode::ReadOnly) {
+                drop(index);
+                return Index::open_unwritable(store, &path)
+                    .ok_or(IndexError::Sqlite { path, source });
+            }
             return Err(IndexError::Sqlite { path, source });
         }
         if !index.holds_only_ours().map_err(sql)? {
             return Err(IndexError::Foreign(path));
         }
         Ok(index)
+    }
+
+    /// The index of a store this reader may not write (another user's, or on a read-only
+    /// mount), opened to be read as it is: SQLite cannot open it otherwise, as a reader of an
+    /// index in write-ahead mode needs to make its shared-memory file beside it. Used only
+    /// while no write-ahead log is there (no writer has it open, since each closes it
+    /// checkpointed), and only if it is an index of this version holding only our objects;
+    /// whatever is stale in it cannot be refreshed, so the refresh fails and the caller
+    /// falls back to the files as before. `None` when it cannot be used so.
+    fn open_unwritable(store: &Store, path: &Path) -> Option<Index> {
+        let mut wal = path.to_path_buf().into_os_string();
+        wal.push("-wal");
+        if std::fs::symlink_metadata(&wal).is_ok() {
+            return None;
+        }
+        let uri = format!("{}?immutable=1", file_uri(path));
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&uri, flags).ok()?;
+        distrust_schema(&conn).ok()?;
+        register_functions(&conn, store.root()).ok()?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .ok()?;
+        let index = Index {
+            conn,
+            path: path.to_path_buf(),
+            problems: Vec::new(),
+            uri: Some(uri),
+            read_only: true,
+        };
+        (version == user_version() && index.holds_only_ours().ok()?).then_some(index)
     }
 
     /// Opens the store's index and runs `read` on it. An index that is not a usable database
@@ -262,7 +302,8 @@ impl Index {
             conn,
             path: path.clone(),
             problems: Vec::new(),
-            memory: Some(uri),
+            uri: Some(uri),
+            read_only: false,
         };
         index.refresh(store)?;
         Ok(index)
@@ -272,9 +313,10 @@ impl Index {
         &self.path
     }
 
-    /// The URI of an index built in memory (see [`Index::in_memory`]).
-    pub(in crate::store) fn memory_uri(&self) -> Option<&str> {
-        self.memory.as_deref()
+    /// The URI to open this index again by, when its path will not do: one built in memory
+    /// (see [`Index::in_memory`]) or one opened read-only (see [`Index::open_unwritable`]).
+    pub(in crate::store) fn reopen_uri(&self) -> Option<&str> {
+        self.uri.as_deref()
     }
 
     /// Sessions the last refresh could not read or index, each left out of the index.
@@ -359,6 +401,20 @@ pub(in crate::store) fn distrust_schema(conn: &Connection) -> rusqlite::Result<(
 
 /// Deletes a damaged index and its journal files (links and the like are left alone: the
 /// caller reports them).
+/// `path` as an SQLite `file:` URI, its `%`, `?` and `#` escaped.
+pub(in crate::store) fn file_uri(path: &Path) -> String {
+    let mut uri = String::from("file:");
+    for c in path.to_string_lossy().chars() {
+        match c {
+            '%' => uri.push_str("%25"),
+            '?' => uri.push_str("%3F"),
+            '#' => uri.push_str("%23"),
+            c => uri.push(c),
+        }
+    }
+    uri
+}
+
 fn discard(path: &Path) -> Result<(), IndexError> {
     for suffix in ["", "-wal", "-shm"] {
         let mut name = path.to_path_buf().into_os_string();
