@@ -104,3 +104,35 @@ fn a_session_without_usage_says_so() {
             .starts_with("error: no context window known for model `mystery-9`")
     );
 }
+
+/// Copilot CLI 1.0.34 wrote only the session's usage per model at shutdown: 186,809 input
+/// tokens over six requests. That total is no response's context, so neither `token-budget`
+/// nor `lint` may call it a 93% full window (they did, and `token-budget` exited 1).
+#[test]
+fn a_copilot_sessions_total_usage_is_no_responses_context() {
+    let env = TestEnv::new();
+    let log = shared().join("corpus/copilot/Mai0313__VibeCodingTracker/copilot-session.jsonl");
+    env.run(&["import", log.to_str().unwrap()]).success();
+    let run = env.run(&["token-budget", "--format", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let r = run.json();
+    assert_eq!(
+        (r["over"].clone(), r["responses"].clone()),
+        (false.into(), 0.into())
+    );
+    assert_eq!(r["only_session_totals"], true);
+    assert_eq!(r["model"], "claude-sonnet-4.6");
+    let text = env.run(&["token-budget"]);
+    assert!(
+        text.stdout
+            .contains("Only the session's total usage was recorded"),
+        "{}",
+        text.stdout
+    );
+    let lint = env.run(&["lint"]);
+    assert!(
+        !lint.stdout.contains("context-saturation"),
+        "{}",
+        lint.stdout
+    );
+}

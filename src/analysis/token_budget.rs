@@ -30,6 +30,8 @@ pub struct TokenBudget {
     pub first_over: Option<ContextPoint>,
     pub over: bool,
     pub points: Vec<ContextPoint>,
+    /// Usage was recorded only as session totals, which tell no response's context.
+    pub only_session_totals: bool,
 }
 
 /// Collects each response's context size, in order.
@@ -39,6 +41,7 @@ pub struct BudgetBuilder {
     number: usize,
     points: Vec<(usize, f64, u64)>,
     models: Vec<String>,
+    session_totals: bool,
 }
 
 impl BudgetBuilder {
@@ -55,17 +58,22 @@ impl BudgetBuilder {
         let Some(LlmResponse {
             usage: Some(tokens),
             model,
+            session_total,
             ..
         }) = LlmResponse::from_event(event)
         else {
             return;
         };
-        self.points
-            .push((self.number, event.timestamp - origin, tokens.context()));
         if let Some(model) = model
             && !self.models.iter().any(|m| m == model)
         {
             self.models.push(model.to_owned());
+        }
+        if session_total {
+            self.session_totals = true;
+        } else {
+            self.points
+                .push((self.number, event.timestamp - origin, tokens.context()));
         }
     }
 
@@ -102,6 +110,7 @@ impl BudgetBuilder {
             over: first_over.is_some(),
             peak,
             first_over,
+            only_session_totals: self.session_totals && points.is_empty(),
             points,
         }
     }

@@ -108,6 +108,12 @@ fn text(out: &mut impl Write, r: &TokenBudget, paint: Painter) -> std::io::Resul
         r.context_window
     )?;
     let Some(peak) = &r.peak else {
+        if r.only_session_totals {
+            return writeln!(
+                out,
+                "Only the session's total usage was recorded, which tells no response's context."
+            );
+        }
         return writeln!(
             out,
             "No model usage was recorded in this session (import its transcript for exact figures)."

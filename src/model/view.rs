@@ -155,6 +155,9 @@ pub struct LlmResponse<'a> {
     /// The total the writer recorded, however it spelled it.
     pub total: u64,
     pub duration_ms: Option<f64>,
+    /// The usage is a whole session's, summed over its responses (older Copilot CLI writes
+    /// only these, at shutdown), so it tells no one response's context.
+    pub session_total: bool,
 }
 
 /// A file read or written.
@@ -760,6 +763,7 @@ impl<'a> LlmResponse<'a> {
             usage,
             total,
             duration_ms: event.duration_ms,
+            session_total: text(d, "scope") == Some("session"),
         }
     }
 }

@@ -154,7 +154,7 @@ fn budget_proximity(session: &Session<'_>, threshold: f64, config: &LintConfig) 
 /// finding names the response's event, or for responses known only from the transcript (hook
 /// sessions), the first event at or after it.
 fn context_saturation(session: &Session<'_>, threshold: f64) -> Found {
-    let recorded: Vec<(usize, TimedUsage)> = session
+    let recorded: Vec<(usize, bool, TimedUsage)> = session
         .events
         .iter()
         .enumerate()
@@ -162,6 +162,7 @@ fn context_saturation(session: &Session<'_>, threshold: f64) -> Found {
             let r = LlmResponse::from_event(e)?;
             Some((
                 i + 1,
+                r.session_total,
                 TimedUsage {
                     at: e.timestamp,
                     model: r.model.unwrap_or_default().to_owned(),
@@ -170,7 +171,16 @@ fn context_saturation(session: &Session<'_>, threshold: f64) -> Found {
             ))
         })
         .collect();
-    let responses: Vec<(usize, &TimedUsage)> = if recorded.is_empty() {
+    // A session's total usage (older Copilot CLI) is no response's context.
+    let had_totals = recorded.iter().any(|(_, total, _)| *total);
+    let recorded: Vec<(usize, TimedUsage)> = recorded
+        .into_iter()
+        .filter(|(_, total, _)| !total)
+        .map(|(i, _, usage)| (i, usage))
+        .collect();
+    let responses: Vec<(usize, &TimedUsage)> = if recorded.is_empty() && had_totals {
+        Vec::new()
+    } else if recorded.is_empty() {
         session
             .responses
             .iter()

@@ -180,7 +180,9 @@ impl Watcher {
                 if let Some(tokens) = response.usage {
                     let model = response.model.unwrap_or_default();
                     self.event_cost += price(model, &tokens);
-                    self.context(model, &tokens);
+                    if !response.session_total {
+                        self.context(model, &tokens);
+                    }
                 }
             }
             _ => {}
