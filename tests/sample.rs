@@ -115,3 +115,15 @@ fn output_goes_to_a_file_whole_and_never_through_a_link() {
     assert_eq!(refused.code, 3, "{refused:?}");
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
 }
+
+/// short.jsonl's two tool calls were both refused by the user and none failed: its error rate
+/// is 0, not 1 (a refusal ranked it among the worst sessions).
+#[test]
+fn a_refused_call_is_no_error_in_the_score() {
+    let env = TestEnv::new();
+    let short = crate::common::shared().join("corpus/claude-code/marot__spotter/short.jsonl");
+    env.run(&["import", short.to_str().unwrap()]).success();
+    let lines = sample(&env, &["--strategy", "worst", "--n", "1"]);
+    assert_eq!(lines[0]["score"]["tool_calls"], 2);
+    assert_eq!(lines[0]["score"]["error_rate"], 0.0);
+}

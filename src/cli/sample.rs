@@ -92,8 +92,9 @@ pub(crate) fn run(args: &SampleArgs, globals: &Globals) -> Result<u8> {
             let duration = meta
                 .ended_at
                 .map_or(0.0, |end| (end - meta.started_at).max(0.0));
+            // A call the user refused is no error (as `list` and `drift` count them).
             let score = Score::new(
-                summary.counters.errors,
+                summary.counters.failures(),
                 summary.retries,
                 summary.counters.tool_calls,
                 written,
