@@ -522,3 +522,28 @@ fn real_transcripts_diff_by_explains_phases() {
     let cost = run(&["cost", a, "--format", "json"]);
     assert_eq!(c["a"]["cost_usd"], cost["cost_usd"]);
 }
+
+/// 100 s against 60.4 s is 39.6% faster: the verdict said "39% faster" (floored) under a table
+/// that showed -40% (rounded). Both round now.
+#[test]
+fn the_verdict_and_the_table_round_a_change_alike() {
+    let env = TestEnv::new();
+    let session = |id: &str, seconds: f64| {
+        SessionBuilder::new(id)
+            .prompt("go")
+            .at(seconds)
+            .session_end(json!({}))
+            .write(&env)
+    };
+    let a = session("r1110000-0000-4000-8000-000000000000", 100.0);
+    let b = session("r2220000-0000-4000-8000-000000000000", 60.4);
+    let run = env.run(&["compare", &a, &b]);
+    run.success();
+    let duration = run.stdout.lines().find(|l| l.contains("Duration")).unwrap();
+    assert!(duration.trim_end().ends_with("-40%"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("was better: 40% faster"),
+        "{}",
+        run.stdout
+    );
+}

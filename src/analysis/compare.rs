@@ -347,7 +347,8 @@ pub fn verdict(a: &Figures, b: &Figures) -> CompareVerdict {
         if high <= 0.0 {
             return;
         }
-        let pct = ((high - low) / high * 100.0).floor();
+        // Rounded as the table rounds its change column (floored, 38.9% read 38% beside -39%).
+        let pct = (high - low) / high * 100.0;
         if pct >= 1.0 {
             wins.push(format!("{pct:.0}% {word}"));
         }
