@@ -208,3 +208,22 @@ fn bad_limits_and_settings_get_one_line_and_a_documented_code() {
     assert_eq!(bad.stderr.trim().lines().count(), 1);
     assert_eq!(listed(&env), ["b-a"]);
 }
+
+/// The dry run named each session's limit by the Rust name of its variant (`MaxAgeDays`).
+#[test]
+fn a_dry_run_names_the_limit_as_the_limits_line_does() {
+    let env = TestEnv::new();
+    old_session(&env, "w-old", 40.0, 1);
+    old_session(&env, "w-older-with-a-longer-id", 50.0, 1);
+    let dry = env.run(&["retention", "clean", "--dry-run", "--max-age-days", "30"]);
+    dry.success();
+    assert!(!dry.stdout.contains("MaxAgeDays"), "{}", dry.stdout);
+    let rows: Vec<&str> = dry.stdout.lines().filter(|l| l.starts_with("  ")).collect();
+    assert_eq!(rows.len(), 2, "{}", dry.stdout);
+    for row in &rows {
+        assert!(row.ends_with("  max 30 days"), "{}", dry.stdout);
+    }
+    // The ids are padded to one width, so the dates start in one column.
+    let date_at = |row: &str| row.find("  20").unwrap();
+    assert_eq!(date_at(rows[0]), date_at(rows[1]), "{}", dry.stdout);
+}

@@ -12,7 +12,7 @@ use super::args::FormatArg;
 use super::globals::Format;
 use super::output::{stdout, warn};
 use super::settings::{self, OnDelete, StraceSettings};
-use crate::analysis::retention::{Candidate, Limits, Plan, plan};
+use crate::analysis::retention::{Candidate, Limits, Plan, Reason, plan};
 use crate::error::Error;
 use crate::exit;
 use crate::render::terminal::{human_size, local_time};
@@ -191,14 +191,20 @@ fn text(out: &mut impl Write, r: &Report<'_>, cleaning: bool, now: f64) -> Resul
             p.delete.len(),
             human_size(p.bytes_to_free)
         )?;
+        let id_width = p
+            .delete
+            .iter()
+            .map(|d| d.session_id.len())
+            .max()
+            .unwrap_or(0);
         for d in &p.delete {
             writeln!(
                 out,
-                "  {}  {}  {}  {:?}",
+                "  {:<id_width$}  {}  {:>9}  {}",
                 d.session_id,
                 local_time(d.started_at),
                 human_size(d.bytes),
-                d.reason
+                reason(d.reason, &r.limits)
             )?;
         }
         if !cleaning {
@@ -221,6 +227,15 @@ fn text(out: &mut impl Write, r: &Report<'_>, cleaning: bool, now: f64) -> Resul
         )?;
     }
     Ok(())
+}
+
+/// The limit that deletes a session, worded as the `Limits:` line words it.
+fn reason(reason: Reason, limits: &Limits) -> String {
+    match reason {
+        Reason::MaxAgeDays => format!("max {} days", limits.max_age_days.unwrap_or_default()),
+        Reason::MaxSessions => format!("max {} sessions", limits.max_sessions.unwrap_or_default()),
+        Reason::MaxSizeMb => format!("max {} MB", limits.max_size_mb.unwrap_or_default()),
+    }
 }
 
 fn describe(limits: &Limits, from: Option<&str>) -> String {
