@@ -1030,3 +1030,37 @@ fn meta_call(env: &TestEnv, call: &str) -> Value {
         .map(|e| e["event_id"].clone())
         .expect("the call that ran the agent")
 }
+
+/// `setup --agent` spelt Gemini CLI `gemini` and `import --agent` `gemini-cli`, each refusing
+/// the other's spelling; both take both now (as `hook --agent` does).
+#[test]
+fn gemini_is_named_alike_by_setup_and_import() {
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    let chats = home.join(".gemini/tmp/proj/chats");
+    std::fs::create_dir_all(&chats).unwrap();
+    std::fs::copy(
+        shared().join("corpus/gemini/Mai0313__VibeCodingTracker/gemini-session.jsonl"),
+        chats.join("session-2026-04-23T12-52-0ab84937.jsonl"),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let mut cmd = env.command(args);
+        cmd.env("HOME", &home).env_remove("GEMINI_CLI_HOME");
+        crate::common::Run::of(cmd.output().unwrap())
+    };
+    for name in ["gemini", "gemini-cli"] {
+        let found = run(&["import", "--discover", "--agent", name, "--format", "json"]);
+        found.success();
+        let found = found.json();
+        assert_eq!(found.as_array().unwrap().len(), 1, "{found:#}");
+        assert_eq!(found[0]["agent"], "gemini-cli");
+        let setup = run(&["setup", "--agent", name]);
+        setup.success();
+        assert!(
+            setup.stdout.contains("agent-strace hook"),
+            "{}",
+            setup.stdout
+        );
+    }
+}

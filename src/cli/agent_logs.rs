@@ -15,6 +15,8 @@ use crate::model::tools::Agent;
 pub(crate) enum LogAgent {
     ClaudeCode,
     Codex,
+    // `gemini` too, as `setup --agent` spells it.
+    #[value(alias = "gemini")]
     GeminiCli,
     Copilot,
 }

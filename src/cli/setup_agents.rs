@@ -14,6 +14,8 @@ pub(crate) enum SetupAgent {
     #[value(name = "claude-code")]
     ClaudeCode,
     Cursor,
+    // `gemini-cli` too, as `import --agent` and `list` spell it.
+    #[value(alias = "gemini-cli")]
     Gemini,
     Codex,
     Copilot,
