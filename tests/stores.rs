@@ -687,6 +687,19 @@ fn version_names_the_store_and_index_formats() {
             )),
         "{out}"
     );
+    // README quotes the pair; it said `3.1` while the binary printed 7.5.
+    let pair = out
+        .trim_end()
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .trim_end_matches(')');
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("version, `{pair}`)")),
+        "README's index format is not {pair}"
+    );
 }
 
 #[test]
