@@ -421,7 +421,9 @@ fn bad_files_get_one_error_naming_file_and_line_and_the_rest_still_import() {
         errors[1]
     );
     assert!(
-        errors[2].contains("other.jsonl:1:") && errors[2].contains("not a Claude Code transcript"),
+        errors[2].contains("other.jsonl:1:")
+            && errors[2]
+                .contains("not a session log of Claude Code, Codex, Gemini CLI or Copilot CLI"),
         "{}",
         errors[2]
     );

@@ -103,7 +103,11 @@ pub enum ImportError {
     },
     #[error("{0}: the file is empty")]
     Empty(PathBuf),
-    #[error("{path}:{line}: not a Claude Code transcript ({reason})")]
+    /// Any agent's log: anything unrecognised is read as a Claude Code transcript, and a log
+    /// told by its start as another agent's can still lack what that agent writes.
+    #[error(
+        "{path}:{line}: not a session log of Claude Code, Codex, Gemini CLI or Copilot CLI ({reason})"
+    )]
     NotTranscript {
         path: PathBuf,
         line: u64,
