@@ -547,3 +547,42 @@ fn the_verdict_and_the_table_round_a_change_alike() {
         run.stdout
     );
 }
+
+/// `diff --semantic` printed a duration's change in bare seconds (`-440s`, `-14886s` for a
+/// five-hour session) beside durations in minutes and hours, and a change in millions of
+/// tokens pushed its row out of line.
+#[test]
+fn the_semantic_diff_shows_a_change_of_duration_as_a_duration_in_one_column() {
+    let env = TestEnv::new();
+    let session = |id: &str, seconds: f64, input: u64| {
+        SessionBuilder::new(id)
+            .prompt("go")
+            .at(seconds)
+            .llm_response(
+                "claude-sonnet-4-5",
+                Tokens {
+                    input,
+                    ..Tokens::default()
+                },
+            )
+            .session_end(json!({}))
+            .write(&env)
+    };
+    let a = session("s1110000-0000-4000-8000-000000000000", 500.0, 4_713_422);
+    let b = session("s2220000-0000-4000-8000-000000000000", 60.0, 0);
+    let run = env.run(&["diff", &a, &b, "--semantic"]);
+    run.success();
+    let rows: Vec<&str> = run.stdout.lines().filter(|l| l.contains('Δ')).collect();
+    let duration = rows.iter().find(|l| l.contains("Δ duration:")).unwrap();
+    assert!(
+        duration.contains("-7m 20s  (8m 20s → 1m 00s)"),
+        "{}",
+        run.stdout
+    );
+    let open = |row: &str| row.chars().position(|c| c == '(').unwrap();
+    assert!(
+        rows.iter().all(|r| open(r) == open(rows[0])),
+        "{}",
+        run.stdout
+    );
+}

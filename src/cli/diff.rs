@@ -221,6 +221,9 @@ fn signed(n: i64) -> String {
     }
 }
 
+/// The width of the Δ column: a change of millions of tokens (`+4,713,422`) fits.
+const DELTA: usize = 11;
+
 fn semantic_text(out: &mut impl Write, d: &SemanticDiff, paint: Painter) -> std::io::Result<()> {
     let (a, b) = (short(&d.session_a), short(&d.session_b));
     writeln!(
@@ -240,7 +243,7 @@ fn semantic_text(out: &mut impl Write, d: &SemanticDiff, paint: Painter) -> std:
     writeln!(out, "  Tools removed: {}", list(&d.tools_removed))?;
     let row = |label: &str, x: &Delta<i64>| {
         format!(
-            "  {label:<14} {:>9}  ({} → {})",
+            "  {label:<14} {:>DELTA$}  ({} → {})",
             signed(x.delta),
             terminal::thousands(x.a.unsigned_abs()),
             terminal::thousands(x.b.unsigned_abs())
@@ -255,21 +258,26 @@ fn semantic_text(out: &mut impl Write, d: &SemanticDiff, paint: Painter) -> std:
     };
     writeln!(out, "{}{est}", row("Δ tokens:", &d.tokens))?;
     writeln!(out, "{}", row("Δ retries:", &d.retries))?;
+    let sign = |delta: f64| if delta < 0.0 { "-" } else { "+" };
     writeln!(
         out,
-        "  {:<14} {:>9}  ({} → {})",
+        "  {:<14} {:>DELTA$}  ({} → {})",
         "Δ duration:",
-        format!("{:+.0}s", d.duration_s.delta),
+        format!(
+            "{}{}",
+            sign(d.duration_s.delta),
+            terminal::duration_secs(d.duration_s.delta.abs())
+        ),
         terminal::duration_secs(d.duration_s.a),
         terminal::duration_secs(d.duration_s.b)
     )?;
     writeln!(
         out,
-        "  {:<14} {:>9}  ({} → {})",
+        "  {:<14} {:>DELTA$}  ({} → {})",
         "Δ cost:",
         format!(
             "{}{}",
-            if d.cost_usd.delta < 0.0 { "-" } else { "+" },
+            sign(d.cost_usd.delta),
             terminal::dollars(d.cost_usd.delta.abs())
         ),
         terminal::dollars(d.cost_usd.a),
