@@ -250,3 +250,33 @@ fn a_linked_target_is_refused_and_nothing_is_written_through_it() {
     assert!(run.stderr.contains("is a link"), "{}", run.stderr);
     assert_eq!(std::fs::read_to_string(&real).unwrap(), "mine\n");
 }
+
+/// With no session in the last 30 days, optimize said "No failure patterns in 0 session(s)."
+/// and nothing of where the sessions were; it says so now as budget-report does.
+#[test]
+fn no_session_in_the_window_names_the_newest_and_a_since_to_try() {
+    let env = TestEnv::new();
+    SessionBuilder::new("o-old")
+        .started(1_700_000_000.0)
+        .prompt("go")
+        .session_end(json!({}))
+        .write(&env);
+    let run = env.run(&["optimize"]);
+    run.success();
+    let day = run
+        .stdout
+        .split("(try --since ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert!(day.starts_with("2023-11-1"), "{}", run.stdout);
+    let tried = env.run(&["optimize", "--since", day]);
+    tried.success();
+    assert!(
+        tried
+            .stdout
+            .contains("No failure patterns in 1 session(s)."),
+        "{}",
+        tried.stdout
+    );
+}

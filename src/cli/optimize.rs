@@ -17,7 +17,7 @@ use crate::analysis::optimize::{self, Pattern, Session, Source};
 use crate::error::Error;
 use crate::exit;
 use crate::model::{Agent, Event};
-use crate::render::terminal::Painter;
+use crate::render::terminal::{Painter, local_time};
 use crate::store::{Selector, Store};
 
 /// Find failure patterns in sessions and propose instructions that prevent them
@@ -72,7 +72,7 @@ const LLM_TIMEOUT: Duration = Duration::from_secs(60);
 pub(crate) fn run(args: &OptimizeArgs, globals: &Globals) -> Result<u8> {
     let endpoint = endpoint(args)?;
     let store = Store::new(globals.store_root());
-    let ids = sessions(&store, args)?;
+    let (ids, newest) = sessions(&store, args)?;
     let mut loaded: Vec<(String, Agent, Vec<Event>)> = Vec::new();
     for id in ids {
         let agent = store
@@ -115,6 +115,7 @@ pub(crate) fn run(args: &OptimizeArgs, globals: &Globals) -> Result<u8> {
     }
     let report = Report {
         sessions: loaded.len(),
+        newest_session_at: newest,
         target: args.target.display().to_string(),
         applied: args.apply,
         patterns: &patterns,
@@ -132,6 +133,9 @@ pub(crate) fn run(args: &OptimizeArgs, globals: &Globals) -> Result<u8> {
 #[derive(serde::Serialize)]
 struct Report<'a> {
     sessions: usize,
+    /// When no session is in the window: when the newest session started.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    newest_session_at: Option<f64>,
     target: String,
     applied: bool,
     patterns: &'a [Pattern],
@@ -140,6 +144,16 @@ struct Report<'a> {
 }
 
 fn text(out: &mut impl Write, r: &Report<'_>, paint: Painter) -> Result<()> {
+    if let (0, Some(newest)) = (r.sessions, r.newest_session_at) {
+        // As budget-report says it: where the sessions are instead.
+        let started = local_time(newest);
+        let day = started.split_once(' ').map_or(started.as_str(), |(d, _)| d);
+        writeln!(
+            out,
+            "No session started in the window; the newest started {started} (try --since {day})."
+        )?;
+        return Ok(());
+    }
     if r.patterns.is_empty() {
         writeln!(out, "No failure patterns in {} session(s).", r.sessions)?;
         return Ok(());
@@ -186,9 +200,11 @@ fn text(out: &mut impl Write, r: &Report<'_>, paint: Painter) -> Result<()> {
 }
 
 /// The sessions to read: one, a dataset, or those since a time (30 days by default).
-fn sessions(store: &Store, args: &OptimizeArgs) -> Result<Vec<String>> {
+/// The sessions to read, oldest first, and when none is in the window, when the newest of the
+/// store started.
+fn sessions(store: &Store, args: &OptimizeArgs) -> Result<(Vec<String>, Option<f64>)> {
     if let Some(id) = &args.session {
-        return Ok(vec![store.select(&Selector::from_option(Some(id)))?]);
+        return Ok((vec![store.select(&Selector::from_option(Some(id)))?], None));
     }
     if let Some(label) = &args.dataset {
         let ids = store.labelled(label)?;
@@ -198,7 +214,7 @@ fn sessions(store: &Store, args: &OptimizeArgs) -> Result<Vec<String>> {
             ))
             .into());
         }
-        return Ok(ids);
+        return Ok((ids, None));
     }
     let since = instant(
         args.since.as_deref().unwrap_or("30d"),
@@ -218,7 +234,16 @@ fn sessions(store: &Store, args: &OptimizeArgs) -> Result<Vec<String>> {
         .map(|m| (m.started_at, m.session_id.clone()))
         .collect();
     ids.sort_by(|a, b| a.0.total_cmp(&b.0));
-    Ok(ids.into_iter().map(|(_, id)| id).collect())
+    let newest = if ids.is_empty() {
+        listing
+            .sessions
+            .iter()
+            .map(|s| s.summary.meta.started_at)
+            .max_by(f64::total_cmp)
+    } else {
+        None
+    };
+    Ok((ids.into_iter().map(|(_, id)| id).collect(), newest))
 }
 
 /// The LLM endpoint, when the user named one.
