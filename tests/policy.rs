@@ -90,6 +90,51 @@ fn a_generated_policy_passes_the_sessions_it_came_from() {
     assert_eq!(test.json()[0]["violations"].as_array().unwrap().len(), 0);
 }
 
+/// A session that searched the project's whole folder gets a read allow list of `**` alone,
+/// with a warning saying so: before, it was `["**", "src/**"]`, which reads as if `src/**`
+/// narrowed it, and nothing said that every file was allowed.
+#[test]
+fn a_generated_policy_that_allows_every_read_says_so() {
+    let env = TestEnv::new();
+    let home = env.path().to_string_lossy().into_owned();
+    let calls: Vec<Value> = [
+        json!({"tool_name": "Read", "tool_input": {"file_path": format!("{home}/src/a.rs")}}),
+        json!({"tool_name": "Grep", "tool_input": {"pattern": "fn", "path": home}}),
+        json!({"tool_name": "Read", "tool_input": {"file_path": "/etc/hosts"}}),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, mut call)| {
+        call["session_id"] = json!("whole");
+        call["hook_event_name"] = json!("PreToolUse");
+        call["cwd"] = json!(home);
+        call["tool_use_id"] = json!(format!("t{i}"));
+        call
+    })
+    .collect();
+    play(&env, &calls);
+    let run = env.run(&["policy"]);
+    run.success();
+    let written: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        written["files"]["read"]["allow"],
+        json!(["**", "/etc/**"]),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("allows reading every file in it (`**`)"),
+        "{}",
+        run.stderr
+    );
+    // And the session passes under it.
+    std::fs::write(env.path().join("draft.json"), &run.stdout).unwrap();
+    let audit = env.run(&["audit", "--policy", "draft.json", "--format", "json"]);
+    assert_eq!(audit.code, 0, "{}", audit.stdout);
+}
+
 #[test]
 fn audit_names_the_rule_of_each_violation_and_exits_1() {
     let env = TestEnv::new();

@@ -217,6 +217,13 @@ fn generate(args: &PolicyArgs, store: &Store) -> Result<u8> {
             "the sessions touched `{path}`, a sensitive file; the policy allows it by name: review it"
         ));
     }
+    if let Some(path) = &generator.whole_project_read {
+        warn(format_args!(
+            "a session read the project's whole folder (`{path}`: a search or a listing of it), \
+             so the policy allows reading every file in it (`**`); narrow it with \
+             files.read.deny, or by hand"
+        ));
+    }
     let mut text = serde_json::to_string_pretty(&generator.finish())?;
     text.push('\n');
     if let Some(file) = &args.output {

@@ -90,6 +90,10 @@ impl Glob {
             return false;
         };
         let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        if parts.is_empty() {
+            // The project's folder itself (a search of all of it): only `**` covers it.
+            return self.segments.iter().all(|s| s == "**");
+        }
         if self.anywhere {
             // A name anywhere: any segment, and with it everything below that segment.
             return parts
@@ -222,6 +226,17 @@ mod tests {
         assert!(m("src/**/*.rs", "src/a/b/c.rs"));
         assert!(!m("src/**/*.rs", "tests/a.rs"));
         assert!(m("**/*.pem", "a/b/key.pem"));
+    }
+
+    /// The project's folder itself (a search of all of it) is covered by `**` alone: a
+    /// generated policy's `**` did not allow the search it was made from.
+    #[test]
+    fn only_double_star_covers_the_project_folder() {
+        assert!(m("**", ""));
+        assert!(m("./**", ""));
+        assert!(!m("src/**", ""));
+        assert!(!m("*", ""));
+        assert!(!m("**/*.pem", ""));
     }
 
     #[test]

@@ -17,6 +17,9 @@ pub struct Generator {
     hosts: BTreeSet<String>,
     /// Sensitive files the sessions touched, which the policy names one by one.
     pub sensitive: BTreeSet<String>,
+    /// A call that read the project's whole folder (a search or a listing of it), so that the
+    /// read allow list is `**`, every file: the caller says so.
+    pub whole_project_read: Option<String>,
 }
 
 /// Commands whose second word says what they do (`git push` is not `git status`).
@@ -70,6 +73,9 @@ impl Generator {
                         collapse(rel.as_deref(), &abs)
                     };
                     if matches!(access, Access::Read(_)) {
+                        if glob == "**" && self.whole_project_read.is_none() {
+                            self.whole_project_read = Some(p.clone());
+                        }
                         self.reads.insert(glob);
                     } else {
                         self.writes.insert(glob);
@@ -142,8 +148,17 @@ fn collapse(relative: Option<&str>, absolute: &str) -> String {
     }
 }
 
-/// Drops globs that a broader one in the list already covers (`src/**` covers `src/a.rs`).
+/// Drops globs that a broader one in the list already covers (`src/**` covers `src/a.rs`, and
+/// `**` every path below the project: `["**", "src/**"]` read as if `src/**` narrowed it).
 fn prune(globs: &BTreeSet<String>) -> Vec<String> {
+    if globs.contains("**") {
+        let below = |g: &&String| !g.starts_with(['/', '~', '$']);
+        return globs
+            .iter()
+            .filter(|g| g.as_str() == "**" || !below(g))
+            .cloned()
+            .collect();
+    }
     let wide: Vec<Glob> = globs
         .iter()
         .filter(|g| g.ends_with("/**") || g.as_str() == "**")
@@ -190,6 +205,23 @@ mod tests {
     use super::*;
     use crate::model::policy::check::command_accesses;
 
+    /// A read of the project's folder itself allows every file below it, and says so: the
+    /// narrower globs beside `**` are dropped (paths outside the project stay).
+    fn g_whole(place: &Place) -> (Vec<String>, Option<String>) {
+        let mut g = Generator::default();
+        g.observe(
+            &[
+                Access::Read("/p/src/c.rs".into()),
+                Access::Read(".".into()),
+                Access::Read("/p/README.md".into()),
+                Access::Read("/tmp/x/y".into()),
+            ],
+            place,
+        );
+        let whole = g.whole_project_read.clone();
+        (g.finish().files.read.allow, whole)
+    }
+
     #[test]
     fn paths_collapse_into_top_folders() {
         let place = Place {
@@ -216,6 +248,13 @@ mod tests {
         assert_eq!(file.files.write.allow, ["/tmp/x/**", "log.txt"]);
         assert_eq!(file.commands.allow, ["cargo test", "git status", "tee"]);
         assert!(file.network.deny_all);
+        assert_eq!(
+            g_whole(&place),
+            (
+                vec!["**".to_owned(), "/tmp/x/**".to_owned()],
+                Some(".".to_owned())
+            )
+        );
         let text = serde_json::to_string(&file).unwrap();
         assert_eq!(crate::model::policy::parse_for_test(&text).source, file);
     }
