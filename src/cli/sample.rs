@@ -21,8 +21,9 @@ use crate::store::Store;
 ///
 /// Each line is one session: its id, start, agent and command, its score (error rate, retry
 /// rate, blast radius = distinct files written, cost, duration, tool calls, and the weighted
-/// worst score) and all its events. Sessions are chosen from the index, so only the chosen
-/// ones are read whole.
+/// worst score) and all its events. A subagent is a session of its own here, so a session's
+/// cost is its own, without its subagents' (which `list` and `cost` count in). Sessions are
+/// chosen from the index, so only the chosen ones are read whole.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  agent-strace sample --strategy worst --n 20 --output regression.jsonl\n  agent-strace sample --strategy diverse --n 10 --deduplicate --output diverse.jsonl\n  agent-strace sample --strategy random --n 15 --seed 42 --output random.jsonl"
