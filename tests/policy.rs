@@ -948,3 +948,222 @@ fn another_users_policy_above_the_project_is_not_obeyed() {
     assert!(!denied);
     assert!(log.contains("larger than 1024 KiB"), "{log}");
 }
+
+/// The reason Claude Code's pre-tool hook gives for denying a Bash `command`, or `None` when it
+/// lets it run.
+fn bash_denial(env: &TestEnv, command: &str) -> Option<String> {
+    let payload = json!({"session_id": "cd", "hook_event_name": "PreToolUse", "tool_name": "Bash",
+                         "tool_input": {"command": command}, "tool_use_id": "t1"});
+    let run = env.hook("pre-tool", &payload);
+    assert_eq!(run.code, 0, "a hook always exits 0: {}", run.stderr);
+    if run.stdout.is_empty() {
+        return None;
+    }
+    let out = &decision(&run.stdout)["hookSpecificOutput"];
+    assert_eq!(out["permissionDecision"], "deny", "{command}");
+    Some(out["permissionDecisionReason"].as_str().unwrap().to_owned())
+}
+
+/// A `cd` earlier in the line no longer hides a denied file: `cd secrets && cat key.txt` reads
+/// `secrets/key.txt` (it was judged as `key.txt`, where the line started); a `cd` that may have
+/// failed, or goes somewhere the line does not say, hides nothing either.
+#[test]
+fn a_cd_does_not_hide_a_denied_file() {
+    let env = TestEnv::new();
+    write_policy(
+        &env,
+        &json!({"files": {"read": {"deny": ["secrets/**"]}, "write": {"deny": ["secrets/**"]}}}),
+    );
+    for (command, said) in [
+        (
+            "cd secrets && cat key.txt",
+            "reading `secrets/key.txt` is denied by files.read.deny `secrets/**`",
+        ),
+        (
+            "cd secrets && echo x > new.txt",
+            "writing `secrets/new.txt` is denied by files.write.deny `secrets/**`",
+        ),
+        (
+            "cd nowhere; cat secrets/key.txt",
+            "reading `secrets/key.txt` is denied by files.read.deny `secrets/**`",
+        ),
+        (
+            "cd \"$DIR\" && cat secrets/key.txt",
+            "reading `$DIR/secrets/key.txt` is denied by files.read.deny `secrets/**`",
+        ),
+    ] {
+        let reason = bash_denial(&env, command).unwrap_or_else(|| panic!("ran: {command}"));
+        assert!(reason.contains(said), "{command}: {reason}");
+    }
+    // A subshell's `cd` and a pipeline's stay there.
+    for command in [
+        "(cd secrets && ls) && cat key.txt",
+        "cd secrets | cat key.txt",
+    ] {
+        assert_eq!(bash_denial(&env, command), None, "{command}");
+    }
+}
+
+/// A closed allow list sees where a `cd` went: `cd src && cat main.rs` reads `src/main.rs`,
+/// allowed by `src/**` (it was a violation, judged as `main.rs`); where the line does not say
+/// (`cd "$X"`), or may have gone on after a failed `cd` (`;`), it cannot be allowed. `policy
+/// test` judges the recorded calls the same way and exits 1.
+#[test]
+fn a_cd_into_an_allowed_folder_is_allowed() {
+    let env = TestEnv::new();
+    let recorded = [
+        "cd src && cat main.rs",
+        "cd src && cat main.rs && cat ../tests/a.rs",
+        "cd \"$X\" && cat src/main.rs",
+        "cd src; cat main.rs",
+    ];
+    for command in recorded {
+        assert_eq!(bash_denial(&env, command), None, "no policy yet: {command}");
+    }
+    let draft = json!({"files": {"read": {"allow": ["src/**", "tests/**"], "deny": [".env"]}}});
+    std::fs::write(env.path().join("draft.json"), draft.to_string()).unwrap();
+    let test = env.run(&["policy", "test", "draft.json", "--format", "json"]);
+    assert_eq!(test.code, 1, "{}", test.stdout);
+    let report = test.json();
+    let violations = report[0]["violations"].as_array().unwrap();
+    let denied: Vec<(&str, &str)> = violations
+        .iter()
+        .map(|v| {
+            (
+                v["rule"].as_str().unwrap(),
+                v["access"]["target"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        denied,
+        [
+            ("files.read.allow", "$X/src/main.rs"),
+            ("files.read.allow", "main.rs")
+        ]
+    );
+
+    write_policy(&env, &draft);
+    assert_eq!(bash_denial(&env, "cd src && cat main.rs"), None);
+    assert!(bash_denial(&env, "cd /tmp && cd - && cd src && cat main.rs").is_some());
+    let reason = bash_denial(&env, "cd \"$X\" && cat src/main.rs").unwrap();
+    assert!(
+        reason.contains(
+            "reading `$X/src/main.rs` is not allowed: it matches nothing in files.read.allow"
+        ),
+        "{reason}"
+    );
+}
+
+/// The folders the shell reader gives each command of a line cover the one bash ran it in:
+/// random lines of `cd`s that work and fail, `pushd`/`popd`, `true`/`false`, `exit`, joined by
+/// `&&`, `||`, `;`, `|`, `&` and newlines, in subshells, run by bash with a `cat` that writes
+/// where it ran.
+#[test]
+fn the_folders_a_line_is_judged_in_cover_where_bash_runs_it() {
+    use agent_strace::model::policy::shell::split;
+
+    /// One command or subshell of a random line; `probe` counts the `cat`s.
+    fn item(depth: u32, rnd: &mut dyn FnMut(u64) -> u64, probe: &mut u32) -> String {
+        match rnd(if depth > 1 { 12 } else { 14 }) {
+            0 => "cd a".into(),
+            1 => "cd b".into(),
+            2 => "cd ..".into(),
+            3 => "cd nowhere 2>/dev/null".into(),
+            4 => "cd".into(),
+            5 => "cd a/b".into(),
+            6 => "true".into(),
+            7 => "false".into(),
+            8 | 9 => {
+                *probe += 1;
+                format!("cat p{probe}")
+            }
+            10 => "pushd a >/dev/null 2>&1".into(),
+            11 => "popd >/dev/null 2>&1".into(),
+            12 if depth > 0 => "exit".into(),
+            _ => format!("( {} )", list(depth + 1, rnd, probe)),
+        }
+    }
+    fn list(depth: u32, rnd: &mut dyn FnMut(u64) -> u64, probe: &mut u32) -> String {
+        let mut line = item(depth, rnd, probe);
+        for _ in 0..=rnd(5) {
+            line.push_str([" && ", " || ", "; ", " | ", " && ", "\n", " & "][rnd(7) as usize]);
+            line.push_str(&item(depth, rnd, probe));
+        }
+        line
+    }
+
+    let env = TestEnv::new();
+    let root = env.path().to_string_lossy().into_owned();
+    for dir in ["s/s/s/a/b", "s/s/s/b/a", "s/s/a", "s/s/b", "h/a"] {
+        std::fs::create_dir_all(env.path().join(dir)).unwrap();
+    }
+    let start = format!("{root}/s/s/s");
+    // A folder the reader names, made absolute as bash would have it; `None` for a place it
+    // does not know (`$PWD`, `$OLDPWD`).
+    let resolve = |dir: &str| -> Option<String> {
+        if dir.starts_with('$') {
+            return None;
+        }
+        let full = match dir.strip_prefix('~') {
+            Some(rest) => format!("{root}/h{rest}"),
+            None if dir.starts_with('/') => dir.to_owned(),
+            None => format!("{start}/{dir}"),
+        };
+        let mut parts: Vec<&str> = Vec::new();
+        for part in full.split('/') {
+            match part {
+                "" | "." => {}
+                ".." => {
+                    parts.pop();
+                }
+                part => parts.push(part),
+            }
+        }
+        Some(format!("/{}", parts.join("/")))
+    };
+    let mut seed: u64 = 0x5eed;
+    let mut rnd = |n: u64| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % n
+    };
+    let mut probes = 0;
+    for _ in 0..400 {
+        let line = list(0, &mut rnd, &mut 0);
+        let log = env.path().join("log");
+        let _ = std::fs::remove_file(&log);
+        let script = format!(
+            "cd {start}; export HOME={root}/h; cat() {{ echo \"$1 $PWD\" >> {root}/log; }}\n{line}\nwait\n"
+        );
+        let ran = std::process::Command::new("bash")
+            .args(["-c", &script])
+            .output();
+        if ran.is_err() {
+            eprintln!("no bash: skipped");
+            return;
+        }
+        let commands = split(&line);
+        for entry in std::fs::read_to_string(&log).unwrap_or_default().lines() {
+            probes += 1;
+            let (probe, dir) = entry.split_once(' ').unwrap();
+            let judged: Vec<&str> = commands
+                .iter()
+                .filter(|c| c.words == ["cat", probe])
+                .flat_map(|c| {
+                    if c.cwd.is_empty() {
+                        vec![""]
+                    } else {
+                        c.cwd.iter().map(String::as_str).collect()
+                    }
+                })
+                .collect();
+            assert!(
+                judged.iter().any(|d| resolve(d).is_none_or(|d| d == dir)),
+                "`cat {probe}` ran in {dir}, judged in {judged:?}:\n{line}"
+            );
+        }
+    }
+    assert!(probes > 200, "{probes}");
+}

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use super::cwd::in_folder;
 use super::shell::{self, SimpleCommand};
 use super::{CommandPattern, PathRules, Policy};
 use crate::model::ToolKind;
@@ -255,8 +256,8 @@ fn judge_glob(policy: &Policy, glob: &str, place: &Place) -> Option<Judgement> {
     ))
 }
 
-/// What a command line does: each simple command run, the files they read and write, the
-/// hosts of its URLs.
+/// What a command line does: each simple command run, the files they read and write (in each
+/// folder a `cd` before them may have left the shell in), the hosts of its URLs.
 pub fn command_accesses(command: &str) -> Vec<Access> {
     let mut out = Vec::new();
     for simple in shell::split(command).into_iter().take(MAX_PARTS) {
@@ -264,8 +265,15 @@ pub fn command_accesses(command: &str) -> Vec<Access> {
         if !simple.words.is_empty() {
             out.push(Access::Run(shell::join(&simple.words)));
         }
-        out.extend(use_.reads.into_iter().map(Access::Read));
-        out.extend(use_.writes.into_iter().map(Access::Write));
+        // The folders it may run in: `""` where the line started.
+        let moved: Vec<&str> = simple.cwd.iter().map(String::as_str).collect();
+        let dirs: &[&str] = if moved.is_empty() { &[""] } else { &moved };
+        for path in use_.reads {
+            out.extend(dirs.iter().map(|dir| Access::Read(in_folder(dir, &path))));
+        }
+        for path in use_.writes {
+            out.extend(dirs.iter().map(|dir| Access::Write(in_folder(dir, &path))));
+        }
     }
     out.extend(shell::hosts(command).into_iter().map(Access::Connect));
     out
@@ -342,11 +350,14 @@ fn judge_path(
     let absolute = absolute(path, place.cwd.as_deref());
     let relative = relative(&absolute, place);
     let hit = |g: &&Glob| g.matches(relative.as_deref(), &absolute);
-    if let Some(g) = rules.deny.iter().find(hit) {
+    // A deny may match a path from an unknown folder where it may be; an allow only where it is.
+    let tails = tails(&absolute);
+    let may_hit = |g: &&Glob| hit(g) || tails.iter().any(|t| g.matches(Some(t), &absolute));
+    if let Some(g) = rules.deny.iter().find(may_hit) {
         return judgement(access, Status::Violation, Some(deny_key), Some(g.as_str()));
     }
     let allowed = rules.allow.iter().find(hit);
-    if let Some(s) = policy.sensitive.iter().find(hit)
+    if let Some(s) = policy.sensitive.iter().find(may_hit)
         && !allowed.is_some_and(Glob::names_files)
     {
         return judgement(
@@ -363,6 +374,24 @@ fn judge_path(
         }
         None => judgement(access, Status::NoPolicy, None, None),
     }
+}
+
+/// For a path from a folder the line does not name (`$X/secrets/key.pem`, after `cd "$X"`),
+/// each path it ends with (`secrets/key.pem`, `key.pem`): that folder may be the project or
+/// one in it, so a deny below the project may mean any of them.
+fn tails(absolute: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    if !absolute.starts_with('$') {
+        return out;
+    }
+    let mut rest = absolute;
+    while let Some((_, tail)) = rest.split_once('/') {
+        if !tail.is_empty() {
+            out.push(tail);
+        }
+        rest = tail;
+    }
+    out
 }
 
 fn judge_command(policy: &Policy, access: Access) -> Judgement {
@@ -784,6 +813,123 @@ mod tests {
         let grep = |glob: &str| status("Grep", &json!({"pattern": "x", "glob": glob}));
         assert_eq!(grep("*.env"), (Status::Violation, Some("files.read.deny")));
         assert_eq!(grep("src/**"), (Status::Allowed, Some("files.read.allow")));
+    }
+
+    /// How `command` stands under a policy given as JSON text (the folder is `/p`).
+    fn bash_under(policy: &str, command: &str) -> (Status, Option<&'static str>) {
+        let policy = super::super::parse_for_test(policy);
+        let args = json!({ "command": command });
+        let v = check(&policy, &call("Bash", &args), &place());
+        (v.status, v.rule)
+    }
+
+    const SECRETS: &str = r#"{"files": {"read": {"deny": ["secrets/**", ".env"]},
+                                        "write": {"deny": ["secrets/**", ".env"]}}}"#;
+
+    const SRC: &str = r#"{"files": {"read": {"allow": ["src/**", "tests/**"]}},
+                          "commands": {"allow": ["cd", "cat", "pushd", "popd"]}}"#;
+
+    #[test]
+    fn a_cd_moves_the_paths_after_it() {
+        use Status::*;
+        let deny = |c: &str| bash_under(SECRETS, c);
+        assert_eq!(
+            deny("cd secrets && cat key.txt"),
+            (Violation, Some("files.read.deny"))
+        );
+        assert_eq!(
+            deny("cd secrets; cat key.txt"),
+            (Violation, Some("files.read.deny"))
+        );
+        assert_eq!(
+            deny("cd /p/secrets && head -n 3 key.txt"),
+            (Violation, Some("files.read.deny"))
+        );
+        assert_eq!(
+            deny("cd secrets && echo x > new.txt"),
+            (Violation, Some("files.write.deny"))
+        );
+        assert_eq!(
+            deny("cd src/.. && cd secrets && cat key.txt"),
+            (Violation, Some("files.read.deny"))
+        );
+        // A cd that may have failed: the line went on where it was.
+        assert_eq!(
+            deny("cd nowhere; cat secrets/key.txt"),
+            (Violation, Some("files.read.deny"))
+        );
+        assert_eq!(
+            deny("cd nowhere || cat secrets/key.txt"),
+            (Violation, Some("files.read.deny"))
+        );
+        // Not in the folder the cd left: a subshell, a pipeline, the background.
+        assert_eq!(deny("(cd secrets && ls) && cat key.txt").0, NoPolicy);
+        assert_eq!(deny("cd secrets | cat key.txt").0, NoPolicy);
+        assert_eq!(deny("cd secrets & cat key.txt").0, NoPolicy);
+        assert_eq!(deny("cd src && cat key.txt").0, NoPolicy);
+        assert_eq!(deny("cd /elsewhere && cat secrets/key.txt").0, NoPolicy);
+    }
+
+    #[test]
+    fn a_cd_into_an_allowed_folder_is_allowed() {
+        use Status::*;
+        let bash = |c: &str| bash_under(SRC, c);
+        assert_eq!(bash("cd src && cat main.py").0, Allowed);
+        assert_eq!(
+            bash("cd /p/src && cat main.py && cat ../tests/t.py").0,
+            Allowed
+        );
+        // Where the line started, `main.py` is outside `src/**`.
+        assert_eq!(bash("cat main.py"), (Violation, Some("files.read.allow")));
+        // The cd may have failed, and the line gone on where it was.
+        assert_eq!(
+            bash("cd src; cat main.py"),
+            (Violation, Some("files.read.allow"))
+        );
+        assert_eq!(
+            bash("(cd src && cat main.py) && cat main.py"),
+            (Violation, Some("files.read.allow"))
+        );
+    }
+
+    #[test]
+    fn a_cd_home_or_somewhere_unknown() {
+        use Status::*;
+        let none = r"{}";
+        assert_eq!(
+            bash_under(none, "cd && cat .ssh/id_rsa"),
+            (Violation, Some("sensitive"))
+        );
+        assert_eq!(
+            bash_under(none, "cd ~/.aws && cat credentials"),
+            (Violation, Some("sensitive"))
+        );
+        assert_eq!(bash_under(none, "cd && cat notes.txt").0, NoPolicy);
+        // An unknown place: no allow list can say it is in it.
+        let bash = |c: &str| bash_under(SRC, c);
+        assert_eq!(
+            bash("cd \"$X\" && cat src/a.py"),
+            (Violation, Some("files.read.allow"))
+        );
+        assert_eq!(
+            bash("cd - && cat src/a.py"),
+            (Violation, Some("files.read.allow"))
+        );
+        // ... and a deny still sees the file: the place may be this one, or the project.
+        for line in [
+            "cd \"$X\" && cat secrets/key.txt",
+            "cd /tmp && cd - && cat secrets/key.txt",
+            "pushd /tmp && popd && cat secrets/key.txt",
+            "cd $(git rev-parse --show-toplevel) && cat secrets/key.txt",
+            "cd sub && cd \"$ROOT\" && cat secrets/key.txt",
+            "cd() { :; }; cd /tmp && cat secrets/key.txt",
+        ] {
+            assert_eq!(
+                bash_under(SECRETS, line),
+                (Violation, Some("files.read.deny")),
+                "{line}"
+            );
+        }
     }
 
     #[test]

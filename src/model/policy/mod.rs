@@ -7,6 +7,7 @@
 //! - [`Policy`]: `.agent-scope.json` compiled for matching; [`PolicyFile`] is the file's data
 //!   (read by `cli::settings`, which refuses unknown keys naming file, line and key).
 //! - [`shell`]: a command line split into simple commands, with their files and hosts.
+//! - [`cwd`]: the folders each command of a line runs in, as its `cd`s move them.
 //! - [`sensitive`]: files flagged with no policy at all.
 //! - [`check`]: one tool call judged: allowed, no policy, or a violation naming its rule.
 //! - [`reason`]: what a denied call is told: the rule, the file, what to do instead.
@@ -28,6 +29,7 @@
 //! does not match is a violation. Without one, what no `deny` matches has "no policy".
 
 pub mod check;
+pub mod cwd;
 pub mod generate;
 pub mod reason;
 pub mod sensitive;

@@ -1,14 +1,17 @@
 //! A small reader of shell command lines, enough for a policy: a line split into its simple
 //! commands (at pipes, `&&`, `||`, `;`, `&`, newlines, subshells, and inside `$(…)`, backticks
 //! and `bash -c '…'`), each with its words after quoting, the files it redirects from and to,
-//! and what it reads, writes and connects to.
+//! the folders it may run in as the line's `cd`s left them ([`super::cwd`]), and what it
+//! reads, writes and connects to.
 //!
-//! It is no shell: variables stay unexpanded, globs unmatched, aliases unknown. What it cannot
-//! see (a script that writes a file, `python -c`, a variable holding a command) a policy cannot
-//! stop; docs/security.md says so.
+//! It is no shell: variables stay unexpanded, globs unmatched, aliases and functions unknown. What it cannot see (a
+//! script that writes a file or changes folder, `python -c`, a variable holding a command or a
+//! folder) a policy cannot stop; docs/security.md says so.
 
-/// One simple command: its words (quotes removed, leading `NAME=value` dropped) and the files
-/// its redirections name.
+use super::cwd::{Dirs, Join, is_cd};
+
+/// One simple command: its words (quotes removed, leading `NAME=value` dropped), the files its
+/// redirections name, and the folders it may run in.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SimpleCommand {
     pub words: Vec<String>,
@@ -16,6 +19,12 @@ pub struct SimpleCommand {
     pub redirect_in: Vec<String>,
     /// `> file`, `>> file`, `&> file`.
     pub redirect_out: Vec<String>,
+    /// The folders the command may run in, as the `cd`s before it on the line left them: `""`
+    /// is the folder the line started in, `secrets`, `../x` or `/etc` where a `cd` went (from
+    /// there), `~` the home folder, and a word starting with `$` where the line does not say
+    /// (`$X` for `cd "$X"`, `$OLDPWD` for `cd -`, `$(…)`, `$PWD` when nothing names it). Empty:
+    /// only the folder the line started in.
+    pub cwd: Vec<String>,
 }
 
 /// How deep `$(…)` and `bash -c` may nest before the rest is taken as it is.
@@ -24,11 +33,12 @@ const MAX_DEPTH: usize = 8;
 /// Splits a command line into its simple commands, nested ones included.
 pub fn split(line: &str) -> Vec<SimpleCommand> {
     let mut out = Vec::new();
-    parse(line, 0, &mut out);
+    parse(line, 0, &[], &mut out);
     out
 }
 
-fn parse(line: &str, depth: usize, out: &mut Vec<SimpleCommand>) {
+/// Parses one line whose commands start in the folders `cwd` (empty: where the line started).
+fn parse(line: &str, depth: usize, cwd: &[String], out: &mut Vec<SimpleCommand>) {
     if depth > MAX_DEPTH {
         return;
     }
@@ -45,6 +55,7 @@ fn parse(line: &str, depth: usize, out: &mut Vec<SimpleCommand>) {
         heredocs: Vec::new(),
         earlier_heredocs: 0,
         here_strings: Vec::new(),
+        dirs: Dirs::new(cwd),
     };
     p.run();
 }
@@ -82,6 +93,8 @@ struct Parser<'o> {
     earlier_heredocs: usize,
     /// The texts of the current command's here-strings (`<<< text`): a shell runs them.
     here_strings: Vec<String>,
+    /// The folders the commands may be in, as the line's `cd`s move them.
+    dirs: Dirs,
 }
 
 impl Parser<'_> {
@@ -96,15 +109,40 @@ impl Parser<'_> {
                     self.end_word();
                     self.i += 1;
                 }
-                '\n' => {
+                '\n' | ';' => {
                     self.end_word();
-                    self.end_command();
+                    self.end_command(Join::Then);
                     self.i += 1;
-                    self.skip_heredocs();
+                    if c == '\n' {
+                        self.skip_heredocs();
+                    }
                 }
-                ';' | '|' | '(' | ')' => {
+                '|' => {
                     self.end_word();
-                    self.end_command();
+                    let join = if self.peek(1) == Some('|') {
+                        Join::Or
+                    } else {
+                        Join::Pipe
+                    };
+                    self.end_command(join);
+                    // `||`, and `|&` (a pipe of stderr too).
+                    self.i += if matches!(self.peek(1), Some('|' | '&')) {
+                        2
+                    } else {
+                        1
+                    };
+                }
+                '(' => {
+                    self.end_word();
+                    self.note_definition();
+                    self.end_command(Join::Group);
+                    self.dirs.open();
+                    self.i += 1;
+                }
+                ')' => {
+                    self.end_word();
+                    self.end_command(Join::Group);
+                    self.dirs.close();
                     self.i += 1;
                 }
                 '&' => {
@@ -115,8 +153,11 @@ impl Parser<'_> {
                             self.i += 1;
                         }
                         self.pending = Some(Pending::Out);
+                    } else if self.peek(1) == Some('&') {
+                        self.end_command(Join::And);
+                        self.i += 2;
                     } else {
-                        self.end_command();
+                        self.end_command(Join::Background);
                         self.i += 1;
                     }
                 }
@@ -145,7 +186,7 @@ impl Parser<'_> {
                 '`' => {
                     self.i += 1;
                     let inner = self.until_backtick();
-                    parse(&inner, self.depth + 1, self.out);
+                    self.parse_nested(&inner);
                     self.word.push_str("$(…)");
                 }
                 '#' if self.word.is_empty() && !self.quoted => {
@@ -160,7 +201,24 @@ impl Parser<'_> {
             }
         }
         self.end_word();
-        self.end_command();
+        self.end_command(Join::Then);
+    }
+
+    /// A line run in a subshell or another shell (`$(…)`, `<(…)`, backticks), from the folders
+    /// the current command runs in.
+    fn parse_nested(&mut self, inner: &str) {
+        let cwd = self.dirs.split().0;
+        parse(inner, self.depth + 1, &cwd, self.out);
+    }
+
+    /// At a `(`: `cd() …` defines a `cd` of the line's own, so where its `cd`s go is unknown.
+    fn note_definition(&mut self) {
+        let next = self.chars[self.i + 1..]
+            .iter()
+            .find(|c| !matches!(c, ' ' | '\t'));
+        if next == Some(&')') && self.cur.words.last().is_some_and(|w| is_cd(w)) {
+            self.dirs.wary = true;
+        }
     }
 
     /// A word of digits just before `<` or `>` is a file descriptor, not an argument.
@@ -189,7 +247,7 @@ impl Parser<'_> {
             (Some('('), _) => {
                 self.i += 2;
                 let inner = self.until_close_paren();
-                parse(&inner, self.depth + 1, self.out);
+                self.parse_nested(&inner);
             }
             (Some('&'), _) => {
                 // `<&3`: a descriptor, no file.
@@ -221,7 +279,7 @@ impl Parser<'_> {
             Some('(') => {
                 self.i += 1;
                 let inner = self.until_close_paren();
-                parse(&inner, self.depth + 1, self.out);
+                self.parse_nested(&inner);
             }
             _ => self.pending = Some(Pending::Out),
         }
@@ -260,7 +318,7 @@ impl Parser<'_> {
                 '`' => {
                     self.i += 1;
                     let inner = self.until_backtick();
-                    parse(&inner, self.depth + 1, self.out);
+                    self.parse_nested(&inner);
                     self.word.push_str("$(…)");
                 }
                 c => {
@@ -284,7 +342,7 @@ impl Parser<'_> {
             (Some('('), _) => {
                 self.i += 2;
                 let inner = self.until_close_paren();
-                parse(&inner, self.depth + 1, self.out);
+                self.parse_nested(&inner);
                 self.word.push_str("$(…)");
             }
             (Some('\''), _) if !in_double_quotes => {
@@ -513,8 +571,10 @@ impl Parser<'_> {
                 }
             }
         }
+        // Read by a shell started in one of the folders the line may be in by now.
+        let cwd = self.dirs.all();
         for body in bodies {
-            parse(&body, self.depth + 1, self.out);
+            parse(&body, self.depth + 1, &cwd, self.out);
         }
     }
 
@@ -537,7 +597,8 @@ impl Parser<'_> {
         }
     }
 
-    fn end_command(&mut self) {
+    /// Ends a simple command, which `join` joins to the next one.
+    fn end_command(&mut self, join: Join) {
         let mut cmd = std::mem::take(&mut self.cur);
         let here_strings = std::mem::take(&mut self.here_strings);
         // Keywords that open or close a compound command are not commands.
@@ -562,7 +623,13 @@ impl Parser<'_> {
         }
         let opened = std::mem::replace(&mut self.earlier_heredocs, self.heredocs.len());
         if cmd.words.is_empty() && cmd.redirect_in.is_empty() && cmd.redirect_out.is_empty() {
+            self.dirs.join_empty(join);
             return;
+        }
+        let (cwd, skipped) = self.dirs.split();
+        let moved = self.dirs.move_of(&cmd.words);
+        if cwd.iter().any(|d| !d.is_empty()) {
+            cmd.cwd.clone_from(&cwd);
         }
         let nested = match nested_line(&cmd.words) {
             Some(inner) => vec![inner],
@@ -578,8 +645,9 @@ impl Parser<'_> {
         };
         self.out.push(cmd);
         for inner in nested {
-            parse(&inner, self.depth + 1, self.out);
+            parse(&inner, self.depth + 1, &cwd, self.out);
         }
+        self.dirs.after(cwd, skipped, moved, join);
     }
 }
 
@@ -1211,6 +1279,165 @@ mod tests {
         assert_eq!(split(&join(&words))[0].words, words);
     }
 
+    /// The folders each command of `line` runs in, by its first word (`[""]`: where the line
+    /// started).
+    fn cwd(line: &str) -> Vec<(String, Vec<String>)> {
+        split(line)
+            .into_iter()
+            .map(|c| {
+                let dirs = if c.cwd.is_empty() {
+                    vec![String::new()]
+                } else {
+                    c.cwd
+                };
+                let mut dirs = dirs;
+                dirs.sort();
+                (c.words.first().cloned().unwrap_or_default(), dirs)
+            })
+            .collect()
+    }
+
+    fn cwd_of(line: &str, command: &str) -> Vec<String> {
+        cwd(line)
+            .into_iter()
+            .filter(|(first, _)| first == command)
+            .map(|(_, dirs)| dirs)
+            .next_back()
+            .unwrap_or_else(|| panic!("no {command} in {line}"))
+    }
+
+    #[test]
+    fn a_cd_moves_the_commands_after_it() {
+        assert_eq!(cwd_of("cd secrets && cat key.pem", "cat"), w(&["secrets"]));
+        assert_eq!(cwd_of("cd secrets && cat key.pem", "cd"), w(&[""]));
+        assert_eq!(cwd_of("cd a && cd b/c && cat x", "cat"), w(&["a/b/c"]));
+        assert_eq!(cwd_of("cd /etc && cd .. && cat x", "cat"), w(&["/etc/.."]));
+        assert_eq!(cwd_of("cd -P -- src && cat x", "cat"), w(&["src"]));
+        assert_eq!(cwd_of("pushd src && cat x", "cat"), w(&["src"]));
+        assert_eq!(cwd_of("builtin cd src && cat x", "cat"), w(&["src"]));
+        assert_eq!(cwd_of("cd src &&\n cat x", "cat"), w(&["src"]));
+        // No operand, `~`, `$HOME`: the home folder.
+        assert_eq!(cwd_of("cd && cat .ssh/id_rsa", "cat"), w(&["~"]));
+        assert_eq!(cwd_of("cd ~/.ssh && cat id_rsa", "cat"), w(&["~/.ssh"]));
+        assert_eq!(cwd_of("cd \"$HOME/.aws\" && cat x", "cat"), w(&["~/.aws"]));
+        // Not the shell's own `cd`: `/usr/bin/cd` changes nothing.
+        assert_eq!(cwd_of("/usr/bin/cd secrets && cat x", "cat"), w(&[""]));
+        assert_eq!(cwd_of("pushd -n src && cat x", "cat"), w(&[""]));
+        assert_eq!(cwd_of("cd '' && cat x", "cat"), w(&[""]));
+    }
+
+    #[test]
+    fn a_cd_that_may_have_failed_leaves_both_folders() {
+        assert_eq!(
+            cwd_of("cd secrets; cat key.pem", "cat"),
+            w(&["", "secrets"])
+        );
+        assert_eq!(
+            cwd_of("cd secrets\ncat key.pem", "cat"),
+            w(&["", "secrets"])
+        );
+        // Run only where it failed.
+        assert_eq!(cwd_of("cd secrets || cat key.pem", "cat"), w(&[""]));
+        // `|| exit`: the line goes on only where it worked.
+        assert_eq!(
+            cwd_of("cd secrets || exit 1; cat key.pem", "cat"),
+            w(&["secrets"])
+        );
+        assert_eq!(
+            cwd_of("cd a && make; cat x", "cat"),
+            w(&["", "a"]),
+            "make may fail after the cd worked"
+        );
+        assert_eq!(cwd_of("cd a || true && cat x", "cat"), w(&["", "a"]));
+        // A cd skipped: where the line started.
+        assert_eq!(cwd_of("true || cd a && cat x", "cat"), w(&["", "a"]));
+        assert_eq!(cwd_of("make && cd a && cat x", "cat"), w(&["a"]));
+        assert_eq!(cwd_of("make || cd a; cat x", "cat"), w(&["", "a"]));
+    }
+
+    #[test]
+    fn subshells_pipelines_and_background_keep_their_cd() {
+        assert_eq!(cwd_of("(cd secrets && ls) && cat key.pem", "cat"), w(&[""]));
+        assert_eq!(
+            cwd_of("(cd secrets && ls) && cat key.pem", "ls"),
+            w(&["secrets"])
+        );
+        let nested = "(cd a && (cd b && ls); pwd) ; cat x";
+        assert_eq!(cwd_of(nested, "ls"), w(&["a/b"]));
+        assert_eq!(cwd_of(nested, "pwd"), w(&["", "a"]));
+        assert_eq!(cwd_of(nested, "cat"), w(&[""]));
+        // The `cd a` may have failed: `b` is in either.
+        assert_eq!(cwd_of("cd a; (cd b && ls)", "ls"), w(&["a/b", "b"]));
+        assert_eq!(cwd_of("cd a && (cat x)", "cat"), w(&["a"]));
+        assert_eq!(cwd_of("echo $(cd a && cat x) && cat y", "cat"), w(&[""]));
+        assert_eq!(
+            cwd("cd a && echo $(cd b && cat x) && cat y")
+                .into_iter()
+                .filter(|(c, _)| c == "cat")
+                .map(|(_, d)| d)
+                .collect::<Vec<_>>(),
+            vec![w(&["a/b"]), w(&["a"])]
+        );
+        assert_eq!(cwd_of("bash -c 'cd b && cat x'; cat y", "cat"), w(&[""]));
+        assert_eq!(
+            cwd_of("cd a && bash -c 'cd b && cat x'", "cat"),
+            w(&["a/b"])
+        );
+        assert_eq!(cwd_of("cd secrets | cat x; cat y", "cat"), w(&[""]));
+        assert_eq!(cwd_of("cd secrets & cat key.pem", "cat"), w(&[""]));
+        // zsh keeps the last command of a pipeline in the shell: both.
+        assert_eq!(
+            cwd_of("ls | cd secrets; cat key.pem", "cat"),
+            w(&["", "secrets"])
+        );
+        assert_eq!(
+            cwd_of("ls | cd secrets && cat key.pem", "cat"),
+            w(&["", "secrets"])
+        );
+        assert_eq!(
+            cwd_of("(ls) | cd secrets && cat key.pem", "cat"),
+            w(&["", "secrets"])
+        );
+        assert_eq!(
+            cwd_of("cd a && ls | cd b && cat k", "cat"),
+            w(&["a", "a/b"])
+        );
+    }
+
+    #[test]
+    fn a_cd_to_an_unknown_place_is_named_by_its_word() {
+        assert_eq!(cwd_of("cd \"$X\" && cat k", "cat"), w(&["", "$X"]));
+        assert_eq!(cwd_of("cd - && cat k", "cat"), w(&["", "$OLDPWD"]));
+        assert_eq!(
+            cwd_of("cd \"$(git rev-parse --show-toplevel)\" && cat k", "cat"),
+            w(&["", "$(…)"])
+        );
+        assert_eq!(cwd_of("cd a$X && cat k", "cat"), w(&["", "$PWD"]));
+        assert_eq!(cwd_of("pushd a && popd && cat k", "cat"), w(&["$PWD", "a"]));
+        assert_eq!(cwd_of("cd a b && cat k", "cat"), w(&["", "$PWD"]));
+        assert_eq!(cwd_of("eval 'cd a' && cat k", "cat"), w(&["", "$PWD"]));
+        // A line that makes `cd` its own.
+        for line in [
+            "cd() { :; }; cd secrets && cat k",
+            "cd () { :; }; cd secrets && cat k",
+            "alias cd=true; cd secrets && cat k",
+            "function cd { :; }; cd secrets && cat k",
+        ] {
+            assert!(
+                !cwd_of(line, "cat").contains(&"secrets".to_owned()),
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn many_cds_stay_bounded() {
+        let line = "cd a; ".repeat(40) + "cat k";
+        let dirs = cwd_of(&line, "cat");
+        assert!(dirs.len() <= 8, "{dirs:?}");
+        assert!(dirs.iter().all(|d| d.len() < 64), "{dirs:?}");
+    }
+
     #[test]
     fn odd_input_never_panics() {
         for line in [
@@ -1228,6 +1455,11 @@ mod tests {
             "bash <<E\n",
             "bash <<E\nx",
             "(bash <<E\nx\nE\n)",
+            "cd",
+            "cd (",
+            "))) cd x && (((",
+            "cd a |",
+            "| cd a",
         ] {
             let _ = split(line);
         }

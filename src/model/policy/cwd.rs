@@ -1,0 +1,444 @@
+//! Where the commands of one shell line run, as its `cd`s tell: `cd secrets && cat key.pem`
+//! reads `secrets/key.pem`. The shell reader ([`super::shell`]) feeds it each simple command
+//! and how it is joined to the next; it answers with the folders each may run in.
+//!
+//! A `cd` may fail, and the line goes on where it was: a command after `;`, a newline or `||`
+//! may run in either folder, and is judged in both; only `&&` (and `cd x || exit`) says the
+//! `cd` worked. A subshell `( … )`, a pipeline's commands, a command in the background and
+//! `$(…)` keep their `cd`s to themselves. Where a `cd` goes is unknown when its word is not
+//! text (`cd "$X"`, `cd -`, `popd`): the folder is then named by a word starting with `$`,
+//! which no relative pattern matches, and the folder before it is kept too, since the `cd` may
+//! have changed nothing (`X=.`).
+
+/// How a simple command is joined to the next one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Join {
+    /// `;`, a newline, or the end of a subshell: the next runs whatever happened.
+    Then,
+    /// `&&`: the next runs if this one worked.
+    And,
+    /// `||`: the next runs if this one failed.
+    Or,
+    /// `|`: the next runs beside it, in the same folder; both in subshells.
+    Pipe,
+    /// `&`: the list this one ends (`a && b &`) runs in the background, in a subshell.
+    Background,
+    /// `(` or `)`: the end of whatever came before (there is seldom a command there).
+    Group,
+}
+
+/// What a simple command does to the shell's folder and the line's course.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Move {
+    /// Nothing to the folder; it may work or fail.
+    Stay,
+    /// `true`, `:`: nothing, and it works.
+    Works,
+    /// `false`: nothing, and it fails.
+    Fails,
+    /// `exit`, `return`: the line stops here.
+    Exit,
+    /// A `cd` to this folder (relative to where it runs, or `/…`, or `~…`), if it works.
+    To(String),
+    /// A `cd` somewhere the line does not say: this `$` word names the place.
+    Unknown(String),
+}
+
+/// A command's outcome: it worked, it failed, or either.
+const WORKED: u8 = 1;
+const FAILED: u8 = 2;
+const EITHER: u8 = WORKED | FAILED;
+
+/// At most this many folders are told apart at a time; the rest are one unknown place.
+const MAX_FOLDERS: usize = 8;
+
+/// At most this many `cd`s are followed in one line; later ones go somewhere unknown.
+const MAX_MOVES: usize = 16;
+
+/// The name of a place nothing on the line names.
+const SOMEWHERE: &str = "$PWD";
+
+/// Folders the shell may be in, each with how the last command there may have ended.
+type Outcomes = Vec<(String, u8)>;
+
+/// The folders the shell may be in after the commands so far. Until a command moves it, the
+/// shell is where the line started, and nothing is kept: a line with no `cd` costs nothing.
+#[derive(Debug, Clone)]
+pub(super) struct Dirs {
+    /// Some command has moved the shell (or the line started in folders of its own); until
+    /// then `now` and `pipeline` are empty, and the shell is where the line started.
+    active: bool,
+    /// Each folder the shell may be in; `""` is the folder the line started in.
+    now: Outcomes,
+    /// How the next command is joined to the last one.
+    next: Join,
+    /// Inside a pipeline: the folders its commands run in, and the outcomes that skipped it.
+    pipeline: Option<(Vec<String>, Outcomes)>,
+    /// Where the current list (`a && b || c`, up to a `;`, `&` or newline) started: a list
+    /// run in the background (`cd x && ls &`) leaves the shell there.
+    list_start: Option<Outcomes>,
+    /// The subshells open.
+    subshells: Vec<Subshell>,
+    /// How many `cd`s were followed.
+    followed: usize,
+    /// The line defines its own `cd` (`cd() …`, `alias cd=…`): where its `cd`s go is unknown.
+    pub(super) wary: bool,
+}
+
+/// A subshell open.
+#[derive(Debug, Clone)]
+struct Subshell {
+    /// The outcomes that skipped it, and the folders it started in (`None`: it opened before
+    /// anything moved).
+    started: Option<(Outcomes, Vec<String>)>,
+    /// Where the list around it started.
+    around: Option<Outcomes>,
+}
+
+impl Dirs {
+    /// A line whose commands start in `start` (empty: the folder the line started in).
+    pub(super) fn new(start: &[String]) -> Dirs {
+        let mut dirs = Dirs {
+            active: !start.is_empty(),
+            now: start.iter().map(|d| (d.clone(), EITHER)).collect(),
+            next: Join::Then,
+            pipeline: None,
+            list_start: None,
+            subshells: Vec::new(),
+            followed: 0,
+            wary: false,
+        };
+        dirs.start_list();
+        dirs
+    }
+
+    /// A list starts here: kept, for a `&` that ends it.
+    fn start_list(&mut self) {
+        self.list_start = self.active.then(|| self.now.clone());
+    }
+
+    /// A list run in the background ends: the shell is where it started, and `&` worked.
+    fn end_background_list(&mut self) {
+        if let Some(start) = self.list_start.take() {
+            self.active = true;
+            self.now = start.into_iter().map(|(d, _)| (d, WORKED)).collect();
+        } else {
+            self.active = false;
+            self.now.clear();
+        }
+        self.pipeline = None;
+        self.next = Join::Then;
+        self.start_list();
+    }
+
+    /// The folders the next command runs in (empty: where the line started), and the
+    /// outcomes it leaves as they were (a command after `&&` is skipped where the one before
+    /// failed).
+    pub(super) fn split(&self) -> (Vec<String>, Outcomes) {
+        if !self.active {
+            return (Vec::new(), Vec::new());
+        }
+        if self.next == Join::Pipe
+            && let Some((cwd, skipped)) = &self.pipeline
+        {
+            return (cwd.clone(), skipped.clone());
+        }
+        let runs_on = match self.next {
+            Join::And => WORKED,
+            Join::Or => FAILED,
+            _ => EITHER,
+        };
+        let mut cwd: Vec<String> = Vec::new();
+        let mut skipped = Vec::new();
+        for (dir, ended) in &self.now {
+            if ended & runs_on != 0 && !cwd.contains(dir) {
+                cwd.push(dir.clone());
+            }
+            if ended & !runs_on != 0 {
+                skipped.push((dir.clone(), ended & !runs_on));
+            }
+        }
+        (cwd, skipped)
+    }
+
+    /// Every folder the shell may be in now (empty: where the line started).
+    pub(super) fn all(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for (dir, _) in &self.now {
+            if !out.contains(dir) {
+                out.push(dir.clone());
+            }
+        }
+        out
+    }
+
+    /// After a command that ran in `cwd` (as [`Dirs::split`] said) and did `moved`, joined by
+    /// `join` to the next.
+    pub(super) fn after(
+        &mut self,
+        mut cwd: Vec<String>,
+        mut skipped: Outcomes,
+        moved: Move,
+        join: Join,
+    ) {
+        let joined_by = self.next;
+        // The last command of a pipeline runs in a subshell in bash, in the shell itself in
+        // zsh: its `cd` may or may not stay.
+        let last_of_pipeline = joined_by == Join::Pipe;
+        if join == Join::Pipe {
+            // Not the pipeline's last command: in a subshell, whatever it does.
+            if self.active && !last_of_pipeline {
+                self.pipeline = Some((cwd, skipped));
+            }
+            self.next = Join::Pipe;
+            return;
+        }
+        if join == Join::Background {
+            self.end_background_list();
+            return;
+        }
+        self.pipeline = None;
+        self.next = match join {
+            Join::And => Join::And,
+            Join::Or => Join::Or,
+            _ => Join::Then,
+        };
+        if !self.active {
+            if !matches!(moved, Move::To(_) | Move::Unknown(_)) {
+                if join == Join::Then {
+                    self.start_list();
+                }
+                return;
+            }
+            // The first move: from where the line started, where the shell stays if the `cd`
+            // is skipped (`false && cd x`, `true || cd x`).
+            self.active = true;
+            cwd = vec![String::new()];
+            skipped = match joined_by {
+                Join::And => vec![(String::new(), FAILED)],
+                Join::Or => vec![(String::new(), WORKED)],
+                _ => Vec::new(),
+            };
+        }
+        if matches!(moved, Move::To(_) | Move::Unknown(_)) {
+            self.followed += 1;
+        }
+        let moved = match moved {
+            Move::To(_) if self.followed > MAX_MOVES => Move::Unknown(SOMEWHERE.to_owned()),
+            moved => moved,
+        };
+        let mut now = skipped;
+        for dir in cwd {
+            match &moved {
+                Move::Stay => add(&mut now, dir, EITHER),
+                Move::Works => add(&mut now, dir, WORKED),
+                Move::Fails => add(&mut now, dir, FAILED),
+                Move::Exit if last_of_pipeline => add(&mut now, dir, EITHER),
+                Move::Exit => {}
+                Move::To(to) => {
+                    add(&mut now, in_folder(&dir, to), WORKED);
+                    let stayed = if last_of_pipeline { EITHER } else { FAILED };
+                    add(&mut now, dir, stayed);
+                }
+                Move::Unknown(place) => {
+                    add(&mut now, place.clone(), WORKED);
+                    add(&mut now, dir, EITHER);
+                }
+            }
+        }
+        self.set(now);
+        if join == Join::Then {
+            self.start_list();
+        }
+    }
+
+    /// After an operator with no command before it (`(…) && x`, `(…) | cd x`, `(…) &`, `a &&`
+    /// and a newline).
+    pub(super) fn join_empty(&mut self, join: Join) {
+        match join {
+            Join::And | Join::Or | Join::Pipe => {
+                self.next = join;
+                self.pipeline = None;
+            }
+            Join::Background => self.end_background_list(),
+            // A `;` or newline after `)` starts a list; one after `&&` goes on with it.
+            Join::Then if !matches!(self.next, Join::And | Join::Or | Join::Pipe) => {
+                self.start_list();
+            }
+            Join::Then | Join::Group => {}
+        }
+    }
+
+    /// `(`: a subshell starts where the next command would run.
+    pub(super) fn open(&mut self) {
+        let around = self.list_start.take();
+        let started = self.active.then(|| {
+            let (cwd, skipped) = self.split();
+            self.set(cwd.iter().map(|d| (d.clone(), EITHER)).collect());
+            (skipped, cwd)
+        });
+        self.subshells.push(Subshell { started, around });
+        self.pipeline = None;
+        self.next = Join::Then;
+        self.start_list();
+    }
+
+    /// `)`: the shell is back where the subshell started.
+    pub(super) fn close(&mut self) {
+        if let Some(Subshell { started, around }) = self.subshells.pop() {
+            if let Some((skipped, cwd)) = started {
+                let mut now = skipped;
+                for dir in cwd {
+                    add(&mut now, dir, EITHER);
+                }
+                self.set(now);
+            } else {
+                self.active = false;
+                self.now.clear();
+            }
+            self.list_start = around;
+        }
+        self.pipeline = None;
+        self.next = Join::Then;
+    }
+
+    fn set(&mut self, mut now: Outcomes) {
+        if now.is_empty() {
+            // Only after `exit`: what follows never runs; judged where the line started.
+            now.push((String::new(), EITHER));
+        }
+        if now.len() > MAX_FOLDERS {
+            now.truncate(MAX_FOLDERS - 1);
+            now.push((SOMEWHERE.to_owned(), EITHER));
+        }
+        self.now = now;
+    }
+
+    /// What a command's words do to the folder: `cd`, `pushd`, `popd` (also behind `builtin` or
+    /// `command`), `exit`, `true`, `false`; an `eval` of a `cd` goes somewhere unknown. A line
+    /// that defines its own `cd` makes its `cd`s unknown.
+    pub(super) fn move_of(&mut self, words: &[String]) -> Move {
+        let mut words = words;
+        while let Some((first, rest)) = words.split_first()
+            && matches!(first.as_str(), "builtin" | "command")
+        {
+            words = rest;
+        }
+        let Some((name, args)) = words.split_first() else {
+            return Move::Stay;
+        };
+        match name.as_str() {
+            "true" | ":" => Move::Works,
+            "false" => Move::Fails,
+            "exit" | "return" | "logout" => Move::Exit,
+            "cd" | "chdir" | "pushd" | "popd" if self.wary => Move::Unknown(SOMEWHERE.to_owned()),
+            "cd" | "chdir" | "pushd" | "popd" => cd(name, args),
+            "eval" if args.iter().any(|a| a.split_whitespace().any(is_cd)) => {
+                Move::Unknown(SOMEWHERE.to_owned())
+            }
+            "function" | "alias" | "unalias" => {
+                if args
+                    .iter()
+                    .any(|a| is_cd(a.split(['=', '(']).next().unwrap_or(a)))
+                {
+                    self.wary = true;
+                }
+                Move::Stay
+            }
+            _ => Move::Stay,
+        }
+    }
+}
+
+/// Whether a word names a shell's own command that changes folder.
+pub(super) fn is_cd(word: &str) -> bool {
+    matches!(word, "cd" | "chdir" | "pushd" | "popd")
+}
+
+/// Where `cd`, `pushd` or `popd` with these arguments goes: options (`-P`, `-L`, `-e`, `-@`,
+/// `-q`, `-s`) and `--` skipped; no operand is the home folder (`pushd` swaps, unknown); `-`
+/// is `$OLDPWD`; a word with a `$` in it is where it says when it starts with it (`$HOME` read
+/// as `~`), else unknown; `pushd -n` and `popd -n` leave the folder; `popd`, `pushd +1` and two
+/// operands (zsh's `cd old new`) go somewhere unknown.
+fn cd(name: &str, args: &[String]) -> Move {
+    let stack = name != "cd" && name != "chdir";
+    let mut operands: Vec<&str> = Vec::new();
+    let mut ended = false;
+    for arg in args {
+        if !ended && arg == "--" {
+            ended = true;
+        } else if !ended
+            && arg.len() > 1
+            && (arg.starts_with('-') || (stack && arg.starts_with('+')))
+        {
+            if arg[1..].bytes().all(|b| b.is_ascii_digit()) {
+                // `pushd +1`, `popd -0`: a place in the folder stack.
+                return Move::Unknown(SOMEWHERE.to_owned());
+            }
+            if stack && arg == "-n" {
+                return Move::Stay;
+            }
+        } else {
+            operands.push(arg);
+        }
+    }
+    if name == "popd" {
+        return Move::Unknown(SOMEWHERE.to_owned());
+    }
+    match operands.as_slice() {
+        [] if stack => Move::Unknown(SOMEWHERE.to_owned()),
+        [] => Move::To("~".to_owned()),
+        [target] => target_of(target),
+        _ => Move::Unknown(SOMEWHERE.to_owned()),
+    }
+}
+
+/// Where one `cd` operand goes.
+fn target_of(target: &str) -> Move {
+    if target.is_empty() {
+        // `cd ""` stays where it is.
+        return Move::Stay;
+    }
+    if target == "-" {
+        return Move::Unknown("$OLDPWD".to_owned());
+    }
+    for home in ["$HOME", "${HOME}"] {
+        if let Some(rest) = target.strip_prefix(home)
+            && (rest.is_empty() || rest.starts_with('/'))
+            && !rest.contains('$')
+        {
+            return Move::To(format!("~{rest}"));
+        }
+    }
+    if target.starts_with('$') {
+        return Move::Unknown(target.to_owned());
+    }
+    if target.contains('$') || target.starts_with("~+") || target.starts_with("~-") {
+        return Move::Unknown(SOMEWHERE.to_owned());
+    }
+    Move::To(target.to_owned())
+}
+
+/// `path` in the folder `dir` (`""` the line's first folder): `secrets` and `key.pem` are
+/// `secrets/key.pem`; a path from `/`, `~` or a variable is where it says.
+pub fn in_folder(dir: &str, path: &str) -> String {
+    if dir.is_empty() || path.starts_with(['/', '~', '$']) {
+        return path.to_owned();
+    }
+    let mut path = path;
+    while let Some(rest) = path.strip_prefix("./") {
+        path = rest.trim_start_matches('/');
+    }
+    if path.is_empty() || path == "." {
+        return dir.to_owned();
+    }
+    format!("{}/{path}", dir.trim_end_matches('/'))
+}
+
+/// Adds an outcome in `dir`, merged with one already there.
+fn add(now: &mut Outcomes, dir: String, ended: u8) {
+    match now.iter_mut().find(|(d, _)| *d == dir) {
+        Some((_, e)) => *e |= ended,
+        None => now.push((dir, ended)),
+    }
+}
