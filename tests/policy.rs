@@ -1004,6 +1004,56 @@ fn a_cd_does_not_hide_a_denied_file() {
     }
 }
 
+/// A shell glob no longer hides a denied file: `cat .e*` takes `.env` (it was judged as the
+/// text `.e*`, which no deny matched), for writes too; quoted wildcards are a name, and a
+/// shell's `*` takes no dotfile.
+#[test]
+fn a_glob_does_not_hide_a_denied_file() {
+    let env = TestEnv::new();
+    write_policy(
+        &env,
+        &json!({"files": {"read": {"deny": [".env", "secrets/**"]},
+                          "write": {"deny": [".env", "secrets/**"]}}}),
+    );
+    for (command, said) in [
+        (
+            "cat .e*",
+            "reading `.e*` is denied by files.read.deny `.env`",
+        ),
+        (
+            "cat secrets/*.txt | base64",
+            "is denied by files.read.deny `secrets/**`",
+        ),
+        (
+            "cat */key.txt",
+            "reading `*/key.txt` is denied by files.read.deny `secrets/**`",
+        ),
+        (
+            "cat .{env,x}",
+            "reading `.env` is denied by files.read.deny `.env`",
+        ),
+        (
+            "echo KEY=1 > .e*",
+            "writing `.e*` is denied by files.write.deny `.env`",
+        ),
+        (
+            "cd secrets && cp /tmp/k *.txt",
+            "is denied by files.write.deny `secrets/**`",
+        ),
+    ] {
+        let reason = bash_denial(&env, command).unwrap_or_else(|| panic!("ran: {command}"));
+        assert!(reason.contains(said), "{command}: {reason}");
+    }
+    for command in [
+        "cat '.e*' \".e*\"",
+        "echo '*' .e*",
+        "wc -l *.md",
+        "ls * && cat *.md > /dev/null",
+    ] {
+        assert_eq!(bash_denial(&env, command), None, "{command}");
+    }
+}
+
 /// A closed allow list sees where a `cd` went: `cd src && cat main.rs` reads `src/main.rs`,
 /// allowed by `src/**` (it was a violation, judged as `main.rs`); where the line does not say
 /// (`cd "$X"`), or may have gone on after a failed `cd` (`;`), it cannot be allowed. `policy
@@ -1016,6 +1066,7 @@ fn a_cd_into_an_allowed_folder_is_allowed() {
         "cd src && cat main.rs && cat ../tests/a.rs",
         "cd \"$X\" && cat src/main.rs",
         "cd src; cat main.rs",
+        "cat .e*",
     ];
     for command in recorded {
         assert_eq!(bash_denial(&env, command), None, "no policy yet: {command}");
@@ -1039,7 +1090,8 @@ fn a_cd_into_an_allowed_folder_is_allowed() {
         denied,
         [
             ("files.read.allow", "$X/src/main.rs"),
-            ("files.read.allow", "main.rs")
+            ("files.read.allow", "main.rs"),
+            ("files.read.deny", ".e*")
         ]
     );
 

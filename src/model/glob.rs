@@ -106,6 +106,109 @@ impl Glob {
     }
 }
 
+/// A shell's glob (`cat .e*`), as a policy reads it: its segments below the project's root (if
+/// it is under it) and made absolute, and whether the line lets its wildcards take a leading
+/// dot (`shopt -s dotglob`, zsh's `globdots`).
+#[derive(Debug, Clone)]
+pub struct ShellGlob<'a> {
+    relative: Option<Vec<&'a str>>,
+    absolute: Vec<&'a str>,
+    dots: bool,
+}
+
+impl<'a> ShellGlob<'a> {
+    pub fn new(relative: Option<&'a str>, absolute: &'a str, dots: bool) -> ShellGlob<'a> {
+        let split = |path: &'a str| path.split('/').filter(|s| !s.is_empty()).collect();
+        ShellGlob {
+            relative: relative.map(split),
+            absolute: split(absolute),
+            dots,
+        }
+    }
+}
+
+impl Glob {
+    /// Whether a shell's glob could take a path this pattern matches, as far as the two texts
+    /// tell, segment by segment: this pattern's segment matches the glob's text (`secrets/*`
+    /// takes `secrets/*.pem`), or the glob's segment matches this pattern's text (`.e*` takes
+    /// `.env`, `cred*` takes `credentials`); `**` on either side stands for any number of
+    /// segments, and a path below one the pattern matches counts, as in [`Glob::matches`]. A
+    /// shell's wildcard takes no leading `.` (`*` takes no `.env`) unless `dots`. With
+    /// `named`, a glob segment takes this pattern's text only when it has a character of its
+    /// own: `.e*` takes `.env`, `*` takes no `*.pem`, since "anything" names no file.
+    ///
+    /// Two wildcards meeting (`*.txt` and `id_rsa*`) do not count: that some file could be
+    /// named both ways (`id_rsa.txt`) says nothing of the file the glob is after.
+    pub fn may_take(&self, glob: &ShellGlob<'_>, named: bool) -> bool {
+        if self.segments.is_empty() {
+            return false;
+        }
+        let parts: &[&str] = if self.absolute {
+            &glob.absolute
+        } else if let Some(rel) = &glob.relative {
+            rel
+        } else if self.anywhere || self.segments[0] == "**" {
+            &glob.absolute
+        } else {
+            return false;
+        };
+        let pair = |pattern: &str, part: &str| {
+            segment(pattern.as_bytes(), part.as_bytes())
+                || ((!named || has_own_character(part))
+                    && (glob.dots || !pattern.starts_with('.') || part.starts_with(['.', '[']))
+                    && segment(part.as_bytes(), pattern.as_bytes()))
+        };
+        if self.anywhere {
+            return parts.iter().any(|part| pair(&self.segments[0], part));
+        }
+        let pattern: Vec<&str> = self.segments.iter().map(String::as_str).collect();
+        segments_meet(&pattern, parts, pair)
+    }
+}
+
+/// Whether a glob segment has a character that is not a wildcard (`*`, `?`, a `[set]`).
+fn has_own_character(part: &str) -> bool {
+    let bytes = part.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'*' | b'?' => i += 1,
+            b'[' => match bytes.iter().skip(i + 2).position(|&b| b == b']') {
+                Some(close) => i += close + 3,
+                None => return true,
+            },
+            _ => return true,
+        }
+    }
+    false
+}
+
+/// Whether a pattern's segments and a glob's could name one path, `pair` saying whether two
+/// segments could: `**` on either side stands for any number of segments, and the glob may go
+/// on below where the pattern ends (a matched folder covers what is in it).
+fn segments_meet(pattern: &[&str], glob: &[&str], pair: impl Fn(&str, &str) -> bool) -> bool {
+    let (n, m) = (pattern.len(), glob.len());
+    // meet[i * (m + 1) + j]: whether pattern[i..] and glob[j..] meet; filled from the ends.
+    let mut meet = vec![false; (n + 1) * (m + 1)];
+    let at = |i: usize, j: usize| i * (m + 1) + j;
+    for i in (0..=n).rev() {
+        for j in (0..=m).rev() {
+            meet[at(i, j)] = if i == n {
+                true
+            } else if pattern[i] == "**" {
+                meet[at(i + 1, j)] || (j < m && meet[at(i, j + 1)])
+            } else if j == m {
+                false
+            } else if glob[j] == "**" {
+                meet[at(i, j + 1)] || meet[at(i + 1, j)]
+            } else {
+                meet[at(i + 1, j + 1)] && pair(pattern[i], glob[j])
+            };
+        }
+    }
+    meet[at(0, 0)]
+}
+
 /// Whether the pattern's segments match the path's, `**` standing for any number of them.
 /// Iterative with one saved position (each other segment matches exactly one), so a pattern of
 /// many `**` cannot make it take exponential time.
@@ -213,7 +316,7 @@ fn set(pattern: &[u8], c: u8) -> Option<(bool, usize)> {
 
 #[cfg(test)]
 mod tests {
-    use super::Glob;
+    use super::{Glob, ShellGlob};
 
     fn m(pattern: &str, rel: &str) -> bool {
         Glob::new(pattern).matches(Some(rel), &format!("/p/{rel}"))
@@ -275,6 +378,59 @@ mod tests {
         assert!(m("[ab].txt", "a.txt"));
         assert!(!m("[!ab].txt", "a.txt"));
         assert!(m("x[.txt", "x[.txt"));
+    }
+
+    /// Whether `pattern` could name a file the shell glob `glob` (below the project at `/p`,
+    /// or outside it when it starts with `/` or `~`) takes.
+    fn takes(pattern: &str, glob: &str, named: bool) -> bool {
+        let absolute = if glob.starts_with(['/', '~']) {
+            glob.to_owned()
+        } else {
+            format!("/p/{glob}")
+        };
+        let glob = ShellGlob::new(absolute.strip_prefix("/p/"), &absolute, false);
+        Glob::new(pattern).may_take(&glob, named)
+    }
+
+    #[test]
+    fn a_shell_glob_takes_what_a_pattern_names() {
+        for (pattern, glob) in [
+            (".env", ".e*"),
+            (".env", "config/.e?v"),
+            (".env", "[.]env"),
+            ("secrets/**", "sec*/key.pem"),
+            ("secrets/**", "*/key.pem"),
+            ("secrets/**", "secrets/*"),
+            ("secrets/key.pem", "s*/*.pem"),
+            ("**/.aws/credentials", "~/.aws/cred*"),
+            ("**/.aws/credentials", "~/.a*/*"),
+            ("/etc/shadow", "/etc/sha*"),
+            ("*.pem", "*"),
+            ("*.pem", "certs/*.p*"),
+            ("src/**", "**/main.rs"),
+        ] {
+            assert!(takes(pattern, glob, false), "{pattern} {glob}");
+        }
+        for (pattern, glob) in [
+            (".env", "*"),
+            (".env", "*/*"),
+            (".env", ".e*x"),
+            ("secrets/**", "src/*"),
+            ("secrets/key.pem", "s*"),
+            ("*.pem", "*.txt"),
+            ("id_rsa*", "*.txt"),
+            ("/etc/shadow", "etc/sha*"),
+            ("**/.github/workflows", "build/*"),
+        ] {
+            assert!(!takes(pattern, glob, false), "{pattern} {glob}");
+        }
+        // Named: only a segment with a character of its own takes a pattern's text.
+        assert!(!takes("*.pem", "*", true));
+        assert!(!takes("credentials.json", "*", true));
+        assert!(!takes("**/.github/workflows", "*/*", true));
+        assert!(takes("*.pem", "*.p?m", true));
+        assert!(takes(".ssh", "~/.s*/id_rsa", true));
+        assert!(takes("*.pem", "*.pem", true), "the text itself");
     }
 
     #[test]

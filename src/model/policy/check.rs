@@ -8,7 +8,7 @@ use super::cwd::in_folder;
 use super::shell::{self, SimpleCommand};
 use super::{CommandPattern, PathRules, Policy};
 use crate::model::ToolKind;
-use crate::model::glob::Glob;
+use crate::model::glob::{Glob, ShellGlob};
 use crate::model::tools;
 use crate::model::view::ToolCall;
 
@@ -87,11 +87,22 @@ pub fn check(policy: &Policy, call: &ToolCall<'_>, place: &Place) -> Verdict {
     if let Some(j) = judge_tool(policy, call) {
         parts.push(j);
     }
-    for access in accesses(call) {
+    // A shell's files come marked: which of them a shell matches as globs.
+    let marked = match (call.kind, call.command()) {
+        (ToolKind::Shell, Some(command)) => command_parts(command),
+        _ => accesses(call)
+            .into_iter()
+            .map(|a| (a, Spelt::Text))
+            .collect(),
+    };
+    for (access, spelt) in marked {
         if parts.len() >= MAX_PARTS {
             break;
         }
-        parts.push(judge(policy, access, place));
+        parts.push(match spelt {
+            Spelt::Text => judge(policy, access, place),
+            Spelt::Glob { dots } => judge_shell_glob(policy, access, place, dots),
+        });
     }
     for glob in search_globs(call) {
         if parts.len() >= MAX_PARTS {
@@ -259,24 +270,70 @@ fn judge_glob(policy: &Policy, glob: &str, place: &Place) -> Option<Judgement> {
 /// What a command line does: each simple command run, the files they read and write (in each
 /// folder a `cd` before them may have left the shell in), the hosts of its URLs.
 pub fn command_accesses(command: &str) -> Vec<Access> {
+    command_parts(command).into_iter().map(|(a, _)| a).collect()
+}
+
+/// How a shell names a file: as it is, or by a glob (`dots`: the line lets its wildcards take
+/// a leading dot).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Spelt {
+    Text,
+    Glob { dots: bool },
+}
+
+/// [`command_accesses`], each file marked with how it is spelt: a glob when an unquoted
+/// wildcard is in it, or in the folder a `cd` went to.
+fn command_parts(command: &str) -> Vec<(Access, Spelt)> {
     let mut out = Vec::new();
+    let mut dots = None;
     for simple in shell::split(command).into_iter().take(MAX_PARTS) {
         let use_ = shell::file_use(&simple);
         if !simple.words.is_empty() {
-            out.push(Access::Run(shell::join(&simple.words)));
+            out.push((Access::Run(shell::join(&simple.words)), Spelt::Text));
         }
+        let files = (use_.reads.into_iter().map(|p| (p, false)))
+            .chain(use_.writes.into_iter().map(|p| (p, true)));
         // The folders it may run in: `""` where the line started.
         let moved: Vec<&str> = simple.cwd.iter().map(String::as_str).collect();
         let dirs: &[&str] = if moved.is_empty() { &[""] } else { &moved };
-        for path in use_.reads {
-            out.extend(dirs.iter().map(|dir| Access::Read(in_folder(dir, &path))));
-        }
-        for path in use_.writes {
-            out.extend(dirs.iter().map(|dir| Access::Write(in_folder(dir, &path))));
+        for (path, write) in files {
+            let access = |path: String| {
+                if write {
+                    Access::Write(path)
+                } else {
+                    Access::Read(path)
+                }
+            };
+            let glob = simple.globs.contains(&path);
+            for &dir in dirs {
+                let spelt = if glob || shell::is_glob(dir) {
+                    Spelt::Glob {
+                        dots: *dots.get_or_insert_with(|| dotglob(command)),
+                    }
+                } else {
+                    Spelt::Text
+                };
+                out.push((access(in_folder(dir, &path)), spelt));
+            }
         }
     }
-    out.extend(shell::hosts(command).into_iter().map(Access::Connect));
+    out.extend(
+        shell::hosts(command)
+            .into_iter()
+            .map(|h| (Access::Connect(h), Spelt::Text)),
+    );
     out
+}
+
+/// Whether a command line may let a glob's wildcards take a leading dot: bash's `dotglob` (set
+/// also by a `GLOBIGNORE`), zsh's `globdots` however it is spelt (`GLOB_DOTS`).
+fn dotglob(command: &str) -> bool {
+    let text: String = command
+        .chars()
+        .filter(|c| *c != '_')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    text.contains("dotglob") || text.contains("globdots") || text.contains("globignore")
 }
 
 fn strings_of(value: &Value, f: &mut impl FnMut(&str)) {
@@ -333,6 +390,52 @@ fn judge(policy: &Policy, access: Access, place: &Place) -> Judgement {
         }
         Access::Tool(_) => judgement(access, Status::NoPolicy, None, None),
     }
+}
+
+/// A file a shell names by a glob (`cat .e*`, `> secrets/*.pem`): judged as its text, and
+/// denied by a deny rule or a sensitive pattern naming a file it could take ([`Glob::may_take`]:
+/// `.e*` takes `.env`, `~/.aws/cred*` takes `**/.aws/credentials`, and `*` no `.env`, since a
+/// shell's wildcard does not take a leading dot unless the line turns on `dotglob` or
+/// `globdots`). A sensitive pattern is met only by a glob segment with a character of its own
+/// (`*.p*`, not `*`), so that `rm -rf build/*` is not taken for writing every `*.pem`.
+fn judge_shell_glob(policy: &Policy, access: Access, place: &Place, dots: bool) -> Judgement {
+    let text = judge(policy, access.clone(), place);
+    let (rules, deny_key, path) = match &access {
+        Access::Read(p) => (&policy.files_read, "files.read.deny", p),
+        Access::Write(p) => (&policy.files_write, "files.write.deny", p),
+        _ => return text,
+    };
+    // As for a path: a deny first, then a sensitive file, then the allow list.
+    if text.rule == Some(deny_key) {
+        return text;
+    }
+    let absolute = absolute(path, place.cwd.as_deref());
+    let relative = relative(&absolute, place);
+    // Where the glob is, and where it may be when it is from a folder the line does not name.
+    let globs: Vec<ShellGlob<'_>> = std::iter::once(relative.as_deref())
+        .chain(tails(&absolute).into_iter().map(Some))
+        .map(|relative| ShellGlob::new(relative, &absolute, dots))
+        .collect();
+    let takes = |g: &Glob, named: bool| globs.iter().any(|glob| g.may_take(glob, named));
+    if let Some(d) = rules.deny.iter().find(|d| takes(d, false)) {
+        return judgement(access, Status::Violation, Some(deny_key), Some(d.as_str()));
+    }
+    if text.rule == Some("sensitive") {
+        return text;
+    }
+    let named_by_allow = rules
+        .allow
+        .iter()
+        .any(|g| g.names_files() && g.matches(relative.as_deref(), &absolute));
+    if !named_by_allow && let Some(s) = policy.sensitive.iter().find(|s| takes(s, true)) {
+        return judgement(
+            access,
+            Status::Violation,
+            Some("sensitive"),
+            Some(s.as_str()),
+        );
+    }
+    text
 }
 
 fn judge_path(
@@ -930,6 +1033,86 @@ mod tests {
                 "{line}"
             );
         }
+    }
+
+    #[test]
+    fn a_glob_is_judged_by_the_files_it_could_take() {
+        use Status::*;
+        let deny = |c: &str| bash_under(SECRETS, c);
+        for (line, rule) in [
+            ("cat .e*", "files.read.deny"),
+            ("cat ./.e?v", "files.read.deny"),
+            ("cat config/.[e]nv", "files.read.deny"),
+            ("cat secrets/*.txt", "files.read.deny"),
+            ("cat sec*/key.txt", "files.read.deny"),
+            ("cat */key.txt", "files.read.deny"),
+            ("cat .{env,x}", "files.read.deny"),
+            ("grep -r TOKEN .e*", "files.read.deny"),
+            ("echo x > .e*", "files.write.deny"),
+            ("cp a.txt sec*/", "files.write.deny"),
+            ("cd sec* && cat key.txt", "files.read.deny"),
+            ("shopt -s dotglob; cat *", "files.read.deny"),
+        ] {
+            assert_eq!(deny(line), (Violation, Some(rule)), "{line}");
+        }
+        // Quoted: the file named so. `.e*x` takes no `.env`. `*` takes no dotfile.
+        for line in [
+            "cat '.e*'",
+            "cat \".e*\"",
+            "cat \\.e\\*",
+            "cat src/.e*x",
+            "wc -l *.md",
+        ] {
+            assert_eq!(deny(line).0, NoPolicy, "{line}");
+        }
+        let env = r#"{"files": {"read": {"deny": [".env"]}}}"#;
+        assert_eq!(bash_under(env, "cat * */*").0, NoPolicy);
+        assert_eq!(
+            bash_under(env, "cat .*"),
+            (Violation, Some("files.read.deny"))
+        );
+        // `*` takes the folder `secrets`, which the deny covers.
+        assert_eq!(deny("cat *"), (Violation, Some("files.read.deny")));
+        assert_eq!(deny("echo '*' .e*").0, NoPolicy, "echo reads no file");
+        // Allowed by the text: every file `src/*.py` takes is in `src/**`.
+        let bash = |c: &str| bash_under(SRC, c);
+        assert_eq!(bash("cat src/*.py").0, Allowed);
+        assert_eq!(bash("cat *.py"), (Violation, Some("files.read.allow")));
+    }
+
+    #[test]
+    fn a_glob_that_names_a_sensitive_file_is_flagged() {
+        use Status::*;
+        let none = r"{}";
+        for line in [
+            "cat .e*",
+            "cp ~/.ssh/id_* /tmp",
+            "cat ~/.s*/id_rsa",
+            "cat ~/.aws/cred*",
+            "cat certs/*.p*",
+            "cat id_*",
+            "head .env.*",
+        ] {
+            assert_eq!(
+                bash_under(none, line),
+                (Violation, Some("sensitive")),
+                "{line}"
+            );
+        }
+        // A wildcard alone names no file; two wildcards meeting say nothing.
+        for line in [
+            "wc -l *",
+            "rm -rf build/*",
+            "grep -rn TODO * src/*.rs",
+            "cat *.txt",
+            "sed -i s/a/b/ src/*",
+        ] {
+            assert_eq!(bash_under(none, line).0, NoPolicy, "{line}");
+        }
+        // An allow that names the files lets them be read.
+        let named = r#"{"files": {"read": {"allow": ["config/.env.*"]}},
+                        "commands": {"allow": ["cat"]}}"#;
+        assert_eq!(bash_under(named, "cat config/.env.*").0, Allowed);
     }
 
     #[test]

@@ -1,17 +1,19 @@
 //! A small reader of shell command lines, enough for a policy: a line split into its simple
 //! commands (at pipes, `&&`, `||`, `;`, `&`, newlines, subshells, and inside `$(…)`, backticks
-//! and `bash -c '…'`), each with its words after quoting, the files it redirects from and to,
-//! the folders it may run in as the line's `cd`s left them ([`super::cwd`]), and what it
-//! reads, writes and connects to.
+//! and `bash -c '…'`), each with its words after quoting and brace expansion (`.{env,x}` is
+//! two words), the files it redirects from and to, the words a shell matches as globs (an
+//! unquoted `*`, `?` or `[`: `.e*`, not `'.e*'`), the folders it may run in as the line's `cd`s
+//! left them ([`super::cwd`]), and what it reads, writes and connects to.
 //!
-//! It is no shell: variables stay unexpanded, globs unmatched, aliases and functions unknown. What it cannot see (a
+//! It is no shell: variables stay unexpanded, globs are not matched against files (a policy
+//! judges what their text could take), aliases and functions unknown. What it cannot see (a
 //! script that writes a file or changes folder, `python -c`, a variable holding a command or a
 //! folder) a policy cannot stop; docs/security.md says so.
 
 use super::cwd::{Dirs, Join, is_cd};
 
-/// One simple command: its words (quotes removed, leading `NAME=value` dropped), the files its
-/// redirections name, and the folders it may run in.
+/// One simple command: its words (quotes removed, braces expanded, leading `NAME=value`
+/// dropped), the files its redirections name, and the folders it may run in.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SimpleCommand {
     pub words: Vec<String>,
@@ -19,6 +21,9 @@ pub struct SimpleCommand {
     pub redirect_in: Vec<String>,
     /// `> file`, `>> file`, `&> file`.
     pub redirect_out: Vec<String>,
+    /// Words and redirection targets a shell matches as globs: an unquoted `*`, `?` or `[` in
+    /// them (`.e*`, not `'.e*'`).
+    pub globs: Vec<String>,
     /// The folders the command may run in, as the `cd`s before it on the line left them: `""`
     /// is the folder the line started in, `secrets`, `../x` or `/etc` where a `cd` went (from
     /// there), `~` the home folder, and a word starting with `$` where the line does not say
@@ -51,6 +56,8 @@ fn parse(line: &str, depth: usize, cwd: &[String], out: &mut Vec<SimpleCommand>)
         cur: SimpleCommand::default(),
         word: String::new(),
         quoted: false,
+        wild: false,
+        brace: false,
         pending: None,
         heredocs: Vec::new(),
         earlier_heredocs: 0,
@@ -87,6 +94,10 @@ struct Parser<'o> {
     cur: SimpleCommand,
     word: String,
     quoted: bool,
+    /// The word has an unquoted `*`, `?` or `[`: a shell matches it as a glob.
+    wild: bool,
+    /// The word has an unquoted `{`: a shell may expand it (`.{env,x}`).
+    brace: bool,
     pending: Option<Pending>,
     heredocs: Vec<Heredoc>,
     /// How many of `heredocs` commands before the current one opened.
@@ -195,6 +206,8 @@ impl Parser<'_> {
                     }
                 }
                 c => {
+                    self.wild |= matches!(c, '*' | '?' | '[');
+                    self.brace |= c == '{';
                     self.word.push(c);
                     self.i += 1;
                 }
@@ -579,12 +592,33 @@ impl Parser<'_> {
     }
 
     fn end_word(&mut self) {
+        let wild = std::mem::take(&mut self.wild);
+        let brace = std::mem::take(&mut self.brace);
         if self.word.is_empty() && !self.quoted {
             return;
         }
         let word = std::mem::take(&mut self.word);
         self.quoted = false;
-        match self.pending.take() {
+        let pending = self.pending.take();
+        // Braces are expanded in words and redirections, not in here-documents' delimiters and
+        // here-strings.
+        if brace && matches!(pending, None | Some(Pending::In | Pending::Out)) {
+            let (words, as_glob) = expand_braces(&word);
+            for word in words {
+                self.place_word(word, pending, wild || as_glob);
+            }
+        } else {
+            self.place_word(word, pending, wild);
+        }
+    }
+
+    /// Puts a finished word where it belongs: an argument, a redirection's file, a
+    /// here-document's delimiter, a here-string.
+    fn place_word(&mut self, word: String, pending: Option<Pending>, wild: bool) {
+        if wild && matches!(pending, None | Some(Pending::In | Pending::Out)) && is_glob(&word) {
+            self.cur.globs.push(word.clone());
+        }
+        match pending {
             Some(Pending::In) => self.cur.redirect_in.push(word),
             Some(Pending::Out) => self.cur.redirect_out.push(word),
             Some(Pending::Heredoc(strip)) => self.heredocs.push(Heredoc {
@@ -649,6 +683,190 @@ impl Parser<'_> {
         }
         self.dirs.after(cwd, skipped, moved, join);
     }
+}
+
+/// Whether a word has a shell wildcard in it (`*`, `?`, `[`): unquoted, a shell matches it
+/// against the files there (a `[` never closed is itself, which only over-counts).
+pub fn is_glob(word: &str) -> bool {
+    word.contains(['*', '?', '['])
+}
+
+/// At most this many words come of one word's braces; a larger expansion is read as `*` in
+/// their place, a glob that takes whatever they could have named.
+const MAX_BRACE_WORDS: usize = 64;
+
+/// Words longer than this are not expanded: their braces are read as `*`.
+const MAX_BRACE_TEXT: usize = 4096;
+
+/// A word's brace expansion, as bash makes it before anything else: `.{env,x}` is `.env` and
+/// `.x`, `{curl,x}` is `curl x`, `a{1..3}` and `{a..c}` count, groups nest; `{}`, `{x}` and
+/// `${x}` are left as they are. True with the words when the expansion was too large and its
+/// braces were read as `*`.
+fn expand_braces(word: &str) -> (Vec<String>, bool) {
+    let mut out = Vec::new();
+    let mut steps = 0;
+    if word.len() > MAX_BRACE_TEXT || expand_into(word, &mut out, &mut steps) {
+        return (vec![braces_as_star(word)], true);
+    }
+    (out, false)
+}
+
+/// Expands `word` into `out`; true when it would make more than [`MAX_BRACE_WORDS`] words or
+/// take more than a few hundred steps.
+fn expand_into(word: &str, out: &mut Vec<String>, steps: &mut usize) -> bool {
+    *steps += 1;
+    if *steps > 4 * MAX_BRACE_WORDS {
+        return true;
+    }
+    let Some(group) = brace_groups(word).into_iter().next() else {
+        if out.len() >= MAX_BRACE_WORDS {
+            return true;
+        }
+        out.push(word.to_owned());
+        return false;
+    };
+    let Some(items) = group.items(word) else {
+        return true;
+    };
+    items.iter().any(|item| {
+        let next = format!("{}{item}{}", &word[..group.open], &word[group.close + 1..]);
+        expand_into(&next, out, steps)
+    })
+}
+
+/// A brace group a shell expands: where its `{` and `}` are, and its top-level commas.
+#[derive(Debug, Clone)]
+struct BraceGroup {
+    open: usize,
+    close: usize,
+    commas: Vec<usize>,
+}
+
+impl BraceGroup {
+    /// Its items: the texts between its commas, or a sequence's (`None`: too long to list).
+    fn items(&self, word: &str) -> Option<Vec<String>> {
+        if self.commas.is_empty() {
+            return sequence(&word[self.open + 1..self.close]).flatten();
+        }
+        let mut items = Vec::new();
+        let mut start = self.open + 1;
+        for &end in self.commas.iter().chain([&self.close]) {
+            items.push(word[start..end].to_owned());
+            start = end + 1;
+        }
+        Some(items)
+    }
+}
+
+/// The outermost brace groups of `word` a shell expands, left to right, found in one pass: a
+/// `{` closed by its `}` with a comma between at its own depth, or a sequence (`1..3`); not
+/// `${…}`.
+fn brace_groups(word: &str) -> Vec<BraceGroup> {
+    let bytes = word.as_bytes();
+    // The groups open, each with whether it is a `${`.
+    let mut open: Vec<(BraceGroup, bool)> = Vec::new();
+    let mut found: Vec<BraceGroup> = Vec::new();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'{' => {
+                let group = BraceGroup {
+                    open: i,
+                    close: i,
+                    commas: Vec::new(),
+                };
+                open.push((group, i > 0 && bytes[i - 1] == b'$'));
+            }
+            b',' => {
+                if let Some((group, _)) = open.last_mut() {
+                    group.commas.push(i);
+                }
+            }
+            b'}' => {
+                let Some((mut group, dollar)) = open.pop() else {
+                    continue;
+                };
+                group.close = i;
+                let body = &word[group.open + 1..i];
+                let expands =
+                    !group.commas.is_empty() || (body.len() <= 48 && sequence(body).is_some());
+                if !dollar && expands {
+                    // Those inside it are its own, expanded with it.
+                    while found.last().is_some_and(|f| f.open > group.open) {
+                        found.pop();
+                    }
+                    found.push(group);
+                }
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+/// A sequence's items: `1..3`, `3..1`, `01..10` (zero-padded), `1..9..2`, `a..e`; `None` for
+/// text that is no sequence, `Some(None)` for one longer than [`MAX_BRACE_WORDS`].
+#[expect(
+    clippy::option_option,
+    reason = "no sequence, and a sequence too long to list, are two answers"
+)]
+fn sequence(body: &str) -> Option<Option<Vec<String>>> {
+    let parts: Vec<&str> = body.split("..").collect();
+    let (from, to, step) = match parts.as_slice() {
+        [from, to] => (*from, *to, 1),
+        [from, to, step] => (*from, *to, step.parse::<i64>().ok()?.unsigned_abs().max(1)),
+        _ => return None,
+    };
+    if let (Ok(a), Ok(b)) = (from.parse::<i64>(), to.parse::<i64>()) {
+        let count = (a.abs_diff(b) / step).saturating_add(1);
+        if count > MAX_BRACE_WORDS as u64 {
+            return Some(None);
+        }
+        // `01..10`: as wide as the wider end, when either is written with a leading zero.
+        let padded = |s: &str| {
+            let digits = s.trim_start_matches('-');
+            digits.len() > 1 && digits.starts_with('0')
+        };
+        let width = if padded(from) || padded(to) {
+            from.len().max(to.len())
+        } else {
+            0
+        };
+        let step = i64::try_from(step).ok()?;
+        let items = (0..i64::try_from(count).ok()?)
+            .map(|k| if a <= b { a + k * step } else { a - k * step })
+            .map(|n| format!("{n:0width$}"))
+            .collect();
+        return Some(Some(items));
+    }
+    let (&[a], &[b]) = (from.as_bytes(), to.as_bytes()) else {
+        return None;
+    };
+    if !a.is_ascii_alphabetic() || !b.is_ascii_alphabetic() {
+        return None;
+    }
+    let step = usize::try_from(step).ok()?;
+    let (low, high) = (a.min(b), a.max(b));
+    let mut items: Vec<String> = (low..=high)
+        .step_by(step)
+        .map(|c| char::from(c).to_string())
+        .collect();
+    if a > b {
+        items.reverse();
+    }
+    Some(Some(items))
+}
+
+/// `word` with each of its brace groups read as `*`.
+fn braces_as_star(word: &str) -> String {
+    let mut out = String::new();
+    let mut at = 0;
+    for group in brace_groups(word) {
+        out.push_str(&word[at..group.open]);
+        out.push('*');
+        at = group.close + 1;
+    }
+    out.push_str(&word[at..]);
+    out
 }
 
 fn is_assignment(word: &str) -> bool {
@@ -1439,6 +1657,58 @@ mod tests {
     }
 
     #[test]
+    fn braces_expand_into_words() {
+        assert_eq!(words("cat .{env,x}")[0], w(&["cat", ".env", ".x"]));
+        assert_eq!(words("{curl,evil.com}")[0], w(&["curl", "evil.com"]));
+        assert_eq!(
+            words("cat a{b,c{d,e}}f")[0],
+            w(&["cat", "abf", "acdf", "acef"])
+        );
+        assert_eq!(words("cat f{1..3}")[0], w(&["cat", "f1", "f2", "f3"]));
+        assert_eq!(words("cat f{03..1}")[0], w(&["cat", "f03", "f02", "f01"]));
+        assert_eq!(words("cat {a..e..2}")[0], w(&["cat", "a", "c", "e"]));
+        // Not groups: no comma, a variable, quoted.
+        assert_eq!(
+            words("find . -exec rm {} + ${HOME} {x} '{a,b}'")[0],
+            w(&[
+                "find", ".", "-exec", "rm", "{}", "+", "${HOME}", "{x}", "{a,b}"
+            ])
+        );
+        // Too many words: the braces are a glob.
+        let big = split("cat x{1..100000}");
+        assert_eq!(big[0].words, w(&["cat", "x*"]));
+        assert_eq!(big[0].globs, w(&["x*"]));
+        let redirect = split("echo x > .{env,y}");
+        assert_eq!(redirect[0].redirect_out, w(&[".env", ".y"]));
+    }
+
+    #[test]
+    fn hostile_braces_take_no_time() {
+        for word in [
+            "{".repeat(200_000),
+            "{a,b}".repeat(50_000),
+            "{a,".repeat(50_000) + &"}".repeat(50_000),
+            "{a,b}".repeat(200),
+            "{{{{{{{{{{a,b}}}}}}}}}}".repeat(100),
+        ] {
+            let start = std::time::Instant::now();
+            let cmds = split(&format!("cat {word}"));
+            assert!(cmds[0].words.len() <= 1 + MAX_BRACE_WORDS);
+            assert!(start.elapsed().as_secs() < 2, "{}", &word[..20]);
+        }
+    }
+
+    #[test]
+    fn quoted_wildcards_are_text() {
+        let cmd = &split("cat '*.env' .e* \"a?\" \\[x] b[c]")[0];
+        assert_eq!(cmd.words, w(&["cat", "*.env", ".e*", "a?", "[x]", "b[c]"]));
+        assert_eq!(cmd.globs, w(&[".e*", "b[c]"]));
+        assert!(split("echo '*' > \"o*\"")[0].globs.is_empty());
+        assert_eq!(split("cat x > *.log")[0].globs, w(&["*.log"]));
+        assert_eq!(split("cat {a,b*}")[0].globs, w(&["b*"]));
+    }
+
+    #[test]
     fn odd_input_never_panics() {
         for line in [
             "$(",
@@ -1458,6 +1728,13 @@ mod tests {
             "cd",
             "cd (",
             "))) cd x && (((",
+            "{",
+            "}{,",
+            "a{b,",
+            "{1..}",
+            "{9223372036854775807..-9223372036854775808}",
+            "{a..é}",
+            "x{é,ü}y",
             "cd a |",
             "| cd a",
         ] {
