@@ -135,6 +135,40 @@ fn a_generated_policy_that_allows_every_read_says_so() {
     assert_eq!(audit.code, 0, "{}", audit.stdout);
 }
 
+/// A session that read a file by its path from the home folder (`cat ~/notes.txt`) passes the
+/// policy made from it: the policy names `~/notes.txt`, which matched no path before.
+#[test]
+fn a_generated_policy_passes_reads_from_the_home_folder() {
+    let env = TestEnv::new();
+    let home = env.path().to_string_lossy().into_owned();
+    let calls: Vec<Value> = [
+        json!({"tool_name": "Bash", "tool_input": {"command": "cat ~/notes.txt"}}),
+        json!({"tool_name": "Read", "tool_input": {"file_path": format!("{home}/src/a.rs")}}),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, mut call)| {
+        call["session_id"] = json!("home");
+        call["hook_event_name"] = json!("PreToolUse");
+        call["cwd"] = json!(home);
+        call["tool_use_id"] = json!(format!("t{i}"));
+        call
+    })
+    .collect();
+    play(&env, &calls);
+    let run = env.run(&["policy", "--output", "draft.json"]);
+    run.success();
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(env.path().join("draft.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        written["files"]["read"]["allow"],
+        json!(["src/**", "~/notes.txt"])
+    );
+    let audit = env.run(&["audit", "--policy", "draft.json", "--format", "json"]);
+    assert_eq!(audit.code, 0, "{}", audit.stdout);
+}
+
 #[test]
 fn audit_names_the_rule_of_each_violation_and_exits_1() {
     let env = TestEnv::new();

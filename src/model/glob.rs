@@ -16,6 +16,9 @@ pub struct Glob {
     anywhere: bool,
     /// The pattern starts with `/`: it names an absolute path.
     absolute: bool,
+    /// The pattern starts with `~` or `$` (`~/.aws/**`, `$HOME/x`): it names a path the agent
+    /// wrote so, which is matched as written.
+    from_home: bool,
 }
 
 impl Glob {
@@ -35,6 +38,7 @@ impl Glob {
             text: text.to_owned(),
             anywhere: !body.contains('/') && !absolute,
             absolute,
+            from_home: trimmed.starts_with(['~', '$']),
             segments,
         }
     }
@@ -80,7 +84,7 @@ impl Glob {
         if self.segments.is_empty() {
             return false;
         }
-        let path = if self.absolute {
+        let path = if self.absolute || (self.from_home && !self.anywhere) {
             absolute
         } else if let Some(rel) = relative {
             rel
@@ -329,6 +333,18 @@ mod tests {
         assert!(m("src/**/*.rs", "src/a/b/c.rs"));
         assert!(!m("src/**/*.rs", "tests/a.rs"));
         assert!(m("**/*.pem", "a/b/key.pem"));
+    }
+
+    /// A pattern from the home folder matches a path the agent wrote so: a generated policy
+    /// names `~/notes.txt` as the session read it, and did not pass that session.
+    #[test]
+    fn a_pattern_from_home_matches_the_path_as_written() {
+        let g = |p: &str, path: &str| Glob::new(p).matches(None, path);
+        assert!(g("~/notes.txt", "~/notes.txt"));
+        assert!(g("~/.aws/**", "~/.aws/credentials"));
+        assert!(g("$HOME/x/**", "$HOME/x/y"));
+        assert!(!g("~/.aws/**", "~/.ssh/id_rsa"));
+        assert!(!g("~/notes.txt", "/p/~/notes.txt"));
     }
 
     /// The project's folder itself (a search of all of it) is covered by `**` alone: a
