@@ -84,7 +84,7 @@ fn limits_from_the_settings_file_apply_age_then_count_then_size_and_each_deletio
     let clean = env.run(&["retention", "clean"]);
     clean.success();
     assert!(
-        clean.stdout.contains("Deleted 3 session(s)"),
+        clean.stdout.contains("Deleted 3 sessions,"),
         "{}",
         clean.stdout
     );
@@ -226,4 +226,116 @@ fn a_dry_run_names_the_limit_as_the_limits_line_does() {
     // The ids are padded to one width, so the dates start in one column.
     let date_at = |row: &str| row.find("  20").unwrap();
     assert_eq!(date_at(rows[0]), date_at(rows[1]), "{}", dry.stdout);
+}
+
+/// An ended subagent session of `parent` that started `days` ago.
+fn subagent(env: &TestEnv, id: &str, parent: &str, days: f64) -> String {
+    let parent = parent.to_owned();
+    SessionBuilder::new(id)
+        .started(now() - days * DAY)
+        .meta(|m| m.parent_session_id = Some(parent))
+        .prompt("look something up")
+        .at(1.0)
+        .session_end(json!({}))
+        .write(env)
+}
+
+fn listed_all(env: &TestEnv) -> Vec<(String, Option<String>)> {
+    let run = env.run(&["list", "--all", "--format", "json"]);
+    run.success();
+    let mut ids: Vec<(String, Option<String>)> = run
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["session_id"].as_str().unwrap().to_owned(),
+                s["parent_session_id"].as_str().map(str::to_owned),
+            )
+        })
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// The limits counted subagents as sessions and judged each alone: `--max-sessions` deleted a
+/// parent and some of its subagents, and left the others without their parent.
+#[test]
+fn a_session_and_its_subagents_count_once_and_are_deleted_together() {
+    let env = TestEnv::new();
+    let root = old_session(&env, "t-root", 40.0, 1);
+    subagent(&env, "t-sub-1", &root, 39.9);
+    subagent(&env, "t-sub-2", &root, 20.0);
+    subagent(&env, "t-sub-3", &root, 2.0);
+    old_session(&env, "t-mid", 30.0, 1);
+    old_session(&env, "t-new", 1.0, 1);
+    // Its parent is not in the store: `list` shows it, so it counts as a session of its own.
+    subagent(&env, "t-stray", "t-gone", 50.0);
+
+    let status = env.run(&["retention", "status", "--max-sessions", "2"]);
+    status.success();
+    assert!(
+        status
+            .stdout
+            .contains("Sessions:  4 (and 3 subagent sessions under them)"),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        status
+            .stdout
+            .contains("The limits delete 2 sessions with 3 subagent sessions"),
+        "{}",
+        status.stdout
+    );
+
+    let dry = env.run(&[
+        "retention",
+        "clean",
+        "--dry-run",
+        "--max-sessions",
+        "2",
+        "--format",
+        "json",
+    ]);
+    dry.success();
+    let dry = dry.json();
+    assert_eq!(dry["plan"]["sessions"], 4);
+    assert_eq!(dry["plan"]["subagent_sessions"], 3);
+    assert_eq!(
+        deleted_ids(&dry),
+        [
+            ("t-stray".to_owned(), "max_sessions".to_owned()),
+            ("t-root".to_owned(), "max_sessions".to_owned()),
+        ]
+    );
+    assert_eq!(
+        dry["plan"]["delete"][1]["subagents"],
+        json!(["t-sub-1", "t-sub-2", "t-sub-3"])
+    );
+    assert_eq!(listed_all(&env).len(), 7, "a dry run deletes nothing");
+
+    let clean = env.run(&[
+        "retention",
+        "clean",
+        "--max-sessions",
+        "2",
+        "--format",
+        "json",
+    ]);
+    clean.success();
+    let mut deleted: Vec<String> = serde_json::from_value(clean.json()["deleted"].clone()).unwrap();
+    deleted.sort();
+    assert_eq!(
+        deleted,
+        ["t-root", "t-stray", "t-sub-1", "t-sub-2", "t-sub-3"],
+        "the real run deletes what the dry run said, each tree whole"
+    );
+    assert_eq!(
+        listed_all(&env),
+        [("t-mid".to_owned(), None), ("t-new".to_owned(), None)]
+    );
+    let log = std::fs::read_to_string(env.store().join("retention.log")).unwrap();
+    assert_eq!(log.lines().count(), 5, "{log}");
 }

@@ -114,32 +114,49 @@ impl Forest {
 /// its own parent, a cycle a corrupt store made). `list` shows these, so that no session is
 /// hidden under a parent that is not there to show it.
 pub fn heads(sessions: &[IndexedSession]) -> Vec<bool> {
-    let parent_of = |i: usize| sessions[i].summary.meta.parent_session_id.as_deref();
     if sessions
         .iter()
         .all(|s| s.summary.meta.parent_session_id.is_none())
     {
         return vec![true; sessions.len()];
     }
-    let position: HashMap<&str, usize> = sessions
+    let links: Vec<(&str, Option<&str>)> = sessions
+        .iter()
+        .map(|s| {
+            let meta = &s.summary.meta;
+            (meta.session_id.as_str(), meta.parent_session_id.as_deref())
+        })
+        .collect();
+    head_positions(&links)
+        .into_iter()
+        .enumerate()
+        .map(|(i, head)| head == i)
+        .collect()
+}
+
+/// For each session, given as its id and its parent's, the position of the session heading
+/// its tree, as [`heads`] decides it: up the line of parents to the last one in `links`; a
+/// session whose line goes round a cycle heads its own.
+pub fn head_positions(links: &[(&str, Option<&str>)]) -> Vec<usize> {
+    let position: HashMap<&str, usize> = links
         .iter()
         .enumerate()
-        .map(|(i, s)| (s.summary.meta.session_id.as_str(), i))
+        .map(|(i, (id, _))| (*id, i))
         .collect();
-    (0..sessions.len())
+    (0..links.len())
         .map(|i| {
             // Up the line of parents, at most once round the store.
             let mut at = i;
-            for _ in 0..=sessions.len() {
-                let Some(parent) = parent_of(at) else {
-                    return at == i;
+            for _ in 0..=links.len() {
+                let Some(parent) = links[at].1 else {
+                    return at;
                 };
                 match position.get(parent) {
                     Some(&p) if p != at => at = p,
-                    _ => return at == i,
+                    _ => return at,
                 }
             }
-            true
+            i
         })
         .collect()
 }

@@ -1,5 +1,6 @@
 //! `retention status` and `retention clean`: how much the store holds and which sessions a
-//! retention policy deletes (age, then count, then size), from the flags or .agent-strace.yaml.
+//! retention policy deletes (age, then count, then size; a session with its subagents counts
+//! once and goes whole), from the flags or .agent-strace.yaml.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -15,15 +16,17 @@ use super::settings::{self, OnDelete, StraceSettings};
 use crate::analysis::retention::{Candidate, Limits, Plan, Reason, plan};
 use crate::error::Error;
 use crate::exit;
-use crate::render::terminal::{human_size, local_time};
+use crate::render::terminal::{count, human_size, local_time};
 use crate::store::Store;
 
 /// Show what the store holds, or delete the sessions past the retention limits
 ///
 /// Limits come from the flags, else from `retention:` in the nearest .agent-strace.yaml (the
 /// Python tool's file): max_age_days, then max_sessions, then max_size_mb, oldest sessions
-/// first. A session still being written (not ended, its events written in the last 10
-/// minutes) is never deleted. Each deletion is logged in the store's retention.log: session id
+/// first. The limits count sessions as `list` shows them: a session with its subagents is one
+/// session, as old as it and as large as all of them, kept or deleted whole. A session still
+/// being written (not ended, its events written in the last 10 minutes) is never deleted, nor
+/// is the rest of its tree. Each deletion is logged in the store's retention.log: session id
 /// and time, never content.
 #[derive(Debug, Args)]
 #[command(
@@ -53,7 +56,7 @@ struct LimitArgs {
     /// Delete sessions that started more than N days ago
     #[arg(long, value_name = "N")]
     max_age_days: Option<f64>,
-    /// Keep only the N most recent sessions
+    /// Keep only the N most recent sessions (a session with its subagents counts once)
     #[arg(long, value_name = "N")]
     max_sessions: Option<u64>,
     /// Delete the oldest sessions until the store holds at most N MB
@@ -77,40 +80,59 @@ pub(crate) fn run(args: &RetentionArgs, globals: &Globals) -> Result<u8> {
     let (limits, on_delete, log_path, source) = limits(limits_args)?;
     let store = Store::new(globals.store_root());
     let now = crate::capture::sink::system_time();
-    let listing = store.sessions()?;
-    if let Some(warning) = &listing.warning {
-        warn(warning);
-    }
-    let candidates = listing
+    let listing = super::listing::sessions(&store)?;
+    let candidate = |meta: &crate::model::SessionMeta| {
+        let id = meta.session_id.clone();
+        let written = store.events_written_at(&id).unwrap_or(0.0);
+        Candidate {
+            bytes: store.session_bytes(&id).unwrap_or(0),
+            live: meta.ended_at.is_none() && now - written < LIVE_FOR_SECS,
+            started_at: meta.started_at,
+            parent_session_id: meta.parent_session_id.clone(),
+            session_id: id,
+        }
+    };
+    let mut candidates: Vec<Candidate> = listing
         .sessions
         .iter()
-        .map(|s| {
-            let meta = &s.summary.meta;
-            let id = meta.session_id.clone();
-            let written = store.events_written_at(&id).unwrap_or(0.0);
-            Candidate {
-                bytes: store.session_bytes(&id).unwrap_or(0),
-                live: meta.ended_at.is_none() && now - written < LIVE_FOR_SECS,
-                started_at: meta.started_at,
-                session_id: id,
-            }
-        })
+        .map(|s| candidate(&s.summary.meta))
         .collect();
-    let plan = plan(candidates, &limits, now);
+    // A subagent the listing could not read, whose metadata names a listed parent, goes with
+    // its parent's tree: deleting the parent alone would leave it without one.
+    for err in &listing.unreadable {
+        if let Some(id) = err.path().and_then(|p| store.session_holding(p))
+            && !candidates.iter().any(|c| c.session_id == id)
+            && let Ok(meta) = store.read_meta(&id)
+            && meta
+                .parent_session_id
+                .as_ref()
+                .is_some_and(|parent| candidates.iter().any(|c| &c.session_id == parent))
+        {
+            candidates.push(candidate(&meta));
+        }
+    }
+    let plan = plan(&candidates, &limits, now);
     let mut deleted = Vec::new();
     let mut failed = 0;
     if cleaning && !dry_run {
         for d in &plan.delete {
-            match store.delete_session(&d.session_id) {
-                Ok(()) => {
-                    deleted.push(d.session_id.clone());
-                    if on_delete == OnDelete::Log {
-                        log(&store, log_path.as_deref(), &d.session_id);
-                    }
-                }
-                Err(e) => {
+            // Children before parents, and the root only once all of them are gone: a
+            // deletion that fails leaves a smaller tree, never a subagent without its parent.
+            for id in d.subagents.iter().rev().chain([&d.session_id]) {
+                if let Err(e) = store.delete_session(id) {
                     failed += 1;
-                    warn(format_args!("cannot delete {}: {e}", d.session_id));
+                    warn(format_args!("cannot delete {id}: {e}"));
+                    if *id != d.session_id {
+                        warn(format_args!(
+                            "kept {} so that no subagent of it is left without it",
+                            d.session_id
+                        ));
+                    }
+                    break;
+                }
+                deleted.push(id.clone());
+                if on_delete == OnDelete::Log {
+                    log(&store, log_path.as_deref(), id);
                 }
             }
         }
@@ -148,7 +170,16 @@ struct Report<'a> {
 fn text(out: &mut impl Write, r: &Report<'_>, cleaning: bool, now: f64) -> Result<()> {
     let p = r.plan;
     if !cleaning {
-        writeln!(out, "Sessions:  {}", p.sessions)?;
+        if p.subagent_sessions == 0 {
+            writeln!(out, "Sessions:  {}", p.sessions)?;
+        } else {
+            writeln!(
+                out,
+                "Sessions:  {} (and {} under them)",
+                p.sessions,
+                count(p.subagent_sessions as u64, "subagent session")
+            )?;
+        }
         writeln!(out, "Size:      {}", human_size(p.total_bytes))?;
         if let Some(oldest) = &p.oldest {
             writeln!(
@@ -182,13 +213,13 @@ fn text(out: &mut impl Write, r: &Report<'_>, cleaning: bool, now: f64) -> Resul
     } else if r.dry_run {
         writeln!(
             out,
-            "{} {} session(s), {}:",
+            "{} {}, {}:",
             if cleaning {
                 "Would delete"
             } else {
                 "The limits delete"
             },
-            p.delete.len(),
+            sessions_and_subagents(p.delete.len(), p.sessions_to_delete()),
             human_size(p.bytes_to_free)
         )?;
         let id_width = p
@@ -198,9 +229,17 @@ fn text(out: &mut impl Write, r: &Report<'_>, cleaning: bool, now: f64) -> Resul
             .max()
             .unwrap_or(0);
         for d in &p.delete {
+            let with = if d.subagents.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", with {}",
+                    count(d.subagents.len() as u64, "subagent session")
+                )
+            };
             writeln!(
                 out,
-                "  {:<id_width$}  {}  {:>9}  {}",
+                "  {:<id_width$}  {}  {:>9}  {}{with}",
                 d.session_id,
                 local_time(d.started_at),
                 human_size(d.bytes),
@@ -211,22 +250,42 @@ fn text(out: &mut impl Write, r: &Report<'_>, cleaning: bool, now: f64) -> Resul
             writeln!(out, "Run `agent-strace retention clean` to delete them.")?;
         }
     } else {
+        let roots = p
+            .delete
+            .iter()
+            .filter(|d| r.deleted.contains(&d.session_id))
+            .count();
         writeln!(
             out,
-            "Deleted {} session(s), {} freed.",
-            r.deleted.len(),
+            "Deleted {}, {} freed.",
+            sessions_and_subagents(roots, r.deleted.len()),
             human_size(p.bytes_to_free)
         )?;
     }
     if !p.spared_live.is_empty() {
         writeln!(
             out,
-            "Kept {} session(s) still being written: {}",
-            p.spared_live.len(),
+            "Kept {} still being written: {}",
+            count(p.spared_live.len() as u64, "session"),
             p.spared_live.join(", ")
         )?;
     }
     Ok(())
+}
+
+/// `3 sessions`, or `3 sessions with 5 subagent sessions` when `all`, the sessions with their
+/// subagents, are more.
+fn sessions_and_subagents(sessions: usize, all: usize) -> String {
+    let subagents = all.saturating_sub(sessions);
+    let sessions = count(sessions as u64, "session");
+    if subagents == 0 {
+        sessions
+    } else {
+        format!(
+            "{sessions} with {}",
+            count(subagents as u64, "subagent session")
+        )
+    }
 }
 
 /// The limit that deletes a session, worded as the `Limits:` line words it.

@@ -129,6 +129,17 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// A number and the noun it counts, singular for one: `1 tool call`, `2 tool calls`.
+pub fn count(n: u64, noun: &str) -> String {
+    count_as(n, noun, &format!("{noun}s"))
+}
+
+/// A number and the noun it counts, for a noun whose plural is not its singular and an `s`:
+/// `1 retry`, `2 retries`.
+pub fn count_as(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// `m:ss`, or `h:mm:ss` past an hour.
 pub fn clock(secs: f64) -> String {
     let total = if secs.is_finite() {
@@ -277,6 +288,15 @@ pub fn local_time(timestamp: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_is_singular_and_the_rest_plural() {
+        assert_eq!(count(1, "tool call"), "1 tool call");
+        assert_eq!(count(0, "tool call"), "0 tool calls");
+        assert_eq!(count(2, "subagent session"), "2 subagent sessions");
+        assert_eq!(count_as(1, "retry", "retries"), "1 retry");
+        assert_eq!(count_as(3, "retry", "retries"), "3 retries");
+    }
 
     #[test]
     fn offsets_read_like_the_clock() {
