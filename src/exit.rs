@@ -7,7 +7,8 @@ pub const OK: u8 = 0;
 /// The command worked and found something to report (reserved for gates such as lint/audit).
 pub const FINDINGS: u8 = 1;
 /// Bad usage: an unknown flag, or something named that is not there: no store, no session
-/// matching (or several), a file or folder named on the command line that does not exist.
+/// matching (or several), a file or folder named on the command line that does not exist
+/// (the folder of an `--output` file included).
 pub const USAGE: u8 = 2;
 /// The input is there but unusable: a corrupt `meta.json` with no events to show instead (not
 /// JSON, not UTF-8), a file that is not a transcript, a link, FIFO or device where the store

@@ -74,6 +74,55 @@ fn two_is_usage_or_something_named_that_is_not_there() {
     }
 }
 
+/// `share 258c -o /nonexistent-dir/x.html` failed with exit 4 (a failed write) and no hint:
+/// a folder named on the command line that does not exist is usage, for every `--output`.
+#[test]
+fn two_is_an_output_file_whose_folder_does_not_exist() {
+    let env = TestEnv::new();
+    session(&env);
+    let missing = env.path().join("no-such-folder");
+    let file = |name: &str| missing.join(name).to_str().unwrap().to_owned();
+    for args in [
+        vec![
+            "share".to_owned(),
+            SID.to_owned(),
+            "-o".to_owned(),
+            file("x.html"),
+        ],
+        vec![
+            "replay".into(),
+            SID.into(),
+            "--format".into(),
+            "html".into(),
+            "-o".into(),
+            file("r.html"),
+        ],
+        vec![
+            "export".into(),
+            SID.into(),
+            "--format".into(),
+            "csv".into(),
+            "--output".into(),
+            file("e.csv"),
+        ],
+        vec!["sample".into(), "--output".into(), file("s.jsonl")],
+        vec!["policy".into(), "--output".into(), file("p.json")],
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = env.run(&args);
+        assert_eq!(run.code, 2, "{args:?}: {run:?}");
+        assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {run:?}");
+        assert!(
+            run.stderr.contains(&format!(
+                "hint: the folder {} does not exist",
+                missing.display()
+            )),
+            "{args:?}: {run:?}"
+        );
+    }
+    assert!(!missing.exists());
+}
+
 #[test]
 fn three_is_input_that_cannot_be_used() {
     let env = TestEnv::new();

@@ -28,6 +28,29 @@ pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
     Error::usage(message).into()
 }
 
+/// Refuses an `--output` file whose folder does not exist, before any work is done: a path
+/// named on the command line that is not there is bad usage (exit 2), as `exit::USAGE` says,
+/// not a failed write.
+pub(crate) fn output_folder(path: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let Some(path) = path else {
+        return Ok(());
+    };
+    let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    let hint = match std::fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => return Ok(()),
+        Ok(_) => format!("{} is not a folder", dir.display()),
+        Err(_) => format!(
+            "the folder {} does not exist: create it, or name another --output",
+            dir.display()
+        ),
+    };
+    Err(Error::usage(format!("cannot write {}", path.display()))
+        .with_hint(hint)
+        .into())
+}
+
 /// Writes `text` to stderr as it is. Diagnostics go through here (or [`warn`]), never through
 /// `eprintln!`: a stderr that cannot be written (closed, full) must not stop a command, let
 /// alone a hook, so what cannot be written is dropped.

@@ -96,6 +96,9 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
             args.speed
         )));
     }
+    if args.format == ReplayFormat::Html {
+        super::output::output_folder(args.output.as_deref())?;
+    }
     let store = Store::new(globals.store_root());
     let id = store.select(&args.session.selector())?;
     if args.format == ReplayFormat::Html {

@@ -75,6 +75,7 @@ impl From<StrategyArg> for Strategy {
 }
 
 pub(crate) fn run(args: &SampleArgs, globals: &Globals) -> Result<u8> {
+    super::output::output_folder(args.output.as_deref())?;
     let now = crate::capture::sink::system_time();
     let since = args
         .since
@@ -183,6 +184,7 @@ fn line(store: &Store, chosen: &Candidate) -> Result<Vec<u8>> {
 /// Writes the file whole under a temporary name beside it and renames it into place; a link
 /// or anything but a regular file where it goes is refused.
 pub(crate) fn write_file(path: &Path, lines: &[Vec<u8>]) -> Result<()> {
+    super::output::output_folder(Some(path))?;
     if let Ok(meta) = std::fs::symlink_metadata(path)
         && !meta.is_file()
     {
