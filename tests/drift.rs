@@ -286,6 +286,26 @@ fn bad_input_is_one_clear_line() {
         assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
     }
     // Everything in the window: nothing before it to compare with.
+    // The message says which --since finds the sessions: it did not, as budget-report did.
+    let run = env.run(&["drift"]);
+    let newest = run
+        .stderr
+        .split("the newest started ")
+        .nth(1)
+        .and_then(|rest| rest.get(..10))
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        run.stderr
+            .contains(&format!("(hint: try --since {newest})")),
+        "{}",
+        run.stderr
+    );
+    let suggested = env.run(&["drift", "--since", &newest]);
+    assert!(
+        !suggested.stderr.contains("no session started since"),
+        "{suggested:?}"
+    );
     let nothing_before = env.run(&["drift", "--since", "2025-01-01"]);
     assert_eq!(nothing_before.code, 2);
     assert!(nothing_before.stderr.contains("no session started before"));

@@ -102,15 +102,19 @@ pub(crate) fn run(args: &DriftArgs, globals: &Globals) -> Result<u8> {
         }
     }
     if recent.is_empty() {
-        let newest = newest.map_or_else(
-            || "no session is recorded".to_owned(),
-            |at| format!("the newest started {}", terminal::local_time(at)),
-        );
-        return Err(Error::usage(format!(
-            "no session started since {}; {newest}",
-            terminal::local_time(since)
-        ))
-        .into());
+        let since = terminal::local_time(since);
+        // As budget-report and optimize say it: where the sessions are instead.
+        let err = match newest {
+            Some(at) => Error::usage(format!(
+                "no session started since {since}; the newest started {}",
+                terminal::local_time(at)
+            ))
+            .with_hint(format!("try --since {}", terminal::local_day(at))),
+            None => Error::usage(format!(
+                "no session started since {since}; no session is recorded"
+            )),
+        };
+        return Err(err.into());
     }
     let current = fingerprint(&recent);
     let mut out = stdout(globals.colour());

@@ -146,11 +146,11 @@ struct Report<'a> {
 fn text(out: &mut impl Write, r: &Report<'_>, paint: Painter) -> Result<()> {
     if let (0, Some(newest)) = (r.sessions, r.newest_session_at) {
         // As budget-report says it: where the sessions are instead.
-        let started = local_time(newest);
-        let day = started.split_once(' ').map_or(started.as_str(), |(d, _)| d);
         writeln!(
             out,
-            "No session started in the window; the newest started {started} (try --since {day})."
+            "No session started in the window; the newest started {} (try --since {}).",
+            local_time(newest),
+            crate::render::terminal::local_day(newest)
         )?;
         return Ok(());
     }

@@ -285,6 +285,13 @@ pub fn local_time(timestamp: f64) -> String {
     )
 }
 
+/// Local date of a Unix timestamp, as `--since` takes it: `2026-11-25`.
+pub fn local_day(timestamp: f64) -> String {
+    let time = local_time(timestamp);
+    time.split_once(' ')
+        .map_or(time.clone(), |(day, _)| day.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
