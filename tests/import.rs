@@ -192,6 +192,22 @@ fn every_corpus_transcript_imports_with_exact_figures() {
     }
 }
 
+/// A session of one call and one response read `1 tool calls`, `1 responses`.
+#[test]
+fn one_tool_call_and_one_response_are_singular() {
+    let env = TestEnv::new();
+    let file =
+        shared().join("corpus/claude-code/moredip__session-share/images-in-tool-results.jsonl");
+    let run = env.run(&["import", file.to_str().unwrap()]);
+    run.success();
+    assert!(
+        run.stdout
+            .contains("imported: 6 events, 1 tool call (0 failed), 1 response, tokens"),
+        "{}",
+        run.stdout
+    );
+}
+
 #[test]
 fn streamed_responses_count_once_with_their_last_usage() {
     let env = TestEnv::new();

@@ -133,7 +133,17 @@ fn bad_event_numbers_and_sessions_are_one_error_line_and_exit_2() {
         .write(&env);
     let out = env.run(&["why", ID, "3"]);
     usage_error(&out);
-    assert!(out.stderr.contains("#1 to #2"), "{}", out.stderr);
+    // annotate's words for the same thing: `why` said "its events are #1 to #2".
+    assert!(
+        out.stderr.contains("its events are numbered 1 to 2"),
+        "{}",
+        out.stderr
+    );
+    let annotate = env.run(&["annotate", ID, "3", "--note", "x"]);
+    assert_eq!(
+        annotate.stderr, out.stderr,
+        "one wording for an event a session does not have"
+    );
     usage_error(&env.run(&["why", ID, "0"]));
     usage_error(&env.run(&["why", ID, "two"]));
     usage_error(&env.run(&["why", "ffff", "1"]));
@@ -197,4 +207,42 @@ fn an_edit_in_a_real_transcript_leads_back_to_the_read_of_its_file() {
         .or_else(|| read_event["data"]["path"].as_str())
         .unwrap();
     assert_eq!(read_path, path);
+}
+
+/// Counts of one read `1 subagent session`, not `1 subagent sessions`, and the replay header's
+/// two notes on the cost share one parenthesis: `(estimated from payload sizes) (its subagent
+/// included)` was two in a row.
+#[test]
+fn one_subagent_is_singular_and_the_cost_has_one_parenthesis() {
+    let env = TestEnv::new();
+    SessionBuilder::new(ID)
+        .prompt("spawn a helper")
+        .at(1.0)
+        .tool_call("Task", json!({"prompt": "look it up"}))
+        .write(&env);
+    SessionBuilder::new("c0ffee01-0000-4000-8000-000000000000")
+        .meta(|m| m.parent_session_id = Some(ID.to_owned()))
+        .prompt("look it up")
+        .write(&env);
+    let stats = env.run(&["stats", ID, "--include-subagents"]);
+    stats.success();
+    assert!(
+        stats
+            .stdout
+            .contains(&format!("Session {ID} and 1 subagent session\n")),
+        "{}",
+        stats.stdout
+    );
+    let replay = env.run(&["replay", ID]);
+    replay.success();
+    let cost = replay
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Cost: "))
+        .unwrap_or_default();
+    assert!(
+        cost.ends_with(" (estimated from payload sizes, its subagent included)"),
+        "{}",
+        replay.stdout
+    );
 }

@@ -25,6 +25,7 @@ use crate::capture::transcript::wire::Entry;
 use crate::error::ErrorKind;
 use crate::exit;
 use crate::render::escape::escape;
+use crate::render::terminal::count;
 use crate::render::terminal::{self, Painter};
 use crate::store::Store;
 
@@ -353,15 +354,15 @@ fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> s
             )?;
             writeln!(
                 out,
-                "    only the transcript holds {} responses (tokens in {} / out {} / cache write {} / cache read {}), {} answers, {} thinking blocks and {} tool calls the hooks did not see",
-                left.responses,
+                "    only the transcript holds {} (tokens in {} / out {} / cache write {} / cache read {}), {}, {} and {} the hooks did not see",
+                count(left.responses, "response"),
                 t.input,
                 t.output,
                 t.cache_creation,
                 t.cache_read,
-                left.answers,
-                left.thinking,
-                left.tool_calls
+                count(left.answers, "answer"),
+                count(left.thinking, "thinking block"),
+                count(left.tool_calls, "tool call")
             )?;
             writeln!(
                 out,
@@ -405,22 +406,21 @@ fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> s
         let t = &r.tokens;
         let what = match r.status {
             "grown" => format!(
-                "grown: {} new line{}, {} events",
-                r.lines,
-                if r.lines == 1 { "" } else { "s" },
-                r.events
+                "grown: {}, {}",
+                count(r.lines, "new line"),
+                count(r.events, "event")
             ),
             "reimported" => format!(
-                "imported again whole (the transcript is not what was imported before): {} events",
-                r.events
+                "imported again whole (the transcript is not what was imported before): {}",
+                count(r.events, "event")
             ),
-            _ => format!("imported: {} events", r.events),
+            _ => format!("imported: {}", count(r.events, "event")),
         };
         writeln!(
             out,
-            "{lead}{} {what}, {} tool calls ({} failed{}), {} responses, tokens in {} / out {} / cache write {} / cache read {}",
+            "{lead}{} {what}, {} ({} failed{}), {}, tokens in {} / out {} / cache write {} / cache read {}",
             paint.cyan(&r.session_id),
-            r.tool_calls,
+            count(r.tool_calls, "tool call"),
             r.tool_errors,
             // Refused calls are no failures: named apart when there are some, as everywhere.
             if r.tool_rejections > 0 {
@@ -428,7 +428,7 @@ fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> s
             } else {
                 String::new()
             },
-            r.responses,
+            count(r.responses, "response"),
             t.input,
             t.output,
             t.cache_creation,

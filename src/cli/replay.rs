@@ -199,9 +199,14 @@ pub(crate) fn read(store: &Store, id: &str) -> Result<Vec<Numbered>> {
     Ok(numbered)
 }
 
-/// Why `--show N` / `--event N` shows nothing.
+/// Why `--show N`, `annotate`, `inspect --event N` or `why` finds no event N: the one wording
+/// for all of them.
 pub(crate) fn no_event(id: &str, number: usize, count: usize) -> String {
-    format!("session {id} has no event #{number}: its events are numbered 1 to {count}")
+    match count {
+        0 => format!("session {id} has no event #{number}: it has no events"),
+        1 => format!("session {id} has no event #{number}: its one event is numbered 1"),
+        _ => format!("session {id} has no event #{number}: its events are numbered 1 to {count}"),
+    }
 }
 
 /// Where offsets count from: the session's start, else its earliest event.

@@ -66,7 +66,10 @@ pub(crate) fn run(args: &StatsArgs, globals: &Globals) -> Result<u8> {
 fn text(out: &mut impl Write, stats: &Stats, paint: Painter) -> std::io::Result<()> {
     let title = match stats.sessions.as_slice() {
         [one] => format!("Session {one}"),
-        [first, rest @ ..] => format!("Session {first} and {} subagent sessions", rest.len()),
+        [first, rest @ ..] => format!(
+            "Session {first} and {}",
+            terminal::count(rest.len() as u64, "subagent session")
+        ),
         [] => "No session".to_owned(),
     };
     writeln!(out, "{}", paint.bold(&title))?;

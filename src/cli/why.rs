@@ -58,10 +58,7 @@ pub(crate) fn run(args: &WhyArgs, globals: &Globals) -> Result<u8> {
     warn_bad_lines(reader.bad_lines(), reader.bad_count());
     let agent = Agent::from_name(&meta.agent_name);
     let Some(found) = why(&events, agent, number) else {
-        return Err(usage(format!(
-            "session {id} has no event #{number}: its events are #1 to #{}",
-            events.len()
-        )));
+        return Err(usage(super::replay::no_event(&id, number, events.len())));
     };
     let mut out = stdout(globals.colour());
     match args.format.format {

@@ -70,7 +70,10 @@ pub fn write_dashboard(out: &mut impl Write, d: &Dashboard, p: Painter) -> io::R
         terminal::dollars(t.cost_usd)
     };
     let subagents = if t.subagent_sessions > 0 {
-        p.dim(&format!("  with {} subagent sessions", t.subagent_sessions))
+        p.dim(&format!(
+            "  with {}",
+            terminal::count(t.subagent_sessions, "subagent session")
+        ))
     } else {
         String::new()
     };

@@ -70,21 +70,22 @@ pub fn write_header(out: &mut impl Write, h: &ReplayHeader, p: Painter) -> io::R
         writeln!(out, "Models: {}", models.join(", "))?;
     }
     if let Some(usd) = h.cost_usd {
-        let estimated = if h.cost_estimated {
-            " (estimated from payload sizes)"
+        // One parenthesis for both notes: `(estimated from payload sizes, its subagent included)`.
+        let mut notes = Vec::new();
+        if h.cost_estimated {
+            notes.push("estimated from payload sizes".to_owned());
+        }
+        match h.subagents {
+            0 => {}
+            1 => notes.push("its subagent included".to_owned()),
+            n => notes.push(format!("its {n} subagents included")),
+        }
+        let notes = if notes.is_empty() {
+            String::new()
         } else {
-            ""
+            format!(" ({})", notes.join(", "))
         };
-        let subagents = match h.subagents {
-            0 => String::new(),
-            1 => " (its subagent included)".to_owned(),
-            n => format!(" (its {n} subagents included)"),
-        };
-        writeln!(
-            out,
-            "Cost: {}{estimated}{subagents}",
-            terminal::dollars(usd)
-        )?;
+        writeln!(out, "Cost: {}{notes}", terminal::dollars(usd))?;
     }
     writeln!(out, "Tool calls: {}", h.tool_calls)?;
     let errors = format!("Errors: {}", h.errors);
