@@ -378,3 +378,27 @@ fn every_command_has_help_with_an_example_and_a_version() {
         );
     }
 }
+
+/// A session with neither a title nor a prompt left its cell empty, and its line ending in a
+/// space.
+#[test]
+fn list_shows_a_dim_placeholder_for_a_session_without_a_prompt() {
+    let env = TestEnv::new();
+    SessionBuilder::new("0b1e0000-0000-4000-8000-000000000000")
+        .tool_call("Bash", json!({"command": "ls"}))
+        .write(&env);
+    let run = env.run(&["list"]);
+    run.success();
+    let row = run.stdout.lines().nth(1).unwrap_or_default();
+    assert!(row.ends_with("  (no prompt)"), "{:?}", run.stdout);
+    for line in run.stdout.lines() {
+        assert_eq!(line, line.trim_end(), "{:?}", run.stdout);
+    }
+    let coloured = env.run(&["list", "--color", "always"]);
+    coloured.success();
+    assert!(
+        coloured.stdout.contains("\u{1b}[2m(no prompt)\u{1b}[0m"),
+        "{:?}",
+        coloured.stdout
+    );
+}

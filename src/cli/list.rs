@@ -265,7 +265,8 @@ fn text(
             duration,
             terminal::cell(s.agent_name, 12),
             s.tool_calls,
-            prompt.unwrap_or_default(),
+            // A dim placeholder, never an empty cell (it left the line ending in a space).
+            prompt.unwrap_or_else(|| paint.dim("(no prompt)")),
         )?;
     }
     Ok(())
