@@ -302,3 +302,69 @@ fn absurd_token_counts_never_break_a_reader() {
         serde_json::from_str(&env.run(&["cost", ID, "--format", "json"]).stdout).unwrap();
     assert_eq!(cost["tokens"]["input"], u64::MAX, "{cost:#}");
 }
+
+/// Copilot CLI 1.0.34 logs one usage total per model for the whole session (here six
+/// requests). Made past 200,000 tokens of context, that total was priced at Sonnet's
+/// long-context rates ($0.9655) by `cost`, `list`, `budget-report` and the index's
+/// `llm_responses`, though no request is known to be past the line: it costs $0.4935.
+#[test]
+fn a_copilot_sessions_total_past_200k_is_priced_at_the_standard_rate() {
+    let env = TestEnv::new();
+    let corpus = crate::common::shared()
+        .join("corpus/copilot/Mai0313__VibeCodingTracker/copilot-session.jsonl");
+    let original = std::fs::read_to_string(corpus).unwrap();
+    assert!(original.contains("\"inputTokens\":186809"));
+    let log = env.path().join("copilot-session.jsonl");
+    std::fs::write(
+        &log,
+        original
+            .replace("\"claude-sonnet-4.6\"", "\"claude-sonnet-4.5\"")
+            .replace("\"inputTokens\":186809", "\"inputTokens\":286809"),
+    )
+    .unwrap();
+    env.run(&["import", log.to_str().unwrap()]).success();
+    // Copilot's input counts the cache reads in.
+    let tokens = Tokens {
+        input: 286_809 - 151_738,
+        output: 2848,
+        cache_read: 151_738,
+        ..Tokens::default()
+    };
+    let expected = dollars(&price_of("claude-sonnet-4-5"), &tokens);
+    assert!((expected - 0.493_454_4).abs() < 1e-9, "{expected}");
+    let close = |v: &Value, what: &str| {
+        let got = v.as_f64().unwrap_or_else(|| panic!("{what}: {v}"));
+        assert!((got - expected).abs() < 1e-9, "{what}: {got} != {expected}");
+    };
+
+    let cost = env.run(&["cost", "--format", "json"]).success().json();
+    close(&cost["cost_usd"], "cost");
+    let text = env.run(&["cost"]).stdout;
+    assert!(text.contains("Cost: $0.4935"), "{text}");
+    let list = env.run(&["list", "--format", "json"]).success().json();
+    close(&list[0]["cost_usd"], "list");
+    let report = env
+        .run(&[
+            "budget-report",
+            "--since",
+            "2026-04-01",
+            "--until",
+            "2026-05-01",
+            "--format",
+            "json",
+        ])
+        .success()
+        .json();
+    close(&report["total_usd"], "budget-report");
+    close(&report["by_day"][0]["cost_usd"], "budget-report by day");
+    let sql = env
+        .run(&[
+            "sql",
+            "--format",
+            "json",
+            "SELECT sum(cost_usd) AS c FROM llm_responses",
+        ])
+        .success()
+        .json();
+    close(&sql[0]["c"], "sql llm_responses");
+}

@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use super::cost::CostReport;
 use super::phases::Phases;
 use crate::model::pricing::PriceTable;
-use crate::model::summary::response_cost;
 use crate::model::{Money, SessionMeta};
 
 /// What one session spent, as the report needs it: small enough to cache in the index.
@@ -58,7 +57,7 @@ impl Spend {
             for r in &phases.responses {
                 let cost = table
                     .find(&r.model)
-                    .map_or(Money(0), |price| response_cost(price, &r.tokens));
+                    .map_or(Money(0), |price| price.cost(&r.tokens, r.long_context));
                 *by_minute.entry(minute(r.at)).or_default() += cost;
             }
         }

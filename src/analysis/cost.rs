@@ -295,7 +295,7 @@ pub fn spend_over_time(phases: &Phases, table: &PriceTable) -> Vec<(f64, Money)>
         .map(|r| {
             let cost = table
                 .find(&r.model)
-                .map_or(Money(0), |p| p.cost(&r.tokens, p.is_long(&r.tokens)));
+                .map_or(Money(0), |p| p.cost(&r.tokens, r.long_context));
             (r.at, cost)
         })
         .collect()

@@ -107,8 +107,8 @@ pub struct Phase {
     pub failed: bool,
     /// Recorded usage by model.
     pub usage: BTreeMap<String, Tokens>,
-    /// Of `usage`, what responses with over 200,000 tokens of context used (priced at
-    /// long-context rates by some models).
+    /// Of `usage`, what responses priced at long-context rates by the models that have them
+    /// used (one request's context over 200,000 tokens; never a session's total).
     pub usage_long_context: BTreeMap<String, Tokens>,
     /// Tool calls made in the phase, by tool.
     pub tools: BTreeMap<String, u64>,
@@ -216,6 +216,9 @@ pub struct TimedUsage {
     pub at: f64,
     pub model: String,
     pub tokens: Tokens,
+    /// Priced at long-context rates, by the models that have them
+    /// ([`crate::model::pricing::long_context`]).
+    pub long_context: bool,
 }
 
 struct Call {
@@ -271,11 +274,9 @@ pub struct PhaseBuilder {
     open_tests: usize,
     /// Usage recorded while a test or build ran: a phase split off at that command's start
     /// takes what came after it.
-    recent_usage: Vec<(f64, String, Tokens)>,
+    recent_usage: Vec<(f64, String, Tokens, bool)>,
     responses: Vec<TimedUsage>,
 }
-
-pub use crate::model::summary::LONG_CONTEXT;
 
 /// How many characters of a prompt name its phase.
 const LABEL_CHARS: usize = 60;
@@ -354,23 +355,27 @@ impl PhaseBuilder {
             }
             View::ToolCall(call) => self.call(event, &call, at),
             View::ToolResult(result) => self.result(event, &result, at),
-            View::LlmResponse(LlmResponse {
-                model,
-                usage: Some(tokens),
-                ..
-            }) => {
+            View::LlmResponse(
+                ref response @ LlmResponse {
+                    model,
+                    usage: Some(tokens),
+                    ..
+                },
+            ) => {
                 self.has_usage = true;
+                let long = response.long_context();
                 let model = model.unwrap_or("unknown").to_owned();
                 let index = self.phases.len().max(1) - 1;
                 self.current(at);
-                add_usage(&mut self.phases[index], &model, &tokens, 1);
+                add_usage(&mut self.phases[index], &model, &tokens, long, 1);
                 self.responses.push(TimedUsage {
                     at: event.timestamp,
                     model: model.clone(),
                     tokens,
+                    long_context: long,
                 });
                 if self.open_tests > 0 {
-                    self.recent_usage.push((at, model, tokens));
+                    self.recent_usage.push((at, model, tokens, long));
                 }
             }
             View::FileTouch(touch) => {
@@ -387,19 +392,21 @@ impl PhaseBuilder {
         phase.end_s = phase.end_s.max(at);
     }
 
-    /// Adds a response's usage read from elsewhere (the transcript of a session recorded by
+    /// Adds one response's usage read from elsewhere (the transcript of a session recorded by
     /// hooks) to the phase it falls in; it counts as no event of the session.
     pub fn usage_at(&mut self, timestamp: f64, model: &str, tokens: &Tokens) {
         let origin = *self.origin.get_or_insert(timestamp);
         let at = timestamp - origin;
         self.has_usage = true;
+        let long = crate::model::pricing::long_context(tokens, true);
         let index = self.phases.len().max(1) - 1;
         self.current(at);
-        add_usage(&mut self.phases[index], model, tokens, 1);
+        add_usage(&mut self.phases[index], model, tokens, long, 1);
         self.responses.push(TimedUsage {
             at: timestamp,
             model: model.to_owned(),
             tokens: *tokens,
+            long_context: long,
         });
     }
 
@@ -682,11 +689,11 @@ impl PhaseBuilder {
                 let i = self.start_phase(label, call.timestamp);
                 self.phases[i].events += 1;
                 // Responses since the command started belong to the new phase.
-                for (at, model, tokens) in &self.recent_usage {
+                for (at, model, tokens, long) in &self.recent_usage {
                     if *at >= call.timestamp {
                         let (before, after) = self.phases.split_at_mut(i);
-                        add_usage(&mut before[call.phase], model, tokens, -1);
-                        add_usage(&mut after[0], model, tokens, 1);
+                        add_usage(&mut before[call.phase], model, tokens, *long, -1);
+                        add_usage(&mut after[0], model, tokens, *long, 1);
                     }
                 }
                 i
@@ -855,10 +862,11 @@ fn telling_line(error: &str) -> String {
     crate::model::text::one_line(&line, 200)
 }
 
-/// Adds (`sign` 1) or takes away (`sign` -1) one response's usage in a phase.
-fn add_usage(phase: &mut Phase, model: &str, tokens: &Tokens, sign: i8) {
+/// Adds (`sign` 1) or takes away (`sign` -1) one response's usage in a phase; `long` when it
+/// is priced at long-context rates.
+fn add_usage(phase: &mut Phase, model: &str, tokens: &Tokens, long: bool, sign: i8) {
     let mut maps = vec![&mut phase.usage];
-    if tokens.context() > LONG_CONTEXT {
+    if long {
         maps.push(&mut phase.usage_long_context);
     }
     for map in maps {

@@ -218,9 +218,10 @@ fn spend_key(session: Option<&IndexedSession>) -> String {
             )
         })
         .unwrap_or_default();
-    // `spend-2`: the figures gained days, models and blocks.
+    // `spend-2`: the figures gained days, models and blocks; `spend-3`: a session's total usage
+    // (Copilot CLI) is no longer priced at long-context rates.
     format!(
-        "spend-2|{}|{}|{transcript}",
+        "spend-3|{}|{}|{transcript}",
         env!("CARGO_PKG_VERSION"),
         PriceTable::builtin().taken
     )

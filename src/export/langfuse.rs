@@ -46,7 +46,6 @@ use super::genai;
 use super::metrics::JudgeScore;
 use crate::model::Tokens;
 use crate::model::pricing::PriceTable;
-use crate::model::summary::LONG_CONTEXT;
 use crate::model::view::View;
 
 /// Where Langfuse Cloud answers (its EU region).
@@ -108,11 +107,15 @@ pub fn usage_details(tokens: &Tokens) -> Value {
     Value::Object(details)
 }
 
-/// What one response cost at `prices`, split as Langfuse shows it; `None` for a model without
-/// a price.
-pub fn cost_details(model: &str, tokens: &Tokens, prices: &PriceTable) -> Option<Value> {
+/// What one response cost at `prices`, split as Langfuse shows it (`long` when it is priced at
+/// long-context rates, [`crate::model::view::LlmResponse::long_context`]); `None` for a model without a price.
+pub fn cost_details(
+    model: &str,
+    tokens: &Tokens,
+    long: bool,
+    prices: &PriceTable,
+) -> Option<Value> {
     let price = prices.find(model)?;
-    let long = tokens.context() > LONG_CONTEXT;
     let total = price.cost(tokens, long).usd();
     let output = price
         .cost(
@@ -130,7 +133,7 @@ pub fn cost_details(model: &str, tokens: &Tokens, prices: &PriceTable) -> Option
 /// Sets Langfuse's attributes on the spans of `request`, the OTLP GenAI trace of `session`
 /// (see the module's documentation).
 pub fn decorate(request: &mut ExportTraceServiceRequest, session: &Exported, prices: &PriceTable) {
-    let mut responses: HashMap<&str, (Option<&str>, Tokens)> = HashMap::new();
+    let mut responses: HashMap<&str, (Option<&str>, Tokens, bool)> = HashMap::new();
     let mut traces: HashMap<Vec<u8>, &Exported> = HashMap::new();
     for s in session.all() {
         traces.insert(super::otlp::trace_id(&s.meta.session_id).to_vec(), s);
@@ -139,7 +142,7 @@ pub fn decorate(request: &mut ExportTraceServiceRequest, session: &Exported, pri
             if let View::LlmResponse(r) = View::of(event, agent) {
                 responses.insert(
                     event.event_id.as_str(),
-                    (r.model, r.usage.unwrap_or_default()),
+                    (r.model, r.usage.unwrap_or_default(), r.long_context()),
                 );
             }
         }
@@ -160,19 +163,20 @@ pub fn decorate(request: &mut ExportTraceServiceRequest, session: &Exported, pri
                 set(&mut span.attributes, OBSERVATION_TYPE, "generation".into());
                 let found = attr(&span.attributes, EVENT_ID).and_then(|id| responses.get(id));
                 let model = found
-                    .and_then(|(m, _)| *m)
+                    .and_then(|(m, _, _)| *m)
                     .or_else(|| attr(&span.attributes, genai::REQUEST_MODEL))
                     .map(str::to_owned);
                 if let Some(model) = &model {
                     set(&mut span.attributes, OBSERVATION_MODEL, model.clone());
                 }
-                if let Some((_, tokens)) = found {
+                if let Some((_, tokens, long)) = found {
                     set(
                         &mut span.attributes,
                         USAGE_DETAILS,
                         usage_details(tokens).to_string(),
                     );
-                    if let Some(cost) = model.and_then(|m| cost_details(&m, tokens, prices)) {
+                    if let Some(cost) = model.and_then(|m| cost_details(&m, tokens, *long, prices))
+                    {
                         set(&mut span.attributes, COST_DETAILS, cost.to_string());
                     }
                 }
@@ -468,10 +472,11 @@ mod tests {
         let usage = usage_details(&tokens);
         assert_eq!(usage["input"], 10);
         assert_eq!(usage["cache_read_input_tokens"], 1000);
-        let cost = cost_details("claude-sonnet-4-5", &tokens, PriceTable::builtin()).unwrap();
+        let cost =
+            cost_details("claude-sonnet-4-5", &tokens, false, PriceTable::builtin()).unwrap();
         let total = cost["total"].as_f64().unwrap();
         let sum = cost["input"].as_f64().unwrap() + cost["output"].as_f64().unwrap();
         assert!(total > 0.0 && (total - sum).abs() < 1e-12);
-        assert!(cost_details("no-such-model-xyz", &tokens, PriceTable::builtin()).is_none());
+        assert!(cost_details("no-such-model-xyz", &tokens, false, PriceTable::builtin()).is_none());
     }
 }

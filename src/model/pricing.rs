@@ -8,6 +8,19 @@ use serde::{Deserialize, Serialize};
 
 use super::usage::{Money, Tokens};
 
+/// Context size (input, cache writes and cache reads of one request) past which models with
+/// long-context prices charge them; every `threshold_tokens` of the price table is this.
+pub const LONG_CONTEXT: u64 = 200_000;
+
+/// Whether usage is priced at long-context rates, by the models that have them: the usage of
+/// one request whose context is past [`LONG_CONTEXT`]. Usage summed over several requests (a
+/// Copilot CLI session's total) never is, however large: none of its requests is known to be
+/// past the line. Every price of a response is decided here, through
+/// [`super::view::LlmResponse::long_context`] for recorded responses.
+pub fn long_context(tokens: &Tokens, one_request: bool) -> bool {
+    one_request && tokens.context() > LONG_CONTEXT
+}
+
 /// Prices in USD per million tokens.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelPrice {
@@ -153,11 +166,6 @@ impl ModelPrice {
             + Money::of(tokens.cache_creation_1h, write_1h)
             + Money::of(tokens.cache_read, read)
     }
-
-    /// Whether one response with this usage is priced at long-context rates.
-    pub fn is_long(&self, tokens: &Tokens) -> bool {
-        self.threshold_tokens.is_some_and(|t| tokens.context() > t)
-    }
 }
 
 #[cfg(test)]
@@ -207,6 +215,30 @@ mod tests {
         );
         // A custom provider's name (Codex corpus) is no OpenAI model.
         assert!(table.find("aide-gpt-5").is_none());
+    }
+
+    #[test]
+    fn every_long_context_price_starts_where_responses_are_judged_long() {
+        for price in &PriceTable::builtin().models {
+            if let Some(threshold) = price.threshold_tokens {
+                assert_eq!(threshold, LONG_CONTEXT, "{}", price.id);
+            }
+        }
+    }
+
+    #[test]
+    fn a_total_over_several_requests_is_never_long_context() {
+        let big = Tokens {
+            input: 250_000,
+            ..Tokens::default()
+        };
+        assert!(long_context(&big, true));
+        assert!(!long_context(&big, false));
+        let edge = Tokens {
+            input: LONG_CONTEXT,
+            ..Tokens::default()
+        };
+        assert!(!long_context(&edge, true));
     }
 
     #[test]

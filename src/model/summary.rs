@@ -17,15 +17,11 @@ use super::head::EventHead;
 use super::pricing::{ModelPrice, PriceTable};
 use super::tools::{Agent, ToolKind};
 use super::usage::{Money, Tokens};
-use super::view::{FileTouch, LlmResponse, View};
+use super::view::{FileTouch, View};
 
 /// The version of what [`Summary`] computes (4: retries and decisions, for `drift`; 5: the
-/// calls hash, for `sample --deduplicate`).
-pub const SUMMARY_VERSION: u32 = 5;
-
-/// Context size past which some models charge long-context rates (the same line the phase
-/// analysis draws).
-pub const LONG_CONTEXT: u64 = 200_000;
+/// calls hash, for `sample --deduplicate`; 6: a session's total usage is never long-context).
+pub const SUMMARY_VERSION: u32 = 6;
 
 /// The model sessions without recorded usage are priced as (the cost analysis's default).
 pub const ESTIMATE_AS: &str = "sonnet";
@@ -35,7 +31,8 @@ pub const ESTIMATE_AS: &str = "sonnet";
 pub struct ModelUsage {
     pub responses: u64,
     pub tokens: Tokens,
-    /// Of `tokens`, what responses with over [`LONG_CONTEXT`] tokens of context used.
+    /// Of `tokens`, what responses priced at long-context rates used
+    /// ([`super::view::LlmResponse::long_context`]).
     pub long_context: Tokens,
 }
 
@@ -154,19 +151,17 @@ impl Summary {
                     }
                 }
             }
-            View::LlmResponse(LlmResponse {
-                model,
-                usage: Some(tokens),
-                ..
-            }) => {
-                let entry = self
-                    .models
-                    .entry(model.unwrap_or("unknown").to_owned())
-                    .or_default();
-                entry.responses += 1;
-                entry.tokens.add(tokens);
-                if tokens.context() > LONG_CONTEXT {
-                    entry.long_context.add(tokens);
+            View::LlmResponse(response) => {
+                if let Some(tokens) = &response.usage {
+                    let entry = self
+                        .models
+                        .entry(response.model.unwrap_or("unknown").to_owned())
+                        .or_default();
+                    entry.responses += 1;
+                    entry.tokens.add(tokens);
+                    if response.long_context() {
+                        entry.long_context.add(tokens);
+                    }
                 }
             }
             View::FileTouch(FileTouch {
@@ -251,16 +246,11 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-/// What one response with `tokens` of `model` cost, as [`Summary::cost`] counts it.
-pub fn response_cost(price: &ModelPrice, tokens: &Tokens) -> Money {
-    let long = price.threshold_tokens.is_some() && tokens.context() > LONG_CONTEXT;
-    price.cost(tokens, long)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::EventType;
+    use crate::model::view::LlmResponse;
     use serde_json::{Value, json};
 
     fn event(kind: EventType, ts: f64, data: Value) -> Event {
@@ -422,13 +412,31 @@ mod tests {
         let price = table.find("claude-sonnet-4-5").unwrap();
         let per_response: Money = session()
             .iter()
-            .filter_map(|e| LlmResponse::from_event(e)?.usage)
-            .map(|t| response_cost(price, &t))
+            .filter_map(|e| {
+                let r = LlmResponse::from_event(e)?;
+                Some(price.cost(&r.usage?, r.long_context()))
+            })
             .sum();
         assert_eq!(s.cost(table), per_response);
         // The long response is dearer than at normal rates.
         let flat = price.cost(&s.tokens(), false);
         assert!(s.cost(table) > flat, "{:?} vs {flat:?}", s.cost(table));
+    }
+
+    #[test]
+    fn a_session_total_past_the_long_context_line_is_priced_at_normal_rates() {
+        let total = event(
+            EventType::LlmResponse,
+            1.0,
+            json!({"model": "claude-sonnet-4-5", "scope": "session",
+                   "usage": {"input_tokens": 250_000, "output_tokens": 10}}),
+        );
+        let s = fold(&[total]);
+        let usage = &s.models["claude-sonnet-4-5"];
+        assert!(usage.long_context.is_zero());
+        let table = PriceTable::builtin();
+        let price = table.find("claude-sonnet-4-5").unwrap();
+        assert_eq!(s.cost(table), price.cost(&usage.tokens, false));
     }
 
     #[test]

@@ -733,6 +733,15 @@ fn content_text(content: &Value) -> Option<String> {
     }
 }
 
+impl LlmResponse<'_> {
+    /// Whether this response's usage is priced at long-context rates by the models that have
+    /// them (see [`super::pricing::long_context`]): never for a session's total.
+    pub fn long_context(&self) -> bool {
+        self.usage
+            .is_some_and(|t| super::pricing::long_context(&t, !self.session_total))
+    }
+}
+
 impl<'a> LlmResponse<'a> {
     /// The response an event records; `None` unless it is an `llm_response`.
     pub fn from_event(event: &'a Event) -> Option<LlmResponse<'a>> {

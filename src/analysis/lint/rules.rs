@@ -167,6 +167,7 @@ fn context_saturation(session: &Session<'_>, threshold: f64) -> Found {
                     at: e.timestamp,
                     model: r.model.unwrap_or_default().to_owned(),
                     tokens: r.usage?,
+                    long_context: r.long_context(),
                 },
             ))
         })

@@ -120,6 +120,7 @@ fn budget_and_context_need_their_figures() {
             cache_read: 170_000,
             ..Tokens::default()
         },
+        long_context: false,
     }];
     let r = report(&events[1..], &responses, 0.0, &LintConfig::default());
     assert_eq!(rules(&r), ["context-saturation"]);

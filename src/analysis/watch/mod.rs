@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use crate::analysis::outcome::{Purpose, judge};
-use crate::model::pricing::PriceTable;
+use crate::model::pricing::{PriceTable, long_context};
 use crate::model::view::View;
 use crate::model::{Agent, Event, Money, Tokens, ToolKind};
 pub use rules::{Action, Condition, Metric, Rule};
@@ -179,7 +179,7 @@ impl Watcher {
             View::LlmResponse(response) => {
                 if let Some(tokens) = response.usage {
                     let model = response.model.unwrap_or_default();
-                    self.event_cost += price(model, &tokens);
+                    self.event_cost += price(model, &tokens, response.long_context());
                     if !response.session_total {
                         self.context(model, &tokens);
                     }
@@ -200,7 +200,8 @@ impl Watcher {
         let mut cost = Money::default();
         let mut last = None;
         for (model, tokens) in responses {
-            cost += price(model, &tokens);
+            // One transcript entry is one response.
+            cost += price(model, &tokens, long_context(&tokens, true));
             last = Some((model, tokens));
         }
         self.transcript_cost = cost;
@@ -273,10 +274,11 @@ impl Watcher {
     }
 }
 
-fn price(model: &str, tokens: &Tokens) -> Money {
+/// What one response's usage cost; `long` when it is priced at long-context rates.
+fn price(model: &str, tokens: &Tokens, long: bool) -> Money {
     PriceTable::builtin()
         .find(model)
-        .map_or_else(Money::default, |p| p.cost(tokens, p.is_long(tokens)))
+        .map_or_else(Money::default, |p| p.cost(tokens, long))
 }
 
 /// A figure as a person reads it.

@@ -6,7 +6,7 @@ use std::io::{BufReader, Seek, SeekFrom};
 use rusqlite::{Connection, params};
 
 use super::refresh::{Prices, RefreshError};
-use crate::model::summary::{Summary, response_cost};
+use crate::model::summary::Summary;
 use crate::model::tools::Agent;
 use crate::model::view::{LlmResponse, View};
 use crate::model::{EventType, Money, ToolOutcome};
@@ -146,17 +146,19 @@ impl Folding<'_> {
                     }
                 }
                 EventType::LlmResponse => {
-                    if let Some(LlmResponse {
-                        model,
-                        usage: Some(tokens),
-                        ..
-                    }) = LlmResponse::from_event(&event)
+                    if let Some(
+                        ref response @ LlmResponse {
+                            model,
+                            usage: Some(tokens),
+                            ..
+                        },
+                    ) = LlmResponse::from_event(&event)
                     {
                         let model = model.unwrap_or("unknown");
                         let cost = self
                             .prices
                             .get(model)
-                            .map(|p| pico(response_cost(p, &tokens)));
+                            .map(|p| pico(p.cost(&tokens, response.long_context())));
                         respond.execute(params![
                             self.sid,
                             seq,
