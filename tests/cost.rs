@@ -368,3 +368,36 @@ fn a_copilot_sessions_total_past_200k_is_priced_at_the_standard_rate() {
         .json();
     close(&sql[0]["c"], "sql llm_responses");
 }
+
+/// Claude Code writes the model `<synthetic>` on entries no API call made (here two, with zero
+/// usage): they cost nothing, and that is known. `cost` said "no price known: $0" of them.
+#[test]
+fn claude_codes_synthetic_entries_cost_nothing_as_a_known_price() {
+    let env = TestEnv::new();
+    let file = crate::common::shared()
+        .join("corpus/claude-code/moredip__session-share/general-tool-calls.jsonl");
+    env.run(&["import", file.to_str().unwrap()]).success();
+    let r = env.run(&["cost", "--format", "json"]).success().json();
+    let synthetic = r["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["model"] == "<synthetic>")
+        .unwrap_or_else(|| panic!("{r}"));
+    assert_eq!(synthetic["priced_as"], "<synthetic>", "{synthetic}");
+    assert_eq!(synthetic["cost_usd"], 0.0);
+    assert_eq!(r["unpriced"], json!([]));
+    let text = env.run(&["cost"]).stdout;
+    assert!(text.contains("Model: <synthetic> | 0 input"), "{text}");
+    assert!(!text.contains("no price known"), "{text}");
+    let models = env
+        .run(&[
+            "sql",
+            "--format",
+            "json",
+            "SELECT cost_usd FROM models WHERE model = '<synthetic>'",
+        ])
+        .success()
+        .json();
+    assert_eq!(models, json!([{"cost_usd": 0.0}]));
+}

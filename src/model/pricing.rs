@@ -74,6 +74,16 @@ static BUILTIN: LazyLock<PriceTable> = LazyLock::new(|| {
     })
 });
 
+/// The model name Claude Code writes on entries it made itself, with no API call behind them
+/// (an interruption, an error shown as the assistant's turn).
+pub const SYNTHETIC: &str = "<synthetic>";
+
+/// The price of [`SYNTHETIC`]: nothing, known.
+static FREE: LazyLock<ModelPrice> = LazyLock::new(|| ModelPrice {
+    id: SYNTHETIC.to_owned(),
+    ..ModelPrice::custom(0.0, 0.0)
+});
+
 impl PriceTable {
     /// The table shipped in the binary.
     pub fn builtin() -> &'static PriceTable {
@@ -81,8 +91,12 @@ impl PriceTable {
     }
 
     /// The price of a model: by id, by alias (`sonnet`, `gpt4o`), or by the first prefix that
-    /// the model's name starts with (`claude-sonnet-4-5-20250929`).
+    /// the model's name starts with (`claude-sonnet-4-5-20250929`). [`SYNTHETIC`] costs
+    /// nothing, known: it made no API call.
     pub fn find(&self, model: &str) -> Option<&ModelPrice> {
+        if model.trim() == SYNTHETIC {
+            return Some(&FREE);
+        }
         let name = model.trim().to_lowercase();
         let name = name.rsplit('/').next().unwrap_or(&name);
         // Copilot CLI spells Claude's versions with dots (`claude-sonnet-4.6`); the table
@@ -208,7 +222,15 @@ mod tests {
             table.find("gpt-4o-mini").unwrap().id,
             table.find("gpt-4o").unwrap().id
         );
-        assert!(table.find("<synthetic>").is_none());
+        // Claude Code's entries without an API call cost nothing, and that is known.
+        let synthetic = table.find("<synthetic>").unwrap();
+        assert_eq!(synthetic.id, "<synthetic>");
+        let t = Tokens {
+            input: 10,
+            output: 10,
+            ..Tokens::default()
+        };
+        assert_eq!(synthetic.cost(&t, false), Money(0));
         assert_eq!(
             table.find("claude-sonnet-4.6").unwrap().id,
             "claude-sonnet-4-6"
