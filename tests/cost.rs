@@ -401,3 +401,83 @@ fn claude_codes_synthetic_entries_cost_nothing_as_a_known_price() {
         .json();
     assert_eq!(models, json!([{"cost_usd": 0.0}]));
 }
+
+/// A Codex session of a custom provider's model (`aide-gpt-5`, corpus) has no known price.
+/// `cost` said so, but `list`, `budget-report` and `dashboard` showed its $0 with no mark,
+/// though README promises such a model is never costed at $0 silently. Beside a priced session,
+/// the mark must keep the columns aligned.
+#[test]
+fn a_cost_that_counts_an_unpriced_model_at_zero_is_marked_everywhere() {
+    let env = TestEnv::new();
+    let codex =
+        crate::common::shared().join("corpus/codex/Mai0313__VibeCodingTracker/codex-v0.39.0.jsonl");
+    let claude = crate::common::shared().join("corpus/claude-code/marot__spotter/short.jsonl");
+    for file in [&codex, &claude] {
+        env.run(&["import", file.to_str().unwrap()]).success();
+    }
+    let note = "? a model with no known price (aide-gpt-5) is counted at $0";
+
+    let list = env.run(&["list", "--format", "json"]).success().json();
+    let unpriced: Vec<Value> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["cost_unpriced_models"].clone())
+        .collect();
+    assert_eq!(unpriced, [json!([]), json!(["aide-gpt-5"])], "{list}");
+    let text = env.run(&["list"]).success().stdout.clone();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(lines[2].contains("$0.0000? "), "{text}");
+    assert!(!lines[1].contains('?'), "{text}");
+    // The dollars end in the same column, under COST.
+    let end = |line: &str, what: &str| line.find(what).unwrap() + what.len();
+    assert_eq!(end(lines[0], "COST"), end(lines[2], "$0.0000"), "{text}");
+    assert_eq!(end(lines[0], "COST"), end(lines[1], "$0.1444"), "{text}");
+    assert_eq!(lines[3], note);
+
+    let period = ["--since", "2025-09-01", "--until", "2026-03-01"];
+    let report = env
+        .run(&[&["budget-report", "--format", "json"][..], &period[..]].concat())
+        .success()
+        .json();
+    assert_eq!(report["unpriced_models"], json!(["aide-gpt-5"]), "{report}");
+    let aide = report["by_model"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["model"] == "aide-gpt-5")
+        .unwrap();
+    assert_eq!(aide["unpriced"], true);
+    let text = env
+        .run(&[&["budget-report"][..], &period[..]].concat())
+        .success()
+        .stdout
+        .clone();
+    assert!(text.contains("\naide-gpt-5 $0.0000? (0%)\n"), "{text}");
+    assert!(
+        text.contains("\nclaude-opus-4-6 $0.1444 (100%)\n"),
+        "{text}"
+    );
+    assert!(text.contains("Total spend: $0.1444? ("), "{text}");
+    assert!(text.trim_end().ends_with(note), "{text}");
+
+    let board = env
+        .run(&["dashboard", "--since", "2025-09-01", "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(
+        board["totals"]["cost_unpriced_models"],
+        json!(["aide-gpt-5"])
+    );
+    let text = env
+        .run(&["dashboard", "--since", "2025-09-01"])
+        .success()
+        .stdout
+        .clone();
+    let cost = text.lines().find(|l| l.starts_with("Cost")).unwrap();
+    let tokens = text.lines().find(|l| l.starts_with("Tokens")).unwrap();
+    assert!(cost.contains("$0.1444? "), "{text}");
+    assert_eq!(end(cost, "$0.1444"), end(tokens, "308,447"), "{text}");
+    assert!(text.contains(note), "{text}");
+}

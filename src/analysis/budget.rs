@@ -23,6 +23,9 @@ pub struct Spend {
     /// an estimate each phase's at the phase's start. Minutes, not responses, keep the cached
     /// figure small; days and billing blocks start on whole minutes.
     pub by_minute: BTreeMap<i64, Money>,
+    /// Models whose usage has no known price, counted at $0 (the cost report's `unpriced`).
+    #[serde(default)]
+    pub unpriced: Vec<String>,
 }
 
 impl Spend {
@@ -67,6 +70,7 @@ impl Spend {
             by_tool,
             by_model,
             by_minute,
+            unpriced: report.unpriced.clone(),
         }
     }
 }
@@ -94,6 +98,23 @@ impl CostedSession {
     fn estimated(&self) -> bool {
         self.parts.iter().any(|p| p.estimated)
     }
+
+    /// The models its parts count at $0 for want of a price, in name order.
+    fn unpriced(&self) -> Vec<String> {
+        unpriced(std::slice::from_ref(self))
+    }
+}
+
+/// The models `sessions` count at $0 for want of a price, in name order, each once.
+fn unpriced(sessions: &[CostedSession]) -> Vec<String> {
+    let mut models: Vec<String> = sessions
+        .iter()
+        .flat_map(|s| &s.parts)
+        .flat_map(|p| p.unpriced.iter().cloned())
+        .collect();
+    models.sort_unstable();
+    models.dedup();
+    models
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -103,6 +124,8 @@ pub struct TopSession {
     pub label: String,
     pub started_at: f64,
     pub estimated: bool,
+    /// Models whose usage has no known price: `cost_usd` counts them at $0.
+    pub unpriced_models: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,
 }
@@ -121,6 +144,8 @@ pub struct ModelSpend {
     pub model: String,
     pub cost_usd: f64,
     pub share: f64,
+    /// No price is known for the model: its usage is counted at $0.
+    pub unpriced: bool,
 }
 
 /// Spend in one project's store.
@@ -174,6 +199,9 @@ pub struct BudgetReport {
     pub average_usd: f64,
     /// Sessions whose cost is estimated (no recorded usage).
     pub estimated_sessions: usize,
+    /// Models of the period's sessions whose usage has no known price, in name order: the
+    /// totals count them at $0.
+    pub unpriced_models: Vec<String>,
     pub top: Vec<TopSession>,
     /// By day of spend, oldest first.
     pub by_day: Vec<DaySpend>,
@@ -261,6 +289,7 @@ pub fn compute(
             total.usd() / current.len() as f64
         },
         estimated_sessions: current.iter().filter(|s| s.estimated()).count(),
+        unpriced_models: unpriced(current),
         top: top
             .into_iter()
             .take(TOP)
@@ -270,6 +299,7 @@ pub fn compute(
                 label: s.label.clone(),
                 started_at: s.meta.started_at,
                 estimated: s.estimated(),
+                unpriced_models: s.unpriced(),
                 project: s.project.clone(),
             })
             .collect(),
@@ -307,6 +337,7 @@ fn by_day(minutes: &BTreeMap<i64, Money>, day: &dyn Fn(f64) -> String) -> Vec<Da
 }
 
 fn by_model(current: &[CostedSession], total: Money) -> Vec<ModelSpend> {
+    let unpriced = unpriced(current);
     let mut models: BTreeMap<&str, Money> = BTreeMap::new();
     for part in current.iter().flat_map(|s| &s.parts) {
         for (model, cost) in &part.by_model {
@@ -319,6 +350,7 @@ fn by_model(current: &[CostedSession], total: Money) -> Vec<ModelSpend> {
                 model: model.to_owned(),
                 cost_usd: cost.usd(),
                 share: total.share(cost),
+                unpriced: unpriced.iter().any(|m| m == model),
             };
             (model, spend)
         }),

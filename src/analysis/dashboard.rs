@@ -60,6 +60,8 @@ pub struct SessionFigures {
     pub cost: Money,
     /// Some of the cost is estimated from payload sizes.
     pub cost_estimated: bool,
+    /// Models whose usage has no known price, in name order: the cost counts them at $0.
+    pub cost_unpriced_models: Vec<String>,
     /// From start to end when the session ended, else from its first event to its last.
     pub duration_s: f64,
     /// Subagent sessions counted in.
@@ -115,6 +117,8 @@ pub struct Totals {
     pub tokens: u64,
     pub cost_usd: f64,
     pub cost_estimated: bool,
+    /// Models whose usage has no known price, in name order: the cost counts them at $0.
+    pub cost_unpriced_models: Vec<String>,
 }
 
 /// A tool and how much it was used.
@@ -243,6 +247,7 @@ fn figures_of(
         cost_usd: 0.0,
         cost: Money(0),
         cost_estimated: false,
+        cost_unpriced_models: Vec::new(),
         duration_s: duration(meta, summary),
         subagents: members.len() as u64 - 1,
         project: None,
@@ -256,7 +261,11 @@ fn figures_of(
         f.tokens = f.tokens.saturating_add(meta.total_tokens);
         cost += summary.cost(prices);
         f.cost_estimated |= !summary.has_usage();
+        f.cost_unpriced_models
+            .extend(summary.unpriced(prices).map(str::to_owned));
     }
+    f.cost_unpriced_models.sort_unstable();
+    f.cost_unpriced_models.dedup();
     f.cost_usd = cost.usd();
     f.cost = cost;
     f
@@ -349,8 +358,13 @@ pub fn dashboard(
         totals.tokens = totals.tokens.saturating_add(s.tokens);
         cost += s.cost;
         totals.cost_estimated |= s.cost_estimated;
+        totals
+            .cost_unpriced_models
+            .extend(s.cost_unpriced_models.iter().cloned());
     }
     totals.cost_usd = cost.usd();
+    totals.cost_unpriced_models.sort_unstable();
+    totals.cost_unpriced_models.dedup();
     for ((b, mut d), c) in buckets.iter_mut().zip(durations).zip(costs) {
         b.cost_usd = c.usd();
         b.error_rate = rate(b.errors, b.tool_calls);

@@ -19,10 +19,11 @@ use serde_json::{Map, Value, json};
 use super::diff;
 use super::outcome::exit_code;
 use super::phases::{Explained, Phases};
+use super::tree::TreeCost;
 use crate::model::glob::Glob;
 use crate::model::tools::{Agent, ToolKind};
 use crate::model::view::{ToolCall, ToolResult, View};
-use crate::model::{Event, EventType, Money, SessionMeta};
+use crate::model::{Event, EventType, SessionMeta};
 use crate::store::{IndexedSession, Selector, Store, StoreError};
 
 /// What the tools need that only the command line can give.
@@ -462,7 +463,7 @@ pub struct SessionList {
 
 /// `s` as the listing tools show it, with `cost` (its subagents' included, see
 /// [`crate::analysis::tree::costs_with_subagents`]).
-fn listed(s: &IndexedSession, cost: Option<(Money, bool)>) -> ListedSession {
+fn listed(s: &IndexedSession, cost: Option<TreeCost>) -> ListedSession {
     let meta = &s.summary.meta;
     ListedSession {
         session_id: meta.session_id.clone(),
@@ -479,9 +480,9 @@ fn listed(s: &IndexedSession, cost: Option<(Money, bool)>) -> ListedSession {
         llm_requests: meta.llm_requests,
         total_tokens: meta.total_tokens,
         parent_session_id: meta.parent_session_id.clone(),
-        cost_usd: cost.map(|(c, _)| c.usd()),
+        cost_usd: cost.as_ref().map(|c| c.cost.usd()),
         own_cost_usd: s.cost.map(|(c, _)| c.usd()),
-        cost_estimated: cost.is_some_and(|(_, e)| e),
+        cost_estimated: cost.is_some_and(|c| c.estimated),
     }
 }
 
@@ -518,7 +519,7 @@ fn list_sessions(host: &dyn Host, args: &Map<String, Value>) -> Result<SessionLi
     let subagents = bool_arg(args, "include_subagents")?.unwrap_or(false);
     let (all, warnings) = sessions(host.store())?;
     let costs = crate::analysis::tree::costs_with_subagents(&all);
-    let matching: Vec<(&IndexedSession, Option<(Money, bool)>)> = all
+    let matching: Vec<(&IndexedSession, Option<TreeCost>)> = all
         .iter()
         .zip(costs)
         .filter(|(s, _)| subagents || s.summary.meta.parent_session_id.is_none())
@@ -568,6 +569,7 @@ fn listed_one(store: &Store, id: &str) -> Result<ListedSession, ToolError> {
         first_prompt: None,
         transcript_path: None,
         cost: None,
+        unpriced: Vec::new(),
     };
     Ok(listed(&session, None))
 }

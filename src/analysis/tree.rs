@@ -161,18 +161,52 @@ pub fn head_positions(links: &[(&str, Option<&str>)]) -> Vec<usize> {
         .collect()
 }
 
-/// Each session's cost with its subagents' (and theirs), and whether any of it is estimated,
-/// in the order of `sessions`; `None` for sessions the index did not cost.
+/// A session's cost with its subagents' (and theirs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TreeCost<'a> {
+    pub cost: Money,
+    /// Some of it is estimated from payload sizes (no usage was recorded).
+    pub estimated: bool,
+    /// Models whose usage has no known price, counted at $0, in name order: the cost leaves
+    /// their usage out.
+    pub unpriced: Vec<&'a str>,
+}
+
+impl<'a> TreeCost<'a> {
+    fn own(session: &'a IndexedSession) -> Option<TreeCost<'a>> {
+        let (cost, estimated) = session.cost?;
+        Some(TreeCost {
+            cost,
+            estimated,
+            unpriced: session.unpriced.iter().map(String::as_str).collect(),
+        })
+    }
+
+    fn add(mut self, other: TreeCost<'a>) -> TreeCost<'a> {
+        self.cost += other.cost;
+        self.estimated |= other.estimated;
+        for model in other.unpriced {
+            if let Err(at) = self.unpriced.binary_search(&model) {
+                self.unpriced.insert(at, model);
+            }
+        }
+        self
+    }
+}
+
+/// Each session's cost with its subagents' (and theirs), whether any of it is estimated and
+/// which models it counts at $0 for want of a price, in the order of `sessions`; `None` for
+/// sessions the index did not cost.
 ///
 /// Most sessions have no subagents, so only the few parents walk their descendants, by
 /// position, without copying any session's metadata.
-pub fn costs_with_subagents(sessions: &[IndexedSession]) -> Vec<Option<(Money, bool)>> {
+pub fn costs_with_subagents(sessions: &[IndexedSession]) -> Vec<Option<TreeCost<'_>>> {
     let parents: HashSet<&str> = sessions
         .iter()
         .filter_map(|s| s.summary.meta.parent_session_id.as_deref())
         .collect();
     if parents.is_empty() {
-        return sessions.iter().map(|s| s.cost).collect();
+        return sessions.iter().map(TreeCost::own).collect();
     }
     let position: HashMap<&str, usize> = sessions
         .iter()
@@ -192,7 +226,7 @@ pub fn costs_with_subagents(sessions: &[IndexedSession]) -> Vec<Option<(Money, b
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let own = s.cost?;
+            let own = TreeCost::own(s)?;
             if !children.contains_key(&i) {
                 return Some(own);
             }
@@ -209,11 +243,10 @@ pub fn costs_with_subagents(sessions: &[IndexedSession]) -> Vec<Option<(Money, b
                 next += 1;
             }
             Some(
-                seen.iter()
-                    .filter_map(|&d| sessions[d].cost)
-                    .fold((Money(0), false), |(sum, est), (cost, e)| {
-                        (sum + cost, est || e)
-                    }),
+                seen[1..]
+                    .iter()
+                    .filter_map(|&d| TreeCost::own(&sessions[d]))
+                    .fold(own, TreeCost::add),
             )
         })
         .collect()
@@ -256,6 +289,7 @@ mod tests {
             first_prompt: None,
             transcript_path: None,
             cost: cost.map(|(c, estimated)| (Money(u128::from(c)), estimated)),
+            unpriced: Vec::new(),
         }
     }
 
@@ -271,7 +305,7 @@ mod tests {
             indexed("uncosted", None, None),
         ];
         let costs = costs_with_subagents(&sessions);
-        let cost = |i: usize| costs[i].map(|(m, e)| (m.0, e));
+        let cost = |i: usize| costs[i].as_ref().map(|c| (c.cost.0, c.estimated));
         assert_eq!(cost(0), Some((123, true)), "root: its own, a's, a1's");
         assert_eq!(cost(1), Some((23, true)), "a: its own and a1's");
         assert_eq!(cost(2), Some((3, true)));
@@ -283,5 +317,22 @@ mod tests {
             "a session its own parent counts once"
         );
         assert_eq!(cost(6), None);
+    }
+
+    #[test]
+    fn a_cost_with_subagents_names_every_unpriced_model_once() {
+        let mut sessions = [
+            indexed("root", None, Some((100, false))),
+            indexed("a", Some("root"), Some((0, false))),
+            indexed("b", Some("root"), Some((0, false))),
+        ];
+        sessions[1].unpriced = vec!["aide-gpt-5".into(), "zeta".into()];
+        sessions[2].unpriced = vec!["aide-gpt-5".into(), "alpha".into()];
+        let costs = costs_with_subagents(&sessions);
+        assert_eq!(
+            costs[0].as_ref().unwrap().unpriced,
+            ["aide-gpt-5", "alpha", "zeta"]
+        );
+        assert_eq!(costs[2].as_ref().unwrap().unpriced, ["aide-gpt-5", "alpha"]);
     }
 }

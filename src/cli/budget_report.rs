@@ -219,9 +219,9 @@ fn spend_key(session: Option<&IndexedSession>) -> String {
         })
         .unwrap_or_default();
     // `spend-2`: the figures gained days, models and blocks; `spend-3`: a session's total usage
-    // (Copilot CLI) is no longer priced at long-context rates.
+    // (Copilot CLI) is no longer priced at long-context rates; `spend-4`: the unpriced models.
     format!(
-        "spend-3|{}|{}|{transcript}",
+        "spend-4|{}|{}|{transcript}",
         env!("CARGO_PKG_VERSION"),
         PriceTable::builtin().taken
     )
@@ -289,10 +289,20 @@ fn text(out: &mut impl Write, r: &BudgetReport, v: &View) -> std::io::Result<()>
     writeln!(out, "{}", paint.bold(&title))?;
     let gap = |out: &mut dyn Write| if v.markdown { writeln!(out) } else { Ok(()) };
     gap(out)?;
+    // A figure that counts a model without a price at $0 is marked, and the report ends with
+    // a note naming the models.
+    let mark = |unpriced: bool| {
+        if unpriced {
+            terminal::UNPRICED_MARK.to_string()
+        } else {
+            String::new()
+        }
+    };
     writeln!(
         out,
-        "{item}Total spend: {} ({})",
+        "{item}Total spend: {}{} ({})",
         terminal::dollars(r.total_usd),
+        mark(!r.unpriced_models.is_empty()),
         change(r.total_usd, r.prior_total_usd, r.change_pct)
     )?;
     let sessions_change = match r.sessions.cmp(&r.prior_sessions) {
@@ -328,20 +338,23 @@ fn text(out: &mut impl Write, r: &BudgetReport, v: &View) -> std::io::Result<()>
             .filter(|_| v.projects)
             .map(|p| format!(" [{}]", terminal::path_tail(p, 30)))
             .unwrap_or_default();
+        let cost = format!(
+            "{}{}",
+            terminal::dollars(s.cost_usd),
+            mark(!s.unpriced_models.is_empty())
+        );
         if v.markdown {
             writeln!(
                 out,
-                "{}. `{id}` {}{estimated} — {label} — {date}{project}",
+                "{}. `{id}` {cost}{estimated} — {label} — {date}{project}",
                 i + 1,
-                terminal::dollars(s.cost_usd)
             )?;
         } else {
             writeln!(
                 out,
-                "{}. {} {}{estimated} {label} {date}{project}",
+                "{}. {} {cost}{estimated} {label} {date}{project}",
                 i + 1,
                 paint.cyan(&id),
-                terminal::dollars(s.cost_usd)
             )?;
         }
     }
@@ -355,9 +368,10 @@ fn text(out: &mut impl Write, r: &BudgetReport, v: &View) -> std::io::Result<()>
     for m in &r.by_model {
         writeln!(
             out,
-            "{item}{} {} ({:.0}%)",
+            "{item}{} {}{} ({:.0}%)",
             m.model,
             terminal::dollars(m.cost_usd),
+            mark(m.unpriced),
             m.share * 100.0
         )?;
     }
@@ -410,11 +424,16 @@ fn text(out: &mut impl Write, r: &BudgetReport, v: &View) -> std::io::Result<()>
             "{item}Sessions terminated by watchdog: {} ({} saved by budget ceiling)",
             r.watchdog.sessions_stopped,
             terminal::dollars(r.watchdog.saved_usd)
-        )
+        )?;
     } else {
         writeln!(
             out,
             "{item}Watchdog: no sessions stopped by a budget ceiling are recorded."
-        )
+        )?;
     }
+    if let Some(note) = terminal::unpriced_note(&r.unpriced_models) {
+        gap(out)?;
+        writeln!(out, "{}", paint.dim(&note))?;
+    }
+    Ok(())
 }

@@ -11,8 +11,8 @@ use super::args::{FormatArg, TimeRange};
 use super::globals::Format;
 use super::output::{stdout, usage};
 use super::stores::ScopeArgs;
+use crate::analysis::tree::TreeCost;
 use crate::exit;
-use crate::model::Money;
 use crate::render::terminal::{self, Painter};
 use crate::store::IndexedSession;
 
@@ -60,6 +60,8 @@ struct ListedSession<'a> {
     cost_usd: Option<f64>,
     /// Some of that cost is estimated from payload sizes (no usage was recorded).
     cost_estimated: bool,
+    /// Models whose usage has no known price, in name order: `cost_usd` counts them at $0.
+    cost_unpriced_models: Vec<&'a str>,
     /// The project folder whose store holds the session; `null` for the user-level store.
     project: Option<&'a str>,
     /// The store's folder.
@@ -149,13 +151,18 @@ struct Place {
 
 fn listed_session<'a>(
     session: &'a IndexedSession,
-    cost: Option<(Money, bool)>,
+    cost: Option<TreeCost<'a>>,
     place: &'a Place,
 ) -> ListedSession<'a> {
     let meta = &session.summary.meta;
+    let (cost_usd, cost_estimated, cost_unpriced_models) = match cost {
+        Some(c) => (Some(c.cost.usd()), c.estimated, c.unpriced),
+        None => (None, false, Vec::new()),
+    };
     ListedSession {
-        cost_usd: cost.map(|(c, _)| c.usd()),
-        cost_estimated: cost.is_some_and(|(_, e)| e),
+        cost_usd,
+        cost_estimated,
+        cost_unpriced_models,
         project: place.project.as_deref(),
         store: &place.store,
         project_label: &place.project_label,
@@ -225,11 +232,18 @@ fn text(
         } else {
             String::new()
         };
-        // An estimate is marked `~`, as budget-report and cost label theirs "estimated".
+        // An estimate is marked `~`, as budget-report and cost label theirs "estimated"; a
+        // cost that counts a model without a price at $0 is followed by `?`, in the gap after
+        // the column so that the dollars stay aligned.
         let cost = s.cost_usd.map_or_else(String::new, |c| {
             let mark = if s.cost_estimated { "~" } else { "" };
             format!("{mark}{}", terminal::dollars(c))
         });
+        let unpriced = if s.cost_unpriced_models.is_empty() {
+            ' '
+        } else {
+            terminal::UNPRICED_MARK
+        };
         let duration = s
             .duration_s
             .map_or_else(|| "running".to_owned(), terminal::duration_secs);
@@ -259,7 +273,7 @@ fn text(
             });
         writeln!(
             out,
-            "{}  {project}{:<16}  {:>9}  {}  {:>5}  {errors}{rejected}  {cost:>9}  {}",
+            "{}  {project}{:<16}  {:>9}  {}  {:>5}  {errors}{rejected}  {cost:>9}{unpriced} {}",
             paint.cyan(&terminal::cell(s.session_id, id_width)),
             terminal::local_time(s.started_at),
             duration,
@@ -268,6 +282,15 @@ fn text(
             // A dim placeholder, never an empty cell (it left the line ending in a space).
             prompt.unwrap_or_else(|| paint.dim("(no prompt)")),
         )?;
+    }
+    let mut unpriced: Vec<&str> = sessions
+        .iter()
+        .flat_map(|s| s.cost_unpriced_models.iter().copied())
+        .collect();
+    unpriced.sort_unstable();
+    unpriced.dedup();
+    if let Some(note) = terminal::unpriced_note(&unpriced) {
+        writeln!(out, "{}", paint.dim(&note))?;
     }
     Ok(())
 }

@@ -212,6 +212,16 @@ impl Summary {
             .sum()
     }
 
+    /// The models whose recorded usage has no price in `table`, in name order: [`Summary::cost`]
+    /// counts them at $0, so it leaves their usage out. A model that recorded no tokens is not
+    /// among them (nothing is left out), as `cost` lists its `unpriced`.
+    pub fn unpriced<'a>(&'a self, table: &PriceTable) -> impl Iterator<Item = &'a str> {
+        self.models
+            .iter()
+            .filter(|(model, usage)| !usage.tokens.is_zero() && table.find(model).is_none())
+            .map(|(model, _)| model.as_str())
+    }
+
     /// The model with the most tokens.
     pub fn main_model(&self) -> Option<&str> {
         self.models

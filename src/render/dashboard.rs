@@ -64,11 +64,11 @@ pub fn write_dashboard(out: &mut impl Write, d: &Dashboard, p: Painter) -> io::R
     }
     let t = &d.totals;
     let b = &d.buckets;
-    let cost = if t.cost_estimated {
-        format!("~{}", terminal::dollars(t.cost_usd))
-    } else {
+    let cost = format!(
+        "{}{}",
+        if t.cost_estimated { "~" } else { "" },
         terminal::dollars(t.cost_usd)
-    };
+    );
     let subagents = if t.subagent_sessions > 0 {
         p.dim(&format!(
             "  with {}",
@@ -110,10 +110,14 @@ pub fn write_dashboard(out: &mut impl Write, d: &Dashboard, p: Painter) -> io::R
         let extra = if i == 0 { subagents.as_str() } else { "" };
         writeln!(
             out,
-            "{:<12}{total}  {}{extra}",
+            "{:<12}{total}{} {}{extra}",
             name,
+            unpriced_mark(*name == "Cost" && !t.cost_unpriced_models.is_empty()),
             p.cyan(&sparkline(values, None))
         )?;
+    }
+    if let Some(note) = terminal::unpriced_note(&t.cost_unpriced_models) {
+        writeln!(out, "{}", p.dim(&note))?;
     }
     if d.top_tools.is_empty() {
         return writeln!(out, "\nNo tool calls.");
@@ -145,6 +149,16 @@ pub fn write_dashboard(out: &mut impl Write, d: &Dashboard, p: Painter) -> io::R
         )?;
     }
     Ok(())
+}
+
+/// The mark in the gap after a cost that counts a model without a price at $0, or a space:
+/// the figures stay aligned either way.
+fn unpriced_mark(unpriced: bool) -> char {
+    if unpriced {
+        terminal::UNPRICED_MARK
+    } else {
+        ' '
+    }
 }
 
 fn percent(v: Option<f64>) -> String {
@@ -190,6 +204,7 @@ pub fn write_trend(
         terminal::dollars(t.cost_usd),
         sparkline(&series(b, |b| b.cost_usd), None),
     ));
+    let unpriced_row = (!t.cost_unpriced_models.is_empty()).then_some("Cost");
     let all_durations: Vec<f64> = b.iter().filter_map(|b| b.median_duration_s).collect();
     rows.push((
         "Duration".to_owned(),
@@ -211,8 +226,9 @@ pub fn write_trend(
     for (name, whole, line) in &rows {
         writeln!(
             out,
-            "{}  {whole:>8}  {}",
+            "{}  {whole:>8}{} {}",
             terminal::cell(name, width),
+            unpriced_mark(unpriced_row == Some(name.as_str())),
             p.cyan(line)
         )?;
     }
@@ -237,6 +253,9 @@ pub fn write_trend(
         "{}",
         p.dim("Duration: the median session of each bucket.")
     )?;
+    if let Some(note) = terminal::unpriced_note(&t.cost_unpriced_models) {
+        writeln!(out, "{}", p.dim(&note))?;
+    }
     if !trend.markers.is_empty() {
         writeln!(out)?;
         writeln!(out, "{}", p.bold("NOTES"))?;
@@ -299,13 +318,14 @@ pub fn write_recent(out: &mut impl Write, recent: &[SessionFigures], p: Painter)
         let errors = format!("{:>6}", s.errors);
         writeln!(
             out,
-            "{}  {}{:<16}  {:>6}  {}  {:>9}  {:>8}  {}",
+            "{}  {}{:<16}  {:>6}  {}  {:>9}{} {:>8}  {}",
             terminal::cell(&s.session_id, 10),
             project_cell(s.project.as_ref().map_or("", |project| &project.label)),
             terminal::local_time(s.started_at),
             s.tool_calls,
             if s.errors > 0 { p.red(&errors) } else { errors },
             terminal::dollars(s.cost_usd),
+            unpriced_mark(!s.cost_unpriced_models.is_empty()),
             terminal::duration_secs(s.duration_s),
             terminal::one_line(s.first_prompt.as_deref().unwrap_or("-"), 50)
         )?;

@@ -320,11 +320,16 @@ pub fn dashboard_page(d: &Dashboard) -> String {
     card(&mut out, "Tokens", &count(t.tokens as f64), |o| {
         bars(o, "tokens", b, &col(|b| b.tokens as f64), &count, &[], "");
     });
-    let cost = if t.cost_estimated {
-        format!("~{}", terminal::dollars(t.cost_usd))
-    } else {
-        terminal::dollars(t.cost_usd)
-    };
+    let cost = format!(
+        "{}{}{}",
+        if t.cost_estimated { "~" } else { "" },
+        terminal::dollars(t.cost_usd),
+        if t.cost_unpriced_models.is_empty() {
+            String::new()
+        } else {
+            terminal::UNPRICED_MARK.to_string()
+        }
+    );
     card(&mut out, "Cost", &cost, |o| {
         bars(
             o,
@@ -336,7 +341,11 @@ pub fn dashboard_page(d: &Dashboard) -> String {
             "",
         );
     });
-    out.push_str("</div>\n<h2>Top tools</h2>\n<table id=\"top-tools\"><thead><tr><th>Tool</th><th>Calls</th><th>Share</th></tr></thead><tbody>\n");
+    out.push_str("</div>\n");
+    if let Some(note) = terminal::unpriced_note(&t.cost_unpriced_models) {
+        let _ = writeln!(out, "<p class=\"sub\" id=\"unpriced\">{}</p>", text(&note));
+    }
+    out.push_str("<h2>Top tools</h2>\n<table id=\"top-tools\"><thead><tr><th>Tool</th><th>Calls</th><th>Share</th></tr></thead><tbody>\n");
     for tool in &d.top_tools {
         let _ = writeln!(
             out,

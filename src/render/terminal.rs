@@ -116,6 +116,25 @@ pub fn dollars(usd: f64) -> String {
     }
 }
 
+/// The mark after a cost that counts some model's usage at $0 for want of a price
+/// (`$0.0000?`); [`unpriced_note`] says which.
+pub const UNPRICED_MARK: char = '?';
+
+/// The footnote under figures marked [`UNPRICED_MARK`], naming the models; `None` for none.
+pub fn unpriced_note<S: AsRef<str>>(models: &[S]) -> Option<String> {
+    let names: Vec<&str> = models.iter().map(AsRef::as_ref).collect();
+    match names.as_slice() {
+        [] => None,
+        [one] => Some(format!(
+            "{UNPRICED_MARK} a model with no known price ({one}) is counted at $0"
+        )),
+        many => Some(format!(
+            "{UNPRICED_MARK} models with no known price ({}) are counted at $0",
+            many.join(", ")
+        )),
+    }
+}
+
 /// A count with thousands separated: `1,234,567`.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();

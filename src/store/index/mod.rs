@@ -62,7 +62,7 @@ pub(super) use schema::{
 };
 
 /// The version of the index's tables.
-pub const INDEX_FORMAT: u32 = 7;
+pub const INDEX_FORMAT: u32 = 8;
 
 /// How long a reader waits for another to finish refreshing before giving up on the index.
 pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -126,6 +126,9 @@ pub struct IndexedSession {
     /// `cost_usd`), and whether that is estimated from payload sizes; `None` when the index
     /// could not be used.
     pub cost: Option<(Money, bool)>,
+    /// The models whose recorded usage has no price at this binary's prices, in name order:
+    /// `cost` counts them at $0 ([`Summary::unpriced`]).
+    pub unpriced: Vec<String>,
 }
 
 /// Every session, newest first, from the index or (when it cannot be used) from the files.
@@ -185,10 +188,14 @@ impl Store {
                     .into_iter()
                     .map(|summary| {
                         let fold = self.fold(&summary.meta);
+                        let table = PriceTable::builtin();
                         IndexedSession {
                             first_prompt: fold.as_ref().and_then(|f| f.first_prompt.clone()),
                             transcript_path: None,
-                            cost: fold.map(|f| (f.cost(PriceTable::builtin()), !f.has_usage())),
+                            unpriced: fold.as_ref().map_or_else(Vec::new, |f| {
+                                f.unpriced(table).map(str::to_owned).collect()
+                            }),
+                            cost: fold.map(|f| (f.cost(table), !f.has_usage())),
                             summary,
                         }
                     })

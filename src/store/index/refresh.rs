@@ -356,7 +356,7 @@ pub(super) fn write_session(
             parent_event_id = ?14, depth = ?15, meta_extra = ?16, derived = ?17,
             first_prompt = ?18, transcript_path = ?19, events = ?20, input_tokens = ?21,
             output_tokens = ?22, cache_write_tokens = ?23, cache_read_tokens = ?24,
-            cost_pico = ?25, estimated = ?26, model = ?27, rejections = ?28
+            cost_pico = ?25, estimated = ?26, model = ?27, rejections = ?28, unpriced = ?29
          WHERE sid = ?1",
         params![
             sid,
@@ -389,6 +389,7 @@ pub(super) fn write_session(
             // Read from the events whoever wrote meta.json: its `errors` counts refused calls
             // too, and listings show the two apart.
             count(fold.counters.rejections),
+            unpriced_models(fold),
         ],
     )?;
     // Our writers replace meta.json only right after appending; another tool's replaces it
@@ -441,4 +442,10 @@ pub(super) fn write_session(
         ])?;
     }
     Ok(())
+}
+
+/// The models of `fold` whose usage has no known price, one a line; `None` when every one has.
+fn unpriced_models(fold: &Summary) -> Option<String> {
+    let names: Vec<&str> = fold.unpriced(PriceTable::builtin()).collect();
+    (!names.is_empty()).then(|| names.join("\n"))
 }

@@ -48,7 +48,7 @@ impl Index {
                 "SELECT session_id, meta_error, started_at, ended_at, agent_name, command,
                     tool_calls, llm_requests, errors, total_tokens, total_duration_ms,
                     parent_session_id, parent_event_id, depth, meta_extra, derived, first_prompt,
-                    events, transcript_path, cost_pico, estimated, rejections
+                    events, transcript_path, cost_pico, estimated, rejections, unpriced
                  FROM idx_sessions",
             )
             .map_err(|e| self.sql_error(e))?;
@@ -117,6 +117,10 @@ impl Index {
                         Money(u128::from(row.get::<_, Option<u64>>(19)?.unwrap_or(0))),
                         row.get::<_, Option<bool>>(20)?.unwrap_or(false),
                     )),
+                    unpriced: row
+                        .get::<_, Option<String>>(22)?
+                        .map(|names| names.lines().map(str::to_owned).collect())
+                        .unwrap_or_default(),
                 }))
             };
             match get().map_err(|e| self.sql_error(e))? {
@@ -240,6 +244,7 @@ mod tests {
             first_prompt: None,
             transcript_path: None,
             cost: None,
+            unpriced: Vec::new(),
         }
     }
 

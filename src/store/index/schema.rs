@@ -35,7 +35,9 @@ CREATE TABLE idx_sessions (
     meta_extra TEXT, derived INTEGER,
     first_prompt TEXT, transcript_path TEXT, events INTEGER,
     input_tokens INTEGER, output_tokens INTEGER, cache_write_tokens INTEGER,
-    cache_read_tokens INTEGER, cost_pico INTEGER, estimated INTEGER, model TEXT
+    cache_read_tokens INTEGER, cost_pico INTEGER, estimated INTEGER, model TEXT,
+    -- the models with usage and no known price, which cost_pico counts at $0: one a line
+    unpriced TEXT
 );
 CREATE TABLE idx_state (
     session_id TEXT PRIMARY KEY,
