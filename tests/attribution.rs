@@ -233,3 +233,40 @@ fn record_attributes_the_session_it_starts() {
         "https://github.com/acme/widgets.git"
     );
 }
+
+/// An imported Claude Code transcript records no model at its start, and `show --format json`
+/// gave `"model": null` though `replay` lists the models its responses used (corpus
+/// `general-tool-calls.jsonl`: Opus most, then Haiku, and `<synthetic>` entries no model
+/// made). `model` is the most used one; `models` lists them.
+#[test]
+fn show_gives_an_imported_sessions_models_from_its_responses() {
+    let env = TestEnv::new();
+    let file = crate::common::shared()
+        .join("corpus/claude-code/moredip__session-share/general-tool-calls.jsonl");
+    env.run(&["import", file.to_str().unwrap()]).success();
+    let shown = env.run(&["show", "88f04c6a", "--format", "json"]);
+    shown.success();
+    let shown = shown.json();
+    assert_eq!(shown["model"], "claude-opus-4-5-20251101", "{shown}");
+    assert_eq!(
+        shown["models"],
+        json!(["claude-opus-4-5-20251101", "claude-haiku-4-5-20251001"])
+    );
+    let text = env.run(&["show", "88f04c6a"]);
+    text.success();
+    assert!(
+        text.stdout
+            .contains("\nModel    claude-opus-4-5-20251101\n")
+            && text
+                .stdout
+                .contains("\nModels   claude-opus-4-5-20251101, claude-haiku-4-5-20251001\n"),
+        "{}",
+        text.stdout
+    );
+
+    // The model a hook session started with stays the one shown.
+    start(&env, "hooked", env.path());
+    let shown = env.run(&["show", "hooked", "--format", "json"]).json();
+    assert_eq!(shown["model"], "claude-opus-4-5");
+    assert_eq!(shown["models"], json!([]));
+}

@@ -13,6 +13,9 @@ use super::globals::Format;
 use super::output::{stdout, warn_bad_lines};
 use crate::capture::attribution::keys;
 use crate::exit;
+use crate::model::pricing::SYNTHETIC;
+use crate::model::summary::Summary;
+use crate::model::tools::Agent;
 use crate::model::{EventType, SessionMeta};
 use crate::render::terminal::{Painter, local_time};
 use crate::store::Store;
@@ -35,7 +38,8 @@ pub(crate) struct ShowArgs {
 
 /// The session start's facts that are kept in its first events, not in meta: the agent's
 /// process (for `watch`) and what an import read from the agent's log (model, folder, the
-/// agent's version, the git branch), for a session whose meta has no attribution of its own.
+/// agent's version, the git branch), for a session whose meta has no attribution of its own;
+/// and the models its responses used, as the index's summary folds them.
 #[derive(Default)]
 struct FromEvents {
     process: Option<(u32, u64)>,
@@ -43,13 +47,19 @@ struct FromEvents {
     cwd: Option<String>,
     version: Option<String>,
     git_branch: Option<String>,
+    /// The models with recorded responses (not Claude Code's `<synthetic>`), the most tokens
+    /// first.
+    models: Vec<String>,
 }
+
+/// How many of a session's first events may hold its start's facts.
+const START_EVENTS: usize = 16;
 
 pub(crate) fn run(args: &ShowArgs, globals: &Globals) -> Result<u8> {
     let store = Store::new(globals.store_root());
     let id = store.select(&args.session.selector())?;
     let meta = super::output::summary(&store, &id)?.meta;
-    let found = from_events(&store, &id)?;
+    let found = from_events(&store, &meta)?;
     let report = report(&meta, &found);
     let mut out = stdout(globals.colour());
     match args.format.format {
@@ -60,11 +70,20 @@ pub(crate) fn run(args: &ShowArgs, globals: &Globals) -> Result<u8> {
     Ok(exit::OK)
 }
 
-/// Reads the session's first events, up to its first `session_start` (at most a few).
-fn from_events(store: &Store, id: &str) -> Result<FromEvents> {
+/// Reads the session's start from its first events (up to its first `session_start`), and its
+/// models from all of them, or for a session whose events recorded no usage (hooks never see
+/// it), from its agent's log when that is still readable.
+fn from_events(store: &Store, meta: &SessionMeta) -> Result<FromEvents> {
     let mut found = FromEvents::default();
-    let mut events = store.events(id)?;
-    for event in events.by_ref().take(16) {
+    let mut summary = Summary::default();
+    let agent = Agent::from_name(&meta.agent_name);
+    let mut events = store.events(&meta.session_id)?;
+    let mut started = false;
+    for (i, event) in events.by_ref().enumerate() {
+        summary.observe(agent, &event);
+        if started || i >= START_EVENTS {
+            continue;
+        }
         if found.process.is_none() {
             found.process = crate::model::view::agent_process(&event);
         }
@@ -80,12 +99,30 @@ fn from_events(store: &Store, id: &str) -> Result<FromEvents> {
             found.cwd = text("cwd");
             found.version = text("version");
             found.git_branch = text("git_branch");
-            if found.process.is_some() {
-                break;
-            }
+            started = found.process.is_some();
         }
     }
     warn_bad_lines(events.bad_lines(), events.bad_count());
+    if !summary.has_usage() {
+        for r in super::explain::logged_responses(store, meta) {
+            summary
+                .models
+                .entry(r.model)
+                .or_default()
+                .tokens
+                .add(&r.usage);
+        }
+    }
+    // Claude Code's `<synthetic>` entries were made by no model.
+    let mut models: Vec<(&String, u64)> = summary
+        .models
+        .iter()
+        .filter(|(name, _)| name.as_str() != SYNTHETIC)
+        .map(|(name, usage)| (name, usage.tokens.total()))
+        .collect();
+    // As `Summary::main_model` picks: the most tokens, ties by name.
+    models.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    found.models = models.into_iter().map(|(name, _)| name.clone()).collect();
     Ok(found)
 }
 
@@ -110,10 +147,13 @@ fn report(meta: &SessionMeta, found: &FromEvents) -> Value {
             attribution.insert(key.into(), value.clone().into());
         }
     }
+    // The model the session started with, when that was recorded; else the one its responses
+    // used most.
     let model = meta
         .attribution(keys::MODEL)
         .map(str::to_owned)
-        .or_else(|| found.model.clone());
+        .or_else(|| found.model.clone())
+        .or_else(|| found.models.first().cloned());
     let agent_version = attribution.get(keys::AGENT_VERSION).cloned();
     json!({
         "session_id": meta.session_id,
@@ -121,6 +161,7 @@ fn report(meta: &SessionMeta, found: &FromEvents) -> Value {
         "agent": meta.agent_name,
         "agent_version": agent_version,
         "model": model,
+        "models": found.models,
         "command": meta.command,
         "started_at": meta.started_at,
         "ended_at": meta.ended_at,
@@ -155,6 +196,18 @@ fn text(out: &mut impl Write, r: &Value, paint: Painter) -> Result<()> {
     };
     row(out, "Agent", agent)?;
     row(out, "Model", s(&r["model"]))?;
+    // Every model, when the responses used more than the one shown.
+    let models: Vec<&str> = r["models"]
+        .as_array()
+        .map(|m| m.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if models.len() > 1
+        || models
+            .first()
+            .is_some_and(|m| Some(*m) != r["model"].as_str())
+    {
+        row(out, "Models", Some(models.join(", ")))?;
+    }
     let started = r["started_at"].as_f64().map(local_time);
     let ended = r["ended_at"]
         .as_f64()
