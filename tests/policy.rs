@@ -39,6 +39,23 @@ fn play(env: &TestEnv, calls: &[Value]) -> Vec<String> {
         .collect()
 }
 
+/// Claude Code PreToolUse payloads of session `id` in `env`'s folder, one per tool call
+/// (`tool_name` and `tool_input`), each with its own tool use id.
+fn pre_tool_payloads(env: &TestEnv, id: &str, calls: Vec<Value>) -> Vec<Value> {
+    let home = env.path().to_string_lossy().into_owned();
+    calls
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut call)| {
+            call["session_id"] = json!(id);
+            call["hook_event_name"] = json!("PreToolUse");
+            call["cwd"] = json!(home);
+            call["tool_use_id"] = json!(format!("t{i}"));
+            call
+        })
+        .collect()
+}
+
 fn write_policy(env: &TestEnv, policy: &Value) {
     std::fs::write(env.path().join(".agent-scope.json"), policy.to_string()).unwrap();
 }
@@ -102,16 +119,8 @@ fn a_generated_policy_that_allows_every_read_says_so() {
         json!({"tool_name": "Grep", "tool_input": {"pattern": "fn", "path": home}}),
         json!({"tool_name": "Read", "tool_input": {"file_path": "/etc/hosts"}}),
     ]
-    .into_iter()
-    .enumerate()
-    .map(|(i, mut call)| {
-        call["session_id"] = json!("whole");
-        call["hook_event_name"] = json!("PreToolUse");
-        call["cwd"] = json!(home);
-        call["tool_use_id"] = json!(format!("t{i}"));
-        call
-    })
-    .collect();
+    .into();
+    let calls = pre_tool_payloads(&env, "whole", calls);
     play(&env, &calls);
     let run = env.run(&["policy"]);
     run.success();
@@ -145,16 +154,8 @@ fn a_generated_policy_passes_reads_from_the_home_folder() {
         json!({"tool_name": "Bash", "tool_input": {"command": "cat ~/notes.txt"}}),
         json!({"tool_name": "Read", "tool_input": {"file_path": format!("{home}/src/a.rs")}}),
     ]
-    .into_iter()
-    .enumerate()
-    .map(|(i, mut call)| {
-        call["session_id"] = json!("home");
-        call["hook_event_name"] = json!("PreToolUse");
-        call["cwd"] = json!(home);
-        call["tool_use_id"] = json!(format!("t{i}"));
-        call
-    })
-    .collect();
+    .into();
+    let calls = pre_tool_payloads(&env, "home", calls);
     play(&env, &calls);
     let run = env.run(&["policy", "--output", "draft.json"]);
     run.success();

@@ -723,19 +723,22 @@ fn import_all_and_discover_pass_over_fifos_and_devices_among_transcripts() {
     assert_eq!(env.sessions().len(), 1, "{}", all.stdout);
 }
 
+/// A session of one prompt started at `at`, the subagent of `parent` when it names one.
+fn session_under(env: &TestEnv, id: &str, parent: Option<&str>, at: f64) {
+    SessionBuilder::new(id)
+        .started(at)
+        .meta(|m| m.parent_session_id = parent.map(str::to_owned))
+        .prompt("hello")
+        .write(env);
+}
+
 /// A session whose parent is not in the store, is itself, or is on a cycle with another heads
 /// no tree `list` shows: before, it was left out of `list` (only `--all` showed it) while
 /// `dashboard` counted it. A subagent whose parent is there stays under it.
 #[test]
 fn list_hides_no_session_under_a_parent_that_is_not_there() {
     let env = TestEnv::new();
-    let session = |id: &str, parent: Option<&str>, at: f64| {
-        SessionBuilder::new(id)
-            .started(at)
-            .meta(|m| m.parent_session_id = parent.map(str::to_owned))
-            .prompt("hello")
-            .write(&env);
-    };
+    let session = |id: &str, parent: Option<&str>, at: f64| session_under(&env, id, parent, at);
     session("a0000000-0000-4000-8000-000000000001", None, 1.0);
     session(
         "a0000000-0000-4000-8000-000000000002",
@@ -811,13 +814,7 @@ fn a_broken_session_is_no_news_to_a_command_about_another() {
 #[test]
 fn a_broken_subagent_is_left_out_with_one_warning() {
     let env = TestEnv::new();
-    let session = |id: &str, parent: Option<&str>, at: f64| {
-        SessionBuilder::new(id)
-            .started(at)
-            .meta(|m| m.parent_session_id = parent.map(str::to_owned))
-            .prompt("hello")
-            .write(&env);
-    };
+    let session = |id: &str, parent: Option<&str>, at: f64| session_under(&env, id, parent, at);
     session(SID, None, 1.0);
     session(OTHER, Some(SID), 2.0);
     let broken = env.store().join(OTHER).join("events.ndjson");
