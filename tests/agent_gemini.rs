@@ -299,6 +299,14 @@ fn a_response_file_in_the_way_never_costs_an_event() {
     assert!(log.contains(".response"), "{log}");
 }
 
+/// Where the recorded run's first response begins: its first chunk.
+fn first_chunk_of(payloads: &[Value]) -> usize {
+    payloads
+        .iter()
+        .position(|p| p["hook_event_name"] == "AfterModel")
+        .unwrap()
+}
+
 /// Where the recorded run's first response ends: its chunk with a `finishReason`.
 fn last_chunk_of(payloads: &[Value]) -> usize {
     payloads
@@ -392,10 +400,7 @@ fn a_finished_response_is_recorded_at_the_next_event_before_it() {
 fn a_response_that_never_finishes_is_closed_by_the_turns_end() {
     let env = TestEnv::new();
     let payloads = recorded_payloads();
-    let first_chunk = payloads
-        .iter()
-        .position(|p| p["hook_event_name"] == "AfterModel")
-        .unwrap();
+    let first_chunk = first_chunk_of(&payloads);
     for payload in &payloads[..=first_chunk] {
         gemini_hook(&env, payload, true);
     }
@@ -953,10 +958,7 @@ fn play_chunks(
     mut check: impl FnMut(usize, &str),
 ) -> Value {
     let payloads = recorded_payloads();
-    let first_chunk = payloads
-        .iter()
-        .position(|p| p["hook_event_name"] == "AfterModel")
-        .unwrap();
+    let first_chunk = first_chunk_of(&payloads);
     let last_chunk = last_chunk_of(&payloads);
     let mut played: Vec<Value> = payloads[..first_chunk].to_vec();
     for text in texts {
@@ -1077,10 +1079,7 @@ fn chunks_hooked_at_once_never_lose_or_tear_a_part() {
     let (head, tail) = KEY.split_at(17);
     let env = TestEnv::new();
     let payloads = recorded_payloads();
-    let first_chunk = payloads
-        .iter()
-        .position(|p| p["hook_event_name"] == "AfterModel")
-        .unwrap();
+    let first_chunk = first_chunk_of(&payloads);
     let chunk = |text: &str| {
         let mut chunk = payloads[first_chunk].clone();
         chunk["llm_response"]["text"] = text.into();

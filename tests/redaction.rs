@@ -185,6 +185,14 @@ fn no_planted_secret_is_found_anywhere_in_the_store() {
     assert!(replay.contains("[REDACTED]"));
 }
 
+/// The tool call the hook recorded in session [`SID`].
+fn recorded_call(env: &TestEnv) -> serde_json::Value {
+    env.events(SID)
+        .into_iter()
+        .find(|e| e["event_type"] == "tool_call")
+        .expect("the hook recorded the call")
+}
+
 #[test]
 fn setup_redact_puts_the_flag_on_every_hook() {
     let env = TestEnv::new();
@@ -247,11 +255,7 @@ fn setup_forwards_mask_and_patterns_to_the_hooks_it_writes() {
     });
     let run = crate::common::run_with_stdin(shell, payload.to_string().as_bytes());
     assert_eq!(run.code, 0, "{run:?}");
-    let call = env
-        .events(SID)
-        .into_iter()
-        .find(|e| e["event_type"] == "tool_call")
-        .expect("the hook recorded the call");
+    let call = recorded_call(&env);
     let command = call["data"]["arguments"]["command"].as_str().unwrap();
     assert!(command.contains("[EMAIL]"), "{command}");
     assert!(
@@ -294,11 +298,7 @@ fn a_pattern_matching_the_placeholder_never_nests_it() {
         payload.to_string().as_bytes(),
     );
     assert_eq!(run.code, 0, "{run:?}");
-    let call = env
-        .events(SID)
-        .into_iter()
-        .find(|e| e["event_type"] == "tool_call")
-        .expect("the hook recorded the call");
+    let call = recorded_call(&env);
     assert_eq!(
         call["data"]["arguments"]["command"],
         "deploy [REDACTED] --token [REDACTED] to [EMAIL]"
