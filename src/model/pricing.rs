@@ -97,6 +97,11 @@ impl PriceTable {
         if model.trim() == SYNTHETIC {
             return Some(&FREE);
         }
+        // A model named as the table names it (what most usage records) needs no lowercase
+        // copy: `dashboard` and `budget-report` ask for every model of ten thousand sessions.
+        if let Some(found) = self.models.iter().find(|m| m.id == model) {
+            return Some(found);
+        }
         let name = model.trim().to_lowercase();
         let name = name.rsplit('/').next().unwrap_or(&name);
         // Copilot CLI spells Claude's versions with dots (`claude-sonnet-4.6`); the table
