@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::tree::head_positions;
+use super::tree::{head_positions, reachable};
 
 /// A session as retention sees it.
 #[derive(Debug, Clone)]
@@ -224,16 +224,13 @@ fn trees(candidates: &[Candidate]) -> Vec<Tree> {
         .filter(|&i| heads[i] == i)
         .map(|root| {
             // Every session below a head reaches it by its parents, so this finds them all.
-            let mut members = vec![root];
-            let mut next = 0;
-            while next < members.len() {
-                for &child in children.get(&members[next]).map_or(&[][..], Vec::as_slice) {
-                    if !members.contains(&child) {
-                        members.push(child);
-                    }
-                }
-                next += 1;
-            }
+            let members = reachable(root, |at| {
+                children
+                    .get(&at)
+                    .map_or(&[][..], Vec::as_slice)
+                    .iter()
+                    .copied()
+            });
             Tree {
                 started_at: candidates[root].started_at,
                 bytes: members.iter().map(|&m| candidates[m].bytes).sum(),

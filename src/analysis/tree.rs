@@ -63,19 +63,10 @@ impl Forest {
 
     /// The session and every descendant, parents before children.
     pub fn descendants(&self, id: &str) -> Vec<String> {
-        let mut out = vec![id.to_owned()];
-        let mut i = 0;
-        while i < out.len() {
-            let next: Vec<String> = self.children(&out[i]).to_vec();
-            for child in next {
-                // A corrupt store could link a session to itself; never loop.
-                if !out.contains(&child) {
-                    out.push(child);
-                }
-            }
-            i += 1;
-        }
-        out
+        reachable(id, |at| self.children(at).iter().map(String::as_str))
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
     }
 
     /// The tree under `id`.
@@ -107,6 +98,27 @@ impl Forest {
             children,
         })
     }
+}
+
+/// `start` and every node below it by `children`, each once, parents before children: a
+/// corrupt store could link a session to itself or make a cycle, and the walk must end.
+pub fn reachable<T, I>(start: T, children: impl Fn(T) -> I) -> Vec<T>
+where
+    T: Copy + Eq + std::hash::Hash,
+    I: IntoIterator<Item = T>,
+{
+    let mut seen = HashSet::from([start]);
+    let mut out = vec![start];
+    let mut next = 0;
+    while next < out.len() {
+        for child in children(out[next]) {
+            if seen.insert(child) {
+                out.push(child);
+            }
+        }
+        next += 1;
+    }
+    out
 }
 
 /// Whether each session heads a tree of `sessions` (in their order): it has no parent, or its
@@ -230,18 +242,13 @@ pub fn costs_with_subagents(sessions: &[IndexedSession]) -> Vec<Option<TreeCost<
             if !children.contains_key(&i) {
                 return Some(own);
             }
-            // The session and every descendant once each: a corrupt store could link a
-            // session to itself or make a cycle; never loop.
-            let mut seen = vec![i];
-            let mut next = 0;
-            while next < seen.len() {
-                for &child in children.get(&seen[next]).map_or(&[][..], Vec::as_slice) {
-                    if !seen.contains(&child) {
-                        seen.push(child);
-                    }
-                }
-                next += 1;
-            }
+            let seen = reachable(i, |at| {
+                children
+                    .get(&at)
+                    .map_or(&[][..], Vec::as_slice)
+                    .iter()
+                    .copied()
+            });
             Some(
                 seen[1..]
                     .iter()
@@ -260,6 +267,19 @@ mod tests {
         let mut m = SessionMeta::new(id, started);
         m.parent_session_id = parent.map(Into::into);
         m
+    }
+
+    #[test]
+    fn reachable_takes_each_node_once_breadth_first_even_round_a_cycle() {
+        let edges: HashMap<u8, Vec<u8>> = HashMap::from([
+            (1, vec![2, 3]),
+            (2, vec![4, 1]),
+            (3, vec![4]),
+            (4, vec![3, 2]),
+        ]);
+        let got = reachable(1, |at| edges.get(&at).cloned().unwrap_or_default());
+        assert_eq!(got, vec![1, 2, 3, 4]);
+        assert_eq!(reachable(9, |_| Vec::new()), vec![9]);
     }
 
     #[test]

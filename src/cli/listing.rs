@@ -2,7 +2,7 @@
 //! that says so when the index cannot be used, and that warns about sessions it could not read
 //! (one line each: a bad session never stops a command that reads them all).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
 
@@ -56,6 +56,39 @@ pub(crate) fn family(store: &Store, roots: &[&str]) -> Result<Vec<SessionSummary
     Ok(readable_family(store, listing, roots))
 }
 
+/// A session the listing could not read.
+pub(crate) struct Unreadable<'a> {
+    pub id: String,
+    pub error: &'a StoreError,
+    /// Its metadata, for one the listing does not hold (the index never knew it), when that
+    /// alone can be read: it says where the session belongs.
+    pub meta: Option<SessionMeta>,
+}
+
+/// The sessions `listing` could not read, once each, in id order.
+pub(crate) fn unreadable<'a>(store: &Store, listing: &'a Listing) -> Vec<Unreadable<'a>> {
+    let by_id: BTreeMap<String, &StoreError> = listing
+        .unreadable
+        .iter()
+        .filter_map(|e| Some((store.session_holding(e.path()?)?, e)))
+        .collect();
+    by_id
+        .into_iter()
+        .map(|(id, error)| {
+            let listed = listing
+                .sessions
+                .iter()
+                .any(|s| s.summary.meta.session_id == id);
+            let meta = if listed {
+                None
+            } else {
+                store.read_meta(&id).ok()
+            };
+            Unreadable { id, error, meta }
+        })
+        .collect()
+}
+
 /// The listing's sessions without those it could not read, having warned of each that is a
 /// subagent of one of `roots`. A session the index knew before it became unreadable is still
 /// listed, and one never indexed is not; the metadata of the latter, when it can be read,
@@ -65,38 +98,24 @@ pub(crate) fn readable_family(
     listing: Listing,
     roots: &[&str],
 ) -> Vec<SessionSummary> {
-    let left_out: BTreeMap<String, &StoreError> = listing
-        .unreadable
-        .iter()
-        .filter_map(|e| Some((store.session_holding(e.path()?)?, e)))
-        .collect();
+    let mut left_out = unreadable(store, &listing);
     if !left_out.is_empty() {
-        let mut metas: Vec<SessionMeta> = listing
-            .sessions
-            .iter()
-            .map(|s| s.summary.meta.clone())
-            .collect();
-        for id in left_out.keys() {
-            if !metas.iter().any(|m| &m.session_id == id)
-                && let Ok(meta) = store.read_meta(id)
-            {
-                metas.push(meta);
-            }
-        }
-        let forest = Forest::new(metas);
+        let listed = listing.sessions.iter().map(|s| s.summary.meta.clone());
+        let forest = Forest::new(listed.chain(left_out.iter_mut().filter_map(|u| u.meta.take())));
         for root in roots {
             for id in forest.descendants(root).iter().skip(1) {
-                if let Some(err) = left_out.get(id) {
-                    warn(format_args!("left out subagent session {id}: {err}"));
+                if let Some(u) = left_out.iter().find(|u| &u.id == id) {
+                    warn(format_args!("left out subagent session {id}: {}", u.error));
                 }
             }
         }
     }
+    let left_out: BTreeSet<String> = left_out.into_iter().map(|u| u.id).collect();
     listing
         .sessions
         .into_iter()
         .map(|s| s.summary)
-        .filter(|s| !left_out.contains_key(&s.meta.session_id))
+        .filter(|s| !left_out.contains(&s.meta.session_id))
         .collect()
 }
 

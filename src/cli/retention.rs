@@ -99,10 +99,8 @@ pub(crate) fn run(args: &RetentionArgs, globals: &Globals) -> Result<u8> {
         .collect();
     // A subagent the listing could not read, whose metadata names a listed parent, goes with
     // its parent's tree: deleting the parent alone would leave it without one.
-    for err in &listing.unreadable {
-        if let Some(id) = err.path().and_then(|p| store.session_holding(p))
-            && !candidates.iter().any(|c| c.session_id == id)
-            && let Ok(meta) = store.read_meta(&id)
+    for unreadable in super::listing::unreadable(&store, &listing) {
+        if let Some(meta) = unreadable.meta
             && meta
                 .parent_session_id
                 .as_ref()
