@@ -339,3 +339,68 @@ fn a_session_and_its_subagents_count_once_and_are_deleted_together() {
     let log = std::fs::read_to_string(env.store().join("retention.log")).unwrap();
     assert_eq!(log.lines().count(), 5, "{log}");
 }
+
+/// The bytes of the files in a session's folder.
+fn folder_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap())
+        .filter(std::fs::Metadata::is_file)
+        .map(|m| m.len())
+        .sum()
+}
+
+/// A deletion that fails part way through a tree keeps its root, and the report says what was
+/// freed: it gave the plan's whole size, and "0 sessions with 1 subagent session".
+#[test]
+fn a_deletion_that_fails_part_way_keeps_the_root_and_reports_only_what_was_freed() {
+    let env = TestEnv::new();
+    let root = old_session(&env, "p-root", 40.0, 1);
+    subagent(&env, "p-sub-1", &root, 39.9);
+    subagent(&env, "p-sub-2", &root, 39.8);
+    // A session is renamed aside before it is removed; a folder already there (not empty)
+    // makes the rename fail, even for root.
+    let blocker = env.store().join(".deleting-p-sub-1");
+    std::fs::create_dir(&blocker).unwrap();
+    std::fs::write(blocker.join("x"), "x").unwrap();
+
+    let clean = env.run(&["retention", "clean", "--max-age-days", "30"]);
+    assert_eq!(clean.code, 4, "{clean:?}");
+    assert!(
+        clean.stderr.contains("cannot delete p-sub-1")
+            && clean
+                .stderr
+                .contains("kept p-root so that no subagent of it is left without it"),
+        "{}",
+        clean.stderr
+    );
+    assert!(
+        clean.stdout.contains("Deleted 1 subagent session, "),
+        "{}",
+        clean.stdout
+    );
+    assert_eq!(
+        listed_all(&env),
+        [
+            ("p-root".to_owned(), None),
+            ("p-sub-1".to_owned(), Some("p-root".to_owned()))
+        ]
+    );
+
+    // The same again, asked for JSON: the blocker is still there.
+    subagent(&env, "p-sub-2", &root, 39.8);
+    let second = folder_bytes(&env.store().join("p-sub-2"));
+    let json = env.run(&[
+        "retention",
+        "clean",
+        "--max-age-days",
+        "30",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(json.code, 4, "{json:?}");
+    let report = json.json();
+    assert_eq!(report["deleted"], json!(["p-sub-2"]));
+    assert_eq!(report["freed_bytes"], second);
+    assert!(report["plan"]["bytes_to_free"].as_u64().unwrap() > second);
+}

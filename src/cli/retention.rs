@@ -135,12 +135,19 @@ pub(crate) fn run(args: &RetentionArgs, globals: &Globals) -> Result<u8> {
             }
         }
     }
+    // What was freed, from the sessions deleted: after a failure, less than the plan's.
+    let freed_bytes = candidates
+        .iter()
+        .filter(|c| deleted.contains(&c.session_id))
+        .map(|c| c.bytes)
+        .sum();
     let report = Report {
         limits,
         limits_from: source,
         dry_run,
         plan: &plan,
         deleted: &deleted,
+        freed_bytes,
     };
     let mut out = stdout(globals.colour());
     match limits_args.format.format {
@@ -163,6 +170,8 @@ struct Report<'a> {
     dry_run: bool,
     plan: &'a Plan,
     deleted: &'a [String],
+    /// The bytes the sessions in `deleted` held.
+    freed_bytes: u64,
 }
 
 fn text(out: &mut impl Write, r: &Report<'_>, cleaning: bool, now: f64) -> Result<()> {
@@ -257,7 +266,7 @@ fn text(out: &mut impl Write, r: &Report<'_>, cleaning: bool, now: f64) -> Resul
             out,
             "Deleted {}, {} freed.",
             sessions_and_subagents(roots, r.deleted.len()),
-            human_size(p.bytes_to_free)
+            human_size(r.freed_bytes)
         )?;
     }
     if !p.spared_live.is_empty() {
@@ -275,6 +284,10 @@ fn text(out: &mut impl Write, r: &Report<'_>, cleaning: bool, now: f64) -> Resul
 /// subagents, are more.
 fn sessions_and_subagents(sessions: usize, all: usize) -> String {
     let subagents = all.saturating_sub(sessions);
+    if sessions == 0 && subagents > 0 {
+        // A failure kept a tree's root after some of its subagents went.
+        return count(subagents as u64, "subagent session");
+    }
     let sessions = count(sessions as u64, "session");
     if subagents == 0 {
         sessions
