@@ -1089,6 +1089,59 @@ fn a_glob_does_not_hide_a_denied_file() {
     }
 }
 
+/// A folder a command goes through whole no longer hides the denied files in it: `cp -r
+/// secrets /tmp/x`, `tar czf out.tgz secrets`, `grep -r KEY .` read `secrets/key.pem` (they
+/// were judged as reading `secrets` or `.`, which no pattern matched, or tar's and zip's
+/// operands as nothing), and `rm -rf secrets` writes it; a listing, a copy of another folder and
+/// ripgrep's search of the project (no hidden file) for `.env` stay allowed.
+#[test]
+fn a_folder_does_not_hide_the_denied_files_in_it() {
+    let env = TestEnv::new();
+    write_policy(
+        &env,
+        &json!({"files": {"read": {"deny": ["secrets/key.pem", ".env"]},
+                          "write": {"deny": ["secrets/key.pem"]}}}),
+    );
+    for (command, said) in [
+        (
+            "cp -r secrets /tmp/x",
+            "reading `secrets/**` is denied by files.read.deny `secrets/key.pem`",
+        ),
+        ("tar czf out.tgz secrets", "reading `secrets/**`"),
+        ("zip -r o.zip secrets", "reading `secrets/**`"),
+        ("rsync -a secrets/ dst", "reading `secrets/**`"),
+        ("scp -r secrets host:", "reading `secrets/**`"),
+        ("grep -r KEY secrets", "reading `secrets/**`"),
+        ("find secrets -exec cat {} +", "reading `secrets/**`"),
+        (
+            "cat secrets/../secrets/key.pem",
+            "is denied by files.read.deny `secrets/key.pem`",
+        ),
+        (
+            "grep -r TOKEN .",
+            "reading `./**` is denied by files.read.deny",
+        ),
+        ("rg --hidden TOKEN .", "reading `./**` is denied"),
+        (
+            "rm -rf secrets",
+            "writing `secrets/**` is denied by files.write.deny `secrets/key.pem`",
+        ),
+        ("cp -r src secrets/", "writing `secrets/**`"),
+    ] {
+        let reason = bash_denial(&env, command).unwrap_or_else(|| panic!("ran: {command}"));
+        assert!(reason.contains(said), "{command}: {reason}");
+    }
+    for command in [
+        "ls secrets",
+        "cp -r src dst",
+        "rm -rf build/*",
+        "grep -r TOKEN src",
+        "rg TOKEN src",
+    ] {
+        assert_eq!(bash_denial(&env, command), None, "{command}");
+    }
+}
+
 /// A closed allow list sees where a `cd` went: `cd src && cat main.rs` reads `src/main.rs`,
 /// allowed by `src/**` (it was a violation, judged as `main.rs`); where the line does not say
 /// (`cd "$X"`), or may have gone on after a failed `cd` (`;`), it cannot be allowed. `policy

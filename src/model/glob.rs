@@ -165,8 +165,41 @@ impl Glob {
         if self.anywhere {
             return parts.iter().any(|part| pair(&self.segments[0], part));
         }
-        let pattern: Vec<&str> = self.segments.iter().map(String::as_str).collect();
-        segments_meet(&pattern, parts, pair)
+        segments_meet(&self.segments, parts, pair, |s| s == "**")
+    }
+
+    /// Whether a command that goes through a whole folder (`cp -r`, `grep -r`, `tar c`, `rm
+    /// -rf`: every file below it) could reach a path this pattern matches: the folder (a shell
+    /// glob's segments, or plain ones) followed by any number of segments meets the pattern, as
+    /// in [`Glob::may_take`]. `hidden`: whether the command goes into files and folders whose
+    /// name starts with `.` (ripgrep does not unless told), so that `rg TOKEN .` does not reach
+    /// `.env`, and `grep -r TOKEN .` does.
+    ///
+    /// A pattern without `/` (`.env`, `*.pem`), which names a file in any folder, is taken here
+    /// for the one in the project's own folder: `grep -r TOKEN .` reaches `.env`, `grep -r TOKEN
+    /// src` does not (`**/.env` says every folder), so that a deny of `.env` does not stop every
+    /// recursive command.
+    pub fn may_hold(&self, folder: &ShellGlob<'_>, hidden: bool) -> bool {
+        if self.segments.is_empty() {
+            return false;
+        }
+        let parts: &[&str] = if self.absolute || (self.from_home && !self.anywhere) {
+            &folder.absolute
+        } else if let Some(rel) = &folder.relative {
+            rel
+        } else if !self.anywhere && self.segments[0] == "**" {
+            &folder.absolute
+        } else {
+            return false;
+        };
+        let pair = |pattern: &str, part: &str| {
+            segment(pattern.as_bytes(), part.as_bytes())
+                || ((folder.dots || !pattern.starts_with('.') || part.starts_with(['.', '[']))
+                    && segment(part.as_bytes(), pattern.as_bytes()))
+        };
+        // Below the folder, any segment the walk goes into.
+        let below = |s: &str| hidden || s == "**" || !s.starts_with('.');
+        segments_meet(&self.segments, parts, pair, below)
     }
 }
 
@@ -188,29 +221,46 @@ fn has_own_character(part: &str) -> bool {
 }
 
 /// Whether a pattern's segments and a glob's could name one path, `pair` saying whether two
-/// segments could: `**` on either side stands for any number of segments, and the glob may go
-/// on below where the pattern ends (a matched folder covers what is in it).
-fn segments_meet(pattern: &[&str], glob: &[&str], pair: impl Fn(&str, &str) -> bool) -> bool {
+/// segments could: `**` on either side stands for any number of segments, the glob may go
+/// on below where the pattern ends (a matched folder covers what is in it), and the pattern
+/// below where the glob ends by segments that `past` lets through (`**` alone, for a glob that
+/// names one path; any visible one, for a folder walked through).
+fn segments_meet<S: AsRef<str>>(
+    pattern: &[S],
+    glob: &[&str],
+    pair: impl Fn(&str, &str) -> bool,
+    past: impl Fn(&str) -> bool,
+) -> bool {
+    // Rows this wide fit on the stack: a check runs per pattern per path, on the hook's path.
+    const ROW: usize = 32;
     let (n, m) = (pattern.len(), glob.len());
-    // meet[i * (m + 1) + j]: whether pattern[i..] and glob[j..] meet; filled from the ends.
-    let mut meet = vec![false; (n + 1) * (m + 1)];
-    let at = |i: usize, j: usize| i * (m + 1) + j;
-    for i in (0..=n).rev() {
+    let width = m + 1;
+    let mut stack = [false; 2 * ROW];
+    let mut heap = Vec::new();
+    let rows: &mut [bool] = if width <= ROW {
+        &mut stack[..2 * width]
+    } else {
+        heap.resize(2 * width, false);
+        &mut heap
+    };
+    // next[j]: whether pattern[i + 1..] and glob[j..] meet; cur[j] the same for pattern[i..].
+    // Filled from the ends; past the pattern's end, everything meets.
+    let (mut next, mut cur) = rows.split_at_mut(width);
+    next.fill(true);
+    for i in (0..n).rev() {
+        let p = pattern[i].as_ref();
         for j in (0..=m).rev() {
-            meet[at(i, j)] = if i == n {
-                true
-            } else if pattern[i] == "**" {
-                meet[at(i + 1, j)] || (j < m && meet[at(i, j + 1)])
-            } else if j == m {
-                false
-            } else if glob[j] == "**" {
-                meet[at(i, j + 1)] || meet[at(i + 1, j)]
+            cur[j] = if j == m {
+                past(p) && next[j]
+            } else if p == "**" || glob[j] == "**" {
+                next[j] || cur[j + 1]
             } else {
-                meet[at(i + 1, j + 1)] && pair(pattern[i], glob[j])
+                next[j + 1] && pair(p, glob[j])
             };
         }
+        std::mem::swap(&mut next, &mut cur);
     }
-    meet[at(0, 0)]
+    next[0]
 }
 
 /// Whether the pattern's segments match the path's, `**` standing for any number of them.
@@ -447,6 +497,62 @@ mod tests {
         assert!(takes("*.pem", "*.p?m", true));
         assert!(takes(".ssh", "~/.s*/id_rsa", true));
         assert!(takes("*.pem", "*.pem", true), "the text itself");
+    }
+
+    /// Whether `pattern` could match a path at or below the folder `folder` (below the project
+    /// at `/p`, or outside it when it starts with `/`), walked into hidden files or not.
+    fn holds(pattern: &str, folder: &str, hidden: bool) -> bool {
+        let absolute = if folder.starts_with('/') {
+            folder.to_owned()
+        } else {
+            format!("/p/{folder}")
+        };
+        let relative = if folder == "/p" {
+            Some("")
+        } else {
+            absolute.strip_prefix("/p/")
+        };
+        let folder = ShellGlob::new(relative, &absolute, false);
+        Glob::new(pattern).may_hold(&folder, hidden)
+    }
+
+    #[test]
+    fn a_folder_walked_through_holds_what_a_pattern_names_below_it() {
+        for (pattern, folder, hidden) in [
+            ("secrets/**", "secrets", false),
+            ("secrets/key.pem", "secrets", false),
+            ("secrets/key.pem", "/p", false),
+            ("secrets/**", "secrets/sub", false),
+            ("secrets/*/x", "sec*", false),
+            ("config/.env", "config", true),
+            (".env", "/p", true),
+            ("*.pem", "/p", false),
+            ("**/.env", "src", true),
+            ("**/*.pem", "src/a", false),
+            ("/etc/**", "/", false),
+            ("/etc/shadow", "/etc", false),
+        ] {
+            assert!(
+                holds(pattern, folder, hidden),
+                "{pattern} {folder} {hidden}"
+            );
+        }
+        for (pattern, folder, hidden) in [
+            ("secrets/**", "src", true),
+            ("secrets/key.pem", "src", true),
+            (".env", "src", true),
+            ("*.pem", "certs", true),
+            (".env", "/p", false),
+            ("config/.env", "config", false),
+            ("**/.env", "src", false),
+            (".github/**", "/p", false),
+            ("/etc/**", "/usr", true),
+        ] {
+            assert!(
+                !holds(pattern, folder, hidden),
+                "{pattern} {folder} {hidden}"
+            );
+        }
     }
 
     #[test]

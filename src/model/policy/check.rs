@@ -87,22 +87,20 @@ pub fn check(policy: &Policy, call: &ToolCall<'_>, place: &Place) -> Verdict {
     if let Some(j) = judge_tool(policy, call) {
         parts.push(j);
     }
-    // A shell's files come marked: which of them a shell matches as globs.
+    // A shell's files come marked: which of them a shell matches as globs, and which folders
+    // a command goes through whole.
     let marked = match (call.kind, call.command()) {
         (ToolKind::Shell, Some(command)) => command_parts(command),
         _ => accesses(call)
             .into_iter()
-            .map(|a| (a, Spelt::Text))
+            .map(|a| (a, Spelt::TEXT))
             .collect(),
     };
     for (access, spelt) in marked {
         if parts.len() >= MAX_PARTS {
             break;
         }
-        parts.push(match spelt {
-            Spelt::Text => judge(policy, access, place),
-            Spelt::Glob { dots } => judge_shell_glob(policy, access, place, dots),
-        });
+        parts.push(judge_spelt(policy, access, place, spelt));
     }
     for glob in search_globs(call) {
         if parts.len() >= MAX_PARTS {
@@ -273,12 +271,22 @@ pub fn command_accesses(command: &str) -> Vec<Access> {
     command_parts(command).into_iter().map(|(a, _)| a).collect()
 }
 
-/// How a shell names a file: as it is, or by a glob (`dots`: the line lets its wildcards take
-/// a leading dot).
+/// How a call names a file: as it is or by a shell's glob, and whether the command goes
+/// through it whole when it is a folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Spelt {
-    Text,
-    Glob { dots: bool },
+struct Spelt {
+    /// A shell's glob; `Some(true)` when the line lets its wildcards take a leading dot.
+    glob: Option<bool>,
+    /// A folder read or written with everything below it (`cp -r`, `grep -r`, `rm -rf`);
+    /// `Some(true)` when its hidden files and folders are too (all but `rg` and `ag`).
+    tree: Option<bool>,
+}
+
+impl Spelt {
+    const TEXT: Spelt = Spelt {
+        glob: None,
+        tree: None,
+    };
 }
 
 /// [`command_accesses`], each file marked with how it is spelt: a glob when an unquoted
@@ -289,14 +297,21 @@ fn command_parts(command: &str) -> Vec<(Access, Spelt)> {
     for simple in shell::split(command).into_iter().take(MAX_PARTS) {
         let use_ = shell::file_use(&simple);
         if !simple.words.is_empty() {
-            out.push((Access::Run(shell::join(&simple.words)), Spelt::Text));
+            out.push((Access::Run(shell::join(&simple.words)), Spelt::TEXT));
         }
-        let files = (use_.reads.into_iter().map(|p| (p, false)))
-            .chain(use_.writes.into_iter().map(|p| (p, true)));
+        let visible = !use_.skips_hidden;
+        let files = (use_.reads.into_iter().map(|p| (p, false, None)))
+            .chain(
+                use_.read_trees
+                    .into_iter()
+                    .map(|p| (p, false, Some(visible))),
+            )
+            .chain(use_.writes.into_iter().map(|p| (p, true, None)))
+            .chain(use_.write_trees.into_iter().map(|p| (p, true, Some(true))));
         // The folders it may run in: `""` where the line started.
         let moved: Vec<&str> = simple.cwd.iter().map(String::as_str).collect();
         let dirs: &[&str] = if moved.is_empty() { &[""] } else { &moved };
-        for (path, write) in files {
+        for (path, write, tree) in files {
             let access = |path: String| {
                 if write {
                     Access::Write(path)
@@ -306,21 +321,16 @@ fn command_parts(command: &str) -> Vec<(Access, Spelt)> {
             };
             let glob = simple.globs.contains(&path);
             for &dir in dirs {
-                let spelt = if glob || shell::is_glob(dir) {
-                    Spelt::Glob {
-                        dots: *dots.get_or_insert_with(|| dotglob(command)),
-                    }
-                } else {
-                    Spelt::Text
-                };
-                out.push((access(in_folder(dir, &path)), spelt));
+                let glob = (glob || shell::is_glob(dir))
+                    .then(|| *dots.get_or_insert_with(|| dotglob(command)));
+                out.push((access(in_folder(dir, &path)), Spelt { glob, tree }));
             }
         }
     }
     out.extend(
         shell::hosts(command)
             .into_iter()
-            .map(|h| (Access::Connect(h), Spelt::Text)),
+            .map(|h| (Access::Connect(h), Spelt::TEXT)),
     );
     out
 }
@@ -392,6 +402,106 @@ fn judge(policy: &Policy, access: Access, place: &Place) -> Judgement {
     }
 }
 
+/// One thing a call does, judged by how it names its file.
+fn judge_spelt(policy: &Policy, access: Access, place: &Place, spelt: Spelt) -> Judgement {
+    let Some(hidden) = spelt.tree else {
+        return match spelt.glob {
+            Some(dots) => judge_shell_glob(policy, access, place, dots),
+            None => judge(policy, access, place),
+        };
+    };
+    let judged = match spelt.glob {
+        Some(dots) => judge_shell_glob(policy, access.clone(), place, dots),
+        None => judge(policy, access.clone(), place),
+    };
+    if matches!(judged.rule, Some("files.read.deny" | "files.write.deny")) {
+        return judged;
+    }
+    judge_below(policy, &access, place, spelt.glob.unwrap_or(true), hidden).unwrap_or(judged)
+}
+
+/// A folder a command goes through whole (`cp -r secrets /tmp`, `grep -r KEY .`, `rm -rf
+/// config`), judged as reading or writing `DIR/**`: denied by a deny pattern that could match a
+/// path at or below it ([`Glob::may_hold`]: `secrets/key.pem` below `secrets`, `.env` below the
+/// project's folder, `**/.env` below any). A folder that holds the project (`..` from it, `/`)
+/// holds all the project's files. The sensitive list is not asked: every folder could hold a
+/// `.env`, and a recursive `grep` is everyday work.
+fn judge_below(
+    policy: &Policy,
+    access: &Access,
+    place: &Place,
+    dots: bool,
+    hidden: bool,
+) -> Option<Judgement> {
+    let (rules, deny_key, path, write) = match access {
+        Access::Read(p) => (&policy.files_read, "files.read.deny", p, false),
+        Access::Write(p) => (&policy.files_write, "files.write.deny", p, true),
+        _ => return None,
+    };
+    if rules.deny.is_empty() {
+        return None;
+    }
+    let absolute = absolute(path, place.cwd.as_deref());
+    let relative = relative(&absolute, place).or_else(|| {
+        (absolute.starts_with('/') && place.roots.iter().any(|r| below(r, &absolute).is_some()))
+            .then(String::new)
+    });
+    let tails = tails(&absolute);
+    let folders: Vec<ShellGlob<'_>> = std::iter::once(relative.as_deref())
+        .chain(tails.into_iter().map(Some))
+        .map(|relative| ShellGlob::new(relative, &absolute, dots))
+        .collect();
+    let deny = rules
+        .deny
+        .iter()
+        .find(|d| folders.iter().any(|f| d.may_hold(f, hidden)))?;
+    let all = format!("{}/**", path.trim_end_matches('/'));
+    let access = if write {
+        Access::Write(all)
+    } else {
+        Access::Read(all)
+    };
+    Some(judgement(
+        access,
+        Status::Violation,
+        Some(deny_key),
+        Some(deny.as_str()),
+    ))
+}
+
+/// The deny pattern of `rules` naming a file the glob `path` could take, and (with
+/// `sensitive`, unless an allow pattern names the file) the sensitive pattern
+/// ([`Glob::may_take`]).
+fn taken_by<'p>(
+    policy: &'p Policy,
+    rules: &'p PathRules,
+    path: &str,
+    place: &Place,
+    dots: bool,
+    sensitive: bool,
+) -> (Option<&'p Glob>, Option<&'p Glob>) {
+    let absolute = absolute(path, place.cwd.as_deref());
+    let relative = relative(&absolute, place);
+    // Where the glob is, and where it may be when it is from a folder the line does not name.
+    let globs: Vec<ShellGlob<'_>> = std::iter::once(relative.as_deref())
+        .chain(tails(&absolute).into_iter().map(Some))
+        .map(|relative| ShellGlob::new(relative, &absolute, dots))
+        .collect();
+    let takes = |g: &Glob, named: bool| globs.iter().any(|glob| g.may_take(glob, named));
+    let deny = rules.deny.iter().find(|d| takes(d, false));
+    if deny.is_some() || !sensitive {
+        return (deny, None);
+    }
+    let named_by_allow = rules
+        .allow
+        .iter()
+        .any(|g| g.names_files() && g.matches(relative.as_deref(), &absolute));
+    let hit = (!named_by_allow)
+        .then(|| policy.sensitive.iter().find(|s| takes(s, true)))
+        .flatten();
+    (None, hit)
+}
+
 /// A file a shell names by a glob (`cat .e*`, `> secrets/*.pem`): judged as its text, and
 /// denied by a deny rule or a sensitive pattern naming a file it could take ([`Glob::may_take`]:
 /// `.e*` takes `.env`, `~/.aws/cred*` takes `**/.aws/credentials`, and `*` no `.env`, since a
@@ -409,25 +519,18 @@ fn judge_shell_glob(policy: &Policy, access: Access, place: &Place, dots: bool) 
     if text.rule == Some(deny_key) {
         return text;
     }
-    let absolute = absolute(path, place.cwd.as_deref());
-    let relative = relative(&absolute, place);
-    // Where the glob is, and where it may be when it is from a folder the line does not name.
-    let globs: Vec<ShellGlob<'_>> = std::iter::once(relative.as_deref())
-        .chain(tails(&absolute).into_iter().map(Some))
-        .map(|relative| ShellGlob::new(relative, &absolute, dots))
-        .collect();
-    let takes = |g: &Glob, named: bool| globs.iter().any(|glob| g.may_take(glob, named));
-    if let Some(d) = rules.deny.iter().find(|d| takes(d, false)) {
+    let (deny, sensitive) = taken_by(
+        policy,
+        rules,
+        path,
+        place,
+        dots,
+        text.rule != Some("sensitive"),
+    );
+    if let Some(d) = deny {
         return judgement(access, Status::Violation, Some(deny_key), Some(d.as_str()));
     }
-    if text.rule == Some("sensitive") {
-        return text;
-    }
-    let named_by_allow = rules
-        .allow
-        .iter()
-        .any(|g| g.names_files() && g.matches(relative.as_deref(), &absolute));
-    if !named_by_allow && let Some(s) = policy.sensitive.iter().find(|s| takes(s, true)) {
+    if let Some(s) = sensitive {
         return judgement(
             access,
             Status::Violation,
@@ -688,7 +791,8 @@ fn judge_tool(policy: &Policy, call: &ToolCall<'_>) -> Option<Judgement> {
 }
 
 /// `path` made absolute from `cwd` and cleaned of `.` and `..`; a path that starts with `~` or
-/// a variable is left as it is.
+/// a variable is left as it is, and one still relative (no `cwd`) is cleaned as far as it can
+/// be (`secrets/../secrets/key.pem` is `secrets/key.pem`, `../x` stays).
 pub fn absolute(path: &str, cwd: Option<&str>) -> String {
     let joined = match cwd {
         Some(cwd) if !path.starts_with('/') && !path.starts_with('~') && !path.starts_with('$') => {
@@ -696,8 +800,28 @@ pub fn absolute(path: &str, cwd: Option<&str>) -> String {
         }
         _ => path.to_owned(),
     };
-    if !joined.starts_with('/') {
+    if joined.starts_with(['~', '$']) {
         return joined;
+    }
+    if !joined.starts_with('/') {
+        if !joined.split('/').any(|p| matches!(p, "." | "..")) {
+            return joined;
+        }
+        let mut parts: Vec<&str> = Vec::new();
+        for part in joined.split('/') {
+            match part {
+                "" | "." => {}
+                ".." if parts.last().is_some_and(|p| *p != "..") => {
+                    parts.pop();
+                }
+                p => parts.push(p),
+            }
+        }
+        return if parts.is_empty() {
+            ".".to_owned()
+        } else {
+            parts.join("/")
+        };
     }
     let mut parts: Vec<&str> = Vec::new();
     for part in joined.split('/') {
@@ -720,8 +844,10 @@ pub fn relative(absolute: &str, place: &Place) -> Option<String> {
         .iter()
         .find_map(|root| below(absolute, root))
         .or_else(|| {
-            (!absolute.starts_with(['/', '~', '$']))
-                .then(|| absolute.trim_start_matches("./").to_owned())
+            (!absolute.starts_with(['/', '~', '$'])).then(|| {
+                let path = absolute.trim_start_matches("./");
+                if path == "." { "" } else { path }.to_owned()
+            })
         })
 }
 
@@ -1115,10 +1241,148 @@ mod tests {
         assert_eq!(bash_under(named, "cat config/.env.*").0, Allowed);
     }
 
+    /// A deny that names files below a folder (`secrets/key.pem`), so that the folder's own
+    /// path is matched by no pattern.
+    const KEY: &str = r#"{"files": {"read": {"deny": ["secrets/key.pem", ".env"]},
+                                    "write": {"deny": ["secrets/key.pem", ".env"]}}}"#;
+
+    #[test]
+    fn a_folder_gone_through_whole_reads_what_is_in_it() {
+        use Status::*;
+        for policy in [SECRETS, KEY] {
+            for line in [
+                "cp -r secrets /tmp/x",
+                "cp -a secrets/ /tmp/x",
+                "cp --recursive ./secrets /tmp/x",
+                "tar czf out.tgz secrets",
+                "tar -czf out.tgz secrets",
+                "tar --create --file=out.tgz secrets",
+                "tar czf out.tgz -C secrets .",
+                "zip -r o.zip secrets",
+                "7z a o.7z secrets",
+                "rsync -a secrets/ dst",
+                "rsync -az secrets host:/backup",
+                "scp -r secrets host:",
+                "grep -r KEY secrets",
+                "grep -rn KEY secrets/",
+                "grep -R KEY .",
+                "egrep --recursive KEY .",
+                "rg KEY secrets",
+                "rg KEY .",
+                "ag KEY secrets",
+                "find secrets -type f -exec cat {} +",
+                "find . -name '*.pem' -exec cat {} \\;",
+                "diff -r secrets /tmp/old",
+                "cat secrets/../secrets/key.pem",
+                "cat src/../secrets/key.pem",
+                "cd src && grep -r KEY ..",
+                "grep -r KEY /",
+            ] {
+                assert_eq!(
+                    bash_under(policy, line),
+                    (Violation, Some("files.read.deny")),
+                    "{line} under {policy}"
+                );
+            }
+            for line in [
+                "rm -rf secrets",
+                "rm -r secrets/",
+                "mv secrets /tmp/x",
+                "cp -r src secrets/",
+                "chmod -R 777 secrets",
+                "find secrets -delete",
+            ] {
+                assert_eq!(
+                    bash_under(policy, line),
+                    (Violation, Some("files.write.deny")),
+                    "{line} under {policy}"
+                );
+            }
+            // No content read, or nothing of the denied folder.
+            for line in [
+                "ls secrets",
+                "ls -R secrets",
+                "du -sh secrets",
+                "find secrets -name '*.pem'",
+                "cp -r src dst",
+                "rm -rf build/*",
+                "grep -r KEY src",
+                "rg KEY src",
+                "tar xzf out.tgz",
+                "tar tzf out.tgz",
+                "cp secrets.md /tmp",
+                "scp -r host:secrets dst",
+            ] {
+                assert_eq!(
+                    bash_under(policy, line).0,
+                    NoPolicy,
+                    "{line} under {policy}"
+                );
+            }
+        }
+        // `.env`, named without `/`, is the project's own: reached from the project's folder,
+        // not from each folder in it; ripgrep skips it unless told to go into hidden files.
+        let env = r#"{"files": {"read": {"deny": [".env"]}}}"#;
+        for line in [
+            "grep -r TOKEN .",
+            "grep -r TOKEN /p",
+            "rg --hidden TOKEN .",
+            "rg -uu TOKEN .",
+            "rg -. TOKEN",
+            "ag -u TOKEN .",
+            "cp -r . /tmp/x",
+            "tar czf /tmp/p.tgz .",
+            "cd src && grep -r TOKEN ..",
+        ] {
+            let line = if line == "rg -. TOKEN" {
+                "rg -. TOKEN ."
+            } else {
+                line
+            };
+            assert_eq!(
+                bash_under(env, line),
+                (Violation, Some("files.read.deny")),
+                "{line}"
+            );
+        }
+        for line in [
+            "rg TOKEN .",
+            "rg -u TOKEN .",
+            "ag TOKEN .",
+            "grep -r TOKEN src",
+        ] {
+            assert_eq!(bash_under(env, line).0, NoPolicy, "{line}");
+        }
+        // `**/.env` says any folder.
+        let any = r#"{"files": {"read": {"deny": ["**/.env"]}}}"#;
+        assert_eq!(
+            bash_under(any, "grep -r TOKEN src"),
+            (Violation, Some("files.read.deny"))
+        );
+        assert_eq!(bash_under(any, "rg TOKEN src").0, NoPolicy);
+        // With no policy, a folder read is not taken for reading every sensitive file.
+        for line in ["grep -rn TODO .", "cp -r . /tmp/x", "rm -rf build"] {
+            assert_eq!(bash_under(r"{}", line).0, NoPolicy, "{line}");
+        }
+    }
+
+    #[test]
+    fn a_folder_read_is_said_as_everything_in_it() {
+        let policy = super::super::parse_for_test(KEY);
+        let args = json!({"command": "cp -r secrets /tmp/x"});
+        let v = check(&policy, &call("Bash", &args), &place());
+        assert_eq!(v.access, Some(Access::Read("secrets/**".into())));
+        assert_eq!(v.pattern.as_deref(), Some("secrets/key.pem"));
+    }
+
     #[test]
     fn paths() {
         assert_eq!(absolute("a/../b/./c", Some("/p/")), "/p/b/c");
         assert_eq!(absolute("~/x", Some("/p")), "~/x");
+        assert_eq!(absolute("secrets/../secrets/k", None), "secrets/k");
+        assert_eq!(absolute("./a/./b/../c", None), "a/c");
+        assert_eq!(absolute("../x", None), "../x");
+        assert_eq!(absolute("a/..", None), ".");
         assert_eq!(below("/p/src/a", "/p"), Some("src/a".into()));
         assert_eq!(below("/pq/a", "/p"), None);
     }

@@ -1087,6 +1087,13 @@ pub fn command_of(words: &[String]) -> &[String] {
 pub struct FileUse {
     pub reads: Vec<String>,
     pub writes: Vec<String>,
+    /// Folders read with everything below them (`cp -r secrets x`, `grep -r KEY .`, `tar c`).
+    pub read_trees: Vec<String>,
+    /// Folders written with everything below them (`rm -rf secrets`, `mv secrets x`).
+    pub write_trees: Vec<String>,
+    /// The command skips files and folders whose name starts with `.` as it goes through a
+    /// folder (`rg` and `ag` without `--hidden`).
+    pub skips_hidden: bool,
 }
 
 /// Options that take a value, per command, so that the value is not taken for a file.
@@ -1101,6 +1108,18 @@ fn valued_options(name: &str) -> &'static [&'static str] {
         "cut" => &["-d", "-f", "-c", "-b"],
         "truncate" => &["-s"],
         "cp" | "mv" | "install" | "ln" => &["-t", "-S", "--suffix", "-m"],
+        "rsync" => &[
+            "-e",
+            "--rsh",
+            "-f",
+            "--filter",
+            "--exclude",
+            "--include",
+            "-T",
+        ],
+        "scp" => &["-P", "-i", "-o", "-F", "-c", "-l", "-S", "-J"],
+        "zip" => &["-b", "-n", "-P", "-t", "-tt", "-O"],
+        "ag" => &["-G", "--ignore", "-m", "-A", "-B", "-C"],
         "sed" => &["-e", "-f"],
         "awk" => &["-F", "-v", "-f"],
         "chmod" | "chown" | "chgrp" => &["--reference"],
@@ -1115,6 +1134,7 @@ pub fn file_use(cmd: &SimpleCommand) -> FileUse {
     let mut use_ = FileUse {
         reads: cmd.redirect_in.clone(),
         writes: cmd.redirect_out.clone(),
+        ..FileUse::default()
     };
     // `sudo -u root rm x`, `xargs rm`: the command after the runner's options.
     let words = command_of(&cmd.words);
@@ -1157,7 +1177,29 @@ pub fn file_use(cmd: &SimpleCommand) -> FileUse {
         .iter()
         .any(|o| matches!(*o, "-e" | "-f" | "--regexp" | "--file"));
     let owned = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    // `-r`, `-R`, `-rf`, `--recursive`: the command goes through the folders it names.
+    let short = |letters: &[char]| {
+        options
+            .iter()
+            .any(|o| short_letters(o).is_some_and(|l| l.contains(letters)))
+    };
+    let long = |names: &[&str]| options.iter().any(|o| names.contains(o));
+    let recursive = short(&['r', 'R']) || long(&["--recursive"]);
     match name {
+        "tar" | "bsdtar" | "gtar" => {
+            tar_use(&words[1..], &mut use_);
+            finish(&mut use_);
+            return use_;
+        }
+        "find" => {
+            find_use(&words[1..], &mut use_);
+            finish(&mut use_);
+            return use_;
+        }
+        _ => {}
+    }
+    match name {
+        "diff" if recursive => use_.read_trees.extend(owned(&operands)),
         "cat" | "tac" | "head" | "tail" | "less" | "more" | "bat" | "batcat" | "nl" | "wc"
         | "sort" | "uniq" | "diff" | "cmp" | "strings" | "xxd" | "od" | "hexdump" | "base64"
         | "md5sum" | "sha1sum" | "sha256sum" | "sha512sum" | "file" | "stat" | "cut" | "paste"
@@ -1166,8 +1208,30 @@ pub fn file_use(cmd: &SimpleCommand) -> FileUse {
         }
         "grep" | "egrep" | "fgrep" | "rg" | "ag" | "awk" | "jq" | "yq" => {
             let skip = usize::from(!has_script_option);
-            use_.reads
-                .extend(owned(operands.get(skip..).unwrap_or(&[])));
+            let files = owned(operands.get(skip..).unwrap_or(&[]));
+            if matches!(name, "rg" | "ag") {
+                // Always recursive; hidden files only with `--hidden`, rg's `-uu` or `-.`, ag's
+                // `-u`.
+                let u = options
+                    .iter()
+                    .filter_map(|o| short_letters(o))
+                    .map(|l| l.matches('u').count())
+                    .sum::<usize>()
+                    + options.iter().filter(|o| **o == "--unrestricted").count();
+                let hidden = long(&["--hidden"])
+                    || options
+                        .iter()
+                        .any(|o| !o.starts_with("--") && o.contains('.'))
+                    || u >= if name == "ag" { 1 } else { 2 };
+                use_.skips_hidden = !hidden;
+                use_.read_trees.extend(files);
+            } else if name.ends_with("grep")
+                && (recursive || long(&["--directories=recurse", "--dereference-recursive"]))
+            {
+                use_.read_trees.extend(files);
+            } else {
+                use_.reads.extend(files);
+            }
         }
         "sed" => {
             let skip = usize::from(!has_script_option);
@@ -1181,17 +1245,68 @@ pub fn file_use(cmd: &SimpleCommand) -> FileUse {
                 use_.reads.extend(files);
             }
         }
-        "tee" | "rm" | "rmdir" | "unlink" | "shred" | "touch" | "mkdir" | "truncate" | "mv" => {
+        // A folder moved or removed whole takes everything in it.
+        "rm" if recursive => use_.write_trees.extend(owned(&operands)),
+        "mv" => use_.write_trees.extend(owned(&operands)),
+        "tee" | "rm" | "rmdir" | "unlink" | "shred" | "touch" | "mkdir" | "truncate" => {
             use_.writes.extend(owned(&operands));
         }
         "cp" | "install" | "ln" | "rsync" | "scp" => {
-            if let Some((target, sources)) = operands.split_last() {
-                use_.reads.extend(owned(sources));
-                use_.writes.push((*target).to_owned());
-            }
+            // A remote side (`host:path`) is no file here.
+            let local: Vec<&str> = operands
+                .iter()
+                .copied()
+                .filter(|o| !(matches!(name, "rsync" | "scp") && is_remote(o)))
+                .collect();
+            let whole = match name {
+                "cp" => short(&['r', 'R', 'a']) || long(&["--recursive", "--archive"]),
+                "scp" => short(&['r']),
+                // rsync goes through folders with `-r` or `-a`, and lists them without: taken
+                // as going through.
+                "rsync" => true,
+                _ => false,
+            };
+            let (target, sources) = match operands.split_last() {
+                Some((target, _)) if is_remote(target) && name != "cp" => (None, &local[..]),
+                Some(_) => match local.split_last() {
+                    Some((target, sources)) => (Some(*target), sources),
+                    None => (None, &local[..]),
+                },
+                None => (None, &local[..]),
+            };
+            let (reads, writes) = if whole {
+                (&mut use_.read_trees, &mut use_.write_trees)
+            } else {
+                (&mut use_.reads, &mut use_.writes)
+            };
+            reads.extend(owned(sources));
+            writes.extend(target.map(str::to_owned));
         }
         "chmod" | "chown" | "chgrp" => {
-            use_.writes.extend(owned(operands.get(1..).unwrap_or(&[])));
+            let files = owned(operands.get(1..).unwrap_or(&[]));
+            if short(&['R']) || long(&["--recursive"]) {
+                use_.write_trees.extend(files);
+            } else {
+                use_.writes.extend(files);
+            }
+        }
+        "zip" => {
+            if let Some((archive, files)) = operands.split_first() {
+                use_.writes.push((*archive).to_owned());
+                if recursive {
+                    use_.read_trees.extend(owned(files));
+                } else {
+                    use_.reads.extend(owned(files));
+                }
+            }
+        }
+        "7z" | "7za" | "7zz" | "7zr" => {
+            if let [mode, archive, files @ ..] = operands.as_slice()
+                && matches!(*mode, "a" | "u")
+            {
+                use_.writes.push((*archive).to_owned());
+                use_.read_trees.extend(owned(files));
+            }
         }
         "dd" => {
             for w in &words[1..] {
@@ -1204,9 +1319,189 @@ pub fn file_use(cmd: &SimpleCommand) -> FileUse {
         }
         _ => {}
     }
-    use_.reads.retain(|p| is_file(p));
-    use_.writes.retain(|p| is_file(p));
+    finish(&mut use_);
     use_
+}
+
+/// Drops what names no file.
+fn finish(use_: &mut FileUse) {
+    for list in [
+        &mut use_.reads,
+        &mut use_.writes,
+        &mut use_.read_trees,
+        &mut use_.write_trees,
+    ] {
+        list.retain(|p| is_file(p));
+    }
+}
+
+/// The letters of a short option cluster (`-rf` → `rf`, `-uu` → `uu`); `None` for a long
+/// option or a word that is no option.
+fn short_letters(word: &str) -> Option<&str> {
+    let letters = word.strip_prefix('-')?;
+    (!letters.starts_with('-') && !letters.is_empty()).then_some(letters)
+}
+
+/// An operand of `scp` or `rsync` on another machine: `host:path`, `user@host:`, `host::module`
+/// (a `:` before any `/`).
+fn is_remote(operand: &str) -> bool {
+    operand
+        .split_once(':')
+        .is_some_and(|(host, _)| !host.is_empty() && !host.contains('/'))
+}
+
+/// `tar`'s words (after `tar`): creating an archive (`c`, `r`, `u`; in a first word without a
+/// dash too, `tar czf out.tgz secrets`) reads each operand whole, from the folder the `-C`
+/// before it names, and writes the archive; listing or extracting reads the archive.
+fn tar_use(words: &[String], use_: &mut FileUse) {
+    let mut tar = Tar::default();
+    let mut rest = words.iter();
+    // The first word may be letters without a dash (`czf`).
+    if let Some(first) = words.first()
+        && !first.starts_with('-')
+    {
+        rest.next();
+        tar.letters(first, &mut rest, use_);
+    }
+    let mut ended = false;
+    while let Some(w) = rest.next() {
+        if ended || !w.starts_with('-') || w == "-" {
+            tar.files.push(super::cwd::in_folder(&tar.dir, w));
+        } else if w == "--" {
+            ended = true;
+        } else if let Some(long) = w.strip_prefix("--") {
+            let (key, inline) = match long.split_once('=') {
+                Some((k, v)) => (k, Some(v.to_owned())),
+                None => (long, None),
+            };
+            let mut value = || {
+                inline
+                    .clone()
+                    .or_else(|| rest.next().cloned())
+                    .unwrap_or_default()
+            };
+            match key {
+                "create" | "append" | "update" | "concatenate" => tar.create = true,
+                "file" => tar.archive = Some(value()),
+                "directory" => tar.dir = super::cwd::in_folder(&tar.dir, &value()),
+                "files-from" | "exclude-from" => use_.reads.push(value()),
+                "exclude"
+                | "transform"
+                | "xform"
+                | "format"
+                | "owner"
+                | "group"
+                | "mode"
+                | "mtime"
+                | "label"
+                | "newer"
+                | "after-date"
+                | "newer-mtime"
+                | "blocking-factor"
+                | "listed-incremental"
+                | "use-compress-program"
+                | "to-command"
+                    if inline.is_none() =>
+                {
+                    rest.next();
+                }
+                _ => {}
+            }
+        } else {
+            tar.letters(&w[1..], &mut rest, use_);
+        }
+    }
+    let archive = tar.archive.filter(|a| a != "-");
+    if tar.create {
+        use_.read_trees.extend(tar.files);
+        use_.writes.extend(archive);
+    } else {
+        use_.reads.extend(archive);
+    }
+}
+
+/// What `tar`'s words have said so far.
+#[derive(Default)]
+struct Tar {
+    create: bool,
+    archive: Option<String>,
+    /// Where `-C` went (`""`: where tar started).
+    dir: String,
+    files: Vec<String>,
+}
+
+impl Tar {
+    /// One cluster of letters (`czf`, `-xvf`), each option that takes a value taking the next
+    /// word.
+    fn letters(
+        &mut self,
+        letters: &str,
+        rest: &mut std::slice::Iter<'_, String>,
+        use_: &mut FileUse,
+    ) {
+        const VALUED: &str = "fCTXbLNgHVK";
+        for c in letters.chars() {
+            self.create |= matches!(c, 'c' | 'r' | 'u' | 'A');
+            if VALUED.contains(c) {
+                let value = rest.next().cloned().unwrap_or_default();
+                match c {
+                    'f' => self.archive = Some(value),
+                    'C' => self.dir = super::cwd::in_folder(&self.dir, &value),
+                    'T' | 'X' => use_.reads.push(value),
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+/// `find`'s words (after `find`): a search that runs a command on what it finds (`-exec`,
+/// `-execdir`, `-ok`) goes through its starting folders (`.` when it names none) and reads
+/// all in them; one that deletes (`-delete`, `-exec rm`) writes all in them. A search that
+/// only lists names reads no file.
+fn find_use(words: &[String], use_: &mut FileUse) {
+    let mut at = 0;
+    // `-H`, `-L`, `-P`, `-D opts`, `-O3` before the starting points.
+    while let Some(w) = words.get(at) {
+        match w.as_str() {
+            "-H" | "-L" | "-P" => at += 1,
+            "-D" => at += 2,
+            w if w.starts_with("-O") => at += 1,
+            _ => break,
+        }
+    }
+    let starts: Vec<String> = words
+        .iter()
+        .skip(at)
+        .take_while(|w| !(w.starts_with('-') || matches!(w.as_str(), "(" | "!" | ",")))
+        .cloned()
+        .collect();
+    let expression = &words[(at + starts.len()).min(words.len())..];
+    let mut runs = false;
+    let mut deletes = false;
+    for (i, w) in expression.iter().enumerate() {
+        match w.as_str() {
+            "-exec" | "-execdir" | "-ok" | "-okdir" => {
+                runs = true;
+                deletes |= expression.get(i + 1).is_some_and(|c| {
+                    matches!(basename(c), "rm" | "shred" | "unlink" | "mv" | "truncate")
+                });
+            }
+            "-delete" => deletes = true,
+            _ => {}
+        }
+    }
+    let starts = if starts.is_empty() {
+        vec![".".to_owned()]
+    } else {
+        starts
+    };
+    if deletes {
+        use_.write_trees.extend(starts.iter().cloned());
+    }
+    if runs {
+        use_.read_trees.extend(starts);
+    }
 }
 
 /// Whether a redirection or operand names a file a policy can judge: not a device stream, not
@@ -1407,12 +1702,13 @@ mod tests {
         let f = |line: &str| file_use(&split(line)[0]);
         assert_eq!(f("cat a b").reads, w(&["a", "b"]));
         assert_eq!(f("head -n 5 .env").reads, w(&[".env"]));
-        assert_eq!(f("grep -r TODO src").reads, w(&["src"]));
+        assert_eq!(f("grep -r TODO src").read_trees, w(&["src"]));
+        assert_eq!(f("grep TODO src/a.rs").reads, w(&["src/a.rs"]));
         assert_eq!(f("tee -a x y").writes, w(&["x", "y"]));
-        assert_eq!(f("rm -rf build dist").writes, w(&["build", "dist"]));
-        let cp = f("cp -r a b dest");
+        assert_eq!(f("rm -rf build dist").write_trees, w(&["build", "dist"]));
+        let cp = f("cp a b dest");
         assert_eq!((cp.reads, cp.writes), (w(&["a", "b"]), w(&["dest"])));
-        assert_eq!(f("mv a b").writes, w(&["a", "b"]));
+        assert_eq!(f("mv a b").write_trees, w(&["a", "b"]));
         assert_eq!(f("sed -i 's/a/b/' f.txt").writes, w(&["f.txt"]));
         assert_eq!(f("sudo rm -f /etc/x").writes, w(&["/etc/x"]));
         assert_eq!(f("timeout 5 cat y").reads, w(&["y"]));
@@ -1420,6 +1716,36 @@ mod tests {
         assert_eq!(f("sudo -u root cat .env").reads, w(&[".env"]));
         assert_eq!(f("doas -u root tee x").writes, w(&["x"]));
         assert_eq!(f("xargs -n 1 -I {} cat y").reads, w(&["y"]));
+    }
+
+    #[test]
+    fn recursive_commands_go_through_their_folders() {
+        let f = |line: &str| file_use(&split(line)[0]);
+        let trees = |line: &str| {
+            let u = f(line);
+            (u.read_trees, u.write_trees)
+        };
+        assert_eq!(trees("cp -r a b dst"), (w(&["a", "b"]), w(&["dst"])));
+        assert_eq!(trees("cp -a a dst"), (w(&["a"]), w(&["dst"])));
+        assert_eq!(trees("cp a dst"), (w(&[]), w(&[])));
+        assert_eq!(trees("rsync -e ssh -a a/ host:/x"), (w(&["a/"]), w(&[])));
+        assert_eq!(trees("scp -r host:a dst"), (w(&[]), w(&["dst"])));
+        assert_eq!(trees("rm -rf a b"), (w(&[]), w(&["a", "b"])));
+        assert_eq!(f("rm a").writes, w(&["a"]));
+        assert_eq!(trees("tar czf o.tgz a -C x b"), (w(&["a", "x/b"]), w(&[])));
+        assert_eq!(f("tar czf o.tgz a").writes, w(&["o.tgz"]));
+        assert_eq!(trees("tar -c -f o.tar --exclude x a"), (w(&["a"]), w(&[])));
+        assert_eq!(trees("tar --create --file o.tar a"), (w(&["a"]), w(&[])));
+        assert_eq!(f("tar xzf o.tgz").reads, w(&["o.tgz"]));
+        assert_eq!(trees("zip -qr o.zip a"), (w(&["a"]), w(&[])));
+        assert_eq!(f("zip o.zip a").reads, w(&["a"]));
+        assert_eq!(trees("find a b -exec cat {} +"), (w(&["a", "b"]), w(&[])));
+        assert_eq!(trees("find -L -exec rm {} ;"), (w(&["."]), w(&["."])));
+        assert_eq!(trees("find a -name x"), (w(&[]), w(&[])));
+        assert!(f("rg -n x a").skips_hidden);
+        assert!(!f("rg -uu x a").skips_hidden);
+        assert!(!f("rg --hidden x a").skips_hidden);
+        assert!(!f("grep -r x a").skips_hidden);
     }
 
     #[test]
