@@ -1142,6 +1142,48 @@ fn a_folder_does_not_hide_the_denied_files_in_it() {
     }
 }
 
+/// A search tool's folder is searched whole: Grep with `path: "secrets"` (and no glob) reads
+/// `secrets/key.pem`, which a deny naming that file did not see (it judged the path `secrets`),
+/// and its globs are judged as a shell's are (`sec*/*.pem` meets `secrets/key.pem`). Claude
+/// Code's Grep is ripgrep, which skips hidden files; Gemini CLI's search goes into them.
+#[test]
+fn a_search_does_not_hide_the_denied_files_in_its_folder() {
+    let env = TestEnv::new();
+    write_policy(
+        &env,
+        &json!({"files": {"read": {"deny": ["secrets/key.pem", ".env"]}}}),
+    );
+    let root = env.path().to_string_lossy().into_owned();
+    for input in [
+        json!({"pattern": "KEY", "path": "secrets"}),
+        json!({"pattern": "KEY", "path": format!("{root}/secrets/")}),
+        json!({"pattern": "KEY", "path": root}),
+        json!({"pattern": "KEY", "glob": "sec*/*.pem"}),
+    ] {
+        assert!(
+            denied(&env, "claude-code", "Grep", input.clone()),
+            "{input}"
+        );
+    }
+    assert!(denied(
+        &env,
+        "gemini-cli",
+        "search_file_content",
+        json!({"pattern": "TOKEN", "dir_path": root})
+    ));
+    for input in [
+        json!({"pattern": "KEY", "path": "src"}),
+        json!({"pattern": "*.md", "path": "secrets"}),
+    ] {
+        let tool = if input["pattern"] == "*.md" {
+            "Glob"
+        } else {
+            "Grep"
+        };
+        assert!(!denied(&env, "claude-code", tool, input.clone()), "{input}");
+    }
+}
+
 /// A closed allow list sees where a `cd` went: `cd src && cat main.rs` reads `src/main.rs`,
 /// allowed by `src/**` (it was a violation, judged as `main.rs`); where the line does not say
 /// (`cd "$X"`), or may have gone on after a failed `cd` (`;`), it cannot be allowed. `policy

@@ -9,7 +9,7 @@ use super::shell::{self, SimpleCommand};
 use super::{CommandPattern, PathRules, Policy};
 use crate::model::ToolKind;
 use crate::model::glob::{Glob, ShellGlob};
-use crate::model::tools;
+use crate::model::tools::{self, Agent, Shape};
 use crate::model::view::ToolCall;
 
 /// Where the project is, so that globs such as `src/**` can be matched against the absolute
@@ -88,9 +88,11 @@ pub fn check(policy: &Policy, call: &ToolCall<'_>, place: &Place) -> Verdict {
         parts.push(j);
     }
     // A shell's files come marked: which of them a shell matches as globs, and which folders
-    // a command goes through whole.
+    // a command goes through whole; a search's folders too.
     let marked = match (call.kind, call.command()) {
         (ToolKind::Shell, Some(command)) => command_parts(command),
+        (ToolKind::Search, _) => search_parts(call),
+        (ToolKind::ReadFile, _) if call.path().is_none() => search_parts(call),
         _ => accesses(call)
             .into_iter()
             .map(|a| (a, Spelt::TEXT))
@@ -183,19 +185,34 @@ pub fn accesses(call: &ToolCall<'_>) -> Vec<Access> {
 /// names when it has no wildcard (`.env`), else the folder its literal start names
 /// (`secrets/**` reads in `secrets`).
 fn search_reads(call: &ToolCall<'_>) -> Vec<Access> {
+    search_parts(call).into_iter().map(|(a, _)| a).collect()
+}
+
+/// [`search_reads`], marked: a search of file contents (Grep, not Glob, which lists names)
+/// goes through each folder it names whole, as does a bulk read through a folder it names
+/// (`read_many_files` of `src`). Claude Code's Grep is ripgrep, which skips hidden files and
+/// folders; the others' searches are taken to go into them.
+fn search_parts(call: &ToolCall<'_>) -> Vec<(Access, Spelt)> {
     let scope = call.search_scope();
-    let mut out: Vec<Access> = scope
+    let content = call.spec.is_none_or(|s| s.shape != Shape::Glob);
+    let whole = Spelt {
+        glob: None,
+        tree: content.then_some(call.agent != Agent::ClaudeCode),
+    };
+    let mut out: Vec<(Access, Spelt)> = scope
         .folders
         .iter()
-        .map(|f| Access::Read((*f).to_owned()))
+        .map(|f| (Access::Read((*f).to_owned()), whole))
         .collect();
     for glob in search_globs(call) {
         let literal = literal_start(&glob);
         if !literal.is_empty() && !scope.folders.contains(&literal.as_str()) {
-            out.push(Access::Read(literal));
+            // A name without a wildcard may be a folder; a glob's start is only where it looks.
+            let spelt = if is_wild(&glob) { Spelt::TEXT } else { whole };
+            out.push((Access::Read(literal), spelt));
         }
     }
-    out.dedup();
+    out.dedup_by(|a, b| a.0 == b.0);
     out
 }
 
@@ -242,7 +259,10 @@ fn literal_start(glob: &str) -> String {
 
 /// A search's glob with a wildcard, judged against the read deny rules it could match: a deny
 /// pattern that names a file the glob takes (`**/.env` or `*` takes `.env`), or one that
-/// matches the glob's own text (`*.pem` and `keys/*.pem`).
+/// matches the glob's own text (`*.pem` and `keys/*.pem`), and, as a shell's glob is judged
+/// ([`taken_by`]), one whose text and the glob's could meet segment by segment
+/// (`sec*/key.pem` and `secrets/**`; there, as for a shell, a wildcard alone takes no
+/// dotfile, so that `src/**` is not denied by `.env`).
 fn judge_glob(policy: &Policy, glob: &str, place: &Place) -> Option<Judgement> {
     if !is_wild(glob) {
         return None;
@@ -250,13 +270,18 @@ fn judge_glob(policy: &Policy, glob: &str, place: &Place) -> Option<Judgement> {
     let absolute = absolute(glob, place.cwd.as_deref());
     let relative = relative(&absolute, place);
     let taken = Glob::new(relative.as_deref().unwrap_or(&absolute));
-    let deny = policy.files_read.deny.iter().find(|d| {
-        let named = d.as_str().trim();
-        d.matches(relative.as_deref(), &absolute)
-            || (relative.is_some()
-                && !named.starts_with(['/', '~', '$'])
-                && taken.matches(Some(named.trim_start_matches("./")), named))
-    })?;
+    let deny = policy
+        .files_read
+        .deny
+        .iter()
+        .find(|d| {
+            let named = d.as_str().trim();
+            d.matches(relative.as_deref(), &absolute)
+                || (relative.is_some()
+                    && !named.starts_with(['/', '~', '$'])
+                    && taken.matches(Some(named.trim_start_matches("./")), named))
+        })
+        .or_else(|| taken_by(policy, &policy.files_read, glob, place, false, false).0)?;
     Some(judgement(
         Access::Read(glob.to_owned()),
         Status::Violation,
@@ -470,8 +495,8 @@ fn judge_below(
 }
 
 /// The deny pattern of `rules` naming a file the glob `path` could take, and (with
-/// `sensitive`, unless an allow pattern names the file) the sensitive pattern
-/// ([`Glob::may_take`]).
+/// `sensitive`, unless an allow pattern names the file) the sensitive pattern: shared by a
+/// shell's globs and a search tool's ([`Glob::may_take`]).
 fn taken_by<'p>(
     policy: &'p Policy,
     rules: &'p PathRules,
@@ -1373,6 +1398,51 @@ mod tests {
         let v = check(&policy, &call("Bash", &args), &place());
         assert_eq!(v.access, Some(Access::Read("secrets/**".into())));
         assert_eq!(v.pattern.as_deref(), Some("secrets/key.pem"));
+    }
+
+    #[test]
+    fn a_search_goes_through_the_folder_it_names() {
+        use Status::*;
+        let policy = super::super::parse_for_test(KEY);
+        let judge = |tool: &str, args: Value| {
+            let v = check(&policy, &call(tool, &args), &place());
+            (v.status, v.rule)
+        };
+        let deny = (Violation, Some("files.read.deny"));
+        assert_eq!(
+            judge("Grep", json!({"pattern": "K", "path": "secrets"})),
+            deny
+        );
+        assert_eq!(
+            judge("Grep", json!({"pattern": "K", "path": "/p/secrets/"})),
+            deny
+        );
+        assert_eq!(judge("Grep", json!({"pattern": "K", "path": "/p"})), deny);
+        // Claude Code's Grep is ripgrep: no hidden file.
+        let env = super::super::parse_for_test(r#"{"files": {"read": {"deny": [".env"]}}}"#);
+        let args = json!({"pattern": "K", "path": "/p"});
+        assert_eq!(check(&env, &call("Grep", &args), &place()).status, NoPolicy);
+        // Glob lists names: no content read.
+        assert_eq!(
+            judge("Glob", json!({"pattern": "*.md", "path": "secrets"})).0,
+            NoPolicy
+        );
+        assert_eq!(
+            judge("Grep", json!({"pattern": "K", "path": "src"})).0,
+            NoPolicy
+        );
+        // A search's glob is judged at least as a shell's is: `sec*/*.pem` meets `secrets/key.pem`.
+        for glob in ["sec*/*.pem", "*/key.pem", "**/key.pem", "secrets/*"] {
+            assert_eq!(
+                judge("Grep", json!({"pattern": "K", "glob": glob})),
+                deny,
+                "{glob}"
+            );
+        }
+        assert_eq!(
+            judge("Grep", json!({"pattern": "K", "glob": "src/**/*.rs"})).0,
+            NoPolicy
+        );
     }
 
     #[test]
