@@ -1093,16 +1093,23 @@ fn a_glob_does_not_hide_a_denied_file() {
 /// secrets /tmp/x`, `tar czf out.tgz secrets`, `grep -r KEY .` read `secrets/key.pem` (they
 /// were judged as reading `secrets` or `.`, which no pattern matched, or tar's and zip's
 /// operands as nothing), and `rm -rf secrets` writes it; a listing, a copy of another folder and
-/// ripgrep's search of the project (no hidden file) for `.env` stay allowed.
+/// ripgrep's search of the project (no hidden file) for `.env` stay allowed. A file moved or
+/// copied into a folder is written there (`mv /tmp/notes.txt secrets/` writes
+/// `secrets/notes.txt`; it was judged as writing `secrets/`).
 #[test]
 fn a_folder_does_not_hide_the_denied_files_in_it() {
     let env = TestEnv::new();
     write_policy(
         &env,
         &json!({"files": {"read": {"deny": ["secrets/key.pem", ".env"]},
-                          "write": {"deny": ["secrets/key.pem"]}}}),
+                          "write": {"deny": ["secrets/key.pem", "secrets/notes.txt"]}}}),
     );
     for (command, said) in [
+        (
+            "mv /tmp/notes.txt secrets/",
+            "writing `secrets/notes.txt` is denied by files.write.deny `secrets/notes.txt`",
+        ),
+        ("cp /tmp/notes.txt secrets", "writing `secrets/notes.txt`"),
         (
             "cp -r secrets /tmp/x",
             "reading `secrets/**` is denied by files.read.deny `secrets/key.pem`",

@@ -429,6 +429,7 @@ fn judge(policy: &Policy, access: Access, place: &Place) -> Judgement {
 
 /// One thing a call does, judged by how it names its file.
 fn judge_spelt(policy: &Policy, access: Access, place: &Place, spelt: Spelt) -> Judgement {
+    // Most files are no folder gone through: judged without a copy of the access.
     let Some(hidden) = spelt.tree else {
         return match spelt.glob {
             Some(dots) => judge_shell_glob(policy, access, place, dots),
@@ -1388,6 +1389,23 @@ mod tests {
         // With no policy, a folder read is not taken for reading every sensitive file.
         for line in ["grep -rn TODO .", "cp -r . /tmp/x", "rm -rf build"] {
             assert_eq!(bash_under(r"{}", line).0, NoPolicy, "{line}");
+        }
+    }
+
+    #[test]
+    fn a_file_put_into_a_folder_is_written_there() {
+        let policy = super::super::parse_for_test(KEY);
+        for line in ["cp /tmp/key.pem secrets/", "mv /tmp/key.pem secrets"] {
+            let args = json!({ "command": line });
+            let v = check(&policy, &call("Bash", &args), &place());
+            assert!(
+                v.parts
+                    .iter()
+                    .any(|p| p.access == Access::Write("secrets/key.pem".into())
+                        && p.rule == Some("files.write.deny")),
+                "{line}: {:?}",
+                v.parts
+            );
         }
     }
 

@@ -1247,7 +1247,16 @@ pub fn file_use(cmd: &SimpleCommand) -> FileUse {
         }
         // A folder moved or removed whole takes everything in it.
         "rm" if recursive => use_.write_trees.extend(owned(&operands)),
-        "mv" => use_.write_trees.extend(owned(&operands)),
+        "mv" => match operands.split_last() {
+            // A source may be a folder, which mv puts whole into the target, or makes the
+            // target.
+            Some((target, sources)) if !sources.is_empty() => {
+                use_.writes
+                    .extend(sources.iter().map(|s| into_folder(target, s)));
+                use_.write_trees.extend(owned(&operands));
+            }
+            _ => use_.write_trees.extend(owned(&operands)),
+        },
         "tee" | "rm" | "rmdir" | "unlink" | "shred" | "touch" | "mkdir" | "truncate" => {
             use_.writes.extend(owned(&operands));
         }
@@ -1281,6 +1290,13 @@ pub fn file_use(cmd: &SimpleCommand) -> FileUse {
             };
             reads.extend(owned(sources));
             writes.extend(target.map(str::to_owned));
+            // Into a folder, each source is written as its name there (`cp k.pem secrets/`).
+            if let Some(target) = target
+                && !whole
+            {
+                let named = sources.iter().map(|s| into_folder(target, s));
+                use_.writes.extend(named);
+            }
         }
         "chmod" | "chown" | "chgrp" => {
             let files = owned(operands.get(1..).unwrap_or(&[]));
@@ -1340,6 +1356,13 @@ fn finish(use_: &mut FileUse) {
 fn short_letters(word: &str) -> Option<&str> {
     let letters = word.strip_prefix('-')?;
     (!letters.starts_with('-') && !letters.is_empty()).then_some(letters)
+}
+
+/// Where `source` lands when it is put into the folder `target`: `secrets/key.pem` for
+/// `/tmp/key.pem` into `secrets/`.
+fn into_folder(target: &str, source: &str) -> String {
+    let name = basename(source.trim_end_matches('/'));
+    format!("{}/{name}", target.trim_end_matches('/'))
 }
 
 /// An operand of `scp` or `rsync` on another machine: `host:path`, `user@host:`, `host::module`
@@ -1707,7 +1730,10 @@ mod tests {
         assert_eq!(f("tee -a x y").writes, w(&["x", "y"]));
         assert_eq!(f("rm -rf build dist").write_trees, w(&["build", "dist"]));
         let cp = f("cp a b dest");
-        assert_eq!((cp.reads, cp.writes), (w(&["a", "b"]), w(&["dest"])));
+        assert_eq!(
+            (cp.reads, cp.writes),
+            (w(&["a", "b"]), w(&["dest", "dest/a", "dest/b"]))
+        );
         assert_eq!(f("mv a b").write_trees, w(&["a", "b"]));
         assert_eq!(f("sed -i 's/a/b/' f.txt").writes, w(&["f.txt"]));
         assert_eq!(f("sudo rm -f /etc/x").writes, w(&["/etc/x"]));
@@ -1731,6 +1757,13 @@ mod tests {
         assert_eq!(trees("rsync -e ssh -a a/ host:/x"), (w(&["a/"]), w(&[])));
         assert_eq!(trees("scp -r host:a dst"), (w(&[]), w(&["dst"])));
         assert_eq!(trees("rm -rf a b"), (w(&[]), w(&["a", "b"])));
+        let mv = f("mv a /tmp/b dst/");
+        assert_eq!(mv.write_trees, w(&["a", "/tmp/b", "dst/"]));
+        assert_eq!(mv.writes, w(&["dst/a", "dst/b"]));
+        assert_eq!(
+            f("cp /tmp/k.pem secrets/").writes,
+            w(&["secrets/", "secrets/k.pem"])
+        );
         assert_eq!(f("rm a").writes, w(&["a"]));
         assert_eq!(trees("tar czf o.tgz a -C x b"), (w(&["a", "x/b"]), w(&[])));
         assert_eq!(f("tar czf o.tgz a").writes, w(&["o.tgz"]));
