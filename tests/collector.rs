@@ -807,6 +807,80 @@ fn hooks_with_an_endpoint_record_into_the_collectors_store() {
     );
 }
 
+/// The start time of process `pid` (field 22 of `/proc/<pid>/stat`).
+fn started(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    stat[stat.rfind(')').unwrap() + 1..]
+        .split_whitespace()
+        .nth(19)
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// A process named by another machine (or by whoever can post events) is not a process of the
+/// collector's machine: `watch` there must never pause or kill it. The collector recorded its
+/// own parent as the agent of every hook session sent to it, and kept the pid an event gave.
+#[test]
+fn the_collector_records_no_process_of_its_own_machine_for_a_session_from_elsewhere() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (_server, port) = server(&env, &storage, &[]);
+    let start = &payloads("remote-start", env.path())[0].1;
+    let (run, _) = hook_to(
+        &env,
+        &format!("http://127.0.0.1:{port}"),
+        None,
+        "session-start",
+        start,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let stored = std::fs::read_to_string(storage.join("remote-start/events.ndjson")).unwrap();
+    assert!(
+        !stored.contains("agent_pid"),
+        "the collector's parent is no agent: {stored}"
+    );
+
+    // An event that names a live process here by its pid and start time.
+    let bystander = crate::watch::Proc(Command::new("sleep").arg("30").spawn().unwrap());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let forged = event(
+        "forged",
+        "e1",
+        "session_start",
+        now - 60.0,
+        json!({"agent_pid": bystander.pid(), "agent_started": started(bystander.pid())}),
+    );
+    let answer = request(port, "POST", "/events", None, &ndjson(&[forged]));
+    assert_eq!(answer.status, 200);
+    let watch = crate::watch::Proc(
+        env.command(&[
+            "watch",
+            "--trace-dir",
+            storage.to_str().unwrap(),
+            "forged",
+            "--timeout",
+            "1s",
+            "--on-violation",
+            "kill",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap(),
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    drop(watch);
+    assert_eq!(
+        bystander.state().map(|s| s != 'T'),
+        Some(true),
+        "the process the event named lives on"
+    );
+}
+
 /// The least of five runs of a hook, so that one slow start on a loaded machine says nothing.
 fn fastest(env: &TestEnv, endpoint: Option<&str>, session: &str, dir: &Path) -> Duration {
     (0..5)

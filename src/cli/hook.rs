@@ -361,6 +361,7 @@ fn record(
         &sink,
         denial.as_ref(),
         attribution.as_ref(),
+        hooks::Ran::Here,
     ) {
         Ok(recorded) => {
             if let Some(trouble) = &recorded.trouble {

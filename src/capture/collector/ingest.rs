@@ -10,6 +10,7 @@ use super::Collector;
 use super::routes::{Reply, Request};
 use crate::capture::hooks;
 use crate::capture::remote::HookCall;
+use crate::model::view;
 use crate::model::{Event, SessionMeta};
 use crate::store::{HOOK_LOCK_WAIT, StoreError, is_valid_session_id};
 
@@ -85,6 +86,12 @@ fn parse_event(collector: &Collector, line: &[u8]) -> Result<Event, String> {
     }
     if event.event_id.is_empty() {
         event.event_id = collector.sink.new_id();
+    }
+    // A process another machine's event names is no process of this one: `watch` here must
+    // never signal the pid it gives.
+    if let Some(data) = event.data.as_object_mut() {
+        data.remove(view::AGENT_PID);
+        data.remove(view::AGENT_STARTED);
     }
     Ok(event)
 }
@@ -227,6 +234,7 @@ pub fn hook(collector: &Collector, request: &Request) -> Reply {
         &collector.sink,
         denial.as_ref(),
         attribution.as_ref(),
+        hooks::Ran::Elsewhere,
     ) {
         // A session end whose last answer is still due says so: the hook's machine, where the
         // agent writes it, starts a follower that sends it.

@@ -31,8 +31,8 @@ pub mod vscode;
 pub use outcome::Outcome;
 pub use payload::{Answer, HOOK_ARGS, HookEvent, HookPayload, LastResponse, PayloadError, ToolUse};
 pub use record::{
-    LateAnswer, Recorded, copilot_answer_when_written, judge, outcome, record, record_attributed,
-    record_late_answer, record_sent_late_answer,
+    LateAnswer, Ran, Recorded, copilot_answer_when_written, judge, outcome, record,
+    record_attributed, record_late_answer, record_sent_late_answer,
 };
 pub use reply::{Reply, reply};
 

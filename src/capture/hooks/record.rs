@@ -71,7 +71,19 @@ pub fn record(
     sink: &Sink,
     denial: Option<&Denial>,
 ) -> Result<Outcome, StoreError> {
-    record_attributed(store, payload, sink, denial, None).map(|recorded| recorded.outcome)
+    record_attributed(store, payload, sink, denial, None, Ran::Here)
+        .map(|recorded| recorded.outcome)
+}
+
+/// Where the hook that sent a payload ran. Only a hook run on this machine has its agent's
+/// process here: a session start records that process (for `watch` to pause or stop) only
+/// then. The collector's own parent is no agent of a hook sent from another machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ran {
+    /// The agent ran this hook on this machine.
+    Here,
+    /// A hook on another machine sent the payload (the collector's `POST /hooks`).
+    Elsewhere,
 }
 
 /// What recording a hook payload came to.
@@ -89,13 +101,14 @@ pub struct Recorded {
 }
 
 /// [`record`], with who and where (`attribution`) written into the meta of a session this
-/// event starts.
+/// event starts, and where the hook ran (`ran`).
 pub fn record_attributed(
     store: &Store,
     payload: &HookPayload,
     sink: &Sink,
     denial: Option<&Denial>,
     attribution: Option<&Attribution>,
+    ran: Ran,
 ) -> Result<Recorded, StoreError> {
     let recorder = Recorder {
         store,
@@ -104,6 +117,7 @@ pub fn record_attributed(
         now: payload.at.unwrap_or_else(|| sink.now()),
         denial,
         attribution,
+        ran,
         answer_pending: Cell::new(false),
         trouble: RefCell::new(None),
     };
@@ -213,6 +227,8 @@ fn record_found_answer(
         now: sink.now(),
         denial: None,
         attribution: None,
+        // A late answer is no session start: no process is recorded either way.
+        ran: Ran::Elsewhere,
         answer_pending: Cell::new(false),
         trouble: RefCell::new(None),
     };
@@ -294,6 +310,8 @@ pub(super) struct Recorder<'a> {
     denial: Option<&'a Denial>,
     /// Who and where, for the meta of the session a session start makes.
     attribution: Option<&'a Attribution>,
+    /// Where the hook ran: a session start records the agent's process only when here.
+    ran: Ran,
     /// Set when the session's last answer was looked for at its end and not found yet.
     answer_pending: Cell<bool>,
     /// What went wrong beside the event (see [`Recorded::trouble`]).
@@ -628,8 +646,10 @@ impl Recorder<'_> {
                     ],
                 );
                 // The agent's process, for `watch` to pause or stop: two small reads of /proc,
-                // once a session start.
-                if let Some(agent) = crate::capture::process::AgentProcess::of_hook() {
+                // once a session start, and only when the hook's parent is the agent.
+                if self.ran == Ran::Here
+                    && let Some(agent) = crate::capture::process::AgentProcess::of_hook()
+                {
                     data.insert(view::AGENT_PID.into(), agent.pid.into());
                     data.insert(view::AGENT_STARTED.into(), agent.started.into());
                 }
