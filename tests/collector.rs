@@ -1259,6 +1259,62 @@ fn requests_beyond_the_room_in_flight_get_503_and_health_still_answers() {
     assert_eq!(stored_lines(&storage, "small"), 1);
 }
 
+/// Clients that open connections and send a few bytes of a request, then nothing (slowloris),
+/// held every file descriptor the collector had for as long as they liked: nobody else was
+/// served again. Each such connection is now closed after a while, and others get in.
+#[test]
+fn half_open_connections_are_closed_so_that_others_are_served_again() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let port = free_port();
+    // Few descriptors, so that a hundred connections take them all.
+    let child = Command::new("sh")
+        .args(["-c", "ulimit -n 64 && exec \"$0\" \"$@\""])
+        .arg(crate::common::bin())
+        .args(["server", "--port", &port.to_string(), "--storage"])
+        .arg(&storage)
+        .env("AGENT_STRACE_HOME", env.home.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Background(child);
+    wait_for_port(port);
+    let held: Vec<TcpStream> = (0..100)
+        .filter_map(|_| {
+            let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+            stream
+                .write_all(b"POST /events HTTP/1.1\r\nHost: x\r\n")
+                .ok()?;
+            Some(stream)
+        })
+        .collect();
+    assert!(held.len() > 64, "the connections were made");
+    let health = || -> Option<Vec<u8>> {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+        stream
+            .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .ok()?;
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).ok()?;
+        Some(answer)
+    };
+    let start = Instant::now();
+    let answer = loop {
+        if let Some(answer) = health().filter(|a| a.starts_with(b"HTTP/1.1 200")) {
+            break answer;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the collector serves nobody while half-open connections hold it"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    assert!(String::from_utf8_lossy(&answer).contains("\"status\":\"ok\""));
+    drop(held);
+}
+
 #[test]
 fn a_secret_in_the_endpoints_url_never_reaches_the_hooks_log() {
     let env = TestEnv::new();

@@ -174,6 +174,12 @@ pub struct Server {
 /// How long a request's body may take to arrive once its room is taken.
 const BODY_WAIT: Duration = Duration::from_secs(10);
 
+/// How long a request's head (its line and headers) may take to arrive, and an open
+/// connection may wait for its next request: a client that opens connections and sends
+/// nothing, or a few bytes at a time (slowloris), must not hold the collector's file
+/// descriptors until none is left for the hooks.
+const HEAD_WAIT: Duration = Duration::from_secs(10);
+
 /// Threads that run handlers (parsing, scrubbing and writing events), started with the
 /// server, so the connections' thread never waits on a disk.
 const HANDLER_THREADS: usize = 8;
@@ -287,6 +293,8 @@ async fn accept(
                 async move { Ok::<_, Infallible>(handle(&collector, &handlers, peer, request).await) }
             });
             let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEAD_WAIT)
                 .serve_connection(TokioIo::new(stream), service);
             tokio::pin!(connection);
             let stopped = tokio::select! {
