@@ -353,6 +353,14 @@ fn a_dry_run_says_what_it_would_do_and_does_nothing() {
     assert!(agent.wait(Duration::from_secs(30)).success());
     let run = watch.finish(Duration::from_secs(20));
     assert!(run.stderr.contains("would kill"), "{}", run.stderr);
+    // The session started before the watch: its start, read first, names the agent (the
+    // watch said "no agent process recorded: rules can only alert", then killed it).
+    assert!(
+        run.stderr
+            .contains(&format!("(agent pid {}) [dry run]", agent.pid())),
+        "{}",
+        run.stderr
+    );
     assert!(
         !env.store()
             .join(SESSION)
