@@ -523,6 +523,43 @@ fn a_rules_file_that_names_an_unknown_condition_is_refused_with_its_line_and_key
     assert!(run.stderr.contains("not a duration"), "{}", run.stderr);
 }
 
+/// A rules path that is there but no file was said to be missing ("no such rules file"), and a
+/// named file was read whole whatever its size.
+#[test]
+fn a_rules_path_that_is_no_file_says_what_it_is() {
+    let env = TestEnv::new();
+    env.hook(
+        "session-start",
+        &json!({"session_id": SESSION, "hook_event_name": "SessionStart"}),
+    )
+    .success();
+    std::fs::create_dir(env.path().join("rules")).unwrap();
+    assert!(
+        Command::new("mkfifo")
+            .arg(env.path().join("rules.fifo"))
+            .status()
+            .unwrap()
+            .success()
+    );
+    let huge = format!(
+        "[{}]",
+        vec![r#"{"condition": "tool_calls", "threshold": 9, "action": "alert"}"#; 20_000].join(",")
+    );
+    std::fs::write(env.path().join("huge.json"), huge).unwrap();
+    for (path, wanted) in [
+        ("rules", "rules: not read: it is a folder"),
+        ("rules.fifo", "rules.fifo: not read: it is a FIFO"),
+        ("huge.json", "huge.json: not read: it is larger than"),
+    ] {
+        let run = env.run(&["watch", SESSION, "--rules", path]);
+        assert_eq!(run.code, 3, "{path}: {}", run.stderr);
+        assert!(run.stderr.contains(wanted), "{path}: {}", run.stderr);
+    }
+    let run = env.run(&["watch", SESSION, "--rules", "nowhere.json"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("no such rules file"), "{}", run.stderr);
+}
+
 #[test]
 fn a_watch_killed_outright_still_never_leaves_the_agent_paused() {
     let env = TestEnv::new();

@@ -147,6 +147,22 @@ pub fn load<T: SettingsFile>(
     Ok(Some(Loaded { path, settings }))
 }
 
+/// The text of a file the user named outside the settings kinds (`watch --rules`), read as
+/// [`load`] reads a named one: a folder, a FIFO or a device is refused saying what it is, and a
+/// file over the size limit is not read whole.
+pub fn read_named(file: &str, path: &Path) -> Result<String, SettingsError> {
+    read(path, true).map_err(|e| match e {
+        Unread::Io(source) => SettingsError::Read {
+            file: file.to_owned(),
+            source,
+        },
+        Unread::Refused(why) => SettingsError::Refused {
+            file: file.to_owned(),
+            why,
+        },
+    })
+}
+
 /// The nearest file named one of `names` in `start` or an ancestor: the first name that exists
 /// there as anything at all (a folder, a FIFO or a broken link stops the search too, and is
 /// then refused by [`load`], so that a file that cannot be read is said, never passed over).

@@ -305,11 +305,13 @@ fn rules(args: &WatchArgs, globals: &Globals) -> Result<Vec<Rule>> {
         let cwd = std::env::current_dir().context("cannot read the current folder")?;
         let shown = path.display().to_string();
         let full = cwd.join(path);
-        if !full.is_file() {
+        if full.symlink_metadata().is_err() {
             return Err(usage(format!("{shown}: no such rules file")));
         }
-        let text =
-            std::fs::read_to_string(&full).with_context(|| format!("cannot read {shown}"))?;
+        let text = super::settings::read_named(&shown, &full).map_err(|e| match e {
+            super::settings::SettingsError::Read { .. } => Error::io(e.to_string()),
+            _ => Error::input(e.to_string()),
+        })?;
         let file_rules = super::settings::parse_watch_rules(&shown, &text)
             .map_err(|e| Error::input(e.to_string()))?;
         rules.extend(file_rules);
