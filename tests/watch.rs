@@ -407,6 +407,70 @@ fn a_reused_pid_is_never_signalled() {
     );
 }
 
+/// The clock ticks after boot at which process `pid` started (field 22 of its stat).
+fn start_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    stat[stat.rfind(')').unwrap() + 1..]
+        .split_whitespace()
+        .nth(19)
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// Whoever can write a session's events could name any process in them, and a watch run as
+/// root would kill it: a recorded process is signalled only when it runs as the user who owns
+/// the session's events.
+#[test]
+fn a_process_of_another_user_than_the_sessions_is_never_signalled() {
+    use std::os::unix::fs::MetadataExt;
+    let env = TestEnv::new();
+    let start =
+        json!({"session_id": SESSION, "hook_event_name": "SessionStart", "source": "startup"});
+    env.hook("session-start", &start).success();
+    let events = env.store().join(SESSION).join("events.ndjson");
+    let me = std::fs::metadata(&events).unwrap().uid();
+    // As root, a bystander of root's and the session's events given to another user; as
+    // anyone else, init, which is root's.
+    let bystander = (me == 0).then(|| Proc(Command::new("sleep").arg("30").spawn().unwrap()));
+    let pid = bystander.as_ref().map_or(1, Proc::pid);
+    let mut first: Value = serde_json::from_str(
+        std::fs::read_to_string(&events)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    first["data"]["agent_pid"] = json!(pid);
+    first["data"]["agent_started"] = json!(start_ticks(pid));
+    std::fs::write(&events, format!("{first}\n")).unwrap();
+    if me == 0 {
+        std::os::unix::fs::chown(&events, Some(54_321), None).unwrap();
+    }
+    let watch = start_watch(&env, &["--timeout", "1s", "--on-violation", "kill"]);
+    // With no process to signal, the watch follows the session to its end.
+    std::thread::sleep(Duration::from_millis(2500));
+    let end = json!({"session_id": SESSION, "hook_event_name": "SessionEnd", "reason": "exit"});
+    env.hook("session-end", &end).success();
+    let run = watch.finish(Duration::from_secs(20));
+    assert!(
+        run.stderr.contains(&format!(
+            "(pid {pid}) runs as user 0, not as the user who recorded the session"
+        )) && run.stderr.contains("no agent process recorded"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("KILL"), "{}", run.stderr);
+    if let Some(bystander) = &bystander {
+        assert_eq!(
+            bystander.state().map(|s| s != 'T'),
+            Some(true),
+            "the bystander lives on"
+        );
+    }
+}
+
 /// A local HTTP endpoint that keeps every POST body.
 fn listener() -> (u16, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -102,6 +102,14 @@ impl AgentProcess {
         }
     }
 
+    /// The user the process runs as (the owner of its `/proc` folder); `None` when it is gone.
+    pub fn owner(&self) -> Option<u32> {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(format!("/proc/{}", self.pid))
+            .ok()
+            .map(|m| m.uid())
+    }
+
     /// Sends `signal`, after checking that the pid still names this process.
     pub fn signal(&self, signal: Signal) -> io::Result<()> {
         if self.liveness() == Liveness::Gone {

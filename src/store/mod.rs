@@ -196,6 +196,14 @@ impl Store {
         self
     }
 
+    /// The user who owns the session's events file (who recorded it); `None` when there is
+    /// none.
+    pub fn events_owner(&self, session_id: &str) -> Option<u32> {
+        use std::os::unix::fs::MetadataExt;
+        let path = self.session_dir(session_id).join(layout::EVENTS);
+        std::fs::symlink_metadata(path).ok().map(|m| m.uid())
+    }
+
     /// The session whose folder holds `path` (a session folder or a file in one), if any.
     pub fn session_holding(&self, path: &Path) -> Option<String> {
         match path.strip_prefix(&self.root).ok()?.components().next()? {

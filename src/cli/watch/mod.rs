@@ -161,7 +161,8 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
         watcher: Watcher::new(agent, meta.started_at, rules),
         events: Vec::new(),
         // Replaced by the session's own when it recorded one.
-        process: ancestor_process(&store, meta.parent_session_id.as_deref()),
+        process: ancestor_process(&store, meta.parent_session_id.as_deref())
+            .and_then(|p| signallable(&store, &id, p)),
         transcript: None,
         transcript_seen: None,
         transcript_read: None,
@@ -200,7 +201,7 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
     let streamer = stream.map(stream::Streamer::start);
     // The process the events so far recorded, so that the announcement names it.
     if let Some(process) = first.iter().rev().find_map(recorded_process) {
-        session.process = Some(process);
+        session.process = signallable(&store, &id, process);
     }
     let mut batch = first;
     session.announce();
@@ -354,6 +355,7 @@ fn resume(store: &Store, id: &str) -> Result<u8> {
         .rev()
         .find_map(recorded_process)
         .or_else(|| ancestor_process(store, parent.as_deref()))
+        .and_then(|p| signallable(store, id, p))
         .ok_or_else(|| {
         Error::usage(format!(
             "session {id} recorded no agent process to continue (its hooks predate agent-strace watch, or it was imported)"
@@ -387,6 +389,26 @@ fn resume(store: &Store, id: &str) -> Result<u8> {
 fn recorded_process(event: &Event) -> Option<AgentProcess> {
     let (pid, started) = crate::model::view::agent_process(event)?;
     Some(AgentProcess { pid, started })
+}
+
+/// `process`, if it runs as the user who recorded the session (who owns its events file):
+/// whoever can write a session's events could otherwise name any process this watch may
+/// signal, another user's when the watch runs as root. Says so when it does not.
+fn signallable(store: &Store, id: &str, process: AgentProcess) -> Option<AgentProcess> {
+    let recorder = store.events_owner(id);
+    match process.owner() {
+        // Gone: nothing will be signalled, and the signal's own check says so.
+        None => Some(process),
+        Some(owner) if Some(owner) == recorder => Some(process),
+        Some(owner) => {
+            to_stderr(format_args!(
+                "watch: the agent process session {id} recorded (pid {}) runs as user {owner}, not as the user who recorded the session ({}): it will not be signalled\n",
+                process.pid,
+                recorder.map_or_else(|| "unknown".to_owned(), |u| u.to_string())
+            ));
+            None
+        }
+    }
 }
 
 /// The process of a subagent's session, which records none of its own (a subagent runs inside
@@ -506,7 +528,7 @@ impl Session<'_> {
 
     fn observe(&mut self, event: &Event) {
         if let Some(process) = recorded_process(event) {
-            self.process = Some(process);
+            self.process = signallable(self.store, self.id, process);
         }
         if let View::SessionStart(start) = View::of(event, self.agent)
             && start.source != Some("import")
