@@ -180,3 +180,66 @@ fn periods_can_be_ages() {
     let json = report.json();
     assert_eq!(json["sessions"], 1, "{json}");
 }
+
+/// A day, a tool and a billing block whose spend counts `aide-gpt-5` (no known price) at $0
+/// showed `$0.0000` unmarked, and so did the average, though the total was marked.
+#[test]
+fn days_tools_blocks_and_the_average_that_count_an_unpriced_model_are_marked() {
+    use crate::common::{UNPRICED_NOTE, import_unpriced_and_priced};
+
+    let env = TestEnv::new();
+    import_unpriced_and_priced(&env);
+    let period = ["--since", "2025-09-01", "--until", "2026-03-01", "--blocks"];
+    let report = env
+        .run(&[&["budget-report", "--format", "json"][..], &period[..]].concat())
+        .success()
+        .json();
+    let marked = |key: &str| -> Vec<(f64, bool)> {
+        report[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["cost_usd"].as_f64().unwrap(), r["unpriced"] == true))
+            .collect()
+    };
+    assert_eq!(
+        marked("by_day"),
+        [(0.0, true), (0.144_447_5, false)],
+        "{report}"
+    );
+    assert_eq!(
+        marked("blocks"),
+        [(0.0, true), (0.144_447_5, false)],
+        "{report}"
+    );
+    let tools: Vec<(&str, bool)> = report["by_tool"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["tool"].as_str().unwrap(), t["unpriced"] == true))
+        .collect();
+    assert!(tools.contains(&("shell", true)), "{report}");
+    assert!(tools.contains(&("Bash", false)), "{report}");
+
+    let text = env
+        .run(&[&["budget-report"][..], &period[..]].concat())
+        .success()
+        .stdout
+        .clone();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.contains(&"Avg cost/session: $0.0722?"), "{text}");
+    let days: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.starts_with("20") && !l.contains("(spent "))
+        .collect();
+    assert_eq!(days.len(), 2, "{text}");
+    assert!(days[0].ends_with(" $0.0000?"), "{text}");
+    assert!(days[1].ends_with(" $0.1444"), "{text}");
+    assert!(lines.contains(&"shell $0.0000? (0%)"), "{text}");
+    assert!(lines.contains(&"Bash $0.0722 (50%)"), "{text}");
+    let blocks: Vec<&&str> = lines.iter().filter(|l| l.contains("(spent ")).collect();
+    assert_eq!(blocks.len(), 2, "{text}");
+    assert!(blocks[0].contains(" $0.0000? (spent "), "{text}");
+    assert!(blocks[1].contains(" $0.1444 (spent "), "{text}");
+    assert_eq!(lines.last(), Some(&UNPRICED_NOTE), "{text}");
+}

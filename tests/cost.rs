@@ -481,3 +481,28 @@ fn a_cost_that_counts_an_unpriced_model_at_zero_is_marked_everywhere() {
     assert_eq!(end(cost, "$0.1444"), end(tokens, "308,447"), "{text}");
     assert!(text.contains(note), "{text}");
 }
+
+/// `cost` named a model with no known price on its model line, but its total and the phases
+/// that used the model read `$0.0000` unmarked.
+#[test]
+fn cost_marks_its_total_and_phases_that_count_an_unpriced_model() {
+    use crate::common::{UNPRICED_NOTE, import_unpriced_and_priced};
+
+    let env = TestEnv::new();
+    let (unpriced, priced) = import_unpriced_and_priced(&env);
+    let text = env.run(&["cost", &unpriced]).success().stdout.clone();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].ends_with("Cost: $0.0000?"), "{text}");
+    assert!(
+        lines[2].starts_with("Phase 1: ") && lines[2].ends_with(" $0.0000? (0%)"),
+        "{text}"
+    );
+    assert_eq!(lines.last(), Some(&UNPRICED_NOTE), "{text}");
+    let r = env
+        .run(&["cost", &unpriced, "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(r["phases"][0]["unpriced"], true, "{r}");
+    let text = env.run(&["cost", &priced]).success().stdout.clone();
+    assert!(!text.contains('?'), "{text}");
+}

@@ -726,3 +726,49 @@ fn the_pages_in_a_browser_show_their_charts_and_run_no_session_script() {
     }
     assert_eq!(trend_page["notes"].as_array().unwrap().len(), 2);
 }
+
+/// The HTML dashboard marked its Cost card, but not the cost of a session in its table nor a
+/// bucket's bar; the trend page marked neither its card nor its table, and had no note.
+#[test]
+fn the_html_pages_mark_every_cost_that_counts_an_unpriced_model() {
+    use crate::common::{UNPRICED_NOTE, import_unpriced_and_priced};
+
+    let env = TestEnv::new();
+    import_unpriced_and_priced(&env);
+    let board = env
+        .run(&["dashboard", "--since", "2025-09-01", "--format", "json"])
+        .success()
+        .json();
+    let buckets: Vec<&Value> = board["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["sessions"] != 0)
+        .collect();
+    assert_eq!(buckets[0]["cost_unpriced_models"], json!(["aide-gpt-5"]));
+    assert_eq!(buckets[1]["cost_unpriced_models"], json!([]));
+
+    for args in [&[][..], &["--trend"][..]] {
+        let path = env.path().join("board.html");
+        let line = [
+            &["dashboard", "--since", "2025-09-01"][..],
+            args,
+            &["--html", path.to_str().unwrap()][..],
+        ]
+        .concat();
+        env.run(&line).success();
+        let html = std::fs::read_to_string(&path).unwrap();
+        assert!(html.contains("<td class=\"n\">$0.0000?</td>"), "{args:?}");
+        assert!(html.contains("<td class=\"n\">$0.1444</td>"), "{args:?}");
+        assert!(
+            html.contains("<div class=\"value\">$0.1444?</div>"),
+            "{args:?}"
+        );
+        assert!(
+            html.contains(&format!("id=\"unpriced\">{UNPRICED_NOTE}<")),
+            "{args:?}"
+        );
+        let marked_bars = html.matches(": $0.0000?</title>").count();
+        assert_eq!(marked_bars, 1, "{args:?}");
+    }
+}

@@ -586,3 +586,58 @@ fn the_semantic_diff_shows_a_change_of_duration_as_a_duration_in_one_column() {
         run.stdout
     );
 }
+
+/// `compare` and `diff` showed the cost of a session of `aide-gpt-5` (no known price) as a
+/// plain `$0.0000`, and `compare` called it the cheaper one: a cost that leaves out usage is
+/// marked, named in a note, and not weighed.
+#[test]
+fn a_cost_that_counts_an_unpriced_model_is_marked_and_not_weighed() {
+    use crate::common::{UNPRICED_NOTE, import_unpriced_and_priced};
+
+    let env = TestEnv::new();
+    let (unpriced, priced) = import_unpriced_and_priced(&env);
+    let c = env
+        .run(&["compare", &unpriced, &priced, "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(c["a"]["cost_unpriced_models"], json!(["aide-gpt-5"]));
+    assert_eq!(c["b"]["cost_unpriced_models"], json!([]));
+    let reasons = c["verdict"]["reasons"].to_string();
+    assert!(!reasons.contains("cheaper"), "{c}");
+    let text = env
+        .run(&["compare", &unpriced, &priced])
+        .success()
+        .stdout
+        .clone();
+    let cost = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("Cost"))
+        .unwrap();
+    assert!(cost.contains(" $0.0000? "), "{text}");
+    assert!(cost.contains(" $0.1444 "), "{text}");
+    assert_eq!(text.lines().last(), Some(UNPRICED_NOTE), "{text}");
+
+    let text = env
+        .run(&["diff", &unpriced, &priced])
+        .success()
+        .stdout
+        .clone();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[lines.len() - 3].ends_with(", $0.0000?"), "{text}");
+    assert!(lines[lines.len() - 2].ends_with(", $0.1444"), "{text}");
+    assert_eq!(lines[lines.len() - 1], UNPRICED_NOTE, "{text}");
+
+    let d = env
+        .run(&["diff", "--semantic", &unpriced, &priced, "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(d["cost_unpriced_models_a"], json!(["aide-gpt-5"]));
+    assert_eq!(d["cost_unpriced_models_b"], json!([]));
+    let text = env
+        .run(&["diff", "--semantic", &unpriced, &priced])
+        .success()
+        .stdout
+        .clone();
+    assert!(text.contains("+$0.1444?  ($0.0000? → $0.1444)"), "{text}");
+    assert_eq!(text.lines().last(), Some(UNPRICED_NOTE), "{text}");
+}

@@ -311,3 +311,26 @@ fn without_a_settings_file_an_imported_transcript_is_scored_on_its_errors() {
     priced.success();
     assert_eq!(priced.json()["results"][0]["value"], cost["cost_usd"]);
 }
+
+/// `cost_under` passed a session of `aide-gpt-5` (no known price) on "$0.0000 ≤ $0.5000", as if
+/// it had cost nothing: the reason marks the cost and names the model.
+#[test]
+fn cost_under_says_when_the_cost_counts_an_unpriced_model_at_zero() {
+    use crate::common::import_unpriced_and_priced;
+
+    let env = TestEnv::new();
+    let (unpriced, _) = import_unpriced_and_priced(&env);
+    std::fs::write(
+        env.path().join(".agent-evals.yaml"),
+        "scorers:\n  - type: cost_under\n    max_dollars: 0.50\n",
+    )
+    .unwrap();
+    let r = env
+        .run(&["eval", &unpriced, "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(
+        r["results"][0]["reason"], "$0.0000? ≤ $0.5000 (aide-gpt-5 counted at $0: no known price)",
+        "{r}"
+    );
+}

@@ -201,3 +201,48 @@ fn with_an_endpoint_the_metrics_are_sent_as_protobuf() {
         2
     );
 }
+
+/// A cost point of a session of `aide-gpt-5` (no known price) was a plain 0: a metric cannot
+/// carry the terminal's `?`, so the point names the models counted at $0 in an attribute.
+#[test]
+fn a_cost_point_names_the_models_it_counts_at_zero_for_want_of_a_price() {
+    use crate::common::import_unpriced_and_priced;
+
+    let env = TestEnv::new();
+    let (unpriced, priced) = import_unpriced_and_priced(&env);
+    let request = env
+        .run(&["export", "--metrics", "--since", "2025-01-01"])
+        .success()
+        .json();
+    let cost = request["resourceMetrics"][0]["scopeMetrics"][0]["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "agent_strace.session.cost_usd")
+        .unwrap();
+    let models = |id: &str| {
+        let point = cost["gauge"]["dataPoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| {
+                p["attributes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|a| a["key"] == "session.id" && a["value"]["stringValue"] == id)
+            })
+            .unwrap();
+        point["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["key"] == "agent_strace.cost.unpriced_models")
+            .map(|a| a["value"]["arrayValue"]["values"].clone())
+    };
+    assert_eq!(
+        models(&unpriced),
+        Some(json!([{"stringValue": "aide-gpt-5"}]))
+    );
+    assert_eq!(models(&priced), None);
+}

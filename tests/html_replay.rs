@@ -470,3 +470,46 @@ fn a_100k_event_session_stays_small_and_opens_fast() {
     // Scrolling a screen at a time stays well within a frame budget a person notices.
     assert!(seen["frames"]["mean"].as_f64().unwrap() <= 100.0, "{seen}");
 }
+
+/// `replay`'s header and the share page gave the cost of a session of `aide-gpt-5` (no known
+/// price) as a plain `$0.0000`: both mark it and name the model.
+#[test]
+fn a_cost_that_counts_an_unpriced_model_is_marked_in_replay_and_share() {
+    use crate::common::import_unpriced_and_priced;
+
+    let env = TestEnv::new();
+    let (unpriced, _) = import_unpriced_and_priced(&env);
+    let text = env.run(&["replay", &unpriced]).success().stdout.clone();
+    assert!(
+        text.contains("\nCost: $0.0000? (aide-gpt-5 counted at $0: no known price)\n"),
+        "{text}"
+    );
+    let path = page(&env, &["share", &unpriced], "share.html");
+    let html = std::fs::read_to_string(&path).unwrap();
+    assert!(html.contains(r#""cost_unpriced_models":["aide-gpt-5"]"#));
+    assert!(html.contains(r#""unpriced_models":["aide-gpt-5"]"#));
+    let Some(browser) =
+        Browser::from_env("a_cost_that_counts_an_unpriced_model_is_marked_in_replay_and_share")
+    else {
+        return;
+    };
+    let seen = browser.run("replay.mjs", &json!({"path": path, "share": true}));
+    let header = seen["headerText"].as_str().unwrap();
+    assert!(
+        header.contains("$0.0000? (aide-gpt-5 counted at $0: no known price)"),
+        "{header}"
+    );
+    let summary = seen["summaryText"].as_str().unwrap();
+    assert!(
+        summary.contains("aide-gpt-5: $0.0000? (no known price)"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("? a model with no known price (aide-gpt-5) is counted at $0"),
+        "{summary}"
+    );
+    assert!(
+        seen["scrub"]["costAtEnd"].as_str().unwrap().ends_with('?'),
+        "{seen}"
+    );
+}

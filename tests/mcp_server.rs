@@ -597,3 +597,44 @@ fn list_sessions_costs_a_session_with_its_subagents_as_list_does() {
         "the subagent spent most of it: {with_subagent} against {own}"
     );
 }
+
+/// `list_sessions` gave a session of `aide-gpt-5` (no known price) a cost of 0 with nothing to
+/// tell it from a session that cost nothing; `diff_sessions` likewise.
+#[test]
+fn the_tools_name_the_models_a_cost_counts_at_zero_for_want_of_a_price() {
+    use crate::common::import_unpriced_and_priced;
+
+    let env = TestEnv::new();
+    let (unpriced, priced) = import_unpriced_and_priced(&env);
+    let input = format!(
+        "{}\n{}\n{}\n{}\n",
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25"}}"#,
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_sessions"}}"#,
+        json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "get_session",
+               "arguments": {"session_id": unpriced, "limit": 1}}}),
+        json!({"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "diff_sessions",
+               "arguments": {"session_a": unpriced, "session_b": priced, "mode": "semantic"}}}),
+    );
+    let (answers, _) = raw(&env, input.as_bytes());
+    let sessions = answers[1]["result"]["structuredContent"]["sessions"]
+        .as_array()
+        .unwrap();
+    let listed = |id: &str| sessions.iter().find(|s| s["session_id"] == id).unwrap();
+    assert_eq!(
+        listed(&unpriced)["cost_unpriced_models"],
+        json!(["aide-gpt-5"])
+    );
+    assert_eq!(listed(&unpriced)["cost_usd"], 0.0);
+    assert_eq!(listed(&priced)["cost_unpriced_models"], json!([]));
+    // `get_session` gives no cost (`null`), so nothing is counted at $0 there.
+    let session = &answers[2]["result"]["structuredContent"]["session"];
+    assert_eq!(session["cost_usd"], Value::Null, "{session}");
+    assert_eq!(session["cost_unpriced_models"], json!([]), "{session}");
+    let diff = &answers[3]["result"]["structuredContent"];
+    assert_eq!(
+        diff["cost_unpriced_models_a"],
+        json!(["aide-gpt-5"]),
+        "{diff}"
+    );
+    assert_eq!(diff["cost_unpriced_models_b"], json!([]), "{diff}");
+}

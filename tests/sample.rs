@@ -127,3 +127,27 @@ fn a_refused_call_is_no_error_in_the_score() {
     assert_eq!(lines[0]["score"]["tool_calls"], 2);
     assert_eq!(lines[0]["score"]["error_rate"], 0.0);
 }
+
+/// A sampled session's score gave the cost of `aide-gpt-5` (no known price) as 0 with nothing
+/// to tell it from a session that cost nothing.
+#[test]
+fn a_score_names_the_models_its_cost_counts_at_zero_for_want_of_a_price() {
+    use crate::common::import_unpriced_and_priced;
+
+    let env = TestEnv::new();
+    let (unpriced, priced) = import_unpriced_and_priced(&env);
+    let lines = sample(&env, &["--strategy", "recent"]);
+    let score = |id: &str| {
+        lines
+            .iter()
+            .find(|l| l["session_id"] == id)
+            .map(|l| l["score"].clone())
+            .unwrap()
+    };
+    assert_eq!(
+        score(&unpriced)["cost_unpriced_models"],
+        json!(["aide-gpt-5"])
+    );
+    assert_eq!(score(&unpriced)["cost_usd"], 0.0);
+    assert_eq!(score(&priced)["cost_unpriced_models"], json!([]));
+}

@@ -1,7 +1,7 @@
 //! Spend across sessions over a period, against the period before it: in total, by session,
 //! day, model, project and tool, and by 5-hour billing block.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -26,18 +26,33 @@ pub struct Spend {
     /// Models whose usage has no known price, counted at $0 (the cost report's `unpriced`).
     #[serde(default)]
     pub unpriced: Vec<String>,
+    /// The minutes of responses by those models: the days and billing blocks they fall in
+    /// count them at $0.
+    #[serde(default)]
+    pub unpriced_minutes: BTreeSet<i64>,
+    /// The tools sharing the cost of a phase with usage by those models.
+    #[serde(default)]
+    pub unpriced_tools: BTreeSet<String>,
 }
 
 impl Spend {
     /// A session's spend from its phases and their costs at `table`'s prices.
     pub fn of(phases: &Phases, report: &CostReport, table: &PriceTable) -> Spend {
         let mut by_tool: BTreeMap<String, Money> = BTreeMap::new();
+        let mut unpriced_tools = BTreeSet::new();
         for (phase, cost) in phases.phases.iter().zip(&report.phases) {
             let phase_cost = Money::from_usd(cost.cost_usd);
             let calls: u64 = phase.tools.values().sum();
+            let phase_unpriced = cost.unpriced;
             if calls == 0 {
                 *by_tool.entry("(no tool)".to_owned()).or_default() += phase_cost;
+                if phase_unpriced {
+                    unpriced_tools.insert("(no tool)".to_owned());
+                }
                 continue;
+            }
+            if phase_unpriced {
+                unpriced_tools.extend(phase.tools.keys().cloned());
             }
             for (tool, n) in &phase.tools {
                 *by_tool.entry(tool.clone()).or_default() +=
@@ -50,6 +65,7 @@ impl Spend {
             .map(|m| (m.model.clone(), Money::from_usd(m.cost_usd)))
             .collect();
         let mut by_minute: BTreeMap<i64, Money> = BTreeMap::new();
+        let mut unpriced_minutes = BTreeSet::new();
         if report.estimated {
             for (phase, cost) in phases.phases.iter().zip(&report.phases) {
                 *by_minute
@@ -58,9 +74,11 @@ impl Spend {
             }
         } else {
             for r in &phases.responses {
-                let cost = table
-                    .find(&r.model)
-                    .map_or(Money(0), |price| price.cost(&r.tokens, r.long_context));
+                let price = table.find(&r.model);
+                if price.is_none() && !r.tokens.is_zero() {
+                    unpriced_minutes.insert(minute(r.at));
+                }
+                let cost = price.map_or(Money(0), |p| p.cost(&r.tokens, r.long_context));
                 *by_minute.entry(minute(r.at)).or_default() += cost;
             }
         }
@@ -71,6 +89,8 @@ impl Spend {
             by_model,
             by_minute,
             unpriced: report.unpriced.clone(),
+            unpriced_minutes,
+            unpriced_tools,
         }
     }
 }
@@ -136,6 +156,8 @@ pub struct DaySpend {
     /// `YYYY-MM-DD`.
     pub day: String,
     pub cost_usd: f64,
+    /// Some of the day's usage has no known price: it is counted at $0.
+    pub unpriced: bool,
 }
 
 /// Spend on one model.
@@ -155,6 +177,8 @@ pub struct ProjectSpend {
     pub sessions: usize,
     pub cost_usd: f64,
     pub share: f64,
+    /// Some of the project's usage has no known price: it is counted at $0.
+    pub unpriced: bool,
 }
 
 /// One 5-hour billing block, as Claude's plans count usage: it starts at the hour (UTC) of the
@@ -169,6 +193,8 @@ pub struct Block {
     pub cost_usd: f64,
     /// The block is still open: it has not ended and its last spend is under 5 hours ago.
     pub active: bool,
+    /// Some of the block's usage has no known price: it is counted at $0.
+    pub unpriced: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -176,6 +202,8 @@ pub struct ToolSpend {
     pub tool: String,
     pub cost_usd: f64,
     pub share: f64,
+    /// Some phase the tool shares the cost of had usage with no known price, counted at $0.
+    pub unpriced: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -256,14 +284,19 @@ pub fn compute(
         }
     }
     let mut minutes: BTreeMap<i64, Money> = BTreeMap::new();
+    let mut unpriced_minutes: BTreeSet<i64> = BTreeSet::new();
+    let mut unpriced_tools: BTreeSet<&str> = BTreeSet::new();
     for part in current.iter().flat_map(|s| &s.parts) {
         for (m, cost) in &part.by_minute {
             *minutes.entry(*m).or_default() += *cost;
         }
+        unpriced_minutes.extend(&part.unpriced_minutes);
+        unpriced_tools.extend(part.unpriced_tools.iter().map(String::as_str));
     }
     let mut by_tool: Vec<ToolSpend> = by_tool
         .into_iter()
         .map(|(tool, m)| ToolSpend {
+            unpriced: unpriced_tools.contains(tool.as_str()),
             tool,
             cost_usd: m.usd(),
             share: total.share(m),
@@ -303,11 +336,11 @@ pub fn compute(
                 project: s.project.clone(),
             })
             .collect(),
-        by_day: by_day(&minutes, period.day),
+        by_day: by_day(&minutes, &unpriced_minutes, period.day),
         by_model: by_model(current, total),
         by_project: by_project(current, total),
         by_tool,
-        blocks: blocks(&minutes, period.now),
+        blocks: blocks(&minutes, &unpriced_minutes, period.now),
         newest_session_at: period.newest_session_at,
         watchdog: Watchdog {
             recorded: false,
@@ -317,21 +350,30 @@ pub fn compute(
     }
 }
 
-fn by_day(minutes: &BTreeMap<i64, Money>, day: &dyn Fn(f64) -> String) -> Vec<DaySpend> {
+fn by_day(
+    minutes: &BTreeMap<i64, Money>,
+    unpriced_minutes: &BTreeSet<i64>,
+    day: &dyn Fn(f64) -> String,
+) -> Vec<DaySpend> {
     // Every time zone's offset is a multiple of 15 minutes, so a quarter of an hour falls on
     // one day: the day is looked up once a quarter, not once a minute.
     let mut quarters: BTreeMap<i64, Money> = BTreeMap::new();
     for (m, cost) in minutes {
         *quarters.entry(m.div_euclid(15)).or_default() += *cost;
     }
-    let mut days: BTreeMap<String, Money> = BTreeMap::new();
+    let unpriced_quarters: BTreeSet<i64> =
+        unpriced_minutes.iter().map(|m| m.div_euclid(15)).collect();
+    let mut days: BTreeMap<String, (Money, bool)> = BTreeMap::new();
     for (q, cost) in quarters {
-        *days.entry(day(q as f64 * 900.0)).or_default() += cost;
+        let entry = days.entry(day(q as f64 * 900.0)).or_default();
+        entry.0 += cost;
+        entry.1 |= unpriced_quarters.contains(&q);
     }
     days.into_iter()
-        .map(|(day, cost)| DaySpend {
+        .map(|(day, (cost, unpriced))| DaySpend {
             day,
             cost_usd: cost.usd(),
+            unpriced,
         })
         .collect()
 }
@@ -359,24 +401,28 @@ fn by_model(current: &[CostedSession], total: Money) -> Vec<ModelSpend> {
 }
 
 fn by_project(current: &[CostedSession], total: Money) -> Vec<ProjectSpend> {
-    let mut projects: BTreeMap<&str, (usize, Money)> = BTreeMap::new();
+    let mut projects: BTreeMap<&str, (usize, Money, bool)> = BTreeMap::new();
     for s in current {
         if let Some(project) = &s.project {
             let entry = projects.entry(project).or_default();
             entry.0 += 1;
             entry.1 += s.cost();
+            entry.2 |= s.parts.iter().any(|p| !p.unpriced.is_empty());
         }
     }
     most_spent_first(
-        projects.into_iter().map(|(project, (sessions, cost))| {
-            let spend = ProjectSpend {
-                project: project.to_owned(),
-                sessions,
-                cost_usd: cost.usd(),
-                share: total.share(cost),
-            };
-            (project, spend)
-        }),
+        projects
+            .into_iter()
+            .map(|(project, (sessions, cost, unpriced))| {
+                let spend = ProjectSpend {
+                    project: project.to_owned(),
+                    sessions,
+                    cost_usd: cost.usd(),
+                    share: total.share(cost),
+                    unpriced,
+                };
+                (project, spend)
+            }),
         |row| row.cost_usd,
     )
 }
@@ -399,7 +445,7 @@ fn most_spent_first<'a, T>(
 /// The billing blocks of spend by minute, as ccusage's `blocks` finds them: a block starts at
 /// the hour (UTC) of the first spend after the previous block, and a spend five hours or more
 /// after its block's start, or more than five hours after the spend before it, starts the next.
-fn blocks(minutes: &BTreeMap<i64, Money>, now: f64) -> Vec<Block> {
+fn blocks(minutes: &BTreeMap<i64, Money>, unpriced: &BTreeSet<i64>, now: f64) -> Vec<Block> {
     let mut out: Vec<Block> = Vec::new();
     let mut open: Option<(i64, i64, i64, Money)> = None; // start, first, last (s), cost
     for (m, cost) in minutes {
@@ -417,12 +463,17 @@ fn blocks(minutes: &BTreeMap<i64, Money>, now: f64) -> Vec<Block> {
     if let Some((start, first, last, sum)) = open {
         out.push(block(start, first, last, sum, now));
     }
+    for b in &mut out {
+        let (first, last) = (b.first as i64 / 60, b.last as i64 / 60);
+        b.unpriced = unpriced.range(first..=last).next().is_some();
+    }
     out
 }
 
 fn block(start: i64, first: i64, last: i64, cost: Money, now: f64) -> Block {
     let end = start + BLOCK_SECS;
     Block {
+        unpriced: false,
         start: start as f64,
         end: end as f64,
         first: first as f64,
@@ -590,7 +641,7 @@ mod tests {
         .map(|(m, usd)| (m, Money::of(1_000_000, f64::from(usd))))
         .collect();
         let now = (day0 + 23 * 3600 + 30 * 60) as f64;
-        let b = blocks(&minutes, now);
+        let b = blocks(&minutes, &BTreeSet::new(), now);
         let starts: Vec<i64> = b.iter().map(|b| (b.start as i64 - day0) / 3600).collect();
         assert_eq!(starts, [10, 15, 23]);
         let costs: Vec<f64> = b.iter().map(|b| b.cost_usd).collect();
@@ -607,7 +658,7 @@ mod tests {
             .into_iter()
             .map(|(m, usd)| (m, Money::of(1_000_000, f64::from(usd))))
             .collect();
-        let b = blocks(&gap, now);
+        let b = blocks(&gap, &BTreeSet::new(), now);
         assert_eq!(b.len(), 2);
         assert_eq!((b[1].start as i64 - day0) / 3600, 6);
     }

@@ -55,6 +55,8 @@ pub struct Input<'a> {
     pub cost_usd: f64,
     /// The cost is estimated from payload sizes: no usage was recorded.
     pub cost_estimated: bool,
+    /// Models whose usage has no known price, in name order: the cost counts them at $0.
+    pub cost_unpriced_models: &'a [String],
 }
 
 impl Input<'_> {
@@ -73,6 +75,8 @@ pub struct Figures {
     pub duration_s: f64,
     pub cost_usd: f64,
     pub cost_estimated: bool,
+    /// Models whose usage has no known price, in name order: `cost_usd` counts them at $0.
+    pub cost_unpriced_models: Vec<String>,
     pub tool_calls: u64,
     /// Reads of a file (the same part of it) read before and not written since.
     pub redundant_reads: u64,
@@ -177,6 +181,7 @@ pub fn figures(input: &Input<'_>) -> Figures {
         duration_s: phases.duration_s,
         cost_usd: input.cost_usd,
         cost_estimated: input.cost_estimated,
+        cost_unpriced_models: input.cost_unpriced_models.to_vec(),
         tool_calls: phases.tool_calls,
         redundant_reads: redundant_reads(input.events, agent),
         context_resets: context_resets(input.events),
@@ -353,8 +358,12 @@ pub fn verdict(a: &Figures, b: &Figures) -> CompareVerdict {
             wins.push(format!("{pct:.0}% {word}"));
         }
     };
-    // An estimate and a recorded cost are not comparable.
-    if a.cost_estimated == b.cost_estimated {
+    // An estimate and a recorded cost are not comparable, nor is a cost that leaves out some
+    // usage for want of a price.
+    if a.cost_estimated == b.cost_estimated
+        && a.cost_unpriced_models.is_empty()
+        && b.cost_unpriced_models.is_empty()
+    {
         weigh(a.cost_usd, b.cost_usd, "cheaper");
     }
     weigh(a.duration_s, b.duration_s, "faster");
@@ -434,6 +443,7 @@ mod tests {
             duration_s: duration,
             cost_usd: cost,
             cost_estimated: false,
+            cost_unpriced_models: Vec::new(),
             tool_calls: 0,
             redundant_reads: 0,
             context_resets: 0,

@@ -37,6 +37,8 @@ pub struct PhaseCost {
     pub failed: bool,
     /// Spend on a failed phase is wasted.
     pub wasted: bool,
+    /// Some of the phase's usage is by a model with no known price, counted at $0.
+    pub unpriced: bool,
     pub tokens: Tokens,
     pub cost_usd: f64,
     pub share: f64,
@@ -67,6 +69,8 @@ pub struct SubagentCost {
     pub session_id: String,
     pub estimated: bool,
     pub cost_usd: f64,
+    /// Models that had usage but no price.
+    pub unpriced: Vec<String>,
 }
 
 impl CostReport {
@@ -113,6 +117,7 @@ impl CostReport {
             session_id: child.session_id.clone(),
             estimated: child.estimated,
             cost_usd: child.cost_usd,
+            unpriced: child.unpriced.clone(),
         });
     }
 }
@@ -227,6 +232,13 @@ pub fn compute(
         .filter(|(p, _, _)| p.failed)
         .map(|(_, _, c)| *c)
         .sum();
+    let unpriced_in = |phase: &super::phases::Phase| {
+        !estimated
+            && phase
+                .usage
+                .iter()
+                .any(|(name, t)| !t.is_zero() && pricer.price(name).is_none())
+    };
     let mut all = Tokens::default();
     for (t, _) in by_model.values() {
         all.add(t);
@@ -262,6 +274,7 @@ pub fn compute(
                 label: p.label.clone(),
                 failed: p.failed,
                 wasted: p.failed,
+                unpriced: unpriced_in(p),
                 tokens: *t,
                 cost_usd: c.usd(),
                 share: total.share(*c),

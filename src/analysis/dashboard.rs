@@ -98,6 +98,8 @@ pub struct Bucket {
     pub retries: u64,
     pub tokens: u64,
     pub cost_usd: f64,
+    /// Models whose usage has no known price, in name order: the cost counts them at $0.
+    pub cost_unpriced_models: Vec<String>,
     /// Failed calls per call; 0 without calls.
     pub error_rate: f64,
     /// Retried calls per call; 0 without calls.
@@ -349,6 +351,8 @@ pub fn dashboard(
         b.retries += s.retries;
         b.tokens = b.tokens.saturating_add(s.tokens);
         costs[i] += s.cost;
+        b.cost_unpriced_models
+            .extend(s.cost_unpriced_models.iter().cloned());
         durations[i].push(s.duration_s);
         totals.sessions += 1;
         totals.subagent_sessions += s.subagents;
@@ -367,6 +371,8 @@ pub fn dashboard(
     totals.cost_unpriced_models.dedup();
     for ((b, mut d), c) in buckets.iter_mut().zip(durations).zip(costs) {
         b.cost_usd = c.usd();
+        b.cost_unpriced_models.sort_unstable();
+        b.cost_unpriced_models.dedup();
         b.error_rate = rate(b.errors, b.tool_calls);
         b.retry_rate = rate(b.retries, b.tool_calls);
         b.median_duration_s = median(&mut d);

@@ -22,6 +22,8 @@ pub struct Input<'a> {
     pub session_id: &'a str,
     pub phases: &'a Phases,
     pub cost_usd: f64,
+    /// Models whose usage has no known price, in name order: the cost counts them at $0.
+    pub cost_unpriced_models: &'a [String],
 }
 
 /// One step of the aligned phases: a phase of both sessions, or of one only.
@@ -71,6 +73,8 @@ pub struct Totals {
     pub files_read: usize,
     pub files_written: usize,
     pub cost_usd: f64,
+    /// Models whose usage has no known price, in name order: `cost_usd` counts them at $0.
+    pub cost_unpriced_models: Vec<String>,
 }
 
 /// Two sessions compared phase by phase.
@@ -238,6 +242,7 @@ fn totals(input: &Input<'_>) -> Totals {
         files_read: p.files.iter().filter(|f| f.reads > 0).count(),
         files_written: p.files.iter().filter(|f| f.writes > 0).count(),
         cost_usd: input.cost_usd,
+        cost_unpriced_models: input.cost_unpriced_models.to_vec(),
     }
 }
 
@@ -321,6 +326,9 @@ pub struct SemanticDiff {
     pub retries: Delta<i64>,
     pub duration_s: Delta<f64>,
     pub cost_usd: Delta<f64>,
+    /// Models whose usage has no known price, in name order: A's and B's costs count them at $0.
+    pub cost_unpriced_models_a: Vec<String>,
+    pub cost_unpriced_models_b: Vec<String>,
     pub files_written_added: Vec<String>,
     pub files_written_removed: Vec<String>,
     pub outcome_a: WorkOutcome,
@@ -431,6 +439,8 @@ pub fn semantic(a: &Input<'_>, b: &Input<'_>) -> SemanticDiff {
         retries: delta_u(pa.retries, pb.retries),
         duration_s: delta_f(pa.duration_s, pb.duration_s),
         cost_usd: delta_f(a.cost_usd, b.cost_usd),
+        cost_unpriced_models_a: a.cost_unpriced_models.to_vec(),
+        cost_unpriced_models_b: b.cost_unpriced_models.to_vec(),
         files_written_added: wb.difference(&wa).map(|s| (*s).to_owned()).collect(),
         files_written_removed: wa.difference(&wb).map(|s| (*s).to_owned()).collect(),
         outcome_a: oa,

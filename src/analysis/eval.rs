@@ -91,6 +91,8 @@ pub struct SessionFacts<'a> {
     /// What the session cost, and whether that is an estimate from payload sizes.
     pub cost_usd: f64,
     pub cost_estimated: bool,
+    /// Models whose usage has no known price, in name order: `cost_usd` counts them at $0.
+    pub cost_unpriced_models: &'a [String],
     /// From start to end when the session ended; else `None` (the events' span is used).
     pub duration_secs: Option<f64>,
     /// The folder relative paths are taken from when the session names none.
@@ -179,7 +181,18 @@ fn score(session: &SessionFacts<'_>, scorer: &ScorerConfig) -> ScoreResult {
             } else {
                 ""
             };
-            let (score, reason) = under(session.cost_usd, *max_usd, usd);
+            let (score, mut reason) = under(session.cost_usd, *max_usd, usd);
+            // A cost that counts some usage at $0 for want of a price is marked, and the models
+            // named: the check is only as good as the prices.
+            let unpriced = session.cost_unpriced_models;
+            if !unpriced.is_empty() {
+                let spent = usd(session.cost_usd);
+                reason = format!(
+                    "{} ({} counted at $0: no known price)",
+                    reason.replacen(&spent, &format!("{spent}?"), 1),
+                    unpriced.join(", ")
+                );
+            }
             (
                 score,
                 format!("{reason}{estimated}"),
@@ -497,6 +510,7 @@ mod tests {
             events,
             cost_usd: 0.2,
             cost_estimated: false,
+            cost_unpriced_models: &[],
             duration_secs: None,
             project_dir: None,
         }

@@ -36,7 +36,17 @@ pub trait Host {
     /// Session `id` (a full id) split into phases, as `explain` does.
     fn phases(&self, id: &str) -> Result<Phases, String>;
     /// Session `id` (a full id) as `diff` reads it: its phases and its cost with its subagents'.
-    fn diff_side(&self, id: &str) -> Result<(Phases, f64), String>;
+    fn diff_side(&self, id: &str) -> Result<DiffSide, String>;
+}
+
+/// One session as `diff_sessions` compares it.
+#[derive(Debug, Clone)]
+pub struct DiffSide {
+    pub phases: Phases,
+    /// With its subagents'.
+    pub cost_usd: f64,
+    /// Models whose usage has no known price, in name order: `cost_usd` counts them at $0.
+    pub cost_unpriced_models: Vec<String>,
 }
 
 /// Why a tool call did not return data.
@@ -130,6 +140,8 @@ pub struct ListedSession {
     pub own_cost_usd: Option<f64>,
     /// Some of `cost_usd` is estimated from payload sizes (no usage was recorded).
     pub cost_estimated: bool,
+    /// Models whose usage has no known price, in name order: `cost_usd` counts them at $0.
+    pub cost_unpriced_models: Vec<String>,
 }
 
 fn session_schema() -> Value {
@@ -154,7 +166,8 @@ fn session_schema() -> Value {
             "parent_session_id": nullable("string"),
             "cost_usd": {"type": ["number", "null"], "description": "With its subagents', as `agent-strace list` shows it"},
             "own_cost_usd": {"type": ["number", "null"], "description": "Its subagents' left out"},
-            "cost_estimated": {"type": "boolean", "description": "Some of cost_usd is estimated from payload sizes"}
+            "cost_estimated": {"type": "boolean", "description": "Some of cost_usd is estimated from payload sizes"},
+            "cost_unpriced_models": {"type": "array", "items": {"type": "string"}, "description": "Models with no known price: cost_usd counts their usage at $0, so it is less than was spent"}
         }
     })
 }
@@ -482,7 +495,10 @@ fn listed(s: &IndexedSession, cost: Option<TreeCost>) -> ListedSession {
         parent_session_id: meta.parent_session_id.clone(),
         cost_usd: cost.as_ref().map(|c| c.cost.usd()),
         own_cost_usd: s.cost.map(|(c, _)| c.usd()),
-        cost_estimated: cost.is_some_and(|c| c.estimated),
+        cost_estimated: cost.as_ref().is_some_and(|c| c.estimated),
+        cost_unpriced_models: cost.map_or_else(Vec::new, |c| {
+            c.unpriced.into_iter().map(str::to_owned).collect()
+        }),
     }
 }
 
@@ -866,17 +882,19 @@ fn diff_sessions(host: &dyn Host, args: &Map<String, Value>) -> Result<Value, To
     };
     let a = select(host, args, "session_a")?;
     let b = select(host, args, "session_b")?;
-    let (phases_a, cost_a) = host.diff_side(&a).map_err(failed)?;
-    let (phases_b, cost_b) = host.diff_side(&b).map_err(failed)?;
+    let side_a = host.diff_side(&a).map_err(failed)?;
+    let side_b = host.diff_side(&b).map_err(failed)?;
     let ia = diff::Input {
         session_id: &a,
-        phases: &phases_a,
-        cost_usd: cost_a,
+        phases: &side_a.phases,
+        cost_usd: side_a.cost_usd,
+        cost_unpriced_models: &side_a.cost_unpriced_models,
     };
     let ib = diff::Input {
         session_id: &b,
-        phases: &phases_b,
-        cost_usd: cost_b,
+        phases: &side_b.phases,
+        cost_usd: side_b.cost_usd,
+        cost_unpriced_models: &side_b.cost_unpriced_models,
     };
     Ok(if semantic {
         to_value(&diff::semantic(&ia, &ib))

@@ -110,6 +110,8 @@ pub struct SummaryCost {
     pub estimated: bool,
     pub wasted_usd: f64,
     pub models: Vec<(String, f64)>,
+    /// Models whose usage has no known price, in name order: the figures count them at $0.
+    pub unpriced_models: Vec<String>,
 }
 
 /// How the session ended: its last test run, build or check.
@@ -386,6 +388,11 @@ pub fn summary(phases: &Phases, cost: Option<&CostReport>, running: bool) -> Sha
                 .iter()
                 .map(|m| (m.model.clone(), m.cost_usd))
                 .collect(),
+            unpriced_models: {
+                let mut names = c.unpriced.clone();
+                names.sort_unstable();
+                names
+            },
         }),
     }
 }

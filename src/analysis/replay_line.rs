@@ -439,6 +439,8 @@ pub struct ReplayHeader {
     pub cost_usd: Option<f64>,
     /// The cost is estimated from payload sizes: no usage was recorded.
     pub cost_estimated: bool,
+    /// Models whose usage has no known price, in name order: `cost_usd` counts them at $0.
+    pub cost_unpriced_models: Vec<String>,
     /// How many subagent sessions `cost_usd` counts in.
     pub subagents: usize,
     pub tool_calls: u64,
@@ -493,6 +495,11 @@ pub fn header(
         models: models.into_iter().map(|(_, m)| m).collect(),
         cost_usd: cost.map(|c| c.cost_usd),
         cost_estimated: cost.is_some_and(|c| c.estimated),
+        cost_unpriced_models: cost.map_or_else(Vec::new, |c| {
+            let mut names = c.unpriced.clone();
+            names.sort_unstable();
+            names
+        }),
         subagents: cost.map_or(0, |c| c.subagents.len()),
         tool_calls: meta.tool_calls,
         errors: meta.errors.saturating_sub(rejections),

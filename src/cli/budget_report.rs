@@ -219,9 +219,10 @@ fn spend_key(session: Option<&IndexedSession>) -> String {
         })
         .unwrap_or_default();
     // `spend-2`: the figures gained days, models and blocks; `spend-3`: a session's total usage
-    // (Copilot CLI) is no longer priced at long-context rates; `spend-4`: the unpriced models.
+    // (Copilot CLI) is no longer priced at long-context rates; `spend-4`: the unpriced models;
+    // `spend-5`: the minutes and tools their usage falls on.
     format!(
-        "spend-4|{}|{}|{transcript}",
+        "spend-5|{}|{}|{transcript}",
         env!("CARGO_PKG_VERSION"),
         PriceTable::builtin().taken
     )
@@ -316,7 +317,7 @@ fn text(out: &mut impl Write, r: &BudgetReport, v: &View) -> std::io::Result<()>
     writeln!(
         out,
         "{item}Avg cost/session: {}",
-        terminal::dollars(r.average_usd)
+        terminal::dollars_marked(r.average_usd, !r.unpriced_models.is_empty())
     )?;
     if r.estimated_sessions > 0 {
         writeln!(
@@ -361,7 +362,12 @@ fn text(out: &mut impl Write, r: &BudgetReport, v: &View) -> std::io::Result<()>
     gap(out)?;
     writeln!(out, "{h2}Cost by day:")?;
     for d in &r.by_day {
-        writeln!(out, "{item}{} {}", d.day, terminal::dollars(d.cost_usd))?;
+        writeln!(
+            out,
+            "{item}{} {}",
+            d.day,
+            terminal::dollars_marked(d.cost_usd, d.unpriced)
+        )?;
     }
     gap(out)?;
     writeln!(out, "{h2}Cost by model:")?;
@@ -383,7 +389,7 @@ fn text(out: &mut impl Write, r: &BudgetReport, v: &View) -> std::io::Result<()>
                 out,
                 "{item}{} {} ({} session{}, {:.0}%)",
                 p.project,
-                terminal::dollars(p.cost_usd),
+                terminal::dollars_marked(p.cost_usd, p.unpriced),
                 p.sessions,
                 if p.sessions == 1 { "" } else { "s" },
                 p.share * 100.0
@@ -397,7 +403,7 @@ fn text(out: &mut impl Write, r: &BudgetReport, v: &View) -> std::io::Result<()>
             out,
             "{item}{} {} ({:.0}%)",
             t.tool,
-            terminal::dollars(t.cost_usd),
+            terminal::dollars_marked(t.cost_usd, t.unpriced),
             t.share * 100.0
         )?;
     }
@@ -411,7 +417,7 @@ fn text(out: &mut impl Write, r: &BudgetReport, v: &View) -> std::io::Result<()>
                 "{item}{}–{} {} (spent {}–{}){active}",
                 local(b.start, "%Y-%m-%d %H:%M"),
                 local(b.end, "%H:%M"),
-                terminal::dollars(b.cost_usd),
+                terminal::dollars_marked(b.cost_usd, b.unpriced),
                 local(b.first, "%H:%M"),
                 local(b.last, "%H:%M"),
             )?;

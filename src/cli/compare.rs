@@ -58,6 +58,8 @@ pub(crate) struct Loaded {
     pub(crate) phases: Phases,
     pub(crate) cost_usd: f64,
     pub(crate) cost_estimated: bool,
+    /// Models whose usage has no known price, in name order: the cost counts them at $0.
+    pub(crate) cost_unpriced_models: Vec<String>,
 }
 
 impl Loaded {
@@ -80,6 +82,11 @@ impl Loaded {
             phases,
             cost_usd: report.cost_usd,
             cost_estimated: report.estimated,
+            cost_unpriced_models: {
+                let mut names = report.unpriced;
+                names.sort_unstable();
+                names
+            },
         })
     }
 
@@ -102,6 +109,7 @@ impl Loaded {
             phases: &self.phases,
             cost_usd: self.cost_usd,
             cost_estimated: self.cost_estimated,
+            cost_unpriced_models: &self.cost_unpriced_models,
         }
     }
 }
@@ -205,7 +213,7 @@ fn text(out: &mut impl Write, cmp: &Comparison, paint: Painter) -> std::io::Resu
     )?;
     writeln!(out, "{rule}")?;
     let money = |f: &Figures| {
-        let usd = terminal::dollars(f.cost_usd);
+        let usd = terminal::dollars_marked(f.cost_usd, !f.cost_unpriced_models.is_empty());
         if f.cost_estimated {
             format!("~{usd}")
         } else {
@@ -275,5 +283,6 @@ fn text(out: &mut impl Write, cmp: &Comparison, paint: Painter) -> std::io::Resu
         writeln!(out, "{}", side(&a.session_id, d.a.as_ref()))?;
         writeln!(out, "{}", side(&b.session_id, d.b.as_ref()))?;
     }
+    super::diff::unpriced_note(out, &a.cost_unpriced_models, &b.cost_unpriced_models, paint)?;
     Ok(())
 }

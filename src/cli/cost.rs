@@ -113,7 +113,10 @@ fn text(out: &mut impl Write, r: &CostReport, paint: Painter) -> std::io::Result
         out,
         "Session: {} — {label}: {}",
         paint.cyan(&r.session_id),
-        paint.bold(&terminal::dollars(r.cost_usd))
+        paint.bold(&terminal::dollars_marked(
+            r.cost_usd,
+            !r.unpriced.is_empty()
+        ))
     )?;
     for m in &r.models {
         let t = &m.tokens;
@@ -142,7 +145,7 @@ fn text(out: &mut impl Write, r: &CostReport, paint: Painter) -> std::io::Result
             out,
             "Subagent {}: {}{estimated}",
             sub.session_id,
-            terminal::dollars(sub.cost_usd)
+            terminal::dollars_marked(sub.cost_usd, !sub.unpriced.is_empty())
         )?;
     }
     for p in &r.phases {
@@ -161,16 +164,25 @@ fn text(out: &mut impl Write, r: &CostReport, paint: Painter) -> std::io::Result
             "Phase {}: {}{failed} {} ({:.0}%){wasted}",
             p.index,
             p.label,
-            terminal::dollars(p.cost_usd),
+            terminal::dollars_marked(p.cost_usd, p.unpriced),
             p.share * 100.0
         )?;
     }
     writeln!(
         out,
         "Wasted on failed phases: {} ({:.0}%)",
-        terminal::dollars(r.wasted_usd),
+        terminal::dollars_marked(
+            r.wasted_usd,
+            r.phases.iter().any(|p| p.wasted && p.unpriced)
+        ),
         r.wasted_share * 100.0
     )?;
     let date = r.prices_taken.split_whitespace().next().unwrap_or_default();
-    writeln!(out, "{}", paint.dim(&format!("Prices taken {date}.")))
+    writeln!(out, "{}", paint.dim(&format!("Prices taken {date}.")))?;
+    let mut unpriced: Vec<&String> = r.unpriced.iter().collect();
+    unpriced.sort_unstable();
+    match terminal::unpriced_note(&unpriced) {
+        Some(note) => writeln!(out, "{}", paint.dim(&note)),
+        None => Ok(()),
+    }
 }

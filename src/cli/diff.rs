@@ -77,6 +77,7 @@ fn input(l: &Loaded) -> diff::Input<'_> {
         session_id: &l.meta.session_id,
         phases: &l.phases,
         cost_usd: l.cost_usd,
+        cost_unpriced_models: &l.cost_unpriced_models,
     }
 }
 
@@ -159,6 +160,23 @@ fn step_text(
     Ok(())
 }
 
+/// The note under costs marked for counting a model with no known price at $0, naming the
+/// models of either session.
+pub(crate) fn unpriced_note(
+    out: &mut impl Write,
+    a: &[String],
+    b: &[String],
+    paint: Painter,
+) -> std::io::Result<()> {
+    let mut models: Vec<&String> = a.iter().chain(b).collect();
+    models.sort_unstable();
+    models.dedup();
+    match terminal::unpriced_note(&models) {
+        Some(note) => writeln!(out, "{}", paint.dim(&note)),
+        None => Ok(()),
+    }
+}
+
 fn totals_line(t: &Totals) -> String {
     format!(
         "  {}: {}, {} events, {} phases, {} tool calls, {} errors, {} retries, {} files read, {} written, {}",
@@ -171,7 +189,7 @@ fn totals_line(t: &Totals) -> String {
         t.retries,
         t.files_read,
         t.files_written,
-        terminal::dollars(t.cost_usd)
+        terminal::dollars_marked(t.cost_usd, !t.cost_unpriced_models.is_empty())
     )
 }
 
@@ -209,7 +227,13 @@ fn structural_text(
         writeln!(out, "  ({same} other aligned phase{s} the same)")?;
     }
     writeln!(out, "{}", totals_line(&d.a))?;
-    writeln!(out, "{}", totals_line(&d.b))
+    writeln!(out, "{}", totals_line(&d.b))?;
+    unpriced_note(
+        out,
+        &d.a.cost_unpriced_models,
+        &d.b.cost_unpriced_models,
+        paint,
+    )
 }
 
 fn signed(n: i64) -> String {
@@ -278,10 +302,13 @@ fn semantic_text(out: &mut impl Write, d: &SemanticDiff, paint: Painter) -> std:
         format!(
             "{}{}",
             sign(d.cost_usd.delta),
-            terminal::dollars(d.cost_usd.delta.abs())
+            terminal::dollars_marked(
+                d.cost_usd.delta.abs(),
+                !(d.cost_unpriced_models_a.is_empty() && d.cost_unpriced_models_b.is_empty())
+            )
         ),
-        terminal::dollars(d.cost_usd.a),
-        terminal::dollars(d.cost_usd.b)
+        terminal::dollars_marked(d.cost_usd.a, !d.cost_unpriced_models_a.is_empty()),
+        terminal::dollars_marked(d.cost_usd.b, !d.cost_unpriced_models_b.is_empty())
     )?;
     for (label, files) in [
         ("Files written only by B", &d.files_written_added),
@@ -301,5 +328,11 @@ fn semantic_text(out: &mut impl Write, d: &SemanticDiff, paint: Painter) -> std:
     } else {
         format!(" ({})", d.reasons.join("; "))
     };
-    writeln!(out, "Outcome: {word}{why}")
+    writeln!(out, "Outcome: {word}{why}")?;
+    unpriced_note(
+        out,
+        &d.cost_unpriced_models_a,
+        &d.cost_unpriced_models_b,
+        paint,
+    )
 }

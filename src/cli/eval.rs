@@ -174,12 +174,15 @@ pub(crate) fn score_session(
     };
     super::cost::include_subagents(store, forest, id, &mut spent, &options)?;
     let project = project_dir(store);
+    let mut unpriced = spent.unpriced.clone();
+    unpriced.sort_unstable();
     let facts = SessionFacts {
         session_id: id,
         agent: Agent::from_name(&meta.agent_name),
         events: &events,
         cost_usd: spent.cost_usd,
         cost_estimated: spent.estimated,
+        cost_unpriced_models: &unpriced,
         duration_secs: meta.duration_secs(),
         project_dir: project.as_deref(),
     };

@@ -11,7 +11,7 @@ use clap::Args;
 use super::Globals;
 use super::compare::Loaded;
 use super::stores::ScopeArgs;
-use crate::analysis::mcp_tools::Host;
+use crate::analysis::mcp_tools::{DiffSide, Host};
 use crate::analysis::phases::Phases;
 use crate::exit;
 use crate::store::{Selector, Store};
@@ -52,14 +52,18 @@ impl Host for CliHost<'_> {
         super::explain::phases_of(&self.store, id).map_err(|e| crate::error::chain_text(&e))
     }
 
-    fn diff_side(&self, id: &str) -> Result<(Phases, f64), String> {
+    fn diff_side(&self, id: &str) -> Result<DiffSide, String> {
         let scope = ScopeArgs {
             all_projects: false,
             project: None,
         };
         let (_, loaded) = Loaded::select(&scope, &Selector::Prefix(id.to_owned()), self.globals)
             .map_err(|e| crate::error::chain_text(&e))?;
-        Ok((loaded.phases, loaded.cost_usd))
+        Ok(DiffSide {
+            phases: loaded.phases,
+            cost_usd: loaded.cost_usd,
+            cost_unpriced_models: loaded.cost_unpriced_models,
+        })
     }
 }
 

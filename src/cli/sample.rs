@@ -1,6 +1,7 @@
 //! `sample`: the sessions most worth keeping for a regression suite or an eval dataset, one
 //! JSON line each (its metadata, score and events), chosen from the index's figures.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -85,6 +86,8 @@ pub(crate) fn run(args: &SampleArgs, globals: &Globals) -> Result<u8> {
     let prices = PriceTable::builtin();
     let mut candidates = Vec::new();
     let mut stores: Vec<(String, Store)> = Vec::new();
+    // The models each session's cost counts at $0 for want of a price, by session.
+    let mut unpriced: HashMap<String, Vec<String>> = HashMap::new();
     for located in args.scope.stores(globals)? {
         for (meta, summary) in super::listing::summaries(&located.store)? {
             if since.is_some_and(|t| meta.started_at < t) {
@@ -104,6 +107,10 @@ pub(crate) fn run(args: &SampleArgs, globals: &Globals) -> Result<u8> {
                 duration,
             );
             stores.push((meta.session_id.clone(), located.store.clone()));
+            unpriced.insert(
+                meta.session_id.clone(),
+                summary.unpriced(prices).map(str::to_owned).collect(),
+            );
             candidates.push(Candidate {
                 session_id: meta.session_id,
                 started_at: meta.started_at,
@@ -125,7 +132,10 @@ pub(crate) fn run(args: &SampleArgs, globals: &Globals) -> Result<u8> {
         let Some((_, store)) = stores.iter().find(|(id, _)| *id == chosen.session_id) else {
             continue;
         };
-        lines.push(line(store, chosen)?);
+        let models = unpriced
+            .get(&chosen.session_id)
+            .map_or(&[][..], Vec::as_slice);
+        lines.push(line(store, chosen, models)?);
     }
     if let Some(path) = &args.output {
         write_file(path, &lines)?;
@@ -158,17 +168,23 @@ fn strategy_name(strategy: StrategyArg) -> &'static str {
 }
 
 /// One session's JSON line: metadata, score and every event as the store holds it.
-fn line(store: &Store, chosen: &Candidate) -> Result<Vec<u8>> {
+/// `chosen`'s line; `unpriced` names the models its cost counts at $0 for want of a price,
+/// given in its score as `cost_unpriced_models`.
+fn line(store: &Store, chosen: &Candidate, unpriced: &[String]) -> Result<Vec<u8>> {
     let meta = store.read_meta(&chosen.session_id).ok();
     let mut reader = store.events(&chosen.session_id)?;
     let events: Vec<crate::model::Event> = reader.by_ref().collect();
     warn_bad_lines(reader.bad_lines(), reader.bad_count());
+    let mut score = serde_json::to_value(chosen.score)?;
+    if let Some(fields) = score.as_object_mut() {
+        fields.insert("cost_unpriced_models".to_owned(), unpriced.into());
+    }
     let record = serde_json::json!({
         "session_id": chosen.session_id,
         "started_at": chosen.started_at,
         "agent_name": meta.as_ref().map(|m| m.agent_name.clone()),
         "command": meta.as_ref().map(|m| m.command.clone()),
-        "score": chosen.score,
+        "score": score,
         "events": events,
     });
     // The characters a terminal acts on as `\u` escapes, which JSON reads as the same text:

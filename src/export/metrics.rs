@@ -8,13 +8,18 @@
 //! which the caller hands in. So a metrics export of ten thousand sessions reads the index
 //! once, and the numbers agree with what `drift`, `sample` and `eval` print.
 //!
+//! A cost that counts a model with no known price at $0 cannot be marked as the terminal marks
+//! it (`$0.0000?`): its point carries [`UNPRICED_MODELS`], the models left out, instead.
+//!
 //! Each point carries the session's id, agent and main model as attributes and is stamped
 //! with the session's end (its last event for one that did not end), so a backend plots each
 //! session where it finished; a gauge, since each point is one session's figure, not a running
 //! total.
 
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
+use opentelemetry_proto::tonic::common::v1::{
+    AnyValue, ArrayValue, InstrumentationScope, KeyValue, any_value,
+};
 use opentelemetry_proto::tonic::metrics::v1::{
     Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, metric, number_data_point,
 };
@@ -33,6 +38,10 @@ pub const RETRY_RATE: &str = "agent_strace.session.retry_rate";
 pub const BLAST_RADIUS: &str = "agent_strace.session.blast_radius";
 pub const DURATION_S: &str = "agent_strace.session.duration_s";
 pub const EVAL_SCORE: &str = "agent_strace.eval.score";
+
+/// The attribute of a [`COST_USD`] point that names the models (a string array) whose usage has
+/// no known price and is counted at $0; absent when every model is priced.
+pub const UNPRICED_MODELS: &str = "agent_strace.cost.unpriced_models";
 
 /// The judge name of an eval's weighted score (the scorers' scores are named by their type).
 pub const OVERALL: &str = "overall";
@@ -80,6 +89,8 @@ pub struct SessionMetrics {
     pub started_unix_nano: u64,
     pub ended_unix_nano: u64,
     pub cost_usd: f64,
+    /// Models whose usage has no known price, in name order: `cost_usd` counts them at $0.
+    pub cost_unpriced_models: Vec<String>,
     pub error_rate: f64,
     pub retry_rate: f64,
     /// Distinct files written.
@@ -111,6 +122,7 @@ impl SessionMetrics {
             started_unix_nano: nanos(meta.started_at),
             ended_unix_nano: nanos(ended),
             cost_usd: summary.cost(prices).usd(),
+            cost_unpriced_models: summary.unpriced(prices).map(str::to_owned).collect(),
             error_rate: figures.error_rate,
             retry_rate: figures.retry_rate,
             blast_radius: figures.files_written,
@@ -148,6 +160,23 @@ fn string(key: &str, value: &str) -> KeyValue {
     }
 }
 
+fn strings(key: &str, values: &[String]) -> KeyValue {
+    KeyValue {
+        key: key.to_owned(),
+        value: Some(AnyValue {
+            value: Some(any_value::Value::ArrayValue(ArrayValue {
+                values: values
+                    .iter()
+                    .map(|v| AnyValue {
+                        value: Some(any_value::Value::StringValue(v.clone())),
+                    })
+                    .collect(),
+            })),
+        }),
+        ..KeyValue::default()
+    }
+}
+
 /// The metrics of `sessions` as one OTLP request from `service_name`; sessions in the order
 /// given, metrics in a fixed order, and no metric without points.
 pub fn request(
@@ -174,12 +203,20 @@ pub fn request(
     let each = |f: fn(&SessionMetrics) -> f64| -> Vec<NumberDataPoint> {
         sessions.iter().map(|s| point(s, f(s), None)).collect()
     };
+    let costs = sessions
+        .iter()
+        .map(|s| {
+            let unpriced = (!s.cost_unpriced_models.is_empty())
+                .then(|| strings(UNPRICED_MODELS, &s.cost_unpriced_models));
+            point(s, s.cost_usd, unpriced)
+        })
+        .collect();
     let mut metrics = vec![
         gauge(
             COST_USD,
-            "What the session cost, at the built-in prices.",
+            "What the session cost, at the built-in prices; the usage of models with no known price (agent_strace.cost.unpriced_models) is counted at $0.",
             "USD",
-            each(|s| s.cost_usd),
+            costs,
         ),
         gauge(
             ERROR_RATE,

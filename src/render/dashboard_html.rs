@@ -162,12 +162,13 @@ fn bars(
         };
         let _ = write!(
             out,
-            "<rect class=\"bar {class}\" data-value=\"{v}\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{h:.1}\"><title>{}: {}</title></rect>",
+            "<rect class=\"bar {class}\" data-value=\"{v}\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{h:.1}\"><title>{}: {}{}</title></rect>",
             x + w * 0.1,
             base - h,
             (w * 0.8).max(1.0),
             text(&b.start),
-            text(&show(*v))
+            text(&show(*v)),
+            mark(metric == "cost_usd" && !b.cost_unpriced_models.is_empty())
         );
     }
     markers_svg(out, markers, n);
@@ -321,14 +322,9 @@ pub fn dashboard_page(d: &Dashboard) -> String {
         bars(o, "tokens", b, &col(|b| b.tokens as f64), &count, &[], "");
     });
     let cost = format!(
-        "{}{}{}",
+        "{}{}",
         if t.cost_estimated { "~" } else { "" },
-        terminal::dollars(t.cost_usd),
-        if t.cost_unpriced_models.is_empty() {
-            String::new()
-        } else {
-            terminal::UNPRICED_MARK.to_string()
-        }
+        terminal::dollars_marked(t.cost_usd, !t.cost_unpriced_models.is_empty())
     );
     card(&mut out, "Cost", &cost, |o| {
         bars(
@@ -342,9 +338,7 @@ pub fn dashboard_page(d: &Dashboard) -> String {
         );
     });
     out.push_str("</div>\n");
-    if let Some(note) = terminal::unpriced_note(&t.cost_unpriced_models) {
-        let _ = writeln!(out, "<p class=\"sub\" id=\"unpriced\">{}</p>", text(&note));
-    }
+    unpriced_note(&mut out, &t.cost_unpriced_models);
     out.push_str("<h2>Top tools</h2>\n<table id=\"top-tools\"><thead><tr><th>Tool</th><th>Calls</th><th>Share</th></tr></thead><tbody>\n");
     for tool in &d.top_tools {
         let _ = writeln!(
@@ -404,7 +398,8 @@ pub fn trend_page(board: &Dashboard, trend: &Trend) -> String {
         let v: Vec<f64> = b.iter().map(|b| b.retry_rate).collect();
         bars(o, "retry_rate", b, &v, &percent, m, "");
     });
-    card(&mut out, "Cost", &terminal::dollars(totals.cost_usd), |o| {
+    let cost = terminal::dollars_marked(totals.cost_usd, !totals.cost_unpriced_models.is_empty());
+    card(&mut out, "Cost", &cost, |o| {
         let v: Vec<f64> = b.iter().map(|b| b.cost_usd).collect();
         bars(o, "cost_usd", b, &v, &terminal::dollars, m, "");
     });
@@ -421,6 +416,7 @@ pub fn trend_page(board: &Dashboard, trend: &Trend) -> String {
         bars(o, "duration_s", b, &v, &terminal::duration_secs, m, "");
     });
     out.push_str("</div>\n");
+    unpriced_note(&mut out, &totals.cost_unpriced_models);
     if !m.is_empty() {
         out.push_str("<h2>Notes</h2>\n<ul class=\"notes\" id=\"notes\">\n");
         for note in m {
@@ -436,6 +432,22 @@ pub fn trend_page(board: &Dashboard, trend: &Trend) -> String {
     recent(&mut out, &board.recent);
     out.push_str("</body></html>\n");
     out
+}
+
+/// [`terminal::UNPRICED_MARK`] after a cost that counts a model without a price at $0.
+fn mark(unpriced: bool) -> String {
+    if unpriced {
+        terminal::UNPRICED_MARK.to_string()
+    } else {
+        String::new()
+    }
+}
+
+/// The note naming the models the marked costs count at $0, if any.
+fn unpriced_note(out: &mut String, models: &[String]) {
+    if let Some(note) = terminal::unpriced_note(models) {
+        let _ = writeln!(out, "<p class=\"sub\" id=\"unpriced\">{}</p>", text(&note));
+    }
 }
 
 fn recent(out: &mut String, sessions: &[SessionFigures]) {
@@ -467,7 +479,10 @@ fn recent(out: &mut String, sessions: &[SessionFigures]) {
             text(&s.agent_name),
             s.tool_calls,
             s.errors,
-            text(&terminal::dollars(s.cost_usd)),
+            text(&terminal::dollars_marked(
+                s.cost_usd,
+                !s.cost_unpriced_models.is_empty()
+            )),
             text(&terminal::duration_secs(s.duration_s)),
             text(&terminal::one_line(
                 s.first_prompt.as_deref().unwrap_or(""),

@@ -75,6 +75,12 @@ pub fn write_header(out: &mut impl Write, h: &ReplayHeader, p: Painter) -> io::R
         if h.cost_estimated {
             notes.push("estimated from payload sizes".to_owned());
         }
+        if !h.cost_unpriced_models.is_empty() {
+            notes.push(format!(
+                "{} counted at $0: no known price",
+                h.cost_unpriced_models.join(", ")
+            ));
+        }
         match h.subagents {
             0 => {}
             1 => notes.push("its subagent included".to_owned()),
@@ -85,7 +91,11 @@ pub fn write_header(out: &mut impl Write, h: &ReplayHeader, p: Painter) -> io::R
         } else {
             format!(" ({})", notes.join(", "))
         };
-        writeln!(out, "Cost: {}{notes}", terminal::dollars(usd))?;
+        writeln!(
+            out,
+            "Cost: {}{notes}",
+            terminal::dollars_marked(usd, !h.cost_unpriced_models.is_empty())
+        )?;
     }
     writeln!(out, "Tool calls: {}", h.tool_calls)?;
     let errors = format!("Errors: {}", h.errors);

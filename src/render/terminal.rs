@@ -120,6 +120,16 @@ pub fn dollars(usd: f64) -> String {
 /// (`$0.0000?`); [`unpriced_note`] says which.
 pub const UNPRICED_MARK: char = '?';
 
+/// [`dollars`], marked [`UNPRICED_MARK`] when the figure counts some model's usage at $0 for
+/// want of a price: `$0.0000?`.
+pub fn dollars_marked(usd: f64, unpriced: bool) -> String {
+    if unpriced {
+        format!("{}{UNPRICED_MARK}", dollars(usd))
+    } else {
+        dollars(usd)
+    }
+}
+
 /// The footnote under figures marked [`UNPRICED_MARK`], naming the models; `None` for none.
 pub fn unpriced_note<S: AsRef<str>>(models: &[S]) -> Option<String> {
     let names: Vec<&str> = models.iter().map(AsRef::as_ref).collect();

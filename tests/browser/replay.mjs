@@ -27,6 +27,7 @@ await run(async (input, browser) => {
     report.verdict = await page.locator('#verdict').innerText();
     report.filesChanged = await page.locator('#files-changed li').allInnerTexts();
     report.phases = await page.locator('#phases > li').count();
+    report.summaryText = await page.locator('#summary').innerText();
   }
 
   // Scrubbing: the clock, the cost counter and which rows are still to come.

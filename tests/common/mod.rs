@@ -284,3 +284,21 @@ pub fn as_nobody(env: &TestEnv, args: &[&str]) -> Run {
         .env("AGENT_STRACE_HOME", env.path().join("nobody-home"));
     Run::of(nobody.output().unwrap())
 }
+
+/// The Codex session of `aide-gpt-5` (a custom provider's model with no known price) and a
+/// priced Claude Code session, from the corpus, imported into `env`: the ids, unpriced first.
+pub fn import_unpriced_and_priced(env: &TestEnv) -> (String, String) {
+    let codex = shared().join("corpus/codex/Mai0313__VibeCodingTracker/codex-v0.39.0.jsonl");
+    let claude = shared().join("corpus/claude-code/marot__spotter/short.jsonl");
+    for file in [&codex, &claude] {
+        env.run(&["import", file.to_str().unwrap()]).success();
+    }
+    (UNPRICED_SESSION.to_owned(), PRICED_SESSION.to_owned())
+}
+
+/// The ids [`import_unpriced_and_priced`] imports.
+pub const UNPRICED_SESSION: &str = "01996135-afde-7911-97f0-d863511eca56";
+pub const PRICED_SESSION: &str = "55604662-cf2a-4331-851a-ec234028f8ca";
+
+/// The note under costs that count `aide-gpt-5` at $0.
+pub const UNPRICED_NOTE: &str = "? a model with no known price (aide-gpt-5) is counted at $0";

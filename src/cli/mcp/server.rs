@@ -472,6 +472,7 @@ fn cut(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::mcp_tools::DiffSide;
     use crate::analysis::phases::Phases;
     use crate::store::Store;
 
@@ -487,7 +488,7 @@ mod tests {
         fn phases(&self, _: &str) -> Result<Phases, String> {
             Err("no".into())
         }
-        fn diff_side(&self, _: &str) -> Result<(Phases, f64), String> {
+        fn diff_side(&self, _: &str) -> Result<DiffSide, String> {
             Err("no".into())
         }
     }

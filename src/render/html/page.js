@@ -84,7 +84,12 @@
   fact('started', new Date(h.started_at * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC');
   fact('duration', h.duration_s === null ? 'running' : clock(h.duration_s * 1000));
   fact('models', h.models.join(', '));
-  if (h.cost_usd !== null) fact('cost', money(h.cost_usd) + (h.cost_estimated ? ' (estimated)' : ''));
+  // A cost that counts a model with no known price at $0 is marked, as the terminal marks it.
+  const unpriced = h.cost_unpriced_models.length ? '?' : '';
+  if (h.cost_usd !== null) {
+    fact('cost', money(h.cost_usd) + unpriced + (h.cost_estimated ? ' (estimated)' : '')
+      + (unpriced ? ' (' + h.cost_unpriced_models.join(', ') + ' counted at $0: no known price)' : ''));
+  }
   fact('tool calls', h.tool_calls);
   fact('errors', h.errors);
   if (h.rejections) fact('rejected', h.rejections);
@@ -114,11 +119,21 @@
       + sum.rejections + ' rejected, ' + sum.retries + ' retries'));
     const cost = part('Cost');
     if (sum.cost) {
-      cost.append(el('div', null, money(sum.cost.total_usd) + (sum.cost.estimated ? ' (estimated)' : '')
+      const marked = sum.cost.unpriced_models.length ? '?' : '';
+      cost.append(el('div', null, money(sum.cost.total_usd) + marked + (sum.cost.estimated ? ' (estimated)' : '')
         + (sum.cost.wasted_usd > 0 ? ', ' + money(sum.cost.wasted_usd) + ' on failed phases' : '')));
       const ul = el('ul');
-      for (const [model, usd] of sum.cost.models) ul.append(el('li', null, model + ': ' + money(usd)));
+      for (const [model, usd] of sum.cost.models) {
+        const none = sum.cost.unpriced_models.includes(model) ? '? (no known price)' : '';
+        ul.append(el('li', null, model + ': ' + money(usd) + none));
+      }
       cost.append(ul);
+      if (marked) {
+        const names = sum.cost.unpriced_models.join(', ');
+        cost.append(el('div', 'hint', '? ' + (sum.cost.unpriced_models.length === 1
+          ? 'a model with no known price (' + names + ') is counted at $0'
+          : 'models with no known price (' + names + ') are counted at $0')));
+      }
     } else {
       cost.append(el('div', 'hint', 'not priced'));
     }
@@ -423,7 +438,7 @@
     now = Math.max(0, Math.min(total, ms));
     scrubber.value = String(now);
     $('clock').textContent = clock(now) + ' / ' + clock(total);
-    $('cost').textContent = spend.length ? money(costAt(now)) : '';
+    $('cost').textContent = spend.length ? money(costAt(now)) + unpriced : '';
     const pct = total > 0 ? now / total : 1;
     $('playhead').style.left = 'calc(' + (pct * 100) + '% - 1px)';
   }
