@@ -136,3 +136,33 @@ fn a_copilot_sessions_total_usage_is_no_responses_context() {
         lint.stdout
     );
 }
+
+/// Claude Code writes `<synthetic>` entries (no API call, no usage) that may come first: the
+/// window was taken from `<synthetic>`, which has none, and the 200,000 tokens assumed. It is
+/// the first model that answered's.
+#[test]
+fn the_window_is_the_first_model_that_answered_not_claude_codes_synthetic_entries() {
+    use agent_strace::model::Tokens;
+
+    use crate::common::SessionBuilder;
+
+    let env = TestEnv::new();
+    let used = Tokens {
+        input: 150_000,
+        output: 2_000,
+        ..Tokens::default()
+    };
+    SessionBuilder::new("tb-synthetic")
+        .prompt("go")
+        .llm_response("<synthetic>", Tokens::default())
+        .llm_response("gpt-5", used)
+        .ended(30.0)
+        .write(&env);
+    let r = env
+        .run(&["token-budget", "tb-synthetic", "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(r["model"], "gpt-5", "{r}");
+    assert_eq!(r["window_source"], "model", "{r}");
+    assert_eq!(r["context_window"], 272_000, "{r}");
+}

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::model::Event;
+use crate::model::pricing::SYNTHETIC;
 use crate::model::view::LlmResponse;
 
 /// One response's context.
@@ -64,7 +65,11 @@ impl BudgetBuilder {
         else {
             return;
         };
+        // Claude Code writes `<synthetic>` entries, with no usage, for messages no API call
+        // made (and they may come first): no model answered them, so they have no window.
         if let Some(model) = model
+            && tokens.total() > 0
+            && model != SYNTHETIC
             && !self.models.iter().any(|m| m == model)
         {
             self.models.push(model.to_owned());
@@ -77,7 +82,8 @@ impl BudgetBuilder {
         }
     }
 
-    /// The models seen, in order of first use.
+    /// The models that answered (recorded tokens; never Claude Code's `<synthetic>`), in order
+    /// of first use: the first is the one whose context window a session is measured against.
     pub fn models(&self) -> &[String] {
         &self.models
     }
