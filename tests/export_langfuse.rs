@@ -385,7 +385,7 @@ fn traces_and_scores_reach_langfuse_and_a_refused_score_is_reported() {
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("1 of 2 score(s)"), "{}", run.stderr);
+    assert!(run.stderr.contains("1 of 2 scores"), "{}", run.stderr);
 
     let requests = stub.requests();
     let traces: Vec<&Received> = requests
@@ -490,7 +490,7 @@ fn where_ingestion_is_gone_each_score_goes_to_the_scores_api() {
         .collect();
     assert_eq!(scores.len(), 2, "{requests:?}");
     assert!(scores.iter().all(|s| s["dataType"] == "NUMERIC"));
-    assert!(run.stderr.contains("2 of 2 score(s)"), "{}", run.stderr);
+    assert!(run.stderr.contains("2 of 2 scores"), "{}", run.stderr);
 }
 
 #[test]

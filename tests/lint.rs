@@ -129,7 +129,7 @@ fn every_rule_finds_its_pattern_and_names_its_events() {
     let text = env.run(&["lint", &id]);
     assert!(text.stdout.contains("events #3–#11"), "{}", text.stdout);
     assert!(
-        text.stdout.contains("1 error(s), 4 warning(s), 2 info(s)."),
+        text.stdout.contains("1 error, 4 warnings, 2 infos."),
         "{}",
         text.stdout
     );

@@ -273,9 +273,7 @@ fn no_session_in_the_window_names_the_newest_and_a_since_to_try() {
     let tried = env.run(&["optimize", "--since", day]);
     tried.success();
     assert!(
-        tried
-            .stdout
-            .contains("No failure patterns in 1 session(s)."),
+        tried.stdout.contains("No failure patterns in 1 session."),
         "{}",
         tried.stdout
     );

@@ -102,7 +102,7 @@ fn output_goes_to_a_file_whole_and_never_through_a_link() {
     let run = env.run(&["sample", "--n", "5", "--output", "set.jsonl"]);
     run.success();
     assert!(
-        run.stdout.contains("Wrote 1 session(s) to set.jsonl"),
+        run.stdout.contains("Wrote 1 session to set.jsonl"),
         "{}",
         run.stdout
     );
@@ -150,4 +150,53 @@ fn a_score_names_the_models_its_cost_counts_at_zero_for_want_of_a_price() {
     );
     assert_eq!(score(&unpriced)["cost_usd"], 0.0);
     assert_eq!(score(&priced)["cost_unpriced_models"], json!([]));
+}
+
+/// Counts read as words do: `Wrote 1 session`, not `Wrote 1 session(s)`; `sample`, `optimize`,
+/// `explain`, `diff`, `compare` and `standup` all count with one helper.
+#[test]
+fn counts_of_one_are_singular_and_no_message_hedges_with_s_in_brackets() {
+    let env = TestEnv::new();
+    SessionBuilder::new("c-one")
+        .prompt("look")
+        .tool_call("Read", json!({"file_path": "README.md"}))
+        .result(json!("hello"))
+        .session_end(json!({}))
+        .write(&env);
+    let run = env.run(&["sample", "--output", "one.jsonl"]);
+    run.success();
+    assert!(
+        run.stdout.starts_with("Wrote 1 session to "),
+        "{}",
+        run.stdout
+    );
+    let run = env.run(&["optimize", "--since", "2020-01-01"]);
+    run.success();
+    assert_eq!(run.stdout.trim_end(), "No failure patterns in 1 session.");
+    let text = env.run(&["standup", "c-one"]).success().stdout.clone();
+    assert!(
+        text.contains("Stats: 1 tool call, 0 retries, 0 errors"),
+        "{text}"
+    );
+    let text = env
+        .run(&["diff", "c-one", "c-one"])
+        .success()
+        .stdout
+        .clone();
+    assert!(
+        text.contains(", 1 phase, 1 tool call, 0 errors, 0 retries, 0 files read, 0 written,"),
+        "{text}"
+    );
+    for args in [
+        &["sample", "--output", "one.jsonl"][..],
+        &["optimize", "--since", "2020-01-01"],
+        &["diff", "c-one", "c-one"],
+        &["compare", "c-one", "c-one"],
+        &["explain", "c-one"],
+        &["lint", "c-one"],
+    ] {
+        let run = env.run(args);
+        assert!(!run.stdout.contains("(s)"), "{args:?}: {}", run.stdout);
+        assert!(!run.stderr.contains("(s)"), "{args:?}: {}", run.stderr);
+    }
 }

@@ -370,7 +370,7 @@ pub fn verdict(a: &Figures, b: &Figures) -> CompareVerdict {
     let errors = |mine: u64, theirs: u64, wins: &mut Vec<String>| {
         if mine < theirs {
             let n = theirs - mine;
-            wins.push(format!("{n} fewer error{}", if n == 1 { "" } else { "s" }));
+            wins.push(crate::model::text::count(n, "fewer error"));
         }
     };
     errors(a.errors, b.errors, &mut wins_a);

@@ -123,8 +123,10 @@ fn list(store: &Store, id: &str, format: Format, globals: &Globals) -> Result<u8
     let found = store.annotations(id)?;
     if found.bad_lines > 0 {
         warn(format_args!(
-            "{} line(s) of {id}'s annotations.jsonl are not annotations and were skipped",
-            found.bad_lines
+            "{} of {id}'s annotations.jsonl {} not annotations and {} skipped",
+            crate::render::terminal::count(found.bad_lines as u64, "line"),
+            if found.bad_lines == 1 { "is" } else { "are" },
+            if found.bad_lines == 1 { "was" } else { "were" }
         ));
     }
     let numbers = event_numbers(store, id)?;

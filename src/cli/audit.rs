@@ -65,10 +65,10 @@ pub(crate) fn text(out: &mut impl Write, r: &AuditReport, paint: Painter) -> std
     );
     writeln!(
         out,
-        "AUDIT: session {} ({} events, {} tool calls; {policy})",
+        "AUDIT: session {} ({}, {}; {policy})",
         paint.cyan(&r.session_id),
-        r.events,
-        r.tool_calls
+        crate::render::terminal::count(r.events as u64, "event"),
+        crate::render::terminal::count(r.tool_calls as u64, "tool call")
     )?;
     section(out, &paint.green("Allowed"), &r.allowed, |f| {
         f.pattern

@@ -387,11 +387,10 @@ fn text(out: &mut impl Write, r: &BudgetReport, v: &View) -> std::io::Result<()>
         for p in &r.by_project {
             writeln!(
                 out,
-                "{item}{} {} ({} session{}, {:.0}%)",
+                "{item}{} {} ({}, {:.0}%)",
                 p.project,
                 terminal::dollars_marked(p.cost_usd, p.unpriced),
-                p.sessions,
-                if p.sessions == 1 { "" } else { "s" },
+                terminal::count(p.sessions as u64, "session"),
                 p.share * 100.0
             )?;
         }

@@ -263,11 +263,10 @@ fn text(out: &mut impl Write, cmp: &Comparison, paint: Painter) -> std::io::Resu
         None => "neither was better on cost, duration and errors".to_owned(),
     };
     writeln!(out, "Verdict: {verdict}")?;
-    let plural = if c.decision_divergence == 1 { "" } else { "s" };
     writeln!(
         out,
-        "Decision divergence: {} edit{plural} between their tool calls",
-        c.decision_divergence
+        "Decision divergence: {} between their tool calls",
+        terminal::count(c.decision_divergence as u64, "edit")
     )?;
     if let Some(d) = &c.diverged_at {
         let side = |id: &str, decision: Option<&compare::Decision>| match decision {

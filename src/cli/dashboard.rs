@@ -297,8 +297,16 @@ pub(crate) fn run(args: &DashboardArgs, globals: &Globals) -> Result<u8> {
         if args.format.format == Format::Text {
             writeln!(
                 out,
-                "Wrote {} and the replay pages of its {replays} sessions beside it.",
-                path.display()
+                "Wrote {} and the replay {} beside it.",
+                path.display(),
+                if replays == 1 {
+                    "page of its session".to_owned()
+                } else {
+                    format!(
+                        "pages of its {}",
+                        crate::render::terminal::count(replays as u64, "session")
+                    )
+                }
             )?;
         }
     }
@@ -377,8 +385,9 @@ fn notes(stores: &[Store]) -> Result<Vec<(NaiveDate, String)>> {
         let found = store.dashboard_notes()?;
         if found.bad_lines > 0 {
             warn(format_args!(
-                "skipped {} lines of {} that are no dashboard notes",
-                found.bad_lines,
+                "skipped {} of {} that {} no dashboard notes",
+                crate::render::terminal::count(found.bad_lines as u64, "line"),
+                if found.bad_lines == 1 { "is" } else { "are" },
                 store.root().join(crate::store::DASHBOARD_NOTES).display()
             ));
         }

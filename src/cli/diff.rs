@@ -179,15 +179,15 @@ pub(crate) fn unpriced_note(
 
 fn totals_line(t: &Totals) -> String {
     format!(
-        "  {}: {}, {} events, {} phases, {} tool calls, {} errors, {} retries, {} files read, {} written, {}",
+        "  {}: {}, {}, {}, {}, {}, {}, {} read, {} written, {}",
         short(&t.session_id),
         terminal::duration_secs(t.duration_s),
-        t.events,
-        t.phases,
-        t.tool_calls,
-        t.errors,
-        t.retries,
-        t.files_read,
+        terminal::count(t.events, "event"),
+        terminal::count(t.phases as u64, "phase"),
+        terminal::count(t.tool_calls, "tool call"),
+        terminal::count(t.errors, "error"),
+        terminal::count_as(t.retries, "retry", "retries"),
+        terminal::count(t.files_read as u64, "file"),
         t.files_written,
         terminal::dollars_marked(t.cost_usd, !t.cost_unpriced_models.is_empty())
     )
@@ -223,8 +223,11 @@ fn structural_text(
     }
     let same = d.steps.iter().filter(|s| !s.differs).count();
     if same > 0 && d.diverged_at.is_some() {
-        let s = if same == 1 { "" } else { "s" };
-        writeln!(out, "  ({same} other aligned phase{s} the same)")?;
+        writeln!(
+            out,
+            "  ({} the same)",
+            terminal::count(same as u64, "other aligned phase")
+        )?;
     }
     writeln!(out, "{}", totals_line(&d.a))?;
     writeln!(out, "{}", totals_line(&d.b))?;

@@ -129,8 +129,8 @@ pub(crate) fn run(args: &DriftArgs, globals: &Globals) -> Result<u8> {
             .map_err(|e| Error::io(format!("{}: cannot write it: {e}", path.display())))?;
         writeln!(
             out,
-            "Saved the fingerprint of {} sessions (since {}) to {} ({} bytes).",
-            current.sessions,
+            "Saved the fingerprint of {} (since {}) to {} ({} bytes).",
+            terminal::count(current.sessions, "session"),
             terminal::local_time(since),
             path.display(),
             text.len()
@@ -229,15 +229,15 @@ fn text(out: &mut impl Write, o: &Output<'_>, paint: Painter) -> std::io::Result
     };
     writeln!(
         out,
-        "Reference: {} sessions, {} to {} ({reference})",
-        r.reference.sessions,
+        "Reference: {}, {} to {} ({reference})",
+        terminal::count(r.reference.sessions, "session"),
         day(r.reference.first_started),
         day(r.reference.last_started)
     )?;
     writeln!(
         out,
-        "Current:   {} sessions, {} to {} (since {})",
-        r.current.sessions,
+        "Current:   {}, {} to {} (since {})",
+        terminal::count(r.current.sessions, "session"),
         day(r.current.first_started),
         day(r.current.last_started),
         terminal::local_time(o.window_since)

@@ -171,10 +171,10 @@ fn text(out: &mut impl Write, e: &Explained, paint: Painter) -> std::io::Result<
     let p = &e.phases;
     writeln!(
         out,
-        "Session: {} ({}, {} events)",
+        "Session: {} ({}, {})",
         paint.cyan(&e.session_id),
         terminal::duration_secs(p.duration_s),
-        p.events
+        terminal::count(p.events, "event")
     )?;
     for phase in &p.phases {
         let failed = if phase.failed {
@@ -184,11 +184,11 @@ fn text(out: &mut impl Write, e: &Explained, paint: Painter) -> std::io::Result<
         };
         writeln!(
             out,
-            "{}{failed} ({}–{}, {} events)",
+            "{}{failed} ({}–{}, {})",
             paint.bold(&format!("Phase {}: {}", phase.index, phase.label)),
             terminal::clock(phase.start_s),
             terminal::clock(phase.end_s),
-            phase.events
+            terminal::count(phase.events, "event")
         )?;
         if !phase.read.is_empty() {
             writeln!(out, "  Read: {}", listed(&phase.read))?;
@@ -206,8 +206,11 @@ fn text(out: &mut impl Write, e: &Explained, paint: Painter) -> std::io::Result<
             }
         }
         if hidden > 0 {
-            let s = if hidden == 1 { "" } else { "s" };
-            writeln!(out, "  … and {hidden} more command{s}, none failed")?;
+            writeln!(
+                out,
+                "  … and {}, none failed",
+                terminal::count(hidden, "more command")
+            )?;
         }
         if !phase.wrote.is_empty() {
             writeln!(out, "  Wrote: {}", listed(&phase.wrote))?;

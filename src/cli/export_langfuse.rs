@@ -111,10 +111,11 @@ pub(crate) fn run(args: &ExportArgs, globals: &Globals) -> Result<u8> {
         send_scores(&host, &auth, &scores)?
     };
     to_stderr(format_args!(
-        "Sent {} trace(s) ({spans} spans) and {} of {} score(s) to {host}\n",
-        loaded.len(),
+        "Sent {} ({}) and {} of {} to {host}\n",
+        crate::render::terminal::count(loaded.len() as u64, "trace"),
+        crate::render::terminal::count(spans as u64, "span"),
         scores.len() - failures.len(),
-        scores.len()
+        crate::render::terminal::count(scores.len() as u64, "score")
     ));
     if failures.is_empty() {
         return Ok(exit::OK);
@@ -126,9 +127,9 @@ pub(crate) fn run(args: &ExportArgs, globals: &Globals) -> Result<u8> {
         ));
     }
     Err(Error::io(format!(
-        "Langfuse did not take {} of {} score(s) (listed above)",
+        "Langfuse did not take {} of {} (listed above)",
         failures.len(),
-        scores.len()
+        crate::render::terminal::count(scores.len() as u64, "score")
     ))
     .into())
 }

@@ -102,8 +102,9 @@ pub(crate) fn run(args: &ExportArgs, globals: &Globals) -> Result<u8> {
         };
         super::export::send_as(&url, &headers, &body, content_type, "the metrics")?;
         super::output::to_stderr(format_args!(
-            "Sent {points} metric points of {} session(s) to {url}\n",
-            exported.len()
+            "Sent {} of {} to {url}\n",
+            crate::render::terminal::count(points as u64, "metric point"),
+            crate::render::terminal::count(exported.len() as u64, "session")
         ));
         return Ok(exit::OK);
     }

@@ -74,7 +74,8 @@ pub(crate) fn start(
             let n = dropped_in.fetch_add(1, Ordering::Relaxed) + 1;
             if n == 1 || n.is_multiple_of(1000) {
                 log(&format!(
-                    "forwarding: the queue is full; {n} accepted request(s) will not be forwarded"
+                    "forwarding: the queue is full; {} will not be forwarded",
+                    crate::render::terminal::count(n, "accepted request")
                 ));
             }
         }
@@ -142,8 +143,9 @@ impl Worker {
         let dropped = dropped.load(Ordering::Relaxed);
         if self.lost > 0 || dropped > 0 {
             (self.log)(&format!(
-                "forwarding: {} batch(es) sent, {} lost to the backend, {dropped} dropped from a full queue",
-                self.sent, self.lost
+                "forwarding: {} sent, {} lost to the backend, {dropped} dropped from a full queue",
+                crate::render::terminal::count_as(self.sent, "batch", "batches"),
+                self.lost
             ));
         }
     }

@@ -16,7 +16,7 @@ use crate::capture::sink::system_time;
 use crate::error::Error;
 use crate::exit;
 use crate::model::{Agent, Event};
-use crate::render::terminal::Painter;
+use crate::render::terminal::{self, Painter};
 use crate::store::Store;
 
 /// Check sessions for known bad patterns: tool loops, reasoning spirals, budget proximity,
@@ -146,8 +146,10 @@ fn text(out: &mut impl Write, report: &LintReport, paint: Painter) -> std::io::R
     }
     writeln!(
         out,
-        "{} error(s), {} warning(s), {} info(s).",
-        report.errors, report.warnings, report.infos
+        "{}, {}, {}.",
+        terminal::count(report.errors as u64, "error"),
+        terminal::count(report.warnings as u64, "warning"),
+        terminal::count(report.infos as u64, "info")
     )
 }
 

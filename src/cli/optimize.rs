@@ -17,7 +17,7 @@ use crate::analysis::optimize::{self, Pattern, Session, Source};
 use crate::error::Error;
 use crate::exit;
 use crate::model::{Agent, Event};
-use crate::render::terminal::{Painter, local_time};
+use crate::render::terminal::{self, Painter, local_time};
 use crate::store::{Selector, Store};
 
 /// Find failure patterns in sessions and propose instructions that prevent them
@@ -155,14 +155,18 @@ fn text(out: &mut impl Write, r: &Report<'_>, paint: Painter) -> Result<()> {
         return Ok(());
     }
     if r.patterns.is_empty() {
-        writeln!(out, "No failure patterns in {} session(s).", r.sessions)?;
+        writeln!(
+            out,
+            "No failure patterns in {}.",
+            terminal::count(r.sessions as u64, "session")
+        )?;
         return Ok(());
     }
     writeln!(
         out,
-        "{} pattern(s) in {} session(s):",
-        r.patterns.len(),
-        r.sessions
+        "{} in {}:",
+        terminal::count(r.patterns.len() as u64, "pattern"),
+        terminal::count(r.sessions as u64, "session")
     )?;
     for p in r.patterns {
         let source = match p.source {
@@ -192,7 +196,12 @@ fn text(out: &mut impl Write, r: &Report<'_>, paint: Painter) -> Result<()> {
     if r.added.is_empty() {
         writeln!(out, "{} already holds every proposal.", r.target)?;
     } else if r.applied {
-        writeln!(out, "Added {} proposal(s) to {}.", r.added.len(), r.target)?;
+        writeln!(
+            out,
+            "Added {} to {}.",
+            terminal::count(r.added.len() as u64, "proposal"),
+            r.target
+        )?;
     } else {
         writeln!(out, "Run again with --apply to add them to {}.", r.target)?;
     }

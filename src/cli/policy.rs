@@ -231,9 +231,9 @@ fn generate(args: &PolicyArgs, store: &Store) -> Result<u8> {
         std::fs::write(file, &text)
             .map_err(|e| Error::io(format!("cannot write {}: {e}", file.display())))?;
         super::output::to_stderr(format_args!(
-            "Wrote {} from {} session(s).\n",
+            "Wrote {} from {}.\n",
             file.display(),
-            sessions.len()
+            crate::render::terminal::count(sessions.len() as u64, "session")
         ));
     } else {
         let mut out = std::io::stdout().lock();
@@ -270,9 +270,9 @@ fn run_test(args: &PolicyTestArgs, store: &Store, globals: &Globals) -> Result<u
             let failing = reports.iter().filter(|r| !r.violations.is_empty()).count();
             writeln!(
                 out,
-                "{} of {} session(s) would pass.",
+                "{} of {} would pass.",
                 reports.len() - failing,
-                reports.len()
+                crate::render::terminal::count(reports.len() as u64, "session")
             )?;
         }
     }

@@ -417,12 +417,12 @@ fn write_tree(
     };
     writeln!(
         out,
-        "{prefix}▶ {} agent={} depth={} {duration}, {} tool calls, {} errors{rejected_text}{}",
+        "{prefix}▶ {} agent={} depth={} {duration}, {}, {}{rejected_text}{}",
         paint.cyan(&node.session_id),
         node.agent_name,
         node.depth,
-        node.tool_calls,
-        node.errors.saturating_sub(rejected),
+        terminal::count(node.tool_calls, "tool call"),
+        terminal::count(node.errors.saturating_sub(rejected), "error"),
         if node.command.is_empty() {
             String::new()
         } else {

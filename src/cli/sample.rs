@@ -142,8 +142,8 @@ pub(crate) fn run(args: &SampleArgs, globals: &Globals) -> Result<u8> {
         let mut out = stdout(globals.colour());
         writeln!(
             out,
-            "Wrote {} session(s) to {} ({} strategy).",
-            lines.len(),
+            "Wrote {} to {} ({} strategy).",
+            crate::render::terminal::count(lines.len() as u64, "session"),
             path.display(),
             strategy_name(args.strategy)
         )?;

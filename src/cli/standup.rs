@@ -132,11 +132,9 @@ fn text(out: &mut impl Write, r: &Standup, paint: Painter) -> std::io::Result<()
     };
     writeln!(
         out,
-        "Stats: {} tool calls, {} {}, {} {}{rejected}",
-        r.tool_calls,
-        r.retries,
-        if r.retries == 1 { "retry" } else { "retries" },
-        r.errors,
-        if r.errors == 1 { "error" } else { "errors" }
+        "Stats: {}, {}, {}{rejected}",
+        terminal::count(r.tool_calls, "tool call"),
+        terminal::count_as(r.retries, "retry", "retries"),
+        terminal::count(r.errors, "error")
     )
 }

@@ -121,12 +121,12 @@ fn text(out: &mut impl Write, r: &TokenBudget, paint: Painter) -> std::io::Resul
     };
     writeln!(
         out,
-        "Peak: {} tokens ({:.0}%) at {} (event #{}), over {} responses",
+        "Peak: {} tokens ({:.0}%) at {} (event #{}), over {}",
         peak.tokens,
         peak.pct,
         terminal::offset(peak.at_s).trim_start_matches('+').trim(),
         peak.event,
-        r.responses
+        terminal::count(r.responses as u64, "response")
     )?;
     writeln!(out, "{}", timeline(r, paint))?;
     match &r.first_over {

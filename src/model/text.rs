@@ -1,5 +1,16 @@
 //! Pure text helpers shared by analyses and views.
 
+/// A number and the noun it counts, singular for one: `1 tool call`, `2 tool calls`.
+pub fn count(n: u64, noun: &str) -> String {
+    count_as(n, noun, &format!("{noun}s"))
+}
+
+/// A number and the noun it counts, for a noun whose plural is not its singular and an `s`:
+/// `1 retry`, `2 retries`.
+pub fn count_as(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Text on one line, whitespace collapsed, cut to `max` characters with an ellipsis. Control
 /// characters (a terminal escape among them) become U+FFFD, so text from a session never
 /// drives the terminal that shows it.

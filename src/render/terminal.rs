@@ -158,16 +158,10 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-/// A number and the noun it counts, singular for one: `1 tool call`, `2 tool calls`.
-pub fn count(n: u64, noun: &str) -> String {
-    count_as(n, noun, &format!("{noun}s"))
-}
-
-/// A number and the noun it counts, for a noun whose plural is not its singular and an `s`:
-/// `1 retry`, `2 retries`.
-pub fn count_as(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
+/// A number and the noun it counts, singular for one: `1 tool call`, `2 tool calls`
+/// ([`count_as`] for a noun whose plural is not an added `s`). In `model::text`, so that
+/// analyses that word a sentence count alike.
+pub use crate::model::text::{count, count_as};
 
 /// `m:ss`, or `h:mm:ss` past an hour.
 pub fn clock(secs: f64) -> String {

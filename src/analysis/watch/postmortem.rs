@@ -92,8 +92,8 @@ impl PostMortem {
             let shown: Vec<&str> = files.iter().rev().take(10).map(String::as_str).collect();
             let _ = write!(
                 recovery,
-                " It had modified {} file(s), latest first: {}.",
-                files.len(),
+                " It had modified {}, latest first: {}.",
+                crate::model::text::count(files.len() as u64, "file"),
                 shown.join(", ")
             );
         }

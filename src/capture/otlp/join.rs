@@ -93,8 +93,8 @@ pub fn ingest(store: &Store, sink: &Sink, records: Vec<Record>) -> Result<Ingest
     }
     if out.rejected.count > 0 {
         out.rejected.message = format!(
-            "{} record(s) named no session agent-strace can store (a valid session.id, or a trace id): {}",
-            out.rejected.count,
+            "{} named no session agent-strace can store (a valid session.id, or a trace id): {}",
+            crate::model::text::count(out.rejected.count as u64, "record"),
             refused.join(", ")
         );
     }

@@ -159,7 +159,8 @@ fn post(client: &HttpClient, url: &Uri, batch: &mut Vec<String>) {
     if let Err(why) = sent {
         let url = crate::cli::http::shown_url(&url.to_string());
         warn(format_args!(
-            "--stream-to {url}: {count} event(s) not delivered: {why}; the watch goes on"
+            "--stream-to {url}: {} not delivered: {why}; the watch goes on",
+            crate::render::terminal::count(count as u64, "event")
         ));
     }
 }
