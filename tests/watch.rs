@@ -462,6 +462,15 @@ fn a_process_of_another_user_than_the_sessions_is_never_signalled() {
         run.stderr
     );
     assert!(!run.stderr.contains("KILL"), "{}", run.stderr);
+    // A limit under a minute reads in seconds: it read `(duration_minutes >=
+    // 0.016666666666666666)`.
+    assert!(
+        run.stderr
+            .contains("rule `timeout 1s` broke: duration_minutes is ")
+            && run.stderr.contains(" s (>= 1 s)"),
+        "{}",
+        run.stderr
+    );
     if let Some(bystander) = &bystander {
         assert_eq!(
             bystander.state().map(|s| s != 'T'),

@@ -245,7 +245,12 @@ impl Watcher {
             if self.fired[i] {
                 continue;
             }
-            let Condition::Compare { metric, .. } = &rule.condition else {
+            let Condition::Compare {
+                metric,
+                op,
+                threshold,
+            } = &rule.condition
+            else {
                 continue;
             };
             if rule.condition.holds(|m| self.figures.value(m)) {
@@ -255,10 +260,11 @@ impl Watcher {
                     rule: rule.name.clone(),
                     action: rule.action,
                     reason: format!(
-                        "{} is {} ({})",
+                        "{} is {} ({} {})",
                         metric.as_str(),
                         shown(*metric, value),
-                        rule.condition
+                        op.as_str(),
+                        shown(*metric, *threshold)
                     ),
                     event: None,
                 });
@@ -285,10 +291,14 @@ fn price(model: &str, tokens: &Tokens, long: bool) -> Money {
 fn shown(metric: Metric, value: f64) -> String {
     match metric {
         Metric::CostUsd => format!("${value:.2}"),
+        // A limit under a minute (`--timeout 30s`) in seconds: 0.5 min reads as a fraction.
+        Metric::DurationMinutes if value < 1.0 => format!("{:.0} s", value * 60.0),
         Metric::DurationMinutes => format!("{value:.1} min"),
+        Metric::ToolCalls | Metric::FilesModified | Metric::ConsecutiveTestFailures => {
+            format!("{value:.0}")
+        }
         Metric::ErrorRate => format!("{:.0}%", value * 100.0),
         Metric::ContextPct => format!("{value:.0}%"),
-        _ => format!("{value}"),
     }
 }
 

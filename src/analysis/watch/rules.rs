@@ -92,7 +92,7 @@ pub enum Op {
 }
 
 impl Op {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Op::AtLeast => ">=",
             Op::Above => ">",
