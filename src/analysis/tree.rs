@@ -107,11 +107,15 @@ where
     T: Copy + Eq + std::hash::Hash,
     I: IntoIterator<Item = T>,
 {
-    let mut seen = HashSet::from([start]);
     let mut out = vec![start];
+    // Most sessions have no subagents: the set is made (and allocates) at the first child.
+    let mut seen: HashSet<T> = HashSet::new();
     let mut next = 0;
     while next < out.len() {
         for child in children(out[next]) {
+            if seen.is_empty() {
+                seen.insert(start);
+            }
             if seen.insert(child) {
                 out.push(child);
             }
