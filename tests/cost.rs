@@ -389,7 +389,10 @@ fn claude_codes_synthetic_entries_cost_nothing_as_a_known_price() {
     assert_eq!(r["unpriced"], json!([]));
     let text = env.run(&["cost"]).stdout;
     assert!(text.contains("Model: <synthetic> | 0 input"), "{text}");
-    assert!(!text.contains("no price known"), "{text}");
+    assert!(
+        !text.contains("no known price") && !text.contains('?'),
+        "{text}"
+    );
     let models = env
         .run(&[
             "sql",
@@ -483,7 +486,8 @@ fn a_cost_that_counts_an_unpriced_model_at_zero_is_marked_everywhere() {
 }
 
 /// `cost` named a model with no known price on its model line, but its total and the phases
-/// that used the model read `$0.0000` unmarked.
+/// that used the model read `$0.0000` unmarked. Then the model line itself read
+/// `(no price known: $0) … $0.0000` where every other figure read `$0.0000?`.
 #[test]
 fn cost_marks_its_total_and_phases_that_count_an_unpriced_model() {
     use crate::common::{UNPRICED_NOTE, import_unpriced_and_priced};
@@ -493,6 +497,11 @@ fn cost_marks_its_total_and_phases_that_count_an_unpriced_model() {
     let text = env.run(&["cost", &unpriced]).success().stdout.clone();
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].ends_with("Cost: $0.0000?"), "{text}");
+    assert!(
+        lines[1].starts_with("Model: aide-gpt-5 (no known price) | ")
+            && lines[1].ends_with(" | $0.0000?"),
+        "{text}"
+    );
     assert!(
         lines[2].starts_with("Phase 1: ") && lines[2].ends_with(" $0.0000? (0%)"),
         "{text}"

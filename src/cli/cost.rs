@@ -123,7 +123,7 @@ fn text(out: &mut impl Write, r: &CostReport, paint: Painter) -> std::io::Result
         let priced = match &m.priced_as {
             Some(p) if p != &m.model => format!(" (priced as {p})"),
             Some(_) => String::new(),
-            None => paint.yellow(" (no price known: $0)"),
+            None => paint.yellow(" (no known price)"),
         };
         writeln!(
             out,
@@ -133,7 +133,7 @@ fn text(out: &mut impl Write, r: &CostReport, paint: Painter) -> std::io::Result
             terminal::thousands(t.output),
             terminal::thousands(t.cache_creation),
             terminal::thousands(t.cache_read),
-            terminal::dollars(m.cost_usd)
+            terminal::dollars_marked(m.cost_usd, m.priced_as.is_none())
         )?;
     }
     if r.estimated {
