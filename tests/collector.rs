@@ -1315,6 +1315,131 @@ fn half_open_connections_are_closed_so_that_others_are_served_again() {
     drop(held);
 }
 
+/// Clients that asked for a large session's events and never read the answer held their
+/// connection, a descriptor and the session's open file for ever: enough of them, and nobody
+/// was served again. A response that the client takes nothing of for the stall limit (30 s;
+/// 3 s here, by the hidden `--stall-limit`) now ends: its connection is closed, the collector
+/// logs it, and others get in.
+#[test]
+fn readers_that_never_read_are_cut_off_so_that_others_are_served_again() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let dir = storage.join("big");
+    std::fs::create_dir_all(&dir).unwrap();
+    // Far more than the socket buffers of a client that reads nothing take.
+    let mut file = Vec::with_capacity(17 << 20);
+    let mut n = 0;
+    while file.len() < 16 << 20 {
+        let line = event(
+            "big",
+            &format!("e{n}"),
+            "tool_call",
+            1.0,
+            json!({"tool_name": "Bash", "arguments": {"command": "x".repeat(1000)}}),
+        );
+        file.extend(line.to_string().bytes());
+        file.push(b'\n');
+        n += 1;
+    }
+    std::fs::write(dir.join("events.ndjson"), &file).unwrap();
+    let port = free_port();
+    // Few descriptors: each reader holds two (its connection and the session's file).
+    let child = Command::new("sh")
+        .args(["-c", "ulimit -n 64 && exec \"$0\" \"$@\""])
+        .arg(crate::common::bin())
+        .args(["server", "--stall-limit", "3", "--port", &port.to_string()])
+        .arg("--storage")
+        .arg(&storage)
+        .env("AGENT_STRACE_HOME", env.home.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut server = Background(child);
+    let (line_tx, lines) = std::sync::mpsc::channel::<String>();
+    let stderr = std::io::BufReader::new(server.0.stderr.take().unwrap());
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(stderr).map_while(Result::ok) {
+            let _ = line_tx.send(line);
+        }
+    });
+    wait_for_port(port);
+    let start = Instant::now();
+    // Readers one after another, each once its answer has begun (seen without taking it),
+    // until the collector can open the session for no more.
+    let mut held = Vec::new();
+    for _ in 0..64 {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .write_all(&head("GET", "/sessions/big/events", None, 0))
+            .unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
+        let mut begun = [0u8; 12];
+        match stream.peek(&mut begun) {
+            Ok(12) if &begun == b"HTTP/1.1 200" => held.push(stream),
+            _ => break,
+        }
+    }
+    assert!(held.len() > 10, "{} readers held", held.len());
+    // A reader the file could not be opened for frees its connection's descriptor; a request
+    // that sends half its head takes it (for 10 s, HEAD_WAIT).
+    let half_open: Vec<TcpStream> = (0..2)
+        .map(|_| {
+            let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            stream.write_all(b"GET /health HTTP/1.1\r\n").unwrap();
+            stream
+        })
+        .collect();
+    let health = || -> Option<Vec<u8>> {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+        stream
+            .set_read_timeout(Some(Duration::from_millis(500)))
+            .ok()?;
+        stream.write_all(&head("GET", "/health", None, 0)).ok()?;
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).ok()?;
+        Some(answer).filter(|a| a.starts_with(b"HTTP/1.1 200"))
+    };
+    // While the readers hold every descriptor, nobody is served: checked before the first
+    // reader's limit is up.
+    let blocked = health();
+    if start.elapsed() < Duration::from_millis(2500) {
+        assert!(
+            blocked.is_none(),
+            "the readers did not hold the descriptors"
+        );
+    }
+    // Served again once they are cut off, before the half-open requests time out (without
+    // the limit, that is when a descriptor was first free again).
+    let answer = loop {
+        if let Some(answer) = health() {
+            break answer;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(8),
+            "the collector serves nobody while readers that never read hold it"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(String::from_utf8_lossy(&answer).contains("\"status\":\"ok\""));
+    // Every reader is cut off once its limit is up, not only the first, each logged once.
+    let mut log = Vec::new();
+    let cut = |log: &[String]| {
+        log.iter()
+            .filter(|l| l.contains("it took nothing of its response for 3 s"))
+            .count()
+    };
+    while cut(&log) < held.len() && start.elapsed() < Duration::from_secs(30) {
+        if let Ok(line) = lines.recv_timeout(Duration::from_millis(200)) {
+            log.push(line);
+        }
+    }
+    assert_eq!(cut(&log), held.len(), "{log:#?}");
+    drop((held, half_open, server));
+}
+
 #[test]
 fn a_secret_in_the_endpoints_url_never_reaches_the_hooks_log() {
     let env = TestEnv::new();

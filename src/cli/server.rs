@@ -9,7 +9,7 @@ use clap::Args;
 
 use super::Globals;
 use super::globals::PrivacyArgs;
-use crate::capture::collector::{BindError, Collector, Server, Settings};
+use crate::capture::collector::{BindError, Collector, STALL_WAIT, Server, Settings};
 use crate::error::Error;
 
 /// Run a collector: hooks and proxies on other machines send their events here
@@ -58,6 +58,10 @@ pub(crate) struct ServerArgs {
     /// sessions as traces; batched, gzip, retried, never delaying an answer
     #[arg(long, value_name = "URL")]
     forward_otlp: Option<String>,
+    /// For tests: the seconds a response may wait with not a byte taken by the client before
+    /// its connection is closed [default: 30]
+    #[arg(long, hide = true, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    stall_limit: Option<u64>,
     #[command(flatten)]
     privacy: PrivacyArgs,
 }
@@ -97,6 +101,7 @@ pub(crate) fn run(args: &ServerArgs, globals: &Globals) -> anyhow::Result<u8> {
         rate_limit: args.rate_limit,
         fsync: args.fsync,
         grace: GRACE,
+        stall: args.stall_limit.map_or(STALL_WAIT, Duration::from_secs),
     };
     let authenticated = settings.token.is_some();
     let log: fn(&str) =

@@ -14,6 +14,8 @@
 //! - [`guard`]: bearer-token checks (constant time) and the per-client rate limit.
 //! - here: the listener, the request pipeline (rate limit, route, auth, body limit, room for
 //!   the request, handler on a handler thread) and the graceful shutdown.
+//! - [`stall`]: a connection's socket, which gives up on a client that takes nothing of its
+//!   response for [`Settings::stall`].
 //! - [`pool`]: the handler threads, and the room: the bytes of requests in flight are bounded,
 //!   and a request beyond them is answered 503 with `Retry-After`.
 //!
@@ -29,6 +31,7 @@ pub mod otlp;
 mod pool;
 pub mod read;
 pub mod routes;
+mod stall;
 
 use crate::capture::stop::Stop;
 use std::convert::Infallible;
@@ -68,7 +71,17 @@ pub struct Settings {
     pub fsync: bool,
     /// How long requests in flight may take to finish once a stop signal came.
     pub grace: Duration,
+    /// How long a response may wait with not a byte taken by the client's socket before the
+    /// connection is closed ([`STALL_WAIT`] but in tests).
+    pub stall: Duration,
 }
+
+/// How long a response may make no progress (not a byte of it taken by the socket, the
+/// client reading nothing) before its connection is closed: a client that asks for a large
+/// session and never reads must not hold a descriptor and the session's file for ever, nor
+/// many such clients every descriptor. Generous, so that a slow link or a paused reader is
+/// not cut off.
+pub const STALL_WAIT: Duration = Duration::from_secs(30);
 
 impl Default for Settings {
     fn default() -> Self {
@@ -78,6 +91,7 @@ impl Default for Settings {
             rate_limit: 1000,
             fsync: false,
             grace: Duration::from_secs(30),
+            stall: STALL_WAIT,
         }
     }
 }
@@ -282,11 +296,13 @@ async fn accept(
             }
         };
         let _ = stream.set_nodelay(true);
+        let (stream, stalled) = stall::Stalling::new(stream, collector.settings.stall);
         let collector = collector.clone();
         let handlers = handlers.clone();
         let done = done.clone();
         let mut stop = stop.clone();
         tokio::spawn(async move {
+            let log = collector.clone();
             let service = hyper::service::service_fn(move |request| {
                 let collector = collector.clone();
                 let handlers = handlers.clone();
@@ -305,6 +321,12 @@ async fn accept(
                 // A request under way finishes and is answered; an idle connection closes.
                 connection.as_mut().graceful_shutdown();
                 let _ = connection.await;
+            }
+            if stalled.load(std::sync::atomic::Ordering::Relaxed) {
+                log.log(&format!(
+                    "closed the connection of {peer}: it took nothing of its response for {} s",
+                    log.settings.stall.as_secs_f64()
+                ));
             }
             drop(done);
         });
