@@ -97,3 +97,77 @@ fn watching_a_subagent_pauses_its_parents_agent_process() {
     assert_ne!(agent.state(), Some('T'), "continued when the watch ended");
     agent.0.kill().unwrap();
 }
+
+/// `watch`'s cost rule and `lint`'s budget-proximity judged a cost that counts a model with
+/// no known price at $0, and said nothing of it: the alert and the finding now mark the cost
+/// and name the model, as every other cost does.
+#[test]
+fn a_cost_rule_and_budget_proximity_name_the_model_they_count_at_zero() {
+    let env = TestEnv::new();
+    // $1.50 of Sonnet 4.5, and a model nobody has a price for.
+    let id = SessionBuilder::new("33333333-aaaa-4bbb-8ccc-000000000003")
+        .session_start(json!({"source": "startup", "budget_dollars": 1.0}))
+        .prompt("rewrite the deploy config")
+        .at(5.0)
+        .llm_response(
+            "claude-sonnet-4-5",
+            Tokens {
+                output: 100_000,
+                ..Tokens::default()
+            },
+        )
+        .llm_response(
+            "mystery-model-9",
+            Tokens {
+                input: 5_000,
+                output: 50_000,
+                ..Tokens::default()
+            },
+        )
+        .at(10.0)
+        .session_end(json!({"reason": "exit"}))
+        .write(&env);
+    let clause = "mystery-model-9 counted at $0: no known price";
+
+    let watch = env.run(&["watch", &id, "--budget", "1.00", "--dry-run"]);
+    assert!(
+        watch.stderr.contains("cost_usd is $1.50? (>= $1.00; ") && watch.stderr.contains(clause),
+        "{}",
+        watch.stderr
+    );
+
+    let found = budget_findings(&env, &id);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let message = found[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("the session cost $1.50?, 150% of its $1.00 budget ceiling (")
+            && message.contains(clause),
+        "{message}"
+    );
+
+    // A priced session's alert and finding say nothing of it.
+    let priced = SessionBuilder::new("44444444-aaaa-4bbb-8ccc-000000000004")
+        .session_start(json!({"source": "startup", "budget_dollars": 1.0}))
+        .at(5.0)
+        .llm_response(
+            "claude-sonnet-4-5",
+            Tokens {
+                output: 100_000,
+                ..Tokens::default()
+            },
+        )
+        .at(10.0)
+        .session_end(json!({"reason": "exit"}))
+        .write(&env);
+    let watch = env.run(&["watch", &priced, "--budget", "1.00", "--dry-run"]);
+    assert!(
+        watch.stderr.contains("cost_usd is $1.50 (>= $1.00)") && !watch.stderr.contains('?'),
+        "{}",
+        watch.stderr
+    );
+    let found = budget_findings(&env, &priced);
+    assert!(
+        !found[0]["message"].as_str().unwrap().contains('?'),
+        "{found:?}"
+    );
+}

@@ -107,7 +107,12 @@ fn lint_one(store: &Store, id: &str, config: &LintConfig) -> Result<LintReport> 
         crate::model::pricing::PriceTable::builtin(),
         &crate::analysis::cost::CostOptions::default(),
     )
-    .map_or(0.0, |c| c.cost_usd);
+    .map_or((0.0, Vec::new()), |c| {
+        let mut unpriced = c.unpriced;
+        unpriced.sort_unstable();
+        (c.cost_usd, unpriced)
+    });
+    let (cost, unpriced) = cost;
     // The ceiling a watch held this session to says more than the settings' default.
     let watched = store
         .watch_budget(id)
@@ -124,6 +129,7 @@ fn lint_one(store: &Store, id: &str, config: &LintConfig) -> Result<LintReport> 
             events: &events,
             responses: &phases.responses,
             cost_usd: cost,
+            cost_unpriced_models: &unpriced,
             subagent: meta.parent_session_id.is_some(),
         },
         watched.as_ref().unwrap_or(config),

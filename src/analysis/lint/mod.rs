@@ -169,6 +169,8 @@ pub struct Session<'a> {
     /// transcript).
     pub responses: &'a [TimedUsage],
     pub cost_usd: f64,
+    /// Models whose usage has no known price, in name order: `cost_usd` counts them at $0.
+    pub cost_unpriced_models: &'a [String],
     /// A subagent's session: it answers its parent, so writing nothing is no fault.
     pub subagent: bool,
 }

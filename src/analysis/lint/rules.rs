@@ -140,9 +140,18 @@ fn budget_proximity(session: &Session<'_>, threshold: f64, config: &LintConfig) 
     if session.cost_usd < budget * threshold {
         return Vec::new();
     }
+    // A cost that counts some usage at $0 for want of a price is marked, and the models
+    // named: the ceiling may be nearer than it says.
+    let (mark, unpriced) = match session.cost_unpriced_models {
+        [] => ("", String::new()),
+        models => (
+            "?",
+            format!(" ({} counted at $0: no known price)", models.join(", ")),
+        ),
+    };
     vec![(
         format!(
-            "the session cost ${:.2}, {:.0}% of its ${budget:.2} budget ceiling: raise it or split the task.",
+            "the session cost ${:.2}{mark}, {:.0}% of its ${budget:.2} budget ceiling{unpriced}: raise it or split the task.",
             session.cost_usd,
             session.cost_usd / budget * 100.0
         ),

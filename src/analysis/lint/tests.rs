@@ -29,6 +29,7 @@ fn report(
             events,
             responses,
             cost_usd: cost,
+            cost_unpriced_models: &[],
             subagent: false,
         },
         config,

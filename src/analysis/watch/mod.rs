@@ -12,7 +12,7 @@
 pub mod postmortem;
 pub mod rules;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -88,6 +88,10 @@ pub struct Watcher {
     /// Cost of responses recorded as events; the transcript's is kept apart, replaced whole.
     event_cost: Money,
     transcript_cost: Money,
+    /// Models with usage and no known price, which the costs count at $0: of the events, and
+    /// of the transcript (replaced whole).
+    event_unpriced: BTreeSet<String>,
+    transcript_unpriced: BTreeSet<String>,
     /// Path rules broken by events seen but not yet reported.
     path_hits: Vec<Violation>,
     events: usize,
@@ -108,6 +112,8 @@ impl Watcher {
             last_command: None,
             event_cost: Money::default(),
             transcript_cost: Money::default(),
+            event_unpriced: BTreeSet::new(),
+            transcript_unpriced: BTreeSet::new(),
             path_hits: Vec::new(),
             events: 0,
         }
@@ -115,6 +121,15 @@ impl Watcher {
 
     pub fn figures(&self) -> &Figures {
         &self.figures
+    }
+
+    /// The models with usage and no known price so far, in name order: `cost_usd` counts them
+    /// at $0, so a cost rule may fire late or not at all.
+    pub fn unpriced_models(&self) -> Vec<&str> {
+        self.event_unpriced
+            .union(&self.transcript_unpriced)
+            .map(String::as_str)
+            .collect()
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -180,6 +195,9 @@ impl Watcher {
                 if let Some(tokens) = response.usage {
                     let model = response.model.unwrap_or_default();
                     self.event_cost += price(model, &tokens, response.long_context());
+                    if let Some(name) = unpriced(model, &tokens) {
+                        self.event_unpriced.insert(name);
+                    }
                     if !response.session_total {
                         self.context(model, &tokens);
                     }
@@ -199,9 +217,13 @@ impl Watcher {
     pub fn transcript_usage<'a>(&mut self, responses: impl IntoIterator<Item = (&'a str, Tokens)>) {
         let mut cost = Money::default();
         let mut last = None;
+        self.transcript_unpriced.clear();
         for (model, tokens) in responses {
             // One transcript entry is one response.
             cost += price(model, &tokens, long_context(&tokens, true));
+            if let Some(name) = unpriced(model, &tokens) {
+                self.transcript_unpriced.insert(name);
+            }
             last = Some((model, tokens));
         }
         self.transcript_cost = cost;
@@ -256,11 +278,22 @@ impl Watcher {
             if rule.condition.holds(|m| self.figures.value(m)) {
                 self.fired[i] = true;
                 let value = self.figures.value(*metric).unwrap_or_default();
+                // A cost that counts some usage at $0 for want of a price is marked, and the
+                // models named: the rule judged less than was spent.
+                let unpriced = self.unpriced_models();
+                let (mark, left_out) = if *metric == Metric::CostUsd && !unpriced.is_empty() {
+                    (
+                        "?",
+                        format!("; {} counted at $0: no known price", unpriced.join(", ")),
+                    )
+                } else {
+                    ("", String::new())
+                };
                 broken.push(Violation {
                     rule: rule.name.clone(),
                     action: rule.action,
                     reason: format!(
-                        "{} is {} ({} {})",
+                        "{} is {}{mark} ({} {}{left_out})",
                         metric.as_str(),
                         shown(*metric, value),
                         op.as_str(),
@@ -285,6 +318,18 @@ fn price(model: &str, tokens: &Tokens, long: bool) -> Money {
     PriceTable::builtin()
         .find(model)
         .map_or_else(Money::default, |p| p.cost(tokens, long))
+}
+
+/// The name of `model` when its usage (some) has no known price and is counted at $0.
+fn unpriced(model: &str, tokens: &Tokens) -> Option<String> {
+    if tokens.is_zero() || PriceTable::builtin().find(model).is_some() {
+        return None;
+    }
+    Some(if model.is_empty() {
+        "(a response that names no model)".to_owned()
+    } else {
+        model.to_owned()
+    })
 }
 
 /// A figure as a person reads it.
