@@ -807,17 +807,6 @@ fn hooks_with_an_endpoint_record_into_the_collectors_store() {
     );
 }
 
-/// The start time of process `pid` (field 22 of `/proc/<pid>/stat`).
-fn started(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    stat[stat.rfind(')').unwrap() + 1..]
-        .split_whitespace()
-        .nth(19)
-        .unwrap()
-        .parse()
-        .unwrap()
-}
-
 /// A process named by another machine (or by whoever can post events) is not a process of the
 /// collector's machine: `watch` there must never pause or kill it. The collector recorded its
 /// own parent as the agent of every hook session sent to it, and kept the pid an event gave.
@@ -852,7 +841,7 @@ fn the_collector_records_no_process_of_its_own_machine_for_a_session_from_elsewh
         "e1",
         "session_start",
         now - 60.0,
-        json!({"agent_pid": bystander.pid(), "agent_started": started(bystander.pid())}),
+        json!({"agent_pid": bystander.pid(), "agent_started": crate::common::process_started(bystander.pid())}),
     );
     let answer = request(port, "POST", "/events", None, &ndjson(&[forged]));
     assert_eq!(answer.status, 200);

@@ -374,29 +374,13 @@ fn a_reused_pid_is_never_signalled() {
     let env = TestEnv::new();
     // A live process under the recorded pid, but not the one that started then.
     let bystander = Proc(Command::new("sleep").arg("30").spawn().unwrap());
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", bystander.pid())).unwrap();
-    let started: u64 = stat[stat.rfind(')').unwrap() + 1..]
-        .split_whitespace()
-        .nth(19)
-        .unwrap()
-        .parse()
-        .unwrap();
+    let started = crate::common::process_started(bystander.pid());
     let start =
         json!({"session_id": SESSION, "hook_event_name": "SessionStart", "source": "startup"});
     env.hook("session-start", &start).success();
     // The start recorded the test's own pid; point it at the bystander with another start time.
     let events = env.store().join(SESSION).join("events.ndjson");
-    let mut first: Value = serde_json::from_str(
-        std::fs::read_to_string(&events)
-            .unwrap()
-            .lines()
-            .next()
-            .unwrap(),
-    )
-    .unwrap();
-    first["data"]["agent_pid"] = json!(bystander.pid());
-    first["data"]["agent_started"] = json!(started + 7);
-    std::fs::write(&events, format!("{first}\n")).unwrap();
+    record_process(&events, bystander.pid(), started + 7);
     let run = start_watch(&env, &["--timeout", "1s", "--on-violation", "kill"])
         .finish(Duration::from_secs(20));
     assert!(run.stderr.contains("has exited"), "{}", run.stderr);
@@ -407,15 +391,20 @@ fn a_reused_pid_is_never_signalled() {
     );
 }
 
-/// The clock ticks after boot at which process `pid` started (field 22 of its stat).
-fn start_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    stat[stat.rfind(')').unwrap() + 1..]
-        .split_whitespace()
-        .nth(19)
-        .unwrap()
-        .parse()
-        .unwrap()
+/// Points the first event of `events` (a hook's session start) at process `pid`, started at
+/// `started`, as if the hook had recorded it.
+fn record_process(events: &std::path::Path, pid: u32, started: u64) {
+    let mut first: Value = serde_json::from_str(
+        std::fs::read_to_string(events)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    first["data"]["agent_pid"] = json!(pid);
+    first["data"]["agent_started"] = json!(started);
+    std::fs::write(events, format!("{first}\n")).unwrap();
 }
 
 /// Whoever can write a session's events could name any process in them, and a watch run as
@@ -434,17 +423,7 @@ fn a_process_of_another_user_than_the_sessions_is_never_signalled() {
     // anyone else, init, which is root's.
     let bystander = (me == 0).then(|| Proc(Command::new("sleep").arg("30").spawn().unwrap()));
     let pid = bystander.as_ref().map_or(1, Proc::pid);
-    let mut first: Value = serde_json::from_str(
-        std::fs::read_to_string(&events)
-            .unwrap()
-            .lines()
-            .next()
-            .unwrap(),
-    )
-    .unwrap();
-    first["data"]["agent_pid"] = json!(pid);
-    first["data"]["agent_started"] = json!(start_ticks(pid));
-    std::fs::write(&events, format!("{first}\n")).unwrap();
+    record_process(&events, pid, crate::common::process_started(pid));
     if me == 0 {
         std::os::unix::fs::chown(&events, Some(54_321), None).unwrap();
     }

@@ -171,6 +171,18 @@ impl TestEnv {
     }
 }
 
+/// The clock ticks after boot at which process `pid` started (field 22 of its
+/// `/proc/<pid>/stat`): what a recorded agent process is known by besides its pid.
+pub fn process_started(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    stat[stat.rfind(')').unwrap() + 1..]
+        .split_whitespace()
+        .nth(19)
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
 /// Starts `hook <event>` with a payload and returns at once, so that many run at the same time.
 pub fn spawn_hook(env: &TestEnv, event: &str, payload: &Value) -> std::process::Child {
     let mut cmd = env.command(&["hook", event]);
