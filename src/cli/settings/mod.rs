@@ -133,16 +133,7 @@ pub fn load<T: SettingsFile>(
         },
     };
     let file = shown(start, &path);
-    let text = read(&path, trusting).map_err(|e| match e {
-        Unread::Io(source) => SettingsError::Read {
-            file: file.clone(),
-            source,
-        },
-        Unread::Refused(why) => SettingsError::Refused {
-            file: file.clone(),
-            why,
-        },
-    })?;
+    let text = read_shown(&file, &path, trusting)?;
     let settings = parse::<T>(&file, &text)?;
     Ok(Some(Loaded { path, settings }))
 }
@@ -151,7 +142,12 @@ pub fn load<T: SettingsFile>(
 /// [`load`] reads a named one: a folder, a FIFO or a device is refused saying what it is, and a
 /// file over the size limit is not read whole.
 pub fn read_named(file: &str, path: &Path) -> Result<String, SettingsError> {
-    read(path, true).map_err(|e| match e {
+    read_shown(file, path, true)
+}
+
+/// The text of `path`, shown in errors as `file`.
+fn read_shown(file: &str, path: &Path, trusting: bool) -> Result<String, SettingsError> {
+    read(path, trusting).map_err(|e| match e {
         Unread::Io(source) => SettingsError::Read {
             file: file.to_owned(),
             source,
