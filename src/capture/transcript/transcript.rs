@@ -11,7 +11,7 @@ use std::path::Path;
 use super::content::{answer_text, blocks, prompt_text};
 use super::repeats::Repeats;
 use super::responses::{Counted, Current, Line, Response, ResponseUsage, Step};
-use super::wire::{Entry, TaskResult, mend};
+use super::wire::{Entry, Message, TaskResult, mend};
 use crate::model::Tokens;
 use crate::store::{LINE_LIMIT, open_regular, read_line};
 
@@ -159,18 +159,9 @@ pub fn transcript_usage(path: &Path) -> std::io::Result<Vec<ResponseUsage>> {
         let Some(message) = &entry.message else {
             continue;
         };
-        let line = Line {
-            message_id: message.id.as_deref(),
-            request_id: entry.request_id.as_deref(),
-            model: message.model.as_deref(),
-            usage: message.usage,
-            at: entry
-                .timestamp
-                .as_deref()
-                .and_then(super::parse_time)
-                .unwrap_or_default(),
-        };
-        if let Step::Started { ended: Some(done) } = current.line(&mut counted, &line) {
+        if let Step::Started { ended: Some(done) } =
+            current.line(&mut counted, &response_line(&entry, message))
+        {
             keep(done);
         }
     }
@@ -179,6 +170,21 @@ pub fn transcript_usage(path: &Path) -> std::io::Result<Vec<ResponseUsage>> {
     }
     responses.sort_by(|a, b| a.timestamp.total_cmp(&b.timestamp));
     Ok(responses)
+}
+
+/// What an assistant entry says of the response it belongs to.
+fn response_line<'a>(entry: &'a Entry<'a>, message: &'a Message<'a>) -> Line<'a> {
+    Line {
+        message_id: message.id.as_deref(),
+        request_id: entry.request_id.as_deref(),
+        model: message.model.as_deref(),
+        usage: message.usage,
+        at: entry
+            .timestamp
+            .as_deref()
+            .and_then(super::parse_time)
+            .unwrap_or_default(),
+    }
 }
 
 /// A transcript's main conversation, read without importing it.
@@ -232,18 +238,9 @@ pub fn survey(path: &Path) -> std::io::Result<Survey> {
         content.retain(|block| repeats.block(at, block));
         match entry.kind.as_deref() {
             Some("assistant") => {
-                let line = Line {
-                    message_id: message.id.as_deref(),
-                    request_id: entry.request_id.as_deref(),
-                    model: message.model.as_deref(),
-                    usage: message.usage,
-                    at: entry
-                        .timestamp
-                        .as_deref()
-                        .and_then(super::parse_time)
-                        .unwrap_or_default(),
-                };
-                if let Step::Started { ended: Some(done) } = current.line(&mut counted, &line) {
+                if let Step::Started { ended: Some(done) } =
+                    current.line(&mut counted, &response_line(&entry, message))
+                {
                     count(&mut survey, &done);
                 }
                 for block in &content {
