@@ -215,3 +215,137 @@ fn an_invalid_settings_file_is_unusable_input() {
         assert_eq!(std::fs::read_to_string(&settings).unwrap(), bad);
     }
 }
+
+/// Runs `cmd`, failing the test if it has not finished within 30 s (a setup that waits on a
+/// FIFO would wait for ever).
+fn run_within(mut cmd: std::process::Command) -> crate::common::Run {
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn binary");
+    let started = std::time::Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{cmd:?} did not finish within 30 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    crate::common::Run::of(child.wait_with_output().expect("output"))
+}
+
+#[test]
+fn a_settings_file_that_is_no_regular_file_is_refused_without_waiting() {
+    let env = TestEnv::new();
+    let settings = settings_in(&env);
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        &settings,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o644),
+        0,
+    )
+    .unwrap();
+    let run = run_within(env.command(&["setup", "--write"]));
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(
+        run.stderr.trim(),
+        format!(
+            "error: {} is a FIFO, not a regular file",
+            ".claude/settings.json"
+        )
+    );
+    std::fs::remove_file(&settings).unwrap();
+
+    // A link to a device is followed to it, and refused there: /dev/zero never ends.
+    std::os::unix::fs::symlink("/dev/zero", &settings).unwrap();
+    let run = run_within(env.command(&["setup", "--write"]));
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("/dev/zero is a device"),
+        "{}",
+        run.stderr
+    );
+
+    // Codex's config.toml beside its hooks.json is read the same way.
+    let codex = env.path().join(".codex");
+    std::fs::create_dir_all(&codex).unwrap();
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        codex.join("config.toml"),
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o644),
+        0,
+    )
+    .unwrap();
+    run_within(env.command(&["setup", "--agent", "codex", "--write"])).success();
+}
+
+#[test]
+fn a_link_to_nothing_is_refused_and_nothing_is_created_where_it_points() {
+    let env = TestEnv::new();
+    let settings = settings_in(&env);
+    let elsewhere = env.path().join("elsewhere").join("deep").join("file.json");
+    std::os::unix::fs::symlink(&elsewhere, &settings).unwrap();
+    let run = env.run(&["setup", "--write"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(run.stderr.contains("does not exist"), "{}", run.stderr);
+    assert!(!env.path().join("elsewhere").exists());
+    assert!(
+        std::fs::symlink_metadata(&settings)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
+
+#[test]
+fn a_byte_order_mark_and_crlf_line_ends_are_kept() {
+    let env = TestEnv::new();
+    let settings = settings_in(&env);
+    let original = "\u{feff}{\r\n  \"model\": \"opus\",\r\n  \"env\": {\"A\": \"1\"}\r\n}\r\n";
+    std::fs::write(&settings, original).unwrap();
+    env.run(&["setup", "--write"]).success();
+    let text = std::fs::read_to_string(&settings).unwrap();
+    let body = text
+        .strip_prefix('\u{feff}')
+        .expect("the byte order mark was lost");
+    assert!(
+        body.split_inclusive('\n').all(|l| l.ends_with("\r\n")),
+        "a line lost its CRLF:\n{text:?}"
+    );
+    let merged: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(merged["model"], "opus");
+    assert!(merged["hooks"]["Stop"].is_array());
+    assert_eq!(
+        std::fs::read_to_string(settings.with_file_name("settings.json.bak")).unwrap(),
+        original
+    );
+}
+
+#[test]
+fn two_setups_at_once_keep_both_changes() {
+    let env = TestEnv::new();
+    let settings = settings_in(&env);
+    for round in 0..8 {
+        std::fs::write(&settings, "{\"model\": \"opus\"}\n").unwrap();
+        let mut hooks = env.command(&["setup", "--write"]);
+        let mut otel = env.command(&["setup", "--otel", "--write"]);
+        let hooks = hooks.stdout(std::process::Stdio::null()).spawn().unwrap();
+        let otel = otel.stdout(std::process::Stdio::null()).spawn().unwrap();
+        assert!(hooks.wait_with_output().unwrap().status.success());
+        assert!(otel.wait_with_output().unwrap().status.success());
+        let merged: Value =
+            serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+        assert_eq!(merged["model"], "opus", "round {round}");
+        assert!(merged["hooks"]["Stop"].is_array(), "round {round}");
+        assert_eq!(
+            merged["env"]["OTEL_TRACES_EXPORTER"], "otlp",
+            "round {round}: one setup's change was lost"
+        );
+    }
+}

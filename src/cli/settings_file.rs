@@ -1,6 +1,12 @@
 //! Changing a user's settings.json without harm: through a link to the file it names, keeping
 //! its mode and owner, every earlier version kept as a numbered backup, and every value but
-//! the one we change kept as written (numbers too: `12345678901234567890123` stays that).
+//! the one we change kept as written (numbers too: `12345678901234567890123` stays that), with
+//! its byte order mark and line ends.
+//!
+//! Only a regular file is read, and opening never waits (a FIFO in the file's place is refused,
+//! not waited on). Two setups writing into one folder take turns ([`lock_folder`]), and the
+//! file is replaced only if it still holds what was read ([`replace`]): a program that wrote it
+//! meanwhile loses nothing.
 
 use std::fs::{File, OpenOptions, Permissions};
 use std::io::{self, Write};
@@ -11,9 +17,14 @@ use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-/// A JSON object as written: its keys in order, each value as its original text.
+/// A JSON object as written: its keys in order, each value as its original text, and whether
+/// the text began with a byte order mark and ended its lines with CRLF (both kept).
 #[derive(Debug, Default)]
-pub(crate) struct RawObject(Vec<(String, Box<RawValue>)>);
+pub(crate) struct RawObject {
+    entries: Vec<(String, Box<RawValue>)>,
+    bom: bool,
+    crlf: bool,
+}
 
 impl<'de> Deserialize<'de> for RawObject {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -28,7 +39,10 @@ impl<'de> Deserialize<'de> for RawObject {
                 while let Some(entry) = map.next_entry::<String, Box<RawValue>>()? {
                     entries.push(entry);
                 }
-                Ok(RawObject(entries))
+                Ok(RawObject {
+                    entries,
+                    ..RawObject::default()
+                })
             }
         }
         deserializer.deserialize_map(Entries)
@@ -36,17 +50,26 @@ impl<'de> Deserialize<'de> for RawObject {
 }
 
 impl RawObject {
-    /// The object in `text` (an empty or blank text is an empty object), or why it is none.
+    /// The object in `text` (an empty or blank text is an empty object), or why it is none. A
+    /// UTF-8 byte order mark, which editors on Windows write, is no text.
     pub(crate) fn parse(text: &str) -> Result<RawObject, serde_json::Error> {
-        if text.trim().is_empty() {
-            return Ok(RawObject::default());
-        }
-        serde_json::from_str(text)
+        let (bom, text) = match text.strip_prefix('\u{feff}') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let mut object = if text.trim().is_empty() {
+            RawObject::default()
+        } else {
+            serde_json::from_str::<RawObject>(text)?
+        };
+        object.bom = bom;
+        object.crlf = text.contains("\r\n");
+        Ok(object)
     }
 
     /// The value at `key`, decoded.
     pub(crate) fn get(&self, key: &str) -> Option<Result<Value, serde_json::Error>> {
-        self.0
+        self.entries
             .iter()
             .rev()
             .find(|(k, _)| k == key)
@@ -60,32 +83,48 @@ impl RawObject {
         // string holds no raw newline, so lines are the printer's own.
         let nested = pretty.replace('\n', "\n  ");
         let raw = RawValue::from_string(nested)?;
-        match self.0.iter_mut().rev().find(|(k, _)| k == key) {
+        match self.entries.iter_mut().rev().find(|(k, _)| k == key) {
             Some((_, old)) => *old = raw,
-            None => self.0.push((key.to_owned(), raw)),
+            None => self.entries.push((key.to_owned(), raw)),
         }
         Ok(())
     }
 
-    /// The object as text: one key a line, each other value exactly as it was read.
+    /// The object as text: one key a line, each other value exactly as it was read, with the
+    /// byte order mark and the line ends the text had.
     pub(crate) fn to_text(&self) -> String {
-        if self.0.is_empty() {
-            return "{}\n".to_owned();
+        let text = if self.entries.is_empty() {
+            "{}\n".to_owned()
+        } else {
+            let entries: Vec<String> = self
+                .entries
+                .iter()
+                .map(|(key, raw)| format!("  {}: {}", Value::from(key.as_str()), raw.get()))
+                .collect();
+            format!("{{\n{}\n}}\n", entries.join(",\n"))
+        };
+        // A JSON string holds no raw line end: every one is the file's own.
+        let text = if self.crlf {
+            text.replace("\r\n", "\n").replace('\n', "\r\n")
+        } else {
+            text
+        };
+        if self.bom {
+            format!("\u{feff}{text}")
+        } else {
+            text
         }
-        let entries: Vec<String> = self
-            .0
-            .iter()
-            .map(|(key, raw)| format!("  {}: {}", Value::from(key.as_str()), raw.get()))
-            .collect();
-        format!("{{\n{}\n}}\n", entries.join(",\n"))
     }
 }
 
 /// The file a settings path names: a link is followed to the file it points to (relative links
-/// from the link's folder), so that writing replaces that file and the link stays a link.
+/// from the link's folder), so that writing replaces that file and the link stays a link. A
+/// link to nothing is refused: following it would create a file (and its folders) wherever
+/// the link says, which may be anywhere.
 pub(crate) fn through_links(path: &Path) -> io::Result<PathBuf> {
+    let named = path;
     let mut path = path.to_path_buf();
-    for _ in 0..40 {
+    for hop in 0..40 {
         match std::fs::symlink_metadata(&path) {
             Ok(m) if m.file_type().is_symlink() => {
                 let target = std::fs::read_link(&path)?;
@@ -94,6 +133,16 @@ pub(crate) fn through_links(path: &Path) -> io::Result<PathBuf> {
                     _ => target,
                 };
             }
+            Err(e) if hop > 0 && e.kind() == io::ErrorKind::NotFound => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "{} is a symbolic link to {}, which does not exist: create that file or remove the link",
+                        named.display(),
+                        path.display()
+                    ),
+                ));
+            }
             _ => return Ok(path),
         }
     }
@@ -101,6 +150,91 @@ pub(crate) fn through_links(path: &Path) -> io::Result<PathBuf> {
         "{} goes through too many links",
         path.display()
     )))
+}
+
+/// A settings file as it was read.
+#[derive(Debug)]
+pub(crate) struct Existing {
+    pub(crate) text: String,
+    pub(crate) mode: u32,
+}
+
+/// The settings file at `target` (no link: see [`through_links`]), `None` when there is none.
+/// It is opened without waiting and read only when it is a regular file: a FIFO, a device, a
+/// socket or a folder is an error of kind `InvalidInput` saying what it is; a text that is not
+/// UTF-8 one of kind `InvalidData`.
+pub(crate) fn read(target: &Path) -> io::Result<Option<Existing>> {
+    use rustix::fs::{FileType, Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let fd = match rustix::fs::open(target, flags, Mode::empty()) {
+        Ok(fd) => fd,
+        Err(rustix::io::Errno::NOENT) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let stat = rustix::fs::fstat(&fd)?;
+    let what = match FileType::from_raw_mode(stat.st_mode) {
+        FileType::RegularFile => None,
+        FileType::Directory => Some("a folder"),
+        FileType::Fifo => Some("a FIFO"),
+        FileType::Socket => Some("a socket"),
+        FileType::CharacterDevice | FileType::BlockDevice => Some("a device"),
+        _ => Some("not a regular file"),
+    };
+    if let Some(what) = what {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is {what}, not a regular file", target.display()),
+        ));
+    }
+    let mut bytes = Vec::new();
+    io::Read::read_to_end(&mut File::from(fd), &mut bytes)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.utf8_error()))?;
+    Ok(Some(Existing {
+        text,
+        mode: stat.st_mode & 0o7777,
+    }))
+}
+
+/// How long a setup waits for another one writing into the same folder.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Locks the folder of `target` (created if missing) against other setups until the returned
+/// descriptor is dropped, so that two runs at once take turns and each reads what the other
+/// wrote. A folder that cannot be opened is not locked: [`replace`] still refuses to write over
+/// a change.
+pub(crate) fn lock_folder(target: &Path) -> io::Result<Option<std::os::fd::OwnedFd>> {
+    use rustix::fs::{FlockOperation, Mode, OFlags};
+    let dir = target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let Ok(fd) = rustix::fs::open(
+        dir,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) else {
+        return Ok(None);
+    };
+    let start = std::time::Instant::now();
+    loop {
+        match rustix::fs::flock(&fd, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => return Ok(Some(fd)),
+            Err(rustix::io::Errno::WOULDBLOCK) if start.elapsed() < LOCK_WAIT => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(rustix::io::Errno::WOULDBLOCK) => {
+                return Err(io::Error::other(format!(
+                    "another agent-strace setup has been writing into {} for {} s",
+                    dir.display(),
+                    LOCK_WAIT.as_secs()
+                )));
+            }
+            // A file system without locks: the check before the rename is left.
+            Err(_) => return Ok(None),
+        }
+    }
 }
 
 /// Copies `text` (the file as it was) to the first free of `NAME.bak`, `NAME.bak.1`,
@@ -138,8 +272,10 @@ pub(crate) fn back_up(path: &Path, text: &str, mode: u32) -> io::Result<PathBuf>
 
 /// Replaces the file at `target` (no link: see [`through_links`]) by `text` atomically: a new
 /// file beside it with the old one's mode and owner, renamed over it. A file that is not there
-/// yet is created with the default mode.
-pub(crate) fn replace(target: &Path, text: &str) -> io::Result<()> {
+/// yet is created with the default mode. `was` is the text the change was made from (`None`:
+/// there was no file): when the file holds something else by the time of the rename (another
+/// program wrote it meanwhile), nothing is written and the error says so.
+pub(crate) fn replace(target: &Path, text: &str, was: Option<&str>) -> io::Result<()> {
     let old = match std::fs::metadata(target) {
         Ok(m) => Some(m),
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
@@ -164,7 +300,20 @@ pub(crate) fn replace(target: &Path, text: &str) -> io::Result<()> {
         file.write_all(text.as_bytes())?;
         file.sync_all()
     })();
-    if let Err(e) = written.and_then(|()| std::fs::rename(&temp, target)) {
+    let unchanged = || -> io::Result<()> {
+        let now = read(target)?;
+        if now.as_ref().map(|e| e.text.as_str()) == was {
+            return Ok(());
+        }
+        Err(io::Error::other(format!(
+            "{} changed while setup was writing it (another program wrote it): nothing written; run setup again",
+            target.display()
+        )))
+    };
+    if let Err(e) = written
+        .and_then(|()| unchanged())
+        .and_then(|()| std::fs::rename(&temp, target))
+    {
         let _ = std::fs::remove_file(&temp);
         return Err(e);
     }

@@ -2,7 +2,6 @@
 //! settings.json.
 
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -195,7 +194,7 @@ impl Plan<'_> {
         }
         // A settings file that links elsewhere (dotfiles) is changed where it lives.
         let target = settings_file::through_links(path)
-            .with_context(|| format!("cannot follow {}", path.display()))?;
+            .map_err(|e| unusable(e, format!("cannot follow {}", path.display())))?;
         if agent == SetupAgent::Codex && setup_agents::codex_toml_has_hooks(&target) {
             return Err(Error::input(format!(
                 "{} declares hooks already, and Codex warns at every start when a folder has both a config.toml [hooks] table and a hooks.json",
@@ -204,16 +203,14 @@ impl Plan<'_> {
             .with_hint("run setup --agent codex without --write and put the hooks into config.toml yourself")
             .into());
         }
-        let (existing, mode) = match std::fs::read_to_string(&target) {
-            Ok(text) => {
-                let mode = std::fs::metadata(&target).map_or(0o644, |m| m.permissions().mode());
-                (Some(text), mode)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (None, 0o644),
-            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                return Err(Error::input(format!("{} is not UTF-8 text", target.display())).into());
-            }
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", target.display())),
+        // Held until the file is written: another setup into this folder waits its turn.
+        let _lock = settings_file::lock_folder(&target)
+            .with_context(|| format!("cannot lock the folder of {}", target.display()))?;
+        let existing = settings_file::read(&target)
+            .map_err(|e| unusable(e, format!("cannot read {}", target.display())))?;
+        let (existing, mode) = match existing {
+            Some(e) => (Some(e.text), e.mode),
+            None => (None, 0o644),
         };
         let mut settings =
             RawObject::parse(existing.as_deref().unwrap_or_default()).map_err(|e| {
@@ -278,10 +275,6 @@ impl Plan<'_> {
             settings.set("version", &1.into())?;
         }
         settings.set("hooks", &root["hooks"])?;
-        if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
-        }
         if let Some(text) = &existing {
             let backup = settings_file::back_up(&target, text, mode)
                 .with_context(|| format!("cannot back up {}", target.display()))?;
@@ -292,7 +285,7 @@ impl Plan<'_> {
                 backup.display()
             )?;
         }
-        settings_file::replace(&target, &settings.to_text())
+        settings_file::replace(&target, &settings.to_text(), existing.as_deref())
             .with_context(|| format!("cannot write {}", target.display()))?;
         writeln!(
             out,
@@ -327,6 +320,18 @@ impl Plan<'_> {
         }
         writeln!(out, "{}", redaction_note(self.args))?;
         Ok(())
+    }
+}
+
+/// An error met reading or following a settings file: what is no regular file, a link to
+/// nothing or no UTF-8 text is unusable input (exit code 3), the rest an I/O error.
+fn unusable(e: std::io::Error, context: String) -> anyhow::Error {
+    match e.kind() {
+        std::io::ErrorKind::InvalidInput => Error::input(e.to_string()).into(),
+        std::io::ErrorKind::InvalidData => {
+            Error::input(format!("{context}: not UTF-8 text")).into()
+        }
+        _ => anyhow::Error::new(e).context(context),
     }
 }
 

@@ -435,7 +435,11 @@ fn shown(path: &Path, home: Option<&Path>, cwd: &Path) -> String {
 /// Codex warns at every start when one folder declares hooks both in `hooks.json` and in
 /// `config.toml`: whether the `config.toml` beside `hooks_json` has a `[hooks…]` table.
 pub(crate) fn codex_toml_has_hooks(hooks_json: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(hooks_json.with_file_name("config.toml")) else {
+    // Read as a settings file is: a FIFO in its place is not waited on.
+    let toml = hooks_json.with_file_name("config.toml");
+    let Ok(Some(super::settings_file::Existing { text, .. })) =
+        super::settings_file::through_links(&toml).and_then(|t| super::settings_file::read(&t))
+    else {
         return false;
     };
     text.lines().any(|line| {
