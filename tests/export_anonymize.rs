@@ -221,3 +221,40 @@ fn a_rule_that_cannot_be_used_is_one_input_error() {
         assert!(run.stdout.is_empty());
     }
 }
+
+#[test]
+fn the_attribution_names_no_short_host_generic_user_or_repository() {
+    let env = TestEnv::new();
+    SessionBuilder::new("anon-short")
+        .meta(|m| {
+            m.agent_name = "claude-code".into();
+            m.set_attribution("hostname", "vm");
+            m.set_attribution("os_user", "root");
+            m.set_attribution("git_repo", "https://github.com/zoe-corp/private-app.git");
+        })
+        .session_start(json!({"cwd": "/srv/app", "source": "startup"}))
+        .at(1.0)
+        .prompt("the root cause is on a vm")
+        .write(&env);
+    let run = env.run(&["export", "--format", "json", "--anonymize"]);
+    run.success();
+    let exported = run.json();
+    let attribution = &exported["session"]["attribution"];
+    assert_eq!(attribution["hostname"], "[HOST]", "{attribution}");
+    assert_eq!(attribution["os_user"], "[USER]", "{attribution}");
+    assert_eq!(attribution["git_repo"], "[REPO]", "{attribution}");
+    assert!(!run.stdout.contains("zoe-corp"), "{}", run.stdout);
+    // As words in a text, short and generic names stay (docs/export.md).
+    assert!(
+        run.stdout.contains("the root cause is on a vm"),
+        "{}",
+        run.stdout
+    );
+    let dry = env.run(&["export", "--anonymize", "--dry-run"]);
+    assert_eq!(
+        dry.json()["kinds"]["git_repo"]["count"],
+        1,
+        "{}",
+        dry.stdout
+    );
+}

@@ -1,6 +1,7 @@
 //! `export --anonymize`: rewrites what is exported (never the store) so that it names no one:
 //! home folders become `~`, the recording machine's host name `[HOST]`, its users' names
-//! `[USER]`, email addresses `[EMAIL]`, and the user's own literal and regex replacements
+//! `[USER]`, email addresses `[EMAIL]`, the repository the session was recorded in `[REPO]`,
+//! and the user's own literal and regex replacements
 //! (`.agent-strace/anonymize.yaml`, read by the CLI and handed in as [`Replacement`]s) apply
 //! first.
 //!
@@ -35,6 +36,8 @@ pub const HOME: &str = "~";
 pub const HOST: &str = "[HOST]";
 pub const USER: &str = "[USER]";
 pub const EMAIL: &str = "[EMAIL]";
+/// What replaces the repository a session was recorded in (`attribution.git_repo`).
+pub const REPO: &str = "[REPO]";
 
 /// Examples kept per kind for `--dry-run`.
 const EXAMPLES: usize = 3;
@@ -362,9 +365,22 @@ impl Scrubber<'_> {
     }
 
     /// A session's metadata: its command and everything beyond the counters (attribution).
+    /// The attribution's own `hostname`, `os_user` and `git_repo` name the machine, the user
+    /// and the repository whatever they are: each is replaced whole, a short or generic name
+    /// (`db1`, `root`) too, which as a word in a text is left.
     pub fn meta(&self, meta: &mut SessionMeta, report: &mut Report) {
         if let Cow::Owned(command) = self.text(&meta.command, report) {
             meta.command = command;
+        }
+        for (key, with) in [("hostname", HOST), ("os_user", USER), ("git_repo", REPO)] {
+            if let Some(found) = meta
+                .attribution(key)
+                .filter(|f| *f != with)
+                .map(str::to_owned)
+            {
+                report.note(key, &found, with);
+                meta.set_attribution(key, with);
+            }
         }
         self.map(&mut meta.extra, report);
     }
