@@ -1,6 +1,7 @@
 //! `sql` when the store is not as it should be: an index it cannot write, sessions it cannot
 //! read, something else where the index goes; and queries that would run away, refusals that
-//! say what they refuse. (tests/index.rs tests the index itself and `sql`'s usual output.)
+//! say what they refuse, costs that leave out a model with no known price. (tests/index.rs
+//! tests the index itself and `sql`'s usual output.)
 
 use std::path::Path;
 
@@ -371,4 +372,58 @@ fn a_damaged_index_that_cannot_be_deleted_is_a_warning() {
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(warnings(&run).len(), 1, "{}", run.stderr);
     assert_eq!(run.json().as_array().unwrap().len(), 1);
+}
+
+/// A model with no known price (`aide-gpt-5`, a custom provider's, corpus) has no dollar figure
+/// in the views: `llm_responses` and `models` give it a NULL `cost_usd`, which `sum()` skips
+/// (a group of it alone sums to NULL), and `sessions` names it in `unpriced_models` beside the
+/// priced part. `sessions` once gave the partial cost with nothing to tell it from a whole one,
+/// so `SELECT sum(cost_usd)` lied as every other command marks with `?`.
+#[test]
+fn a_cost_that_leaves_out_an_unpriced_model_says_so() {
+    use crate::common::{PRICED_SESSION, UNPRICED_SESSION, import_unpriced_and_priced};
+    let env = TestEnv::new();
+    import_unpriced_and_priced(&env);
+    for many in [false, true] {
+        let query = |sql: &str| {
+            let mut args = vec!["sql", "--format", "json", sql];
+            if many {
+                args.insert(1, "--all-projects");
+            }
+            let run = env.run(&args);
+            assert_eq!(run.code, 0, "{sql}: {run:?}");
+            run.json()
+        };
+        let sessions = query(
+            "SELECT session_id, cost_usd > 0 AS priced, unpriced_models FROM sessions \
+             ORDER BY session_id",
+        );
+        assert_eq!(
+            sessions,
+            json!([
+                {"session_id": UNPRICED_SESSION, "priced": 0, "unpriced_models": "aide-gpt-5"},
+                {"session_id": PRICED_SESSION, "priced": 1, "unpriced_models": null},
+            ]),
+            "many: {many}"
+        );
+        let by_model = query(
+            "SELECT model, count(*) - count(cost_usd) AS unpriced, sum(cost_usd) IS NULL AS null_sum \
+             FROM llm_responses GROUP BY model ORDER BY model",
+        );
+        let by_model = by_model.as_array().unwrap();
+        let aide = by_model
+            .iter()
+            .find(|m| m["model"] == "aide-gpt-5")
+            .unwrap();
+        assert!(aide["unpriced"].as_i64().unwrap() > 0, "{aide}");
+        assert_eq!(aide["null_sum"], 1, "{aide}");
+        for other in by_model.iter().filter(|m| m["model"] != "aide-gpt-5") {
+            assert_eq!(
+                (&other["unpriced"], &other["null_sum"]),
+                (&json!(0), &json!(0))
+            );
+        }
+        let models = query("SELECT model, cost_usd FROM models WHERE cost_usd IS NULL");
+        assert_eq!(models, json!([{"model": "aide-gpt-5", "cost_usd": null}]));
+    }
 }

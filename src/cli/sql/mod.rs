@@ -23,7 +23,7 @@ use crate::store::{Index, IndexError, Store};
 /// `project` column first (the project's folder; NULL for the user-level store).
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  agent-strace sql \"SELECT tool, count(*) AS calls, sum(failed) AS failed FROM tool_calls GROUP BY tool ORDER BY calls DESC\"\n  agent-strace sql --format csv \"SELECT session_id, start, cost_usd FROM sessions\" > sessions.csv\n  agent-strace sql --all-projects \"SELECT project, sum(cost_usd) FROM sessions GROUP BY project\""
+    after_help = "Examples:\n  agent-strace sql \"SELECT tool, count(*) AS calls, sum(failed) AS failed FROM tool_calls GROUP BY tool ORDER BY calls DESC\"\n  agent-strace sql --format csv \"SELECT session_id, start, cost_usd FROM sessions\" > sessions.csv\n  agent-strace sql --all-projects \"SELECT project, sum(cost_usd), count(unpriced_models) AS unpriced FROM sessions GROUP BY project\""
 )]
 pub(crate) struct SqlArgs {
     /// One statement that only reads (SELECT, WITH … SELECT)
