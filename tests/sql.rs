@@ -221,6 +221,40 @@ fn a_query_that_never_stops_is_written_as_it_comes_or_cut_at_max_rows() {
     assert!(run.stdout.ends_with("(1 row)\n"), "{}", run.stdout);
 }
 
+/// What SQLite holds for a query (a sort, the DISTINCT of a recursive `UNION`) is kept in
+/// memory within `--max-memory`, past which the query fails with one line saying so, exit 2:
+/// a sort of a query that never ends once wrote temporary files in /var/tmp, about 30 MB a
+/// second, until the disk that sessions are recorded on was full.
+#[test]
+fn a_sort_that_never_ends_fails_at_the_memory_limit_and_fills_no_disk() {
+    let env = TestEnv::new();
+    session(&env, "aaaa-1", 1);
+    let distinct =
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION SELECT x + 1 FROM c) SELECT count(*) FROM c";
+    for many in [false, true] {
+        for query in [&format!("{ENDLESS} ORDER BY x DESC")[..], distinct] {
+            let mut args = vec!["sql", "--format", "csv", "--max-memory", "16", query];
+            if many {
+                args.insert(1, "--all-projects");
+            }
+            let run = env.run(&args);
+            assert_eq!(run.code, 2, "{query}: {run:?}");
+            assert!(
+                run.stderr
+                    .starts_with("error: the query needs more than the 16 MiB of memory"),
+                "{query}: {}",
+                run.stderr
+            );
+            assert!(run.stderr.contains("--max-memory 64"), "{}", run.stderr);
+            assert_eq!(run.stderr.lines().count(), 1, "{query}: {}", run.stderr);
+        }
+    }
+    let run = env.run(&["sql", "--format", "json", "PRAGMA temp_store"]);
+    assert_eq!(run.json(), json!([{"temp_store": 2}]), "kept in memory");
+    let run = env.run(&["sql", "--max-memory", "0", "SELECT 1"]);
+    assert_eq!(run.code, 2, "{run:?}");
+}
+
 /// A table shows a blob by its size (a 100 MB blob was once turned into hex a byte at a time
 /// to show 60 characters of it), and numbers whole: `1e-300` was cut to `0.000…`.
 #[test]

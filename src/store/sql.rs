@@ -2,7 +2,10 @@
 //! before it runs when it would write (the authorizer says what it refused and why); over one
 //! store's index, or over the indexes of several stores gathered into one in-memory database
 //! ([`SqlReader::gather`]). Rows are handed over one at a time ([`Query::rows`]), never
-//! gathered: a query may return more than memory holds, or never stop.
+//! gathered: a query may return more than memory holds, or never stop. What SQLite itself holds
+//! for a query (a sort, a `group_concat`, the `DISTINCT` of a recursive query) stays in memory,
+//! never in temporary files that could fill the disk other sessions are recorded on, within a
+//! limit ([`MemoryLimit`]) past which the query fails.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -16,9 +19,42 @@ use super::index::{
     register_gathered_functions,
 };
 
+/// How much memory SQLite may use in this process while `sql` runs (the refreshed index's and,
+/// with several stores, the tables copied from each included), in MiB. SQLite's limit is for
+/// the whole process, and can only be lowered once set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryLimit(u64);
+
+impl MemoryLimit {
+    pub fn mib(mib: u64) -> MemoryLimit {
+        MemoryLimit(mib.max(1))
+    }
+
+    pub fn in_mib(self) -> u64 {
+        self.0
+    }
+
+    /// Keeps what the connection's queries hold in memory, and limits it.
+    fn apply(self, conn: &Connection) -> rusqlite::Result<()> {
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
+        let bytes = i64::try_from(self.0.saturating_mul(1 << 20)).unwrap_or(i64::MAX);
+        conn.query_row(&format!("PRAGMA hard_heap_limit = {bytes}"), [], |_| Ok(()))
+    }
+
+    /// The error a failure is, when it is SQLite out of memory.
+    fn or(self, e: rusqlite::Error) -> QueryError {
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::OutOfMemory) {
+            QueryError::Memory(self)
+        } else {
+            QueryError::Sql(e)
+        }
+    }
+}
+
 /// A read-only connection to the index for `agent-strace sql`.
 pub struct SqlReader {
     conn: Connection,
+    limit: MemoryLimit,
     /// What the authorizer saw of the statement last prepared.
     auth: Arc<Mutex<Auth>>,
 }
@@ -41,6 +77,12 @@ pub enum QueryError {
     Refused(String),
     #[error("{0}")]
     Sql(rusqlite::Error),
+    /// SQLite needed more memory than the limit allows.
+    #[error(
+        "the query needs more than the {} MiB of memory `sql` lets it use (a sort or \
+         aggregate over too many rows, or one that never ends)", .0.in_mib()
+    )]
+    Memory(MemoryLimit),
     /// The rows could not be written out.
     #[error(transparent)]
     Output(std::io::Error),
@@ -74,6 +116,7 @@ impl<'a> From<rusqlite::types::ValueRef<'a>> for Value<'a> {
 /// once (a query may return more rows than memory holds, or never stop).
 pub struct Query<'c> {
     stmt: rusqlite::Statement<'c>,
+    limit: MemoryLimit,
     columns: Vec<String>,
 }
 
@@ -89,8 +132,9 @@ impl Query<'_> {
         mut each: impl FnMut(&[Value<'_>]) -> std::io::Result<bool>,
     ) -> Result<(), QueryError> {
         let width = self.columns.len();
-        let mut rows = self.stmt.query([]).map_err(QueryError::Sql)?;
-        while let Some(row) = rows.next().map_err(writes_or)? {
+        let limit = self.limit;
+        let mut rows = self.stmt.query([]).map_err(|e| limit.or(e))?;
+        while let Some(row) = rows.next().map_err(|e| writes_or(e, limit))? {
             let values = (0..width)
                 .map(|i| row.get_ref(i).map(Value::from))
                 .collect::<rusqlite::Result<Vec<_>>>()
@@ -155,7 +199,7 @@ fn refusal(action: &rusqlite::hooks::AuthAction<'_>, auth: &mut Auth) -> Option<
 
 impl SqlReader {
     /// Opens the store's index read-only (refreshed by `index`, which stays open meanwhile).
-    pub fn open(store: &Store, index: &Index) -> Result<SqlReader, IndexError> {
+    pub fn open(store: &Store, index: &Index, limit: MemoryLimit) -> Result<SqlReader, IndexError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
             | OpenFlags::SQLITE_OPEN_NOFOLLOW
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -176,9 +220,11 @@ impl SqlReader {
         distrust_schema(&conn).map_err(sql)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
         conn.pragma_update(None, "query_only", true).map_err(sql)?;
+        limit.apply(&conn).map_err(sql)?;
         register_functions(&conn, store.root()).map_err(sql)?;
         let mut reader = SqlReader {
             conn,
+            limit,
             auth: Arc::default(),
         };
         reader.seal().map_err(sql)?;
@@ -192,6 +238,7 @@ impl SqlReader {
     pub fn gather(
         sources: &[(&Store, &Index, Option<String>)],
         query: &str,
+        limit: MemoryLimit,
     ) -> Result<SqlReader, GatherError> {
         let memory = PathBuf::from(":memory:");
         let sql = |source| {
@@ -206,6 +253,7 @@ impl SqlReader {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_in_memory_with_flags(flags).map_err(sql)?;
         distrust_schema(&conn).map_err(sql)?;
+        limit.apply(&conn).map_err(sql)?;
         conn.execute_batch(&gathered_schema()).map_err(sql)?;
         register_gathered_functions(
             &conn,
@@ -224,15 +272,19 @@ impl SqlReader {
             )
             .map_err(sql)?;
             copy_tables(&conn, index, number << GATHERED_SHIFT, &tables).map_err(|source| {
-                GatherError::Index(IndexError::Sqlite {
-                    path: index.path().to_path_buf(),
-                    source,
-                })
+                match limit.or(source) {
+                    QueryError::Sql(source) => GatherError::Index(IndexError::Sqlite {
+                        path: index.path().to_path_buf(),
+                        source,
+                    }),
+                    memory => GatherError::Query(memory),
+                }
             })?;
         }
         conn.pragma_update(None, "query_only", true).map_err(sql)?;
         let mut reader = SqlReader {
             conn,
+            limit,
             auth: Arc::default(),
         };
         reader.seal().map_err(sql)?;
@@ -273,14 +325,18 @@ impl SqlReader {
         if let Some(why) = refused {
             return Err(QueryError::Refused(why));
         }
-        let stmt = prepared.map_err(QueryError::Sql)?;
+        let stmt = prepared.map_err(|e| self.limit.or(e))?;
         // SQLite calls a PRAGMA that reads (`PRAGMA main.journal_mode`) a write: it might be
         // one, but those that set something were refused above.
         if !stmt.readonly() && !pragma_read {
             return Err(QueryError::Writes);
         }
         let columns = stmt.column_names().map(str::to_owned).collect();
-        Ok(Query { stmt, columns })
+        Ok(Query {
+            stmt,
+            limit: self.limit,
+            columns,
+        })
     }
 }
 
@@ -402,11 +458,11 @@ fn attach_uri(index: &Index) -> String {
 }
 
 /// A statement that tried to write is refused whichever way SQLite caught it.
-fn writes_or(e: rusqlite::Error) -> QueryError {
+fn writes_or(e: rusqlite::Error, limit: MemoryLimit) -> QueryError {
     match e.sqlite_error_code() {
         Some(
             rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::AuthorizationForStatementDenied,
         ) => QueryError::Writes,
-        _ => QueryError::Sql(e),
+        _ => limit.or(e),
     }
 }

@@ -13,7 +13,7 @@ use super::stores::ScopeArgs;
 use crate::error::Error;
 use crate::exit;
 use crate::render::terminal::Painter;
-use crate::store::sql::{GatherError, QueryError, SqlReader};
+use crate::store::sql::{GatherError, MemoryLimit, QueryError, SqlReader};
 use crate::store::{Index, IndexError, Store};
 
 /// Query every session with SQL (read-only). Views: sessions, events, tool_calls, files,
@@ -37,6 +37,12 @@ pub(crate) struct SqlArgs {
     /// them up; csv and json write every row as it comes]
     #[arg(long, value_name = "N")]
     max_rows: Option<u64>,
+    /// Memory SQLite may use for the query, in MiB: a sort, DISTINCT or aggregate that needs
+    /// more fails the query (it is kept in memory, never in temporary files that could fill the
+    /// disk)
+    #[arg(long, value_name = "MIB", default_value_t = 1024,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    max_memory: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -62,13 +68,14 @@ pub(crate) fn run(args: &SqlArgs, globals: &Globals) -> Result<u8> {
         }
         indexes.push(index);
     }
+    let limit = MemoryLimit::mib(args.max_memory);
     let reader = if args.scope.many() {
         let sources: Vec<(&Store, &Index, Option<String>)> = stores
             .iter()
             .zip(&indexes)
             .map(|(l, index)| (&l.store, index, l.path()))
             .collect();
-        match SqlReader::gather(&sources, &args.query) {
+        match SqlReader::gather(&sources, &args.query, limit) {
             Ok(reader) => reader,
             Err(GatherError::Query(err)) => return Err(query_error(err)),
             Err(GatherError::Index(err)) => {
@@ -79,7 +86,7 @@ pub(crate) fn run(args: &SqlArgs, globals: &Globals) -> Result<u8> {
         let (Some(located), Some(index)) = (stores.first(), indexes.first()) else {
             return Err(usage("no store to query"));
         };
-        SqlReader::open(&located.store, index)
+        SqlReader::open(&located.store, index, limit)
             .map_err(|err| Error::io(format!("could not open the session index: {err}")))?
     };
     let mut query = reader.prepare(&args.query).map_err(query_error)?;
@@ -140,6 +147,13 @@ fn query_error(err: QueryError) -> anyhow::Error {
     match err {
         QueryError::Writes | QueryError::Refused(_) => usage(err.to_string()),
         QueryError::Sql(err) => usage(format!("the query failed: {err}")),
+        QueryError::Memory(limit) => anyhow::Error::new(
+            Error::usage(QueryError::Memory(limit).to_string()).with_hint(format!(
+                "--max-memory {} allows more; a LIMIT, or a condition that ends a recursive \
+                 query, needs less",
+                limit.in_mib().saturating_mul(4)
+            )),
+        ),
         QueryError::Output(err) => anyhow::Error::new(err),
     }
 }
