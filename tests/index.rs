@@ -525,6 +525,23 @@ fn sql_refuses_statements_that_write() {
     }
     let refused = env.run(&["sql", "DELETE FROM idx_sessions"]);
     assert!(refused.stderr.contains("only read"), "{}", refused.stderr);
+    // A write after a first statement is refused as more than one statement, in those words
+    // (it once said only "the query failed: Multiple statements provided").
+    for many in [false, true] {
+        let mut args = vec!["sql", "SELECT 1; DELETE FROM idx_sessions"];
+        if many {
+            args.insert(1, "--all-projects");
+        }
+        let refused = env.run(&args);
+        assert_eq!(
+            (refused.code, refused.stderr.as_str()),
+            (
+                2,
+                "error: more than one statement is refused: `sql` runs one, and nothing may \
+                 follow its `;`\n"
+            )
+        );
+    }
     assert!(!env.path().join("elsewhere.db").exists());
     assert_eq!(list(&env).json(), before);
 }

@@ -263,7 +263,7 @@ impl SqlReader {
                 .collect(),
         )
         .map_err(sql)?;
-        let tables = tables_read(&mut conn, query)?;
+        let tables = tables_read(&mut conn, query, limit)?;
         for (n, (store, index, project)) in sources.iter().enumerate() {
             let number = i64::try_from(n).unwrap_or(i64::MAX);
             conn.execute(
@@ -325,7 +325,7 @@ impl SqlReader {
         if let Some(why) = refused {
             return Err(QueryError::Refused(why));
         }
-        let stmt = prepared.map_err(|e| self.limit.or(e))?;
+        let stmt = prepared.map_err(|e| not_prepared(e, self.limit))?;
         // SQLite calls a PRAGMA that reads (`PRAGMA main.journal_mode`) a write: it might be
         // one, but those that set something were refused above.
         if !stmt.readonly() && !pragma_read {
@@ -368,7 +368,11 @@ fn gathered_schema() -> String {
 
 /// The `idx_` tables `query` reads (through the views), found by preparing it on the empty
 /// gathered schema; a query that would write is refused here, before anything is copied.
-fn tables_read(conn: &mut Connection, query: &str) -> Result<BTreeSet<String>, GatherError> {
+fn tables_read(
+    conn: &mut Connection,
+    query: &str,
+    limit: MemoryLimit,
+) -> Result<BTreeSet<String>, GatherError> {
     let read = Arc::new(Mutex::new((BTreeSet::new(), Auth::default())));
     let seen = Arc::clone(&read);
     let auth = |e| GatherError::Query(QueryError::Sql(e));
@@ -403,7 +407,7 @@ fn tables_read(conn: &mut Connection, query: &str) -> Result<BTreeSet<String>, G
         (None, Ok(true)) => {}
         (None, Ok(false)) if pragma_read => {}
         (None, Ok(false)) => return Err(GatherError::Query(QueryError::Writes)),
-        (None, Err(e)) => return Err(GatherError::Query(QueryError::Sql(e))),
+        (None, Err(e)) => return Err(GatherError::Query(not_prepared(e, limit))),
     }
     let tables = read.lock().map(|t| t.0.clone()).unwrap_or_default();
     Ok(tables)
@@ -455,6 +459,18 @@ fn attach_uri(index: &Index) -> String {
     let mut uri = super::index::file_uri(index.path());
     uri.push_str("?mode=ro");
     uri
+}
+
+/// Why a statement could not be prepared: more than one statement is refused as such (a write
+/// may hide after a first one that reads).
+fn not_prepared(e: rusqlite::Error, limit: MemoryLimit) -> QueryError {
+    match e {
+        rusqlite::Error::MultipleStatement => QueryError::Refused(
+            "more than one statement is refused: `sql` runs one, and nothing may follow its `;`"
+                .to_owned(),
+        ),
+        e => limit.or(e),
+    }
 }
 
 /// A statement that tried to write is refused whichever way SQLite caught it.
