@@ -1,7 +1,7 @@
 //! `cost`: dollars from recorded usage at the shipped prices, by model and phase; estimates
 //! when nothing was recorded.
 
-use agent_strace::model::Tokens;
+use agent_strace::model::{EventType, Tokens};
 use serde_json::{Value, json};
 
 use crate::common::TestEnv;
@@ -301,6 +301,42 @@ fn absurd_token_counts_never_break_a_reader() {
     let cost: Value =
         serde_json::from_str(&env.run(&["cost", ID, "--format", "json"]).stdout).unwrap();
     assert_eq!(cost["tokens"]["input"], u64::MAX, "{cost:#}");
+}
+
+/// One usage object can name a count twice, under Anthropic's and OpenAI's spellings (as a
+/// gateway may send both): the two add up saturating, as a session's do. Reading such an
+/// object overflowed (a panic in a debug build: every command reading the session died).
+#[test]
+fn a_usage_object_that_names_a_count_twice_never_breaks_a_reader() {
+    let env = TestEnv::new();
+    let max = u64::MAX;
+    reference_story()
+        .at(0.5)
+        .event(
+            EventType::LlmResponse,
+            json!({"model": "claude-sonnet-4-5-20250929", "usage": {
+                "input_tokens": max, "prompt_tokens": max,
+                "output_tokens": 5, "completion_tokens": max,
+                "output_tokens_details": {"reasoning_tokens": max},
+                "completion_tokens_details": {"reasoning_tokens": max},
+            }}),
+        )
+        .write(&env);
+    for args in [
+        vec!["cost", ID, "--format", "json"],
+        vec!["stats", ID, "--format", "json"],
+        vec!["explain", ID, "--format", "json"],
+        vec!["lint", ID, "--format", "json"],
+        vec!["compare", ID, ID, "--format", "json"],
+        vec!["list", "--format", "json"],
+    ] {
+        let run = env.run(&args);
+        assert!(run.code <= 1, "{args:?}: {}", run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{args:?}: {}", run.stderr);
+    }
+    let cost = env.run(&["cost", ID, "--format", "json"]).json();
+    assert_eq!(cost["tokens"]["input"], max, "{cost:#}");
+    assert_eq!(cost["tokens"]["output"], max, "{cost:#}");
 }
 
 /// Copilot CLI 1.0.34 logs one usage total per model for the whole session (here six

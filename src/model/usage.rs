@@ -129,23 +129,31 @@ impl<'de> Visitor<'de> for UsageVisitor {
         let mut reasoning_flat = 0;
         while let Some(key) = access.next_key::<std::borrow::Cow<'de, str>>()? {
             match key.as_ref() {
-                "input_tokens" | "prompt_tokens" => t.input += access.next_value::<Count>()?.0,
+                // A key can come twice (or under both spellings): the counts add, saturating, as
+                // a session's do (`Tokens::add`), so no object can overflow them.
+                "input_tokens" | "prompt_tokens" => {
+                    add(&mut t.input, access.next_value::<Count>()?.0);
+                }
                 "output_tokens" | "completion_tokens" => {
-                    t.output += access.next_value::<Count>()?.0;
+                    add(&mut t.output, access.next_value::<Count>()?.0);
                 }
                 "cache_creation_input_tokens" => {
-                    t.cache_creation += access.next_value::<Count>()?.0;
+                    add(&mut t.cache_creation, access.next_value::<Count>()?.0);
                 }
-                "cache_read_input_tokens" => t.cache_read += access.next_value::<Count>()?.0,
-                "cache_creation" => {
-                    t.cache_creation_1h += access
+                "cache_read_input_tokens" => {
+                    add(&mut t.cache_read, access.next_value::<Count>()?.0);
+                }
+                "cache_creation" => add(
+                    &mut t.cache_creation_1h,
+                    access
                         .next_value::<Nested>()?
-                        .get("ephemeral_1h_input_tokens");
-                }
-                "output_tokens_details" | "completion_tokens_details" => {
-                    t.reasoning += access.next_value::<Nested>()?.get("reasoning_tokens");
-                }
-                "reasoning_tokens" => reasoning_flat += access.next_value::<Count>()?.0,
+                        .get("ephemeral_1h_input_tokens"),
+                ),
+                "output_tokens_details" | "completion_tokens_details" => add(
+                    &mut t.reasoning,
+                    access.next_value::<Nested>()?.get("reasoning_tokens"),
+                ),
+                "reasoning_tokens" => add(&mut reasoning_flat, access.next_value::<Count>()?.0),
                 _ => {
                     access.next_value::<IgnoredAny>()?;
                 }
@@ -180,6 +188,10 @@ impl<'de> Visitor<'de> for UsageVisitor {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(ApiUsage::default())
     }
+}
+
+fn add(count: &mut u64, more: u64) {
+    *count = count.saturating_add(more);
 }
 
 /// A token count: a non-negative integer; anything else counts 0.
