@@ -894,3 +894,39 @@ fn every_reader_counts_the_same_lines() {
     let listed: Value = serde_json::from_str(&listed.stdout).unwrap();
     assert_eq!(listed[0]["tool_calls"], 2, "{listed}");
 }
+
+/// A session is the folder it is in: a `meta.json` naming another session (a folder copied
+/// under a new name, or a forged file) does not make a command read or name that session.
+/// `show` printed the other session's agent and model, and `compare` and `diff` headed the
+/// folder's figures with the other session's id.
+#[test]
+fn a_meta_json_naming_another_session_is_read_as_its_folders() {
+    let env = TestEnv::new();
+    SessionBuilder::new(SID)
+        .session_start(json!({"source": "startup", "model": "victim-model"}))
+        .prompt("the victim's prompt")
+        .write(&env);
+    SessionBuilder::new(OTHER)
+        .session_start(json!({"source": "startup", "model": "forger-model"}))
+        .prompt("the forger's prompt")
+        .write(&env);
+    let meta = env.store().join(OTHER).join("meta.json");
+    let forged = std::fs::read_to_string(&meta).unwrap().replace(OTHER, SID);
+    std::fs::write(&meta, forged).unwrap();
+    let show = run(&env, &["show", OTHER, "--format", "json"]);
+    assert_eq!(show.code, 0, "{show:?}");
+    let show = show.json();
+    assert_eq!(show["session_id"], OTHER, "{show:#}");
+    assert_eq!(show["model"], "forger-model", "{show:#}");
+    let compare = run(&env, &["compare", OTHER, SID, "--format", "json"]).json();
+    assert_eq!(compare["a"]["session_id"], OTHER, "{compare:#}");
+    assert_eq!(compare["b"]["session_id"], SID, "{compare:#}");
+    let diff = run(&env, &["diff", OTHER, SID]);
+    assert!(
+        diff.stdout
+            .starts_with(&format!("Comparing: {} vs {}", &OTHER[..12], &SID[..12])),
+        "{diff:?}"
+    );
+    let (ids, _) = listed(&env);
+    assert_eq!(ids.len(), 2, "{ids:?}");
+}

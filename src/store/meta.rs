@@ -49,7 +49,7 @@ const META_LIMIT: u64 = 16 * 1024 * 1024;
 
 impl Store {
     pub fn read_meta(&self, session_id: &str) -> Result<SessionMeta> {
-        read_meta_in(&self.session_folder(session_id)?)
+        read_meta_in(&self.session_folder(session_id)?, session_id)
     }
 
     /// Replaces `meta.json` atomically. Callers hold the session lock (see [`replace_meta`]).
@@ -77,7 +77,7 @@ impl Store {
         cache.offset = fold_from(&dir, cache.offset, &mut cache.counters)?;
         // Meta is compared with the counters, not with the previous fold: a writer that could
         // not update meta (it did not exist yet) leaves the difference for the next one.
-        let stale_meta = match read_meta_in(&dir) {
+        let stale_meta = match read_meta_in(&dir, session_id) {
             Ok(meta) => {
                 let mut updated = meta.clone();
                 apply(&mut updated, &cache.counters);
@@ -111,7 +111,7 @@ impl Store {
     pub fn relink_parent_event(&self, session_id: &str, event_id: &str) -> Result<bool> {
         let dir = self.session_folder(session_id)?;
         let _guard = lock_exclusive(&dir, COUNTERS, HOOK_LOCK_WAIT)?;
-        let mut meta = read_meta_in(&dir)?;
+        let mut meta = read_meta_in(&dir, session_id)?;
         if meta.parent_event_id.as_deref() == Some(event_id) {
             return Ok(false);
         }
@@ -131,7 +131,7 @@ impl Store {
     ) -> Result<bool> {
         let dir = self.session_folder(session_id)?;
         let _guard = lock_exclusive(&dir, COUNTERS, HOOK_LOCK_WAIT)?;
-        let mut meta = read_meta_in(&dir)?;
+        let mut meta = read_meta_in(&dir, session_id)?;
         if !edit(&mut meta) {
             return Ok(false);
         }
@@ -152,7 +152,7 @@ impl Store {
             .and_then(|bytes| parse_cache(&bytes))
             .unwrap_or_default();
         cache.offset = fold_from(&dir, cache.offset, &mut cache.counters)?;
-        let mut meta = read_meta_in(&dir)?;
+        let mut meta = read_meta_in(&dir, session_id)?;
         apply(&mut meta, &cache.counters);
         if meta.ended_at.is_none() {
             meta.ended_at = Some(at);
@@ -169,7 +169,7 @@ impl Store {
     /// (when it has any), and [`SessionSummary::meta_error`] says why.
     pub fn summary(&self, session_id: &str) -> Result<SessionSummary> {
         let dir = self.session_folder(session_id)?;
-        let meta = read_meta_in(&dir);
+        let meta = read_meta_in(&dir, session_id);
         // The file says the session is ours; contents that do not parse (just created, or a
         // crash mid-write) mean folding from the start.
         let cache = read_shared(&dir, COUNTERS, HOOK_LOCK_WAIT)?
@@ -208,8 +208,10 @@ impl Store {
     }
 }
 
-/// Reads and checks `meta.json` in a session's folder.
-fn read_meta_in(dir: &Folder) -> Result<SessionMeta> {
+/// Reads and checks `meta.json` in the folder of session `session_id`. The folder names the
+/// session: an id the file says otherwise (a folder copied or renamed, or a forged file naming
+/// another session) is replaced, so nothing that follows the id reads another session's files.
+fn read_meta_in(dir: &Folder, session_id: &str) -> Result<SessionMeta> {
     let path = dir.path().join(META);
     let Some(file) = dir.read(META)? else {
         return Err(StoreError::io(
@@ -232,7 +234,11 @@ fn read_meta_in(dir: &Folder) -> Result<SessionMeta> {
         )));
     }
     let text = String::from_utf8(bytes).map_err(|e| corrupt(format!("not UTF-8 text ({e})")))?;
-    SessionMeta::from_json(&text).map_err(|e| corrupt(e.to_string()))
+    let mut meta = SessionMeta::from_json(&text).map_err(|e| corrupt(e.to_string()))?;
+    if meta.session_id != session_id {
+        session_id.clone_into(&mut meta.session_id);
+    }
+    Ok(meta)
 }
 
 fn has_events(dir: &Folder) -> bool {
