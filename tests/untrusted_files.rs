@@ -930,3 +930,27 @@ fn a_meta_json_naming_another_session_is_read_as_its_folders() {
     let (ids, _) = listed(&env);
     assert_eq!(ids.len(), 2, "{ids:?}");
 }
+
+/// A drift baseline is read as every file the user names is: a FIFO or a device in its place
+/// is refused at once, saying what it is. `drift --baseline` waited forever on a FIFO and read
+/// `/dev/zero` until memory ran out.
+#[test]
+fn a_drift_baseline_that_is_a_fifo_or_a_device_is_refused_at_once() {
+    let env = TestEnv::new();
+    let fifo = env.path().join("baseline.fifo");
+    mkfifo(&fifo);
+    for (file, what) in [
+        (fifo.to_str().unwrap(), "a FIFO"),
+        ("/dev/zero", "a device"),
+    ] {
+        let drift = run(&env, &["drift", "--baseline", file]);
+        assert_eq!(drift.code, 3, "{drift:?}");
+        assert_eq!(drift.stderr.lines().count(), 1, "{drift:?}");
+        assert!(
+            drift
+                .stderr
+                .starts_with(&format!("error: {file}: not read: it is {what}")),
+            "{drift:?}"
+        );
+    }
+}

@@ -177,18 +177,20 @@ fn fingerprint(sessions: &[(f64, Summary)]) -> Fingerprint {
     )
 }
 
-/// The baseline in `path`: missing is usage, unreadable is I/O, not a baseline is input.
+/// The baseline in `path`: missing is usage, unreadable is I/O, not a baseline is input. It is
+/// read as every file the user names is (`settings::read_named`): a FIFO or a device is refused
+/// saying what it is, never waited on or read without end.
 fn read_baseline(path: &std::path::Path) -> Result<Fingerprint> {
-    let shown = path.display();
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::usage(format!("{shown}: no such baseline file"))
-                .with_hint("save one with `agent-strace drift --save-baseline FILE`")
-                .into());
-        }
-        Err(e) => return Err(Error::io(format!("{shown}: cannot read it: {e}")).into()),
-    };
+    let shown = path.display().to_string();
+    if path.symlink_metadata().is_err() {
+        return Err(Error::usage(format!("{shown}: no such baseline file"))
+            .with_hint("save one with `agent-strace drift --save-baseline FILE`")
+            .into());
+    }
+    let text = super::settings::read_named(&shown, path).map_err(|e| match e {
+        super::settings::SettingsError::Read { .. } => Error::io(e.to_string()),
+        _ => Error::input(e.to_string()),
+    })?;
     if text.len() > 64 * BASELINE_LIMIT {
         return Err(Error::input(format!("{shown}: too large for a drift baseline")).into());
     }
