@@ -954,3 +954,41 @@ fn a_drift_baseline_that_is_a_fifo_or_a_device_is_refused_at_once() {
         );
     }
 }
+
+/// `drift --save-baseline` writes as `sample --output` does: whole, renamed into place, and
+/// never into a FIFO or through a link. It waited forever on a FIFO and overwrote whatever a
+/// link pointed at.
+#[test]
+fn a_drift_baseline_is_never_saved_into_a_fifo_or_through_a_link() {
+    let env = TestEnv::new();
+    SessionBuilder::new(SID)
+        .started(chrono::Utc::now().timestamp() as f64 - 60.0)
+        .prompt("recent")
+        .write(&env);
+    let fifo = env.path().join("baseline.fifo");
+    mkfifo(&fifo);
+    let victim = env.path().join("victim.txt");
+    std::fs::write(&victim, "keep me").unwrap();
+    let link = env.path().join("baseline.json");
+    symlink(&victim, &link).unwrap();
+    for file in [&fifo, &link] {
+        let file = file.to_str().unwrap();
+        let drift = run(&env, &["drift", "--save-baseline", file]);
+        assert_eq!(drift.code, 3, "{drift:?}");
+        assert!(
+            drift
+                .stderr
+                .starts_with(&format!("error: {file} is not a regular file")),
+            "{drift:?}"
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+    let saved = env.path().join("ci/agent-baseline.json");
+    let drift = run(&env, &["drift", "--save-baseline", saved.to_str().unwrap()]);
+    assert_eq!(drift.code, 0, "{drift:?}");
+    assert!(
+        std::fs::read_to_string(&saved)
+            .unwrap()
+            .contains("\"format\": 1")
+    );
+}

@@ -125,8 +125,9 @@ pub(crate) fn run(args: &DriftArgs, globals: &Globals) -> Result<u8> {
                 Error::io(format!("{}: cannot make the folder: {e}", dir.display()))
             })?;
         }
-        std::fs::write(path, &text)
-            .map_err(|e| Error::io(format!("{}: cannot write it: {e}", path.display())))?;
+        // Written whole and renamed into place, as every file a command writes where the user
+        // says: a FIFO there would hold the write forever, a link would send it elsewhere.
+        super::sample::write_file(path, &[text.clone().into_bytes()])?;
         writeln!(
             out,
             "Saved the fingerprint of {} (since {}) to {} ({} bytes).",

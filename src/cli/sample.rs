@@ -205,7 +205,7 @@ pub(crate) fn write_file(path: &Path, lines: &[Vec<u8>]) -> Result<()> {
         && !meta.is_file()
     {
         return Err(Error::input(format!(
-            "{} is not a regular file (a link, a folder …): name another --output",
+            "{} is not a regular file (a link, a folder …): name another file",
             path.display()
         ))
         .into());
