@@ -641,3 +641,34 @@ fn a_cost_that_counts_an_unpriced_model_is_marked_and_not_weighed() {
     assert!(text.contains("+$0.1444?  ($0.0000? → $0.1444)"), "{text}");
     assert_eq!(text.lines().last(), Some(UNPRICED_NOTE), "{text}");
 }
+
+/// A session of `prompts` prompts, each its own phase, labelled `label N`.
+fn many_phases(id: &str, prompts: usize, label: &str) -> SessionBuilder {
+    let mut s = SessionBuilder::new(id);
+    for i in 0..prompts {
+        s = s.at(i as f64).prompt(&format!("{label} {i}"));
+    }
+    s
+}
+
+/// Aligning two sessions' phases took a table as large as the product of their lengths: two
+/// (forged) sessions of 20,000 prompts each asked for 1.6 GB, and `diff` died of it, or ate the
+/// machine's memory. Past 64 MiB of table only their common start and end are aligned.
+#[test]
+fn diff_of_two_sessions_with_thousands_of_phases_stays_in_bounded_memory() {
+    let env = TestEnv::new();
+    many_phases(A, 20_000, "left").write(&env);
+    many_phases(B, 20_000, "right").write(&env);
+    // At most 1 GiB of address space, as `ulimit -v` sets it.
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg("ulimit -v 1048576 && exec \"$0\" \"$@\"")
+        .arg(crate::common::bin())
+        .args(["diff", A, B, "--format", "json"])
+        .current_dir(env.path())
+        .env("AGENT_STRACE_HOME", env.home());
+    let run = Run::of(cmd.output().unwrap());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let steps = run.json()["steps"].as_array().unwrap().len();
+    assert_eq!(steps, 40_000);
+}

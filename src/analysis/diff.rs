@@ -100,9 +100,18 @@ fn key(label: &str) -> String {
         .to_lowercase()
 }
 
-/// The pairs `(i, j)` of a longest common subsequence of `a` and `b`.
+/// The most cells [`lcs`]'s table may have (64 MiB): two sessions of 4,096 phases each.
+const LCS_CELLS: usize = 1 << 24;
+
+/// The pairs `(i, j)` of a longest common subsequence of `a` and `b`. Past [`LCS_CELLS`] the
+/// table is not made (it grows with the product of the lengths: two forged sessions of 50,000
+/// prompts each asked for 10 GB): the common start and end are paired, and the middle too when
+/// what is left of it fits.
 fn lcs<T: PartialEq>(left: &[T], right: &[T]) -> Vec<(usize, usize)> {
     let (m, n) = (left.len(), right.len());
+    if m.saturating_mul(n) > LCS_CELLS {
+        return lcs_of_ends(left, right);
+    }
     let mut table = vec![0u32; (m + 1) * (n + 1)];
     let at = |i: usize, j: usize| i * (n + 1) + j;
     for i in (0..m).rev() {
@@ -128,6 +137,30 @@ fn lcs<T: PartialEq>(left: &[T], right: &[T]) -> Vec<(usize, usize)> {
         }
     }
     pairs
+}
+
+/// [`lcs`] of sequences too long for its table: the common start and end paired, and the
+/// middle between them aligned by [`lcs`] when it fits, else left unpaired.
+fn lcs_of_ends<T: PartialEq>(left: &[T], right: &[T]) -> Vec<(usize, usize)> {
+    let (m, n) = (left.len(), right.len());
+    let start = left.iter().zip(right).take_while(|(x, y)| x == y).count();
+    let end = left[start..]
+        .iter()
+        .rev()
+        .zip(right[start..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (middle_left, middle_right) = (&left[start..m - end], &right[start..n - end]);
+    let middle = if middle_left.len().saturating_mul(middle_right.len()) > LCS_CELLS {
+        Vec::new()
+    } else {
+        lcs(middle_left, middle_right)
+    };
+    (0..start)
+        .map(|i| (i, i))
+        .chain(middle.into_iter().map(|(i, j)| (start + i, start + j)))
+        .chain((0..end).rev().map(|k| (m - 1 - k, n - 1 - k)))
+        .collect()
 }
 
 fn wrote(phase: &Phase) -> BTreeSet<&str> {
@@ -459,6 +492,14 @@ mod tests {
         let a = ["x", "run tests", "y", "build"];
         let b = ["run tests", "z", "build"];
         assert_eq!(lcs(&a, &b), vec![(1, 0), (3, 2)]);
+        // Too long for a table: the common start and end, and the middle that fits.
+        let long: Vec<u32> = (0..5_000).collect();
+        let mut other = long.clone();
+        other[10] = 99_999;
+        let pairs = lcs(&long, &other);
+        assert_eq!(pairs.len(), 4_999);
+        assert!(!pairs.contains(&(10, 10)));
+        assert_eq!(pairs.last(), Some(&(4_999, 4_999)));
         assert_eq!(key("  Run   Tests "), "run tests");
     }
 }

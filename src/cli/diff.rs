@@ -23,7 +23,8 @@ use crate::store::Selector;
 /// with a verdict (--compare)
 ///
 /// Phases are aligned by label (the prompt that opened them, or `run tests` / `build`) as a
-/// longest common subsequence; each aligned phase lists the files, commands and outcomes only
+/// longest common subsequence (for two sessions of thousands of phases each, their common start
+/// and end); each aligned phase lists the files, commands and outcomes only
 /// one session had, each phase only one session had is named, and the first difference is
 /// where the sessions diverged. --semantic leaves order aside: tools added and removed, the
 /// change in tool calls, errors, tokens, retries, time and cost, and whether B improved on A
