@@ -171,3 +171,68 @@ fn a_cost_rule_and_budget_proximity_name_the_model_they_count_at_zero() {
         "{found:?}"
     );
 }
+
+/// A cost rule that stayed under its ceiling only because a model had no price said nothing:
+/// `watch` now says once that the rule cannot be judged in full, and `lint`'s
+/// budget-proximity notes it (INFO, so the exit status stays that of the findings).
+#[test]
+fn a_cost_rule_under_its_ceiling_says_when_a_model_has_no_price() {
+    let env = TestEnv::new();
+    // $0.15 of Sonnet 4.5, and two responses of a model nobody has a price for.
+    let mystery = Tokens {
+        input: 5_000,
+        output: 50_000,
+        ..Tokens::default()
+    };
+    let id = SessionBuilder::new("55555555-aaaa-4bbb-8ccc-000000000005")
+        .session_start(json!({"source": "startup", "budget_dollars": 1.0}))
+        .prompt("rewrite the deploy config")
+        .at(5.0)
+        .llm_response(
+            "claude-sonnet-4-5",
+            Tokens {
+                output: 10_000,
+                ..Tokens::default()
+            },
+        )
+        .llm_response("mystery-model-9", mystery)
+        .llm_response("mystery-model-9", mystery)
+        .at(10.0)
+        .session_end(json!({"reason": "exit"}))
+        .write(&env);
+
+    let watch = env.run(&["watch", &id, "--budget", "1.00", "--dry-run"]);
+    let line = "watch: cost rule `budget $1.00` cannot be judged in full: model mystery-model-9 has no price";
+    assert_eq!(watch.stderr.matches(line).count(), 1, "{}", watch.stderr);
+    assert!(!watch.stderr.contains("ALERT"), "{}", watch.stderr);
+
+    let found = budget_findings(&env, &id);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["level"], "INFO", "{found:?}");
+    let message = found[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("budget-proximity cannot be judged in full: mystery-model-9 has no known price, so the session's $0.15? (15% of its $1.00 budget ceiling)"),
+        "{message}"
+    );
+    assert_eq!(env.run(&["lint", &id]).code, 0);
+
+    // Without an unpriced model, or without a cost rule, nothing is said.
+    let priced = SessionBuilder::new("66666666-aaaa-4bbb-8ccc-000000000006")
+        .session_start(json!({"source": "startup", "budget_dollars": 1.0}))
+        .at(5.0)
+        .llm_response(
+            "claude-sonnet-4-5",
+            Tokens {
+                output: 10_000,
+                ..Tokens::default()
+            },
+        )
+        .at(10.0)
+        .session_end(json!({"reason": "exit"}))
+        .write(&env);
+    let watch = env.run(&["watch", &priced, "--budget", "1.00", "--dry-run"]);
+    assert!(!watch.stderr.contains("judged in full"), "{}", watch.stderr);
+    assert!(budget_findings(&env, &priced).is_empty());
+    let watch = env.run(&["watch", &id, "--timeout", "1h", "--dry-run"]);
+    assert!(!watch.stderr.contains("judged in full"), "{}", watch.stderr);
+}

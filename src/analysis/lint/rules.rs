@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{Finding, LintConfig, RuleName, RuleSetting, Session};
+use super::{Finding, Level, LintConfig, RuleName, RuleSetting, Session};
 use crate::analysis::phases::TimedUsage;
 use crate::model::pricing::PriceTable;
 use crate::model::view::{LlmResponse, View};
@@ -26,7 +26,7 @@ pub(super) fn run(
         RuleName::ErrorRetryLoop => error_retry_loop(session, setting.threshold),
         RuleName::NoOutput => no_output(session),
     };
-    found
+    let mut findings: Vec<Finding> = found
         .into_iter()
         .map(|(message, events)| Finding {
             rule: rule.as_str(),
@@ -36,7 +36,22 @@ pub(super) fn run(
             line_end: events.iter().max().copied(),
             events,
         })
-        .collect()
+        .collect();
+    // A note, not a fault: the rule could not say whether the ceiling was reached.
+    if rule == RuleName::BudgetProximity
+        && findings.is_empty()
+        && let Some(message) = budget_unjudged(session, config)
+    {
+        findings.push(Finding {
+            rule: rule.as_str(),
+            level: Level::Info,
+            message,
+            line_start: None,
+            line_end: None,
+            events: Vec::new(),
+        });
+    }
+    findings
 }
 
 type Found = Vec<(String, Vec<usize>)>;
@@ -124,9 +139,9 @@ fn reasoning_spiral(session: &Session<'_>, threshold: f64) -> Found {
     found
 }
 
-/// budget-proximity: the session's cost reached `threshold` of its budget ceiling (the one
-/// its `session_start` recorded, else the settings').
-fn budget_proximity(session: &Session<'_>, threshold: f64, config: &LintConfig) -> Found {
+/// The budget ceiling of budget-proximity: the one the session's `session_start` recorded,
+/// else the settings'.
+fn budget_ceiling(session: &Session<'_>, config: &LintConfig) -> Option<f64> {
     let recorded = session
         .events
         .iter()
@@ -134,7 +149,12 @@ fn budget_proximity(session: &Session<'_>, threshold: f64, config: &LintConfig) 
             View::SessionStart(start) => start.budget_usd,
             _ => None,
         });
-    let Some(budget) = recorded.or(config.budget_usd) else {
+    recorded.or(config.budget_usd)
+}
+
+/// budget-proximity: the session's cost reached `threshold` of its budget ceiling.
+fn budget_proximity(session: &Session<'_>, threshold: f64, config: &LintConfig) -> Found {
+    let Some(budget) = budget_ceiling(session, config) else {
         return Vec::new();
     };
     if session.cost_usd < budget * threshold {
@@ -157,6 +177,26 @@ fn budget_proximity(session: &Session<'_>, threshold: f64, config: &LintConfig) 
         ),
         Vec::new(),
     )]
+}
+
+/// budget-proximity's note when it found nothing but the cost counts a model at $0 for want
+/// of a price: under the ceiling, as far as it can tell, which is not far.
+fn budget_unjudged(session: &Session<'_>, config: &LintConfig) -> Option<String> {
+    let budget = budget_ceiling(session, config)?;
+    if session.cost_unpriced_models.is_empty() {
+        return None;
+    }
+    let models = session.cost_unpriced_models.join(", ");
+    let (has, them) = if session.cost_unpriced_models.len() == 1 {
+        ("has", "its")
+    } else {
+        ("have", "their")
+    };
+    Some(format!(
+        "budget-proximity cannot be judged in full: {models} {has} no known price, so the session's ${:.2}? ({:.0}% of its ${budget:.2} budget ceiling) counts {them} usage at $0.",
+        session.cost_usd,
+        session.cost_usd / budget * 100.0
+    ))
 }
 
 /// context-saturation: a response's context reached `threshold` of its model's window. The

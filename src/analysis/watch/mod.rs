@@ -41,6 +41,15 @@ pub struct Violation {
     pub event: Option<usize>,
 }
 
+/// Cost rules not broken so far whose cost counts `model` at $0 for want of a price: they
+/// cannot be judged in full, and staying under a ceiling says little.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Unjudged {
+    pub model: String,
+    /// The rules' names, in the watch's order.
+    pub rules: Vec<String>,
+}
+
 /// The figures of a session so far.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Figures {
@@ -92,6 +101,8 @@ pub struct Watcher {
     /// of the transcript (replaced whole).
     event_unpriced: BTreeSet<String>,
     transcript_unpriced: BTreeSet<String>,
+    /// Unpriced models already reported by [`Watcher::unjudged`].
+    unjudged_told: BTreeSet<String>,
     /// Path rules broken by events seen but not yet reported.
     path_hits: Vec<Violation>,
     events: usize,
@@ -114,6 +125,7 @@ impl Watcher {
             transcript_cost: Money::default(),
             event_unpriced: BTreeSet::new(),
             transcript_unpriced: BTreeSet::new(),
+            unjudged_told: BTreeSet::new(),
             path_hits: Vec::new(),
             events: 0,
         }
@@ -310,6 +322,44 @@ impl Watcher {
             Action::Alert => 2,
         });
         broken
+    }
+
+    /// The models with no known price seen since the last call, each with the cost rules it
+    /// leaves unjudged: a model is named once, and only while some cost rule has not fired (a
+    /// rule that fires names the models itself).
+    pub fn unjudged(&mut self) -> Vec<Unjudged> {
+        let rules: Vec<String> = self
+            .rules
+            .iter()
+            .zip(&self.fired)
+            .filter(|(rule, fired)| {
+                !**fired
+                    && matches!(
+                        rule.condition,
+                        Condition::Compare {
+                            metric: Metric::CostUsd,
+                            ..
+                        }
+                    )
+            })
+            .map(|(rule, _)| rule.name.clone())
+            .collect();
+        let new: Vec<String> = self
+            .event_unpriced
+            .union(&self.transcript_unpriced)
+            .filter(|m| !self.unjudged_told.contains(*m))
+            .cloned()
+            .collect();
+        self.unjudged_told.extend(new.iter().cloned());
+        if rules.is_empty() {
+            return Vec::new();
+        }
+        new.into_iter()
+            .map(|model| Unjudged {
+                model,
+                rules: rules.clone(),
+            })
+            .collect()
     }
 }
 

@@ -232,6 +232,20 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
                 break;
             }
         }
+        // A cost rule that stays under its ceiling because a model is counted at $0 says
+        // little: the watch says so once a model.
+        for unjudged in session.watcher.unjudged() {
+            if session.killed {
+                break;
+            }
+            let rules: Vec<String> = unjudged.rules.iter().map(|r| format!("`{r}`")).collect();
+            Session::say(&format!(
+                "cost rule{} {} cannot be judged in full: model {} has no price (its usage counts as $0)",
+                if rules.len() == 1 { "" } else { "s" },
+                rules.join(", "),
+                unjudged.model
+            ));
+        }
         if session.killed || session.ended {
             break;
         }
