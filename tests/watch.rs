@@ -293,6 +293,7 @@ fn a_budget_kills_the_agent_and_writes_its_post_mortem() {
         (pm["cost_at_death"].as_f64().unwrap() - 1.5).abs() < 0.01,
         "{pm}"
     );
+    assert_eq!(pm["cost_unpriced_models"], json!([]), "{pm}");
     assert!(pm["elapsed_seconds"].as_f64().unwrap() >= 0.0);
     assert!(pm["reason"].as_str().unwrap().contains("budget"), "{pm}");
     assert_eq!(pm["last_tool_call"]["tool_name"], "Bash");
@@ -307,6 +308,59 @@ fn a_budget_kills_the_agent_and_writes_its_post_mortem() {
     // --on-death ran with the path as one argument.
     let copy: Value = serde_json::from_str(&std::fs::read_to_string(&copied).unwrap()).unwrap();
     assert_eq!(copy, pm);
+}
+
+/// The post-mortem carried a cost and no word that a model in it had no price: it now lists
+/// such models, as every other JSON cost does, and its recovery paragraph marks the cost.
+#[test]
+fn a_post_mortem_names_the_models_its_cost_counts_at_zero() {
+    let env = TestEnv::new();
+    let costly = costly_transcript(&env);
+    let mystery = json!({
+        "type": "assistant", "sessionId": SESSION, "requestId": "req_2", "uuid": "u2",
+        "timestamp": "2026-11-30T05:00:01.000Z", "cwd": env.path(),
+        "message": {"id": "msg_2", "model": "mystery-model-9", "role": "assistant", "type": "message",
+            "content": [{"type": "text", "text": "Done."}],
+            "usage": {"input_tokens": 10, "output_tokens": 50_000}}
+    });
+    std::fs::write(
+        env.path().join("mystery.jsonl"),
+        format!("{}{mystery}\n", std::fs::read_to_string(&costly).unwrap()),
+    )
+    .unwrap();
+    let transcript = env.path().join("live.jsonl");
+    let mut agent = start_agent(
+        &env,
+        &format!(
+            ": > {t}\nstart {t}\nprompt 'deploy it'\nsleep 1\ncat {c} >> {t}\nfor i in $(seq 1 300); do sleep 0.1; done\nend",
+            t = transcript.display(),
+            c = env.path().join("mystery.jsonl").display()
+        ),
+    );
+    let watch = start_watch(&env, &["--budget", "0.50", "--on-violation", "kill"]);
+    let status = agent.wait(Duration::from_secs(30));
+    assert_eq!(status.signal(), Some(15), "ended by SIGTERM: {status:?}");
+    let run = watch.finish(Duration::from_secs(20));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let pm: Value = serde_json::from_str(
+        &std::fs::read_to_string(env.store().join(SESSION).join("watchdog-postmortem.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        pm["cost_unpriced_models"],
+        json!(["mystery-model-9"]),
+        "{pm}"
+    );
+    assert!(
+        (pm["cost_at_death"].as_f64().unwrap() - 1.5).abs() < 0.01,
+        "{pm}"
+    );
+    let recovery = pm["recovery_context"].as_str().unwrap();
+    assert!(
+        recovery.contains("($1.50? spent, mystery-model-9 counted at $0: no known price)"),
+        "{recovery}"
+    );
 }
 
 #[test]

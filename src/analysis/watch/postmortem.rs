@@ -25,6 +25,10 @@ pub struct PostMortem {
     pub rule: String,
     pub elapsed_seconds: f64,
     pub cost_at_death: f64,
+    /// Models whose usage has no known price, in name order: `cost_at_death` counts them at
+    /// $0, so it is less than was spent. Added after the Python tool's fields: its files
+    /// and older ones of ours have no such list, which says nothing either way.
+    pub cost_unpriced_models: Vec<String>,
     /// The signal that ended it: `SIGTERM`, or `SIGKILL` when it outlived the grace period.
     pub signal: String,
     pub agent_pid: u32,
@@ -40,6 +44,9 @@ pub struct PostMortem {
 pub struct Death<'a> {
     pub violation: &'a Violation,
     pub figures: &'a Figures,
+    /// Models with usage and no known price, in name order (`figures.cost_usd` counts them at
+    /// $0).
+    pub unpriced: &'a [String],
     pub at: f64,
     pub signal: &'a str,
     pub pid: u32,
@@ -74,9 +81,18 @@ impl PostMortem {
         }
         let figures = death.figures;
         let violation = death.violation;
+        let spent = if death.unpriced.is_empty() {
+            format!("${:.2} spent", figures.cost_usd)
+        } else {
+            format!(
+                "${:.2}? spent, {} counted at $0: no known price",
+                figures.cost_usd,
+                death.unpriced.join(", ")
+            )
+        };
         let mut recovery = format!(
-            "Session {session_id} was stopped by agent-strace watch after {:.0}s (${:.2} spent): {} broke: {}.",
-            figures.elapsed_s, figures.cost_usd, violation.rule, violation.reason
+            "Session {session_id} was stopped by agent-strace watch after {:.0}s ({spent}): {} broke: {}.",
+            figures.elapsed_s, violation.rule, violation.reason
         );
         if let Some((tool, _, number)) = &last_call {
             let what = crate::model::view::ToolCall::from_event(&events[number - 1], agent)
@@ -107,6 +123,7 @@ impl PostMortem {
             rule: violation.rule.clone(),
             elapsed_seconds: (figures.elapsed_s * 100.0).round() / 100.0,
             cost_at_death: (figures.cost_usd * 1e6).round() / 1e6,
+            cost_unpriced_models: death.unpriced.to_vec(),
             signal: death.signal.to_owned(),
             agent_pid: death.pid,
             last_tool_call: last_call.map_or(

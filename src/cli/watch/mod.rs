@@ -644,6 +644,12 @@ impl Session<'_> {
             p.pid
         ));
         let figures = self.watcher.figures().clone();
+        let unpriced: Vec<String> = self
+            .watcher
+            .unpriced_models()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
         let signal = match act::kill(&p) {
             Ok(signal) => signal,
             Err(e) => {
@@ -656,6 +662,7 @@ impl Session<'_> {
         let death = Death {
             violation: v,
             figures: &figures,
+            unpriced: &unpriced,
             at: system_time(),
             signal,
             pid: p.pid,
