@@ -269,14 +269,46 @@ fn a_settings_file_that_does_not_fit_is_named_by_file_line_and_key() {
 }
 
 #[test]
-fn an_unknown_scorer_type_fails_with_a_warning() {
+fn the_python_tools_llm_judge_is_accepted_and_fails_with_a_warning() {
     let env = with_config("scorers:\n  - type: no_errors\n  - type: llm_judge\n    prompt: ok?\n");
     good().write(&env);
     let run = env.run(&["eval", "--format", "json"]);
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stderr.contains("unknown scorer type `llm_judge`"));
+    assert!(
+        run.stderr.contains(
+            "`llm_judge` (scorers[1]) is a scorer of the Python tool that this build does not run"
+        ),
+        "{}",
+        run.stderr
+    );
     let results = scorers(&run.json());
     assert_eq!(results[1], ("llm_judge".to_owned(), 0.0, false));
+}
+
+/// A misspelt scorer type was scored as a failing scorer, so every session failed for a reason
+/// that was not its own: it is a settings error naming the file, line and key, before any
+/// session is scored (here there is none to score).
+#[test]
+fn a_misspelt_scorer_type_is_a_settings_error_before_any_session_is_scored() {
+    let env = with_config(
+        "scorers:\n  - type: no_errors\n  - type: regex\n    event_type: tool_call\n    pattern: x\n  - type: cost_undr\n    max_dollars: 1\n",
+    );
+    for args in [
+        &["eval"][..],
+        &["eval", "ci"],
+        &["eval", "compare", "aaaa", "bbbb"],
+    ] {
+        let run = env.run(args);
+        assert_eq!(run.code, 3, "{args:?} {run:?}");
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+        assert!(
+            run.stderr.starts_with(
+                "error: .agent-evals.yaml:6: `scorers[2].type`: unknown scorer type `cost_undr`; expected one of no_errors, cost_under,"
+            ),
+            "{}",
+            run.stderr
+        );
+    }
 }
 
 #[test]

@@ -53,9 +53,14 @@ pub enum Check {
     /// The pattern matches the text of an event of this type (`assistant_response`: the
     /// agent's answers).
     Regex { pattern: Regex, event_type: String },
-    /// A scorer type this build does not know: it fails, saying so.
+    /// A scorer type of the Python tool this build does not run ([`PYTHON_ONLY`]): it fails,
+    /// saying so. Any other type is refused with the settings file.
     Unknown { kind: String },
 }
+
+/// The scorer types of the Python tool (agent-strace 0.103.0) that this build does not run: a
+/// file that names one is the Python tool's and is accepted, the scorer counted as failed.
+pub const PYTHON_ONLY: &[&str] = &["llm_judge"];
 
 /// The scorer types this build knows.
 pub const KNOWN: &[&str] = &[
@@ -221,7 +226,7 @@ fn score(session: &SessionFacts<'_>, scorer: &ScorerConfig) -> ScoreResult {
         Check::Unknown { kind } => (
             0.0,
             format!(
-                "unknown scorer type `{kind}`; this build knows {}",
+                "`{kind}` is a scorer of the Python tool that this build does not run; it knows {}",
                 KNOWN.join(", ")
             ),
             None,

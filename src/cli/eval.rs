@@ -16,8 +16,8 @@ use super::settings::{self, EvalSettings, Loaded, SettingsError};
 use super::stores::ScopeArgs;
 use crate::analysis::cost::{self, CostOptions};
 use crate::analysis::eval::{
-    Check, EvalComparison, EvalConfig, EvalReport, KNOWN, ScorerConfig, SessionFacts, Verdict,
-    compare, evaluate,
+    Check, EvalComparison, EvalConfig, EvalReport, KNOWN, PYTHON_ONLY, ScorerConfig, SessionFacts,
+    Verdict, compare, evaluate,
 };
 use crate::analysis::tree::Forest;
 use crate::error::Error;
@@ -377,14 +377,28 @@ fn convert(cwd: &Path, loaded: &Loaded<EvalSettings>) -> Result<EvalConfig> {
                         .unwrap_or_else(|| "assistant_response".to_owned()),
                 }
             }
-            other => {
+            // The Python tool's own scorers are its files' to name: such a file is accepted,
+            // the scorer counted as failed.
+            other if PYTHON_ONLY.contains(&other) => {
                 super::output::warn(format_args!(
-                    "{file}: unknown scorer type `{other}` (scorers[{i}]); this build knows {}; it is counted as failed",
-                    KNOWN.join(", ")
+                    "{file}: `{other}` (scorers[{i}]) is a scorer of the Python tool that this build does not run; it is counted as failed"
                 ));
                 Check::Unknown {
                     kind: other.to_owned(),
                 }
+            }
+            // Anything else is a typo: scoring it as a failed scorer would fail every session
+            // for a reason that is not theirs.
+            other => {
+                return Err(invalid(
+                    format!("scorers[{i}].type"),
+                    line_of("type", i),
+                    format!(
+                        "unknown scorer type `{other}`; expected one of {} (or the Python tool's {})",
+                        KNOWN.join(", "),
+                        PYTHON_ONLY.join(", ")
+                    ),
+                ));
             }
         };
         scorers.push(ScorerConfig {
