@@ -14,12 +14,14 @@
 //! - [`otlp`]: OTLP/HTTP telemetry the collector receives, Claude Code's joined into its hook
 //!   sessions.
 //! - [`sink`]: the one way events reach the store: ids, clock, privacy, writing.
+//! - [`burst`]: failures that come in bursts (a listener out of file descriptors), said once.
 //! - [`bounded_json`]: reading an agent's JSON with a bound on the values it makes.
 //! - [`limit`]: cutting oversized fields so one huge output cannot bloat the store.
 //! - [`tail`]: an agent's own log read from its end, for what it wrote last.
 
 pub mod attribution;
 pub(crate) mod bounded_json;
+pub(crate) mod burst;
 pub mod collector;
 pub mod guard;
 pub mod hooks;

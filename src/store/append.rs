@@ -82,32 +82,15 @@ impl Store {
         }
         let root = self.made_root()?;
         // The folder may exist already (made by `claim_session_dir`); that is fine.
-        root.make_child(&meta.session_id)?;
-        let dir = root.session(&meta.session_id)?;
-        let meta_path = dir.path().join(META);
-        // Whatever is there (even a link someone planted) is the session's meta: it is never
-        // written through.
-        if dir
-            .size_of(META)
-            .map_err(|e| StoreError::io(&meta_path, e))?
-            .is_some()
-        {
-            return Ok(false);
+        let made = root.make_child(&meta.session_id)?;
+        let created = write_first_meta(&root, meta);
+        // A folder this call made and could not give a meta (out of file descriptors, say) is
+        // taken away again while empty: left, it would hide the session from every reader
+        // while a caller that tries again sees it there and skips the meta.
+        if made && created.is_err() {
+            root.remove_empty_child(&meta.session_id);
         }
-        let temp = format!(".meta.{}.tmp", std::process::id());
-        dir.write_new(&temp, meta.to_json().as_bytes())?;
-        // A hard link never replaces an existing file: the first creator wins, the rest see
-        // AlreadyExists and leave the winner's meta alone.
-        let created = match dir.link(&temp, META) {
-            Ok(()) => true,
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
-            Err(e) => {
-                let _ = dir.remove(&temp);
-                return Err(StoreError::io(&meta_path, e));
-            }
-        };
-        let _ = dir.remove(&temp);
-        Ok(created)
+        created
     }
 
     /// Appends one event to its session's `events.ndjson`.
@@ -247,6 +230,35 @@ impl Appender {
             .sync_data()
             .map_err(|e| StoreError::io(&self.path, e))
     }
+}
+
+/// Writes `meta.json` into its session's folder unless one is there; whether it did.
+fn write_first_meta(root: &Folder, meta: &SessionMeta) -> Result<bool> {
+    let dir = root.session(&meta.session_id)?;
+    let meta_path = dir.path().join(META);
+    // Whatever is there (even a link someone planted) is the session's meta: it is never
+    // written through.
+    if dir
+        .size_of(META)
+        .map_err(|e| StoreError::io(&meta_path, e))?
+        .is_some()
+    {
+        return Ok(false);
+    }
+    let temp = format!(".meta.{}.tmp", std::process::id());
+    dir.write_new(&temp, meta.to_json().as_bytes())?;
+    // A hard link never replaces an existing file: the first creator wins, the rest see
+    // AlreadyExists and leave the winner's meta alone.
+    let created = match dir.link(&temp, META) {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
+        Err(e) => {
+            let _ = dir.remove(&temp);
+            return Err(StoreError::io(&meta_path, e));
+        }
+    };
+    let _ = dir.remove(&temp);
+    Ok(created)
 }
 
 #[cfg(test)]

@@ -87,6 +87,11 @@ impl Folder {
         }
     }
 
+    /// Removes the folder `name` inside this one if it is empty; anything in it keeps it.
+    pub(crate) fn remove_empty_child(&self, name: &str) {
+        let _ = rustix::fs::unlinkat(&self.fd, name, AtFlags::REMOVEDIR);
+    }
+
     /// The folder `name` inside this one, made first when it is not there.
     pub(crate) fn child_made(&self, name: &str) -> Result<Folder> {
         self.make_child(name)?;

@@ -132,6 +132,19 @@ impl StoreError {
         }
     }
 
+    /// Whether the error may pass if tried again soon: the process or the system is out of
+    /// file descriptors (`EMFILE`, `ENFILE`), or a session's lock was busy.
+    pub fn is_temporary(&self) -> bool {
+        match self {
+            StoreError::Io { source, .. } => source.raw_os_error().is_some_and(|n| {
+                n == rustix::io::Errno::MFILE.raw_os_error()
+                    || n == rustix::io::Errno::NFILE.raw_os_error()
+            }),
+            StoreError::LockTimeout(_) => true,
+            _ => false,
+        }
+    }
+
     /// The file or folder the error is about, when it names one.
     pub fn path(&self) -> Option<&Path> {
         match self {

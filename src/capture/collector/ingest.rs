@@ -49,8 +49,8 @@ pub fn events(collector: &Collector, request: &Request) -> Reply {
         let count = batch.len();
         if let Err(e) = write_batch(collector, &session, batch) {
             collector.log(&format!("cannot store events of session {session:?}: {e}"));
-            return Reply::json(
-                StatusCode::INTERNAL_SERVER_ERROR,
+            return Reply::store_failed(
+                &e,
                 &json!({
                     "error": format!("the store failed: {e}"),
                     "accepted": accepted,
@@ -176,10 +176,7 @@ pub fn session(collector: &Collector, request: &Request) -> Reply {
         ),
         Err(e) => {
             collector.log(&format!("cannot store the meta of session {id:?}: {e}"));
-            Reply::error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &format!("the store failed: {e}"),
-            )
+            Reply::store_failed(&e, &json!({ "error": format!("the store failed: {e}") }))
         }
     }
 }
@@ -256,10 +253,7 @@ pub fn hook(collector: &Collector, request: &Request) -> Reply {
                 "cannot record a hook of session {:?}: {e}",
                 payload.session_id
             ));
-            Reply::error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &format!("the store failed: {e}"),
-            )
+            Reply::store_failed(&e, &json!({ "error": format!("the store failed: {e}") }))
         }
     }
 }
@@ -282,10 +276,7 @@ fn late_answer(collector: &Collector, payload: &hooks::HookPayload, text: String
                 "cannot record the late answer of session {:?}: {e}",
                 payload.session_id
             ));
-            Reply::error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &format!("the store failed: {e}"),
-            )
+            Reply::store_failed(&e, &json!({ "error": format!("the store failed: {e}") }))
         }
     }
 }

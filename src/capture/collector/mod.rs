@@ -279,19 +279,23 @@ async fn accept(
     done: tokio::sync::mpsc::Sender<()>,
     stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let mut failing = false;
+    let mut burst = crate::capture::burst::Burst::default();
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => {
-                failing = false;
+                if let Some(unsaid) = burst.ended() {
+                    collector.log(&crate::capture::burst::accepting_again(unsaid));
+                }
                 accepted
             }
             Err(e) => {
-                // Out of file descriptors, say: log it once, wait a little, go on.
-                if !std::mem::replace(&mut failing, true) {
-                    collector.log(&format!("cannot accept a connection: {e}"));
+                // Out of file descriptors, say: log it once (then once a minute, counted),
+                // wait a little, go on.
+                let what = format!("cannot accept a connection: {e}");
+                if let Some(line) = burst.failed(&what, std::time::Instant::now()) {
+                    collector.log(&line);
                 }
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                tokio::time::sleep(crate::capture::burst::ACCEPT_BACKOFF).await;
                 continue;
             }
         };

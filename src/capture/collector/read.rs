@@ -110,8 +110,5 @@ fn not_found(id: &str) -> Reply {
 
 fn failed(collector: &Collector, e: &StoreError) -> Reply {
     collector.log(&format!("cannot read the store: {e}"));
-    Reply::error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        &format!("the store failed: {e}"),
-    )
+    Reply::store_failed(e, &json!({ "error": format!("the store failed: {e}") }))
 }

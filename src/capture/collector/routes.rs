@@ -13,6 +13,7 @@ use hyper::{HeaderMap, Method, StatusCode};
 use serde_json::json;
 
 use super::Collector;
+use crate::store::StoreError;
 
 /// A request as a handler sees it: its whole body read (within the limit).
 pub struct Request {
@@ -73,6 +74,17 @@ impl Reply {
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Reply {
         self.headers.push((name, value));
         self
+    }
+
+    /// The answer when the store failed with `e`, `body` saying so: 503 with `Retry-After`
+    /// when trying again soon may work (out of file descriptors, a busy lock), else 500.
+    pub fn store_failed(e: &StoreError, body: &serde_json::Value) -> Reply {
+        if e.is_temporary() {
+            Reply::json(StatusCode::SERVICE_UNAVAILABLE, body)
+                .with_header(hyper::header::RETRY_AFTER, HeaderValue::from(1))
+        } else {
+            Reply::json(StatusCode::INTERNAL_SERVER_ERROR, body)
+        }
     }
 }
 

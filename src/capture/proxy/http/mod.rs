@@ -155,25 +155,33 @@ impl HttpProxy {
 }
 
 async fn accept(listener: TcpListener, proxy: Arc<Proxy>) {
-    let mut failing = false;
+    let mut burst = crate::capture::burst::Burst::default();
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => {
-                failing = false;
+                // Failures that went unsaid are counted in the session; a recovery alone is
+                // no problem to record.
+                if let Some(unsaid) = burst.ended().filter(|n| *n > 0) {
+                    let mut data = Map::new();
+                    data.insert(
+                        "error".into(),
+                        crate::capture::burst::accepting_again(unsaid).into(),
+                    );
+                    proxy.record_problem(data).await;
+                }
                 stream
             }
             Err(e) => {
-                // Out of file descriptors, say: note it once, wait a little, go on.
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                if std::mem::replace(&mut failing, true) {
-                    continue;
+                // Out of file descriptors, say: note it once (then once a minute, counted),
+                // wait a little, go on.
+                let what = format!("cannot accept a connection: {e}");
+                let line = burst.failed(&what, std::time::Instant::now());
+                tokio::time::sleep(crate::capture::burst::ACCEPT_BACKOFF).await;
+                if let Some(line) = line {
+                    let mut data = Map::new();
+                    data.insert("error".into(), line.into());
+                    proxy.record_problem(data).await;
                 }
-                let mut data = Map::new();
-                data.insert(
-                    "error".into(),
-                    format!("cannot accept a connection: {e}").into(),
-                );
-                proxy.record_problem(data).await;
                 continue;
             }
         };
