@@ -672,3 +672,48 @@ fn diff_of_two_sessions_with_thousands_of_phases_stays_in_bounded_memory() {
     let steps = run.json()["steps"].as_array().unwrap().len();
     assert_eq!(steps, 40_000);
 }
+
+/// `diff --semantic`'s tokens, calls and errors were the session's own while its cost counted
+/// its subagents in: every figure of a diff now counts each session alone, and the diff says so
+/// (and how many subagent sessions each has).
+#[test]
+fn a_diff_counts_each_session_alone_and_says_its_subagents_are_left_out() {
+    let env = both();
+    SessionBuilder::new("abc12300-0000-4000-8000-0000000000aa")
+        .meta(|m| m.parent_session_id = Some(A.to_owned()))
+        .session_start(json!({"cwd": "/p"}))
+        .prompt("look around")
+        .at(2.0)
+        .tool_call("Bash", json!({"command": "ls"}))
+        .at(2.5)
+        .result(json!("src"))
+        .llm_response(
+            "claude-sonnet-4-5",
+            Tokens {
+                output: 100_000,
+                ..Tokens::default()
+            },
+        )
+        .session_end(json!({}))
+        .write(&env);
+    let alone = json(&env, &["cost", A, "--no-subagents", "--format", "json"]);
+    let with = json(&env, &["cost", A, "--format", "json"]);
+    assert_ne!(alone["cost_usd"], with["cost_usd"], "{with}");
+    let expected = json!({"counted": false, "a": 1, "b": 0});
+
+    let d = json(&env, &["diff", "--semantic", A, B, "--format", "json"]);
+    assert_eq!(d["subagents"], expected, "{d}");
+    assert_eq!(d["cost_usd"]["a"], alone["cost_usd"], "{d}");
+    let s = json(&env, &["diff", A, B, "--format", "json"]);
+    assert_eq!(s["subagents"], expected, "{s}");
+    assert_eq!(s["a"]["cost_usd"], alone["cost_usd"], "{s}");
+
+    let note = "Each session is counted alone, its subagents left out of every figure, cost included (abc12300-000 has 1 subagent session, def45600-000 has none).";
+    for args in [&["diff", "--semantic", A, B][..], &["diff", A, B]] {
+        let text = env.run(args).success().stdout.clone();
+        assert_eq!(text.lines().last(), Some(note), "{text}");
+    }
+    // Without subagents, nothing is said.
+    let text = env.run(&["diff", B, B]).success().stdout.clone();
+    assert!(!text.contains("counted alone"), "{text}");
+}

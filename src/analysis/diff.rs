@@ -7,6 +7,9 @@
 //! the two first parted. The semantic diff leaves order aside: which tools each used, and how
 //! calls, errors, tokens, retries, time and money changed from A to B, with a verdict on
 //! whether B's outcome improved on A's.
+//!
+//! Both count each session alone: its phases are its own events', so its cost is too (its
+//! subagents' are left out, as they are of its tokens and calls), and the diff says so.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,6 +27,29 @@ pub struct Input<'a> {
     pub cost_usd: f64,
     /// Models whose usage has no known price, in name order: the cost counts them at $0.
     pub cost_unpriced_models: &'a [String],
+    /// How many subagent sessions the session has: its figures, cost included, count the
+    /// session alone, without them.
+    pub subagents: usize,
+}
+
+/// Which sessions a diff's figures count: each session alone, its subagents left out, so that
+/// its tokens, calls, errors, time and cost are of the same events. `a` and `b` say how many
+/// subagent sessions each has.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct Subagents {
+    pub counted: bool,
+    pub a: usize,
+    pub b: usize,
+}
+
+impl Subagents {
+    fn of(a: &Input<'_>, b: &Input<'_>) -> Subagents {
+        Subagents {
+            counted: false,
+            a: a.subagents,
+            b: b.subagents,
+        }
+    }
 }
 
 /// One step of the aligned phases: a phase of both sessions, or of one only.
@@ -89,6 +115,7 @@ pub struct StructuralDiff {
     pub diverged_at: Option<usize>,
     pub a: Totals,
     pub b: Totals,
+    pub subagents: Subagents,
 }
 
 /// A phase's key for alignment: its label without case or extra spaces.
@@ -306,6 +333,7 @@ pub fn structural(a: &Input<'_>, b: &Input<'_>) -> StructuralDiff {
         diverged_at,
         a: totals(a),
         b: totals(b),
+        subagents: Subagents::of(a, b),
     }
 }
 
@@ -370,6 +398,7 @@ pub struct SemanticDiff {
     pub verdict: Change,
     /// Why, most telling first.
     pub reasons: Vec<String>,
+    pub subagents: Subagents,
 }
 
 fn tools(phases: &Phases) -> BTreeSet<&str> {
@@ -480,6 +509,7 @@ pub fn semantic(a: &Input<'_>, b: &Input<'_>) -> SemanticDiff {
         outcome_b: ob,
         verdict,
         reasons,
+        subagents: Subagents::of(a, b),
     }
 }
 

@@ -35,7 +35,8 @@ pub trait Host {
     fn instant(&self, text: &str) -> Result<f64, String>;
     /// Session `id` (a full id) split into phases, as `explain` does.
     fn phases(&self, id: &str) -> Result<Phases, String>;
-    /// Session `id` (a full id) as `diff` reads it: its phases and its cost with its subagents'.
+    /// Session `id` (a full id) as `diff` reads it: its phases and its cost, without its
+    /// subagents', and how many subagent sessions it has.
     fn diff_side(&self, id: &str) -> Result<DiffSide, String>;
 }
 
@@ -43,10 +44,12 @@ pub trait Host {
 #[derive(Debug, Clone)]
 pub struct DiffSide {
     pub phases: Phases,
-    /// With its subagents'.
+    /// The session's own, as its phases are.
     pub cost_usd: f64,
     /// Models whose usage has no known price, in name order: `cost_usd` counts them at $0.
     pub cost_unpriced_models: Vec<String>,
+    /// Subagent sessions it has, left out of the figures.
+    pub subagents: usize,
 }
 
 /// Why a tool call did not return data.
@@ -889,12 +892,14 @@ fn diff_sessions(host: &dyn Host, args: &Map<String, Value>) -> Result<Value, To
         phases: &side_a.phases,
         cost_usd: side_a.cost_usd,
         cost_unpriced_models: &side_a.cost_unpriced_models,
+        subagents: side_a.subagents,
     };
     let ib = diff::Input {
         session_id: &b,
         phases: &side_b.phases,
         cost_usd: side_b.cost_usd,
         cost_unpriced_models: &side_b.cost_unpriced_models,
+        subagents: side_b.subagents,
     };
     Ok(if semantic {
         to_value(&diff::semantic(&ia, &ib))

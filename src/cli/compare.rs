@@ -102,6 +102,21 @@ impl Loaded {
         Ok((store, loaded))
     }
 
+    /// Reads the session `selector` names alone, its cost without its subagents' (as its
+    /// phases are), with how many subagent sessions it has: what `diff` compares.
+    pub(crate) fn select_alone(
+        scope: &ScopeArgs,
+        selector: &Selector,
+        globals: &Globals,
+    ) -> Result<(Loaded, usize)> {
+        let (store, id) = super::stores::select(scope, selector, globals)?;
+        let subagents = forest(&store, &id)?
+            .descendants(&id)
+            .len()
+            .saturating_sub(1);
+        Ok((Loaded::read(&store, &id, None)?, subagents))
+    }
+
     pub(crate) fn input(&self) -> compare::Input<'_> {
         compare::Input {
             meta: &self.meta,

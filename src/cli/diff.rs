@@ -53,12 +53,17 @@ pub(crate) struct DiffArgs {
 }
 
 pub(crate) fn run(args: &DiffArgs, globals: &Globals) -> Result<u8> {
-    let (_, a) = Loaded::select(&args.scope, &Selector::Prefix(args.a.clone()), globals)?;
-    let (_, b) = Loaded::select(&args.scope, &Selector::Prefix(args.b.clone()), globals)?;
     if args.compare {
+        let (_, a) = Loaded::select(&args.scope, &Selector::Prefix(args.a.clone()), globals)?;
+        let (_, b) = Loaded::select(&args.scope, &Selector::Prefix(args.b.clone()), globals)?;
         return super::compare::show(&a, &b, args.format.format, globals);
     }
-    let (ia, ib) = (input(&a), input(&b));
+    // Each session alone: its phases are its own events', so its cost is too.
+    let (a, subagents_a) =
+        Loaded::select_alone(&args.scope, &Selector::Prefix(args.a.clone()), globals)?;
+    let (b, subagents_b) =
+        Loaded::select_alone(&args.scope, &Selector::Prefix(args.b.clone()), globals)?;
+    let (ia, ib) = (input(&a, subagents_a), input(&b, subagents_b));
     let mut out = stdout(globals.colour());
     let paint = Painter::new(globals.colour());
     match (args.semantic, args.format.format) {
@@ -73,13 +78,42 @@ pub(crate) fn run(args: &DiffArgs, globals: &Globals) -> Result<u8> {
     Ok(exit::OK)
 }
 
-fn input(l: &Loaded) -> diff::Input<'_> {
+fn input(l: &Loaded, subagents: usize) -> diff::Input<'_> {
     diff::Input {
         session_id: &l.meta.session_id,
         phases: &l.phases,
         cost_usd: l.cost_usd,
         cost_unpriced_models: &l.cost_unpriced_models,
+        subagents,
     }
+}
+
+/// The line that says the figures leave subagents out, when either session has any.
+fn subagents_note(
+    out: &mut impl Write,
+    s: &diff::Subagents,
+    (a, b): (&str, &str),
+    paint: Painter,
+) -> std::io::Result<()> {
+    if s.counted || s.a + s.b == 0 {
+        return Ok(());
+    }
+    let has = |who: &str, n: usize| match n {
+        0 => format!("{who} has none"),
+        n => format!(
+            "{who} has {}",
+            terminal::count(n as u64, "subagent session")
+        ),
+    };
+    writeln!(
+        out,
+        "{}",
+        paint.dim(&format!(
+            "Each session is counted alone, its subagents left out of every figure, cost included ({}, {}).",
+            has(a, s.a),
+            has(b, s.b)
+        ))
+    )
 }
 
 /// How many characters of a session id name it.
@@ -232,6 +266,7 @@ fn structural_text(
     }
     writeln!(out, "{}", totals_line(&d.a))?;
     writeln!(out, "{}", totals_line(&d.b))?;
+    subagents_note(out, &d.subagents, (&a, &b), paint)?;
     unpriced_note(
         out,
         &d.a.cost_unpriced_models,
@@ -333,6 +368,7 @@ fn semantic_text(out: &mut impl Write, d: &SemanticDiff, paint: Painter) -> std:
         format!(" ({})", d.reasons.join("; "))
     };
     writeln!(out, "Outcome: {word}{why}")?;
+    subagents_note(out, &d.subagents, (&a, &b), paint)?;
     unpriced_note(
         out,
         &d.cost_unpriced_models_a,
