@@ -98,3 +98,65 @@ fn setup_otel_refuses_other_agents_and_bad_endpoints() {
     let run = env.run(&["setup", "--endpoint", "http://x:1"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
 }
+
+/// `setup --otel --write` over settings that send telemetry to another backend: it used to
+/// write our endpoint over theirs and keep their headers, so Claude Code sent that vendor's key
+/// to the collector. It refuses, naming the keys; --replace-otel replaces and removes them.
+#[test]
+fn setup_otel_never_sends_another_backends_headers_to_the_collector() {
+    let env = TestEnv::new();
+    let path = env.path().join(".claude/settings.json");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let theirs = r#"{"env": {"OTEL_EXPORTER_OTLP_ENDPOINT": "https://api.honeycomb.io", "OTEL_EXPORTER_OTLP_HEADERS": "x-honeycomb-team=VENDORKEY", "OTEL_EXPORTER_OTLP_TRACES_HEADERS": "x-honeycomb-dataset=d"}}"#;
+    std::fs::write(&path, theirs).unwrap();
+    let setup = |extra: &[&str]| {
+        let mut args = vec!["setup", "--otel", "--write", "--bin", "agent-strace"];
+        args.extend_from_slice(extra);
+        let mut cmd = env.command(&args);
+        cmd.env_remove("AGENT_STRACE_TOKEN");
+        for key in [
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+        ] {
+            cmd.env_remove(key);
+        }
+        crate::common::Run::of(cmd.output().unwrap())
+    };
+    let run = setup(&[]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "(OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_TRACES_HEADERS)"
+        ) && run.stderr.contains("--replace-otel"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("VENDORKEY"), "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), theirs);
+
+    let run = setup(&["--replace-otel"]);
+    run.success();
+    let s = settings(&env);
+    assert_eq!(
+        s["env"]["OTEL_EXPORTER_OTLP_ENDPOINT"],
+        "http://127.0.0.1:4317"
+    );
+    assert!(s["env"].get("OTEL_EXPORTER_OTLP_HEADERS").is_none(), "{s}");
+    assert!(
+        s["env"].get("OTEL_EXPORTER_OTLP_TRACES_HEADERS").is_none(),
+        "{s}"
+    );
+    assert!(
+        run.stdout
+            .contains("Replaced OTEL_EXPORTER_OTLP_ENDPOINT in `env`.")
+            && run.stdout.contains(
+                "Removed OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_TRACES_HEADERS from `env`."
+            ),
+        "{}",
+        run.stdout
+    );
+    let backup = std::fs::read_to_string(path.with_file_name("settings.json.bak")).unwrap();
+    assert_eq!(backup, theirs);
+    // Set up for us, again: nothing to refuse.
+    setup(&[]).success();
+}

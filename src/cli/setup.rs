@@ -26,7 +26,7 @@ use crate::exit;
 #[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  agent-strace setup                    # print the hooks for .claude/settings.json\n  agent-strace setup --write            # merge them into .claude/settings.json\n  agent-strace setup --global --write   # all projects\n  agent-strace setup --no-redact --write  # record secrets as they are\n  agent-strace setup --agent cursor --write  # Cursor's .cursor/hooks.json\n  agent-strace setup --detect           # which agents are here, and what would be written\n  agent-strace setup --otel --write     # and send Claude Code's telemetry to `agent-strace server`"
+    after_help = "Examples:\n  agent-strace setup                    # print the hooks for .claude/settings.json\n  agent-strace setup --write            # merge them into .claude/settings.json\n  agent-strace setup --global --write   # all projects\n  agent-strace setup --no-redact --write  # record secrets as they are\n  agent-strace setup --agent cursor --write  # Cursor's .cursor/hooks.json\n  agent-strace setup --detect           # which agents are here, and what would be written\n  agent-strace setup --otel --write     # and send Claude Code's telemetry to `agent-strace server`\n  agent-strace setup --otel --replace-otel --write  # instead of the OTLP backend the settings name"
 )]
 pub(crate) struct SetupArgs {
     /// For all projects: ~/.claude/settings.json ($CLAUDE_CONFIG_DIR/settings.json when set)
@@ -77,6 +77,10 @@ pub(crate) struct SetupArgs {
     /// The collector --otel sends to [default: http://127.0.0.1:4317]
     #[arg(long, value_name = "URL", requires = "otel")]
     endpoint: Option<String>,
+    /// With --otel --write: replace the settings' own OTLP endpoint and headers (another
+    /// backend's, which setup otherwise refuses to touch) and remove their per-signal ones
+    #[arg(long, requires = "otel")]
+    replace_otel: bool,
 }
 
 /// Events whose hooks take a tool-name matcher; an empty matcher matches every tool.
@@ -235,6 +239,8 @@ impl Plan<'_> {
         })?;
         let add_version = agent.versioned() && settings.get("version").is_none();
         changed |= add_version;
+        // What --replace-otel replaced, said once the backup is taken.
+        let mut otel_said = Vec::new();
         let env_changed = match self.otel {
             Some(ours) => {
                 let mut env = match settings.get("env").transpose() {
@@ -253,7 +259,29 @@ impl Plan<'_> {
                         );
                     }
                 };
-                let changed = setup_otel::merge_env(&mut env, ours);
+                let conflicts = setup_otel::conflicts(&env, ours);
+                if !conflicts.is_empty() && !self.args.replace_otel {
+                    return Err(Error::input(format!(
+                        "{}: `env` sends Claude Code's telemetry elsewhere already ({}); written over, {} would go to agent-strace's collector",
+                        target.display(),
+                        conflicts.join(", "),
+                        if conflicts.iter().any(|k| k.ends_with("_HEADERS")) {
+                            "its headers (another backend's key, perhaps)"
+                        } else {
+                            "that backend's telemetry"
+                        }
+                    ))
+                    .with_hint("run again with --replace-otel to replace and remove them (the file is backed up first), or set up without --otel")
+                    .into());
+                }
+                let (replaced, removed) = setup_otel::replace_conflicts(&mut env, ours, &conflicts);
+                if !replaced.is_empty() {
+                    otel_said.push(format!("Replaced {} in `env`.", replaced.join(", ")));
+                }
+                if !removed.is_empty() {
+                    otel_said.push(format!("Removed {} from `env`.", removed.join(", ")));
+                }
+                let changed = setup_otel::merge_env(&mut env, ours) || !removed.is_empty();
                 if changed {
                     settings.set("env", &Value::Object(env))?;
                 }
@@ -287,6 +315,9 @@ impl Plan<'_> {
         }
         settings_file::replace(&target, &settings.to_text(), existing.as_deref())
             .with_context(|| format!("cannot write {}", target.display()))?;
+        for line in &otel_said {
+            writeln!(out, "{line} The backup holds them as they were.")?;
+        }
         writeln!(
             out,
             "{} sessions will be recorded: hooks written to {}",
@@ -305,6 +336,13 @@ impl Plan<'_> {
                     .as_str()
                     .unwrap_or_default()
             )?;
+            let inherited = setup_otel::inherited(otel, |k| std::env::var_os(k).is_some());
+            if !inherited.is_empty() {
+                super::output::warn(format_args!(
+                    "this shell sets {}: a Claude Code started from it keeps them beside the endpoint written; unset them there",
+                    inherited.join(", ")
+                ));
+            }
             if otel.contains_key("OTEL_EXPORTER_OTLP_HEADERS") {
                 writeln!(
                     out,

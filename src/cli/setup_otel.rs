@@ -49,6 +49,80 @@ pub(crate) fn merge_env(env: &mut Map<String, Value>, ours: &Map<String, Value>)
     changed
 }
 
+/// The OTLP exporter's variables for where telemetry goes and what goes with it: the base
+/// ones, which the block writes, and one pair per signal, which win over them.
+const SIGNALS: [&str; 3] = ["TRACES", "LOGS", "METRICS"];
+const ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+const HEADERS: &str = "OTEL_EXPORTER_OTLP_HEADERS";
+
+fn per_signal() -> impl Iterator<Item = String> {
+    SIGNALS.iter().flat_map(|s| {
+        [
+            format!("OTEL_EXPORTER_OTLP_{s}_ENDPOINT"),
+            format!("OTEL_EXPORTER_OTLP_{s}_HEADERS"),
+        ]
+    })
+}
+
+/// The keys of `env` that send telemetry somewhere else than `ours` does, or carry headers
+/// (often another vendor's key) that writing `ours` would send to our endpoint, or ours to
+/// theirs: a base endpoint other than ours; base headers other than ours, unless the endpoint
+/// is ours already (then they were written for us); any per-signal endpoint or headers.
+pub(crate) fn conflicts(env: &Map<String, Value>, ours: &Map<String, Value>) -> Vec<String> {
+    let trimmed = |v: Option<&Value>| {
+        v.map(|v| {
+            v.as_str()
+                .unwrap_or_default()
+                .trim_end_matches('/')
+                .to_owned()
+        })
+    };
+    let ours_endpoint = trimmed(ours.get(ENDPOINT));
+    let theirs_endpoint = trimmed(env.get(ENDPOINT));
+    let mut found = Vec::new();
+    if theirs_endpoint.is_some() && theirs_endpoint != ours_endpoint {
+        found.push(ENDPOINT.to_owned());
+    }
+    if env.contains_key(HEADERS)
+        && env.get(HEADERS) != ours.get(HEADERS)
+        && theirs_endpoint != ours_endpoint
+    {
+        found.push(HEADERS.to_owned());
+    }
+    found.extend(per_signal().filter(|k| env.contains_key(k)));
+    found
+}
+
+/// `env` with `ours` merged in when `conflicts` were found and the user said to replace them:
+/// the per-signal keys and base headers we do not write are removed. The keys replaced and
+/// the keys removed, in that order.
+pub(crate) fn replace_conflicts(
+    env: &mut Map<String, Value>,
+    ours: &Map<String, Value>,
+    conflicts: &[String],
+) -> (Vec<String>, Vec<String>) {
+    let (mut replaced, mut removed) = (Vec::new(), Vec::new());
+    for key in conflicts {
+        if ours.contains_key(key) {
+            replaced.push(key.clone());
+        } else {
+            env.remove(key);
+            removed.push(key.clone());
+        }
+    }
+    (replaced, removed)
+}
+
+/// The variables of the environment setup runs in that point an OTLP exporter somewhere or
+/// carry its headers, beyond those `ours` sets: a Claude Code started from this shell keeps
+/// them, since its settings' `env` only overrides the keys it names.
+pub(crate) fn inherited(ours: &Map<String, Value>, lookup: impl Fn(&str) -> bool) -> Vec<String> {
+    std::iter::once(HEADERS.to_owned())
+        .chain(per_signal())
+        .filter(|k| !ours.contains_key(k) && lookup(k))
+        .collect()
+}
+
 /// Whether `endpoint` is a URL Claude Code's exporter can send to.
 pub(crate) fn check_endpoint(endpoint: &str) -> Result<(), String> {
     let rest = endpoint
@@ -81,5 +155,34 @@ mod tests {
         assert!(check_endpoint("ftp://x").is_err());
         assert!(check_endpoint("http://").is_err());
         assert!(check_endpoint("https://collector.example:4318").is_ok());
+    }
+
+    #[test]
+    fn another_vendors_endpoint_and_headers_conflict_ours_do_not() {
+        let ours = env_block("http://127.0.0.1:4317", None);
+        let mut env = Map::new();
+        assert!(conflicts(&env, &ours).is_empty());
+        env.insert(HEADERS.into(), "x-honeycomb-team=k".into());
+        // Headers for the default endpoint (no endpoint written) would come to us.
+        assert_eq!(conflicts(&env, &ours), [HEADERS]);
+        env.insert(ENDPOINT.into(), "http://127.0.0.1:4317/".into());
+        // Our endpoint already: the headers were written for it.
+        assert!(conflicts(&env, &ours).is_empty());
+        env.insert(ENDPOINT.into(), "https://api.honeycomb.io".into());
+        env.insert(
+            "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT".into(),
+            "https://x".into(),
+        );
+        let found = conflicts(&env, &ours);
+        assert_eq!(
+            found,
+            [ENDPOINT, HEADERS, "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT"]
+        );
+        let (replaced, removed) = replace_conflicts(&mut env, &ours, &found);
+        assert_eq!(replaced, [ENDPOINT]);
+        assert_eq!(removed, [HEADERS, "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT"]);
+        assert!(merge_env(&mut env, &ours));
+        assert!(conflicts(&env, &ours).is_empty());
+        assert_eq!(inherited(&ours, |k| k == HEADERS || k == "PATH"), [HEADERS]);
     }
 }
