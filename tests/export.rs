@@ -626,3 +626,53 @@ fn a_hook_sessions_trace_has_the_model_calls_its_transcript_logged() {
         "the JSON export is the store's events as they are"
     );
 }
+
+/// `export -o FILE` holds session content: it used to leave a private file (0600) it replaced
+/// readable by all (0644), and one temporary name (`.FILE.agent-strace-sample`) that a killed
+/// run left behind made every later export to that path fail with "File exists".
+#[test]
+fn an_exported_file_stays_private_and_a_killed_runs_leftovers_block_nothing() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let id = a_session(&env, "sess-private");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let out = env.path().join("out.json");
+    // What a run of before this fix left when killed.
+    std::fs::write(env.path().join(".out.json.agent-strace-sample"), "partial").unwrap();
+    std::fs::write(&out, "old").unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o600)).unwrap();
+    export(&env, &[&id, "--output", out.to_str().unwrap()]).success();
+    assert_eq!(mode(&out), 0o600);
+    assert!(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .contains("sess-private")
+    );
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o640)).unwrap();
+    export(&env, &[&id, "--output", out.to_str().unwrap()]).success();
+    assert_eq!(mode(&out), 0o640);
+    let new = env.path().join("new.json");
+    export(&env, &[&id, "--output", new.to_str().unwrap()]).success();
+    assert_eq!(mode(&new), 0o600);
+
+    // A run of this very process id killed before: its file and a link at the next name are
+    // stepped over, the link's target never written. (exec keeps the shell's process id.)
+    let victim = env.path().join("victim");
+    std::fs::write(&victim, "mine").unwrap();
+    let mut cmd = std::process::Command::new("sh");
+    cmd.current_dir(env.path())
+        .env("AGENT_STRACE_HOME", env.home())
+        .args([
+            "-c",
+            r#"touch ".new.json.agent-strace-$$-0.tmp" && ln -s victim ".new.json.agent-strace-$$-1.tmp" && exec "$0" export "$1" --output new.json"#,
+        ])
+        .arg(crate::common::bin())
+        .arg(&id);
+    crate::common::Run::of(cmd.output().unwrap()).success();
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "mine");
+    assert!(
+        std::fs::read_to_string(&new)
+            .unwrap()
+            .contains("sess-private")
+    );
+}
