@@ -221,6 +221,16 @@ fn busy_answers_are_retried_with_backoff_and_retry_after() {
         "backoff"
     );
     assert_eq!(seen[0].body, seen[2].body, "the same trace each time");
+    // Each try again is said as it comes, not only the end.
+    assert!(
+        run.stderr
+            .contains("127.0.0.1 answered HTTP 429; trying again (2/5)\n")
+            && run
+                .stderr
+                .contains("127.0.0.1 answered HTTP 503; trying again (3/5)\n"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -259,7 +269,7 @@ fn a_refusal_is_one_error_line_and_exit_code_4_without_retrying() {
 }
 
 #[test]
-fn an_unreachable_endpoint_is_one_error_line_and_exit_code_4() {
+fn an_unreachable_endpoint_is_said_at_each_try_then_one_error_and_exit_code_4() {
     let env = TestEnv::new();
     session(&env);
     let port = free_port();
@@ -271,9 +281,18 @@ fn an_unreachable_endpoint_is_one_error_line_and_exit_code_4() {
         &format!("http://127.0.0.1:{port}"),
     ]);
     assert_eq!(run.code, 4, "{run:?}");
-    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    // A line at each try again (it used to be silent until the end), then the error.
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 5, "{}", run.stderr);
+    for (n, line) in lines[..4].iter().enumerate() {
+        assert!(
+            line.starts_with("cannot reach 127.0.0.1 (")
+                && line.ends_with(&format!("; trying again ({}/5)", n + 2)),
+            "{line}"
+        );
+    }
     assert!(
-        run.stderr.contains("cannot send the trace"),
+        lines[4].contains("cannot send the trace") && lines[4].contains("refused"),
         "{}",
         run.stderr
     );

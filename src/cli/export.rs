@@ -332,7 +332,9 @@ pub(crate) fn post_as(
     all.extend(headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let client = HttpClient::for_url(url).map_err(Error::io)?;
     client
-        .post_retrying(url, &all, &body, TIMEOUT, RETRY)
+        .post_retrying(url, &all, &body, TIMEOUT, RETRY, &|line| {
+            super::output::to_stderr(format_args!("{line}\n"));
+        })
         .map_err(|why| {
             let url = super::http::shown_url(&url.to_string());
             Error::io(format!(

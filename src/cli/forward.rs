@@ -237,8 +237,9 @@ impl Worker {
         ];
         match self
             .client
-            .post_retrying(url, &headers, &zipped, TIMEOUT, RETRY)
-        {
+            .post_retrying(url, &headers, &zipped, TIMEOUT, RETRY, &|line| {
+                (self.log)(&format!("forwarding: {line}"));
+            }) {
             Ok(answer) if (200..300).contains(&answer.status) => self.sent += 1,
             Ok(answer) => {
                 self.lost += 1;

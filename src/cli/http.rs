@@ -108,13 +108,16 @@ impl HttpClient {
             .build()
             .map_err(|e| format!("cannot start the HTTP client: {e}"))?;
         let builder = Client::builder(TokioExecutor::new());
+        let mut http = HttpConnector::new();
+        http.set_connect_timeout(Some(connect_timeout(url)));
         let connector = if url.scheme_str() == Some("https") {
+            http.enforce_http(false);
             let roots = hyper_rustls::HttpsConnectorBuilder::new()
                 .with_native_roots()
                 .map_err(|e| format!("no TLS roots: {e}"))?;
-            Connector::Tls(builder.build(roots.https_only().enable_http1().build()))
+            Connector::Tls(builder.build(roots.https_only().enable_http1().wrap_connector(http)))
         } else {
-            Connector::Plain(builder.build(HttpConnector::new()))
+            Connector::Plain(builder.build(http))
         };
         Ok(HttpClient { runtime, connector })
     }
@@ -144,7 +147,7 @@ impl HttpClient {
                     Connector::Plain(c) => c.request(request).await,
                     Connector::Tls(c) => c.request(request).await,
                 }
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| error_chain(&e))?;
                 let status = response.status().as_u16();
                 let retry_after = response
                     .headers()
@@ -172,6 +175,8 @@ impl HttpClient {
     /// one ([`is_retryable`]): the waits double from `retry.first_delay` up to
     /// `retry.max_delay`, or are what the server's `Retry-After` asked (up to the same bound),
     /// for `retry.attempts` in all. The last answer, or why there was none.
+    /// Before each try again, `tell` gets a line saying why and which attempt comes
+    /// ("no answer from HOST in 30 s; trying again (2/5)").
     pub(crate) fn post_retrying(
         &self,
         url: &Uri,
@@ -179,24 +184,77 @@ impl HttpClient {
         body: &[u8],
         timeout: Duration,
         retry: Retry,
+        tell: &dyn Fn(&str),
     ) -> Result<Answer, String> {
+        let host = url.host().unwrap_or_default();
         let mut delay = retry.first_delay;
         let mut attempt = 1;
         loop {
+            let started = std::time::Instant::now();
             let result = self.post(url, headers, body.to_vec(), timeout);
-            let wait = match &result {
-                Ok(answer) if is_retryable(answer.status) => answer.retry_after.unwrap_or(delay),
+            let (wait, why) = match &result {
+                Ok(answer) if is_retryable(answer.status) => (
+                    answer.retry_after.unwrap_or(delay),
+                    format!("{host} answered HTTP {}", answer.status),
+                ),
                 Ok(_) => return result,
-                Err(_) => delay,
+                Err(_) if started.elapsed() >= timeout => (
+                    delay,
+                    format!("no answer from {host} in {}", seconds(timeout)),
+                ),
+                Err(why) => (delay, format!("cannot reach {host} ({why})")),
             };
             if attempt >= retry.attempts {
                 return result;
             }
+            tell(&format!(
+                "{why}; trying again ({}/{})",
+                attempt + 1,
+                retry.attempts
+            ));
             std::thread::sleep(wait.min(retry.max_delay));
             delay = (delay * 2).min(retry.max_delay);
             attempt += 1;
         }
     }
+}
+
+/// `30 s`, or `250 ms` below a second.
+fn seconds(d: Duration) -> String {
+    if d.as_secs() > 0 && d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{} ms", d.as_millis())
+    }
+}
+
+/// How long a connection may take to open: a host on this machine or the local network
+/// answers at once or not at all, one across the internet may need a few SYN resends.
+fn connect_timeout(url: &Uri) -> Duration {
+    let host = url.host().unwrap_or_default().trim_matches(['[', ']']);
+    let near = host == "localhost"
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| match ip {
+            std::net::IpAddr::V4(v4) => v4.is_loopback() || v4.is_private() || v4.is_link_local(),
+            std::net::IpAddr::V6(v6) => {
+                v6.is_loopback() || v6.is_unique_local() || v6.is_unicast_link_local()
+            }
+        });
+    Duration::from_secs(if near { 5 } else { 10 })
+}
+
+/// An error with its causes, as one line (hyper's own says only "client error (Connect)").
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// A `Retry-After` value: whole seconds, or an HTTP date (the wait until then).
@@ -265,6 +323,46 @@ impl Endpoint {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_try_again_is_said_with_why() {
+        // Takes the connection and never answers.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let held = std::thread::spawn(move || {
+            let (a, _) = listener.accept().unwrap();
+            let (b, _) = listener.accept().unwrap();
+            std::thread::sleep(Duration::from_millis(600));
+            drop((a, b));
+        });
+        let url: Uri = format!("http://127.0.0.1:{port}/v1/traces")
+            .parse()
+            .unwrap();
+        let client = HttpClient::for_url(&url).unwrap();
+        let said = std::cell::RefCell::new(Vec::new());
+        let retry = Retry {
+            attempts: 2,
+            first_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(10),
+        };
+        let result = client.post_retrying(
+            &url,
+            &[],
+            b"x",
+            Duration::from_millis(200),
+            retry,
+            &|line| said.borrow_mut().push(line.to_owned()),
+        );
+        assert!(result.is_err());
+        assert_eq!(
+            *said.borrow(),
+            ["no answer from 127.0.0.1 in 200 ms; trying again (2/2)"]
+        );
+        held.join().unwrap();
+        assert_eq!(connect_timeout(&url), Duration::from_secs(5));
+        let far: Uri = "https://otel.example.com".parse().unwrap();
+        assert_eq!(connect_timeout(&far), Duration::from_secs(10));
+    }
 
     #[test]
     fn retry_after_reads_seconds_and_dates() {
