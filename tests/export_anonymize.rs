@@ -258,3 +258,44 @@ fn the_attribution_names_no_short_host_generic_user_or_repository() {
         dry.stdout
     );
 }
+
+/// The repository and a working folder outside any home used to stay in event text (`git
+/// push` naming the remote, paths under `/srv/acme`) while the attribution's `git_repo` was
+/// replaced: the same repository is replaced in all its spellings, the folder as a prefix.
+#[test]
+fn the_repository_and_working_folder_are_replaced_wherever_the_text_names_them() {
+    let env = TestEnv::new();
+    SessionBuilder::new("anon-repo")
+        .meta(|m| {
+            m.agent_name = "claude-code".into();
+            m.set_attribution("git_repo", "git@github.com:acme/secret-repo.git");
+            m.set_attribution("working_dir", "/srv/acme/secret-repo");
+        })
+        .session_start(json!({"cwd": "/srv/acme/secret-repo", "source": "startup"}))
+        .at(1.0)
+        .tool_call("Bash", json!({"command": "cd /srv/acme/secret-repo/src && git push"}))
+        .at(2.0)
+        .result(json!(
+            "To https://github.com/acme/secret-repo.git\nalso git@github.com:acme/secret-repo and https://github.com/Acme/secret-repo.\nkeep https://github.com/acme/secret-repo-tools and /srv/acme/secret-repository"
+        ))
+        .write(&env);
+    let run = env.run(&["export", "--format", "json", "--anonymize"]);
+    run.success();
+    let text = run
+        .stdout
+        .replace("secret-repo-tools", "")
+        .replace("secret-repository", "");
+    assert!(!text.contains("secret-repo"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("To [REPO]\\nalso [REPO] and [REPO].")
+            && run.stdout.contains("cd [CWD]/src && git push")
+            && run
+                .stdout
+                .contains("https://github.com/acme/secret-repo-tools")
+            && run.stdout.contains("/srv/acme/secret-repository"),
+        "{}",
+        run.stdout
+    );
+    let exported = run.json();
+    assert_eq!(exported["session"]["attribution"]["working_dir"], "[CWD]");
+}

@@ -1,6 +1,7 @@
 //! `export --anonymize`: rewrites what is exported (never the store) so that it names no one:
 //! home folders become `~`, the recording machine's host name `[HOST]`, its users' names
-//! `[USER]`, email addresses `[EMAIL]`, the repository the session was recorded in `[REPO]`,
+//! `[USER]`, email addresses `[EMAIL]`, the repository the session was recorded in `[REPO]`
+//! (in the text too, in all its spellings), its working folder outside any home `[CWD]`,
 //! and the user's own literal and regex replacements
 //! (`.agent-strace/anonymize.yaml`, read by the CLI and handed in as [`Replacement`]s) apply
 //! first.
@@ -38,6 +39,9 @@ pub const USER: &str = "[USER]";
 pub const EMAIL: &str = "[EMAIL]";
 /// What replaces the repository a session was recorded in (`attribution.git_repo`).
 pub const REPO: &str = "[REPO]";
+/// What replaces the session's working folder outside any home folder (`/srv/acme/app/x` →
+/// `[CWD]/x`).
+pub const CWD: &str = "[CWD]";
 
 /// Examples kept per kind for `--dry-run`.
 const EXAMPLES: usize = 3;
@@ -212,13 +216,54 @@ impl Anonymizer {
         // shorter one.
         let mut homes: Vec<String> = homes.into_iter().collect();
         homes.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        // A working folder inside a home becomes `~/…` already; one elsewhere is replaced whole.
+        let mut folders: Vec<String> = folders
+            .into_iter()
+            .map(|f| f.trim_end_matches(['/', '\\']).to_owned())
+            .filter(|f| {
+                f.len() > 1
+                    && !HOME_PATH.is_match(f)
+                    && !homes.iter().any(|h| f.starts_with(h.as_str()))
+            })
+            .collect();
+        folders.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        folders.dedup();
         Scrubber {
             rules: &self.rules,
             homes,
+            folders,
+            repo: meta.attribution("git_repo").and_then(repo_pattern),
             hosts: words(&hosts, true),
             users: words(&users, false),
         }
     }
+}
+
+/// A pattern for the repository `url` names in all its spellings: `https://host/owner/name`,
+/// `ssh://git@host/owner/name`, `git@host:owner/name`, each with or without `.git` (and a
+/// user before the host); `None` for what names no host and path.
+fn repo_pattern(url: &str) -> Option<Regex> {
+    let url = url.trim();
+    let (host, path) = if let Some((_, rest)) = url.split_once("://") {
+        let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+        rest.split_once('/')?
+    } else {
+        let rest = url.rsplit_once('@').map_or(url, |(_, r)| r);
+        rest.split_once(':')?
+    };
+    // A port belongs to one spelling only.
+    let host = host.split(':').next().unwrap_or(host);
+    let path = path.trim_matches('/');
+    let path = path.strip_suffix(".git").unwrap_or(path);
+    if host.is_empty() || path.is_empty() {
+        return None;
+    }
+    Regex::new(&format!(
+        r#"(?i)(?:[a-z][a-z0-9+.-]*://)?(?:[^@\s/:'"`]+@)?{}(?::\d+)?[:/]{}(?:\.git)?(?P<end>$|[^A-Za-z0-9_\-])"#,
+        regex::escape(host),
+        regex::escape(path)
+    ))
+    .ok()
 }
 
 /// Names of home folders mentioned anywhere in `value`.
@@ -276,6 +321,10 @@ fn words(names: &BTreeSet<String>, any_case: bool) -> Option<Regex> {
 pub struct Scrubber<'a> {
     rules: &'a [Replacement],
     homes: Vec<String>,
+    /// The session's working folders outside any home, longest first.
+    folders: Vec<String>,
+    /// `attribution.git_repo` in all its spellings.
+    repo: Option<Regex>,
     hosts: Option<Regex>,
     users: Option<Regex>,
 }
@@ -307,6 +356,12 @@ impl Scrubber<'_> {
                 _ => {}
             }
         }
+        // Before email addresses: `git@github.com:acme/x.git` is no address.
+        if let Some(repo) = &self.repo {
+            out = replace(out, repo, "git_repo", report, |c| {
+                format!("{REPO}{}", &c["end"])
+            });
+        }
         out = replace(out, &EMAIL_ADDRESS, "email", report, |_| EMAIL.to_owned());
         for home in &self.homes {
             if out.contains(home.as_str()) {
@@ -315,6 +370,16 @@ impl Scrubber<'_> {
                     out = replace(out, &pattern, "home_path", report, |c| {
                         // Keep the separator after the home folder.
                         format!("{HOME}{}", &c[0][home.len()..])
+                    });
+                }
+            }
+        }
+        for folder in &self.folders {
+            if out.contains(folder.as_str()) {
+                let pattern = Regex::new(&format!(r"{}(?:\b|$|[/\\])", regex::escape(folder)));
+                if let Ok(pattern) = pattern {
+                    out = replace(out, &pattern, "working_dir", report, |c| {
+                        format!("{CWD}{}", &c[0][folder.len()..])
                     });
                 }
             }
