@@ -461,3 +461,25 @@ fn a_cost_that_leaves_out_an_unpriced_model_says_so() {
         assert_eq!(models, json!([{"model": "aide-gpt-5", "cost_usd": null}]));
     }
 }
+
+/// `event_json` called by hand with a length the events file cannot hold set that much memory
+/// aside (up to 1 GiB) before reading: it now gives NULL without, so a query that makes up a
+/// length runs in a small address space.
+#[test]
+fn event_json_with_a_length_past_the_file_sets_nothing_aside() {
+    let env = TestEnv::new();
+    session(&env, "aaaa-1", 1);
+    let query = "SELECT event_json(session_id, 0, 1073741824, 'data') AS d, \
+                 event_json(session_id, 1073741000, 100, 'data') AS far FROM sessions";
+    // At most 512 MiB of address space, as `ulimit -v` sets it.
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg("ulimit -v 524288 && exec \"$0\" \"$@\"")
+        .arg(crate::common::bin())
+        .args(["sql", "--format", "json", "--max-memory", "64", query])
+        .current_dir(env.path())
+        .env("AGENT_STRACE_HOME", env.home());
+    let run = Run::of(cmd.output().unwrap());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json(), json!([{"d": null, "far": null}]));
+}

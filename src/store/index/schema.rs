@@ -503,7 +503,8 @@ pub(in crate::store) const GATHERED_SHIFT: u32 = 40;
 /// The events file last read: rows of one session come together, so one open file is enough.
 #[derive(Default)]
 struct OpenEvents {
-    open: Option<(usize, String, File)>,
+    /// The store's number, the session's id, its file, and the file's length when last asked.
+    open: Option<(usize, String, File, u64)>,
 }
 
 impl OpenEvents {
@@ -524,19 +525,28 @@ impl OpenEvents {
         if self
             .open
             .as_ref()
-            .is_none_or(|(s, open_id, _)| *s != store || open_id != id)
+            .is_none_or(|(s, open_id, _, _)| *s != store || open_id != id)
         {
             self.open = Store::new(root)
                 .session_folder(id)
                 .and_then(|dir| dir.read(EVENTS))
                 .ok()
                 .flatten()
-                .map(|f| (store, id.to_owned(), f));
+                .map(|f| (store, id.to_owned(), f, 0));
         }
-        let (_, _, file) = self.open.as_ref()?;
+        let (_, _, file, known) = self.open.as_mut()?;
+        let offset = u64::try_from(offset).ok()?;
+        let end = offset.checked_add(u64::try_from(length).ok()?)?;
+        // A length that the file cannot hold (one a query makes up) sets no buffer aside: the
+        // file's length is asked again only past what it was, since the file only grows.
+        if end > *known {
+            *known = file.metadata().ok()?.len();
+            if end > *known {
+                return None;
+            }
+        }
         let mut buf = vec![0u8; usize::try_from(length).ok()?];
-        std::os::unix::fs::FileExt::read_exact_at(file, &mut buf, u64::try_from(offset).ok()?)
-            .ok()?;
+        std::os::unix::fs::FileExt::read_exact_at(file, &mut buf, offset).ok()?;
         let event = parse_line(buf.trim_ascii()).ok()?;
         match (part, View::of(&event, Agent::Unknown)) {
             ("data", _) => Some(event.data.to_string()),
