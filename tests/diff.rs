@@ -717,3 +717,44 @@ fn a_diff_counts_each_session_alone_and_says_its_subagents_are_left_out() {
     let text = env.run(&["diff", B, B]).success().stdout.clone();
     assert!(!text.contains("counted alone"), "{text}");
 }
+
+/// `compare` (and `diff --compare`) counted a session's subagents into its cost only, while
+/// its time, calls, errors and reads were its own: every figure now counts each session alone,
+/// as `diff` does, and the comparison says so.
+#[test]
+fn compare_counts_each_session_alone_and_says_its_subagents_are_left_out() {
+    let env = both();
+    SessionBuilder::new("abc12300-0000-4000-8000-0000000000aa")
+        .meta(|m| m.parent_session_id = Some(A.to_owned()))
+        .session_start(json!({"cwd": "/p"}))
+        .prompt("look around")
+        .at(2.0)
+        .tool_call("Bash", json!({"command": "ls"}))
+        .at(2.5)
+        .result(json!("src"))
+        .llm_response(
+            "claude-sonnet-4-5",
+            Tokens {
+                output: 100_000,
+                ..Tokens::default()
+            },
+        )
+        .session_end(json!({}))
+        .write(&env);
+    let alone = json(&env, &["cost", A, "--no-subagents", "--format", "json"]);
+    let with = json(&env, &["cost", A, "--format", "json"]);
+    assert_ne!(alone["cost_usd"], with["cost_usd"], "{with}");
+    let expected = json!({"counted": false, "a": 1, "b": 0});
+    for args in [&["compare", A, B][..], &["diff", "--compare", A, B]] {
+        let c = json(&env, &[args, &["--format", "json"]].concat());
+        assert_eq!(c["subagents"], expected, "{c}");
+        assert_eq!(c["a"]["cost_usd"], alone["cost_usd"], "{c}");
+        let text = env.run(args).success().stdout.clone();
+        assert!(
+            text.contains("Each session is counted alone, its subagents left out of every figure, cost included (abc12300-000 has 1 subagent session, def45600-000 has none)."),
+            "{text}"
+        );
+    }
+    let text = env.run(&["compare", B, B]).success().stdout.clone();
+    assert!(!text.contains("counted alone"), "{text}");
+}

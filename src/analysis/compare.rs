@@ -6,9 +6,13 @@
 //! file, a command's goal, else its arguments); the divergence is the edit distance between
 //! the two sequences (insertions, deletions, substitutions), and the first place they differ is
 //! where the sessions took different ways.
+//!
+//! Each session is counted alone, as `diff` counts it: its figures are its own events', cost
+//! included (its subagents' are left out), and the comparison says how many it has.
 
 use serde::Serialize;
 
+use super::diff::Subagents;
 use super::outcome::{self, Verdict};
 use super::phases::Phases;
 use crate::model::view::View;
@@ -51,12 +55,14 @@ pub struct Input<'a> {
     pub meta: &'a SessionMeta,
     pub events: &'a [Event],
     pub phases: &'a Phases,
-    /// What it cost (as `cost` gives it, subagents counted in).
+    /// What it cost alone (as `cost --no-subagents` gives it), as its other figures count it.
     pub cost_usd: f64,
     /// The cost is estimated from payload sizes: no usage was recorded.
     pub cost_estimated: bool,
     /// Models whose usage has no known price, in name order: the cost counts them at $0.
     pub cost_unpriced_models: &'a [String],
+    /// How many subagent sessions it has, left out of its figures.
+    pub subagents: usize,
 }
 
 impl Input<'_> {
@@ -139,6 +145,8 @@ pub struct Comparison {
     pub decision_divergence: usize,
     /// Where the decisions first differ; `None` when they are the same.
     pub diverged_at: Option<Divergence>,
+    /// Which sessions the figures count: each alone, its subagents left out.
+    pub subagents: Subagents,
 }
 
 /// Compares session `a` with session `b`.
@@ -165,6 +173,7 @@ pub fn compare(a: &Input<'_>, b: &Input<'_>) -> Comparison {
         diverged_at,
         a: fa,
         b: fb,
+        subagents: Subagents::left_out(a.subagents, b.subagents),
     }
 }
 

@@ -43,12 +43,18 @@ pub struct Subagents {
 }
 
 impl Subagents {
-    fn of(a: &Input<'_>, b: &Input<'_>) -> Subagents {
+    /// Each session counted alone, `a` and `b` subagent sessions left out (shared with
+    /// `compare`).
+    pub fn left_out(a: usize, b: usize) -> Subagents {
         Subagents {
             counted: false,
-            a: a.subagents,
-            b: b.subagents,
+            a,
+            b,
         }
+    }
+
+    fn of(a: &Input<'_>, b: &Input<'_>) -> Subagents {
+        Subagents::left_out(a.subagents, b.subagents)
     }
 }
 

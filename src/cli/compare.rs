@@ -29,7 +29,8 @@ use crate::store::{Selector, Store};
 /// wins. Redundant reads are reads of a file (the same lines) read before and not written
 /// since; a context reset is an LLM request more than 120 s after the one before. The decision
 /// divergence is the edit distance between the two sessions' tool calls, each named by its
-/// tool and what it acted on. Costs count subagents in, as `cost` does.
+/// tool and what it acted on. Each session is counted alone, its subagents left out of every
+/// figure, cost included (`cost` and `list` count them in); a note says so when either has any.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  agent-strace compare 3f2a 9c1d\n  agent-strace compare --tag refactor-auth       # the last two sessions of a task\n  agent-strace compare 3f2a 9c1d --format json"
@@ -60,22 +61,21 @@ pub(crate) struct Loaded {
     pub(crate) cost_estimated: bool,
     /// Models whose usage has no known price, in name order: the cost counts them at $0.
     pub(crate) cost_unpriced_models: Vec<String>,
+    /// How many subagent sessions it has, left out of every figure above.
+    pub(crate) subagents: usize,
 }
 
 impl Loaded {
-    /// Reads session `id` of `store`; its cost counts in the subagents `forest` links to it.
-    pub(crate) fn read(store: &Store, id: &str, forest: Option<&Forest>) -> Result<Loaded> {
+    /// Reads session `id` of `store` alone: its phases are its own events', so its cost is too
+    /// (its subagents' is left out); `forest` tells how many subagent sessions it has.
+    pub(crate) fn read(store: &Store, id: &str, forest: &Forest) -> Result<Loaded> {
         let meta = super::output::summary(store, id)?.meta;
         let mut reader = store.events(id)?;
         let events: Vec<Event> = reader.by_ref().collect();
         warn_bad_lines(reader.bad_lines(), reader.bad_count());
         let phases = super::explain::phases_from(store, &meta, &events);
-        let options = CostOptions::default();
-        let mut report = compute(id, &phases, PriceTable::builtin(), &options)
+        let report = compute(id, &phases, PriceTable::builtin(), &CostOptions::default())
             .map_err(|e| usage(e.to_string()))?;
-        if let Some(forest) = forest {
-            super::cost::include_subagents(store, forest, id, &mut report, &options)?;
-        }
         Ok(Loaded {
             meta,
             events,
@@ -87,34 +87,19 @@ impl Loaded {
                 names.sort_unstable();
                 names
             },
+            subagents: forest.descendants(id).len().saturating_sub(1),
         })
     }
 
-    /// Reads the session `selector` names in the stores `scope` covers.
+    /// Reads the session `selector` names in the stores `scope` covers, alone.
     pub(crate) fn select(
         scope: &ScopeArgs,
         selector: &Selector,
         globals: &Globals,
-    ) -> Result<(Store, Loaded)> {
+    ) -> Result<Loaded> {
         let (store, id) = super::stores::select(scope, selector, globals)?;
         let forest = forest(&store, &id)?;
-        let loaded = Loaded::read(&store, &id, Some(&forest))?;
-        Ok((store, loaded))
-    }
-
-    /// Reads the session `selector` names alone, its cost without its subagents' (as its
-    /// phases are), with how many subagent sessions it has: what `diff` compares.
-    pub(crate) fn select_alone(
-        scope: &ScopeArgs,
-        selector: &Selector,
-        globals: &Globals,
-    ) -> Result<(Loaded, usize)> {
-        let (store, id) = super::stores::select(scope, selector, globals)?;
-        let subagents = forest(&store, &id)?
-            .descendants(&id)
-            .len()
-            .saturating_sub(1);
-        Ok((Loaded::read(&store, &id, None)?, subagents))
+        Loaded::read(&store, &id, &forest)
     }
 
     pub(crate) fn input(&self) -> compare::Input<'_> {
@@ -125,6 +110,7 @@ impl Loaded {
             cost_usd: self.cost_usd,
             cost_estimated: self.cost_estimated,
             cost_unpriced_models: &self.cost_unpriced_models,
+            subagents: self.subagents,
         }
     }
 }
@@ -139,8 +125,8 @@ pub(crate) fn run(args: &CompareArgs, globals: &Globals) -> Result<u8> {
     let (a, b) = match (&args.tag, &args.a, &args.b) {
         (Some(tag), _, _) => tagged(&args.scope, tag, globals)?,
         (None, Some(a), Some(b)) => (
-            Loaded::select(&args.scope, &Selector::Prefix(a.clone()), globals)?.1,
-            Loaded::select(&args.scope, &Selector::Prefix(b.clone()), globals)?.1,
+            Loaded::select(&args.scope, &Selector::Prefix(a.clone()), globals)?,
+            Loaded::select(&args.scope, &Selector::Prefix(b.clone()), globals)?,
         ),
         _ => return Err(usage("name two sessions to compare, or --tag TAG")),
     };
@@ -175,7 +161,7 @@ fn tagged(scope: &ScopeArgs, tag: &str, globals: &Globals) -> Result<(Loaded, Lo
             .iter()
             .find(|(m, _)| m.session_id == id)
             .ok_or_else(|| usage(format!("session {id} is gone")))?;
-        Loaded::read(&stores[*i], id, Some(&forests[*i]))
+        Loaded::read(&stores[*i], id, &forests[*i])
     };
     Ok((read(a)?, read(b)?))
 }
@@ -262,6 +248,12 @@ fn text(out: &mut impl Write, cmp: &Comparison, paint: Painter) -> std::io::Resu
         writeln!(out, "  {label:<18} {va:>14} {vb:>14} {ch:>10}")?;
     }
     writeln!(out, "{rule}")?;
+    super::diff::subagents_note(
+        out,
+        &c.subagents,
+        (&short(&a.session_id), &short(&b.session_id)),
+        paint,
+    )?;
     let verdict = match c.verdict.better {
         Some(side) => {
             let id = short(if side == Side::A {

@@ -53,17 +53,13 @@ pub(crate) struct DiffArgs {
 }
 
 pub(crate) fn run(args: &DiffArgs, globals: &Globals) -> Result<u8> {
+    // Each session alone: its phases are its own events', so its cost is too.
+    let a = Loaded::select(&args.scope, &Selector::Prefix(args.a.clone()), globals)?;
+    let b = Loaded::select(&args.scope, &Selector::Prefix(args.b.clone()), globals)?;
     if args.compare {
-        let (_, a) = Loaded::select(&args.scope, &Selector::Prefix(args.a.clone()), globals)?;
-        let (_, b) = Loaded::select(&args.scope, &Selector::Prefix(args.b.clone()), globals)?;
         return super::compare::show(&a, &b, args.format.format, globals);
     }
-    // Each session alone: its phases are its own events', so its cost is too.
-    let (a, subagents_a) =
-        Loaded::select_alone(&args.scope, &Selector::Prefix(args.a.clone()), globals)?;
-    let (b, subagents_b) =
-        Loaded::select_alone(&args.scope, &Selector::Prefix(args.b.clone()), globals)?;
-    let (ia, ib) = (input(&a, subagents_a), input(&b, subagents_b));
+    let (ia, ib) = (input(&a), input(&b));
     let mut out = stdout(globals.colour());
     let paint = Painter::new(globals.colour());
     match (args.semantic, args.format.format) {
@@ -78,18 +74,19 @@ pub(crate) fn run(args: &DiffArgs, globals: &Globals) -> Result<u8> {
     Ok(exit::OK)
 }
 
-fn input(l: &Loaded, subagents: usize) -> diff::Input<'_> {
+fn input(l: &Loaded) -> diff::Input<'_> {
     diff::Input {
         session_id: &l.meta.session_id,
         phases: &l.phases,
         cost_usd: l.cost_usd,
         cost_unpriced_models: &l.cost_unpriced_models,
-        subagents,
+        subagents: l.subagents,
     }
 }
 
-/// The line that says the figures leave subagents out, when either session has any.
-fn subagents_note(
+/// The line that says the figures leave subagents out, when either session has any (shared
+/// with `compare`).
+pub(crate) fn subagents_note(
     out: &mut impl Write,
     s: &diff::Subagents,
     (a, b): (&str, &str),

@@ -57,14 +57,13 @@ impl Host for CliHost<'_> {
             all_projects: false,
             project: None,
         };
-        let (loaded, subagents) =
-            Loaded::select_alone(&scope, &Selector::Prefix(id.to_owned()), self.globals)
-                .map_err(|e| crate::error::chain_text(&e))?;
+        let loaded = Loaded::select(&scope, &Selector::Prefix(id.to_owned()), self.globals)
+            .map_err(|e| crate::error::chain_text(&e))?;
         Ok(DiffSide {
             phases: loaded.phases,
             cost_usd: loaded.cost_usd,
             cost_unpriced_models: loaded.cost_unpriced_models,
-            subagents,
+            subagents: loaded.subagents,
         })
     }
 }
