@@ -278,3 +278,42 @@ fn no_session_in_the_window_names_the_newest_and_a_since_to_try() {
         tried.stdout
     );
 }
+
+/// `--apply` wrote through one fixed temporary name (`.AGENTS.md.agent-strace-optimize`): a run
+/// killed there made every later run fail with "File exists". Each run names its own now, keeps
+/// the mode of the file it replaces, and makes a new one as any file is made (not private).
+#[test]
+fn a_temporary_file_a_killed_run_left_blocks_no_later_apply() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let id = troubled(&env, "opt-stale");
+    let stale = env.path().join(".AGENTS.md.agent-strace-optimize");
+    std::fs::write(&stale, "half of it").unwrap();
+    let report = optimize(&env, &[&id, "--apply"]);
+    assert_eq!(report["added"].as_array().unwrap().len(), 4, "{report}");
+    let target = env.path().join("AGENTS.md");
+    assert!(
+        std::fs::read_to_string(&target)
+            .unwrap()
+            .contains("agent-strace optimize: blind-retry")
+    );
+    let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+    assert_ne!(
+        mode & 0o044,
+        0,
+        "a new instruction file is readable by others: {mode:o}"
+    );
+
+    let other = env.path().join("CLAUDE.md");
+    std::fs::write(&other, "# Rules\n").unwrap();
+    std::fs::set_permissions(&other, std::fs::Permissions::from_mode(0o640)).unwrap();
+    optimize(&env, &[&id, "--apply", "--target", "CLAUDE.md"]);
+    let mode = std::fs::metadata(&other).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640);
+    let left: Vec<_> = std::fs::read_dir(env.path())
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.contains("agent-strace") && n != ".AGENTS.md.agent-strace-optimize")
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

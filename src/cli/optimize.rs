@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 
 use super::Globals;
@@ -333,33 +333,9 @@ fn read_target(path: &Path) -> Result<String> {
     }
 }
 
-/// Writes the target whole under a temporary name beside it and renames it into place, so a
-/// reader never sees half of it.
+/// Writes the target whole, through a temporary file of this run's own, and renames it into
+/// place: a reader never sees half of it, and one a killed run left behind blocks nothing. An
+/// instruction file is shared like any other source file: a new one gets the usual mode.
 fn write_target(path: &Path, text: &str) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .context("the target names no file")?
-        .to_string_lossy();
-    let temp = dir.join(format!(".{name}.agent-strace-optimize"));
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&temp)
-        .and_then(|mut f| {
-            if let Ok(meta) = std::fs::metadata(path) {
-                let _ = f.set_permissions(meta.permissions());
-            }
-            f.write_all(text.as_bytes())?;
-            f.sync_all()
-        })
-        .and_then(|()| std::fs::rename(&temp, path));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&temp);
-        return Err(Error::io(format!("cannot write {}: {e}", path.display())).into());
-    }
-    Ok(())
+    super::output::replace_file(path, &[text.as_bytes()], 0o666)
 }

@@ -51,6 +51,73 @@ pub(crate) fn output_folder(path: Option<&std::path::Path>) -> anyhow::Result<()
         .into())
 }
 
+/// Writes the file whole under a temporary name beside it and renames it into place, so a
+/// reader never sees half of it; a link or anything but a regular file where it goes is
+/// refused. A file replaced keeps its mode (a private file stays private); a new one is made
+/// with `new_mode` (less the umask). The temporary name is new to this run (process id and a
+/// count, created exclusively, so never through a link): one a killed run left behind is
+/// stepped over, never written into.
+pub(crate) fn replace_file(
+    path: &std::path::Path,
+    lines: &[impl AsRef<[u8]>],
+    new_mode: u32,
+) -> anyhow::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let old = match std::fs::symlink_metadata(path) {
+        Ok(meta) if !meta.is_file() => {
+            return Err(Error::input(format!(
+                "{} is not a regular file (a link, a folder …): name another file",
+                path.display()
+            ))
+            .into());
+        }
+        Ok(meta) => Some(meta.permissions().mode() & 0o7777),
+        Err(_) => None,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = path
+        .file_name()
+        .map_or_else(|| "output".to_owned(), |n| n.to_string_lossy().into_owned());
+    let fail = |e: std::io::Error| Error::io(format!("cannot write {}: {e}", path.display()));
+    let mut n = 0;
+    let (temp, mut file) = loop {
+        let temp = dir.join(format!(
+            ".{name}.agent-strace-{}-{n}.tmp",
+            std::process::id()
+        ));
+        let opened = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(old.unwrap_or(new_mode))
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits().cast_signed())
+            .open(&temp);
+        match opened {
+            Ok(file) => break (temp, file),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
+            Err(e) => return Err(fail(e).into()),
+        }
+    };
+    let written = (|| -> std::io::Result<()> {
+        if let Some(mode) = old {
+            // The mode given at creation passed through the umask: set it as it was.
+            file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+        }
+        for line in lines {
+            file.write_all(line.as_ref())?;
+        }
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temp);
+        return Err(fail(e).into());
+    }
+    Ok(())
+}
+
 /// Writes `text` to stderr as it is. Diagnostics go through here (or [`warn`]), never through
 /// `eprintln!`: a stderr that cannot be written (closed, full) must not stop a command, let
 /// alone a hook, so what cannot be written is dropped.

@@ -13,7 +13,6 @@ use super::args::instant;
 use super::output::{stdout, warn_bad_lines};
 use super::stores::ScopeArgs;
 use crate::analysis::sample::{Candidate, Score, Strategy, pick};
-use crate::error::Error;
 use crate::exit;
 use crate::model::pricing::PriceTable;
 use crate::store::Store;
@@ -197,66 +196,10 @@ fn line(store: &Store, chosen: &Candidate, unpriced: &[String]) -> Result<Vec<u8
     Ok(bytes)
 }
 
-/// Writes the file whole under a temporary name beside it and renames it into place; a link
-/// or anything but a regular file where it goes is refused. What is written holds session
-/// content: a file replaced keeps its mode (a private file stays private), a new one is made
-/// readable by its owner alone (0600). The temporary name is new to this run (process id and
-/// a count, created exclusively, so never through a link): one a killed run left behind is
-/// stepped over, never written into.
+/// Writes the file whole, as [`super::output::replace_file`] does, after checking its folder:
+/// what is written holds session content, so a new file is made readable by its owner alone
+/// (0600).
 pub(crate) fn write_file(path: &Path, lines: &[Vec<u8>]) -> Result<()> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     super::output::output_folder(Some(path))?;
-    let old = match std::fs::symlink_metadata(path) {
-        Ok(meta) if !meta.is_file() => {
-            return Err(Error::input(format!(
-                "{} is not a regular file (a link, a folder …): name another file",
-                path.display()
-            ))
-            .into());
-        }
-        Ok(meta) => Some(meta.permissions().mode() & 0o7777),
-        Err(_) => None,
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map_or_else(|| "sample".to_owned(), |n| n.to_string_lossy().into_owned());
-    let fail = |e: std::io::Error| Error::io(format!("cannot write {}: {e}", path.display()));
-    let mut n = 0;
-    let (temp, mut file) = loop {
-        let temp = dir.join(format!(
-            ".{name}.agent-strace-{}-{n}.tmp",
-            std::process::id()
-        ));
-        let opened = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(old.unwrap_or(0o600))
-            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits().cast_signed())
-            .open(&temp);
-        match opened {
-            Ok(file) => break (temp, file),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
-            Err(e) => return Err(fail(e).into()),
-        }
-    };
-    let written = (|| -> std::io::Result<()> {
-        if let Some(mode) = old {
-            // The mode given at creation passed through the umask: set it as it was.
-            file.set_permissions(std::fs::Permissions::from_mode(mode))?;
-        }
-        for line in lines {
-            file.write_all(line)?;
-        }
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&temp);
-        return Err(fail(e).into());
-    }
-    Ok(())
+    super::output::replace_file(path, lines, 0o600)
 }
