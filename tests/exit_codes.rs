@@ -233,3 +233,63 @@ fn one_twenty_seven_is_a_server_command_that_cannot_run() {
     let run = env.run(&["record", "--", "/no/such/mcp-server"]);
     assert_eq!(run.code, 127, "{run:?}");
 }
+
+/// Careless arguments had meanings of their own: `lint --all --since 0d` said "No sessions to
+/// lint." (and `list --since 0d` "No sessions recorded yet."), `sample --n 0` wrote nothing,
+/// `diff '' ''` called the empty name ambiguous while `replay ''` showed the latest session,
+/// and `drift --since 99999999999d` was "neither a date nor an age". Each is one clear error
+/// and exit 2 now, the same for every command.
+#[test]
+fn two_is_a_careless_argument_refused_alike_everywhere() {
+    let env = TestEnv::new();
+    session(&env);
+    let refused = |args: &[&str], says: &str| {
+        let run = env.run(args);
+        assert_eq!(run.code, 2, "{args:?}: {run:?}");
+        assert!(run.stdout.is_empty(), "{args:?}: {run:?}");
+        let first = run.stderr.lines().next().unwrap_or_default();
+        assert!(
+            first.starts_with("error: ") && first.contains(says),
+            "{args:?}: {run:?}"
+        );
+    };
+    for since in ["0d", "0h", "0 days ago"] {
+        for command in [
+            &["lint", "--all", "--since", since][..],
+            &["list", "--since", since],
+            &["budget-report", "--since", since],
+            &["drift", "--since", since],
+            &["sample", "--since", since],
+            &["optimize", "--since", since],
+            &["dashboard", "--since", since],
+        ] {
+            refused(command, &format!("--since `{since}` is no time ago"));
+        }
+    }
+    for command in [
+        &["drift", "--since"][..],
+        &["list", "--since"],
+        &["lint", "--all", "--since"],
+    ] {
+        refused(
+            &[command, &["99999999999d"]].concat(),
+            "--since `99999999999d` is too far back",
+        );
+    }
+    refused(&["sample", "--n", "0"], "0 would choose nothing");
+    for command in [
+        &["diff", "", SID][..],
+        &["diff", SID, ""],
+        &["compare", "", ""],
+        &["replay", ""],
+        &["cost", ""],
+        &["why", "", "1"],
+        &["standup", "--session", ""],
+        &["annotate", "", "1", "x"],
+        &["eval", "compare", SID, ""],
+    ] {
+        refused(command, "an empty session id names no session");
+    }
+    // An age of a minute or more still counts back from now.
+    assert_eq!(env.run(&["lint", "--all", "--since", "1m"]).code, 0);
+}

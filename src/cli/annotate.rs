@@ -27,6 +27,7 @@ use crate::store::{Selector, Store};
 #[command(group = clap::ArgGroup::new("mode").args(["list", "delete"]).conflicts_with("what"))]
 pub(crate) struct AnnotateArgs {
     /// Session id or unique prefix [default: the latest session]
+    #[arg(value_parser = super::args::session_name)]
     session: Option<String>,
     /// The event to annotate: its number, as replay prints it
     #[arg(value_name = "EVENT#", conflicts_with = "mode")]

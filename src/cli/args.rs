@@ -12,6 +12,7 @@ use crate::store::Selector;
 #[derive(Debug, Clone, Args)]
 pub(crate) struct SessionArg {
     /// Session id or unique prefix [default: the latest session]
+    #[arg(value_parser = session_name)]
     session: Option<String>,
 }
 
@@ -26,16 +27,37 @@ impl SessionArg {
 #[derive(Debug, Clone, Args)]
 pub(crate) struct SessionOrFlag {
     /// Session id or unique prefix [default: the latest session]
-    #[arg(conflicts_with = "session_flag")]
+    #[arg(conflicts_with = "session_flag", value_parser = session_name)]
     session: Option<String>,
     /// The same, as a flag
-    #[arg(long = "session", value_name = "ID")]
+    #[arg(long = "session", value_name = "ID", value_parser = session_name)]
     session_flag: Option<String>,
 }
 
 impl SessionOrFlag {
     pub(crate) fn selector(&self) -> Selector {
         Selector::from_option(self.session.as_deref().or(self.session_flag.as_deref()))
+    }
+}
+
+/// A session named on the command line: an id or a unique prefix of one. An empty name is
+/// refused, by every command alike: it is most often a variable that was not set
+/// (`replay "$ID"`), and would otherwise name the latest session, or every session at once.
+pub(crate) fn session_name(text: &str) -> Result<String, String> {
+    if text.trim().is_empty() {
+        return Err(
+            "an empty session id names no session: give an id or a unique prefix".to_owned(),
+        );
+    }
+    Ok(text.to_owned())
+}
+
+/// A count that must be one or more (`sample --n`): zero would do nothing, silently.
+pub(crate) fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err("0 would choose nothing: give 1 or more".to_owned()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("{e}: give a whole number, 1 or more")),
     }
 }
 
@@ -108,12 +130,28 @@ pub(crate) fn instant(text: &str, flag: &str, now: f64, end_of_day: bool) -> Res
         "w" | "week" | "weeks" => Some(7.0 * DAY),
         _ => None,
     };
-    match (number.parse::<u32>(), unit_secs) {
-        (Ok(n), Some(secs)) => Ok(now - f64::from(n) * secs),
-        _ => Err(Error::usage(format!(
+    let Some(secs) = unit_secs.filter(|_| !number.is_empty()) else {
+        return Err(Error::usage(format!(
             "{flag} `{text}` is neither a date like 2026-11-25 nor an age like 7d"
-        ))),
+        )));
+    };
+    // Digits only: a number too long for a u64 is an age too, and far too long.
+    let ago = number
+        .parse::<u64>()
+        .map_or(f64::INFINITY, |n| n as f64 * secs);
+    if ago == 0.0 {
+        // Now: nothing starts after it, so a window from it is always empty; every command
+        // refuses it alike rather than report "no sessions".
+        return Err(Error::usage(format!(
+            "{flag} `{text}` is no time ago: give an age of 1m or more, or a date"
+        )));
     }
+    if ago > now {
+        return Err(Error::usage(format!(
+            "{flag} `{text}` is too far back (before 1970): give a smaller age, or a date"
+        )));
+    }
+    Ok(now - ago)
 }
 
 #[cfg(test)]
@@ -123,7 +161,7 @@ mod tests {
 
     #[test]
     fn ages_count_back_from_now() {
-        let now = 1_000_000.0;
+        let now = 1_800_000_000.0;
         assert_eq!(
             instant("7d", "--since", now, false).unwrap(),
             now - 7.0 * DAY
@@ -161,5 +199,20 @@ mod tests {
         let err = instant("yesterday-ish", "--since", 0.0, false).unwrap_err();
         assert!(err.to_string().contains("--since `yesterday-ish`"), "{err}");
         assert!(instant("7y", "--since", 0.0, false).is_err());
+        assert!(instant("d", "--since", 0.0, false).is_err());
+    }
+
+    #[test]
+    fn a_zero_age_and_one_before_1970_are_refused() {
+        let now = 1_800_000_000.0;
+        for zero in ["0d", "0h", "0m", "0 days ago", "00w"] {
+            let err = instant(zero, "--since", now, false).unwrap_err();
+            assert!(err.to_string().contains("is no time ago"), "{err}");
+        }
+        for far in ["99999999999d", "99999999999999999999999d", "30000w"] {
+            let err = instant(far, "--since", now, false).unwrap_err();
+            assert!(err.to_string().contains("too far back"), "{err}");
+        }
+        assert!(instant("20000d", "--since", now, false).is_ok());
     }
 }

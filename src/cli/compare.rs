@@ -37,10 +37,10 @@ use crate::store::{Selector, Store};
 )]
 pub(crate) struct CompareArgs {
     /// The first session (id or unique prefix): the baseline
-    #[arg(value_name = "A", required_unless_present = "tag")]
+    #[arg(value_name = "A", required_unless_present = "tag", value_parser = super::args::session_name)]
     a: Option<String>,
     /// The second session, compared with the first
-    #[arg(value_name = "B", required_unless_present = "tag")]
+    #[arg(value_name = "B", required_unless_present = "tag", value_parser = super::args::session_name)]
     b: Option<String>,
     /// Compare the last two top-level sessions whose agent name or command contains TAG
     /// (any case), the older as A

@@ -35,10 +35,10 @@ use crate::store::Selector;
 )]
 pub(crate) struct DiffArgs {
     /// The first session (id or unique prefix): the baseline
-    #[arg(value_name = "A")]
+    #[arg(value_name = "A", value_parser = super::args::session_name)]
     a: String,
     /// The second session, compared with the first
-    #[arg(value_name = "B")]
+    #[arg(value_name = "B", value_parser = super::args::session_name)]
     b: String,
     /// Compare by outcome: tools, calls, errors, tokens, and a verdict
     #[arg(long, conflicts_with = "compare")]

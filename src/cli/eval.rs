@@ -75,7 +75,7 @@ struct EvalOptions {
 )]
 struct CiArgs {
     /// Session id or unique prefix [default: the latest session]
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = super::args::session_name)]
     session: Option<String>,
     #[command(flatten)]
     options: EvalOptions,
@@ -86,8 +86,10 @@ struct CiArgs {
 #[command(after_help = "Examples:\n  agent-strace eval compare 3f2a 9b1c --format json")]
 struct CompareArgs {
     /// The session compared against (id or unique prefix)
+    #[arg(value_parser = super::args::session_name)]
     a: String,
     /// The session compared with it
+    #[arg(value_parser = super::args::session_name)]
     b: String,
     #[command(flatten)]
     options: EvalOptions,

@@ -37,7 +37,7 @@ use crate::store::{Selector, Store};
 )]
 pub(crate) struct OptimizeArgs {
     /// One session (id or unique prefix) [default: every session of the last 30 days]
-    #[arg(conflicts_with_all = ["dataset", "since"])]
+    #[arg(conflicts_with_all = ["dataset", "since"], value_parser = super::args::session_name)]
     session: Option<String>,
     /// The sessions labelled LABEL (`annotate ID N --label LABEL`), or listed in the Python
     /// tool's dataset .agent-traces/datasets/LABEL.jsonl

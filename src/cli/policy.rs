@@ -154,6 +154,7 @@ struct PolicyTestArgs {
     /// The policy file to try
     file: PathBuf,
     /// Session id or unique prefix [default: the latest --last sessions]
+    #[arg(value_parser = super::args::session_name)]
     session: Option<String>,
     /// How many of the latest sessions to try it on, when no session is named
     #[arg(long, value_name = "N", default_value_t = 10)]

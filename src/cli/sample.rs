@@ -33,7 +33,7 @@ pub(crate) struct SampleArgs {
     #[arg(long, value_enum, default_value_t = StrategyArg::Worst)]
     strategy: StrategyArg,
     /// How many sessions
-    #[arg(long, value_name = "N", default_value_t = 20)]
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = super::args::at_least_one)]
     n: usize,
     /// The random strategy's seed: the same seed picks the same sessions [default: the clock]
     #[arg(long, value_name = "S")]

@@ -30,7 +30,7 @@ use crate::store::Selector;
 )]
 pub(crate) struct WhyArgs {
     /// The session (id or unique prefix); or, alone, the event number in the latest session
-    #[arg(value_name = "SESSION")]
+    #[arg(value_name = "SESSION", value_parser = super::args::session_name)]
     first: String,
     /// The event number: the #N that replay prints
     #[arg(value_name = "EVENT")]
