@@ -1587,3 +1587,54 @@ fn a_secret_in_the_endpoints_url_never_reaches_the_hooks_log() {
         "{log}"
     );
 }
+
+/// A session whose first request made its `meta.json` and then could not make its `.counters`
+/// (out of file descriptors) is skipped by the retry's creation step: the retry's catch-up of
+/// meta makes the cache (its lock file) and counts the events from the start, so the session is
+/// counted as ours, in meta, in `GET /sessions` and in `list`. A guard: nothing needed fixing.
+#[test]
+fn a_retry_counts_a_session_its_first_request_left_without_counters() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let dir = storage.join("half");
+    std::fs::create_dir_all(&dir).unwrap();
+    // What the first request left: the collector's meta, no `.counters`, no events.
+    std::fs::write(
+        dir.join("meta.json"),
+        json!({"session_id": "half", "started_at": 1_700_000_001.0}).to_string(),
+    )
+    .unwrap();
+    let (_server, port) = server(&env, &storage, &[]);
+    let batch = ndjson(&[
+        event(
+            "half",
+            "e1",
+            "tool_call",
+            1_700_000_001.0,
+            json!({"tool_name": "Bash", "arguments": {"command": "make"}}),
+        ),
+        json!({"event_type": "error", "timestamp": 1_700_000_002.0, "event_id": "e2", "session_id": "half",
+               "parent_id": "e1", "data": {"tool_name": "Bash", "error": "make: *** failed"}}),
+    ]);
+    assert_eq!(request(port, "POST", "/events", None, &batch).status, 200);
+    assert!(dir.join(".counters").is_file());
+    let counted = |m: &Value| (m["tool_calls"].clone(), m["errors"].clone());
+    let meta: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap();
+    assert_eq!(counted(&meta), (json!(1), json!(1)), "{meta}");
+    let listed = request(port, "GET", "/sessions", None, b"").json();
+    assert_eq!(counted(&listed[0]), (json!(1), json!(1)), "{listed}");
+    let list = env.run(&[
+        "--trace-dir",
+        storage.to_str().unwrap(),
+        "list",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        counted(&list.json()[0]),
+        (json!(1), json!(1)),
+        "{}",
+        list.stdout
+    );
+}
