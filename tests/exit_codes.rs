@@ -276,7 +276,14 @@ fn two_is_a_careless_argument_refused_alike_everywhere() {
             "--since `99999999999d` is too far back",
         );
     }
-    refused(&["sample", "--n", "0"], "0 would choose nothing");
+    for command in [
+        &["sample", "--n", "0"][..],
+        &["list", "--last", "0"],
+        &["dashboard", "--last", "0"],
+        &["replay", SID, "--limit", "0"],
+    ] {
+        refused(command, "0 would choose nothing");
+    }
     for command in [
         &["diff", "", SID][..],
         &["diff", SID, ""],

@@ -47,8 +47,8 @@ pub(crate) struct DashboardArgs {
     #[command(subcommand)]
     command: Option<DashboardCommand>,
     /// Only the N newest sessions
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    last: Option<u64>,
+    #[arg(long, value_name = "N", value_parser = super::args::at_least_one)]
+    last: Option<usize>,
     /// Sessions that started since WHEN: a date (2026-11-25, local time) or an age (7d, 12h,
     /// 2w) [default: every session; 30d with --trend]
     #[arg(long, value_name = "WHEN")]
@@ -260,7 +260,7 @@ pub(crate) fn run(args: &DashboardArgs, globals: &Globals) -> Result<u8> {
     };
     let period = Period {
         since,
-        last: args.last.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+        last: args.last,
         now,
         offset: *now_local.offset(),
     };

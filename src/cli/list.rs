@@ -28,7 +28,7 @@ pub(crate) struct ListArgs {
     #[arg(long)]
     all: bool,
     /// Show only the N newest sessions
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = super::args::at_least_one)]
     last: Option<usize>,
     #[command(flatten)]
     period: TimeRange,

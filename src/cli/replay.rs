@@ -42,7 +42,7 @@ pub(crate) struct ReplayArgs {
     #[arg(long, value_name = "TYPES", value_delimiter = ',')]
     filter: Vec<String>,
     /// Show at most N events
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = super::args::at_least_one)]
     limit: Option<usize>,
     /// Show event N whole: a command with all its output, an edit as a diff, a write's
     /// content, anything else as JSON
