@@ -1356,3 +1356,104 @@ fn the_folders_a_line_is_judged_in_cover_where_bash_runs_it() {
     }
     assert!(probes > 200, "{probes}");
 }
+
+/// Each agent's pre-tool payload for `cat <file>` (its own field names and shape).
+fn cat_call(agent: &str, cwd: &str, file: &str) -> (&'static str, serde_json::Map<String, Value>) {
+    let input = json!({"command": format!("cat {file}")});
+    let (event, payload) = match agent {
+        "gemini" => (
+            "BeforeTool",
+            json!({"session_id": "g", "hook_event_name": "BeforeTool", "cwd": cwd,
+                   "transcript_path": "/none/chat.jsonl", "timestamp": "2026-11-30T05:36:49.168Z",
+                   "tool_name": "run_shell_command", "tool_input": input}),
+        ),
+        "vscode" => (
+            "PreToolUse",
+            json!({"sessionId": "v", "hookEventName": "PreToolUse", "cwd": cwd,
+                   "timestamp": "2026-11-30T05:36:49.168Z", "tool_name": "run_in_terminal",
+                   "tool_input": input, "tool_use_id": "t1"}),
+        ),
+        "copilot" => (
+            "preToolUse",
+            json!({"sessionId": "c", "timestamp": 1_764_480_000_000_u64, "cwd": cwd,
+                   "transcriptPath": "/none/events.jsonl", "toolName": "bash",
+                   "toolArgs": input.to_string()}),
+        ),
+        "cursor" => (
+            "preToolUse",
+            json!({"conversation_id": "cu", "generation_id": "g1", "hook_event_name": "preToolUse",
+                   "cursor_version": "1.7.0", "workspace_roots": [cwd], "cwd": cwd,
+                   "tool_name": "Shell", "tool_input": input, "tool_use_id": "t1"}),
+        ),
+        _ => (
+            "PreToolUse",
+            json!({"session_id": "s", "turn_id": "u", "hook_event_name": "PreToolUse", "cwd": cwd,
+                   "transcript_path": "/none/rollout.jsonl", "model": "m",
+                   "permission_mode": "default", "tool_name": "Bash", "tool_input": input,
+                   "tool_use_id": "t1"}),
+        ),
+    };
+    let Value::Object(payload) = payload else {
+        unreachable!()
+    };
+    (event, payload)
+}
+
+/// Whether a hook's stdout is a denial in `agent`'s own words.
+fn denies_in_own_words(agent: &str, stdout: &str) -> bool {
+    if stdout.is_empty() {
+        return false;
+    }
+    let out = decision(stdout);
+    match agent {
+        "gemini" => out["decision"] == "deny",
+        "copilot" => out["permissionDecision"] == "deny",
+        "cursor" => out["permission"] == "deny",
+        _ => out["hookSpecificOutput"]["permissionDecision"] == "deny",
+    }
+}
+
+/// A call whose arguments come as the JSON text of an object rather than the object (as
+/// Copilot CLI sends them, or a wrapper that encoded them twice) is judged, and recorded, as
+/// that object, for every agent: it was judged as a call with no arguments, and let through.
+#[test]
+fn arguments_sent_as_json_text_are_judged_and_recorded_as_the_object() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"read": {"deny": [".env"]}}}));
+    let cwd = env.path().to_string_lossy().into_owned();
+    for agent in ["codex", "gemini", "cursor", "vscode", "claude"] {
+        for file in [".env", "README.md"] {
+            let (event, mut payload) = cat_call(agent, &cwd, file);
+            for key in ["session_id", "sessionId", "conversation_id"] {
+                if payload.contains_key(key) {
+                    payload.insert(key.into(), agent.into());
+                }
+            }
+            let input = payload["tool_input"].to_string();
+            payload.insert("tool_input".into(), input.into());
+            let run = env.run_with_stdin(
+                &["hook", "--agent", agent, event],
+                Value::Object(payload).to_string().as_bytes(),
+            );
+            assert_eq!(run.code, 0, "{run:?}");
+            assert_eq!(
+                denies_in_own_words(agent, &run.stdout),
+                file == ".env",
+                "{agent} {file}: {run:?}"
+            );
+        }
+    }
+    assert!(!env.store().join("hook-errors.log").exists());
+    for session in env.sessions() {
+        let calls: Vec<Value> = env
+            .events(&session)
+            .into_iter()
+            .filter(|e| e["event_type"] == "tool_call")
+            .collect();
+        assert_eq!(calls.len(), 2, "{session}");
+        for call in calls {
+            assert!(call["data"]["arguments"].is_object(), "{call}");
+        }
+    }
+    assert_eq!(env.sessions().len(), 5);
+}

@@ -318,7 +318,8 @@ impl Fields {
     }
 
     /// The tool call (`tool_name`, `tool_input`, `tool_use_id`, `tool_response`, `error`); a
-    /// tool event must name its tool.
+    /// tool event must name its tool. Arguments given as the JSON text of an object are that
+    /// object.
     pub(super) fn tool(&self, event: &HookEvent) -> Result<Option<ToolUse>, PayloadError> {
         let name = match self.0.get("tool_name") {
             Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
@@ -333,12 +334,17 @@ impl Fields {
         };
         Ok(Some(ToolUse {
             name,
-            input: self
-                .0
-                .get("tool_input")
-                .filter(|v| !v.is_null())
-                .cloned()
-                .unwrap_or_else(|| Value::Object(Map::new())),
+            input: match self.0.get("tool_input") {
+                None | Some(Value::Null) => Value::Object(Map::new()),
+                // The arguments sent as their JSON text (Copilot CLI's `toolArgs`, or a wrapper
+                // that encoded them twice) are the object they spell: read as a string, the
+                // call would be judged and recorded with no arguments at all.
+                Some(Value::String(text)) => match serde_json::from_str(text) {
+                    Ok(object @ Value::Object(_)) => object,
+                    _ => Value::String(text.clone()),
+                },
+                Some(input) => input.clone(),
+            },
             id: self
                 .0
                 .get("tool_use_id")
