@@ -1413,6 +1413,77 @@ fn denies_in_own_words(agent: &str, stdout: &str) -> bool {
     }
 }
 
+/// A call the policy denies stays denied however the rest of its payload is sent wrong: a
+/// session id that cannot name a folder or is missing, a `cwd`, `timestamp`, transcript or
+/// `agent_id` of the wrong type. A payload the agent's reader refuses is not recorded, and the
+/// log says so (Gemini CLI's and Copilot CLI's keep a transcript path of the wrong type as
+/// sent); the same payloads for an allowed file print nothing. They were let through unjudged: the
+/// payload was refused whole before the policy saw it.
+#[test]
+fn a_denied_call_stays_denied_whatever_else_its_payload_gets_wrong() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"read": {"deny": [".env"]}}}));
+    let cwd = env.path().to_string_lossy().into_owned();
+    for agent in ["codex", "gemini", "copilot", "cursor", "vscode", "claude"] {
+        for file in [".env", "README.md"] {
+            let (event, good) = cat_call(agent, &cwd, file);
+            let session_key = ["session_id", "sessionId", "conversation_id"]
+                .into_iter()
+                .find(|k| good.contains_key(*k))
+                .unwrap();
+            let mut broken: Vec<(String, serde_json::Map<String, Value>)> = Vec::new();
+            for bad_id in [json!("../x"), json!(""), json!(7), Value::Null] {
+                let mut p = good.clone();
+                p.insert(session_key.into(), bad_id.clone());
+                broken.push((format!("session id {bad_id}"), p));
+            }
+            let mut p = good.clone();
+            p.remove(session_key);
+            broken.push(("no session id".into(), p));
+            for key in [
+                "cwd",
+                "timestamp",
+                "transcript_path",
+                "transcriptPath",
+                "agent_id",
+            ] {
+                let mut p = good.clone();
+                // `agent_id` where the agent's reader takes it (the others keep it as sent).
+                let reads_agent_id = ["codex", "claude", "vscode"].contains(&agent);
+                if (key == "agent_id" && reads_agent_id) || p.contains_key(key) {
+                    p.insert(key.into(), json!({"wrong": 1}));
+                    broken.push((format!("{key} an object"), p));
+                }
+            }
+            for (what, payload) in &broken {
+                let run = env.run_with_stdin(
+                    &["hook", "--agent", agent, event],
+                    Value::Object(payload.clone()).to_string().as_bytes(),
+                );
+                assert_eq!(run.code, 0, "{agent} {what}: {run:?}");
+                assert_eq!(
+                    denies_in_own_words(agent, &run.stdout),
+                    file == ".env",
+                    "{agent} {file}, {what}: {run:?}"
+                );
+            }
+        }
+    }
+    // The log says of each refused payload that was denied why nothing was recorded.
+    let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap();
+    assert!(
+        log.lines()
+            .filter(|l| l.contains("nothing recorded, and the call it names denied by the policy"))
+            .count()
+            >= 6 * 5,
+        "{log}"
+    );
+    // The session ids that could not name a folder made none.
+    for session in env.sessions() {
+        assert!(["g", "c"].contains(&session.as_str()), "{session}");
+    }
+}
+
 /// A call whose arguments come as the JSON text of an object rather than the object (as
 /// Copilot CLI sends them, or a wrapper that encoded them twice) is judged, and recorded, as
 /// that object, for every agent: it was judged as a call with no arguments, and let through.

@@ -268,8 +268,10 @@ fn record(
     let stdin = super::hook_stdin::read(STDIN_LIMIT)
         .map_err(|e| (None, format!("cannot read stdin: {e}")))?;
     let signals = signals(args);
-    let read =
-        hooks::read_hook(&args.event, &stdin, &signals).map_err(|e| (None, e.to_string()))?;
+    let read = match hooks::read_hook(&args.event, &stdin, &signals) {
+        Ok(read) => read,
+        Err(e) => return judge_unrecordable(args, globals, &stdin, &signals, &e),
+    };
     // Cursor, VS Code and Copilot CLI also run Claude Code's hooks: where the agent has hooks of
     // its own, they record the event and this run is a duplicate, recorded by neither.
     let duplicate = read.duplicate_unless_alone(&signals).is_some_and(|agent| {
@@ -379,6 +381,34 @@ fn record(
         Err(e) => return Err((Some(store.clone()), e.to_string())),
     };
     Ok((payload.agent, outcome))
+}
+
+/// A payload that cannot be recorded (`error` says why): nothing is recorded, but a tool call
+/// it still names is judged, so that a field sent wrong around the call (a session id that
+/// cannot name a folder, a `cwd` or `timestamp` of the wrong type) never lets through what the
+/// policy stops. The log says why nothing was recorded, and that the call was denied.
+fn judge_unrecordable(
+    args: &HookArgs,
+    globals: &Globals,
+    stdin: &[u8],
+    signals: &hooks::Signals,
+    error: &hooks::PayloadError,
+) -> Result<(Agent, Outcome), Failure> {
+    let payload = hooks::read_for_judging(&args.event, stdin, signals)
+        .filter(|payload| payload.tool.is_some())
+        .ok_or_else(|| (None, error.to_string()))?;
+    // The log goes where it goes for any payload that cannot be read.
+    let store = super::stores::for_writing(globals.hook_root(None, None));
+    let Some(denial) = guard(args, &payload, &store).and_then(|g| hooks::judge(&payload, &g))
+    else {
+        return Err((Some(store), error.to_string()));
+    };
+    log(
+        args,
+        &store,
+        &format!("{error}; nothing recorded, and the call it names denied by the policy"),
+    );
+    Ok((payload.agent, hooks::outcome(&payload, Some(&denial))))
 }
 
 /// Starts this hook again, detached, with `--late-answer`: Copilot writes its last answer

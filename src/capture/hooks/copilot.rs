@@ -60,6 +60,14 @@ const CAMEL_FIELDS: &[(&str, &str)] = &[
     ("error", "error"),
 ];
 
+/// The camelCase names a field that Copilot CLI's payloads are read under `name` has.
+pub(super) fn camel_names(name: &str) -> impl Iterator<Item = &'static str> + '_ {
+    CAMEL_FIELDS
+        .iter()
+        .filter(move |(from, to)| *to == name && *from != name)
+        .map(|(from, _)| *from)
+}
+
 /// The snake_case fields of the PascalCase shape beyond Claude Code's.
 const PASCAL_EXTRA: &[&str] = &["initial_prompt", "stop_reason", "tool_result"];
 

@@ -105,6 +105,73 @@ pub const LEFT_OUT: &str = "json_values_left_out";
 
 /// [`read_payload`], saying also whether the payload came Claude-shaped.
 pub fn read_hook(arg: &str, stdin: &[u8], signals: &Signals) -> Result<ReadHook, PayloadError> {
+    read_fields(arg, object(stdin)?, signals)
+}
+
+/// The session id a payload that cannot be recorded is judged under: it names no session, and
+/// nothing is written under it.
+const UNRECORDED: &str = "unrecorded";
+
+/// A payload [`read_hook`] refused for its plumbing, read once more only so that the tool call
+/// it names can still be judged by the policy: a field of the wrong type that says where the
+/// session lives or what the event is called (`cwd`, `transcript_path`, `agent_id`,
+/// `timestamp` …) is left out, and a session id that is missing or cannot name a folder is
+/// replaced by one that names none. Whatever the agent's hook sent wrong around the call, a
+/// call the policy denies stays denied; the payload is still not recorded. `None` when the
+/// call itself cannot be read (not JSON, no tool, a tool name that is not a string).
+pub fn read_for_judging(arg: &str, stdin: &[u8], signals: &Signals) -> Option<HookPayload> {
+    mended(arg, object(stdin).ok()?, signals, 16)
+}
+
+/// The fields that may hold a payload's session id, in the agents' spellings.
+const SESSION_KEYS: [&str; 3] = ["session_id", "sessionId", "conversation_id"];
+
+/// [`read_for_judging`]'s reading: each round mends the one field the reader named, for at most
+/// `rounds` rounds (a payload has only so many fields).
+fn mended(
+    arg: &str,
+    mut fields: Map<String, Value>,
+    signals: &Signals,
+    rounds: u8,
+) -> Option<HookPayload> {
+    let rounds = rounds.checked_sub(1)?;
+    let present = SESSION_KEYS
+        .into_iter()
+        .find(|key| fields.contains_key(*key));
+    match read_fields(arg, fields.clone(), signals) {
+        Ok(read) => return Some(read.payload),
+        Err(PayloadError::Missing(key) | PayloadError::WrongType(key, _))
+            if SESSION_KEYS.contains(&key) =>
+        {
+            let Some(present) = present else {
+                // No session field at all: its spelling is part of the agent's shape (Copilot
+                // CLI's camelCase has `sessionId`), so each is tried.
+                return SESSION_KEYS.into_iter().find_map(|key| {
+                    let mut fields = fields.clone();
+                    fields.insert(key.into(), UNRECORDED.into());
+                    mended(arg, fields, signals, rounds)
+                });
+            };
+            fields.insert(present.into(), UNRECORDED.into());
+        }
+        Err(PayloadError::BadSessionId(_)) => {
+            fields.insert(present.unwrap_or("session_id").into(), UNRECORDED.into());
+        }
+        Err(PayloadError::WrongType(key, _)) if !key.starts_with("tool") => {
+            // Under the name the agent sent it by (Copilot CLI's camelCase is read under the
+            // store's names).
+            fields.remove(key);
+            for alias in copilot::camel_names(key) {
+                fields.remove(alias);
+            }
+        }
+        Err(_) => return None,
+    }
+    mended(arg, fields, signals, rounds)
+}
+
+/// Stdin's JSON object.
+fn object(stdin: &[u8]) -> Result<Map<String, Value>, PayloadError> {
     // Some editors prefix a byte-order mark; it is not part of the JSON.
     let bytes = stdin.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(stdin);
     if bytes.trim_ascii().is_empty() {
@@ -125,6 +192,15 @@ pub fn read_hook(arg: &str, stdin: &[u8], signals: &Signals) -> Result<ReadHook,
         // Said in the payload, as a field no agent sends, so that it reaches the event.
         fields.insert(LEFT_OUT.into(), read.left_out.into());
     }
+    Ok(fields)
+}
+
+/// A payload's fields read into the normal form, as the agent that sent them writes them.
+fn read_fields(
+    arg: &str,
+    fields: Map<String, Value>,
+    signals: &Signals,
+) -> Result<ReadHook, PayloadError> {
     let agent = agent_of(&fields, signals);
     let claude_shaped = match agent {
         Agent::Cursor => !cursor::is_native(&fields),
