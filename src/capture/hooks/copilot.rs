@@ -152,18 +152,14 @@ fn read_pascal(arg: &str, fields: Map<String, Value>) -> Result<HookPayload, Pay
 
 /// The normal form, once the fields carry the store's names.
 fn finish(
-    mut f: Fields,
+    f: Fields,
     event: HookEvent,
     session_id: String,
     at: Option<f64>,
     unknown: Vec<String>,
 ) -> Result<HookPayload, PayloadError> {
-    // The tool's arguments: an object, or (some versions) its JSON text.
-    if let Some(Value::String(text)) = f.0.get("tool_input")
-        && let Ok(parsed @ Value::Object(_)) = serde_json::from_str::<Value>(text)
-    {
-        f.0.insert("tool_input".into(), parsed);
-    }
+    // The tool's arguments come as an object or (some versions) as its JSON text, which
+    // `Fields::tool` reads for every agent.
     let mut tool = f.tool(&event)?;
     let mut event = event;
     if let Some(tool) = tool.as_mut()
