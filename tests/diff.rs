@@ -673,11 +673,8 @@ fn diff_of_two_sessions_with_thousands_of_phases_stays_in_bounded_memory() {
     assert_eq!(steps, 40_000);
 }
 
-/// `diff --semantic`'s tokens, calls and errors were the session's own while its cost counted
-/// its subagents in: every figure of a diff now counts each session alone, and the diff says so
-/// (and how many subagent sessions each has).
-#[test]
-fn a_diff_counts_each_session_alone_and_says_its_subagents_are_left_out() {
+/// Both sessions, A with one subagent whose cost is its own; and A's cost without it.
+fn both_with_a_subagent_of_a() -> (TestEnv, Value) {
     let env = both();
     SessionBuilder::new("abc12300-0000-4000-8000-0000000000aa")
         .meta(|m| m.parent_session_id = Some(A.to_owned()))
@@ -699,6 +696,15 @@ fn a_diff_counts_each_session_alone_and_says_its_subagents_are_left_out() {
     let alone = json(&env, &["cost", A, "--no-subagents", "--format", "json"]);
     let with = json(&env, &["cost", A, "--format", "json"]);
     assert_ne!(alone["cost_usd"], with["cost_usd"], "{with}");
+    (env, alone)
+}
+
+/// `diff --semantic`'s tokens, calls and errors were the session's own while its cost counted
+/// its subagents in: every figure of a diff now counts each session alone, and the diff says so
+/// (and how many subagent sessions each has).
+#[test]
+fn a_diff_counts_each_session_alone_and_says_its_subagents_are_left_out() {
+    let (env, alone) = both_with_a_subagent_of_a();
     let expected = json!({"counted": false, "a": 1, "b": 0});
 
     let d = json(&env, &["diff", "--semantic", A, B, "--format", "json"]);
@@ -723,27 +729,7 @@ fn a_diff_counts_each_session_alone_and_says_its_subagents_are_left_out() {
 /// as `diff` does, and the comparison says so.
 #[test]
 fn compare_counts_each_session_alone_and_says_its_subagents_are_left_out() {
-    let env = both();
-    SessionBuilder::new("abc12300-0000-4000-8000-0000000000aa")
-        .meta(|m| m.parent_session_id = Some(A.to_owned()))
-        .session_start(json!({"cwd": "/p"}))
-        .prompt("look around")
-        .at(2.0)
-        .tool_call("Bash", json!({"command": "ls"}))
-        .at(2.5)
-        .result(json!("src"))
-        .llm_response(
-            "claude-sonnet-4-5",
-            Tokens {
-                output: 100_000,
-                ..Tokens::default()
-            },
-        )
-        .session_end(json!({}))
-        .write(&env);
-    let alone = json(&env, &["cost", A, "--no-subagents", "--format", "json"]);
-    let with = json(&env, &["cost", A, "--format", "json"]);
-    assert_ne!(alone["cost_usd"], with["cost_usd"], "{with}");
+    let (env, alone) = both_with_a_subagent_of_a();
     let expected = json!({"counted": false, "a": 1, "b": 0});
     for args in [&["compare", A, B][..], &["diff", "--compare", A, B]] {
         let c = json(&env, &[args, &["--format", "json"]].concat());
