@@ -1149,6 +1149,64 @@ fn a_folder_does_not_hide_the_denied_files_in_it() {
     }
 }
 
+/// A search that names no folder searches the working folder: `rg --hidden TOKEN` and `grep -r
+/// TOKEN` read `.env` as `rg --hidden TOKEN .` does, and Grep or Gemini CLI's search with no
+/// folder read `secrets/key.pem` (they were judged by their command only, and ran). A search of
+/// a pipe's output or of a file given as input reads no folder and stays allowed.
+#[test]
+fn a_search_that_names_no_folder_searches_the_working_folder() {
+    let env = TestEnv::new();
+    write_policy(
+        &env,
+        &json!({"files": {"read": {"deny": ["secrets/key.pem", ".env"]}}}),
+    );
+    for command in [
+        "rg --hidden TOKEN",
+        "grep -r TOKEN",
+        "grep -rn TOKEN | head",
+        "rg -uu TOKEN",
+        "rg TOKEN",
+    ] {
+        let reason = bash_denial(&env, command).unwrap_or_else(|| panic!("ran: {command}"));
+        assert!(
+            reason.contains("reading `./**` is denied"),
+            "{command}: {reason}"
+        );
+    }
+    for command in [
+        "git diff | rg TOKEN",
+        "rg TOKEN < notes.txt",
+        "rg --files",
+        "grep TOKEN notes.txt",
+    ] {
+        assert_eq!(bash_denial(&env, command), None, "{command}");
+    }
+    assert!(denied(
+        &env,
+        "claude-code",
+        "Grep",
+        json!({"pattern": "KEY"})
+    ));
+    assert!(denied(
+        &env,
+        "gemini-cli",
+        "search_file_content",
+        json!({"pattern": "TOKEN"})
+    ));
+    assert!(!denied(
+        &env,
+        "claude-code",
+        "Grep",
+        json!({"pattern": "KEY", "path": "src"})
+    ));
+    assert!(!denied(
+        &env,
+        "claude-code",
+        "Glob",
+        json!({"pattern": "*.md"})
+    ));
+}
+
 /// A search tool's folder is searched whole: Grep with `path: "secrets"` (and no glob) reads
 /// `secrets/key.pem`, which a deny naming that file did not see (it judged the path `secrets`),
 /// and its globs are judged as a shell's are (`sec*/*.pem` meets `secrets/key.pem`). Claude

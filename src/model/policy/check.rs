@@ -199,14 +199,25 @@ fn search_parts(call: &ToolCall<'_>) -> Vec<(Access, Spelt)> {
         glob: None,
         tree: content.then_some(call.agent != Agent::ClaudeCode),
     };
-    let mut out: Vec<(Access, Spelt)> = scope
-        .folders
+    // A search of file contents that names no folder and no glob searches the working folder
+    // (Claude Code's Grep, Gemini CLI's `search_file_content` with no `dir_path`); its globs,
+    // when it has some, say where it reads.
+    let folders: Vec<&str> = if scope.folders.is_empty()
+        && scope.globs.is_empty()
+        && content
+        && call.kind == ToolKind::Search
+    {
+        vec!["."]
+    } else {
+        scope.folders.clone()
+    };
+    let mut out: Vec<(Access, Spelt)> = folders
         .iter()
         .map(|f| (Access::Read((*f).to_owned()), whole))
         .collect();
     for glob in search_globs(call) {
         let literal = literal_start(&glob);
-        if !literal.is_empty() && !scope.folders.contains(&literal.as_str()) {
+        if !literal.is_empty() && !folders.contains(&literal.as_str()) {
             // A name without a wildcard may be a folder; a glob's start is only where it looks.
             let spelt = if is_wild(&glob) { Spelt::TEXT } else { whole };
             out.push((Access::Read(literal), spelt));
@@ -1449,8 +1460,16 @@ mod tests {
             judge("Grep", json!({"pattern": "K", "path": "src"})).0,
             NoPolicy
         );
+        // A search that names no folder and no glob searches the working folder.
+        assert_eq!(judge("Grep", json!({"pattern": "K"})), deny);
         // A search's glob is judged at least as a shell's is: `sec*/*.pem` meets `secrets/key.pem`.
-        for glob in ["sec*/*.pem", "*/key.pem", "**/key.pem", "secrets/*"] {
+        for glob in [
+            "sec*/*.pem",
+            "*/key.pem",
+            "**/key.pem",
+            "secrets/*",
+            "*.pem",
+        ] {
             assert_eq!(
                 judge("Grep", json!({"pattern": "K", "glob": glob})),
                 deny,

@@ -30,6 +30,9 @@ pub struct SimpleCommand {
     /// (`$X` for `cd "$X"`, `$OLDPWD` for `cd -`, `$(…)`, `$PWD` when nothing names it). Empty:
     /// only the folder the line started in.
     pub cwd: Vec<String>,
+    /// The command reads the output of the one before it (`git diff | rg TOKEN`): a search
+    /// that names no file reads that, not the working folder.
+    pub piped_in: bool,
 }
 
 /// How deep `$(…)` and `bash -c` may nest before the rest is taken as it is.
@@ -634,6 +637,7 @@ impl Parser<'_> {
     /// Ends a simple command, which `join` joins to the next one.
     fn end_command(&mut self, join: Join) {
         let mut cmd = std::mem::take(&mut self.cur);
+        self.cur.piped_in = matches!(join, Join::Pipe);
         let here_strings = std::mem::take(&mut self.here_strings);
         // Keywords that open or close a compound command are not commands.
         let mut skip = 0;
@@ -1208,7 +1212,24 @@ pub fn file_use(cmd: &SimpleCommand) -> FileUse {
         }
         "grep" | "egrep" | "fgrep" | "rg" | "ag" | "awk" | "jq" | "yq" => {
             let skip = usize::from(!has_script_option);
-            let files = owned(operands.get(skip..).unwrap_or(&[]));
+            let mut files = owned(operands.get(skip..).unwrap_or(&[]));
+            // A search that names no file goes through the working folder: `grep -r` always,
+            // ripgrep and ag unless their input is a pipe or a file (then they read that).
+            let recursive_grep = name.ends_with("grep")
+                && (recursive || long(&["--directories=recurse", "--dereference-recursive"]));
+            let stdin = cmd.piped_in || !cmd.redirect_in.is_empty();
+            // `rg --files` lists names, as `ls -R` does; the others read nothing.
+            let no_search = options.iter().any(|o| {
+                matches!(
+                    *o,
+                    "--files" | "--type-list" | "--version" | "--help" | "-h" | "-V"
+                )
+            });
+            if files.is_empty()
+                && (recursive_grep || (matches!(name, "rg" | "ag") && !stdin && !no_search))
+            {
+                files.push(".".to_owned());
+            }
             if matches!(name, "rg" | "ag") {
                 // Always recursive; hidden files only with `--hidden`, rg's `-uu` or `-.`, ag's
                 // `-u`.
@@ -1225,9 +1246,7 @@ pub fn file_use(cmd: &SimpleCommand) -> FileUse {
                     || u >= if name == "ag" { 1 } else { 2 };
                 use_.skips_hidden = !hidden;
                 use_.read_trees.extend(files);
-            } else if name.ends_with("grep")
-                && (recursive || long(&["--directories=recurse", "--dereference-recursive"]))
-            {
+            } else if recursive_grep {
                 use_.read_trees.extend(files);
             } else {
                 use_.reads.extend(files);
@@ -1779,6 +1798,22 @@ mod tests {
         assert!(!f("rg -uu x a").skips_hidden);
         assert!(!f("rg --hidden x a").skips_hidden);
         assert!(!f("grep -r x a").skips_hidden);
+        // A search that names no folder goes through the working folder, unless it reads a
+        // pipe or a file.
+        let at = |line: &str, i: usize| file_use(&split(line)[i]).read_trees;
+        assert_eq!(at("grep -r TOKEN", 0), w(&["."]));
+        assert_eq!(at("grep -r -h TOKEN", 0), w(&["."]));
+        assert_eq!(at("git diff | grep -r TOKEN", 1), w(&["."]));
+        assert_eq!(at("rg TOKEN", 0), w(&["."]));
+        assert_eq!(at("ag --hidden -u TOKEN", 0), w(&["."]));
+        assert_eq!(at("sudo rg -e TOKEN", 0), w(&["."]));
+        assert_eq!(at("cd secrets && rg TOKEN", 1), w(&["."]));
+        assert_eq!(at("git diff | rg TOKEN", 1), w(&[]));
+        assert_eq!(at("rg TOKEN < notes.txt", 0), w(&[]));
+        assert_eq!(at("rg --files", 0), w(&[]));
+        assert_eq!(at("grep TOKEN", 0), w(&[]));
+        assert_eq!(at("rg TOKEN; rg TOKEN", 1), w(&["."]));
+        assert_eq!(at("a | b; rg TOKEN", 2), w(&["."]));
     }
 
     #[test]
