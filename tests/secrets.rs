@@ -805,3 +805,55 @@ fn setup_says_what_happens_to_secrets() {
         .clone();
     assert!(written.contains("replaced with [REDACTED]"), "{written}");
 }
+
+// ------------------------------------------------------------------------------------------
+// meta.json
+// ------------------------------------------------------------------------------------------
+
+#[test]
+fn no_secret_in_a_branch_or_a_title_reaches_meta_json() {
+    let env = TestEnv::new();
+    let branch_token = format!("ghp_{}", "Rk3vQ9mZ2xW8tY5u".repeat(2) + "b7N1");
+    let title_key = format!("sk-proj-{}", "Tq8Wz3Lx6Rv1Nm5K".repeat(3));
+    // A checkout on a branch named after a token: the hook reads `.git/HEAD` itself.
+    std::fs::create_dir_all(env.path().join(".git/refs/heads")).unwrap();
+    std::fs::write(
+        env.path().join(".git/HEAD"),
+        format!("ref: refs/heads/fix/{branch_token}\n"),
+    )
+    .unwrap();
+    let start = json!({"session_id": SID, "cwd": env.path(), "hook_event_name": "SessionStart",
+        "source": "startup", "model": "claude-sonnet-4-5"});
+    let run = env.run_with_stdin(&["hook", "session-start"], start.to_string().as_bytes());
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{run:?}");
+    // An imported conversation whose title (Claude Code's `summary` line) holds a key.
+    let imported = "7a2b3c4d-1111-4c6e-9f7a-1b2c3d4e5f60";
+    let lines = [
+        json!({"type": "summary", "summary": format!("Rotate {title_key} and password=hunter2"),
+               "leafUuid": "u1"}),
+        json!({"type": "user", "uuid": "u1", "sessionId": imported, "cwd": "/home/dev/acme",
+               "gitBranch": "main", "version": "2.0.14", "timestamp": "2025-05-01T10:00:00.000Z",
+               "message": {"role": "user", "content": "rotate the key"}}),
+    ];
+    let transcript = env.path().join(format!("{imported}.jsonl"));
+    let text = lines.map(|l| l.to_string()).join("\n");
+    std::fs::write(&transcript, text + "\n").unwrap();
+    let run = env.run(&["import", transcript.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run:?}");
+
+    let meta = |id: &str| env.meta(id);
+    assert_eq!(
+        meta(SID)["attribution"]["git_branch"],
+        "fix/[REDACTED]",
+        "{}",
+        meta(SID)
+    );
+    assert_eq!(
+        meta(imported)["attribution"]["title"],
+        "Rotate [REDACTED] and password=[REDACTED]"
+    );
+    let stored = store_text(&env);
+    for secret in [branch_token.as_str(), &title_key, "hunter2"] {
+        assert!(!stored.contains(secret), "{secret} reached the store");
+    }
+}

@@ -20,7 +20,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use regex::Regex;
 use serde_json::{Map, Value};
 
-use crate::model::{Event, EventType};
+use crate::model::{Event, EventType, SessionMeta};
 use crate::store::{Appender, SessionWriter, Store, StoreError};
 
 /// What is kept off disk. Resolved once by the command line (flags and `AGENT_STRACE_REDACT`)
@@ -48,6 +48,20 @@ impl Privacy {
         }
         if self.mask || !self.patterns.is_empty() {
             crate::mask::mask_value(value, self.mask, &self.patterns);
+        }
+    }
+
+    /// What a session's `meta.json` says of it (its command, and the title, branch or folder
+    /// in `attribution`), scrubbed as its events are: a branch or a title can carry a key too.
+    pub fn apply_meta(&self, meta: &mut SessionMeta) {
+        if self.is_off() {
+            return;
+        }
+        if let Cow::Owned(command) = self.apply_str(&meta.command) {
+            meta.command = command;
+        }
+        for value in meta.extra.values_mut() {
+            self.apply(value);
         }
     }
 

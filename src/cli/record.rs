@@ -159,7 +159,10 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
             // Who and where: known once the session exists; a meta that cannot take it now
             // leaves the session unattributed, nothing worse.
             let who = super::attribution::here(None);
-            r.edit_meta(|meta| who.apply(meta));
+            r.edit_meta(|meta| {
+                who.apply(meta);
+                sink.privacy().apply_meta(meta);
+            });
             Some(r.reporting_to(|message| {
                 super::output::to_stderr(format_args!("agent-strace record: {message}\n"));
             }))

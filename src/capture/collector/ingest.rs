@@ -151,6 +151,7 @@ pub fn session(collector: &Collector, request: &Request) -> Reply {
     if !meta.started_at.is_finite() {
         return Reply::error(StatusCode::BAD_REQUEST, "started_at must be a number");
     }
+    collector.sink.privacy().apply_meta(&mut meta);
     let store = &collector.store;
     let id = meta.session_id.clone();
     let result = if store.has_session(&id) {

@@ -377,6 +377,7 @@ impl Recorder<'_> {
             _ => agent.to_owned(),
         };
         edit(&mut meta);
+        self.sink.privacy().apply_meta(&mut meta);
         let created = self.store.create_session(&meta)?;
         self.store.init_counters(id)?;
         Ok(created)
@@ -422,6 +423,7 @@ impl Recorder<'_> {
         meta.parent_session_id = Some(parent.clone());
         meta.parent_event_id = call;
         meta.depth = self.store.read_meta(parent).map_or(0, |m| m.depth) + 1;
+        self.sink.privacy().apply_meta(&mut meta);
         self.store.create_session(&meta)?;
         self.store.init_counters(child)?;
         let mut data = Map::new();
@@ -915,6 +917,7 @@ impl Recorder<'_> {
         meta.parent_session_id = Some(parent.to_owned());
         meta.parent_event_id = Some(call.event_id.clone());
         meta.depth = depth;
+        self.sink.privacy().apply_meta(&mut meta);
         if !self.store.create_session(&meta)? {
             return Ok(());
         }

@@ -518,7 +518,7 @@ pub fn write(
         meta.depth = link.depth + 1;
     }
     if let Some(title) = &log.title {
-        meta.set_attribution(crate::model::meta::TITLE, title);
+        meta.set_attribution(crate::model::meta::TITLE, &sink.text(title));
     }
     let freshness = resume::check(store, &id, path).map_err(at)?;
     let mut writer = match freshness {

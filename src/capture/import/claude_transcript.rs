@@ -827,7 +827,8 @@ impl<'a> Importer<'a> {
             kept.push(resume::Sidechain { agent, context });
         }
         if let Some(title) = &self.title {
-            main.writer.meta_mut().set_attribution(TITLE, title);
+            let title = self.sink.text(title);
+            main.writer.meta_mut().set_attribution(TITLE, &title);
         }
         // The main session last, with the record of what was read: the record is in place
         // only once every session it covers is.
