@@ -1,8 +1,9 @@
 //! Base64 decoding of short blobs, so that a secret wrapped in base64 (`echo … | base64 -d`, a
 //! Kubernetes Secret's data, a Docker `auth`) is found by the same rules as in clear text.
 
-/// The longest blob (base64 characters) that is decoded and looked into; longer runs are files
-/// and images, whose decoding would cost more than it finds.
+/// The longest blob (base64 characters) that is decoded and looked into at once; a longer run
+/// (a file encoded whole, an image) is looked into a window of this size at a time, and only
+/// where it may be text (`may_be_text`), so an image costs a few characters a window.
 pub(super) const MAX_BLOB: usize = 4096;
 
 /// The text a base64 blob (standard or URL-safe alphabet, padding optional, line breaks
@@ -10,7 +11,17 @@ pub(super) const MAX_BLOB: usize = 4096;
 /// a word that merely uses the alphabet).
 pub(super) fn decoded_text(blob: &str) -> Option<String> {
     let bytes = decode(blob)?;
-    let text = String::from_utf8(bytes).ok()?;
+    // A window of a longer blob may end inside a character: the part before it is kept.
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) if e.utf8_error().error_len().is_none() => {
+            let valid = e.utf8_error().valid_up_to();
+            let mut bytes = e.into_bytes();
+            bytes.truncate(valid);
+            String::from_utf8(bytes).ok()?
+        }
+        Err(_) => return None,
+    };
     // Text is printable: a blob that decodes to control bytes was not base64 of text.
     let printable = text
         .chars()

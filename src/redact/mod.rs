@@ -15,7 +15,8 @@
 //!   `KEY=value` assignments and name/value pairs whose name is sensitive, password flags of
 //!   common commands (`mysql -p`, `sshpass -p`, `docker login -p` …), `.netrc` passwords,
 //!   random-looking values beside secret-looking names, the second half of a key broken over
-//!   two lines, and short base64 blobs whose decoded text holds any of these ([`decode`]).
+//!   two lines, and base64 blobs whose decoded text holds any of these ([`decode`]; a long one
+//!   a window at a time).
 //! - [`names`]: what a name says about its value, and what looks random.
 //!
 //! The text scan is built for the common case where nothing matches: every pattern is part of

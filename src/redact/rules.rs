@@ -54,6 +54,16 @@ macro_rules! same_command {
     };
 }
 
+/// What may come right before a vendor token or a JWT: the start of a word; an escape in
+/// JSON or code text (`\nsk-…`, `\u003dghp_…`, `\x3d…`); a percent-escape in a URL
+/// (`token%3Dsk-proj-…`, `%22ghp_…`, `%2FAKIA…`); or `_`, a name joined to the token
+/// (`FOO_ghp_…`, `mcp__vault__AKIA…`), captured as `joined`.
+macro_rules! token_start {
+    () => {
+        r"(?:(?-u:\b)|\\[nrt]|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2}|%[0-9A-Fa-f]{2}|(?P<joined>_))"
+    };
+}
+
 /// The words a secret's name is made of, for the rules that look at names.
 const KEYWORDS: &[&str] = &[
     "pass",
@@ -132,7 +142,8 @@ pub(super) static RULES: [Rule; 18] = [
         pattern: concat!(
             r#"(?-u:\b)[A-Za-z][A-Za-z0-9+.-]{1,30}://"#, // scheme
             r#"[^:/?#@\s"'<>\\]*:"#,                      // user, possibly empty
-            r#"(?P<secret>[^@\s/"'<>\\]+)@"#,
+            // To the last `@` before the host: a password may hold one unescaped (`P@ss`).
+            r#"(?P<secret>[^\s/"'<>\\]+)@"#,
         ),
         pick: pick_secret,
     },
@@ -158,7 +169,8 @@ pub(super) static RULES: [Rule; 18] = [
             (?: (?:[\t\n\r\x20]|\\n)* , (?:[\t\n\r\x20]|\\n)* \\?"[A-Za-z_]+\\?" [\t\x20]* : [\t\x20]*
                 (?: \\?"[^"\\\n]*\\?" | [A-Za-z0-9.+-]+ ) ){0,3}
             (?:[\t\n\r\x20]|\\n)* , (?:[\t\n\r\x20]|\\n)* \\?"(?i-u:value|parametervalue)\\?" [\t\x20]* : [\t\x20]*
-            (?: \\"(?P<esc>[^"\\\n]*)\\" | "(?P<dq>(?:[^"\\\n]|\\.)*)" | (?P<bare>[^\s,}\]"\\]+) )"#,
+            (?: \\"(?P<esc>(?:[^"\\\n]|\\\\\\"|\\[^"\n])*)\\" | "(?P<dq>(?:[^"\\\n]|\\.)*)"
+              | (?P<bare>[^\s,}\]"\\]+) )"#,
         pick: pick_named_value,
     },
     // name_value_yaml
@@ -184,17 +196,21 @@ pub(super) static RULES: [Rule; 18] = [
         // The keyword list only pre-selects candidates; `pick_assignment` then checks the full
         // key with `name_kind` and skips values that are code rather than data.
         pattern: r#"(?x)
+            (?:%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4})?   # an escaped `&` or `?` before the key
             (?P<key>[A-Za-z0-9_.-]*
                 (?: (?i-u:pass|pwd|secret|token|auth|credential|cookie
                      |(?:api|access|private|signing|encryption|master|account)[_.-]?key)
                   | [_.-](?i-u:key|sig|signature|salt|hmac)
                   | [a-z0-9](?:Key|Sig|Signature|Salt|Hmac) )
                 [A-Za-z0-9_.-]*)
-            \\?["']?\]?                         # end of a quoted key or of a subscript
-            [\t\x20]* (?P<sep>:=|=>|[:=]) [\t\x20]*
+            (?:
+                (?P<escaped>%3[AaDd]|\\u003[AaDd])   # `=` or `:` percent- or JSON-escaped
+              | \\?["']?\]?                     # end of a quoted key or of a subscript
+                [\t\x20]* (?P<sep>:=|=>|[:=]) [\t\x20]*
+            )
             (?:
                 (?i-u:basic|bearer|token|digest)[\t\x20]+(?P<scheme>[^\s"'`,;\\]+)
-              | \\"(?P<esc>[^"\\\n]*)\\"
+              | \\"(?P<esc>(?:[^"\\\n]|\\\\\\"|\\[^"\n])*)\\"
               | [rbfuRBFU]{0,2}"(?P<dq>(?:[^"\\\n]|\\.)*)"
               | [rbfuRBFU]{0,2}'(?P<sq>[^'\n]*)'
               | `(?P<bt>[^`\n]*)`
@@ -336,7 +352,7 @@ pub(super) static RULES: [Rule; 18] = [
         // header.payload.signature, base64url, the header always being JSON (`{"` -> `eyJ`);
         // up to two more parts cover JWE.
         pattern: concat!(
-            r"(?:(?-u:\b)|\\[nrt])",
+            token_start!(),
             r"(?P<secret>eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",
             r"(?:\.[A-Za-z0-9_-]+){0,2})",
         ),
@@ -349,33 +365,34 @@ pub(super) static RULES: [Rule; 18] = [
         shape: Some(starts_word),
         // Credentials whose prefix alone identifies them.
         pattern: concat!(
-            // At a word's start, or after an escape in JSON text (`\nsk-…`).
-            r"(?:(?-u:\b)|\\[nrt])(?P<secret>",
+            token_start!(),
+            r"(?P<secret>",
             r"sk-[A-Za-z0-9_-]{20,}", // OpenAI sk-, sk-proj-, sk-svcacct-; Anthropic sk-ant-
             r"|gh[pousr]_[A-Za-z0-9]{30,}", // GitHub classic, OAuth, app, user, refresh
             r"|github_pat_[A-Za-z0-9_]{30,}", // GitHub fine-grained
-            r"|(?:AKIA|ASIA)[A-Z0-9]{16}(?-u:\b)", // AWS access key id
+            // AWS access key id, then the end of a word or a `_` (dropped by `pick_vendor`).
+            r"|(?:AKIA|ASIA)[A-Z0-9]{16}(?:(?-u:\b)|_)",
             r"|xox[a-z]-[A-Za-z0-9-]{10,}", // Slack bot, user, app-level, legacy
-            r"|xapp-[A-Za-z0-9-]{10,}", // Slack app-level
-            r"|AIza[A-Za-z0-9_-]{35}", // Google API key
-            r"|ya29\.[A-Za-z0-9_-]{20,}", // Google OAuth access token
+            r"|xapp-[A-Za-z0-9-]{10,}",     // Slack app-level
+            r"|AIza[A-Za-z0-9_-]{35}",      // Google API key
+            r"|ya29\.[A-Za-z0-9_-]{20,}",   // Google OAuth access token
             r"|[sr]k_(?:live|test)_[A-Za-z0-9]{16,}", // Stripe
-            r"|whsec_[A-Za-z0-9]{24,}", // Stripe webhook signing secret
-            r"|hf_[A-Za-z0-9]{30,}",  // Hugging Face
-            r"|glpat-[A-Za-z0-9_-]{20,}", // GitLab
-            r"|npm_[A-Za-z0-9]{36}",  // npm
+            r"|whsec_[A-Za-z0-9]{24,}",     // Stripe webhook signing secret
+            r"|hf_[A-Za-z0-9]{30,}",        // Hugging Face
+            r"|glpat-[A-Za-z0-9_-]{20,}",   // GitLab
+            r"|npm_[A-Za-z0-9]{36}",        // npm
             r"|pypi-AgE[A-Za-z0-9_-]{50,}", // PyPI
             r"|SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}", // SendGrid
             r"|(?:bot)?[0-9]{8,10}:AA[A-Za-z0-9_-]{33}", // Telegram bot
             r"|AGE-SECRET-KEY-1[0-9A-Z]{58}", // age
-            r"|dop_v1_[a-f0-9]{64}",  // DigitalOcean
+            r"|dop_v1_[a-f0-9]{64}",        // DigitalOcean
             r"|shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}", // Shopify
             r"|(?:gsk|r8|lin_api|sntrys|tvly|pplx|xai)[_-][A-Za-z0-9_=+/-]{30,}", // AI and dev APIs
-            r"|dapi[a-f0-9]{32}",     // Databricks
-            r"|key-[a-f0-9]{32}",     // Mailgun
+            r"|dapi[a-f0-9]{32}",           // Databricks
+            r"|key-[a-f0-9]{32}",           // Mailgun
             r")",
         ),
-        pick: pick_secret,
+        pick: pick_vendor,
     },
     // base64_wrapped
     Rule {
@@ -509,25 +526,40 @@ fn triggered(triggers: &Triggers, s: &str) -> Vec<usize> {
         .collect()
 }
 
-/// A vendor prefix or a JWT at the start of a word, or after an escape in JSON text (`\nsk-`).
+/// A vendor prefix or a JWT where `token_start!` lets one begin: not glued to a letter or
+/// digit, unless they end an escape (`\nsk-`, `\u003dghp_`, `\x3dAKIA`, `%3Dsk-`).
 /// Telegram's `:AA` comes after the bot's number and needs no look.
 fn starts_word(text: &[u8], start: usize, _end: usize) -> bool {
     let before = |back: usize| start.checked_sub(back).map(|i| text[i]);
+    let hex = |back: usize| before(back).is_some_and(|b| b.is_ascii_hexdigit());
     text[start] == b':'
-        || !before(1).is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+        || !before(1).is_some_and(|b| b.is_ascii_alphanumeric())
         || (before(2) == Some(b'\\') && matches!(before(1), Some(b'n' | b'r' | b't')))
+        || (before(3) == Some(b'%') && hex(2) && hex(1))
+        || (before(4) == Some(b'\\') && before(3) == Some(b'x') && hex(2) && hex(1))
+        || (before(6) == Some(b'\\') && before(5) == Some(b'u') && (1..=4).all(hex))
 }
 
 fn is_name_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
 }
 
-/// After a name's keyword: the rest of the name, a closing quote or bracket, then `=` or `:`
-/// (what `assignment` needs).
+/// After a name's keyword: the rest of the name, a closing quote or bracket, then `=` or `:`,
+/// or the name then `=` or `:` escaped (`token%3D…` in a URL, `token\u003d…` in JSON text);
+/// what `assignment` needs.
 fn assigned(text: &[u8], _start: usize, end: usize) -> bool {
     let mut i = end;
     while i < text.len() && is_name_byte(text[i]) {
         i += 1;
+    }
+    let escaped = |escape: &[u8]| {
+        text.get(i..i + escape.len() + 1).is_some_and(|t| {
+            t[..escape.len()].eq_ignore_ascii_case(escape)
+                && matches!(t[escape.len()], b'a' | b'A' | b'd' | b'D')
+        })
+    };
+    if escaped(b"%3") || escaped(b"\\u003") {
+        return true;
     }
     for closing in [b'\\', b'"', b'\'', b']'] {
         if text.get(i) == Some(&closing) {
@@ -625,8 +657,8 @@ fn base64_runs(s: &str) -> Base64Runs {
     let mut found = Base64Runs::default();
     for range in blob_ranges(s) {
         found.any = true;
-        found.may_be_text |= blob_candidates(&s[range.clone()])
-            .any(|blob| blob.len() <= MAX_BLOB && may_be_text(blob));
+        found.may_be_text |=
+            blob_candidates(&s[range.clone()]).any(|blob| blob_windows(blob).any(may_be_text));
         found.wrapped |= range.len() >= 60
             && bytes[range.end - 1] != b'='
             && matches!(bytes.get(range.end), Some(b'\n' | b'\r'));
@@ -790,6 +822,22 @@ fn pick_secret(caps: &Captures<'_>) -> Option<Range<usize>> {
     (!is_placeholder(m.as_str())).then(|| m.range())
 }
 
+/// A vendor token, without the `_` that may end an AWS key id; Mailgun's `key-` only at a
+/// word's start (`cache_key-<md5>` is a hash).
+fn pick_vendor(caps: &Captures<'_>) -> Option<Range<usize>> {
+    let m = caps.name("secret")?;
+    let token = m.as_str();
+    if caps.name("joined").is_some() && token.starts_with("key-") {
+        return None;
+    }
+    let mut range = pick_secret(caps)?;
+    let aws = token.starts_with("AKIA") || token.starts_with("ASIA");
+    if aws && token.len() == 21 && token.ends_with('_') {
+        range.end -= 1;
+    }
+    Some(range)
+}
+
 fn pick_user_password(caps: &Captures<'_>) -> Option<Range<usize>> {
     let (user, secret) = match (caps.name("quser"), caps.name("qsecret")) {
         (Some(user), Some(secret)) => (user, secret),
@@ -815,6 +863,13 @@ fn pick_bearer(caps: &Captures<'_>) -> Option<Range<usize>> {
 
 fn pick_assignment(caps: &Captures<'_>) -> Option<Range<usize>> {
     let key = caps.name("key")?.as_str();
+    if let Some(escaped) = caps.name("escaped") {
+        let after_colon = escaped.as_str().ends_with(['a', 'A']);
+        if after_colon && is_file_name(key) {
+            return None;
+        }
+        return escaped_value(caps, name_kind(key));
+    }
     let after_colon = caps.name("sep").is_some_and(|s| s.as_str() == ":");
     // `password_reset.rs:142:17` is a place in a file, not a key and its value.
     let line_number = caps
@@ -828,6 +883,38 @@ fn pick_assignment(caps: &Captures<'_>) -> Option<Range<usize>> {
         Name::Maybe => random_value(caps),
         Name::Secret => pick_value(caps, key, after_colon),
     }
+}
+
+/// The value after an escaped `=` or `:` (`token%3D…` in a URL, `token\u003d…` in JSON text),
+/// up to the escaped `&`, quote or space that ends it, without escaped quotes around it.
+fn escaped_value(caps: &Captures<'_>, kind: Name) -> Option<Range<usize>> {
+    let m = ["scheme", "esc", "dq", "sq", "bt", "bare"]
+        .iter()
+        .find_map(|g| caps.name(g))?;
+    let value = m.as_str();
+    let lower = value.to_ascii_lowercase();
+    let start = if lower.starts_with("%22") || lower.starts_with("%27") {
+        3
+    } else {
+        0
+    };
+    let end = ["%26", "%22", "%27", "%20", "%23", "%2c", "%3b"]
+        .iter()
+        .filter_map(|ends| lower[start..].find(ends))
+        .min()
+        .map_or(value.len(), |at| start + at);
+    let value = &value[start..end];
+    let picked = match kind {
+        Name::Plain => false,
+        Name::Maybe => looks_random(value),
+        Name::Secret => {
+            !value.is_empty()
+                && !is_placeholder(value)
+                && !lower.starts_with("%24")
+                && !lower.starts_with("%7b%7b")
+        }
+    };
+    picked.then(|| m.start() + start..m.start() + end)
 }
 
 fn pick_cli_flag(caps: &Captures<'_>) -> Option<Range<usize>> {
@@ -927,9 +1014,46 @@ fn blob_candidates(blob: &str) -> impl Iterator<Item = &str> {
 
 /// Whether a blob decodes to text in which a rule finds a secret.
 fn blob_holds_secret(blob: &str) -> bool {
+    if DEPTH.get() >= 2 {
+        return false;
+    }
+    if blob.len() <= MAX_BLOB {
+        return window_holds_secret(blob);
+    }
+    // A wrapped blob is looked into as one line, so that its windows start on a group of four.
+    let line: Cow<'_, str> = if blob.contains(['\n', '\r']) {
+        Cow::Owned(blob.chars().filter(|c| !matches!(c, '\n' | '\r')).collect())
+    } else {
+        Cow::Borrowed(blob)
+    };
+    blob_windows(&line).any(window_holds_secret)
+}
+
+/// The most of a blob that is looked into: no string longer than an event reaches disk.
+const LOOKED_INTO: usize = 1024 * 1024;
+
+/// A blob a window at a time: itself when short; else windows of [`MAX_BLOB`] characters that
+/// start on a group of four and overlap by a quarter, so that a line of up to 768 decoded bytes
+/// (a `.env` file's `KEY=value`, encoded whole as `base64 -w0` does) is whole in one of them.
+fn blob_windows(blob: &str) -> impl Iterator<Item = &str> {
+    const STEP: usize = MAX_BLOB / 4 * 3;
+    let body = &blob[..blob.len().min(LOOKED_INTO)];
+    let starts = if body.len() <= MAX_BLOB {
+        0..1
+    } else {
+        0..(body.len() - MAX_BLOB).div_ceil(STEP) + 1
+    };
+    starts.map(move |i| {
+        let start = i * STEP;
+        &body[start..(start + MAX_BLOB).min(body.len())]
+    })
+}
+
+/// Whether a short blob decodes to text in which a rule finds a secret.
+fn window_holds_secret(blob: &str) -> bool {
     // The base64 of text has a telling first character in every group of four; words, paths
     // and hashes made of the same alphabet fail this long before decoding would.
-    if blob.len() > MAX_BLOB || DEPTH.get() >= 2 || !may_be_text(blob) {
+    if !may_be_text(blob) {
         return false;
     }
     let Some(text) = decoded_text(blob) else {

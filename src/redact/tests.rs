@@ -1029,3 +1029,128 @@ fn triggers_never_hide_a_secret_a_rule_would_find() {
         assert_eq!(redact_str(text), rules::scan_every_rule(text), "{text}");
     }
 }
+
+#[test]
+fn vendor_tokens_after_an_underscore_or_an_escape() {
+    let key = openai_project();
+    let gh = github("ghp_");
+    let aws = aws_key_id("AKIA");
+    for (input, secret, kept) in [
+        (format!("mcp__vault__{aws}"), &aws, "mcp__vault__"),
+        (format!("{aws}_accessKeys.csv"), &aws, "_accessKeys.csv"),
+        (format!("FOO_{gh}"), &gh, "FOO_"),
+        (
+            format!("/cb?next=%2Fa%3Ftoken%3D{key}%26x%3D1"),
+            &key,
+            "%26x%3D1",
+        ),
+        (
+            format!(r#"{{"url":"https://x?token\u003d{gh}"}} sent"#),
+            &gh,
+            r"\u003d",
+        ),
+        (format!(r"say \u0022{gh}\u0022"), &gh, r"\u0022"),
+        (format!(r"printf '\x3d{gh}'"), &gh, r"\x3d"),
+        (format!("q=%7B%22key%22%3A%22{key}%22%7D"), &key, "%22%7D"),
+        (format!("/repos%2F{gh}%2Fhooks"), &gh, "%2Fhooks"),
+        (format!("cb?id_token%3D{}", jwt()), &jwt(), "id_token%3D"),
+        (format!("X_{}", jwt()), &jwt(), "X_"),
+    ] {
+        check(&input, secret, &[kept]);
+    }
+}
+
+#[test]
+fn assignments_with_an_escaped_separator() {
+    let value = random(24);
+    for (input, kept) in [
+        (
+            format!("POST /login user%3Dops%26password%3D{value}%26remember%3D1"),
+            "%26remember%3D1",
+        ),
+        (format!("?next=%2Fcb%3Faccess_token%3D%22{value}%22"), "%22"),
+        (
+            format!(r"url=x?password\u003d{value}\u0026a=b"),
+            r"\u0026a=b",
+        ),
+        (format!("session_token%3a{value}"), "session_token%3a"),
+    ] {
+        check(&input, &value, &[kept]);
+    }
+    for clean in [
+        "?next=%2Fpassword%2Freset%3Fstep%3D2",
+        "tokenizer%3Dbert-base-uncased",
+        "max_tokens%3D4096%26temperature%3D0.2",
+        "auth_mode%3Doauth",
+        "password%3D%24DB_PASSWORD",
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
+}
+
+#[test]
+fn a_password_holding_an_at_sign_in_a_url() {
+    let tail = random(16);
+    let url = format!("mysql://root:P@ss{tail}@localhost:3306/db");
+    let out = check(&url, &tail, &["mysql://root:", "@localhost:3306/db"]);
+    assert_eq!(out, "mysql://root:[REDACTED]@localhost:3306/db");
+    assert_eq!(
+        redact_str("https://host:8080/users/bob@corp.io"),
+        "https://host:8080/users/bob@corp.io"
+    );
+}
+
+#[test]
+fn json_text_escaped_twice_with_escapes_in_the_value() {
+    let tail = random(16);
+    let input = format!(r#"loaded {{\"db_password\": \"ab\/{tail}\", \"user\": \"x\"}}"#);
+    check(&input, &tail, &[r#"\"user\": \"x\""#]);
+    let input = format!(r#"{{\"name\": \"DB_PASSWORD\", \"value\": \"ab\/{tail}\"}}"#);
+    check(&input, &tail, &["DB_PASSWORD"]);
+}
+
+#[test]
+fn a_long_base64_blob_is_looked_into_a_window_at_a_time() {
+    let mut env = (0..500)
+        .map(|i| format!("FEATURE_{i:03}_ENABLED=true"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    env.insert_str(
+        9000,
+        &format!("\nSTRIPE_SECRET_KEY={}\n", fake("sk_live_", "Qx7Lm2", 4)),
+    );
+    let blob = base64(&env).replace('\n', "");
+    assert!(blob.len() > 3 * 4096, "{}", blob.len());
+    assert_eq!(
+        redact_str(&format!("$ base64 -w0 .env\n{blob}\n")),
+        "$ base64 -w0 .env\n[REDACTED]\n"
+    );
+    let wrapped: Vec<&str> = blob
+        .as_bytes()
+        .chunks(76)
+        .map(|line| std::str::from_utf8(line).unwrap())
+        .collect();
+    let wrapped = wrapped.join("\n");
+    assert_eq!(redact_str(&wrapped).trim(), REDACTED);
+    // The same file with nothing secret in it is left alone, however long.
+    let clean = base64(
+        &env.replace("STRIPE_SECRET_KEY", "STRIPE_MODE")
+            .replace("sk_live_", "live"),
+    )
+    .replace('\n', "");
+    assert_eq!(redact_str(&clean), clean);
+}
+
+#[test]
+fn look_alikes_of_glued_tokens_are_kept() {
+    for clean in [
+        "cache_key-9f86d081884c7d659a2feaa0c55ad015",
+        "flask-sqlalchemy-migrations-helper",
+        "%2Fhome%2Fdev%2Ftask-project-management-dashboard",
+        "tokenghp_is_not_a_token",
+        "AP_SOUTHEAST_ASIA_PACIFIC_REGION",
+        "EASTASIAPACIFICDATACENTER01",
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
+}

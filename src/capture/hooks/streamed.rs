@@ -43,8 +43,8 @@ const LAST_PART: &str = "last_at";
 
 /// How much of the text already in the open response a chunk's text is scrubbed with, at
 /// most: the longest secret whose start is enough for a rule to know it, so that one the
-/// stream cuts at a chunk's end is found whole. 4 KiB is the longest base64 blob the rules
-/// decode to look into (`redact::decode`), and holds a JWT, a key's `name`/`value` pair, an
+/// stream cuts at a chunk's end is found whole. 4 KiB is the most of a base64 blob the rules
+/// decode at once to look into (`redact::decode`), and holds a JWT, a key's `name`/`value` pair, an
 /// assignment's quoted value or a PEM block's first line; a vendor token needs its prefix
 /// and a few dozen characters. A secret that starts further back is left in its two parts
 /// until the response is folded into its event, which is scrubbed whole.
