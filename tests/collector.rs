@@ -235,6 +235,27 @@ fn every_endpoint_writes_and_reads_the_same_store_the_commands_read() {
     assert!(stats.stdout.contains("Bash"), "{}", stats.stdout);
 }
 
+/// A session's details sent to `POST /sessions` are scrubbed as its events are: a key in its
+/// command or its branch reached meta.json as it came.
+#[test]
+fn a_secret_in_a_remote_sessions_details_never_reaches_meta_json() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (server, port) = server(&env, &storage, &[]);
+    let key = "sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789";
+    let branch = "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB";
+    let meta = json!({"session_id": "s-3", "started_at": 1_700_000_000.0, "agent_name": "remote",
+                      "command": format!("agent run --api-key {key}"), "git_branch": branch});
+    let made = request(port, "POST", "/sessions", None, meta.to_string().as_bytes());
+    assert_eq!(made.status, 200, "{}", String::from_utf8_lossy(&made.body));
+    drop(server);
+    let written = std::fs::read_to_string(storage.join("s-3/meta.json")).unwrap();
+    assert!(written.contains("agent run --api-key"), "{written}");
+    for secret in [key, branch] {
+        assert!(!written.contains(secret), "{written}");
+    }
+}
+
 #[test]
 fn with_a_token_only_requests_that_carry_it_are_served_and_refusals_are_logged() {
     let env = TestEnv::new();
