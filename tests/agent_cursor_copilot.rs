@@ -651,6 +651,42 @@ fn a_copilot_answer_written_after_the_sessions_end_reaches_the_collector() {
     assert_no_hook_errors(&env);
 }
 
+/// A transcript path that names a FIFO (or a device) can never hold the answer: the stop hook
+/// waited its whole 2 s for it, on the agent's path, at every turn's end. It says so in the
+/// hook's log and goes on at once, and nothing is left to look for at the session's end.
+#[test]
+fn a_copilot_stop_whose_events_file_is_a_fifo_goes_on_at_once() {
+    let env = TestEnv::new();
+    let steps = recorded_copilot(&env, false);
+    let transcript = env.home.path().join("events.jsonl");
+    for (event, payload) in &steps {
+        if event == "agentStop" {
+            std::fs::remove_file(&transcript).unwrap();
+            let made = std::process::Command::new("mkfifo")
+                .arg(&transcript)
+                .status()
+                .unwrap();
+            assert!(made.success());
+        }
+        let started = std::time::Instant::now();
+        let run = hook(&env, &["hook", event.as_str()], payload, &[]);
+        run.success();
+        // Well under the 2 s a stop hook gives an answer being written.
+        assert!(
+            started.elapsed() < std::time::Duration::from_millis(1500),
+            "{event} took {:?}",
+            started.elapsed()
+        );
+    }
+    let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap();
+    assert!(log.contains("is a FIFO, not a regular file"), "{log}");
+    let events = env.events(COPILOT_SESSION);
+    let answers = of_type(&events, "assistant_response");
+    assert_eq!(answers.len(), 1, "{answers:#?}");
+    assert_eq!(answers[0]["data"]["text"], "");
+    assert!(answers[0]["data"].get("answer_pending_from").is_none());
+}
+
 /// A session resumed before the follower found its answer: the file's last answer may now be
 /// the new turn's, which that turn's hooks record; the follower records nothing.
 #[test]

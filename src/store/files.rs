@@ -343,16 +343,39 @@ pub fn open_regular(path: &Path) -> io::Result<File> {
     let stat = rustix::fs::fstat(&fd)?;
     let kind = FileType::from_raw_mode(stat.st_mode);
     if kind != FileType::RegularFile {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!(
-                "{} is {}, not a regular file",
-                path.display(),
-                describe(kind)
-            ),
-        ));
+        return Err(not_regular(path, kind));
     }
     Ok(File::from(fd))
+}
+
+/// The length of a file named from outside the store, looked at without opening it (links are
+/// followed, as [`open_regular`] follows them): `None` when nothing is there, and an error
+/// saying what is there when it is not a regular file (a FIFO, a device, a folder), so that a
+/// caller waiting for the file to grow can stop at once.
+pub fn regular_len(path: &Path) -> io::Result<Option<u64>> {
+    match rustix::fs::stat(path) {
+        Ok(stat) => match FileType::from_raw_mode(stat.st_mode) {
+            FileType::RegularFile => Ok(Some(u64::try_from(stat.st_size).unwrap_or(0))),
+            kind => Err(not_regular(path, kind)),
+        },
+        Err(Errno::NOENT | Errno::NOTDIR) => Ok(None),
+        Err(e) => Err(io::Error::new(
+            io::Error::from(e).kind(),
+            format!("{}: {e}", path.display()),
+        )),
+    }
+}
+
+/// The error for a file named from outside the store that is `kind`, not a regular file.
+fn not_regular(path: &Path, kind: FileType) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!(
+            "{} is {}, not a regular file",
+            path.display(),
+            describe(kind)
+        ),
+    )
 }
 
 /// What [`read_line`] read.

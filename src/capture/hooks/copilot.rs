@@ -17,6 +17,7 @@
 //! (`CallKey::by_content`). No payload carries the answer; `agentStop` names Copilot's own
 //! `events.jsonl`, whose last `assistant.message` is it.
 
+use std::io;
 use std::ops::ControlFlow;
 use std::path::Path;
 
@@ -272,8 +273,10 @@ pub(super) const IN_A_HOOK: AnswerWait = AnswerWait {
     for_the_file: false,
 };
 
-/// [`last_answer`], as `how` says to wait for it.
-pub(super) fn answer_when_written(path: &Path, how: AnswerWait) -> Option<String> {
+/// [`last_answer`], as `how` says to wait for it: `Ok(None)` when it was not written within the
+/// wait. A path to something that is not a regular file (a FIFO, a device, a folder) is an
+/// error at once: it will never hold the answer, and waiting on it would hold the agent.
+pub(super) fn answer_when_written(path: &Path, how: AnswerWait) -> io::Result<Option<String>> {
     let AnswerWait {
         wait,
         every,
@@ -282,15 +285,16 @@ pub(super) fn answer_when_written(path: &Path, how: AnswerWait) -> Option<String
     let started = std::time::Instant::now();
     let mut read_at_len = None;
     loop {
-        let len = std::fs::symlink_metadata(path).ok().map(|m| m.len());
+        // The file's own length, through a link: a link's length never changes.
+        let len = crate::store::regular_len(path)?;
         if len != read_at_len {
             if let Some(text) = last_answer(path) {
-                return Some(text);
+                return Ok(Some(text));
             }
             read_at_len = len;
         }
         if (len.is_none() && !for_the_file) || started.elapsed() >= wait {
-            return None;
+            return Ok(None);
         }
         std::thread::sleep(every);
     }

@@ -142,7 +142,13 @@ impl Answer {
     /// The answer's text: the payload's, or read from the file it names (`None` when that
     /// cannot be read or holds none).
     pub fn read(&self) -> Option<String> {
-        match self {
+        self.read_checked().ok().flatten()
+    }
+
+    /// The answer's text as [`Answer::read`] reads it, or why the file it names can never hold
+    /// it (a FIFO, a device: not a regular file), said at once rather than waited on.
+    pub fn read_checked(&self) -> std::io::Result<Option<String>> {
+        Ok(match self {
             Answer::Text(text) => Some(text.clone()),
             Answer::ClaudeTranscript(path) => {
                 crate::capture::transcript::last_assistant_text(std::path::Path::new(path))
@@ -151,8 +157,8 @@ impl Answer {
             Answer::CopilotEvents(path) => super::copilot::answer_when_written(
                 std::path::Path::new(path),
                 super::copilot::IN_A_HOOK,
-            ),
-        }
+            )?,
+        })
     }
 }
 

@@ -156,6 +156,7 @@ const FOLLOWER_POLL: Duration = Duration::from_millis(200);
 
 /// The answer of a Copilot session in its `events.jsonl` at `path`, as soon as it is written,
 /// looked for at most `wait`: what a follower on the hook's machine sends to a collector.
+/// A path to something that is not a regular file is given up at once, as never written.
 pub fn copilot_answer_when_written(path: &Path, wait: Duration) -> Option<String> {
     let how = super::copilot::AnswerWait {
         wait,
@@ -163,6 +164,8 @@ pub fn copilot_answer_when_written(path: &Path, wait: Duration) -> Option<String
         for_the_file: true,
     };
     super::copilot::answer_when_written(path, how)
+        .ok()
+        .flatten()
 }
 
 /// How long a follower waits for another of the same session to record the answer.
@@ -506,7 +509,7 @@ impl Recorder<'_> {
         let Some(child) = child else {
             return self.parent_marker(EventType::SubagentStop, None);
         };
-        let text = self.answer();
+        let text = self.answer().ok().flatten();
         let mut events = Vec::new();
         if let Some(text) = text {
             events.push(self.event(
@@ -556,9 +559,17 @@ impl Recorder<'_> {
             return (Vec::new(), None);
         };
         let how = super::copilot::IN_A_HOOK;
-        let Some(text) = super::copilot::answer_when_written(Path::new(&path), how) else {
-            self.answer_pending.set(true);
-            return (Vec::new(), None);
+        let text = match super::copilot::answer_when_written(Path::new(&path), how) {
+            Ok(Some(text)) => text,
+            Ok(None) => {
+                self.answer_pending.set(true);
+                return (Vec::new(), None);
+            }
+            // Never a file the answer can be written to: no follower waits for it either.
+            Err(why) => {
+                self.unread_answer(&why);
+                return (Vec::new(), None);
+            }
         };
         let Ok(lock) = lock_or_go_on(self.store, session, Step::LateAnswer, HOOK_LOCK_WAIT) else {
             self.answer_pending.set(true);
@@ -581,9 +592,22 @@ impl Recorder<'_> {
         vec![late]
     }
 
-    /// The agent's last answer, from the payload or the transcript it names.
-    fn answer(&self) -> Option<String> {
-        self.payload.answer.as_ref().and_then(Answer::read)
+    /// The agent's last answer, from the payload or the transcript it names; `Err` (said in
+    /// the hook's log) when the file it names is not a regular file and can never hold it.
+    fn answer(&self) -> Result<Option<String>, ()> {
+        match self.payload.answer.as_ref().map(Answer::read_checked) {
+            None => Ok(None),
+            Some(Ok(text)) => Ok(text),
+            Some(Err(why)) => {
+                self.unread_answer(&why);
+                Err(())
+            }
+        }
+    }
+
+    /// Says in the hook's log why the agent's answer was not read.
+    fn unread_answer(&self, why: &std::io::Error) {
+        *self.trouble.borrow_mut() = Some(format!("the agent's answer was not read: {why}"));
     }
 
     /// The fields the agent's wire module did not know, kept as sent beside what the event
@@ -677,13 +701,15 @@ impl Recorder<'_> {
                 return self.tool_result(session);
             }
             HookEvent::Stop => {
-                let text = self.answer().unwrap_or_default();
+                let answer = self.answer();
+                let text = answer.clone().ok().flatten().unwrap_or_default();
                 let mut data = object([("text", text.as_str().into())]);
                 self.copy(&mut data, &["stop_hook_active", TURN_ID]);
                 // An answer the agent had not written yet: where to look again at the end.
                 // On a collector, the path is the hook machine's: none is kept, and the
-                // follower there sends the answer.
-                let pending_from = match (&p.answer, text.is_empty()) {
+                // follower there sends the answer. A path that is no regular file is never
+                // looked at again.
+                let pending_from = match (&p.answer, text.is_empty() && answer.is_ok()) {
                     (Some(Answer::CopilotEvents(path)), true) => Some(path.as_str()),
                     (Some(Answer::Elsewhere), true) => Some(""),
                     _ => None,
