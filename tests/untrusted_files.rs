@@ -20,7 +20,13 @@ const OTHER: &str = "9b0c7a52-3d1e-4c4f-9a57-0e2d9b1f6a11";
 const LIMIT: Duration = Duration::from_secs(30);
 
 /// Runs `cmd` (feeding it `stdin`), failing the test if it has not finished within [`LIMIT`].
-fn run_within(mut cmd: Command, stdin: Option<&[u8]>) -> Run {
+fn run_within(cmd: Command, stdin: Option<&[u8]>) -> Run {
+    run_limited(cmd, stdin, LIMIT)
+}
+
+/// [`run_within`], with a time limit of its own: a command that could hang on a FIFO fails its
+/// test within seconds.
+fn run_limited(mut cmd: Command, stdin: Option<&[u8]>, limit: Duration) -> Run {
     cmd.stdin(if stdin.is_some() {
         Stdio::piped()
     } else {
@@ -53,10 +59,10 @@ fn run_within(mut cmd: Command, stdin: Option<&[u8]>) -> Run {
         if let Some(status) = child.try_wait().expect("wait") {
             break status;
         }
-        if started.elapsed() > LIMIT {
+        if started.elapsed() > limit {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("{cmd:?} did not finish within {LIMIT:?}");
+            panic!("{cmd:?} did not finish within {limit:?}");
         }
         std::thread::sleep(Duration::from_millis(10));
     };
@@ -666,61 +672,192 @@ fn no_printing_macro_can_panic_on_a_closed_stream() {
     assert!(offenders.is_empty(), "{offenders:#?}");
 }
 
+/// What a command that may not wait on a FIFO gets: far more than it needs, far less than a
+/// test runner's patience.
+const FIFO_LIMIT: Duration = Duration::from_secs(10);
+
+/// The agents' folders are theirs, and whatever they run can write there: a link in them may
+/// point at `/etc/shadow`, `/dev/zero`, a FIFO or a huge file elsewhere. `import --discover`
+/// and `--all` followed every link there (a transcript, a project folder, a Codex rollout, a
+/// Copilot session folder); now none is followed, and each is said on one line. A FIFO or a
+/// device there is passed over as before.
 #[test]
-fn import_all_and_discover_pass_over_fifos_and_devices_among_transcripts() {
+fn import_all_and_discover_follow_no_link_in_the_agents_folders() {
     let env = TestEnv::new();
-    let project = env.path().join("claude").join("projects").join("-work-app");
-    std::fs::create_dir_all(&project).unwrap();
-    mkfifo(&project.join("a1a1a1a1-0000-4000-8000-000000000001.jsonl"));
-    symlink(
-        "/dev/zero",
-        project.join("a1a1a1a1-0000-4000-8000-000000000002.jsonl"),
-    )
-    .unwrap();
-    symlink("/dev/urandom", project.join("agent-a1a1a1a1.jsonl")).unwrap();
-    // A real transcript beside them, reached through a link as dotfiles keep them, is found.
     let real = crate::common::shared()
         .join("corpus/claude-code/moredip__session-share/general-tool-calls.jsonl");
-    symlink(&real, project.join("linked.jsonl")).unwrap();
+    let elsewhere = env.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
     let claude = env.path().join("claude");
-    let claude = claude.to_str().unwrap();
+    let project = claude.join("projects").join("-work-app");
+    std::fs::create_dir_all(&project).unwrap();
+    // The one log the agents' folders hold as files.
+    std::fs::copy(
+        &real,
+        project.join("88f04c6a-d128-40bf-96b3-6b2aa787f62c.jsonl"),
+    )
+    .unwrap();
+    mkfifo(&project.join("a1a1a1a1-0000-4000-8000-000000000001.jsonl"));
+    let mut links = vec![
+        (
+            project.join("a1a1a1a1-0000-4000-8000-000000000002.jsonl"),
+            PathBuf::from("/dev/zero"),
+        ),
+        (
+            project.join("agent-a1a1a1a1.jsonl"),
+            PathBuf::from("/dev/urandom"),
+        ),
+        (project.join("linked.jsonl"), real.clone()),
+        (
+            claude.join("projects").join("-linked-project"),
+            elsewhere.clone(),
+        ),
+    ];
+    std::fs::copy(
+        &real,
+        elsewhere.join("b2b2b2b2-0000-4000-8000-000000000002.jsonl"),
+    )
+    .unwrap();
+    let fifo = elsewhere.join("fifo");
+    mkfifo(&fifo);
+    let codex = env.path().join("codex");
+    std::fs::create_dir_all(codex.join("sessions/2026/11/30")).unwrap();
+    links.push((
+        codex.join("sessions/2026/11/30/rollout-2026-11-30T05-39-48-01a22af7.jsonl"),
+        fifo.clone(),
+    ));
+    links.push((codex.join("sessions/2026/12"), elsewhere.clone()));
+    let copilot = env.path().join("copilot");
+    let session = copilot.join("session-state/16a807fe-9154-4ae3-8cdc-bbf634e14bb4");
+    std::fs::create_dir_all(&session).unwrap();
+    links.push((session.join("events.jsonl"), fifo.clone()));
+    links.push((
+        copilot.join("session-state/26a807fe-9154-4ae3-8cdc-bbf634e14bb4"),
+        elsewhere.clone(),
+    ));
+    for (link, target) in &links {
+        symlink(target, link).unwrap();
+    }
+    let command = |args: &[&str]| {
+        let mut cmd = env.command(args);
+        cmd.env("HOME", env.path().join("home"))
+            .env("CLAUDE_CONFIG_DIR", &claude)
+            .env("CODEX_HOME", &codex)
+            .env("COPILOT_HOME", &copilot)
+            .env_remove("GEMINI_CLI_HOME");
+        cmd
+    };
 
-    let found = run(
-        &env,
-        &[
-            "import",
-            "--discover",
-            "--format",
-            "json",
-            "--claude-dir",
-            claude,
-        ],
+    let found = run_limited(
+        command(&["import", "--discover", "--format", "json"]),
+        None,
+        FIFO_LIMIT,
     );
     assert_eq!(found.code, 0, "{}", found.stderr);
-    let found: Value = serde_json::from_str(&found.stdout).unwrap();
-    let paths: Vec<&str> = found
+    let paths: Vec<String> = found
+        .json()
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| f["path"].as_str().unwrap())
+        .map(|f| f["path"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(paths.len(), 1, "{paths:?}");
-    assert!(paths[0].ends_with("linked.jsonl"), "{paths:?}");
+    assert!(
+        paths[0].ends_with("88f04c6a-d128-40bf-96b3-6b2aa787f62c.jsonl"),
+        "{paths:?}"
+    );
+    // Each link said once, on a line of its own.
+    let said: Vec<&str> = found
+        .stderr
+        .lines()
+        .filter(|l| l.contains("a symbolic link in an agent's folder, not followed"))
+        .collect();
+    assert_eq!(said.len(), links.len(), "{}", found.stderr);
+    for (link, _) in &links {
+        let name = link.to_str().unwrap();
+        assert!(
+            said.iter().any(|l| l.contains(name)),
+            "{name}: {}",
+            found.stderr
+        );
+    }
 
     // One store (--trace-dir): the transcript's project folder is on no machine here.
-    let all = run(
-        &env,
-        &[
-            "--trace-dir",
-            ".agent-traces",
-            "import",
-            "--all",
-            "--claude-dir",
-            claude,
-        ],
+    let all = run_limited(
+        command(&["--trace-dir", ".agent-traces", "import", "--all"]),
+        None,
+        FIFO_LIMIT,
     );
     assert_eq!(all.code, 0, "{}", all.stderr);
     assert_eq!(env.sessions().len(), 1, "{}", all.stdout);
+}
+
+/// A file named to `import` is the user's choice: a link named there is followed (to a regular
+/// file only; a FIFO is refused at once, saying so). The subagents' folder beside it is the
+/// agent's: a link there is not followed but said, and a FIFO there is passed over. An import
+/// waited forever on a FIFO among a transcript's subagents.
+#[test]
+fn import_follows_a_link_it_is_named_and_no_link_or_fifo_among_subagents() {
+    let env = TestEnv::new();
+    let corpus = crate::common::shared().join("corpus/claude-code/moredip__session-share");
+    let id = "4b2030ed-5563-49ea-b703-6a002f2d3cc8";
+    let dir = env.path().join("logs");
+    std::fs::create_dir_all(dir.join(id).join("subagents")).unwrap();
+    std::fs::copy(
+        corpus.join(format!("{id}.jsonl")),
+        dir.join(format!("{id}.jsonl")),
+    )
+    .unwrap();
+    std::fs::copy(
+        corpus.join(id).join("subagents/agent-a2018e5.jsonl"),
+        dir.join(id).join("subagents/agent-a2018e5.jsonl"),
+    )
+    .unwrap();
+    mkfifo(&dir.join(id).join("subagents/agent-b3b3b3b.jsonl"));
+    symlink(
+        "/dev/zero",
+        dir.join(id).join("subagents/agent-c4c4c4c.jsonl"),
+    )
+    .unwrap();
+    let named = env.path().join("named.jsonl");
+    symlink(dir.join(format!("{id}.jsonl")), &named).unwrap();
+
+    let imported = run_limited(
+        env.command(&["import", dir.join(format!("{id}.jsonl")).to_str().unwrap()]),
+        None,
+        FIFO_LIMIT,
+    );
+    assert_eq!(imported.code, 0, "{imported:?}");
+    assert_eq!(env.sessions().len(), 2, "{imported:?}");
+    assert!(
+        imported.stderr.contains(
+            "agent-c4c4c4c.jsonl: a symbolic link among its subagents' transcripts, not followed"
+        ),
+        "{}",
+        imported.stderr
+    );
+
+    let through_link = run_limited(
+        env.command(&["import", named.to_str().unwrap(), "--format", "json"]),
+        None,
+        FIFO_LIMIT,
+    );
+    assert_eq!(through_link.code, 0, "{through_link:?}");
+    assert_eq!(through_link.json()[0]["session_id"], id);
+
+    let fifo = env.path().join("fifo.jsonl");
+    mkfifo(&fifo);
+    let to_fifo = env.path().join("to-fifo.jsonl");
+    symlink(&fifo, &to_fifo).unwrap();
+    for file in [&fifo, &to_fifo] {
+        let refused = run_limited(
+            env.command(&["import", file.to_str().unwrap()]),
+            None,
+            FIFO_LIMIT,
+        );
+        assert_eq!(refused.code, 3, "{refused:?}");
+        assert!(refused.stderr.contains("not a regular file"), "{refused:?}");
+    }
 }
 
 /// A session of one prompt started at `at`, the subagent of `parent` when it names one.

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use clap::ValueEnum;
 
 use crate::model::tools::Agent;
+use crate::store::{EntryKind, entry_kind, folder_entries};
 
 /// The agents whose logs `import` finds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -61,8 +62,10 @@ pub(crate) fn places(agent: LogAgent) -> Vec<PathBuf> {
     }
 }
 
-/// Every log of `agent` in its default places, in name order.
-pub(crate) fn find(agent: LogAgent) -> Vec<FoundLog> {
+/// Every log of `agent` in its default places, in name order. Links inside an agent's folder
+/// are not followed: each is added to `links`, for the caller to say (the folder itself, as
+/// `$CODEX_HOME` or the home names it, is followed).
+pub(crate) fn find(agent: LogAgent, links: &mut Vec<PathBuf>) -> Vec<FoundLog> {
     let mut out = Vec::new();
     for place in places(agent) {
         match agent {
@@ -70,7 +73,7 @@ pub(crate) fn find(agent: LogAgent) -> Vec<FoundLog> {
             LogAgent::Codex => {
                 for folder in ["sessions", "archived_sessions"] {
                     let mut files = Vec::new();
-                    walk(&place.join(folder), 4, &mut files);
+                    walk(&place.join(folder), 4, &mut files, links);
                     out.extend(
                         files
                             .into_iter()
@@ -90,10 +93,13 @@ pub(crate) fn find(agent: LogAgent) -> Vec<FoundLog> {
             }
             LogAgent::GeminiCli => {
                 let folders = gemini_projects(&place);
-                for project in subfolders(&place.join("tmp")) {
+                for project in subfolders(&place.join("tmp"), links) {
                     let slug = name_of(&project);
                     let chats = project.join("chats");
-                    for path in files_in(&chats) {
+                    if !is_folder(&chats, links) {
+                        continue;
+                    }
+                    for path in files_in(&chats, links) {
                         let name = name_of(&path);
                         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
                         if name.starts_with("session-") && (ext == "jsonl" || ext == "json") {
@@ -108,15 +114,17 @@ pub(crate) fn find(agent: LogAgent) -> Vec<FoundLog> {
                 }
             }
             LogAgent::Copilot => {
-                for session in subfolders(&place.join("session-state")) {
+                for session in subfolders(&place.join("session-state"), links) {
                     let path = session.join("events.jsonl");
-                    if path.is_file() {
-                        out.push(FoundLog {
+                    match entry_kind(&path) {
+                        Some(EntryKind::File) => out.push(FoundLog {
                             agent: Agent::Copilot,
                             path,
                             group: "session-state".to_owned(),
                             cwd: None,
-                        });
+                        }),
+                        Some(EntryKind::Link) => links.push(path),
+                        _ => {}
                     }
                 }
             }
@@ -157,41 +165,55 @@ fn is_jsonl(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("jsonl"))
 }
 
-fn subfolders(dir: &Path) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|e| {
-            e.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.is_dir())
-                .collect()
-        })
-        .unwrap_or_default();
-    out.sort();
+/// The folders directly in `dir`; links among them go to `links`.
+fn subfolders(dir: &Path, links: &mut Vec<PathBuf>) -> Vec<PathBuf> {
+    entries(dir, EntryKind::Folder, links)
+}
+
+/// Whether `path` is a folder; a link in its place goes to `links`.
+fn is_folder(path: &Path, links: &mut Vec<PathBuf>) -> bool {
+    match entry_kind(path) {
+        Some(EntryKind::Folder) => true,
+        Some(EntryKind::Link) => {
+            links.push(path.to_path_buf());
+            false
+        }
+        _ => false,
+    }
+}
+
+/// Regular files directly in `dir`: a FIFO named like a log would hold the import. Links among
+/// them go to `links`.
+fn files_in(dir: &Path, links: &mut Vec<PathBuf>) -> Vec<PathBuf> {
+    entries(dir, EntryKind::File, links)
+}
+
+fn entries(dir: &Path, wanted: EntryKind, links: &mut Vec<PathBuf>) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for (path, kind) in folder_entries(dir) {
+        if kind == wanted {
+            out.push(path);
+        } else if kind == EntryKind::Link {
+            links.push(path);
+        }
+    }
     out
 }
 
-/// Regular files (or links to them) directly in `dir`: a FIFO named like a log would hold the
-/// import.
-fn files_in(dir: &Path) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|e| {
-            e.flatten()
-                .map(|e| e.path())
-                .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
-                .collect()
-        })
-        .unwrap_or_default();
-    out.sort();
-    out
-}
-
-/// Files under `dir`, `depth` folders deep at most.
-fn walk(dir: &Path, depth: u32, out: &mut Vec<PathBuf>) {
-    out.extend(files_in(dir));
+/// Files under `dir`, `depth` folders deep at most; links on the way go to `links`.
+fn walk(dir: &Path, depth: u32, out: &mut Vec<PathBuf>, links: &mut Vec<PathBuf>) {
+    let entries = folder_entries(dir);
+    for (path, kind) in &entries {
+        match kind {
+            EntryKind::File => out.push(path.clone()),
+            EntryKind::Link => links.push(path.clone()),
+            _ => {}
+        }
+    }
     if depth == 0 {
         return;
     }
-    for sub in subfolders(dir) {
-        walk(&sub, depth - 1, out);
+    for (sub, _) in entries.iter().filter(|(_, k)| *k == EntryKind::Folder) {
+        walk(sub, depth - 1, out, links);
     }
 }

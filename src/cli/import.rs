@@ -27,7 +27,7 @@ use crate::exit;
 use crate::render::escape::escape;
 use crate::render::terminal::count;
 use crate::render::terminal::{self, Painter};
-use crate::store::Store;
+use crate::store::{EntryKind, Store, folder_entries};
 
 /// Import agents' session logs: Claude Code, Codex, Gemini CLI, Copilot CLI
 ///
@@ -46,6 +46,10 @@ use crate::store::Store;
 /// Files named here go to the store here. --all puts each transcript in the store of the
 /// project it ran in (its cwd) when that folder exists, else in the user-level store (see
 /// `list --all-projects`); --trace-dir puts them all in one store.
+///
+/// A symbolic link inside an agent's folder (or among a transcript's subagents) is not
+/// followed: --discover and --all say each one, and leave it out. A file named here may be a
+/// link. Only regular files are read: a FIFO or a device is refused, never waited on.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  agent-strace import ~/.claude/projects/-home-me-app/3f2a....jsonl\n  agent-strace import --discover             # what is there, and what is imported\n  agent-strace import --all                  # import everything not imported yet"
@@ -100,10 +104,20 @@ pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
             claude.retain(|p| p.is_dir());
         }
         let mut placement = Placement::new(globals);
+        // Links in the agents' folders, which are never followed: said, one line each.
+        let mut links = Vec::new();
         // Only a listing shows first prompts; importing needs just each file's session.
-        let mut found = discover(&claude, &mut placement, args.discover)?;
+        let mut found = discover(&claude, &mut placement, args.discover, &mut links)?;
         for &agent in agents.iter().filter(|a| **a != LogAgent::ClaudeCode) {
-            discover_logs(agent, &mut placement, &mut found)?;
+            discover_logs(agent, &mut placement, &mut found, &mut links)?;
+        }
+        links.sort();
+        links.dedup();
+        for link in &links {
+            super::output::warn(format_args!(
+                "{}: a symbolic link in an agent's folder, not followed (import it by name to read it)",
+                link.display()
+            ));
         }
         found.sort_by(|a, b| {
             b.modified
@@ -195,19 +209,21 @@ fn import_many(files: &[(Store, PathBuf)], args: &ImportArgs, globals: &Globals)
         to_stderr(format_args!("error: {}\n", escape(&message.to_string())));
     };
     // A file that is not there, or not a file (a FIFO would hold the import), fails alone
-    // before anything is read.
+    // before anything is read. A link named here is followed: naming it is choosing it.
     let files: Vec<(Store, PathBuf)> = files
         .iter()
-        .filter(|(_, file)| match std::fs::metadata(file) {
-            Ok(meta) if meta.is_file() => true,
-            Ok(_) => {
-                let what = format!("{}: not a regular file", file.display());
-                fail(&what, exit::INPUT);
+        .filter(|(_, file)| match crate::store::regular_len(file) {
+            Ok(Some(_)) => true,
+            Ok(None) => {
+                // The system's own words for what is missing.
+                let e = std::fs::metadata(file)
+                    .err()
+                    .unwrap_or_else(|| std::io::ErrorKind::NotFound.into());
+                fail(&format!("{}: {e}", file.display()), io_code(&e));
                 false
             }
             Err(e) => {
-                let what = format!("{}: {e}", file.display());
-                fail(&what, io_code(&e));
+                fail(&e, io_code(&e));
                 false
             }
         })
@@ -451,23 +467,25 @@ fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> s
 }
 
 /// `agent-*.jsonl` files directly in the project folders of a `projects` folder (older Claude
-/// Code's subagent layout).
+/// Code's subagent layout). Links are not followed (discovery said them).
 fn stray_agent_files(projects: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let Ok(projects) = std::fs::read_dir(projects) else {
-        return out;
-    };
-    for project in projects.flatten() {
-        let Ok(files) = std::fs::read_dir(project.path()) else {
+    for (project, kind) in folder_entries(projects) {
+        if kind != EntryKind::Folder {
             continue;
-        };
-        out.extend(files.flatten().map(|f| f.path()).filter(|p| {
-            p.extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("jsonl"))
-                && p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with("agent-"))
-                && std::fs::metadata(p).is_ok_and(|m| m.is_file())
-        }));
+        }
+        out.extend(
+            folder_entries(&project)
+                .into_iter()
+                .filter(|(_, kind)| *kind == EntryKind::File)
+                .map(|(path, _)| path)
+                .filter(|p| {
+                    p.extension()
+                        .is_some_and(|e| e.eq_ignore_ascii_case("jsonl"))
+                        && p.file_name()
+                            .is_some_and(|n| n.to_string_lossy().starts_with("agent-"))
+                }),
+        );
     }
     out.sort();
     out
@@ -507,15 +525,25 @@ fn store_root<S: serde::Serializer>(store: &Store, s: S) -> Result<S::Ok, S::Err
 }
 
 /// Every transcript in the `projects` folders, newest first, each with the store it belongs to.
+/// The `projects` folders are followed as they are named; links inside them are not (they go
+/// to `links`).
 fn discover(
     claude: &[PathBuf],
     placement: &mut Placement,
     first_prompts: bool,
+    links: &mut Vec<PathBuf>,
 ) -> Result<Vec<Found>> {
     let mut found = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for projects in claude {
-        discover_in(projects, placement, first_prompts, &mut seen, &mut found)?;
+        discover_in(
+            projects,
+            placement,
+            first_prompts,
+            &mut seen,
+            &mut found,
+            links,
+        )?;
     }
     found.sort_by(|a, b| {
         b.modified
@@ -531,6 +559,7 @@ fn discover_in(
     first_prompts: bool,
     seen: &mut std::collections::HashSet<(u64, u64)>,
     found: &mut Vec<Found>,
+    links: &mut Vec<PathBuf>,
 ) -> Result<()> {
     use std::os::unix::fs::MetadataExt;
     let entries = std::fs::read_dir(projects).map_err(|e| {
@@ -542,22 +571,38 @@ fn discover_in(
             crate::error::Error::io(message).into()
         }
     })?;
-    for project in entries.flatten().filter(|e| e.path().is_dir()) {
-        let Ok(files) = std::fs::read_dir(project.path()) else {
-            continue;
-        };
-        for file in files.flatten() {
-            let path = file.path();
-            let name = file.file_name().to_string_lossy().into_owned();
+    let mut projects: Vec<std::fs::DirEntry> = entries.flatten().collect();
+    projects.sort_by_key(std::fs::DirEntry::file_name);
+    for project in projects {
+        match project.file_type() {
+            Ok(kind) if kind.is_dir() => {}
+            Ok(kind) if kind.is_symlink() => {
+                links.push(project.path());
+                continue;
+            }
+            _ => continue,
+        }
+        for (path, kind) in folder_entries(&project.path()) {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let is_jsonl = path
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("jsonl"));
-            if !is_jsonl || name.starts_with("agent-") {
-                continue;
+            // A link is not followed (it may point anywhere: it is said instead); a FIFO or a
+            // device is no transcript (reading it would never end), so it is not listed, as
+            // `--all` would not import it. Subagents' files beside the main ones are `--all`'s.
+            match kind {
+                _ if !is_jsonl => continue,
+                EntryKind::Link => {
+                    links.push(path);
+                    continue;
+                }
+                EntryKind::File if !name.starts_with("agent-") => {}
+                _ => continue,
             }
-            // A link to a transcript kept elsewhere is one; a FIFO or a device is none (reading
-            // it would never end), so it is not listed, as `--all` would not import it.
-            let Ok(meta) = std::fs::metadata(&path) else {
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
                 continue;
             };
             // One file reached through two folders (a linked config folder) is listed once.
@@ -596,12 +641,18 @@ fn discover_in(
     Ok(())
 }
 
-/// Every log of `agent` in its default place, each with the store it belongs to.
-fn discover_logs(agent: LogAgent, placement: &mut Placement, found: &mut Vec<Found>) -> Result<()> {
+/// Every log of `agent` in its default place, each with the store it belongs to; links there
+/// are not followed (they go to `links`).
+fn discover_logs(
+    agent: LogAgent,
+    placement: &mut Placement,
+    found: &mut Vec<Found>,
+    links: &mut Vec<PathBuf>,
+) -> Result<()> {
     use std::os::unix::fs::MetadataExt;
     let mut seen = std::collections::HashSet::new();
-    for log in agent_logs::find(agent) {
-        let Ok(meta) = std::fs::metadata(&log.path) else {
+    for log in agent_logs::find(agent, links) {
+        let Ok(meta) = std::fs::symlink_metadata(&log.path) else {
             continue;
         };
         if !meta.is_file() || !seen.insert((meta.dev(), meta.ino())) {

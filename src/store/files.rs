@@ -378,6 +378,56 @@ fn not_regular(path: &Path, kind: FileType) -> io::Error {
     )
 }
 
+/// What an entry of a folder named from outside the store is, as it stands there: a link is
+/// never followed to say what it points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    File,
+    Folder,
+    /// A symbolic link, to whatever it points at.
+    Link,
+    /// A FIFO, a socket or a device.
+    Other,
+}
+
+/// What the entry at `path` is, its last component not followed (`None` when nothing is
+/// there).
+pub fn entry_kind(path: &Path) -> Option<EntryKind> {
+    std::fs::symlink_metadata(path)
+        .ok()
+        .map(|meta| kind_of(meta.file_type()))
+}
+
+fn kind_of(kind: std::fs::FileType) -> EntryKind {
+    if kind.is_symlink() {
+        EntryKind::Link
+    } else if kind.is_dir() {
+        EntryKind::Folder
+    } else if kind.is_file() {
+        EntryKind::File
+    } else {
+        EntryKind::Other
+    }
+}
+
+/// The entries of `dir`, a folder named from outside the store (an agent's log folder), in
+/// name order, each with what it is as it stands there: links in it are not followed, for the
+/// caller to leave out and say. Nothing when the folder cannot be read.
+///
+/// Whoever can write into an agent's folder (the agent itself, running a tool) can plant a
+/// link to `/etc/shadow`, `/dev/zero`, a FIFO or a huge file elsewhere where a log would be.
+pub fn folder_entries(dir: &Path) -> Vec<(PathBuf, EntryKind)> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(PathBuf, EntryKind)> = entries
+        .flatten()
+        .filter_map(|e| Some((e.path(), kind_of(e.file_type().ok()?))))
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
 /// What [`read_line`] read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LineRead {

@@ -71,7 +71,10 @@ pub use append::Appender;
 pub use catalogue::Catalogue;
 pub use ceiling::WATCH_BUDGET;
 pub use dashboard_notes::{DASHBOARD_NOTES, DayNote, DayNotes};
-pub use files::{LINE_LIMIT, LineRead, open_regular, read_line, regular_len};
+pub use files::{
+    EntryKind, LINE_LIMIT, LineRead, entry_kind, folder_entries, open_regular, read_line,
+    regular_len,
+};
 pub use follow::Follower;
 pub use index::{Index, IndexError, IndexedSession, Listing};
 pub use lock::{HOOK_LOCK_WAIT, Step, StepLock};

@@ -14,7 +14,7 @@ use super::claude_transcript::{ImportError, ImportReport, ParentLink, import_fil
 use super::resume::{self, Freshness};
 use crate::capture::sink::Sink;
 use crate::capture::transcript::session_of;
-use crate::store::Store;
+use crate::store::{EntryKind, Store, entry_kind, folder_entries};
 
 /// What importing one file gave: its report and its subagents' reports, or why it failed.
 pub type FileResult = Result<Vec<ImportReport>, ImportError>;
@@ -98,8 +98,14 @@ pub fn import_files(
 /// Imports a transcript, then the subagents in its `<stem>/subagents/` folder.
 pub fn import_with_subagents(store: &Store, file: &Path, sink: &Sink) -> FileResult {
     let parent = parent_of_agent_file(file);
-    let main = import_file(store, file, parent.as_ref(), sink)?;
-    let children = subagent_files(file);
+    let mut main = import_file(store, file, parent.as_ref(), sink)?;
+    let (children, links) = subagent_files(file);
+    for link in links {
+        main.warnings.push(format!(
+            "{}: a symbolic link among its subagents' transcripts, not followed",
+            link.display()
+        ));
+    }
     let session = main.session_id.clone();
     // A session in the store already (an import that stopped part way, or hooks) links its
     // subagents to its own calls, as a clean import links them: an import that read the file
@@ -139,20 +145,27 @@ pub fn import_with_subagents(store: &Store, file: &Path, sink: &Sink) -> FileRes
     Ok(reports)
 }
 
-/// The transcripts in a transcript's `<stem>/subagents/` folder, in name order.
-fn subagent_files(file: &Path) -> Vec<PathBuf> {
+/// The transcripts in a transcript's `<stem>/subagents/` folder, in name order, and the links
+/// named like one there, which are not followed: the folder is the agent's, and a link in it
+/// may point anywhere (a FIFO, a device, a file not the user's to import). A FIFO or a device
+/// named like a transcript is no transcript either.
+fn subagent_files(file: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
     let subagents = file.with_extension("").join("subagents");
-    let mut children: Vec<PathBuf> = std::fs::read_dir(&subagents)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
-                .collect()
-        })
-        .unwrap_or_default();
-    children.sort();
-    children
+    if entry_kind(&subagents) != Some(EntryKind::Folder) {
+        return (Vec::new(), Vec::new());
+    }
+    let (mut children, mut links) = (Vec::new(), Vec::new());
+    for (path, kind) in folder_entries(&subagents) {
+        if path.extension().is_none_or(|e| e != "jsonl") {
+            continue;
+        }
+        match kind {
+            EntryKind::File => children.push(path),
+            EntryKind::Link => links.push(path),
+            _ => {}
+        }
+    }
+    (children, links)
 }
 
 /// How a transcript and its subagents' transcripts compare with the store.
@@ -208,7 +221,7 @@ pub fn freshness(store: &Store, file: &Path, session_id: &str) -> FileFreshness 
     if !matches!(fresh.main, Freshness::UpToDate(_) | Freshness::Grown { .. }) {
         return fresh;
     }
-    for child in subagent_files(file) {
+    for child in subagent_files(file).0 {
         let agent = child
             .file_stem()
             .map(|s| s.to_string_lossy().trim_start_matches("agent-").to_owned())

@@ -9,7 +9,6 @@
 //! whole when it was rewritten (see [`super::resume`]).
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs::File;
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
@@ -180,7 +179,8 @@ fn read_transcript(
         path: path.to_path_buf(),
         source,
     };
-    let file = File::open(path).map_err(io)?;
+    // Only a regular file, and a FIFO cannot hold the open.
+    let file = crate::store::open_regular(path).map_err(io)?;
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut importer = Importer::new(store, path, parent, sink);
     let mut buf = Vec::with_capacity(64 * 1024);
