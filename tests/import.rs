@@ -289,6 +289,53 @@ fn importing_twice_changes_nothing() {
     assert_eq!(snapshot(&env), before);
 }
 
+/// A log whose session was imported from another file (a copy, the same log under another
+/// name) was reported "already imported" naming only itself: which file the store holds it
+/// from is named now.
+#[test]
+fn already_imported_names_the_file_it_was_imported_from() {
+    let env = TestEnv::new();
+    let id = "4b2030ed-5563-49ea-b703-6a002f2d3cc8";
+    let first = env.path().join(format!("{id}.jsonl"));
+    std::fs::copy(
+        shared().join(format!(
+            "corpus/claude-code/moredip__session-share/{id}.jsonl"
+        )),
+        &first,
+    )
+    .unwrap();
+    env.run(&["import", first.to_str().unwrap()]).success();
+    let copy = env.path().join("copy.jsonl");
+    std::fs::copy(&first, &copy).unwrap();
+    let again = env.run(&["import", copy.to_str().unwrap()]);
+    again.success();
+    let first_shown = std::fs::canonicalize(&first).unwrap();
+    assert!(
+        again.stdout.contains(&format!(
+            "already imported from {}; {} was not read",
+            first_shown.display(),
+            copy.display()
+        )),
+        "{}",
+        again.stdout
+    );
+    let json = env.run(&["import", copy.to_str().unwrap(), "--format", "json"]);
+    json.success();
+    assert_eq!(json.json()[0]["status"], "already_imported");
+    assert_eq!(
+        json.json()[0]["imported_from"],
+        first_shown.to_str().unwrap()
+    );
+    // The file it was imported from names none: it is the one.
+    let same = env.run(&["import", first.to_str().unwrap(), "--format", "json"]);
+    same.success();
+    assert!(
+        same.json()[0].get("imported_from").is_none(),
+        "{}",
+        same.stdout
+    );
+}
+
 /// Writes JSON with a space after every `:` and `,`, as Python's `json.dumps` does.
 struct Spaced;
 

@@ -403,12 +403,22 @@ fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> s
             continue;
         }
         if r.status == "already_imported" {
-            writeln!(
-                out,
-                "{lead}{} already imported ({})",
-                paint.cyan(&r.session_id),
-                r.file.display()
-            )?;
+            match &r.imported_from {
+                // Which file the store holds it from: a copy or another name of the log.
+                Some(other) => writeln!(
+                    out,
+                    "{lead}{} already imported from {}; {} was not read",
+                    paint.cyan(&r.session_id),
+                    other.display(),
+                    r.file.display()
+                )?,
+                None => writeln!(
+                    out,
+                    "{lead}{} already imported ({})",
+                    paint.cyan(&r.session_id),
+                    r.file.display()
+                )?,
+            }
             continue;
         }
         if r.status == "relinked" {

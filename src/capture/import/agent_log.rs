@@ -490,6 +490,7 @@ pub fn write(
         sidechains: Vec::new(),
         warnings: log.warnings,
         not_imported: None,
+        imported_from: None,
         agent_calls: HashMap::new(),
     };
     let at = |source: StoreError| ImportError::StoreAt {
@@ -542,8 +543,13 @@ pub fn write(
             report.status = "relinked";
             store.replace_session(meta).map_err(at)?
         }
-        Freshness::UpToDate(_) | Freshness::OtherFile(_) => {
+        Freshness::UpToDate(_) => {
             report.status = "already_imported";
+            return Ok(report);
+        }
+        Freshness::OtherFile(other) => {
+            report.status = "already_imported";
+            report.imported_from = Some(other);
             return Ok(report);
         }
         Freshness::AddedTo => {

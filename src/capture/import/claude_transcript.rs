@@ -86,6 +86,10 @@ pub struct ImportReport {
     /// For a session recorded by hooks: what only the transcript holds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_imported: Option<NotImported>,
+    /// For `already_imported`: the file the session was imported from, when it is another
+    /// (a copy of this one, or the same log under another name), still there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub imported_from: Option<PathBuf>,
     /// Subagents the file's Task/Agent calls ran, with the call's event id.
     #[serde(skip)]
     pub agent_calls: HashMap<String, String>,
@@ -394,6 +398,7 @@ impl<'a> Importer<'a> {
                 sidechains: Vec::new(),
                 warnings: Vec::new(),
                 not_imported: None,
+                imported_from: None,
                 agent_calls: HashMap::new(),
             },
             counted: Counted::default(),
@@ -637,7 +642,10 @@ impl<'a> Importer<'a> {
             // Removed meanwhile, or rewritten: written anew, in its place if it is back.
             Freshness::New | Freshness::Rewritten(_) => return Ok(Existing::Replace),
             Freshness::RecordedByHooks => return Ok(Existing::Stop("recorded_by_hooks")),
-            Freshness::OtherFile(_) => return Ok(Existing::Stop("already_imported")),
+            Freshness::OtherFile(other) => {
+                self.report.imported_from = Some(other);
+                return Ok(Existing::Stop("already_imported"));
+            }
             Freshness::AddedTo => {
                 self.report.warnings.push(
                     "left its session as it is: something else (hooks sharing its session id) added to it since it was imported"
