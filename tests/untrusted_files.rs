@@ -860,6 +860,39 @@ fn import_follows_a_link_it_is_named_and_no_link_or_fifo_among_subagents() {
     }
 }
 
+/// A session's start reads the git repository of the agent's folder (or above it) for its
+/// branch and commit, from git's files: a FIFO in the place of `.git`, `.git/HEAD` or a ref
+/// held the session-start hook, and so the agent, forever. Anyone who can write above a
+/// project can make one (`/tmp/.git` covers every project under `/tmp`).
+#[test]
+fn a_fifo_in_a_git_folder_does_not_hold_the_session_start() {
+    for plant in [".git", ".git/HEAD", ".git/refs/heads/main"] {
+        let env = TestEnv::new();
+        std::fs::create_dir_all(env.path().join(".git/refs/heads")).unwrap();
+        if plant == ".git" {
+            std::fs::remove_dir_all(env.path().join(".git")).unwrap();
+        } else if plant != ".git/HEAD" {
+            std::fs::write(env.path().join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
+        }
+        mkfifo(&env.path().join(plant));
+        let mut payload = json!({"session_id": SID, "hook_event_name": "SessionStart",
+                                 "source": "startup"});
+        payload["cwd"] = env.path().to_string_lossy().into_owned().into();
+        let run = run_limited(
+            env.command(&["hook", "session-start"]),
+            Some(payload.to_string().as_bytes()),
+            FIFO_LIMIT,
+        );
+        assert_eq!(run.code, 0, "{plant}: {run:?}");
+        assert_eq!(env.sessions(), [SID], "{plant}");
+        let meta = env.meta(SID);
+        assert!(
+            meta["attribution"].get("git_commit").is_none(),
+            "{plant}: {meta}"
+        );
+    }
+}
+
 /// A session of one prompt started at `at`, the subagent of `parent` when it names one.
 fn session_under(env: &TestEnv, id: &str, parent: Option<&str>, at: f64) {
     SessionBuilder::new(id)

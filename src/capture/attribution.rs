@@ -81,13 +81,24 @@ pub fn hostname() -> Option<String> {
         })
 }
 
+/// The most of a git file read (`packed-refs` of a large repository is the biggest).
+const GIT_FILE_LIMIT: u64 = 16 * 1024 * 1024;
+
+/// A git file's text. The folder is the agent's working folder (or above it), which anyone
+/// who can write there shapes: a FIFO in a file's place would hold the hook forever, a link
+/// to `/dev/zero` would take the machine's memory. Only a regular file is read, up to
+/// [`GIT_FILE_LIMIT`].
+fn read(path: &Path) -> std::io::Result<String> {
+    crate::store::read_regular(path, GIT_FILE_LIMIT)
+}
+
 /// The git facts of the repository `dir` is in; all `None` outside one. Reads a few small
-/// files; a file that cannot be read leaves its fact unknown.
+/// files; a file that cannot be read (or is not a regular file) leaves its fact unknown.
 pub fn git(dir: &Path) -> Git {
     let Some((git_dir, common)) = find_git_dir(dir) else {
         return Git::default();
     };
-    let head = std::fs::read_to_string(git_dir.join("HEAD")).unwrap_or_default();
+    let head = read(&git_dir.join("HEAD")).unwrap_or_default();
     let head = head.trim();
     let (branch, commit) = match head.strip_prefix("ref:") {
         Some(reference) => {
@@ -100,7 +111,7 @@ pub fn git(dir: &Path) -> Git {
         }
         None => (None, is_hash(head).then(|| head.to_owned())),
     };
-    let repo = std::fs::read_to_string(common.join("config"))
+    let repo = read(&common.join("config"))
         .ok()
         .and_then(|config| remote_url(&config))
         .map(|url| strip_credentials(&url));
@@ -123,11 +134,11 @@ fn find_git_dir(dir: &Path) -> Option<(PathBuf, PathBuf)> {
             dot_git
         } else {
             // A worktree or submodule: `gitdir: <path>`, relative to the folder.
-            let text = std::fs::read_to_string(&dot_git).ok()?;
+            let text = read(&dot_git).ok()?;
             let target = text.trim().strip_prefix("gitdir:")?.trim();
             folder.join(target)
         };
-        let common = match std::fs::read_to_string(git_dir.join("commondir")) {
+        let common = match read(&git_dir.join("commondir")) {
             Ok(text) => git_dir.join(text.trim()),
             Err(_) => git_dir.clone(),
         };
@@ -147,14 +158,14 @@ fn resolve(git_dir: &Path, common: &Path, reference: &str) -> Option<String> {
         return None;
     }
     for dir in [git_dir, common] {
-        if let Ok(text) = std::fs::read_to_string(dir.join(reference)) {
+        if let Ok(text) = read(&dir.join(reference)) {
             let text = text.trim();
             if is_hash(text) {
                 return Some(text.to_owned());
             }
         }
     }
-    let packed = std::fs::read_to_string(common.join("packed-refs")).ok()?;
+    let packed = read(&common.join("packed-refs")).ok()?;
     packed.lines().find_map(|line| {
         let (hash, name) = line.split_once(' ')?;
         (name.trim() == reference && is_hash(hash)).then(|| hash.to_owned())

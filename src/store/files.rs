@@ -366,6 +366,24 @@ pub fn regular_len(path: &Path) -> io::Result<Option<u64>> {
     }
 }
 
+/// The text of a small file named from outside the store (a git repository's `HEAD`, an
+/// agent's hooks file), opened as [`open_regular`] opens it: only a regular file is read, a
+/// FIFO cannot hold the open, and a file over `limit` bytes is an error, not read whole.
+pub fn read_regular(path: &Path, limit: u64) -> io::Result<String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    open_regular(path)?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{} is larger than {limit} bytes", path.display()),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+
 /// The error for a file named from outside the store that is `kind`, not a regular file.
 fn not_regular(path: &Path, kind: FileType) -> io::Error {
     io::Error::new(

@@ -73,7 +73,7 @@ pub use ceiling::WATCH_BUDGET;
 pub use dashboard_notes::{DASHBOARD_NOTES, DayNote, DayNotes};
 pub use files::{
     EntryKind, LINE_LIMIT, LineRead, entry_kind, folder_entries, open_regular, read_line,
-    regular_len,
+    read_regular, regular_len,
 };
 pub use follow::Follower;
 pub use index::{Index, IndexError, IndexedSession, Listing};
