@@ -27,11 +27,10 @@ pub(crate) fn own_hooks_installed(agent: Agent, cwd: Option<&str>) -> bool {
     let marker = format!("--agent {}", agent.name());
     let marker_eq = format!("--agent={}", agent.name());
     let holds = |path: &Path| {
-        std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() <= FILE_LIMIT)
-            && std::fs::read_to_string(path).is_ok_and(|text| {
-                text.contains("agent-strace")
-                    && (text.contains(&marker) || text.contains(&marker_eq))
-            })
+        // Checked on the opened file: a FIFO put there after a look would hold the hook.
+        crate::store::read_regular(path, FILE_LIMIT).is_ok_and(|text| {
+            text.contains("agent-strace") && (text.contains(&marker) || text.contains(&marker_eq))
+        })
     };
     let any_json_in = |dir: &Path| {
         std::fs::read_dir(dir).is_ok_and(|entries| {

@@ -257,7 +257,10 @@ fn convert(cwd: &Path, loaded: &Loaded<EvalSettings>) -> Result<EvalConfig> {
         .unwrap_or(&loaded.path)
         .display()
         .to_string();
-    let text = std::fs::read_to_string(&loaded.path).unwrap_or_default();
+    // For line numbers only; read as the file was loaded (a FIFO put there since cannot hold
+    // this read).
+    let text =
+        crate::store::read_regular(&loaded.path, super::settings::FILE_LIMIT).unwrap_or_default();
     let s = &loaded.settings;
     // The line of the `nth` key named `key` in the file: where a value that parsed but cannot
     // be used was written.

@@ -174,7 +174,10 @@ fn config() -> Result<LintConfig> {
         .unwrap_or(&loaded.path)
         .display()
         .to_string();
-    let text = std::fs::read_to_string(&loaded.path).unwrap_or_default();
+    // For line numbers only; read as the file was loaded (a FIFO put there since cannot hold
+    // this read).
+    let text =
+        crate::store::read_regular(&loaded.path, super::settings::FILE_LIMIT).unwrap_or_default();
     let s = &loaded.settings;
     let given: [(RuleName, &Option<LintRule>); 7] = [
         (RuleName::ToolLoop, &s.tool_loop),
