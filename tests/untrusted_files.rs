@@ -893,6 +893,41 @@ fn a_fifo_in_a_git_folder_does_not_hold_the_session_start() {
     }
 }
 
+/// `dashboard --html` and `policy --output` wrote with a plain write: into a FIFO already
+/// there they waited forever, and through a link they overwrote what it points at. They are
+/// written as every file a command writes where you say: whole, and a link, a FIFO or
+/// anything but a regular file there is refused, saying so.
+#[test]
+fn dashboard_html_and_policy_output_never_write_into_a_fifo_or_through_a_link() {
+    let env = TestEnv::new();
+    start(&env, SID);
+    tool_call(&env, SID, "toolu_1");
+    let victim = victim(&env);
+    for (i, args) in [["dashboard", "--html"], ["policy", "--output"]]
+        .iter()
+        .enumerate()
+    {
+        let fifo = env.path().join(format!("out{i}.fifo"));
+        mkfifo(&fifo);
+        let link = env.path().join(format!("out{i}.link"));
+        symlink(&victim, &link).unwrap();
+        for file in [&fifo, &link] {
+            let mut full: Vec<&str> = args.to_vec();
+            full.push(file.to_str().unwrap());
+            let refused = run_limited(env.command(&full), None, FIFO_LIMIT);
+            assert_eq!(refused.code, 3, "{full:?}: {refused:?}");
+            assert!(refused.stderr.contains("not a regular file"), "{refused:?}");
+        }
+        assert_untouched(&victim);
+        let fine = env.path().join(format!("out{i}.html"));
+        let mut full: Vec<&str> = args.to_vec();
+        full.push(fine.to_str().unwrap());
+        let written = run_limited(env.command(&full), None, FIFO_LIMIT);
+        assert_eq!(written.code, 0, "{full:?}: {written:?}");
+        assert!(std::fs::metadata(&fine).unwrap().len() > 0);
+    }
+}
+
 /// A session of one prompt started at `at`, the subagent of `parent` when it names one.
 fn session_under(env: &TestEnv, id: &str, parent: Option<&str>, at: f64) {
     SessionBuilder::new(id)

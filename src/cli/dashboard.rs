@@ -445,12 +445,12 @@ fn write_replays(read: &Sessions, page: &Path, sessions: &[SessionFigures]) -> R
     Ok(sessions.len())
 }
 
-/// Writes the page to `path`, making its folder.
+/// Writes the page to `path`, making its folder; whole, through a temporary file, and never
+/// through a link or into a FIFO already there (see [`super::output::replace_file`]).
 fn write_page(path: &Path, page: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::io(format!("{}: cannot make the folder: {e}", dir.display())))?;
     }
-    std::fs::write(path, page)
-        .map_err(|e| Error::io(format!("{}: cannot write it: {e}", path.display())).into())
+    super::output::replace_file(path, &[page], 0o666)
 }

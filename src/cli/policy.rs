@@ -229,8 +229,8 @@ fn generate(args: &PolicyArgs, store: &Store) -> Result<u8> {
     let mut text = serde_json::to_string_pretty(&generator.finish())?;
     text.push('\n');
     if let Some(file) = &args.output {
-        std::fs::write(file, &text)
-            .map_err(|e| Error::io(format!("cannot write {}: {e}", file.display())))?;
+        // Whole, and never through a link or into a FIFO already there.
+        super::output::replace_file(file, &[text.as_bytes()], 0o666)?;
         super::output::to_stderr(format_args!(
             "Wrote {} from {}.\n",
             file.display(),
