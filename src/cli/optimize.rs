@@ -328,7 +328,9 @@ fn read_target(path: &Path) -> Result<String> {
         Ok(meta) if !meta.is_file() => {
             Err(Error::input(format!("{} is not a regular file", path.display())).into())
         }
-        Ok(_) => std::fs::read_to_string(path)
+        // Read as what it is once opened: a FIFO put in its place after the look above would
+        // hold the command.
+        Ok(_) => crate::store::read_regular(path, super::settings::FILE_LIMIT)
             .map_err(|e| Error::input(format!("cannot read {}: {e}", path.display())).into()),
     }
 }
