@@ -1659,3 +1659,62 @@ fn a_retry_counts_a_session_its_first_request_left_without_counters() {
         list.stdout
     );
 }
+
+/// A batch whose events were written but whose session's `meta.json` then could not be updated
+/// (here a folder stands where it goes) is answered 200: a 500 made the client send the batch
+/// again, and every event of it was stored once more. The counters still come from the events.
+#[test]
+fn a_batch_whose_meta_cannot_be_updated_is_taken_once_and_a_retry_stores_nothing_twice() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (server, port) = server(&env, &storage, &[]);
+    let session = "retried";
+    let first = ndjson(&[event(
+        session,
+        "e0",
+        "session_start",
+        1_700_000_000.0,
+        json!({}),
+    )]);
+    assert_eq!(request(port, "POST", "/events", None, &first).status, 200);
+    let meta = storage.join(session).join("meta.json");
+    std::fs::remove_file(&meta).unwrap();
+    std::fs::create_dir_all(meta.join("x")).unwrap();
+    let batch = ndjson(&[
+        event(
+            session,
+            "e1",
+            "tool_call",
+            1_700_000_001.0,
+            json!({"tool_name": "Bash", "arguments": {"command": "make"}}),
+        ),
+        event(
+            session,
+            "e2",
+            "tool_call",
+            1_700_000_002.0,
+            json!({"tool_name": "Read", "arguments": {"file_path": "a.rs"}}),
+        ),
+    ]);
+    // A client sends a batch again until it is taken, as the Python tool's does.
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let answer = request(port, "POST", "/events", None, &batch);
+        statuses.push(answer.status);
+        if answer.status == 200 {
+            assert_eq!(answer.json()["accepted"], 2);
+            break;
+        }
+    }
+    assert_eq!(statuses, [200]);
+    assert_eq!(stored_lines(&storage, session), 3);
+    let shown = env.run(&[
+        "--trace-dir",
+        storage.to_str().unwrap(),
+        "list",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(shown.json()[0]["tool_calls"], 2, "{}", shown.stdout);
+    assert!(log_of(server).contains("cannot update its meta"));
+}

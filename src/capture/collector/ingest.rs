@@ -20,8 +20,9 @@ const REFUSALS_SHOWN: usize = 20;
 /// `POST /events`: a batch of events, one JSON object a line, each in the store's format with
 /// its `session_id`. A session not yet in the store is created. Answers 200 with the counts
 /// when every line was taken, 202 when some were refused (named with their line numbers), as
-/// the Python tool's collector does, and 500 when the store failed (events before the failure
-/// may be stored).
+/// the Python tool's collector does, and 500 when the store failed to write events (events
+/// before the failure may be stored). A session's meta that cannot be updated once its events
+/// are written is no failure of the request (see [`write_batch`]).
 pub fn events(collector: &Collector, request: &Request) -> Reply {
     let mut batches: Vec<(String, Vec<Event>)> = Vec::new();
     let mut refused = Vec::new();
@@ -98,6 +99,12 @@ fn parse_event(collector: &Collector, line: &[u8]) -> Result<Event, String> {
 
 /// Appends one session's events (creating the session first if needed) in one write, and
 /// catches its meta up.
+///
+/// Once the events are written the batch is taken, whatever befalls meta: an error then made
+/// the client send the batch again and every event was stored twice. The events are the
+/// truth and meta only a cache of their figures, caught up by the next writer (see
+/// [`crate::store`]'s `refresh_meta`) and derived from the events by readers when `meta.json`
+/// cannot be used; a meta that cannot be caught up is logged.
 fn write_batch(collector: &Collector, session: &str, batch: Vec<Event>) -> Result<(), StoreError> {
     let store = &collector.store;
     if !store.has_session(session) {
@@ -116,7 +123,12 @@ fn write_batch(collector: &Collector, session: &str, batch: Vec<Event>) -> Resul
     if collector.settings.fsync {
         appender.sync()?;
     }
-    refresh(collector, session)
+    if let Err(e) = refresh(collector, session) {
+        collector.log(&format!(
+            "stored events of session {session:?} but cannot update its meta: {e}"
+        ));
+    }
+    Ok(())
 }
 
 /// Catches a session's meta up; a session busy elsewhere is caught up by whoever holds it or
