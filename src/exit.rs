@@ -8,7 +8,8 @@ pub const OK: u8 = 0;
 pub const FINDINGS: u8 = 1;
 /// Bad usage: an unknown flag, or something named that is not there: no store, no session
 /// matching (or several), a file or folder named on the command line that does not exist
-/// (the folder of an `--output` file included).
+/// (the folder of an `--output` file included); a `sql` query refused, failing, or stopped past
+/// its `--max-memory` or `--timeout` (what to change is how it is called).
 pub const USAGE: u8 = 2;
 /// The input is there but unusable: a corrupt `meta.json` with no events to show instead (not
 /// JSON, not UTF-8), a file that is not a transcript, a link, FIFO or device where the store

@@ -381,6 +381,97 @@ fn sql_says_what_it_refuses_and_runs_pragmas_that_read() {
     assert!(!env.path().join("other.db").exists());
 }
 
+/// A transaction or savepoint statement, and a PRAGMA that acts when named alone, ran with exit
+/// 0 and printed nothing, as if a script's `BEGIN` had begun something; each is now refused
+/// before it runs, saying what and why, as a write is. A PRAGMA that reports runs.
+#[test]
+fn sql_refuses_transactions_and_pragmas_that_act() {
+    let env = TestEnv::new();
+    session(&env, "aaaa-1", 1);
+    for many in [false, true] {
+        for (statement, says) in [
+            ("BEGIN", "BEGIN is refused"),
+            ("BEGIN IMMEDIATE", "BEGIN is refused"),
+            ("COMMIT", "COMMIT is refused"),
+            ("END", "COMMIT is refused"),
+            ("ROLLBACK", "ROLLBACK is refused"),
+            ("SAVEPOINT a", "SAVEPOINT is refused"),
+            ("RELEASE a", "RELEASE is refused"),
+            ("ROLLBACK TO a", "ROLLBACK TO is refused"),
+            ("PRAGMA optimize", "PRAGMA optimize is refused"),
+            (
+                "PRAGMA main.wal_checkpoint",
+                "PRAGMA wal_checkpoint is refused",
+            ),
+            ("PRAGMA shrink_memory", "PRAGMA shrink_memory is refused"),
+            (
+                "PRAGMA incremental_vacuum",
+                "PRAGMA incremental_vacuum is refused",
+            ),
+        ] {
+            let mut args = vec!["sql", statement];
+            if many {
+                args.insert(1, "--all-projects");
+            }
+            let run = env.run(&args);
+            assert_eq!(run.code, 2, "{statement}: {run:?}");
+            assert!(run.stderr.contains(says), "{statement}: {}", run.stderr);
+            assert_eq!(run.stderr.lines().count(), 1, "{statement}: {}", run.stderr);
+            assert_eq!(run.stdout, "", "{statement}");
+        }
+    }
+    for (statement, column) in [
+        ("PRAGMA user_version", "user_version"),
+        ("PRAGMA main.page_size", "page_size"),
+        ("PRAGMA query_only", "query_only"),
+    ] {
+        let run = env.run(&["sql", "--format", "json", statement]);
+        assert_eq!(run.code, 0, "{statement}: {run:?}");
+        assert!(run.json()[0].get(column).is_some(), "{}", run.stdout);
+    }
+}
+
+/// A query that never ends (and holds nothing, so no memory limit stops it) ran until Ctrl-C;
+/// `--timeout` stops it, with exit 2 and a line saying how to allow more.
+#[test]
+fn sql_stops_a_query_past_its_timeout() {
+    const ENDLESS: &str =
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT count(*) FROM c";
+    let env = TestEnv::new();
+    session(&env, "aaaa-1", 1);
+    for many in [false, true] {
+        let mut args = vec!["sql", "--timeout", "1", ENDLESS];
+        if many {
+            args.insert(1, "--all-projects");
+        }
+        let started = std::time::Instant::now();
+        let run = env.run(&args);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(run.code, 2, "{run:?}");
+        assert!(
+            run.stderr
+                .starts_with("error: the query ran longer than the 1 s `sql` gives it"),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("--timeout 4"), "{}", run.stderr);
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    }
+    let run = env.run(&[
+        "sql",
+        "--timeout",
+        "0",
+        "--format",
+        "json",
+        "SELECT 1 AS one",
+    ]);
+    assert_eq!(run.json(), json!([{"one": 1}]));
+}
+
 /// A damaged index in a store that cannot be written cannot be deleted and built again: `sql`
 /// queries an index in memory and `list` reads the files, each with one warning (deleting it
 /// once failed the command).

@@ -5,11 +5,13 @@
 //! gathered: a query may return more than memory holds, or never stop. What SQLite itself holds
 //! for a query (a sort, a `group_concat`, the `DISTINCT` of a recursive query) stays in memory,
 //! never in temporary files that could fill the disk other sessions are recorded on, within a
-//! limit ([`MemoryLimit`]) past which the query fails.
+//! limit ([`MemoryLimit`]) past which the query fails; and within a time ([`SqlReader::time_limit`],
+//! counted while SQLite works, not while the rows are written out) past which it is interrupted.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
 
@@ -57,7 +59,40 @@ pub struct SqlReader {
     limit: MemoryLimit,
     /// What the authorizer saw of the statement last prepared.
     auth: Arc<Mutex<Auth>>,
+    /// The time the query has taken, read by SQLite's progress handler.
+    clock: Arc<Mutex<Clock>>,
 }
+
+/// How long SQLite has worked on the query: only while a row is being made, so that a reader
+/// of the output that pauses (a pager) does not use up the query's time.
+#[derive(Debug, Default)]
+struct Clock {
+    limit: Option<Duration>,
+    spent: Duration,
+    since: Option<Instant>,
+}
+
+impl Clock {
+    fn start(&mut self) {
+        self.since = Some(Instant::now());
+    }
+
+    fn stop(&mut self) {
+        if let Some(since) = self.since.take() {
+            self.spent += since.elapsed();
+        }
+    }
+
+    fn over(&self) -> bool {
+        self.limit.is_some_and(|limit| {
+            self.spent + self.since.map_or(Duration::ZERO, |s| s.elapsed()) > limit
+        })
+    }
+}
+
+/// How many of SQLite's virtual machine steps pass between looks at the clock: a look costs
+/// tens of nanoseconds, these steps a few microseconds.
+const STEPS_PER_LOOK: i32 = 1000;
 
 /// What the authorizer saw while a statement was prepared: why it refused it, and whether it
 /// is a PRAGMA that only reads.
@@ -77,6 +112,12 @@ pub enum QueryError {
     Refused(String),
     #[error("{0}")]
     Sql(rusqlite::Error),
+    /// The query ran longer than the time it was given.
+    #[error(
+        "the query ran longer than the {} s `sql` gives it (one over many rows, or one that \
+         never ends) and was stopped", .0.as_secs_f64()
+    )]
+    Timeout(Duration),
     /// SQLite needed more memory than the limit allows.
     #[error(
         "the query needs more than the {} MiB of memory `sql` lets it use (a sort or \
@@ -118,6 +159,7 @@ pub struct Query<'c> {
     stmt: rusqlite::Statement<'c>,
     limit: MemoryLimit,
     columns: Vec<String>,
+    clock: Arc<Mutex<Clock>>,
 }
 
 impl Query<'_> {
@@ -133,8 +175,24 @@ impl Query<'_> {
     ) -> Result<(), QueryError> {
         let width = self.columns.len();
         let limit = self.limit;
+        let clock = Arc::clone(&self.clock);
+        let timed = |on: bool| {
+            if let Ok(mut clock) = clock.lock() {
+                if on { clock.start() } else { clock.stop() }
+            }
+        };
+        let failed = |e: rusqlite::Error| match clock.lock() {
+            Ok(clock) if clock.over() => QueryError::Timeout(clock.limit.unwrap_or_default()),
+            _ => writes_or(e, limit),
+        };
         let mut rows = self.stmt.query([]).map_err(|e| limit.or(e))?;
-        while let Some(row) = rows.next().map_err(|e| writes_or(e, limit))? {
+        loop {
+            timed(true);
+            let next = rows.next();
+            timed(false);
+            let Some(row) = next.map_err(failed)? else {
+                break;
+            };
             let values = (0..width)
                 .map(|i| row.get_ref(i).map(Value::from))
                 .collect::<rusqlite::Result<Vec<_>>>()
@@ -160,6 +218,65 @@ const READING_PRAGMAS: &[&str] = &[
     "table_info",
     "table_list",
     "table_xinfo",
+];
+
+/// Pragmas that, given no value, only report a setting or a fact (SQLite's pragma list less
+/// those that act when named alone: `optimize`, `wal_checkpoint`, `shrink_memory`,
+/// `incremental_vacuum`, and any added to SQLite later, which are refused until listed here).
+const REPORTING_PRAGMAS: &[&str] = &[
+    "analysis_limit",
+    "application_id",
+    "auto_vacuum",
+    "automatic_index",
+    "busy_timeout",
+    "cache_size",
+    "cache_spill",
+    "cell_size_check",
+    "checkpoint_fullfsync",
+    "collation_list",
+    "compile_options",
+    "count_changes",
+    "data_version",
+    "database_list",
+    "default_cache_size",
+    "defer_foreign_keys",
+    "empty_result_callbacks",
+    "encoding",
+    "foreign_keys",
+    "freelist_count",
+    "full_column_names",
+    "fullfsync",
+    "function_list",
+    "hard_heap_limit",
+    "ignore_check_constraints",
+    "journal_mode",
+    "journal_size_limit",
+    "legacy_alter_table",
+    "legacy_file_format",
+    "locking_mode",
+    "max_page_count",
+    "mmap_size",
+    "module_list",
+    "page_count",
+    "page_size",
+    "pragma_list",
+    "query_only",
+    "read_uncommitted",
+    "recursive_triggers",
+    "reverse_unordered_selects",
+    "schema_version",
+    "secure_delete",
+    "short_column_names",
+    "soft_heap_limit",
+    "stats",
+    "synchronous",
+    "temp_store",
+    "temp_store_directory",
+    "threads",
+    "trusted_schema",
+    "user_version",
+    "wal_autocheckpoint",
+    "writable_schema",
 ];
 
 /// Why `sql` refuses an action a statement would take, in words for the user; `None` when it
@@ -189,11 +306,54 @@ fn refusal(action: &rusqlite::hooks::AuthAction<'_>, auth: &mut Auth) -> Option<
                  and this would set something"
             ))
         }
+        AuthAction::Pragma {
+            pragma_name,
+            pragma_value: None,
+        } if !READING_PRAGMAS.contains(&pragma_name.to_ascii_lowercase().as_str())
+            && !REPORTING_PRAGMAS.contains(&pragma_name.to_ascii_lowercase().as_str()) =>
+        {
+            Some(format!(
+                "PRAGMA {pragma_name} is refused: `sql` runs queries that only read, and this \
+                 one acts on the index or the connection"
+            ))
+        }
         AuthAction::Pragma { .. } => {
             auth.pragma_read = true;
             None
         }
+        // Harmless on a connection that cannot write, but a statement that reads nothing: a
+        // script fed to `sql` should learn at once that it is not run as a transaction.
+        AuthAction::Transaction { operation } => Some(format!(
+            "{} is refused: `sql` runs one statement that only reads, with no transaction to \
+             begin or end",
+            transaction_word(operation)
+        )),
+        AuthAction::Savepoint { operation, .. } => Some(format!(
+            "{} is refused: `sql` runs one statement that only reads, with no transaction to \
+             save or roll back",
+            savepoint_word(operation)
+        )),
         _ => None,
+    }
+}
+
+fn transaction_word(operation: rusqlite::hooks::TransactionOperation) -> &'static str {
+    use rusqlite::hooks::TransactionOperation;
+    match operation {
+        TransactionOperation::Begin => "BEGIN",
+        TransactionOperation::Rollback => "ROLLBACK",
+        // rusqlite names SQLite's "COMMIT" (END too) no operation of its own.
+        _ => "COMMIT",
+    }
+}
+
+fn savepoint_word(operation: rusqlite::hooks::TransactionOperation) -> &'static str {
+    use rusqlite::hooks::TransactionOperation;
+    match operation {
+        TransactionOperation::Begin => "SAVEPOINT",
+        TransactionOperation::Release => "RELEASE",
+        TransactionOperation::Rollback => "ROLLBACK TO",
+        _ => "A savepoint",
     }
 }
 
@@ -226,6 +386,7 @@ impl SqlReader {
             conn,
             limit,
             auth: Arc::default(),
+            clock: Arc::default(),
         };
         reader.seal().map_err(sql)?;
         Ok(reader)
@@ -286,14 +447,28 @@ impl SqlReader {
             conn,
             limit,
             auth: Arc::default(),
+            clock: Arc::default(),
         };
         reader.seal().map_err(sql)?;
         Ok(reader)
     }
 
+    /// Stops a query once SQLite has worked on it for `limit` (`None`: no limit).
+    pub fn time_limit(&mut self, limit: Option<Duration>) {
+        if let Ok(mut clock) = self.clock.lock() {
+            clock.limit = limit;
+        }
+    }
+
     /// What a reading query needs no more: another file attached (attaching could create
-    /// one), an extension loaded, a PRAGMA that sets something.
+    /// one), an extension loaded, a PRAGMA that sets something, a transaction; and the clock
+    /// that interrupts a query past its time.
     fn seal(&mut self) -> rusqlite::Result<()> {
+        let clock = Arc::clone(&self.clock);
+        self.conn.progress_handler(
+            STEPS_PER_LOOK,
+            Some(move || clock.lock().map_or(true, |clock| clock.over())),
+        )?;
         let auth = Arc::clone(&self.auth);
         self.conn
             .authorizer(Some(move |ctx: rusqlite::hooks::AuthContext<'_>| {
@@ -336,6 +511,7 @@ impl SqlReader {
             stmt,
             limit: self.limit,
             columns,
+            clock: Arc::clone(&self.clock),
         })
     }
 }

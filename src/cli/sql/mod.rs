@@ -3,6 +3,7 @@
 mod rows;
 
 use std::io::Write;
+use std::time::Duration;
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
@@ -43,6 +44,10 @@ pub(crate) struct SqlArgs {
     #[arg(long, value_name = "MIB", default_value_t = 1024,
           value_parser = clap::value_parser!(u64).range(1..))]
     max_memory: u64,
+    /// Seconds SQLite may work on the query before it is stopped (exit code 2); 0 for no limit.
+    /// Time spent writing rows out (to a pager, say) is not counted
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    timeout: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -69,7 +74,7 @@ pub(crate) fn run(args: &SqlArgs, globals: &Globals) -> Result<u8> {
         indexes.push(index);
     }
     let limit = MemoryLimit::mib(args.max_memory);
-    let reader = if args.scope.many() {
+    let mut reader = if args.scope.many() {
         let sources: Vec<(&Store, &Index, Option<String>)> = stores
             .iter()
             .zip(&indexes)
@@ -89,6 +94,7 @@ pub(crate) fn run(args: &SqlArgs, globals: &Globals) -> Result<u8> {
         SqlReader::open(&located.store, index, limit)
             .map_err(|err| Error::io(format!("could not open the session index: {err}")))?
     };
+    reader.time_limit((args.timeout > 0).then(|| Duration::from_secs(args.timeout)));
     let mut query = reader.prepare(&args.query).map_err(query_error)?;
     let max_rows = args
         .max_rows
@@ -152,6 +158,13 @@ fn query_error(err: QueryError) -> anyhow::Error {
                 "--max-memory {} allows more; a LIMIT, or a condition that ends a recursive \
                  query, needs less",
                 limit.in_mib().saturating_mul(4)
+            )),
+        ),
+        QueryError::Timeout(limit) => anyhow::Error::new(
+            Error::usage(QueryError::Timeout(limit).to_string()).with_hint(format!(
+                "--timeout {} allows more (0 for no limit); a LIMIT, or a condition that ends a \
+                 recursive query, takes less",
+                limit.as_secs().saturating_mul(4).max(1)
             )),
         ),
         QueryError::Output(err) => anyhow::Error::new(err),
