@@ -744,3 +744,52 @@ fn compare_counts_each_session_alone_and_says_its_subagents_are_left_out() {
     let text = env.run(&["compare", B, B]).success().stdout.clone();
     assert!(!text.contains("counted alone"), "{text}");
 }
+
+/// Two sessions of 50,000 calls each: the edit distance between their calls filled the whole
+/// table (2.5 billion cells, over 30 s in a debug build). Now two that differ in a few calls get
+/// the exact figure at once, and two that differ everywhere get bounds, said to be approximate.
+#[test]
+fn compare_bounds_its_work_on_two_long_sessions() {
+    const CALLS: usize = 50_000;
+    let env = TestEnv::new();
+    let long = |id: &str, file: &dyn Fn(usize) -> String| {
+        let mut s = SessionBuilder::new(id).session_start(json!({"cwd": "/p"}));
+        for n in 0..CALLS {
+            s = s.tool_call("Read", json!({"file_path": file(n)}));
+        }
+        s.write(&env)
+    };
+    let a = long(A, &|n| format!("/p/src/f{}.rs", n % 97));
+    // B reads what A reads but in three places.
+    let b = long(B, &|n| match n {
+        10 | 25_000 | 49_990 => "/p/other.rs".to_owned(),
+        n => format!("/p/src/f{}.rs", n % 97),
+    });
+    let c = long("c0ffee00-0000-4000-8000-000000000000", &|n| {
+        format!("/p/src/f{}.rs", n % 89)
+    });
+    let near = json(&env, &["compare", &a, &b, "--format", "json"]);
+    assert_eq!(near["decision_divergence"], 3);
+    assert_eq!(near["decision_divergence_exact"], true);
+    assert_eq!(near["decision_divergence_at_least"], 3);
+    // About 3 s in a debug build, most of it reading 100,000 events, on a busy machine.
+    let started = std::time::Instant::now();
+    let text = env.run(&["compare", &a, &c]);
+    let took = started.elapsed();
+    assert_eq!(text.code, 0, "{text:?}");
+    assert!(took < std::time::Duration::from_secs(15), "{took:?}");
+    let far = json(&env, &["compare", &a, &c, "--format", "json"]);
+    assert_eq!(far["decision_divergence_exact"], false, "{far}");
+    let (low, high) = (
+        far["decision_divergence_at_least"].as_u64().unwrap(),
+        far["decision_divergence"].as_u64().unwrap(),
+    );
+    assert!(0 < low && low < high && high <= CALLS as u64, "{far}");
+    assert!(
+        text.stdout.contains(&format!(
+            "Decision divergence: between {low} and {high} edits between their tool calls (approximate"
+        )),
+        "{}",
+        text.stdout
+    );
+}

@@ -270,11 +270,21 @@ fn text(out: &mut impl Write, cmp: &Comparison, paint: Painter) -> std::io::Resu
         None => "neither was better on cost, duration and errors".to_owned(),
     };
     writeln!(out, "Verdict: {verdict}")?;
-    writeln!(
-        out,
-        "Decision divergence: {} between their tool calls",
-        terminal::count(c.decision_divergence as u64, "edit")
-    )?;
+    if c.decision_divergence_exact {
+        writeln!(
+            out,
+            "Decision divergence: {} between their tool calls",
+            terminal::count(c.decision_divergence as u64, "edit")
+        )?;
+    } else {
+        writeln!(
+            out,
+            "Decision divergence: between {} and {} between their tool calls (approximate: \
+             too many calls that differ to align exactly)",
+            c.decision_divergence_at_least,
+            terminal::count(c.decision_divergence as u64, "edit")
+        )?;
+    }
     if let Some(d) = &c.diverged_at {
         let side = |id: &str, decision: Option<&compare::Decision>| match decision {
             Some(dec) => format!(
