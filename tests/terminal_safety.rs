@@ -201,3 +201,100 @@ fn documents_written_to_stdout_hold_no_raw_control_character() {
         "the session's text is kept"
     );
 }
+
+const RED: &str = "e5c0e5c0-0000-4000-8000-0000000031ed";
+
+/// What the session's text is wrapped in: the very SGR sequences agent-strace's own colour
+/// uses (red, dim, reset), to colour the terminal, hide a word or fake one of our marks.
+fn sgr(label: &str) -> String {
+    format!("\x1b[31m{label}\x1b[0m \x1b[2mhidden\x1b[0m")
+}
+
+/// A session whose prompt, agent, command, path, error, result and answer are [`sgr`]-wrapped.
+fn write_colouring_session(env: &TestEnv) {
+    SessionBuilder::new(RED)
+        .meta(|m| m.agent_name = sgr("AGENT"))
+        .prompt(&sgr("PROMPT"))
+        .at(1.0)
+        .tool_call("Bash", json!({"command": sgr("rm -rf /tmp/x")}))
+        .at(2.0)
+        .error(&sgr("BOOM"))
+        .at(3.0)
+        .tool_call("Read", json!({"file_path": sgr("/home/u/.ssh/id_rsa")}))
+        .at(4.0)
+        .result(json!(sgr("RESULT")))
+        .at(5.0)
+        .llm_response(
+            "claude-sonnet-4-5",
+            Tokens {
+                input: 1000,
+                output: 500,
+                ..Tokens::default()
+            },
+        )
+        .at(6.0)
+        .answer(&sgr("ANSWER"))
+        .at(7.0)
+        .session_end(json!({"reason": "exit"}))
+        .write(env);
+}
+
+/// With `--color always`, a session's own SGR sequences show escaped while our colour still
+/// reaches the terminal. Before, exactly the sequences our colour uses passed raw, so a session
+/// could colour the terminal, hide text (dim) or fake our marks in every text view.
+#[test]
+fn with_colour_on_a_sessions_colour_is_escaped_and_ours_passes() {
+    let env = TestEnv::new();
+    write_colouring_session(&env);
+    // The commands that show some of the session's text, and the text each shows.
+    for (command, label) in [
+        (vec!["replay", RED], "AGENT"),
+        (vec!["audit", RED], "/home/u/.ssh/id_rsa"),
+        (vec!["explain", RED], "/home/u/.ssh/id_rsa"),
+        (vec!["watch", RED], "AGENT"),
+        (vec!["list"], "PROMPT"),
+        (
+            vec![
+                "budget-report",
+                "--since",
+                "2026-05-01",
+                "--until",
+                "2026-06-30",
+            ],
+            "PROMPT",
+        ),
+    ] {
+        let mut args = vec!["--color", "always"];
+        args.extend(&command);
+        let run = env.run(&args);
+        assert!(run.code == 0 || run.code == 1, "{args:?}: {}", run.stderr);
+        let out = &run.stdout;
+        // Our colour: a bold heading or a cyan session id.
+        assert!(
+            out.contains("\x1b[1m") || out.contains("\x1b[36m"),
+            "{args:?} lost our colour:\n{out}"
+        );
+        // Our colour's private mark never reaches the terminal itself.
+        assert!(
+            !out.chars()
+                .any(|c| ('\u{F0000}'..='\u{FFFFD}').contains(&c)),
+            "{args:?}:\n{out}"
+        );
+        // The session's: escaped where quoted whole, or made U+FFFD where cut to a column.
+        assert!(
+            out.contains(&format!("\\u001b[31m{label}\\u001b[0m \\u001b[2mhidden"))
+                || out.contains(&format!("\u{FFFD}[31m{label}")),
+            "{args:?} does not show the session's {label:?}:\n{out}"
+        );
+        for label in [
+            "hidden", "AGENT", "PROMPT", "rm -rf", "BOOM", "/home", "RESULT", "ANSWER",
+        ] {
+            let raw = if label == "hidden" {
+                format!("\x1b[2m{label}")
+            } else {
+                format!("\x1b[31m{label}")
+            };
+            assert!(!out.contains(&raw), "{args:?} printed {raw:?} raw:\n{out}");
+        }
+    }
+}

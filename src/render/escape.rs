@@ -4,45 +4,81 @@
 //!
 //! The escape is the one JSON uses, so the same filter serves text and `--format json`: in
 //! JSON, serde already escapes C0, and a C1 or bidi mark (legal raw in a JSON string) becomes
-//! an escape that decodes to the same string. Colour of our own is an SGR sequence from
-//! [`super::terminal::Painter`]; when colour is on, exactly those sequences pass, so the most a
-//! session can do is colour its own text.
+//! an escape that decodes to the same string.
+//!
+//! Colour of our own never travels as ESC: [`super::terminal::Painter`] writes [`mark`], a
+//! run of private-use characters drawn at random for this process, where the ESC of its SGR
+//! sequence goes. The filter turns the mark, followed by one of the sequences the Painter
+//! writes, into that ESC sequence when colour is on (and drops both when it is off); every
+//! ESC written as it is, whether a session's or anyone's, is escaped. A session cannot hold
+//! the mark (it is new each run), so it can neither colour the terminal nor fake our colour.
 
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-/// The SGR sequences [`super::terminal::Painter`] writes (without the leading ESC).
+/// The SGR sequences [`super::terminal::Painter`] writes (without the leading ESC or [`mark`]).
 const OUR_SGR: [&[u8]; 10] = [
     b"[0m", b"[1m", b"[2m", b"[31m", b"[32m", b"[33m", b"[34m", b"[35m", b"[36m", b"[39m",
 ];
+
+/// Where our own colour sequences have their ESC: four characters of the Supplementary
+/// Private Use Area-A (U+F0000 to U+FFFFD, which a font leaves blank), drawn at random once a
+/// process, so a session recorded before cannot hold them. Every one is encoded in UTF-8 as
+/// four bytes starting with 0xF3, a lead byte only unassigned planes and tag characters share:
+/// text pays nothing for it on the filter's fast path.
+pub fn mark() -> &'static str {
+    static MARK: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    MARK.get_or_init(|| {
+        // The bytes of a version 4 UUID but its version (byte 6) and variant (byte 8): random.
+        let random = uuid::Uuid::new_v4().into_bytes();
+        [0, 2, 10, 12]
+            .iter()
+            .map(|&i| {
+                let n = u32::from(u16::from_le_bytes([random[i], random[i + 1]]));
+                char::from_u32(0xF_0000 + n % 0xFFFE).unwrap_or('\u{F0000}')
+            })
+            .collect()
+    })
+}
+
+/// The lead byte of every character of [`mark`].
+const MARK_LEAD: u8 = 0xf3;
 
 /// What a byte starting at some position is, as far as the bytes at hand tell.
 enum Seen {
     /// Plain text: one byte to copy.
     Plain,
-    /// One of our colour sequences, this many bytes long.
-    Colour(usize),
+    /// One of our colour sequences ([`mark`] and the sequence without its ESC), this many bytes
+    /// long in all.
+    Colour(&'static [u8], usize),
     /// A character to escape, encoded in this many bytes.
     Escape(char, usize),
     /// Cannot tell yet: the bytes at hand end inside a sequence.
     Incomplete,
 }
 
-fn classify(bytes: &[u8], colour: bool) -> Seen {
+fn classify(bytes: &[u8]) -> Seen {
     let b = bytes[0];
     match b {
         b'\n' | b'\t' => Seen::Plain,
         // A line end as CSV and Windows write it moves the cursor nowhere a newline would not.
         b'\r' if bytes.get(1) == Some(&b'\n') => Seen::Plain,
         b'\r' if bytes.len() == 1 => Seen::Incomplete,
-        0x1b if colour => {
-            let rest = &bytes[1..];
+        MARK_LEAD => {
+            let mark = mark().as_bytes();
+            let Some(rest) = bytes.strip_prefix(mark) else {
+                return if mark.starts_with(bytes) {
+                    Seen::Incomplete
+                } else {
+                    Seen::Plain
+                };
+            };
             if let Some(sgr) = OUR_SGR.iter().find(|s| rest.starts_with(s)) {
-                Seen::Colour(1 + sgr.len())
+                Seen::Colour(sgr, mark.len() + sgr.len())
             } else if OUR_SGR.iter().any(|s| s.starts_with(rest)) {
                 Seen::Incomplete
             } else {
-                Seen::Escape('\x1b', 1)
+                Seen::Plain
             }
         }
         0x00..=0x1f | 0x7f => Seen::Escape(char::from(b), 1),
@@ -70,7 +106,7 @@ fn is_plain(b: u8) -> bool {
     (0x20..0x7f).contains(&b)
         || b == b'\n'
         || b == b'\t'
-        || (b >= 0x80 && !matches!(b, 0xc2 | 0xd8 | 0xe2))
+        || (b >= 0x80 && !matches!(b, 0xc2 | 0xd8 | 0xe2 | MARK_LEAD))
 }
 
 /// How many of the first bytes of `bytes`, in whole words of eight, are printable ASCII,
@@ -137,9 +173,9 @@ fn push_escape(out: &mut String, c: char) {
     let _ = write!(out, "\\u{:04x}", u32::from(c));
 }
 
-/// A writer that escapes hostile characters in everything written through it (our own
-/// colour passes when `colour` is on). A sequence cut by a write's end is held until the next
-/// write or the flush.
+/// A writer that escapes hostile characters in everything written through it, and turns our
+/// own colour ([`mark`] and a sequence) into SGR when `colour` is on, into nothing when it is
+/// off. A sequence cut by a write's end is held until the next write or the flush.
 pub struct Escaping<W: Write> {
     inner: W,
     colour: bool,
@@ -173,9 +209,17 @@ impl<W: Write> Escaping<W> {
                 i += 1;
                 continue;
             }
-            match classify(&bytes[i..], self.colour) {
+            match classify(&bytes[i..]) {
                 Seen::Plain => i += 1,
-                Seen::Colour(len) => i += len,
+                Seen::Colour(sgr, len) => {
+                    self.inner.write_all(&bytes[start..i])?;
+                    if self.colour {
+                        self.inner.write_all(b"\x1b")?;
+                        self.inner.write_all(sgr)?;
+                    }
+                    i += len;
+                    start = i;
+                }
                 Seen::Escape(c, len) => {
                     self.inner.write_all(&bytes[start..i])?;
                     let mut text = String::new();
@@ -185,13 +229,11 @@ impl<W: Write> Escaping<W> {
                     start = i;
                 }
                 Seen::Incomplete if last => {
-                    // Nothing more comes: an ESC that begins no colour of ours, or a carriage
-                    // return, is escaped; a cut character is written as it is (it is no
-                    // control character).
-                    if matches!(b, 0x1b | b'\r') {
+                    // Nothing more comes: a carriage return is escaped; a cut character or
+                    // mark is written as it is (it is no control character).
+                    if b == b'\r' {
                         self.inner.write_all(&bytes[start..i])?;
-                        self.inner
-                            .write_all(if b == 0x1b { b"\\u001b" } else { b"\\u000d" })?;
+                        self.inner.write_all(b"\\u000d")?;
                         i += 1;
                         start = i;
                     } else {
@@ -272,9 +314,7 @@ mod tests {
             }
             for next in [&b""[..], b"\n", b"[0m", b"\x80\x9b", b"x"] {
                 let bytes = [&[b][..], next].concat();
-                for colour in [false, true] {
-                    assert!(matches!(classify(&bytes, colour), Seen::Plain), "{b:#x}");
-                }
+                assert!(matches!(classify(&bytes), Seen::Plain), "{b:#x}");
             }
         }
         let json = "{\n  \"a\": [\n\t1\n  ]\n}\n".repeat(40);
@@ -305,29 +345,63 @@ mod tests {
 
     #[test]
     fn our_colour_passes_only_when_colour_is_on() {
-        let text = "\x1b[31mred\x1b[0m";
-        assert_eq!(through(&[text.as_bytes()], true), text);
+        let ours = crate::render::terminal::Painter::new(true).red("red");
+        assert_eq!(through(&[ours.as_bytes()], true), "\x1b[31mred\x1b[0m");
+        assert_eq!(through(&[ours.as_bytes()], false), "red");
+        // An ESC written as it is never passes, even one that reads like our colour.
+        let theirs = "\x1b[31mred\x1b[0m";
         assert_eq!(
-            through(&[text.as_bytes()], false),
+            through(&[theirs.as_bytes()], true),
             "\\u001b[31mred\\u001b[0m"
         );
-        // Any other sequence is escaped even with colour on.
         assert_eq!(through(&[b"\x1b[8mhidden"], true), "\\u001b[8mhidden");
+        // Our mark before anything but one of our sequences is text (it cannot come from us).
+        let odd = format!("{}[8m", mark());
+        assert_eq!(through(&[odd.as_bytes()], true), odd);
+    }
+
+    #[test]
+    fn the_mark_is_private_use_characters_that_no_text_shares() {
+        let mark = mark();
+        assert_eq!(mark.chars().count(), 4);
+        assert!(
+            mark.chars()
+                .all(|c| ('\u{F0000}'..='\u{FFFFD}').contains(&c)),
+            "{mark:?}"
+        );
+        assert!(mark.bytes().step_by(4).all(|b| b == MARK_LEAD));
+        // Another mark's characters (a past run's, recorded into a session) are plain text.
+        let other: String = mark
+            .chars()
+            .map(|c| char::from_u32(0xF_0000 + (u32::from(c) + 1) % 0xFFFE).unwrap())
+            .collect();
+        let text = format!("{other}[31mx");
+        assert_eq!(through(&[text.as_bytes()], true), text);
+        // Tag characters (a subdivision flag) share the lead byte and pass as they are.
+        let flag = "\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}";
+        assert_eq!(through(&[flag.as_bytes()], true), flag);
     }
 
     #[test]
     fn sequences_cut_between_writes_are_seen_whole() {
-        let text = "x\x1b[31my\u{9b}z\u{202e}w".as_bytes();
+        let text = format!(
+            "x{}y\u{9b}z\u{202e}w",
+            crate::render::terminal::Painter::new(true).red("r")
+        );
+        let text = text.as_bytes();
         for cut in 1..text.len() {
             let (a, b) = text.split_at(cut);
             assert_eq!(
                 through(&[a, b], true),
-                "x\x1b[31my\\u009bz\\u202ew",
+                "x\x1b[31mr\x1b[0my\\u009bz\\u202ew",
                 "cut at {cut}"
             );
         }
-        // An ESC at the very end, with nothing after it, is still escaped.
+        // An ESC at the very end, with nothing after it, is escaped.
         assert_eq!(through(&[b"end\x1b"], true), "end\\u001b");
+        // A mark with no sequence after it, at the very end, is written as it is.
+        let end = format!("end{}", mark());
+        assert_eq!(through(&[end.as_bytes()], true), end);
         assert_eq!(through(&[b"a\r", b"\nb\r"], true), "a\r\nb\\u000d");
     }
 

@@ -3,6 +3,10 @@
 use std::fmt::Write as _;
 
 /// Colours text when colour is on; returns it unchanged otherwise.
+///
+/// The colour is written with [`super::escape::mark`] where its ESC goes: only the writer of
+/// [`super::escape`] (every command's stdout) turns it into an SGR sequence, so no ESC from a
+/// session can pass for ours. Text painted here is for that writer, not for a file or stderr.
 #[derive(Debug, Clone, Copy)]
 pub struct Painter {
     colour: bool,
@@ -20,7 +24,8 @@ impl Painter {
 
     fn paint(self, code: &str, text: &str) -> String {
         if self.colour {
-            format!("\x1b[{code}m{text}\x1b[0m")
+            let mark = super::escape::mark();
+            format!("{mark}[{code}m{text}{mark}[0m")
         } else {
             text.to_owned()
         }
@@ -399,6 +404,7 @@ mod tests {
     #[test]
     fn painter_is_plain_without_colour() {
         assert_eq!(Painter::new(false).red("x"), "x");
-        assert_eq!(Painter::new(true).red("x"), "\x1b[31mx\x1b[0m");
+        let mark = crate::render::escape::mark();
+        assert_eq!(Painter::new(true).red("x"), format!("{mark}[31mx{mark}[0m"));
     }
 }
