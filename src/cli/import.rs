@@ -244,7 +244,7 @@ fn import_many(files: &[(Store, PathBuf)], args: &ImportArgs, globals: &Globals)
         import_files(&store, &batch, &sink, workers, |_, file, result| {
             finished += 1;
             if progress {
-                to_stderr(format_args!("\r\x1b[2K"));
+                to_stderr(format_args!("{}", terminal::CLEAR_LINE));
             }
             match result {
                 Ok(mut done) => {
@@ -276,7 +276,8 @@ fn import_many(files: &[(Store, PathBuf)], args: &ImportArgs, globals: &Globals)
             }
             if progress {
                 to_stderr(format_args!(
-                    "\r\x1b[2K[{finished}/{}] {}",
+                    "{}[{finished}/{}] {}",
+                    terminal::CLEAR_LINE,
                     files.len(),
                     escape(&terminal::path_tail(&file.display().to_string(), 60))
                 ));
@@ -285,7 +286,7 @@ fn import_many(files: &[(Store, PathBuf)], args: &ImportArgs, globals: &Globals)
     }
     written?;
     if progress {
-        to_stderr(format_args!("\r\x1b[2K"));
+        to_stderr(format_args!("{}", terminal::CLEAR_LINE));
     }
     if args.format == Format::Json {
         crate::render::json::write(&mut out, &reports)?;

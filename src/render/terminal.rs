@@ -57,6 +57,12 @@ impl Painter {
     }
 }
 
+/// Moves to the start of the terminal's line and clears it: for a progress line on stderr,
+/// written only when stderr is a terminal. Stderr has no escaping writer, so this and the
+/// [`Painter`]'s colour are the only escape sequences agent-strace writes; the text after it
+/// goes through [`super::escape::escape`].
+pub const CLEAR_LINE: &str = "\r\x1b[2K";
+
 /// An offset from the session's start: `+ 0.07s`, `+27.65s`, `+1m43.67s`, `+2h05m03s`.
 pub fn offset(secs: f64) -> String {
     // Negative zero (an empty float sum) would print as "-0.00s".
