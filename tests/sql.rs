@@ -292,6 +292,32 @@ fn a_table_shows_blobs_by_their_size_and_numbers_whole() {
     assert_eq!(csv.stdout, "tiny,b\r\n1e-300,00ff\r\n");
 }
 
+/// An emoji joined by U+200D (a family) or with a skin tone takes the two columns of one emoji:
+/// counted character by character (six and four), it pushed the columns after it out of line.
+#[test]
+fn a_table_counts_a_joined_emoji_as_one() {
+    let env = TestEnv::new();
+    session(&env, "aaaa-1", 1);
+    let run = env.run(&[
+        "sql",
+        "SELECT '\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}' AS a, 'x' AS b \
+         UNION ALL SELECT '\u{1F44D}\u{1F3FD}', 'y' UNION ALL SELECT 'abcdef', 'z'",
+    ]);
+    run.success();
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        lines[..4],
+        [
+            "a       b",
+            "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}      x",
+            "\u{1F44D}\u{1F3FD}      y",
+            "abcdef  z",
+        ],
+        "{}",
+        run.stdout
+    );
+}
+
 /// Text a spreadsheet would run as a formula (CSV injection) is written with a `'` before it,
 /// quoted, in the header too; numbers stay numbers, negative ones and numbers stored as text
 /// included. Before, `=1+1` and a session's `@SUM(…)` were written as they are.

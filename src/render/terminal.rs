@@ -215,7 +215,9 @@ fn columns_of(ch: char) -> usize {
 /// The columns `text` takes on a terminal. Text from a session goes through [`one_line`]
 /// first: a control character has no width of its own.
 pub fn columns(text: &str) -> usize {
-    text.chars().map(columns_of).sum()
+    // Whole, not character by character: an emoji sequence joined by U+200D (👨‍👩‍👧) or
+    // with a skin tone takes the two columns of one emoji, not those of each it joins.
+    unicode_width::UnicodeWidthStr::width(text)
 }
 
 /// Text on one line for a terminal: whitespace collapsed, escapes made harmless, cut to `max`
