@@ -115,6 +115,9 @@ const VENDOR_PREFIXES: &[&str] = &[
     "xai-",
     "dapi",
     "key-",
+    "hooks.slack.com/",
+    "discord.com/api/webhooks/",
+    "discordapp.com/api/webhooks/",
 ];
 
 /// All rules, broadest first (see [`scan`] for why order matters).
@@ -390,6 +393,9 @@ pub(super) static RULES: [Rule; 18] = [
             r"|(?:gsk|r8|lin_api|sntrys|tvly|pplx|xai)[_-][A-Za-z0-9_=+/-]{30,}", // AI and dev APIs
             r"|dapi[a-f0-9]{32}",           // Databricks
             r"|key-[a-f0-9]{32}",           // Mailgun
+            // Webhook URLs: whoever holds one posts as the app (Slack, Discord).
+            r"|hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/-]{20,}",
+            r"|discord(?:app)?\.com/api/webhooks/[0-9]{16,21}/[A-Za-z0-9_-]{40,}",
             r")",
         ),
         pick: pick_vendor,
@@ -834,6 +840,15 @@ fn pick_vendor(caps: &Captures<'_>) -> Option<Range<usize>> {
     let aws = token.starts_with("AKIA") || token.starts_with("ASIA");
     if aws && token.len() == 21 && token.ends_with('_') {
         range.end -= 1;
+    }
+    // A webhook URL keeps its host and kind, so that a reader sees where it went.
+    if token.starts_with("hooks.") || token.starts_with("discord") {
+        let kind = ["/services/", "/workflows/", "/triggers/", "/webhooks/"]
+            .iter()
+            .find_map(|k| token.find(k).map(|at| at + k.len()));
+        if let Some(at) = kind {
+            range.start += at;
+        }
     }
     Some(range)
 }

@@ -1061,6 +1061,32 @@ fn vendor_tokens_after_an_underscore_or_an_escape() {
 }
 
 #[test]
+fn webhook_urls_keep_their_host_and_kind() {
+    let path = format!("T0{}/B0{}/{}", random(9), random(9), random(24));
+    let slack = format!("curl -d x https://hooks.slack.com/services/{path} && echo ok");
+    let out = check(
+        &slack,
+        &path,
+        &["https://hooks.slack.com/services/", " && echo ok"],
+    );
+    assert!(
+        out.ends_with(&format!("services/{REDACTED} && echo ok")),
+        "{out}"
+    );
+    let token = random(68);
+    let discord = format!("url = \"https://discord.com/api/webhooks/118734567890123456/{token}\"");
+    check(&discord, &token, &["https://discord.com/api/webhooks/"]);
+    // The pages that say how to make one hold none.
+    for text in [
+        "https://api.slack.com/messaging/webhooks",
+        "https://hooks.slack.com/services/",
+        "https://discord.com/developers/docs/resources/webhook",
+    ] {
+        assert_eq!(redact_str(text), text);
+    }
+}
+
+#[test]
 fn assignments_with_an_escaped_separator() {
     let value = random(24);
     for (input, kept) in [
