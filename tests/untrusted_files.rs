@@ -446,6 +446,12 @@ fn transcript_readers_survive(transcript: &Path) {
         "stop",
         &json!({"session_id": SID, "hook_event_name": "Stop", "transcript_path": transcript}),
     );
+    // The answer it could not read is said in the hook's log (it was skipped in silence).
+    let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap_or_default();
+    assert!(
+        log.contains("the agent's answer was not read") && log.contains("not a regular file"),
+        "{log}"
+    );
 }
 
 #[test]

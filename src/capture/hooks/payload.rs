@@ -151,7 +151,10 @@ impl Answer {
         Ok(match self {
             Answer::Text(text) => Some(text.clone()),
             Answer::ClaudeTranscript(path) => {
-                crate::capture::transcript::last_assistant_text(std::path::Path::new(path))
+                let path = std::path::Path::new(path);
+                // A FIFO or a device would be skipped by the read all the same, but silently.
+                crate::store::regular_len(path)?;
+                crate::capture::transcript::last_assistant_text(path)
             }
             Answer::Elsewhere => None,
             Answer::CopilotEvents(path) => super::copilot::answer_when_written(
