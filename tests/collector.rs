@@ -1735,3 +1735,233 @@ fn a_batch_whose_meta_cannot_be_updated_is_taken_once_and_a_retry_stores_nothing
     assert_eq!(shown.json()[0]["tool_calls"], 2, "{}", shown.stdout);
     assert!(log_of(server).contains("cannot update its meta"));
 }
+
+/// The ids of the events of a session that read (a torn line is no event).
+fn stored_ids(storage: &Path, session: &str) -> Vec<String> {
+    std::fs::read_to_string(storage.join(session).join("events.ndjson"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .map(|e| e["event_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Whether each id is there once.
+fn each_once(ids: &[String]) -> bool {
+    let unique: std::collections::HashSet<&String> = ids.iter().collect();
+    unique.len() == ids.len()
+}
+
+/// A batch spanning two sessions whose second one cannot be written (a folder stands where its
+/// events go) is answered 500 with the first session's events counted; sent again whole once
+/// the second can be written, the first session's events are skipped, not stored twice.
+#[test]
+fn a_batch_sent_again_after_a_later_session_failed_stores_the_first_sessions_once() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let blocked = storage.join("second").join("events.ndjson");
+    std::fs::create_dir_all(&blocked).unwrap();
+    let (_server, port) = server(&env, &storage, &[]);
+    let call = |session, id, at| {
+        event(
+            session,
+            id,
+            "tool_call",
+            at,
+            json!({"tool_name": "Bash", "arguments": {"command": id}}),
+        )
+    };
+    let batch = ndjson(&[
+        call("first", "a1", 1_700_000_001.0),
+        call("first", "a2", 1_700_000_002.0),
+        call("second", "b1", 1_700_000_003.0),
+        call("first", "a3", 1_700_000_004.0),
+    ]);
+    let answer = request(port, "POST", "/events", None, &batch);
+    assert_eq!(
+        answer.status,
+        500,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    assert_eq!(answer.json()["accepted"], 3);
+    std::fs::remove_dir(&blocked).unwrap();
+    let answer = request(port, "POST", "/events", None, &batch);
+    assert_eq!(
+        answer.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    assert_eq!(
+        (&answer.json()["accepted"], &answer.json()["duplicates"]),
+        (&json!(4), &json!(3))
+    );
+    assert_eq!(stored_ids(&storage, "first"), ["a1", "a2", "a3"]);
+    assert_eq!(stored_ids(&storage, "second"), ["b1"]);
+    let shown = env.run(&[
+        "--trace-dir",
+        storage.to_str().unwrap(),
+        "list",
+        "--format",
+        "json",
+    ]);
+    let calls: u64 = shown
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["tool_calls"].as_u64().unwrap())
+        .sum();
+    assert_eq!(calls, 4, "{}", shown.stdout);
+}
+
+/// Clients that send the same batch at the same moment (a retry racing the request it
+/// retries) store it once: one request at a time writes a session, the others skip what it
+/// wrote.
+#[test]
+fn the_same_batch_sent_at_once_by_many_clients_is_stored_once() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (_server, port) = server(&env, &storage, &[]);
+    let events: Vec<Value> = (0..300)
+        .map(|n| {
+            event(
+                "raced",
+                &format!("e{n}"),
+                "tool_call",
+                1_700_000_000.0 + f64::from(n),
+                json!({"tool_name": "Read", "arguments": {"file_path": format!("{n}.rs")}}),
+            )
+        })
+        .collect();
+    let batch = ndjson(&events);
+    let answers: Vec<Value> = std::thread::scope(|scope| {
+        let sent: Vec<_> = (0..4)
+            .map(|_| scope.spawn(|| request(port, "POST", "/events", None, &batch)))
+            .collect();
+        sent.into_iter()
+            .map(|s| {
+                let answer = s.join().unwrap();
+                assert_eq!(answer.status, 200);
+                answer.json()
+            })
+            .collect()
+    });
+    let ids = stored_ids(&storage, "raced");
+    assert_eq!(ids.len(), 300);
+    assert!(each_once(&ids));
+    let duplicates: u64 = answers
+        .iter()
+        .map(|a| a["duplicates"].as_u64().unwrap())
+        .sum();
+    assert_eq!(duplicates, 3 * 300, "{answers:?}");
+}
+
+/// A collector whose files cannot grow past 32 KiB (a disk that fills up; a soft limit, which
+/// [`free_the_disk`] lifts), as [`server`] starts one.
+fn server_on_a_full_disk(env: &TestEnv, storage: &Path) -> (Background, u16) {
+    let port = free_port();
+    let command = env.command(&[
+        "server",
+        "--port",
+        &port.to_string(),
+        "--storage",
+        storage.to_str().unwrap(),
+    ]);
+    let mut shell = Command::new("sh");
+    shell
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -S -f 64; exec \"$0\" \"$@\"")
+        .arg(command.get_program())
+        .args(command.get_args());
+    for (name, value) in command.get_envs() {
+        match value {
+            Some(value) => shell.env(name, value),
+            None => shell.env_remove(name),
+        };
+    }
+    let child = shell
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_port(port);
+    (Background(child), port)
+}
+
+/// Lets the collector's files grow again, as when the disk has room again.
+fn free_the_disk(server: &Background) {
+    let status = Command::new("prlimit")
+        .arg("--pid")
+        .arg(server.0.id().to_string())
+        .arg("--fsize=unlimited:")
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Events of one session, about 1 KiB each.
+fn large_events(session: &str, count: u32) -> Vec<Value> {
+    (0..count)
+        .map(|n| {
+            event(
+                session,
+                &format!("e{n}"),
+                "tool_call",
+                1_700_000_000.0 + f64::from(n),
+                json!({"tool_name": "Bash", "arguments": {"command": format!("{n} {}", "x".repeat(1000))}}),
+            )
+        })
+        .collect()
+}
+
+/// A batch over 64 KiB whose write is cut short by a full disk leaves its first events stored:
+/// the answer counts them, and the batch sent again once there is room stores each event once.
+#[test]
+fn a_batch_cut_short_by_a_full_disk_and_sent_again_stores_each_event_once() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (server, port) = server_on_a_full_disk(&env, &storage);
+    let batch = ndjson(&large_events("cut", 100));
+    assert!(batch.len() > 64 * 1024);
+    let answer = request(port, "POST", "/events", None, &batch);
+    assert_eq!(
+        answer.status,
+        500,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    let landed = stored_ids(&storage, "cut");
+    assert!(!landed.is_empty() && landed.len() < 100, "{landed:?}");
+    assert_eq!(answer.json()["accepted"], landed.len(), "{}", answer.json());
+    free_the_disk(&server);
+    let answer = request(port, "POST", "/events", None, &batch);
+    assert_eq!(
+        answer.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    assert_eq!(answer.json()["duplicates"], landed.len());
+    let ids = stored_ids(&storage, "cut");
+    assert_eq!(ids.len(), 100);
+    assert!(each_once(&ids));
+}
+
+/// A collector started again knows what its session files end with: a batch whose answer was
+/// lost as the first collector stopped, sent again to the next, is not stored twice.
+#[test]
+fn a_batch_sent_again_to_a_restarted_collector_is_not_stored_twice() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let batch = ndjson(&large_events("restarted", 20));
+    let (first, port) = server(&env, &storage, &[]);
+    assert_eq!(request(port, "POST", "/events", None, &batch).status, 200);
+    drop(log_of(first));
+    let (_server, port) = server(&env, &storage, &[]);
+    let answer = request(port, "POST", "/events", None, &batch);
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.json()["duplicates"], 20);
+    assert_eq!(stored_ids(&storage, "restarted").len(), 20);
+}

@@ -207,6 +207,13 @@ impl Appender {
         Ok(())
     }
 
+    /// Whether events appended are still gathered, not yet written: false once every event
+    /// appended so far is in the file (a writer that must know which of its events were
+    /// written when a later write fails asks after each append).
+    pub fn has_gathered(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
     /// Writes what has been gathered.
     pub fn flush(&mut self) -> Result<()> {
         if self.pending.is_empty() {

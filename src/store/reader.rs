@@ -152,6 +152,55 @@ impl Store {
         Ok(report)
     }
 
+    /// Calls `f` with the `event_id` of every event whose line lies whole in the last `limit`
+    /// bytes of a session's `events.ndjson`, in file order: what the collector knows it stored
+    /// of a session it had not touched since it started. A line cut by the limit, a last line
+    /// not ended by its newline (a torn write) and lines that do not parse are skipped: an id
+    /// is handed over only for an event a reader reads.
+    pub fn recent_event_ids(
+        &self,
+        session_id: &str,
+        limit: u64,
+        mut f: impl FnMut(&str),
+    ) -> Result<()> {
+        use std::io::{Read, Seek, SeekFrom};
+        let path = self.session_dir(session_id).join(EVENTS);
+        let Some(mut file) = self.open_events(session_id)? else {
+            return Ok(());
+        };
+        let io = |e| StoreError::io(&path, e);
+        let len = file.metadata().map_err(io)?.len();
+        let start = len.saturating_sub(limit);
+        // One byte before the window too: whether its first line starts there.
+        let from = start.saturating_sub(1);
+        file.seek(SeekFrom::Start(from)).map_err(io)?;
+        let mut buf = Vec::new();
+        file.take(len - from).read_to_end(&mut buf).map_err(io)?;
+        let whole = if start == 0 {
+            &buf[..]
+        } else {
+            buf.iter()
+                .position(|&b| b == b'\n')
+                .map_or(&[][..], |i| &buf[i + 1..])
+        };
+        let ended = whole
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(&[][..], |i| &whole[..i]);
+        for line in ended.split(|&b| b == b'\n') {
+            let line = line.trim_ascii();
+            if line.is_empty() {
+                continue;
+            }
+            let _ = with_head(line, &mut |head| {
+                if let Some(id) = &head.event_id {
+                    f(id);
+                }
+            });
+        }
+        Ok(())
+    }
+
     /// Like [`Store::scan`], but a large file is cut into `parts` ranges at line boundaries and
     /// scanned on that many threads, each folding into its own accumulator from `init`. The
     /// accumulators come back in file order; events within one are in file order too.
@@ -404,6 +453,39 @@ mod tests {
             event.data["result"],
             "bad \u{fffd} byte, pair \u{1F600}, escaped \\udcff"
         );
+    }
+
+    #[test]
+    fn recent_ids_are_those_of_whole_lines_in_the_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        std::fs::create_dir_all(dir.path().join("s")).unwrap();
+        let line = |id: &str| {
+            format!(
+                "{{\"event_type\":\"tool_call\",\"timestamp\":1,\"event_id\":\"{id}\",\"session_id\":\"s\",\"data\":{{}}}}\n"
+            )
+        };
+        let text = format!("{}{}not json\n{}", line("a"), line("b"), line("c"));
+        let torn = &line("d")[..20];
+        std::fs::write(dir.path().join("s").join(EVENTS), format!("{text}{torn}")).unwrap();
+        let ids = |limit| {
+            let mut ids = Vec::new();
+            store
+                .recent_event_ids("s", limit, |id| ids.push(id.to_owned()))
+                .unwrap();
+            ids
+        };
+        assert_eq!(ids(u64::MAX), ["a", "b", "c"]);
+        // The window starts inside `b`'s line, then exactly at its start.
+        let b_ends = 2 * line("a").len() as u64;
+        let len = (text.len() + torn.len()) as u64;
+        assert_eq!(ids(len - b_ends + 1), ["c"]);
+        assert_eq!(ids(len - line("a").len() as u64), ["b", "c"]);
+        let mut none = Vec::new();
+        store
+            .recent_event_ids("nope", 1024, |id| none.push(id.to_owned()))
+            .unwrap();
+        assert!(none.is_empty());
     }
 
     #[test]

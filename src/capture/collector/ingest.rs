@@ -23,6 +23,12 @@ const REFUSALS_SHOWN: usize = 20;
 /// the Python tool's collector does, and 500 when the store failed to write events (events
 /// before the failure may be stored). A session's meta that cannot be updated once its events
 /// are written is no failure of the request (see [`write_batch`]).
+///
+/// Sending a batch again stores none of it twice: an event whose session and `event_id` the
+/// collector already stored (see [`super::recent`]) is skipped, and counted both in
+/// `"accepted"` (it is in the store) and in `"duplicates"`. On a failure, `"accepted"` counts
+/// the sessions written whole and, of the session that failed, its first events up to the
+/// first one not stored: for a batch of one session, the first `accepted` events are stored.
 pub fn events(collector: &Collector, request: &Request) -> Reply {
     let mut batches: Vec<(String, Vec<Event>)> = Vec::new();
     let mut refused = Vec::new();
@@ -46,20 +52,33 @@ pub fn events(collector: &Collector, request: &Request) -> Reply {
         }
     }
     let mut accepted = 0usize;
+    let mut duplicates = 0usize;
     for (session, batch) in batches {
         let count = batch.len();
-        if let Err(e) = write_batch(collector, &session, batch) {
-            collector.log(&format!("cannot store events of session {session:?}: {e}"));
-            return Reply::store_failed(
-                &e,
-                &json!({
-                    "error": format!("the store failed: {e}"),
-                    "accepted": accepted,
-                }),
-            );
+        match write_batch(collector, &session, batch) {
+            Ok(taken) => {
+                accepted += count;
+                duplicates += taken.duplicates;
+                if taken.written > 0 {
+                    collector.accepted(super::Accepted::Session(session));
+                }
+            }
+            Err(failed) => {
+                let e = failed.error;
+                collector.log(&format!("cannot store events of session {session:?}: {e}"));
+                if failed.written > 0 {
+                    collector.accepted(super::Accepted::Session(session));
+                }
+                return Reply::store_failed(
+                    &e,
+                    &json!({
+                        "error": format!("the store failed: {e}"),
+                        "accepted": accepted + failed.leading,
+                        "duplicates": duplicates + failed.duplicates,
+                    }),
+                );
+            }
         }
-        accepted += count;
-        collector.accepted(super::Accepted::Session(session));
     }
     let status = if refused_count == 0 {
         StatusCode::OK
@@ -68,7 +87,8 @@ pub fn events(collector: &Collector, request: &Request) -> Reply {
     };
     Reply::json(
         status,
-        &json!({ "accepted": accepted, "errors": refused_count, "refused": refused }),
+        &json!({ "accepted": accepted, "duplicates": duplicates,
+            "errors": refused_count, "refused": refused }),
     )
 }
 
@@ -97,36 +117,166 @@ fn parse_event(collector: &Collector, line: &[u8]) -> Result<Event, String> {
     Ok(event)
 }
 
-/// Appends one session's events (creating the session first if needed) in one write, and
-/// catches its meta up.
+/// What became of one session's events in a batch.
+struct Taken {
+    /// Events written now.
+    written: usize,
+    /// Events skipped as already stored.
+    duplicates: usize,
+}
+
+/// A session's events that could not all be written.
+struct Failed {
+    error: StoreError,
+    /// Events written before the failure.
+    written: usize,
+    /// Events skipped as already stored (all of them, before and after the failure).
+    duplicates: usize,
+    /// The events before the first one not stored, in the batch's order.
+    leading: usize,
+}
+
+/// Appends one session's events that it does not hold yet (creating the session first if
+/// needed) in one write, and catches its meta up.
 ///
 /// Once the events are written the batch is taken, whatever befalls meta: an error then made
-/// the client send the batch again and every event was stored twice. The events are the
-/// truth and meta only a cache of their figures, caught up by the next writer (see
-/// [`crate::store`]'s `refresh_meta`) and derived from the events by readers when `meta.json`
-/// cannot be used; a meta that cannot be caught up is logged.
-fn write_batch(collector: &Collector, session: &str, batch: Vec<Event>) -> Result<(), StoreError> {
-    let store = &collector.store;
-    if !store.has_session(session) {
-        let started = batch
-            .first()
-            .map_or_else(|| collector.sink.now(), |e| e.timestamp);
-        if store.create_session(&SessionMeta::new(session, started))? {
-            store.init_counters(session)?;
-        }
-    }
-    let mut appender = store.appender(session)?;
-    for event in batch {
-        collector.sink.emit(&mut appender, event)?;
-    }
-    appender.flush()?;
-    if collector.settings.fsync {
-        appender.sync()?;
-    }
+/// the client send the batch again. The events are the truth and meta only a cache of their
+/// figures, caught up by the next writer (see [`crate::store`]'s `refresh_meta`) and derived
+/// from the events by readers when `meta.json` cannot be used; a meta that cannot be caught up
+/// is logged.
+fn write_batch(collector: &Collector, session: &str, batch: Vec<Event>) -> Result<Taken, Failed> {
+    let taken = {
+        // One request at a time looks up and writes a session: the same batch sent twice at
+        // once is written once.
+        let _writing = collector.recent.lock(session);
+        write_fresh(collector, session, batch)?
+    };
     if let Err(e) = refresh(collector, session) {
         collector.log(&format!(
             "stored events of session {session:?} but cannot update its meta: {e}"
         ));
+    }
+    Ok(taken)
+}
+
+/// [`write_batch`]'s part under the session's lock: the look-up, the write, and what the
+/// collector then knows it stored.
+fn write_fresh(collector: &Collector, session: &str, batch: Vec<Event>) -> Result<Taken, Failed> {
+    let recent = &collector.recent;
+    let ids: Vec<String> = batch.iter().map(|e| e.event_id.clone()).collect();
+    let fresh = if let Some(fresh) = recent.fresh(session, ids.iter().map(String::as_str), None) {
+        fresh
+    } else {
+        // The first batch of the session since the collector started (or since the set
+        // forgot it): what its file ends with is stored too.
+        let tail = tail_keys(collector, session).map_err(|error| Failed {
+            error,
+            written: 0,
+            duplicates: 0,
+            leading: 0,
+        })?;
+        recent
+            .fresh(session, ids.iter().map(String::as_str), Some(tail))
+            .unwrap_or_else(|| vec![true; batch.len()])
+    };
+    let duplicates = fresh.iter().filter(|f| !**f).count();
+    let events: Vec<Event> = batch
+        .into_iter()
+        .zip(&fresh)
+        .filter_map(|(event, fresh)| fresh.then_some(event))
+        .collect();
+    let fresh_ids = || {
+        ids.iter()
+            .zip(&fresh)
+            .filter(|(_, f)| **f)
+            .map(|(id, _)| id.as_str())
+    };
+    match append(collector, session, events) {
+        Ok(()) => {
+            recent.remember(session, fresh_ids());
+            Ok(Taken {
+                written: fresh_ids().count(),
+                duplicates,
+            })
+        }
+        Err((written, error)) => {
+            recent.remember(session, fresh_ids().take(written));
+            // A write cut short (a full disk) may have left whole lines of the next events:
+            // the file's tail says which, for this answer and the next batch.
+            recent.forget_session(session);
+            let now = tail_keys(collector, session)
+                .ok()
+                .and_then(|tail| recent.fresh(session, ids.iter().map(String::as_str), Some(tail)));
+            let leading = match now {
+                Some(fresh) => fresh.iter().take_while(|f| !**f).count(),
+                // The events before the first one this write did not write are stored.
+                None => fresh
+                    .iter()
+                    .scan(0usize, |fresh_seen, f| {
+                        *fresh_seen += usize::from(*f);
+                        Some(!*f || *fresh_seen <= written)
+                    })
+                    .take_while(|stored| *stored)
+                    .count(),
+            };
+            Err(Failed {
+                error,
+                written,
+                duplicates,
+                leading,
+            })
+        }
+    }
+}
+
+/// The keys ([`super::recent::Recent::key`]) of the events in the tail of a session's file.
+fn tail_keys(collector: &Collector, session: &str) -> Result<Vec<u64>, StoreError> {
+    let mut tail = Vec::new();
+    collector
+        .store
+        .recent_event_ids(session, super::recent::TAIL_BYTES, |id| {
+            tail.push(collector.recent.key(session, id));
+        })?;
+    Ok(tail)
+}
+
+/// Writes `events` into the session's file (made first if needed), flushed to the disk with
+/// `--fsync` even when there are none: a batch sent again after a failed `fdatasync` is
+/// answered only once what it sent before is on the disk. On failure, how many of `events`
+/// were written before it.
+fn append(
+    collector: &Collector,
+    session: &str,
+    events: Vec<Event>,
+) -> Result<(), (usize, StoreError)> {
+    let store = &collector.store;
+    if !store.has_session(session) {
+        let started = events
+            .first()
+            .map_or_else(|| collector.sink.now(), |e| e.timestamp);
+        let created = store
+            .create_session(&SessionMeta::new(session, started))
+            .map_err(|e| (0, e))?;
+        if created {
+            store.init_counters(session).map_err(|e| (0, e))?;
+        }
+    }
+    let mut appender = store.appender(session).map_err(|e| (0, e))?;
+    let (count, mut written) = (events.len(), 0);
+    for (n, event) in events.into_iter().enumerate() {
+        collector
+            .sink
+            .emit(&mut appender, event)
+            .map_err(|e| (written, e))?;
+        if !appender.has_gathered() {
+            written = n + 1;
+        }
+    }
+    appender.flush().map_err(|e| (written, e))?;
+    written = count;
+    if collector.settings.fsync {
+        // Written, not known to be on the disk: sent again, they are skipped and synced then.
+        appender.sync().map_err(|e| (written, e))?;
     }
     Ok(())
 }

@@ -8,6 +8,7 @@
 //! - [`ingest`]: what writes (`POST /events`, `POST /sessions`, `POST /hooks`), through the
 //!   store's appenders and the capture [`Sink`], so ids, counters, meta, redaction and locking
 //!   are those of local capture.
+//! - [`recent`]: which events were stored, so that a batch sent again stores none twice.
 //! - [`read`]: what reads (`GET /sessions`, `GET /sessions/{id}`, `GET /sessions/{id}/events`,
 //!   `GET /health`).
 //! - [`otlp`]: the OTLP/HTTP receiver (`POST /v1/traces`, `/v1/logs`, `/v1/metrics`).
@@ -30,6 +31,7 @@ pub mod ingest;
 pub mod otlp;
 mod pool;
 pub mod read;
+pub mod recent;
 pub mod routes;
 mod stall;
 
@@ -120,6 +122,8 @@ pub struct Collector {
     pub sink: Sink,
     pub settings: Settings,
     limiter: guard::RateLimiter,
+    /// What `POST /events` stored, by session and event id.
+    pub recent: recent::Recent,
     log: fn(&str),
     on_accepted: Option<OnAccepted>,
 }
@@ -132,6 +136,7 @@ impl Collector {
             sink,
             settings,
             limiter,
+            recent: recent::Recent::default(),
             log,
             on_accepted: None,
         }
