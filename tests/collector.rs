@@ -1965,3 +1965,52 @@ fn a_batch_sent_again_to_a_restarted_collector_is_not_stored_twice() {
     assert_eq!(answer.json()["duplicates"], 20);
     assert_eq!(stored_ids(&storage, "restarted").len(), 20);
 }
+
+/// A proxy whose collector stores part of a batch and then fails (a full disk) sends the batch
+/// once more, then records in its local store only the events the collector said it does not
+/// hold: every event is in one store, none in both, none lost.
+#[test]
+fn a_proxy_whose_collector_fails_part_way_keeps_each_event_in_one_store() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (_server, port) = server_on_a_full_disk(&env, &storage);
+    let calls = 120;
+    let mut input = String::new();
+    for n in 0..calls {
+        let call = json!({"jsonrpc": "2.0", "id": n, "method": "tools/call",
+            "params": {"name": "echo", "arguments": {"text": format!("{n} {}", "y".repeat(600))}}});
+        input.push_str(&call.to_string());
+        input.push('\n');
+    }
+    let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
+    cmd.env("AGENT_STRACE_ENDPOINT", format!("http://127.0.0.1:{port}"));
+    let run = crate::common::run_with_stdin(cmd, input.as_bytes());
+    assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
+    let remote: Vec<String> = std::fs::read_dir(&storage)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(remote.len(), 1);
+    let session = &remote[0];
+    let there = stored_ids(&storage, session);
+    let here: Vec<String> = env
+        .events(session)
+        .iter()
+        .map(|e| e["event_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!there.is_empty() && !here.is_empty(), "{}", run.stderr);
+    let both: Vec<String> = there.iter().chain(&here).cloned().collect();
+    assert!(each_once(&both), "events in both stores");
+    let kinds: Vec<Value> = std::fs::read_to_string(storage.join(session).join("events.ndjson"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .chain(env.events(session))
+        .map(|e| e["event_type"].clone())
+        .collect();
+    // Each call crosses twice (`cat` sends it back).
+    let tool_calls = kinds.iter().filter(|k| **k == "tool_call").count();
+    assert_eq!(tool_calls, 2 * calls, "none lost");
+}

@@ -237,7 +237,56 @@ impl HookCall {
 /// How a proxy's recorder reaches the collector: the command line's HTTP client, within its
 /// time budget. `Err` says why the collector did not take the request (down, slow, refused).
 pub trait Shipper: Send {
-    fn post(&self, path: &str, content_type: &str, body: Vec<u8>) -> Result<(), String>;
+    fn post(&self, path: &str, content_type: &str, body: Vec<u8>) -> Result<(), NotTaken>;
+}
+
+/// Why the collector did not take a request, and what of it the collector says it stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotTaken {
+    pub why: String,
+    /// Of a batch of one session's events (`POST /events`), how many of its first events the
+    /// collector stored before it failed (its answer's `"accepted"`): those are in its store.
+    /// 0 when it did not answer or did not say.
+    pub stored: usize,
+    /// The collector skips the events it already holds (it said `"duplicates"` in an answer),
+    /// so the batch may be sent again: a collector that does not stores it twice.
+    pub may_resend: bool,
+}
+
+impl NotTaken {
+    /// The collector did not answer; `may_resend` as its earlier answers said.
+    pub fn unanswered(why: impl Into<String>, may_resend: bool) -> NotTaken {
+        NotTaken {
+            why: why.into(),
+            stored: 0,
+            may_resend,
+        }
+    }
+}
+
+/// What a collector's answer says of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Said {
+    /// `"accepted"`: of a batch of events, how many it holds (on a failure, its first ones).
+    pub accepted: Option<usize>,
+    /// It counts `"duplicates"`: it skips events it already holds.
+    pub skips_stored: bool,
+}
+
+impl Said {
+    /// Reads an answer's JSON body; anything else says nothing.
+    pub fn read(body: &[u8]) -> Said {
+        let Ok(Value::Object(answer)) = serde_json::from_slice::<Value>(body) else {
+            return Said::default();
+        };
+        Said {
+            accepted: answer
+                .get("accepted")
+                .and_then(Value::as_u64)
+                .and_then(|n| usize::try_from(n).ok()),
+            skips_stored: answer.get("duplicates").is_some_and(Value::is_u64),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -245,6 +294,22 @@ mod tests {
     use super::*;
     use crate::model::Tokens;
     use serde_json::json;
+
+    #[test]
+    fn an_answer_says_what_the_collector_holds_and_whether_it_skips_it() {
+        let said = Said::read(br#"{"error": "the store failed", "accepted": 7, "duplicates": 2}"#);
+        assert_eq!(
+            said,
+            Said {
+                accepted: Some(7),
+                skips_stored: true
+            }
+        );
+        // A collector that counts no duplicates stores a batch sent again twice.
+        let old = Said::read(br#"{"error": "the store failed", "accepted": 7}"#);
+        assert!(!old.skips_stored);
+        assert_eq!(Said::read(b"Bad Gateway"), Said::default());
+    }
 
     /// The names on the wire are a contract with collectors of other versions (docs/deploy.md
     /// gives them): renaming a field of [`Tokens`] or [`ResponseCounts`] must fail here.

@@ -300,6 +300,22 @@ impl Endpoint {
         body: Vec<u8>,
         budget: Duration,
     ) -> Result<Vec<u8>, String> {
+        let answer = self.exchange(path, content_type, body, budget)?;
+        if (200..300).contains(&answer.status) {
+            Ok(answer.body.to_vec())
+        } else {
+            Err(refusal(&answer))
+        }
+    }
+
+    /// As [`Endpoint::post`], with the answer whatever its status; `Err` when there was none.
+    pub(crate) fn exchange(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        budget: Duration,
+    ) -> Result<Answer, String> {
         let started = std::time::Instant::now();
         let url = check_url("AGENT_STRACE_ENDPOINT", &format!("{}{path}", self.base))?;
         let client = HttpClient::for_url(&url)?;
@@ -309,15 +325,14 @@ impl Endpoint {
             headers.push(("authorization", bearer.as_str()));
         }
         let left = budget.saturating_sub(started.elapsed());
-        let answer = client.post(&url, &headers, body, left)?;
-        if (200..300).contains(&answer.status) {
-            Ok(answer.body.to_vec())
-        } else {
-            let said =
-                String::from_utf8_lossy(&answer.body[..answer.body.len().min(200)]).into_owned();
-            Err(format!("answered {}: {said}", answer.status))
-        }
+        client.post(&url, &headers, body, left)
     }
+}
+
+/// What an endpoint that did not take a request said: its status and the start of its body.
+pub(crate) fn refusal(answer: &Answer) -> String {
+    let said = String::from_utf8_lossy(&answer.body[..answer.body.len().min(200)]).into_owned();
+    format!("answered {}: {said}", answer.status)
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use crate::capture::guard::Guard;
 use crate::capture::proxy::enforce::Enforcer;
 use crate::capture::proxy::mcp::McpRecorder;
 use crate::capture::proxy::stdio::{Relayed, relay};
-use crate::capture::remote::Shipper;
+use crate::capture::remote::{NotTaken, Said, Shipper};
 use crate::capture::sink::Sink;
 use crate::error::{Error, ErrorKind};
 
@@ -74,14 +74,31 @@ pub(crate) fn enforcer(file: Option<&std::path::Path>) -> Result<Option<Enforcer
 /// The relay never waits on the recorder, so this holds up no traffic.
 const COLLECTOR_BUDGET: std::time::Duration = std::time::Duration::from_millis(500);
 
-/// The collector `AGENT_STRACE_ENDPOINT` names, as a proxy's recorder sends to it.
-struct Collector(super::http::Endpoint);
+/// The collector `AGENT_STRACE_ENDPOINT` names, as a proxy's recorder sends to it, and whether
+/// it said it skips the events it already holds.
+struct Collector {
+    endpoint: super::http::Endpoint,
+    skips_stored: std::cell::Cell<bool>,
+}
 
 impl Shipper for Collector {
-    fn post(&self, path: &str, content_type: &str, body: Vec<u8>) -> Result<(), String> {
-        self.0
-            .post(path, content_type, body, COLLECTOR_BUDGET)
-            .map(|_| ())
+    fn post(&self, path: &str, content_type: &str, body: Vec<u8>) -> Result<(), NotTaken> {
+        let answer = self
+            .endpoint
+            .exchange(path, content_type, body, COLLECTOR_BUDGET)
+            .map_err(|why| NotTaken::unanswered(why, self.skips_stored.get()))?;
+        let said = Said::read(&answer.body);
+        if said.skips_stored {
+            self.skips_stored.set(true);
+        }
+        if (200..300).contains(&answer.status) {
+            return Ok(());
+        }
+        Err(NotTaken {
+            why: super::http::refusal(&answer),
+            stored: said.accepted.unwrap_or(0),
+            may_resend: self.skips_stored.get(),
+        })
     }
 }
 
@@ -113,7 +130,10 @@ pub(super) fn start_recorder(
             about,
             at,
             sink,
-            Box::new(Collector(endpoint)),
+            Box::new(Collector {
+                endpoint,
+                skips_stored: std::cell::Cell::new(false),
+            }),
         ),
         None => McpRecorder::start(store, session, name, command, about, at, sink),
     }

@@ -9,7 +9,7 @@ use std::collections::{HashMap, VecDeque};
 use serde_json::{Map, Value};
 
 use super::framing::Frame;
-use crate::capture::remote::Shipper;
+use crate::capture::remote::{NotTaken, Shipper};
 use crate::capture::sink::{Sink, Target};
 use crate::model::{Event, EventType, SessionMeta};
 use crate::store::{Appender, Store, StoreError};
@@ -104,10 +104,11 @@ impl McpRecorder {
         let mut meta = SessionMeta::new(session_id, now);
         name.clone_into(&mut meta.agent_name);
         command.clone_into(&mut meta.command);
-        if let Err(why) = shipper.post("/sessions", "application/json", meta.to_json().into_bytes())
+        if let Err(not) = shipper.post("/sessions", "application/json", meta.to_json().into_bytes())
         {
             let _ = store.log_hook_error(&format!(
-                "record {session_id}: collector not reached ({why}); recording here"
+                "record {session_id}: collector not reached ({}); recording here",
+                not.why
             ));
             return McpRecorder::start(store, session_id, name, command, about, now, sink);
         }
@@ -450,22 +451,36 @@ impl McpRecorder {
                 body.push(b'\n');
             }
         }
-        match remote.shipper.post("/events", "application/x-ndjson", body) {
+        // A batch the collector did not take may still be stored there in part (a write cut
+        // short, an answer that came too late): sent once more to a collector that skips what
+        // it holds (it knows events by id), the events stay in one store.
+        let sent = match remote
+            .shipper
+            .post("/events", "application/x-ndjson", body.clone())
+        {
+            Err(not) if not.may_resend => {
+                remote.shipper.post("/events", "application/x-ndjson", body)
+            }
+            sent => sent,
+        };
+        match sent {
             Ok(()) => {
                 remote.pending.clear();
                 Ok(())
             }
-            Err(why) => self.fall_back(&why),
+            Err(not) => self.fall_back(&not),
         }
     }
 
     /// The collector stopped taking events: the session goes on in the local store, starting
-    /// with the events it did not take.
-    fn fall_back(&mut self, why: &str) -> Result<(), StoreError> {
+    /// with the events it did not take (those after the first `not.stored`, which it holds).
+    fn fall_back(&mut self, not: &NotTaken) -> Result<(), StoreError> {
+        let why = &not.why;
         let Out::Remote(remote) = &mut self.out else {
             return Ok(());
         };
-        let pending = std::mem::take(&mut remote.pending);
+        let mut pending = std::mem::take(&mut remote.pending);
+        pending.drain(..not.stored.min(pending.len()));
         let meta = remote.meta.clone();
         self.report(&format!(
             "the collector did not take events ({why}); recording in {} from now on",
@@ -500,8 +515,9 @@ impl McpRecorder {
             Out::Remote(remote) => {
                 edit(&mut remote.meta);
                 let body = remote.meta.to_json().into_bytes();
-                if let Err(why) = remote.shipper.post("/sessions", "application/json", body) {
-                    let _ = self.fall_back(&why);
+                if let Err(not) = remote.shipper.post("/sessions", "application/json", body) {
+                    // The events gathered were not sent yet: all of them go to the local store.
+                    let _ = self.fall_back(&NotTaken::unanswered(not.why, false));
                 }
             }
         }
