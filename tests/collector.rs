@@ -2014,3 +2014,37 @@ fn a_proxy_whose_collector_fails_part_way_keeps_each_event_in_one_store() {
     let tool_calls = kinds.iter().filter(|k| **k == "tool_call").count();
     assert_eq!(tool_calls, 2 * calls, "none lost");
 }
+
+/// A hook event the collector wrote but whose session's `meta.json` it then could not update
+/// (a folder stands where it goes) is answered 200 and logged there: a 500 made the hook
+/// record the event a second time, in its own machine's store.
+#[test]
+fn a_hook_event_whose_meta_cannot_be_updated_is_recorded_once() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (server, port) = server(&env, &storage, &[]);
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let session = "hook-meta-blocked";
+    let payloads = payloads(session, env.path());
+    let (event, payload) = &payloads[0];
+    let (run, _) = hook_to(&env, &endpoint, None, event, payload);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    let meta = storage.join(session).join("meta.json");
+    std::fs::remove_file(&meta).unwrap();
+    std::fs::create_dir_all(meta.join("x")).unwrap();
+    let (event, payload) = &payloads[1];
+    let (run, _) = hook_to(&env, &endpoint, None, event, payload);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    assert!(
+        !env.store().join(session).exists(),
+        "recorded again here: {:?}",
+        std::fs::read_to_string(env.store().join("hook-errors.log"))
+    );
+    let calls = std::fs::read_to_string(storage.join(session).join("events.ndjson"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("\"tool_call\""))
+        .count();
+    assert_eq!(calls, 1);
+    assert!(log_of(server).contains(session));
+}

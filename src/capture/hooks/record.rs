@@ -327,11 +327,25 @@ impl Recorder<'_> {
     }
 
     /// Scrubs and appends events, then catches the session's meta up.
+    ///
+    /// Once the events are written they are recorded, whatever befalls meta (a cache of their
+    /// figures, caught up by the next writer or reader): a meta that cannot be caught up is
+    /// [`Recorded::trouble`], never an error, which made a hook sending to a collector record
+    /// the events a second time in its own store.
     pub(super) fn write(&self, session: &str, events: Vec<Event>) -> Result<(), StoreError> {
         for event in events {
             self.sink.emit(&mut { self.store }, event)?;
         }
-        self.refresh(session)
+        if let Err(e) = self.refresh(session) {
+            let said =
+                format!("recorded, but the meta of session {session} cannot be updated: {e}");
+            let mut trouble = self.trouble.borrow_mut();
+            *trouble = Some(match trouble.take() {
+                Some(before) => format!("{before}; {said}"),
+                None => said,
+            });
+        }
+        Ok(())
     }
 
     fn refresh(&self, session: &str) -> Result<(), StoreError> {
