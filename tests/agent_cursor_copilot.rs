@@ -612,10 +612,15 @@ fn a_copilot_answer_written_after_the_sessions_end_reaches_the_collector() {
     let whole = std::fs::read_to_string(&transcript).unwrap();
     std::fs::remove_file(&transcript).unwrap();
     let steps: Vec<(Vec<String>, Value)> = steps.into_iter().map(|(e, p)| (vec![e], p)).collect();
+    // The hooks are given 5 s for the collector: its default 60 ms runs out on two cores
+    // under the whole suite, and a hook then records here, which is not what this is about.
     play(
         &env,
         &steps,
-        &[("AGENT_STRACE_ENDPOINT", endpoint.as_str())],
+        &[
+            ("AGENT_STRACE_ENDPOINT", endpoint.as_str()),
+            ("AGENT_STRACE_ENDPOINT_WAIT_MS", "5000"),
+        ],
     );
     assert!(!env.store().join(COPILOT_SESSION).exists(), "recorded here");
     let answers = || -> Vec<Value> {
