@@ -280,10 +280,9 @@ fn with_colour_on_a_sessions_colour_is_escaped_and_ours_passes() {
                 .any(|c| ('\u{F0000}'..='\u{FFFFD}').contains(&c)),
             "{args:?}:\n{out}"
         );
-        // The session's: escaped where quoted whole, or made U+FFFD where cut to a column.
+        // The session's: escaped, whether quoted whole or cut to a column.
         assert!(
-            out.contains(&format!("\\u001b[31m{label}\\u001b[0m \\u001b[2mhidden"))
-                || out.contains(&format!("\u{FFFD}[31m{label}")),
+            out.contains(&format!("\\u001b[31m{label}")) && !out.contains('\u{FFFD}'),
             "{args:?} does not show the session's {label:?}:\n{out}"
         );
         for label in [
@@ -297,4 +296,56 @@ fn with_colour_on_a_sessions_colour_is_escaped_and_ours_passes() {
             assert!(!out.contains(&raw), "{args:?} printed {raw:?} raw:\n{out}");
         }
     }
+}
+
+const TOOLS: &str = "e5c0e5c0-0000-4000-8000-00000000c011";
+
+/// A table's cells show a session's escapes as every other view does (`\u001b`, where they were
+/// U+FFFD), count them at the width they are shown at, and count an emoji joined by U+200D as
+/// the one emoji it shows: each row's columns stay under their heading. Before, a cell holding a
+/// bidi mark was a column short for each, and a joined emoji was cut as three.
+#[test]
+fn table_cells_show_escapes_and_joined_emoji_at_their_width() {
+    let env = TestEnv::new();
+    let family = "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}";
+    SessionBuilder::new(TOOLS)
+        .prompt("tools")
+        .at(1.0)
+        .tool_call("Bash", json!({"command": "ls"}))
+        .at(2.0)
+        .tool_call(&format!("mcp__fam__{family}"), json!({}))
+        .at(3.0)
+        .tool_call("mcp__x\x1b[2J\u{200e}ab", json!({}))
+        .ended(4.0)
+        .write(&env);
+    let run = env.run(&["--color", "never", "stats", TOOLS]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = &run.stdout;
+    assert!(!out.contains('\u{FFFD}'), "{out}");
+    let rows: Vec<&str> = out
+        .lines()
+        .skip_while(|line| !line.starts_with("TOOL"))
+        .take(4)
+        .collect();
+    let cut = |line: &str| {
+        let at = line.find(" CALLS").or_else(|| line.find(" 1 ")).unwrap();
+        unicode_width::UnicodeWidthStr::width(&line[..at]) + line[at..].find(|c| c != ' ').unwrap()
+    };
+    assert_eq!(rows.len(), 4, "{out}");
+    assert!(
+        rows.iter()
+            .any(|row| row.starts_with(&format!("mcp__fam__{family} "))),
+        "{out}"
+    );
+    assert!(
+        rows.iter()
+            .any(|row| row.starts_with("mcp__x\\u001b[2J\\u200eab ")),
+        "{out}"
+    );
+    // Where each row's CALLS figure ends, in columns: under the end of the heading.
+    let ends: Vec<usize> = rows
+        .iter()
+        .map(|row| cut(row) + if row.starts_with("TOOL") { 5 } else { 1 })
+        .collect();
+    assert!(ends.iter().all(|&end| end == ends[0]), "{ends:?}\n{out}");
 }

@@ -11,42 +11,59 @@ pub fn count_as(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// Text on one line, whitespace collapsed, cut to `max` characters with an ellipsis. Control
-/// characters (a terminal escape among them) become U+FFFD, so text from a session never
-/// drives the terminal that shows it.
+/// Text on one line, whitespace collapsed, cut to `max` characters with an ellipsis. A
+/// character that would act on a terminal (see [`is_hostile`]) shows escaped, as `\u001b`, so
+/// text from a session never drives the terminal that shows it and still says what it held.
 pub fn one_line(text: &str, max: usize) -> String {
     one_line_within(text, max, |_| 1)
 }
 
 /// [`one_line`], cut where the characters' sizes, as `size` tells them, would pass `max`
 /// (a terminal's columns, where a wide character takes two).
-pub fn one_line_within(text: &str, max: usize, size: impl Fn(char) -> usize) -> String {
+pub fn one_line_within(text: &str, max: usize, mut size: impl FnMut(char) -> usize) -> String {
     let mut out = String::with_capacity(text.len().min(max.saturating_mul(4)));
     let mut used = 0usize;
     // How much of `out` leaves room for the ellipsis.
     let mut cut = 0;
     let words = text.split_whitespace().enumerate();
     let chars = words.flat_map(|(i, word)| (i > 0).then_some(' ').into_iter().chain(word.chars()));
+    let mut escaped = String::new();
     for ch in chars {
-        let ch = if is_unsafe(ch) { '\u{FFFD}' } else { ch };
-        let n = size(ch);
-        if used + n > max {
-            out.truncate(cut);
-            out.push('…');
-            return out;
+        escaped.clear();
+        if is_hostile(ch) {
+            push_escaped(&mut escaped, ch);
+        } else {
+            escaped.push(ch);
         }
-        out.push(ch);
-        used += n;
-        if used < max {
-            cut = out.len();
+        for ch in escaped.chars() {
+            let n = size(ch);
+            if used + n > max {
+                out.truncate(cut);
+                out.push('…');
+                return out;
+            }
+            out.push(ch);
+            used += n;
+            if used < max {
+                cut = out.len();
+            }
         }
     }
     out
 }
 
-/// Characters a terminal acts on rather than shows: controls, and the marks that reorder text.
-fn is_unsafe(ch: char) -> bool {
-    ch.is_control() || matches!(ch, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+/// Whether `c` can change what a terminal shows beyond its own glyph: C0 (but newline and
+/// tab), DEL, C1, and the marks that reorder or isolate bidirectional text.
+pub fn is_hostile(c: char) -> bool {
+    matches!(c,
+        '\0'..='\x08' | '\x0b'..='\x1f' | '\x7f'..='\u{9f}'
+        | '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Appends `c` as its escape, `\u001b`: what a hostile character (see [`is_hostile`]) shows as.
+pub fn push_escaped(out: &mut String, c: char) {
+    use std::fmt::Write as _;
+    let _ = write!(out, "\\u{:04x}", u32::from(c));
 }
 
 #[cfg(test)]
@@ -72,9 +89,6 @@ mod tests {
 
     #[test]
     fn escapes_never_pass() {
-        assert_eq!(
-            one_line("a\x1b[31mb\u{202E}c", 20),
-            "a\u{FFFD}[31mb\u{FFFD}c"
-        );
+        assert_eq!(one_line("a\x1b[31mb\u{202E}c", 20), "a\\u001b[31mb\\u202ec");
     }
 }

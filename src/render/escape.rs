@@ -13,6 +13,8 @@
 //! ESC written as it is, whether a session's or anyone's, is escaped. A session cannot hold
 //! the mark (it is new each run), so it can neither colour the terminal nor fake our colour.
 
+pub use crate::model::text::is_hostile;
+use crate::model::text::push_escaped;
 use std::borrow::Cow;
 use std::io::{self, Write};
 
@@ -143,14 +145,6 @@ fn is_plain_ascii_word(word: u64) -> bool {
     (printable_or_del | newline | tab) == TOP && del == 0
 }
 
-/// Whether `c` can change what a terminal shows beyond its own glyph: C0 (but newline and
-/// tab), DEL, C1, and the marks that reorder or isolate bidirectional text.
-pub fn is_hostile(c: char) -> bool {
-    matches!(c,
-        '\0'..='\x08' | '\x0b'..='\x1f' | '\x7f'..='\u{9f}'
-        | '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-}
-
 /// `text` with every hostile character (see [`is_hostile`]) escaped: for one string that
 /// reaches the terminal outside [`Escaping`], such as an error line.
 pub fn escape(text: &str) -> Cow<'_, str> {
@@ -160,17 +154,12 @@ pub fn escape(text: &str) -> Cow<'_, str> {
     let mut out = String::with_capacity(text.len() + 16);
     for c in text.chars() {
         if is_hostile(c) {
-            push_escape(&mut out, c);
+            push_escaped(&mut out, c);
         } else {
             out.push(c);
         }
     }
     Cow::Owned(out)
-}
-
-fn push_escape(out: &mut String, c: char) {
-    use std::fmt::Write as _;
-    let _ = write!(out, "\\u{:04x}", u32::from(c));
 }
 
 /// A writer that escapes hostile characters in everything written through it, and turns our
@@ -223,7 +212,7 @@ impl<W: Write> Escaping<W> {
                 Seen::Escape(c, len) => {
                     self.inner.write_all(&bytes[start..i])?;
                     let mut text = String::new();
-                    push_escape(&mut text, c);
+                    push_escaped(&mut text, c);
                     self.inner.write_all(text.as_bytes())?;
                     i += len;
                     start = i;

@@ -212,6 +212,39 @@ fn columns_of(ch: char) -> usize {
     unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0)
 }
 
+/// The columns each character adds as a text is read one character at a time, front to back
+/// or back to front: as [`columns_of`], but an emoji joined to the one before it by U+200D
+/// (👨‍👩‍👧) and a skin tone with its emoji (👍🏽) add none, so that a joined emoji counts the
+/// two columns [`columns`] gives it and is never cut in two.
+struct Reading {
+    backwards: bool,
+    previous: char,
+}
+
+impl Reading {
+    const JOINER: char = '\u{200D}';
+
+    fn new(backwards: bool) -> Self {
+        Reading {
+            backwards,
+            previous: '\0',
+        }
+    }
+
+    fn columns(&mut self, ch: char) -> usize {
+        let tone = |c: char| ('\u{1F3FB}'..='\u{1F3FF}').contains(&c);
+        let joined = ch == Self::JOINER
+            || self.previous == Self::JOINER
+            || if self.backwards {
+                tone(self.previous)
+            } else {
+                tone(ch) && self.previous != '\0'
+            };
+        self.previous = ch;
+        if joined { 0 } else { columns_of(ch) }
+    }
+}
+
 /// The columns `text` takes on a terminal. Text from a session goes through [`one_line`]
 /// first: a control character has no width of its own.
 pub fn columns(text: &str) -> usize {
@@ -220,10 +253,13 @@ pub fn columns(text: &str) -> usize {
     unicode_width::UnicodeWidthStr::width(text)
 }
 
-/// Text on one line for a terminal: whitespace collapsed, escapes made harmless, cut to `max`
-/// columns with an ellipsis ([`crate::model::text::one_line`] counts characters instead).
+/// Text on one line for a terminal: whitespace collapsed, cut to `max` columns with an
+/// ellipsis ([`crate::model::text::one_line`] counts characters instead). A character that
+/// would act on the terminal shows escaped (`\u001b`), as all output shows it
+/// ([`super::escape`]), and is counted at the width it shows at.
 pub fn one_line(text: &str, max: usize) -> String {
-    crate::model::text::one_line_within(text, max, columns_of)
+    let mut reading = Reading::new(false);
+    crate::model::text::one_line_within(text, max, |ch| reading.columns(ch))
 }
 
 /// `text` and the spaces that make it `width` columns wide (none when it is wider): `format!`'s
@@ -279,8 +315,9 @@ pub fn path_tail(path: &str, max: usize) -> String {
     }
     let mut tail = Vec::new();
     let mut used = 1;
+    let mut reading = Reading::new(true);
     for ch in path.chars().rev() {
-        let n = columns_of(ch);
+        let n = reading.columns(ch);
         if used + n > max {
             break;
         }
@@ -403,10 +440,51 @@ mod tests {
         assert_eq!(cell("日本語", 5), "日本…");
         assert_eq!(column_width(["ab", "日本語"], 4, 5), 5);
         assert_eq!(
-            column_width(["ab", "\x1b[31m"], 1, 9),
-            5,
+            column_width(["ab", "\x1b[31m"], 1, 12),
+            10,
             "an escape shows as its text"
         );
+    }
+
+    #[test]
+    fn escapes_show_as_everything_else_shows_them() {
+        assert_eq!(one_line("a\x1b[2Jb", 20), "a\\u001b[2Jb");
+        assert_eq!(cell("x\u{202e}y", 9), "x\\u202ey ");
+        assert_eq!(
+            path_tail("/tmp/\x1b]0;t\x07", 40),
+            "/tmp/\\u001b]0;t\\u0007"
+        );
+    }
+
+    #[test]
+    fn joined_emoji_take_two_columns_and_are_never_cut_in_two() {
+        let family = "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}";
+        let thumb = "\u{1F44D}\u{1F3FD}";
+        for text in [family, thumb] {
+            let forwards: usize = {
+                let mut reading = Reading::new(false);
+                text.chars().map(|c| reading.columns(c)).sum()
+            };
+            let backwards: usize = {
+                let mut reading = Reading::new(true);
+                text.chars().rev().map(|c| reading.columns(c)).sum()
+            };
+            assert_eq!(
+                (forwards, backwards),
+                (columns(text), columns(text)),
+                "{text}"
+            );
+            assert_eq!(one_line(&format!("{text}ab"), 4), format!("{text}ab"));
+            assert_eq!(one_line(&format!("a{text}bc"), 4), format!("a{text}…"));
+            assert_eq!(one_line(&format!("a{text}bc"), 3), "a…");
+            assert_eq!(
+                cell(&format!("{text}{text}{text}"), 5),
+                format!("{text}{text}…")
+            );
+            assert_eq!(cell(&format!("{text}{text}"), 6), format!("{text}{text}  "));
+            assert_eq!(path_tail(&format!("/x/{text}"), 4), format!("…/{text}"));
+            assert_eq!(path_tail(&format!("/x/{text}y"), 3), "…y");
+        }
     }
 
     #[test]
