@@ -300,3 +300,37 @@ fn two_is_a_careless_argument_refused_alike_everywhere() {
     // An age of a minute or more still counts back from now.
     assert_eq!(env.run(&["lint", "--all", "--since", "1m"]).code, 0);
 }
+
+/// README's "Exit codes" table is the one scripts read: it names every code `src/exit.rs`
+/// defines (each `pub const NAME: u8`), and no other.
+#[test]
+fn the_readme_table_names_every_code_of_exit_rs_and_no_other() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let section = readme
+        .split("\n## Exit codes\n")
+        .nth(1)
+        .expect("README has an Exit codes section");
+    let section = section.split("\n## ").next().unwrap();
+    let mut documented: Vec<u8> = section
+        .lines()
+        .filter_map(|line| line.strip_prefix("| "))
+        .filter_map(|row| row.split(" |").next()?.trim().parse().ok())
+        .collect();
+    documented.sort_unstable();
+    let source = std::fs::read_to_string(root.join("src/exit.rs")).unwrap();
+    let mut defined: Vec<u8> = source
+        .lines()
+        .filter_map(|line| line.strip_prefix("pub const ")?.split_once(": u8 = "))
+        .map(|(_, value)| value.trim_end_matches(';').parse().unwrap())
+        .collect();
+    defined.sort_unstable();
+    assert!(
+        defined.contains(&agent_strace::exit::COMMAND_NOT_FOUND),
+        "{defined:?}"
+    );
+    assert_eq!(
+        documented, defined,
+        "README's exit codes against src/exit.rs"
+    );
+}
