@@ -1127,3 +1127,63 @@ fn a_project_cut_at_a_wide_character_keeps_the_project_column_in_line() {
     one_session_a_project(&env, &[name.as_str(), "p"], "5e55200", |_| None);
     started_lines_up_across_projects(&env, "plain-ascii-tail");
 }
+
+#[test]
+fn a_session_named_from_a_folder_that_does_not_hold_it_says_which_store_does() {
+    // After `import --all`, a transcript whose folder is gone is in the user-level store: from
+    // the project the user stands in, its id used to be only "no trace store" or "no session
+    // matches", with a hint to run the import again.
+    let env = TestEnv::new();
+    let claude = folder(&env, "claude");
+    let (_, session) = transcript_in(&claude.join("projects"), "-gone", "/no/such/project");
+    let standing = folder(&env, "standing-here");
+    let import = run_in(
+        &env,
+        &standing,
+        &["import", "--all", "--claude-dir", claude.to_str().unwrap()],
+    );
+    import.success();
+    // The import says how its sessions are read from here.
+    assert!(
+        import.stdout.contains("list --all-projects") && import.stdout.contains("--trace-dir"),
+        "{import:?}"
+    );
+    let user_store = env.home.path().join("traces");
+    let prefix = &session[..8];
+    let hint = format!("add `--trace-dir {}` to read it", user_store.display());
+    // No store here: every command that names a session, whichever way it opens the store.
+    for command in ["replay", "explain", "cost", "audit", "export"] {
+        let run = run_in(&env, &standing, &[command, prefix]);
+        assert_eq!(run.code, 2, "{command}: {run:?}");
+        assert!(run.stderr.contains("no trace store"), "{command}: {run:?}");
+        assert!(
+            run.stderr.contains(&session) && run.stderr.contains(&hint),
+            "{command}: {run:?}"
+        );
+        assert_eq!(run.stderr.lines().count(), 1, "{command}: {run:?}");
+    }
+    // A store here that does not hold it.
+    SessionBuilder::new("local-1")
+        .started(DAY0)
+        .prompt("hi")
+        .ended(1.0)
+        .write_in(&standing.join(".agent-traces"));
+    let run = run_in(&env, &standing, &["stats", prefix]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr
+            .contains(&format!("no session matches `{prefix}`"))
+            && run.stderr.contains(&hint),
+        "{run:?}"
+    );
+    // The hint works as written, and a prefix no store holds keeps the usual hint.
+    run_in(
+        &env,
+        &standing,
+        &["--trace-dir", user_store.to_str().unwrap(), "stats", prefix],
+    )
+    .success();
+    let none = run_in(&env, &standing, &["stats", "ffffffff"]);
+    assert_eq!(none.code, 2, "{none:?}");
+    assert!(!none.stderr.contains("--trace-dir"), "{none:?}");
+}

@@ -56,7 +56,8 @@ pub(crate) struct AnnotateArgs {
 
 pub(crate) fn run(args: &AnnotateArgs, globals: &Globals) -> Result<u8> {
     let store = Store::new(globals.store_root());
-    let id = store.select(&Selector::from_option(args.session.as_deref()))?;
+    let id =
+        crate::cli::stores::select_in(&store, &Selector::from_option(args.session.as_deref()))?;
     if args.list {
         return list(&store, &id, args.format.format, globals);
     }

@@ -35,7 +35,7 @@ pub(crate) struct AuditArgs {
 pub(crate) fn run(args: &AuditArgs, globals: &Globals) -> Result<u8> {
     let in_force = InForce::load(args.policy.file.as_deref())?;
     let store = Store::new(globals.store_root());
-    let id = store.select(&args.session.selector())?;
+    let id = crate::cli::stores::select_in(&store, &args.session.selector())?;
     let report = audit_session(&store, &id, &in_force, warn_bad_lines)?;
     let mut out = stdout(globals.colour());
     match args.format.format {

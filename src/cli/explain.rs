@@ -103,7 +103,7 @@ fn transcript_of(store: &Store, id: &str) -> Option<String> {
 
 pub(crate) fn run(args: &ExplainArgs, globals: &Globals) -> Result<u8> {
     let store = Store::new(globals.store_root());
-    let id = store.select(&args.session.selector())?;
+    let id = crate::cli::stores::select_in(&store, &args.session.selector())?;
     let explained = Explained {
         phases: phases_of(&store, &id)?,
         session_id: id,

@@ -154,7 +154,7 @@ pub(crate) fn run(args: &ExportArgs, globals: &Globals) -> Result<u8> {
         .into());
     }
     let store = Store::new(globals.store_root());
-    let id = store.select(&args.session.selector())?;
+    let id = crate::cli::stores::select_in(&store, &args.session.selector())?;
     let mut session = load(&store, &id)?;
     if args.format.is_otlp() {
         with_logged_usage(&store, &mut session);

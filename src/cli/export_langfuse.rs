@@ -138,7 +138,10 @@ pub(crate) fn run(args: &ExportArgs, globals: &Globals) -> Result<u8> {
 /// session started since then (subagents go with their parents).
 fn sessions(args: &ExportArgs, store: &Store) -> Result<Vec<String>> {
     let Some(since) = &args.since else {
-        return Ok(vec![store.select(&args.session.selector())?]);
+        return Ok(vec![crate::cli::stores::select_in(
+            store,
+            &args.session.selector(),
+        )?]);
     };
     if !matches!(args.session.selector(), crate::store::Selector::Latest) {
         return Err(

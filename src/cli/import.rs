@@ -293,7 +293,10 @@ fn import_many(files: &[(Store, PathBuf)], args: &ImportArgs, globals: &Globals)
     } else if args.all && files.is_empty() {
         writeln!(out, "Every transcript is imported already.")?;
     } else if args.all {
-        // Each transcript went to its project's store: say where they are.
+        // Each transcript went to its project's store: say where they are, and how to read
+        // those that are not in the store commands here read.
+        let here = globals.store_root();
+        let mut elsewhere = false;
         for (store, batch) in by_store(&mains) {
             let n = batch.len();
             writeln!(
@@ -301,6 +304,15 @@ fn import_many(files: &[(Store, PathBuf)], args: &ImportArgs, globals: &Globals)
                 "{n} transcript{} for {}",
                 if n == 1 { "" } else { "s" },
                 store.root().display()
+            )?;
+            elsewhere |= !super::stores::same_folder(store.root(), &here);
+        }
+        if elsewhere {
+            writeln!(
+                out,
+                "Commands here read {}: `agent-strace list --all-projects` lists every store's \
+                 sessions, and `--trace-dir DIR` reads another store.",
+                here.display()
             )?;
         }
     }

@@ -32,7 +32,7 @@ pub(crate) struct InspectArgs {
 
 pub(crate) fn run(args: &InspectArgs, globals: &Globals) -> Result<u8> {
     let store = Store::new(globals.store_root());
-    let id = store.select(&args.session.selector())?;
+    let id = crate::cli::stores::select_in(&store, &args.session.selector())?;
     if let Some(number) = args.event {
         return event(&store, &id, number, globals);
     }

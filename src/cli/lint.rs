@@ -62,7 +62,10 @@ pub(crate) fn run(args: &LintArgs, globals: &Globals) -> Result<u8> {
             .map(|s| s.meta.session_id)
             .collect()
     } else {
-        vec![store.select(&args.session.selector())?]
+        vec![crate::cli::stores::select_in(
+            &store,
+            &args.session.selector(),
+        )?]
     };
     let mut reports = Vec::new();
     for id in &ids {

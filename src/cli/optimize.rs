@@ -213,7 +213,13 @@ fn text(out: &mut impl Write, r: &Report<'_>, paint: Painter) -> Result<()> {
 /// store started.
 fn sessions(store: &Store, args: &OptimizeArgs) -> Result<(Vec<String>, Option<f64>)> {
     if let Some(id) = &args.session {
-        return Ok((vec![store.select(&Selector::from_option(Some(id)))?], None));
+        return Ok((
+            vec![crate::cli::stores::select_in(
+                store,
+                &Selector::from_option(Some(id)),
+            )?],
+            None,
+        ));
     }
     if let Some(label) = &args.dataset {
         let ids = store.labelled(label)?;

@@ -247,7 +247,10 @@ fn generate(args: &PolicyArgs, store: &Store) -> Result<u8> {
 fn run_test(args: &PolicyTestArgs, store: &Store, globals: &Globals) -> Result<u8> {
     let in_force = InForce::load(Some(&args.file))?;
     let ids = match &args.session {
-        Some(id) => vec![store.select(&Selector::from_option(Some(id)))?],
+        Some(id) => vec![crate::cli::stores::select_in(
+            store,
+            &Selector::from_option(Some(id)),
+        )?],
         None => latest(store, args.last.max(1))?
             .into_iter()
             .map(|(id, _)| id)

@@ -100,7 +100,7 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
         super::output::output_folder(args.output.as_deref())?;
     }
     let store = Store::new(globals.store_root());
-    let id = store.select(&args.session.selector())?;
+    let id = crate::cli::stores::select_in(&store, &args.session.selector())?;
     if args.format == ReplayFormat::Html {
         let page = super::share::page_of(&store, &id, PageKind::Replay)?;
         super::share::write_page(&page, args.output.as_deref(), globals)?;

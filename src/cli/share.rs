@@ -49,7 +49,7 @@ pub(crate) struct ShareArgs {
 pub(crate) fn run(args: &ShareArgs, globals: &Globals) -> Result<u8> {
     super::output::output_folder(args.output.as_deref())?;
     let store = Store::new(globals.store_root());
-    let id = store.select(&args.session.selector())?;
+    let id = crate::cli::stores::select_in(&store, &args.session.selector())?;
     let page = page_of(&store, &id, PageKind::Share)?;
     write_page(&page, args.output.as_deref(), globals)?;
     Ok(exit::OK)

@@ -33,7 +33,7 @@ const LISTED: usize = 10;
 
 pub(crate) fn run(args: &StandupArgs, globals: &Globals) -> Result<u8> {
     let store = Store::new(globals.store_root());
-    let id = store.select(&args.session.selector())?;
+    let id = crate::cli::stores::select_in(&store, &args.session.selector())?;
     let meta = super::output::summary(&store, &id)?.meta;
     let mut builder =
         StandupBuilder::new(Agent::from_name(&meta.agent_name), Some(meta.started_at));

@@ -33,7 +33,7 @@ pub(crate) struct StatsArgs {
 
 pub(crate) fn run(args: &StatsArgs, globals: &Globals) -> Result<u8> {
     let store = Store::new(globals.store_root());
-    let id = store.select(&args.session.selector())?;
+    let id = crate::cli::stores::select_in(&store, &args.session.selector())?;
     let sessions = if args.include_subagents {
         let all = super::listing::family(&store, &[&id])?;
         Forest::new(all.into_iter().map(|s| s.meta)).descendants(&id)

@@ -124,7 +124,8 @@ fn shorten(path: &Path) -> String {
     path.display().to_string()
 }
 
-fn same_folder(a: &Path, b: &Path) -> bool {
+/// Whether two paths are the same folder (a path that does not exist is only itself).
+pub(crate) fn same_folder(a: &Path, b: &Path) -> bool {
     match (std::fs::metadata(a), std::fs::metadata(b)) {
         (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
         _ => a == b,
@@ -202,6 +203,76 @@ pub(crate) fn project_store(path: &Path) -> PathBuf {
     super::globals::nearest_store(&path).unwrap_or_else(|| path.join(STORE_DIR))
 }
 
+/// The session `selector` names in `store`, as [`Store::select`] finds it; when the id is not
+/// there (or there is no store here at all), the error names the other stores on this machine
+/// that hold it and the `--trace-dir` that reads each. `import --all` puts a transcript in the
+/// store of the folder it ran in, or in the user-level store: without this, an id that `list
+/// --all-projects` shows would only be "not found" from anywhere else.
+pub(crate) fn select_in(store: &Store, selector: &Selector) -> Result<String> {
+    let err = match store.select(selector) {
+        Ok(id) => return Ok(id),
+        Err(err) => err,
+    };
+    let (Selector::Prefix(prefix), StoreError::NoStore(_) | StoreError::UnknownSession(_)) =
+        (selector, &err)
+    else {
+        return Err(err.into());
+    };
+    let holders = elsewhere(store.root(), selector);
+    let hint = match holders.as_slice() {
+        [] => return Err(err.into()),
+        [(root, id)] => format!(
+            "session {id} is in the store {root}: add `--trace-dir {root}` to read it",
+            root = root.display()
+        ),
+        _ => format!(
+            "`{prefix}` names sessions in other stores ({}): add `--trace-dir DIR` to read one",
+            holders
+                .iter()
+                .map(|(root, _)| root.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let kind = crate::error::ErrorKind::of_store(&err);
+    Err(crate::error::Error::new(kind, err.to_string())
+        .with_hint(hint)
+        .into())
+}
+
+fn is_no_store(err: &anyhow::Error) -> bool {
+    matches!(
+        err.downcast_ref::<StoreError>(),
+        Some(StoreError::NoStore(_))
+    )
+}
+
+/// The stores on this machine other than `here` (the catalogued ones and the user-level one)
+/// in which `selector` names a session, each with that session's id.
+fn elsewhere(here: &Path, selector: &Selector) -> Vec<(PathBuf, String)> {
+    let mut roots = catalogue()
+        .and_then(|c| c.stores().ok())
+        .unwrap_or_default();
+    roots.extend(home().map(|h| h.join(USER_STORE)));
+    let mut seen = HashSet::new();
+    if let Ok(meta) = std::fs::metadata(here) {
+        seen.insert((meta.dev(), meta.ino()));
+    }
+    let mut found = Vec::new();
+    for root in roots {
+        let Ok(meta) = std::fs::metadata(&root) else {
+            continue;
+        };
+        if !meta.is_dir() || !seen.insert((meta.dev(), meta.ino())) {
+            continue;
+        }
+        if let Ok(id) = Store::new(root.clone()).select(selector) {
+            found.push((root, id));
+        }
+    }
+    found
+}
+
 /// The one session `selector` names in the stores `scope` covers: with several stores, the
 /// latest of all (a top-level session before a subagent), or the one session whose id starts
 /// with the prefix in any of them.
@@ -210,13 +281,21 @@ pub(crate) fn select(
     selector: &Selector,
     globals: &Globals,
 ) -> Result<(Store, String)> {
-    let stores = scope.stores(globals)?;
     if !scope.many() {
-        let store = stores.into_iter().next().map(|l| l.store);
-        let store = store.unwrap_or_else(|| Store::new(globals.store_root()));
-        let id = store.select(selector)?;
+        // `select_in` says when the store is missing, and where else the session is.
+        let store = match scope.stores(globals) {
+            Ok(stores) => stores.into_iter().next().map(|l| l.store),
+            Err(err) if is_no_store(&err) => None,
+            Err(err) => return Err(err),
+        };
+        let store = store.unwrap_or_else(|| match &scope.project {
+            Some(path) => Store::new(project_store(path)),
+            None => Store::new(globals.store_root()),
+        });
+        let id = select_in(&store, selector)?;
         return Ok((store, id));
     }
+    let stores = scope.stores(globals)?;
     let mut found: Vec<(Store, String)> = Vec::new();
     for located in stores {
         match located.store.select(selector) {

@@ -134,7 +134,7 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
         None => None,
     };
     let store = Store::new(globals.store_root());
-    let id = store.select(&args.session.selector())?;
+    let id = crate::cli::stores::select_in(&store, &args.session.selector())?;
     if args.resume {
         return resume(&store, &id);
     }
