@@ -760,3 +760,29 @@ fn record_names_its_server_and_watch_stops_the_server() {
     assert_eq!(pm["agent_pid"], json!(server));
     assert_eq!(pm["signal"], "SIGTERM");
 }
+
+#[test]
+fn stream_flush_interval_takes_milliseconds_as_its_help_writes_them() {
+    // `500ms` was refused as "each unit needs a number before it".
+    let env = TestEnv::new();
+    let mut agent = start_agent(&env, "start /nowhere\nprompt one\nend");
+    assert!(agent.wait(Duration::from_secs(20)).success());
+    let (port, bodies) = listener();
+    let url = format!("http://127.0.0.1:{port}/events");
+    let run = start_watch(
+        &env,
+        &["--stream-to", &url, "--stream-flush-interval", "500ms"],
+    )
+    .finish(Duration::from_secs(20));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!bodies.lock().unwrap().is_empty());
+    let bad = env.run(&[
+        "watch",
+        "--stream-to",
+        &url,
+        "--stream-flush-interval",
+        "5x",
+    ]);
+    assert_eq!(bad.code, 2, "{bad:?}");
+    assert!(bad.stderr.contains("d, h, m, s and ms"), "{bad:?}");
+}

@@ -1,5 +1,5 @@
 //! Durations as people write them on a command line or in a rules file: `30s`, `5m`, `2h`,
-//! `1h30m`, `1d`, `1.5h`, or a bare number of seconds.
+//! `1h30m`, `1d`, `1.5h`, `500ms`, or a bare number of seconds.
 
 /// Why a duration could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -9,10 +9,27 @@ pub struct DurationError {
     pub why: &'static str,
 }
 
-const UNITS: [(char, f64); 4] = [('d', 86_400.0), ('h', 3_600.0), ('m', 60.0), ('s', 1.0)];
+const UNITS: [(&str, f64); 5] = [
+    ("d", 86_400.0),
+    ("h", 3_600.0),
+    ("ms", 0.001),
+    ("m", 60.0),
+    ("s", 1.0),
+];
 
-/// Reads a duration into seconds. Units are `d`, `h`, `m` and `s`, each at most once and in
-/// that order; a bare number is seconds. Zero and negative durations are refused: a ceiling of
+/// The order units come in, largest first: `ms` is looked for before `m`, but is the smallest.
+fn rank(unit: &str) -> usize {
+    match unit {
+        "d" => 0,
+        "h" => 1,
+        "m" => 2,
+        "s" => 3,
+        _ => 4,
+    }
+}
+
+/// Reads a duration into seconds. Units are `d`, `h`, `m`, `s` and `ms`, each at most once and
+/// in that order; a bare number is seconds. Zero and negative durations are refused: a ceiling of
 /// nothing is a mistake, not a wish.
 pub fn parse_seconds(text: &str) -> Result<f64, DurationError> {
     let fail = |why| DurationError {
@@ -43,16 +60,15 @@ pub fn parse_seconds(text: &str) -> Result<f64, DurationError> {
         let number: f64 = rest[..digits]
             .parse()
             .map_err(|_| fail("a number in it cannot be read"))?;
-        let unit = rest[digits..].chars().next().unwrap_or_default();
-        let Some(position) = UNITS.iter().position(|(u, _)| *u == unit) else {
-            return Err(fail("the units are d, h, m and s"));
+        let Some(&(unit, scale)) = UNITS.iter().find(|(u, _)| rest[digits..].starts_with(u)) else {
+            return Err(fail("the units are d, h, m, s and ms"));
         };
-        if position < next_unit {
+        if rank(unit) < next_unit {
             return Err(fail("each unit comes once, largest first"));
         }
-        next_unit = position + 1;
-        total += number * UNITS[position].1;
-        rest = rest[digits + unit.len_utf8()..].trim_start();
+        next_unit = rank(unit) + 1;
+        total += number * scale;
+        rest = rest[digits + unit.len()..].trim_start();
     }
     if total.is_finite() && total > 0.0 {
         Ok(total)
@@ -77,6 +93,8 @@ mod tests {
             ("1.5h", 5_400.0),
             ("90", 90.0),
             ("2m30s", 150.0),
+            ("500ms", 0.5),
+            ("1s500ms", 1.5),
         ] {
             assert_eq!(parse_seconds(text), Ok(seconds), "{text}");
         }
@@ -85,7 +103,8 @@ mod tests {
     #[test]
     fn refuses_what_is_not_a_duration() {
         for text in [
-            "", "0", "-5", "5x", "m", "30m1h", "5mm", "1h30", "abc", "nan", "0s",
+            "", "0", "-5", "5x", "m", "30m1h", "5mm", "1h30", "abc", "nan", "0s", "5ms1s", "0ms",
+            "5msms",
         ] {
             assert!(parse_seconds(text).is_err(), "{text}");
         }

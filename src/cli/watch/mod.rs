@@ -79,11 +79,12 @@ pub(crate) struct WatchArgs {
     /// With --stream-to, the most events in one POST
     #[arg(long, value_name = "N", default_value_t = 10, requires = "stream_to")]
     stream_batch_size: usize,
-    /// With --stream-to, the longest an event waits before it is sent (2s, 500ms as 0.5)
+    /// With --stream-to, the longest an event waits before it is sent (2s, 500ms; a bare
+    /// number is seconds: 0.5)
     #[arg(
         long,
         value_name = "DURATION",
-        default_value = "2",
+        default_value = "2s",
         requires = "stream_to"
     )]
     stream_flush_interval: String,
