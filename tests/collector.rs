@@ -1312,18 +1312,23 @@ fn a_response_the_collector_cannot_fold_never_records_an_event_twice() {
         let run = crate::common::run_with_stdin(cmd, payload.to_string().as_bytes());
         assert_eq!((run.code, run.stderr.as_str()), (0, ""));
     }
+    assert_eq!(tool_calls_at_the_collector_only(&env, &storage, session), 1);
+    assert!(log_of(server).contains("a streamed response was not recorded"));
+}
+
+/// The tool calls of `session` in the collector's store, once it is checked that the hooks did
+/// not record the session here as well.
+fn tool_calls_at_the_collector_only(env: &TestEnv, storage: &Path, session: &str) -> usize {
     assert!(
         !env.store().join(session).exists(),
         "recorded again here: {:?}",
         std::fs::read_to_string(env.store().join("hook-errors.log"))
     );
-    let calls = std::fs::read_to_string(storage.join(session).join("events.ndjson"))
+    std::fs::read_to_string(storage.join(session).join("events.ndjson"))
         .unwrap()
         .lines()
         .filter(|l| l.contains("\"tool_call\""))
-        .count();
-    assert_eq!(calls, 1);
-    assert!(log_of(server).contains("a streamed response was not recorded"));
+        .count()
 }
 
 /// The status of small `POST /events` requests until one is `want`, for at most five seconds
@@ -2035,16 +2040,6 @@ fn a_hook_event_whose_meta_cannot_be_updated_is_recorded_once() {
     let (event, payload) = &payloads[1];
     let (run, _) = hook_to(&env, &endpoint, None, event, payload);
     assert_eq!((run.code, run.stderr.as_str()), (0, ""));
-    assert!(
-        !env.store().join(session).exists(),
-        "recorded again here: {:?}",
-        std::fs::read_to_string(env.store().join("hook-errors.log"))
-    );
-    let calls = std::fs::read_to_string(storage.join(session).join("events.ndjson"))
-        .unwrap()
-        .lines()
-        .filter(|l| l.contains("\"tool_call\""))
-        .count();
-    assert_eq!(calls, 1);
+    assert_eq!(tool_calls_at_the_collector_only(&env, &storage, session), 1);
     assert!(log_of(server).contains(session));
 }

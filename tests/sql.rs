@@ -40,6 +40,21 @@ fn session(env: &TestEnv, id: &str, calls: usize) {
     std::fs::write(dir.join("events.ndjson"), text).unwrap();
 }
 
+/// Runs `sql` with `args` over this project's store, or over every store when `many`, and
+/// checks that it failed as a bad query fails: exit 2 and one line that holds `says`.
+fn fails(env: &TestEnv, many: bool, args: &[&str], says: &str) -> Run {
+    let mut all = vec!["sql"];
+    if many {
+        all.push("--all-projects");
+    }
+    all.extend(args);
+    let run = env.run(&all);
+    assert_eq!(run.code, 2, "{all:?}: {run:?}");
+    assert!(run.stderr.contains(says), "{all:?}: {}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{all:?}: {}", run.stderr);
+    run
+}
+
 fn warnings(run: &Run) -> Vec<&str> {
     run.stderr
         .lines()
@@ -233,20 +248,14 @@ fn a_sort_that_never_ends_fails_at_the_memory_limit_and_fills_no_disk() {
         "WITH RECURSIVE c(x) AS (SELECT 1 UNION SELECT x + 1 FROM c) SELECT count(*) FROM c";
     for many in [false, true] {
         for query in [&format!("{ENDLESS} ORDER BY x DESC")[..], distinct] {
-            let mut args = vec!["sql", "--format", "csv", "--max-memory", "16", query];
-            if many {
-                args.insert(1, "--all-projects");
-            }
-            let run = env.run(&args);
-            assert_eq!(run.code, 2, "{query}: {run:?}");
+            let args = ["--format", "csv", "--max-memory", "16", query];
+            let run = fails(&env, many, &args, "--max-memory 64");
             assert!(
                 run.stderr
                     .starts_with("error: the query needs more than the 16 MiB of memory"),
                 "{query}: {}",
                 run.stderr
             );
-            assert!(run.stderr.contains("--max-memory 64"), "{}", run.stderr);
-            assert_eq!(run.stderr.lines().count(), 1, "{query}: {}", run.stderr);
         }
     }
     let run = env.run(&["sql", "--format", "json", "PRAGMA temp_store"]);
@@ -390,14 +399,7 @@ fn sql_says_what_it_refuses_and_runs_pragmas_that_read() {
             ("ATTACH DATABASE 'other.db' AS other", "ATTACH is refused"),
             ("SELECT load_extension('x')", "load_extension() is refused"),
         ] {
-            let mut args = vec!["sql", statement];
-            if many {
-                args.insert(1, "--all-projects");
-            }
-            let run = env.run(&args);
-            assert_eq!(run.code, 2, "{statement}: {run:?}");
-            assert!(run.stderr.contains(says), "{statement}: {}", run.stderr);
-            assert_eq!(run.stderr.lines().count(), 1, "{statement}: {}", run.stderr);
+            fails(&env, many, &[statement], says);
         }
     }
     let run = env.run(&["sql", "--format", "json", "PRAGMA main.journal_mode"]);
@@ -435,14 +437,7 @@ fn sql_refuses_transactions_and_pragmas_that_act() {
                 "PRAGMA incremental_vacuum is refused",
             ),
         ] {
-            let mut args = vec!["sql", statement];
-            if many {
-                args.insert(1, "--all-projects");
-            }
-            let run = env.run(&args);
-            assert_eq!(run.code, 2, "{statement}: {run:?}");
-            assert!(run.stderr.contains(says), "{statement}: {}", run.stderr);
-            assert_eq!(run.stderr.lines().count(), 1, "{statement}: {}", run.stderr);
+            let run = fails(&env, many, &[statement], says);
             assert_eq!(run.stdout, "", "{statement}");
         }
     }
@@ -466,26 +461,19 @@ fn sql_stops_a_query_past_its_timeout() {
     let env = TestEnv::new();
     session(&env, "aaaa-1", 1);
     for many in [false, true] {
-        let mut args = vec!["sql", "--timeout", "1", ENDLESS];
-        if many {
-            args.insert(1, "--all-projects");
-        }
         let started = std::time::Instant::now();
-        let run = env.run(&args);
+        let run = fails(&env, many, &["--timeout", "1", ENDLESS], "--timeout 4");
         assert!(
             started.elapsed() < std::time::Duration::from_secs(20),
             "{:?}",
             started.elapsed()
         );
-        assert_eq!(run.code, 2, "{run:?}");
         assert!(
             run.stderr
                 .starts_with("error: the query ran longer than the 1 s `sql` gives it"),
             "{}",
             run.stderr
         );
-        assert!(run.stderr.contains("--timeout 4"), "{}", run.stderr);
-        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
     }
     let run = env.run(&[
         "sql",
