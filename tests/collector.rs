@@ -1971,6 +1971,47 @@ fn a_batch_sent_again_to_a_restarted_collector_is_not_stored_twice() {
     assert_eq!(stored_ids(&storage, "restarted").len(), 20);
 }
 
+/// A batch sent again once the collector's set of ids has forgotten it (here a set of 16, by
+/// the hidden `--remembered-ids`, for the 262,144 of a real collector) is still stored once:
+/// its events are in the last 1 MiB of their session's file, which the collector reads again.
+#[test]
+fn a_batch_sent_again_after_the_collector_forgot_its_ids_is_stored_once() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (_server, port) = server(&env, &storage, &["--remembered-ids", "16"]);
+    let batch = |session: &str, from: usize| {
+        let events: Vec<Value> = large_events(session, 16)
+            .into_iter()
+            .skip(from)
+            .take(4)
+            .collect();
+        ndjson(&events)
+    };
+    let post = |body: &[u8]| {
+        let answer = request(port, "POST", "/events", None, body);
+        assert_eq!(
+            answer.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&answer.body)
+        );
+        answer.json()
+    };
+    post(&batch("resent", 0));
+    // 16 events of another session: the set forgets those of the first batch.
+    for from in [0, 4, 8, 12] {
+        post(&batch("other", from));
+    }
+    assert_eq!(post(&batch("resent", 0))["duplicates"], 4);
+    // Reading the first session's tail made the set forget the other's first events.
+    assert_eq!(post(&batch("other", 0))["duplicates"], 4);
+    let ids = stored_ids(&storage, "resent");
+    assert_eq!(ids.len(), 4);
+    let others = stored_ids(&storage, "other");
+    assert_eq!(others.len(), 16);
+    assert!(each_once(&others));
+}
+
 /// A proxy whose collector stores part of a batch and then fails (a full disk) sends the batch
 /// once more, then records in its local store only the events the collector said it does not
 /// hold: every event is in one store, none in both, none lost.

@@ -9,6 +9,7 @@ use clap::Args;
 
 use super::Globals;
 use super::globals::PrivacyArgs;
+use crate::capture::collector::recent::MAX_IDS;
 use crate::capture::collector::{BindError, Collector, STALL_WAIT, Server, Settings};
 use crate::error::Error;
 
@@ -62,6 +63,10 @@ pub(crate) struct ServerArgs {
     /// its connection is closed [default: 30]
     #[arg(long, hide = true, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     stall_limit: Option<u64>,
+    /// For tests: how many of the events it took the collector knows by their ids, so that a
+    /// test sees it forget some [default: 262144]
+    #[arg(long, hide = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    remembered_ids: Option<u64>,
     #[command(flatten)]
     privacy: PrivacyArgs,
 }
@@ -102,6 +107,9 @@ pub(crate) fn run(args: &ServerArgs, globals: &Globals) -> anyhow::Result<u8> {
         fsync: args.fsync,
         grace: GRACE,
         stall: args.stall_limit.map_or(STALL_WAIT, Duration::from_secs),
+        remembered_ids: args
+            .remembered_ids
+            .map_or(MAX_IDS, |n| usize::try_from(n).unwrap_or(MAX_IDS)),
     };
     let authenticated = settings.token.is_some();
     let log: fn(&str) =

@@ -171,6 +171,8 @@ pub struct Appender {
     path: std::path::PathBuf,
     file: File,
     pending: Vec<u8>,
+    /// Bytes of the lines appended so far.
+    appended: u64,
 }
 
 /// The most an appender gathers before it writes.
@@ -186,6 +188,7 @@ impl Store {
             path,
             file,
             pending: Vec::with_capacity(BATCH),
+            appended: 0,
         })
     }
 }
@@ -201,6 +204,7 @@ impl Appender {
             });
         }
         self.pending.push(b'\n');
+        self.appended += (self.pending.len() - start) as u64;
         if self.pending.len() >= BATCH {
             self.flush()?;
         }
@@ -212,6 +216,12 @@ impl Appender {
     /// written when a later write fails asks after each append).
     pub fn has_gathered(&self) -> bool {
         !self.pending.is_empty()
+    }
+
+    /// The bytes of the lines appended so far, written or gathered (a line written again after
+    /// a torn one counts once).
+    pub fn appended(&self) -> u64 {
+        self.appended
     }
 
     /// Writes what has been gathered.

@@ -6,8 +6,8 @@
 use hyper::StatusCode;
 use serde_json::json;
 
-use super::Collector;
 use super::routes::{Reply, Request};
+use super::{Collector, recent};
 use crate::capture::hooks;
 use crate::capture::remote::HookCall;
 use crate::model::view;
@@ -148,8 +148,9 @@ fn write_batch(collector: &Collector, session: &str, batch: Vec<Event>) -> Resul
     let taken = {
         // One request at a time looks up and writes a session: the same batch sent twice at
         // once is written once.
-        let _writing = collector.recent.lock(session);
-        write_fresh(collector, session, batch)?
+        let key = collector.recent.session(session);
+        let _writing = collector.recent.lock(key);
+        write_fresh(collector, session, key, batch)?
     };
     if let Err(e) = refresh(collector, session) {
         collector.log(&format!(
@@ -161,22 +162,27 @@ fn write_batch(collector: &Collector, session: &str, batch: Vec<Event>) -> Resul
 
 /// [`write_batch`]'s part under the session's lock: the look-up, the write, and what the
 /// collector then knows it stored.
-fn write_fresh(collector: &Collector, session: &str, batch: Vec<Event>) -> Result<Taken, Failed> {
+fn write_fresh(
+    collector: &Collector,
+    session: &str,
+    key: recent::Session,
+    batch: Vec<Event>,
+) -> Result<Taken, Failed> {
     let recent = &collector.recent;
     let ids: Vec<String> = batch.iter().map(|e| e.event_id.clone()).collect();
-    let fresh = if let Some(fresh) = recent.fresh(session, ids.iter().map(String::as_str), None) {
+    let fresh = if let Some(fresh) = recent.fresh(key, ids.iter().map(String::as_str), None) {
         fresh
     } else {
         // The first batch of the session since the collector started (or since the set
-        // forgot it): what its file ends with is stored too.
-        let tail = tail_keys(collector, session).map_err(|error| Failed {
+        // forgot an id its tail may hold): what its file ends with is stored too.
+        let tail = tail_keys(collector, session, key).map_err(|error| Failed {
             error,
             written: 0,
             duplicates: 0,
             leading: 0,
         })?;
         recent
-            .fresh(session, ids.iter().map(String::as_str), Some(tail))
+            .fresh(key, ids.iter().map(String::as_str), Some(tail))
             .unwrap_or_else(|| vec![true; batch.len()])
     };
     let duplicates = fresh.iter().filter(|f| !**f).count();
@@ -192,21 +198,22 @@ fn write_fresh(collector: &Collector, session: &str, batch: Vec<Event>) -> Resul
             .map(|(id, _)| id.as_str())
     };
     match append(collector, session, events) {
-        Ok(()) => {
-            recent.remember(session, fresh_ids());
+        Ok(bytes) => {
+            recent.remember(key, fresh_ids(), bytes);
             Ok(Taken {
                 written: fresh_ids().count(),
                 duplicates,
             })
         }
         Err((written, error)) => {
-            recent.remember(session, fresh_ids().take(written));
+            // Their bytes are not counted: the session is read again at once.
+            recent.remember(key, fresh_ids().take(written), 0);
             // A write cut short (a full disk) may have left whole lines of the next events:
             // the file's tail says which, for this answer and the next batch.
-            recent.forget_session(session);
-            let now = tail_keys(collector, session)
+            recent.forget_session(key);
+            let now = tail_keys(collector, session, key)
                 .ok()
-                .and_then(|tail| recent.fresh(session, ids.iter().map(String::as_str), Some(tail)));
+                .and_then(|tail| recent.fresh(key, ids.iter().map(String::as_str), Some(tail)));
             let leading = match now {
                 Some(fresh) => fresh.iter().take_while(|f| !**f).count(),
                 // The events before the first one this write did not write are stored.
@@ -229,26 +236,30 @@ fn write_fresh(collector: &Collector, session: &str, batch: Vec<Event>) -> Resul
     }
 }
 
-/// The keys ([`super::recent::Recent::key`]) of the events in the tail of a session's file.
-fn tail_keys(collector: &Collector, session: &str) -> Result<Vec<u64>, StoreError> {
+/// The keys ([`recent::Recent::key`]) of the events in the tail of a session's file.
+fn tail_keys(
+    collector: &Collector,
+    session: &str,
+    key: recent::Session,
+) -> Result<Vec<u64>, StoreError> {
     let mut tail = Vec::new();
     collector
         .store
-        .recent_event_ids(session, super::recent::TAIL_BYTES, |id| {
-            tail.push(collector.recent.key(session, id));
+        .recent_event_ids(session, recent::TAIL_BYTES, |id| {
+            tail.push(collector.recent.key(key, id));
         })?;
     Ok(tail)
 }
 
 /// Writes `events` into the session's file (made first if needed), flushed to the disk with
 /// `--fsync` even when there are none: a batch sent again after a failed `fdatasync` is
-/// answered only once what it sent before is on the disk. On failure, how many of `events`
-/// were written before it.
+/// answered only once what it sent before is on the disk. The bytes of the lines written; on
+/// failure, how many of `events` were written before it.
 fn append(
     collector: &Collector,
     session: &str,
     events: Vec<Event>,
-) -> Result<(), (usize, StoreError)> {
+) -> Result<u64, (usize, StoreError)> {
     let store = &collector.store;
     if !store.has_session(session) {
         let started = events
@@ -278,7 +289,7 @@ fn append(
         // Written, not known to be on the disk: sent again, they are skipped and synced then.
         appender.sync().map_err(|e| (written, e))?;
     }
-    Ok(())
+    Ok(appender.appended())
 }
 
 /// Catches a session's meta up; a session busy elsewhere is caught up by whoever holds it or

@@ -76,6 +76,9 @@ pub struct Settings {
     /// How long a response may wait with not a byte taken by the client's socket before the
     /// connection is closed ([`STALL_WAIT`] but in tests).
     pub stall: Duration,
+    /// How many of the events it took the collector knows by their ids
+    /// ([`recent::MAX_IDS`] but in tests).
+    pub remembered_ids: usize,
 }
 
 /// How long a response may make no progress (not a byte of it taken by the socket, the
@@ -94,6 +97,7 @@ impl Default for Settings {
             fsync: false,
             grace: Duration::from_secs(30),
             stall: STALL_WAIT,
+            remembered_ids: recent::MAX_IDS,
         }
     }
 }
@@ -131,12 +135,13 @@ pub struct Collector {
 impl Collector {
     pub fn new(store: Store, sink: Sink, settings: Settings, log: fn(&str)) -> Collector {
         let limiter = guard::RateLimiter::new(settings.rate_limit);
+        let recent = recent::Recent::new(settings.remembered_ids);
         Collector {
             store,
             sink,
             settings,
             limiter,
-            recent: recent::Recent::default(),
+            recent,
             log,
             on_accepted: None,
         }

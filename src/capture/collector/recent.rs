@@ -6,26 +6,36 @@
 //! [`MAX_IDS`] events the collector took, and for each session touched since the collector
 //! started (loaded), the ids of the events in the last [`TAIL_BYTES`] of its `events.ndjson`,
 //! read once when first touched: a client whose answer was lost as the collector stopped sends
-//! again to the collector that started next. When the set forgets an id, its session is no
-//! longer loaded, and its file's tail is read again on its next batch; so an event sent again is
-//! always recognised while it is within the last [`TAIL_BYTES`] of its session's file, and for
-//! longer while the set still holds it.
+//! again to the collector that started next.
+//!
+//! Each id in the set carries how many bytes the collector had written to its session's file
+//! since the session was loaded, once the id's event was written; each loaded session, how many
+//! it has written since. When the set forgets an id, the difference is at least how far its
+//! event's line ends before the end of the file (other writers only add to it). While that is
+//! less than [`TAIL_BYTES`], the event may still be in the tail a reader of the file would read,
+//! so its session is no longer loaded and its file's tail is read again on its next batch; once
+//! it is more, a read of the tail would not find the event either, and nothing is read. So an
+//! event sent again is always recognised while it is within the last [`TAIL_BYTES`] of its
+//! session's file, and for longer while the set still holds it; and a stream past [`MAX_IDS`]
+//! events reads its tail again only when it holds fewer than [`TAIL_BYTES`] of its own since.
+//! A count stays true across a reload: an id stored before the session was loaded again ends
+//! before all it has written since, which is more than the difference says.
 //!
 //! Concurrency: one request at a time writes a session's events (a lock per stripe of
 //! sessions, held from the look-up to the write's end), so two requests with the same batch at
 //! once store it once; the second sees what the first wrote. The set has a lock of its own, held
 //! for a look-up or an insertion of a batch, never across a write.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasher, RandomState};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-/// The events whose ids the set holds, at most: 16 bytes each in the order of arrival and
-/// about 18 in the set, some 9 MiB in all.
-const MAX_IDS: usize = 1 << 18;
+/// The events whose ids the set holds, at most: 24 bytes each in the order of arrival and
+/// about 18 in the set, some 11 MiB in all.
+pub const MAX_IDS: usize = 1 << 18;
 
-/// Sessions marked loaded, at most; past this every mark is dropped (their tails are read
-/// again as they come back).
+/// Sessions marked loaded, at most (16 bytes each and the map's room, some 2 MiB); past this
+/// every mark is dropped (their tails are read again as they come back).
 const MAX_SESSIONS: usize = 1 << 16;
 
 /// How much of the end of a session's file is read for the ids it holds: a few milliseconds,
@@ -42,25 +52,34 @@ pub struct Recent {
     stripes: Vec<Mutex<()>>,
 }
 
-#[derive(Default)]
+/// A session as the set knows it: the hash its events' keys are made from, made once a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Session(u64);
+
 struct Known {
     /// Hashes of (session, event id).
     ids: HashSet<u64>,
-    /// (session hash, id hash), oldest first.
-    order: VecDeque<(u64, u64)>,
-    /// Hashes of the sessions whose file's tail is in `ids`.
-    loaded: HashSet<u64>,
+    /// What `ids` holds, oldest first.
+    order: VecDeque<Stored>,
+    /// The sessions whose file's tail is in `ids`, each with the bytes the collector has
+    /// written to its file since.
+    loaded: HashMap<u64, u64>,
+    /// `ids` holds this many, at most ([`MAX_IDS`] but in tests).
+    max_ids: usize,
+}
+
+/// One id the set holds.
+struct Stored {
+    session: u64,
+    key: u64,
+    /// The bytes its session had been written since it was loaded, once its event was: its
+    /// event's line ends no later.
+    written: u64,
 }
 
 impl Default for Recent {
     fn default() -> Self {
-        Recent {
-            // Keys chosen at random for each collector: ids a client picks cannot be made to
-            // collide with another client's, which would drop that client's event.
-            hasher: RandomState::new(),
-            known: Mutex::new(Known::default()),
-            stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
-        }
+        Recent::new(MAX_IDS)
     }
 }
 
@@ -69,22 +88,39 @@ impl Default for Recent {
 pub type Fresh = Vec<bool>;
 
 impl Recent {
+    /// A set that holds `max_ids` ids at most ([`MAX_IDS`] but in tests).
+    pub fn new(max_ids: usize) -> Self {
+        Recent {
+            // Keys chosen at random for each collector: ids a client picks cannot be made to
+            // collide with another client's, which would drop that client's event.
+            hasher: RandomState::new(),
+            known: Mutex::new(Known {
+                ids: HashSet::new(),
+                order: VecDeque::new(),
+                loaded: HashMap::new(),
+                max_ids: max_ids.max(1),
+            }),
+            stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
+        }
+    }
+
+    /// `session` as the other calls take it.
+    pub fn session(&self, session: &str) -> Session {
+        Session(self.hasher.hash_one(session))
+    }
+
     /// Holds `session` for writing: the look-up ([`Recent::fresh`]), the write and
     /// [`Recent::remember`] of one request go before any other request's for it.
-    pub fn lock(&self, session: &str) -> MutexGuard<'_, ()> {
-        let stripe = self.session_key(session) as usize % STRIPES;
+    pub fn lock(&self, session: Session) -> MutexGuard<'_, ()> {
+        let stripe = session.0 as usize % STRIPES;
         self.stripes[stripe]
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn session_key(&self, session: &str) -> u64 {
-        self.hasher.hash_one(session)
-    }
-
     /// The hash of one event of `session`, as [`Recent::fresh`] takes the ids `tail` holds.
-    pub fn key(&self, session: &str, id: &str) -> u64 {
-        self.hasher.hash_one((session, id))
+    pub fn key(&self, session: Session, id: &str) -> u64 {
+        self.hasher.hash_one((session.0, id))
     }
 
     /// Which of `ids` (the batch's event ids, in order) are to be written; `None` when the
@@ -94,22 +130,22 @@ impl Recent {
     /// in between.
     pub fn fresh<'a>(
         &self,
-        session: &str,
-        ids: impl Iterator<Item = &'a str>,
+        session: Session,
+        ids: impl ExactSizeIterator<Item = &'a str>,
         tail: Option<Vec<u64>>,
     ) -> Option<Fresh> {
-        let session_key = self.session_key(session);
         let mut known = self.lock_known();
         if let Some(keys) = tail {
+            // Their lines end before anything the collector writes from now on.
             for key in keys {
-                known.insert(session_key, key);
+                known.insert(session.0, key, 0);
             }
-            known.mark_loaded(session_key);
+            known.mark_loaded(session.0);
         }
-        if !known.loaded.contains(&session_key) {
+        if !known.loaded.contains_key(&session.0) {
             return None;
         }
-        let mut in_batch = HashSet::new();
+        let mut in_batch = HashSet::with_capacity(ids.len());
         Some(
             ids.map(|id| {
                 let key = self.key(session, id);
@@ -119,21 +155,25 @@ impl Recent {
         )
     }
 
-    /// Adds the ids of events of `session` now written.
-    pub fn remember<'a>(&self, session: &str, ids: impl Iterator<Item = &'a str>) {
-        let session_key = self.session_key(session);
+    /// Adds the ids of events of `session` now written, `bytes` in all.
+    pub fn remember<'a>(&self, session: Session, ids: impl Iterator<Item = &'a str>, bytes: u64) {
         let keys: Vec<u64> = ids.map(|id| self.key(session, id)).collect();
         let mut known = self.lock_known();
+        // A session not loaded (the set forgot it since the look-up) is read again before its
+        // next look-up: its ids from now are before all it is written then.
+        let written = known.loaded.get_mut(&session.0).map_or(0, |written| {
+            *written += bytes;
+            *written
+        });
         for key in keys {
-            known.insert(session_key, key);
+            known.insert(session.0, key, written);
         }
     }
 
     /// A write of `session` failed part way: what it left in the file is not known here, so the
     /// file's tail is read again before the session is looked up next.
-    pub fn forget_session(&self, session: &str) {
-        let session_key = self.session_key(session);
-        self.lock_known().loaded.remove(&session_key);
+    pub fn forget_session(&self, session: Session) {
+        self.lock_known().loaded.remove(&session.0);
     }
 
     fn lock_known(&self) -> MutexGuard<'_, Known> {
@@ -142,18 +182,32 @@ impl Recent {
 }
 
 impl Known {
-    fn insert(&mut self, session: u64, key: u64) {
+    fn insert(&mut self, session: u64, key: u64, written: u64) {
         if !self.ids.insert(key) {
             return;
         }
-        self.order.push_back((session, key));
-        while self.order.len() > MAX_IDS {
-            let Some((old_session, old)) = self.order.pop_front() else {
+        // Room made before the push, so that the queue never grows past `max_ids`.
+        while self.order.len() >= self.max_ids {
+            let Some(old) = self.order.pop_front() else {
                 break;
             };
-            self.ids.remove(&old);
-            // Its session no longer has every id of its tail here: read it again.
-            self.loaded.remove(&old_session);
+            self.ids.remove(&old.key);
+            self.forgot(&old);
+        }
+        self.order.push_back(Stored {
+            session,
+            key,
+            written,
+        });
+    }
+
+    /// `old` is no longer in the set: a session whose file may still hold it in its tail no
+    /// longer has every id of its tail here, and is read again.
+    fn forgot(&mut self, old: &Stored) {
+        if let Some(written) = self.loaded.get(&old.session)
+            && written.saturating_sub(old.written) < TAIL_BYTES
+        {
+            self.loaded.remove(&old.session);
         }
     }
 
@@ -161,7 +215,7 @@ impl Known {
         if self.loaded.len() >= MAX_SESSIONS {
             self.loaded.clear();
         }
-        self.loaded.insert(session);
+        self.loaded.insert(session, 0);
     }
 }
 
@@ -172,46 +226,91 @@ mod tests {
     #[test]
     fn a_session_is_looked_up_once_its_tail_is_known() {
         let recent = Recent::default();
-        assert_eq!(recent.fresh("s", ["a"].into_iter(), None), None);
-        let tail = vec![recent.key("s", "a")];
+        let (s, t) = (recent.session("s"), recent.session("t"));
+        assert_eq!(recent.fresh(s, ["a"].into_iter(), None), None);
+        let tail = vec![recent.key(s, "a")];
         assert_eq!(
-            recent.fresh("s", ["a", "b", "b", "c"].into_iter(), Some(tail)),
+            recent.fresh(s, ["a", "b", "b", "c"].into_iter(), Some(tail)),
             Some(vec![false, true, false, true])
         );
-        recent.remember("s", ["b"].into_iter());
+        recent.remember(s, ["b"].into_iter(), 100);
         assert_eq!(
-            recent.fresh("s", ["b", "c"].into_iter(), None),
+            recent.fresh(s, ["b", "c"].into_iter(), None),
             Some(vec![false, true])
         );
         // The same id in another session is another event.
         assert_eq!(
-            recent.fresh("t", ["b"].into_iter(), Some(Vec::new())),
+            recent.fresh(t, ["b"].into_iter(), Some(Vec::new())),
             Some(vec![true])
         );
-        recent.forget_session("s");
-        assert_eq!(recent.fresh("s", ["c"].into_iter(), None), None);
+        recent.forget_session(s);
+        assert_eq!(recent.fresh(s, ["c"].into_iter(), None), None);
+    }
+
+    /// `session` loaded with nothing in its tail.
+    fn loaded(recent: &Recent, session: &str) -> Session {
+        let session = recent.session(session);
+        assert!(
+            recent
+                .fresh(session, std::iter::empty(), Some(Vec::new()))
+                .is_some()
+        );
+        session
     }
 
     #[test]
-    fn a_session_whose_ids_are_forgotten_is_read_again() {
-        let recent = Recent::default();
-        assert!(
-            recent
-                .fresh("old", std::iter::empty(), Some(Vec::new()))
-                .is_some()
-        );
-        recent.remember("old", ["x"].into_iter());
-        let many: Vec<String> = (0..MAX_IDS).map(|n| n.to_string()).collect();
-        assert!(
-            recent
-                .fresh("new", std::iter::empty(), Some(Vec::new()))
-                .is_some()
-        );
-        recent.remember("new", many.iter().map(String::as_str));
-        assert_eq!(recent.fresh("old", ["x"].into_iter(), None), None);
+    fn a_session_whose_forgotten_id_may_be_in_its_tail_is_read_again() {
+        let recent = Recent::new(4);
+        let old = loaded(&recent, "old");
+        recent.remember(old, ["x"].into_iter(), 200);
+        // Less than the tail's bytes written since: `x` may still be in it.
+        recent.remember(old, ["y"].into_iter(), TAIL_BYTES - 1);
+        let new = loaded(&recent, "new");
+        recent.remember(new, ["0", "1", "2"].into_iter(), 300);
+        assert_eq!(recent.fresh(old, ["x"].into_iter(), None), None);
         assert_eq!(
-            recent.fresh("new", ["0", "1"].into_iter(), None),
-            Some(vec![false, false])
+            recent.fresh(new, ["0", "1", "2", "3"].into_iter(), None),
+            Some(vec![false, false, false, true])
+        );
+    }
+
+    #[test]
+    fn an_id_forgotten_far_back_in_its_file_reads_nothing_again() {
+        let recent = Recent::new(4);
+        let old = loaded(&recent, "old");
+        recent.remember(old, ["x"].into_iter(), 200);
+        // A whole tail written since: a read of the tail would not find `x` either.
+        recent.remember(old, ["y"].into_iter(), TAIL_BYTES);
+        let new = loaded(&recent, "new");
+        recent.remember(new, ["0", "1", "2"].into_iter(), 300);
+        assert_eq!(
+            recent.fresh(old, ["x", "y", "z"].into_iter(), None),
+            Some(vec![true, false, true])
+        );
+        // Its own stream forgets its ids as it goes, its tail never read again.
+        let many: Vec<String> = (0..100).map(|n| format!("e{n}")).collect();
+        for id in &many {
+            recent.remember(new, std::iter::once(id.as_str()), TAIL_BYTES / 2);
+            assert!(recent.fresh(new, std::iter::empty(), None).is_some());
+        }
+    }
+
+    #[test]
+    fn the_ids_of_a_tail_count_from_when_it_was_read() {
+        let recent = Recent::new(2);
+        let s = recent.session("s");
+        let tail = vec![recent.key(s, "a"), recent.key(s, "b")];
+        assert!(recent.fresh(s, std::iter::empty(), Some(tail)).is_some());
+        recent.remember(s, ["c"].into_iter(), 10);
+        // `a` is forgotten with 10 bytes written since: maybe still in the tail.
+        assert_eq!(recent.fresh(s, std::iter::empty(), None), None);
+        let tail = vec![recent.key(s, "b"), recent.key(s, "c")];
+        assert!(recent.fresh(s, std::iter::empty(), Some(tail)).is_some());
+        recent.remember(s, ["d"].into_iter(), TAIL_BYTES);
+        // `b` is forgotten with a whole tail written since: far back.
+        assert_eq!(
+            recent.fresh(s, ["b", "c", "d"].into_iter(), None),
+            Some(vec![true, false, false])
         );
     }
 }
