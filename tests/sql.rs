@@ -588,3 +588,28 @@ fn event_json_with_a_length_past_the_file_sets_nothing_aside() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.json(), json!([{"d": null, "far": null}]));
 }
+
+#[test]
+fn a_misspelt_view_or_column_is_answered_with_where_the_names_are() {
+    let env = TestEnv::new();
+    session(&env, "s1", 1);
+    let table = env.run(&["sql", "SELECT count(*) FROM session"]);
+    assert_eq!(table.code, 2, "{table:?}");
+    assert!(table.stderr.contains("no such table: session"), "{table:?}");
+    assert!(
+        table
+            .stderr
+            .contains("(hint: the views are sessions, events, tool_calls"),
+        "{table:?}"
+    );
+    let column = env.run(&["sql", "SELECT tool_name FROM tool_calls"]);
+    assert_eq!(column.code, 2, "{column:?}");
+    assert!(
+        column.stderr.contains("SELECT * FROM <view> LIMIT 1"),
+        "{column:?}"
+    );
+    // Other mistakes keep their own words, with no hint that does not fit.
+    let syntax = env.run(&["sql", "SELEC 1"]);
+    assert_eq!(syntax.code, 2, "{syntax:?}");
+    assert!(!syntax.stderr.contains("hint"), "{syntax:?}");
+}

@@ -152,7 +152,25 @@ fn index_of(store: &Store, many: bool) -> Result<Index> {
 fn query_error(err: QueryError) -> anyhow::Error {
     match err {
         QueryError::Writes | QueryError::Refused(_) => usage(err.to_string()),
-        QueryError::Sql(err) => usage(format!("the query failed: {err}")),
+        QueryError::Sql(err) => {
+            let text = err.to_string();
+            let error = Error::usage(format!("the query failed: {text}"));
+            // A name that is not there is the first mistake of someone new to the views.
+            let error = if text.contains("no such table") {
+                error.with_hint(
+                    "the views are sessions, events, tool_calls, files, llm_responses and \
+                     models; docs/sql.md describes them",
+                )
+            } else if text.contains("no such column") {
+                error.with_hint(
+                    "`SELECT * FROM <view> LIMIT 1` shows a view's columns; docs/sql.md \
+                     describes them",
+                )
+            } else {
+                error
+            };
+            anyhow::Error::new(error)
+        }
         QueryError::Memory(limit) => anyhow::Error::new(
             Error::usage(QueryError::Memory(limit).to_string()).with_hint(format!(
                 "--max-memory {} allows more; a LIMIT, or a condition that ends a recursive \
