@@ -54,15 +54,75 @@ macro_rules! same_command {
     };
 }
 
-/// What may come right before a vendor token or a JWT: the start of a word; an escape in
-/// JSON or code text (`\nsk-…`, `\u003dghp_…`, `\x3d…`); a percent-escape in a URL
-/// (`token%3Dsk-proj-…`, `%22ghp_…`, `%2FAKIA…`); or `_`, a name joined to the token
-/// (`FOO_ghp_…`, `mcp__vault__AKIA…`), captured as `joined`.
-macro_rules! token_start {
-    () => {
-        r"(?:(?-u:\b)|\\[nrt]|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2}|%[0-9A-Fa-f]{2}|(?P<joined>_))"
+/// The escapes a vendor token or a JWT may be glued to (`\nsk-…` in JSON or code text,
+/// `\u003dghp_…`, `\x3dAKIA…`, `%3Dsk-proj-…` and `%22ghp_…` in a URL): each written once, here,
+/// as its first bytes (as pattern text, then as bytes) and how many characters of which class
+/// end it. [`token_start!`] (the rules' patterns) and [`starts_word`] (their triggers) are both
+/// made from this list, so that they cannot disagree.
+macro_rules! token_escapes {
+    ($then:ident) => {
+        $then! {
+            [r"\\", b"\\", nrt, 1]
+            [r"\\u", b"\\u", hex, 4]
+            [r"\\x", b"\\x", hex, 2]
+            ["%", b"%", hex, 2]
+        }
     };
 }
+
+/// A class of [`token_escapes!`], as pattern text (`pattern`) or as a test of a byte (`test`).
+macro_rules! escape_class {
+    (pattern, nrt) => {
+        "[nrt]"
+    };
+    (pattern, hex) => {
+        "[0-9A-Fa-f]"
+    };
+    (test, nrt) => {
+        |b: &u8| matches!(*b, b'n' | b'r' | b't')
+    };
+    (test, hex) => {
+        u8::is_ascii_hexdigit
+    };
+}
+
+/// [`token_escapes!`] as alternatives of a pattern, each after a `|`.
+macro_rules! escape_patterns {
+    ($([$pattern:literal, $bytes:literal, $class:ident, $count:literal])*) => {
+        concat!($("|", $pattern, escape_class!(pattern, $class), "{", $count, "}"),*)
+    };
+}
+
+/// [`token_escapes!`] as a table: first bytes, the class of the rest and how many.
+macro_rules! escape_table {
+    ($([$pattern:literal, $bytes:literal, $class:ident, $count:literal])*) => {
+        [$(Escape { lead: $bytes, class: escape_class!(test, $class), count: $count }),*]
+    };
+}
+
+/// What may come right before a vendor token or a JWT: the start of a word; an escape of
+/// [`token_escapes!`]; or `_`, a name joined to the token (`FOO_ghp_…`, `mcp__vault__AKIA…`),
+/// captured as `joined`. The start of a word or a `_` is a byte that is no letter or digit,
+/// which is how [`starts_word`] reads it (the tokens start with a letter or a digit).
+macro_rules! token_start {
+    () => {
+        concat!(
+            r"(?:(?-u:\b)",
+            token_escapes!(escape_patterns),
+            r"|(?P<joined>_))"
+        )
+    };
+}
+
+/// An escape of [`token_escapes!`]: its first bytes, then `count` bytes of `class`.
+struct Escape {
+    lead: &'static [u8],
+    class: fn(&u8) -> bool,
+    count: usize,
+}
+
+/// [`token_escapes!`] for [`starts_word`].
+static TOKEN_ESCAPES: [Escape; 4] = token_escapes!(escape_table);
 
 /// The words a secret's name is made of, for the rules that look at names.
 const KEYWORDS: &[&str] = &[
@@ -532,18 +592,20 @@ fn triggered(triggers: &Triggers, s: &str) -> Vec<usize> {
         .collect()
 }
 
-/// A vendor prefix or a JWT where `token_start!` lets one begin: not glued to a letter or
-/// digit, unless they end an escape (`\nsk-`, `\u003dghp_`, `\x3dAKIA`, `%3Dsk-`).
-/// Telegram's `:AA` comes after the bot's number and needs no look.
+/// A vendor prefix or a JWT where [`token_start!`] lets one begin: not glued to a letter or
+/// digit, unless they end an escape of [`token_escapes!`]. Telegram's `:AA` comes after the
+/// bot's number and needs no look.
 fn starts_word(text: &[u8], start: usize, _end: usize) -> bool {
-    let before = |back: usize| start.checked_sub(back).map(|i| text[i]);
-    let hex = |back: usize| before(back).is_some_and(|b| b.is_ascii_hexdigit());
+    let before = &text[..start];
     text[start] == b':'
-        || !before(1).is_some_and(|b| b.is_ascii_alphanumeric())
-        || (before(2) == Some(b'\\') && matches!(before(1), Some(b'n' | b'r' | b't')))
-        || (before(3) == Some(b'%') && hex(2) && hex(1))
-        || (before(4) == Some(b'\\') && before(3) == Some(b'x') && hex(2) && hex(1))
-        || (before(6) == Some(b'\\') && before(5) == Some(b'u') && (1..=4).all(hex))
+        || !before.last().is_some_and(u8::is_ascii_alphanumeric)
+        || TOKEN_ESCAPES.iter().any(|escape| {
+            let len = escape.lead.len() + escape.count;
+            before.len() >= len && {
+                let (lead, rest) = before[before.len() - len..].split_at(escape.lead.len());
+                lead == escape.lead && rest.iter().all(escape.class)
+            }
+        })
 }
 
 fn is_name_byte(b: u8) -> bool {
@@ -1240,6 +1302,37 @@ mod tests {
             let regex = pattern(BASE64 + 1).unwrap();
             let by_regex: Vec<_> = regex.find_iter(&text).map(|m| m.range()).collect();
             proptest::prop_assert_eq!(blob_ranges(&text).collect::<Vec<_>>(), by_regex);
+        }
+    }
+
+    proptest::proptest! {
+        /// `starts_word` (the triggers) lets a token begin after what `token_start!` (the
+        /// patterns) lets one follow: the escapes are one list, and this checks the rest.
+        #[test]
+        fn starts_word_reads_token_start(before in "[\\\\%unrtxX0-9a-fA-FgG_ :=\"-]{0,8}") {
+            let regex = Regex::new(concat!(token_start!(), r"ghp_\z")).unwrap();
+            let text = format!("{before}ghp_");
+            proptest::prop_assert_eq!(
+                starts_word(text.as_bytes(), before.len(), text.len()),
+                regex.is_match(&text),
+                "{:?}", text
+            );
+        }
+    }
+
+    #[test]
+    fn starts_word_reads_every_escape_as_token_start_does() {
+        let regex = Regex::new(concat!(token_start!(), r"ghp_\z")).unwrap();
+        for before in [
+            r"\n", r"\r", r"\t", r"\b", r"a\n", r"\u003d", r"\u003D", r"\u003g", r"\u03d", r"\x3d",
+            r"\x3", r"%3D", r"%2f", r"%2g", r"x%22", "x", "_", "-", "", "1",
+        ] {
+            let text = format!("{before}ghp_");
+            assert_eq!(
+                starts_word(text.as_bytes(), before.len(), text.len()),
+                regex.is_match(&text),
+                "{text:?}"
+            );
         }
     }
 
