@@ -11,7 +11,8 @@
 //!   (`["mysql", "-pSECRET"]`, `["--token", "…"]`). Every other string goes through
 //!   [`redact_str`].
 //! - [`redact_str`] ([`rules`]) finds secrets inside free text: vendor tokens with a
-//!   recognisable shape, JWTs, `Bearer` tokens, PEM private keys, passwords in connection URLs,
+//!   recognisable shape (those whose prefix no word holds even glued to letters), JWTs,
+//!   `Bearer` tokens, PEM private keys, passwords in connection URLs (percent-encoded too),
 //!   `KEY=value` assignments and name/value pairs whose name is sensitive, password flags of
 //!   common commands (`mysql -p`, `sshpass -p`, `docker login -p` …), `.netrc` passwords,
 //!   random-looking values beside secret-looking names, the second half of a key broken over

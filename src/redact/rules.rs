@@ -180,8 +180,31 @@ const VENDOR_PREFIXES: &[&str] = &[
     "discordapp.com/api/webhooks/",
 ];
 
+/// The prefixes [`RULES`]' `vendor_token_glued` finds anywhere: no word or name holds them.
+/// Every other prefix of [`VENDOR_PREFIXES`] is found only where a word starts, `_` or an
+/// escape ends (`sk-` is in `task-…`, `ASIA` in `EASTASIA…`, `hf_` in `shelf_…`).
+const GLUED_PREFIXES: &[&str] = &[
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "sk-ant-api03-",
+    "sk-proj-",
+    "xoxb-",
+    "xoxp-",
+    "xoxa-",
+    "xoxs-",
+    "glpat-",
+    "AKIA",
+    "pypi-AgE",
+    "AGE-SECRET-KEY-1",
+    "dop_v1_",
+];
+
 /// All rules, broadest first (see [`scan`] for why order matters).
-pub(super) static RULES: [Rule; 18] = [
+pub(super) static RULES: [Rule; 20] = [
     // pem_private_key
     Rule {
         triggers: &["PRIVATE KEY"],
@@ -209,6 +232,23 @@ pub(super) static RULES: [Rule; 18] = [
             r#"(?P<secret>[^\s/"'<>\\]+)@"#,
         ),
         pick: pick_secret,
+    },
+    // url_password_encoded
+    Rule {
+        triggers: &["%3A%2F%2F"],
+        also: &[],
+        shape: None,
+        // The same URL percent-encoded whole, as a redirect parameter or an encoded clone URL
+        // carries it: `https%3A%2F%2Fuser%3Apassword%40host`. The user holds no encoded `:`,
+        // `/`, `?`, `#` or `@`; the password, no encoded `/`, and runs to the last `%40`.
+        pattern: concat!(
+            r#"[A-Za-z][A-Za-z0-9+.-]{1,30}%3[Aa]%2[Ff]%2[Ff]"#, // scheme
+            r#"(?:[^%\s"'<>\\&/:?#@]"#,
+            r#"|%(?:[013-9A-Fa-f][0-9A-Fa-f]|2[0-24-9A-Ea-e]|3[0-9B-Eb-e]|4[1-9A-Fa-f]))*"#,
+            r#"%3[Aa]"#,
+            r#"(?P<secret>(?:[^%\s"'<>\\&/]|%(?:[013-9A-Fa-f][0-9A-Fa-f]|2[0-9A-Ea-e]))+)%40"#,
+        ),
+        pick: pick_encoded_secret,
     },
     // cookie_header
     Rule {
@@ -460,6 +500,31 @@ pub(super) static RULES: [Rule; 18] = [
         ),
         pick: pick_vendor,
     },
+    // vendor_token_glued
+    Rule {
+        triggers: GLUED_PREFIXES,
+        also: &[],
+        shape: None,
+        // Prefixes no word holds, found even glued to letters or digits (`tokenghp_…`,
+        // `keysk-proj-…`, `xAKIA…`). `AKIA` may end a word of capitals (`SLOVAKIA`): glued
+        // to a capital or a digit (`upper`), it is left to `vendor_token`. `sk-proj-` may
+        // follow `task-` in a name (`task-proj-…`): glued, its body must look like a key.
+        pattern: concat!(
+            r"(?P<upper>[A-Z0-9])?(?P<secret>",
+            r"gh[pousr]_[A-Za-z0-9]{36,}",
+            r"|github_pat_[A-Za-z0-9_]{82,}",
+            r"|sk-ant-api03-[A-Za-z0-9_-]{20,}",
+            r"|sk-proj-[A-Za-z0-9_-]{40,}",
+            r"|xox[bpas]-[A-Za-z0-9-]{10,}",
+            r"|glpat-[A-Za-z0-9_-]{20,}",
+            r"|AKIA[A-Z0-9]{16}(?:(?-u:\b)|_)",
+            r"|pypi-AgE[A-Za-z0-9_-]{50,}",
+            r"|AGE-SECRET-KEY-1[0-9A-Z]{58}",
+            r"|dop_v1_[a-f0-9]{64}",
+            r")",
+        ),
+        pick: pick_glued,
+    },
     // base64_wrapped
     Rule {
         // Looked for by `base64_runs`: a class run in the set would slow the set's pass.
@@ -484,7 +549,7 @@ pub(super) static RULES: [Rule; 18] = [
 ];
 
 /// The index of the first rule for base64 blobs, whose triggers are [`base64_runs`].
-const BASE64: usize = 16;
+const BASE64: usize = 18;
 
 /// What an automaton match stands for: a trigger of a rule, or one of its `also` literals.
 #[derive(Clone, Copy)]
@@ -736,7 +801,7 @@ fn base64_runs(s: &str) -> Base64Runs {
 
 /// Each rule's pattern, compiled the first time its trigger is seen: a hook, one process a
 /// payload, compiles only what its payload needs.
-static PATTERNS: [OnceLock<Option<Regex>>; 18] = [const { OnceLock::new() }; 18];
+static PATTERNS: [OnceLock<Option<Regex>>; 20] = [const { OnceLock::new() }; 20];
 
 fn pattern(index: usize) -> Option<&'static Regex> {
     PATTERNS[index]
@@ -913,6 +978,36 @@ fn pick_vendor(caps: &Captures<'_>) -> Option<Range<usize>> {
         }
     }
     Some(range)
+}
+
+/// A token glued to what comes before it: not `AKIA` inside a run of capitals and digits, and
+/// `sk-proj-` only with a key's mix of capitals and digits.
+fn pick_glued(caps: &Captures<'_>) -> Option<Range<usize>> {
+    let token = caps.name("secret")?.as_str();
+    let aws = token.starts_with("AKIA");
+    if aws && caps.name("upper").is_some() {
+        return None;
+    }
+    if let Some(body) = token.strip_prefix("sk-proj-") {
+        let mixed = body.bytes().any(|b| b.is_ascii_uppercase())
+            && body.bytes().any(|b| b.is_ascii_digit());
+        if !mixed {
+            return None;
+        }
+    }
+    let mut range = pick_secret(caps)?;
+    if aws && token.ends_with('_') {
+        range.end -= 1;
+    }
+    Some(range)
+}
+
+/// A password in a URL encoded whole; a reference to one (`%24DB_PASSWORD`, `%7B%7B…`) is not.
+fn pick_encoded_secret(caps: &Captures<'_>) -> Option<Range<usize>> {
+    let m = caps.name("secret")?;
+    let lower = m.as_str().to_ascii_lowercase();
+    let reference = lower.starts_with("%24") || lower.starts_with("%7b%7b");
+    (!reference && !is_placeholder(m.as_str())).then(|| m.range())
 }
 
 fn pick_user_password(caps: &Captures<'_>) -> Option<Range<usize>> {

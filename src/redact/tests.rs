@@ -1180,3 +1180,94 @@ fn look_alikes_of_glued_tokens_are_kept() {
         assert_eq!(redact_str(clean), clean);
     }
 }
+
+#[test]
+fn distinctive_vendor_tokens_glued_to_letters() {
+    let fine_grained = format!("github_pat_{}_{}", random(22), random(59));
+    let age = format!(
+        "AGE-SECRET-KEY-1{}",
+        "QZ7XK3PL9M".repeat(6)[..58].to_owned()
+    );
+    let tokens = [
+        github("ghp_"),
+        github("gho_"),
+        github("ghs_"),
+        fine_grained,
+        anthropic(),
+        format!("sk-proj-{}", random(48)),
+        slack("xoxb"),
+        slack("xoxp"),
+        fake("glpat-", "x7Yz9Ab3Qr", 2),
+        aws_key_id("AKIA"),
+        age,
+        format!("dop_v1_{}", "9f86d081".repeat(8)),
+    ];
+    for token in &tokens {
+        for glued in ["token", "key", "x", "2", "Bearer"] {
+            if token.starts_with("AKIA") && glued == "2" {
+                // A run of capitals and digits: left to `look_alikes_of_distinctive_prefixes…`.
+                continue;
+            }
+            let input = format!("echo {glued}{token} done");
+            let out = check(&input, token, &[" done"]);
+            assert!(out.contains(&format!("{glued}{REDACTED}")), "{out}");
+        }
+    }
+    // A key glued after a name in code, and two keys glued after a `_`.
+    let aws = aws_key_id("AKIA");
+    check(&format!(r#"k="awsKey{aws}""#), &aws, &["awsKey"]);
+    let out = redact_str(&format!("{aws}_{aws}")).into_owned();
+    assert_eq!(out, format!("{REDACTED}_{REDACTED}"));
+}
+
+#[test]
+fn look_alikes_of_distinctive_prefixes_are_kept() {
+    for clean in [
+        // `AKIA` ending a word of capitals, then 16 more of them.
+        "CZECHOSLOVAKIAREPUBLIC2024ABCD",
+        "VISITSLOVAKIA0123456789ABCDEF",
+        "keyAKIAforward",
+        // `sk-proj-` in a kebab-case name.
+        "/home/dev/task-proj-management-dashboard-frontend-v2",
+        "disk-proj-backup-cluster-eu-west-1-2024-06-01",
+        // Hashes, a base64 image and words around the prefixes.
+        "ghp_ is the prefix of a GitHub classic token",
+        "laughs_and_coughs_are_fine",
+        "commit 3f9c2d1e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e",
+        "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
+}
+
+#[test]
+fn url_credentials_percent_encoded_whole() {
+    for (input, secret, kept) in [
+        (
+            "/login?next=https%3A%2F%2Fdeploy%3Apa55word%40git.corp.io%2Facme%2Fapp.git&x=1",
+            "pa55word",
+            "https%3A%2F%2Fdeploy%3A[REDACTED]%40git.corp.io%2Facme%2Fapp.git&x=1",
+        ),
+        (
+            "redirect_uri=postgres%3a%2f%2fadmin%3aS3cr%40t%2Bx%40db.internal%3A5432%2Fapp",
+            "S3cr%40t%2Bx",
+            "postgres%3a%2f%2fadmin%3a[REDACTED]%40db.internal%3A5432%2Fapp",
+        ),
+        (
+            "u=https%3A%2F%2F%3Aghx7Qm2pLk9%40host",
+            "ghx7Qm2pLk9",
+            "https%3A%2F%2F%3A[REDACTED]%40host",
+        ),
+    ] {
+        check(input, secret, &[kept]);
+    }
+    for clean in [
+        "?next=https%3A%2F%2Fgit.corp.io%2Facme%2Fapp.git",
+        "?next=https%3A%2F%2Fhost%3A8080%2Fusers%2Fbob%40corp.io",
+        "?next=https%3A%2F%2Fbob%40corp.io%3Apage",
+        "url=https%3A%2F%2Fuser%3A%24PASSWORD%40host",
+        "url=https%3A%2F%2Fuser%3Apassword%40host",
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
+}
