@@ -172,18 +172,15 @@ pub(crate) fn read(target: &Path) -> io::Result<Option<Existing>> {
         Err(e) => return Err(e.into()),
     };
     let stat = rustix::fs::fstat(&fd)?;
-    let what = match FileType::from_raw_mode(stat.st_mode) {
-        FileType::RegularFile => None,
-        FileType::Directory => Some("a folder"),
-        FileType::Fifo => Some("a FIFO"),
-        FileType::Socket => Some("a socket"),
-        FileType::CharacterDevice | FileType::BlockDevice => Some("a device"),
-        _ => Some("not a regular file"),
-    };
-    if let Some(what) = what {
+    let kind = FileType::from_raw_mode(stat.st_mode);
+    if kind != FileType::RegularFile {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!("{} is {what}, not a regular file", target.display()),
+            format!(
+                "{} is {}, not a regular file",
+                target.display(),
+                crate::store::describe(kind)
+            ),
         ));
     }
     let mut bytes = Vec::new();

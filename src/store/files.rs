@@ -319,7 +319,8 @@ fn check_regular(fd: &OwnedFd, path: &Path) -> Result<()> {
     }
 }
 
-fn describe(kind: FileType) -> &'static str {
+/// What a file of `kind` is, for a line that says why it was not read: "a FIFO", "a folder".
+pub fn describe(kind: FileType) -> &'static str {
     match kind {
         FileType::RegularFile => "a file",
         FileType::Directory => "a folder",
@@ -327,7 +328,7 @@ fn describe(kind: FileType) -> &'static str {
         FileType::Fifo => "a FIFO",
         FileType::Socket => "a socket",
         FileType::CharacterDevice | FileType::BlockDevice => "a device",
-        FileType::Unknown => "not a regular file",
+        FileType::Unknown => "a file of an unknown kind",
     }
 }
 

@@ -204,13 +204,7 @@ fn read(path: &Path, trusting: bool) -> Result<String, Unread> {
     let stat = rustix::fs::fstat(&fd).map_err(|e| Unread::Io(e.into()))?;
     let kind = FileType::from_raw_mode(stat.st_mode);
     if kind != FileType::RegularFile {
-        let what = match kind {
-            FileType::Directory => "a folder",
-            FileType::Fifo => "a FIFO",
-            FileType::Socket => "a socket",
-            FileType::CharacterDevice | FileType::BlockDevice => "a device",
-            _ => "not a regular file",
-        };
+        let what = crate::store::describe(kind);
         let through = if is_link { "a symbolic link to " } else { "" };
         return Err(Unread::Refused(format!(
             "it is {through}{what}, not a regular file"
