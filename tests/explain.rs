@@ -93,3 +93,42 @@ fn explain_json_has_the_same_figures() {
         env.run(&["explain", "--format", "json"]).stdout
     );
 }
+
+/// `explain` said "Errors: 1" for a `git commit` with nothing to commit and listed no failure
+/// (the commit answered, it did not fail): the line now says what the count holds that the
+/// list does not, and the other way round (a test run piped through `tail` exits 0 while its
+/// output says tests failed).
+#[test]
+fn the_count_of_errors_says_what_the_failures_listed_leave_out() {
+    let env = TestEnv::new();
+    SessionBuilder::new(ID)
+        .prompt("commit it")
+        .at(1.0)
+        .tool_call("Bash", json!({"command": "git commit -m 'add multiply'"}))
+        .at(2.0)
+        .error("Exit code 1\nOn branch master\nnothing to commit, working tree clean")
+        .at(3.0)
+        .tool_call("Bash", json!({"command": "cargo test 2>&1 | tail -3"}))
+        .at(9.0)
+        .result(json!("test result: FAILED. 1 passed; 2 failed; 0 ignored"))
+        .write(&env);
+    let run = env.run(&["explain", ID]);
+    run.success();
+    assert!(run.stdout.contains("Failures (1):"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "Errors: 1 (1 an answer, not a failure: nothing to commit; \
+             1 failure listed reported no error)   Rejected: 0"
+        ),
+        "{}",
+        run.stdout
+    );
+    let json = env
+        .run(&["explain", ID, "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(json["errors"], 1);
+    assert_eq!(json["errors_answered"], json!({"nothing to commit": 1}));
+    assert_eq!(json["failures_without_error"], 1);
+    assert_eq!(json["failures"].as_array().unwrap().len(), 1);
+}

@@ -180,6 +180,13 @@ pub struct Phases {
     pub rejections: u64,
     /// Every call that failed, in order (answers such as "no match" are not among them).
     pub failures: Vec<Failure>,
+    /// Of `errors`, the calls whose error was an answer, not a failure (`grep` finding nothing,
+    /// `git commit` with nothing to commit), so not among `failures`: what each answered
+    /// (`nothing to commit`), by how often, in name order.
+    pub errors_answered: BTreeMap<String, u64>,
+    /// Of `failures`, those whose call reported no error (a test run piped through `tail`
+    /// exits 0 while its output says tests failed), so not counted in `errors`.
+    pub failures_without_error: u64,
     /// Every call the user refused, in order.
     pub rejected: Vec<Rejection>,
     /// Goals that took more than one attempt, in order of their first attempt.
@@ -266,6 +273,8 @@ pub struct PhaseBuilder {
     last_test_outcome: Option<bool>,
     tool_calls: u64,
     errors: u64,
+    errors_answered: BTreeMap<String, u64>,
+    failures_without_error: u64,
     has_usage: bool,
     number: usize,
     /// The session's working directory, to show paths below it relative to it.
@@ -301,6 +310,8 @@ impl PhaseBuilder {
             last_test_outcome: None,
             tool_calls: 0,
             errors: 0,
+            errors_answered: BTreeMap::new(),
+            failures_without_error: 0,
             has_usage: false,
             number: 0,
             cwd: None,
@@ -555,6 +566,16 @@ impl PhaseBuilder {
                 blocked_by_hook: false,
             },
         };
+        // An error the list leaves out, or a failure no error counts: told apart, so that the
+        // count of errors and the list of failures can be read together.
+        match (result.outcome, judgement.verdict) {
+            (ToolOutcome::Failed, Verdict::Passed | Verdict::Answered) => {
+                let what = judgement.note.as_deref().unwrap_or("an answer");
+                *self.errors_answered.entry(what.to_owned()).or_default() += 1;
+            }
+            (ToolOutcome::Ok, Verdict::Failed) => self.failures_without_error += 1,
+            _ => {}
+        }
         let phase = self.gate(&call, &judgement);
         let retry = judgement.verdict != Verdict::Rejected && self.failing.contains_key(&call.goal);
         if retry {
@@ -761,6 +782,8 @@ impl PhaseBuilder {
             errors: self.errors,
             rejections: self.rejections,
             failures: self.failures,
+            errors_answered: self.errors_answered,
+            failures_without_error: self.failures_without_error,
             rejected: self.rejected,
             retry_loops: self.retry_loops,
             has_usage: self.has_usage,

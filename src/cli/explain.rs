@@ -117,6 +117,33 @@ pub(crate) fn run(args: &ExplainArgs, globals: &Globals) -> Result<u8> {
     Ok(exit::OK)
 }
 
+/// What makes the count of errors differ from the failures listed: errors that were answers
+/// (`1 an answer, not a failure: nothing to commit`), failures that reported no error.
+fn errors_told_apart(p: &Phases) -> String {
+    let mut parts = Vec::new();
+    let answered: u64 = p.errors_answered.values().sum();
+    if answered > 0 {
+        let what: Vec<&str> = p.errors_answered.keys().map(String::as_str).collect();
+        let answers = if answered == 1 {
+            "an answer, not a failure"
+        } else {
+            "answers, not failures"
+        };
+        parts.push(format!("{answered} {answers}: {}", what.join(", ")));
+    }
+    if p.failures_without_error > 0 {
+        parts.push(format!(
+            "{} listed reported no error",
+            terminal::count(p.failures_without_error, "failure")
+        ));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join("; "))
+    }
+}
+
 fn listed(items: &[String]) -> String {
     let mut text = items
         .iter()
@@ -290,11 +317,15 @@ fn text(out: &mut impl Write, e: &Explained, paint: Painter) -> std::io::Result<
             )?;
         }
     }
-    // The words `stats` uses for the same figures.
+    // The words `stats` uses for the same figures, and where they part from the failures
+    // listed above.
     writeln!(
         out,
-        "Tool calls: {}   Errors: {}   Rejected: {}",
-        p.tool_calls, p.errors, p.rejections
+        "Tool calls: {}   Errors: {}{}   Rejected: {}",
+        p.tool_calls,
+        p.errors,
+        errors_told_apart(p),
+        p.rejections
     )?;
     let read = p.files.iter().filter(|f| f.reads > 0).count();
     let written = p.files.iter().filter(|f| f.writes > 0).count();
