@@ -793,3 +793,59 @@ fn compare_bounds_its_work_on_two_long_sessions() {
         text.stdout
     );
 }
+
+/// `diff --semantic` called B "improved" when B ran no tests and A's passed, because B failed
+/// fewer calls, and `compare` called B better for being cheaper and faster: a run that did not
+/// test its work is not better than one whose tests passed. Both now give no verdict and say
+/// why.
+#[test]
+fn a_session_that_ran_no_tests_is_not_judged_against_one_whose_tests_passed() {
+    let env = TestEnv::new();
+    // A: a failed listing, then tests that pass. B: nothing tested, nothing failed.
+    let tested = SessionBuilder::new("aaaa1111-0000-4000-8000-000000000000")
+        .prompt("make the tests pass")
+        .at(1.0)
+        .tool_call("Bash", json!({"command": "ls nowhere"}))
+        .at(2.0)
+        .error("exit 2")
+        .at(3.0)
+        .tool_call("Bash", json!({"command": "cargo test"}))
+        .at(60.0)
+        .result(json!("test result: ok. 3 passed; 0 failed"))
+        .write(&env);
+    let untested = SessionBuilder::new("bbbb1111-0000-4000-8000-000000000000")
+        .prompt("make the tests pass")
+        .at(1.0)
+        .tool_call("Read", json!({"file_path": "/p/src/lib.rs"}))
+        .at(2.0)
+        .result(json!("..."))
+        .write(&env);
+    let s = json(
+        &env,
+        &["diff", &tested, &untested, "--semantic", "--format", "json"],
+    );
+    assert_eq!(s["errors"]["delta"], -1, "{s}");
+    assert_eq!(s["verdict"], "untested", "{s}");
+    assert_eq!(
+        s["reasons"][0],
+        "B ran no tests, build or check; A's last passed: which did better is unknown"
+    );
+    let text = env.run(&["diff", &tested, &untested, "--semantic"]);
+    text.success();
+    assert!(
+        text.stdout.contains(
+            "Outcome: untested (B ran no tests, build or check; A's last passed: \
+             which did better is unknown)"
+        ),
+        "{}",
+        text.stdout
+    );
+    let c = json(&env, &["compare", &tested, &untested, "--format", "json"]);
+    assert_eq!(c["verdict"]["better"], Value::Null, "{c}");
+    let text = env.run(&["compare", &tested, &untested]);
+    assert!(
+        text.stdout.contains("Verdict: none (B ran no tests"),
+        "{}",
+        text.stdout
+    );
+}

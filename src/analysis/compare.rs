@@ -426,11 +426,38 @@ fn banded<T: PartialEq>(short: &[T], long: &[T], spread: usize) -> usize {
     above[m - n + spread]
 }
 
-/// Which session did better. Work that ends passing beats work that ends failing; otherwise
-/// the session that is better on more of cost, duration and errors, each by a whole percent
-/// or one error at least (a tie is no verdict).
+/// Which session did better. Work that ends passing beats work that ends failing; work that
+/// ran no test, build or check is not compared with work that did (no verdict, and the reason
+/// says so: cheaper or fewer errors without a test say nothing of the work); otherwise the
+/// session that is better on more of cost, duration and errors, each by a whole percent or
+/// one error at least (a tie is no verdict).
 pub fn verdict(a: &Figures, b: &Figures) -> CompareVerdict {
+    let ended = |o: WorkOutcome| {
+        if o == WorkOutcome::Passing {
+            "passed"
+        } else {
+            "failed"
+        }
+    };
     match (a.outcome, b.outcome) {
+        (WorkOutcome::Unknown, o @ (WorkOutcome::Passing | WorkOutcome::Failing)) => {
+            return CompareVerdict {
+                better: None,
+                reasons: vec![format!(
+                    "A ran no tests, build or check; B's last {}: which did better is unknown",
+                    ended(o)
+                )],
+            };
+        }
+        (o @ (WorkOutcome::Passing | WorkOutcome::Failing), WorkOutcome::Unknown) => {
+            return CompareVerdict {
+                better: None,
+                reasons: vec![format!(
+                    "B ran no tests, build or check; A's last {}: which did better is unknown",
+                    ended(o)
+                )],
+            };
+        }
         (WorkOutcome::Passing, WorkOutcome::Failing) => {
             return CompareVerdict {
                 better: Some(Side::A),
@@ -636,6 +663,11 @@ mod tests {
         let mut failing = figures(1.0, 10.0, 0);
         failing.outcome = WorkOutcome::Failing;
         assert_eq!(verdict(&failing, &passing).better, Some(Side::B));
+        // Cheaper, faster and without errors, but untested: no verdict over tests that passed.
+        let untested = figures(0.1, 1.0, 0);
+        let v = verdict(&passing, &untested);
+        assert_eq!(v.better, None);
+        assert!(v.reasons[0].starts_with("B ran no tests"), "{v:?}");
     }
 
     #[test]

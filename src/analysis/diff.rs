@@ -374,6 +374,9 @@ pub enum Change {
     Improved,
     Regressed,
     Same,
+    /// One session ran a test, build or check and the other ran none: fewer errors in a run
+    /// that did not test its work do not make it better, nor more errors worse.
+    Untested,
 }
 
 /// Two sessions compared by what they achieved, not by the order they did it in.
@@ -429,8 +432,9 @@ fn tokens(phases: &Phases) -> (u64, bool) {
 }
 
 /// Compares what `a` and `b` achieved. B improved on A when its work ends passing where A's
-/// failed; else when it failed fewer calls; else when it retried less. The reverse is a
-/// regression; anything else is the same outcome.
+/// failed; else, when both or neither ran a test, build or check, when it failed fewer calls,
+/// else when it retried less. The reverse is a regression. When only one of them tested its
+/// work the verdict is [`Change::Untested`]; anything else is the same outcome.
 pub fn semantic(a: &Input<'_>, b: &Input<'_>) -> SemanticDiff {
     let (pa, pb) = (a.phases, b.phases);
     let (ta, tb) = (tools(pa), tools(pb));
@@ -446,6 +450,11 @@ pub fn semantic(a: &Input<'_>, b: &Input<'_>) -> SemanticDiff {
         (WorkOutcome::Passing, WorkOutcome::Failing) => {
             reasons.push("its last test run, build or check failed where A's passed".to_owned());
             Change::Regressed
+        }
+        (WorkOutcome::Unknown, WorkOutcome::Passing | WorkOutcome::Failing)
+        | (WorkOutcome::Passing | WorkOutcome::Failing, WorkOutcome::Unknown) => {
+            // Said below, with which one tested and how it ended.
+            Change::Untested
         }
         _ => {
             let fewer_more = |x: u64, y: u64, what: &str| match y.cmp(&x) {
@@ -474,13 +483,15 @@ pub fn semantic(a: &Input<'_>, b: &Input<'_>) -> SemanticDiff {
         WorkOutcome::Unknown => "",
     };
     match (oa, ob) {
-        (WorkOutcome::Unknown, WorkOutcome::Unknown) => {}
+        (WorkOutcome::Unknown, WorkOutcome::Unknown) => {
+            reasons.push("neither ran tests, build or check".to_owned());
+        }
         (WorkOutcome::Unknown, o) => reasons.push(format!(
-            "A ran no tests, build or check; B's last {}",
+            "A ran no tests, build or check; B's last {}: which did better is unknown",
             ran(o)
         )),
         (o, WorkOutcome::Unknown) => reasons.push(format!(
-            "B ran no tests, build or check; A's last {}",
+            "B ran no tests, build or check; A's last {}: which did better is unknown",
             ran(o)
         )),
         _ => {}

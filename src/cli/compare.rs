@@ -25,8 +25,8 @@ use crate::store::{Selector, Store};
 /// resets, files modified and errors, with a verdict and the decision divergence
 ///
 /// The verdict is deterministic: work whose last test run, build or check passed beats work
-/// whose last one failed; otherwise the session better on more of cost, duration and errors
-/// wins. Redundant reads are reads of a file (the same lines) read before and not written
+/// whose last one failed; work that ran none is not judged against work that did; otherwise
+/// the session better on more of cost, duration and errors wins. Redundant reads are reads of a file (the same lines) read before and not written
 /// since; a context reset is an LLM request more than 120 s after the one before. The decision
 /// divergence is the edit distance between the two sessions' tool calls, each named by its
 /// tool and what it acted on. Each session is counted alone, its subagents left out of every
@@ -267,7 +267,10 @@ fn text(out: &mut impl Write, cmp: &Comparison, paint: Painter) -> std::io::Resu
                 c.verdict.reasons.join(", ")
             )
         }
-        None => "neither was better on cost, duration and errors".to_owned(),
+        None if c.verdict.reasons.is_empty() => {
+            "neither was better on cost, duration and errors".to_owned()
+        }
+        None => paint.yellow(&format!("none ({})", c.verdict.reasons.join(", "))),
     };
     writeln!(out, "Verdict: {verdict}")?;
     if c.decision_divergence_exact {

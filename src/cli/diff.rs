@@ -28,7 +28,8 @@ use crate::store::Selector;
 /// one session had, each phase only one session had is named, and the first difference is
 /// where the sessions diverged. --semantic leaves order aside: tools added and removed, the
 /// change in tool calls, errors, tokens, retries, time and cost, and whether B improved on A
-/// (its work ends passing where A's failed, or it failed fewer calls, or retried less).
+/// (its work ends passing where A's failed, or it failed fewer calls, or retried less;
+/// `untested` when only one of them ran a test, build or check).
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  agent-strace diff 3f2a 9c1d\n  agent-strace diff 3f2a 9c1d --semantic --format json\n  agent-strace diff 3f2a 9c1d --compare"
@@ -358,6 +359,7 @@ fn semantic_text(out: &mut impl Write, d: &SemanticDiff, paint: Painter) -> std:
         Change::Improved => paint.green("improved"),
         Change::Regressed => paint.red("regressed"),
         Change::Same => "same".to_owned(),
+        Change::Untested => paint.yellow("untested"),
     };
     let why = if d.reasons.is_empty() {
         String::new()
