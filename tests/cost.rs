@@ -551,3 +551,97 @@ fn cost_marks_its_total_and_phases_that_count_an_unpriced_model() {
     let text = env.run(&["cost", &priced]).success().stdout.clone();
     assert!(!text.contains('?'), "{text}");
 }
+
+/// A session the hooks recorded holds no usage; `cost` and `budget-report` price the usage its
+/// Claude Code transcript logged (here $0.14), while `list`, `dashboard` and `sql`, which read
+/// the store alone, show the estimate from payload sizes (a few tenths of a cent). The two
+/// figures disagreed with nothing saying why: `cost` and `budget-report` now name the
+/// transcript and say that the listings show an estimate, and `sql`'s `sessions` view gives
+/// the transcript's path beside `estimated` = 1.
+#[test]
+fn a_hook_session_priced_from_its_transcript_says_so_where_listings_show_an_estimate() {
+    let env = TestEnv::new();
+    let transcript = env.path().join("transcript.jsonl");
+    std::fs::copy(
+        crate::common::shared().join("corpus/claude-code/marot__spotter/short.jsonl"),
+        &transcript,
+    )
+    .unwrap();
+    let sid = "c7428042-d9a9-4e9e-a71c-4433a8d202c0";
+    let base = json!({
+        "session_id": sid,
+        "transcript_path": transcript.to_string_lossy(),
+    });
+    let with = |extra: Value| {
+        let mut p = base.clone();
+        p.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        p
+    };
+    for (event, payload) in [
+        (
+            "session-start",
+            with(json!({"hook_event_name": "SessionStart", "source": "startup"})),
+        ),
+        (
+            "user-prompt",
+            with(json!({"hook_event_name": "UserPromptSubmit", "prompt": "fix it"})),
+        ),
+        (
+            "pre-tool",
+            with(json!({"hook_event_name": "PreToolUse", "tool_name": "Read",
+                        "tool_input": {"file_path": "/p/a.rs"}})),
+        ),
+        (
+            "post-tool",
+            with(
+                json!({"hook_event_name": "PostToolUse", "tool_name": "Read",
+                        "tool_input": {"file_path": "/p/a.rs"},
+                        "tool_response": "fn main() {}"}),
+            ),
+        ),
+    ] {
+        env.hook(event, &payload).success();
+    }
+    let cost = env.run(&["cost", "--format", "json"]).success().json();
+    assert_eq!(cost["estimated"], false, "{cost}");
+    assert_eq!(cost["usage_log"], transcript.to_string_lossy().as_ref());
+    let priced = cost["cost_usd"].as_f64().unwrap();
+    assert!(priced > 0.1, "{cost}");
+    let text = env.run(&["cost"]).success().stdout.clone();
+    assert!(
+        text.contains("tokens are read from its agent's log")
+            && text.contains("show an estimate from payload sizes"),
+        "{text}"
+    );
+    let report = env
+        .run(&["budget-report", "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(report["from_log_sessions"], 1, "{report}");
+    assert_eq!(report["top"][0]["from_log"], true, "{report}");
+    let text = env.run(&["budget-report"]).success().stdout.clone();
+    assert!(
+        text.contains("1 of them priced from the agent's transcript")
+            && text.contains("(from the transcript)"),
+        "{text}"
+    );
+    // The listings: an estimate, marked as one, and in sql the transcript it could be priced from.
+    let listed = env.run(&["list", "--format", "json"]).success().json();
+    assert_eq!(listed[0]["cost_estimated"], true, "{listed}");
+    assert!(listed[0]["cost_usd"].as_f64().unwrap() < priced / 10.0);
+    let row = env
+        .run(&[
+            "sql",
+            "--format",
+            "json",
+            "SELECT estimated, transcript_path, cost_usd > 0 AS priced FROM sessions",
+        ])
+        .success()
+        .json();
+    assert_eq!(
+        row,
+        json!([{"estimated": 1, "transcript_path": transcript.to_string_lossy(), "priced": 1}])
+    );
+}

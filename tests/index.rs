@@ -801,3 +801,49 @@ fn an_index_that_is_damaged_or_not_ours_is_built_again() {
         assert_eq!(listed.json(), truth, "{how}");
     }
 }
+
+/// An index written by the previous version (format 9: a `sessions` view without
+/// `transcript_path`) is rebuilt at this version by the next read, not kept and not refused.
+#[test]
+fn an_index_of_the_previous_format_is_rebuilt_with_this_formats_views() {
+    let env = TestEnv::new();
+    three_sessions(&env);
+    env.run(&["sql", "SELECT count(*) FROM sessions"]).success();
+    let version = |conn: &rusqlite::Connection| -> i64 {
+        conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap()
+    };
+    {
+        let conn = rusqlite::Connection::open(index(&env)).unwrap();
+        let ours = version(&conn);
+        let view: String = conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = 'sessions'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let old = view.replace(", transcript_path", "");
+        assert_ne!(old, view);
+        conn.execute_batch(&format!(
+            "DROP VIEW sessions; {old}; PRAGMA user_version = {}",
+            (9 << 16) | (ours & 0xffff)
+        ))
+        .unwrap();
+    }
+    let rows = env
+        .run(&[
+            "sql",
+            "--format",
+            "json",
+            "SELECT count(*) AS n, count(transcript_path) AS t FROM sessions",
+        ])
+        .success()
+        .json();
+    assert_eq!(rows, json!([{"n": 3, "t": 0}]));
+    let conn = rusqlite::Connection::open(index(&env)).unwrap();
+    assert_eq!(
+        version(&conn) >> 16,
+        i64::from(agent_strace::store::index::INDEX_FORMAT)
+    );
+}

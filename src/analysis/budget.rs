@@ -33,6 +33,10 @@ pub struct Spend {
     /// The tools sharing the cost of a phase with usage by those models.
     #[serde(default)]
     pub unpriced_tools: BTreeSet<String>,
+    /// Priced from its agent's own log (a hook-recorded session records no usage): `list`,
+    /// `dashboard` and `sql` show an estimate from payload sizes for it instead.
+    #[serde(default)]
+    pub from_log: bool,
 }
 
 impl Spend {
@@ -91,6 +95,7 @@ impl Spend {
             unpriced: report.unpriced.clone(),
             unpriced_minutes,
             unpriced_tools,
+            from_log: report.usage_log.is_some(),
         }
     }
 }
@@ -119,6 +124,10 @@ impl CostedSession {
         self.parts.iter().any(|p| p.estimated)
     }
 
+    fn priced_from_log(&self) -> bool {
+        self.parts.iter().any(|p| p.from_log)
+    }
+
     /// The models its parts count at $0 for want of a price, in name order.
     fn unpriced(&self) -> Vec<String> {
         unpriced(std::slice::from_ref(self))
@@ -144,6 +153,8 @@ pub struct TopSession {
     pub label: String,
     pub started_at: f64,
     pub estimated: bool,
+    /// Priced (in part) from its agent's own log: `list` shows an estimate for it.
+    pub from_log: bool,
     /// Models whose usage has no known price: `cost_usd` counts them at $0.
     pub unpriced_models: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -227,6 +238,9 @@ pub struct BudgetReport {
     pub average_usd: f64,
     /// Sessions whose cost is estimated (no recorded usage).
     pub estimated_sessions: usize,
+    /// Sessions that recorded no usage, priced from their agent's own log (a Claude Code
+    /// transcript): `list`, `dashboard` and `sql` show an estimate for them.
+    pub from_log_sessions: usize,
     /// Models of the period's sessions whose usage has no known price, in name order: the
     /// totals count them at $0.
     pub unpriced_models: Vec<String>,
@@ -322,6 +336,7 @@ pub fn compute(
             total.usd() / current.len() as f64
         },
         estimated_sessions: current.iter().filter(|s| s.estimated()).count(),
+        from_log_sessions: current.iter().filter(|s| s.priced_from_log()).count(),
         unpriced_models: unpriced(current),
         top: top
             .into_iter()
@@ -332,6 +347,7 @@ pub fn compute(
                 label: s.label.clone(),
                 started_at: s.meta.started_at,
                 estimated: s.estimated(),
+                from_log: s.priced_from_log(),
                 unpriced_models: s.unpriced(),
                 project: s.project.clone(),
             })

@@ -59,6 +59,10 @@ pub struct CostReport {
     /// Models that had usage but no price.
     pub unpriced: Vec<String>,
     pub prices_taken: String,
+    /// The agent's own log the usage was read from, when the session recorded none
+    /// ([`Phases::usage_log`]): `list`, `dashboard` and `sql` show an estimate instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage_log: Option<String>,
     /// Subagent sessions rolled into these figures (`--include-subagents`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub subagents: Vec<SubagentCost>,
@@ -284,6 +288,7 @@ pub fn compute(
         wasted_share: total.share(wasted),
         unpriced,
         prices_taken: table.taken.clone(),
+        usage_log: phases.usage_log.clone().filter(|_| !estimated),
         subagents: Vec::new(),
     })
 }

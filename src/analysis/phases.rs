@@ -193,6 +193,11 @@ pub struct Phases {
     pub retry_loops: Vec<RetryLoop>,
     /// Whether any model usage was recorded (else costs are estimates).
     pub has_usage: bool,
+    /// The agent's own log (a Claude Code transcript, a Codex rollout) the usage was read
+    /// from, when the session recorded none itself (hooks never see it): the index, and so
+    /// `list`, `dashboard` and `sql`, price such a session from its payload sizes instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage_log: Option<String>,
     /// Every response's usage with its time, in the order seen: spend over time
     /// (`budget-report`'s days and billing blocks).
     #[serde(skip)]
@@ -787,6 +792,7 @@ impl PhaseBuilder {
             rejected: self.rejected,
             retry_loops: self.retry_loops,
             has_usage: self.has_usage,
+            usage_log: None,
             responses: self.responses,
         }
     }

@@ -220,9 +220,10 @@ fn spend_key(session: Option<&IndexedSession>) -> String {
         .unwrap_or_default();
     // `spend-2`: the figures gained days, models and blocks; `spend-3`: a session's total usage
     // (Copilot CLI) is no longer priced at long-context rates; `spend-4`: the unpriced models;
-    // `spend-5`: the minutes and tools their usage falls on.
+    // `spend-5`: the minutes and tools their usage falls on; `spend-6`: whether it was priced
+    // from the transcript.
     format!(
-        "spend-5|{}|{}|{transcript}",
+        "spend-6|{}|{}|{transcript}",
         env!("CARGO_PKG_VERSION"),
         PriceTable::builtin().taken
     )
@@ -326,11 +327,23 @@ fn text(out: &mut impl Write, r: &BudgetReport, v: &View) -> std::io::Result<()>
             r.estimated_sessions
         )?;
     }
+    if r.from_log_sessions > 0 {
+        writeln!(
+            out,
+            "{item}{} of them priced from the agent's transcript (no usage recorded: `list` \
+             shows an estimate from payload sizes)",
+            r.from_log_sessions
+        )?;
+    }
     gap(out)?;
     writeln!(out, "{h2}Top {} most expensive sessions:", r.top.len())?;
     for (i, s) in r.top.iter().enumerate() {
         let id: String = s.session_id.chars().take(12).collect();
-        let estimated = if s.estimated { " (estimated)" } else { "" };
+        let estimated = match (s.estimated, s.from_log) {
+            (true, _) => " (estimated)",
+            (false, true) => " (from the transcript)",
+            (false, false) => "",
+        };
         let label = terminal::one_line(&s.label, 40);
         let date = local(s.started_at, "%Y-%m-%d");
         let project = s

@@ -139,6 +139,15 @@ fn text(out: &mut impl Write, r: &CostReport, paint: Painter) -> std::io::Result
     if r.estimated {
         writeln!(out, "{}", paint.dim("No usage was recorded: tokens are estimated from payload sizes (4 characters a token)."))?;
     }
+    if let Some(log) = &r.usage_log {
+        // `list`, `dashboard` and `sql` read the store alone: their figure is the estimate.
+        let note = format!(
+            "The session recorded no usage: tokens are read from its agent's log, {}; list, \
+             dashboard and sql, which read the store alone, show an estimate from payload sizes.",
+            terminal::one_line(log, 120)
+        );
+        writeln!(out, "{}", paint.dim(&note))?;
+    }
     for sub in &r.subagents {
         let estimated = if sub.estimated { " (estimated)" } else { "" };
         writeln!(

@@ -61,7 +61,9 @@ pub(crate) fn phases_from<E: std::borrow::Borrow<Event>>(
 ) -> Phases {
     let agent = Agent::from_name(&meta.agent_name);
     let mut builder = PhaseBuilder::new(agent, Some(meta.started_at));
-    let mut responses = logged_responses(store, meta).into_iter().peekable();
+    let (log, responses) = logged_log(store, meta).unzip();
+    let mut responses = responses.unwrap_or_default().into_iter().peekable();
+    let from_log = responses.peek().is_some();
     for event in events {
         let event = event.borrow();
         while let Some(r) = responses.next_if(|r| r.timestamp <= event.timestamp) {
@@ -72,20 +74,31 @@ pub(crate) fn phases_from<E: std::borrow::Borrow<Event>>(
     for r in responses {
         builder.usage_at(r.timestamp, &r.model, &r.usage);
     }
-    builder.finish()
+    let mut phases = builder.finish();
+    if from_log {
+        phases.usage_log = log;
+    }
+    phases
 }
 
 /// The model responses the log of a session's agent holds (a Claude Code transcript, a Codex
 /// rollout), when the session recorded no usage of its own (hooks never see it) and that log
 /// is still readable; else none.
 pub(crate) fn logged_responses(store: &Store, meta: &SessionMeta) -> Vec<ResponseUsage> {
+    logged_log(store, meta)
+        .map(|(_, responses)| responses)
+        .unwrap_or_default()
+}
+
+/// [`logged_responses`], with the path of the log they were read from.
+fn logged_log(store: &Store, meta: &SessionMeta) -> Option<(String, Vec<ResponseUsage>)> {
     if meta.total_tokens != 0 {
-        return Vec::new();
+        return None;
     }
     let agent = Agent::from_name(&meta.agent_name);
-    transcript_of(store, &meta.session_id)
-        .and_then(|path| logged_usage(agent, Path::new(&path)))
-        .unwrap_or_default()
+    let path = transcript_of(store, &meta.session_id)?;
+    let responses = logged_usage(agent, Path::new(&path))?;
+    Some((path, responses))
 }
 
 /// The transcript a hook-recorded session names in its `session_start`.

@@ -116,7 +116,7 @@ CREATE VIEW sessions AS SELECT
     input_tokens, output_tokens, cache_write_tokens, cache_read_tokens,
     cost_pico / 1e12 AS cost_usd, estimated,
     replace(unpriced, char(10), ', ') AS unpriced_models,
-    parent_session_id, parent_event_id, depth
+    parent_session_id, parent_event_id, depth, transcript_path
   FROM idx_sessions WHERE meta_error IS NULL OR events > 0;
 CREATE VIEW events AS SELECT
     s.session_id, e.seq, e.event_id, e.type, e.time, datetime(e.time, 'unixepoch') AS at,
