@@ -1187,3 +1187,35 @@ fn a_session_named_from_a_folder_that_does_not_hold_it_says_which_store_does() {
     assert_eq!(none.code, 2, "{none:?}");
     assert!(!none.stderr.contains("--trace-dir"), "{none:?}");
 }
+
+/// A session copied into a second project made `sql --all-projects` fail whatever it asked
+/// ("UNIQUE constraint failed: idx_sessions.session_id"): each copy is now a row with its
+/// project, as each store holds it.
+#[test]
+fn sql_over_every_project_keeps_a_session_copied_into_two_of_them() {
+    const COPIED: &str = "a1a10000-0000-4000-8000-000000000001";
+    let env = TestEnv::new();
+    let (a, b) = two_projects(&env);
+    let copy = b.join(".agent-traces").join(COPIED);
+    std::fs::create_dir_all(&copy).unwrap();
+    for file in ["meta.json", "events.ndjson"] {
+        std::fs::copy(
+            a.join(".agent-traces").join(COPIED).join(file),
+            copy.join(file),
+        )
+        .unwrap();
+    }
+    run_in(&env, &b, &["list"]).success();
+    for query in [
+        "SELECT count(*) AS n, count(DISTINCT session_id) AS d FROM sessions",
+        "SELECT count(*) AS n, count(DISTINCT session_id) AS d FROM idx_state",
+    ] {
+        let run = run_in(
+            &env,
+            env.path(),
+            &["sql", "--all-projects", "--format", "json", query],
+        );
+        assert_eq!(run.code, 0, "{query}: {run:?}");
+        assert_eq!(run.json(), json!([{"n": 4, "d": 3}]), "{query}");
+    }
+}

@@ -533,7 +533,17 @@ fn gathered_schema() -> String {
     let project = format!(
         "(SELECT project FROM idx_projects WHERE store_number = sid >> {GATHERED_SHIFT}) AS project,"
     );
+    // A session may be in two stores (a folder copied, a transcript imported in two projects):
+    // each copy is a row of its own, so its id is unique only within its store.
     let mut schema = SCHEMA
+        .replace(
+            "session_id TEXT NOT NULL UNIQUE,",
+            "session_id TEXT NOT NULL,",
+        )
+        .replace(
+            "session_id TEXT PRIMARY KEY,\n    sid INTEGER NOT NULL,",
+            "session_id TEXT NOT NULL,\n    sid INTEGER PRIMARY KEY,",
+        )
         .replace("event_json(", "event_json(sid, ")
         .replace(" AS SELECT", &format!(" AS SELECT {project}"));
     schema.push_str(
