@@ -385,3 +385,96 @@ fn detect_finds_the_agents_of_a_fake_home_and_sets_each_up() {
         run.stdout
     );
 }
+
+#[test]
+fn trace_dir_is_written_into_every_agents_hooks_and_a_hook_records_there() {
+    for case in cases() {
+        let env = TestEnv::new();
+        let home = env.path().join("home");
+        // Relative, with a space and a quote: written absolute, quoted for the shell.
+        let run = setup(
+            &env,
+            &home,
+            &[
+                "setup",
+                "--agent",
+                case.agent,
+                "--trace-dir",
+                "team's traces",
+                "--write",
+            ],
+        );
+        run.success();
+        let store = env.path().join("team's traces");
+        assert!(
+            run.stdout
+                .contains(&format!("recorded into {}", store.display())),
+            "{}: {}",
+            case.agent,
+            run.stdout
+        );
+        let ours = our_commands(&read(&env.path().join(case.project)));
+        assert!(!ours.is_empty(), "{}", case.agent);
+        let quoted = store.display().to_string().replace('\'', r"'\''");
+        for (event, command) in &ours {
+            assert!(
+                command.contains(&format!(" --trace-dir '{quoted}' ")),
+                "{}: {event}: {command}",
+                case.agent
+            );
+        }
+        if case.agent != "claude-code" {
+            continue;
+        }
+        // The hook, run by a shell from another project as Claude Code runs it, records into
+        // the store named, not into that project's.
+        let project = env.path().join("elsewhere");
+        std::fs::create_dir_all(project.join(".agent-traces")).unwrap();
+        let (_, command) = ours.iter().find(|(e, _)| e == "SessionStart").unwrap();
+        let payload = json!({
+            "session_id": "0b6c1f1e-3f0a-4c7e-9a55-2f8d1c9e7a10",
+            "hook_event_name": "SessionStart",
+            "source": "startup",
+            "cwd": project,
+        });
+        let mut shell = std::process::Command::new("sh");
+        shell
+            .args(["-c", command])
+            .current_dir(&project)
+            .env("CLAUDE_PROJECT_DIR", &project)
+            .env("AGENT_STRACE_HOME", env.home())
+            .env_remove("AGENT_TRACE_DIR");
+        crate::common::run_with_stdin(shell, payload.to_string().as_bytes()).success();
+        assert!(
+            store
+                .join("0b6c1f1e-3f0a-4c7e-9a55-2f8d1c9e7a10")
+                .join("events.ndjson")
+                .is_file()
+        );
+        assert_eq!(
+            std::fs::read_dir(project.join(".agent-traces"))
+                .unwrap()
+                .count(),
+            0
+        );
+    }
+}
+
+#[test]
+fn a_trace_dir_the_hooks_could_not_make_is_refused() {
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    let run = setup(
+        &env,
+        &home,
+        &["setup", "--trace-dir", "no/such/folder", "--write"],
+    );
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.starts_with("error: --trace-dir ")
+            && run.stderr.contains("the folder above it does not exist"),
+        "{}",
+        run.stderr
+    );
+    assert!(!env.path().join(".claude").exists());
+}

@@ -26,7 +26,7 @@ use crate::exit;
 #[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  agent-strace setup                    # print the hooks for .claude/settings.json\n  agent-strace setup --write            # merge them into .claude/settings.json\n  agent-strace setup --global --write   # all projects\n  agent-strace setup --no-redact --write  # record secrets as they are\n  agent-strace setup --agent cursor --write  # Cursor's .cursor/hooks.json\n  agent-strace setup --detect           # which agents are here, and what would be written\n  agent-strace setup --otel --write     # and send Claude Code's telemetry to `agent-strace server`\n  agent-strace setup --otel --replace-otel --write  # instead of the OTLP backend the settings name"
+    after_help = "Examples:\n  agent-strace setup                    # print the hooks for .claude/settings.json\n  agent-strace setup --write            # merge them into .claude/settings.json\n  agent-strace setup --global --write   # all projects\n  agent-strace setup --no-redact --write  # record secrets as they are\n  agent-strace setup --global --trace-dir ~/traces --write  # all projects' sessions, one store\n  agent-strace setup --agent cursor --write  # Cursor's .cursor/hooks.json\n  agent-strace setup --detect           # which agents are here, and what would be written\n  agent-strace setup --otel --write     # and send Claude Code's telemetry to `agent-strace server`\n  agent-strace setup --otel --replace-otel --write  # instead of the OTLP backend the settings name"
 )]
 pub(crate) struct SetupArgs {
     /// For all projects: ~/.claude/settings.json ($CLAUDE_CONFIG_DIR/settings.json when set)
@@ -109,6 +109,12 @@ pub(crate) fn run(args: &SetupArgs, globals: &Globals) -> Result<u8> {
         flags.push_str(&path.to_string_lossy().replace('\'', r"'\''"));
         flags.push('\'');
     }
+    let store = hooks_store(globals)?;
+    if let Some(store) = &store {
+        flags.push_str(" --trace-dir '");
+        flags.push_str(&store.to_string_lossy().replace('\'', r"'\''"));
+        flags.push('\'');
+    }
     let env = Env::read();
     let otel = otel_env(args)?;
     let mut out = stdout(globals.colour());
@@ -119,6 +125,7 @@ pub(crate) fn run(args: &SetupArgs, globals: &Globals) -> Result<u8> {
         why_full_path: why_full_path.as_deref(),
         env: &env,
         otel: otel.as_ref(),
+        store: store.as_deref(),
     };
     if args.detect {
         let cwd = std::env::current_dir()?;
@@ -132,6 +139,36 @@ pub(crate) fn run(args: &SetupArgs, globals: &Globals) -> Result<u8> {
     plan.one(agent, &path, &mut out)?;
     out.flush()?;
     Ok(exit::OK)
+}
+
+/// The store `--trace-dir` names for the hooks, as an absolute path (a hook runs in whatever
+/// folder the agent is in), or the error of a store the hooks could not make: they would record
+/// nothing, and say so only in a log inside that store.
+fn hooks_store(globals: &Globals) -> Result<Option<PathBuf>> {
+    let Some(dir) = &globals.trace_dir else {
+        return Ok(None);
+    };
+    let dir = std::path::absolute(dir)?;
+    let usable = if dir.exists() {
+        dir.is_dir()
+    } else {
+        // The store makes only its own folder, never the folders above it.
+        dir.parent().is_some_and(Path::is_dir)
+    };
+    if !usable {
+        return Err(Error::usage(format!(
+            "--trace-dir {}: the hooks could not record there ({})",
+            dir.display(),
+            if dir.exists() {
+                "it is no folder"
+            } else {
+                "the folder above it does not exist"
+            }
+        ))
+        .with_hint("name a folder that exists, or one whose parent does")
+        .into());
+    }
+    Ok(Some(dir))
 }
 
 /// `--otel`'s env block, or the usage error of an --otel that cannot be: another agent, or an
@@ -165,6 +202,8 @@ struct Plan<'a> {
     env: &'a Env,
     /// Claude Code's telemetry settings (`--otel`).
     otel: Option<&'a Map<String, Value>>,
+    /// The store the hooks record into (`--trace-dir`), else each project's own.
+    store: Option<&'a Path>,
 }
 
 impl Plan<'_> {
@@ -355,6 +394,13 @@ impl Plan<'_> {
         }
         if let Some(why) = self.why_full_path {
             writeln!(out, "{why}")?;
+        }
+        if let Some(store) = self.store {
+            writeln!(
+                out,
+                "Sessions are recorded into {} (--trace-dir), whatever folder the agent runs in.",
+                store.display()
+            )?;
         }
         writeln!(out, "{}", redaction_note(self.args))?;
         Ok(())
