@@ -1219,3 +1219,65 @@ fn sql_over_every_project_keeps_a_session_copied_into_two_of_them() {
         assert_eq!(run.json(), json!([{"n": 4, "d": 3}]), "{query}");
     }
 }
+
+#[test]
+fn no_session_named_and_no_store_here_names_the_stores_that_hold_sessions() {
+    // After `import --all`, the sessions are in the user-level store (or a project's): from a
+    // folder with no store, `replay` with no id used to hint at `import --all` again.
+    let env = TestEnv::new();
+    let claude = folder(&env, "claude");
+    transcript_in(&claude.join("projects"), "-gone", "/no/such/project");
+    let standing = folder(&env, "standing-here");
+    let import_all = ["import", "--all", "--claude-dir", claude.to_str().unwrap()];
+    run_in(&env, &standing, &import_all).success();
+    let user_store = env.home.path().join("traces");
+    let hint = format!("add `--trace-dir {}` to read them", user_store.display());
+    for command in [
+        "replay", "explain", "stats", "show", "lint", "cost", "inspect",
+    ] {
+        let run = run_in(&env, &standing, &[command]);
+        assert_eq!(run.code, 2, "{command}: {run:?}");
+        assert!(
+            run.stderr.contains("no trace store") && run.stderr.contains(&hint),
+            "{command}: {run:?}"
+        );
+        assert!(!run.stderr.contains("import --all"), "{command}: {run:?}");
+        assert_eq!(run.stderr.lines().count(), 1, "{command}: {run:?}");
+    }
+    // A store here that holds nothing says the same.
+    std::fs::create_dir_all(standing.join(".agent-traces")).unwrap();
+    let run = run_in(&env, &standing, &["replay"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("holds no sessions") && run.stderr.contains(&hint),
+        "{run:?}"
+    );
+    std::fs::remove_dir(standing.join(".agent-traces")).unwrap();
+    // Sessions in two stores: both named, and the way to see them all.
+    let project = folder(&env, "code/app");
+    let mut again = transcript_in(&claude.join("projects"), "-code-app", "x").0;
+    let text = std::fs::read_to_string(&again)
+        .unwrap()
+        .replace("\"x\"", &Value::from(project.to_str().unwrap()).to_string());
+    let session = "0d0e0000-0000-4000-8000-0000000000bb";
+    let id = again.file_stem().unwrap().to_str().unwrap().to_owned();
+    std::fs::remove_file(&again).unwrap();
+    again.set_file_name(format!("{session}.jsonl"));
+    std::fs::write(&again, text.replace(&id, session)).unwrap();
+    run_in(&env, &standing, &import_all).success();
+    assert!(project.join(".agent-traces").join(session).is_dir());
+    let run = run_in(&env, &standing, &["replay"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    for what in [
+        user_store.to_str().unwrap(),
+        project.join(".agent-traces").to_str().unwrap(),
+        "--trace-dir DIR",
+        "list --all-projects",
+    ] {
+        assert!(run.stderr.contains(what), "{what}: {run:?}");
+    }
+    // With no session anywhere, the ways to record one are still the hint.
+    let empty = TestEnv::new();
+    let run = empty.run(&["replay"]);
+    assert!(run.stderr.contains("import --all"), "{run:?}");
+}

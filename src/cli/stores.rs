@@ -213,10 +213,14 @@ pub(crate) fn select_in(store: &Store, selector: &Selector) -> Result<String> {
         Ok(id) => return Ok(id),
         Err(err) => err,
     };
-    let (Selector::Prefix(prefix), StoreError::NoStore(_) | StoreError::UnknownSession(_)) =
-        (selector, &err)
-    else {
-        return Err(err.into());
+    let prefix = match (selector, &err) {
+        (Selector::Prefix(prefix), StoreError::NoStore(_) | StoreError::UnknownSession(_)) => {
+            prefix
+        }
+        (Selector::Latest, StoreError::NoStore(_) | StoreError::NoSessions(_)) => {
+            return Err(latest_elsewhere(store.root(), err));
+        }
+        _ => return Err(err.into()),
     };
     let holders = elsewhere(store.root(), selector);
     let hint = match holders.as_slice() {
@@ -238,6 +242,41 @@ pub(crate) fn select_in(store: &Store, selector: &Selector) -> Result<String> {
     Err(crate::error::Error::new(kind, err.to_string())
         .with_hint(hint)
         .into())
+}
+
+/// The error of a store that holds no session (or is not there) when no session was named:
+/// the stores on this machine that do hold sessions, named with the `--trace-dir` that reads
+/// each, rather than the ways to make a store (`import --all` may have run already, putting the
+/// sessions in the user-level store or another project's).
+fn latest_elsewhere(here: &Path, err: StoreError) -> anyhow::Error {
+    /// Stores named in the hint; `list --all-projects` shows every one.
+    const SHOWN: usize = 3;
+    let holders = elsewhere(here, &Selector::Latest);
+    let hint = match holders.as_slice() {
+        [] => return err.into(),
+        [(root, _)] => format!(
+            "sessions are recorded in the store {root}: add `--trace-dir {root}` to read them",
+            root = root.display()
+        ),
+        _ => {
+            let mut named: Vec<String> = holders
+                .iter()
+                .take(SHOWN)
+                .map(|(root, _)| root.display().to_string())
+                .collect();
+            if holders.len() > SHOWN {
+                named.push(format!("{} more", holders.len() - SHOWN));
+            }
+            format!(
+                "sessions are recorded in other stores ({}): add `--trace-dir DIR` to read one, or see them all with `agent-strace list --all-projects`",
+                named.join(", ")
+            )
+        }
+    };
+    let kind = crate::error::ErrorKind::of_store(&err);
+    crate::error::Error::new(kind, err.to_string())
+        .with_hint(hint)
+        .into()
 }
 
 fn is_no_store(err: &anyhow::Error) -> bool {
