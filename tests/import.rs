@@ -686,3 +686,55 @@ fn import_all_runs_files_in_parallel_reports_in_order_and_one_writer_wins_a_shar
         assert_eq!(stored(&env, &session), want, "{}", file.display());
     }
 }
+
+#[test]
+fn discover_shows_a_table_whose_columns_line_up() {
+    let env = TestEnv::new();
+    let claude = env.path().join("claude");
+    let corpus = shared().join("corpus/claude-code/marot__spotter");
+    for (project, name) in [
+        ("-home-me-app", "short.jsonl"),
+        (
+            "-home-me-a-project-with-a-much-longer-name",
+            "tool_heavy.jsonl",
+        ),
+    ] {
+        let dir = claude.join("projects").join(project);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(corpus.join(name), dir.join(name)).unwrap();
+    }
+    let run = env.run(&[
+        "import",
+        "--discover",
+        "--claude-dir",
+        claude.to_str().unwrap(),
+        "--color",
+        "never",
+    ]);
+    run.success();
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", run.stdout);
+    assert!(lines[0].starts_with("STATUS "), "{}", run.stdout);
+    // Where each column starts, in characters (a cut project starts with a one-column `…`).
+    let at = |line: &str, text: &str| {
+        let i = line.find(text).unwrap_or_else(|| panic!("{text}: {line}"));
+        line[..i].chars().count()
+    };
+    let session = at(lines[0], "SESSION");
+    let prompt = at(lines[0], "FIRST PROMPT");
+    let ids = [
+        "d6e0bada-1959-4eec-a9d2-0bfade768d8f",
+        "55604662-cf2a-4331-851a-ec234028f8ca",
+    ];
+    for line in &lines[1..] {
+        let id = ids.iter().find(|id| line.contains(*id)).unwrap();
+        assert_eq!(at(line, id), session, "{}", run.stdout);
+        assert_eq!(at(line, "\""), prompt, "{}", run.stdout);
+        assert_eq!(
+            at(line, "claude-code"),
+            at(lines[0], "AGENT"),
+            "{}",
+            run.stdout
+        );
+    }
+}

@@ -755,6 +755,9 @@ fn peek(path: &Path) -> (Option<String>, Option<String>) {
     (session, None)
 }
 
+/// The widest a project shows in `--discover`'s table, in columns.
+const PROJECT_COLUMNS: usize = 40;
+
 fn show_discovered(found: &[Found], format: Format, paint: Painter) -> Result<u8> {
     let mut out = stdout(paint.colours());
     if format == Format::Json {
@@ -764,6 +767,8 @@ fn show_discovered(found: &[Found], format: Format, paint: Painter) -> Result<u8
     }
     if found.is_empty() {
         writeln!(out, "No transcripts or session logs found.")?;
+        out.flush()?;
+        return Ok(exit::OK);
     }
     let words = |f: &Found| match (f.status, f.new_lines) {
         ("grown", Some(n)) => format!("grown ({n} new line{})", if n == 1 { "" } else { "s" }),
@@ -773,25 +778,49 @@ fn show_discovered(found: &[Found], format: Format, paint: Painter) -> Result<u8
         ("added_to", _) => "added to".to_owned(),
         (status, _) => status.to_owned(),
     };
-    let width = found.iter().map(|f| words(f).len()).max().unwrap_or(0);
-    for f in found {
-        let text = format!("{:width$}", words(f));
+    // A table as `list` shows its sessions: a header, and every column as wide as its widest
+    // cell (a project is cut from the front, where its path is least telling).
+    let statuses: Vec<String> = found.iter().map(words).collect();
+    let status_width = terminal::column_width(statuses.iter().map(String::as_str), 6, 40);
+    let agent_width = terminal::column_width(found.iter().map(|f| f.agent), 5, 12);
+    let project_width = terminal::path_column_width(
+        found.iter().map(|f| f.project.as_str()),
+        "PROJECT".len(),
+        PROJECT_COLUMNS,
+    );
+    let id_width = terminal::column_width(
+        found.iter().map(|f| f.session_id.as_str()),
+        "SESSION".len(),
+        usize::MAX,
+    );
+    writeln!(
+        out,
+        "{}",
+        paint.bold(&format!(
+            "{:<status_width$}  {:<16}  {:>9}  {:<agent_width$}  {:<project_width$}  {:<id_width$}  FIRST PROMPT",
+            "STATUS", "MODIFIED", "SIZE", "AGENT", "PROJECT", "SESSION"
+        ))
+    )?;
+    for (f, words) in found.iter().zip(&statuses) {
+        let text = terminal::pad(words, status_width);
         let status = match f.status {
             "new" | "grown" | "rewritten" | "outdated" => paint.yellow(&text),
             _ => paint.green(&text),
         };
+        let project = terminal::path_tail(&f.project, PROJECT_COLUMNS);
         writeln!(
             out,
-            "{status}  {}  {:>9}  {:<11}  {}  {}  {}",
+            "{status}  {:<16}  {:>9}  {}  {}  {}  {}",
             terminal::local_time(f.modified),
             terminal::human_size(f.bytes),
-            f.agent,
-            terminal::one_line(&f.project, 40),
-            paint.cyan(&f.session_id),
-            f.first_prompt
-                .as_deref()
-                .map(|p| format!("\"{}\"", terminal::one_line(p, 50)))
-                .unwrap_or_default(),
+            terminal::cell(f.agent, agent_width),
+            terminal::pad(&project, project_width),
+            paint.cyan(&terminal::cell(&f.session_id, id_width)),
+            // A dim placeholder, never an empty cell, as `list` shows a session without one.
+            f.first_prompt.as_deref().map_or_else(
+                || paint.dim("(no prompt)"),
+                |p| format!("\"{}\"", terminal::one_line(p, 50))
+            ),
         )?;
     }
     out.flush()?;
