@@ -125,14 +125,17 @@ fn every_rule_finds_its_pattern_and_names_its_events() {
         "{}",
         shown.stdout
     );
-    // Text names the same events.
-    let text = env.run(&["lint", &id]);
-    assert!(text.stdout.contains("events #3–#11"), "{}", text.stdout);
-    assert!(
-        text.stdout.contains("1 error, 4 warnings, 2 infos."),
-        "{}",
-        text.stdout
-    );
+    // Text names the same events, and the session it checked (the latest, when none is named).
+    for args in [vec!["lint", id.as_str()], vec!["lint"]] {
+        let text = env.run(&args);
+        assert!(text.stdout.contains("events #3–#11"), "{}", text.stdout);
+        assert!(
+            text.stdout
+                .contains(&format!("1 error, 4 warnings, 2 infos in session {id}.")),
+            "{}",
+            text.stdout
+        );
+    }
 }
 
 #[test]

@@ -153,12 +153,14 @@ fn text(out: &mut impl Write, report: &LintReport, paint: Painter) -> std::io::R
         let pad = " ".repeat(5 - f.level.as_str().len());
         writeln!(out, "{level}{pad}  {:<18}  {}", f.rule, f.message)?;
     }
+    // The session is named as "No issues found" names it: `lint` with no id checks the latest.
     writeln!(
         out,
-        "{}, {}, {}.",
+        "{}, {}, {} in session {}.",
         terminal::count(report.errors as u64, "error"),
         terminal::count(report.warnings as u64, "warning"),
-        terminal::count(report.infos as u64, "info")
+        terminal::count(report.infos as u64, "info"),
+        report.session_id
     )
 }
 
