@@ -236,3 +236,72 @@ fn a_cost_rule_under_its_ceiling_says_when_a_model_has_no_price() {
     let watch = env.run(&["watch", &id, "--timeout", "1h", "--dry-run"]);
     assert!(!watch.stderr.contains("judged in full"), "{}", watch.stderr);
 }
+
+/// `watch --budget 0.0001` said "budget $0.00", and a session whose hooks record no usage (and
+/// name no transcript) was held to a ceiling its cost rules could never see reached, though
+/// `list` shows an estimated cost above it.
+#[test]
+fn a_small_budget_shows_its_digits_and_a_session_with_no_usage_is_said_to_cost_rules() {
+    let env = TestEnv::new();
+    // $0.0015: 100 output tokens of Sonnet 4.5.
+    let priced = SessionBuilder::new("55555555-aaaa-4bbb-8ccc-000000000005")
+        .session_start(json!({"source": "startup"}))
+        .prompt("tidy the readme")
+        .at(5.0)
+        .llm_response(
+            "claude-sonnet-4-5",
+            Tokens {
+                output: 100,
+                ..Tokens::default()
+            },
+        )
+        .at(10.0)
+        .session_end(json!({"reason": "exit"}))
+        .write(&env);
+    let watch = env.run(&["watch", &priced, "--budget", "0.0001", "--dry-run"]);
+    assert!(
+        watch.stderr.contains("rules: budget $0.0001 → alert")
+            && watch.stderr.contains("cost_usd is $0.0015 (>= $0.0001)"),
+        "{}",
+        watch.stderr
+    );
+    assert!(!watch.stderr.contains("no token usage"), "{}", watch.stderr);
+    let watch = env.run(&["watch", &priced, "--budget", "0.00005", "--dry-run"]);
+    assert!(watch.stderr.contains("budget $0.00005"), "{}", watch.stderr);
+
+    // Hooks alone: no response, no transcript. `list` estimates a cost; the rule sees $0.
+    let hooks_only = SessionBuilder::new("66666666-aaaa-4bbb-8ccc-000000000006")
+        .session_start(json!({"source": "startup"}))
+        .prompt(&"explain the build in detail ".repeat(40))
+        .at(1.0)
+        .tool_call("Bash", json!({"command": "cargo build"}))
+        .at(2.0)
+        .result(json!("x".repeat(4000)))
+        .at(3.0)
+        .session_end(json!({"reason": "exit"}))
+        .write(&env);
+    let listed = env.run(&["list", "--format", "json"]).json();
+    let row = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["session_id"] == hooks_only.as_str())
+        .unwrap()
+        .clone();
+    assert!(
+        row["cost_estimated"] == true && row["cost_usd"].as_f64().unwrap() > 0.0001,
+        "{row}"
+    );
+    let watch = env.run(&["watch", &hooks_only, "--budget", "0.0001", "--dry-run"]);
+    assert_eq!(watch.code, 0, "{watch:?}");
+    assert!(
+        watch.stderr.contains(
+            "watch: the session records no token usage so far and names no transcript to read it from: cost rules see $0"
+        ),
+        "{}",
+        watch.stderr
+    );
+    // Without a cost rule there is nothing to say.
+    let watch = env.run(&["watch", &hooks_only, "--timeout", "1h", "--dry-run"]);
+    assert!(!watch.stderr.contains("no token usage"), "{}", watch.stderr);
+}

@@ -263,6 +263,29 @@ impl Money {
     }
 }
 
+/// Dollars with enough digits for small sessions: `$0.0042`, `$12.35`.
+pub fn dollars(usd: f64) -> String {
+    if usd.abs() >= 1.0 {
+        format!("${usd:.2}")
+    } else {
+        format!("${usd:.4}")
+    }
+}
+
+/// A figure someone gave (a budget, a ceiling) as [`dollars`] shows it, with the further
+/// digits it needs, to the millionth of a dollar: `$5.00`, `$0.0001`, `$0.00005`, `$1.234`.
+/// Cut to [`dollars`]' digits, a budget of $0.00005 would read `$0.0000`.
+pub fn dollars_given(usd: f64) -> String {
+    let least = if usd.abs() >= 1.0 { 2 } else { 4 };
+    let digits = (least..6)
+        .find(|&d| {
+            let scaled = usd * 10f64.powi(d);
+            (scaled - scaled.round()).abs() < 1e-6
+        })
+        .unwrap_or(6);
+    format!("${usd:.*}", digits as usize)
+}
+
 impl std::ops::Add for Money {
     type Output = Money;
     fn add(self, other: Money) -> Money {
@@ -285,6 +308,17 @@ impl std::iter::Sum for Money {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_given_figure_shows_the_digits_it_needs() {
+        assert_eq!(dollars_given(5.0), "$5.00");
+        assert_eq!(dollars_given(1.234), "$1.234");
+        assert_eq!(dollars_given(0.5), "$0.5000");
+        assert_eq!(dollars_given(0.0001), "$0.0001");
+        assert_eq!(dollars_given(0.00005), "$0.00005");
+        assert_eq!(dollars_given(0.000_000_1), "$0.000000");
+        assert_eq!(dollars(0.002_412_3), "$0.0024");
+    }
 
     #[test]
     fn absurd_counts_saturate_and_never_overflow() {

@@ -119,13 +119,10 @@ pub fn duration_secs(secs: f64) -> String {
 }
 
 /// Dollars with enough digits for small sessions: `$0.0042`, `$12.35`.
-pub fn dollars(usd: f64) -> String {
-    if usd.abs() >= 1.0 {
-        format!("${usd:.2}")
-    } else {
-        format!("${usd:.4}")
-    }
-}
+pub use crate::model::usage::dollars;
+
+/// A budget or ceiling someone gave, with the digits it needs: `$5.00`, `$0.0001`, `$0.00005`.
+pub use crate::model::usage::dollars_given;
 
 /// The mark after a cost that counts some model's usage at $0 for want of a price
 /// (`$0.0000?`); [`unpriced_note`] says which.

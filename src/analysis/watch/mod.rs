@@ -309,7 +309,7 @@ impl Watcher {
                         metric.as_str(),
                         shown(*metric, value),
                         op.as_str(),
-                        shown(*metric, *threshold)
+                        limit(*metric, *threshold)
                     ),
                     event: None,
                 });
@@ -382,10 +382,18 @@ fn unpriced(model: &str, tokens: &Tokens) -> Option<String> {
     })
 }
 
+/// A rule's threshold as a person reads it: a ceiling in dollars with the digits it was given.
+fn limit(metric: Metric, threshold: f64) -> String {
+    match metric {
+        Metric::CostUsd => crate::model::usage::dollars_given(threshold),
+        _ => shown(metric, threshold),
+    }
+}
+
 /// A figure as a person reads it.
 fn shown(metric: Metric, value: f64) -> String {
     match metric {
-        Metric::CostUsd => format!("${value:.2}"),
+        Metric::CostUsd => crate::model::usage::dollars(value),
         // A limit under a minute (`--timeout 30s`) in seconds: 0.5 min reads as a fraction.
         Metric::DurationMinutes if value < 1.0 => format!("{:.0} s", value * 60.0),
         Metric::DurationMinutes => format!("{value:.1} min"),

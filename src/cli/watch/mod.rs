@@ -37,7 +37,7 @@ use crate::model::view::View;
 use crate::model::{Agent, Event, EventType};
 use crate::render::escape::escape;
 use crate::render::replay::{write_header, write_line};
-use crate::render::terminal::Painter;
+use crate::render::terminal::{self, Painter};
 use crate::store::Store;
 
 /// Watch a live session: show its events as they come, and alert, pause or kill the agent
@@ -204,8 +204,9 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
     if let Some(process) = first.iter().rev().find_map(recorded_process) {
         session.process = signallable(&store, &id, process);
     }
+    let uncounted = !counts_usage(&first, agent);
     let mut batch = first;
-    session.announce();
+    session.announce(uncounted);
     loop {
         let start = session.events.len();
         let new: Vec<Numbered> = batch
@@ -272,6 +273,18 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
     })
 }
 
+/// Whether `events` give a cost rule usage to count: a response with its tokens, or a
+/// transcript to read them from (hooks never see responses; Claude Code's name its transcript).
+fn counts_usage(events: &[Event], agent: Agent) -> bool {
+    events.iter().any(|e| match View::of(e, agent) {
+        View::LlmResponse(response) => response.usage.is_some(),
+        View::SessionStart(start) => {
+            start.source != Some("import") && start.transcript_path.is_some()
+        }
+        _ => false,
+    })
+}
+
 /// The rules of this watch: the ceilings the flags set, then the rules file's.
 fn rules(args: &WatchArgs, globals: &Globals) -> Result<Vec<Rule>> {
     let action = match args.on_violation.as_str() {
@@ -300,7 +313,7 @@ fn rules(args: &WatchArgs, globals: &Globals) -> Result<Vec<Rule>> {
             )));
         }
         rules.push(Rule::new(
-            Some(format!("budget ${budget:.2}")),
+            Some(format!("budget {}", terminal::dollars_given(budget))),
             ceiling(Metric::CostUsd, budget),
             action,
         ));
@@ -515,7 +528,9 @@ struct Session<'a> {
 }
 
 impl Session<'_> {
-    fn announce(&self) {
+    /// The header line on stderr: the session, its process and the rules; and, when a cost
+    /// rule has no usage to count (`uncounted`), that it sees $0.
+    fn announce(&self, uncounted: bool) {
         let process = self.process.map_or_else(
             || "no agent process recorded: rules can only alert".to_owned(),
             |p| format!("agent pid {}", p.pid),
@@ -539,6 +554,20 @@ impl Session<'_> {
                 }
             ))
         ));
+        let cost_rule = self.watcher.rules().iter().any(|r| {
+            matches!(
+                r.condition,
+                Condition::Compare {
+                    metric: Metric::CostUsd,
+                    ..
+                }
+            )
+        });
+        if cost_rule && uncounted {
+            Self::say(
+                "the session records no token usage so far and names no transcript to read it from: cost rules see $0, not the estimate from payload sizes that `list` and `cost` show",
+            );
+        }
     }
 
     fn observe(&mut self, event: &Event) {
