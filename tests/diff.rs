@@ -849,3 +849,35 @@ fn a_session_that_ran_no_tests_is_not_judged_against_one_whose_tests_passed() {
         text.stdout
     );
 }
+
+/// `compare` with no session (or one) failed with clap's bare "required arguments <A> <B>",
+/// naming neither what they are nor `--tag`.
+#[test]
+fn compare_without_two_sessions_says_what_to_give() {
+    let env = both();
+    let run = env.run(&["compare"]);
+    usage_error(&run);
+    for what in [
+        "two session ids",
+        "prefixes",
+        "--tag TAG",
+        "agent-strace list",
+    ] {
+        assert!(run.stderr.contains(what), "{what}: {}", run.stderr);
+    }
+    let run = env.run(&["compare", "a1b2"]);
+    usage_error(&run);
+    assert!(
+        run.stderr
+            .contains("a second session to compare with `a1b2`"),
+        "{}",
+        run.stderr
+    );
+    // The help's usage names both ways.
+    let help = env.run(&["compare", "--help"]).success().stdout.clone();
+    assert!(
+        help.contains("agent-strace compare [OPTIONS] <A> <B>\n")
+            && help.contains("agent-strace compare [OPTIONS] --tag <TAG>\n"),
+        "{help}"
+    );
+}

@@ -33,14 +33,15 @@ use crate::store::{Selector, Store};
 /// figure, cost included (`cost` and `list` count them in); a note says so when either has any.
 #[derive(Debug, Args)]
 #[command(
+    override_usage = "agent-strace compare [OPTIONS] <A> <B>\n       agent-strace compare [OPTIONS] --tag <TAG>",
     after_help = "Examples:\n  agent-strace compare 3f2a 9c1d\n  agent-strace compare --tag refactor-auth       # the last two sessions of a task\n  agent-strace compare 3f2a 9c1d --format json"
 )]
 pub(crate) struct CompareArgs {
     /// The first session (id or unique prefix): the baseline
-    #[arg(value_name = "A", required_unless_present = "tag", value_parser = super::args::session_name)]
+    #[arg(value_name = "A", value_parser = super::args::session_name)]
     a: Option<String>,
     /// The second session, compared with the first
-    #[arg(value_name = "B", required_unless_present = "tag", value_parser = super::args::session_name)]
+    #[arg(value_name = "B", value_parser = super::args::session_name)]
     b: Option<String>,
     /// Compare the last two top-level sessions whose agent name or command contains TAG
     /// (any case), the older as A
@@ -128,9 +129,27 @@ pub(crate) fn run(args: &CompareArgs, globals: &Globals) -> Result<u8> {
             Loaded::select(&args.scope, &Selector::Prefix(a.clone()), globals)?,
             Loaded::select(&args.scope, &Selector::Prefix(b.clone()), globals)?,
         ),
-        _ => return Err(usage("name two sessions to compare, or --tag TAG")),
+        // Said here rather than by clap, whose "required arguments <A> <B>" names neither what
+        // they are nor --tag.
+        (None, Some(a), None) => {
+            return Err(missing(&format!(
+                "compare needs a second session to compare with `{a}`: give two session ids (or unique prefixes), the baseline first"
+            )));
+        }
+        (None, _, _) => {
+            return Err(missing(
+                "compare needs two sessions: give two session ids (or unique prefixes), the baseline first, or --tag TAG for the last two sessions of a task",
+            ));
+        }
     };
     show(&a, &b, args.format.format, globals)
+}
+
+/// The usage error of a compare not given two sessions, with where to find their ids.
+fn missing(message: &str) -> anyhow::Error {
+    crate::error::Error::usage(message)
+        .with_hint("`agent-strace list` shows the sessions and their ids")
+        .into()
 }
 
 /// The last two sessions of a task, read from the index of each store the scope covers.
