@@ -15,6 +15,7 @@ use regex::Regex;
 use serde::Serialize;
 
 use crate::model::tools::Agent;
+use crate::model::usage::dollars;
 use crate::model::view::{FileTouch, View};
 use crate::model::{Event, EventType, glob::Glob};
 
@@ -186,12 +187,12 @@ fn score(session: &SessionFacts<'_>, scorer: &ScorerConfig) -> ScoreResult {
             } else {
                 ""
             };
-            let (score, mut reason) = under(session.cost_usd, *max_usd, usd);
+            let (score, mut reason) = under(session.cost_usd, *max_usd, dollars);
             // A cost that counts some usage at $0 for want of a price is marked, and the models
             // named: the check is only as good as the prices.
             let unpriced = session.cost_unpriced_models;
             if !unpriced.is_empty() {
-                let spent = usd(session.cost_usd);
+                let spent = dollars(session.cost_usd);
                 reason = format!(
                     "{} ({} counted at $0: no known price)",
                     reason.replacen(&spent, &format!("{spent}?"), 1),
@@ -240,15 +241,6 @@ fn score(session: &SessionFacts<'_>, scorer: &ScorerConfig) -> ScoreResult {
         passed: score >= scorer.threshold,
         reason,
         value,
-    }
-}
-
-/// Dollars to the cent, or to four places under a dollar.
-fn usd(v: f64) -> String {
-    if v >= 1.0 {
-        format!("${v:.2}")
-    } else {
-        format!("${v:.4}")
     }
 }
 

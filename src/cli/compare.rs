@@ -37,7 +37,8 @@ use crate::store::{Selector, Store};
     after_help = "Examples:\n  agent-strace compare 3f2a 9c1d\n  agent-strace compare --tag refactor-auth       # the last two sessions of a task\n  agent-strace compare 3f2a 9c1d --format json"
 )]
 pub(crate) struct CompareArgs {
-    /// The first session (id or unique prefix): the baseline
+    /// The first session (id or unique prefix): the baseline. A and B are needed unless --tag
+    /// is given
     #[arg(value_name = "A", value_parser = super::args::session_name)]
     a: Option<String>,
     /// The second session, compared with the first
