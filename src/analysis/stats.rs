@@ -52,6 +52,22 @@ pub struct Stats {
     pub events_by_type: BTreeMap<String, u64>,
     /// Busiest tools first.
     pub tools: Vec<ToolStats>,
+    /// The agents' own logs (a Claude Code transcript) that hold the usage sessions recorded
+    /// none of, as hooks never see it: `cost` prices it, while `tokens` and `llm_requests`
+    /// count what the store holds, as `list` and `sql` do.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub usage_logs: Vec<UsageLog>,
+}
+
+/// An agent's log holding the usage a session recorded none of.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct UsageLog {
+    pub session: String,
+    pub path: String,
+    /// Model responses it logs.
+    pub responses: u64,
+    /// Their tokens, every kind.
+    pub tokens: u64,
 }
 
 #[derive(Default)]
@@ -250,6 +266,7 @@ impl StatsBuilder {
                 .collect(),
             tools,
             sessions: self.sessions,
+            usage_logs: Vec::new(),
         }
     }
 }

@@ -91,7 +91,10 @@ pub(crate) fn logged_responses(store: &Store, meta: &SessionMeta) -> Vec<Respons
 }
 
 /// [`logged_responses`], with the path of the log they were read from.
-fn logged_log(store: &Store, meta: &SessionMeta) -> Option<(String, Vec<ResponseUsage>)> {
+pub(crate) fn logged_log(
+    store: &Store,
+    meta: &SessionMeta,
+) -> Option<(String, Vec<ResponseUsage>)> {
     if meta.total_tokens != 0 {
         return None;
     }

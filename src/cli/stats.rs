@@ -9,7 +9,7 @@ use super::Globals;
 use super::args::{FormatArg, SessionArg};
 use super::globals::Format;
 use super::output::{stdout, warn_bad_lines};
-use crate::analysis::stats::{Stats, StatsBuilder};
+use crate::analysis::stats::{Stats, StatsBuilder, UsageLog};
 use crate::analysis::tree::Forest;
 use crate::exit;
 use crate::render::terminal::{self, Painter};
@@ -41,9 +41,19 @@ pub(crate) fn run(args: &StatsArgs, globals: &Globals) -> Result<u8> {
         vec![id]
     };
     let mut builder = StatsBuilder::new();
+    let mut usage_logs = Vec::new();
     for session in &sessions {
         let meta = super::output::summary(&store, session)?.meta;
         builder.session(session, meta.ended_at.map(|end| (meta.started_at, end)));
+        // Only a session that recorded no usage (hooks never see it) has its log read.
+        if let Some((path, responses)) = super::explain::logged_log(&store, &meta) {
+            usage_logs.push(UsageLog {
+                session: session.clone(),
+                path,
+                responses: responses.len() as u64,
+                tokens: responses.iter().map(|r| r.usage.total()).sum(),
+            });
+        }
         // Two threads: the machines this runs on have at least two cores, and a long session
         // is read twice as fast.
         let (parts, report) =
@@ -53,7 +63,8 @@ pub(crate) fn run(args: &StatsArgs, globals: &Globals) -> Result<u8> {
         }
         warn_bad_lines(&report.bad, report.bad_count);
     }
-    let stats = builder.finish();
+    let mut stats = builder.finish();
+    stats.usage_logs = usage_logs;
     let mut out = stdout(globals.colour());
     match args.format.format {
         Format::Json => crate::render::json::write(&mut out, &stats)?,
@@ -110,6 +121,21 @@ fn text(out: &mut impl Write, stats: &Stats, paint: Painter) -> std::io::Result<
         stats.llm_requests,
         stats.tokens
     )?;
+    for log in &stats.usage_logs {
+        // `cost` prices this usage; `list` and `sql` show the store's estimate.
+        let note = format!(
+            "No usage was recorded{}: the agent's log {} holds {} and {} tokens, which `cost` prices.",
+            if stats.sessions.len() > 1 {
+                format!(" in {}", log.session)
+            } else {
+                String::new()
+            },
+            terminal::one_line(&log.path, 120),
+            terminal::count(log.responses, "LLM response"),
+            terminal::thousands(log.tokens),
+        );
+        writeln!(out, "{}", paint.dim(&note))?;
+    }
     if stats.tools.is_empty() {
         return writeln!(out, "\nNo tool calls.");
     }
