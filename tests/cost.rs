@@ -629,10 +629,17 @@ fn a_hook_session_priced_from_its_transcript_says_so_where_listings_show_an_esti
     );
     // `stats` counts what the store holds, and says where the usage is: it read "Tokens: 0"
     // with nothing to say why.
-    let stats = env.run(&["stats", sid, "--format", "json"]).success().json();
+    let stats = env
+        .run(&["stats", sid, "--format", "json"])
+        .success()
+        .json();
     assert_eq!(stats["tokens"], 0, "{stats}");
     let log = &stats["usage_logs"][0];
-    assert_eq!(log["path"], transcript.to_string_lossy().as_ref(), "{stats}");
+    assert_eq!(
+        log["path"],
+        transcript.to_string_lossy().as_ref(),
+        "{stats}"
+    );
     assert!(log["responses"].as_u64().unwrap() > 0 && log["tokens"].as_u64().unwrap() > 1000);
     let text = env.run(&["stats", sid]).success().stdout.clone();
     assert!(
