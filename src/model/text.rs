@@ -27,26 +27,33 @@ pub fn one_line_within(text: &str, max: usize, mut size: impl FnMut(char) -> usi
     let mut cut = 0;
     let words = text.split_whitespace().enumerate();
     let chars = words.flat_map(|(i, word)| (i > 0).then_some(' ').into_iter().chain(word.chars()));
+    // Puts one character in `out`; when it does not fit, ends `out` with the ellipsis instead.
+    let mut place = |out: &mut String, ch: char| {
+        let n = size(ch);
+        if used + n > max {
+            out.truncate(cut);
+            out.push('…');
+            return false;
+        }
+        out.push(ch);
+        used += n;
+        if used < max {
+            cut = out.len();
+        }
+        true
+    };
+    // A hostile character is cut like the six characters of its escape; others go straight in.
     let mut escaped = String::new();
     for ch in chars {
-        escaped.clear();
-        if is_hostile(ch) {
+        let fits = if is_hostile(ch) {
+            escaped.clear();
             push_escaped(&mut escaped, ch);
+            escaped.chars().all(|c| place(&mut out, c))
         } else {
-            escaped.push(ch);
-        }
-        for ch in escaped.chars() {
-            let n = size(ch);
-            if used + n > max {
-                out.truncate(cut);
-                out.push('…');
-                return out;
-            }
-            out.push(ch);
-            used += n;
-            if used < max {
-                cut = out.len();
-            }
+            place(&mut out, ch)
+        };
+        if !fits {
+            return out;
         }
     }
     out
