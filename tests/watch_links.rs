@@ -21,24 +21,49 @@ fn budget_findings(env: &TestEnv, id: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// A session priced from its responses (a model and its usage each), 5 s to 10 s in, with a
+/// budget ceiling at its start when one is given.
+fn priced_session(
+    env: &TestEnv,
+    id: &str,
+    budget: Option<f64>,
+    responses: &[(&str, Tokens)],
+) -> String {
+    let start = match budget {
+        Some(dollars) => json!({"source": "startup", "budget_dollars": dollars}),
+        None => json!({"source": "startup"}),
+    };
+    let mut session = SessionBuilder::new(id)
+        .session_start(start)
+        .prompt("rewrite the deploy config")
+        .at(5.0);
+    for (model, tokens) in responses {
+        session = session.llm_response(model, *tokens);
+    }
+    session
+        .at(10.0)
+        .session_end(json!({"reason": "exit"}))
+        .write(env)
+}
+
+/// Usage of `tokens` output tokens and nothing else.
+fn output(tokens: u64) -> Tokens {
+    Tokens {
+        output: tokens,
+        ..Tokens::default()
+    }
+}
+
 #[test]
 fn lint_measures_a_session_against_the_budget_its_watch_enforced() {
     let env = TestEnv::new();
     // $1.50: 100k output tokens of Sonnet 4.5.
-    let id = SessionBuilder::new("22222222-aaaa-4bbb-8ccc-000000000002")
-        .session_start(json!({"source": "startup"}))
-        .prompt("rewrite the deploy config")
-        .at(5.0)
-        .llm_response(
-            "claude-sonnet-4-5",
-            Tokens {
-                output: 100_000,
-                ..Tokens::default()
-            },
-        )
-        .at(10.0)
-        .session_end(json!({"reason": "exit"}))
-        .write(&env);
+    let id = priced_session(
+        &env,
+        "22222222-aaaa-4bbb-8ccc-000000000002",
+        None,
+        &[("claude-sonnet-4-5", output(100_000))],
+    );
     assert!(budget_findings(&env, &id).is_empty(), "no ceiling yet");
     // A dry run holds the session to nothing.
     let dry = env.run(&["watch", &id, "--budget", "1.60", "--dry-run"]);
@@ -105,28 +130,21 @@ fn watching_a_subagent_pauses_its_parents_agent_process() {
 fn a_cost_rule_and_budget_proximity_name_the_model_they_count_at_zero() {
     let env = TestEnv::new();
     // $1.50 of Sonnet 4.5, and a model nobody has a price for.
-    let id = SessionBuilder::new("33333333-aaaa-4bbb-8ccc-000000000003")
-        .session_start(json!({"source": "startup", "budget_dollars": 1.0}))
-        .prompt("rewrite the deploy config")
-        .at(5.0)
-        .llm_response(
-            "claude-sonnet-4-5",
-            Tokens {
-                output: 100_000,
-                ..Tokens::default()
-            },
-        )
-        .llm_response(
-            "mystery-model-9",
-            Tokens {
-                input: 5_000,
-                output: 50_000,
-                ..Tokens::default()
-            },
-        )
-        .at(10.0)
-        .session_end(json!({"reason": "exit"}))
-        .write(&env);
+    let id = priced_session(
+        &env,
+        "33333333-aaaa-4bbb-8ccc-000000000003",
+        Some(1.0),
+        &[
+            ("claude-sonnet-4-5", output(100_000)),
+            (
+                "mystery-model-9",
+                Tokens {
+                    input: 5_000,
+                    ..output(50_000)
+                },
+            ),
+        ],
+    );
     let clause = "mystery-model-9 counted at $0: no known price";
 
     let watch = env.run(&["watch", &id, "--budget", "1.00", "--dry-run"]);
@@ -146,19 +164,12 @@ fn a_cost_rule_and_budget_proximity_name_the_model_they_count_at_zero() {
     );
 
     // A priced session's alert and finding say nothing of it.
-    let priced = SessionBuilder::new("44444444-aaaa-4bbb-8ccc-000000000004")
-        .session_start(json!({"source": "startup", "budget_dollars": 1.0}))
-        .at(5.0)
-        .llm_response(
-            "claude-sonnet-4-5",
-            Tokens {
-                output: 100_000,
-                ..Tokens::default()
-            },
-        )
-        .at(10.0)
-        .session_end(json!({"reason": "exit"}))
-        .write(&env);
+    let priced = priced_session(
+        &env,
+        "44444444-aaaa-4bbb-8ccc-000000000004",
+        Some(1.0),
+        &[("claude-sonnet-4-5", output(100_000))],
+    );
     let watch = env.run(&["watch", &priced, "--budget", "1.00", "--dry-run"]);
     assert!(
         watch.stderr.contains("cost_usd is $1.50 (>= $1.00)") && !watch.stderr.contains('?'),
@@ -184,22 +195,16 @@ fn a_cost_rule_under_its_ceiling_says_when_a_model_has_no_price() {
         output: 50_000,
         ..Tokens::default()
     };
-    let id = SessionBuilder::new("55555555-aaaa-4bbb-8ccc-000000000005")
-        .session_start(json!({"source": "startup", "budget_dollars": 1.0}))
-        .prompt("rewrite the deploy config")
-        .at(5.0)
-        .llm_response(
-            "claude-sonnet-4-5",
-            Tokens {
-                output: 10_000,
-                ..Tokens::default()
-            },
-        )
-        .llm_response("mystery-model-9", mystery)
-        .llm_response("mystery-model-9", mystery)
-        .at(10.0)
-        .session_end(json!({"reason": "exit"}))
-        .write(&env);
+    let id = priced_session(
+        &env,
+        "55555555-aaaa-4bbb-8ccc-000000000005",
+        Some(1.0),
+        &[
+            ("claude-sonnet-4-5", output(10_000)),
+            ("mystery-model-9", mystery),
+            ("mystery-model-9", mystery),
+        ],
+    );
 
     let watch = env.run(&["watch", &id, "--budget", "1.00", "--dry-run"]);
     let line = "watch: cost rule `budget $1.00` cannot be judged in full: model mystery-model-9 has no price";
@@ -217,19 +222,12 @@ fn a_cost_rule_under_its_ceiling_says_when_a_model_has_no_price() {
     assert_eq!(env.run(&["lint", &id]).code, 0);
 
     // Without an unpriced model, or without a cost rule, nothing is said.
-    let priced = SessionBuilder::new("66666666-aaaa-4bbb-8ccc-000000000006")
-        .session_start(json!({"source": "startup", "budget_dollars": 1.0}))
-        .at(5.0)
-        .llm_response(
-            "claude-sonnet-4-5",
-            Tokens {
-                output: 10_000,
-                ..Tokens::default()
-            },
-        )
-        .at(10.0)
-        .session_end(json!({"reason": "exit"}))
-        .write(&env);
+    let priced = priced_session(
+        &env,
+        "66666666-aaaa-4bbb-8ccc-000000000006",
+        Some(1.0),
+        &[("claude-sonnet-4-5", output(10_000))],
+    );
     let watch = env.run(&["watch", &priced, "--budget", "1.00", "--dry-run"]);
     assert!(!watch.stderr.contains("judged in full"), "{}", watch.stderr);
     assert!(budget_findings(&env, &priced).is_empty());
@@ -244,20 +242,12 @@ fn a_cost_rule_under_its_ceiling_says_when_a_model_has_no_price() {
 fn a_small_budget_shows_its_digits_and_a_session_with_no_usage_is_said_to_cost_rules() {
     let env = TestEnv::new();
     // $0.0015: 100 output tokens of Sonnet 4.5.
-    let priced = SessionBuilder::new("55555555-aaaa-4bbb-8ccc-000000000005")
-        .session_start(json!({"source": "startup"}))
-        .prompt("tidy the readme")
-        .at(5.0)
-        .llm_response(
-            "claude-sonnet-4-5",
-            Tokens {
-                output: 100,
-                ..Tokens::default()
-            },
-        )
-        .at(10.0)
-        .session_end(json!({"reason": "exit"}))
-        .write(&env);
+    let priced = priced_session(
+        &env,
+        "55555555-aaaa-4bbb-8ccc-000000000005",
+        None,
+        &[("claude-sonnet-4-5", output(100))],
+    );
     let watch = env.run(&["watch", &priced, "--budget", "0.0001", "--dry-run"]);
     assert!(
         watch.stderr.contains("rules: budget $0.0001 → alert")
