@@ -15,7 +15,9 @@ use serde_json::Value;
 
 use super::cost::CostReport;
 use super::phases::Phases;
-use super::replay_line::{DetailKind, LineKind, Numbered, ReplayHeader, Story, StoryOptions};
+use super::replay_line::{
+    DetailKind, LineKind, Numbered, ReplayHeader, Story, StoryOptions, origin_of,
+};
 use crate::model::annotation::Annotation;
 use crate::model::{Agent, EventType, Money, SessionMeta};
 
@@ -184,18 +186,6 @@ pub fn build(
     builder.session(root, None, 0);
     builder.page.spend.sort_by_key(|s| s.0);
     builder.page
-}
-
-/// Where a session's offsets count from: its start, else its earliest event.
-fn origin_of(meta: &SessionMeta, events: &[Numbered]) -> f64 {
-    if meta.started_at > 0.0 {
-        return meta.started_at;
-    }
-    events
-        .iter()
-        .map(|n| n.event.timestamp)
-        .min_by(f64::total_cmp)
-        .unwrap_or_default()
 }
 
 struct Builder {

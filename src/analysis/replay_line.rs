@@ -251,6 +251,18 @@ pub struct Numbered {
     pub event: Event,
 }
 
+/// Where a session's offsets count from: its start, else its earliest event.
+pub fn origin_of(meta: &SessionMeta, events: &[Numbered]) -> f64 {
+    if meta.started_at > 0.0 {
+        return meta.started_at;
+    }
+    events
+        .iter()
+        .map(|n| n.event.timestamp)
+        .min_by(f64::total_cmp)
+        .unwrap_or_default()
+}
+
 /// A session told as a story: events in time order (ties in file order), so offsets never go
 /// backwards; a streamed response one line with its tokens, at the time it began; a file
 /// read or write one line with its call's duration. Events come in batches (the whole

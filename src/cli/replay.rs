@@ -12,7 +12,7 @@ use super::args::SessionArg;
 use super::output::{stdout, usage, warn_bad_lines};
 use crate::analysis::cost::{CostOptions, compute};
 use crate::analysis::page::PageKind;
-use crate::analysis::replay_line::{Numbered, ReplayLine, Story, StoryOptions, header};
+use crate::analysis::replay_line::{Numbered, ReplayLine, Story, StoryOptions, header, origin_of};
 use crate::analysis::replay_show::show;
 use crate::analysis::tree::{Forest, TreeNode};
 use crate::exit;
@@ -144,7 +144,7 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
         let meta = super::output::summary(&store, &id)?.meta;
         let events = read(&store, &id)?;
         let agent = Agent::from_name(&meta.agent_name);
-        let origin = origin(&meta, &events);
+        let origin = origin_of(&meta, &events);
         let Some(detail) = show(&events, number, agent, origin) else {
             return Err(usage(no_event(&id, number, events.len())));
         };
@@ -207,18 +207,6 @@ pub(crate) fn no_event(id: &str, number: usize, count: usize) -> String {
         1 => format!("session {id} has no event #{number}: its one event is numbered 1"),
         _ => format!("session {id} has no event #{number}: its events are numbered 1 to {count}"),
     }
-}
-
-/// Where offsets count from: the session's start, else its earliest event.
-fn origin(meta: &SessionMeta, events: &[Numbered]) -> f64 {
-    if meta.started_at > 0.0 {
-        return meta.started_at;
-    }
-    events
-        .iter()
-        .map(|n| n.event.timestamp)
-        .min_by(f64::total_cmp)
-        .unwrap_or_default()
 }
 
 fn parse_filter(names: &[String]) -> Result<Option<HashSet<EventType>>> {
