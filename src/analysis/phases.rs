@@ -436,13 +436,7 @@ impl PhaseBuilder {
 
     /// A path below the session's working directory, relative to it.
     pub fn relative(&self, path: &str) -> String {
-        self.cwd
-            .as_deref()
-            .and_then(|cwd| path.strip_prefix(cwd))
-            .and_then(|rest| rest.strip_prefix('/'))
-            .filter(|rest| !rest.is_empty())
-            .unwrap_or(path)
-            .to_owned()
+        relative_to(self.cwd.as_deref(), path)
     }
 
     fn touch(&mut self, path: &str, write: bool) {
@@ -931,6 +925,15 @@ pub struct Explained {
     pub phases: Phases,
 }
 
+/// `path` relative to the working directory `cwd` when below it, else `path` as it is.
+pub fn relative_to(cwd: Option<&str>, path: &str) -> String {
+    cwd.and_then(|cwd| path.strip_prefix(cwd.trim_end_matches('/')))
+        .and_then(|rest| rest.strip_prefix('/'))
+        .filter(|rest| !rest.is_empty())
+        .unwrap_or(path)
+        .to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1240,5 +1243,14 @@ mod tests {
         assert!(!is_test_or_build("ls pytest_helpers"));
         assert!(!is_test_or_build("cat makefile.bak"));
         assert!(!is_test_or_build("git status"));
+    }
+
+    #[test]
+    fn paths_below_the_working_directory_are_shown_relative_to_it() {
+        assert_eq!(relative_to(Some("/p"), "/p/src/a.rs"), "src/a.rs");
+        assert_eq!(relative_to(Some("/p/"), "/p/src/a.rs"), "src/a.rs");
+        assert_eq!(relative_to(Some("/p"), "/pq/a.rs"), "/pq/a.rs");
+        assert_eq!(relative_to(Some("/p"), "/p"), "/p");
+        assert_eq!(relative_to(None, "/p/a.rs"), "/p/a.rs");
     }
 }

@@ -257,13 +257,7 @@ impl<'e> Walker<'e> {
 
     /// `path` relative to the session's folder when below it.
     fn relative(&self, path: &str) -> String {
-        self.cwd
-            .as_deref()
-            .and_then(|cwd| path.strip_prefix(cwd))
-            .and_then(|rest| rest.strip_prefix('/'))
-            .filter(|rest| !rest.is_empty())
-            .unwrap_or(path)
-            .to_owned()
+        super::phases::relative_to(self.cwd.as_deref(), path)
     }
 
     fn link(&self, index: usize, leads_by: Option<Relation>, path: Option<String>) -> Link {
