@@ -475,6 +475,123 @@ fn a_torn_last_line_is_skipped_and_the_next_event_starts_a_new_line() {
     );
 }
 
+/// A tool's result and the file it read are written as one: a write cut short (here by a file
+/// size limit, with no `trap` on SIGXFSZ: the hook must not die of it) leaves neither, and the
+/// next event starts on a line of its own.
+#[test]
+fn a_result_and_its_file_read_land_together_or_not_at_all() {
+    const LIMIT: u64 = 32 * 1024;
+    let response = "y".repeat(3000);
+    let call = |env: &TestEnv| {
+        env.hook(
+            "pre-tool",
+            &payload(
+                "PreToolUse",
+                json!({"tool_name": "Read", "tool_input": {"file_path": "/etc/hosts"},
+                       "tool_use_id": "toolu_01"}),
+            ),
+        )
+        .success();
+    };
+    let result_of = |env: &TestEnv, limited: bool| {
+        let mut post = payload(
+            "PostToolUse",
+            json!({"tool_name": "Read", "tool_input": {"file_path": "/etc/hosts"},
+                   "tool_use_id": "toolu_01", "tool_response": response}),
+        );
+        post["cwd"] = env.path().to_string_lossy().into_owned().into();
+        let mut cmd = env.command(&["hook", "post-tool"]);
+        if limited {
+            let inner = cmd;
+            cmd = std::process::Command::new("sh");
+            cmd.arg("-c")
+                .arg("ulimit -f 64; exec \"$0\" \"$@\"")
+                .arg(inner.get_program())
+                .args(inner.get_args())
+                .current_dir(env.path());
+            for (name, value) in inner.get_envs() {
+                match value {
+                    Some(value) => cmd.env(name, value),
+                    None => cmd.env_remove(name),
+                };
+            }
+        }
+        crate::common::run_with_stdin(cmd, post.to_string().as_bytes())
+    };
+    let lines = |env: &TestEnv| {
+        let text = std::fs::read(env.store().join(SID).join("events.ndjson")).unwrap();
+        text.split(|&b| b == b'\n')
+            .map(|l| serde_json::from_slice::<Value>(l).ok())
+            .collect::<Vec<_>>()
+    };
+    let kinds = |env: &TestEnv| {
+        lines(env)
+            .into_iter()
+            .flatten()
+            .map(|e| e["event_type"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    // Unlimited, to learn how long the two lines are.
+    let twin = TestEnv::new();
+    call(&twin);
+    result_of(&twin, false).success();
+    let text = std::fs::read_to_string(twin.store().join(SID).join("events.ndjson")).unwrap();
+    let len = |kind: &str| {
+        text.lines()
+            .find(|l| l.contains(&format!("\"event_type\":\"{kind}\"")))
+            .unwrap()
+            .len() as u64
+            + 1
+    };
+    let (result, file) = (len("tool_result"), len("file_read"));
+    // Room for half the result, for the result and half the file read, and for both.
+    for (room, whole) in [
+        (result / 2, false),
+        (result + file / 2, false),
+        (result + file + 100, true),
+    ] {
+        let env = TestEnv::new();
+        env.hook(
+            "user-prompt",
+            &payload("UserPromptSubmit", json!({"prompt": "one"})),
+        )
+        .success();
+        call(&env);
+        let path = env.store().join(SID).join("events.ndjson");
+        let size = std::fs::metadata(&path).unwrap().len();
+        let filler = json!({"event_type": "decision", "timestamp": 1.0, "event_id": "000000000000",
+                            "session_id": SID, "data": {"pad": ""}});
+        let pad = usize::try_from(LIMIT - room - size).unwrap() - filler.to_string().len() - 1;
+        let mut filler = filler;
+        filler["data"]["pad"] = "p".repeat(pad).into();
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.extend_from_slice(format!("{filler}\n").as_bytes());
+        std::fs::write(&path, bytes).unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), LIMIT - room);
+
+        let run = result_of(&env, true);
+        assert_eq!(run.code, 0, "room {room}: {run:?}");
+        assert!(run.stdout.is_empty() && run.stderr.is_empty(), "{run:?}");
+        let kinds = kinds(&env);
+        let told = ["tool_result", "file_read"].map(|k| kinds.iter().any(|x| x == k));
+        assert_eq!(told, [whole, whole], "room {room}: {kinds:?}");
+        if !whole {
+            let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap();
+            assert!(log.contains("File too large"), "{log}");
+            // The next event, with no limit, is whole on a line of its own.
+            env.hook(
+                "user-prompt",
+                &payload("UserPromptSubmit", json!({"prompt": "two"})),
+            )
+            .success();
+            assert_eq!(
+                lines(&env).into_iter().rev().nth(1).flatten().unwrap()["data"]["prompt"],
+                "two"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_session_stays_in_the_store_where_it_started() {
     let env = TestEnv::new();

@@ -10,9 +10,9 @@
 //!    preview of a structured tool response, the text of an error object), so no text is ever
 //!    made from what was not scrubbed;
 //! 3. cuts the event to the size limits ([`super::limit`]: per field and for the whole event);
-//! 4. writes it through the store: a hook appends one line at a time ([`Store::append`]), a
-//!    proxy through a kept-open [`Appender`], an import into a [`SessionWriter`] that appears
-//!    whole.
+//! 4. writes it through the store: a hook appends the events of one hook event in one write
+//!    ([`Sink::emit_all`], [`Store::append_all`]: all of them land or none does), a proxy
+//!    through a kept-open [`Appender`], an import into a [`SessionWriter`] that appears whole.
 
 use std::borrow::Cow;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -85,12 +85,22 @@ impl Privacy {
 /// Where a sink writes one session's events.
 pub trait Target {
     fn put(&mut self, event: &Event) -> Result<(), StoreError>;
+
+    /// Writes events of one session together: where the target can, all of them or none.
+    fn put_all(&mut self, events: &[Event]) -> Result<(), StoreError> {
+        events.iter().try_for_each(|event| self.put(event))
+    }
 }
 
-/// One event at a time, appended whole to its session's file (hooks: many processes at once).
+/// Events appended whole to their session's file, those of one hook event in one write
+/// (hooks: many processes at once).
 impl Target for &Store {
     fn put(&mut self, event: &Event) -> Result<(), StoreError> {
         self.append(event)
+    }
+
+    fn put_all(&mut self, events: &[Event]) -> Result<(), StoreError> {
+        self.append_all(events)
     }
 }
 
@@ -175,15 +185,36 @@ impl Sink {
     pub fn emit_derived(
         &self,
         to: &mut impl Target,
-        mut event: Event,
+        event: Event,
         derive: impl FnOnce(&mut Map<String, Value>),
     ) -> Result<(), StoreError> {
+        to.put(&self.prepare(event, derive))
+    }
+
+    /// As [`Sink::emit_derived`] for events of one session that tell one story (a result and
+    /// the file it read): `derive` is applied to each, and they are written together, all or
+    /// none where the target can ([`Target::put_all`]).
+    pub fn emit_all(
+        &self,
+        to: &mut impl Target,
+        events: Vec<Event>,
+        derive: impl Fn(&mut Map<String, Value>),
+    ) -> Result<(), StoreError> {
+        let events: Vec<Event> = events
+            .into_iter()
+            .map(|event| self.prepare(event, &derive))
+            .collect();
+        to.put_all(&events)
+    }
+
+    /// Scrubs an event, derives what is made from its data and cuts it to the size limits.
+    fn prepare(&self, mut event: Event, derive: impl FnOnce(&mut Map<String, Value>)) -> Event {
         self.privacy.apply(&mut event.data);
         if let Value::Object(data) = &mut event.data {
             derive(data);
             super::limit::cap(data);
         }
-        to.put(&event)
+        event
     }
 
     /// One string as it may be written.

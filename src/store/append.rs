@@ -10,6 +10,14 @@
 //! The look comes after the write because before it nothing can be known: a large write by
 //! another writer still under way shows a last byte that is not yet its newline, and starting
 //! an event on a fresh line then left a blank line, which strict readers fail on.
+//!
+//! The events of one hook event (a result and the file it read, a call and its denial) are
+//! written in one `write` ([`Store::append_all`]), so that they land all together or not at
+//! all. A write cut short (a full disk, a file size limit) would leave the first of them whole
+//! and the story half told: the bytes that landed are ours alone, so they are overwritten in
+//! place with `#` (keeping a final newline), a line no reader takes for an event and no event
+//! glued to it makes whole. A proxy's [`Appender`] gathers events that each stand alone: of a
+//! write cut short, the whole lines that landed are kept.
 
 use std::fs::File;
 use std::io::Write;
@@ -95,20 +103,54 @@ impl Store {
 
     /// Appends one event to its session's `events.ndjson`.
     pub fn append(&self, event: &Event) -> Result<()> {
-        let dir = self.session_folder(&event.session_id)?;
+        self.append_all(std::slice::from_ref(event))
+    }
+
+    /// Appends events of one session to its `events.ndjson` in one write: all of them land,
+    /// or none does (see the module's text).
+    pub fn append_all(&self, events: &[Event]) -> Result<()> {
+        let Some(session) = events.first().map(|e| e.session_id.as_str()) else {
+            return Ok(());
+        };
+        let dir = self.session_folder(session)?;
         let path = dir.path().join(EVENTS);
-        let mut line = serde_json::to_vec(event).map_err(|e| StoreError::Corrupt {
+        let corrupt = |message: String| StoreError::Corrupt {
             path: path.clone(),
-            message: format!("event does not serialise: {e}"),
-        })?;
-        line.push(b'\n');
+            message,
+        };
+        let mut lines = Vec::new();
+        let mut first = 0;
+        for event in events {
+            if event.session_id != session {
+                return Err(corrupt(format!(
+                    "events of sessions {session} and {} cannot be written as one",
+                    event.session_id
+                )));
+            }
+            serde_json::to_writer(&mut lines, event)
+                .map_err(|e| corrupt(format!("event does not serialise: {e}")))?;
+            lines.push(b'\n');
+            if first == 0 {
+                first = lines.len();
+            }
+        }
         let file = dir.append(EVENTS)?;
-        append_line(&file, &path, &line)
+        append_lines(&file, &path, &lines, first, Cut::Void)
     }
 }
 
+#[cfg(test)]
 fn append_line(file: &File, path: &Path, line: &[u8]) -> Result<()> {
-    append_lines(file, path, line, line.len())
+    append_lines(file, path, line, line.len(), Cut::Void)
+}
+
+/// What becomes of the lines that landed of a write cut short.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cut {
+    /// Voided: lines that tell one story together, none of them is kept.
+    Void,
+    /// Kept, the rest written after them: lines that each stand alone.
+    KeepWhole,
 }
 
 /// How many times a line glued to a torn one is written again. Each try fails only when a
@@ -116,22 +158,33 @@ fn append_line(file: &File, path: &Path, line: &[u8]) -> Result<()> {
 const APPEND_TRIES: usize = 3;
 
 /// Writes `lines` (whole lines, the first `first` bytes long) in one `write`, and writes the
-/// first line again when it was glued to a torn line (see the module's text).
-fn append_lines(file: &File, path: &Path, lines: &[u8], first: usize) -> Result<()> {
+/// first line again when it was glued to a torn line (see the module's text). When a write is
+/// cut short, `cut` says what becomes of what landed.
+fn append_lines(file: &File, path: &Path, lines: &[u8], first: usize, cut: Cut) -> Result<()> {
     let io = |e| StoreError::io(path, e);
-    let mut bytes = lines;
+    let start = write_landed_at(file, lines, cut).map_err(io)?;
+    let mut at = start;
     for _ in 0..APPEND_TRIES {
-        let start = write_landed_at(file, bytes).map_err(io)?;
-        if !follows_torn_line(file, start).map_err(io)? {
+        if !follows_torn_line(file, at).map_err(io)? {
             return Ok(());
         }
-        bytes = &lines[..first];
+        at = match write_landed_at(file, &lines[..first], cut) {
+            Ok(at) => at,
+            Err(e) => {
+                // The first line is lost (glued to the torn one): the others go with it.
+                if cut == Cut::Void {
+                    let _ = void(file, start + first as u64, &lines[first..]);
+                }
+                return Err(io(e));
+            }
+        };
     }
     Ok(())
 }
 
-/// Writes `bytes` at the end of the file and says where they began.
-fn write_landed_at(file: &File, bytes: &[u8]) -> std::io::Result<u64> {
+/// Writes `bytes` at the end of the file and says where they began. A write cut short is voided
+/// (see [`void`]) and is an error, or with [`Cut::KeepWhole`] is finished by a second write.
+fn write_landed_at(file: &File, bytes: &[u8], cut: Cut) -> std::io::Result<u64> {
     use std::io::Seek;
     let mut file = file;
     let written = loop {
@@ -140,9 +193,11 @@ fn write_landed_at(file: &File, bytes: &[u8]) -> std::io::Result<u64> {
             other => break other?,
         }
     };
-    if written < bytes.len() {
-        // Short only when the disk is full or a signal came: the rest then fails with the
-        // reason, or lands (another writer may have come between: a torn line, at worst).
+    // After a write to a file opened for appending, its offset is the end of that write.
+    let start = file.stream_position()? - written as u64;
+    if written < bytes.len() && cut == Cut::KeepWhole {
+        // Short only when the disk is full or past a file size limit: the rest then fails with
+        // the reason, or lands (another writer may have come between: a torn line, at worst).
         if let Err(e) = file.write_all(&bytes[written..]) {
             // What landed is a torn line of ours; ending it lets the next event start clean.
             let _ = file.write_all(b"\n");
@@ -150,8 +205,56 @@ fn write_landed_at(file: &File, bytes: &[u8]) -> std::io::Result<u64> {
         }
         return Ok(file.stream_position()? - bytes.len() as u64);
     }
-    // After a write to a file opened for appending, its offset is the end of that write.
-    Ok(file.stream_position()? - written as u64)
+    if written < bytes.len() {
+        // Short only when the disk is full or past a file size limit. The rest is not
+        // written: it would land after another writer's events, glued to a torn line.
+        let ours = &bytes[..written];
+        if void(file, start, ours).is_ok() && ours.last() != Some(&b'\n') {
+            // The voided bytes end no line: ending it lets the next event start clean.
+            let _ = file.write_all(b"\n");
+        }
+        return Err(cut_short(start + written as u64, written, bytes.len()));
+    }
+    Ok(start)
+}
+
+/// Overwrites `ours`, the bytes of ours that landed at `start`, with `#`, a final newline
+/// kept: no reader takes the line for an event, nor an event that another writer glued to it
+/// (it writes that event again, whole). Only bytes of this write are touched: other writers'
+/// events, before or after, are left as they are.
+fn void(file: &File, start: u64, ours: &[u8]) -> std::io::Result<()> {
+    use rustix::fs::{OFlags, fcntl_getfl, fcntl_setfl};
+    if ours.is_empty() {
+        return Ok(());
+    }
+    let mut filler = vec![b'#'; ours.len()];
+    if ours.last() == Some(&b'\n') {
+        filler[ours.len() - 1] = b'\n';
+    }
+    // A positioned write on a file opened for appending lands at the end (Linux): appending is
+    // turned off on this descriptor, which is ours alone, for the overwrite.
+    let flags = fcntl_getfl(file)?;
+    fcntl_setfl(file, flags - OFlags::APPEND)?;
+    let written = file.write_all_at(&filler, start);
+    fcntl_setfl(file, flags)?;
+    written
+}
+
+/// The error of a write cut short after `written` of `wanted` bytes, ending at `end`: a file
+/// size limit when `end` is at it, else most likely a full disk.
+fn cut_short(end: u64, written: usize, wanted: usize) -> std::io::Error {
+    use rustix::process::{Resource, getrlimit};
+    let limit = getrlimit(Resource::Fsize).current;
+    if limit.is_some_and(|limit| end >= limit) {
+        return std::io::Error::from_raw_os_error(rustix::io::Errno::FBIG.raw_os_error());
+    }
+    std::io::Error::new(
+        std::io::ErrorKind::WriteZero,
+        format!(
+            "only {written} of {wanted} bytes could be written (a full disk?); \
+             none of them is kept"
+        ),
+    )
 }
 
 /// Whether the byte before `start` ends no line: a writer died mid-line there.
@@ -234,7 +337,7 @@ impl Appender {
             .iter()
             .position(|&b| b == b'\n')
             .map_or(self.pending.len(), |i| i + 1);
-        let result = append_lines(&self.file, &self.path, &self.pending, first);
+        let result = append_lines(&self.file, &self.path, &self.pending, first, Cut::KeepWhole);
         self.pending.clear();
         result
     }

@@ -326,16 +326,26 @@ impl Recorder<'_> {
         self.sink.event(kind, self.now, session, data)
     }
 
-    /// Scrubs and appends events, then catches the session's meta up.
+    /// Scrubs and appends events, all in one write (all of them land, or none), then catches
+    /// the session's meta up.
     ///
     /// Once the events are written they are recorded, whatever befalls meta (a cache of their
     /// figures, caught up by the next writer or reader): a meta that cannot be caught up is
     /// [`Recorded::trouble`], never an error, which made a hook sending to a collector record
     /// the events a second time in its own store.
     pub(super) fn write(&self, session: &str, events: Vec<Event>) -> Result<(), StoreError> {
-        for event in events {
-            self.sink.emit(&mut { self.store }, event)?;
-        }
+        self.write_derived(session, events, |_| {})
+    }
+
+    /// [`Recorder::write`], with `derive` adding to each event's data what is made from it
+    /// once scrubbed (see [`Sink::emit_derived`]).
+    fn write_derived(
+        &self,
+        session: &str,
+        events: Vec<Event>,
+        derive: impl Fn(&mut Map<String, Value>),
+    ) -> Result<(), StoreError> {
+        self.sink.emit_all(&mut { self.store }, events, derive)?;
         if let Err(e) = self.refresh(session) {
             let said =
                 format!("recorded, but the meta of session {session} cannot be updated: {e}");
@@ -875,14 +885,13 @@ impl Recorder<'_> {
             result.parent_id = Some(call.event_id.clone());
             result.duration_ms = Some(((self.now - call.timestamp) * 1000.0).max(0.0));
         }
-        self.sink
-            .emit_derived(&mut { self.store }, result, texts_of_structures)?;
-        let events = if failed {
-            Vec::new()
-        } else {
-            self.file_events(session, &tool.name, &tool.input, call.as_ref())
-        };
-        self.write(session, events)?;
+        // The result and the files it read or wrote, in one write: never the one without the
+        // other. Deriving texts touches only a `result` or `error`, which file events lack.
+        let mut events = vec![result];
+        if !failed {
+            events.extend(self.file_events(session, &tool.name, &tool.input, call.as_ref()));
+        }
+        self.write_derived(session, events, texts_of_structures)?;
         if tools::is_spawn(self.payload.agent, &tool.name)
             && let Some(call) = &call
             && !self.subagent_of_result(session, call, &tool.input)?
