@@ -445,6 +445,42 @@ fn a_reused_pid_is_never_signalled() {
     );
 }
 
+/// A session with no agent process recorded (its hooks ran elsewhere) and no end: nothing tells
+/// the watch it is over, so it stops once it has seen no new event for --idle, and says so. It
+/// ran until killed: a broken --timeout only alerts when there is no process to act on.
+#[test]
+fn a_watch_of_a_session_with_no_process_stops_when_it_stays_idle() {
+    let env = TestEnv::new();
+    let start =
+        json!({"session_id": SESSION, "hook_event_name": "SessionStart", "source": "startup"});
+    env.hook("session-start", &start).success();
+    let events = env.store().join(SESSION).join("events.ndjson");
+    let mut first: Value =
+        serde_json::from_str(std::fs::read_to_string(&events).unwrap().trim()).unwrap();
+    let data = first["data"].as_object_mut().unwrap();
+    data.remove("agent_pid");
+    data.remove("agent_started");
+    std::fs::write(&events, format!("{first}\n")).unwrap();
+    let began = Instant::now();
+    let watch = start_watch(&env, &["--timeout", "1s", "--idle", "3s"]);
+    // An event on the way puts the stop off.
+    std::thread::sleep(Duration::from_millis(1500));
+    let prompt =
+        json!({"session_id": SESSION, "hook_event_name": "UserPromptSubmit", "prompt": "go on"});
+    env.hook("user-prompt", &prompt).success();
+    let run = watch.finish(Duration::from_secs(20));
+    assert!(began.elapsed() >= Duration::from_millis(4400), "{run:?}");
+    assert_eq!(run.code, 1, "the timeout broke: {run:?}");
+    assert!(run.stdout.contains("go on"), "{}", run.stdout);
+    assert!(
+        run.stderr.contains(
+            "watch: no new event for 3s and no agent process recorded to tell whether it runs; stopped"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
 /// Points the first event of `events` (a hook's session start) at process `pid`, started at
 /// `started`, as if the hook had recorded it.
 fn record_process(events: &std::path::Path, pid: u32, started: u64) {

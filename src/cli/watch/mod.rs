@@ -47,7 +47,9 @@ use crate::store::Store;
 /// and from a --rules file, each with its own action. pause sends SIGSTOP to the agent's
 /// process (as the hooks recorded it) until `watch --resume`; kill sends SIGTERM, then SIGKILL
 /// after 5 s, and writes watchdog-postmortem.json in the session's folder. Stopping the watch
-/// (Ctrl-C) leaves the agent running. Exits 1 when a rule broke.
+/// (Ctrl-C) leaves the agent running. The watch ends with the session (its session_end), when
+/// the agent's process exits, or, for a session with no process recorded, after --idle with no
+/// new event. Exits 1 when a rule broke.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  agent-strace watch --timeout 30m --budget 5.00 --on-violation kill\n  agent-strace watch --rules .watch-rules.json --dry-run   # say what it would do, do nothing\n  agent-strace watch --resume                             # continue a paused agent\n  agent-strace watch --on-violation kill --budget 5 --on-death 'python recover.py {post_mortem_path}'\n\nA rules file (JSON) is a list of rules:\n  [{\"condition\": \"cost_usd\", \"threshold\": 0.50, \"action\": \"kill\"},\n   {\"condition\": \"file_path\", \"glob\": \"**/production.env\", \"action\": \"kill\"},\n   {\"condition\": \"files_modified > 30\", \"action\": \"pause\"}]\nConditions: cost_usd, duration_minutes, files_modified, tool_calls, consecutive_test_failures,\nerror_rate (0-1, from 5 finished calls), context_pct, file_path (a glob). A threshold fires\nwhen the figure reaches it; a written comparison (>, >=, <, <=, ==) as it says."
@@ -88,11 +90,16 @@ pub(crate) struct WatchArgs {
         requires = "stream_to"
     )]
     stream_flush_interval: String,
+    /// Stop after this long with no new event (30s, 10m); by default 10m for a session with no
+    /// agent process recorded (nothing else tells that it is over), never for one with a
+    /// process
+    #[arg(long, value_name = "DURATION")]
+    idle: Option<String>,
     /// Evaluate the rules and say what would be done, without signalling anything
     #[arg(long)]
     dry_run: bool,
     /// Continue the session's paused agent (SIGCONT) and exit
-    #[arg(long, conflicts_with_all = ["rules", "timeout", "budget", "max_context_pct", "stream_to", "dry_run", "on_death"])]
+    #[arg(long, conflicts_with_all = ["rules", "timeout", "budget", "max_context_pct", "stream_to", "dry_run", "on_death", "idle"])]
     resume: bool,
     /// Internal: the process a pausing watch leaves behind, which continues the agent
     /// `PID:STARTED` when the watch's end of its stdin closes, however the watch ended
@@ -104,6 +111,10 @@ pub(crate) struct WatchArgs {
 /// agent's exit are noticed within this.
 const WAKE: Duration = Duration::from_millis(500);
 
+/// How long a session with no agent process recorded may stay silent before the watch stops,
+/// unless --idle says otherwise.
+const IDLE_WITHOUT_PROCESS: Duration = Duration::from_secs(10 * 60);
+
 /// The transcript is read for usage at most this often.
 const TRANSCRIPT_EVERY: Duration = Duration::from_secs(2);
 
@@ -112,6 +123,13 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
         return act::guard(agent);
     }
     let rules = rules(args, globals)?;
+    let idle = match &args.idle {
+        Some(text) => {
+            let seconds = parse_seconds(text).map_err(|e| usage(format!("--idle: {e}")))?;
+            Some(Duration::try_from_secs_f64(seconds).map_err(|e| usage(format!("--idle: {e}")))?)
+        }
+        None => None,
+    };
     let on_death = args.on_death.as_deref();
     if on_death.is_some() && !rules.iter().any(|r| r.action == Action::Kill) {
         return Err(usage("--on-death runs after a kill, but no rule kills"));
@@ -205,9 +223,16 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
         session.process = signallable(&store, &id, process);
     }
     let uncounted = !counts_usage(&first, agent);
+    // Only the agent's exit or the session's end tells a watch that nothing more will come;
+    // with no process to look at, a session silent for long is taken for over.
+    let idle = idle.or_else(|| session.process.is_none().then_some(IDLE_WITHOUT_PROCESS));
+    let mut last_news = Instant::now();
     let mut batch = first;
     session.announce(uncounted);
     loop {
+        if !batch.is_empty() {
+            last_news = Instant::now();
+        }
         let start = session.events.len();
         let new: Vec<Numbered> = batch
             .into_iter()
@@ -256,6 +281,20 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
             break;
         }
         if session.agent_gone() {
+            break;
+        }
+        if let Some(idle) = idle
+            && last_news.elapsed() >= idle
+        {
+            to_stderr(format_args!(
+                "watch: no new event for {}{}; stopped (watch it again if the session goes on)\n",
+                args.idle.as_deref().unwrap_or("10m"),
+                if session.process.is_none() {
+                    " and no agent process recorded to tell whether it runs"
+                } else {
+                    ""
+                }
+            ));
             break;
         }
         follower.wait(WAKE);
