@@ -550,6 +550,24 @@ fn a_batch_that_holds_a_denied_call_is_not_forwarded() {
 
 /// Plays one call of `agent` through its pre-tool hook (`hook --agent <agent>`, in the payload
 /// shape that agent sends) in `env`; whether the hook denied it.
+/// A Grep glob that starts with `!` leaves files out (ripgrep's `-g '!*.md'`): it names no
+/// place the search reads, so a Grep with no path and only such globs goes through the working
+/// folder, as one with no glob does. It was judged as reading nothing, and so allowed.
+#[test]
+fn a_grep_that_only_leaves_files_out_is_judged_as_searching_its_folder() {
+    let env = TestEnv::new();
+    write_policy(
+        &env,
+        &json!({"files": {"read": {"deny": ["config/prod.yml"]}}}),
+    );
+    for glob in ["!*.md", "!secrets/**"] {
+        let input = json!({"pattern": "KEY", "glob": glob});
+        assert!(denied(&env, "claude-code", "Grep", input), "{glob}");
+    }
+    let input = json!({"pattern": "KEY", "path": "src", "glob": "!*.md"});
+    assert!(!denied(&env, "claude-code", "Grep", input));
+}
+
 fn denied(env: &TestEnv, agent: &str, tool: &str, input: Value) -> bool {
     let cwd = env.path().to_string_lossy().into_owned();
     let (event, payload) = match agent {

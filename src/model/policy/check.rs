@@ -201,9 +201,10 @@ fn search_parts(call: &ToolCall<'_>) -> Vec<(Access, Spelt)> {
     };
     // A search of file contents that names no folder and no glob searches the working folder
     // (Claude Code's Grep, Gemini CLI's `search_file_content` with no `dir_path`); its globs,
-    // when it has some, say where it reads.
+    // when it has some, say where it reads. Globs that only leave files out (`!*.md`) say
+    // nothing of where it reads: it goes through the working folder as with none.
     let folders: Vec<&str> = if scope.folders.is_empty()
-        && scope.globs.is_empty()
+        && scope.globs.iter().all(|g| content && is_exclusion(g))
         && content
         && call.kind == ToolKind::Search
     {
@@ -231,9 +232,15 @@ fn search_parts(call: &ToolCall<'_>) -> Vec<(Access, Spelt)> {
 /// `*.txt` is `secrets/*.txt`).
 fn search_globs(call: &ToolCall<'_>) -> Vec<String> {
     let scope = call.search_scope();
+    let content = call.spec.is_none_or(|s| s.shape != Shape::Glob);
     let mut out = Vec::new();
     for glob in &scope.globs {
         let glob = glob.trim();
+        if content && is_exclusion(glob) {
+            // It leaves files out of what the search reads; what it reads is judged whole
+            // (the files it leaves out too: see docs/security.md).
+            continue;
+        }
         if scope.folders.is_empty() || glob.starts_with(['/', '~']) {
             out.push(glob.to_owned());
         } else {
@@ -246,6 +253,12 @@ fn search_globs(call: &ToolCall<'_>) -> Vec<String> {
         }
     }
     out
+}
+
+/// Whether a search's glob leaves the files it matches out (ripgrep's `-g '!*.md'`, the glob of
+/// Claude Code's Grep) instead of naming those it reads.
+fn is_exclusion(glob: &str) -> bool {
+    glob.trim_start().starts_with('!')
 }
 
 /// Whether a glob has a wildcard in it.
