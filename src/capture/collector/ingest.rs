@@ -3,6 +3,8 @@
 //! store and the capture sink, as local capture's does; a handler answers only once what it
 //! accepted is written.
 
+use std::collections::HashMap;
+
 use hyper::StatusCode;
 use serde_json::json;
 
@@ -30,7 +32,10 @@ const REFUSALS_SHOWN: usize = 20;
 /// the sessions written whole and, of the session that failed, its first events up to the
 /// first one not stored: for a batch of one session, the first `accepted` events are stored.
 pub fn events(collector: &Collector, request: &Request) -> Reply {
+    // Sessions in the order of their first event; `at` finds a session's place at once, so
+    // that a batch of many sessions is grouped in one pass.
     let mut batches: Vec<(String, Vec<Event>)> = Vec::new();
+    let mut at: HashMap<String, usize> = HashMap::new();
     let mut refused = Vec::new();
     let mut refused_count = 0usize;
     for (number, line) in request.body.split(|b| *b == b'\n').enumerate() {
@@ -39,10 +44,14 @@ pub fn events(collector: &Collector, request: &Request) -> Reply {
             continue;
         }
         match parse_event(collector, line) {
-            Ok(event) => match batches.iter_mut().find(|(id, _)| *id == event.session_id) {
-                Some((_, batch)) => batch.push(event),
-                None => batches.push((event.session_id.clone(), vec![event])),
-            },
+            Ok(event) => {
+                if let Some(&n) = at.get(&event.session_id) {
+                    batches[n].1.push(event);
+                } else {
+                    at.insert(event.session_id.clone(), batches.len());
+                    batches.push((event.session_id.clone(), vec![event]));
+                }
+            }
             Err(why) => {
                 refused_count += 1;
                 if refused.len() < REFUSALS_SHOWN {
@@ -169,8 +178,9 @@ fn write_fresh(
     batch: Vec<Event>,
 ) -> Result<Taken, Failed> {
     let recent = &collector.recent;
-    let ids: Vec<String> = batch.iter().map(|e| e.event_id.clone()).collect();
-    let fresh = if let Some(fresh) = recent.fresh(key, ids.iter().map(String::as_str), None) {
+    // Each id hashed once, for the look-up and for what is remembered once written.
+    let keys: Vec<u64> = batch.iter().map(|e| recent.key(key, &e.event_id)).collect();
+    let fresh = if let Some(fresh) = recent.fresh(key, &keys, None) {
         fresh
     } else {
         // The first batch of the session since the collector started (or since the set
@@ -182,7 +192,7 @@ fn write_fresh(
             leading: 0,
         })?;
         recent
-            .fresh(key, ids.iter().map(String::as_str), Some(tail))
+            .fresh(key, &keys, Some(tail))
             .unwrap_or_else(|| vec![true; batch.len()])
     };
     let duplicates = fresh.iter().filter(|f| !**f).count();
@@ -191,29 +201,29 @@ fn write_fresh(
         .zip(&fresh)
         .filter_map(|(event, fresh)| fresh.then_some(event))
         .collect();
-    let fresh_ids = || {
-        ids.iter()
+    let fresh_keys = || {
+        keys.iter()
             .zip(&fresh)
             .filter(|(_, f)| **f)
-            .map(|(id, _)| id.as_str())
+            .map(|(key, _)| *key)
     };
     match append(collector, session, events) {
         Ok(bytes) => {
-            recent.remember(key, fresh_ids(), bytes);
+            recent.remember(key, fresh_keys(), bytes);
             Ok(Taken {
-                written: fresh_ids().count(),
+                written: fresh_keys().count(),
                 duplicates,
             })
         }
         Err((written, error)) => {
             // Their bytes are not counted: the session is read again at once.
-            recent.remember(key, fresh_ids().take(written), 0);
+            recent.remember(key, fresh_keys().take(written), 0);
             // A write cut short (a full disk) may have left whole lines of the next events:
             // the file's tail says which, for this answer and the next batch.
             recent.forget_session(key);
             let now = tail_keys(collector, session, key)
                 .ok()
-                .and_then(|tail| recent.fresh(key, ids.iter().map(String::as_str), Some(tail)));
+                .and_then(|tail| recent.fresh(key, &keys, Some(tail)));
             let leading = match now {
                 Some(fresh) => fresh.iter().take_while(|f| !**f).count(),
                 // The events before the first one this write did not write are stored.

@@ -123,21 +123,16 @@ impl Recent {
         self.hasher.hash_one((session.0, id))
     }
 
-    /// Which of `ids` (the batch's event ids, in order) are to be written; `None` when the
+    /// Which of `keys` (the [`Recent::key`]s of the batch's event ids, in order, each hashed
+    /// once by the caller and kept for [`Recent::remember`]) are to be written; `None` when the
     /// session is not loaded and `tail` is `None`: the caller reads the keys of the ids in its
-    /// file's tail ([`Recent::key`]) and asks again with them. Looked up under one lock with
-    /// the loading, so that no other request's insertion can make the set forget the session
-    /// in between.
-    pub fn fresh<'a>(
-        &self,
-        session: Session,
-        ids: impl ExactSizeIterator<Item = &'a str>,
-        tail: Option<Vec<u64>>,
-    ) -> Option<Fresh> {
+    /// file's tail and asks again with them. Looked up under one lock with the loading, so that
+    /// no other request's insertion can make the set forget the session in between.
+    pub fn fresh(&self, session: Session, keys: &[u64], tail: Option<Vec<u64>>) -> Option<Fresh> {
         let mut known = self.lock_known();
-        if let Some(keys) = tail {
+        if let Some(tail) = tail {
             // Their lines end before anything the collector writes from now on.
-            for key in keys {
+            for key in tail {
                 known.insert(session.0, key, 0);
             }
             known.mark_loaded(session.0);
@@ -145,19 +140,16 @@ impl Recent {
         if !known.loaded.contains_key(&session.0) {
             return None;
         }
-        let mut in_batch = HashSet::with_capacity(ids.len());
+        let mut in_batch = HashSet::with_capacity(keys.len());
         Some(
-            ids.map(|id| {
-                let key = self.key(session, id);
-                !known.ids.contains(&key) && in_batch.insert(key)
-            })
-            .collect(),
+            keys.iter()
+                .map(|&key| !known.ids.contains(&key) && in_batch.insert(key))
+                .collect(),
         )
     }
 
-    /// Adds the ids of events of `session` now written, `bytes` in all.
-    pub fn remember<'a>(&self, session: Session, ids: impl Iterator<Item = &'a str>, bytes: u64) {
-        let keys: Vec<u64> = ids.map(|id| self.key(session, id)).collect();
+    /// Adds the keys ([`Recent::key`]) of events of `session` now written, `bytes` in all.
+    pub fn remember(&self, session: Session, keys: impl Iterator<Item = u64>, bytes: u64) {
         let mut known = self.lock_known();
         // A session not loaded (the set forgot it since the look-up) is read again before its
         // next look-up: its ids from now are before all it is written then.
@@ -223,38 +215,39 @@ impl Known {
 mod tests {
     use super::*;
 
+    /// The keys of `ids` in `session`.
+    fn keys(recent: &Recent, session: Session, ids: &[&str]) -> Vec<u64> {
+        ids.iter().map(|id| recent.key(session, id)).collect()
+    }
+
     #[test]
     fn a_session_is_looked_up_once_its_tail_is_known() {
         let recent = Recent::default();
         let (s, t) = (recent.session("s"), recent.session("t"));
-        assert_eq!(recent.fresh(s, ["a"].into_iter(), None), None);
+        assert_eq!(recent.fresh(s, &keys(&recent, s, &["a"]), None), None);
         let tail = vec![recent.key(s, "a")];
         assert_eq!(
-            recent.fresh(s, ["a", "b", "b", "c"].into_iter(), Some(tail)),
+            recent.fresh(s, &keys(&recent, s, &["a", "b", "b", "c"]), Some(tail)),
             Some(vec![false, true, false, true])
         );
-        recent.remember(s, ["b"].into_iter(), 100);
+        recent.remember(s, keys(&recent, s, &["b"]).into_iter(), 100);
         assert_eq!(
-            recent.fresh(s, ["b", "c"].into_iter(), None),
+            recent.fresh(s, &keys(&recent, s, &["b", "c"]), None),
             Some(vec![false, true])
         );
         // The same id in another session is another event.
         assert_eq!(
-            recent.fresh(t, ["b"].into_iter(), Some(Vec::new())),
+            recent.fresh(t, &keys(&recent, t, &["b"]), Some(Vec::new())),
             Some(vec![true])
         );
         recent.forget_session(s);
-        assert_eq!(recent.fresh(s, ["c"].into_iter(), None), None);
+        assert_eq!(recent.fresh(s, &keys(&recent, s, &["c"]), None), None);
     }
 
     /// `session` loaded with nothing in its tail.
     fn loaded(recent: &Recent, session: &str) -> Session {
         let session = recent.session(session);
-        assert!(
-            recent
-                .fresh(session, std::iter::empty(), Some(Vec::new()))
-                .is_some()
-        );
+        assert!(recent.fresh(session, &[], Some(Vec::new())).is_some());
         session
     }
 
@@ -262,14 +255,14 @@ mod tests {
     fn a_session_whose_forgotten_id_may_be_in_its_tail_is_read_again() {
         let recent = Recent::new(4);
         let old = loaded(&recent, "old");
-        recent.remember(old, ["x"].into_iter(), 200);
+        recent.remember(old, keys(&recent, old, &["x"]).into_iter(), 200);
         // Less than the tail's bytes written since: `x` may still be in it.
-        recent.remember(old, ["y"].into_iter(), TAIL_BYTES - 1);
+        recent.remember(old, keys(&recent, old, &["y"]).into_iter(), TAIL_BYTES - 1);
         let new = loaded(&recent, "new");
-        recent.remember(new, ["0", "1", "2"].into_iter(), 300);
-        assert_eq!(recent.fresh(old, ["x"].into_iter(), None), None);
+        recent.remember(new, keys(&recent, new, &["0", "1", "2"]).into_iter(), 300);
+        assert_eq!(recent.fresh(old, &keys(&recent, old, &["x"]), None), None);
         assert_eq!(
-            recent.fresh(new, ["0", "1", "2", "3"].into_iter(), None),
+            recent.fresh(new, &keys(&recent, new, &["0", "1", "2", "3"]), None),
             Some(vec![false, false, false, true])
         );
     }
@@ -278,20 +271,20 @@ mod tests {
     fn an_id_forgotten_far_back_in_its_file_reads_nothing_again() {
         let recent = Recent::new(4);
         let old = loaded(&recent, "old");
-        recent.remember(old, ["x"].into_iter(), 200);
+        recent.remember(old, keys(&recent, old, &["x"]).into_iter(), 200);
         // A whole tail written since: a read of the tail would not find `x` either.
-        recent.remember(old, ["y"].into_iter(), TAIL_BYTES);
+        recent.remember(old, keys(&recent, old, &["y"]).into_iter(), TAIL_BYTES);
         let new = loaded(&recent, "new");
-        recent.remember(new, ["0", "1", "2"].into_iter(), 300);
+        recent.remember(new, keys(&recent, new, &["0", "1", "2"]).into_iter(), 300);
         assert_eq!(
-            recent.fresh(old, ["x", "y", "z"].into_iter(), None),
+            recent.fresh(old, &keys(&recent, old, &["x", "y", "z"]), None),
             Some(vec![true, false, true])
         );
         // Its own stream forgets its ids as it goes, its tail never read again.
         let many: Vec<String> = (0..100).map(|n| format!("e{n}")).collect();
         for id in &many {
-            recent.remember(new, std::iter::once(id.as_str()), TAIL_BYTES / 2);
-            assert!(recent.fresh(new, std::iter::empty(), None).is_some());
+            recent.remember(new, std::iter::once(recent.key(new, id)), TAIL_BYTES / 2);
+            assert!(recent.fresh(new, &[], None).is_some());
         }
     }
 
@@ -300,16 +293,16 @@ mod tests {
         let recent = Recent::new(2);
         let s = recent.session("s");
         let tail = vec![recent.key(s, "a"), recent.key(s, "b")];
-        assert!(recent.fresh(s, std::iter::empty(), Some(tail)).is_some());
-        recent.remember(s, ["c"].into_iter(), 10);
+        assert!(recent.fresh(s, &[], Some(tail)).is_some());
+        recent.remember(s, keys(&recent, s, &["c"]).into_iter(), 10);
         // `a` is forgotten with 10 bytes written since: maybe still in the tail.
-        assert_eq!(recent.fresh(s, std::iter::empty(), None), None);
+        assert_eq!(recent.fresh(s, &[], None), None);
         let tail = vec![recent.key(s, "b"), recent.key(s, "c")];
-        assert!(recent.fresh(s, std::iter::empty(), Some(tail)).is_some());
-        recent.remember(s, ["d"].into_iter(), TAIL_BYTES);
+        assert!(recent.fresh(s, &[], Some(tail)).is_some());
+        recent.remember(s, keys(&recent, s, &["d"]).into_iter(), TAIL_BYTES);
         // `b` is forgotten with a whole tail written since: far back.
         assert_eq!(
-            recent.fresh(s, ["b", "c", "d"].into_iter(), None),
+            recent.fresh(s, &keys(&recent, s, &["b", "c", "d"]), None),
             Some(vec![true, false, false])
         );
     }
