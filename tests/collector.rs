@@ -1751,10 +1751,22 @@ fn stored_ids(storage: &Path, session: &str) -> Vec<String> {
         .collect()
 }
 
-/// Whether each id is there once.
-fn each_once(ids: &[String]) -> bool {
+/// Asserts that `ids` are `count` ids, each there once.
+fn assert_each_once(ids: &[String], count: usize) {
     let unique: std::collections::HashSet<&String> = ids.iter().collect();
-    unique.len() == ids.len()
+    assert_eq!(
+        (ids.len(), unique.len()),
+        (count, count),
+        "{count} ids, each once: {ids:?}"
+    );
+}
+
+/// Asserts that the collector's `storage` holds `count` events of `session`, each once; their
+/// ids.
+fn stored_once(storage: &Path, session: &str, count: usize) -> Vec<String> {
+    let ids = stored_ids(storage, session);
+    assert_each_once(&ids, count);
+    ids
 }
 
 /// A batch spanning two sessions whose second one cannot be written (a folder stands where its
@@ -1853,9 +1865,7 @@ fn the_same_batch_sent_at_once_by_many_clients_is_stored_once() {
             })
             .collect()
     });
-    let ids = stored_ids(&storage, "raced");
-    assert_eq!(ids.len(), 300);
-    assert!(each_once(&ids));
+    stored_once(&storage, "raced", 300);
     let duplicates: u64 = answers
         .iter()
         .map(|a| a["duplicates"].as_u64().unwrap())
@@ -1949,9 +1959,7 @@ fn a_batch_cut_short_by_a_full_disk_and_sent_again_stores_each_event_once() {
         String::from_utf8_lossy(&answer.body)
     );
     assert_eq!(answer.json()["duplicates"], landed.len());
-    let ids = stored_ids(&storage, "cut");
-    assert_eq!(ids.len(), 100);
-    assert!(each_once(&ids));
+    stored_once(&storage, "cut", 100);
 }
 
 /// A collector started again knows what its session files end with: a batch whose answer was
@@ -1968,7 +1976,7 @@ fn a_batch_sent_again_to_a_restarted_collector_is_not_stored_twice() {
     let answer = request(port, "POST", "/events", None, &batch);
     assert_eq!(answer.status, 200);
     assert_eq!(answer.json()["duplicates"], 20);
-    assert_eq!(stored_ids(&storage, "restarted").len(), 20);
+    stored_once(&storage, "restarted", 20);
 }
 
 /// A batch sent again once the collector's set of ids has forgotten it (here a set of 16, by
@@ -2005,11 +2013,8 @@ fn a_batch_sent_again_after_the_collector_forgot_its_ids_is_stored_once() {
     assert_eq!(post(&batch("resent", 0))["duplicates"], 4);
     // Reading the first session's tail made the set forget the other's first events.
     assert_eq!(post(&batch("other", 0))["duplicates"], 4);
-    let ids = stored_ids(&storage, "resent");
-    assert_eq!(ids.len(), 4);
-    let others = stored_ids(&storage, "other");
-    assert_eq!(others.len(), 16);
-    assert!(each_once(&others));
+    stored_once(&storage, "resent", 4);
+    stored_once(&storage, "other", 16);
 }
 
 /// A proxy whose collector stores part of a batch and then fails (a full disk) sends the batch
@@ -2048,7 +2053,9 @@ fn a_proxy_whose_collector_fails_part_way_keeps_each_event_in_one_store() {
         .collect();
     assert!(!there.is_empty() && !here.is_empty(), "{}", run.stderr);
     let both: Vec<String> = there.iter().chain(&here).cloned().collect();
-    assert!(each_once(&both), "events in both stores");
+    // None in both stores.
+    let count = both.len();
+    assert_each_once(&both, count);
     let kinds: Vec<Value> = std::fs::read_to_string(storage.join(session).join("events.ndjson"))
         .unwrap()
         .lines()
