@@ -1873,6 +1873,31 @@ fn the_same_batch_sent_at_once_by_many_clients_is_stored_once() {
     assert_eq!(duplicates, 3 * 300, "{answers:?}");
 }
 
+/// Events sent without an `event_id` are given one made from their line: the same batch sent
+/// again (its answer lost) stores none of them twice, while events that differ are each kept.
+#[test]
+fn a_batch_without_event_ids_sent_again_is_stored_once() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (_server, port) = server(&env, &storage, &[]);
+    let events: Vec<Value> = (0..5)
+        .map(|n| {
+            json!({"event_type": "tool_call", "timestamp": 1_700_000_000.0 + f64::from(n),
+                "session_id": "unnamed", "data": {"tool_name": "Read", "arguments": {"file_path": "a.rs"}}})
+        })
+        .collect();
+    let batch = ndjson(&events);
+    for duplicates in [0, 5] {
+        let answer = request(port, "POST", "/events", None, &batch);
+        assert_eq!(answer.status, 200);
+        assert_eq!(
+            (&answer.json()["accepted"], &answer.json()["duplicates"]),
+            (&json!(5), &json!(duplicates))
+        );
+    }
+    stored_once(&storage, "unnamed", 5);
+}
+
 /// A collector whose files cannot grow past 32 KiB (a disk that fills up; a soft limit, which
 /// [`free_the_disk`] lifts), as [`server`] starts one.
 fn server_on_a_full_disk(env: &TestEnv, storage: &Path) -> (Background, u16) {

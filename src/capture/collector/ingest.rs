@@ -43,7 +43,7 @@ pub fn events(collector: &Collector, request: &Request) -> Reply {
         if line.is_empty() {
             continue;
         }
-        match parse_event(collector, line) {
+        match parse_event(line) {
             Ok(event) => {
                 if let Some(&n) = at.get(&event.session_id) {
                     batches[n].1.push(event);
@@ -102,7 +102,7 @@ pub fn events(collector: &Collector, request: &Request) -> Reply {
 }
 
 /// One line as an event, or why it is refused.
-fn parse_event(collector: &Collector, line: &[u8]) -> Result<Event, String> {
+fn parse_event(line: &[u8]) -> Result<Event, String> {
     let mut event: Event =
         serde_json::from_slice(line).map_err(|e| format!("not an event: {e}"))?;
     if !is_valid_session_id(&event.session_id) {
@@ -115,7 +115,7 @@ fn parse_event(collector: &Collector, line: &[u8]) -> Result<Event, String> {
         return Err("timestamp must be a finite, non-negative number".to_owned());
     }
     if event.event_id.is_empty() {
-        event.event_id = collector.sink.new_id();
+        event.event_id = content_id(line);
     }
     // A process another machine's event names is no process of this one: `watch` here must
     // never signal the pid it gives.
@@ -124,6 +124,20 @@ fn parse_event(collector: &Collector, line: &[u8]) -> Result<Event, String> {
         data.remove(view::AGENT_STARTED);
     }
     Ok(event)
+}
+
+/// The id of an event sent without one: made from its line, so that the same line sent again
+/// (a batch retried after a timeout) gets the same id and is skipped as a duplicate, as a named
+/// event is. FNV-1a, stable across collectors and their restarts (the set's own keys are drawn
+/// at random), cut to 12 hex digits like every other id (48 bits, as random as a fresh one).
+/// Two lines alike to the byte (same session, time and data) are one event.
+fn content_id(line: &[u8]) -> String {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let hash = line
+        .iter()
+        .fold(OFFSET, |hash, &b| (hash ^ u64::from(b)).wrapping_mul(PRIME));
+    format!("{:012x}", hash >> 16)
 }
 
 /// What became of one session's events in a batch.
