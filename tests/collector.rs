@@ -1056,18 +1056,24 @@ fn with_the_collector_down_or_silent_hooks_record_locally_within_100_ms() {
     let silent_url = format!("http://{}", silent.local_addr().unwrap());
     let hung = fastest(&env, Some(&silent_url), "silent", &project);
     let store = project.join(".agent-traces");
-    for session in [
-        "down-0", "down-1", "down-2", "silent-0", "silent-1", "silent-2",
-    ] {
+    for session in ["down-0", "down-1", "down-2"] {
         assert_eq!(
             stored_lines(&store, session),
             1,
             "{session} recorded locally"
         );
     }
+    // A collector that took the call and never answered may be writing it: the call is kept
+    // to be sent again, in one store whatever comes of it.
+    for session in ["silent-0", "silent-1", "silent-2"] {
+        assert_eq!(stored_lines(&store, session), 0, "{session} kept");
+    }
+    assert_eq!(kept_calls(&store), 5);
     let log = std::fs::read_to_string(store.join("hook-errors.log")).unwrap();
     assert!(
-        log.contains("not reached") && log.contains("recorded here"),
+        log.contains("not reached")
+            && log.contains("recorded here")
+            && log.contains("kept to send again"),
         "{log}"
     );
     for (what, took) in [("refused", refused), ("silent", hung)] {
@@ -1077,6 +1083,124 @@ fn with_the_collector_down_or_silent_hooks_record_locally_within_100_ms() {
         );
     }
     drop(silent);
+}
+
+/// How many hook calls `store` keeps to send to the collector again.
+fn kept_calls(store: &Path) -> usize {
+    std::fs::read_dir(store.join(".spool")).map_or(0, |entries| {
+        entries
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".call"))
+            .count()
+    })
+}
+
+/// A collector that is slow to answer: a relay on its own port that hands each request to the
+/// collector at `port` at once (it is stored) and gives its answer back only `late` after.
+fn slow_relay(port: u16, late: Duration) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let relay = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            std::thread::spawn(move || {
+                let mut raw = Vec::new();
+                let mut buf = [0u8; 4096];
+                let (head_end, length) = loop {
+                    let n = stream.read(&mut buf).unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    raw.extend_from_slice(&buf[..n]);
+                    if let Some(at) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&raw[..at]).to_lowercase();
+                        let length = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .map_or(0, |v| v.trim().parse::<usize>().unwrap());
+                        break (at + 4, length);
+                    }
+                };
+                while raw.len() < head_end + length {
+                    let n = stream.read(&mut buf).unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    raw.extend_from_slice(&buf[..n]);
+                }
+                let line = String::from_utf8_lossy(&raw[..head_end]).into_owned();
+                let path = line.split(' ').nth(1).unwrap().to_owned();
+                let answer = request(port, "POST", &path, None, &raw[head_end..]);
+                std::thread::sleep(late);
+                let reply = format!(
+                    "HTTP/1.1 {} OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    answer.status,
+                    answer.body.len()
+                );
+                let _ = stream.write_all(reply.as_bytes());
+                let _ = stream.write_all(&answer.body);
+            });
+        }
+    });
+    relay
+}
+
+/// A hook whose time for the collector runs out while the collector is still writing its
+/// event keeps the call and records nothing here; the next hook sends it again first, and the
+/// collector, which holds it, records it no second time: the event is in one store, once.
+/// (The hook recorded it here too, so it was in both stores.)
+#[test]
+fn a_hook_event_the_collector_answers_too_late_for_is_in_one_store_once() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let project = env.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    let (_server, port) = server(&env, &storage, &[]);
+    let slow = format!(
+        "http://127.0.0.1:{}",
+        slow_relay(port, Duration::from_millis(800))
+    );
+    let fast = format!("http://127.0.0.1:{port}");
+    let session = "late-answer";
+    let payloads = payloads(session, &project);
+    let (event, payload) = &payloads[0];
+    let (run, took) = hook_waiting(&env, &slow, None, event, payload, "100");
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    assert!(
+        took < Duration::from_millis(700),
+        "{took:?}: never waited for the answer"
+    );
+    let local = project.join(".agent-traces");
+    // The relay handed the call on: the collector holds it, the hook kept it.
+    let held = || stored_ids(&storage, session).len();
+    let started = Instant::now();
+    while held() == 0 && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(held(), 1);
+    assert_eq!(stored_lines(&local, session), 0, "nothing recorded here");
+    assert_eq!(kept_calls(&local), 1);
+    for (event, payload) in &payloads[1..] {
+        let (run, _) = hook_to(&env, &fast, None, event, payload);
+        assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    }
+    assert_eq!(kept_calls(&local), 0, "sent again");
+    let ids = stored_once(&storage, session, 3);
+    let events: Vec<Value> = std::fs::read_to_string(storage.join(session).join("events.ndjson"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["session_start", "tool_call", "tool_result"],
+        "{ids:?}"
+    );
+    assert_eq!(stored_lines(&local, session), 0, "nothing recorded here");
 }
 
 #[test]
@@ -1097,11 +1221,7 @@ fn a_hook_waits_for_the_collector_as_long_as_the_environment_says_within_bounds(
         let run = crate::common::run_with_stdin(cmd, payload.to_string().as_bytes());
         let took = start.elapsed();
         assert_eq!((run.code, run.stdout.as_str()), (0, ""));
-        assert_eq!(
-            stored_lines(&store, session),
-            1,
-            "{session} recorded locally"
-        );
+        assert_eq!(stored_lines(&store, session), 0, "{session} kept");
         let log = std::fs::read_to_string(store.join("hook-errors.log")).unwrap();
         let said: u64 = log
             .lines()

@@ -53,6 +53,15 @@ pub struct HookCall {
     pub denial: Option<WireDenial>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attribution: Option<WireAttribution>,
+    /// The call's id (12 hex digits), made by the hook: a call sent again (kept in the hook's
+    /// store when its answer did not come in time) is recorded once; its first event takes it
+    /// as its `event_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_id: Option<String>,
+    /// When the hook ran (seconds since the epoch), for a payload that does not say: a call
+    /// sent again later keeps its time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<f64>,
 }
 
 /// A value that does not read as `T` is no value: a hook call is recorded without what it
@@ -177,7 +186,17 @@ impl HookCall {
                 agent_version: a.agent_version.clone(),
                 model: a.model.clone(),
             }),
+            call_id: None,
+            at: None,
         })
+    }
+
+    /// The call's id when it is one a hook makes (letters and digits, at most 64).
+    pub fn call_id(&self) -> Option<&str> {
+        self.call_id
+            .as_deref()
+            .filter(|id| !id.is_empty() && id.len() <= 64)
+            .filter(|id| id.bytes().all(|b| b.is_ascii_alphanumeric()))
     }
 
     /// The payload as the collector records it: read by the same wire modules a local hook
@@ -200,6 +219,9 @@ impl HookCall {
             (None, false) => None,
         };
         payload.last_response = self.last_response.map(LastResponse::Sent);
+        payload.at = payload
+            .at
+            .or(self.at.filter(|at| at.is_finite() && *at >= 0.0));
         Ok(payload)
     }
 

@@ -15,6 +15,7 @@
 //!    through a kept-open [`Appender`], an import into a [`SessionWriter`] that appears whole.
 
 use std::borrow::Cow;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use regex::Regex;
@@ -124,6 +125,8 @@ pub struct Sink {
     privacy: Privacy,
     clock: fn() -> f64,
     new_id: fn() -> String,
+    /// The id the next event takes instead of a fresh one ([`Sink::with_first_id`]).
+    first_id: Option<Arc<Mutex<Option<String>>>>,
 }
 
 impl Sink {
@@ -133,7 +136,16 @@ impl Sink {
             privacy,
             clock: system_time,
             new_id: new_event_id,
+            first_id: None,
         }
+    }
+
+    /// The same sink whose next new event takes `id`: the one event a client named (a hook
+    /// call's id), so that the call is known by it in the store's file.
+    #[must_use]
+    pub fn with_first_id(mut self, id: String) -> Sink {
+        self.first_id = Some(Arc::new(Mutex::new(Some(id))));
+        self
     }
 
     /// The same sink with another clock (tests, replayed input).
@@ -159,6 +171,11 @@ impl Sink {
 
     /// A fresh event id.
     pub fn new_id(&self) -> String {
+        if let Some(first) = &self.first_id
+            && let Some(id) = first.lock().unwrap_or_else(PoisonError::into_inner).take()
+        {
+            return id;
+        }
         (self.new_id)()
     }
 

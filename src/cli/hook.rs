@@ -14,7 +14,7 @@ use clap::Args;
 
 use super::Globals;
 use super::globals::PrivacyArgs;
-use super::http::Endpoint;
+use super::http::{Endpoint, Unsent};
 use crate::capture::attribution::{self, Attribution};
 use crate::capture::guard::Guard;
 use crate::capture::hooks::{self, HookEvent, LateAnswer, Outcome};
@@ -331,30 +331,23 @@ fn record(
         };
     }
     if let Some(endpoint) = endpoint {
-        match send(
-            endpoint,
+        let call = Call {
             args,
-            &stdin,
-            &payload,
-            &sink,
-            denial.as_ref(),
-            attribution.as_ref(),
-        ) {
-            Ok(answer) => {
+            stdin: &stdin,
+            payload: &payload,
+            sink: &sink,
+            store: &store,
+        };
+        match call.to_collector(endpoint, denial.as_ref(), attribution.as_ref()) {
+            Sent::Taken(answer) => {
                 // The collector's session still waits for the answer the agent writes here.
                 if collector_waits_for_answer(&answer) {
                     follow_late_answer(&stdin, &store, args);
                 }
                 return Ok((payload.agent, hooks::outcome(&payload, denial.as_ref())));
             }
-            Err(why) => log(
-                args,
-                &store,
-                &format!(
-                    "collector {} not reached ({why}); recorded here",
-                    super::http::shown_url(&endpoint.base)
-                ),
-            ),
+            Sent::Kept => return Ok((payload.agent, hooks::outcome(&payload, denial.as_ref()))),
+            Sent::NotTaken => {}
         }
     }
     let outcome = match hooks::record_attributed(
@@ -516,27 +509,193 @@ fn collector_budget() -> std::time::Duration {
         .map_or(COLLECTOR_BUDGET, std::time::Duration::from_millis)
 }
 
-/// Sends the hook event to the collector (see `capture/remote.rs`).
-fn send(
-    endpoint: &Endpoint,
-    args: &HookArgs,
-    stdin: &[u8],
-    payload: &hooks::HookPayload,
-    sink: &Sink,
-    denial: Option<&crate::capture::guard::Denial>,
-    attribution: Option<&Attribution>,
-) -> Result<Vec<u8>, String> {
-    let call = HookCall::new(
-        &args.event,
-        stdin,
-        payload,
-        sink.privacy(),
-        denial,
-        attribution,
-    )
-    .ok_or("the payload is not a JSON object")?;
-    let body = serde_json::to_vec(&call).map_err(|e| e.to_string())?;
-    endpoint.post("/hooks", "application/json", body, collector_budget())
+/// How long a call kept for the collector ([`Store::spool`]) waits to be sent again before a
+/// hook records it in its own store: a collector that has not answered for this long is down
+/// in practice, and the session's events must not stay out of sight; the call is then
+/// recorded here even though the collector may hold it too (it got the call and never
+/// answered, then went away for ten minutes).
+const SPOOL_KEEP: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// The most kept calls one hook sends again or records: its own time stays bounded.
+const SPOOL_BATCH: usize = 16;
+
+/// What became of a hook's call to the collector.
+enum Sent {
+    /// The collector took it; its answer.
+    Taken(Vec<u8>),
+    /// Kept in the store's spool: the collector may hold it (no answer in time), or earlier
+    /// calls still wait; a later hook sends it again.
+    Kept,
+    /// The collector surely does not hold it (logged): it is recorded here.
+    NotTaken,
+}
+
+/// One hook's event on its way to the collector.
+struct Call<'a> {
+    args: &'a HookArgs,
+    stdin: &'a [u8],
+    payload: &'a hooks::HookPayload,
+    sink: &'a Sink,
+    store: &'a Store,
+}
+
+impl Call<'_> {
+    /// Sends the hook event to the collector (see `capture/remote.rs`), after the calls kept
+    /// from earlier hooks, all within the hook's budget. A call is in one store: the
+    /// collector's, or kept to be sent again when the collector may hold it (no answer in
+    /// time: it may be writing it), or recorded here when it surely does not.
+    fn to_collector(
+        &self,
+        endpoint: &Endpoint,
+        denial: Option<&crate::capture::guard::Denial>,
+        attribution: Option<&Attribution>,
+    ) -> Sent {
+        let deadline = std::time::Instant::now() + collector_budget();
+        let shown = super::http::shown_url(&endpoint.base);
+        let Some(mut call) = HookCall::new(
+            &self.args.event,
+            self.stdin,
+            self.payload,
+            self.sink.privacy(),
+            denial,
+            attribution,
+        ) else {
+            self.log("the payload is not a JSON object; recorded here");
+            return Sent::NotTaken;
+        };
+        let id = self.sink.new_id();
+        call.call_id = Some(id.clone());
+        call.at = Some(self.payload.at.unwrap_or_else(|| self.sink.now()));
+        let body = match serde_json::to_vec(&call) {
+            Ok(body) => body,
+            Err(e) => {
+                self.log(&format!("{e}; recorded here"));
+                return Sent::NotTaken;
+            }
+        };
+        // Never before the calls kept earlier: the collector records a session's calls in
+        // the order they were made.
+        let (waiting, stopped) = self.resend_kept(endpoint, deadline);
+        let why = if waiting > 0 {
+            format!("{stopped}, and {waiting} earlier calls still wait for it")
+        } else {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match endpoint.send("/hooks", "application/json", body.clone(), left) {
+                Ok(answer) => return Sent::Taken(answer),
+                Err(Unsent::NoAnswer(why)) => why,
+                Err(not) => {
+                    self.log(&format!(
+                        "collector {shown} not reached ({not}); recorded here"
+                    ));
+                    return Sent::NotTaken;
+                }
+            }
+        };
+        let micros = micros_now();
+        match self.store.spool(micros, &id, &body) {
+            Ok(()) => {
+                self.log(&format!("collector {shown}: {why}; kept to send again"));
+                Sent::Kept
+            }
+            Err(e) => {
+                self.log(&format!(
+                    "collector {shown}: {why}; cannot keep the call ({e}); recorded here"
+                ));
+                Sent::NotTaken
+            }
+        }
+    }
+
+    /// Sends the calls kept by earlier hooks again, oldest first, while the budget lasts; one
+    /// kept past [`SPOOL_KEEP`], or refused for good, is recorded here. How many still wait,
+    /// and why the sending stopped.
+    fn resend_kept(&self, endpoint: &Endpoint, deadline: std::time::Instant) -> (usize, String) {
+        let kept = match self.store.spooled(SPOOL_BATCH) {
+            Ok(kept) => kept,
+            Err(e) => {
+                self.log(&format!(
+                    "cannot read the calls kept for the collector: {e}"
+                ));
+                return (0, String::new());
+            }
+        };
+        let mut stopped = "no time left".to_owned();
+        let listed = kept.len();
+        let mut waiting = listed;
+        let now = micros_now();
+        let keep = u64::try_from(SPOOL_KEEP.as_micros()).unwrap_or(u64::MAX);
+        for call in kept {
+            if now.saturating_sub(call.micros) < keep {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                match endpoint.send("/hooks", "application/json", call.body.clone(), left) {
+                    Ok(_) => {
+                        let _ = self.store.unspool(&call.name);
+                        waiting -= 1;
+                        continue;
+                    }
+                    // A call the collector will never take (not a call it reads).
+                    Err(Unsent::Refused { status, .. })
+                        if (400..500).contains(&status) && !matches!(status, 408 | 429) => {}
+                    Err(not) => {
+                        stopped = not.to_string();
+                        break;
+                    }
+                }
+            }
+            if self.store.unspool(&call.name).unwrap_or(false) {
+                self.record_kept(&call.body);
+            }
+            waiting -= 1;
+        }
+        if waiting == 0 && listed == SPOOL_BATCH {
+            waiting = self.store.spooled(1).map_or(0, |more| more.len());
+        }
+        (waiting, stopped)
+    }
+
+    /// Records here a call kept for the collector, with the time it was made.
+    fn record_kept(&self, body: &[u8]) {
+        let recorded = serde_json::from_slice::<HookCall>(body)
+            .map_err(|e| e.to_string())
+            .and_then(|call| {
+                let payload = call.payload().map_err(|e| e.to_string())?;
+                let sink = match call.call_id() {
+                    Some(id) => self.sink.clone().with_first_id(id.to_owned()),
+                    None => self.sink.clone(),
+                };
+                hooks::record_attributed(
+                    self.store,
+                    &payload,
+                    &sink,
+                    call.denial().as_ref(),
+                    call.attribution().as_ref(),
+                    hooks::Ran::Elsewhere,
+                )
+                .map_err(|e| e.to_string())
+            });
+        match recorded {
+            Ok(_) => self.log(
+                "a call kept for the collector, not taken by it in time, is recorded here (the collector may hold it too)",
+            ),
+            Err(e) => self.log(&format!(
+                "a call kept for the collector cannot be recorded here: {e}"
+            )),
+        }
+    }
+
+    fn log(&self, message: &str) {
+        log(self.args, self.store, message);
+    }
+}
+
+/// Now, in microseconds since the epoch.
+fn micros_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
 
 /// Whether the collector's answer to a hook says the session's last answer is still due.

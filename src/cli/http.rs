@@ -131,6 +131,19 @@ impl HttpClient {
         body: Vec<u8>,
         timeout: Duration,
     ) -> Result<Answer, String> {
+        self.post_telling(url, headers, body, timeout)
+            .map_err(|(why, _)| why)
+    }
+
+    /// [`HttpClient::post`], saying with why there is no answer whether the request may have
+    /// reached the server (`false`: no connection was made, so it surely did not).
+    pub(crate) fn post_telling(
+        &self,
+        url: &Uri,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<Answer, (String, bool)> {
         let mut request = Request::post(url.clone()).header(
             "user-agent",
             concat!("agent-strace/", env!("CARGO_PKG_VERSION")),
@@ -140,14 +153,14 @@ impl HttpClient {
         }
         let request = request
             .body(Full::new(Bytes::from(body)))
-            .map_err(|e| format!("cannot build the request: {e}"))?;
+            .map_err(|e| (format!("cannot build the request: {e}"), false))?;
         self.runtime.block_on(async {
             let exchange = async {
                 let response = match &self.connector {
                     Connector::Plain(c) => c.request(request).await,
                     Connector::Tls(c) => c.request(request).await,
                 }
-                .map_err(|e| error_chain(&e))?;
+                .map_err(|e| (error_chain(&e), !e.is_connect()))?;
                 let status = response.status().as_u16();
                 let retry_after = response
                     .headers()
@@ -157,7 +170,7 @@ impl HttpClient {
                 let body = Limited::new(response.into_body(), BODY_LIMIT)
                     .collect()
                     .await
-                    .map_err(|e| e.to_string())?
+                    .map_err(|e| (e.to_string(), true))?
                     .to_bytes();
                 Ok(Answer {
                     status,
@@ -167,7 +180,7 @@ impl HttpClient {
             };
             tokio::time::timeout(timeout, exchange)
                 .await
-                .map_err(|_| format!("no answer within {} ms", timeout.as_millis()))?
+                .map_err(|_| (format!("no answer within {} ms", timeout.as_millis()), true))?
         })
     }
 
@@ -308,6 +321,36 @@ impl Endpoint {
         }
     }
 
+    /// As [`Endpoint::post`], saying why a request was not taken: whether the collector may
+    /// hold it ([`Unsent::NoAnswer`]) or surely does not.
+    pub(crate) fn send(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        budget: Duration,
+    ) -> Result<Vec<u8>, Unsent> {
+        let started = std::time::Instant::now();
+        let url = check_url("AGENT_STRACE_ENDPOINT", &format!("{}{path}", self.base))
+            .map_err(Unsent::NotReached)?;
+        let client = HttpClient::for_url(&url).map_err(Unsent::NotReached)?;
+        let bearer = self.token.as_ref().map(|t| format!("Bearer {t}"));
+        let mut headers = vec![("content-type", content_type)];
+        if let Some(bearer) = &bearer {
+            headers.push(("authorization", bearer.as_str()));
+        }
+        let left = budget.saturating_sub(started.elapsed());
+        match client.post_telling(&url, &headers, body, left) {
+            Ok(answer) if (200..300).contains(&answer.status) => Ok(answer.body.to_vec()),
+            Ok(answer) => Err(Unsent::Refused {
+                why: refusal(&answer),
+                status: answer.status,
+            }),
+            Err((why, true)) => Err(Unsent::NoAnswer(why)),
+            Err((why, false)) => Err(Unsent::NotReached(why)),
+        }
+    }
+
     /// As [`Endpoint::post`], with the answer whatever its status; `Err` when there was none.
     pub(crate) fn exchange(
         &self,
@@ -326,6 +369,27 @@ impl Endpoint {
         }
         let left = budget.saturating_sub(started.elapsed());
         client.post(&url, &headers, body, left)
+    }
+}
+
+/// Why a collector did not take a request ([`Endpoint::send`]).
+#[derive(Debug)]
+pub(crate) enum Unsent {
+    /// No connection was made (refused, no route, no such host): it has nothing of it.
+    NotReached(String),
+    /// Sent, or maybe sent, and no answer came in time: it may hold it, or be writing it.
+    NoAnswer(String),
+    /// It answered other than 2xx.
+    Refused { why: String, status: u16 },
+}
+
+impl std::fmt::Display for Unsent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unsent::NotReached(why) | Unsent::NoAnswer(why) | Unsent::Refused { why, .. } => {
+                f.write_str(why)
+            }
+        }
     }
 }
 

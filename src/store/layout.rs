@@ -23,6 +23,8 @@ pub(crate) const LATE_ANSWER_LOCK: &str = ".late-answer.lock";
 /// What an import read of its transcript (opaque to the store: the importer's record).
 pub(crate) const IMPORT: &str = ".import";
 pub(crate) const HOOK_ERRORS: &str = "hook-errors.log";
+/// Hook calls a collector may hold, waiting to be sent again ([`super::spool`]).
+pub(crate) const SPOOL: &str = ".spool";
 pub(crate) const GITIGNORE: &str = ".gitignore";
 /// The session index (a cache, see [`super::index`]); hidden, so no listing takes it for a
 /// session.

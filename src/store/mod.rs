@@ -61,6 +61,7 @@ mod postmortem;
 mod reader;
 mod retention;
 mod select;
+mod spool;
 mod streaming;
 mod writer;
 
@@ -83,6 +84,7 @@ pub use postmortem::POSTMORTEM;
 pub use reader::{BadLine, EventReader, ScanReport, replace_lone_surrogates};
 pub use retention::RETENTION_LOG;
 pub use select::Selector;
+pub use spool::Spooled;
 pub use streaming::PartEdit;
 pub use writer::{Mark, RecordHead, SessionWriter};
 

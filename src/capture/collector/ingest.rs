@@ -423,14 +423,54 @@ pub fn hook(collector: &Collector, request: &Request) -> Reply {
     if let Some(text) = call.late_answer.clone() {
         return late_answer(collector, &payload, text);
     }
-    match hooks::record_attributed(
+    // A call with its id is recorded once: one request at a time looks it up and records it
+    // (the session's lock, as for a batch of events), and a call sent again (its answer came
+    // too late for the hook, which kept it to send again) is answered without being recorded.
+    let recent = &collector.recent;
+    let named = call
+        .call_id()
+        .map(|id| (recent.session(&payload.session_id), id));
+    let _writing = named.map(|(session, _)| recent.lock(session));
+    if let Some((session, id)) = named {
+        let keys = [recent.key(session, id)];
+        let fresh = match recent.fresh(session, &keys, None) {
+            Some(fresh) => fresh,
+            None => match tail_keys(collector, &payload.session_id, session) {
+                Ok(tail) => recent
+                    .fresh(session, &keys, Some(tail))
+                    .unwrap_or_else(|| vec![true]),
+                Err(e) => {
+                    return Reply::store_failed(
+                        &e,
+                        &json!({ "error": format!("the store failed: {e}") }),
+                    );
+                }
+            },
+        };
+        if fresh == [false] {
+            return Reply::json(
+                StatusCode::OK,
+                &json!({ "session_id": payload.session_id, "status": "ok",
+                    "duplicate": true, "answer_pending": false }),
+            );
+        }
+    }
+    let sink = match named {
+        Some((_, id)) => collector.sink.clone().with_first_id(id.to_owned()),
+        None => collector.sink.clone(),
+    };
+    let recorded = hooks::record_attributed(
         &collector.store,
         &payload,
-        &collector.sink,
+        &sink,
         denial.as_ref(),
         attribution.as_ref(),
         hooks::Ran::Elsewhere,
-    ) {
+    );
+    if let (Some((session, id)), Ok(_)) = (named, &recorded) {
+        recent.remember(session, std::iter::once(recent.key(session, id)), 0);
+    }
+    match recorded {
         // A session end whose last answer is still due says so: the hook's machine, where the
         // agent writes it, starts a follower that sends it.
         Ok(recorded) => {
