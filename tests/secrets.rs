@@ -768,6 +768,45 @@ fn redaction_is_on_by_default_and_off_only_when_asked() {
 }
 
 #[test]
+fn a_url_loses_its_password_and_keeps_its_query() {
+    // A password before the host, then an `@` in the query: encoded once, twice and not at
+    // all. The query's `@` (`email=a@b.c`) is no end of the password.
+    let password = format!("pX4{}", "mW9qZr2v".repeat(2));
+    let commands = [
+        format!(
+            "open 'next=https%3A%2F%2Fdeploy%3A{password}%40git.corp.io%3Femail%3Dops%40corp.io'"
+        ),
+        format!(
+            "open 'next=https%253A%252F%252Fdeploy%253A{password}%2540git.corp.io%253Femail%253Dops%2540corp.io'"
+        ),
+        format!("git clone 'https://deploy:{password}@git.corp.io?email=ops@corp.io'"),
+    ];
+    let env = TestEnv::new();
+    for (i, command) in commands.iter().enumerate() {
+        let payload = json!({"session_id": SID, "cwd": env.path(), "hook_event_name": "PreToolUse",
+            "tool_name": "Bash", "tool_use_id": format!("toolu_{i}"), "tool_input": {"command": command}});
+        let run = env.run_with_stdin(&["hook", "pre-tool"], payload.to_string().as_bytes());
+        assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{run:?}");
+    }
+    let recorded: Vec<String> = env
+        .events(SID)
+        .iter()
+        .filter(|e| e["event_type"] == "tool_call")
+        .map(|e| {
+            e["data"]["arguments"]["command"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let expected: Vec<String> = commands
+        .iter()
+        .map(|c| c.replace(&password, "[REDACTED]"))
+        .collect();
+    assert_eq!(recorded, expected);
+}
+
+#[test]
 fn setup_says_what_happens_to_secrets() {
     let env = TestEnv::new();
     let block = |out: &str| -> Value {

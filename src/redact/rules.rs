@@ -54,6 +54,41 @@ macro_rules! same_command {
     };
 }
 
+/// A URL with a password, percent-encoded whole, each escape starting with `$pct` (`%`, or
+/// `%25` for a URL encoded twice). The user holds no encoded `:`, `/`, `?`, `#` or `@`. The
+/// password holds no encoded `/` and runs to the last encoded `@` before the host, which ends
+/// at an encoded `/`, `?` or `#`: a password may hold an encoded `@`, `?` or `#` before its
+/// own `@` (`P%40ss`), but an `@` of the query after the host (`%3Femail%3Da%40b.c`) is not
+/// the end of the password.
+macro_rules! url_encoded {
+    ($pct:literal) => {
+        concat!(
+            r#"[A-Za-z][A-Za-z0-9+.-]{1,30}"#,
+            $pct,
+            "3[Aa]",
+            $pct,
+            "2[Ff]",
+            $pct,
+            "2[Ff]", // scheme://
+            r#"(?:[^%\s"'<>\\&/:?#@]|"#,
+            $pct,
+            r#"(?:[013-9A-Fa-f][0-9A-Fa-f]|2[0-24-9A-Ea-e]|3[0-9B-Eb-e]|4[1-9A-Fa-f]))*"#,
+            $pct,
+            "3[Aa]",
+            r#"(?P<secret>(?:[^%\s"'<>\\&/]|"#,
+            $pct,
+            r#"(?:[0135-9A-Fa-f][0-9A-Fa-f]|2[0-9A-Ea-e]|4[1-9A-Fa-f]))+"#,
+            r#"(?:"#,
+            $pct,
+            r#"40(?:[^%\s"'<>\\&/?#]|"#,
+            $pct,
+            r#"(?:[015-9A-Fa-f][0-9A-Fa-f]|2[0-24-9A-Ea-e]|3[0-9A-Ea-e]|4[1-9A-Fa-f]))*)*)"#,
+            $pct,
+            "40",
+        )
+    };
+}
+
 /// The escapes a vendor token or a JWT may be glued to (`\nsk-…` in JSON or code text,
 /// `\u003dghp_…`, `\x3dAKIA…`, `%3Dsk-proj-…` and `%22ghp_…` in a URL): each written once, here,
 /// as its first bytes (as pattern text, then as bytes) and how many characters of which class
@@ -204,7 +239,7 @@ const GLUED_PREFIXES: &[&str] = &[
 ];
 
 /// All rules, broadest first (see [`scan`] for why order matters).
-pub(super) static RULES: [Rule; 20] = [
+pub(super) static RULES: [Rule; 21] = [
     // pem_private_key
     Rule {
         triggers: &["PRIVATE KEY"],
@@ -229,7 +264,8 @@ pub(super) static RULES: [Rule; 20] = [
             r#"(?-u:\b)[A-Za-z][A-Za-z0-9+.-]{1,30}://"#, // scheme
             r#"[^:/?#@\s"'<>\\]*:"#,                      // user, possibly empty
             // To the last `@` before the host: a password may hold one unescaped (`P@ss`).
-            r#"(?P<secret>[^\s/"'<>\\]+)@"#,
+            // The host ends at `?` or `#`, so an `@` of the query (`?email=a@b.c`) is not it.
+            r#"(?P<secret>[^\s/"'<>\\@]+(?:@[^\s/?#"'<>\\@]*)*)@"#,
         ),
         pick: pick_secret,
     },
@@ -239,15 +275,18 @@ pub(super) static RULES: [Rule; 20] = [
         also: &[],
         shape: None,
         // The same URL percent-encoded whole, as a redirect parameter or an encoded clone URL
-        // carries it: `https%3A%2F%2Fuser%3Apassword%40host`. The user holds no encoded `:`,
-        // `/`, `?`, `#` or `@`; the password, no encoded `/`, and runs to the last `%40`.
-        pattern: concat!(
-            r#"[A-Za-z][A-Za-z0-9+.-]{1,30}%3[Aa]%2[Ff]%2[Ff]"#, // scheme
-            r#"(?:[^%\s"'<>\\&/:?#@]"#,
-            r#"|%(?:[013-9A-Fa-f][0-9A-Fa-f]|2[0-24-9A-Ea-e]|3[0-9B-Eb-e]|4[1-9A-Fa-f]))*"#,
-            r#"%3[Aa]"#,
-            r#"(?P<secret>(?:[^%\s"'<>\\&/]|%(?:[013-9A-Fa-f][0-9A-Fa-f]|2[0-9A-Ea-e]))+)%40"#,
-        ),
+        // carries it: `https%3A%2F%2Fuser%3Apassword%40host`.
+        pattern: url_encoded!("%"),
+        pick: pick_encoded_secret,
+    },
+    // url_password_encoded_twice
+    Rule {
+        triggers: &["%253A%252F%252F"],
+        also: &[],
+        shape: None,
+        // Encoded twice, each `%` of the above written `%25` (a redirect inside a redirect, a
+        // parameter a framework encoded again): `https%253A%252F%252Fuser%253Apass%2540host`.
+        pattern: url_encoded!("%25"),
         pick: pick_encoded_secret,
     },
     // cookie_header
@@ -507,8 +546,9 @@ pub(super) static RULES: [Rule; 20] = [
         shape: None,
         // Prefixes no word holds, found even glued to letters or digits (`tokenghp_…`,
         // `keysk-proj-…`, `xAKIA…`). `AKIA` may end a word of capitals (`SLOVAKIA`): glued
-        // to a capital or a digit (`upper`), it is left to `vendor_token`. `sk-proj-` may
-        // follow `task-` in a name (`task-proj-…`): glued, its body must look like a key.
+        // to a capital or a digit (`upper`), it is taken only as a key id is written (16 of
+        // base32's alphabet, then the end of the word). `sk-proj-` may follow `task-` in a
+        // name (`task-proj-…`): glued, its body must look like a key.
         pattern: concat!(
             r"(?P<upper>[A-Z0-9])?(?P<secret>",
             r"gh[pousr]_[A-Za-z0-9]{36,}",
@@ -549,7 +589,7 @@ pub(super) static RULES: [Rule; 20] = [
 ];
 
 /// The index of the first rule for base64 blobs, whose triggers are [`base64_runs`].
-const BASE64: usize = 18;
+const BASE64: usize = 19;
 
 /// What an automaton match stands for: a trigger of a rule, or one of its `also` literals.
 #[derive(Clone, Copy)]
@@ -801,7 +841,7 @@ fn base64_runs(s: &str) -> Base64Runs {
 
 /// Each rule's pattern, compiled the first time its trigger is seen: a hook, one process a
 /// payload, compiles only what its payload needs.
-static PATTERNS: [OnceLock<Option<Regex>>; 20] = [const { OnceLock::new() }; 20];
+static PATTERNS: [OnceLock<Option<Regex>>; 21] = [const { OnceLock::new() }; 21];
 
 fn pattern(index: usize) -> Option<&'static Regex> {
     PATTERNS[index]
@@ -919,6 +959,10 @@ pub(super) fn scan_every_rule(s: &str) -> Cow<'_, str> {
 }
 
 /// Replaces what `pick` picks in every match of `regex`; `None` when nothing was replaced.
+///
+/// The next match is looked for from the end of what was picked, not of the match: a match
+/// may end with what starts the next secret (an AWS key id ends with the `_` that joins
+/// `ASIA…_ASIA…`).
 fn apply(
     pick: fn(&Captures<'_>) -> Option<Range<usize>>,
     regex: &Regex,
@@ -927,8 +971,24 @@ fn apply(
     let mut out = String::new();
     let mut copied = 0;
     let mut changed = false;
-    for caps in regex.captures_iter(text) {
-        let Some(range) = pick(&caps) else {
+    let mut at = 0;
+    while at <= text.len() {
+        let Some(caps) = regex.captures_at(text, at) else {
+            break;
+        };
+        let Some(whole) = caps.get(0) else {
+            break;
+        };
+        let picked = pick(&caps);
+        at = match &picked {
+            Some(range) if range.end > whole.start() && range.end < whole.end() => range.end,
+            // An empty match moves on by one character.
+            _ if whole.is_empty() => {
+                whole.end() + text[whole.end()..].chars().next().map_or(1, char::len_utf8)
+            }
+            _ => whole.end(),
+        };
+        let Some(range) = picked else {
             continue;
         };
         if text[range.clone()] == *REDACTED || range.start < copied {
@@ -980,12 +1040,12 @@ fn pick_vendor(caps: &Captures<'_>) -> Option<Range<usize>> {
     Some(range)
 }
 
-/// A token glued to what comes before it: not `AKIA` inside a run of capitals and digits, and
-/// `sk-proj-` only with a key's mix of capitals and digits.
+/// A token glued to what comes before it: `AKIA` after a capital or a digit only as a key id
+/// is written, and `sk-proj-` only with a key's mix of capitals and digits.
 fn pick_glued(caps: &Captures<'_>) -> Option<Range<usize>> {
     let token = caps.name("secret")?.as_str();
     let aws = token.starts_with("AKIA");
-    if aws && caps.name("upper").is_some() {
+    if aws && caps.name("upper").is_some() && !is_aws_key_id(token) {
         return None;
     }
     if let Some(body) = token.strip_prefix("sk-proj-") {
@@ -1002,11 +1062,26 @@ fn pick_glued(caps: &Captures<'_>) -> Option<Range<usize>> {
     Some(range)
 }
 
-/// A password in a URL encoded whole; a reference to one (`%24DB_PASSWORD`, `%7B%7B…`) is not.
+/// Whether `token` (`AKIA` and 16 more, then maybe the `_` after them) is written as AWS
+/// writes a key id: its 16 characters are of base32's alphabet (capitals and `2` to `7`).
+/// What else holds `AKIA` after a capital (`SLOVAKIA`, `CZECHOSLOVAKIAREPUBLIC2024ABCD`) is
+/// rarely followed by exactly 16 of them before its word ends (the pattern's `\b`), and a run
+/// holding `0`, `1`, `8` or `9` (a hex or base36 id) never is taken.
+fn is_aws_key_id(token: &str) -> bool {
+    token.len() >= 20
+        && token.as_bytes()[4..20]
+            .iter()
+            .all(|b| matches!(b, b'A'..=b'Z' | b'2'..=b'7'))
+}
+
+/// A password in a URL encoded whole (once or twice); a reference to one (`%24DB_PASSWORD`,
+/// `%7B%7B…`, `%2524…`) is not.
 fn pick_encoded_secret(caps: &Captures<'_>) -> Option<Range<usize>> {
     let m = caps.name("secret")?;
     let lower = m.as_str().to_ascii_lowercase();
-    let reference = lower.starts_with("%24") || lower.starts_with("%7b%7b");
+    let reference = ["%24", "%7b%7b", "%2524", "%257b%257b"]
+        .iter()
+        .any(|r| lower.starts_with(r));
     (!reference && !is_placeholder(m.as_str())).then(|| m.range())
 }
 

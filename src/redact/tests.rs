@@ -1203,11 +1203,7 @@ fn distinctive_vendor_tokens_glued_to_letters() {
         format!("dop_v1_{}", "9f86d081".repeat(8)),
     ];
     for token in &tokens {
-        for glued in ["token", "key", "x", "2", "Bearer"] {
-            if token.starts_with("AKIA") && glued == "2" {
-                // A run of capitals and digits: left to `look_alikes_of_distinctive_prefixes…`.
-                continue;
-            }
+        for glued in ["token", "key", "x", "2", "Bearer", "X", "9"] {
             let input = format!("echo {glued}{token} done");
             let out = check(&input, token, &[" done"]);
             assert!(out.contains(&format!("{glued}{REDACTED}")), "{out}");
@@ -1223,9 +1219,12 @@ fn distinctive_vendor_tokens_glued_to_letters() {
 #[test]
 fn look_alikes_of_distinctive_prefixes_are_kept() {
     for clean in [
-        // `AKIA` ending a word of capitals, then 16 more of them.
+        // `AKIA` ending a word of capitals, then 16 more of them (a `0`, `1`, `8` or `9`
+        // among them), fewer or more.
         "CZECHOSLOVAKIAREPUBLIC2024ABCD",
         "VISITSLOVAKIA0123456789ABCDEF",
+        "SLOVAKIAN SLOVAKIA2024 CZECHOSLOVAKIAREPUBLICANS",
+        "JBSWY3DPAKIAJBSWY3DPEHPK3PXPQRST",
         "keyAKIAforward",
         // `sk-proj-` in a kebab-case name.
         "/home/dev/task-proj-management-dashboard-frontend-v2",
@@ -1269,5 +1268,100 @@ fn url_credentials_percent_encoded_whole() {
         "url=https%3A%2F%2Fuser%3Apassword%40host",
     ] {
         assert_eq!(redact_str(clean), clean);
+    }
+}
+
+#[test]
+fn an_aws_key_id_glued_to_a_capital_or_a_digit() {
+    let aws = aws_key_id("AKIA");
+    for glued in ["X", "9", "KEY", "ID2"] {
+        let out = check(&format!("{glued}{aws} done"), &aws, &[" done"]);
+        assert_eq!(out, format!("{glued}{REDACTED} done"));
+    }
+    // Then `_`, as the word-start rule takes it.
+    let out = check(&format!("X{aws}_2"), &aws, &[]);
+    assert_eq!(out, format!("X{REDACTED}_2"));
+    // Not 17: a key id is exactly 20 characters.
+    let longer = format!("X{aws}Q");
+    assert_eq!(redact_str(&longer), longer);
+}
+
+#[test]
+fn aws_key_ids_glued_by_an_underscore_are_each_redacted() {
+    for (a, b) in [("ASIA", "ASIA"), ("AKIA", "ASIA"), ("ASIA", "AKIA")] {
+        let (a, b) = (aws_key_id(a), aws_key_id(b).replace("Z7", "K2"));
+        let out = redact_str(&format!("{a}_{b}")).into_owned();
+        assert_eq!(out, format!("{REDACTED}_{REDACTED}"));
+        let out = redact_str(&format!("ids: {a}_{b}_{a} end")).into_owned();
+        assert_eq!(out, format!("ids: {REDACTED}_{REDACTED}_{REDACTED} end"));
+    }
+}
+
+#[test]
+fn url_credentials_percent_encoded_twice() {
+    for (input, secret, kept) in [
+        (
+            "x=https%253A%252F%252Fuser%253Apa55word%2540host y",
+            "pa55word",
+            "x=https%253A%252F%252Fuser%253A[REDACTED]%2540host y",
+        ),
+        (
+            "next=https%253a%252f%252fdeploy%253aS3cr%2540t%252Bx%2540git.corp.io%252Facme",
+            "S3cr%2540t%252Bx",
+            "deploy%253a[REDACTED]%2540git.corp.io%252Facme",
+        ),
+    ] {
+        let out = check(input, secret, &[kept]);
+        assert!(out.ends_with(kept), "{out}");
+    }
+    for clean in [
+        "?next=https%253A%252F%252Fgit.corp.io%252Facme%252Fapp.git",
+        "?next=https%253A%252F%252Fhost%253A8080%252Fusers%252Fbob%2540corp.io",
+        "url=https%253A%252F%252Fuser%253A%2524PASSWORD%2540host",
+        "url=https%253A%252F%252Fuser%253A%257B%257Bpw%257D%257D%2540host",
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
+}
+
+#[test]
+fn a_url_password_ends_at_its_host_not_at_an_at_sign_of_the_query() {
+    for (input, expected) in [
+        (
+            "next=https%3A%2F%2Fuser%3Apw92kq%40host%3Femail%3Da%40b.c",
+            "next=https%3A%2F%2Fuser%3A[REDACTED]%40host%3Femail%3Da%40b.c",
+        ),
+        (
+            "next=https%3A%2F%2Fuser%3Apw92kq%40host%2Fpath%3Femail%3Da%40b.c",
+            "next=https%3A%2F%2Fuser%3A[REDACTED]%40host%2Fpath%3Femail%3Da%40b.c",
+        ),
+        (
+            "next=https%3A%2F%2Fuser%3Apw92kq%40host%23to%3Da%40b.c",
+            "next=https%3A%2F%2Fuser%3A[REDACTED]%40host%23to%3Da%40b.c",
+        ),
+        // A password holding an encoded `@`, or a `#` before it, still goes whole.
+        (
+            "next=https%3A%2F%2Fuser%3AP%40ss9w%40host%3Femail%3Da%40b.c",
+            "next=https%3A%2F%2Fuser%3A[REDACTED]%40host%3Femail%3Da%40b.c",
+        ),
+        (
+            "next=https%3A%2F%2Fuser%3Ap%23ss9w%40host%3Femail%3Da%40b.c",
+            "next=https%3A%2F%2Fuser%3A[REDACTED]%40host%3Femail%3Da%40b.c",
+        ),
+        (
+            "x=https%253A%252F%252Fuser%253Apw92kq%2540host%253Fe%253Da%2540b.c",
+            "x=https%253A%252F%252Fuser%253A[REDACTED]%2540host%253Fe%253Da%2540b.c",
+        ),
+        // The same unencoded.
+        (
+            "https://user:pw92kq@host?email=a@b.c",
+            "https://user:[REDACTED]@host?email=a@b.c",
+        ),
+        (
+            "mysql://root:P@ss9w@db:3306/app#a@b",
+            "mysql://root:[REDACTED]@db:3306/app#a@b",
+        ),
+    ] {
+        assert_eq!(redact_str(input), expected);
     }
 }
