@@ -8,7 +8,8 @@
 //!   (`STRIPE_KEY`: when the value looks random); the `value` of a
 //!   `{"name": "OPENAI_API_KEY", "value": …}` pair and of a `["API_TOKEN", "…"]` pair; object
 //!   keys that are themselves secrets; a command line kept as a list
-//!   (`["mysql", "-pSECRET"]`, `["--token", "…"]`). Every other string goes through
+//!   (`["mysql", "-pSECRET"]`, `["--token", "…"]`); the body of a private key kept as a list
+//!   of its lines (a notebook's output). Every other string goes through
 //!   [`redact_str`].
 //! - [`redact_str`] ([`rules`]) finds secrets inside free text: vendor tokens with a
 //!   recognisable shape (those whose prefix no word holds even glued to letters), JWTs,
@@ -78,7 +79,7 @@ pub fn redact_value(v: &mut Value) -> bool {
             true
         }
         Value::Array(items) => {
-            let mut changed = redact_pairs(items);
+            let mut changed = redact_pairs(items) | redact_split_pem(items);
             for item in items {
                 changed |= redact_value(item);
             }
@@ -215,6 +216,62 @@ fn redact_keys(map: &mut Map<String, Value>) -> bool {
         map.insert(key, value);
     }
     true
+}
+
+/// Redacts the body of a PEM private key kept as a list of its lines (a notebook's output,
+/// `readlines()`, a log's lines as JSON): each line alone is no secret a rule can see, so the
+/// lines after a `BEGIN … PRIVATE KEY` line are blanked while they read as a key's body
+/// (base64 lines of one width, the last shorter, and an encrypted key's headers), up to its
+/// `END` line. The `BEGIN` line itself is left to [`redact_str`].
+fn redact_split_pem(items: &mut [Value]) -> bool {
+    let mut changed = false;
+    // Inside a key: the width of its base64 lines once seen, and whether a shorter (last) one
+    // was.
+    let mut key: Option<(Option<usize>, bool)> = None;
+    for item in items {
+        let Value::String(line) = item else {
+            key = None;
+            continue;
+        };
+        if let Some((width, ended)) = &mut key {
+            let body = line.trim();
+            if let Some(at) = line.find("-----END") {
+                key = None;
+                // The END line is kept, unless a piece of the key comes before it.
+                if line[..at].trim().is_empty() {
+                    continue;
+                }
+            } else if *ended || !body.bytes().all(is_pem_body_byte) {
+                key = None;
+                continue;
+            } else if !body.contains(':') && !body.is_empty() {
+                match *width {
+                    None => *width = Some(body.len()),
+                    Some(w) if body.len() < w => *ended = true,
+                    Some(_) => {}
+                }
+            }
+            changed |= blank(item);
+            continue;
+        }
+        let begins = line.rfind("-----BEGIN").is_some_and(|at| {
+            line[at..].contains("PRIVATE KEY") && !line[at..].contains("-----END")
+        });
+        if begins {
+            key = Some((None, false));
+        }
+    }
+    changed
+}
+
+/// A byte of a PEM body line: base64, the headers of an encrypted key (`Proc-Type: 4,ENCRYPTED`,
+/// `DEK-Info: AES-128-CBC,…`), spaces and line ends.
+fn is_pem_body_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'+' | b'/' | b'=' | b':' | b',' | b'-' | b' ' | b'\t' | b'\r' | b'\n'
+        )
 }
 
 /// The most items, and bytes, of a list of strings read as one command line.

@@ -225,9 +225,11 @@ pub(super) fn split_words(key: &str) -> Vec<String> {
 /// Whether a value looks like a generated credential rather than a word, a path, a number or
 /// a sentence: 16 to 1,024 characters of the alphabets tokens are written in (base64,
 /// base64url, hex), letters mixed with digits or both cases, no long run of lowercase letters
-/// (a word), and at least 3 bits of entropy a character.
+/// (a word), and at least 3 bits of entropy a character; a `base64:` before it is not counted.
 pub(super) fn looks_random(value: &str) -> bool {
     let s = value.trim_matches(|c| c == '"' || c == '\'');
+    // Laravel's `APP_KEY=base64:…` (and what else writes a key so) says how the key is written.
+    let s = s.strip_prefix("base64:").unwrap_or(s);
     let len = s.len();
     if !(16..=1024).contains(&len) || s == super::REDACTED {
         return false;

@@ -1365,3 +1365,54 @@ fn a_url_password_ends_at_its_host_not_at_an_at_sign_of_the_query() {
         assert_eq!(redact_str(input), expected);
     }
 }
+
+#[test]
+fn a_private_key_kept_as_a_list_of_lines() {
+    let key = pem();
+    let mut lines: Vec<String> = key.lines().map(|l| format!("{l}\n")).collect();
+    let mut value = json!({"outputs": [{"text": lines.clone()}]});
+    assert!(redact_value(&mut value));
+    let text = &value["outputs"][0]["text"];
+    assert_eq!(text[0], REDACTED);
+    assert_eq!(text[1], REDACTED);
+    assert_eq!(text[2], REDACTED);
+    assert_eq!(text[3], "-----END RSA PRIVATE KEY-----\n");
+    // As JSON text (`cat` of a notebook), and cut off before its END line.
+    lines.truncate(3);
+    lines.push("done\n".to_owned());
+    let notebook = json!({"cells": [{"outputs": [{"text": lines}]}]}).to_string();
+    let mut value = json!({"stdout": notebook});
+    assert!(redact_value(&mut value));
+    let out = value["stdout"].as_str().unwrap();
+    assert!(!out.contains("MIIEpAIBAAKCAQEA"), "{out}");
+    assert!(!out.contains("Qr5St6Uv"), "{out}");
+    assert!(out.contains(r#""done\n""#), "{out}");
+    // A certificate's lines, and lines after a key's that are no part of it, are kept.
+    let cert = json!([
+        "-----BEGIN CERTIFICATE-----\n",
+        "MIIBszCCAVmgAwIBAgIUd1\n",
+        "-----END CERTIFICATE-----\n"
+    ]);
+    let mut value = cert.clone();
+    assert!(!redact_value(&mut value));
+    assert_eq!(value, cert);
+}
+
+#[test]
+fn a_key_written_as_base64_under_a_maybe_name() {
+    let key = "base64:Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZmdo";
+    check(
+        &format!("APP_KEY={key}\nAPP_ENV=local"),
+        key,
+        &["APP_KEY=", "APP_ENV=local"],
+    );
+    let mut value = json!({"APP_KEY": key});
+    assert!(redact_value(&mut value));
+    for clean in [
+        "APP_KEY=\nAPP_NAME=Laravel",
+        "APP_KEY=base64:\nAPP_ENV=local",
+        "CACHE_KEY=base64:Zm9vYmFyYmF6cXV4MTIzNDU2",
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
+}
