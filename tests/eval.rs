@@ -44,7 +44,7 @@ fn sonnet(input: u64) -> Tokens {
     }
 }
 
-/// A session in /proj that keeps every limit of [`CONFIG`].
+/// A session in /proj that keeps every limit of [`CONFIG`], its tests passing at the end.
 fn good() -> SessionBuilder {
     SessionBuilder::new(GOOD)
         .meta(|m| m.agent_name = "claude-code".into())
@@ -56,6 +56,9 @@ fn good() -> SessionBuilder {
         .at(20.0)
         .tool_call("Edit", json!({"file_path": "/proj/tests/unit/parser.rs"}))
         .result(json!("ok"))
+        .at(25.0)
+        .tool_call("Bash", json!({"command": "cargo test"}))
+        .result(json!("test result: ok. 3 passed; 0 failed"))
         .at(30.0)
         .llm_response("claude-sonnet-4-5", sonnet(10_000))
         .answer("Fixed: all tests pass.")
@@ -365,4 +368,64 @@ fn cost_under_says_when_the_cost_counts_an_unpriced_model_at_zero() {
         r["results"][0]["reason"], "$0.0000? ≤ $0.5000 (aide-gpt-5 counted at $0: no known price)",
         "{r}"
     );
+}
+
+/// `eval compare` called B "regressed" when A ran no tests and B's tests passed, because B had
+/// one failed call where A had none (the no_errors scorer), while `diff --semantic` and
+/// `compare` called the same pair untested: the three now weigh the work's outcome first, by
+/// one rule, and say why.
+#[test]
+fn eval_compare_weighs_untested_work_as_diff_and_compare_do() {
+    let env = TestEnv::new();
+    // A: nothing tested, nothing failed. B: a failed listing, then tests that pass.
+    let untested = SessionBuilder::new("aaaa2222-0000-4000-8000-000000000000")
+        .prompt("make the tests pass")
+        .at(1.0)
+        .tool_call("Read", json!({"file_path": "/p/src/lib.rs"}))
+        .at(2.0)
+        .result(json!("..."))
+        .write(&env);
+    let tested = SessionBuilder::new("bbbb2222-0000-4000-8000-000000000000")
+        .prompt("make the tests pass")
+        .at(1.0)
+        .tool_call("Bash", json!({"command": "ls nowhere"}))
+        .at(2.0)
+        .error("exit 2")
+        .at(3.0)
+        .tool_call("Bash", json!({"command": "cargo test"}))
+        .at(60.0)
+        .result(json!("test result: ok. 3 passed; 0 failed"))
+        .write(&env);
+    let why = "A ran no tests, build or check; B's last passed: which did better is unknown";
+    let diff = env
+        .run(&["diff", &untested, &tested, "--semantic", "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(diff["verdict"], "untested", "{diff}");
+    let c = env
+        .run(&["eval", "compare", &untested, &tested, "--format", "json"])
+        .success()
+        .json();
+    assert!(c["weighted_delta"].as_f64().unwrap() < 0.0, "{c}");
+    assert_eq!(c["verdict"], "untested", "{c}");
+    assert_eq!(c["reasons"], json!([why]), "{c}");
+    assert_eq!(
+        (&c["outcome_a"], &c["outcome_b"]),
+        (&json!("unknown"), &json!("passing"))
+    );
+    let text = env.run(&["eval", "compare", &untested, &tested]);
+    text.success();
+    assert!(
+        text.stdout
+            .contains(&format!("B against A: untested ({why}).")),
+        "{}",
+        text.stdout
+    );
+    // Neither tested: the scores decide, and the reason says nothing was tested.
+    let c = env
+        .run(&["eval", "compare", &untested, &untested, "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(c["verdict"], "same", "{c}");
+    assert_eq!(c["reasons"], json!(["neither ran tests, build or check"]));
 }

@@ -50,6 +50,59 @@ impl WorkOutcome {
             .max_by_key(|(event, _)| *event)
             .map_or(WorkOutcome::Unknown, |(_, o)| o)
     }
+
+    /// What the two outcomes alone decide of B against A: the first rule of every verdict
+    /// between two sessions (`diff --semantic`, `compare`, `eval compare`), so that they call
+    /// the same pair the same. Work that ends passing beats work that ends failing; work that
+    /// ran no test, build or check is not judged against work that did, for fewer errors, a
+    /// lower cost or better scores without a test say nothing of the work.
+    pub fn weigh(a: WorkOutcome, b: WorkOutcome) -> Weighed {
+        let ended = |o: WorkOutcome| {
+            if o == WorkOutcome::Passing {
+                "passed"
+            } else {
+                "failed"
+            }
+        };
+        match (a, b) {
+            (WorkOutcome::Failing, WorkOutcome::Passing) => Weighed::BPassed,
+            (WorkOutcome::Passing, WorkOutcome::Failing) => Weighed::APassed,
+            (WorkOutcome::Unknown, o @ (WorkOutcome::Passing | WorkOutcome::Failing)) => {
+                Weighed::Untested(format!(
+                    "A ran no tests, build or check; B's last {}: which did better is unknown",
+                    ended(o)
+                ))
+            }
+            (o @ (WorkOutcome::Passing | WorkOutcome::Failing), WorkOutcome::Unknown) => {
+                Weighed::Untested(format!(
+                    "B ran no tests, build or check; A's last {}: which did better is unknown",
+                    ended(o)
+                ))
+            }
+            (WorkOutcome::Unknown, WorkOutcome::Unknown) => {
+                Weighed::Open("neither ran tests, build or check")
+            }
+            (WorkOutcome::Passing, WorkOutcome::Passing) => {
+                Weighed::Open("the work ends passing in both")
+            }
+            (WorkOutcome::Failing, WorkOutcome::Failing) => {
+                Weighed::Open("the work ends failing in both")
+            }
+        }
+    }
+}
+
+/// What two sessions' outcomes decide of B against A ([`WorkOutcome::weigh`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Weighed {
+    /// B's last test run, build or check passed where A's failed: B did better.
+    BPassed,
+    /// A's passed where B's failed: A did better.
+    APassed,
+    /// Only one of them ran a test, build or check: nothing decides which did better; why.
+    Untested(String),
+    /// They end alike (the note says how): the command's own figures decide.
+    Open(&'static str),
 }
 
 /// What a comparison needs of one session, read once by the caller.
@@ -432,49 +485,27 @@ fn banded<T: PartialEq>(short: &[T], long: &[T], spread: usize) -> usize {
 /// session that is better on more of cost, duration and errors, each by a whole percent or
 /// one error at least (a tie is no verdict).
 pub fn verdict(a: &Figures, b: &Figures) -> CompareVerdict {
-    let ended = |o: WorkOutcome| {
-        if o == WorkOutcome::Passing {
-            "passed"
-        } else {
-            "failed"
-        }
-    };
-    match (a.outcome, b.outcome) {
-        (WorkOutcome::Unknown, o @ (WorkOutcome::Passing | WorkOutcome::Failing)) => {
+    let passed = "its last test run, build or check passed, the other's failed";
+    match WorkOutcome::weigh(a.outcome, b.outcome) {
+        Weighed::Untested(why) => {
             return CompareVerdict {
                 better: None,
-                reasons: vec![format!(
-                    "A ran no tests, build or check; B's last {}: which did better is unknown",
-                    ended(o)
-                )],
+                reasons: vec![why],
             };
         }
-        (o @ (WorkOutcome::Passing | WorkOutcome::Failing), WorkOutcome::Unknown) => {
-            return CompareVerdict {
-                better: None,
-                reasons: vec![format!(
-                    "B ran no tests, build or check; A's last {}: which did better is unknown",
-                    ended(o)
-                )],
-            };
-        }
-        (WorkOutcome::Passing, WorkOutcome::Failing) => {
+        Weighed::APassed => {
             return CompareVerdict {
                 better: Some(Side::A),
-                reasons: vec![
-                    "its last test run, build or check passed, the other's failed".into(),
-                ],
+                reasons: vec![passed.into()],
             };
         }
-        (WorkOutcome::Failing, WorkOutcome::Passing) => {
+        Weighed::BPassed => {
             return CompareVerdict {
                 better: Some(Side::B),
-                reasons: vec![
-                    "its last test run, build or check passed, the other's failed".into(),
-                ],
+                reasons: vec![passed.into()],
             };
         }
-        _ => {}
+        Weighed::Open(_) => {}
     }
     let mut wins_a = Vec::new();
     let mut wins_b = Vec::new();

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::compare::WorkOutcome;
+use super::compare::{Weighed, WorkOutcome};
 use super::outcome::Verdict;
 use super::phases::{Phase, Phases};
 
@@ -442,21 +442,20 @@ pub fn semantic(a: &Input<'_>, b: &Input<'_>) -> SemanticDiff {
     let ((tok_a, est_a), (tok_b, est_b)) = (tokens(pa), tokens(pb));
     let (oa, ob) = (WorkOutcome::of(pa), WorkOutcome::of(pb));
     let mut reasons = Vec::new();
-    let verdict = match (oa, ob) {
-        (WorkOutcome::Failing, WorkOutcome::Passing) => {
+    let verdict = match WorkOutcome::weigh(oa, ob) {
+        Weighed::BPassed => {
             reasons.push("its last test run, build or check passed where A's failed".to_owned());
             Change::Improved
         }
-        (WorkOutcome::Passing, WorkOutcome::Failing) => {
+        Weighed::APassed => {
             reasons.push("its last test run, build or check failed where A's passed".to_owned());
             Change::Regressed
         }
-        (WorkOutcome::Unknown, WorkOutcome::Passing | WorkOutcome::Failing)
-        | (WorkOutcome::Passing | WorkOutcome::Failing, WorkOutcome::Unknown) => {
-            // Said below, with which one tested and how it ended.
+        Weighed::Untested(why) => {
+            reasons.push(why);
             Change::Untested
         }
-        _ => {
+        Weighed::Open(note) => {
             let fewer_more = |x: u64, y: u64, what: &str| match y.cmp(&x) {
                 std::cmp::Ordering::Less => {
                     Some((Change::Improved, format!("fewer {what} ({x} → {y})")))
@@ -466,7 +465,7 @@ pub fn semantic(a: &Input<'_>, b: &Input<'_>) -> SemanticDiff {
                 }
                 std::cmp::Ordering::Equal => None,
             };
-            match fewer_more(pa.errors, pb.errors, "errors")
+            let change = match fewer_more(pa.errors, pb.errors, "errors")
                 .or_else(|| fewer_more(pa.retries, pb.retries, "retries"))
             {
                 Some((change, why)) => {
@@ -474,38 +473,11 @@ pub fn semantic(a: &Input<'_>, b: &Input<'_>) -> SemanticDiff {
                     change
                 }
                 None => Change::Same,
-            }
+            };
+            reasons.push(note.to_owned());
+            change
         }
     };
-    let ran = |o: WorkOutcome| match o {
-        WorkOutcome::Passing => "passed",
-        WorkOutcome::Failing => "failed",
-        WorkOutcome::Unknown => "",
-    };
-    match (oa, ob) {
-        (WorkOutcome::Unknown, WorkOutcome::Unknown) => {
-            reasons.push("neither ran tests, build or check".to_owned());
-        }
-        (WorkOutcome::Unknown, o) => reasons.push(format!(
-            "A ran no tests, build or check; B's last {}: which did better is unknown",
-            ran(o)
-        )),
-        (o, WorkOutcome::Unknown) => reasons.push(format!(
-            "B ran no tests, build or check; A's last {}: which did better is unknown",
-            ran(o)
-        )),
-        _ => {}
-    }
-    if oa == ob && oa != WorkOutcome::Unknown {
-        reasons.push(format!(
-            "the work ends {} in both",
-            if oa == WorkOutcome::Passing {
-                "passing"
-            } else {
-                "failing"
-            }
-        ));
-    }
     SemanticDiff {
         session_a: a.session_id.to_owned(),
         session_b: b.session_id.to_owned(),

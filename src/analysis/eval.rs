@@ -14,6 +14,7 @@
 use regex::Regex;
 use serde::Serialize;
 
+use super::compare::{Weighed, WorkOutcome};
 use crate::model::tools::Agent;
 use crate::model::usage::dollars;
 use crate::model::view::{FileTouch, View};
@@ -438,9 +439,16 @@ pub struct EvalComparison {
     pub rows: Vec<ComparedScore>,
     /// B's weighted score minus A's.
     pub weighted_delta: f64,
-    /// `improved`, `regressed` or `same`: B against A, by the weighted score, then by
-    /// scorers passed.
+    /// Where each session's work stood at its end: its last test run, build or check.
+    pub outcome_a: WorkOutcome,
+    pub outcome_b: WorkOutcome,
+    /// `improved`, `regressed`, `same` or `untested`: B against A as `diff --semantic` decides
+    /// it first ([`WorkOutcome::weigh`]: work ending passing beats work ending failing, and
+    /// work that ran no test, build or check is not judged against work that did), then by
+    /// the weighted score, then by scorers passed.
     pub verdict: &'static str,
+    /// Why, most telling first.
+    pub reasons: Vec<String>,
 }
 
 /// One scorer's scores in both sessions.
@@ -454,8 +462,14 @@ pub struct ComparedScore {
     pub b_passed: bool,
 }
 
-/// Compares two reports made with the same config.
-pub fn compare(a: EvalReport, b: EvalReport) -> EvalComparison {
+/// Compares two reports made with the same config, of sessions whose work ended as
+/// `outcome_a` and `outcome_b`.
+pub fn compare(
+    a: EvalReport,
+    b: EvalReport,
+    outcome_a: WorkOutcome,
+    outcome_b: WorkOutcome,
+) -> EvalComparison {
     let rows = a
         .results
         .iter()
@@ -470,16 +484,49 @@ pub fn compare(a: EvalReport, b: EvalReport) -> EvalComparison {
         })
         .collect();
     let weighted_delta = b.weighted_score - a.weighted_score;
-    // Scores are shown to two places: a smaller change is no change.
-    let verdict = if weighted_delta > 0.005 {
-        "improved"
-    } else if weighted_delta < -0.005 {
-        "regressed"
-    } else {
-        match b.pass_count.cmp(&a.pass_count) {
-            std::cmp::Ordering::Greater => "improved",
-            std::cmp::Ordering::Less => "regressed",
-            std::cmp::Ordering::Equal => "same",
+    let mut reasons = Vec::new();
+    let verdict = match WorkOutcome::weigh(outcome_a, outcome_b) {
+        Weighed::BPassed => {
+            reasons.push("its last test run, build or check passed where A's failed".to_owned());
+            "improved"
+        }
+        Weighed::APassed => {
+            reasons.push("its last test run, build or check failed where A's passed".to_owned());
+            "regressed"
+        }
+        Weighed::Untested(why) => {
+            reasons.push(why);
+            "untested"
+        }
+        Weighed::Open(note) => {
+            // Scores are shown to two places: a smaller change is no change.
+            let verdict = if weighted_delta > 0.005 {
+                reasons.push(format!("a higher weighted score ({weighted_delta:+.2})"));
+                "improved"
+            } else if weighted_delta < -0.005 {
+                reasons.push(format!("a lower weighted score ({weighted_delta:+.2})"));
+                "regressed"
+            } else {
+                match b.pass_count.cmp(&a.pass_count) {
+                    std::cmp::Ordering::Greater => {
+                        reasons.push(format!(
+                            "more scorers passed ({} → {})",
+                            a.pass_count, b.pass_count
+                        ));
+                        "improved"
+                    }
+                    std::cmp::Ordering::Less => {
+                        reasons.push(format!(
+                            "fewer scorers passed ({} → {})",
+                            a.pass_count, b.pass_count
+                        ));
+                        "regressed"
+                    }
+                    std::cmp::Ordering::Equal => "same",
+                }
+            };
+            reasons.push(note.to_owned());
+            verdict
         }
     };
     EvalComparison {
@@ -487,7 +534,10 @@ pub fn compare(a: EvalReport, b: EvalReport) -> EvalComparison {
         b,
         rows,
         weighted_delta,
+        outcome_a,
+        outcome_b,
         verdict,
+        reasons,
     }
 }
 

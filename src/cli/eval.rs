@@ -14,6 +14,7 @@ use super::globals::Format;
 use super::output::{stdout, warn_bad_lines};
 use super::settings::{self, EvalSettings, Loaded, SettingsError};
 use super::stores::ScopeArgs;
+use crate::analysis::compare::WorkOutcome;
 use crate::analysis::cost::{self, CostOptions};
 use crate::analysis::eval::{
     Check, EvalComparison, EvalConfig, EvalReport, KNOWN, PYTHON_ONLY, ScorerConfig, SessionFacts,
@@ -99,30 +100,30 @@ pub(crate) fn run(args: &EvalArgs, globals: &Globals) -> Result<u8> {
     match &args.command {
         None => {
             let config = config(args.options.config.as_deref())?;
-            let report = score(&args.session.selector(), &config, &args.options, globals)?;
+            let (report, _) = score(&args.session.selector(), &config, &args.options, globals)?;
             print_report(&report, &args.options, globals, false)
         }
         Some(EvalCommand::Ci(ci)) => {
             let config = config(ci.options.config.as_deref())?;
             let selector = Selector::from_option(ci.session.as_deref());
-            let report = score(&selector, &config, &ci.options, globals)?;
+            let (report, _) = score(&selector, &config, &ci.options, globals)?;
             print_report(&report, &ci.options, globals, true)
         }
         Some(EvalCommand::Compare(cmp)) => {
             let config = config(cmp.options.config.as_deref())?;
-            let a = score(
+            let (a, outcome_a) = score(
                 &Selector::from_option(Some(&cmp.a)),
                 &config,
                 &cmp.options,
                 globals,
             )?;
-            let b = score(
+            let (b, outcome_b) = score(
                 &Selector::from_option(Some(&cmp.b)),
                 &config,
                 &cmp.options,
                 globals,
             )?;
-            let comparison = compare(a, b);
+            let comparison = compare(a, b, outcome_a, outcome_b);
             let mut out = stdout(globals.colour());
             match cmp.options.format.format {
                 Format::Json => crate::render::json::write(&mut out, &comparison)?,
@@ -136,15 +137,15 @@ pub(crate) fn run(args: &EvalArgs, globals: &Globals) -> Result<u8> {
     }
 }
 
-/// Scores the session `selector` names with `config`.
+/// Scores the session `selector` names with `config`; and where its work stood at its end.
 fn score(
     selector: &Selector,
     config: &EvalConfig,
     options: &EvalOptions,
     globals: &Globals,
-) -> Result<EvalReport> {
+) -> Result<(EvalReport, WorkOutcome)> {
     let (store, id) = super::stores::select(&options.scope, selector, globals)?;
-    score_session(&store, &id, config, None)
+    scored(&store, &id, config, None)
 }
 
 /// Scores session `id` of `store` with `config`. `forest` is the store's sessions, for the
@@ -156,6 +157,17 @@ pub(crate) fn score_session(
     config: &EvalConfig,
     forest: Option<&Forest>,
 ) -> Result<EvalReport> {
+    Ok(scored(store, id, config, forest)?.0)
+}
+
+/// [`score_session`], and where the session's work stood at its end (its last test run,
+/// build or check), which `eval compare` weighs first.
+fn scored(
+    store: &Store,
+    id: &str,
+    config: &EvalConfig,
+    forest: Option<&Forest>,
+) -> Result<(EvalReport, WorkOutcome)> {
     let summary = super::output::summary(store, id)?;
     let meta = &summary.meta;
     let mut reader = store.events(id)?;
@@ -188,7 +200,7 @@ pub(crate) fn score_session(
         duration_secs: meta.duration_secs(),
         project_dir: project.as_deref(),
     };
-    Ok(evaluate(&facts, config))
+    Ok((evaluate(&facts, config), WorkOutcome::of(&phases)))
 }
 
 /// The folder a store's project is in: its parent, for a store named `.agent-traces`.
@@ -519,7 +531,12 @@ fn compare_text(out: &mut impl Write, c: &EvalComparison, paint: Painter) -> std
     let verdict = match c.verdict {
         "improved" => paint.green("improved"),
         "regressed" => paint.red("regressed"),
+        "untested" => paint.yellow("untested"),
         other => other.to_owned(),
     };
-    writeln!(out, "B against A: {verdict}.")
+    if c.reasons.is_empty() {
+        writeln!(out, "B against A: {verdict}.")
+    } else {
+        writeln!(out, "B against A: {verdict} ({}).", c.reasons.join("; "))
+    }
 }
