@@ -187,7 +187,7 @@ fn semantic_diff_counts_the_changes_and_judges_the_outcome() {
     // Both end passing; B failed fewer calls.
     assert_eq!(s["verdict"], "improved");
     assert!(
-        s["reasons"][0].as_str().unwrap().contains("fewer errors"),
+        s["reasons"][0].as_str().unwrap().contains("fewer failures"),
         "{s}"
     );
     // The other way round it is a regression.
@@ -879,5 +879,61 @@ fn compare_without_two_sessions_says_what_to_give() {
         help.contains("agent-strace compare [OPTIONS] <A> <B>\n")
             && help.contains("agent-strace compare [OPTIONS] --tag <TAG>\n"),
         "{help}"
+    );
+}
+
+/// `diff --semantic` called B "improved (fewer errors (1 → 0))" when A's one error was a `git
+/// commit` with nothing to commit, which `explain` lists as no failure ("1 an answer, not a
+/// failure"): the verdict now weighs the failures `explain` lists, and the text says what
+/// sets them apart from the errors.
+#[test]
+fn an_error_that_was_an_answer_does_not_make_the_other_session_better() {
+    let env = TestEnv::new();
+    let answered = SessionBuilder::new("aaaa3333-0000-4000-8000-000000000000")
+        .prompt("commit it")
+        .at(1.0)
+        .tool_call("Bash", json!({"command": "git commit -m 'add multiply'"}))
+        .at(2.0)
+        .error("Exit code 1\nOn branch master\nnothing to commit, working tree clean")
+        .write(&env);
+    let clean = SessionBuilder::new("bbbb3333-0000-4000-8000-000000000000")
+        .prompt("commit it")
+        .at(1.0)
+        .tool_call("Bash", json!({"command": "git status"}))
+        .at(2.0)
+        .result(json!("nothing to commit, working tree clean"))
+        .write(&env);
+    let s = json(
+        &env,
+        &["diff", &answered, &clean, "--semantic", "--format", "json"],
+    );
+    assert_eq!(
+        (&s["errors"]["a"], &s["errors"]["b"]),
+        (&json!(1), &json!(0))
+    );
+    assert_eq!(
+        (&s["failures"]["a"], &s["failures"]["b"]),
+        (&json!(0), &json!(0))
+    );
+    assert_eq!(s["errors_answered_a"], json!({"nothing to commit": 1}));
+    assert_eq!(s["verdict"], "same", "{s}");
+    assert_eq!(s["reasons"], json!(["neither ran tests, build or check"]));
+    let text = env.run(&["diff", &answered, &clean, "--semantic"]);
+    text.success();
+    for line in [
+        "  Δ failures:              0  (0 → 0)",
+        "    A's errors and failures: 1 an answer, not a failure: nothing to commit",
+        "Outcome: same (neither ran tests, build or check)",
+    ] {
+        assert!(text.stdout.contains(line), "{line}\n{}", text.stdout);
+    }
+    // And explain says the same of A.
+    let explained = env.run(&["explain", &answered]);
+    assert!(
+        explained
+            .stdout
+            .contains("Errors: 1 (1 an answer, not a failure: nothing to commit)"),
+        "{}",
+        explained.stdout
     );
 }

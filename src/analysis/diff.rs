@@ -389,7 +389,19 @@ pub struct SemanticDiff {
     /// Tools A used that B did not.
     pub tools_removed: Vec<String>,
     pub tool_calls: Delta<i64>,
+    /// Calls that failed by the tool's own verdict, as `list` and `explain` count errors.
     pub errors: Delta<i64>,
+    /// The failures `explain` lists, which the verdict weighs: the errors less those that were
+    /// answers (`git commit` with nothing to commit), and the failures that reported no error
+    /// (a test run piped through `tail`).
+    pub failures: Delta<i64>,
+    /// Of each session's errors, those that were answers, not failures: what each answered,
+    /// by how often (as `explain` gives them).
+    pub errors_answered_a: BTreeMap<String, u64>,
+    pub errors_answered_b: BTreeMap<String, u64>,
+    /// Of each session's failures, those whose call reported no error.
+    pub failures_without_error_a: u64,
+    pub failures_without_error_b: u64,
     /// Recorded tokens (estimated from payload sizes when a session recorded none).
     pub tokens: Delta<i64>,
     pub tokens_estimated: bool,
@@ -432,7 +444,8 @@ fn tokens(phases: &Phases) -> (u64, bool) {
 }
 
 /// Compares what `a` and `b` achieved. B improved on A when its work ends passing where A's
-/// failed; else, when both or neither ran a test, build or check, when it failed fewer calls,
+/// failed; else, when both or neither ran a test, build or check, when it had fewer failures
+/// (errors that were answers, such as nothing to commit, are none),
 /// else when it retried less. The reverse is a regression. When only one of them tested its
 /// work the verdict is [`Change::Untested`]; anything else is the same outcome.
 pub fn semantic(a: &Input<'_>, b: &Input<'_>) -> SemanticDiff {
@@ -465,7 +478,8 @@ pub fn semantic(a: &Input<'_>, b: &Input<'_>) -> SemanticDiff {
                 }
                 std::cmp::Ordering::Equal => None,
             };
-            let change = match fewer_more(pa.errors, pb.errors, "errors")
+            let (fa, fb) = (pa.failures.len() as u64, pb.failures.len() as u64);
+            let change = match fewer_more(fa, fb, "failures")
                 .or_else(|| fewer_more(pa.retries, pb.retries, "retries"))
             {
                 Some((change, why)) => {
@@ -485,6 +499,11 @@ pub fn semantic(a: &Input<'_>, b: &Input<'_>) -> SemanticDiff {
         tools_removed: ta.difference(&tb).map(|s| (*s).to_owned()).collect(),
         tool_calls: delta_u(pa.tool_calls, pb.tool_calls),
         errors: delta_u(pa.errors, pb.errors),
+        failures: delta_u(pa.failures.len() as u64, pb.failures.len() as u64),
+        errors_answered_a: pa.errors_answered.clone(),
+        errors_answered_b: pb.errors_answered.clone(),
+        failures_without_error_a: pa.failures_without_error,
+        failures_without_error_b: pb.failures_without_error,
         tokens: delta_u(tok_a, tok_b),
         tokens_estimated: est_a || est_b,
         retries: delta_u(pa.retries, pb.retries),

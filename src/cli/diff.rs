@@ -312,6 +312,21 @@ fn semantic_text(out: &mut impl Write, d: &SemanticDiff, paint: Painter) -> std:
     };
     writeln!(out, "{}", row("Δ tool calls:", &d.tool_calls))?;
     writeln!(out, "{}", row("Δ errors:", &d.errors))?;
+    // The verdict weighs failures as `explain` lists them: shown, with what sets them apart
+    // from the errors, when they differ in either session.
+    let apart = [
+        ("A", &d.errors_answered_a, d.failures_without_error_a),
+        ("B", &d.errors_answered_b, d.failures_without_error_b),
+    ];
+    if apart.iter().any(|(_, a, f)| !a.is_empty() || *f > 0) {
+        writeln!(out, "{}", row("Δ failures:", &d.failures))?;
+        for (side, answered, unerrored) in apart {
+            let why = super::explain::errors_told_apart(answered, unerrored);
+            if !why.is_empty() {
+                writeln!(out, "    {side}'s errors and failures: {why}")?;
+            }
+        }
+    }
     let est = if d.tokens_estimated {
         " (estimated)"
     } else {

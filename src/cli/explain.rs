@@ -1,5 +1,6 @@
 //! `explain`: what the agent did, phase by phase, in plain English.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write;
 
@@ -134,12 +135,16 @@ pub(crate) fn run(args: &ExplainArgs, globals: &Globals) -> Result<u8> {
 }
 
 /// What makes the count of errors differ from the failures listed: errors that were answers
-/// (`1 an answer, not a failure: nothing to commit`), failures that reported no error.
-fn errors_told_apart(p: &Phases) -> String {
+/// (`1 an answer, not a failure: nothing to commit`), failures that reported no error; empty
+/// when nothing does. `diff --semantic` says the same of each session.
+pub(crate) fn errors_told_apart(
+    errors_answered: &BTreeMap<String, u64>,
+    failures_without_error: u64,
+) -> String {
     let mut parts = Vec::new();
-    let answered: u64 = p.errors_answered.values().sum();
+    let answered: u64 = errors_answered.values().sum();
     if answered > 0 {
-        let what: Vec<&str> = p.errors_answered.keys().map(String::as_str).collect();
+        let what: Vec<&str> = errors_answered.keys().map(String::as_str).collect();
         let answers = if answered == 1 {
             "an answer, not a failure"
         } else {
@@ -147,17 +152,13 @@ fn errors_told_apart(p: &Phases) -> String {
         };
         parts.push(format!("{answered} {answers}: {}", what.join(", ")));
     }
-    if p.failures_without_error > 0 {
+    if failures_without_error > 0 {
         parts.push(format!(
             "{} listed reported no error",
-            terminal::count(p.failures_without_error, "failure")
+            terminal::count(failures_without_error, "failure")
         ));
     }
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", parts.join("; "))
-    }
+    parts.join("; ")
 }
 
 fn listed(items: &[String]) -> String {
@@ -335,13 +336,16 @@ fn text(out: &mut impl Write, e: &Explained, paint: Painter) -> std::io::Result<
     }
     // The words `stats` uses for the same figures, and where they part from the failures
     // listed above.
+    let apart = errors_told_apart(&p.errors_answered, p.failures_without_error);
+    let apart = if apart.is_empty() {
+        apart
+    } else {
+        format!(" ({apart})")
+    };
     writeln!(
         out,
-        "Tool calls: {}   Errors: {}{}   Rejected: {}",
-        p.tool_calls,
-        p.errors,
-        errors_told_apart(p),
-        p.rejections
+        "Tool calls: {}   Errors: {}{apart}   Rejected: {}",
+        p.tool_calls, p.errors, p.rejections
     )?;
     let read = p.files.iter().filter(|f| f.reads > 0).count();
     let written = p.files.iter().filter(|f| f.writes > 0).count();
