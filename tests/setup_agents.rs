@@ -478,3 +478,45 @@ fn a_trace_dir_the_hooks_could_not_make_is_refused() {
     );
     assert!(!env.path().join(".claude").exists());
 }
+
+/// `setup --trace-dir DIR` said secrets are redacted "before anything reaches .agent-traces"
+/// while its hooks write to DIR: the note names the store the hooks will write.
+#[test]
+fn the_redaction_note_names_the_store_trace_dir_gives() {
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    let store = env.path().join("team traces");
+    let run = setup(&env, &home, &["setup", "--trace-dir", "team traces"]);
+    run.success();
+    assert!(
+        run.stdout.contains(&format!(
+            "replaced with [REDACTED] before anything reaches {}; --no-redact keeps them.",
+            store.display()
+        )),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains(".agent-traces"), "{}", run.stdout);
+    let run = setup(
+        &env,
+        &home,
+        &["setup", "--no-redact", "--trace-dir", "team traces"],
+    );
+    run.success();
+    assert!(
+        run.stdout.contains(&format!(
+            "will be written to {} as they are",
+            store.display()
+        )),
+        "{}",
+        run.stdout
+    );
+    // Without --trace-dir the hooks write the project's store.
+    let run = setup(&env, &home, &["setup"]);
+    assert!(
+        run.stdout
+            .contains("before anything reaches .agent-traces;"),
+        "{}",
+        run.stdout
+    );
+}

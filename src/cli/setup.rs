@@ -402,7 +402,7 @@ impl Plan<'_> {
                 store.display()
             )?;
         }
-        writeln!(out, "{}", redaction_note(self.args))?;
+        writeln!(out, "{}", redaction_note(self.args, self.store))?;
         Ok(())
     }
 }
@@ -516,12 +516,21 @@ fn shell_word(text: &str) -> String {
     }
 }
 
-/// What the hooks do with secrets, said plainly.
-fn redaction_note(args: &SetupArgs) -> &'static str {
+/// What the hooks do with secrets, said plainly, naming the store they write: `store` (from
+/// `--trace-dir`), else the project's `.agent-traces`.
+fn redaction_note(args: &SetupArgs, store: Option<&Path>) -> String {
+    let store = store.map_or_else(
+        || super::globals::STORE_DIR.to_owned(),
+        |s| s.display().to_string(),
+    );
     if args.no_redact {
-        "Secrets (keys, tokens, passwords) will be written to .agent-traces as they are: run setup again without --no-redact to redact them."
+        format!(
+            "Secrets (keys, tokens, passwords) will be written to {store} as they are: run setup again without --no-redact to redact them."
+        )
     } else {
-        "Secrets (keys, tokens, passwords) are replaced with [REDACTED] before anything reaches .agent-traces; --no-redact keeps them."
+        format!(
+            "Secrets (keys, tokens, passwords) are replaced with [REDACTED] before anything reaches {store}; --no-redact keeps them."
+        )
     }
 }
 
