@@ -1281,3 +1281,31 @@ fn no_session_named_and_no_store_here_names_the_stores_that_hold_sessions() {
     let run = empty.run(&["replay"]);
     assert!(run.stderr.contains("import --all"), "{run:?}");
 }
+
+/// `list` from a folder with no store suggested `import --all` after it had run, its sessions
+/// in the user-level store: it now names the store that holds sessions, as `replay` and the
+/// other one-session commands do.
+#[test]
+fn list_with_no_store_here_names_the_store_that_holds_sessions() {
+    let env = TestEnv::new();
+    let claude = folder(&env, "claude");
+    transcript_in(&claude.join("projects"), "-gone", "/no/such/project");
+    let standing = folder(&env, "standing-here");
+    let import_all = ["import", "--all", "--claude-dir", claude.to_str().unwrap()];
+    run_in(&env, &standing, &import_all).success();
+    let user_store = env.home.path().join("traces");
+    let hint = format!("add `--trace-dir {}` to read them", user_store.display());
+    for args in [&["list"][..], &["list", "--format", "json"]] {
+        let run = run_in(&env, &standing, args);
+        assert_eq!(run.code, 2, "{args:?}: {run:?}");
+        assert!(
+            run.stderr.contains("no trace store") && run.stderr.contains(&hint),
+            "{args:?}: {run:?}"
+        );
+        assert!(!run.stderr.contains("import --all"), "{args:?}: {run:?}");
+    }
+    // With no session anywhere, the ways to record one are still the hint.
+    let empty = TestEnv::new();
+    let run = empty.run(&["list"]);
+    assert!(run.stderr.contains("import --all"), "{run:?}");
+}

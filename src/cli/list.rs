@@ -80,7 +80,7 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
     if since >= until {
         return Err(usage("--since must be before --until"));
     }
-    let stores = args.scope.stores(globals)?;
+    let stores = args.scope.stores_unnamed(globals)?;
     // The same for every session of a store.
     let places: Vec<Place> = stores
         .iter()

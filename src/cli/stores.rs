@@ -138,6 +138,21 @@ impl ScopeArgs {
         self.all_projects
     }
 
+    /// [`Self::stores`] for a command that names no session (`list`): no store here is told
+    /// with the stores that hold sessions, when there are any, as the one-session commands tell
+    /// it (`import --all` may have run already, into the user-level store or another
+    /// project's).
+    pub(crate) fn stores_unnamed(&self, globals: &Globals) -> Result<Vec<Located>> {
+        self.stores(globals)
+            .map_err(|err| match err.downcast::<StoreError>() {
+                Ok(StoreError::NoStore(root)) => {
+                    latest_elsewhere(&root.clone(), StoreError::NoStore(root))
+                }
+                Ok(other) => other.into(),
+                Err(err) => err,
+            })
+    }
+
     /// The stores to read. One store (the flag's, else the usual one) must exist; with
     /// `--all-projects`, every catalogued store that still exists, the user-level store and the
     /// usual one when it exists, each once, and possibly none.
