@@ -340,14 +340,18 @@ fn compare_shows_the_figures_side_by_side_with_a_verdict() {
         (json!(2), json!(0))
     );
     assert_eq!(
+        (side("a", "failures"), side("b", "failures")),
+        (json!(2), json!(0))
+    );
+    assert_eq!(
         (side("a", "duration_s"), side("b", "duration_s")),
         (json!(500.0), json!(60.0))
     );
-    // B is faster (88%) and has 2 fewer errors; both costs are estimates from payload sizes.
+    // B is faster (88%) and has 2 fewer failures; both costs are estimates from payload sizes.
     assert_eq!(c["verdict"]["better"], "b");
     let reasons = c["verdict"]["reasons"].as_array().unwrap();
     assert!(reasons.contains(&json!("88% faster")), "{reasons:?}");
-    assert!(reasons.contains(&json!("2 fewer errors")), "{reasons:?}");
+    assert!(reasons.contains(&json!("2 fewer failures")), "{reasons:?}");
     // Decisions: A reads three times where B reads once, then both write and read, and A runs
     // two commands more: four edits.
     assert_eq!(c["decision_divergence"], 4);
@@ -927,6 +931,26 @@ fn an_error_that_was_an_answer_does_not_make_the_other_session_better() {
     ] {
         assert!(text.stdout.contains(line), "{line}\n{}", text.stdout);
     }
+    // `compare` weighs failures too: the answer makes neither session better.
+    let c = json(&env, &["compare", &answered, &clean, "--format", "json"]);
+    assert_eq!(
+        (&c["a"]["errors"], &c["a"]["failures"]),
+        (&json!(1), &json!(0))
+    );
+    assert!(
+        !c["verdict"]["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r.as_str().unwrap().contains("fewer")),
+        "{c}"
+    );
+    let text = env.run(&["compare", &answered, &clean]);
+    assert!(
+        text.success().stdout.contains("  Failures "),
+        "{}",
+        text.stdout
+    );
     // And explain says the same of A.
     let explained = env.run(&["explain", &answered]);
     assert!(

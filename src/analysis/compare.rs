@@ -54,7 +54,7 @@ impl WorkOutcome {
     /// What the two outcomes alone decide of B against A: the first rule of every verdict
     /// between two sessions (`diff --semantic`, `compare`, `eval compare`), so that they call
     /// the same pair the same. Work that ends passing beats work that ends failing; work that
-    /// ran no test, build or check is not judged against work that did, for fewer errors, a
+    /// ran no test, build or check is not judged against work that did, for fewer failures, a
     /// lower cost or better scores without a test say nothing of the work.
     pub fn weigh(a: WorkOutcome, b: WorkOutcome) -> Weighed {
         let ended = |o: WorkOutcome| {
@@ -148,6 +148,9 @@ pub struct Figures {
     pub files_modified: u64,
     /// Calls that failed (refused ones are not errors).
     pub errors: u64,
+    /// The failures `explain` lists, which the verdict weighs: the errors less those that were
+    /// answers (`git commit` with nothing to commit), and runs that failed with no error.
+    pub failures: u64,
     /// Attempts that tried a failed goal again.
     pub retries: u64,
     pub outcome: WorkOutcome,
@@ -169,7 +172,7 @@ pub enum Side {
 pub struct CompareVerdict {
     /// `None` when neither did better.
     pub better: Option<Side>,
-    /// What made it better: `32% cheaper`, `2 fewer errors`, …
+    /// What made it better: `32% cheaper`, `2 fewer failures`, …
     pub reasons: Vec<String>,
 }
 
@@ -261,6 +264,7 @@ pub fn figures(input: &Input<'_>) -> Figures {
         context_resets: context_resets(input.events),
         files_modified: modified.len() as u64,
         errors: phases.errors,
+        failures: phases.failures.len() as u64,
         retries: phases.retries,
         outcome: WorkOutcome::of(phases),
     }
@@ -481,9 +485,9 @@ fn banded<T: PartialEq>(short: &[T], long: &[T], spread: usize) -> usize {
 
 /// Which session did better. Work that ends passing beats work that ends failing; work that
 /// ran no test, build or check is not compared with work that did (no verdict, and the reason
-/// says so: cheaper or fewer errors without a test say nothing of the work); otherwise the
-/// session that is better on more of cost, duration and errors, each by a whole percent or
-/// one error at least (a tie is no verdict).
+/// says so: cheaper or fewer failures without a test say nothing of the work); otherwise the
+/// session that is better on more of cost, duration and failures, each by a whole percent or
+/// one failure at least (a tie is no verdict).
 pub fn verdict(a: &Figures, b: &Figures) -> CompareVerdict {
     let passed = "its last test run, build or check passed, the other's failed";
     match WorkOutcome::weigh(a.outcome, b.outcome) {
@@ -533,14 +537,14 @@ pub fn verdict(a: &Figures, b: &Figures) -> CompareVerdict {
         weigh(a.cost_usd, b.cost_usd, "cheaper");
     }
     weigh(a.duration_s, b.duration_s, "faster");
-    let errors = |mine: u64, theirs: u64, wins: &mut Vec<String>| {
+    let failures = |mine: u64, theirs: u64, wins: &mut Vec<String>| {
         if mine < theirs {
             let n = theirs - mine;
-            wins.push(crate::model::text::count(n, "fewer error"));
+            wins.push(crate::model::text::count(n, "fewer failure"));
         }
     };
-    errors(a.errors, b.errors, &mut wins_a);
-    errors(b.errors, a.errors, &mut wins_b);
+    failures(a.failures, b.failures, &mut wins_a);
+    failures(b.failures, a.failures, &mut wins_b);
     match wins_a.len().cmp(&wins_b.len()) {
         std::cmp::Ordering::Greater => CompareVerdict {
             better: Some(Side::A),
@@ -662,7 +666,7 @@ mod tests {
         }
     }
 
-    fn figures(cost: f64, duration: f64, errors: u64) -> Figures {
+    fn figures(cost: f64, duration: f64, failures: u64) -> Figures {
         Figures {
             session_id: String::new(),
             agent: String::new(),
@@ -676,7 +680,8 @@ mod tests {
             redundant_reads: 0,
             context_resets: 0,
             files_modified: 0,
-            errors,
+            errors: failures,
+            failures,
             retries: 0,
             outcome: WorkOutcome::Unknown,
         }
@@ -694,7 +699,7 @@ mod tests {
         let mut failing = figures(1.0, 10.0, 0);
         failing.outcome = WorkOutcome::Failing;
         assert_eq!(verdict(&failing, &passing).better, Some(Side::B));
-        // Cheaper, faster and without errors, but untested: no verdict over tests that passed.
+        // Cheaper, faster and without failures, but untested: no verdict over tests that passed.
         let untested = figures(0.1, 1.0, 0);
         let v = verdict(&passing, &untested);
         assert_eq!(v.better, None);

@@ -22,11 +22,12 @@ use crate::render::terminal::{self, Painter};
 use crate::store::{Selector, Store};
 
 /// Compare two sessions side by side: duration, cost, tool calls, redundant reads, context
-/// resets, files modified and errors, with a verdict and the decision divergence
+/// resets, files modified, errors and failures, with a verdict and the decision divergence
 ///
 /// The verdict is deterministic: work whose last test run, build or check passed beats work
 /// whose last one failed; work that ran none is not judged against work that did; otherwise
-/// the session better on more of cost, duration and errors wins. Redundant reads are reads of a file (the same lines) read before and not written
+/// the session better on more of cost, duration and failures wins (an error that was an answer,
+/// such as `git commit` with nothing to commit, is no failure, as `explain` says). Redundant reads are reads of a file (the same lines) read before and not written
 /// since; a context reset is an LLM request more than 120 s after the one before. The decision
 /// divergence is the edit distance between the two sessions' tool calls, each named by its
 /// tool and what it acted on. Each session is counted alone, its subagents left out of every
@@ -250,7 +251,7 @@ fn text(out: &mut impl Write, cmp: &Comparison, paint: Painter) -> std::io::Resu
             change(x as f64, y as f64),
         )
     };
-    let rows: [(&str, String, String, String); 7] = [
+    let rows: [(&str, String, String, String); 8] = [
         (
             "Duration",
             terminal::duration_secs(a.duration_s),
@@ -263,6 +264,7 @@ fn text(out: &mut impl Write, cmp: &Comparison, paint: Painter) -> std::io::Resu
         counted("Context resets", a.context_resets, b.context_resets),
         counted("Files modified", a.files_modified, b.files_modified),
         counted("Errors", a.errors, b.errors),
+        counted("Failures", a.failures, b.failures),
     ];
     for (label, va, vb, ch) in rows {
         writeln!(out, "  {label:<18} {va:>14} {vb:>14} {ch:>10}")?;
@@ -288,7 +290,7 @@ fn text(out: &mut impl Write, cmp: &Comparison, paint: Painter) -> std::io::Resu
             )
         }
         None if c.verdict.reasons.is_empty() => {
-            "neither was better on cost, duration and errors".to_owned()
+            "neither was better on cost, duration and failures".to_owned()
         }
         None => paint.yellow(&format!("none ({})", c.verdict.reasons.join(", "))),
     };
