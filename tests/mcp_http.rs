@@ -952,3 +952,97 @@ mod sse {
         assert_eq!(seen[1].data, "small");
     }
 }
+
+/// Sends `head` and then `body` in 1 MiB pieces from a thread (stopping at the first refused
+/// write); the proxy's answer, read within `patience`, and how long it took.
+fn send_and_read(
+    port: u16,
+    head: &str,
+    body_mib: usize,
+    patience: std::time::Duration,
+) -> (String, std::time::Duration) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    let sending = std::thread::spawn(move || {
+        let piece = vec![b'a'; 1 << 20];
+        for _ in 0..body_mib {
+            let chunk = [b"100000\r\n".as_slice(), &piece, b"\r\n"].concat();
+            if writer.write_all(&chunk).is_err() {
+                return;
+            }
+        }
+    });
+    stream.set_read_timeout(Some(patience)).unwrap();
+    let started = std::time::Instant::now();
+    let mut answer = Vec::new();
+    let read = stream.read_to_end(&mut answer);
+    let took = started.elapsed();
+    drop(stream);
+    let _ = sending.join();
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    assert!(
+        read.is_ok() || !answer.is_empty(),
+        "no answer within {patience:?}: {read:?}"
+    );
+    (answer, took)
+}
+
+#[test]
+fn a_request_body_without_end_is_refused_instead_of_filling_the_memory() {
+    // Before, the proxy held a request's body whole, however large: a chunked body that never
+    // ended grew it by 1.5 GB in seconds (any local user can reach its port), and a
+    // `Content-Length` of a terabyte held the connection waiting for it.
+    let env = TestEnv::new();
+    let nobody = free_port();
+    let (proxy, port) = record_http(&env, &format!("http://127.0.0.1:{nobody}/mcp"), &[]);
+    let patience = std::time::Duration::from_secs(60);
+    let chunked = "POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+    let (answer, _) = send_and_read(port, chunked, 80, patience);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("larger than the 64 MiB"), "{answer}");
+    let declared = "POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000000000\r\n\r\n";
+    let (answer, _) = send_and_read(port, declared, 0, patience);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    // A request of ordinary size still goes on to the server (here: one that is not there).
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
+    let answer = raw_request(
+        port,
+        &format!(
+            "POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(answer.starts_with("HTTP/1.1 502"), "{answer}");
+    assert_eq!(proxy.terminate(), Some(0));
+    let events = env.events(&env.sessions()[0]);
+    let refused: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "error" && e["data"]["status"] == 413)
+        .collect();
+    assert_eq!(refused.len(), 2, "{events:?}");
+    assert_eq!(refused[0]["data"]["path"], "/mcp");
+}
+
+#[test]
+fn a_client_that_sends_its_request_slowly_or_not_at_all_is_let_go() {
+    // Before, a connection that sent part of a head and then nothing was held for ever; a few
+    // hundred of them used up the proxy's file descriptors and the agent's requests were no
+    // longer taken.
+    let env = TestEnv::new();
+    let nobody = free_port();
+    let (proxy, port) = record_http(
+        &env,
+        &format!("http://127.0.0.1:{nobody}/mcp"),
+        &["--request-wait", "1"],
+    );
+    let patience = std::time::Duration::from_secs(20);
+    let (_, took) = send_and_read(port, "POST /mcp HTTP/1.1\r\nHost: x\r\n", 0, patience);
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+    // A head that came whole, and a body that stops short.
+    let short = "POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"jsonrpc\"";
+    let (answer, took) = send_and_read(port, short, 0, patience);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+    assert_eq!(proxy.terminate(), Some(0));
+}

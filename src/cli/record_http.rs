@@ -47,6 +47,10 @@ pub(crate) struct RecordHttpArgs {
     /// error naming the rule, recorded, and never reaches the server
     #[arg(long, value_name = "FILE")]
     policy: Option<std::path::PathBuf>,
+    /// For tests: the seconds a request's head, and then its body, may take to arrive
+    /// [default: 30]
+    #[arg(long, hide = true, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    request_wait: Option<u64>,
 }
 
 pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
@@ -87,6 +91,9 @@ pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
     };
     if let Some(enforcer) = enforcer {
         proxy.enforce_with(enforcer);
+    }
+    if let Some(wait) = args.request_wait {
+        proxy.wait_for_requests(std::time::Duration::from_secs(wait));
     }
     let local = proxy.local_addr().unwrap_or(listen);
     let mut about = serde_json::Map::new();

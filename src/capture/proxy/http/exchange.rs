@@ -25,6 +25,12 @@ use crate::model::EventType;
 /// Most of a JSON answer kept for the record; the client always gets all of it.
 const MAX_RECORDED_BODY: usize = 64 * 1024 * 1024;
 
+/// The largest request body the proxy takes. A body is held whole before it is judged and
+/// forwarded, so without a bound a client that sent a body without end (a chunked stream, a
+/// `Content-Length` of terabytes) grew the proxy's memory until the system killed it, and the
+/// agent's MCP traffic with it. No JSON-RPC request comes near it.
+pub(super) const MAX_REQUEST_BODY: usize = 64 * 1024 * 1024;
+
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type ProxyBody = BoxBody<Bytes, BoxError>;
 
@@ -44,6 +50,8 @@ pub(super) struct Proxy {
     /// The policy in force, if any.
     pub(super) enforcer: Option<Enforcer>,
     pub(super) clock: fn() -> f64,
+    /// How long a request's body may take to arrive, whole.
+    pub(super) wait: std::time::Duration,
 }
 
 /// What the proxy reads out of an answer as it passes.
@@ -108,6 +116,65 @@ impl Proxy {
         self.record(Note::Event { kind, data, at }).await;
     }
 
+    /// A request's body, whole; or, when it is larger than [`MAX_REQUEST_BODY`], does not
+    /// arrive within the proxy's wait or breaks off, the answer that refuses it (413, 408, 400),
+    /// recorded as an error. Nothing of a refused request reaches the server.
+    async fn request_body(
+        &self,
+        parts: &hyper::http::request::Parts,
+        body: Incoming,
+    ) -> Result<Bytes, Response<ProxyBody>> {
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let too_large = || {
+            (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "the request body is larger than the {} MiB the proxy takes; it was not forwarded",
+                    MAX_REQUEST_BODY >> 20
+                ),
+            )
+        };
+        let (status, text) = if declared.is_some_and(|n| n > MAX_REQUEST_BODY as u64) {
+            too_large()
+        } else {
+            let limited = http_body_util::Limited::new(body, MAX_REQUEST_BODY);
+            match tokio::time::timeout(self.wait, limited.collect()).await {
+                Ok(Ok(body)) => return Ok(body.to_bytes()),
+                Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => too_large(),
+                Ok(Err(e)) => (
+                    StatusCode::BAD_REQUEST,
+                    format!("the request body could not be read: {e}"),
+                ),
+                Err(_) => (
+                    StatusCode::REQUEST_TIMEOUT,
+                    format!(
+                        "the request body did not arrive within {} s; it was not forwarded",
+                        self.wait.as_secs_f64()
+                    ),
+                ),
+            }
+        };
+        let mut data = http_fields(
+            Direction::ClientToServer,
+            &parts.method,
+            parts.uri.path(),
+            0,
+        );
+        data.insert("status".into(), status.as_u16().into());
+        data.insert("error".into(), text.clone().into());
+        self.record_problem(data).await;
+        let mut refused = plain(status, &format!("agent-strace: {text}"));
+        // The rest of the body is not read: the connection cannot carry another request.
+        refused
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        Err(refused)
+    }
+
     /// Answers a `tools/call` the policy denied, without forwarding it, the way the transport
     /// carries answers: a JSON-RPC error in the answer to the POST (Streamable HTTP), or, for
     /// the older transport, a `message` event on the session's event stream and a 202 to the
@@ -154,14 +221,9 @@ impl Proxy {
 
     pub(super) async fn handle(self: Arc<Self>, request: Request<Incoming>) -> Response<ProxyBody> {
         let (parts, body) = request.into_parts();
-        let body = match body.collect().await {
-            Ok(body) => body.to_bytes(),
-            Err(e) => {
-                return plain(
-                    StatusCode::BAD_REQUEST,
-                    &format!("agent-strace: the request body could not be read: {e}"),
-                );
-            }
+        let body = match self.request_body(&parts, body).await {
+            Ok(body) => body,
+            Err(refused) => return refused,
         };
         let path = parts.uri.path();
         let session = parts

@@ -40,6 +40,13 @@ use upstream::UpstreamClient;
 /// How many notes may wait for the recorder (see the stdio proxy).
 const RECORD_QUEUE: usize = 4096;
 
+/// How long a request's head (its line and headers) may take to arrive, and an open connection
+/// may wait for its next request; and how long its body may take. Any local user can reach the
+/// proxy's port: without a limit, connections that sent a few bytes and then nothing
+/// (slowloris) were held for ever, and a few hundred of them used up the proxy's file
+/// descriptors, so the agent's own requests were no longer taken.
+pub const REQUEST_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// A proxy ready to serve: bound, so its address is known before it runs, and already
 /// listening for the signals that stop it.
 pub struct HttpProxy {
@@ -50,6 +57,7 @@ pub struct HttpProxy {
     recorder: Option<McpRecorder>,
     enforcer: Option<Enforcer>,
     clock: fn() -> f64,
+    wait: std::time::Duration,
 }
 
 impl HttpProxy {
@@ -83,7 +91,13 @@ impl HttpProxy {
             recorder: None,
             enforcer: None,
             clock,
+            wait: REQUEST_WAIT,
         })
+    }
+
+    /// How long a request may take to arrive ([`REQUEST_WAIT`] but in tests).
+    pub fn wait_for_requests(&mut self, wait: std::time::Duration) {
+        self.wait = wait;
     }
 
     /// Records what passes with `recorder`.
@@ -129,6 +143,7 @@ impl HttpProxy {
             streams: Mutex::new(HashMap::new()),
             enforcer: self.enforcer,
             clock,
+            wait: self.wait,
         });
         let (listener, mut stop) = (self.listener, self.stop);
         self.runtime.block_on(async move {
@@ -187,12 +202,15 @@ async fn accept(listener: TcpListener, proxy: Arc<Proxy>) {
         };
         let _ = stream.set_nodelay(true);
         let proxy = proxy.clone();
+        let wait = proxy.wait;
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |request| {
                 let proxy = proxy.clone();
                 async move { Ok::<_, Infallible>(proxy.handle(request).await) }
             });
             let _ = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(wait)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });
