@@ -9,7 +9,7 @@
 )]
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 
 use agent_strace::model::Tokens;
 use serde_json::{Value, json};
@@ -1308,4 +1308,107 @@ fn list_with_no_store_here_names_the_store_that_holds_sessions() {
     let empty = TestEnv::new();
     let run = empty.run(&["list"]);
     assert!(run.stderr.contains("import --all"), "{run:?}");
+}
+
+/// `command` run under umask 022, the usual one, whatever the test runner's is.
+fn under_umask_022(command: &Command) -> Command {
+    let mut shell = Command::new("sh");
+    shell
+        .args(["-c", "umask 022 && exec \"$0\" \"$@\""])
+        .arg(command.get_program())
+        .args(command.get_args());
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => shell.env(key, value),
+            None => shell.env_remove(key),
+        };
+    }
+    if let Some(dir) = command.get_current_dir() {
+        shell.current_dir(dir);
+    }
+    shell
+}
+
+/// A folder's permissions in octal, as `ls` and `chmod` spell them.
+fn mode(path: &Path) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    format!(
+        "{:o}",
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    )
+}
+
+/// A new store is its owner's alone (0700), whoever makes it: a hook, an import into a project's
+/// store, the user-level store or `--trace-dir`. Before, under umask 022 it was made 0755 with
+/// 0644 files, and any local user could read the prompts, files and tool output in it. A store
+/// that is there already keeps its mode: one shared on purpose stays shared.
+#[test]
+fn a_new_store_is_readable_by_its_owner_alone_and_an_old_one_keeps_its_mode() {
+    let env = TestEnv::new();
+    let payload = json!({"session_id": "7a1e0000-0000-4000-8000-000000000002",
+        "hook_event_name": "SessionStart", "source": "startup", "cwd": env.path()});
+
+    let project = folder(&env, "code/app");
+    let claude = folder(&env, "claude");
+    let (_, here) = transcript_in(
+        &claude.join("projects"),
+        "-code-app",
+        project.to_str().unwrap(),
+    );
+    let gone = claude.join("projects/-gone");
+    std::fs::create_dir_all(&gone).unwrap();
+    let gone_session = "0d0e0000-0000-4000-8000-0000000000ab";
+    let text = std::fs::read_to_string(claude.join(format!("projects/-code-app/{here}.jsonl")))
+        .unwrap()
+        .replace(&here, gone_session)
+        .replace(project.to_str().unwrap(), "/no/such/project");
+    std::fs::write(gone.join(format!("{gone_session}.jsonl")), text).unwrap();
+    let one = env.path().join("one-store");
+    let standing = folder(&env, "standing-here");
+    let claude_dir = claude.to_str().unwrap();
+    for args in [
+        vec!["import", "--all", "--claude-dir", claude_dir],
+        vec![
+            "--trace-dir",
+            one.to_str().unwrap(),
+            "import",
+            "--all",
+            "--claude-dir",
+            claude_dir,
+        ],
+    ] {
+        // From a folder with no store, so that each transcript goes to its project's.
+        let mut import = env.command(&args);
+        import.current_dir(&standing);
+        Run::of(under_umask_022(&import).output().unwrap()).success();
+    }
+    // A hook in a project with no store yet (after the imports, which would take it for the
+    // store above their project).
+    let hook = under_umask_022(&env.command(&["hook", "session-start"]));
+    crate::common::run_with_stdin(hook, payload.to_string().as_bytes()).success();
+    let user_store = env.home().join("traces");
+    for store in [env.store(), project.join(".agent-traces"), user_store, one] {
+        assert!(store.is_dir(), "{}", store.display());
+        assert_eq!(mode(&store), "700", "{}", store.display());
+    }
+
+    if rustix::process::geteuid().is_root() {
+        // Another user can no longer read what the hook recorded.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(env.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let run = crate::common::as_nobody(&env, &["list", "--format", "json"]);
+        assert_ne!(run.code, 0, "{run:?}");
+        assert!(run.stderr.contains("Permission denied"), "{run:?}");
+    }
+
+    // A store made before (or by another tool) with 0755 is left as it is.
+    let old = TestEnv::new();
+    std::fs::create_dir(old.store()).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(old.store(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    old.hook("session-start", &payload).success();
+    assert_eq!(old.sessions().len(), 1);
+    assert_eq!(mode(&old.store()), "755");
 }

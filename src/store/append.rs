@@ -21,7 +21,7 @@
 
 use std::fs::File;
 use std::io::Write;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{DirBuilderExt, FileExt};
 use std::path::Path;
 
 use super::files::Folder;
@@ -32,7 +32,10 @@ use crate::model::{Event, SessionMeta};
 impl Store {
     /// Creates the store's directory (with a `.gitignore`, since traces hold prompts and
     /// output) if it is not there yet. Only the store's own folder is made: its parent must
-    /// exist, so that a path from a payload never becomes a tree of new folders.
+    /// exist, so that a path from a payload never becomes a tree of new folders. It is made
+    /// readable by its owner alone (0700): the sessions in it hold prompts, files and tool
+    /// output, and the store's folder is the one gate in front of them all, whatever the
+    /// umask gave their own modes. A folder that is there already keeps its mode.
     pub fn ensure_root(&self) -> Result<()> {
         self.made_root().map(drop)
     }
@@ -44,7 +47,10 @@ impl Store {
             }
             other => return other,
         }
-        let made = match std::fs::create_dir(&self.root) {
+        let made = match std::fs::DirBuilder::new()
+            .mode(STORE_MODE)
+            .create(&self.root)
+        {
             Ok(()) => true,
             // Another writer made it at the same moment.
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
@@ -138,6 +144,9 @@ impl Store {
         append_lines(&file, &path, &lines, first, Cut::Void)
     }
 }
+
+/// The mode a store's folder is made with: its owner's alone (see [`Store::ensure_root`]).
+const STORE_MODE: u32 = 0o700;
 
 #[cfg(test)]
 fn append_line(file: &File, path: &Path, line: &[u8]) -> Result<()> {
