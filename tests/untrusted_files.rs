@@ -1203,3 +1203,69 @@ fn a_drift_baseline_is_never_saved_into_a_fifo_or_through_a_link() {
             .contains("\"format\": 1")
     );
 }
+
+/// A `meta.json` with figures no session can have (a start in the year -17678, an end that
+/// makes a run of 250,000,000,000,000 hours, 2^63 tool calls) is listed with `?` for them and one
+/// warning naming the session, and the table's columns stay in line; JSON gives them as
+/// recorded. `list` printed them as they came, and the columns after them moved.
+#[test]
+fn list_shows_figures_no_session_can_have_as_unknown_with_one_warning() {
+    let env = TestEnv::new();
+    for id in [SID, OTHER] {
+        SessionBuilder::new(id)
+            .meta(|m| m.agent_name = "claude-code".into())
+            .prompt("hello")
+            .at(1.0)
+            .tool_call("Bash", json!({"command": "make"}))
+            .at(2.0)
+            .result(json!("ok"))
+            .ended(60.0)
+            .write(&env);
+    }
+    let meta = env.store().join(OTHER).join("meta.json");
+    let mut forged: Value = serde_json::from_str(&std::fs::read_to_string(&meta).unwrap()).unwrap();
+    forged["started_at"] = json!(-620_000_000_000.0);
+    forged["ended_at"] = json!(900_000_000_000_000_000.0);
+    forged["tool_calls"] = json!(9_223_372_036_854_775_807_u64);
+    forged["errors"] = json!(9_223_372_036_854_775_807_u64);
+    std::fs::write(&meta, forged.to_string()).unwrap();
+
+    let text = run(&env, &["list"]);
+    assert_eq!(text.code, 0, "{text:?}");
+    for shown in ["-17678", "250000", "9223372036854775807"] {
+        assert!(!text.stdout.contains(shown), "{shown}: {}", text.stdout);
+    }
+    let line = text.stdout.lines().find(|l| l.starts_with(OTHER)).unwrap();
+    let cells: Vec<&str> = line.split_whitespace().collect();
+    // Id, start, duration, agent, tools, errors: the start is one cell of its own now.
+    assert_eq!(cells[1..6], ["?", "?", "claude-code", "?", "?"], "{line}");
+    let lines: Vec<&str> = text.stdout.lines().collect();
+    for (column, cell) in [("AGENT", "claude-code"), ("TITLE", "\"hello\"")] {
+        let at = lines[0].find(column).unwrap();
+        for line in &lines[1..] {
+            assert_eq!(line.find(cell), Some(at), "{column}:\n{}", text.stdout);
+        }
+    }
+    let warnings: Vec<&str> = text.stderr.lines().collect();
+    assert_eq!(warnings.len(), 1, "{}", text.stderr);
+    assert!(
+        warnings[0].starts_with("warning: session ") && warnings[0].contains(OTHER),
+        "{}",
+        text.stderr
+    );
+    for field in ["started_at", "ended_at", "tool_calls", "errors"] {
+        assert!(warnings[0].contains(field), "{field}: {}", text.stderr);
+    }
+
+    let json = run(&env, &["list", "--format", "json"]);
+    assert_eq!(json.stderr.lines().count(), 1, "{}", json.stderr);
+    let listed = json.json();
+    let forged = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["session_id"] == OTHER)
+        .unwrap();
+    assert_eq!(forged["started_at"], -620_000_000_000.0, "{forged:#}");
+    assert_eq!(forged["tool_calls"], 9_223_372_036_854_775_807_u64);
+}

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::Globals;
 use super::args::{FormatArg, TimeRange};
 use super::globals::Format;
-use super::output::{stdout, usage};
+use super::output::{stdout, usage, warn};
 use super::stores::ScopeArgs;
 use crate::analysis::tree::TreeCost;
 use crate::exit;
@@ -68,6 +68,16 @@ struct ListedSession<'a> {
     store: &'a str,
     #[serde(skip)]
     project_label: &'a str,
+    /// The fields of its metadata no real session can hold, with their values: the table
+    /// shows them as `?` (JSON gives them as they are).
+    #[serde(skip)]
+    unbelievable: Vec<(&'static str, String)>,
+}
+
+impl ListedSession<'_> {
+    fn believed(&self, field: &str) -> bool {
+        !self.unbelievable.iter().any(|(name, _)| *name == field)
+    }
 }
 
 /// How much of the first prompt is kept: enough to recognise the session.
@@ -121,6 +131,22 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
         listed.sort_by(newest_first);
     }
     listed.truncate(args.last.unwrap_or(usize::MAX));
+    for s in listed.iter().filter(|s| !s.unbelievable.is_empty()) {
+        let fields: Vec<String> = s
+            .unbelievable
+            .iter()
+            .map(|(name, value)| format!("{name} {value}"))
+            .collect();
+        let shown = match args.format.format {
+            Format::Text => "shown as ?",
+            Format::Json => "given as recorded",
+        };
+        warn(format_args!(
+            "session {} holds what no session can ({}): its meta.json may be damaged or forged; {shown}",
+            s.session_id,
+            fields.join(", ")
+        ));
+    }
     let mut out = stdout(globals.colour());
     match args.format.format {
         Format::Json => crate::render::json::write_list(&mut out, &listed)?,
@@ -181,8 +207,12 @@ fn listed_session<'a>(
         title: meta.title(),
         parent_session_id: meta.parent_session_id.as_deref(),
         first_prompt: session.first_prompt.as_deref(),
+        unbelievable: meta.unbelievable(),
     }
 }
+
+/// What the table shows for a figure no session can have (see [`ListedSession::unbelievable`]).
+const UNKNOWN: &str = "?";
 
 /// How many columns of a project's folder the PROJECT column shows.
 const PROJECT_CHARS: usize = 24;
@@ -244,10 +274,31 @@ fn text(
         } else {
             terminal::UNPRICED_MARK
         };
-        let duration = s
-            .duration_s
-            .map_or_else(|| "running".to_owned(), terminal::duration_secs);
-        let errors = format!("{:>6}", s.errors);
+        // A field no session can hold is `?`: its value would mislead and break the columns.
+        let unknown = || UNKNOWN.to_owned();
+        let started = if s.believed("started_at") {
+            terminal::local_time(s.started_at)
+        } else {
+            unknown()
+        };
+        let duration = match s.duration_s {
+            None => "running".to_owned(),
+            Some(d) if s.believed("started_at") && s.believed("ended_at") => {
+                terminal::duration_secs(d)
+            }
+            Some(_) => unknown(),
+        };
+        let tools = if s.believed("tool_calls") {
+            s.tool_calls.to_string()
+        } else {
+            unknown()
+        };
+        let errors = if s.believed("errors") {
+            s.errors.to_string()
+        } else {
+            unknown()
+        };
+        let errors = format!("{errors:>6}");
         let errors = if s.errors > 0 {
             paint.red(&errors)
         } else {
@@ -273,12 +324,9 @@ fn text(
             });
         writeln!(
             out,
-            "{}  {project}{:<16}  {:>9}  {}  {:>5}  {errors}{rejected}  {cost:>9}{unpriced} {}",
+            "{}  {project}{started:<16}  {duration:>9}  {}  {tools:>5}  {errors}{rejected}  {cost:>9}{unpriced} {}",
             paint.cyan(&terminal::cell(s.session_id, id_width)),
-            terminal::local_time(s.started_at),
-            duration,
             terminal::cell(s.agent_name, 12),
-            s.tool_calls,
             // A dim placeholder, never an empty cell (it left the line ending in a space).
             prompt.unwrap_or_else(|| paint.dim("(no prompt)")),
         )?;

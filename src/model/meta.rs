@@ -146,7 +146,52 @@ impl SessionMeta {
     pub fn duration_secs(&self) -> Option<f64> {
         self.ended_at.map(|end| (end - self.started_at).max(0.0))
     }
+
+    /// The fields, by their `meta.json` names and with their values as it writes them, that
+    /// hold what no real session can: a time outside [`BELIEVABLE_TIMES`], an end more than
+    /// [`BELIEVABLE_DURATION_SECS`] after the start, a count above [`BELIEVABLE_COUNT`] or
+    /// tokens above [`BELIEVABLE_TOKENS`]. A `meta.json` damaged, or written by someone who
+    /// wants a listing to mislead, is the only way to them; views show such a field as unknown
+    /// rather than as it is.
+    pub fn unbelievable(&self) -> Vec<(&'static str, String)> {
+        let start = BELIEVABLE_TIMES.contains(&self.started_at);
+        let end = self.ended_at.filter(|end| {
+            !BELIEVABLE_TIMES.contains(end)
+                || (start && end - self.started_at > BELIEVABLE_DURATION_SECS)
+        });
+        let mut fields = Vec::new();
+        if !start {
+            fields.push(("started_at", Value::from(self.started_at).to_string()));
+        }
+        if let Some(end) = end {
+            fields.push(("ended_at", Value::from(end).to_string()));
+        }
+        for (name, n, most) in [
+            ("tool_calls", self.tool_calls, BELIEVABLE_COUNT),
+            ("errors", self.errors, BELIEVABLE_COUNT),
+            ("llm_requests", self.llm_requests, BELIEVABLE_COUNT),
+            ("total_tokens", self.total_tokens, BELIEVABLE_TOKENS),
+        ] {
+            if n > most {
+                fields.push((name, n.to_string()));
+            }
+        }
+        fields
+    }
 }
+
+/// The times (seconds since the epoch) a session's start and end are believed in: from 1970 to
+/// the start of 2100. Every time in it is drawn in the same sixteen characters
+/// (`2026-01-05 09:30`).
+pub const BELIEVABLE_TIMES: std::ops::Range<f64> = 0.0..4_102_444_800.0;
+/// The longest a session is believed to have run: 10,000 hours (over a year), the longest a
+/// duration column draws in nine characters (`9999h 59m`).
+pub const BELIEVABLE_DURATION_SECS: f64 = 36_000_000.0;
+/// The most tool calls, errors or model requests a session is believed to count: a billion,
+/// whose events would fill some hundred gigabytes.
+pub const BELIEVABLE_COUNT: u64 = 1_000_000_000;
+/// The most tokens a session is believed to have used: a trillion (millions of dollars).
+pub const BELIEVABLE_TOKENS: u64 = 1_000_000_000_000;
 
 fn put_str(map: &mut Map<String, Value>, key: &str, value: &str) {
     if !value.is_empty() {
@@ -218,6 +263,33 @@ mod tests {
         let again = SessionMeta::from_json(&meta.to_json()).unwrap();
         assert_eq!(again.title(), Some("Fix the login bug"));
         assert_eq!(again.attribution("os_user"), Some("me"));
+    }
+
+    #[test]
+    fn what_no_session_can_hold_is_named() {
+        let mut meta = SessionMeta::new("s", 1_767_571_200.0);
+        meta.ended_at = Some(1_767_571_200.0 + 3600.0);
+        meta.tool_calls = BELIEVABLE_COUNT;
+        assert!(meta.unbelievable().is_empty());
+        let names = |meta: &SessionMeta| -> Vec<&str> {
+            meta.unbelievable()
+                .into_iter()
+                .map(|(name, _)| name)
+                .collect()
+        };
+        meta.started_at = -620_000_000_000.0;
+        meta.tool_calls = u64::MAX;
+        assert_eq!(
+            meta.unbelievable(),
+            [
+                ("started_at", "-620000000000.0".to_owned()),
+                ("tool_calls", u64::MAX.to_string())
+            ]
+        );
+        meta.started_at = 1_767_571_200.0;
+        meta.ended_at = Some(1_767_571_200.0 + BELIEVABLE_DURATION_SECS + 1.0);
+        meta.total_tokens = u64::MAX;
+        assert_eq!(names(&meta), ["ended_at", "tool_calls", "total_tokens"]);
     }
 
     #[test]
