@@ -158,7 +158,8 @@ fn store_kind(err: &StoreError) -> ErrorKind {
         StoreError::Corrupt { .. }
         | StoreError::SessionExists(_)
         | StoreError::NotRegular { .. }
-        | StoreError::UntrustedLink(_) => ErrorKind::Input,
+        | StoreError::UntrustedLink(_)
+        | StoreError::UnusableFolder { .. } => ErrorKind::Input,
         StoreError::Io { .. } | StoreError::LockTimeout(_) => ErrorKind::Io,
     }
 }

@@ -1269,3 +1269,65 @@ fn list_shows_figures_no_session_can_have_as_unknown_with_one_warning() {
     assert_eq!(forged["started_at"], -620_000_000_000.0, "{forged:#}");
     assert_eq!(forged["tool_calls"], 9_223_372_036_854_775_807_u64);
 }
+
+/// A folder holding a session's files under a name no session id can have (251 bytes: the
+/// store's ids are at most 200, since the names it makes from an id must fit in a folder name;
+/// or a character that is not drawn) is skipped by `list` with one warning saying why, and
+/// naming it says why rather than that no session matches. `list` dropped it without a word.
+/// The store's own hidden folders (an import's `.writing-…`) are passed over as before.
+#[test]
+fn a_session_folder_with_a_name_no_id_can_have_is_skipped_with_a_warning_saying_why() {
+    let env = TestEnv::new();
+    SessionBuilder::new(SID).prompt("hello").write(&env);
+    let long = "a".repeat(251);
+    let copy = |name: &str| {
+        let dir = env.store().join(name);
+        std::fs::create_dir(&dir).unwrap();
+        for file in ["meta.json", "events.ndjson"] {
+            std::fs::copy(env.store().join(SID).join(file), dir.join(file)).unwrap();
+        }
+    };
+    copy(&long);
+    copy("x\u{200B}y");
+    copy(".writing-x-1-0");
+    std::fs::create_dir(env.store().join("b".repeat(240))).unwrap();
+
+    let check = |run: &Run| {
+        let (ids, _) = listed(&env);
+        assert_eq!(ids, [SID]);
+        let warnings: Vec<&str> = run.stderr.lines().collect();
+        assert_eq!(warnings.len(), 2, "{}", run.stderr);
+        let said = |what: &str| warnings.iter().filter(|w| w.contains(what)).count();
+        assert_eq!(said(&long), 1, "{}", run.stderr);
+        assert_eq!(said("251 bytes long, and a session id is at most 200"), 1);
+        assert_eq!(said("x\\u{200b}y"), 1, "{}", run.stderr);
+        assert_eq!(said("not drawn"), 1, "{}", run.stderr);
+    };
+    check(&run(&env, &["list"]));
+    // Without the index (a FIFO in its place), from the folders themselves.
+    for file in std::fs::read_dir(env.store()).unwrap().flatten() {
+        if file
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".index.sqlite")
+        {
+            std::fs::remove_file(file.path()).unwrap();
+        }
+    }
+    mkfifo(&env.store().join(".index.sqlite"));
+    let run_without = run(&env, &["list"]);
+    let others: Vec<&str> = run_without
+        .stderr
+        .lines()
+        .filter(|l| !l.contains("session index"))
+        .collect();
+    check(&Run {
+        stderr: others.join("\n"),
+        ..run_without
+    });
+
+    let named = run(&env, &["inspect", &long]);
+    assert_eq!(named.code, 3, "{named:?}");
+    assert!(!named.stderr.contains("no session matches"), "{named:?}");
+    assert!(named.stderr.contains("at most 200"), "{named:?}");
+}

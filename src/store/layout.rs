@@ -30,13 +30,19 @@ pub(crate) const GITIGNORE: &str = ".gitignore";
 /// session.
 pub(crate) const INDEX: &str = ".index.sqlite";
 
+/// The longest session id, in bytes. Folder names may be 255 bytes, but the store makes other
+/// names from an id that must fit too: an import writes a session under
+/// `.writing-<id>-<pid>-<n>` before renaming it, and a subagent's session is
+/// `agent-<agent>-<id>`.
+pub const MAX_SESSION_ID_BYTES: usize = 200;
+
 /// A session id names a folder, so it must be one plain path component. Claude Code's ids are
 /// UUIDs; the Python tool's are hex; both pass. Anything that could climb out of the store or
 /// hide (`..`, `/`, a leading dot, control characters), or make two ids look alike or one look
 /// like another on screen (bidirectional controls, zero-width and other invisible characters),
 /// does not.
 pub fn is_valid_session_id(id: &str) -> bool {
-    if id.is_empty() || id.len() > 200 || id.starts_with('.') {
+    if id.is_empty() || id.len() > MAX_SESSION_ID_BYTES || id.starts_with('.') {
         return false;
     }
     // Nearly every id is printable ASCII, which one pass over its bytes settles (a listing
@@ -48,6 +54,29 @@ pub fn is_valid_session_id(id: &str) -> bool {
         return true;
     }
     !id.contains(['/', '\\']) && !id.chars().any(|c| c.is_control() || is_invisible(c))
+}
+
+/// Why `id` is not a usable session id (see [`is_valid_session_id`]), in words that end "its
+/// name …"; `None` when it is one.
+pub fn why_unusable(id: &str) -> Option<String> {
+    if is_valid_session_id(id) {
+        return None;
+    }
+    Some(if id.is_empty() {
+        "its name is empty".to_owned()
+    } else if id.len() > MAX_SESSION_ID_BYTES {
+        format!(
+            "its name is {} bytes long, and a session id is at most {MAX_SESSION_ID_BYTES} (the \
+             names the store makes from an id must fit in a folder name)",
+            id.len()
+        )
+    } else if id.starts_with('.') {
+        "its name starts with a dot, which hides it".to_owned()
+    } else if id.contains(['/', '\\']) {
+        "its name holds a slash or a backslash".to_owned()
+    } else {
+        "its name holds a control character or one that is not drawn".to_owned()
+    })
 }
 
 /// Characters that change how text is drawn without being drawn: the bidirectional controls

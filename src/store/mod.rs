@@ -52,7 +52,9 @@ mod follow;
 pub mod index;
 mod layout;
 pub mod sql;
-pub use layout::{STORE_FORMAT, is_valid_session_id, subagent_session_id};
+pub use layout::{
+    MAX_SESSION_ID_BYTES, STORE_FORMAT, is_valid_session_id, subagent_session_id, why_unusable,
+};
 mod ceiling;
 mod lock;
 mod meta;
@@ -124,6 +126,11 @@ pub enum StoreError {
     /// device), or other than a folder where it keeps a folder.
     #[error("{path} is {what}, not a plain file or folder of the store; it is left alone")]
     NotRegular { path: PathBuf, what: &'static str },
+    /// A folder of the store that holds a session's files under a name no session id can
+    /// have (too long, drawn as something else): it is not read. Debug formatting escapes what
+    /// such a name may hold that draws as nothing.
+    #[error("{path:?} is not read as a session: {why}")]
+    UnusableFolder { path: PathBuf, why: String },
     /// A store or session folder that is a symbolic link someone else owns.
     #[error("{0} is a symbolic link owned by another user; the store does not follow it")]
     UntrustedLink(PathBuf),
@@ -159,7 +166,8 @@ impl StoreError {
             | StoreError::UntrustedLink(path)
             | StoreError::Corrupt { path, .. }
             | StoreError::Io { path, .. }
-            | StoreError::NotRegular { path, .. } => Some(path),
+            | StoreError::NotRegular { path, .. }
+            | StoreError::UnusableFolder { path, .. } => Some(path),
             StoreError::UnknownSession(_)
             | StoreError::AmbiguousSession { .. }
             | StoreError::InvalidSessionId(_)
@@ -293,11 +301,37 @@ impl Store {
         Ok(ids)
     }
 
+    /// Of the folder names `refused` (names in the store that are no usable session id), those
+    /// that hold a session's files, each as an error saying why it is not read. Hidden names are
+    /// the store's own (`.writing-…`) and are passed over.
+    pub(crate) fn unusable_folders(&self, refused: &[String]) -> Vec<StoreError> {
+        refused
+            .iter()
+            .filter(|name| !name.starts_with('.'))
+            .filter_map(|name| {
+                let path = self.root.join(name);
+                let holds = |file| path.join(file).is_file();
+                if !(holds(layout::META) || holds(layout::EVENTS)) {
+                    return None;
+                }
+                let why = layout::why_unusable(name)?;
+                Some(StoreError::UnusableFolder { path, why })
+            })
+            .collect()
+    }
+
     /// Every session with its metadata, newest first. Sessions whose metadata cannot be read are
-    /// returned in `unreadable` rather than failing the listing.
+    /// returned in `unreadable` rather than failing the listing, and so are folders holding a
+    /// session's files under a name no session id can have.
     pub fn list(&self) -> Result<(Vec<SessionSummary>, Vec<StoreError>)> {
         let mut sessions = Vec::new();
-        let mut unreadable = Vec::new();
+        let refused: Vec<String> = std::fs::read_dir(&self.root)
+            .map_err(|e| StoreError::io(&self.root, e))?
+            .flatten()
+            .filter_map(|entry| entry.file_name().into_string().ok())
+            .filter(|name| !layout::is_valid_session_id(name))
+            .collect();
+        let mut unreadable = self.unusable_folders(&refused);
         for id in self.session_ids()? {
             match self.summary(&id) {
                 Ok(summary) => sessions.push(summary),

@@ -44,6 +44,13 @@ impl Store {
                 if ids.iter().any(|id| id == prefix) {
                     return Ok(prefix.clone());
                 }
+                // A folder named exactly so that no session id can be is said so, rather than
+                // not found.
+                if !prefix.contains('/')
+                    && let Some(err) = self.unusable_folders(std::slice::from_ref(prefix)).pop()
+                {
+                    return Err(err);
+                }
                 let mut matches: Vec<String> = ids
                     .into_iter()
                     .filter(|id| id.starts_with(prefix.as_str()))

@@ -345,7 +345,7 @@ mod tests {
         let scan = |index: &Index| {
             let (_, on_disk, ()) =
                 scan::look_while_reading(&store, || index.known(), |_| ()).unwrap();
-            let on_disk = on_disk.unwrap();
+            let (on_disk, _) = on_disk.unwrap();
             assert!(on_disk.iter().all(|d| d.stale));
             on_disk.into_iter().map(|d| d.id).collect::<Vec<_>>()
         };
@@ -380,7 +380,7 @@ mod tests {
             .unwrap();
         let (known, on_disk, ()) =
             scan::look_while_reading(&store, || slow.known(), |_| ()).unwrap();
-        let on_disk = on_disk.unwrap();
+        let (on_disk, _) = on_disk.unwrap();
         assert!(on_disk.iter().any(|d| d.stale));
 
         let mut fast = Index::open(&store).unwrap();

@@ -22,7 +22,7 @@ impl Index {
     pub fn refresh(&mut self, store: &Store) -> Result<RefreshReport, IndexError> {
         let (known, on_disk, ()) =
             look_while_reading(store, || self.known(), |_| ()).map_err(|e| self.sql_error(e))?;
-        self.bring_up_to_date(store, on_disk?, known)
+        self.bring_up_to_date(store, on_disk?.0, known)
     }
 
     /// Refolds, extends or deletes the sessions a scan found stale.

@@ -26,13 +26,18 @@ impl Index {
             |known| self.read_sessions(store, known.len()),
         )
         .map_err(|e| self.sql_error(e))?;
-        let on_disk = on_disk?;
-        if on_disk.iter().all(|d| !d.stale) {
-            return read;
-        }
-        let sessions = known.len();
-        self.bring_up_to_date(store, on_disk, known)?;
-        self.read_sessions(store, sessions)
+        let (on_disk, refused) = on_disk?;
+        let read = if on_disk.iter().all(|d| !d.stale) {
+            read
+        } else {
+            let sessions = known.len();
+            self.bring_up_to_date(store, on_disk, known)?;
+            self.read_sessions(store, sessions)
+        };
+        read.map(|(sessions, mut unreadable)| {
+            unreadable.extend(store.unusable_folders(&refused));
+            (sessions, unreadable)
+        })
     }
 
     /// Every indexed session, newest first (ties by id, last first), and the sessions whose

@@ -16,8 +16,9 @@ use crate::store::{Store, StoreError};
 use crate::threads::spawn_scoped;
 
 /// The session folders whose files are not as indexed (new, changed or gone), in the order of
-/// their names, or why the store's folder could not be looked at.
-pub(super) type Scanned = Result<Vec<OnDisk>, StoreError>;
+/// their names, with the names in the store's folder that are no usable session id; or why the
+/// store's folder could not be looked at.
+pub(super) type Scanned = Result<(Vec<OnDisk>, Vec<String>), StoreError>;
 
 /// The session folders whose files are not as the index has them ([`OnDisk`], each with the
 /// state of its events file and of its meta where that matters), beside what the index knows
@@ -54,7 +55,8 @@ pub(super) fn look_while_reading<T, E>(
                 .collect();
             let finder = spawn_scoped(inner, || {
                 let dir = own_folder(root, &dir);
-                let new = join(lister.join()).map(|names| new_sessions(&dir, &known, names));
+                let new = join(lister.join())
+                    .map(|(names, refused)| (new_sessions(&dir, &known, names), refused));
                 (new, indexed.help(&dir))
             });
             let read = then(&known);
@@ -66,10 +68,10 @@ pub(super) fn look_while_reading<T, E>(
             changed.extend(found);
             (read, new, changed)
         });
-        let changed = new.map(|new| {
+        let changed = new.map(|(new, refused)| {
             let mut changed: Vec<OnDisk> = changed.into_iter().chain(new).collect();
             changed.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-            changed
+            (changed, refused)
         });
         Ok((known, changed, read))
     })
@@ -122,14 +124,15 @@ impl std::ops::Deref for Folder<'_> {
     }
 }
 
-/// The names in the store's folder that can be sessions, in no order.
-fn folder_names(root: &Path) -> Result<Vec<String>, StoreError> {
+/// The names in the store's folder that can be sessions, and apart those that cannot (the
+/// store's own hidden files among them; a listing says why it skips any that holds a session),
+/// in no order.
+fn folder_names(root: &Path) -> Result<(Vec<String>, Vec<String>), StoreError> {
     let entries = std::fs::read_dir(root).map_err(|e| StoreError::io(root, e))?;
     Ok(entries
         .flatten()
         .filter_map(|entry| entry.file_name().into_string().ok())
-        .filter(|id| crate::store::is_valid_session_id(id))
-        .collect())
+        .partition(|id| crate::store::is_valid_session_id(id)))
 }
 
 /// The listed folders the index does not know, each as found. Ten thousand names are found
