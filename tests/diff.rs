@@ -798,15 +798,9 @@ fn compare_bounds_its_work_on_two_long_sessions() {
     );
 }
 
-/// `diff --semantic` called B "improved" when B ran no tests and A's passed, because B failed
-/// fewer calls, and `compare` called B better for being cheaper and faster: a run that did not
-/// test its work is not better than one whose tests passed. Both now give no verdict and say
-/// why.
-#[test]
-fn a_session_that_ran_no_tests_is_not_judged_against_one_whose_tests_passed() {
-    let env = TestEnv::new();
-    // A: a failed listing, then tests that pass. B: nothing tested, nothing failed.
-    let tested = SessionBuilder::new("aaaa1111-0000-4000-8000-000000000000")
+/// A session that tested its work: a failed listing, then tests that pass.
+pub(crate) fn tested_session(env: &TestEnv, id: &str) -> String {
+    SessionBuilder::new(id)
         .prompt("make the tests pass")
         .at(1.0)
         .tool_call("Bash", json!({"command": "ls nowhere"}))
@@ -816,14 +810,30 @@ fn a_session_that_ran_no_tests_is_not_judged_against_one_whose_tests_passed() {
         .tool_call("Bash", json!({"command": "cargo test"}))
         .at(60.0)
         .result(json!("test result: ok. 3 passed; 0 failed"))
-        .write(&env);
-    let untested = SessionBuilder::new("bbbb1111-0000-4000-8000-000000000000")
+        .write(env)
+}
+
+/// A session that ran no test, build or check, and failed nothing.
+pub(crate) fn untested_session(env: &TestEnv, id: &str) -> String {
+    SessionBuilder::new(id)
         .prompt("make the tests pass")
         .at(1.0)
         .tool_call("Read", json!({"file_path": "/p/src/lib.rs"}))
         .at(2.0)
         .result(json!("..."))
-        .write(&env);
+        .write(env)
+}
+
+/// `diff --semantic` called B "improved" when B ran no tests and A's passed, because B failed
+/// fewer calls, and `compare` called B better for being cheaper and faster: a run that did not
+/// test its work is not better than one whose tests passed. Both now give no verdict and say
+/// why.
+#[test]
+fn a_session_that_ran_no_tests_is_not_judged_against_one_whose_tests_passed() {
+    let env = TestEnv::new();
+    // A: a failed listing, then tests that pass. B: nothing tested, nothing failed.
+    let tested = tested_session(&env, "aaaa1111-0000-4000-8000-000000000000");
+    let untested = untested_session(&env, "bbbb1111-0000-4000-8000-000000000000");
     let s = json(
         &env,
         &["diff", &tested, &untested, "--semantic", "--format", "json"],

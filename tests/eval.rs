@@ -11,6 +11,7 @@ use agent_strace::model::Tokens;
 use serde_json::{Value, json};
 
 use crate::common::{SessionBuilder, TestEnv, shared};
+use crate::diff::{tested_session, untested_session};
 
 const GOOD: &str = "900d0000-0000-4000-8000-000000000001";
 const BAD: &str = "bad00000-0000-4000-8000-000000000002";
@@ -378,24 +379,8 @@ fn cost_under_says_when_the_cost_counts_an_unpriced_model_at_zero() {
 fn eval_compare_weighs_untested_work_as_diff_and_compare_do() {
     let env = TestEnv::new();
     // A: nothing tested, nothing failed. B: a failed listing, then tests that pass.
-    let untested = SessionBuilder::new("aaaa2222-0000-4000-8000-000000000000")
-        .prompt("make the tests pass")
-        .at(1.0)
-        .tool_call("Read", json!({"file_path": "/p/src/lib.rs"}))
-        .at(2.0)
-        .result(json!("..."))
-        .write(&env);
-    let tested = SessionBuilder::new("bbbb2222-0000-4000-8000-000000000000")
-        .prompt("make the tests pass")
-        .at(1.0)
-        .tool_call("Bash", json!({"command": "ls nowhere"}))
-        .at(2.0)
-        .error("exit 2")
-        .at(3.0)
-        .tool_call("Bash", json!({"command": "cargo test"}))
-        .at(60.0)
-        .result(json!("test result: ok. 3 passed; 0 failed"))
-        .write(&env);
+    let untested = untested_session(&env, "aaaa2222-0000-4000-8000-000000000000");
+    let tested = tested_session(&env, "bbbb2222-0000-4000-8000-000000000000");
     let why = "A ran no tests, build or check; B's last passed: which did better is unknown";
     let diff = env
         .run(&["diff", &untested, &tested, "--semantic", "--format", "json"])
