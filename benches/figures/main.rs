@@ -432,8 +432,15 @@ fn run(only: Only) -> Res<()> {
     rows.push(Row::new("stats, 100k events / 40 MB", stats, STATS));
     rows.push(Row::new("replay into a pipe, 100k events", replay, REPLAY));
     // The HTML page of a 100k-event session (issue 15): generation time and size.
+    let mut opening = None;
     match html::rows(&ours, work.path(), &mut notes) {
-        Ok(html_rows) => rows.extend(html_rows),
+        Ok(html_rows) => {
+            rows.extend(html_rows);
+            match html::Opening::measure(work.path(), &mut notes) {
+                Ok(measured) => opening = measured,
+                Err(e) => notes.push(format!("WARNING: no first-paint figure: {e}")),
+            }
+        }
         Err(e) => notes.push(format!("WARNING: no HTML page figure: {e}")),
     }
 
@@ -486,6 +493,9 @@ fn run(only: Only) -> Res<()> {
     print_rows(&rows, python.is_some());
     import::print_import(&import_rows, import_info.as_deref(), ccusage.as_deref());
     proxies::print_proxy(&proxy);
+    if let Some(opening) = &opening {
+        opening.print();
+    }
     if !aggregate_rows.is_empty() {
         println!();
         println!("over all sessions:");
@@ -498,6 +508,7 @@ fn run(only: Only) -> Res<()> {
         .map(Row::verdict)
         .chain(import_rows.iter().map(import::ImportRow::verdict))
         .chain(proxy.verdicts())
+        .chain(opening.iter().flat_map(html::Opening::verdicts))
         .collect();
     print_verdict(&verdicts, &notes);
     println!("\n(total bench time {})", fmt_duration(total.elapsed()));
