@@ -16,6 +16,7 @@ mod collector;
 mod common;
 mod cost;
 mod dashboard;
+mod demo;
 mod diff;
 mod drift;
 mod eval;
