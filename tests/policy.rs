@@ -568,6 +568,126 @@ fn a_grep_that_only_leaves_files_out_is_judged_as_searching_its_folder() {
     assert!(!denied(&env, "claude-code", "Grep", input));
 }
 
+/// The reason Claude Code's pre-tool hook gives for denying a Grep with `input`, or `None` when
+/// it lets it run.
+fn grep_denial(env: &TestEnv, input: &Value) -> Option<String> {
+    let payload = json!({"session_id": "g", "hook_event_name": "PreToolUse", "tool_name": "Grep",
+                         "tool_input": input, "tool_use_id": "t1"});
+    let run = env.hook("pre-tool", &payload);
+    assert_eq!(run.code, 0, "a hook always exits 0: {}", run.stderr);
+    if run.stdout.is_empty() {
+        return None;
+    }
+    let out = &decision(&run.stdout)["hookSpecificOutput"];
+    assert_eq!(out["permissionDecision"], "deny", "{input}");
+    Some(out["permissionDecisionReason"].as_str().unwrap().to_owned())
+}
+
+/// Claude Code's Grep is ripgrep, its `glob` a `-g`: a Grep of the project's folder whose globs
+/// all leave files out does not read what they leave out, so a read deny lying wholly inside
+/// them lets it run (`!secrets/**` or `!secrets` and `secrets/**`, `!*.pem` and `**/*.pem`). It
+/// was judged as reading the whole folder, the left-out files too, and denied. Anything less
+/// sure is still denied: an exclusion that covers part of the deny, a search of a folder below,
+/// globs an agent may split (a space or a comma), another agent's search, and a glob that
+/// names what it reads, judged as before.
+#[test]
+fn a_grep_that_leaves_the_denied_files_out_is_not_denied() {
+    let env = TestEnv::new();
+    let root = env.path().to_string_lossy().into_owned();
+    let under = |deny: &str| {
+        write_policy(&env, &json!({"files": {"read": {"deny": [deny]}}}));
+    };
+    under("secrets/**");
+    for input in [
+        json!({"pattern": "KEY", "glob": "!secrets/**"}),
+        json!({"pattern": "KEY", "path": ".", "glob": "!secrets/**"}),
+        json!({"pattern": "KEY", "path": root, "glob": "!secrets/**"}),
+        json!({"pattern": "KEY", "glob": "!secrets"}),
+        json!({"pattern": "KEY", "glob": "!secrets/"}),
+        json!({"pattern": "KEY", "glob": "!/secrets"}),
+        json!({"pattern": "KEY", "glob": "!**/secrets/**"}),
+        json!({"pattern": "KEY", "path": ".", "glob": "!*"}),
+    ] {
+        assert_eq!(grep_denial(&env, &input), None, "{input}");
+    }
+    for input in [
+        // Part of the folder, or another one.
+        json!({"pattern": "KEY", "glob": "!secrets/a/**"}),
+        json!({"pattern": "KEY", "glob": "!secrets/*.pem"}),
+        json!({"pattern": "KEY", "glob": "!*.md"}),
+        json!({"pattern": "KEY", "glob": "!src/secrets/**"}),
+        // The left-out folder searched itself: ripgrep reads what it is given.
+        json!({"pattern": "KEY", "path": "secrets", "glob": "!secrets"}),
+        // Globs Claude Code may split into several, one of them naming files it reads.
+        json!({"pattern": "KEY", "glob": "!secrets/** secrets/key.pem"}),
+        json!({"pattern": "KEY", "glob": "!secrets/**,secrets/key.pem"}),
+        // Braces and sets are not read.
+        json!({"pattern": "KEY", "glob": "!{secrets,x}/**"}),
+        json!({"pattern": "KEY", "glob": "![s]ecrets/**"}),
+        // A glob that names what it reads is judged as before.
+        json!({"pattern": "KEY", "glob": "secrets/**"}),
+        json!({"pattern": "KEY", "glob": "sec*/*.pem"}),
+    ] {
+        let reason = grep_denial(&env, &input).unwrap_or_else(|| panic!("not denied: {input}"));
+        assert!(
+            reason.contains("files.read.deny `secrets/**`"),
+            "{input}: {reason}"
+        );
+    }
+    // A glob that names what it reads and reaches nothing denied, as before.
+    let input = json!({"pattern": "KEY", "glob": "src/**/*.rs"});
+    assert_eq!(grep_denial(&env, &input), None);
+
+    under("**/*.pem");
+    for glob in ["!*.pem", "!**/*.pem", "!*"] {
+        let input = json!({"pattern": "KEY", "glob": glob});
+        assert_eq!(grep_denial(&env, &input), None, "{glob}");
+    }
+    for glob in ["!*.pem.bak", "!key.pem", "!*.p*m", "!src/*.pem", "*.pem"] {
+        let input = json!({"pattern": "KEY", "glob": glob});
+        assert!(grep_denial(&env, &input).is_some(), "{glob}");
+    }
+
+    // Each deny is asked on its own: one left out, another still stops the search.
+    write_policy(
+        &env,
+        &json!({"files": {"read": {"deny": ["secrets/**", "config/prod.yml"]}}}),
+    );
+    let input = json!({"pattern": "KEY", "glob": "!secrets/**"});
+    let reason = grep_denial(&env, &input).expect("denied by config/prod.yml");
+    assert!(reason.contains("`config/prod.yml`"), "{reason}");
+
+    // Other agents' searches are not ripgrep's `-g`: judged as before.
+    under("secrets/**");
+    for (agent, tool, input) in [
+        (
+            "gemini-cli",
+            "search_file_content",
+            json!({"pattern": "KEY", "include": "!secrets/**"}),
+        ),
+        (
+            "gemini-cli",
+            "grep_search",
+            json!({"pattern": "KEY", "include": "!secrets/**"}),
+        ),
+        (
+            "vscode",
+            "grep_search",
+            json!({"query": "KEY", "includePattern": "!secrets/**"}),
+        ),
+        (
+            "cursor",
+            "Grep",
+            json!({"pattern": "KEY", "glob": "!secrets/**"}),
+        ),
+    ] {
+        assert!(
+            denied(&env, agent, tool, input.clone()),
+            "{agent} {tool} {input}"
+        );
+    }
+}
+
 fn denied(env: &TestEnv, agent: &str, tool: &str, input: Value) -> bool {
     let cwd = env.path().to_string_lossy().into_owned();
     let (event, payload) = match agent {

@@ -4,7 +4,8 @@
 //! `.gitignore` reads such patterns. Two readings of one pattern: a policy's
 //! ([`Glob::matches`]), where a path below the project's root is matched from there and a
 //! matched folder covers everything in it, and a watch rule's ([`Glob::matches_path`]), where
-//! one path is matched whole or from a folder in it.
+//! one path is matched whole or from a folder in it. And a glob that leaves files out of a
+//! ripgrep search ([`Exclusion`], `rg -g '!secrets/**'`), read by gitignore's rules.
 
 /// A compiled path glob.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -203,6 +204,177 @@ impl Glob {
     }
 }
 
+/// A glob that leaves files out of a ripgrep search (`rg -g '!secrets/**'`, the `glob` of
+/// Claude Code's Grep), read by gitignore's rules, as ripgrep reads it: without a `/` (or with
+/// one only at its end) it names a file or folder by its name, in any folder (`!*.pem`,
+/// `!secrets`); with one, a path from the search's folder (`!secrets/**`, `!/build`); a
+/// trailing `/` names folders only, a trailing `/**` what is inside the folders it names, and
+/// `**` any number of folders. A folder left out is not walked into.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exclusion {
+    /// Its segments, a name anywhere read as `**/name`, without a trailing `**`.
+    segments: Vec<String>,
+    /// It ends in `/**` or `/`: what it names has to have something below it to be left out.
+    inside: bool,
+    /// It names a path from the search's folder.
+    anchored: bool,
+}
+
+/// At most this many segments are compared when an exclusion is asked to cover a pattern;
+/// longer ones cover nothing.
+const MAX_COVERED: usize = 32;
+
+impl Exclusion {
+    /// The exclusion a search's glob states, or `None` when it is no exclusion (`*.rs`) or one
+    /// this reader does not take apart, which then leaves nothing out: braces, sets and escapes
+    /// (`!{a,b}`, `![s]ecrets`, `!\*`), a `.` or `..` segment, a `**` inside a segment, and
+    /// whitespace or a comma (Claude Code splits a `glob` there into several, some of which
+    /// may name files to read, and a later glob that names a file takes it back).
+    pub fn new(glob: &str) -> Option<Exclusion> {
+        if glob.contains(|c: char| c.is_whitespace() || c == ',') {
+            return None;
+        }
+        let body = glob.strip_prefix('!')?;
+        if body.is_empty() || body.starts_with('!') || body.contains(['[', ']', '{', '}', '\\']) {
+            return None;
+        }
+        let (body, folders_only) = match body.strip_suffix('/') {
+            Some(b) => (b, true),
+            None => (body, false),
+        };
+        let (body, rooted) = match body.strip_prefix('/') {
+            Some(b) => (b, true),
+            None => (body, false),
+        };
+        let anchored = rooted || body.contains('/');
+        let mut segments = Vec::new();
+        if !anchored {
+            segments.push("**".to_owned());
+        }
+        for part in body.split('/') {
+            if part.is_empty()
+                || part == "."
+                || part == ".."
+                || (part.contains("**") && part != "**")
+            {
+                return None;
+            }
+            segments.push(part.to_owned());
+        }
+        let mut inside = folders_only;
+        while segments.last().is_some_and(|s| s == "**") {
+            segments.pop();
+            inside = true;
+        }
+        if segments.len() > MAX_COVERED {
+            return None;
+        }
+        Some(Exclusion {
+            segments,
+            inside,
+            anchored,
+        })
+    }
+
+    /// Whether it names a path from the search's folder (`!secrets/**`), not a name anywhere
+    /// (`!*.pem`, `!secrets`).
+    pub fn anchored(&self) -> bool {
+        self.anchored
+    }
+}
+
+impl Glob {
+    /// Whether a ripgrep search of the project's folder that leaves out what `exclusion`
+    /// matches certainly reads no path this pattern matches, as far as the two texts tell:
+    /// some start of the pattern's segments (`secrets` of `secrets/**`) names only paths the
+    /// exclusion leaves out, segment by segment ([`Exclusion`]'s `**` takes any run of the
+    /// pattern's segments, its other segments one that is no `**` and whose every name they
+    /// match); for an exclusion that leaves out only what is below what it names (`!secrets/**`,
+    /// `!secrets/`), that start is followed by more of the pattern (a pattern that ends in
+    /// `/**` is taken for what is in that folder). A pattern from `/`, `~` or a variable, or
+    /// one that matches everything (`**`), is never covered.
+    pub fn left_out_by(&self, exclusion: &Exclusion) -> bool {
+        if self.absolute
+            || self.from_home
+            || self.segments.iter().all(|s| s == "**")
+            || self.segments.iter().any(|s| s == "..")
+        {
+            return false;
+        }
+        let pattern: Vec<&str> = if self.anywhere {
+            vec!["**", self.segments[0].as_str()]
+        } else {
+            self.segments.iter().map(String::as_str).collect()
+        };
+        if pattern.len() > MAX_COVERED {
+            return false;
+        }
+        let ends = if exclusion.inside {
+            0..pattern.len()
+        } else {
+            0..pattern.len() + 1
+        };
+        ends.into_iter()
+            .any(|end| covers_all(&exclusion.segments, &pattern[..end]))
+    }
+}
+
+/// Whether every path `pattern` matches is matched by `cover` too: a `**` of `cover` takes any
+/// run of the pattern's segments (its `**` too); each other segment of `cover` one of the
+/// pattern's that is no `**` and whose every name it matches ([`names_all`]).
+fn covers_all(cover: &[String], pattern: &[&str]) -> bool {
+    let (n, m) = (cover.len(), pattern.len());
+    if n > MAX_COVERED || m > MAX_COVERED {
+        return false;
+    }
+    // next[j]: whether cover[i + 1..] covers pattern[j..]; cur[j] the same for cover[i..].
+    // Filled from the ends; past both ends, it does.
+    let mut rows = [false; 2 * (MAX_COVERED + 1)];
+    let (next, cur) = rows.split_at_mut(MAX_COVERED + 1);
+    let (mut next, mut cur) = (&mut next[..=m], &mut cur[..=m]);
+    next[m] = true;
+    for c in cover.iter().rev() {
+        for j in (0..=m).rev() {
+            cur[j] = if c == "**" {
+                next[j] || (j < m && cur[j + 1])
+            } else {
+                j < m && pattern[j] != "**" && names_all(c, pattern[j]) && next[j + 1]
+            };
+        }
+        std::mem::swap(&mut next, &mut cur);
+    }
+    next[0]
+}
+
+/// Whether the exclusion's segment `cover` (no braces, sets or escapes) matches every name the
+/// pattern's segment `part` matches, as far as their texts tell: the same text, `*` alone, a
+/// `part` with no wildcard that `cover` matches, or a `cover` that is `*` and an ending
+/// (`*.pem`) or a start and `*` (`.env*`) that `part` ends or starts with outside its
+/// wildcards (`key-?.pem` under `*.pem`).
+fn names_all(cover: &str, part: &str) -> bool {
+    const WILD: [char; 4] = ['*', '?', '[', ']'];
+    if cover == part || (!cover.is_empty() && cover.bytes().all(|b| b == b'*')) {
+        return true;
+    }
+    if !part.contains(WILD) {
+        return segment(cover.as_bytes(), part.as_bytes());
+    }
+    if let Some(ending) = cover.strip_prefix('*')
+        && !ending.contains(['*', '?'])
+        && part.len() >= ending.len()
+        && let Some(tail) = part.get(part.len() - ending.len()..)
+    {
+        return tail == ending && !tail.contains(WILD);
+    }
+    if let Some(start) = cover.strip_suffix('*')
+        && !start.contains(['*', '?'])
+        && let Some(head) = part.get(..start.len())
+    {
+        return head == start && !head.contains(WILD);
+    }
+    false
+}
+
 /// Whether a glob segment has a character that is not a wildcard (`*`, `?`, a `[set]`).
 fn has_own_character(part: &str) -> bool {
     let bytes = part.as_bytes();
@@ -370,7 +542,7 @@ fn set(pattern: &[u8], c: u8) -> Option<(bool, usize)> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Glob, ShellGlob};
+    use super::{Exclusion, Glob, ShellGlob};
 
     fn m(pattern: &str, rel: &str) -> bool {
         Glob::new(pattern).matches(Some(rel), &format!("/p/{rel}"))
@@ -589,6 +761,92 @@ mod tests {
                 "{pattern} {path}"
             );
         }
+    }
+
+    /// Whether a ripgrep search of the project's folder with `-g '<glob>'` certainly reads
+    /// nothing `pattern` matches.
+    fn left_out(pattern: &str, glob: &str) -> bool {
+        Exclusion::new(glob).is_some_and(|e| Glob::new(pattern).left_out_by(&e))
+    }
+
+    #[test]
+    fn an_exclusion_covers_the_patterns_it_leaves_out_whole() {
+        for (pattern, glob) in [
+            ("secrets/**", "!secrets/**"),
+            ("secrets/**", "!secrets"),
+            ("secrets/**", "!secrets/"),
+            ("secrets/**", "!/secrets"),
+            ("secrets/**", "!**/secrets"),
+            ("secrets/**", "!**/secrets/**"),
+            ("secrets/**", "!*"),
+            ("secrets/**", "!**"),
+            ("secrets/**", "!sec*"),
+            ("secrets/key.pem", "!secrets/**"),
+            ("secrets/key.pem", "!secrets/"),
+            ("secrets/key.pem", "!*.pem"),
+            ("secrets/*.pem", "!*.pem"),
+            ("secrets/key-?.pem", "!*.pem"),
+            ("./secrets/**", "!secrets/**"),
+            ("**/*.pem", "!*.pem"),
+            ("**/*.pem", "!**/*.pem"),
+            ("*.pem", "!*.pem"),
+            ("*.pem", "!**/*.pem"),
+            (".env", "!.env"),
+            (".env", "!.e*"),
+            (".env.*", "!.env*"),
+            ("config/**/.env", "!.env"),
+            ("a/**/b/**", "!a/**/b/**"),
+            ("a/x/b/**", "!a/**/b"),
+        ] {
+            assert!(left_out(pattern, glob), "{pattern} {glob}");
+        }
+        for (pattern, glob) in [
+            // Part of what the pattern names.
+            ("secrets/**", "!secrets/a/**"),
+            ("secrets/**", "!secrets/*.pem"),
+            ("**/*.pem", "!secrets/*.pem"),
+            ("**/*.pem", "!/*.pem"),
+            ("*.pem", "!key.pem"),
+            ("*.pem", "!*.p*m"),
+            ("*.pem", "!*.pem.bak"),
+            ("secrets/**", "!src/secrets/**"),
+            ("**/secrets/**", "!secrets/**"),
+            ("key*", "!*.pem"),
+            // What is below a folder the pattern names, which may be a file.
+            ("secrets", "!secrets/**"),
+            ("secrets", "!secrets/"),
+            ("*.pem", "!*.pem/"),
+            // Everything, or paths outside the project.
+            ("**", "!**"),
+            ("/etc/**", "!etc/**"),
+            ("~/.ssh/**", "!.ssh"),
+            ("../x/**", "!x"),
+            // Not read: no exclusion, or one an agent may split, or braces, sets, escapes.
+            ("secrets/**", "secrets/**"),
+            ("secrets/**", "!secrets/** x"),
+            ("secrets/**", "!secrets/**,x"),
+            ("secrets/**", "!{secrets,x}/**"),
+            ("secrets/**", "![s]ecrets"),
+            ("secrets/**", "!secret\\s"),
+            ("secrets/**", "!!secrets"),
+            ("secrets/**", "!./secrets"),
+            ("secrets/**", "!secrets//x"),
+            ("secrets/**", "!secrets**"),
+            ("secrets/**", "!"),
+        ] {
+            assert!(!left_out(pattern, glob), "{pattern} {glob}");
+        }
+        assert!(Exclusion::new("!secrets/**").is_some_and(|e| e.anchored()));
+        assert!(Exclusion::new("!/secrets").is_some_and(|e| e.anchored()));
+        assert!(Exclusion::new("!secrets/").is_some_and(|e| !e.anchored()));
+        assert!(Exclusion::new("!*.pem").is_some_and(|e| !e.anchored()));
+    }
+
+    #[test]
+    fn a_long_exclusion_or_pattern_covers_nothing() {
+        let long = "a/".repeat(40) + "b";
+        assert!(!left_out(&long, &format!("!{long}")));
+        assert!(!left_out(&format!("{long}/**"), "!*"));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use super::cwd::in_folder;
 use super::shell::{self, SimpleCommand};
 use super::{CommandPattern, PathRules, Policy};
 use crate::model::ToolKind;
-use crate::model::glob::{Glob, ShellGlob};
+use crate::model::glob::{Exclusion, Glob, ShellGlob};
 use crate::model::tools::{self, Agent, Shape};
 use crate::model::view::ToolCall;
 
@@ -98,11 +98,12 @@ pub fn check(policy: &Policy, call: &ToolCall<'_>, place: &Place) -> Verdict {
             .map(|a| (a, Spelt::TEXT))
             .collect(),
     };
+    let left_out = left_out(call, place);
     for (access, spelt) in marked {
         if parts.len() >= MAX_PARTS {
             break;
         }
-        parts.push(judge_spelt(policy, access, place, spelt));
+        parts.push(judge_spelt(policy, access, place, spelt, &left_out));
     }
     for glob in search_globs(call) {
         if parts.len() >= MAX_PARTS {
@@ -259,6 +260,53 @@ fn search_globs(call: &ToolCall<'_>) -> Vec<String> {
 /// Claude Code's Grep) instead of naming those it reads.
 fn is_exclusion(glob: &str) -> bool {
     glob.trim_start().starts_with('!')
+}
+
+/// What a search certainly leaves out of the folder it goes through: the globs of Claude Code's
+/// Grep (ripgrep, its `glob` a `-g`) when each of them leaves files out ([`Exclusion`]) and it
+/// searches the project's folder. A deny these cover is not asked of that folder
+/// ([`Glob::left_out_by`]). A glob naming a path (`!secrets/**`) counts only when the search
+/// is of the working folder: Claude Code has anchored such globs at its working folder in some
+/// versions and at the searched `path` in others. Nothing for other agents, whose searches
+/// read their globs otherwise, nor for a search of another folder (ripgrep reads the folder it
+/// is given, even one a glob leaves out, and the deny's paths are from the project's folder),
+/// nor when a glob names files it reads (a later one takes back what an earlier one left out).
+fn left_out(call: &ToolCall<'_>, place: &Place) -> Vec<Exclusion> {
+    let grep = call.agent == Agent::ClaudeCode
+        && call.kind == ToolKind::Search
+        && call.spec.is_some_and(|s| s.shape == Shape::Grep);
+    if !grep {
+        return Vec::new();
+    }
+    let scope = call.search_scope();
+    if scope.globs.is_empty() || !scope.globs.iter().all(|g| is_exclusion(g)) {
+        return Vec::new();
+    }
+    let folders = if scope.folders.is_empty() {
+        vec!["."]
+    } else {
+        scope.folders
+    };
+    let cwd = place.cwd.as_deref();
+    let here = absolute(".", cwd);
+    let mut from_here = true;
+    for folder in folders {
+        let folder = absolute(folder, cwd);
+        if relative(&folder, place).is_none_or(|r| !r.is_empty()) {
+            return Vec::new();
+        }
+        from_here &= folder == here;
+    }
+    let mut out = Vec::new();
+    for glob in &scope.globs {
+        // One the reader cannot take apart leaves nothing out, and takes nothing back.
+        if let Some(exclusion) = Exclusion::new(glob)
+            && (from_here || !exclusion.anchored())
+        {
+            out.push(exclusion);
+        }
+    }
+    out
 }
 
 /// Whether a glob has a wildcard in it.
@@ -451,8 +499,15 @@ fn judge(policy: &Policy, access: Access, place: &Place) -> Judgement {
     }
 }
 
-/// One thing a call does, judged by how it names its file.
-fn judge_spelt(policy: &Policy, access: Access, place: &Place, spelt: Spelt) -> Judgement {
+/// One thing a call does, judged by how it names its file; a folder gone through whole without
+/// what `left_out` leaves out of it.
+fn judge_spelt(
+    policy: &Policy,
+    access: Access,
+    place: &Place,
+    spelt: Spelt,
+    left_out: &[Exclusion],
+) -> Judgement {
     // Most files are no folder gone through: judged without a copy of the access.
     let Some(hidden) = spelt.tree else {
         return match spelt.glob {
@@ -467,7 +522,15 @@ fn judge_spelt(policy: &Policy, access: Access, place: &Place, spelt: Spelt) -> 
     if matches!(judged.rule, Some("files.read.deny" | "files.write.deny")) {
         return judged;
     }
-    judge_below(policy, &access, place, spelt.glob.unwrap_or(true), hidden).unwrap_or(judged)
+    judge_below(
+        policy,
+        &access,
+        place,
+        spelt.glob.unwrap_or(true),
+        hidden,
+        left_out,
+    )
+    .unwrap_or(judged)
 }
 
 /// A folder a command goes through whole (`cp -r secrets /tmp`, `grep -r KEY .`, `rm -rf
@@ -475,13 +538,15 @@ fn judge_spelt(policy: &Policy, access: Access, place: &Place, spelt: Spelt) -> 
 /// path at or below it ([`Glob::may_hold`]: `secrets/key.pem` below `secrets`, `.env` below the
 /// project's folder, `**/.env` below any). A folder that holds the project (`..` from it, `/`)
 /// holds all the project's files. The sensitive list is not asked: every folder could hold a
-/// `.env`, and a recursive `grep` is everyday work.
+/// `.env`, and a recursive `grep` is everyday work. A read deny that what the search leaves out
+/// covers ([`left_out`]) is not asked either.
 fn judge_below(
     policy: &Policy,
     access: &Access,
     place: &Place,
     dots: bool,
     hidden: bool,
+    left_out: &[Exclusion],
 ) -> Option<Judgement> {
     let (rules, deny_key, path, write) = match access {
         Access::Read(p) => (&policy.files_read, "files.read.deny", p, false),
@@ -501,10 +566,10 @@ fn judge_below(
         .chain(tails.into_iter().map(Some))
         .map(|relative| ShellGlob::new(relative, &absolute, dots))
         .collect();
-    let deny = rules
-        .deny
-        .iter()
-        .find(|d| folders.iter().any(|f| d.may_hold(f, hidden)))?;
+    let deny = rules.deny.iter().find(|d| {
+        folders.iter().any(|f| d.may_hold(f, hidden))
+            && (write || !left_out.iter().any(|e| d.left_out_by(e)))
+    })?;
     let all = format!("{}/**", path.trim_end_matches('/'));
     let access = if write {
         Access::Write(all)
@@ -1493,6 +1558,79 @@ mod tests {
             judge("Grep", json!({"pattern": "K", "glob": "src/**/*.rs"})).0,
             NoPolicy
         );
+    }
+
+    /// Claude Code's Grep leaves out what its `!` globs name: a deny they cover is not asked
+    /// of the project's folder, when the search is of that folder, and (for a glob naming a
+    /// path, anchored at the working folder or at the `path` as Claude Code's version has it)
+    /// from there.
+    #[test]
+    fn a_grep_that_leaves_a_deny_out_is_not_denied_by_it() {
+        use Status::*;
+        let policy =
+            super::super::parse_for_test(r#"{"files": {"read": {"deny": ["secrets/**"]}}}"#);
+        let judge = |args: Value, place: &Place| check(&policy, &call("Grep", &args), place);
+        let below = Place {
+            cwd: Some("/p/src".into()),
+            roots: vec!["/p".into()],
+        };
+        let v = judge(json!({"pattern": "K", "glob": "!secrets/**"}), &place());
+        assert_eq!((v.status, v.rule), (NoPolicy, None));
+        assert_eq!(v.access, Some(Access::Read(".".into())));
+        for (args, at) in [
+            (
+                json!({"pattern": "K", "path": "/p", "glob": "!secrets/**"}),
+                place(),
+            ),
+            (
+                json!({"pattern": "K", "path": "/p", "glob": "!secrets"}),
+                below.clone(),
+            ),
+            (
+                json!({"pattern": "K", "path": "..", "glob": "!*"}),
+                below.clone(),
+            ),
+        ] {
+            assert_eq!(judge(args.clone(), &at).status, NoPolicy, "{args}");
+        }
+        for (args, at) in [
+            (
+                json!({"pattern": "K", "path": "/p", "glob": "!secrets/**"}),
+                below.clone(),
+            ),
+            (
+                json!({"pattern": "K", "path": "..", "glob": "!/secrets"}),
+                below.clone(),
+            ),
+            (
+                json!({"pattern": "K", "path": "/", "glob": "!secrets"}),
+                place(),
+            ),
+            (
+                json!({"pattern": "K", "path": "secrets", "glob": "!secrets"}),
+                place(),
+            ),
+            (
+                json!({"pattern": "K", "glob": ["!secrets/**", "secrets/k"]}),
+                place(),
+            ),
+        ] {
+            let v = judge(args.clone(), &at);
+            assert_eq!(
+                (v.status, v.rule),
+                (Violation, Some("files.read.deny")),
+                "{args}"
+            );
+        }
+        // From a folder below the project, `*/key.pem` leaves out `src/x/key.pem`, not the
+        // `src/key.pem` that the deny names.
+        let policy =
+            super::super::parse_for_test(r#"{"files": {"read": {"deny": ["*/key.pem"]}}}"#);
+        let args = json!({"pattern": "K", "glob": "!*/key.pem"});
+        let v = check(&policy, &call("Grep", &args), &below);
+        assert_eq!((v.status, v.rule), (Violation, Some("files.read.deny")));
+        let v = check(&policy, &call("Grep", &args), &place());
+        assert_eq!(v.status, NoPolicy);
     }
 
     #[test]
