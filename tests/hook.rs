@@ -592,6 +592,66 @@ fn a_result_and_its_file_read_land_together_or_not_at_all() {
     }
 }
 
+/// A result whose write fails (a full disk) leaves its call open: the result tried again, once
+/// there is room, is still linked to its call and timed. The call was forgotten before the write,
+/// and the result written next had neither link nor duration.
+#[test]
+fn a_result_that_cannot_be_written_leaves_its_call_for_the_next_try() {
+    const LIMIT: u64 = 32 * 1024;
+    let env = TestEnv::new();
+    let input = json!({"file_path": "/etc/hosts"});
+    env.hook(
+        "pre-tool",
+        &payload(
+            "PreToolUse",
+            json!({"tool_name": "Read", "tool_input": input, "tool_use_id": "toolu_01"}),
+        ),
+    )
+    .success();
+    // The disk is full: not one more byte fits in the session's file.
+    let path = env.store().join(SID).join("events.ndjson");
+    let filler = json!({"event_type": "decision", "timestamp": 1.0, "event_id": "000000000000",
+                        "session_id": SID, "data": {"pad": ""}});
+    let size = std::fs::metadata(&path).unwrap().len();
+    let pad = usize::try_from(LIMIT - size).unwrap() - filler.to_string().len() - 1;
+    let mut filler = filler;
+    filler["data"]["pad"] = "p".repeat(pad).into();
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend_from_slice(format!("{filler}\n").as_bytes());
+    std::fs::write(&path, bytes).unwrap();
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), LIMIT);
+
+    let mut post = payload(
+        "PostToolUse",
+        json!({"tool_name": "Read", "tool_input": input, "tool_use_id": "toolu_01",
+               "tool_response": "127.0.0.1 localhost"}),
+    );
+    post["cwd"] = env.path().to_string_lossy().into_owned().into();
+    let full = crate::common::with_a_full_disk_at_32_kib(&env.command(&["hook", "post-tool"]));
+    let run = crate::common::run_with_stdin(full, post.to_string().as_bytes());
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{run:?}");
+    let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap();
+    assert!(log.contains("File too large"), "{log}");
+    assert_eq!(
+        env.events(SID).len(),
+        2,
+        "nothing of the result was written"
+    );
+
+    // Room again: the same result, tried once more.
+    env.hook("post-tool", &post).success();
+    let events = env.events(SID);
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["tool_call", "decision", "tool_result", "file_read"]);
+    let (call, result) = (&events[0], &events[2]);
+    assert_eq!(result["parent_id"], call["event_id"], "{result}");
+    assert!(result["duration_ms"].as_f64().is_some(), "{result}");
+    assert_eq!(events[3]["parent_id"], call["event_id"]);
+}
+
 #[test]
 fn a_session_stays_in_the_store_where_it_started() {
     let env = TestEnv::new();

@@ -101,6 +101,12 @@ impl Store {
             .map_err(|e| StoreError::io(&dir.path().join(&name), e))
     }
 
+    /// Opens again, under its own key and time, a call claimed by [`Store::claim_call`] whose
+    /// result could not be written: the result's next try finds it as if never claimed.
+    pub fn reopen_call(&self, session_id: &str, key: &CallKey, call: &ClaimedCall) -> Result<()> {
+        self.open_call(session_id, key, &call.event_id, call.timestamp)
+    }
+
     /// Claims the oldest open call under `key`, if any.
     pub fn claim_call(&self, session_id: &str, key: &CallKey) -> Result<Option<ClaimedCall>> {
         let Some(dir) = self.pending(session_id)? else {

@@ -831,17 +831,10 @@ impl Recorder<'_> {
             return Ok(());
         };
         let failed = self.payload.event == HookEvent::PostToolUseFailure;
-        let by_content = CallKey::by_content(&tool.name, &tool.input);
-        let call = match &tool.id {
-            Some(id) => match self
-                .store
-                .claim_call(session, &CallKey::by_tool_use_id(id))?
-            {
-                Some(call) => Some(call),
-                None => self.store.claim_call(session, &by_content)?,
-            },
-            None => self.store.claim_call(session, &by_content)?,
-        };
+        // Claimed now, so that no other result links to it; opened again below when the
+        // result cannot be written.
+        let claimed = self.claim_call(session, tool)?;
+        let call = claimed.as_ref().map(|(_, call)| call);
 
         let mut data = object([("tool_name", tool.name.clone().into())]);
         if failed {
@@ -881,7 +874,7 @@ impl Recorder<'_> {
             EventType::ToolResult
         };
         let mut result = self.event(kind, session, data);
-        if let Some(call) = &call {
+        if let Some(call) = call {
             result.parent_id = Some(call.event_id.clone());
             result.duration_ms = Some(((self.now - call.timestamp) * 1000.0).max(0.0));
         }
@@ -889,16 +882,45 @@ impl Recorder<'_> {
         // other. Deriving texts touches only a `result` or `error`, which file events lack.
         let mut events = vec![result];
         if !failed {
-            events.extend(self.file_events(session, &tool.name, &tool.input, call.as_ref()));
+            events.extend(self.file_events(session, &tool.name, &tool.input, call));
         }
-        self.write_derived(session, events, texts_of_structures)?;
+        if let Err(e) = self.write_derived(session, events, texts_of_structures) {
+            // The call stays open for the result's next try (a hook sent again, a kept call
+            // sent to the collector again), which is then still linked and timed. What is
+            // reported is the write's error, whether or not the call could be opened again.
+            if let Some((key, call)) = &claimed {
+                let _ = self.store.reopen_call(session, key, call);
+            }
+            return Err(e);
+        }
         if tools::is_spawn(self.payload.agent, &tool.name)
-            && let Some(call) = &call
+            && let Some(call) = call
             && !self.subagent_of_result(session, call, &tool.input)?
         {
             self.task_without_subagent_hooks(session, call, &tool.input, failed)?;
         }
         Ok(())
+    }
+
+    /// Claims the open call a result belongs to: the one with its tool-use id, else the oldest
+    /// with its tool and input; with the key it was claimed under.
+    fn claim_call(
+        &self,
+        session: &str,
+        tool: &super::payload::ToolUse,
+    ) -> Result<Option<(CallKey, ClaimedCall)>, StoreError> {
+        let keys = tool
+            .id
+            .as_deref()
+            .map(CallKey::by_tool_use_id)
+            .into_iter()
+            .chain([CallKey::by_content(&tool.name, &tool.input)]);
+        for key in keys {
+            if let Some(call) = self.store.claim_call(session, &key)? {
+                return Ok(Some((key, call)));
+            }
+        }
+        Ok(None)
     }
 
     /// The files a file tool read or wrote: its subject argument, or for a patch (Codex's
