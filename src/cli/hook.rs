@@ -591,7 +591,7 @@ impl Call<'_> {
                 }
             }
         };
-        let micros = micros_now();
+        let micros = self.micros_now();
         match self.store.spool(micros, &id, &body) {
             Ok(()) => {
                 self.log(&format!("collector {shown}: {why}; kept to send again"));
@@ -622,7 +622,7 @@ impl Call<'_> {
         let mut stopped = "no time left".to_owned();
         let listed = kept.len();
         let mut waiting = listed;
-        let now = micros_now();
+        let now = self.micros_now();
         let keep = u64::try_from(SPOOL_KEEP.as_micros()).unwrap_or(u64::MAX);
         for call in kept {
             if now.saturating_sub(call.micros) < keep {
@@ -686,16 +686,15 @@ impl Call<'_> {
         }
     }
 
+    /// Now by the sink's clock, the one the events are stamped with, in microseconds since
+    /// the epoch: a kept call's name and age.
+    fn micros_now(&self) -> u64 {
+        (self.sink.now() * 1e6).max(0.0).round() as u64
+    }
+
     fn log(&self, message: &str) {
         log(self.args, self.store, message);
     }
-}
-
-/// Now, in microseconds since the epoch.
-fn micros_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
 
 /// Whether the collector's answer to a hook says the session's last answer is still due.
