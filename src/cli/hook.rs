@@ -10,6 +10,7 @@ use std::io::Write;
 use std::panic::{self, AssertUnwindSafe};
 use std::process::ExitCode;
 
+use bytes::Bytes;
 use clap::Args;
 
 use super::Globals;
@@ -566,8 +567,9 @@ impl Call<'_> {
         let id = self.sink.new_id();
         call.call_id = Some(id.clone());
         call.at = Some(self.payload.at.unwrap_or_else(|| self.sink.now()));
+        // Shared by the send and the spool, never copied.
         let body = match serde_json::to_vec(&call) {
-            Ok(body) => body,
+            Ok(body) => Bytes::from(body),
             Err(e) => {
                 self.log(&format!("{e}; recorded here"));
                 return Sent::NotTaken;
@@ -625,12 +627,14 @@ impl Call<'_> {
         let now = self.micros_now();
         let keep = u64::try_from(SPOOL_KEEP.as_micros()).unwrap_or(u64::MAX);
         for call in kept {
+            // Shared by the sends and the recording here, never copied.
+            let body = Bytes::from(call.body);
             if now.saturating_sub(call.micros) < keep {
                 let left = deadline.saturating_duration_since(std::time::Instant::now());
                 if left.is_zero() {
                     break;
                 }
-                match endpoint.send("/hooks", "application/json", call.body.clone(), left) {
+                match endpoint.send("/hooks", "application/json", body.clone(), left) {
                     Ok(_) => {
                         let _ = self.store.unspool(&call.name);
                         waiting -= 1;
@@ -646,7 +650,7 @@ impl Call<'_> {
                 }
             }
             if self.store.unspool(&call.name).unwrap_or(false) {
-                self.record_kept(&call.body);
+                self.record_kept(&body);
             }
             waiting -= 1;
         }

@@ -131,17 +131,18 @@ impl HttpClient {
         body: Vec<u8>,
         timeout: Duration,
     ) -> Result<Answer, String> {
-        self.post_telling(url, headers, body, timeout)
+        self.post_telling(url, headers, Bytes::from(body), timeout)
             .map_err(|(why, _)| why)
     }
 
     /// [`HttpClient::post`], saying with why there is no answer whether the request may have
-    /// reached the server (`false`: no connection was made, so it surely did not).
+    /// reached the server (`false`: no connection was made, so it surely did not). The body is
+    /// shared, not copied: a caller keeping it for later passes a clone of its `Bytes`.
     pub(crate) fn post_telling(
         &self,
         url: &Uri,
         headers: &[(&str, &str)],
-        body: Vec<u8>,
+        body: Bytes,
         timeout: Duration,
     ) -> Result<Answer, (String, bool)> {
         let mut request = Request::post(url.clone()).header(
@@ -152,7 +153,7 @@ impl HttpClient {
             request = request.header(*name, *value);
         }
         let request = request
-            .body(Full::new(Bytes::from(body)))
+            .body(Full::new(body))
             .map_err(|e| (format!("cannot build the request: {e}"), false))?;
         self.runtime.block_on(async {
             let exchange = async {
@@ -322,12 +323,13 @@ impl Endpoint {
     }
 
     /// As [`Endpoint::post`], saying why a request was not taken: whether the collector may
-    /// hold it ([`Unsent::NoAnswer`]) or surely does not.
+    /// hold it ([`Unsent::NoAnswer`]) or surely does not. The body is shared, not copied (see
+    /// [`HttpClient::post_telling`]).
     pub(crate) fn send(
         &self,
         path: &str,
         content_type: &str,
-        body: Vec<u8>,
+        body: Bytes,
         budget: Duration,
     ) -> Result<Vec<u8>, Unsent> {
         let started = std::time::Instant::now();
