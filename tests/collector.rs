@@ -2124,6 +2124,89 @@ fn a_batch_sent_again_to_a_restarted_collector_is_not_stored_twice() {
     stored_once(&storage, "restarted", 20);
 }
 
+/// A subagent's hook call sent again to a restarted collector (a hook kept it when the answer
+/// came too late, as the collector stopped) is recorded once. The call's id goes to its first
+/// event, which is in the subagent's own session, and the collector looked for it only in the
+/// parent's: a SubagentStop sent again ended the subagent twice and was marked twice in the
+/// parent, a subagent's tool call was recorded twice.
+#[test]
+fn a_subagents_hook_call_sent_again_to_a_restarted_collector_is_recorded_once() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let parent = "parent-of-a-subagent";
+    let child = format!("agent-a881341-{parent}");
+    let call = |id: &str, event: &str, payload: Value, answer: Option<&str>| {
+        let mut payload = payload;
+        payload["session_id"] = parent.into();
+        payload["hook_event_name"] = event.into();
+        let mut call = json!({"event": event, "agent": "claude-code", "call_id": id,
+                              "payload": payload});
+        if let Some(text) = answer {
+            call["answer"] = text.into();
+        }
+        call.to_string().into_bytes()
+    };
+    let agent = json!({"agent_id": "a881341", "agent_type": "Explore"});
+    let grep = json!({"agent_id": "a881341", "agent_type": "Explore", "tool_name": "Grep",
+                      "tool_input": {"pattern": "hooks"}, "tool_use_id": "toolu_2"});
+    let calls = [
+        call(
+            "0000000000a1",
+            "PreToolUse",
+            json!({"tool_name": "Task", "tool_input": {"prompt": "look"}, "tool_use_id": "toolu_1"}),
+            None,
+        ),
+        call("0000000000a2", "SubagentStart", agent.clone(), None),
+        call("0000000000a3", "PreToolUse", grep, None),
+        call(
+            "0000000000a4",
+            "SubagentStop",
+            agent,
+            Some("The hooks are in a.py"),
+        ),
+    ];
+    let (first, port) = server(&env, &storage, &[]);
+    for body in &calls {
+        assert_eq!(request(port, "POST", "/hooks", None, body).status, 200);
+    }
+    drop(log_of(first));
+    let kinds = |session: &str| -> Vec<String> {
+        std::fs::read_to_string(storage.join(session).join("events.ndjson"))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["event_type"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    };
+    let before = (kinds(parent), kinds(&child));
+    assert_eq!(
+        before.1,
+        [
+            "session_start",
+            "tool_call",
+            "assistant_response",
+            "session_end"
+        ]
+    );
+    let (_server, port) = server(&env, &storage, &[]);
+    for body in &calls[1..] {
+        let answer = request(port, "POST", "/hooks", None, body);
+        assert_eq!(answer.status, 200);
+        assert_eq!(
+            answer.json()["duplicate"],
+            true,
+            "{}",
+            String::from_utf8_lossy(body)
+        );
+    }
+    assert_eq!((kinds(parent), kinds(&child)), before);
+    stored_once(&storage, &child, 4);
+}
+
 /// A batch sent again once the collector's set of ids has forgotten it (here a set of 16, by
 /// the hidden `--remembered-ids`, for the 262,144 of a real collector) is still stored once:
 /// its events are in the last 1 MiB of their session's file, which the collector reads again.

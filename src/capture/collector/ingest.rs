@@ -14,7 +14,7 @@ use crate::capture::hooks;
 use crate::capture::remote::HookCall;
 use crate::model::view;
 use crate::model::{Event, SessionMeta};
-use crate::store::{HOOK_LOCK_WAIT, StoreError, is_valid_session_id};
+use crate::store::{HOOK_LOCK_WAIT, StoreError, is_valid_session_id, subagent_session_id};
 
 /// How many refused lines an answer names (the count covers them all).
 const REFUSALS_SHOWN: usize = 20;
@@ -431,28 +431,22 @@ pub fn hook(collector: &Collector, request: &Request) -> Reply {
         .call_id()
         .map(|id| (recent.session(&payload.session_id), id));
     let _writing = named.map(|(session, _)| recent.lock(session));
-    if let Some((session, id)) = named {
-        let keys = [recent.key(session, id)];
-        let fresh = match recent.fresh(session, &keys, None) {
-            Some(fresh) => fresh,
-            None => match tail_keys(collector, &payload.session_id, session) {
-                Ok(tail) => recent
-                    .fresh(session, &keys, Some(tail))
-                    .unwrap_or_else(|| vec![true]),
-                Err(e) => {
-                    return Reply::store_failed(
-                        &e,
-                        &json!({ "error": format!("the store failed: {e}") }),
-                    );
-                }
-            },
-        };
-        if fresh == [false] {
-            return Reply::json(
-                StatusCode::OK,
-                &json!({ "session_id": payload.session_id, "status": "ok",
-                    "duplicate": true, "answer_pending": false }),
-            );
+    if let Some((_, id)) = named {
+        match recorded_before(collector, &payload, id) {
+            Ok(false) => {}
+            Ok(true) => {
+                return Reply::json(
+                    StatusCode::OK,
+                    &json!({ "session_id": payload.session_id, "status": "ok",
+                        "duplicate": true, "answer_pending": false }),
+                );
+            }
+            Err(e) => {
+                return Reply::store_failed(
+                    &e,
+                    &json!({ "error": format!("the store failed: {e}") }),
+                );
+            }
         }
     }
     let sink = match named {
@@ -467,8 +461,11 @@ pub fn hook(collector: &Collector, request: &Request) -> Reply {
         attribution.as_ref(),
         hooks::Ran::Elsewhere,
     );
-    if let (Some((session, id)), Ok(_)) = (named, &recorded) {
-        recent.remember(session, std::iter::once(recent.key(session, id)), 0);
+    if let (Some((_, id)), Ok(_)) = (named, &recorded) {
+        for name in call_sessions(&payload) {
+            let session = recent.session(&name);
+            recent.remember(session, std::iter::once(recent.key(session, id)), 0);
+        }
     }
     match recorded {
         // A session end whose last answer is still due says so: the hook's machine, where the
@@ -494,6 +491,43 @@ pub fn hook(collector: &Collector, request: &Request) -> Reply {
             Reply::store_failed(&e, &json!({ "error": format!("the store failed: {e}") }))
         }
     }
+}
+
+/// The sessions the first event of a hook call of `payload` (the one that takes the call's id)
+/// can be in: the payload's, and for a subagent's event (SubagentStart and SubagentStop among
+/// them) the subagent's own session, where the recorder puts its events.
+fn call_sessions(payload: &hooks::HookPayload) -> Vec<String> {
+    let child = payload
+        .agent_id
+        .as_deref()
+        .and_then(|agent| subagent_session_id(agent, &payload.session_id));
+    std::iter::once(payload.session_id.clone())
+        .chain(child)
+        .collect()
+}
+
+/// Whether the hook call `id` of `payload` was recorded already: known to the set, or in the
+/// tail of a session its first event can be in ([`call_sessions`]).
+fn recorded_before(
+    collector: &Collector,
+    payload: &hooks::HookPayload,
+    id: &str,
+) -> Result<bool, StoreError> {
+    let recent = &collector.recent;
+    for name in call_sessions(payload) {
+        let session = recent.session(&name);
+        let keys = [recent.key(session, id)];
+        let fresh = match recent.fresh(session, &keys, None) {
+            Some(fresh) => fresh,
+            None => recent
+                .fresh(session, &keys, Some(tail_keys(collector, &name, session)?))
+                .unwrap_or_else(|| vec![true]),
+        };
+        if fresh == [false] {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// A follower's late answer (see [`hooks::record_sent_late_answer`]): recorded while it is due.
