@@ -597,7 +597,6 @@ fn a_result_and_its_file_read_land_together_or_not_at_all() {
 /// and the result written next had neither link nor duration.
 #[test]
 fn a_result_that_cannot_be_written_leaves_its_call_for_the_next_try() {
-    const LIMIT: u64 = 32 * 1024;
     let env = TestEnv::new();
     let input = json!({"file_path": "/etc/hosts"});
     env.hook(
@@ -608,30 +607,13 @@ fn a_result_that_cannot_be_written_leaves_its_call_for_the_next_try() {
         ),
     )
     .success();
-    // The disk is full: not one more byte fits in the session's file.
-    let path = env.store().join(SID).join("events.ndjson");
-    let filler = json!({"event_type": "decision", "timestamp": 1.0, "event_id": "000000000000",
-                        "session_id": SID, "data": {"pad": ""}});
-    let size = std::fs::metadata(&path).unwrap().len();
-    let pad = usize::try_from(LIMIT - size).unwrap() - filler.to_string().len() - 1;
-    let mut filler = filler;
-    filler["data"]["pad"] = "p".repeat(pad).into();
-    let mut bytes = std::fs::read(&path).unwrap();
-    bytes.extend_from_slice(format!("{filler}\n").as_bytes());
-    std::fs::write(&path, bytes).unwrap();
-    assert_eq!(std::fs::metadata(&path).unwrap().len(), LIMIT);
-
-    let mut post = payload(
+    fill_the_disk(&env);
+    let post = payload(
         "PostToolUse",
         json!({"tool_name": "Read", "tool_input": input, "tool_use_id": "toolu_01",
                "tool_response": "127.0.0.1 localhost"}),
     );
-    post["cwd"] = env.path().to_string_lossy().into_owned().into();
-    let full = crate::common::with_a_full_disk_at_32_kib(&env.command(&["hook", "post-tool"]));
-    let run = crate::common::run_with_stdin(full, post.to_string().as_bytes());
-    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{run:?}");
-    let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap();
-    assert!(log.contains("File too large"), "{log}");
+    hook_on_a_full_disk(&env, "post-tool", &post);
     assert_eq!(
         env.events(SID).len(),
         2,
@@ -650,6 +632,85 @@ fn a_result_that_cannot_be_written_leaves_its_call_for_the_next_try() {
     assert_eq!(result["parent_id"], call["event_id"], "{result}");
     assert!(result["duration_ms"].as_f64().is_some(), "{result}");
     assert_eq!(events[3]["parent_id"], call["event_id"]);
+}
+
+/// A call whose write fails (a full disk) leaves no open call behind: its result, once the
+/// call tried again is written, is linked to that call. The call that was never written stayed
+/// open, and the result linked to it, an event no reader can find.
+#[test]
+fn a_call_that_cannot_be_written_leaves_no_open_call_behind() {
+    let env = TestEnv::new();
+    let input = json!({"file_path": "/etc/hosts"});
+    env.hook(
+        "user-prompt",
+        &payload("UserPromptSubmit", json!({"prompt": "read the hosts"})),
+    )
+    .success();
+    fill_the_disk(&env);
+    let pre = payload(
+        "PreToolUse",
+        json!({"tool_name": "Read", "tool_input": input, "tool_use_id": "toolu_01"}),
+    );
+    hook_on_a_full_disk(&env, "pre-tool", &pre);
+    assert_eq!(env.events(SID).len(), 2, "the call was not written");
+
+    // Room again: the call tried once more, then its result.
+    env.hook("pre-tool", &pre).success();
+    env.hook(
+        "post-tool",
+        &payload(
+            "PostToolUse",
+            json!({"tool_name": "Read", "tool_input": input, "tool_use_id": "toolu_01",
+                   "tool_response": "127.0.0.1 localhost"}),
+        ),
+    )
+    .success();
+    let events = env.events(SID);
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "user_prompt",
+            "decision",
+            "tool_call",
+            "tool_result",
+            "file_read"
+        ]
+    );
+    let (call, result) = (&events[2], &events[3]);
+    assert_eq!(result["parent_id"], call["event_id"], "{result}");
+}
+
+/// Fills the session's file up to 32 KiB with one line, so that under
+/// [`crate::common::with_a_full_disk_at_32_kib`] not one more byte fits.
+fn fill_the_disk(env: &TestEnv) {
+    const LIMIT: u64 = 32 * 1024;
+    let path = env.store().join(SID).join("events.ndjson");
+    let filler = json!({"event_type": "decision", "timestamp": 1.0, "event_id": "000000000000",
+                        "session_id": SID, "data": {"pad": ""}});
+    let size = std::fs::metadata(&path).unwrap().len();
+    let pad = usize::try_from(LIMIT - size).unwrap() - filler.to_string().len() - 1;
+    let mut filler = filler;
+    filler["data"]["pad"] = "p".repeat(pad).into();
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend_from_slice(format!("{filler}\n").as_bytes());
+    std::fs::write(&path, bytes).unwrap();
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), LIMIT);
+}
+
+/// Runs `hook <event>` with `payload` on a disk full at 32 KiB: it exits 0, prints nothing, and
+/// logs why nothing was written.
+fn hook_on_a_full_disk(env: &TestEnv, event: &str, payload: &Value) {
+    let mut payload = payload.clone();
+    payload["cwd"] = env.path().to_string_lossy().into_owned().into();
+    let full = crate::common::with_a_full_disk_at_32_kib(&env.command(&["hook", event]));
+    let run = crate::common::run_with_stdin(full, payload.to_string().as_bytes());
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{run:?}");
+    let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap();
+    assert!(log.contains("File too large"), "{log}");
 }
 
 #[test]

@@ -767,17 +767,13 @@ impl Recorder<'_> {
         if let Some(denial) = self.denial {
             return self.denied_call(session, tool, event_id, denial);
         }
-        let key = match &tool.id {
+        let mut keys = vec![match &tool.id {
             Some(id) => CallKey::by_tool_use_id(id),
             None => CallKey::by_content(&tool.name, &tool.input),
-        };
-        self.store.open_call(session, &key, &event_id, self.now)?;
+        }];
         if tools::is_spawn(self.payload.agent, &tool.name) {
-            self.store
-                .open_call(session, &CallKey::spawn(), &event_id, self.now)?;
-            for hint in spawn::call_hints(tool) {
-                self.store.open_call(session, &hint, &event_id, self.now)?;
-            }
+            keys.push(CallKey::spawn());
+            keys.extend(spawn::call_hints(tool));
         }
         let mut data = object([
             ("tool_name", tool.name.clone().into()),
@@ -789,8 +785,24 @@ impl Recorder<'_> {
         self.copy(&mut data, &["permission_mode", TURN_ID]);
         self.keep_unknown(&mut data);
         let mut event = self.event(EventType::ToolCall, session, data);
-        event.event_id = event_id;
-        self.write(session, vec![event])
+        event.event_id.clone_from(&event_id);
+        // Opened before the write, so that no result can miss a call that is written; closed
+        // again when the call is not written, so that no result links to a call that is not
+        // (the call tried again opens its own).
+        let opened = keys
+            .iter()
+            .try_for_each(|key| self.store.open_call(session, key, &event_id, self.now));
+        let written = opened.and_then(|()| self.write(session, vec![event]));
+        if written.is_err() {
+            let call = ClaimedCall {
+                event_id,
+                timestamp: self.now,
+            };
+            for key in &keys {
+                let _ = self.store.claim_exact(session, key, &call);
+            }
+        }
+        written
     }
 
     /// A call the policy denied: the attempt, marked denied, and its failure with the reason
