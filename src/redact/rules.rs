@@ -267,7 +267,7 @@ pub(super) static RULES: [Rule; 21] = [
             // The host ends at `?` or `#`, so an `@` of the query (`?email=a@b.c`) is not it.
             r#"(?P<secret>[^\s/"'<>\\@]+(?:@[^\s/?#"'<>\\@]*)*)@"#,
         ),
-        pick: pick_secret,
+        pick: pick_url_password,
     },
     // url_password_encoded
     Rule {
@@ -1074,15 +1074,39 @@ fn is_aws_key_id(token: &str) -> bool {
             .all(|b| matches!(b, b'A'..=b'Z' | b'2'..=b'7'))
 }
 
+/// A URL's password, unless it is a port and then the query or fragment.
+fn pick_url_password(caps: &Captures<'_>) -> Option<Range<usize>> {
+    let m = caps.name("secret")?;
+    if is_port_then_query(m.as_str()) {
+        return None;
+    }
+    pick_secret(caps)
+}
+
+/// Whether what a URL pattern took for a password is a port, then a `?` or `#` (encoded or
+/// not): `https://host:8080?email=a@b.c` has no user and no password, though the `@` of its
+/// query reads as the end of one (a password may hold a `?` or `#`: libpq reads up to the
+/// `@`). A password of 1 to 5 digits then a `?` or `#` is taken for a port, and kept.
+fn is_port_then_query(secret: &str) -> bool {
+    let digits = secret.bytes().take_while(u8::is_ascii_digit).count();
+    let rest = secret[digits..].to_ascii_lowercase();
+    // `%3F`, or `%253F` in a URL encoded twice.
+    let rest = rest
+        .strip_prefix('%')
+        .map_or(rest.as_str(), |escape| escape.trim_start_matches("25"));
+    (1..=5).contains(&digits) && ["?", "#", "3f", "23"].iter().any(|q| rest.starts_with(q))
+}
+
 /// A password in a URL encoded whole (once or twice); a reference to one (`%24DB_PASSWORD`,
-/// `%7B%7B…`, `%2524…`) is not.
+/// `%7B%7B…`, `%2524…`) is not, nor a port then the query.
 fn pick_encoded_secret(caps: &Captures<'_>) -> Option<Range<usize>> {
     let m = caps.name("secret")?;
     let lower = m.as_str().to_ascii_lowercase();
     let reference = ["%24", "%7b%7b", "%2524", "%257b%257b"]
         .iter()
         .any(|r| lower.starts_with(r));
-    (!reference && !is_placeholder(m.as_str())).then(|| m.range())
+    (!reference && !is_port_then_query(m.as_str()) && !is_placeholder(m.as_str()))
+        .then(|| m.range())
 }
 
 fn pick_user_password(caps: &Captures<'_>) -> Option<Range<usize>> {

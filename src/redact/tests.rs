@@ -379,6 +379,11 @@ fn connection_string_passwords() {
         "ssh://git@github.com:22/o/r.git",
         "git@github.com:owner/repo.git",
         "redis://cache:6379/0",
+        // A port, then a query or fragment holding an `@`.
+        "https://host:8080?email=a@b.c&x=1",
+        "https://host:8080#to=a@b.c",
+        "next=https%3A%2F%2Fhost%3A8080%3Femail%3Da%40b.c",
+        "next=https%253A%252F%252Fhost%253A8080%2523to%253Da%2540b.c",
     ] {
         assert_eq!(redact_str(clean), clean);
     }
