@@ -305,15 +305,15 @@ fn a_pattern_matching_the_placeholder_never_nests_it() {
     );
 }
 
-/// Records each of `commands` as a Bash call through `hook --redact pre-tool`; returns the
-/// commands as the store holds them, in order, and the text of every file of the store.
-fn recorded_commands(commands: &[String]) -> (Vec<String>, String) {
+/// Records each of `inputs` as a Bash call's input through `hook --redact pre-tool`; returns
+/// the inputs as the store holds them, in order, and the text of every file of the store.
+fn recorded_inputs(inputs: &[serde_json::Value]) -> (Vec<serde_json::Value>, String) {
     let env = TestEnv::new();
-    for (i, command) in commands.iter().enumerate() {
+    for (i, input) in inputs.iter().enumerate() {
         let payload = json!({
             "session_id": SID, "hook_event_name": "PreToolUse", "tool_name": "Bash",
             "tool_use_id": format!("toolu_{i}"), "cwd": env.path().to_string_lossy(),
-            "tool_input": {"command": command}
+            "tool_input": input
         });
         let run = env.run_with_stdin(
             &["hook", "--redact", "pre-tool"],
@@ -325,12 +325,7 @@ fn recorded_commands(commands: &[String]) -> (Vec<String>, String) {
         .events(SID)
         .iter()
         .filter(|e| e["event_type"] == "tool_call")
-        .map(|e| {
-            e["data"]["arguments"]["command"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
+        .map(|e| e["data"]["arguments"].clone())
         .collect();
     let mut store = String::new();
     let mut stack = vec![env.store()];
@@ -355,7 +350,12 @@ fn assert_recorded_as(cases: &[(String, String)]) {
         .iter()
         .map(|(_, recorded)| recorded.as_str())
         .collect();
-    let (recorded, _) = recorded_commands(&commands);
+    let inputs: Vec<_> = commands.iter().map(|c| json!({"command": c})).collect();
+    let (recorded, _) = recorded_inputs(&inputs);
+    let recorded: Vec<&str> = recorded
+        .iter()
+        .map(|input| input["command"].as_str().unwrap())
+        .collect();
     assert_eq!(recorded, expected);
 }
 
@@ -380,4 +380,20 @@ fn a_url_with_a_port_keeps_its_port_and_query() {
         "curl 'https://deploy:[REDACTED]@host:8080?email=a@b.c&x=1'".to_owned(),
     ));
     assert_recorded_as(&cases);
+}
+
+#[test]
+fn an_assignment_after_a_secret_name_is_not_taken_for_its_value() {
+    // A secret's file path, then the next assignment of the command line: a name, `=`, a
+    // path is not a random value beside the name (`db_password`) that ends the path.
+    let kept = "DB_PASSWORD_FILE=/run/secrets/db_password OTHER_PATH=/etc/creds ./serve";
+    let value = format!("a8Fk29dLq0ZmXv71{}", "bNc8Qw3E");
+    assert_recorded_as(&[
+        (kept.to_owned(), kept.to_owned()),
+        // A random value beside the name still goes.
+        (
+            format!("cat /run/secrets/db_password {value}"),
+            "cat /run/secrets/db_password [REDACTED]".to_owned(),
+        ),
+    ]);
 }

@@ -238,6 +238,7 @@ pub(super) fn looks_random(value: &str) -> bool {
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b"+/=_-.~".contains(&b))
         || s.starts_with(['/', '.', '~'])
+        || is_assignment(s)
     {
         return false;
     }
@@ -256,6 +257,20 @@ pub(super) fn looks_random(value: &str) -> bool {
         }
     }
     entropy(s) >= 3.0
+}
+
+/// Whether `s` is a name, then `=` and a value (`CREDS_PATH=/etc/creds`, the next assignment
+/// of a command line): base64 has `=` only as padding at its end, and a name is written in one
+/// case, where a run of base64 before a `=` mixes both.
+fn is_assignment(s: &str) -> bool {
+    let Some((name, value)) = s.split_once('=') else {
+        return false;
+    };
+    let one_case = !(name.bytes().any(|b| b.is_ascii_uppercase())
+        && name.bytes().any(|b| b.is_ascii_lowercase()));
+    name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && one_case
+        && value.bytes().any(|b| b != b'=')
 }
 
 /// Shannon entropy of the bytes of `s`, in bits a byte.
@@ -319,6 +334,7 @@ mod tests {
             "5f2b9a1c-8e4d-4b7a-9c3e-1d2f3a4b5c6d",
             "kXq7Zp2mL9vN4wR8tY3uB6cD1eF5gH0j==",
             "HmVbQpRtYwXzLkJnGfDsAeCuIo",
+            "BAh7BkkiD3Nlc3Npb25faWQ==--8f9e7d6c5b4a3",
         ] {
             assert!(looks_random(random), "{random}");
         }
@@ -333,6 +349,8 @@ mod tests {
             "v1.2.3-beta.4",
             "https://example.com/a1",
             "[REDACTED]",
+            "CREDS_PATH=/etc/creds",
+            "db_url=postgres9Host",
         ] {
             assert!(!looks_random(plain), "{plain}");
         }
