@@ -397,3 +397,52 @@ fn an_assignment_after_a_secret_name_is_not_taken_for_its_value() {
         ),
     ]);
 }
+#[test]
+fn short_secret_names_lose_their_values_and_the_working_directory_stays() {
+    // `_PW`, `_CREDS`, `_CRED` and `_PASSCODE` were not secret names; `_PWD`, `_PASSWD` and
+    // `_CREDENTIALS` were, and still are. The shell's `PWD` and Playwright's `PW_…` are not.
+    let pw = "hunter2!Qx7";
+    let cases: Vec<(String, String)> = [
+        ("ADMIN_PW={pw} ./deploy", "ADMIN_PW=[REDACTED] ./deploy"),
+        ("export SMTP_CREDS='{pw}'", "export SMTP_CREDS='[REDACTED]'"),
+        ("DB_CRED={pw} make", "DB_CRED=[REDACTED] make"),
+        ("adminPw: {pw}", "adminPw: [REDACTED]"),
+        (
+            "ADMIN_PASSCODE={pw} ./door",
+            "ADMIN_PASSCODE=[REDACTED] ./door",
+        ),
+        (
+            "DB_PASSWD={pw} ROOT_PWD={pw}",
+            "DB_PASSWD=[REDACTED] ROOT_PWD=[REDACTED]",
+        ),
+        ("GCP_CREDENTIALS={pw} ./x", "GCP_CREDENTIALS=[REDACTED] ./x"),
+        (
+            "cd $PWD && PWD=/home/x OLDPWD=/tmp PW_TEST_HTML_REPORT_OPEN=never PWDEBUG=1 \
+             ADMIN_PW_FILE=/run/secrets/admin_pw CREDS_PATH=/etc/creds npx playwright test",
+            "cd $PWD && PWD=/home/x OLDPWD=/tmp PW_TEST_HTML_REPORT_OPEN=never PWDEBUG=1 \
+             ADMIN_PW_FILE=/run/secrets/admin_pw CREDS_PATH=/etc/creds npx playwright test",
+        ),
+    ]
+    .iter()
+    .map(|(command, recorded)| (command.replace("{pw}", pw), (*recorded).to_owned()))
+    .collect();
+    assert_recorded_as(&cases);
+
+    // The same names as keys of a structure, and as a name beside its value in a list.
+    let input = json!({
+        "command": "./deploy",
+        "env": {"ADMIN_PW": pw, "SMTP_CREDS": pw, "db_cred": pw, "PWD": "/home/x"},
+        "args": ["--set", "ADMIN_PW", pw]
+    });
+    let (recorded, store) = recorded_inputs(&[input]);
+    assert_eq!(
+        recorded[0],
+        json!({
+            "command": "./deploy",
+            "env": {"ADMIN_PW": "[REDACTED]", "SMTP_CREDS": "[REDACTED]",
+                "db_cred": "[REDACTED]", "PWD": "/home/x"},
+            "args": ["--set", "ADMIN_PW", "[REDACTED]"]
+        })
+    );
+    assert!(!store.contains(pw), "{store}");
+}

@@ -17,19 +17,8 @@ pub(super) enum Name {
 /// Word pieces without which no name says anything of its value: most keys have none, and
 /// are told so without splitting them into words.
 const NAME_PIECES: [&[u8]; 13] = [
-    b"pass",
-    b"pwd",
-    b"secret",
-    b"credential",
-    b"cookie",
-    b"auth",
-    b"key",
-    b"token",
-    b"sig",
-    b"salt",
-    b"hmac",
-    b"otp",
-    b"priv",
+    b"pass", b"pw", b"secret", b"cred", b"cookie", b"auth", b"key", b"token", b"sig", b"salt",
+    b"hmac", b"otp", b"priv",
 ];
 
 /// What `key` says about the value stored under it. A path names its last part
@@ -104,7 +93,7 @@ fn kind_by_words(key: &str) -> Name {
 /// separators removed), so `client_secret`, `x-api-key`, `apiKey`, `DB_PASSWORD` and
 /// `Set-Cookie` all match.
 const SENSITIVE_FRAGMENTS: &str = "\
-    password passwd passphrase secret credential cookie authorization apikey \
+    password passwd passphrase passcode secret credential cookie authorization apikey \
     accesskey accountkey privatekey signingkey encryptionkey masterkey authkey";
 
 /// Last words that turn a secret-sounding key into metadata *about* the secret: its size, its
@@ -143,8 +132,12 @@ pub(super) fn is_sensitive_key(key: &str) -> bool {
         || squashed == "auth"
         // Singular only: a word ending in `tokens` is a usage counter, never a credential.
         || words.iter().any(|w| w.ends_with("token") || w.ends_with("pwd"))
+        // `SMTP_CREDS`, `db_cred`; `incredible` and `credit` are other words.
+        || words.iter().any(|w| w == "cred" || w == "creds")
         // `db_pass`, `MYSQL_PASS`; a bare `pass` is usually a test-result counter.
         || (words.len() > 1 && last == "pass")
+        // `ADMIN_PW`, `pw`; only last, as Playwright's `PW_TEST_…` settings start with it.
+        || last == "pw"
 }
 
 /// Last words of names that hold a secret as often as not: `STRIPE_KEY`, `webhook_sig`,

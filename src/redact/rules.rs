@@ -161,17 +161,7 @@ static TOKEN_ESCAPES: [Escape; 4] = token_escapes!(escape_table);
 
 /// The words a secret's name is made of, for the rules that look at names.
 const KEYWORDS: &[&str] = &[
-    "pass",
-    "pwd",
-    "secret",
-    "token",
-    "auth",
-    "credential",
-    "cookie",
-    "key",
-    "sig",
-    "salt",
-    "hmac",
+    "pass", "pw", "secret", "token", "auth", "cred", "cookie", "key", "sig", "salt", "hmac",
 ];
 
 /// The prefixes of [`RULES`]' vendor tokens.
@@ -340,7 +330,7 @@ pub(super) static RULES: [Rule; 21] = [
         pattern: r#"(?x)
             (?:%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4})?   # an escaped `&` or `?` before the key
             (?P<key>[A-Za-z0-9_.-]*
-                (?: (?i-u:pass|pwd|secret|token|auth|credential|cookie
+                (?: (?i-u:pass|pw|secret|token|auth|cred|cookie
                      |(?:api|access|private|signing|encryption|master|account)[_.-]?key)
                   | [_.-](?i-u:key|sig|signature|salt|hmac)
                   | [a-z0-9](?:Key|Sig|Signature|Salt|Hmac) )
@@ -368,7 +358,7 @@ pub(super) static RULES: [Rule; 21] = [
         // `--password hunter2`, `--api-key abc` (the `--flag=value` form is an assignment).
         pattern: r#"(?x)
             --(?P<key>[A-Za-z0-9_-]*
-                (?i-u:pass|pwd|secret|token|auth|credential|cookie|(?:api|access|private)[_-]?key)
+                (?i-u:pass|pw|secret|token|auth|cred|cookie|(?:api|access|private)[_-]?key)
                 [A-Za-z0-9_-]*)
             [\t\x20]+
             (?:
@@ -478,7 +468,7 @@ pub(super) static RULES: [Rule; 21] = [
         // `STRIPE_KEY      a8Fk…` (a table), `("TWILIO_AUTH_TOKEN", "9f8e…")` (a tuple).
         pattern: r#"(?x)
             (?P<key>[A-Za-z_][A-Za-z0-9_.-]*
-                (?i-u:pass|pwd|secret|token|auth|credential|key|sig|signature|salt|hmac)
+                (?i-u:pass|pw|secret|token|auth|cred|key|sig|signature|salt|hmac)
                 [A-Za-z0-9_]*)
             \\?["']?
             (?: [\t\x20]+ | [\t\x20]*[,|][\t\x20]* )

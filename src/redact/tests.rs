@@ -124,6 +124,16 @@ fn sensitive_keys_are_recognised() {
         "password_hash",
         "mysql_pass",
         "aws_secret_access_key",
+        "ADMIN_PW",
+        "pw",
+        "adminPw",
+        "SMTP_CREDS",
+        "db_cred",
+        "creds",
+        "DB_PASSWD",
+        "MYSQL_PWD",
+        "GOOGLE_CREDENTIALS",
+        "ADMIN_PASSCODE",
     ] {
         assert!(is_sensitive_key(key), "{key} should be sensitive");
     }
@@ -154,6 +164,12 @@ fn counter_and_metadata_keys_are_kept() {
         "bypass",
         "PWD",
         "OLDPWD",
+        "PWDEBUG",
+        "PW_TEST_HTML_REPORT_OPEN",
+        "ADMIN_PW_FILE",
+        "CREDS_PATH",
+        "incredible",
+        "credit",
         "cwd",
         "",
     ] {
