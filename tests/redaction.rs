@@ -446,3 +446,41 @@ fn short_secret_names_lose_their_values_and_the_working_directory_stays() {
     );
     assert!(!store.contains(pw), "{store}");
 }
+
+#[test]
+fn a_key_as_a_urls_user_is_redacted_and_its_host_kept() {
+    // A Sentry DSN's key (32 hex digits, one with a run of hex letters), a token as a git
+    // remote's user; names as users stay.
+    let key = format!("9f8e7d6c5b4a3928{}", "1706f5e4d3c2b1a0");
+    let hex_run = format!("3f9a0c7e1b2d4f6a{}", "8c0eadbfcedf5b17");
+    let token = format!("a8Fk29dLq0ZmXv71{}", "bNc8Qw3E");
+    let cases: Vec<(String, String)> = [
+        (
+            "export SENTRY_DSN=https://{key}@o4504.ingest.us.sentry.io/4505",
+            "export SENTRY_DSN=https://[REDACTED]@o4504.ingest.us.sentry.io/4505",
+        ),
+        (
+            "sentry-cli --dsn 'https://{hex_run}@o123.ingest.sentry.io/456' send-event",
+            "sentry-cli --dsn 'https://[REDACTED]@o123.ingest.sentry.io/456' send-event",
+        ),
+        (
+            "git clone https://{token}@github.com/acme/app.git",
+            "git clone https://[REDACTED]@github.com/acme/app.git",
+        ),
+        (
+            "git clone ssh://git@github.com/acme/app && open https://bob.smith@corp.io/x",
+            "git clone ssh://git@github.com/acme/app && open https://bob.smith@corp.io/x",
+        ),
+    ]
+    .iter()
+    .map(|(command, recorded)| {
+        let fill = |s: &str| {
+            s.replace("{key}", &key)
+                .replace("{hex_run}", &hex_run)
+                .replace("{token}", &token)
+        };
+        (fill(command), (*recorded).to_owned())
+    })
+    .collect();
+    assert_recorded_as(&cases);
+}

@@ -218,7 +218,8 @@ pub(super) fn split_words(key: &str) -> Vec<String> {
 /// Whether a value looks like a generated credential rather than a word, a path, a number or
 /// a sentence: 16 to 1,024 characters of the alphabets tokens are written in (base64,
 /// base64url, hex), letters mixed with digits or both cases, no long run of lowercase letters
-/// (a word), and at least 3 bits of entropy a character; a `base64:` before it is not counted.
+/// (a word; a run of hex letters is none), and at least 3 bits of entropy a character; a
+/// `base64:` before it is not counted.
 pub(super) fn looks_random(value: &str) -> bool {
     let s = value.trim_matches(|c| c == '"' || c == '\'');
     // Laravel's `APP_KEY=base64:…` (and what else writes a key so) says how the key is written.
@@ -242,10 +243,16 @@ pub(super) fn looks_random(value: &str) -> bool {
     if classes < 2 || (digits == 0 && len < 20) {
         return false;
     }
-    let mut run = 0;
+    // A run of 8 lowercase letters is a word, unless they are all hex digits (`…deadbeef…`
+    // in a hex key, as one random key of a hundred holds).
+    let (mut run, mut word) = (0, false);
     for b in s.bytes() {
-        run = if b.is_ascii_lowercase() { run + 1 } else { 0 };
-        if run >= 8 {
+        (run, word) = if b.is_ascii_lowercase() {
+            (run + 1, word || b > b'f')
+        } else {
+            (0, false)
+        };
+        if run >= 8 && word {
             return false;
         }
     }
@@ -327,6 +334,7 @@ mod tests {
             "5f2b9a1c-8e4d-4b7a-9c3e-1d2f3a4b5c6d",
             "kXq7Zp2mL9vN4wR8tY3uB6cD1eF5gH0j==",
             "HmVbQpRtYwXzLkJnGfDsAeCuIo",
+            "3f9a0c7e1b2d4f6a8c0eadbfcedf5b17",
             "BAh7BkkiD3Nlc3Npb25faWQ==--8f9e7d6c5b4a3",
         ] {
             assert!(looks_random(random), "{random}");

@@ -229,7 +229,7 @@ const GLUED_PREFIXES: &[&str] = &[
 ];
 
 /// All rules, broadest first (see [`scan`] for why order matters).
-pub(super) static RULES: [Rule; 21] = [
+pub(super) static RULES: [Rule; 22] = [
     // pem_private_key
     Rule {
         triggers: &["PRIVATE KEY"],
@@ -258,6 +258,22 @@ pub(super) static RULES: [Rule; 21] = [
             r#"(?P<secret>[^\s/"'<>\\@]+(?:@[^\s/?#"'<>\\@]*)*)@"#,
         ),
         pick: pick_url_password,
+    },
+    // url_user_token
+    Rule {
+        triggers: &["://"],
+        also: &[],
+        shape: None,
+        // A key as the URL's user, with or without a password after it: a Sentry DSN
+        // (`https://<32 hex>@o1.ingest.sentry.io/2`), a token as a git remote's user
+        // (`https://<token>@github.com/…`, `https://<token>:x-oauth-basic@…`). Taken when it
+        // looks random, so `git@`, `deploy:…@` and `bob.smith@` stay.
+        pattern: concat!(
+            r#"(?-u:\b)[A-Za-z][A-Za-z0-9+.-]{1,30}://"#, // scheme
+            r#"(?P<secret>[A-Za-z0-9._~+-]{16,})"#,       // user
+            r#"(?::[^\s/?#@"'<>\\]*)?@"#,                 // password, possibly redacted
+        ),
+        pick: pick_random_secret,
     },
     // url_password_encoded
     Rule {
@@ -579,7 +595,7 @@ pub(super) static RULES: [Rule; 21] = [
 ];
 
 /// The index of the first rule for base64 blobs, whose triggers are [`base64_runs`].
-const BASE64: usize = 19;
+const BASE64: usize = 20;
 
 /// What an automaton match stands for: a trigger of a rule, or one of its `also` literals.
 #[derive(Clone, Copy)]
@@ -831,7 +847,7 @@ fn base64_runs(s: &str) -> Base64Runs {
 
 /// Each rule's pattern, compiled the first time its trigger is seen: a hook, one process a
 /// payload, compiles only what its payload needs.
-static PATTERNS: [OnceLock<Option<Regex>>; 21] = [const { OnceLock::new() }; 21];
+static PATTERNS: [OnceLock<Option<Regex>>; 22] = [const { OnceLock::new() }; 22];
 
 fn pattern(index: usize) -> Option<&'static Regex> {
     PATTERNS[index]
@@ -1062,6 +1078,12 @@ fn is_aws_key_id(token: &str) -> bool {
         && token.as_bytes()[4..20]
             .iter()
             .all(|b| matches!(b, b'A'..=b'Z' | b'2'..=b'7'))
+}
+
+/// A secret that looks random.
+fn pick_random_secret(caps: &Captures<'_>) -> Option<Range<usize>> {
+    let m = caps.name("secret")?;
+    looks_random(m.as_str()).then(|| m.range())
 }
 
 /// A URL's password, unless it is a port and then the query or fragment.

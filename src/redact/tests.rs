@@ -1388,6 +1388,34 @@ fn a_url_password_ends_at_its_host_not_at_an_at_sign_of_the_query() {
 }
 
 #[test]
+fn a_key_as_a_urls_user() {
+    for (input, expected) in [
+        (
+            "https://9f8e7d6c5b4a39281706f5e4d3c2b1a0@o4504.ingest.sentry.io/4505",
+            "https://[REDACTED]@o4504.ingest.sentry.io/4505",
+        ),
+        (
+            "https://9f8e7d6c5b4a39281706f5e4d3c2b1a0:1a2b3c4d5e6f70819293a4b5c6d7e8f9@sentry.io/1",
+            "https://[REDACTED]:[REDACTED]@sentry.io/1",
+        ),
+        (
+            "git remote add origin https://a8Fk29dLq0ZmXv71bNc8Qw3E@github.com/o/r.git",
+            "git remote add origin https://[REDACTED]@github.com/o/r.git",
+        ),
+    ] {
+        assert_eq!(redact_str(input), expected, "{input}");
+    }
+    for clean in [
+        "ssh://git@github.com/o/r.git",
+        "https://firstname.lastname@corp.example.com/x",
+        "https://build-agent-production@ci.example.com/",
+        "https://a8Fk29dLq0ZmXv71bNc8Qw3E.example.com/x@y",
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
+}
+
+#[test]
 fn a_private_key_kept_as_a_list_of_lines() {
     let key = pem();
     let mut lines: Vec<String> = key.lines().map(|l| format!("{l}\n")).collect();
