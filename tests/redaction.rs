@@ -343,20 +343,22 @@ fn recorded_inputs(inputs: &[serde_json::Value]) -> (Vec<serde_json::Value>, Str
     (recorded, store)
 }
 
-/// Each command recorded with redaction on, and what the store must hold for it.
-fn assert_recorded_as(cases: &[(String, String)]) {
+/// Each command recorded with redaction on, and what the store must hold for it; returns the
+/// text of every file of the store.
+fn assert_recorded_as(cases: &[(String, String)]) -> String {
     let commands: Vec<String> = cases.iter().map(|(command, _)| command.clone()).collect();
     let expected: Vec<&str> = cases
         .iter()
         .map(|(_, recorded)| recorded.as_str())
         .collect();
     let inputs: Vec<_> = commands.iter().map(|c| json!({"command": c})).collect();
-    let (recorded, _) = recorded_inputs(&inputs);
+    let (recorded, store) = recorded_inputs(&inputs);
     let recorded: Vec<&str> = recorded
         .iter()
         .map(|input| input["command"].as_str().unwrap())
         .collect();
     assert_eq!(recorded, expected);
+    store
 }
 
 #[test]
@@ -483,4 +485,24 @@ fn a_key_as_a_urls_user_is_redacted_and_its_host_kept() {
     })
     .collect();
     assert_recorded_as(&cases);
+}
+
+#[test]
+fn a_url_encoded_three_times_or_more_loses_its_password() {
+    // A redirect inside a redirect inside a redirect, and deeper: each `%` of the URL encoded
+    // once is written `%25` once more for each further encoding. The host and the query stay.
+    let password = format!("pX4{}", "mW9qZr2v");
+    let once = format!("https%3A%2F%2Fdeploy%3A{password}%40git.corp.io%3Femail%3Dops%40corp.io");
+    let kept = "https%3A%2F%2Fdeploy%3A[REDACTED]%40git.corp.io%3Femail%3Dops%40corp.io";
+    let cases: Vec<(String, String)> = (3..=6)
+        .map(|times| {
+            let encode = |url: &str| url.replace('%', &format!("%{}", "25".repeat(times - 1)));
+            (
+                format!("open 'next={}'", encode(&once)),
+                format!("open 'next={}'", encode(kept)),
+            )
+        })
+        .collect();
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(&password), "{store}");
 }

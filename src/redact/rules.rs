@@ -54,41 +54,6 @@ macro_rules! same_command {
     };
 }
 
-/// A URL with a password, percent-encoded whole, each escape starting with `$pct` (`%`, or
-/// `%25` for a URL encoded twice). The user holds no encoded `:`, `/`, `?`, `#` or `@`. The
-/// password holds no encoded `/` and runs to the last encoded `@` before the host, which ends
-/// at an encoded `/`, `?` or `#`: a password may hold an encoded `@`, `?` or `#` before its
-/// own `@` (`P%40ss`), but an `@` of the query after the host (`%3Femail%3Da%40b.c`) is not
-/// the end of the password.
-macro_rules! url_encoded {
-    ($pct:literal) => {
-        concat!(
-            r#"[A-Za-z][A-Za-z0-9+.-]{1,30}"#,
-            $pct,
-            "3[Aa]",
-            $pct,
-            "2[Ff]",
-            $pct,
-            "2[Ff]", // scheme://
-            r#"(?:[^%\s"'<>\\&/:?#@]|"#,
-            $pct,
-            r#"(?:[013-9A-Fa-f][0-9A-Fa-f]|2[0-24-9A-Ea-e]|3[0-9B-Eb-e]|4[1-9A-Fa-f]))*"#,
-            $pct,
-            "3[Aa]",
-            r#"(?P<secret>(?:[^%\s"'<>\\&/]|"#,
-            $pct,
-            r#"(?:[0135-9A-Fa-f][0-9A-Fa-f]|2[0-9A-Ea-e]|4[1-9A-Fa-f]))+"#,
-            r#"(?:"#,
-            $pct,
-            r#"40(?:[^%\s"'<>\\&/?#]|"#,
-            $pct,
-            r#"(?:[015-9A-Fa-f][0-9A-Fa-f]|2[0-24-9A-Ea-e]|3[0-9A-Ea-e]|4[1-9A-Fa-f]))*)*)"#,
-            $pct,
-            "40",
-        )
-    };
-}
-
 /// The escapes a vendor token or a JWT may be glued to (`\nsk-…` in JSON or code text,
 /// `\u003dghp_…`, `\x3dAKIA…`, `%3Dsk-proj-…` and `%22ghp_…` in a URL): each written once, here,
 /// as its first bytes (as pattern text, then as bytes) and how many characters of which class
@@ -229,7 +194,7 @@ const GLUED_PREFIXES: &[&str] = &[
 ];
 
 /// All rules, broadest first (see [`scan`] for why order matters).
-pub(super) static RULES: [Rule; 22] = [
+pub(super) static RULES: [Rule; 21] = [
     // pem_private_key
     Rule {
         triggers: &["PRIVATE KEY"],
@@ -275,25 +240,22 @@ pub(super) static RULES: [Rule; 22] = [
         ),
         pick: pick_random_secret,
     },
-    // url_password_encoded
+    // url_encoded
     Rule {
-        triggers: &["%3A%2F%2F"],
+        // `://` encoded once (`%3A%2F%2F`) or more (`%253A%252F%252F`, `%25253A…`).
+        triggers: &["%3A%2F%2F", "3A%25"],
         also: &[],
         shape: None,
-        // The same URL percent-encoded whole, as a redirect parameter or an encoded clone URL
-        // carries it: `https%3A%2F%2Fuser%3Apassword%40host`.
-        pattern: url_encoded!("%"),
-        pick: pick_encoded_secret,
-    },
-    // url_password_encoded_twice
-    Rule {
-        triggers: &["%253A%252F%252F"],
-        also: &[],
-        shape: None,
-        // Encoded twice, each `%` of the above written `%25` (a redirect inside a redirect, a
-        // parameter a framework encoded again): `https%253A%252F%252Fuser%253Apass%2540host`.
-        pattern: url_encoded!("%25"),
-        pick: pick_encoded_secret,
+        // A URL percent-encoded whole, as a redirect parameter, a redirect inside a redirect
+        // or an encoded clone URL carries it (`https%3A%2F%2Fuser%3Apassword%40host`,
+        // `https%253A%252F%252F…`), from its scheme to the end of the parameter: decoded
+        // again and again and looked into by the two rules above ([`redact_encoded_urls`]).
+        pattern: concat!(
+            r#"[A-Za-z][A-Za-z0-9+.-]{0,30}"#,
+            r#"%(?:25){0,7}3[Aa]%(?:25){0,7}2[Ff]%(?:25){0,7}2[Ff]"#,
+            r#"[^\s"'`<>\\&]*"#,
+        ),
+        pick: whole_match,
     },
     // cookie_header
     Rule {
@@ -595,7 +557,14 @@ pub(super) static RULES: [Rule; 22] = [
 ];
 
 /// The index of the first rule for base64 blobs, whose triggers are [`base64_runs`].
-const BASE64: usize = 20;
+const BASE64: usize = 19;
+
+/// The indexes of the rules for URLs: in clear (`url_password`, `url_user_token`), then
+/// percent-encoded whole (`url_encoded`), whose matches [`redact_encoded_urls`] decodes and
+/// hands to the first two.
+const URL_PASSWORD: usize = 1;
+const URL_USER: usize = 2;
+const URL_ENCODED: usize = 3;
 
 /// What an automaton match stands for: a trigger of a rule, or one of its `also` literals.
 #[derive(Clone, Copy)]
@@ -847,7 +816,7 @@ fn base64_runs(s: &str) -> Base64Runs {
 
 /// Each rule's pattern, compiled the first time its trigger is seen: a hook, one process a
 /// payload, compiles only what its payload needs.
-static PATTERNS: [OnceLock<Option<Regex>>; 22] = [const { OnceLock::new() }; 22];
+static PATTERNS: [OnceLock<Option<Regex>>; 21] = [const { OnceLock::new() }; 21];
 
 fn pattern(index: usize) -> Option<&'static Regex> {
     PATTERNS[index]
@@ -923,7 +892,11 @@ pub(super) fn scan(s: &str) -> Cow<'_, str> {
             let Some(regex) = pattern(index) else {
                 return fail_closed();
             };
-            apply(RULES[index].pick, regex, &out)
+            if index == URL_ENCODED {
+                redact_encoded_urls(regex, &out)
+            } else {
+                apply(RULES[index].pick, regex, &out)
+            }
         };
         if let Some(replaced) = replaced {
             out = Cow::Owned(replaced);
@@ -951,7 +924,13 @@ pub(super) fn scan(s: &str) -> Cow<'_, str> {
 pub(super) fn scan_every_rule(s: &str) -> Cow<'_, str> {
     let mut out = Cow::Borrowed(s);
     for (index, rule) in RULES.iter().enumerate() {
-        if let Some(replaced) = apply(rule.pick, pattern(index).expect("compiles"), &out) {
+        let regex = pattern(index).expect("compiles");
+        let replaced = if index == URL_ENCODED {
+            redact_encoded_urls(regex, &out)
+        } else {
+            apply(rule.pick, regex, &out)
+        };
+        if let Some(replaced) = replaced {
             out = Cow::Owned(replaced);
         }
     }
@@ -1095,30 +1074,123 @@ fn pick_url_password(caps: &Captures<'_>) -> Option<Range<usize>> {
     pick_secret(caps)
 }
 
-/// Whether what a URL pattern took for a password is a port, then a `?` or `#` (encoded or
-/// not): `https://host:8080?email=a@b.c` has no user and no password, though the `@` of its
-/// query reads as the end of one (a password may hold a `?` or `#`: libpq reads up to the
-/// `@`). A password of 1 to 5 digits then a `?` or `#` is taken for a port, and kept.
+/// Whether what `url_password` took for a password is a port, then a `?` or `#`:
+/// `https://host:8080?email=a@b.c` has no user and no password, though the `@` of its query
+/// reads as the end of one (a password may hold a `?` or `#`: libpq reads up to the `@`). A
+/// password of 1 to 5 digits then a `?` or `#` is taken for a port, and kept. A URL encoded
+/// whole is looked at decoded ([`redact_encoded_urls`]), its `?` and `#` clear.
 fn is_port_then_query(secret: &str) -> bool {
     let digits = secret.bytes().take_while(u8::is_ascii_digit).count();
-    let rest = secret[digits..].to_ascii_lowercase();
-    // `%3F`, or `%253F` in a URL encoded twice.
-    let rest = rest
-        .strip_prefix('%')
-        .map_or(rest.as_str(), |escape| escape.trim_start_matches("25"));
-    (1..=5).contains(&digits) && ["?", "#", "3f", "23"].iter().any(|q| rest.starts_with(q))
+    (1..=5).contains(&digits) && secret[digits..].starts_with(['?', '#'])
 }
 
-/// A password in a URL encoded whole (once or twice); a reference to one (`%24DB_PASSWORD`,
-/// `%7B%7B…`, `%2524…`) is not, nor a port then the query.
-fn pick_encoded_secret(caps: &Captures<'_>) -> Option<Range<usize>> {
-    let m = caps.name("secret")?;
-    let lower = m.as_str().to_ascii_lowercase();
-    let reference = ["%24", "%7b%7b", "%2524", "%257b%257b"]
-        .iter()
-        .any(|r| lower.starts_with(r));
-    (!reference && !is_port_then_query(m.as_str()) && !is_placeholder(m.as_str()))
-        .then(|| m.range())
+/// How many times a URL encoded whole is decoded: a redirect inside a redirect inside a
+/// redirect is three; eight leaves room and bounds the work.
+const URL_DECODINGS: usize = 8;
+
+/// What `url_encoded` does with its matches (`regex`: URLs percent-encoded whole, each to the
+/// end of its parameter): each is decoded once, then again, up to [`URL_DECODINGS`] times or
+/// until no escape is left, and after each decoding the rules for URLs in clear look into it;
+/// what they pick is replaced where it was written, encoded. Every decoding is looked into
+/// because a password is found where its own URL comes out clear, and no later: decoded once
+/// more, an encoded `/` or space inside it would end it too soon. A reference to a password
+/// (`%24DB_PASSWORD`, `%7B%7B…%7D%7D`) is none once decoded, and is kept.
+fn redact_encoded_urls(regex: &Regex, text: &str) -> Option<String> {
+    let mut secrets: Vec<Range<usize>> = Vec::new();
+    for url in regex.find_iter(text) {
+        let mut decoded = url.as_str().to_owned();
+        // Where each byte of `decoded` was written in `text`.
+        let mut spans: Vec<Range<usize>> = (url.start()..url.end()).map(|i| i..i + 1).collect();
+        for _ in 0..URL_DECODINGS {
+            let Some((next, next_spans)) = decode_ascii_escapes(&decoded, &spans) else {
+                break;
+            };
+            (decoded, spans) = (next, next_spans);
+            if !decoded.contains("://") {
+                continue;
+            }
+            for rule in [URL_PASSWORD, URL_USER] {
+                let Some(clear) = pattern(rule) else {
+                    // Fail closed, as `scan` does.
+                    secrets.push(url.range());
+                    continue;
+                };
+                for caps in clear.captures_iter(&decoded) {
+                    let Some(picked) = (RULES[rule].pick)(&caps) else {
+                        continue;
+                    };
+                    let secret = fully_decoded(&decoded[picked.clone()]);
+                    if picked.is_empty() || is_placeholder(&secret) {
+                        continue;
+                    }
+                    secrets.push(spans[picked.start].start..spans[picked.end - 1].end);
+                }
+            }
+        }
+    }
+    if secrets.is_empty() {
+        return None;
+    }
+    // Found at several decodings, a secret overlaps itself: overlapping ones are one.
+    secrets.sort_by_key(|r| r.start);
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for secret in secrets {
+        if secret.start >= copied {
+            out.push_str(&text[copied..secret.start]);
+            out.push_str(REDACTED);
+        }
+        copied = copied.max(secret.end);
+    }
+    out.push_str(&text[copied..]);
+    Some(out)
+}
+
+/// `text` with each `%XX` escape of an ASCII byte decoded once, and where each of its bytes
+/// was written (`spans`: where each byte of `text` was); `None` when `text` holds no such
+/// escape. Escapes of other bytes (`%C3%A9`) are left as they are, so the text stays UTF-8.
+fn decode_ascii_escapes(text: &str, spans: &[Range<usize>]) -> Option<(String, Vec<Range<usize>>)> {
+    let bytes = text.as_bytes();
+    let hex = |b: u8| char::from(b).to_digit(16);
+    let escape_at = |i: usize| -> Option<u8> {
+        if bytes[i] != b'%' {
+            return None;
+        }
+        let high = hex(*bytes.get(i + 1)?)?;
+        let low = hex(*bytes.get(i + 2)?)?;
+        u8::try_from(high * 16 + low).ok().filter(u8::is_ascii)
+    };
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut out_spans = Vec::with_capacity(bytes.len());
+    let mut decoded_any = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        if let Some(b) = escape_at(i) {
+            out.push(b);
+            out_spans.push(spans[i].start..spans[i + 2].end);
+            decoded_any = true;
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            out_spans.push(spans[i].clone());
+            i += 1;
+        }
+    }
+    let out = String::from_utf8(out).ok()?;
+    decoded_any.then_some((out, out_spans))
+}
+
+/// `text` decoded as [`redact_encoded_urls`] decodes, as many times.
+fn fully_decoded(text: &str) -> String {
+    let mut text = text.to_owned();
+    let mut spans: Vec<Range<usize>> = (0..text.len()).map(|i| i..i + 1).collect();
+    for _ in 0..URL_DECODINGS {
+        match decode_ascii_escapes(&text, &spans) {
+            Some((next, next_spans)) => (text, spans) = (next, next_spans),
+            None => break,
+        }
+    }
+    text
 }
 
 fn pick_user_password(caps: &Captures<'_>) -> Option<Range<usize>> {

@@ -1346,6 +1346,49 @@ fn url_credentials_percent_encoded_twice() {
 }
 
 #[test]
+fn url_credentials_percent_encoded_any_number_of_times() {
+    // Each `%` of the URL encoded once written `%25` one more time for each further encoding;
+    // the password holds an encoded `/` of its own.
+    let once = "https%3A%2F%2Fdeploy%3ApX4mW9qZ%252Fk%40git.corp.io%3Fe%3Da%40b.c";
+    let kept = "https%3A%2F%2Fdeploy%3A[REDACTED]%40git.corp.io%3Fe%3Da%40b.c";
+    for times in 1..=8 {
+        let encode = |url: &str| url.replace('%', &format!("%{}", "25".repeat(times - 1)));
+        assert_eq!(
+            redact_str(&format!("next={} y", encode(once))),
+            format!("next={} y", encode(kept)),
+            "encoded {times} times"
+        );
+    }
+    for (input, expected) in [
+        // A redirect inside a redirect, each encoded once more than the one around it.
+        (
+            "a=1&next=https%3A%2F%2Flogin%3Fnext%3Dhttps%253A%252F%252Fu%253Apw9x%2540h%26y%3D2",
+            "a=1&next=https%3A%2F%2Flogin%3Fnext%3Dhttps%253A%252F%252Fu%253A[REDACTED]%2540h%26y%3D2",
+        ),
+        // A Sentry DSN encoded whole.
+        (
+            "dsn=https%253A%252F%252F9f8e7d6c5b4a39281706f5e4d3c2b1a0%2540o1.ingest.sentry.io%252F2",
+            "dsn=https%253A%252F%252F[REDACTED]%2540o1.ingest.sentry.io%252F2",
+        ),
+        // A character that is no ASCII stays encoded inside the password.
+        (
+            "x=https%3A%2F%2Fuser%3Ap%C3%A9ss9%40host",
+            "x=https%3A%2F%2Fuser%3A[REDACTED]%40host",
+        ),
+    ] {
+        assert_eq!(redact_str(input), expected, "{input}");
+    }
+    for clean in [
+        "u=https%25253A%25252F%25252Fuser%25253A%252524PASSWORD%252540host",
+        "u=https%3A%2F%2Fuser%3A%2524PASSWORD%40host",
+        "u=https%2525253A%2525252F%2525252Fhost%2525253A8080%2525253Fe%2525253Da%25252540b.c",
+        "%25%25%25253A%25252F%25252F%25",
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
+}
+
+#[test]
 fn a_url_password_ends_at_its_host_not_at_an_at_sign_of_the_query() {
     for (input, expected) in [
         (
