@@ -1211,24 +1211,7 @@ fn a_drift_baseline_is_never_saved_into_a_fifo_or_through_a_link() {
 #[test]
 fn list_shows_figures_no_session_can_have_as_unknown_with_one_warning() {
     let env = TestEnv::new();
-    for id in [SID, OTHER] {
-        SessionBuilder::new(id)
-            .meta(|m| m.agent_name = "claude-code".into())
-            .prompt("hello")
-            .at(1.0)
-            .tool_call("Bash", json!({"command": "make"}))
-            .at(2.0)
-            .result(json!("ok"))
-            .ended(60.0)
-            .write(&env);
-    }
-    let meta = env.store().join(OTHER).join("meta.json");
-    let mut forged: Value = serde_json::from_str(&std::fs::read_to_string(&meta).unwrap()).unwrap();
-    forged["started_at"] = json!(-620_000_000_000.0);
-    forged["ended_at"] = json!(900_000_000_000_000_000.0);
-    forged["tool_calls"] = json!(9_223_372_036_854_775_807_u64);
-    forged["errors"] = json!(9_223_372_036_854_775_807_u64);
-    std::fs::write(&meta, forged.to_string()).unwrap();
+    forged_store(&env);
 
     let text = run(&env, &["list"]);
     assert_eq!(text.code, 0, "{text:?}");
@@ -1266,8 +1249,170 @@ fn list_shows_figures_no_session_can_have_as_unknown_with_one_warning() {
         .iter()
         .find(|s| s["session_id"] == OTHER)
         .unwrap();
-    assert_eq!(forged["started_at"], -620_000_000_000.0, "{forged:#}");
-    assert_eq!(forged["tool_calls"], 9_223_372_036_854_775_807_u64);
+    for field in [
+        "started_at",
+        "ended_at",
+        "duration_s",
+        "tool_calls",
+        "errors",
+    ] {
+        assert_eq!(forged[field], Value::Null, "{field}: {forged:#}");
+    }
+}
+
+/// Two sessions, [`OTHER`]'s `meta.json` forged with figures no session can have: a start in
+/// the year -17678, a run of 250,000,000,000,000 hours, 2^63 - 1 tool calls and errors. Both
+/// record one Bash call, which [`SID`]'s metadata counts.
+fn forged_store(env: &TestEnv) {
+    for id in [SID, OTHER] {
+        SessionBuilder::new(id)
+            .meta(|m| {
+                m.agent_name = "claude-code".into();
+                m.tool_calls = 1;
+            })
+            .prompt("hello")
+            .at(1.0)
+            .tool_call("Bash", json!({"command": "make"}))
+            .at(2.0)
+            .result(json!("ok"))
+            .ended(60.0)
+            .write(env);
+    }
+    forge(env, |forged| {
+        forged["started_at"] = json!(-620_000_000_000.0);
+        forged["ended_at"] = json!(900_000_000_000_000_000.0);
+        forged["tool_calls"] = json!(9_223_372_036_854_775_807_u64);
+        forged["errors"] = json!(9_223_372_036_854_775_807_u64);
+    });
+}
+
+/// Changes [`OTHER`]'s `meta.json` by hand.
+fn forge(env: &TestEnv, change: impl FnOnce(&mut Value)) {
+    let meta = env.store().join(OTHER).join("meta.json");
+    let mut forged: Value = serde_json::from_str(&std::fs::read_to_string(&meta).unwrap()).unwrap();
+    change(&mut forged);
+    std::fs::write(&meta, forged.to_string()).unwrap();
+}
+
+/// The figures `list` shows as `?` were printed as they came by every other view of them:
+/// `stats` gave a duration of 250000172222222h, `inspect` and `dashboard --format json` 2^63
+/// tool calls and a start in the year -17678 (which the dashboard's days then began with),
+/// `budget-report` named a newest session in 2128, and `mcp`'s `list_sessions` gave them to
+/// the agent as true. Each now gives them as `?` (`null` in JSON) or leaves them out, with one
+/// warning naming the session.
+#[test]
+fn every_view_of_figures_no_session_can_have_says_they_are_unknown() {
+    let env = TestEnv::new();
+    forged_store(&env);
+    let warned_once = |run: &Run| {
+        let warnings: Vec<&str> = run.stderr.lines().collect();
+        assert_eq!(warnings.len(), 1, "{}", run.stderr);
+        assert!(
+            warnings[0].starts_with("warning: session ") && warnings[0].contains(OTHER),
+            "{}",
+            run.stderr
+        );
+    };
+    let raw = ["-17678", "250000", "9223372036854775807", "9,223,372"];
+    let shows_none = |run: &Run| {
+        for shown in raw {
+            assert!(!run.stdout.contains(shown), "{shown}: {}", run.stdout);
+        }
+    };
+
+    let stats = run(&env, &["stats", OTHER]);
+    assert_eq!(stats.code, 0, "{stats:?}");
+    warned_once(&stats);
+    shows_none(&stats);
+    assert!(stats.stdout.contains("Duration: ?"), "{}", stats.stdout);
+    let stats = run(&env, &["stats", OTHER, "--format", "json"]);
+    warned_once(&stats);
+    assert_eq!(stats.json()["duration_s"], Value::Null, "{}", stats.stdout);
+    // Its counts are the events', which are true.
+    assert_eq!(stats.json()["tool_calls"], 1, "{}", stats.stdout);
+
+    let inspect = run(&env, &["inspect", OTHER]);
+    assert_eq!(inspect.code, 0, "{inspect:?}");
+    warned_once(&inspect);
+    let meta = &inspect.json()["meta"];
+    for field in ["started_at", "ended_at", "tool_calls", "errors"] {
+        assert_eq!(meta[field], Value::Null, "{field}: {meta:#}");
+    }
+    assert_eq!(meta["agent_name"], "claude-code");
+
+    let board = run(&env, &["dashboard"]);
+    assert_eq!(board.code, 0, "{board:?}");
+    warned_once(&board);
+    shows_none(&board);
+    let board = run(&env, &["dashboard", "--format", "json"]);
+    warned_once(&board);
+    let board = board.json();
+    assert!(board["from"].as_str().unwrap() > "1970", "{board:#}");
+    // Only the call the other session's metadata can count is summed.
+    assert_eq!(board["totals"]["tool_calls"], 1, "{board:#}");
+    assert_eq!(board["totals"]["errors"], 0, "{board:#}");
+    let forged = board["recent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["session_id"] == OTHER)
+        .unwrap();
+    for field in ["started_at", "tool_calls", "errors", "duration_s"] {
+        assert_eq!(forged[field], Value::Null, "{field}: {forged:#}");
+    }
+
+    let input = concat!(
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\"}}\n",
+        "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"list_sessions\"}}\n",
+    );
+    let store = env.store();
+    let mcp = env.run_with_stdin(
+        &["--trace-dir", store.to_str().unwrap(), "mcp"],
+        input.as_bytes(),
+    );
+    assert_eq!(mcp.code, 0, "{mcp:?}");
+    let answer: Value = serde_json::from_str(mcp.stdout.lines().nth(1).unwrap()).unwrap();
+    let listed = &answer["result"]["structuredContent"];
+    let forged = listed["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["session_id"] == OTHER)
+        .unwrap_or_else(|| panic!("{listed:#}"));
+    for field in [
+        "started_at",
+        "ended_at",
+        "duration_s",
+        "tool_calls",
+        "errors",
+    ] {
+        assert_eq!(forged[field], Value::Null, "{field}: {forged:#}");
+    }
+    let warnings = listed["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{listed:#}");
+    assert!(warnings[0].as_str().unwrap().contains(OTHER), "{listed:#}");
+
+    // A start in 2128 fits a period reaching that far, and was named the newest session's.
+    forge(&env, |forged| {
+        forged["started_at"] = json!(5_000_000_000.0);
+        forged["ended_at"] = Value::Null;
+    });
+    for args in [
+        &[
+            "budget-report",
+            "--since",
+            "2020-01-01",
+            "--until",
+            "2200-01-01",
+        ][..],
+        &["budget-report"],
+    ] {
+        let report = run(&env, args);
+        assert_eq!(report.code, 0, "{report:?}");
+        warned_once(&report);
+        assert!(!report.stdout.contains("2128"), "{}", report.stdout);
+        assert!(!report.stdout.contains(&OTHER[..12]), "{}", report.stdout);
+    }
 }
 
 /// A folder holding a session's files under a name no session id can have (251 bytes: the

@@ -17,6 +17,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::Serialize;
 
 use crate::model::SessionMeta;
+use crate::model::meta::{Believed, Unbelievable};
 use crate::model::pricing::PriceTable;
 use crate::model::summary::Summary;
 use crate::model::usage::Money;
@@ -46,14 +47,17 @@ pub struct Period {
 #[derive(Debug, Clone, Serialize)]
 pub struct SessionFigures {
     pub session_id: String,
-    pub started_at: f64,
+    /// A start, count or duration no session can have (a damaged or forged `meta.json`, its
+    /// own or a subagent's) is not believed: `null` in JSON, `?` in text, and left out of the
+    /// totals, the days and the charts.
+    pub started_at: Believed<f64>,
     pub agent_name: String,
     pub first_prompt: Option<String>,
-    pub tool_calls: u64,
+    pub tool_calls: Believed<u64>,
     /// Calls that failed (refused calls are no errors), as `list` counts them.
-    pub errors: u64,
+    pub errors: Believed<u64>,
     pub retries: u64,
-    pub tokens: u64,
+    pub tokens: Believed<u64>,
     pub cost_usd: f64,
     /// The same, exact: sums of these carry no float noise.
     #[serde(skip)]
@@ -63,7 +67,10 @@ pub struct SessionFigures {
     /// Models whose usage has no known price, in name order: the cost counts them at $0.
     pub cost_unpriced_models: Vec<String>,
     /// From start to end when the session ended, else from its first event to its last.
-    pub duration_s: f64,
+    pub duration_s: Believed<f64>,
+    /// What of its metadata, and its subagents', no session can hold: for the warning.
+    #[serde(skip)]
+    pub unbelievable: Unbelievable,
     /// Subagent sessions counted in.
     pub subagents: u64,
     /// With several projects' stores read (`--all-projects`), the project whose store holds the
@@ -223,7 +230,8 @@ pub fn select(
         .collect();
     figures.sort_by(|a, b| {
         b.started_at
-            .total_cmp(&a.started_at)
+            .value
+            .total_cmp(&a.started_at.value)
             .then_with(|| b.session_id.cmp(&a.session_id))
     });
     figures.truncate(period.last.unwrap_or(usize::MAX));
@@ -237,30 +245,42 @@ fn figures_of(
     prices: &PriceTable,
 ) -> SessionFigures {
     let (meta, summary) = &sessions[root];
+    let own = meta.unbelievable();
     let mut f = SessionFigures {
         session_id: meta.session_id.clone(),
-        started_at: meta.started_at,
+        started_at: own.figure("started_at", meta.started_at),
         agent_name: meta.agent_name.clone(),
         first_prompt: summary.first_prompt.clone(),
-        tool_calls: 0,
-        errors: 0,
+        tool_calls: Believed::default(),
+        errors: Believed::default(),
         retries: 0,
-        tokens: 0,
+        tokens: Believed::default(),
         cost_usd: 0.0,
         cost: Money(0),
         cost_estimated: false,
         cost_unpriced_models: Vec::new(),
-        duration_s: duration(meta, summary),
+        duration_s: duration(meta, summary, &own),
         subagents: members.len() as u64 - 1,
         project: None,
+        unbelievable: own,
     };
     let mut cost = Money(0);
     for &i in members {
         let (meta, summary) = &sessions[i];
-        f.tool_calls += meta.tool_calls;
-        f.errors += meta.errors.saturating_sub(summary.counters.rejections);
+        let doubts = meta.unbelievable();
+        let add = |sum: &mut Believed<u64>, field: &str, n: u64| {
+            sum.believed &= doubts.believes(field);
+            sum.value = sum.value.saturating_add(n);
+        };
+        add(&mut f.tool_calls, "tool_calls", meta.tool_calls);
+        add(
+            &mut f.errors,
+            "errors",
+            meta.errors.saturating_sub(summary.counters.rejections),
+        );
+        add(&mut f.tokens, "total_tokens", meta.total_tokens);
+        f.unbelievable.extend(doubts);
         f.retries += summary.retries;
-        f.tokens = f.tokens.saturating_add(meta.total_tokens);
         cost += summary.cost(prices);
         f.cost_estimated |= !summary.has_usage();
         f.cost_unpriced_models
@@ -273,8 +293,9 @@ fn figures_of(
     f
 }
 
-/// From start to end, or the span of the events of a session that has not ended.
-fn duration(meta: &SessionMeta, summary: &Summary) -> f64 {
+/// From start to end, or the span of the events of a session that has not ended; believed
+/// unless it comes from times no session can have.
+fn duration(meta: &SessionMeta, summary: &Summary, doubts: &Unbelievable) -> Believed<f64> {
     let span = match (
         summary.counters.first_timestamp,
         summary.counters.last_timestamp,
@@ -282,7 +303,13 @@ fn duration(meta: &SessionMeta, summary: &Summary) -> f64 {
         (Some(first), Some(last)) if last > first => last - first,
         _ => 0.0,
     };
-    meta.duration_secs().unwrap_or(span)
+    match meta.duration_secs() {
+        Some(d) => doubts.duration(d),
+        None => Believed {
+            value: span,
+            believed: true,
+        },
+    }
 }
 
 /// The local day of `ts`.
@@ -296,8 +323,9 @@ pub fn day_of(ts: f64, offset: FixedOffset) -> NaiveDate {
 /// The days the buckets cover: from `since`'s day (or the oldest session's) to today, and
 /// how many days each bucket holds.
 fn days(selected: &[SessionFigures], period: &Period) -> Option<(NaiveDate, NaiveDate, u32)> {
-    let oldest = selected.iter().map(|s| s.started_at).reduce(f64::min)?;
-    let newest = selected.iter().map(|s| s.started_at).reduce(f64::max)?;
+    let starts = || selected.iter().filter_map(|s| s.started_at.known());
+    let oldest = starts().reduce(f64::min)?;
+    let newest = starts().reduce(f64::max)?;
     let first = day_of(period.since.unwrap_or(oldest), period.offset);
     let last = day_of(period.now.max(newest), period.offset);
     let span = u32::try_from((last - first).num_days() + 1)
@@ -342,24 +370,28 @@ pub fn dashboard(
     let mut costs = vec![Money(0); count];
     let mut totals = Totals::default();
     let mut cost = Money(0);
+    // What no session can have counts nowhere; a session whose start is such is in no day.
+    let known = |n: Believed<u64>| n.known().unwrap_or(0);
     for s in selected {
-        let i = bucket_of(s.started_at, first, width, period.offset).min(count - 1);
-        let b = &mut buckets[i];
-        b.sessions += 1;
-        b.tool_calls += s.tool_calls;
-        b.errors += s.errors;
-        b.retries += s.retries;
-        b.tokens = b.tokens.saturating_add(s.tokens);
-        costs[i] += s.cost;
-        b.cost_unpriced_models
-            .extend(s.cost_unpriced_models.iter().cloned());
-        durations[i].push(s.duration_s);
+        if let Some(start) = s.started_at.known() {
+            let i = bucket_of(start, first, width, period.offset).min(count - 1);
+            let b = &mut buckets[i];
+            b.sessions += 1;
+            b.tool_calls += known(s.tool_calls);
+            b.errors += known(s.errors);
+            b.retries += s.retries;
+            b.tokens = b.tokens.saturating_add(known(s.tokens));
+            costs[i] += s.cost;
+            b.cost_unpriced_models
+                .extend(s.cost_unpriced_models.iter().cloned());
+            durations[i].extend(s.duration_s.known());
+        }
         totals.sessions += 1;
         totals.subagent_sessions += s.subagents;
-        totals.tool_calls += s.tool_calls;
-        totals.errors += s.errors;
+        totals.tool_calls += known(s.tool_calls);
+        totals.errors += known(s.errors);
         totals.retries += s.retries;
-        totals.tokens = totals.tokens.saturating_add(s.tokens);
+        totals.tokens = totals.tokens.saturating_add(known(s.tokens));
         cost += s.cost;
         totals.cost_estimated |= s.cost_estimated;
         totals
@@ -450,6 +482,9 @@ fn top_tools(
         }
     }
     let mut ranked: Vec<(&str, u64)> = tools.into_iter().collect();
+    // The calls the totals count leave out a count no session can have, but the events still
+    // hold those calls: no tool has more than all of them.
+    let calls = calls.max(ranked.iter().map(|(_, n)| n).sum());
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
     let others = ranked.len().saturating_sub(TOP_TOOLS) as u64;
     let top = ranked
@@ -481,7 +516,7 @@ pub fn trend(
     let width = dashboard.bucket_days.max(1);
     let started: HashMap<&str, f64> = selected
         .iter()
-        .map(|s| (s.session_id.as_str(), s.started_at))
+        .filter_map(|s| Some((s.session_id.as_str(), s.started_at.known()?)))
         .collect();
     // Judge name -> per bucket (judged, passed); the overall verdict first.
     let mut order: Vec<String> = vec!["overall".to_owned()];

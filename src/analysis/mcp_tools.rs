@@ -21,6 +21,7 @@ use super::outcome::exit_code;
 use super::phases::{Explained, Phases};
 use super::tree::TreeCost;
 use crate::model::glob::Glob;
+use crate::model::meta::Believed;
 use crate::model::tools::{Agent, ToolKind};
 use crate::model::view::{ToolCall, ToolResult, View};
 use crate::model::{Event, EventType, SessionMeta};
@@ -122,19 +123,20 @@ const SINCE: &str = "Only sessions started at or after this: a date (2026-11-25,
 #[derive(Debug, Clone, Serialize)]
 pub struct ListedSession {
     pub session_id: String,
-    pub started_at: f64,
-    pub ended_at: Option<f64>,
-    pub duration_s: Option<f64>,
+    // A figure no session can have (a damaged or forged `meta.json`) is `null`, as in `list`.
+    pub started_at: Believed<f64>,
+    pub ended_at: Believed<Option<f64>>,
+    pub duration_s: Believed<Option<f64>>,
     pub agent_name: String,
     pub command: String,
     pub title: Option<String>,
     pub first_prompt: Option<String>,
-    pub tool_calls: u64,
+    pub tool_calls: Believed<u64>,
     /// Calls that failed (refused calls are not among them).
-    pub errors: u64,
+    pub errors: Believed<u64>,
     pub rejections: u64,
-    pub llm_requests: u64,
-    pub total_tokens: u64,
+    pub llm_requests: Believed<u64>,
+    pub total_tokens: Believed<u64>,
     pub parent_session_id: Option<String>,
     /// What the session cost at this binary's prices with its subagents' (as `list` shows
     /// it); `null` when the index could not be used.
@@ -152,20 +154,21 @@ fn session_schema() -> Value {
     json!({
         "type": "object",
         "required": ["session_id", "started_at", "agent_name", "tool_calls", "errors"],
+        "description": "A start, end, duration or count no session can have (a damaged or forged meta.json) is null, and a warning names it",
         "properties": {
             "session_id": {"type": "string"},
-            "started_at": {"type": "number", "description": "Seconds since the Unix epoch"},
+            "started_at": {"type": ["number", "null"], "description": "Seconds since the Unix epoch"},
             "ended_at": nullable("number"),
             "duration_s": nullable("number"),
             "agent_name": {"type": "string"},
             "command": {"type": "string"},
             "title": nullable("string"),
             "first_prompt": nullable("string"),
-            "tool_calls": {"type": "integer"},
-            "errors": {"type": "integer", "description": "Calls that failed"},
+            "tool_calls": nullable("integer"),
+            "errors": {"type": ["integer", "null"], "description": "Calls that failed"},
             "rejections": {"type": "integer", "description": "Calls the user refused"},
-            "llm_requests": {"type": "integer"},
-            "total_tokens": {"type": "integer"},
+            "llm_requests": nullable("integer"),
+            "total_tokens": nullable("integer"),
             "parent_session_id": nullable("string"),
             "cost_usd": {"type": ["number", "null"], "description": "With its subagents', as `agent-strace list` shows it"},
             "own_cost_usd": {"type": ["number", "null"], "description": "Its subagents' left out"},
@@ -481,20 +484,22 @@ pub struct SessionList {
 /// [`crate::analysis::tree::costs_with_subagents`]).
 fn listed(s: &IndexedSession, cost: Option<TreeCost>) -> ListedSession {
     let meta = &s.summary.meta;
+    let unbelievable = meta.unbelievable();
     ListedSession {
         session_id: meta.session_id.clone(),
-        started_at: meta.started_at,
-        ended_at: meta.ended_at,
-        duration_s: meta.duration_secs().map(|d| (d * 1000.0).round() / 1000.0),
+        started_at: unbelievable.figure("started_at", meta.started_at),
+        ended_at: unbelievable.figure("ended_at", meta.ended_at),
+        duration_s: unbelievable
+            .duration(meta.duration_secs().map(|d| (d * 1000.0).round() / 1000.0)),
         agent_name: meta.agent_name.clone(),
         command: meta.command.clone(),
         title: meta.title().map(str::to_owned),
         first_prompt: s.first_prompt.as_deref().map(|p| cut(p, PROMPT_CHARS)),
-        tool_calls: meta.tool_calls,
-        errors: s.summary.failures(),
+        tool_calls: unbelievable.figure("tool_calls", meta.tool_calls),
+        errors: unbelievable.figure("errors", s.summary.failures()),
         rejections: s.summary.rejections,
-        llm_requests: meta.llm_requests,
-        total_tokens: meta.total_tokens,
+        llm_requests: unbelievable.figure("llm_requests", meta.llm_requests),
+        total_tokens: unbelievable.figure("total_tokens", meta.total_tokens),
         parent_session_id: meta.parent_session_id.clone(),
         cost_usd: cost.as_ref().map(|c| c.cost.usd()),
         own_cost_usd: s.cost.map(|(c, _)| c.usd()),
@@ -536,7 +541,7 @@ fn list_sessions(host: &dyn Host, args: &Map<String, Value>) -> Result<SessionLi
     let since = since_arg(host, args)?;
     let agent = string_arg(args, "agent")?.map(str::to_lowercase);
     let subagents = bool_arg(args, "include_subagents")?.unwrap_or(false);
-    let (all, warnings) = sessions(host.store())?;
+    let (all, mut warnings) = sessions(host.store())?;
     let costs = crate::analysis::tree::costs_with_subagents(&all);
     let matching: Vec<(&IndexedSession, Option<TreeCost>)> = all
         .iter()
@@ -549,13 +554,22 @@ fn list_sessions(host: &dyn Host, args: &Map<String, Value>) -> Result<SessionLi
                 .is_none_or(|a| s.summary.meta.agent_name.to_lowercase().contains(a))
         })
         .collect();
+    let matched = matching.len();
+    let mut sessions = Vec::new();
+    for (s, cost) in matching
+        .into_iter()
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+    {
+        let meta = &s.summary.meta;
+        warnings.extend(
+            meta.unbelievable()
+                .warning(&meta.session_id, "given as null"),
+        );
+        sessions.push(listed(s, cost));
+    }
     Ok(SessionList {
-        matched: matching.len(),
-        sessions: matching
-            .into_iter()
-            .take(usize::try_from(limit).unwrap_or(usize::MAX))
-            .map(|(s, cost)| listed(s, cost))
-            .collect(),
+        sessions,
+        matched,
         warnings,
     })
 }

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
+use crate::model::meta::Believed;
 use crate::model::{EventHead, EventType, ToolOutcome};
 
 /// Figures for one tool.
@@ -28,8 +29,9 @@ pub struct Stats {
     pub sessions: Vec<String>,
     pub events: u64,
     /// Wall time: from start to end of a session; for several, the time any of them ran
-    /// (overlapping spans counted once). `None` while none has ended.
-    pub duration_s: Option<f64>,
+    /// (overlapping spans counted once). `None` while none has ended; not believed (`null` in
+    /// JSON) when a session's start or end is one no session can have.
+    pub duration_s: Believed<Option<f64>>,
     pub tool_calls: u64,
     pub tool_results: u64,
     /// Tool calls that failed (refused calls are not among them).
@@ -86,6 +88,8 @@ pub struct StatsBuilder {
     events: u64,
     /// The start and end of every session that has ended.
     spans: Vec<(f64, f64)>,
+    /// Some session's start or end is one no session can have.
+    unbelievable_span: bool,
     by_type: HashMap<EventType, u64>,
     tools: HashMap<String, ToolAccumulator>,
     /// Tool names of calls not answered yet, for results that do not repeat the name.
@@ -105,10 +109,12 @@ impl StatsBuilder {
         StatsBuilder::default()
     }
 
-    /// Starts a session; `span` is its start and end, once it has ended.
-    pub fn session(&mut self, id: &str, span: Option<(f64, f64)>) {
+    /// Starts a session; `span` is its start and end, once it has ended, and whether they are
+    /// believed.
+    pub fn session(&mut self, id: &str, span: Believed<Option<(f64, f64)>>) {
         self.sessions.push(id.to_owned());
-        if let Some((start, end)) = span.filter(|(s, e)| s.is_finite() && e.is_finite()) {
+        self.unbelievable_span |= !span.believed;
+        if let Some((start, end)) = span.value.filter(|(s, e)| s.is_finite() && e.is_finite()) {
             self.spans.push((start, end.max(start)));
         }
         self.resolve();
@@ -246,7 +252,10 @@ impl StatsBuilder {
         let files = self.read_paths.union(&self.written_paths).count() as u64;
         Stats {
             events: self.events,
-            duration_s: (!self.spans.is_empty()).then(|| wall_time(&mut self.spans)),
+            duration_s: Believed {
+                value: (!self.spans.is_empty()).then(|| wall_time(&mut self.spans)),
+                believed: !self.unbelievable_span,
+            },
             tool_calls: count(EventType::ToolCall),
             tool_results: count(EventType::ToolResult),
             errors: count(EventType::Error).saturating_sub(self.rejections),
@@ -335,7 +344,13 @@ mod tests {
     #[test]
     fn durations_errors_and_percentiles_per_tool() {
         let mut b = StatsBuilder::new();
-        b.session("s", Some((0.0, 10.0)));
+        b.session(
+            "s",
+            Believed {
+                value: Some((0.0, 10.0)),
+                believed: true,
+            },
+        );
         for i in 0..20 {
             let id = format!("c{i}");
             observe(

@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::Globals;
 use super::args::FormatArg;
 use super::globals::Format;
-use super::output::{stdout, usage, warn};
+use super::output::{stdout, usage, warn, warn_unbelievable};
 use super::stores::ScopeArgs;
 use crate::analysis::dashboard::{
     self, Dashboard, Judged, Period, ProjectOf, SessionFigures, Trend,
@@ -268,6 +268,9 @@ pub(crate) fn run(args: &DashboardArgs, globals: &Globals) -> Result<u8> {
     let sessions = &read.summaries;
     let prices = PriceTable::builtin();
     let selected = dashboard::select(sessions, &period, prices);
+    for s in &selected {
+        warn_unbelievable(&s.session_id, &s.unbelievable, args.format.format);
+    }
     let mut board = dashboard::dashboard(&selected, sessions, &period);
     for session in &mut board.recent {
         session.project = read.project(&session.session_id);

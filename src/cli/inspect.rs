@@ -8,7 +8,8 @@ use serde_json::Value;
 
 use super::Globals;
 use super::args::SessionArg;
-use super::output::{stdout, usage, warn_bad_lines};
+use super::globals::Format;
+use super::output::{stdout, usage, warn_bad_lines, warn_unbelievable};
 use crate::exit;
 use crate::store::Store;
 
@@ -37,7 +38,15 @@ pub(crate) fn run(args: &InspectArgs, globals: &Globals) -> Result<u8> {
         return event(&store, &id, number, globals);
     }
     let meta = super::output::summary(&store, &id)?.meta;
-    let meta: Value = serde_json::from_str(&meta.to_json())?;
+    let unbelievable = meta.unbelievable();
+    let mut meta: Value = serde_json::from_str(&meta.to_json())?;
+    // A figure no session can have is `null`, as in every view's JSON; the warning names it.
+    warn_unbelievable(&id, &unbelievable, Format::Json);
+    for (name, _) in &unbelievable.0 {
+        if let Some(figure) = meta.get_mut(*name) {
+            *figure = Value::Null;
+        }
+    }
     // Opened before anything is written: events that cannot be read (a FIFO in their place)
     // are one error line, not half a document.
     let mut events = store.events(&id)?;

@@ -9,10 +9,11 @@ use serde::Serialize;
 use super::Globals;
 use super::args::{FormatArg, TimeRange};
 use super::globals::Format;
-use super::output::{stdout, usage, warn};
+use super::output::{stdout, usage, warn_unbelievable};
 use super::stores::ScopeArgs;
 use crate::analysis::tree::TreeCost;
 use crate::exit;
+use crate::model::meta::{Believed, Unbelievable};
 use crate::render::terminal::{self, Painter};
 use crate::store::IndexedSession;
 
@@ -39,18 +40,20 @@ pub(crate) struct ListArgs {
 #[derive(Debug, Serialize)]
 struct ListedSession<'a> {
     session_id: &'a str,
-    started_at: f64,
-    ended_at: Option<f64>,
-    duration_s: Option<f64>,
+    // A figure no session can have (a damaged or forged `meta.json`) is `null` in JSON, `?`
+    // in the table.
+    started_at: Believed<f64>,
+    ended_at: Believed<Option<f64>>,
+    duration_s: Believed<Option<f64>>,
     agent_name: &'a str,
     command: &'a str,
-    tool_calls: u64,
+    tool_calls: Believed<u64>,
     /// Calls that failed, as `stats` counts them.
-    errors: u64,
+    errors: Believed<u64>,
     /// Calls the user refused or stopped (not among `errors`).
     rejections: u64,
-    llm_requests: u64,
-    total_tokens: u64,
+    llm_requests: Believed<u64>,
+    total_tokens: Believed<u64>,
     parent_session_id: Option<&'a str>,
     /// The title the agent gave the session (Claude Code's `summary`).
     title: Option<&'a str>,
@@ -68,16 +71,10 @@ struct ListedSession<'a> {
     store: &'a str,
     #[serde(skip)]
     project_label: &'a str,
-    /// The fields of its metadata no real session can hold, with their values: the table
-    /// shows them as `?` (JSON gives them as they are).
+    /// The fields of its metadata no real session can hold, with their values, for the
+    /// warning.
     #[serde(skip)]
-    unbelievable: Vec<(&'static str, String)>,
-}
-
-impl ListedSession<'_> {
-    fn believed(&self, field: &str) -> bool {
-        !self.unbelievable.iter().any(|(name, _)| *name == field)
-    }
+    unbelievable: Unbelievable,
 }
 
 /// How much of the first prompt is kept: enough to recognise the session.
@@ -124,28 +121,16 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
     // already, and sorting ten thousand sessions would move them about for nothing.)
     let newest_first = |a: &ListedSession, b: &ListedSession| {
         b.started_at
-            .total_cmp(&a.started_at)
+            .value
+            .total_cmp(&a.started_at.value)
             .then_with(|| b.session_id.cmp(a.session_id))
     };
     if !listed.is_sorted_by(|a, b| newest_first(a, b).is_le()) {
         listed.sort_by(newest_first);
     }
     listed.truncate(args.last.unwrap_or(usize::MAX));
-    for s in listed.iter().filter(|s| !s.unbelievable.is_empty()) {
-        let fields: Vec<String> = s
-            .unbelievable
-            .iter()
-            .map(|(name, value)| format!("{name} {value}"))
-            .collect();
-        let shown = match args.format.format {
-            Format::Text => "shown as ?",
-            Format::Json => "given as recorded",
-        };
-        warn(format_args!(
-            "session {} holds what no session can ({}): its meta.json may be damaged or forged; {shown}",
-            s.session_id,
-            fields.join(", ")
-        ));
+    for s in &listed {
+        warn_unbelievable(s.session_id, &s.unbelievable, args.format.format);
     }
     let mut out = stdout(globals.colour());
     match args.format.format {
@@ -185,6 +170,7 @@ fn listed_session<'a>(
         Some(c) => (Some(c.cost.usd()), c.estimated, c.unpriced),
         None => (None, false, Vec::new()),
     };
+    let unbelievable = meta.unbelievable();
     ListedSession {
         cost_usd,
         cost_estimated,
@@ -193,26 +179,24 @@ fn listed_session<'a>(
         store: &place.store,
         project_label: &place.project_label,
         // Milliseconds are the precision timestamps carry; more digits are float noise.
-        duration_s: meta.duration_secs().map(|d| (d * 1000.0).round() / 1000.0),
+        duration_s: unbelievable
+            .duration(meta.duration_secs().map(|d| (d * 1000.0).round() / 1000.0)),
         session_id: &meta.session_id,
-        started_at: meta.started_at,
-        ended_at: meta.ended_at,
+        started_at: unbelievable.figure("started_at", meta.started_at),
+        ended_at: unbelievable.figure("ended_at", meta.ended_at),
         agent_name: &meta.agent_name,
         command: &meta.command,
-        tool_calls: meta.tool_calls,
-        errors: session.summary.failures(),
+        tool_calls: unbelievable.figure("tool_calls", meta.tool_calls),
+        errors: unbelievable.figure("errors", session.summary.failures()),
         rejections: session.summary.rejections,
-        llm_requests: meta.llm_requests,
-        total_tokens: meta.total_tokens,
+        llm_requests: unbelievable.figure("llm_requests", meta.llm_requests),
+        total_tokens: unbelievable.figure("total_tokens", meta.total_tokens),
         title: meta.title(),
         parent_session_id: meta.parent_session_id.as_deref(),
         first_prompt: session.first_prompt.as_deref(),
-        unbelievable: meta.unbelievable(),
+        unbelievable,
     }
 }
-
-/// What the table shows for a figure no session can have (see [`ListedSession::unbelievable`]).
-const UNKNOWN: &str = "?";
 
 /// How many columns of a project's folder the PROJECT column shows.
 const PROJECT_CHARS: usize = 24;
@@ -274,32 +258,16 @@ fn text(
         } else {
             terminal::UNPRICED_MARK
         };
-        // A field no session can hold is `?`: its value would mislead and break the columns.
-        let unknown = || UNKNOWN.to_owned();
-        let started = if s.believed("started_at") {
-            terminal::local_time(s.started_at)
-        } else {
-            unknown()
-        };
-        let duration = match s.duration_s {
+        let started = terminal::believed(s.started_at, terminal::local_time);
+        let duration = match s.duration_s.value {
             None => "running".to_owned(),
-            Some(d) if s.believed("started_at") && s.believed("ended_at") => {
-                terminal::duration_secs(d)
-            }
-            Some(_) => unknown(),
+            Some(_) => terminal::believed(s.duration_s, |d| {
+                terminal::duration_secs(d.unwrap_or_default())
+            }),
         };
-        let tools = if s.believed("tool_calls") {
-            s.tool_calls.to_string()
-        } else {
-            unknown()
-        };
-        let errors = if s.believed("errors") {
-            s.errors.to_string()
-        } else {
-            unknown()
-        };
-        let errors = format!("{errors:>6}");
-        let errors = if s.errors > 0 {
+        let tools = terminal::believed(s.tool_calls, |n| n.to_string());
+        let errors = format!("{:>6}", terminal::believed(s.errors, |n| n.to_string()));
+        let errors = if s.errors.value > 0 {
             paint.red(&errors)
         } else {
             errors

@@ -3,8 +3,10 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
+use super::globals::Format;
 use crate::error::Error;
 use crate::exit;
+use crate::model::meta::Unbelievable;
 use crate::render::escape::{Escaping, escape};
 use crate::store::{BadLine, SessionSummary, Store};
 
@@ -142,6 +144,19 @@ pub(crate) fn summary(store: &Store, id: &str) -> anyhow::Result<SessionSummary>
 pub(crate) fn warn(text: impl std::fmt::Display) {
     let line = format!("warning: {}\n", escape(&text.to_string()));
     let _ = io::stderr().write_all(line.as_bytes());
+}
+
+/// Warns once that session `id` holds figures no session can (see
+/// [`crate::model::SessionMeta::unbelievable`]), naming them with their values and saying how
+/// the view gives them; nothing when it holds none.
+pub(crate) fn warn_unbelievable(id: &str, fields: &Unbelievable, format: Format) {
+    let done = match format {
+        Format::Text => "shown as ?",
+        Format::Json => "given as null",
+    };
+    if let Some(warning) = fields.warning(id, done) {
+        warn(warning);
+    }
 }
 
 /// Warns on stderr about lines a reader skipped.

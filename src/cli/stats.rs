@@ -8,7 +8,7 @@ use clap::Args;
 use super::Globals;
 use super::args::{FormatArg, SessionArg};
 use super::globals::Format;
-use super::output::{stdout, warn_bad_lines};
+use super::output::{stdout, warn_bad_lines, warn_unbelievable};
 use crate::analysis::stats::{Stats, StatsBuilder, UsageLog};
 use crate::analysis::tree::Forest;
 use crate::exit;
@@ -44,7 +44,13 @@ pub(crate) fn run(args: &StatsArgs, globals: &Globals) -> Result<u8> {
     let mut usage_logs = Vec::new();
     for session in &sessions {
         let meta = super::output::summary(&store, session)?.meta;
-        builder.session(session, meta.ended_at.map(|end| (meta.started_at, end)));
+        // Its counts are the events', not the metadata's: only its times are shown.
+        let unbelievable = meta.unbelievable().only(&["started_at", "ended_at"]);
+        warn_unbelievable(session, &unbelievable, args.format.format);
+        builder.session(
+            session,
+            unbelievable.duration(meta.ended_at.map(|end| (meta.started_at, end))),
+        );
         // Only a session that recorded no usage (hooks never see it) has its log read.
         if let Some((path, responses)) = super::explain::logged_log(&store, &meta) {
             usage_logs.push(UsageLog {
@@ -84,9 +90,9 @@ fn text(out: &mut impl Write, stats: &Stats, paint: Painter) -> std::io::Result<
         [] => "No session".to_owned(),
     };
     writeln!(out, "{}", paint.bold(&title))?;
-    let duration = stats
-        .duration_s
-        .map_or_else(|| "running".to_owned(), terminal::duration_secs);
+    let duration = terminal::believed(stats.duration_s, |d| {
+        d.map_or_else(|| "running".to_owned(), terminal::duration_secs)
+    });
     let red = |n: u64| {
         if n > 0 {
             paint.red(&n.to_string())

@@ -153,7 +153,7 @@ impl SessionMeta {
     /// tokens above [`BELIEVABLE_TOKENS`]. A `meta.json` damaged, or written by someone who
     /// wants a listing to mislead, is the only way to them; views show such a field as unknown
     /// rather than as it is.
-    pub fn unbelievable(&self) -> Vec<(&'static str, String)> {
+    pub fn unbelievable(&self) -> Unbelievable {
         let start = BELIEVABLE_TIMES.contains(&self.started_at);
         let end = self.ended_at.filter(|end| {
             !BELIEVABLE_TIMES.contains(end)
@@ -176,7 +176,123 @@ impl SessionMeta {
                 fields.push((name, n.to_string()));
             }
         }
-        fields
+        Unbelievable(fields)
+    }
+}
+
+/// The fields of a session's metadata that hold what no real session can (see
+/// [`SessionMeta::unbelievable`]), by their `meta.json` names, with their values as it writes
+/// them. Every view of a session asks it which figures to believe.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Unbelievable(pub Vec<(&'static str, String)>);
+
+impl Unbelievable {
+    /// Whether `field` (a `meta.json` name) holds what a session can.
+    pub fn believes(&self, field: &str) -> bool {
+        !self.0.iter().any(|(name, _)| *name == field)
+    }
+
+    /// Whether the session's start and end, and so its duration, are believed.
+    pub fn believes_times(&self) -> bool {
+        self.believes("started_at") && self.believes("ended_at")
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `value`, the figure of `field`, marked with whether it is believed.
+    pub fn figure<T>(&self, field: &str, value: T) -> Believed<T> {
+        Believed {
+            value,
+            believed: self.believes(field),
+        }
+    }
+
+    /// The session's duration, `None` while it runs, believed when both its times are.
+    pub fn duration<T>(&self, value: T) -> Believed<T> {
+        Believed {
+            value,
+            believed: self.believes_times(),
+        }
+    }
+
+    /// The warning that session `id` holds these fields, ending with what the view does with
+    /// them (`shown as ?`, `given as null`, `left out`); `None` when it holds none.
+    pub fn warning(&self, id: &str, done: &str) -> Option<String> {
+        (!self.is_empty()).then(|| {
+            format!(
+                "session {id} holds what no session can ({self}): its meta.json may be damaged or forged; {done}"
+            )
+        })
+    }
+
+    /// Of these fields, those among `fields`: the ones a view shows.
+    #[must_use]
+    pub fn only(mut self, fields: &[&str]) -> Unbelievable {
+        self.0.retain(|(name, _)| fields.contains(name));
+        self
+    }
+
+    /// Adds `other`'s fields: a figure summed over several sessions is believed only when
+    /// every session's is.
+    pub fn extend(&mut self, other: Unbelievable) {
+        for field in other.0 {
+            if !self.0.contains(&field) {
+                self.0.push(field);
+            }
+        }
+    }
+}
+
+/// The fields and their values, `started_at -620000000000.0, tool_calls 9223372036854775807`,
+/// as a warning names them.
+impl std::fmt::Display for Unbelievable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, (name, value)) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{name} {value}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A figure from `meta.json` with whether a real session can hold it. JSON gives one that
+/// cannot as `null`, and text views show it as unknown (`render::terminal::believed`), so
+/// that no view prints a damaged or forged figure as if it were true.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Believed<T> {
+    /// As recorded, believed or not: to sort and filter by, never to show unless `believed`.
+    pub value: T,
+    pub believed: bool,
+}
+
+/// Nothing yet, believed: a sum to add figures to.
+impl<T: Default> Default for Believed<T> {
+    fn default() -> Self {
+        Believed {
+            value: T::default(),
+            believed: true,
+        }
+    }
+}
+
+impl<T> Believed<T> {
+    /// The value, when it is believed.
+    pub fn known(self) -> Option<T> {
+        self.believed.then_some(self.value)
+    }
+}
+
+impl<T: serde::Serialize> serde::Serialize for Believed<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.believed {
+            self.value.serialize(serializer)
+        } else {
+            serializer.serialize_none()
+        }
     }
 }
 
@@ -273,6 +389,7 @@ mod tests {
         assert!(meta.unbelievable().is_empty());
         let names = |meta: &SessionMeta| -> Vec<&str> {
             meta.unbelievable()
+                .0
                 .into_iter()
                 .map(|(name, _)| name)
                 .collect()
@@ -280,7 +397,7 @@ mod tests {
         meta.started_at = -620_000_000_000.0;
         meta.tool_calls = u64::MAX;
         assert_eq!(
-            meta.unbelievable(),
+            meta.unbelievable().0,
             [
                 ("started_at", "-620000000000.0".to_owned()),
                 ("tool_calls", u64::MAX.to_string())

@@ -315,18 +315,22 @@ pub fn write_recent(out: &mut impl Write, recent: &[SessionFigures], p: Painter)
         ))
     )?;
     for s in recent {
-        let errors = format!("{:>6}", s.errors);
+        let errors = format!("{:>6}", terminal::believed(s.errors, |n| n.to_string()));
         writeln!(
             out,
             "{}  {}{:<16}  {:>6}  {}  {:>9}{} {:>8}  {}",
             terminal::cell(&s.session_id, 10),
             project_cell(s.project.as_ref().map_or("", |project| &project.label)),
-            terminal::local_time(s.started_at),
-            s.tool_calls,
-            if s.errors > 0 { p.red(&errors) } else { errors },
+            terminal::believed(s.started_at, terminal::local_time),
+            terminal::believed(s.tool_calls, |n| n.to_string()),
+            if s.errors.value > 0 {
+                p.red(&errors)
+            } else {
+                errors
+            },
             terminal::dollars(s.cost_usd),
             unpriced_mark(!s.cost_unpriced_models.is_empty()),
-            terminal::duration_secs(s.duration_s),
+            terminal::believed(s.duration_s, terminal::duration_secs),
             terminal::one_line(s.first_prompt.as_deref().unwrap_or("-"), 50)
         )?;
     }

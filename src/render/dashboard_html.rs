@@ -475,15 +475,15 @@ fn recent(out: &mut String, sessions: &[SessionFigures]) {
             text(&replay_href(&s.session_id)),
             text(&s.session_id),
             text(&short),
-            text(&terminal::local_time(s.started_at)),
+            text(&terminal::believed(s.started_at, terminal::local_time)),
             text(&s.agent_name),
-            s.tool_calls,
-            s.errors,
+            terminal::believed(s.tool_calls, |n| n.to_string()),
+            terminal::believed(s.errors, |n| n.to_string()),
             text(&terminal::dollars_marked(
                 s.cost_usd,
                 !s.cost_unpriced_models.is_empty()
             )),
-            text(&terminal::duration_secs(s.duration_s)),
+            text(&terminal::believed(s.duration_s, terminal::duration_secs)),
             text(&terminal::one_line(
                 s.first_prompt.as_deref().unwrap_or(""),
                 200

@@ -128,6 +128,18 @@ pub use crate::model::usage::dollars_given;
 /// (`$0.0000?`); [`unpriced_note`] says which.
 pub const UNPRICED_MARK: char = '?';
 
+/// What a view shows for a figure no session can have (see [`crate::model::meta::Believed`]):
+/// its value would mislead and push the columns after it out of line.
+pub const UNKNOWN: &str = "?";
+
+/// `figure` as `show` draws it, or [`UNKNOWN`] when no session can have it.
+pub fn believed<T>(
+    figure: crate::model::meta::Believed<T>,
+    show: impl FnOnce(T) -> String,
+) -> String {
+    figure.known().map_or_else(|| UNKNOWN.to_owned(), show)
+}
+
 /// [`dollars`], marked [`UNPRICED_MARK`] when the figure counts some model's usage at $0 for
 /// want of a price: `$0.0000?`.
 pub fn dollars_marked(usd: f64, unpriced: bool) -> String {
