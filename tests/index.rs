@@ -855,3 +855,53 @@ fn an_index_of_the_previous_format_is_rebuilt_with_this_formats_views() {
         i64::from(agent_strace::store::index::INDEX_FORMAT)
     );
 }
+
+/// A session the test builder wrote with one Bash call and no counters of its own was listed
+/// with `TOOLS 0`, with the index and without: the store believes the counters of a session
+/// it keeps no counter cache for (another tool's), and the builder wrote 0 for them. It now
+/// counts what the test leaves at 0 from the events, as our recorders do; `list` counts the
+/// same as a session our hooks keep (`.counters` beside it) that ends with a call unanswered.
+#[test]
+fn a_built_session_with_one_bash_call_lists_one_tool_call_with_and_without_the_index() {
+    use crate::common::SessionBuilder;
+
+    let env = TestEnv::new();
+    let built = SessionBuilder::new("dddd-4")
+        .meta(|m| m.agent_name = "claude-code".into())
+        .prompt("build it")
+        .at(1.0)
+        .tool_call("Bash", json!({"command": "make"}))
+        .at(2.0)
+        .result(json!("ok"))
+        .write(&env);
+    session(&env, "eeee-5", 1_700_000_000.0, Some("hooked"), 1);
+    append(
+        &env,
+        "eeee-5",
+        &format!(
+            "{}\n",
+            json!({"event_type": "tool_call", "timestamp": 1_700_000_009.0,
+                "event_id": "eeee-5-x", "session_id": "eeee-5",
+                "data": {"tool_name": "Bash", "arguments": {"command": "ls"}}})
+        ),
+    );
+    let calls = |listing: &Value, id: &str| {
+        listing
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["session_id"] == id)
+            .map(|s| s["tool_calls"].clone())
+    };
+    let indexed = list(&env).json();
+    let files = scanned(&env);
+    for listing in [&indexed, &files] {
+        assert_eq!(calls(listing, &built), Some(json!(1)), "{listing:#}");
+        assert_eq!(calls(listing, "eeee-5"), Some(json!(2)), "{listing:#}");
+    }
+    let text = env.run(&["list"]);
+    let line = text.stdout.lines().find(|l| l.starts_with(&built)).unwrap();
+    let cells: Vec<&str> = line.split_whitespace().collect();
+    // Id, day, time, duration, agent, tools.
+    assert_eq!(cells[5], "1", "{}", text.stdout);
+}

@@ -14,10 +14,13 @@
 //! start) and numbered `e01`, `e02`, … in the order it is added. A result or an error names the
 //! last tool call as its parent and carries the call's tool name. Events are written in time
 //! order (a stable sort, so events added at the same time keep their order), as a recorder
-//! writes them. `meta.json` is the builder's [`SessionMeta`]: its counters are what the test
-//! sets (as a session written by another tool may say anything), never derived here.
+//! writes them. `meta.json` is the builder's [`SessionMeta`], with each counter the test left
+//! at 0 (tool calls, model requests, errors, tokens) counted from the events, as our recorders
+//! write it: the store believes the counters of a session it holds no counter cache for (one
+//! written by another tool), so a counter left at 0 listed a session with one Bash call as
+//! `TOOLS 0`. A counter the test sets is written as it is (another tool may say anything).
 
-use agent_strace::model::{Event, EventType, SessionMeta, Tokens};
+use agent_strace::model::{Counters, Event, EventHead, EventType, SessionMeta, Tokens};
 use serde_json::{Value, json};
 
 use super::TestEnv;
@@ -193,7 +196,7 @@ impl SessionBuilder {
     pub fn write_in(self, store: &std::path::Path) -> String {
         let dir = store.join(&self.meta.session_id);
         std::fs::create_dir_all(&dir).expect("session folder");
-        std::fs::write(dir.join("meta.json"), self.meta.to_json()).expect("meta.json");
+        std::fs::write(dir.join("meta.json"), self.counted_meta().to_json()).expect("meta.json");
         std::fs::write(dir.join("events.ndjson"), self.ndjson()).expect("events.ndjson");
         self.meta.session_id
     }
@@ -206,6 +209,26 @@ impl SessionBuilder {
             .iter()
             .map(|e| serde_json::to_string(e).expect("an event serialises") + "\n")
             .collect()
+    }
+
+    /// The builder's metadata with each counter left at 0 counted from the events.
+    fn counted_meta(&self) -> SessionMeta {
+        let mut counted = Counters::default();
+        for event in &self.events {
+            counted.observe(&EventHead::of(event));
+        }
+        let mut meta = self.meta.clone();
+        for (counter, n) in [
+            (&mut meta.tool_calls, counted.tool_calls),
+            (&mut meta.llm_requests, counted.llm_requests),
+            (&mut meta.errors, counted.errors),
+            (&mut meta.total_tokens, counted.total_tokens),
+        ] {
+            if *counter == 0 {
+                *counter = n;
+            }
+        }
+        meta
     }
 
     fn last_mut(&mut self) -> &mut Event {
