@@ -349,3 +349,68 @@ fn table_cells_show_escapes_and_joined_emoji_at_their_width() {
         .collect();
     assert!(ends.iter().all(|&end| end == ends[0]), "{ends:?}\n{out}");
 }
+
+/// The zero-width and bidi characters, each once: U+200B to U+200F, U+202A to U+202E, U+2066 to
+/// U+2069 and U+FEFF.
+const INVISIBLE: &str = "\u{200b}\u{200c}\u{200d}\u{200e}\u{200f}\u{202a}\u{202b}\u{202c}\u{202d}\u{202e}\u{2066}\u{2067}\u{2068}\u{2069}\u{feff}";
+
+/// The zero-width joiners, which emoji and some scripts are drawn with: session text on stdout
+/// keeps them (see `table_cells_show_escapes_and_joined_emoji_at_their_width`).
+fn joiner(c: char) -> bool {
+    matches!(c, '\u{200c}' | '\u{200d}')
+}
+
+/// A zero-width space or byte order mark in a session's text reached stdout raw (`rm\u{200b} -rf`
+/// looked like `rm -rf` in replay and list), and every zero-width and bidi character an
+/// argument held reached stderr raw in the error naming it (a selector no session matches
+/// looked like one that should). They show escaped now, as the other controls do: on stderr
+/// all of them, on stdout all but the joiners.
+#[test]
+fn zero_width_and_bidi_characters_show_escaped_on_stdout_and_stderr() {
+    let env = TestEnv::new();
+    let id = "5e55e55e-0000-4000-8000-00000000200b";
+    SessionBuilder::new(id)
+        .meta(|m| m.agent_name = "claude-code".into())
+        .prompt(&format!("look{INVISIBLE}here"))
+        .at(1.0)
+        .tool_call("Bash", json!({"command": format!("rm{INVISIBLE} -rf")}))
+        .at(2.0)
+        .result(json!(format!("done{INVISIBLE}")))
+        .ended(3.0)
+        .write(&env);
+    for args in [&["replay", id][..], &["list"]] {
+        let run = env.run(args);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        let raw: Vec<char> = run
+            .stdout
+            .chars()
+            .filter(|&c| INVISIBLE.contains(c) && !joiner(c))
+            .collect();
+        assert!(raw.is_empty(), "{args:?} printed {raw:?}:\n{}", run.stdout);
+        // (list cuts the prompt before its end.)
+        assert!(
+            run.stdout.contains("look\\u200b"),
+            "{args:?}: {}",
+            run.stdout
+        );
+    }
+    let replay = env.run(&["replay", id]).stdout;
+    assert!(replay.contains("\\u2069\\ufeff"), "{replay}");
+    let wanted = format!("5e55{INVISIBLE}");
+    let run = env.run(&["replay", &wanted]);
+    assert_ne!(run.code, 0, "{}", run.stdout);
+    assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
+    let raw: Vec<char> = run
+        .stderr
+        .chars()
+        .filter(|&c| INVISIBLE.contains(c))
+        .collect();
+    assert!(raw.is_empty(), "stderr printed {raw:?}: {}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("5e55\\u200b\\u200c\\u200d\\u200e\\u200f\\u202a"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("\\u2069\\ufeff"), "{}", run.stderr);
+}

@@ -59,12 +59,23 @@ pub fn one_line_within(text: &str, max: usize, mut size: impl FnMut(char) -> usi
     out
 }
 
-/// Whether `c` can change what a terminal shows beyond its own glyph: C0 (but newline and
-/// tab), DEL, C1, and the marks that reorder or isolate bidirectional text.
+/// Whether `c` can change what a terminal shows beyond its own glyph, or hides in it: C0 (but
+/// newline and tab), DEL, C1, the marks that reorder or isolate bidirectional text, and the
+/// zero-width space and byte order mark, which draw nothing (`rm\u{200b} -rf` looks like
+/// `rm -rf`, two ids that differ by one look the same). The zero-width joiners (U+200C,
+/// U+200D) are not among them: emoji (👩‍💻) and scripts such as Persian are drawn with them.
 pub fn is_hostile(c: char) -> bool {
     matches!(c,
         '\0'..='\x08' | '\x0b'..='\x1f' | '\x7f'..='\u{9f}'
-        | '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        | '\u{061c}' | '\u{200b}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}'
+        | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
+/// Whether `c` is hostile (see [`is_hostile`]) or a zero-width joiner: what a line of our own
+/// that quotes a name (an error, a warning) shows escaped, since in an id or a path a joiner
+/// only hides a difference.
+pub fn is_hidden_in_a_line(c: char) -> bool {
+    is_hostile(c) || matches!(c, '\u{200c}' | '\u{200d}')
 }
 
 /// Appends `c` as its escape, `\u001b`: what a hostile character (see [`is_hostile`]) shows as.

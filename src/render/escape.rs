@@ -1,6 +1,8 @@
 //! Keeping what a session recorded from acting on the terminal: every control character it
-//! holds (ESC and the rest of C0 but newline and tab, DEL, C1, and the bidirectional
-//! formatting marks that reorder a line) is shown as a `\u001b`-style escape instead.
+//! holds (ESC and the rest of C0 but newline and tab, DEL, C1, the bidirectional formatting
+//! marks that reorder a line, and the zero-width space and byte order mark that hide in one)
+//! is shown as a `\u001b`-style escape instead. A line of our own on stderr (an error, a
+//! warning) escapes the zero-width joiners too ([`escape`]).
 //!
 //! The escape is the one JSON uses, so the same filter serves text and `--format json`: in
 //! JSON, serde already escapes C0, and a C1 or bidi mark (legal raw in a JSON string) becomes
@@ -14,7 +16,7 @@
 //! the mark (it is new each run), so it can neither colour the terminal nor fake our colour.
 
 pub use crate::model::text::is_hostile;
-use crate::model::text::push_escaped;
+use crate::model::text::{is_hidden_in_a_line, push_escaped};
 use std::borrow::Cow;
 use std::io::{self, Write};
 
@@ -84,8 +86,8 @@ fn classify(bytes: &[u8]) -> Seen {
             }
         }
         0x00..=0x1f | 0x7f => Seen::Escape(char::from(b), 1),
-        0xc2 | 0xd8 | 0xe2 => {
-            let len = if b == 0xe2 { 3 } else { 2 };
+        0xc2 | 0xd8 | 0xe2 | 0xef => {
+            let len = if matches!(b, 0xe2 | 0xef) { 3 } else { 2 };
             if bytes.len() < len {
                 return Seen::Incomplete;
             }
@@ -108,7 +110,7 @@ fn is_plain(b: u8) -> bool {
     (0x20..0x7f).contains(&b)
         || b == b'\n'
         || b == b'\t'
-        || (b >= 0x80 && !matches!(b, 0xc2 | 0xd8 | 0xe2 | MARK_LEAD))
+        || (b >= 0x80 && !matches!(b, 0xc2 | 0xd8 | 0xe2 | 0xef | MARK_LEAD))
 }
 
 /// How many of the first bytes of `bytes`, in whole words of eight, are printable ASCII,
@@ -145,15 +147,16 @@ fn is_plain_ascii_word(word: u64) -> bool {
     (printable_or_del | newline | tab) == TOP && del == 0
 }
 
-/// `text` with every hostile character (see [`is_hostile`]) escaped: for one string that
-/// reaches the terminal outside [`Escaping`], such as an error line.
+/// `text` with every hostile character (see [`is_hostile`]) and zero-width joiner escaped: for
+/// one line of ours that reaches the terminal outside [`Escaping`], such as an error or a
+/// warning, which quotes ids and paths, where a joiner only hides a difference.
 pub fn escape(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_hostile) {
+    if !text.chars().any(is_hidden_in_a_line) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 16);
     for c in text.chars() {
-        if is_hostile(c) {
+        if is_hidden_in_a_line(c) {
             push_escaped(&mut out, c);
         } else {
             out.push(c);
@@ -312,24 +315,28 @@ mod tests {
 
     #[test]
     fn controls_from_a_session_are_escaped() {
-        let hostile =
-            "title\x1b]0;pwned\x07 clear\x1b[2J\r bell\x07 del\x7f csi\u{9b}31m rlo\u{202e}txt";
+        let hostile = "title\x1b]0;pwned\x07 clear\x1b[2J\r bell\x07 del\x7f csi\u{9b}31m \
+                       rlo\u{202e}txt zw\u{200b}sp \u{feff}bom";
         let shown = through(&[hostile.as_bytes()], false);
         assert!(!shown.chars().any(is_hostile), "{shown:?}");
         assert_eq!(
             shown,
             "title\\u001b]0;pwned\\u0007 clear\\u001b[2J\\u000d bell\\u0007 del\\u007f \
-             csi\\u009b31m rlo\\u202etxt"
+             csi\\u009b31m rlo\\u202etxt zw\\u200bsp \\ufeffbom"
         );
         assert_eq!(escape(hostile), shown);
     }
 
     #[test]
     fn newlines_tabs_and_ordinary_text_pass() {
-        let text = "a\tb\nc é ü 日本 👩‍💻 \u{200d} – “quoted”\r\n";
+        let text = "a\tb\nc é ü 日本 👩‍💻 \u{200d} – “quoted” ｆｕｌｌ\r\n";
         assert_eq!(through(&[text.as_bytes()], true), text);
-        // A single line (an error, a warning) has no line end to keep.
-        assert!(matches!(escape(text.trim_end()), Cow::Borrowed(_)));
+        // A single line (an error, a warning) has no line end to keep, and shows a joiner.
+        assert!(matches!(
+            escape("c é ü 日本 – “quoted” ｆｕｌｌ"),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(escape("👩\u{200d}💻"), "👩\\u200d💻");
     }
 
     #[test]
