@@ -414,3 +414,35 @@ fn eval_compare_weighs_untested_work_as_diff_and_compare_do() {
     assert_eq!(c["verdict"], "same", "{c}");
     assert_eq!(c["reasons"], json!(["neither ran tests, build or check"]));
 }
+
+/// `eval compare --help` named no verdict, so `untested`, which it prints for a pair of which
+/// one ran no test, build or check, was nowhere explained: the help names each verdict it
+/// gives.
+#[test]
+fn eval_compare_help_names_each_verdict_it_gives() {
+    let env = TestEnv::new();
+    let untested = untested_session(&env, "aaaa3333-0000-4000-8000-000000000000");
+    let tested = tested_session(&env, "bbbb3333-0000-4000-8000-000000000000");
+    let help = env
+        .run(&["eval", "compare", "--help"])
+        .success()
+        .stdout
+        .clone();
+    let verdict = |a: &str, b: &str| {
+        env.run(&["eval", "compare", a, b, "--format", "json"])
+            .success()
+            .json()["verdict"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let given = [verdict(&untested, &tested), verdict(&untested, &untested)];
+    assert_eq!(given, ["untested", "same"]);
+    for word in given
+        .iter()
+        .map(String::as_str)
+        .chain(["improved", "regressed"])
+    {
+        assert!(help.contains(&format!("`{word}`")), "{word}: {help}");
+    }
+}

@@ -83,6 +83,12 @@ struct CiArgs {
 }
 
 /// Two sessions scored with the same scorers, side by side, with B's change against A
+///
+/// The verdict is `improved` or `regressed` when one session's work ends passing (its last
+/// test run, build or check) where the other's failed, else by the weighted score, then by
+/// scorers passed, else `same`; it is `untested` when only one of them ran a test, build or
+/// check: work that ran none is not judged against work that did (as `diff --semantic`
+/// decides).
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  agent-strace eval compare 3f2a 9b1c --format json")]
 struct CompareArgs {
