@@ -1310,6 +1310,46 @@ fn list_with_no_store_here_names_the_store_that_holds_sessions() {
     assert!(run.stderr.contains("import --all"), "{run:?}");
 }
 
+/// The other commands that name no session (`dashboard`, `budget-report`, `sql`, `drift`,
+/// `sample`, `optimize`, `retention`, `policy`, `lint --all`, `compare --tag`) suggested
+/// `import --all` from a folder with no store after it had run, its sessions in the user-level
+/// store (`policy` said only `No such file or directory`): they name that store now, as `list`
+/// does.
+#[test]
+fn every_command_naming_no_session_with_no_store_here_names_the_store_that_holds_sessions() {
+    let env = TestEnv::new();
+    let claude = folder(&env, "claude");
+    transcript_in(&claude.join("projects"), "-gone", "/no/such/project");
+    let standing = folder(&env, "standing-here");
+    let import_all = ["import", "--all", "--claude-dir", claude.to_str().unwrap()];
+    run_in(&env, &standing, &import_all).success();
+    let user_store = env.home.path().join("traces");
+    let hint = format!("add `--trace-dir {}` to read them", user_store.display());
+    let commands: [&[&str]; 11] = [
+        &["dashboard"],
+        &["dashboard", "--format", "json"],
+        &["budget-report"],
+        &["sql", "SELECT count(*) FROM sessions"],
+        &["drift"],
+        &["sample"],
+        &["optimize"],
+        &["retention", "status"],
+        &["policy"],
+        &["lint", "--all"],
+        &["compare", "--tag", "fix"],
+    ];
+    for args in commands {
+        let run = run_in(&env, &standing, args);
+        assert_eq!(run.code, 2, "{args:?}: {run:?}");
+        assert!(
+            run.stderr.contains("no trace store") && run.stderr.contains(&hint),
+            "{args:?}: {run:?}"
+        );
+        assert!(!run.stderr.contains("import --all"), "{args:?}: {run:?}");
+        assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {run:?}");
+    }
+}
+
 /// `command` run under umask 022, the usual one, whatever the test runner's is.
 fn under_umask_022(command: &Command) -> Command {
     let mut shell = Command::new("sh");

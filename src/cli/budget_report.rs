@@ -70,7 +70,7 @@ pub(crate) fn run(args: &BudgetReportArgs, globals: &Globals) -> Result<u8> {
         prior_since: since - (until - since),
     };
     let mut sessions = Sessions::default();
-    for located in args.scope.stores(globals)? {
+    for located in args.scope.stores_unnamed(globals)? {
         let project = args.scope.many().then(|| located.label());
         gather(&located.store, project.as_deref(), &window, &mut sessions)?;
     }

@@ -159,7 +159,7 @@ fn tagged(scope: &ScopeArgs, tag: &str, globals: &Globals) -> Result<(Loaded, Lo
     let mut found: Vec<(SessionMeta, usize)> = Vec::new();
     let mut stores = Vec::new();
     let mut forests = Vec::new();
-    for (i, located) in scope.stores(globals)?.into_iter().enumerate() {
+    for (i, located) in scope.stores_unnamed(globals)?.into_iter().enumerate() {
         let (all, _) = super::listing::list(&located.store)?;
         let metas: Vec<SessionMeta> = all.into_iter().map(|s| s.meta).collect();
         for id in compare::tagged(&metas, tag) {

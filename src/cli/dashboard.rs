@@ -113,7 +113,7 @@ struct Sessions {
 
 impl Sessions {
     fn read(args: &DashboardArgs, globals: &Globals) -> Result<Sessions> {
-        let located = args.scope.stores(globals)?;
+        let located = args.scope.stores_unnamed(globals)?;
         let projects = located
             .iter()
             .map(|located| ProjectOf {

@@ -90,7 +90,7 @@ pub(crate) fn run(args: &DriftArgs, globals: &Globals) -> Result<u8> {
     let mut recent = Vec::new();
     let mut before = Vec::new();
     let mut newest: Option<f64> = None;
-    for located in args.scope.stores(globals)? {
+    for located in args.scope.stores_unnamed(globals)? {
         for (meta, summary) in super::listing::summaries(&located.store)? {
             let started = meta.started_at;
             newest = Some(newest.map_or(started, |n: f64| n.max(started)));

@@ -54,6 +54,7 @@ pub(crate) fn run(args: &LintArgs, globals: &Globals) -> Result<u8> {
             .as_deref()
             .map(|t| instant(t, "--since", system_time(), false))
             .transpose()?;
+        super::stores::require_unnamed(&store)?;
         let (mut sessions, _) = super::listing::list(&store)?;
         sessions.sort_by(|a, b| a.meta.started_at.total_cmp(&b.meta.started_at));
         sessions

@@ -221,6 +221,7 @@ fn sessions(store: &Store, args: &OptimizeArgs) -> Result<(Vec<String>, Option<f
             None,
         ));
     }
+    crate::cli::stores::require_unnamed(store)?;
     if let Some(label) = &args.dataset {
         let ids = store.labelled(label)?;
         if ids.is_empty() {

@@ -173,6 +173,7 @@ pub(crate) fn run(args: &PolicyArgs, globals: &Globals) -> Result<u8> {
 
 /// The latest `n` sessions' ids, newest first.
 fn latest(store: &Store, n: usize) -> Result<Vec<(String, Agent)>> {
+    super::stores::require_unnamed(store)?;
     let (sessions, _) = store.list()?;
     Ok(sessions
         .into_iter()

@@ -80,6 +80,7 @@ pub(crate) fn run(args: &RetentionArgs, globals: &Globals) -> Result<u8> {
     let (limits, on_delete, log_path, source) = limits(limits_args)?;
     let store = Store::new(globals.store_root());
     let now = crate::capture::sink::system_time();
+    super::stores::require_unnamed(&store)?;
     let listing = super::listing::sessions(&store)?;
     let candidate = |meta: &crate::model::SessionMeta| {
         let id = meta.session_id.clone();

@@ -87,7 +87,7 @@ pub(crate) fn run(args: &SampleArgs, globals: &Globals) -> Result<u8> {
     let mut stores: Vec<(String, Store)> = Vec::new();
     // The models each session's cost counts at $0 for want of a price, by session.
     let mut unpriced: HashMap<String, Vec<String>> = HashMap::new();
-    for located in args.scope.stores(globals)? {
+    for located in args.scope.stores_unnamed(globals)? {
         for (meta, summary) in super::listing::summaries(&located.store)? {
             if since.is_some_and(|t| meta.started_at < t) {
                 continue;

@@ -259,6 +259,18 @@ pub(crate) fn select_in(store: &Store, selector: &Selector) -> Result<String> {
         .into())
 }
 
+/// That `store` is there, for a command that names no session and reads the one store: when it
+/// is not, the error names the stores on this machine that hold sessions, as
+/// [`ScopeArgs::stores_unnamed`] does for `list`.
+pub(crate) fn require_unnamed(store: &Store) -> Result<()> {
+    match store.require() {
+        Err(StoreError::NoStore(root)) => {
+            Err(latest_elsewhere(&root.clone(), StoreError::NoStore(root)))
+        }
+        other => Ok(other?),
+    }
+}
+
 /// The error of a store that holds no session (or is not there) when no session was named:
 /// the stores on this machine that do hold sessions, named with the `--trace-dir` that reads
 /// each, rather than the ways to make a store (`import --all` may have run already, putting the

@@ -64,7 +64,7 @@ enum SqlFormat {
 const TABLE_ROWS: u64 = 100_000;
 
 pub(crate) fn run(args: &SqlArgs, globals: &Globals) -> Result<u8> {
-    let stores = args.scope.stores(globals)?;
+    let stores = args.scope.stores_unnamed(globals)?;
     let mut indexes = Vec::new();
     for located in &stores {
         let index = index_of(&located.store, args.scope.many())?;
