@@ -1295,8 +1295,9 @@ fn forge(env: &TestEnv, change: impl FnOnce(&mut Value)) {
 }
 
 /// The figures `list` shows as `?` were printed as they came by every other view of them:
-/// `stats` gave a duration of 250000172222222h, `inspect` and `dashboard --format json` 2^63
-/// tool calls and a start in the year -17678 (which the dashboard's days then began with),
+/// `stats` gave a duration of 250000172222222h, `show` a start in the year -17678,
+/// `inspect` and `dashboard --format json` 2^63 tool calls and that start (which the
+/// dashboard's days then began with),
 /// `budget-report` named a newest session in 2128, and `mcp`'s `list_sessions` gave them to
 /// the agent as true. Each now gives them as `?` (`null` in JSON) or leaves them out, with one
 /// warning naming the session.
@@ -1339,6 +1340,25 @@ fn every_view_of_figures_no_session_can_have_says_they_are_unknown() {
         assert_eq!(meta[field], Value::Null, "{field}: {meta:#}");
     }
     assert_eq!(meta["agent_name"], "claude-code");
+
+    let show = run(&env, &["show", OTHER]);
+    assert_eq!(show.code, 0, "{show:?}");
+    warned_once(&show);
+    shows_none(&show);
+    for (label, shown) in [("Started", "?"), ("Ended", "?")] {
+        let line = show.stdout.lines().find(|l| l.starts_with(label));
+        assert_eq!(
+            line.map(|l| l[label.len()..].trim()),
+            Some(shown),
+            "{}",
+            show.stdout
+        );
+    }
+    let show = run(&env, &["show", OTHER, "--format", "json"]);
+    warned_once(&show);
+    for field in ["started_at", "ended_at"] {
+        assert_eq!(show.json()[field], Value::Null, "{field}: {}", show.stdout);
+    }
 
     let board = run(&env, &["dashboard"]);
     assert_eq!(board.code, 0, "{board:?}");

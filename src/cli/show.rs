@@ -10,14 +10,15 @@ use serde_json::{Map, Value, json};
 use super::Globals;
 use super::args::{FormatArg, SessionArg};
 use super::globals::Format;
-use super::output::{stdout, warn_bad_lines};
+use super::output::{stdout, warn_bad_lines, warn_unbelievable};
 use crate::capture::attribution::keys;
 use crate::exit;
+use crate::model::meta::Unbelievable;
 use crate::model::pricing::SYNTHETIC;
 use crate::model::summary::Summary;
 use crate::model::tools::Agent;
 use crate::model::{EventType, SessionMeta};
-use crate::render::terminal::{Painter, local_time};
+use crate::render::terminal::{self, Painter, local_time};
 use crate::store::Store;
 
 /// Show who started a session and where: user, host, folder, git repository, branch and
@@ -61,10 +62,13 @@ pub(crate) fn run(args: &ShowArgs, globals: &Globals) -> Result<u8> {
     let meta = super::output::summary(&store, &id)?.meta;
     let found = from_events(&store, &meta)?;
     let report = report(&meta, &found);
+    // Its times only: the counts are not shown.
+    let doubts = meta.unbelievable().only(&["started_at", "ended_at"]);
+    warn_unbelievable(&id, &doubts, args.format.format);
     let mut out = stdout(globals.colour());
     match args.format.format {
         Format::Json => crate::render::json::write(&mut out, &report)?,
-        Format::Text => text(&mut out, &report, Painter::new(globals.colour()))?,
+        Format::Text => text(&mut out, &report, &doubts, Painter::new(globals.colour()))?,
     }
     out.flush()?;
     Ok(exit::OK)
@@ -155,6 +159,7 @@ fn report(meta: &SessionMeta, found: &FromEvents) -> Value {
         .or_else(|| found.model.clone())
         .or_else(|| found.models.first().cloned());
     let agent_version = attribution.get(keys::AGENT_VERSION).cloned();
+    let doubts = meta.unbelievable();
     json!({
         "session_id": meta.session_id,
         "title": meta.title(),
@@ -163,8 +168,9 @@ fn report(meta: &SessionMeta, found: &FromEvents) -> Value {
         "model": model,
         "models": found.models,
         "command": meta.command,
-        "started_at": meta.started_at,
-        "ended_at": meta.ended_at,
+        // A time no session can have is `null`, as in every view's JSON.
+        "started_at": doubts.figure("started_at", meta.started_at),
+        "ended_at": doubts.figure("ended_at", meta.ended_at),
         "parent_session_id": meta.parent_session_id,
         "depth": meta.depth,
         "process": found.process.map(|(pid, started)| json!({"pid": pid, "started": started})),
@@ -172,7 +178,7 @@ fn report(meta: &SessionMeta, found: &FromEvents) -> Value {
     })
 }
 
-fn text(out: &mut impl Write, r: &Value, paint: Painter) -> Result<()> {
+fn text(out: &mut impl Write, r: &Value, doubts: &Unbelievable, paint: Painter) -> Result<()> {
     let s = |v: &Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_owned);
     let a = &r["attribution"];
     let row = |out: &mut dyn Write, label: &str, value: Option<String>| -> std::io::Result<()> {
@@ -212,8 +218,18 @@ fn text(out: &mut impl Write, r: &Value, paint: Painter) -> Result<()> {
     let ended = r["ended_at"]
         .as_f64()
         .map_or_else(|| "still running or not ended".to_owned(), local_time);
+    // A time no session can have (`null` in the report) is unknown, not missing.
+    let unknown = |field: &str, shown: Option<String>| {
+        if doubts.believes(field) {
+            shown
+        } else {
+            Some(terminal::UNKNOWN.to_owned())
+        }
+    };
+    let started = unknown("started_at", started);
+    let ended = unknown("ended_at", Some(ended));
     row(out, "Started", started)?;
-    row(out, "Ended", Some(ended))?;
+    row(out, "Ended", ended)?;
     row(out, "Parent", s(&r["parent_session_id"]))?;
     let who = match (s(&a[keys::OS_USER]), s(&a[keys::HOSTNAME])) {
         (Some(user), Some(host)) => Some(format!("{user}@{host}")),
