@@ -688,6 +688,54 @@ fn a_grep_that_leaves_the_denied_files_out_is_not_denied() {
     }
 }
 
+/// Claude Code's Grep is taken to read hidden files and folders, as other agents' searches are:
+/// versions differ (some run ripgrep with `--hidden`, leaving out only version control folders,
+/// others without), and a policy must not under-deny. A Grep of the project's folder, with no
+/// `path`, `.` or the project's own, was judged as skipping them, so a deny of `.env` or
+/// `.secrets/**` let `Grep pattern=API_KEY` read them. Its `!` globs still leave out what they
+/// name (`!.env`), and a Grep of another folder holds no `.env` of the project's own.
+#[test]
+fn a_grep_of_the_project_reads_its_hidden_files() {
+    let env = TestEnv::new();
+    let root = env.path().to_string_lossy().into_owned();
+    let under = |deny: &str| {
+        write_policy(&env, &json!({"files": {"read": {"deny": [deny]}}}));
+    };
+    for (deny, left_out) in [
+        (".env", "!.env"),
+        (".secrets/**", "!.secrets"),
+        (".secrets/**", "!.secrets/**"),
+        ("**/.env", "!.env"),
+    ] {
+        under(deny);
+        for input in [
+            json!({"pattern": "API_KEY"}),
+            json!({"pattern": "API_KEY", "path": "."}),
+            json!({"pattern": "API_KEY", "path": root}),
+            json!({"pattern": "API_KEY", "glob": "!*.md"}),
+        ] {
+            let reason = grep_denial(&env, &input)
+                .unwrap_or_else(|| panic!("not denied under {deny}: {input}"));
+            assert!(
+                reason.contains(&format!("files.read.deny `{deny}`")),
+                "{input}: {reason}"
+            );
+        }
+        let input = json!({"pattern": "API_KEY", "glob": left_out});
+        assert_eq!(grep_denial(&env, &input), None, "{deny}: {input}");
+    }
+    // `**/.env` names one in every folder; `.env` and `.secrets/**` only the project's own.
+    let input = json!({"pattern": "API_KEY", "path": "src"});
+    assert!(grep_denial(&env, &input).is_some());
+    for deny in [".env", ".secrets/**"] {
+        under(deny);
+        assert_eq!(grep_denial(&env, &input), None, "{deny}");
+    }
+    // Not every version is known to leave version control folders out: they are read too.
+    under(".git/**");
+    assert!(grep_denial(&env, &json!({"pattern": "API_KEY"})).is_some());
+}
+
 fn denied(env: &TestEnv, agent: &str, tool: &str, input: Value) -> bool {
     let cwd = env.path().to_string_lossy().into_owned();
     let (event, payload) = match agent {
@@ -1348,7 +1396,8 @@ fn a_search_that_names_no_folder_searches_the_working_folder() {
 /// A search tool's folder is searched whole: Grep with `path: "secrets"` (and no glob) reads
 /// `secrets/key.pem`, which a deny naming that file did not see (it judged the path `secrets`),
 /// and its globs are judged as a shell's are (`sec*/*.pem` meets `secrets/key.pem`). Claude
-/// Code's Grep is ripgrep, which skips hidden files; Gemini CLI's search goes into them.
+/// Code's Grep and Gemini CLI's search are both taken to go into hidden files (see
+/// `a_grep_of_the_project_reads_its_hidden_files`).
 #[test]
 fn a_search_does_not_hide_the_denied_files_in_its_folder() {
     let env = TestEnv::new();

@@ -191,14 +191,16 @@ fn search_reads(call: &ToolCall<'_>) -> Vec<Access> {
 
 /// [`search_reads`], marked: a search of file contents (Grep, not Glob, which lists names)
 /// goes through each folder it names whole, as does a bulk read through a folder it names
-/// (`read_many_files` of `src`). Claude Code's Grep is ripgrep, which skips hidden files and
-/// folders; the others' searches are taken to go into them.
+/// (`read_many_files` of `src`), its hidden files and folders too. Claude Code's Grep is
+/// ripgrep, and its versions differ: some pass `--hidden` (leaving out only version control
+/// folders such as `.git`), others do not; taken as going into them, as every agent's search
+/// is, a deny of `.env` is never passed over by a version that reads it.
 fn search_parts(call: &ToolCall<'_>) -> Vec<(Access, Spelt)> {
     let scope = call.search_scope();
     let content = call.spec.is_none_or(|s| s.shape != Shape::Glob);
     let whole = Spelt {
         glob: None,
-        tree: content.then_some(call.agent != Agent::ClaudeCode),
+        tree: content.then_some(true),
     };
     // A search of file contents that names no folder and no glob searches the working folder
     // (Claude Code's Grep, Gemini CLI's `search_file_content` with no `dir_path`); its globs,
@@ -375,7 +377,8 @@ struct Spelt {
     /// A shell's glob; `Some(true)` when the line lets its wildcards take a leading dot.
     glob: Option<bool>,
     /// A folder read or written with everything below it (`cp -r`, `grep -r`, `rm -rf`);
-    /// `Some(true)` when its hidden files and folders are too (all but `rg` and `ag`).
+    /// `Some(true)` when its hidden files and folders are too (all but `rg` and `ag` without
+    /// `--hidden`; every agent's search tool).
     tree: Option<bool>,
 }
 
@@ -1525,9 +1528,17 @@ mod tests {
             deny
         );
         assert_eq!(judge("Grep", json!({"pattern": "K", "path": "/p"})), deny);
-        // Claude Code's Grep is ripgrep: no hidden file.
+        // Hidden files too: Claude Code versions differ on whether its ripgrep gets `--hidden`.
         let env = super::super::parse_for_test(r#"{"files": {"read": {"deny": [".env"]}}}"#);
-        let args = json!({"pattern": "K", "path": "/p"});
+        for args in [
+            json!({"pattern": "K", "path": "/p"}),
+            json!({"pattern": "K", "path": "."}),
+            json!({"pattern": "K"}),
+        ] {
+            let v = check(&env, &call("Grep", &args), &place());
+            assert_eq!((v.status, v.rule), deny, "{args}");
+        }
+        let args = json!({"pattern": "K", "path": "src"});
         assert_eq!(check(&env, &call("Grep", &args), &place()).status, NoPolicy);
         // Glob lists names: no content read.
         assert_eq!(
