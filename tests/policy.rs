@@ -548,8 +548,6 @@ fn a_batch_that_holds_a_denied_call_is_not_forwarded() {
     assert_eq!(seen[1], allowed, "{seen:?}");
 }
 
-/// Plays one call of `agent` through its pre-tool hook (`hook --agent <agent>`, in the payload
-/// shape that agent sends) in `env`; whether the hook denied it.
 /// A Grep glob that starts with `!` leaves files out (ripgrep's `-g '!*.md'`): it names no
 /// place the search reads, so a Grep with no path and only such globs goes through the working
 /// folder, as one with no glob does. It was judged as reading nothing, and so allowed.
@@ -736,6 +734,8 @@ fn a_grep_of_the_project_reads_its_hidden_files() {
     assert!(grep_denial(&env, &json!({"pattern": "API_KEY"})).is_some());
 }
 
+/// Plays one call of `agent` through its pre-tool hook (`hook --agent <agent>`, in the payload
+/// shape that agent sends) in `env`; whether the hook denied it.
 fn denied(env: &TestEnv, agent: &str, tool: &str, input: Value) -> bool {
     let cwd = env.path().to_string_lossy().into_owned();
     let (event, payload) = match agent {
