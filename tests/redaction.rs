@@ -506,3 +506,72 @@ fn a_url_encoded_three_times_or_more_loses_its_password() {
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(&password), "{store}");
 }
+
+#[test]
+fn names_ending_in_auth_lose_their_values_and_auth_settings_stay() {
+    // Only a bare `auth` was a secret name: `BASIC_AUTH`, `NPM_AUTH`, `HTTP_AUTH` and
+    // `--proxy-auth` kept their values. A name ending in the word `auth` now is one, unless
+    // its value is a switch or a scheme; `AUTH_TYPE`-style names (`auth` not last) stay.
+    let pw = "alice:s3cr3t-Pa55";
+    let token = format!("a8Fk29dLq0ZmXv71{}", "bNc8Qw3E");
+    let cases: Vec<(String, String)> = [
+        ("BASIC_AUTH={pw} ./deploy", "BASIC_AUTH=[REDACTED] ./deploy"),
+        (
+            "NPM_AUTH={token} npm publish",
+            "NPM_AUTH=[REDACTED] npm publish",
+        ),
+        (
+            "export HTTP_AUTH=\"{pw}\"",
+            "export HTTP_AUTH=\"[REDACTED]\"",
+        ),
+        ("proxyAuth: {pw}", "proxyAuth: [REDACTED]"),
+        (
+            "fetch --proxy-auth {pw} https://example.com",
+            "fetch --proxy-auth [REDACTED] https://example.com",
+        ),
+        (
+            "SKIP_AUTH=1 USE_AUTH=true AUTH_TYPE=bearer auth=none ./serve --proxy-auth ntlm",
+            "SKIP_AUTH=1 USE_AUTH=true AUTH_TYPE=bearer auth=none ./serve --proxy-auth ntlm",
+        ),
+        (
+            "cat > .env <<EOF\nHTTP_AUTH=basic\nNPM_AUTH=Token\nREQUIRE_AUTH=Disabled\nEOF",
+            "cat > .env <<EOF\nHTTP_AUTH=basic\nNPM_AUTH=Token\nREQUIRE_AUTH=Disabled\nEOF",
+        ),
+        ("auth: basic", "auth: basic"),
+    ]
+    .iter()
+    .map(|(command, recorded)| {
+        let fill = |s: &str| s.replace("{pw}", pw).replace("{token}", &token);
+        (fill(command), (*recorded).to_owned())
+    })
+    .collect();
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw) && !store.contains(&token), "{store}");
+
+    // The same names as keys of a structure (also in JSON text), in a name/value list, as a
+    // name beside its value in a list and as a flag of a command kept as a list.
+    let input = json!({
+        "command": format!("echo '{{\"basicAuth\": \"{pw}\", \"skipAuth\": 1}}'"),
+        "config": {"basicAuth": pw, "npmAuth": token, "skipAuth": 1, "httpAuth": "basic",
+            "authType": "bearer", "requireAuth": true},
+        "env": [{"name": "PROXY_AUTH", "value": pw}, {"name": "USE_AUTH", "value": "yes"}],
+        "yaml": format!("- name: PROXY_AUTH\n  value: {pw}\n- name: SKIP_AUTH\n  value: on"),
+        "args": ["--set", "HTTP_AUTH", pw, "--set", "HTTP_AUTH", "digest"],
+        "argv": ["fetch", "--proxy-auth", pw, "https://example.com"]
+    });
+    let (recorded, store) = recorded_inputs(&[input]);
+    assert_eq!(
+        recorded[0],
+        json!({
+            "command": "echo '{\"basicAuth\": \"[REDACTED]\", \"skipAuth\": 1}'",
+            "config": {"basicAuth": "[REDACTED]", "npmAuth": "[REDACTED]", "skipAuth": 1,
+                "httpAuth": "basic", "authType": "bearer", "requireAuth": true},
+            "env": [{"name": "PROXY_AUTH", "value": "[REDACTED]"},
+                {"name": "USE_AUTH", "value": "yes"}],
+            "yaml": "- name: PROXY_AUTH\n  value: [REDACTED]\n- name: SKIP_AUTH\n  value: on",
+            "args": ["--set", "HTTP_AUTH", "[REDACTED]", "--set", "HTTP_AUTH", "digest"],
+            "argv": ["fetch", "--proxy-auth", "[REDACTED]", "https://example.com"]
+        })
+    );
+    assert!(!store.contains(pw) && !store.contains(&token), "{store}");
+}

@@ -95,7 +95,8 @@ pub fn redact_value(v: &mut Value) -> bool {
                     name_kind(key)
                 };
                 changed |= match kind {
-                    Name::Secret => blank(value),
+                    Name::SecretOrSetting if holds_setting(kind, value) => redact_value(value),
+                    Name::Secret | Name::SecretOrSetting => blank(value),
                     Name::Maybe if value.as_str().is_some_and(looks_random) => blank(value),
                     _ => redact_value(value),
                 };
@@ -111,7 +112,8 @@ impl Name {
         let rank = |n: Name| match n {
             Name::Plain => 0,
             Name::Maybe => 1,
-            Name::Secret => 2,
+            Name::SecretOrSetting => 2,
+            Name::Secret => 3,
         };
         if rank(other) > rank(self) {
             other
@@ -166,6 +168,16 @@ fn is_value_key(key: &str) -> bool {
     ["value", "parametervalue"]
         .iter()
         .any(|k| key.eq_ignore_ascii_case(k))
+}
+
+/// Whether a JSON value under a name of `kind` is a setting word (`"skipAuth": 1`,
+/// `"httpAuth": "basic"`), kept as other values are.
+fn holds_setting(kind: Name, value: &Value) -> bool {
+    match value {
+        Value::String(s) => kind.keeps_setting(s),
+        Value::Number(n) => kind.keeps_setting(&n.to_string()),
+        _ => false,
+    }
 }
 
 /// What the object's name field says about its value field.
@@ -312,7 +324,11 @@ fn redact_pairs(items: &mut [Value]) -> bool {
         secret[i] |= match name_kind(name) {
             Name::Plain => false,
             Name::Maybe => looks_random(value),
-            Name::Secret => !value.contains(char::is_whitespace) && !rules::is_placeholder(value),
+            kind @ (Name::Secret | Name::SecretOrSetting) => {
+                !value.contains(char::is_whitespace)
+                    && !rules::is_placeholder(value)
+                    && !kind.keeps_setting(value)
+            }
         };
     }
     // A command line (a program, then arguments with a flag among them): an argument is a

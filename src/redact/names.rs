@@ -1,4 +1,5 @@
-//! What a name says about the value beside it: a secret (`password`, `api_key`), maybe one
+//! What a name says about the value beside it: a secret (`password`, `api_key`), a secret
+//! unless the value is a setting word (`BASIC_AUTH`, not `SKIP_AUTH=1`), maybe one
 //! (`STRIPE_KEY`, `signing_salt`: only when the value looks random), or nothing; and whether a
 //! value looks random enough to be a credential.
 
@@ -10,9 +11,25 @@ pub(super) enum Name {
     /// Often holds a secret, often not (`SORT_KEY` does not): its value is redacted when it
     /// looks random.
     Maybe,
+    /// Holds a secret, unless its value is a word of [`SETTING_WORDS`]: a name whose last word
+    /// is `auth` holds a credential (`BASIC_AUTH=alice:…`, `NPM_AUTH=…`) as often as a switch
+    /// or a scheme (`SKIP_AUTH=1`, `HTTP_AUTH=basic`).
+    SecretOrSetting,
     /// Holds a secret whatever its value looks like.
     Secret,
 }
+
+impl Name {
+    /// Whether a value stored under a name of this kind is kept for being a setting word.
+    pub(super) fn keeps_setting(self, value: &str) -> bool {
+        self == Name::SecretOrSetting && is_listed(SETTING_WORDS, &value.to_ascii_lowercase())
+    }
+}
+
+/// Values that say whether or how a name ending in `auth` authenticates, never with what.
+const SETTING_WORDS: &str = "\
+    0 1 true false yes no on off none null enabled disabled required optional basic bearer \
+    digest oauth oauth2 token kerberos ntlm";
 
 /// Word pieces without which no name says anything of its value: most keys have none, and
 /// are told so without splitting them into words.
@@ -82,6 +99,8 @@ fn has_name_piece(key: &[u8]) -> bool {
 fn kind_by_words(key: &str) -> Name {
     if is_sensitive_key(key) {
         Name::Secret
+    } else if is_auth_key(key) {
+        Name::SecretOrSetting
     } else if is_maybe_secret_key(key) {
         Name::Maybe
     } else {
@@ -129,7 +148,6 @@ pub(super) fn is_sensitive_key(key: &str) -> bool {
     SENSITIVE_FRAGMENTS
         .split_ascii_whitespace()
         .any(|f| squashed.contains(f))
-        || squashed == "auth"
         // Singular only: a word ending in `tokens` is a usage counter, never a credential.
         || words.iter().any(|w| w.ends_with("token") || w.ends_with("pwd"))
         // `SMTP_CREDS`, `db_cred`; `incredible` and `credit` are other words.
@@ -138,6 +156,15 @@ pub(super) fn is_sensitive_key(key: &str) -> bool {
         || (words.len() > 1 && last == "pass")
         // `ADMIN_PW`, `pw`; only last, as Playwright's `PW_TEST_…` settings start with it.
         || last == "pw"
+}
+
+/// Whether `key`'s last word is `auth` (`BASIC_AUTH`, `npmAuth`, `proxy-auth`, `auth`): a secret
+/// name, unless its value is a setting word ([`Name::SecretOrSetting`]). `AUTH_TYPE` and
+/// `auth_mode` say something else, and a counter (`max_auth`) holds a number.
+fn is_auth_key(key: &str) -> bool {
+    let words = split_words(key);
+    words.last().is_some_and(|w| w == "auth")
+        && !(words.len() > 1 && is_listed(COUNTER_PREFIXES, &words[0]))
 }
 
 /// Last words of names that hold a secret as often as not: `STRIPE_KEY`, `webhook_sig`,
@@ -324,6 +351,43 @@ mod tests {
         ] {
             assert_eq!(name_kind(key), Name::Plain, "{key}");
         }
+    }
+
+    #[test]
+    fn a_name_ending_in_auth_holds_a_secret_unless_a_setting() {
+        for key in [
+            "auth",
+            "_auth",
+            "BASIC_AUTH",
+            "npmAuth",
+            "proxy-auth",
+            "X-Auth",
+        ] {
+            assert_eq!(name_kind(key), Name::SecretOrSetting, "{key}");
+        }
+        for key in [
+            "AUTH_TYPE",
+            "auth_mode",
+            "authMethod",
+            "max_auth",
+            "OAUTH",
+            "author",
+        ] {
+            assert_eq!(name_kind(key), Name::Plain, "{key}");
+        }
+        for key in ["Authorization", "auth_token", "AUTH_KEY", "authSecret"] {
+            assert_eq!(name_kind(key), Name::Secret, "{key}");
+        }
+        let kind = Name::SecretOrSetting;
+        for value in [
+            "1", "TRUE", "off", "Basic", "oauth2", "Token", "NTLM", "required",
+        ] {
+            assert!(kind.keeps_setting(value), "{value}");
+        }
+        for value in ["alice:s3cr3t", "basic alice:s3cr3t", "tru", "2", ""] {
+            assert!(!kind.keeps_setting(value), "{value}");
+        }
+        assert!(!Name::Secret.keeps_setting("true"));
     }
 
     #[test]

@@ -1236,7 +1236,15 @@ fn pick_assignment(caps: &Captures<'_>) -> Option<Range<usize>> {
     match name_kind(key) {
         Name::Plain => None,
         Name::Maybe => random_value(caps),
-        Name::Secret => pick_value(caps, key, after_colon),
+        kind @ (Name::Secret | Name::SecretOrSetting) => {
+            let value = ["scheme", "esc", "dq", "sq", "bt", "bare"]
+                .iter()
+                .find_map(|g| caps.name(g))?;
+            if kind.keeps_setting(value.as_str()) {
+                return None;
+            }
+            pick_value(caps, key, after_colon)
+        }
     }
 }
 
@@ -1262,9 +1270,10 @@ fn escaped_value(caps: &Captures<'_>, kind: Name) -> Option<Range<usize>> {
     let picked = match kind {
         Name::Plain => false,
         Name::Maybe => looks_random(value),
-        Name::Secret => {
+        Name::Secret | Name::SecretOrSetting => {
             !value.is_empty()
                 && !is_placeholder(value)
+                && !kind.keeps_setting(value)
                 && !lower.starts_with("%24")
                 && !lower.starts_with("%7b%7b")
         }
@@ -1274,7 +1283,9 @@ fn escaped_value(caps: &Captures<'_>, kind: Name) -> Option<Range<usize>> {
 
 fn pick_cli_flag(caps: &Captures<'_>) -> Option<Range<usize>> {
     let key = caps.name("key")?.as_str();
-    if name_kind(key) != Name::Secret {
+    let kind = name_kind(key);
+    let value = ["dq", "sq", "bare"].iter().find_map(|g| caps.name(g))?;
+    if !matches!(kind, Name::Secret | Name::SecretOrSetting) || kind.keeps_setting(value.as_str()) {
         return None;
     }
     pick_value(caps, key, false)
@@ -1285,13 +1296,14 @@ fn pick_named_value(caps: &Captures<'_>) -> Option<Range<usize>> {
     match name_kind(caps.name("name")?.as_str()) {
         Name::Plain => None,
         Name::Maybe => random_value(caps),
-        Name::Secret => {
+        kind @ (Name::Secret | Name::SecretOrSetting) => {
             let m = ["esc", "dq", "sq", "bare"]
                 .iter()
                 .find_map(|g| caps.name(g))?;
             let value = m.as_str();
             let literal = is_listed("null true false none", &value.to_ascii_lowercase());
-            (!value.is_empty() && !literal && !is_placeholder(value)).then(|| m.range())
+            let kept = literal || is_placeholder(value) || kind.keeps_setting(value);
+            (!value.is_empty() && !kept).then(|| m.range())
         }
     }
 }

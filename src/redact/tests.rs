@@ -109,7 +109,6 @@ fn sensitive_keys_are_recognised() {
         "authorization",
         "Authorization",
         "Proxy-Authorization",
-        "auth",
         "auth_token",
         "X-Auth-Token",
         "private_key",
