@@ -575,3 +575,25 @@ fn names_ending_in_auth_lose_their_values_and_auth_settings_stay() {
     );
     assert!(!store.contains(pw) && !store.contains(&token), "{store}");
 }
+
+#[test]
+fn githubs_x_oauth_basic_placeholder_stays_and_the_token_before_it_goes() {
+    // `x-oauth-basic` is the password GitHub's docs write after a token as the user; it was
+    // redacted as a password. The token still goes, in clear and percent-encoded.
+    let token = format!("a8Fk29dLq0ZmXv71{}", "bNc8Qw3E");
+    let cases: Vec<(String, String)> = [
+        (
+            "git clone https://{token}:x-oauth-basic@github.com/acme/app.git",
+            "git clone https://[REDACTED]:x-oauth-basic@github.com/acme/app.git",
+        ),
+        (
+            "open 'next=https%3A%2F%2F{token}%3Ax-oauth-basic%40github.com%2Facme'",
+            "open 'next=https%3A%2F%2F[REDACTED]%3Ax-oauth-basic%40github.com%2Facme'",
+        ),
+    ]
+    .iter()
+    .map(|(command, recorded)| (command.replace("{token}", &token), (*recorded).to_owned()))
+    .collect();
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(&token), "{store}");
+}

@@ -1498,10 +1498,11 @@ fn is_template(value: &str) -> bool {
     })
 }
 
-/// Values that stand in for a secret in examples.
+/// Values that stand in for a secret in examples; GitHub's `x-oauth-basic` is the password
+/// its docs write after a token as a URL's user (`https://<token>:x-oauth-basic@github.com`).
 const PLACEHOLDER_WORDS: &str = "\
     changeme change_me replace_me replaceme placeholder example dummy redacted secret \
-    password token todo tbd";
+    password token todo tbd x-oauth-basic";
 
 /// Words that follow `token =` or `password:` in source code without being a secret.
 const CODE_WORDS: &str =
