@@ -684,6 +684,49 @@ fn a_call_that_cannot_be_written_leaves_no_open_call_behind() {
     assert_eq!(result["parent_id"], call["event_id"], "{result}");
 }
 
+/// A subagent whose session cannot be made (its meta does not fit on a full disk) leaves its
+/// spawning call open and no folder behind: its start tried again with room makes the child
+/// linked to the call. The call was claimed and the empty folder left, so the start tried
+/// again found the folder and wrote the child without a meta, linked to nothing.
+#[test]
+fn a_subagent_that_cannot_be_made_leaves_its_spawning_call_for_the_next_try() {
+    let env = TestEnv::new();
+    let task_input = json!({"description": "extract helpers", "prompt": "Extract the helpers"});
+    env.hook(
+        "pre-tool",
+        &payload(
+            "PreToolUse",
+            json!({"tool_name": "Agent", "tool_input": task_input, "tool_use_id": "toolu_9"}),
+        ),
+    )
+    .success();
+    // Its type is in the child's meta, which then takes more than the 32 KiB left.
+    let start = payload(
+        "SubagentStart",
+        json!({"agent_id": "a1b2c3", "agent_type": "t".repeat(40 * 1024)}),
+    );
+    hook_on_a_full_disk(&env, "subagent-start", &start);
+    assert_eq!(env.sessions(), [SID], "no child was made");
+
+    // Room again: the start tried once more.
+    env.hook("subagent-start", &start).success();
+    let child = format!("agent-a1b2c3-{SID}");
+    let parent = env.events(SID);
+    let call = &parent[0];
+    assert!(
+        env.store().join(&child).join("meta.json").is_file(),
+        "the child has a meta"
+    );
+    assert_eq!(env.meta(&child)["parent_event_id"], call["event_id"]);
+    let kinds: Vec<&str> = parent
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["tool_call", "subagent_start"]);
+    assert_eq!(parent[1]["parent_id"], call["event_id"]);
+    assert_eq!(env.events(&child)[0]["event_type"], "session_start");
+}
+
 /// Fills the session's file up to 32 KiB with one line, so that under
 /// [`crate::common::with_a_full_disk_at_32_kib`] not one more byte fits.
 fn fill_the_disk(env: &TestEnv) {

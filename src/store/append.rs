@@ -87,6 +87,17 @@ impl Store {
         self.made_root()?.make_child(session_id)
     }
 
+    /// Gives back a folder made by [`Store::claim_session_dir`] whose meta could not be
+    /// written: removed while empty, so that the next [`Store::claim_session_dir`] makes it
+    /// again. Anything in it (another hook's event) keeps it.
+    pub fn release_session_dir(&self, session_id: &str) {
+        if layout::is_valid_session_id(session_id)
+            && let Ok(root) = self.root_folder()
+        {
+            root.remove_empty_child(session_id);
+        }
+    }
+
     /// Creates a session with `meta` unless it exists. Returns whether this call created it.
     /// Safe against other processes creating the same session at the same moment: exactly one
     /// of them writes `meta.json`.
@@ -375,7 +386,11 @@ fn write_first_meta(root: &Folder, meta: &SessionMeta) -> Result<bool> {
         return Ok(false);
     }
     let temp = format!(".meta.{}.tmp", std::process::id());
-    dir.write_new(&temp, meta.to_json().as_bytes())?;
+    if let Err(e) = dir.write_new(&temp, meta.to_json().as_bytes()) {
+        // A part written (a full disk) would keep the folder from being taken away again.
+        let _ = dir.remove(&temp);
+        return Err(e);
+    }
     // A hard link never replaces an existing file: the first creator wins, the rest see
     // AlreadyExists and leave the winner's meta alone.
     let created = match dir.link(&temp, META) {

@@ -145,7 +145,8 @@ impl Store {
 impl Store {
     /// Claims the spawning call a new subagent belongs to: the oldest open one known by the
     /// first of `hints` (strongest first) that any open call is known by, else the oldest open
-    /// one. The call's hints go with it.
+    /// one. Its hints stay until [`Store::forget_spawn_hints`], so that a call given back by
+    /// [`Store::reopen_call`] (its subagent could not be written) is still known by them.
     pub fn claim_spawn(&self, session_id: &str, hints: &[CallKey]) -> Result<Option<ClaimedCall>> {
         let Some(dir) = self.pending(session_id)? else {
             return Ok(None);
@@ -187,7 +188,6 @@ impl Store {
                 continue;
             }
             let (micros, event_id) = call.split_once('.').unwrap_or((call, ""));
-            forget_spawn_hints_in(&dir, &names, call);
             return Ok(Some(ClaimedCall {
                 event_id: event_id.to_owned(),
                 timestamp: micros.parse::<u64>().unwrap_or(0) as f64 / 1e6,
@@ -196,8 +196,7 @@ impl Store {
         Ok(None)
     }
 
-    /// Removes the hints of a spawning call claimed by [`Store::claim_exact`], so that open
-    /// calls' entries stay few.
+    /// Removes the hints of a claimed spawning call, so that open calls' entries stay few.
     pub fn forget_spawn_hints(&self, session_id: &str, call: &ClaimedCall) {
         let Ok(Some(dir)) = self.pending(session_id) else {
             return;

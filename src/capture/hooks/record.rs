@@ -427,31 +427,56 @@ impl Recorder<'_> {
         if !self.store.claim_session_dir(&child)? {
             return Ok(Some(child));
         }
-        let spawn = self
+        let spawn = match self
             .store
-            .claim_spawn(parent, &spawn::subagent_hints(self.payload, agent_id))?;
+            .claim_spawn(parent, &spawn::subagent_hints(self.payload, agent_id))
+        {
+            Ok(spawn) => spawn,
+            Err(e) => {
+                self.store.release_session_dir(&child);
+                return Err(e);
+            }
+        };
         let agent_type = self.payload.agent_type.as_deref();
-        self.start_child(&child, agent_id, agent_type, spawn.map(|c| c.event_id))?;
+        self.start_child(&child, agent_id, agent_type, spawn.as_ref(), true)?;
         Ok(Some(child))
     }
 
-    /// Writes the meta and first event of a child session whose folder this hook made.
+    /// Writes the meta and first event of a child session whose folder this hook made, linked
+    /// to `call`, the spawning call (claimed by this hook when `claimed`).
+    ///
+    /// The folder and the call are claimed before the meta is written, so that no other hook
+    /// makes this subagent or takes its call; when the meta cannot be written (a full disk)
+    /// both are given back, and the subagent's next hook (or this one tried again) makes it
+    /// and links it. Once the meta is written the link stands, whatever befalls the event.
     fn start_child(
         &self,
         child: &str,
         agent_id: &str,
         agent_type: Option<&str>,
-        call: Option<String>,
+        call: Option<&ClaimedCall>,
+        claimed: bool,
     ) -> Result<(), StoreError> {
         let parent = &self.payload.session_id;
         let mut meta = SessionMeta::new(child, self.now);
         self.payload.agent.name().clone_into(&mut meta.agent_name);
         meta.command = format!("subagent ({})", agent_type.unwrap_or("general"));
         meta.parent_session_id = Some(parent.clone());
-        meta.parent_event_id = call;
+        meta.parent_event_id = call.map(|c| c.event_id.clone());
         meta.depth = self.store.read_meta(parent).map_or(0, |m| m.depth) + 1;
         self.sink.privacy().apply_meta(&mut meta);
-        self.store.create_session(&meta)?;
+        let claimed = call.filter(|_| claimed);
+        if let Err(e) = self.store.create_session(&meta) {
+            // What is reported is the meta's error, whether or not all could be given back.
+            self.store.release_session_dir(child);
+            if let Some(call) = claimed {
+                let _ = self.store.reopen_call(parent, &CallKey::spawn(), call);
+            }
+            return Err(e);
+        }
+        if let Some(call) = claimed {
+            self.store.forget_spawn_hints(parent, call);
+        }
         self.store.init_counters(child)?;
         let mut data = Map::new();
         data.insert("agent_id".into(), agent_id.into());
@@ -486,10 +511,11 @@ impl Recorder<'_> {
         if !exists && !spawn::launched_in_background(response) {
             return Ok(false);
         }
-        if self.store.claim_exact(session, &CallKey::spawn(), call)? {
-            self.store.forget_spawn_hints(session, call);
-        }
+        let claimed = self.store.claim_exact(session, &CallKey::spawn(), call)?;
         if exists {
+            if claimed {
+                self.store.forget_spawn_hints(session, call);
+            }
             return match self.store.relink_parent_event(&child, &call.event_id) {
                 Ok(true) => {
                     let data = object([
@@ -510,9 +536,19 @@ impl Recorder<'_> {
                 Err(e) => Err(e),
             };
         }
-        if self.store.claim_session_dir(&child)? {
-            let kind = input.get("subagent_type").and_then(Value::as_str);
-            self.start_child(&child, agent, kind, Some(call.event_id.clone()))?;
+        match self.store.claim_session_dir(&child) {
+            Ok(true) => {
+                let kind = input.get("subagent_type").and_then(Value::as_str);
+                self.start_child(&child, agent, kind, Some(call), claimed)?;
+            }
+            Ok(false) if claimed => self.store.forget_spawn_hints(session, call),
+            Ok(false) => {}
+            Err(e) => {
+                if claimed {
+                    let _ = self.store.reopen_call(session, &CallKey::spawn(), call);
+                }
+                return Err(e);
+            }
         }
         Ok(true)
     }
