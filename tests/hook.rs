@@ -727,6 +727,64 @@ fn a_subagent_that_cannot_be_made_leaves_its_spawning_call_for_the_next_try() {
     assert_eq!(env.events(&child)[0]["event_type"], "session_start");
 }
 
+/// A Task result whose subagent cannot be written (a full disk) records nothing and leaves its
+/// call open: the result tried again with room is linked, and makes the child whole and linked.
+/// The result was written first and claimed the call, then the child was left with a meta and
+/// no events, and the result tried again was written a second time, linked to nothing.
+#[test]
+fn a_task_result_whose_subagent_cannot_be_written_leaves_its_call_for_the_next_try() {
+    let env = TestEnv::new();
+    let input = json!({"description": "look around", "prompt": "List the files", "subagent_type": "explorer"});
+    env.hook(
+        "pre-tool",
+        &payload(
+            "PreToolUse",
+            json!({"tool_name": "Task", "tool_input": input, "tool_use_id": "toolu_1"}),
+        ),
+    )
+    .success();
+    // The child's prompt comes from the result's input: one over 32 KiB fits in no file, and
+    // the result itself, which does not keep its input, fits in the parent's.
+    let mut input = input;
+    input["prompt"] = "p".repeat(40 * 1024).into();
+    let post = payload(
+        "PostToolUse",
+        json!({"tool_name": "Task", "tool_input": input, "tool_use_id": "toolu_1",
+               "tool_response": {"content": [{"type": "text", "text": "3 files"}]}}),
+    );
+    hook_on_a_full_disk(&env, "post-tool", &post);
+    assert_eq!(env.sessions(), [SID], "no child was made");
+    assert_eq!(env.events(SID).len(), 1, "the result was not written");
+
+    // Room again: the result tried once more.
+    env.hook("post-tool", &post).success();
+    let parent = env.events(SID);
+    let kinds: Vec<&str> = parent
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["tool_call", "tool_result"]);
+    let (call, result) = (&parent[0], &parent[1]);
+    assert_eq!(result["parent_id"], call["event_id"], "{result}");
+    let child = format!("task-{}-{SID}", call["event_id"].as_str().unwrap());
+    assert_eq!(env.sessions(), [SID.to_owned(), child.clone()]);
+    assert_eq!(env.meta(&child)["parent_event_id"], call["event_id"]);
+    let kinds: Vec<String> = env
+        .events(&child)
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "session_start",
+            "user_prompt",
+            "assistant_response",
+            "session_end"
+        ]
+    );
+}
+
 /// Fills the session's file up to 32 KiB with one line, so that under
 /// [`crate::common::with_a_full_disk_at_32_kib`] not one more byte fits.
 fn fill_the_disk(env: &TestEnv) {

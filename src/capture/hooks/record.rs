@@ -932,7 +932,25 @@ impl Recorder<'_> {
         if !failed {
             events.extend(self.file_events(session, &tool.name, &tool.input, call));
         }
-        if let Err(e) = self.write_derived(session, events, texts_of_structures) {
+        // The subagent a spawning call ran is made before the result is written: a result
+        // once written is never recorded again (a call sent to the collector again is known by
+        // it), so a subagent that cannot be written must leave the call open as a result that
+        // cannot be written does. Its events are made after the result's, whose id comes first.
+        let subagent = match call {
+            Some(call) if tools::is_spawn(self.payload.agent, &tool.name) => self
+                .subagent_of_result(session, call, &tool.input)
+                .and_then(|named| {
+                    if named {
+                        Ok(())
+                    } else {
+                        self.task_without_subagent_hooks(session, call, &tool.input, failed)
+                    }
+                }),
+            _ => Ok(()),
+        };
+        let written =
+            subagent.and_then(|()| self.write_derived(session, events, texts_of_structures));
+        if let Err(e) = written {
             // The call stays open for the result's next try (a hook sent again, a kept call
             // sent to the collector again), which is then still linked and timed. What is
             // reported is the write's error, whether or not the call could be opened again.
@@ -940,12 +958,6 @@ impl Recorder<'_> {
                 let _ = self.store.reopen_call(session, key, call);
             }
             return Err(e);
-        }
-        if tools::is_spawn(self.payload.agent, &tool.name)
-            && let Some(call) = call
-            && !self.subagent_of_result(session, call, &tool.input)?
-        {
-            self.task_without_subagent_hooks(session, call, &tool.input, failed)?;
         }
         Ok(())
     }
@@ -1023,7 +1035,29 @@ impl Recorder<'_> {
         if !self.store.claim_exact(parent, &CallKey::spawn(), call)? {
             return Ok(());
         }
-        self.store.forget_spawn_hints(parent, call);
+        match self.task_child(parent, call, input, failed) {
+            Ok(()) => {
+                self.store.forget_spawn_hints(parent, call);
+                Ok(())
+            }
+            // Given back for the result's next try, which makes the child again. What is
+            // reported is the write's error, whether or not the call could be opened again.
+            Err(e) => {
+                let _ = self.store.reopen_call(parent, &CallKey::spawn(), call);
+                Err(e)
+            }
+        }
+    }
+
+    /// The child session of [`Recorder::task_without_subagent_hooks`], whole or not at all:
+    /// a child made here whose events cannot be written is deleted again.
+    fn task_child(
+        &self,
+        parent: &str,
+        call: &ClaimedCall,
+        input: &Value,
+        failed: bool,
+    ) -> Result<(), StoreError> {
         let child = format!("task-{}-{parent}", call.event_id);
         let depth = self.store.read_meta(parent).map_or(0, |m| m.depth) + 1;
         let agent_type = input
@@ -1037,10 +1071,6 @@ impl Recorder<'_> {
         meta.parent_event_id = Some(call.event_id.clone());
         meta.depth = depth;
         self.sink.privacy().apply_meta(&mut meta);
-        if !self.store.create_session(&meta)? {
-            return Ok(());
-        }
-        self.store.init_counters(&child)?;
         let mut start = self.event(
             EventType::SessionStart,
             &child,
@@ -1071,7 +1101,17 @@ impl Recorder<'_> {
             &child,
             object([("reason", reason.into())]),
         ));
-        self.write(&child, events)
+        if !self.store.create_session(&meta)? {
+            return Ok(());
+        }
+        let written = self
+            .store
+            .init_counters(&child)
+            .and_then(|()| self.write(&child, events));
+        if written.is_err() {
+            let _ = self.store.delete_session(&child);
+        }
+        written
     }
 }
 
