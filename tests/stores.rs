@@ -1287,22 +1287,10 @@ fn no_session_named_and_no_store_here_names_the_stores_that_hold_sessions() {
 /// other one-session commands do.
 #[test]
 fn list_with_no_store_here_names_the_store_that_holds_sessions() {
-    let env = TestEnv::new();
-    let claude = folder(&env, "claude");
-    transcript_in(&claude.join("projects"), "-gone", "/no/such/project");
-    let standing = folder(&env, "standing-here");
-    let import_all = ["import", "--all", "--claude-dir", claude.to_str().unwrap()];
-    run_in(&env, &standing, &import_all).success();
-    let user_store = env.home.path().join("traces");
-    let hint = format!("add `--trace-dir {}` to read them", user_store.display());
+    let (env, standing) = sessions_only_in_the_user_store();
     for args in [&["list"][..], &["list", "--format", "json"]] {
         let run = run_in(&env, &standing, args);
-        assert_eq!(run.code, 2, "{args:?}: {run:?}");
-        assert!(
-            run.stderr.contains("no trace store") && run.stderr.contains(&hint),
-            "{args:?}: {run:?}"
-        );
-        assert!(!run.stderr.contains("import --all"), "{args:?}: {run:?}");
+        refused_naming_the_user_store(&env, args, &run);
     }
     // With no session anywhere, the ways to record one are still the hint.
     let empty = TestEnv::new();
@@ -1317,14 +1305,7 @@ fn list_with_no_store_here_names_the_store_that_holds_sessions() {
 /// does.
 #[test]
 fn every_command_naming_no_session_with_no_store_here_names_the_store_that_holds_sessions() {
-    let env = TestEnv::new();
-    let claude = folder(&env, "claude");
-    transcript_in(&claude.join("projects"), "-gone", "/no/such/project");
-    let standing = folder(&env, "standing-here");
-    let import_all = ["import", "--all", "--claude-dir", claude.to_str().unwrap()];
-    run_in(&env, &standing, &import_all).success();
-    let user_store = env.home.path().join("traces");
-    let hint = format!("add `--trace-dir {}` to read them", user_store.display());
+    let (env, standing) = sessions_only_in_the_user_store();
     let commands: [&[&str]; 11] = [
         &["dashboard"],
         &["dashboard", "--format", "json"],
@@ -1340,14 +1321,35 @@ fn every_command_naming_no_session_with_no_store_here_names_the_store_that_holds
     ];
     for args in commands {
         let run = run_in(&env, &standing, args);
-        assert_eq!(run.code, 2, "{args:?}: {run:?}");
-        assert!(
-            run.stderr.contains("no trace store") && run.stderr.contains(&hint),
-            "{args:?}: {run:?}"
-        );
-        assert!(!run.stderr.contains("import --all"), "{args:?}: {run:?}");
+        refused_naming_the_user_store(&env, args, &run);
         assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {run:?}");
     }
+}
+
+/// A store-less folder to stand in, and the user-level store holding the one session
+/// `import --all` brought there.
+fn sessions_only_in_the_user_store() -> (TestEnv, PathBuf) {
+    let env = TestEnv::new();
+    let claude = folder(&env, "claude");
+    transcript_in(&claude.join("projects"), "-gone", "/no/such/project");
+    let standing = folder(&env, "standing-here");
+    let import_all = ["import", "--all", "--claude-dir", claude.to_str().unwrap()];
+    run_in(&env, &standing, &import_all).success();
+    (env, standing)
+}
+
+/// `run` of `args` from such a folder was refused (2), naming the user-level store and how to
+/// read it, and not suggesting `import --all`, which has run.
+#[track_caller]
+fn refused_naming_the_user_store(env: &TestEnv, args: &[&str], run: &Run) {
+    let user_store = env.home.path().join("traces");
+    let hint = format!("add `--trace-dir {}` to read them", user_store.display());
+    assert_eq!(run.code, 2, "{args:?}: {run:?}");
+    assert!(
+        run.stderr.contains("no trace store") && run.stderr.contains(&hint),
+        "{args:?}: {run:?}"
+    );
+    assert!(!run.stderr.contains("import --all"), "{args:?}: {run:?}");
 }
 
 /// `command` run under umask 022, the usual one, whatever the test runner's is.
