@@ -1454,3 +1454,50 @@ fn a_new_store_is_readable_by_its_owner_alone_and_an_old_one_keeps_its_mode() {
     assert_eq!(old.sessions().len(), 1);
     assert_eq!(mode(&old.store()), "755");
 }
+
+/// A store every user of the machine can read (an earlier agent-strace's or the Python tool's,
+/// made under umask 022) is named, with the command that makes it private, by the commands a
+/// user runs to look after a store: `setup` and `retention`. Before, nothing said so: the store
+/// kept its mode, as it still does, in silence. A private store, or one shared with a group on
+/// purpose, is no cause for a warning.
+#[test]
+fn setup_and_retention_say_when_every_user_can_read_the_store() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let payload = json!({"session_id": "7a1e0000-0000-4000-8000-000000000003",
+        "hook_event_name": "SessionStart", "source": "startup", "cwd": env.path()});
+    std::fs::create_dir(env.store()).unwrap();
+    env.hook("session-start", &payload).success();
+    let store = env.store().display().to_string();
+    let settings = env.path().join("settings.json");
+    let commands: [&[&str]; 2] = [
+        &["setup", "--settings", settings.to_str().unwrap()],
+        &["retention", "status"],
+    ];
+    for (mode, open) in [
+        (0o755, true),
+        (0o700, false),
+        (0o2750, false),
+        (0o701, true),
+    ] {
+        std::fs::set_permissions(env.store(), std::fs::Permissions::from_mode(mode)).unwrap();
+        for args in commands {
+            let run = run_in(&env, env.path(), args);
+            run.success();
+            let warned = run.stderr.contains(&format!(
+                "warning: the store {store} can be read by every user of this machine (mode {mode:04o})"
+            ));
+            assert_eq!(warned, open, "{mode:o} {args:?}: {run:?}");
+            if open {
+                assert!(
+                    run.stderr
+                        .contains(&format!("`chmod 700 {store}` makes it yours alone")),
+                    "{run:?}"
+                );
+                assert_eq!(run.stderr.lines().count(), 1, "{run:?}");
+            }
+        }
+    }
+    // The mode is the user's to change, never ours.
+    assert_eq!(mode(&env.store()), "701");
+}

@@ -81,6 +81,7 @@ pub(crate) fn run(args: &RetentionArgs, globals: &Globals) -> Result<u8> {
     let store = Store::new(globals.store_root());
     let now = crate::capture::sink::system_time();
     super::stores::require_unnamed(&store)?;
+    super::stores::warn_if_open_to_others(&store);
     let listing = super::listing::sessions(&store)?;
     let candidate = |meta: &crate::model::SessionMeta| {
         let id = meta.session_id.clone();

@@ -16,6 +16,7 @@ use super::setup_otel;
 use crate::capture::hooks::HOOK_ARGS;
 use crate::error::Error;
 use crate::exit;
+use crate::store::Store;
 
 /// Print (or, with --write, install) the Claude Code hooks that record every session
 ///
@@ -110,6 +111,9 @@ pub(crate) fn run(args: &SetupArgs, globals: &Globals) -> Result<u8> {
         flags.push('\'');
     }
     let store = hooks_store(globals)?;
+    super::stores::warn_if_open_to_others(&Store::new(
+        store.clone().unwrap_or_else(|| globals.store_root()),
+    ));
     if let Some(store) = &store {
         flags.push_str(" --trace-dir '");
         flags.push_str(&store.to_string_lossy().replace('\'', r"'\''"));
@@ -505,7 +509,7 @@ fn hook_command() -> (String, Option<String>) {
 }
 
 /// `text` as one word for the shell that runs hook commands: quoted when it has to be.
-fn shell_word(text: &str) -> String {
+pub(crate) fn shell_word(text: &str) -> String {
     let plain = text
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || "/._+-@%:,=".contains(c));

@@ -411,3 +411,17 @@ pub(crate) fn select(
         }
     }
 }
+
+/// Warns, in one line, when `store` lets every user of the machine in (see
+/// [`Store::open_to_others`]), with the one command that makes it private. Only commands a user
+/// runs to look after a store say it (`setup`, `retention`): a hook never does, and agent-strace
+/// never changes the mode of a folder it did not make.
+pub(crate) fn warn_if_open_to_others(store: &Store) {
+    if let Some(mode) = store.open_to_others() {
+        let root = store.root().display().to_string();
+        super::output::warn(format_args!(
+            "the store {root} can be read by every user of this machine (mode {mode:04o}), and its sessions hold prompts, files and tool output; `chmod 700 {}` makes it yours alone (docs/security.md)",
+            super::setup::shell_word(&root)
+        ));
+    }
+}

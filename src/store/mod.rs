@@ -246,6 +246,17 @@ impl Store {
         self.root.is_dir()
     }
 
+    /// The mode of the store's folder when it lets every user of the machine in (any of the
+    /// bits for others): a store made by an earlier agent-strace or by the Python tool under
+    /// umask 022 is 0755, and anyone can read the sessions in it. `None` when the store is not
+    /// there or is closed to others (0700, or 2750 for a group it is shared with on purpose).
+    pub fn open_to_others(&self) -> Option<u32> {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(&self.root).ok()?;
+        let mode = meta.permissions().mode() & 0o7777;
+        (meta.is_dir() && mode & 0o007 != 0).then_some(mode)
+    }
+
     /// Fails with [`StoreError::NoStore`] unless the store's directory exists, and with
     /// [`StoreError::UntrustedLink`] when it is a link someone else planted.
     pub fn require(&self) -> Result<()> {
