@@ -1587,6 +1587,86 @@ fn half_open_connections_are_closed_so_that_others_are_served_again() {
     drop(held);
 }
 
+/// One client could hold as many connections as the collector had descriptors (1,024 by
+/// default), sending nothing, and each for the head's wait of 10 s at a time: the hooks of every
+/// other machine then had none. A client now holds at most `--connections-per-client` (128
+/// unless set); past it, its new connections get a 503 with `Retry-After` at once, said in the
+/// log once a minute at most, and a hook of that client records its event in its own store, losing nothing. As its
+/// connections close, it is served again.
+#[test]
+fn one_client_holds_at_most_its_share_of_connections() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (server, port) = server(&env, &storage, &["--connections-per-client", "3"]);
+    // Three connections kept open after one request each, so that each is known to be held
+    // (the connection that found the port open may still be counted for a moment).
+    let mut held: Vec<TcpStream> = Vec::new();
+    let start = Instant::now();
+    while held.len() < 3 {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let mut answer = [0u8; 12];
+        stream.read_exact(&mut answer).unwrap();
+        match &answer {
+            b"HTTP/1.1 200" => held.push(stream),
+            b"HTTP/1.1 503" => {
+                assert!(start.elapsed() < Duration::from_secs(30));
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            other => panic!("{}", String::from_utf8_lossy(other)),
+        }
+    }
+    for _ in 0..2 {
+        let answer = request(port, "GET", "/health", None, b"");
+        assert_eq!(answer.status, 503, "{}", answer.head);
+        assert_eq!(answer.header("retry-after").as_deref(), Some("1"));
+        assert!(String::from_utf8_lossy(&answer.body).contains("too many connections"));
+    }
+    // A hook turned away records its event where it runs.
+    let project = env.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    let (event, payload) = payloads("turned-away", &project).remove(0);
+    let (run, _) = hook_to(
+        &env,
+        &format!("http://127.0.0.1:{port}"),
+        None,
+        event,
+        &payload,
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let local = project.join(".agent-traces/turned-away/events.ndjson");
+    let local = std::fs::read_to_string(&local).unwrap_or_default();
+    assert_eq!(
+        local.lines().count(),
+        1,
+        "{run:?} {:?}",
+        std::fs::read_to_string(project.join(".agent-traces/hook-errors.log"))
+    );
+    assert!(local.contains("session_start"));
+    assert!(!storage.join("turned-away").exists());
+
+    drop(held);
+    let start = Instant::now();
+    loop {
+        if request(port, "GET", "/health", None, b"").status == 200 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "served again once its connections closed"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = log_of(server);
+    let turned: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("turning away connections of 127.0.0.1"))
+        .collect();
+    assert_eq!(turned.len(), 1, "said once, not once a connection: {log}");
+}
+
 /// Clients that asked for a large session's events and never read the answer held their
 /// connection, a descriptor and the session's open file for ever: enough of them, and nobody
 /// was served again. A response that the client takes nothing of for the stall limit (30 s;

@@ -10,7 +10,9 @@ use clap::Args;
 use super::Globals;
 use super::globals::PrivacyArgs;
 use crate::capture::collector::recent::MAX_IDS;
-use crate::capture::collector::{BindError, Collector, STALL_WAIT, Server, Settings};
+use crate::capture::collector::{
+    BindError, CONNECTIONS_PER_CLIENT, Collector, STALL_WAIT, Server, Settings,
+};
 use crate::error::Error;
 
 /// Run a collector: hooks and proxies on other machines send their events here
@@ -50,6 +52,10 @@ pub(crate) struct ServerArgs {
     /// answered 429 with Retry-After); 0 for no limit
     #[arg(long, value_name = "N", default_value_t = 1000)]
     rate_limit: u32,
+    /// Connections one client address may hold open at once (more are answered 503 and
+    /// closed, other clients' go on); 0 for no limit
+    #[arg(long, value_name = "N", default_value_t = CONNECTIONS_PER_CLIENT)]
+    connections_per_client: usize,
     /// Flush accepted events to the disk (fdatasync) before answering, so that they survive a
     /// power cut, not only the collector's own crash
     #[arg(long)]
@@ -104,6 +110,7 @@ pub(crate) fn run(args: &ServerArgs, globals: &Globals) -> anyhow::Result<u8> {
         token,
         max_body: args.max_body,
         rate_limit: args.rate_limit,
+        connections_per_client: args.connections_per_client,
         fsync: args.fsync,
         grace: GRACE,
         stall: args.stall_limit.map_or(STALL_WAIT, Duration::from_secs),

@@ -13,6 +13,8 @@
 //!   `GET /health`).
 //! - [`otlp`]: the OTLP/HTTP receiver (`POST /v1/traces`, `/v1/logs`, `/v1/metrics`).
 //! - [`guard`]: bearer-token checks (constant time) and the per-client rate limit.
+//! - [`clients`]: the connections each client address holds open, at most
+//!   [`Settings::connections_per_client`].
 //! - here: the listener, the request pipeline (rate limit, route, auth, body limit, room for
 //!   the request, handler on a handler thread) and the graceful shutdown.
 //! - [`stall`]: a connection's socket, which gives up on a client that takes nothing of its
@@ -26,6 +28,7 @@
 //! survives a power cut. SIGTERM and SIGINT stop the listener at once, let every request that
 //! has begun finish and answer, then exit.
 
+mod clients;
 pub mod guard;
 pub mod ingest;
 pub mod otlp;
@@ -69,6 +72,9 @@ pub struct Settings {
     /// Requests a second one client address may make (with a burst of twice as many); 0 for
     /// no limit.
     pub rate_limit: u32,
+    /// Connections one client address may hold open at once (more are answered 503 and
+    /// closed); 0 for no limit.
+    pub connections_per_client: usize,
     /// `fdatasync` the events a request wrote before answering it.
     pub fsync: bool,
     /// How long requests in flight may take to finish once a stop signal came.
@@ -88,12 +94,19 @@ pub struct Settings {
 /// not cut off.
 pub const STALL_WAIT: Duration = Duration::from_secs(30);
 
+/// How many connections one client address may hold open by default: far more than the hooks
+/// and proxies of one machine, or of an office behind one address, have open at once (a hook
+/// holds one for a few milliseconds), and far fewer than the descriptors a process is given
+/// (1,024 by default), so that one client can never take them all.
+pub const CONNECTIONS_PER_CLIENT: usize = 128;
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             token: None,
             max_body: 16 * 1024 * 1024,
             rate_limit: 1000,
+            connections_per_client: CONNECTIONS_PER_CLIENT,
             fsync: false,
             grace: Duration::from_secs(30),
             stall: STALL_WAIT,
@@ -290,6 +303,9 @@ async fn accept(
     stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut burst = crate::capture::burst::Burst::default();
+    let clients = clients::Clients::new(collector.settings.connections_per_client);
+    let mut turned_away = crate::capture::burst::Burst::default();
+    let turning_away = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => {
@@ -308,6 +324,20 @@ async fn accept(
                 tokio::time::sleep(crate::capture::burst::ACCEPT_BACKOFF).await;
                 continue;
             }
+        };
+        let Some(held) = clients.open(peer.ip()) else {
+            turn_away(stream, &turning_away, &handlers);
+            let what = format!(
+                "turning away connections of {}: it holds {} open already (--connections-per-client)",
+                peer.ip(),
+                collector.settings.connections_per_client
+            );
+            // Said once a minute at most, with the count: never once a connection, and not
+            // again each time another client's connection comes between two turned away.
+            if let Some(line) = turned_away.failed(&what, std::time::Instant::now()) {
+                collector.log(&line);
+            }
+            continue;
         };
         let _ = stream.set_nodelay(true);
         let (stream, stalled) = stall::Stalling::new(stream, collector.settings.stall);
@@ -342,9 +372,57 @@ async fn accept(
                     log.settings.stall.as_secs_f64()
                 ));
             }
+            drop(held);
             drop(done);
         });
     }
+}
+
+/// Connections being turned away at once, each for at most [`TURN_AWAY_WAIT`]; past them, a
+/// connection is closed unanswered.
+const TURNING_AWAY_MOST: usize = 64;
+
+/// How long a connection turned away is given to send its request and take the answer.
+const TURN_AWAY_WAIT: Duration = Duration::from_secs(1);
+
+/// Answers the requests of a connection its client has no room for with a 503 and
+/// `Retry-After`, then closes it: a hook told so records its event in its own store. The
+/// request is read first, as a server does, for a client that sees an answer before it has sent
+/// its request cannot tell whether it was taken. Never waits in the accept loop, holds such a
+/// connection [`TURN_AWAY_WAIT`] at most, and never more than [`TURNING_AWAY_MOST`] of them
+/// (past them, a connection is closed at once).
+fn turn_away(
+    stream: tokio::net::TcpStream,
+    turning_away: &Arc<std::sync::atomic::AtomicUsize>,
+    handlers: &Arc<pool::Pool>,
+) {
+    use std::sync::atomic::Ordering;
+    if turning_away.fetch_add(1, Ordering::Relaxed) >= TURNING_AWAY_MOST {
+        turning_away.fetch_sub(1, Ordering::Relaxed);
+        return;
+    }
+    let turning_away = turning_away.clone();
+    let handlers = handlers.clone();
+    tokio::spawn(async move {
+        let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+            let handlers = handlers.clone();
+            async move {
+                let reply = Reply::error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "this client holds too many connections already",
+                )
+                .with_header(RETRY_AFTER, HeaderValue::from(1))
+                .with_header(CONNECTION, HeaderValue::from_static("close"));
+                let reply = refused(request.into_body(), 0, reply).await;
+                Ok::<_, Infallible>(reply.into_response(&handlers))
+            }
+        });
+        let connection = hyper::server::conn::http1::Builder::new()
+            .keep_alive(false)
+            .serve_connection(TokioIo::new(stream), service);
+        let _ = tokio::time::timeout(TURN_AWAY_WAIT, connection).await;
+        turning_away.fetch_sub(1, Ordering::Relaxed);
+    });
 }
 
 /// The pipeline every request goes through: rate limit, route, auth, body limit, room, handler.
