@@ -597,3 +597,56 @@ fn githubs_x_oauth_basic_placeholder_stays_and_the_token_before_it_goes() {
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(&token), "{store}");
 }
+
+#[test]
+fn a_command_after_an_auth_scheme_stays_and_a_credential_after_it_goes() {
+    // `HTTP_AUTH=basic ./serve` lost `./serve`, taken for the credential after the scheme, as
+    // `Authorization=basic …` did. A path, a shell operator or a command's name is none; the
+    // base64 of `user:pass` or a token after a scheme still goes.
+    let basic = format!("dXNlcjpw{}", "YXNz");
+    let token = format!("a8Fk29dLq0ZmXv71{}", "bNc8Qw3E");
+    let cases: Vec<(String, String)> = [
+        ("HTTP_AUTH=basic ./serve", "HTTP_AUTH=basic ./serve"),
+        (
+            "Authorization=basic ./serve --port 8080",
+            "Authorization=basic ./serve --port 8080",
+        ),
+        (
+            "HTTP_AUTH=bearer && make && PROXY_AUTH=digest || make",
+            "HTTP_AUTH=bearer && make && PROXY_AUTH=digest || make",
+        ),
+        (
+            "HTTP_AUTH=bearer /usr/local/bin/serve ~/bin/x",
+            "HTTP_AUTH=bearer /usr/local/bin/serve ~/bin/x",
+        ),
+        ("HTTP_AUTH=basic make test", "HTTP_AUTH=basic make test"),
+        (
+            "curl -H 'Authorization: Basic {basic}' x",
+            "curl -H 'Authorization: Basic [REDACTED]' x",
+        ),
+        (
+            "HTTP_AUTH=basic {basic} ./serve",
+            "HTTP_AUTH=basic [REDACTED] ./serve",
+        ),
+        (
+            "Authorization=Bearer /{token}",
+            "Authorization=Bearer [REDACTED]",
+        ),
+        // A `.env` line: the value runs to its end.
+        (
+            "Authorization=Basic secretpass",
+            "Authorization=Basic [REDACTED]",
+        ),
+    ]
+    .iter()
+    .map(|(command, recorded)| {
+        let fill = |s: &str| s.replace("{basic}", &basic).replace("{token}", &token);
+        (fill(command), (*recorded).to_owned())
+    })
+    .collect();
+    let store = assert_recorded_as(&cases);
+    assert!(
+        !store.contains(&basic) && !store.contains(&token),
+        "{store}"
+    );
+}

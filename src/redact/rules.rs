@@ -319,7 +319,7 @@ pub(super) static RULES: [Rule; 21] = [
                 [\t\x20]* (?P<sep>:=|=>|[:=]) [\t\x20]*
             )
             (?:
-                (?i-u:basic|bearer|token|digest)[\t\x20]+(?P<scheme>[^\s"'`,;\\]+)
+                (?i-u:basic|bearer|token|digest)[\t\x20]+(?P<scheme>[^\s"'`,;\\]+)(?P<then>[\t\x20]+)?
               | \\"(?P<esc>(?:[^"\\\n]|\\\\\\"|\\[^"\n])*)\\"
               | [rbfuRBFU]{0,2}"(?P<dq>(?:[^"\\\n]|\\.)*)"
               | [rbfuRBFU]{0,2}'(?P<sq>[^'\n]*)'
@@ -1213,7 +1213,8 @@ fn pick_bearer(caps: &Captures<'_>) -> Option<Range<usize>> {
         || (token.len() >= 8
             && token.bytes().any(|b| b.is_ascii_digit())
             && token.bytes().any(|b| b.is_ascii_alphabetic()));
-    looks_like_token.then(|| m.range())
+    // `HTTP_AUTH=bearer /usr/local/bin/serve`: the command after a setting.
+    (looks_like_token && !is_path(token)).then(|| m.range())
 }
 
 fn pick_assignment(caps: &Captures<'_>) -> Option<Range<usize>> {
@@ -1443,7 +1444,16 @@ fn random_value(caps: &Captures<'_>) -> Option<Range<usize>> {
 /// Chooses the assigned value among the pattern's alternatives and decides whether it is data
 /// (redact) or code that merely mentions a secret (`token = self.token`, `password: str`).
 fn pick_value(caps: &Captures<'_>, key: &str, after_colon: bool) -> Option<Range<usize>> {
-    for quoted in ["scheme", "esc", "dq", "sq", "bt"] {
+    if let Some(m) = caps.name("scheme") {
+        // A word then more on the line, after an unquoted `=`: a shell's command line (a
+        // `.env` file's value runs to the end of its line).
+        let shell =
+            caps.name("sep").is_some_and(|s| s.as_str() == "=") && caps.name("then").is_some();
+        let value = m.as_str();
+        let kept = value.is_empty() || is_placeholder(value) || follows_scheme(value, shell);
+        return (!kept).then(|| m.range());
+    }
+    for quoted in ["esc", "dq", "sq", "bt"] {
         if let Some(m) = caps.name(quoted) {
             let value = m.as_str();
             return (!value.is_empty() && !is_placeholder(value)).then(|| m.range());
@@ -1451,6 +1461,56 @@ fn pick_value(caps: &Captures<'_>, key: &str, after_colon: bool) -> Option<Range
     }
     let m = caps.name("bare")?;
     (!is_code_like(m.as_str(), key, after_colon)).then(|| m.range())
+}
+
+/// Whether the word after a scheme (`HTTP_AUTH=basic ./serve`, `Authorization=Bearer && …`)
+/// is no credential but what comes next on a command line: a shell operator, a path, or, after
+/// an unquoted `=` and followed by more (`shell`: where a shell ends the value at the space), a
+/// command's name (`HTTP_AUTH=basic make test`). A credential is written in base64's or a
+/// token's alphabet (`Basic dXNlcjpwYXNz`, `Bearer eyJ…`), which holds no shell operator; a `/`
+/// may start one (base64's last character), so a path is taken for one only when its parts
+/// read as words.
+fn follows_scheme(value: &str, shell: bool) -> bool {
+    if value.starts_with(['&', '|', '<', '>', '(', ')', '{', '}', '#']) {
+        return true;
+    }
+    if is_path(value) {
+        return true;
+    }
+    // A command's name: a lowercase word, maybe of parts (`docker-compose`). A token of
+    // lowercase letters only, and so short, is none a service hands out.
+    shell
+        && (2..=16).contains(&value.len())
+        && value.starts_with(|c: char| c.is_ascii_lowercase())
+        && value.ends_with(|c: char| c.is_ascii_lowercase())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || matches!(b, b'-' | b'_'))
+}
+
+/// Whether `value` is a file's path (`./serve`, `../bin/x`, `~/bin/x`, `/usr/bin/serve`):
+/// written in a path's characters, each of its parts a word, a number or a name, never a mix
+/// of capitals and digits as a token is, nor random-looking all together.
+fn is_path(value: &str) -> bool {
+    let Some(rest) = ["./", "../", "~/", "/"]
+        .iter()
+        .find_map(|start| value.strip_prefix(start))
+    else {
+        return false;
+    };
+    let parts: Vec<&str> = rest.split('/').filter(|p| !p.is_empty()).collect();
+    let wordy = |part: &&str| {
+        let upper = part.bytes().any(|b| b.is_ascii_uppercase());
+        let digit = part.bytes().any(|b| b.is_ascii_digit());
+        let token_like = upper && digit;
+        !token_like && !looks_random(part)
+    };
+    !parts.is_empty()
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/'))
+        && parts.iter().all(wordy)
+        && !looks_random(&parts.concat())
 }
 
 /// A reference to a secret rather than the secret: `$TOKEN`, `${{ secrets.X }}`, `{{ .pw }}`;
