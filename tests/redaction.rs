@@ -650,3 +650,54 @@ fn a_command_after_an_auth_scheme_stays_and_a_credential_after_it_goes() {
         "{store}"
     );
 }
+
+#[test]
+fn names_ending_in_oauth_lose_their_values_and_oauth_settings_stay() {
+    // `GITHUB_OAUTH=<token>` and `--oauth <token>` kept their value: only `auth` as a last
+    // word made a secret name. `oauth` now does too, with the same settings kept.
+    let pw = "hunter2!Qx7";
+    let token = format!("a8Fk29dLq0ZmXv71{}", "bNc8Qw3E");
+    let cases: Vec<(String, String)> = [
+        (
+            "GITHUB_OAUTH={token} ./sync",
+            "GITHUB_OAUTH=[REDACTED] ./sync",
+        ),
+        (
+            "export SLACK_OAUTH='{pw}'",
+            "export SLACK_OAUTH='[REDACTED]'",
+        ),
+        ("githubOAuth: {pw}", "githubOAuth: [REDACTED]"),
+        (
+            "gh-sync --oauth {pw} acme",
+            "gh-sync --oauth [REDACTED] acme",
+        ),
+        (
+            "ENABLE_OAUTH=1 USE_OAUTH=true GOOGLE_OAUTH=oauth2 OAUTH_PROVIDER=google ./serve",
+            "ENABLE_OAUTH=1 USE_OAUTH=true GOOGLE_OAUTH=oauth2 OAUTH_PROVIDER=google ./serve",
+        ),
+    ]
+    .iter()
+    .map(|(command, recorded)| {
+        let fill = |s: &str| s.replace("{pw}", pw).replace("{token}", &token);
+        (fill(command), (*recorded).to_owned())
+    })
+    .collect();
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw) && !store.contains(&token), "{store}");
+
+    let input = json!({
+        "command": "./sync",
+        "config": {"githubOAuth": pw, "enableOAuth": true, "useOauth": "yes"},
+        "env": [{"name": "GITHUB_OAUTH", "value": token}]
+    });
+    let (recorded, store) = recorded_inputs(&[input]);
+    assert_eq!(
+        recorded[0],
+        json!({
+            "command": "./sync",
+            "config": {"githubOAuth": "[REDACTED]", "enableOAuth": true, "useOauth": "yes"},
+            "env": [{"name": "GITHUB_OAUTH", "value": "[REDACTED]"}]
+        })
+    );
+    assert!(!store.contains(pw) && !store.contains(&token), "{store}");
+}

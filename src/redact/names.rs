@@ -12,8 +12,8 @@ pub(super) enum Name {
     /// looks random.
     Maybe,
     /// Holds a secret, unless its value is a word of [`SETTING_WORDS`]: a name whose last word
-    /// is `auth` holds a credential (`BASIC_AUTH=alice:…`, `NPM_AUTH=…`) as often as a switch
-    /// or a scheme (`SKIP_AUTH=1`, `HTTP_AUTH=basic`).
+    /// is `auth` or `oauth` holds a credential (`BASIC_AUTH=alice:…`, `GITHUB_OAUTH=…`) as
+    /// often as a switch or a scheme (`SKIP_AUTH=1`, `HTTP_AUTH=basic`, `ENABLE_OAUTH=1`).
     SecretOrSetting,
     /// Holds a secret whatever its value looks like.
     Secret,
@@ -26,7 +26,8 @@ impl Name {
     }
 }
 
-/// Values that say whether or how a name ending in `auth` authenticates, never with what.
+/// Values that say whether or how a name ending in `auth` or `oauth` authenticates, never
+/// with what.
 const SETTING_WORDS: &str = "\
     0 1 true false yes no on off none null enabled disabled required optional basic bearer \
     digest oauth oauth2 token kerberos ntlm";
@@ -158,14 +159,19 @@ pub(super) fn is_sensitive_key(key: &str) -> bool {
         || last == "pw"
 }
 
-/// Whether `key`'s last word is `auth` (`BASIC_AUTH`, `npmAuth`, `proxy-auth`, `auth`): a secret
-/// name, unless its value is a setting word ([`Name::SecretOrSetting`]). `AUTH_TYPE` and
-/// `auth_mode` say something else, and a counter (`max_auth`) holds a number.
+/// Whether `key`'s last word is `auth` or `oauth` (`BASIC_AUTH`, `npmAuth`, `proxy-auth`,
+/// `auth`, `GITHUB_OAUTH`, `githubOAuth`, `--oauth`): a secret name, unless its value is a
+/// setting word ([`Name::SecretOrSetting`]). `AUTH_TYPE` and `oauth_mode` say something else,
+/// and a counter (`max_auth`) holds a number.
 fn is_auth_key(key: &str) -> bool {
     let words = split_words(key);
-    words.last().is_some_and(|w| w == "auth")
+    // `OAuth` is split as `o`, `auth`; `OAuth2` as `o`, `auth2`.
+    words.last().is_some_and(|w| is_listed(AUTH_LAST_WORDS, w))
         && !(words.len() > 1 && is_listed(COUNTER_PREFIXES, &words[0]))
 }
+
+/// The last words of names that hold a credential or a setting ([`is_auth_key`]).
+const AUTH_LAST_WORDS: &str = "auth oauth auth2 oauth2";
 
 /// Last words of names that hold a secret as often as not: `STRIPE_KEY`, `webhook_sig`,
 /// `PASSWORD_SALT`.
@@ -362,6 +368,11 @@ mod tests {
             "npmAuth",
             "proxy-auth",
             "X-Auth",
+            "OAUTH",
+            "GITHUB_OAUTH",
+            "githubOAuth",
+            "google-oauth2",
+            "slackOAuth2",
         ] {
             assert_eq!(name_kind(key), Name::SecretOrSetting, "{key}");
         }
@@ -370,7 +381,8 @@ mod tests {
             "auth_mode",
             "authMethod",
             "max_auth",
-            "OAUTH",
+            "OAUTH_PROVIDER",
+            "oauth_callback",
             "author",
         ] {
             assert_eq!(name_kind(key), Name::Plain, "{key}");
