@@ -701,3 +701,42 @@ fn names_ending_in_oauth_lose_their_values_and_oauth_settings_stay() {
     );
     assert!(!store.contains(pw) && !store.contains(&token), "{store}");
 }
+
+#[test]
+fn a_token_as_curls_user_goes_and_its_placeholder_password_stays() {
+    // `curl -u <40 hex>:x-oauth-basic` (an old GitHub token, as GitHub's docs write it) kept
+    // the token: only the password after the user was looked at, and this one is a
+    // placeholder. So did a token with no password (`-u <key>:`), and one attached (`-u<key>`).
+    let token = format!("0a1b2c3d4e5f6071{}", "8293a4b5c6d7e8f901234567");
+    let cases: Vec<(String, String)> = [
+        (
+            "curl -u {token}:x-oauth-basic https://api.github.com/user",
+            "curl -u [REDACTED]:x-oauth-basic https://api.github.com/user",
+        ),
+        (
+            "curl --user \"{token}:x-oauth-basic\" https://api.github.com",
+            "curl --user \"[REDACTED]:x-oauth-basic\" https://api.github.com",
+        ),
+        (
+            "curl -u {token}: https://api.example.com",
+            "curl -u [REDACTED]: https://api.example.com",
+        ),
+        (
+            "curl -u{token}:x-oauth-basic https://api.github.com",
+            "curl -u[REDACTED]:x-oauth-basic https://api.github.com",
+        ),
+        (
+            "curl -u :{token} https://api.example.com",
+            "curl -u :[REDACTED] https://api.example.com",
+        ),
+        (
+            "sudo -u postgres psql && docker run -u 1000:1000 x && git add -u",
+            "sudo -u postgres psql && docker run -u 1000:1000 x && git add -u",
+        ),
+    ]
+    .iter()
+    .map(|(command, recorded)| (command.replace("{token}", &token), (*recorded).to_owned()))
+    .collect();
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(&token), "{store}");
+}

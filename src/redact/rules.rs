@@ -420,11 +420,14 @@ pub(super) static RULES: [Rule; 21] = [
         triggers: &["-u", "--user"],
         also: &[],
         shape: None,
-        // `curl -u user:password`, `--user=user:password`: keeps the user.
+        // `curl -u user:password`, `--user=user:password`: keeps the user, unless it is a
+        // token itself (`curl -u <token>:x-oauth-basic`, `-u <key>:`).
         pattern: concat!(
-            r#"(?:^|[\s"'])(?:-u|--user)[\t =]+"#,
-            r#"(?:["'](?P<quser>[^\s:"']+):(?P<qsecret>[^"'\n]+)"#, // quoted: may hold spaces
-            r#"|(?P<user>[A-Za-z0-9._@-]+):(?P<secret>[^\s"']+))"#,
+            // `-u` may end a group of short flags (`-su`) or have its value attached
+            // (`-ualice:pw`).
+            r#"(?:^|[\s"'])(?:-[A-Za-z]*u[\t =]+|-u|--user[\t =]+)"#,
+            r#"(?:["'](?P<quser>[^\s:"']*):(?P<qsecret>[^"'\n]*)"#, // quoted: may hold spaces
+            r#"|(?P<user>[A-Za-z0-9._@-]*)(?::(?P<secret>[^\s"']*))?)"#,
         ),
         pick: pick_user_password,
     },
@@ -1193,15 +1196,27 @@ fn fully_decoded(text: &str) -> String {
     text
 }
 
+/// The password after `-u user:`; and the user too when it is a token (`curl -u <40 hex>:…`,
+/// as GitHub's docs write an old token with its `x-oauth-basic` placeholder after it, or a key
+/// with no password: `-u <key>:`, `-u <key>`).
 fn pick_user_password(caps: &Captures<'_>) -> Option<Range<usize>> {
     let (user, secret) = match (caps.name("quser"), caps.name("qsecret")) {
-        (Some(user), Some(secret)) => (user, secret),
-        _ => (caps.name("user")?, caps.name("secret")?),
+        (Some(user), Some(secret)) => (user, Some(secret)),
+        _ => (caps.name("user")?, caps.name("secret")),
+    };
+    let token_user = looks_random(user.as_str());
+    let Some(secret) = secret.filter(|s| !s.is_empty()) else {
+        return token_user.then(|| user.range());
     };
     let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
     // `docker run -u 1000:1000` is a uid:gid pair, not a login.
     let uid_gid = all_digits(user.as_str()) && all_digits(secret.as_str());
-    (!uid_gid && !is_placeholder(secret.as_str())).then(|| secret.range())
+    match (token_user, uid_gid || is_placeholder(secret.as_str())) {
+        (true, true) => Some(user.range()),
+        (true, false) => Some(user.start()..secret.end()),
+        (false, true) => None,
+        (false, false) => Some(secret.range()),
+    }
 }
 
 fn pick_bearer(caps: &Captures<'_>) -> Option<Range<usize>> {
