@@ -740,3 +740,32 @@ fn a_token_as_curls_user_goes_and_its_placeholder_password_stays() {
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(&token), "{store}");
 }
+
+#[test]
+fn a_short_number_then_a_query_before_a_urls_host_is_a_password() {
+    // `https://user:12345?x=1@host/` kept `12345?x=1`: 1 to 5 digits then `?` or `#` were
+    // always taken for a port. They are one only when what follows reads as an email in the
+    // query (a parameter, then a domain and the URL's end or next parameter).
+    let cases: Vec<(String, String)> = [
+        (
+            "curl 'https://deploy:12345?x=1@git.corp.io/acme'",
+            "curl 'https://deploy:[REDACTED]@git.corp.io/acme'",
+        ),
+        (
+            "open https://deploy:4242#frag@host",
+            "open https://deploy:[REDACTED]@host",
+        ),
+        (
+            "psql postgres://admin:5432?a=b@db.internal:5432/app",
+            "psql postgres://admin:[REDACTED]@db.internal:5432/app",
+        ),
+        (
+            "open 'next=https%3A%2F%2Fdeploy%3A4242%23frag%40host%2Fx'",
+            "open 'next=https%3A%2F%2Fdeploy%3A[REDACTED]%40host%2Fx'",
+        ),
+    ]
+    .iter()
+    .map(|(command, recorded)| ((*command).to_owned(), (*recorded).to_owned()))
+    .collect();
+    assert_recorded_as(&cases);
+}

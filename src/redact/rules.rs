@@ -221,6 +221,9 @@ pub(super) static RULES: [Rule; 21] = [
             // To the last `@` before the host: a password may hold one unescaped (`P@ss`).
             // The host ends at `?` or `#`, so an `@` of the query (`?email=a@b.c`) is not it.
             r#"(?P<secret>[^\s/"'<>\\@]+(?:@[^\s/?#"'<>\\@]*)*)@"#,
+            // The host, and what ends it (nothing at the end of the text): whether a port's
+            // query, not a password, came before it ([`pick_url_password`]).
+            r#"(?P<host>[A-Za-z0-9.-]*)(?P<after>[^A-Za-z0-9.-]?)"#,
         ),
         pick: pick_url_password,
     },
@@ -1071,20 +1074,35 @@ fn pick_random_secret(caps: &Captures<'_>) -> Option<Range<usize>> {
 /// A URL's password, unless it is a port and then the query or fragment.
 fn pick_url_password(caps: &Captures<'_>) -> Option<Range<usize>> {
     let m = caps.name("secret")?;
-    if is_port_then_query(m.as_str()) {
+    let host = caps.name("host").map_or("", |h| h.as_str());
+    let after = caps.name("after").map_or("", |a| a.as_str());
+    if is_port_then_email(m.as_str(), host, after) {
         return None;
     }
     pick_secret(caps)
 }
 
-/// Whether what `url_password` took for a password is a port, then a `?` or `#`:
-/// `https://host:8080?email=a@b.c` has no user and no password, though the `@` of its query
-/// reads as the end of one (a password may hold a `?` or `#`: libpq reads up to the `@`). A
-/// password of 1 to 5 digits then a `?` or `#` is taken for a port, and kept. A URL encoded
-/// whole is looked at decoded ([`redact_encoded_urls`]), its `?` and `#` clear.
-fn is_port_then_query(secret: &str) -> bool {
+/// Whether what `url_password` took for a password is a port, then a query or fragment
+/// holding an email address: `https://host:8080?email=a@b.c&x=1` has no user and no password,
+/// though the `@` of its query reads as the end of one. Such a URL is told from a password of
+/// digits then a `?` or `#` (`https://user:12345?x=1@host/`, `…:4242#frag@host`; libpq reads a
+/// password up to the `@`) by what an email is written with: a parameter (`email=`) before
+/// the `@`, a domain with a dot after it, and then the URL's end or its next parameter (`&`,
+/// `#`), never a path, a port or a query (`/`, `:`, `?`) as after a host. Only
+/// `scheme://name:1234?k=v@domain.tld` at a URL's end reads both ways, and is kept: a URL
+/// parser (WHATWG's, curl's) reads a port there. A URL encoded whole is looked at decoded
+/// ([`redact_encoded_urls`]), its `?`, `#` and `&` clear.
+fn is_port_then_email(secret: &str, host: &str, after: &str) -> bool {
     let digits = secret.bytes().take_while(u8::is_ascii_digit).count();
-    (1..=5).contains(&digits) && secret[digits..].starts_with(['?', '#'])
+    let query = &secret[digits..];
+    let domain = host.split('.').filter(|label| !label.is_empty()).count() >= 2
+        && !host.starts_with('.')
+        && !host.ends_with('.');
+    (1..=5).contains(&digits)
+        && query.starts_with(['?', '#'])
+        && query.contains('=')
+        && domain
+        && !matches!(after, "/" | ":" | "?" | "@")
 }
 
 /// How many times a URL encoded whole is decoded: a redirect inside a redirect inside a
