@@ -769,3 +769,29 @@ fn a_short_number_then_a_query_before_a_urls_host_is_a_password() {
     .collect();
     assert_recorded_as(&cases);
 }
+
+#[test]
+fn basic_credentials_go_whatever_names_them() {
+    // `Basic` then the base64 of `user:password` was redacted only under a secret name
+    // (`Authorization`): `AUTH_HEADER=Basic …` or a header echoed to a file kept it.
+    let basic = format!("YWxpY2U6aHVu{}", "dGVyMg==");
+    let cases: Vec<(String, String)> = [
+        (
+            "AUTH_HEADER='Basic {basic}' ./probe",
+            "AUTH_HEADER='Basic [REDACTED]' ./probe",
+        ),
+        (
+            "echo \"basic {basic}\" > header.txt",
+            "echo \"basic [REDACTED]\" > header.txt",
+        ),
+        (
+            "echo 'use basic auth, basic dXNlcg works too'",
+            "echo 'use basic auth, basic dXNlcg works too'",
+        ),
+    ]
+    .iter()
+    .map(|(command, recorded)| (command.replace("{basic}", &basic), (*recorded).to_owned()))
+    .collect();
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(&basic), "{store}");
+}

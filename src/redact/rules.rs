@@ -436,11 +436,13 @@ pub(super) static RULES: [Rule; 21] = [
     },
     // bearer
     Rule {
-        triggers: &["bearer"],
+        triggers: &["bearer", "basic"],
         also: &[],
         shape: None,
-        // Keeps the word `Bearer`, replaces the token (RFC 6750 token68 alphabet).
-        pattern: r"(?-u:\b)(?i-u:bearer)[\t ]+(?P<secret>[A-Za-z0-9._~+/-]+=*)",
+        // Keeps the word `Bearer`, replaces the token (RFC 6750 token68 alphabet); and
+        // `Basic` then the base64 of `user:password` (RFC 7617), whatever names it
+        // (`AUTH_HEADER=Basic …`, a header in a log).
+        pattern: r"(?-u:\b)(?P<scheme>(?i-u:bearer|basic))[\t ]+(?P<secret>[A-Za-z0-9._~+/-]+=*)",
         pick: pick_bearer,
     },
     // near_name
@@ -1240,6 +1242,16 @@ fn pick_user_password(caps: &Captures<'_>) -> Option<Range<usize>> {
 fn pick_bearer(caps: &Captures<'_>) -> Option<Range<usize>> {
     let m = caps.name("secret")?;
     let token = m.as_str();
+    if caps
+        .name("scheme")
+        .is_some_and(|s| s.as_str().eq_ignore_ascii_case("basic"))
+    {
+        // `user:password` in base64; prose (`basic auth`) and paths decode to no such text.
+        let credentials = decoded_text(token).is_some_and(|text| {
+            text.contains(':') && !text.chars().any(|c| c.is_control() || c.is_whitespace())
+        });
+        return credentials.then(|| m.range());
+    }
     // Prose says "Bearer token" or "Bearer authentication"; real tokens are long or mix in
     // digits.
     let looks_like_token = token.len() >= 20
