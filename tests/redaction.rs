@@ -637,6 +637,11 @@ fn a_command_after_an_auth_scheme_stays_and_a_credential_after_it_goes() {
             "Authorization=Basic secretpass",
             "Authorization=Basic [REDACTED]",
         ),
+        // A name that holds a credential, not a setting: the word after its scheme is one.
+        (
+            "TOKEN=bearer letmein ./x PASSWORD=basic letmein",
+            "TOKEN=bearer [REDACTED] ./x PASSWORD=basic [REDACTED]",
+        ),
     ]
     .iter()
     .map(|(command, recorded)| {

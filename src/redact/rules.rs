@@ -1491,9 +1491,12 @@ fn random_value(caps: &Captures<'_>) -> Option<Range<usize>> {
 fn pick_value(caps: &Captures<'_>, key: &str, after_colon: bool) -> Option<Range<usize>> {
     if let Some(m) = caps.name("scheme") {
         // A word then more on the line, after an unquoted `=`: a shell's command line (a
-        // `.env` file's value runs to the end of its line).
-        let shell =
-            caps.name("sep").is_some_and(|s| s.as_str() == "=") && caps.name("then").is_some();
+        // `.env` file's value runs to the end of its line), under a name whose value may be the
+        // scheme alone (`HTTP_AUTH`, not `TOKEN` or `Authorization`, which expect a
+        // credential after it).
+        let shell = caps.name("sep").is_some_and(|s| s.as_str() == "=")
+            && caps.name("then").is_some()
+            && name_kind(key) == Name::SecretOrSetting;
         let value = m.as_str();
         let kept = value.is_empty() || is_placeholder(value) || follows_scheme(value, shell);
         return (!kept).then(|| m.range());
