@@ -734,6 +734,31 @@ fn a_grep_of_the_project_reads_its_hidden_files() {
     assert!(grep_denial(&env, &json!({"pattern": "API_KEY"})).is_some());
 }
 
+/// Claude Code's Grep splits its `glob` at whitespace and then at commas (but not inside braces)
+/// and hands ripgrep each piece as a `-g`: `"src/** secrets/key.pem"` reads `secrets/key.pem`.
+/// Such a glob was judged as one, whose text named no denied file, and the Grep ran.
+#[test]
+fn a_grep_glob_joined_by_commas_or_spaces_is_judged_piece_by_piece() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"read": {"deny": ["secrets/**"]}}}));
+    for glob in [
+        "src/** secrets/key.pem",
+        "src/**,secrets/**",
+        "*.rs,secrets/key.pem",
+        "*.md secrets/*",
+        "*.md\u{3000}secrets/*",
+        "*.md\tsecrets/*",
+    ] {
+        let input = json!({"pattern": "KEY", "glob": glob});
+        let reason = grep_denial(&env, &input).unwrap_or_else(|| panic!("not denied: {glob}"));
+        assert!(reason.contains("`secrets/**`"), "{glob}: {reason}");
+    }
+    for glob in ["src/** docs/*.md", "*.{rs,md}", "src/**,,"] {
+        let input = json!({"pattern": "KEY", "glob": glob});
+        assert_eq!(grep_denial(&env, &input), None, "{glob}");
+    }
+}
+
 /// Plays one call of `agent` through its pre-tool hook (`hook --agent <agent>`, in the payload
 /// shape that agent sends) in `env`; whether the hook denied it.
 fn denied(env: &TestEnv, agent: &str, tool: &str, input: Value) -> bool {

@@ -207,7 +207,9 @@ fn search_parts(call: &ToolCall<'_>) -> Vec<(Access, Spelt)> {
     // when it has some, say where it reads. Globs that only leave files out (`!*.md`) say
     // nothing of where it reads: it goes through the working folder as with none.
     let folders: Vec<&str> = if scope.folders.is_empty()
-        && scope.globs.iter().all(|g| content && is_exclusion(g))
+        && search_glob_list(call)
+            .iter()
+            .all(|g| content && is_exclusion(g))
         && content
         && call.kind == ToolKind::Search
     {
@@ -237,7 +239,7 @@ fn search_globs(call: &ToolCall<'_>) -> Vec<String> {
     let scope = call.search_scope();
     let content = call.spec.is_none_or(|s| s.shape != Shape::Glob);
     let mut out = Vec::new();
-    for glob in &scope.globs {
+    for glob in search_glob_list(call) {
         let glob = glob.trim();
         if content && is_exclusion(glob) {
             // It leaves files out of what the search reads; what it reads is judged whole
@@ -264,6 +266,54 @@ fn is_exclusion(glob: &str) -> bool {
     glob.trim_start().starts_with('!')
 }
 
+/// Whether a call is Claude Code's Grep, which runs ripgrep with its `glob` as `-g` globs.
+fn is_claude_grep(call: &ToolCall<'_>) -> bool {
+    call.agent == Agent::ClaudeCode
+        && call.kind == ToolKind::Search
+        && call.spec.is_some_and(|s| s.shape == Shape::Grep)
+}
+
+/// A search's globs as the agent hands them on. Claude Code's Grep splits its `glob` at
+/// whitespace (JavaScript's `\s`), then each piece that does not hold both `{` and `}` at
+/// commas, and passes the pieces to ripgrep in that order (`"!*.pem,!*.key"` is two globs,
+/// `"*.rs !*.pem"` two, `"*.{ts,tsx}"` one): so in every version read, 0.2.126 to 2.1.332.
+/// Other agents' globs are taken as they are.
+fn search_glob_list<'a>(call: &ToolCall<'a>) -> Vec<&'a str> {
+    let globs = call.search_scope().globs;
+    if !is_claude_grep(call) {
+        return globs;
+    }
+    let mut out = Vec::new();
+    for word in globs
+        .into_iter()
+        .flat_map(|g| g.split(is_js_space))
+        .filter(|w| !w.is_empty())
+    {
+        if word.contains('{') && word.contains('}') {
+            out.push(word);
+        } else {
+            out.extend(word.split(',').filter(|p| !p.is_empty()));
+        }
+    }
+    out
+}
+
+/// JavaScript's `\s`: Unicode's spaces and line ends, and the byte order mark (U+FEFF), but not
+/// U+0085, which Rust's `char::is_whitespace` takes.
+fn is_js_space(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202f}'
+                | '\u{205f}'
+                | '\u{3000}'
+                | '\u{feff}'
+    )
+}
+
 /// What a search certainly leaves out of the folder it goes through: the globs of Claude Code's
 /// Grep (ripgrep, its `glob` a `-g`) when each of them leaves files out ([`Exclusion`]) and it
 /// searches the project's folder. A deny these cover is not asked of that folder
@@ -274,10 +324,7 @@ fn is_exclusion(glob: &str) -> bool {
 /// is given, even one a glob leaves out, and the deny's paths are from the project's folder),
 /// nor when a glob names files it reads (a later one takes back what an earlier one left out).
 fn left_out(call: &ToolCall<'_>, place: &Place) -> Vec<Exclusion> {
-    let grep = call.agent == Agent::ClaudeCode
-        && call.kind == ToolKind::Search
-        && call.spec.is_some_and(|s| s.shape == Shape::Grep);
-    if !grep {
+    if !is_claude_grep(call) {
         return Vec::new();
     }
     let scope = call.search_scope();
