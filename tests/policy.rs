@@ -729,9 +729,60 @@ fn a_grep_of_the_project_reads_its_hidden_files() {
         under(deny);
         assert_eq!(grep_denial(&env, &input), None, "{deny}");
     }
-    // Not every version is known to leave version control folders out: they are read too.
+    // Claude Code 1.0.70 to 2.0.30 run ripgrep with `--hidden` and no `!.git`, and ripgrep
+    // then walks into `.git` (docs/security.md): version control folders are read too.
     under(".git/**");
     assert!(grep_denial(&env, &json!({"pattern": "API_KEY"})).is_some());
+    let input = json!({"pattern": "API_KEY", "glob": "!.git"});
+    assert_eq!(grep_denial(&env, &input), None);
+}
+
+/// Claude Code's Grep of a folder below the project leaves out what an exclusion that names a
+/// file or folder by its name (`!secrets`, `!*.pem`, `!**/secrets/**`) matches below it: such a
+/// glob leaves out the same files whether ripgrep starts in the project's folder (1.0 to 2.1.100)
+/// or in the searched one (2.1.332). It was judged as reading the whole folder. A glob naming a
+/// path from the folder (`!secrets/**`) is anchored differently by those versions, and the folder
+/// given is read even when a glob leaves it out, so those are still denied.
+#[test]
+fn a_grep_of_a_folder_below_leaves_out_what_its_globs_name_anywhere() {
+    let env = TestEnv::new();
+    let below = env.path().join("src").to_string_lossy().into_owned();
+    let under = |deny: &str| {
+        write_policy(&env, &json!({"files": {"read": {"deny": [deny]}}}));
+    };
+    under("src/secrets/**");
+    for input in [
+        json!({"pattern": "KEY", "path": "src", "glob": "!secrets"}),
+        json!({"pattern": "KEY", "path": "src/", "glob": "!secrets/"}),
+        json!({"pattern": "KEY", "path": "./src", "glob": "!**/secrets/**"}),
+        json!({"pattern": "KEY", "path": below, "glob": "!secrets"}),
+        json!({"pattern": "KEY", "path": "src", "glob": "!*"}),
+    ] {
+        assert_eq!(grep_denial(&env, &input), None, "{input}");
+    }
+    for input in [
+        // From the project's folder in some versions, from `src` in others.
+        json!({"pattern": "KEY", "path": "src", "glob": "!secrets/**"}),
+        json!({"pattern": "KEY", "path": "src", "glob": "!src/secrets/**"}),
+        // Part of the folder, or the folder itself given to ripgrep.
+        json!({"pattern": "KEY", "path": "src", "glob": "!secrets/a/**"}),
+        json!({"pattern": "KEY", "path": "src", "glob": "!key.pem"}),
+        json!({"pattern": "KEY", "path": "src/secrets", "glob": "!secrets"}),
+        json!({"pattern": "KEY", "path": "src/secrets", "glob": "!*"}),
+    ] {
+        let reason = grep_denial(&env, &input).unwrap_or_else(|| panic!("not denied: {input}"));
+        assert!(
+            reason.contains("files.read.deny `src/secrets/**`"),
+            "{input}: {reason}"
+        );
+    }
+    under("**/*.pem");
+    let input = json!({"pattern": "KEY", "path": "src", "glob": "!*.pem"});
+    assert_eq!(grep_denial(&env, &input), None);
+    for glob in ["!*.key", "!src/*.pem", "!key.pem"] {
+        let input = json!({"pattern": "KEY", "path": "src", "glob": glob});
+        assert!(grep_denial(&env, &input).is_some(), "{glob}");
+    }
 }
 
 /// Claude Code's Grep splits its `glob` at whitespace and then at commas (but not inside braces)
@@ -757,6 +808,59 @@ fn a_grep_glob_joined_by_commas_or_spaces_is_judged_piece_by_piece() {
         let input = json!({"pattern": "KEY", "glob": glob});
         assert_eq!(grep_denial(&env, &input), None, "{glob}");
     }
+}
+
+/// Claude Code hands ripgrep its Grep's globs in order, and ripgrep obeys the last glob that
+/// matches a path: `"!*.pem,!*.key"` leaves out both, and `"* !*.pem"` reads no `.pem` file.
+/// Both were denied under a deny of `**/*.pem`, as one glob that could not be taken apart. An
+/// exclusion before a glob that names files may be taken back by it: `"!*.pem *"` reads them.
+#[test]
+fn a_grep_glob_is_split_and_ordered_as_claude_code_hands_it_to_ripgrep() {
+    let env = TestEnv::new();
+    write_policy(
+        &env,
+        &json!({"files": {"read": {"deny": ["**/*.pem", "**/*.key"]}}}),
+    );
+    for glob in [
+        "!*.pem,!*.key",
+        "!*.pem !*.key",
+        "!*.pem, !*.key",
+        "!*.pem\t!*.key\n",
+        "* !*.pem,!*.key",
+        "**/*.rs !*.pem !*.key",
+        "*.{rs,md} !*.pem !*.key",
+    ] {
+        let input = json!({"pattern": "KEY", "glob": glob});
+        assert_eq!(grep_denial(&env, &input), None, "{glob}");
+    }
+    for glob in [
+        "!*.pem",
+        "!*.pem,*.key",
+        "!*.pem !*.key *",
+        "!{*.pem,*.key}",
+        "!*.pem\u{85}!*.key",
+        "* !*.pem",
+    ] {
+        let input = json!({"pattern": "KEY", "glob": glob});
+        assert!(grep_denial(&env, &input).is_some(), "{glob}");
+    }
+    write_policy(&env, &json!({"files": {"read": {"deny": ["secrets/**"]}}}));
+    for glob in ["**/*.rs !secrets/**", "**/*.rs,!secrets", "src/** !secrets"] {
+        let input = json!({"pattern": "KEY", "glob": glob});
+        assert_eq!(grep_denial(&env, &input), None, "{glob}");
+    }
+    for glob in ["!secrets/** **/*.rs", "**/*.rs !secrets/a/**"] {
+        let input = json!({"pattern": "KEY", "glob": glob});
+        let reason = grep_denial(&env, &input).unwrap_or_else(|| panic!("not denied: {glob}"));
+        assert!(reason.contains("`secrets/**`"), "{glob}: {reason}");
+    }
+    // A glob that names every file takes back a version control folder that Claude Code
+    // leaves out; a later `!.git` leaves it out again.
+    write_policy(&env, &json!({"files": {"read": {"deny": [".git/**"]}}}));
+    let input = json!({"pattern": "KEY", "glob": "*"});
+    assert!(grep_denial(&env, &input).is_some());
+    let input = json!({"pattern": "KEY", "glob": "* !.git"});
+    assert_eq!(grep_denial(&env, &input), None);
 }
 
 /// Plays one call of `agent` through its pre-tool hook (`hook --agent <agent>`, in the payload

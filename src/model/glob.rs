@@ -216,7 +216,8 @@ pub struct Exclusion {
     segments: Vec<String>,
     /// It ends in `/**` or `/`: what it names has to have something below it to be left out.
     inside: bool,
-    /// It names a path from the search's folder.
+    /// It names a path from the search's folder: it has a `/` before its end and does not
+    /// start with `**` (`!**/secrets/**` names a folder at any depth, from any folder).
     anchored: bool,
 }
 
@@ -246,9 +247,8 @@ impl Exclusion {
             Some(b) => (b, true),
             None => (body, false),
         };
-        let anchored = rooted || body.contains('/');
         let mut segments = Vec::new();
-        if !anchored {
+        if !rooted && !body.contains('/') {
             segments.push("**".to_owned());
         }
         for part in body.split('/') {
@@ -261,6 +261,7 @@ impl Exclusion {
             }
             segments.push(part.to_owned());
         }
+        let anchored = segments[0] != "**";
         let mut inside = folders_only;
         while segments.last().is_some_and(|s| s == "**") {
             segments.pop();
@@ -277,7 +278,7 @@ impl Exclusion {
     }
 
     /// Whether it names a path from the search's folder (`!secrets/**`), not a name anywhere
-    /// (`!*.pem`, `!secrets`).
+    /// (`!*.pem`, `!secrets`, `!**/secrets/**`).
     pub fn anchored(&self) -> bool {
         self.anchored
     }
@@ -316,6 +317,59 @@ impl Glob {
         };
         ends.into_iter()
             .any(|end| covers_all(&exclusion.segments, &pattern[..end]))
+    }
+}
+
+impl Glob {
+    /// [`Glob::left_out_by`] for a search of `folder` (a path below the project's folder, `""`
+    /// for that folder itself): whether that search certainly reads no path this pattern
+    /// matches below `folder`, with `exclusion` read from `folder`. The pattern is taken as
+    /// the paths it matches below the folder: the rest of it after a start that spells the
+    /// folder (`src/secrets/**` below `src` is `secrets/**`), or the whole of a name anywhere
+    /// or of one from `**` whose next segment matches none of the folder's (`**/*.pem` below
+    /// `src`). Anything else is never covered, and neither is a pattern that names the folder
+    /// or a folder above it: ripgrep reads the folder it is given, even one a glob leaves out.
+    pub fn left_out_below(&self, folder: &str, exclusion: &Exclusion) -> bool {
+        let folder: Vec<&str> = folder
+            .split('/')
+            .filter(|s| !s.is_empty() && *s != ".")
+            .collect();
+        if folder.is_empty() {
+            return self.left_out_by(exclusion);
+        }
+        if self.segments.is_empty() || self.absolute || self.from_home {
+            return false;
+        }
+        let names_a_folder = |pattern: &str| {
+            folder
+                .iter()
+                .any(|f| segment(pattern.as_bytes(), f.as_bytes()))
+        };
+        let rest = if self.anywhere {
+            if names_a_folder(&self.segments[0]) {
+                return false;
+            }
+            return self.left_out_by(exclusion);
+        } else if self.segments[0] == "**" {
+            match self.segments.get(1) {
+                Some(next) if next != "**" && !names_a_folder(next) => self.segments.clone(),
+                _ => return false,
+            }
+        } else if self.segments.len() > folder.len()
+            && folder.iter().zip(&self.segments).all(|(f, s)| f == s)
+        {
+            self.segments[folder.len()..].to_vec()
+        } else {
+            return false;
+        };
+        Glob {
+            text: self.text.clone(),
+            segments: rest,
+            anywhere: false,
+            absolute: false,
+            from_home: false,
+        }
+        .left_out_by(exclusion)
     }
 }
 
@@ -840,6 +894,51 @@ mod tests {
         assert!(Exclusion::new("!/secrets").is_some_and(|e| e.anchored()));
         assert!(Exclusion::new("!secrets/").is_some_and(|e| !e.anchored()));
         assert!(Exclusion::new("!*.pem").is_some_and(|e| !e.anchored()));
+    }
+
+    #[test]
+    fn an_exclusion_covers_a_pattern_below_the_folder_searched() {
+        let below = |pattern: &str, folder: &str, glob: &str| {
+            Exclusion::new(glob).is_some_and(|e| Glob::new(pattern).left_out_below(folder, &e))
+        };
+        for (pattern, folder, glob) in [
+            ("src/secrets/**", "src", "!secrets"),
+            ("src/secrets/**", "src/", "!secrets/"),
+            ("src/secrets/**", "./src", "!**/secrets/**"),
+            ("src/secrets/**", "src", "!*"),
+            ("src/secrets/**", "src", "!secrets/**"),
+            ("src/a/key.pem", "src/a", "!key.pem"),
+            ("**/*.pem", "src", "!*.pem"),
+            ("**/secrets/**", "src", "!secrets"),
+            ("*.pem", "src", "!*.pem"),
+            ("secrets/**", "", "!secrets/**"),
+        ] {
+            assert!(below(pattern, folder, glob), "{pattern} {folder} {glob}");
+        }
+        for (pattern, folder, glob) in [
+            // The folder itself, or one above it: ripgrep reads the folder it is given.
+            ("src/secrets/**", "src/secrets", "!secrets"),
+            ("src/secrets/**", "src/secrets", "!*"),
+            ("src/**", "src", "!*"),
+            ("**/src/**", "src", "!*"),
+            ("**/s*/**", "src", "!*"),
+            ("src", "src", "!src"),
+            ("s*/secrets/**", "src", "!secrets"),
+            // Part of what the pattern names below the folder.
+            ("src/secrets/**", "src", "!secrets/a/**"),
+            ("src/secrets/**", "src", "!src/secrets/**"),
+            ("**/*.pem", "src", "!key.pem"),
+            // Elsewhere, everything, or outside the project.
+            ("config/secrets/**", "src", "!secrets"),
+            ("**", "src", "!*"),
+            ("/etc/**", "src", "!*"),
+            ("~/.ssh/**", "src", "!*"),
+            ("**/**/x", "src", "!x"),
+        ] {
+            assert!(!below(pattern, folder, glob), "{pattern} {folder} {glob}");
+        }
+        assert!(Exclusion::new("!**/secrets/**").is_some_and(|e| !e.anchored()));
+        assert!(Exclusion::new("!/**/secrets").is_some_and(|e| !e.anchored()));
     }
 
     #[test]

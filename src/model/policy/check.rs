@@ -109,7 +109,7 @@ pub fn check(policy: &Policy, call: &ToolCall<'_>, place: &Place) -> Verdict {
         if parts.len() >= MAX_PARTS {
             break;
         }
-        parts.extend(judge_glob(policy, &glob, place));
+        parts.extend(judge_glob(policy, &glob, place, &left_out));
     }
     verdict(parts)
 }
@@ -314,23 +314,47 @@ fn is_js_space(c: char) -> bool {
     )
 }
 
-/// What a search certainly leaves out of the folder it goes through: the globs of Claude Code's
-/// Grep (ripgrep, its `glob` a `-g`) when each of them leaves files out ([`Exclusion`]) and it
-/// searches the project's folder. A deny these cover is not asked of that folder
-/// ([`Glob::left_out_by`]). A glob naming a path (`!secrets/**`) counts only when the search
-/// is of the working folder: Claude Code has anchored such globs at its working folder in some
-/// versions and at the searched `path` in others. Nothing for other agents, whose searches
-/// read their globs otherwise, nor for a search of another folder (ripgrep reads the folder it
-/// is given, even one a glob leaves out, and the deny's paths are from the project's folder),
-/// nor when a glob names files it reads (a later one takes back what an earlier one left out).
-fn left_out(call: &ToolCall<'_>, place: &Place) -> Vec<Exclusion> {
+/// What a search certainly leaves out of the one folder it goes through ([`left_out`]).
+#[derive(Debug, Default)]
+struct LeftOut {
+    /// The folder searched, from the project's folder (`""` for that folder itself).
+    folder: String,
+    exclusions: Vec<Exclusion>,
+}
+
+impl LeftOut {
+    /// Whether the search reads no path `deny` matches: all of them below its folder are left
+    /// out ([`Glob::left_out_below`]).
+    fn covers(&self, deny: &Glob) -> bool {
+        self.exclusions
+            .iter()
+            .any(|e| deny.left_out_below(&self.folder, e))
+    }
+}
+
+/// What a search certainly leaves out of the folder it goes through: Claude Code's Grep
+/// (ripgrep, each of its globs a `-g`) leaves out what a glob starting with `!` matches
+/// ([`Exclusion`]), and a folder it matches is not walked into, unless a later glob takes the
+/// path back (ripgrep obeys the last glob that matches): so only the exclusions after its last
+/// glob that names files count (`"*.rs !secrets/**"`, not `"!secrets/** *.rs"`). A deny these
+/// cover is not asked of the folder ([`LeftOut::covers`]). The folder must be in the project
+/// (the deny's paths are from the project's folder), the same for every path the search names.
+/// A glob naming a path from the folder (`!secrets/**`) counts only when that folder is the
+/// working folder: Claude Code has anchored such globs at its working folder in some versions
+/// (ripgrep started there, given the searched path) and at the searched path in others
+/// (ripgrep started in it); a name anywhere (`!secrets`, `!*.pem`, `!**/secrets/**`) leaves
+/// out the same files either way. Nothing for other agents, whose searches read their globs
+/// otherwise.
+fn left_out(call: &ToolCall<'_>, place: &Place) -> LeftOut {
     if !is_claude_grep(call) {
-        return Vec::new();
+        return LeftOut::default();
     }
+    let globs = search_glob_list(call);
+    let after = globs
+        .iter()
+        .rposition(|g| !is_exclusion(g))
+        .map_or(0, |last| last + 1);
     let scope = call.search_scope();
-    if scope.globs.is_empty() || !scope.globs.iter().all(|g| is_exclusion(g)) {
-        return Vec::new();
-    }
     let folders = if scope.folders.is_empty() {
         vec!["."]
     } else {
@@ -338,24 +362,30 @@ fn left_out(call: &ToolCall<'_>, place: &Place) -> Vec<Exclusion> {
     };
     let cwd = place.cwd.as_deref();
     let here = absolute(".", cwd);
+    let mut searched: Option<String> = None;
     let mut from_here = true;
     for folder in folders {
         let folder = absolute(folder, cwd);
-        if relative(&folder, place).is_none_or(|r| !r.is_empty()) {
-            return Vec::new();
+        let Some(rel) = relative(&folder, place) else {
+            return LeftOut::default();
+        };
+        let outside = rel.starts_with(['/', '~', '$']) || rel.split('/').any(|s| s == "..");
+        if outside || searched.as_ref().is_some_and(|s| *s != rel) {
+            return LeftOut::default();
         }
         from_here &= folder == here;
+        searched = Some(rel);
     }
-    let mut out = Vec::new();
-    for glob in &scope.globs {
-        // One the reader cannot take apart leaves nothing out, and takes nothing back.
-        if let Some(exclusion) = Exclusion::new(glob)
-            && (from_here || !exclusion.anchored())
-        {
-            out.push(exclusion);
-        }
+    // One the reader cannot take apart leaves nothing out.
+    let exclusions = globs[after..]
+        .iter()
+        .filter_map(|g| Exclusion::new(g))
+        .filter(|e| from_here || !e.anchored())
+        .collect();
+    LeftOut {
+        folder: searched.unwrap_or_default(),
+        exclusions,
     }
-    out
 }
 
 /// Whether a glob has a wildcard in it.
@@ -383,8 +413,9 @@ fn literal_start(glob: &str) -> String {
 /// matches the glob's own text (`*.pem` and `keys/*.pem`), and, as a shell's glob is judged
 /// ([`taken_by`]), one whose text and the glob's could meet segment by segment
 /// (`sec*/key.pem` and `secrets/**`; there, as for a shell, a wildcard alone takes no
-/// dotfile, so that `src/**` is not denied by `.env`).
-fn judge_glob(policy: &Policy, glob: &str, place: &Place) -> Option<Judgement> {
+/// dotfile, so that `src/**` is not denied by `.env`). A deny that the search certainly leaves
+/// out ([`left_out`]) is not asked: the glob takes none of its files.
+fn judge_glob(policy: &Policy, glob: &str, place: &Place, left_out: &LeftOut) -> Option<Judgement> {
     if !is_wild(glob) {
         return None;
     }
@@ -395,6 +426,7 @@ fn judge_glob(policy: &Policy, glob: &str, place: &Place) -> Option<Judgement> {
         .files_read
         .deny
         .iter()
+        .filter(|d| !left_out.covers(d))
         .find(|d| {
             let named = d.as_str().trim();
             d.matches(relative.as_deref(), &absolute)
@@ -402,7 +434,13 @@ fn judge_glob(policy: &Policy, glob: &str, place: &Place) -> Option<Judgement> {
                     && !named.starts_with(['/', '~', '$'])
                     && taken.matches(Some(named.trim_start_matches("./")), named))
         })
-        .or_else(|| taken_by(policy, &policy.files_read, glob, place, false, false).0)?;
+        .or_else(|| {
+            let rules = &policy.files_read;
+            taken_by(policy, rules, glob, place, false, false, |d| {
+                !left_out.covers(d)
+            })
+            .0
+        })?;
     Some(judgement(
         Access::Read(glob.to_owned()),
         Status::Violation,
@@ -556,7 +594,7 @@ fn judge_spelt(
     access: Access,
     place: &Place,
     spelt: Spelt,
-    left_out: &[Exclusion],
+    left_out: &LeftOut,
 ) -> Judgement {
     // Most files are no folder gone through: judged without a copy of the access.
     let Some(hidden) = spelt.tree else {
@@ -596,7 +634,7 @@ fn judge_below(
     place: &Place,
     dots: bool,
     hidden: bool,
-    left_out: &[Exclusion],
+    left_out: &LeftOut,
 ) -> Option<Judgement> {
     let (rules, deny_key, path, write) = match access {
         Access::Read(p) => (&policy.files_read, "files.read.deny", p, false),
@@ -616,9 +654,10 @@ fn judge_below(
         .chain(tails.into_iter().map(Some))
         .map(|relative| ShellGlob::new(relative, &absolute, dots))
         .collect();
+    let searched = relative.as_deref() == Some(left_out.folder.as_str());
     let deny = rules.deny.iter().find(|d| {
         folders.iter().any(|f| d.may_hold(f, hidden))
-            && (write || !left_out.iter().any(|e| d.left_out_by(e)))
+            && (write || !(searched && left_out.covers(d)))
     })?;
     let all = format!("{}/**", path.trim_end_matches('/'));
     let access = if write {
@@ -634,8 +673,8 @@ fn judge_below(
     ))
 }
 
-/// The deny pattern of `rules` naming a file the glob `path` could take, and (with
-/// `sensitive`, unless an allow pattern names the file) the sensitive pattern: shared by a
+/// The deny pattern of `rules` naming a file the glob `path` could take, of those `asked`, and
+/// (with `sensitive`, unless an allow pattern names the file) the sensitive pattern: shared by a
 /// shell's globs and a search tool's ([`Glob::may_take`]).
 fn taken_by<'p>(
     policy: &'p Policy,
@@ -644,6 +683,7 @@ fn taken_by<'p>(
     place: &Place,
     dots: bool,
     sensitive: bool,
+    asked: impl Fn(&Glob) -> bool,
 ) -> (Option<&'p Glob>, Option<&'p Glob>) {
     let absolute = absolute(path, place.cwd.as_deref());
     let relative = relative(&absolute, place);
@@ -653,7 +693,7 @@ fn taken_by<'p>(
         .map(|relative| ShellGlob::new(relative, &absolute, dots))
         .collect();
     let takes = |g: &Glob, named: bool| globs.iter().any(|glob| g.may_take(glob, named));
-    let deny = rules.deny.iter().find(|d| takes(d, false));
+    let deny = rules.deny.iter().find(|d| asked(d) && takes(d, false));
     if deny.is_some() || !sensitive {
         return (deny, None);
     }
@@ -691,6 +731,7 @@ fn judge_shell_glob(policy: &Policy, access: Access, place: &Place, dots: bool) 
         place,
         dots,
         text.rule != Some("sensitive"),
+        |_| true,
     );
     if let Some(d) = deny {
         return judgement(access, Status::Violation, Some(deny_key), Some(d.as_str()));
@@ -1689,6 +1730,26 @@ mod tests {
         assert_eq!((v.status, v.rule), (Violation, Some("files.read.deny")));
         let v = check(&policy, &call("Grep", &args), &place());
         assert_eq!(v.status, NoPolicy);
+        // A search of the working folder below the project: a glob naming a path is read
+        // from there by every version.
+        let policy =
+            super::super::parse_for_test(r#"{"files": {"read": {"deny": ["src/secrets/**"]}}}"#);
+        for args in [
+            json!({"pattern": "K", "glob": "!secrets/**"}),
+            json!({"pattern": "K", "path": ".", "glob": "!secrets"}),
+            json!({"pattern": "K", "path": "/p/src", "glob": "!/secrets"}),
+        ] {
+            let v = check(&policy, &call("Grep", &args), &below);
+            assert_eq!(v.status, NoPolicy, "{args}");
+        }
+        for args in [
+            json!({"pattern": "K", "glob": "!src/secrets/**"}),
+            json!({"pattern": "K", "path": "/p/src/secrets", "glob": "!secrets"}),
+            json!({"pattern": "K", "path": "/p", "glob": "!secrets/**"}),
+        ] {
+            let v = check(&policy, &call("Grep", &args), &below);
+            assert_eq!(v.status, Violation, "{args}");
+        }
     }
 
     #[test]
