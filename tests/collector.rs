@@ -2287,6 +2287,78 @@ fn a_subagents_hook_call_sent_again_to_a_restarted_collector_is_recorded_once() 
     stored_once(&storage, &child, 4);
 }
 
+/// A subagent stop sent to a collector whose disk fills between the subagent's end and the
+/// parent's marker, sent again once there is room, writes the marker alone: the subagent ends
+/// once and the parent is marked once. The collector found the call's id (its first event's,
+/// the subagent's end) and answered it as a duplicate: the marker was never written.
+#[test]
+fn a_subagent_stop_cut_short_at_the_collector_and_sent_again_writes_only_its_marker() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let parent = "parent-of-a-stopped-subagent";
+    let child = format!("agent-a7-{parent}");
+    let call = |id: &str, event: &str, payload: Value| {
+        let mut payload = payload;
+        payload["session_id"] = parent.into();
+        payload["hook_event_name"] = event.into();
+        json!({"event": event, "agent": "claude-code", "call_id": id, "payload": payload})
+            .to_string()
+            .into_bytes()
+    };
+    let agent = json!({"agent_id": "a7", "agent_type": "Explore"});
+    let (server, port) = server_on_a_full_disk(&env, &storage);
+    let spawn =
+        json!({"tool_name": "Agent", "tool_input": {"prompt": "look"}, "tool_use_id": "toolu_1"});
+    for body in [
+        call("0000000000b1", "PreToolUse", spawn),
+        call("0000000000b2", "SubagentStart", agent.clone()),
+    ] {
+        assert_eq!(request(port, "POST", "/hooks", None, &body).status, 200);
+    }
+    // The parent's file fills the disk: the subagent's end fits, the marker does not.
+    let file = storage.join(parent).join("events.ndjson");
+    let size = std::fs::metadata(&file).unwrap().len();
+    let filler = json!({"event_type": "decision", "timestamp": 1.0, "event_id": "000000000000",
+                        "session_id": parent, "data": {"pad": ""}});
+    let pad = usize::try_from(32 * 1024 - size).unwrap() - filler.to_string().len() - 1;
+    let mut filler = filler;
+    filler["data"]["pad"] = "p".repeat(pad).into();
+    let mut bytes = std::fs::read(&file).unwrap();
+    bytes.extend_from_slice(format!("{filler}\n").as_bytes());
+    std::fs::write(&file, bytes).unwrap();
+    let mut stop: Value =
+        serde_json::from_slice(&call("0000000000b3", "SubagentStop", agent)).unwrap();
+    stop["answer"] = "The hooks are in a.py".into();
+    let stop = stop.to_string().into_bytes();
+    assert_eq!(request(port, "POST", "/hooks", None, &stop).status, 500);
+    let kinds = |session: &str| -> Vec<String> {
+        std::fs::read_to_string(storage.join(session).join("events.ndjson"))
+            .unwrap()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .map(|e| e["event_type"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let ended = ["session_start", "assistant_response", "session_end"];
+    assert_eq!(kinds(&child), ended);
+    assert!(!kinds(parent).contains(&"subagent_stop".to_owned()));
+
+    free_the_disk(&server);
+    let answer = request(port, "POST", "/hooks", None, &stop);
+    assert_eq!(answer.status, 200);
+    assert_ne!(answer.json()["duplicate"], true, "{}", answer.json());
+    assert_eq!(kinds(&child), ended);
+    let marked = |kinds: Vec<String>| kinds.iter().filter(|k| *k == "subagent_stop").count();
+    assert_eq!(marked(kinds(parent)), 1);
+    // Sent once more, it is whole: a duplicate.
+    let answer = request(port, "POST", "/hooks", None, &stop);
+    assert_eq!(answer.json()["duplicate"], true, "{}", answer.json());
+    assert_eq!(
+        (kinds(&child), marked(kinds(parent))),
+        (ended.map(str::to_owned).to_vec(), 1)
+    );
+}
+
 /// A batch sent again once the collector's set of ids has forgotten it (here a set of 16, by
 /// the hidden `--remembered-ids`, for the 262,144 of a real collector) is still stored once:
 /// its events are in the last 1 MiB of their session's file, which the collector reads again.

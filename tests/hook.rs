@@ -785,6 +785,76 @@ fn a_task_result_whose_subagent_cannot_be_written_leaves_its_call_for_the_next_t
     );
 }
 
+/// A session's events, in order, without the lines a write cut short voided (`#…`).
+fn whole_events(env: &TestEnv, session: &str) -> Vec<Value> {
+    std::fs::read_to_string(env.store().join(session).join("events.ndjson"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The kinds of a session's events, in order (see [`whole_events`]).
+fn kinds(env: &TestEnv, session: &str) -> Vec<String> {
+    whole_events(env, session)
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// A subagent stop whose marker in the parent cannot be written (the parent's file is full)
+/// keeps the subagent's end, and the stop tried again with room writes only the marker: the
+/// subagent ends once, with one answer, and the parent is marked once. The stop tried again
+/// wrote the subagent's answer and end a second time.
+#[test]
+fn a_subagent_stop_whose_marker_cannot_be_written_writes_only_the_marker_when_tried_again() {
+    let env = TestEnv::new();
+    env.hook(
+        "pre-tool",
+        &payload(
+            "PreToolUse",
+            json!({"tool_name": "Agent", "tool_input": {"prompt": "Extract the helpers"},
+                   "tool_use_id": "toolu_9"}),
+        ),
+    )
+    .success();
+    let agent = json!({"agent_id": "a1b2c3", "agent_type": "general-purpose"});
+    env.hook("subagent-start", &payload("SubagentStart", agent.clone()))
+        .success();
+    let child = format!("agent-a1b2c3-{SID}");
+    fill_the_disk(&env);
+    let mut stop = agent;
+    stop["last_assistant_message"] = "Extracted 3 helpers".into();
+    let stop = payload("SubagentStop", stop);
+    hook_on_a_full_disk(&env, "subagent-stop", &stop);
+    assert_eq!(
+        kinds(&env, &child),
+        ["session_start", "assistant_response", "session_end"],
+        "the subagent's end is written"
+    );
+    assert_eq!(
+        kinds(&env, SID).last().unwrap(),
+        "decision",
+        "no marker yet"
+    );
+
+    // Room again: the same stop, tried once more.
+    env.hook("subagent-stop", &stop).success();
+    assert_eq!(
+        kinds(&env, &child),
+        ["session_start", "assistant_response", "session_end"]
+    );
+    let parent = env.events(SID);
+    let markers: Vec<&Value> = parent
+        .iter()
+        .filter(|e| e["event_type"] == "subagent_stop")
+        .collect();
+    assert_eq!(markers.len(), 1, "{parent:?}");
+    assert_eq!(markers[0]["data"]["child_session_id"], child.as_str());
+    assert_eq!(markers[0]["parent_id"], parent[0]["event_id"]);
+}
+
 /// Fills the session's file up to 32 KiB with one line, so that under
 /// [`crate::common::with_a_full_disk_at_32_kib`] not one more byte fits.
 fn fill_the_disk(env: &TestEnv) {

@@ -15,6 +15,7 @@
 //!     .counters              the session lock, holding the counters folded from events up to a
 //!                            byte offset (our cache); held briefly while meta is caught up
 //!     .pending/              open tool calls waiting for their result, one empty file each
+//!     .owed.<part>           a part a hook could not write, for the next hook to write
 //!     .response              the parts of a model response still streaming in (Gemini CLI)
 //!     .import                what an import read of its transcript, to bring it up to date
 //!     watchdog-postmortem.json   why `watch` killed the session's agent (only then)
@@ -27,6 +28,7 @@
 //! - [`follow`]: a session's events as they are appended, woken by file notifications.
 //! - [`meta`]: reading and atomically replacing `meta.json`; catching counters up.
 //! - [`pending`]: open tool calls, claimed by exactly one result.
+//! - [`owed`]: what a hook wrote only in part, for the next hook to finish.
 //! - [`streaming`]: a model response's parts, kept until its last chunk folds them.
 //! - [`postmortem`]: the post-mortem `watch` writes when a rule kills a session's agent.
 //! - [`ceiling`]: the cost ceiling a `watch` held a session to.
@@ -58,6 +60,7 @@ pub use layout::{
 mod ceiling;
 mod lock;
 mod meta;
+mod owed;
 mod pending;
 mod postmortem;
 mod reader;
@@ -81,6 +84,7 @@ pub use files::{
 pub use follow::Follower;
 pub use index::{Index, IndexError, IndexedSession, Listing};
 pub use lock::{HOOK_LOCK_WAIT, Step, StepLock};
+pub use owed::Owed;
 pub use pending::{CallKey, ClaimedCall};
 pub use postmortem::POSTMORTEM;
 pub use reader::{BadLine, EventReader, ScanReport, replace_lone_surrogates};

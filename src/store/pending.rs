@@ -229,7 +229,7 @@ pub(super) fn fnv1a(bytes: &[u8]) -> u64 {
     fnv1a_from(FNV_OFFSET, bytes)
 }
 
-fn fnv1a_from(mut hash: u64, bytes: &[u8]) -> u64 {
+pub(super) fn fnv1a_from(mut hash: u64, bytes: &[u8]) -> u64 {
     for &b in bytes {
         hash ^= u64::from(b);
         hash = hash.wrapping_mul(FNV_PRIME);
@@ -238,7 +238,7 @@ fn fnv1a_from(mut hash: u64, bytes: &[u8]) -> u64 {
 }
 
 /// Hashes a JSON value with object keys in sorted order, so key order does not matter.
-fn hash_value(hash: u64, value: &Value) -> u64 {
+pub(super) fn hash_value(hash: u64, value: &Value) -> u64 {
     match value {
         Value::Null => fnv1a_from(hash, b"n"),
         Value::Bool(b) => fnv1a_from(hash, if *b { b"t" } else { b"f" }),

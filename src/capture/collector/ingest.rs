@@ -434,6 +434,8 @@ pub fn hook(collector: &Collector, request: &Request) -> Reply {
     if let Some((_, id)) = named {
         match recorded_before(collector, &payload, id) {
             Ok(false) => {}
+            // Recorded in part: the recorder writes the part still owed, and only that.
+            Ok(true) if hooks::owes_part(&collector.store, &payload) => {}
             Ok(true) => {
                 return Reply::json(
                     StatusCode::OK,
@@ -484,6 +486,11 @@ pub fn hook(collector: &Collector, request: &Request) -> Reply {
             )
         }
         Err(e) => {
+            // Part may be written (a subagent's end without its parent's marker): the files'
+            // tails are read again before the call, sent again, is looked up.
+            for name in call_sessions(&payload) {
+                recent.forget_session(recent.session(&name));
+            }
             collector.log(&format!(
                 "cannot record a hook of session {:?}: {e}",
                 payload.session_id

@@ -31,7 +31,7 @@ pub mod vscode;
 pub use outcome::Outcome;
 pub use payload::{Answer, HOOK_ARGS, HookEvent, HookPayload, LastResponse, PayloadError, ToolUse};
 pub use record::{
-    LateAnswer, Ran, Recorded, copilot_answer_when_written, judge, outcome, record,
+    LateAnswer, Ran, Recorded, copilot_answer_when_written, judge, outcome, owes_part, record,
     record_attributed, record_late_answer, record_sent_late_answer,
 };
 pub use reply::{Reply, reply};

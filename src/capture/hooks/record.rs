@@ -22,7 +22,8 @@ use crate::model::tools::{self, ToolKind};
 use crate::model::view;
 use crate::model::{Agent, Event, EventType, SessionMeta};
 use crate::store::{
-    CallKey, ClaimedCall, HOOK_LOCK_WAIT, Step, StepLock, Store, StoreError, subagent_session_id,
+    CallKey, ClaimedCall, HOOK_LOCK_WAIT, Owed, Step, StepLock, Store, StoreError,
+    subagent_session_id,
 };
 
 /// Payload fields that say where a session lives, not what happened in it.
@@ -134,6 +135,19 @@ pub fn record_attributed(
         answer_pending: recorder.answer_pending.get(),
         trouble: recorder.trouble.take(),
     })
+}
+
+/// Whether a hook call recorded before still owes the store a part: a subagent stop whose
+/// end was written in the subagent's session and whose marker in the parent's could not be.
+/// A collector that knows the call (its id is in the store) records it all the same, and the
+/// recorder writes only that part.
+pub fn owes_part(store: &Store, payload: &HookPayload) -> bool {
+    payload.event == HookEvent::SubagentStop
+        && payload
+            .agent_id
+            .as_deref()
+            .and_then(|agent| subagent_session_id(agent, &payload.session_id))
+            .is_some_and(|child| store.owes(&child, &Owed::stop_marker(&payload.fields)))
 }
 
 /// What became of an answer [`Recorded::answer_pending`] said missing.
@@ -569,6 +583,17 @@ impl Recorder<'_> {
         let Some(child) = child else {
             return self.parent_marker(EventType::SubagentStop, None);
         };
+        // The child's end and the parent's marker are two writes. When the marker failed,
+        // the end stands and a note says the marker is owed: this stop sent again (a hook
+        // tried again, a call kept for a collector) writes the marker alone, once.
+        let owed = Owed::stop_marker(&self.payload.fields);
+        // A note that cannot be looked at is taken as none: the stop is written whole.
+        if self.store.settle(&child, &owed).unwrap_or(false) {
+            // A collector's call id names the first event of the stop's first try, written in
+            // the child: the marker takes an id of its own.
+            let _ = self.sink.new_id();
+            return self.owed_stop_marker(&child, &owed);
+        }
         let text = self.answer().ok().flatten();
         let mut events = Vec::new();
         if let Some(text) = text {
@@ -584,7 +609,18 @@ impl Recorder<'_> {
             object([("reason", "subagent_stop".into())]),
         ));
         self.write(&child, events)?;
-        self.parent_marker(EventType::SubagentStop, Some(&child))
+        self.owed_stop_marker(&child, &owed)
+    }
+
+    /// The parent's marker of a subagent stop whose end is written in `child`; when it cannot
+    /// be written, `owed` is noted in the child for the stop's next try. What is reported is
+    /// the marker's error, whether or not the note could be left.
+    fn owed_stop_marker(&self, child: &str, owed: &Owed) -> Result<(), StoreError> {
+        let written = self.parent_marker(EventType::SubagentStop, Some(child));
+        if written.is_err() {
+            let _ = self.store.owe(child, owed);
+        }
+        written
     }
 
     /// The `subagent_start` / `subagent_stop` event in the parent session.
