@@ -855,6 +855,72 @@ fn a_subagent_stop_whose_marker_cannot_be_written_writes_only_the_marker_when_tr
     assert_eq!(markers[0]["parent_id"], parent[0]["event_id"]);
 }
 
+/// A subagent whose meta was written but whose `session_start` could not be (it does not fit
+/// under a 32 KiB file limit, where the meta just does) gets its start from its next hook,
+/// before that hook's event. Its session had no start at all.
+#[test]
+fn a_subagent_whose_start_cannot_be_written_gets_it_from_its_next_hook() {
+    let env = TestEnv::new();
+    env.hook(
+        "pre-tool",
+        &payload(
+            "PreToolUse",
+            json!({"tool_name": "Agent", "tool_input": {"prompt": "Look"}, "tool_use_id": "toolu_9"}),
+        ),
+    )
+    .success();
+    // The start holds the agent's id and the meta does not: with a long id and a type that
+    // brings the meta to just under 32 KiB, the start's line is just over.
+    let agent_id = "b".repeat(150);
+    let child = format!("agent-{agent_id}-{SID}");
+    let measure = TestEnv::new();
+    measure
+        .hook(
+            "subagent-start",
+            &payload(
+                "SubagentStart",
+                json!({"agent_id": agent_id, "agent_type": "t"}),
+            ),
+        )
+        .success();
+    let meta_len = std::fs::metadata(measure.store().join(&child).join("meta.json"))
+        .unwrap()
+        .len();
+    let start_len = std::fs::metadata(measure.store().join(&child).join("events.ndjson"))
+        .unwrap()
+        .len();
+    assert!(start_len > meta_len + 80, "{start_len} {meta_len}");
+    let room = usize::try_from(32 * 1024 - 40 - meta_len).unwrap();
+    let agent_type = "t".repeat(1 + room);
+    let start = payload(
+        "SubagentStart",
+        json!({"agent_id": agent_id, "agent_type": agent_type}),
+    );
+    hook_on_a_full_disk(&env, "subagent-start", &start);
+    assert!(env.store().join(&child).join("meta.json").is_file());
+    assert!(kinds(&env, &child).is_empty(), "no start was written");
+
+    // Room again: the subagent's next hook.
+    env.hook(
+        "pre-tool",
+        &payload(
+            "PreToolUse",
+            json!({"agent_id": agent_id, "tool_name": "Read", "tool_input": {"file_path": "/p/a.py"}}),
+        ),
+    )
+    .success();
+    assert_eq!(kinds(&env, &child), ["session_start", "tool_call"]);
+    let start = &whole_events(&env, &child)[0];
+    assert_eq!(start["data"]["agent_id"], agent_id.as_str());
+    assert_eq!(start["data"]["agent_type"], agent_type.as_str());
+    assert_eq!(start["data"]["parent_session_id"], SID);
+    assert_eq!(start["timestamp"], env.meta(&child)["started_at"]);
+    assert_eq!(
+        env.meta(&child)["parent_event_id"],
+        env.events(SID)[0]["event_id"]
+    );
+}
+
 /// Fills the session's file up to 32 KiB with one line, so that under
 /// [`crate::common::with_a_full_disk_at_32_kib`] not one more byte fits.
 fn fill_the_disk(env: &TestEnv) {

@@ -2,8 +2,8 @@
 //! `.owed.<part>`, left by the hook whose write failed and taken by the next hook that writes it.
 //!
 //! A hook that writes two things (a subagent's end in its own session, then the marker in its
-//! parent's) cannot write both at once; when the second write fails, the first stands, and the
-//! hook tried again must write the second without the first. The note says so: it is made only
+//! parent's; a subagent's meta, then its start) cannot write both at once; when the second
+//! write fails, the first stands, and the next try must write the second without the first. The note says so: it is made only
 //! on failure, so a hook that succeeds pays one look (an `unlink` that finds nothing). A note is
 //! taken by deleting it, which succeeds for exactly one process, so the missing part is written
 //! once; a hook that cannot write it either makes the note again. The note is an empty file in
@@ -19,6 +19,12 @@ use super::{Result, Store, StoreError};
 pub struct Owed(String);
 
 impl Owed {
+    /// The `session_start` of a subagent's session whose `meta.json` was written: the next
+    /// hook of the subagent writes it.
+    pub fn start() -> Self {
+        Owed("start".to_owned())
+    }
+
     /// The parent's marker of the subagent stop whose payload is `fields`, written in the
     /// subagent's session already: the same stop sent again writes only the marker. The stop
     /// is known by its whole payload, so that another stop of the same subagent (resumed) is

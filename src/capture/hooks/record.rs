@@ -432,6 +432,10 @@ impl Recorder<'_> {
             return Ok(None);
         };
         if self.store.has_session(&child) {
+            // A start its maker could not write is written by the next hook, once.
+            if self.store.settle(&child, &Owed::start()).unwrap_or(false) {
+                self.owed_start(&child, agent_id)?;
+            }
             return Ok(Some(child));
         }
         self.ensure_session(parent, |_| {})?;
@@ -491,17 +495,53 @@ impl Recorder<'_> {
         if let Some(call) = claimed {
             self.store.forget_spawn_hints(parent, call);
         }
-        self.store.init_counters(child)?;
+        let start = self.child_start(child, agent_id, agent_type);
+        let written = self
+            .store
+            .init_counters(child)
+            .and_then(|()| self.write(child, vec![start]));
+        if written.is_err() {
+            // The meta stands, so the subagent's next hook goes on in this session: it writes
+            // the start. What is reported is the start's error, whether or not the note could
+            // be left.
+            let _ = self.store.owe(child, &Owed::start());
+        }
+        written
+    }
+
+    /// The `session_start` of a subagent's session.
+    fn child_start(&self, child: &str, agent_id: &str, agent_type: Option<&str>) -> Event {
         let mut data = Map::new();
         data.insert("agent_id".into(), agent_id.into());
         if let Some(kind) = agent_type {
             data.insert("agent_type".into(), kind.into());
         }
-        data.insert("parent_session_id".into(), parent.clone().into());
-        self.write(
-            child,
-            vec![self.event(EventType::SessionStart, child, data)],
-        )
+        data.insert(
+            "parent_session_id".into(),
+            self.payload.session_id.clone().into(),
+        );
+        self.event(EventType::SessionStart, child, data)
+    }
+
+    /// Writes the start [`Recorder::start_child`] could not, taken as owed by this hook: at
+    /// the time the session was made, with the subagent's type as this payload or the meta
+    /// gives it. Owed again when it cannot be written.
+    fn owed_start(&self, child: &str, agent_id: &str) -> Result<(), StoreError> {
+        let meta = self.store.read_meta(child).ok();
+        let agent_type = self.payload.agent_type.clone().or_else(|| {
+            let command = &meta.as_ref()?.command;
+            let kind = command.strip_prefix("subagent (")?.strip_suffix(')')?;
+            Some(kind.to_owned())
+        });
+        let mut start = self.child_start(child, agent_id, agent_type.as_deref());
+        if let Some(meta) = &meta {
+            start.timestamp = meta.started_at;
+        }
+        let written = self.write(child, vec![start]);
+        if written.is_err() {
+            let _ = self.store.owe(child, &Owed::start());
+        }
+        written
     }
 
     /// A spawning call's result names the subagent it ran (`agentId`): that subagent's
