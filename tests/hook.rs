@@ -921,6 +921,56 @@ fn a_subagent_whose_start_cannot_be_written_gets_it_from_its_next_hook() {
     );
 }
 
+/// A spawning call given back when its subagent could not be made, and never taken since, is
+/// closed when its session's turn ends: a later subagent that shares nothing with its own call
+/// is linked to that call. The call given back stayed open for ever, the oldest, and the later
+/// subagent was linked to it.
+#[test]
+fn a_spawning_call_given_back_is_closed_when_the_turn_ends() {
+    let env = TestEnv::new();
+    let spawn = |prompt: &str, id: &str| {
+        env.hook(
+            "pre-tool",
+            &payload(
+                "PreToolUse",
+                json!({"tool_name": "Agent", "tool_input": {"prompt": prompt}, "tool_use_id": id}),
+            ),
+        )
+        .success();
+    };
+    spawn("Extract the helpers", "toolu_1");
+    let start = payload(
+        "SubagentStart",
+        json!({"agent_id": "a1", "agent_type": "t".repeat(40 * 1024)}),
+    );
+    hook_on_a_full_disk(&env, "subagent-start", &start);
+    assert_eq!(env.sessions(), [SID], "no child was made");
+    env.hook(
+        "stop",
+        &payload("Stop", json!({"last_assistant_message": "Stopped."})),
+    )
+    .success();
+
+    spawn("Write the tests", "toolu_2");
+    env.hook(
+        "subagent-start",
+        &payload(
+            "SubagentStart",
+            json!({"agent_id": "a2", "agent_type": "tester"}),
+        ),
+    )
+    .success();
+    let parent = env.events(SID);
+    let second = parent
+        .iter()
+        .find(|e| e["data"]["tool_use_id"] == "toolu_2")
+        .unwrap();
+    assert_eq!(
+        env.meta(&format!("agent-a2-{SID}"))["parent_event_id"],
+        second["event_id"]
+    );
+}
+
 /// Fills the session's file up to 32 KiB with one line, so that under
 /// [`crate::common::with_a_full_disk_at_32_kib`] not one more byte fits.
 fn fill_the_disk(env: &TestEnv) {

@@ -196,6 +196,24 @@ impl Store {
         Ok(None)
     }
 
+    /// Closes every spawning call of `session` still open, with its hints. Called once the
+    /// session's turn or the session itself is over: no subagent of its calls is still to
+    /// start, and a call left open (given back when its subagent could not be made, and never
+    /// claimed since) would be the oldest open call, which a later subagent that shares no
+    /// hint with its own call takes.
+    pub fn close_spawns(&self, session_id: &str) -> Result<()> {
+        let Some(dir) = self.pending(session_id)? else {
+            return Ok(());
+        };
+        for name in dir.names()? {
+            if name.starts_with(SPAWN) {
+                dir.claim(&name)
+                    .map_err(|e| StoreError::io(&dir.path().join(&name), e))?;
+            }
+        }
+        Ok(())
+    }
+
     /// Removes the hints of a claimed spawning call, so that open calls' entries stay few.
     pub fn forget_spawn_hints(&self, session_id: &str, call: &ClaimedCall) {
         let Ok(Some(dir)) = self.pending(session_id) else {

@@ -361,15 +361,20 @@ impl Recorder<'_> {
     ) -> Result<(), StoreError> {
         self.sink.emit_all(&mut { self.store }, events, derive)?;
         if let Err(e) = self.refresh(session) {
-            let said =
-                format!("recorded, but the meta of session {session} cannot be updated: {e}");
-            let mut trouble = self.trouble.borrow_mut();
-            *trouble = Some(match trouble.take() {
-                Some(before) => format!("{before}; {said}"),
-                None => said,
-            });
+            self.add_trouble(format!(
+                "recorded, but the meta of session {session} cannot be updated: {e}"
+            ));
         }
         Ok(())
+    }
+
+    /// Adds `said` to what went wrong beside the event ([`Recorded::trouble`]).
+    fn add_trouble(&self, said: String) {
+        let mut trouble = self.trouble.borrow_mut();
+        *trouble = Some(match trouble.take() {
+            Some(before) => format!("{before}; {said}"),
+            None => said,
+        });
     }
 
     fn refresh(&self, session: &str) -> Result<(), StoreError> {
@@ -788,7 +793,16 @@ impl Recorder<'_> {
         {
             *self.trouble.borrow_mut() = Some(format!("a streamed response was not recorded: {e}"));
         }
-        self.event_in_session(session)
+        self.event_in_session(session)?;
+        // The turn (or the session) is over: a spawning call still open will start no
+        // subagent, and must not be taken by a later one. Closing it is beside the event,
+        // which is recorded.
+        if matches!(self.payload.event, HookEvent::Stop | HookEvent::SessionEnd)
+            && let Err(e) = self.store.close_spawns(session)
+        {
+            self.add_trouble(format!("the open spawning calls were not closed: {e}"));
+        }
+        Ok(())
     }
 
     fn event_in_session(&self, session: &str) -> Result<(), StoreError> {
