@@ -3,8 +3,9 @@
 //!
 //! A hook that writes two things (a subagent's end in its own session, then the marker in its
 //! parent's; a subagent's meta, then its start) cannot write both at once; when the second
-//! write fails, the first stands, and the next try must write the second without the first. The note says so: it is made only
-//! on failure, so a hook that succeeds pays one look (an `unlink` that finds nothing). A note is
+//! write fails, the first stands, and the next try must write the second without the first.
+//! The note says so: it is made only on failure, so a hook that succeeds pays one look (an
+//! `unlink` that finds nothing). A note is
 //! taken by deleting it, which succeeds for exactly one process, so the missing part is written
 //! once; a hook that cannot write it either makes the note again. The note is an empty file in
 //! the session's folder itself, not `.pending/`: on a full disk a name in a folder that exists
