@@ -1207,7 +1207,7 @@ fn a_drift_baseline_is_never_saved_into_a_fifo_or_through_a_link() {
 /// A `meta.json` with figures no session can have (a start in the year -17678, an end that
 /// makes a run of 250,000,000,000,000 hours, 2^63 tool calls) is listed with `?` for them and one
 /// warning naming the session, and the table's columns stay in line; JSON gives them as
-/// recorded. `list` printed them as they came, and the columns after them moved.
+/// null. `list` printed them as they came, and the columns after them moved.
 #[test]
 fn list_shows_figures_no_session_can_have_as_unknown_with_one_warning() {
     let env = TestEnv::new();
@@ -1242,13 +1242,24 @@ fn list_shows_figures_no_session_can_have_as_unknown_with_one_warning() {
 
     let json = run(&env, &["list", "--format", "json"]);
     assert_eq!(json.stderr.lines().count(), 1, "{}", json.stderr);
-    let listed = json.json();
-    let forged = listed
+    assert_forged_figures_are_null(forged_in(&json.json()));
+}
+
+/// [`OTHER`]'s entry in a list of sessions.
+#[track_caller]
+fn forged_in(sessions: &Value) -> &Value {
+    sessions
         .as_array()
-        .unwrap()
+        .unwrap_or_else(|| panic!("not a list: {sessions:#}"))
         .iter()
         .find(|s| s["session_id"] == OTHER)
-        .unwrap();
+        .unwrap_or_else(|| panic!("{OTHER} is not listed: {sessions:#}"))
+}
+
+/// The five figures [`forged_store`] forges, as a listing of sessions gives them in JSON: as
+/// unknown, never as recorded.
+#[track_caller]
+fn assert_forged_figures_are_null(session: &Value) {
     for field in [
         "started_at",
         "ended_at",
@@ -1256,7 +1267,7 @@ fn list_shows_figures_no_session_can_have_as_unknown_with_one_warning() {
         "tool_calls",
         "errors",
     ] {
-        assert_eq!(forged[field], Value::Null, "{field}: {forged:#}");
+        assert_eq!(session[field], Value::Null, "{field}: {session:#}");
     }
 }
 
@@ -1371,12 +1382,7 @@ fn every_view_of_figures_no_session_can_have_says_they_are_unknown() {
     // Only the call the other session's metadata can count is summed.
     assert_eq!(board["totals"]["tool_calls"], 1, "{board:#}");
     assert_eq!(board["totals"]["errors"], 0, "{board:#}");
-    let forged = board["recent"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["session_id"] == OTHER)
-        .unwrap();
+    let forged = forged_in(&board["recent"]);
     for field in ["started_at", "tool_calls", "errors", "duration_s"] {
         assert_eq!(forged[field], Value::Null, "{field}: {forged:#}");
     }
@@ -1393,21 +1399,7 @@ fn every_view_of_figures_no_session_can_have_says_they_are_unknown() {
     assert_eq!(mcp.code, 0, "{mcp:?}");
     let answer: Value = serde_json::from_str(mcp.stdout.lines().nth(1).unwrap()).unwrap();
     let listed = &answer["result"]["structuredContent"];
-    let forged = listed["sessions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["session_id"] == OTHER)
-        .unwrap_or_else(|| panic!("{listed:#}"));
-    for field in [
-        "started_at",
-        "ended_at",
-        "duration_s",
-        "tool_calls",
-        "errors",
-    ] {
-        assert_eq!(forged[field], Value::Null, "{field}: {forged:#}");
-    }
+    assert_forged_figures_are_null(forged_in(&listed["sessions"]));
     let warnings = listed["warnings"].as_array().unwrap();
     assert_eq!(warnings.len(), 1, "{listed:#}");
     assert!(warnings[0].as_str().unwrap().contains(OTHER), "{listed:#}");
