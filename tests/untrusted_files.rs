@@ -1316,21 +1316,8 @@ fn forge(env: &TestEnv, change: impl FnOnce(&mut Value)) {
 fn every_view_of_figures_no_session_can_have_says_they_are_unknown() {
     let env = TestEnv::new();
     forged_store(&env);
-    let warned_once = |run: &Run| {
-        let warnings: Vec<&str> = run.stderr.lines().collect();
-        assert_eq!(warnings.len(), 1, "{}", run.stderr);
-        assert!(
-            warnings[0].starts_with("warning: session ") && warnings[0].contains(OTHER),
-            "{}",
-            run.stderr
-        );
-    };
-    let raw = ["-17678", "250000", "9223372036854775807", "9,223,372"];
-    let shows_none = |run: &Run| {
-        for shown in raw {
-            assert!(!run.stdout.contains(shown), "{shown}: {}", run.stdout);
-        }
-    };
+    let warned_once = warned_once;
+    let shows_none = |run: &Run| shows_no_forged_figure(&run.stdout);
 
     let stats = run(&env, &["stats", OTHER]);
     assert_eq!(stats.code, 0, "{stats:?}");
@@ -1425,6 +1412,149 @@ fn every_view_of_figures_no_session_can_have_says_they_are_unknown() {
         assert!(!report.stdout.contains("2128"), "{}", report.stdout);
         assert!(!report.stdout.contains(&OTHER[..12]), "{}", report.stdout);
     }
+}
+
+/// One warning on stderr, naming [`OTHER`].
+#[track_caller]
+fn warned_once(run: &Run) {
+    let warnings: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(warnings.len(), 1, "{}", run.stderr);
+    assert!(
+        warnings[0].starts_with("warning: session ") && warnings[0].contains(OTHER),
+        "{}",
+        run.stderr
+    );
+}
+
+/// `text` shows none of the figures [`forged_store`] forges, however a view would draw them.
+#[track_caller]
+fn shows_no_forged_figure(text: &str) {
+    for shown in ["17678", "250000", "9223372036854775807", "9,223,372"] {
+        assert!(!text.contains(shown), "{shown}: {text}");
+    }
+}
+
+/// The page model a `replay --format html` or `share` page embeds.
+fn page_data(page: &str) -> Value {
+    let start = page.find("type=\"application/json\">").unwrap() + 24;
+    let end = start + page[start..].find("</script>").unwrap();
+    serde_json::from_str(&page[start..end]).unwrap()
+}
+
+/// `replay`'s header and `--tree`, and the page of `replay --format html` and `share`, printed
+/// the figures of a forged `meta.json` as they came (Started -17678-12-26 01:46, Duration
+/// 250000172222222h 13m, 2^63 - 1 tool calls), as `standup` did its start. Each now gives them as
+/// `?` (`null` in the page's data) with one warning naming the session.
+#[test]
+fn replay_and_its_pages_show_figures_no_session_can_have_as_unknown() {
+    let env = TestEnv::new();
+    forged_store(&env);
+
+    let replay = run(&env, &["replay", OTHER]);
+    assert_eq!(replay.code, 0, "{replay:?}");
+    warned_once(&replay);
+    shows_no_forged_figure(&replay.stdout);
+    for label in ["Started:", "Duration:", "Tool calls:", "Errors:"] {
+        let line = replay.stdout.lines().find(|l| l.starts_with(label));
+        assert_eq!(
+            line,
+            Some(format!("{label} ?").as_str()),
+            "{}",
+            replay.stdout
+        );
+    }
+    // The events are true, and told from the first.
+    assert!(replay.stdout.contains("$ make"), "{}", replay.stdout);
+
+    let tree = run(&env, &["replay", "--tree", OTHER]);
+    assert_eq!(tree.code, 0, "{tree:?}");
+    warned_once(&tree);
+    shows_no_forged_figure(&tree.stdout);
+    assert!(
+        tree.stdout.contains(" ?, ? tool calls, ? errors"),
+        "{}",
+        tree.stdout
+    );
+
+    let standup = run(&env, &["standup", OTHER]);
+    assert_eq!(standup.code, 0, "{standup:?}");
+    warned_once(&standup);
+    shows_no_forged_figure(&standup.stdout);
+
+    for (args, name) in [
+        (&["replay", "--format", "html"][..], "replay.html"),
+        (&["share"][..], "share.html"),
+    ] {
+        let path = env.path().join(name);
+        let mut line = args.to_vec();
+        line.extend([OTHER, "-o", path.to_str().unwrap()]);
+        let wrote = run(&env, &line);
+        assert_eq!(wrote.code, 0, "{wrote:?}");
+        warned_once(&wrote);
+        let page = std::fs::read_to_string(&path).unwrap();
+        let header = &page_data(&page)["header"];
+        for field in ["started_at", "duration_s", "tool_calls", "errors"] {
+            assert_eq!(header[field], Value::Null, "{name} {field}: {header:#}");
+        }
+        assert_eq!(header["running"], false, "{header:#}");
+        let Some(browser) = crate::common::browser::Browser::from_env(
+            "replay_and_its_pages_show_figures_no_session_can_have_as_unknown",
+        ) else {
+            continue;
+        };
+        let seen = browser.run("probe.mjs", &json!({"path": path}));
+        let text = seen["text"].as_str().unwrap();
+        shows_no_forged_figure(text);
+        for fact in ["started\n?", "duration\n?", "tool calls\n?", "errors\n?"] {
+            assert!(text.contains(fact), "{fact:?}: {text}");
+        }
+        for (kind, list) in seen["problems"].as_object().unwrap() {
+            assert_eq!(list, &json!([]), "{name} {kind}: {seen:#}");
+        }
+    }
+}
+
+/// `explain` of a session whose `meta.json` puts its start in 2128 gave its duration as
+/// 0.00s, and its phases began 3,203,790,240 s before that start; `standup` said the same.
+/// The duration is now unknown (`?`, `null` in JSON) with one warning, and the phases count
+/// from the first event.
+#[test]
+fn explain_of_a_start_no_session_can_have_says_its_duration_is_unknown() {
+    let env = TestEnv::new();
+    forged_store(&env);
+    forge(&env, |forged| {
+        forged["started_at"] = json!(5_000_000_000.0);
+        forged["ended_at"] = Value::Null;
+    });
+    let explain = run(&env, &["explain", OTHER]);
+    assert_eq!(explain.code, 0, "{explain:?}");
+    warned_once(&explain);
+    let first = explain.stdout.lines().next().unwrap();
+    assert_eq!(
+        first,
+        format!("Session: {OTHER} (?, 3 events)"),
+        "{}",
+        explain.stdout
+    );
+    let json = run(&env, &["explain", OTHER, "--format", "json"]);
+    warned_once(&json);
+    let json = json.json();
+    assert_eq!(json["duration_s"], Value::Null, "{json:#}");
+    assert_eq!(json["started_at"], Value::Null, "{json:#}");
+    assert_eq!(json["phases"][0]["start_s"], 0.0, "{json:#}");
+    assert!(
+        json["phases"][0]["end_s"].as_f64().unwrap() > 0.0,
+        "{json:#}"
+    );
+
+    let standup = run(&env, &["standup", OTHER, "--format", "json"]);
+    warned_once(&standup);
+    assert_eq!(
+        standup.json()["duration_s"],
+        Value::Null,
+        "{}",
+        standup.stdout
+    );
 }
 
 /// A folder holding a session's files under a name no session id can have (251 bytes: the

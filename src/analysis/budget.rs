@@ -73,7 +73,7 @@ impl Spend {
         if report.estimated {
             for (phase, cost) in phases.phases.iter().zip(&report.phases) {
                 *by_minute
-                    .entry(minute(phases.started_at + phase.start_s))
+                    .entry(minute(phases.started_at.value + phase.start_s))
                     .or_default() += Money::from_usd(cost.cost_usd);
             }
         } else {

@@ -255,7 +255,7 @@ pub fn figures(input: &Input<'_>) -> Figures {
         agent: input.meta.agent_name.clone(),
         command: input.meta.command.clone(),
         started_at: input.meta.started_at,
-        duration_s: phases.duration_s,
+        duration_s: phases.duration_s.value,
         cost_usd: input.cost_usd,
         cost_estimated: input.cost_estimated,
         cost_unpriced_models: input.cost_unpriced_models.to_vec(),

@@ -304,7 +304,12 @@ pub fn spend_over_time(phases: &Phases, table: &PriceTable) -> Vec<(f64, Money)>
         return phases
             .phases
             .iter()
-            .map(|p| (phases.started_at + p.end_s, price.cost(&p.estimate, false)))
+            .map(|p| {
+                (
+                    phases.started_at.value + p.end_s,
+                    price.cost(&p.estimate, false),
+                )
+            })
             .collect();
     }
     phases

@@ -299,7 +299,7 @@ fn totals(input: &Input<'_>) -> Totals {
     let p = input.phases;
     Totals {
         session_id: input.session_id.to_owned(),
-        duration_s: p.duration_s,
+        duration_s: p.duration_s.value,
         events: p.events,
         phases: p.phases.len(),
         tool_calls: p.tool_calls,
@@ -507,7 +507,7 @@ pub fn semantic(a: &Input<'_>, b: &Input<'_>) -> SemanticDiff {
         tokens: delta_u(tok_a, tok_b),
         tokens_estimated: est_a || est_b,
         retries: delta_u(pa.retries, pb.retries),
-        duration_s: delta_f(pa.duration_s, pb.duration_s),
+        duration_s: delta_f(pa.duration_s.value, pb.duration_s.value),
         cost_usd: delta_f(a.cost_usd, b.cost_usd),
         cost_unpriced_models_a: a.cost_unpriced_models.to_vec(),
         cost_unpriced_models_b: b.cost_unpriced_models.to_vec(),

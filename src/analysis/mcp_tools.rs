@@ -295,7 +295,7 @@ pub fn tools() -> Vec<ToolSpec> {
                 "type": "object",
                 "required": ["session_id", "phases", "tool_calls", "errors"],
                 "properties": {
-                    "session_id": {"type": "string"}, "duration_s": {"type": "number"},
+                    "session_id": {"type": "string"}, "duration_s": {"type": ["number", "null"], "description": "null when the recorded start is one no session can have"},
                     "events": {"type": "integer"}, "phases": {"type": "array"},
                     "files": {"type": "array"}, "failures": {"type": "array"},
                     "rejected": {"type": "array"}, "retry_loops": {"type": "array"},

@@ -255,7 +255,7 @@ impl Builder {
             llm: false,
             filter: None,
         };
-        let mut story = Story::new(agent, Some(meta.started_at), options);
+        let mut story = Story::new(agent, meta.believed_start(), options);
         let lines = story.lines(events.clone());
         // Events by number, taken as their lines claim them (each event is shown once).
         let mut by_number: Vec<Option<crate::model::Event>> = Vec::new();

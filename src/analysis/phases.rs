@@ -16,8 +16,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::outcome::{self, Command, Judgement, Purpose, Verdict};
+use crate::model::meta::Believed;
 use crate::model::view::{LlmResponse, ToolCall, ToolResult, View};
-use crate::model::{Agent, Event, Tokens, ToolKind, ToolOutcome};
+use crate::model::{Agent, Event, SessionMeta, Tokens, ToolKind, ToolOutcome};
 
 /// One command a phase ran.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -163,8 +164,11 @@ pub struct FileTouch {
 /// The phases of a session and what spans them.
 #[derive(Debug, Clone, Serialize)]
 pub struct Phases {
-    pub started_at: f64,
-    pub duration_s: f64,
+    /// Where the phases' offsets count from: the session's start, else its first event; not
+    /// believed when the recorded start is one no session can have.
+    pub started_at: Believed<f64>,
+    /// From the start to the last event; unknown when the start is.
+    pub duration_s: Believed<f64>,
     pub events: u64,
     pub phases: Vec<Phase>,
     pub files: Vec<FileTouch>,
@@ -262,6 +266,9 @@ pub struct PhaseBuilder {
     /// Whose tools the session's calls name.
     agent: Agent,
     origin: Option<f64>,
+    /// False when the session's recorded start is one no session can have: offsets then count
+    /// from the first event, and the start and duration are unknown.
+    start_believed: bool,
     last: f64,
     events: u64,
     phases: Vec<Phase>,
@@ -296,10 +303,21 @@ pub struct PhaseBuilder {
 const LABEL_CHARS: usize = 60;
 
 impl PhaseBuilder {
+    /// A builder for the session `meta` describes. Offsets count from its start, or from its
+    /// first event when it recorded none or one no session can have; for such a start the
+    /// phases' start and duration are unknown, not the time since the year 2128.
+    pub fn of(meta: &SessionMeta) -> PhaseBuilder {
+        let mut builder =
+            PhaseBuilder::new(Agent::from_name(&meta.agent_name), meta.believed_start());
+        builder.start_believed = meta.unbelievable().believes("started_at");
+        builder
+    }
+
     pub fn new(agent: Agent, started_at: Option<f64>) -> PhaseBuilder {
         PhaseBuilder {
             agent,
             origin: started_at.filter(|s| *s > 0.0),
+            start_believed: true,
             last: 0.0,
             events: 0,
             phases: Vec::new(),
@@ -770,8 +788,14 @@ impl PhaseBuilder {
             .filter_map(|p| self.files.get(p).cloned())
             .collect();
         Phases {
-            started_at: self.origin.unwrap_or_default(),
-            duration_s: self.last,
+            started_at: Believed {
+                value: self.origin.unwrap_or_default(),
+                believed: self.start_believed,
+            },
+            duration_s: Believed {
+                value: self.last,
+                believed: self.start_believed,
+            },
             events: self.events,
             phases: self.phases,
             files,
@@ -1079,7 +1103,7 @@ mod tests {
         assert_eq!(p.failures.len(), 2);
         assert!(p.failures.iter().all(|f| f.retried && f.phase == 2));
         assert_eq!(p.files.len(), 2);
-        assert!((p.duration_s - 125.0).abs() < 1e-9);
+        assert!((p.duration_s.value - 125.0).abs() < 1e-9);
     }
 
     const REJECTED: &str = "The user doesn't want to proceed with this tool use. The tool use was rejected (eg. if it was a file edit, the new_string was NOT written to the file). STOP what you are doing and wait for the user to tell you how to proceed.";

@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use super::cost::CostReport;
+use crate::model::meta::Believed;
 use crate::model::prompt::PromptKind;
 use crate::model::view::{LlmResponse, ToolCall, View};
 use crate::model::{Agent, Event, EventType, SessionMeta, ToolKind};
@@ -251,10 +252,11 @@ pub struct Numbered {
     pub event: Event,
 }
 
-/// Where a session's offsets count from: its start, else its earliest event.
+/// Where a session's offsets count from: its start, else (none, or one no session can have)
+/// its earliest event.
 pub fn origin_of(meta: &SessionMeta, events: &[Numbered]) -> f64 {
-    if meta.started_at > 0.0 {
-        return meta.started_at;
+    if let Some(start) = meta.believed_start() {
+        return start;
     }
     events
         .iter()
@@ -436,9 +438,14 @@ pub struct ReplayHeader {
     pub session_id: String,
     /// The title the agent gave the session (Claude Code's `summary`).
     pub title: Option<String>,
-    pub started_at: f64,
+    /// The start, end, duration and counts of the header are unknown (`null`) when the
+    /// metadata holds one no session can have (see [`SessionMeta::unbelievable`]).
+    pub started_at: Believed<f64>,
     /// `None` while it runs.
-    pub duration_s: Option<f64>,
+    pub duration_s: Believed<Option<f64>>,
+    /// The session has not ended: its duration is `None` for that reason, not for want of
+    /// a start and end to believe.
+    pub running: bool,
     pub cwd: Option<String>,
     pub git_branch: Option<String>,
     pub agent: String,
@@ -455,12 +462,16 @@ pub struct ReplayHeader {
     pub cost_unpriced_models: Vec<String>,
     /// How many subagent sessions `cost_usd` counts in.
     pub subagents: usize,
-    pub tool_calls: u64,
+    pub tool_calls: Believed<u64>,
     /// Calls that failed (refused ones are `rejections`), as `stats` and `list` count them.
-    pub errors: u64,
+    pub errors: Believed<u64>,
     /// Calls the user refused or stopped.
     pub rejections: u64,
 }
+
+/// The fields of `meta.json` a [`ReplayHeader`] shows: those a view of it warns of when they
+/// hold what no session can.
+pub const HEADER_FIELDS: [&str; 4] = ["started_at", "ended_at", "tool_calls", "errors"];
 
 /// The header of a session with `meta`, whose first events are `events`, that cost `cost`;
 /// `rejections` of the errors `meta` counts are calls the user refused.
@@ -493,11 +504,18 @@ pub fn header(
         })
         .unwrap_or_default();
     models.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let doubts = meta.unbelievable();
     ReplayHeader {
         session_id: meta.session_id.clone(),
         title: meta.title().map(str::to_owned),
-        started_at: meta.started_at,
-        duration_s: meta.duration_secs(),
+        started_at: doubts.figure("started_at", meta.started_at),
+        // Running is running, whenever it started.
+        duration_s: if meta.ended_at.is_none() {
+            Believed::default()
+        } else {
+            doubts.duration(meta.duration_secs())
+        },
+        running: meta.ended_at.is_none(),
         cwd: pick(start.as_ref().and_then(|s| s.cwd), "working_dir"),
         git_branch: pick(start.as_ref().and_then(|s| s.git_branch), "git_branch"),
         agent: meta.agent_name.clone(),
@@ -513,8 +531,8 @@ pub fn header(
             names
         }),
         subagents: cost.map_or(0, |c| c.subagents.len()),
-        tool_calls: meta.tool_calls,
-        errors: meta.errors.saturating_sub(rejections),
+        tool_calls: doubts.figure("tool_calls", meta.tool_calls),
+        errors: doubts.figure("errors", meta.errors.saturating_sub(rejections)),
         rejections,
     }
 }

@@ -4,8 +4,9 @@
 use serde::Serialize;
 
 use super::phases::{PhaseBuilder, Phases};
+use crate::model::meta::Believed;
 use crate::model::view::ToolCall;
-use crate::model::{Agent, Event, ToolKind};
+use crate::model::{Agent, Event, SessionMeta, ToolKind};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Approach {
@@ -36,8 +37,9 @@ pub struct Review {
 #[derive(Debug, Clone, Serialize)]
 pub struct Standup {
     pub session_id: String,
-    pub started_at: f64,
-    pub duration_s: f64,
+    /// Unknown (`null`) when the session's recorded start is one no session can have.
+    pub started_at: Believed<f64>,
+    pub duration_s: Believed<f64>,
     pub files_read: Vec<String>,
     pub files_modified: Vec<String>,
     pub approaches: Vec<Approach>,
@@ -117,10 +119,12 @@ const INSTALLS: [(&[&str], &str); 14] = [
 ];
 
 impl StandupBuilder {
-    pub fn new(agent: Agent, started_at: Option<f64>) -> StandupBuilder {
+    /// A builder for the session `meta` describes (see [`PhaseBuilder::of`]).
+    pub fn of(meta: &SessionMeta) -> StandupBuilder {
+        let agent = Agent::from_name(&meta.agent_name);
         StandupBuilder {
             agent,
-            phases: PhaseBuilder::new(agent, started_at),
+            phases: PhaseBuilder::of(meta),
             dependencies: Vec::new(),
             manifests: Vec::new(),
             todos: Vec::new(),

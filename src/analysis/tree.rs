@@ -4,7 +4,11 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
+use crate::model::meta::{Believed, Unbelievable};
 use crate::model::{Money, SessionMeta};
+
+/// The fields of `meta.json` a [`TreeNode`] shows.
+const TREE_FIELDS: [&str; 4] = ["started_at", "ended_at", "tool_calls", "errors"];
 use crate::store::IndexedSession;
 
 /// One session in a tree, with its children in start order.
@@ -15,10 +19,15 @@ pub struct TreeNode {
     pub command: String,
     pub parent_event_id: Option<String>,
     pub depth: usize,
-    pub started_at: f64,
-    pub duration_s: Option<f64>,
-    pub tool_calls: u64,
-    pub errors: u64,
+    /// Unknown for a figure no session can have (see [`SessionMeta::unbelievable`]).
+    pub started_at: Believed<f64>,
+    /// `None` while it runs.
+    pub duration_s: Believed<Option<f64>>,
+    pub tool_calls: Believed<u64>,
+    pub errors: Believed<u64>,
+    /// Which of its figures are unknown, for the warning a view gives.
+    #[serde(skip)]
+    pub doubts: Unbelievable,
     pub children: Vec<TreeNode>,
 }
 
@@ -85,16 +94,22 @@ impl Forest {
             children.extend(self.node(child, depth + 1, path));
         }
         path.pop();
+        let doubts = meta.unbelievable().only(&TREE_FIELDS);
         Some(TreeNode {
             session_id: id.to_owned(),
             agent_name: meta.agent_name.clone(),
             command: meta.command.clone(),
             parent_event_id: meta.parent_event_id.clone(),
             depth,
-            started_at: meta.started_at,
-            duration_s: meta.duration_secs(),
-            tool_calls: meta.tool_calls,
-            errors: meta.errors,
+            started_at: doubts.figure("started_at", meta.started_at),
+            duration_s: if meta.ended_at.is_none() {
+                Believed::default()
+            } else {
+                doubts.duration(meta.duration_secs())
+            },
+            tool_calls: doubts.figure("tool_calls", meta.tool_calls),
+            errors: doubts.figure("errors", meta.errors),
+            doubts,
             children,
         })
     }

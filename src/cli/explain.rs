@@ -60,8 +60,7 @@ pub(crate) fn phases_from<E: std::borrow::Borrow<Event>>(
     meta: &SessionMeta,
     events: impl IntoIterator<Item = E>,
 ) -> Phases {
-    let agent = Agent::from_name(&meta.agent_name);
-    let mut builder = PhaseBuilder::new(agent, Some(meta.started_at));
+    let mut builder = PhaseBuilder::of(meta);
     let (log, responses) = logged_log(store, meta).unzip();
     let mut responses = responses.unwrap_or_default().into_iter().peekable();
     let from_log = responses.peek().is_some();
@@ -121,8 +120,15 @@ fn transcript_of(store: &Store, id: &str) -> Option<String> {
 pub(crate) fn run(args: &ExplainArgs, globals: &Globals) -> Result<u8> {
     let store = Store::new(globals.store_root());
     let id = crate::cli::stores::select_in(&store, &args.session.selector())?;
+    let summary = super::output::summary(&store, &id)?;
+    let mut events = store.events(&id)?;
+    let phases = phases_from(&store, &summary.meta, events.by_ref());
+    warn_bad_lines(events.bad_lines(), events.bad_count());
+    // The start is the one figure of the metadata explain shows (as its duration).
+    let doubts = summary.meta.unbelievable().only(&["started_at"]);
+    super::output::warn_unbelievable(&id, &doubts, args.format.format);
     let explained = Explained {
-        phases: phases_of(&store, &id)?,
+        phases,
         session_id: id,
     };
     let mut out = stdout(globals.colour());
@@ -217,7 +223,7 @@ fn text(out: &mut impl Write, e: &Explained, paint: Painter) -> std::io::Result<
         out,
         "Session: {} ({}, {})",
         paint.cyan(&e.session_id),
-        terminal::duration_secs(p.duration_s),
+        terminal::believed(p.duration_s, terminal::duration_secs),
         terminal::count(p.events, "event")
     )?;
     for phase in &p.phases {
@@ -355,6 +361,9 @@ fn text(out: &mut impl Write, e: &Explained, paint: Painter) -> std::io::Result<
         "Retries: {} (wasted {}, {} of session)",
         p.retries,
         terminal::duration_secs(p.wasted_s),
-        share(p.wasted_s, p.duration_s)
+        p.duration_s.known().map_or_else(
+            || terminal::UNKNOWN.to_owned(),
+            |whole| share(p.wasted_s, whole)
+        )
     )
 }

@@ -9,10 +9,13 @@ use clap::Args;
 
 use super::Globals;
 use super::args::SessionArg;
+use super::globals::Format;
 use super::output::{stdout, usage, warn_bad_lines};
 use crate::analysis::cost::{CostOptions, compute};
 use crate::analysis::page::PageKind;
-use crate::analysis::replay_line::{Numbered, ReplayLine, Story, StoryOptions, header, origin_of};
+use crate::analysis::replay_line::{
+    HEADER_FIELDS, Numbered, ReplayLine, Story, StoryOptions, header, origin_of,
+};
 use crate::analysis::replay_show::show;
 use crate::analysis::tree::{Forest, TreeNode};
 use crate::exit;
@@ -173,6 +176,8 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
             .iter()
             .filter(|n| EventHead::of(&n.event).outcome() == Some(ToolOutcome::Rejected))
             .count() as u64;
+        let doubts = meta.unbelievable().only(&HEADER_FIELDS);
+        super::output::warn_unbelievable(&id, &doubts, Format::Text);
         write_header(
             &mut out,
             &header(&meta, rejections, agent, &events, cost.as_ref()),
@@ -254,7 +259,11 @@ impl Replayer<'_> {
         depth: usize,
     ) -> Result<()> {
         let agent = meta.map_or(Agent::Unknown, |m| Agent::from_name(&m.agent_name));
-        let mut story = Story::new(agent, meta.map(|m| m.started_at), self.options.clone());
+        let mut story = Story::new(
+            agent,
+            meta.and_then(SessionMeta::believed_start),
+            self.options.clone(),
+        );
         let indent = "│ ".repeat(depth);
         for line in story.lines(events) {
             if self.full() {
@@ -308,12 +317,14 @@ impl Replayer<'_> {
         if !ended {
             head.ended_at = None;
         }
+        let doubts = head.unbelievable().only(&HEADER_FIELDS);
+        super::output::warn_unbelievable(id, &doubts, Format::Text);
         write_header(
             out,
             &header(&head, rejections, agent, &batch, None),
             self.paint,
         )?;
-        let mut story = Story::new(agent, Some(meta.started_at), self.options.clone());
+        let mut story = Story::new(agent, meta.believed_start(), self.options.clone());
         loop {
             for line in story.lines(std::mem::take(&mut batch)) {
                 if self.full() {
@@ -386,6 +397,14 @@ fn pause(gap: f64, speed: f64, out: &mut impl Write) -> Result<()> {
     Ok(())
 }
 
+/// `3 tool calls`, or `? tool calls` for a count no session can have.
+fn counted(n: crate::model::meta::Believed<u64>, what: &str) -> String {
+    n.known().map_or_else(
+        || format!("{} {what}s", terminal::UNKNOWN),
+        |n| terminal::count(n, what),
+    )
+}
+
 fn write_tree(
     out: &mut impl Write,
     node: &TreeNode,
@@ -393,9 +412,10 @@ fn write_tree(
     prefix: &str,
     paint: Painter,
 ) -> std::io::Result<()> {
-    let duration = node
-        .duration_s
-        .map_or_else(|| "running".to_owned(), terminal::duration_secs);
+    super::output::warn_unbelievable(&node.session_id, &node.doubts, Format::Text);
+    let duration = terminal::believed(node.duration_s, |d| {
+        d.map_or_else(|| "running".to_owned(), terminal::duration_secs)
+    });
     // The node's errors are meta.json's, refused calls among them: shown apart, as in `list`.
     let rejected = rejections.get(&node.session_id).copied().unwrap_or(0);
     let rejected_text = if rejected > 0 {
@@ -409,8 +429,8 @@ fn write_tree(
         paint.cyan(&node.session_id),
         node.agent_name,
         node.depth,
-        terminal::count(node.tool_calls, "tool call"),
-        terminal::count(node.errors.saturating_sub(rejected), "error"),
+        counted(node.tool_calls, "tool call"),
+        counted(node.errors.map(|n| n.saturating_sub(rejected)), "error"),
         if node.command.is_empty() {
             String::new()
         } else {

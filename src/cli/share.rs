@@ -16,11 +16,12 @@ use clap::Args;
 
 use super::Globals;
 use super::args::SessionArg;
+use super::globals::Format;
 use super::output::{stdout, summary};
 use super::replay::read;
 use crate::analysis::cost::{CostOptions, compute, spend_over_time};
 use crate::analysis::page::{self, Page, PageKind, SessionInput};
-use crate::analysis::replay_line::{Numbered, header};
+use crate::analysis::replay_line::{HEADER_FIELDS, Numbered, header};
 use crate::analysis::tree::Forest;
 use crate::exit;
 use crate::model::pricing::PriceTable;
@@ -105,6 +106,8 @@ pub(crate) fn page_of(store: &Store, id: &str, kind: PageKind) -> Result<Page> {
         .iter()
         .filter(|n| EventHead::of(&n.event).outcome() == Some(ToolOutcome::Rejected))
         .count() as u64;
+    let doubts = root.meta.unbelievable().only(&HEADER_FIELDS);
+    super::output::warn_unbelievable(id, &doubts, Format::Text);
     let head = header(&root.meta, rejections, agent, &root.events, cost.as_ref());
     let summary =
         redact.then(|| page::summary(&phases, cost.as_ref(), root.meta.ended_at.is_none()));

@@ -11,7 +11,6 @@ use super::globals::Format;
 use super::output::{stdout, warn_bad_lines};
 use crate::analysis::standup::{Standup, StandupBuilder};
 use crate::exit;
-use crate::model::Agent;
 use crate::render::terminal::{self, Painter};
 use crate::store::Store;
 
@@ -35,13 +34,14 @@ pub(crate) fn run(args: &StandupArgs, globals: &Globals) -> Result<u8> {
     let store = Store::new(globals.store_root());
     let id = crate::cli::stores::select_in(&store, &args.session.selector())?;
     let meta = super::output::summary(&store, &id)?.meta;
-    let mut builder =
-        StandupBuilder::new(Agent::from_name(&meta.agent_name), Some(meta.started_at));
+    let mut builder = StandupBuilder::of(&meta);
     let mut events = store.events(&id)?;
     for event in events.by_ref() {
         builder.observe(&event);
     }
     warn_bad_lines(events.bad_lines(), events.bad_count());
+    let doubts = meta.unbelievable().only(&["started_at"]);
+    super::output::warn_unbelievable(&id, &doubts, args.format.format);
     let report = builder.finish(&id);
     let mut out = stdout(globals.colour());
     match args.format.format {
@@ -75,8 +75,8 @@ fn text(out: &mut impl Write, r: &Standup, paint: Painter) -> std::io::Result<()
         "{} — session {} ({}, {})",
         paint.bold("Standup"),
         paint.cyan(&r.session_id),
-        terminal::local_time(r.started_at),
-        terminal::duration_secs(r.duration_s)
+        terminal::believed(r.started_at, terminal::local_time),
+        terminal::believed(r.duration_s, terminal::duration_secs)
     )?;
     writeln!(out, "{}", paint.bold("Done:"))?;
     if r.files_modified.is_empty() && r.files_read.is_empty() {

@@ -62,7 +62,7 @@ pub(crate) fn run(args: &TokenBudgetArgs, globals: &Globals) -> Result<u8> {
     let store = Store::new(globals.store_root());
     let id = crate::cli::stores::select_in(&store, &args.session.selector())?;
     let meta = super::output::summary(&store, &id)?.meta;
-    let mut builder = BudgetBuilder::new(Some(meta.started_at));
+    let mut builder = BudgetBuilder::new(meta.believed_start());
     let mut events = store.events(&id)?;
     for event in events.by_ref() {
         builder.observe(&event);

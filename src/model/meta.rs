@@ -142,6 +142,13 @@ impl SessionMeta {
         }
     }
 
+    /// The start, when it is one a session can have: what offsets within the session count
+    /// from. `None` for no start (0) or one outside [`BELIEVABLE_TIMES`], where they count from
+    /// the first event instead (a start in 2128 made every offset -3,203,790,240 s).
+    pub fn believed_start(&self) -> Option<f64> {
+        Some(self.started_at).filter(|s| *s > 0.0 && BELIEVABLE_TIMES.contains(s))
+    }
+
     /// Wall time from start to end, when the session has ended.
     pub fn duration_secs(&self) -> Option<f64> {
         self.ended_at.map(|end| (end - self.started_at).max(0.0))
@@ -283,6 +290,14 @@ impl<T> Believed<T> {
     /// The value, when it is believed.
     pub fn known(self) -> Option<T> {
         self.believed.then_some(self.value)
+    }
+
+    /// The value changed by `f`, believed as this one is.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Believed<U> {
+        Believed {
+            value: f(self.value),
+            believed: self.believed,
+        }
     }
 }
 

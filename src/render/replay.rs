@@ -26,10 +26,14 @@ pub fn write_header(out: &mut impl Write, h: &ReplayHeader, p: Painter) -> io::R
             p.bold(&terminal::one_line(title, TEXT_CHARS))
         )?;
     }
-    writeln!(out, "Started: {}", terminal::local_time(h.started_at))?;
-    let duration = h
-        .duration_s
-        .map_or_else(|| "running".to_owned(), terminal::duration_secs);
+    writeln!(
+        out,
+        "Started: {}",
+        terminal::believed(h.started_at, terminal::local_time)
+    )?;
+    let duration = terminal::believed(h.duration_s, |d| {
+        d.map_or_else(|| "running".to_owned(), terminal::duration_secs)
+    });
     writeln!(out, "Duration: {duration}")?;
     if let Some(cwd) = &h.cwd {
         let branch = h
@@ -97,8 +101,15 @@ pub fn write_header(out: &mut impl Write, h: &ReplayHeader, p: Painter) -> io::R
             terminal::dollars_marked(usd, !h.cost_unpriced_models.is_empty())
         )?;
     }
-    writeln!(out, "Tool calls: {}", h.tool_calls)?;
-    let errors = format!("Errors: {}", h.errors);
+    writeln!(
+        out,
+        "Tool calls: {}",
+        terminal::believed(h.tool_calls, |n| n.to_string())
+    )?;
+    let errors = format!(
+        "Errors: {}",
+        terminal::believed(h.errors, |n| n.to_string())
+    );
     // `stats`'s words for the same figures, rejections named only when there are some.
     let rejected = if h.rejections > 0 {
         format!("   Rejected: {}", p.yellow(&h.rejections.to_string()))
@@ -108,7 +119,11 @@ pub fn write_header(out: &mut impl Write, h: &ReplayHeader, p: Painter) -> io::R
     writeln!(
         out,
         "{}{rejected}",
-        if h.errors > 0 { p.red(&errors) } else { errors }
+        if h.errors.known().is_some_and(|n| n > 0) {
+            p.red(&errors)
+        } else {
+            errors
+        }
     )?;
     writeln!(out, "{rule}")
 }

@@ -216,7 +216,7 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
         paint,
     )?;
     out.flush()?;
-    let mut story = Story::new(agent, Some(meta.started_at), StoryOptions::default());
+    let mut story = Story::new(agent, meta.believed_start(), StoryOptions::default());
     let streamer = stream.map(stream::Streamer::start);
     // The process the events so far recorded, so that the announcement names it.
     if let Some(process) = first.iter().rev().find_map(recorded_process) {

@@ -81,8 +81,11 @@
   };
   fact('session', h.session_id);
   fact('agent', h.agent + (h.agent_version ? ' ' + h.agent_version : ''));
-  fact('started', new Date(h.started_at * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC');
-  fact('duration', h.duration_s === null ? 'running' : clock(h.duration_s * 1000));
+  // A start, duration or count no session can have (a damaged or forged meta.json) is null:
+  // shown as ?, as every view shows it.
+  const known = (value, show) => (value === null ? '?' : show(value));
+  fact('started', known(h.started_at, (t) => new Date(t * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC'));
+  fact('duration', h.running ? 'running' : known(h.duration_s, (d) => clock(d * 1000)));
   fact('models', h.models.join(', '));
   // A cost that counts a model with no known price at $0 is marked, as the terminal marks it.
   const unpriced = h.cost_unpriced_models.length ? '?' : '';
@@ -90,8 +93,8 @@
     fact('cost', money(h.cost_usd) + unpriced + (h.cost_estimated ? ' (estimated)' : '')
       + (unpriced ? ' (' + h.cost_unpriced_models.join(', ') + ' counted at $0: no known price)' : ''));
   }
-  fact('tool calls', h.tool_calls);
-  fact('errors', h.errors);
+  fact('tool calls', known(h.tool_calls, String));
+  fact('errors', known(h.errors, String));
   if (h.rejections) fact('rejected', h.rejections);
   if (sessions.length > 1) fact('subagents', sessions.length - 1);
   fact('cwd', h.cwd);
