@@ -1557,6 +1557,52 @@ fn explain_of_a_start_no_session_can_have_says_its_duration_is_unknown() {
     );
 }
 
+/// `dashboard --trend` and `eval` judged `duration_under` by the recorded duration, however
+/// impossible: a session whose `meta.json` ends it 70 years after its start (its events span
+/// two seconds) failed a ten-minute limit. Such a duration is not used; the events' span is.
+#[test]
+fn a_duration_no_session_can_have_is_not_judged() {
+    let env = TestEnv::new();
+    forged_store(&env);
+    forge(&env, |forged| {
+        forged["started_at"] = json!(1_780_000_000.0);
+        forged["ended_at"] = json!(4_000_000_000.0);
+        forged["tool_calls"] = json!(1);
+        forged["errors"] = json!(0);
+    });
+    std::fs::write(
+        env.path().join(".agent-evals.yaml"),
+        "scorers:\n  - type: duration_under\n    max_seconds: 600\n",
+    )
+    .unwrap();
+    let eval = run(&env, &["eval", OTHER, "--format", "json"]);
+    let judged = eval.json();
+    assert_eq!(judged["passed"], true, "{judged:#}");
+
+    let trend = run(
+        &env,
+        &[
+            "dashboard",
+            "--trend",
+            "--since",
+            "2026-05-01",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(trend.code, 0, "{trend:?}");
+    warned_once(&trend);
+    let trend = trend.json();
+    let judge = trend["trend"]["judges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["judge"] == "duration_under")
+        .unwrap_or_else(|| panic!("{trend:#}"));
+    assert_eq!(judge["judged"], 2, "{judge:#}");
+    assert_eq!(judge["passed"], 2, "{judge:#}");
+}
+
 /// A folder holding a session's files under a name no session id can have (251 bytes: the
 /// store's ids are at most 200, since the names it makes from an id must fit in a folder name;
 /// or a character that is not drawn) is skipped by `list` with one warning saying why, and

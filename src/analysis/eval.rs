@@ -100,7 +100,8 @@ pub struct SessionFacts<'a> {
     pub cost_estimated: bool,
     /// Models whose usage has no known price, in name order: `cost_usd` counts them at $0.
     pub cost_unpriced_models: &'a [String],
-    /// From start to end when the session ended; else `None` (the events' span is used).
+    /// From start to end when the session ended, at times a session can have; else `None`
+    /// (the events' span is used).
     pub duration_secs: Option<f64>,
     /// The folder relative paths are taken from when the session names none.
     pub project_dir: Option<&'a str>,

@@ -363,7 +363,7 @@ fn judge(read: &Sessions, selected: &[SessionFigures], config: &EvalConfig) -> V
             cost_usd: s.cost_usd,
             cost_estimated: s.cost_estimated,
             cost_unpriced_models: &s.cost_unpriced_models,
-            duration_secs: meta.duration_secs(),
+            duration_secs: meta.believed_duration_secs(),
             project_dir: project.as_deref(),
         };
         let report = evaluate(&facts, config);

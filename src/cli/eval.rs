@@ -203,7 +203,7 @@ fn scored(
         cost_usd: spent.cost_usd,
         cost_estimated: spent.estimated,
         cost_unpriced_models: &unpriced,
-        duration_secs: meta.duration_secs(),
+        duration_secs: meta.believed_duration_secs(),
         project_dir: project.as_deref(),
     };
     Ok((evaluate(&facts, config), WorkOutcome::of(&phases)))

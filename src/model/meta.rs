@@ -154,6 +154,14 @@ impl SessionMeta {
         self.ended_at.map(|end| (end - self.started_at).max(0.0))
     }
 
+    /// [`SessionMeta::duration_secs`], when both times are ones a session can have: a judge
+    /// of durations (`eval`'s `duration_under`) goes by the events' span instead of a forged
+    /// or damaged one.
+    pub fn believed_duration_secs(&self) -> Option<f64> {
+        self.duration_secs()
+            .filter(|_| self.unbelievable().believes_times())
+    }
+
     /// The fields, by their `meta.json` names and with their values as it writes them, that
     /// hold what no real session can: a time outside [`BELIEVABLE_TIMES`], an end more than
     /// [`BELIEVABLE_DURATION_SECS`] after the start, a count above [`BELIEVABLE_COUNT`] or
