@@ -1290,7 +1290,7 @@ fn list_with_no_store_here_names_the_store_that_holds_sessions() {
     let (env, standing) = sessions_only_in_the_user_store();
     for args in [&["list"][..], &["list", "--format", "json"]] {
         let run = run_in(&env, &standing, args);
-        refused_naming_the_user_store(&env, args, &run);
+        refused_naming_the_user_store(&env, args, &run, "no trace store");
     }
     // With no session anywhere, the ways to record one are still the hint.
     let empty = TestEnv::new();
@@ -1321,8 +1321,35 @@ fn every_command_naming_no_session_with_no_store_here_names_the_store_that_holds
     ];
     for args in commands {
         let run = run_in(&env, &standing, args);
-        refused_naming_the_user_store(&env, args, &run);
+        refused_naming_the_user_store(&env, args, &run, "no trace store");
         assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {run:?}");
+    }
+}
+
+/// From a folder whose store is there but holds no session, `drift`, `policy` and
+/// `compare --tag` gave a hint of their own (`no session is recorded`, `no sessions to learn a
+/// policy from`, `0 found`) while the user-level store held one: they name it now, as they do
+/// with no store here.
+#[test]
+fn commands_naming_no_session_in_an_empty_store_name_the_store_that_holds_sessions() {
+    let (env, standing) = sessions_only_in_the_user_store();
+    std::fs::create_dir(standing.join(".agent-traces")).unwrap();
+    for args in [&["drift"][..], &["policy"], &["compare", "--tag", "fix"]] {
+        let run = run_in(&env, &standing, args);
+        refused_naming_the_user_store(&env, args, &run, "holds no sessions");
+        assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {run:?}");
+    }
+    // With no session anywhere, the ways to record one are the hint.
+    let empty = TestEnv::new();
+    std::fs::create_dir(empty.store()).unwrap();
+    for args in [&["drift"][..], &["policy"], &["compare", "--tag", "fix"]] {
+        let run = empty.run(args);
+        assert_eq!(run.code, 2, "{args:?}: {run:?}");
+        assert!(
+            run.stderr.contains("holds no sessions"),
+            "{args:?}: {run:?}"
+        );
+        assert!(run.stderr.contains("import --all"), "{args:?}: {run:?}");
     }
 }
 
@@ -1338,15 +1365,15 @@ fn sessions_only_in_the_user_store() -> (TestEnv, PathBuf) {
     (env, standing)
 }
 
-/// `run` of `args` from such a folder was refused (2), naming the user-level store and how to
-/// read it, and not suggesting `import --all`, which has run.
+/// `run` of `args` from such a folder was refused (2), saying `why` and naming the user-level
+/// store and how to read it, and not suggesting `import --all`, which has run.
 #[track_caller]
-fn refused_naming_the_user_store(env: &TestEnv, args: &[&str], run: &Run) {
+fn refused_naming_the_user_store(env: &TestEnv, args: &[&str], run: &Run, why: &str) {
     let user_store = env.home.path().join("traces");
     let hint = format!("add `--trace-dir {}` to read them", user_store.display());
     assert_eq!(run.code, 2, "{args:?}: {run:?}");
     assert!(
-        run.stderr.contains("no trace store") && run.stderr.contains(&hint),
+        run.stderr.contains(why) && run.stderr.contains(&hint),
         "{args:?}: {run:?}"
     );
     assert!(!run.stderr.contains("import --all"), "{args:?}: {run:?}");

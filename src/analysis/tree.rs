@@ -61,6 +61,11 @@ impl Forest {
         Forest { metas, children }
     }
 
+    /// Whether it holds no session.
+    pub fn is_empty(&self) -> bool {
+        self.metas.is_empty()
+    }
+
     /// The direct children of a session, in start order.
     pub fn children(&self, id: &str) -> &[String] {
         self.children.get(id).map_or(&[], Vec::as_slice)

@@ -171,6 +171,11 @@ fn tagged(scope: &ScopeArgs, tag: &str, globals: &Globals) -> Result<(Loaded, Lo
         stores.push(located.store);
     }
     let picked = compare::tagged(found.iter().map(|(m, _)| m), tag);
+    if let ([only], [forest]) = (stores.as_slice(), forests.as_slice())
+        && forest.is_empty()
+    {
+        return Err(super::stores::no_sessions(only));
+    }
     let [a, b] = picked.as_slice() else {
         return Err(usage(format!(
             "--tag `{tag}` needs two sessions whose agent name or command contains it; {} found",

@@ -90,7 +90,8 @@ pub(crate) fn run(args: &DriftArgs, globals: &Globals) -> Result<u8> {
     let mut recent = Vec::new();
     let mut before = Vec::new();
     let mut newest: Option<f64> = None;
-    for located in args.scope.stores_unnamed(globals)? {
+    let stores = args.scope.stores_unnamed(globals)?;
+    for located in &stores {
         for (meta, summary) in super::listing::summaries(&located.store)? {
             let started = meta.started_at;
             newest = Some(newest.map_or(started, |n: f64| n.max(started)));
@@ -100,6 +101,9 @@ pub(crate) fn run(args: &DriftArgs, globals: &Globals) -> Result<u8> {
                 before.push((started, summary));
             }
         }
+    }
+    if let ([only], None) = (stores.as_slice(), newest) {
+        return Err(super::stores::no_sessions(&only.store));
     }
     if recent.is_empty() {
         let since = terminal::local_time(since);

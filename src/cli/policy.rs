@@ -192,7 +192,7 @@ fn generate(args: &PolicyArgs, store: &Store) -> Result<u8> {
     }
     let sessions = latest(store, args.last)?;
     if sessions.is_empty() {
-        return Err(Error::usage("no sessions to learn a policy from").into());
+        return Err(super::stores::no_sessions(store));
     }
     // Globs are relative to where the policy will live.
     let home = match &args.output {

@@ -271,6 +271,13 @@ pub(crate) fn require_unnamed(store: &Store) -> Result<()> {
     }
 }
 
+/// The error of `store`, which is there but holds no session, for a command that needs some:
+/// it names the stores on this machine that do, as [`require_unnamed`] does for no store.
+pub(crate) fn no_sessions(store: &Store) -> anyhow::Error {
+    let root = store.root().to_path_buf();
+    latest_elsewhere(&root.clone(), StoreError::NoSessions(root))
+}
+
 /// The error of a store that holds no session (or is not there) when no session was named:
 /// the stores on this machine that do hold sessions, named with the `--trace-dir` that reads
 /// each, rather than the ways to make a store (`import --all` may have run already, putting the
