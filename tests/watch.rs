@@ -481,6 +481,40 @@ fn a_watch_of_a_session_with_no_process_stops_when_it_stays_idle() {
     );
 }
 
+/// A watch counted time from the start `meta.json` records, however impossible: a start in the
+/// year -17678 broke a 60-minute limit at once (and would have killed the agent). It counts
+/// from the first event for such a start, and warns of it once.
+#[test]
+fn a_start_no_session_can_have_breaks_no_time_limit() {
+    let env = TestEnv::new();
+    let start =
+        json!({"session_id": SESSION, "hook_event_name": "SessionStart", "source": "startup"});
+    env.hook("session-start", &start).success();
+    // No process to signal: the watch stops when the session stays idle.
+    let events = env.store().join(SESSION).join("events.ndjson");
+    let mut first: Value =
+        serde_json::from_str(std::fs::read_to_string(&events).unwrap().trim()).unwrap();
+    let data = first["data"].as_object_mut().unwrap();
+    data.remove("agent_pid");
+    data.remove("agent_started");
+    std::fs::write(&events, format!("{first}\n")).unwrap();
+    let meta = env.store().join(SESSION).join("meta.json");
+    let mut forged: Value = serde_json::from_str(&std::fs::read_to_string(&meta).unwrap()).unwrap();
+    forged["started_at"] = json!(-620_000_000_000.0);
+    std::fs::write(&meta, forged.to_string()).unwrap();
+    let run =
+        start_watch(&env, &["--timeout", "60m", "--idle", "1s"]).finish(Duration::from_secs(20));
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!run.stderr.contains("broke"), "{}", run.stderr);
+    assert!(!run.stdout.contains("17678"), "{}", run.stdout);
+    assert_eq!(
+        run.stderr.matches("holds what no session can").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+}
+
 /// Points the first event of `events` (a hook's session start) at process `pid`, started at
 /// `started`, as if the hook had recorded it.
 fn record_process(events: &std::path::Path, pid: u32, started: u64) {

@@ -23,8 +23,9 @@ use clap::Args;
 
 use super::Globals;
 use super::args::SessionArg;
+use super::globals::Format;
 use super::output::{stdout, to_stderr, usage, warn_bad_lines};
-use crate::analysis::replay_line::{Numbered, Story, StoryOptions, header};
+use crate::analysis::replay_line::{HEADER_FIELDS, Numbered, Story, StoryOptions, header};
 use crate::analysis::watch::postmortem::{Death, PostMortem};
 use crate::analysis::watch::{Action, Condition, Metric, Rule, Violation, Watcher};
 use crate::capture::process::{AgentProcess, Liveness};
@@ -172,12 +173,23 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
     ] {
         signal_hook::flag::register(signal, Arc::clone(&stop)).context("cannot handle Ctrl-C")?;
     }
+    let mut follower = store.follow(&id)?;
+    let first = follower.read_new()?;
+    // Time counts from the start, or from the first event when the recorded start is one no
+    // session can have: a start in the year -17678 broke every time limit at once, and killed
+    // the agent.
+    let started = meta
+        .believed_start()
+        .or_else(|| first.iter().map(|e| e.timestamp).min_by(f64::total_cmp))
+        .unwrap_or_else(system_time);
+    let doubts = meta.unbelievable().only(&HEADER_FIELDS);
+    super::output::warn_unbelievable(&id, &doubts, Format::Text);
     let mut session = Session {
         store: &store,
         id: &id,
         agent,
         args,
-        watcher: Watcher::new(agent, meta.started_at, rules),
+        watcher: Watcher::new(agent, started, rules),
         events: Vec::new(),
         // Replaced by the session's own when it recorded one.
         process: ancestor_process(&store, meta.parent_session_id.as_deref())
@@ -193,8 +205,6 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
         killed: false,
         ended: false,
     };
-    let mut follower = store.follow(&id)?;
-    let first = follower.read_new()?;
     let mut head = meta.clone();
     if !first
         .last()
