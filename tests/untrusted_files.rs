@@ -1603,6 +1603,31 @@ fn a_duration_no_session_can_have_is_not_judged() {
     assert_eq!(judge["passed"], 2, "{judge:#}");
 }
 
+/// `retention` took a start no session can have for the session's age: `status` named it the
+/// oldest, started `-17678-12-26` and 7,196,715 days ago, and `--max-age-days` deleted it
+/// first (a start in 2128 would never have gone). Its age is now that of its events' file, with
+/// one warning.
+#[test]
+fn retention_ages_a_session_by_its_files_when_its_start_is_none_a_session_can_have() {
+    let env = TestEnv::new();
+    forged_store(&env);
+    let status = run(&env, &["retention", "status"]);
+    assert_eq!(status.code, 0, "{status:?}");
+    warned_once(&status);
+    shows_no_forged_figure(&status.stdout);
+    let oldest = status.stdout.lines().find(|l| l.starts_with("Oldest:"));
+    assert!(oldest.is_some_and(|l| l.contains(SID)), "{}", status.stdout);
+    // The other session started in May 2026; the forged one's files were written today.
+    let clean = run(
+        &env,
+        &["retention", "clean", "--dry-run", "--max-age-days", "30"],
+    );
+    assert_eq!(clean.code, 0, "{clean:?}");
+    warned_once(&clean);
+    assert!(clean.stdout.contains(SID), "{}", clean.stdout);
+    assert!(!clean.stdout.contains(OTHER), "{}", clean.stdout);
+}
+
 /// A folder holding a session's files under a name no session id can have (251 bytes: the
 /// store's ids are at most 200, since the names it makes from an id must fit in a folder name;
 /// or a character that is not drawn) is skipped by `list` with one warning saying why, and

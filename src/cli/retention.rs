@@ -86,10 +86,21 @@ pub(crate) fn run(args: &RetentionArgs, globals: &Globals) -> Result<u8> {
     let candidate = |meta: &crate::model::SessionMeta| {
         let id = meta.session_id.clone();
         let written = store.events_written_at(&id).unwrap_or(0.0);
+        // A start no session can have (the year -17678, or 2128) would make the session the
+        // first to go, or never go: its age is that of its events' file instead.
+        let doubts = meta.unbelievable().only(&["started_at"]);
+        if let Some(warning) = doubts.warning(&id, "its age is that of its events' file") {
+            warn(warning);
+        }
+        let started_at = if doubts.is_empty() {
+            meta.started_at
+        } else {
+            written
+        };
         Candidate {
             bytes: store.session_bytes(&id).unwrap_or(0),
             live: meta.ended_at.is_none() && now - written < LIVE_FOR_SECS,
-            started_at: meta.started_at,
+            started_at,
             parent_session_id: meta.parent_session_id.clone(),
             session_id: id,
         }
