@@ -1628,6 +1628,29 @@ fn retention_ages_a_session_by_its_files_when_its_start_is_none_a_session_can_ha
     assert!(!clean.stdout.contains(OTHER), "{}", clean.stdout);
 }
 
+/// `sample` gave a forged session's start and duration as recorded (`started_at` -620000000000,
+/// a `duration_s` of 9e17 in its score): they are `null` now, as in every other view.
+#[test]
+fn sample_gives_figures_no_session_can_have_as_null() {
+    let env = TestEnv::new();
+    forged_store(&env);
+    let sample = run(&env, &["sample", "--n", "2", "--strategy", "recent"]);
+    assert_eq!(sample.code, 0, "{sample:?}");
+    let lines: Vec<Value> = sample
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let forged = lines
+        .iter()
+        .find(|l| l["session_id"] == OTHER)
+        .unwrap_or_else(|| panic!("{}", sample.stdout));
+    assert_eq!(forged["started_at"], Value::Null, "{forged:#}");
+    assert_eq!(forged["score"]["duration_s"], Value::Null, "{forged:#}");
+    let other = lines.iter().find(|l| l["session_id"] == SID).unwrap();
+    assert_eq!(other["score"]["duration_s"], 60.0, "{other:#}");
+}
+
 /// A folder holding a session's files under a name no session id can have (251 bytes: the
 /// store's ids are at most 200, since the names it makes from an id must fit in a folder name;
 /// or a character that is not drawn) is skipped by `list` with one warning saying why, and

@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+use crate::model::meta::Believed;
+
 /// What a session is scored on.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Score {
@@ -13,7 +15,8 @@ pub struct Score {
     /// Distinct files written.
     pub blast_radius: u64,
     pub cost_usd: f64,
-    pub duration_s: f64,
+    /// Unknown (`null`) when the session's start or end is one no session can have.
+    pub duration_s: Believed<f64>,
     pub tool_calls: u64,
     /// The weighted sum the `worst` strategy ranks by (higher is worse).
     pub worst_score: f64,
@@ -27,7 +30,7 @@ impl Score {
         tool_calls: u64,
         blast_radius: u64,
         cost_usd: f64,
-        duration_s: f64,
+        duration_s: Believed<f64>,
     ) -> Score {
         let calls = tool_calls.max(1) as f64;
         let error_rate = errors as f64 / calls;
@@ -199,7 +202,7 @@ mod tests {
         Candidate {
             session_id: id.into(),
             started_at: at,
-            score: Score::new(errors, 0, calls, 0, 0.0, 0.0),
+            score: Score::new(errors, 0, calls, 0, 0.0, Believed::default()),
             calls_fingerprint: fingerprint,
         }
     }

@@ -93,9 +93,10 @@ pub(crate) fn run(args: &SampleArgs, globals: &Globals) -> Result<u8> {
                 continue;
             }
             let written = summary.files.values().filter(|f| f.writes > 0).count() as u64;
+            // A duration no session can have (a damaged or forged meta.json) is unknown.
             let duration = meta
-                .ended_at
-                .map_or(0.0, |end| (end - meta.started_at).max(0.0));
+                .unbelievable()
+                .duration(meta.duration_secs().unwrap_or(0.0));
             // A call the user refused is no error (as `list` and `drift` count them).
             let score = Score::new(
                 summary.counters.failures(),
@@ -178,9 +179,15 @@ fn line(store: &Store, chosen: &Candidate, unpriced: &[String]) -> Result<Vec<u8
     if let Some(fields) = score.as_object_mut() {
         fields.insert("cost_unpriced_models".to_owned(), unpriced.into());
     }
+    // A start no session can have is null, as every view gives it.
+    let doubts = meta
+        .as_ref()
+        .map(crate::model::SessionMeta::unbelievable)
+        .unwrap_or_default();
+    let started_at = doubts.figure("started_at", chosen.started_at);
     let record = serde_json::json!({
         "session_id": chosen.session_id,
-        "started_at": chosen.started_at,
+        "started_at": started_at,
         "agent_name": meta.as_ref().map(|m| m.agent_name.clone()),
         "command": meta.as_ref().map(|m| m.command.clone()),
         "score": score,
