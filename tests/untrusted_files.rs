@@ -1651,6 +1651,18 @@ fn sample_gives_figures_no_session_can_have_as_null() {
     assert_eq!(other["score"]["duration_s"], 60.0, "{other:#}");
 }
 
+/// `compare --format json` gave a forged start as recorded (-620000000000): it is `null` now.
+#[test]
+fn compare_gives_a_start_no_session_can_have_as_null() {
+    let env = TestEnv::new();
+    forged_store(&env);
+    let compare = run(&env, &["compare", OTHER, SID, "--format", "json"]);
+    assert_eq!(compare.code, 0, "{compare:?}");
+    let compare = compare.json();
+    assert_eq!(compare["a"]["started_at"], Value::Null, "{compare:#}");
+    assert_eq!(compare["b"]["started_at"], 1_780_000_000.0, "{compare:#}");
+}
+
 /// A folder holding a session's files under a name no session id can have (251 bytes: the
 /// store's ids are at most 200, since the names it makes from an id must fit in a folder name;
 /// or a character that is not drawn) is skipped by `list` with one warning saying why, and

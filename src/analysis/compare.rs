@@ -18,6 +18,7 @@ use serde::Serialize;
 use super::diff::Subagents;
 use super::outcome::{self, Verdict};
 use super::phases::Phases;
+use crate::model::meta::Believed;
 use crate::model::view::View;
 use crate::model::{Agent, Event, EventType, SessionMeta, ToolKind};
 
@@ -133,7 +134,8 @@ pub struct Figures {
     pub session_id: String,
     pub agent: String,
     pub command: String,
-    pub started_at: f64,
+    /// Unknown (`null`) when it is one no session can have.
+    pub started_at: Believed<f64>,
     pub duration_s: f64,
     pub cost_usd: f64,
     pub cost_estimated: bool,
@@ -254,7 +256,10 @@ pub fn figures(input: &Input<'_>) -> Figures {
         session_id: input.meta.session_id.clone(),
         agent: input.meta.agent_name.clone(),
         command: input.meta.command.clone(),
-        started_at: input.meta.started_at,
+        started_at: input
+            .meta
+            .unbelievable()
+            .figure("started_at", input.meta.started_at),
         duration_s: phases.duration_s.value,
         cost_usd: input.cost_usd,
         cost_estimated: input.cost_estimated,
@@ -671,7 +676,7 @@ mod tests {
             session_id: String::new(),
             agent: String::new(),
             command: String::new(),
-            started_at: 0.0,
+            started_at: Believed::default(),
             duration_s: duration,
             cost_usd: cost,
             cost_estimated: false,
