@@ -1663,6 +1663,34 @@ fn compare_gives_a_start_no_session_can_have_as_null() {
     assert_eq!(compare["b"]["started_at"], 1_780_000_000.0, "{compare:#}");
 }
 
+/// `drift` put a session in its windows by a start no session can have: one in the year -17678
+/// was named the newest (`try --since -17678-12-26`), and one in 2128 would be recent for a
+/// century. Such a session is left out, with one warning.
+#[test]
+fn drift_leaves_out_a_start_no_session_can_have() {
+    let env = TestEnv::new();
+    forged_store(&env);
+    let drift = run(&env, &["drift", "--since", "1d"]);
+    assert_eq!(drift.code, 2, "{drift:?}");
+    assert_eq!(
+        drift.stderr.matches("holds what no session can").count(),
+        1,
+        "{drift:?}"
+    );
+    shows_no_forged_figure(&drift.stderr);
+    assert!(
+        drift.stderr.contains("the newest started 2026-05"),
+        "{drift:?}"
+    );
+    forge(&env, |forged| forged["started_at"] = json!(5_000_000_000.0));
+    let recent = run(&env, &["drift", "--since", "1d"]);
+    assert_eq!(recent.code, 2, "{recent:?}");
+    assert!(
+        recent.stderr.contains("no session started since") && !recent.stderr.contains("2128"),
+        "{recent:?}"
+    );
+}
+
 /// A folder holding a session's files under a name no session id can have (251 bytes: the
 /// store's ids are at most 200, since the names it makes from an id must fit in a folder name;
 /// or a character that is not drawn) is skipped by `list` with one warning saying why, and

@@ -90,9 +90,18 @@ pub(crate) fn run(args: &DriftArgs, globals: &Globals) -> Result<u8> {
     let mut recent = Vec::new();
     let mut before = Vec::new();
     let mut newest: Option<f64> = None;
+    let mut any = false;
     let stores = args.scope.stores_unnamed(globals)?;
     for located in &stores {
         for (meta, summary) in super::listing::summaries(&located.store)? {
+            any = true;
+            // A start no session can have puts the session in neither window (a start in 2128
+            // is recent for a century, and one in the year -17678 was named the newest).
+            let doubts = meta.unbelievable().only(&["started_at"]);
+            if let Some(warning) = doubts.warning(&meta.session_id, "left out") {
+                super::output::warn(warning);
+                continue;
+            }
             let started = meta.started_at;
             newest = Some(newest.map_or(started, |n: f64| n.max(started)));
             if started >= since {
@@ -102,7 +111,7 @@ pub(crate) fn run(args: &DriftArgs, globals: &Globals) -> Result<u8> {
             }
         }
     }
-    if let ([only], None) = (stores.as_slice(), newest) {
+    if let ([only], false) = (stores.as_slice(), any) {
         return Err(super::stores::no_sessions(&only.store));
     }
     if recent.is_empty() {
@@ -114,6 +123,9 @@ pub(crate) fn run(args: &DriftArgs, globals: &Globals) -> Result<u8> {
                 terminal::local_time(at)
             ))
             .with_hint(format!("try --since {}", terminal::local_day(at))),
+            None if any => Error::usage(format!(
+                "no session started since {since}; no session recorded has a start a session can have"
+            )),
             None => Error::usage(format!(
                 "no session started since {since}; no session is recorded"
             )),
