@@ -192,8 +192,23 @@ impl SessionBuilder {
         self.write_in(&env.store())
     }
 
-    /// Writes the session into the store at `store`; returns the id.
+    /// Writes the session into the store at `store`; returns the id. A store made here is
+    /// made as agent-strace makes one, readable by its owner alone (0700), so that commands see
+    /// the store they would see in use.
     pub fn write_in(self, store: &std::path::Path) -> String {
+        use std::os::unix::fs::DirBuilderExt;
+        if !store.exists() {
+            if let Some(above) = store.parent() {
+                std::fs::create_dir_all(above).expect("store's parent folder");
+            }
+            match std::fs::DirBuilder::new().mode(0o700).create(store) {
+                // Another session of the test made it first.
+                Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                    panic!("store folder {}: {e}", store.display())
+                }
+                _ => {}
+            }
+        }
         let dir = store.join(&self.meta.session_id);
         std::fs::create_dir_all(&dir).expect("session folder");
         std::fs::write(dir.join("meta.json"), self.counted_meta().to_json()).expect("meta.json");
