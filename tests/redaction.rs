@@ -343,6 +343,15 @@ fn recorded_inputs(inputs: &[serde_json::Value]) -> (Vec<serde_json::Value>, Str
     (recorded, store)
 }
 
+/// Cases written with placeholders (`{token}` …): each command filled in by `fill`, next to
+/// what the store must hold for it, written out.
+fn filled(cases: &[(&str, &str)], fill: impl Fn(&str) -> String) -> Vec<(String, String)> {
+    cases
+        .iter()
+        .map(|(command, recorded)| (fill(command), (*recorded).to_owned()))
+        .collect()
+}
+
 /// Each command recorded with redaction on, and what the store must hold for it; returns the
 /// text of every file of the store.
 fn assert_recorded_as(cases: &[(String, String)]) -> String {
@@ -404,30 +413,30 @@ fn short_secret_names_lose_their_values_and_the_working_directory_stays() {
     // `_PW`, `_CREDS`, `_CRED` and `_PASSCODE` were not secret names; `_PWD`, `_PASSWD` and
     // `_CREDENTIALS` were, and still are. The shell's `PWD` and Playwright's `PW_…` are not.
     let pw = "hunter2!Qx7";
-    let cases: Vec<(String, String)> = [
-        ("ADMIN_PW={pw} ./deploy", "ADMIN_PW=[REDACTED] ./deploy"),
-        ("export SMTP_CREDS='{pw}'", "export SMTP_CREDS='[REDACTED]'"),
-        ("DB_CRED={pw} make", "DB_CRED=[REDACTED] make"),
-        ("adminPw: {pw}", "adminPw: [REDACTED]"),
-        (
-            "ADMIN_PASSCODE={pw} ./door",
-            "ADMIN_PASSCODE=[REDACTED] ./door",
-        ),
-        (
-            "DB_PASSWD={pw} ROOT_PWD={pw}",
-            "DB_PASSWD=[REDACTED] ROOT_PWD=[REDACTED]",
-        ),
-        ("GCP_CREDENTIALS={pw} ./x", "GCP_CREDENTIALS=[REDACTED] ./x"),
-        (
-            "cd $PWD && PWD=/home/x OLDPWD=/tmp PW_TEST_HTML_REPORT_OPEN=never PWDEBUG=1 \
+    let cases = filled(
+        &[
+            ("ADMIN_PW={pw} ./deploy", "ADMIN_PW=[REDACTED] ./deploy"),
+            ("export SMTP_CREDS='{pw}'", "export SMTP_CREDS='[REDACTED]'"),
+            ("DB_CRED={pw} make", "DB_CRED=[REDACTED] make"),
+            ("adminPw: {pw}", "adminPw: [REDACTED]"),
+            (
+                "ADMIN_PASSCODE={pw} ./door",
+                "ADMIN_PASSCODE=[REDACTED] ./door",
+            ),
+            (
+                "DB_PASSWD={pw} ROOT_PWD={pw}",
+                "DB_PASSWD=[REDACTED] ROOT_PWD=[REDACTED]",
+            ),
+            ("GCP_CREDENTIALS={pw} ./x", "GCP_CREDENTIALS=[REDACTED] ./x"),
+            (
+                "cd $PWD && PWD=/home/x OLDPWD=/tmp PW_TEST_HTML_REPORT_OPEN=never PWDEBUG=1 \
              ADMIN_PW_FILE=/run/secrets/admin_pw CREDS_PATH=/etc/creds npx playwright test",
-            "cd $PWD && PWD=/home/x OLDPWD=/tmp PW_TEST_HTML_REPORT_OPEN=never PWDEBUG=1 \
+                "cd $PWD && PWD=/home/x OLDPWD=/tmp PW_TEST_HTML_REPORT_OPEN=never PWDEBUG=1 \
              ADMIN_PW_FILE=/run/secrets/admin_pw CREDS_PATH=/etc/creds npx playwright test",
-        ),
-    ]
-    .iter()
-    .map(|(command, recorded)| (command.replace("{pw}", pw), (*recorded).to_owned()))
-    .collect();
+            ),
+        ],
+        |s| s.replace("{pw}", pw),
+    );
     assert_recorded_as(&cases);
 
     // The same names as keys of a structure, and as a name beside its value in a list.
@@ -456,34 +465,31 @@ fn a_key_as_a_urls_user_is_redacted_and_its_host_kept() {
     let key = format!("9f8e7d6c5b4a3928{}", "1706f5e4d3c2b1a0");
     let hex_run = format!("3f9a0c7e1b2d4f6a{}", "8c0eadbfcedf5b17");
     let token = format!("a8Fk29dLq0ZmXv71{}", "bNc8Qw3E");
-    let cases: Vec<(String, String)> = [
-        (
-            "export SENTRY_DSN=https://{key}@o4504.ingest.us.sentry.io/4505",
-            "export SENTRY_DSN=https://[REDACTED]@o4504.ingest.us.sentry.io/4505",
-        ),
-        (
-            "sentry-cli --dsn 'https://{hex_run}@o123.ingest.sentry.io/456' send-event",
-            "sentry-cli --dsn 'https://[REDACTED]@o123.ingest.sentry.io/456' send-event",
-        ),
-        (
-            "git clone https://{token}@github.com/acme/app.git",
-            "git clone https://[REDACTED]@github.com/acme/app.git",
-        ),
-        (
-            "git clone ssh://git@github.com/acme/app && open https://bob.smith@corp.io/x",
-            "git clone ssh://git@github.com/acme/app && open https://bob.smith@corp.io/x",
-        ),
-    ]
-    .iter()
-    .map(|(command, recorded)| {
-        let fill = |s: &str| {
+    let cases = filled(
+        &[
+            (
+                "export SENTRY_DSN=https://{key}@o4504.ingest.us.sentry.io/4505",
+                "export SENTRY_DSN=https://[REDACTED]@o4504.ingest.us.sentry.io/4505",
+            ),
+            (
+                "sentry-cli --dsn 'https://{hex_run}@o123.ingest.sentry.io/456' send-event",
+                "sentry-cli --dsn 'https://[REDACTED]@o123.ingest.sentry.io/456' send-event",
+            ),
+            (
+                "git clone https://{token}@github.com/acme/app.git",
+                "git clone https://[REDACTED]@github.com/acme/app.git",
+            ),
+            (
+                "git clone ssh://git@github.com/acme/app && open https://bob.smith@corp.io/x",
+                "git clone ssh://git@github.com/acme/app && open https://bob.smith@corp.io/x",
+            ),
+        ],
+        |s: &str| {
             s.replace("{key}", &key)
                 .replace("{hex_run}", &hex_run)
                 .replace("{token}", &token)
-        };
-        (fill(command), (*recorded).to_owned())
-    })
-    .collect();
+        },
+    );
     assert_recorded_as(&cases);
 }
 
@@ -514,37 +520,34 @@ fn names_ending_in_auth_lose_their_values_and_auth_settings_stay() {
     // its value is a switch or a scheme; `AUTH_TYPE`-style names (`auth` not last) stay.
     let pw = "alice:s3cr3t-Pa55";
     let token = format!("a8Fk29dLq0ZmXv71{}", "bNc8Qw3E");
-    let cases: Vec<(String, String)> = [
-        ("BASIC_AUTH={pw} ./deploy", "BASIC_AUTH=[REDACTED] ./deploy"),
-        (
-            "NPM_AUTH={token} npm publish",
-            "NPM_AUTH=[REDACTED] npm publish",
-        ),
-        (
-            "export HTTP_AUTH=\"{pw}\"",
-            "export HTTP_AUTH=\"[REDACTED]\"",
-        ),
-        ("proxyAuth: {pw}", "proxyAuth: [REDACTED]"),
-        (
-            "fetch --proxy-auth {pw} https://example.com",
-            "fetch --proxy-auth [REDACTED] https://example.com",
-        ),
-        (
-            "SKIP_AUTH=1 USE_AUTH=true AUTH_TYPE=bearer auth=none ./serve --proxy-auth ntlm",
-            "SKIP_AUTH=1 USE_AUTH=true AUTH_TYPE=bearer auth=none ./serve --proxy-auth ntlm",
-        ),
-        (
-            "cat > .env <<EOF\nHTTP_AUTH=basic\nNPM_AUTH=Token\nREQUIRE_AUTH=Disabled\nEOF",
-            "cat > .env <<EOF\nHTTP_AUTH=basic\nNPM_AUTH=Token\nREQUIRE_AUTH=Disabled\nEOF",
-        ),
-        ("auth: basic", "auth: basic"),
-    ]
-    .iter()
-    .map(|(command, recorded)| {
-        let fill = |s: &str| s.replace("{pw}", pw).replace("{token}", &token);
-        (fill(command), (*recorded).to_owned())
-    })
-    .collect();
+    let cases = filled(
+        &[
+            ("BASIC_AUTH={pw} ./deploy", "BASIC_AUTH=[REDACTED] ./deploy"),
+            (
+                "NPM_AUTH={token} npm publish",
+                "NPM_AUTH=[REDACTED] npm publish",
+            ),
+            (
+                "export HTTP_AUTH=\"{pw}\"",
+                "export HTTP_AUTH=\"[REDACTED]\"",
+            ),
+            ("proxyAuth: {pw}", "proxyAuth: [REDACTED]"),
+            (
+                "fetch --proxy-auth {pw} https://example.com",
+                "fetch --proxy-auth [REDACTED] https://example.com",
+            ),
+            (
+                "SKIP_AUTH=1 USE_AUTH=true AUTH_TYPE=bearer auth=none ./serve --proxy-auth ntlm",
+                "SKIP_AUTH=1 USE_AUTH=true AUTH_TYPE=bearer auth=none ./serve --proxy-auth ntlm",
+            ),
+            (
+                "cat > .env <<EOF\nHTTP_AUTH=basic\nNPM_AUTH=Token\nREQUIRE_AUTH=Disabled\nEOF",
+                "cat > .env <<EOF\nHTTP_AUTH=basic\nNPM_AUTH=Token\nREQUIRE_AUTH=Disabled\nEOF",
+            ),
+            ("auth: basic", "auth: basic"),
+        ],
+        |s: &str| s.replace("{pw}", pw).replace("{token}", &token),
+    );
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw) && !store.contains(&token), "{store}");
 
@@ -581,19 +584,19 @@ fn githubs_x_oauth_basic_placeholder_stays_and_the_token_before_it_goes() {
     // `x-oauth-basic` is the password GitHub's docs write after a token as the user; it was
     // redacted as a password. The token still goes, in clear and percent-encoded.
     let token = format!("a8Fk29dLq0ZmXv71{}", "bNc8Qw3E");
-    let cases: Vec<(String, String)> = [
-        (
-            "git clone https://{token}:x-oauth-basic@github.com/acme/app.git",
-            "git clone https://[REDACTED]:x-oauth-basic@github.com/acme/app.git",
-        ),
-        (
-            "open 'next=https%3A%2F%2F{token}%3Ax-oauth-basic%40github.com%2Facme'",
-            "open 'next=https%3A%2F%2F[REDACTED]%3Ax-oauth-basic%40github.com%2Facme'",
-        ),
-    ]
-    .iter()
-    .map(|(command, recorded)| (command.replace("{token}", &token), (*recorded).to_owned()))
-    .collect();
+    let cases = filled(
+        &[
+            (
+                "git clone https://{token}:x-oauth-basic@github.com/acme/app.git",
+                "git clone https://[REDACTED]:x-oauth-basic@github.com/acme/app.git",
+            ),
+            (
+                "open 'next=https%3A%2F%2F{token}%3Ax-oauth-basic%40github.com%2Facme'",
+                "open 'next=https%3A%2F%2F[REDACTED]%3Ax-oauth-basic%40github.com%2Facme'",
+            ),
+        ],
+        |s| s.replace("{token}", &token),
+    );
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(&token), "{store}");
 }
@@ -605,50 +608,47 @@ fn a_command_after_an_auth_scheme_stays_and_a_credential_after_it_goes() {
     // base64 of `user:pass` or a token after a scheme still goes.
     let basic = format!("dXNlcjpw{}", "YXNz");
     let token = format!("a8Fk29dLq0ZmXv71{}", "bNc8Qw3E");
-    let cases: Vec<(String, String)> = [
-        ("HTTP_AUTH=basic ./serve", "HTTP_AUTH=basic ./serve"),
-        (
-            "Authorization=basic ./serve --port 8080",
-            "Authorization=basic ./serve --port 8080",
-        ),
-        (
-            "HTTP_AUTH=bearer && make && PROXY_AUTH=digest || make",
-            "HTTP_AUTH=bearer && make && PROXY_AUTH=digest || make",
-        ),
-        (
-            "HTTP_AUTH=bearer /usr/local/bin/serve ~/bin/x",
-            "HTTP_AUTH=bearer /usr/local/bin/serve ~/bin/x",
-        ),
-        ("HTTP_AUTH=basic make test", "HTTP_AUTH=basic make test"),
-        (
-            "curl -H 'Authorization: Basic {basic}' x",
-            "curl -H 'Authorization: Basic [REDACTED]' x",
-        ),
-        (
-            "HTTP_AUTH=basic {basic} ./serve",
-            "HTTP_AUTH=basic [REDACTED] ./serve",
-        ),
-        (
-            "Authorization=Bearer /{token}",
-            "Authorization=Bearer [REDACTED]",
-        ),
-        // A `.env` line: the value runs to its end.
-        (
-            "Authorization=Basic secretpass",
-            "Authorization=Basic [REDACTED]",
-        ),
-        // A name that holds a credential, not a setting: the word after its scheme is one.
-        (
-            "TOKEN=bearer letmein ./x PASSWORD=basic letmein",
-            "TOKEN=bearer [REDACTED] ./x PASSWORD=basic [REDACTED]",
-        ),
-    ]
-    .iter()
-    .map(|(command, recorded)| {
-        let fill = |s: &str| s.replace("{basic}", &basic).replace("{token}", &token);
-        (fill(command), (*recorded).to_owned())
-    })
-    .collect();
+    let cases = filled(
+        &[
+            ("HTTP_AUTH=basic ./serve", "HTTP_AUTH=basic ./serve"),
+            (
+                "Authorization=basic ./serve --port 8080",
+                "Authorization=basic ./serve --port 8080",
+            ),
+            (
+                "HTTP_AUTH=bearer && make && PROXY_AUTH=digest || make",
+                "HTTP_AUTH=bearer && make && PROXY_AUTH=digest || make",
+            ),
+            (
+                "HTTP_AUTH=bearer /usr/local/bin/serve ~/bin/x",
+                "HTTP_AUTH=bearer /usr/local/bin/serve ~/bin/x",
+            ),
+            ("HTTP_AUTH=basic make test", "HTTP_AUTH=basic make test"),
+            (
+                "curl -H 'Authorization: Basic {basic}' x",
+                "curl -H 'Authorization: Basic [REDACTED]' x",
+            ),
+            (
+                "HTTP_AUTH=basic {basic} ./serve",
+                "HTTP_AUTH=basic [REDACTED] ./serve",
+            ),
+            (
+                "Authorization=Bearer /{token}",
+                "Authorization=Bearer [REDACTED]",
+            ),
+            // A `.env` line: the value runs to its end.
+            (
+                "Authorization=Basic secretpass",
+                "Authorization=Basic [REDACTED]",
+            ),
+            // A name that holds a credential, not a setting: the word after its scheme is one.
+            (
+                "TOKEN=bearer letmein ./x PASSWORD=basic letmein",
+                "TOKEN=bearer [REDACTED] ./x PASSWORD=basic [REDACTED]",
+            ),
+        ],
+        |s: &str| s.replace("{basic}", &basic).replace("{token}", &token),
+    );
     let store = assert_recorded_as(&cases);
     assert!(
         !store.contains(&basic) && !store.contains(&token),
@@ -662,31 +662,28 @@ fn names_ending_in_oauth_lose_their_values_and_oauth_settings_stay() {
     // word made a secret name. `oauth` now does too, with the same settings kept.
     let pw = "hunter2!Qx7";
     let token = format!("a8Fk29dLq0ZmXv71{}", "bNc8Qw3E");
-    let cases: Vec<(String, String)> = [
-        (
-            "GITHUB_OAUTH={token} ./sync",
-            "GITHUB_OAUTH=[REDACTED] ./sync",
-        ),
-        (
-            "export SLACK_OAUTH='{pw}'",
-            "export SLACK_OAUTH='[REDACTED]'",
-        ),
-        ("githubOAuth: {pw}", "githubOAuth: [REDACTED]"),
-        (
-            "gh-sync --oauth {pw} acme",
-            "gh-sync --oauth [REDACTED] acme",
-        ),
-        (
-            "ENABLE_OAUTH=1 USE_OAUTH=true GOOGLE_OAUTH=oauth2 OAUTH_PROVIDER=google ./serve",
-            "ENABLE_OAUTH=1 USE_OAUTH=true GOOGLE_OAUTH=oauth2 OAUTH_PROVIDER=google ./serve",
-        ),
-    ]
-    .iter()
-    .map(|(command, recorded)| {
-        let fill = |s: &str| s.replace("{pw}", pw).replace("{token}", &token);
-        (fill(command), (*recorded).to_owned())
-    })
-    .collect();
+    let cases = filled(
+        &[
+            (
+                "GITHUB_OAUTH={token} ./sync",
+                "GITHUB_OAUTH=[REDACTED] ./sync",
+            ),
+            (
+                "export SLACK_OAUTH='{pw}'",
+                "export SLACK_OAUTH='[REDACTED]'",
+            ),
+            ("githubOAuth: {pw}", "githubOAuth: [REDACTED]"),
+            (
+                "gh-sync --oauth {pw} acme",
+                "gh-sync --oauth [REDACTED] acme",
+            ),
+            (
+                "ENABLE_OAUTH=1 USE_OAUTH=true GOOGLE_OAUTH=oauth2 OAUTH_PROVIDER=google ./serve",
+                "ENABLE_OAUTH=1 USE_OAUTH=true GOOGLE_OAUTH=oauth2 OAUTH_PROVIDER=google ./serve",
+            ),
+        ],
+        |s: &str| s.replace("{pw}", pw).replace("{token}", &token),
+    );
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw) && !store.contains(&token), "{store}");
 
@@ -713,35 +710,35 @@ fn a_token_as_curls_user_goes_and_its_placeholder_password_stays() {
     // the token: only the password after the user was looked at, and this one is a
     // placeholder. So did a token with no password (`-u <key>:`), and one attached (`-u<key>`).
     let token = format!("0a1b2c3d4e5f6071{}", "8293a4b5c6d7e8f901234567");
-    let cases: Vec<(String, String)> = [
-        (
-            "curl -u {token}:x-oauth-basic https://api.github.com/user",
-            "curl -u [REDACTED]:x-oauth-basic https://api.github.com/user",
-        ),
-        (
-            "curl --user \"{token}:x-oauth-basic\" https://api.github.com",
-            "curl --user \"[REDACTED]:x-oauth-basic\" https://api.github.com",
-        ),
-        (
-            "curl -u {token}: https://api.example.com",
-            "curl -u [REDACTED]: https://api.example.com",
-        ),
-        (
-            "curl -u{token}:x-oauth-basic https://api.github.com",
-            "curl -u[REDACTED]:x-oauth-basic https://api.github.com",
-        ),
-        (
-            "curl -u :{token} https://api.example.com",
-            "curl -u :[REDACTED] https://api.example.com",
-        ),
-        (
-            "sudo -u postgres psql && docker run -u 1000:1000 x && git add -u",
-            "sudo -u postgres psql && docker run -u 1000:1000 x && git add -u",
-        ),
-    ]
-    .iter()
-    .map(|(command, recorded)| (command.replace("{token}", &token), (*recorded).to_owned()))
-    .collect();
+    let cases = filled(
+        &[
+            (
+                "curl -u {token}:x-oauth-basic https://api.github.com/user",
+                "curl -u [REDACTED]:x-oauth-basic https://api.github.com/user",
+            ),
+            (
+                "curl --user \"{token}:x-oauth-basic\" https://api.github.com",
+                "curl --user \"[REDACTED]:x-oauth-basic\" https://api.github.com",
+            ),
+            (
+                "curl -u {token}: https://api.example.com",
+                "curl -u [REDACTED]: https://api.example.com",
+            ),
+            (
+                "curl -u{token}:x-oauth-basic https://api.github.com",
+                "curl -u[REDACTED]:x-oauth-basic https://api.github.com",
+            ),
+            (
+                "curl -u :{token} https://api.example.com",
+                "curl -u :[REDACTED] https://api.example.com",
+            ),
+            (
+                "sudo -u postgres psql && docker run -u 1000:1000 x && git add -u",
+                "sudo -u postgres psql && docker run -u 1000:1000 x && git add -u",
+            ),
+        ],
+        |s| s.replace("{token}", &token),
+    );
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(&token), "{store}");
 }
@@ -751,27 +748,27 @@ fn a_short_number_then_a_query_before_a_urls_host_is_a_password() {
     // `https://user:12345?x=1@host/` kept `12345?x=1`: 1 to 5 digits then `?` or `#` were
     // always taken for a port. They are one only when what follows reads as an email in the
     // query (a parameter, then a domain and the URL's end or next parameter).
-    let cases: Vec<(String, String)> = [
-        (
-            "curl 'https://deploy:12345?x=1@git.corp.io/acme'",
-            "curl 'https://deploy:[REDACTED]@git.corp.io/acme'",
-        ),
-        (
-            "open https://deploy:4242#frag@host",
-            "open https://deploy:[REDACTED]@host",
-        ),
-        (
-            "psql postgres://admin:5432?a=b@db.internal:5432/app",
-            "psql postgres://admin:[REDACTED]@db.internal:5432/app",
-        ),
-        (
-            "open 'next=https%3A%2F%2Fdeploy%3A4242%23frag%40host%2Fx'",
-            "open 'next=https%3A%2F%2Fdeploy%3A[REDACTED]%40host%2Fx'",
-        ),
-    ]
-    .iter()
-    .map(|(command, recorded)| ((*command).to_owned(), (*recorded).to_owned()))
-    .collect();
+    let cases = filled(
+        &[
+            (
+                "curl 'https://deploy:12345?x=1@git.corp.io/acme'",
+                "curl 'https://deploy:[REDACTED]@git.corp.io/acme'",
+            ),
+            (
+                "open https://deploy:4242#frag@host",
+                "open https://deploy:[REDACTED]@host",
+            ),
+            (
+                "psql postgres://admin:5432?a=b@db.internal:5432/app",
+                "psql postgres://admin:[REDACTED]@db.internal:5432/app",
+            ),
+            (
+                "open 'next=https%3A%2F%2Fdeploy%3A4242%23frag%40host%2Fx'",
+                "open 'next=https%3A%2F%2Fdeploy%3A[REDACTED]%40host%2Fx'",
+            ),
+        ],
+        str::to_owned,
+    );
     assert_recorded_as(&cases);
 }
 
@@ -780,23 +777,23 @@ fn basic_credentials_go_whatever_names_them() {
     // `Basic` then the base64 of `user:password` was redacted only under a secret name
     // (`Authorization`): `AUTH_HEADER=Basic …` or a header echoed to a file kept it.
     let basic = format!("YWxpY2U6aHVu{}", "dGVyMg==");
-    let cases: Vec<(String, String)> = [
-        (
-            "AUTH_HEADER='Basic {basic}' ./probe",
-            "AUTH_HEADER='Basic [REDACTED]' ./probe",
-        ),
-        (
-            "echo \"basic {basic}\" > header.txt",
-            "echo \"basic [REDACTED]\" > header.txt",
-        ),
-        (
-            "echo 'use basic auth, basic dXNlcg works too'",
-            "echo 'use basic auth, basic dXNlcg works too'",
-        ),
-    ]
-    .iter()
-    .map(|(command, recorded)| (command.replace("{basic}", &basic), (*recorded).to_owned()))
-    .collect();
+    let cases = filled(
+        &[
+            (
+                "AUTH_HEADER='Basic {basic}' ./probe",
+                "AUTH_HEADER='Basic [REDACTED]' ./probe",
+            ),
+            (
+                "echo \"basic {basic}\" > header.txt",
+                "echo \"basic [REDACTED]\" > header.txt",
+            ),
+            (
+                "echo 'use basic auth, basic dXNlcg works too'",
+                "echo 'use basic auth, basic dXNlcg works too'",
+            ),
+        ],
+        |s| s.replace("{basic}", &basic),
+    );
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(&basic), "{store}");
 }
