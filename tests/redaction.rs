@@ -797,3 +797,30 @@ fn basic_credentials_go_whatever_names_them() {
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(&basic), "{store}");
 }
+
+#[test]
+fn a_header_kept_as_a_pair_loses_its_value() {
+    // `["X-OAuth", "…"]`: a header as a name and a value in a list, as HTTP libraries write
+    // them, kept its value when the value read as a word. Other pairs stay.
+    let pw = "s3cr3tPw9";
+    let input = json!({
+        "command": "./call",
+        "headers": [["X-OAuth", pw], ["X-Auth", pw], ["Authorization", format!("Token {pw}")],
+            ["Content-Type", "application/json"], ["X-OAuth", "$TOKEN"]],
+        "required": ["password", "email"],
+        "columns": ["Token", "Expires"]
+    });
+    let (recorded, store) = recorded_inputs(&[input]);
+    assert_eq!(
+        recorded[0],
+        json!({
+            "command": "./call",
+            "headers": [["X-OAuth", "[REDACTED]"], ["X-Auth", "[REDACTED]"],
+                ["Authorization", "[REDACTED]"], ["Content-Type", "application/json"],
+                ["X-OAuth", "$TOKEN"]],
+            "required": ["password", "email"],
+            "columns": ["Token", "Expires"]
+        })
+    );
+    assert!(!store.contains(pw), "{store}");
+}

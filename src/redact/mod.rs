@@ -6,7 +6,8 @@
 //!   what only its structure shows is seen: values under a key whose name says it holds a
 //!   secret (`password`, `api_key`, `Authorization` …, whatever their type), or may hold one
 //!   (`STRIPE_KEY`: when the value looks random); the `value` of a
-//!   `{"name": "OPENAI_API_KEY", "value": …}` pair and of a `["API_TOKEN", "…"]` pair; object
+//!   `{"name": "OPENAI_API_KEY", "value": …}` pair, of a `["API_TOKEN", "…"]` pair and of a
+//!   header kept as a pair (`["X-Auth", "…"]`); object
 //!   keys that are themselves secrets; a command line kept as a list
 //!   (`["mysql", "-pSECRET"]`, `["--token", "…"]`); the body of a private key kept as a list
 //!   of its lines (a notebook's output). Every other string goes through
@@ -286,6 +287,16 @@ fn is_pem_body_byte(b: u8) -> bool {
         )
 }
 
+/// Whether `name` is written as an HTTP header's name: capitalised words joined by `-`
+/// (`Authorization`, `X-OAuth`, `X-Api-Key`, `X-AUTH-TOKEN`).
+fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.split('-').all(|word| {
+            word.starts_with(|c: char| c.is_ascii_uppercase())
+                && word.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+}
+
 /// The most items, and bytes, of a list of strings read as one command line.
 const ARGV_ITEMS: usize = 64;
 const ARGV_BYTES: usize = 4096;
@@ -307,6 +318,24 @@ fn redact_pairs(items: &mut [Value]) -> bool {
         return false;
     }
     let mut secret = vec![false; strings.len()];
+    // A header as a pair (`["X-Auth", "…"]`, `("Authorization", "Token …")`: how requests,
+    // aiohttp, httpx and Node's raw headers list them): judged as a `{"name": …, "value": …}`
+    // object's value is, whatever it looks like. Only a header's name counts, and only when
+    // the second item is no name of the same shape (`["Token", "Expires"]`, a table's head).
+    if let [name, value] = strings[..]
+        && is_header_name(name)
+        && !is_header_name(value)
+        && !value.is_empty()
+    {
+        let kind = name_kind(name);
+        secret[1] = match kind {
+            Name::Plain => false,
+            Name::Maybe => looks_random(value),
+            Name::Secret | Name::SecretOrSetting => {
+                !rules::is_placeholder(value) && !kind.keeps_setting(value)
+            }
+        };
+    }
     // `["NAME", "value"]` pairs.
     for i in 1..strings.len() {
         let (name, value) = (strings[i - 1], strings[i]);
