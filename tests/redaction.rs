@@ -799,6 +799,84 @@ fn basic_credentials_go_whatever_names_them() {
 }
 
 #[test]
+fn a_digest_header_loses_its_response_and_keeps_the_rest_tidy() {
+    // `Authorization: Digest username="Mufasa", …` was recorded as `Digest [REDACTED]"Mufasa"`,
+    // `username=` taken for a credential after the scheme, while the `response` hash, which
+    // proves the password, stayed. The names of who and what stay.
+    let response = format!("6629fae49393a053{}", "97450978507c4ef1");
+    let header = "Authorization: Digest username=\"Mufasa\", realm=\"testrealm@host.com\", \
+                  nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\", uri=\"/dir/index.html\", \
+                  qop=auth, nc=00000001, cnonce=\"0a4f113b\", response=\"{response}\"";
+    let cases = filled(
+        &[
+            (
+                &format!("curl -H '{header}' https://x"),
+                &format!(
+                    "curl -H '{}' https://x",
+                    header.replace("{response}", "[REDACTED]")
+                ),
+            ),
+            (
+                "echo 'authorization: digest username=bob, response={response}'",
+                "echo 'authorization: digest username=bob, response=[REDACTED]'",
+            ),
+        ],
+        |s| s.replace("{response}", &response),
+    );
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(&response), "{store}");
+}
+
+#[test]
+fn curls_user_in_a_group_of_short_flags_and_httpies_auth_lose_their_password() {
+    // `-u` ending a group of short flags (`-su`, `-fsSLu`) held no `-u` the rule's trigger
+    // could find, and httpie's `-a` was no flag of a login. A token as the user goes with
+    // its password, and the colon between them stays, as with `--user=`, which lost it.
+    let token = format!("a8Fk29dLq0ZmXv71{}", "bNc8Qw3E");
+    let pw = "s3cr3tPw9";
+    let cases = filled(
+        &[
+            (
+                "curl -su {token}:x https://api.example.com",
+                "curl -su [REDACTED]:[REDACTED] https://api.example.com",
+            ),
+            (
+                "curl -fsSLu alice:{pw} https://x && curl -ku alice:{pw} https://y",
+                "curl -fsSLu alice:[REDACTED] https://x && curl -ku alice:[REDACTED] https://y",
+            ),
+            (
+                "curl --user={token}:{pw} https://x",
+                "curl --user=[REDACTED]:[REDACTED] https://x",
+            ),
+            (
+                "http -a {token}:x https://api.example.com",
+                "http -a [REDACTED]:[REDACTED] https://api.example.com",
+            ),
+            (
+                "https -a alice:{pw} api.example.com; httpie -a alice:{pw} x",
+                "https -a alice:[REDACTED] api.example.com; httpie -a alice:[REDACTED] x",
+            ),
+            (
+                "http --auth alice:{pw} https://x",
+                "http --auth [REDACTED] https://x",
+            ),
+            // Other commands' `-a` and groups with a `u` stay.
+            (
+                "rsync -a host:path /tmp/x && rsync -a alice:backup /srv && sudo -su postgres psql",
+                "rsync -a host:path /tmp/x && rsync -a alice:backup /srv && sudo -su postgres psql",
+            ),
+            (
+                "curl -fsSL https://get.example.sh | sh && git add -u",
+                "curl -fsSL https://get.example.sh | sh && git add -u",
+            ),
+        ],
+        |s| s.replace("{token}", &token).replace("{pw}", pw),
+    );
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(&token) && !store.contains(pw), "{store}");
+}
+
+#[test]
 fn a_header_kept_as_a_pair_loses_its_value() {
     // `["X-OAuth", "…"]`: a header as a name and a value in a list, as HTTP libraries write
     // them, kept its value when the value read as a word. Other pairs stay.
@@ -823,4 +901,40 @@ fn a_header_kept_as_a_pair_loses_its_value() {
         })
     );
     assert!(!store.contains(pw), "{store}");
+}
+
+#[test]
+fn short_npm_registry_credentials_and_an_escaped_space_after_basic_go() {
+    // `npm config set …:_authToken <value>` kept a value shorter than a random one, as a name
+    // then a space is no assignment; `HTTP_AUTH=Basic\ <base64>` kept the base64, as only a
+    // space was looked for after the scheme.
+    let pw = "s3cr3tPw9";
+    let basic = format!("YWxpY2U6aHVu{}", "dGVyMg==");
+    let cases = filled(
+        &[
+            (
+                "npm config set //registry.npmjs.org/:_authToken {pw}",
+                "npm config set //registry.npmjs.org/:_authToken [REDACTED]",
+            ),
+            (
+                "npm config set //npm.corp.io/:_auth {basic} && yarn config set npmAuthToken {pw}",
+                "npm config set //npm.corp.io/:_auth [REDACTED] && yarn config set npmAuthToken [REDACTED]",
+            ),
+            (
+                "echo '//registry.npmjs.org/:_authToken={pw}' >> .npmrc",
+                "echo '//registry.npmjs.org/:_authToken=[REDACTED]' >> .npmrc",
+            ),
+            (
+                "HTTP_AUTH=Basic\\ {basic} ./serve",
+                "HTTP_AUTH=Basic\\ [REDACTED] ./serve",
+            ),
+            (
+                "npm config set registry https://npm.corp.io/ && npm config get _authToken",
+                "npm config set registry https://npm.corp.io/ && npm config get _authToken",
+            ),
+        ],
+        |s| s.replace("{pw}", pw).replace("{basic}", &basic),
+    );
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw) && !store.contains(&basic), "{store}");
 }

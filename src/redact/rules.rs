@@ -322,7 +322,8 @@ pub(super) static RULES: [Rule; 21] = [
                 [\t\x20]* (?P<sep>:=|=>|[:=]) [\t\x20]*
             )
             (?:
-                (?i-u:basic|bearer|token|digest)[\t\x20]+(?P<scheme>[^\s"'`,;\\]+)(?P<then>[\t\x20]+)?
+                (?P<word>(?i-u:basic|bearer|token|digest))(?:\\?[\t\x20])+
+                (?P<scheme>[^\s"'`,;\\]+)(?P<then>[\t\x20]+)?
               | \\"(?P<esc>(?:[^"\\\n]|\\\\\\"|\\[^"\n])*)\\"
               | [rbfuRBFU]{0,2}"(?P<dq>(?:[^"\\\n]|\\.)*)"
               | [rbfuRBFU]{0,2}'(?P<sq>[^'\n]*)'
@@ -351,14 +352,29 @@ pub(super) static RULES: [Rule; 21] = [
     },
     // password_flag
     Rule {
-        triggers: &["sshpass", "login", "redis-cli", "ldap", "sqlcmd", "mongo"],
+        triggers: &[
+            "sshpass",
+            "login",
+            "redis-cli",
+            "ldap",
+            "sqlcmd",
+            "mongo",
+            "_auth",
+            "_password",
+            "npmauth",
+        ],
         also: &[],
         shape: None,
         // Commands whose short flag takes a password, attached or not: `sshpass -p`,
         // `docker login -p` (and podman, helm registry …), `redis-cli -a`, `ldapsearch -w`,
-        // `sqlcmd -P`, `mongosh -p`.
+        // `sqlcmd -P`, `mongosh -p`; and a package manager's registry credential set by name
+        // then value (`npm config set //registry.npmjs.org/:_authToken …`,
+        // `yarn config set npmAuthToken …`), however short.
         pattern: concat!(
             r"(?-u:\b)(?:",
+            r"(?:npm|pnpm|yarn)[\t\x20]+config[\t\x20]+set[\t\x20]+(?:[^\s=]*[/:])?",
+            r"(?:_auth|_authToken|_password|npmAuthToken|npmAuthIdent)[\t\x20]+",
+            r"|",
             r"sshpass",
             same_command!(),
             r"-p",
@@ -420,29 +436,45 @@ pub(super) static RULES: [Rule; 21] = [
     },
     // user_password_flag
     Rule {
-        triggers: &["-u", "--user"],
+        // `curl` stands for its groups of short flags ending in `u` (`-su`, `-fsSLu`), which
+        // hold no `-u` ([`flag_group`]); `http `, `https ` and `httpie` for httpie's `-a`.
+        triggers: &["-u", "--user", "curl", "http ", "https ", "httpie"],
         also: &[],
-        shape: None,
-        // `curl -u user:password`, `--user=user:password`: keeps the user, unless it is a
-        // token itself (`curl -u <token>:x-oauth-basic`, `-u <key>:`).
+        shape: Some(flag_group),
+        // `curl -u user:password`, `--user=user:password`, httpie's `http -a user:password`:
+        // keeps the user, unless it is a token itself (`curl -u <token>:x-oauth-basic`,
+        // `-u <key>:`), and the colon (`kept`).
         pattern: concat!(
             // `-u` may end a group of short flags (`-su`) or have its value attached
             // (`-ualice:pw`).
-            r#"(?:^|[\s"'])(?:-[A-Za-z]*u[\t =]+|-u|--user[\t =]+)"#,
-            r#"(?:["'](?P<quser>[^\s:"']*):(?P<qsecret>[^"'\n]*)"#, // quoted: may hold spaces
-            r#"|(?P<user>[A-Za-z0-9._@-]*)(?::(?P<secret>[^\s"']*))?)"#,
+            r#"(?:(?:^|[\s"'])(?:-[A-Za-z]*u[\t =]+|-u|--user[\t =]+)"#,
+            // httpie's `-a` (alone or ending a group) and `--auth`, only after its commands:
+            // `rsync -a host:path` is no login.
+            r#"|(?:^|[\s;&|(])(?:https?|httpie)"#,
+            same_command!(),
+            r#"(?:-[A-Za-z]*a[\t =]*|--auth[\t =]+))"#,
+            r#"(?:["'](?P<quser>[^\s:"']*)(?P<qkept>:)(?P<qsecret>[^"'\n]*)"#, // quoted: may hold spaces
+            r#"|(?P<user>[A-Za-z0-9._@-]*)(?:(?P<kept>:)(?P<secret>[^\s"']*))?)"#,
         ),
         pick: pick_user_password,
     },
     // bearer
     Rule {
-        triggers: &["bearer", "basic"],
+        triggers: &["bearer", "basic", "digest"],
         also: &[],
         shape: None,
         // Keeps the word `Bearer`, replaces the token (RFC 6750 token68 alphabet); and
         // `Basic` then the base64 of `user:password` (RFC 7617), whatever names it
-        // (`AUTH_HEADER=Basic …`, a header in a log).
-        pattern: r"(?-u:\b)(?P<scheme>(?i-u:bearer|basic))[\t ]+(?P<secret>[A-Za-z0-9._~+/-]+=*)",
+        // (`AUTH_HEADER=Basic …`, a header in a log), after a space or a shell's escaped one
+        // (`HTTP_AUTH=Basic\ …`). Of a `Digest` header's parameters (RFC 7616), the
+        // `response`, the hash that proves the password; the others (`username`, `realm`,
+        // `nonce`, `uri`, `cnonce` …) name who and what, and stay.
+        pattern: concat!(
+            r"(?-u:\b)(?:(?P<scheme>(?i-u:bearer|basic))(?:\\?[\t ])+",
+            r"(?P<secret>[A-Za-z0-9._~+/-]+=*)",
+            r#"|(?i-u:digest)[\t ][^\n]*?(?-u:\b)(?i-u:response)[\t ]*=[\t ]*\\?"?"#,
+            r"(?P<response>[A-Za-z0-9+/=]+))",
+        ),
         pick: pick_bearer,
     },
     // near_name
@@ -752,6 +784,36 @@ fn beside(text: &[u8], _start: usize, end: usize) -> bool {
     value >= 16
 }
 
+/// What `user_password_flag` needs after its trigger: after `curl`, a group of short flags
+/// ending in `u` later on its line (`-su`, `-fsSLu`); after httpie's names, a flag later on
+/// its line. `-u` and `--user` need no look.
+fn flag_group(text: &[u8], start: usize, end: usize) -> bool {
+    let trigger = &text[start..end];
+    let line = text[end..]
+        .split(|&b| b == b'\n')
+        .next()
+        .unwrap_or_default();
+    if trigger.eq_ignore_ascii_case(b"curl") {
+        return line.windows(2).enumerate().any(|(i, pair)| {
+            pair[0].is_ascii_alphabetic()
+                && pair[1] == b'u'
+                && line[..=i]
+                    .iter()
+                    .rev()
+                    .find(|b| !b.is_ascii_alphabetic())
+                    .is_some_and(|&b| b == b'-')
+        });
+    }
+    if trigger.starts_with(b"-") {
+        return true;
+    }
+    // `http `, `https `, `httpie`: a command, so not glued to a name before it.
+    !text[..start]
+        .last()
+        .is_some_and(|&b| is_name_byte(b) || b == b'/')
+        && line.contains(&b'-')
+}
+
 /// Whether `b` is in either base64 alphabet, the characters of `base64_line`'s runs.
 const fn in_base64(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'_' | b'-')
@@ -988,6 +1050,15 @@ fn apply(
             continue;
         }
         out.push_str(&text[copied..range.start]);
+        // A separator inside what goes stays, so `user:password` keeps its shape.
+        let kept = ["kept", "qkept"]
+            .iter()
+            .find_map(|g| caps.name(g))
+            .filter(|k| range.start < k.start() && k.end() < range.end);
+        if let Some(kept) = kept {
+            out.push_str(REDACTED);
+            out.push_str(kept.as_str());
+        }
         out.push_str(REDACTED);
         copied = range.end;
         changed = true;
@@ -1224,6 +1295,7 @@ fn pick_user_password(caps: &Captures<'_>) -> Option<Range<usize>> {
         (Some(user), Some(secret)) => (user, Some(secret)),
         _ => (caps.name("user")?, caps.name("secret")),
     };
+    // Both go, and [`apply`] keeps the colon between them (`kept`).
     let token_user = looks_random(user.as_str());
     let Some(secret) = secret.filter(|s| !s.is_empty()) else {
         return token_user.then(|| user.range());
@@ -1240,6 +1312,9 @@ fn pick_user_password(caps: &Captures<'_>) -> Option<Range<usize>> {
 }
 
 fn pick_bearer(caps: &Captures<'_>) -> Option<Range<usize>> {
+    if let Some(response) = caps.name("response") {
+        return (!is_placeholder(response.as_str())).then(|| response.range());
+    }
     let m = caps.name("secret")?;
     let token = m.as_str();
     if caps
@@ -1490,6 +1565,14 @@ fn random_value(caps: &Captures<'_>) -> Option<Range<usize>> {
 /// (redact) or code that merely mentions a secret (`token = self.token`, `password: str`).
 fn pick_value(caps: &Captures<'_>, key: &str, after_colon: bool) -> Option<Range<usize>> {
     if let Some(m) = caps.name("scheme") {
+        // `Digest username="…", …`: a parameter, not a credential; the `bearer` rule takes
+        // the `response`.
+        let digest = caps
+            .name("word")
+            .is_some_and(|w| w.as_str().eq_ignore_ascii_case("digest"));
+        if digest && m.as_str().contains('=') {
+            return None;
+        }
         // A word then more on the line, after an unquoted `=`: a shell's command line (a
         // `.env` file's value runs to the end of its line), under a name whose value may be the
         // scheme alone (`HTTP_AUTH`, not `TOKEN` or `Authorization`, which expect a
