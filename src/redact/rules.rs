@@ -468,12 +468,13 @@ pub(super) static RULES: [Rule; 21] = [
         // (`AUTH_HEADER=Basic …`, a header in a log), after a space or a shell's escaped one
         // (`HTTP_AUTH=Basic\ …`). Of a `Digest` header's parameters (RFC 7616), the
         // `response`, the hash that proves the password; the others (`username`, `realm`,
-        // `nonce`, `uri`, `cnonce` …) name who and what, and stay.
+        // `nonce`, `uri`, `cnonce` …) name who and what, and stay. The response is the hex of a
+        // hash (32 digits for MD5, 64 for SHA-256), so prose (`digest response=200`) stays.
         pattern: concat!(
             r"(?-u:\b)(?:(?P<scheme>(?i-u:bearer|basic))(?:\\?[\t ])+",
             r"(?P<secret>[A-Za-z0-9._~+/-]+=*)",
             r#"|(?i-u:digest)[\t ][^\n]*?(?-u:\b)(?i-u:response)[\t ]*=[\t ]*\\?"?"#,
-            r"(?P<response>[A-Za-z0-9+/=]+))",
+            r"(?P<response>[0-9A-Fa-f]{32,}))",
         ),
         pick: pick_bearer,
     },
