@@ -462,7 +462,8 @@ pub(super) static RULES: [Rule; 21] = [
     Rule {
         triggers: &["bearer", "basic", "digest"],
         also: &[],
-        shape: None,
+        // `digest` is a common word (an image's digest): only with `response` after it.
+        shape: Some(digest_response),
         // Keeps the word `Bearer`, replaces the token (RFC 6750 token68 alphabet); and
         // `Basic` then the base64 of `user:password` (RFC 7617), whatever names it
         // (`AUTH_HEADER=Basic …`, a header in a log), after a space or a shell's escaped one
@@ -813,6 +814,20 @@ fn flag_group(text: &[u8], start: usize, end: usize) -> bool {
         .last()
         .is_some_and(|&b| is_name_byte(b) || b == b'/')
         && line.contains(&b'-')
+}
+
+/// What the `bearer` rule needs after `digest`: `response` later on its line, a parameter of
+/// a Digest header. `bearer` and `basic` need no look.
+fn digest_response(text: &[u8], start: usize, end: usize) -> bool {
+    if !text[start..end].eq_ignore_ascii_case(b"digest") {
+        return true;
+    }
+    let line = text[end..]
+        .split(|&b| b == b'\n')
+        .next()
+        .unwrap_or_default();
+    line.windows(b"response".len())
+        .any(|w| w.eq_ignore_ascii_case(b"response"))
 }
 
 /// Whether `b` is in either base64 alphabet, the characters of `base64_line`'s runs.
