@@ -569,9 +569,23 @@ fn a_grep_that_only_leaves_files_out_is_judged_as_searching_its_folder() {
 /// The reason Claude Code's pre-tool hook gives for denying a Grep with `input`, or `None` when
 /// it lets it run.
 fn grep_denial(env: &TestEnv, input: &Value) -> Option<String> {
+    grep_denial_from(env, input, "", env.path())
+}
+
+/// [`grep_denial`] with Claude Code started in `started` (its `CLAUDE_PROJECT_DIR`, where its
+/// Grep runs ripgrep) and the call's working folder `cwd` below the project (a Bash `cd`).
+fn grep_denial_from(
+    env: &TestEnv,
+    input: &Value,
+    cwd: &str,
+    started: &std::path::Path,
+) -> Option<String> {
     let payload = json!({"session_id": "g", "hook_event_name": "PreToolUse", "tool_name": "Grep",
-                         "tool_input": input, "tool_use_id": "t1"});
-    let run = env.hook("pre-tool", &payload);
+                         "tool_input": input, "tool_use_id": "t1",
+                         "cwd": env.path().join(cwd).to_string_lossy().trim_end_matches('/')});
+    let mut command = env.command(&["hook", "pre-tool"]);
+    command.env("CLAUDE_PROJECT_DIR", started);
+    let run = crate::common::run_with_stdin(command, payload.to_string().as_bytes());
     assert_eq!(run.code, 0, "a hook always exits 0: {}", run.stderr);
     if run.stdout.is_empty() {
         return None;
@@ -804,10 +818,81 @@ fn a_grep_glob_joined_by_commas_or_spaces_is_judged_piece_by_piece() {
         let reason = grep_denial(&env, &input).unwrap_or_else(|| panic!("not denied: {glob}"));
         assert!(reason.contains("`secrets/**`"), "{glob}: {reason}");
     }
-    for glob in ["src/** docs/*.md", "*.{rs,md}", "src/**,,"] {
+    // A glob with no `/` names files in every folder, `secrets` too (see
+    // a_grep_glob_is_read_as_ripgrep_reads_it).
+    for glob in ["src/** docs/*.md", "*.{rs,md} !secrets", "src/**,,"] {
         let input = json!({"pattern": "KEY", "glob": glob});
         assert_eq!(grep_denial(&env, &input), None, "{glob}");
     }
+}
+
+/// ripgrep reads a `-g` glob by gitignore's rules, and so it reads Claude Code's Grep's globs.
+/// A glob with no `/` names files in any folder: `glob: "*.txt"` or `"notes.txt"` reads
+/// `secrets/notes.txt` (Claude Code 1.0.128's and 2.1.100's rg both do); they were judged as
+/// files of the project's own folder, and ran under a deny of `secrets/**`. A glob starting
+/// with `/` names a path from where ripgrep starts: `"/secrets/**"` was judged as the file
+/// system's `/secrets` and ran. Claude Code trims a Grep's `path`: `" secrets"` searched
+/// `secrets` and ran. `"!secrets/**/"` leaves out the folders below `secrets`, not the files in
+/// it, and was taken to leave out all of it.
+#[test]
+fn a_grep_glob_is_read_as_ripgrep_reads_it() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"read": {"deny": ["secrets/**"]}}}));
+    for input in [
+        json!({"pattern": "KEY", "glob": "*.txt"}),
+        json!({"pattern": "KEY", "glob": "notes.txt"}),
+        json!({"pattern": "KEY", "glob": "*.{txt,md}"}),
+        json!({"pattern": "KEY", "glob": "/secrets/**"}),
+        json!({"pattern": "KEY", "glob": "/secrets/notes.txt"}),
+        json!({"pattern": "KEY", "path": " secrets"}),
+        json!({"pattern": "KEY", "path": "secrets\n"}),
+        json!({"pattern": "KEY", "glob": "!secrets/**/"}),
+        json!({"pattern": "KEY", "glob": "*.txt !secrets/**/"}),
+    ] {
+        let reason = grep_denial(&env, &input).unwrap_or_else(|| panic!("not denied: {input}"));
+        assert!(reason.contains("`secrets/**`"), "{input}: {reason}");
+    }
+    for input in [
+        json!({"pattern": "KEY", "glob": "*.txt !secrets"}),
+        json!({"pattern": "KEY", "glob": "/docs/*.md"}),
+        json!({"pattern": "KEY", "glob": "!secrets/"}),
+    ] {
+        assert_eq!(grep_denial(&env, &input), None, "{input}");
+    }
+}
+
+/// Claude Code runs its Grep's ripgrep in the folder it was started in (`CLAUDE_PROJECT_DIR`),
+/// which a Bash `cd` does not move, though it moves the working folder the hook is told of; and
+/// ripgrep reads a glob naming a path from where it runs. Started in the project and moved to
+/// `src`, `Grep glob="!secrets/**"` leaves out the project's `secrets`, not `src/secrets`, and
+/// reads `src/secrets/key.txt` (so Claude Code 1.0.128's and 2.1.100's rg do): it was taken to
+/// leave out `src/secrets/**` and ran under that deny, as did `glob: "src/secrets/**"`, judged
+/// as `src/src/secrets/**`.
+#[test]
+fn a_grep_glob_naming_a_path_is_read_from_where_claude_code_started() {
+    let env = TestEnv::new();
+    write_policy(
+        &env,
+        &json!({"files": {"read": {"deny": ["src/secrets/**"]}}}),
+    );
+    let project = env.path();
+    let src = env.path().join("src");
+    for input in [
+        json!({"pattern": "KEY", "glob": "!secrets/**"}),
+        json!({"pattern": "KEY", "path": ".", "glob": "!/secrets"}),
+        json!({"pattern": "KEY", "glob": "src/secrets/**"}),
+        json!({"pattern": "KEY", "glob": "/src/secrets/*.txt"}),
+    ] {
+        let reason = grep_denial_from(&env, &input, "src", project)
+            .unwrap_or_else(|| panic!("not denied: {input}"));
+        assert!(reason.contains("`src/secrets/**`"), "{input}: {reason}");
+    }
+    // Started in `src`, ripgrep runs there: the glob leaves out `src/secrets`.
+    let input = json!({"pattern": "KEY", "glob": "!secrets/**"});
+    assert_eq!(grep_denial_from(&env, &input, "src", &src), None);
+    // A name leaves out the same folders wherever ripgrep runs.
+    let input = json!({"pattern": "KEY", "glob": "!secrets"});
+    assert_eq!(grep_denial_from(&env, &input, "src", project), None);
 }
 
 /// Claude Code hands ripgrep its Grep's globs in order, and ripgrep obeys the last glob that

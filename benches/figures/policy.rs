@@ -133,6 +133,7 @@ pub(crate) fn bench_policy(args: &[String]) -> Res<()> {
     let place = Place {
         cwd: Some("/tmp/project".into()),
         roots: vec!["/tmp/project".into()],
+        launch: Some("/tmp/project".into()),
     };
     let calls = calls();
     let started = Instant::now();

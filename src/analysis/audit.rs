@@ -57,7 +57,11 @@ impl<'p> Auditor<'p> {
         Auditor {
             policy,
             agent,
-            place: Place { cwd: None, roots },
+            place: Place {
+                cwd: None,
+                roots,
+                launch: None,
+            },
             events: 0,
             findings: Vec::new(),
         }

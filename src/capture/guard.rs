@@ -17,6 +17,8 @@ pub struct Guard {
     pub file: String,
     /// The folders its globs are relative to (the file's own).
     pub roots: Vec<String>,
+    /// The folder the agent was started in, when known ([`Place::launch`]).
+    pub launch: Option<String>,
 }
 
 /// Why a call was denied.
@@ -63,6 +65,7 @@ impl Guard {
         let place = Place {
             cwd: cwd.map(str::to_owned),
             roots,
+            launch: self.launch.clone(),
         };
         let verdict = check(&self.policy, &call, &place);
         (verdict.status == Status::Violation).then(|| Denial {

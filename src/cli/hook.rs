@@ -825,6 +825,11 @@ fn guard(args: &HookArgs, payload: &hooks::HookPayload, store: &Store) -> Option
             roots: in_force.roots(),
             file: in_force.shown().unwrap_or_default(),
             policy: in_force.policy,
+            // Where Claude Code was started, which it tells its hooks: its Grep runs ripgrep
+            // there, and ripgrep reads a glob naming a path from there.
+            launch: std::env::var("CLAUDE_PROJECT_DIR")
+                .ok()
+                .filter(|d| d.starts_with('/')),
         }),
         Err(e) => {
             log(

@@ -64,6 +64,7 @@ pub(crate) fn enforcer(file: Option<&std::path::Path>) -> Result<Option<Enforcer
             roots: in_force.roots(),
             file: in_force.shown().unwrap_or_default(),
             policy: in_force.policy,
+            launch: None,
         },
         cwd,
         report: |message| super::output::to_stderr(format_args!("agent-strace: {message}\n")),

@@ -228,9 +228,11 @@ const MAX_COVERED: usize = 32;
 impl Exclusion {
     /// The exclusion a search's glob states, or `None` when it is no exclusion (`*.rs`) or one
     /// this reader does not take apart, which then leaves nothing out: braces, sets and escapes
-    /// (`!{a,b}`, `![s]ecrets`, `!\*`), a `.` or `..` segment, a `**` inside a segment, and
-    /// whitespace or a comma (Claude Code splits a `glob` there into several, some of which
-    /// may name files to read, and a later glob that names a file takes it back).
+    /// (`!{a,b}`, `![s]ecrets`, `!\*`), a `.` or `..` segment, a `**` inside a segment or
+    /// before a trailing `/` (`!secrets/**/` leaves out the folders below `secrets` and reads
+    /// the files in it), and whitespace or a comma (Claude Code splits a `glob` there into
+    /// several, some of which may name files to read, and a later glob that names a file takes
+    /// it back).
     pub fn new(glob: &str) -> Option<Exclusion> {
         if glob.contains(|c: char| c.is_whitespace() || c == ',') {
             return None;
@@ -260,6 +262,11 @@ impl Exclusion {
                 return None;
             }
             segments.push(part.to_owned());
+        }
+        // `!secrets/**/` names the folders below `secrets`, not the files in it: a `**` before a
+        // trailing `/` is no run of folders holding what is left out.
+        if folders_only && segments.last().is_some_and(|s| s == "**") {
+            return None;
         }
         let anchored = segments[0] != "**";
         let mut inside = folders_only;

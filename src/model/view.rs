@@ -457,6 +457,11 @@ impl<'a> ToolCall<'a> {
         for key in ["path", "dir_path", "directory", "dirPath"] {
             strings(key, &mut scope.folders);
         }
+        // Claude Code trims a path before it resolves it (`" secrets"` searches `secrets`):
+        // spaces around a folder name no folder anyone would deny.
+        for folder in &mut scope.folders {
+            *folder = folder.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+        }
         for key in [
             "glob",
             "include",

@@ -20,6 +20,9 @@ pub struct Place {
     pub cwd: Option<String>,
     /// Folders that policy globs are relative to (the policy's folder, the project), in order.
     pub roots: Vec<String>,
+    /// The folder the agent was started in, when known (Claude Code's `CLAUDE_PROJECT_DIR`):
+    /// where Claude Code's Grep starts ripgrep, which a Bash `cd` does not move.
+    pub launch: Option<String>,
 }
 
 /// How a call or one of its parts stands.
@@ -105,7 +108,10 @@ pub fn check(policy: &Policy, call: &ToolCall<'_>, place: &Place) -> Verdict {
         }
         parts.push(judge_spelt(policy, access, place, spelt, &left_out));
     }
-    for glob in search_globs(call) {
+    for glob in search_globs(call)
+        .into_iter()
+        .chain(globs_from_roots(call, place))
+    {
         if parts.len() >= MAX_PARTS {
             break;
         }
@@ -238,6 +244,7 @@ fn search_parts(call: &ToolCall<'_>) -> Vec<(Access, Spelt)> {
 fn search_globs(call: &ToolCall<'_>) -> Vec<String> {
     let scope = call.search_scope();
     let content = call.spec.is_none_or(|s| s.shape != Shape::Glob);
+    let claude = is_claude_grep(call);
     let mut out = Vec::new();
     for glob in search_glob_list(call) {
         let glob = glob.trim();
@@ -246,14 +253,62 @@ fn search_globs(call: &ToolCall<'_>) -> Vec<String> {
             // (the files it leaves out too: see docs/security.md).
             continue;
         }
-        if scope.folders.is_empty() || glob.starts_with(['/', '~']) {
-            out.push(glob.to_owned());
-        } else {
+        let read = claude.then(|| ripgrep_glob(glob)).flatten();
+        for glob in std::iter::once(glob).chain(read.as_deref()) {
+            if scope.folders.is_empty() || glob.starts_with(['/', '~']) {
+                out.push(glob.to_owned());
+            } else {
+                out.extend(
+                    scope
+                        .folders
+                        .iter()
+                        .map(|f| format!("{}/{glob}", f.trim_end_matches('/'))),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// A glob of Claude Code's Grep as ripgrep reads a `-g` (gitignore's rules), when that differs
+/// from its text: one with no `/` before its end names a file or folder in any folder (`*.pem`
+/// and `key.pem` are `**/*.pem` and `**/key.pem`), one starting with `/` a path from where
+/// ripgrep starts (`/secrets/**` is `secrets/**`, not the `/secrets` of the file system).
+fn ripgrep_glob(glob: &str) -> Option<String> {
+    if let Some(rest) = glob.strip_prefix('/') {
+        return (!rest.is_empty()).then(|| rest.to_owned());
+    }
+    let name = glob.trim_end_matches('/');
+    (!name.is_empty() && !name.contains('/') && !name.starts_with("**"))
+        .then(|| format!("**/{glob}"))
+}
+
+/// A Claude Code Grep's globs that name a path (`src/secrets/**`, `/secrets/**`) as ripgrep may
+/// read them when the search names no folder: Claude Code up to 2.1.100 starts ripgrep in the
+/// folder it was started in, not in the working folder a Bash `cd` may have moved since, and
+/// ripgrep reads such a glob from where it starts. So each is also judged from the project's
+/// folders and from where Claude Code started, when known.
+fn globs_from_roots(call: &ToolCall<'_>, place: &Place) -> Vec<String> {
+    if !is_claude_grep(call) || !call.search_scope().folders.is_empty() {
+        return Vec::new();
+    }
+    let starts: Vec<&str> = place
+        .roots
+        .iter()
+        .chain(place.launch.as_ref())
+        .map(String::as_str)
+        .collect();
+    let mut out = Vec::new();
+    for glob in search_glob_list(call) {
+        if is_exclusion(glob) {
+            continue;
+        }
+        let path = glob.strip_prefix('/').unwrap_or(glob);
+        if path.trim_end_matches('/').contains('/') && !path.starts_with("**") {
             out.extend(
-                scope
-                    .folders
+                starts
                     .iter()
-                    .map(|f| format!("{}/{glob}", f.trim_end_matches('/'))),
+                    .map(|s| format!("{}/{path}", s.trim_end_matches('/'))),
             );
         }
     }
@@ -339,10 +394,10 @@ impl LeftOut {
 /// glob that names files count (`"*.rs !secrets/**"`, not `"!secrets/** *.rs"`). A deny these
 /// cover is not asked of the folder ([`LeftOut::covers`]). The folder must be in the project
 /// (the deny's paths are from the project's folder), the same for every path the search names.
-/// A glob naming a path from the folder (`!secrets/**`) counts only when that folder is the
-/// working folder: Claude Code has anchored such globs at its working folder in some versions
-/// (ripgrep started there, given the searched path) and at the searched path in others
-/// (ripgrep started in it); a name anywhere (`!secrets`, `!*.pem`, `!**/secrets/**`) leaves
+/// A glob naming a path from the folder (`!secrets/**`) counts only when that folder is the one
+/// Claude Code was started in ([`Place::launch`]): up to 2.1.100 it starts ripgrep there (not in
+/// the working folder, which a Bash `cd` moves), given the searched path, and 2.1.332 in the
+/// searched path; where it was started is unknown without `CLAUDE_PROJECT_DIR`. A name anywhere (`!secrets`, `!*.pem`, `!**/secrets/**`) leaves
 /// out the same files either way. Nothing for other agents, whose searches read their globs
 /// otherwise.
 fn left_out(call: &ToolCall<'_>, place: &Place) -> LeftOut {
@@ -361,9 +416,9 @@ fn left_out(call: &ToolCall<'_>, place: &Place) -> LeftOut {
         scope.folders
     };
     let cwd = place.cwd.as_deref();
-    let here = absolute(".", cwd);
+    let start = place.launch.as_deref().map(|l| absolute(l, None));
     let mut searched: Option<String> = None;
-    let mut from_here = true;
+    let mut from_start = true;
     for folder in folders {
         let folder = absolute(folder, cwd);
         let Some(rel) = relative(&folder, place) else {
@@ -373,14 +428,14 @@ fn left_out(call: &ToolCall<'_>, place: &Place) -> LeftOut {
         if outside || searched.as_ref().is_some_and(|s| *s != rel) {
             return LeftOut::default();
         }
-        from_here &= folder == here;
+        from_start &= start.as_ref() == Some(&folder);
         searched = Some(rel);
     }
     // One the reader cannot take apart leaves nothing out.
     let exclusions = globs[after..]
         .iter()
         .filter_map(|g| Exclusion::new(g))
-        .filter(|e| from_here || !e.anchored())
+        .filter(|e| from_start || !e.anchored())
         .collect();
     LeftOut {
         folder: searched.unwrap_or_default(),
@@ -1089,6 +1144,7 @@ mod tests {
         Place {
             cwd: Some("/p".into()),
             roots: vec!["/p".into()],
+            launch: Some("/p".into()),
         }
     }
 
@@ -1672,6 +1728,7 @@ mod tests {
         let below = Place {
             cwd: Some("/p/src".into()),
             roots: vec!["/p".into()],
+            launch: Some("/p".into()),
         };
         let v = judge(json!({"pattern": "K", "glob": "!secrets/**"}), &place());
         assert_eq!((v.status, v.rule), (NoPolicy, None));
@@ -1692,14 +1749,34 @@ mod tests {
         ] {
             assert_eq!(judge(args.clone(), &at).status, NoPolicy, "{args}");
         }
+        // Started in the project, then moved by a Bash `cd`: ripgrep still starts there.
+        for args in [
+            json!({"pattern": "K", "path": "/p", "glob": "!secrets/**"}),
+            json!({"pattern": "K", "path": "..", "glob": "!/secrets"}),
+        ] {
+            assert_eq!(judge(args.clone(), &below).status, NoPolicy, "{args}");
+        }
+        // Started in `src`: ripgrep reads a glob naming a path from there (up to 2.1.100); and
+        // where it started is unknown.
+        let started_below = Place {
+            launch: Some("/p/src".into()),
+            ..below.clone()
+        };
         for (args, at) in [
             (
                 json!({"pattern": "K", "path": "/p", "glob": "!secrets/**"}),
-                below.clone(),
+                started_below.clone(),
             ),
             (
                 json!({"pattern": "K", "path": "..", "glob": "!/secrets"}),
-                below.clone(),
+                started_below.clone(),
+            ),
+            (
+                json!({"pattern": "K", "glob": "!secrets/**"}),
+                Place {
+                    launch: None,
+                    ..place()
+                },
             ),
             (
                 json!({"pattern": "K", "path": "/", "glob": "!secrets"}),
@@ -1730,18 +1807,26 @@ mod tests {
         assert_eq!((v.status, v.rule), (Violation, Some("files.read.deny")));
         let v = check(&policy, &call("Grep", &args), &place());
         assert_eq!(v.status, NoPolicy);
-        // A search of the working folder below the project: a glob naming a path is read
-        // from there by every version.
+        // A search of the working folder below the project: a glob naming a path is read from
+        // where Claude Code started (up to 2.1.100), or from the searched folder (2.1.332), so
+        // it counts when the two are the same; a name anywhere counts wherever it started.
         let policy =
             super::super::parse_for_test(r#"{"files": {"read": {"deny": ["src/secrets/**"]}}}"#);
-        for args in [
+        let searches = [
             json!({"pattern": "K", "glob": "!secrets/**"}),
-            json!({"pattern": "K", "path": ".", "glob": "!secrets"}),
             json!({"pattern": "K", "path": "/p/src", "glob": "!/secrets"}),
-        ] {
-            let v = check(&policy, &call("Grep", &args), &below);
+        ];
+        for args in &searches {
+            let v = check(&policy, &call("Grep", args), &started_below);
             assert_eq!(v.status, NoPolicy, "{args}");
+            let v = check(&policy, &call("Grep", args), &below);
+            assert_eq!(v.status, Violation, "{args}");
         }
+        let args = json!({"pattern": "K", "path": ".", "glob": "!secrets"});
+        assert_eq!(
+            check(&policy, &call("Grep", &args), &below).status,
+            NoPolicy
+        );
         for args in [
             json!({"pattern": "K", "glob": "!src/secrets/**"}),
             json!({"pattern": "K", "path": "/p/src/secrets", "glob": "!secrets"}),

@@ -227,6 +227,7 @@ mod tests {
         let place = Place {
             cwd: Some("/p".into()),
             roots: vec!["/p".into()],
+            launch: None,
         };
         let mut g = Generator::default();
         g.observe(
