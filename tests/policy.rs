@@ -833,7 +833,8 @@ fn a_grep_glob_joined_by_commas_or_spaces_is_judged_piece_by_piece() {
 /// with `/` names a path from where ripgrep starts: `"/secrets/**"` was judged as the file
 /// system's `/secrets` and ran. Claude Code trims a Grep's `path`: `" secrets"` searched
 /// `secrets` and ran. `"!secrets/**/"` leaves out the folders below `secrets`, not the files in
-/// it, and was taken to leave out all of it.
+/// it, and was taken to leave out all of it. ripgrep's `*` takes a leading dot: `*/key.txt` read
+/// `.secrets/key.txt`.
 #[test]
 fn a_grep_glob_is_read_as_ripgrep_reads_it() {
     let env = TestEnv::new();
@@ -858,6 +859,16 @@ fn a_grep_glob_is_read_as_ripgrep_reads_it() {
         json!({"pattern": "KEY", "glob": "!secrets/"}),
     ] {
         assert_eq!(grep_denial(&env, &input), None, "{input}");
+    }
+    // ripgrep's `*` takes a leading dot, and Claude Code runs it with `--hidden`: `*/key.txt`
+    // reads `.secrets/key.txt`, `src/*` reads `src/.env`. Both ran, judged as a shell's globs.
+    for (deny, glob) in [(".secrets/**", "*/key.txt"), ("**/.env", "src/*")] {
+        write_policy(&env, &json!({"files": {"read": {"deny": [deny]}}}));
+        let input = json!({"pattern": "KEY", "glob": glob});
+        let reason = grep_denial(&env, &input).unwrap_or_else(|| panic!("not denied: {input}"));
+        assert!(reason.contains(&format!("`{deny}`")), "{input}: {reason}");
+        let input = json!({"pattern": "KEY", "glob": "docs/*.md"});
+        assert_eq!(grep_denial(&env, &input), None, "{deny}");
     }
 }
 

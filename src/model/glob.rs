@@ -49,6 +49,11 @@ impl Glob {
         &self.text
     }
 
+    /// Whether it names a file or folder by its name, in any folder (`.env`, `*.pem`).
+    pub fn anywhere(&self) -> bool {
+        self.anywhere
+    }
+
     /// Whether one path matches as a watch rule's `file_path` reads it: the whole path, or (for
     /// a relative pattern) a part of it that starts a folder, so that `src/*.rs` matches
     /// `/home/me/project/src/main.rs`; a pattern without `/` matches the file's name.

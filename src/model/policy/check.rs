@@ -102,6 +102,8 @@ pub fn check(policy: &Policy, call: &ToolCall<'_>, place: &Place) -> Verdict {
             .collect(),
     };
     let left_out = left_out(call, place);
+    // ripgrep's `*` takes a leading dot, and Claude Code runs it with `--hidden`.
+    let dots = is_claude_grep(call);
     for (access, spelt) in marked {
         if parts.len() >= MAX_PARTS {
             break;
@@ -115,7 +117,7 @@ pub fn check(policy: &Policy, call: &ToolCall<'_>, place: &Place) -> Verdict {
         if parts.len() >= MAX_PARTS {
             break;
         }
-        parts.extend(judge_glob(policy, &glob, place, &left_out));
+        parts.extend(judge_glob(policy, &glob, place, &left_out, dots));
     }
     verdict(parts)
 }
@@ -468,9 +470,18 @@ fn literal_start(glob: &str) -> String {
 /// matches the glob's own text (`*.pem` and `keys/*.pem`), and, as a shell's glob is judged
 /// ([`taken_by`]), one whose text and the glob's could meet segment by segment
 /// (`sec*/key.pem` and `secrets/**`; there, as for a shell, a wildcard alone takes no
-/// dotfile, so that `src/**` is not denied by `.env`). A deny that the search certainly leaves
-/// out ([`left_out`]) is not asked: the glob takes none of its files.
-fn judge_glob(policy: &Policy, glob: &str, place: &Place, left_out: &LeftOut) -> Option<Judgement> {
+/// dotfile, so that `src/**` is not denied by `.env`; with `dots`, for Claude Code's Grep, which
+/// runs ripgrep with `--hidden`, whose `*` takes a leading dot, it takes one of a deny that
+/// names a path: `*/key.txt` takes `.secrets/key.txt`, `src/*` takes `**/.env`). A deny that
+/// the search certainly leaves out ([`left_out`]) is not asked: the glob takes none of its
+/// files.
+fn judge_glob(
+    policy: &Policy,
+    glob: &str,
+    place: &Place,
+    left_out: &LeftOut,
+    dots: bool,
+) -> Option<Judgement> {
     if !is_wild(glob) {
         return None;
     }
@@ -495,6 +506,18 @@ fn judge_glob(policy: &Policy, glob: &str, place: &Place, left_out: &LeftOut) ->
                 !left_out.covers(d)
             })
             .0
+        })
+        .or_else(|| {
+            // A name in any folder (`.env`) is asked as for a folder searched whole: of the
+            // project's folder only, which `*` and `**` already take (see judge_below).
+            let rules = &policy.files_read;
+            dots.then(|| {
+                taken_by(policy, rules, glob, place, true, false, |d| {
+                    !d.anywhere() && !left_out.covers(d)
+                })
+                .0
+            })
+            .flatten()
         })?;
     Some(judgement(
         Access::Read(glob.to_owned()),
