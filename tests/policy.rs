@@ -872,6 +872,51 @@ fn a_grep_glob_is_read_as_ripgrep_reads_it() {
     }
 }
 
+/// Claude Code takes a tool's path starting with `~/` from the home folder: with the project at
+/// `~/proj`, `Grep path="~/proj/secrets"` and `Read file_path="~/proj/secrets/key.txt"` read the
+/// project's `secrets`, but were judged as paths outside it and ran under a deny of
+/// `secrets/**`.
+#[test]
+fn a_path_from_the_home_folder_is_judged_where_it_leads() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"read": {"deny": ["secrets/**"]}}}));
+    let home = env.path().parent().unwrap();
+    let name = env
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let call = |tool: &str, input: Value| {
+        let payload = json!({"session_id": "g", "hook_event_name": "PreToolUse",
+                             "tool_name": tool, "tool_input": input, "tool_use_id": "t1",
+                             "cwd": env.path()});
+        let mut command = env.command(&["hook", "pre-tool"]);
+        command
+            .env("HOME", home)
+            .env("CLAUDE_PROJECT_DIR", env.path());
+        let run = crate::common::run_with_stdin(command, payload.to_string().as_bytes());
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout.contains("\"deny\"")
+    };
+    assert!(call(
+        "Grep",
+        json!({"pattern": "KEY", "path": format!("~/{name}/secrets")})
+    ));
+    assert!(call(
+        "Read",
+        json!({"file_path": format!("~/{name}/secrets/key.txt")})
+    ));
+    assert!(!call(
+        "Grep",
+        json!({"pattern": "KEY", "path": format!("~/{name}/src")})
+    ));
+    assert!(!call(
+        "Read",
+        json!({"file_path": format!("~/{name}/src/main.rs")})
+    ));
+}
+
 /// Claude Code runs its Grep's ripgrep in the folder it was started in (`CLAUDE_PROJECT_DIR`),
 /// which a Bash `cd` does not move, though it moves the working folder the hook is told of; and
 /// ripgrep reads a glob naming a path from where it runs. Started in the project and moved to

@@ -134,6 +134,7 @@ pub(crate) fn bench_policy(args: &[String]) -> Res<()> {
         cwd: Some("/tmp/project".into()),
         roots: vec!["/tmp/project".into()],
         launch: Some("/tmp/project".into()),
+        home: None,
     };
     let calls = calls();
     let started = Instant::now();

@@ -61,6 +61,7 @@ impl<'p> Auditor<'p> {
                 cwd: None,
                 roots,
                 launch: None,
+                home: None,
             },
             events: 0,
             findings: Vec::new(),

@@ -19,6 +19,8 @@ pub struct Guard {
     pub roots: Vec<String>,
     /// The folder the agent was started in, when known ([`Place::launch`]).
     pub launch: Option<String>,
+    /// The home folder, when known ([`Place::home`]).
+    pub home: Option<String>,
 }
 
 /// Why a call was denied.
@@ -66,6 +68,7 @@ impl Guard {
             cwd: cwd.map(str::to_owned),
             roots,
             launch: self.launch.clone(),
+            home: self.home.clone(),
         };
         let verdict = check(&self.policy, &call, &place);
         (verdict.status == Status::Violation).then(|| Denial {

@@ -830,6 +830,7 @@ fn guard(args: &HookArgs, payload: &hooks::HookPayload, store: &Store) -> Option
             launch: std::env::var("CLAUDE_PROJECT_DIR")
                 .ok()
                 .filter(|d| d.starts_with('/')),
+            home: std::env::var("HOME").ok().filter(|d| d.starts_with('/')),
         }),
         Err(e) => {
             log(

@@ -65,6 +65,7 @@ pub(crate) fn enforcer(file: Option<&std::path::Path>) -> Result<Option<Enforcer
             file: in_force.shown().unwrap_or_default(),
             policy: in_force.policy,
             launch: None,
+            home: None,
         },
         cwd,
         report: |message| super::output::to_stderr(format_args!("agent-strace: {message}\n")),

@@ -23,6 +23,9 @@ pub struct Place {
     /// The folder the agent was started in, when known (Claude Code's `CLAUDE_PROJECT_DIR`):
     /// where Claude Code's Grep starts ripgrep, which a Bash `cd` does not move.
     pub launch: Option<String>,
+    /// The home folder, when known: Claude Code's tools take a path starting with `~/` from
+    /// there (`Grep path="~/proj/secrets"`).
+    pub home: Option<String>,
 }
 
 /// How a call or one of its parts stands.
@@ -1123,6 +1126,13 @@ pub fn absolute(path: &str, cwd: Option<&str>) -> String {
 /// A path (made absolute where it could be) as policy globs see it: below the first root that
 /// holds it; a path still relative (no working folder known) is taken as below the project.
 pub fn relative(absolute: &str, place: &Place) -> Option<String> {
+    // `~/proj/secrets` is the project's `secrets` when the project is `~/proj`.
+    let home = place.home.as_deref().and_then(|home| {
+        absolute
+            .strip_prefix("~/")
+            .map(|rest| format!("{}/{rest}", home.trim_end_matches('/')))
+    });
+    let absolute = home.as_deref().unwrap_or(absolute);
     place
         .roots
         .iter()
@@ -1168,6 +1178,7 @@ mod tests {
             cwd: Some("/p".into()),
             roots: vec!["/p".into()],
             launch: Some("/p".into()),
+            home: None,
         }
     }
 
@@ -1752,6 +1763,7 @@ mod tests {
             cwd: Some("/p/src".into()),
             roots: vec!["/p".into()],
             launch: Some("/p".into()),
+            home: None,
         };
         let v = judge(json!({"pattern": "K", "glob": "!secrets/**"}), &place());
         assert_eq!((v.status, v.rule), (NoPolicy, None));

@@ -228,6 +228,7 @@ mod tests {
             cwd: Some("/p".into()),
             roots: vec!["/p".into()],
             launch: None,
+            home: None,
         };
         let mut g = Generator::default();
         g.observe(
