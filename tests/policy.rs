@@ -834,7 +834,8 @@ fn a_grep_glob_joined_by_commas_or_spaces_is_judged_piece_by_piece() {
 /// system's `/secrets` and ran. Claude Code trims a Grep's `path`: `" secrets"` searched
 /// `secrets` and ran. `"!secrets/**/"` leaves out the folders below `secrets`, not the files in
 /// it, and was taken to leave out all of it. ripgrep's `*` takes a leading dot: `*/key.txt` read
-/// `.secrets/key.txt`.
+/// `.secrets/key.txt`. ripgrep reads braces and escapes: `{secrets,docs}/**` and `secrets\/**`
+/// read `secrets/**`, judged by their text.
 #[test]
 fn a_grep_glob_is_read_as_ripgrep_reads_it() {
     let env = TestEnv::new();
@@ -849,6 +850,11 @@ fn a_grep_glob_is_read_as_ripgrep_reads_it() {
         json!({"pattern": "KEY", "path": "secrets\n"}),
         json!({"pattern": "KEY", "glob": "!secrets/**/"}),
         json!({"pattern": "KEY", "glob": "*.txt !secrets/**/"}),
+        // ripgrep's braces and escapes: each of these read `secrets/notes.txt` and ran.
+        json!({"pattern": "KEY", "glob": "{secrets,docs}/**"}),
+        json!({"pattern": "KEY", "glob": "{src/main.rs,secrets/notes.txt}"}),
+        json!({"pattern": "KEY", "glob": "{secrets}/*.txt"}),
+        json!({"pattern": "KEY", "glob": "secrets\\/**"}),
     ] {
         let reason = grep_denial(&env, &input).unwrap_or_else(|| panic!("not denied: {input}"));
         assert!(reason.contains("`secrets/**`"), "{input}: {reason}");
@@ -857,6 +863,7 @@ fn a_grep_glob_is_read_as_ripgrep_reads_it() {
         json!({"pattern": "KEY", "glob": "*.txt !secrets"}),
         json!({"pattern": "KEY", "glob": "/docs/*.md"}),
         json!({"pattern": "KEY", "glob": "!secrets/"}),
+        json!({"pattern": "KEY", "glob": "src/*.{rs,md}"}),
     ] {
         assert_eq!(grep_denial(&env, &input), None, "{input}");
     }

@@ -258,8 +258,13 @@ fn search_globs(call: &ToolCall<'_>) -> Vec<String> {
             // (the files it leaves out too: see docs/security.md).
             continue;
         }
-        let read = claude.then(|| ripgrep_glob(glob)).flatten();
-        for glob in std::iter::once(glob).chain(read.as_deref()) {
+        let mut forms = vec![glob.to_owned()];
+        if claude {
+            forms.extend(ripgrep_text(glob));
+            let anywhere: Vec<String> = forms.iter().filter_map(|f| ripgrep_glob(f)).collect();
+            forms.extend(anywhere);
+        }
+        for glob in forms.iter().map(String::as_str) {
             if scope.folders.is_empty() || glob.starts_with(['/', '~']) {
                 out.push(glob.to_owned());
             } else {
@@ -273,6 +278,39 @@ fn search_globs(call: &ToolCall<'_>) -> Vec<String> {
         }
     }
     out
+}
+
+/// A glob of Claude Code's Grep with ripgrep's braces and escapes read, when it has some, as a
+/// glob that takes at least what ripgrep's takes: `\x` is `x` (`secrets\/**` is `secrets/**`;
+/// an escaped wildcard is taken for a wildcard), a `{…}` is `*` (`{secrets,x}/**` takes
+/// `secrets/**`), and a glob whose braces hold a `/` (`{src/a.rs,secrets/key.pem}`) is `**`.
+fn ripgrep_text(glob: &str) -> Option<String> {
+    if !glob.contains(['{', '}', '\\']) {
+        return None;
+    }
+    let mut out = String::new();
+    let mut depth = 0usize;
+    let mut chars = glob.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('/') if depth > 0 => return Some("**".to_owned()),
+                Some(next) if depth == 0 => out.push(next),
+                _ => {}
+            },
+            '{' => {
+                if depth == 0 {
+                    out.push('*');
+                }
+                depth += 1;
+            }
+            '}' if depth > 0 => depth -= 1,
+            '/' if depth > 0 => return Some("**".to_owned()),
+            c if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    Some(out)
 }
 
 /// A glob of Claude Code's Grep as ripgrep reads a `-g` (gitignore's rules), when that differs
