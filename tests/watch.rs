@@ -445,12 +445,9 @@ fn a_reused_pid_is_never_signalled() {
     );
 }
 
-/// A session with no agent process recorded (its hooks ran elsewhere) and no end: nothing tells
-/// the watch it is over, so it stops once it has seen no new event for --idle, and says so. It
-/// ran until killed: a broken --timeout only alerts when there is no process to act on.
-#[test]
-fn a_watch_of_a_session_with_no_process_stops_when_it_stays_idle() {
-    let env = TestEnv::new();
+/// Records [`SESSION`]'s start through the hook, then takes the agent's process out of it, as
+/// a session imported or recorded elsewhere has none: a watch then has nothing to signal.
+fn session_with_no_process(env: &TestEnv) {
     let start =
         json!({"session_id": SESSION, "hook_event_name": "SessionStart", "source": "startup"});
     env.hook("session-start", &start).success();
@@ -461,6 +458,15 @@ fn a_watch_of_a_session_with_no_process_stops_when_it_stays_idle() {
     data.remove("agent_pid");
     data.remove("agent_started");
     std::fs::write(&events, format!("{first}\n")).unwrap();
+}
+
+/// A session with no agent process recorded (its hooks ran elsewhere) and no end: nothing tells
+/// the watch it is over, so it stops once it has seen no new event for --idle, and says so. It
+/// ran until killed: a broken --timeout only alerts when there is no process to act on.
+#[test]
+fn a_watch_of_a_session_with_no_process_stops_when_it_stays_idle() {
+    let env = TestEnv::new();
+    session_with_no_process(&env);
     let began = Instant::now();
     let watch = start_watch(&env, &["--timeout", "1s", "--idle", "3s"]);
     // An event on the way puts the stop off.
@@ -487,17 +493,8 @@ fn a_watch_of_a_session_with_no_process_stops_when_it_stays_idle() {
 #[test]
 fn a_start_no_session_can_have_breaks_no_time_limit() {
     let env = TestEnv::new();
-    let start =
-        json!({"session_id": SESSION, "hook_event_name": "SessionStart", "source": "startup"});
-    env.hook("session-start", &start).success();
     // No process to signal: the watch stops when the session stays idle.
-    let events = env.store().join(SESSION).join("events.ndjson");
-    let mut first: Value =
-        serde_json::from_str(std::fs::read_to_string(&events).unwrap().trim()).unwrap();
-    let data = first["data"].as_object_mut().unwrap();
-    data.remove("agent_pid");
-    data.remove("agent_started");
-    std::fs::write(&events, format!("{first}\n")).unwrap();
+    session_with_no_process(&env);
     let meta = env.store().join(SESSION).join("meta.json");
     let mut forged: Value = serde_json::from_str(&std::fs::read_to_string(&meta).unwrap()).unwrap();
     forged["started_at"] = json!(-620_000_000_000.0);
