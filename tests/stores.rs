@@ -1224,36 +1224,24 @@ fn sql_over_every_project_keeps_a_session_copied_into_two_of_them() {
 fn no_session_named_and_no_store_here_names_the_stores_that_hold_sessions() {
     // After `import --all`, the sessions are in the user-level store (or a project's): from a
     // folder with no store, `replay` with no id used to hint at `import --all` again.
-    let env = TestEnv::new();
-    let claude = folder(&env, "claude");
-    transcript_in(&claude.join("projects"), "-gone", "/no/such/project");
-    let standing = folder(&env, "standing-here");
-    let import_all = ["import", "--all", "--claude-dir", claude.to_str().unwrap()];
-    run_in(&env, &standing, &import_all).success();
-    let user_store = env.home.path().join("traces");
-    let hint = format!("add `--trace-dir {}` to read them", user_store.display());
+    let (env, standing) = sessions_only_in_the_user_store();
     for command in [
         "replay", "explain", "stats", "show", "lint", "cost", "inspect",
     ] {
         let run = run_in(&env, &standing, &[command]);
-        assert_eq!(run.code, 2, "{command}: {run:?}");
-        assert!(
-            run.stderr.contains("no trace store") && run.stderr.contains(&hint),
-            "{command}: {run:?}"
-        );
-        assert!(!run.stderr.contains("import --all"), "{command}: {run:?}");
+        refused_naming_the_user_store(&env, &[command], &run, "no trace store");
         assert_eq!(run.stderr.lines().count(), 1, "{command}: {run:?}");
     }
     // A store here that holds nothing says the same.
     std::fs::create_dir_all(standing.join(".agent-traces")).unwrap();
     let run = run_in(&env, &standing, &["replay"]);
-    assert_eq!(run.code, 2, "{run:?}");
-    assert!(
-        run.stderr.contains("holds no sessions") && run.stderr.contains(&hint),
-        "{run:?}"
-    );
+    refused_naming_the_user_store(&env, &["replay"], &run, "holds no sessions");
     std::fs::remove_dir(standing.join(".agent-traces")).unwrap();
-    // Sessions in two stores: both named, and the way to see them all.
+    // Sessions in two stores: both named, and the way to see them all. The helper's
+    // transcripts folder gets a second project, imported again the same way.
+    let claude = folder(&env, "claude");
+    let import_all = ["import", "--all", "--claude-dir", claude.to_str().unwrap()];
+    let user_store = env.home.path().join("traces");
     let project = folder(&env, "code/app");
     let mut again = transcript_in(&claude.join("projects"), "-code-app", "x").0;
     let text = std::fs::read_to_string(&again)
@@ -1354,7 +1342,7 @@ fn commands_naming_no_session_in_an_empty_store_name_the_store_that_holds_sessio
 }
 
 /// A store-less folder to stand in, and the user-level store holding the one session
-/// `import --all` brought there.
+/// `import --all` brought there from the transcripts folder `claude` (`folder(&env, "claude")`).
 fn sessions_only_in_the_user_store() -> (TestEnv, PathBuf) {
     let env = TestEnv::new();
     let claude = folder(&env, "claude");
