@@ -2050,3 +2050,121 @@ fn arguments_sent_as_json_text_are_judged_and_recorded_as_the_object() {
     }
     assert_eq!(env.sessions().len(), 5);
 }
+
+/// Plays a Claude Code session through the hook, as Claude Code runs it (started in
+/// `started`, with `HOME` and `USER` set), then audits it under the same policy: every call
+/// must be judged by `audit` as the hook judged it live (a violation exactly when it was
+/// blocked). Returns the audit's JSON report.
+fn audit_after_hook(
+    env: &TestEnv,
+    session: &str,
+    started: &str,
+    home: &str,
+    policy: &std::path::Path,
+    calls: &[Value],
+) -> Value {
+    let policy = policy.to_string_lossy().into_owned();
+    let play = |event: &str, payload: Value| {
+        let mut command = env.command(&["hook", "--policy", &policy, event]);
+        command
+            .env("CLAUDE_PROJECT_DIR", started)
+            .env("HOME", home)
+            .env("USER", "al");
+        let run = crate::common::run_with_stdin(command, payload.to_string().as_bytes());
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    };
+    play(
+        "session-start",
+        json!({"session_id": session, "hook_event_name": "SessionStart", "source": "startup",
+               "cwd": started}),
+    );
+    for (i, input) in calls.iter().enumerate() {
+        play(
+            "pre-tool",
+            json!({"session_id": session, "hook_event_name": "PreToolUse", "cwd": started,
+                   "tool_name": input["tool"], "tool_input": input["input"],
+                   "tool_use_id": format!("t{i}")}),
+        );
+    }
+    let run = env.run(&["audit", session, "--policy", &policy, "--format", "json"]);
+    let report = run.json();
+    let mut judged = 0;
+    for (list, violation) in [
+        ("allowed", false),
+        ("no_policy", false),
+        ("violations", true),
+    ] {
+        for finding in report[list].as_array().unwrap() {
+            let blocked = finding["blocked"].as_bool().unwrap();
+            assert_eq!(blocked, violation, "{session}: {finding}");
+            judged += 1;
+        }
+    }
+    assert_eq!(judged, calls.len(), "{report}");
+    report
+}
+
+/// `audit` (and `policy test`, which audits the same way) judges a recorded session as the hook
+/// judged it live. The hook knows where Claude Code started (`CLAUDE_PROJECT_DIR`) and the home
+/// folder (`HOME`); audit knew neither, so `Grep glob="!secrets/**"`, which the hook let run, was
+/// a violation (a `!` glob naming a path counted only where Claude Code started), and `Grep
+/// path="~/proj/secrets"`, which the hook stopped, had no policy. A session records where it
+/// started (its folder) and its user, not its home: the home is taken from the folder when it
+/// is in that user's home (`/home/al/proj`), and otherwise the audit says `~/` could not be
+/// judged.
+#[test]
+fn audit_judges_a_recorded_session_as_the_hook_judged_it_live() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"read": {"deny": ["secrets/**"]}}}));
+    let policy = env.path().join(".agent-scope.json");
+    let grep = |input: Value| json!({"tool": "Grep", "input": input});
+    let project = env.path().to_string_lossy().into_owned();
+
+    // Where Claude Code started.
+    let calls = [
+        grep(json!({"pattern": "KEY", "glob": "!secrets/**"})),
+        grep(json!({"pattern": "KEY", "glob": "*.txt"})),
+        grep(json!({"pattern": "KEY", "glob": "src/**/*.rs"})),
+    ];
+    let report = audit_after_hook(&env, "started", &project, "/nowhere", &policy, &calls);
+    assert_eq!(
+        report["violations"].as_array().unwrap().len(),
+        1,
+        "{report}"
+    );
+
+    // The home folder, taken from a folder in it (the hook reads the policy named, wherever
+    // the session's folder is).
+    let calls = [
+        grep(json!({"pattern": "KEY", "path": "~/proj/secrets"})),
+        json!({"tool": "Read", "input": {"file_path": "~/proj/secrets/key.txt"}}),
+        json!({"tool": "Read", "input": {"file_path": "~/proj/src/main.rs"}}),
+    ];
+    let report = audit_after_hook(&env, "home", "/home/al/proj", "/home/al", &policy, &calls);
+    assert_eq!(
+        report["violations"].as_array().unwrap().len(),
+        2,
+        "{report}"
+    );
+    assert_eq!(report["home_unknown"], json!([]));
+
+    // A home the session does not tell: said, not guessed.
+    let home = env.path().parent().unwrap().to_string_lossy().into_owned();
+    let name = env
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let calls = [grep(
+        json!({"pattern": "KEY", "path": format!("~/{name}/src")}),
+    )];
+    let report = audit_after_hook(&env, "unknown", &project, &home, &policy, &calls);
+    assert_eq!(report["home_unknown"], json!([2]), "{report}");
+    let policy = policy.to_string_lossy().into_owned();
+    let text = env.run(&["audit", "unknown", "--policy", &policy]).stdout;
+    assert!(
+        text.contains("the paths from `~/` of #2 could not be judged where they lead"),
+        "{text}"
+    );
+}

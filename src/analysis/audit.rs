@@ -39,6 +39,9 @@ pub struct AuditReport {
     pub allowed: Vec<Finding>,
     pub no_policy: Vec<Finding>,
     pub violations: Vec<Finding>,
+    /// The calls (event numbers) that name a path from `~/` in a session whose home folder is
+    /// not known: judged as written, not as the path it leads to (see [`home_of`]).
+    pub home_unknown: Vec<usize>,
 }
 
 /// Judges a session's calls one event at a time.
@@ -48,11 +51,13 @@ pub struct Auditor<'p> {
     place: Place,
     events: usize,
     findings: Vec<Finding>,
+    home_unknown: Vec<usize>,
 }
 
 impl<'p> Auditor<'p> {
     /// `roots` are the folders the policy's globs are relative to (the policy's own folder);
-    /// the session's working folder is added when its start is seen.
+    /// the session's working folder is added when its start is seen, and taken for the folder
+    /// the agent was started in ([`Place::launch`]).
     pub fn new(policy: &'p Policy, agent: Agent, roots: Vec<String>) -> Auditor<'p> {
         Auditor {
             policy,
@@ -65,7 +70,16 @@ impl<'p> Auditor<'p> {
             },
             events: 0,
             findings: Vec::new(),
+            home_unknown: Vec::new(),
         }
+    }
+
+    /// Judges from the home folder `home` too, as the hook judged with its `HOME`: a path
+    /// starting with `~/` is also the path it leads to ([`Place::home`]).
+    #[must_use]
+    pub fn with_home(mut self, home: Option<String>) -> Auditor<'p> {
+        self.place.home = home;
+        self
     }
 
     pub fn observe(&mut self, event: &Event) {
@@ -76,11 +90,17 @@ impl<'p> Auditor<'p> {
         {
             self.place.cwd = Some(cwd.to_owned());
             self.place.roots.push(cwd.to_owned());
+            // Where the session started is where the agent was started: Claude Code tells its
+            // hooks that folder (CLAUDE_PROJECT_DIR), and a later `cd` moves neither.
+            self.place.launch = Some(cwd.to_owned());
         }
         let Some(call) = ToolCall::from_event(event, self.agent) else {
             return;
         };
         let verdict = check::check(self.policy, &call, &self.place);
+        if self.place.home.is_none() && verdict.parts.iter().any(|p| from_home(&p.access)) {
+            self.home_unknown.push(self.events);
+        }
         self.findings.push(Finding {
             event: self.events,
             event_id: event.event_id.clone(),
@@ -111,6 +131,7 @@ impl<'p> Auditor<'p> {
             allowed: Vec::new(),
             no_policy: Vec::new(),
             violations: Vec::new(),
+            home_unknown: self.home_unknown,
         };
         for f in self.findings {
             match f.status {
@@ -121,6 +142,28 @@ impl<'p> Auditor<'p> {
         }
         report
     }
+}
+
+/// Whether an access names a path from the home folder (`~/proj/secrets`).
+fn from_home(access: &Access) -> bool {
+    matches!(access, Access::Read(p) | Access::Write(p) if p.trim_start().starts_with("~/"))
+}
+
+/// The home folder of the user a session ran as, when its metadata makes it certain enough: its
+/// folder is in that user's home as systems lay them out (`/home/<user>`, macOS's
+/// `/Users/<user>`, `/root` for root). A recorded session keeps no `HOME`; any other folder
+/// says nothing of where the home is, and `None` leaves `~/` paths judged as written.
+pub fn home_of(os_user: Option<&str>, folder: Option<&str>) -> Option<String> {
+    let user = os_user.filter(|u| !u.is_empty() && !u.contains('/') && *u != "." && *u != "..")?;
+    let folder = folder?;
+    let homes = if user == "root" {
+        vec!["/root".to_owned()]
+    } else {
+        vec![format!("/home/{user}"), format!("/Users/{user}")]
+    };
+    homes
+        .into_iter()
+        .find(|home| check::below(folder, home).is_some())
 }
 
 #[cfg(test)]
@@ -160,5 +203,18 @@ mod tests {
         assert_eq!(r.violations[0].rule, Some("commands.deny"));
         assert!(r.violations[0].blocked);
         assert_eq!(r.no_policy[0].tool, "TodoWrite");
+    }
+
+    #[test]
+    fn the_home_folder_is_taken_only_from_a_folder_inside_it() {
+        let home = |user, folder| home_of(Some(user), Some(folder));
+        assert_eq!(home("al", "/home/al/proj").as_deref(), Some("/home/al"));
+        assert_eq!(home("al", "/Users/al").as_deref(), Some("/Users/al"));
+        assert_eq!(home("root", "/root/p").as_deref(), Some("/root"));
+        assert_eq!(home("al", "/home/alice/proj"), None);
+        assert_eq!(home("al", "/srv/proj"), None);
+        assert_eq!(home("root", "/home/root/p"), None);
+        assert_eq!(home("..", "/home/../p"), None);
+        assert_eq!(home_of(None, Some("/home/al/p")), None);
     }
 }

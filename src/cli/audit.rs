@@ -91,7 +91,18 @@ pub(crate) fn text(out: &mut impl Write, r: &AuditReport, paint: Painter) -> std
             why.push_str(" (blocked before it ran)");
         }
         Some(why)
-    })
+    })?;
+    if !r.home_unknown.is_empty() {
+        let events: Vec<String> = r.home_unknown.iter().map(|e| format!("#{e}")).collect();
+        writeln!(
+            out,
+            "{} the paths from `~/` of {} could not be judged where they lead: the session does \
+             not record its home folder, so they were judged as written.",
+            paint.yellow("Note:"),
+            events.join(", ")
+        )?;
+    }
+    Ok(())
 }
 
 fn section(

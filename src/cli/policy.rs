@@ -14,6 +14,7 @@ use super::globals::Format;
 use super::output::{stdout, warn, warn_bad_lines};
 use super::settings::{self, SettingsError};
 use crate::analysis::audit::{AuditReport, Auditor};
+use crate::capture::attribution::keys;
 use crate::error::Error;
 use crate::exit;
 use crate::model::Agent;
@@ -108,11 +109,17 @@ pub(crate) fn audit_session(
     bad_lines: impl Fn(&[BadLine], u64),
 ) -> Result<AuditReport> {
     let meta = super::output::summary(store, id)?.meta;
+    // The hook judged `~/` from its HOME, which a session does not record.
+    let home = crate::analysis::audit::home_of(
+        meta.attribution(keys::OS_USER),
+        meta.attribution(keys::WORKING_DIR),
+    );
     let mut auditor = Auditor::new(
         &in_force.policy,
         Agent::from_name(&meta.agent_name),
         in_force.roots(),
-    );
+    )
+    .with_home(home);
     let mut events = store.events(id)?;
     for event in events.by_ref() {
         auditor.observe(&event);
