@@ -958,6 +958,29 @@ fn a_grep_glob_naming_a_path_is_read_from_where_claude_code_started() {
     assert_eq!(grep_denial_from(&env, &input, "src", project), None);
 }
 
+/// A deny names a file or a folder alike (`**/.ssh` is how a folder is often written), and a
+/// policy cannot tell which: a Grep whose glob names other files may still read files inside a
+/// folder of the denied name (`glob: "**/id_rsa"` reads `.ssh/id_rsa`, and ripgrep prints
+/// `src/.env/v.rs` for `-g 'src/**/*.rs'`). So such a Grep is denied, on purpose, though it
+/// over-denies where the name is a file's (`src/**/*.rs` under `**/.env`).
+#[test]
+fn a_grep_glob_may_read_a_folder_named_as_a_denied_file() {
+    let env = TestEnv::new();
+    for (deny, glob) in [
+        ("**/.ssh", "**/id_rsa"),
+        ("**/.ssh", "*_rsa"),
+        ("**/.env", "src/**/*.rs"),
+        ("**/.env", "*.py"),
+    ] {
+        write_policy(&env, &json!({"files": {"read": {"deny": [deny]}}}));
+        let input = json!({"pattern": "KEY", "glob": glob});
+        assert!(grep_denial(&env, &input).is_some(), "{deny} / {glob}");
+    }
+    // Leaving the name out lets it run.
+    let input = json!({"pattern": "KEY", "glob": "src/**/*.rs !.env"});
+    assert_eq!(grep_denial(&env, &input), None);
+}
+
 /// Claude Code hands ripgrep its Grep's globs in order, and ripgrep obeys the last glob that
 /// matches a path: `"!*.pem,!*.key"` leaves out both, and `"* !*.pem"` reads no `.pem` file.
 /// Both were denied under a deny of `**/*.pem`, as one glob that could not be taken apart. An
