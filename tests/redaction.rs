@@ -908,6 +908,76 @@ fn a_header_kept_as_a_pair_loses_its_value() {
 }
 
 #[test]
+fn a_header_pair_written_as_source_code_loses_its_value() {
+    // `headers=[("X-OAuth", "…")]`, `new Headers([["X-Auth", "…"]])` and
+    // `.Set("X-Api-Key", "…")` kept a value that read as a word: only the same pair in a JSON
+    // list was looked at. Pairs of other headers, a second name, prose and code stay.
+    let pw = "letm3in-Qx";
+    let cases = filled(
+        &[
+            (
+                "python -c 'import requests; requests.get(u, headers=[(\"X-OAuth\", \"{pw}\")])'",
+                "python -c 'import requests; requests.get(u, headers=[(\"X-OAuth\", \"[REDACTED]\")])'",
+            ),
+            (
+                "headers=[('Authorization', 'Token {pw}'), ('Content-Type', 'application/json')]",
+                "headers=[('Authorization', '[REDACTED]'), ('Content-Type', 'application/json')]",
+            ),
+            (
+                "node -e 'fetch(u, {headers: new Headers([[\"X-Auth\", \"{pw}\"]])})'",
+                "node -e 'fetch(u, {headers: new Headers([[\"X-Auth\", \"[REDACTED]\"]])})'",
+            ),
+            (
+                "go run . # req.Header.Set(\"X-Api-Key\", \"Hunter22\")",
+                "go run . # req.Header.Set(\"X-Api-Key\", \"[REDACTED]\")",
+            ),
+            (
+                "echo '(\"Content-Type\", \"application/json\"), (\"Accept\", \"text/html\")'",
+                "echo '(\"Content-Type\", \"application/json\"), (\"Accept\", \"text/html\")'",
+            ),
+            (
+                "echo '(\"Token\", \"Expires\") (\"Password\", \"is too short\")'",
+                "echo '(\"Token\", \"Expires\") (\"Password\", \"is too short\")'",
+            ),
+            (
+                "echo '[(\"X-OAuth\", \"$TOKEN\"), (\"Authorization\", f\"Bearer {token}\")]'",
+                "echo '[(\"X-OAuth\", \"$TOKEN\"), (\"Authorization\", f\"Bearer {token}\")]'",
+            ),
+            (
+                "echo 'c.setRequestProperty(\"Authorization\", \"Bearer \" + token)'",
+                "echo 'c.setRequestProperty(\"Authorization\", \"Bearer \" + token)'",
+            ),
+        ],
+        |s| s.replace("{pw}", pw),
+    );
+    let store = assert_recorded_as(&cases);
+    assert!(
+        !store.contains(pw) && !store.contains("Hunter22"),
+        "{store}"
+    );
+
+    // The same in a file an agent writes, and a dict, as an edit's new text.
+    let write = json!({
+        "file_path": "app/client.py",
+        "content": format!("headers = [\n    (\"X-OAuth\", \"{pw}\"),\n    (\"Accept\", \"application/json\"),\n]\n")
+    });
+    let edit = json!({
+        "file_path": "app/client.js", "old_string": "{}",
+        "new_string": format!("const headers = {{\n  \"X-Api-Key\": \"{pw}\",\n}};\n")
+    });
+    let (recorded, store) = recorded_inputs(&[write, edit]);
+    assert_eq!(
+        recorded[0]["content"],
+        "headers = [\n    (\"X-OAuth\", \"[REDACTED]\"),\n    (\"Accept\", \"application/json\"),\n]\n"
+    );
+    assert_eq!(
+        recorded[1]["new_string"],
+        "const headers = {\n  \"X-Api-Key\": \"[REDACTED]\",\n};\n"
+    );
+    assert!(!store.contains(pw), "{store}");
+}
+
+#[test]
 fn short_npm_registry_credentials_and_an_escaped_space_after_basic_go() {
     // `npm config set …:_authToken <value>` kept a value shorter than a random one, as a name
     // then a space is no assignment; `HTTP_AUTH=Basic\ <base64>` kept the base64, as only a

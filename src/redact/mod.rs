@@ -287,16 +287,6 @@ fn is_pem_body_byte(b: u8) -> bool {
         )
 }
 
-/// Whether `name` is written as an HTTP header's name: capitalised words joined by `-`
-/// (`Authorization`, `X-OAuth`, `X-Api-Key`, `X-AUTH-TOKEN`).
-fn is_header_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.split('-').all(|word| {
-            word.starts_with(|c: char| c.is_ascii_uppercase())
-                && word.bytes().all(|b| b.is_ascii_alphanumeric())
-        })
-}
-
 /// The most items, and bytes, of a list of strings read as one command line.
 const ARGV_ITEMS: usize = 64;
 const ARGV_BYTES: usize = 4096;
@@ -319,22 +309,9 @@ fn redact_pairs(items: &mut [Value]) -> bool {
     }
     let mut secret = vec![false; strings.len()];
     // A header as a pair (`["X-Auth", "…"]`, `("Authorization", "Token …")`: how requests,
-    // aiohttp, httpx and Node's raw headers list them): judged as a `{"name": …, "value": …}`
-    // object's value is, whatever it looks like. Only a header's name counts, and only when
-    // the second item is no name of the same shape (`["Token", "Expires"]`, a table's head).
-    if let [name, value] = strings[..]
-        && is_header_name(name)
-        && !is_header_name(value)
-        && !value.is_empty()
-    {
-        let kind = name_kind(name);
-        secret[1] = match kind {
-            Name::Plain => false,
-            Name::Maybe => looks_random(value),
-            Name::Secret | Name::SecretOrSetting => {
-                !rules::is_placeholder(value) && !kind.keeps_setting(value)
-            }
-        };
+    // aiohttp, httpx and Node's raw headers list them).
+    if let [name, value] = strings[..] {
+        secret[1] = rules::header_holds_secret(name, value);
     }
     // `["NAME", "value"]` pairs.
     for i in 1..strings.len() {

@@ -202,6 +202,16 @@ pub(super) fn is_identifier_like(name: &str) -> bool {
             || (name.len() >= 4 && name.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')))
 }
 
+/// Whether `name` is written as an HTTP header's name: capitalised words joined by `-`
+/// (`Authorization`, `X-OAuth`, `X-Api-Key`, `X-AUTH-TOKEN`).
+pub(super) fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.split('-').all(|word| {
+            word.starts_with(|c: char| c.is_ascii_uppercase())
+                && word.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+}
+
 /// Extensions that make a `name.ext` a file name (a key of a map by file, a compiler's or
 /// grep's `file:line:`).
 const FILE_EXTENSIONS: &str = "\

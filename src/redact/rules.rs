@@ -18,7 +18,8 @@ use regex::{Captures, Regex};
 use super::REDACTED;
 use super::decode::{MAX_BLOB, decoded_text, may_be_text};
 use super::names::{
-    Name, is_file_name, is_identifier_like, is_listed, looks_random, name_kind, split_words,
+    Name, is_file_name, is_header_name, is_identifier_like, is_listed, looks_random, name_kind,
+    split_words,
 };
 
 /// A look at the text around a trigger: the text's bytes, where the trigger starts and ends.
@@ -193,8 +194,11 @@ const GLUED_PREFIXES: &[&str] = &[
     "dop_v1_",
 ];
 
+/// How many rules there are.
+const RULE_COUNT: usize = 22;
+
 /// All rules, broadest first (see [`scan`] for why order matters).
-pub(super) static RULES: [Rule; 21] = [
+pub(super) static RULES: [Rule; RULE_COUNT] = [
     // pem_private_key
     Rule {
         triggers: &["PRIVATE KEY"],
@@ -298,6 +302,27 @@ pub(super) static RULES: [Rule; 21] = [
             r#"(?:\\"(?P<esc>[^"\n\\]*)\\"|"(?P<dq>[^"\n\\]*)"|'(?P<sq>[^'\n]*)'|(?P<bare>[^\s"'#|>\\][^\s#\\]*))"#,
         ),
         pick: pick_named_value,
+    },
+    // header_pair
+    Rule {
+        triggers: KEYWORDS,
+        also: &[],
+        shape: Some(paired),
+        // A header as a pair in source text, as HTTP libraries take one: a tuple of a list
+        // (`headers=[("X-OAuth", "…")]`: requests, httpx, aiohttp), a pair of a list
+        // (`new Headers([["X-Auth", "…"]])`, Node's raw headers), or a call's two arguments
+        // (`headers.append("Authorization", "…")`, `.header("X-Api-Key", "…")`,
+        // `setRequestProperty`). Judged as the same pair in a JSON list is
+        // ([`header_holds_secret`]).
+        pattern: r#"(?x)
+            [(\[] (?:\s|\\[nrt])*
+            \\?["'] (?P<name>[A-Za-z][A-Za-z0-9-]*) \\?["'] [\t\x20]* , (?:\s|\\[nrt])*
+            (?:
+                \\"(?P<esc>(?:[^"\\\n]|\\\\\\"|\\[^"\n])*)\\"
+              | [rbfuRBFU]{0,2}"(?P<dq>(?:[^"\\\n]|\\.)*)"
+              | [rbfuRBFU]{0,2}'(?P<sq>(?:[^'\\\n]|\\.)*)'
+            )"#,
+        pick: pick_header_pair,
     },
     // assignment
     Rule {
@@ -599,7 +624,7 @@ pub(super) static RULES: [Rule; 21] = [
 ];
 
 /// The index of the first rule for base64 blobs, whose triggers are [`base64_runs`].
-const BASE64: usize = 19;
+const BASE64: usize = 20;
 
 /// The indexes of the rules for URLs: in clear (`url_password`, `url_user_token`), then
 /// percent-encoded whole (`url_encoded`), whose matches [`redact_encoded_urls`] decodes and
@@ -762,6 +787,26 @@ fn assigned(text: &[u8], _start: usize, end: usize) -> bool {
     matches!(text.get(i), Some(b'=' | b':'))
 }
 
+/// After a name's keyword: the rest of a header's name, its closing quote, then a comma (what
+/// `header_pair` needs).
+fn paired(text: &[u8], _start: usize, end: usize) -> bool {
+    let mut i = end;
+    while i < text.len() && (text[i].is_ascii_alphanumeric() || text[i] == b'-') {
+        i += 1;
+    }
+    if text.get(i) == Some(&b'\\') {
+        i += 1;
+    }
+    if !matches!(text.get(i), Some(b'"' | b'\'')) {
+        return false;
+    }
+    i += 1;
+    while matches!(text.get(i), Some(b' ' | b'\t')) {
+        i += 1;
+    }
+    text.get(i) == Some(&b',')
+}
+
 /// After a name's keyword: the rest of the name, a space, a comma or a bar, then a value of 16
 /// token characters (what `near_name` needs).
 fn beside(text: &[u8], _start: usize, end: usize) -> bool {
@@ -902,7 +947,7 @@ fn base64_runs(s: &str) -> Base64Runs {
 
 /// Each rule's pattern, compiled the first time its trigger is seen: a hook, one process a
 /// payload, compiles only what its payload needs.
-static PATTERNS: [OnceLock<Option<Regex>>; 21] = [const { OnceLock::new() }; 21];
+static PATTERNS: [OnceLock<Option<Regex>>; RULE_COUNT] = [const { OnceLock::new() }; RULE_COUNT];
 
 fn pattern(index: usize) -> Option<&'static Regex> {
     PATTERNS[index]
@@ -1449,6 +1494,42 @@ fn pick_named_value(caps: &Captures<'_>) -> Option<Range<usize>> {
 fn pick_value_only(caps: &Captures<'_>) -> Option<Range<usize>> {
     let m = ["dq", "sq", "bare"].iter().find_map(|g| caps.name(g))?;
     (!m.as_str().is_empty() && !is_placeholder(m.as_str())).then(|| m.range())
+}
+
+/// The value of a header written as a pair in source text. A value of several words is taken
+/// only as a scheme and its credential (`("Authorization", "Token …")`): other words after a
+/// header's name are prose (`("Password", "is too short")`), and a scheme alone
+/// (`"Bearer " + token`) is code building one.
+fn pick_header_pair(caps: &Captures<'_>) -> Option<Range<usize>> {
+    let name = caps.name("name")?.as_str();
+    let m = ["esc", "dq", "sq"].iter().find_map(|g| caps.name(g))?;
+    let value = m.as_str();
+    let words: Vec<&str> = value.split_whitespace().collect();
+    let scheme = |w: &str| is_listed("basic bearer token", &w.to_ascii_lowercase());
+    if value.contains(char::is_whitespace) && !(words.len() == 2 && scheme(words[0])) {
+        return None;
+    }
+    header_holds_secret(name, value).then(|| m.range())
+}
+
+/// Whether the value of a header kept as a pair (`["X-Auth", "…"]` in JSON, `("X-OAuth", "…")`
+/// in source text) is a secret: judged as a `{"name": …, "value": …}` object's value is,
+/// whatever it looks like. Only a header's name counts, and only when the value is no name of
+/// the same shape (`["Token", "Expires"]`, a table's head); a capitalised word with a digit
+/// (`Hunter22`) is a password, not a name.
+pub(super) fn header_holds_secret(name: &str, value: &str) -> bool {
+    let another_name = is_header_name(value) && !value.bytes().any(|b| b.is_ascii_digit());
+    if !is_header_name(name) || another_name || value.is_empty() {
+        return false;
+    }
+    let kind = name_kind(name);
+    match kind {
+        Name::Plain => false,
+        Name::Maybe => looks_random(value),
+        Name::Secret | Name::SecretOrSetting => {
+            !is_placeholder(value) && !kind.keeps_setting(value)
+        }
+    }
 }
 
 fn pick_near_name(caps: &Captures<'_>) -> Option<Range<usize>> {
