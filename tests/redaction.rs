@@ -862,7 +862,7 @@ fn curls_user_in_a_group_of_short_flags_and_httpies_auth_lose_their_password() {
             ),
             (
                 "http --auth alice:{pw} https://x",
-                "http --auth [REDACTED] https://x",
+                "http --auth alice:[REDACTED] https://x",
             ),
             // Other commands' `-a` and groups with a `u` stay.
             (
@@ -974,6 +974,88 @@ fn a_header_pair_written_as_source_code_loses_its_value() {
         recorded[1]["new_string"],
         "const headers = {\n  \"X-Api-Key\": \"[REDACTED]\",\n};\n"
     );
+    assert!(!store.contains(pw), "{store}");
+}
+
+#[test]
+fn httpie_and_xh_keep_the_user_and_lose_the_password() {
+    // `http --auth alice:pw` lost the user too, taken whole for the value of a secret flag;
+    // httpie run by its path and xh (`xh`, `xhs`) were no commands whose `-a` takes a login.
+    let pw = "s3cr3tPw9";
+    let cases = filled(
+        &[
+            (
+                "http --auth alice:{pw} example.org && http --auth=alice:{pw} example.org",
+                "http --auth alice:[REDACTED] example.org && http --auth=alice:[REDACTED] example.org",
+            ),
+            (
+                "http --auth 'alice:{pw} x' example.org",
+                "http --auth 'alice:[REDACTED]' example.org",
+            ),
+            (
+                "/usr/bin/http -a alice:{pw} example.org; /usr/local/bin/https -a alice:{pw} x",
+                "/usr/bin/http -a alice:[REDACTED] example.org; /usr/local/bin/https -a alice:[REDACTED] x",
+            ),
+            (
+                "xh -a alice:{pw} example.org && xhs --auth bob:{pw} x && ~/.cargo/bin/xh -a alice:{pw} y",
+                "xh -a alice:[REDACTED] example.org && xhs --auth bob:[REDACTED] x && ~/.cargo/bin/xh -a alice:[REDACTED] y",
+            ),
+            // A user alone (httpie asks for the password), a reference, and other commands' `-a`.
+            (
+                "http --auth alice: example.org && http -a alice x && http --auth alice:$PW x",
+                "http --auth alice: example.org && http -a alice x && http --auth alice:$PW x",
+            ),
+            (
+                "/usr/bin/rsync -a alice:backup /srv && tar -xa -f x.tgz && xhost +local:",
+                "/usr/bin/rsync -a alice:backup /srv && tar -xa -f x.tgz && xhost +local:",
+            ),
+        ],
+        |s| s.replace("{pw}", pw),
+    );
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw), "{store}");
+}
+
+#[test]
+fn wgets_credentials_lose_their_password() {
+    // wget takes a login only by long flags (`--user`, `--password`, `--http-password`,
+    // `--ftp-password`, `--proxy-password`; no short flag takes one, so no group of short
+    // flags does), by a header or by `-e` with a `.wgetrc` command.
+    let pw = "s3cr3tPw9";
+    let cases = filled(
+        &[
+            (
+                "wget --user=alice --password={pw} https://x/a.tgz",
+                "wget --user=alice --password=[REDACTED] https://x/a.tgz",
+            ),
+            (
+                "wget --user alice --password '{pw}' https://x/a.tgz",
+                "wget --user alice --password '[REDACTED]' https://x/a.tgz",
+            ),
+            (
+                "wget --http-user=alice --http-password {pw} https://x && wget --ftp-password={pw} ftp://x",
+                "wget --http-user=alice --http-password [REDACTED] https://x && wget --ftp-password=[REDACTED] ftp://x",
+            ),
+            (
+                "wget --proxy-user=alice --proxy-password={pw} -e http_password={pw} https://x",
+                "wget --proxy-user=alice --proxy-password=[REDACTED] -e http_password=[REDACTED] https://x",
+            ),
+            (
+                "wget -q --header=\"Authorization: Bearer {pw}\" -O- https://x",
+                "wget -q --header=\"Authorization: Bearer [REDACTED]\" -O- https://x",
+            ),
+            (
+                "wget -qO- --header 'X-Api-Key: {pw}' https://x",
+                "wget -qO- --header 'X-Api-Key: [REDACTED]' https://x",
+            ),
+            (
+                "wget --ask-password --user=alice --password=\"$PW\" -nv https://x",
+                "wget --ask-password --user=alice --password=\"$PW\" -nv https://x",
+            ),
+        ],
+        |s| s.replace("{pw}", pw),
+    );
+    let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw), "{store}");
 }
 

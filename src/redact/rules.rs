@@ -462,8 +462,11 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
     // user_password_flag
     Rule {
         // `curl` stands for its groups of short flags ending in `u` (`-su`, `-fsSLu`), which
-        // hold no `-u` ([`flag_group`]); `http `, `https ` and `httpie` for httpie's `-a`.
-        triggers: &["-u", "--user", "curl", "http ", "https ", "httpie"],
+        // hold no `-u` ([`flag_group`]); `http `, `https `, `httpie`, `xh ` and `xhs ` for
+        // httpie's and xh's `-a`.
+        triggers: &[
+            "-u", "--user", "curl", "http ", "https ", "httpie", "xh ", "xhs ",
+        ],
         also: &[],
         shape: Some(flag_group),
         // `curl -u user:password`, `--user=user:password`, httpie's `http -a user:password`:
@@ -473,9 +476,10 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
             // `-u` may end a group of short flags (`-su`) or have its value attached
             // (`-ualice:pw`).
             r#"(?:(?:^|[\s"'])(?:-[A-Za-z]*u[\t =]+|-u|--user[\t =]+)"#,
-            // httpie's `-a` (alone or ending a group) and `--auth`, only after its commands:
+            // httpie's and xh's `-a` (alone or ending a group) and `--auth`, only after their
+            // commands, run by name or by path (`/usr/bin/http`, `~/.cargo/bin/xh`):
             // `rsync -a host:path` is no login.
-            r#"|(?:^|[\s;&|(])(?:https?|httpie)"#,
+            r#"|(?:^|[\s;&|(])(?:[^\s;&|()"'<>]*/)?(?:https?|httpie|xhs?)"#,
             same_command!(),
             r#"(?:-[A-Za-z]*a[\t =]*|--auth[\t =]+))"#,
             r#"(?:["'](?P<quser>[^\s:"']*)(?P<qkept>:)(?P<qsecret>[^"'\n]*)"#, // quoted: may hold spaces
@@ -832,8 +836,8 @@ fn beside(text: &[u8], _start: usize, end: usize) -> bool {
 }
 
 /// What `user_password_flag` needs after its trigger: after `curl`, a group of short flags
-/// ending in `u` later on its line (`-su`, `-fsSLu`); after httpie's names, a flag later on
-/// its line. `-u` and `--user` need no look.
+/// ending in `u` later on its line (`-su`, `-fsSLu`); after httpie's and xh's names, a flag
+/// later on its line. `-u` and `--user` need no look.
 fn flag_group(text: &[u8], start: usize, end: usize) -> bool {
     let trigger = &text[start..end];
     let line = text[end..]
@@ -854,11 +858,9 @@ fn flag_group(text: &[u8], start: usize, end: usize) -> bool {
     if trigger.starts_with(b"-") {
         return true;
     }
-    // `http `, `https `, `httpie`: a command, so not glued to a name before it.
-    !text[..start]
-        .last()
-        .is_some_and(|&b| is_name_byte(b) || b == b'/')
-        && line.contains(&b'-')
+    // `http `, `https `, `httpie`, `xh `, `xhs `: a command, so not glued to a name before
+    // it; a path may come before it (`/usr/bin/http`).
+    !text[..start].last().is_some_and(|&b| is_name_byte(b)) && line.contains(&b'-')
 }
 
 /// What the `bearer` rule needs after `digest`: `response` later on its line, a parameter of
@@ -1425,6 +1427,13 @@ fn pick_assignment(caps: &Captures<'_>) -> Option<Range<usize>> {
             if kind.keeps_setting(value.as_str()) {
                 return None;
             }
+            // `--auth=alice:…`, as `--auth alice:…` ([`pick_cli_flag`]).
+            let auth_flag = key.eq_ignore_ascii_case("--auth")
+                && caps.name("sep").is_some_and(|s| s.as_str() == "=");
+            let literal = ["dq", "sq", "bare"].iter().find_map(|g| caps.name(g));
+            if auth_flag && let Some((range, password)) = literal.and_then(auth_password) {
+                return (!password.is_empty() && !is_placeholder(password)).then_some(range);
+            }
             pick_value(caps, key, after_colon)
         }
     }
@@ -1470,7 +1479,24 @@ fn pick_cli_flag(caps: &Captures<'_>) -> Option<Range<usize>> {
     if !matches!(kind, Name::Secret | Name::SecretOrSetting) || kind.keeps_setting(value.as_str()) {
         return None;
     }
+    if key.eq_ignore_ascii_case("auth")
+        && let Some((range, password)) = auth_password(value)
+    {
+        return (!password.is_empty() && !is_placeholder(password)).then_some(range);
+    }
     pick_value(caps, key, false)
+}
+
+/// The password of a login given to an `--auth` flag (`http --auth alice:…`, `xh --auth`:
+/// httpie's and xh's `curl -u`), and where it is, so that the user stays as `curl -u`'s
+/// does; `None` when the value is no `user:password`, or its user is a token itself: then the
+/// whole value goes.
+fn auth_password(value: regex::Match<'_>) -> Option<(Range<usize>, &str)> {
+    let (user, password) = value.as_str().split_once(':')?;
+    let login = user
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"._@+-".contains(&b));
+    (login && !looks_random(user)).then(|| (value.start() + user.len() + 1..value.end(), password))
 }
 
 /// The value of a `{"name": …, "value": …}` pair whose name says it is a secret.
