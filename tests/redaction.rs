@@ -1017,6 +1017,39 @@ fn httpie_and_xh_keep_the_user_and_lose_the_password() {
 }
 
 #[test]
+fn a_commands_first_password_flag_and_logins_in_json_text_go() {
+    // `sshpass -p <pw> ssh -p 2222 host` kept the password: what comes before a command's flag
+    // was read as long as could be, so its last `-p` (ssh's port) was taken. Written as JSON
+    // text (a log line, an answer that is not JSON), `Basic\\ <base64>` kept its base64, and a
+    // command after an escaped line break (`\n/usr/bin/http -a …`, `\nxh -a …`) its login.
+    let pw = "s3cr3tPw9";
+    let basic = format!("YWxpY2U6aHVu{}", "dGVyMg==");
+    let cases = filled(
+        &[
+            (
+                "sshpass -p {pw} ssh -p 2222 deploy@host uptime",
+                "sshpass -p [REDACTED] ssh -p 2222 deploy@host uptime",
+            ),
+            (
+                r#"echo '{"run": "HTTP_AUTH=Basic\\ {basic} ./serve"}' >> log.json"#,
+                r#"echo '{"run": "HTTP_AUTH=Basic\\ [REDACTED] ./serve"}' >> log.json"#,
+            ),
+            (
+                r#"echo '{"run": "cd app\n/usr/bin/http -a alice:{pw} x\nxh -a bob:{pw} y"}' >> log.json"#,
+                r#"echo '{"run": "cd app\n/usr/bin/http -a alice:[REDACTED] x\nxh -a bob:[REDACTED] y"}' >> log.json"#,
+            ),
+            (
+                r#"echo '{"run": "http example.org\n/usr/bin/rsync -a alice:backup /srv"}' >> log.json"#,
+                r#"echo '{"run": "http example.org\n/usr/bin/rsync -a alice:backup /srv"}' >> log.json"#,
+            ),
+        ],
+        |s| s.replace("{pw}", pw).replace("{basic}", &basic),
+    );
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw) && !store.contains(&basic), "{store}");
+}
+
+#[test]
 fn wgets_credentials_lose_their_password() {
     // wget takes a login only by long flags (`--user`, `--password`, `--http-password`,
     // `--ftp-password`, `--proxy-password`; no short flag takes one, so no group of short

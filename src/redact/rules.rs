@@ -48,10 +48,12 @@ macro_rules! value {
     };
 }
 
-/// Whatever else a command line holds before the flag we look for, on the same line.
+/// Whatever else a command line holds before the flag we look for, on the same line: as
+/// little as can be (`??`), so that the command's first such flag is taken, not its last; and
+/// never past a line break escaped in JSON text (`\n`), which ends a command as one does.
 macro_rules! same_command {
     () => {
-        r"(?:[\t\x20][^\n;&|]*?)?[\t\x20]"
+        r"(?:[\t\x20](?:[^\n;&|\\]|\\[^nr])*?)??[\t\x20]"
     };
 }
 
@@ -347,7 +349,7 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
                 [\t\x20]* (?P<sep>:=|=>|[:=]) [\t\x20]*
             )
             (?:
-                (?P<word>(?i-u:basic|bearer|token|digest))(?:\\?[\t\x20])+
+                (?P<word>(?i-u:basic|bearer|token|digest))(?:\\{0,2}[\t\x20])+
                 (?P<scheme>[^\s"'`,;\\]+)(?P<then>[\t\x20]+)?
               | \\"(?P<esc>(?:[^"\\\n]|\\\\\\"|\\[^"\n])*)\\"
               | [rbfuRBFU]{0,2}"(?P<dq>(?:[^"\\\n]|\\.)*)"
@@ -479,7 +481,7 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
             // httpie's and xh's `-a` (alone or ending a group) and `--auth`, only after their
             // commands, run by name or by path (`/usr/bin/http`, `~/.cargo/bin/xh`):
             // `rsync -a host:path` is no login.
-            r#"|(?:^|[\s;&|(])(?:[^\s;&|()"'<>]*/)?(?:https?|httpie|xhs?)"#,
+            r#"|(?:^|[\s;&|(]|\\[nrt])(?:[^\s;&|()"'<>\\]*/)?(?:https?|httpie|xhs?)"#,
             same_command!(),
             r#"(?:-[A-Za-z]*a[\t =]*|--auth[\t =]+))"#,
             r#"(?:["'](?P<quser>[^\s:"']*)(?P<qkept>:)(?P<qsecret>[^"'\n]*)"#, // quoted: may hold spaces
@@ -496,12 +498,13 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         // Keeps the word `Bearer`, replaces the token (RFC 6750 token68 alphabet); and
         // `Basic` then the base64 of `user:password` (RFC 7617), whatever names it
         // (`AUTH_HEADER=Basic …`, a header in a log), after a space or a shell's escaped one
-        // (`HTTP_AUTH=Basic\ …`). Of a `Digest` header's parameters (RFC 7616), the
-        // `response`, the hash that proves the password; the others (`username`, `realm`,
-        // `nonce`, `uri`, `cnonce` …) name who and what, and stay. The response is the hex of a
-        // hash (32 digits for MD5, 64 for SHA-256), so prose (`digest response=200`) stays.
+        // (`HTTP_AUTH=Basic\ …`, `Basic\\ …` once in JSON text). Of a `Digest` header's
+        // parameters (RFC 7616), the `response`, the hash that proves the password; the
+        // others (`username`, `realm`, `nonce`, `uri`, `cnonce` …) name who and what, and
+        // stay. The response is the hex of a hash (32 digits for MD5, 64 for SHA-256), so
+        // prose (`digest response=200`) stays.
         pattern: concat!(
-            r"(?-u:\b)(?:(?P<scheme>(?i-u:bearer|basic))(?:\\?[\t ])+",
+            r"(?-u:\b)(?:(?P<scheme>(?i-u:bearer|basic))(?:\\{0,2}[\t ])+",
             r"(?P<secret>[A-Za-z0-9._~+/-]+=*)",
             r#"|(?i-u:digest)[\t ][^\n]*?(?-u:\b)(?i-u:response)[\t ]*=[\t ]*\\?"?"#,
             r"(?P<response>[0-9A-Fa-f]{32,}))",
@@ -859,8 +862,13 @@ fn flag_group(text: &[u8], start: usize, end: usize) -> bool {
         return true;
     }
     // `http `, `https `, `httpie`, `xh `, `xhs `: a command, so not glued to a name before
-    // it; a path may come before it (`/usr/bin/http`).
-    !text[..start].last().is_some_and(|&b| is_name_byte(b)) && line.contains(&b'-')
+    // it, unless the name is a line break escaped in JSON text (`\nxh -a …`); a path may come
+    // before it (`/usr/bin/http`).
+    let before = &text[..start];
+    let escaped_break = [b"\\n", b"\\r", b"\\t"]
+        .iter()
+        .any(|e| before.ends_with(*e));
+    (escaped_break || !before.last().is_some_and(|&b| is_name_byte(b))) && line.contains(&b'-')
 }
 
 /// What the `bearer` rule needs after `digest`: `response` later on its line, a parameter of
