@@ -1629,3 +1629,112 @@ fn a_hook_answers_once_its_payload_is_whole_while_the_pipe_stays_open() {
     assert_eq!(prompts.len(), 1);
     assert_eq!(prompts[0]["data"]["prompt"], "say \"}\" and ]} then {{ \\");
 }
+
+/// The calls of a session's `.pending/` folder: (open, closed at a turn's end).
+fn pending_calls(env: &TestEnv) -> (Vec<String>, Vec<String>) {
+    let names: Vec<String> = std::fs::read_dir(env.store().join(SID).join(".pending"))
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|name| !name.starts_with('.'))
+                .collect()
+        })
+        .unwrap_or_default();
+    names
+        .into_iter()
+        .partition(|name| !name.starts_with("closed."))
+}
+
+/// A call whose result never came (the user interrupted it) was open for ever: the result of
+/// the next call with the same tool and input, from an agent that sends no tool-use id, was
+/// taken for the old call's (linked to it, timed from it). The turn's end closes it.
+#[test]
+fn a_call_interrupted_in_an_earlier_turn_never_takes_a_later_calls_result() {
+    let env = TestEnv::new();
+    let bash = json!({"tool_name": "Bash", "tool_input": {"command": "cargo test"}});
+    for (event, extra) in [
+        ("UserPromptSubmit", json!({"prompt": "run the tests"})),
+        ("PreToolUse", bash.clone()),
+        ("Stop", json!({"stop_hook_active": false})),
+        ("UserPromptSubmit", json!({"prompt": "again"})),
+        ("PreToolUse", bash.clone()),
+    ] {
+        env.hook(event, &payload(event, extra)).success();
+    }
+    let mut result = bash.clone();
+    result["tool_response"] = json!({"stdout": "ok"});
+    env.hook("PostToolUse", &payload("PostToolUse", result))
+        .success();
+    let events = env.events(SID);
+    let calls: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "tool_call")
+        .collect();
+    assert_eq!(calls.len(), 2, "both calls stay recorded");
+    let results: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "tool_result")
+        .collect();
+    assert_eq!(results.len(), 1);
+    assert_eq!(
+        results[0]["parent_id"], calls[1]["event_id"],
+        "the result is the second call's"
+    );
+    let (open, closed) = pending_calls(&env);
+    assert_eq!(
+        (open.len(), closed.len()),
+        (0, 1),
+        "the first call is closed"
+    );
+}
+
+/// A call still open when its turn ends is closed, not forgotten: its result, should it come
+/// late, is still linked and timed; the session's end leaves no call in `.pending/`.
+#[test]
+fn a_call_closed_at_its_turns_end_still_takes_its_late_result_and_the_end_clears_the_rest() {
+    let env = TestEnv::new();
+    let call = |id: &str| json!({"tool_name": "Read", "tool_input": {"file_path": "/etc/hosts"}, "tool_use_id": id});
+    env.hook("PreToolUse", &payload("PreToolUse", call("toolu_9")))
+        .success();
+    env.hook("Stop", &payload("Stop", json!({"stop_hook_active": false})))
+        .success();
+    let (open, closed) = pending_calls(&env);
+    assert_eq!((open.len(), closed.len()), (0, 1), "{open:?} {closed:?}");
+    let mut late = call("toolu_9");
+    late["tool_response"] = json!({"content": "127.0.0.1 localhost"});
+    env.hook("PostToolUse", &payload("PostToolUse", late))
+        .success();
+    let events = env.events(SID);
+    let first = events
+        .iter()
+        .find(|e| e["event_type"] == "tool_call")
+        .unwrap();
+    let result = events
+        .iter()
+        .find(|e| e["event_type"] == "tool_result")
+        .unwrap();
+    assert_eq!(result["parent_id"], first["event_id"]);
+    assert!(result["duration_ms"].as_f64().is_some());
+    assert_eq!(pending_calls(&env), (vec![], vec![]));
+
+    // Interrupted twice: one closed at the turn's end, one still open at the session's end.
+    env.hook("PreToolUse", &payload("PreToolUse", call("toolu_10")))
+        .success();
+    env.hook("Stop", &payload("Stop", json!({"stop_hook_active": false})))
+        .success();
+    env.hook("PreToolUse", &payload("PreToolUse", call("toolu_11")))
+        .success();
+    env.hook(
+        "SessionEnd",
+        &payload("SessionEnd", json!({"reason": "exit"})),
+    )
+    .success();
+    assert_eq!(pending_calls(&env), (vec![], vec![]));
+    let calls = env
+        .events(SID)
+        .iter()
+        .filter(|e| e["event_type"] == "tool_call")
+        .count();
+    assert_eq!(calls, 3, "the calls stay recorded");
+}

@@ -15,6 +15,7 @@
 //!     .counters              the session lock, holding the counters folded from events up to a
 //!                            byte offset (our cache); held briefly while meta is caught up
 //!     .pending/              open tool calls waiting for their result, one empty file each
+//!                            (`closed.…` once the turn ended without it)
 //!     .owed.<part>           a part a hook could not write, for the next hook to write
 //!     .response              the parts of a model response still streaming in (Gemini CLI)
 //!     .import                what an import read of its transcript, to bring it up to date

@@ -4,7 +4,10 @@
 //! open), takes the oldest entry with its key and claims it by deleting it. Deleting succeeds
 //! for exactly one process, so two results never link to the same call, and no lock is needed.
 //! Entry names are `<key>.<micros>.<event_id>`: the key says which calls may match, the time
-//! orders them and gives the result its duration.
+//! orders them and gives the result its duration. At a turn's end the calls still open (their
+//! result never came: the user interrupted them) are closed by renaming them
+//! `closed.<key>.<micros>.<event_id>`, which only a late result of the same key claims, and
+//! removed at the next turn's end or the session's ([`Store::close_calls`]).
 
 use std::io::ErrorKind;
 
@@ -107,40 +110,91 @@ impl Store {
         self.open_call(session_id, key, &call.event_id, call.timestamp)
     }
 
-    /// Claims the oldest open call under `key`, if any.
+    /// Claims the oldest open call under `key`, if any; else the oldest one under `key` that
+    /// the turn's end closed ([`Store::close_calls`]), whose result came late.
     pub fn claim_call(&self, session_id: &str, key: &CallKey) -> Result<Option<ClaimedCall>> {
         let Some(dir) = self.pending(session_id)? else {
             return Ok(None);
         };
-        let prefix = format!("{}.", key.0);
-        let mut candidates: Vec<String> = dir
-            .names()?
-            .into_iter()
-            .filter(|name| name.starts_with(&prefix))
-            .collect();
-        candidates.sort();
-        for name in candidates {
-            // Another result claimed it first: try the next one.
-            if !dir
-                .claim(&name)
-                .map_err(|e| StoreError::io(&dir.path().join(&name), e))?
-            {
-                continue;
+        let open = format!("{}.", key.0);
+        let closed = format!("{CLOSED}{open}");
+        // A second look when a call was closed between the listing and its claim.
+        for _ in 0..2 {
+            let names = dir.names()?;
+            let mut raced = false;
+            for prefix in [&open, &closed] {
+                let mut candidates: Vec<&String> = names
+                    .iter()
+                    .filter(|name| name.starts_with(prefix))
+                    .collect();
+                candidates.sort();
+                for name in candidates {
+                    // Another result claimed it first (or the turn's end closed it): try the
+                    // next one.
+                    if !dir
+                        .claim(name)
+                        .map_err(|e| StoreError::io(&dir.path().join(name), e))?
+                    {
+                        raced = true;
+                        continue;
+                    }
+                    let mut parts = name[prefix.len()..].splitn(2, '.');
+                    let micros = parts
+                        .next()
+                        .and_then(|m| m.parse::<u64>().ok())
+                        .unwrap_or(0);
+                    let event_id = parts.next().unwrap_or_default().to_owned();
+                    return Ok(Some(ClaimedCall {
+                        event_id,
+                        timestamp: micros as f64 / 1e6,
+                    }));
+                }
             }
-            let mut parts = name[prefix.len()..].splitn(2, '.');
-            let micros = parts
-                .next()
-                .and_then(|m| m.parse::<u64>().ok())
-                .unwrap_or(0);
-            let event_id = parts.next().unwrap_or_default().to_owned();
-            return Ok(Some(ClaimedCall {
-                event_id,
-                timestamp: micros as f64 / 1e6,
-            }));
+            if !raced {
+                break;
+            }
         }
         Ok(None)
     }
+
+    /// Closes the calls of `session` still open once its turn is over (`ended`: the session
+    /// itself): a call whose result never came (the user interrupted it) must not stay open,
+    /// where a later call with the same tool and input (an agent that sends no tool-use id)
+    /// would have its result taken for the old call's. The recorded calls stay as they are.
+    ///
+    /// At a turn's end an open call is only closed: its result, should it still come, claims
+    /// it when no open call of its key is left ([`Store::claim_call`]); the calls closed at an
+    /// earlier turn's end, and every spawning call with its hints, are removed: no subagent of
+    /// its call is still to start, and a spawning call left open (given back when its subagent
+    /// could not be made, and never claimed since) would be the oldest open one, which a later
+    /// subagent that shares no hint with its own call takes. At the session's end every call
+    /// is removed.
+    pub fn close_calls(&self, session_id: &str, ended: bool) -> Result<()> {
+        let Some(dir) = self.pending(session_id)? else {
+            return Ok(());
+        };
+        for name in dir.names()? {
+            if name.starts_with('.') {
+                continue;
+            }
+            if ended || name.starts_with(SPAWN) || name.starts_with(CLOSED) {
+                dir.claim(&name)
+                    .map_err(|e| StoreError::io(&dir.path().join(&name), e))?;
+                continue;
+            }
+            match dir.rename(&name, &format!("{CLOSED}{name}")) {
+                // Claimed by its result meanwhile.
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => return Err(StoreError::io(&dir.path().join(&name), e)),
+                Ok(()) => {}
+            }
+        }
+        Ok(())
+    }
 }
+
+/// Before the name of a call closed at a turn's end: `closed.<key>.<micros>.<event_id>`.
+const CLOSED: &str = "closed.";
 
 impl Store {
     /// Claims the spawning call a new subagent belongs to: the oldest open one known by the
@@ -194,24 +248,6 @@ impl Store {
             }));
         }
         Ok(None)
-    }
-
-    /// Closes every spawning call of `session` still open, with its hints. Called once the
-    /// session's turn or the session itself is over: no subagent of its calls is still to
-    /// start, and a call left open (given back when its subagent could not be made, and never
-    /// claimed since) would be the oldest open call, which a later subagent that shares no
-    /// hint with its own call takes.
-    pub fn close_spawns(&self, session_id: &str) -> Result<()> {
-        let Some(dir) = self.pending(session_id)? else {
-            return Ok(());
-        };
-        for name in dir.names()? {
-            if name.starts_with(SPAWN) {
-                dir.claim(&name)
-                    .map_err(|e| StoreError::io(&dir.path().join(&name), e))?;
-            }
-        }
-        Ok(())
     }
 
     /// Removes the hints of a claimed spawning call, so that open calls' entries stay few.

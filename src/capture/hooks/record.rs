@@ -794,13 +794,15 @@ impl Recorder<'_> {
             *self.trouble.borrow_mut() = Some(format!("a streamed response was not recorded: {e}"));
         }
         self.event_in_session(session)?;
-        // The turn (or the session) is over: a spawning call still open will start no
-        // subagent, and must not be taken by a later one. Closing it is beside the event,
-        // which is recorded.
+        // The turn (or the session) is over: a call still open was interrupted, and a
+        // spawning one will start no subagent; neither must be taken by a later call's result
+        // or subagent. Closing them is beside the event, which is recorded.
         if matches!(self.payload.event, HookEvent::Stop | HookEvent::SessionEnd)
-            && let Err(e) = self.store.close_spawns(session)
+            && let Err(e) = self
+                .store
+                .close_calls(session, self.payload.event == HookEvent::SessionEnd)
         {
-            self.add_trouble(format!("the open spawning calls were not closed: {e}"));
+            self.add_trouble(format!("the open calls were not closed: {e}"));
         }
         Ok(())
     }
