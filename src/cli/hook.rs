@@ -520,6 +520,14 @@ const SPOOL_KEEP: std::time::Duration = std::time::Duration::from_secs(600);
 /// The most kept calls one hook sends again or records: its own time stays bounded.
 const SPOOL_BATCH: usize = 16;
 
+/// Whether a collector's answer `status` (not 2xx) says it refused the call for good, having
+/// written none of it: a request it does not read (4xx, or a redirect it is not sent to). A
+/// 5xx (its store failed, perhaps after part of the call was written; a proxy before it
+/// failed) and 408 or 429 ("later") say the call is to be sent again.
+pub(super) fn refused_for_good(status: u16) -> bool {
+    status < 500 && !matches!(status, 408 | 429)
+}
+
 /// What became of a hook's call to the collector.
 enum Sent {
     /// The collector took it; its answer.
@@ -585,6 +593,11 @@ impl Call<'_> {
             match endpoint.send("/hooks", "application/json", body.clone(), left) {
                 Ok(answer) => return Sent::Taken(answer),
                 Err(Unsent::NoAnswer(why)) => why,
+                // A failure of the collector's (its store failed part way: a subagent's end
+                // written, its parent's marker not) or a "later": it may hold part of the
+                // call, and owes the rest, which the call sent again writes. Recorded here,
+                // the call would be split across the two stores, or in both.
+                Err(Unsent::Refused { why, status }) if !refused_for_good(status) => why,
                 Err(not) => {
                     self.log(&format!(
                         "collector {shown} not reached ({not}); recorded here"
@@ -593,7 +606,7 @@ impl Call<'_> {
                 }
             }
         };
-        let micros = self.micros_now();
+        let micros = super::send_kept::micros_now(self.sink);
         match self.store.spool(micros, &id, &body) {
             Ok(()) => {
                 self.log(&format!("collector {shown}: {why}; kept to send again"));
@@ -612,88 +625,19 @@ impl Call<'_> {
     /// kept past [`SPOOL_KEEP`], or refused for good, is recorded here. How many still wait,
     /// and why the sending stopped.
     fn resend_kept(&self, endpoint: &Endpoint, deadline: std::time::Instant) -> (usize, String) {
-        let kept = match self.store.spooled(SPOOL_BATCH) {
-            Ok(kept) => kept,
-            Err(e) => {
-                self.log(&format!(
-                    "cannot read the calls kept for the collector: {e}"
-                ));
-                return (0, String::new());
-            }
-        };
-        let mut stopped = "no time left".to_owned();
-        let listed = kept.len();
-        let mut waiting = listed;
-        let now = self.micros_now();
-        let keep = u64::try_from(SPOOL_KEEP.as_micros()).unwrap_or(u64::MAX);
-        for call in kept {
-            // Shared by the sends and the recording here, never copied.
-            let body = Bytes::from(call.body);
-            if now.saturating_sub(call.micros) < keep {
-                let left = deadline.saturating_duration_since(std::time::Instant::now());
-                if left.is_zero() {
-                    break;
-                }
-                match endpoint.send("/hooks", "application/json", body.clone(), left) {
-                    Ok(_) => {
-                        let _ = self.store.unspool(&call.name);
-                        waiting -= 1;
-                        continue;
-                    }
-                    // A call the collector will never take (not a call it reads).
-                    Err(Unsent::Refused { status, .. })
-                        if (400..500).contains(&status) && !matches!(status, 408 | 429) => {}
-                    Err(not) => {
-                        stopped = not.to_string();
-                        break;
-                    }
-                }
-            }
-            if self.store.unspool(&call.name).unwrap_or(false) {
-                self.record_kept(&body);
-            }
-            waiting -= 1;
+        let note = |message: &str| self.log(message);
+        let done = super::send_kept::Resend {
+            store: self.store,
+            sink: self.sink,
+            endpoint,
+            deadline: Some(deadline),
+            per_call: collector_budget(),
+            keep: Some(SPOOL_KEEP),
+            note: &note,
         }
-        if waiting == 0 && listed == SPOOL_BATCH {
-            waiting = self.store.spooled(1).map_or(0, |more| more.len());
-        }
-        (waiting, stopped)
-    }
-
-    /// Records here a call kept for the collector, with the time it was made.
-    fn record_kept(&self, body: &[u8]) {
-        let recorded = serde_json::from_slice::<HookCall>(body)
-            .map_err(|e| e.to_string())
-            .and_then(|call| {
-                let payload = call.payload().map_err(|e| e.to_string())?;
-                let sink = match call.call_id() {
-                    Some(id) => self.sink.clone().with_first_id(id.to_owned()),
-                    None => self.sink.clone(),
-                };
-                hooks::record_attributed(
-                    self.store,
-                    &payload,
-                    &sink,
-                    call.denial().as_ref(),
-                    call.attribution().as_ref(),
-                    hooks::Ran::Elsewhere,
-                )
-                .map_err(|e| e.to_string())
-            });
-        match recorded {
-            Ok(_) => self.log(
-                "a call kept for the collector, not taken by it in time, is recorded here (the collector may hold it too)",
-            ),
-            Err(e) => self.log(&format!(
-                "a call kept for the collector cannot be recorded here: {e}"
-            )),
-        }
-    }
-
-    /// Now by the sink's clock, the one the events are stamped with, in microseconds since
-    /// the epoch: a kept call's name and age.
-    fn micros_now(&self) -> u64 {
-        (self.sink.now() * 1e6).max(0.0).round() as u64
+        .batch(SPOOL_BATCH);
+        let stopped = done.stopped.unwrap_or_else(|| "no time left".to_owned());
+        (done.waiting, stopped)
     }
 
     fn log(&self, message: &str) {

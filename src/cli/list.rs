@@ -143,6 +143,9 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
         )?,
     }
     out.flush()?;
+    for located in &stores {
+        kept_note(&located.store, &args.scope);
+    }
     drop(listed);
     for listing in listings {
         // The process ends with this command, and freeing ten thousand sessions' strings one by
@@ -151,6 +154,28 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
         std::mem::forget(listing.sessions);
     }
     Ok(exit::OK)
+}
+
+/// One line when hooks kept calls in `store` for the collector: they wait for the next hook of
+/// that store, which a project's last session never has.
+fn kept_note(store: &crate::store::Store, scope: &ScopeArgs) {
+    let Ok(count @ 1..) = store.spooled_count() else {
+        return;
+    };
+    let (calls, them) = if count == 1 {
+        ("1 hook call waits".to_owned(), "it")
+    } else {
+        (format!("{count} hook calls wait"), "them")
+    };
+    let flag = match &scope.project {
+        _ if scope.many() => " --all-projects".to_owned(),
+        Some(path) => format!(" --project {}", path.display()),
+        None => String::new(),
+    };
+    super::output::warn(format_args!(
+        "{calls} for the collector in {}; send {them} now with `agent-strace send-kept{flag}`",
+        store.spool_path().display()
+    ));
 }
 
 /// Where a store's sessions come from, as each listed session says it.

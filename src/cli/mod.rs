@@ -45,6 +45,7 @@ mod record_http;
 mod replay;
 mod retention;
 mod sample;
+mod send_kept;
 mod server;
 pub mod settings;
 mod settings_file;
@@ -127,6 +128,7 @@ enum Command {
     Drift(drift::DriftArgs),
     Export(export::ExportArgs),
     Server(server::ServerArgs),
+    SendKept(send_kept::SendKeptArgs),
     Dashboard(dashboard::DashboardArgs),
     Mcp(mcp::McpArgs),
 }
@@ -274,6 +276,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Drift(args) => drift::run(&args, &cli.globals),
         Command::Export(args) => export::run(&args, &cli.globals),
         Command::Server(args) => server::run(&args, &cli.globals),
+        Command::SendKept(args) => send_kept::run(&args, &cli.globals),
         Command::Dashboard(args) => dashboard::run(&args, &cli.globals),
         Command::Mcp(args) => mcp::run(&args, &cli.globals),
     };

@@ -83,6 +83,27 @@ impl Store {
         Ok(calls)
     }
 
+    /// The folder the calls wait in, for messages.
+    pub fn spool_path(&self) -> std::path::PathBuf {
+        self.root.join(SPOOL)
+    }
+
+    /// How many calls wait, by their names alone; 0 when there is no spool.
+    pub fn spooled_count(&self) -> Result<usize> {
+        let folder = match self.root_folder().and_then(|root| root.child(SPOOL)) {
+            Ok(folder) => folder,
+            Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(0);
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(folder
+            .names()?
+            .iter()
+            .filter(|name| !name.starts_with('.') && name.strip_suffix(".call").is_some())
+            .count())
+    }
+
     /// Takes a call out of the spool; true when this call took it (of many, exactly one does).
     pub fn unspool(&self, name: &str) -> Result<bool> {
         let folder = self.root_folder()?.child(SPOOL)?;
