@@ -2593,3 +2593,58 @@ fn a_hook_call_the_collector_writes_in_part_is_kept_for_it_and_sent_by_send_kept
         (0, "No hook calls wait for the collector.\n")
     );
 }
+
+/// A collector in front of which every request fails (a proxy answering 502): it may hold the
+/// call or part of it, so the hook keeps it; `send-kept` leaves it kept, says why, exits 4.
+#[test]
+fn send_kept_leaves_the_calls_a_failing_collector_does_not_take_and_says_why() {
+    let env = TestEnv::new();
+    let project = env.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    let local = project.join(".agent-traces");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            // The whole request (head and body) is read before the answer.
+            let (mut raw, mut buf) = (Vec::new(), [0u8; 4096]);
+            while let Ok(n @ 1..) = stream.read(&mut buf) {
+                raw.extend_from_slice(&buf[..n]);
+                let Some(at) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+                    continue;
+                };
+                let head = String::from_utf8_lossy(&raw[..at]).to_lowercase();
+                let length = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .map_or(0, |v| v.trim().parse::<usize>().unwrap());
+                if raw.len() >= at + 4 + length {
+                    break;
+                }
+            }
+            let _ = stream.write_all(
+                b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 11\r\nconnection: close\r\n\r\nBad Gateway",
+            );
+        }
+    });
+    let (event, payload) = payloads("behind-a-proxy", &project).remove(0);
+    let (run, _) = hook_to(&env, &endpoint, None, event, &payload);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    assert_eq!(kept_calls(&local), 1);
+    assert_eq!(stored_lines(&local, "behind-a-proxy"), 0);
+    let mut send = env.command(&["send-kept", "--project", project.to_str().unwrap()]);
+    send.env("AGENT_STRACE_ENDPOINT", &endpoint)
+        .env_remove("AGENT_STRACE_TOKEN");
+    let sent = crate::common::run_with_stdin(send, b"");
+    assert_eq!(sent.code, 4, "{}", sent.stderr);
+    assert!(
+        sent.stderr.starts_with(&format!(
+            "error: the collector {endpoint} left 1 kept hook call waiting: answered 502: Bad Gateway"
+        )),
+        "{}",
+        sent.stderr
+    );
+    assert_eq!(kept_calls(&local), 1);
+    assert_eq!(stored_lines(&local, "behind-a-proxy"), 0);
+}
