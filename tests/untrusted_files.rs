@@ -1663,6 +1663,73 @@ fn compare_gives_a_start_no_session_can_have_as_null() {
     assert_eq!(compare["b"]["started_at"], 1_780_000_000.0, "{compare:#}");
 }
 
+/// `compare` and `diff` gave the duration of a session whose start is one no session can have
+/// as its events' span, where `explain` and `replay` give it as unknown, and `compare` weighed
+/// it for its verdict (`faster`). Both now show it as `?` (`null` in JSON), leave it out of
+/// the verdict, and warn once.
+#[test]
+fn compare_and_diff_give_the_duration_of_a_start_no_session_can_have_as_unknown() {
+    let env = TestEnv::new();
+    forged_store(&env);
+
+    let text = run(&env, &["compare", OTHER, SID]);
+    assert_eq!(text.code, 0, "{text:?}");
+    let row = text
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("Duration"));
+    let cells: Vec<&str> = row.unwrap_or_default().split_whitespace().collect();
+    assert_eq!(cells.get(1), Some(&"?"), "{}", text.stdout);
+    assert_eq!(cells.len(), 3, "no change from an unknown: {}", text.stdout);
+    warned_once(&text);
+    let json = run(&env, &["compare", OTHER, SID, "--format", "json"]);
+    warned_once(&json);
+    let json = json.json();
+    assert_eq!(json["a"]["duration_s"], Value::Null, "{json:#}");
+    assert!(json["b"]["duration_s"].as_f64().is_some(), "{json:#}");
+    let reasons = json["verdict"]["reasons"].to_string();
+    assert!(!reasons.contains("faster"), "{json:#}");
+
+    let structural = run(&env, &["diff", OTHER, SID, "--format", "json"]);
+    assert_eq!(structural.code, 0, "{structural:?}");
+    warned_once(&structural);
+    let structural = structural.json();
+    assert_eq!(structural["a"]["duration_s"], Value::Null, "{structural:#}");
+    assert!(
+        structural["b"]["duration_s"].as_f64().is_some(),
+        "{structural:#}"
+    );
+    let text = run(&env, &["diff", OTHER, SID]);
+    warned_once(&text);
+    let totals = text
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with(&OTHER[..12]));
+    assert!(
+        totals.is_some_and(|l| l.contains(": ?, ")),
+        "{}",
+        text.stdout
+    );
+
+    let semantic = run(
+        &env,
+        &["diff", OTHER, SID, "--semantic", "--format", "json"],
+    );
+    warned_once(&semantic);
+    let duration = &semantic.json()["duration_s"];
+    assert_eq!(duration["a"], Value::Null, "{duration:#}");
+    assert_eq!(duration["delta"], Value::Null, "{duration:#}");
+    assert!(duration["b"].as_f64().is_some(), "{duration:#}");
+    let text = run(&env, &["diff", OTHER, SID, "--semantic"]);
+    warned_once(&text);
+    let line = text.stdout.lines().find(|l| l.contains("Δ duration:"));
+    assert!(
+        line.is_some_and(|l| l.contains("?  (? → ")),
+        "{}",
+        text.stdout
+    );
+}
+
 /// `drift` put a session in its windows by a start no session can have: one in the year -17678
 /// was named the newest (`try --since -17678-12-26`), and one in 2128 would be recent for a
 /// century. Such a session is left out, with one warning.

@@ -136,7 +136,9 @@ pub struct Figures {
     pub command: String,
     /// Unknown (`null`) when it is one no session can have.
     pub started_at: Believed<f64>,
-    pub duration_s: f64,
+    /// From the start to the last event; unknown (`null`) when the start is one no session can
+    /// have, as `explain` gives it.
+    pub duration_s: Believed<f64>,
     pub cost_usd: f64,
     pub cost_estimated: bool,
     /// Models whose usage has no known price, in name order: `cost_usd` counts them at $0.
@@ -260,7 +262,7 @@ pub fn figures(input: &Input<'_>) -> Figures {
             .meta
             .unbelievable()
             .figure("started_at", input.meta.started_at),
-        duration_s: phases.duration_s.value,
+        duration_s: phases.duration_s,
         cost_usd: input.cost_usd,
         cost_estimated: input.cost_estimated,
         cost_unpriced_models: input.cost_unpriced_models.to_vec(),
@@ -541,7 +543,10 @@ pub fn verdict(a: &Figures, b: &Figures) -> CompareVerdict {
     {
         weigh(a.cost_usd, b.cost_usd, "cheaper");
     }
-    weigh(a.duration_s, b.duration_s, "faster");
+    // A duration no session can have is no figure to be faster than.
+    if let (Some(da), Some(db)) = (a.duration_s.known(), b.duration_s.known()) {
+        weigh(da, db, "faster");
+    }
     let failures = |mine: u64, theirs: u64, wins: &mut Vec<String>| {
         if mine < theirs {
             let n = theirs - mine;
@@ -677,7 +682,10 @@ mod tests {
             agent: String::new(),
             command: String::new(),
             started_at: Believed::default(),
-            duration_s: duration,
+            duration_s: Believed {
+                value: duration,
+                believed: true,
+            },
             cost_usd: cost,
             cost_estimated: false,
             cost_unpriced_models: Vec::new(),

@@ -18,6 +18,7 @@ use serde::Serialize;
 use super::compare::{Weighed, WorkOutcome};
 use super::outcome::Verdict;
 use super::phases::{Phase, Phases};
+use crate::model::meta::Believed;
 
 /// What the diff needs of one session.
 #[derive(Debug, Clone, Copy)]
@@ -96,7 +97,9 @@ pub struct OutcomeChange {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Totals {
     pub session_id: String,
-    pub duration_s: f64,
+    /// Unknown (`null`) when the session's start is one no session can have, as `explain`
+    /// gives it.
+    pub duration_s: Believed<f64>,
     pub events: u64,
     pub phases: usize,
     pub tool_calls: u64,
@@ -299,7 +302,7 @@ fn totals(input: &Input<'_>) -> Totals {
     let p = input.phases;
     Totals {
         session_id: input.session_id.to_owned(),
-        duration_s: p.duration_s.value,
+        duration_s: p.duration_s,
         events: p.events,
         phases: p.phases.len(),
         tool_calls: p.tool_calls,
@@ -367,6 +370,18 @@ fn delta_f(a: f64, b: f64) -> Delta<f64> {
     Delta { a, b, delta: b - a }
 }
 
+/// The change from `a` to `b`, believed when both are.
+fn delta_believed(a: Believed<f64>, b: Believed<f64>) -> Delta<Believed<f64>> {
+    Delta {
+        a,
+        b,
+        delta: Believed {
+            value: b.value - a.value,
+            believed: a.believed && b.believed,
+        },
+    }
+}
+
 /// How B's outcome compares with A's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -406,7 +421,9 @@ pub struct SemanticDiff {
     pub tokens: Delta<i64>,
     pub tokens_estimated: bool,
     pub retries: Delta<i64>,
-    pub duration_s: Delta<f64>,
+    /// Each unknown (`null`) when its session's start is one no session can have, and the
+    /// change then too.
+    pub duration_s: Delta<Believed<f64>>,
     pub cost_usd: Delta<f64>,
     /// Models whose usage has no known price, in name order: A's and B's costs count them at $0.
     pub cost_unpriced_models_a: Vec<String>,
@@ -507,7 +524,7 @@ pub fn semantic(a: &Input<'_>, b: &Input<'_>) -> SemanticDiff {
         tokens: delta_u(tok_a, tok_b),
         tokens_estimated: est_a || est_b,
         retries: delta_u(pa.retries, pb.retries),
-        duration_s: delta_f(pa.duration_s.value, pb.duration_s.value),
+        duration_s: delta_believed(pa.duration_s, pb.duration_s),
         cost_usd: delta_f(a.cost_usd, b.cost_usd),
         cost_unpriced_models_a: a.cost_unpriced_models.to_vec(),
         cost_unpriced_models_b: b.cost_unpriced_models.to_vec(),

@@ -105,6 +105,13 @@ impl Loaded {
         Loaded::read(&store, &id, &forest)
     }
 
+    /// Warns once when the session's start is one no session can have: its start and its
+    /// duration, which counts from it, are then unknown, as `explain` gives them.
+    pub(crate) fn warn_unbelievable(&self, format: Format) {
+        let doubts = self.meta.unbelievable().only(&["started_at"]);
+        super::output::warn_unbelievable(&self.meta.session_id, &doubts, format);
+    }
+
     pub(crate) fn input(&self) -> compare::Input<'_> {
         compare::Input {
             meta: &self.meta,
@@ -194,6 +201,8 @@ fn tagged(scope: &ScopeArgs, tag: &str, globals: &Globals) -> Result<(Loaded, Lo
 
 /// Prints the comparison of `a` with `b` (shared with `diff --compare`).
 pub(crate) fn show(a: &Loaded, b: &Loaded, format: Format, globals: &Globals) -> Result<u8> {
+    a.warn_unbelievable(format);
+    b.warn_unbelievable(format);
     let comparison = compare::compare(&a.input(), &b.input());
     let mut out = stdout(globals.colour());
     match format {
@@ -259,9 +268,12 @@ fn text(out: &mut impl Write, cmp: &Comparison, paint: Painter) -> std::io::Resu
     let rows: [(&str, String, String, String); 8] = [
         (
             "Duration",
-            terminal::duration_secs(a.duration_s),
-            terminal::duration_secs(b.duration_s),
-            change(a.duration_s, b.duration_s),
+            terminal::believed(a.duration_s, terminal::duration_secs),
+            terminal::believed(b.duration_s, terminal::duration_secs),
+            match (a.duration_s.known(), b.duration_s.known()) {
+                (Some(da), Some(db)) => change(da, db),
+                _ => String::new(),
+            },
         ),
         ("Cost", money(a), money(b), change(a.cost_usd, b.cost_usd)),
         counted("Tool calls", a.tool_calls, b.tool_calls),

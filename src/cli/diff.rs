@@ -60,6 +60,8 @@ pub(crate) fn run(args: &DiffArgs, globals: &Globals) -> Result<u8> {
     if args.compare {
         return super::compare::show(&a, &b, args.format.format, globals);
     }
+    a.warn_unbelievable(args.format.format);
+    b.warn_unbelievable(args.format.format);
     let (ia, ib) = (input(&a), input(&b));
     let mut out = stdout(globals.colour());
     let paint = Painter::new(globals.colour());
@@ -214,7 +216,7 @@ fn totals_line(t: &Totals) -> String {
     format!(
         "  {}: {}, {}, {}, {}, {}, {}, {} read, {} written, {}",
         short(&t.session_id),
-        terminal::duration_secs(t.duration_s),
+        terminal::believed(t.duration_s, terminal::duration_secs),
         terminal::count(t.events, "event"),
         terminal::count(t.phases as u64, "phase"),
         terminal::count(t.tool_calls, "tool call"),
@@ -339,13 +341,13 @@ fn semantic_text(out: &mut impl Write, d: &SemanticDiff, paint: Painter) -> std:
         out,
         "  {:<14} {:>DELTA$}  ({} → {})",
         "Δ duration:",
-        format!(
+        terminal::believed(d.duration_s.delta, |delta| format!(
             "{}{}",
-            sign(d.duration_s.delta),
-            terminal::duration_secs(d.duration_s.delta.abs())
-        ),
-        terminal::duration_secs(d.duration_s.a),
-        terminal::duration_secs(d.duration_s.b)
+            sign(delta),
+            terminal::duration_secs(delta.abs())
+        )),
+        terminal::believed(d.duration_s.a, terminal::duration_secs),
+        terminal::believed(d.duration_s.b, terminal::duration_secs)
     )?;
     writeln!(
         out,
