@@ -1819,3 +1819,93 @@ fn a_session_folder_with_a_name_no_id_can_have_is_skipped_with_a_warning_saying_
     assert!(!named.stderr.contains("no session matches"), "{named:?}");
     assert!(named.stderr.contains("at most 200"), "{named:?}");
 }
+
+/// The `--since` of `export --metrics`, `export --backend langfuse`, `optimize` and `lint
+/// --all`, and the `since` of the MCP tools, compared the recorded start: one in 2128 was since
+/// any date, and the session was exported, linted and listed to the agent. Each now judges the
+/// start as `budget-report` and `drift` do: such a session is in no period, and is left out
+/// with one warning.
+#[test]
+fn filters_by_time_leave_out_a_start_no_session_can_have() {
+    let env = TestEnv::new();
+    forged_store(&env);
+    forge(&env, |forged| {
+        forged["started_at"] = json!(5_000_000_000.0);
+        forged["ended_at"] = Value::Null;
+    });
+    let left_out = |run: &Run| {
+        warned_once(run);
+        assert!(run.stderr.contains("left out"), "{}", run.stderr);
+    };
+
+    let metrics = run(&env, &["export", "--metrics", "--since", "2020-01-01"]);
+    assert_eq!(metrics.code, 0, "{metrics:?}");
+    left_out(&metrics);
+    assert!(!metrics.stdout.contains(OTHER), "{}", metrics.stdout);
+    assert!(metrics.stdout.contains(SID), "{}", metrics.stdout);
+
+    let langfuse = run(
+        &env,
+        &[
+            "export",
+            "--backend",
+            "langfuse",
+            "--since",
+            "2020-01-01",
+            "--anonymize",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(langfuse.code, 0, "{langfuse:?}");
+    left_out(&langfuse);
+    assert_eq!(langfuse.json()["sessions"], 1, "{}", langfuse.stdout);
+
+    let optimize = run(
+        &env,
+        &["optimize", "--since", "2020-01-01", "--format", "json"],
+    );
+    assert_eq!(optimize.code, 0, "{optimize:?}");
+    left_out(&optimize);
+    assert_eq!(optimize.json()["sessions"], 1, "{}", optimize.stdout);
+
+    let lint = run(
+        &env,
+        &["lint", "--all", "--since", "2020-01-01", "--format", "json"],
+    );
+    assert_eq!(lint.code, 0, "{lint:?}");
+    left_out(&lint);
+    let reports = lint.json();
+    let linted: Vec<&str> = reports
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["session_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(linted, [SID], "{}", lint.stdout);
+
+    let input = concat!(
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\"}}\n",
+        "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"list_sessions\",\"arguments\":{\"since\":\"2020-01-01\"}}}\n",
+        "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"search_events\",\"arguments\":{\"since\":\"2020-01-01\",\"tool\":\"Bash\"}}}\n",
+    );
+    let store = env.store();
+    let mcp = env.run_with_stdin(
+        &["--trace-dir", store.to_str().unwrap(), "mcp"],
+        input.as_bytes(),
+    );
+    assert_eq!(mcp.code, 0, "{mcp:?}");
+    for (line, listed) in [(1, "sessions"), (2, "matches")] {
+        let answer: Value = serde_json::from_str(mcp.stdout.lines().nth(line).unwrap()).unwrap();
+        let content = &answer["result"]["structuredContent"];
+        let found = content[listed].to_string();
+        assert!(!found.contains(OTHER), "{content:#}");
+        assert!(found.contains(SID), "{content:#}");
+        let warnings = content["warnings"].as_array().unwrap();
+        assert_eq!(warnings.len(), 1, "{content:#}");
+        let warning = warnings[0].as_str().unwrap();
+        assert!(
+            warning.contains(OTHER) && warning.ends_with("left out"),
+            "{content:#}"
+        );
+    }
+}

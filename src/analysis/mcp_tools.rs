@@ -465,10 +465,25 @@ fn cut(text: &str, max: usize) -> String {
     }
 }
 
-fn since_arg(host: &dyn Host, args: &Map<String, Value>) -> Result<f64, ToolError> {
-    match string_arg(args, "since")? {
-        None => Ok(f64::NEG_INFINITY),
-        Some(text) => host.instant(text).map_err(failed),
+fn since_arg(host: &dyn Host, args: &Map<String, Value>) -> Result<Option<f64>, ToolError> {
+    string_arg(args, "since")?
+        .map(|text| host.instant(text).map_err(failed))
+        .transpose()
+}
+
+/// Whether session `meta` started since `since`, when one was given, judged by its start as
+/// `budget-report` and `drift` judge it ([`SessionMeta::start_in_periods`]): one no session
+/// can have is in no period, and `warnings` say it was left out.
+fn started_since(meta: &SessionMeta, since: Option<f64>, warnings: &mut Vec<String>) -> bool {
+    let Some(since) = since else {
+        return true;
+    };
+    match meta.start_in_periods() {
+        Ok(start) => start >= since,
+        Err(warning) => {
+            warnings.push(warning);
+            false
+        }
     }
 }
 
@@ -547,12 +562,12 @@ fn list_sessions(host: &dyn Host, args: &Map<String, Value>) -> Result<SessionLi
         .iter()
         .zip(costs)
         .filter(|(s, _)| subagents || s.summary.meta.parent_session_id.is_none())
-        .filter(|(s, _)| s.summary.meta.started_at >= since)
         .filter(|(s, _)| {
             agent
                 .as_deref()
                 .is_none_or(|a| s.summary.meta.agent_name.to_lowercase().contains(a))
         })
+        .filter(|(s, _)| started_since(&s.summary.meta, since, &mut warnings))
         .collect();
     let matched = matching.len();
     let mut sessions = Vec::new();
@@ -763,13 +778,13 @@ fn search_events(host: &dyn Host, args: &Map<String, Value>) -> Result<SearchRes
             .map_err(|e| failed(sentence(&e)))?;
         (vec![summary.meta], Vec::new())
     } else {
-        let (all, warnings) = sessions(host.store())?;
+        let (all, mut warnings) = sessions(host.store())?;
         let metas = all
             .into_iter()
             .filter(|s| s.summary.meta.tool_calls > 0 || s.summary.meta.errors > 0)
             .filter(|s| !wants_failure || s.summary.failures() > 0)
             .map(|s| s.summary.meta)
-            .filter(|m| m.started_at >= since)
+            .filter(|m| started_since(m, since, &mut warnings))
             .collect();
         (metas, warnings)
     };

@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 use super::Globals;
 use super::args::TimeRange;
 use super::explain::phases_of;
-use super::output::{stdout, usage, warn};
+use super::output::{stdout, usage};
 use super::stores::ScopeArgs;
 use crate::analysis::budget::{BudgetReport, CostedSession, Period, Spend, compute};
 use crate::analysis::cost::{self, CostOptions};
@@ -141,14 +141,9 @@ fn gather(
         .filter(|s| s.summary.meta.parent_session_id.is_none())
     {
         let meta = &session.summary.meta;
-        // A start no session can have puts the session in no period (and would name a day
-        // in the year -17678 as the newest).
-        let doubts = meta.unbelievable().only(&["started_at"]);
-        if let Some(warning) = doubts.warning(&meta.session_id, "left out") {
-            warn(warning);
+        let Some(start) = super::output::start_in_periods(meta) else {
             continue;
-        }
-        let start = meta.started_at;
+        };
         into.newest = Some(into.newest.map_or(start, |n: f64| n.max(start)));
         let bucket = if (window.since..window.until).contains(&start) {
             &mut into.current

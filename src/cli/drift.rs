@@ -95,14 +95,9 @@ pub(crate) fn run(args: &DriftArgs, globals: &Globals) -> Result<u8> {
     for located in &stores {
         for (meta, summary) in super::listing::summaries(&located.store)? {
             any = true;
-            // A start no session can have puts the session in neither window (a start in 2128
-            // is recent for a century, and one in the year -17678 was named the newest).
-            let doubts = meta.unbelievable().only(&["started_at"]);
-            if let Some(warning) = doubts.warning(&meta.session_id, "left out") {
-                super::output::warn(warning);
+            let Some(started) = super::output::start_in_periods(&meta) else {
                 continue;
-            }
-            let started = meta.started_at;
+            };
             newest = Some(newest.map_or(started, |n: f64| n.max(started)));
             if started >= since {
                 recent.push((started, summary));

@@ -9,7 +9,7 @@ use super::Globals;
 use super::args::instant;
 use super::export::{ExportArgs, load, post_as, send_as};
 use super::http::check_url;
-use super::output::{to_stderr, warn};
+use super::output::{start_in_periods, to_stderr, warn};
 use crate::error::Error;
 use crate::exit;
 use crate::export::anonymize::Report;
@@ -154,8 +154,9 @@ fn sessions(args: &ExportArgs, store: &Store) -> Result<Vec<String>> {
     let mut ids: Vec<(f64, String)> = all
         .into_iter()
         .map(|s| s.meta)
-        .filter(|m| m.parent_session_id.is_none() && m.started_at >= since)
-        .map(|m| (m.started_at, m.session_id))
+        .filter(|m| m.parent_session_id.is_none())
+        .filter_map(|m| Some((start_in_periods(&m)?, m.session_id)))
+        .filter(|(start, _)| *start >= since)
         .collect();
     ids.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
     Ok(ids.into_iter().map(|(_, id)| id).collect())

@@ -11,7 +11,7 @@ use anyhow::Result;
 use super::Globals;
 use super::args::instant;
 use super::export::{Backend, ExportArgs};
-use super::output::{stdout, warn};
+use super::output::{start_in_periods, stdout, warn};
 use crate::analysis::eval::EvalConfig;
 use crate::analysis::tree::Forest;
 use crate::error::Error;
@@ -49,7 +49,7 @@ pub(crate) fn run(args: &ExportArgs, globals: &Globals) -> Result<u8> {
     let store = Store::new(globals.store_root());
     let sessions: Vec<_> = super::listing::summaries(&store)?
         .into_iter()
-        .filter(|(meta, _)| meta.started_at >= since)
+        .filter(|(meta, _)| start_in_periods(meta).is_some_and(|start| start >= since))
         .collect();
     let metas: Vec<&SessionMeta> = sessions.iter().map(|(m, _)| m).collect();
     let judges = eval_judges(&store, &metas)?;

@@ -9,7 +9,7 @@ use clap::Args;
 use super::Globals;
 use super::args::{FormatArg, SessionArg, instant};
 use super::globals::Format;
-use super::output::{stdout, warn_bad_lines};
+use super::output::{start_in_periods, stdout, warn_bad_lines};
 use super::settings::{self, LintLevel, LintRule, LintSettings, SettingsError};
 use crate::analysis::lint::{Level, LintConfig, LintReport, RuleName, Session, lint};
 use crate::capture::sink::system_time;
@@ -59,7 +59,9 @@ pub(crate) fn run(args: &LintArgs, globals: &Globals) -> Result<u8> {
         sessions.sort_by(|a, b| a.meta.started_at.total_cmp(&b.meta.started_at));
         sessions
             .into_iter()
-            .filter(|s| since.is_none_or(|t| s.meta.started_at >= t))
+            .filter(|s| {
+                since.is_none_or(|t| start_in_periods(&s.meta).is_some_and(|start| start >= t))
+            })
             .map(|s| s.meta.session_id)
             .collect()
     } else {

@@ -12,7 +12,7 @@ use super::Globals;
 use super::args::{FormatArg, instant};
 use super::globals::Format;
 use super::http::{HttpClient, check_url};
-use super::output::{stdout, warn, warn_bad_lines};
+use super::output::{start_in_periods, stdout, warn, warn_bad_lines};
 use crate::analysis::optimize::{self, Pattern, Session, Source};
 use crate::error::Error;
 use crate::exit;
@@ -242,19 +242,22 @@ fn sessions(store: &Store, args: &OptimizeArgs) -> Result<(Vec<String>, Option<f
     if let Some(warning) = &listing.warning {
         warn(warning);
     }
-    let mut ids: Vec<(f64, String)> = listing
+    let starts: Vec<(f64, &str)> = listing
         .sessions
         .iter()
         .map(|s| &s.summary.meta)
-        .filter(|m| m.started_at >= since)
-        .map(|m| (m.started_at, m.session_id.clone()))
+        .filter_map(|m| Some((start_in_periods(m)?, m.session_id.as_str())))
+        .collect();
+    let mut ids: Vec<(f64, String)> = starts
+        .iter()
+        .filter(|(start, _)| *start >= since)
+        .map(|(start, id)| (*start, (*id).to_owned()))
         .collect();
     ids.sort_by(|a, b| a.0.total_cmp(&b.0));
     let newest = if ids.is_empty() {
-        listing
-            .sessions
+        starts
             .iter()
-            .map(|s| s.summary.meta.started_at)
+            .map(|(start, _)| *start)
             .max_by(f64::total_cmp)
     } else {
         None

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use super::globals::Format;
 use crate::error::Error;
 use crate::exit;
+use crate::model::SessionMeta;
 use crate::model::meta::Unbelievable;
 use crate::render::escape::{Escaping, escape};
 use crate::store::{BadLine, SessionSummary, Store};
@@ -157,6 +158,12 @@ pub(crate) fn warn_unbelievable(id: &str, fields: &Unbelievable, format: Format)
     if let Some(warning) = fields.warning(id, done) {
         warn(warning);
     }
+}
+
+/// The start to place session `meta` in a period by ([`SessionMeta::start_in_periods`]);
+/// `None`, with one warning, for one no session can have, which is in no period.
+pub(crate) fn start_in_periods(meta: &SessionMeta) -> Option<f64> {
+    meta.start_in_periods().map_err(warn).ok()
 }
 
 /// Warns on stderr about lines a reader skipped.

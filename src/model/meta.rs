@@ -149,6 +149,19 @@ impl SessionMeta {
         Some(self.started_at).filter(|s| *s > 0.0 && BELIEVABLE_TIMES.contains(s))
     }
 
+    /// The start to place the session in a period by (`--since`, `--until`); when it is one
+    /// no session can have, the warning that the session is left out instead, since it is in
+    /// no period (a start in 2128 fell in every period reaching that far, and one in the year
+    /// -17678 was named the newest). `budget-report`, `drift` and the `--since` of the exports,
+    /// `optimize`, `lint` and the MCP tools ask this.
+    pub fn start_in_periods(&self) -> Result<f64, String> {
+        let doubts = self.unbelievable().only(&["started_at"]);
+        match doubts.warning(&self.session_id, "left out") {
+            Some(warning) => Err(warning),
+            None => Ok(self.started_at),
+        }
+    }
+
     /// Wall time from start to end, when the session has ended.
     pub fn duration_secs(&self) -> Option<f64> {
         self.ended_at.map(|end| (end - self.started_at).max(0.0))
