@@ -1820,6 +1820,84 @@ fn a_session_folder_with_a_name_no_id_can_have_is_skipped_with_a_warning_saying_
     assert!(named.stderr.contains("at most 200"), "{named:?}");
 }
 
+/// The root span of the trace `export --format otlp` printed: its start and end, in seconds.
+fn root_span_times(otlp: &Value) -> (f64, f64) {
+    let spans = otlp["resourceSpans"][0]["scopeSpans"][0]["spans"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{otlp:#}"));
+    let root = spans
+        .iter()
+        .find(|s| s["parentSpanId"] == "")
+        .unwrap_or_else(|| panic!("{otlp:#}"));
+    let seconds = |key: &str| root[key].as_str().unwrap().parse::<u64>().unwrap() as f64 / 1e9;
+    (seconds("startTimeUnixNano"), seconds("endTimeUnixNano"))
+}
+
+/// `export --format otlp` (which `server --forward-otlp` sends too) timed a session's trace by
+/// its recorded times, however impossible: a start in 2128 ended the root span in 2128, and an
+/// end 9e17 s on ended it in the year 2554. `export --metrics` stamped a session's points with
+/// an end 70 years on. Such times are left to the events, with one warning.
+#[test]
+fn exports_time_a_session_with_times_no_session_can_have_by_its_events() {
+    let env = TestEnv::new();
+    forged_store(&env);
+    // The events are at 1,780,000,001 and 1,780,000,002 s.
+    let within_the_events = |(start, end): (f64, f64)| {
+        (1_780_000_000.0..=1_780_000_060.0).contains(&start)
+            && (start..=1_780_000_060.0).contains(&end)
+    };
+    for forged in [
+        None,
+        Some(json!({"started_at": 5_000_000_000.0_f64, "ended_at": null})),
+    ] {
+        if let Some(forged) = &forged {
+            forge(&env, |meta| {
+                for (key, value) in forged.as_object().unwrap() {
+                    meta[key] = value.clone();
+                }
+            });
+        }
+        for format in ["otlp", "otlp-genai"] {
+            let otlp = run(&env, &["export", OTHER, "--format", format]);
+            assert_eq!(otlp.code, 0, "{otlp:?}");
+            let times = root_span_times(&otlp.json());
+            assert!(within_the_events(times), "{forged:?} {format}: {times:?}");
+            warned_once(&otlp);
+        }
+    }
+
+    forge(&env, |meta| {
+        meta["started_at"] = json!(1_780_000_000.0);
+        meta["ended_at"] = json!(4_000_000_000.0);
+        meta["tool_calls"] = json!(1);
+        meta["errors"] = json!(0);
+    });
+    let metrics = run(&env, &["export", "--metrics", "--since", "2020-01-01"]);
+    assert_eq!(metrics.code, 0, "{metrics:?}");
+    let sent = metrics.json();
+    let points: Vec<&Value> = sent["resourceMetrics"][0]["scopeMetrics"][0]["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|m| m["gauge"]["dataPoints"].as_array().unwrap())
+        .filter(|p| p["attributes"][0]["value"]["stringValue"] == OTHER)
+        .collect();
+    assert!(!points.is_empty(), "{sent:#}");
+    for point in points {
+        let at = point["timeUnixNano"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap() as f64
+            / 1e9;
+        assert!(
+            (1_780_000_000.0..=1_780_000_060.0).contains(&at),
+            "{point:#}"
+        );
+    }
+    warned_once(&metrics);
+}
+
 /// The `--since` of `export --metrics`, `export --backend langfuse`, `optimize` and `lint
 /// --all`, and the `since` of the MCP tools, compared the recorded start: one in 2128 was since
 /// any date, and the session was exported, linted and listed to the agent. Each now judges the

@@ -158,6 +158,7 @@ pub(crate) fn run(args: &ExportArgs, globals: &Globals) -> Result<u8> {
     let mut session = load(&store, &id)?;
     if args.format.is_otlp() {
         with_logged_usage(&store, &mut session);
+        warn_untimed(&session);
     }
     if args.anonymize {
         let anonymizer = super::export_anon::anonymizer()?;
@@ -201,6 +202,16 @@ pub(crate) fn run(args: &ExportArgs, globals: &Globals) -> Result<u8> {
             out.write_all(&bytes)?;
             out.flush()?;
             Ok(exit::OK)
+        }
+    }
+}
+
+/// Warns once for each session of `session` whose recorded start or end no session can have,
+/// which its trace leaves to its events ([`crate::export::otlp::untimed`]).
+pub(crate) fn warn_untimed(session: &Exported) {
+    for (id, doubts) in crate::export::otlp::untimed(session) {
+        if let Some(warning) = doubts.warning(id, crate::export::otlp::UNTIMED) {
+            warn(warning);
         }
     }
 }

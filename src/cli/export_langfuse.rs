@@ -41,6 +41,7 @@ pub(crate) fn run(args: &ExportArgs, globals: &Globals) -> Result<u8> {
     for id in &ids {
         let mut session = load(&store, id)?;
         super::export::with_logged_usage(&store, &mut session);
+        super::export::warn_untimed(&session);
         if let Some(anonymizer) = &anonymizer {
             anonymizer.exported(&mut session, &mut report);
         }

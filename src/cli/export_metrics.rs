@@ -51,6 +51,12 @@ pub(crate) fn run(args: &ExportArgs, globals: &Globals) -> Result<u8> {
         .into_iter()
         .filter(|(meta, _)| start_in_periods(meta).is_some_and(|start| start >= since))
         .collect();
+    for (meta, _) in &sessions {
+        let doubts = meta.unbelievable().only(&["ended_at"]);
+        if let Some(warning) = doubts.warning(&meta.session_id, metrics::UNTIMED) {
+            warn(warning);
+        }
+    }
     let metas: Vec<&SessionMeta> = sessions.iter().map(|(m, _)| m).collect();
     let judges = eval_judges(&store, &metas)?;
     let anonymizer = if args.anonymize {

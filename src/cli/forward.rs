@@ -205,6 +205,11 @@ impl Worker {
             match super::export::load(&self.store, &id) {
                 Ok(mut session) => {
                     super::export::with_logged_usage(&self.store, &mut session);
+                    for (id, doubts) in crate::export::otlp::untimed(&session) {
+                        if let Some(warning) = doubts.warning(id, crate::export::otlp::UNTIMED) {
+                            (self.log)(&format!("forwarding: {warning}"));
+                        }
+                    }
                     let options = crate::export::otlp::Options {
                         mode: crate::export::otlp::Mode::GenAi,
                         service_name: "agent-strace".to_owned(),

@@ -43,6 +43,11 @@ pub const EVAL_SCORE: &str = "agent_strace.eval.score";
 /// no known price and is counted at $0; absent when every model is priced.
 pub const UNPRICED_MODELS: &str = "agent_strace.cost.unpriced_models";
 
+/// What a warning about a session whose recorded start or end no session can have says is done
+/// with it: its points are stamped by its events instead (or by its start, when no event time
+/// is known).
+pub const UNTIMED: &str = "its points are stamped by its events";
+
 /// The judge name of an eval's weighted score (the scorers' scores are named by their type).
 pub const OVERALL: &str = "overall";
 
@@ -111,15 +116,21 @@ impl SessionMetrics {
     /// A session's figures from its metadata and its summary (as the index keeps them).
     pub fn of(meta: &SessionMeta, summary: &Summary, prices: &PriceTable) -> SessionMetrics {
         let figures = SessionFigures::of(meta.started_at, summary);
+        // Times no session can have are left to the events (see [`UNTIMED`]).
+        let started = meta
+            .believed_start()
+            .or(summary.counters.first_timestamp)
+            .unwrap_or_default();
         let ended = meta
             .ended_at
+            .filter(|_| meta.unbelievable().believes_times())
             .or(summary.counters.last_timestamp)
-            .unwrap_or(meta.started_at);
+            .unwrap_or(started);
         SessionMetrics {
             session_id: meta.session_id.clone(),
             agent: meta.agent_name.clone(),
             model: summary.main_model().map(str::to_owned),
-            started_unix_nano: nanos(meta.started_at),
+            started_unix_nano: nanos(started),
             ended_unix_nano: nanos(ended),
             cost_usd: summary.cost(prices).usd(),
             cost_unpriced_models: summary.unpriced(prices).map(str::to_owned).collect(),

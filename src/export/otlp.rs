@@ -22,6 +22,7 @@ use prost::Message;
 
 use super::Exported;
 use super::genai;
+use crate::model::meta::Unbelievable;
 use crate::model::view::View;
 use crate::model::{Agent, Event, ToolOutcome};
 
@@ -266,6 +267,27 @@ impl Agentish {
     }
 }
 
+/// The sessions of `session` (it and its subagents, parents first) whose recorded start or end
+/// is one no session can have, with those fields: their spans are timed by their events
+/// instead, which the caller says.
+pub fn untimed(session: &Exported) -> Vec<(&str, Unbelievable)> {
+    let mut out = Vec::new();
+    let doubts = session
+        .meta
+        .unbelievable()
+        .only(&["started_at", "ended_at"]);
+    if !doubts.is_empty() {
+        out.push((session.meta.session_id.as_str(), doubts));
+    }
+    for sub in &session.subagents {
+        out.extend(untimed(sub));
+    }
+    out
+}
+
+/// What a warning about [`untimed`] sessions says is done with their times.
+pub const UNTIMED: &str = "its spans are timed by its events";
+
 /// Adds the spans of `session` (its root first) and of its subagents to `spans`; the root's
 /// parent is `parent` (empty for the trace's root).
 fn session_spans(
@@ -283,13 +305,21 @@ fn session_spans(
         Mode::GenAi => &GENAI,
     };
     let first = spans.len();
+    // Times no session can have are left to the events (see `untimed`): a start in the year
+    // -17678 or 2128 or an end 70 years on would time the whole trace by them.
+    let started = session.meta.believed_start().unwrap_or_default();
+    let ended = if session.meta.unbelievable().believes_times() {
+        session.meta.ended_at.unwrap_or(started)
+    } else {
+        started
+    };
     let mut root = Span {
         trace_id: trace.to_vec(),
         span_id: root_id.clone(),
         parent_span_id: parent,
         kind: SpanKind::Internal as i32,
-        start_time_unix_nano: nanos(session.meta.started_at),
-        end_time_unix_nano: nanos(session.meta.ended_at.unwrap_or(session.meta.started_at)),
+        start_time_unix_nano: nanos(started),
+        end_time_unix_nano: nanos(ended),
         ..Span::default()
     };
     match options.mode {
@@ -327,7 +357,7 @@ fn session_spans(
     let mut by_event: HashMap<&str, usize> = HashMap::new();
     let mut open_by_use: HashMap<&str, usize> = HashMap::new();
     let mut usage_total = crate::model::Tokens::default();
-    let mut last_time = session.meta.started_at;
+    let mut last_time = started;
     for event in &session.events {
         last_time = last_time.max(event.timestamp);
         let view = View::of(event, who.agent);
