@@ -1987,3 +1987,33 @@ fn filters_by_time_leave_out_a_start_no_session_can_have() {
         );
     }
 }
+
+/// `eval` judged `duration_under` by the events' span when the recorded duration is one no
+/// session can have, as it should, but said nothing of it, where every other view warns.
+#[test]
+fn eval_warns_once_that_it_judges_the_events_span() {
+    let env = TestEnv::new();
+    forged_store(&env);
+    forge(&env, |forged| {
+        forged["started_at"] = json!(1_780_000_000.0);
+        forged["ended_at"] = json!(4_000_000_000.0);
+    });
+    std::fs::write(
+        env.path().join(".agent-evals.yaml"),
+        "scorers:\n  - type: duration_under\n    max_seconds: 600\n",
+    )
+    .unwrap();
+    for args in [&["eval", OTHER][..], &["eval", OTHER, "--format", "json"]] {
+        let eval = run(&env, args);
+        assert_eq!(eval.code, 0, "{eval:?}");
+        warned_once(&eval);
+        assert!(
+            eval.stderr.contains("ended_at") && eval.stderr.contains("events' span"),
+            "{}",
+            eval.stderr
+        );
+    }
+    let compare = run(&env, &["eval", "compare", OTHER, SID]);
+    assert_eq!(compare.code, 0, "{compare:?}");
+    warned_once(&compare);
+}

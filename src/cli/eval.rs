@@ -151,7 +151,7 @@ fn score(
     globals: &Globals,
 ) -> Result<(EvalReport, WorkOutcome)> {
     let (store, id) = super::stores::select(&options.scope, selector, globals)?;
-    scored(&store, &id, config, None)
+    scored(&store, &id, config, None, true)
 }
 
 /// Scores session `id` of `store` with `config`. `forest` is the store's sessions, for the
@@ -163,19 +163,33 @@ pub(crate) fn score_session(
     config: &EvalConfig,
     forest: Option<&Forest>,
 ) -> Result<EvalReport> {
-    Ok(scored(store, id, config, forest)?.0)
+    Ok(scored(store, id, config, forest, false)?.0)
 }
 
 /// [`score_session`], and where the session's work stood at its end (its last test run,
-/// build or check), which `eval compare` weighs first.
+/// build or check), which `eval compare` weighs first. With `warn_times`, warns once when a
+/// scorer judges the session's duration and its recorded times are ones no session can have
+/// (the commands that score many sessions say so their own way).
 fn scored(
     store: &Store,
     id: &str,
     config: &EvalConfig,
     forest: Option<&Forest>,
+    warn_times: bool,
 ) -> Result<(EvalReport, WorkOutcome)> {
     let summary = super::output::summary(store, id)?;
     let meta = &summary.meta;
+    let judges_duration = config
+        .scorers
+        .iter()
+        .any(|s| matches!(s.check, Check::DurationUnder { .. }));
+    if warn_times && judges_duration {
+        // `duration_under` then judges the events' span, as `dashboard --trend` does.
+        let doubts = meta.unbelievable().only(&["started_at", "ended_at"]);
+        if let Some(warning) = doubts.warning(id, "its duration is its events' span") {
+            super::output::warn(warning);
+        }
+    }
     let mut reader = store.events(id)?;
     let events: Vec<Event> = reader.by_ref().collect();
     warn_bad_lines(reader.bad_lines(), reader.bad_count());
