@@ -2017,3 +2017,27 @@ fn eval_warns_once_that_it_judges_the_events_span() {
     assert_eq!(compare.code, 0, "{compare:?}");
     warned_once(&compare);
 }
+
+/// A count of 2^63 - 1 in `meta.json` was read through an f64 and named as 2^63
+/// (9223372036854775808) by every warning about it; it is read as the integer it is.
+#[test]
+fn a_forged_count_is_named_as_written() {
+    let env = TestEnv::new();
+    forged_store(&env);
+    // `list` reads the index; `inspect` reads meta.json itself.
+    for args in [&["list"][..], &["inspect", OTHER]] {
+        let run = run(&env, args);
+        assert_eq!(run.code, 0, "{run:?}");
+        warned_once(&run);
+        assert!(
+            run.stderr.contains("tool_calls 9223372036854775807,"),
+            "{}",
+            run.stderr
+        );
+        assert!(
+            !run.stderr.contains("9223372036854775808"),
+            "{}",
+            run.stderr
+        );
+    }
+}

@@ -378,7 +378,15 @@ fn take_f64(map: &mut Map<String, Value>, key: &'static str) -> Result<Option<f6
 
 fn take_u64(map: &mut Map<String, Value>, key: &'static str) -> Result<u64, MetaError> {
     // The Python tool writes counters as ints but has written floats for durations; accept both.
-    Ok(take_f64(map, key)?.map_or(0, |n| n.max(0.0) as u64))
+    // An int is read as one: through an f64, 2^63 - 1 would become 2^63.
+    match map.get(key) {
+        Some(Value::Number(n)) if n.is_u64() || n.is_i64() => {
+            let n = n.as_u64().unwrap_or(0);
+            map.shift_remove(key);
+            Ok(n)
+        }
+        _ => Ok(take_f64(map, key)?.map_or(0, |n| n.max(0.0) as u64)),
+    }
 }
 
 #[cfg(test)]
