@@ -2041,3 +2041,84 @@ fn a_forged_count_is_named_as_written() {
         );
     }
 }
+
+/// `list --since/--until`, `sample --since` and `dashboard --since` compared the recorded
+/// start: one in 2128 fell inside any period reaching it, and the session was listed, sampled
+/// and counted. A period now leaves it out with the one warning every other filter by time
+/// gives, whether `list` reads the index or every session's files; without a period `list`
+/// still shows it, its start as unknown.
+#[test]
+fn list_sample_and_dashboard_leave_a_start_no_session_can_have_out_of_a_period() {
+    let env = TestEnv::new();
+    forged_store(&env);
+    forge(&env, |forged| {
+        forged["started_at"] = json!(5_000_000_000.0);
+        forged["ended_at"] = Value::Null;
+    });
+    let left_out = |run: &Run| {
+        assert_eq!(run.code, 0, "{run:?}");
+        let warnings: Vec<&str> = run
+            .stderr
+            .lines()
+            .filter(|l| l.contains("left out"))
+            .collect();
+        assert_eq!(warnings.len(), 1, "{}", run.stderr);
+        assert!(warnings[0].contains(OTHER), "{}", run.stderr);
+        assert!(!run.stdout.contains(OTHER), "{}", run.stdout);
+        assert!(run.stdout.contains(SID), "{}", run.stdout);
+    };
+
+    let all = run(&env, &["list", "--format", "json"]);
+    assert_eq!(all.code, 0, "{all:?}");
+    warned_once(&all);
+    assert_eq!(forged_in(&all.json())["started_at"], Value::Null);
+
+    let periods: [&[&str]; 3] = [
+        &["--since", "2020-01-01"],
+        &["--until", "2200-01-01"],
+        &["--since", "2020-01-01", "--until", "2200-01-01"],
+    ];
+    for period in periods {
+        for format in ["text", "json"] {
+            let mut args = vec!["list", "--format", format];
+            args.extend_from_slice(period);
+            let listed = run(&env, &args);
+            warned_once(&listed);
+            left_out(&listed);
+        }
+    }
+    // Without the index, from every session's files: the same.
+    let index = env.store().join(".index.sqlite");
+    let _ = std::fs::remove_file(&index);
+    symlink(victim(&env), &index).unwrap();
+    let unindexed = run(&env, &["list", "--since", "2020-01-01"]);
+    assert!(
+        unindexed.stderr.contains("index cannot be used"),
+        "{unindexed:?}"
+    );
+    left_out(&unindexed);
+    std::fs::remove_file(&index).unwrap();
+
+    let sample = run(
+        &env,
+        &[
+            "sample",
+            "--n",
+            "5",
+            "--strategy",
+            "recent",
+            "--since",
+            "2020-01-01",
+        ],
+    );
+    warned_once(&sample);
+    left_out(&sample);
+
+    let board = run(
+        &env,
+        &["dashboard", "--since", "2020-01-01", "--format", "json"],
+    );
+    warned_once(&board);
+    left_out(&board);
+    assert_eq!(board.json()["totals"]["sessions"], 1, "{}", board.stdout);
+}

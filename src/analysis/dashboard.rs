@@ -192,12 +192,14 @@ pub struct Judged {
     pub scorers: Vec<(String, bool)>,
 }
 
-/// The sessions the period covers (each with its subagents), newest first.
+/// The sessions the period covers (each with its subagents), newest first, and a warning for
+/// each session left out of a period (`since`) because its start is one no session can have
+/// ([`SessionMeta::start_in_periods`]): a start in 2128 was since any date.
 pub fn select(
     sessions: &[(SessionMeta, Summary)],
     period: &Period,
     prices: &PriceTable,
-) -> Vec<SessionFigures> {
+) -> (Vec<SessionFigures>, Vec<String>) {
     let by_id: HashMap<&str, usize> = sessions
         .iter()
         .enumerate()
@@ -219,12 +221,19 @@ pub fn select(
     for i in 0..sessions.len() {
         groups.entry(root_of(i)).or_default().push(i);
     }
+    let mut left_out = Vec::new();
     let mut figures: Vec<SessionFigures> = groups
         .into_iter()
         .filter(|(root, _)| {
             period
                 .since
-                .is_none_or(|s| sessions[*root].0.started_at >= s)
+                .is_none_or(|since| match sessions[*root].0.start_in_periods() {
+                    Ok(start) => start >= since,
+                    Err(warning) => {
+                        left_out.push(warning);
+                        false
+                    }
+                })
         })
         .map(|(root, members)| figures_of(sessions, root, &members, prices))
         .collect();
@@ -235,7 +244,7 @@ pub fn select(
             .then_with(|| b.session_id.cmp(&a.session_id))
     });
     figures.truncate(period.last.unwrap_or(usize::MAX));
-    figures
+    (figures, left_out)
 }
 
 fn figures_of(
@@ -612,7 +621,7 @@ mod tests {
             session("other", T + DAY, 1, 1),
         ];
         let p = period(None, T + 2.0 * DAY);
-        let selected = select(&all, &p, PriceTable::builtin());
+        let (selected, _) = select(&all, &p, PriceTable::builtin());
         assert_eq!(selected.len(), 2);
         let d = dashboard(&selected, &all, &p);
         assert_eq!(d.totals.sessions, 2);
@@ -632,7 +641,7 @@ mod tests {
             .map(|i| session(&format!("s{i}"), T + f64::from(i) * DAY, 1, 0))
             .collect();
         let p = period(None, T + 119.0 * DAY);
-        let selected = select(&all, &p, PriceTable::builtin());
+        let (selected, _) = select(&all, &p, PriceTable::builtin());
         let d = dashboard(&selected, &all, &p);
         assert_eq!(d.bucket_days, 2);
         assert_eq!(d.buckets.len(), 60);
@@ -645,9 +654,9 @@ mod tests {
             .map(|i| session(&format!("s{i}"), T + f64::from(i) * DAY, 1, 0))
             .collect();
         let mut p = period(Some(T + 5.0 * DAY), T + 9.0 * DAY);
-        assert_eq!(select(&all, &p, PriceTable::builtin()).len(), 5);
+        assert_eq!(select(&all, &p, PriceTable::builtin()).0.len(), 5);
         p.last = Some(2);
-        let picked = select(&all, &p, PriceTable::builtin());
+        let (picked, _) = select(&all, &p, PriceTable::builtin());
         assert_eq!(picked[0].session_id, "s9");
         assert_eq!(picked[1].session_id, "s8");
     }

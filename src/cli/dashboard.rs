@@ -267,7 +267,10 @@ pub(crate) fn run(args: &DashboardArgs, globals: &Globals) -> Result<u8> {
     let read = Sessions::read(args, globals)?;
     let sessions = &read.summaries;
     let prices = PriceTable::builtin();
-    let selected = dashboard::select(sessions, &period, prices);
+    let (selected, left_out) = dashboard::select(sessions, &period, prices);
+    for warning in left_out {
+        warn(warning);
+    }
     for s in &selected {
         warn_unbelievable(&s.session_id, &s.unbelievable, args.format.format);
     }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::Globals;
 use super::args::{FormatArg, TimeRange};
 use super::globals::Format;
-use super::output::{stdout, usage, warn_unbelievable};
+use super::output::{start_in_periods, stdout, usage, warn_unbelievable};
 use super::stores::ScopeArgs;
 use crate::analysis::tree::TreeCost;
 use crate::exit;
@@ -82,9 +82,14 @@ const PROMPT_CHARS: usize = 60;
 
 pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
     let now = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
-    let since = args.period.since(now)?.unwrap_or(f64::NEG_INFINITY);
-    let until = args.period.until(now)?.unwrap_or(f64::INFINITY);
-    if since >= until {
+    let since = args.period.since(now)?;
+    let until = args.period.until(now)?;
+    // With no period every session is listed, a start no session can have shown as `?`; a
+    // period has no place for one (a start in 2128 fell in every period reaching it), so it
+    // is left out with a warning, as every other filter by time does.
+    let period = (since.is_some() || until.is_some())
+        .then(|| since.unwrap_or(f64::NEG_INFINITY)..until.unwrap_or(f64::INFINITY));
+    if period.as_ref().is_some_and(|p| p.start >= p.end) {
         return Err(usage("--since must be before --until"));
     }
     let stores = args.scope.stores_unnamed(globals)?;
@@ -113,7 +118,11 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
                 .zip(heads)
                 .filter(|(_, head)| args.all || *head)
                 .map(|(listed, _)| listed)
-                .filter(|(s, _)| (since..until).contains(&s.summary.meta.started_at))
+                .filter(|(s, _)| {
+                    period.as_ref().is_none_or(|period| {
+                        start_in_periods(&s.summary.meta).is_some_and(|t| period.contains(&t))
+                    })
+                })
                 .map(|(s, cost)| listed_session(s, cost, place)),
         );
     }

@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 
 use super::Globals;
 use super::args::instant;
-use super::output::{stdout, warn_bad_lines};
+use super::output::{start_in_periods, stdout, warn_bad_lines};
 use super::stores::ScopeArgs;
 use crate::analysis::sample::{Candidate, Score, Strategy, pick};
 use crate::exit;
@@ -89,7 +89,8 @@ pub(crate) fn run(args: &SampleArgs, globals: &Globals) -> Result<u8> {
     let mut unpriced: HashMap<String, Vec<String>> = HashMap::new();
     for located in args.scope.stores_unnamed(globals)? {
         for (meta, summary) in super::listing::summaries(&located.store)? {
-            if since.is_some_and(|t| meta.started_at < t) {
+            // A start no session can have is in no period: left out, with a warning.
+            if since.is_some_and(|t| start_in_periods(&meta).is_none_or(|start| start < t)) {
                 continue;
             }
             let written = summary.files.values().filter(|f| f.writes > 0).count() as u64;
