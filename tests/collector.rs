@@ -36,7 +36,7 @@ pub(crate) fn server(env: &TestEnv, storage: &Path, extra: &[&str]) -> (Backgrou
 }
 
 /// What the collector logged until it exited.
-fn log_of(mut server: Background) -> String {
+pub(crate) fn log_of(mut server: Background) -> String {
     let child = &mut server.0;
     Command::new("kill")
         .arg("-TERM")

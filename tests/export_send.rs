@@ -16,8 +16,8 @@ use crate::common::{SessionBuilder, TestEnv};
 
 /// One request the fake collector received.
 #[derive(Debug, Clone)]
-struct Received {
-    path: String,
+pub(crate) struct Received {
+    pub(crate) path: String,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
     at: Instant,
@@ -43,7 +43,7 @@ impl Received {
 
 /// A collector on a free port that answers the requests in turn with `answers` (status, extra
 /// header lines), the last answer for every request after; what it received is shared.
-fn collector(answers: Vec<(u16, &'static str)>) -> (u16, Arc<Mutex<Vec<Received>>>) {
+pub(crate) fn collector(answers: Vec<(u16, &'static str)>) -> (u16, Arc<Mutex<Vec<Received>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let seen = Arc::new(Mutex::new(Vec::new()));

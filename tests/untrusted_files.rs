@@ -2122,3 +2122,55 @@ fn list_sample_and_dashboard_leave_a_start_no_session_can_have_out_of_a_period()
     left_out(&board);
     assert_eq!(board.json()["totals"]["sessions"], 1, "{}", board.stdout);
 }
+
+/// `server --forward-otlp` forwards a session again each time it changes, and each time its
+/// log said anew that the session's times are none a session can have: it says so once per
+/// session for as long as it runs.
+#[test]
+fn the_forwarder_warns_once_per_session_of_times_no_session_can_have() {
+    let env = TestEnv::new();
+    forged_store(&env);
+    forge(&env, |forged| {
+        forged["started_at"] = json!(5_000_000_000.0);
+        forged["ended_at"] = Value::Null;
+    });
+    let (backend, seen) = crate::export_send::collector(vec![(200, "")]);
+    let url = format!("http://127.0.0.1:{backend}");
+    let (server, port) = crate::collector::server(&env, &env.store(), &["--forward-otlp", &url]);
+    let traces = || {
+        seen.lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.path == "/v1/traces")
+            .count()
+    };
+    for n in 1_u32..=3 {
+        let event = json!({"event_type": "user_prompt", "timestamp": 1_780_000_010.0 + f64::from(n),
+                           "event_id": format!("late-{n}"), "session_id": OTHER,
+                           "data": {"prompt": "again"}});
+        let answer =
+            crate::otel_ingest::post(port, "/events", &[], format!("{event}\n").as_bytes());
+        assert_eq!(
+            answer.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&answer.body)
+        );
+        // The session is sent once it has been quiet for a moment; each change sends it again.
+        let deadline = Instant::now() + LIMIT;
+        while traces() < n as usize {
+            assert!(Instant::now() < deadline, "forwarded {} of {n}", traces());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    let log = crate::collector::log_of(server);
+    let warnings: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("no session can"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{log}");
+    assert!(
+        warnings[0].contains(OTHER) && warnings[0].contains("timed by its events"),
+        "{log}"
+    );
+}

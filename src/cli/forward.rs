@@ -11,7 +11,7 @@
 //! it has been quiet for a moment, and again whenever it changes (the same ids: a backend sees
 //! the same spans again, not new ones).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::sync::mpsc::{self, RecvTimeoutError, TrySendError};
 use std::sync::{Arc, atomic::AtomicU64, atomic::Ordering};
@@ -86,6 +86,7 @@ pub(crate) fn start(
         store,
         log,
         pending: HashMap::new(),
+        warned: HashSet::new(),
         raw: Vec::new(),
         sent: 0,
         lost: 0,
@@ -118,6 +119,9 @@ struct Worker {
     log: fn(&str),
     /// Sessions with new events, and when they last changed.
     pending: HashMap<String, Instant>,
+    /// Sessions whose times no session can have, already named in the log: a session is sent
+    /// again at each change, and the log said so again each time.
+    warned: HashSet<String>,
     /// Received requests not sent yet, as protobuf.
     raw: Vec<(Kind, Vec<u8>)>,
     sent: u64,
@@ -206,7 +210,9 @@ impl Worker {
                 Ok(mut session) => {
                     super::export::with_logged_usage(&self.store, &mut session);
                     for (id, doubts) in crate::export::otlp::untimed(&session) {
-                        if let Some(warning) = doubts.warning(id, crate::export::otlp::UNTIMED) {
+                        if let Some(warning) = doubts.warning(id, crate::export::otlp::UNTIMED)
+                            && self.warned.insert(id.to_owned())
+                        {
                             (self.log)(&format!("forwarding: {warning}"));
                         }
                     }
