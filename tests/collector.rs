@@ -2602,6 +2602,33 @@ fn send_kept_leaves_the_calls_a_failing_collector_does_not_take_and_says_why() {
     let project = env.path().join("project");
     std::fs::create_dir(&project).unwrap();
     let local = project.join(".agent-traces");
+    let endpoint = failing_proxy(
+        b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 11\r\nconnection: close\r\n\r\nBad Gateway",
+    );
+    let (event, payload) = payloads("behind-a-proxy", &project).remove(0);
+    let (run, _) = hook_to(&env, &endpoint, None, event, &payload);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    assert_eq!(kept_calls(&local), 1);
+    assert_eq!(stored_lines(&local, "behind-a-proxy"), 0);
+    let mut send = env.command(&["send-kept", "--project", project.to_str().unwrap()]);
+    send.env("AGENT_STRACE_ENDPOINT", &endpoint)
+        .env_remove("AGENT_STRACE_TOKEN");
+    let sent = crate::common::run_with_stdin(send, b"");
+    assert_eq!(sent.code, 4, "{}", sent.stderr);
+    assert!(
+        sent.stderr.starts_with(&format!(
+            "error: the collector {endpoint} left 1 kept hook call waiting: answered 502: Bad Gateway"
+        )),
+        "{}",
+        sent.stderr
+    );
+    assert_eq!(kept_calls(&local), 1);
+    assert_eq!(stored_lines(&local, "behind-a-proxy"), 0);
+}
+
+/// A proxy before a collector that answers every request with `answer` once it has read the
+/// request whole; its endpoint.
+fn failing_proxy(answer: &'static [u8]) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let endpoint = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     std::thread::spawn(move || {
@@ -2623,28 +2650,70 @@ fn send_kept_leaves_the_calls_a_failing_collector_does_not_take_and_says_why() {
                     break;
                 }
             }
-            let _ = stream.write_all(
-                b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 11\r\nconnection: close\r\n\r\nBad Gateway",
-            );
+            let _ = stream.write_all(answer);
         }
     });
-    let (event, payload) = payloads("behind-a-proxy", &project).remove(0);
-    let (run, _) = hook_to(&env, &endpoint, None, event, &payload);
+    endpoint
+}
+
+/// Entries planted in a store's spool under older calls' names (a link to a file elsewhere, a
+/// FIFO, a folder) are no calls: `send-kept` passes them over and sends the call the hook
+/// kept behind them, once; `list` counts only that call. They held back every call behind
+/// them, and `send-kept` said "cannot read the calls kept" and exited 0 with the call kept.
+#[test]
+fn send_kept_passes_over_links_fifos_and_folders_named_like_calls() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let project = env.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    let local = project.join(".agent-traces");
+    let failing = failing_proxy(
+        b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 11\r\nconnection: close\r\n\r\nBad Gateway",
+    );
+    let (event, payload) = payloads("behind-planted-calls", &project).remove(0);
+    let (run, _) = hook_to(&env, &failing, None, event, &payload);
     assert_eq!((run.code, run.stderr.as_str()), (0, ""));
     assert_eq!(kept_calls(&local), 1);
-    assert_eq!(stored_lines(&local, "behind-a-proxy"), 0);
-    let mut send = env.command(&["send-kept", "--project", project.to_str().unwrap()]);
+    let spool = local.join(".spool");
+    let victim = env.path().join("victim.json");
+    std::fs::write(&victim, "{}").unwrap();
+    std::os::unix::fs::symlink(&victim, spool.join("00000000000000000001.link.call")).unwrap();
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(spool.join("00000000000000000002.fifo.call"))
+        .status()
+        .unwrap();
+    assert!(fifo.success());
+    std::fs::create_dir(spool.join("00000000000000000003.folder.call")).unwrap();
+    let cwd = project.to_str().unwrap();
+    let listed = env.run(&["list", "--project", cwd]);
+    assert!(
+        listed
+            .stderr
+            .contains("1 hook call waits for the collector"),
+        "{}",
+        listed.stderr
+    );
+
+    let (_server, port) = server(&env, &storage, &[]);
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let mut send = env.command(&["send-kept", "--project", cwd]);
     send.env("AGENT_STRACE_ENDPOINT", &endpoint)
         .env_remove("AGENT_STRACE_TOKEN");
     let sent = crate::common::run_with_stdin(send, b"");
-    assert_eq!(sent.code, 4, "{}", sent.stderr);
-    assert!(
-        sent.stderr.starts_with(&format!(
-            "error: the collector {endpoint} left 1 kept hook call waiting: answered 502: Bad Gateway"
-        )),
-        "{}",
-        sent.stderr
+    assert_eq!(
+        (sent.code, sent.stdout.as_str(), sent.stderr.as_str()),
+        (
+            0,
+            format!("Sent 1 kept hook call to the collector {endpoint}.\n").as_str(),
+            ""
+        )
     );
-    assert_eq!(kept_calls(&local), 1);
-    assert_eq!(stored_lines(&local, "behind-a-proxy"), 0);
+    assert_eq!(stored_lines(&storage, "behind-planted-calls"), 1);
+    assert_eq!(stored_lines(&local, "behind-planted-calls"), 0);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "{}");
+    let again = env.run(&["send-kept", "--project", cwd]);
+    assert_eq!(
+        (again.code, again.stdout.as_str()),
+        (0, "No hook calls wait for the collector.\n")
+    );
 }

@@ -192,16 +192,33 @@ impl Resend<'_> {
             .keep
             .map(|keep| u64::try_from(keep.as_micros()).unwrap_or(u64::MAX));
         for call in kept {
+            let fresh = keep.is_none_or(|keep| now.saturating_sub(call.micros) < keep);
+            let left = match self.deadline {
+                Some(deadline) => deadline.saturating_duration_since(Instant::now()),
+                None => self.per_call,
+            };
+            // Read only when there is time to send it: a collector that fails every call
+            // costs a hook one kept call's reading, not a batch's.
+            if fresh && left.is_zero() {
+                break;
+            }
             // Shared by the sends and the recording here, never copied.
-            let body = Bytes::from(call.body);
-            if keep.is_none_or(|keep| now.saturating_sub(call.micros) < keep) {
-                let left = match self.deadline {
-                    Some(deadline) => deadline.saturating_duration_since(Instant::now()),
-                    None => self.per_call,
-                };
-                if left.is_zero() {
-                    break;
+            let body = match self.store.spooled_body(&call) {
+                Ok(Some(body)) => Bytes::from(body),
+                // Taken by another process since the listing.
+                Ok(None) => {
+                    done.waiting -= 1;
+                    continue;
                 }
+                // Put in place of the call since the listing (a link, a runaway file): not
+                // a call, and no reason to hold back the calls behind it.
+                Err(e) => {
+                    (self.note)(&format!("a kept call is passed over: {e}"));
+                    done.waiting -= 1;
+                    continue;
+                }
+            };
+            if fresh {
                 match self
                     .endpoint
                     .send("/hooks", "application/json", body.clone(), left)

@@ -235,6 +235,18 @@ impl Folder {
         }
     }
 
+    /// The size of `name` when it is a regular file (a link is not followed); `None` when it
+    /// is not there or is something else.
+    pub(crate) fn regular_size(&self, name: &str) -> io::Result<Option<u64>> {
+        match rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(stat) if FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile => {
+                Ok(Some(u64::try_from(stat.st_size).unwrap_or(0)))
+            }
+            Ok(_) | Err(Errno::NOENT) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// The names in this folder.
     pub(crate) fn names(&self) -> Result<Vec<String>> {
         // `/proc/self/fd/N` would need /proc; opening "." through the descriptor does not.
