@@ -1738,3 +1738,48 @@ fn a_call_closed_at_its_turns_end_still_takes_its_late_result_and_the_end_clears
         .count();
     assert_eq!(calls, 3, "the calls stay recorded");
 }
+
+/// Entries planted in `.pending/` that cannot be closed (folders named like closed calls) no
+/// longer stop a turn's end from closing the calls listed after them: a call interrupted in
+/// that turn stayed open and took the result of a later call with the same tool and input.
+#[test]
+fn entries_that_cannot_be_closed_leave_the_other_calls_closed_at_a_turns_end() {
+    let env = TestEnv::new();
+    let bash = json!({"tool_name": "Bash", "tool_input": {"command": "cargo test"}});
+    for (event, extra) in [
+        ("UserPromptSubmit", json!({"prompt": "run the tests"})),
+        ("PreToolUse", bash.clone()),
+    ] {
+        env.hook(event, &payload(event, extra)).success();
+    }
+    // Many, so that the folder lists at least one of them before the call.
+    let pending = env.store().join(SID).join(".pending");
+    for n in 0..200 {
+        std::fs::create_dir(pending.join(format!("closed.planted{n}"))).unwrap();
+    }
+    for (event, extra) in [
+        ("Stop", json!({"stop_hook_active": false})),
+        ("UserPromptSubmit", json!({"prompt": "again"})),
+        ("PreToolUse", bash.clone()),
+    ] {
+        env.hook(event, &payload(event, extra)).success();
+    }
+    let mut result = bash.clone();
+    result["tool_response"] = json!({"stdout": "ok"});
+    env.hook("PostToolUse", &payload("PostToolUse", result))
+        .success();
+    let events = env.events(SID);
+    let calls: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "tool_call")
+        .collect();
+    let results: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "tool_result")
+        .collect();
+    assert_eq!((calls.len(), results.len()), (2, 1));
+    assert_eq!(
+        results[0]["parent_id"], calls[1]["event_id"],
+        "the result is the second call's"
+    );
+}

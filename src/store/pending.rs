@@ -173,23 +173,28 @@ impl Store {
         let Some(dir) = self.pending(session_id)? else {
             return Ok(());
         };
+        // An entry that cannot be closed (a folder someone made there, a name too long to
+        // take the prefix) is reported once all the others are closed: stopping at it left
+        // the calls listed after it open.
+        let mut first_error = None;
         for name in dir.names()? {
             if name.starts_with('.') {
                 continue;
             }
-            if ended || name.starts_with(SPAWN) || name.starts_with(CLOSED) {
-                dir.claim(&name)
-                    .map_err(|e| StoreError::io(&dir.path().join(&name), e))?;
-                continue;
-            }
-            match dir.rename(&name, &format!("{CLOSED}{name}")) {
-                // Claimed by its result meanwhile.
-                Err(e) if e.kind() == ErrorKind::NotFound => {}
-                Err(e) => return Err(StoreError::io(&dir.path().join(&name), e)),
-                Ok(()) => {}
+            let done = if ended || name.starts_with(SPAWN) || name.starts_with(CLOSED) {
+                dir.claim(&name).map(|_| ())
+            } else {
+                match dir.rename(&name, &format!("{CLOSED}{name}")) {
+                    // Claimed by its result meanwhile.
+                    Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+                    other => other,
+                }
+            };
+            if let Err(e) = done {
+                first_error.get_or_insert(StoreError::io(&dir.path().join(&name), e));
             }
         }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
 }
 
