@@ -2717,3 +2717,66 @@ fn send_kept_passes_over_links_fifos_and_folders_named_like_calls() {
         (0, "No hook calls wait for the collector.\n")
     );
 }
+
+/// `send-kept` run without the token the hooks sent with: the collector refuses the sender
+/// (401), not the call, which it may hold in part. The calls stay kept, the command says so
+/// and exits 4; with the token they go to the collector. They were recorded in this store
+/// instead, split from what the collector held, and the command exited 0.
+#[test]
+fn send_kept_without_the_hooks_token_leaves_the_calls_kept() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let project = env.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    let local = project.join(".agent-traces");
+    let failing = failing_proxy(
+        b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 11\r\nconnection: close\r\n\r\nBad Gateway",
+    );
+    let (event, payload) = payloads("kept-behind-a-token", &project).remove(0);
+    let (run, _) = hook_to(&env, &failing, Some("the-hooks-token"), event, &payload);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    assert_eq!(kept_calls(&local), 1);
+
+    let (_server, port) = server(&env, &storage, &["--token", "the-hooks-token"]);
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let cwd = project.to_str().unwrap();
+    for token in [None, Some("another-token")] {
+        let mut send = env.command(&["send-kept", "--project", cwd]);
+        send.env("AGENT_STRACE_ENDPOINT", &endpoint)
+            .env_remove("AGENT_STRACE_TOKEN")
+            .env_remove("AGENT_STRACE_AUTH_KEY");
+        if let Some(token) = token {
+            send.env("AGENT_STRACE_TOKEN", token);
+        }
+        let sent = crate::common::run_with_stdin(send, b"");
+        assert_eq!(
+            (sent.code, sent.stdout.as_str()),
+            (4, ""),
+            "{}",
+            sent.stderr
+        );
+        assert!(
+            sent.stderr.starts_with(&format!(
+                "error: the collector {endpoint} left 1 kept hook call waiting: answered 401"
+            )),
+            "{}",
+            sent.stderr
+        );
+        assert_eq!(kept_calls(&local), 1);
+        assert_eq!(stored_lines(&local, "kept-behind-a-token"), 0);
+    }
+    let mut send = env.command(&["send-kept", "--project", cwd]);
+    send.env("AGENT_STRACE_ENDPOINT", &endpoint)
+        .env("AGENT_STRACE_TOKEN", "the-hooks-token");
+    let sent = crate::common::run_with_stdin(send, b"");
+    assert_eq!(
+        (sent.code, sent.stdout.as_str(), sent.stderr.as_str()),
+        (
+            0,
+            format!("Sent 1 kept hook call to the collector {endpoint}.\n").as_str(),
+            ""
+        )
+    );
+    assert_eq!(stored_lines(&storage, "kept-behind-a-token"), 1);
+    assert_eq!(stored_lines(&local, "kept-behind-a-token"), 0);
+}

@@ -32,8 +32,8 @@ use crate::store::Store;
 /// that store sends it again; a project's last session leaves its calls waiting. This sends
 /// them, oldest first, each given up to 10 s; the collector records each call once, the part
 /// it does not hold yet. A call the collector refuses for good (4xx) is recorded in the store
-/// here, as a hook would. Exits 4 when the collector leaves some waiting (not reached, or it
-/// failed); `list` says how many wait.
+/// here, as a hook would; a refused token (401, 403) leaves every call kept. Exits 4 when
+/// the collector leaves some waiting (not reached, or it failed); `list` says how many wait.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  AGENT_STRACE_ENDPOINT=http://collector:4317 agent-strace send-kept\n  agent-strace send-kept --all-projects"
@@ -228,6 +228,18 @@ impl Resend<'_> {
                         done.waiting -= 1;
                         done.sent += 1;
                         continue;
+                    }
+                    // `send-kept` run without the hooks' token (or with another): the
+                    // collector refuses the sender, not the call, which it may hold in part;
+                    // recorded here, the call would be split across the two stores. The hooks
+                    // record it here once it has waited past `keep`.
+                    Err(Unsent::Refused { status, why })
+                        if self.keep.is_none() && matches!(status, 401 | 403) =>
+                    {
+                        done.stopped = Some(format!(
+                            "{why} (the token is not the one the hooks sent with)"
+                        ));
+                        break;
                     }
                     // A call the collector will never take (not a call it reads).
                     Err(Unsent::Refused { status, .. })
