@@ -1127,3 +1127,172 @@ fn short_npm_registry_credentials_and_an_escaped_space_after_basic_go() {
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw) && !store.contains(&basic), "{store}");
 }
+
+#[test]
+fn lowercase_header_pairs_and_pairs_after_other_arguments_lose_their_value() {
+    // `("x-api-key", "…")` kept its value: only a capitalised name was a header's; and a pair
+    // after other arguments (`add_header(req, "X-OAuth", "…")`) was not looked at, as only a
+    // pair right after a bracket was. Other headers, two names and a call's plain arguments
+    // stay.
+    let pw = "hunter22";
+    let cases = filled(
+        &[
+            (
+                "python -c 'requests.get(u, headers=[(\"x-api-key\", \"{pw}\")])'",
+                "python -c 'requests.get(u, headers=[(\"x-api-key\", \"[REDACTED]\")])'",
+            ),
+            (
+                "echo 'add_header(req, \"X-OAuth\", \"letmein\"); add_header(req, \"authorization\", \"Token {pw}\")'",
+                "echo 'add_header(req, \"X-OAuth\", \"[REDACTED]\"); add_header(req, \"authorization\", \"[REDACTED]\")'",
+            ),
+            (
+                "echo '{\"authorization\": \"Token {pw}\"}' && curl_easy_setopt(c, H, \"X-Api-Key: {pw}\")",
+                "echo '{\"authorization\": \"[REDACTED]\"}' && curl_easy_setopt(c, H, \"X-Api-Key: [REDACTED]\")",
+            ),
+            (
+                "echo 'headers=[(\"content-type\", \"text/plain\")]; set_header(\"X-Request-Id\", \"abc\")'",
+                "echo 'headers=[(\"content-type\", \"text/plain\")]; set_header(\"X-Request-Id\", \"abc\")'",
+            ),
+            (
+                "echo 'cols = [\"token\", \"expires\"]; log(ctx, \"Password\", \"is too short\")'",
+                "echo 'cols = [\"token\", \"expires\"]; log(ctx, \"Password\", \"is too short\")'",
+            ),
+        ],
+        |s| s.replace("{pw}", pw),
+    );
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw) && !store.contains("letmein"), "{store}");
+}
+
+#[test]
+fn a_login_given_as_a_pair_keeps_its_user_and_loses_its_password() {
+    // requests' `auth=("alice", "…")`, `HTTPBasicAuth("alice", "…")` and aiohttp's
+    // `BasicAuth("alice", "…")` kept the password: a pair of words is no header. A password
+    // read from elsewhere, no login and a function's two arguments stay.
+    let pw = "hunter22";
+    let cases = filled(
+        &[
+            (
+                "python -c 'requests.get(u, auth=(\"alice\", \"{pw}\"))'",
+                "python -c 'requests.get(u, auth=(\"alice\", \"[REDACTED]\"))'",
+            ),
+            (
+                "python -c 'requests.get(u, auth=HTTPBasicAuth(\"alice\", \"{pw}\"))'",
+                "python -c 'requests.get(u, auth=HTTPBasicAuth(\"alice\", \"[REDACTED]\"))'",
+            ),
+            (
+                "python -c 'aiohttp.ClientSession(auth=aiohttp.BasicAuth(\"alice\", \"{pw}\"))'",
+                "python -c 'aiohttp.ClientSession(auth=aiohttp.BasicAuth(\"alice\", \"[REDACTED]\"))'",
+            ),
+            (
+                "node -e 'axios.get(u, { auth: { username: \"alice\", password: \"{pw}\" } })'",
+                "node -e 'axios.get(u, { auth: { username: \"alice\", password: \"[REDACTED]\" } })'",
+            ),
+            (
+                "python -c 'requests.get(u, auth=(\"alice\", os.environ[\"PW\"])); requests.get(u, auth=None)'",
+                "python -c 'requests.get(u, auth=(\"alice\", os.environ[\"PW\"])); requests.get(u, auth=None)'",
+            ),
+            (
+                "echo 'if check_auth(\"alice\", \"expired\"): pass'",
+                "echo 'if check_auth(\"alice\", \"expired\"): pass'",
+            ),
+        ],
+        |s| s.replace("{pw}", pw),
+    );
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw), "{store}");
+}
+
+#[test]
+fn curls_proxy_user_keeps_the_user_and_loses_the_password() {
+    // `--proxy-user alice:pw`, `-U alice:pw` and `--proxy-user=alice:pw` kept the password;
+    // a `-u` before a `-U` still loses its own. `curl -U` with nothing after it and grep's
+    // `-U` stay.
+    let pw = "s3cr3tPw9";
+    let cases = filled(
+        &[
+            (
+                "curl --proxy-user alice:{pw} https://x && curl --proxy-user=alice:{pw} https://x",
+                "curl --proxy-user alice:[REDACTED] https://x && curl --proxy-user=alice:[REDACTED] https://x",
+            ),
+            (
+                "curl -U alice:{pw} -x proxy:3128 https://x; curl -sU bob:{pw} https://x",
+                "curl -U alice:[REDACTED] -x proxy:3128 https://x; curl -sU bob:[REDACTED] https://x",
+            ),
+            (
+                "curl -u carol:{pw} -U alice:{pw} https://x",
+                "curl -u carol:[REDACTED] -U alice:[REDACTED] https://x",
+            ),
+            (
+                "curl -U && grep -U foo:bar log.txt",
+                "curl -U && grep -U foo:bar log.txt",
+            ),
+        ],
+        |s| s.replace("{pw}", pw),
+    );
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw), "{store}");
+}
+
+#[test]
+fn a_short_word_after_a_bearer_flag_goes() {
+    // `http -A bearer -a <token>`, xh's `--bearer <token>` and curl's `--oauth2-bearer
+    // <token>` kept a token that read as a word: only a long or digit-holding one was taken
+    // for a bearer token, and `bearer` was no flag's secret word. A reference stays.
+    let token = "letmein";
+    let cases = filled(
+        &[
+            (
+                "http -A bearer -a {token} example.org && http --auth-type=bearer --auth {token} x",
+                "http -A bearer -a [REDACTED] example.org && http --auth-type=bearer --auth [REDACTED] x",
+            ),
+            (
+                "xh --bearer {token} example.org && curl --oauth2-bearer {token} https://x",
+                "xh --bearer [REDACTED] example.org && curl --oauth2-bearer [REDACTED] https://x",
+            ),
+            (
+                "xh --bearer \"$TOKEN\" example.org",
+                "xh --bearer \"$TOKEN\" example.org",
+            ),
+        ],
+        |s| s.replace("{token}", token),
+    );
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(token), "{store}");
+}
+
+#[test]
+fn a_commands_last_password_flag_and_one_after_a_line_continuation_go() {
+    // `mysql -pA … -pB` kept B (the password the client uses): only a command's first flag was
+    // taken. `sshpass \` then a line break and `-p` kept the password when the break was the
+    // only space before the flag, a Windows line end, or escaped in JSON text; and after a
+    // line break escaped in JSON text (`\nsshpass -p …`, `\nmysql -p…`), either command's.
+    let pw = "s3cr3tPw9";
+    let cases = filled(
+        &[
+            (
+                "mysql -pAlpha1 -e 'select 1' -p{pw} db",
+                "mysql -p[REDACTED] -e 'select 1' -p[REDACTED] db",
+            ),
+            (
+                "sshpass \\\n-p {pw} ssh host && sshpass \\\r\n  -p {pw} ssh host",
+                "sshpass \\\n-p [REDACTED] ssh host && sshpass \\\r\n  -p [REDACTED] ssh host",
+            ),
+            (
+                r#"echo '{"run": "sshpass \\\n  -p {pw} ssh host"}' >> log.json"#,
+                r#"echo '{"run": "sshpass \\\n  -p [REDACTED] ssh host"}' >> log.json"#,
+            ),
+            (
+                r#"echo '{"run": "cd app\nsshpass -p {pw} ssh host\nmysql -p{pw} db"}' >> log.json"#,
+                r#"echo '{"run": "cd app\nsshpass -p [REDACTED] ssh host\nmysql -p[REDACTED] db"}' >> log.json"#,
+            ),
+            (
+                "mysql -h db -u root -p app < schema.sql && sshpass -p \"$PW\" ssh -p 2222 host",
+                "mysql -h db -u root -p app < schema.sql && sshpass -p \"$PW\" ssh -p 2222 host",
+            ),
+        ],
+        |s| s.replace("{pw}", pw),
+    );
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw) && !store.contains("Alpha1"), "{store}");
+}

@@ -203,12 +203,16 @@ pub(super) fn is_identifier_like(name: &str) -> bool {
 }
 
 /// Whether `name` is written as an HTTP header's name: capitalised words joined by `-`
-/// (`Authorization`, `X-OAuth`, `X-Api-Key`, `X-AUTH-TOKEN`).
+/// (`Authorization`, `X-OAuth`, `X-Api-Key`, `X-AUTH-TOKEN`), or lowercase ones, as HTTP/2
+/// and Node's raw headers write every name (`authorization`, `x-api-key`).
 pub(super) fn is_header_name(name: &str) -> bool {
+    let capitalised = |word: &str| word.starts_with(|c: char| c.is_ascii_uppercase());
+    let lowercase = !name.bytes().any(|b| b.is_ascii_uppercase());
     !name.is_empty()
         && name.split('-').all(|word| {
-            word.starts_with(|c: char| c.is_ascii_uppercase())
+            word.starts_with(|c: char| c.is_ascii_alphabetic())
                 && word.bytes().all(|b| b.is_ascii_alphanumeric())
+                && (lowercase || capitalised(word))
         })
 }
 

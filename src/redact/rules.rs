@@ -53,7 +53,31 @@ macro_rules! value {
 /// never past a line break escaped in JSON text (`\n`), which ends a command as one does.
 macro_rules! same_command {
     () => {
-        r"(?:[\t\x20](?:[^\n;&|\\]|\\[^nr])*?)??[\t\x20]"
+        concat!(r"(?:[\t\x20]", command_part!(), r"*?)??", command_gap!())
+    };
+}
+
+/// What [`same_command!`] reads, as much as can be (`*`): so that a command's last such flag
+/// is taken.
+macro_rules! rest_of_command {
+    () => {
+        concat!(r"(?:[\t\x20]", command_part!(), r"*)?", command_gap!())
+    };
+}
+
+/// A piece of a command line: a character that ends no command, an escape, or a line break
+/// escaped for the shell (`\` then a line break, also in JSON text: `\\\n`, and a Windows
+/// line end), which continues the command on the next line.
+macro_rules! command_part {
+    () => {
+        r"(?:[^\n;&|\\]|\\\\\\(?:r\\)?n|\\\r?\n|\\[^nr])"
+    };
+}
+
+/// What comes right before a flag: a space, or a line break escaped for the shell.
+macro_rules! command_gap {
+    () => {
+        r"(?:[\t\x20]|\\\r?\n|\\\\\\(?:r\\)?n)"
     };
 }
 
@@ -132,6 +156,12 @@ const KEYWORDS: &[&str] = &[
     "pass", "pw", "secret", "token", "auth", "cred", "cookie", "key", "sig", "salt", "hmac",
 ];
 
+/// The words of a secret flag's name, for `cli_flag`: [`KEYWORDS`] and `bearer`.
+const FLAG_KEYWORDS: &[&str] = &[
+    "pass", "pw", "secret", "token", "auth", "cred", "cookie", "key", "sig", "salt", "hmac",
+    "bearer",
+];
+
 /// The prefixes of [`RULES`]' vendor tokens.
 const VENDOR_PREFIXES: &[&str] = &[
     "sk-",
@@ -197,7 +227,7 @@ const GLUED_PREFIXES: &[&str] = &[
 ];
 
 /// How many rules there are.
-const RULE_COUNT: usize = 22;
+const RULE_COUNT: usize = 24;
 
 /// All rules, broadest first (see [`scan`] for why order matters).
 pub(super) static RULES: [Rule; RULE_COUNT] = [
@@ -314,15 +344,26 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         // (`headers=[("X-OAuth", "…")]`: requests, httpx, aiohttp), a pair of a list
         // (`new Headers([["X-Auth", "…"]])`, Node's raw headers), or a call's two arguments
         // (`headers.append("Authorization", "…")`, `.header("X-Api-Key", "…")`,
-        // `setRequestProperty`). Judged as the same pair in a JSON list is
-        // ([`header_holds_secret`]).
+        // `setRequestProperty`), also after other arguments (`add_header(req, "X-OAuth", "…")`).
+        // Judged as the same pair in a JSON list is ([`header_holds_secret`]). And a login as
+        // a pair, a user then its password, given to an `auth` (`auth=("alice", "…")`:
+        // requests, httpx) or to a class whose name ends in `Auth` (`HTTPBasicAuth("alice",
+        // "…")`, aiohttp's `BasicAuth(…)`; a function's `check_auth("alice", "expired")` is
+        // none): the password goes, the user stays.
         pattern: r#"(?x)
-            [(\[] (?:\s|\\[nrt])*
+            [(\[,] (?:\s|\\[nrt])*
             \\?["'] (?P<name>[A-Za-z][A-Za-z0-9-]*) \\?["'] [\t\x20]* , (?:\s|\\[nrt])*
             (?:
                 \\"(?P<esc>(?:[^"\\\n]|\\\\\\"|\\[^"\n])*)\\"
               | [rbfuRBFU]{0,2}"(?P<dq>(?:[^"\\\n]|\\.)*)"
               | [rbfuRBFU]{0,2}'(?P<sq>(?:[^'\\\n]|\\.)*)'
+            )
+          | (?: (?-u:\b)auth [\t\x20]* [:=] [\t\x20]* | Auth ) \( (?:\s|\\[nrt])*
+            \\?["'] [^"'\\\n]* \\?["'] [\t\x20]* , (?:\s|\\[nrt])*
+            (?:
+                \\"(?P<lesc>(?:[^"\\\n]|\\\\\\"|\\[^"\n])*)\\"
+              | [rbfuRBFU]{0,2}"(?P<ldq>(?:[^"\\\n]|\\.)*)"
+              | [rbfuRBFU]{0,2}'(?P<lsq>(?:[^'\\\n]|\\.)*)'
             )"#,
         pick: pick_header_pair,
     },
@@ -362,12 +403,14 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
     // cli_flag
     Rule {
         triggers: &["--"],
-        also: KEYWORDS,
+        also: FLAG_KEYWORDS,
         shape: None,
-        // `--password hunter2`, `--api-key abc` (the `--flag=value` form is an assignment).
+        // `--password hunter2`, `--api-key abc` (the `--flag=value` form is an assignment);
+        // a flag ending in `bearer` takes a token however short (xh's `--bearer`, curl's
+        // `--oauth2-bearer`).
         pattern: r#"(?x)
             --(?P<key>[A-Za-z0-9_-]*
-                (?i-u:pass|pw|secret|token|auth|cred|cookie|(?:api|access|private)[_-]?key)
+                (?i-u:pass|pw|secret|token|auth|cred|cookie|bearer|(?:api|access|private)[_-]?key)
                 [A-Za-z0-9_-]*)
             [\t\x20]+
             (?:
@@ -398,7 +441,8 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         // then value (`npm config set //registry.npmjs.org/:_authToken …`,
         // `yarn config set npmAuthToken …`), however short.
         pattern: concat!(
-            r"(?-u:\b)(?:",
+            // A command starts a word, or follows a line break escaped in JSON text (`\n`).
+            r"(?:(?-u:\b)|\\[nrt])(?:",
             r"(?:npm|pnpm|yarn)[\t\x20]+config[\t\x20]+set[\t\x20]+(?:[^\s=]*[/:])?",
             r"(?:_auth|_authToken|_password|npmAuthToken|npmAuthIdent)[\t\x20]+",
             r"|",
@@ -433,8 +477,22 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         // `mysql -pSECRET`: attached only (`-p db` asks for the password and names the
         // database).
         pattern: concat!(
-            r"(?-u:\b)(?:mysql[a-z]*|mariadb[a-z-]*)",
+            r"(?:(?-u:\b)|\\[nrt])(?:mysql[a-z]*|mariadb[a-z-]*)",
             same_command!(),
+            r#"-p(?:"(?P<dq>[^"\n]*)"|'(?P<sq>[^'\n]*)'|(?P<bare>[^\s"'`;&|<>)]+))"#,
+        ),
+        pick: pick_value_only,
+    },
+    // mysql_password_last
+    Rule {
+        triggers: &["mysql", "mariadb"],
+        also: &[],
+        shape: None,
+        // The last `-p` of a command that gives two (`mysql -pA … -pB`: the client takes B),
+        // on what `mysql_password` left.
+        pattern: concat!(
+            r"(?:(?-u:\b)|\\[nrt])(?:mysql[a-z]*|mariadb[a-z-]*)",
+            rest_of_command!(),
             r#"-p(?:"(?P<dq>[^"\n]*)"|'(?P<sq>[^'\n]*)'|(?P<bare>[^\s"'`;&|<>)]+))"#,
         ),
         pick: pick_value_only,
@@ -471,13 +529,14 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         ],
         also: &[],
         shape: Some(flag_group),
-        // `curl -u user:password`, `--user=user:password`, httpie's `http -a user:password`:
+        // `curl -u user:password`, `--user=user:password`, `--proxy-user`, httpie's
+        // `http -a user:password`:
         // keeps the user, unless it is a token itself (`curl -u <token>:x-oauth-basic`,
         // `-u <key>:`), and the colon (`kept`).
         pattern: concat!(
             // `-u` may end a group of short flags (`-su`) or have its value attached
             // (`-ualice:pw`).
-            r#"(?:(?:^|[\s"'])(?:-[A-Za-z]*u[\t =]+|-u|--user[\t =]+)"#,
+            r#"(?:(?:^|[\s"'])(?:-[A-Za-z]*u[\t =]+|-u|--(?:proxy-)?user[\t =]+)"#,
             // httpie's and xh's `-a` (alone or ending a group) and `--auth`, only after their
             // commands, run by name or by path (`/usr/bin/http`, `~/.cargo/bin/xh`):
             // `rsync -a host:path` is no login.
@@ -485,6 +544,23 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
             same_command!(),
             r#"(?:-[A-Za-z]*a[\t =]*|--auth[\t =]+))"#,
             r#"(?:["'](?P<quser>[^\s:"']*)(?P<qkept>:)(?P<qsecret>[^"'\n]*)"#, // quoted: may hold spaces
+            r#"|(?P<user>[A-Za-z0-9._@-]*)(?:(?P<kept>:)(?P<secret>[^\s"']*))?)"#,
+        ),
+        pick: pick_user_password,
+    },
+    // curl_proxy_user
+    Rule {
+        triggers: &["curl"],
+        also: &[],
+        shape: Some(proxy_flag),
+        // curl's `-U user:password` (its proxy's login, as `--proxy-user`), alone or ending a
+        // group of short flags (`-sU`), only after curl (`grep -U` is no login): a rule of its
+        // own, run on what `user_password_flag` left, so that a `-u` before it is taken too.
+        pattern: concat!(
+            r#"(?:^|[\s;&|(]|\\[nrt])(?:[^\s;&|()"'<>\\]*/)?curl"#,
+            same_command!(),
+            r#"-[A-Za-z]*U[\t =]*"#,
+            r#"(?:["'](?P<quser>[^\s:"']*)(?P<qkept>:)(?P<qsecret>[^"'\n]*)"#,
             r#"|(?P<user>[A-Za-z0-9._@-]*)(?:(?P<kept>:)(?P<secret>[^\s"']*))?)"#,
         ),
         pick: pick_user_password,
@@ -504,7 +580,10 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         // stay. The response is the hex of a hash (32 digits for MD5, 64 for SHA-256), so
         // prose (`digest response=200`) stays.
         pattern: concat!(
-            r"(?-u:\b)(?:(?P<scheme>(?i-u:bearer|basic))(?:\\{0,2}[\t ])+",
+            // httpie's `-A bearer -a <token>` (`--auth-type bearer --auth …`): a token however
+            // short.
+            r#"(?-u:\b)(?:(?i-u:bearer)[\t ]+(?:-a|--auth)[\t =]+["']?(?P<flagged>[^\s"'`;&|<>)]+)"#,
+            r"|(?P<scheme>(?i-u:bearer|basic))(?:\\{0,2}[\t ])+",
             r"(?P<secret>[A-Za-z0-9._~+/-]+=*)",
             r#"|(?i-u:digest)[\t ][^\n]*?(?-u:\b)(?i-u:response)[\t ]*=[\t ]*\\?"?"#,
             r"(?P<response>[0-9A-Fa-f]{32,}))",
@@ -631,7 +710,7 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
 ];
 
 /// The index of the first rule for base64 blobs, whose triggers are [`base64_runs`].
-const BASE64: usize = 20;
+const BASE64: usize = 22;
 
 /// The indexes of the rules for URLs: in clear (`url_password`, `url_user_token`), then
 /// percent-encoded whole (`url_encoded`), whose matches [`redact_encoded_urls`] decodes and
@@ -794,10 +873,19 @@ fn assigned(text: &[u8], _start: usize, end: usize) -> bool {
     matches!(text.get(i), Some(b'=' | b':'))
 }
 
-/// After a name's keyword: the rest of a header's name, its closing quote, then a comma (what
-/// `header_pair` needs).
-fn paired(text: &[u8], _start: usize, end: usize) -> bool {
+/// After a name's keyword: the rest of a header's name, its closing quote, then a comma; or,
+/// after a name ending in `auth`, the `(` of a login's pair (what `header_pair` needs).
+fn paired(text: &[u8], start: usize, end: usize) -> bool {
     let mut i = end;
+    if text[start..end].eq_ignore_ascii_case(b"auth") {
+        while matches!(text.get(i), Some(b' ' | b'\t' | b'=' | b':')) {
+            i += 1;
+        }
+        if text.get(i) == Some(&b'(') {
+            return true;
+        }
+        i = end;
+    }
     while i < text.len() && (text[i].is_ascii_alphanumeric() || text[i] == b'-') {
         i += 1;
     }
@@ -869,6 +957,24 @@ fn flag_group(text: &[u8], start: usize, end: usize) -> bool {
         .iter()
         .any(|e| before.ends_with(*e));
     (escaped_break || !before.last().is_some_and(|&b| is_name_byte(b))) && line.contains(&b'-')
+}
+
+/// What `curl_proxy_user` needs after `curl`: a group of short flags ending in `U` later on
+/// its line (`-U`, `-sU`).
+fn proxy_flag(text: &[u8], _start: usize, end: usize) -> bool {
+    let line = text[end..]
+        .split(|&b| b == b'\n')
+        .next()
+        .unwrap_or_default();
+    line.windows(2).enumerate().any(|(i, pair)| {
+        pair[1] == b'U'
+            && (pair[0] == b'-' || pair[0].is_ascii_alphabetic())
+            && line[..=i]
+                .iter()
+                .rev()
+                .find(|b| !b.is_ascii_alphabetic())
+                .is_some_and(|&b| b == b'-')
+    })
 }
 
 /// What the `bearer` rule needs after `digest`: `response` later on its line, a parameter of
@@ -1383,6 +1489,9 @@ fn pick_user_password(caps: &Captures<'_>) -> Option<Range<usize>> {
 }
 
 fn pick_bearer(caps: &Captures<'_>) -> Option<Range<usize>> {
+    if let Some(token) = caps.name("flagged") {
+        return (!is_placeholder(token.as_str())).then(|| token.range());
+    }
     if let Some(response) = caps.name("response") {
         return (!is_placeholder(response.as_str())).then(|| response.range());
     }
@@ -1482,7 +1591,8 @@ fn escaped_value(caps: &Captures<'_>, kind: Name) -> Option<Range<usize>> {
 
 fn pick_cli_flag(caps: &Captures<'_>) -> Option<Range<usize>> {
     let key = caps.name("key")?.as_str();
-    let kind = name_kind(key);
+    let bearer = split_words(key).last().is_some_and(|w| w == "bearer");
+    let kind = if bearer { Name::Secret } else { name_kind(key) };
     let value = ["dq", "sq", "bare"].iter().find_map(|g| caps.name(g))?;
     if !matches!(kind, Name::Secret | Name::SecretOrSetting) || kind.keeps_setting(value.as_str()) {
         return None;
@@ -1535,6 +1645,10 @@ fn pick_value_only(caps: &Captures<'_>) -> Option<Range<usize>> {
 /// header's name are prose (`("Password", "is too short")`), and a scheme alone
 /// (`"Bearer " + token`) is code building one.
 fn pick_header_pair(caps: &Captures<'_>) -> Option<Range<usize>> {
+    if let Some(password) = ["lesc", "ldq", "lsq"].iter().find_map(|g| caps.name(g)) {
+        let value = password.as_str();
+        return (!value.is_empty() && !is_placeholder(value)).then(|| password.range());
+    }
     let name = caps.name("name")?.as_str();
     let m = ["esc", "dq", "sq"].iter().find_map(|g| caps.name(g))?;
     let value = m.as_str();
@@ -1549,10 +1663,13 @@ fn pick_header_pair(caps: &Captures<'_>) -> Option<Range<usize>> {
 /// Whether the value of a header kept as a pair (`["X-Auth", "…"]` in JSON, `("X-OAuth", "…")`
 /// in source text) is a secret: judged as a `{"name": …, "value": …}` object's value is,
 /// whatever it looks like. Only a header's name counts, and only when the value is no name of
-/// the same shape (`["Token", "Expires"]`, a table's head); a capitalised word with a digit
-/// (`Hunter22`) is a password, not a name.
+/// the same shape (`["Token", "Expires"]`, `["token", "expires"]`: a table's head); a word with
+/// a digit (`Hunter22`, `hunter22`) is a password, not a name.
 pub(super) fn header_holds_secret(name: &str, value: &str) -> bool {
-    let another_name = is_header_name(value) && !value.bytes().any(|b| b.is_ascii_digit());
+    let lowercase = |s: &str| !s.bytes().any(|b| b.is_ascii_uppercase());
+    let another_name = is_header_name(value)
+        && lowercase(value) == lowercase(name)
+        && !value.bytes().any(|b| b.is_ascii_digit());
     if !is_header_name(name) || another_name || value.is_empty() {
         return false;
     }
