@@ -2174,3 +2174,87 @@ fn the_forwarder_warns_once_per_session_of_times_no_session_can_have() {
         "{log}"
     );
 }
+
+/// [`SID`], started at T0, and [`OTHER`], an hour older, its `meta.json` forged to start in
+/// 2128.
+fn older_session_forged_into_2128(env: &TestEnv) {
+    use crate::common::session::T0;
+    SessionBuilder::new(SID)
+        .started(T0)
+        .prompt("the genuinely latest")
+        .at(1.0)
+        .tool_call("Bash", json!({"command": "make"}))
+        .ended(60.0)
+        .write(env);
+    SessionBuilder::new(OTHER)
+        .started(T0 - 3600.0)
+        .prompt("an hour older")
+        .at(1.0)
+        .tool_call("Bash", json!({"command": "make"}))
+        .ended(60.0)
+        .write(env);
+    forge(env, |forged| {
+        forged["started_at"] = json!(5_000_000_000.0);
+        forged["ended_at"] = Value::Null;
+    });
+}
+
+/// The latest session (`replay`, `stats`, … with no id) went by the recorded start: a session
+/// forged to start in 2128 was always the latest. Such a start now counts as its events' time.
+#[test]
+fn the_latest_session_is_not_one_whose_start_no_session_can_have() {
+    let env = TestEnv::new();
+    older_session_forged_into_2128(&env);
+    let replay = run(&env, &["replay"]);
+    assert_eq!(replay.code, 0, "{replay:?}");
+    assert!(
+        replay.stdout.contains("the genuinely latest") && !replay.stdout.contains("an hour older"),
+        "{}",
+        replay.stdout
+    );
+    let stats = run(&env, &["stats"]);
+    assert_eq!(stats.code, 0, "{stats:?}");
+    assert!(stats.stdout.contains(SID), "{}", stats.stdout);
+}
+
+/// `list --last`, `dashboard --last` and the order of `lint --all` went by the recorded start:
+/// a session forged to start in 2128 came first and took one of the N places. Such a start now
+/// counts as its events' time.
+#[test]
+fn last_n_and_lint_all_order_a_start_no_session_can_have_by_its_events() {
+    let env = TestEnv::new();
+    older_session_forged_into_2128(&env);
+    let ids = |sessions: &Value| -> Vec<String> {
+        sessions
+            .as_array()
+            .unwrap_or_else(|| panic!("not a list: {sessions:#}"))
+            .iter()
+            .map(|s| s["session_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let list = run(&env, &["list", "--last", "1", "--format", "json"]);
+    assert_eq!(list.code, 0, "{list:?}");
+    assert_eq!(ids(&list.json()), [SID], "{}", list.stdout);
+    let list = run(&env, &["list", "--format", "json"]);
+    assert_eq!(ids(&list.json()), [SID, OTHER], "{}", list.stdout);
+    // Without the index, from every session's files: the same.
+    let index = env.store().join(".index.sqlite");
+    let _ = std::fs::remove_file(&index);
+    symlink(victim(&env), &index).unwrap();
+    let unindexed = run(&env, &["list", "--last", "1", "--format", "json"]);
+    assert!(
+        unindexed.stderr.contains("index cannot be used"),
+        "{unindexed:?}"
+    );
+    assert_eq!(ids(&unindexed.json()), [SID], "{}", unindexed.stdout);
+    std::fs::remove_file(&index).unwrap();
+
+    let board = run(&env, &["dashboard", "--last", "1", "--format", "json"]);
+    assert_eq!(board.code, 0, "{board:?}");
+    assert_eq!(ids(&board.json()["recent"]), [SID], "{}", board.stdout);
+    assert_eq!(board.json()["totals"]["sessions"], 1, "{}", board.stdout);
+
+    let lint = run(&env, &["lint", "--all", "--format", "json"]);
+    assert!(lint.code <= 1, "{lint:?}");
+    assert_eq!(ids(&lint.json()), [OTHER, SID], "{}", lint.stdout);
+}

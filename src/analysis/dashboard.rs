@@ -222,7 +222,7 @@ pub fn select(
         groups.entry(root_of(i)).or_default().push(i);
     }
     let mut left_out = Vec::new();
-    let mut figures: Vec<SessionFigures> = groups
+    let mut figures: Vec<(f64, SessionFigures)> = groups
         .into_iter()
         .filter(|(root, _)| {
             period
@@ -235,16 +235,20 @@ pub fn select(
                     }
                 })
         })
-        .map(|(root, members)| figures_of(sessions, root, &members, prices))
+        .map(|(root, members)| {
+            // A start no session can have is ordered by the events (2128 came first).
+            let (meta, summary) = &sessions[root];
+            let start = meta.start_to_order_by(|| summary.counters.first_timestamp);
+            (start, figures_of(sessions, root, &members, prices))
+        })
         .collect();
-    figures.sort_by(|a, b| {
-        b.started_at
-            .value
-            .total_cmp(&a.started_at.value)
+    figures.sort_by(|(a_start, a), (b_start, b)| {
+        b_start
+            .total_cmp(a_start)
             .then_with(|| b.session_id.cmp(&a.session_id))
     });
     figures.truncate(period.last.unwrap_or(usize::MAX));
-    (figures, left_out)
+    (figures.into_iter().map(|(_, f)| f).collect(), left_out)
 }
 
 fn figures_of(

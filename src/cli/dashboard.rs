@@ -162,10 +162,13 @@ impl Sessions {
             }
         }
         if stores.len() > 1 {
-            summaries.sort_by(|(a, _), (b, _)| {
-                b.started_at
-                    .total_cmp(&a.started_at)
-                    .then_with(|| b.session_id.cmp(&a.session_id))
+            let start = |(meta, summary): &(SessionMeta, crate::model::summary::Summary)| {
+                meta.start_to_order_by(|| summary.counters.first_timestamp)
+            };
+            summaries.sort_by(|a, b| {
+                start(b)
+                    .total_cmp(&start(a))
+                    .then_with(|| b.0.session_id.cmp(&a.0.session_id))
             });
         }
         Ok(Sessions {

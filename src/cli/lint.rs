@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::exit;
 use crate::model::{Agent, Event};
 use crate::render::terminal::{self, Painter};
-use crate::store::Store;
+use crate::store::{SessionSummary, Store};
 
 /// Check sessions for known bad patterns: tool loops, reasoning spirals, budget proximity,
 /// context saturation, redundant reads, error-retry loops, sessions with no output
@@ -55,14 +55,19 @@ pub(crate) fn run(args: &LintArgs, globals: &Globals) -> Result<u8> {
             .map(|t| instant(t, "--since", system_time(), false))
             .transpose()?;
         super::stores::require_unnamed(&store)?;
-        let (mut sessions, _) = super::listing::list(&store)?;
-        sessions.sort_by(|a, b| a.meta.started_at.total_cmp(&b.meta.started_at));
-        sessions
+        let (sessions, _) = super::listing::list(&store)?;
+        // Oldest first, a start no session can have by the session's events.
+        let mut sessions: Vec<(f64, SessionSummary)> = sessions
             .into_iter()
             .filter(|s| {
                 since.is_none_or(|t| start_in_periods(&s.meta).is_some_and(|start| start >= t))
             })
-            .map(|s| s.meta.session_id)
+            .map(|s| (store.start_to_order_by(&s.meta), s))
+            .collect();
+        sessions.sort_by(|(a, _), (b, _)| a.total_cmp(b));
+        sessions
+            .into_iter()
+            .map(|(_, s)| s.meta.session_id)
             .collect()
     } else {
         vec![crate::cli::stores::select_in(

@@ -75,6 +75,10 @@ struct ListedSession<'a> {
     /// warning.
     #[serde(skip)]
     unbelievable: Unbelievable,
+    /// When it started, to put it in order by: its events' time for a start no session can
+    /// have (`Store::start_to_order_by`).
+    #[serde(skip)]
+    order_by: f64,
 }
 
 /// How much of the first prompt is kept: enough to recognise the session.
@@ -107,7 +111,7 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
         .map(|located| super::listing::sessions(&located.store))
         .collect::<Result<Vec<_>>>()?;
     let mut listed = Vec::with_capacity(listings.iter().map(|l| l.sessions.len()).sum());
-    for (listing, place) in listings.iter().zip(&places) {
+    for ((listing, place), located) in listings.iter().zip(&places).zip(&stores) {
         let costs = crate::analysis::tree::costs_with_subagents(&listing.sessions);
         let heads = crate::analysis::tree::heads(&listing.sessions);
         listed.extend(
@@ -123,15 +127,17 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
                         start_in_periods(&s.summary.meta).is_some_and(|t| period.contains(&t))
                     })
                 })
-                .map(|(s, cost)| listed_session(s, cost, place)),
+                .map(|(s, cost)| {
+                    let order_by = located.store.start_to_order_by(&s.summary.meta);
+                    listed_session(s, cost, place, order_by)
+                }),
         );
     }
     // Every store's listing is newest first; several are merged the same way. (One is in order
     // already, and sorting ten thousand sessions would move them about for nothing.)
     let newest_first = |a: &ListedSession, b: &ListedSession| {
-        b.started_at
-            .value
-            .total_cmp(&a.started_at.value)
+        b.order_by
+            .total_cmp(&a.order_by)
             .then_with(|| b.session_id.cmp(a.session_id))
     };
     if !listed.is_sorted_by(|a, b| newest_first(a, b).is_le()) {
@@ -198,6 +204,7 @@ fn listed_session<'a>(
     session: &'a IndexedSession,
     cost: Option<TreeCost<'a>>,
     place: &'a Place,
+    order_by: f64,
 ) -> ListedSession<'a> {
     let meta = &session.summary.meta;
     let (cost_usd, cost_estimated, cost_unpriced_models) = match cost {
@@ -229,6 +236,7 @@ fn listed_session<'a>(
         parent_session_id: meta.parent_session_id.as_deref(),
         first_prompt: session.first_prompt.as_deref(),
         unbelievable,
+        order_by,
     }
 }
 

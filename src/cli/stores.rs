@@ -382,7 +382,7 @@ pub(crate) fn select(
             let newest = found.into_iter().max_by(|(sa, a), (sb, b)| {
                 let key = |store: &Store, id: &str| {
                     store.read_meta(id).map_or((false, f64::NEG_INFINITY), |m| {
-                        (m.parent_session_id.is_none(), m.started_at)
+                        (m.parent_session_id.is_none(), store.start_to_order_by(&m))
                     })
                 };
                 let (ka, kb) = (key(sa, a), key(sb, b));

@@ -149,6 +149,21 @@ impl SessionMeta {
         Some(self.started_at).filter(|s| *s > 0.0 && BELIEVABLE_TIMES.contains(s))
     }
 
+    /// The time to put the session in order by (newest first) and to pick the latest by: its
+    /// start, or, when that is one no session can have, its first event's time (`first_event`,
+    /// asked only then), as the exports time such a session; with neither, before every other
+    /// session. A start in 2128 made the session always "the latest" and first in
+    /// `list --last`.
+    pub fn start_to_order_by(&self, first_event: impl FnOnce() -> Option<f64>) -> f64 {
+        if BELIEVABLE_TIMES.contains(&self.started_at) {
+            self.started_at
+        } else {
+            first_event()
+                .filter(|t| BELIEVABLE_TIMES.contains(t))
+                .unwrap_or(f64::NEG_INFINITY)
+        }
+    }
+
     /// The start to place the session in a period by (`--since`, `--until`); when it is one
     /// no session can have, the warning that the session is left out instead, since it is in
     /// no period (a start in 2128 fell in every period reaching that far, and one in the year

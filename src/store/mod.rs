@@ -356,12 +356,17 @@ impl Store {
                 Err(err) => unreadable.push(err),
             }
         }
-        sessions.sort_by(|a, b| {
-            b.meta
-                .started_at
-                .total_cmp(&a.meta.started_at)
+        // A start no session can have orders the session by its events instead.
+        let mut keyed: Vec<(f64, SessionSummary)> = sessions
+            .into_iter()
+            .map(|s| (self.start_to_order_by(&s.meta), s))
+            .collect();
+        keyed.sort_by(|(a_start, a), (b_start, b)| {
+            b_start
+                .total_cmp(a_start)
                 .then_with(|| b.meta.session_id.cmp(&a.meta.session_id))
         });
+        let sessions = keyed.into_iter().map(|(_, s)| s).collect();
         Ok((sessions, unreadable))
     }
 }

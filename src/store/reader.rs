@@ -55,6 +55,18 @@ impl Store {
         Ok(EventReader::new(&path, file))
     }
 
+    /// The time to put session `meta` in order by, newest first, and to pick the latest by
+    /// ([`SessionMeta::start_to_order_by`]): its events are read only when its start is one no
+    /// session can have.
+    pub fn start_to_order_by(&self, meta: &crate::model::SessionMeta) -> f64 {
+        meta.start_to_order_by(|| {
+            self.events(&meta.session_id)
+                .ok()?
+                .map(|e| e.timestamp)
+                .min_by(f64::total_cmp)
+        })
+    }
+
     /// A session's events file, opened for reading; `None` when there is none (or no session).
     fn open_events(&self, session_id: &str) -> Result<Option<File>> {
         match self.session_folder(session_id) {

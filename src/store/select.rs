@@ -83,7 +83,11 @@ impl Store {
             let Ok(meta) = self.read_meta(&id) else {
                 continue;
             };
-            let key = (meta.parent_session_id.is_none(), meta.started_at, id);
+            let key = (
+                meta.parent_session_id.is_none(),
+                self.start_to_order_by(&meta),
+                id,
+            );
             if best.as_ref().is_none_or(|b| {
                 (key.0, key.1) > (b.0, b.1) || ((key.0, key.1) == (b.0, b.1) && key.2 > b.2)
             }) {

@@ -133,7 +133,7 @@ impl Index {
                 Err(e) => unreadable.push(e),
             }
         }
-        newest_first(&mut listed);
+        newest_first(&mut listed, |meta| store.start_to_order_by(meta));
         Ok((listed, unreadable))
     }
 
@@ -187,17 +187,17 @@ impl Index {
     }
 }
 
-/// Sorts `sessions` newest first (ties by id, last first). A session is a few hundred bytes,
+/// Sorts `sessions` newest first by `start` (ties by id, last first). A session is a few hundred bytes,
 /// so the order is found on small keys and then each session moved into its place by swaps,
 /// at most once each, in place: neither a sort's many moves nor a second copy of them all.
 /// (SQLite's `ORDER BY` costs more: it copies every row into its sorter first.)
-fn newest_first(sessions: &mut [IndexedSession]) {
+fn newest_first(sessions: &mut [IndexedSession], start: impl Fn(&SessionMeta) -> f64) {
     // Sorted on (start, position) pairs side by side, so that comparing two reaches into
     // neither session, except for the id of a tie.
     let mut keys: Vec<(f64, usize)> = sessions
         .iter()
         .enumerate()
-        .map(|(i, s)| (s.summary.meta.started_at, i))
+        .map(|(i, s)| (start(&s.summary.meta), i))
         .collect();
     keys.sort_by(|&(a_start, a), &(b_start, b)| {
         b_start.total_cmp(&a_start).then_with(|| {
@@ -265,7 +265,7 @@ mod tests {
                 })
                 .collect();
             sessions.swap(0, starts.len() - 1 - rotation % 3);
-            newest_first(&mut sessions);
+            newest_first(&mut sessions, |meta| meta.started_at);
             let order: Vec<(f64, &str)> = sessions
                 .iter()
                 .map(|s| {
