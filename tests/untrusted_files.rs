@@ -2258,3 +2258,18 @@ fn last_n_and_lint_all_order_a_start_no_session_can_have_by_its_events() {
     assert!(lint.code <= 1, "{lint:?}");
     assert_eq!(ids(&lint.json()), [OTHER, SID], "{}", lint.stdout);
 }
+
+/// `sample --strategy recent` went by the recorded start: a session forged to start in 2128 was
+/// the most recent. Such a start now counts as its events' time.
+#[test]
+fn sample_recent_orders_a_start_no_session_can_have_by_its_events() {
+    let env = TestEnv::new();
+    older_session_forged_into_2128(&env);
+    let sample = run(&env, &["sample", "--n", "1", "--strategy", "recent"]);
+    assert_eq!(sample.code, 0, "{sample:?}");
+    assert!(
+        sample.stdout.contains(SID) && !sample.stdout.contains(OTHER),
+        "{}",
+        sample.stdout
+    );
+}

@@ -64,6 +64,8 @@ impl Score {
 #[derive(Debug, Clone)]
 pub struct Candidate {
     pub session_id: String,
+    /// When it started, to order it by: its first event's time for a start no session can
+    /// have ([`crate::model::SessionMeta::start_to_order_by`]).
     pub started_at: f64,
     pub score: Score,
     /// Equal for sessions that made the same tool calls in the same order.

@@ -112,9 +112,11 @@ pub(crate) fn run(args: &SampleArgs, globals: &Globals) -> Result<u8> {
                 meta.session_id.clone(),
                 summary.unpriced(prices).map(str::to_owned).collect(),
             );
+            // A start in 2128 was the most recent and the oldest of the deduplicated.
+            let started_at = meta.start_to_order_by(|| summary.counters.first_timestamp);
             candidates.push(Candidate {
                 session_id: meta.session_id,
-                started_at: meta.started_at,
+                started_at,
                 score,
                 calls_fingerprint: summary.calls_hash,
             });
