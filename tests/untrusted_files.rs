@@ -2273,3 +2273,35 @@ fn sample_recent_orders_a_start_no_session_can_have_by_its_events() {
         sample.stdout
     );
 }
+
+/// `compare --tag` compared the last two tagged sessions by the recorded start: a session
+/// forged to start in 2128 was always one of them. Such a start now counts as its events' time.
+#[test]
+fn compare_tag_orders_a_start_no_session_can_have_by_its_events() {
+    use crate::common::session::T0;
+    const THIRD: &str = "9c0c7a52-3d1e-4c4f-9a57-0e2d9b1f6a12";
+    let env = TestEnv::new();
+    for (id, start) in [(SID, T0), (THIRD, T0 - 3600.0), (OTHER, T0 - 7200.0)] {
+        SessionBuilder::new(id)
+            .started(start)
+            .meta(|m| m.agent_name = "claude-code".into())
+            .prompt("hello")
+            .at(1.0)
+            .tool_call("Bash", json!({"command": "make"}))
+            .ended(60.0)
+            .write(&env);
+    }
+    forge(&env, |forged| {
+        forged["started_at"] = json!(5_000_000_000.0);
+        forged["ended_at"] = Value::Null;
+    });
+    let compare = run(&env, &["compare", "--tag", "claude", "--format", "json"]);
+    assert_eq!(compare.code, 0, "{compare:?}");
+    assert!(
+        compare.stdout.contains(SID)
+            && compare.stdout.contains(THIRD)
+            && !compare.stdout.contains(OTHER),
+        "{}",
+        compare.stdout
+    );
+}

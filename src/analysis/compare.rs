@@ -572,26 +572,30 @@ pub fn verdict(a: &Figures, b: &Figures) -> CompareVerdict {
 }
 
 /// The last two top-level sessions whose agent name or command contains `tag` (any case), the
-/// older first; fewer when fewer match.
-pub fn tagged<'m>(sessions: impl IntoIterator<Item = &'m SessionMeta>, tag: &str) -> Vec<String> {
+/// older first; fewer when fewer match. Each session comes with the start to order it by
+/// ([`SessionMeta::start_to_order_by`]: a start in 2128 was always one of the last two).
+pub fn tagged<'m>(
+    sessions: impl IntoIterator<Item = (&'m SessionMeta, f64)>,
+    tag: &str,
+) -> Vec<String> {
     let tag = tag.to_lowercase();
-    let mut matched: Vec<&SessionMeta> = sessions
+    let mut matched: Vec<(&SessionMeta, f64)> = sessions
         .into_iter()
-        .filter(|m| m.parent_session_id.is_none())
-        .filter(|m| {
+        .filter(|(m, _)| m.parent_session_id.is_none())
+        .filter(|(m, _)| {
             m.agent_name.to_lowercase().contains(&tag) || m.command.to_lowercase().contains(&tag)
         })
         .collect();
-    matched.sort_by(|x, y| {
-        y.started_at
-            .total_cmp(&x.started_at)
+    matched.sort_by(|(x, x_start), (y, y_start)| {
+        y_start
+            .total_cmp(x_start)
             .then_with(|| y.session_id.cmp(&x.session_id))
     });
     matched
         .into_iter()
         .take(2)
         .rev()
-        .map(|m| m.session_id.clone())
+        .map(|(m, _)| m.session_id.clone())
         .collect()
 }
 
@@ -733,7 +737,8 @@ mod tests {
             meta("d", 4.0, "refactor-auth", Some("c")),
             meta("e", 0.5, "refactor-auth", None),
         ];
-        assert_eq!(tagged(&all, "refactor-AUTH"), vec!["a", "c"]);
-        assert_eq!(tagged(&all, "nothing").len(), 0);
+        let all = || all.iter().map(|m| (m, m.started_at));
+        assert_eq!(tagged(all(), "refactor-AUTH"), vec!["a", "c"]);
+        assert_eq!(tagged(all(), "nothing").len(), 0);
     }
 }

@@ -169,7 +169,10 @@ fn tagged(scope: &ScopeArgs, tag: &str, globals: &Globals) -> Result<(Loaded, Lo
     for (i, located) in scope.stores_unnamed(globals)?.into_iter().enumerate() {
         let (all, _) = super::listing::list(&located.store)?;
         let metas: Vec<SessionMeta> = all.into_iter().map(|s| s.meta).collect();
-        for id in compare::tagged(&metas, tag) {
+        let starts = metas
+            .iter()
+            .map(|m| (m, located.store.start_to_order_by(m)));
+        for id in compare::tagged(starts, tag) {
             if let Some(meta) = metas.iter().find(|m| m.session_id == id) {
                 found.push((meta.clone(), i));
             }
@@ -177,7 +180,10 @@ fn tagged(scope: &ScopeArgs, tag: &str, globals: &Globals) -> Result<(Loaded, Lo
         forests.push(Forest::new(metas));
         stores.push(located.store);
     }
-    let picked = compare::tagged(found.iter().map(|(m, _)| m), tag);
+    let starts = found
+        .iter()
+        .map(|(m, i)| (m, stores[*i].start_to_order_by(m)));
+    let picked = compare::tagged(starts, tag);
     if let ([only], [forest]) = (stores.as_slice(), forests.as_slice())
         && forest.is_empty()
     {
