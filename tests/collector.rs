@@ -2550,18 +2550,8 @@ fn a_hook_call_the_collector_writes_in_part_is_kept_for_it_and_sent_by_send_kept
     assert_eq!(kept_calls(&local), 1);
 
     free_the_disk(&server);
-    let mut send = env.command(&["send-kept", "--project", cwd]);
-    send.env("AGENT_STRACE_ENDPOINT", &endpoint)
-        .env_remove("AGENT_STRACE_TOKEN");
-    let sent = crate::common::run_with_stdin(send, b"");
-    assert_eq!(
-        (sent.code, sent.stdout.as_str(), sent.stderr.as_str()),
-        (
-            0,
-            format!("Sent 1 kept hook call to the collector {endpoint}.\n").as_str(),
-            ""
-        )
-    );
+    let sent = send_kept(&env, cwd, &endpoint, None);
+    sent_the_one_kept_call(&env, cwd, &sent, &endpoint);
     assert_eq!(kept_calls(&local), 0);
     assert!(local_sessions(&local).is_empty());
     let kinds = |session: &str| -> Vec<String> {
@@ -2587,11 +2577,6 @@ fn a_hook_call_the_collector_writes_in_part_is_kept_for_it_and_sent_by_send_kept
     );
     let listed = env.run(&["list", "--project", cwd]);
     assert!(!listed.stderr.contains("wait"), "{}", listed.stderr);
-    let again = env.run(&["send-kept", "--project", cwd]);
-    assert_eq!(
-        (again.code, again.stdout.as_str()),
-        (0, "No hook calls wait for the collector.\n")
-    );
 }
 
 /// A collector in front of which every request fails (a proxy answering 502): it may hold the
@@ -2599,21 +2584,10 @@ fn a_hook_call_the_collector_writes_in_part_is_kept_for_it_and_sent_by_send_kept
 #[test]
 fn send_kept_leaves_the_calls_a_failing_collector_does_not_take_and_says_why() {
     let env = TestEnv::new();
-    let project = env.path().join("project");
-    std::fs::create_dir(&project).unwrap();
+    let (project, endpoint) = kept_behind_a_failing_proxy(&env, "behind-a-proxy", None);
     let local = project.join(".agent-traces");
-    let endpoint = failing_proxy(
-        b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 11\r\nconnection: close\r\n\r\nBad Gateway",
-    );
-    let (event, payload) = payloads("behind-a-proxy", &project).remove(0);
-    let (run, _) = hook_to(&env, &endpoint, None, event, &payload);
-    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
-    assert_eq!(kept_calls(&local), 1);
     assert_eq!(stored_lines(&local, "behind-a-proxy"), 0);
-    let mut send = env.command(&["send-kept", "--project", project.to_str().unwrap()]);
-    send.env("AGENT_STRACE_ENDPOINT", &endpoint)
-        .env_remove("AGENT_STRACE_TOKEN");
-    let sent = crate::common::run_with_stdin(send, b"");
+    let sent = send_kept(&env, project.to_str().unwrap(), &endpoint, None);
     assert_eq!(sent.code, 4, "{}", sent.stderr);
     assert!(
         sent.stderr.starts_with(&format!(
@@ -2624,6 +2598,56 @@ fn send_kept_leaves_the_calls_a_failing_collector_does_not_take_and_says_why() {
     );
     assert_eq!(kept_calls(&local), 1);
     assert_eq!(stored_lines(&local, "behind-a-proxy"), 0);
+}
+
+/// A project whose one hook call is kept in its store's spool: the hook sent it (with `token`)
+/// through a proxy answering 502, which may have passed it on. The project and the proxy's
+/// endpoint.
+fn kept_behind_a_failing_proxy(
+    env: &TestEnv,
+    session: &str,
+    token: Option<&str>,
+) -> (PathBuf, String) {
+    let project = env.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    let failing = failing_proxy(
+        b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 11\r\nconnection: close\r\n\r\nBad Gateway",
+    );
+    let (event, payload) = payloads(session, &project).remove(0);
+    let (run, _) = hook_to(env, &failing, token, event, &payload);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    assert_eq!(kept_calls(&project.join(".agent-traces")), 1);
+    (project, failing)
+}
+
+/// `send-kept` of the project at `cwd` to the collector at `endpoint`, with `token` or none.
+fn send_kept(env: &TestEnv, cwd: &str, endpoint: &str, token: Option<&str>) -> crate::common::Run {
+    let mut send = env.command(&["send-kept", "--project", cwd]);
+    send.env("AGENT_STRACE_ENDPOINT", endpoint)
+        .env_remove("AGENT_STRACE_TOKEN")
+        .env_remove("AGENT_STRACE_AUTH_KEY");
+    if let Some(token) = token {
+        send.env("AGENT_STRACE_TOKEN", token);
+    }
+    crate::common::run_with_stdin(send, b"")
+}
+
+/// `sent` sent the one kept call to `endpoint`, and nothing waits after it.
+#[track_caller]
+fn sent_the_one_kept_call(env: &TestEnv, cwd: &str, sent: &crate::common::Run, endpoint: &str) {
+    assert_eq!(
+        (sent.code, sent.stdout.as_str(), sent.stderr.as_str()),
+        (
+            0,
+            format!("Sent 1 kept hook call to the collector {endpoint}.\n").as_str(),
+            ""
+        )
+    );
+    let again = env.run(&["send-kept", "--project", cwd]);
+    assert_eq!(
+        (again.code, again.stdout.as_str()),
+        (0, "No hook calls wait for the collector.\n")
+    );
 }
 
 /// A proxy before a collector that answers every request with `answer` once it has read the
@@ -2664,16 +2688,8 @@ fn failing_proxy(answer: &'static [u8]) -> String {
 fn send_kept_passes_over_links_fifos_and_folders_named_like_calls() {
     let env = TestEnv::new();
     let storage = env.path().join("srv");
-    let project = env.path().join("project");
-    std::fs::create_dir(&project).unwrap();
+    let (project, _) = kept_behind_a_failing_proxy(&env, "behind-planted-calls", None);
     let local = project.join(".agent-traces");
-    let failing = failing_proxy(
-        b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 11\r\nconnection: close\r\n\r\nBad Gateway",
-    );
-    let (event, payload) = payloads("behind-planted-calls", &project).remove(0);
-    let (run, _) = hook_to(&env, &failing, None, event, &payload);
-    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
-    assert_eq!(kept_calls(&local), 1);
     let spool = local.join(".spool");
     let victim = env.path().join("victim.json");
     std::fs::write(&victim, "{}").unwrap();
@@ -2696,26 +2712,11 @@ fn send_kept_passes_over_links_fifos_and_folders_named_like_calls() {
 
     let (_server, port) = server(&env, &storage, &[]);
     let endpoint = format!("http://127.0.0.1:{port}");
-    let mut send = env.command(&["send-kept", "--project", cwd]);
-    send.env("AGENT_STRACE_ENDPOINT", &endpoint)
-        .env_remove("AGENT_STRACE_TOKEN");
-    let sent = crate::common::run_with_stdin(send, b"");
-    assert_eq!(
-        (sent.code, sent.stdout.as_str(), sent.stderr.as_str()),
-        (
-            0,
-            format!("Sent 1 kept hook call to the collector {endpoint}.\n").as_str(),
-            ""
-        )
-    );
+    let sent = send_kept(&env, cwd, &endpoint, None);
+    sent_the_one_kept_call(&env, cwd, &sent, &endpoint);
     assert_eq!(stored_lines(&storage, "behind-planted-calls"), 1);
     assert_eq!(stored_lines(&local, "behind-planted-calls"), 0);
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "{}");
-    let again = env.run(&["send-kept", "--project", cwd]);
-    assert_eq!(
-        (again.code, again.stdout.as_str()),
-        (0, "No hook calls wait for the collector.\n")
-    );
 }
 
 /// `send-kept` run without the token the hooks sent with: the collector refuses the sender
@@ -2726,29 +2727,15 @@ fn send_kept_passes_over_links_fifos_and_folders_named_like_calls() {
 fn send_kept_without_the_hooks_token_leaves_the_calls_kept() {
     let env = TestEnv::new();
     let storage = env.path().join("srv");
-    let project = env.path().join("project");
-    std::fs::create_dir(&project).unwrap();
+    let (project, _) =
+        kept_behind_a_failing_proxy(&env, "kept-behind-a-token", Some("the-hooks-token"));
     let local = project.join(".agent-traces");
-    let failing = failing_proxy(
-        b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 11\r\nconnection: close\r\n\r\nBad Gateway",
-    );
-    let (event, payload) = payloads("kept-behind-a-token", &project).remove(0);
-    let (run, _) = hook_to(&env, &failing, Some("the-hooks-token"), event, &payload);
-    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
-    assert_eq!(kept_calls(&local), 1);
 
     let (_server, port) = server(&env, &storage, &["--token", "the-hooks-token"]);
     let endpoint = format!("http://127.0.0.1:{port}");
     let cwd = project.to_str().unwrap();
     for token in [None, Some("another-token")] {
-        let mut send = env.command(&["send-kept", "--project", cwd]);
-        send.env("AGENT_STRACE_ENDPOINT", &endpoint)
-            .env_remove("AGENT_STRACE_TOKEN")
-            .env_remove("AGENT_STRACE_AUTH_KEY");
-        if let Some(token) = token {
-            send.env("AGENT_STRACE_TOKEN", token);
-        }
-        let sent = crate::common::run_with_stdin(send, b"");
+        let sent = send_kept(&env, cwd, &endpoint, token);
         assert_eq!(
             (sent.code, sent.stdout.as_str()),
             (4, ""),
@@ -2765,18 +2752,8 @@ fn send_kept_without_the_hooks_token_leaves_the_calls_kept() {
         assert_eq!(kept_calls(&local), 1);
         assert_eq!(stored_lines(&local, "kept-behind-a-token"), 0);
     }
-    let mut send = env.command(&["send-kept", "--project", cwd]);
-    send.env("AGENT_STRACE_ENDPOINT", &endpoint)
-        .env("AGENT_STRACE_TOKEN", "the-hooks-token");
-    let sent = crate::common::run_with_stdin(send, b"");
-    assert_eq!(
-        (sent.code, sent.stdout.as_str(), sent.stderr.as_str()),
-        (
-            0,
-            format!("Sent 1 kept hook call to the collector {endpoint}.\n").as_str(),
-            ""
-        )
-    );
+    let sent = send_kept(&env, cwd, &endpoint, Some("the-hooks-token"));
+    sent_the_one_kept_call(&env, cwd, &sent, &endpoint);
     assert_eq!(stored_lines(&storage, "kept-behind-a-token"), 1);
     assert_eq!(stored_lines(&local, "kept-behind-a-token"), 0);
 }

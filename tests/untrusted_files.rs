@@ -1297,6 +1297,15 @@ fn forged_store(env: &TestEnv) {
     });
 }
 
+/// The other session's `meta.json` forged to start in 2128 (a start no session can have), with
+/// no end.
+fn forge_a_start_in_2128(env: &TestEnv) {
+    forge(env, |forged| {
+        forged["started_at"] = json!(5_000_000_000.0);
+        forged["ended_at"] = Value::Null;
+    });
+}
+
 /// Changes [`OTHER`]'s `meta.json` by hand.
 fn forge(env: &TestEnv, change: impl FnOnce(&mut Value)) {
     let meta = env.store().join(OTHER).join("meta.json");
@@ -1392,10 +1401,7 @@ fn every_view_of_figures_no_session_can_have_says_they_are_unknown() {
     assert!(warnings[0].as_str().unwrap().contains(OTHER), "{listed:#}");
 
     // A start in 2128 fits a period reaching that far, and was named the newest session's.
-    forge(&env, |forged| {
-        forged["started_at"] = json!(5_000_000_000.0);
-        forged["ended_at"] = Value::Null;
-    });
+    forge_a_start_in_2128(&env);
     for args in [
         &[
             "budget-report",
@@ -1522,10 +1528,7 @@ fn replay_and_its_pages_show_figures_no_session_can_have_as_unknown() {
 fn explain_of_a_start_no_session_can_have_says_its_duration_is_unknown() {
     let env = TestEnv::new();
     forged_store(&env);
-    forge(&env, |forged| {
-        forged["started_at"] = json!(5_000_000_000.0);
-        forged["ended_at"] = Value::Null;
-    });
+    forge_a_start_in_2128(&env);
     let explain = run(&env, &["explain", OTHER]);
     assert_eq!(explain.code, 0, "{explain:?}");
     warned_once(&explain);
@@ -1907,10 +1910,7 @@ fn exports_time_a_session_with_times_no_session_can_have_by_its_events() {
 fn filters_by_time_leave_out_a_start_no_session_can_have() {
     let env = TestEnv::new();
     forged_store(&env);
-    forge(&env, |forged| {
-        forged["started_at"] = json!(5_000_000_000.0);
-        forged["ended_at"] = Value::Null;
-    });
+    forge_a_start_in_2128(&env);
     let left_out = |run: &Run| {
         warned_once(run);
         assert!(run.stderr.contains("left out"), "{}", run.stderr);
@@ -2051,10 +2051,7 @@ fn a_forged_count_is_named_as_written() {
 fn list_sample_and_dashboard_leave_a_start_no_session_can_have_out_of_a_period() {
     let env = TestEnv::new();
     forged_store(&env);
-    forge(&env, |forged| {
-        forged["started_at"] = json!(5_000_000_000.0);
-        forged["ended_at"] = Value::Null;
-    });
+    forge_a_start_in_2128(&env);
     let left_out = |run: &Run| {
         assert_eq!(run.code, 0, "{run:?}");
         let warnings: Vec<&str> = run
@@ -2130,10 +2127,7 @@ fn list_sample_and_dashboard_leave_a_start_no_session_can_have_out_of_a_period()
 fn the_forwarder_warns_once_per_session_of_times_no_session_can_have() {
     let env = TestEnv::new();
     forged_store(&env);
-    forge(&env, |forged| {
-        forged["started_at"] = json!(5_000_000_000.0);
-        forged["ended_at"] = Value::Null;
-    });
+    forge_a_start_in_2128(&env);
     let (backend, seen) = crate::export_send::collector(vec![(200, "")]);
     let url = format!("http://127.0.0.1:{backend}");
     let (server, port) = crate::collector::server(&env, &env.store(), &["--forward-otlp", &url]);
@@ -2193,10 +2187,7 @@ fn older_session_forged_into_2128(env: &TestEnv) {
         .tool_call("Bash", json!({"command": "make"}))
         .ended(60.0)
         .write(env);
-    forge(env, |forged| {
-        forged["started_at"] = json!(5_000_000_000.0);
-        forged["ended_at"] = Value::Null;
-    });
+    forge_a_start_in_2128(env);
 }
 
 /// The latest session (`replay`, `stats`, … with no id) went by the recorded start: a session
@@ -2291,10 +2282,7 @@ fn compare_tag_orders_a_start_no_session_can_have_by_its_events() {
             .ended(60.0)
             .write(&env);
     }
-    forge(&env, |forged| {
-        forged["started_at"] = json!(5_000_000_000.0);
-        forged["ended_at"] = Value::Null;
-    });
+    forge_a_start_in_2128(&env);
     let compare = run(&env, &["compare", "--tag", "claude", "--format", "json"]);
     assert_eq!(compare.code, 0, "{compare:?}");
     assert!(
