@@ -1653,34 +1653,8 @@ fn pending_calls(env: &TestEnv) -> (Vec<String>, Vec<String>) {
 fn a_call_interrupted_in_an_earlier_turn_never_takes_a_later_calls_result() {
     let env = TestEnv::new();
     let bash = json!({"tool_name": "Bash", "tool_input": {"command": "cargo test"}});
-    for (event, extra) in [
-        ("UserPromptSubmit", json!({"prompt": "run the tests"})),
-        ("PreToolUse", bash.clone()),
-        ("Stop", json!({"stop_hook_active": false})),
-        ("UserPromptSubmit", json!({"prompt": "again"})),
-        ("PreToolUse", bash.clone()),
-    ] {
-        env.hook(event, &payload(event, extra)).success();
-    }
-    let mut result = bash.clone();
-    result["tool_response"] = json!({"stdout": "ok"});
-    env.hook("PostToolUse", &payload("PostToolUse", result))
-        .success();
-    let events = env.events(SID);
-    let calls: Vec<&Value> = events
-        .iter()
-        .filter(|e| e["event_type"] == "tool_call")
-        .collect();
-    assert_eq!(calls.len(), 2, "both calls stay recorded");
-    let results: Vec<&Value> = events
-        .iter()
-        .filter(|e| e["event_type"] == "tool_result")
-        .collect();
-    assert_eq!(results.len(), 1);
-    assert_eq!(
-        results[0]["parent_id"], calls[1]["event_id"],
-        "the result is the second call's"
-    );
+    interrupted_call(&env, &bash);
+    the_same_call_in_a_new_turn_takes_its_result(&env, &bash);
     let (open, closed) = pending_calls(&env);
     assert_eq!(
         (open.len(), closed.len()),
@@ -1746,38 +1720,49 @@ fn a_call_closed_at_its_turns_end_still_takes_its_late_result_and_the_end_clears
 fn entries_that_cannot_be_closed_leave_the_other_calls_closed_at_a_turns_end() {
     let env = TestEnv::new();
     let bash = json!({"tool_name": "Bash", "tool_input": {"command": "cargo test"}});
-    for (event, extra) in [
-        ("UserPromptSubmit", json!({"prompt": "run the tests"})),
-        ("PreToolUse", bash.clone()),
-    ] {
-        env.hook(event, &payload(event, extra)).success();
-    }
+    interrupted_call(&env, &bash);
     // Many, so that the folder lists at least one of them before the call.
     let pending = env.store().join(SID).join(".pending");
     for n in 0..200 {
         std::fs::create_dir(pending.join(format!("closed.planted{n}"))).unwrap();
     }
+    the_same_call_in_a_new_turn_takes_its_result(&env, &bash);
+}
+
+/// A turn whose one call (`call`, with no tool-use id) gets no result: the user interrupted it.
+fn interrupted_call(env: &TestEnv, call: &Value) {
     for (event, extra) in [
-        ("Stop", json!({"stop_hook_active": false})),
-        ("UserPromptSubmit", json!({"prompt": "again"})),
-        ("PreToolUse", bash.clone()),
+        ("UserPromptSubmit", json!({"prompt": "run the tests"})),
+        ("PreToolUse", call.clone()),
     ] {
         env.hook(event, &payload(event, extra)).success();
     }
-    let mut result = bash.clone();
+}
+
+/// Ends the turn of an [`interrupted_call`], makes the same call in the next turn and gives it a
+/// result: both calls stay recorded and the result is the second call's.
+#[track_caller]
+fn the_same_call_in_a_new_turn_takes_its_result(env: &TestEnv, call: &Value) {
+    for (event, extra) in [
+        ("Stop", json!({"stop_hook_active": false})),
+        ("UserPromptSubmit", json!({"prompt": "again"})),
+        ("PreToolUse", call.clone()),
+    ] {
+        env.hook(event, &payload(event, extra)).success();
+    }
+    let mut result = call.clone();
     result["tool_response"] = json!({"stdout": "ok"});
     env.hook("PostToolUse", &payload("PostToolUse", result))
         .success();
     let events = env.events(SID);
-    let calls: Vec<&Value> = events
-        .iter()
-        .filter(|e| e["event_type"] == "tool_call")
-        .collect();
-    let results: Vec<&Value> = events
-        .iter()
-        .filter(|e| e["event_type"] == "tool_result")
-        .collect();
-    assert_eq!((calls.len(), results.len()), (2, 1));
+    let of_type =
+        |kind: &str| -> Vec<&Value> { events.iter().filter(|e| e["event_type"] == kind).collect() };
+    let (calls, results) = (of_type("tool_call"), of_type("tool_result"));
+    assert_eq!(
+        (calls.len(), results.len()),
+        (2, 1),
+        "both calls stay recorded"
+    );
     assert_eq!(
         results[0]["parent_id"], calls[1]["event_id"],
         "the result is the second call's"
