@@ -2287,6 +2287,31 @@ fn a_subagents_hook_call_sent_again_to_a_restarted_collector_is_recorded_once() 
     stored_once(&storage, &child, 4);
 }
 
+/// Pads `session`'s events file in the collector's `storage` up to the 32 KiB a file may reach
+/// under [`server_on_a_full_disk`], so that a subagent's end still fits and its marker does not.
+fn fill_to_the_brim(storage: &Path, session: &str) {
+    let file = storage.join(session).join("events.ndjson");
+    let size = std::fs::metadata(&file).unwrap().len();
+    let filler = json!({"event_type": "decision", "timestamp": 1.0, "event_id": "000000000000",
+                        "session_id": session, "data": {"pad": ""}});
+    let pad = usize::try_from(32 * 1024 - size).unwrap() - filler.to_string().len() - 1;
+    let mut filler = filler;
+    filler["data"]["pad"] = "p".repeat(pad).into();
+    let mut bytes = std::fs::read(&file).unwrap();
+    bytes.extend_from_slice(format!("{filler}\n").as_bytes());
+    std::fs::write(&file, bytes).unwrap();
+}
+
+/// The `event_type` of each event of `session` in the collector's `storage`, in order.
+fn event_kinds(storage: &Path, session: &str) -> Vec<String> {
+    std::fs::read_to_string(storage.join(session).join("events.ndjson"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .map(|e| e["event_type"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// A subagent stop sent to a collector whose disk fills between the subagent's end and the
 /// parent's marker, sent again once there is room, writes the marker alone: the subagent ends
 /// once and the parent is marked once. The collector found the call's id (its first event's,
@@ -2316,29 +2341,13 @@ fn a_subagent_stop_cut_short_at_the_collector_and_sent_again_writes_only_its_mar
         assert_eq!(request(port, "POST", "/hooks", None, &body).status, 200);
     }
     // The parent's file fills the disk: the subagent's end fits, the marker does not.
-    let file = storage.join(parent).join("events.ndjson");
-    let size = std::fs::metadata(&file).unwrap().len();
-    let filler = json!({"event_type": "decision", "timestamp": 1.0, "event_id": "000000000000",
-                        "session_id": parent, "data": {"pad": ""}});
-    let pad = usize::try_from(32 * 1024 - size).unwrap() - filler.to_string().len() - 1;
-    let mut filler = filler;
-    filler["data"]["pad"] = "p".repeat(pad).into();
-    let mut bytes = std::fs::read(&file).unwrap();
-    bytes.extend_from_slice(format!("{filler}\n").as_bytes());
-    std::fs::write(&file, bytes).unwrap();
+    fill_to_the_brim(&storage, parent);
     let mut stop: Value =
         serde_json::from_slice(&call("0000000000b3", "SubagentStop", agent)).unwrap();
     stop["answer"] = "The hooks are in a.py".into();
     let stop = stop.to_string().into_bytes();
     assert_eq!(request(port, "POST", "/hooks", None, &stop).status, 500);
-    let kinds = |session: &str| -> Vec<String> {
-        std::fs::read_to_string(storage.join(session).join("events.ndjson"))
-            .unwrap()
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .map(|e| e["event_type"].as_str().unwrap().to_owned())
-            .collect()
-    };
+    let kinds = |session: &str| event_kinds(&storage, session);
     let ended = ["session_start", "assistant_response", "session_end"];
     assert_eq!(kinds(&child), ended);
     assert!(!kinds(parent).contains(&"subagent_stop".to_owned()));
@@ -2512,16 +2521,7 @@ fn a_hook_call_the_collector_writes_in_part_is_kept_for_it_and_sent_by_send_kept
         assert_eq!((run.code, run.stderr.as_str()), (0, ""));
     }
     // The parent's file fills the disk: the subagent's end fits, the marker does not.
-    let file = storage.join(parent).join("events.ndjson");
-    let size = std::fs::metadata(&file).unwrap().len();
-    let filler = json!({"event_type": "decision", "timestamp": 1.0, "event_id": "000000000000",
-                        "session_id": parent, "data": {"pad": ""}});
-    let pad = usize::try_from(32 * 1024 - size).unwrap() - filler.to_string().len() - 1;
-    let mut filler = filler;
-    filler["data"]["pad"] = "p".repeat(pad).into();
-    let mut bytes = std::fs::read(&file).unwrap();
-    bytes.extend_from_slice(format!("{filler}\n").as_bytes());
-    std::fs::write(&file, bytes).unwrap();
+    fill_to_the_brim(&storage, parent);
     let mut stop = agent.clone();
     stop["hook_event_name"] = "SubagentStop".into();
     let (run, _) = hook_to(&env, &endpoint, None, "subagent-stop", &stop);
@@ -2554,14 +2554,7 @@ fn a_hook_call_the_collector_writes_in_part_is_kept_for_it_and_sent_by_send_kept
     sent_the_one_kept_call(&env, cwd, &sent, &endpoint);
     assert_eq!(kept_calls(&local), 0);
     assert!(local_sessions(&local).is_empty());
-    let kinds = |session: &str| -> Vec<String> {
-        std::fs::read_to_string(storage.join(session).join("events.ndjson"))
-            .unwrap()
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .map(|e| e["event_type"].as_str().unwrap().to_owned())
-            .collect()
-    };
+    let kinds = |session: &str| event_kinds(&storage, session);
     let count = |kinds: Vec<String>, kind: &str| kinds.iter().filter(|k| *k == kind).count();
     assert_eq!(
         count(kinds(&child), "session_end"),
