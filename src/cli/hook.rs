@@ -16,6 +16,7 @@ use clap::Args;
 use super::Globals;
 use super::globals::PrivacyArgs;
 use super::http::{Endpoint, Unsent};
+use super::send_kept::refused_for_good;
 use crate::capture::attribution::{self, Attribution};
 use crate::capture::guard::Guard;
 use crate::capture::hooks::{self, HookEvent, LateAnswer, Outcome};
@@ -519,14 +520,6 @@ const SPOOL_KEEP: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// The most kept calls one hook sends again or records: its own time stays bounded.
 const SPOOL_BATCH: usize = 16;
-
-/// Whether a collector's answer `status` (not 2xx) says it refused the call for good, having
-/// written none of it: a request it does not read (4xx, or a redirect it is not sent to). A
-/// 5xx (its store failed, perhaps after part of the call was written; a proxy before it
-/// failed) and 408 or 429 ("later") say the call is to be sent again.
-pub(super) fn refused_for_good(status: u16) -> bool {
-    status < 500 && !matches!(status, 408 | 429)
-}
 
 /// What became of a hook's call to the collector.
 enum Sent {

@@ -1,5 +1,6 @@
 //! `send-kept`: sends now the hook calls a store keeps for the collector (its `.spool/`), which
-//! otherwise wait for the next hook of that store; and [`Resend`], the sending both share.
+//! otherwise wait for the next hook of that store; and [`Resend`] and [`refused_for_good`], the
+//! sending and the reading of the collector's answers both share.
 //!
 //! A hook keeps a call when the collector may hold it, or part of it: no answer came in the
 //! hook's time, or the collector failed (5xx) or said "later" (408, 429). Sent again, the
@@ -242,8 +243,7 @@ impl Resend<'_> {
                         break;
                     }
                     // A call the collector will never take (not a call it reads).
-                    Err(Unsent::Refused { status, .. })
-                        if super::hook::refused_for_good(status) => {}
+                    Err(Unsent::Refused { status, .. }) if refused_for_good(status) => {}
                     Err(not) => {
                         done.stopped = Some(not.to_string());
                         break;
@@ -291,6 +291,14 @@ impl Resend<'_> {
             )),
         }
     }
+}
+
+/// Whether a collector's answer `status` (not 2xx) says it refused the call for good, having
+/// written none of it: a request it does not read (4xx, or a redirect it is not sent to). A
+/// 5xx (its store failed, perhaps after part of the call was written; a proxy before it
+/// failed) and 408 or 429 ("later") say the call is to be sent again.
+pub(crate) fn refused_for_good(status: u16) -> bool {
+    status < 500 && !matches!(status, 408 | 429)
 }
 
 /// Now by the sink's clock, the one the events are stamped with, in microseconds since the
