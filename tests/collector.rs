@@ -2551,7 +2551,7 @@ fn a_hook_call_the_collector_writes_in_part_is_kept_for_it_and_sent_by_send_kept
 
     free_the_disk(&server);
     let sent = send_kept(&env, cwd, &endpoint, None);
-    sent_the_one_kept_call(&env, cwd, &sent, &endpoint);
+    sent_the_one_kept_call(&env, cwd, &sent, &endpoint, "");
     assert_eq!(kept_calls(&local), 0);
     assert!(local_sessions(&local).is_empty());
     let kinds = |session: &str| event_kinds(&storage, session);
@@ -2625,15 +2625,21 @@ fn send_kept(env: &TestEnv, cwd: &str, endpoint: &str, token: Option<&str>) -> c
     crate::common::run_with_stdin(send, b"")
 }
 
-/// `sent` sent the one kept call to `endpoint`, and nothing waits after it.
+/// `sent` sent the one kept call to `endpoint`, warning `stderr`, and nothing waits after it.
 #[track_caller]
-fn sent_the_one_kept_call(env: &TestEnv, cwd: &str, sent: &crate::common::Run, endpoint: &str) {
+fn sent_the_one_kept_call(
+    env: &TestEnv,
+    cwd: &str,
+    sent: &crate::common::Run,
+    endpoint: &str,
+    stderr: &str,
+) {
     assert_eq!(
         (sent.code, sent.stdout.as_str(), sent.stderr.as_str()),
         (
             0,
             format!("Sent 1 kept hook call to the collector {endpoint}.\n").as_str(),
-            ""
+            stderr
         )
     );
     let again = env.run(&["send-kept", "--project", cwd]);
@@ -2702,11 +2708,12 @@ fn send_kept_passes_over_links_fifos_and_folders_named_like_calls() {
         "{}",
         listed.stderr
     );
+    assert!(listed.stderr.contains(STRAYS), "{}", listed.stderr);
 
     let (_server, port) = server(&env, &storage, &[]);
     let endpoint = format!("http://127.0.0.1:{port}");
     let sent = send_kept(&env, cwd, &endpoint, None);
-    sent_the_one_kept_call(&env, cwd, &sent, &endpoint);
+    sent_the_one_kept_call(&env, cwd, &sent, &endpoint, STRAYS);
     assert_eq!(stored_lines(&storage, "behind-planted-calls"), 1);
     assert_eq!(stored_lines(&local, "behind-planted-calls"), 0);
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "{}");
@@ -2746,7 +2753,182 @@ fn send_kept_without_the_hooks_token_leaves_the_calls_kept() {
         assert_eq!(stored_lines(&local, "kept-behind-a-token"), 0);
     }
     let sent = send_kept(&env, cwd, &endpoint, Some("the-hooks-token"));
-    sent_the_one_kept_call(&env, cwd, &sent, &endpoint);
+    sent_the_one_kept_call(&env, cwd, &sent, &endpoint, "");
     assert_eq!(stored_lines(&storage, "kept-behind-a-token"), 1);
     assert_eq!(stored_lines(&local, "kept-behind-a-token"), 0);
+}
+
+/// What `list` and `send-kept` say of the three entries planted in a spool.
+const STRAYS: &str = "warning: 3 entries in .spool/ named as kept calls were not regular files and were left alone\n";
+
+/// A spool holding only entries planted under calls' names: `list` and `send-kept` say no call
+/// waits, and in one line that they left those entries alone, which stay. They said only that
+/// nothing waits, as if the spool were empty.
+#[test]
+fn list_and_send_kept_say_what_entries_of_the_spool_they_left_alone() {
+    let env = TestEnv::new();
+    let project = env.path().join("project");
+    let spool = project.join(".agent-traces").join(".spool");
+    std::fs::create_dir_all(&spool).unwrap();
+    let victim = env.path().join("victim.json");
+    std::fs::write(&victim, "{}").unwrap();
+    std::os::unix::fs::symlink(&victim, spool.join("00000000000000000001.link.call")).unwrap();
+    let fifo = Command::new("mkfifo")
+        .arg(spool.join("00000000000000000002.fifo.call"))
+        .status()
+        .unwrap();
+    assert!(fifo.success());
+    std::fs::create_dir(spool.join("00000000000000000003.folder.call")).unwrap();
+    let cwd = project.to_str().unwrap();
+    let listed = env.run(&["list", "--project", cwd]);
+    assert!(listed.stderr.contains(STRAYS), "{}", listed.stderr);
+    assert!(!listed.stderr.contains("wait"), "{}", listed.stderr);
+    let sent = send_kept(&env, cwd, "http://127.0.0.1:9", None);
+    assert_eq!(
+        (sent.code, sent.stdout.as_str(), sent.stderr.as_str()),
+        (0, "No hook calls wait for the collector.\n", STRAYS)
+    );
+    assert_eq!(std::fs::read_dir(&spool).unwrap().count(), 3);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "{}");
+}
+
+/// The spool's entries named as calls, oldest first.
+fn kept_names(store: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(store.join(".spool"))
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|name| name.rsplit('.').next() == Some("call"))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// Makes every call kept in `store` `by` older, as if kept that much earlier.
+fn age_kept_calls(store: &Path, by: Duration) {
+    let spool = store.join(".spool");
+    for name in kept_names(store) {
+        let (micros, rest) = name.split_once('.').unwrap();
+        let older = micros.parse::<u64>().unwrap() - u64::try_from(by.as_micros()).unwrap();
+        std::fs::rename(spool.join(&name), spool.join(format!("{older:020}.{rest}"))).unwrap();
+    }
+}
+
+/// A prompt of session `session` in `cwd`: one event.
+fn prompt(session: &str, cwd: &Path, text: &str) -> Value {
+    json!({"session_id": session, "hook_event_name": "UserPromptSubmit", "prompt": text,
+           "cwd": cwd.to_str().unwrap()})
+}
+
+/// Past ten minutes, a hook records in its own store only the kept calls the collector surely
+/// never saw (kept behind others, never sent); a call the collector may hold in part (it
+/// answered 502; or an unseen call sent again and answered 502) waits for it however long.
+/// Every kept call was recorded here once ten minutes old, a call the collector held in part
+/// then split across the two stores.
+#[test]
+fn past_ten_minutes_only_a_call_the_collector_never_saw_is_recorded_here() {
+    let env = TestEnv::new();
+    let session = "kept-for-long";
+    let (project, failing) = kept_behind_a_failing_proxy(&env, session, None);
+    let local = project.join(".agent-traces");
+    let hook = |text: &str| {
+        let (run, _) = hook_to(
+            &env,
+            &failing,
+            None,
+            "user-prompt",
+            &prompt(session, &project, text),
+        );
+        assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    };
+    // The first call waits (502): the second is kept behind it, never sent.
+    hook("second");
+    let names = kept_names(&local);
+    assert_eq!(names.len(), 2);
+    assert!(
+        !names[0].ends_with(".unseen.call") && names[1].ends_with(".unseen.call"),
+        "{names:?}"
+    );
+    age_kept_calls(&local, Duration::from_secs(20 * 60));
+    hook("third");
+    // The first still waits; the second is recorded here; the third waits behind the first.
+    assert_eq!(stored_lines(&local, session), 1, "{:?}", kept_names(&local));
+    assert_eq!(kept_calls(&local), 2);
+
+    // Taken elsewhere, say: the third is now sent first, and answered 502.
+    std::fs::remove_file(local.join(".spool").join(&kept_names(&local)[0])).unwrap();
+    hook("fourth");
+    let names = kept_names(&local);
+    assert!(
+        !names[0].ends_with(".unseen.call") && names[1].ends_with(".unseen.call"),
+        "{names:?}"
+    );
+    age_kept_calls(&local, Duration::from_secs(20 * 60));
+    hook("fifth");
+    let prompts: Vec<String> = std::fs::read_to_string(local.join(session).join("events.ndjson"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["data"]["prompt"].to_string())
+        .collect();
+    assert_eq!(prompts, ["\"second\"", "\"fourth\""]);
+    assert_eq!(kept_calls(&local), 2);
+}
+
+/// `send-kept --here`, for a collector gone for good: every waiting call is recorded in this
+/// store, sending none (no endpoint needed), and the spool is empty.
+#[test]
+fn send_kept_here_records_every_waiting_call_in_this_store() {
+    let env = TestEnv::new();
+    let session = "kept-then-here";
+    let (project, _) = kept_behind_a_failing_proxy(&env, session, None);
+    let local = project.join(".agent-traces");
+    let cwd = project.to_str().unwrap();
+    let mut here = env.command(&["send-kept", "--here", "--project", cwd]);
+    here.env_remove("AGENT_STRACE_ENDPOINT");
+    let run = crate::common::run_with_stdin(here, b"");
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (
+            0,
+            "Recorded 1 kept hook call in this store, unsent (a call the collector held in part is now in both stores).\n"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(kept_calls(&local), 0);
+    assert_eq!(stored_lines(&local, session), 1);
+    let again = env.run(&["send-kept", "--here", "--project", cwd]);
+    assert_eq!(
+        (again.code, again.stdout.as_str()),
+        (0, "No hook calls wait for the collector.\n")
+    );
+}
+
+/// A collector gone for good behind a proxy answering 502 cannot fill the disk: once the spool
+/// holds 1,000 calls, a hook keeps no more and records its call here, saying why.
+#[test]
+fn a_full_spool_keeps_no_more_calls() {
+    let env = TestEnv::new();
+    let session = "behind-a-full-spool";
+    let (project, failing) = kept_behind_a_failing_proxy(&env, session, None);
+    let local = project.join(".agent-traces");
+    let spool = local.join(".spool");
+    for n in 1..1000 {
+        std::fs::write(spool.join(format!("{n:020}.planted{n}.call")), "{}").unwrap();
+    }
+    let (run, _) = hook_to(
+        &env,
+        &failing,
+        None,
+        "user-prompt",
+        &prompt(session, &project, "one too many"),
+    );
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    assert_eq!(kept_calls(&local), 1000);
+    assert_eq!(stored_lines(&local, session), 1);
+    let log = std::fs::read_to_string(local.join("hook-errors.log")).unwrap();
+    assert!(log.contains("the spool is full"), "{log}");
 }

@@ -511,12 +511,19 @@ fn collector_budget() -> std::time::Duration {
         .map_or(COLLECTOR_BUDGET, std::time::Duration::from_millis)
 }
 
-/// How long a call kept for the collector ([`Store::spool`]) waits to be sent again before a
-/// hook records it in its own store: a collector that has not answered for this long is down
-/// in practice, and the session's events must not stay out of sight; the call is then
-/// recorded here even though the collector may hold it too (it got the call and never
-/// answered, then went away for ten minutes).
+/// How long a call kept for the collector ([`Store::spool`]) that the collector surely never
+/// saw (it was never sent, or the collector was not reached) waits before a hook records it in
+/// its own store: the session's events must not stay out of sight. A call the collector may
+/// hold in part (it failed, or its answer came too late) waits for it, or for `send-kept`,
+/// however long: recorded here, it would be split across the two stores.
 const SPOOL_KEEP: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// The most the spool may hold (docs/deploy.md): a collector gone for good must not fill the
+/// disk. At the bound a call is no longer kept but recorded here.
+const SPOOL_BOUND: crate::store::SpoolBound = crate::store::SpoolBound {
+    calls: 1_000,
+    bytes: 256 * 1024 * 1024,
+};
 
 /// The most kept calls one hook sends again or records: its own time stays bounded.
 const SPOOL_BATCH: usize = 16;
@@ -579,7 +586,10 @@ impl Call<'_> {
         // Never before the calls kept earlier: the collector records a session's calls in
         // the order they were made.
         let (waiting, stopped) = self.resend_kept(endpoint, deadline);
+        // Whether the collector surely never saw the call: it may then be recorded here.
+        let mut unseen = false;
         let why = if waiting > 0 {
+            unseen = true;
             format!("{stopped}, and {waiting} earlier calls still wait for it")
         } else {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
@@ -600,7 +610,7 @@ impl Call<'_> {
             }
         };
         let micros = super::send_kept::micros_now(self.sink);
-        match self.store.spool(micros, &id, &body) {
+        match self.store.spool(micros, &id, &body, unseen, SPOOL_BOUND) {
             Ok(()) => {
                 self.log(&format!("collector {shown}: {why}; kept to send again"));
                 Sent::Kept
@@ -615,14 +625,14 @@ impl Call<'_> {
     }
 
     /// Sends the calls kept by earlier hooks again, oldest first, while the budget lasts; one
-    /// kept past [`SPOOL_KEEP`], or refused for good, is recorded here. How many still wait,
-    /// and why the sending stopped.
+    /// the collector never saw kept past [`SPOOL_KEEP`], or one refused for good, is recorded
+    /// here. How many still wait, and why the sending stopped.
     fn resend_kept(&self, endpoint: &Endpoint, deadline: std::time::Instant) -> (usize, String) {
         let note = |message: &str| self.log(message);
         let done = super::send_kept::Resend {
             store: self.store,
             sink: self.sink,
-            endpoint,
+            endpoint: Some(endpoint),
             deadline: Some(deadline),
             per_call: collector_budget(),
             keep: Some(SPOOL_KEEP),

@@ -174,7 +174,13 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
 /// One line when hooks kept calls in `store` for the collector: they wait for the next hook of
 /// that store, which a project's last session never has.
 fn kept_note(store: &crate::store::Store, scope: &ScopeArgs) {
-    let Ok(count @ 1..) = store.spooled_count() else {
+    let Ok(found) = store.spooled_count() else {
+        return;
+    };
+    if found.strays > 0 {
+        super::output::warn(super::send_kept::stray_note(found.strays));
+    }
+    let count @ 1.. = found.calls else {
         return;
     };
     let (calls, them) = if count == 1 {

@@ -37,13 +37,18 @@ use crate::store::Store;
 /// the collector leaves some waiting (not reached, or it failed); `list` says how many wait.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  AGENT_STRACE_ENDPOINT=http://collector:4317 agent-strace send-kept\n  agent-strace send-kept --all-projects"
+    after_help = "Examples:\n  AGENT_STRACE_ENDPOINT=http://collector:4317 agent-strace send-kept\n  agent-strace send-kept --all-projects\n  agent-strace send-kept --here"
 )]
 pub(crate) struct SendKeptArgs {
     #[command(flatten)]
     scope: ScopeArgs,
     #[command(flatten)]
     privacy: PrivacyArgs,
+    /// Send nothing: record every waiting call in this store, as the hook would have, and
+    /// empty the spool (for a collector gone for good). A call the collector may hold in part
+    /// (it failed or answered too late) can then be in both stores
+    #[arg(long)]
+    here: bool,
 }
 
 /// How long each call may take to reach the collector: nobody waits on this command as an
@@ -55,10 +60,15 @@ const BATCH: usize = 64;
 
 pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
     let stores = args.scope.stores(globals)?;
-    let waiting: usize = stores
-        .iter()
-        .map(|located| located.store.spooled_count().unwrap_or(0))
-        .sum();
+    let (mut waiting, mut strays) = (0, 0);
+    for located in &stores {
+        let count = located.store.spooled_count().unwrap_or_default();
+        waiting += count.calls;
+        strays += count.strays;
+    }
+    if strays > 0 {
+        super::output::warn(stray_note(strays));
+    }
     if waiting == 0 {
         let mut out = super::output::stdout(globals.colour());
         writeln!(out, "No hook calls wait for the collector.")?;
@@ -66,19 +76,23 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
         return Ok(exit::OK);
     }
     let endpoint = match Endpoint::from_env() {
-        Some(Ok(endpoint)) => endpoint,
+        _ if args.here => None,
+        Some(Ok(endpoint)) => Some(endpoint),
         Some(Err(why)) => return Err(Error::usage(why).into()),
         None => {
             return Err(Error::usage(format!(
                 "AGENT_STRACE_ENDPOINT does not name the collector to send {} to",
                 calls(waiting)
             ))
-            .with_hint("set AGENT_STRACE_ENDPOINT (and AGENT_STRACE_TOKEN) as the hooks had them")
+            .with_hint("set AGENT_STRACE_ENDPOINT (and AGENT_STRACE_TOKEN) as the hooks had them, or record them here with --here")
             .into());
         }
     };
     let sink = Sink::new(args.privacy.resolve().map_err(Error::usage)?);
-    let shown = super::http::shown_url(&endpoint.base);
+    let shown = endpoint
+        .as_ref()
+        .map(|endpoint| super::http::shown_url(&endpoint.base))
+        .unwrap_or_default();
     let (mut sent, mut recorded, mut left) = (0, 0, 0);
     let mut why = None;
     for located in &stores {
@@ -86,7 +100,7 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
         let resend = Resend {
             store: &located.store,
             sink: &sink,
-            endpoint: &endpoint,
+            endpoint: endpoint.as_ref(),
             deadline: None,
             per_call: PER_CALL,
             keep: None,
@@ -110,7 +124,13 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
     if sent > 0 {
         writeln!(out, "Sent {} to the collector {shown}.", calls(sent))?;
     }
-    if recorded > 0 {
+    if recorded > 0 && args.here {
+        writeln!(
+            out,
+            "Recorded {} in this store, unsent (a call the collector held in part is now in both stores).",
+            calls(recorded)
+        )?;
+    } else if recorded > 0 {
         writeln!(
             out,
             "Recorded {} in this store: the collector refuses them (requests it does not read).",
@@ -120,14 +140,30 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
     out.flush()?;
     if left > 0 {
         let why = why.unwrap_or_else(|| "they are still kept (see the warnings above)".to_owned());
-        return Err(Error::io(format!(
-            "the collector {shown} left {} waiting: {why}",
-            calls(left)
-        ))
-        .with_hint("run `agent-strace send-kept` again once the collector takes them")
-        .into());
+        let whom = if args.here {
+            "this store".to_owned()
+        } else {
+            format!("the collector {shown}")
+        };
+        return Err(
+            Error::io(format!("{whom} left {} waiting: {why}", calls(left)))
+                .with_hint("run `agent-strace send-kept` again once the collector takes them")
+                .into(),
+        );
     }
     Ok(exit::OK)
+}
+
+/// The warning that `strays` entries of a spool named as calls are none.
+pub(crate) fn stray_note(strays: usize) -> String {
+    let (entries, were) = if strays == 1 {
+        ("1 entry".to_owned(), "was")
+    } else {
+        (format!("{strays} entries"), "were")
+    };
+    format!(
+        "{entries} in .spool/ named as kept calls {were} not regular files and {were} left alone"
+    )
 }
 
 /// `1 kept hook call`, `2 kept hook calls`.
@@ -145,11 +181,14 @@ pub(crate) struct Resend<'a> {
     pub(crate) store: &'a Store,
     /// Records a call here (one the collector refuses for good, or kept past `keep`).
     pub(crate) sink: &'a Sink,
-    pub(crate) endpoint: &'a Endpoint,
+    /// The collector; `None`: every call is recorded here unsent (`--here`).
+    pub(crate) endpoint: Option<&'a Endpoint>,
     /// When sending stops; `None`: each call is given `per_call`.
     pub(crate) deadline: Option<Instant>,
     pub(crate) per_call: Duration,
-    /// A call kept longer than this is recorded here unsent; `None`: every call is sent.
+    /// A call the collector surely never saw (never sent, or not reached) kept longer than
+    /// this is recorded here unsent; `None`: every call is sent. One it may hold waits for it
+    /// however long.
     pub(crate) keep: Option<Duration>,
     /// Where what happened is said (a hook's log, or stderr).
     pub(crate) note: &'a dyn Fn(&str),
@@ -169,7 +208,9 @@ pub(crate) struct Resent {
 }
 
 impl Resend<'_> {
-    /// Sends the oldest `limit` kept calls (at most) while time lasts.
+    /// Sends the oldest `limit` kept calls (at most) while time lasts; with `keep`, the unseen
+    /// calls kept longer are recorded here, up to `limit` more of them behind the first
+    /// `limit`, whatever becomes of the sending.
     pub(crate) fn batch(&self, limit: usize) -> Resent {
         let mut done = Resent {
             sent: 0,
@@ -177,7 +218,11 @@ impl Resend<'_> {
             waiting: 0,
             stopped: None,
         };
-        let kept = match self.store.spooled(limit) {
+        let now = micros_now(self.sink);
+        let stale_before = self
+            .keep
+            .map(|keep| now.saturating_sub(u64::try_from(keep.as_micros()).unwrap_or(u64::MAX)));
+        let kept = match self.store.spooled(limit, stale_before) {
             Ok(kept) => kept,
             Err(e) => {
                 (self.note)(&format!(
@@ -188,20 +233,28 @@ impl Resend<'_> {
         };
         let listed = kept.len();
         done.waiting = listed;
-        let now = micros_now(self.sink);
-        let keep = self
-            .keep
-            .map(|keep| u64::try_from(keep.as_micros()).unwrap_or(u64::MAX));
+        // Once the collector fails or the time runs out, the calls it may hold wait; those
+        // that may be recorded here still are.
+        let mut sending = true;
         for call in kept {
-            let fresh = keep.is_none_or(|keep| now.saturating_sub(call.micros) < keep);
+            let endpoint = match self.endpoint {
+                // Only a call the collector surely never saw is recorded here unsent.
+                Some(endpoint)
+                    if !(call.unseen && stale_before.is_some_and(|b| call.micros < b)) =>
+                {
+                    Some(endpoint)
+                }
+                Some(_) | None => None,
+            };
             let left = match self.deadline {
                 Some(deadline) => deadline.saturating_duration_since(Instant::now()),
                 None => self.per_call,
             };
             // Read only when there is time to send it: a collector that fails every call
             // costs a hook one kept call's reading, not a batch's.
-            if fresh && left.is_zero() {
-                break;
+            if endpoint.is_some() && (!sending || left.is_zero()) {
+                sending = false;
+                continue;
             }
             // Shared by the sends and the recording here, never copied.
             let body = match self.store.spooled_body(&call) {
@@ -219,11 +272,8 @@ impl Resend<'_> {
                     continue;
                 }
             };
-            if fresh {
-                match self
-                    .endpoint
-                    .send("/hooks", "application/json", body.clone(), left)
-                {
+            if let Some(endpoint) = endpoint {
+                match endpoint.send("/hooks", "application/json", body.clone(), left) {
                     Ok(_) => {
                         let _ = self.store.unspool(&call.name);
                         done.waiting -= 1;
@@ -232,38 +282,50 @@ impl Resend<'_> {
                     }
                     // `send-kept` run without the hooks' token (or with another): the
                     // collector refuses the sender, not the call, which it may hold in part;
-                    // recorded here, the call would be split across the two stores. The hooks
-                    // record it here once it has waited past `keep`.
+                    // recorded here, the call would be split across the two stores.
                     Err(Unsent::Refused { status, why })
                         if self.keep.is_none() && matches!(status, 401 | 403) =>
                     {
                         done.stopped = Some(format!(
                             "{why} (the token is not the one the hooks sent with)"
                         ));
-                        break;
+                        sending = false;
+                        continue;
                     }
                     // A call the collector will never take (not a call it reads).
                     Err(Unsent::Refused { status, .. }) if refused_for_good(status) => {}
+                    // It surely did not get the call this time: what it was stays.
+                    Err(Unsent::NotReached(why)) => {
+                        done.stopped = Some(why);
+                        sending = false;
+                        continue;
+                    }
+                    // It may hold the call now, or part of it: never to be recorded here.
                     Err(not) => {
+                        if let Err(e) = self.store.spool_seen(&call) {
+                            (self.note)(&format!("a kept call cannot be marked as sent: {e}"));
+                        }
                         done.stopped = Some(not.to_string());
-                        break;
+                        sending = false;
+                        continue;
                     }
                 }
             }
             if self.store.unspool(&call.name).unwrap_or(false) {
-                self.record(&body);
+                self.record(&body, call.unseen);
                 done.recorded += 1;
             }
             done.waiting -= 1;
         }
-        if done.waiting == 0 && listed == limit {
-            done.waiting = self.store.spooled_count().unwrap_or(0);
+        if done.waiting == 0 && listed >= limit {
+            done.waiting = self.store.spooled_count().map_or(0, |count| count.calls);
         }
         done
     }
 
-    /// Records here a call kept for the collector, with the time it was made.
-    fn record(&self, body: &[u8]) {
+    /// Records here a call kept for the collector, with the time it was made; `unseen`: the
+    /// collector surely never saw it.
+    fn record(&self, body: &[u8], unseen: bool) {
         let recorded = serde_json::from_slice::<HookCall>(body)
             .map_err(|e| e.to_string())
             .and_then(|call| {
@@ -283,6 +345,9 @@ impl Resend<'_> {
                 .map_err(|e| e.to_string())
             });
         match recorded {
+            Ok(_) if unseen => {
+                (self.note)("a call kept for the collector, which never got it, is recorded here");
+            }
             Ok(_) => (self.note)(
                 "a call kept for the collector, not taken by it, is recorded here (the collector may hold it too)",
             ),

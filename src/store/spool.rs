@@ -5,8 +5,12 @@
 //! Concurrency: a call is written under a temporary name and renamed into place, so a reader
 //! sees it whole or not at all; a call is taken by deleting its file ([`Store::unspool`]),
 //! which succeeds for exactly one process, so two hooks never record one call twice here. Names
-//! are `<micros>.<call id>.call`: the time orders the calls as they were made. No file or
-//! folder is followed through a link ([`super::files`]).
+//! are `<micros>.<call id>.call` for a call the collector may hold in part, and
+//! `<micros>.<call id>.unseen.call` for one it surely never saw (never sent, or not reached):
+//! the time orders the calls as they were made, the mark says whether the call may ever be
+//! recorded here (a file of an older version, without it, may not). Once sent with no clear
+//! answer, an unseen call loses its mark by a rename ([`Store::spool_seen`]). No file or folder
+//! is followed through a link ([`super::files`]).
 
 use std::io::Read;
 
@@ -16,6 +20,17 @@ use super::{Result, Store, StoreError};
 /// A call's file beyond this is not read (a collector refuses a body over 16 MiB anyway).
 const CALL_LIMIT: u64 = 64 * 1024 * 1024;
 
+/// The mark in the name of a call the collector surely never saw.
+const UNSEEN: &str = ".unseen.call";
+
+/// How much the spool may hold before a call is no longer kept: a collector gone for good must
+/// not fill the disk.
+#[derive(Debug, Clone, Copy)]
+pub struct SpoolBound {
+    pub calls: usize,
+    pub bytes: u64,
+}
+
 /// One call waiting for the collector; its body is read when it is sent
 /// ([`Store::spooled_body`]), so that a hook reads no more than the calls it has time for.
 #[derive(Debug, Clone)]
@@ -24,18 +39,42 @@ pub struct Spooled {
     pub name: String,
     /// When it was spooled, in microseconds since the epoch.
     pub micros: u64,
+    /// The collector surely never saw it: it may be recorded here.
+    pub unseen: bool,
+}
+
+/// What the spool holds.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SpoolCount {
+    /// Calls waiting.
+    pub calls: usize,
+    /// Entries named as calls that are none (a link, a FIFO, a folder, a runaway file): left
+    /// alone, never followed or removed.
+    pub strays: usize,
 }
 
 impl Store {
-    /// Keeps a call's `body` (call id `id`, letters and digits) made at `micros`.
-    pub fn spool(&self, micros: u64, id: &str, body: &[u8]) -> Result<()> {
+    /// Keeps a call's `body` (call id `id`, letters and digits) made at `micros`; `unseen` when
+    /// the collector surely never saw it. Refused when the spool already holds `bound` or more.
+    pub fn spool(
+        &self,
+        micros: u64,
+        id: &str,
+        body: &[u8],
+        unseen: bool,
+        bound: SpoolBound,
+    ) -> Result<()> {
         if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(StoreError::io(
                 &self.root.join(SPOOL),
                 std::io::Error::other(format!("{id:?} cannot name a spooled call")),
             ));
         }
-        let name = format!("{micros:020}.{id}.call");
+        let name = if unseen {
+            format!("{micros:020}.{id}{UNSEEN}")
+        } else {
+            format!("{micros:020}.{id}.call")
+        };
         // It could not be read back whole: it is recorded where it is made instead.
         if body.len() as u64 > CALL_LIMIT {
             return Err(StoreError::io(
@@ -44,6 +83,24 @@ impl Store {
             ));
         }
         let folder = self.made_root()?.child_made(SPOOL)?;
+        let (mut calls, mut bytes) = (0, body.len() as u64);
+        for (_, held) in called(&folder)? {
+            if let Ok(Some(size)) = folder.regular_size(&held) {
+                calls += 1;
+                bytes = bytes.saturating_add(size);
+            }
+        }
+        if calls >= bound.calls || bytes > bound.bytes {
+            return Err(StoreError::io(
+                folder.path(),
+                std::io::Error::other(format!(
+                    "the spool is full ({calls} calls, {} MiB of at most {} calls, {} MiB)",
+                    bytes / (1024 * 1024),
+                    bound.calls,
+                    bound.bytes / (1024 * 1024)
+                )),
+            ));
+        }
         let temporary = format!(".{name}.tmp");
         folder.write_new(&temporary, body)?;
         folder
@@ -55,18 +112,48 @@ impl Store {
     /// regular file of at most [`CALL_LIMIT`] bytes is a call: a link, a FIFO or a folder
     /// someone planted under a call's name, or a runaway file, is passed over, so that it
     /// holds back none of the calls behind it.
-    pub fn spooled(&self, limit: usize) -> Result<Vec<Spooled>> {
+    ///
+    /// With `unseen_before`, the unseen calls spooled before that time (microseconds) beyond
+    /// the first `limit` follow, at most `limit` more: calls the collector may hold, which wait
+    /// for it however long, never hold back those that may be recorded here.
+    pub fn spooled(&self, limit: usize, unseen_before: Option<u64>) -> Result<Vec<Spooled>> {
         let Some(folder) = self.spool_folder()? else {
             return Ok(Vec::new());
         };
         let mut names = called(&folder)?;
         names.sort();
-        Ok(names
+        let mut calls = names
             .into_iter()
             .filter(|(_, name)| is_call(&folder, name))
-            .take(limit)
-            .map(|(micros, name)| Spooled { name, micros })
-            .collect())
+            .map(|(micros, name)| Spooled {
+                unseen: name.ends_with(UNSEEN),
+                name,
+                micros,
+            });
+        let mut first: Vec<Spooled> = calls.by_ref().take(limit).collect();
+        if let Some(before) = unseen_before {
+            first.extend(
+                calls
+                    .take_while(|call| call.micros < before)
+                    .filter(|call| call.unseen)
+                    .take(limit),
+            );
+        }
+        Ok(first)
+    }
+
+    /// Takes the unseen mark off a kept call that was sent with no clear answer: the collector
+    /// may hold it now. False when it is no longer there (another process took it).
+    pub fn spool_seen(&self, call: &Spooled) -> Result<bool> {
+        let Some(stem) = call.name.strip_suffix(UNSEEN) else {
+            return Ok(true);
+        };
+        let folder = self.root_folder()?.child(SPOOL)?;
+        match folder.rename(&call.name, &format!("{stem}.call")) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(StoreError::io(&folder.path().join(&call.name), e)),
+        }
     }
 
     /// The body of the kept call `call`, as it was sent; `None` when another process took it
@@ -110,16 +197,22 @@ impl Store {
         self.root.join(SPOOL)
     }
 
-    /// How many calls wait (regular files named as calls, as [`Store::spooled`] takes them);
-    /// 0 when there is no spool.
-    pub fn spooled_count(&self) -> Result<usize> {
+    /// How many calls wait (regular files named as calls, as [`Store::spooled`] takes them),
+    /// and how many entries named as calls are none; nothing when there is no spool.
+    pub fn spooled_count(&self) -> Result<SpoolCount> {
         let Some(folder) = self.spool_folder()? else {
-            return Ok(0);
+            return Ok(SpoolCount::default());
         };
-        Ok(called(&folder)?
-            .iter()
-            .filter(|(_, name)| is_call(&folder, name))
-            .count())
+        let mut count = SpoolCount::default();
+        for (_, name) in called(&folder)? {
+            if is_call(&folder, &name) {
+                count.calls += 1;
+            } else if matches!(folder.size_of(&name), Ok(Some(_))) {
+                // There and no call (one taken since the listing is gone).
+                count.strays += 1;
+            }
+        }
+        Ok(count)
     }
 
     /// Takes a call out of the spool; true when this call took it (of many, exactly one does).
