@@ -1098,11 +1098,22 @@ fn kept_calls(store: &Path) -> usize {
 /// A collector that is slow to answer: a relay on its own port that hands each request to the
 /// collector at `port` at once (it is stored) and gives its answer back only `late` after.
 fn slow_relay(port: u16, late: Duration) -> u16 {
+    relay(port, late, false)
+}
+
+/// [`slow_relay`]; `gateway_fails_first_batch`: the first batch of events (`/events`) the
+/// collector takes is answered 502, as a gateway whose link to the collector broke after
+/// handing the request on.
+fn relay(port: u16, late: Duration, gateway_fails_first_batch: bool) -> u16 {
+    let failed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(
+        !gateway_fails_first_batch,
+    ));
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let relay = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { return };
+            let failed = failed.clone();
             std::thread::spawn(move || {
                 let mut raw = Vec::new();
                 let mut buf = [0u8; 4096];
@@ -1132,6 +1143,10 @@ fn slow_relay(port: u16, late: Duration) -> u16 {
                 let path = line.split(' ').nth(1).unwrap().to_owned();
                 let answer = request(port, "POST", &path, None, &raw[head_end..]);
                 std::thread::sleep(late);
+                if path == "/events" && !failed.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                    let _ = stream.write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 11\r\nconnection: close\r\n\r\nBad Gateway");
+                    return;
+                }
                 let reply = format!(
                     "HTTP/1.1 {} OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
                     answer.status,
@@ -2931,4 +2946,52 @@ fn a_full_spool_keeps_no_more_calls() {
     assert_eq!(stored_lines(&local, session), 1);
     let log = std::fs::read_to_string(local.join("hook-errors.log")).unwrap();
     assert!(log.contains("the spool is full"), "{log}");
+}
+
+/// A proxy's batch of events that the collector stores and a gateway before it answers 502
+/// (saying nothing of what was stored) is sent again with the next batch, not written in the
+/// local store: every event is at the collector once, none here. The session went on in the
+/// local store from that batch on, which the collector also held.
+#[test]
+fn a_proxy_batch_a_gateway_fails_after_the_collector_stored_it_is_in_one_store() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (_server, port) = server(&env, &storage, &[]);
+    let gateway = relay(port, Duration::ZERO, true);
+    // More events than one batch (500): the first goes while the traffic still flows.
+    let calls = 300;
+    let mut input = String::new();
+    for n in 0..calls {
+        let call = json!({"jsonrpc": "2.0", "id": n, "method": "tools/call",
+            "params": {"name": "echo", "arguments": {"text": format!("{n}")}}});
+        input.push_str(&call.to_string());
+        input.push('\n');
+    }
+    let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
+    cmd.env(
+        "AGENT_STRACE_ENDPOINT",
+        format!("http://127.0.0.1:{gateway}"),
+    );
+    let run = crate::common::run_with_stdin(cmd, input.as_bytes());
+    assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
+    let remote: Vec<String> = std::fs::read_dir(&storage)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(remote.len(), 1);
+    let session = &remote[0];
+    assert!(
+        env.events(session).is_empty(),
+        "recorded here too: {}",
+        run.stderr
+    );
+    let there = stored_ids(&storage, session);
+    assert_each_once(&there, there.len());
+    let tool_calls = event_kinds(&storage, session)
+        .iter()
+        .filter(|k| *k == "tool_call")
+        .count();
+    assert_eq!(tool_calls, 2 * calls, "none lost");
 }

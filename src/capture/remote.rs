@@ -273,6 +273,10 @@ pub struct NotTaken {
     /// The collector skips the events it already holds (it said `"duplicates"` in an answer),
     /// so the batch may be sent again: a collector that does not stores it twice.
     pub may_resend: bool,
+    /// The collector may hold events of the batch beyond `stored`: it got the request and gave
+    /// no answer in time, or a failure (5xx, 408, 429) that did not say what it stored (a
+    /// proxy in front of it failed). Written in the local store, they could be in both.
+    pub may_hold: bool,
 }
 
 impl NotTaken {
@@ -282,6 +286,7 @@ impl NotTaken {
             why: why.into(),
             stored: 0,
             may_resend,
+            may_hold: false,
         }
     }
 }

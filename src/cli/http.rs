@@ -361,16 +361,30 @@ impl Endpoint {
         body: Vec<u8>,
         budget: Duration,
     ) -> Result<Answer, String> {
+        self.exchange_telling(path, content_type, body, budget)
+            .map_err(|(why, _)| why)
+    }
+
+    /// As [`Endpoint::exchange`], saying with why there is no answer whether the request may
+    /// have reached the collector (see [`HttpClient::post_telling`]).
+    pub(crate) fn exchange_telling(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        budget: Duration,
+    ) -> Result<Answer, (String, bool)> {
         let started = std::time::Instant::now();
-        let url = check_url("AGENT_STRACE_ENDPOINT", &format!("{}{path}", self.base))?;
-        let client = HttpClient::for_url(&url)?;
+        let url = check_url("AGENT_STRACE_ENDPOINT", &format!("{}{path}", self.base))
+            .map_err(|why| (why, false))?;
+        let client = HttpClient::for_url(&url).map_err(|why| (why, false))?;
         let bearer = self.token.as_ref().map(|t| format!("Bearer {t}"));
         let mut headers = vec![("content-type", content_type)];
         if let Some(bearer) = &bearer {
             headers.push(("authorization", bearer.as_str()));
         }
         let left = budget.saturating_sub(started.elapsed());
-        client.post(&url, &headers, body, left)
+        client.post_telling(&url, &headers, Bytes::from(body), left)
     }
 }
 

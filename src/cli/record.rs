@@ -87,8 +87,12 @@ impl Shipper for Collector {
     fn post(&self, path: &str, content_type: &str, body: Vec<u8>) -> Result<(), NotTaken> {
         let answer = self
             .endpoint
-            .exchange(path, content_type, body, COLLECTOR_BUDGET)
-            .map_err(|why| NotTaken::unanswered(why, self.skips_stored.get()))?;
+            .exchange_telling(path, content_type, body, COLLECTOR_BUDGET)
+            .map_err(|(why, reached)| NotTaken {
+                // Sent, and no answer in time: it may be writing the batch.
+                may_hold: reached,
+                ..NotTaken::unanswered(why, self.skips_stored.get())
+            })?;
         let said = Said::read(&answer.body);
         if said.skips_stored {
             self.skips_stored.set(true);
@@ -100,6 +104,9 @@ impl Shipper for Collector {
             why: super::http::refusal(&answer),
             stored: said.accepted.unwrap_or(0),
             may_resend: self.skips_stored.get(),
+            // A failure that does not say what it stored (a proxy in front failed, or one
+            // that asks for the batch later), as a hook's call answered so is kept.
+            may_hold: said.accepted.is_none() && !super::send_kept::refused_for_good(answer.status),
         })
     }
 }

@@ -116,6 +116,8 @@ impl McpRecorder {
             shipper,
             pending: Vec::new(),
             meta: meta.clone(),
+            unsure: 0,
+            send_at: REMOTE_BATCH,
         };
         McpRecorder::begin(
             store,
@@ -188,7 +190,7 @@ impl McpRecorder {
         self.sink
             .emit_derived(&mut self.out, event, texts_of_structures)?;
         if let Out::Remote(remote) = &self.out {
-            if remote.pending.len() >= REMOTE_BATCH {
+            if remote.pending.len() >= remote.send_at {
                 self.flush()?;
             }
         } else if now - self.last_refresh >= REFRESH_EVERY {
@@ -440,6 +442,11 @@ impl McpRecorder {
 
     /// Writes the events gathered so far (the proxy calls it when no message is waiting).
     pub fn flush(&mut self) -> Result<(), StoreError> {
+        self.ship(false)
+    }
+
+    /// [`McpRecorder::flush`]; `last`: the session's last batch, which cannot wait for another.
+    fn ship(&mut self, last: bool) -> Result<(), StoreError> {
         let remote = match &mut self.out {
             Out::Local(appender) => return appender.flush(),
             Out::Remote(remote) if remote.pending.is_empty() => return Ok(()),
@@ -466,6 +473,20 @@ impl McpRecorder {
         match sent {
             Ok(()) => {
                 remote.pending.clear();
+                remote.unsure = 0;
+                remote.send_at = REMOTE_BATCH;
+                Ok(())
+            }
+            // The collector may hold the batch, or part of it, and did not say which: written
+            // here it could be in both stores. It goes again with the next batch (the
+            // collector skips what it holds), as a hook keeps a call answered so.
+            Err(not) if not.may_hold && !last && remote.unsure < UNSURE_MOST => {
+                remote.unsure += 1;
+                remote.send_at = remote.pending.len() + REMOTE_BATCH;
+                self.log(&format!(
+                    "collector: {}; the batch goes again with the next",
+                    not.why
+                ));
                 Ok(())
             }
             Err(not) => self.fall_back(&not),
@@ -531,7 +552,7 @@ impl McpRecorder {
             data.insert("exit_code".into(), code.into());
         }
         self.write(EventType::SessionEnd, now, data, None)?;
-        self.flush()?;
+        self.ship(true)?;
         if matches!(self.out, Out::Remote(_)) {
             // The collector catches meta up with every batch it takes.
             return Ok(());
@@ -588,7 +609,16 @@ struct Remote {
     shipper: Box<dyn Shipper>,
     pending: Vec<Event>,
     meta: SessionMeta,
+    /// Batches in a row that the collector may hold without saying so ([`NotTaken::may_hold`]):
+    /// their events stay pending and go again with the next batch.
+    unsure: u32,
+    /// The number of pending events at which a batch is sent whatever the traffic.
+    send_at: usize,
 }
+
+/// How many batches in a row the collector may leave unsure before the session goes on in the
+/// local store: a collector gone for good must not hold the session's events in memory.
+const UNSURE_MOST: u32 = 3;
 
 /// Events gathered for a collector before they are sent whatever the traffic.
 const REMOTE_BATCH: usize = 500;
