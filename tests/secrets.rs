@@ -896,3 +896,150 @@ fn no_secret_in_a_branch_or_a_title_reaches_meta_json() {
         assert!(!stored.contains(secret), "{secret} reached the store");
     }
 }
+
+// ------------------------------------------------------------------------------------------
+// Secrets after a line break escaped in JSON text
+// ------------------------------------------------------------------------------------------
+
+/// A tool output of JSON lines (one JSON value a line, so not one JSON text redacted as its
+/// structure), each holding a secret right after an escaped line break: a `.netrc` password
+/// and a `.env` file as `base64 -w0` prints it. Returns the two secrets.
+fn json_lines_after_escaped_breaks(env: &TestEnv, flags: &[&str]) -> [String; 2] {
+    let password = "013a2a13-151c-6807-1576-e206fad20920".to_owned();
+    let features: Vec<String> = (0..5).map(|i| format!("FEATURE_{i:03}=true")).collect();
+    let dotenv = format!(
+        "# generated\n{}\nSTRIPE_SECRET_KEY=sk_live_N2iJ3CqtQsXvFly4O1JjAbCd\n",
+        features.join("\n")
+    );
+    let blob = base64(dotenv.as_bytes());
+    let lines = [
+        json!({"text": format!("netrc:\nmachine api.heroku.com\n  login ops@example.com\n  password {password}")}),
+        json!({"text": format!("$ base64 -w0 .env\n{blob}")}),
+    ];
+    let stdout = lines
+        .iter()
+        .map(|l| l.to_string() + "\n")
+        .collect::<String>();
+    for (event, payload) in [
+        (
+            "session-start",
+            json!({"hook_event_name": "SessionStart", "source": "startup"}),
+        ),
+        (
+            "post-tool",
+            json!({"hook_event_name": "PostToolUse", "tool_name": "Bash", "tool_use_id": "toolu_1",
+                   "tool_input": {"command": "cat log.jsonl"},
+                   "tool_response": {"stdout": stdout, "stderr": ""}}),
+        ),
+    ] {
+        let mut payload = payload;
+        payload["session_id"] = SID.into();
+        payload["cwd"] = env.path().to_string_lossy().into_owned().into();
+        let mut args = vec!["hook"];
+        args.extend_from_slice(flags);
+        args.push(event);
+        let run = env.run_with_stdin(&args, payload.to_string().as_bytes());
+        assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{event}: {run:?}");
+    }
+    [password, "sk_live_N2iJ3CqtQsXvFly4O1JjAbCd".to_owned()]
+}
+
+/// Standard base64 with padding, as `base64 -w0` prints it.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for k in 0..4 {
+            if k <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * k) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Which of `secrets` a text holds.
+fn found_in(text: &str, secrets: &[String]) -> Vec<String> {
+    secrets
+        .iter()
+        .filter(|s| text.contains(s.as_str()))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn a_netrc_password_and_a_base64_env_after_an_escaped_line_break_never_reach_disk() {
+    let env = TestEnv::new();
+    let secrets = json_lines_after_escaped_breaks(&env, &[]);
+    let text = std::fs::read_to_string(env.store().join(SID).join("events.ndjson")).unwrap();
+    assert!(text.contains("base64 -w0 .env"), "{text}");
+    // The blob as recorded, decoded too: the key must be in neither.
+    let decoded = decoded_blobs(&text);
+    assert_eq!(
+        found_in(&format!("{text}{decoded}"), &secrets),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn share_redacts_a_netrc_password_and_a_base64_env_after_an_escaped_line_break() {
+    let env = TestEnv::new();
+    let secrets = json_lines_after_escaped_breaks(&env, &["--no-redact"]);
+    let recorded = std::fs::read_to_string(env.store().join(SID).join("events.ndjson")).unwrap();
+    assert!(
+        recorded.contains(&secrets[0]),
+        "recorded as it was: {recorded}"
+    );
+    let page = env.path().join("page.html");
+    env.run(&["share", SID, "-o", page.to_str().unwrap()])
+        .success();
+    let html = std::fs::read_to_string(&page).unwrap();
+    let decoded = decoded_blobs(&html);
+    assert_eq!(
+        found_in(&format!("{html}{decoded}"), &secrets),
+        Vec::<String>::new()
+    );
+}
+
+/// Every run of 40 or more base64 characters after an escaped line break in `text`, decoded.
+fn decoded_blobs(text: &str) -> String {
+    let mut out = String::new();
+    for part in text.split("\\n").skip(1) {
+        let blob: String = part
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='))
+            .collect();
+        if blob.len() >= 40 {
+            out.push_str(&String::from_utf8_lossy(&decode64(&blob)));
+        }
+    }
+    out
+}
+
+fn decode64(blob: &str) -> Vec<u8> {
+    let (mut acc, mut bits, mut out) = (0u32, 0, Vec::new());
+    for b in blob.bytes().take_while(|&b| b != b'=') {
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' => 62,
+            _ => 63,
+        };
+        acc = acc << 6 | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits & 0xff) as u8);
+        }
+    }
+    out
+}

@@ -511,9 +511,11 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         triggers: &["machine"],
         also: &[],
         shape: None,
-        // `.netrc`: `machine HOST [login USER] password SECRET`, on one line or several.
+        // `.netrc`: `machine HOST [login USER] password SECRET`, on one line or several;
+        // `machine` may follow a line break escaped in JSON text (`…\nmachine`), which leaves
+        // no word boundary before it.
         pattern: concat!(
-            r"(?-u:\b)machine(?:\s|\\[nrt])+[^\s\\]+",
+            r"(?:(?-u:\b)|\\[nrt])machine(?:\s|\\[nrt])+[^\s\\]+",
             r"(?:(?:\s|\\[nrt])+(?:login|account|port)(?:\s|\\[nrt])+[^\s\\]+){0,3}",
             r#"(?:\s|\\[nrt])+password(?:\s|\\[nrt])+(?P<secret>[^\s"'\\]+)"#,
         ),
@@ -1739,13 +1741,20 @@ fn redact_blobs(text: &str) -> Option<String> {
     Some(out)
 }
 
-/// A blob, and the part of it after a word and a dash (`config-<base64>`): what is decoded.
+/// A blob, the part of it after a word and a dash (`config-<base64>`), and the part after a
+/// first `n`, `r` or `t` (the letter of a line break escaped in JSON text, `…\n<base64>`,
+/// glued to the blob and shifting its groups of four): what is decoded.
 fn blob_candidates(blob: &str) -> impl Iterator<Item = &str> {
-    std::iter::once(blob).chain(
-        blob.rsplit_once(['-', '_'])
-            .map(|(_, tail)| tail)
-            .filter(|tail| tail.len() >= 20),
-    )
+    std::iter::once(blob)
+        .chain(
+            blob.rsplit_once(['-', '_'])
+                .map(|(_, tail)| tail)
+                .filter(|tail| tail.len() >= 20),
+        )
+        .chain(
+            blob.strip_prefix(['n', 'r', 't'])
+                .filter(|tail| tail.len() >= 20),
+        )
 }
 
 /// Whether a blob decodes to text in which a rule finds a secret.

@@ -719,6 +719,12 @@ fn netrc_passwords() {
         &pw,
         &["machine x"],
     );
+    // After a line break escaped in JSON text, which leaves no word boundary before it.
+    check(
+        &format!("netrc:\\nmachine x\\n  login bob\\n  password {pw}\\n"),
+        &pw,
+        &["netrc:\\nmachine x\\n  login bob"],
+    );
     let prose = "Type your login and password on the next screen.";
     assert_eq!(redact_str(prose), prose);
 }
@@ -1171,6 +1177,17 @@ fn a_long_base64_blob_is_looked_into_a_window_at_a_time() {
         redact_str(&format!("$ base64 -w0 .env\n{blob}\n")),
         "$ base64 -w0 .env\n[REDACTED]\n"
     );
+    // In JSON text the letter of an escaped line break is glued to the blob; the blob is
+    // decoded without it (it goes with the blob).
+    for blob in [
+        blob.as_str(),
+        &base64("x\nAPI_TOKEN=ghx8Qm2LpR7vT4wZ9kN3\n"),
+    ] {
+        assert_eq!(
+            redact_str(&format!(r"$ base64 -w0 .env\n{blob}\n")),
+            r"$ base64 -w0 .env\[REDACTED]\n"
+        );
+    }
     let wrapped: Vec<&str> = blob
         .as_bytes()
         .chunks(76)
