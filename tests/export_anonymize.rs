@@ -299,3 +299,43 @@ fn the_repository_and_working_folder_are_replaced_wherever_the_text_names_them()
     let exported = run.json();
     assert_eq!(exported["session"]["attribution"]["working_dir"], "[CWD]");
 }
+
+/// A user's name in another case (`Alice`, `ALICE`), a home folder percent-encoded in a URL
+/// (`%2Fhome%2Falice`, `C%3A%5CUsers%5Calice`) or written with JSON's escaped slashes, and a
+/// name right after an escape (`%2Falice`, `\nalice`) all stayed in what `--anonymize`
+/// exported.
+#[test]
+fn names_in_another_case_and_homes_percent_encoded_or_escaped_are_replaced() {
+    let env = TestEnv::new();
+    SessionBuilder::new("anon-encoded")
+        .meta(|m| {
+            m.agent_name = "claude-code".into();
+            m.set_attribution("hostname", "zorb-box");
+            m.set_attribution("os_user", "zorblax");
+        })
+        .session_start(json!({"cwd": "/srv/app", "source": "startup"}))
+        .at(1.0)
+        .tool_call(
+            "WebFetch",
+            json!({"url": "http://localhost:8080/open?path=%2Fhome%2Fzorblax%2Fapp%2Fa.rs&win=C%3A%5CUsers%5Czorblax%5Cx"}),
+        )
+        .at(2.0)
+        .result(json!(
+            "Zorblax and ZORBLAX on Zorb-Box; see file:%2f%2f%2fUsers%2fzorblax%2fy and {\"p\": \"\\/home\\/zorblax\\/z\"}; by%20zorblax; line\\nzorblax"
+        ))
+        .write(&env);
+    let run = env.run(&["export", "--format", "json", "--anonymize"]);
+    run.success();
+    assert!(
+        !run.stdout.to_lowercase().contains("zorb"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("path=~%2Fapp%2Fa.rs&win=~%5Cx")
+            && run.stdout.contains("[USER] and [USER] on [HOST]")
+            && run.stdout.contains("by%20[USER]; line\\\\n[USER]"),
+        "{}",
+        run.stdout
+    );
+}

@@ -13,7 +13,8 @@
 //! `C:\Users\<name>` its events mention. A home folder found under another root (a working
 //! folder `/data/u/alice/app` of the user `alice`) is replaced whole too.
 //!
-//! Names are replaced as whole words (`alice` but not `malice`); names shorter than three
+//! Names are replaced as whole words in any case (`alice`, `Alice`, but not `malice`), also
+//! right after an escape (`%2Falice`, `\nalice`); names shorter than three
 //! characters and generic account names (`root`, `admin`, `user` …) are replaced only inside
 //! home paths, since as words they are common English. The order, within each string: the
 //! user's rules, email addresses (so an address is one `[EMAIL]`), home folders, host names
@@ -62,13 +63,30 @@ const GENERIC: &[&str] = &[
 ];
 
 /// `/home/<name>`, `/Users/<name>`, `/root`, and `C:\Users\<name>` (backslashes doubled or
-/// not, as JSON text inside a string has them, or forward slashes).
+/// not, as JSON text inside a string has them, or forward slashes); each also percent-encoded,
+/// as a URL's query or a file URL carries it (`%2Fhome%2Falice`, `C%3A%5CUsers%5Calice`), and
+/// with JSON's escaped slashes (`\/home\/alice`).
 static HOME_PATH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r#"(?:/(?:home|Users)/(?P<unix>[^/\\\s"'`<>:;,|(){}\[\]]+)|(?:^|(?P<pre>[\s"'`=(]))/root\b|\b[A-Za-z]:(?:\\+|/)Users(?:\\+|/)(?P<win>[^/\\\s"'`<>:;,|(){}\[\]]+))"#,
-    )
+    Regex::new(concat!(
+        r#"(?:/(?:home|Users)/(?P<unix>[^/\\\s"'`<>:;,|(){}\[\]]+)"#,
+        r#"|(?:^|(?P<pre>[\s"'`=(]))/root\b"#,
+        r#"|\b[A-Za-z]:(?:\\+|/)Users(?:\\+|/)(?P<win>[^/\\\s"'`<>:;,|(){}\[\]]+)"#,
+        r#"|\\/(?:home|Users)\\/(?P<unixesc>[^/\\\s"'`<>:;,|(){}\[\]]+)"#,
+        r#"|(?i:%2F)(?:home|Users)(?i:%2F)(?P<unixenc>[^%/\\\s"'`<>:;,|(){}\[\]&?#=+]+)"#,
+        r"|(?i:%2F)root\b",
+        r"|\b[A-Za-z](?i::|%3A)(?i:%5C|%2F)+Users(?i:%5C|%2F)+",
+        r#"(?P<winenc>[^%/\\\s"'`<>:;,|(){}\[\]&?#=+]+))"#,
+    ))
     .expect("the home path pattern compiles")
 });
+
+/// The groups of [`HOME_PATH`] that hold a user's name.
+const HOME_NAMES: [&str; 5] = ["unix", "win", "unixesc", "unixenc", "winenc"];
+
+/// What may stand right before a name in text that escapes it: a percent-encoded character
+/// (`%2Falice`, `%40alice`) or a line break escaped in JSON text (`\nalice`), which leave no
+/// word boundary before the name; kept as it is.
+const ESCAPE_BEFORE: &str = r"%[0-9A-Fa-f]{2}|\\[nrt]";
 
 static EMAIL_ADDRESS: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(crate::mask::EMAIL_PATTERN).expect("the email pattern compiles"));
@@ -234,7 +252,9 @@ impl Anonymizer {
             folders,
             repo: meta.attribution("git_repo").and_then(repo_pattern),
             hosts: words(&hosts, true),
-            users: words(&users, false),
+            // Any case: `Alice` and `ALICE` name `alice` as well (a Windows account's name is
+            // any case too).
+            users: words(&users, true),
         }
     }
 }
@@ -283,7 +303,7 @@ fn collect_home_users(value: &Value, users: &mut BTreeSet<String>) {
 
 fn collect_home_users_in(text: &str, users: &mut BTreeSet<String>) {
     for caps in HOME_PATH.captures_iter(text) {
-        if let Some(name) = caps.name("unix").or_else(|| caps.name("win")) {
+        if let Some(name) = HOME_NAMES.iter().find_map(|g| caps.name(g)) {
             users.insert(name.as_str().to_owned());
         }
     }
@@ -302,18 +322,34 @@ fn words(names: &BTreeSet<String>, any_case: bool) -> Option<Regex> {
     // Longest first, so that the alternation prefers `alice-laptop` to `alice`.
     names.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
     // `\b` only where the name starts or ends with a word character: a name ending in `-`
-    // has no boundary to find after it.
+    // has no boundary to find after it. A name starting with one may also follow an escape
+    // ([`ESCAPE_BEFORE`], kept by the caller as `esc`).
     let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-    let alternation: Vec<String> = names
-        .iter()
-        .map(|n| {
-            let start = if word(n.chars().next()) { r"\b" } else { "" };
-            let end = if word(n.chars().last()) { r"\b" } else { "" };
-            format!("{start}{}{end}", regex::escape(n))
-        })
-        .collect();
+    let (mut bounded, mut other) = (Vec::new(), Vec::new());
+    for n in &names {
+        let end = if word(n.chars().last()) { r"\b" } else { "" };
+        let name = format!("{}{end}", regex::escape(n));
+        if word(n.chars().next()) {
+            bounded.push(name);
+        } else {
+            other.push(name);
+        }
+    }
+    let mut alternation = Vec::new();
+    if !bounded.is_empty() {
+        alternation.push(format!(
+            r"(?:(?P<esc>{ESCAPE_BEFORE})|\b)(?:{})",
+            bounded.join("|")
+        ));
+    }
+    alternation.extend(other);
     let flags = if any_case { "(?i)" } else { "" };
     Regex::new(&format!("{flags}(?:{})", alternation.join("|"))).ok()
+}
+
+/// What replaces a name [`words`] found: `with`, after the escape before it.
+fn name_replaced(c: &Captures<'_>, with: &str) -> String {
+    format!("{}{with}", c.name("esc").map_or("", |m| m.as_str()))
 }
 
 /// Rewrites the strings of one session.
@@ -389,10 +425,10 @@ impl Scrubber<'_> {
             format!("{pre}{HOME}")
         });
         if let Some(hosts) = &self.hosts {
-            out = replace(out, hosts, "hostname", report, |_| HOST.to_owned());
+            out = replace(out, hosts, "hostname", report, |c| name_replaced(c, HOST));
         }
         if let Some(users) = &self.users {
-            out = replace(out, users, "os_user", report, |_| USER.to_owned());
+            out = replace(out, users, "os_user", report, |c| name_replaced(c, USER));
         }
         out
     }
