@@ -339,3 +339,44 @@ fn names_in_another_case_and_homes_percent_encoded_or_escaped_are_replaced() {
         run.stdout
     );
 }
+
+/// A subagent's `meta.json` names no host, user, folder or repository: its events naming its
+/// parent's were exported as they were, while the parent's were replaced.
+#[test]
+fn a_subagent_is_anonymised_with_what_its_parent_names() {
+    let env = TestEnv::new();
+    let parent = SessionBuilder::new("anon-parent")
+        .meta(|m| {
+            m.agent_name = "claude-code".into();
+            m.set_attribution("hostname", "zorb-box");
+            m.set_attribution("os_user", "zorblax");
+            m.set_attribution("working_dir", "/srv/zorbcorp/app");
+            m.set_attribution("git_repo", "git@github.com:zorbcorp/app.git");
+        })
+        .session_start(json!({"cwd": "/srv/zorbcorp/app", "source": "startup"}))
+        .at(1.0)
+        .tool_call(
+            "Task",
+            json!({"prompt": "look around", "subagent_type": "Explore"}),
+        );
+    let call = parent.id().to_owned();
+    parent.write(&env);
+    SessionBuilder::new("agent-a1-anon-parent")
+        .meta(|m| {
+            m.agent_name = "claude-code".into();
+            m.parent_session_id = Some("anon-parent".into());
+            m.parent_event_id = Some(call.clone());
+            m.depth = 1;
+        })
+        .at(2.0)
+        .tool_call("Bash", json!({"command": "ls /srv/zorbcorp/app/src"}))
+        .at(3.0)
+        .result(json!(
+            "zorblax@zorb-box:~$ git remote -v\norigin https://github.com/zorbcorp/app (fetch)"
+        ))
+        .write(&env);
+    let run = env.run(&["export", "anon-parent", "--format", "json", "--anonymize"]);
+    run.success();
+    assert!(run.stdout.contains("git remote -v"), "{}", run.stdout);
+    assert!(!run.stdout.contains("zorb"), "{}", run.stdout);
+}

@@ -152,6 +152,17 @@ impl Report {
     }
 }
 
+/// The attribution a subagent takes from its parent when its own `meta.json` names none.
+const INHERITED: [&str; 4] = ["hostname", "os_user", "working_dir", "git_repo"];
+
+/// What a session revealed of where it ran, handed down to its subagents.
+struct Learned {
+    /// Its metadata as recorded, with what it took from its own parent.
+    meta: SessionMeta,
+    /// The names of the home folders it and its parents mention.
+    users: BTreeSet<String>,
+}
+
 /// The user's rules and what is known of the exporting machine.
 #[derive(Debug, Clone, Default)]
 pub struct Anonymizer {
@@ -175,11 +186,45 @@ impl Anonymizer {
         report.sessions += 1;
     }
 
-    /// Rewrites an exported session and its subagents, each with what it reveals itself.
+    /// Rewrites an exported session and its subagents, each with what it reveals itself and
+    /// what its parent revealed: a subagent ran on its parent's machine, in its folder and
+    /// repository, but its `meta.json` names none of them.
     pub fn exported(&self, session: &mut Exported, report: &mut Report) {
-        self.session(&mut session.meta, &mut session.events, report);
+        self.exported_under(session, None, report);
+    }
+
+    fn exported_under(
+        &self,
+        session: &mut Exported,
+        parent: Option<&Learned>,
+        report: &mut Report,
+    ) {
+        let mut known = session.meta.clone();
+        let mut users = BTreeSet::new();
+        if let Some(parent) = parent {
+            for key in INHERITED {
+                if let Some(value) = parent.meta.attribution(key)
+                    && known.attribution(key).is_none()
+                {
+                    known.set_attribution(key, value);
+                }
+            }
+            users.extend(parent.users.iter().cloned());
+        }
+        for event in &session.events {
+            collect_home_users(&event.data, &mut users);
+        }
+        let mut with_parent = self.clone();
+        with_parent.machine.users.extend(users.iter().cloned());
+        let scrubber = with_parent.scrubber(&known, &session.events);
+        scrubber.meta(&mut session.meta, report);
+        for event in &mut session.events {
+            scrubber.event(event, report);
+        }
+        report.sessions += 1;
+        let learned = Learned { meta: known, users };
         for child in &mut session.subagents {
-            self.exported(child, report);
+            self.exported_under(child, Some(&learned), report);
         }
     }
 
