@@ -959,6 +959,43 @@ fn hooks_with_an_endpoint_record_into_the_collectors_store() {
     );
 }
 
+/// A call made in a folder other than the one the agent was started in records that folder in
+/// the collector's store as in a local one (`audit` judges the call from there): the hook sends
+/// where the agent was started (`CLAUDE_PROJECT_DIR`) beside the payload.
+#[test]
+fn a_call_made_in_another_folder_records_it_at_the_collector() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let project = env.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    let src = project.join("src");
+    let (_server, port) = server(&env, &storage, &["--token", "k"]);
+    let mut steps = payloads("remote-cd", &project);
+    steps.push((
+        "pre-tool",
+        json!({"session_id": "remote-cd", "hook_event_name": "PreToolUse", "tool_name": "Bash",
+               "tool_input": {"command": "ls"}, "tool_use_id": "toolu_2", "cwd": src}),
+    ));
+    for (event, payload) in steps {
+        let mut cmd = env.command(&["hook", event]);
+        cmd.env("AGENT_STRACE_ENDPOINT", format!("http://127.0.0.1:{port}"))
+            .env("AGENT_STRACE_ENDPOINT_WAIT_MS", "5000")
+            .env("AGENT_STRACE_TOKEN", "k")
+            .env("CLAUDE_PROJECT_DIR", &project);
+        let run = crate::common::run_with_stdin(cmd, payload.to_string().as_bytes());
+        assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{event}");
+    }
+    assert!(!project.join(".agent-traces").exists());
+    let folders: Vec<Value> = std::fs::read_to_string(storage.join("remote-cd/events.ndjson"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|e| e["event_type"] == "tool_call")
+        .map(|e| e["data"].get("cwd").cloned().unwrap_or_default())
+        .collect();
+    assert_eq!(folders, [Value::Null, json!(src)]);
+}
+
 /// A process named by another machine (or by whoever can post events) is not a process of the
 /// collector's machine: `watch` there must never pause or kill it. The collector recorded its
 /// own parent as the agent of every hook session sent to it, and kept the pid an event gave.

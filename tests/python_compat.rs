@@ -1127,3 +1127,76 @@ fn a_store_holding_the_session_index_lists_and_replays_in_the_python_tool() {
     assert!(ours.stderr.is_empty(), "{}", ours.stderr);
     assert_eq!(ours.json().as_array().unwrap().len(), 2);
 }
+
+/// A call made in a folder other than the one the agent was started in (`CLAUDE_PROJECT_DIR`;
+/// a Bash `cd` moved it) records that folder under `cwd`, which `audit` judges it from. It is
+/// scrubbed and cut as any field is, and the Python tool's CLI and API read the session as any
+/// other: the key is one more in a call's data, which it keeps as it comes.
+#[test]
+fn a_call_that_records_its_folder_reads_in_the_python_cli_and_api() {
+    let py = python();
+    let env = TestEnv::new();
+    let project = env.path().to_string_lossy().into_owned();
+    let token = format!("ghp_{}", "a".repeat(36));
+    let folders = [
+        project.clone(),
+        format!("{project}/src"),
+        format!("{project}/{token}"),
+        format!("{project}/{}", "d".repeat(300 * 1024)),
+    ];
+    let session = "moved-folder";
+    let p = |event: &str, extra: Value| payload(session, event, extra);
+    let mut steps = vec![(
+        "session-start",
+        p("SessionStart", json!({"source": "startup", "cwd": project})),
+    )];
+    for (i, cwd) in folders.iter().enumerate() {
+        let call = json!({"tool_name": "Bash", "tool_input": {"command": "ls"},
+                          "tool_use_id": format!("toolu_{i}"), "cwd": cwd});
+        let mut result = call.clone();
+        result["tool_response"] = json!({"stdout": "a.py", "stderr": ""});
+        steps.push(("pre-tool", p("PreToolUse", call)));
+        steps.push(("post-tool", p("PostToolUse", result)));
+    }
+    for (event, payload) in &steps {
+        let mut cmd = env.command(&["hook", event]);
+        cmd.env("CLAUDE_PROJECT_DIR", &project);
+        let run = run_with_stdin(cmd, payload.to_string().as_bytes());
+        assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{event}");
+    }
+    let ours = env.events(session);
+    let calls: Vec<&Value> = ours
+        .iter()
+        .filter(|e| e["event_type"] == "tool_call")
+        .collect();
+    assert_eq!(calls.len(), 4);
+    assert_eq!(calls[0]["data"].get("cwd"), None, "where it started");
+    assert_eq!(calls[1]["data"]["cwd"], folders[1]);
+    assert_eq!(calls[2]["data"]["cwd"], format!("{project}/[REDACTED]"));
+    let cut = calls[3]["data"]["cwd"].as_str().unwrap();
+    assert!(
+        cut.len() < 300 * 1024 && cut.contains("[cut by agent-strace"),
+        "{}",
+        &cut[..80]
+    );
+    assert!(calls[3]["data"]["cwd_original_bytes"].as_u64().unwrap() > 300 * 1024);
+
+    let list = py.read(&env, &["list"]);
+    assert!(list.stdout.contains(session), "{}", list.stdout);
+    let replay = py.read(&env, &["replay", session]);
+    let shown = replay
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("+ "))
+        .count();
+    assert_eq!(shown, ours.len(), "{}", replay.stdout);
+    let inspect = py.read(&env, &["inspect", session]).json();
+    assert_eq!(inspect["session"]["tool_calls"], 4);
+    assert_eq!(inspect["events"][3]["data"]["cwd"], folders[1]);
+    let loaded = py.script(&env, "load_sessions.py", &[&env.store()]);
+    assert_eq!(loaded.stderr, "");
+    let loaded: Value = serde_json::from_str(&loaded.stdout).unwrap();
+    let events = loaded["sessions"][session]["events"].as_array().unwrap();
+    assert_eq!(kinds(events), kinds(&ours));
+    assert_eq!(events[3]["data"]["cwd"], folders[1]);
+}

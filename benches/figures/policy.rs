@@ -148,6 +148,7 @@ pub(crate) fn bench_policy(args: &[String]) -> Res<()> {
             spec: tools::spec_of(Agent::ClaudeCode, tool),
             arguments: input,
             tool_use_id: None,
+            cwd: None,
         };
         std::hint::black_box(check(&policy, &call, &place));
     }

@@ -61,6 +61,7 @@ impl Guard {
             spec: tools::spec_of(agent, tool),
             arguments: input,
             tool_use_id: None,
+            cwd,
         };
         let mut roots = self.roots.clone();
         roots.extend(cwd.map(str::to_owned));

@@ -62,6 +62,11 @@ pub struct HookCall {
     /// sent again later keeps its time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<f64>,
+    /// The folder the agent was started in, as the hook's environment told it
+    /// ([`HookPayload::launch`]), scrubbed as the payload is: a call made elsewhere records
+    /// where it ran. A collector that does not know the field records the call without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launch: Option<String>,
 }
 
 /// A value that does not read as `T` is no value: a hook call is recorded without what it
@@ -188,6 +193,10 @@ impl HookCall {
             }),
             call_id: None,
             at: None,
+            launch: payload
+                .launch
+                .as_deref()
+                .map(|dir| privacy.apply_str(dir).into_owned()),
         })
     }
 
@@ -219,6 +228,7 @@ impl HookCall {
             (None, false) => None,
         };
         payload.last_response = self.last_response.map(LastResponse::Sent);
+        payload.launch.clone_from(&self.launch);
         payload.at = payload
             .at
             .or(self.at.filter(|at| at.is_finite() && *at >= 0.0));

@@ -279,7 +279,8 @@ fn record(
     let duplicate = read.duplicate_unless_alone(&signals).is_some_and(|agent| {
         super::agent_hooks::own_hooks_installed(agent, read.payload.cwd.as_deref())
     });
-    let payload = read.payload;
+    let mut payload = read.payload;
+    payload.launch = launch();
     // The store is catalogued when this hook makes it (the project's first event), never after.
     let store = super::stores::for_writing(
         globals.hook_root(payload.cwd.as_deref(), Some(&payload.session_id)),
@@ -389,9 +390,10 @@ fn judge_unrecordable(
     signals: &hooks::Signals,
     error: &hooks::PayloadError,
 ) -> Result<(Agent, Outcome), Failure> {
-    let payload = hooks::read_for_judging(&args.event, stdin, signals)
+    let mut payload = hooks::read_for_judging(&args.event, stdin, signals)
         .filter(|payload| payload.tool.is_some())
         .ok_or_else(|| (None, error.to_string()))?;
+    payload.launch = launch();
     // The log goes where it goes for any payload that cannot be read.
     let store = super::stores::for_writing(globals.hook_root(None, None));
     let Some(denial) = guard(args, &payload, &store).and_then(|g| hooks::judge(&payload, &g))
@@ -774,9 +776,7 @@ fn guard(args: &HookArgs, payload: &hooks::HookPayload, store: &Store) -> Option
             policy: in_force.policy,
             // Where Claude Code was started, which it tells its hooks: its Grep runs ripgrep
             // there, and ripgrep reads a glob naming a path from there.
-            launch: std::env::var("CLAUDE_PROJECT_DIR")
-                .ok()
-                .filter(|d| d.starts_with('/')),
+            launch: payload.launch.clone(),
             home: std::env::var("HOME").ok().filter(|d| d.starts_with('/')),
         }),
         Err(e) => {
@@ -788,6 +788,14 @@ fn guard(args: &HookArgs, payload: &hooks::HookPayload, store: &Store) -> Option
             None
         }
     }
+}
+
+/// The folder the agent was started in, as its hook's environment tells it: Claude Code sets
+/// `CLAUDE_PROJECT_DIR`, and Gemini CLI and Copilot CLI set it too (docs/agents.md).
+fn launch() -> Option<String> {
+    std::env::var("CLAUDE_PROJECT_DIR")
+        .ok()
+        .filter(|d| d.starts_with('/'))
 }
 
 /// The one place an outcome reaches the agent, in the agent's own output format

@@ -99,7 +99,15 @@ pub struct ToolCall<'a> {
     /// The arguments; `Null` when the call recorded none.
     pub arguments: &'a Value,
     pub tool_use_id: Option<&'a str>,
+    /// The folder the call ran in, when the writer recorded one ([`CALL_FOLDER`]): a hook
+    /// records it when it is not the folder the agent was started in (a Bash `cd` moved it).
+    /// `None`: the call ran where the session started.
+    pub cwd: Option<&'a str>,
 }
+
+/// The key of the folder a `tool_call` ran in ([`ToolCall::cwd`]), the name agents give it in
+/// their payloads. The Python tool ignores it.
+pub const CALL_FOLDER: &str = "cwd";
 
 /// Where a search or a bulk read looks ([`ToolCall::search_scope`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -339,6 +347,7 @@ impl<'a> ToolCall<'a> {
             spec: tools::spec_of(agent, tool),
             arguments: event.data.get("arguments").unwrap_or(&Value::Null),
             tool_use_id: text(&event.data, "tool_use_id"),
+            cwd: text(&event.data, CALL_FOLDER),
         }
     }
 

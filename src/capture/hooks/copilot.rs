@@ -189,6 +189,7 @@ fn finish(
         agent: Agent::Copilot,
         session_id,
         cwd,
+        launch: None,
         at,
         agent_type: text("agent_type"),
         prompt: f.0.get("prompt").cloned(),

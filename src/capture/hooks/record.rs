@@ -776,6 +776,17 @@ impl Recorder<'_> {
         data
     }
 
+    /// The folder a call runs in, when it is not the one the agent was started in (a Bash
+    /// `cd` moved it): `audit` judges the call's relative paths from there, as the policy was
+    /// asked live. Two strings the hook already has are compared; nothing is read.
+    fn ran_in(&self, data: &mut Map<String, Value>) {
+        if let (Some(cwd), Some(launch)) = (&self.payload.cwd, &self.payload.launch)
+            && cwd != launch
+        {
+            data.insert(view::CALL_FOLDER.into(), cwd.clone().into());
+        }
+    }
+
     pub(super) fn copy(&self, data: &mut Map<String, Value>, keys: &[&str]) {
         for key in keys {
             if let Some(value) = self.payload.fields.get(*key).filter(|v| !v.is_null()) {
@@ -911,6 +922,7 @@ impl Recorder<'_> {
             data.insert("tool_use_id".into(), id.clone().into());
         }
         self.copy(&mut data, &["permission_mode", TURN_ID]);
+        self.ran_in(&mut data);
         self.keep_unknown(&mut data);
         let mut event = self.event(EventType::ToolCall, session, data);
         event.event_id.clone_from(&event_id);
@@ -951,6 +963,7 @@ impl Recorder<'_> {
         }
         data.insert(DENIED_KEY.into(), denial.record());
         self.copy(&mut data, &["permission_mode", TURN_ID]);
+        self.ran_in(&mut data);
         let mut call = self.event(EventType::ToolCall, session, data);
         call.event_id = event_id;
         let mut error_data = object([

@@ -1208,6 +1208,7 @@ mod tests {
             spec: tools::spec_of(Agent::ClaudeCode, tool),
             arguments: args,
             tool_use_id: None,
+            cwd: None,
         }
     }
 

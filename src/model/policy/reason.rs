@@ -132,6 +132,7 @@ mod tests {
             spec: tools::spec_of(Agent::ClaudeCode, "Bash"),
             arguments: &args,
             tool_use_id: None,
+            cwd: None,
         };
         let verdict = check(&policy, &call, &Place::default());
         let text = reason(&policy, &verdict, ".agent-scope.json");
