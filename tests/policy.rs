@@ -2075,9 +2075,10 @@ fn arguments_sent_as_json_text_are_judged_and_recorded_as_the_object() {
 }
 
 /// Plays a Claude Code session through the hook, as Claude Code runs it (started in
-/// `started`, with `HOME` and `USER` set), then audits it under the same policy: every call
-/// must be judged by `audit` as the hook judged it live (a violation exactly when it was
-/// blocked). Returns the audit's JSON report.
+/// `started`, with `HOME` and `USER` set; a call's payload names the folder its `cwd` gives,
+/// else `started`), then audits it under the same policy: every call must be judged by `audit`,
+/// and by `policy test`, as the hook judged it live (a violation exactly when it was blocked).
+/// Returns the audit's JSON report.
 fn audit_after_hook(
     env: &TestEnv,
     session: &str,
@@ -2104,7 +2105,8 @@ fn audit_after_hook(
     for (i, input) in calls.iter().enumerate() {
         play(
             "pre-tool",
-            json!({"session_id": session, "hook_event_name": "PreToolUse", "cwd": started,
+            json!({"session_id": session, "hook_event_name": "PreToolUse",
+                   "cwd": input.get("cwd").and_then(Value::as_str).unwrap_or(started),
                    "tool_name": input["tool"], "tool_input": input["input"],
                    "tool_use_id": format!("t{i}")}),
         );
@@ -2124,6 +2126,9 @@ fn audit_after_hook(
         }
     }
     assert_eq!(judged, calls.len(), "{report}");
+    let tested = env.run(&["policy", "test", &policy, session, "--format", "json"]);
+    assert_eq!(tested.code, i32::from(report["violations"] != json!([])));
+    assert_eq!(tested.json()[0]["violations"], report["violations"]);
     report
 }
 
@@ -2189,5 +2194,68 @@ fn audit_judges_a_recorded_session_as_the_hook_judged_it_live() {
     assert!(
         text.contains("the paths from `~/` of #2 could not be judged where they lead"),
         "{text}"
+    );
+}
+
+/// The folder a call runs in moves during a session (Claude Code sends a Bash `cd`'s folder as
+/// the next payloads' `cwd`, corpus `moredip__session-share/general-tool-calls.jsonl`), and the
+/// hook judges each call's relative paths from it. A session recorded only where it started,
+/// so `audit` judged `Read ../secrets/key.txt` from `src` (which the hook stopped) as a path
+/// outside the project, and `Read secrets/notes.txt` from `src` (which ran) as the denied
+/// `secrets/`. The hook now records the folder of a call that ran elsewhere, and audit judges
+/// the call from there.
+#[test]
+fn audit_judges_each_call_from_the_folder_it_ran_in() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"read": {"deny": ["secrets/**"]}}}));
+    let policy = env.path().join(".agent-scope.json");
+    let project = env.path().to_string_lossy().into_owned();
+    let src = format!("{project}/src");
+    let read =
+        |path: &str, cwd: &str| json!({"tool": "Read", "input": {"file_path": path}, "cwd": cwd});
+    let bash =
+        |line: &str, cwd: &str| json!({"tool": "Bash", "input": {"command": line}, "cwd": cwd});
+    let calls = [
+        read("secrets/key.txt", &project),
+        bash("cd src", &project),
+        read("../secrets/key.txt", &src),
+        bash("cat ../secrets/key.txt", &src),
+        read("secrets/notes.txt", &src),
+        bash("cat secrets/notes.txt", &src),
+        read("secrets/key.txt", &project),
+        bash("cat src/secrets/notes.txt", &project),
+    ];
+    let report = audit_after_hook(&env, "moved", &project, "/nowhere", &policy, &calls);
+    let events = |list: &str| -> Vec<u64> {
+        report[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["event"].as_u64().unwrap())
+            .collect()
+    };
+    // #1 is the start; a denied call is followed by its error event.
+    assert_eq!(events("violations"), [2, 5, 7, 11], "{report}");
+
+    // Recorded on the calls made in `src` alone, under `cwd`.
+    let folders: Vec<Option<String>> = env
+        .events("moved")
+        .iter()
+        .filter(|e| e["event_type"] == "tool_call")
+        .map(|e| e["data"]["cwd"].as_str().map(str::to_owned))
+        .collect();
+    let moved = Some(src);
+    assert_eq!(
+        folders,
+        [
+            None,
+            None,
+            moved.clone(),
+            moved.clone(),
+            moved.clone(),
+            moved,
+            None,
+            None
+        ]
     );
 }

@@ -48,7 +48,11 @@ pub struct AuditReport {
 pub struct Auditor<'p> {
     policy: &'p Policy,
     agent: Agent,
-    place: Place,
+    /// The folders the policy's globs are relative to (the policy's own).
+    roots: Vec<String>,
+    /// The folder the session started in, once its start is seen.
+    start: Option<String>,
+    home: Option<String>,
     events: usize,
     findings: Vec<Finding>,
     home_unknown: Vec<usize>,
@@ -56,18 +60,14 @@ pub struct Auditor<'p> {
 
 impl<'p> Auditor<'p> {
     /// `roots` are the folders the policy's globs are relative to (the policy's own folder);
-    /// the session's working folder is added when its start is seen, and taken for the folder
-    /// the agent was started in ([`Place::launch`]).
+    /// the folder each call ran in is added to them, as the hook adds the payload's.
     pub fn new(policy: &'p Policy, agent: Agent, roots: Vec<String>) -> Auditor<'p> {
         Auditor {
             policy,
             agent,
-            place: Place {
-                cwd: None,
-                roots,
-                launch: None,
-                home: None,
-            },
+            roots,
+            start: None,
+            home: None,
             events: 0,
             findings: Vec::new(),
             home_unknown: Vec::new(),
@@ -78,7 +78,7 @@ impl<'p> Auditor<'p> {
     /// starting with `~/` is also the path it leads to ([`Place::home`]).
     #[must_use]
     pub fn with_home(mut self, home: Option<String>) -> Auditor<'p> {
-        self.place.home = home;
+        self.home = home;
         self
     }
 
@@ -86,19 +86,16 @@ impl<'p> Auditor<'p> {
         self.events += 1;
         if let View::SessionStart(start) = View::of(event, self.agent)
             && let Some(cwd) = start.cwd
-            && self.place.cwd.is_none()
+            && self.start.is_none()
         {
-            self.place.cwd = Some(cwd.to_owned());
-            self.place.roots.push(cwd.to_owned());
-            // Where the session started is where the agent was started: Claude Code tells its
-            // hooks that folder (CLAUDE_PROJECT_DIR), and a later `cd` moves neither.
-            self.place.launch = Some(cwd.to_owned());
+            self.start = Some(cwd.to_owned());
         }
         let Some(call) = ToolCall::from_event(event, self.agent) else {
             return;
         };
-        let verdict = check::check(self.policy, &call, &self.place);
-        if self.place.home.is_none() && verdict.parts.iter().any(|p| from_home(&p.access)) {
+        let place = self.place_of(&call);
+        let verdict = check::check(self.policy, &call, &place);
+        if self.home.is_none() && verdict.parts.iter().any(|p| from_home(&p.access)) {
             self.home_unknown.push(self.events);
         }
         self.findings.push(Finding {
@@ -114,10 +111,21 @@ impl<'p> Auditor<'p> {
         });
     }
 
-    /// What was seen so far, for [`generate`](crate::model::policy::generate) and `policy
-    /// test`: the place calls were judged in.
-    pub fn place(&self) -> &Place {
-        &self.place
+    /// Where `call` was judged, as the hook judged it live: from the folder it ran in (the
+    /// one it recorded, else the one the session started in), with that folder among the
+    /// roots; the session's start taken for where the agent was started ([`Place::launch`]:
+    /// Claude Code tells its hooks that folder, `CLAUDE_PROJECT_DIR`, and a `cd` moves it not).
+    /// Also for [`generate`](crate::model::policy::generate), which makes globs of its paths.
+    pub fn place_of(&self, call: &ToolCall<'_>) -> Place {
+        let cwd = call.cwd.map(str::to_owned).or_else(|| self.start.clone());
+        let mut roots = self.roots.clone();
+        roots.extend(cwd.clone());
+        Place {
+            cwd,
+            roots,
+            launch: self.start.clone(),
+            home: self.home.clone(),
+        }
     }
 
     pub fn finish(self, session_id: &str, policy: Option<String>) -> AuditReport {

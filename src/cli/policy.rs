@@ -217,7 +217,7 @@ fn generate(args: &PolicyArgs, store: &Store) -> Result<u8> {
         for event in events.by_ref() {
             auditor.observe(&event);
             if let Some(call) = ToolCall::from_event(&event, *agent) {
-                generator.observe(&accesses(&call), auditor.place());
+                generator.observe(&accesses(&call), &auditor.place_of(&call));
             }
         }
         warn_bad_lines(events.bad_lines(), events.bad_count());
