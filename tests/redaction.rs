@@ -352,6 +352,14 @@ fn filled(cases: &[(&str, &str)], fill: impl Fn(&str) -> String) -> Vec<(String,
         .collect()
 }
 
+/// Commands that must reach the store as they are written.
+fn kept(commands: &[&str]) -> Vec<(String, String)> {
+    commands
+        .iter()
+        .map(|command| ((*command).to_owned(), (*command).to_owned()))
+        .collect()
+}
+
 /// Each command recorded with redaction on, and what the store must hold for it; returns the
 /// text of every file of the store.
 fn assert_recorded_as(cases: &[(String, String)]) -> String {
@@ -375,17 +383,13 @@ fn a_url_with_a_port_keeps_its_port_and_query() {
     // No user and no password: the `@` of an email in the query after a port ends nothing.
     // The same URL percent-encoded whole, once and twice, and with a password, which goes.
     let password = format!("pX4{}", "mW9qZr2v".repeat(2));
-    let kept = [
+    let mut cases = kept(&[
         "curl 'https://host:8080?email=a@b.c&x=1'",
         "curl https://host:8080/path?email=a@b.c&x=1",
         "open https://app.corp.io:443#invite=ops@corp.io",
         "open 'next=https%3A%2F%2Fhost%3A8080%3Femail%3Da%40b.c%26x%3D1'",
         "open 'next=https%253A%252F%252Fhost%253A8080%253Femail%253Da%2540b.c'",
-    ];
-    let mut cases: Vec<(String, String)> = kept
-        .iter()
-        .map(|c| ((*c).to_owned(), (*c).to_owned()))
-        .collect();
+    ]);
     cases.push((
         format!("curl 'https://deploy:{password}@host:8080?email=a@b.c&x=1'"),
         "curl 'https://deploy:[REDACTED]@host:8080?email=a@b.c&x=1'".to_owned(),
@@ -397,23 +401,23 @@ fn a_url_with_a_port_keeps_its_port_and_query() {
 fn an_assignment_after_a_secret_name_is_not_taken_for_its_value() {
     // A secret's file path, then the next assignment of the command line: a name, `=`, a
     // path is not a random value beside the name (`db_password`) that ends the path.
-    let kept = "DB_PASSWORD_FILE=/run/secrets/db_password OTHER_PATH=/etc/creds ./serve";
     let value = format!("a8Fk29dLq0ZmXv71{}", "bNc8Qw3E");
-    assert_recorded_as(&[
-        (kept.to_owned(), kept.to_owned()),
-        // A random value beside the name still goes.
-        (
-            format!("cat /run/secrets/db_password {value}"),
-            "cat /run/secrets/db_password [REDACTED]".to_owned(),
-        ),
-    ]);
+    let mut cases =
+        kept(&["DB_PASSWORD_FILE=/run/secrets/db_password OTHER_PATH=/etc/creds ./serve"]);
+    // A random value beside the name still goes.
+    cases.push((
+        format!("cat /run/secrets/db_password {value}"),
+        "cat /run/secrets/db_password [REDACTED]".to_owned(),
+    ));
+    assert_recorded_as(&cases);
 }
+
 #[test]
 fn short_secret_names_lose_their_values_and_the_working_directory_stays() {
     // `_PW`, `_CREDS`, `_CRED` and `_PASSCODE` were not secret names; `_PWD`, `_PASSWD` and
     // `_CREDENTIALS` were, and still are. The shell's `PWD` and Playwright's `PW_…` are not.
     let pw = "hunter2!Qx7";
-    let cases = filled(
+    let mut cases = filled(
         &[
             ("ADMIN_PW={pw} ./deploy", "ADMIN_PW=[REDACTED] ./deploy"),
             ("export SMTP_CREDS='{pw}'", "export SMTP_CREDS='[REDACTED]'"),
@@ -428,15 +432,13 @@ fn short_secret_names_lose_their_values_and_the_working_directory_stays() {
                 "DB_PASSWD=[REDACTED] ROOT_PWD=[REDACTED]",
             ),
             ("GCP_CREDENTIALS={pw} ./x", "GCP_CREDENTIALS=[REDACTED] ./x"),
-            (
-                "cd $PWD && PWD=/home/x OLDPWD=/tmp PW_TEST_HTML_REPORT_OPEN=never PWDEBUG=1 \
-             ADMIN_PW_FILE=/run/secrets/admin_pw CREDS_PATH=/etc/creds npx playwright test",
-                "cd $PWD && PWD=/home/x OLDPWD=/tmp PW_TEST_HTML_REPORT_OPEN=never PWDEBUG=1 \
-             ADMIN_PW_FILE=/run/secrets/admin_pw CREDS_PATH=/etc/creds npx playwright test",
-            ),
         ],
         |s| s.replace("{pw}", pw),
     );
+    cases.extend(kept(&[
+        "cd $PWD && PWD=/home/x OLDPWD=/tmp PW_TEST_HTML_REPORT_OPEN=never PWDEBUG=1 \
+         ADMIN_PW_FILE=/run/secrets/admin_pw CREDS_PATH=/etc/creds npx playwright test",
+    ]));
     assert_recorded_as(&cases);
 
     // The same names as keys of a structure, and as a name beside its value in a list.
@@ -465,7 +467,7 @@ fn a_key_as_a_urls_user_is_redacted_and_its_host_kept() {
     let key = format!("9f8e7d6c5b4a3928{}", "1706f5e4d3c2b1a0");
     let hex_run = format!("3f9a0c7e1b2d4f6a{}", "8c0eadbfcedf5b17");
     let token = format!("a8Fk29dLq0ZmXv71{}", "bNc8Qw3E");
-    let cases = filled(
+    let mut cases = filled(
         &[
             (
                 "export SENTRY_DSN=https://{key}@o4504.ingest.us.sentry.io/4505",
@@ -479,10 +481,6 @@ fn a_key_as_a_urls_user_is_redacted_and_its_host_kept() {
                 "git clone https://{token}@github.com/acme/app.git",
                 "git clone https://[REDACTED]@github.com/acme/app.git",
             ),
-            (
-                "git clone ssh://git@github.com/acme/app && open https://bob.smith@corp.io/x",
-                "git clone ssh://git@github.com/acme/app && open https://bob.smith@corp.io/x",
-            ),
         ],
         |s: &str| {
             s.replace("{key}", &key)
@@ -490,6 +488,9 @@ fn a_key_as_a_urls_user_is_redacted_and_its_host_kept() {
                 .replace("{token}", &token)
         },
     );
+    cases.extend(kept(&[
+        "git clone ssh://git@github.com/acme/app && open https://bob.smith@corp.io/x",
+    ]));
     assert_recorded_as(&cases);
 }
 
@@ -520,7 +521,7 @@ fn names_ending_in_auth_lose_their_values_and_auth_settings_stay() {
     // its value is a switch or a scheme; `AUTH_TYPE`-style names (`auth` not last) stay.
     let pw = "alice:s3cr3t-Pa55";
     let token = format!("a8Fk29dLq0ZmXv71{}", "bNc8Qw3E");
-    let cases = filled(
+    let mut cases = filled(
         &[
             ("BASIC_AUTH={pw} ./deploy", "BASIC_AUTH=[REDACTED] ./deploy"),
             (
@@ -536,18 +537,14 @@ fn names_ending_in_auth_lose_their_values_and_auth_settings_stay() {
                 "fetch --proxy-auth {pw} https://example.com",
                 "fetch --proxy-auth [REDACTED] https://example.com",
             ),
-            (
-                "SKIP_AUTH=1 USE_AUTH=true AUTH_TYPE=bearer auth=none ./serve --proxy-auth ntlm",
-                "SKIP_AUTH=1 USE_AUTH=true AUTH_TYPE=bearer auth=none ./serve --proxy-auth ntlm",
-            ),
-            (
-                "cat > .env <<EOF\nHTTP_AUTH=basic\nNPM_AUTH=Token\nREQUIRE_AUTH=Disabled\nEOF",
-                "cat > .env <<EOF\nHTTP_AUTH=basic\nNPM_AUTH=Token\nREQUIRE_AUTH=Disabled\nEOF",
-            ),
-            ("auth: basic", "auth: basic"),
         ],
         |s: &str| s.replace("{pw}", pw).replace("{token}", &token),
     );
+    cases.extend(kept(&[
+        "SKIP_AUTH=1 USE_AUTH=true AUTH_TYPE=bearer auth=none ./serve --proxy-auth ntlm",
+        "cat > .env <<EOF\nHTTP_AUTH=basic\nNPM_AUTH=Token\nREQUIRE_AUTH=Disabled\nEOF",
+        "auth: basic",
+    ]));
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw) && !store.contains(&token), "{store}");
 
@@ -608,22 +605,8 @@ fn a_command_after_an_auth_scheme_stays_and_a_credential_after_it_goes() {
     // base64 of `user:pass` or a token after a scheme still goes.
     let basic = format!("dXNlcjpw{}", "YXNz");
     let token = format!("a8Fk29dLq0ZmXv71{}", "bNc8Qw3E");
-    let cases = filled(
+    let mut cases = filled(
         &[
-            ("HTTP_AUTH=basic ./serve", "HTTP_AUTH=basic ./serve"),
-            (
-                "Authorization=basic ./serve --port 8080",
-                "Authorization=basic ./serve --port 8080",
-            ),
-            (
-                "HTTP_AUTH=bearer && make && PROXY_AUTH=digest || make",
-                "HTTP_AUTH=bearer && make && PROXY_AUTH=digest || make",
-            ),
-            (
-                "HTTP_AUTH=bearer /usr/local/bin/serve ~/bin/x",
-                "HTTP_AUTH=bearer /usr/local/bin/serve ~/bin/x",
-            ),
-            ("HTTP_AUTH=basic make test", "HTTP_AUTH=basic make test"),
             (
                 "curl -H 'Authorization: Basic {basic}' x",
                 "curl -H 'Authorization: Basic [REDACTED]' x",
@@ -649,6 +632,13 @@ fn a_command_after_an_auth_scheme_stays_and_a_credential_after_it_goes() {
         ],
         |s: &str| s.replace("{basic}", &basic).replace("{token}", &token),
     );
+    cases.extend(kept(&[
+        "HTTP_AUTH=basic ./serve",
+        "Authorization=basic ./serve --port 8080",
+        "HTTP_AUTH=bearer && make && PROXY_AUTH=digest || make",
+        "HTTP_AUTH=bearer /usr/local/bin/serve ~/bin/x",
+        "HTTP_AUTH=basic make test",
+    ]));
     let store = assert_recorded_as(&cases);
     assert!(
         !store.contains(&basic) && !store.contains(&token),
@@ -662,7 +652,7 @@ fn names_ending_in_oauth_lose_their_values_and_oauth_settings_stay() {
     // word made a secret name. `oauth` now does too, with the same settings kept.
     let pw = "hunter2!Qx7";
     let token = format!("a8Fk29dLq0ZmXv71{}", "bNc8Qw3E");
-    let cases = filled(
+    let mut cases = filled(
         &[
             (
                 "GITHUB_OAUTH={token} ./sync",
@@ -677,13 +667,12 @@ fn names_ending_in_oauth_lose_their_values_and_oauth_settings_stay() {
                 "gh-sync --oauth {pw} acme",
                 "gh-sync --oauth [REDACTED] acme",
             ),
-            (
-                "ENABLE_OAUTH=1 USE_OAUTH=true GOOGLE_OAUTH=oauth2 OAUTH_PROVIDER=google ./serve",
-                "ENABLE_OAUTH=1 USE_OAUTH=true GOOGLE_OAUTH=oauth2 OAUTH_PROVIDER=google ./serve",
-            ),
         ],
         |s: &str| s.replace("{pw}", pw).replace("{token}", &token),
     );
+    cases.extend(kept(&[
+        "ENABLE_OAUTH=1 USE_OAUTH=true GOOGLE_OAUTH=oauth2 OAUTH_PROVIDER=google ./serve",
+    ]));
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw) && !store.contains(&token), "{store}");
 
@@ -710,7 +699,7 @@ fn a_token_as_curls_user_goes_and_its_placeholder_password_stays() {
     // the token: only the password after the user was looked at, and this one is a
     // placeholder. So did a token with no password (`-u <key>:`), and one attached (`-u<key>`).
     let token = format!("0a1b2c3d4e5f6071{}", "8293a4b5c6d7e8f901234567");
-    let cases = filled(
+    let mut cases = filled(
         &[
             (
                 "curl -u {token}:x-oauth-basic https://api.github.com/user",
@@ -732,13 +721,12 @@ fn a_token_as_curls_user_goes_and_its_placeholder_password_stays() {
                 "curl -u :{token} https://api.example.com",
                 "curl -u :[REDACTED] https://api.example.com",
             ),
-            (
-                "sudo -u postgres psql && docker run -u 1000:1000 x && git add -u",
-                "sudo -u postgres psql && docker run -u 1000:1000 x && git add -u",
-            ),
         ],
         |s| s.replace("{token}", &token),
     );
+    cases.extend(kept(&[
+        "sudo -u postgres psql && docker run -u 1000:1000 x && git add -u",
+    ]));
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(&token), "{store}");
 }
@@ -777,7 +765,7 @@ fn basic_credentials_go_whatever_names_them() {
     // `Basic` then the base64 of `user:password` was redacted only under a secret name
     // (`Authorization`): `AUTH_HEADER=Basic …` or a header echoed to a file kept it.
     let basic = format!("YWxpY2U6aHVu{}", "dGVyMg==");
-    let cases = filled(
+    let mut cases = filled(
         &[
             (
                 "AUTH_HEADER='Basic {basic}' ./probe",
@@ -787,13 +775,10 @@ fn basic_credentials_go_whatever_names_them() {
                 "echo \"basic {basic}\" > header.txt",
                 "echo \"basic [REDACTED]\" > header.txt",
             ),
-            (
-                "echo 'use basic auth, basic dXNlcg works too'",
-                "echo 'use basic auth, basic dXNlcg works too'",
-            ),
         ],
         |s| s.replace("{basic}", &basic),
     );
+    cases.extend(kept(&["echo 'use basic auth, basic dXNlcg works too'"]));
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(&basic), "{store}");
 }
@@ -807,7 +792,7 @@ fn a_digest_header_loses_its_response_and_keeps_the_rest_tidy() {
     let header = "Authorization: Digest username=\"Mufasa\", realm=\"testrealm@host.com\", \
                   nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\", uri=\"/dir/index.html\", \
                   qop=auth, nc=00000001, cnonce=\"0a4f113b\", response=\"{response}\"";
-    let cases = filled(
+    let mut cases = filled(
         &[
             (
                 &format!("curl -H '{header}' https://x"),
@@ -820,13 +805,10 @@ fn a_digest_header_loses_its_response_and_keeps_the_rest_tidy() {
                 "echo 'authorization: digest username=bob, response={response}'",
                 "echo 'authorization: digest username=bob, response=[REDACTED]'",
             ),
-            (
-                "echo 'the digest response was slow: response=200'",
-                "echo 'the digest response was slow: response=200'",
-            ),
         ],
         |s| s.replace("{response}", &response),
     );
+    cases.extend(kept(&["echo 'the digest response was slow: response=200'"]));
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(&response), "{store}");
 }
@@ -838,7 +820,7 @@ fn curls_user_in_a_group_of_short_flags_and_httpies_auth_lose_their_password() {
     // its password, and the colon between them stays, as with `--user=`, which lost it.
     let token = format!("a8Fk29dLq0ZmXv71{}", "bNc8Qw3E");
     let pw = "s3cr3tPw9";
-    let cases = filled(
+    let mut cases = filled(
         &[
             (
                 "curl -su {token}:x https://api.example.com",
@@ -864,18 +846,14 @@ fn curls_user_in_a_group_of_short_flags_and_httpies_auth_lose_their_password() {
                 "http --auth alice:{pw} https://x",
                 "http --auth alice:[REDACTED] https://x",
             ),
-            // Other commands' `-a` and groups with a `u` stay.
-            (
-                "rsync -a host:path /tmp/x && rsync -a alice:backup /srv && sudo -su postgres psql",
-                "rsync -a host:path /tmp/x && rsync -a alice:backup /srv && sudo -su postgres psql",
-            ),
-            (
-                "curl -fsSL https://get.example.sh | sh && git add -u",
-                "curl -fsSL https://get.example.sh | sh && git add -u",
-            ),
         ],
         |s| s.replace("{token}", &token).replace("{pw}", pw),
     );
+    cases.extend(kept(&[
+        // Other commands' `-a` and groups with a `u` stay.
+        "rsync -a host:path /tmp/x && rsync -a alice:backup /srv && sudo -su postgres psql",
+        "curl -fsSL https://get.example.sh | sh && git add -u",
+    ]));
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(&token) && !store.contains(pw), "{store}");
 }
@@ -913,7 +891,7 @@ fn a_header_pair_written_as_source_code_loses_its_value() {
     // `.Set("X-Api-Key", "…")` kept a value that read as a word: only the same pair in a JSON
     // list was looked at. Pairs of other headers, a second name, prose and code stay.
     let pw = "letm3in-Qx";
-    let cases = filled(
+    let mut cases = filled(
         &[
             (
                 "python -c 'import requests; requests.get(u, headers=[(\"X-OAuth\", \"{pw}\")])'",
@@ -931,25 +909,15 @@ fn a_header_pair_written_as_source_code_loses_its_value() {
                 "go run . # req.Header.Set(\"X-Api-Key\", \"Hunter22\")",
                 "go run . # req.Header.Set(\"X-Api-Key\", \"[REDACTED]\")",
             ),
-            (
-                "echo '(\"Content-Type\", \"application/json\"), (\"Accept\", \"text/html\")'",
-                "echo '(\"Content-Type\", \"application/json\"), (\"Accept\", \"text/html\")'",
-            ),
-            (
-                "echo '(\"Token\", \"Expires\") (\"Password\", \"is too short\")'",
-                "echo '(\"Token\", \"Expires\") (\"Password\", \"is too short\")'",
-            ),
-            (
-                "echo '[(\"X-OAuth\", \"$TOKEN\"), (\"Authorization\", f\"Bearer {token}\")]'",
-                "echo '[(\"X-OAuth\", \"$TOKEN\"), (\"Authorization\", f\"Bearer {token}\")]'",
-            ),
-            (
-                "echo 'c.setRequestProperty(\"Authorization\", \"Bearer \" + token)'",
-                "echo 'c.setRequestProperty(\"Authorization\", \"Bearer \" + token)'",
-            ),
         ],
         |s| s.replace("{pw}", pw),
     );
+    cases.extend(kept(&[
+        "echo '(\"Content-Type\", \"application/json\"), (\"Accept\", \"text/html\")'",
+        "echo '(\"Token\", \"Expires\") (\"Password\", \"is too short\")'",
+        "echo '[(\"X-OAuth\", \"$TOKEN\"), (\"Authorization\", f\"Bearer {token}\")]'",
+        "echo 'c.setRequestProperty(\"Authorization\", \"Bearer \" + token)'",
+    ]));
     let store = assert_recorded_as(&cases);
     assert!(
         !store.contains(pw) && !store.contains("Hunter22"),
@@ -982,7 +950,7 @@ fn httpie_and_xh_keep_the_user_and_lose_the_password() {
     // `http --auth alice:pw` lost the user too, taken whole for the value of a secret flag;
     // httpie run by its path and xh (`xh`, `xhs`) were no commands whose `-a` takes a login.
     let pw = "s3cr3tPw9";
-    let cases = filled(
+    let mut cases = filled(
         &[
             (
                 "http --auth alice:{pw} example.org && http --auth=alice:{pw} example.org",
@@ -1000,18 +968,14 @@ fn httpie_and_xh_keep_the_user_and_lose_the_password() {
                 "xh -a alice:{pw} example.org && xhs --auth bob:{pw} x && ~/.cargo/bin/xh -a alice:{pw} y",
                 "xh -a alice:[REDACTED] example.org && xhs --auth bob:[REDACTED] x && ~/.cargo/bin/xh -a alice:[REDACTED] y",
             ),
-            // A user alone (httpie asks for the password), a reference, and other commands' `-a`.
-            (
-                "http --auth alice: example.org && http -a alice x && http --auth alice:$PW x",
-                "http --auth alice: example.org && http -a alice x && http --auth alice:$PW x",
-            ),
-            (
-                "/usr/bin/rsync -a alice:backup /srv && tar -xa -f x.tgz && xhost +local:",
-                "/usr/bin/rsync -a alice:backup /srv && tar -xa -f x.tgz && xhost +local:",
-            ),
         ],
         |s| s.replace("{pw}", pw),
     );
+    cases.extend(kept(&[
+        // A user alone (httpie asks for the password), a reference, and other commands' `-a`.
+        "http --auth alice: example.org && http -a alice x && http --auth alice:$PW x",
+        "/usr/bin/rsync -a alice:backup /srv && tar -xa -f x.tgz && xhost +local:",
+    ]));
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw), "{store}");
 }
@@ -1024,7 +988,7 @@ fn a_commands_first_password_flag_and_logins_in_json_text_go() {
     // command after an escaped line break (`\n/usr/bin/http -a …`, `\nxh -a …`) its login.
     let pw = "s3cr3tPw9";
     let basic = format!("YWxpY2U6aHVu{}", "dGVyMg==");
-    let cases = filled(
+    let mut cases = filled(
         &[
             (
                 "sshpass -p {pw} ssh -p 2222 deploy@host uptime",
@@ -1038,13 +1002,12 @@ fn a_commands_first_password_flag_and_logins_in_json_text_go() {
                 r#"echo '{"run": "cd app\n/usr/bin/http -a alice:{pw} x\nxh -a bob:{pw} y"}' >> log.json"#,
                 r#"echo '{"run": "cd app\n/usr/bin/http -a alice:[REDACTED] x\nxh -a bob:[REDACTED] y"}' >> log.json"#,
             ),
-            (
-                r#"echo '{"run": "http example.org\n/usr/bin/rsync -a alice:backup /srv"}' >> log.json"#,
-                r#"echo '{"run": "http example.org\n/usr/bin/rsync -a alice:backup /srv"}' >> log.json"#,
-            ),
         ],
         |s| s.replace("{pw}", pw).replace("{basic}", &basic),
     );
+    cases.extend(kept(&[
+        r#"echo '{"run": "http example.org\n/usr/bin/rsync -a alice:backup /srv"}' >> log.json"#,
+    ]));
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw) && !store.contains(&basic), "{store}");
 }
@@ -1055,7 +1018,7 @@ fn wgets_credentials_lose_their_password() {
     // `--ftp-password`, `--proxy-password`; no short flag takes one, so no group of short
     // flags does), by a header or by `-e` with a `.wgetrc` command.
     let pw = "s3cr3tPw9";
-    let cases = filled(
+    let mut cases = filled(
         &[
             (
                 "wget --user=alice --password={pw} https://x/a.tgz",
@@ -1081,13 +1044,12 @@ fn wgets_credentials_lose_their_password() {
                 "wget -qO- --header 'X-Api-Key: {pw}' https://x",
                 "wget -qO- --header 'X-Api-Key: [REDACTED]' https://x",
             ),
-            (
-                "wget --ask-password --user=alice --password=\"$PW\" -nv https://x",
-                "wget --ask-password --user=alice --password=\"$PW\" -nv https://x",
-            ),
         ],
         |s| s.replace("{pw}", pw),
     );
+    cases.extend(kept(&[
+        "wget --ask-password --user=alice --password=\"$PW\" -nv https://x",
+    ]));
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw), "{store}");
 }
@@ -1099,7 +1061,7 @@ fn short_npm_registry_credentials_and_an_escaped_space_after_basic_go() {
     // space was looked for after the scheme.
     let pw = "s3cr3tPw9";
     let basic = format!("YWxpY2U6aHVu{}", "dGVyMg==");
-    let cases = filled(
+    let mut cases = filled(
         &[
             (
                 "npm config set //registry.npmjs.org/:_authToken {pw}",
@@ -1117,13 +1079,12 @@ fn short_npm_registry_credentials_and_an_escaped_space_after_basic_go() {
                 "HTTP_AUTH=Basic\\ {basic} ./serve",
                 "HTTP_AUTH=Basic\\ [REDACTED] ./serve",
             ),
-            (
-                "npm config set registry https://npm.corp.io/ && npm config get _authToken",
-                "npm config set registry https://npm.corp.io/ && npm config get _authToken",
-            ),
         ],
         |s| s.replace("{pw}", pw).replace("{basic}", &basic),
     );
+    cases.extend(kept(&[
+        "npm config set registry https://npm.corp.io/ && npm config get _authToken",
+    ]));
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw) && !store.contains(&basic), "{store}");
 }
@@ -1135,7 +1096,7 @@ fn lowercase_header_pairs_and_pairs_after_other_arguments_lose_their_value() {
     // pair right after a bracket was. Other headers, two names and a call's plain arguments
     // stay.
     let pw = "hunter22";
-    let cases = filled(
+    let mut cases = filled(
         &[
             (
                 "python -c 'requests.get(u, headers=[(\"x-api-key\", \"{pw}\")])'",
@@ -1149,17 +1110,13 @@ fn lowercase_header_pairs_and_pairs_after_other_arguments_lose_their_value() {
                 "echo '{\"authorization\": \"Token {pw}\"}' && curl_easy_setopt(c, H, \"X-Api-Key: {pw}\")",
                 "echo '{\"authorization\": \"[REDACTED]\"}' && curl_easy_setopt(c, H, \"X-Api-Key: [REDACTED]\")",
             ),
-            (
-                "echo 'headers=[(\"content-type\", \"text/plain\")]; set_header(\"X-Request-Id\", \"abc\")'",
-                "echo 'headers=[(\"content-type\", \"text/plain\")]; set_header(\"X-Request-Id\", \"abc\")'",
-            ),
-            (
-                "echo 'cols = [\"token\", \"expires\"]; log(ctx, \"Password\", \"is too short\")'",
-                "echo 'cols = [\"token\", \"expires\"]; log(ctx, \"Password\", \"is too short\")'",
-            ),
         ],
         |s| s.replace("{pw}", pw),
     );
+    cases.extend(kept(&[
+        "echo 'headers=[(\"content-type\", \"text/plain\")]; set_header(\"X-Request-Id\", \"abc\")'",
+        "echo 'cols = [\"token\", \"expires\"]; log(ctx, \"Password\", \"is too short\")'",
+    ]));
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw) && !store.contains("letmein"), "{store}");
 }
@@ -1170,7 +1127,7 @@ fn a_login_given_as_a_pair_keeps_its_user_and_loses_its_password() {
     // `BasicAuth("alice", "…")` kept the password: a pair of words is no header. A password
     // read from elsewhere, no login and a function's two arguments stay.
     let pw = "hunter22";
-    let cases = filled(
+    let mut cases = filled(
         &[
             (
                 "python -c 'requests.get(u, auth=(\"alice\", \"{pw}\"))'",
@@ -1188,17 +1145,13 @@ fn a_login_given_as_a_pair_keeps_its_user_and_loses_its_password() {
                 "node -e 'axios.get(u, { auth: { username: \"alice\", password: \"{pw}\" } })'",
                 "node -e 'axios.get(u, { auth: { username: \"alice\", password: \"[REDACTED]\" } })'",
             ),
-            (
-                "python -c 'requests.get(u, auth=(\"alice\", os.environ[\"PW\"])); requests.get(u, auth=None)'",
-                "python -c 'requests.get(u, auth=(\"alice\", os.environ[\"PW\"])); requests.get(u, auth=None)'",
-            ),
-            (
-                "echo 'if check_auth(\"alice\", \"expired\"): pass'",
-                "echo 'if check_auth(\"alice\", \"expired\"): pass'",
-            ),
         ],
         |s| s.replace("{pw}", pw),
     );
+    cases.extend(kept(&[
+        "python -c 'requests.get(u, auth=(\"alice\", os.environ[\"PW\"])); requests.get(u, auth=None)'",
+        "echo 'if check_auth(\"alice\", \"expired\"): pass'",
+    ]));
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw), "{store}");
 }
@@ -1209,7 +1162,7 @@ fn curls_proxy_user_keeps_the_user_and_loses_the_password() {
     // a `-u` before a `-U` still loses its own. `curl -U` with nothing after it and grep's
     // `-U` stay.
     let pw = "s3cr3tPw9";
-    let cases = filled(
+    let mut cases = filled(
         &[
             (
                 "curl --proxy-user alice:{pw} https://x && curl --proxy-user=alice:{pw} https://x",
@@ -1223,13 +1176,10 @@ fn curls_proxy_user_keeps_the_user_and_loses_the_password() {
                 "curl -u carol:{pw} -U alice:{pw} https://x",
                 "curl -u carol:[REDACTED] -U alice:[REDACTED] https://x",
             ),
-            (
-                "curl -U && grep -U foo:bar log.txt",
-                "curl -U && grep -U foo:bar log.txt",
-            ),
         ],
         |s| s.replace("{pw}", pw),
     );
+    cases.extend(kept(&["curl -U && grep -U foo:bar log.txt"]));
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw), "{store}");
 }
@@ -1240,7 +1190,7 @@ fn a_short_word_after_a_bearer_flag_goes() {
     // <token>` kept a token that read as a word: only a long or digit-holding one was taken
     // for a bearer token, and `bearer` was no flag's secret word. A reference stays.
     let token = "letmein";
-    let cases = filled(
+    let mut cases = filled(
         &[
             (
                 "http -A bearer -a {token} example.org && http --auth-type=bearer --auth {token} x",
@@ -1250,13 +1200,10 @@ fn a_short_word_after_a_bearer_flag_goes() {
                 "xh --bearer {token} example.org && curl --oauth2-bearer {token} https://x",
                 "xh --bearer [REDACTED] example.org && curl --oauth2-bearer [REDACTED] https://x",
             ),
-            (
-                "xh --bearer \"$TOKEN\" example.org",
-                "xh --bearer \"$TOKEN\" example.org",
-            ),
         ],
         |s| s.replace("{token}", token),
     );
+    cases.extend(kept(&["xh --bearer \"$TOKEN\" example.org"]));
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(token), "{store}");
 }
@@ -1268,7 +1215,7 @@ fn a_commands_last_password_flag_and_one_after_a_line_continuation_go() {
     // only space before the flag, a Windows line end, or escaped in JSON text; and after a
     // line break escaped in JSON text (`\nsshpass -p …`, `\nmysql -p…`), either command's.
     let pw = "s3cr3tPw9";
-    let cases = filled(
+    let mut cases = filled(
         &[
             (
                 "mysql -pAlpha1 -e 'select 1' -p{pw} db",
@@ -1286,13 +1233,12 @@ fn a_commands_last_password_flag_and_one_after_a_line_continuation_go() {
                 r#"echo '{"run": "cd app\nsshpass -p {pw} ssh host\nmysql -p{pw} db"}' >> log.json"#,
                 r#"echo '{"run": "cd app\nsshpass -p [REDACTED] ssh host\nmysql -p[REDACTED] db"}' >> log.json"#,
             ),
-            (
-                "mysql -h db -u root -p app < schema.sql && sshpass -p \"$PW\" ssh -p 2222 host",
-                "mysql -h db -u root -p app < schema.sql && sshpass -p \"$PW\" ssh -p 2222 host",
-            ),
         ],
         |s| s.replace("{pw}", pw),
     );
+    cases.extend(kept(&[
+        "mysql -h db -u root -p app < schema.sql && sshpass -p \"$PW\" ssh -p 2222 host",
+    ]));
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw) && !store.contains("Alpha1"), "{store}");
 }
