@@ -1242,3 +1242,132 @@ fn a_commands_last_password_flag_and_one_after_a_line_continuation_go() {
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw) && !store.contains("Alpha1"), "{store}");
 }
+
+#[test]
+fn a_header_pair_with_a_plain_word_and_a_login_call_lose_their_password() {
+    // `("x-api-key","letmein")` kept its value, read as two names as `("token", "expires")`
+    // is, though a name of several words beside one of a single word is no table's head; and
+    // a login given as a pair to a `login` call (smtplib's, ftplib's, imaplib's) kept its
+    // password, as only an `auth` or an `…Auth` class was looked at. The user stays; a
+    // password read from elsewhere, a call with no pair and two headers' names stay.
+    let pw = "hunter22";
+    let mut cases = filled(
+        &[
+            (
+                "python -c 'requests.get(u, headers=[(\"x-api-key\",\"letmein\")])'",
+                "python -c 'requests.get(u, headers=[(\"x-api-key\",\"[REDACTED]\")])'",
+            ),
+            (
+                "python -c 'requests.get(u, headers=[(\"X-OAuth\",\"letmein\"), (\"X-Api-Key\", \"Letmein\")])'",
+                "python -c 'requests.get(u, headers=[(\"X-OAuth\",\"[REDACTED]\"), (\"X-Api-Key\", \"[REDACTED]\")])'",
+            ),
+            (
+                "python -c 'import smtplib; s = smtplib.SMTP(h); s.login(\"alice\", \"{pw}\")'",
+                "python -c 'import smtplib; s = smtplib.SMTP(h); s.login(\"alice\", \"[REDACTED]\")'",
+            ),
+            (
+                "python -c 'ftp.login(\"alice\",\"{pw}\"); login(\"alice\", \"{pw}\")'",
+                "python -c 'ftp.login(\"alice\",\"[REDACTED]\"); login(\"alice\", \"[REDACTED]\")'",
+            ),
+            (
+                "python -c 'client.login(user=\"alice\", password=\"{pw}\")'",
+                "python -c 'client.login(user=\"alice\", password=\"[REDACTED]\")'",
+            ),
+        ],
+        |s| s.replace("{pw}", pw),
+    );
+    cases.extend(kept(&[
+        "python -c 'smtp.login(\"alice\", os.environ[\"PW\"]); login(user)'",
+        "python -c 'requests.get(u, headers=[(\"Content-Type\",\"a/b\")])'",
+        "python -c 'cors(allow_headers=[\"x-api-key\", \"content-type\"], expose=[\"x-auth-token\", \"accept\"])'",
+        "python -c 'page.login(\"Username\", \"Password\"); relogin(\"alice\", \"later\")'",
+    ]));
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw) && !store.contains("letmein"), "{store}");
+}
+
+#[test]
+fn httpies_token_before_its_bearer_type_and_a_bearer_flag_with_an_equals_sign_go() {
+    // `http -a <word> -A bearer` kept the word: only an `-a` after `-A bearer` was taken for
+    // a token, and before it a word is a user whose password httpie asks for. xh's
+    // `--bearer=<word>` kept it too: only `--bearer <word>` was a flag's value. A user with
+    // another auth type and a reference stay.
+    let token = "letmein";
+    let mut cases = filled(
+        &[
+            (
+                "http -a {token} -A bearer example.org && http --auth {token} --auth-type=bearer x",
+                "http -a [REDACTED] -A bearer example.org && http --auth [REDACTED] --auth-type=bearer x",
+            ),
+            (
+                "xh --bearer={token} example.org && curl --oauth2-bearer={token} https://x",
+                "xh --bearer=[REDACTED] example.org && curl --oauth2-bearer=[REDACTED] https://x",
+            ),
+            (
+                "http --auth-type=bearer --auth={token} example.org",
+                "http --auth-type=bearer --auth=[REDACTED] example.org",
+            ),
+        ],
+        |s| s.replace("{token}", token),
+    );
+    cases.extend(kept(&[
+        "http -a alice -A digest example.org && xh --bearer=\"$TOKEN\" example.org",
+    ]));
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(token), "{store}");
+}
+
+#[test]
+fn every_password_flag_of_mysql_goes_and_sshs_port_after_sshpass_stays() {
+    // `mysql -pA -pB -pC` kept B: a command's first and last `-p` were taken, and the client
+    // reads every one (the last wins), so each may be the password. After `sshpass -p`, a
+    // second `-p` is ssh's port, and stays; mysql's after it goes.
+    let mut cases = filled(
+        &[
+            (
+                "mysql -pAlpha1 -pBravo2 -pCharlie3 app",
+                "mysql -p[REDACTED] -p[REDACTED] -p[REDACTED] app",
+            ),
+            (
+                "mysqldump -u root -p'Alpha1' -e x -p\"Bravo2\" -h db -pCharlie3 shop > x.sql",
+                "mysqldump -u root -p'[REDACTED]' -e x -p\"[REDACTED]\" -h db -p[REDACTED] shop > x.sql",
+            ),
+            (
+                "sshpass -p Alpha1 mysql -h db -pBravo2 app",
+                "sshpass -p [REDACTED] mysql -h db -p[REDACTED] app",
+            ),
+            (
+                "sshpass -p Alpha1 ssh -p 2222 deploy@host uptime",
+                "sshpass -p [REDACTED] ssh -p 2222 deploy@host uptime",
+            ),
+        ],
+        str::to_owned,
+    );
+    cases.extend(kept(&[
+        "mysql -h db -u root -p -P 3306 app && mysql -p app",
+    ]));
+    let store = assert_recorded_as(&cases);
+    for pw in ["Alpha1", "Bravo2", "Charlie3"] {
+        assert!(!store.contains(pw), "{store}");
+    }
+}
+
+#[test]
+fn a_url_after_curls_proxy_user_flag_stays() {
+    // `curl -U https://proxy.example` (a URL where a login goes) was recorded as
+    // `curl -U https:[REDACTED]`, its scheme read as a user and the rest as a password.
+    let pw = "s3cr3tPw9";
+    let mut cases = filled(
+        &[(
+            "curl -U alice:{pw} https://api.example.com",
+            "curl -U alice:[REDACTED] https://api.example.com",
+        )],
+        |s| s.replace("{pw}", pw),
+    );
+    cases.extend(kept(&[
+        "curl -U https://proxy.example https://api.example.com",
+        "curl -x http://proxy:3128 -sU 'https://proxy.example' https://x && curl -u http://x",
+    ]));
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw), "{store}");
+}

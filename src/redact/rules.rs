@@ -74,6 +74,13 @@ macro_rules! command_part {
     };
 }
 
+/// mysql's password flag, its value attached (`-pSECRET`, `-p'…'`).
+macro_rules! mysql_flag {
+    () => {
+        r#"-p(?:"(?P<dq>[^"\n]*)"|'(?P<sq>[^'\n]*)'|(?P<bare>[^\s"'`;&|<>)]+))"#
+    };
+}
+
 /// What comes right before a flag: a space, or a line break escaped for the shell.
 macro_rules! command_gap {
     () => {
@@ -156,6 +163,12 @@ const KEYWORDS: &[&str] = &[
     "pass", "pw", "secret", "token", "auth", "cred", "cookie", "key", "sig", "salt", "hmac",
 ];
 
+/// What `header_pair` looks for: [`KEYWORDS`], and `login` for a login call's pair.
+const PAIR_KEYWORDS: &[&str] = &[
+    "pass", "pw", "secret", "token", "auth", "cred", "cookie", "key", "sig", "salt", "hmac",
+    "login",
+];
+
 /// The words of a secret flag's name, for `cli_flag`: [`KEYWORDS`] and `bearer`.
 const FLAG_KEYWORDS: &[&str] = &[
     "pass", "pw", "secret", "token", "auth", "cred", "cookie", "key", "sig", "salt", "hmac",
@@ -227,7 +240,7 @@ const GLUED_PREFIXES: &[&str] = &[
 ];
 
 /// How many rules there are.
-const RULE_COUNT: usize = 24;
+const RULE_COUNT: usize = 23;
 
 /// All rules, broadest first (see [`scan`] for why order matters).
 pub(super) static RULES: [Rule; RULE_COUNT] = [
@@ -337,7 +350,7 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
     },
     // header_pair
     Rule {
-        triggers: KEYWORDS,
+        triggers: PAIR_KEYWORDS,
         also: &[],
         shape: Some(paired),
         // A header as a pair in source text, as HTTP libraries take one: a tuple of a list
@@ -347,9 +360,10 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         // `setRequestProperty`), also after other arguments (`add_header(req, "X-OAuth", "…")`).
         // Judged as the same pair in a JSON list is ([`header_holds_secret`]). And a login as
         // a pair, a user then its password, given to an `auth` (`auth=("alice", "…")`:
-        // requests, httpx) or to a class whose name ends in `Auth` (`HTTPBasicAuth("alice",
+        // requests, httpx), to a class whose name ends in `Auth` (`HTTPBasicAuth("alice",
         // "…")`, aiohttp's `BasicAuth(…)`; a function's `check_auth("alice", "expired")` is
-        // none): the password goes, the user stays.
+        // none) or to a `login` call (`smtp.login("alice", "…")`: smtplib, ftplib, imaplib):
+        // the password goes, the user stays.
         pattern: r#"(?x)
             [(\[,] (?:\s|\\[nrt])*
             \\?["'] (?P<name>[A-Za-z][A-Za-z0-9-]*) \\?["'] [\t\x20]* , (?:\s|\\[nrt])*
@@ -358,7 +372,8 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
               | [rbfuRBFU]{0,2}"(?P<dq>(?:[^"\\\n]|\\.)*)"
               | [rbfuRBFU]{0,2}'(?P<sq>(?:[^'\\\n]|\\.)*)'
             )
-          | (?: (?-u:\b)auth [\t\x20]* [:=] [\t\x20]* | Auth ) \( (?:\s|\\[nrt])*
+          | (?: (?-u:\b)auth [\t\x20]* [:=] [\t\x20]* | Auth | (?-u:\b)(?i-u:login) ) \(
+            (?:\s|\\[nrt])*
             \\?["'] [^"'\\\n]* \\?["'] [\t\x20]* , (?:\s|\\[nrt])*
             (?:
                 \\"(?P<lesc>(?:[^"\\\n]|\\\\\\"|\\[^"\n])*)\\"
@@ -407,12 +422,12 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         shape: None,
         // `--password hunter2`, `--api-key abc` (the `--flag=value` form is an assignment);
         // a flag ending in `bearer` takes a token however short (xh's `--bearer`, curl's
-        // `--oauth2-bearer`).
+        // `--oauth2-bearer`), also after `=`, as no assignment's name ends so.
         pattern: r#"(?x)
             --(?P<key>[A-Za-z0-9_-]*
                 (?i-u:pass|pw|secret|token|auth|cred|cookie|bearer|(?:api|access|private)[_-]?key)
                 [A-Za-z0-9_-]*)
-            [\t\x20]+
+            (?P<sep> [\t\x20]+ | = )
             (?:
                 "(?P<dq>(?:[^"\\\n]|\\.)*)"
               | '(?P<sq>[^'\n]*)'
@@ -475,25 +490,13 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         also: &[],
         shape: None,
         // `mysql -pSECRET`: attached only (`-p db` asks for the password and names the
-        // database).
-        pattern: concat!(
-            r"(?:(?-u:\b)|\\[nrt])(?:mysql[a-z]*|mariadb[a-z-]*)",
-            same_command!(),
-            r#"-p(?:"(?P<dq>[^"\n]*)"|'(?P<sq>[^'\n]*)'|(?P<bare>[^\s"'`;&|<>)]+))"#,
-        ),
-        pick: pick_value_only,
-    },
-    // mysql_password_last
-    Rule {
-        triggers: &["mysql", "mariadb"],
-        also: &[],
-        shape: None,
-        // The last `-p` of a command that gives two (`mysql -pA … -pB`: the client takes B),
-        // on what `mysql_password` left.
+        // database). The command up to its last `-p`, in which [`redact_mysql`] takes every
+        // `-p`'s value: the client reads them all (the last wins), and `mysql -pA -pB -pC`
+        // may hold the password in any.
         pattern: concat!(
             r"(?:(?-u:\b)|\\[nrt])(?:mysql[a-z]*|mariadb[a-z-]*)",
             rest_of_command!(),
-            r#"-p(?:"(?P<dq>[^"\n]*)"|'(?P<sq>[^'\n]*)'|(?P<bare>[^\s"'`;&|<>)]+))"#,
+            mysql_flag!(),
         ),
         pick: pick_value_only,
     },
@@ -582,13 +585,18 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         // stay. The response is the hex of a hash (32 digits for MD5, 64 for SHA-256), so
         // prose (`digest response=200`) stays.
         pattern: concat!(
-            // httpie's `-A bearer -a <token>` (`--auth-type bearer --auth …`): a token however
-            // short.
-            r#"(?-u:\b)(?:(?i-u:bearer)[\t ]+(?:-a|--auth)[\t =]+["']?(?P<flagged>[^\s"'`;&|<>)]+)"#,
+            // httpie's `-a <token> -A bearer` (`--auth … --auth-type=bearer`): a token however
+            // short, as after it.
+            r#"(?:(?:^|\s|\\[nrt])(?:-a|--auth)[\t =]+["']?"#,
+            r#"(?P<ahead>[^-\s"'`;&|<>)][^\s"'`;&|<>)]*)["']?"#,
+            same_command!(),
+            r#"(?:-A|--auth-type)[\t =]+["']?(?i-u:bearer)(?-u:\b)"#,
+            // httpie's `-A bearer -a <token>` (`--auth-type bearer --auth …`).
+            r#"|(?-u:\b)(?:(?i-u:bearer)[\t ]+(?:-a|--auth)[\t =]+["']?(?P<flagged>[^\s"'`;&|<>)]+)"#,
             r"|(?P<scheme>(?i-u:bearer|basic))(?:\\{0,2}[\t ])+",
             r"(?P<secret>[A-Za-z0-9._~+/-]+=*)",
             r#"|(?i-u:digest)[\t ][^\n]*?(?-u:\b)(?i-u:response)[\t ]*=[\t ]*\\?"?"#,
-            r"(?P<response>[0-9A-Fa-f]{32,}))",
+            r"(?P<response>[0-9A-Fa-f]{32,})))",
         ),
         pick: pick_bearer,
     },
@@ -712,7 +720,7 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
 ];
 
 /// The index of the first rule for base64 blobs, whose triggers are [`base64_runs`].
-const BASE64: usize = 22;
+const BASE64: usize = 21;
 
 /// The indexes of the rules for URLs: in clear (`url_password`, `url_user_token`), then
 /// percent-encoded whole (`url_encoded`), whose matches [`redact_encoded_urls`] decodes and
@@ -720,6 +728,9 @@ const BASE64: usize = 22;
 const URL_PASSWORD: usize = 1;
 const URL_USER: usize = 2;
 const URL_ENCODED: usize = 3;
+
+/// The index of `mysql_password`, whose matches [`redact_mysql`] looks into.
+const MYSQL: usize = 11;
 
 /// What an automaton match stands for: a trigger of a rule, or one of its `also` literals.
 #[derive(Clone, Copy)]
@@ -876,10 +887,12 @@ fn assigned(text: &[u8], _start: usize, end: usize) -> bool {
 }
 
 /// After a name's keyword: the rest of a header's name, its closing quote, then a comma; or,
-/// after a name ending in `auth`, the `(` of a login's pair (what `header_pair` needs).
+/// after a name ending in `auth` and after `login`, the `(` of a login's pair (what
+/// `header_pair` needs).
 fn paired(text: &[u8], start: usize, end: usize) -> bool {
     let mut i = end;
-    if text[start..end].eq_ignore_ascii_case(b"auth") {
+    let trigger = &text[start..end];
+    if trigger.eq_ignore_ascii_case(b"auth") || trigger.eq_ignore_ascii_case(b"login") {
         while matches!(text.get(i), Some(b' ' | b'\t' | b'=' | b':')) {
             i += 1;
         }
@@ -1082,11 +1095,16 @@ static CONTINUATION: LazyLock<Option<Regex>> = LazyLock::new(|| {
     .ok()
 });
 
+/// A password flag of mysql's inside its command, for [`redact_mysql`].
+static MYSQL_FLAG: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(concat!(command_gap!(), mysql_flag!())).ok());
+
 /// Whether every trigger and pattern compiles (checked by the unit tests).
 #[cfg(test)]
 pub(super) fn compiled() -> bool {
     TRIGGERS.is_some()
         && CONTINUATION.is_some()
+        && MYSQL_FLAG.is_some()
         && (0..RULES.len()).all(|i| pattern(i).is_some())
         && RULES[BASE64..].iter().all(|r| r.triggers.is_empty())
         && RULES[..BASE64].iter().all(|r| !r.triggers.is_empty())
@@ -1141,11 +1159,7 @@ pub(super) fn scan(s: &str) -> Cow<'_, str> {
             let Some(regex) = pattern(index) else {
                 return fail_closed();
             };
-            if index == URL_ENCODED {
-                redact_encoded_urls(regex, &out)
-            } else {
-                apply(RULES[index].pick, regex, &out)
-            }
+            run_rule(index, regex, &out)
         };
         if let Some(replaced) = replaced {
             out = Cow::Owned(replaced);
@@ -1172,14 +1186,9 @@ pub(super) fn scan(s: &str) -> Cow<'_, str> {
 #[cfg(test)]
 pub(super) fn scan_every_rule(s: &str) -> Cow<'_, str> {
     let mut out = Cow::Borrowed(s);
-    for (index, rule) in RULES.iter().enumerate() {
+    for index in 0..RULES.len() {
         let regex = pattern(index).expect("compiles");
-        let replaced = if index == URL_ENCODED {
-            redact_encoded_urls(regex, &out)
-        } else {
-            apply(rule.pick, regex, &out)
-        };
-        if let Some(replaced) = replaced {
+        if let Some(replaced) = run_rule(index, regex, &out) {
             out = Cow::Owned(replaced);
         }
     }
@@ -1190,6 +1199,39 @@ pub(super) fn scan_every_rule(s: &str) -> Cow<'_, str> {
         }
     }
     out
+}
+
+/// What rule `index`, whose pattern is `regex`, replaces in `text`; `None` when nothing.
+fn run_rule(index: usize, regex: &Regex, text: &str) -> Option<String> {
+    match index {
+        URL_ENCODED => redact_encoded_urls(regex, text),
+        MYSQL => redact_mysql(regex, text),
+        _ => apply(RULES[index].pick, regex, text),
+    }
+}
+
+/// What `mysql_password` does with its matches (`regex`: a mysql command up to its last
+/// `-p`): the value of every `-p` in each goes.
+fn redact_mysql(regex: &Regex, text: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut copied = 0;
+    for command in regex.find_iter(text) {
+        let replaced = match &*MYSQL_FLAG {
+            Some(flag) => apply(pick_value_only, flag, command.as_str()),
+            // Fail closed, as `scan` does.
+            None => Some(REDACTED.to_owned()),
+        };
+        if let Some(replaced) = replaced {
+            out.push_str(&text[copied..command.start()]);
+            out.push_str(&replaced);
+            copied = command.end();
+        }
+    }
+    if copied == 0 {
+        return None;
+    }
+    out.push_str(&text[copied..]);
+    Some(out)
 }
 
 /// Replaces what `pick` picks in every match of `regex`; `None` when nothing was replaced.
@@ -1474,6 +1516,10 @@ fn pick_user_password(caps: &Captures<'_>) -> Option<Range<usize>> {
         (Some(user), Some(secret)) => (user, Some(secret)),
         _ => (caps.name("user")?, caps.name("secret")),
     };
+    // `curl -U https://proxy…`: a URL where a login goes, its scheme no user.
+    if secret.is_some_and(|s| s.as_str().starts_with("//")) {
+        return None;
+    }
     // Both go, and [`apply`] keeps the colon between them (`kept`).
     let token_user = looks_random(user.as_str());
     let Some(secret) = secret.filter(|s| !s.is_empty()) else {
@@ -1491,7 +1537,7 @@ fn pick_user_password(caps: &Captures<'_>) -> Option<Range<usize>> {
 }
 
 fn pick_bearer(caps: &Captures<'_>) -> Option<Range<usize>> {
-    if let Some(token) = caps.name("flagged") {
+    if let Some(token) = caps.name("flagged").or_else(|| caps.name("ahead")) {
         return (!is_placeholder(token.as_str())).then(|| token.range());
     }
     if let Some(response) = caps.name("response") {
@@ -1594,6 +1640,10 @@ fn escaped_value(caps: &Captures<'_>, kind: Name) -> Option<Range<usize>> {
 fn pick_cli_flag(caps: &Captures<'_>) -> Option<Range<usize>> {
     let key = caps.name("key")?.as_str();
     let bearer = split_words(key).last().is_some_and(|w| w == "bearer");
+    // `--password=…` is an assignment's, judged there.
+    if !bearer && caps.name("sep").is_some_and(|s| s.as_str() == "=") {
+        return None;
+    }
     let kind = if bearer { Name::Secret } else { name_kind(key) };
     let value = ["dq", "sq", "bare"].iter().find_map(|g| caps.name(g))?;
     if !matches!(kind, Name::Secret | Name::SecretOrSetting) || kind.keeps_setting(value.as_str()) {
@@ -1665,13 +1715,18 @@ fn pick_header_pair(caps: &Captures<'_>) -> Option<Range<usize>> {
 /// Whether the value of a header kept as a pair (`["X-Auth", "…"]` in JSON, `("X-OAuth", "…")`
 /// in source text) is a secret: judged as a `{"name": …, "value": …}` object's value is,
 /// whatever it looks like. Only a header's name counts, and only when the value is no name of
-/// the same shape (`["Token", "Expires"]`, `["token", "expires"]`: a table's head); a word with
-/// a digit (`Hunter22`, `hunter22`) is a password, not a name.
+/// the same shape (`["Token", "Expires"]`, `["token", "expires"]`, `["x-api-key",
+/// "content-type"]`: a table's head, a list of headers); a word with a digit (`Hunter22`,
+/// `hunter22`) is a password, not a name, and so is a word alone after a name of several
+/// (`("x-api-key","letmein")`), unless it names a header itself (`["x-api-key", "accept"]`).
 pub(super) fn header_holds_secret(name: &str, value: &str) -> bool {
     let lowercase = |s: &str| !s.bytes().any(|b| b.is_ascii_uppercase());
+    let one_word = |s: &str| !s.contains('-');
     let another_name = is_header_name(value)
         && lowercase(value) == lowercase(name)
-        && !value.bytes().any(|b| b.is_ascii_digit());
+        && !value.bytes().any(|b| b.is_ascii_digit())
+        && (one_word(value) == one_word(name)
+            || is_listed(HEADER_WORDS, &value.to_ascii_lowercase()));
     if !is_header_name(name) || another_name || value.is_empty() {
         return false;
     }
@@ -1951,6 +2006,13 @@ fn is_template(value: &str) -> bool {
 const PLACEHOLDER_WORDS: &str = "\
     changeme change_me replace_me replaceme placeholder example dummy redacted secret \
     password token todo tbd x-oauth-basic";
+
+/// The headers whose name is one word (RFC 9110 and friends): a list of headers' names may
+/// pair one with a name of several words.
+const HEADER_WORDS: &str = "\
+    accept age allow authorization connection cookie date dnt etag expect expires forwarded \
+    from host link location origin pragma prefer priority range referer refresh server te \
+    trailer upgrade vary via warning";
 
 /// Words that follow `token =` or `password:` in source code without being a secret.
 const CODE_WORDS: &str =
