@@ -1043,3 +1043,32 @@ fn decode64(blob: &str) -> Vec<u8> {
     }
     out
 }
+
+/// An annotation's author went into the share page as written while its note and label were
+/// redacted: a token pasted as the author (`annotate --author`) left the machine.
+#[test]
+fn share_redacts_an_annotations_author_as_it_does_its_note() {
+    let env = TestEnv::new();
+    let key = format!("AKIA{}", "QWERTYUIOP123456");
+    crate::common::SessionBuilder::new(SID)
+        .prompt("fix the tests")
+        .at(1.0)
+        .answer("Fixed.")
+        .write(&env);
+    let author = format!("ci-bot {key}");
+    let note = format!("deployed with {key}");
+    env.run(&["annotate", SID, "1", "--note", &note, "--author", &author])
+        .success();
+    let stored = env
+        .run(&["annotate", SID, "--list"])
+        .success()
+        .stdout
+        .clone();
+    assert!(stored.contains(&author), "kept as written: {stored}");
+    let page = env.path().join("page.html");
+    env.run(&["share", SID, "-o", page.to_str().unwrap()])
+        .success();
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(!html.contains(&key), "the key is in the page");
+    assert!(html.contains("ci-bot"), "the author is not in the page");
+}

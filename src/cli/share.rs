@@ -173,5 +173,6 @@ fn redact_session(
     for a in annotations {
         a.note = crate::redact::redact_str(&a.note).into_owned();
         a.label = crate::redact::redact_str(&a.label).into_owned();
+        a.author = crate::redact::redact_str(&a.author).into_owned();
     }
 }
