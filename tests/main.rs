@@ -62,6 +62,7 @@ mod secrets;
 mod settings;
 mod setup;
 mod setup_agents;
+mod share_anonymize;
 mod sql;
 mod standup;
 mod stores;

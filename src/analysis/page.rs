@@ -136,6 +136,9 @@ pub struct Page {
     pub summary: Option<ShareSummary>,
     /// Secrets were redacted before the page was built.
     pub redacted: bool,
+    /// Names (user, host, folders, repository) were replaced before the page was built
+    /// (`share --anonymize`).
+    pub anonymized: bool,
     pub sessions: Vec<PageSession>,
     pub tools: Vec<String>,
     pub lines: Vec<PageLine>,
@@ -174,6 +177,7 @@ pub fn build(
             header,
             summary,
             redacted,
+            anonymized: false,
             sessions: Vec::new(),
             tools: Vec::new(),
             lines: Vec::new(),

@@ -1,5 +1,6 @@
-//! `export --anonymize`: the anonymizer built from `.agent-strace/anonymize.yaml` and what is
-//! known of this machine, and the `--dry-run` listing of what it would replace.
+//! `export --anonymize` and `share --anonymize`: the anonymizer built from
+//! `.agent-strace/anonymize.yaml` and what is known of this machine, and the `--dry-run`
+//! listing of what it would replace.
 
 use std::io::Write;
 
@@ -72,7 +73,7 @@ fn machine() -> Machine {
 }
 
 /// `--dry-run`: per kind, how many replacements and a few examples (what was found and what
-/// replaces it), as JSON; nothing is exported.
+/// replaces it), as JSON; nothing is exported or written.
 pub(crate) fn print_dry_run(report: &Report, globals: &Globals) -> Result<u8> {
     let mut out = stdout(globals.colour());
     crate::render::json::write(&mut out, report)?;

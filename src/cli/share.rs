@@ -5,8 +5,12 @@
 //! recorded, for the person who recorded it; `share` puts a summary first (what happened, the
 //! outcome, what it cost, the files it changed: explain's and cost's data) and redacts secrets
 //! (`redact`'s patterns) from every event, title and command before anything is written, since
-//! the page is meant to leave the machine.
+//! the page is meant to leave the machine. `share --anonymize` also replaces the names of
+//! the user, the machine, the folder and the repository, with `export --anonymize`'s
+//! anonymizer (`export::anonymize`), in every session of the page, before the page is built:
+//! the header, the summary and the lines are computed from what is left.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -24,6 +28,7 @@ use crate::analysis::page::{self, Page, PageKind, SessionInput};
 use crate::analysis::replay_line::{HEADER_FIELDS, Numbered, header};
 use crate::analysis::tree::Forest;
 use crate::exit;
+use crate::export::anonymize::{Anonymizer, Learned, Report};
 use crate::model::pricing::PriceTable;
 use crate::model::{Agent, EventHead, SessionMeta, ToolOutcome};
 use crate::store::Store;
@@ -34,10 +39,11 @@ use crate::store::Store;
 /// in the file. It starts with what happened, the outcome, the cost and the files changed, then
 /// replays the session (timeline, filters, search, subagents, annotations). Secrets are
 /// redacted from everything the session recorded; `replay --format html` is the same replay
-/// without the summary, as recorded.
+/// without the summary, as recorded. The folder, file paths, branch, user and host names stay
+/// unless --anonymize replaces them.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  agent-strace share 3f2a -o session.html   # send session.html to a colleague\n  agent-strace share > latest.html           # the latest session\n  agent-strace replay --format html -o replay.html   # the same replay, unredacted, no summary"
+    after_help = "Examples:\n  agent-strace share 3f2a -o session.html   # send session.html to a colleague\n  agent-strace share > latest.html           # the latest session\n  agent-strace share 3f2a --anonymize -o session.html   # without your name, host or folders\n  agent-strace share 3f2a --anonymize --dry-run         # what it would replace, no page\n  agent-strace replay --format html -o replay.html   # the same replay, unredacted, no summary"
 )]
 pub(crate) struct ShareArgs {
     #[command(flatten)]
@@ -45,13 +51,45 @@ pub(crate) struct ShareArgs {
     /// Write the page to FILE [default: standard output]
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Also replace home folders, user and host names, email addresses, the repository and the
+    /// working folder, and the replacements of .agent-strace/anonymize.yaml, in every session,
+    /// annotation and summary of the page, as export --anonymize does
+    #[arg(long)]
+    anonymize: bool,
+    /// With --anonymize: list what would be replaced (counts per kind, examples) as JSON and
+    /// write no page
+    #[arg(long, requires = "anonymize")]
+    dry_run: bool,
+}
+
+/// What is taken out of every session of a page before the page is built.
+struct Clean<'a> {
+    /// Secrets (`share`).
+    redact: bool,
+    /// Names (`share --anonymize`).
+    anonymizer: Option<&'a Anonymizer>,
+    /// What the anonymizer replaced, for `--dry-run`.
+    report: Report,
 }
 
 pub(crate) fn run(args: &ShareArgs, globals: &Globals) -> Result<u8> {
     super::output::output_folder(args.output.as_deref())?;
     let store = Store::new(globals.store_root());
     let id = crate::cli::stores::select_in(&store, &args.session.selector())?;
-    let page = page_of(&store, &id, PageKind::Share)?;
+    let anonymizer = if args.anonymize {
+        Some(super::export_anon::anonymizer()?)
+    } else {
+        None
+    };
+    let mut clean = Clean {
+        redact: true,
+        anonymizer: anonymizer.as_ref(),
+        report: Report::default(),
+    };
+    let page = page_cleaned(&store, &id, PageKind::Share, &mut clean)?;
+    if args.dry_run {
+        return super::export_anon::print_dry_run(&clean.report, globals);
+    }
     write_page(&page, args.output.as_deref(), globals)?;
     Ok(exit::OK)
 }
@@ -84,15 +122,25 @@ pub(crate) fn write_page(page: &Page, output: Option<&Path>, globals: &Globals) 
     Ok(())
 }
 
-/// The page of session `id`, with its subagents nested under the calls that spawned them.
+/// The page of session `id`, with its subagents nested under the calls that spawned them;
+/// secrets redacted from the share page.
 pub(crate) fn page_of(store: &Store, id: &str, kind: PageKind) -> Result<Page> {
-    let redact = kind == PageKind::Share;
+    let mut clean = Clean {
+        redact: kind == PageKind::Share,
+        anonymizer: None,
+        report: Report::default(),
+    };
+    page_cleaned(store, id, kind, &mut clean)
+}
+
+/// [`page_of`], with what `clean` says taken out of every session first.
+fn page_cleaned(store: &Store, id: &str, kind: PageKind, clean: &mut Clean<'_>) -> Result<Page> {
     let forest = match store.sessions() {
         Ok(listing) => Forest::new(listing.sessions.into_iter().map(|s| s.summary.meta)),
         Err(_) => Forest::new(Vec::new()),
     };
     let mut seen = HashSet::new();
-    let mut root = input(store, &forest, id, redact, &mut seen)?;
+    let mut root = input(store, &forest, id, clean, None, &mut seen)?;
     let agent = Agent::from_name(&root.meta.agent_name);
     let phases =
         super::explain::phases_from(store, &root.meta, root.events.iter().map(|n| &n.event));
@@ -109,18 +157,22 @@ pub(crate) fn page_of(store: &Store, id: &str, kind: PageKind) -> Result<Page> {
     let doubts = root.meta.unbelievable().only(&HEADER_FIELDS);
     super::output::warn_unbelievable(id, &doubts, Format::Text);
     let head = header(&root.meta, rejections, agent, &root.events, cost.as_ref());
-    let summary =
-        redact.then(|| page::summary(&phases, cost.as_ref(), root.meta.ended_at.is_none()));
+    let summary = (kind == PageKind::Share)
+        .then(|| page::summary(&phases, cost.as_ref(), root.meta.ended_at.is_none()));
     root.spend = spend_over_time(&phases, PriceTable::builtin());
-    Ok(page::build(kind, head, summary, redact, root))
+    let mut page = page::build(kind, head, summary, clean.redact, root);
+    page.anonymized = clean.anonymizer.is_some();
+    Ok(page)
 }
 
-/// One session's input to the page, with its subagents', read from the store.
+/// One session's input to the page, with its subagents', read from the store and cleaned;
+/// `parent` is what its parent revealed of where it ran, for the anonymizer.
 fn input(
     store: &Store,
     forest: &Forest,
     id: &str,
-    redact: bool,
+    clean: &mut Clean<'_>,
+    parent: Option<&Learned>,
     seen: &mut HashSet<String>,
 ) -> Result<SessionInput> {
     seen.insert(id.to_owned());
@@ -130,9 +182,20 @@ fn input(
         .annotations(id)
         .map(|a| a.annotations)
         .unwrap_or_default();
-    if redact {
+    if clean.redact {
         redact_session(&mut meta, &mut events, &mut annotations);
     }
+    // After the secrets, so that no secret is among what --dry-run shows it found.
+    let learned = clean.anonymizer.map(|anonymizer| {
+        anonymize_session(
+            anonymizer,
+            parent,
+            &mut meta,
+            &mut events,
+            &mut annotations,
+            &mut clean.report,
+        )
+    });
     let spend = if meta.parent_session_id.is_some() {
         let phases = super::explain::phases_from(store, &meta, events.iter().map(|n| &n.event));
         spend_over_time(&phases, PriceTable::builtin())
@@ -146,7 +209,7 @@ fn input(
         if seen.contains(child) {
             continue;
         }
-        children.push(input(store, forest, child, redact, seen)?);
+        children.push(input(store, forest, child, clean, learned.as_ref(), seen)?);
     }
     Ok(SessionInput {
         meta,
@@ -175,4 +238,26 @@ fn redact_session(
         a.label = crate::redact::redact_str(&a.label).into_owned();
         a.author = crate::redact::redact_str(&a.author).into_owned();
     }
+}
+
+/// Names out of everything a page would show of a session, as `export --anonymize` takes
+/// them out, knowing what its parent revealed; returns what it revealed, for its subagents.
+fn anonymize_session(
+    anonymizer: &Anonymizer,
+    parent: Option<&Learned>,
+    meta: &mut SessionMeta,
+    events: &mut [Numbered],
+    annotations: &mut [crate::model::annotation::Annotation],
+    report: &mut Report,
+) -> Learned {
+    let (scrubber, learned) = anonymizer.in_tree(meta, events.iter().map(|n| &n.event), parent);
+    scrubber.session(meta, events.iter_mut().map(|n| &mut n.event), report);
+    for a in annotations {
+        for text in [&mut a.note, &mut a.label, &mut a.author] {
+            if let Cow::Owned(new) = scrubber.text(text, report) {
+                *text = new;
+            }
+        }
+    }
+    learned
 }

@@ -155,8 +155,10 @@ impl Report {
 /// The attribution a subagent takes from its parent when its own `meta.json` names none.
 const INHERITED: [&str; 4] = ["hostname", "os_user", "working_dir", "git_repo"];
 
-/// What a session revealed of where it ran, handed down to its subagents.
-struct Learned {
+/// What a session revealed of where it ran, handed down to its subagents
+/// ([`Anonymizer::in_tree`]).
+#[derive(Debug, Clone)]
+pub struct Learned {
     /// Its metadata as recorded, with what it took from its own parent.
     meta: SessionMeta,
     /// The names of the home folders it and its parents mention.
@@ -179,16 +181,11 @@ impl Anonymizer {
     /// is never written), counting into `report`.
     pub fn session(&self, meta: &mut SessionMeta, events: &mut [Event], report: &mut Report) {
         let scrubber = self.scrubber(meta, events);
-        scrubber.meta(meta, report);
-        for event in events.iter_mut() {
-            scrubber.event(event, report);
-        }
-        report.sessions += 1;
+        scrubber.session(meta, events, report);
     }
 
     /// Rewrites an exported session and its subagents, each with what it reveals itself and
-    /// what its parent revealed: a subagent ran on its parent's machine, in its folder and
-    /// repository, but its `meta.json` names none of them.
+    /// what its parent revealed.
     pub fn exported(&self, session: &mut Exported, report: &mut Report) {
         self.exported_under(session, None, report);
     }
@@ -199,7 +196,25 @@ impl Anonymizer {
         parent: Option<&Learned>,
         report: &mut Report,
     ) {
-        let mut known = session.meta.clone();
+        let (scrubber, learned) = self.in_tree(&session.meta, &session.events, parent);
+        scrubber.session(&mut session.meta, &mut session.events, report);
+        for child in &mut session.subagents {
+            self.exported_under(child, Some(&learned), report);
+        }
+    }
+
+    /// The scrubber of one session of a tree (a session and its subagents, `parent` being
+    /// what its parent learned, `None` for the root), and what it learned for its own
+    /// subagents: a subagent ran on its parent's machine, in its folder and repository, but
+    /// its `meta.json` names none of them. Read `meta` and `events` as recorded, before they
+    /// are rewritten.
+    pub fn in_tree<'e>(
+        &self,
+        meta: &SessionMeta,
+        events: impl IntoIterator<Item = &'e Event> + Clone,
+        parent: Option<&Learned>,
+    ) -> (Scrubber<'_>, Learned) {
+        let mut known = meta.clone();
         let mut users = BTreeSet::new();
         if let Some(parent) = parent {
             for key in INHERITED {
@@ -211,27 +226,28 @@ impl Anonymizer {
             }
             users.extend(parent.users.iter().cloned());
         }
-        for event in &session.events {
+        for event in events.clone() {
             collect_home_users(&event.data, &mut users);
         }
-        let mut with_parent = self.clone();
-        with_parent.machine.users.extend(users.iter().cloned());
-        let scrubber = with_parent.scrubber(&known, &session.events);
-        scrubber.meta(&mut session.meta, report);
-        for event in &mut session.events {
-            scrubber.event(event, report);
-        }
-        report.sessions += 1;
-        let learned = Learned { meta: known, users };
-        for child in &mut session.subagents {
-            self.exported_under(child, Some(&learned), report);
-        }
+        let scrubber = self.scrubber_with(&known, events, &users);
+        (scrubber, Learned { meta: known, users })
     }
 
     /// A scrubber for one session: the machine's names and what the session reveals of its
     /// own (see the module's documentation).
     pub fn scrubber(&self, meta: &SessionMeta, events: &[Event]) -> Scrubber<'_> {
+        self.scrubber_with(meta, events, &BTreeSet::new())
+    }
+
+    /// [`Self::scrubber`], knowing the user names in `more_users` besides.
+    fn scrubber_with<'e>(
+        &self,
+        meta: &SessionMeta,
+        events: impl IntoIterator<Item = &'e Event>,
+        more_users: &BTreeSet<String>,
+    ) -> Scrubber<'_> {
         let mut users: BTreeSet<String> = self.machine.users.iter().cloned().collect();
+        users.extend(more_users.iter().cloned());
         let mut hosts: BTreeSet<String> = self.machine.hosts.iter().cloned().collect();
         let mut homes: BTreeSet<String> = self.machine.homes.iter().cloned().collect();
         if let Some(user) = meta.attribution("os_user") {
@@ -529,6 +545,20 @@ impl Scrubber<'_> {
             }
         }
         self.map(&mut meta.extra, report);
+    }
+
+    /// A whole session: its metadata and every event, counted as one session of `report`.
+    pub fn session<'e>(
+        &self,
+        meta: &mut SessionMeta,
+        events: impl IntoIterator<Item = &'e mut Event>,
+        report: &mut Report,
+    ) {
+        self.meta(meta, report);
+        for event in events {
+            self.event(event, report);
+        }
+        report.sessions += 1;
     }
 
     /// One event's data and the keys beyond the common ones; ids and times stay.

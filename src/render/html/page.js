@@ -100,6 +100,7 @@
   fact('cwd', h.cwd);
   fact('branch', h.git_branch);
   if (page.redacted) fact('secrets', 'redacted');
+  if (page.anonymized) fact('names', 'anonymised');
 
   if (page.summary) {
     const sum = page.summary;
