@@ -3032,3 +3032,108 @@ fn a_proxy_batch_a_gateway_fails_after_the_collector_stored_it_is_in_one_store()
         .count();
     assert_eq!(tool_calls, 2 * calls, "none lost");
 }
+
+/// A collector that holds each request's answer until `release` says so: it sends what it
+/// got on `got` (the request's body) and then answers 200 `{}`. Its endpoint.
+fn holding_collector() -> (
+    String,
+    std::sync::mpsc::Receiver<String>,
+    std::sync::mpsc::Sender<()>,
+) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let (got_tx, got) = std::sync::mpsc::channel();
+    let (release, release_rx) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let (mut raw, mut buf) = (Vec::new(), [0u8; 4096]);
+            let mut body_at = None;
+            while let Ok(n @ 1..) = stream.read(&mut buf) {
+                raw.extend_from_slice(&buf[..n]);
+                let Some(at) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+                    continue;
+                };
+                let head = String::from_utf8_lossy(&raw[..at]).to_lowercase();
+                let length = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .map_or(0, |v| v.trim().parse::<usize>().unwrap());
+                if raw.len() >= at + 4 + length {
+                    body_at = Some(at + 4);
+                    break;
+                }
+            }
+            let Some(at) = body_at else { continue };
+            let _ = got_tx.send(String::from_utf8_lossy(&raw[at..]).into_owned());
+            if release_rx.recv().is_err() {
+                return;
+            }
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
+            );
+        }
+    });
+    (endpoint, got, release)
+}
+
+/// A call the collector never saw, kept past ten minutes, that `send-kept` is sending while a
+/// hook runs: the hook leaves it to `send-kept`, and the collector's store alone holds it. The
+/// hook took it as one to record here (the collector had not answered yet), and the collector
+/// then took it too: the call was in both stores.
+#[test]
+fn an_unseen_call_send_kept_is_sending_is_not_recorded_here_by_a_hook() {
+    let env = TestEnv::new();
+    let session = "sent-and-recorded";
+    let (project, failing) = kept_behind_a_failing_proxy(&env, session, None);
+    let local = project.join(".agent-traces");
+    let cwd = project.to_str().unwrap().to_owned();
+    let (run, _) = hook_to(
+        &env,
+        &failing,
+        None,
+        "user-prompt",
+        &prompt(session, &project, "second"),
+    );
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    // Only the second, unseen, call stays, kept long ago.
+    std::fs::remove_file(local.join(".spool").join(&kept_names(&local)[0])).unwrap();
+    age_kept_calls(&local, Duration::from_secs(20 * 60));
+    assert!(kept_names(&local)[0].ends_with(".unseen.call"));
+
+    let (endpoint, got, release) = holding_collector();
+    let mut send = env.command(&["send-kept", "--project", &cwd]);
+    send.env("AGENT_STRACE_ENDPOINT", &endpoint)
+        .env_remove("AGENT_STRACE_TOKEN")
+        .env_remove("AGENT_STRACE_AUTH_KEY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let sending = send.spawn().unwrap();
+    let body = got.recv_timeout(Duration::from_secs(30)).unwrap();
+    assert!(body.contains("second"), "{body}");
+    // A hook of the project meanwhile, its collector not reached.
+    let gone = format!("http://127.0.0.1:{}", free_port());
+    let (run, _) = hook_to(
+        &env,
+        &gone,
+        None,
+        "user-prompt",
+        &prompt(session, &project, "third"),
+    );
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    release.send(()).unwrap();
+    let sent = crate::common::Run::of(sending.wait_with_output().unwrap());
+    assert_eq!(
+        (sent.code, sent.stdout.as_str()),
+        (
+            0,
+            format!("Sent 1 kept hook call to the collector {endpoint}.\n").as_str()
+        ),
+        "{}",
+        sent.stderr
+    );
+    let here =
+        std::fs::read_to_string(local.join(session).join("events.ndjson")).unwrap_or_default();
+    assert!(!here.contains("second"), "in both stores: {here}");
+}

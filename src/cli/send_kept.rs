@@ -273,9 +273,31 @@ impl Resend<'_> {
                 }
             };
             if let Some(endpoint) = endpoint {
+                // The mark comes off before the call is sent: a process that finds the call
+                // kept past its time meanwhile (a hook, while `send-kept` waits for the
+                // collector's answer) must not record it here as one the collector never saw.
+                let unmarked = call.unseen
+                    && match self.store.spool_seen(&call) {
+                        Ok(true) => true,
+                        // Taken by another process since the listing.
+                        Ok(false) => {
+                            done.waiting -= 1;
+                            continue;
+                        }
+                        Err(e) => {
+                            (self.note)(&format!("a kept call cannot be marked as sent: {e}"));
+                            false
+                        }
+                    };
+                // The collector surely did not take it: it may be recorded here in time again.
+                let unsent = || {
+                    if unmarked && let Err(e) = self.store.spool_unseen(&call) {
+                        (self.note)(&format!("a kept call cannot be marked as unsent: {e}"));
+                    }
+                };
                 match endpoint.send("/hooks", "application/json", body.clone(), left) {
                     Ok(_) => {
-                        let _ = self.store.unspool(&call.name);
+                        let _ = self.store.unspool_sent(&call);
                         done.waiting -= 1;
                         done.sent += 1;
                         continue;
@@ -286,6 +308,7 @@ impl Resend<'_> {
                     Err(Unsent::Refused { status, why })
                         if self.keep.is_none() && matches!(status, 401 | 403) =>
                     {
+                        unsent();
                         done.stopped = Some(format!(
                             "{why} (the token is not the one the hooks sent with)"
                         ));
@@ -293,18 +316,24 @@ impl Resend<'_> {
                         continue;
                     }
                     // A call the collector will never take (not a call it reads).
-                    Err(Unsent::Refused { status, .. }) if refused_for_good(status) => {}
+                    Err(Unsent::Refused { status, .. }) if refused_for_good(status) => {
+                        if self.store.unspool_sent(&call).unwrap_or(false) {
+                            self.record(&body, call.unseen);
+                            done.recorded += 1;
+                        }
+                        done.waiting -= 1;
+                        continue;
+                    }
                     // It surely did not get the call this time: what it was stays.
                     Err(Unsent::NotReached(why)) => {
+                        unsent();
                         done.stopped = Some(why);
                         sending = false;
                         continue;
                     }
-                    // It may hold the call now, or part of it: never to be recorded here.
+                    // It may hold the call now, or part of it: never to be recorded here (the
+                    // mark is off).
                     Err(not) => {
-                        if let Err(e) = self.store.spool_seen(&call) {
-                            (self.note)(&format!("a kept call cannot be marked as sent: {e}"));
-                        }
                         done.stopped = Some(not.to_string());
                         sending = false;
                         continue;

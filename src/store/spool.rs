@@ -8,9 +8,12 @@
 //! are `<micros>.<call id>.call` for a call the collector may hold in part, and
 //! `<micros>.<call id>.unseen.call` for one it surely never saw (never sent, or not reached):
 //! the time orders the calls as they were made, the mark says whether the call may ever be
-//! recorded here (a file of an older version, without it, may not). Once sent with no clear
-//! answer, an unseen call loses its mark by a rename ([`Store::spool_seen`]). No file or folder
-//! is followed through a link ([`super::files`]).
+//! recorded here (a file of an older version, without it, may not). An unseen call loses its
+//! mark by a rename ([`Store::spool_seen`]) before it is sent, so that no other process records
+//! it here while the collector may be taking it; the mark is put back
+//! ([`Store::spool_unseen`]) only when the collector was surely not reached. A sender that dies
+//! in between leaves the call waiting for the collector (or `send-kept --here`), never lost.
+//! No file or folder is followed through a link ([`super::files`]).
 
 use std::io::Read;
 
@@ -154,6 +157,33 @@ impl Store {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(StoreError::io(&folder.path().join(&call.name), e)),
         }
+    }
+
+    /// Puts back the unseen mark [`Store::spool_seen`] took off `call` (as it was listed, with
+    /// the mark) for its sending: the collector was not reached, or refused the sender. False
+    /// when it is no longer there (another process took it).
+    pub fn spool_unseen(&self, call: &Spooled) -> Result<bool> {
+        let Some(stem) = call.name.strip_suffix(UNSEEN) else {
+            return Ok(true);
+        };
+        let folder = self.root_folder()?.child(SPOOL)?;
+        match folder.rename(&format!("{stem}.call"), &call.name) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(StoreError::io(&folder.path().join(&call.name), e)),
+        }
+    }
+
+    /// Takes a call the collector took out of the spool, under its name with or without the
+    /// unseen mark (another sender, which did not reach the collector, may have put the mark
+    /// back since). True when this call took it.
+    pub fn unspool_sent(&self, call: &Spooled) -> Result<bool> {
+        let stem = call
+            .name
+            .strip_suffix(UNSEEN)
+            .or_else(|| call.name.strip_suffix(".call"))
+            .unwrap_or(&call.name);
+        Ok(self.unspool(&format!("{stem}.call"))? || self.unspool(&format!("{stem}{UNSEEN}"))?)
     }
 
     /// The body of the kept call `call`, as it was sent; `None` when another process took it
