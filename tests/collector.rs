@@ -3137,3 +3137,34 @@ fn an_unseen_call_send_kept_is_sending_is_not_recorded_here_by_a_hook() {
         std::fs::read_to_string(local.join(session).join("events.ndjson")).unwrap_or_default();
     assert!(!here.contains("second"), "in both stores: {here}");
 }
+
+/// A call the spool cannot hold whole (the disk fills while it is written) leaves no part of
+/// itself there: the hook says it cannot keep it and records it here. The part written stayed
+/// under a hidden name for ever, counted in no bound, holding the space the disk lacked.
+#[test]
+fn a_call_the_full_disk_cuts_short_leaves_nothing_in_the_spool() {
+    let env = TestEnv::new();
+    let project = env.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    let local = project.join(".agent-traces");
+    let failing = failing_proxy(
+        b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 11\r\nconnection: close\r\n\r\nBad Gateway",
+    );
+    let long = "words ".repeat(8 * 1024);
+    let mut hook = env.command(&["hook", "user-prompt"]);
+    hook.env("AGENT_STRACE_ENDPOINT", &failing)
+        .env("AGENT_STRACE_ENDPOINT_WAIT_MS", "5000")
+        .env_remove("AGENT_STRACE_TOKEN");
+    let full = crate::common::with_a_full_disk_at_32_kib(&hook);
+    let payload = prompt("cut-short-in-the-spool", &project, &long);
+    let run = crate::common::run_with_stdin(full, payload.to_string().as_bytes());
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    let log = std::fs::read_to_string(local.join("hook-errors.log")).unwrap();
+    assert!(log.contains("cannot keep the call"), "{log}");
+    let left: Vec<String> = std::fs::read_dir(local.join(".spool"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

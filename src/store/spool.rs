@@ -105,10 +105,17 @@ impl Store {
             ));
         }
         let temporary = format!(".{name}.tmp");
-        folder.write_new(&temporary, body)?;
-        folder
-            .rename(&temporary, &name)
-            .map_err(|e| StoreError::io(&folder.path().join(&name), e))
+        let kept = folder.write_new(&temporary, body).and_then(|()| {
+            folder
+                .rename(&temporary, &name)
+                .map_err(|e| StoreError::io(&folder.path().join(&name), e))
+        });
+        // A part written (the disk filled) is no call and counts in no bound: it must not
+        // hold the space the disk lacks.
+        if kept.is_err() {
+            let _ = folder.remove(&temporary);
+        }
+        kept
     }
 
     /// The calls waiting, oldest first, at most `limit`; none when there is no spool. Only a
