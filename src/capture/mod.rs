@@ -3,6 +3,7 @@
 //! # Architecture
 //! - [`collector`]: the server that takes many machines' events into one store.
 //! - [`remote`]: what a hook sends to a collector instead of writing the local store.
+//! - [`resend`]: hook calls kept for the collector (the spool) sent again, or recorded here.
 //! - [`attribution`]: who started a session and where (user, host, git, agent), read cheaply.
 //! - [`guard`]: the policy in force: whether a call may run, and the denial to send.
 //! - [`hooks`]: agent hook payloads (Claude Code, VS Code), one process per hook.
@@ -31,6 +32,7 @@ pub mod otlp;
 pub mod process;
 pub mod proxy;
 pub mod remote;
+pub mod resend;
 pub mod sink;
 pub(crate) mod stop;
 pub(crate) mod tail;

@@ -301,6 +301,27 @@ impl NotTaken {
     }
 }
 
+/// Why a collector did not take a request (the command line sends it).
+#[derive(Debug)]
+pub enum Unsent {
+    /// No connection was made (refused, no route, no such host): it has nothing of it.
+    NotReached(String),
+    /// Sent, or maybe sent, and no answer came in time: it may hold it, or be writing it.
+    NoAnswer(String),
+    /// It answered other than 2xx.
+    Refused { why: String, status: u16 },
+}
+
+impl std::fmt::Display for Unsent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unsent::NotReached(why) | Unsent::NoAnswer(why) | Unsent::Refused { why, .. } => {
+                f.write_str(why)
+            }
+        }
+    }
+}
+
 /// What a collector's answer says of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Said {

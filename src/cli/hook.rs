@@ -15,12 +15,12 @@ use clap::Args;
 
 use super::Globals;
 use super::globals::PrivacyArgs;
-use super::http::{Endpoint, Unsent};
-use super::send_kept::refused_for_good;
+use super::http::Endpoint;
 use crate::capture::attribution::{self, Attribution};
 use crate::capture::guard::Guard;
 use crate::capture::hooks::{self, HookEvent, LateAnswer, Outcome};
-use crate::capture::remote::HookCall;
+use crate::capture::remote::{HookCall, Unsent};
+use crate::capture::resend::{self, refused_for_good};
 use crate::capture::sink::Sink;
 use crate::model::Agent;
 use crate::store::Store;
@@ -611,7 +611,7 @@ impl Call<'_> {
                 }
             }
         };
-        let micros = super::send_kept::micros_now(self.sink);
+        let micros = resend::micros_now(self.sink);
         match self.store.spool(micros, &id, &body, unseen, SPOOL_BOUND) {
             Ok(()) => {
                 self.log(&format!("collector {shown}: {why}; kept to send again"));
@@ -631,7 +631,7 @@ impl Call<'_> {
     /// here. How many still wait, and why the sending stopped.
     fn resend_kept(&self, endpoint: &Endpoint, deadline: std::time::Instant) -> (usize, String) {
         let note = |message: &str| self.log(message);
-        let done = super::send_kept::Resend {
+        let done = resend::Resend {
             store: self.store,
             sink: self.sink,
             endpoint: Some(endpoint),

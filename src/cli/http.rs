@@ -11,6 +11,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
+use crate::capture::remote::Unsent;
+
 /// Checks a URL the user gave with `flag`: http or https, with a host, no credentials in it.
 pub(crate) fn check_url(flag: &str, url: &str) -> Result<Uri, String> {
     let shown = shown_url(url);
@@ -388,24 +390,10 @@ impl Endpoint {
     }
 }
 
-/// Why a collector did not take a request ([`Endpoint::send`]).
-#[derive(Debug)]
-pub(crate) enum Unsent {
-    /// No connection was made (refused, no route, no such host): it has nothing of it.
-    NotReached(String),
-    /// Sent, or maybe sent, and no answer came in time: it may hold it, or be writing it.
-    NoAnswer(String),
-    /// It answered other than 2xx.
-    Refused { why: String, status: u16 },
-}
-
-impl std::fmt::Display for Unsent {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Unsent::NotReached(why) | Unsent::NoAnswer(why) | Unsent::Refused { why, .. } => {
-                f.write_str(why)
-            }
-        }
+impl crate::capture::resend::Collector for Endpoint {
+    fn send_call(&self, body: Bytes, budget: Duration) -> Result<(), Unsent> {
+        self.send("/hooks", "application/json", body, budget)
+            .map(|_| ())
     }
 }
 

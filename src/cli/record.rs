@@ -106,7 +106,8 @@ impl Shipper for Collector {
             may_resend: self.skips_stored.get(),
             // A failure that does not say what it stored (a proxy in front failed, or one
             // that asks for the batch later), as a hook's call answered so is kept.
-            may_hold: said.accepted.is_none() && !super::send_kept::refused_for_good(answer.status),
+            may_hold: said.accepted.is_none()
+                && !crate::capture::resend::refused_for_good(answer.status),
         })
     }
 }

@@ -1,0 +1,270 @@
+//! Hook calls kept for the collector (the store's spool) sent again: oldest first, each
+//! within what is left of a hook's budget or within `send-kept`'s time per call; a call the
+//! collector refuses for good, or one it surely never saw kept past its time, recorded here by
+//! the one hook recorder. A hook sends its store's calls before its own, and `send-kept` all
+//! of them.
+//!
+//! Nothing here opens a connection: the command line's client sends each call
+//! ([`Collector`]), as a proxy's recorder ships through [`super::remote::Shipper`].
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use super::hooks;
+use super::remote::{HookCall, Unsent};
+use super::sink::Sink;
+use crate::store::Store;
+
+/// How a kept call reaches the collector (`POST /hooks`): the command line's HTTP client,
+/// within `budget`. `Err` says whether the collector may hold the call ([`Unsent`]).
+pub trait Collector {
+    fn send_call(&self, body: Bytes, budget: Duration) -> Result<(), Unsent>;
+}
+
+/// Sends a store's kept calls again, oldest first: a hook within what is left of its budget,
+/// `send-kept` each within a time of its own.
+pub struct Resend<'a> {
+    pub store: &'a Store,
+    /// Records a call here (one the collector refuses for good, or kept past `keep`).
+    pub sink: &'a Sink,
+    /// The collector; `None`: every call is recorded here unsent (`--here`).
+    pub endpoint: Option<&'a dyn Collector>,
+    /// When sending stops; `None`: each call is given `per_call`.
+    pub deadline: Option<Instant>,
+    pub per_call: Duration,
+    /// A call the collector surely never saw (never sent, or not reached) kept longer than
+    /// this is recorded here unsent; `None`: every call is sent. One it may hold waits for it
+    /// however long.
+    pub keep: Option<Duration>,
+    /// Where what happened is said (a hook's log, or stderr).
+    pub note: &'a dyn Fn(&str),
+}
+
+/// What [`Resend::batch`] did.
+#[derive(Debug, Default)]
+pub struct Resent {
+    /// Calls the collector took.
+    pub sent: usize,
+    /// Calls recorded here.
+    pub recorded: usize,
+    /// Calls still kept.
+    pub waiting: usize,
+    /// Why the sending stopped before the end of the batch, when the collector stopped it;
+    /// `None` when the batch went through or the time ran out.
+    pub stopped: Option<String>,
+}
+
+impl Resend<'_> {
+    /// Sends every kept call, batch after batch of `limit` ([`Resend::batch`]), until none
+    /// waits or the collector stops the sending. Bounded by `waiting`, the calls that waited at
+    /// the start: a call that cannot be taken out of the spool once sent (its folder read-only)
+    /// is not sent round and round.
+    pub fn all(&self, limit: usize, waiting: usize) -> Resent {
+        let rounds = waiting.div_ceil(limit.max(1)) + 1;
+        let mut total = Resent::default();
+        for round in 1..=rounds {
+            let done = self.batch(limit);
+            total.sent += done.sent;
+            total.recorded += done.recorded;
+            if done.stopped.is_some() || done.waiting == 0 || round == rounds {
+                total.waiting = done.waiting;
+                total.stopped = done.stopped;
+                break;
+            }
+        }
+        total
+    }
+
+    /// Sends the oldest `limit` kept calls (at most) while time lasts; with `keep`, the unseen
+    /// calls kept longer are recorded here, up to `limit` more of them behind the first
+    /// `limit`, whatever becomes of the sending.
+    pub fn batch(&self, limit: usize) -> Resent {
+        let mut done = Resent {
+            sent: 0,
+            recorded: 0,
+            waiting: 0,
+            stopped: None,
+        };
+        let now = micros_now(self.sink);
+        let stale_before = self
+            .keep
+            .map(|keep| now.saturating_sub(u64::try_from(keep.as_micros()).unwrap_or(u64::MAX)));
+        let kept = match self.store.spooled(limit, stale_before) {
+            Ok(kept) => kept,
+            Err(e) => {
+                (self.note)(&format!(
+                    "cannot read the calls kept for the collector: {e}"
+                ));
+                return done;
+            }
+        };
+        let listed = kept.len();
+        done.waiting = listed;
+        // Once the collector fails or the time runs out, the calls it may hold wait; those
+        // that may be recorded here still are.
+        let mut sending = true;
+        for call in kept {
+            let endpoint = match self.endpoint {
+                // Only a call the collector surely never saw is recorded here unsent.
+                Some(endpoint)
+                    if !(call.unseen && stale_before.is_some_and(|b| call.micros < b)) =>
+                {
+                    Some(endpoint)
+                }
+                Some(_) | None => None,
+            };
+            let left = match self.deadline {
+                Some(deadline) => deadline.saturating_duration_since(Instant::now()),
+                None => self.per_call,
+            };
+            // Read only when there is time to send it: a collector that fails every call
+            // costs a hook one kept call's reading, not a batch's.
+            if endpoint.is_some() && (!sending || left.is_zero()) {
+                sending = false;
+                continue;
+            }
+            // Shared by the sends and the recording here, never copied.
+            let body = match self.store.spooled_body(&call) {
+                Ok(Some(body)) => Bytes::from(body),
+                // Taken by another process since the listing.
+                Ok(None) => {
+                    done.waiting -= 1;
+                    continue;
+                }
+                // Put in place of the call since the listing (a link, a runaway file): not
+                // a call, and no reason to hold back the calls behind it.
+                Err(e) => {
+                    (self.note)(&format!("a kept call is passed over: {e}"));
+                    done.waiting -= 1;
+                    continue;
+                }
+            };
+            if let Some(endpoint) = endpoint {
+                // The mark comes off before the call is sent: a process that finds the call
+                // kept past its time meanwhile (a hook, while `send-kept` waits for the
+                // collector's answer) must not record it here as one the collector never saw.
+                let unmarked = call.unseen
+                    && match self.store.spool_seen(&call) {
+                        Ok(true) => true,
+                        // Taken by another process since the listing.
+                        Ok(false) => {
+                            done.waiting -= 1;
+                            continue;
+                        }
+                        Err(e) => {
+                            (self.note)(&format!("a kept call cannot be marked as sent: {e}"));
+                            false
+                        }
+                    };
+                // The collector surely did not take it: it may be recorded here in time again.
+                let unsent = || {
+                    if unmarked && let Err(e) = self.store.spool_unseen(&call) {
+                        (self.note)(&format!("a kept call cannot be marked as unsent: {e}"));
+                    }
+                };
+                match endpoint.send_call(body.clone(), left) {
+                    Ok(()) => {
+                        let _ = self.store.unspool_sent(&call);
+                        done.waiting -= 1;
+                        done.sent += 1;
+                        continue;
+                    }
+                    // `send-kept` run without the hooks' token (or with another): the
+                    // collector refuses the sender, not the call, which it may hold in part;
+                    // recorded here, the call would be split across the two stores.
+                    Err(Unsent::Refused { status, why })
+                        if self.keep.is_none() && matches!(status, 401 | 403) =>
+                    {
+                        unsent();
+                        done.stopped = Some(format!(
+                            "{why} (the token is not the one the hooks sent with)"
+                        ));
+                        sending = false;
+                        continue;
+                    }
+                    // A call the collector will never take (not a call it reads).
+                    Err(Unsent::Refused { status, .. }) if refused_for_good(status) => {
+                        if self.store.unspool_sent(&call).unwrap_or(false) {
+                            self.record(&body, call.unseen);
+                            done.recorded += 1;
+                        }
+                        done.waiting -= 1;
+                        continue;
+                    }
+                    // It surely did not get the call this time: what it was stays.
+                    Err(Unsent::NotReached(why)) => {
+                        unsent();
+                        done.stopped = Some(why);
+                        sending = false;
+                        continue;
+                    }
+                    // It may hold the call now, or part of it: never to be recorded here (the
+                    // mark is off).
+                    Err(not) => {
+                        done.stopped = Some(not.to_string());
+                        sending = false;
+                        continue;
+                    }
+                }
+            }
+            if self.store.unspool(&call.name).unwrap_or(false) {
+                self.record(&body, call.unseen);
+                done.recorded += 1;
+            }
+            done.waiting -= 1;
+        }
+        if done.waiting == 0 && listed >= limit {
+            done.waiting = self.store.spooled_count().map_or(0, |count| count.calls);
+        }
+        done
+    }
+
+    /// Records here a call kept for the collector, with the time it was made; `unseen`: the
+    /// collector surely never saw it.
+    fn record(&self, body: &[u8], unseen: bool) {
+        let recorded = serde_json::from_slice::<HookCall>(body)
+            .map_err(|e| e.to_string())
+            .and_then(|call| {
+                let payload = call.payload().map_err(|e| e.to_string())?;
+                let sink = match call.call_id() {
+                    Some(id) => self.sink.clone().with_first_id(id.to_owned()),
+                    None => self.sink.clone(),
+                };
+                hooks::record_attributed(
+                    self.store,
+                    &payload,
+                    &sink,
+                    call.denial().as_ref(),
+                    call.attribution().as_ref(),
+                    hooks::Ran::Elsewhere,
+                )
+                .map_err(|e| e.to_string())
+            });
+        match recorded {
+            Ok(_) if unseen => {
+                (self.note)("a call kept for the collector, which never got it, is recorded here");
+            }
+            Ok(_) => (self.note)(
+                "a call kept for the collector, not taken by it, is recorded here (the collector may hold it too)",
+            ),
+            Err(e) => (self.note)(&format!(
+                "a call kept for the collector cannot be recorded here: {e}"
+            )),
+        }
+    }
+}
+
+/// Whether a collector's answer `status` (not 2xx) says it refused the call for good, having
+/// written none of it: a request it does not read (4xx, or a redirect it is not sent to). A
+/// 5xx (its store failed, perhaps after part of the call was written; a proxy before it
+/// failed) and 408 or 429 ("later") say the call is to be sent again.
+pub fn refused_for_good(status: u16) -> bool {
+    status < 500 && !matches!(status, 408 | 429)
+}
+
+/// Now by the sink's clock, the one the events are stamped with, in microseconds since the
+/// epoch: a kept call's name and age.
+pub fn micros_now(sink: &Sink) -> u64 {
+    (sink.now() * 1e6).max(0.0).round() as u64
+}
