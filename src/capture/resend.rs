@@ -268,3 +268,79 @@ pub fn refused_for_good(status: u16) -> bool {
 pub fn micros_now(sink: &Sink) -> u64 {
     (sink.now() * 1e6).max(0.0).round() as u64
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::*;
+    use crate::capture::sink::Privacy;
+    use crate::store::SpoolBound;
+
+    /// How a [`Watching`] collector answers.
+    type Answer = fn() -> Result<(), Unsent>;
+
+    /// A collector that notes, as each call reaches it, which calls the spool holds marked
+    /// unseen, and answers `answer`.
+    struct Watching<'a> {
+        store: &'a Store,
+        marks: RefCell<Vec<Vec<bool>>>,
+        answer: Answer,
+    }
+
+    impl Collector for Watching<'_> {
+        fn send_call(&self, _: Bytes, _: Duration) -> Result<(), Unsent> {
+            let marks = self.store.spooled(16, None).unwrap();
+            let marks = marks.iter().map(|call| call.unseen).collect();
+            self.marks.borrow_mut().push(marks);
+            (self.answer)()
+        }
+    }
+
+    fn marks(store: &Store) -> Vec<bool> {
+        let kept = store.spooled(16, None).unwrap();
+        kept.iter().map(|call| call.unseen).collect()
+    }
+
+    #[test]
+    fn an_unseen_call_is_sent_without_its_mark_which_comes_back_only_when_not_reached() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join(".agent-traces"));
+        let bound = SpoolBound {
+            calls: 16,
+            bytes: 1 << 20,
+        };
+        store.spool(1, "abc", b"{}", true, bound).unwrap();
+        let sink = Sink::new(Privacy::default());
+        let note = |_: &str| {};
+        let answers: [(Answer, Vec<bool>); 3] = [
+            (|| Err(Unsent::NotReached("refused".into())), vec![true]),
+            (|| Err(Unsent::NoAnswer("too late".into())), vec![false]),
+            (|| Ok(()), vec![]),
+        ];
+        for (answer, after) in answers {
+            let collector = Watching {
+                store: &store,
+                marks: RefCell::new(Vec::new()),
+                answer,
+            };
+            let done = Resend {
+                store: &store,
+                sink: &sink,
+                endpoint: Some(&collector),
+                deadline: None,
+                per_call: Duration::from_secs(1),
+                keep: None,
+                note: &note,
+            }
+            .batch(16);
+            // While it is sent, no other process may take it for one the collector never saw.
+            assert_eq!(*collector.marks.borrow(), [vec![false]]);
+            assert_eq!(marks(&store), after);
+            assert_eq!(
+                (done.sent, done.waiting),
+                (usize::from(after.is_empty()), after.len())
+            );
+        }
+    }
+}
