@@ -3168,3 +3168,46 @@ fn a_call_the_full_disk_cuts_short_leaves_nothing_in_the_spool() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// Many hooks keeping their calls at once near the spool's bound leave it within the bound,
+/// and each call is in one place once: kept, or recorded here. Each counted the spool before
+/// writing, and all that counted below the bound kept their calls, past it.
+#[test]
+fn hooks_keeping_calls_at_once_leave_the_spool_within_its_bound() {
+    let env = TestEnv::new();
+    let session = "at-the-bound";
+    let (project, failing) = kept_behind_a_failing_proxy(&env, session, None);
+    let local = project.join(".agent-traces");
+    let spool = local.join(".spool");
+    for n in 1..995 {
+        std::fs::write(spool.join(format!("{n:020}.planted{n}.call")), "{}").unwrap();
+    }
+    let hooks: Vec<_> = (0..40)
+        .map(|n| {
+            let mut cmd = env.command(&["hook", "user-prompt"]);
+            cmd.env("AGENT_STRACE_ENDPOINT", &failing)
+                .env("AGENT_STRACE_ENDPOINT_WAIT_MS", "5000")
+                .env_remove("AGENT_STRACE_TOKEN")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
+            let mut child = cmd.spawn().unwrap();
+            let body = prompt(session, &project, &format!("call {n}")).to_string();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(body.as_bytes())
+                .unwrap();
+            child
+        })
+        .collect();
+    for hook in hooks {
+        let run = crate::common::Run::of(hook.wait_with_output().unwrap());
+        assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    }
+    let kept = kept_calls(&local);
+    assert!(kept <= 1000, "{kept} calls kept");
+    // The first hook's call, kept first, and the 40: each once, kept or recorded here.
+    assert_eq!(kept - 994 + stored_lines(&local, session), 41);
+}

@@ -26,6 +26,9 @@ const CALL_LIMIT: u64 = 64 * 1024 * 1024;
 /// The mark in the name of a call the collector surely never saw.
 const UNSEEN: &str = ".unseen.call";
 
+/// The end of the hidden name a call is written under, before it is renamed into place.
+const WRITING: &str = ".call.tmp";
+
 /// How much the spool may hold before a call is no longer kept: a collector gone for good must
 /// not fill the disk.
 #[derive(Debug, Clone, Copy)]
@@ -58,7 +61,8 @@ pub struct SpoolCount {
 
 impl Store {
     /// Keeps a call's `body` (call id `id`, letters and digits) made at `micros`; `unseen` when
-    /// the collector surely never saw it. Refused when the spool already holds `bound` or more.
+    /// the collector surely never saw it. Refused when the spool already holds `bound` or more,
+    /// or would hold more with it.
     pub fn spool(
         &self,
         micros: u64,
@@ -86,15 +90,8 @@ impl Store {
             ));
         }
         let folder = self.made_root()?.child_made(SPOOL)?;
-        let (mut calls, mut bytes) = (0, body.len() as u64);
-        for (_, held) in called(&folder)? {
-            if let Ok(Some(size)) = folder.regular_size(&held) {
-                calls += 1;
-                bytes = bytes.saturating_add(size);
-            }
-        }
-        if calls >= bound.calls || bytes > bound.bytes {
-            return Err(StoreError::io(
+        let full = |calls: usize, bytes: u64| {
+            StoreError::io(
                 folder.path(),
                 std::io::Error::other(format!(
                     "the spool is full ({calls} calls, {} MiB of at most {} calls, {} MiB)",
@@ -102,16 +99,30 @@ impl Store {
                     bound.calls,
                     bound.bytes / (1024 * 1024)
                 )),
-            ));
+            )
+        };
+        let (calls, bytes) = held(&folder)?;
+        let bytes = bytes.saturating_add(body.len() as u64);
+        if calls >= bound.calls || bytes > bound.bytes {
+            return Err(full(calls, bytes));
         }
-        let temporary = format!(".{name}.tmp");
+        let temporary = format!(".{name}{WRITING}");
         let kept = folder.write_new(&temporary, body).and_then(|()| {
+            // Hooks keeping calls at the same moment each found room at the count above: once
+            // written, a call is counted again with the calls being written (a call is seen
+            // whole, written or being written, at every moment), and the hook that finds the
+            // spool past its bound gives its call up, so that the spool stays within the bound
+            // however many keep at once. Only a call kept pays for this second count.
+            let (calls, bytes) = held(&folder)?;
+            if calls > bound.calls || bytes > bound.bytes {
+                return Err(full(calls, bytes));
+            }
             folder
                 .rename(&temporary, &name)
                 .map_err(|e| StoreError::io(&folder.path().join(&name), e))
         });
-        // A part written (the disk filled) is no call and counts in no bound: it must not
-        // hold the space the disk lacks.
+        // A part written (the disk filled) is no call and must not hold the space the disk
+        // lacks; a call given up is recorded where it was made.
         if kept.is_err() {
             let _ = folder.remove(&temporary);
         }
@@ -266,16 +277,29 @@ fn called(folder: &super::files::Folder) -> Result<Vec<(u64, String)>> {
     Ok(folder
         .names()?
         .into_iter()
-        .filter_map(|name| {
-            let micros = name
-                .strip_suffix(".call")?
-                .split('.')
-                .next()?
-                .parse()
-                .ok()?;
-            Some((micros, name))
-        })
+        .filter_map(|name| Some((micros_of(&name)?, name)))
         .collect())
+}
+
+/// The time in a call's name (`<micros>.<id>.call`); `None` for a name not made as a call's.
+fn micros_of(name: &str) -> Option<u64> {
+    name.strip_suffix(".call")?.split('.').next()?.parse().ok()
+}
+
+/// How many calls `folder` holds (regular files named as calls, or as calls being written),
+/// and their bytes.
+fn held(folder: &super::files::Folder) -> Result<(usize, u64)> {
+    let (mut calls, mut bytes) = (0, 0u64);
+    let names = folder.names()?.into_iter().filter(|name| {
+        micros_of(name).is_some() || (name.starts_with('.') && name.ends_with(WRITING))
+    });
+    for name in names {
+        if let Ok(Some(size)) = folder.regular_size(&name) {
+            calls += 1;
+            bytes = bytes.saturating_add(size);
+        }
+    }
+    Ok((calls, bytes))
 }
 
 /// Whether `name` in `folder` is a call: a regular file (a link is not followed) within
