@@ -484,6 +484,43 @@ fn events_with_more_answers_than(env: &TestEnv, answers: usize) -> Vec<Value> {
     }
 }
 
+/// How many followers (`hook --late-answer`) of this test are still running: a session end
+/// starts them detached, so they are no children of the test to wait for, and are known by
+/// their argument and the test's HOME, which they inherit.
+fn followers_running(env: &TestEnv) -> usize {
+    let home = format!("HOME={}", env.home.path().display());
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    procs
+        .filter_map(Result::ok)
+        .filter(|proc| {
+            let dir = proc.path();
+            let has = |file: &str, wanted: &[u8]| {
+                std::fs::read(dir.join(file))
+                    .is_ok_and(|text| text.split(|b| *b == 0).any(|part| part == wanted))
+            };
+            has("cmdline", b"--late-answer") && has("environ", home.as_bytes())
+        })
+        .count()
+}
+
+/// The session's events once every follower of this test has exited (each looks for the
+/// answer, records it or finds it recorded, and goes), waiting at most 60 s: what a fixed
+/// wait only hoped for under load.
+fn events_once_followers_are_done(env: &TestEnv) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while followers_running(env) > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(
+        followers_running(env),
+        0,
+        "followers still running after 60 s"
+    );
+    env.events(COPILOT_SESSION)
+}
+
 /// Copilot may write its last answer only once its session-end hook has returned (with `-p`
 /// it writes `events.jsonl` only as it exits: the hooks find no file at all): the session kept
 /// only where the answer was (`answer_pending_from`). The session's end now leaves a follower
@@ -499,14 +536,10 @@ fn a_copilot_answer_written_after_the_sessions_end_is_recorded_by_a_follower() {
         assert_eq!(events.last().unwrap()["event_type"], "session_end");
         assert_eq!(of_type(&events, "assistant_response").len(), 1);
         std::fs::write(env.home.path().join("events.jsonl"), &whole).unwrap();
-        let events = events_with_more_answers_than(&env, 1);
-        // A second follower, if any, has had time to record it twice.
-        std::thread::sleep(std::time::Duration::from_millis(600));
-        let events = if ends > 1 {
-            env.events(COPILOT_SESSION)
-        } else {
-            events
-        };
+        events_with_more_answers_than(&env, 1);
+        // Every follower (a second one too, when the session ended twice) has had its chance
+        // to record the answer again.
+        let events = events_once_followers_are_done(&env);
         let answers = of_type(&events, "assistant_response");
         assert_eq!(
             answers.len(),
@@ -572,9 +605,9 @@ fn followers_that_find_the_answer_at_once_record_it_once() {
                 String::from_utf8_lossy(&done.stderr)
             );
         }
-        // The session end's own follower looks every 200 ms.
-        std::thread::sleep(std::time::Duration::from_millis(600));
-        let events = env.events(COPILOT_SESSION);
+        // The first session end's own follower, and any a busy session end left, have had
+        // their chance to record it again.
+        let events = events_once_followers_are_done(&env);
         let answers = of_type(&events, "assistant_response");
         assert_eq!(answers.len(), 2, "{answers:#?}");
         assert_eq!(answers[1]["data"]["text"], "done");
@@ -704,9 +737,11 @@ fn a_follower_records_nothing_once_its_session_has_gone_on() {
         .find(|(event, _)| event == "userPromptSubmitted")
         .unwrap();
     play(&env, &[(vec![event.as_str()], prompt.clone())], &[]);
+    // The follower waits for the file.
+    assert_eq!(followers_running(&env), 1);
     std::fs::write(env.home.path().join("events.jsonl"), &whole).unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(1500));
-    let events = env.events(COPILOT_SESSION);
+    // The follower has found the answer, and left it.
+    let events = events_once_followers_are_done(&env);
     let answers = of_type(&events, "assistant_response");
     let kinds: Vec<&Value> = events.iter().map(|e| &e["event_type"]).collect();
     assert_eq!(answers.len(), 1, "{kinds:?}");
