@@ -738,3 +738,100 @@ fn discover_shows_a_table_whose_columns_line_up() {
         );
     }
 }
+
+/// Claude Code writes on every transcript line the folder it was in (a Bash `cd` moves it), but
+/// an import recorded no folder on a call, so `audit` judged every imported call from where the
+/// session started: `Read ../secrets/key.txt` from `src` as a path outside the project, and
+/// `Read secrets/notes.txt` from `src` as the denied `secrets/`. An imported call made in
+/// another folder now records it (`cwd`), as a hook does, and audit judges it from there.
+#[test]
+fn an_imported_call_made_in_another_folder_is_judged_from_it() {
+    let env = TestEnv::new();
+    std::fs::write(
+        env.path().join(".agent-scope.json"),
+        r#"{"files": {"read": {"deny": ["secrets/**"]}}}"#,
+    )
+    .unwrap();
+    let project = env.path().to_string_lossy().into_owned();
+    let src = format!("{project}/src");
+    let session = "6f1c2a3b-0000-4000-8000-00000000c0de";
+    let line = |n: usize, cwd: &str, kind: &str, content: Value| {
+        serde_json::json!({
+            "type": kind, "uuid": format!("u{n}"), "sessionId": session, "cwd": cwd,
+            "timestamp": format!("2026-01-21T15:30:{n:02}.000Z"),
+            "message": {"role": kind, "id": format!("msg_{n}"), "content": content},
+        })
+        .to_string()
+    };
+    let call = |n: usize, cwd: &str, tool: &str, input: Value| {
+        line(
+            n,
+            cwd,
+            "assistant",
+            serde_json::json!([{"type": "tool_use", "id": format!("toolu_{n}"), "name": tool, "input": input}]),
+        )
+    };
+    let lines = [
+        line(0, &project, "user", "read the notes".into()),
+        call(
+            1,
+            &project,
+            "Bash",
+            serde_json::json!({"command": "cd src"}),
+        ),
+        call(
+            2,
+            &src,
+            "Read",
+            serde_json::json!({"file_path": "../secrets/key.txt"}),
+        ),
+        call(
+            3,
+            &src,
+            "Read",
+            serde_json::json!({"file_path": "secrets/notes.txt"}),
+        ),
+        call(
+            4,
+            &project,
+            "Read",
+            serde_json::json!({"file_path": "secrets/key.txt"}),
+        ),
+    ];
+    let file = env.path().join(format!("{session}.jsonl"));
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    env.run(&["import", file.to_str().unwrap()]).success();
+
+    let folders: Vec<Option<String>> = env
+        .events(session)
+        .iter()
+        .filter(|e| e["event_type"] == "tool_call")
+        .map(|e| e["data"]["cwd"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(folders, [None, Some(src.clone()), Some(src), None]);
+
+    let policy = env.path().join(".agent-scope.json");
+    let report = env
+        .run(&[
+            "audit",
+            session,
+            "--policy",
+            policy.to_str().unwrap(),
+            "--format",
+            "json",
+        ])
+        .json();
+    let what = |list: &str| -> Vec<String> {
+        report[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["what"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        what("violations"),
+        ["../secrets/key.txt", "secrets/key.txt"],
+        "{report}"
+    );
+}

@@ -26,7 +26,7 @@ use crate::capture::transcript::wire::{Block, Entry, Message, TaskResult, mend, 
 use crate::model::meta::TITLE;
 use crate::model::prompt::PromptKind;
 use crate::model::tools::{self, Agent, ToolKind};
-use crate::model::view::{KIND_COMPACTION, KIND_THINKING};
+use crate::model::view::{CALL_FOLDER, KIND_COMPACTION, KIND_THINKING};
 use crate::model::{Event, EventType, SessionMeta, Tokens};
 use crate::store::{SessionWriter, Store, StoreError};
 
@@ -336,6 +336,10 @@ struct Importer<'a> {
     /// Writing anew sessions the store holds already (the transcript was rewritten): each
     /// takes the stored one's place.
     replacing: bool,
+    /// The folder Claude Code was started in: the first message's `cwd`, which the session's
+    /// start records. Every line names the folder it was written in, and a call made in
+    /// another (after a Bash `cd`) records that one, as a hook records it.
+    launch: Option<String>,
 }
 
 /// How far a file has been read.
@@ -412,6 +416,7 @@ impl<'a> Importer<'a> {
             read: Position::default(),
             resumed_from: None,
             replacing: false,
+            launch: None,
         }
     }
 
@@ -502,6 +507,11 @@ impl<'a> Importer<'a> {
                 return Ok(Flow::Go);
             }
         };
+        // Where the line was written, when not where Claude Code was started (the hook's rule).
+        let ran_in = entry
+            .cwd
+            .as_deref()
+            .filter(|cwd| self.launch.as_deref().is_some_and(|launch| launch != *cwd));
         let mut events = Vec::new();
         {
             let ctx = match &context_key {
@@ -521,6 +531,7 @@ impl<'a> Importer<'a> {
                 counted: &mut self.counted,
                 ts,
                 compaction: &mut self.compaction,
+                ran_in,
             };
             if kind == "assistant" {
                 step.assistant(entry, message, &content);
@@ -546,6 +557,9 @@ impl<'a> Importer<'a> {
     /// Opens the file's own session. `Some(offset)` when an earlier import of the file read up
     /// to `offset` and the file grew since: reading goes on from there.
     fn open_main(&mut self, entry: &Entry<'_>) -> Result<Option<u64>, ImportError> {
+        // The same first message opens the session when the file is read on from where an
+        // earlier import stopped.
+        self.launch = entry.cwd.as_deref().map(str::to_owned);
         let stem = self
             .path
             .file_stem()
@@ -767,6 +781,10 @@ impl<'a> Importer<'a> {
         let mut data = Map::new();
         data.insert("source".into(), "import".into());
         data.insert("sidechain".into(), true.into());
+        // A subagent runs where Claude Code was started, as its calls are compared with.
+        if let Some(launch) = &self.launch {
+            data.insert("cwd".into(), launch.clone().into());
+        }
         let start = self.sink.event(EventType::SessionStart, ts, &id, data);
         self.sink.emit(&mut writer, start)?;
         self.report.sidechains.push(id);
@@ -882,6 +900,7 @@ impl<'a> Importer<'a> {
             counted: &mut self.counted,
             ts: 0.0,
             compaction: &mut None,
+            ran_in: None,
         };
         step.flush();
         let end_ts = ctx.last;
@@ -978,6 +997,8 @@ struct Step<'c> {
     counted: &'c mut Counted,
     ts: f64,
     compaction: &'c mut Option<Boundary>,
+    /// The folder the line's calls ran in, when not the one Claude Code was started in.
+    ran_in: Option<&'c str>,
 }
 
 impl Step<'_> {
@@ -1060,6 +1081,9 @@ impl Step<'_> {
         data.insert("arguments".into(), input);
         if let Some(id) = &block.id {
             data.insert("tool_use_id".into(), id.as_ref().into());
+        }
+        if let Some(folder) = self.ran_in {
+            data.insert(CALL_FOLDER.into(), folder.into());
         }
         let event = self.event(EventType::ToolCall, data);
         if let Some(id) = &block.id {
