@@ -2259,3 +2259,63 @@ fn audit_judges_each_call_from_the_folder_it_ran_in() {
         ]
     );
 }
+
+/// A Cursor `sessionStart` names no folder (only `workspace_roots`), so its session recorded no
+/// start, and `audit` judged its calls' relative paths as written: `Read
+/// ../<project>/secrets/key.txt`, which the hook stopped (judged from the workspace), was no
+/// violation. Audit now takes the session's `working_dir` (meta.json) for its start when no
+/// event names one.
+#[test]
+fn audit_of_a_session_whose_start_names_no_folder_judges_from_its_working_dir() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"read": {"deny": ["secrets/**"]}}}));
+    let policy = env.path().join(".agent-scope.json");
+    let policy = policy.to_str().unwrap();
+    let root = env.path().to_string_lossy().into_owned();
+    let name = env
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let session = "c0ffee00-aaaa-4bbb-8ccc-0000000000d1";
+    let play = |event: &str, extra: Value| {
+        let mut payload = json!({"conversation_id": session, "generation_id": "g1",
+                                 "hook_event_name": event, "workspace_roots": [root]});
+        for (k, v) in extra.as_object().unwrap() {
+            payload[k] = v.clone();
+        }
+        let run = env.run_with_stdin(
+            &["hook", "--agent", "cursor", "--policy", policy, event],
+            payload.to_string().as_bytes(),
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout.contains("deny")
+    };
+    assert!(!play("sessionStart", json!({"session_id": session})));
+    let read = |path: &str| json!({"tool_name": "Read", "tool_input": {"file_path": path}});
+    let outside = format!("../{name}/secrets/key.txt");
+    assert!(play("preToolUse", read(&outside)));
+    assert!(!play("preToolUse", read("README.md")));
+    let start = env
+        .events(session)
+        .into_iter()
+        .find(|e| e["event_type"] == "session_start")
+        .unwrap();
+    assert!(start["data"].get("cwd").is_none(), "{start}");
+    assert_eq!(
+        env.meta(session)["attribution"]["working_dir"],
+        root.as_str()
+    );
+
+    let report = env
+        .run(&["audit", session, "--policy", policy, "--format", "json"])
+        .json();
+    let violations = report["violations"].as_array().unwrap();
+    assert_eq!(violations.len(), 1, "{report}");
+    assert_eq!(violations[0]["what"], outside.as_str(), "{report}");
+    assert_eq!(violations[0]["blocked"], true);
+    let tested = env.run(&["policy", "test", policy, session, "--format", "json"]);
+    assert_eq!(tested.code, 1);
+    assert_eq!(tested.json()[0]["violations"], report["violations"]);
+}

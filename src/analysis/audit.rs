@@ -52,6 +52,8 @@ pub struct Auditor<'p> {
     roots: Vec<String>,
     /// The folder the session started in, once its start is seen.
     start: Option<String>,
+    /// The folder taken for the start when no event names one ([`Auditor::with_start`]).
+    start_otherwise: Option<String>,
     home: Option<String>,
     events: usize,
     findings: Vec<Finding>,
@@ -67,6 +69,7 @@ impl<'p> Auditor<'p> {
             agent,
             roots,
             start: None,
+            start_otherwise: None,
             home: None,
             events: 0,
             findings: Vec::new(),
@@ -79,6 +82,16 @@ impl<'p> Auditor<'p> {
     #[must_use]
     pub fn with_home(mut self, home: Option<String>) -> Auditor<'p> {
         self.home = home;
+        self
+    }
+
+    /// Takes `folder` for where the session started when none of its events says (a Cursor
+    /// `sessionStart` names no folder; hooks installed mid-session saw no start): the
+    /// session's `working_dir` (meta.json's attribution), where its first hook ran. A start
+    /// that names its folder wins.
+    #[must_use]
+    pub fn with_start(mut self, folder: Option<String>) -> Auditor<'p> {
+        self.start_otherwise = folder.filter(|f| f.starts_with('/'));
         self
     }
 
@@ -117,13 +130,14 @@ impl<'p> Auditor<'p> {
     /// Claude Code tells its hooks that folder, `CLAUDE_PROJECT_DIR`, and a `cd` moves it not).
     /// Also for [`generate`](crate::model::policy::generate), which makes globs of its paths.
     pub fn place_of(&self, call: &ToolCall<'_>) -> Place {
-        let cwd = call.cwd.map(str::to_owned).or_else(|| self.start.clone());
+        let start = self.start.as_ref().or(self.start_otherwise.as_ref());
+        let cwd = call.cwd.or(start.map(String::as_str)).map(str::to_owned);
         let mut roots = self.roots.clone();
         roots.extend(cwd.clone());
         Place {
             cwd,
             roots,
-            launch: self.start.clone(),
+            launch: start.cloned(),
             home: self.home.clone(),
         }
     }
@@ -211,6 +225,29 @@ mod tests {
         assert_eq!(r.violations[0].rule, Some("commands.deny"));
         assert!(r.violations[0].blocked);
         assert_eq!(r.no_policy[0].tool, "TodoWrite");
+    }
+
+    #[test]
+    fn a_start_that_names_its_folder_wins_over_the_working_dir() {
+        let policy = crate::model::policy::parse_for_test(
+            r#"{"files": {"read": {"deny": ["secrets/**"]}}}"#,
+        );
+        let read = event(
+            EventType::ToolCall,
+            json!({"tool_name": "Read", "arguments": {"file_path": "../p/secrets/k"}}),
+        );
+        let violations = |start: serde_json::Value, otherwise: &str| {
+            let mut a = Auditor::new(&policy, Agent::ClaudeCode, vec!["/p".into()])
+                .with_start(Some(otherwise.into()));
+            a.observe(&event(EventType::SessionStart, start));
+            a.observe(&read);
+            a.finish("s", None).violations.len()
+        };
+        assert_eq!(violations(json!({}), "/p"), 1);
+        assert_eq!(violations(json!({"cwd": "/q/x"}), "/p"), 0);
+        assert_eq!(violations(json!({"cwd": "/p"}), "/q/x"), 1);
+        // Only a folder from the root is taken.
+        assert_eq!(violations(json!({}), "p"), 0);
     }
 
     #[test]

@@ -119,7 +119,8 @@ pub(crate) fn audit_session(
         Agent::from_name(&meta.agent_name),
         in_force.roots(),
     )
-    .with_home(home);
+    .with_home(home)
+    .with_start(meta.attribution(keys::WORKING_DIR).map(str::to_owned));
     let mut events = store.events(id)?;
     for event in events.by_ref() {
         auditor.observe(&event);
@@ -212,7 +213,12 @@ fn generate(args: &PolicyArgs, store: &Store) -> Result<u8> {
     let none = Policy::none();
     let mut generator = Generator::default();
     for (id, agent) in &sessions {
-        let mut auditor = Auditor::new(&none, *agent, vec![home.to_string_lossy().into_owned()]);
+        let started_in = store
+            .read_meta(id)
+            .ok()
+            .and_then(|meta| meta.attribution(keys::WORKING_DIR).map(str::to_owned));
+        let mut auditor = Auditor::new(&none, *agent, vec![home.to_string_lossy().into_owned()])
+            .with_start(started_in);
         let mut events = store.events(id)?;
         for event in events.by_ref() {
             auditor.observe(&event);
