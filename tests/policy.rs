@@ -2319,3 +2319,54 @@ fn audit_of_a_session_whose_start_names_no_folder_judges_from_its_working_dir() 
     assert_eq!(tested.code, 1);
     assert_eq!(tested.json()[0]["violations"], report["violations"]);
 }
+
+/// Cursor's own hooks are not told where the agent was started (no CLAUDE_PROJECT_DIR), so a
+/// call whose payload names another folder of the workspace (`cwd`: `src`) recorded none, and
+/// `audit` judged it from the workspace: `Read ../secrets/key.txt` from `src`, which the hook
+/// stopped, was a path outside the project. The workspace's first folder (`workspace_roots`)
+/// is now taken for where Cursor was started, and such a call records its folder.
+#[test]
+fn a_cursor_call_made_in_another_folder_of_its_workspace_is_judged_from_it() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"read": {"deny": ["secrets/**"]}}}));
+    let policy = env.path().join(".agent-scope.json");
+    let policy = policy.to_str().unwrap();
+    let root = env.path().to_string_lossy().into_owned();
+    let src = format!("{root}/src");
+    let session = "c0ffee00-aaaa-4bbb-8ccc-0000000000d2";
+    let play = |event: &str, extra: Value| {
+        let mut payload = json!({"conversation_id": session, "generation_id": "g1",
+                                 "hook_event_name": event, "workspace_roots": [root]});
+        for (k, v) in extra.as_object().unwrap() {
+            payload[k] = v.clone();
+        }
+        let mut command = env.command(&["hook", "--agent", "cursor", "--policy", policy, event]);
+        command.env_remove("CLAUDE_PROJECT_DIR");
+        let run = crate::common::run_with_stdin(command, payload.to_string().as_bytes());
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout.contains("deny")
+    };
+    let read = |path: &str, cwd: &str| json!({"tool_name": "Read", "tool_input": {"file_path": path}, "cwd": cwd});
+    assert!(!play("sessionStart", json!({"session_id": session})));
+    assert!(play("preToolUse", read("../secrets/key.txt", &src)));
+    assert!(!play("preToolUse", read("README.md", &src)));
+    assert!(play("preToolUse", read("secrets/key.txt", &root)));
+    let folders: Vec<Option<String>> = env
+        .events(session)
+        .iter()
+        .filter(|e| e["event_type"] == "tool_call")
+        .map(|e| e["data"]["cwd"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(folders, [Some(src.clone()), Some(src), None]);
+
+    let report = env
+        .run(&["audit", session, "--policy", policy, "--format", "json"])
+        .json();
+    let what: Vec<&str> = report["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["what"].as_str().unwrap())
+        .collect();
+    assert_eq!(what, ["../secrets/key.txt", "secrets/key.txt"], "{report}");
+}

@@ -228,7 +228,8 @@ impl HookCall {
             (None, false) => None,
         };
         payload.last_response = self.last_response.map(LastResponse::Sent);
-        payload.launch.clone_from(&self.launch);
+        // What the hook sent, else what the payload names (a hook that sent none).
+        payload.launch = self.launch.clone().or(payload.launch.take());
         payload.at = payload
             .at
             .or(self.at.filter(|at| at.is_finite() && *at >= 0.0));

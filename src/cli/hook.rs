@@ -280,7 +280,7 @@ fn record(
         super::agent_hooks::own_hooks_installed(agent, read.payload.cwd.as_deref())
     });
     let mut payload = read.payload;
-    payload.launch = launch();
+    payload.launch = launch().or(payload.launch.take());
     // The store is catalogued when this hook makes it (the project's first event), never after.
     let store = super::stores::for_writing(
         globals.hook_root(payload.cwd.as_deref(), Some(&payload.session_id)),
@@ -393,7 +393,7 @@ fn judge_unrecordable(
     let mut payload = hooks::read_for_judging(&args.event, stdin, signals)
         .filter(|payload| payload.tool.is_some())
         .ok_or_else(|| (None, error.to_string()))?;
-    payload.launch = launch();
+    payload.launch = launch().or(payload.launch.take());
     // The log goes where it goes for any payload that cannot be read.
     let store = super::stores::for_writing(globals.hook_root(None, None));
     let Some(denial) = guard(args, &payload, &store).and_then(|g| hooks::judge(&payload, &g))

@@ -120,16 +120,16 @@ pub(super) fn read(arg: &str, fields: Map<String, Value>) -> Result<HookPayload,
     f.0.remove("user_email");
     let event = shape(&name, &mut f.0)?;
     let tool = f.tool(&event)?;
-    let cwd = match f.optional("cwd")? {
-        Some(cwd) => Some(cwd),
-        None => {
-            f.0.get("workspace_roots")
-                .and_then(Value::as_array)
-                .and_then(|roots| roots.first())
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        }
-    };
+    let root =
+        f.0.get("workspace_roots")
+            .and_then(Value::as_array)
+            .and_then(|roots| roots.first())
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+    // The workspace's first folder is where Cursor runs the agent: the folder it was started
+    // in, as CLAUDE_PROJECT_DIR is for Claude Code (Cursor's own hooks are not given it).
+    let launch = root.clone().filter(|root| root.starts_with('/'));
+    let cwd = f.optional("cwd")?.or(root);
     let text = |key: &str| f.text(key);
     let answer = match event {
         HookEvent::Stop => text("text").map(Answer::Text),
@@ -140,7 +140,7 @@ pub(super) fn read(arg: &str, fields: Map<String, Value>) -> Result<HookPayload,
         agent: Agent::Cursor,
         session_id,
         cwd,
-        launch: None,
+        launch,
         at: None,
         agent_type: text("subagent_type").or_else(|| text("agent_type")),
         prompt: f.0.get("prompt").cloned(),

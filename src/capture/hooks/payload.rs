@@ -174,9 +174,10 @@ pub struct HookPayload {
     /// The folder the agent works in; where the store is looked for.
     pub cwd: Option<String>,
     /// The folder the agent was started in, as the hook's environment tells it
-    /// (`CLAUDE_PROJECT_DIR`, which Claude Code, Gemini CLI and Copilot CLI set): the command
-    /// line sets it, the wire modules leave it `None`. A call whose `cwd` is another folder
-    /// records where it ran ([`crate::model::view::CALL_FOLDER`]).
+    /// (`CLAUDE_PROJECT_DIR`, which Claude Code, Gemini CLI and Copilot CLI set), else as the
+    /// payload names it (Cursor's `workspace_roots[0]`, set by its wire module; the others'
+    /// leave it `None`). A call whose `cwd` is another folder records where it ran
+    /// ([`crate::model::view::CALL_FOLDER`]).
     pub launch: Option<String>,
     /// When the agent says the event happened (seconds since the epoch), if it says.
     pub at: Option<f64>,
