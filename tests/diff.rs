@@ -776,12 +776,10 @@ fn compare_bounds_its_work_on_two_long_sessions() {
     assert_eq!(near["decision_divergence"], 3);
     assert_eq!(near["decision_divergence_exact"], true);
     assert_eq!(near["decision_divergence_at_least"], 3);
-    // About 3 s in a debug build, most of it reading 100,000 events, on a busy machine.
-    let started = std::time::Instant::now();
+    // The whole table is not filled: the figure is a bound, said to be one (not a clock, which
+    // a busy machine makes lie; filling it took over 30 s in a debug build).
     let text = env.run(&["compare", &a, &c]);
-    let took = started.elapsed();
     assert_eq!(text.code, 0, "{text:?}");
-    assert!(took < std::time::Duration::from_secs(15), "{took:?}");
     let far = json(&env, &["compare", &a, &c, "--format", "json"]);
     assert_eq!(far["decision_divergence_exact"], false, "{far}");
     let (low, high) = (
