@@ -353,3 +353,36 @@ fn share_dry_run_lists_what_it_would_replace_and_writes_no_page() {
     // --dry-run alone is a usage error.
     assert_eq!(share(&env, &["--dry-run"]).code, 2);
 }
+
+#[test]
+fn a_subagent_shared_or_exported_alone_is_anonymised_with_its_parents_names() {
+    // Its meta.json names no user, host or folder and its events no home folder: only the
+    // parent tells who `zorblax` is. Before, `share <subagent> --anonymize` and `export
+    // <subagent> --anonymize` kept "login.rs (owner zorblax)" and "Zorblax's tests".
+    let env = TestEnv::new();
+    recorded(&env);
+    let child = format!("agent-a7c0ffee-{SID}");
+    let page = env.path().join("subagent.html");
+    let page_arg = page.to_str().unwrap();
+    let runs = [
+        vec!["share", &child, "--anonymize", "-o", page_arg],
+        vec!["export", &child, "--anonymize", "--format", "json"],
+        vec!["export", &child, "--anonymize", "--format", "ndjson"],
+    ];
+    for line in runs {
+        let mut cmd = env.command(&line);
+        cmd.env("AGENT_TRACE_DIR", env.store())
+            .env_remove("USER")
+            .env_remove("LOGNAME")
+            .env("HOME", env.home());
+        let run = crate::common::run_with_stdin(cmd, b"");
+        run.success();
+        let out = if line[0] == "share" {
+            std::fs::read_to_string(&page).unwrap()
+        } else {
+            run.stdout.clone()
+        };
+        assert!(out.contains("owner [USER]"), "{line:?}: {out}");
+        assert_eq!(mentions(&out), Vec::<String>::new(), "{line:?}: {out}");
+    }
+}

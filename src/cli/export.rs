@@ -163,7 +163,8 @@ pub(crate) fn run(args: &ExportArgs, globals: &Globals) -> Result<u8> {
     if args.anonymize {
         let anonymizer = super::export_anon::anonymizer()?;
         let mut report = crate::export::anonymize::Report::default();
-        anonymizer.exported(&mut session, &mut report);
+        let parent = super::export_anon::inherited(&store, &anonymizer, &session.meta);
+        anonymizer.exported(&mut session, parent.as_ref(), &mut report);
         if args.dry_run {
             return super::export_anon::print_dry_run(&report, globals);
         }

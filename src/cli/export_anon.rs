@@ -12,7 +12,9 @@ use super::output::stdout;
 use super::settings::{self, AnonymizeSettings, SettingsError};
 use crate::error::Error;
 use crate::exit;
-use crate::export::anonymize::{Anonymizer, Find, Machine, Replacement, Report};
+use crate::export::anonymize::{Anonymizer, Find, Learned, Machine, Replacement, Report};
+use crate::model::{Event, SessionMeta};
+use crate::store::Store;
 
 /// The anonymizer: the user's rules from the nearest `.agent-strace/anonymize.yaml`, and this
 /// machine's home folder, user and host names (the machine that exports has often recorded).
@@ -58,6 +60,37 @@ pub(crate) fn anonymizer() -> Result<Anonymizer> {
         }
     }
     Ok(Anonymizer::new(rules, machine()))
+}
+
+/// What the parents of session `meta` revealed of where it ran, for a subagent exported or
+/// shared on its own: its `meta.json` names no user, host, folder or repository, its root's
+/// does. `None` for a root; a parent no longer in the store (or unreadable) ends the chain
+/// there, with what the parents below it revealed.
+pub(crate) fn inherited(
+    store: &Store,
+    anonymizer: &Anonymizer,
+    meta: &SessionMeta,
+) -> Option<Learned> {
+    let mut chain: Vec<(SessionMeta, Vec<Event>)> = Vec::new();
+    let mut seen = std::collections::HashSet::from([meta.session_id.clone()]);
+    let mut next = meta.parent_session_id.clone();
+    // A corrupt store could link a session to one of its children; never loop.
+    while let Some(id) = next.filter(|id| seen.insert(id.clone())) {
+        let Ok(summary) = store.summary(&id) else {
+            break;
+        };
+        let Ok(events) = store.events(&id) else {
+            break;
+        };
+        let parent = summary.meta.parent_session_id.clone();
+        chain.push((summary.meta, events.collect()));
+        next = parent;
+    }
+    let mut learned = None;
+    for (meta, events) in chain.iter().rev() {
+        learned = Some(anonymizer.in_tree(meta, events, learned.as_ref()).1);
+    }
+    learned
 }
 
 /// What the environment says of this machine.

@@ -43,7 +43,8 @@ pub(crate) fn run(args: &ExportArgs, globals: &Globals) -> Result<u8> {
         super::export::with_logged_usage(&store, &mut session);
         super::export::warn_untimed(&session);
         if let Some(anonymizer) = &anonymizer {
-            anonymizer.exported(&mut session, &mut report);
+            let parent = super::export_anon::inherited(&store, anonymizer, &session.meta);
+            anonymizer.exported(&mut session, parent.as_ref(), &mut report);
         }
         loaded.push(session);
     }

@@ -140,7 +140,15 @@ fn page_cleaned(store: &Store, id: &str, kind: PageKind, clean: &mut Clean<'_>) 
         Err(_) => Forest::new(Vec::new()),
     };
     let mut seen = HashSet::new();
-    let mut root = input(store, &forest, id, clean, None, &mut seen)?;
+    // A subagent shared on its own is anonymised with what its parents revealed.
+    let parent = match clean.anonymizer {
+        Some(anonymizer) => {
+            let meta = summary(store, id)?.meta;
+            super::export_anon::inherited(store, anonymizer, &meta)
+        }
+        None => None,
+    };
+    let mut root = input(store, &forest, id, clean, parent.as_ref(), &mut seen)?;
     let agent = Agent::from_name(&root.meta.agent_name);
     let phases =
         super::explain::phases_from(store, &root.meta, root.events.iter().map(|n| &n.event));

@@ -185,9 +185,10 @@ impl Anonymizer {
     }
 
     /// Rewrites an exported session and its subagents, each with what it reveals itself and
-    /// what its parent revealed.
-    pub fn exported(&self, session: &mut Exported, report: &mut Report) {
-        self.exported_under(session, None, report);
+    /// what its parent revealed; `parent` is what the session's own parents revealed
+    /// ([`Self::in_tree`] down from its root), `None` for a root.
+    pub fn exported(&self, session: &mut Exported, parent: Option<&Learned>, report: &mut Report) {
+        self.exported_under(session, parent, report);
     }
 
     fn exported_under(
