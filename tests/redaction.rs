@@ -1287,6 +1287,35 @@ fn a_header_pair_with_a_plain_word_and_a_login_call_lose_their_password() {
 }
 
 #[test]
+fn a_list_of_headers_after_authorization_stays_and_a_login_call_with_a_space_loses_its_password() {
+    // `("authorization", "content-type")` (a CORS list of headers: a name of one word, then one
+    // of several) lost "content-type" since round five read a word of several after one of a
+    // single word as a password; and `smtp.login ("alice", "…")`, a space before the `(`,
+    // kept its password.
+    let pw = "hunter22";
+    let mut cases = filled(
+        &[
+            (
+                "python -c 'smtp.login (\"alice\", \"{pw}\"); ftp.Login\t(\"bob\", \"{pw}\")'",
+                "python -c 'smtp.login (\"alice\", \"[REDACTED]\"); ftp.Login\t(\"bob\", \"[REDACTED]\")'",
+            ),
+            (
+                "python -c 'requests.get(u, headers=[(\"authorization\", \"letmein-now\")])'",
+                "python -c 'requests.get(u, headers=[(\"authorization\", \"[REDACTED]\")])'",
+            ),
+        ],
+        |s| s.replace("{pw}", pw),
+    );
+    cases.extend(kept(&[
+        "python -c 'CORS(app, allow_headers=(\"authorization\", \"content-type\", \"x-requested-with\"))'",
+        "python -c 'cors(allow_headers=[\"Authorization\", \"Content-Type\"], expose=[\"token\", \"x-request-id\"])'",
+        "python -c 'relogin (\"alice\", \"later\")'",
+    ]));
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw), "{store}");
+}
+
+#[test]
 fn httpies_token_before_its_bearer_type_and_a_bearer_flag_with_an_equals_sign_go() {
     // `http -a <word> -A bearer` kept the word: only an `-a` after `-A bearer` was taken for
     // a token, and before it a word is a user whose password httpie asks for. xh's

@@ -372,7 +372,7 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
               | [rbfuRBFU]{0,2}"(?P<dq>(?:[^"\\\n]|\\.)*)"
               | [rbfuRBFU]{0,2}'(?P<sq>(?:[^'\\\n]|\\.)*)'
             )
-          | (?: (?-u:\b)auth [\t\x20]* [:=] [\t\x20]* | Auth | (?-u:\b)(?i-u:login) ) \(
+          | (?: (?-u:\b)auth [\t\x20]* [:=] [\t\x20]* | Auth | (?-u:\b)(?i-u:login) ) [\t\x20]* \(
             (?:\s|\\[nrt])*
             \\?["'] [^"'\\\n]* \\?["'] [\t\x20]* , (?:\s|\\[nrt])*
             (?:
@@ -1718,7 +1718,9 @@ fn pick_header_pair(caps: &Captures<'_>) -> Option<Range<usize>> {
 /// the same shape (`["Token", "Expires"]`, `["token", "expires"]`, `["x-api-key",
 /// "content-type"]`: a table's head, a list of headers); a word with a digit (`Hunter22`,
 /// `hunter22`) is a password, not a name, and so is a word alone after a name of several
-/// (`("x-api-key","letmein")`), unless it names a header itself (`["x-api-key", "accept"]`).
+/// (`("x-api-key","letmein")`), unless it names a header itself (`["x-api-key", "accept"]`),
+/// and a well-known header's name of several words after one of a single word is a list too
+/// (`("authorization", "content-type")`).
 pub(super) fn header_holds_secret(name: &str, value: &str) -> bool {
     let lowercase = |s: &str| !s.bytes().any(|b| b.is_ascii_uppercase());
     let one_word = |s: &str| !s.contains('-');
@@ -1726,7 +1728,8 @@ pub(super) fn header_holds_secret(name: &str, value: &str) -> bool {
         && lowercase(value) == lowercase(name)
         && !value.bytes().any(|b| b.is_ascii_digit())
         && (one_word(value) == one_word(name)
-            || is_listed(HEADER_WORDS, &value.to_ascii_lowercase()));
+            || is_listed(HEADER_WORDS, &value.to_ascii_lowercase())
+            || is_listed(HEADER_NAMES, &value.to_ascii_lowercase()));
     if !is_header_name(name) || another_name || value.is_empty() {
         return false;
     }
@@ -2013,6 +2016,20 @@ const HEADER_WORDS: &str = "\
     accept age allow authorization connection cookie date dnt etag expect expires forwarded \
     from host link location origin pragma prefer priority range referer refresh server te \
     trailer upgrade vary via warning";
+
+/// Headers' names of several words that a list of headers holds beside a name of one word
+/// (a CORS list: `("authorization", "content-type")`): another name, never a password.
+const HEADER_NAMES: &str = "\
+    accept-encoding accept-language accept-ranges access-control-allow-credentials \
+    access-control-allow-headers access-control-allow-methods access-control-allow-origin \
+    access-control-expose-headers access-control-max-age access-control-request-headers \
+    access-control-request-method cache-control content-disposition content-encoding \
+    content-language content-length content-range content-security-policy content-type \
+    if-match if-modified-since if-none-match if-unmodified-since keep-alive last-modified \
+    proxy-authorization referrer-policy retry-after set-cookie strict-transport-security \
+    transfer-encoding user-agent www-authenticate x-amz-date x-api-key x-auth-token \
+    x-content-type-options x-correlation-id x-csrf-token x-forwarded-for x-forwarded-host \
+    x-forwarded-proto x-frame-options x-real-ip x-request-id x-requested-with x-xsrf-token";
 
 /// Words that follow `token =` or `password:` in source code without being a secret.
 const CODE_WORDS: &str =
