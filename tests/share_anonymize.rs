@@ -386,3 +386,34 @@ fn a_subagent_shared_or_exported_alone_is_anonymised_with_its_parents_names() {
         assert_eq!(mentions(&out), Vec::<String>::new(), "{line:?}: {out}");
     }
 }
+
+#[test]
+fn an_account_named_claude_leaves_the_model_names_and_the_cost_of_the_page() {
+    // Run as `claude` (a container's account), `share --anonymize` replaced the word in every
+    // model name (`[USER]-opus-4-6`): the page's cost fell to $0 and "Claude Code" became
+    // "[USER] Code". The account's home folder still goes.
+    let env = TestEnv::new();
+    let (_, priced) = crate::common::import_unpriced_and_priced(&env);
+    let page = env.path().join("page.html");
+    let mut cmd = env.command(&[
+        "share",
+        &priced,
+        "--anonymize",
+        "-o",
+        page.to_str().unwrap(),
+    ]);
+    cmd.env("USER", "claude")
+        .env("LOGNAME", "claude")
+        .env("HOME", "/home/claude");
+    crate::common::run_with_stdin(cmd, b"").success();
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(!html.contains("[USER]-opus"), "a model name was replaced");
+    assert!(html.contains("claude-opus-4-6"));
+    let cost = html
+        .split("\"cost_usd\":")
+        .nth(1)
+        .and_then(|rest| rest.split([',', '}']).next())
+        .and_then(|n| n.parse::<f64>().ok())
+        .expect("a cost in the page");
+    assert!(cost > 0.0, "the page's cost is {cost}");
+}

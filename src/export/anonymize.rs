@@ -47,19 +47,29 @@ pub const CWD: &str = "[CWD]";
 /// Examples kept per kind for `--dry-run`.
 const EXAMPLES: usize = 3;
 
-/// Account names that are common words: replaced inside home paths, never as words.
+/// Account names that are common words: replaced inside home paths, never as words. Also the
+/// accounts of containers and cloud images (devcontainers', Codespaces', EC2's), which name no
+/// one and are words of every session: as `claude`, every model name (`claude-opus-4-6`, so the
+/// page's cost) and "Claude Code" became `[USER]`.
 const GENERIC: &[&str] = &[
     "admin",
     "administrator",
+    "claude",
+    "codespace",
     "default",
+    "ec2-user",
     "guest",
+    "node",
     "nobody",
     "public",
     "root",
     "runner",
     "shared",
+    "ubuntu",
     "user",
     "users",
+    "vagrant",
+    "vscode",
 ];
 
 /// `/home/<name>`, `/Users/<name>`, `/root`, and `C:\Users\<name>` (backslashes doubled or
