@@ -2370,3 +2370,38 @@ fn a_cursor_call_made_in_another_folder_of_its_workspace_is_judged_from_it() {
         .collect();
     assert_eq!(what, ["../secrets/key.txt", "secrets/key.txt"], "{report}");
 }
+
+#[test]
+fn a_call_denied_then_and_judged_otherwise_now_says_so_in_audits_text() {
+    // Audit reads files anyone may edit: a blocked call whose recorded folder was changed
+    // (`src` → `src/deeper`) is judged from there, a path no rule covers. The text listed it
+    // under "No policy" as if it had run; the hook's verdict now stands beside the new one.
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"read": {"deny": ["secrets/**"]}}}));
+    let policy = env.path().join(".agent-scope.json");
+    let project = env.path().to_string_lossy().into_owned();
+    let src = format!("{project}/src");
+    let calls = [json!({"tool": "Read", "input": {"file_path": "../secrets/key.txt"}, "cwd": src})];
+    let report = audit_after_hook(&env, "forged", &project, "/nowhere", &policy, &calls);
+    assert_eq!(
+        report["violations"].as_array().unwrap().len(),
+        1,
+        "{report}"
+    );
+    let file = env.store().join("forged/events.ndjson");
+    let events = std::fs::read_to_string(&file).unwrap();
+    let forged = events.replace(
+        &format!("\"cwd\":\"{src}\""),
+        &format!("\"cwd\":\"{src}/deeper\""),
+    );
+    assert_ne!(forged, events, "no recorded folder to change: {events}");
+    std::fs::write(&file, forged).unwrap();
+    let policy = policy.to_string_lossy().into_owned();
+    let run = env.run(&["audit", "forged", "--policy", &policy]);
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("secrets/key.txt"))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert!(line.contains("blocked before it ran"), "{}", run.stdout);
+}

@@ -71,15 +71,18 @@ pub(crate) fn text(out: &mut impl Write, r: &AuditReport, paint: Painter) -> std
         crate::render::terminal::count(r.tool_calls as u64, "tool call")
     )?;
     section(out, &paint.green("Allowed"), &r.allowed, |f| {
-        f.pattern
+        let why = f
+            .pattern
             .as_ref()
-            .map(|p| format!("{} `{p}`", f.rule.unwrap_or_default()))
+            .map(|p| format!("{} `{p}`", f.rule.unwrap_or_default()));
+        denied_then(f, why)
     })?;
     section(out, &paint.yellow("No policy"), &r.no_policy, |f| {
-        Some(match &f.access {
+        let why = match &f.access {
             Some(a) => format!("no rule covers {}", a.describe()),
             None => "nothing a policy covers".to_owned(),
-        })
+        };
+        denied_then(f, Some(why))
     })?;
     section(out, &paint.red("Violations"), &r.violations, |f| {
         let mut why = match (&f.rule, &f.pattern, &f.access) {
@@ -103,6 +106,18 @@ pub(crate) fn text(out: &mut impl Write, r: &AuditReport, paint: Painter) -> std
         )?;
     }
     Ok(())
+}
+
+/// `why`, and, for a call the hook or proxy denied when it was made but judged otherwise now,
+/// that it was: a store's events are files anyone may have edited (a call's recorded folder, its
+/// path) and the policy may have changed since, so the verdict recorded then is never hidden
+/// behind a cleaner one.
+fn denied_then(f: &Finding, why: Option<String>) -> Option<String> {
+    if !f.blocked {
+        return why;
+    }
+    let then = "(denied when it was made: blocked before it ran)";
+    Some(why.map_or_else(|| then.to_owned(), |why| format!("{why} {then}")))
 }
 
 fn section(
