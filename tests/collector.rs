@@ -1135,22 +1135,20 @@ fn kept_calls(store: &Path) -> usize {
 /// A collector that is slow to answer: a relay on its own port that hands each request to the
 /// collector at `port` at once (it is stored) and gives its answer back only `late` after.
 fn slow_relay(port: u16, late: Duration) -> u16 {
-    relay(port, late, false)
+    relay(port, late, None)
 }
 
-/// [`slow_relay`]; `gateway_fails_first_batch`: the first batch of events (`/events`) the
+/// [`slow_relay`]; `gateway_fails_batch`: that batch of events (`/events`, 1 the first) the
 /// collector takes is answered 502, as a gateway whose link to the collector broke after
 /// handing the request on.
-fn relay(port: u16, late: Duration, gateway_fails_first_batch: bool) -> u16 {
-    let failed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(
-        !gateway_fails_first_batch,
-    ));
+fn relay(port: u16, late: Duration, gateway_fails_batch: Option<usize>) -> u16 {
+    let batches = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let relay = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { return };
-            let failed = failed.clone();
+            let batches = batches.clone();
             std::thread::spawn(move || {
                 let mut raw = Vec::new();
                 let mut buf = [0u8; 4096];
@@ -1180,7 +1178,10 @@ fn relay(port: u16, late: Duration, gateway_fails_first_batch: bool) -> u16 {
                 let path = line.split(' ').nth(1).unwrap().to_owned();
                 let answer = request(port, "POST", &path, None, &raw[head_end..]);
                 std::thread::sleep(late);
-                if path == "/events" && !failed.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                if path == "/events"
+                    && gateway_fails_batch
+                        == Some(batches.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1)
+                {
                     let _ = stream.write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 11\r\nconnection: close\r\n\r\nBad Gateway");
                     return;
                 }
@@ -2988,15 +2989,16 @@ fn a_full_spool_keeps_no_more_calls() {
 /// A proxy's batch of events that the collector stores and a gateway before it answers 502
 /// (saying nothing of what was stored) is sent again with the next batch, not written in the
 /// local store: every event is at the collector once, none here. The session went on in the
-/// local store from that batch on, which the collector also held.
+/// local store from that batch on, which the collector also held. The second batch fails: by
+/// then the collector has said it skips what it holds (the first batch's `"duplicates"`).
 #[test]
 fn a_proxy_batch_a_gateway_fails_after_the_collector_stored_it_is_in_one_store() {
     let env = TestEnv::new();
     let storage = env.path().join("srv");
     let (_server, port) = server(&env, &storage, &[]);
-    let gateway = relay(port, Duration::ZERO, true);
-    // More events than one batch (500): the first goes while the traffic still flows.
-    let calls = 300;
+    let gateway = relay(port, Duration::ZERO, Some(2));
+    // More events than two batches (500 each): the second is not the session's last.
+    let calls = 600;
     let mut input = String::new();
     for n in 0..calls {
         let call = json!({"jsonrpc": "2.0", "id": n, "method": "tools/call",
@@ -3210,4 +3212,90 @@ fn hooks_keeping_calls_at_once_leave_the_spool_within_its_bound() {
     assert!(kept <= 1000, "{kept} calls kept");
     // The first hook's call, kept first, and the 40: each once, kept or recorded here.
     assert_eq!(kept - 994 + stored_lines(&local, session), 41);
+}
+
+/// A collector of an older version, which never says `"duplicates"` and stores whatever it is
+/// sent, behind a gateway that answers its first batch of events 502 after the collector
+/// stored it: the event ids it stored, in the order it got them. Its endpoint.
+fn older_collector() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let stored = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let held = stored.clone();
+    std::thread::spawn(move || {
+        let mut batches = 0;
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let (mut raw, mut buf) = (Vec::new(), [0u8; 4096]);
+            let mut body_at = None;
+            while let Ok(n @ 1..) = stream.read(&mut buf) {
+                raw.extend_from_slice(&buf[..n]);
+                let Some(at) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+                    continue;
+                };
+                let head = String::from_utf8_lossy(&raw[..at]).to_lowercase();
+                let length = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .map_or(0, |v| v.trim().parse::<usize>().unwrap());
+                if raw.len() >= at + 4 + length {
+                    body_at = Some(at + 4);
+                    break;
+                }
+            }
+            let Some(at) = body_at else { continue };
+            let line = String::from_utf8_lossy(&raw[..at]).into_owned();
+            let answer = if line.split(' ').nth(1) == Some("/events") {
+                let body = String::from_utf8_lossy(&raw[at..]).into_owned();
+                let ids: Vec<String> = body
+                    .lines()
+                    .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                    .map(|e| e["event_id"].as_str().unwrap_or_default().to_owned())
+                    .collect();
+                let count = ids.len();
+                held.lock().unwrap().extend(ids);
+                batches += 1;
+                if batches == 1 {
+                    let _ = stream.write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 11\r\nconnection: close\r\n\r\nBad Gateway");
+                    continue;
+                }
+                json!({ "accepted": count }).to_string()
+            } else {
+                json!({ "status": "ok" }).to_string()
+            };
+            let _ = stream.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                    answer.len()
+                )
+                .as_bytes(),
+            );
+        }
+    });
+    (endpoint, stored)
+}
+
+/// A proxy's batch that a gateway answers 502 after an older collector (one that never said
+/// it skips what it holds) stored it is not sent to it again: the session goes on in the local
+/// store from that batch, as before batches were held, and the collector holds each event
+/// once. The batch went again with the next, and the collector stored it twice.
+#[test]
+fn a_proxy_batch_an_older_collector_may_hold_is_not_sent_to_it_twice() {
+    let env = TestEnv::new();
+    let (endpoint, stored) = older_collector();
+    let calls = 600;
+    let mut input = String::new();
+    for n in 0..calls {
+        let call = json!({"jsonrpc": "2.0", "id": n, "method": "tools/call",
+            "params": {"name": "echo", "arguments": {"text": format!("{n}")}}});
+        input.push_str(&call.to_string());
+        input.push('\n');
+    }
+    let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
+    cmd.env("AGENT_STRACE_ENDPOINT", &endpoint);
+    let run = crate::common::run_with_stdin(cmd, input.as_bytes());
+    assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
+    let there = stored.lock().unwrap().clone();
+    assert!(!there.is_empty());
+    assert_each_once(&there, there.len());
 }

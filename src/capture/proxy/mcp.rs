@@ -479,8 +479,12 @@ impl McpRecorder {
             }
             // The collector may hold the batch, or part of it, and did not say which: written
             // here it could be in both stores. It goes again with the next batch (the
-            // collector skips what it holds), as a hook keeps a call answered so.
-            Err(not) if not.may_hold && !last && remote.unsure < UNSURE_MOST => {
+            // collector skips what it holds), as a hook keeps a call answered so. Only to a
+            // collector that said it skips what it holds: an older one stores the batch sent
+            // again twice, so for it the session goes on in the local store from this batch,
+            // as before batches were held (the batch may then be in both stores, never twice
+            // in one).
+            Err(not) if not.may_hold && not.may_resend && !last && remote.unsure < UNSURE_MOST => {
                 remote.unsure += 1;
                 remote.send_at = remote.pending.len() + REMOTE_BATCH;
                 self.log(&format!(
