@@ -3299,3 +3299,60 @@ fn a_proxy_batch_an_older_collector_may_hold_is_not_sent_to_it_twice() {
     assert!(!there.is_empty());
     assert_each_once(&there, there.len());
 }
+
+/// Plants in `spool` a call being written, named `.<micros>.<id>.call.call.tmp`, last
+/// modified `ago`; its path.
+fn plant_writing(spool: &Path, micros: u64, id: &str, ago: Duration) -> PathBuf {
+    let path = spool.join(format!(".{micros:020}.{id}.call.call.tmp"));
+    std::fs::write(&path, "{}").unwrap();
+    let file = std::fs::File::options().write(true).open(&path).unwrap();
+    file.set_modified(std::time::SystemTime::now() - ago)
+        .unwrap();
+    path
+}
+
+/// A call a hook was killed writing (its temporary name, untouched for an hour) is cleared
+/// by the next hook that keeps a call and by `send-kept`; one being written now, a link under
+/// such a name (never followed: what it names stays) and a file of another name stay. It
+/// stayed for ever, counted in the spool's bound.
+#[test]
+fn calls_hooks_were_killed_writing_are_cleared_by_the_next_keeping_hook_and_send_kept() {
+    let env = TestEnv::new();
+    let session = "killed-writing";
+    let (project, failing) = kept_behind_a_failing_proxy(&env, session, None);
+    let spool = project.join(".agent-traces").join(".spool");
+    let hour = Duration::from_secs(3600);
+    let dead = plant_writing(&spool, 1, "dead", hour);
+    let fresh = plant_writing(&spool, 2, "fresh", Duration::ZERO);
+    let victim = env.path().join("victim.json");
+    std::fs::write(&victim, "{}").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&victim)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - hour)
+        .unwrap();
+    let link = spool.join(".00000000000000000003.link.call.call.tmp");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    let other = spool.join(".notours.tmp");
+    std::fs::write(&other, "{}").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&other)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - hour)
+        .unwrap();
+    let (event, payload) = payloads(session, &project).remove(1);
+    let (run, _) = hook_to(&env, &failing, None, event, &payload);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    assert_eq!(kept_calls(&project.join(".agent-traces")), 2);
+    assert!(!dead.exists(), "left by the keeping hook");
+    assert!(fresh.exists() && other.exists());
+    assert!(link.symlink_metadata().is_ok() && victim.exists());
+    let dead = plant_writing(&spool, 4, "dead", hour);
+    let sent = send_kept(&env, project.to_str().unwrap(), &failing, None);
+    assert_eq!(sent.code, 4, "{}", sent.stderr);
+    assert!(!dead.exists(), "left by send-kept");
+    assert!(fresh.exists() && other.exists());
+    assert!(link.symlink_metadata().is_ok() && victim.exists());
+}

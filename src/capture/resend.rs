@@ -309,6 +309,7 @@ mod tests {
         let bound = SpoolBound {
             calls: 16,
             bytes: 1 << 20,
+            leftovers: Duration::from_secs(600),
         };
         store.spool(1, "abc", b"{}", true, bound).unwrap();
         let sink = Sink::new(Privacy::default());

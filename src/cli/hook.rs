@@ -518,13 +518,14 @@ fn collector_budget() -> std::time::Duration {
 /// its own store: the session's events must not stay out of sight. A call the collector may
 /// hold in part (it failed, or its answer came too late) waits for it, or for `send-kept`,
 /// however long: recorded here, it would be split across the two stores.
-const SPOOL_KEEP: std::time::Duration = std::time::Duration::from_secs(600);
+pub(super) const SPOOL_KEEP: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// The most the spool may hold (docs/deploy.md): a collector gone for good must not fill the
 /// disk. At the bound a call is no longer kept but recorded here.
 const SPOOL_BOUND: crate::store::SpoolBound = crate::store::SpoolBound {
     calls: 1_000,
     bytes: 256 * 1024 * 1024,
+    leftovers: SPOOL_KEEP,
 };
 
 /// The most kept calls one hook sends again or records: its own time stays bounded.

@@ -59,6 +59,9 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
     let stores = args.scope.stores(globals)?;
     let (mut waiting, mut strays) = (0, 0);
     for located in &stores {
+        // Calls a hook killed while writing them left under their temporary names: they hold
+        // room in the spool's bound and are no calls.
+        let _ = located.store.spool_clear_leftovers(super::hook::SPOOL_KEEP);
         let count = located.store.spooled_count().unwrap_or_default();
         waiting += count.calls;
         strays += count.strays;

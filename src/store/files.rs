@@ -247,6 +247,21 @@ impl Folder {
         }
     }
 
+    /// When `name` was last modified, when it is a regular file (a link is not followed);
+    /// `None` when it is not there or is something else.
+    pub(crate) fn regular_modified(&self, name: &str) -> io::Result<Option<std::time::SystemTime>> {
+        match rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(stat) if FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile => {
+                let seconds = u64::try_from(stat.st_mtime).unwrap_or(0);
+                Ok(Some(
+                    std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds),
+                ))
+            }
+            Ok(_) | Err(Errno::NOENT) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// The names in this folder.
     pub(crate) fn names(&self) -> Result<Vec<String>> {
         // `/proc/self/fd/N` would need /proc; opening "." through the descriptor does not.

@@ -35,6 +35,10 @@ const WRITING: &str = ".call.tmp";
 pub struct SpoolBound {
     pub calls: usize,
     pub bytes: u64,
+    /// A call being written (its temporary name) untouched this long was left by a process
+    /// killed before it renamed it: it is removed, so that it holds no room in the bound for
+    /// ever. Generous: a hook writes a call in milliseconds.
+    pub leftovers: std::time::Duration,
 }
 
 /// One call waiting for the collector; its body is read when it is sent
@@ -101,6 +105,9 @@ impl Store {
                 )),
             )
         };
+        // Only a hook keeping a call clears leftovers (with the count it makes anyway): the
+        // path of a call the collector took does no more work.
+        clear_leftovers(&folder, bound.leftovers);
         let (calls, bytes) = held(&folder)?;
         let bytes = bytes.saturating_add(body.len() as u64);
         if calls >= bound.calls || bytes > bound.bytes {
@@ -263,6 +270,15 @@ impl Store {
         Ok(count)
     }
 
+    /// Removes the calls being written that were left, untouched for `age`, by processes
+    /// killed before they renamed them into place; how many. Nothing when there is no spool.
+    pub fn spool_clear_leftovers(&self, age: std::time::Duration) -> Result<usize> {
+        let Some(folder) = self.spool_folder()? else {
+            return Ok(0);
+        };
+        Ok(clear_leftovers(&folder, age))
+    }
+
     /// Takes a call out of the spool; true when this call took it (of many, exactly one does).
     pub fn unspool(&self, name: &str) -> Result<bool> {
         let folder = self.root_folder()?.child(SPOOL)?;
@@ -286,13 +302,43 @@ fn micros_of(name: &str) -> Option<u64> {
     name.strip_suffix(".call")?.split('.').next()?.parse().ok()
 }
 
+/// Whether `name` is the temporary name a call is written under (`.<call's name>.call.tmp`).
+fn is_writing(name: &str) -> bool {
+    name.strip_prefix('.')
+        .and_then(|name| name.strip_suffix(WRITING))
+        .and_then(micros_of)
+        .is_some()
+}
+
+/// Removes from `folder` the regular files named as calls being written that were not
+/// modified for `age` (a link or anything else under such a name is left alone, and no link
+/// is followed); how many. A file that cannot be looked at or removed stays.
+fn clear_leftovers(folder: &super::files::Folder, age: std::time::Duration) -> usize {
+    let Ok(names) = folder.names() else {
+        return 0;
+    };
+    let Some(before) = std::time::SystemTime::now().checked_sub(age) else {
+        return 0;
+    };
+    let mut cleared = 0;
+    for name in names.iter().filter(|name| is_writing(name)) {
+        if matches!(folder.regular_modified(name), Ok(Some(at)) if at < before)
+            && folder.claim(name).unwrap_or(false)
+        {
+            cleared += 1;
+        }
+    }
+    cleared
+}
+
 /// How many calls `folder` holds (regular files named as calls, or as calls being written),
 /// and their bytes.
 fn held(folder: &super::files::Folder) -> Result<(usize, u64)> {
     let (mut calls, mut bytes) = (0, 0u64);
-    let names = folder.names()?.into_iter().filter(|name| {
-        micros_of(name).is_some() || (name.starts_with('.') && name.ends_with(WRITING))
-    });
+    let names = folder
+        .names()?
+        .into_iter()
+        .filter(|name| micros_of(name).is_some() || is_writing(name));
     for name in names {
         if let Ok(Some(size)) = folder.regular_size(&name) {
             calls += 1;
