@@ -3356,3 +3356,39 @@ fn calls_hooks_were_killed_writing_are_cleared_by_the_next_keeping_hook_and_send
     assert!(fresh.exists() && other.exists());
     assert!(link.symlink_metadata().is_ok() && victim.exists());
 }
+
+/// A store's `.spool` that is a link to a folder elsewhere (holding a call) is not read
+/// through: `list` and `send-kept` say in one warning that it was left alone. They said
+/// nothing, as if no call waited.
+#[test]
+fn a_spool_that_is_a_link_is_named_and_left_alone() {
+    let env = TestEnv::new();
+    let (project, failing) = kept_behind_a_failing_proxy(&env, "spool-link", None);
+    let spool = project.join(".agent-traces").join(".spool");
+    let elsewhere = env.path().join("elsewhere");
+    std::fs::rename(&spool, &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &spool).unwrap();
+    let warning = format!(
+        "{} is a symbolic link, not a folder agent-strace made; it was left alone and no kept call was read from it",
+        spool.display()
+    );
+    let cwd = project.to_str().unwrap();
+    let listed = env.run(&["list", "--project", cwd]);
+    assert_eq!(
+        listed.stderr.matches(&warning).count(),
+        1,
+        "{}",
+        listed.stderr
+    );
+    let sent = send_kept(&env, cwd, &failing, None);
+    assert_eq!(
+        (sent.code, sent.stdout.as_str()),
+        (0, "No hook calls wait for the collector.\n")
+    );
+    assert_eq!(
+        sent.stderr.lines().collect::<Vec<_>>(),
+        [format!("warning: {warning}")],
+    );
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 1);
+    assert!(spool.symlink_metadata().unwrap().file_type().is_symlink());
+}

@@ -177,6 +177,9 @@ fn kept_note(store: &crate::store::Store, scope: &ScopeArgs) {
     let Ok(found) = store.spooled_count() else {
         return;
     };
+    if let Some(what) = found.not_a_folder {
+        super::output::warn(super::send_kept::not_a_folder_note(store, what));
+    }
     if found.strays > 0 {
         super::output::warn(super::send_kept::stray_note(found.strays));
     }

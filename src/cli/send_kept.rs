@@ -63,6 +63,9 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
         // room in the spool's bound and are no calls.
         let _ = located.store.spool_clear_leftovers(super::hook::SPOOL_KEEP);
         let count = located.store.spooled_count().unwrap_or_default();
+        if let Some(what) = count.not_a_folder {
+            super::output::warn(not_a_folder_note(&located.store, what));
+        }
         waiting += count.calls;
         strays += count.strays;
     }
@@ -155,6 +158,15 @@ pub(crate) fn stray_note(strays: usize) -> String {
     };
     format!(
         "{entries} in .spool/ named as kept calls {were} not regular files and {were} left alone"
+    )
+}
+
+/// The warning that a store's `.spool` is `what` (a symbolic link, a file), not the folder a
+/// hook makes.
+pub(crate) fn not_a_folder_note(store: &crate::store::Store, what: &str) -> String {
+    format!(
+        "{} is {what}, not a folder agent-strace made; it was left alone and no kept call was read from it",
+        store.spool_path().display()
     )
 }
 

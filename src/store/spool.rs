@@ -61,6 +61,9 @@ pub struct SpoolCount {
     /// Entries named as calls that are none (a link, a FIFO, a folder, a runaway file): left
     /// alone, never followed or removed.
     pub strays: usize,
+    /// `.spool` is not a folder we made (a symbolic link, a file): what it is. It is left
+    /// alone, and no call is read through it.
+    pub not_a_folder: Option<&'static str>,
 }
 
 impl Store {
@@ -255,8 +258,16 @@ impl Store {
     /// How many calls wait (regular files named as calls, as [`Store::spooled`] takes them),
     /// and how many entries named as calls are none; nothing when there is no spool.
     pub fn spooled_count(&self) -> Result<SpoolCount> {
-        let Some(folder) = self.spool_folder()? else {
-            return Ok(SpoolCount::default());
+        let folder = match self.spool_folder() {
+            Ok(Some(folder)) => folder,
+            Ok(None) => return Ok(SpoolCount::default()),
+            Err(StoreError::NotRegular { what, .. }) => {
+                return Ok(SpoolCount {
+                    not_a_folder: Some(what),
+                    ..SpoolCount::default()
+                });
+            }
+            Err(e) => return Err(e),
         };
         let mut count = SpoolCount::default();
         for (_, name) in called(&folder)? {
