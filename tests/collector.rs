@@ -3042,6 +3042,19 @@ fn holding_collector() -> (
     std::sync::mpsc::Receiver<String>,
     std::sync::mpsc::Sender<()>,
 ) {
+    holding_collector_answering(
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
+    )
+}
+
+/// [`holding_collector`], answering `answer` once released.
+fn holding_collector_answering(
+    answer: &'static [u8],
+) -> (
+    String,
+    std::sync::mpsc::Receiver<String>,
+    std::sync::mpsc::Sender<()>,
+) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let endpoint = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let (got_tx, got) = std::sync::mpsc::channel();
@@ -3071,9 +3084,7 @@ fn holding_collector() -> (
             if release_rx.recv().is_err() {
                 return;
             }
-            let _ = stream.write_all(
-                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
-            );
+            let _ = stream.write_all(answer);
         }
     });
     (endpoint, got, release)
@@ -3391,4 +3402,83 @@ fn a_spool_that_is_a_link_is_named_and_left_alone() {
     );
     assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 1);
     assert!(spool.symlink_metadata().unwrap().file_type().is_symlink());
+}
+
+/// `send-kept --here` while `send-kept` (another token than the collector's) is sending the
+/// one call the collector never saw: the sender takes its mark off, `--here` lists it so, the
+/// collector refuses the sender's token and the sender puts the mark back, so that `--here`
+/// finds no call under the name it listed. The call still waits: `--here` exits 4 and says
+/// so. It exited 0, as if the spool were empty. The calls planted before it (large, so that
+/// recording them here gives the sender time) are recorded.
+#[test]
+fn send_kept_here_says_a_call_another_sender_put_back_still_waits() {
+    let env = TestEnv::new();
+    let session = "put-back";
+    let (project, _) = kept_behind_a_failing_proxy(&env, session, None);
+    let local = project.join(".agent-traces");
+    let spool = local.join(".spool");
+    let cwd = project.to_str().unwrap().to_owned();
+    let kept = kept_names(&local).remove(0);
+    let unseen = kept.replace(".call", ".unseen.call");
+    std::fs::rename(spool.join(&kept), spool.join(&unseen)).unwrap();
+    let (endpoint, got, release) = holding_collector_answering(
+        b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 12\r\nconnection: close\r\n\r\nUnauthorized",
+    );
+    let sender = {
+        let mut send = env.command(&["send-kept", "--project", &cwd]);
+        send.env("AGENT_STRACE_ENDPOINT", &endpoint)
+            .env("AGENT_STRACE_TOKEN", "another")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        send.spawn().unwrap()
+    };
+    got.recv().unwrap();
+    assert_eq!(
+        kept_names(&local),
+        std::slice::from_ref(&kept),
+        "the mark is off while it is sent"
+    );
+    let mut call: Value =
+        serde_json::from_str(&std::fs::read_to_string(spool.join(&kept)).unwrap()).unwrap();
+    call["payload"]["filler"] = json!("words and more words ".repeat(50_000));
+    let planted = 40;
+    for n in 1..=planted {
+        call["call_id"] = json!(format!("planted{n}"));
+        call["payload"]["session_id"] = json!(format!("planted-{n}"));
+        std::fs::write(
+            spool.join(format!("{n:020}.planted{n}.call")),
+            call.to_string(),
+        )
+        .unwrap();
+    }
+    let mut here = env.command(&["send-kept", "--here", "--project", &cwd]);
+    here.env_remove("AGENT_STRACE_ENDPOINT")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let here = here.spawn().unwrap();
+    // Once the first planted call is taken, `--here` has listed the calls: the sender is let
+    // go, and puts the mark back.
+    let first = spool.join(format!("{:020}.planted1.call", 1));
+    while first.exists() {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    release.send(()).unwrap();
+    let mut sender = sender;
+    sender.wait().unwrap();
+    let out = here.wait_with_output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(kept_names(&local), [unseen], "{stderr}");
+    assert_eq!(out.status.code(), Some(4), "{stdout}{stderr}");
+    assert_eq!(
+        stdout,
+        format!(
+            "Recorded {planted} kept hook calls in this store, unsent (a call the collector held in part is now in both stores).\n"
+        )
+    );
+    assert!(stderr.contains("left 1 kept hook call waiting"), "{stderr}");
 }

@@ -31,7 +31,8 @@ use crate::exit;
 /// them, oldest first, each given up to 10 s; the collector records each call once, the part
 /// it does not hold yet. A call the collector refuses for good (4xx) is recorded in the store
 /// here, as a hook would; a refused token (401, 403) leaves every call kept. Exits 4 when
-/// the collector leaves some waiting (not reached, or it failed); `list` says how many wait.
+/// the collector leaves some waiting (not reached, or it failed), or with --here when a call
+/// still waits (another process was sending it meanwhile); `list` says how many wait.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  AGENT_STRACE_ENDPOINT=http://collector:4317 agent-strace send-kept\n  agent-strace send-kept --all-projects\n  agent-strace send-kept --here"
@@ -114,6 +115,20 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
         recorded += done.recorded;
         left += done.waiting;
         why = why.or(done.stopped);
+    }
+    if args.here {
+        // A call another process was sending meanwhile (a hook, `send-kept`: its unseen mark
+        // taken off, then put back when the collector was not reached or refused the token)
+        // is not under the name listed: counted again, it is not said to be recorded when it
+        // still waits.
+        left = stores
+            .iter()
+            .map(|located| located.store.spooled_count().map_or(0, |count| count.calls))
+            .sum();
+        if left > 0 {
+            why =
+                Some("another process (a hook, `send-kept`) was sending them meanwhile".to_owned());
+        }
     }
     let mut out = super::output::stdout(globals.colour());
     if sent > 0 {
