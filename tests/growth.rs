@@ -278,6 +278,50 @@ fn issue_10_a_rewritten_transcript_is_imported_again_whole_in_place_of_the_old()
     assert!(hidden.is_empty(), "{hidden:?}");
 }
 
+/// An import that carried on a grown transcript, or read a rewritten one again, wrote the
+/// session anew in place of the stored one, and the user's annotations on it (kept beside its
+/// events) went with the old folder: a note added after the first import was gone after the
+/// next. Both ways now carry them.
+#[test]
+fn annotations_on_an_imported_session_outlive_its_growing_and_its_rewriting() {
+    let file = corpus("marot__spotter/subagent.jsonl");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("subagent.jsonl");
+    let env = TestEnv::new();
+    std::fs::write(&copy, lines[..30].join("\n") + "\n").unwrap();
+    let reports = import(&env, &copy);
+    let session = reports[0]["session_id"].as_str().unwrap().to_owned();
+    env.run(&["annotate", &session, "2", "--note", "the moment it went wrong"])
+        .success();
+    let notes = |env: &TestEnv| -> Vec<String> {
+        let listed = env.run(&["annotate", &session, "--list", "--format", "json"]);
+        assert_eq!(listed.code, 0, "{listed:?}");
+        let json = listed.json();
+        let items = json
+            .as_array()
+            .or_else(|| json["annotations"].as_array())
+            .unwrap_or_else(|| panic!("{json}"))
+            .clone();
+        items
+            .iter()
+            .map(|a| a["note"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert_eq!(notes(&env), ["the moment it went wrong"]);
+
+    std::fs::write(&copy, lines[..60].join("\n") + "\n").unwrap();
+    let reports = import(&env, &copy);
+    assert_eq!(reports[0]["status"], "grown", "{reports:?}");
+    assert_eq!(notes(&env), ["the moment it went wrong"], "after growing");
+
+    std::fs::write(&copy, lines[..20].join("\n") + "\n").unwrap();
+    let reports = import(&env, &copy);
+    assert_eq!(reports[0]["status"], "reimported", "{reports:?}");
+    assert_eq!(notes(&env), ["the moment it went wrong"], "after rewriting");
+}
+
 /// `agent-strace import ARGS --claude-dir CLAUDE` into one store for the test (--trace-dir):
 /// `--all` would put the corpus's transcripts in the user-level store, their project folders
 /// being on no machine here.

@@ -83,6 +83,29 @@ impl Store {
     }
 }
 
+/// Copies the annotations of the stored session folder `stored` into `fresh`, a session written
+/// anew to take its place (an import read again, or carried on from where it stopped), and
+/// returns `stored`'s annotation lock, to hold until `fresh` is in place: the writer makes only
+/// the events and what it reads of them, and the user's notes are not the import's to drop.
+/// Nothing to carry (no stored session, no file) is no error.
+pub(crate) fn carry_annotations(
+    stored: &super::files::Folder,
+    fresh: &super::files::Folder,
+) -> Result<Option<super::lock::LockGuard>> {
+    if stored.read(ANNOTATIONS)?.is_none() {
+        return Ok(None);
+    }
+    let lock = lock_exclusive(stored, LOCK, WAIT)?;
+    // Read under the lock, so that a note added meanwhile is carried too.
+    if let Some(mut file) = stored.read(ANNOTATIONS)? {
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .map_err(|e| StoreError::io(&stored.path().join(ANNOTATIONS), e))?;
+        fresh.write_new(ANNOTATIONS, &bytes)?;
+    }
+    Ok(Some(lock))
+}
+
 /// The lines of the file `name`, each without its newline; none when there is no file. A line longer than
 /// the store's line limit is skipped.
 fn raw_lines(
