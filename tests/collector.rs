@@ -2702,6 +2702,28 @@ fn sent_the_one_kept_call(
     );
 }
 
+/// Reads one request whole from `stream`: its head (as sent) and its body, as long as its
+/// `Content-Length` says; `None` when the stream ends first.
+fn read_request(stream: &mut TcpStream) -> Option<(String, Vec<u8>)> {
+    let (mut raw, mut buf) = (Vec::new(), [0u8; 4096]);
+    while let Ok(n @ 1..) = stream.read(&mut buf) {
+        raw.extend_from_slice(&buf[..n]);
+        let Some(at) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&raw[..at]).into_owned();
+        let length = head
+            .to_lowercase()
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .map_or(0, |v| v.trim().parse::<usize>().unwrap());
+        if raw.len() >= at + 4 + length {
+            return Some((head, raw[at + 4..].to_vec()));
+        }
+    }
+    None
+}
+
 /// A proxy before a collector that answers every request with `answer` once it has read the
 /// request whole; its endpoint.
 fn failing_proxy(answer: &'static [u8]) -> String {
@@ -2711,21 +2733,7 @@ fn failing_proxy(answer: &'static [u8]) -> String {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { return };
             // The whole request (head and body) is read before the answer.
-            let (mut raw, mut buf) = (Vec::new(), [0u8; 4096]);
-            while let Ok(n @ 1..) = stream.read(&mut buf) {
-                raw.extend_from_slice(&buf[..n]);
-                let Some(at) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
-                    continue;
-                };
-                let head = String::from_utf8_lossy(&raw[..at]).to_lowercase();
-                let length = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length:"))
-                    .map_or(0, |v| v.trim().parse::<usize>().unwrap());
-                if raw.len() >= at + 4 + length {
-                    break;
-                }
-            }
+            let _ = read_request(&mut stream);
             let _ = stream.write_all(answer);
         }
     });
@@ -3062,25 +3070,10 @@ fn holding_collector_answering(
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { return };
-            let (mut raw, mut buf) = (Vec::new(), [0u8; 4096]);
-            let mut body_at = None;
-            while let Ok(n @ 1..) = stream.read(&mut buf) {
-                raw.extend_from_slice(&buf[..n]);
-                let Some(at) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
-                    continue;
-                };
-                let head = String::from_utf8_lossy(&raw[..at]).to_lowercase();
-                let length = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length:"))
-                    .map_or(0, |v| v.trim().parse::<usize>().unwrap());
-                if raw.len() >= at + 4 + length {
-                    body_at = Some(at + 4);
-                    break;
-                }
-            }
-            let Some(at) = body_at else { continue };
-            let _ = got_tx.send(String::from_utf8_lossy(&raw[at..]).into_owned());
+            let Some((_, body)) = read_request(&mut stream) else {
+                continue;
+            };
+            let _ = got_tx.send(String::from_utf8_lossy(&body).into_owned());
             if release_rx.recv().is_err() {
                 return;
             }
@@ -3237,27 +3230,11 @@ fn older_collector() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) 
         let mut batches = 0;
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { return };
-            let (mut raw, mut buf) = (Vec::new(), [0u8; 4096]);
-            let mut body_at = None;
-            while let Ok(n @ 1..) = stream.read(&mut buf) {
-                raw.extend_from_slice(&buf[..n]);
-                let Some(at) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
-                    continue;
-                };
-                let head = String::from_utf8_lossy(&raw[..at]).to_lowercase();
-                let length = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length:"))
-                    .map_or(0, |v| v.trim().parse::<usize>().unwrap());
-                if raw.len() >= at + 4 + length {
-                    body_at = Some(at + 4);
-                    break;
-                }
-            }
-            let Some(at) = body_at else { continue };
-            let line = String::from_utf8_lossy(&raw[..at]).into_owned();
+            let Some((line, body)) = read_request(&mut stream) else {
+                continue;
+            };
             let answer = if line.split(' ').nth(1) == Some("/events") {
-                let body = String::from_utf8_lossy(&raw[at..]).into_owned();
+                let body = String::from_utf8_lossy(&body).into_owned();
                 let ids: Vec<String> = body
                     .lines()
                     .filter_map(|l| serde_json::from_str::<Value>(l).ok())

@@ -250,19 +250,28 @@ fn issue_10_a_transcript_cut_inside_a_line_is_read_whole_once_complete() {
     assert_same_store(&grown, &fresh, "tool_heavy.jsonl");
 }
 
+/// A copy of corpus transcript `name` in a folder of its own (kept while the first value lives),
+/// and a way to make the copy its first `n` lines.
+fn cuttable(name: &str) -> (tempfile::TempDir, PathBuf, impl Fn(usize)) {
+    let text = std::fs::read_to_string(corpus(name)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join(Path::new(name).file_name().unwrap());
+    let to = copy.clone();
+    let as_cut = move |n: usize| {
+        let lines: Vec<&str> = text.lines().take(n).collect();
+        std::fs::write(&to, lines.join("\n") + "\n").unwrap();
+    };
+    (dir, copy, as_cut)
+}
+
 #[test]
 fn issue_10_a_rewritten_transcript_is_imported_again_whole_in_place_of_the_old() {
-    let file = corpus("marot__spotter/subagent.jsonl");
-    let text = std::fs::read_to_string(&file).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    let dir = tempfile::tempdir().unwrap();
-    let copy = dir.path().join("subagent.jsonl");
+    let (_dir, copy, as_cut) = cuttable("marot__spotter/subagent.jsonl");
     let env = TestEnv::new();
-    std::fs::write(&copy, lines[..60].join("\n") + "\n").unwrap();
+    as_cut(60);
     import(&env, &copy);
     // Shorter, and not the same lines where the import stopped: rewritten, not grown.
-    let rewritten = lines[..30].join("\n") + "\n";
-    std::fs::write(&copy, &rewritten).unwrap();
+    as_cut(30);
     let reports = import(&env, &copy);
     assert_eq!(reports[0]["status"], "reimported", "{reports:?}");
     let fresh = TestEnv::new();
@@ -284,17 +293,19 @@ fn issue_10_a_rewritten_transcript_is_imported_again_whole_in_place_of_the_old()
 /// next. Both ways now carry them.
 #[test]
 fn annotations_on_an_imported_session_outlive_its_growing_and_its_rewriting() {
-    let file = corpus("marot__spotter/subagent.jsonl");
-    let text = std::fs::read_to_string(&file).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    let dir = tempfile::tempdir().unwrap();
-    let copy = dir.path().join("subagent.jsonl");
+    let (_dir, copy, as_cut) = cuttable("marot__spotter/subagent.jsonl");
     let env = TestEnv::new();
-    std::fs::write(&copy, lines[..30].join("\n") + "\n").unwrap();
+    as_cut(30);
     let reports = import(&env, &copy);
     let session = reports[0]["session_id"].as_str().unwrap().to_owned();
-    env.run(&["annotate", &session, "2", "--note", "the moment it went wrong"])
-        .success();
+    env.run(&[
+        "annotate",
+        &session,
+        "2",
+        "--note",
+        "the moment it went wrong",
+    ])
+    .success();
     let notes = |env: &TestEnv| -> Vec<String> {
         let listed = env.run(&["annotate", &session, "--list", "--format", "json"]);
         assert_eq!(listed.code, 0, "{listed:?}");
@@ -311,12 +322,12 @@ fn annotations_on_an_imported_session_outlive_its_growing_and_its_rewriting() {
     };
     assert_eq!(notes(&env), ["the moment it went wrong"]);
 
-    std::fs::write(&copy, lines[..60].join("\n") + "\n").unwrap();
+    as_cut(60);
     let reports = import(&env, &copy);
     assert_eq!(reports[0]["status"], "grown", "{reports:?}");
     assert_eq!(notes(&env), ["the moment it went wrong"], "after growing");
 
-    std::fs::write(&copy, lines[..20].join("\n") + "\n").unwrap();
+    as_cut(20);
     let reports = import(&env, &copy);
     assert_eq!(reports[0]["status"], "reimported", "{reports:?}");
     assert_eq!(notes(&env), ["the moment it went wrong"], "after rewriting");
