@@ -238,24 +238,26 @@ impl Folder {
     /// The size of `name` when it is a regular file (a link is not followed); `None` when it
     /// is not there or is something else.
     pub(crate) fn regular_size(&self, name: &str) -> io::Result<Option<u64>> {
-        match rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
-            Ok(stat) if FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile => {
-                Ok(Some(u64::try_from(stat.st_size).unwrap_or(0)))
-            }
-            Ok(_) | Err(Errno::NOENT) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+        Ok(self
+            .regular_stat(name)?
+            .map(|stat| u64::try_from(stat.st_size).unwrap_or(0)))
     }
 
     /// When `name` was last modified, when it is a regular file (a link is not followed);
     /// `None` when it is not there or is something else.
     pub(crate) fn regular_modified(&self, name: &str) -> io::Result<Option<std::time::SystemTime>> {
+        Ok(self.regular_stat(name)?.map(|stat| {
+            let seconds = u64::try_from(stat.st_mtime).unwrap_or(0);
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds)
+        }))
+    }
+
+    /// What `statat` says of `name` when it is a regular file (a link is not followed);
+    /// `None` when it is not there or is something else.
+    fn regular_stat(&self, name: &str) -> io::Result<Option<rustix::fs::Stat>> {
         match rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
             Ok(stat) if FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile => {
-                let seconds = u64::try_from(stat.st_mtime).unwrap_or(0);
-                Ok(Some(
-                    std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds),
-                ))
+                Ok(Some(stat))
             }
             Ok(_) | Err(Errno::NOENT) => Ok(None),
             Err(e) => Err(e.into()),

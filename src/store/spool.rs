@@ -179,12 +179,7 @@ impl Store {
         let Some(stem) = call.name.strip_suffix(UNSEEN) else {
             return Ok(true);
         };
-        let folder = self.root_folder()?.child(SPOOL)?;
-        match folder.rename(&call.name, &format!("{stem}.call")) {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(StoreError::io(&folder.path().join(&call.name), e)),
-        }
+        self.rename_kept(&call.name, &format!("{stem}.call"), &call.name)
     }
 
     /// Puts back the unseen mark [`Store::spool_seen`] took off `call` (as it was listed, with
@@ -194,11 +189,17 @@ impl Store {
         let Some(stem) = call.name.strip_suffix(UNSEEN) else {
             return Ok(true);
         };
+        self.rename_kept(&format!("{stem}.call"), &call.name, &call.name)
+    }
+
+    /// Renames the kept call `from` to `to` in the spool (an error names `shown`); false when
+    /// it is no longer there (another process took it).
+    fn rename_kept(&self, from: &str, to: &str, shown: &str) -> Result<bool> {
         let folder = self.root_folder()?.child(SPOOL)?;
-        match folder.rename(&format!("{stem}.call"), &call.name) {
+        match folder.rename(from, to) {
             Ok(()) => Ok(true),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(StoreError::io(&folder.path().join(&call.name), e)),
+            Err(e) => Err(StoreError::io(&folder.path().join(shown), e)),
         }
     }
 
