@@ -43,12 +43,11 @@ impl Store {
 
     /// Appends an annotation to its session's file.
     pub fn add_annotation(&self, annotation: &Annotation) -> Result<()> {
-        let folder = self.session_folder(&annotation.session_id)?;
         let path = self.session_dir(&annotation.session_id).join(ANNOTATIONS);
         let mut line =
             serde_json::to_vec(annotation).map_err(|e| StoreError::io(&path, e.into()))?;
         line.push(b'\n');
-        let _lock = lock_exclusive(&folder, LOCK, WAIT)?;
+        let (folder, _lock) = self.lock_annotations(&annotation.session_id)?;
         let mut file = folder.append(ANNOTATIONS)?;
         file.write_all(&line).map_err(|e| StoreError::io(&path, e))
     }
@@ -59,9 +58,8 @@ impl Store {
         session_id: &str,
         matches: impl Fn(&Annotation) -> bool,
     ) -> Result<Vec<Annotation>> {
-        let folder = self.session_folder(session_id)?;
         let path = self.session_dir(session_id).join(ANNOTATIONS);
-        let _lock = lock_exclusive(&folder, LOCK, WAIT)?;
+        let (folder, _lock) = self.lock_annotations(session_id)?;
         let mut kept = Vec::new();
         let mut deleted = Vec::new();
         for line in raw_lines(&folder, &self.session_dir(session_id), ANNOTATIONS)? {
@@ -83,18 +81,49 @@ impl Store {
     }
 }
 
+impl Store {
+    /// A session's folder with its annotation lock taken, checked after the lock was taken to
+    /// still be the folder under the session's name. An import that writes a session anew
+    /// carries its notes under this lock and swaps the folders before letting go, so a writer
+    /// that opened the old folder and waited finds it replaced, and takes the new one.
+    fn lock_annotations(
+        &self,
+        session_id: &str,
+    ) -> Result<(super::files::Folder, super::lock::LockGuard)> {
+        self.lock_annotations_of(session_id, self.session_folder(session_id)?)
+    }
+
+    /// [`Store::lock_annotations`] from `folder`, the session's folder as it was opened.
+    fn lock_annotations_of(
+        &self,
+        session_id: &str,
+        mut folder: super::files::Folder,
+    ) -> Result<(super::files::Folder, super::lock::LockGuard)> {
+        // Each try waits for an import that swapped the folder; three in a row is no race.
+        for _ in 0..3 {
+            let lock = lock_exclusive(&folder, LOCK, WAIT)?;
+            let current = self.session_folder(session_id)?;
+            if current.is_same(&folder) {
+                return Ok((folder, lock));
+            }
+            folder = current;
+        }
+        Err(StoreError::LockTimeout(
+            self.session_dir(session_id).join(LOCK),
+        ))
+    }
+}
+
 /// Copies the annotations of the stored session folder `stored` into `fresh`, a session written
 /// anew to take its place (an import read again, or carried on from where it stopped), and
 /// returns `stored`'s annotation lock, to hold until `fresh` is in place: the writer makes only
 /// the events and what it reads of them, and the user's notes are not the import's to drop.
-/// Nothing to carry (no stored session, no file) is no error.
+/// No file to carry is no error.
 pub(crate) fn carry_annotations(
     stored: &super::files::Folder,
     fresh: &super::files::Folder,
-) -> Result<Option<super::lock::LockGuard>> {
-    if stored.read(ANNOTATIONS)?.is_none() {
-        return Ok(None);
-    }
+) -> Result<super::lock::LockGuard> {
+    // Taken even when there is no file yet: a first note waiting for it then sees the swap.
     let lock = lock_exclusive(stored, LOCK, WAIT)?;
     // Read under the lock, so that a note added meanwhile is carried too.
     if let Some(mut file) = stored.read(ANNOTATIONS)? {
@@ -103,7 +132,7 @@ pub(crate) fn carry_annotations(
             .map_err(|e| StoreError::io(&stored.path().join(ANNOTATIONS), e))?;
         fresh.write_new(ANNOTATIONS, &bytes)?;
     }
-    Ok(Some(lock))
+    Ok(lock)
 }
 
 /// The lines of the file `name`, each without its newline; none when there is no file. A line longer than
@@ -162,5 +191,39 @@ impl Store {
         }
         ids.sort();
         Ok(ids)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn note(session_id: &str, text: &str) -> Annotation {
+        serde_json::from_value(serde_json::json!({
+            "annotation_id": text, "session_id": session_id, "note": text,
+        }))
+        .unwrap()
+    }
+
+    // The race this guards against cannot be timed in a test: a writer opens the session's
+    // folder, an import swaps a new folder in under its name, then the writer takes the lock.
+    // Here the swap is made by hand between the two steps.
+    #[test]
+    fn a_note_for_a_folder_swapped_while_it_waited_goes_to_the_new_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        std::fs::create_dir(dir.path().join("s1")).unwrap();
+        let opened = store.session_folder("s1").unwrap();
+        std::fs::rename(dir.path().join("s1"), dir.path().join(".old")).unwrap();
+        std::fs::create_dir(dir.path().join("s1")).unwrap();
+
+        let (folder, lock) = store.lock_annotations_of("s1", opened).unwrap();
+        assert!(folder.is_same(&store.session_folder("s1").unwrap()));
+        drop(lock);
+        store.add_annotation(&note("s1", "kept")).unwrap();
+        let found = store.annotations("s1").unwrap().annotations;
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].note, "kept");
+        assert!(!dir.path().join(".old").join(ANNOTATIONS).exists());
     }
 }

@@ -264,6 +264,15 @@ impl Folder {
         }
     }
 
+    /// Whether `other` is this very folder (the same device and inode), however each was
+    /// reached: a session folder swapped for a new one under its name is not the same.
+    pub(crate) fn is_same(&self, other: &Folder) -> bool {
+        match (rustix::fs::fstat(&self.fd), rustix::fs::fstat(&other.fd)) {
+            (Ok(a), Ok(b)) => a.st_dev == b.st_dev && a.st_ino == b.st_ino,
+            _ => false,
+        }
+    }
+
     /// The names in this folder.
     pub(crate) fn names(&self) -> Result<Vec<String>> {
         // `/proc/self/fd/N` would need /proc; opening "." through the descriptor does not.

@@ -305,7 +305,10 @@ impl SessionWriter {
             // Held until the exchange: a note added meanwhile waits, and is carried.
             // No stored folder (or a link in its place, replaced below, never followed): none.
             let _annotations = match self.root.child(&self.meta.session_id) {
-                Ok(stored) => super::annotations::carry_annotations(&stored, &self.folder)?,
+                Ok(stored) => Some(super::annotations::carry_annotations(
+                    &stored,
+                    &self.folder,
+                )?),
                 Err(_) => None,
             };
             match self.root.exchange(&self.temp_name, &self.meta.session_id) {
