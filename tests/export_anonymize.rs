@@ -380,3 +380,91 @@ fn a_subagent_is_anonymised_with_what_its_parent_names() {
     assert!(run.stdout.contains("git remote -v"), "{}", run.stdout);
     assert!(!run.stdout.contains("zorb"), "{}", run.stdout);
 }
+
+/// A session `user` recorded on `host`, with one prompt per text, exported with
+/// `--anonymize`: the prompts as exported, and the whole output.
+fn prompts_exported(
+    env: &TestEnv,
+    id: &str,
+    user: &str,
+    host: &str,
+    texts: &[&str],
+) -> (Vec<String>, String) {
+    let mut session = SessionBuilder::new(id).meta(|m| {
+        m.agent_name = "claude-code".into();
+        m.set_attribution("hostname", host);
+        m.set_attribution("os_user", user);
+    });
+    for text in texts {
+        session = session.at(1.0).prompt(text);
+    }
+    session.write(env);
+    let run = env.run(&["export", id, "--format", "json", "--anonymize"]);
+    run.success();
+    let prompts = run.json()["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event_type"] == "user_prompt")
+        .map(|e| e["data"]["prompt"].as_str().unwrap().to_owned())
+        .collect();
+    (prompts, run.stdout)
+}
+
+/// An account named like a word (`test`, `dev`, `app`) had that word replaced in every
+/// event: `cargo [USER]`, `npm run [USER]`. It is replaced only where it is surely the
+/// account; a number, a host's address's first number and what a home path of documentation
+/// holds (`/home/you`, `/home/...`) are no one's name anywhere else either.
+#[test]
+fn an_account_named_like_a_word_is_replaced_only_where_it_is_the_account() {
+    let env = TestEnv::new();
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-word",
+        "test",
+        "devbox",
+        &[
+            "cargo test passed; npm run dev builds the app; Test plan",
+            "cat /home/test/app/x.rs and ~test/notes",
+            "test@devbox:~/app$ ls",
+            "edit /Users/you/.zshrc if you want... see /home/.../x",
+        ],
+    );
+    assert_eq!(
+        prompts,
+        [
+            "cargo test passed; npm run dev builds the app; Test plan",
+            "cat ~/app/x.rs and ~[USER]/notes",
+            "[USER]@[HOST]:~/app$ ls",
+            "edit ~/.zshrc if you want... see ~/x",
+        ],
+        "{out}"
+    );
+    let attribution = &serde_json::from_str::<Value>(&out).unwrap()["session"]["attribution"];
+    assert_eq!(attribution["os_user"], "[USER]");
+    assert_eq!(attribution["hostname"], "[HOST]");
+
+    // Numbers are no one's name: an account shown by its id, a host named by its address.
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-number",
+        "1000",
+        "192.168.1.20",
+        &["uid 1000 ran 192 tests on 192.168.1.20 in /home/1000/x"],
+    );
+    assert_eq!(
+        prompts,
+        ["uid 1000 ran 192 tests on [HOST] in ~/x"],
+        "{out}"
+    );
+
+    // A distinctive name is still replaced as a word, and `al`'s word parts are left.
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-distinct",
+        "jdoe42",
+        "vm",
+        &["Jdoe42 wrote it; jdoe42's false alarm"],
+    );
+    assert_eq!(prompts, ["[USER] wrote it; [USER]'s false alarm"], "{out}");
+}

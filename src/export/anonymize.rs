@@ -14,11 +14,14 @@
 //! folder `/data/u/alice/app` of the user `alice`) is replaced whole too.
 //!
 //! Names are replaced as whole words in any case (`alice`, `Alice`, but not `malice`), also
-//! right after an escape (`%2Falice`, `\nalice`); names shorter than three
-//! characters and generic account names (`root`, `admin`, `user` …) are replaced only inside
-//! home paths, since as words they are common English. The order, within each string: the
-//! user's rules, email addresses (so an address is one `[EMAIL]`), home folders, host names
-//! (before user names, since `alice-laptop` holds `alice`), user names.
+//! right after an escape (`%2Falice`, `\nalice`). Names
+//! that name no one as words (shorter than three characters, numbers, and the role accounts
+//! and placeholders of [`GENERIC`]: `root`, `test`, `dev`, `app` …) are replaced only where
+//! they surely are the account: in home paths, as `~<name>`, in a shell prompt's
+//! `<name>@<host>` (whose host is replaced too, whoever it is) and in the attribution. The
+//! order, within each string: the user's rules, the repository, email addresses (so an address
+//! is one `[EMAIL]`), home folders, shell prompts, host names (before
+//! user names, since `alice-laptop` holds `alice`), user names.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -47,30 +50,100 @@ pub const CWD: &str = "[CWD]";
 /// Examples kept per kind for `--dry-run`.
 const EXAMPLES: usize = 3;
 
-/// Account names that are common words: replaced inside home paths, never as words. Also the
-/// accounts of containers and cloud images (devcontainers', Codespaces', EC2's), which name no
-/// one and are words of every session: as `claude`, every model name (`claude-opus-4-6`, so the
-/// page's cost) and "Claude Code" became `[USER]`.
+/// Names that name no one: the role accounts of machines, containers, CI and cloud images
+/// (`test`, `dev`, `runner`, `ubuntu`, `claude`), the agents' and models' own words, and the
+/// placeholders of documentation (`/home/you`). Such a name is replaced only where it surely
+/// is the account ([`Scrubber::text`]: home paths, `~name`, a shell prompt's `name@host`, and
+/// the attribution), never as a word: an account so named is the same on thousands of
+/// machines, so the word says nothing of who recorded, while replacing it would rewrite the
+/// session's own words (`cargo test`, `npm run dev`, `claude-opus-4-6`).
+///
+/// A list, not a rule: a person's name can be a word too (`mark`, `will`), and for a person a
+/// leak is worse than an odd `[USER]` in a sentence, which `--dry-run` shows. A dictionary
+/// would leave every such name in the text; a length or character rule cannot tell `test`
+/// from `zoe`.
 const GENERIC: &[&str] = &[
     "admin",
     "administrator",
+    "agent",
+    "app",
+    "azureuser",
+    "bar",
+    "build",
+    "builder",
+    "circleci",
     "claude",
     "codespace",
+    "coder",
+    "codex",
     "default",
+    "demo",
+    "deploy",
+    "dev",
+    "developer",
+    "docker",
     "ec2-user",
+    "example",
+    "foo",
+    "gemini",
+    "git",
+    "gitpod",
     "guest",
+    "jenkins",
+    "linuxbrew",
+    "localhost",
+    "name",
     "node",
     "nobody",
+    "postgres",
     "public",
     "root",
     "runner",
+    "sandbox",
+    "service",
     "shared",
+    "student",
+    "test",
+    "tester",
     "ubuntu",
     "user",
+    "username",
     "users",
     "vagrant",
     "vscode",
+    "web",
+    "worker",
+    "www-data",
+    "you",
+    "yourname",
 ];
+
+/// Whether `name` could be an account's or a profile folder's name: letters, digits, `.`,
+/// `_` and `-`, and single spaces between words (`Alice Smith`), starting with a letter, a
+/// digit or `_`. What a home path of documentation or a glob holds instead (`...`, `*`,
+/// `$USER`, `{user}`) is replaced inside the path, but never looked for elsewhere: as `...`,
+/// every ellipsis of the session became `[USER]`.
+fn account_like(name: &str) -> bool {
+    let ok = |c: char| c.is_alphanumeric() || matches!(c, '.' | '_' | '-');
+    name.split(' ').all(|w| !w.is_empty() && w.chars().all(ok))
+        && name.starts_with(|c: char| c.is_alphanumeric() || c == '_')
+}
+
+/// Whether `name` is replaced wherever it stands as a word: an account-like name
+/// ([`account_like`]) of three characters or more, not [`GENERIC`], and with a letter or
+/// else a host's address (`10.0.0.7`): a name of digits (`1000`, an account `ls` shows by
+/// its id, or a host's short name `192` of `192.168.1.20`) would rewrite every such number.
+/// Shorter names are common words or parts of words (`al`, `vm`).
+fn distinctive(name: &str) -> bool {
+    let address = name.split('.').count() == 4
+        && name
+            .split('.')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+    account_like(name)
+        && name.chars().count() >= 3
+        && (name.chars().any(char::is_alphabetic) || address)
+        && !GENERIC.contains(&name.to_lowercase().as_str())
+}
 
 /// `/home/<name>`, `/Users/<name>`, `/root`, and `C:\Users\<name>` (backslashes doubled or
 /// not, as JSON text inside a string has them, or forward slashes); each also percent-encoded,
@@ -282,7 +355,8 @@ impl Anonymizer {
             collect_home_users(&event.data, &mut users);
         }
         collect_home_users_in(&meta.command, &mut users);
-        // A host's short name (`alice-laptop` of `alice-laptop.corp.example`) is named too.
+        // A host's short name (`alice-laptop` of `alice-laptop.corp.example`) is named too,
+        // unless it is an address's first number ([`distinctive`] leaves it).
         for host in hosts.clone() {
             if let Some((short, _)) = host.split_once('.') {
                 hosts.insert(short.to_owned());
@@ -327,6 +401,7 @@ impl Anonymizer {
             // Any case: `Alice` and `ALICE` name `alice` as well (a Windows account's name is
             // any case too).
             users: words(&users, true),
+            tilde: tilde_pattern(&users),
         }
     }
 }
@@ -381,43 +456,75 @@ fn collect_home_users_in(text: &str, users: &mut BTreeSet<String>) {
     }
 }
 
-/// One pattern matching any of `names` as a whole word, leaving out short and generic names.
+/// One pattern matching any of `names` as a whole word, leaving out those that are not
+/// [`distinctive`].
 fn words(names: &BTreeSet<String>, any_case: bool) -> Option<Regex> {
     let mut names: Vec<&str> = names
         .iter()
         .map(|n| n.trim())
-        .filter(|n| n.chars().count() >= 3 && !GENERIC.contains(&n.to_lowercase().as_str()))
+        .filter(|n| distinctive(n))
         .collect();
     if names.is_empty() {
         return None;
     }
     // Longest first, so that the alternation prefers `alice-laptop` to `alice`.
     names.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-    // `\b` only where the name starts or ends with a word character: a name ending in `-`
-    // has no boundary to find after it. A name starting with one may also follow an escape
-    // ([`ESCAPE_BEFORE`], kept by the caller as `esc`).
+    // A distinctive name starts with a word character, so `\b` finds its start, or it
+    // follows an escape ([`ESCAPE_BEFORE`], kept by the caller as `esc`); `\b` only where it
+    // ends with one: a name ending in `-` has no boundary to find after it.
     let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-    let (mut bounded, mut other) = (Vec::new(), Vec::new());
-    for n in &names {
-        let end = if word(n.chars().last()) { r"\b" } else { "" };
-        let name = format!("{}{end}", regex::escape(n));
-        if word(n.chars().next()) {
-            bounded.push(name);
-        } else {
-            other.push(name);
-        }
-    }
-    let mut alternation = Vec::new();
-    if !bounded.is_empty() {
-        alternation.push(format!(
-            r"(?:(?P<esc>{ESCAPE_BEFORE})|\b)(?:{})",
-            bounded.join("|")
-        ));
-    }
-    alternation.extend(other);
+    let names: Vec<String> = names
+        .iter()
+        .map(|n| {
+            let end = if word(n.chars().last()) { r"\b" } else { "" };
+            format!("{}{end}", regex::escape(n))
+        })
+        .collect();
     let flags = if any_case { "(?i)" } else { "" };
-    Regex::new(&format!("{flags}(?:{})", alternation.join("|"))).ok()
+    Regex::new(&format!(
+        r"{flags}(?:(?P<esc>{ESCAPE_BEFORE})|\b)(?:{})",
+        names.join("|")
+    ))
+    .ok()
 }
+
+/// The names of `users` that are [`account_like`], longest first, each escaped for a pattern.
+fn accounts(users: &BTreeSet<String>) -> Vec<String> {
+    let mut names: Vec<&str> = users
+        .iter()
+        .map(|n| n.trim())
+        .filter(|n| account_like(n))
+        .collect();
+    names.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    names.into_iter().map(regex::escape).collect()
+}
+
+/// `~<name>` of a known account, generic ones too: a home folder named by its account.
+fn tilde_pattern(users: &BTreeSet<String>) -> Option<Regex> {
+    let names = accounts(users);
+    if names.is_empty() {
+        return None;
+    }
+    Regex::new(&format!(
+        r#"(?i)~(?:{})(?P<after>$|[/\\\s"'`:;,)\]])"#,
+        names.join("|")
+    ))
+    .ok()
+}
+
+/// A shell prompt or a login naming its user and host: `alice@laptop:~/x$` (bash),
+/// `alice@laptop ~ %` (zsh), `[alice@laptop app]$` (Fedora), `alice@laptop:/srv` (scp). The
+/// user and the host are replaced whoever they are: a host a session never recorded (the
+/// laptop one logged in from, a container's id) and a generic account are named there too.
+/// An address (`alice@corp.example:~`) is an `[EMAIL]` already.
+static PROMPT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r#"(?P<pre>^|[\s\[("'`>])[\p{L}_][\p{L}\p{N}._-]*@"#,
+        r"[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?",
+        r"(?P<post>:[~/]| [~/]| [^\s\]]+\][$#]| \S+ %)",
+    ))
+    .expect("the prompt pattern compiles")
+});
 
 /// What replaces a name [`words`] found: `with`, after the escape before it.
 fn name_replaced(c: &Captures<'_>, with: &str) -> String {
@@ -435,6 +542,8 @@ pub struct Scrubber<'a> {
     repo: Option<Regex>,
     hosts: Option<Regex>,
     users: Option<Regex>,
+    /// `~<name>` of every known account ([`tilde_pattern`]).
+    tilde: Option<Regex>,
 }
 
 impl Scrubber<'_> {
@@ -496,8 +605,16 @@ impl Scrubber<'_> {
             let pre = c.name("pre").map_or("", |m| m.as_str());
             format!("{pre}{HOME}")
         });
+        out = replace(out, &PROMPT, "shell_prompt", report, |c| {
+            format!("{}{USER}@{HOST}{}", &c["pre"], &c["post"])
+        });
         if let Some(hosts) = &self.hosts {
             out = replace(out, hosts, "hostname", report, |c| name_replaced(c, HOST));
+        }
+        if let Some(tilde) = &self.tilde {
+            out = replace(out, tilde, "os_user", report, |c| {
+                format!("~{USER}{}", &c["after"])
+            });
         }
         if let Some(users) = &self.users {
             out = replace(out, users, "os_user", report, |c| name_replaced(c, USER));
@@ -726,6 +843,26 @@ mod tests {
             json!({"/home/alice/a": 1, "/home/bob/a": 2, "n": 3}),
         );
         assert_eq!(data, json!({"~/a": 1, "~/a #2": 2, "n": 3}));
+    }
+
+    #[test]
+    fn only_distinctive_account_names_are_words() {
+        for name in [
+            "alice",
+            "jdoe42",
+            "Alice Smith",
+            "alice-laptop",
+            "10.0.0.7",
+            "zoe",
+        ] {
+            assert!(distinctive(name), "{name}");
+        }
+        for name in [
+            "al", "test", "Dev", "1000", "192", "...", "*", "$USER", "you", "a  b",
+        ] {
+            assert!(!distinctive(name), "{name}");
+        }
+        assert!(account_like("1000") && account_like("test") && !account_like("{user}"));
     }
 
     #[test]
