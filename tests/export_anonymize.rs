@@ -468,3 +468,80 @@ fn an_account_named_like_a_word_is_replaced_only_where_it_is_the_account() {
     );
     assert_eq!(prompts, ["[USER] wrote it; [USER]'s false alarm"], "{out}");
 }
+
+/// A profile folder with a space (`C:\Users\Alice Smith`) lost only its first word (`~
+/// Smith\x`), and a Windows home seen from WSL, Git Bash or Cygwin (`/mnt/c/Users/alice`)
+/// became `/mnt/c~`.
+#[test]
+fn a_profile_folder_with_spaces_or_under_a_windows_drive_is_replaced_whole() {
+    let env = TestEnv::new();
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-spaces",
+        "asmith",
+        "vm",
+        &[
+            r"type C:\Users\Alice Smith\proj\a.txt",
+            r#"{"cwd": "C:\\Users\\Alice Smith\\proj"} and "C:\Users\Alice Smith""#,
+            r#"cd "/home/carol jones/src" && ls /Users/dave\ lee/x; cp -r /home/asmith src/"#,
+            "ls /home/carol jones",
+            r"cwd C:\Users\Alice Smith",
+            "Alice Smith wrote it",
+            "cd /mnt/c/Users/asmith/x; ls /c/Users/asmith/y /cygdrive/c/Users/asmith/z",
+            "cd /home/asmith && cargo build",
+        ],
+    );
+    assert_eq!(
+        prompts,
+        [
+            r"type ~\proj\a.txt",
+            r#"{"cwd": "~\\proj"} and "~""#,
+            r#"cd "~/src" && ls ~/x; cp -r ~ src/"#,
+            "ls ~",
+            "cwd ~",
+            "[USER] wrote it",
+            "cd ~/x; ls ~/y ~/z",
+            "cd ~ && cargo build",
+        ],
+        "{out}"
+    );
+    for name in ["smith", "jones", "lee", "/mnt/c", "cygdrive"] {
+        assert!(!out.to_lowercase().contains(name), "{name}: {out}");
+    }
+}
+
+/// A name hidden by escapes (`\u007aorblax` in JSON text inside a string, `%7Aorblax`), the
+/// host of a shell prompt the session never recorded (`zorblax@laptop:~$`) and a macOS
+/// per-user temporary folder stayed in what `--anonymize` exported; a git remote's `git@host`
+/// became an `[EMAIL]`.
+#[test]
+fn escaped_names_prompt_hosts_and_macos_temp_folders_are_replaced() {
+    let env = TestEnv::new();
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-escaped",
+        "zorblax",
+        "vm",
+        &[
+            r#"{"owner": "\u007aorblax", "mail": "z\u0040corp.example", "n": "\u00e9"}"#,
+            "open?user=%7Aorblax&x=%41",
+            "zorblax@laptop:~/app$ ls; [zorblax@laptop app]$ ls; zorblax@laptop app %",
+            "cat /private/var/folders/7x/k2n4_h0000gn/T/tmp.1 /var/folders/ab/xyz_0gn/C/x",
+            "git@github.com:acme/tools.git and npx create-app@latest",
+        ],
+    );
+    assert_eq!(
+        prompts,
+        [
+            r#"{"owner": "[USER]", "mail": "[EMAIL]", "n": "é"}"#,
+            "open?user=[USER]&x=A",
+            "[USER]@[HOST]:~/app$ ls; [[USER]@[HOST] app]$ ls; [USER]@[HOST] app %",
+            "cat [TMPDIR]/T/tmp.1 [TMPDIR]/C/x",
+            "git@github.com:acme/tools.git and npx create-app@latest",
+        ],
+        "{out}"
+    );
+    // A string that names no one keeps its escapes.
+    let (prompts, _) = prompts_exported(&env, "anon-kept", "zorblax", "vm", &[r"\u0061 %41"]);
+    assert_eq!(prompts, [r"\u0061 %41"]);
+}

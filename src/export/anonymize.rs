@@ -10,17 +10,18 @@
 //! exporting, which is often the one that recorded) and each session itself, learned before
 //! it is rewritten: `meta.json`'s `attribution` (`hostname`, `os_user`, `working_dir`), the
 //! working folder its `session_start` names, and every `/home/<name>`, `/Users/<name>` and
-//! `C:\Users\<name>` its events mention. A home folder found under another root (a working
-//! folder `/data/u/alice/app` of the user `alice`) is replaced whole too.
+//! `C:\Users\<name>` its events mention (`Alice Smith` of a profile folder with a space too).
+//! A home folder found under another root (a working folder `/data/u/alice/app` of the user
+//! `alice`) is replaced whole too.
 //!
 //! Names are replaced as whole words in any case (`alice`, `Alice`, but not `malice`), also
-//! right after an escape (`%2Falice`, `\nalice`). Names
+//! right after an escape (`%2Falice`, `\nalice`) or spelled with escapes (`\u0061lice`). Names
 //! that name no one as words (shorter than three characters, numbers, and the role accounts
 //! and placeholders of [`GENERIC`]: `root`, `test`, `dev`, `app` …) are replaced only where
 //! they surely are the account: in home paths, as `~<name>`, in a shell prompt's
 //! `<name>@<host>` (whose host is replaced too, whoever it is) and in the attribution. The
 //! order, within each string: the user's rules, the repository, email addresses (so an address
-//! is one `[EMAIL]`), home folders, shell prompts, host names (before
+//! is one `[EMAIL]`), home folders, macOS temporary folders, shell prompts, host names (before
 //! user names, since `alice-laptop` holds `alice`), user names.
 
 use std::borrow::Cow;
@@ -46,6 +47,9 @@ pub const REPO: &str = "[REPO]";
 /// What replaces the session's working folder outside any home folder (`/srv/acme/app/x` →
 /// `[CWD]/x`).
 pub const CWD: &str = "[CWD]";
+/// What replaces a macOS per-user temporary folder (`/var/folders/7x/k2n…_h0000gn/T` →
+/// `[TMPDIR]/T`).
+pub const TEMP: &str = "[TMPDIR]";
 
 /// Examples kept per kind for `--dry-run`.
 const EXAMPLES: usize = 3;
@@ -145,26 +149,61 @@ fn distinctive(name: &str) -> bool {
         && !GENERIC.contains(&name.to_lowercase().as_str())
 }
 
-/// `/home/<name>`, `/Users/<name>`, `/root`, and `C:\Users\<name>` (backslashes doubled or
-/// not, as JSON text inside a string has them, or forward slashes); each also percent-encoded,
-/// as a URL's query or a file URL carries it (`%2Fhome%2Falice`, `C%3A%5CUsers%5Calice`), and
-/// with JSON's escaped slashes (`\/home\/alice`).
+/// What holds the home folders of a system: `/home`, `/Users`, and the `/Users` of a Windows
+/// drive as WSL (`/mnt/c/Users`), Git Bash (`/c/Users`) and Cygwin (`/cygdrive/c/Users`)
+/// show it, whose home folder is replaced whole (it was `/mnt/c~`).
+const UNIX_HOMES: &str = r"(?:(?:(?:/mnt|/cygdrive)?/[A-Za-z])?/Users|/home)/";
+
+/// The same, with JSON's escaped slashes.
+const UNIX_HOMES_ESCAPED: &str = r"(?:(?:(?:\\/mnt|\\/cygdrive)?\\/[A-Za-z])?\\/Users|\\/home)\\/";
+
+/// A Windows drive's `Users` folder, backslashes doubled or not, or forward slashes.
+const WINDOWS_HOMES: &str = r"\b[A-Za-z]:(?:\\+|/)Users(?:\\+|/)";
+
+/// `/home/<name>`, `/Users/<name>` (also under a Windows drive, see [`UNIX_HOMES`]), `/root`,
+/// and `C:\Users\<name>` (backslashes doubled or not, as JSON text inside a string has them,
+/// or forward slashes); each also percent-encoded, as a URL's query or a file URL carries it
+/// (`%2Fhome%2Falice`, `C%3A%5CUsers%5Calice`), and with JSON's escaped slashes
+/// (`\/home\/alice`). A profile folder whose name has spaces (`C:\Users\Alice Smith`) is
+/// taken whole when a separator or a closing quote follows it, as it does in a path; a Unix
+/// one (`/home/alice smith`, rare) only inside quotes or with its spaces escaped
+/// (`alice\ smith`), since `cp -r /home/alice src/` is two paths. At the end of a text such a
+/// name is known from another path ([`Scrubber`]'s `named_homes`); it lost only its first
+/// word.
 static HOME_PATH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r#"(?:/(?:home|Users)/(?P<unix>[^/\\\s"'`<>:;,|(){}\[\]]+)"#,
-        r#"|(?:^|(?P<pre>[\s"'`=(]))/root\b"#,
-        r#"|\b[A-Za-z]:(?:\\+|/)Users(?:\\+|/)(?P<win>[^/\\\s"'`<>:;,|(){}\[\]]+)"#,
-        r#"|\\/(?:home|Users)\\/(?P<unixesc>[^/\\\s"'`<>:;,|(){}\[\]]+)"#,
-        r#"|(?i:%2F)(?:home|Users)(?i:%2F)(?P<unixenc>[^%/\\\s"'`<>:;,|(){}\[\]&?#=+]+)"#,
-        r"|(?i:%2F)root\b",
-        r"|\b[A-Za-z](?i::|%3A)(?i:%5C|%2F)+Users(?i:%5C|%2F)+",
-        r#"(?P<winenc>[^%/\\\s"'`<>:;,|(){}\[\]&?#=+]+))"#,
+    // A home folder's name; a further word of one with spaces; a name percent-encoded.
+    let name = r#"[^/\\\s"'`<>:;,|(){}\[\]]+"#;
+    let word = r"[\p{L}\p{N}._-]+";
+    let encoded = r#"[^%/\\\s"'`<>:;,|(){}\[\]&?#=+]+"#;
+    Regex::new(&format!(
+        concat!(
+            r#"(?:(?P<unixq>\\?["'`]){unix}(?P<unixsp>{name}(?: {word})+)(?P<unixspend>/|\\?["'`])"#,
+            r"|{unix}(?P<unixbs>{name}(?:\\ {word})+)",
+            r"|{unix}(?P<unix>{name})",
+            r#"|(?:^|(?P<pre>[\s"'`=(]))/root\b"#,
+            r#"|{win}(?P<winsp>{name}(?: {word})+)(?P<winspend>\\|/|["'`])"#,
+            r"|{win}(?P<win>{name})",
+            r"|{unixesc}(?P<unixesc>{name})",
+            r"|(?i:(?:%2F(?:mnt|cygdrive))?(?:%2F[a-z])?%2F)(?:home|Users)(?i:%2F)",
+            r"(?P<unixenc>{encoded}(?:%20{encoded})*)",
+            r"|(?i:%2F)root\b",
+            r"|\b[A-Za-z](?i::|%3A)(?i:%5C|%2F)+Users(?i:%5C|%2F)+",
+            r"(?P<winenc>{encoded}(?:%20{encoded})*))",
+        ),
+        unix = UNIX_HOMES,
+        unixesc = UNIX_HOMES_ESCAPED,
+        win = WINDOWS_HOMES,
+        name = name,
+        word = word,
+        encoded = encoded,
     ))
     .expect("the home path pattern compiles")
 });
 
 /// The groups of [`HOME_PATH`] that hold a user's name.
-const HOME_NAMES: [&str; 5] = ["unix", "win", "unixesc", "unixenc", "winenc"];
+const HOME_NAMES: [&str; 8] = [
+    "unixsp", "unixbs", "unix", "winsp", "win", "unixesc", "unixenc", "winenc",
+];
 
 /// What may stand right before a name in text that escapes it: a percent-encoded character
 /// (`%2Falice`, `%40alice`) or a line break escaped in JSON text (`\nalice`), which leave no
@@ -402,6 +441,7 @@ impl Anonymizer {
             // any case too).
             users: words(&users, true),
             tilde: tilde_pattern(&users),
+            named_homes: named_homes(&users),
         }
     }
 }
@@ -451,7 +491,8 @@ fn collect_home_users(value: &Value, users: &mut BTreeSet<String>) {
 fn collect_home_users_in(text: &str, users: &mut BTreeSet<String>) {
     for caps in HOME_PATH.captures_iter(text) {
         if let Some(name) = HOME_NAMES.iter().find_map(|g| caps.name(g)) {
-            users.insert(name.as_str().to_owned());
+            // `alice\ smith` of a shell is `alice smith`.
+            users.insert(name.as_str().replace("\\ ", " "));
         }
     }
 }
@@ -489,11 +530,11 @@ fn words(names: &BTreeSet<String>, any_case: bool) -> Option<Regex> {
 }
 
 /// The names of `users` that are [`account_like`], longest first, each escaped for a pattern.
-fn accounts(users: &BTreeSet<String>) -> Vec<String> {
+fn accounts(users: &BTreeSet<String>, with_spaces: bool) -> Vec<String> {
     let mut names: Vec<&str> = users
         .iter()
         .map(|n| n.trim())
-        .filter(|n| account_like(n))
+        .filter(|n| account_like(n) && (!with_spaces || n.contains(' ')))
         .collect();
     names.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
     names.into_iter().map(regex::escape).collect()
@@ -501,12 +542,26 @@ fn accounts(users: &BTreeSet<String>) -> Vec<String> {
 
 /// `~<name>` of a known account, generic ones too: a home folder named by its account.
 fn tilde_pattern(users: &BTreeSet<String>) -> Option<Regex> {
-    let names = accounts(users);
+    let names = accounts(users, false);
     if names.is_empty() {
         return None;
     }
     Regex::new(&format!(
         r#"(?i)~(?:{})(?P<after>$|[/\\\s"'`:;,)\]])"#,
+        names.join("|")
+    ))
+    .ok()
+}
+
+/// The home folders of the known names with spaces (`Alice Smith`), wherever a text ends
+/// them: [`HOME_PATH`] takes such a name whole only when a separator follows it.
+fn named_homes(users: &BTreeSet<String>) -> Option<Regex> {
+    let names = accounts(users, true);
+    if names.is_empty() {
+        return None;
+    }
+    Regex::new(&format!(
+        r"(?i)(?:{UNIX_HOMES}|{UNIX_HOMES_ESCAPED}|{WINDOWS_HOMES})(?:{})\b",
         names.join("|")
     ))
     .ok()
@@ -524,6 +579,13 @@ static PROMPT: LazyLock<Regex> = LazyLock::new(|| {
         r"(?P<post>:[~/]| [~/]| [^\s\]]+\][$#]| \S+ %)",
     ))
     .expect("the prompt pattern compiles")
+});
+
+/// A macOS per-user temporary folder (`/var/folders/7x/k2n…_h0000gn`, also under
+/// `/private`): its random name is the same in every session of its user.
+static MACOS_TEMP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:/private)?/var/folders/[A-Za-z0-9_+-]{2}/[A-Za-z0-9_+-]+")
+        .expect("the temporary folder pattern compiles")
 });
 
 /// What replaces a name [`words`] found: `with`, after the escape before it.
@@ -544,11 +606,27 @@ pub struct Scrubber<'a> {
     users: Option<Regex>,
     /// `~<name>` of every known account ([`tilde_pattern`]).
     tilde: Option<Regex>,
+    /// The home folders of known names with spaces ([`named_homes`]).
+    named_homes: Option<Regex>,
 }
 
 impl Scrubber<'_> {
-    /// One string, rewritten, with each replacement counted into `report`.
+    /// One string, rewritten, with each replacement counted into `report`. A string whose
+    /// letters are escaped (`\u0061lice`, as JSON text inside it may have them, `%61lice`)
+    /// is read with them unescaped, and keeps them so unless something in it is replaced.
     pub fn text<'t>(&self, text: &'t str, report: &mut Report) -> Cow<'t, str> {
+        if let Some(plain) = unescaped(text) {
+            let before = report.replacements;
+            let out = self.scrub(&plain, report);
+            if report.replacements > before {
+                return Cow::Owned(out.into_owned());
+            }
+        }
+        self.scrub(text, report)
+    }
+
+    /// [`Self::text`] of a string whose escapes are left as they are.
+    fn scrub<'t>(&self, text: &'t str, report: &mut Report) -> Cow<'t, str> {
         let mut out = Cow::Borrowed(text);
         for rule in self.rules {
             let kind = format!("rule:{}", rule.name);
@@ -579,7 +657,10 @@ impl Scrubber<'_> {
                 format!("{REPO}{}", &c["end"])
             });
         }
-        out = replace(out, &EMAIL_ADDRESS, "email", report, |_| EMAIL.to_owned());
+        // `git@host` of a remote (`git@github.com:acme/x.git`) is no one's address.
+        out = replace_some(out, &EMAIL_ADDRESS, "email", report, |c| {
+            (!c[0].starts_with("git@")).then(|| EMAIL.to_owned())
+        });
         for home in &self.homes {
             if out.contains(home.as_str()) {
                 let pattern = Regex::new(&format!(r"{}(?:\b|$|[/\\])", regex::escape(home)));
@@ -601,10 +682,21 @@ impl Scrubber<'_> {
                 }
             }
         }
+        if let Some(named) = &self.named_homes {
+            out = replace(out, named, "home_path", report, |_| HOME.to_owned());
+        }
         out = replace(out, &HOME_PATH, "home_path", report, |c| {
-            let pre = c.name("pre").map_or("", |m| m.as_str());
-            format!("{pre}{HOME}")
+            let pre = ["pre", "unixq"]
+                .iter()
+                .find_map(|g| c.name(g))
+                .map_or("", |m| m.as_str());
+            let end = ["unixspend", "winspend"]
+                .iter()
+                .find_map(|g| c.name(g))
+                .map_or("", |m| m.as_str());
+            format!("{pre}{HOME}{end}")
         });
+        out = replace(out, &MACOS_TEMP, "temp_dir", report, |_| TEMP.to_owned());
         out = replace(out, &PROMPT, "shell_prompt", report, |c| {
             format!("{}{USER}@{HOST}{}", &c["pre"], &c["post"])
         });
@@ -704,17 +796,77 @@ fn replace<'t>(
     report: &mut Report,
     with: impl Fn(&Captures<'_>) -> String,
 ) -> Cow<'t, str> {
+    replace_some(text, pattern, kind, report, |c| Some(with(c)))
+}
+
+/// [`replace`], keeping a match for which `with` says `None`.
+fn replace_some<'t>(
+    text: Cow<'t, str>,
+    pattern: &Regex,
+    kind: &str,
+    report: &mut Report,
+    with: impl Fn(&Captures<'_>) -> Option<String>,
+) -> Cow<'t, str> {
     if !pattern.is_match(&text) {
         return text;
     }
-    let replaced = pattern
-        .replace_all(&text, |c: &Captures<'_>| {
-            let new = with(c);
+    let mut changed = false;
+    let replaced = pattern.replace_all(&text, |c: &Captures<'_>| match with(c) {
+        Some(new) => {
             report.note(kind, &c[0], &new);
+            changed = true;
             new
-        })
-        .into_owned();
-    Cow::Owned(replaced)
+        }
+        None => c[0].to_owned(),
+    });
+    if !changed {
+        return text;
+    }
+    Cow::Owned(replaced.into_owned())
+}
+
+/// `text` with the escapes of letters, digits and the characters of names, addresses and
+/// paths (`@ . _ - / : ~`) undone: JSON's `\uXXXX` (not after an escaped backslash) and
+/// percent-encoded letters and digits (`%61`), which hide a name from every pattern; `None`
+/// when it holds none. Quotes, backslashes, controls and `<>&` stay escaped.
+fn unescaped(text: &str) -> Option<String> {
+    if !text.contains("\\u") && !text.contains('%') {
+        return None;
+    }
+    let plain =
+        |c: char| c.is_alphanumeric() || matches!(c, '@' | '.' | '_' | '-' | '/' | ':' | '~');
+    let mut out = String::with_capacity(text.len());
+    let mut changed = false;
+    let mut rest = text;
+    let mut backslashes = 0usize;
+    while let Some(c) = rest.chars().next() {
+        let hex = |n: usize, from: usize| {
+            rest.get(from..from + n)
+                .filter(|h| h.chars().all(|c| c.is_ascii_hexdigit()))
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .and_then(char::from_u32)
+        };
+        let found = match c {
+            '\\' if backslashes.is_multiple_of(2) && rest[1..].starts_with('u') => {
+                hex(4, 2).filter(|c| plain(*c)).map(|c| (c, 6))
+            }
+            '%' => hex(2, 1)
+                .filter(char::is_ascii_alphanumeric)
+                .map(|c| (c, 3)),
+            _ => None,
+        };
+        if let Some((decoded, len)) = found {
+            out.push(decoded);
+            rest = &rest[len..];
+            changed = true;
+            backslashes = 0;
+            continue;
+        }
+        backslashes = if c == '\\' { backslashes + 1 } else { 0 };
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    changed.then_some(out)
 }
 
 /// A literal replacement that names no groups (for callers building rules).
@@ -863,6 +1015,15 @@ mod tests {
             assert!(!distinctive(name), "{name}");
         }
         assert!(account_like("1000") && account_like("test") && !account_like("{user}"));
+    }
+
+    #[test]
+    fn escapes_of_letters_are_undone_and_others_kept() {
+        assert_eq!(
+            unescaped(r"\u0061lice %41 \u0022 \\u0062 %2F").as_deref(),
+            Some(r"alice A \u0022 \\u0062 %2F")
+        );
+        assert_eq!(unescaped("100% sure"), None);
     }
 
     #[test]
