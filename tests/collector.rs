@@ -1135,13 +1135,23 @@ fn kept_calls(store: &Path) -> usize {
 /// A collector that is slow to answer: a relay on its own port that hands each request to the
 /// collector at `port` at once (it is stored) and gives its answer back only `late` after.
 fn slow_relay(port: u16, late: Duration) -> u16 {
-    relay(port, late, None)
+    relay(port, late, |_| false)
 }
 
-/// [`slow_relay`]; `gateway_fails_batch`: that batch of events (`/events`, 1 the first) the
-/// collector takes is answered 502, as a gateway whose link to the collector broke after
-/// handing the request on.
-fn relay(port: u16, late: Duration, gateway_fails_batch: Option<usize>) -> u16 {
+/// [`slow_relay`]; `gateway_fails`: whether the batch of events numbered so (`/events`, 1 the
+/// first) that the collector takes is answered 502, as a gateway whose link to the collector
+/// broke after handing the request on.
+fn relay(port: u16, late: Duration, gateway_fails: fn(usize) -> bool) -> u16 {
+    relay_with(port, late, gateway_fails, true)
+}
+
+/// [`relay`]; `hands_on_failed`: whether a batch the gateway fails reached the collector.
+fn relay_with(
+    port: u16,
+    late: Duration,
+    gateway_fails: fn(usize) -> bool,
+    hands_on_failed: bool,
+) -> u16 {
     let batches = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let relay = listener.local_addr().unwrap().port();
@@ -1176,15 +1186,15 @@ fn relay(port: u16, late: Duration, gateway_fails_batch: Option<usize>) -> u16 {
                 }
                 let line = String::from_utf8_lossy(&raw[..head_end]).into_owned();
                 let path = line.split(' ').nth(1).unwrap().to_owned();
-                let answer = request(port, "POST", &path, None, &raw[head_end..]);
+                let fails = path == "/events"
+                    && gateway_fails(batches.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1);
+                let answer = (hands_on_failed || !fails)
+                    .then(|| request(port, "POST", &path, None, &raw[head_end..]));
                 std::thread::sleep(late);
-                if path == "/events"
-                    && gateway_fails_batch
-                        == Some(batches.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1)
-                {
+                let Some(answer) = answer.filter(|_| !fails) else {
                     let _ = stream.write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 11\r\nconnection: close\r\n\r\nBad Gateway");
                     return;
-                }
+                };
                 let reply = format!(
                     "HTTP/1.1 {} OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
                     answer.status,
@@ -3004,7 +3014,7 @@ fn a_proxy_batch_a_gateway_fails_after_the_collector_stored_it_is_in_one_store()
     let env = TestEnv::new();
     let storage = env.path().join("srv");
     let (_server, port) = server(&env, &storage, &[]);
-    let gateway = relay(port, Duration::ZERO, Some(2));
+    let gateway = relay(port, Duration::ZERO, |n| n == 2);
     // More events than two batches (500 each): the second is not the session's last.
     let calls = 600;
     let mut input = String::new();
@@ -3037,6 +3047,192 @@ fn a_proxy_batch_a_gateway_fails_after_the_collector_stored_it_is_in_one_store()
     let there = stored_ids(&storage, session);
     assert_each_once(&there, there.len());
     let tool_calls = event_kinds(&storage, session)
+        .iter()
+        .filter(|k| *k == "tool_call")
+        .count();
+    assert_eq!(tool_calls, 2 * calls, "none lost");
+}
+
+/// The one session a collector's store at `storage` holds.
+fn the_remote_session(storage: &Path) -> String {
+    let remote: Vec<String> = std::fs::read_dir(storage)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(remote.len(), 1, "{remote:?}");
+    remote[0].clone()
+}
+
+/// The proxy's input of `calls` tool calls, one JSON line each.
+fn tool_calls_input(calls: usize) -> String {
+    let mut input = String::new();
+    for n in 0..calls {
+        let call = json!({"jsonrpc": "2.0", "id": n, "method": "tools/call",
+            "params": {"name": "echo", "arguments": {"text": format!("{n}")}}});
+        input.push_str(&call.to_string());
+        input.push('\n');
+    }
+    input
+}
+
+/// How many proxy batches a store's spool keeps.
+fn kept_batches(store: &Path) -> usize {
+    std::fs::read_dir(store.join(".spool")).map_or(0, |entries| {
+        entries
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".batch"))
+            .count()
+    })
+}
+
+/// A proxy's batch that a gateway fails after the collector stored it, every time it is sent
+/// (the session's last, or the fourth in a row), is kept in the store's spool, not written
+/// here: `send-kept` sends it, and the collector, which skips what it holds, stores each event
+/// once, and none is in both stores. It went to the local store, and was in both.
+#[test]
+fn a_proxy_batch_the_collector_may_hold_is_kept_for_it_and_sent_by_send_kept() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (_server, port) = server(&env, &storage, &[]);
+    // Every batch after the first, whose answer says the collector skips what it holds.
+    let gateway = relay(port, Duration::ZERO, |n| n >= 2);
+    let calls = 300;
+    let input = tool_calls_input(calls);
+    let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
+    cmd.env(
+        "AGENT_STRACE_ENDPOINT",
+        format!("http://127.0.0.1:{gateway}"),
+    );
+    let run = crate::common::run_with_stdin(cmd, input.as_bytes());
+    assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
+    assert_eq!(kept_batches(&env.store()), 1, "{}", run.stderr);
+    let mut send = env.command(&["send-kept"]);
+    send.env("AGENT_STRACE_ENDPOINT", format!("http://127.0.0.1:{port}"));
+    let sent = crate::common::run_with_stdin(send, b"");
+    assert_eq!(sent.code, 0, "{}", sent.stderr);
+    assert_eq!(kept_batches(&env.store()), 0);
+    let session = &the_remote_session(&storage);
+    let here: Vec<String> = env
+        .events(session)
+        .iter()
+        .map(|e| e["event_id"].as_str().unwrap().to_owned())
+        .collect();
+    let there = stored_ids(&storage, session);
+    // None in both stores, none twice in one, none lost.
+    let both: Vec<String> = there.iter().chain(&here).cloned().collect();
+    assert_each_once(&both, both.len());
+    let tool_calls = event_kinds(&storage, session)
+        .into_iter()
+        .chain(
+            env.events(session)
+                .iter()
+                .map(|e| e["event_type"].as_str().unwrap().to_owned()),
+        )
+        .filter(|k| k == "tool_call")
+        .count();
+    assert_eq!(tool_calls, 2 * calls, "none lost");
+    assert!(
+        run.stderr
+            .contains("until it takes them (`agent-strace send-kept` sends them now)"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// `send-kept --here` records a proxy's kept batch in this store, in its session (made from
+/// the meta kept with it), for a collector gone for good: with what the collector took, every
+/// event is kept once.
+#[test]
+fn send_kept_here_records_a_proxys_kept_batch_in_its_session() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (_server, port) = server(&env, &storage, &[]);
+    let gateway = relay_with(port, Duration::ZERO, |n| n >= 2, false);
+    let calls = 300;
+    let input = tool_calls_input(calls);
+    let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
+    cmd.env(
+        "AGENT_STRACE_ENDPOINT",
+        format!("http://127.0.0.1:{gateway}"),
+    );
+    let run = crate::common::run_with_stdin(cmd, input.as_bytes());
+    assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
+    assert_eq!(kept_batches(&env.store()), 1, "{}", run.stderr);
+    let mut here = env.command(&["send-kept", "--here"]);
+    here.env_remove("AGENT_STRACE_ENDPOINT");
+    let recorded = crate::common::run_with_stdin(here, b"");
+    assert_eq!(recorded.code, 0, "{}", recorded.stderr);
+    assert_eq!(kept_batches(&env.store()), 0);
+    let session = &the_remote_session(&storage);
+    assert_eq!(env.meta(session)["agent_name"], "cat");
+    let local = env.events(session);
+    let ids: Vec<String> = stored_ids(&storage, session)
+        .into_iter()
+        .chain(
+            local
+                .iter()
+                .map(|e| e["event_id"].as_str().unwrap().to_owned()),
+        )
+        .collect();
+    assert_each_once(&ids, ids.len());
+    let tool_calls = event_kinds(&storage, session)
+        .into_iter()
+        .chain(
+            local
+                .iter()
+                .map(|e| e["event_type"].as_str().unwrap().to_owned()),
+        )
+        .filter(|k| k == "tool_call")
+        .count();
+    assert_eq!(tool_calls, 2 * calls, "none lost");
+}
+
+/// The next hook of the store sends a proxy's kept batch before its own call, as it sends
+/// kept calls: the collector then holds the whole session, each event once.
+#[test]
+fn the_next_hook_sends_a_proxys_kept_batch_first() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (_server, port) = server(&env, &storage, &[]);
+    let gateway = relay_with(port, Duration::ZERO, |n| n >= 2, false);
+    let calls = 300;
+    let input = tool_calls_input(calls);
+    let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
+    cmd.env(
+        "AGENT_STRACE_ENDPOINT",
+        format!("http://127.0.0.1:{gateway}"),
+    );
+    let run = crate::common::run_with_stdin(cmd, input.as_bytes());
+    assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
+    assert_eq!(kept_batches(&env.store()), 1, "{}", run.stderr);
+    let session = the_remote_session(&storage);
+    let (event, payload) = payloads("after-the-proxy", env.path()).remove(0);
+    let (hook, _) = hook_to(
+        &env,
+        &format!("http://127.0.0.1:{port}"),
+        None,
+        event,
+        &payload,
+    );
+    assert_eq!((hook.code, hook.stderr.as_str()), (0, ""));
+    assert_eq!(
+        (kept_batches(&env.store()), kept_calls(&env.store())),
+        (0, 0)
+    );
+    assert_eq!(stored_lines(&storage, "after-the-proxy"), 1);
+    let here: Vec<String> = env
+        .events(&session)
+        .iter()
+        .map(|e| e["event_id"].as_str().unwrap().to_owned())
+        .collect();
+    let ids: Vec<String> = stored_ids(&storage, &session)
+        .into_iter()
+        .chain(here)
+        .collect();
+    assert_each_once(&ids, ids.len());
+    let tool_calls = event_kinds(&storage, &session)
         .iter()
         .filter(|k| *k == "tool_call")
         .count();

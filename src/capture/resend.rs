@@ -14,12 +14,30 @@ use bytes::Bytes;
 use super::hooks;
 use super::remote::{HookCall, Unsent};
 use super::sink::Sink;
-use crate::store::Store;
+use crate::model::{Event, SessionMeta};
+use crate::store::{Spooled, Store};
+
+/// How long a call kept for the collector ([`Store::spool`]) that the collector surely never
+/// saw (it was never sent, or the collector was not reached) waits before a hook records it in
+/// its own store: the session's events must not stay out of sight. A call the collector may
+/// hold in part (it failed, or its answer came too late) waits for it, or for `send-kept`,
+/// however long: recorded here, it would be split across the two stores.
+pub const SPOOL_KEEP: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// The most the spool may hold (docs/deploy.md): a collector gone for good must not fill the
+/// disk. At the bound a call (or a proxy's batch) is no longer kept but recorded here.
+pub const SPOOL_BOUND: crate::store::SpoolBound = crate::store::SpoolBound {
+    calls: 1_000,
+    bytes: 256 * 1024 * 1024,
+    leftovers: SPOOL_KEEP,
+};
 
 /// How a kept call reaches the collector (`POST /hooks`): the command line's HTTP client,
 /// within `budget`. `Err` says whether the collector may hold the call ([`Unsent`]).
 pub trait Collector {
     fn send_call(&self, body: Bytes, budget: Duration) -> Result<(), Unsent>;
+    /// Sends a proxy's kept batch of events (`POST /events`, one JSON line an event).
+    fn send_batch(&self, events: Bytes, budget: Duration) -> Result<(), Unsent>;
 }
 
 /// Sends a store's kept calls again, oldest first: a hook within what is left of its budget,
@@ -163,7 +181,12 @@ impl Resend<'_> {
                         (self.note)(&format!("a kept call cannot be marked as unsent: {e}"));
                     }
                 };
-                match endpoint.send_call(body.clone(), left) {
+                let sent = if call.batch {
+                    endpoint.send_batch(batch_events(&body), left)
+                } else {
+                    endpoint.send_call(body.clone(), left)
+                };
+                match sent {
                     Ok(()) => {
                         let _ = self.store.unspool_sent(&call);
                         done.waiting -= 1;
@@ -186,7 +209,7 @@ impl Resend<'_> {
                     // A call the collector will never take (not a call it reads).
                     Err(Unsent::Refused { status, .. }) if refused_for_good(status) => {
                         if self.store.unspool_sent(&call).unwrap_or(false) {
-                            self.record(&body, call.unseen);
+                            self.record(&call, &body);
                             done.recorded += 1;
                         }
                         done.waiting -= 1;
@@ -209,7 +232,7 @@ impl Resend<'_> {
                 }
             }
             if self.store.unspool(&call.name).unwrap_or(false) {
-                self.record(&body, call.unseen);
+                self.record(&call, &body);
                 done.recorded += 1;
             }
             done.waiting -= 1;
@@ -220,9 +243,42 @@ impl Resend<'_> {
         done
     }
 
+    /// Records here what was kept for the collector: a hook's call, or a proxy's batch.
+    fn record(&self, call: &Spooled, body: &[u8]) {
+        if call.batch {
+            self.record_batch(body);
+        } else {
+            self.record_call(body, call.unseen);
+        }
+    }
+
+    /// Records here a proxy's batch of events kept for the collector (which may hold it in
+    /// part): its session is made from the meta on its first line unless it is here already.
+    fn record_batch(&self, body: &[u8]) {
+        let recorded = read_batch(body).and_then(|(meta, events)| {
+            let store = self.store;
+            if store.create_session(&meta).map_err(|e| e.to_string())? {
+                store
+                    .init_counters(&meta.session_id)
+                    .map_err(|e| e.to_string())?;
+            }
+            store.append_all(&events).map_err(|e| e.to_string())?;
+            let _ = store.refresh_meta(&meta.session_id, crate::store::HOOK_LOCK_WAIT);
+            Ok(events.len())
+        });
+        match recorded {
+            Ok(count) => (self.note)(&format!(
+                "a proxy's batch of {count} events kept for the collector, not taken by it, is recorded here (the collector may hold it too)"
+            )),
+            Err(e) => (self.note)(&format!(
+                "a proxy's batch kept for the collector cannot be recorded here: {e}"
+            )),
+        }
+    }
+
     /// Records here a call kept for the collector, with the time it was made; `unseen`: the
     /// collector surely never saw it.
-    fn record(&self, body: &[u8], unseen: bool) {
+    fn record_call(&self, body: &[u8], unseen: bool) {
         let recorded = serde_json::from_slice::<HookCall>(body)
             .map_err(|e| e.to_string())
             .and_then(|call| {
@@ -253,6 +309,34 @@ impl Resend<'_> {
             )),
         }
     }
+}
+
+/// What a kept batch sends (`POST /events`): its body after the meta on its first line.
+fn batch_events(body: &Bytes) -> Bytes {
+    let start = body
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(body.len(), |at| at + 1);
+    body.slice(start..)
+}
+
+/// A kept batch's session meta and events ([`crate::store::Store::spool_batch`]).
+fn read_batch(body: &[u8]) -> Result<(SessionMeta, Vec<Event>), String> {
+    let mut lines = body.split(|&b| b == b'\n');
+    let meta = std::str::from_utf8(lines.next().unwrap_or_default())
+        .map_err(|e| e.to_string())
+        .and_then(|text| SessionMeta::from_json(text).map_err(|e| e.to_string()))?;
+    let events = lines
+        .filter(|line| !line.trim_ascii().is_empty())
+        .map(|line| serde_json::from_slice::<Event>(line).map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(other) = events.iter().find(|e| e.session_id != meta.session_id) {
+        return Err(format!(
+            "an event of session {:?} in a batch of session {:?}",
+            other.session_id, meta.session_id
+        ));
+    }
+    Ok((meta, events))
 }
 
 /// Whether a collector's answer `status` (not 2xx) says it refused the call for good, having
@@ -294,6 +378,9 @@ mod tests {
             let marks = marks.iter().map(|call| call.unseen).collect();
             self.marks.borrow_mut().push(marks);
             (self.answer)()
+        }
+        fn send_batch(&self, body: Bytes, budget: Duration) -> Result<(), Unsent> {
+            self.send_call(body, budget)
         }
     }
 

@@ -20,7 +20,7 @@ use crate::capture::attribution::{self, Attribution};
 use crate::capture::guard::Guard;
 use crate::capture::hooks::{self, HookEvent, LateAnswer, Outcome};
 use crate::capture::remote::{HookCall, Unsent};
-use crate::capture::resend::{self, refused_for_good};
+use crate::capture::resend::{self, SPOOL_BOUND, SPOOL_KEEP, refused_for_good};
 use crate::capture::sink::Sink;
 use crate::model::Agent;
 use crate::store::Store;
@@ -512,21 +512,6 @@ fn collector_budget() -> std::time::Duration {
         .filter(|ms| (1..=COLLECTOR_BUDGET_MOST).contains(ms))
         .map_or(COLLECTOR_BUDGET, std::time::Duration::from_millis)
 }
-
-/// How long a call kept for the collector ([`Store::spool`]) that the collector surely never
-/// saw (it was never sent, or the collector was not reached) waits before a hook records it in
-/// its own store: the session's events must not stay out of sight. A call the collector may
-/// hold in part (it failed, or its answer came too late) waits for it, or for `send-kept`,
-/// however long: recorded here, it would be split across the two stores.
-pub(super) const SPOOL_KEEP: std::time::Duration = std::time::Duration::from_secs(600);
-
-/// The most the spool may hold (docs/deploy.md): a collector gone for good must not fill the
-/// disk. At the bound a call is no longer kept but recorded here.
-const SPOOL_BOUND: crate::store::SpoolBound = crate::store::SpoolBound {
-    calls: 1_000,
-    bytes: 256 * 1024 * 1024,
-    leftovers: SPOOL_KEEP,
-};
 
 /// The most kept calls one hook sends again or records: its own time stays bounded.
 const SPOOL_BATCH: usize = 16;

@@ -395,6 +395,10 @@ impl crate::capture::resend::Collector for Endpoint {
         self.send("/hooks", "application/json", body, budget)
             .map(|_| ())
     }
+    fn send_batch(&self, events: Bytes, budget: Duration) -> Result<(), Unsent> {
+        self.send("/events", "application/x-ndjson", events, budget)
+            .map(|_| ())
+    }
 }
 
 /// What an endpoint that did not take a request said: its status and the start of its body.

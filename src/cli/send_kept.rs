@@ -6,7 +6,8 @@
 //! hook's time, or the collector failed (5xx) or said "later" (408, 429). Sent again, the
 //! collector records what it does not hold yet (it knows a call by its `call_id`). The last
 //! session of a project leaves its last calls kept until a hook runs there again; `list`
-//! says how many wait, and this command sends them.
+//! says how many wait, and this command sends them. A proxy's batch of events kept there
+//! (`<micros>.<id>.batch`) goes with them, to `POST /events`.
 
 use std::io::Write;
 use std::time::Duration;
@@ -27,8 +28,9 @@ use crate::exit;
 ///
 /// A hook with AGENT_STRACE_ENDPOINT keeps a call in its store's .spool/ when the collector
 /// may hold it, or part of it (no answer in time, a 5xx, a 408 or 429), and the next hook of
-/// that store sends it again; a project's last session leaves its calls waiting. This sends
-/// them, oldest first, each given up to 10 s; the collector records each call once, the part
+/// that store sends it again; a project's last session leaves its calls waiting. A proxy
+/// (record, record-http) keeps there, as one call, a batch of events the collector may hold at
+/// the session's end. This sends them, oldest first, each given up to 10 s; the collector records each call once, the part
 /// it does not hold yet. A call the collector refuses for good (4xx) is recorded in the store
 /// here, as a hook would; a refused token (401, 403) leaves every call kept. Exits 4 when
 /// the collector leaves some waiting (not reached, or it failed), or with --here when a call
@@ -62,7 +64,9 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
     for located in &stores {
         // Calls a hook killed while writing them left under their temporary names: they hold
         // room in the spool's bound and are no calls.
-        let _ = located.store.spool_clear_leftovers(super::hook::SPOOL_KEEP);
+        let _ = located
+            .store
+            .spool_clear_leftovers(crate::capture::resend::SPOOL_KEEP);
         let count = located.store.spooled_count().unwrap_or_default();
         if let Some(what) = count.not_a_folder {
             super::output::warn(not_a_folder_note(&located.store, what));

@@ -9,8 +9,8 @@
 //!   .index.sqlite            the session index: a cache of every session's summary (and its
 //!                            -wal and -shm); delete it and the next read rebuilds it
 //!   .dashboard-notes.jsonl   the dashboard's dated notes (`dashboard annotate`)
-//!   .spool/                  hook calls kept for the collector, sent by the next hook or
-//!                            `send-kept`
+//!   .spool/                  hook calls and proxies' batches kept for the collector, sent
+//!                            by the next hook or `send-kept`
 //!   <session-id>/
 //!     meta.json              SessionMeta, replaced atomically (temp file + rename)
 //!     events.ndjson          one JSON event per line, appended with one write each

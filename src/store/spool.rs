@@ -14,6 +14,10 @@
 //! ([`Store::spool_unseen`]) only when the collector was surely not reached. A sender that dies
 //! in between leaves the call waiting for the collector (or `send-kept --here`), never lost.
 //! No file or folder is followed through a link ([`super::files`]).
+//!
+//! A proxy's batch of events the collector may hold in part waits here too, as
+//! `<micros>.<id>.batch` ([`Store::spool_batch`]): it is sent and taken as a call is, and never
+//! carries the unseen mark (it was sent). An older version reads no such name and leaves it.
 
 use std::io::Read;
 
@@ -28,6 +32,9 @@ const UNSEEN: &str = ".unseen.call";
 
 /// The end of the hidden name a call is written under, before it is renamed into place.
 const WRITING: &str = ".call.tmp";
+
+/// The end of the name of a proxy's batch of events (see the module's text).
+const BATCH: &str = ".batch";
 
 /// How much the spool may hold before a call is no longer kept: a collector gone for good must
 /// not fill the disk.
@@ -51,6 +58,8 @@ pub struct Spooled {
     pub micros: u64,
     /// The collector surely never saw it: it may be recorded here.
     pub unseen: bool,
+    /// A proxy's batch of events ([`Store::spool_batch`]), not a hook's call.
+    pub batch: bool,
 }
 
 /// What the spool holds.
@@ -78,21 +87,34 @@ impl Store {
         unseen: bool,
         bound: SpoolBound,
     ) -> Result<()> {
-        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(StoreError::io(
-                &self.root.join(SPOOL),
-                std::io::Error::other(format!("{id:?} cannot name a spooled call")),
-            ));
-        }
         let name = if unseen {
             format!("{micros:020}.{id}{UNSEEN}")
         } else {
             format!("{micros:020}.{id}.call")
         };
+        self.keep(id, &name, body, bound)
+    }
+
+    /// Keeps a proxy's batch of events (`body`: the session's meta on its first line, then the
+    /// events as `POST /events` takes them) that the collector may hold in part, made at
+    /// `micros` (its first event), until a sender sends it again or `send-kept --here` records
+    /// it here. Refused as [`Store::spool`] refuses a call.
+    pub fn spool_batch(&self, micros: u64, id: &str, body: &[u8], bound: SpoolBound) -> Result<()> {
+        self.keep(id, &format!("{micros:020}.{id}{BATCH}"), body, bound)
+    }
+
+    /// Writes `body` into the spool under `name`, made with `id`, within `bound`.
+    fn keep(&self, id: &str, name: &str, body: &[u8], bound: SpoolBound) -> Result<()> {
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(StoreError::io(
+                &self.root.join(SPOOL),
+                std::io::Error::other(format!("{id:?} cannot name a kept call")),
+            ));
+        }
         // It could not be read back whole: it is recorded where it is made instead.
         if body.len() as u64 > CALL_LIMIT {
             return Err(StoreError::io(
-                &self.root.join(SPOOL).join(&name),
+                &self.root.join(SPOOL).join(name),
                 std::io::Error::other("the call is larger than a kept call may be"),
             ));
         }
@@ -128,8 +150,8 @@ impl Store {
                 return Err(full(calls, bytes));
             }
             folder
-                .rename(&temporary, &name)
-                .map_err(|e| StoreError::io(&folder.path().join(&name), e))
+                .rename(&temporary, name)
+                .map_err(|e| StoreError::io(&folder.path().join(name), e))
         });
         // A part written (the disk filled) is no call and must not hold the space the disk
         // lacks; a call given up is recorded where it was made.
@@ -158,6 +180,7 @@ impl Store {
             .filter(|(_, name)| is_call(&folder, name))
             .map(|(micros, name)| Spooled {
                 unseen: name.ends_with(UNSEEN),
+                batch: name.ends_with(BATCH),
                 name,
                 micros,
             });
@@ -207,6 +230,9 @@ impl Store {
     /// unseen mark (another sender, which did not reach the collector, may have put the mark
     /// back since). True when this call took it.
     pub fn unspool_sent(&self, call: &Spooled) -> Result<bool> {
+        if call.batch {
+            return self.unspool(&call.name);
+        }
         let stem = call
             .name
             .strip_suffix(UNSEEN)
@@ -300,7 +326,7 @@ impl Store {
     }
 }
 
-/// The names in `folder` made as a call's (`<micros>.<id>.call`), with their time.
+/// The names in `folder` made as a call's or a batch's ([`micros_of`]), with their time.
 fn called(folder: &super::files::Folder) -> Result<Vec<(u64, String)>> {
     Ok(folder
         .names()?
@@ -309,9 +335,15 @@ fn called(folder: &super::files::Folder) -> Result<Vec<(u64, String)>> {
         .collect())
 }
 
-/// The time in a call's name (`<micros>.<id>.call`); `None` for a name not made as a call's.
+/// The time in a call's name (`<micros>.<id>.call`) or a batch's (`<micros>.<id>.batch`);
+/// `None` for a name made as neither.
 fn micros_of(name: &str) -> Option<u64> {
-    name.strip_suffix(".call")?.split('.').next()?.parse().ok()
+    name.strip_suffix(".call")
+        .or_else(|| name.strip_suffix(BATCH))?
+        .split('.')
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// Whether `name` is the temporary name a call is written under (`.<call's name>.call.tmp`).

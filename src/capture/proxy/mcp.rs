@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use super::framing::Frame;
 use crate::capture::remote::{NotTaken, Shipper};
+use crate::capture::resend::SPOOL_BOUND;
 use crate::capture::sink::{Sink, Target};
 use crate::model::{Event, EventType, SessionMeta};
 use crate::store::{Appender, Store, StoreError};
@@ -89,7 +90,8 @@ impl McpRecorder {
     /// As [`McpRecorder::start`], sending the session to a collector through `shipper`
     /// instead of the local store; when the collector does not take the session's meta, the
     /// session is recorded locally from the start, and when it stops taking events later, the
-    /// rest is (see [`McpRecorder::flush`]).
+    /// rest is (see [`McpRecorder::flush`]); a batch it may hold in part waits for it in the
+    /// store's spool.
     #[allow(clippy::too_many_arguments)]
     pub fn start_remote(
         store: &Store,
@@ -452,12 +454,7 @@ impl McpRecorder {
             Out::Remote(remote) if remote.pending.is_empty() => return Ok(()),
             Out::Remote(remote) => remote,
         };
-        let mut body = Vec::new();
-        for event in &remote.pending {
-            if serde_json::to_writer(&mut body, event).is_ok() {
-                body.push(b'\n');
-            }
-        }
+        let body = ndjson(&remote.pending);
         // A batch the collector did not take may still be stored there in part (a write cut
         // short, an answer that came too late): sent once more to a collector that skips what
         // it holds (it knows events by id), the events stay in one store.
@@ -493,8 +490,49 @@ impl McpRecorder {
                 ));
                 Ok(())
             }
+            // The session's last batch, or the fourth in a row, that the collector may hold:
+            // it waits in the store's spool for the collector, as a hook's call answered so
+            // does, and a later sender (a hook, `send-kept`) sends it again.
+            Err(not) if not.may_hold && not.may_resend => self.keep_for_collector(&not, last),
             Err(not) => self.fall_back(&not),
         }
+    }
+
+    /// Keeps the pending batch, which the collector may hold in part, in the spool
+    /// ([`Store::spool_batch`]); the session goes on in the local store unless it has ended
+    /// (`last`). A batch the spool does not take goes to the local store, where it may be in
+    /// both.
+    fn keep_for_collector(&mut self, not: &NotTaken, last: bool) -> Result<(), StoreError> {
+        let Out::Remote(remote) = &mut self.out else {
+            return Ok(());
+        };
+        let meta = serde_json::from_str::<Value>(&remote.meta.to_json()).unwrap_or_default();
+        let mut body = serde_json::to_vec(&meta).unwrap_or_default();
+        body.push(b'\n');
+        body.extend(ndjson(&remote.pending));
+        let first = remote.pending.first().map_or(0.0, |e| e.timestamp);
+        let micros = (first * 1e6).max(0.0).round() as u64;
+        let count = remote.pending.len();
+        let id = self.sink.new_id();
+        let why = &not.why;
+        if let Err(e) = self.store.spool_batch(micros, &id, &body, SPOOL_BOUND) {
+            self.log(&format!(
+                "collector: {why}; cannot keep the batch for it ({e}); recording here, where the collector may hold it too"
+            ));
+            return self.fall_back(not);
+        }
+        remote.pending.clear();
+        self.report(&format!(
+            "the collector may hold {count} events in part ({why}); they are kept in {} until it takes them (`agent-strace send-kept` sends them now)",
+            self.store.spool_path().display()
+        ));
+        self.log(&format!(
+            "collector: {why}; {count} events kept to send again"
+        ));
+        if last {
+            return Ok(());
+        }
+        self.fall_back(&NotTaken::unanswered(why.clone(), not.may_resend))
     }
 
     /// The collector stopped taking events: the session goes on in the local store, starting
@@ -637,6 +675,17 @@ impl Target for Out {
             }
         }
     }
+}
+
+/// Events as `POST /events` takes them: one JSON line each.
+fn ndjson(events: &[Event]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for event in events {
+        if serde_json::to_writer(&mut body, event).is_ok() {
+            body.push(b'\n');
+        }
+    }
+    body
 }
 
 /// Where a message came from, and the size of the message it is a cut copy of.
