@@ -3239,6 +3239,60 @@ fn the_next_hook_sends_a_proxys_kept_batch_first() {
     assert_eq!(tool_calls, 2 * calls, "none lost");
 }
 
+/// A batch the collector may hold that neither the spool nor the local store can take (the
+/// store's folder cannot be made) is not lost: the proxy says so in one line on stderr and
+/// writes its events after it, one JSON line each, as the collector's `/events` takes them.
+/// They were lost, with only "recording stopped" said.
+#[test]
+fn a_held_batch_the_local_store_cannot_take_is_written_to_stderr() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (_server, port) = server(&env, &storage, &[]);
+    // Every batch after the first fails at a gateway that cannot reach the collector.
+    let gateway = relay_with(port, Duration::ZERO, |n| n >= 2, false);
+    let blocker = env.path().join("blocker");
+    std::fs::write(&blocker, "a file where the store's folder would be").unwrap();
+    let calls = 300;
+    let input = tool_calls_input(calls);
+    let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
+    cmd.env(
+        "AGENT_STRACE_ENDPOINT",
+        format!("http://127.0.0.1:{gateway}"),
+    )
+    .env("AGENT_TRACE_DIR", blocker.join(".agent-traces"));
+    let run = crate::common::run_with_stdin(cmd, input.as_bytes());
+    assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
+    let told: Vec<Value> = run
+        .stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e.get("event_type").is_some())
+        .collect();
+    let session = &the_remote_session(&storage);
+    let told_ids = told
+        .iter()
+        .map(|e| e["event_id"].as_str().unwrap().to_owned());
+    let both: Vec<String> = stored_ids(&storage, session)
+        .into_iter()
+        .chain(told_ids)
+        .collect();
+    assert_each_once(&both, both.len());
+    let tool_calls = event_kinds(&storage, session)
+        .into_iter()
+        .chain(
+            told.iter()
+                .map(|e| e["event_type"].as_str().unwrap().to_owned()),
+        )
+        .filter(|k| k == "tool_call")
+        .count();
+    assert_eq!(tool_calls, 2 * calls, "none lost: {}", run.stderr);
+    assert!(
+        run.stderr.contains("could not be written here either"),
+        "{}",
+        run.stderr
+    );
+}
+
 /// A collector that holds each request's answer until `release` says so: it sends what it
 /// got on `got` (the request's body) and then answers 200 `{}`. Its endpoint.
 fn holding_collector() -> (

@@ -550,19 +550,62 @@ impl McpRecorder {
             self.store.root().display()
         ));
         self.log(&format!("collector not reached ({why}); recording here"));
-        if self.store.create_session(&meta)? {
+        let mut written = 0;
+        match self.write_here(&meta, &pending, &mut written) {
+            Ok(appender) => {
+                self.out = Out::Local(appender);
+                let _ = self
+                    .store
+                    .refresh_meta(&self.session_id, crate::store::HOOK_LOCK_WAIT);
+                Ok(())
+            }
+            Err(e) => {
+                self.last_resort(&pending[written..], &e);
+                Err(e)
+            }
+        }
+    }
+
+    /// Makes the session in the local store unless it is there, and writes `events` into it;
+    /// `written` counts the events surely written, should a write fail.
+    fn write_here(
+        &self,
+        meta: &SessionMeta,
+        events: &[Event],
+        written: &mut usize,
+    ) -> Result<Appender, StoreError> {
+        if self.store.create_session(meta)? {
             self.store.init_counters(&self.session_id)?;
         }
         let mut appender = self.store.appender(&self.session_id)?;
-        for event in &pending {
+        for (n, event) in events.iter().enumerate() {
             appender.append(event)?;
+            if !appender.has_gathered() {
+                *written = n + 1;
+            }
         }
         appender.flush()?;
-        self.out = Out::Local(appender);
-        let _ = self
-            .store
-            .refresh_meta(&self.session_id, crate::store::HOOK_LOCK_WAIT);
-        Ok(())
+        *written = events.len();
+        Ok(appender)
+    }
+
+    /// Events the collector did not take that the local store could not take either (a full
+    /// disk, a store that cannot be written): lost otherwise, they are told to the user, one
+    /// JSON line each after one line saying why, as `POST /events` takes them.
+    fn last_resort(&self, events: &[Event], error: &StoreError) {
+        if events.is_empty() {
+            return;
+        }
+        let lines = String::from_utf8_lossy(&ndjson(events)).into_owned();
+        let line = format!(
+            "{} events the collector did not take (or may hold in part) could not be written here either ({error})",
+            events.len()
+        );
+        self.log(&line);
+        self.report(&format!(
+            "{line}; they follow, one JSON line each, to be sent to the collector's /events:\n{}",
+            lines.trim_end()
+        ));
     }
 
     /// Changes the session's meta by `edit` (facts known once the session exists: who started
