@@ -2405,3 +2405,87 @@ fn a_call_denied_then_and_judged_otherwise_now_says_so_in_audits_text() {
         .unwrap_or_else(|| panic!("{}", run.stdout));
     assert!(line.contains("blocked before it ran"), "{}", run.stdout);
 }
+
+/// Codex runs each shell command on its own, in the `workdir` the call names (relative to the
+/// turn's folder), and its rollout keeps it in the call's arguments; an imported rollout's calls
+/// were all judged by `audit` from where the session started, so `cat key.txt` in `secrets` was
+/// no violation and `cat secrets/notes.txt` in `src` one. Import now records that folder on the
+/// call (`cwd`), as a hook records a Claude Code call's, and audit judges from there.
+#[test]
+fn an_imported_codex_call_is_judged_from_its_workdir() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"read": {"deny": ["secrets/**"]}}}));
+    let policy = env.path().join(".agent-scope.json");
+    let policy = policy.to_str().unwrap();
+    let project = env.path().to_string_lossy().into_owned();
+    let session = "019c8a4d-8f45-7010-8b5d-7fad920aa6f1";
+    let line = |kind: &str, payload: Value| {
+        json!({"timestamp": "2026-11-30T05:39:48.457Z", "type": kind, "payload": payload})
+            .to_string()
+    };
+    let call = |id: &str, arguments: Value| {
+        [
+            line(
+                "response_item",
+                json!({"type": "function_call", "name": "exec_command", "call_id": id,
+                       "arguments": arguments.to_string()}),
+            ),
+            line(
+                "response_item",
+                json!({"type": "function_call_output", "call_id": id, "output": "ok"}),
+            ),
+        ]
+    };
+    let mut lines = vec![
+        line(
+            "session_meta",
+            json!({"id": session, "cwd": project, "cli_version": "0.171.0"}),
+        ),
+        line(
+            "turn_context",
+            json!({"cwd": project, "model": "gpt-5.1-codex"}),
+        ),
+    ];
+    lines.extend(call(
+        "c1",
+        json!({"cmd": "cat key.txt", "workdir": "secrets"}),
+    ));
+    lines.extend(call(
+        "c2",
+        json!({"cmd": "cat secrets/notes.txt", "workdir": format!("{project}/src")}),
+    ));
+    lines.extend(call("c3", json!({"cmd": "cat secrets/key.txt"})));
+    lines.extend(call("c4", json!({"cmd": "ls", "workdir": "."})));
+    let rollout = env.path().join("rollout-2026-11-30T05-39-48-x.jsonl");
+    std::fs::write(&rollout, lines.join("\n") + "\n").unwrap();
+    let run = env.run(&["import", rollout.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let folders: Vec<Option<String>> = env
+        .events(session)
+        .iter()
+        .filter(|e| e["event_type"] == "tool_call")
+        .map(|e| e["data"]["cwd"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        folders,
+        [
+            Some(format!("{project}/secrets")),
+            Some(format!("{project}/src")),
+            None,
+            None
+        ]
+    );
+    let report = env
+        .run(&["audit", session, "--policy", policy, "--format", "json"])
+        .json();
+    let what: Vec<&str> = report["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["what"].as_str().unwrap())
+        .collect();
+    assert_eq!(what, ["$ cat key.txt", "$ cat secrets/key.txt"], "{report}");
+    let tested = env.run(&["policy", "test", policy, session, "--format", "json"]);
+    assert_eq!(tested.json()[0]["violations"], report["violations"]);
+}

@@ -21,7 +21,9 @@ use super::claude_transcript::{ImportError, ImportReport};
 use crate::capture::sink::Sink;
 use crate::capture::transcript::ResponseUsage;
 use crate::model::Tokens;
+use crate::model::policy::check;
 use crate::model::tools::Agent;
+use crate::model::view::CALL_FOLDER;
 use crate::store::Store;
 
 /// Whether a first line is a rollout's.
@@ -54,6 +56,7 @@ pub fn import(store: &Store, path: &Path, sink: &Sink) -> Result<ImportReport, I
     let mut reader = Reader {
         log,
         model: None,
+        folder: None,
         counter: Counter::new(records),
     };
     for line in &lines {
@@ -66,6 +69,8 @@ struct Reader {
     log: Log,
     /// The model of the turn in progress.
     model: Option<String>,
+    /// The folder of the turn in progress (its `turn_context`'s `cwd`), else the session's.
+    folder: Option<String>,
     counter: Counter,
 }
 
@@ -174,6 +179,9 @@ impl Reader {
         match (kind, sub) {
             ("session_meta", _) => self.meta(payload),
             ("turn_context", _) => {
+                if let Some(cwd) = string(payload, "cwd") {
+                    self.folder = Some(cwd.to_owned());
+                }
                 if let Some(model) = string(payload, "model") {
                     self.model = Some(model.to_owned());
                     self.log
@@ -219,6 +227,24 @@ impl Reader {
                 start.insert("git_commit".into(), commit.into());
             }
         }
+    }
+
+    /// The folder a call ran in, when it is not the one the session started in: Codex runs
+    /// each command on its own, in the `workdir` the call names (`working_directory` in a
+    /// `local_shell_call`'s action), taken from the turn's folder when relative, as Codex takes
+    /// it. Written on the call ([`CALL_FOLDER`]) as a hook writes a Claude Code call's, so
+    /// `audit` judges its paths from there and knows no Codex key.
+    fn ran_in(&self, arguments: &Value) -> Option<String> {
+        let start = self.log.start.get("cwd").and_then(Value::as_str);
+        let turn = self.folder.as_deref().or(start);
+        let folder = match string(arguments, "workdir")
+            .or_else(|| string(arguments, "working_directory"))
+            .filter(|w| !w.is_empty())
+        {
+            Some(workdir) => check::absolute(workdir, turn),
+            None => turn?.to_owned(),
+        };
+        (folder.starts_with('/') && Some(folder.as_str()) != start).then_some(folder)
     }
 
     fn item(&mut self, at: f64, item: &str, payload: &Value) {
@@ -276,7 +302,13 @@ impl Reader {
                     Vec::new()
                 };
                 let id = string(payload, "call_id").or_else(|| string(payload, "id"));
-                self.log.call(at, name, arguments, id, paths);
+                let ran_in = self.ran_in(&arguments);
+                let call = self.log.call(at, name, arguments, id, paths);
+                if let Some(folder) = ran_in {
+                    self.log.drafts[call]
+                        .data
+                        .insert(CALL_FOLDER.into(), folder.into());
+                }
             }
             "function_call_output" | "custom_tool_call_output" | "local_shell_call_output" => {
                 let output = payload.get("output").unwrap_or(&Value::Null);

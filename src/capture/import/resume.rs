@@ -31,7 +31,7 @@ use crate::store::{Mark, Store, StoreError, open_regular};
 /// to carry on. A session imported under another version (or under none: before records were
 /// kept) is imported again whole rather than continued, so that one session never mixes two
 /// ways of reading the same file. Bump it when the events made of a line change.
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 
 /// What an import read of its transcript: the record's first line.
 #[derive(Debug, Clone, Serialize, Deserialize)]
