@@ -2489,3 +2489,66 @@ fn an_imported_codex_call_is_judged_from_its_workdir() {
     let tested = env.run(&["policy", "test", policy, session, "--format", "json"]);
     assert_eq!(tested.json()[0]["violations"], report["violations"]);
 }
+
+/// Hooks installed mid-session see no start, whose attribution names the session's folder, so
+/// its meta named none and `audit` judged its calls' relative paths as written: `Read
+/// ../<project>/secrets/key.txt`, which the hook stopped, was no violation. The first payload
+/// that names a folder (`CLAUDE_PROJECT_DIR`, else its `cwd`) now gives the meta its
+/// `working_dir`, which audit judges from.
+#[test]
+fn a_session_whose_hooks_came_mid_way_is_judged_from_its_first_folder() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"read": {"deny": ["secrets/**"]}}}));
+    let policy = env.path().join(".agent-scope.json");
+    let policy = policy.to_str().unwrap();
+    let project = env.path().to_string_lossy().into_owned();
+    let name = env
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let session = "midway";
+    let play = |event: &str, payload: Value, launch: Option<&str>| {
+        let mut command = env.command(&["hook", "--policy", policy, event]);
+        if let Some(launch) = launch {
+            command.env("CLAUDE_PROJECT_DIR", launch);
+        }
+        let run = crate::common::run_with_stdin(command, payload.to_string().as_bytes());
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout.contains("deny")
+    };
+    // The first payload names no folder.
+    play(
+        "user-prompt",
+        json!({"session_id": session, "hook_event_name": "UserPromptSubmit", "prompt": "go"}),
+        None,
+    );
+    assert!(
+        env.meta(session)["attribution"]["working_dir"].is_null(),
+        "{}",
+        env.meta(session)
+    );
+    let read = |path: &str| {
+        json!({"session_id": session, "hook_event_name": "PreToolUse", "cwd": project,
+               "tool_name": "Read", "tool_input": {"file_path": path}, "tool_use_id": path})
+    };
+    let outside = format!("../{name}/secrets/key.txt");
+    assert!(play("pre-tool", read(&outside), Some(&project)));
+    assert!(!play("pre-tool", read("README.md"), Some(&project)));
+    assert_eq!(
+        env.meta(session)["attribution"]["working_dir"],
+        project.as_str()
+    );
+
+    let report = env
+        .run(&["audit", session, "--policy", policy, "--format", "json"])
+        .json();
+    let what: Vec<&str> = report["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["what"].as_str().unwrap())
+        .collect();
+    assert_eq!(what, [outside.as_str()], "{report}");
+}

@@ -68,6 +68,18 @@ impl Store {
     /// Folds new events into the counters, waiting at most `wait` for the session lock, and
     /// rewrites `meta.json` when a figure it shows has changed.
     pub fn refresh_meta(&self, session_id: &str, wait: Duration) -> Result<()> {
+        self.refresh_meta_with(session_id, wait, |_| {})
+    }
+
+    /// [`Store::refresh_meta`], with `fill` adding to `meta.json` what the writer knows of the
+    /// session and it lacks (a hook's working folder, when the hook saw no start): meta is read
+    /// here anyway, so that costs no read, and it is written only when `fill` changed it.
+    pub fn refresh_meta_with(
+        &self,
+        session_id: &str,
+        wait: Duration,
+        fill: impl FnOnce(&mut SessionMeta),
+    ) -> Result<()> {
         let dir = self.session_folder(session_id)?;
         let guard = lock_exclusive(&dir, COUNTERS, wait)?;
         let cached = guard.read().ok().and_then(|bytes| parse_cache(&bytes));
@@ -80,6 +92,7 @@ impl Store {
         let stale_meta = match read_meta_in(&dir, session_id) {
             Ok(meta) => {
                 let mut updated = meta.clone();
+                fill(&mut updated);
                 apply(&mut updated, &cache.counters);
                 (updated != meta).then_some(updated)
             }

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use super::outcome::Outcome;
 use super::payload::{Answer, HookEvent, HookPayload};
 use super::spawn;
-use crate::capture::attribution::Attribution;
+use crate::capture::attribution::{Attribution, keys};
 use crate::capture::guard::{Denial, Guard};
 use crate::capture::sink::Sink;
 use crate::model::policy::DENIED_KEY;
@@ -378,13 +378,36 @@ impl Recorder<'_> {
     }
 
     fn refresh(&self, session: &str) -> Result<(), StoreError> {
+        let fill = |meta: &mut SessionMeta| {
+            if session == self.payload.session_id {
+                self.fill_working_dir(meta);
+            }
+        };
         match self
             .store
-            .refresh_meta(session, crate::store::HOOK_LOCK_WAIT)
+            .refresh_meta_with(session, crate::store::HOOK_LOCK_WAIT, fill)
         {
             // Busy: whoever holds the lock, or the next writer or reader, catches up.
             Err(StoreError::LockTimeout(_)) | Ok(()) => Ok(()),
             Err(e) => Err(e),
+        }
+    }
+
+    /// Where the session works, for a session whose meta names no folder: hooks installed
+    /// mid-session see no start, whose attribution names it, and `audit` judges a call that
+    /// records no folder of its own from this one ([`keys::WORKING_DIR`]). The folder the agent
+    /// was started in ([`HookPayload::launch`]), which a call's own `cwd` is compared with,
+    /// else the payload's `cwd`; the first payload that names one sets it, scrubbed as the
+    /// meta is. Two strings the hook has; the meta is read by the refresh anyway.
+    fn fill_working_dir(&self, meta: &mut SessionMeta) {
+        if meta.attribution(keys::WORKING_DIR).is_some() {
+            return;
+        }
+        if let Some(folder) = (self.payload.launch.as_deref())
+            .or(self.payload.cwd.as_deref())
+            .filter(|f| f.starts_with('/'))
+        {
+            meta.set_attribution(keys::WORKING_DIR, &self.sink.privacy().apply_str(folder));
         }
     }
 
