@@ -94,6 +94,12 @@ const PLACEHOLDERS: [&str; 6] = [
     "[ARN]",
 ];
 
+/// Whether `text` holds what stands in for something scrubbed out of it (`[REDACTED]`,
+/// `[EMAIL]` …): it no longer says what was written.
+pub fn holds_placeholder(text: &str) -> bool {
+    PLACEHOLDERS.iter().any(|p| text.contains(p))
+}
+
 /// `text` with what a user's `pattern` matches redacted, except a match made only of
 /// placeholders (`[REDACTED]`, part of one, or several side by side): scrubbing scrubbed text
 /// again changes nothing, so a pattern such as `[A-Z]{8,}` never nests the placeholder its

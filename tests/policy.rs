@@ -2552,3 +2552,58 @@ fn a_session_whose_hooks_came_mid_way_is_judged_from_its_first_folder() {
         .collect();
     assert_eq!(what, [outside.as_str()], "{report}");
 }
+
+/// A folder recorded with a secret taken out of it names no real folder: redaction took
+/// `token=sk-ant-…/src` whole, so the call made in `src` was judged by `audit` from the folder
+/// above it, and `Read ../../secrets/key.txt`, which the hook stopped, from outside the project.
+/// Audit now says it cannot know where the call ran (`folder_unknown` in JSON, a note in the
+/// text) and judges its relative paths as written, never from a wrong folder.
+#[test]
+fn a_call_whose_folder_was_recorded_scrubbed_is_said_to_be_judged_as_written() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"read": {"deny": ["secrets/**"]}}}));
+    let policy = env.path().join(".agent-scope.json");
+    let policy = policy.to_str().unwrap();
+    let project = env.path().to_string_lossy().into_owned();
+    let moved =
+        format!("{project}/token=sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ/src");
+    let session = "scrubbed";
+    let play = |event: &str, payload: Value| {
+        let mut command = env.command(&["hook", "--policy", policy, event]);
+        command.env("CLAUDE_PROJECT_DIR", &project);
+        let run = crate::common::run_with_stdin(command, payload.to_string().as_bytes());
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout.contains("deny")
+    };
+    play(
+        "session-start",
+        json!({"session_id": session, "hook_event_name": "SessionStart", "cwd": project}),
+    );
+    let read = |path: &str, cwd: &str| {
+        json!({"session_id": session, "hook_event_name": "PreToolUse", "cwd": cwd,
+               "tool_name": "Read", "tool_input": {"file_path": path}, "tool_use_id": path})
+    };
+    assert!(play("pre-tool", read("../../secrets/key.txt", &moved)));
+    assert!(play("pre-tool", read("secrets/key.txt", &project)));
+    let recorded: Vec<String> = env
+        .events(session)
+        .iter()
+        .filter_map(|e| e["data"]["cwd"].as_str().map(str::to_owned))
+        .collect();
+    assert!(recorded[1].contains("[REDACTED]"), "{recorded:?}");
+    assert!(!recorded[1].ends_with("/src"), "{recorded:?}");
+
+    let report = env
+        .run(&["audit", session, "--policy", policy, "--format", "json"])
+        .json();
+    assert_eq!(report["folder_unknown"], json!([2]), "{report}");
+    let text = env.run(&["audit", session, "--policy", policy]).stdout;
+    assert!(
+        text.contains(
+            "the relative paths of #2 could not be judged from the folder they ran in: the \
+             session does not record it, or recorded it cut or with a secret taken out of it, \
+             so they were judged as written."
+        ),
+        "{text}"
+    );
+}

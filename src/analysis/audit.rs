@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::model::policy::check::{self, Access, Place, Status};
 use crate::model::policy::{self, Policy};
-use crate::model::view::{ToolCall, View};
+use crate::model::view::{self, ToolCall, View};
 use crate::model::{Agent, Event};
 
 /// One judged tool call.
@@ -42,6 +42,45 @@ pub struct AuditReport {
     /// The calls (event numbers) that name a path from `~/` in a session whose home folder is
     /// not known: judged as written, not as the path it leads to (see [`home_of`]).
     pub home_unknown: Vec<usize>,
+    /// The calls (event numbers) that name a relative path and whose folder cannot be known:
+    /// none recorded, or one recorded cut to the store's size limit or with a secret (or a
+    /// personal datum) scrubbed out of it, which names no real folder. Their relative paths are
+    /// judged as written, never from a wrong folder.
+    pub folder_unknown: Vec<usize>,
+}
+
+/// A folder as the session recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Recorded {
+    /// The folder, whole.
+    Whole(String),
+    /// A folder was recorded, but cut or scrubbed ([`whole`]): where it was cannot be known.
+    Lost,
+}
+
+impl Recorded {
+    fn of(folder: &str) -> Recorded {
+        if whole(folder) {
+            Recorded::Whole(folder.to_owned())
+        } else {
+            Recorded::Lost
+        }
+    }
+
+    fn folder(&self) -> Option<&str> {
+        match self {
+            Recorded::Whole(folder) => Some(folder),
+            Recorded::Lost => None,
+        }
+    }
+}
+
+/// Whether a recorded folder is the one the writer saw: not cut to the store's size limit
+/// ([`view::CUT_MARK`]) nor with a secret or personal datum scrubbed out of it (`[REDACTED]`,
+/// `[EMAIL]` …). Such a folder names no real folder, and judging from it would judge from a
+/// wrong one.
+fn whole(folder: &str) -> bool {
+    !folder.contains(view::CUT_MARK) && !crate::mask::holds_placeholder(folder)
 }
 
 /// Judges a session's calls one event at a time.
@@ -51,13 +90,14 @@ pub struct Auditor<'p> {
     /// The folders the policy's globs are relative to (the policy's own).
     roots: Vec<String>,
     /// The folder the session started in, once its start is seen.
-    start: Option<String>,
+    start: Option<Recorded>,
     /// The folder taken for the start when no event names one ([`Auditor::with_start`]).
-    start_otherwise: Option<String>,
+    start_otherwise: Option<Recorded>,
     home: Option<String>,
     events: usize,
     findings: Vec<Finding>,
     home_unknown: Vec<usize>,
+    folder_unknown: Vec<usize>,
 }
 
 impl<'p> Auditor<'p> {
@@ -74,6 +114,7 @@ impl<'p> Auditor<'p> {
             events: 0,
             findings: Vec::new(),
             home_unknown: Vec::new(),
+            folder_unknown: Vec::new(),
         }
     }
 
@@ -91,7 +132,9 @@ impl<'p> Auditor<'p> {
     /// that names its folder wins.
     #[must_use]
     pub fn with_start(mut self, folder: Option<String>) -> Auditor<'p> {
-        self.start_otherwise = folder.filter(|f| f.starts_with('/'));
+        self.start_otherwise = folder
+            .filter(|f| f.starts_with('/'))
+            .map(|f| Recorded::of(&f));
         self
     }
 
@@ -101,7 +144,7 @@ impl<'p> Auditor<'p> {
             && let Some(cwd) = start.cwd
             && self.start.is_none()
         {
-            self.start = Some(cwd.to_owned());
+            self.start = Some(Recorded::of(cwd));
         }
         let Some(call) = ToolCall::from_event(event, self.agent) else {
             return;
@@ -110,6 +153,9 @@ impl<'p> Auditor<'p> {
         let verdict = check::check(self.policy, &call, &place);
         if self.home.is_none() && verdict.parts.iter().any(|p| from_home(&p.access)) {
             self.home_unknown.push(self.events);
+        }
+        if place.cwd.is_none() && verdict.parts.iter().any(|p| relative(&p.access)) {
+            self.folder_unknown.push(self.events);
         }
         self.findings.push(Finding {
             event: self.events,
@@ -129,15 +175,27 @@ impl<'p> Auditor<'p> {
     /// roots; the session's start taken for where the agent was started ([`Place::launch`]:
     /// Claude Code tells its hooks that folder, `CLAUDE_PROJECT_DIR`, and a `cd` moves it not).
     /// Also for [`generate`](crate::model::policy::generate), which makes globs of its paths.
+    ///
+    /// A folder recorded cut or scrubbed ([`whole`]) is no folder: the call's relative paths
+    /// are then judged as written (and the report names it), not from the session's start,
+    /// which it did not run in; a start recorded so is passed over for a whole `working_dir`.
     pub fn place_of(&self, call: &ToolCall<'_>) -> Place {
-        let start = self.start.as_ref().or(self.start_otherwise.as_ref());
-        let cwd = call.cwd.or(start.map(String::as_str)).map(str::to_owned);
+        let start = match (&self.start, &self.start_otherwise) {
+            (Some(Recorded::Whole(start)), _) | (_, Some(Recorded::Whole(start))) => {
+                Some(start.as_str())
+            }
+            _ => None,
+        };
+        let cwd = match call.cwd {
+            Some(cwd) => Recorded::of(cwd).folder().map(str::to_owned),
+            None => start.map(str::to_owned),
+        };
         let mut roots = self.roots.clone();
         roots.extend(cwd.clone());
         Place {
             cwd,
             roots,
-            launch: start.cloned(),
+            launch: start.map(str::to_owned),
             home: self.home.clone(),
         }
     }
@@ -154,6 +212,7 @@ impl<'p> Auditor<'p> {
             no_policy: Vec::new(),
             violations: Vec::new(),
             home_unknown: self.home_unknown,
+            folder_unknown: self.folder_unknown,
         };
         for f in self.findings {
             match f.status {
@@ -164,6 +223,12 @@ impl<'p> Auditor<'p> {
         }
         report
     }
+}
+
+/// Whether an access names a relative path (`../secrets/key.txt`, `src`), which only the folder
+/// the call ran in says where it leads.
+fn relative(access: &Access) -> bool {
+    matches!(access, Access::Read(p) | Access::Write(p) if !p.trim_start().starts_with(['/', '~', '$']))
 }
 
 /// Whether an access names a path from the home folder (`~/proj/secrets`).
@@ -248,6 +313,36 @@ mod tests {
         assert_eq!(violations(json!({"cwd": "/p"}), "/q/x"), 1);
         // Only a folder from the root is taken.
         assert_eq!(violations(json!({}), "p"), 0);
+    }
+
+    #[test]
+    fn a_folder_recorded_cut_or_scrubbed_is_no_folder_to_judge_from() {
+        let policy = crate::model::policy::parse_for_test(
+            r#"{"files": {"read": {"deny": ["secrets/**"]}}}"#,
+        );
+        let read = |cwd: Option<&str>| {
+            let mut data = json!({"tool_name": "Read", "arguments": {"file_path": "../secrets/k"}});
+            if let Some(cwd) = cwd {
+                data["cwd"] = cwd.into();
+            }
+            event(EventType::ToolCall, data)
+        };
+        let cut = format!("/p/s… {}5000 bytes in all]", view::CUT_MARK);
+        let audit = |start: &str, otherwise: Option<&str>, call: Option<&str>| {
+            let mut a = Auditor::new(&policy, Agent::ClaudeCode, vec!["/p".into()])
+                .with_start(otherwise.map(str::to_owned));
+            a.observe(&event(EventType::SessionStart, json!({"cwd": start})));
+            a.observe(&read(call));
+            let r = a.finish("s", None);
+            (r.violations.len(), r.folder_unknown)
+        };
+        assert_eq!(audit("/p", None, Some("/p/src")), (1, vec![]));
+        // Judged as written (`../secrets/k` is below no root), and said.
+        assert_eq!(audit("/p", None, Some(&cut)), (0, vec![2]));
+        assert_eq!(audit("/p", None, Some("/p/[REDACTED]")), (0, vec![2]));
+        assert_eq!(audit("/p/[EMAIL]/x", None, None), (0, vec![2]));
+        // A start recorded scrubbed gives way to a whole working folder.
+        assert_eq!(audit("/p/[REDACTED]", Some("/p/src"), None), (1, vec![]));
     }
 
     #[test]

@@ -178,7 +178,7 @@ fn cut_to(value: &mut Value, target: usize, real: usize) -> usize {
 /// JSON text. Everything that cuts a recorded value (the sink's cap, a proxy's cut copy of a
 /// huge message) ends it the same way.
 pub(crate) fn cut_marker(size: u64) -> String {
-    format!("… [cut by agent-strace: {size} bytes in all]")
+    format!("… {}{size} bytes in all]", crate::model::view::CUT_MARK)
 }
 
 /// The first `max` bytes (or fewer, to end on a character) of a value's text.

@@ -105,6 +105,17 @@ pub(crate) fn text(out: &mut impl Write, r: &AuditReport, paint: Painter) -> std
             events.join(", ")
         )?;
     }
+    if !r.folder_unknown.is_empty() {
+        let events: Vec<String> = r.folder_unknown.iter().map(|e| format!("#{e}")).collect();
+        writeln!(
+            out,
+            "{} the relative paths of {} could not be judged from the folder they ran in: the \
+             session does not record it, or recorded it cut or with a secret taken out of it, so \
+             they were judged as written.",
+            paint.yellow("Note:"),
+            events.join(", ")
+        )?;
+    }
     Ok(())
 }
 

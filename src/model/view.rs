@@ -109,6 +109,10 @@ pub struct ToolCall<'a> {
 /// their payloads. The Python tool ignores it.
 pub const CALL_FOLDER: &str = "cwd";
 
+/// What a value the store cut to its size limit ends with, before its size in all: `… [cut by
+/// agent-strace: N bytes in all]`. A folder holding it names no real folder.
+pub const CUT_MARK: &str = "[cut by agent-strace: ";
+
 /// Where a search or a bulk read looks ([`ToolCall::search_scope`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SearchScope<'a> {
