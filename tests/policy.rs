@@ -2607,3 +2607,46 @@ fn a_call_whose_folder_was_recorded_scrubbed_is_said_to_be_judged_as_written() {
         "{text}"
     );
 }
+
+/// A `cd` inside a Bash line (`cd src && cat ../secrets/key.txt`) is judged alike by the hook
+/// and by `audit`: both run the same reader over the recorded line, from the folder the call
+/// ran in (the payload's `cwd`, which Claude Code moves after a `cd` and the hook records).
+/// docs/security.md says what neither follows (`env -C`, `git -C`, `make -C`).
+#[test]
+fn a_cd_inside_a_line_is_judged_alike_by_the_hook_and_audit() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"read": {"deny": ["secrets/**"]}}}));
+    let policy = env.path().join(".agent-scope.json");
+    let project = env.path().to_string_lossy().into_owned();
+    let src = format!("{project}/src");
+    let bash =
+        |line: &str, cwd: &str| json!({"tool": "Bash", "input": {"command": line}, "cwd": cwd});
+    let calls = [
+        bash("cd src && cat ../secrets/key.txt", &project),
+        bash("cd src && cat secrets/key.txt", &project),
+        bash("cd src; cat ../secrets/key.txt", &project),
+        bash("(cd secrets && ls) && cat key.txt", &project),
+        bash("cd .. && cat secrets/key.txt", &src),
+        bash("cd ../secrets && cat ../src/main.rs", &src),
+        bash("cat ../secrets/key.txt", &src),
+        bash("bash -c 'cd secrets && cat key.txt'", &project),
+    ];
+    let report = audit_after_hook(&env, "cds", &project, "/nowhere", &policy, &calls);
+    let violations: Vec<&str> = report["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["what"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        violations,
+        [
+            "$ cd src && cat ../secrets/key.txt",
+            "$ cd src; cat ../secrets/key.txt",
+            "$ cd .. && cat secrets/key.txt",
+            "$ cat ../secrets/key.txt",
+            "$ bash -c 'cd secrets && cat key.txt'"
+        ],
+        "{report}"
+    );
+}
