@@ -3550,9 +3550,10 @@ fn plant_writing(spool: &Path, micros: u64, id: &str, ago: Duration) -> PathBuf 
 }
 
 /// A call a hook was killed writing (its temporary name, untouched for an hour) is cleared
-/// by the next hook that keeps a call and by `send-kept`; one being written now, a link under
-/// such a name (never followed: what it names stays) and a file of another name stay. It
-/// stayed for ever, counted in the spool's bound.
+/// by the next hook that keeps a call and by `send-kept`, which say in one line how many (the
+/// hook in its log); one being written now, a link under such a name (never followed: what it
+/// names stays) and a file of another name stay. It stayed for ever, counted in the spool's
+/// bound, and then was cleared without a word.
 #[test]
 fn calls_hooks_were_killed_writing_are_cleared_by_the_next_keeping_hook_and_send_kept() {
     let env = TestEnv::new();
@@ -3587,9 +3588,26 @@ fn calls_hooks_were_killed_writing_are_cleared_by_the_next_keeping_hook_and_send
     assert!(!dead.exists(), "left by the keeping hook");
     assert!(fresh.exists() && other.exists());
     assert!(link.symlink_metadata().is_ok() && victim.exists());
-    let dead = plant_writing(&spool, 4, "dead", hour);
+    let cleared = |n: &str| {
+        format!(
+            "removed {n} from {} that {} left half written by a killed hook (`.<name>.call.tmp`, untouched for 10 minutes)",
+            spool.display(),
+            if n == "1 call" { "was" } else { "were" }
+        )
+    };
+    let log =
+        std::fs::read_to_string(project.join(".agent-traces").join("hook-errors.log")).unwrap();
+    assert_eq!(log.matches(&cleared("1 call")).count(), 1, "{log}");
+    plant_writing(&spool, 4, "dead", hour);
+    let dead = plant_writing(&spool, 5, "dead", hour);
     let sent = send_kept(&env, project.to_str().unwrap(), &failing, None);
     assert_eq!(sent.code, 4, "{}", sent.stderr);
+    assert_eq!(
+        sent.stderr.lines().next(),
+        Some(format!("warning: {}", cleared("2 calls")).as_str()),
+        "{}",
+        sent.stderr
+    );
     assert!(!dead.exists(), "left by send-kept");
     assert!(fresh.exists() && other.exists());
     assert!(link.symlink_metadata().is_ok() && victim.exists());

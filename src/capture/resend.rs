@@ -398,7 +398,7 @@ mod tests {
             bytes: 1 << 20,
             leftovers: Duration::from_secs(600),
         };
-        store.spool(1, "abc", b"{}", true, bound).unwrap();
+        store.spool(1, "abc", b"{}", true, bound).kept.unwrap();
         let sink = Sink::new(Privacy::default());
         let note = |_: &str| {};
         let answers: [(Answer, Vec<bool>); 3] = [

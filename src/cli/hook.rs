@@ -598,7 +598,14 @@ impl Call<'_> {
             }
         };
         let micros = resend::micros_now(self.sink);
-        match self.store.spool(micros, &id, &body, unseen, SPOOL_BOUND) {
+        let keeping = self.store.spool(micros, &id, &body, unseen, SPOOL_BOUND);
+        if keeping.cleared > 0 {
+            self.log(&super::send_kept::leftovers_note(
+                self.store,
+                keeping.cleared,
+            ));
+        }
+        match keeping.kept {
             Ok(()) => {
                 self.log(&format!("collector {shown}: {why}; kept to send again"));
                 Sent::Kept

@@ -64,9 +64,13 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
     for located in &stores {
         // Calls a hook killed while writing them left under their temporary names: they hold
         // room in the spool's bound and are no calls.
-        let _ = located
+        let cleared = located
             .store
-            .spool_clear_leftovers(crate::capture::resend::SPOOL_KEEP);
+            .spool_clear_leftovers(crate::capture::resend::SPOOL_KEEP)
+            .unwrap_or(0);
+        if cleared > 0 {
+            super::output::warn(leftovers_note(&located.store, cleared));
+        }
         let count = located.store.spooled_count().unwrap_or_default();
         if let Some(what) = count.not_a_folder {
             super::output::warn(not_a_folder_note(&located.store, what));
@@ -166,6 +170,21 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
         );
     }
     Ok(exit::OK)
+}
+
+/// The warning that `cleared` calls hooks were killed writing (left under their temporary
+/// names, untouched for [`crate::capture::resend::SPOOL_KEEP`]) were removed from `store`'s spool.
+pub(crate) fn leftovers_note(store: &crate::store::Store, cleared: usize) -> String {
+    let (calls, were) = if cleared == 1 {
+        ("1 call".to_owned(), "was")
+    } else {
+        (format!("{cleared} calls"), "were")
+    };
+    format!(
+        "removed {calls} from {} that {were} left half written by a killed hook (`.<name>.call.tmp`, untouched for {} minutes)",
+        store.spool_path().display(),
+        crate::capture::resend::SPOOL_KEEP.as_secs() / 60
+    )
 }
 
 /// The warning that `strays` entries of a spool named as calls are none.

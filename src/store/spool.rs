@@ -48,6 +48,16 @@ pub struct SpoolBound {
     pub leftovers: std::time::Duration,
 }
 
+/// What [`Store::spool`] did.
+#[derive(Debug)]
+#[must_use]
+pub struct Keeping {
+    /// Whether the call was kept, or why not.
+    pub kept: Result<()>,
+    /// Calls hooks were killed writing, removed on the way.
+    pub cleared: usize,
+}
+
 /// One call waiting for the collector; its body is read when it is sent
 /// ([`Store::spooled_body`]), so that a hook reads no more than the calls it has time for.
 #[derive(Debug, Clone)]
@@ -78,7 +88,8 @@ pub struct SpoolCount {
 impl Store {
     /// Keeps a call's `body` (call id `id`, letters and digits) made at `micros`; `unseen` when
     /// the collector surely never saw it. Refused when the spool already holds `bound` or more,
-    /// or would hold more with it.
+    /// or would hold more with it. Calls hooks were killed writing are cleared on the way
+    /// ([`SpoolBound::leftovers`]), kept or not.
     pub fn spool(
         &self,
         micros: u64,
@@ -86,7 +97,7 @@ impl Store {
         body: &[u8],
         unseen: bool,
         bound: SpoolBound,
-    ) -> Result<()> {
+    ) -> Keeping {
         let name = if unseen {
             format!("{micros:020}.{id}{UNSEEN}")
         } else {
@@ -99,66 +110,46 @@ impl Store {
     /// events as `POST /events` takes them) that the collector may hold in part, made at
     /// `micros` (its first event), until a sender sends it again or `send-kept --here` records
     /// it here. Refused as [`Store::spool`] refuses a call.
-    pub fn spool_batch(&self, micros: u64, id: &str, body: &[u8], bound: SpoolBound) -> Result<()> {
+    pub fn spool_batch(&self, micros: u64, id: &str, body: &[u8], bound: SpoolBound) -> Keeping {
         self.keep(id, &format!("{micros:020}.{id}{BATCH}"), body, bound)
     }
 
-    /// Writes `body` into the spool under `name`, made with `id`, within `bound`.
-    fn keep(&self, id: &str, name: &str, body: &[u8], bound: SpoolBound) -> Result<()> {
+    /// Writes `body` into the spool under `name`, made with `id`, within `bound`, clearing
+    /// the calls hooks were killed writing on the way.
+    fn keep(&self, id: &str, name: &str, body: &[u8], bound: SpoolBound) -> Keeping {
+        let refused = |e| Keeping {
+            kept: Err(e),
+            cleared: 0,
+        };
         if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(StoreError::io(
+            return refused(StoreError::io(
                 &self.root.join(SPOOL),
                 std::io::Error::other(format!("{id:?} cannot name a kept call")),
             ));
         }
         // It could not be read back whole: it is recorded where it is made instead.
         if body.len() as u64 > CALL_LIMIT {
-            return Err(StoreError::io(
+            return refused(StoreError::io(
                 &self.root.join(SPOOL).join(name),
                 std::io::Error::other("the call is larger than a kept call may be"),
             ));
         }
-        let folder = self.made_root()?.child_made(SPOOL)?;
-        let full = |calls: usize, bytes: u64| {
-            StoreError::io(
-                folder.path(),
-                std::io::Error::other(format!(
-                    "the spool is full ({calls} calls, {} MiB of at most {} calls, {} MiB)",
-                    bytes / (1024 * 1024),
-                    bound.calls,
-                    bound.bytes / (1024 * 1024)
-                )),
-            )
+        let folder = match self.made_root().and_then(|root| root.child_made(SPOOL)) {
+            Ok(folder) => folder,
+            Err(e) => return refused(e),
         };
-        // Only a hook keeping a call clears leftovers (with the count it makes anyway): the
-        // path of a call the collector took does no more work.
-        clear_leftovers(&folder, bound.leftovers);
-        let (calls, bytes) = held(&folder)?;
-        let bytes = bytes.saturating_add(body.len() as u64);
-        if calls >= bound.calls || bytes > bound.bytes {
-            return Err(full(calls, bytes));
+        // Only a hook keeping a call clears leftovers, from the listing it counts the spool
+        // by: the path of a call the collector took does no more work, and this one lists the
+        // folder once for both.
+        let names = match folder.names() {
+            Ok(names) => names,
+            Err(e) => return refused(e),
+        };
+        let cleared = clear_leftovers(&folder, &names, bound.leftovers);
+        Keeping {
+            kept: write_kept(&folder, name, &names, body, bound),
+            cleared,
         }
-        let temporary = format!(".{name}{WRITING}");
-        let kept = folder.write_new(&temporary, body).and_then(|()| {
-            // Hooks keeping calls at the same moment each found room at the count above: once
-            // written, a call is counted again with the calls being written (a call is seen
-            // whole, written or being written, at every moment), and the hook that finds the
-            // spool past its bound gives its call up, so that the spool stays within the bound
-            // however many keep at once. Only a call kept pays for this second count.
-            let (calls, bytes) = held(&folder)?;
-            if calls > bound.calls || bytes > bound.bytes {
-                return Err(full(calls, bytes));
-            }
-            folder
-                .rename(&temporary, name)
-                .map_err(|e| StoreError::io(&folder.path().join(name), e))
-        });
-        // A part written (the disk filled) is no call and must not hold the space the disk
-        // lacks; a call given up is recorded where it was made.
-        if kept.is_err() {
-            let _ = folder.remove(&temporary);
-        }
-        kept
     }
 
     /// The calls waiting, oldest first, at most `limit`; none when there is no spool. Only a
@@ -314,7 +305,7 @@ impl Store {
         let Some(folder) = self.spool_folder()? else {
             return Ok(0);
         };
-        Ok(clear_leftovers(&folder, age))
+        Ok(clear_leftovers(&folder, &folder.names()?, age))
     }
 
     /// Takes a call out of the spool; true when this call took it (of many, exactly one does).
@@ -324,6 +315,54 @@ impl Store {
             .claim(name)
             .map_err(|e| StoreError::io(&folder.path().join(name), e))
     }
+}
+
+/// Writes `body` into `folder` (whose entries are `names`) as the call `name`, within `bound`.
+fn write_kept(
+    folder: &super::files::Folder,
+    name: &str,
+    names: &[String],
+    body: &[u8],
+    bound: SpoolBound,
+) -> Result<()> {
+    let full = |calls: usize, bytes: u64| {
+        StoreError::io(
+            folder.path(),
+            std::io::Error::other(format!(
+                "the spool is full ({calls} calls, {} MiB of at most {} calls, {} MiB)",
+                bytes / (1024 * 1024),
+                bound.calls,
+                bound.bytes / (1024 * 1024)
+            )),
+        )
+    };
+    let (calls, bytes) = held(folder, names);
+    let bytes = bytes.saturating_add(body.len() as u64);
+    if calls >= bound.calls || bytes > bound.bytes {
+        return Err(full(calls, bytes));
+    }
+    let temporary = format!(".{name}{WRITING}");
+    let kept = folder.write_new(&temporary, body).and_then(|()| {
+        // Hooks keeping calls at the same moment each found room at the count above: once
+        // written, a call is counted again with the calls being written (a call is seen whole,
+        // written or being written, at every moment), and the hook that finds the spool past
+        // its bound gives its call up, so that the spool stays within the bound however many
+        // keep at once. Only a call kept pays for this second count, which lists the folder
+        // again: it must see the calls written since the first.
+        let (calls, bytes) = held(folder, &folder.names()?);
+        if calls > bound.calls || bytes > bound.bytes {
+            return Err(full(calls, bytes));
+        }
+        folder
+            .rename(&temporary, name)
+            .map_err(|e| StoreError::io(&folder.path().join(name), e))
+    });
+    // A part written (the disk filled) is no call and must not hold the space the disk lacks;
+    // a call given up is recorded where it was made.
+    if kept.is_err() {
+        let _ = folder.remove(&temporary);
+    }
+    kept
 }
 
 /// The names in `folder` made as a call's or a batch's ([`micros_of`]), with their time.
@@ -354,13 +393,14 @@ fn is_writing(name: &str) -> bool {
         .is_some()
 }
 
-/// Removes from `folder` the regular files named as calls being written that were not
-/// modified for `age` (a link or anything else under such a name is left alone, and no link
-/// is followed); how many. A file that cannot be looked at or removed stays.
-fn clear_leftovers(folder: &super::files::Folder, age: std::time::Duration) -> usize {
-    let Ok(names) = folder.names() else {
-        return 0;
-    };
+/// Removes from `folder` (whose entries are `names`) the regular files named as calls being
+/// written that were not modified for `age` (a link or anything else under such a name is left
+/// alone, and no link is followed); how many. A file that cannot be looked at or removed stays.
+fn clear_leftovers(
+    folder: &super::files::Folder,
+    names: &[String],
+    age: std::time::Duration,
+) -> usize {
     let Some(before) = std::time::SystemTime::now().checked_sub(age) else {
         return 0;
     };
@@ -375,21 +415,20 @@ fn clear_leftovers(folder: &super::files::Folder, age: std::time::Duration) -> u
     cleared
 }
 
-/// How many calls `folder` holds (regular files named as calls, or as calls being written),
-/// and their bytes.
-fn held(folder: &super::files::Folder) -> Result<(usize, u64)> {
+/// How many calls `folder` holds of its entries `names` (regular files named as calls, or as
+/// calls being written; one removed since the listing is not counted), and their bytes.
+fn held(folder: &super::files::Folder, names: &[String]) -> (usize, u64) {
     let (mut calls, mut bytes) = (0, 0u64);
-    let names = folder
-        .names()?
-        .into_iter()
+    let counted = names
+        .iter()
         .filter(|name| micros_of(name).is_some() || is_writing(name));
-    for name in names {
-        if let Ok(Some(size)) = folder.regular_size(&name) {
+    for name in counted {
+        if let Ok(Some(size)) = folder.regular_size(name) {
             calls += 1;
             bytes = bytes.saturating_add(size);
         }
     }
-    Ok((calls, bytes))
+    (calls, bytes)
 }
 
 /// Whether `name` in `folder` is a call: a regular file (a link is not followed) within

@@ -515,7 +515,7 @@ impl McpRecorder {
         let count = remote.pending.len();
         let id = self.sink.new_id();
         let why = &not.why;
-        if let Err(e) = self.store.spool_batch(micros, &id, &body, SPOOL_BOUND) {
+        if let Err(e) = self.store.spool_batch(micros, &id, &body, SPOOL_BOUND).kept {
             self.log(&format!(
                 "collector: {why}; cannot keep the batch for it ({e}); recording here, where the collector may hold it too"
             ));
