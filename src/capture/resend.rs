@@ -75,23 +75,25 @@ pub struct Resent {
 
 impl Resend<'_> {
     /// Sends every kept call, batch after batch of `limit` ([`Resend::batch`]), until none
-    /// waits or the collector stops the sending. Bounded by `waiting`, the calls that waited at
-    /// the start: a call that cannot be taken out of the spool once sent (its folder read-only)
-    /// is not sent round and round.
+    /// waits, the collector stops the sending, or a batch takes none of the calls it listed
+    /// (another process took them, or is sending them right now and moved them under another
+    /// name). A call another sender put back meanwhile, under a name the batch did not list, is
+    /// taken by the next. Bounded by `waiting`, the calls that waited at the start: once as
+    /// many are taken, calls kept since wait for the next run, and a call that cannot be taken
+    /// out of the spool once sent (its folder read-only) is not sent round and round.
     pub fn all(&self, limit: usize, waiting: usize) -> Resent {
-        let rounds = waiting.div_ceil(limit.max(1)) + 1;
         let mut total = Resent::default();
-        for round in 1..=rounds {
+        loop {
             let done = self.batch(limit);
+            let taken = done.sent + done.recorded;
             total.sent += done.sent;
             total.recorded += done.recorded;
-            if done.stopped.is_some() || done.waiting == 0 || round == rounds {
-                total.waiting = done.waiting;
-                total.stopped = done.stopped;
-                break;
+            total.waiting = done.waiting;
+            total.stopped = done.stopped;
+            if total.stopped.is_some() || taken == 0 || total.sent + total.recorded >= waiting {
+                return total;
             }
         }
-        total
     }
 
     /// Sends the oldest `limit` kept calls (at most) while time lasts; with `keep`, the unseen

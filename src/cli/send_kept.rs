@@ -61,6 +61,8 @@ const BATCH: usize = 64;
 pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
     let stores = args.scope.stores(globals)?;
     let (mut waiting, mut strays) = (0, 0);
+    // The calls each store holds at the start, which bound its sending.
+    let mut held = Vec::with_capacity(stores.len());
     for located in &stores {
         // Calls a hook killed while writing them left under their temporary names: they hold
         // room in the spool's bound and are no calls.
@@ -77,6 +79,7 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
         }
         waiting += count.calls;
         strays += count.strays;
+        held.push(count.calls);
     }
     if strays > 0 {
         super::output::warn(stray_note(strays));
@@ -107,7 +110,10 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
         .unwrap_or_default();
     let (mut sent, mut recorded, mut left) = (0, 0, 0);
     let mut why = None;
-    for located in &stores {
+    for (located, &held) in stores.iter().zip(&held) {
+        if held == 0 {
+            continue;
+        }
         let note = |message: &str| super::output::warn(message);
         let done = Resend {
             store: &located.store,
@@ -118,7 +124,7 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
             keep: None,
             note: &note,
         }
-        .all(BATCH, waiting);
+        .all(BATCH, held);
         sent += done.sent;
         recorded += done.recorded;
         left += done.waiting;
