@@ -3380,12 +3380,19 @@ fn an_unseen_call_send_kept_is_sending_is_not_recorded_here_by_a_hook() {
     assert_eq!((run.code, run.stderr.as_str()), (0, ""));
     release.send(()).unwrap();
     let sent = crate::common::Run::of(sending.wait_with_output().unwrap());
+    // The hook kept its own call behind the one being sent: it still waits.
     assert_eq!(
         (sent.code, sent.stdout.as_str()),
         (
-            0,
+            4,
             format!("Sent 1 kept hook call to the collector {endpoint}.\n").as_str()
         ),
+        "{}",
+        sent.stderr
+    );
+    assert!(
+        sent.stderr
+            .starts_with("error: 1 kept hook call still waits"),
         "{}",
         sent.stderr
     );
@@ -3727,4 +3734,55 @@ fn send_kept_here_takes_a_call_another_sender_put_back_meanwhile() {
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     assert_eq!(kept_names(&local), Vec::<String>::new(), "{stderr}");
     assert_eq!(stored_lines(&local, session), 1, "{stdout}{stderr}");
+}
+
+/// `send-kept` counts the spool again at its end: a call a hook kept while it was sending (the
+/// hook's collector failed) still waits, and it says so and exits 4. It said only that it sent
+/// the one call it listed and exited 0, as if the spool were empty.
+#[test]
+fn send_kept_counts_again_the_calls_a_hook_kept_meanwhile() {
+    let env = TestEnv::new();
+    let session = "kept-meanwhile";
+    let (project, failing) = kept_behind_a_failing_proxy(&env, session, None);
+    let local = project.join(".agent-traces");
+    let cwd = project.to_str().unwrap().to_owned();
+    let (endpoint, got, release) = holding_collector();
+    let mut send = env.command(&["send-kept", "--project", &cwd]);
+    send.env("AGENT_STRACE_ENDPOINT", &endpoint)
+        .env_remove("AGENT_STRACE_TOKEN")
+        .env_remove("AGENT_STRACE_AUTH_KEY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let sending = send.spawn().unwrap();
+    got.recv().unwrap();
+    // A hook of the project meanwhile, behind the failing proxy: it keeps its call.
+    let (run, _) = hook_to(
+        &env,
+        &failing,
+        None,
+        "user-prompt",
+        &prompt(session, &project, "meanwhile"),
+    );
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    assert_eq!(kept_calls(&local), 2);
+    release.send(()).unwrap();
+    let sent = crate::common::Run::of(sending.wait_with_output().unwrap());
+    assert_eq!(
+        (sent.code, sent.stdout.as_str()),
+        (
+            4,
+            format!("Sent 1 kept hook call to the collector {endpoint}.\n").as_str()
+        ),
+        "{}",
+        sent.stderr
+    );
+    assert!(
+        sent.stderr.starts_with(
+            "error: 1 kept hook call still waits: a hook kept it, or another process was sending it, meanwhile"
+        ),
+        "{}",
+        sent.stderr
+    );
+    assert_eq!(kept_calls(&local), 1);
 }

@@ -33,8 +33,9 @@ use crate::exit;
 /// the session's end. This sends them, oldest first, each given up to 10 s; the collector records each call once, the part
 /// it does not hold yet. A call the collector refuses for good (4xx) is recorded in the store
 /// here, as a hook would; a refused token (401, 403) leaves every call kept. Exits 4 when
-/// the collector leaves some waiting (not reached, or it failed), or with --here when a call
-/// still waits (another process was sending it meanwhile); `list` says how many wait.
+/// calls still wait at the end, counted again: the collector left them (not reached, or it
+/// failed), a hook kept one meanwhile, or another process was sending one; `list` says how
+/// many wait.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  AGENT_STRACE_ENDPOINT=http://collector:4317 agent-strace send-kept\n  agent-strace send-kept --all-projects\n  agent-strace send-kept --here"
@@ -108,7 +109,7 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
         .as_ref()
         .map(|endpoint| super::http::shown_url(&endpoint.base))
         .unwrap_or_default();
-    let (mut sent, mut recorded, mut left) = (0, 0, 0);
+    let (mut sent, mut recorded) = (0, 0);
     let mut why = None;
     for (located, &held) in stores.iter().zip(&held) {
         if held == 0 {
@@ -127,23 +128,14 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
         .all(BATCH, held);
         sent += done.sent;
         recorded += done.recorded;
-        left += done.waiting;
         why = why.or(done.stopped);
     }
-    if args.here {
-        // A call another process was sending meanwhile (a hook, `send-kept`: its unseen mark
-        // taken off, then put back when the collector was not reached or refused the token)
-        // is not under the name listed: counted again, it is not said to be recorded when it
-        // still waits.
-        left = stores
-            .iter()
-            .map(|located| located.store.spooled_count().map_or(0, |count| count.calls))
-            .sum();
-        if left > 0 {
-            why =
-                Some("another process (a hook, `send-kept`) was sending them meanwhile".to_owned());
-        }
-    }
+    // Counted again: a hook may have kept a call meanwhile, and another sender put back one it
+    // was sending; the sending's own view of what is left (of the calls it listed) misses them.
+    let left: usize = stores
+        .iter()
+        .map(|located| located.store.spooled_count().map_or(0, |count| count.calls))
+        .sum();
     let mut out = super::output::stdout(globals.colour());
     if sent > 0 {
         writeln!(out, "Sent {} to the collector {shown}.", calls(sent))?;
@@ -163,17 +155,25 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
     }
     out.flush()?;
     if left > 0 {
-        let why = why.unwrap_or_else(|| "they are still kept (see the warnings above)".to_owned());
-        let whom = if args.here {
-            "this store".to_owned()
-        } else {
-            format!("the collector {shown}")
+        let error = match why {
+            Some(why) => Error::io(format!(
+                "the collector {shown} left {} waiting: {why}",
+                calls(left)
+            ))
+            .with_hint("run `agent-strace send-kept` again once the collector takes them"),
+            None => Error::io(format!(
+                "{} still {}: a hook kept {them}, or another process was sending {them}, meanwhile",
+                calls(left),
+                if left == 1 { "waits" } else { "wait" },
+                them = if left == 1 { "it" } else { "them" },
+            ))
+            .with_hint(if args.here {
+                "run `agent-strace send-kept --here` again"
+            } else {
+                "run `agent-strace send-kept` again"
+            }),
         };
-        return Err(
-            Error::io(format!("{whom} left {} waiting: {why}", calls(left)))
-                .with_hint("run `agent-strace send-kept` again once the collector takes them")
-                .into(),
-        );
+        return Err(error.into());
     }
     Ok(exit::OK)
 }
