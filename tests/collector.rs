@@ -3786,3 +3786,45 @@ fn send_kept_counts_again_the_calls_a_hook_kept_meanwhile() {
     );
     assert_eq!(kept_calls(&local), 1);
 }
+
+/// A store whose `.spool` is a link to a folder elsewhere: a hook whose collector may hold its
+/// call (it answered 502) cannot keep it there and records it here, saying why once in its
+/// log; nothing is written through the link, and the call waiting in the folder it names is
+/// neither sent nor recorded.
+#[test]
+fn a_hook_whose_spool_is_a_link_records_its_call_here_and_says_why_once() {
+    let env = TestEnv::new();
+    let session = "spool-link-hook";
+    let (project, failing) = kept_behind_a_failing_proxy(&env, session, None);
+    let local = project.join(".agent-traces");
+    let spool = local.join(".spool");
+    let elsewhere = env.path().join("elsewhere");
+    std::fs::rename(&spool, &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &spool).unwrap();
+    let before: Vec<_> = std::fs::read_dir(&elsewhere)
+        .unwrap()
+        .flatten()
+        .map(|e| (e.file_name(), std::fs::read(e.path()).unwrap()))
+        .collect();
+    let (run, _) = hook_to(
+        &env,
+        &failing,
+        None,
+        "user-prompt",
+        &prompt(session, &project, "through a link"),
+    );
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    assert_eq!(stored_lines(&local, session), 1);
+    let log = std::fs::read_to_string(local.join("hook-errors.log")).unwrap();
+    let link = spool.display().to_string();
+    assert_eq!(log.matches(&link).count(), 1, "{log}");
+    assert!(log.contains("cannot keep the call"), "{log}");
+    assert!(log.contains("symbolic link"), "{log}");
+    let after: Vec<_> = std::fs::read_dir(&elsewhere)
+        .unwrap()
+        .flatten()
+        .map(|e| (e.file_name(), std::fs::read(e.path()).unwrap()))
+        .collect();
+    assert_eq!(after, before);
+    assert!(spool.symlink_metadata().unwrap().file_type().is_symlink());
+}

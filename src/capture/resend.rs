@@ -15,7 +15,7 @@ use super::hooks;
 use super::remote::{HookCall, Unsent};
 use super::sink::Sink;
 use crate::model::{Event, SessionMeta};
-use crate::store::{Spooled, Store};
+use crate::store::{Spooled, Store, StoreError};
 
 /// How long a call kept for the collector ([`Store::spool`]) that the collector surely never
 /// saw (it was never sent, or the collector was not reached) waits before a hook records it in
@@ -112,6 +112,10 @@ impl Resend<'_> {
             .map(|keep| now.saturating_sub(u64::try_from(keep.as_micros()).unwrap_or(u64::MAX)));
         let kept = match self.store.spooled(limit, stale_before) {
             Ok(kept) => kept,
+            // `.spool` is not a folder we made (a link): nothing is read through it, and it is
+            // said once where it matters, by a hook that cannot keep its call there (and by
+            // `list` and `send-kept`), not at every look.
+            Err(StoreError::NotRegular { .. }) => return done,
             Err(e) => {
                 (self.note)(&format!(
                     "cannot read the calls kept for the collector: {e}"
