@@ -1400,3 +1400,50 @@ fn a_url_after_curls_proxy_user_flag_stays() {
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw), "{store}");
 }
+
+#[test]
+fn a_word_alone_after_a_header_that_carries_a_credential_goes() {
+    // `("authorization", "letmein")` kept its value: a word after a name of one word was read
+    // as another name, a table's head as `("token", "expires")` is. After a header that
+    // carries a credential (authorization, cookie, x-api-key …) a word is its value, unless
+    // it names a header (a CORS list), in source text and in a list kept as JSON.
+    let pw = "letmein";
+    let mut cases = filled(
+        &[
+            (
+                "python -c 'requests.get(u, headers=[(\"authorization\", \"{pw}\")])'",
+                "python -c 'requests.get(u, headers=[(\"authorization\", \"[REDACTED]\")])'",
+            ),
+            (
+                "python -c 'h.append(\"Authorization\", \"Letmein\"); h.append(\"cookie\", \"{pw}\")'",
+                "python -c 'h.append(\"Authorization\", \"[REDACTED]\"); h.append(\"cookie\", \"[REDACTED]\")'",
+            ),
+            (
+                "node -e 'fetch(u, {headers: [[\"proxy-authorization\", \"{pw}\"]]})'",
+                "node -e 'fetch(u, {headers: [[\"proxy-authorization\", \"[REDACTED]\"]]})'",
+            ),
+        ],
+        |s| s.replace("{pw}", pw),
+    );
+    cases.extend(kept(&[
+        "python -c 'CORS(app, allow_headers=(\"authorization\", \"accept\", \"origin\"))'",
+        "python -c 'cors(allow_headers=[\"cookie\", \"baggage\", \"traceparent\"])'",
+        "python -c 'print_table((\"token\", \"expires\"))'",
+    ]));
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw) && !store.contains("Letmein"), "{store}");
+    let (recorded, store) = recorded_inputs(&[json!({
+        "command": "./call",
+        "header": ["authorization", pw],
+        "cors": ["Authorization", "Accept"]
+    })]);
+    assert_eq!(
+        recorded[0],
+        json!({
+            "command": "./call",
+            "header": ["authorization", "[REDACTED]"],
+            "cors": ["Authorization", "Accept"]
+        })
+    );
+    assert!(!store.contains(pw), "{store}");
+}

@@ -1718,18 +1718,26 @@ fn pick_header_pair(caps: &Captures<'_>) -> Option<Range<usize>> {
 /// the same shape (`["Token", "Expires"]`, `["token", "expires"]`, `["x-api-key",
 /// "content-type"]`: a table's head, a list of headers); a word with a digit (`Hunter22`,
 /// `hunter22`) is a password, not a name, and so is a word alone after a name of several
-/// (`("x-api-key","letmein")`), unless it names a header itself (`["x-api-key", "accept"]`),
-/// and a well-known header's name of several words after one of a single word is a list too
+/// (`("x-api-key","letmein")`) or after a header that carries a credential
+/// (`("authorization", "letmein")`), unless it names a header itself (`["x-api-key",
+/// "accept"]`), and a well-known header's name of several words after one of a single word is a list too
 /// (`("authorization", "content-type")`).
 pub(super) fn header_holds_secret(name: &str, value: &str) -> bool {
     let lowercase = |s: &str| !s.bytes().any(|b| b.is_ascii_uppercase());
     let one_word = |s: &str| !s.contains('-');
+    let known = |s: &str| {
+        let lower = s.to_ascii_lowercase();
+        is_listed(HEADER_WORDS, &lower) || is_listed(HEADER_NAMES, &lower)
+    };
+    // After a header that carries a credential, a word alone is its value unless it names a
+    // header (a CORS list: `("authorization", "accept")`): such a header is never one of a
+    // table's head, whose columns the word could name (`("token", "expires")`).
+    let same_shape = one_word(value) == one_word(name)
+        && !(one_word(value) && is_listed(CREDENTIAL_HEADERS, &name.to_ascii_lowercase()));
     let another_name = is_header_name(value)
         && lowercase(value) == lowercase(name)
         && !value.bytes().any(|b| b.is_ascii_digit())
-        && (one_word(value) == one_word(name)
-            || is_listed(HEADER_WORDS, &value.to_ascii_lowercase())
-            || is_listed(HEADER_NAMES, &value.to_ascii_lowercase()));
+        && (same_shape || known(value));
     if !is_header_name(name) || another_name || value.is_empty() {
         return false;
     }
@@ -2015,7 +2023,12 @@ const PLACEHOLDER_WORDS: &str = "\
 const HEADER_WORDS: &str = "\
     accept age allow authorization connection cookie date dnt etag expect expires forwarded \
     from host link location origin pragma prefer priority range referer refresh server te \
-    trailer upgrade vary via warning";
+    trailer upgrade vary via warning baggage traceparent tracestate";
+
+/// The headers that carry a credential: a word alone after one is its value, unless the
+/// word is a header's name ([`header_holds_secret`]).
+const CREDENTIAL_HEADERS: &str =
+    "authorization proxy-authorization x-api-key api-key cookie x-auth-token";
 
 /// Headers' names of several words that a list of headers holds beside a name of one word
 /// (a CORS list: `("authorization", "content-type")`): another name, never a password.
