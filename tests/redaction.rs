@@ -1447,3 +1447,44 @@ fn a_word_alone_after_a_header_that_carries_a_credential_goes() {
     );
     assert!(!store.contains(pw), "{store}");
 }
+
+#[test]
+fn a_bearer_flag_with_spaces_around_its_equals_sign_and_an_auth_argument_lose_only_the_token() {
+    // `xh --bearer =…` and `--bearer = …` kept the token: only `--bearer …` and `--bearer=…`
+    // were a flag and its value. And `["http", "--auth-type=bearer", "--auth=…"]`, a command
+    // line kept as a list, lost its whole argument, flag and all; now only the value goes,
+    // as it does in the same text. A reference stays.
+    let token = "letmein";
+    let mut cases = filled(
+        &[
+            (
+                "xh --bearer ={token} example.org && xh --bearer = {token} example.org",
+                "xh --bearer =[REDACTED] example.org && xh --bearer = [REDACTED] example.org",
+            ),
+            (
+                "curl --oauth2-bearer\t=\t{token} https://x",
+                "curl --oauth2-bearer\t=\t[REDACTED] https://x",
+            ),
+        ],
+        |s| s.replace("{token}", token),
+    );
+    cases.extend(kept(&[
+        "xh --bearer = \"$TOKEN\" example.org && curl --password = \"$PW\" https://x",
+    ]));
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(token), "{store}");
+    let (recorded, store) = recorded_inputs(&[json!({
+        "command": "./call",
+        "argv": ["http", "--auth-type=bearer", format!("--auth={token}"), "example.org"],
+        "args": ["curl", format!("--user=alice:{token}"), "https://x"]
+    })]);
+    assert_eq!(
+        recorded[0],
+        json!({
+            "command": "./call",
+            "argv": ["http", "--auth-type=bearer", "--auth=[REDACTED]", "example.org"],
+            "args": ["curl", "--user=alice:[REDACTED]", "https://x"]
+        })
+    );
+    assert!(!store.contains(token), "{store}");
+}

@@ -9,7 +9,8 @@
 //!   `{"name": "OPENAI_API_KEY", "value": …}` pair, of a `["API_TOKEN", "…"]` pair and of a
 //!   header kept as a pair (`["X-Auth", "…"]`); object
 //!   keys that are themselves secrets; a command line kept as a list
-//!   (`["mysql", "-pSECRET"]`, `["--token", "…"]`); the body of a private key kept as a list
+//!   (`["mysql", "-pSECRET"]`, `["--token", "…"]`; of `["http", "--auth=…"]` only the value
+//!   goes, as in the same text); the body of a private key kept as a list
 //!   of its lines (a notebook's output). Every other string goes through
 //!   [`redact_str`].
 //! - [`redact_str`] ([`rules`]) finds secrets inside free text: vendor tokens with a
@@ -345,6 +346,8 @@ fn redact_pairs(items: &mut [Value]) -> bool {
     };
     let argv = !strings[0].contains(char::is_whitespace) && strings.iter().any(is_flag);
     let joined = strings.join(" ");
+    // Of an argument that is a flag and its value (`--auth=…`), what stays before the value.
+    let mut kept = vec![None; strings.len()];
     if argv && matches!(redact_str(&joined), Cow::Owned(_)) {
         let mut window = String::new();
         for (i, item) in strings.iter().enumerate() {
@@ -352,16 +355,40 @@ fn redact_pairs(items: &mut [Value]) -> bool {
                 window.push(' ');
             }
             window.push_str(item);
-            if i > 0 && !item.is_empty() && !redact_str(&window).ends_with(item) {
+            if i == 0 || item.is_empty() {
+                continue;
+            }
+            let redacted = redact_str(&window);
+            if !redacted.ends_with(item) {
                 secret[i] = true;
+                kept[i] = kept_before_value(item, &redacted);
             }
         }
     }
     let mut changed = false;
-    for (item, secret) in items.iter_mut().zip(secret) {
-        if secret {
-            changed |= blank(item);
+    for ((item, secret), kept) in items.iter_mut().zip(secret).zip(kept) {
+        match (item, kept) {
+            (Value::String(s), Some(at)) if secret => {
+                s.truncate(at);
+                s.push_str(REDACTED);
+                changed = true;
+            }
+            (item, _) if secret => changed |= blank(item),
+            _ => {}
         }
     }
     changed
+}
+
+/// How much of an argument (`--auth=alice:…`) the text scan kept before the `[REDACTED]` that
+/// ends it (`redacted`, the command line up to it): what comes before a `=` or `:` of its own,
+/// so that `--auth=[REDACTED]` keeps its flag as the same text does. `None` when the value is
+/// not the argument's end alone (`--user=[REDACTED]:[REDACTED]`): then the argument goes.
+fn kept_before_value(item: &str, redacted: &str) -> Option<usize> {
+    let before = redacted.strip_suffix(REDACTED)?;
+    item.char_indices()
+        .filter(|&(_, c)| c == '=' || c == ':')
+        .map(|(at, _)| at + 1)
+        .filter(|&at| at < item.len() && item.starts_with('-'))
+        .rfind(|&at| before.ends_with(&item[..at]))
 }

@@ -422,12 +422,13 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         shape: None,
         // `--password hunter2`, `--api-key abc` (the `--flag=value` form is an assignment);
         // a flag ending in `bearer` takes a token however short (xh's `--bearer`, curl's
-        // `--oauth2-bearer`), also after `=`, as no assignment's name ends so.
+        // `--oauth2-bearer`), also after `=`, with or without spaces around it
+        // (`--bearer =…`), as no assignment's name ends so.
         pattern: r#"(?x)
             --(?P<key>[A-Za-z0-9_-]*
                 (?i-u:pass|pw|secret|token|auth|cred|cookie|bearer|(?:api|access|private)[_-]?key)
                 [A-Za-z0-9_-]*)
-            (?P<sep> [\t\x20]+ | = )
+            (?P<sep> [\t\x20]* = [\t\x20]* | [\t\x20]+ )
             (?:
                 "(?P<dq>(?:[^"\\\n]|\\.)*)"
               | '(?P<sq>[^'\n]*)'
@@ -1641,7 +1642,7 @@ fn pick_cli_flag(caps: &Captures<'_>) -> Option<Range<usize>> {
     let key = caps.name("key")?.as_str();
     let bearer = split_words(key).last().is_some_and(|w| w == "bearer");
     // `--password=…` is an assignment's, judged there.
-    if !bearer && caps.name("sep").is_some_and(|s| s.as_str() == "=") {
+    if !bearer && caps.name("sep").is_some_and(|s| s.as_str().contains('=')) {
         return None;
     }
     let kind = if bearer { Name::Secret } else { name_kind(key) };
