@@ -1488,3 +1488,53 @@ fn a_bearer_flag_with_spaces_around_its_equals_sign_and_an_auth_argument_lose_on
     );
     assert!(!store.contains(token), "{store}");
 }
+
+#[test]
+fn every_password_flag_of_sshpass_docker_login_and_redis_cli_goes() {
+    // `sshpass -p A -p B`, `docker login -p A -p B`, `redis-cli -a A -a B` … kept B, the
+    // password each uses (the last wins): only a command's first password flag was taken.
+    // sshpass's flags end at the command it runs, so ssh's `-p 2222` stays, also after
+    // `sshpass -f file` (it was taken for the password); redis-cli's `-p` is its port, and
+    // mysqldump's and mariadb's every `-p` goes as mysql's does.
+    let mut cases = filled(
+        &[
+            (
+                "sshpass -p Alpha1 -p Bravo2 ssh -p 2222 deploy@host uptime",
+                "sshpass -p [REDACTED] -p [REDACTED] ssh -p 2222 deploy@host uptime",
+            ),
+            (
+                "sshpass -v -pAlpha1 -e -p Bravo2 scp -P 22 a host:b",
+                "sshpass -v -p[REDACTED] -e -p [REDACTED] scp -P 22 a host:b",
+            ),
+            (
+                "docker login -u me -p Alpha1 -p Bravo2 reg.io && docker run -p 8080:80 app",
+                "docker login -u me -p [REDACTED] -p [REDACTED] reg.io && docker run -p 8080:80 app",
+            ),
+            (
+                "redis-cli -h db -p 6379 -a Alpha1 -a Bravo2 ping",
+                "redis-cli -h db -p 6379 -a [REDACTED] -a [REDACTED] ping",
+            ),
+            (
+                "ldapsearch -x -w Alpha1 -p 389 -w Bravo2 && sqlcmd -U sa -P Alpha1 -p -P Bravo2",
+                "ldapsearch -x -w [REDACTED] -p 389 -w [REDACTED] && sqlcmd -U sa -P [REDACTED] -p -P [REDACTED]",
+            ),
+            (
+                "mongosh -u me -p Alpha1 --port 27017 -p Bravo2",
+                "mongosh -u me -p [REDACTED] --port 27017 -p [REDACTED]",
+            ),
+            (
+                "mysqldump -pAlpha1 -pBravo2 shop; mariadb -pAlpha1 -pBravo2; mariadb-dump -pAlpha1 -pBravo2",
+                "mysqldump -p[REDACTED] -p[REDACTED] shop; mariadb -p[REDACTED] -p[REDACTED]; mariadb-dump -p[REDACTED] -p[REDACTED]",
+            ),
+        ],
+        str::to_owned,
+    );
+    cases.extend(kept(&[
+        "sshpass -f ~/.pw ssh -p 2222 deploy@host uptime && sshpass -e ssh -p 2200 host",
+        "redis-cli -h db -p 6379 ping && psql -h db -p 5432 app",
+    ]));
+    let store = assert_recorded_as(&cases);
+    for pw in ["Alpha1", "Bravo2"] {
+        assert!(!store.contains(pw), "{store}");
+    }
+}

@@ -74,6 +74,13 @@ macro_rules! command_part {
     };
 }
 
+/// [`value!`] without its groups: the value of another flag, passed over.
+macro_rules! plain_value {
+    () => {
+        r#"(?:"[^"\n]*"|'[^'\n]*'|[^-\s"'`;&|<>)][^\s"'`;&|<>)]*)"#
+    };
+}
+
 /// mysql's password flag, its value attached (`-pSECRET`, `-p'…'`).
 macro_rules! mysql_flag {
     () => {
@@ -455,30 +462,37 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         // `docker login -p` (and podman, helm registry …), `redis-cli -a`, `ldapsearch -w`,
         // `sqlcmd -P`, `mongosh -p`; and a package manager's registry credential set by name
         // then value (`npm config set //registry.npmjs.org/:_authToken …`,
-        // `yarn config set npmAuthToken …`), however short.
+        // `yarn config set npmAuthToken …`), however short. The command up to its last such
+        // flag, in which [`redact_password_flags`] takes every one's value: each reads them
+        // all and uses the last, so any may be the password.
         pattern: concat!(
             // A command starts a word, or follows a line break escaped in JSON text (`\n`).
             r"(?:(?-u:\b)|\\[nrt])(?:",
             r"(?:npm|pnpm|yarn)[\t\x20]+config[\t\x20]+set[\t\x20]+(?:[^\s=]*[/:])?",
             r"(?:_auth|_authToken|_password|npmAuthToken|npmAuthIdent)[\t\x20]+",
             r"|",
-            r"sshpass",
-            same_command!(),
-            r"-p",
+            // sshpass's options, up to the command it runs (`ssh -p 2222` is ssh's port).
+            r"sshpass(?:(?:",
+            command_gap!(),
+            r")+(?:-[fdPp][\t\x20]*",
+            plain_value!(),
+            r"|-[ehvV][A-Za-z0-9_]*))*(?:",
+            command_gap!(),
+            r")+-p",
             r"|(?:docker|podman|nerdctl|buildah|skopeo|oras|crane|helm[\t\x20]+registry)[\t\x20]+login",
-            same_command!(),
+            rest_of_command!(),
             r"-p",
             r"|redis-cli",
-            same_command!(),
+            rest_of_command!(),
             r"-a",
             r"|ldap(?:search|add|modify|delete|whoami|passwd|compare|modrdn)",
-            same_command!(),
+            rest_of_command!(),
             r"-w",
             r"|sqlcmd",
-            same_command!(),
+            rest_of_command!(),
             r"-P",
             r"|mongo(?:sh|dump|restore|import|export|stat|top|files)?",
-            same_command!(),
+            rest_of_command!(),
             r"-p",
             r")[\t\x20]*",
             value!(),
@@ -729,6 +743,9 @@ const BASE64: usize = 21;
 const URL_PASSWORD: usize = 1;
 const URL_USER: usize = 2;
 const URL_ENCODED: usize = 3;
+
+/// The index of `password_flag`, whose matches [`redact_password_flags`] looks into.
+const PASSWORD_FLAG: usize = 10;
 
 /// The index of `mysql_password`, whose matches [`redact_mysql`] looks into.
 const MYSQL: usize = 11;
@@ -1100,12 +1117,24 @@ static CONTINUATION: LazyLock<Option<Regex>> = LazyLock::new(|| {
 static MYSQL_FLAG: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(concat!(command_gap!(), mysql_flag!())).ok());
 
+/// A password flag of `password_flag`'s commands inside a command, its letter as `flag`, for
+/// [`redact_password_flags`].
+static PASSWORD_FLAGS: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(concat!(
+        command_gap!(),
+        r"-(?P<flag>[pawP])[\t\x20]*",
+        value!()
+    ))
+    .ok()
+});
+
 /// Whether every trigger and pattern compiles (checked by the unit tests).
 #[cfg(test)]
 pub(super) fn compiled() -> bool {
     TRIGGERS.is_some()
         && CONTINUATION.is_some()
         && MYSQL_FLAG.is_some()
+        && PASSWORD_FLAGS.is_some()
         && (0..RULES.len()).all(|i| pattern(i).is_some())
         && RULES[BASE64..].iter().all(|r| r.triggers.is_empty())
         && RULES[..BASE64].iter().all(|r| !r.triggers.is_empty())
@@ -1207,8 +1236,78 @@ fn run_rule(index: usize, regex: &Regex, text: &str) -> Option<String> {
     match index {
         URL_ENCODED => redact_encoded_urls(regex, text),
         MYSQL => redact_mysql(regex, text),
+        PASSWORD_FLAG => redact_password_flags(regex, text),
         _ => apply(RULES[index].pick, regex, text),
     }
+}
+
+/// What `password_flag` does with its matches (`regex`: a command up to its last password
+/// flag, or a registry credential set by name): the value of every password flag in each goes
+/// (`sshpass -p A -p B`, `docker login -p A -p B`: the last is the one used), the flag told by
+/// the command (`redis-cli`'s `-a`; its `-p` is a port).
+fn redact_password_flags(regex: &Regex, text: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut copied = 0;
+    for caps in regex.captures_iter(text) {
+        let Some(command) = caps.get(0) else {
+            continue;
+        };
+        let name = command.as_str();
+        let name = ["\\n", "\\r", "\\t"]
+            .iter()
+            .find_map(|escape| name.strip_prefix(escape))
+            .unwrap_or(name);
+        let flag = if name.starts_with("redis-cli") {
+            "a"
+        } else if name.starts_with("ldap") {
+            "w"
+        } else if name.starts_with("sqlcmd") {
+            "P"
+        } else if ["npm", "pnpm", "yarn"].iter().any(|n| name.starts_with(n)) {
+            // A registry credential: the value this match ends with.
+            if let Some(range) = pick_value_only(&caps).filter(|r| r.start >= copied) {
+                out.push_str(&text[copied..range.start]);
+                out.push_str(REDACTED);
+                copied = range.end;
+            }
+            continue;
+        } else {
+            "p"
+        };
+        let Some(flags) = &*PASSWORD_FLAGS else {
+            // Fail closed, as `scan` does.
+            out.push_str(&text[copied..command.start()]);
+            out.push_str(REDACTED);
+            copied = command.end();
+            continue;
+        };
+        let mut replaced = String::new();
+        let mut done = command.start();
+        for found in flags.captures_iter(name) {
+            if found.name("flag").is_none_or(|f| f.as_str() != flag) {
+                continue;
+            }
+            let Some(value) = pick_value_only(&found) else {
+                continue;
+            };
+            let offset = command.end() - name.len();
+            let (start, end) = (offset + value.start, offset + value.end);
+            replaced.push_str(&text[done..start]);
+            replaced.push_str(REDACTED);
+            done = end;
+        }
+        if done != command.start() {
+            out.push_str(&text[copied..command.start()]);
+            out.push_str(&replaced);
+            out.push_str(&text[done..command.end()]);
+            copied = command.end();
+        }
+    }
+    if copied == 0 {
+        return None;
+    }
+    out.push_str(&text[copied..]);
+    Some(out)
 }
 
 /// What `mysql_password` does with its matches (`regex`: a mysql command up to its last
