@@ -1538,3 +1538,49 @@ fn every_password_flag_of_sshpass_docker_login_and_redis_cli_goes() {
         assert!(!store.contains(pw), "{store}");
     }
 }
+
+#[test]
+fn a_login_calls_password_by_another_name_and_a_connect_calls_password_go() {
+    // `do_login("alice", "…")` and `connect(h, "alice", "…")` (DB-API drivers, PHP, JDBC take
+    // a host, a user and a password in this order) kept the password: only a call named
+    // `login`, an `auth` or an `…Auth` class was looked at. ODBC's `PWD=…` kept it too, read
+    // as the shell's working folder. The user stays; a password from elsewhere, a call of
+    // another shape and the shell's `PWD` stay.
+    let pw = "hunter22";
+    let mut cases = filled(
+        &[
+            (
+                "python -c 'do_login(\"alice\", \"{pw}\"); api.doLogin(\"bob\", \"{pw}\")'",
+                "python -c 'do_login(\"alice\", \"[REDACTED]\"); api.doLogin(\"bob\", \"[REDACTED]\")'",
+            ),
+            (
+                "python -c 'db = MySQLdb.connect(\"db\", \"alice\", \"{pw}\", \"app\"); connect(h, \"alice\", \"{pw}\")'",
+                "python -c 'db = MySQLdb.connect(\"db\", \"alice\", \"[REDACTED]\", \"app\"); connect(h, \"alice\", \"[REDACTED]\")'",
+            ),
+            (
+                "php -r '$c = mysqli_connect($host, \"alice\", \"{pw}\");'",
+                "php -r '$c = mysqli_connect($host, \"alice\", \"[REDACTED]\");'",
+            ),
+            (
+                "jshell <<< 'DriverManager.getConnection(url, \"alice\", \"{pw}\")'",
+                "jshell <<< 'DriverManager.getConnection(url, \"alice\", \"[REDACTED]\")'",
+            ),
+            (
+                "python -c 'pyodbc.connect(\"DRIVER={{ODBC}};SERVER=db;UID=alice;PWD={pw}\")'",
+                "python -c 'pyodbc.connect(\"DRIVER={{ODBC}};SERVER=db;UID=alice;PWD=[REDACTED]\")'",
+            ),
+            (
+                "python -c 'psycopg2.connect(host=\"db\", user=\"alice\", password=\"{pw}\"); pymysql.connect(user=\"a\", passwd=\"{pw}\")'",
+                "python -c 'psycopg2.connect(host=\"db\", user=\"alice\", password=\"[REDACTED]\"); pymysql.connect(user=\"a\", passwd=\"[REDACTED]\")'",
+            ),
+        ],
+        |s| s.replace("{pw}", pw),
+    );
+    cases.extend(kept(&[
+        "python -c 'connect(h, \"alice\", os.environ[\"PW\"]); sqlite3.connect(\"app.db\"); s.connect((\"host\", 80))'",
+        "python -c 'relogin(\"alice\", \"later\"); disconnect(h, \"alice\", \"bob\"); connect(h, \"alice\", \"\")'",
+        "cd /srv && PWD=/srv/app ./run && env PWD=$HOME ./run",
+    ]));
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw), "{store}");
+}

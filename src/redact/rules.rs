@@ -170,10 +170,11 @@ const KEYWORDS: &[&str] = &[
     "pass", "pw", "secret", "token", "auth", "cred", "cookie", "key", "sig", "salt", "hmac",
 ];
 
-/// What `header_pair` looks for: [`KEYWORDS`], and `login` for a login call's pair.
+/// What `header_pair` looks for: [`KEYWORDS`], `login` for a login call's pair and `connect`
+/// for a connect call's.
 const PAIR_KEYWORDS: &[&str] = &[
     "pass", "pw", "secret", "token", "auth", "cred", "cookie", "key", "sig", "salt", "hmac",
-    "login",
+    "login", "connect",
 ];
 
 /// The words of a secret flag's name, for `cli_flag`: [`KEYWORDS`] and `bearer`.
@@ -369,8 +370,11 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         // a pair, a user then its password, given to an `auth` (`auth=("alice", "…")`:
         // requests, httpx), to a class whose name ends in `Auth` (`HTTPBasicAuth("alice",
         // "…")`, aiohttp's `BasicAuth(…)`; a function's `check_auth("alice", "expired")` is
-        // none) or to a `login` call (`smtp.login("alice", "…")`: smtplib, ftplib, imaplib):
-        // the password goes, the user stays.
+        // none) or to a `login` call (`smtp.login("alice", "…")`: smtplib, ftplib, imaplib;
+        // `do_login(…)`, `doLogin(…)`; `relogin` is another word): the password goes, the
+        // user stays. So does the password of a connect call after its host, as DB-API
+        // drivers and PHP take them (`MySQLdb.connect(host, "alice", "…")`, `pymssql.connect`,
+        // `mysqli_connect`), and JDBC's `DriverManager.getConnection(url, "alice", "…")`.
         pattern: r#"(?x)
             [(\[,] (?:\s|\\[nrt])*
             \\?["'] (?P<name>[A-Za-z][A-Za-z0-9-]*) \\?["'] [\t\x20]* , (?:\s|\\[nrt])*
@@ -379,8 +383,14 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
               | [rbfuRBFU]{0,2}"(?P<dq>(?:[^"\\\n]|\\.)*)"
               | [rbfuRBFU]{0,2}'(?P<sq>(?:[^'\\\n]|\\.)*)'
             )
-          | (?: (?-u:\b)auth [\t\x20]* [:=] [\t\x20]* | Auth | (?-u:\b)(?i-u:login) ) [\t\x20]* \(
-            (?:\s|\\[nrt])*
+          | (?:
+                (?: (?-u:\b)auth [\t\x20]* [:=] [\t\x20]* | Auth
+                  | (?:(?-u:\b)|_)(?i-u:login) | [a-z]Login ) [\t\x20]* \( (?:\s|\\[nrt])*
+              | (?: (?:(?-u:\b)|_)(?i-u:connect) | (?-u:\b)getConnection ) [\t\x20]* \(
+                (?:\s|\\[nrt])*
+                (?: \\?"[^"\\\n]*\\?" | \\?'[^'\\\n]*\\?' | [A-Za-z_$][A-Za-z0-9_.$]* )
+                [\t\x20]* , (?:\s|\\[nrt])*
+            )
             \\?["'] [^"'\\\n]* \\?["'] [\t\x20]* , (?:\s|\\[nrt])*
             (?:
                 \\"(?P<lesc>(?:[^"\\\n]|\\\\\\"|\\[^"\n])*)\\"
@@ -905,11 +915,20 @@ fn assigned(text: &[u8], _start: usize, end: usize) -> bool {
 }
 
 /// After a name's keyword: the rest of a header's name, its closing quote, then a comma; or,
-/// after a name ending in `auth` and after `login`, the `(` of a login's pair (what
-/// `header_pair` needs).
+/// after a name ending in `auth`, after `login` and after `connect` (`getConnection`), the `(`
+/// of a login's pair (what `header_pair` needs).
 fn paired(text: &[u8], start: usize, end: usize) -> bool {
     let mut i = end;
     let trigger = &text[start..end];
+    if trigger.eq_ignore_ascii_case(b"connect") {
+        if text[i..].starts_with(b"ion") {
+            i += 3;
+        }
+        while matches!(text.get(i), Some(b' ' | b'\t')) {
+            i += 1;
+        }
+        return text.get(i) == Some(&b'(');
+    }
     if trigger.eq_ignore_ascii_case(b"auth") || trigger.eq_ignore_ascii_case(b"login") {
         while matches!(text.get(i), Some(b' ' | b'\t' | b'=' | b':')) {
             i += 1;
@@ -1682,7 +1701,7 @@ fn pick_assignment(caps: &Captures<'_>) -> Option<Range<usize>> {
     if after_colon && (is_file_name(key) || (key.contains('.') && line_number)) {
         return None;
     }
-    match name_kind(key) {
+    match assigned_kind(key, caps) {
         Name::Plain => None,
         Name::Maybe => random_value(caps),
         kind @ (Name::Secret | Name::SecretOrSetting) => {
@@ -1702,6 +1721,22 @@ fn pick_assignment(caps: &Captures<'_>) -> Option<Range<usize>> {
             pick_value(caps, key, after_colon)
         }
     }
+}
+
+/// What an assignment's name says of its value: as [`name_kind`] says, but for `PWD`, an ODBC
+/// connection string's password (`UID=alice;PWD=…`) where its value is no folder, as the
+/// shell's `PWD` always is (`/home/dev`, `C:\Users\dev`, `$HOME`).
+fn assigned_kind(key: &str, caps: &Captures<'_>) -> Name {
+    if key != "PWD" {
+        return name_kind(key);
+    }
+    let value = ["esc", "dq", "sq", "bt", "bare"]
+        .iter()
+        .find_map(|g| caps.name(g))
+        .map_or("", |m| m.as_str());
+    let drive = value.as_bytes().get(1) == Some(&b':');
+    let folder = value.is_empty() || drive || value.starts_with(['/', '~', '$', '\\', '.']);
+    if folder { Name::Plain } else { Name::Secret }
 }
 
 /// The value after an escaped `=` or `:` (`token%3D…` in a URL, `token\u003d…` in JSON text),
