@@ -1584,3 +1584,30 @@ fn a_login_calls_password_by_another_name_and_a_connect_calls_password_go() {
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw), "{store}");
 }
+
+#[test]
+fn seven_zips_and_rars_password_flags_go() {
+    // `7z x a.7z -pSECRET`, `unrar x -pSECRET a.rar` reached disk: 7-Zip and RAR take their
+    // password attached to `-p`, as mysql does, and only mysql's were looked at. A `-p` alone
+    // (it asks for the password) and a word that holds `rar` stay.
+    let mut cases = filled(
+        &[
+            (
+                "7z x samples.7z -pAlpha1 -o/tmp/s && 7za a -tzip -pBravo2 out.zip notes.txt",
+                "7z x samples.7z -p[REDACTED] -o/tmp/s && 7za a -tzip -p[REDACTED] out.zip notes.txt",
+            ),
+            (
+                "unrar x -pAlpha1 a.rar && rar a -pAlpha1 -pBravo2 b.rar f && mysql -u root \\\n  -pAlpha1 db",
+                "unrar x -p[REDACTED] a.rar && rar a -p[REDACTED] -p[REDACTED] b.rar f && mysql -u root \\\n  -p[REDACTED] db",
+            ),
+        ],
+        str::to_owned,
+    );
+    cases.extend(kept(&[
+        "7z x archive.7z -p && unrar x a.rar && ls /usr/lib/library -p",
+    ]));
+    let store = assert_recorded_as(&cases);
+    for pw in ["Alpha1", "Bravo2"] {
+        assert!(!store.contains(pw), "{store}");
+    }
+}

@@ -511,15 +511,16 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
     },
     // mysql_password
     Rule {
-        triggers: &["mysql", "mariadb"],
+        triggers: &["mysql", "mariadb", "7z", "rar", "unrar"],
         also: &[],
-        shape: None,
+        shape: Some(attached_p_flag),
         // `mysql -pSECRET`: attached only (`-p db` asks for the password and names the
         // database). The command up to its last `-p`, in which [`redact_mysql`] takes every
         // `-p`'s value: the client reads them all (the last wins), and `mysql -pA -pB -pC`
-        // may hold the password in any.
+        // may hold the password in any. 7-Zip's and RAR's `-p` is written so too
+        // (`7z x a.7z -pSECRET`, `unrar x -pSECRET a.rar`).
         pattern: concat!(
-            r"(?:(?-u:\b)|\\[nrt])(?:mysql[a-z]*|mariadb[a-z-]*)",
+            r"(?:(?-u:\b)|\\[nrt])(?:mysql[a-z]*|mariadb[a-z-]*|7z[arz]?|(?:un)?rar)",
             rest_of_command!(),
             mysql_flag!(),
         ),
@@ -1009,6 +1010,32 @@ fn flag_group(text: &[u8], start: usize, end: usize) -> bool {
         .iter()
         .any(|e| before.ends_with(*e));
     (escaped_break || !before.last().is_some_and(|&b| is_name_byte(b))) && line.contains(&b'-')
+}
+
+/// What `mysql_password` needs around its trigger: a command's name, so not glued to a name
+/// before it (`library`), unless the name is a line break escaped in JSON text (`\nmysql`);
+/// then a `-p` later on its line, or on a line a `\` at the end of the last continues it to.
+fn attached_p_flag(text: &[u8], start: usize, end: usize) -> bool {
+    let before = &text[..start];
+    let escaped_break = [b"\\n", b"\\r", b"\\t"]
+        .iter()
+        .any(|e| before.ends_with(*e));
+    let glued = before
+        .last()
+        .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_');
+    if glued && !escaped_break {
+        return false;
+    }
+    // The command's lines: its first, and the next while one ends with a `\` that continues it.
+    for line in text[end..].split(|&b| b == b'\n') {
+        if line.windows(2).any(|pair| pair == b"-p") {
+            return true;
+        }
+        if !line.strip_suffix(b"\r").unwrap_or(line).ends_with(b"\\") {
+            return false;
+        }
+    }
+    false
 }
 
 /// What `curl_proxy_user` needs after `curl`: a group of short flags ending in `U` later on
