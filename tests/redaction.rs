@@ -1611,3 +1611,27 @@ fn seven_zips_and_rars_password_flags_go() {
         assert!(!store.contains(pw), "{store}");
     }
 }
+
+#[test]
+fn a_value_of_several_words_after_a_header_of_several_that_carries_a_credential_goes() {
+    // `("x-api-key", "letmein-now")` kept its value, read as another name of the same shape
+    // (a name of several words after one of several). After a header that carries a
+    // credential it is one only when it names a header: a well-known one or a custom `x-…`.
+    let pw = "letmein-now";
+    let mut cases = filled(
+        &[(
+            "python -c 'requests.get(u, headers=[(\"x-api-key\", \"{pw}\")]); h.append(\"X-Auth-Token\", \"Letmein-Now\")'",
+            "python -c 'requests.get(u, headers=[(\"x-api-key\", \"[REDACTED]\")]); h.append(\"X-Auth-Token\", \"[REDACTED]\")'",
+        )],
+        |s| s.replace("{pw}", pw),
+    );
+    cases.extend(kept(&[
+        "python -c 'cors([\"x-api-key\", \"x-tenant-id\", \"sentry-trace\", \"content-type\"])'",
+        "python -c 'cors((\"X-Api-Key\", \"X-Request-Id\")); cols = [\"x-token\", \"x-expires\"]'",
+    ]));
+    let store = assert_recorded_as(&cases);
+    assert!(
+        !store.contains(pw) && !store.contains("Letmein-Now"),
+        "{store}"
+    );
+}

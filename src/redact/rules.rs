@@ -1891,11 +1891,13 @@ pub(super) fn header_holds_secret(name: &str, value: &str) -> bool {
         let lower = s.to_ascii_lowercase();
         is_listed(HEADER_WORDS, &lower) || is_listed(HEADER_NAMES, &lower)
     };
-    // After a header that carries a credential, a word alone is its value unless it names a
-    // header (a CORS list: `("authorization", "accept")`): such a header is never one of a
-    // table's head, whose columns the word could name (`("token", "expires")`).
+    // After a header that carries a credential, a value is no other name for its shape alone
+    // (a word, `letmein-now`), only when it names a header (a CORS list: `("authorization",
+    // "accept")`, `("x-api-key", "x-tenant-id")`, a custom header's `x-`): such a header is
+    // never one of a table's head, whose columns the word could name (`("token", "expires")`).
+    let custom = !one_word(value) && value.to_ascii_lowercase().starts_with("x-");
     let same_shape = one_word(value) == one_word(name)
-        && !(one_word(value) && is_listed(CREDENTIAL_HEADERS, &name.to_ascii_lowercase()));
+        && (custom || !is_listed(CREDENTIAL_HEADERS, &name.to_ascii_lowercase()));
     let another_name = is_header_name(value)
         && lowercase(value) == lowercase(name)
         && !value.bytes().any(|b| b.is_ascii_digit())
@@ -2201,10 +2203,11 @@ const HEADER_NAMES: &str = "\
     access-control-request-method cache-control content-disposition content-encoding \
     content-language content-length content-range content-security-policy content-type \
     if-match if-modified-since if-none-match if-unmodified-since keep-alive last-modified \
-    proxy-authorization referrer-policy retry-after set-cookie strict-transport-security \
-    transfer-encoding user-agent www-authenticate x-amz-date x-api-key x-auth-token \
-    x-content-type-options x-correlation-id x-csrf-token x-forwarded-for x-forwarded-host \
-    x-forwarded-proto x-frame-options x-real-ip x-request-id x-requested-with x-xsrf-token";
+    proxy-authorization referrer-policy retry-after sentry-trace set-cookie \
+    strict-transport-security transfer-encoding user-agent www-authenticate x-amz-date \
+    x-api-key x-auth-token x-content-type-options x-correlation-id x-csrf-token \
+    x-forwarded-for x-forwarded-host x-forwarded-proto x-frame-options x-real-ip x-request-id \
+    x-requested-with x-xsrf-token";
 
 /// Words that follow `token =` or `password:` in source code without being a secret.
 const CODE_WORDS: &str =
