@@ -580,6 +580,43 @@ fn a_process_of_another_user_than_the_sessions_is_never_signalled() {
     }
 }
 
+/// Whoever writes a session's events can name any process of the user's in them: a forged
+/// `session_start` naming the shell the watch runs in had the watch pause it (or kill it, and
+/// the terminal with it). The watch's own ancestors, itself and init are never signalled.
+#[test]
+fn the_shell_a_watch_runs_in_is_never_signalled_whatever_the_session_says() {
+    let env = TestEnv::new();
+    session_with_no_process(&env);
+    let events = env.store().join(SESSION).join("events.ndjson");
+    // The shell waits for a line before it starts the watch, so that its pid can be recorded
+    // first.
+    let script = format!(
+        "read go; \"{}\" watch {SESSION} --timeout 1s --on-violation pause --idle 3s",
+        bin().display()
+    );
+    let mut shell = in_env(&env, Path::new("sh"), &["-c", &script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    record_process(
+        &events,
+        shell.id(),
+        crate::common::process_started(shell.id()),
+    );
+    shell.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    let run = Proc(shell).finish(Duration::from_secs(30));
+    assert!(
+        run.stderr.contains("is an ancestor of this watch")
+            && run.stderr.contains("it will not be signalled"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("PAUSE"), "{}", run.stderr);
+    assert_eq!(run.code, 1, "the timeout broke and only alerted: {run:?}");
+}
+
 /// A local HTTP endpoint that keeps every POST body.
 fn listener() -> (u16, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -5,6 +5,11 @@
 //! number to another. So a process is recorded with its start time (clock ticks after boot,
 //! field 22 of `/proc/<pid>/stat`), and nothing is signalled unless the process under that
 //! pid still started then. Where there is no `/proc`, no process is recorded or signalled.
+//!
+//! Whoever writes a session's events can name any process of the user's in them, so some are
+//! never signalled whatever a session says: init, the process that would send the signal, and
+//! its ancestors (the shell or terminal a watch runs in). No agent a watch follows is one of
+//! them, and losing one harms the user most.
 
 use std::io;
 
@@ -110,8 +115,39 @@ impl AgentProcess {
             .map(|m| m.uid())
     }
 
-    /// Sends `signal`, after checking that the pid still names this process.
+    /// Why this process is never signalled, whatever a session recorded: it is init, this
+    /// process, or one of this process's ancestors. `None` for any other process.
+    pub fn never_signalled(&self) -> Option<&'static str> {
+        let me = std::process::id();
+        if self.pid <= 1 {
+            return Some("init");
+        }
+        if self.pid == me {
+            return Some("this watch itself");
+        }
+        // Bounded: a process tree is shallow, and /proc may change as it is read.
+        let mut pid = me;
+        for _ in 0..256 {
+            let Some(parent) = stat(pid).map(|s| s.ppid).filter(|&p| p > 1) else {
+                break;
+            };
+            if parent == self.pid {
+                return Some("an ancestor of this watch (the shell or terminal it runs in)");
+            }
+            pid = parent;
+        }
+        None
+    }
+
+    /// Sends `signal`, after checking that the pid still names this process and is not one
+    /// that is never signalled.
     pub fn signal(&self, signal: Signal) -> io::Result<()> {
+        if let Some(why) = self.never_signalled() {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!("process {} is {why}: never signalled", self.pid),
+            ));
+        }
         if self.liveness() == Liveness::Gone {
             return Err(io::Error::new(
                 io::ErrorKind::NotFound,

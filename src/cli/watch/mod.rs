@@ -468,10 +468,18 @@ fn recorded_process(event: &Event) -> Option<AgentProcess> {
     Some(AgentProcess { pid, started })
 }
 
-/// `process`, if it runs as the user who recorded the session (who owns its events file):
-/// whoever can write a session's events could otherwise name any process this watch may
-/// signal, another user's when the watch runs as root. Says so when it does not.
+/// `process`, if it runs as the user who recorded the session (who owns its events file) and
+/// is none that is never signalled (init, this watch, its ancestors): whoever can write a
+/// session's events could otherwise name any process this watch may signal, another user's
+/// when the watch runs as root, or the shell the watch runs in. Says so when it is not.
 fn signallable(store: &Store, id: &str, process: AgentProcess) -> Option<AgentProcess> {
+    if let Some(why) = process.never_signalled() {
+        to_stderr(format_args!(
+            "watch: the agent process session {id} recorded (pid {}) is {why}: it will not be signalled\n",
+            process.pid
+        ));
+        return None;
+    }
     let recorder = store.events_owner(id);
     match process.owner() {
         // Gone: nothing will be signalled, and the signal's own check says so.
