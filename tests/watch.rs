@@ -617,6 +617,101 @@ fn the_shell_a_watch_runs_in_is_never_signalled_whatever_the_session_says() {
     assert_eq!(run.code, 1, "the timeout broke and only alerted: {run:?}");
 }
 
+/// An events file cut in place (`: > events.ndjson`; no writer of ours does that) was read on
+/// from where the watch had got to: what the hooks wrote next went unseen until the file was
+/// as long again, and then was read from mid-line, so a rule never saw those calls. The watch
+/// reads it again from its start, and says so.
+#[test]
+fn a_watch_reads_an_events_file_cut_in_place_again_from_its_start() {
+    let env = TestEnv::new();
+    session_with_no_process(&env);
+    let prompt = |text: &str| {
+        let payload =
+            json!({"session_id": SESSION, "hook_event_name": "UserPromptSubmit", "prompt": text});
+        env.hook("user-prompt", &payload).success();
+    };
+    // Longer before the cut than after it, whenever the watch looks.
+    for n in 0..5 {
+        prompt(&format!("before the cut {n}"));
+    }
+    let errors = env.path().join("watch.err");
+    let watch = Proc(
+        in_env(&env, &bin(), &["watch", SESSION, "--idle", "3s"])
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&errors).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    wait_until(
+        "the watch has read the session",
+        Duration::from_secs(20),
+        || std::fs::read_to_string(&errors).is_ok_and(|t| t.contains("watch: session")),
+    );
+    let events = env.store().join(SESSION).join("events.ndjson");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&events)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    prompt("after the cut");
+    let run = watch.finish(Duration::from_secs(30));
+    let stderr = std::fs::read_to_string(&errors).unwrap();
+    assert!(
+        run.stdout.contains("after the cut"),
+        "{}\n{stderr}",
+        run.stdout
+    );
+    assert!(
+        stderr.contains("the session's events file was cut in place"),
+        "{stderr}"
+    );
+}
+
+/// An events file that grew by hundreds of megabytes at once (a hole one `truncate` makes)
+/// was read whole into memory: under a 384 MiB address space the watch aborted (a memory
+/// allocation failed), and a larger hole took what memory the machine had. It is read a chunk at a time:
+/// the line too long is skipped, and the event after it shown.
+#[test]
+fn a_watch_reads_an_events_file_that_grew_by_hundreds_of_megabytes_in_bounded_memory() {
+    let env = TestEnv::new();
+    session_with_no_process(&env);
+    let events = env.store().join(SESSION).join("events.ndjson");
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&events)
+        .unwrap();
+    let len = file.metadata().unwrap().len();
+    file.set_len(len + 300 * 1024 * 1024).unwrap();
+    let after = json!({"event_type": "user_prompt", "timestamp": 1_796_248_340.0,
+        "event_id": "b0b0b0b0b0b0", "session_id": SESSION, "data": {"prompt": "after the hole"}});
+    writeln!(file, "\n{after}").unwrap();
+    drop(file);
+    let output = in_env(
+        &env,
+        Path::new("sh"),
+        &[
+            "-c",
+            "ulimit -v 393216 && exec \"$0\" \"$@\"",
+            bin().to_str().unwrap(),
+            "watch",
+            SESSION,
+            "--idle",
+            "1s",
+        ],
+    )
+    .output()
+    .unwrap();
+    let run = Run::of(output);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("after the hole"), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("line longer than 64 MiB"),
+        "{}",
+        run.stderr
+    );
+}
+
 /// A local HTTP endpoint that keeps every POST body.
 fn listener() -> (u16, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -7,6 +7,9 @@
 //! notice a folder replaced under it. Elsewhere it looks every quarter of a second. Either way
 //! it never spins. The watch only wakes the reader: what is read still comes through the
 //! descriptor the store opened without following links.
+//!
+//! What is read is bounded however the file grows (a chunk at a time, a line of at most
+//! [`LINE_LIMIT`]), and a file cut in place is read again from its start.
 
 use std::fs::File;
 use std::io::Read;
@@ -36,8 +39,20 @@ pub struct Follower {
     line: u64,
     bad: Vec<BadLine>,
     bad_count: u64,
+    /// The last cut in place not yet taken by [`Follower::take_cut`].
+    cut: Option<Cut>,
     watch: Watch,
 }
+
+/// The events file was cut in place: `was` bytes of it had been read, and it now holds `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cut {
+    pub was: u64,
+    pub now: u64,
+}
+
+/// How much of the events file is read at a time.
+const CHUNK: usize = 1024 * 1024;
 
 impl Store {
     /// Starts following a session's events from their beginning.
@@ -57,6 +72,7 @@ impl Store {
             line: 0,
             bad: Vec::new(),
             bad_count: 0,
+            cut: None,
             watch,
         })
     }
@@ -64,19 +80,62 @@ impl Store {
 
 impl Follower {
     /// The whole events appended since the last call, in file order; a line still being
-    /// written waits for its end.
+    /// written waits for its end. The file is read [`CHUNK`] bytes at a time, so what is held
+    /// is one chunk and one line of at most [`LINE_LIMIT`], however much the file grew.
     pub fn read_new(&mut self) -> Result<Vec<Event>> {
         if self.file.is_none() || self.replaced() {
             self.reopen()?;
         }
-        let Some(file) = self.file.as_mut() else {
+        let Some(mut file) = self.file.take() else {
             return Ok(Vec::new());
         };
-        let mut chunk = Vec::new();
-        file.read_to_end(&mut chunk)
-            .map_err(|e| StoreError::io(&self.path, e))?;
+        let read = self.read_from(&mut file);
+        self.file = Some(file);
+        read
+    }
+
+    fn read_from(&mut self, file: &mut File) -> Result<Vec<Event>> {
+        self.restart_if_cut(file)?;
         let mut events = Vec::new();
-        let mut rest = chunk.as_slice();
+        let mut chunk = vec![0; CHUNK];
+        loop {
+            let n = match file.read(&mut chunk) {
+                Ok(0) => return Ok(events),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(StoreError::io(&self.path, e)),
+            };
+            self.take(&chunk[..n], &mut events);
+        }
+    }
+
+    /// Reads `file` again from its start when it is shorter than what was read of it: it was
+    /// cut in place (no writer of ours does that). Reading on from where it was would pass
+    /// over what is written next until the file is as long again, and then start mid-line; a
+    /// watch would not see the calls made meanwhile. What it holds now is read as new events,
+    /// and [`Follower::take_cut`] says so.
+    fn restart_if_cut(&mut self, file: &mut File) -> Result<()> {
+        use std::io::{Seek, SeekFrom};
+        let io = |e| StoreError::io(&self.path, e);
+        let at = file.stream_position().map_err(io)?;
+        let len = file.metadata().map_err(io)?.len();
+        if len >= at {
+            return Ok(());
+        }
+        file.seek(SeekFrom::Start(0)).map_err(io)?;
+        self.cut = Some(Cut { was: at, now: len });
+        self.read = 0;
+        self.pass_over = 0;
+        self.partial.clear();
+        self.skipping = false;
+        self.line = 0;
+        Ok(())
+    }
+
+    /// Takes the bytes read next: each whole line becomes an event (or a bad line), the rest
+    /// waits for its end.
+    fn take(&mut self, bytes: &[u8], events: &mut Vec<Event>) {
+        let mut rest = bytes;
         while let Some(end) = rest.iter().position(|&b| b == b'\n') {
             let (piece, after) = rest.split_at(end);
             rest = &after[1..];
@@ -85,9 +144,14 @@ impl Follower {
                 self.partial.clear();
                 continue;
             }
+            self.line += 1;
+            if self.partial.len() + piece.len() > LINE_LIMIT {
+                self.report(format!("line longer than {} MiB", LINE_LIMIT >> 20));
+                self.partial.clear();
+                continue;
+            }
             self.partial.extend_from_slice(piece);
             let line = std::mem::take(&mut self.partial);
-            self.line += 1;
             let text = line.trim_ascii();
             if text.is_empty() {
                 continue;
@@ -105,15 +169,15 @@ impl Follower {
             }
         }
         if !self.skipping {
-            self.partial.extend_from_slice(rest);
-            if self.partial.len() > LINE_LIMIT {
+            if self.partial.len() + rest.len() > LINE_LIMIT {
                 self.line += 1;
                 self.report(format!("line longer than {} MiB", LINE_LIMIT >> 20));
                 self.partial.clear();
                 self.skipping = true;
+            } else {
+                self.partial.extend_from_slice(rest);
             }
         }
-        Ok(events)
     }
 
     /// Sleeps until the session's folder may have changed, or `at_most` has passed.
@@ -128,6 +192,11 @@ impl Follower {
 
     pub fn bad_count(&self) -> u64 {
         self.bad_count
+    }
+
+    /// The cut in place found since the last call, if any (see [`Follower::read_new`]).
+    pub fn take_cut(&mut self) -> Option<Cut> {
+        self.cut.take()
     }
 
     fn report(&mut self, message: String) {

@@ -309,6 +309,12 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
         }
         follower.wait(WAKE);
         batch = follower.read_new()?;
+        if let Some(cut) = follower.take_cut() {
+            Session::say(&format!(
+                "the session's events file was cut in place ({} bytes read, {} left): what it holds now is read as new events",
+                cut.was, cut.now
+            ));
+        }
     }
     warn_bad_lines(follower.bad_lines(), follower.bad_count());
     session.paused.release();
