@@ -170,6 +170,48 @@ fn a_session_still_being_written_is_never_deleted() {
     assert_eq!(listed(&env), ["l-live"]);
 }
 
+/// Claude Code's `--resume` goes on under the session's id after its `session_end`: the
+/// session is written again, but its metadata still records the end, and `retention clean`
+/// deleted it under the agent. A session whose events go on after its end is live.
+#[test]
+fn a_session_resumed_after_its_end_is_never_deleted_while_it_is_written() {
+    let env = TestEnv::new();
+    old_session(&env, "r-old", 50.0, 1);
+    let id = "r-resumed";
+    let hook = |event: &str, payload: Value| {
+        env.hook(event, &payload).success();
+    };
+    hook(
+        "session-start",
+        json!({"session_id": id, "hook_event_name": "SessionStart", "source": "startup", "cwd": env.path()}),
+    );
+    hook(
+        "session-end",
+        json!({"session_id": id, "hook_event_name": "SessionEnd", "reason": "exit", "cwd": env.path()}),
+    );
+    hook(
+        "session-start",
+        json!({"session_id": id, "hook_event_name": "SessionStart", "source": "resume", "cwd": env.path()}),
+    );
+    hook(
+        "user-prompt",
+        json!({"session_id": id, "hook_event_name": "UserPromptSubmit", "prompt": "go on", "cwd": env.path()}),
+    );
+    let clean = env.run(&[
+        "retention",
+        "clean",
+        "--max-sessions",
+        "0",
+        "--format",
+        "json",
+    ]);
+    clean.success();
+    let report = clean.json();
+    assert_eq!(report["deleted"], json!(["r-old"]), "{report}");
+    assert_eq!(report["plan"]["spared_live"], json!([id]), "{report}");
+    assert_eq!(listed(&env), [id]);
+}
+
 #[test]
 fn deleting_a_session_removes_a_planted_link_and_not_what_it_points_to() {
     let env = TestEnv::new();

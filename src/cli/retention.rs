@@ -25,8 +25,8 @@ use crate::store::Store;
 /// Python tool's file): max_age_days, then max_sessions, then max_size_mb, oldest sessions
 /// first. The limits count sessions as `list` shows them: a session with its subagents is one
 /// session, as old as it and as large as all of them, kept or deleted whole. A session still
-/// being written (not ended, its events written in the last 10 minutes) is never deleted, nor
-/// is the rest of its tree. Each deletion is logged in the store's retention.log: session id
+/// being written (not ended, or resumed after its end; its events written in the last 10
+/// minutes) is never deleted, nor is the rest of its tree. Each deletion is logged in the store's retention.log: session id
 /// and time, never content.
 #[derive(Debug, Args)]
 #[command(
@@ -99,7 +99,8 @@ pub(crate) fn run(args: &RetentionArgs, globals: &Globals) -> Result<u8> {
         };
         Candidate {
             bytes: store.session_bytes(&id).unwrap_or(0),
-            live: meta.ended_at.is_none() && now - written < LIVE_FOR_SECS,
+            live: now - written < LIVE_FOR_SECS
+                && (meta.ended_at.is_none() || goes_on_after_its_end(&store, &id)),
             started_at,
             parent_session_id: meta.parent_session_id.clone(),
             session_id: id,
@@ -379,6 +380,17 @@ fn limits(args: &LimitArgs) -> Result<(Limits, OnDelete, Option<PathBuf>, Option
         .flatten();
     let log_path = file.log_path.map(|p| cwd.join(p));
     Ok((limits, file.on_delete, log_path, from_file))
+}
+
+/// Whether the session's last event is not its end although it recorded one: an agent resumed
+/// it under the same id (Claude Code's `--resume` does), and it is being written again. Read
+/// only for a session written in the last minutes.
+fn goes_on_after_its_end(store: &Store, id: &str) -> bool {
+    store.events(id).is_ok_and(|events| {
+        events
+            .last()
+            .is_some_and(|e| e.event_type != crate::model::EventType::SessionEnd)
+    })
 }
 
 /// Logs one deletion as the Python tool does: `{"deleted_at": …, "session_id": …}`.
