@@ -712,6 +712,40 @@ fn a_watch_reads_an_events_file_that_grew_by_hundreds_of_megabytes_in_bounded_me
     );
 }
 
+/// Claude Code's `--resume` goes on under the session's id after its `session_end`: a watch
+/// of the resumed session stopped at the end it found in the session's past, at once, its
+/// rules never judged. A session is over only while its end is its last event.
+#[test]
+fn a_watch_of_a_session_resumed_after_its_end_follows_it() {
+    let env = TestEnv::new();
+    session_with_no_process(&env);
+    let hook = |event: &str, payload: Value| {
+        env.hook(event, &payload).success();
+    };
+    hook(
+        "session-end",
+        json!({"session_id": SESSION, "hook_event_name": "SessionEnd", "reason": "exit"}),
+    );
+    hook(
+        "session-start",
+        json!({"session_id": SESSION, "hook_event_name": "SessionStart", "source": "resume"}),
+    );
+    hook(
+        "user-prompt",
+        json!({"session_id": SESSION, "hook_event_name": "UserPromptSubmit", "prompt": "go on"}),
+    );
+    // Only alerts: the resumed start names this test's process (the hooks' parent).
+    let run =
+        start_watch(&env, &["--timeout", "1s", "--idle", "3s"]).finish(Duration::from_secs(30));
+    assert_eq!(run.code, 1, "the timeout broke: {run:?}");
+    assert!(
+        run.stderr.contains("ALERT rule `timeout 1s` broke"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("no new event for 3s"), "{}", run.stderr);
+}
+
 /// A local HTTP endpoint that keeps every POST body.
 fn listener() -> (u16, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();

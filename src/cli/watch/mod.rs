@@ -587,6 +587,7 @@ struct Session<'a> {
     paused: Paused,
     broke: bool,
     killed: bool,
+    /// The last event seen is the session's end.
     ended: bool,
 }
 
@@ -643,9 +644,10 @@ impl Session<'_> {
         {
             self.transcript = Some(PathBuf::from(path));
         }
-        if event.event_type == EventType::SessionEnd {
-            self.ended = true;
-        }
+        // Ended only while its end is the last event: an agent may resume a session under the
+        // same id after its end (Claude Code's `--resume`), and a watch of it went no further
+        // than the end it had seen.
+        self.ended = event.event_type == EventType::SessionEnd;
         self.watcher.observe(event);
         self.events.push(event.clone());
     }
