@@ -212,6 +212,31 @@ fn a_session_resumed_after_its_end_is_never_deleted_while_it_is_written() {
     assert_eq!(listed(&env), [id]);
 }
 
+/// A deletion cut short (its process killed) leaves the session's folder aside as
+/// `.deleting-<id>`; once the session was written again, every later deletion of it failed
+/// ("Directory not empty", exit 4) and the folder left aside stayed for ever. It is removed
+/// first.
+#[test]
+fn a_deletion_cut_short_never_blocks_the_next_one() {
+    let env = TestEnv::new();
+    let id = old_session(&env, "c-a", 40.0, 1);
+    let aside = env.store().join(format!(".deleting-{id}"));
+    std::fs::create_dir(&aside).unwrap();
+    std::fs::write(aside.join("events.ndjson"), "{}\n").unwrap();
+    let clean = env.run(&[
+        "retention",
+        "clean",
+        "--max-age-days",
+        "30",
+        "--format",
+        "json",
+    ]);
+    clean.success();
+    assert_eq!(clean.json()["deleted"], json!([id]));
+    assert!(!aside.exists());
+    assert!(!env.store().join(&id).exists());
+}
+
 #[test]
 fn deleting_a_session_removes_a_planted_link_and_not_what_it_points_to() {
     let env = TestEnv::new();
@@ -400,11 +425,10 @@ fn a_deletion_that_fails_part_way_keeps_the_root_and_reports_only_what_was_freed
     let root = old_session(&env, "p-root", 40.0, 1);
     subagent(&env, "p-sub-1", &root, 39.9);
     subagent(&env, "p-sub-2", &root, 39.8);
-    // A session is renamed aside before it is removed; a folder already there (not empty)
-    // makes the rename fail, even for root.
+    // A session is renamed aside before it is removed; a file already there (no deletion
+    // leaves one, so it is left alone) makes the rename fail, even for root.
     let blocker = env.store().join(".deleting-p-sub-1");
-    std::fs::create_dir(&blocker).unwrap();
-    std::fs::write(blocker.join("x"), "x").unwrap();
+    std::fs::write(&blocker, "x").unwrap();
 
     let clean = env.run(&["retention", "clean", "--max-age-days", "30"]);
     assert_eq!(clean.code, 4, "{clean:?}");

@@ -37,9 +37,23 @@ impl Store {
         let root = self.root_folder()?;
         let _ = self.session_folder(session_id)?;
         let aside = format!(".deleting-{session_id}");
-        root.rename(session_id, &aside)
-            .map_err(|e| StoreError::io(&self.session_dir(session_id), e))?;
         let path = self.root().join(&aside);
+        let renamed = match root.rename(session_id, &aside) {
+            // A deletion before this one was cut short (its process killed) and left its folder
+            // aside: that folder is removed first (links in it as links), since the rename
+            // cannot replace a folder that is not empty, and every deletion of the session
+            // failed. Anything else there (a file, a link) no deletion left: it stays, and this
+            // deletion fails.
+            Err(e)
+                if e.kind() != std::io::ErrorKind::NotFound
+                    && path.symlink_metadata().is_ok_and(|m| m.is_dir()) =>
+            {
+                remove_left_aside(&path)?;
+                root.rename(session_id, &aside)
+            }
+            other => other,
+        };
+        renamed.map_err(|e| StoreError::io(&self.session_dir(session_id), e))?;
         // std's remove_dir_all removes links as links (it does not follow them).
         std::fs::remove_dir_all(&path).map_err(|e| StoreError::io(&path, e))
     }
@@ -52,6 +66,14 @@ impl Store {
         let mut file = root.append(RETENTION_LOG)?;
         file.write_all(text.as_bytes())
             .map_err(|e| StoreError::io(&self.root().join(RETENTION_LOG), e))
+    }
+}
+
+/// Removes the folder a deletion cut short left at `path`, with what is in it.
+fn remove_left_aside(path: &Path) -> Result<()> {
+    match std::fs::remove_dir_all(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StoreError::io(path, e)),
+        _ => Ok(()),
     }
 }
 
