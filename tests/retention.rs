@@ -237,6 +237,46 @@ fn a_deletion_cut_short_never_blocks_the_next_one() {
     assert!(!env.store().join(&id).exists());
 }
 
+/// A repository's .agent-strace.yaml chose where deletions were logged, any file the user may
+/// write: `~/.bashrc` took a line with the session's id, and an id such as `x$(cmd)` ran at the
+/// next login. A log_path outside the project (or through a link out of it) is refused before
+/// anything is deleted.
+#[test]
+fn a_settings_file_cannot_send_the_retention_log_out_of_the_project() {
+    let env = TestEnv::new();
+    let id = old_session(&env, "o-a", 40.0, 1);
+    let outside = env.home().join("bashrc");
+    std::os::unix::fs::symlink(env.home(), env.path().join("logs")).unwrap();
+    for log_path in [outside.to_str().unwrap(), "logs/bashrc"] {
+        std::fs::write(
+            env.path().join(".agent-strace.yaml"),
+            format!("retention:\n  max_age_days: 30\n  log_path: {log_path}\n"),
+        )
+        .unwrap();
+        let clean = env.run(&["retention", "clean"]);
+        assert_eq!(clean.code, 3, "{log_path}: {clean:?}");
+        assert!(
+            clean.stderr.contains("is outside the project"),
+            "{}",
+            clean.stderr
+        );
+        assert!(!outside.exists(), "{log_path}");
+        assert!(env.store().join(&id).exists(), "{log_path}");
+    }
+    // Inside the project, it is written.
+    std::fs::write(
+        env.path().join(".agent-strace.yaml"),
+        "retention:\n  max_age_days: 30\n  log_path: deletions.log\n",
+    )
+    .unwrap();
+    env.run(&["retention", "clean"]).success();
+    assert!(
+        std::fs::read_to_string(env.path().join("deletions.log"))
+            .unwrap()
+            .contains(&id)
+    );
+}
+
 #[test]
 fn deleting_a_session_removes_a_planted_link_and_not_what_it_points_to() {
     let env = TestEnv::new();

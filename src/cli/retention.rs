@@ -379,7 +379,34 @@ fn limits(args: &LimitArgs) -> Result<(Limits, OnDelete, Option<PathBuf>, Option
         .then_some(source)
         .flatten();
     let log_path = file.log_path.map(|p| cwd.join(p));
+    if let (Some(path), Some(loaded), None) = (&log_path, &loaded, &args.config) {
+        log_inside_project(path, &loaded.path)?;
+    }
     Ok((limits, file.on_delete, log_path, from_file))
+}
+
+/// Refuses a `log_path` from a settings file found in the project (not named with --config)
+/// that is not inside the project: a repository's .agent-strace.yaml chose where the log was
+/// appended, `~/.bashrc` too, and a session id such as `x$(cmd)` there runs at the next login.
+/// The project is the settings file's folder; its folders are followed where links lead.
+fn log_inside_project(log: &std::path::Path, settings: &std::path::Path) -> Result<()> {
+    let project = settings.parent().and_then(|p| p.canonicalize().ok());
+    let folder = log
+        .file_name()
+        .and(log.parent())
+        .and_then(|p| p.canonicalize().ok());
+    if let (Some(project), Some(folder)) = (project, folder)
+        && folder.starts_with(&project)
+    {
+        return Ok(());
+    }
+    Err(Error::input(format!(
+        "{}: log_path `{}` is outside the project ({}); the retention log is written only inside it, or where a settings file named with --config says",
+        settings.display(),
+        log.display(),
+        settings.parent().map_or_else(String::new, |p| p.display().to_string())
+    ))
+    .into())
 }
 
 /// Whether the session's last event is not its end although it recorded one: an agent resumed
