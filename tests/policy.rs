@@ -2611,7 +2611,7 @@ fn a_call_whose_folder_was_recorded_scrubbed_is_said_to_be_judged_as_written() {
 /// A `cd` inside a Bash line (`cd src && cat ../secrets/key.txt`) is judged alike by the hook
 /// and by `audit`: both run the same reader over the recorded line, from the folder the call
 /// ran in (the payload's `cwd`, which Claude Code moves after a `cd` and the hook records).
-/// docs/security.md says what neither follows (`env -C`, `git -C`, `make -C`).
+/// docs/security.md says what neither follows (a script that changes its folder, code given to `-c`).
 #[test]
 fn a_cd_inside_a_line_is_judged_alike_by_the_hook_and_audit() {
     let env = TestEnv::new();
@@ -2649,4 +2649,53 @@ fn a_cd_inside_a_line_is_judged_alike_by_the_hook_and_audit() {
         ],
         "{report}"
     );
+}
+
+/// A folder a command is sent to by an option is followed as a `cd` is, by the hook and by
+/// `audit`: `env -C secrets cat key.txt` and `sudo -D secrets cat key.txt` read
+/// `secrets/key.txt`, and a program told to work in a folder (`git -C`, `make -C`, `npm
+/// --prefix`, `cargo --manifest-path`) reads it whole. All of these ran under a deny of
+/// `secrets/**`, judged from where the line started; `tar -C` was already followed.
+#[test]
+fn a_folder_option_does_not_hide_a_denied_file() {
+    let env = TestEnv::new();
+    write_policy(
+        &env,
+        &json!({"files": {"read": {"deny": ["secrets/**"]}, "write": {"deny": ["secrets/**"]}}}),
+    );
+    let policy = env.path().join(".agent-scope.json");
+    let project = env.path().to_string_lossy().into_owned();
+    let denied = [
+        "env -C secrets cat key.txt",
+        "env --chdir=secrets cat key.txt",
+        "sudo -u root -D secrets cat key.txt",
+        "git -C secrets show HEAD:x",
+        "make -C secrets",
+        "npm --prefix secrets run x",
+        "cargo build --manifest-path secrets/Cargo.toml",
+        "cd src && make -C ../secrets",
+        "pushd secrets && cat key.txt",
+        "(cd secrets; cat key.txt)",
+    ];
+    let let_run = [
+        "env -C src cat main.rs > out.txt",
+        "git -C src log",
+        "make -C src test",
+        "git commit -C HEAD",
+        "cargo build --manifest-path src/Cargo.toml",
+    ];
+    let calls: Vec<Value> = denied
+        .iter()
+        .chain(&let_run)
+        .map(|line| json!({"tool": "Bash", "input": {"command": line}, "cwd": project}))
+        .collect();
+    let report = audit_after_hook(&env, "options", &project, "/nowhere", &policy, &calls);
+    let violations: Vec<String> = report["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["what"].as_str().unwrap().to_owned())
+        .collect();
+    let expected: Vec<String> = denied.iter().map(|l| format!("$ {l}")).collect();
+    assert_eq!(violations, expected, "{report}");
 }

@@ -964,7 +964,7 @@ pub fn basename(word: &str) -> &str {
 
 /// Commands that run the command after them, with the options of theirs that take a value.
 const WRAPPERS: &[(&str, &[&str])] = &[
-    ("env", &["-u", "-C", "-S"]),
+    ("env", &["-u", "-C", "-S", "--chdir"]),
     ("timeout", &["-s", "-k", "--signal", "--kill-after"]),
     ("nice", &["-n"]),
     ("nohup", &[]),
@@ -1134,17 +1134,150 @@ fn valued_options(name: &str) -> &'static [&'static str] {
 /// The reads and writes of one simple command: its redirections, and the operands of the
 /// commands whose operands are files (`cat`, `head` … read them; `tee`, `rm`, `mv`, `cp`'s
 /// target, `touch`, `sed -i` … write them).
+///
+/// A folder the command is sent to by an option (`env -C dir`, `sudo -D dir`, `git -C dir`,
+/// `make -C dir`, `npm --prefix dir`) moves its operands there, as `tar -C` does; the
+/// redirections stay where the shell opens them. A program told to work in a folder reads what
+/// is in it (its Makefile, package.json, repository): that folder is read whole.
 pub fn file_use(cmd: &SimpleCommand) -> FileUse {
-    let mut use_ = FileUse {
-        reads: cmd.redirect_in.clone(),
-        writes: cmd.redirect_out.clone(),
-        ..FileUse::default()
-    };
     // `sudo -u root rm x`, `xargs rm`: the command after the runner's options.
     let words = command_of(&cmd.words);
+    let mut use_ = operand_use(cmd, words);
+    let moved = moved_folder(&cmd.words);
+    if !moved.dir.is_empty() {
+        for list in [
+            &mut use_.reads,
+            &mut use_.writes,
+            &mut use_.read_trees,
+            &mut use_.write_trees,
+        ] {
+            for path in list.iter_mut() {
+                *path = super::cwd::in_folder(&moved.dir, path);
+            }
+        }
+    }
+    use_.read_trees.extend(moved.worked_in);
+    use_.reads.splice(0..0, cmd.redirect_in.iter().cloned());
+    use_.writes.splice(0..0, cmd.redirect_out.iter().cloned());
+    finish(&mut use_);
+    use_
+}
+
+/// Options by which a command is sent to another folder: of a wrapper or runner, which moves
+/// the command it runs; of a program, which works there. For each: its name, those options
+/// (a long one also as `--name=dir`, a short one also as `-Cdir`), and whether they end at its
+/// first operand (`git -C dir commit -C <commit>`: the second names a commit).
+const FOLDER_OPTIONS: &[(&str, &[&str], bool)] = &[
+    ("env", &["-C", "--chdir"], true),
+    ("sudo", &["-D", "--chdir"], true),
+    ("run0", &["-D", "--chdir"], true),
+    ("git", &["-C"], true),
+    ("go", &["-C"], true),
+    ("make", &["-C", "--directory"], false),
+    ("gmake", &["-C", "--directory"], false),
+    ("npm", &["-C", "--prefix"], false),
+    ("pnpm", &["-C", "--dir"], false),
+    ("yarn", &["--cwd"], false),
+    ("uv", &["--directory", "--project"], false),
+    ("just", &["-d", "--working-directory"], false),
+];
+
+/// Where a command's options send it ([`FOLDER_OPTIONS`]).
+#[derive(Debug, Default)]
+struct Moved {
+    /// The folder its operands are taken from (`""`: where it was started).
+    dir: String,
+    /// A folder a program was told to work in (`make -C dir`, the folder of `cargo
+    /// --manifest-path dir/Cargo.toml`), from where it was started.
+    worked_in: Option<String>,
+}
+
+/// The folder options of a command's wrappers, runners and program, in turn: `env -C a sudo
+/// -D b make -C c` makes `a/b/c`.
+fn moved_folder(words: &[String]) -> Moved {
+    let mut moved = Moved::default();
+    let mut rest = words;
+    for _ in 0..16 {
+        let Some(first) = rest.first() else {
+            return moved;
+        };
+        let name = basename(first);
+        let runs = WRAPPERS.iter().chain(RUNNERS).find(|(n, _)| *n == name);
+        let end = match runs {
+            Some((_, valued)) => {
+                past_options(rest, valued, matches!(name, "env" | "sudo" | "doas"))
+            }
+            None => rest.len(),
+        };
+        let end = end.min(rest.len());
+        if let Some((_, options, first_only)) = FOLDER_OPTIONS.iter().find(|(n, ..)| *n == name) {
+            // `git -c key=value -C dir`: a value is no operand.
+            let own: &[&str] = if name == "git" { &["-c"] } else { &[] };
+            let valued = runs.map_or(own, |(_, v)| *v);
+            for dir in folder_values(&rest[1..end], options, valued, *first_only) {
+                moved.dir = super::cwd::in_folder(&moved.dir, &dir);
+                if runs.is_none() {
+                    moved.worked_in = Some(moved.dir.clone());
+                }
+            }
+        }
+        if name == "cargo" {
+            let manifest = folder_values(&rest[1..], &["--manifest-path"], &[], false);
+            // The crate is the manifest's folder, read whole as it is built.
+            if let Some(path) = manifest.last() {
+                let crate_dir = path.rsplit_once('/').map_or("", |(dir, _)| dir);
+                moved.worked_in = Some(super::cwd::in_folder(&moved.dir, crate_dir));
+            }
+        }
+        if runs.is_none() {
+            return moved;
+        }
+        // `timeout 60 cmd`: the duration.
+        let end = if name == "timeout" { end + 1 } else { end };
+        rest = &rest[end.min(rest.len())..];
+    }
+    moved
+}
+
+/// The values of `options` among a command's words (after its name), in order; `valued` names
+/// its other options that take a value, which is skipped.
+fn folder_values(
+    words: &[String],
+    options: &[&str],
+    valued: &[&str],
+    first_only: bool,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(w) = words.get(i) {
+        i += 1;
+        if w == "--" || (first_only && !w.starts_with('-')) {
+            break;
+        }
+        if options.contains(&w.as_str()) {
+            out.extend(words.get(i).cloned());
+            i += 1;
+        } else if let Some(value) = options.iter().find_map(|o| {
+            let rest = w.strip_prefix(o)?;
+            if o.starts_with("--") {
+                rest.strip_prefix('=')
+            } else {
+                Some(rest).filter(|r| !r.is_empty())
+            }
+        }) {
+            out.push(value.to_owned());
+        } else if valued.contains(&w.as_str()) {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// What a command's words say it reads and writes ([`file_use`] without its redirections and
+/// folder options).
+fn operand_use(cmd: &SimpleCommand, words: &[String]) -> FileUse {
+    let mut use_ = FileUse::default();
     let Some(first) = words.first() else {
-        use_.reads.retain(|p| is_file(p));
-        use_.writes.retain(|p| is_file(p));
         return use_;
     };
     let name = basename(first);
@@ -1869,6 +2002,27 @@ mod tests {
             ),
             w(&["evil.com"])
         );
+    }
+
+    /// A folder option moves a command's operands, not its redirections; a program sent to a
+    /// folder reads it whole.
+    #[test]
+    fn folder_options_move_what_a_command_takes() {
+        let f = |line: &str| file_use(&split(line)[0]);
+        let u = f("env -C a --chdir=b cat k > out");
+        assert_eq!((u.reads, u.writes), (w(&["a/b/k"]), w(&["out"])));
+        assert_eq!(f("sudo -u root -D a cat ../k").reads, w(&["a/../k"]));
+        assert_eq!(f("env -C a make -C b x").read_trees, w(&["a/b"]));
+        assert_eq!(f("git -c x=y -C a -C b status").read_trees, w(&["a/b"]));
+        assert_eq!(f("git commit -C HEAD").read_trees, w(&[]));
+        assert_eq!(f("make --directory=a").read_trees, w(&["a"]));
+        assert_eq!(f("npm --prefix a run x").read_trees, w(&["a"]));
+        assert_eq!(
+            f("cargo t --manifest-path=a/Cargo.toml").read_trees,
+            w(&["a"])
+        );
+        assert_eq!(f("cargo t --manifest-path Cargo.toml").read_trees, w(&[]));
+        assert_eq!(f("tar czf o.tgz -C a .").read_trees, w(&["a"]));
     }
 
     #[test]
