@@ -2699,3 +2699,48 @@ fn a_folder_option_does_not_hide_a_denied_file() {
     let expected: Vec<String> = denied.iter().map(|l| format!("$ {l}")).collect();
     assert_eq!(violations, expected, "{report}");
 }
+
+/// After a `cd` to a folder the line does not spell (`cd "$(echo secrets)"`, `cd -`, `popd`,
+/// `eval "cd secrets"`, `cd "$X"`), a file is judged as possibly in any folder, so a deny of
+/// `secrets/**` holds, by the hook and by `audit`; it was judged as `$X/key.txt`, which no
+/// deny of a folder's contents matched. `$HOME` is one known folder, and a line that names no
+/// file after such a `cd` is let run.
+#[test]
+fn a_cd_to_a_folder_the_line_does_not_spell_does_not_hide_a_denied_file() {
+    let env = TestEnv::new();
+    write_policy(
+        &env,
+        &json!({"files": {"read": {"deny": ["secrets/**"]}, "write": {"deny": ["secrets/**"]}}}),
+    );
+    let policy = env.path().join(".agent-scope.json");
+    let project = env.path().to_string_lossy().into_owned();
+    let denied = [
+        "cd \"$(echo secrets)\" && cat key.txt",
+        "cd - && cat key.txt",
+        "popd && cat key.txt",
+        "eval \"cd secrets\" && cat key.txt",
+        "cd \"$X\" && cat key.txt",
+        "cd \"$X\" && echo x > new.txt",
+        "cd \"$X\" && grep -r KEY .",
+        "cat \"$X/key.txt\"",
+    ];
+    let let_run = [
+        "cd \"$X\" && ls",
+        "cat \"$HOME/notes.txt\"",
+        "cd \"$X\" && cat /etc/hostname",
+    ];
+    let calls: Vec<Value> = denied
+        .iter()
+        .chain(&let_run)
+        .map(|line| json!({"tool": "Bash", "input": {"command": line}, "cwd": project}))
+        .collect();
+    let report = audit_after_hook(&env, "unknown", &project, "/nowhere", &policy, &calls);
+    let violations: Vec<String> = report["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["what"].as_str().unwrap().to_owned())
+        .collect();
+    let expected: Vec<String> = denied.iter().map(|l| format!("$ {l}")).collect();
+    assert_eq!(violations, expected, "{report}");
+}

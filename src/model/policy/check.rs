@@ -769,10 +769,16 @@ fn judge_below(
             .then(String::new)
     });
     let tails = tails(&absolute);
-    let folders: Vec<ShellGlob<'_>> = std::iter::once(relative.as_deref())
+    let anywhere = from_anywhere(&absolute);
+    let mut folders: Vec<ShellGlob<'_>> = std::iter::once(relative.as_deref())
         .chain(tails.into_iter().map(Some))
         .map(|relative| ShellGlob::new(relative, &absolute, dots))
         .collect();
+    folders.extend(
+        anywhere
+            .as_deref()
+            .map(|a| ShellGlob::new(Some(a), a, dots)),
+    );
     let searched = relative.as_deref() == Some(left_out.folder.as_str());
     let deny = rules.deny.iter().find(|d| {
         folders.iter().any(|f| d.may_hold(f, hidden))
@@ -812,7 +818,18 @@ fn taken_by<'p>(
         .map(|relative| ShellGlob::new(relative, &absolute, dots))
         .collect();
     let takes = |g: &Glob, named: bool| globs.iter().any(|glob| g.may_take(glob, named));
-    let deny = rules.deny.iter().find(|d| asked(d) && takes(d, false));
+    // A deny of a folder's contents, from any folder the path may be in (see from_anywhere).
+    let anywhere = from_anywhere(&absolute);
+    let anywhere = anywhere
+        .as_deref()
+        .map(|a| ShellGlob::new(Some(a), a, dots));
+    let deny = rules.deny.iter().find(|d| {
+        asked(d)
+            && (takes(d, false)
+                || anywhere
+                    .as_ref()
+                    .is_some_and(|a| !d.anywhere() && d.may_take(a, false)))
+    });
     if deny.is_some() || !sensitive {
         return (deny, None);
     }
@@ -884,7 +901,17 @@ fn judge_path(
     // A deny may match a path from an unknown folder where it may be; an allow only where it is.
     let tails = tails(&absolute);
     let may_hit = |g: &&Glob| hit(g) || tails.iter().any(|t| g.matches(Some(t), &absolute));
-    if let Some(g) = rules.deny.iter().find(may_hit) {
+    let anywhere = from_anywhere(&absolute);
+    let anywhere = anywhere
+        .as_deref()
+        .map(|a| ShellGlob::new(Some(a), a, true));
+    let denied = |g: &&Glob| {
+        may_hit(g)
+            || anywhere
+                .as_ref()
+                .is_some_and(|a| !g.anywhere() && g.may_take(a, false))
+    };
+    if let Some(g) = rules.deny.iter().find(denied) {
         return judgement(access, Status::Violation, Some(deny_key), Some(g.as_str()));
     }
     let allowed = rules.allow.iter().find(hit);
@@ -905,6 +932,31 @@ fn judge_path(
         }
         None => judgement(access, Status::NoPolicy, None, None),
     }
+}
+
+/// A path from a folder the line does not name (`$X/key.pem`, after `cd "$X"` or written so),
+/// as a glob of that path from any folder: `**/key.pem` (`**` for `$X` itself). The folder may
+/// be any one, `secrets` too, so a deny of a folder's contents (`secrets/**`) or of a file in
+/// one (`secrets/key.pem`) matches it: a deny holds whatever the variable, `cd -` or `$(…)`
+/// turns out to be. This stops a line that reads or writes a file after such a `cd` whenever
+/// the policy denies a folder's contents, even where the folder was harmless (`cd "$(git
+/// rev-parse --show-toplevel)" && cat README.md`); the agent is told why and can name the path.
+/// A name denied in any folder (`.env`, `*.pem`) is matched as before, by the path's own
+/// words ([`tails`]).
+fn from_anywhere(absolute: &str) -> Option<String> {
+    // `$HOME` names one folder, as `cd "$HOME"` does (see cwd.rs).
+    let home = ["$HOME", "${HOME}"].iter().any(|h| {
+        absolute
+            .strip_prefix(h)
+            .is_some_and(|r| r.is_empty() || r.starts_with('/'))
+    });
+    if !absolute.starts_with('$') || home {
+        return None;
+    }
+    Some(match absolute.split_once('/') {
+        Some((_, rest)) if !rest.is_empty() => format!("**/{rest}"),
+        _ => "**".to_owned(),
+    })
 }
 
 /// For a path from a folder the line does not name (`$X/secrets/key.pem`, after `cd "$X"`),

@@ -7,7 +7,8 @@
 //! `cd` worked. A subshell `( … )`, a pipeline's commands, a command in the background and
 //! `$(…)` keep their `cd`s to themselves. Where a `cd` goes is unknown when its word is not
 //! text (`cd "$X"`, `cd -`, `popd`): the folder is then named by a word starting with `$`,
-//! which no relative pattern matches, and the folder before it is kept too, since the `cd` may
+//! which no allow pattern matches and a deny pattern takes for any folder (`check.rs`,
+//! `from_anywhere`), and the folder before it is kept too, since the `cd` may
 //! have changed nothing (`X=.`).
 
 /// How a simple command is joined to the next one.

@@ -7,8 +7,9 @@
 //!
 //! It is no shell: variables stay unexpanded, globs are not matched against files (a policy
 //! judges what their text could take), aliases and functions unknown. What it cannot see (a
-//! script that writes a file or changes folder, `python -c`, a variable holding a command or a
-//! folder) a policy cannot stop; docs/security.md says so.
+//! script that writes a file or changes folder, `python -c`, a variable holding a command) a
+//! policy cannot stop; a variable holding a folder is taken for any folder by a deny pattern.
+//! docs/security.md says so.
 
 use super::cwd::{Dirs, Join, is_cd};
 
