@@ -3189,6 +3189,81 @@ fn send_kept_here_records_a_proxys_kept_batch_in_its_session() {
     assert_eq!(tool_calls, 2 * calls, "none lost");
 }
 
+/// A kept batch this store cannot take (a damaged line, an event of another session, a meta
+/// naming `../` as its session) is set aside in the spool, named in a warning, and makes
+/// `send-kept --here` exit 4; the batch behind it is recorded. They were taken out of the
+/// spool and lost, all their good events with them, and counted as recorded (exit 0).
+#[test]
+fn send_kept_here_sets_aside_a_batch_it_cannot_record() {
+    let env = TestEnv::new();
+    let spool = env.store().join(".spool");
+    std::fs::create_dir_all(&spool).unwrap();
+    let meta =
+        |session: &str| json!({"session_id": session, "started_at": 1.7e9, "agent_name": "cat"});
+    let event = |id: &str, session: &str| {
+        json!({"event_type": "tool_call", "timestamp": 1.7e9, "event_id": id,
+               "session_id": session, "data": {"tool_name": "Read"}})
+    };
+    let write = |name: &str, lines: &[String]| {
+        std::fs::write(spool.join(name), lines.join("\n") + "\n").unwrap();
+    };
+    let damaged = "00000001700000000000001.a1.batch";
+    write(
+        damaged,
+        &[
+            meta("torn").to_string(),
+            event("e1", "torn").to_string(),
+            "{\"event_ty".to_owned(),
+        ],
+    );
+    let other = "00000001700000000000002.a2.batch";
+    write(
+        other,
+        &[meta("mine").to_string(), event("e2", "theirs").to_string()],
+    );
+    let escaping = "00000001700000000000003.a3.batch";
+    write(
+        escaping,
+        &[
+            meta("../out").to_string(),
+            event("e3", "../out").to_string(),
+        ],
+    );
+    write(
+        "00000001700000000000004.a4.batch",
+        &[meta("good").to_string(), event("e4", "good").to_string()],
+    );
+    let run = env.run(&["send-kept", "--here"]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("Recorded 1 kept hook call"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr
+            .contains("3 kept hook calls could not be recorded here and were set aside"),
+        "{}",
+        run.stderr
+    );
+    for name in [damaged, other, escaping] {
+        assert!(
+            spool.join(format!("{name}.unreadable")).is_file(),
+            "{name}: {}",
+            run.stderr
+        );
+        assert!(run.stderr.contains(name), "{name}: {}", run.stderr);
+    }
+    assert_eq!(env.events("good").len(), 1);
+    for session in ["torn", "mine", "theirs"] {
+        assert!(!env.store().join(session).exists(), "{session}");
+    }
+    assert!(!env.path().join("out").exists());
+    // Nothing waits now: a second run has nothing to do.
+    let again = env.run(&["send-kept", "--here"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+}
+
 /// The next hook of the store sends a proxy's kept batch before its own call, as it sends
 /// kept calls: the collector then holds the whole session, each event once.
 #[test]

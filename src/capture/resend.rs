@@ -68,6 +68,11 @@ pub struct Resent {
     pub recorded: usize,
     /// Calls still kept.
     pub waiting: usize,
+    /// Calls taken out of the spool that could not be recorded here (said in a note).
+    pub dropped: usize,
+    /// Proxies' batches set aside because this store cannot take them (a damaged or forged
+    /// file: a line that is no event, an event of another session, no usable session).
+    pub unreadable: usize,
     /// Why the sending stopped before the end of the batch, when the collector stopped it;
     /// `None` when the batch went through or the time ran out.
     pub stopped: Option<String>,
@@ -85,12 +90,17 @@ impl Resend<'_> {
         let mut total = Resent::default();
         loop {
             let done = self.batch(limit);
-            let taken = done.sent + done.recorded;
+            let taken = done.sent + done.recorded + done.dropped + done.unreadable;
             total.sent += done.sent;
             total.recorded += done.recorded;
             total.waiting = done.waiting;
+            total.dropped += done.dropped;
+            total.unreadable += done.unreadable;
             total.stopped = done.stopped;
-            if total.stopped.is_some() || taken == 0 || total.sent + total.recorded >= waiting {
+            if total.stopped.is_some()
+                || taken == 0
+                || total.sent + total.recorded + total.dropped + total.unreadable >= waiting
+            {
                 return total;
             }
         }
@@ -104,6 +114,8 @@ impl Resend<'_> {
             sent: 0,
             recorded: 0,
             waiting: 0,
+            dropped: 0,
+            unreadable: 0,
             stopped: None,
         };
         let now = micros_now(self.sink);
@@ -214,9 +226,13 @@ impl Resend<'_> {
                     }
                     // A call the collector will never take (not a call it reads).
                     Err(Unsent::Refused { status, .. }) if refused_for_good(status) => {
+                        if self.unreadable(&call, &body) {
+                            done.unreadable += 1;
+                            done.waiting -= 1;
+                            continue;
+                        }
                         if self.store.unspool_sent(&call).unwrap_or(false) {
-                            self.record(&call, &body);
-                            done.recorded += 1;
+                            self.record(&call, &body, &mut done);
                         }
                         done.waiting -= 1;
                         continue;
@@ -237,9 +253,13 @@ impl Resend<'_> {
                     }
                 }
             }
+            if self.unreadable(&call, &body) {
+                done.unreadable += 1;
+                done.waiting -= 1;
+                continue;
+            }
             if self.store.unspool(&call.name).unwrap_or(false) {
-                self.record(&call, &body);
-                done.recorded += 1;
+                self.record(&call, &body, &mut done);
             }
             done.waiting -= 1;
         }
@@ -249,18 +269,51 @@ impl Resend<'_> {
         done
     }
 
-    /// Records here what was kept for the collector: a hook's call, or a proxy's batch.
-    fn record(&self, call: &Spooled, body: &[u8]) {
-        if call.batch {
-            self.record_batch(body);
+    /// Whether `call` is a proxy's batch this store cannot take (a damaged or forged file):
+    /// it is set aside in the spool for a person to look at, and said so in a note, where
+    /// taken it would be lost.
+    fn unreadable(&self, call: &Spooled, body: &[u8]) -> bool {
+        if !call.batch {
+            return false;
+        }
+        let Err(why) = read_batch(body) else {
+            return false;
+        };
+        let shown = self.store.spool_path().join(&call.name);
+        match self.store.spool_set_aside(call) {
+            Ok(Some(aside)) => (self.note)(&format!(
+                "a proxy's batch kept for the collector cannot be recorded here ({why}); it is set aside as {}",
+                aside.display()
+            )),
+            // Taken by another process since the listing.
+            Ok(None) => {}
+            Err(e) => (self.note)(&format!(
+                "a proxy's batch kept for the collector cannot be recorded here ({why}), nor set aside, and is left as {}: {e}",
+                shown.display()
+            )),
+        }
+        true
+    }
+
+    /// Records here what was kept for the collector and taken out of the spool: a hook's
+    /// call, or a proxy's batch; counted in `done` as recorded, or dropped when it could not
+    /// be (said in a note).
+    fn record(&self, call: &Spooled, body: &[u8], done: &mut Resent) {
+        let recorded = if call.batch {
+            self.record_batch(body)
         } else {
-            self.record_call(body, call.unseen);
+            self.record_call(body, call.unseen)
+        };
+        if recorded {
+            done.recorded += 1;
+        } else {
+            done.dropped += 1;
         }
     }
 
     /// Records here a proxy's batch of events kept for the collector (which may hold it in
     /// part): its session is made from the meta on its first line unless it is here already.
-    fn record_batch(&self, body: &[u8]) {
+    fn record_batch(&self, body: &[u8]) -> bool {
         let recorded = read_batch(body).and_then(|(meta, events)| {
             let store = self.store;
             if store.create_session(&meta).map_err(|e| e.to_string())? {
@@ -272,7 +325,7 @@ impl Resend<'_> {
             let _ = store.refresh_meta(&meta.session_id, crate::store::HOOK_LOCK_WAIT);
             Ok(events.len())
         });
-        match recorded {
+        match &recorded {
             Ok(count) => (self.note)(&format!(
                 "a proxy's batch of {count} events kept for the collector, not taken by it, is recorded here (the collector may hold it too)"
             )),
@@ -280,11 +333,12 @@ impl Resend<'_> {
                 "a proxy's batch kept for the collector cannot be recorded here: {e}"
             )),
         }
+        recorded.is_ok()
     }
 
     /// Records here a call kept for the collector, with the time it was made; `unseen`: the
     /// collector surely never saw it.
-    fn record_call(&self, body: &[u8], unseen: bool) {
+    fn record_call(&self, body: &[u8], unseen: bool) -> bool {
         let recorded = serde_json::from_slice::<HookCall>(body)
             .map_err(|e| e.to_string())
             .and_then(|call| {
@@ -303,7 +357,7 @@ impl Resend<'_> {
                 )
                 .map_err(|e| e.to_string())
             });
-        match recorded {
+        match &recorded {
             Ok(_) if unseen => {
                 (self.note)("a call kept for the collector, which never got it, is recorded here");
             }
@@ -314,6 +368,7 @@ impl Resend<'_> {
                 "a call kept for the collector cannot be recorded here: {e}"
             )),
         }
+        recorded.is_ok()
     }
 }
 
@@ -332,6 +387,9 @@ fn read_batch(body: &[u8]) -> Result<(SessionMeta, Vec<Event>), String> {
     let meta = std::str::from_utf8(lines.next().unwrap_or_default())
         .map_err(|e| e.to_string())
         .and_then(|text| SessionMeta::from_json(text).map_err(|e| e.to_string()))?;
+    if !crate::store::is_valid_session_id(&meta.session_id) {
+        return Err(format!("{:?} is not a usable session id", meta.session_id));
+    }
     let events = lines
         .filter(|line| !line.trim_ascii().is_empty())
         .map(|line| serde_json::from_slice::<Event>(line).map_err(|e| e.to_string()))

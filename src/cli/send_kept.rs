@@ -109,7 +109,7 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
         .as_ref()
         .map(|endpoint| super::http::shown_url(&endpoint.base))
         .unwrap_or_default();
-    let (mut sent, mut recorded) = (0, 0);
+    let (mut sent, mut recorded, mut unreadable) = (0, 0, 0);
     let mut why = None;
     for (located, &held) in stores.iter().zip(&held) {
         if held == 0 {
@@ -128,6 +128,7 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
         .all(BATCH, held);
         sent += done.sent;
         recorded += done.recorded;
+        unreadable += done.unreadable;
         why = why.or(done.stopped);
     }
     // Counted again: a hook may have kept a call meanwhile, and another sender put back one it
@@ -174,6 +175,16 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
             }),
         };
         return Err(error.into());
+    }
+    if unreadable > 0 {
+        return Err(Error::io(format!(
+            "{} could not be recorded here and {} set aside in the spool (the warnings above name {} and say why)",
+            calls(unreadable),
+            if unreadable == 1 { "was" } else { "were" },
+            if unreadable == 1 { "it" } else { "them" },
+        ))
+        .with_hint("look at them; nothing sends or records a call set aside")
+        .into());
     }
     Ok(exit::OK)
 }

@@ -18,6 +18,8 @@
 //! A proxy's batch of events the collector may hold in part waits here too, as
 //! `<micros>.<id>.batch` ([`Store::spool_batch`]): it is sent and taken as a call is, and never
 //! carries the unseen mark (it was sent). An older version reads no such name and leaves it.
+//! One this store cannot take (a damaged or forged file) is set aside as
+//! `<micros>.<id>.batch.unreadable`, which nothing lists, counts or removes.
 
 use std::io::Read;
 
@@ -35,6 +37,9 @@ const WRITING: &str = ".call.tmp";
 
 /// The end of the name of a proxy's batch of events (see the module's text).
 const BATCH: &str = ".batch";
+
+/// Added to the name of a kept batch set aside ([`Store::spool_set_aside`]).
+const UNREADABLE: &str = ".unreadable";
 
 /// How much the spool may hold before a call is no longer kept: a collector gone for good must
 /// not fill the disk.
@@ -215,6 +220,17 @@ impl Store {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(StoreError::io(&folder.path().join(shown), e)),
         }
+    }
+
+    /// Sets aside a kept batch this store cannot take (a damaged or forged file) as
+    /// `<name>.unreadable`, a name no sender lists: it holds back no call behind it and is not
+    /// read again, and stays for a person to look at. The name it has now, for messages; `None`
+    /// when another process took it since it was listed.
+    pub fn spool_set_aside(&self, call: &Spooled) -> Result<Option<std::path::PathBuf>> {
+        let aside = format!("{}{UNREADABLE}", call.name);
+        Ok(self
+            .rename_kept(&call.name, &aside, &call.name)?
+            .then(|| self.spool_path().join(aside)))
     }
 
     /// Takes a call the collector took out of the spool, under its name with or without the
