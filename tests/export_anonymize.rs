@@ -545,3 +545,32 @@ fn escaped_names_prompt_hosts_and_macos_temp_folders_are_replaced() {
     let (prompts, _) = prompts_exported(&env, "anon-kept", "zorblax", "vm", &[r"\u0061 %41"]);
     assert_eq!(prompts, [r"\u0061 %41"]);
 }
+
+/// Escapes that hide no name stay as they were beside a name replaced in plain letters: a
+/// format string's `%64s` and a URL's `%41` were decoded (`ds`, `A`) in every string that also
+/// named the user, rewriting code and links. A name spelled with escapes is still replaced.
+#[test]
+fn escapes_that_hide_no_name_stay_beside_a_name_replaced() {
+    let env = TestEnv::new();
+    SessionBuilder::new("anon-escapes")
+        .meta(|m| {
+            m.agent_name = "claude-code".into();
+            m.set_attribution("os_user", "alice");
+        })
+        .session_start(json!({"cwd": "/srv/app", "source": "startup"}))
+        .at(1.0)
+        .prompt(r#"alice says printf("%64s") breaks https://x.example/q?v=%41"#)
+        .at(2.0)
+        .prompt(r#"{"owner": "\u0061lice", "fmt": "%64s"}"#)
+        .write(&env);
+    let run = env.run(&["export", "--format", "json", "--anonymize"]);
+    run.success();
+    assert!(!run.stdout.contains("alice"), "{}", run.stdout);
+    assert!(!run.stdout.contains(r"\\u0061lice"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains(r#"[USER] says printf(\"%64s\") breaks https://x.example/q?v=%41"#),
+        "{}",
+        run.stdout
+    );
+}

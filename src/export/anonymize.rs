@@ -613,13 +613,22 @@ pub struct Scrubber<'a> {
 impl Scrubber<'_> {
     /// One string, rewritten, with each replacement counted into `report`. A string whose
     /// letters are escaped (`\u0061lice`, as JSON text inside it may have them, `%61lice`)
-    /// is read with them unescaped, and keeps them so unless something in it is replaced.
+    /// is read with them unescaped, and keeps them so unless that finds more to replace than
+    /// the string as it is: escapes that hide no name (`printf("%64s")`, a URL's `%41`) stay
+    /// as they were beside a name replaced in plain letters.
     pub fn text<'t>(&self, text: &'t str, report: &mut Report) -> Cow<'t, str> {
         if let Some(plain) = unescaped(text) {
-            let before = report.replacements;
-            let out = self.scrub(&plain, report);
-            if report.replacements > before {
-                return Cow::Owned(out.into_owned());
+            let mut by_plain = report.clone();
+            let out = self.scrub(&plain, &mut by_plain);
+            if by_plain.replacements > report.replacements {
+                let mut as_is = report.clone();
+                let raw = self.scrub(text, &mut as_is);
+                if by_plain.replacements > as_is.replacements {
+                    *report = by_plain;
+                    return Cow::Owned(out.into_owned());
+                }
+                *report = as_is;
+                return raw;
             }
         }
         self.scrub(text, report)
