@@ -2917,6 +2917,11 @@ fn past_ten_minutes_only_a_call_the_collector_never_saw_is_recorded_here() {
     };
     // The first call waits (502): the second is kept behind it, never sent.
     hook("second");
+    let log = std::fs::read_to_string(local.join("hook-errors.log")).unwrap();
+    assert!(
+        log.contains("answered 502: Bad Gateway, and 1 earlier kept call still waits for it; kept to send again"),
+        "{log}"
+    );
     let names = kept_names(&local);
     assert_eq!(names.len(), 2);
     assert!(
@@ -3496,7 +3501,16 @@ fn a_call_the_full_disk_cuts_short_leaves_nothing_in_the_spool() {
     let full = crate::common::with_a_full_disk_at_32_kib(&hook);
     let payload = prompt("cut-short-in-the-spool", &project, &long);
     let run = crate::common::run_with_stdin(full, payload.to_string().as_bytes());
-    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    // The local store cannot take it either, nor the log the long line that carries it: the
+    // call is written on stderr, not lost.
+    assert_eq!(run.code, 0);
+    assert!(
+        run.stderr.contains(
+            "the call is not recorded, and follows as the collector's /hooks takes it: {\"event\":\"user-prompt\""
+        ),
+        "{}",
+        &run.stderr[..run.stderr.len().min(300)]
+    );
     let log = std::fs::read_to_string(local.join("hook-errors.log")).unwrap();
     assert!(log.contains("cannot keep the call"), "{log}");
     let left: Vec<String> = std::fs::read_dir(local.join(".spool"))
@@ -3734,8 +3748,9 @@ fn a_spool_that_is_a_link_is_named_and_left_alone() {
 /// `send-kept --here` while `send-kept` (another token than the collector's) is sending the
 /// one call the collector never saw: the sender takes its mark off, `--here` lists it so, the
 /// collector refuses the sender's token and the sender puts the mark back, so that `--here`
-/// finds no call under the name it listed. `--here` takes it under its new name, empties the
-/// spool and exits 0. It left the call and exited 4, saying it still waited.
+/// finds no call under the name it listed. `--here` takes it under its new name and records
+/// it; only the planted call below, which it cannot record and puts back, waits (exit 4). It
+/// left the call and exited 4, saying it still waited.
 ///
 /// `--here` is held between its listing and its taking of the call without a clock: a call
 /// planted before it that cannot be recorded here (its event's name is 2 MiB long) makes it
@@ -3806,8 +3821,13 @@ fn send_kept_here_takes_a_call_another_sender_put_back_meanwhile() {
         &stderr[..stderr.len().min(300)]
     );
     let stderr = stderr.lines().skip(1).collect::<Vec<_>>().join("\n");
-    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
-    assert_eq!(kept_names(&local), Vec::<String>::new(), "{stderr}");
+    // The planted call, which cannot be recorded here, is put back and waits.
+    assert_eq!(out.status.code(), Some(4), "{stdout}{stderr}");
+    assert_eq!(
+        kept_names(&local),
+        [format!("{:020}.holding.call", 1)],
+        "{stderr}"
+    );
     assert_eq!(stored_lines(&local, session), 1, "{stdout}{stderr}");
 }
 
@@ -3902,4 +3922,160 @@ fn a_hook_whose_spool_is_a_link_records_its_call_here_and_says_why_once() {
         .collect();
     assert_eq!(after, before);
     assert!(spool.symlink_metadata().unwrap().file_type().is_symlink());
+}
+
+/// A kept call the local store cannot take (a file where its session's folder goes) stays
+/// kept, and is not counted recorded: by `send-kept --here`, and when the collector refuses it
+/// for good (400). It was taken out of the spool first, said "Recorded 1", and was lost.
+#[test]
+fn a_kept_call_this_store_cannot_record_stays_kept() {
+    let env = TestEnv::new();
+    let session = "kept-and-unrecordable";
+    let (project, _) = kept_behind_a_failing_proxy(&env, session, None);
+    let local = project.join(".agent-traces");
+    let cwd = project.to_str().unwrap();
+    std::fs::write(local.join(session), "not a folder").unwrap();
+    let mut here = env.command(&["send-kept", "--here", "--project", cwd]);
+    here.env_remove("AGENT_STRACE_ENDPOINT");
+    let run = crate::common::run_with_stdin(here, b"");
+    assert_eq!((run.code, run.stdout.as_str()), (4, ""), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("a call kept for the collector cannot be recorded here, and waits: "),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(kept_calls(&local), 1);
+
+    let refusing = failing_proxy(
+        b"HTTP/1.1 400 Bad Request\r\ncontent-length: 3\r\nconnection: close\r\n\r\nbad",
+    );
+    let sent = send_kept(&env, cwd, &refusing, None);
+    assert_eq!(
+        (sent.code, sent.stdout.as_str()),
+        (4, ""),
+        "{}",
+        sent.stderr
+    );
+    assert_eq!(kept_calls(&local), 1, "{}", sent.stderr);
+
+    // Once the store can take it, it is recorded, once.
+    std::fs::remove_file(local.join(session)).unwrap();
+    let sent = send_kept(&env, cwd, &refusing, None);
+    assert_eq!(sent.code, 0, "{}", sent.stderr);
+    assert_eq!(kept_calls(&local), 0);
+    assert_eq!(stored_lines(&local, session), 1);
+}
+
+/// `send-kept` of a spool its user cannot write (another user's, here nobody's view of root's)
+/// sends each of its 70 calls once and says they wait: it said "Sent 128", the first 64 sent
+/// twice, and the last 6 not at all.
+#[test]
+fn send_kept_from_a_read_only_spool_sends_each_call_once() {
+    let env = TestEnv::new();
+    let project = env.path().join("project");
+    let spool = project.join(".agent-traces").join(".spool");
+    std::fs::create_dir_all(&spool).unwrap();
+    for n in 0..70u64 {
+        let name = format!("{:020}.c{n}.call", 1_700_000_000_000_000 + n);
+        std::fs::write(spool.join(name), "{}").unwrap();
+    }
+    let taking =
+        failing_proxy(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}");
+    let cwd = project.to_str().unwrap();
+    let command = env.command(&["send-kept", "--project", cwd]);
+    let mut nobody = Command::new("setpriv");
+    nobody
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(command.get_program())
+        .args(command.get_args())
+        .current_dir(env.path())
+        .env("AGENT_STRACE_HOME", env.path().join("nobody-home"))
+        .env("AGENT_STRACE_ENDPOINT", &taking)
+        .env_remove("AGENT_STRACE_TOKEN")
+        .env_remove("AGENT_STRACE_AUTH_KEY");
+    let run = crate::common::run_with_stdin(nobody, b"");
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (
+            4,
+            format!("Sent 70 kept hook calls to the collector {taking}.\n").as_str()
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(
+            "70 kept hook calls still wait: the collector took 70 of them, which cannot be taken out of the spool"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(kept_calls(&project.join(".agent-traces")), 70);
+}
+
+/// A hook whose collector may hold its call (502), whose spool cannot keep it (`.spool` is a
+/// file) and whose store cannot record it (a file where the session's folder goes) writes the
+/// call, as the collector's /hooks takes it, after the line saying why: in the project's log,
+/// else in the log of the store a hook with no folder writes to, else on stderr. It said only
+/// why, and the call was lost.
+#[test]
+fn a_call_neither_kept_nor_recorded_is_written_where_its_failure_is_said() {
+    let env = TestEnv::new();
+    let session = "nowhere-to-go";
+    let project = env.path().join("project");
+    let local = project.join(".agent-traces");
+    std::fs::create_dir_all(&local).unwrap();
+    std::fs::write(local.join(".spool"), "not a folder").unwrap();
+    std::fs::write(local.join(session), "not a folder").unwrap();
+    let failing = failing_proxy(
+        b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 11\r\nconnection: close\r\n\r\nBad Gateway",
+    );
+    let hook = |text: &str| {
+        hook_to(
+            &env,
+            &failing,
+            None,
+            "user-prompt",
+            &prompt(session, &project, text),
+        )
+        .0
+    };
+    let follows = "the call is not recorded, and follows as the collector's /hooks takes it: ";
+    let call_in = |text: &str, said: &str| {
+        let line = text
+            .lines()
+            .find(|l| l.contains(follows))
+            .unwrap_or_else(|| panic!("{text}"));
+        let call: Value = serde_json::from_str(line.split_once(follows).unwrap().1).unwrap();
+        assert_eq!(call["payload"]["prompt"], said, "{line}");
+        assert_eq!(call["payload"]["session_id"], session, "{line}");
+    };
+    let run = hook("in the log");
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    call_in(
+        &std::fs::read_to_string(local.join("hook-errors.log")).unwrap(),
+        "in the log",
+    );
+
+    std::fs::remove_file(local.join("hook-errors.log")).unwrap();
+    std::fs::create_dir(local.join("hook-errors.log")).unwrap();
+    let run = hook("in the other log");
+    // The lines before it, which say why the call was not kept, are said on stderr as ever.
+    assert_eq!(
+        (run.code, run.stderr.contains(follows)),
+        (0, false),
+        "{}",
+        run.stderr
+    );
+    call_in(
+        &std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap(),
+        "in the other log",
+    );
+
+    std::fs::remove_file(env.store().join("hook-errors.log")).unwrap();
+    std::fs::create_dir(env.store().join("hook-errors.log")).unwrap();
+    let run = hook("on stderr");
+    assert_eq!(run.code, 0);
+    call_in(&run.stderr, "on stderr");
 }

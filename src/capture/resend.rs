@@ -7,6 +7,7 @@
 //! Nothing here opens a connection: the command line's client sends each call
 //! ([`Collector`]), as a proxy's recorder ships through [`super::remote::Shipper`].
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -68,14 +69,19 @@ pub struct Resent {
     pub recorded: usize,
     /// Calls still kept.
     pub waiting: usize,
-    /// Calls taken out of the spool that could not be recorded here (said in a note).
-    pub dropped: usize,
-    /// Proxies' batches set aside because this store cannot take them (a damaged or forged
-    /// file: a line that is no event, an event of another session, no usable session).
-    pub unreadable: usize,
     /// Why the sending stopped before the end of the batch, when the collector stopped it;
     /// `None` when the batch went through or the time ran out.
     pub stopped: Option<String>,
+    /// Calls the collector took that cannot be taken out of the spool (its folder
+    /// read-only): sent once, they wait to be sent again.
+    pub stuck: usize,
+    /// Calls that could not be recorded here: taken out of the spool, and put back.
+    pub unrecorded: usize,
+    /// Proxies' batches set aside because this store cannot take them (a damaged or forged
+    /// file: a line that is no event, an event of another session, no usable session).
+    pub unreadable: usize,
+    /// The batch listed as many calls as it could: more than `waiting` may wait.
+    pub more: bool,
 }
 
 impl Resend<'_> {
@@ -86,21 +92,24 @@ impl Resend<'_> {
     /// taken by the next. Bounded by `waiting`, the calls that waited at the start: once as
     /// many are taken, calls kept since wait for the next run, and a call that cannot be taken
     /// out of the spool once sent (its folder read-only) is not sent round and round.
+    /// A call sent that cannot be taken out of the spool, or put back because it cannot be
+    /// recorded here, is passed over by the next batches: it is counted once, and the calls
+    /// behind it are sent.
     pub fn all(&self, limit: usize, waiting: usize) -> Resent {
         let mut total = Resent::default();
+        let mut passed = HashSet::new();
         loop {
-            let done = self.batch(limit);
-            let taken = done.sent + done.recorded + done.dropped + done.unreadable;
+            let done = self.batch_past(limit, &mut passed);
+            let taken = done.sent + done.recorded + done.unrecorded + done.unreadable;
             total.sent += done.sent;
             total.recorded += done.recorded;
             total.waiting = done.waiting;
-            total.dropped += done.dropped;
-            total.unreadable += done.unreadable;
             total.stopped = done.stopped;
-            if total.stopped.is_some()
-                || taken == 0
-                || total.sent + total.recorded + total.dropped + total.unreadable >= waiting
-            {
+            total.stuck += done.stuck;
+            total.unrecorded += done.unrecorded;
+            total.unreadable += done.unreadable;
+            let tried = total.sent + total.recorded + total.unrecorded + total.unreadable;
+            if total.stopped.is_some() || taken == 0 || tried >= waiting {
                 return total;
             }
         }
@@ -110,20 +119,25 @@ impl Resend<'_> {
     /// calls kept longer are recorded here, up to `limit` more of them behind the first
     /// `limit`, whatever becomes of the sending.
     pub fn batch(&self, limit: usize) -> Resent {
-        let mut done = Resent {
-            sent: 0,
-            recorded: 0,
-            waiting: 0,
-            dropped: 0,
-            unreadable: 0,
-            stopped: None,
-        };
+        self.batch_past(limit, &mut HashSet::new())
+    }
+
+    /// [`Resend::batch`], passing over the calls of `passed` (sent, and left in the spool
+    /// because they cannot be taken out of it; or put back, not recorded here), to which it
+    /// adds those it leaves so.
+    fn batch_past(&self, limit: usize, passed: &mut HashSet<String>) -> Resent {
+        let mut done = Resent::default();
+        let mut unremovable = None;
         let now = micros_now(self.sink);
         let stale_before = self
             .keep
             .map(|keep| now.saturating_sub(u64::try_from(keep.as_micros()).unwrap_or(u64::MAX)));
-        let kept = match self.store.spooled(limit, stale_before) {
-            Ok(kept) => kept,
+        let kept = match self.store.spooled(limit + passed.len(), stale_before) {
+            Ok(kept) => kept
+                .into_iter()
+                .filter(|call| !passed.contains(&call.name))
+                .take(limit)
+                .collect::<Vec<_>>(),
             // `.spool` is not a folder we made (a link): nothing is read through it, and it is
             // said once where it matters, by a hook that cannot keep its call there (and by
             // `list` and `send-kept`), not at every look.
@@ -137,6 +151,7 @@ impl Resend<'_> {
         };
         let listed = kept.len();
         done.waiting = listed;
+        done.more = listed >= limit;
         // Once the collector fails or the time runs out, the calls it may hold wait; those
         // that may be recorded here still are.
         let mut sending = true;
@@ -206,9 +221,16 @@ impl Resend<'_> {
                 };
                 match sent {
                     Ok(()) => {
-                        let _ = self.store.unspool_sent(&call);
-                        done.waiting -= 1;
                         done.sent += 1;
+                        match self.store.unspool_sent(&call) {
+                            Ok(_) => done.waiting -= 1,
+                            // It waits, and would be sent round and round by this sender.
+                            Err(e) => {
+                                unremovable.get_or_insert(e);
+                                passed.insert(call.name.clone());
+                                done.stuck += 1;
+                            }
+                        }
                         continue;
                     }
                     // `send-kept` run without the hooks' token (or with another): the
@@ -231,10 +253,15 @@ impl Resend<'_> {
                             done.waiting -= 1;
                             continue;
                         }
-                        if self.store.unspool_sent(&call).unwrap_or(false) {
-                            self.record(&call, &body, &mut done);
+                        match self.store.take_sent(&call) {
+                            Ok(Some(name)) => {
+                                self.record_taken(&call, &name, &body, &mut done, passed);
+                            }
+                            Ok(None) => done.waiting -= 1,
+                            Err(e) => (self.note)(&format!(
+                                "a kept call the collector refuses cannot be taken out of the spool to be recorded here: {e}"
+                            )),
                         }
-                        done.waiting -= 1;
                         continue;
                     }
                     // It surely did not get the call this time: what it was stays.
@@ -258,10 +285,20 @@ impl Resend<'_> {
                 done.waiting -= 1;
                 continue;
             }
-            if self.store.unspool(&call.name).unwrap_or(false) {
-                self.record(&call, &body, &mut done);
+            match self.store.take_kept(&call.name) {
+                Ok(true) => self.record_taken(&call, &call.name, &body, &mut done, passed),
+                // Taken by another process since the listing.
+                Ok(false) => done.waiting -= 1,
+                Err(e) => (self.note)(&format!(
+                    "a kept call cannot be taken out of the spool to be recorded here: {e}"
+                )),
             }
-            done.waiting -= 1;
+        }
+        if let Some(e) = unremovable {
+            (self.note)(&format!(
+                "{} the collector took cannot be taken out of the spool, and will be sent again (the collector records each once): {e}",
+                kept_calls(done.stuck)
+            ));
         }
         if done.waiting == 0 && listed >= limit {
             done.waiting = self.store.spooled_count().map_or(0, |count| count.calls);
@@ -271,7 +308,7 @@ impl Resend<'_> {
 
     /// Whether `call` is a proxy's batch this store cannot take (a damaged or forged file):
     /// it is set aside in the spool for a person to look at, and said so in a note, where
-    /// taken it would be lost.
+    /// taken it would wait for ever, never recordable.
     fn unreadable(&self, call: &Spooled, body: &[u8]) -> bool {
         if !call.batch {
             return false;
@@ -295,19 +332,48 @@ impl Resend<'_> {
         true
     }
 
-    /// Records here what was kept for the collector and taken out of the spool: a hook's
-    /// call, or a proxy's batch; counted in `done` as recorded, or dropped when it could not
-    /// be (said in a note).
-    fn record(&self, call: &Spooled, body: &[u8], done: &mut Resent) {
-        let recorded = if call.batch {
+    /// Records here `call`, taken out of the spool under `name` ([`Store::take_kept`]): it is
+    /// gone once recorded, and waits again when it cannot be (passed over by the next batches
+    /// of this sending: `passed`).
+    fn record_taken(
+        &self,
+        call: &Spooled,
+        name: &str,
+        body: &[u8],
+        done: &mut Resent,
+        passed: &mut HashSet<String>,
+    ) {
+        if self.record(call, body) {
+            if let Err(e) = self.store.taken_recorded(name) {
+                (self.note)(&format!(
+                    "a kept call recorded here cannot be removed from the spool: {e}"
+                ));
+            }
+            done.recorded += 1;
+            done.waiting -= 1;
+            return;
+        }
+        done.unrecorded += 1;
+        passed.insert(call.name.clone());
+        passed.insert(name.to_owned());
+        if let Err(e) = self.store.taken_back(name) {
+            // Neither recorded nor kept: written where someone will see it, as a proxy's
+            // last resort writes the events nobody took.
+            (self.note)(&format!(
+                "a kept call that cannot be recorded here cannot be put back in the spool either ({e}); it follows: {}",
+                String::from_utf8_lossy(body)
+            ));
+            done.waiting -= 1;
+        }
+    }
+
+    /// Records here what was kept for the collector: a hook's call, or a proxy's batch.
+    /// Whether it was recorded (what went wrong is noted).
+    fn record(&self, call: &Spooled, body: &[u8]) -> bool {
+        if call.batch {
             self.record_batch(body)
         } else {
             self.record_call(body, call.unseen)
-        };
-        if recorded {
-            done.recorded += 1;
-        } else {
-            done.dropped += 1;
         }
     }
 
@@ -330,7 +396,7 @@ impl Resend<'_> {
                 "a proxy's batch of {count} events kept for the collector, not taken by it, is recorded here (the collector may hold it too)"
             )),
             Err(e) => (self.note)(&format!(
-                "a proxy's batch kept for the collector cannot be recorded here: {e}"
+                "a proxy's batch kept for the collector cannot be recorded here, and waits: {e}"
             )),
         }
         recorded.is_ok()
@@ -365,10 +431,19 @@ impl Resend<'_> {
                 "a call kept for the collector, not taken by it, is recorded here (the collector may hold it too)",
             ),
             Err(e) => (self.note)(&format!(
-                "a call kept for the collector cannot be recorded here: {e}"
+                "a call kept for the collector cannot be recorded here, and waits: {e}"
             )),
         }
         recorded.is_ok()
+    }
+}
+
+/// `1 kept call`, `2 kept calls`.
+fn kept_calls(n: usize) -> String {
+    if n == 1 {
+        "1 kept call".to_owned()
+    } else {
+        format!("{n} kept calls")
     }
 }
 

@@ -145,12 +145,17 @@ pub(crate) fn run(args: &HookArgs, globals: &Globals) -> ExitCode {
         {
             message = format!("{message}; {}", lenient.note);
         }
-        let store =
-            store.unwrap_or_else(|| super::stores::for_writing(globals.hook_root(None, None)));
+        let fallback = || super::stores::for_writing(globals.hook_root(None, None));
         let stamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
-        if !store.log_hook_error(&format!("{stamp} hook {}: {message}", args.event))
-            && !silent_on_failure(args)
-        {
+        let line = format!("{stamp} hook {}: {message}", args.event);
+        // A project's store that cannot be written: the store a hook with no folder writes to
+        // may take the line (and the call it may carry), which nothing else would keep for
+        // an agent that must hear nothing.
+        let logged = match store {
+            Some(store) => store.log_hook_error(&line) || fallback().log_hook_error(&line),
+            None => fallback().log_hook_error(&line),
+        };
+        if !logged && !silent_on_failure(args) {
             super::output::to_stderr(format_args!(
                 "agent-strace hook {}: {message}\n",
                 args.event
@@ -370,11 +375,21 @@ fn record(
             }
             recorded.outcome
         }
-        Err(e) if denial.is_some() => {
-            log(args, &store, &e.to_string());
+        Err(e) => {
+            let call = Call {
+                args,
+                stdin: &stdin,
+                payload: &payload,
+                sink: &sink,
+                store: &store,
+            };
+            let message = call.unrecorded(&e, denial.as_ref(), attribution.as_ref());
+            if denial.is_none() {
+                return Err((Some(store.clone()), message));
+            }
+            log(args, &store, &message);
             hooks::outcome(&payload, denial.as_ref())
         }
-        Err(e) => return Err((Some(store.clone()), e.to_string())),
     };
     Ok((payload.agent, outcome))
 }
@@ -573,12 +588,19 @@ impl Call<'_> {
         };
         // Never before the calls kept earlier: the collector records a session's calls in
         // the order they were made.
-        let (waiting, stopped) = self.resend_kept(endpoint, deadline);
+        let (waiting, more, stopped) = self.resend_kept(endpoint, deadline);
         // Whether the collector surely never saw the call: it may then be recorded here.
         let mut unseen = false;
         let why = if waiting > 0 {
             unseen = true;
-            format!("{stopped}, and {waiting} earlier calls still wait for it")
+            // A kept batch of a proxy's is one kept call, as `list` counts it.
+            let (calls, wait) = if waiting == 1 {
+                ("call", "waits")
+            } else {
+                ("calls", "wait")
+            };
+            let least = if more { "at least " } else { "" };
+            format!("{stopped}, and {least}{waiting} earlier kept {calls} still {wait} for it")
         } else {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             match endpoint.send("/hooks", "application/json", body.clone(), left) {
@@ -621,8 +643,13 @@ impl Call<'_> {
 
     /// Sends the calls kept by earlier hooks again, oldest first, while the budget lasts; one
     /// the collector never saw kept past [`SPOOL_KEEP`], or one refused for good, is recorded
-    /// here. How many still wait, and why the sending stopped.
-    fn resend_kept(&self, endpoint: &Endpoint, deadline: std::time::Instant) -> (usize, String) {
+    /// here. How many still wait (of those listed; more may: the bool), and why the sending
+    /// stopped.
+    fn resend_kept(
+        &self,
+        endpoint: &Endpoint,
+        deadline: std::time::Instant,
+    ) -> (usize, bool, String) {
         let note = |message: &str| self.log(message);
         let done = resend::Resend {
             store: self.store,
@@ -635,7 +662,38 @@ impl Call<'_> {
         }
         .batch(SPOOL_BATCH);
         let stopped = done.stopped.unwrap_or_else(|| "no time left".to_owned());
-        (done.waiting, stopped)
+        (done.waiting, done.more && done.waiting > 0, stopped)
+    }
+
+    /// Why the call could not be recorded here (`error`), followed by the call as the
+    /// collector's `/hooks` takes it: lost otherwise, it goes wherever the failure is said (the
+    /// log, else stderr), as a proxy's last resort writes the events nobody took. Made only
+    /// when recording failed.
+    fn unrecorded(
+        &self,
+        error: &dyn std::fmt::Display,
+        denial: Option<&crate::capture::guard::Denial>,
+        attribution: Option<&Attribution>,
+    ) -> String {
+        let call = HookCall::new(
+            &self.args.event,
+            self.stdin,
+            self.payload,
+            self.sink.privacy(),
+            denial,
+            attribution,
+        )
+        .map(|mut call| {
+            call.at = Some(self.payload.at.unwrap_or_else(|| self.sink.now()));
+            call
+        })
+        .and_then(|call| serde_json::to_string(&call).ok());
+        match call {
+            Some(call) => format!(
+                "{error}; the call is not recorded, and follows as the collector's /hooks takes it: {call}"
+            ),
+            None => format!("{error}; the call is not recorded"),
+        }
     }
 
     fn log(&self, message: &str) {

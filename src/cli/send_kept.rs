@@ -111,6 +111,7 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
         .unwrap_or_default();
     let (mut sent, mut recorded, mut unreadable) = (0, 0, 0);
     let mut why = None;
+    let (mut stuck, mut unrecorded) = (0, 0);
     for (located, &held) in stores.iter().zip(&held) {
         if held == 0 {
             continue;
@@ -130,6 +131,8 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
         recorded += done.recorded;
         unreadable += done.unreadable;
         why = why.or(done.stopped);
+        stuck += done.stuck;
+        unrecorded += done.unrecorded;
     }
     // Counted again: a hook may have kept a call meanwhile, and another sender put back one it
     // was sending; the sending's own view of what is left (of the calls it listed) misses them.
@@ -162,6 +165,19 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
                 calls(left)
             ))
             .with_hint("run `agent-strace send-kept` again once the collector takes them"),
+            // Said once for each call it was (a warning above says why).
+            None if stuck > 0 => Error::io(format!(
+                "{} still {}: the collector took {stuck} of them, which cannot be taken out of the spool",
+                calls(left),
+                if left == 1 { "waits" } else { "wait" },
+            ))
+            .with_hint("make the store's .spool/ writable, or the calls are sent again each time"),
+            None if unrecorded > 0 => Error::io(format!(
+                "{} still {}: {unrecorded} of them cannot be recorded in this store, and were put back (see the warnings above)",
+                calls(left),
+                if left == 1 { "waits" } else { "wait" },
+            ))
+            .with_hint("free what keeps this store from recording them, then run this again"),
             None => Error::io(format!(
                 "{} still {}: a hook kept {them}, or another process was sending {them}, meanwhile",
                 calls(left),

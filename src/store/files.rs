@@ -252,6 +252,15 @@ impl Folder {
         }))
     }
 
+    /// When `name`'s status last changed (a rename changes it), when it is a regular file (a
+    /// link is not followed); `None` when it is not there or is something else.
+    pub(crate) fn regular_changed(&self, name: &str) -> io::Result<Option<std::time::SystemTime>> {
+        Ok(self.regular_stat(name)?.map(|stat| {
+            let seconds = u64::try_from(stat.st_ctime).unwrap_or(0);
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds)
+        }))
+    }
+
     /// What `statat` says of `name` when it is a regular file (a link is not followed);
     /// `None` when it is not there or is something else.
     fn regular_stat(&self, name: &str) -> io::Result<Option<rustix::fs::Stat>> {

@@ -3,8 +3,11 @@
 //! it again (the collector skips a call it already recorded) or records it here.
 //!
 //! Concurrency: a call is written under a temporary name and renamed into place, so a reader
-//! sees it whole or not at all; a call is taken by deleting its file ([`Store::unspool`]),
-//! which succeeds for exactly one process, so two hooks never record one call twice here. Names
+//! sees it whole or not at all; a call the collector took is taken by deleting its file
+//! ([`Store::unspool`]), which succeeds for exactly one process; a call recorded here is first
+//! renamed under a hidden name ([`Store::take_kept`]), which also succeeds for exactly one, so
+//! two hooks never record one call twice here, and deleted only once recorded (put back when
+//! it cannot be; put back by the next clearing of leftovers when its recorder was killed). Names
 //! are `<micros>.<call id>.call` for a call the collector may hold in part, and
 //! `<micros>.<call id>.unseen.call` for one it surely never saw (never sent, or not reached):
 //! the time orders the calls as they were made, the mark says whether the call may ever be
@@ -34,6 +37,9 @@ const UNSEEN: &str = ".unseen.call";
 
 /// The end of the hidden name a call is written under, before it is renamed into place.
 const WRITING: &str = ".call.tmp";
+
+/// The end of the hidden name a kept call is taken under while it is recorded here.
+const TAKING: &str = ".taking";
 
 /// The end of the name of a proxy's batch of events (see the module's text).
 const BATCH: &str = ".batch";
@@ -324,6 +330,46 @@ impl Store {
         Ok(clear_leftovers(&folder, &folder.names()?, age))
     }
 
+    /// Takes the kept call `name` out of the spool to record it here: it is renamed under a
+    /// hidden name (`.<name>.taking`), which succeeds for exactly one process, and is gone
+    /// only once recorded ([`Store::taken_recorded`]), or back under its name when it could
+    /// not be ([`Store::taken_back`]). False when another process took it.
+    pub fn take_kept(&self, name: &str) -> Result<bool> {
+        self.rename_kept(name, &taking(name), name)
+    }
+
+    /// Takes a call the collector refused for good out of the spool to record it here, as
+    /// [`Store::take_kept`] does, under its name with or without the unseen mark (see
+    /// [`Store::unspool_sent`]); the name it took, `None` when another process took it.
+    pub fn take_sent(&self, call: &Spooled) -> Result<Option<String>> {
+        if call.batch {
+            return Ok(self.take_kept(&call.name)?.then(|| call.name.clone()));
+        }
+        let stem = call
+            .name
+            .strip_suffix(UNSEEN)
+            .or_else(|| call.name.strip_suffix(".call"))
+            .unwrap_or(&call.name);
+        for name in [format!("{stem}.call"), format!("{stem}{UNSEEN}")] {
+            if self.take_kept(&name)? {
+                return Ok(Some(name));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Removes the call `name` taken by [`Store::take_kept`] once it is recorded here.
+    pub fn taken_recorded(&self, name: &str) -> Result<()> {
+        let folder = self.root_folder()?.child(SPOOL)?;
+        folder.remove(&taking(name))
+    }
+
+    /// Puts the call `name` taken by [`Store::take_kept`] back under its name: it could not be
+    /// recorded here, and waits as it did.
+    pub fn taken_back(&self, name: &str) -> Result<()> {
+        self.rename_kept(&taking(name), name, name).map(|_| ())
+    }
+
     /// Takes a call out of the spool; true when this call took it (of many, exactly one does).
     pub fn unspool(&self, name: &str) -> Result<bool> {
         let folder = self.root_folder()?.child(SPOOL)?;
@@ -401,6 +447,11 @@ fn micros_of(name: &str) -> Option<u64> {
         .ok()
 }
 
+/// The hidden name a kept call is taken under while it is recorded here ([`Store::take_kept`]).
+fn taking(name: &str) -> String {
+    format!(".{name}{TAKING}")
+}
+
 /// Whether `name` is the temporary name a call is written under (`.<call's name>.call.tmp`).
 fn is_writing(name: &str) -> bool {
     name.strip_prefix('.')
@@ -412,6 +463,7 @@ fn is_writing(name: &str) -> bool {
 /// Removes from `folder` (whose entries are `names`) the regular files named as calls being
 /// written that were not modified for `age` (a link or anything else under such a name is left
 /// alone, and no link is followed); how many. A file that cannot be looked at or removed stays.
+/// A call taken to be recorded here ([`Store::take_kept`]) `age` ago is put back.
 fn clear_leftovers(
     folder: &super::files::Folder,
     names: &[String],
@@ -420,6 +472,18 @@ fn clear_leftovers(
     let Some(before) = std::time::SystemTime::now().checked_sub(age) else {
         return 0;
     };
+    // A call a process was killed recording here (taken under its hidden name) is put back
+    // under its own, to wait as it did: it was not recorded, or it would be gone.
+    for name in names {
+        if let Some(kept) = name
+            .strip_prefix('.')
+            .and_then(|name| name.strip_suffix(TAKING))
+            .filter(|kept| micros_of(kept).is_some())
+            && matches!(folder.regular_changed(name), Ok(Some(at)) if at < before)
+        {
+            let _ = folder.rename(name, kept);
+        }
+    }
     let mut cleared = 0;
     for name in names.iter().filter(|name| is_writing(name)) {
         if matches!(folder.regular_modified(name), Ok(Some(at)) if at < before)
