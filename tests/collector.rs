@@ -3113,10 +3113,29 @@ fn a_proxy_batch_the_collector_may_hold_is_kept_for_it_and_sent_by_send_kept() {
     let run = crate::common::run_with_stdin(cmd, input.as_bytes());
     assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
     assert_eq!(kept_batches(&env.store()), 1, "{}", run.stderr);
+    let listed = env.run(&["list"]);
+    assert!(
+        listed
+            .stderr
+            .contains("1 proxy's batch of events waits for the collector in "),
+        "{}",
+        listed.stderr
+    );
     let mut send = env.command(&["send-kept"]);
     send.env("AGENT_STRACE_ENDPOINT", format!("http://127.0.0.1:{port}"));
     let sent = crate::common::run_with_stdin(send, b"");
-    assert_eq!(sent.code, 0, "{}", sent.stderr);
+    assert_eq!(
+        (sent.code, sent.stdout.as_str()),
+        (
+            0,
+            format!(
+                "Sent 1 kept proxy's batch of events to the collector http://127.0.0.1:{port}.\n"
+            )
+            .as_str()
+        ),
+        "{}",
+        sent.stderr
+    );
     assert_eq!(kept_batches(&env.store()), 0);
     let session = &the_remote_session(&storage);
     let here: Vec<String> = env

@@ -67,6 +67,9 @@ pub struct Resent {
     pub sent: usize,
     /// Calls recorded here.
     pub recorded: usize,
+    /// Of `sent` and of `recorded`, the proxies' batches of events.
+    pub batches_sent: usize,
+    pub batches_recorded: usize,
     /// Calls still kept.
     pub waiting: usize,
     /// Why the sending stopped before the end of the batch, when the collector stopped it;
@@ -108,6 +111,8 @@ impl Resend<'_> {
             total.stuck += done.stuck;
             total.unrecorded += done.unrecorded;
             total.unreadable += done.unreadable;
+            total.batches_sent += done.batches_sent;
+            total.batches_recorded += done.batches_recorded;
             let tried = total.sent + total.recorded + total.unrecorded + total.unreadable;
             if total.stopped.is_some() || taken == 0 || tried >= waiting {
                 return total;
@@ -222,6 +227,7 @@ impl Resend<'_> {
                 match sent {
                     Ok(()) => {
                         done.sent += 1;
+                        done.batches_sent += usize::from(call.batch);
                         match self.store.unspool_sent(&call) {
                             Ok(_) => done.waiting -= 1,
                             // It waits, and would be sent round and round by this sender.
@@ -350,6 +356,7 @@ impl Resend<'_> {
                 ));
             }
             done.recorded += 1;
+            done.batches_recorded += usize::from(call.batch);
             done.waiting -= 1;
             return;
         }

@@ -186,10 +186,33 @@ fn kept_note(store: &crate::store::Store, scope: &ScopeArgs) {
     let count @ 1.. = found.calls else {
         return;
     };
+    // Said as what is there: hook calls, proxies' batches of events, or both.
+    let (hooks, batches) = (count - found.batches, found.batches);
+    let named = |n: usize, one: &str, many: &str| match n {
+        1 => format!("1 {one}"),
+        n => format!("{n} {many}"),
+    };
+    let what = match (hooks, batches) {
+        (_, 0) => named(hooks, "hook call", "hook calls"),
+        (0, _) => named(
+            batches,
+            "proxy's batch of events",
+            "proxies' batches of events",
+        ),
+        _ => format!(
+            "{} and {}",
+            named(hooks, "hook call", "hook calls"),
+            named(
+                batches,
+                "proxy's batch of events",
+                "proxies' batches of events"
+            )
+        ),
+    };
     let (calls, them) = if count == 1 {
-        ("1 hook call waits".to_owned(), "it")
+        (format!("{what} waits"), "it")
     } else {
-        (format!("{count} hook calls wait"), "them")
+        (format!("{what} wait"), "them")
     };
     let flag = match &scope.project {
         _ if scope.many() => " --all-projects".to_owned(),

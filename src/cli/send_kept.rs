@@ -110,6 +110,7 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
         .map(|endpoint| super::http::shown_url(&endpoint.base))
         .unwrap_or_default();
     let (mut sent, mut recorded, mut unreadable) = (0, 0, 0);
+    let (mut batches_sent, mut batches_recorded) = (0, 0);
     let mut why = None;
     let (mut stuck, mut unrecorded) = (0, 0);
     for (located, &held) in stores.iter().zip(&held) {
@@ -130,6 +131,8 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
         sent += done.sent;
         recorded += done.recorded;
         unreadable += done.unreadable;
+        batches_sent += done.batches_sent;
+        batches_recorded += done.batches_recorded;
         why = why.or(done.stopped);
         stuck += done.stuck;
         unrecorded += done.unrecorded;
@@ -142,19 +145,23 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
         .sum();
     let mut out = super::output::stdout(globals.colour());
     if sent > 0 {
-        writeln!(out, "Sent {} to the collector {shown}.", calls(sent))?;
+        writeln!(
+            out,
+            "Sent {} to the collector {shown}.",
+            kept(sent, batches_sent)
+        )?;
     }
     if recorded > 0 && args.here {
         writeln!(
             out,
             "Recorded {} in this store, unsent (a call the collector held in part is now in both stores).",
-            calls(recorded)
+            kept(recorded, batches_recorded)
         )?;
     } else if recorded > 0 {
         writeln!(
             out,
             "Recorded {} in this store: the collector refuses them (requests it does not read).",
-            calls(recorded)
+            kept(recorded, batches_recorded)
         )?;
     }
     out.flush()?;
@@ -239,6 +246,24 @@ pub(crate) fn not_a_folder_note(store: &crate::store::Store, what: &str) -> Stri
         "{} is {what}, not a folder agent-strace made; it was left alone and no kept call was read from it",
         store.spool_path().display()
     )
+}
+
+/// `n` kept calls of which `batches` are proxies' batches of events, as what they are: `2 kept
+/// hook calls`, `1 kept proxy's batch of events`, `1 kept hook call and 1 kept proxy's batch of
+/// events`.
+fn kept(n: usize, batches: usize) -> String {
+    let batch = |n: usize| {
+        if n == 1 {
+            "1 kept proxy's batch of events".to_owned()
+        } else {
+            format!("{n} kept proxies' batches of events")
+        }
+    };
+    match (n - batches.min(n), batches) {
+        (hooks, 0) => calls(hooks),
+        (0, batches) => batch(batches),
+        (hooks, batches) => format!("{} and {}", calls(hooks), batch(batches)),
+    }
 }
 
 /// `1 kept hook call`, `2 kept hook calls`.

@@ -86,8 +86,10 @@ pub struct Spooled {
 /// What the spool holds.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SpoolCount {
-    /// Calls waiting.
+    /// Calls waiting (a proxy's batch is one).
     pub calls: usize,
+    /// Of `calls`, the proxies' batches of events ([`Store::spool_batch`]).
+    pub batches: usize,
     /// Entries named as calls that are none (a link, a FIFO, a folder, a runaway file): left
     /// alone, never followed or removed.
     pub strays: usize,
@@ -313,6 +315,7 @@ impl Store {
         for (_, name) in called(&folder)? {
             if is_call(&folder, &name) {
                 count.calls += 1;
+                count.batches += usize::from(name.ends_with(BATCH));
             } else if matches!(folder.size_of(&name), Ok(Some(_))) {
                 // There and no call (one taken since the listing is gone).
                 count.strays += 1;
