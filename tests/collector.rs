@@ -3260,13 +3260,15 @@ fn send_kept_here_sets_aside_a_batch_it_cannot_record() {
     let run = env.run(&["send-kept", "--here"]);
     assert_eq!(run.code, 4, "{}", run.stderr);
     assert!(
-        run.stdout.contains("Recorded 1 kept hook call"),
+        run.stdout
+            .contains("Recorded 1 kept proxy's batch of events"),
         "{}",
         run.stdout
     );
     assert!(
-        run.stderr
-            .contains("3 kept hook calls could not be recorded here and were set aside"),
+        run.stderr.contains(
+            "3 kept proxies' batches of events could not be recorded here and were set aside"
+        ),
         "{}",
         run.stderr
     );

@@ -202,11 +202,12 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
     if unreadable > 0 {
         return Err(Error::io(format!(
             "{} could not be recorded here and {} set aside in the spool (the warnings above name {} and say why)",
-            calls(unreadable),
+            // Only a proxy's batch is ever set aside.
+            kept(unreadable, unreadable),
             if unreadable == 1 { "was" } else { "were" },
             if unreadable == 1 { "it" } else { "them" },
         ))
-        .with_hint("look at them; nothing sends or records a call set aside")
+        .with_hint("look at them; nothing sends or records a batch set aside")
         .into());
     }
     Ok(exit::OK)
