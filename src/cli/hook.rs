@@ -338,14 +338,15 @@ fn record(
             Err(e) => Err((Some(store), e.to_string())),
         };
     }
+    // The call as the collector, or the lines saying it was not recorded, carry it.
+    let call = Call {
+        args,
+        stdin: &stdin,
+        payload: &payload,
+        sink: &sink,
+        store: &store,
+    };
     if let Some(endpoint) = endpoint {
-        let call = Call {
-            args,
-            stdin: &stdin,
-            payload: &payload,
-            sink: &sink,
-            store: &store,
-        };
         match call.to_collector(endpoint, denial.as_ref(), attribution.as_ref()) {
             Sent::Taken(answer) => {
                 // The collector's session still waits for the answer the agent writes here.
@@ -376,13 +377,6 @@ fn record(
             recorded.outcome
         }
         Err(e) => {
-            let call = Call {
-                args,
-                stdin: &stdin,
-                payload: &payload,
-                sink: &sink,
-                store: &store,
-            };
             let message = call.unrecorded(&e, denial.as_ref(), attribution.as_ref());
             if denial.is_none() {
                 return Err((Some(store.clone()), message));
