@@ -2744,3 +2744,35 @@ fn a_cd_to_a_folder_the_line_does_not_spell_does_not_hide_a_denied_file() {
     let expected: Vec<String> = denied.iter().map(|l| format!("$ {l}")).collect();
     assert_eq!(violations, expected, "{report}");
 }
+
+/// A glob's `?` and `[set]` take one character, not one byte: `r?sum?.pdf` denies `résumé.pdf`,
+/// `[éè]tat` denies `état`, as a shell's glob reads them. Each wildcard once took one byte of
+/// the two an `é` has, and the call went through.
+#[test]
+fn a_glob_wildcard_matches_a_character_outside_ascii() {
+    let env = TestEnv::new();
+    write_policy(
+        &env,
+        &json!({"files": {"read": {"deny": ["r?sum?.pdf", "docs/[éè]tat/**", "caf?"]}}}),
+    );
+    let home = env.path().to_string_lossy().into_owned();
+    let calls = pre_tool_payloads(
+        &env,
+        "unicode-globs",
+        vec![
+            json!({"tool_name": "Read", "tool_input": {"file_path": format!("{home}/résumé.pdf")}}),
+            json!({"tool_name": "Read", "tool_input": {"file_path": format!("{home}/docs/état/a.md")}}),
+            json!({"tool_name": "Read", "tool_input": {"file_path": format!("{home}/café")}}),
+            json!({"tool_name": "Read", "tool_input": {"file_path": format!("{home}/cafés")}}),
+        ],
+    );
+    let printed = play(&env, &calls);
+    for out in &printed[..3] {
+        assert_eq!(
+            decision(out)["hookSpecificOutput"]["permissionDecision"],
+            "deny",
+            "{printed:?}"
+        );
+    }
+    assert_eq!(printed[3], "", "`caf?` takes one character: {printed:?}");
+}

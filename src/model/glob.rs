@@ -66,7 +66,7 @@ impl Glob {
             return path
                 .rsplit('/')
                 .next()
-                .is_some_and(|name| segment(self.segments[0].as_bytes(), name.as_bytes()));
+                .is_some_and(|name| segment(&self.segments[0], name));
         }
         let pattern: Vec<&str> = self.segments.iter().map(String::as_str).collect();
         if self.absolute {
@@ -106,9 +106,7 @@ impl Glob {
         }
         if self.anywhere {
             // A name anywhere: any segment, and with it everything below that segment.
-            return parts
-                .iter()
-                .any(|p| segment(self.segments[0].as_bytes(), p.as_bytes()));
+            return parts.iter().any(|p| segment(&self.segments[0], p));
         }
         let pattern: Vec<&str> = self.segments.iter().map(String::as_str).collect();
         // The path itself, or a folder above it.
@@ -163,10 +161,10 @@ impl Glob {
             return false;
         };
         let pair = |pattern: &str, part: &str| {
-            segment(pattern.as_bytes(), part.as_bytes())
+            segment(pattern, part)
                 || ((!named || has_own_character(part))
                     && (glob.dots || !pattern.starts_with('.') || part.starts_with(['.', '[']))
-                    && segment(part.as_bytes(), pattern.as_bytes()))
+                    && segment(part, pattern))
         };
         if self.anywhere {
             return parts.iter().any(|part| pair(&self.segments[0], part));
@@ -199,9 +197,9 @@ impl Glob {
             return false;
         };
         let pair = |pattern: &str, part: &str| {
-            segment(pattern.as_bytes(), part.as_bytes())
+            segment(pattern, part)
                 || ((folder.dots || !pattern.starts_with('.') || part.starts_with(['.', '[']))
-                    && segment(part.as_bytes(), pattern.as_bytes()))
+                    && segment(part, pattern))
         };
         // Below the folder, any segment the walk goes into.
         let below = |s: &str| hidden || s == "**" || !s.starts_with('.');
@@ -352,11 +350,7 @@ impl Glob {
         if self.segments.is_empty() || self.absolute || self.from_home {
             return false;
         }
-        let names_a_folder = |pattern: &str| {
-            folder
-                .iter()
-                .any(|f| segment(pattern.as_bytes(), f.as_bytes()))
-        };
+        let names_a_folder = |pattern: &str| folder.iter().any(|f| segment(pattern, f));
         let rest = if self.anywhere {
             if names_a_folder(&self.segments[0]) {
                 return false;
@@ -423,7 +417,7 @@ fn names_all(cover: &str, part: &str) -> bool {
         return true;
     }
     if !part.contains(WILD) {
-        return segment(cover.as_bytes(), part.as_bytes());
+        return segment(cover, part);
     }
     if let Some(ending) = cover.strip_prefix('*')
         && !ending.contains(['*', '?'])
@@ -514,7 +508,7 @@ fn segments(pattern: &[&str], path: &[&str]) -> bool {
                 p += 1;
                 continue;
             }
-            if segment(pattern[p].as_bytes(), path[t].as_bytes()) {
+            if segment(pattern[p], path[t]) {
                 p += 1;
                 t += 1;
                 continue;
@@ -532,14 +526,18 @@ fn segments(pattern: &[&str], path: &[&str]) -> bool {
     pattern[p..].iter().all(|s| *s == "**")
 }
 
-/// Whether one segment matches: `*`, `?` and `[set]` within it.
-fn segment(pattern: &[u8], text: &[u8]) -> bool {
+/// Whether one segment matches: `*`, `?` and `[set]` within it, each wildcard taking one
+/// character (not one byte: `?` takes the `é` of `café`, as a shell's does).
+fn segment(pattern: &str, text: &str) -> bool {
     // Iterative matching with one backtrack point for the last `*` (linear for most patterns).
+    // `p` and `t` are byte offsets, always at a character's start.
+    let (pb, tb) = (pattern.as_bytes(), text.as_bytes());
     let (mut p, mut t) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        if p < pattern.len() {
-            match pattern[p] {
+    while t < tb.len() {
+        let c = char_at(text, t);
+        if p < pb.len() {
+            match pb[p] {
                 b'*' => {
                     star = Some((p, t));
                     p += 1;
@@ -547,55 +545,65 @@ fn segment(pattern: &[u8], text: &[u8]) -> bool {
                 }
                 b'?' => {
                     p += 1;
-                    t += 1;
+                    t += c.len_utf8();
                     continue;
                 }
                 b'[' => {
-                    if let Some((matched, next)) = set(&pattern[p..], text[t]) {
+                    if let Some((matched, next)) = set(&pattern[p..], c) {
                         if matched {
                             p += next;
-                            t += 1;
+                            t += c.len_utf8();
                             continue;
                         }
-                    } else if text[t] == b'[' {
+                    } else if c == '[' {
                         p += 1;
                         t += 1;
                         continue;
                     }
                 }
-                c if c == text[t] => {
-                    p += 1;
-                    t += 1;
-                    continue;
+                _ => {
+                    let own = char_at(pattern, p);
+                    if own == c {
+                        p += own.len_utf8();
+                        t += c.len_utf8();
+                        continue;
+                    }
                 }
-                _ => {}
             }
         }
         match star {
             Some((sp, st)) => {
+                let after = st + char_at(text, st).len_utf8();
                 p = sp + 1;
-                t = st + 1;
-                star = Some((sp, st + 1));
+                t = after;
+                star = Some((sp, after));
             }
             None => return false,
         }
     }
-    pattern[p..].iter().all(|&c| c == b'*')
+    pb[p..].iter().all(|&c| c == b'*')
 }
 
-/// A `[set]` at the start of `pattern`: whether `c` is in it and the set's length; `None` when
-/// the bracket is not closed (then it is a plain `[`).
-fn set(pattern: &[u8], c: u8) -> Option<(bool, usize)> {
-    let close = pattern.iter().skip(2).position(|&b| b == b']')? + 2;
-    let body = &pattern[1..close];
+/// The character that starts at byte `at` of `text` (a character's start).
+fn char_at(text: &str, at: usize) -> char {
+    text[at..].chars().next().unwrap_or('\0')
+}
+
+/// A `[set]` at the start of `pattern`: whether `c` is in it and the set's length in bytes;
+/// `None` when the bracket is not closed (then it is a plain `[`).
+fn set(pattern: &str, c: char) -> Option<(bool, usize)> {
+    // The first member may be `]` (`[]a]`), so the closing one is looked for after it.
+    let chars: Vec<(usize, char)> = pattern.char_indices().collect();
+    let close = chars.iter().skip(2).position(|&(_, b)| b == ']')? + 2;
+    let body: Vec<char> = chars[1..close].iter().map(|&(_, b)| b).collect();
     let (negate, body) = match body.first() {
-        Some(b'!' | b'^') => (true, &body[1..]),
-        _ => (false, body),
+        Some('!' | '^') => (true, &body[1..]),
+        _ => (false, &body[..]),
     };
     let mut found = false;
     let mut i = 0;
     while i < body.len() {
-        if i + 2 < body.len() && body[i + 1] == b'-' {
+        if i + 2 < body.len() && body[i + 1] == '-' {
             found |= (body[i]..=body[i + 2]).contains(&c);
             i += 3;
         } else {
@@ -603,7 +611,7 @@ fn set(pattern: &[u8], c: u8) -> Option<(bool, usize)> {
             i += 1;
         }
     }
-    Some((found != negate, close + 1))
+    Some((found != negate, chars[close].0 + 1))
 }
 
 #[cfg(test)]
@@ -674,6 +682,20 @@ mod tests {
         assert!(!Glob::new("src/**").matches(None, "/elsewhere/src/a.rs"));
         assert!(Glob::new("**/.env").matches(None, "/home/u/.env"));
         assert!(Glob::new(".netrc").matches(None, "/home/u/.netrc"));
+    }
+
+    /// A wildcard takes a character: `?` the two bytes of `é`, a set a character it lists.
+    #[test]
+    fn wildcards_take_characters_not_bytes() {
+        assert!(m("caf?", "café"));
+        assert!(!m("caf?", "cafés"));
+        assert!(m("r?sum?.pdf", "résumé.pdf"));
+        assert!(m("[éè]tat", "état"));
+        assert!(!m("[!é]tat", "état"));
+        assert!(m("[a-z]tat", "etat"));
+        assert!(m("*é", "ééé"));
+        assert!(m("*?é", "aé"));
+        assert!(!m("??", "é"));
     }
 
     #[test]
