@@ -2776,3 +2776,68 @@ fn a_glob_wildcard_matches_a_character_outside_ascii() {
     }
     assert_eq!(printed[3], "", "`caf?` takes one character: {printed:?}");
 }
+
+/// A rollout Codex wrote on Windows names its folders from a drive (`C:\work\app`); the folder
+/// a call ran in was recorded only when it started with `/`, so its calls carried none and
+/// `replay`, `export` and `audit` took every one for a call in the session's first folder.
+#[test]
+fn an_imported_codex_call_on_windows_records_its_folder() {
+    let env = TestEnv::new();
+    let session = "019c8a4d-8f45-7010-8b5d-7fad920aa6f2";
+    let project = r"C:\Users\me\app";
+    let line = |kind: &str, payload: Value| {
+        json!({"timestamp": "2026-11-30T05:39:48.457Z", "type": kind, "payload": payload})
+            .to_string()
+    };
+    let mut lines = vec![
+        line(
+            "session_meta",
+            json!({"id": session, "cwd": project, "cli_version": "0.171.0"}),
+        ),
+        line(
+            "turn_context",
+            json!({"cwd": project, "model": "gpt-5.1-codex"}),
+        ),
+    ];
+    for (id, workdir) in [
+        ("c1", Some("secrets")),
+        ("c2", Some(r"..\lib")),
+        ("c3", Some(r"D:\scratch")),
+        ("c4", None),
+        ("c5", Some(".")),
+    ] {
+        let mut arguments = json!({"cmd": "dir"});
+        if let Some(w) = workdir {
+            arguments["workdir"] = json!(w);
+        }
+        lines.push(line(
+            "response_item",
+            json!({"type": "function_call", "name": "shell_command", "call_id": id,
+                   "arguments": arguments.to_string()}),
+        ));
+        lines.push(line(
+            "response_item",
+            json!({"type": "function_call_output", "call_id": id, "output": "ok"}),
+        ));
+    }
+    let rollout = env.path().join("rollout-2026-11-30T05-39-48-w.jsonl");
+    std::fs::write(&rollout, lines.join("\n") + "\n").unwrap();
+    let run = env.run(&["import", rollout.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let folders: Vec<Option<String>> = env
+        .events(session)
+        .iter()
+        .filter(|e| e["event_type"] == "tool_call")
+        .map(|e| e["data"]["cwd"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        folders,
+        [
+            Some(r"C:\Users\me\app\secrets".to_owned()),
+            Some(r"C:\Users\me\lib".to_owned()),
+            Some(r"D:\scratch".to_owned()),
+            None,
+            None,
+        ]
+    );
+}

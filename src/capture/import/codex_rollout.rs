@@ -237,14 +237,18 @@ impl Reader {
     fn ran_in(&self, arguments: &Value) -> Option<String> {
         let start = self.log.start.get("cwd").and_then(Value::as_str);
         let turn = self.folder.as_deref().or(start);
-        let folder = match string(arguments, "workdir")
+        let workdir = string(arguments, "workdir")
             .or_else(|| string(arguments, "working_directory"))
-            .filter(|w| !w.is_empty())
-        {
-            Some(workdir) => check::absolute(workdir, turn),
-            None => turn?.to_owned(),
+            .filter(|w| !w.is_empty());
+        let folder = match (workdir, turn) {
+            // A rollout written on Windows names its folders so (`C:\work\app`), and `/` is no
+            // root there.
+            (Some(workdir), Some(turn)) if windows_absolute(turn) => windows_join(turn, workdir),
+            (Some(workdir), _) => check::absolute(workdir, turn),
+            (None, _) => turn?.to_owned(),
         };
-        (folder.starts_with('/') && Some(folder.as_str()) != start).then_some(folder)
+        let absolute = folder.starts_with('/') || windows_absolute(&folder);
+        (absolute && Some(folder.as_str()) != start).then_some(folder)
     }
 
     fn item(&mut self, at: f64, item: &str, payload: &Value) {
@@ -386,6 +390,50 @@ fn output_text(output: &Value) -> (String, bool) {
     (text, failed)
 }
 
+/// Whether a path is absolute on Windows: from a drive (`C:\`, `C:/`) or a share
+/// (`\\host\share`).
+fn windows_absolute(path: &str) -> bool {
+    let b = path.as_bytes();
+    (b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && matches!(b[2], b'\\' | b'/'))
+        || path.starts_with("\\\\")
+}
+
+/// `path` taken from the Windows folder `base`, as Codex takes a relative `workdir` there:
+/// either separator, `.` and `..` resolved (never above the drive or share), `\` between.
+fn windows_join(base: &str, path: &str) -> String {
+    if windows_absolute(path) {
+        return path.to_owned();
+    }
+    let (prefix, rest) = match base.strip_prefix("\\\\") {
+        Some(share) => ("\\\\", share),
+        None => ("", base),
+    };
+    let mut parts: Vec<&str> = rest.split(['\\', '/']).filter(|p| !p.is_empty()).collect();
+    // The drive (`C:`) or the share's host and name stay, whatever `..` says.
+    let root = if prefix.is_empty() {
+        1
+    } else {
+        2.min(parts.len())
+    };
+    for part in path.split(['\\', '/']) {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.len() > root {
+                    parts.pop();
+                }
+            }
+            p => parts.push(p),
+        }
+    }
+    let joined = parts.join("\\");
+    if prefix.is_empty() && parts.len() == 1 {
+        // A drive alone is its root, `C:\`.
+        return format!("{joined}\\");
+    }
+    format!("{prefix}{joined}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -398,6 +446,22 @@ mod tests {
             (t.input, t.cache_read, t.output, t.reasoning),
             (68, 40, 7, 3)
         );
+    }
+
+    #[test]
+    fn a_windows_workdir_is_taken_from_the_turns_folder() {
+        let base = r"C:\Users\me\app";
+        assert_eq!(windows_join(base, "src"), r"C:\Users\me\app\src");
+        assert_eq!(windows_join(base, r"..\lib/x"), r"C:\Users\me\lib\x");
+        assert_eq!(windows_join(base, r".\."), base);
+        assert_eq!(windows_join(base, r"..\..\..\..\.."), r"C:\");
+        assert_eq!(windows_join(base, r"D:\other"), r"D:\other");
+        assert_eq!(
+            windows_join(r"\\host\share\a", r"..\..\b"),
+            r"\\host\share\b"
+        );
+        assert!(windows_absolute("c:/x") && windows_absolute(r"\\host\s"));
+        assert!(!windows_absolute("src") && !windows_absolute("/home") && !windows_absolute("C:"));
     }
 
     #[test]
