@@ -2708,7 +2708,10 @@ fn sent_the_one_kept_call(
     let again = env.run(&["send-kept", "--project", cwd]);
     assert_eq!(
         (again.code, again.stdout.as_str()),
-        (0, "No hook calls wait for the collector.\n")
+        (
+            0,
+            "Nothing waits for the collector: no kept hook call, no kept proxy's batch of events.\n"
+        )
     );
 }
 
@@ -2857,7 +2860,11 @@ fn list_and_send_kept_say_what_entries_of_the_spool_they_left_alone() {
     let sent = send_kept(&env, cwd, "http://127.0.0.1:9", None);
     assert_eq!(
         (sent.code, sent.stdout.as_str(), sent.stderr.as_str()),
-        (0, "No hook calls wait for the collector.\n", STRAYS)
+        (
+            0,
+            "Nothing waits for the collector: no kept hook call, no kept proxy's batch of events.\n",
+            STRAYS
+        )
     );
     assert_eq!(std::fs::read_dir(&spool).unwrap().count(), 3);
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "{}");
@@ -2979,7 +2986,10 @@ fn send_kept_here_records_every_waiting_call_in_this_store() {
     let again = env.run(&["send-kept", "--here", "--project", cwd]);
     assert_eq!(
         (again.code, again.stdout.as_str()),
-        (0, "No hook calls wait for the collector.\n")
+        (
+            0,
+            "Nothing waits for the collector: no kept hook call, no kept proxy's batch of events.\n"
+        )
     );
 }
 
@@ -3120,6 +3130,19 @@ fn a_proxy_batch_the_collector_may_hold_is_kept_for_it_and_sent_by_send_kept() {
             .contains("1 proxy's batch of events waits for the collector in "),
         "{}",
         listed.stderr
+    );
+    // Without a collector to send to, it names what waits as what it is: it once said "1 kept
+    // hook call" of a proxy's batch.
+    let mut nowhere = env.command(&["send-kept"]);
+    nowhere.env_remove("AGENT_STRACE_ENDPOINT");
+    let refused = crate::common::run_with_stdin(nowhere, b"");
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.starts_with(
+            "error: AGENT_STRACE_ENDPOINT does not name the collector to send 1 kept proxy's batch of events to"
+        ),
+        "{}",
+        refused.stderr
     );
     let mut send = env.command(&["send-kept"]);
     send.env("AGENT_STRACE_ENDPOINT", format!("http://127.0.0.1:{port}"));
@@ -3756,7 +3779,10 @@ fn a_spool_that_is_a_link_is_named_and_left_alone() {
     let sent = send_kept(&env, cwd, &failing, None);
     assert_eq!(
         (sent.code, sent.stdout.as_str()),
-        (0, "No hook calls wait for the collector.\n")
+        (
+            0,
+            "Nothing waits for the collector: no kept hook call, no kept proxy's batch of events.\n"
+        )
     );
     assert_eq!(
         sent.stderr.lines().collect::<Vec<_>>(),

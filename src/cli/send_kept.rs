@@ -24,7 +24,7 @@ use crate::capture::sink::Sink;
 use crate::error::Error;
 use crate::exit;
 
-/// Send the hook calls kept for the collector (AGENT_STRACE_ENDPOINT) now
+/// Send the hook calls and proxies' batches kept for the collector (AGENT_STRACE_ENDPOINT) now
 ///
 /// A hook with AGENT_STRACE_ENDPOINT keeps a call in its store's .spool/ when the collector
 /// may hold it, or part of it (no answer in time, a 5xx, a 408 or 429), and the next hook of
@@ -61,7 +61,7 @@ const BATCH: usize = 64;
 
 pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
     let stores = args.scope.stores(globals)?;
-    let (mut waiting, mut strays) = (0, 0);
+    let (mut waiting, mut waiting_batches, mut strays) = (0, 0, 0);
     // The calls each store holds at the start, which bound its sending.
     let mut held = Vec::with_capacity(stores.len());
     for located in &stores {
@@ -79,6 +79,7 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
             super::output::warn(not_a_folder_note(&located.store, what));
         }
         waiting += count.calls;
+        waiting_batches += count.batches;
         strays += count.strays;
         held.push(count.calls);
     }
@@ -87,7 +88,10 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
     }
     if waiting == 0 {
         let mut out = super::output::stdout(globals.colour());
-        writeln!(out, "No hook calls wait for the collector.")?;
+        writeln!(
+            out,
+            "Nothing waits for the collector: no kept hook call, no kept proxy's batch of events."
+        )?;
         out.flush()?;
         return Ok(exit::OK);
     }
@@ -98,7 +102,7 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
         None => {
             return Err(Error::usage(format!(
                 "AGENT_STRACE_ENDPOINT does not name the collector to send {} to",
-                calls(waiting)
+                kept(waiting, waiting_batches)
             ))
             .with_hint("set AGENT_STRACE_ENDPOINT (and AGENT_STRACE_TOKEN) as the hooks had them, or record them here with --here")
             .into());
@@ -139,10 +143,11 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
     }
     // Counted again: a hook may have kept a call meanwhile, and another sender put back one it
     // was sending; the sending's own view of what is left (of the calls it listed) misses them.
-    let left: usize = stores
+    let (left, left_batches) = stores
         .iter()
-        .map(|located| located.store.spooled_count().map_or(0, |count| count.calls))
-        .sum();
+        .filter_map(|located| located.store.spooled_count().ok())
+        .fold((0, 0), |(n, b), count| (n + count.calls, b + count.batches));
+    let waits = if left == 1 { "waits" } else { "wait" };
     let mut out = super::output::stdout(globals.colour());
     if sent > 0 {
         writeln!(
@@ -169,26 +174,26 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
         let error = match why {
             Some(why) => Error::io(format!(
                 "the collector {shown} left {} waiting: {why}",
-                calls(left)
+                kept(left, left_batches)
             ))
             .with_hint("run `agent-strace send-kept` again once the collector takes them"),
             // Said once for each call it was (a warning above says why).
             None if stuck > 0 => Error::io(format!(
                 "{} still {}: the collector took {stuck} of them, which cannot be taken out of the spool",
-                calls(left),
-                if left == 1 { "waits" } else { "wait" },
+                kept(left, left_batches),
+                waits,
             ))
             .with_hint("make the store's .spool/ writable, or the calls are sent again each time"),
             None if unrecorded > 0 => Error::io(format!(
                 "{} still {}: {unrecorded} of them cannot be recorded in this store, and were put back (see the warnings above)",
-                calls(left),
-                if left == 1 { "waits" } else { "wait" },
+                kept(left, left_batches),
+                waits,
             ))
             .with_hint("free what keeps this store from recording them, then run this again"),
             None => Error::io(format!(
                 "{} still {}: a hook kept {them}, or another process was sending {them}, meanwhile",
-                calls(left),
-                if left == 1 { "waits" } else { "wait" },
+                kept(left, left_batches),
+                waits,
                 them = if left == 1 { "it" } else { "them" },
             ))
             .with_hint(if args.here {
