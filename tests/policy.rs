@@ -2406,6 +2406,53 @@ fn a_call_denied_then_and_judged_otherwise_now_says_so_in_audits_text() {
     assert!(line.contains("blocked before it ran"), "{}", run.stdout);
 }
 
+/// Imports a Codex rollout of session `id`, started in `project`, that runs one command call
+/// of each of `calls` (its call id and arguments) and gets "ok"; returns the folder recorded on
+/// each call (`cwd` in its data), in order.
+fn import_codex_calls(
+    env: &TestEnv,
+    id: &str,
+    project: &str,
+    calls: &[(&str, Value)],
+) -> Vec<Option<String>> {
+    let line = |kind: &str, payload: Value| {
+        json!({"timestamp": "2026-11-30T05:39:48.457Z", "type": kind, "payload": payload})
+            .to_string()
+    };
+    let mut lines = vec![
+        line(
+            "session_meta",
+            json!({"id": id, "cwd": project, "cli_version": "0.171.0"}),
+        ),
+        line(
+            "turn_context",
+            json!({"cwd": project, "model": "gpt-5.1-codex"}),
+        ),
+    ];
+    for (call, arguments) in calls {
+        lines.push(line(
+            "response_item",
+            json!({"type": "function_call", "name": "exec_command", "call_id": call,
+                   "arguments": arguments.to_string()}),
+        ));
+        lines.push(line(
+            "response_item",
+            json!({"type": "function_call_output", "call_id": call, "output": "ok"}),
+        ));
+    }
+    let rollout = env
+        .path()
+        .join(format!("rollout-2026-11-30T05-39-48-{id}.jsonl"));
+    std::fs::write(&rollout, lines.join("\n") + "\n").unwrap();
+    let run = env.run(&["import", rollout.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    env.events(id)
+        .iter()
+        .filter(|e| e["event_type"] == "tool_call")
+        .map(|e| e["data"]["cwd"].as_str().map(str::to_owned))
+        .collect()
+}
+
 /// Codex runs each shell command on its own, in the `workdir` the call names (relative to the
 /// turn's folder), and its rollout keeps it in the call's arguments; an imported rollout's calls
 /// were all judged by `audit` from where the session started, so `cat key.txt` in `secrets` was
@@ -2419,54 +2466,20 @@ fn an_imported_codex_call_is_judged_from_its_workdir() {
     let policy = policy.to_str().unwrap();
     let project = env.path().to_string_lossy().into_owned();
     let session = "019c8a4d-8f45-7010-8b5d-7fad920aa6f1";
-    let line = |kind: &str, payload: Value| {
-        json!({"timestamp": "2026-11-30T05:39:48.457Z", "type": kind, "payload": payload})
-            .to_string()
-    };
-    let call = |id: &str, arguments: Value| {
-        [
-            line(
-                "response_item",
-                json!({"type": "function_call", "name": "exec_command", "call_id": id,
-                       "arguments": arguments.to_string()}),
+    let folders = import_codex_calls(
+        &env,
+        session,
+        &project,
+        &[
+            ("c1", json!({"cmd": "cat key.txt", "workdir": "secrets"})),
+            (
+                "c2",
+                json!({"cmd": "cat secrets/notes.txt", "workdir": format!("{project}/src")}),
             ),
-            line(
-                "response_item",
-                json!({"type": "function_call_output", "call_id": id, "output": "ok"}),
-            ),
-        ]
-    };
-    let mut lines = vec![
-        line(
-            "session_meta",
-            json!({"id": session, "cwd": project, "cli_version": "0.171.0"}),
-        ),
-        line(
-            "turn_context",
-            json!({"cwd": project, "model": "gpt-5.1-codex"}),
-        ),
-    ];
-    lines.extend(call(
-        "c1",
-        json!({"cmd": "cat key.txt", "workdir": "secrets"}),
-    ));
-    lines.extend(call(
-        "c2",
-        json!({"cmd": "cat secrets/notes.txt", "workdir": format!("{project}/src")}),
-    ));
-    lines.extend(call("c3", json!({"cmd": "cat secrets/key.txt"})));
-    lines.extend(call("c4", json!({"cmd": "ls", "workdir": "."})));
-    let rollout = env.path().join("rollout-2026-11-30T05-39-48-x.jsonl");
-    std::fs::write(&rollout, lines.join("\n") + "\n").unwrap();
-    let run = env.run(&["import", rollout.to_str().unwrap()]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-
-    let folders: Vec<Option<String>> = env
-        .events(session)
-        .iter()
-        .filter(|e| e["event_type"] == "tool_call")
-        .map(|e| e["data"]["cwd"].as_str().map(str::to_owned))
-        .collect();
+            ("c3", json!({"cmd": "cat secrets/key.txt"})),
+            ("c4", json!({"cmd": "ls", "workdir": "."})),
+        ],
+    );
     assert_eq!(
         folders,
         [
@@ -2784,52 +2797,17 @@ fn a_glob_wildcard_matches_a_character_outside_ascii() {
 fn an_imported_codex_call_on_windows_records_its_folder() {
     let env = TestEnv::new();
     let session = "019c8a4d-8f45-7010-8b5d-7fad920aa6f2";
-    let project = r"C:\Users\me\app";
-    let line = |kind: &str, payload: Value| {
-        json!({"timestamp": "2026-11-30T05:39:48.457Z", "type": kind, "payload": payload})
-            .to_string()
-    };
-    let mut lines = vec![
-        line(
-            "session_meta",
-            json!({"id": session, "cwd": project, "cli_version": "0.171.0"}),
-        ),
-        line(
-            "turn_context",
-            json!({"cwd": project, "model": "gpt-5.1-codex"}),
-        ),
-    ];
-    for (id, workdir) in [
+    let calls: Vec<(&str, Value)> = [
         ("c1", Some("secrets")),
         ("c2", Some(r"..\lib")),
         ("c3", Some(r"D:\scratch")),
         ("c4", None),
         ("c5", Some(".")),
-    ] {
-        let mut arguments = json!({"cmd": "dir"});
-        if let Some(w) = workdir {
-            arguments["workdir"] = json!(w);
-        }
-        lines.push(line(
-            "response_item",
-            json!({"type": "function_call", "name": "shell_command", "call_id": id,
-                   "arguments": arguments.to_string()}),
-        ));
-        lines.push(line(
-            "response_item",
-            json!({"type": "function_call_output", "call_id": id, "output": "ok"}),
-        ));
-    }
-    let rollout = env.path().join("rollout-2026-11-30T05-39-48-w.jsonl");
-    std::fs::write(&rollout, lines.join("\n") + "\n").unwrap();
-    let run = env.run(&["import", rollout.to_str().unwrap()]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let folders: Vec<Option<String>> = env
-        .events(session)
-        .iter()
-        .filter(|e| e["event_type"] == "tool_call")
-        .map(|e| e["data"]["cwd"].as_str().map(str::to_owned))
-        .collect();
+    ]
+    .into_iter()
+    .map(|(id, workdir)| (id, json!({"cmd": "dir", "workdir": workdir})))
+    .collect();
+    let folders = import_codex_calls(&env, session, r"C:\Users\me\app", &calls);
     assert_eq!(
         folders,
         [
