@@ -712,6 +712,61 @@ fn a_watch_reads_an_events_file_that_grew_by_hundreds_of_megabytes_in_bounded_me
     );
 }
 
+/// How much a process has read so far (`rchar` of `/proc/<pid>/io`).
+fn bytes_read(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/io"))
+        .ok()
+        .and_then(|io| {
+            io.lines()
+                .find_map(|l| l.strip_prefix("rchar: ").and_then(|n| n.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+/// An events file that grew by a long hole (a `truncate` to a terabyte more: zeros, read in
+/// hours) held the watch in its read: Ctrl-C and SIGTERM were heeded only once the read
+/// ended. The watch heeds them between two chunks, and says it stopped.
+#[test]
+fn a_watch_reading_a_long_hole_stops_when_asked() {
+    let env = TestEnv::new();
+    session_with_no_process(&env);
+    let errors = env.path().join("watch.err");
+    let watch = Proc(
+        in_env(&env, &bin(), &["watch", SESSION, "--idle", "10m"])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&errors).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    wait_until(
+        "the watch has read the session",
+        Duration::from_secs(20),
+        || std::fs::read_to_string(&errors).is_ok_and(|t| t.contains("watch: session")),
+    );
+    let before = bytes_read(watch.pid());
+    let events = env.store().join(SESSION).join("events.ndjson");
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&events)
+        .unwrap();
+    file.set_len(file.metadata().unwrap().len() + (1 << 40))
+        .unwrap();
+    wait_until("the watch reads the hole", Duration::from_secs(60), || {
+        bytes_read(watch.pid()) > before + (64 << 20)
+    });
+    Command::new("kill")
+        .args(["-TERM", &watch.pid().to_string()])
+        .status()
+        .unwrap();
+    let run = watch.finish(Duration::from_secs(60));
+    let stderr = std::fs::read_to_string(&errors).unwrap();
+    assert_eq!(run.code, 0, "{stderr}");
+    assert!(
+        stderr.contains("watch: stopped; the agent goes on"),
+        "{stderr}"
+    );
+}
+
 /// Claude Code's `--resume` goes on under the session's id after its `session_end`: a watch
 /// of the resumed session stopped at the end it found in the session's past, at once, its
 /// rules never judged. A session is over only while its end is its last event.

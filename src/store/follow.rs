@@ -9,11 +9,14 @@
 //! descriptor the store opened without following links.
 //!
 //! What is read is bounded however the file grows (a chunk at a time, a line of at most
-//! [`LINE_LIMIT`]), and a file cut in place is read again from its start.
+//! [`LINE_LIMIT`]), a stop asked for (Ctrl-C) is heeded between chunks, and a file cut in place
+//! is read again from its start.
 
 use std::fs::File;
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use super::files::LINE_LIMIT;
@@ -41,6 +44,8 @@ pub struct Follower {
     bad_count: u64,
     /// The last cut in place not yet taken by [`Follower::take_cut`].
     cut: Option<Cut>,
+    /// Set when the reader is asked to stop (see [`Follower::stop_on`]).
+    stop: Option<Arc<AtomicBool>>,
     watch: Watch,
 }
 
@@ -73,15 +78,24 @@ impl Store {
             bad: Vec::new(),
             bad_count: 0,
             cut: None,
+            stop: None,
             watch,
         })
     }
 }
 
 impl Follower {
+    /// Makes [`Follower::read_new`] return between two chunks once `stop` is set: a file that
+    /// grew by a long hole (one `truncate` makes terabytes of it) takes hours to read, and a
+    /// Ctrl-C went unheeded all that time. What is left is read by the next call.
+    pub fn stop_on(&mut self, stop: Arc<AtomicBool>) {
+        self.stop = Some(stop);
+    }
+
     /// The whole events appended since the last call, in file order; a line still being
     /// written waits for its end. The file is read [`CHUNK`] bytes at a time, so what is held
-    /// is one chunk and one line of at most [`LINE_LIMIT`], however much the file grew.
+    /// is one chunk and one line of at most [`LINE_LIMIT`], however much the file grew; a
+    /// stop asked for (see [`Follower::stop_on`]) ends the read between two chunks.
     pub fn read_new(&mut self) -> Result<Vec<Event>> {
         if self.file.is_none() || self.replaced() {
             self.reopen()?;
@@ -99,6 +113,9 @@ impl Follower {
         let mut events = Vec::new();
         let mut chunk = vec![0; CHUNK];
         loop {
+            if self.stopped() {
+                return Ok(events);
+            }
             let n = match file.read(&mut chunk) {
                 Ok(0) => return Ok(events),
                 Ok(n) => n,
@@ -107,6 +124,12 @@ impl Follower {
             };
             self.take(&chunk[..n], &mut events);
         }
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop
+            .as_ref()
+            .is_some_and(|stop| stop.load(Ordering::Relaxed))
     }
 
     /// Reads `file` again from its start when it is shorter than what was read of it: it was

@@ -174,6 +174,8 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
         signal_hook::flag::register(signal, Arc::clone(&stop)).context("cannot handle Ctrl-C")?;
     }
     let mut follower = store.follow(&id)?;
+    // A long hole in the events file takes hours to read: a stop is heeded between chunks.
+    follower.stop_on(Arc::clone(&stop));
     let first = follower.read_new()?;
     // Time counts from the start, or from the first event when the recorded start is one no
     // session can have: a start in the year -17678 broke every time limit at once, and killed
