@@ -712,6 +712,109 @@ fn a_watch_reads_an_events_file_that_grew_by_hundreds_of_megabytes_in_bounded_me
     );
 }
 
+/// Stops process `pid` (SIGSTOP) while it sleeps in `ppoll`, as a watch does between two
+/// looks, so that a change made before it is continued falls between two looks.
+fn stop_between_looks(pid: u32) {
+    // The number of `ppoll`; elsewhere any point will do.
+    let ppoll = if cfg!(target_arch = "x86_64") {
+        Some("271")
+    } else if cfg!(target_arch = "aarch64") {
+        Some("73")
+    } else {
+        None
+    };
+    let signal = |name: &str| {
+        Command::new("kill")
+            .args([name, &pid.to_string()])
+            .status()
+            .unwrap();
+    };
+    let state = || {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        text[text.rfind(')').unwrap() + 1..]
+            .trim_start()
+            .chars()
+            .next()
+    };
+    for _ in 0..200 {
+        signal("-STOP");
+        wait_until("the watch is stopped", Duration::from_secs(20), || {
+            state() == Some('T')
+        });
+        let call = std::fs::read_to_string(format!("/proc/{pid}/syscall")).unwrap_or_default();
+        if ppoll.is_none_or(|n| call.split_whitespace().next() == Some(n)) {
+            return;
+        }
+        signal("-CONT");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("process {pid} was never stopped in ppoll");
+}
+
+/// An events file cut in place and written again past the length the watch had read, between
+/// two of its looks, was read on from where the watch had got to: from mid-line (a damaged line)
+/// and past the first events written after the cut, which no rule saw. The watch sees that what
+/// it read is not there any more, reads the file again from its start, and says so.
+#[test]
+fn a_watch_reads_an_events_file_cut_and_grown_again_between_two_looks_from_its_start() {
+    let env = TestEnv::new();
+    session_with_no_process(&env);
+    let prompt = |text: &str| {
+        let payload =
+            json!({"session_id": SESSION, "hook_event_name": "UserPromptSubmit", "prompt": text});
+        env.hook("user-prompt", &payload).success();
+    };
+    for n in 0..5 {
+        prompt(&format!("before the cut {n}"));
+    }
+    let errors = env.path().join("watch.err");
+    let watch = Proc(
+        in_env(&env, &bin(), &["watch", SESSION, "--idle", "3s"])
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&errors).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    wait_until(
+        "the watch has read the session",
+        Duration::from_secs(20),
+        || std::fs::read_to_string(&errors).is_ok_and(|t| t.contains("watch: session")),
+    );
+    let events = env.store().join(SESSION).join("events.ndjson");
+    let read = std::fs::metadata(&events).unwrap().len();
+    stop_between_looks(watch.pid());
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&events)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    let mut written = 0;
+    while std::fs::metadata(&events).unwrap().len() <= read {
+        prompt(&format!("after the cut, a longer prompt {written}"));
+        written += 1;
+    }
+    Command::new("kill")
+        .args(["-CONT", &watch.pid().to_string()])
+        .status()
+        .unwrap();
+    let run = watch.finish(Duration::from_secs(30));
+    let stderr = std::fs::read_to_string(&errors).unwrap();
+    for n in 0..written {
+        assert!(
+            run.stdout
+                .contains(&format!("after the cut, a longer prompt {n}")),
+            "{}\n{stderr}",
+            run.stdout
+        );
+    }
+    assert!(
+        stderr.contains("the session's events file was cut in place"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("events.ndjson:"), "{stderr}");
+}
+
 /// How much a process has read so far (`rchar` of `/proc/<pid>/io`).
 fn bytes_read(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/io"))

@@ -10,7 +10,9 @@
 //!
 //! What is read is bounded however the file grows (a chunk at a time, a line of at most
 //! [`LINE_LIMIT`]), a stop asked for (Ctrl-C) is heeded between chunks, and a file cut in place
-//! is read again from its start.
+//! is read again from its start: one shorter than what was read of it, or one whose bytes before
+//! where the reading got to are not those read (cut and written again past that length between
+//! two looks).
 
 use std::fs::File;
 use std::io::Read;
@@ -42,6 +44,8 @@ pub struct Follower {
     line: u64,
     bad: Vec<BadLine>,
     bad_count: u64,
+    /// The last bytes read (at most [`TAIL`]), which end where the reading got to.
+    tail: Vec<u8>,
     /// The last cut in place not yet taken by [`Follower::take_cut`].
     cut: Option<Cut>,
     /// Set when the reader is asked to stop (see [`Follower::stop_on`]).
@@ -58,6 +62,10 @@ pub struct Cut {
 
 /// How much of the events file is read at a time.
 const CHUNK: usize = 1024 * 1024;
+
+/// How many of the last bytes read are kept to tell the file still holds them: enough for
+/// whole events (their ids and times) at the end of what was read, however alike their ends are.
+const TAIL: usize = 4096;
 
 impl Store {
     /// Starts following a session's events from their beginning.
@@ -77,6 +85,7 @@ impl Store {
             line: 0,
             bad: Vec::new(),
             bad_count: 0,
+            tail: Vec::new(),
             cut: None,
             stop: None,
             watch,
@@ -123,6 +132,30 @@ impl Follower {
                 Err(e) => return Err(StoreError::io(&self.path, e)),
             };
             self.take(&chunk[..n], &mut events);
+            self.remember(&chunk[..n]);
+        }
+    }
+
+    /// Keeps the last [`TAIL`] bytes of what was read, `bytes` the last of it.
+    fn remember(&mut self, bytes: &[u8]) {
+        let keep = TAIL.saturating_sub(bytes.len()).min(self.tail.len());
+        self.tail.drain(..self.tail.len() - keep);
+        self.tail
+            .extend_from_slice(&bytes[bytes.len().saturating_sub(TAIL)..]);
+    }
+
+    /// Whether `file` still holds the bytes last read just before `at`, where the reading got
+    /// to.
+    fn still_holds_tail(&self, file: &File, at: u64) -> Result<bool> {
+        use std::os::unix::fs::FileExt;
+        let Some(from) = at.checked_sub(self.tail.len() as u64) else {
+            return Ok(false);
+        };
+        let mut now = vec![0; self.tail.len()];
+        match file.read_exact_at(&mut now, from) {
+            Ok(()) => Ok(now == self.tail),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(false),
+            Err(e) => Err(StoreError::io(&self.path, e)),
         }
     }
 
@@ -132,23 +165,25 @@ impl Follower {
             .is_some_and(|stop| stop.load(Ordering::Relaxed))
     }
 
-    /// Reads `file` again from its start when it is shorter than what was read of it: it was
-    /// cut in place (no writer of ours does that). Reading on from where it was would pass
-    /// over what is written next until the file is as long again, and then start mid-line; a
-    /// watch would not see the calls made meanwhile. What it holds now is read as new events,
-    /// and [`Follower::take_cut`] says so.
+    /// Reads `file` again from its start when it is shorter than what was read of it, or when
+    /// the bytes last read are not there any more: it was cut in place (no writer of ours does
+    /// that), and maybe written again past that length between two looks. Reading on from
+    /// where it was would pass over what is written next until the file is as long again, and
+    /// then start mid-line; a watch would not see the calls made meanwhile. What it holds now
+    /// is read as new events, and [`Follower::take_cut`] says so.
     fn restart_if_cut(&mut self, file: &mut File) -> Result<()> {
         use std::io::{Seek, SeekFrom};
         let io = |e| StoreError::io(&self.path, e);
         let at = file.stream_position().map_err(io)?;
         let len = file.metadata().map_err(io)?.len();
-        if len >= at {
+        if len >= at && self.still_holds_tail(file, at)? {
             return Ok(());
         }
         file.seek(SeekFrom::Start(0)).map_err(io)?;
         self.cut = Some(Cut { was: at, now: len });
         self.read = 0;
         self.pass_over = 0;
+        self.tail.clear();
         self.partial.clear();
         self.skipping = false;
         self.line = 0;
@@ -256,6 +291,7 @@ impl Follower {
         if file.is_some() {
             self.pass_over = self.read;
             self.read = 0;
+            self.tail.clear();
             self.partial.clear();
             self.skipping = false;
             self.line = 0;

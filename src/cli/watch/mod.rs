@@ -313,7 +313,7 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
         batch = follower.read_new()?;
         if let Some(cut) = follower.take_cut() {
             Session::say(&format!(
-                "the session's events file was cut in place ({} bytes read, {} left): what it holds now is read as new events",
+                "the session's events file was cut in place ({} bytes had been read; it holds {} now): what it holds now is read as new events",
                 cut.was, cut.now
             ));
         }
