@@ -905,3 +905,65 @@ fn a_built_session_with_one_bash_call_lists_one_tool_call_with_and_without_the_i
     // Id, day, time, duration, agent, tools.
     assert_eq!(cells[5], "1", "{}", text.stdout);
 }
+
+/// Claude Code's `--resume` goes on under the session's id after its `session_end`: `list`
+/// and the index's `sessions` still gave the session as ended (its first end, with a
+/// duration), though `watch` follows it and `retention` keeps it as one being written. The
+/// index says it is not ended while an event comes after its end, and ended again at its next
+/// end.
+#[test]
+fn a_session_resumed_after_its_end_is_not_ended_until_it_ends_again() {
+    let env = TestEnv::new();
+    let id = "6a1d3f5e-7a8b-4c1d-9e2f-0a1b2c3d4e5f";
+    let hook = |event: &str, payload: Value| {
+        env.hook(event, &payload).success();
+    };
+    let end = || {
+        hook(
+            "session-end",
+            json!({"session_id": id, "hook_event_name": "SessionEnd", "reason": "exit"}),
+        );
+    };
+    let ended = || {
+        let listed = list(&env).json();
+        let sql = env
+            .run(&[
+                "sql",
+                "--format",
+                "json",
+                "SELECT ended_at, duration_s FROM sessions",
+            ])
+            .success()
+            .json();
+        let session = &listed[0];
+        assert_eq!(session["session_id"], id);
+        assert_eq!(
+            (
+                session["ended_at"].is_null(),
+                session["duration_s"].is_null()
+            ),
+            (sql[0]["ended_at"].is_null(), sql[0]["duration_s"].is_null()),
+            "{listed}\n{sql}"
+        );
+        !session["ended_at"].is_null()
+    };
+    hook(
+        "session-start",
+        json!({"session_id": id, "hook_event_name": "SessionStart", "source": "startup"}),
+    );
+    end();
+    assert!(ended());
+    hook(
+        "session-start",
+        json!({"session_id": id, "hook_event_name": "SessionStart", "source": "resume"}),
+    );
+    hook(
+        "user-prompt",
+        json!({"session_id": id, "hook_event_name": "UserPromptSubmit", "prompt": "go on"}),
+    );
+    assert!(!ended(), "the resumed session is listed as ended");
+    let text = env.run(&["list"]).success().stdout.clone();
+    assert!(text.contains("running"), "{text}");
+    end();
+    assert!(ended());
+}

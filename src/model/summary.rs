@@ -20,8 +20,9 @@ use super::usage::{Money, Tokens};
 use super::view::{FileTouch, View};
 
 /// The version of what [`Summary`] computes (4: retries and decisions, for `drift`; 5: the
-/// calls hash, for `sample --deduplicate`; 6: a session's total usage is never long-context).
-pub const SUMMARY_VERSION: u32 = 6;
+/// calls hash, for `sample --deduplicate`; 6: a session's total usage is never long-context;
+/// 7: whether the session goes on after its end, which the index's `ended_at` follows).
+pub const SUMMARY_VERSION: u32 = 7;
 
 /// The model sessions without recorded usage are priced as (the cost analysis's default).
 pub const ESTIMATE_AS: &str = "sonnet";
@@ -82,6 +83,10 @@ pub struct Summary {
     /// the same calls, so `sample --deduplicate` keeps one of them.
     #[serde(default)]
     pub calls_hash: u64,
+    /// The session recorded its end, and its last event is not an end: an agent resumed it
+    /// under the same id (Claude Code's `--resume` does), so it is not over.
+    #[serde(default)]
+    pub resumed_after_end: bool,
 }
 
 /// The last tool call (hashes of its tool and subject, and of its whole arguments) and the
@@ -99,6 +104,8 @@ impl Summary {
     /// Folds one event of a session recorded for `agent`.
     pub fn observe(&mut self, agent: Agent, event: &Event) {
         self.counters.observe(&EventHead::of(event));
+        self.resumed_after_end =
+            self.counters.ended_at.is_some() && event.event_type != EventType::SessionEnd;
         if event.event_type == EventType::Decision {
             self.decisions += 1;
         }
@@ -318,6 +325,21 @@ mod tests {
     }
 
     #[test]
+    fn a_session_with_events_after_its_end_was_resumed_until_it_ends_again() {
+        let mut events = session();
+        let at = |kind, ts| event(kind, ts, json!({"source": "resume"}));
+        events.push(at(EventType::SessionStart, 11.0));
+        let resumed = fold(&events);
+        assert!(resumed.resumed_after_end);
+        events.push(at(EventType::SessionEnd, 12.0));
+        assert!(!fold(&events).resumed_after_end);
+        // Folded in two pieces, as the index does.
+        let mut pieces = fold(&events[..events.len() - 1]);
+        pieces.observe(Agent::ClaudeCode, &events[events.len() - 1]);
+        assert_eq!(pieces, fold(&events));
+    }
+
+    #[test]
     fn a_session_folds_into_its_figures() {
         let s = fold(&session());
         assert_eq!(s.first_prompt.as_deref(), Some("fix the bug"));
@@ -327,6 +349,7 @@ mod tests {
             (12, 3, 1)
         );
         assert_eq!(s.counters.ended_at, Some(10.0));
+        assert!(!s.resumed_after_end);
         assert_eq!(s.calls_of(ToolKind::ReadFile), 1);
         assert_eq!(s.calls_of(ToolKind::WriteFile), 1);
         assert_eq!(s.calls_of(ToolKind::Shell), 1);

@@ -345,6 +345,12 @@ pub(super) fn write_session(
         }
         apply(&mut meta, &fold.counters);
     }
+    // Retention and `watch` take such a session for one still written, whatever its meta.json
+    // recorded at its first end: the index says so too.
+    if fold.resumed_after_end {
+        meta.ended_at = None;
+        meta.total_duration_ms = 0.0;
+    }
     let tokens = fold.tokens();
     let extra =
         (!meta.extra.is_empty()).then(|| serde_json::to_string(&meta.extra).unwrap_or_default());
