@@ -5,6 +5,8 @@
 //! number to another. So a process is recorded with its start time (clock ticks after boot,
 //! field 22 of `/proc/<pid>/stat`), and nothing is signalled unless the process under that
 //! pid still started then. Where there is no `/proc`, no process is recorded or signalled.
+//! On Linux the signal goes through a pidfd opened before that check, so the number cannot be
+//! given to another process between the check and the signal.
 //!
 //! Whoever writes a session's events can name any process of the user's in them, so some are
 //! never signalled whatever a session says: init, the process that would send the signal, and
@@ -141,6 +143,11 @@ impl AgentProcess {
 
     /// Sends `signal`, after checking that the pid still names this process and is not one
     /// that is never signalled.
+    ///
+    /// The pidfd is opened first: it names whichever process has the pid then, for as long as
+    /// that one lives. If the process under the pid started when this one did once the pidfd is
+    /// open, the pidfd names this process, and the signal reaches it or nothing (it exited
+    /// since), never a process the pid was given to between the check and the signal.
     pub fn signal(&self, signal: Signal) -> io::Result<()> {
         if let Some(why) = self.never_signalled() {
             return Err(io::Error::new(
@@ -148,18 +155,60 @@ impl AgentProcess {
                 format!("process {} is {why}: never signalled", self.pid),
             ));
         }
-        if self.liveness() == Liveness::Gone {
-            return Err(io::Error::new(
+        let exited = || {
+            io::Error::new(
                 io::ErrorKind::NotFound,
                 format!("process {} has exited", self.pid),
-            ));
-        }
+            )
+        };
         let pid = i32::try_from(self.pid)
             .ok()
             .and_then(Pid::from_raw)
             .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
-        rustix::process::kill_process(pid, signal).map_err(io::Error::from)
+        let pidfd = match open_pidfd(pid) {
+            Err(rustix::io::Errno::SRCH) => return Err(exited()),
+            pidfd => pidfd.map_err(io::Error::from)?,
+        };
+        if self.liveness() == Liveness::Gone {
+            return Err(exited());
+        }
+        let sent = match &pidfd {
+            Some(pidfd) => send_through(pidfd, signal),
+            None => rustix::process::kill_process(pid, signal),
+        };
+        match sent {
+            Err(rustix::io::Errno::SRCH) => Err(exited()),
+            sent => sent.map_err(io::Error::from),
+        }
     }
+}
+
+/// A pidfd naming the process under `pid` now; `None` where there is none to be had (before
+/// Linux 5.3, a sandbox that refuses the call, not Linux): the signal then goes by pid, after
+/// the same check.
+#[cfg(target_os = "linux")]
+fn open_pidfd(pid: Pid) -> rustix::io::Result<Option<std::os::fd::OwnedFd>> {
+    use rustix::io::Errno;
+    match rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()) {
+        Ok(pidfd) => Ok(Some(pidfd)),
+        Err(Errno::NOSYS | Errno::PERM) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn open_pidfd(_pid: Pid) -> rustix::io::Result<Option<std::os::fd::OwnedFd>> {
+    Ok(None)
+}
+
+#[cfg(target_os = "linux")]
+fn send_through(pidfd: &std::os::fd::OwnedFd, signal: Signal) -> rustix::io::Result<()> {
+    rustix::process::pidfd_send_signal(pidfd, signal)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn send_through(_pidfd: &std::os::fd::OwnedFd, _signal: Signal) -> rustix::io::Result<()> {
+    Err(rustix::io::Errno::NOSYS)
 }
 
 #[cfg(test)]
@@ -176,5 +225,22 @@ mod tests {
         };
         assert_eq!(other.liveness(), Liveness::Gone);
         assert!(other.signal(Signal::CONT).is_err());
+    }
+
+    #[test]
+    fn a_child_is_signalled_through_its_pidfd_and_once_reaped_it_has_exited() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let process = AgentProcess::of(child.id()).expect("/proc");
+        process.signal(Signal::KILL).unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&status),
+            Some(9)
+        );
+        let error = process.signal(Signal::KILL).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::NotFound, "{error}");
     }
 }
