@@ -580,6 +580,86 @@ fn a_process_of_another_user_than_the_sessions_is_never_signalled() {
     }
 }
 
+/// A process is signalled only while it runs as the user who recorded the session: one that
+/// became another user's after the watch took it from the session (it ran a set-user-id
+/// program in its place, under the same pid and start time) was killed by a watch run as root,
+/// since its user was looked at once, when the session named it. As anyone else, the kernel
+/// refuses such a signal anyway, and the test needs root to change a process's user.
+#[test]
+fn a_process_that_became_another_users_is_never_signalled() {
+    use std::os::unix::fs::MetadataExt;
+    let env = TestEnv::new();
+    let start =
+        json!({"session_id": SESSION, "hook_event_name": "SessionStart", "source": "startup"});
+    env.hook("session-start", &start).success();
+    let events = env.store().join(SESSION).join("events.ndjson");
+    if std::fs::metadata(&events).unwrap().uid() != 0 {
+        return;
+    }
+    std::fs::write(
+        env.path().join("rules.json"),
+        r#"{"rules": [{"name": "no prod", "condition": "file_path matches \"**/production.env\"", "action": "kill"}]}"#,
+    )
+    .unwrap();
+    // Root's until it reads a line, then user 54321's, under the same pid.
+    let mut agent = Command::new("sh")
+        .args([
+            "-c",
+            "read go; exec setpriv --reuid=54321 --regid=54321 --clear-groups sleep 30",
+        ])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = agent.id();
+    record_process(&events, pid, crate::common::process_started(pid));
+    let mut input = agent.stdin.take().unwrap();
+    let agent = Proc(agent);
+    let errors = env.path().join("watch.err");
+    let watch = Proc(
+        in_env(
+            &env,
+            &bin(),
+            &["watch", SESSION, "--rules", "rules.json", "--idle", "3s"],
+        )
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&errors).unwrap())
+        .spawn()
+        .unwrap(),
+    );
+    wait_until(
+        "the watch has taken the process",
+        Duration::from_secs(20),
+        || {
+            std::fs::read_to_string(&errors)
+                .is_ok_and(|t| t.contains(&format!("(agent pid {pid})")))
+        },
+    );
+    input.write_all(b"go\n").unwrap();
+    wait_until(
+        "the process is user 54321's",
+        Duration::from_secs(20),
+        || std::fs::metadata(format!("/proc/{pid}")).is_ok_and(|m| m.uid() == 54_321),
+    );
+    let write = json!({"session_id": SESSION, "hook_event_name": "PreToolUse", "tool_name": "Write",
+        "tool_use_id": "toolu_1", "tool_input": {"file_path": "production.env", "content": "x"}});
+    env.hook("pre-tool", &write).success();
+    let run = watch.finish(Duration::from_secs(30));
+    let stderr = std::fs::read_to_string(&errors).unwrap();
+    assert_eq!(run.code, 1, "the rule broke: {stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "(pid {pid}) runs as user 54321, not as the user who recorded the session"
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("KILL"), "{stderr}");
+    assert_eq!(
+        agent.state().map(|s| s != 'T'),
+        Some(true),
+        "the process lives on"
+    );
+}
+
 /// Whoever writes a session's events can name any process of the user's in them: a forged
 /// `session_start` naming the shell the watch runs in had the watch pause it (or kill it, and
 /// the terminal with it). The watch's own ancestors, itself and init are never signalled.

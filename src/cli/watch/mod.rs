@@ -700,6 +700,14 @@ impl Session<'_> {
     fn act(&mut self, v: &Violation) -> Result<()> {
         self.broke = true;
         let what = format!("rule `{}` broke: {}", v.rule, v.reason);
+        // Looked at again before a signal: the process may have become another user's since
+        // the session named it (a set-user-id program run in its place, under the same pid and
+        // start), and only a process of the user who recorded the session is signalled.
+        if v.action != Action::Alert {
+            self.process = self
+                .process
+                .and_then(|p| signallable(self.store, self.id, p));
+        }
         let process = self.process;
         match (v.action, process) {
             (Action::Alert, _) => Self::say(&format!("ALERT {what}")),
