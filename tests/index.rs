@@ -964,6 +964,14 @@ fn a_session_resumed_after_its_end_is_not_ended_until_it_ends_again() {
     assert!(!ended(), "the resumed session is listed as ended");
     let text = env.run(&["list"]).success().stdout.clone();
     assert!(text.contains("running"), "{text}");
+    // Read without the index (one that cannot be used), it is not ended either: the scan
+    // gave it its first end.
+    let indexed = list(&env).json();
+    remove_index(&env);
+    std::fs::create_dir(index(&env)).unwrap();
+    let scanned = env.run(&["list", "--format", "json"]);
+    assert_eq!(scanned.json(), indexed, "{}", scanned.stderr);
+    remove_index(&env);
     end();
     assert!(ended());
 }

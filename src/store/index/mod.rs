@@ -186,8 +186,13 @@ impl Store {
                 let (summaries, unreadable) = self.list()?;
                 let sessions = summaries
                     .into_iter()
-                    .map(|summary| {
+                    .map(|mut summary| {
                         let fold = self.fold(&summary.meta);
+                        // Resumed after its end: still written, as the index says too.
+                        if fold.as_ref().is_some_and(|f| f.resumed_after_end) {
+                            summary.meta.ended_at = None;
+                            summary.meta.total_duration_ms = 0.0;
+                        }
                         let table = PriceTable::builtin();
                         IndexedSession {
                             first_prompt: fold.as_ref().and_then(|f| f.first_prompt.clone()),
