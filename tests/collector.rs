@@ -3313,6 +3313,54 @@ fn send_kept_here_sets_aside_a_batch_it_cannot_record() {
     assert_eq!(again.code, 0, "{}", again.stderr);
 }
 
+/// Writes a proxy's kept batch into `spool` as `name`: the meta of `session`, then events
+/// `ids` of it, a second apart.
+fn plant_batch(spool: &Path, name: &str, session: &str, ids: &[String]) {
+    std::fs::create_dir_all(spool).unwrap();
+    let meta = json!({"session_id": session, "started_at": 1.7e9, "agent_name": "cat"});
+    let mut lines = vec![meta.to_string()];
+    for (n, id) in ids.iter().enumerate() {
+        let event = json!({"event_type": "tool_call", "timestamp": 1.7e9 + n as f64,
+            "event_id": id, "session_id": session, "data": {"tool_name": "echo"}});
+        lines.push(event.to_string());
+    }
+    std::fs::write(spool.join(name), lines.join("\n") + "\n").unwrap();
+}
+
+/// A kept batch put back in the spool after its first events were recorded here (its recorder
+/// killed before it took the batch out, the batch renamed back ten minutes later) is recorded
+/// by `send-kept --here` with each event once: the events its session holds already are not
+/// written again. They were appended a second time.
+#[test]
+fn send_kept_here_records_a_batch_recorded_in_part_before_with_each_event_once() {
+    let env = TestEnv::new();
+    let spool = env.store().join(".spool");
+    let session = "again";
+    let ids: Vec<String> = (0..10).map(|n| format!("ev{n}")).collect();
+    let name = "00000001700000000000000.a1.batch";
+    // Its first four recorded, as a recorder killed after writing them leaves the session.
+    plant_batch(&spool, name, session, &ids[..4]);
+    let first = env.run(&["send-kept", "--here"]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert_eq!(env.events(session).len(), 4);
+    plant_batch(&spool, name, session, &ids);
+    let run = env.run(&["send-kept", "--here"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let recorded: Vec<String> = env
+        .events(session)
+        .iter()
+        .map(|e| e["event_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(recorded, ids);
+    assert!(
+        run.stderr
+            .contains("6 events, and 4 its session here held already"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(kept_batches(&env.store()), 0);
+}
+
 /// The next hook of the store sends a proxy's kept batch before its own call, as it sends
 /// kept calls: the collector then holds the whole session, each event once.
 #[test]

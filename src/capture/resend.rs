@@ -386,21 +386,31 @@ impl Resend<'_> {
 
     /// Records here a proxy's batch of events kept for the collector (which may hold it in
     /// part): its session is made from the meta on its first line unless it is here already.
+    /// Of a session here already, the events it holds (by id) are not written again: a batch
+    /// put back after part of it was recorded (its recorder killed before it took the batch
+    /// out of the spool, and the batch renamed back ten minutes later) is recorded whole, each
+    /// event once.
     fn record_batch(&self, body: &[u8]) -> bool {
-        let recorded = read_batch(body).and_then(|(meta, events)| {
+        let recorded = read_batch(body).and_then(|(meta, mut events)| {
             let store = self.store;
-            if store.create_session(&meta).map_err(|e| e.to_string())? {
+            let held = if store.create_session(&meta).map_err(|e| e.to_string())? {
                 store
                     .init_counters(&meta.session_id)
                     .map_err(|e| e.to_string())?;
-            }
+                0
+            } else {
+                drop_held(store, &meta.session_id, &mut events)?
+            };
             store.append_all(&events).map_err(|e| e.to_string())?;
             let _ = store.refresh_meta(&meta.session_id, crate::store::HOOK_LOCK_WAIT);
-            Ok(events.len())
+            Ok((events.len(), held))
         });
         match &recorded {
-            Ok(count) => (self.note)(&format!(
+            Ok((count, 0)) => (self.note)(&format!(
                 "a proxy's batch of {count} events kept for the collector, not taken by it, is recorded here (the collector may hold it too)"
+            )),
+            Ok((count, held)) => (self.note)(&format!(
+                "a proxy's batch kept for the collector, not taken by it, is recorded here (the collector may hold it too): {count} events, and {held} its session here held already"
             )),
             Err(e) => (self.note)(&format!(
                 "a proxy's batch kept for the collector cannot be recorded here, and waits: {e}"
@@ -461,6 +471,26 @@ fn batch_events(body: &Bytes) -> Bytes {
         .position(|&b| b == b'\n')
         .map_or(body.len(), |at| at + 1);
     body.slice(start..)
+}
+
+/// Takes out of `events` those session `session` holds here already (by id), as a batch
+/// recorded in part before is recorded again; how many. Reads the whole session: only a
+/// session that was here before the batch is read, and a batch is recorded here rarely.
+fn drop_held(store: &Store, session: &str, events: &mut Vec<Event>) -> Result<usize, String> {
+    let mut wanted: HashSet<&str> = events.iter().map(|e| e.event_id.as_str()).collect();
+    let mut held = HashSet::new();
+    store
+        .scan(session, |head| {
+            if let Some(id) = head.event_id.as_deref()
+                && let Some(id) = wanted.take(id)
+            {
+                held.insert(id.to_owned());
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    let before = events.len();
+    events.retain(|e| !held.contains(&e.event_id));
+    Ok(before - events.len())
 }
 
 /// A kept batch's session meta and events ([`crate::store::Store::spool_batch`]).
