@@ -3361,6 +3361,67 @@ fn send_kept_here_records_a_batch_recorded_in_part_before_with_each_event_once()
     assert_eq!(kept_batches(&env.store()), 0);
 }
 
+/// A batch `send-kept --here` set aside as unreadable is said by `list` and by every later
+/// `send-kept`, nothing waiting or not, and holds room in the spool's bound: with 1,000 set
+/// aside, a hook whose collector may hold its call records it here. Only the run that set it
+/// aside said so; `list` said nothing waits, and batches set aside filled the disk unbounded.
+#[test]
+fn batches_set_aside_are_said_by_list_and_send_kept_and_count_in_the_spools_bound() {
+    let env = TestEnv::new();
+    let project = env.path().join("project");
+    let local = project.join(".agent-traces");
+    let spool = local.join(".spool");
+    let cwd = project.to_str().unwrap();
+    let damaged = "00000001700000000000001.a1.batch";
+    plant_batch(&spool, damaged, "torn", &["e1".to_owned()]);
+    std::fs::write(
+        spool.join(damaged),
+        std::fs::read_to_string(spool.join(damaged)).unwrap() + "{\"event_ty\n",
+    )
+    .unwrap();
+    let mut here = env.command(&["send-kept", "--here", "--project", cwd]);
+    here.env_remove("AGENT_STRACE_ENDPOINT");
+    let run = crate::common::run_with_stdin(here, b"");
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    let aside = spool.join(format!("{damaged}.unreadable"));
+    assert!(aside.is_file(), "{}", run.stderr);
+    let said = format!(
+        "1 proxy's batch of events set aside in {} as unreadable (`<name>.batch.unreadable`) waits for you",
+        spool.display()
+    );
+    let listed = env.run(&["list", "--project", cwd]);
+    assert!(listed.stderr.contains(&said), "{}", listed.stderr);
+    let sent = send_kept(&env, cwd, "http://127.0.0.1:9", None);
+    assert_eq!(
+        (sent.code, sent.stdout.as_str()),
+        (
+            0,
+            "Nothing waits for the collector: no kept hook call, no kept proxy's batch of events.\n"
+        )
+    );
+    assert!(sent.stderr.contains(&said), "{}", sent.stderr);
+
+    for n in 2..=1000 {
+        std::fs::copy(&aside, spool.join(format!("{n:020}.a{n}.batch.unreadable"))).unwrap();
+    }
+    let session = "behind-batches-set-aside";
+    let failing = failing_proxy(
+        b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 11\r\nconnection: close\r\n\r\nBad Gateway",
+    );
+    let (run, _) = hook_to(
+        &env,
+        &failing,
+        None,
+        "user-prompt",
+        &prompt(session, &project, "no room"),
+    );
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    assert_eq!(kept_calls(&local), 0);
+    assert_eq!(stored_lines(&local, session), 1);
+    let log = std::fs::read_to_string(local.join("hook-errors.log")).unwrap();
+    assert!(log.contains("the spool is full"), "{log}");
+}
+
 /// The next hook of the store sends a proxy's kept batch before its own call, as it sends
 /// kept calls: the collector then holds the whole session, each event once.
 #[test]

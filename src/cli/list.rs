@@ -183,6 +183,9 @@ fn kept_note(store: &crate::store::Store, scope: &ScopeArgs) {
     if found.strays > 0 {
         super::output::warn(super::send_kept::stray_note(found.strays));
     }
+    if found.set_aside > 0 {
+        super::output::warn(super::send_kept::set_aside_note(store, found.set_aside));
+    }
     let count @ 1.. = found.calls else {
         return;
     };

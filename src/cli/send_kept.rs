@@ -78,6 +78,11 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
         if let Some(what) = count.not_a_folder {
             super::output::warn(not_a_folder_note(&located.store, what));
         }
+        // Said at every run, nothing waiting or not: the one warning of the run that set them
+        // aside was all a user heard of them.
+        if count.set_aside > 0 {
+            super::output::warn(set_aside_note(&located.store, count.set_aside));
+        }
         waiting += count.calls;
         waiting_batches += count.batches;
         strays += count.strays;
@@ -242,6 +247,30 @@ pub(crate) fn stray_note(strays: usize) -> String {
     };
     format!(
         "{entries} in .spool/ named as kept calls {were} not regular files and {were} left alone"
+    )
+}
+
+/// The warning that `store`'s spool holds `n` proxies' batches set aside as unreadable, which
+/// no sender takes and which hold room in the spool's bound: only a person can free it.
+pub(crate) fn set_aside_note(store: &crate::store::Store, n: usize) -> String {
+    let (batches, wait, them, they_count) = if n == 1 {
+        (
+            "1 proxy's batch of events".to_owned(),
+            "waits",
+            "it",
+            "it counts",
+        )
+    } else {
+        (
+            format!("{n} proxies' batches of events"),
+            "wait",
+            "them",
+            "they count",
+        )
+    };
+    format!(
+        "{batches} set aside in {} as unreadable (`<name>.batch.unreadable`) {wait} for you: nothing sends or records {them}, and {they_count} in the spool's bound until removed; look at {them}, then delete {them}",
+        store.spool_path().display()
     )
 }
 

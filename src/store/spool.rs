@@ -22,7 +22,9 @@
 //! `<micros>.<id>.batch` ([`Store::spool_batch`]): it is sent and taken as a call is, and never
 //! carries the unseen mark (it was sent). An older version reads no such name and leaves it.
 //! One this store cannot take (a damaged or forged file) is set aside as
-//! `<micros>.<id>.batch.unreadable`, which nothing lists, counts or removes.
+//! `<micros>.<id>.batch.unreadable`, which no sender lists or removes: it is counted apart
+//! ([`SpoolCount::set_aside`]), for `list` and `send-kept` to say it waits for a person, and
+//! against the spool's bound, so that batches set aside never fill the disk.
 
 use std::io::Read;
 
@@ -93,6 +95,9 @@ pub struct SpoolCount {
     /// Entries named as calls that are none (a link, a FIFO, a folder, a runaway file): left
     /// alone, never followed or removed.
     pub strays: usize,
+    /// Proxies' batches set aside as unreadable ([`Store::spool_set_aside`]): not waiting, no
+    /// sender takes them, but they hold room in the spool's bound until a person removes them.
+    pub set_aside: usize,
     /// `.spool` is not a folder we made (a symbolic link, a file): what it is. It is left
     /// alone, and no call is read through it.
     pub not_a_folder: Option<&'static str>,
@@ -312,7 +317,12 @@ impl Store {
             Err(e) => return Err(e),
         };
         let mut count = SpoolCount::default();
-        for (_, name) in called(&folder)? {
+        let names = folder.names()?;
+        count.set_aside = names
+            .iter()
+            .filter(|name| is_set_aside(name) && is_call(&folder, name))
+            .count();
+        for (_, name) in called_of(names) {
             if is_call(&folder, &name) {
                 count.calls += 1;
                 count.batches += usize::from(name.ends_with(BATCH));
@@ -432,11 +442,23 @@ fn write_kept(
 
 /// The names in `folder` made as a call's or a batch's ([`micros_of`]), with their time.
 fn called(folder: &super::files::Folder) -> Result<Vec<(u64, String)>> {
-    Ok(folder
-        .names()?
+    Ok(called_of(folder.names()?))
+}
+
+/// Of a folder's `names`, those made as a call's or a batch's, with their time.
+fn called_of(names: Vec<String>) -> Vec<(u64, String)> {
+    names
         .into_iter()
         .filter_map(|name| Some((micros_of(&name)?, name)))
-        .collect())
+        .collect()
+}
+
+/// Whether `name` is a batch's set aside as unreadable (`<micros>.<id>.batch.unreadable`).
+fn is_set_aside(name: &str) -> bool {
+    name.strip_suffix(UNREADABLE)
+        .filter(|batch| batch.ends_with(BATCH))
+        .and_then(micros_of)
+        .is_some()
 }
 
 /// The time in a call's name (`<micros>.<id>.call`) or a batch's (`<micros>.<id>.batch`);
@@ -498,13 +520,14 @@ fn clear_leftovers(
     cleared
 }
 
-/// How many calls `folder` holds of its entries `names` (regular files named as calls, or as
-/// calls being written; one removed since the listing is not counted), and their bytes.
+/// How many calls `folder` holds of its entries `names` (regular files named as calls, as
+/// calls being written, or as batches set aside: each holds room until it is gone; one removed
+/// since the listing is not counted), and their bytes.
 fn held(folder: &super::files::Folder, names: &[String]) -> (usize, u64) {
     let (mut calls, mut bytes) = (0, 0u64);
     let counted = names
         .iter()
-        .filter(|name| micros_of(name).is_some() || is_writing(name));
+        .filter(|name| micros_of(name).is_some() || is_writing(name) || is_set_aside(name));
     for name in counted {
         let size = match folder.regular_size(name) {
             Ok(Some(size)) => Some(size),
