@@ -3472,6 +3472,55 @@ fn the_next_hook_sends_a_proxys_kept_batch_first() {
     assert_eq!(tool_calls, 2 * calls, "none lost");
 }
 
+/// A proxy whose store keeps a batch for the collector (a proxy's, from an earlier session)
+/// sends it, beside its relay, as a hook would: a store used only by proxies has no hook, and
+/// its kept batches waited for `send-kept` for ever.
+#[test]
+fn a_proxy_sends_what_its_store_keeps_for_the_collector() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (_server, port) = server(&env, &storage, &[]);
+    let ids: Vec<String> = (0..3).map(|n| format!("kept{n}")).collect();
+    plant_batch(
+        &env.store().join(".spool"),
+        "00000001700000000000000.k1.batch",
+        "kept-earlier",
+        &ids,
+    );
+    let input = tool_calls_input(3);
+    let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
+    cmd.env("AGENT_STRACE_ENDPOINT", format!("http://127.0.0.1:{port}"));
+    let run = crate::common::run_with_stdin(cmd, input.as_bytes());
+    assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
+    assert_eq!(kept_batches(&env.store()), 0, "{}", run.stderr);
+    assert_eq!(stored_ids(&storage, "kept-earlier"), ids);
+    let log = std::fs::read_to_string(env.store().join("hook-errors.log")).unwrap();
+    assert!(
+        log.contains("sent 1 kept proxy's batch of events to the collector"),
+        "{log}"
+    );
+}
+
+/// A proxy whose collector holds back its answers (to the kept batch it sends, too) relays
+/// all its traffic and ends: the sending is bounded and beside the relay; the batch waits.
+#[test]
+fn a_proxy_whose_collector_holds_its_answers_relays_and_ends() {
+    let env = TestEnv::new();
+    let (endpoint, _got, _release) = holding_collector();
+    plant_batch(
+        &env.store().join(".spool"),
+        "00000001700000000000000.k1.batch",
+        "kept-earlier",
+        &["kept0".to_owned()],
+    );
+    let input = tool_calls_input(3);
+    let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
+    cmd.env("AGENT_STRACE_ENDPOINT", &endpoint);
+    let run = crate::common::run_with_stdin(cmd, input.as_bytes());
+    assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
+    assert_eq!(kept_batches(&env.store()), 1, "{}", run.stderr);
+}
+
 /// A batch the collector may hold that neither the spool nor the local store can take (the
 /// store's folder cannot be made) is not lost: the proxy says so in one line on stderr and
 /// writes its events after it, one JSON line each, as the collector's `/events` takes them.

@@ -209,7 +209,15 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
         Err(code) => return code,
     };
     let policy = enforcer.is_some();
-    match relay(&args.command, recorder, enforcer, sink.clock()) {
+    // Started once the session is, beside the relay, which never waits for it.
+    let sending =
+        super::send_kept::ProxySending::start(&store, &sink, &format!("record {session}"));
+    let relayed = relay(&args.command, recorder, enforcer, sink.clock());
+    // Not when the server is to take this process's place: it waits for nothing.
+    if let (Some(sending), Ok(Relayed::Exited(_))) = (sending, &relayed) {
+        sending.finish();
+    }
+    match relayed {
         Ok(Relayed::Exited(code)) => ExitCode::from(u8::try_from(code.clamp(0, 255)).unwrap_or(1)),
         Ok(Relayed::Refused(why)) if policy => super::output::fail(&Error::new(ErrorKind::Io, why)),
         Ok(Relayed::Refused(why)) => {

@@ -122,7 +122,14 @@ pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
     super::output::to_stderr(format_args!(
         "agent-strace record-http: forwarding http://{local}{path} to {shown} (session {session})\n"
     ));
-    match proxy.serve() {
+    // Beside the relay, which never waits for it.
+    let sending =
+        super::send_kept::ProxySending::start(&store, &sink, &format!("record {session}"));
+    let served = proxy.serve();
+    if let Some(sending) = sending {
+        sending.finish();
+    }
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&Error::io(e.to_string())),
     }

@@ -223,6 +223,71 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
     Ok(exit::OK)
 }
 
+/// How long a proxy sends, in the background, what its store kept for the collector.
+const PROXY_SENDING: Duration = Duration::from_secs(10);
+
+/// How long a proxy's end waits for that sending to finish: the traffic is over, and the
+/// proxy's exit is held back no more than this.
+const PROXY_END_WAIT: Duration = Duration::from_secs(2);
+
+/// A proxy's sending of what its store keeps for the collector (hooks' calls, proxies'
+/// batches), on a thread of its own from the session's start: a store used only by proxies
+/// has no hook to send them, and they waited for `send-kept` for ever. The relay never waits
+/// for it.
+pub(crate) struct ProxySending {
+    done: std::sync::mpsc::Receiver<()>,
+}
+
+impl ProxySending {
+    /// Starts sending what `store` keeps to the collector `AGENT_STRACE_ENDPOINT` names, as a
+    /// hook does, within [`PROXY_SENDING`]; said in the store's log as the proxy `who`. `None`
+    /// when there is no collector, nothing waits, or the OS refuses a thread (they wait for
+    /// the next sender, as before).
+    pub(crate) fn start(store: &crate::store::Store, sink: &Sink, who: &str) -> Option<Self> {
+        let endpoint = Endpoint::from_env()?.ok()?;
+        let waiting = store.spooled_count().ok()?.calls;
+        if waiting == 0 {
+            return None;
+        }
+        let (store, sink, who) = (store.clone(), sink.clone(), who.to_owned());
+        let (tell, done) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("send-kept".into())
+            .spawn(move || {
+                let note = |message: &str| {
+                    let _ = store.log_hook_error(&format!("{who}: {message}"));
+                };
+                let sent = Resend {
+                    store: &store,
+                    sink: &sink,
+                    endpoint: Some(&endpoint),
+                    deadline: Some(std::time::Instant::now() + PROXY_SENDING),
+                    per_call: PROXY_SENDING,
+                    // Only sent: what the collector never saw is recorded here by a hook or
+                    // `send-kept --here`, not by a proxy that may end mid-way.
+                    keep: None,
+                    note: &note,
+                }
+                .all(BATCH, waiting);
+                if sent.sent > 0 {
+                    note(&format!(
+                        "sent {} to the collector",
+                        kept(sent.sent, sent.batches_sent)
+                    ));
+                }
+                let _ = tell.send(());
+            })
+            .ok()?;
+        Some(ProxySending { done })
+    }
+
+    /// At the proxy's end: waits for the sending at most [`PROXY_END_WAIT`]; what it had not
+    /// sent by then waits in the spool, as it did.
+    pub(crate) fn finish(self) {
+        let _ = self.done.recv_timeout(PROXY_END_WAIT);
+    }
+}
+
 /// The warning that `cleared` calls hooks were killed writing (left under their temporary
 /// names, untouched for [`crate::capture::resend::SPOOL_KEEP`]) were removed from `store`'s spool.
 pub(crate) fn leftovers_note(store: &crate::store::Store, cleared: usize) -> String {
