@@ -3472,6 +3472,90 @@ fn the_next_hook_sends_a_proxys_kept_batch_first() {
     assert_eq!(tool_calls, 2 * calls, "none lost");
 }
 
+/// Writes a proxy's kept batch into `spool` as `name`: the meta of `session`, then its events
+/// `(id, kind, seconds after 1.7e9)`.
+fn plant_events(spool: &Path, name: &str, session: &str, events: &[(&str, &str, f64)]) {
+    std::fs::create_dir_all(spool).unwrap();
+    let meta = json!({"session_id": session, "started_at": 1.7e9, "agent_name": "cat"});
+    let mut lines = vec![meta.to_string()];
+    for (id, kind, at) in events {
+        let event = json!({"event_type": kind, "timestamp": 1.7e9 + at, "event_id": id,
+            "session_id": session, "data": {"tool_name": "echo"}});
+        lines.push(event.to_string());
+    }
+    std::fs::write(spool.join(name), lines.join("\n") + "\n").unwrap();
+}
+
+/// Waits at most `deadline` for `child` to exit; its exit code, `None` when it did not.
+fn exited_within(child: &mut std::process::Child, deadline: Duration) -> Option<i32> {
+    let start = Instant::now();
+    while start.elapsed() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    None
+}
+
+/// A proxy's batch kept for the collector and recorded by `send-kept --here` after the session
+/// went on (and ended) in the local store comes after the session's end in its file, earlier
+/// in time: `replay --follow` and `watch` of the ended session end with it, and replay shows
+/// the events in time order. Both followed the session for ever, waiting for an end that was
+/// no longer its last line.
+#[test]
+fn a_batch_recorded_late_after_the_sessions_end_leaves_it_ended() {
+    let env = TestEnv::new();
+    let spool = env.store().join(".spool");
+    let session = "went-on-here";
+    // What went on in the local store: the session's last events, its end among them.
+    plant_events(
+        &spool,
+        "00000001700000100000000.b2.batch",
+        session,
+        &[("l1", "tool_call", 100.0), ("l2", "session_end", 200.0)],
+    );
+    assert_eq!(env.run(&["send-kept", "--here"]).code, 0);
+    // The kept batch, the session's first events, recorded late.
+    plant_events(
+        &spool,
+        "00000001700000000000000.b1.batch",
+        session,
+        &[("e0", "session_start", 0.0), ("e1", "tool_call", 1.0)],
+    );
+    assert_eq!(env.run(&["send-kept", "--here"]).code, 0);
+    let order: Vec<Value> = env
+        .events(session)
+        .iter()
+        .map(|e| e["event_id"].clone())
+        .collect();
+    assert_eq!(
+        order,
+        ["l1", "l2", "e0", "e1"],
+        "written in the order recorded"
+    );
+
+    for args in [
+        &["replay", session, "--follow"][..],
+        &["watch", session, "--idle", "60s"][..],
+    ] {
+        let mut child = env
+            .command(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let code = exited_within(&mut child, Duration::from_secs(15));
+        let run = crate::common::Run::of(child.wait_with_output().unwrap());
+        assert_eq!(code, Some(0), "{args:?} ends with the session: {run:?}");
+        let start = run.stdout.find("session_start").unwrap();
+        let end = run.stdout.find("session_end").unwrap();
+        assert!(start < end, "{}", run.stdout);
+    }
+}
+
 /// A proxy whose store keeps a batch for the collector (a proxy's, from an earlier session)
 /// sends it, beside its relay, as a hook would: a store used only by proxies has no hook, and
 /// its kept batches waited for `send-kept` for ever.

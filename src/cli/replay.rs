@@ -289,7 +289,7 @@ impl Replayer<'_> {
         Ok(())
     }
 
-    /// Shows a running session's events as they are written, until its last event is its end.
+    /// Shows a running session's events as they are written, until its latest event is its end.
     fn follow(&mut self, out: &mut impl Write, id: &str) -> Result<()> {
         let summary = super::output::summary(self.store, id)?;
         let (meta, rejections) = (summary.meta, summary.rejections);
@@ -297,11 +297,15 @@ impl Replayer<'_> {
         let mut follower = self.store.follow(id)?;
         let mut batch = Vec::new();
         let mut number = 0;
+        // Over when its latest event is its end, not its last line: events recorded late (a
+        // proxy's kept batch) come after the end and kept the follow going for ever.
+        let mut ending = crate::model::Ending::default();
         let mut read = |follower: &mut crate::store::Follower| -> Result<(Vec<Numbered>, bool)> {
             let events = follower.read_new()?;
-            let ended = events
-                .last()
-                .is_some_and(|e| e.event_type == EventType::SessionEnd);
+            for event in &events {
+                ending.observe(event);
+            }
+            let ended = ending.ended();
             let numbered = events
                 .into_iter()
                 .map(|event| {

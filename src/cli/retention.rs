@@ -409,14 +409,18 @@ fn log_inside_project(log: &std::path::Path, settings: &std::path::Path) -> Resu
     .into())
 }
 
-/// Whether the session's last event is not its end although it recorded one: an agent resumed
-/// it under the same id (Claude Code's `--resume` does), and it is being written again. Read
-/// only for a session written in the last minutes.
+/// Whether the session's latest event is not its end although it recorded one: an agent
+/// resumed it under the same id (Claude Code's `--resume` does), and it is being written again
+/// (events recorded late, earlier than the end, do not reopen it). Read only for a session
+/// written in the last minutes.
 fn goes_on_after_its_end(store: &Store, id: &str) -> bool {
     store.events(id).is_ok_and(|events| {
-        events
-            .last()
-            .is_some_and(|e| e.event_type != crate::model::EventType::SessionEnd)
+        let (mut ending, mut any) = (crate::model::Ending::default(), false);
+        for event in events {
+            ending.observe(&event);
+            any = true;
+        }
+        any && !ending.ended()
     })
 }
 

@@ -226,6 +226,34 @@ impl<'de> Visitor<'de> for EventVisitor {
     }
 }
 
+/// Whether a session is over, from its events as they are read in file order: it is while its
+/// latest event (by time; of events at one time, the last read) is its end. `events.ndjson` is
+/// in the order events were written, not made: events recorded late (a proxy's kept batch
+/// recorded by `send-kept --here`, an answer a follower found) come after the end in the file,
+/// earlier in time, and do not reopen the session; a session resumed after its end (Claude
+/// Code's `--resume`) has later events, and is open.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ending {
+    latest: Option<f64>,
+    ended: bool,
+}
+
+impl Ending {
+    /// Takes the next event of the file into account.
+    pub fn observe(&mut self, event: &Event) {
+        if self.latest.is_some_and(|latest| event.timestamp < latest) {
+            return;
+        }
+        self.latest = Some(event.timestamp);
+        self.ended = event.event_type == EventType::SessionEnd;
+    }
+
+    /// Whether the events observed so far end the session.
+    pub fn ended(&self) -> bool {
+        self.ended
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,5 +283,25 @@ mod tests {
         for kind in EventType::KNOWN {
             assert_eq!(EventType::parse(kind.as_str()), kind);
         }
+    }
+
+    #[test]
+    fn a_session_ends_with_its_latest_event_not_its_last_line() {
+        let event = |kind: EventType, at: f64| Event::new(kind, at, "e".into(), "s".into());
+        let ended = |events: &[Event]| {
+            let mut ending = Ending::default();
+            for event in events {
+                ending.observe(event);
+            }
+            ending.ended()
+        };
+        let end = event(EventType::SessionEnd, 10.0);
+        assert!(ended(&[event(EventType::ToolCall, 5.0), end.clone()]));
+        // Written late: earlier than the end, after it in the file.
+        assert!(ended(&[end.clone(), event(EventType::SessionStart, 1.0)]));
+        // Resumed after its end.
+        assert!(!ended(&[end.clone(), event(EventType::SessionStart, 11.0)]));
+        assert!(!ended(&[end.clone(), event(EventType::UserPrompt, 10.0)]));
+        assert!(!ended(&[event(EventType::ToolCall, 5.0)]));
     }
 }

@@ -35,7 +35,7 @@ use crate::error::Error;
 use crate::exit;
 use crate::model::duration::parse_seconds;
 use crate::model::view::View;
-use crate::model::{Agent, Event, EventType};
+use crate::model::{Agent, Ending, Event};
 use crate::render::escape::escape;
 use crate::render::replay::{write_header, write_line};
 use crate::render::terminal::{self, Painter};
@@ -205,13 +205,14 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
         },
         broke: false,
         killed: false,
-        ended: false,
+        ending: Ending::default(),
     };
     let mut head = meta.clone();
-    if !first
-        .last()
-        .is_some_and(|e| e.event_type == EventType::SessionEnd)
-    {
+    let mut ending = Ending::default();
+    for event in &first {
+        ending.observe(event);
+    }
+    if !ending.ended() {
         head.ended_at = None;
     }
     let numbered: Vec<Numbered> = first
@@ -285,7 +286,7 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
                 unjudged.model
             ));
         }
-        if session.killed || session.ended {
+        if session.killed || session.ending.ended() {
             break;
         }
         if stop.load(Ordering::Relaxed) {
@@ -589,8 +590,8 @@ struct Session<'a> {
     paused: Paused,
     broke: bool,
     killed: bool,
-    /// The last event seen is the session's end.
-    ended: bool,
+    /// Whether the events seen so far end the session: its latest is its end.
+    ending: Ending,
 }
 
 impl Session<'_> {
@@ -646,10 +647,11 @@ impl Session<'_> {
         {
             self.transcript = Some(PathBuf::from(path));
         }
-        // Ended only while its end is the last event: an agent may resume a session under the
+        // Ended only while its end is the latest event: an agent may resume a session under the
         // same id after its end (Claude Code's `--resume`), and a watch of it went no further
-        // than the end it had seen.
-        self.ended = event.event_type == EventType::SessionEnd;
+        // than the end it had seen; events recorded late, after the end in the file but
+        // earlier (a proxy's kept batch), kept a watch of an ended session going for ever.
+        self.ending.observe(event);
         self.watcher.observe(event);
         self.events.push(event.clone());
     }
