@@ -3585,6 +3585,32 @@ fn a_proxy_sends_what_its_store_keeps_for_the_collector() {
     );
 }
 
+/// `record-http` sends what its store keeps for the collector while it serves, as `record`
+/// does: it runs for hours, and sent nothing of it.
+#[test]
+fn record_http_sends_what_its_store_keeps_for_the_collector() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (_server, port) = server(&env, &storage, &[]);
+    let ids: Vec<String> = (0..3).map(|n| format!("kept{n}")).collect();
+    plant_batch(
+        &env.store().join(".spool"),
+        "00000001700000000000000.k1.batch",
+        "kept-earlier",
+        &ids,
+    );
+    let mut command = env.command(&["record-http", "http://127.0.0.1:9/mcp", "--port", "0"]);
+    command.env("AGENT_STRACE_ENDPOINT", format!("http://127.0.0.1:{port}"));
+    let (proxy, _) = crate::common::net::spawn_proxy(command);
+    let start = Instant::now();
+    while kept_batches(&env.store()) > 0 && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(kept_batches(&env.store()), 0);
+    assert_eq!(stored_ids(&storage, "kept-earlier"), ids);
+    assert_eq!(proxy.terminate(), Some(0));
+}
+
 /// A proxy whose collector holds back its answers (to the kept batch it sends, too) relays
 /// all its traffic and ends: the sending is bounded and beside the relay; the batch waits.
 #[test]
