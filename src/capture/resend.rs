@@ -1,8 +1,8 @@
 //! Hook calls kept for the collector (the store's spool) sent again: oldest first, each
 //! within what is left of a hook's budget or within `send-kept`'s time per call; a call the
 //! collector refuses for good, or one it surely never saw kept past its time, recorded here by
-//! the one hook recorder. A hook sends its store's calls before its own, and `send-kept` all
-//! of them.
+//! the one hook recorder. A hook sends its store's calls before its own, a proxy from its
+//! session's start beside its relay, and `send-kept` all of them.
 //!
 //! Nothing here opens a connection: the command line's client sends each call
 //! ([`Collector`]), as a proxy's recorder ships through [`super::remote::Shipper`].

@@ -1,6 +1,6 @@
 //! `send-kept`: sends now the hook calls a store keeps for the collector (its `.spool/`), which
-//! otherwise wait for the next hook of that store (the sending is [`Resend`]'s, which hooks
-//! share), and says what became of them.
+//! otherwise wait for the next hook or proxy of that store (the sending is [`Resend`]'s, which
+//! hooks and proxies share: [`ProxySending`]), and says what became of them.
 //!
 //! A hook keeps a call when the collector may hold it, or part of it: no answer came in the
 //! hook's time, or the collector failed (5xx) or said "later" (408, 429). Sent again, the
@@ -27,8 +27,9 @@ use crate::exit;
 /// Send the hook calls and proxies' batches kept for the collector (AGENT_STRACE_ENDPOINT) now
 ///
 /// A hook with AGENT_STRACE_ENDPOINT keeps a call in its store's .spool/ when the collector
-/// may hold it, or part of it (no answer in time, a 5xx, a 408 or 429), and the next hook of
-/// that store sends it again; a project's last session leaves its calls waiting. A proxy
+/// may hold it, or part of it (no answer in time, a 5xx, a 408 or 429), and the next hook (or
+/// proxy, from its start) of that store sends it again; a project's last session leaves its
+/// calls waiting. A proxy
 /// (record, record-http) keeps there, as one call, a batch of events the collector may hold at
 /// the session's end. This sends them, oldest first, each given up to 10 s; the collector records each call once, the part
 /// it does not hold yet. A call the collector refuses for good (4xx) is recorded in the store
