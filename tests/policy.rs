@@ -2713,6 +2713,48 @@ fn a_folder_option_does_not_hide_a_denied_file() {
     assert_eq!(violations, expected, "{report}");
 }
 
+/// A program that works in a folder (`make`, `git`, `npm`, `cargo` …) works where a `cd` left
+/// it as where its folder option sends it: `cd secrets && make` reads `secrets` whole, as `make
+/// -C secrets` does, by the hook and by `audit`. It was judged as reading nothing, and ran under
+/// a deny of `secrets/**` that stopped `make -C secrets`. Started where the line started, or
+/// in a folder nothing denies, it runs as before.
+#[test]
+fn a_cd_sends_a_program_where_its_folder_option_would() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"read": {"deny": ["secrets/**"]}}}));
+    let policy = env.path().join(".agent-scope.json");
+    let project = env.path().to_string_lossy().into_owned();
+    let denied = [
+        "cd secrets && make",
+        "cd secrets; make install",
+        "cd secrets && npm run build",
+        "cd secrets && cargo build",
+        "cd secrets && git log",
+        "cd secrets && sudo make install",
+        "env -C secrets make",
+    ];
+    let let_run = [
+        "make",
+        "git status",
+        "cd src && make",
+        "cd secrets && make -C ../src",
+    ];
+    let calls: Vec<Value> = denied
+        .iter()
+        .chain(&let_run)
+        .map(|line| json!({"tool": "Bash", "input": {"command": line}, "cwd": project}))
+        .collect();
+    let report = audit_after_hook(&env, "cd-make", &project, "/nowhere", &policy, &calls);
+    let violations: Vec<String> = report["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["what"].as_str().unwrap().to_owned())
+        .collect();
+    let expected: Vec<String> = denied.iter().map(|l| format!("$ {l}")).collect();
+    assert_eq!(violations, expected, "{report}");
+}
+
 /// After a `cd` to a folder the line does not spell (`cd "$(echo secrets)"`, `cd -`, `popd`,
 /// `eval "cd secrets"`, `cd "$X"`), a file is judged as possibly in any folder, so a deny of
 /// `secrets/**` holds, by the hook and by `audit`; it was judged as `$X/key.txt`, which no

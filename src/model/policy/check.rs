@@ -604,6 +604,7 @@ fn command_parts(command: &str) -> Vec<(Access, Spelt)> {
             out.push((Access::Run(shell::join(&simple.words)), Spelt::TEXT));
         }
         let visible = !use_.skips_hidden;
+        let reads_its_folder = use_.reads_its_folder;
         let files = (use_.reads.into_iter().map(|p| (p, false, None)))
             .chain(
                 use_.read_trees
@@ -628,6 +629,17 @@ fn command_parts(command: &str) -> Vec<(Access, Spelt)> {
                 let glob = (glob || shell::is_glob(dir))
                     .then(|| *dots.get_or_insert_with(|| dotglob(command)));
                 out.push((access(in_folder(dir, &path)), Spelt { glob, tree }));
+            }
+        }
+        // `cd secrets && make` works in `secrets`, as `make -C secrets` does, and reads it
+        // whole. Where the line started it reads the agent's own folder, not judged whole: that
+        // would stop every build and `git status` under any deny below the project.
+        if reads_its_folder {
+            for &dir in dirs.iter().filter(|d| !d.is_empty()) {
+                let glob =
+                    shell::is_glob(dir).then(|| *dots.get_or_insert_with(|| dotglob(command)));
+                let tree = Some(true);
+                out.push((Access::Read(dir.to_owned()), Spelt { glob, tree }));
             }
         }
     }

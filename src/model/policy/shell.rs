@@ -1099,6 +1099,9 @@ pub struct FileUse {
     /// The command skips files and folders whose name starts with `.` as it goes through a
     /// folder (`rg` and `ag` without `--hidden`).
     pub skips_hidden: bool,
+    /// A program that works in a folder (`make`, `git`, `cargo`, `npm` …) with no folder option
+    /// of its own: it reads the folder it is started in whole, as `make -C dir` reads `dir`.
+    pub reads_its_folder: bool,
 }
 
 /// Options that take a value, per command, so that the value is not taken for a file.
@@ -1139,7 +1142,8 @@ fn valued_options(name: &str) -> &'static [&'static str] {
 /// A folder the command is sent to by an option (`env -C dir`, `sudo -D dir`, `git -C dir`,
 /// `make -C dir`, `npm --prefix dir`) moves its operands there, as `tar -C` does; the
 /// redirections stay where the shell opens them. A program told to work in a folder reads what
-/// is in it (its Makefile, package.json, repository): that folder is read whole.
+/// is in it (its Makefile, package.json, repository): that folder is read whole, and so is the
+/// folder such a program is started in when no option sends it elsewhere (`cd dir && make`).
 pub fn file_use(cmd: &SimpleCommand) -> FileUse {
     // `sudo -u root rm x`, `xargs rm`: the command after the runner's options.
     let words = command_of(&cmd.words);
@@ -1157,7 +1161,11 @@ pub fn file_use(cmd: &SimpleCommand) -> FileUse {
             }
         }
     }
-    use_.read_trees.extend(moved.worked_in);
+    match moved.worked_in {
+        Some(dir) if dir.is_empty() => use_.reads_its_folder = true,
+        Some(dir) => use_.read_trees.push(dir),
+        None => {}
+    }
     use_.reads.splice(0..0, cmd.redirect_in.iter().cloned());
     use_.writes.splice(0..0, cmd.redirect_out.iter().cloned());
     finish(&mut use_);
@@ -1188,8 +1196,9 @@ const FOLDER_OPTIONS: &[(&str, &[&str], bool)] = &[
 struct Moved {
     /// The folder its operands are taken from (`""`: where it was started).
     dir: String,
-    /// A folder a program was told to work in (`make -C dir`, the folder of `cargo
-    /// --manifest-path dir/Cargo.toml`), from where it was started.
+    /// The folder a program that works in one works in (`make -C dir`, the folder of `cargo
+    /// --manifest-path dir/Cargo.toml`, `env -C dir make`), from where it was started: `""`
+    /// where it was started (`make`, `cd dir && make`).
     worked_in: Option<String>,
 }
 
@@ -1231,6 +1240,12 @@ fn moved_folder(words: &[String]) -> Moved {
             }
         }
         if runs.is_none() {
+            // A program that has folder options works in a folder even when none is given:
+            // where its runners sent it, or where it was started.
+            let works_in_one = name == "cargo" || FOLDER_OPTIONS.iter().any(|(n, ..)| *n == name);
+            if works_in_one && moved.worked_in.is_none() {
+                moved.worked_in = Some(moved.dir.clone());
+            }
             return moved;
         }
         // `timeout 60 cmd`: the duration.
@@ -2024,6 +2039,11 @@ mod tests {
         );
         assert_eq!(f("cargo t --manifest-path Cargo.toml").read_trees, w(&[]));
         assert_eq!(f("tar czf o.tgz -C a .").read_trees, w(&["a"]));
+        // With no folder option, a program works where it was started, or where its runner
+        // sent it.
+        assert!(f("make").reads_its_folder && f("sudo git log").reads_its_folder);
+        assert!(!f("make -C a").reads_its_folder && !f("cat k").reads_its_folder);
+        assert_eq!(f("env -C a make").read_trees, w(&["a"]));
     }
 
     #[test]
