@@ -2755,6 +2755,55 @@ fn a_cd_sends_a_program_where_its_folder_option_would() {
     assert_eq!(violations, expected, "{report}");
 }
 
+/// The other folders a program is told to work on are read whole as its folder option's is, by
+/// the hook and by `audit`: git's repository and work tree (`--git-dir`, `--work-tree`), cmake's
+/// source and build folders (`-S`, `-B`, `--build`), compose's project folder
+/// (`--project-directory`), and `ninja -C`. All ran under a deny of `secrets/**`. git takes
+/// them, and its paths, from where its `-C`s leave it, wherever they are on its line.
+#[test]
+fn the_folders_a_program_is_told_to_work_on_do_not_hide_a_denied_file() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"read": {"deny": ["secrets/**"]}}}));
+    let policy = env.path().join(".agent-scope.json");
+    let project = env.path().to_string_lossy().into_owned();
+    let denied = [
+        "git --git-dir=secrets/.git log",
+        "git --git-dir secrets/.git log",
+        "git -C src --git-dir ../secrets/.git log",
+        "git --work-tree=secrets status",
+        "git -C src --work-tree ../secrets diff",
+        "cmake -S secrets -B build",
+        "cmake -B secrets",
+        "cmake --build secrets",
+        "docker compose --project-directory secrets up",
+        "docker-compose --project-directory=secrets up",
+        "cd secrets && docker compose up",
+        "ninja -C secrets",
+    ];
+    let let_run = [
+        "git --git-dir=.git --work-tree=src status",
+        "git --git-dir secrets/.git -C src log",
+        "git --work-tree=src add secrets.txt",
+        "cmake -S src -B build",
+        "docker compose --project-directory src up",
+        "cd secrets && docker ps",
+    ];
+    let calls: Vec<Value> = denied
+        .iter()
+        .chain(&let_run)
+        .map(|line| json!({"tool": "Bash", "input": {"command": line}, "cwd": project}))
+        .collect();
+    let report = audit_after_hook(&env, "worked-on", &project, "/nowhere", &policy, &calls);
+    let violations: Vec<String> = report["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["what"].as_str().unwrap().to_owned())
+        .collect();
+    let expected: Vec<String> = denied.iter().map(|l| format!("$ {l}")).collect();
+    assert_eq!(violations, expected, "{report}");
+}
+
 /// After a `cd` to a folder the line does not spell (`cd "$(echo secrets)"`, `cd -`, `popd`,
 /// `eval "cd secrets"`, `cd "$X"`), a file is judged as possibly in any folder, so a deny of
 /// `secrets/**` holds, by the hook and by `audit`; it was judged as `$X/key.txt`, which no

@@ -1166,6 +1166,7 @@ pub fn file_use(cmd: &SimpleCommand) -> FileUse {
         Some(dir) => use_.read_trees.push(dir),
         None => {}
     }
+    use_.read_trees.extend(moved.worked_on);
     use_.reads.splice(0..0, cmd.redirect_in.iter().cloned());
     use_.writes.splice(0..0, cmd.redirect_out.iter().cloned());
     finish(&mut use_);
@@ -1189,6 +1190,19 @@ const FOLDER_OPTIONS: &[(&str, &[&str], bool)] = &[
     ("yarn", &["--cwd"], false),
     ("uv", &["--directory", "--project"], false),
     ("just", &["-d", "--working-directory"], false),
+    ("ninja", &["-C"], false),
+];
+
+/// Options by which a program names another folder it works on, read whole as the folder of a
+/// folder option is, that leave its operands where they are (git takes its paths from where it
+/// runs, not from `--work-tree`): git's repository and work tree, cmake's source and build
+/// folders, compose's project folder. For each: its name (`docker-compose` for `docker
+/// compose` too), those options, its other options that take a value, and whether they end at
+/// its first operand.
+const WORKED_ON_OPTIONS: &[(&str, &[&str], &[&str], bool)] = &[
+    ("git", &["--git-dir", "--work-tree"], &["-c", "-C"], true),
+    ("cmake", &["-S", "-B", "--build", "--install"], &[], false),
+    ("docker-compose", &["--project-directory"], &[], false),
 ];
 
 /// Where a command's options send it ([`FOLDER_OPTIONS`]).
@@ -1200,6 +1214,8 @@ struct Moved {
     /// --manifest-path dir/Cargo.toml`, `env -C dir make`), from where it was started: `""`
     /// where it was started (`make`, `cd dir && make`).
     worked_in: Option<String>,
+    /// Other folders it works on ([`WORKED_ON_OPTIONS`]), from where it was started.
+    worked_on: Vec<String>,
 }
 
 /// The folder options of a command's wrappers, runners and program, in turn: `env -C a sudo
@@ -1222,7 +1238,11 @@ fn moved_folder(words: &[String]) -> Moved {
         let end = end.min(rest.len());
         if let Some((_, options, first_only)) = FOLDER_OPTIONS.iter().find(|(n, ..)| *n == name) {
             // `git -c key=value -C dir`: a value is no operand.
-            let own: &[&str] = if name == "git" { &["-c"] } else { &[] };
+            let own: &[&str] = if name == "git" {
+                &["-c", "--git-dir", "--work-tree"]
+            } else {
+                &[]
+            };
             let valued = runs.map_or(own, |(_, v)| *v);
             for dir in folder_values(&rest[1..end], options, valued, *first_only) {
                 moved.dir = super::cwd::in_folder(&moved.dir, &dir);
@@ -1240,12 +1260,7 @@ fn moved_folder(words: &[String]) -> Moved {
             }
         }
         if runs.is_none() {
-            // A program that has folder options works in a folder even when none is given:
-            // where its runners sent it, or where it was started.
-            let works_in_one = name == "cargo" || FOLDER_OPTIONS.iter().any(|(n, ..)| *n == name);
-            if works_in_one && moved.worked_in.is_none() {
-                moved.worked_in = Some(moved.dir.clone());
-            }
+            program_folders(&mut moved, rest);
             return moved;
         }
         // `timeout 60 cmd`: the duration.
@@ -1253,6 +1268,34 @@ fn moved_folder(words: &[String]) -> Moved {
         rest = &rest[end.min(rest.len())..];
     }
     moved
+}
+
+/// The folders a program (`words`, past its runners) works on besides those its folder options
+/// send it to: those its other options name ([`WORKED_ON_OPTIONS`]), and, for a program that
+/// has folder options, where it was started when none sends it anywhere.
+fn program_folders(moved: &mut Moved, words: &[String]) {
+    let Some(first) = words.first() else {
+        return;
+    };
+    let (name, args) = match basename(first) {
+        "docker" if words.get(1).is_some_and(|w| w == "compose") => ("docker-compose", &words[2..]),
+        name => (name, &words[1..]),
+    };
+    if let Some((_, options, valued, first_only)) =
+        WORKED_ON_OPTIONS.iter().find(|(n, ..)| *n == name)
+    {
+        for dir in folder_values(args, options, valued, *first_only) {
+            moved
+                .worked_on
+                .push(super::cwd::in_folder(&moved.dir, &dir));
+        }
+    }
+    let works_in_one = FOLDER_OPTIONS.iter().any(|(n, ..)| *n == name)
+        || WORKED_ON_OPTIONS.iter().any(|(n, ..)| *n == name)
+        || name == "cargo";
+    if works_in_one && moved.worked_in.is_none() {
+        moved.worked_in = Some(moved.dir.clone());
+    }
 }
 
 /// The values of `options` among a command's words (after its name), in order; `valued` names
@@ -2044,6 +2087,19 @@ mod tests {
         assert!(f("make").reads_its_folder && f("sudo git log").reads_its_folder);
         assert!(!f("make -C a").reads_its_folder && !f("cat k").reads_its_folder);
         assert_eq!(f("env -C a make").read_trees, w(&["a"]));
+        // Other folders a program works on, from where its folder options sent it.
+        let git = f("git -C a --git-dir b/.git --work-tree=c log x");
+        assert_eq!(
+            (git.reads, git.read_trees),
+            (w(&[]), w(&["a", "a/b/.git", "a/c"]))
+        );
+        assert_eq!(f("git log --work-tree=c").read_trees, w(&[]));
+        assert_eq!(f("cmake -S a -Bb").read_trees, w(&["a", "b"]));
+        assert_eq!(f("cmake --build b").read_trees, w(&["b"]));
+        let compose = f("docker compose --project-directory a up");
+        assert_eq!(compose.read_trees, w(&["a"]));
+        assert!(f("docker compose up").reads_its_folder && !f("docker ps").reads_its_folder);
+        assert_eq!(f("ninja -C a").read_trees, w(&["a"]));
     }
 
     #[test]
