@@ -2910,3 +2910,119 @@ fn an_imported_codex_call_on_windows_records_its_folder() {
         ]
     );
 }
+
+/// A Codex rollout recorded on Windows names its folders from a drive and its files with `\`
+/// between names: `audit` judged `type secrets\key.txt`, `cat C:\Users\me\app\secrets\key.txt`,
+/// `view_image secrets\key.png`, a patch adding `secrets\new.txt` and `cat key.txt` run in
+/// `secrets` as files outside `secrets/**` (the shell reading took each `\` for an escape, the
+/// paths for one name), and let them all pass a deny of it. A call in another folder, and one
+/// that reads nothing denied, stay allowed.
+#[test]
+fn an_imported_codex_session_from_windows_is_judged_by_its_paths() {
+    let env = TestEnv::new();
+    write_policy(
+        &env,
+        &json!({"files": {"read": {"deny": ["secrets/**"]}, "write": {"deny": ["secrets/**"]}}}),
+    );
+    let policy = env.path().join(".agent-scope.json");
+    let policy = policy.to_str().unwrap();
+    let session = "019c8a4d-8f45-7010-8b5d-7fad920aa6f3";
+    let project = r"C:\Users\me\app";
+    let line = |kind: &str, payload: Value| {
+        json!({"timestamp": "2026-11-30T05:39:48.457Z", "type": kind, "payload": payload})
+            .to_string()
+    };
+    let mut lines = vec![
+        line(
+            "session_meta",
+            json!({"id": session, "cwd": project, "cli_version": "0.171.0"}),
+        ),
+        line(
+            "turn_context",
+            json!({"cwd": project, "model": "gpt-5.1-codex"}),
+        ),
+    ];
+    let calls = [
+        ("shell_command", json!({"command": r"type secrets\key.txt"})),
+        (
+            "shell_command",
+            json!({"command": r"Get-Content -Path secrets\key.txt"}),
+        ),
+        (
+            "shell_command",
+            json!({"command": r"cat C:\Users\me\app\secrets\key.txt"}),
+        ),
+        (
+            "shell_command",
+            json!({"command": "cat key.txt", "workdir": "secrets"}),
+        ),
+        (
+            "shell_command",
+            json!({"command": r"cd secrets; type key.txt"}),
+        ),
+        (
+            "view_image",
+            json!({"path": r"C:\Users\me\app\secrets\key.png"}),
+        ),
+        ("view_image", json!({"path": r"secrets\key.png"})),
+        (
+            "apply_patch",
+            json!({"input": "*** Begin Patch\n*** Add File: secrets\\new.txt\n+x\n*** End Patch"}),
+        ),
+        ("shell_command", json!({"command": r"type src\main.rs"})),
+        (
+            "shell_command",
+            json!({"command": r"type key.txt", "workdir": r"D:\scratch"}),
+        ),
+        (
+            "view_image",
+            json!({"path": r"C:\Users\me\app\docs\secrets.png"}),
+        ),
+    ];
+    for (i, (tool, arguments)) in calls.iter().enumerate() {
+        lines.push(line(
+            "response_item",
+            json!({"type": "function_call", "name": tool, "call_id": format!("c{i}"),
+                   "arguments": arguments.to_string()}),
+        ));
+        lines.push(line(
+            "response_item",
+            json!({"type": "function_call_output", "call_id": format!("c{i}"), "output": "ok"}),
+        ));
+    }
+    let rollout = env.path().join("rollout-2026-11-30T05-39-48-v.jsonl");
+    std::fs::write(&rollout, lines.join("\n") + "\n").unwrap();
+    let run = env.run(&["import", rollout.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = env
+        .run(&["audit", session, "--policy", policy, "--format", "json"])
+        .json();
+    let judged: Vec<(&str, &str)> = report["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["access"]["target"].as_str().unwrap(),
+                f["pattern"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        judged,
+        [
+            ("secrets/key.txt", "secrets/**"),
+            ("secrets/key.txt", "secrets/**"),
+            ("C:/Users/me/app/secrets/key.txt", "secrets/**"),
+            ("key.txt", "secrets/**"),
+            ("secrets/key.txt", "secrets/**"),
+            ("C:/Users/me/app/secrets/key.png", "secrets/**"),
+            ("secrets/key.png", "secrets/**"),
+            ("secrets/new.txt", "secrets/**"),
+        ],
+        "{report}"
+    );
+    assert_eq!(report["no_policy"].as_array().unwrap().len(), 3, "{report}");
+    let tested = env.run(&["policy", "test", policy, session, "--format", "json"]);
+    assert_eq!(tested.json()[0]["violations"], report["violations"]);
+}

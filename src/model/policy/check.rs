@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::cwd::in_folder;
+use super::cwd::{in_folder, is_windows_folder, unix_shaped, windows_shaped};
 use super::shell::{self, SimpleCommand};
 use super::{CommandPattern, PathRules, Policy};
 use crate::model::ToolKind;
@@ -89,6 +89,68 @@ const MAX_PARTS: usize = 256;
 
 /// Judges a tool call.
 pub fn check(policy: &Policy, call: &ToolCall<'_>, place: &Place) -> Verdict {
+    match place.cwd.as_deref() {
+        Some(cwd) if is_windows_folder(cwd) => check_windows(policy, call, place),
+        _ => check_call(policy, call, place, false),
+    }
+}
+
+/// Judges a call made in a Windows folder (a Codex rollout recorded on Windows): its paths and
+/// lines, and the folders it ran in, read in a Unix shape ([`unix_shaped`]: `secrets\key.txt`
+/// is `secrets/key.txt`, `C:\app` is `/C:/app`), and what it did said with its drives as
+/// written (`C:/app/secrets/key.txt`). Its project is the folder the session started in, where
+/// on Windows the policy would be: the policy read here lies in another machine's folder.
+fn check_windows(policy: &Policy, call: &ToolCall<'_>, place: &Place) -> Verdict {
+    let windows = |f: &String| is_windows_folder(f).then(|| unix_shaped(f));
+    let mut roots: Vec<String> = place
+        .roots
+        .iter()
+        .filter(|r| !is_windows_folder(r))
+        .cloned()
+        .collect();
+    roots.extend(place.launch.iter().filter_map(windows));
+    roots.extend(place.roots.iter().filter_map(windows));
+    let place = Place {
+        cwd: place.cwd.as_deref().map(unix_shaped),
+        roots,
+        launch: place.launch.as_ref().and_then(windows),
+        home: place.home.as_ref().and_then(windows),
+    };
+    let arguments = unix_shaped_value(call.arguments);
+    let call = ToolCall {
+        arguments: &arguments,
+        ..call.clone()
+    };
+    let mut verdict = check_call(policy, &call, &place, true);
+    for access in verdict
+        .parts
+        .iter_mut()
+        .map(|p| &mut p.access)
+        .chain(&mut verdict.access)
+    {
+        if let Access::Read(p) | Access::Write(p) | Access::Run(p) = access {
+            *p = windows_shaped(p);
+        }
+    }
+    verdict
+}
+
+/// Every string in a call's arguments in a Unix shape ([`unix_shaped`]).
+fn unix_shaped_value(value: &Value) -> Value {
+    match value {
+        Value::String(s) => Value::String(unix_shaped(s)),
+        Value::Array(items) => items.iter().map(unix_shaped_value).collect(),
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| (k.clone(), unix_shaped_value(v)))
+            .collect(),
+        other => other.clone(),
+    }
+}
+
+/// Judges a tool call; `windows`: one made in a Windows folder, whose lines are cmd's or
+/// PowerShell's.
+fn check_call(policy: &Policy, call: &ToolCall<'_>, place: &Place, windows: bool) -> Verdict {
     let mut parts = Vec::new();
     if let Some(j) = judge_tool(policy, call) {
         parts.push(j);
@@ -96,7 +158,7 @@ pub fn check(policy: &Policy, call: &ToolCall<'_>, place: &Place) -> Verdict {
     // A shell's files come marked: which of them a shell matches as globs, and which folders
     // a command goes through whole; a search's folders too.
     let marked = match (call.kind, call.command()) {
-        (ToolKind::Shell, Some(command)) => command_parts(command),
+        (ToolKind::Shell, Some(command)) => command_parts(command, windows),
         (ToolKind::Search, _) => search_parts(call),
         (ToolKind::ReadFile, _) if call.path().is_none() => search_parts(call),
         _ => accesses(call)
@@ -571,7 +633,10 @@ fn judge_glob(
 /// What a command line does: each simple command run, the files they read and write (in each
 /// folder a `cd` before them may have left the shell in), the hosts of its URLs.
 pub fn command_accesses(command: &str) -> Vec<Access> {
-    command_parts(command).into_iter().map(|(a, _)| a).collect()
+    command_parts(command, false)
+        .into_iter()
+        .map(|(a, _)| a)
+        .collect()
 }
 
 /// How a call names a file: as it is or by a shell's glob, and whether the command goes
@@ -594,12 +659,17 @@ impl Spelt {
 }
 
 /// [`command_accesses`], each file marked with how it is spelt: a glob when an unquoted
-/// wildcard is in it, or in the folder a `cd` went to.
-fn command_parts(command: &str) -> Vec<(Access, Spelt)> {
+/// wildcard is in it, or in the folder a `cd` went to. A line run on Windows (`windows`) reads
+/// the files cmd's `type` and PowerShell's `Get-Content` name.
+fn command_parts(command: &str, windows: bool) -> Vec<(Access, Spelt)> {
     let mut out = Vec::new();
     let mut dots = None;
     for simple in shell::split(command).into_iter().take(MAX_PARTS) {
-        let use_ = shell::file_use(&simple);
+        let use_ = if windows {
+            shell::file_use(&shell::windows_reader_as_cat(&simple))
+        } else {
+            shell::file_use(&simple)
+        };
         if !simple.words.is_empty() {
             out.push((Access::Run(shell::join(&simple.words)), Spelt::TEXT));
         }

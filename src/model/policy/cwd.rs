@@ -10,6 +10,9 @@
 //! which no allow pattern matches and a deny pattern takes for any folder (`check.rs`,
 //! `from_anywhere`), and the folder before it is kept too, since the `cd` may
 //! have changed nothing (`X=.`).
+//!
+//! A session recorded on Windows names folders from a drive (`C:\Users\me\app`) with `\`
+//! between names: its paths and lines are read in a Unix shape ([`unix_shaped`]) first.
 
 /// How a simple command is joined to the next one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -441,5 +444,97 @@ fn add(now: &mut Outcomes, dir: String, ended: u8) {
     match now.iter_mut().find(|(d, _)| *d == dir) {
         Some((_, e)) => *e |= ended,
         None => now.push((dir, ended)),
+    }
+}
+
+/// Whether a folder is a Windows one: from a drive (`C:\Users\me`, `C:/x`) or a share
+/// (`\\host\share`). A session recorded on Windows (a Codex rollout) names such folders.
+pub fn is_windows_folder(dir: &str) -> bool {
+    let b = dir.as_bytes();
+    let drive =
+        b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && matches!(b[2], b'\\' | b'/');
+    drive || dir.starts_with(r"\\")
+}
+
+/// A Windows path or command line in the shape the rest of the policy code reads: each `\` a
+/// `/`, and a drive a folder at the root (`C:\Users\me` is `/C:/Users/me`), so that roots,
+/// `..` and `cd`s work as for a Unix path. Only for a session whose folder is a Windows one
+/// ([`is_windows_folder`]): on Unix `\` is a character of a name, and a shell's escape.
+pub fn unix_shaped(text: &str) -> String {
+    let chars: Vec<char> = text
+        .chars()
+        .map(|c| if c == '\\' { '/' } else { c })
+        .collect();
+    let mut out = String::with_capacity(text.len() + 2);
+    for (i, &c) in chars.iter().enumerate() {
+        if starts_word(&chars, i) && drive_at(&chars, i, false) {
+            out.push('/');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A path or line [`unix_shaped`] made, its drives written as Windows writes them (`/C:/x` is
+/// `C:/x`), for what a user is told.
+pub fn windows_shaped(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    for (i, &c) in chars.iter().enumerate() {
+        let dropped = c == '/' && starts_word(&chars, i) && drive_at(&chars, i + 1, true);
+        if !dropped {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Whether a drive's root (`C:/`; `C:` at the end too when `or_end`, as a cleaned path writes
+/// `C:/`) is at `i`. A bare `C:` elsewhere is that drive's current folder, no root.
+fn drive_at(chars: &[char], i: usize, or_end: bool) -> bool {
+    let (Some(letter), Some(':')) = (chars.get(i), chars.get(i + 1)) else {
+        return false;
+    };
+    let root = match chars.get(i + 2) {
+        Some('/') => true,
+        None => or_end,
+        Some(_) => false,
+    };
+    letter.is_ascii_alphabetic() && root
+}
+
+/// Whether a word starts at `i`: the line's start, or after a space, a quote or an operator.
+fn starts_word(chars: &[char], i: usize) -> bool {
+    i == 0 || chars[i - 1].is_whitespace() || "\"'=(<>|;&,".contains(chars[i - 1])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_folders_and_lines_take_a_unix_shape_and_back() {
+        assert!(is_windows_folder(r"C:\Users\me") && is_windows_folder("d:/x"));
+        assert!(is_windows_folder(r"\\host\share"));
+        assert!(
+            !is_windows_folder("/home/me")
+                && !is_windows_folder(r"a\b")
+                && !is_windows_folder("C:")
+        );
+        assert_eq!(unix_shaped(r"C:\Users\me\app"), "/C:/Users/me/app");
+        assert_eq!(
+            unix_shaped(r#"type "C:\a b\k.txt" secrets\k.txt > D:\o"#),
+            r#"type "/C:/a b/k.txt" secrets/k.txt > /D:/o"#
+        );
+        // A URL's scheme, a bare drive and a `:` in a word are no root.
+        assert_eq!(
+            unix_shaped("curl https://x/a c: ab:/x"),
+            "curl https://x/a c: ab:/x"
+        );
+        assert_eq!(
+            windows_shaped("cat /C:/app/k.txt /C:"),
+            "cat C:/app/k.txt C:"
+        );
+        assert_eq!(windows_shaped("/usr/a:/b x/C:/y"), "/usr/a:/b x/C:/y");
     }
 }
