@@ -2717,7 +2717,9 @@ fn a_folder_option_does_not_hide_a_denied_file() {
 /// it as where its folder option sends it: `cd secrets && make` reads `secrets` whole, as `make
 /// -C secrets` does, by the hook and by `audit`. It was judged as reading nothing, and ran under
 /// a deny of `secrets/**` that stopped `make -C secrets`. Started where the line started, or
-/// in a folder nothing denies, it runs as before.
+/// in a folder nothing denies, it runs as before; so does one sent to the folder it is in
+/// (`git -C . status`), which was judged as reading the whole project and stopped by any deny
+/// below it, where `git status` ran.
 #[test]
 fn a_cd_sends_a_program_where_its_folder_option_would() {
     let env = TestEnv::new();
@@ -2732,12 +2734,16 @@ fn a_cd_sends_a_program_where_its_folder_option_would() {
         "cd secrets && git log",
         "cd secrets && sudo make install",
         "env -C secrets make",
+        "cd secrets && make -C .",
     ];
     let let_run = [
         "make",
         "git status",
         "cd src && make",
         "cd secrets && make -C ../src",
+        "git -C . status",
+        "make -C ./ test",
+        "cargo build --manifest-path ./Cargo.toml",
     ];
     let calls: Vec<Value> = denied
         .iter()

@@ -1178,7 +1178,8 @@ pub fn file_use(cmd: &SimpleCommand) -> FileUse {
         }
     }
     match moved.worked_in {
-        Some(dir) if dir.is_empty() => use_.reads_its_folder = true,
+        // `make -C .` works where `make` does.
+        Some(dir) if matches!(dir.trim_end_matches('/'), "" | ".") => use_.reads_its_folder = true,
         Some(dir) => use_.read_trees.push(dir),
         None => {}
     }
@@ -2102,6 +2103,8 @@ mod tests {
         // sent it.
         assert!(f("make").reads_its_folder && f("sudo git log").reads_its_folder);
         assert!(!f("make -C a").reads_its_folder && !f("cat k").reads_its_folder);
+        assert!(f("git -C . log").reads_its_folder && f("make -C ./").reads_its_folder);
+        assert!(f("cargo b --manifest-path ./Cargo.toml").reads_its_folder);
         assert_eq!(f("env -C a make").read_trees, w(&["a"]));
         // Other folders a program works on, from where its folder options sent it.
         let git = f("git -C a --git-dir b/.git --work-tree=c log x");
