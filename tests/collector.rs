@@ -3554,6 +3554,9 @@ fn a_batch_recorded_late_after_the_sessions_end_leaves_it_ended() {
         let end = run.stdout.find("session_end").unwrap();
         assert!(start < end, "{}", run.stdout);
     }
+    // `list` and the index say so too: it was listed as running, resumed after its end.
+    let listed = env.run(&["list", "--format", "json"]).json();
+    assert!(!listed[0]["ended_at"].is_null(), "{listed}");
 }
 
 /// A proxy whose store keeps a batch for the collector (a proxy's, from an earlier session)

@@ -232,7 +232,7 @@ impl<'de> Visitor<'de> for EventVisitor {
 /// recorded by `send-kept --here`, an answer a follower found) come after the end in the file,
 /// earlier in time, and do not reopen the session; a session resumed after its end (Claude
 /// Code's `--resume`) has later events, and is open.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Ending {
     latest: Option<f64>,
     ended: bool,

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::counters::Counters;
-use super::event::{Event, EventType};
+use super::event::{Ending, Event, EventType};
 use super::head::EventHead;
 use super::pricing::{ModelPrice, PriceTable};
 use super::tools::{Agent, ToolKind};
@@ -83,10 +83,16 @@ pub struct Summary {
     /// the same calls, so `sample --deduplicate` keeps one of them.
     #[serde(default)]
     pub calls_hash: u64,
-    /// The session recorded its end, and its last event is not an end: an agent resumed it
-    /// under the same id (Claude Code's `--resume` does), so it is not over.
+    /// The session recorded its end, and its latest event (by time, [`Ending`]) is not an
+    /// end: an agent resumed it under the same id (Claude Code's `--resume` does), so it is
+    /// not over. Events recorded late, after the end in the file but earlier in time (a
+    /// proxy's kept batch), do not reopen it.
     #[serde(default)]
     pub resumed_after_end: bool,
+    /// Whether the events folded so far end the session, kept so that a fold continued later
+    /// goes on from it.
+    #[serde(default)]
+    pub ending: Ending,
 }
 
 /// The last tool call (hashes of its tool and subject, and of its whole arguments) and the
@@ -104,8 +110,8 @@ impl Summary {
     /// Folds one event of a session recorded for `agent`.
     pub fn observe(&mut self, agent: Agent, event: &Event) {
         self.counters.observe(&EventHead::of(event));
-        self.resumed_after_end =
-            self.counters.ended_at.is_some() && event.event_type != EventType::SessionEnd;
+        self.ending.observe(event);
+        self.resumed_after_end = self.counters.ended_at.is_some() && !self.ending.ended();
         if event.event_type == EventType::Decision {
             self.decisions += 1;
         }
@@ -337,6 +343,25 @@ mod tests {
         let mut pieces = fold(&events[..events.len() - 1]);
         pieces.observe(Agent::ClaudeCode, &events[events.len() - 1]);
         assert_eq!(pieces, fold(&events));
+    }
+
+    /// Events recorded late (a proxy's kept batch), after the end in the file but earlier in
+    /// time, do not reopen the session, as `watch` and `retention` read it too.
+    #[test]
+    fn events_recorded_late_after_the_end_leave_the_session_ended() {
+        let mut events = session();
+        events.push(event(
+            EventType::ToolCall,
+            5.0,
+            json!({"tool_name": "Bash"}),
+        ));
+        assert!(!fold(&events).resumed_after_end);
+        events.push(event(
+            EventType::UserPrompt,
+            11.0,
+            json!({"prompt": "go on"}),
+        ));
+        assert!(fold(&events).resumed_after_end);
     }
 
     #[test]
