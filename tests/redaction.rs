@@ -1635,3 +1635,34 @@ fn a_value_of_several_words_after_a_header_of_several_that_carries_a_credential_
         "{store}"
     );
 }
+
+#[test]
+fn a_paramiko_connect_with_a_port_loses_its_password() {
+    // paramiko's `connect(hostname, 22, "alice", "…")` kept the password: a connect call's
+    // user was looked for right after its host, and a port came between. A port given by name
+    // (`connect(host, port, "root", "…")`) is one too; a connect call of another shape stays.
+    let pw = "hunter2xyz";
+    let mut cases = filled(
+        &[
+            (
+                "python -c 'client.connect(hostname, 22, \"alice\", \"{pw}\")'",
+                "python -c 'client.connect(hostname, 22, \"alice\", \"[REDACTED]\")'",
+            ),
+            (
+                "python -c 'ssh.connect(\"10.0.0.5\", 2222, \"root\", \"{pw}\"); ssh.connect(host, ssh_port, \"root\", \"{pw}\")'",
+                "python -c 'ssh.connect(\"10.0.0.5\", 2222, \"root\", \"[REDACTED]\"); ssh.connect(host, ssh_port, \"root\", \"[REDACTED]\")'",
+            ),
+            (
+                "python -c 'client.connect(\"host\", username=\"u\", password=\"{pw}\")'",
+                "python -c 'client.connect(\"host\", username=\"u\", password=\"[REDACTED]\")'",
+            ),
+        ],
+        |s| s.replace("{pw}", pw),
+    );
+    cases.extend(kept(&[
+        "python -c 'sock.connect((host, 22)); conn = connect(url); ws.connect(host, 8080, \"chat\")'",
+        "python -c 'client.connect(host, 22, \"alice\", os.environ[\"PW\"]); max(a, b)'",
+    ]));
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw), "{store}");
+}

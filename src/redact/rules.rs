@@ -374,7 +374,9 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         // `do_login(…)`, `doLogin(…)`; `relogin` is another word): the password goes, the
         // user stays. So does the password of a connect call after its host, as DB-API
         // drivers and PHP take them (`MySQLdb.connect(host, "alice", "…")`, `pymssql.connect`,
-        // `mysqli_connect`), and JDBC's `DriverManager.getConnection(url, "alice", "…")`.
+        // `mysqli_connect`), and JDBC's `DriverManager.getConnection(url, "alice", "…")`; or
+        // after its host and port, as paramiko's `connect(hostname, 22, "alice", "…")` (a
+        // port of digits or a name ending in `port`: any other value there is no port).
         pattern: r#"(?x)
             [(\[,] (?:\s|\\[nrt])*
             \\?["'] (?P<name>[A-Za-z][A-Za-z0-9-]*) \\?["'] [\t\x20]* , (?:\s|\\[nrt])*
@@ -390,6 +392,8 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
                 (?:\s|\\[nrt])*
                 (?: \\?"[^"\\\n]*\\?" | \\?'[^'\\\n]*\\?' | [A-Za-z_$][A-Za-z0-9_.$]* )
                 [\t\x20]* , (?:\s|\\[nrt])*
+                (?: (?: [0-9]{1,5} | [A-Za-z_$][A-Za-z0-9_.$]*(?i-u:port) ) [\t\x20]* ,
+                    (?:\s|\\[nrt])* )?
             )
             \\?["'] [^"'\\\n]* \\?["'] [\t\x20]* , (?:\s|\\[nrt])*
             (?:

@@ -1524,3 +1524,31 @@ fn a_key_written_as_base64_under_a_maybe_name() {
         assert_eq!(redact_str(clean), clean);
     }
 }
+
+#[test]
+fn a_connect_calls_password_after_its_host_and_port() {
+    for (input, expected) in [
+        (
+            r#"client.connect(hostname, 22, "alice", "hunter2xyz")"#,
+            r#"client.connect(hostname, 22, "alice", "[REDACTED]")"#,
+        ),
+        (
+            r#"ssh.connect("10.0.0.5", self.port, 'root', 'hunter2xyz')"#,
+            r#"ssh.connect("10.0.0.5", self.port, 'root', '[REDACTED]')"#,
+        ),
+        (
+            r#"client.connect("host", username="u", password="hunter2xyz")"#,
+            r#"client.connect("host", username="u", password="[REDACTED]")"#,
+        ),
+    ] {
+        assert_eq!(redact_str(input), expected, "{input}");
+    }
+    for clean in [
+        r#"ws.connect(host, 8080, "chat")"#,
+        r#"client.connect(host, 22, "alice", os.environ["PW"])"#,
+        r#"mqtt.connect(host, timeout, "a", "b")"#,
+        "sock.connect((host, 22)); connect(url); max(a, b)",
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
+}
