@@ -1666,3 +1666,29 @@ fn a_paramiko_connect_with_a_port_loses_its_password() {
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw), "{store}");
 }
+
+#[test]
+fn a_pdo_connection_loses_its_password() {
+    // PHP's `new PDO("mysql:host=x;dbname=y", "root", "…")` kept the password, its third
+    // argument: only a call named `connect` or `getConnection` was read so. The DSN and the
+    // user stay, and so do a PDO given variables and one with no login.
+    let pw = "s3cretPass";
+    let mut cases = filled(
+        &[
+            (
+                "php -r '$db = new PDO(\"mysql:host=x;dbname=y\", \"root\", \"{pw}\");'",
+                "php -r '$db = new PDO(\"mysql:host=x;dbname=y\", \"root\", \"[REDACTED]\");'",
+            ),
+            (
+                "php -r '$db = new \\PDO($dsn, \"app\", \"{pw}\");'",
+                "php -r '$db = new \\PDO($dsn, \"app\", \"[REDACTED]\");'",
+            ),
+        ],
+        |s| s.replace("{pw}", pw),
+    );
+    cases.extend(kept(&[
+        "php -r '$db = new PDO($dsn, $user, $pass); $lite = new PDO(\"sqlite:app.db\");'",
+    ]));
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw), "{store}");
+}

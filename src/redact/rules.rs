@@ -170,11 +170,11 @@ const KEYWORDS: &[&str] = &[
     "pass", "pw", "secret", "token", "auth", "cred", "cookie", "key", "sig", "salt", "hmac",
 ];
 
-/// What `header_pair` looks for: [`KEYWORDS`], `login` for a login call's pair and `connect`
-/// for a connect call's.
+/// What `header_pair` looks for: [`KEYWORDS`], `login` for a login call's pair, and `connect`
+/// and `PDO` for a connect call's.
 const PAIR_KEYWORDS: &[&str] = &[
     "pass", "pw", "secret", "token", "auth", "cred", "cookie", "key", "sig", "salt", "hmac",
-    "login", "connect",
+    "login", "connect", "pdo",
 ];
 
 /// The words of a secret flag's name, for `cli_flag`: [`KEYWORDS`] and `bearer`.
@@ -374,7 +374,8 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         // `do_login(…)`, `doLogin(…)`; `relogin` is another word): the password goes, the
         // user stays. So does the password of a connect call after its host, as DB-API
         // drivers and PHP take them (`MySQLdb.connect(host, "alice", "…")`, `pymssql.connect`,
-        // `mysqli_connect`), and JDBC's `DriverManager.getConnection(url, "alice", "…")`; or
+        // `mysqli_connect`), JDBC's `DriverManager.getConnection(url, "alice", "…")` and PHP's
+        // `new PDO("mysql:host=…", "alice", "…")` (its DSN where a host goes); or
         // after its host and port, as paramiko's `connect(hostname, 22, "alice", "…")` (a
         // port of digits or a name ending in `port`: any other value there is no port).
         pattern: r#"(?x)
@@ -388,7 +389,7 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
           | (?:
                 (?: (?-u:\b)auth [\t\x20]* [:=] [\t\x20]* | Auth
                   | (?:(?-u:\b)|_)(?i-u:login) | [a-z]Login ) [\t\x20]* \( (?:\s|\\[nrt])*
-              | (?: (?:(?-u:\b)|_)(?i-u:connect) | (?-u:\b)getConnection ) [\t\x20]* \(
+              | (?: (?:(?-u:\b)|_)(?i-u:connect) | (?-u:\b)(?:getConnection|PDO) ) [\t\x20]* \(
                 (?:\s|\\[nrt])*
                 (?: \\?"[^"\\\n]*\\?" | \\?'[^'\\\n]*\\?' | [A-Za-z_$][A-Za-z0-9_.$]* )
                 [\t\x20]* , (?:\s|\\[nrt])*
@@ -920,13 +921,14 @@ fn assigned(text: &[u8], _start: usize, end: usize) -> bool {
 }
 
 /// After a name's keyword: the rest of a header's name, its closing quote, then a comma; or,
-/// after a name ending in `auth`, after `login` and after `connect` (`getConnection`), the `(`
-/// of a login's pair (what `header_pair` needs).
+/// after a name ending in `auth`, after `login`, after `connect` (`getConnection`) and after
+/// `PDO`, the `(` of a login's pair (what `header_pair` needs).
 fn paired(text: &[u8], start: usize, end: usize) -> bool {
     let mut i = end;
     let trigger = &text[start..end];
-    if trigger.eq_ignore_ascii_case(b"connect") {
-        if text[i..].starts_with(b"ion") {
+    let connect = trigger.eq_ignore_ascii_case(b"connect");
+    if connect || trigger.eq_ignore_ascii_case(b"pdo") {
+        if connect && text[i..].starts_with(b"ion") {
             i += 3;
         }
         while matches!(text.get(i), Some(b' ' | b'\t')) {

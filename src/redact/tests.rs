@@ -1552,3 +1552,25 @@ fn a_connect_calls_password_after_its_host_and_port() {
         assert_eq!(redact_str(clean), clean);
     }
 }
+
+#[test]
+fn a_pdo_connections_password() {
+    for (input, expected) in [
+        (
+            r#"$db = new PDO("mysql:host=x;dbname=y", "root", "s3cretPass");"#,
+            r#"$db = new PDO("mysql:host=x;dbname=y", "root", "[REDACTED]");"#,
+        ),
+        (
+            r"$db = new \PDO($dsn, 'app', 's3cretPass', $options);",
+            r"$db = new \PDO($dsn, 'app', '[REDACTED]', $options);",
+        ),
+    ] {
+        assert_eq!(redact_str(input), expected, "{input}");
+    }
+    for clean in [
+        "$db = new PDO($dsn, $user, $pass);",
+        r#"$lite = new PDO("sqlite:app.db"); updo("a", "b");"#,
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
+}
