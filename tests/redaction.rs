@@ -1692,3 +1692,23 @@ fn a_pdo_connection_loses_its_password() {
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw), "{store}");
 }
+
+#[test]
+fn a_pysmb_connection_loses_its_password() {
+    // pysmb's `SMBConnection("alice", "…", "client", "server")` kept the password, its second
+    // argument: a login given as a pair was read only after an `auth`, an `…Auth` class or a
+    // `login` call. The user and the machines' names stay.
+    let pw = "s3cretPass";
+    let mut cases = filled(
+        &[(
+            "python -c 'conn = SMBConnection(\"alice\", \"{pw}\", \"client\", \"server\")'",
+            "python -c 'conn = SMBConnection(\"alice\", \"[REDACTED]\", \"client\", \"server\")'",
+        )],
+        |s| s.replace("{pw}", pw),
+    );
+    cases.extend(kept(&[
+        "python -c 'conn = SMBConnection(user, password, \"client\", \"server\")'",
+    ]));
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw), "{store}");
+}

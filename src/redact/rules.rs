@@ -371,13 +371,14 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         // requests, httpx), to a class whose name ends in `Auth` (`HTTPBasicAuth("alice",
         // "…")`, aiohttp's `BasicAuth(…)`; a function's `check_auth("alice", "expired")` is
         // none) or to a `login` call (`smtp.login("alice", "…")`: smtplib, ftplib, imaplib;
-        // `do_login(…)`, `doLogin(…)`; `relogin` is another word): the password goes, the
-        // user stays. So does the password of a connect call after its host, as DB-API
-        // drivers and PHP take them (`MySQLdb.connect(host, "alice", "…")`, `pymssql.connect`,
+        // `do_login(…)`, `doLogin(…)`; `relogin` is another word) or to pysmb's
+        // `SMBConnection("alice", "…", "client", "server")`: the password goes, the user
+        // stays. So does the password of a connect call after its host, as DB-API drivers and
+        // PHP take them (`MySQLdb.connect(host, "alice", "…")`, `pymssql.connect`,
         // `mysqli_connect`), JDBC's `DriverManager.getConnection(url, "alice", "…")` and PHP's
-        // `new PDO("mysql:host=…", "alice", "…")` (its DSN where a host goes); or
-        // after its host and port, as paramiko's `connect(hostname, 22, "alice", "…")` (a
-        // port of digits or a name ending in `port`: any other value there is no port).
+        // `new PDO("mysql:host=…", "alice", "…")` (its DSN where a host goes); or after its
+        // host and port, as paramiko's `connect(hostname, 22, "alice", "…")` (a port of digits
+        // or a name ending in `port`: any other value there is no port).
         pattern: r#"(?x)
             [(\[,] (?:\s|\\[nrt])*
             \\?["'] (?P<name>[A-Za-z][A-Za-z0-9-]*) \\?["'] [\t\x20]* , (?:\s|\\[nrt])*
@@ -388,7 +389,8 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
             )
           | (?:
                 (?: (?-u:\b)auth [\t\x20]* [:=] [\t\x20]* | Auth
-                  | (?:(?-u:\b)|_)(?i-u:login) | [a-z]Login ) [\t\x20]* \( (?:\s|\\[nrt])*
+                  | (?:(?-u:\b)|_)(?i-u:login) | [a-z]Login | (?-u:\b)SMBConnection )
+                [\t\x20]* \( (?:\s|\\[nrt])*
               | (?: (?:(?-u:\b)|_)(?i-u:connect) | (?-u:\b)(?:getConnection|PDO) ) [\t\x20]* \(
                 (?:\s|\\[nrt])*
                 (?: \\?"[^"\\\n]*\\?" | \\?'[^'\\\n]*\\?' | [A-Za-z_$][A-Za-z0-9_.$]* )

@@ -1574,3 +1574,18 @@ fn a_pdo_connections_password() {
         assert_eq!(redact_str(clean), clean);
     }
 }
+
+#[test]
+fn a_pysmb_connections_password() {
+    check(
+        r#"conn = SMBConnection("alice", "s3cretPass", "client", "server", use_ntlm_v2=True)"#,
+        "s3cretPass",
+        &[r#"SMBConnection("alice", "[REDACTED]", "client", "server""#],
+    );
+    for clean in [
+        r#"conn = SMBConnection(user, password, "client", "server")"#,
+        r#"conn = MySMBConnection("alice", "bob"); SMBConnectionError("a", "b")"#,
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
+}
