@@ -1712,3 +1712,34 @@ fn a_pysmb_connection_loses_its_password() {
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw), "{store}");
 }
+
+#[test]
+fn zips_and_rars_passwords_go() {
+    // `zip -P …` and `unzip -P …` kept the password (only `zip --password …` lost it), and so
+    // did RAR's `-hp…` (encrypting the headers too); mysql's `-h` stays a host however it
+    // starts, and a zip with no password, a `-hp` that asks for one and a reference stay.
+    let pw = "s3cretPass";
+    let mut cases = filled(
+        &[
+            (
+                "zip -P {pw} out.zip f && zip --password {pw} out.zip f",
+                "zip -P [REDACTED] out.zip f && zip --password [REDACTED] out.zip f",
+            ),
+            (
+                "zip -r -e -P{pw} out.zip dir; unzip -o -P {pw} out.zip",
+                "zip -r -e -P[REDACTED] out.zip dir; unzip -o -P [REDACTED] out.zip",
+            ),
+            (
+                "rar a -hp{pw} x.rar f && rar a -p{pw} y.rar f && unrar x -p{pw} y.rar",
+                "rar a -hp[REDACTED] x.rar f && rar a -p[REDACTED] y.rar f && unrar x -p[REDACTED] y.rar",
+            ),
+        ],
+        |s| s.replace("{pw}", pw),
+    );
+    cases.extend(kept(&[
+        "zip -r out.zip dir && unzip -l out.zip && rar a -hp x.rar f",
+        "zip -P \"$ZIP_PW\" out.zip f && mysql -hprod.db -u root app && gzip -k f",
+    ]));
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw), "{store}");
+}

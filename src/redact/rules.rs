@@ -81,10 +81,11 @@ macro_rules! plain_value {
     };
 }
 
-/// mysql's password flag, its value attached (`-pSECRET`, `-p'…'`).
+/// mysql's password flag, its value attached (`-pSECRET`, `-p'…'`); or RAR's `-hp…` (`hp`),
+/// which encrypts the headers too, and is mysql's `-h` and a host starting with `p`.
 macro_rules! mysql_flag {
     () => {
-        r#"-p(?:"(?P<dq>[^"\n]*)"|'(?P<sq>[^'\n]*)'|(?P<bare>[^\s"'`;&|<>)]+))"#
+        r#"-(?P<hp>h)?p(?:"(?P<dq>[^"\n]*)"|'(?P<sq>[^'\n]*)'|(?P<bare>[^\s"'`;&|<>)]+))"#
     };
 }
 
@@ -472,12 +473,13 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
             "_auth",
             "_password",
             "npmauth",
+            "zip",
         ],
         also: &[],
-        shape: None,
+        shape: Some(zip_p_flag),
         // Commands whose short flag takes a password, attached or not: `sshpass -p`,
         // `docker login -p` (and podman, helm registry …), `redis-cli -a`, `ldapsearch -w`,
-        // `sqlcmd -P`, `mongosh -p`; and a package manager's registry credential set by name
+        // `sqlcmd -P`, `mongosh -p`, `zip -P` and `unzip -P`; and a package manager's registry credential set by name
         // then value (`npm config set //registry.npmjs.org/:_authToken …`,
         // `yarn config set npmAuthToken …`), however short. The command up to its last such
         // flag, in which [`redact_password_flags`] takes every one's value: each reads them
@@ -511,6 +513,9 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
             r"|mongo(?:sh|dump|restore|import|export|stat|top|files)?",
             rest_of_command!(),
             r"-p",
+            r"|(?:un)?zip",
+            rest_of_command!(),
+            r"-P",
             r")[\t\x20]*",
             value!(),
         ),
@@ -525,7 +530,7 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         // database). The command up to its last `-p`, in which [`redact_mysql`] takes every
         // `-p`'s value: the client reads them all (the last wins), and `mysql -pA -pB -pC`
         // may hold the password in any. 7-Zip's and RAR's `-p` is written so too
-        // (`7z x a.7z -pSECRET`, `unrar x -pSECRET a.rar`).
+        // (`7z x a.7z -pSECRET`, `unrar x -pSECRET a.rar`), and RAR's `-hpSECRET`.
         pattern: concat!(
             r"(?:(?-u:\b)|\\[nrt])(?:mysql[a-z]*|mariadb[a-z-]*|7z[arz]?|(?:un)?rar)",
             rest_of_command!(),
@@ -1022,7 +1027,8 @@ fn flag_group(text: &[u8], start: usize, end: usize) -> bool {
 
 /// What `mysql_password` needs around its trigger: a command's name, so not glued to a name
 /// before it (`library`), unless the name is a line break escaped in JSON text (`\nmysql`);
-/// then a `-p` later on its line, or on a line a `\` at the end of the last continues it to.
+/// then a `-p` (or RAR's `-hp`) later on its line, or on a line a `\` at the end of the last
+/// continues it to.
 fn attached_p_flag(text: &[u8], start: usize, end: usize) -> bool {
     let before = &text[..start];
     let escaped_break = [b"\\n", b"\\r", b"\\t"]
@@ -1034,9 +1040,25 @@ fn attached_p_flag(text: &[u8], start: usize, end: usize) -> bool {
     if glued && !escaped_break {
         return false;
     }
-    // The command's lines: its first, and the next while one ends with a `\` that continues it.
+    command_holds(text, end, |line| {
+        line.windows(2).any(|pair| pair == b"-p") || line.windows(3).any(|w| w == b"-hp")
+    })
+}
+
+/// What `password_flag` needs after `zip` (`unzip`, `gzip`): a `-P` later in its command. Its
+/// other triggers need no look.
+fn zip_p_flag(text: &[u8], start: usize, end: usize) -> bool {
+    if !text[start..end].eq_ignore_ascii_case(b"zip") {
+        return true;
+    }
+    command_holds(text, end, |line| line.windows(2).any(|pair| pair == b"-P"))
+}
+
+/// Whether the command after `end` holds what `holds` looks for on one of its lines: its
+/// first, and the next while one ends with a `\` that continues it.
+fn command_holds(text: &[u8], end: usize, holds: impl Fn(&[u8]) -> bool) -> bool {
     for line in text[end..].split(|&b| b == b'\n') {
-        if line.windows(2).any(|pair| pair == b"-p") {
+        if holds(line) {
             return true;
         }
         if !line.strip_suffix(b"\r").unwrap_or(line).ends_with(b"\\") {
@@ -1306,16 +1328,15 @@ fn redact_password_flags(regex: &Regex, text: &str) -> Option<String> {
         let Some(command) = caps.get(0) else {
             continue;
         };
-        let name = command.as_str();
-        let name = ["\\n", "\\r", "\\t"]
-            .iter()
-            .find_map(|escape| name.strip_prefix(escape))
-            .unwrap_or(name);
+        let name = without_escaped_break(command.as_str());
         let flag = if name.starts_with("redis-cli") {
             "a"
         } else if name.starts_with("ldap") {
             "w"
-        } else if name.starts_with("sqlcmd") {
+        } else if ["sqlcmd", "zip", "unzip"]
+            .iter()
+            .any(|n| name.starts_with(n))
+        {
             "P"
         } else if ["npm", "pnpm", "yarn"].iter().any(|n| name.starts_with(n)) {
             // A registry credential: the value this match ends with.
@@ -1365,13 +1386,16 @@ fn redact_password_flags(regex: &Regex, text: &str) -> Option<String> {
 }
 
 /// What `mysql_password` does with its matches (`regex`: a mysql command up to its last
-/// `-p`): the value of every `-p` in each goes.
+/// `-p`): the value of every `-p` in each goes, and of RAR's every `-hp`.
 fn redact_mysql(regex: &Regex, text: &str) -> Option<String> {
     let mut out = String::new();
     let mut copied = 0;
     for command in regex.find_iter(text) {
+        let name = without_escaped_break(command.as_str());
+        let rar = name.starts_with("rar") || name.starts_with("unrar");
+        let pick = if rar { pick_value_only } else { pick_p_value };
         let replaced = match &*MYSQL_FLAG {
-            Some(flag) => apply(pick_value_only, flag, command.as_str()),
+            Some(flag) => apply(pick, flag, command.as_str()),
             // Fail closed, as `scan` does.
             None => Some(REDACTED.to_owned()),
         };
@@ -1854,6 +1878,24 @@ fn pick_named_value(caps: &Captures<'_>) -> Option<Range<usize>> {
             (!value.is_empty() && !kept).then(|| m.range())
         }
     }
+}
+
+/// A command's text without the line break escaped in JSON text (`\n`) that may come before
+/// its name.
+fn without_escaped_break(command: &str) -> &str {
+    ["\\n", "\\r", "\\t"]
+        .iter()
+        .find_map(|escape| command.strip_prefix(escape))
+        .unwrap_or(command)
+}
+
+/// The value of a `-p`, not of a `-hp`: outside RAR, `-h` and a host that starts with `p`
+/// (`mysql -hprod.db`).
+fn pick_p_value(caps: &Captures<'_>) -> Option<Range<usize>> {
+    caps.name("hp")
+        .is_none()
+        .then(|| pick_value_only(caps))
+        .flatten()
 }
 
 /// The value after a command's password flag.

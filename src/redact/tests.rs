@@ -1589,3 +1589,39 @@ fn a_pysmb_connections_password() {
         assert_eq!(redact_str(clean), clean);
     }
 }
+
+#[test]
+fn zip_and_rar_passwords() {
+    for (input, expected) in [
+        (
+            "zip -P s3cretPass out.zip f && zip -e -Ps3cretPass out.zip f",
+            "zip -P [REDACTED] out.zip f && zip -e -P[REDACTED] out.zip f",
+        ),
+        (
+            "zip --password s3cretPass out.zip f; unzip -o -P 's3cretPass' out.zip",
+            "zip --password [REDACTED] out.zip f; unzip -o -P '[REDACTED]' out.zip",
+        ),
+        (
+            "zip -r out.zip dir \\\n  -P s3cretPass",
+            "zip -r out.zip dir \\\n  -P [REDACTED]",
+        ),
+        (
+            "rar a -hps3cretPass x.rar f && unrar x -ps3cretPass x.rar",
+            "rar a -hp[REDACTED] x.rar f && unrar x -p[REDACTED] x.rar",
+        ),
+        (
+            "mysql -hprod.db -pS3cret -u root app",
+            "mysql -hprod.db -p[REDACTED] -u root app",
+        ),
+    ] {
+        assert_eq!(redact_str(input), expected, "{input}");
+    }
+    for clean in [
+        "zip -r out.zip dir && unzip -l out.zip && gzip -k f",
+        "rar a -hp x.rar f && zip -P \"$ZIP_PW\" out.zip f",
+        "mysql -hprod.db -u root app; mariadb -hpg.internal app",
+        "zip -r out.zip dir && mysql -P 3306 -h db app",
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
+}
