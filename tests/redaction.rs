@@ -1743,3 +1743,35 @@ fn zips_and_rars_passwords_go() {
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw), "{store}");
 }
+
+#[test]
+fn a_header_pair_of_bytes_or_in_braces_loses_its_value() {
+    // A header as a pair of bytes (`[(b"x-api-key", b"…")]`: an ASGI scope's, httpx's raw
+    // headers) and in braces (Elixir's and Erlang's `[{"x-api-key", "…"}]`, C++'s
+    // `{{"X-Auth-Token", "…"}}`) kept its value: only a pair of plain strings opened by `(`,
+    // `[` or `,` was read. Other headers, names of headers and a table's head stay.
+    let pw = "abcd1234efgh";
+    let mut cases = filled(
+        &[
+            (
+                "python -c 'scope = {\"headers\": [(b\"x-api-key\", b\"{pw}\")]}'",
+                "python -c 'scope = {\"headers\": [(b\"x-api-key\", b\"[REDACTED]\")]}'",
+            ),
+            (
+                "elixir -e 'HTTPoison.get!(url, [{\"x-api-key\", \"{pw}\"}, {\"X-Auth-Token\", \"{pw}\"}])'",
+                "elixir -e 'HTTPoison.get!(url, [{\"x-api-key\", \"[REDACTED]\"}, {\"X-Auth-Token\", \"[REDACTED]\"}])'",
+            ),
+            (
+                "echo 'cpr::Header{{\"X-Auth-Token\", \"{pw}\"}}'",
+                "echo 'cpr::Header{{\"X-Auth-Token\", \"[REDACTED]\"}}'",
+            ),
+        ],
+        |s| s.replace("{pw}", pw),
+    );
+    cases.extend(kept(&[
+        "elixir -e 'Req.get!(url, headers: [{\"accept\", \"application/json\"}])'",
+        "python -c 'allowed = {\"authorization\", \"content-type\"}; cols = {{\"token\", \"expires\"}}'",
+    ]));
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw), "{store}");
+}

@@ -364,8 +364,10 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         shape: Some(paired),
         // A header as a pair in source text, as HTTP libraries take one: a tuple of a list
         // (`headers=[("X-OAuth", "…")]`: requests, httpx, aiohttp), a pair of a list
-        // (`new Headers([["X-Auth", "…"]])`, Node's raw headers), or a call's two arguments
-        // (`headers.append("Authorization", "…")`, `.header("X-Api-Key", "…")`,
+        // (`new Headers([["X-Auth", "…"]])`, Node's raw headers), a pair of bytes (an ASGI
+        // scope's `[(b"x-api-key", b"…")]`, httpx's raw headers), a tuple in braces (Elixir's
+        // and Erlang's `[{"x-api-key", "…"}]`, C++'s `{{"X-Auth", "…"}}`), or a call's two
+        // arguments (`headers.append("Authorization", "…")`, `.header("X-Api-Key", "…")`,
         // `setRequestProperty`), also after other arguments (`add_header(req, "X-OAuth", "…")`).
         // Judged as the same pair in a JSON list is ([`header_holds_secret`]). And a login as
         // a pair, a user then its password, given to an `auth` (`auth=("alice", "…")`:
@@ -381,8 +383,8 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         // host and port, as paramiko's `connect(hostname, 22, "alice", "…")` (a port of digits
         // or a name ending in `port`: any other value there is no port).
         pattern: r#"(?x)
-            [(\[,] (?:\s|\\[nrt])*
-            \\?["'] (?P<name>[A-Za-z][A-Za-z0-9-]*) \\?["'] [\t\x20]* , (?:\s|\\[nrt])*
+            [(\[{,] (?:\s|\\[nrt])*
+            [rbuRBU]{0,2} \\?["'] (?P<name>[A-Za-z][A-Za-z0-9-]*) \\?["'] [\t\x20]* , (?:\s|\\[nrt])*
             (?:
                 \\"(?P<esc>(?:[^"\\\n]|\\\\\\"|\\[^"\n])*)\\"
               | [rbfuRBFU]{0,2}"(?P<dq>(?:[^"\\\n]|\\.)*)"

@@ -1625,3 +1625,30 @@ fn zip_and_rar_passwords() {
         assert_eq!(redact_str(clean), clean);
     }
 }
+
+#[test]
+fn a_header_pair_of_bytes_or_in_braces() {
+    for (input, expected) in [
+        (
+            r#"scope = {"type": "http", "headers": [(b"x-api-key", b"abcd1234efgh")]}"#,
+            r#"scope = {"type": "http", "headers": [(b"x-api-key", b"[REDACTED]")]}"#,
+        ),
+        (
+            r#"HTTPoison.get!(url, [{"X-Auth-Token", "abcd1234efgh"}, {"accept", "*/*"}])"#,
+            r#"HTTPoison.get!(url, [{"X-Auth-Token", "[REDACTED]"}, {"accept", "*/*"}])"#,
+        ),
+        (
+            r#"cpr::Header{{"x-api-key", "abcd1234efgh"}}"#,
+            r#"cpr::Header{{"x-api-key", "[REDACTED]"}}"#,
+        ),
+    ] {
+        assert_eq!(redact_str(input), expected, "{input}");
+    }
+    for clean in [
+        r#"Req.get!(url, headers: [{"accept", "application/json"}])"#,
+        r#"allowed = {"authorization", "content-type"}; cols = {{"token", "expires"}}"#,
+        r#"headers = [(b"content-type", b"text/plain")]"#,
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
+}
