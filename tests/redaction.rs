@@ -1775,3 +1775,28 @@ fn a_header_pair_of_bytes_or_in_braces_loses_its_value() {
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw), "{store}");
 }
+
+#[test]
+fn odbcs_pwd_as_a_json_key_loses_its_value() {
+    // `{"PWD": "…"}` (an ODBC connection's password as a dict's key or JSON) reached disk,
+    // as an argument and as JSON text in one: a key `PWD` was taken for the shell's folder
+    // whatever it held. A folder under `PWD` stays.
+    let pw = "s3cretPass";
+    let inputs = [
+        json!({"DRIVER": "ODBC Driver 18", "UID": "alice", "PWD": pw}),
+        json!({"options": format!("{{\"PWD\": \"{pw}\"}}")}),
+        json!({"conn": {"Pwd": pw}}),
+        json!({"PWD": "/home/dev", "OLDPWD": "/tmp", "env": "{\"PWD\": \"C:\\\\Users\\\\dev\"}"}),
+    ];
+    let (recorded, store) = recorded_inputs(&inputs);
+    assert_eq!(
+        recorded,
+        [
+            json!({"DRIVER": "ODBC Driver 18", "UID": "alice", "PWD": "[REDACTED]"}),
+            json!({"options": "{\"PWD\":\"[REDACTED]\"}"}),
+            json!({"conn": {"Pwd": "[REDACTED]"}}),
+            inputs[3].clone(),
+        ]
+    );
+    assert!(!store.contains(pw), "{store}");
+}

@@ -41,7 +41,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use names::{Name, is_identifier_like, looks_random, name_kind};
+use names::{Name, is_identifier_like, looks_random, name_kind, pwd_kind};
 
 /// What every detected secret is replaced with.
 pub const REDACTED: &str = "[REDACTED]";
@@ -94,7 +94,7 @@ pub fn redact_value(v: &mut Value) -> bool {
                 let kind = if is_value_key(key) {
                     named.max_by(name_kind(key))
                 } else {
-                    name_kind(key)
+                    key_kind(key, value)
                 };
                 changed |= match kind {
                     Name::SecretOrSetting if holds_setting(kind, value) => redact_value(value),
@@ -106,6 +106,19 @@ pub fn redact_value(v: &mut Value) -> bool {
             changed | redact_keys(map)
         }
         Value::Null | Value::Bool(_) | Value::Number(_) => false,
+    }
+}
+
+/// What an object's key says of its value: as [`name_kind`] says, but for `PWD` as
+/// [`pwd_kind`] says of a string, and a number under it is a password of digits.
+fn key_kind(key: &str, value: &Value) -> Name {
+    if key != "PWD" {
+        return name_kind(key);
+    }
+    match value {
+        Value::String(s) => pwd_kind(s),
+        Value::Number(_) => Name::Secret,
+        _ => Name::Plain,
     }
 }
 

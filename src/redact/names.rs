@@ -63,6 +63,15 @@ pub(super) fn name_kind(key: &str) -> Name {
     })
 }
 
+/// What `PWD` says of its value: an ODBC connection's password (`UID=alice;PWD=…`,
+/// `{"UID": "alice", "PWD": …}`) where the value is no folder, as the shell's `PWD` always is
+/// (`/home/dev`, `C:\Users\dev`, `$HOME`).
+pub(super) fn pwd_kind(value: &str) -> Name {
+    let drive = value.as_bytes().get(1) == Some(&b':');
+    let folder = value.is_empty() || drive || value.starts_with(['/', '~', '$', '\\', '.']);
+    if folder { Name::Plain } else { Name::Secret }
+}
+
 /// The longest key, and the most keys, [`name_kind`] remembers a thread.
 const KNOWN_KEY_LEN: usize = 64;
 const KNOWN_KEYS: usize = 4096;

@@ -19,7 +19,7 @@ use super::REDACTED;
 use super::decode::{MAX_BLOB, decoded_text, may_be_text};
 use super::names::{
     Name, is_file_name, is_header_name, is_identifier_like, is_listed, looks_random, name_kind,
-    split_words,
+    pwd_kind, split_words,
 };
 
 /// A look at the text around a trigger: the text's bytes, where the trigger starts and ends.
@@ -1784,9 +1784,8 @@ fn pick_assignment(caps: &Captures<'_>) -> Option<Range<usize>> {
     }
 }
 
-/// What an assignment's name says of its value: as [`name_kind`] says, but for `PWD`, an ODBC
-/// connection string's password (`UID=alice;PWD=…`) where its value is no folder, as the
-/// shell's `PWD` always is (`/home/dev`, `C:\Users\dev`, `$HOME`).
+/// What an assignment's name says of its value: as [`name_kind`] says, but for `PWD` as
+/// [`pwd_kind`] says.
 fn assigned_kind(key: &str, caps: &Captures<'_>) -> Name {
     if key != "PWD" {
         return name_kind(key);
@@ -1795,9 +1794,7 @@ fn assigned_kind(key: &str, caps: &Captures<'_>) -> Name {
         .iter()
         .find_map(|g| caps.name(g))
         .map_or("", |m| m.as_str());
-    let drive = value.as_bytes().get(1) == Some(&b':');
-    let folder = value.is_empty() || drive || value.starts_with(['/', '~', '$', '\\', '.']);
-    if folder { Name::Plain } else { Name::Secret }
+    pwd_kind(value)
 }
 
 /// The value after an escaped `=` or `:` (`token%3D…` in a URL, `token\u003d…` in JSON text),

@@ -1652,3 +1652,28 @@ fn a_header_pair_of_bytes_or_in_braces() {
         assert_eq!(redact_str(clean), clean);
     }
 }
+
+#[test]
+fn odbcs_pwd_as_a_key() {
+    let mut value = json!({
+        "conn": {"DRIVER": "ODBC Driver 18", "UID": "alice", "PWD": "s3cretPass"},
+        "digits": {"PWD": 12_345_678},
+        "text": "{\"UID\": \"alice\", \"PWD\": \"s3cretPass\"}"
+    });
+    assert!(redact_value(&mut value));
+    assert_eq!(
+        value,
+        json!({
+            "conn": {"DRIVER": "ODBC Driver 18", "UID": "alice", "PWD": REDACTED},
+            "digits": {"PWD": REDACTED},
+            "text": format!("{{\"UID\":\"alice\",\"PWD\":\"{REDACTED}\"}}")
+        })
+    );
+    let folders = json!({
+        "PWD": "/home/dev", "OLDPWD": "/tmp", "env": {"PWD": "C:\\Users\\dev"},
+        "shell": {"PWD": "$HOME", "HOME": "~"}, "unset": {"PWD": ""}
+    });
+    let mut value = folders.clone();
+    assert!(!redact_value(&mut value));
+    assert_eq!(value, folders);
+}
