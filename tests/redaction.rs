@@ -1800,3 +1800,37 @@ fn odbcs_pwd_as_a_json_key_loses_its_value() {
     );
     assert!(!store.contains(pw), "{store}");
 }
+
+#[test]
+fn a_login_call_given_a_host_takes_only_its_password() {
+    // pexpect's `s.login("db.example.com", "alice", "…")` (pxssh: a host, a user, then the
+    // password) lost the user and kept the password: a login call's second argument was taken
+    // for its password whatever the first was. A login call given a user then a host
+    // (`ssh_login("alice", "bastion.example.com")`) lost the host, which is no secret, and
+    // cx_Oracle's `connect("scott", "…", "db.example.com:1521/orcl")` lost where the database
+    // is and kept the password before it. A login's password after its user still goes.
+    let pw = "hunter2xyz";
+    let mut cases = filled(
+        &[
+            (
+                "python -c 's = pxssh.pxssh(); s.login(\"db.example.com\", \"alice\", \"{pw}\")'",
+                "python -c 's = pxssh.pxssh(); s.login(\"db.example.com\", \"alice\", \"[REDACTED]\")'",
+            ),
+            (
+                "python -c 's.login(\"10.0.0.5\", \"root\", \"{pw}\"); smtp.login(\"alice\", \"{pw}\")'",
+                "python -c 's.login(\"10.0.0.5\", \"root\", \"[REDACTED]\"); smtp.login(\"alice\", \"[REDACTED]\")'",
+            ),
+            (
+                "python -c 'cx_Oracle.connect(\"scott\", \"{pw}\", \"db.example.com:1521/orcl\")'",
+                "python -c 'cx_Oracle.connect(\"scott\", \"[REDACTED]\", \"db.example.com:1521/orcl\")'",
+            ),
+        ],
+        |s| s.replace("{pw}", pw),
+    );
+    cases.extend(kept(&[
+        "python -c 'ssh_login(\"alice\", \"bastion.example.com\"); do_login(\"deploy\", \"10.0.0.5\")'",
+        "python -c 'login(\"alice\", \"https://app.example.com\"); s.login(\"db.example.com\", \"alice\")'",
+    ]));
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw), "{store}");
+}

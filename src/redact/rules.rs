@@ -381,7 +381,9 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         // `mysqli_connect`), JDBC's `DriverManager.getConnection(url, "alice", "…")` and PHP's
         // `new PDO("mysql:host=…", "alice", "…")` (its DSN where a host goes); or after its
         // host and port, as paramiko's `connect(hostname, 22, "alice", "…")` (a port of digits
-        // or a name ending in `port`: any other value there is no port).
+        // or a name ending in `port`: any other value there is no port). A host among a
+        // login's arguments tells which is the password ([`login_password`]): pexpect's
+        // `login("db.example.com", "alice", "…")` takes its third.
         pattern: r#"(?x)
             [(\[{,] (?:\s|\\[nrt])*
             [rbuRBU]{0,2} \\?["'] (?P<name>[A-Za-z][A-Za-z0-9-]*) \\?["'] [\t\x20]* , (?:\s|\\[nrt])*
@@ -395,18 +397,25 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
                   | (?:(?-u:\b)|_)(?i-u:login) | [a-z]Login | (?-u:\b)SMBConnection )
                 [\t\x20]* \( (?:\s|\\[nrt])*
               | (?: (?:(?-u:\b)|_)(?i-u:connect) | (?-u:\b)(?:getConnection|PDO) ) [\t\x20]* \(
-                (?:\s|\\[nrt])*
+                (?P<connect>) (?:\s|\\[nrt])*
                 (?: \\?"[^"\\\n]*\\?" | \\?'[^'\\\n]*\\?' | [A-Za-z_$][A-Za-z0-9_.$]* )
                 [\t\x20]* , (?:\s|\\[nrt])*
                 (?: (?: [0-9]{1,5} | [A-Za-z_$][A-Za-z0-9_.$]*(?i-u:port) ) [\t\x20]* ,
                     (?:\s|\\[nrt])* )?
             )
-            \\?["'] [^"'\\\n]* \\?["'] [\t\x20]* , (?:\s|\\[nrt])*
+            \\?["'] (?P<first>[^"'\\\n]*) \\?["'] [\t\x20]* , (?:\s|\\[nrt])*
             (?:
                 \\"(?P<lesc>(?:[^"\\\n]|\\\\\\"|\\[^"\n])*)\\"
               | [rbfuRBFU]{0,2}"(?P<ldq>(?:[^"\\\n]|\\.)*)"
               | [rbfuRBFU]{0,2}'(?P<lsq>(?:[^'\\\n]|\\.)*)'
-            )"#,
+            )
+            (?: [\t\x20]* , (?:\s|\\[nrt])*
+                (?:
+                    \\"(?P<tesc>(?:[^"\\\n]|\\\\\\"|\\[^"\n])*)\\"
+                  | [rbfuRBFU]{0,2}"(?P<tdq>(?:[^"\\\n]|\\.)*)"
+                  | [rbfuRBFU]{0,2}'(?P<tsq>(?:[^'\\\n]|\\.)*)'
+                )
+            )?"#,
         pick: pick_header_pair,
     },
     // assignment
@@ -1908,7 +1917,8 @@ fn pick_value_only(caps: &Captures<'_>) -> Option<Range<usize>> {
 /// header's name are prose (`("Password", "is too short")`), and a scheme alone
 /// (`"Bearer " + token`) is code building one.
 fn pick_header_pair(caps: &Captures<'_>) -> Option<Range<usize>> {
-    if let Some(password) = ["lesc", "ldq", "lsq"].iter().find_map(|g| caps.name(g)) {
+    if let Some(second) = ["lesc", "ldq", "lsq"].iter().find_map(|g| caps.name(g)) {
+        let password = login_password(caps, second)?;
         let value = password.as_str();
         return (!value.is_empty() && !is_placeholder(value)).then(|| password.range());
     }
@@ -1921,6 +1931,56 @@ fn pick_header_pair(caps: &Captures<'_>) -> Option<Range<usize>> {
         return None;
     }
     header_holds_secret(name, value).then(|| m.range())
+}
+
+/// Which of a login's arguments is its password, told by where a host is among them: a user
+/// then its password (`login("alice", "…")`, `connect(host, "alice", "…")`); a host, a user,
+/// then the password (pexpect's `pxssh.login("db.example.com", "alice", "…")`); a connect
+/// call's user, its password, then where the database is (cx_Oracle's `connect("scott", "…",
+/// "db.example.com/orcl")`); and none in a login call's user then host (`ssh_login("alice",
+/// "bastion.example.com")`) or in a host then a user.
+fn login_password<'t>(caps: &Captures<'t>, second: regex::Match<'t>) -> Option<regex::Match<'t>> {
+    let first = caps.name("first")?;
+    let third = ["tesc", "tdq", "tsq"].iter().find_map(|g| caps.name(g));
+    if is_host(first.as_str()) {
+        return third;
+    }
+    if is_host(second.as_str()) {
+        return caps.name("connect").map(|_| first);
+    }
+    Some(second)
+}
+
+/// The last parts of host names that a login's arguments hold: generic and country domains,
+/// and the names of private networks.
+const HOST_ENDS: &str = "\
+    com net org io dev app ai co cloud edu gov info biz me tech xyz site online us uk de fr eu \
+    nl ch se no es it jp cn in ca au br ru local localdomain internal intranet intra lan corp \
+    home svc cluster test example";
+
+/// Whether a login's argument is where to log in, never a password: a URL, `localhost`, an
+/// IPv4 address, or a host name whose last part is a domain's ([`HOST_ENDS`]), each maybe with
+/// a port and a path after it (`db.example.com:1521/orcl`).
+fn is_host(value: &str) -> bool {
+    if value.contains("://") {
+        return true;
+    }
+    let host = value.split(['/', ':']).next().unwrap_or(value);
+    let rest = &value[host.len()..];
+    let port_and_path = rest.is_empty()
+        || rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b':' | b'.' | b'_' | b'-'));
+    let labels: Vec<&str> = host.split('.').collect();
+    let ipv4 = labels.len() == 4 && labels.iter().all(|l| l.parse::<u8>().is_ok());
+    let named = labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+        && labels.last().is_some_and(|end| is_listed(HOST_ENDS, end));
+    port_and_path && (host == "localhost" || ipv4 || named)
 }
 
 /// Whether the value of a header kept as a pair (`["X-Auth", "…"]` in JSON, `("X-OAuth", "…")`

@@ -1677,3 +1677,43 @@ fn odbcs_pwd_as_a_key() {
     assert!(!redact_value(&mut value));
     assert_eq!(value, folders);
 }
+
+#[test]
+fn a_login_calls_password_is_told_by_where_its_host_is() {
+    for (input, expected) in [
+        (
+            r#"s.login("db.example.com", "alice", "hunter2xyz", port=2222)"#,
+            r#"s.login("db.example.com", "alice", "[REDACTED]", port=2222)"#,
+        ),
+        (
+            r"s.login('10.0.0.5', 'root', 'hunter2xyz')",
+            r"s.login('10.0.0.5', 'root', '[REDACTED]')",
+        ),
+        (
+            r#"cx_Oracle.connect("scott", "tiger9x", "localhost/orclpdb")"#,
+            r#"cx_Oracle.connect("scott", "[REDACTED]", "localhost/orclpdb")"#,
+        ),
+        // A password that reads as no host, and a login's usual pair, still go.
+        (
+            r#"login("alice", "s3cret.pass"); smtp.login("alice", "hunter2xyz")"#,
+            r#"login("alice", "[REDACTED]"); smtp.login("alice", "[REDACTED]")"#,
+        ),
+        (
+            r#"MySQLdb.connect("db.internal", "alice", "hunter2xyz", "app")"#,
+            r#"MySQLdb.connect("db.internal", "alice", "[REDACTED]", "app")"#,
+        ),
+        (
+            r#"SMBConnection("alice", "hunter2xyz", "client", "fileserver.corp")"#,
+            r#"SMBConnection("alice", "[REDACTED]", "client", "fileserver.corp")"#,
+        ),
+    ] {
+        assert_eq!(redact_str(input), expected, "{input}");
+    }
+    for clean in [
+        r#"ssh_login("alice", "bastion.example.com"); do_login("deploy", "10.0.0.5:22")"#,
+        r#"login("alice", "https://app.example.com"); s.login("db.example.com", "alice")"#,
+        r#"s.login("localhost", "alice", os.environ["PW"])"#,
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
+}
