@@ -1765,6 +1765,10 @@ fn a_header_pair_of_bytes_or_in_braces_loses_its_value() {
                 "echo 'cpr::Header{{\"X-Auth-Token\", \"{pw}\"}}'",
                 "echo 'cpr::Header{{\"X-Auth-Token\", \"[REDACTED]\"}}'",
             ),
+            (
+                r#"echo '{"result": "scope = {\"headers\": [(b\"x-api-key\", b\"{pw}\")]}"' >> log.json"#,
+                r#"echo '{"result": "scope = {\"headers\": [(b\"x-api-key\", b\"[REDACTED]\")]}"' >> log.json"#,
+            ),
         ],
         |s| s.replace("{pw}", pw),
     );

@@ -1641,6 +1641,11 @@ fn a_header_pair_of_bytes_or_in_braces() {
             r#"cpr::Header{{"x-api-key", "abcd1234efgh"}}"#,
             r#"cpr::Header{{"x-api-key", "[REDACTED]"}}"#,
         ),
+        // As JSON text escapes it.
+        (
+            r#"{"code": "[(b\"x-api-key\", b\"abcd1234efgh\")]"}"#,
+            r#"{"code": "[(b\"x-api-key\", b\"[REDACTED]\")]"}"#,
+        ),
     ] {
         assert_eq!(redact_str(input), expected, "{input}");
     }
