@@ -1838,3 +1838,25 @@ fn a_login_call_given_a_host_takes_only_its_password() {
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw), "{store}");
 }
+
+#[test]
+fn a_call_about_a_login_that_happened_keeps_its_arguments() {
+    // `audit.record_login("alice", "failed")`, `on_login(…)` and `redirectAfterLogin("alice",
+    // "/home")` lost their second argument, taken for a password as any call named `…_login`
+    // or `…Login` given two strings: their name says a login happened, and they are told what.
+    // A call that logs in still loses its password.
+    let pw = "hunter2xyz";
+    let mut cases = filled(
+        &[(
+            "python -c 'do_login(\"alice\", \"{pw}\"); check_login(\"bob\", \"{pw}\")'",
+            "python -c 'do_login(\"alice\", \"[REDACTED]\"); check_login(\"bob\", \"[REDACTED]\")'",
+        )],
+        |s| s.replace("{pw}", pw),
+    );
+    cases.extend(kept(&[
+        "python -c 'audit.record_login(\"alice\", \"failed\"); on_login(\"alice\", \"dashboard\")'",
+        "node -e 'redirectAfterLogin(\"alice\", \"/home/welcome\"); trackLogin(\"bob\", \"web\")'",
+    ]));
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw), "{store}");
+}

@@ -374,7 +374,8 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         // requests, httpx), to a class whose name ends in `Auth` (`HTTPBasicAuth("alice",
         // "…")`, aiohttp's `BasicAuth(…)`; a function's `check_auth("alice", "expired")` is
         // none) or to a `login` call (`smtp.login("alice", "…")`: smtplib, ftplib, imaplib;
-        // `do_login(…)`, `doLogin(…)`; `relogin` is another word) or to pysmb's
+        // `do_login(…)`, `doLogin(…)`; `relogin` is another word, and `record_login(…)` a call
+        // about a login that happened: [`names_a_login_event`]) or to pysmb's
         // `SMBConnection("alice", "…", "client", "server")`: the password goes, the user
         // stays. So does the password of a connect call after its host, as DB-API drivers and
         // PHP take them (`MySQLdb.connect(host, "alice", "…")`, `pymssql.connect`,
@@ -394,7 +395,8 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
             )
           | (?:
                 (?: (?-u:\b)auth [\t\x20]* [:=] [\t\x20]* | Auth
-                  | (?:(?-u:\b)|_)(?i-u:login) | [a-z]Login | (?-u:\b)SMBConnection )
+                  | (?:(?-u:\b)|(?P<before>[A-Za-z0-9]+)_)(?i-u:login)
+                  | (?P<camel>[A-Za-z0-9]*[a-z])Login | (?-u:\b)SMBConnection )
                 [\t\x20]* \( (?:\s|\\[nrt])*
               | (?: (?:(?-u:\b)|_)(?i-u:connect) | (?-u:\b)(?:getConnection|PDO) ) [\t\x20]* \(
                 (?P<connect>) (?:\s|\\[nrt])*
@@ -1918,6 +1920,9 @@ fn pick_value_only(caps: &Captures<'_>) -> Option<Range<usize>> {
 /// (`"Bearer " + token`) is code building one.
 fn pick_header_pair(caps: &Captures<'_>) -> Option<Range<usize>> {
     if let Some(second) = ["lesc", "ldq", "lsq"].iter().find_map(|g| caps.name(g)) {
+        if names_a_login_event(caps) {
+            return None;
+        }
         let password = login_password(caps, second)?;
         let value = password.as_str();
         return (!value.is_empty() && !is_placeholder(value)).then(|| password.range());
@@ -1932,6 +1937,22 @@ fn pick_header_pair(caps: &Captures<'_>) -> Option<Range<usize>> {
     }
     header_holds_secret(name, value).then(|| m.range())
 }
+
+/// Whether a login call's name says it is about a login that happened, not one it makes
+/// (`record_login("alice", "failed")`, `on_login(…)`, `redirectAfterLogin("alice", "/home")`):
+/// its arguments are what happened, never a password.
+fn names_a_login_event(caps: &Captures<'_>) -> bool {
+    let Some(before) = caps.name("before").or_else(|| caps.name("camel")) else {
+        return false;
+    };
+    split_words(before.as_str())
+        .last()
+        .is_some_and(|word| is_listed(LOGIN_EVENT_WORDS, word))
+}
+
+/// The last words before `login` in the name of a call about a login that happened.
+const LOGIN_EVENT_WORDS: &str = "\
+    on after before log record track audit notify emit report count last failed failure";
 
 /// Which of a login's arguments is its password, told by where a host is among them: a user
 /// then its password (`login("alice", "…")`, `connect(host, "alice", "…")`); a host, a user,

@@ -1722,3 +1722,26 @@ fn a_login_calls_password_is_told_by_where_its_host_is() {
         assert_eq!(redact_str(clean), clean);
     }
 }
+
+#[test]
+fn a_call_about_a_login_that_happened_keeps_its_arguments() {
+    for clean in [
+        r#"audit.record_login("alice", "failed"); log_login("alice", "success")"#,
+        r#"on_login("alice", "dashboard"); redirectAfterLogin("alice", "/home/welcome")"#,
+        r#"trackLogin("alice", "web"); audit_log_login("bob", "mobile")"#,
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
+    for (input, expected) in [
+        (
+            r#"do_login("alice", "hunter2xyz"); tryLogin("bob", "hunter2xyz")"#,
+            r#"do_login("alice", "[REDACTED]"); tryLogin("bob", "[REDACTED]")"#,
+        ),
+        (
+            r#"check_login("alice", "hunter2xyz"); ftp.login("alice", "hunter2xyz")"#,
+            r#"check_login("alice", "[REDACTED]"); ftp.login("alice", "[REDACTED]")"#,
+        ),
+    ] {
+        assert_eq!(redact_str(input), expected, "{input}");
+    }
+}
