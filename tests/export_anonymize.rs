@@ -574,3 +574,29 @@ fn escapes_that_hide_no_name_stay_beside_a_name_replaced() {
         run.stdout
     );
 }
+
+/// A user named like an identifier of code (`max`) had it replaced in the code the session
+/// read and wrote: `Math.max(a, b)` became `Math.[USER](a, b)`. A name called or reached as a
+/// member is code's; the person is still named everywhere else.
+#[test]
+fn a_user_named_like_an_identifier_of_code_leaves_the_code() {
+    let env = TestEnv::new();
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-code",
+        "max",
+        "vm",
+        &[
+            "Math.max(a, b) and max(xs) and i32::MAX and np.max and p->max; u64::max(1, 2)",
+            "max wrote it; ask Max. see /home/max/x and max@corp.example",
+        ],
+    );
+    assert_eq!(
+        prompts,
+        [
+            "Math.max(a, b) and max(xs) and i32::MAX and np.max and p->max; u64::max(1, 2)",
+            "[USER] wrote it; ask [USER]. see ~/x and [EMAIL]",
+        ],
+        "{out}"
+    );
+}

@@ -15,7 +15,8 @@
 //! `alice`) is replaced whole too.
 //!
 //! Names are replaced as whole words in any case (`alice`, `Alice`, but not `malice`), also
-//! right after an escape (`%2Falice`, `\nalice`) or spelled with escapes (`\u0061lice`). Names
+//! right after an escape (`%2Falice`, `\nalice`) or spelled with escapes (`\u0061lice`), but
+//! not where code calls them or reaches them as a member (`Math.max(`, `i32::MAX`). Names
 //! that name no one as words (shorter than three characters, numbers, and the role accounts
 //! and placeholders of [`GENERIC`]: `root`, `test`, `dev`, `app` …) are replaced only where
 //! they surely are the account: in home paths, as `~<name>`, in a shell prompt's
@@ -588,9 +589,36 @@ static MACOS_TEMP: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the temporary folder pattern compiles")
 });
 
-/// What replaces a name [`words`] found: `with`, after the escape before it.
-fn name_replaced(c: &Captures<'_>, with: &str) -> String {
-    format!("{}{with}", c.name("esc").map_or("", |m| m.as_str()))
+/// What replaces a name [`words`] found in `text`: `with`, after the escape before it; `None`
+/// where the name is code's ([`in_code`]).
+fn name_replaced(c: &Captures<'_>, text: &str, with: &str) -> Option<String> {
+    let esc = c.name("esc").map_or("", |m| m.as_str());
+    let whole = c.get(0).expect("a match has a whole");
+    let name = whole.start() + esc.len()..whole.end();
+    (!in_code(text, name)).then(|| format!("{esc}{with}"))
+}
+
+/// Whether the name at `at` of `text` stands as an identifier of code, not as someone's
+/// name: called (`max(a, b)`, `Math.max(`: no one writes a person's name against a
+/// parenthesis) or reached as a member of something (`Math.max`, `i32::MAX`, `p->max`). A
+/// user's name that is also a word of code (`max`, `min`, `sum`) was replaced in the code
+/// the session read and wrote. Everywhere else it is still replaced as a word, since for a
+/// person a leak is worse than an odd `[USER]`: after a dot that goes on as a domain
+/// (`www.max.dev`) too. What this leaves is a name written as a member (`Dr.Max` without
+/// a space); the places that surely name the account (home folders, `~max`, addresses, a
+/// prompt's `max@host`, the attribution) are replaced before, whatever the context.
+fn in_code(text: &str, at: std::ops::Range<usize>) -> bool {
+    let (before, after) = (&text[..at.start], &text[at.end..]);
+    let called = after.starts_with('(');
+    let operand =
+        |b: &str| b.ends_with(|c: char| c.is_alphanumeric() || matches!(c, '_' | ')' | ']'));
+    let member = [".", "::", "->"]
+        .iter()
+        .any(|op| before.strip_suffix(op).is_some_and(operand));
+    let domain = after
+        .strip_prefix('.')
+        .is_some_and(|a| a.starts_with(char::is_alphabetic));
+    called || (member && !domain)
 }
 
 /// Rewrites the strings of one session.
@@ -710,7 +738,9 @@ impl Scrubber<'_> {
             format!("{}{USER}@{HOST}{}", &c["pre"], &c["post"])
         });
         if let Some(hosts) = &self.hosts {
-            out = replace(out, hosts, "hostname", report, |c| name_replaced(c, HOST));
+            out = replace_where(out, hosts, "hostname", report, |c, t| {
+                name_replaced(c, t, HOST)
+            });
         }
         if let Some(tilde) = &self.tilde {
             out = replace(out, tilde, "os_user", report, |c| {
@@ -718,7 +748,9 @@ impl Scrubber<'_> {
             });
         }
         if let Some(users) = &self.users {
-            out = replace(out, users, "os_user", report, |c| name_replaced(c, USER));
+            out = replace_where(out, users, "os_user", report, |c, t| {
+                name_replaced(c, t, USER)
+            });
         }
         out
     }
@@ -816,11 +848,23 @@ fn replace_some<'t>(
     report: &mut Report,
     with: impl Fn(&Captures<'_>) -> Option<String>,
 ) -> Cow<'t, str> {
+    replace_where(text, pattern, kind, report, |c, _| with(c))
+}
+
+/// [`replace_some`], where `with` also sees the whole text the match was found in.
+fn replace_where<'t>(
+    text: Cow<'t, str>,
+    pattern: &Regex,
+    kind: &str,
+    report: &mut Report,
+    with: impl Fn(&Captures<'_>, &str) -> Option<String>,
+) -> Cow<'t, str> {
     if !pattern.is_match(&text) {
         return text;
     }
     let mut changed = false;
-    let replaced = pattern.replace_all(&text, |c: &Captures<'_>| match with(c) {
+    let haystack: &str = &text;
+    let replaced = pattern.replace_all(haystack, |c: &Captures<'_>| match with(c, haystack) {
         Some(new) => {
             report.note(kind, &c[0], &new);
             changed = true;
@@ -1024,6 +1068,34 @@ mod tests {
             assert!(!distinctive(name), "{name}");
         }
         assert!(account_like("1000") && account_like("test") && !account_like("{user}"));
+    }
+
+    #[test]
+    fn a_name_called_or_reached_as_a_member_is_code() {
+        let at = |text: &str| {
+            let start = text.find("max").unwrap();
+            in_code(text, start..start + 3)
+        };
+        for text in [
+            "Math.max(a)",
+            "max(xs)",
+            "i32::max",
+            "p->max",
+            "(a).max",
+            "a[0].max",
+        ] {
+            assert!(at(text), "{text}");
+        }
+        for text in [
+            "max wrote",
+            "ask max.",
+            "www.max.dev",
+            "see max (him)",
+            "...max",
+            ". max",
+        ] {
+            assert!(!at(text), "{text}");
+        }
     }
 
     #[test]
