@@ -600,3 +600,57 @@ fn a_user_named_like_an_identifier_of_code_leaves_the_code() {
         "{out}"
     );
 }
+
+/// A Windows home folder followed by a space and another word (`copy C:\Users\alice src\x`)
+/// was taken as a profile folder named `alice src`: `copy ~\x` lost the second argument.
+/// Outside quotes a space ends a path, as it does a Unix one; a quoted path or one that
+/// begins its string (a field holding a path) keeps its spaces.
+#[test]
+fn a_space_ends_a_windows_home_path_unless_it_is_quoted() {
+    let env = TestEnv::new();
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-win-space",
+        "alice",
+        "vm",
+        &[
+            r"copy C:\Users\alice src\x",
+            r"type C:\Users\alice\proj\a.txt",
+            r#"type "C:\Users\Carol Jones\x""#,
+            "cp /home/alice src/x",
+            r"C:\Users\Dave Lee\proj\a.txt",
+        ],
+    );
+    assert_eq!(
+        prompts,
+        [
+            r"copy ~ src\x",
+            r"type ~\proj\a.txt",
+            r#"type "~\x""#,
+            "cp ~ src/x",
+            r"~\proj\a.txt",
+        ],
+        "{out}"
+    );
+    for name in ["jones", "lee"] {
+        assert!(!out.to_lowercase().contains(name), "{name}: {out}");
+    }
+
+    // A session started in a home with a space names it whole wherever a text ends it.
+    SessionBuilder::new("anon-win-cwd")
+        .meta(|m| {
+            m.agent_name = "claude-code".into();
+            m.set_attribution("working_dir", r"C:\Users\Erin Holt");
+        })
+        .at(1.0)
+        .prompt(r"Directory of C:\Users\Erin Holt\proj; dir C:\Users\Erin Holt")
+        .write(&env);
+    let run = env.run(&["export", "anon-win-cwd", "--format", "json", "--anonymize"]);
+    run.success();
+    assert!(
+        run.stdout.contains(r"Directory of ~\\proj; dir ~"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("Holt"), "{}", run.stdout);
+}

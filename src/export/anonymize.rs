@@ -165,12 +165,15 @@ const WINDOWS_HOMES: &str = r"\b[A-Za-z]:(?:\\+|/)Users(?:\\+|/)";
 /// and `C:\Users\<name>` (backslashes doubled or not, as JSON text inside a string has them,
 /// or forward slashes); each also percent-encoded, as a URL's query or a file URL carries it
 /// (`%2Fhome%2Falice`, `C%3A%5CUsers%5Calice`), and with JSON's escaped slashes
-/// (`\/home\/alice`). A profile folder whose name has spaces (`C:\Users\Alice Smith`) is
-/// taken whole when a separator or a closing quote follows it, as it does in a path; a Unix
-/// one (`/home/alice smith`, rare) only inside quotes or with its spaces escaped
-/// (`alice\ smith`), since `cp -r /home/alice src/` is two paths. At the end of a text such a
-/// name is known from another path ([`Scrubber`]'s `named_homes`); it lost only its first
-/// word.
+/// (`\/home\/alice`). A home folder whose name has spaces (`C:\Users\Alice Smith`,
+/// `/home/alice smith`) is taken whole only where the path surely goes on past a space:
+/// inside quotes, at the start of the text (a field holding one path: a `cwd`, a
+/// `file_path`, a line of a listing), each until a separator or a closing quote; and a Unix
+/// one with its spaces escaped (`alice\ smith`). Elsewhere a space ends the path, as a shell
+/// reads it: `copy C:\Users\alice src\x` and `cp -r /home/alice src/` are two paths each, and
+/// `C:\Users\alice src` taken whole lost `src` (`copy ~\x`) and taught `alice src` as a
+/// user's name. Such a name known from one place (or from the session's working folder,
+/// [`folder_home_user`]) is replaced wherever it stands ([`Scrubber`]'s `named_homes`).
 static HOME_PATH: LazyLock<Regex> = LazyLock::new(|| {
     // A home folder's name; a further word of one with spaces; a name percent-encoded.
     let name = r#"[^/\\\s"'`<>:;,|(){}\[\]]+"#;
@@ -178,11 +181,11 @@ static HOME_PATH: LazyLock<Regex> = LazyLock::new(|| {
     let encoded = r#"[^%/\\\s"'`<>:;,|(){}\[\]&?#=+]+"#;
     Regex::new(&format!(
         concat!(
-            r#"(?:(?P<unixq>\\?["'`]){unix}(?P<unixsp>{name}(?: {word})+)(?P<unixspend>/|\\?["'`])"#,
+            r#"(?:(?:(?P<unixq>\\?["'`])|^){unix}(?P<unixsp>{name}(?: {word})+)(?P<unixspend>/|\\?["'`])"#,
             r"|{unix}(?P<unixbs>{name}(?:\\ {word})+)",
             r"|{unix}(?P<unix>{name})",
             r#"|(?:^|(?P<pre>[\s"'`=(]))/root\b"#,
-            r#"|{win}(?P<winsp>{name}(?: {word})+)(?P<winspend>\\|/|["'`])"#,
+            r#"|(?:(?P<winq>\\?["'`])|^){win}(?P<winsp>{name}(?: {word})+)(?P<winspend>\\|/|\\?["'`])"#,
             r"|{win}(?P<win>{name})",
             r"|{unixesc}(?P<unixesc>{name})",
             r"|(?i:(?:%2F(?:mnt|cygdrive))?(?:%2F[a-z])?%2F)(?:home|Users)(?i:%2F)",
@@ -200,6 +203,22 @@ static HOME_PATH: LazyLock<Regex> = LazyLock::new(|| {
     ))
     .expect("the home path pattern compiles")
 });
+
+/// The home folder a working folder is in, up to its name: a working folder is one path
+/// whole, so a space in it is its name's (`C:\Users\Alice Smith` of a session started in
+/// that home, which [`HOME_PATH`] cannot tell from `C:\Users\alice src` in a text).
+static FOLDER_HOME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"^(?:{UNIX_HOMES}|{WINDOWS_HOMES})(?P<name>[^/\\]+)"
+    ))
+    .expect("the folder's home pattern compiles")
+});
+
+/// The name of the home folder `folder` is in, when it is in one ([`FOLDER_HOME`]).
+fn folder_home_user(folder: &str) -> Option<String> {
+    let name = FOLDER_HOME.captures(folder.trim())?.name("name")?.as_str();
+    account_like(name).then(|| name.to_owned())
+}
 
 /// The groups of [`HOME_PATH`] that hold a user's name.
 const HOME_NAMES: [&str; 8] = [
@@ -395,6 +414,7 @@ impl Anonymizer {
             collect_home_users(&event.data, &mut users);
         }
         collect_home_users_in(&meta.command, &mut users);
+        users.extend(folders.iter().filter_map(|f| folder_home_user(f)));
         // A host's short name (`alice-laptop` of `alice-laptop.corp.example`) is named too,
         // unless it is an address's first number ([`distinctive`] leaves it).
         for host in hosts.clone() {
@@ -723,7 +743,7 @@ impl Scrubber<'_> {
             out = replace(out, named, "home_path", report, |_| HOME.to_owned());
         }
         out = replace(out, &HOME_PATH, "home_path", report, |c| {
-            let pre = ["pre", "unixq"]
+            let pre = ["pre", "unixq", "winq"]
                 .iter()
                 .find_map(|g| c.name(g))
                 .map_or("", |m| m.as_str());
@@ -963,6 +983,8 @@ mod tests {
                 "c": r"type C:\Users\carol\proj\a.txt",
                 "d": r#"{\"path\": \"D:\\\\Users\\\\dave\\\\x\"}"#,
                 "e": "ls /root/.ssh and /rooted/x",
+                "f": r#"copy C:\Users\erin src\x "C:\Users\Erin Holt\y""#,
+                "g": r"C:\Users\Erin Holt\z",
             }),
         );
         assert_eq!(data["a"], "cat ~/src/main.rs");
@@ -970,7 +992,9 @@ mod tests {
         assert_eq!(data["c"], r"type ~\proj\a.txt");
         assert_eq!(data["d"], r#"{\"path\": \"~\\\\x\"}"#);
         assert_eq!(data["e"], "ls ~/.ssh and /rooted/x");
-        assert_eq!(report.kinds["home_path"].count, 5);
+        assert_eq!(data["f"], r#"copy ~ src\x "~\y""#);
+        assert_eq!(data["g"], r"~\z");
+        assert_eq!(report.kinds["home_path"].count, 8);
     }
 
     #[test]
