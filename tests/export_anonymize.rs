@@ -589,6 +589,7 @@ fn a_user_named_like_an_identifier_of_code_leaves_the_code() {
         &[
             "Math.max(a, b) and max(xs) and i32::MAX and np.max and p->max; u64::max(1, 2)",
             "max wrote it; ask Max. see /home/max/x and max@corp.example",
+            "Hi Dr.Max, mail max(at)corp.example",
         ],
     );
     assert_eq!(
@@ -596,6 +597,7 @@ fn a_user_named_like_an_identifier_of_code_leaves_the_code() {
         [
             "Math.max(a, b) and max(xs) and i32::MAX and np.max and p->max; u64::max(1, 2)",
             "[USER] wrote it; ask [USER]. see ~/x and [EMAIL]",
+            "Hi Dr.[USER], mail [USER](at)corp.example",
         ],
         "{out}"
     );

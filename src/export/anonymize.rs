@@ -620,16 +620,23 @@ fn name_replaced(c: &Captures<'_>, text: &str, with: &str) -> Option<String> {
 
 /// Whether the name at `at` of `text` stands as an identifier of code, not as someone's
 /// name: called (`max(a, b)`, `Math.max(`: no one writes a person's name against a
-/// parenthesis) or reached as a member of something (`Math.max`, `i32::MAX`, `p->max`). A
-/// user's name that is also a word of code (`max`, `min`, `sum`) was replaced in the code
-/// the session read and wrote. Everywhere else it is still replaced as a word, since for a
-/// person a leak is worse than an odd `[USER]`: after a dot that goes on as a domain
-/// (`www.max.dev`) too. What this leaves is a name written as a member (`Dr.Max` without
-/// a space); the places that surely name the account (home folders, `~max`, addresses, a
-/// prompt's `max@host`, the attribution) are replaced before, whatever the context.
+/// parenthesis, but for an address spelled out, `max(at)corp.example`) or reached as a
+/// member of something (`Math.max`, `i32::MAX`, `p->max`) unless written as a person's name
+/// is (`Dr.Max`, `Mr.Max` without a space). A user's name that is also a word of code
+/// (`max`, `min`, `sum`) was replaced in the code the session read and wrote. Everywhere
+/// else it is still replaced as a word, since for a person a leak is worse than an odd
+/// `[USER]`: after a dot that goes on as a domain (`www.max.dev`) too, and a property
+/// written capitalised (`obj.Max`). The places that surely name the account (home folders,
+/// `~max`, addresses, a prompt's `max@host`, the attribution) are replaced before, whatever
+/// the context.
 fn in_code(text: &str, at: std::ops::Range<usize>) -> bool {
-    let (before, after) = (&text[..at.start], &text[at.end..]);
-    let called = after.starts_with('(');
+    let (before, name, after) = (&text[..at.start], &text[at.clone()], &text[at.end..]);
+    let spelled_address = ["(at)", "(@)", "( at )"].iter().any(|a| {
+        after
+            .get(..a.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(a))
+    });
+    let called = after.starts_with('(') && !spelled_address;
     let operand =
         |b: &str| b.ends_with(|c: char| c.is_alphanumeric() || matches!(c, '_' | ')' | ']'));
     let member = [".", "::", "->"]
@@ -638,7 +645,10 @@ fn in_code(text: &str, at: std::ops::Range<usize>) -> bool {
     let domain = after
         .strip_prefix('.')
         .is_some_and(|a| a.starts_with(char::is_alphabetic));
-    called || (member && !domain)
+    let mut letters = name.chars().filter(|c| c.is_alphabetic());
+    let as_a_person_writes =
+        letters.next().is_some_and(char::is_uppercase) && letters.any(char::is_lowercase);
+    called || (member && !domain && !as_a_person_writes)
 }
 
 /// Rewrites the strings of one session.
@@ -1097,7 +1107,7 @@ mod tests {
     #[test]
     fn a_name_called_or_reached_as_a_member_is_code() {
         let at = |text: &str| {
-            let start = text.find("max").unwrap();
+            let start = text.to_lowercase().find("max").unwrap();
             in_code(text, start..start + 3)
         };
         for text in [
@@ -1117,6 +1127,8 @@ mod tests {
             "see max (him)",
             "...max",
             ". max",
+            "max(at)corp.example",
+            "Dr.Max",
         ] {
             assert!(!at(text), "{text}");
         }
