@@ -656,3 +656,29 @@ fn a_space_ends_a_windows_home_path_unless_it_is_quoted() {
     );
     assert!(!run.stdout.contains("Holt"), "{}", run.stdout);
 }
+
+/// An address with its `@` percent-encoded, as a URL's query or a `mailto:` link carries it
+/// (`?email=jane.doe%40corp.example`), was exported whole: only `@` was looked for.
+#[test]
+fn an_address_percent_encoded_in_a_url_is_replaced() {
+    let env = TestEnv::new();
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-encoded-mail",
+        "zorblax",
+        "vm",
+        &[
+            "curl 'https://x.example/u?email=jane.doe%40corp.example&n=1'",
+            "open mailto%3Ajane.doe%40corp.example and git%40github.com:acme/x.git",
+        ],
+    );
+    assert_eq!(
+        prompts,
+        [
+            "curl 'https://x.example/u?email=[EMAIL]&n=1'",
+            "open mailto%3A[EMAIL] and git%40github.com:acme/x.git",
+        ],
+        "{out}"
+    );
+    assert!(!out.contains("jane"), "{out}");
+}

@@ -230,8 +230,15 @@ const HOME_NAMES: [&str; 8] = [
 /// word boundary before the name; kept as it is.
 const ESCAPE_BEFORE: &str = r"%[0-9A-Fa-f]{2}|\\[nrt]";
 
-static EMAIL_ADDRESS: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(crate::mask::EMAIL_PATTERN).expect("the email pattern compiles"));
+/// An email address, also with its `@` percent-encoded as a URL's query carries it
+/// (`?email=jane.doe%40corp.example`, a `mailto:`), which left the address whole. The
+/// encoded one's name holds no `%`: it starts after the escape before it (`pre`, kept:
+/// `mailto%3Ajane%40…`).
+static EMAIL_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
+    let encoded = r"(?P<pre>%[0-9A-Fa-f]{2})?[A-Za-z0-9._+-]+%40[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}";
+    Regex::new(&format!("{}|{encoded}", crate::mask::EMAIL_PATTERN))
+        .expect("the email pattern compiles")
+});
 
 /// What one of the user's rules looks for.
 #[derive(Debug, Clone)]
@@ -726,7 +733,10 @@ impl Scrubber<'_> {
         }
         // `git@host` of a remote (`git@github.com:acme/x.git`) is no one's address.
         out = replace_some(out, &EMAIL_ADDRESS, "email", report, |c| {
-            (!c[0].starts_with("git@")).then(|| EMAIL.to_owned())
+            let pre = c.name("pre").map_or("", |m| m.as_str());
+            let address = &c[0][pre.len()..];
+            let remote = address.starts_with("git@") || address.starts_with("git%40");
+            (!remote).then(|| format!("{pre}{EMAIL}"))
         });
         for home in &self.homes {
             if out.contains(home.as_str()) {
