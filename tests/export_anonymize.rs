@@ -682,3 +682,19 @@ fn an_address_percent_encoded_in_a_url_is_replaced() {
     );
     assert!(!out.contains("jane"), "{out}");
 }
+
+/// A Windows home written in lower case (`c:\users\bob`, as a tool or a shell that folds a
+/// path's case prints it; Windows reads it as `C:\Users\bob`) was no home: its name was left.
+#[test]
+fn a_windows_home_in_lower_case_is_replaced() {
+    let env = TestEnv::new();
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-win-case",
+        "zorblax",
+        "vm",
+        &[r"type c:\users\bobq\notes.txt; ls C:/USERS/bobq/x; open c%3A%5Cusers%5Cbobq%5Cy"],
+    );
+    assert_eq!(prompts, [r"type ~\notes.txt; ls ~/x; open ~%5Cy"], "{out}");
+    assert!(!out.contains("bobq"), "{out}");
+}

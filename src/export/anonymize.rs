@@ -158,8 +158,10 @@ const UNIX_HOMES: &str = r"(?:(?:(?:/mnt|/cygdrive)?/[A-Za-z])?/Users|/home)/";
 /// The same, with JSON's escaped slashes.
 const UNIX_HOMES_ESCAPED: &str = r"(?:(?:(?:\\/mnt|\\/cygdrive)?\\/[A-Za-z])?\\/Users|\\/home)\\/";
 
-/// A Windows drive's `Users` folder, backslashes doubled or not, or forward slashes.
-const WINDOWS_HOMES: &str = r"\b[A-Za-z]:(?:\\+|/)Users(?:\\+|/)";
+/// A Windows drive's `Users` folder, backslashes doubled or not, or forward slashes, in any
+/// case: Windows reads `c:\users\bob` as `C:\Users\bob`, and tools that fold a path's case
+/// print it so.
+const WINDOWS_HOMES: &str = r"\b[A-Za-z]:(?:\\+|/)(?i:Users)(?:\\+|/)";
 
 /// `/home/<name>`, `/Users/<name>` (also under a Windows drive, see [`UNIX_HOMES`]), `/root`,
 /// and `C:\Users\<name>` (backslashes doubled or not, as JSON text inside a string has them,
@@ -191,7 +193,7 @@ static HOME_PATH: LazyLock<Regex> = LazyLock::new(|| {
             r"|(?i:(?:%2F(?:mnt|cygdrive))?(?:%2F[a-z])?%2F)(?:home|Users)(?i:%2F)",
             r"(?P<unixenc>{encoded}(?:%20{encoded})*)",
             r"|(?i:%2F)root\b",
-            r"|\b[A-Za-z](?i::|%3A)(?i:%5C|%2F)+Users(?i:%5C|%2F)+",
+            r"|\b[A-Za-z](?i::|%3A)(?i:%5C|%2F)+(?i:Users)(?i:%5C|%2F)+",
             r"(?P<winenc>{encoded}(?:%20{encoded})*))",
         ),
         unix = UNIX_HOMES,
