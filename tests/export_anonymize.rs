@@ -698,3 +698,34 @@ fn a_windows_home_in_lower_case_is_replaced() {
     assert_eq!(prompts, [r"type ~\notes.txt; ls ~/x; open ~%5Cy"], "{out}");
     assert!(!out.contains("bobq"), "{out}");
 }
+
+/// A person's name beside their address (a git author, a manifest's `authors`, a
+/// `Signed-off-by:`) was exported with only the address replaced: `Author: Zorblax Quux
+/// <[EMAIL]>` named the user in full. A machine's `noreply` keeps its name.
+#[test]
+fn a_name_beside_an_address_is_replaced() {
+    let env = TestEnv::new();
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-named-address",
+        "zq",
+        "vm",
+        &[
+            "commit 3f2a\nAuthor: Zorblax Quux <zq@corp.example>\nSigned-off-by: Jane Q. Doe <jane%40corp.example>",
+            r#"authors = ["Émile Zola <ez@corp.example>"]"#,
+            "Co-Authored-By: Claude Opus 4.6 <noreply@anthropic.com>; Vec<T>; Ask Bob <later>",
+        ],
+    );
+    assert_eq!(
+        prompts,
+        [
+            "commit 3f2a\nAuthor: [NAME] <[EMAIL]>\nSigned-off-by: [NAME] <[EMAIL]>",
+            r#"authors = ["[NAME] <[EMAIL]>"]"#,
+            "Co-Authored-By: Claude Opus 4.6 <[EMAIL]>; Vec<T>; Ask Bob <later>",
+        ],
+        "{out}"
+    );
+    for name in ["Quux", "Doe", "Zola"] {
+        assert!(!out.contains(name), "{name}: {out}");
+    }
+}

@@ -1,6 +1,7 @@
 //! `export --anonymize`: rewrites what is exported (never the store) so that it names no one:
 //! home folders become `~`, the recording machine's host name `[HOST]`, its users' names
-//! `[USER]`, email addresses `[EMAIL]`, the repository the session was recorded in `[REPO]`
+//! `[USER]`, email addresses `[EMAIL]` and the name beside one (`Alice Smith <…>`) `[NAME]`, the
+//! repository the session was recorded in `[REPO]`
 //! (in the text too, in all its spellings), its working folder outside any home `[CWD]`,
 //! and the user's own literal and regex replacements
 //! (`.agent-strace/anonymize.yaml`, read by the CLI and handed in as [`Replacement`]s) apply
@@ -21,8 +22,8 @@
 //! and placeholders of [`GENERIC`]: `root`, `test`, `dev`, `app` …) are replaced only where
 //! they surely are the account: in home paths, as `~<name>`, in a shell prompt's
 //! `<name>@<host>` (whose host is replaced too, whoever it is) and in the attribution. The
-//! order, within each string: the user's rules, the repository, email addresses (so an address
-//! is one `[EMAIL]`), home folders, macOS temporary folders, shell prompts, host names (before
+//! order, within each string: the user's rules, the repository, names beside addresses, email
+//! addresses (so an address is one `[EMAIL]`), home folders, macOS temporary folders, shell prompts, host names (before
 //! user names, since `alice-laptop` holds `alice`), user names.
 
 use std::borrow::Cow;
@@ -43,6 +44,8 @@ pub const HOME: &str = "~";
 pub const HOST: &str = "[HOST]";
 pub const USER: &str = "[USER]";
 pub const EMAIL: &str = "[EMAIL]";
+/// What replaces the name beside an address (`Alice Smith <alice@corp.example>`).
+pub const NAME: &str = "[NAME]";
 /// What replaces the repository a session was recorded in (`attribution.git_repo`).
 pub const REPO: &str = "[REPO]";
 /// What replaces the session's working folder outside any home folder (`/srv/acme/app/x` →
@@ -241,6 +244,27 @@ static EMAIL_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!("{}|{encoded}", crate::mask::EMAIL_PATTERN))
         .expect("the email pattern compiles")
 });
+
+/// A person's name written beside their address, as a git author, a `Signed-off-by:`, a
+/// manifest's `authors` and a mail header write it (`Alice Smith <alice@corp.example>`):
+/// one to four capitalised words (initials too: `J. R. Smith`) right before the address in
+/// angle brackets. The address alone was replaced; the name, which no home folder or
+/// account tells, was left.
+static NAMED_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
+    let word = r"\p{Lu}[\p{L}\p{M}'’-]*\.?";
+    Regex::new(&format!(
+        r"\b(?P<name>{word}(?: {word}){{0,3}})(?P<at> <(?P<address>{}|[^<>\s]+%40[^<>\s]+)>)",
+        crate::mask::EMAIL_PATTERN
+    ))
+    .expect("the named address pattern compiles")
+});
+
+/// Whether `address` is a machine's, whose name names no person: a `noreply` (`Claude
+/// <noreply@anthropic.com>` of a co-authored commit, GitHub's `…@users.noreply.github.com`).
+fn no_one_answers(address: &str) -> bool {
+    let address = address.to_lowercase();
+    address.contains("noreply") || address.contains("no-reply")
+}
 
 /// What one of the user's rules looks for.
 #[derive(Debug, Clone)]
@@ -733,6 +757,10 @@ impl Scrubber<'_> {
                 format!("{REPO}{}", &c["end"])
             });
         }
+        // The name beside an address, while the address still says where it ends.
+        out = replace_some(out, &NAMED_ADDRESS, "person", report, |c| {
+            (!no_one_answers(&c["address"])).then(|| format!("{NAME}{}", &c["at"]))
+        });
         // `git@host` of a remote (`git@github.com:acme/x.git`) is no one's address.
         out = replace_some(out, &EMAIL_ADDRESS, "email", report, |c| {
             let pre = c.name("pre").map_or("", |m| m.as_str());
