@@ -729,3 +729,32 @@ fn a_name_beside_an_address_is_replaced() {
         assert!(!out.contains(name), "{name}: {out}");
     }
 }
+
+/// An account named after its person (`john.smith`, `jane_doe`, as a company's often are)
+/// was replaced only whole: the person's name as written in a text (`John Smith`, `hi
+/// John`, `git config user.name` printing `Jane Doe`) was left.
+#[test]
+fn the_names_in_an_account_named_after_its_person_are_replaced() {
+    let env = TestEnv::new();
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-first-last",
+        "john.smith",
+        "vm",
+        &[
+            "John Smith fixed it; hi John; ls /home/jane_doe; user.name=Jane Doe; app.user stays",
+            r#"cd "C:\Users\Carol Jones\x"; ask Carol"#,
+        ],
+    );
+    assert_eq!(
+        prompts,
+        [
+            "[USER] fixed it; hi [USER]; ls ~; user.name=[USER]; app.user stays",
+            r#"cd "~\x"; ask [USER]"#,
+        ],
+        "{out}"
+    );
+    for name in ["john", "smith", "jane", "doe", "carol", "jones"] {
+        assert!(!out.to_lowercase().contains(name), "{name}: {out}");
+    }
+}

@@ -493,7 +493,7 @@ impl Anonymizer {
             hosts: words(&hosts, true),
             // Any case: `Alice` and `ALICE` name `alice` as well (a Windows account's name is
             // any case too).
-            users: words(&users, true),
+            users: words(&with_name_parts(&users), true),
             tilde: tilde_pattern(&users),
             named_homes: named_homes(&users),
         }
@@ -581,6 +581,28 @@ fn words(names: &BTreeSet<String>, any_case: bool) -> Option<Regex> {
         names.join("|")
     ))
     .ok()
+}
+
+/// `users` with the names of people their accounts are made of (`john.smith`, `jane_doe`, as a
+/// company's often are, or a profile folder's `Alice Smith`): each name and the names as a person writes them (`john smith`), so
+/// that `John Smith` and `hi John` are replaced as the account is; they were left. Only
+/// [`distinctive`] parts, and the whole only when every part is one: `app.user` names no
+/// one.
+fn with_name_parts(users: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut out = users.clone();
+    for user in users {
+        let parts: Vec<&str> = user.trim().split(['.', '_', ' ']).collect();
+        let letters = |p: &&str| !p.is_empty() && p.chars().all(char::is_alphabetic);
+        if parts.len() < 2 || !parts.iter().all(letters) {
+            continue;
+        }
+        let named: Vec<&str> = parts.iter().copied().filter(|p| distinctive(p)).collect();
+        if named.len() == parts.len() {
+            out.insert(parts.join(" "));
+        }
+        out.extend(named.into_iter().map(str::to_owned));
+    }
+    out
 }
 
 /// The names of `users` that are [`account_like`], longest first, each escaped for a pattern.
@@ -1171,6 +1193,28 @@ mod tests {
             "Dr.Max",
         ] {
             assert!(!at(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn an_account_made_of_names_adds_each_name() {
+        let users: BTreeSet<String> = ["john.smith", "app.user", "jdoe42", "Ann Lee_x"]
+            .map(String::from)
+            .into();
+        let names = with_name_parts(&users);
+        for name in [
+            "john",
+            "smith",
+            "john smith",
+            "app.user",
+            "jdoe42",
+            "Ann",
+            "Lee",
+        ] {
+            assert!(names.contains(name), "{name}: {names:?}");
+        }
+        for name in ["app", "user", "app user", "Ann Lee x", "x"] {
+            assert!(!names.contains(name), "{name}: {names:?}");
         }
     }
 
