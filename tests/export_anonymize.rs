@@ -758,3 +758,26 @@ fn the_names_in_an_account_named_after_its_person_are_replaced() {
         assert!(!out.to_lowercase().contains(name), "{name}: {out}");
     }
 }
+
+/// A WSL home seen from Windows (`\\wsl$\Ubuntu\home\zorb`, `\\wsl.localhost\…`), as a
+/// Windows session names the Linux side, was no home: its name was left.
+#[test]
+fn a_wsl_home_seen_from_windows_is_replaced() {
+    let env = TestEnv::new();
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-wsl",
+        "winuser",
+        "vm",
+        &[
+            r"type \\wsl$\Ubuntu\home\zorbq\notes.txt",
+            r#"{"path": "\\\\wsl.localhost\\Ubuntu-22.04\\home\\zorbq\\x"}"#,
+        ],
+    );
+    assert_eq!(
+        prompts,
+        [r"type ~\notes.txt", r#"{"path": "~\\x"}"#],
+        "{out}"
+    );
+    assert!(!out.contains("zorbq"), "{out}");
+}

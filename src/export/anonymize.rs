@@ -163,8 +163,12 @@ const UNIX_HOMES_ESCAPED: &str = r"(?:(?:(?:\\/mnt|\\/cygdrive)?\\/[A-Za-z])?\\/
 
 /// A Windows drive's `Users` folder, backslashes doubled or not, or forward slashes, in any
 /// case: Windows reads `c:\users\bob` as `C:\Users\bob`, and tools that fold a path's case
-/// print it so.
-const WINDOWS_HOMES: &str = r"\b[A-Za-z]:(?:\\+|/)(?i:Users)(?:\\+|/)";
+/// print it so. Also a WSL distribution's `home` as Windows names it
+/// (`\\wsl$\Ubuntu\home\`, `\\wsl.localhost\Ubuntu-22.04\home\`), whose name was left.
+const WINDOWS_HOMES: &str = concat!(
+    r"(?:\b[A-Za-z]:(?:\\+|/)(?i:Users)",
+    r#"|\\{2,}(?i:wsl\$|wsl\.localhost)\\+[^\\/\s"'`]+\\+home)(?:\\+|/)"#
+);
 
 /// `/home/<name>`, `/Users/<name>` (also under a Windows drive, see [`UNIX_HOMES`]), `/root`,
 /// and `C:\Users\<name>` (backslashes doubled or not, as JSON text inside a string has them,
