@@ -781,3 +781,31 @@ fn a_wsl_home_seen_from_windows_is_replaced() {
     );
     assert!(!out.contains("zorbq"), "{out}");
 }
+
+/// A user's name joined to another word by `_` (`/tmp/zorblax_build`, `ZORBLAX_HOME`,
+/// `my_zorblax`) was left: `_` is a word's letter to `\b`. A short name so joined is a word
+/// of code as often (`max_len`) and stays.
+#[test]
+fn a_name_joined_by_an_underscore_is_replaced() {
+    let env = TestEnv::new();
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-joined",
+        "zorblax",
+        "vm",
+        &["ls /tmp/zorblax_build; echo $ZORBLAX_HOME; db my_zorblax_dev; zorblaxy stays"],
+    );
+    assert_eq!(
+        prompts,
+        ["ls /tmp/[USER]_build; echo $[USER]_HOME; db my_[USER]_dev; zorblaxy stays"],
+        "{out}"
+    );
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-joined-short",
+        "max",
+        "vm",
+        &["let max_len = a_max; max wrote it"],
+    );
+    assert_eq!(prompts, ["let max_len = a_max; [USER] wrote it"], "{out}");
+}

@@ -15,7 +15,8 @@
 //! A home folder found under another root (a working folder `/data/u/alice/app` of the user
 //! `alice`) is replaced whole too.
 //!
-//! Names are replaced as whole words in any case (`alice`, `Alice`, but not `malice`), also
+//! Names are replaced as whole words in any case (`alice`, `Alice`, but not `malice`; one of
+//! five characters or more also joined by `_`: `alice_build`), also
 //! right after an escape (`%2Falice`, `\nalice`) or spelled with escapes (`\u0061lice`), but
 //! not where code calls them or reaches them as a member (`Math.max(`, `i32::MAX`). Names
 //! that name no one as words (shorter than three characters, numbers, and the role accounts
@@ -571,25 +572,43 @@ fn words(names: &BTreeSet<String>, any_case: bool) -> Option<Regex> {
     // A distinctive name starts with a word character, so `\b` finds its start, or it
     // follows an escape ([`ESCAPE_BEFORE`], kept by the caller as `esc`); `\b` only where it
     // ends with one: a name ending in `-` has no boundary to find after it.
+    // A [`joinable`] name may also end at a `_` (taken, and put back by the caller).
     let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
     let names: Vec<String> = names
         .iter()
         .map(|n| {
-            let end = if word(n.chars().last()) { r"\b" } else { "" };
+            let end = match word(n.chars().last()) {
+                true if joinable(n) => r"(?:\b|_)",
+                true => r"\b",
+                false => "",
+            };
             format!("{}{end}", regex::escape(n))
         })
         .collect();
     let flags = if any_case { "(?i)" } else { "" };
     Regex::new(&format!(
-        r"{flags}(?:(?P<esc>{ESCAPE_BEFORE})|\b)(?:{})",
+        r"{flags}(?:(?P<esc>{ESCAPE_BEFORE})|\b|(?P<joined>_))(?:{})",
         names.join("|")
     ))
     .ok()
 }
 
-/// `users` with the names of people their accounts are made of (`john.smith`, `jane_doe`, as a
-/// company's often are, or a profile folder's `Alice Smith`): each name and the names as a person writes them (`john smith`), so
-/// that `John Smith` and `hi John` are replaced as the account is; they were left. Only
+/// The shortest name taken where `_` joins it to another word (`alice_build`,
+/// `ALICE_HOME`, `/tmp/my_alice`): a shorter one is a word of code as often as a name
+/// (`max_len`, `sum_x`, `key_id`), while a longer one joined so is still its person's, and
+/// was left.
+const JOINABLE: usize = 5;
+
+/// Whether `name` is replaced where `_` joins it to another word ([`JOINABLE`]): letters
+/// and digits only, so that the `_` a match ends with is never the name's own.
+fn joinable(name: &str) -> bool {
+    name.chars().count() >= JOINABLE && name.chars().all(char::is_alphanumeric)
+}
+
+/// `users` with the names of people their accounts are made of (`john.smith`, `jane_doe`, as
+/// a company's often are, or a profile folder's `Alice Smith`): each name and the names as a
+/// person writes them (`john smith`), so that `John Smith` and `hi John` are replaced as the
+/// account is; they were left. Only
 /// [`distinctive`] parts, and the whole only when every part is one: `app.user` names no
 /// one.
 fn with_name_parts(users: &BTreeSet<String>) -> BTreeSet<String> {
@@ -671,10 +690,22 @@ static MACOS_TEMP: LazyLock<Regex> = LazyLock::new(|| {
 /// What replaces a name [`words`] found in `text`: `with`, after the escape before it; `None`
 /// where the name is code's ([`in_code`]).
 fn name_replaced(c: &Captures<'_>, text: &str, with: &str) -> Option<String> {
-    let esc = c.name("esc").map_or("", |m| m.as_str());
+    let before = ["esc", "joined"]
+        .iter()
+        .find_map(|g| c.name(g))
+        .map_or("", |m| m.as_str());
     let whole = c.get(0).expect("a match has a whole");
-    let name = whole.start() + esc.len()..whole.end();
-    (!in_code(text, name)).then(|| format!("{esc}{with}"))
+    let mut name = whole.start() + before.len()..whole.end();
+    let mut after = "";
+    // The `_` a joinable name ends with is the next word's ([`words`]).
+    if let Some(joined) = text[name.clone()].strip_suffix('_')
+        && joinable(joined)
+    {
+        name.end -= 1;
+        after = "_";
+    }
+    let joined_short = c.name("joined").is_some() && !joinable(&text[name.clone()]);
+    (!joined_short && !in_code(text, name)).then(|| format!("{before}{with}{after}"))
 }
 
 /// Whether the name at `at` of `text` stands as an identifier of code, not as someone's
