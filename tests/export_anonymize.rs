@@ -809,3 +809,26 @@ fn a_name_joined_by_an_underscore_is_replaced() {
     );
     assert_eq!(prompts, ["let max_len = a_max; [USER] wrote it"], "{out}");
 }
+
+/// The surname after a user's name written as a person's (`Marco Rotili` of the account
+/// `marco`, as `git config user.name` and an issue tracker's `Owner:` print it) was left
+/// beside the `[USER]`.
+#[test]
+fn a_surname_after_the_users_name_is_replaced_with_it() {
+    let env = TestEnv::new();
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-surname",
+        "zorblax",
+        "vm",
+        &[
+            "Owner: Zorblax Quux · Type: task; user.name -> Zorblax Quux; zorblax Wrote; Zorblax wrote; Zorblax O'Brien-Smith",
+        ],
+    );
+    assert_eq!(
+        prompts,
+        ["Owner: [USER] · Type: task; user.name -> [USER]; [USER] Wrote; [USER] wrote; [USER]"],
+        "{out}"
+    );
+    assert!(!out.contains("Quux") && !out.contains("Brien"), "{out}");
+}

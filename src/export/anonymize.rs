@@ -587,11 +587,16 @@ fn words(names: &BTreeSet<String>, any_case: bool) -> Option<Regex> {
         .collect();
     let flags = if any_case { "(?i)" } else { "" };
     Regex::new(&format!(
-        r"{flags}(?:(?P<esc>{ESCAPE_BEFORE})|\b|(?P<joined>_))(?:{})",
+        r"{flags}(?:(?P<esc>{ESCAPE_BEFORE})|\b|(?P<joined>_))(?:{})(?P<next>{NEXT_NAME})?",
         names.join("|")
     ))
     .ok()
 }
+
+/// A capitalised word right after a name ([`words`]): a surname when the name is written as
+/// a person's (`Marco Rotili` of the account `marco`, in `git config user.name` or an
+/// issue's `Owner:`; `O'Brien` too), which was left beside the `[USER]`.
+const NEXT_NAME: &str = r"(?-i: \p{Lu}(?:\p{Ll}|['’]\p{Lu})[\p{L}\p{M}'’-]*\b)";
 
 /// The shortest name taken where `_` joins it to another word (`alice_build`,
 /// `ALICE_HOME`, `/tmp/my_alice`): a shorter one is a word of code as often as a name
@@ -688,14 +693,22 @@ static MACOS_TEMP: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// What replaces a name [`words`] found in `text`: `with`, after the escape before it; `None`
-/// where the name is code's ([`in_code`]).
-fn name_replaced(c: &Captures<'_>, text: &str, with: &str) -> Option<String> {
+/// where the name is code's ([`in_code`]). With `surname`, a name written as a person's
+/// (`Marco`) takes the capitalised word after it along (`Marco Rotili`: [`NEXT_NAME`]).
+fn name_replaced(c: &Captures<'_>, text: &str, with: &str, surname: bool) -> Option<String> {
     let before = ["esc", "joined"]
         .iter()
         .find_map(|g| c.name(g))
         .map_or("", |m| m.as_str());
     let whole = c.get(0).expect("a match has a whole");
-    let mut name = whole.start() + before.len()..whole.end();
+    let next = c.name("next");
+    let mut name = whole.start() + before.len()..next.map_or(whole.end(), |m| m.start());
+    let next = next.map_or("", |m| m.as_str());
+    let next = if surname && written_as_a_person_would(&text[name.clone()]) {
+        ""
+    } else {
+        next
+    };
     let mut after = "";
     // The `_` a joinable name ends with is the next word's ([`words`]).
     if let Some(joined) = text[name.clone()].strip_suffix('_')
@@ -705,7 +718,13 @@ fn name_replaced(c: &Captures<'_>, text: &str, with: &str) -> Option<String> {
         after = "_";
     }
     let joined_short = c.name("joined").is_some() && !joinable(&text[name.clone()]);
-    (!joined_short && !in_code(text, name)).then(|| format!("{before}{with}{after}"))
+    (!joined_short && !in_code(text, name)).then(|| format!("{before}{with}{after}{next}"))
+}
+
+/// Whether `name` is written as a person's is: capitalised (`Max`, not `max` or `MAX`).
+fn written_as_a_person_would(name: &str) -> bool {
+    let mut letters = name.chars().filter(|c| c.is_alphabetic());
+    letters.next().is_some_and(char::is_uppercase) && letters.any(char::is_lowercase)
 }
 
 /// Whether the name at `at` of `text` stands as an identifier of code, not as someone's
@@ -735,10 +754,7 @@ fn in_code(text: &str, at: std::ops::Range<usize>) -> bool {
     let domain = after
         .strip_prefix('.')
         .is_some_and(|a| a.starts_with(char::is_alphabetic));
-    let mut letters = name.chars().filter(|c| c.is_alphabetic());
-    let as_a_person_writes =
-        letters.next().is_some_and(char::is_uppercase) && letters.any(char::is_lowercase);
-    called || (member && !domain && !as_a_person_writes)
+    called || (member && !domain && !written_as_a_person_would(name))
 }
 
 /// Rewrites the strings of one session.
@@ -866,7 +882,7 @@ impl Scrubber<'_> {
         });
         if let Some(hosts) = &self.hosts {
             out = replace_where(out, hosts, "hostname", report, |c, t| {
-                name_replaced(c, t, HOST)
+                name_replaced(c, t, HOST, false)
             });
         }
         if let Some(tilde) = &self.tilde {
@@ -876,7 +892,7 @@ impl Scrubber<'_> {
         }
         if let Some(users) = &self.users {
             out = replace_where(out, users, "os_user", report, |c, t| {
-                name_replaced(c, t, USER)
+                name_replaced(c, t, USER, true)
             });
         }
         out
