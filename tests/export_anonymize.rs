@@ -832,3 +832,23 @@ fn a_surname_after_the_users_name_is_replaced_with_it() {
     );
     assert!(!out.contains("Quux") && !out.contains("Brien"), "{out}");
 }
+
+/// A URL inside a URL's query is encoded twice (`redirect=%252Fhome%252Fbobq`): its home
+/// folder and a known name so written were left.
+#[test]
+fn a_home_or_name_encoded_twice_is_replaced() {
+    let env = TestEnv::new();
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-twice",
+        "zorblax",
+        "vm",
+        &["login?next=%252Fhome%252Fbobq%252Fx&u=%252Fzorblax and C%253A%255CUsers%255Cbobq%255Cy"],
+    );
+    assert_eq!(
+        prompts,
+        ["login?next=~%252Fx&u=%252F[USER] and ~%255Cy"],
+        "{out}"
+    );
+    assert!(!out.contains("bobq"), "{out}");
+}

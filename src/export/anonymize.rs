@@ -198,11 +198,11 @@ static HOME_PATH: LazyLock<Regex> = LazyLock::new(|| {
             r#"|(?:(?P<winq>\\?["'`])|^){win}(?P<winsp>{name}(?: {word})+)(?P<winspend>\\|/|\\?["'`])"#,
             r"|{win}(?P<win>{name})",
             r"|{unixesc}(?P<unixesc>{name})",
-            r"|(?i:(?:%2F(?:mnt|cygdrive))?(?:%2F[a-z])?%2F)(?:home|Users)(?i:%2F)",
-            r"(?P<unixenc>{encoded}(?:%20{encoded})*)",
-            r"|(?i:%2F)root\b",
-            r"|\b[A-Za-z](?i::|%3A)(?i:%5C|%2F)+(?i:Users)(?i:%5C|%2F)+",
-            r"(?P<winenc>{encoded}(?:%20{encoded})*))",
+            r"|(?i:(?:{pct}2F(?:mnt|cygdrive))?(?:{pct}2F[a-z])?{pct}2F)(?:home|Users)(?i:{pct}2F)",
+            r"(?P<unixenc>{encoded}(?:{pct}20{encoded})*)",
+            r"|(?i:{pct}2F)root\b",
+            r"|\b[A-Za-z](?i::|{pct}3A)(?i:{pct}5C|{pct}2F)+(?i:Users)(?i:{pct}5C|{pct}2F)+",
+            r"(?P<winenc>{encoded}(?:{pct}20{encoded})*))",
         ),
         unix = UNIX_HOMES,
         unixesc = UNIX_HOMES_ESCAPED,
@@ -210,6 +210,7 @@ static HOME_PATH: LazyLock<Regex> = LazyLock::new(|| {
         name = name,
         word = word,
         encoded = encoded,
+        pct = PERCENT,
     ))
     .expect("the home path pattern compiles")
 });
@@ -235,10 +236,15 @@ const HOME_NAMES: [&str; 8] = [
     "unixsp", "unixbs", "unix", "winsp", "win", "unixesc", "unixenc", "winenc",
 ];
 
+/// A percent sign of percent-encoding, itself encoded or not: a URL inside a URL's query
+/// (`redirect=%252Fhome%252Falice`, a login's return address) is encoded twice, and its home
+/// folder and name were left.
+const PERCENT: &str = "%(?:25)?";
+
 /// What may stand right before a name in text that escapes it: a percent-encoded character
-/// (`%2Falice`, `%40alice`) or a line break escaped in JSON text (`\nalice`), which leave no
-/// word boundary before the name; kept as it is.
-const ESCAPE_BEFORE: &str = r"%[0-9A-Fa-f]{2}|\\[nrt]";
+/// (`%2Falice`, `%40alice`, twice encoded `%252Falice`) or a line break escaped in JSON text
+/// (`\nalice`), which leave no word boundary before the name; kept as it is.
+const ESCAPE_BEFORE: &str = r"%(?:25)?[0-9A-Fa-f]{2}|\\[nrt]";
 
 /// An email address, also with its `@` percent-encoded as a URL's query carries it
 /// (`?email=jane.doe%40corp.example`, a `mailto:`), which left the address whole. The
