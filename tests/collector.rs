@@ -3559,6 +3559,45 @@ fn a_batch_recorded_late_after_the_sessions_end_leaves_it_ended() {
     assert!(!listed[0]["ended_at"].is_null(), "{listed}");
 }
 
+/// An end stamped at a time no session can have (the year 2286), followed in the file by the
+/// session going on, does not end it: `watch` stopped watching the agent at that end, and
+/// `list` showed the session ended, as its latest event by time.
+#[test]
+fn an_end_stamped_in_the_far_future_does_not_end_a_session_that_goes_on() {
+    let env = TestEnv::new();
+    let spool = env.store().join(".spool");
+    let session = "stamped-late";
+    let year_2286 = 1e10 - 1.7e9;
+    plant_events(
+        &spool,
+        "00000001700000000000000.b1.batch",
+        session,
+        &[
+            ("e0", "session_start", 0.0),
+            ("e1", "session_end", year_2286),
+            ("e2", "tool_call", 2.0),
+        ],
+    );
+    assert_eq!(env.run(&["send-kept", "--here"]).code, 0);
+
+    let listed = env.run(&["list", "--format", "json"]).json();
+    assert!(listed[0]["ended_at"].is_null(), "{listed}");
+    let mut child = env
+        .command(&["watch", session, "--idle", "2s"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let code = exited_within(&mut child, Duration::from_secs(30));
+    let run = crate::common::Run::of(child.wait_with_output().unwrap());
+    assert_eq!(code, Some(0), "{run:?}");
+    assert!(
+        run.stderr.contains("no new event for 2s"),
+        "watched until idle, not stopped at the end: {run:?}"
+    );
+}
+
 /// A proxy whose store keeps a batch for the collector (a proxy's, from an earlier session)
 /// sends it, beside its relay, as a hook would: a store used only by proxies has no hook, and
 /// its kept batches waited for `send-kept` for ever.

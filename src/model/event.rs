@@ -7,6 +7,8 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use super::meta::BELIEVABLE_TIMES;
+
 /// What kind of thing an event records.
 ///
 /// The known kinds are the ones the Python agent-strace knows too, so that every event we write
@@ -231,7 +233,10 @@ impl<'de> Visitor<'de> for EventVisitor {
 /// in the order events were written, not made: events recorded late (a proxy's kept batch
 /// recorded by `send-kept --here`, an answer a follower found) come after the end in the file,
 /// earlier in time, and do not reopen the session; a session resumed after its end (Claude
-/// Code's `--resume`) has later events, and is open.
+/// Code's `--resume`) has later events, and is open. An event at a time no session can have
+/// ([`BELIEVABLE_TIMES`]: before 1970, after 2100) counts as the latest so far, in file order:
+/// one end stamped in the year 2286 ended for ever a session that went on, and `watch` stopped
+/// watching its agent.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Ending {
     latest: Option<f64>,
@@ -241,10 +246,13 @@ pub struct Ending {
 impl Ending {
     /// Takes the next event of the file into account.
     pub fn observe(&mut self, event: &Event) {
-        if self.latest.is_some_and(|latest| event.timestamp < latest) {
+        let believed = Some(event.timestamp).filter(|at| BELIEVABLE_TIMES.contains(at));
+        if let (Some(at), Some(latest)) = (believed, self.latest)
+            && at < latest
+        {
             return;
         }
-        self.latest = Some(event.timestamp);
+        self.latest = believed.or(self.latest);
         self.ended = event.event_type == EventType::SessionEnd;
     }
 
@@ -303,5 +311,15 @@ mod tests {
         assert!(!ended(&[end.clone(), event(EventType::SessionStart, 11.0)]));
         assert!(!ended(&[end.clone(), event(EventType::UserPrompt, 10.0)]));
         assert!(!ended(&[event(EventType::ToolCall, 5.0)]));
+        // An end at a time no session has does not outlast what follows it in the file.
+        for never in [1e10, -1.0, f64::NAN, f64::INFINITY] {
+            let stray = event(EventType::SessionEnd, never);
+            assert!(!ended(&[
+                end.clone(),
+                stray.clone(),
+                event(EventType::ToolCall, 12.0)
+            ]));
+            assert!(ended(&[event(EventType::ToolCall, 5.0), stray]));
+        }
     }
 }
