@@ -3559,6 +3559,41 @@ fn a_batch_recorded_late_after_the_sessions_end_leaves_it_ended() {
     assert!(!listed[0]["ended_at"].is_null(), "{listed}");
 }
 
+/// `send-kept --here` writes each event of a proxy's kept batch once, as the collector does:
+/// an id the batch holds twice was written twice, and an event without an id was dropped as
+/// one the session held when it held any event without one.
+#[test]
+fn a_batch_recorded_here_writes_each_id_once_and_keeps_events_without_one() {
+    let env = TestEnv::new();
+    let spool = env.store().join(".spool");
+    let session = "twice-in-one";
+    plant_events(
+        &spool,
+        "00000001700000000000000.b1.batch",
+        session,
+        &[
+            ("e0", "session_start", 0.0),
+            ("e1", "tool_call", 1.0),
+            ("e1", "tool_call", 1.0),
+            ("", "tool_call", 2.0),
+        ],
+    );
+    assert_eq!(env.run(&["send-kept", "--here"]).code, 0);
+    plant_events(
+        &spool,
+        "00000001700000100000000.b2.batch",
+        session,
+        &[("", "tool_call", 3.0), ("e4", "tool_call", 4.0)],
+    );
+    assert_eq!(env.run(&["send-kept", "--here"]).code, 0);
+    let ids: Vec<Value> = env
+        .events(session)
+        .iter()
+        .map(|e| e["event_id"].clone())
+        .collect();
+    assert_eq!(ids, ["e0", "e1", "", "", "e4"]);
+}
+
 /// An end stamped at a time no session can have (the year 2286), followed in the file by the
 /// session going on, does not end it: `watch` stopped watching the agent at that end, and
 /// `list` showed the session ended, as its latest event by time.

@@ -389,7 +389,7 @@ impl Resend<'_> {
     /// Of a session here already, the events it holds (by id) are not written again: a batch
     /// put back after part of it was recorded (its recorder killed before it took the batch
     /// out of the spool, and the batch renamed back ten minutes later) is recorded whole, each
-    /// event once.
+    /// event once. An id the batch holds twice is written once, as the collector writes it.
     fn record_batch(&self, body: &[u8]) -> bool {
         let recorded = read_batch(body).and_then(|(meta, mut events)| {
             let store = self.store;
@@ -400,7 +400,7 @@ impl Resend<'_> {
                 0
             } else {
                 drop_held(store, &meta.session_id, &mut events)?
-            };
+            } + drop_repeated(&mut events);
             store.append_all(&events).map_err(|e| e.to_string())?;
             let _ = store.refresh_meta(&meta.session_id, crate::store::HOOK_LOCK_WAIT);
             Ok((events.len(), held))
@@ -410,7 +410,7 @@ impl Resend<'_> {
                 "a proxy's batch of {count} events kept for the collector, not taken by it, is recorded here (the collector may hold it too)"
             )),
             Ok((count, held)) => (self.note)(&format!(
-                "a proxy's batch kept for the collector, not taken by it, is recorded here (the collector may hold it too): {count} events, and {held} its session here held already"
+                "a proxy's batch kept for the collector, not taken by it, is recorded here (the collector may hold it too): {count} events, and {held} its session here held already (or the batch twice)"
             )),
             Err(e) => (self.note)(&format!(
                 "a proxy's batch kept for the collector cannot be recorded here, and waits: {e}"
@@ -477,7 +477,12 @@ fn batch_events(body: &Bytes) -> Bytes {
 /// recorded in part before is recorded again; how many. Reads the whole session: only a
 /// session that was here before the batch is read, and a batch is recorded here rarely.
 fn drop_held(store: &Store, session: &str, events: &mut Vec<Event>) -> Result<usize, String> {
-    let mut wanted: HashSet<&str> = events.iter().map(|e| e.event_id.as_str()).collect();
+    // No id is no event's id: events without one are each their own.
+    let mut wanted: HashSet<&str> = events
+        .iter()
+        .map(|e| e.event_id.as_str())
+        .filter(|id| !id.is_empty())
+        .collect();
     let mut held = HashSet::new();
     store
         .scan(session, |head| {
@@ -491,6 +496,15 @@ fn drop_held(store: &Store, session: &str, events: &mut Vec<Event>) -> Result<us
     let before = events.len();
     events.retain(|e| !held.contains(&e.event_id));
     Ok(before - events.len())
+}
+
+/// Takes out of `events` each event whose id an event before it has; how many. The collector
+/// writes such an event once, and a batch recorded here wrote it twice.
+fn drop_repeated(events: &mut Vec<Event>) -> usize {
+    let before = events.len();
+    let mut seen = HashSet::new();
+    events.retain(|e| e.event_id.is_empty() || seen.insert(e.event_id.clone()));
+    before - events.len()
 }
 
 /// A kept batch's session meta and events ([`crate::store::Store::spool_batch`]).
