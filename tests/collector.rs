@@ -3596,7 +3596,7 @@ fn a_batch_recorded_here_writes_each_id_once_and_keeps_events_without_one() {
 
 /// An end stamped at a time no session can have (the year 2286), followed in the file by the
 /// session going on, does not end it: `watch` stopped watching the agent at that end, and
-/// `list` showed the session ended, as its latest event by time.
+/// `list` showed the session ended, as its latest event by time, and `retention` deleted it.
 #[test]
 fn an_end_stamped_in_the_far_future_does_not_end_a_session_that_goes_on() {
     let env = TestEnv::new();
@@ -3617,6 +3617,11 @@ fn an_end_stamped_in_the_far_future_does_not_end_a_session_that_goes_on() {
 
     let listed = env.run(&["list", "--format", "json"]).json();
     assert!(listed[0]["ended_at"].is_null(), "{listed}");
+    let cleaned = env.run(&["retention", "clean", "--max-sessions", "0", "--dry-run"]);
+    assert!(
+        cleaned.stdout.contains("still being written: stamped-late"),
+        "{cleaned:?}"
+    );
     let mut child = env
         .command(&["watch", session, "--idle", "2s"])
         .stdin(Stdio::null())
