@@ -13,6 +13,12 @@ use serde_json::Value;
 pub const EMAIL_PATTERN: &str =
     r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}";
 
+/// An email address with its `@` percent-encoded, as a URL's query carries one
+/// (`?email=jane.doe%40corp.example`). Its name holds no `%`; `pre`, an escape right before
+/// it (`mailto%3Ajane%40…`), is no part of the address.
+pub const ENCODED_EMAIL_PATTERN: &str =
+    r"(?P<pre>%[0-9A-Fa-f]{2})?[A-Za-z0-9._+-]+%40[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}";
+
 struct Rule {
     pattern: Regex,
     placeholder: &'static str,
@@ -39,6 +45,7 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
             always,
         ),
         rule(EMAIL_PATTERN, "[EMAIL]", always),
+        rule(ENCODED_EMAIL_PATTERN, "[EMAIL]", always),
         rule(r"\b(?:\d[ -]?){12,18}\d\b", "[CARD]", luhn),
         rule(r"\b\d{3}-\d{2}-\d{4}\b", "[SSN]", plausible_ssn),
         rule(
@@ -67,7 +74,9 @@ pub fn mask_str_with<'a>(text: &'a str, pii: bool, extra: &[Regex]) -> Cow<'a, s
                 .pattern
                 .replace_all(&out, |c: &Captures<'_>| {
                     if (rule.check)(&c[0]) {
-                        rule.placeholder.to_owned()
+                        // What stands before the datum and is no part of it stays.
+                        let pre = c.name("pre").map_or("", |m| m.as_str());
+                        format!("{pre}{}", rule.placeholder)
                     } else {
                         c[0].to_owned()
                     }
@@ -246,6 +255,20 @@ mod tests {
             masked,
             "mail [EMAIL] or call [PHONE] / [PHONE]; card [CARD]; ssn [SSN]; role [ARN]"
         );
+    }
+
+    /// An address in a URL's query has its `@` percent-encoded, and was kept whole.
+    #[test]
+    fn an_address_percent_encoded_is_masked() {
+        assert_eq!(
+            mask_str("GET /users?email=jane.doe%40corp.example&x=1", &[]),
+            "GET /users?email=[EMAIL]&x=1"
+        );
+        assert_eq!(
+            mask_str("href=mailto%3Ajane%40corp.example", &[]),
+            "href=mailto%3A[EMAIL]"
+        );
+        assert_eq!(mask_str("50%40 off", &[]), "50%40 off");
     }
 
     #[test]

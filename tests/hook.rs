@@ -1421,6 +1421,24 @@ fn the_hook_masks_and_redacts_with_the_same_flags_as_the_proxies() {
     );
 }
 
+/// `--mask` takes an address whose `@` is percent-encoded, as a URL's query carries it; it
+/// reached disk whole.
+#[test]
+fn the_hook_masks_an_address_percent_encoded_in_a_url() {
+    let env = TestEnv::new();
+    let mut p = payload(
+        "UserPromptSubmit",
+        json!({"prompt": "fetch https://crm.example/users?email=ada.l%40example.com&page=2"}),
+    );
+    p["cwd"] = env.path().to_string_lossy().into_owned().into();
+    let cmd = env.command(&["hook", "user-prompt", "--mask"]);
+    crate::common::run_with_stdin(cmd, p.to_string().as_bytes()).success();
+    assert_eq!(
+        env.events(SID)[0]["data"]["prompt"],
+        "fetch https://crm.example/users?email=[EMAIL]&page=2"
+    );
+}
+
 #[test]
 fn a_hook_line_that_does_not_read_never_blocks_the_agent() {
     // A newer `setup` wrote a flag or an agent this binary does not know. Every agent takes a

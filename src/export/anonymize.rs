@@ -251,9 +251,12 @@ const ESCAPE_BEFORE: &str = r"%(?:25)?[0-9A-Fa-f]{2}|\\[nrt]";
 /// encoded one's name holds no `%`: it starts after the escape before it (`pre`, kept:
 /// `mailto%3Ajane%40…`).
 static EMAIL_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
-    let encoded = r"(?P<pre>%[0-9A-Fa-f]{2})?[A-Za-z0-9._+-]+%40[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}";
-    Regex::new(&format!("{}|{encoded}", crate::mask::EMAIL_PATTERN))
-        .expect("the email pattern compiles")
+    Regex::new(&format!(
+        "{}|{}",
+        crate::mask::EMAIL_PATTERN,
+        crate::mask::ENCODED_EMAIL_PATTERN
+    ))
+    .expect("the email pattern compiles")
 });
 
 /// A person's name written beside their address, as a git author, a `Signed-off-by:`, a
