@@ -2810,6 +2810,44 @@ fn the_folders_a_program_is_told_to_work_on_do_not_hide_a_denied_file() {
     assert_eq!(violations, expected, "{report}");
 }
 
+/// A program told to work on the folder it is in (`cmake -S . -B build`, `git --work-tree=.
+/// status`, `docker compose --project-directory . up`) works there as it does with no option:
+/// it was judged as reading the whole project, and stopped by any deny below it, where `cmake
+/// -B build` and `git status` ran. Where a `cd` left it, it reads that folder whole.
+#[test]
+fn a_program_told_to_work_on_its_own_folder_reads_no_more_than_with_no_option() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"read": {"deny": ["secrets/**"]}}}));
+    let policy = env.path().join(".agent-scope.json");
+    let project = env.path().to_string_lossy().into_owned();
+    let denied = [
+        "cd secrets && cmake -S . -B ../build",
+        "cd secrets && git --work-tree=. status",
+    ];
+    let let_run = [
+        "cmake -S . -B build",
+        "cmake --build .",
+        "git --work-tree=. status",
+        "git --git-dir=.git --work-tree=./ diff",
+        "docker compose --project-directory . up",
+        "cd src && cmake -S . -B ../build",
+    ];
+    let calls: Vec<Value> = denied
+        .iter()
+        .chain(&let_run)
+        .map(|line| json!({"tool": "Bash", "input": {"command": line}, "cwd": project}))
+        .collect();
+    let report = audit_after_hook(&env, "own-folder", &project, "/nowhere", &policy, &calls);
+    let violations: Vec<String> = report["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["what"].as_str().unwrap().to_owned())
+        .collect();
+    let expected: Vec<String> = denied.iter().map(|l| format!("$ {l}")).collect();
+    assert_eq!(violations, expected, "{report}");
+}
+
 /// After a `cd` to a folder the line does not spell (`cd "$(echo secrets)"`, `cd -`, `popd`,
 /// `eval "cd secrets"`, `cd "$X"`), a file is judged as possibly in any folder, so a deny of
 /// `secrets/**` holds, by the hook and by `audit`; it was judged as `$X/key.txt`, which no

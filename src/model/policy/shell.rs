@@ -1177,17 +1177,25 @@ pub fn file_use(cmd: &SimpleCommand) -> FileUse {
             }
         }
     }
-    match moved.worked_in {
-        // `make -C .` works where `make` does.
-        Some(dir) if matches!(dir.trim_end_matches('/'), "" | ".") => use_.reads_its_folder = true,
-        Some(dir) => use_.read_trees.push(dir),
-        None => {}
+    // `make -C .`, `cmake -S . -B build` and `git --work-tree=. status` work where `make`
+    // does: the folder it is in is judged as that, not as a folder it is sent to.
+    for dir in moved.worked_in.into_iter().chain(moved.worked_on) {
+        if is_its_own_folder(&dir) {
+            use_.reads_its_folder = true;
+        } else {
+            use_.read_trees.push(dir);
+        }
     }
-    use_.read_trees.extend(moved.worked_on);
     use_.reads.splice(0..0, cmd.redirect_in.iter().cloned());
     use_.writes.splice(0..0, cmd.redirect_out.iter().cloned());
     finish(&mut use_);
     use_
+}
+
+/// Whether a folder a program is sent to, from where it was started, is that folder itself
+/// (`""`, `.`, `./`).
+fn is_its_own_folder(dir: &str) -> bool {
+    matches!(dir.trim_end_matches('/'), "" | ".")
 }
 
 /// Options by which a command is sent to another folder: of a wrapper or runner, which moves
@@ -2105,6 +2113,9 @@ mod tests {
         assert!(!f("make -C a").reads_its_folder && !f("cat k").reads_its_folder);
         assert!(f("git -C . log").reads_its_folder && f("make -C ./").reads_its_folder);
         assert!(f("cargo b --manifest-path ./Cargo.toml").reads_its_folder);
+        let cmake = f("cmake -S . -B build");
+        assert!(cmake.reads_its_folder && cmake.read_trees == w(&["build"]));
+        assert!(f("git --work-tree=./ status").reads_its_folder);
         assert_eq!(f("env -C a make").read_trees, w(&["a"]));
         // Other folders a program works on, from where its folder options sent it.
         let git = f("git -C a --git-dir b/.git --work-tree=c log x");
