@@ -3070,3 +3070,75 @@ fn an_imported_codex_session_from_windows_is_judged_by_its_paths() {
     let tested = env.run(&["policy", "test", policy, session, "--format", "json"]);
     assert_eq!(tested.json()[0]["violations"], report["violations"]);
 }
+
+/// Windows takes a name in any case: `type SECRETS\key.txt` reads `secrets\key.txt`. `audit`
+/// let a Codex rollout recorded on Windows read a denied file spelt in another case (its name,
+/// its folder from the drive, a `cd` into it, `git -C` to it) pass a deny of `secrets/**`, and a
+/// deny written `Secrets/**` pass `type secrets\key.txt`. A call that reads nothing denied, in
+/// any case, stays allowed; `git -c`, another option than `git -C`, is not taken for it.
+#[test]
+fn an_imported_codex_session_from_windows_takes_a_name_in_any_case() {
+    let env = TestEnv::new();
+    let session = "019c8a4d-8f45-7010-8b5d-7fad920aa6f4";
+    let project = r"C:\Users\me\app";
+    let line = |kind: &str, payload: Value| {
+        json!({"timestamp": "2026-11-30T05:39:48.457Z", "type": kind, "payload": payload})
+            .to_string()
+    };
+    let mut lines = vec![
+        line(
+            "session_meta",
+            json!({"id": session, "cwd": project, "cli_version": "0.171.0"}),
+        ),
+        line(
+            "turn_context",
+            json!({"cwd": project, "model": "gpt-5.1-codex"}),
+        ),
+    ];
+    let commands = [
+        r"type SECRETS\key.txt",
+        r"cat c:\users\me\app\Secrets\key.txt",
+        r"cd SECRETS; type key.txt",
+        r"git -C Secrets log -p",
+        r"type secrets\key.txt",
+        r"type SRC\Main.rs",
+        r"git -c core.pager=SECRETS log",
+    ];
+    for (i, command) in commands.iter().enumerate() {
+        let arguments = json!({"command": command}).to_string();
+        lines.push(line(
+            "response_item",
+            json!({"type": "function_call", "name": "shell_command",
+                   "call_id": format!("c{i}"), "arguments": arguments}),
+        ));
+        lines.push(line(
+            "response_item",
+            json!({"type": "function_call_output", "call_id": format!("c{i}"), "output": "ok"}),
+        ));
+    }
+    let rollout = env.path().join("rollout-2026-11-30T05-39-48-w.jsonl");
+    std::fs::write(&rollout, lines.join("\n") + "\n").unwrap();
+    let run = env.run(&["import", rollout.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for deny in ["secrets/**", "Secrets/**"] {
+        write_policy(&env, &json!({"files": {"read": {"deny": [deny]}}}));
+        let policy = env.path().join(".agent-scope.json");
+        let report = env
+            .run(&[
+                "audit",
+                session,
+                "--policy",
+                policy.to_str().unwrap(),
+                "--format",
+                "json",
+            ])
+            .json();
+        let denied: Vec<&str> = report["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["what"].as_str().unwrap().trim_start_matches("$ "))
+            .collect();
+        assert_eq!(denied, commands[..5], "{deny}: {report}");
+    }
+}

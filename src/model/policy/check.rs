@@ -100,23 +100,70 @@ pub fn check(policy: &Policy, call: &ToolCall<'_>, place: &Place) -> Verdict {
 /// is `secrets/key.txt`, `C:\app` is `/C:/app`), and what it did said with its drives as
 /// written (`C:/app/secrets/key.txt`). Its project is the folder the session started in, where
 /// on Windows the policy would be: the policy read here lies in another machine's folder.
+///
+/// Windows takes a name in any case (`type SECRETS\key.txt` reads `secrets\key.txt`): the call
+/// is judged again with its paths, its folders and the policy's file patterns in lower case,
+/// and a violation found so is the verdict, said in lower case.
 fn check_windows(policy: &Policy, call: &ToolCall<'_>, place: &Place) -> Verdict {
-    let windows = |f: &String| is_windows_folder(f).then(|| unix_shaped(f));
+    let verdict = check_windows_as_spelt(policy, call, place, &|s| s.to_owned());
+    if verdict.status == Status::Violation {
+        return verdict;
+    }
+    let folded = check_windows_as_spelt(
+        &policy.with_files_in_lower_case(),
+        call,
+        place,
+        &case_folded,
+    );
+    if folded.status == Status::Violation {
+        folded
+    } else {
+        verdict
+    }
+}
+
+/// Text in lower case but for the letter of a short option (`-C`, `-Ssrc`), which may mean
+/// another option in lower case (`git -C dir`, `git -c key=value`).
+fn case_folded(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    for (i, &c) in chars.iter().enumerate() {
+        let option_letter = i >= 1 && chars[i - 1] == '-' && {
+            let dash = i - 1;
+            dash == 0 || chars[dash - 1].is_whitespace() || "\"'=(<>|;&,".contains(chars[dash - 1])
+        };
+        if option_letter {
+            out.push(c);
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+/// [`check_windows`] with the call's strings and the place's folders spelt by `spell`.
+fn check_windows_as_spelt(
+    policy: &Policy,
+    call: &ToolCall<'_>,
+    place: &Place,
+    spell: &dyn Fn(&str) -> String,
+) -> Verdict {
+    let windows = |f: &String| is_windows_folder(f).then(|| spell(&unix_shaped(f)));
     let mut roots: Vec<String> = place
         .roots
         .iter()
         .filter(|r| !is_windows_folder(r))
-        .cloned()
+        .map(|r| spell(r))
         .collect();
     roots.extend(place.launch.iter().filter_map(windows));
     roots.extend(place.roots.iter().filter_map(windows));
     let place = Place {
-        cwd: place.cwd.as_deref().map(unix_shaped),
+        cwd: place.cwd.as_deref().map(|c| spell(&unix_shaped(c))),
         roots,
         launch: place.launch.as_ref().and_then(windows),
         home: place.home.as_ref().and_then(windows),
     };
-    let arguments = unix_shaped_value(call.arguments);
+    let arguments = unix_shaped_value(call.arguments, spell);
     let call = ToolCall {
         arguments: &arguments,
         ..call.clone()
@@ -135,14 +182,14 @@ fn check_windows(policy: &Policy, call: &ToolCall<'_>, place: &Place) -> Verdict
     verdict
 }
 
-/// Every string in a call's arguments in a Unix shape ([`unix_shaped`]).
-fn unix_shaped_value(value: &Value) -> Value {
+/// Every string in a call's arguments in a Unix shape ([`unix_shaped`]), spelt by `spell`.
+fn unix_shaped_value(value: &Value, spell: &dyn Fn(&str) -> String) -> Value {
     match value {
-        Value::String(s) => Value::String(unix_shaped(s)),
-        Value::Array(items) => items.iter().map(unix_shaped_value).collect(),
+        Value::String(s) => Value::String(spell(&unix_shaped(s))),
+        Value::Array(items) => items.iter().map(|v| unix_shaped_value(v, spell)).collect(),
         Value::Object(map) => map
             .iter()
-            .map(|(k, v)| (k.clone(), unix_shaped_value(v)))
+            .map(|(k, v)| (k.clone(), unix_shaped_value(v, spell)))
             .collect(),
         other => other.clone(),
     }
@@ -1333,6 +1380,18 @@ mod tests {
 
     use super::*;
     use crate::model::tools::{self, Agent};
+
+    #[test]
+    fn case_folding_keeps_the_letter_of_a_short_option() {
+        assert_eq!(
+            case_folded("git -C Secrets -cA=B LOG --Work-Tree=X a-B"),
+            "git -C secrets -ca=b log --work-tree=x a-b"
+        );
+        assert_eq!(
+            case_folded("cmake -SSRC \"-BOut\""),
+            "cmake -Ssrc \"-Bout\""
+        );
+    }
 
     fn call<'a>(tool: &'a str, args: &'a Value) -> ToolCall<'a> {
         ToolCall {

@@ -195,6 +195,24 @@ impl Policy {
         }
     }
 
+    /// This policy with its file patterns in lower case, to judge the paths of a file system
+    /// that takes a name in any case (Windows') in lower case too.
+    #[must_use]
+    pub fn with_files_in_lower_case(&self) -> Policy {
+        let mut file = self.source.clone();
+        for list in [
+            &mut file.files.read.allow,
+            &mut file.files.read.deny,
+            &mut file.files.write.allow,
+            &mut file.files.write.deny,
+        ] {
+            for pattern in list.iter_mut() {
+                *pattern = pattern.to_lowercase();
+            }
+        }
+        Policy::from_file(file)
+    }
+
     /// No rules at all: only sensitive files are flagged.
     pub fn none() -> Policy {
         Policy::from_file(PolicyFile::default())
