@@ -1840,6 +1840,40 @@ fn a_login_call_given_a_host_takes_only_its_password() {
 }
 
 #[test]
+fn a_connect_calls_password_that_looks_like_a_host_goes_after_a_host() {
+    // paramiko's `connect("db.example.com", 22, "alice", "hunter2.com")` lost the user and kept
+    // the password: a password spelt as a host was taken for where the database is, as
+    // cx_Oracle's `connect("scott", "…", "db.example.com/orcl")` puts it, though a host and a
+    // port came first; so did DB-API's `connect("db.example.com", "alice", "…")`. A port named
+    // `port` or quoted (`"22"`) kept the password, or lost the user; and cx_Oracle's own
+    // `connect("scott", "hunter2.com", "db.example.com/orcl")` kept it.
+    let pw = "hunter2.com";
+    let cases = filled(
+        &[
+            (
+                "python -c 'ssh.connect(\"db.example.com\", 22, \"alice\", \"{pw}\")'",
+                "python -c 'ssh.connect(\"db.example.com\", 22, \"alice\", \"[REDACTED]\")'",
+            ),
+            (
+                "python -c 'pymysql.connect(\"db.example.com\", \"alice\", \"{pw}\")'",
+                "python -c 'pymysql.connect(\"db.example.com\", \"alice\", \"[REDACTED]\")'",
+            ),
+            (
+                "python -c 'c.connect(host, port, \"alice\", \"{pw}\"); c.connect(host, \"22\", \"bob\", \"{pw}\")'",
+                "python -c 'c.connect(host, port, \"alice\", \"[REDACTED]\"); c.connect(host, \"22\", \"bob\", \"[REDACTED]\")'",
+            ),
+            (
+                "python -c 'cx_Oracle.connect(\"scott\", \"{pw}\", \"db.example.com:1521/orcl\")'",
+                "python -c 'cx_Oracle.connect(\"scott\", \"[REDACTED]\", \"db.example.com:1521/orcl\")'",
+            ),
+        ],
+        |s| s.replace("{pw}", pw),
+    );
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw), "{store}");
+}
+
+#[test]
 fn a_call_about_a_login_that_happened_keeps_its_arguments() {
     // `audit.record_login("alice", "failed")`, `on_login(…)` and `redirectAfterLogin("alice",
     // "/home")` lost their second argument, taken for a password as any call named `…_login`

@@ -381,10 +381,11 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         // PHP take them (`MySQLdb.connect(host, "alice", "…")`, `pymssql.connect`,
         // `mysqli_connect`), JDBC's `DriverManager.getConnection(url, "alice", "…")` and PHP's
         // `new PDO("mysql:host=…", "alice", "…")` (its DSN where a host goes); or after its
-        // host and port, as paramiko's `connect(hostname, 22, "alice", "…")` (a port of digits
-        // or a name ending in `port`: any other value there is no port). A host among a
-        // login's arguments tells which is the password ([`login_password`]): pexpect's
-        // `login("db.example.com", "alice", "…")` takes its third.
+        // host and port, as paramiko's `connect(hostname, 22, "alice", "…")` (a port of digits,
+        // quoted or not, or a name that is or ends in `port`: any other value there is no
+        // port). A host among a login's arguments tells which is the password
+        // ([`login_password`]): pexpect's `login("db.example.com", "alice", "…")` takes its
+        // third.
         pattern: r#"(?x)
             [(\[{,] (?:\s|\\[nrt])*
             [rbuRBU]{0,2} \\?["'] (?P<name>[A-Za-z][A-Za-z0-9-]*) \\?["'] [\t\x20]* , (?:\s|\\[nrt])*
@@ -400,9 +401,10 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
                 [\t\x20]* \( (?:\s|\\[nrt])*
               | (?: (?:(?-u:\b)|_)(?i-u:connect) | (?-u:\b)(?:getConnection|PDO) ) [\t\x20]* \(
                 (?P<connect>) (?:\s|\\[nrt])*
-                (?: \\?"[^"\\\n]*\\?" | \\?'[^'\\\n]*\\?' | [A-Za-z_$][A-Za-z0-9_.$]* )
+                (?P<host> \\?"[^"\\\n]*\\?" | \\?'[^'\\\n]*\\?' | [A-Za-z_$][A-Za-z0-9_.$]* )
                 [\t\x20]* , (?:\s|\\[nrt])*
-                (?: (?: [0-9]{1,5} | [A-Za-z_$][A-Za-z0-9_.$]*(?i-u:port) ) [\t\x20]* ,
+                (?: (?P<port> [0-9]{1,5} | \\?["'][0-9]{1,5}\\?["']
+                      | (?:[A-Za-z_$][A-Za-z0-9_.$]*)?(?i-u:port) ) [\t\x20]* ,
                     (?:\s|\\[nrt])* )?
             )
             \\?["'] (?P<first>[^"'\\\n]*) \\?["'] [\t\x20]* , (?:\s|\\[nrt])*
@@ -1959,14 +1961,23 @@ const LOGIN_EVENT_WORDS: &str = "\
 /// then the password (pexpect's `pxssh.login("db.example.com", "alice", "…")`); a connect
 /// call's user, its password, then where the database is (cx_Oracle's `connect("scott", "…",
 /// "db.example.com/orcl")`); and none in a login call's user then host (`ssh_login("alice",
-/// "bastion.example.com")`) or in a host then a user.
+/// "bastion.example.com")`) or in a host then a user. After a connect call's port, or its
+/// first argument spelt as a host, come its user and password, whatever the password looks
+/// like (`connect("db.example.com", 22, "alice", "hunter2.com")`).
 fn login_password<'t>(caps: &Captures<'t>, second: regex::Match<'t>) -> Option<regex::Match<'t>> {
     let first = caps.name("first")?;
     let third = ["tesc", "tdq", "tsq"].iter().find_map(|g| caps.name(g));
-    if is_host(first.as_str()) {
+    let after_a_host = caps.name("port").is_some()
+        || caps
+            .name("host")
+            .is_some_and(|h| is_host(h.as_str().trim_matches(['"', '\'', '\\'])));
+    // cx_Oracle's `connect("scott", "hunter2.com", "db.example.com/orcl")`: where the database
+    // is comes last, after a password spelt as a host.
+    let before_a_host = caps.name("connect").is_some() && !after_a_host && is_host(second.as_str());
+    if is_host(first.as_str()) && !before_a_host {
         return third;
     }
-    if is_host(second.as_str()) {
+    if is_host(second.as_str()) && !after_a_host {
         return caps.name("connect").map(|_| first);
     }
     Some(second)

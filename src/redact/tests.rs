@@ -1537,6 +1537,18 @@ fn a_connect_calls_password_after_its_host_and_port() {
             r#"ssh.connect("10.0.0.5", self.port, 'root', '[REDACTED]')"#,
         ),
         (
+            r#"c.connect("db.example.com", 22, "alice", "hunter2.com")"#,
+            r#"c.connect("db.example.com", 22, "alice", "[REDACTED]")"#,
+        ),
+        (
+            r#"c.connect(host, "22", "alice", "hunter2xyz")"#,
+            r#"c.connect(host, "22", "alice", "[REDACTED]")"#,
+        ),
+        (
+            r#"connect(host, "12345", "hunter2xyz")"#,
+            r#"connect(host, "12345", "[REDACTED]")"#,
+        ),
+        (
             r#"client.connect("host", username="u", password="hunter2xyz")"#,
             r#"client.connect("host", username="u", password="[REDACTED]")"#,
         ),
