@@ -3142,3 +3142,42 @@ fn an_imported_codex_session_from_windows_takes_a_name_in_any_case() {
         assert_eq!(denied, commands[..5], "{deny}: {report}");
     }
 }
+
+/// A program told which file to take its rules from reads it: `make -f secrets/Makefile`,
+/// `just -f secrets/justfile` and `docker compose -f secrets/compose.yml up` ran under a deny
+/// of `secrets/**`, by the hook and by `audit`, where `make -C secrets` was stopped. The file
+/// is taken from where `-C` sends make; a rules file elsewhere, and a `-f` of the command a
+/// compose service runs, stay allowed.
+#[test]
+fn a_program_reads_the_file_it_takes_its_rules_from() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"read": {"deny": ["secrets/**"]}}}));
+    let policy = env.path().join(".agent-scope.json");
+    let project = env.path().to_string_lossy().into_owned();
+    let denied = [
+        "make -f secrets/Makefile",
+        "make all --file=secrets/Makefile",
+        "make -C src -f ../secrets/mk",
+        "just -f secrets/justfile build",
+        "docker compose -f secrets/compose.yml up",
+    ];
+    let let_run = [
+        "make -f build/Makefile",
+        "docker compose -f compose.yml up",
+        "docker compose exec web tail -f secrets/log",
+    ];
+    let calls: Vec<Value> = denied
+        .iter()
+        .chain(&let_run)
+        .map(|line| json!({"tool": "Bash", "input": {"command": line}, "cwd": project}))
+        .collect();
+    let report = audit_after_hook(&env, "rules-file", &project, "/nowhere", &policy, &calls);
+    let violations: Vec<String> = report["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["what"].as_str().unwrap().to_owned())
+        .collect();
+    let expected: Vec<String> = denied.iter().map(|l| format!("$ {l}")).collect();
+    assert_eq!(violations, expected, "{report}");
+}

@@ -1186,6 +1186,7 @@ pub fn file_use(cmd: &SimpleCommand) -> FileUse {
             use_.read_trees.push(dir);
         }
     }
+    use_.reads.extend(moved.rules_files);
     use_.reads.splice(0..0, cmd.redirect_in.iter().cloned());
     use_.writes.splice(0..0, cmd.redirect_out.iter().cloned());
     finish(&mut use_);
@@ -1230,6 +1231,37 @@ const WORKED_ON_OPTIONS: &[(&str, &[&str], &[&str], bool)] = &[
     ("docker-compose", &["--project-directory"], &[], false),
 ];
 
+/// Options by which a program is told which file to take its rules from, which it reads (`make
+/// -f secrets/Makefile`), from where its folder options sent it. For each: its name
+/// (`docker-compose` for `docker compose` too), those options, its other options that take a
+/// value, and whether they end at its first operand (`docker compose exec web tail -f log`).
+const RULES_FILE_OPTIONS: &[(&str, &[&str], &[&str], bool)] = &[
+    (
+        "make",
+        &["-f", "--file", "--makefile"],
+        &["-C", "--directory"],
+        false,
+    ),
+    (
+        "gmake",
+        &["-f", "--file", "--makefile"],
+        &["-C", "--directory"],
+        false,
+    ),
+    (
+        "just",
+        &["-f", "--justfile"],
+        &["-d", "--working-directory"],
+        true,
+    ),
+    (
+        "docker-compose",
+        &["-f", "--file"],
+        &["--project-directory", "-p"],
+        true,
+    ),
+];
+
 /// Where a command's options send it ([`FOLDER_OPTIONS`]).
 #[derive(Debug, Default)]
 struct Moved {
@@ -1241,6 +1273,8 @@ struct Moved {
     worked_in: Option<String>,
     /// Other folders it works on ([`WORKED_ON_OPTIONS`]), from where it was started.
     worked_on: Vec<String>,
+    /// The files it takes its rules from ([`RULES_FILE_OPTIONS`]), from where it was started.
+    rules_files: Vec<String>,
 }
 
 /// The folder options of a command's wrappers, runners and program, in turn: `env -C a sudo
@@ -1313,6 +1347,15 @@ fn program_folders(moved: &mut Moved, words: &[String]) {
             moved
                 .worked_on
                 .push(super::cwd::in_folder(&moved.dir, &dir));
+        }
+    }
+    if let Some((_, options, valued, first_only)) =
+        RULES_FILE_OPTIONS.iter().find(|(n, ..)| *n == name)
+    {
+        for file in folder_values(args, options, valued, *first_only) {
+            moved
+                .rules_files
+                .push(super::cwd::in_folder(&moved.dir, &file));
         }
     }
     let works_in_one = FOLDER_OPTIONS.iter().any(|(n, ..)| *n == name)
@@ -2130,6 +2173,11 @@ mod tests {
         assert_eq!(compose.read_trees, w(&["a"]));
         assert!(f("docker compose up").reads_its_folder && !f("docker ps").reads_its_folder);
         assert_eq!(f("ninja -C a").read_trees, w(&["a"]));
+        // The file a program takes its rules from.
+        assert_eq!(f("make -C a -f b/mk x").reads, w(&["a/b/mk"]));
+        assert_eq!(f("make all --file=mk").reads, w(&["mk"]));
+        assert_eq!(f("docker compose -f a.yml up").reads, w(&["a.yml"]));
+        assert_eq!(f("docker compose exec web tail -f log").reads, w(&[]));
     }
 
     #[test]
