@@ -2664,6 +2664,36 @@ fn a_cd_inside_a_line_is_judged_alike_by_the_hook_and_audit() {
     );
 }
 
+/// Plays each line of `denied` and `let_run` as a Bash call in the project's folder through
+/// the pre-tool hook, as session `session`, under a deny of `secrets/**` (reads, and writes
+/// too with `writes`), then audits it: exactly the `denied` lines are violations, in order.
+fn assert_only_denied_lines(session: &str, writes: bool, denied: &[&str], let_run: &[&str]) {
+    let env = TestEnv::new();
+    let deny = json!({"deny": ["secrets/**"]});
+    let files = if writes {
+        json!({"read": deny, "write": deny})
+    } else {
+        json!({"read": deny})
+    };
+    write_policy(&env, &json!({ "files": files }));
+    let policy = env.path().join(".agent-scope.json");
+    let project = env.path().to_string_lossy().into_owned();
+    let calls: Vec<Value> = denied
+        .iter()
+        .chain(let_run)
+        .map(|line| json!({"tool": "Bash", "input": {"command": line}, "cwd": project}))
+        .collect();
+    let report = audit_after_hook(&env, session, &project, "/nowhere", &policy, &calls);
+    let violations: Vec<String> = report["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["what"].as_str().unwrap().to_owned())
+        .collect();
+    let expected: Vec<String> = denied.iter().map(|l| format!("$ {l}")).collect();
+    assert_eq!(violations, expected, "{report}");
+}
+
 /// A folder a command is sent to by an option is followed as a `cd` is, by the hook and by
 /// `audit`: `env -C secrets cat key.txt` and `sudo -D secrets cat key.txt` read
 /// `secrets/key.txt`, and a program told to work in a folder (`git -C`, `make -C`, `npm
@@ -2671,13 +2701,6 @@ fn a_cd_inside_a_line_is_judged_alike_by_the_hook_and_audit() {
 /// `secrets/**`, judged from where the line started; `tar -C` was already followed.
 #[test]
 fn a_folder_option_does_not_hide_a_denied_file() {
-    let env = TestEnv::new();
-    write_policy(
-        &env,
-        &json!({"files": {"read": {"deny": ["secrets/**"]}, "write": {"deny": ["secrets/**"]}}}),
-    );
-    let policy = env.path().join(".agent-scope.json");
-    let project = env.path().to_string_lossy().into_owned();
     let denied = [
         "env -C secrets cat key.txt",
         "env --chdir=secrets cat key.txt",
@@ -2697,20 +2720,7 @@ fn a_folder_option_does_not_hide_a_denied_file() {
         "git commit -C HEAD",
         "cargo build --manifest-path src/Cargo.toml",
     ];
-    let calls: Vec<Value> = denied
-        .iter()
-        .chain(&let_run)
-        .map(|line| json!({"tool": "Bash", "input": {"command": line}, "cwd": project}))
-        .collect();
-    let report = audit_after_hook(&env, "options", &project, "/nowhere", &policy, &calls);
-    let violations: Vec<String> = report["violations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["what"].as_str().unwrap().to_owned())
-        .collect();
-    let expected: Vec<String> = denied.iter().map(|l| format!("$ {l}")).collect();
-    assert_eq!(violations, expected, "{report}");
+    assert_only_denied_lines("options", true, &denied, &let_run);
 }
 
 /// A program that works in a folder (`make`, `git`, `npm`, `cargo` …) works where a `cd` left
@@ -2722,10 +2732,6 @@ fn a_folder_option_does_not_hide_a_denied_file() {
 /// below it, where `git status` ran.
 #[test]
 fn a_cd_sends_a_program_where_its_folder_option_would() {
-    let env = TestEnv::new();
-    write_policy(&env, &json!({"files": {"read": {"deny": ["secrets/**"]}}}));
-    let policy = env.path().join(".agent-scope.json");
-    let project = env.path().to_string_lossy().into_owned();
     let denied = [
         "cd secrets && make",
         "cd secrets; make install",
@@ -2745,20 +2751,7 @@ fn a_cd_sends_a_program_where_its_folder_option_would() {
         "make -C ./ test",
         "cargo build --manifest-path ./Cargo.toml",
     ];
-    let calls: Vec<Value> = denied
-        .iter()
-        .chain(&let_run)
-        .map(|line| json!({"tool": "Bash", "input": {"command": line}, "cwd": project}))
-        .collect();
-    let report = audit_after_hook(&env, "cd-make", &project, "/nowhere", &policy, &calls);
-    let violations: Vec<String> = report["violations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["what"].as_str().unwrap().to_owned())
-        .collect();
-    let expected: Vec<String> = denied.iter().map(|l| format!("$ {l}")).collect();
-    assert_eq!(violations, expected, "{report}");
+    assert_only_denied_lines("cd-make", false, &denied, &let_run);
 }
 
 /// The other folders a program is told to work on are read whole as its folder option's is, by
@@ -2768,10 +2761,6 @@ fn a_cd_sends_a_program_where_its_folder_option_would() {
 /// them, and its paths, from where its `-C`s leave it, wherever they are on its line.
 #[test]
 fn the_folders_a_program_is_told_to_work_on_do_not_hide_a_denied_file() {
-    let env = TestEnv::new();
-    write_policy(&env, &json!({"files": {"read": {"deny": ["secrets/**"]}}}));
-    let policy = env.path().join(".agent-scope.json");
-    let project = env.path().to_string_lossy().into_owned();
     let denied = [
         "git --git-dir=secrets/.git log",
         "git --git-dir secrets/.git log",
@@ -2794,20 +2783,7 @@ fn the_folders_a_program_is_told_to_work_on_do_not_hide_a_denied_file() {
         "docker compose --project-directory src up",
         "cd secrets && docker ps",
     ];
-    let calls: Vec<Value> = denied
-        .iter()
-        .chain(&let_run)
-        .map(|line| json!({"tool": "Bash", "input": {"command": line}, "cwd": project}))
-        .collect();
-    let report = audit_after_hook(&env, "worked-on", &project, "/nowhere", &policy, &calls);
-    let violations: Vec<String> = report["violations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["what"].as_str().unwrap().to_owned())
-        .collect();
-    let expected: Vec<String> = denied.iter().map(|l| format!("$ {l}")).collect();
-    assert_eq!(violations, expected, "{report}");
+    assert_only_denied_lines("worked-on", false, &denied, &let_run);
 }
 
 /// A program told to work on the folder it is in (`cmake -S . -B build`, `git --work-tree=.
@@ -2816,10 +2792,6 @@ fn the_folders_a_program_is_told_to_work_on_do_not_hide_a_denied_file() {
 /// -B build` and `git status` ran. Where a `cd` left it, it reads that folder whole.
 #[test]
 fn a_program_told_to_work_on_its_own_folder_reads_no_more_than_with_no_option() {
-    let env = TestEnv::new();
-    write_policy(&env, &json!({"files": {"read": {"deny": ["secrets/**"]}}}));
-    let policy = env.path().join(".agent-scope.json");
-    let project = env.path().to_string_lossy().into_owned();
     let denied = [
         "cd secrets && cmake -S . -B ../build",
         "cd secrets && git --work-tree=. status",
@@ -2832,20 +2804,7 @@ fn a_program_told_to_work_on_its_own_folder_reads_no_more_than_with_no_option() 
         "docker compose --project-directory . up",
         "cd src && cmake -S . -B ../build",
     ];
-    let calls: Vec<Value> = denied
-        .iter()
-        .chain(&let_run)
-        .map(|line| json!({"tool": "Bash", "input": {"command": line}, "cwd": project}))
-        .collect();
-    let report = audit_after_hook(&env, "own-folder", &project, "/nowhere", &policy, &calls);
-    let violations: Vec<String> = report["violations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["what"].as_str().unwrap().to_owned())
-        .collect();
-    let expected: Vec<String> = denied.iter().map(|l| format!("$ {l}")).collect();
-    assert_eq!(violations, expected, "{report}");
+    assert_only_denied_lines("own-folder", false, &denied, &let_run);
 }
 
 /// After a `cd` to a folder the line does not spell (`cd "$(echo secrets)"`, `cd -`, `popd`,
@@ -2855,13 +2814,6 @@ fn a_program_told_to_work_on_its_own_folder_reads_no_more_than_with_no_option() 
 /// file after such a `cd` is let run.
 #[test]
 fn a_cd_to_a_folder_the_line_does_not_spell_does_not_hide_a_denied_file() {
-    let env = TestEnv::new();
-    write_policy(
-        &env,
-        &json!({"files": {"read": {"deny": ["secrets/**"]}, "write": {"deny": ["secrets/**"]}}}),
-    );
-    let policy = env.path().join(".agent-scope.json");
-    let project = env.path().to_string_lossy().into_owned();
     let denied = [
         "cd \"$(echo secrets)\" && cat key.txt",
         "cd - && cat key.txt",
@@ -2877,20 +2829,7 @@ fn a_cd_to_a_folder_the_line_does_not_spell_does_not_hide_a_denied_file() {
         "cat \"$HOME/notes.txt\"",
         "cd \"$X\" && cat /etc/hostname",
     ];
-    let calls: Vec<Value> = denied
-        .iter()
-        .chain(&let_run)
-        .map(|line| json!({"tool": "Bash", "input": {"command": line}, "cwd": project}))
-        .collect();
-    let report = audit_after_hook(&env, "unknown", &project, "/nowhere", &policy, &calls);
-    let violations: Vec<String> = report["violations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["what"].as_str().unwrap().to_owned())
-        .collect();
-    let expected: Vec<String> = denied.iter().map(|l| format!("$ {l}")).collect();
-    assert_eq!(violations, expected, "{report}");
+    assert_only_denied_lines("unknown", true, &denied, &let_run);
 }
 
 /// A glob's `?` and `[set]` take one character, not one byte: `r?sum?.pdf` denies `résumé.pdf`,
@@ -3150,10 +3089,6 @@ fn an_imported_codex_session_from_windows_takes_a_name_in_any_case() {
 /// compose service runs, stay allowed.
 #[test]
 fn a_program_reads_the_file_it_takes_its_rules_from() {
-    let env = TestEnv::new();
-    write_policy(&env, &json!({"files": {"read": {"deny": ["secrets/**"]}}}));
-    let policy = env.path().join(".agent-scope.json");
-    let project = env.path().to_string_lossy().into_owned();
     let denied = [
         "make -f secrets/Makefile",
         "make all --file=secrets/Makefile",
@@ -3166,18 +3101,5 @@ fn a_program_reads_the_file_it_takes_its_rules_from() {
         "docker compose -f compose.yml up",
         "docker compose exec web tail -f secrets/log",
     ];
-    let calls: Vec<Value> = denied
-        .iter()
-        .chain(&let_run)
-        .map(|line| json!({"tool": "Bash", "input": {"command": line}, "cwd": project}))
-        .collect();
-    let report = audit_after_hook(&env, "rules-file", &project, "/nowhere", &policy, &calls);
-    let violations: Vec<String> = report["violations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["what"].as_str().unwrap().to_owned())
-        .collect();
-    let expected: Vec<String> = denied.iter().map(|l| format!("$ {l}")).collect();
-    assert_eq!(violations, expected, "{report}");
+    assert_only_denied_lines("rules-file", false, &denied, &let_run);
 }
