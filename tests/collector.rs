@@ -3638,6 +3638,19 @@ fn an_end_stamped_in_the_far_future_does_not_end_a_session_that_goes_on() {
     );
 }
 
+/// Plants in `env`'s spool a proxy's batch of three events (`kept0` … of session
+/// `kept-earlier`) kept for the collector by an earlier session; returns their ids.
+fn plant_kept_earlier(env: &TestEnv) -> Vec<String> {
+    let ids: Vec<String> = (0..3).map(|n| format!("kept{n}")).collect();
+    plant_batch(
+        &env.store().join(".spool"),
+        "00000001700000000000000.k1.batch",
+        "kept-earlier",
+        &ids,
+    );
+    ids
+}
+
 /// A proxy whose store keeps a batch for the collector (a proxy's, from an earlier session)
 /// sends it, beside its relay, as a hook would: a store used only by proxies has no hook, and
 /// its kept batches waited for `send-kept` for ever.
@@ -3646,13 +3659,7 @@ fn a_proxy_sends_what_its_store_keeps_for_the_collector() {
     let env = TestEnv::new();
     let storage = env.path().join("srv");
     let (_server, port) = server(&env, &storage, &[]);
-    let ids: Vec<String> = (0..3).map(|n| format!("kept{n}")).collect();
-    plant_batch(
-        &env.store().join(".spool"),
-        "00000001700000000000000.k1.batch",
-        "kept-earlier",
-        &ids,
-    );
+    let ids = plant_kept_earlier(&env);
     let input = tool_calls_input(3);
     let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
     cmd.env("AGENT_STRACE_ENDPOINT", format!("http://127.0.0.1:{port}"));
@@ -3674,13 +3681,7 @@ fn record_http_sends_what_its_store_keeps_for_the_collector() {
     let env = TestEnv::new();
     let storage = env.path().join("srv");
     let (_server, port) = server(&env, &storage, &[]);
-    let ids: Vec<String> = (0..3).map(|n| format!("kept{n}")).collect();
-    plant_batch(
-        &env.store().join(".spool"),
-        "00000001700000000000000.k1.batch",
-        "kept-earlier",
-        &ids,
-    );
+    let ids = plant_kept_earlier(&env);
     let mut command = env.command(&["record-http", "http://127.0.0.1:9/mcp", "--port", "0"]);
     command.env("AGENT_STRACE_ENDPOINT", format!("http://127.0.0.1:{port}"));
     let (proxy, _) = crate::common::net::spawn_proxy(command);
