@@ -22,6 +22,7 @@ use crate::capture::sink::Sink;
 use crate::capture::transcript::ResponseUsage;
 use crate::model::Tokens;
 use crate::model::policy::check;
+use crate::model::policy::cwd::is_windows_folder;
 use crate::model::tools::Agent;
 use crate::model::view::CALL_FOLDER;
 use crate::store::Store;
@@ -243,11 +244,11 @@ impl Reader {
         let folder = match (workdir, turn) {
             // A rollout written on Windows names its folders so (`C:\work\app`), and `/` is no
             // root there.
-            (Some(workdir), Some(turn)) if windows_absolute(turn) => windows_join(turn, workdir),
+            (Some(workdir), Some(turn)) if is_windows_folder(turn) => windows_join(turn, workdir),
             (Some(workdir), _) => check::absolute(workdir, turn),
             (None, _) => turn?.to_owned(),
         };
-        let absolute = folder.starts_with('/') || windows_absolute(&folder);
+        let absolute = folder.starts_with('/') || is_windows_folder(&folder);
         (absolute && Some(folder.as_str()) != start).then_some(folder)
     }
 
@@ -390,18 +391,10 @@ fn output_text(output: &Value) -> (String, bool) {
     (text, failed)
 }
 
-/// Whether a path is absolute on Windows: from a drive (`C:\`, `C:/`) or a share
-/// (`\\host\share`).
-fn windows_absolute(path: &str) -> bool {
-    let b = path.as_bytes();
-    (b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && matches!(b[2], b'\\' | b'/'))
-        || path.starts_with("\\\\")
-}
-
 /// `path` taken from the Windows folder `base`, as Codex takes a relative `workdir` there:
 /// either separator, `.` and `..` resolved (never above the drive or share), `\` between.
 fn windows_join(base: &str, path: &str) -> String {
-    if windows_absolute(path) {
+    if is_windows_folder(path) {
         return path.to_owned();
     }
     let (prefix, rest) = match base.strip_prefix("\\\\") {
@@ -460,8 +453,10 @@ mod tests {
             windows_join(r"\\host\share\a", r"..\..\b"),
             r"\\host\share\b"
         );
-        assert!(windows_absolute("c:/x") && windows_absolute(r"\\host\s"));
-        assert!(!windows_absolute("src") && !windows_absolute("/home") && !windows_absolute("C:"));
+        assert!(is_windows_folder("c:/x") && is_windows_folder(r"\\host\s"));
+        assert!(
+            !is_windows_folder("src") && !is_windows_folder("/home") && !is_windows_folder("C:")
+        );
     }
 
     #[test]
