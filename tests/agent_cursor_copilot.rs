@@ -1112,6 +1112,55 @@ fn a_claude_file_hook_run_by_cursor_alone_is_recorded_as_cursor() {
 }
 
 #[test]
+fn a_claude_file_hook_given_cursors_own_payload_is_dropped_when_cursor_has_its_own_hooks() {
+    // Cursor runs the hooks of Claude's files with its own payload, not Claude's: a prompt
+    // comes as `beforeSubmitPrompt` with `conversation_id` and no `session_id` (as captured
+    // from Cursor 2.5 in claude-mem#838). Before, that run was recorded beside Cursor's own
+    // hook's, and every event of such a session was there twice.
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.path().join(".cursor")).unwrap();
+    std::fs::write(
+        env.path().join(".cursor/hooks.json"),
+        json!({"version": 1, "hooks": {"beforeSubmitPrompt": [{"command": "agent-strace hook --agent cursor beforeSubmitPrompt"}]}}).to_string(),
+    )
+    .unwrap();
+    forbid_env(&env);
+    let prompt = cursor(
+        &env,
+        "beforeSubmitPrompt",
+        json!({"prompt": "tidy the parser"}),
+    );
+    let read = cursor(
+        &env,
+        "preToolUse",
+        json!({"tool_name": "Read", "tool_input": {"file_path": ".env"}, "tool_use_id": "d1"}),
+    );
+    for vars in [vec![], vec![("CURSOR_VERSION", "2.5.0")]] {
+        let run = hook(&env, &["hook", "user-prompt"], &prompt, &vars);
+        run.success();
+        assert_eq!((run.stdout.as_str(), run.stderr.as_str()), ("", ""));
+        // Still judged, and answered in Cursor's words.
+        let run = hook(&env, &["hook", "pre-tool"], &read, &vars);
+        assert_eq!(decoded(&run)["permission"], "deny", "{run:?}");
+    }
+    assert!(env.sessions().is_empty(), "{:?}", env.sessions());
+    // Cursor's own hook records the prompt, once.
+    play(
+        &env,
+        &[(vec!["--agent", "cursor", "beforeSubmitPrompt"], prompt)],
+        &[],
+    );
+    let prompts: Vec<Value> = env
+        .events(CURSOR_SESSION)
+        .into_iter()
+        .filter(|e| e["event_type"] == "user_prompt")
+        .collect();
+    assert_eq!(prompts.len(), 1, "{prompts:?}");
+    assert_eq!(prompts[0]["data"]["prompt"], "tidy the parser");
+    assert_eq!(env.meta(CURSOR_SESSION)["agent_name"], "cursor");
+}
+
+#[test]
 fn a_claude_file_hook_run_by_copilot_or_vscode_is_recorded_once() {
     // Copilot CLI with hooks of its own in the user's ~/.copilot/hooks: its run of the
     // project's .claude/settings.json hook is dropped; without them it is kept as Copilot's.

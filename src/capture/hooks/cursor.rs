@@ -21,8 +21,9 @@
 //! `preToolUse` and `beforeShellExecution`), so [`SETUP_EVENTS`] lists the set that records
 //! each call once.
 //!
-//! Cursor also runs the hooks of Claude Code's settings files ("third-party hooks") with a
-//! Claude-shaped payload: those are read by Claude Code's reader and recorded as Cursor's.
+//! Cursor also runs the hooks of Claude Code's settings files ("third-party hooks"), with its
+//! own payload as far as real captures show; a Claude-shaped one (a version that sends it) is
+//! read by Claude Code's reader and recorded as Cursor's.
 
 use serde_json::{Map, Value};
 

@@ -79,13 +79,19 @@ pub struct ReadHook {
 impl ReadHook {
     /// The agent whose own agent-strace hooks, if installed, make this invocation a duplicate
     /// (docs/agents.md §8): a hook without `--agent` (so from Claude Code's settings files, or a
-    /// copied command) that Cursor, VS Code or Copilot CLI ran with a Claude-shaped payload.
+    /// copied command) that VS Code or Copilot CLI ran with a Claude-shaped payload, or that
+    /// Cursor ran with any payload.
     /// Whether that agent's own hooks are installed is for the caller to find out (it is a
     /// look at the agent's config files).
     pub fn duplicate_unless_alone(&self, signals: &Signals) -> Option<Agent> {
         let agent = self.payload.agent;
+        // Cursor gives the hooks of Claude's files its own payload (`beforeSubmitPrompt`,
+        // `conversation_id`, `cursor_version`: seen from Cursor 2.5 in claude-mem#838 and
+        // from 3.13 in clawd-on-desk#776), so for Cursor the shape tells nothing: a hook
+        // without `--agent` is the Claude-file run whatever it was given.
+        let from_claude_files = self.claude_shaped || agent == Agent::Cursor;
         (signals.declared.is_none()
-            && self.claude_shaped
+            && from_claude_files
             && matches!(agent, Agent::Cursor | Agent::VsCode | Agent::Copilot))
         .then_some(agent)
     }
