@@ -3103,3 +3103,38 @@ fn a_program_reads_the_file_it_takes_its_rules_from() {
     ];
     assert_only_denied_lines("rules-file", false, &denied, &let_run);
 }
+
+/// A script runner reads its script, by the hook and by `audit`: `sh secrets/x.sh`, `python
+/// secrets/x.py`, `node`, `ruby`, `perl`, a test runner given a folder (`pytest secrets/`), a
+/// file run by its path (`./secrets/run.sh`, and `cd secrets && ./configure`, which runs
+/// `secrets/configure`) all ran under a deny of `secrets/**` that stopped `cat
+/// secrets/x.sh`. Code given on the line (`python -c`, `node -e`, `sh -c`), a module
+/// (`python -m http.server`) and a test runner in the project stay allowed.
+#[test]
+fn a_script_runner_reads_its_script() {
+    let denied = [
+        "sh secrets/x.sh",
+        "bash -x secrets/x",
+        "python secrets/x.py",
+        "python3 -m pytest secrets/",
+        "pytest secrets/test_x.py::test_a",
+        "node secrets/x.js",
+        "ruby secrets/x.rb",
+        "perl -w secrets/x.pl",
+        "./secrets/run.sh",
+        "source secrets/env",
+        "cd secrets && ./configure",
+        "cd secrets && pytest",
+    ];
+    let let_run = [
+        "python -c \"print(1)\"",
+        "python -m http.server",
+        "node -e 'console.log(1)'",
+        "sh -c 'echo hi'",
+        "pytest",
+        "pytest -k secrets tests/",
+        "./configure",
+        "make",
+    ];
+    assert_only_denied_lines("scripts", false, &denied, &let_run);
+}

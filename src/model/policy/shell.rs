@@ -1164,6 +1164,10 @@ pub fn file_use(cmd: &SimpleCommand) -> FileUse {
     // `sudo -u root rm x`, `xargs rm`: the command after the runner's options.
     let words = command_of(&cmd.words);
     let mut use_ = operand_use(cmd, words);
+    // `./configure`, `secrets/run.sh`: running a file by its path reads it.
+    if let Some(path) = words.first().filter(|w| is_run_by_path(w)) {
+        use_.reads.push(path.clone());
+    }
     let moved = moved_folder(&cmd.words);
     if !moved.dir.is_empty() {
         for list in [
@@ -1449,6 +1453,10 @@ fn operand_use(cmd: &SimpleCommand, words: &[String]) -> FileUse {
     };
     let long = |names: &[&str]| options.iter().any(|o| names.contains(o));
     let recursive = short(&['r', 'R']) || long(&["--recursive"]);
+    if script_use(name, &words[1..], &mut use_) {
+        finish(&mut use_);
+        return use_;
+    }
     match name {
         "tar" | "bsdtar" | "gtar" => {
             tar_use(&words[1..], &mut use_);
@@ -1616,6 +1624,182 @@ fn operand_use(cmd: &SimpleCommand, words: &[String]) -> FileUse {
     }
     finish(&mut use_);
     use_
+}
+
+/// Whether a command word names the file it runs by a path from the folder it is in
+/// (`./configure`, `secrets/run.sh`, `../x/run`): a shell reads that file to run it. A path
+/// from `/`, `~` or a variable names a program installed elsewhere (`/usr/bin/python3`), which
+/// no policy of the project's files is about.
+fn is_run_by_path(word: &str) -> bool {
+    word.contains('/') && !word.starts_with(['/', '~', '$'])
+}
+
+/// How an interpreter takes its script: its options whose value is code to run instead of a
+/// script (`python -c`, `node -e`), the option naming a module to run instead (`python -m`),
+/// its other options that take a value, and those whose value is a file it reads first
+/// (`bash --rcfile`).
+struct Interpreter {
+    code: &'static [&'static str],
+    module: Option<&'static str>,
+    valued: &'static [&'static str],
+    reads: &'static [&'static str],
+}
+
+/// The interpreter a program's name is, if it runs a script named as its first operand.
+fn interpreter(name: &str) -> Option<Interpreter> {
+    let python = name
+        .strip_prefix("python")
+        .or_else(|| name.strip_prefix("pypy"))
+        .is_some_and(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.'));
+    let it = match name {
+        _ if python => Interpreter {
+            code: &["-c"],
+            module: Some("-m"),
+            valued: &["-W", "-X", "-Q"],
+            reads: &[],
+        },
+        "node" | "nodejs" | "tsx" | "ts-node" => Interpreter {
+            code: &["-e", "--eval", "-p", "--print"],
+            module: None,
+            valued: &[
+                "-r",
+                "--require",
+                "--import",
+                "--loader",
+                "--experimental-loader",
+                "-C",
+                "--conditions",
+                "--title",
+                "--input-type",
+            ],
+            reads: &[],
+        },
+        "ruby" => Interpreter {
+            code: &["-e"],
+            module: None,
+            valued: &["-r", "-I", "-C", "-E"],
+            reads: &[],
+        },
+        "perl" => Interpreter {
+            code: &["-e", "-E"],
+            module: None,
+            valued: &["-I"],
+            reads: &[],
+        },
+        _ if SHELLS.contains(&name) => Interpreter {
+            code: &[],
+            module: None,
+            valued: &["-o", "-O", "+o", "+O"],
+            reads: &["--rcfile", "--init-file"],
+        },
+        _ => return None,
+    };
+    Some(it)
+}
+
+/// What a script runner reads: an interpreter its script (`sh secrets/x.sh`, `python x.py`,
+/// `node x.js`, not `python -c 'code'` nor `sh -c '…'`, whose line is read as commands) and
+/// the files its options name; a test runner (`pytest`, `python -m pytest`) the tests it is
+/// given, or the folder it is in, where it collects them. False for a program that is neither.
+fn script_use(name: &str, args: &[String], use_: &mut FileUse) -> bool {
+    if matches!(name, "pytest" | "py.test") {
+        test_runner_use(args, use_);
+        return true;
+    }
+    let Some(it) = interpreter(name) else {
+        return false;
+    };
+    let shell = SHELLS.contains(&name);
+    let mut rest = args.iter();
+    while let Some(w) = rest.next() {
+        if w == "--" {
+            use_.reads.extend(rest.next().cloned());
+            return true;
+        }
+        let option = w.len() > 1 && (w.starts_with('-') || (shell && w.starts_with('+')));
+        if !option {
+            // The script; what follows is its own arguments.
+            use_.reads.push(w.clone());
+            return true;
+        }
+        let named = w.split_once('=').map_or(w.as_str(), |(o, _)| o);
+        if it.code.contains(&named) {
+            return true;
+        }
+        // `bash -c '…'`, `sh -ec '…'`: a line, read as commands; `bash -s`: stdin.
+        if shell && short_letters(w).is_some_and(|l| l.contains(['c', 's'])) {
+            return true;
+        }
+        if let Some(module) = it.module
+            && let Some(inline) = w.strip_prefix(module)
+        {
+            let name = if inline.is_empty() {
+                rest.next().map(String::as_str)
+            } else {
+                Some(inline)
+            };
+            if name == Some("pytest") {
+                test_runner_use(rest.as_slice(), use_);
+            }
+            return true;
+        }
+        if it.reads.contains(&w.as_str()) {
+            use_.reads.extend(rest.next().cloned());
+        } else if it.valued.contains(&w.as_str()) {
+            rest.next();
+        }
+    }
+    true
+}
+
+/// pytest's options that take a value.
+const PYTEST_VALUED: &[&str] = &[
+    "-k",
+    "-m",
+    "-p",
+    "-c",
+    "-o",
+    "-W",
+    "-n",
+    "--deselect",
+    "--ignore",
+    "--ignore-glob",
+    "--rootdir",
+    "--basetemp",
+    "--confcutdir",
+    "--junitxml",
+    "--junit-xml",
+    "--maxfail",
+    "--tb",
+    "--durations",
+    "--log-level",
+    "--override-ini",
+    "--config-file",
+    "--import-mode",
+    "--dist",
+    "--numprocesses",
+];
+
+/// A test runner's words (after its name): each test file or folder it is given is read whole
+/// (`tests/test_x.py::test_a` is the file); given none, it collects the tests of the folder it
+/// is in, which it reads as `make` reads its folder.
+fn test_runner_use(args: &[String], use_: &mut FileUse) {
+    let mut operands = Vec::new();
+    let mut rest = args.iter();
+    let mut ended = false;
+    while let Some(w) = rest.next() {
+        if !ended && w == "--" {
+            ended = true;
+        } else if !ended && w.starts_with('-') && w.len() > 1 {
+            if PYTEST_VALUED.contains(&w.as_str()) {
+                rest.next();
+            }
+        } else {
+            operands.push(w.split("::").next().unwrap_or(w).to_owned());
+        }
+    }
+    use_.reads_its_folder = operands.is_empty();
+    use_.read_trees.extend(operands);
 }
 
 /// Drops what names no file.
@@ -2021,6 +2205,41 @@ mod tests {
         assert_eq!(f("sudo -u root cat .env").reads, w(&[".env"]));
         assert_eq!(f("doas -u root tee x").writes, w(&["x"]));
         assert_eq!(f("xargs -n 1 -I {} cat y").reads, w(&["y"]));
+    }
+
+    #[test]
+    fn script_runners_read_their_script() {
+        let f = |line: &str| file_use(&split(line)[0]);
+        for (line, read) in [
+            ("sh -e s.sh a b", "s.sh"),
+            ("bash -o pipefail s", "s"),
+            ("bash --rcfile rc -i", "rc"),
+            ("python3.12 -W ignore -u x.py y", "x.py"),
+            ("node --require r.js x.js y", "x.js"),
+            ("ruby -I lib x.rb", "x.rb"),
+            ("perl -w -- x.pl", "x.pl"),
+            ("./configure --prefix=x", "./configure"),
+            ("sudo bin/run a", "bin/run"),
+        ] {
+            assert_eq!(f(line).reads, w(&[read]), "{line}");
+        }
+        for line in [
+            "python -c 'print(1)' a",
+            "python -m http.server 8000",
+            "node -e 'x' a",
+            "node --eval=x a",
+            "perl -e 1 a",
+            "sh -c 'echo hi' a",
+            "bash -s a",
+            "bash",
+            "/usr/bin/python3",
+            "~/bin/x a",
+        ] {
+            assert_eq!(f(line), FileUse::default(), "{line}");
+        }
+        assert_eq!(f("pytest -k x a.py::t b").read_trees, w(&["a.py", "b"]));
+        assert_eq!(f("python3 -m pytest -x t").read_trees, w(&["t"]));
+        assert!(f("pytest -k x").reads_its_folder && f("python -m pytest").reads_its_folder);
     }
 
     #[test]
