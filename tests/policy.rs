@@ -3138,3 +3138,24 @@ fn a_script_runner_reads_its_script() {
     ];
     assert_only_denied_lines("scripts", false, &denied, &let_run);
 }
+
+/// A `cd ..` goes back out of the folder a `cd` went into, as a shell takes it: `cd secrets &&
+/// cd .. && make` works where the line started, and ran no longer denied under a deny of
+/// `secrets/**` as reading `secrets/..` whole (nor did `cd . && make`). A `cd ..` that goes on
+/// into a denied folder, and a `..` out of one before reading in it, are still judged there.
+#[test]
+fn a_cd_back_out_of_a_folder_works_where_it_lands() {
+    let denied = [
+        "cd src && cd ../secrets && make",
+        "cd secrets/sub && cd .. && cat key.txt",
+        "cd secrets && cd .. && cat secrets/key.txt",
+    ];
+    let let_run = [
+        "cd secrets && cd .. && make",
+        "cd secrets && cd .. && git status",
+        "cd . && make",
+        "cd src/.. && make",
+        "cd && make",
+    ];
+    assert_only_denied_lines("cd-back", false, &denied, &let_run);
+}

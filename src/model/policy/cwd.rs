@@ -240,7 +240,7 @@ impl Dirs {
                 Move::Exit if last_of_pipeline => add(&mut now, dir, EITHER),
                 Move::Exit => {}
                 Move::To(to) => {
-                    add(&mut now, in_folder(&dir, to), WORKED);
+                    add(&mut now, cd_into(&dir, to), WORKED);
                     let stayed = if last_of_pipeline { EITHER } else { FAILED };
                     add(&mut now, dir, stayed);
                 }
@@ -439,6 +439,30 @@ pub fn in_folder(dir: &str, path: &str) -> String {
     format!("{}/{path}", dir.trim_end_matches('/'))
 }
 
+/// Where a `cd` to `to` from `dir` lands, as a shell's `cd` takes `.` and `..` (by the names
+/// of the path, not by the links on disk): `cd secrets && cd ..` is back where the line
+/// started (`""`), `cd src && cd ../secrets` in `secrets`. A `..` out of a place the line does
+/// not name (`$X/..`), of the home folder (`~/..`) or of a Windows drive's root is kept.
+fn cd_into(dir: &str, to: &str) -> String {
+    let joined = in_folder(dir, to);
+    let rooted = joined.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in joined.split('/') {
+        let poppable = |p: &&str| *p != ".." && !p.starts_with(['$', '~']) && !p.ends_with(':');
+        match part {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(poppable) => {
+                parts.pop();
+            }
+            // `/..` is `/`.
+            ".." if rooted && parts.is_empty() => {}
+            part => parts.push(part),
+        }
+    }
+    let path = parts.join("/");
+    if rooted { format!("/{path}") } else { path }
+}
+
 /// Adds an outcome in `dir`, merged with one already there.
 fn add(now: &mut Outcomes, dir: String, ended: u8) {
     match now.iter_mut().find(|(d, _)| *d == dir) {
@@ -511,6 +535,26 @@ fn starts_word(chars: &[char], i: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cd_takes_dots_by_name() {
+        for (dir, to, lands) in [
+            ("secrets", "..", ""),
+            ("", ".", ""),
+            ("", "./", ""),
+            ("src", "../secrets", "secrets"),
+            ("a/b", "../../..", ".."),
+            ("", "..", ".."),
+            ("/p/secrets", "..", "/p"),
+            ("/", "..", "/"),
+            ("$X", "..", "$X/.."),
+            ("~", "..", "~/.."),
+            ("~/a", "..", "~"),
+            ("/C:", "..", "/C:/.."),
+        ] {
+            assert_eq!(cd_into(dir, to), lands, "cd {to} from {dir:?}");
+        }
+    }
 
     #[test]
     fn windows_folders_and_lines_take_a_unix_shape_and_back() {
