@@ -3159,3 +3159,39 @@ fn a_cd_back_out_of_a_folder_works_where_it_lands() {
     ];
     assert_only_denied_lines("cd-back", false, &denied, &let_run);
 }
+
+/// More ways of sending a program to a folder are followed, by the hook and by `audit`: git's
+/// repository and work tree given by its environment (`GIT_DIR=`, `GIT_WORK_TREE=`),
+/// `terraform -chdir=`, `gradle -p`, `poetry -C`, `bun --cwd`, cmake's source folder as an
+/// operand and `docker build`'s context (and its `-f` Dockerfile). Each ran under a deny of
+/// `secrets/**` that stopped `make -C secrets`. `docker build .` is judged as `make` (and
+/// `make -C .`) is, not as `tar czf x.tgz .`: a build in the agent's own folder; docker's
+/// `--context` names a daemon, no folder. A program sent back to the folder the line started
+/// in (`cd build && cmake ..`, `cd src && make -C ..`) works there as `make` does: it was
+/// judged as reading the whole project.
+#[test]
+fn more_folder_options_do_not_hide_a_denied_folder() {
+    let denied = [
+        "GIT_DIR=secrets/.git git log",
+        "GIT_WORK_TREE=secrets git status",
+        "terraform -chdir=secrets plan",
+        "gradle -p secrets build",
+        "poetry -C secrets install",
+        "bun --cwd secrets install",
+        "cmake secrets",
+        "docker build secrets",
+        "docker build -f secrets/Dockerfile .",
+        "cd secrets && docker build .",
+    ];
+    let let_run = [
+        "docker build .",
+        "docker --context secrets ps",
+        "docker --context secrets build -t app .",
+        "cmake -E copy secrets.txt b",
+        "terraform -chdir=infra plan",
+        "cd build && cmake ..",
+        "cd src && make -C ..",
+        "GIT_DIR=.git git log",
+    ];
+    assert_only_denied_lines("more-options", false, &denied, &let_run);
+}

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::cwd::{in_folder, is_windows_folder, unix_shaped, windows_shaped};
+use super::cwd::{cd_into, in_folder, is_windows_folder, unix_shaped, windows_shaped};
 use super::shell::{self, SimpleCommand};
 use super::{CommandPattern, PathRules, Policy};
 use crate::model::ToolKind;
@@ -722,6 +722,7 @@ fn command_parts(command: &str, windows: bool) -> Vec<(Access, Spelt)> {
         }
         let visible = !use_.skips_hidden;
         let reads_its_folder = use_.reads_its_folder;
+        let works_in = use_.works_in;
         let files = (use_.reads.into_iter().map(|p| (p, false, None)))
             .chain(
                 use_.read_trees
@@ -743,6 +744,10 @@ fn command_parts(command: &str, windows: bool) -> Vec<(Access, Spelt)> {
             };
             let glob = simple.globs.contains(&path);
             for &dir in dirs {
+                // `cd build && cmake ..` works where the line started, as `make` there does.
+                if works_in.contains(&path) && cd_into(dir, &path).is_empty() {
+                    continue;
+                }
                 let glob = (glob || shell::is_glob(dir))
                     .then(|| *dots.get_or_insert_with(|| dotglob(command)));
                 out.push((access(in_folder(dir, &path)), Spelt { glob, tree }));

@@ -443,7 +443,7 @@ pub fn in_folder(dir: &str, path: &str) -> String {
 /// of the path, not by the links on disk): `cd secrets && cd ..` is back where the line
 /// started (`""`), `cd src && cd ../secrets` in `secrets`. A `..` out of a place the line does
 /// not name (`$X/..`), of the home folder (`~/..`) or of a Windows drive's root is kept.
-fn cd_into(dir: &str, to: &str) -> String {
+pub(super) fn cd_into(dir: &str, to: &str) -> String {
     let joined = in_folder(dir, to);
     let rooted = joined.starts_with('/');
     let mut parts: Vec<&str> = Vec::new();

@@ -18,6 +18,8 @@ use super::cwd::{Dirs, Join, is_cd};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SimpleCommand {
     pub words: Vec<String>,
+    /// The `NAME=value` words before it, which set its environment (`GIT_DIR=x git log`).
+    pub env: Vec<String>,
     /// `< file`.
     pub redirect_in: Vec<String>,
     /// `> file`, `>> file`, `&> file`.
@@ -653,7 +655,7 @@ impl Parser<'_> {
         cmd.words.drain(..skip);
         // `NAME=value` before a command sets its environment.
         let assignments = cmd.words.iter().take_while(|w| is_assignment(w)).count();
-        cmd.words.drain(..assignments);
+        cmd.env = cmd.words.drain(..assignments).collect();
         if matches!(
             cmd.words.first().map(String::as_str),
             Some("fi" | "done" | "esac" | "for" | "case" | "select" | "in" | "}")
@@ -1102,6 +1104,10 @@ pub struct FileUse {
     /// A program that works in a folder (`make`, `git`, `cargo`, `npm` …) with no folder option
     /// of its own: it reads the folder it is started in whole, as `make -C dir` reads `dir`.
     pub reads_its_folder: bool,
+    /// Of `read_trees`, the folders a program works in or on (`make -C dir`, `git --git-dir`,
+    /// `cmake dir`, `docker build dir`): one that is the folder the line started in (`cd build
+    /// && cmake ..`) is the agent's own, not judged whole, as `make` there is not.
+    pub works_in: Vec<String>,
 }
 
 /// A command of a line run on Windows with cmd's `type` or PowerShell's `Get-Content` (`gc`,
@@ -1164,11 +1170,11 @@ pub fn file_use(cmd: &SimpleCommand) -> FileUse {
     // `sudo -u root rm x`, `xargs rm`: the command after the runner's options.
     let words = command_of(&cmd.words);
     let mut use_ = operand_use(cmd, words);
+    let moved = moved_folder(&cmd.env, &cmd.words);
     // `./configure`, `secrets/run.sh`: running a file by its path reads it.
     if let Some(path) = words.first().filter(|w| is_run_by_path(w)) {
         use_.reads.push(path.clone());
     }
-    let moved = moved_folder(&cmd.words);
     if !moved.dir.is_empty() {
         for list in [
             &mut use_.reads,
@@ -1187,6 +1193,7 @@ pub fn file_use(cmd: &SimpleCommand) -> FileUse {
         if is_its_own_folder(&dir) {
             use_.reads_its_folder = true;
         } else {
+            use_.works_in.push(dir.clone());
             use_.read_trees.push(dir);
         }
     }
@@ -1221,6 +1228,12 @@ const FOLDER_OPTIONS: &[(&str, &[&str], bool)] = &[
     ("uv", &["--directory", "--project"], false),
     ("just", &["-d", "--working-directory"], false),
     ("ninja", &["-C"], false),
+    ("terraform", &["-chdir"], true),
+    ("tofu", &["-chdir"], true),
+    ("gradle", &["-p", "--project-dir"], false),
+    ("gradlew", &["-p", "--project-dir"], false),
+    ("poetry", &["-C", "--directory", "-P", "--project"], false),
+    ("bun", &["--cwd"], false),
 ];
 
 /// Options by which a program names another folder it works on, read whole as the folder of a
@@ -1282,9 +1295,10 @@ struct Moved {
 }
 
 /// The folder options of a command's wrappers, runners and program, in turn: `env -C a sudo
-/// -D b make -C c` makes `a/b/c`.
-fn moved_folder(words: &[String]) -> Moved {
+/// -D b make -C c` makes `a/b/c`; `env` holds the `NAME=value` words before the command.
+fn moved_folder(env: &[String], words: &[String]) -> Moved {
     let mut moved = Moved::default();
+    let mut env = env.to_vec();
     let mut rest = words;
     for _ in 0..16 {
         let Some(first) = rest.first() else {
@@ -1324,8 +1338,11 @@ fn moved_folder(words: &[String]) -> Moved {
         }
         if runs.is_none() {
             program_folders(&mut moved, rest);
+            git_env_folders(&mut moved, &env, rest);
             return moved;
         }
+        // `env GIT_DIR=x git log`, `sudo A=1 cmd`.
+        env.extend(rest[1..end].iter().filter(|w| is_assignment(w)).cloned());
         // `timeout 60 cmd`: the duration.
         let end = if name == "timeout" { end + 1 } else { end };
         rest = &rest[end.min(rest.len())..];
@@ -1362,11 +1379,160 @@ fn program_folders(moved: &mut Moved, words: &[String]) {
                 .push(super::cwd::in_folder(&moved.dir, &file));
         }
     }
+    if name == "cmake" {
+        cmake_source(moved, args);
+    }
+    if name == "docker" {
+        docker_build(moved, args);
+    }
     let works_in_one = FOLDER_OPTIONS.iter().any(|(n, ..)| *n == name)
         || WORKED_ON_OPTIONS.iter().any(|(n, ..)| *n == name)
         || name == "cargo";
     if works_in_one && moved.worked_in.is_none() {
         moved.worked_in = Some(moved.dir.clone());
+    }
+}
+
+/// The repository and work tree git is given by its environment (`GIT_DIR=secrets/.git git
+/// log`, `env GIT_WORK_TREE=secrets git status`), read whole as `--git-dir` and `--work-tree`
+/// are.
+fn git_env_folders(moved: &mut Moved, env: &[String], words: &[String]) {
+    if words.first().is_none_or(|w| basename(w) != "git") {
+        return;
+    }
+    for assignment in env {
+        if let Some((name, dir)) = assignment.split_once('=')
+            && matches!(name, "GIT_DIR" | "GIT_WORK_TREE")
+            && !dir.is_empty()
+        {
+            moved.worked_on.push(super::cwd::in_folder(&moved.dir, dir));
+        }
+    }
+}
+
+/// cmake's options that take a value, besides its folder options.
+const CMAKE_VALUED: &[&str] = &[
+    "-G",
+    "-T",
+    "-A",
+    "-C",
+    "-D",
+    "-U",
+    "--preset",
+    "--toolchain",
+];
+
+/// `cmake dir` (after `cmake`): a folder operand is the source folder (or a build folder made
+/// from one), worked on whole as `-S dir` is; not in its modes that run something else (`-E`,
+/// `-P`, `--build`, `--install`).
+fn cmake_source(moved: &mut Moved, args: &[String]) {
+    let mut rest = args.iter();
+    let mut operands = Vec::new();
+    while let Some(w) = rest.next() {
+        if matches!(
+            w.as_str(),
+            "-E" | "-P" | "--build" | "--install" | "--help" | "--version"
+        ) {
+            return;
+        }
+        if CMAKE_VALUED.contains(&w.as_str()) || matches!(w.as_str(), "-S" | "-B") {
+            rest.next();
+        } else if !w.starts_with('-') {
+            operands.push(super::cwd::in_folder(&moved.dir, w));
+        }
+    }
+    moved.worked_on.extend(operands);
+}
+
+/// docker's options before its command that take a value: `--context` names a daemon's
+/// context, no folder.
+const DOCKER_VALUED: &[&str] = &[
+    "-c",
+    "--context",
+    "-H",
+    "--host",
+    "-l",
+    "--log-level",
+    "--config",
+    "--tlscacert",
+    "--tlscert",
+    "--tlskey",
+];
+
+/// `docker build` options that take a value (besides `-f`).
+const DOCKER_BUILD_VALUED: &[&str] = &[
+    "-t",
+    "--tag",
+    "--build-arg",
+    "--build-context",
+    "--target",
+    "--platform",
+    "--label",
+    "--network",
+    "--secret",
+    "--ssh",
+    "--cache-from",
+    "--cache-to",
+    "-o",
+    "--output",
+    "--progress",
+    "--iidfile",
+    "--metadata-file",
+    "--add-host",
+    "--shm-size",
+    "-m",
+    "--memory",
+    "--ulimit",
+    "--builder",
+    "--allow",
+    "--annotation",
+    "--attest",
+    "--cgroup-parent",
+    "--cpu-shares",
+    "--isolation",
+    "--sbom",
+    "--provenance",
+];
+
+/// `docker build dir` (also `docker buildx build`, `docker image build`; `args` after
+/// `docker`): the build context is sent to the builder whole, worked on as `make -C dir`'s
+/// folder is (`docker build .` as `make`), and its Dockerfile (`-f`) is the file it takes its
+/// rules from. A context that is a URL or stdin (`-`) is no folder here.
+fn docker_build(moved: &mut Moved, args: &[String]) {
+    let mut rest = args.iter();
+    let mut command = Vec::new();
+    while let Some(w) = rest.next() {
+        if DOCKER_VALUED.contains(&w.as_str()) {
+            rest.next();
+        } else if !w.starts_with('-') {
+            command.push(w.as_str());
+            if !matches!(w.as_str(), "buildx" | "image" | "builder") {
+                break;
+            }
+        }
+    }
+    if !matches!(command.last(), Some(&"build")) {
+        return;
+    }
+    let mut context = None;
+    let mut files = Vec::new();
+    while let Some(w) = rest.next() {
+        if matches!(w.as_str(), "-f" | "--file") {
+            files.extend(rest.next().cloned());
+        } else if let Some(file) = w.strip_prefix("--file=") {
+            files.push(file.to_owned());
+        } else if DOCKER_BUILD_VALUED.contains(&w.as_str()) {
+            rest.next();
+        } else if !w.starts_with('-') && context.is_none() {
+            context = Some(w.clone());
+        }
+    }
+    let at = |p: &str| super::cwd::in_folder(&moved.dir, p);
+    let files: Vec<String> = files.iter().filter(|f| *f != "-").map(|f| at(f)).collect();
+    moved.rules_files.extend(files);
+    if let Some(dir) = context.filter(|c| c != "-" && !c.contains("://") && !c.starts_with("git@"))
+    {
+        moved.worked_on.push(at(&dir));
     }
 }
 
@@ -1390,7 +1556,8 @@ fn folder_values(
             i += 1;
         } else if let Some(value) = options.iter().find_map(|o| {
             let rest = w.strip_prefix(o)?;
-            if o.starts_with("--") {
+            // `--directory=dir`, terraform's `-chdir=dir`; `-Cdir`.
+            if o.len() > 2 {
                 rest.strip_prefix('=')
             } else {
                 Some(rest).filter(|r| !r.is_empty())
@@ -2397,6 +2564,25 @@ mod tests {
         assert_eq!(f("make all --file=mk").reads, w(&["mk"]));
         assert_eq!(f("docker compose -f a.yml up").reads, w(&["a.yml"]));
         assert_eq!(f("docker compose exec web tail -f log").reads, w(&[]));
+        // Folders named by the environment, by other programs' options, by an operand.
+        assert_eq!(f("GIT_DIR=a/.git git log").read_trees, w(&["a/.git"]));
+        assert_eq!(f("env GIT_WORK_TREE=a git status").read_trees, w(&["a"]));
+        assert_eq!(f("GIT_DIR=a/.git ls").read_trees, w(&[]));
+        assert_eq!(f("terraform -chdir=a plan").read_trees, w(&["a"]));
+        assert_eq!(f("gradle -p a build").read_trees, w(&["a"]));
+        assert_eq!(f("poetry -C a install").read_trees, w(&["a"]));
+        assert_eq!(f("bun --cwd a install").read_trees, w(&["a"]));
+        assert_eq!(f("cmake -G Ninja a").read_trees, w(&["a"]));
+        assert_eq!(f("cmake -E copy a b").read_trees, w(&[]));
+        assert!(f("cmake .").reads_its_folder && f("docker build -t x .").reads_its_folder);
+        let build = f("docker --context c build -f a/Dockerfile -t x b");
+        assert_eq!(
+            (build.reads, build.read_trees),
+            (w(&["a/Dockerfile"]), w(&["b"]))
+        );
+        assert_eq!(f("docker --context a ps"), FileUse::default());
+        assert_eq!(f("docker build https://x/a.git").read_trees, w(&[]));
+        assert_eq!(f("docker buildx build a").works_in, w(&["a"]));
     }
 
     #[test]
