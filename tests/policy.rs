@@ -3195,3 +3195,18 @@ fn more_folder_options_do_not_hide_a_denied_folder() {
     ];
     assert_only_denied_lines("more-options", false, &denied, &let_run);
 }
+
+/// A program run by its path is read from where the line and its wrappers sent it, not from
+/// where its own folder option sends it: `./secrets/gradlew -p src build` and
+/// `secrets/bin/make -C src` read `secrets/…`, where they were judged as `src/secrets/…` and
+/// ran under a deny of `secrets/**`.
+#[test]
+fn a_program_run_by_its_path_is_read_from_where_it_is_started() {
+    let denied = [
+        "./secrets/gradlew -p src build",
+        "secrets/bin/make -C src",
+        "env -C secrets ./run.sh",
+    ];
+    let let_run = ["./gradlew -p src build", "env -C src ./run.sh"];
+    assert_only_denied_lines("run-path", false, &denied, &let_run);
+}

@@ -1171,10 +1171,6 @@ pub fn file_use(cmd: &SimpleCommand) -> FileUse {
     let words = command_of(&cmd.words);
     let mut use_ = operand_use(cmd, words);
     let moved = moved_folder(&cmd.env, &cmd.words);
-    // `./configure`, `secrets/run.sh`: running a file by its path reads it.
-    if let Some(path) = words.first().filter(|w| is_run_by_path(w)) {
-        use_.reads.push(path.clone());
-    }
     if !moved.dir.is_empty() {
         for list in [
             &mut use_.reads,
@@ -1198,6 +1194,12 @@ pub fn file_use(cmd: &SimpleCommand) -> FileUse {
         }
     }
     use_.reads.extend(moved.rules_files);
+    // `./configure`, `secrets/run.sh`: running a file by its path reads it, from where the
+    // wrappers sent it (`env -C a ./run`), not the program's own options (`./gradlew -p a`).
+    if let Some(path) = words.first().filter(|w| is_run_by_path(w)) {
+        use_.reads
+            .push(super::cwd::in_folder(&moved.run_from, path));
+    }
     use_.reads.splice(0..0, cmd.redirect_in.iter().cloned());
     use_.writes.splice(0..0, cmd.redirect_out.iter().cloned());
     finish(&mut use_);
@@ -1292,6 +1294,9 @@ struct Moved {
     worked_on: Vec<String>,
     /// The files it takes its rules from ([`RULES_FILE_OPTIONS`]), from where it was started.
     rules_files: Vec<String>,
+    /// Where its wrappers and runners sent the program, before its own options: where a path
+    /// it is run by is taken from (`env -C a ./run`).
+    run_from: String,
 }
 
 /// The folder options of a command's wrappers, runners and program, in turn: `env -C a sudo
@@ -1313,6 +1318,9 @@ fn moved_folder(env: &[String], words: &[String]) -> Moved {
             None => rest.len(),
         };
         let end = end.min(rest.len());
+        if runs.is_none() {
+            moved.run_from.clone_from(&moved.dir);
+        }
         if let Some((_, options, first_only)) = FOLDER_OPTIONS.iter().find(|(n, ..)| *n == name) {
             // `git -c key=value -C dir`: a value is no operand.
             let own: &[&str] = if name == "git" {
@@ -2387,6 +2395,8 @@ mod tests {
             ("perl -w -- x.pl", "x.pl"),
             ("./configure --prefix=x", "./configure"),
             ("sudo bin/run a", "bin/run"),
+            ("env -C a ./run", "a/run"),
+            ("./gradlew -p a build", "./gradlew"),
         ] {
             assert_eq!(f(line).reads, w(&[read]), "{line}");
         }
