@@ -2,7 +2,8 @@
 //! refuses every new thread (a process limit reached): `import --all` (files in parallel), the
 //! index's scan behind `list`, `list --format json` (a long list serialised in parts) and
 //! `stats` of a large session (its file read in parts). The stdio proxy, which cannot relay
-//! without threads, lets the server run unrecorded in its place, and says so in the session.
+//! without threads, lets the server run unrecorded in its place, and says so in the session;
+//! a proxy's sending of what its store keeps for the collector takes no thread the relay needs.
 //!
 //! The limit is RLIMIT_NPROC, which root ignores: the binary runs as a user of the test's own under
 //! `setpriv` and `prlimit --nproc=1`, from a copy in a folder any user may use. Without root or
@@ -545,5 +546,115 @@ fn the_collector_says_why_it_cannot_start_without_a_thread() {
     assert!(
         stderr.contains("cannot start a thread to handle requests"),
         "{stderr}"
+    );
+}
+
+/// A collector that takes every connection and never answers, holding it open: a proxy's
+/// sending of what its store keeps waits on it for its whole time. Its endpoint.
+fn silent_collector() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("an address").port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    format!("http://127.0.0.1:{port}")
+}
+
+/// Plants in `env`'s spool a proxy's batch of one event kept for the collector by an earlier
+/// session, which a proxy with an endpoint sends beside its relay.
+fn plant_kept_batch(env: &Unprivileged) -> PathBuf {
+    let spool = env.env.store().join(".spool");
+    std::fs::create_dir_all(&spool).expect("spool");
+    let meta = json!({"session_id": "kept-earlier", "started_at": 1.7e9, "agent_name": "cat"});
+    let event = json!({"event_type": "tool_call", "timestamp": 1.7e9, "event_id": "kept0",
+        "session_id": "kept-earlier", "data": {"tool_name": "echo"}});
+    let batch = spool.join("00000001700000000000000.k1.batch");
+    std::fs::write(&batch, format!("{meta}\n{event}\n")).expect("plant the batch");
+    batch
+}
+
+/// The sessions of `env`'s store (its `.spool` is none).
+fn recorded_sessions(env: &Unprivileged) -> Vec<String> {
+    let mut sessions = env.env.sessions();
+    sessions.retain(|name| !name.starts_with('.'));
+    sessions
+}
+
+/// The line a proxy's log says when its sending of what the store keeps gets no thread.
+const SENDING_REFUSED: &str =
+    "cannot start a thread to send what this store keeps for the collector";
+
+/// A proxy whose store keeps a batch for the collector starts sending it only once the relay
+/// has its threads and the server its process: under a limit that fits the proxy, its three
+/// threads and the server, the server's answer is relayed and recorded, and the sending,
+/// refused a thread, is said in the store's log and leaves the batch kept. The sending was
+/// started first and took the server's process: the server ran unrecorded (with a policy, not
+/// at all).
+#[test]
+fn record_sends_what_its_store_keeps_only_once_the_relay_has_what_it_needs() {
+    let Some(env) = Unprivileged::new() else {
+        return;
+    };
+    let batch = plant_kept_batch(&env);
+    let mut cmd = env.unprivileged(&RECORD_ONE_ANSWER, &["prlimit", "--nproc=5", "--"]);
+    cmd.env("AGENT_STRACE_ENDPOINT", silent_collector());
+    let relayed = crate::common::run_with_stdin(cmd, PING);
+    assert!(!relayed.stderr.contains("panicked"), "{}", relayed.stderr);
+    assert_eq!(relayed.code, 0, "{}", relayed.stderr);
+    assert_eq!(
+        relayed.stdout, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\n",
+        "{}",
+        relayed.stderr
+    );
+    assert!(!relayed.stderr.contains("unrecorded"), "{}", relayed.stderr);
+    let sessions = recorded_sessions(&env);
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    let events = env.env.events(&sessions[0]);
+    assert!(
+        !events.iter().any(|e| e["event_type"] == "error"),
+        "{events:#?}"
+    );
+    let log = std::fs::read_to_string(env.env.store().join("hook-errors.log")).unwrap_or_default();
+    assert!(log.contains(SENDING_REFUSED), "{log}");
+    assert!(batch.exists(), "the kept batch waits for the next sender");
+}
+
+/// `record-http` starts sending what its store keeps only once its recorder has its thread:
+/// under a limit of one thread besides the proxy's own, what passes is recorded, and the
+/// sending, refused a thread, is said in the store's log. The sending took the recorder's
+/// thread, and the proxy served unrecorded.
+#[test]
+fn record_http_sends_what_its_store_keeps_only_once_its_recorder_has_its_thread() {
+    let Some(env) = Unprivileged::new() else {
+        return;
+    };
+    plant_kept_batch(&env);
+    let mut cmd = env.unprivileged(
+        &["record-http", "http://127.0.0.1:9/mcp", "--port", "0"],
+        &["prlimit", "--nproc=2", "--"],
+    );
+    cmd.stdin(Stdio::null()).stdout(Stdio::null());
+    cmd.env("AGENT_STRACE_ENDPOINT", silent_collector());
+    let (proxy, _) = crate::common::net::spawn_proxy(cmd);
+    let log = env.env.store().join("hook-errors.log");
+    let started = std::time::Instant::now();
+    while !std::fs::read_to_string(&log).is_ok_and(|log| log.contains(SENDING_REFUSED)) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the refused sending is not said: {:?}",
+            std::fs::read_to_string(&log)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(proxy.terminate(), Some(0));
+    let sessions = recorded_sessions(&env);
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    let events = env.env.events(&sessions[0]);
+    assert!(
+        !events.iter().any(|e| e["event_type"] == "error"),
+        "the recorder had its thread: {events:#?}"
     );
 }

@@ -209,10 +209,12 @@ pub(crate) fn run(args: &RecordArgs, globals: &Globals) -> ExitCode {
         Err(code) => return code,
     };
     let policy = enforcer.is_some();
-    // Started once the session is, beside the relay, which never waits for it.
-    let sending =
-        super::send_kept::ProxySending::start(&store, &sink, &format!("record {session}"));
-    let relayed = relay(&args.command, recorder, enforcer, sink.clock());
+    // Started beside the relay, which never waits for it, once the relay has what it needs.
+    let mut sending = None;
+    let relayed = relay(&args.command, recorder, enforcer, sink.clock(), || {
+        sending =
+            super::send_kept::ProxySending::start(&store, &sink, &format!("record {session}"));
+    });
     // Not when the server is to take this process's place: it waits for nothing.
     if let (Some(sending), Ok(Relayed::Exited(_))) = (sending, &relayed) {
         sending.finish();

@@ -122,10 +122,12 @@ pub(crate) fn run(args: &RecordHttpArgs, globals: &Globals) -> ExitCode {
     super::output::to_stderr(format_args!(
         "agent-strace record-http: forwarding http://{local}{path} to {shown} (session {session})\n"
     ));
-    // Beside the relay, which never waits for it.
-    let sending =
-        super::send_kept::ProxySending::start(&store, &sink, &format!("record {session}"));
-    let served = proxy.serve();
+    // Beside the relay, which never waits for it, once the recorder has its thread.
+    let mut sending = None;
+    let served = proxy.serve(|| {
+        sending =
+            super::send_kept::ProxySending::start(&store, &sink, &format!("record {session}"));
+    });
     if let Some(sending) = sending {
         sending.finish();
     }

@@ -242,24 +242,24 @@ pub(crate) struct ProxySending {
 impl ProxySending {
     /// Starts sending what `store` keeps to the collector `AGENT_STRACE_ENDPOINT` names, as a
     /// hook does, within [`PROXY_SENDING`]; said in the store's log as the proxy `who`. `None`
-    /// when there is no collector, nothing waits, or the OS refuses a thread (they wait for
-    /// the next sender, as before).
+    /// when there is no collector, nothing waits, or the OS refuses a thread: they wait for
+    /// the next sender, and a refusal is said in the store's log (the relay goes on).
     pub(crate) fn start(store: &crate::store::Store, sink: &Sink, who: &str) -> Option<Self> {
         let endpoint = Endpoint::from_env()?.ok()?;
         let waiting = store.spooled_count().ok()?.calls;
         if waiting == 0 {
             return None;
         }
-        let (store, sink, who) = (store.clone(), sink.clone(), who.to_owned());
         let (tell, done) = std::sync::mpsc::channel();
-        std::thread::Builder::new()
+        let (sending_store, sink, sender) = (store.clone(), sink.clone(), who.to_owned());
+        let spawned = std::thread::Builder::new()
             .name("send-kept".into())
             .spawn(move || {
                 let note = |message: &str| {
-                    let _ = store.log_hook_error(&format!("{who}: {message}"));
+                    let _ = sending_store.log_hook_error(&format!("{sender}: {message}"));
                 };
                 let sent = Resend {
-                    store: &store,
+                    store: &sending_store,
                     sink: &sink,
                     endpoint: Some(&endpoint),
                     deadline: Some(std::time::Instant::now() + PROXY_SENDING),
@@ -277,9 +277,16 @@ impl ProxySending {
                     ));
                 }
                 let _ = tell.send(());
-            })
-            .ok()?;
-        Some(ProxySending { done })
+            });
+        match spawned {
+            Ok(_) => Some(ProxySending { done }),
+            Err(e) => {
+                let _ = store.log_hook_error(&format!(
+                    "{who}: cannot start a thread to send what this store keeps for the collector ({e}); it waits for the next hook, proxy or send-kept"
+                ));
+                None
+            }
+        }
     }
 
     /// At the proxy's end: waits for the sending at most [`PROXY_END_WAIT`]; what it had not

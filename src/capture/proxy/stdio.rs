@@ -106,11 +106,17 @@ impl Threads {
 /// Relays between our stdin/stdout and `command`, recording with `recorder` when there is one
 /// and enforcing a policy with `enforcer`. Returns the child's exit status as a process exit
 /// code, or that no thread could be had for the relay.
+///
+/// `beside` starts work that runs beside the relay (a proxy's sending of what its store keeps
+/// for the collector): it is called once the relay has its threads and the server its process,
+/// and not at all when the OS refused them, so that under a process limit such work never
+/// takes a thread or a process the relay needs.
 pub fn relay(
     command: &[OsString],
     recorder: Option<McpRecorder>,
     enforcer: Option<Enforcer>,
     clock: fn() -> f64,
+    beside: impl FnOnce(),
 ) -> io::Result<Relayed> {
     let (program, args) = command
         .split_first()
@@ -159,6 +165,7 @@ pub fn relay(
         }
     };
     forward_signals(child.id(), threads.signals);
+    beside();
     let mut child_in = child
         .stdin
         .take()

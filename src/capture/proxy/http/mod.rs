@@ -115,7 +115,11 @@ impl HttpProxy {
     }
 
     /// Serves until SIGINT, SIGTERM or SIGHUP, then records the end of the session.
-    pub fn serve(self) -> io::Result<()> {
+    ///
+    /// `beside` starts work that runs beside the proxy (its sending of what its store keeps
+    /// for the collector): it is called once the recorder has its thread, so that under a
+    /// process limit such work never takes the thread the recording needs.
+    pub fn serve(self, beside: impl FnOnce()) -> io::Result<()> {
         let client = UpstreamClient::new(self.upstream.is_tls())?;
         let (tx, rx) = mpsc::channel(RECORD_QUEUE);
         let clock = self.clock;
@@ -134,6 +138,7 @@ impl HttpProxy {
             }
         });
         let recording = writer.is_some();
+        beside();
         let proxy = Arc::new(Proxy {
             upstream: self.upstream,
             client,
