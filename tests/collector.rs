@@ -2993,6 +2993,36 @@ fn send_kept_here_records_every_waiting_call_in_this_store() {
     );
 }
 
+/// A kept hook call put back in the spool after `send-kept --here` recorded it (killed before
+/// it took the call out, the call renamed back ten minutes later) is recorded once: the call's
+/// id its session holds already is not written again, as the collector skips a call it
+/// recorded, and as a kept batch's events are. It was recorded a second time.
+#[test]
+fn send_kept_here_records_a_hook_call_put_back_after_it_was_recorded_once() {
+    let env = TestEnv::new();
+    let session = "kept-here-twice";
+    let (project, _) = kept_behind_a_failing_proxy(&env, session, None);
+    let local = project.join(".agent-traces");
+    let cwd = project.to_str().unwrap();
+    let spool = local.join(".spool");
+    let name = kept_names(&local).remove(0);
+    let call = std::fs::read(spool.join(&name)).unwrap();
+    let here = || {
+        let mut here = env.command(&["send-kept", "--here", "--project", cwd]);
+        here.env_remove("AGENT_STRACE_ENDPOINT");
+        crate::common::run_with_stdin(here, b"")
+    };
+    let first = here();
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert_eq!(stored_lines(&local, session), 1);
+    // What the next clearing of leftovers does with a call its recorder was killed recording.
+    std::fs::write(spool.join(&name), &call).unwrap();
+    let again = here();
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(kept_calls(&local), 0, "{}", again.stderr);
+    assert_eq!(stored_lines(&local, session), 1, "{}", again.stderr);
+}
+
 /// A collector gone for good behind a proxy answering 502 cannot fill the disk: once the spool
 /// holds 1,000 calls, a hook keeps no more and records its call here, saying why.
 #[test]

@@ -420,12 +420,18 @@ impl Resend<'_> {
     }
 
     /// Records here a call kept for the collector, with the time it was made; `unseen`: the
-    /// collector surely never saw it.
+    /// collector surely never saw it. A call recorded here before ([`recorded_before`]) is not
+    /// written again, as the collector skips a call it recorded.
     fn record_call(&self, body: &[u8], unseen: bool) -> bool {
         let recorded = serde_json::from_slice::<HookCall>(body)
             .map_err(|e| e.to_string())
             .and_then(|call| {
                 let payload = call.payload().map_err(|e| e.to_string())?;
+                if let Some(id) = call.call_id()
+                    && recorded_before(self.store, &payload, id)?
+                {
+                    return Ok(false);
+                }
                 let sink = match call.call_id() {
                     Some(id) => self.sink.clone().with_first_id(id.to_owned()),
                     None => self.sink.clone(),
@@ -438,10 +444,14 @@ impl Resend<'_> {
                     call.attribution().as_ref(),
                     hooks::Ran::Elsewhere,
                 )
+                .map(|_| true)
                 .map_err(|e| e.to_string())
             });
         match &recorded {
-            Ok(_) if unseen => {
+            Ok(false) => (self.note)(
+                "a call kept for the collector is recorded here already (its session holds its id), and is not written again",
+            ),
+            Ok(true) if unseen => {
                 (self.note)("a call kept for the collector, which never got it, is recorded here");
             }
             Ok(_) => (self.note)(
@@ -496,6 +506,30 @@ fn drop_held(store: &Store, session: &str, events: &mut Vec<Event>) -> Result<us
     let before = events.len();
     events.retain(|e| !held.contains(&e.event_id));
     Ok(before - events.len())
+}
+
+/// Whether the kept hook call `id` of `payload` is recorded here already: its recorder was
+/// killed before it took the call out of the spool, and the call was put back. A session its
+/// first event can be in holds the id, and no part of the call is owed there
+/// ([`hooks::owes_part`]), as the collector judges a call sent again. Reads those sessions
+/// whole, as [`drop_held`] does: a call is recorded here rarely, and a session that is not here
+/// is not read.
+fn recorded_before(store: &Store, payload: &hooks::HookPayload, id: &str) -> Result<bool, String> {
+    for session in crate::capture::collector::ingest::call_sessions(payload) {
+        let mut held = false;
+        match store.scan(&session, |head| {
+            held |= head.event_id.as_deref() == Some(id);
+        }) {
+            Ok(_) => {}
+            // No session of this store can have such a name: none holds the call.
+            Err(StoreError::InvalidSessionId(_)) => continue,
+            Err(e) => return Err(e.to_string()),
+        }
+        if held {
+            return Ok(!hooks::owes_part(store, payload));
+        }
+    }
+    Ok(false)
 }
 
 /// Takes out of `events` each event whose id an event before it has; how many. The collector

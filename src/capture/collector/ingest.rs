@@ -502,8 +502,9 @@ pub fn hook(collector: &Collector, request: &Request) -> Reply {
 
 /// The sessions the first event of a hook call of `payload` (the one that takes the call's id)
 /// can be in: the payload's, and for a subagent's event (SubagentStart and SubagentStop among
-/// them) the subagent's own session, where the recorder puts its events.
-fn call_sessions(payload: &hooks::HookPayload) -> Vec<String> {
+/// them) the subagent's own session, where the recorder puts its events. `send-kept --here`
+/// looks there too for a kept call recorded before.
+pub(crate) fn call_sessions(payload: &hooks::HookPayload) -> Vec<String> {
     let child = payload
         .agent_id
         .as_deref()
