@@ -3744,6 +3744,50 @@ fn a_proxy_whose_collector_holds_its_answers_relays_and_ends() {
     assert_eq!(kept_batches(&env.store()), 1, "{}", run.stderr);
 }
 
+/// A collector whose connections never open: its listening queue is full (a backlog of none,
+/// taken by one connection held open), so the system drops every new connection's SYN, as a
+/// host that is down and firewalled does. Its endpoint, and the connection that fills it.
+fn unreachable_collector() -> (String, std::net::TcpListener, TcpStream) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = {
+        let _context = runtime.enter();
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        socket.listen(0).unwrap().into_std().unwrap()
+    };
+    let port = listener.local_addr().unwrap().port();
+    let filling = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    (format!("http://127.0.0.1:{port}"), listener, filling)
+}
+
+/// A proxy that ends while its sending of what the store keeps is still opening a connection
+/// to the collector (which it never opens) leaves a call the collector never saw marked as
+/// such (`.unseen.call`), to be recorded here by a hook once ten minutes old. The sending took
+/// the mark off before it connected, and the proxy's end, which waits for it 2 s, cut it
+/// before it could put the mark back: the call waited for the collector for ever.
+#[test]
+fn a_proxy_ending_while_its_sending_connects_leaves_an_unseen_call_marked() {
+    let env = TestEnv::new();
+    let session = "unseen-at-the-end";
+    let (project, _) = kept_behind_a_failing_proxy(&env, session, None);
+    let local = project.join(".agent-traces");
+    let spool = local.join(".spool");
+    let seen = kept_names(&local).remove(0);
+    let unseen = seen.replace(".call", ".unseen.call");
+    std::fs::rename(spool.join(&seen), spool.join(&unseen)).unwrap();
+    let (endpoint, _listener, _filling) = unreachable_collector();
+    let input = tool_calls_input(1);
+    let mut cmd = env.command(&["record", "--name", "cat", "--", "cat"]);
+    cmd.current_dir(&project)
+        .env("AGENT_STRACE_ENDPOINT", &endpoint);
+    let run = crate::common::run_with_stdin(cmd, input.as_bytes());
+    assert_eq!((run.code, run.stdout == input), (0, true), "{}", run.stderr);
+    assert_eq!(kept_names(&local), [unseen], "{}", run.stderr);
+}
+
 /// A batch the collector may hold that neither the spool nor the local store can take (the
 /// store's folder cannot be made) is not lost: the proxy says so in one line on stderr and
 /// writes its events after it, one JSON line each, as the collector's `/events` takes them.

@@ -36,6 +36,12 @@ pub const SPOOL_BOUND: crate::store::SpoolBound = crate::store::SpoolBound {
 /// How a kept call reaches the collector (`POST /hooks`): the command line's HTTP client,
 /// within `budget`. `Err` says whether the collector may hold the call ([`Unsent`]).
 pub trait Collector {
+    /// Opens a connection to the collector within `budget`, sending nothing: an unseen call
+    /// keeps its mark until the collector is known to be there ([`Resend`]). `Err` is
+    /// [`Unsent::NotReached`].
+    fn reach(&self, _budget: Duration) -> Result<(), Unsent> {
+        Ok(())
+    }
     fn send_call(&self, body: Bytes, budget: Duration) -> Result<(), Unsent>;
     /// Sends a proxy's kept batch of events (`POST /events`, one JSON line an event).
     fn send_batch(&self, events: Bytes, budget: Duration) -> Result<(), Unsent>;
@@ -197,6 +203,26 @@ impl Resend<'_> {
                 }
             };
             if let Some(endpoint) = endpoint {
+                // Reached first, with the mark still on: a sender cut while it connects (a
+                // proxy's end, which waits for its sending 2 s; a hook killed at its time)
+                // leaves the call one the collector never saw, as it is, where the mark came
+                // off for good.
+                if call.unseen
+                    && let Err(not) = endpoint.reach(left)
+                {
+                    done.stopped = Some(not.to_string());
+                    sending = false;
+                    continue;
+                }
+                let left = match self.deadline {
+                    Some(deadline) => deadline.saturating_duration_since(Instant::now()),
+                    None => left,
+                };
+                // The time went in reaching it: the call waits, unsent, as it was.
+                if left.is_zero() {
+                    sending = false;
+                    continue;
+                }
                 // The mark comes off before the call is sent: a process that finds the call
                 // kept past its time meanwhile (a hook, while `send-kept` waits for the
                 // collector's answer) must not record it here as one the collector never saw.

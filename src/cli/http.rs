@@ -187,6 +187,23 @@ impl HttpClient {
         })
     }
 
+    /// Opens a connection to `url`'s host and closes it at once, sending nothing, within
+    /// `timeout`: whether the server can be reached now, or why not.
+    pub(crate) fn reach(&self, url: &Uri, timeout: Duration) -> Result<(), String> {
+        let host = url.host().unwrap_or_default().trim_matches(['[', ']']);
+        let tls = url.scheme_str() == Some("https");
+        let port = url.port_u16().unwrap_or(if tls { 443 } else { 80 });
+        let timeout = timeout.min(connect_timeout(url));
+        self.runtime.block_on(async {
+            match tokio::time::timeout(timeout, tokio::net::TcpStream::connect((host, port))).await
+            {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(e)) => Err(format!("cannot connect: {e}")),
+                Err(_) => Err(format!("no connection within {} ms", timeout.as_millis())),
+            }
+        })
+    }
+
     /// [`HttpClient::post`], tried again after a wait when there is no answer or a retryable
     /// one ([`is_retryable`]): the waits double from `retry.first_delay` up to
     /// `retry.max_delay`, or are what the server's `Retry-After` asked (up to the same bound),
@@ -391,6 +408,14 @@ impl Endpoint {
 }
 
 impl crate::capture::resend::Collector for Endpoint {
+    fn reach(&self, budget: Duration) -> Result<(), Unsent> {
+        let started = std::time::Instant::now();
+        let url = check_url("AGENT_STRACE_ENDPOINT", &self.base).map_err(Unsent::NotReached)?;
+        let client = HttpClient::for_url(&url).map_err(Unsent::NotReached)?;
+        client
+            .reach(&url, budget.saturating_sub(started.elapsed()))
+            .map_err(Unsent::NotReached)
+    }
     fn send_call(&self, body: Bytes, budget: Duration) -> Result<(), Unsent> {
         self.send("/hooks", "application/json", body, budget)
             .map(|_| ())
