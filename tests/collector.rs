@@ -2833,7 +2833,7 @@ fn send_kept_without_the_hooks_token_leaves_the_calls_kept() {
 }
 
 /// What `list` and `send-kept` say of the three entries planted in a spool.
-const STRAYS: &str = "warning: 3 entries in .spool/ named as kept calls were not regular files and were left alone\n";
+const STRAYS: &str = "warning: 3 entries in .spool/ named as kept calls were not calls (a link, a FIFO, a folder, a file larger than any call) and were left alone\n";
 
 /// A spool holding only entries planted under calls' names: `list` and `send-kept` say no call
 /// waits, and in one line that they left those entries alone, which stay. They said only that
@@ -3021,6 +3021,32 @@ fn send_kept_here_records_a_hook_call_put_back_after_it_was_recorded_once() {
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert_eq!(kept_calls(&local), 0, "{}", again.stderr);
     assert_eq!(stored_lines(&local, session), 1, "{}", again.stderr);
+}
+
+/// A file of 1 GiB named as a proxy's kept batch (put there by someone else: no proxy keeps
+/// more than 64 MiB) is no call: it takes no room in the spool's bound, and a hook keeps its
+/// call for the collector as it would without it. It filled the bound for good: every hook
+/// recorded its call here, "the spool is full (1 calls, 1024 MiB)".
+#[test]
+fn a_runaway_file_named_as_a_batch_takes_no_room_in_the_spool() {
+    let env = TestEnv::new();
+    let project = env.path().join("project");
+    let spool = project.join(".agent-traces").join(".spool");
+    std::fs::create_dir_all(&spool).unwrap();
+    let runaway = std::fs::File::create(spool.join("00000001700000000000000.big.batch")).unwrap();
+    // Sparse: it holds no disk.
+    runaway.set_len(1 << 30).unwrap();
+    let failing = failing_proxy(
+        b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 11\r\nconnection: close\r\n\r\nBad Gateway",
+    );
+    let (event, payload) = payloads("runaway", &project).remove(0);
+    let (run, _) = hook_to(&env, &failing, None, event, &payload);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    let local = project.join(".agent-traces");
+    let log = std::fs::read_to_string(local.join("hook-errors.log")).unwrap_or_default();
+    assert!(!log.contains("the spool is full"), "{log}");
+    assert_eq!(kept_calls(&local), 1, "{log}");
+    assert_eq!(stored_lines(&local, "runaway"), 0, "{log}");
 }
 
 /// A collector gone for good behind a proxy answering 502 cannot fill the disk: once the spool

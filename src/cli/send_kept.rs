@@ -319,7 +319,7 @@ pub(crate) fn stray_note(strays: usize) -> String {
         (format!("{strays} entries"), "were")
     };
     format!(
-        "{entries} in .spool/ named as kept calls {were} not regular files and {were} left alone"
+        "{entries} in .spool/ named as kept calls {were} not calls (a link, a FIFO, a folder, a file larger than any call) and {were} left alone"
     )
 }
 

@@ -522,7 +522,9 @@ fn clear_leftovers(
 
 /// How many calls `folder` holds of its entries `names` (regular files named as calls, as
 /// calls being written, or as batches set aside: each holds room until it is gone; one removed
-/// since the listing is not counted), and their bytes.
+/// since the listing is not counted), and their bytes. A file larger than any call
+/// ([`CALL_LIMIT`]) is none, as [`is_call`] says: put there by someone else, it is passed over,
+/// and it filled the bound for good, so that no hook could keep a call.
 fn held(folder: &super::files::Folder, names: &[String]) -> (usize, u64) {
     let (mut calls, mut bytes) = (0, 0u64);
     let counted = names
@@ -541,7 +543,7 @@ fn held(folder: &super::files::Folder, names: &[String]) -> (usize, u64) {
                 .and_then(|placed| folder.regular_size(placed).ok().flatten()),
             Err(_) => None,
         };
-        if let Some(size) = size {
+        if let Some(size) = size.filter(|&size| size <= CALL_LIMIT) {
             calls += 1;
             bytes = bytes.saturating_add(size);
         }
