@@ -3210,3 +3210,93 @@ fn a_program_run_by_its_path_is_read_from_where_it_is_started() {
     let let_run = ["./gradlew -p src build", "env -C src ./run.sh"];
     assert_only_denied_lines("run-path", false, &denied, &let_run);
 }
+
+/// Imports a Codex rollout of session `id` recorded on Windows, started in `C:\Users\me\app`,
+/// that makes each of `calls` (its tool and arguments) and gets "ok".
+fn import_windows_rollout(env: &TestEnv, id: &str, calls: &[(&str, Value)]) {
+    let project = r"C:\Users\me\app";
+    let line = |kind: &str, payload: Value| {
+        json!({"timestamp": "2026-11-30T05:39:48.457Z", "type": kind, "payload": payload})
+            .to_string()
+    };
+    let mut lines = vec![
+        line(
+            "session_meta",
+            json!({"id": id, "cwd": project, "cli_version": "0.171.0"}),
+        ),
+        line(
+            "turn_context",
+            json!({"cwd": project, "model": "gpt-5.1-codex"}),
+        ),
+    ];
+    for (i, (tool, arguments)) in calls.iter().enumerate() {
+        lines.push(line(
+            "response_item",
+            json!({"type": "function_call", "name": tool, "call_id": format!("c{i}"),
+                   "arguments": arguments.to_string()}),
+        ));
+        lines.push(line(
+            "response_item",
+            json!({"type": "function_call_output", "call_id": format!("c{i}"), "output": "ok"}),
+        ));
+    }
+    let rollout = env
+        .path()
+        .join(format!("rollout-2026-11-30T05-39-48-{id}.jsonl"));
+    std::fs::write(&rollout, lines.join("\n") + "\n").unwrap();
+    let run = env.run(&["import", rollout.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+/// What `audit` of session `id` under a deny of reading and writing `secrets/**` finds: each
+/// violation's access (`read` or `write`) and target.
+fn windows_violations(env: &TestEnv, id: &str) -> Vec<(String, String)> {
+    let deny = json!({"deny": ["secrets/**"]});
+    write_policy(env, &json!({"files": {"read": deny, "write": deny}}));
+    let policy = env.path().join(".agent-scope.json");
+    let report = env
+        .run(&[
+            "audit",
+            id,
+            "--policy",
+            policy.to_str().unwrap(),
+            "--format",
+            "json",
+        ])
+        .json();
+    report["violations"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{report}"))
+        .iter()
+        .map(|f| {
+            let access = &f["access"];
+            let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+            (text(&access["kind"]), text(&access["target"]))
+        })
+        .collect()
+}
+
+/// A patch Codex applies on Windows names its files in any case, as Windows takes them: one
+/// adding `SECRETS\new.txt`, or moving a file to `Secrets\a.rs`, passed a deny of writes to
+/// `secrets/**` (the headers were read in lower case too, and named no file). A patch of a
+/// file elsewhere stays allowed.
+#[test]
+fn a_patch_on_windows_names_its_files_in_any_case() {
+    let env = TestEnv::new();
+    let session = "019c8a4d-8f45-7010-8b5d-7fad920aa6f5";
+    let patch = |body: &str| json!({"input": format!("*** Begin Patch\n{body}\n*** End Patch")});
+    let calls = [
+        patch("*** Add File: SECRETS\\new.txt\n+x"),
+        patch("*** Update File: src\\a.rs\n*** Move to: Secrets\\a.rs\n@@\n-x\n+y"),
+        patch("*** Add File: SRC\\New.rs\n+x"),
+    ];
+    let calls: Vec<(&str, Value)> = calls.into_iter().map(|c| ("apply_patch", c)).collect();
+    import_windows_rollout(&env, session, &calls);
+    assert_eq!(
+        windows_violations(&env, session),
+        [
+            ("write".to_owned(), "secrets/new.txt".to_owned()),
+            ("write".to_owned(), "secrets/a.rs".to_owned()),
+        ]
+    );
+}

@@ -123,8 +123,27 @@ fn check_windows(policy: &Policy, call: &ToolCall<'_>, place: &Place) -> Verdict
 }
 
 /// Text in lower case but for the letter of a short option (`-C`, `-Ssrc`), which may mean
-/// another option in lower case (`git -C dir`, `git -c key=value`).
+/// another option in lower case (`git -C dir`, `git -c key=value`), and a patch's headers
+/// (`*** Add File: `), which Codex reads in their case only: a patch's paths are folded, not the
+/// lines that name them.
 fn case_folded(text: &str) -> String {
+    if tools::patch_paths(text).is_empty() {
+        return case_folded_words(text);
+    }
+    text.split_inclusive('\n')
+        .map(|line| match tools::patch_paths(line).first() {
+            Some(path) => {
+                let at = line.rfind(path.as_str()).unwrap_or(line.len());
+                let (header, rest) = line.split_at(at);
+                format!("{header}{}", case_folded_words(rest))
+            }
+            None => case_folded_words(line),
+        })
+        .collect()
+}
+
+/// [`case_folded`] for text that is no patch.
+fn case_folded_words(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     for (i, &c) in chars.iter().enumerate() {
@@ -1395,6 +1414,10 @@ mod tests {
         assert_eq!(
             case_folded("cmake -SSRC \"-BOut\""),
             "cmake -Ssrc \"-Bout\""
+        );
+        assert_eq!(
+            case_folded("*** Begin Patch\n*** Add File: SECRETS/New.txt\n+X\n*** End Patch"),
+            "*** begin patch\n*** Add File: secrets/new.txt\n+x\n*** end patch"
         );
     }
 
