@@ -3248,9 +3248,8 @@ fn import_windows_rollout(env: &TestEnv, id: &str, calls: &[(&str, Value)]) {
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
 
-/// What `audit` of session `id` under a deny of reading and writing `secrets/**` finds: each
-/// violation's access (`read` or `write`) and target.
-fn windows_violations(env: &TestEnv, id: &str) -> Vec<(String, String)> {
+/// `audit` of session `id` under a deny of reading and writing `secrets/**`: its violations.
+fn audit_secrets_denied(env: &TestEnv, id: &str) -> Vec<Value> {
     let deny = json!({"deny": ["secrets/**"]});
     write_policy(env, &json!({"files": {"read": deny, "write": deny}}));
     let policy = env.path().join(".agent-scope.json");
@@ -3267,13 +3266,39 @@ fn windows_violations(env: &TestEnv, id: &str) -> Vec<(String, String)> {
     report["violations"]
         .as_array()
         .unwrap_or_else(|| panic!("{report}"))
+        .clone()
+}
+
+/// [`audit_secrets_denied`]'s violations: each one's access (`read` or `write`) and target.
+fn windows_violations(env: &TestEnv, id: &str) -> Vec<(String, String)> {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    audit_secrets_denied(env, id)
+        .iter()
+        .map(|f| (text(&f["access"]["kind"]), text(&f["access"]["target"])))
+        .collect()
+}
+
+/// Plays each of `lines` as a Codex shell command of a session recorded on Windows, and
+/// asserts that `audit` under a deny of `secrets/**` finds those of `denied`, and only those.
+fn assert_only_denied_on_windows(session: &str, denied: &[&str], let_run: &[&str]) {
+    let env = TestEnv::new();
+    let calls: Vec<(&str, Value)> = denied
+        .iter()
+        .chain(let_run)
+        .map(|line| ("shell_command", json!({ "command": line })))
+        .collect();
+    import_windows_rollout(&env, session, &calls);
+    let found: Vec<String> = audit_secrets_denied(&env, session)
         .iter()
         .map(|f| {
-            let access = &f["access"];
-            let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
-            (text(&access["kind"]), text(&access["target"]))
+            f["what"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("$ ")
+                .to_owned()
         })
-        .collect()
+        .collect();
+    assert_eq!(found, denied, "{found:#?}");
 }
 
 /// A patch Codex applies on Windows names its files in any case, as Windows takes them: one
@@ -3299,4 +3324,37 @@ fn a_patch_on_windows_names_its_files_in_any_case() {
             ("write".to_owned(), "secrets/a.rs".to_owned()),
         ]
     );
+}
+
+/// A line run on Windows that runs a line of its own is read into, as `bash -c '…'` is: `cmd
+/// /c type secrets\key.txt`, `powershell -Command "Get-Content secrets\k"`, `pwsh -c` and a
+/// PowerShell `-EncodedCommand` (base64 of the command in UTF-16LE) all passed a deny of
+/// `secrets/**`. An encoded command that does not decode is judged as `eval "$X"` is: the
+/// command alone, reading nothing the line names.
+#[test]
+fn a_line_that_cmd_or_powershell_runs_on_windows_is_read_into() {
+    let denied = [
+        r"cmd /c type secrets\key.txt",
+        r#"cmd.exe /C "type secrets\key.txt""#,
+        r#"C:\Windows\System32\cmd.exe /s /c "cd secrets && type key.txt""#,
+        r#"powershell -Command "Get-Content secrets\k""#,
+        r#"pwsh -c "gc SECRETS\k""#,
+        r"powershell.exe -NoProfile -ExecutionPolicy Bypass -Command Get-Content secrets\k",
+        r#"powershell "type secrets\k""#,
+        r#"cmd /c "powershell -c type secrets\k""#,
+        // `Get-Content secrets\key.txt`, encoded.
+        "powershell -EncodedCommand \
+         RwBlAHQALQBDAG8AbgB0AGUAbgB0ACAAcwBlAGMAcgBlAHQAcwBcAGsAZQB5AC4AdAB4AHQA",
+        // `gc SECRETS\k`, encoded: a denied folder in another case is the same folder.
+        "pwsh -NoLogo -enc ZwBjACAAUwBFAEMAUgBFAFQAUwBcAGsA",
+    ];
+    let let_run = [
+        r"cmd /c type src\main.rs",
+        r#"powershell -Command "Get-Content src\a.rs""#,
+        // `gc SRC\main.rs`, encoded; then a blob of no command.
+        "pwsh -enc ZwBjACAAUwBSAEMAXABtAGEAaQBuAC4AcgBzAA==",
+        "powershell -EncodedCommand aGVsbG8=",
+        r"pwsh secrets.ps1",
+    ];
+    assert_only_denied_on_windows("019c8a4d-8f45-7010-8b5d-7fad920aa6f6", &denied, &let_run);
 }

@@ -201,10 +201,11 @@ fn check_windows_as_spelt(
     verdict
 }
 
-/// Every string in a call's arguments in a Unix shape ([`unix_shaped`]), spelt by `spell`.
+/// Every string in a call's arguments in a Unix shape ([`unix_shaped`]), spelt by `spell`, a
+/// PowerShell `-EncodedCommand` in it written out first (its blob is no text to fold).
 fn unix_shaped_value(value: &Value, spell: &dyn Fn(&str) -> String) -> Value {
     match value {
-        Value::String(s) => Value::String(spell(&unix_shaped(s))),
+        Value::String(s) => Value::String(spell(&unix_shaped(&super::windows::decoded(s)))),
         Value::Array(items) => items.iter().map(|v| unix_shaped_value(v, spell)).collect(),
         Value::Object(map) => map
             .iter()
@@ -726,11 +727,17 @@ impl Spelt {
 
 /// [`command_accesses`], each file marked with how it is spelt: a glob when an unquoted
 /// wildcard is in it, or in the folder a `cd` went to. A line run on Windows (`windows`) reads
-/// the files cmd's `type` and PowerShell's `Get-Content` name.
+/// the files cmd's `type` and PowerShell's `Get-Content` name, and the lines `cmd /c` and
+/// `powershell -Command` run.
 fn command_parts(command: &str, windows: bool) -> Vec<(Access, Spelt)> {
     let mut out = Vec::new();
     let mut dots = None;
-    for simple in shell::split(command).into_iter().take(MAX_PARTS) {
+    let simples = if windows {
+        super::windows::split(command)
+    } else {
+        shell::split(command)
+    };
+    for simple in simples.into_iter().take(MAX_PARTS) {
         let use_ = if windows {
             shell::file_use(&shell::windows_reader_as_cat(&simple))
         } else {

@@ -8,6 +8,7 @@
 //!   (read by `cli::settings`, which refuses unknown keys naming file, line and key).
 //! - [`shell`]: a command line split into simple commands, with their files and hosts.
 //! - [`cwd`]: the folders each command of a line runs in, as its `cd`s move them.
+//! - [`windows`]: a line run on Windows: `cmd /c` and `powershell -Command` read into.
 //! - [`sensitive`]: files flagged with no policy at all.
 //! - [`check`]: one tool call judged: allowed, no policy, or a violation naming its rule.
 //! - [`reason`]: what a denied call is told: the rule, the file, what to do instead.
@@ -34,6 +35,7 @@ pub mod generate;
 pub mod reason;
 pub mod sensitive;
 pub mod shell;
+pub mod windows;
 
 use serde::Serialize;
 

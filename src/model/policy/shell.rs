@@ -48,6 +48,14 @@ pub fn split(line: &str) -> Vec<SimpleCommand> {
     out
 }
 
+/// [`split`] for a line whose commands start in the folders `cwd` (empty: where it started),
+/// as the line a command runs in turn does.
+pub fn split_in(line: &str, cwd: &[String]) -> Vec<SimpleCommand> {
+    let mut out = Vec::new();
+    parse(line, 0, cwd, &mut out);
+    out
+}
+
 /// Parses one line whose commands start in the folders `cwd` (empty: where the line started).
 fn parse(line: &str, depth: usize, cwd: &[String], out: &mut Vec<SimpleCommand>) {
     if depth > MAX_DEPTH {
