@@ -3358,3 +3358,52 @@ fn a_line_that_cmd_or_powershell_runs_on_windows_is_read_into() {
     ];
     assert_only_denied_on_windows("019c8a4d-8f45-7010-8b5d-7fad920aa6f6", &denied, &let_run);
 }
+
+/// cmd's and PowerShell's commands that read and write files are judged as the Unix ones that
+/// do the same (a copy reads its sources and writes its target, a move writes both, a delete
+/// writes what it deletes): `copy`, `xcopy`, `robocopy`, `move`, `ren`, `del`, `rd /s`,
+/// `Copy-Item`, `Move-Item`, `Set-Content`, `Add-Content`, `Out-File`, `New-Item`,
+/// `Rename-Item`, `Remove-Item`, `findstr` and `Select-String` all passed a deny of reading and
+/// writing `secrets/**`. A value that is no file (`-Value secrets`, a pattern searched for)
+/// is not taken for one.
+#[test]
+fn a_windows_command_that_reads_or_writes_files_is_judged_by_them() {
+    let denied = [
+        r"copy secrets\k out.txt",
+        r"copy /Y src\a+src\b secrets\all.txt",
+        r"xcopy /E /I secrets backup",
+        r"robocopy secrets backup",
+        r"robocopy src secrets a.rs /MOV",
+        r"move secrets\k out",
+        r"ren secrets\k k2",
+        r"del /Q secrets\k",
+        r"rd /s /q SECRETS",
+        r"Copy-Item -Path secrets\k -Destination out",
+        r"Copy-Item src\a -Destination Secrets\",
+        r"cpi -Recurse secrets out",
+        r"Move-Item out secrets",
+        r"Set-Content -Path secrets\k -Value x",
+        r"Set-Content secrets\k x",
+        r#"Add-Content secrets\log "x""#,
+        r"echo x | Out-File -FilePath secrets\k",
+        r"Remove-Item -Recurse -Force secrets",
+        r"ri secrets\k",
+        r"New-Item -Path secrets -Name k -ItemType File",
+        r"Rename-Item -Path secrets\k -NewName k2",
+        r"findstr /s /i password secrets\*.txt",
+        r"Select-String -Pattern x -Path secrets\k",
+        r"Get-Content -Path secrets\k -TotalCount 5",
+        r"cat secrets\k",
+        r"gc secrets\k",
+    ];
+    let let_run = [
+        r"copy src\a out.txt",
+        r"Set-Content -Path out.txt -Value secrets",
+        r"Select-String -Pattern secrets -Path src\a",
+        r"findstr secrets src\a",
+        r"Remove-Item build -Recurse",
+        r"xcopy /E src backup",
+        r"Get-Content -Encoding utf8 src\a",
+    ];
+    assert_only_denied_on_windows("019c8a4d-8f45-7010-8b5d-7fad920aa6f7", &denied, &let_run);
+}

@@ -727,8 +727,8 @@ impl Spelt {
 
 /// [`command_accesses`], each file marked with how it is spelt: a glob when an unquoted
 /// wildcard is in it, or in the folder a `cd` went to. A line run on Windows (`windows`) reads
-/// the files cmd's `type` and PowerShell's `Get-Content` name, and the lines `cmd /c` and
-/// `powershell -Command` run.
+/// the files cmd's and PowerShell's commands read and write (`type`, `copy`, `Set-Content`),
+/// and the lines `cmd /c` and `powershell -Command` run.
 fn command_parts(command: &str, windows: bool) -> Vec<(Access, Spelt)> {
     let mut out = Vec::new();
     let mut dots = None;
@@ -739,7 +739,7 @@ fn command_parts(command: &str, windows: bool) -> Vec<(Access, Spelt)> {
     };
     for simple in simples.into_iter().take(MAX_PARTS) {
         let use_ = if windows {
-            shell::file_use(&shell::windows_reader_as_cat(&simple))
+            shell::file_use(&super::windows::as_unix(&simple))
         } else {
             shell::file_use(&simple)
         };

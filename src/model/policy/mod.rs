@@ -8,7 +8,8 @@
 //!   (read by `cli::settings`, which refuses unknown keys naming file, line and key).
 //! - [`shell`]: a command line split into simple commands, with their files and hosts.
 //! - [`cwd`]: the folders each command of a line runs in, as its `cd`s move them.
-//! - [`windows`]: a line run on Windows: `cmd /c` and `powershell -Command` read into.
+//! - [`windows`]: a line run on Windows: `cmd /c` and `powershell -Command` read into, cmd's and
+//!   PowerShell's file commands read as Unix's.
 //! - [`sensitive`]: files flagged with no policy at all.
 //! - [`check`]: one tool call judged: allowed, no policy, or a violation naming its rule.
 //! - [`reason`]: what a denied call is told: the rule, the file, what to do instead.

@@ -1118,22 +1118,6 @@ pub struct FileUse {
     pub works_in: Vec<String>,
 }
 
-/// A command of a line run on Windows with cmd's `type` or PowerShell's `Get-Content` (`gc`,
-/// in any case) named `cat`, which reads its operands as they do. Only for such a line: bash's
-/// `type` names commands, no files.
-pub fn windows_reader_as_cat(cmd: &SimpleCommand) -> SimpleCommand {
-    let mut cmd = cmd.clone();
-    if let Some(first) = cmd.words.first_mut()
-        && matches!(
-            first.to_ascii_lowercase().as_str(),
-            "type" | "get-content" | "gc"
-        )
-    {
-        "cat".clone_into(first);
-    }
-    cmd
-}
-
 /// Options that take a value, per command, so that the value is not taken for a file.
 fn valued_options(name: &str) -> &'static [&'static str] {
     match name {

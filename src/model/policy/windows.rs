@@ -1,6 +1,7 @@
 //! How a line run on Windows is read: cmd's and PowerShell's commands that run a line of their
 //! own (`cmd /c …`, `powershell -Command …`, `pwsh -c …`, `-EncodedCommand`) are read into, as
-//! [`super::shell`] reads `bash -c '…'`. Only for a session whose folder is a Windows one
+//! [`super::shell`] reads `bash -c '…'`, and those that read and write files (`type`, `copy`,
+//! `Copy-Item`, `Set-Content`, `del` …) are read as the Unix commands that do the same. Only for a session whose folder is a Windows one
 //! ([`super::cwd::is_windows_folder`]): on Unix no program is named so, and the words a policy
 //! reads there must not change.
 //!
@@ -224,6 +225,261 @@ fn base64_utf16(blob: &str) -> Option<String> {
     printable.then_some(text)
 }
 
+/// A command of a line run on Windows as the Unix command that reads and writes the same files,
+/// for [`shell::file_use`] to read: cmd's and PowerShell's readers (`type`, `Get-Content`,
+/// `gc`, `findstr`, `Select-String`) as `cat`, their writers (`Set-Content`, `Add-Content`,
+/// `Out-File`, `New-Item`) as `touch`, their copies (`copy`, `xcopy`, `robocopy`, `Copy-Item`)
+/// as `cp`, moves and renames as `mv`, deletions (`del`, `rd /s`, `Remove-Item`) as `rm`. Their
+/// options (`/Y`, `-Force`) are dropped and their named paths (`-Path`, `-Destination`) put in
+/// place. Another command stays as it is: `cat`, `cp`, `rm` are read as Unix reads them.
+pub fn as_unix(cmd: &SimpleCommand) -> SimpleCommand {
+    let mut unix = cmd.clone();
+    if let Some((first, rest)) = cmd.words.split_first()
+        && let Some(words) = unix_words(&program(first), &Args::of(rest))
+    {
+        unix.words = words;
+    }
+    unix
+}
+
+/// A Windows command's arguments: its named paths, its switches and its operands.
+#[derive(Debug, Default)]
+struct Args {
+    /// `-Path`, `-LiteralPath`, `-FilePath` (comma-separated lists split).
+    paths: Vec<String>,
+    destination: Option<String>,
+    /// `-Name` (New-Item) or `-NewName` (Rename-Item).
+    name: Option<String>,
+    /// `-Recurse`, or cmd's `/s` or `/e`.
+    recurse: bool,
+    /// cmd's switches (`/y`, `/mov`), in lower case.
+    switches: Vec<String>,
+    operands: Vec<String>,
+}
+
+/// PowerShell's parameters that take a value which is no file (`-Value x`, `-Encoding utf8`).
+const VALUED: &[&str] = &[
+    "value",
+    "encoding",
+    "totalcount",
+    "head",
+    "first",
+    "tail",
+    "last",
+    "readcount",
+    "delimiter",
+    "filter",
+    "include",
+    "exclude",
+    "stream",
+    "width",
+    "itemtype",
+    "type",
+    "credential",
+    "pattern",
+    "inputobject",
+];
+
+impl Args {
+    fn of(words: &[String]) -> Args {
+        let mut args = Args::default();
+        let mut words = words.iter();
+        while let Some(word) = words.next() {
+            if let Some(switch) = cmd_switch(word) {
+                args.recurse |= matches!(switch.as_str(), "s" | "e");
+                args.switches.push(switch);
+                continue;
+            }
+            let Some(name) = word.strip_prefix('-').filter(|n| !n.is_empty()) else {
+                args.operands.extend(list(word));
+                continue;
+            };
+            let (name, inline) = match name.split_once(':') {
+                Some((name, value)) => (name.to_lowercase(), Some(value.to_owned())),
+                None => (name.to_lowercase(), None),
+            };
+            let named = |full: &str| name == full || (name.len() >= 3 && full.starts_with(&name));
+            let takes_value = ["path", "literalpath", "filepath", "pspath", "destination"]
+                .iter()
+                .any(|full| named(full))
+                || matches!(name.as_str(), "lp" | "name" | "newname" | "nn")
+                || VALUED.iter().any(|full| named(full));
+            if !takes_value {
+                args.recurse |= name == "r" || named("recurse");
+                continue;
+            }
+            let Some(value) = inline.or_else(|| words.next().cloned()) else {
+                break;
+            };
+            if named("destination") {
+                args.destination = Some(value);
+            } else if matches!(name.as_str(), "name" | "newname" | "nn") {
+                args.name = Some(value);
+            } else if !VALUED.iter().any(|full| named(full)) {
+                args.paths.extend(list(&value));
+            }
+        }
+        args
+    }
+
+    /// The files it names: its named paths, then its operands.
+    fn files(&self) -> Vec<String> {
+        self.paths.iter().chain(&self.operands).cloned().collect()
+    }
+
+    /// The files it names in the place of its first operand (`Set-Content x value`: `x`).
+    fn first_file(&self) -> Vec<String> {
+        if self.paths.is_empty() {
+            self.operands.iter().take(1).cloned().collect()
+        } else {
+            self.paths.clone()
+        }
+    }
+
+    /// What it takes from and where it puts it: `-Destination` or its last operand, else the
+    /// folder it runs in (`copy a` copies `a` here).
+    fn sources_and_target(&self) -> (Vec<String>, String) {
+        let mut sources = self.files();
+        let target = match &self.destination {
+            Some(d) => d.clone(),
+            None if sources.len() >= 2 => sources.pop().unwrap_or_default(),
+            None => ".".to_owned(),
+        };
+        (sources, target)
+    }
+}
+
+/// A cmd switch (`/Y`, `/s`, `/MOV`, `/c:text`) in lower case; a path from a drive or a share
+/// (`/C:/x`, `//host/x` in a Unix shape) is none.
+fn cmd_switch(word: &str) -> Option<String> {
+    let switch = word.strip_prefix('/')?;
+    let name = switch.split(':').next().unwrap_or(switch);
+    let plain =
+        !name.is_empty() && name.len() <= 8 && name.chars().all(|c| c.is_ascii_alphanumeric());
+    (plain && !switch.contains('/')).then(|| switch.to_lowercase())
+}
+
+/// A PowerShell list (`a,b`) as its items.
+fn list(word: &str) -> impl Iterator<Item = String> + '_ {
+    word.split(',').filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
+/// The words of the Unix command that does to files what `name` with `args` does.
+fn unix_words(name: &str, args: &Args) -> Option<Vec<String>> {
+    let recursive = |flag: bool, tool: &str| {
+        let mut words = vec![tool.to_owned()];
+        if flag {
+            words.push("-r".to_owned());
+        }
+        words.push("--".to_owned());
+        words
+    };
+    let with = |mut words: Vec<String>, files: Vec<String>| {
+        words.extend(files);
+        Some(words)
+    };
+    match name {
+        "type" | "get-content" | "gc" => with(recursive(false, "cat"), args.files()),
+        "findstr" => {
+            // Its first operand is the text searched for, unless `/c:` or `/g:` gives it.
+            let given = args
+                .switches
+                .iter()
+                .any(|s| s.starts_with("c:") || s.starts_with("g:"));
+            let mut files: Vec<String> = args
+                .operands
+                .iter()
+                .skip(usize::from(!given))
+                .cloned()
+                .collect();
+            files.extend(args.switches.iter().filter_map(|s| {
+                s.strip_prefix("g:")
+                    .or_else(|| s.strip_prefix("f:"))
+                    .map(str::to_owned)
+            }));
+            with(recursive(false, "cat"), files)
+        }
+        "select-string" | "sls" => {
+            let files = if args.paths.is_empty() {
+                args.operands.iter().skip(1).cloned().collect()
+            } else {
+                args.paths.clone()
+            };
+            with(recursive(false, "cat"), files)
+        }
+        "set-content" | "sc" | "add-content" | "ac" | "out-file" => {
+            with(recursive(false, "touch"), args.first_file())
+        }
+        "new-item" | "ni" => {
+            let mut files = args.first_file();
+            if let Some(name) = &args.name {
+                files = if files.is_empty() {
+                    vec![name.clone()]
+                } else {
+                    files
+                        .iter()
+                        .map(|f| format!("{}/{name}", f.trim_end_matches('/')))
+                        .collect()
+                };
+            }
+            with(recursive(false, "touch"), files)
+        }
+        "copy" | "copy-item" | "cpi" | "xcopy" => {
+            let (mut sources, target) = args.sources_and_target();
+            if name == "copy" {
+                sources = sources
+                    .iter()
+                    .flat_map(|s| {
+                        s.split('+')
+                            .filter(|p| !p.is_empty())
+                            .map(str::to_owned)
+                            .collect::<Vec<_>>()
+                    })
+                    .collect();
+            }
+            sources.push(target);
+            with(recursive(args.recurse || name == "xcopy", "cp"), sources)
+        }
+        "robocopy" => {
+            let moves = args.switches.iter().any(|s| s == "mov" || s == "move");
+            let [source, target, files @ ..] = args.operands.as_slice() else {
+                return None;
+            };
+            let mut operands: Vec<String> = files
+                .iter()
+                .map(|f| format!("{}/{f}", source.trim_end_matches('/')))
+                .collect();
+            let whole = operands.is_empty();
+            if whole {
+                operands.push(source.clone());
+            }
+            operands.push(target.clone());
+            let tool = if moves { "mv" } else { "cp" };
+            with(recursive(whole && !moves, tool), operands)
+        }
+        "move" | "move-item" | "mi" => {
+            let (mut sources, target) = args.sources_and_target();
+            sources.push(target);
+            with(recursive(false, "mv"), sources)
+        }
+        "ren" | "rename" | "rename-item" | "rni" => {
+            let (sources, target) = args.sources_and_target();
+            let new_name = args.name.clone().unwrap_or(target);
+            let source = sources.first()?;
+            let target = match source.trim_end_matches('/').rsplit_once('/') {
+                Some((folder, _)) => format!("{folder}/{new_name}"),
+                None => new_name,
+            };
+            with(recursive(false, "mv"), vec![source.clone(), target])
+        }
+        "del" | "erase" | "remove-item" | "ri" => with(recursive(args.recurse, "rm"), args.files()),
+        "rd" | "rmdir" if args.recurse => with(recursive(true, "rm"), args.files()),
+        "rd" => with(recursive(false, "rmdir"), args.files()),
+        "md" => with(recursive(false, "mkdir"), args.files()),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,5 +532,42 @@ mod tests {
             decoded(&format!("grep -e {blob}")),
             format!("grep -e {blob}")
         );
+    }
+
+    fn unix(line: &str) -> Vec<String> {
+        shell::split(line)
+            .iter()
+            .map(|c| shell::join(&as_unix(c).words))
+            .collect()
+    }
+
+    #[test]
+    fn file_commands_read_as_unix_ones() {
+        let cases = [
+            ("copy /Y a+b out", "cp -- a b out"),
+            ("copy a", "cp -- a ."),
+            ("xcopy /E /I src dst", "cp -r -- src dst"),
+            ("robocopy src dst a.rs /MOV", "mv -- src/a.rs dst"),
+            ("robocopy src dst /MIR", "cp -r -- src dst"),
+            ("Copy-Item -Path a,b -Destination d -Force", "cp -- a b d"),
+            ("Set-Content -Value x -Path:k", "touch -- k"),
+            ("Set-Content k x", "touch -- k"),
+            ("Out-File -FilePath k -Encoding utf8", "touch -- k"),
+            ("New-Item -Path d -Name k -ItemType File", "touch -- d/k"),
+            ("Rename-Item -Path d/k -NewName j", "mv -- d/k d/j"),
+            ("ren d/k j", "mv -- d/k d/j"),
+            ("Remove-Item -Recurse -Force d", "rm -r -- d"),
+            ("rd /s /q d", "rm -r -- d"),
+            ("del /Q /C:/x/k", "rm -- /C:/x/k"),
+            ("Get-Content -Path k -TotalCount 5 -Raw", "cat -- k"),
+            ("findstr /s /i secret k j", "cat -- k j"),
+            ("findstr /c:secret k", "cat -- k"),
+            ("Select-String -Pattern x -Path k", "cat -- k"),
+            ("sls x k", "cat -- k"),
+            ("cp -r a b", "cp -r a b"),
+        ];
+        for (line, read) in cases {
+            assert_eq!(unix(line), [read], "{line}");
+        }
     }
 }
