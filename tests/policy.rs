@@ -3407,3 +3407,49 @@ fn a_windows_command_that_reads_or_writes_files_is_judged_by_them() {
     ];
     assert_only_denied_on_windows("019c8a4d-8f45-7010-8b5d-7fad920aa6f7", &denied, &let_run);
 }
+
+/// A program on Windows takes a name in any case, and so does a command pattern judging it: a
+/// session recorded on Windows that ran `Get-Content src\\a.rs` under a `commands.allow` of
+/// `Get-Content` was found in violation of it (the line read in lower case met the pattern
+/// as written), and so was a policy `policy` made from such a session. `TYPE` is `type`; a
+/// command the list does not name stays a violation, and a deny names it in any case.
+#[test]
+fn a_command_pattern_on_windows_takes_a_name_in_any_case() {
+    let env = TestEnv::new();
+    let session = "019c8a4d-8f45-7010-8b5d-7fad920aa6f9";
+    let lines = [
+        r"Get-Content src\a.rs",
+        r"TYPE src\a.rs",
+        r"git -C src log",
+        r"curl example.com",
+        r"Remove-Item out.txt",
+    ];
+    let calls: Vec<(&str, Value)> = lines
+        .iter()
+        .map(|line| ("shell_command", json!({ "command": line })))
+        .collect();
+    import_windows_rollout(&env, session, &calls);
+    write_policy(
+        &env,
+        &json!({"commands": {"allow": ["Get-Content", "type", "git -C", "remove-item"],
+                             "deny": ["Remove-Item"]}}),
+    );
+    let policy = env.path().join(".agent-scope.json");
+    let report = env
+        .run(&[
+            "audit",
+            session,
+            "--policy",
+            policy.to_str().unwrap(),
+            "--format",
+            "json",
+        ])
+        .json();
+    let denied: Vec<&str> = report["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["what"].as_str().unwrap().trim_start_matches("$ "))
+        .collect();
+    assert_eq!(denied, [lines[3], lines[4]], "{report}");
+}

@@ -101,24 +101,24 @@ pub fn check(policy: &Policy, call: &ToolCall<'_>, place: &Place) -> Verdict {
 /// written (`C:/app/secrets/key.txt`). Its project is the folder the session started in, where
 /// on Windows the policy would be: the policy read here lies in another machine's folder.
 ///
-/// Windows takes a name in any case (`type SECRETS\key.txt` reads `secrets\key.txt`): the call
-/// is judged again with its paths, its folders and the policy's file patterns in lower case,
-/// and a violation found so is the verdict, said in lower case.
+/// Windows takes a name in any case (`type SECRETS\key.txt` reads `secrets\key.txt`, `TYPE`
+/// runs `type`): the call is judged again with its paths, its folders and the policy's file
+/// patterns in lower case, its command patterns folded as its lines are ([`case_folded`]), and
+/// that judgement is the verdict, said as the call spelt it when both agree.
 fn check_windows(policy: &Policy, call: &ToolCall<'_>, place: &Place) -> Verdict {
     let verdict = check_windows_as_spelt(policy, call, place, &|s| s.to_owned());
-    if verdict.status == Status::Violation {
-        return verdict;
-    }
     let folded = check_windows_as_spelt(
-        &policy.with_files_in_lower_case(),
+        &policy
+            .with_files_in_lower_case()
+            .with_command_patterns(case_folded),
         call,
         place,
         &case_folded,
     );
-    if folded.status == Status::Violation {
-        folded
-    } else {
+    if folded.status == verdict.status {
         verdict
+    } else {
+        folded
     }
 }
 

@@ -216,6 +216,18 @@ impl Policy {
         Policy::from_file(file)
     }
 
+    /// This policy with each of its command patterns spelt by `spell`.
+    #[must_use]
+    pub fn with_command_patterns(&self, spell: impl Fn(&str) -> String) -> Policy {
+        let mut file = self.source.clone();
+        for list in [&mut file.commands.allow, &mut file.commands.deny] {
+            for pattern in list.iter_mut() {
+                *pattern = spell(pattern);
+            }
+        }
+        Policy::from_file(file)
+    }
+
     /// No rules at all: only sensitive files are flagged.
     pub fn none() -> Policy {
         Policy::from_file(PolicyFile::default())
