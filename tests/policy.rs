@@ -3408,6 +3408,46 @@ fn a_windows_command_that_reads_or_writes_files_is_judged_by_them() {
     assert_only_denied_on_windows("019c8a4d-8f45-7010-8b5d-7fad920aa6f7", &denied, &let_run);
 }
 
+/// `policy` from a session recorded on Windows proposes globs in the policy's form: relative
+/// to the folder the session started in, with `/` between names (`src/**`), and a folder
+/// outside it from its drive (`D:/other/**`). It proposed `C:\\Users\\me\\app\\img\\x.png`,
+/// `out\\new.txt` and `D:otherx.txt` (each `\\` of a shell line read as an escape), and
+/// nothing for `type src\\main.rs`; the policy it proposes passes the session it came from.
+#[test]
+fn a_policy_generated_from_a_windows_session_names_the_project_in_its_own_form() {
+    let env = TestEnv::new();
+    let session = "019c8a4d-8f45-7010-8b5d-7fad920aa6f8";
+    let shell = |line: &str| ("shell_command", json!({ "command": line }));
+    let calls = [
+        shell(r"type src\main.rs"),
+        shell(r"type C:\Users\me\app\docs\a.md README.md"),
+        ("view_image", json!({"path": r"C:\Users\me\app\img\x.png"})),
+        (
+            "apply_patch",
+            json!({"input": "*** Begin Patch\n*** Add File: out\\new.txt\n+x\n*** End Patch"}),
+        ),
+        shell(r"Set-Content -Path build\o.txt -Value x"),
+        shell(r"type D:\other\x.txt"),
+    ];
+    import_windows_rollout(&env, session, &calls);
+    let file = env.path().join("generated.json");
+    let run = env.run(&["policy", "--output", file.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let policy: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(
+        policy["files"]["read"]["allow"],
+        json!(["D:/other/**", "README.md", "docs/**", "img/**", "src/**"]),
+        "{policy}"
+    );
+    assert_eq!(
+        policy["files"]["write"]["allow"],
+        json!(["build/**", "out/**"]),
+        "{policy}"
+    );
+    let tested = env.run(&["policy", "test", file.to_str().unwrap(), session]);
+    assert_eq!(tested.code, 0, "{}", tested.stdout);
+}
+
 /// A program on Windows takes a name in any case, and so does a command pattern judging it: a
 /// session recorded on Windows that ran `Get-Content src\\a.rs` under a `commands.allow` of
 /// `Get-Content` was found in violation of it (the line read in lower case met the pattern

@@ -19,7 +19,6 @@ use crate::error::Error;
 use crate::exit;
 use crate::model::Agent;
 use crate::model::policy::Policy;
-use crate::model::policy::check::accesses;
 use crate::model::policy::generate::Generator;
 use crate::model::view::ToolCall;
 use crate::render::terminal::Painter;
@@ -223,7 +222,7 @@ fn generate(args: &PolicyArgs, store: &Store) -> Result<u8> {
         for event in events.by_ref() {
             auditor.observe(&event);
             if let Some(call) = ToolCall::from_event(&event, *agent) {
-                generator.observe(&accesses(&call), &auditor.place_of(&call));
+                generator.observe_call(&call, &auditor.place_of(&call));
             }
         }
         warn_bad_lines(events.bad_lines(), events.bad_count());

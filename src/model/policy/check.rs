@@ -105,7 +105,17 @@ pub fn check(policy: &Policy, call: &ToolCall<'_>, place: &Place) -> Verdict {
 /// runs `type`): the call is judged again with its paths, its folders and the policy's file
 /// patterns in lower case, its command patterns folded as its lines are ([`case_folded`]), and
 /// that judgement is the verdict, said as the call spelt it when both agree.
+///
+/// A file pattern from a drive (`D:/tmp/**`, as `policy` writes one) is read in the same Unix
+/// shape as the paths.
 fn check_windows(policy: &Policy, call: &ToolCall<'_>, place: &Place) -> Verdict {
+    let policy = &policy.with_file_patterns(|p| {
+        if is_windows_folder(p) {
+            unix_shaped(p)
+        } else {
+            p.to_owned()
+        }
+    });
     let verdict = check_windows_as_spelt(policy, call, place, &|s| s.to_owned());
     let folded = check_windows_as_spelt(
         &policy
@@ -167,21 +177,7 @@ fn check_windows_as_spelt(
     place: &Place,
     spell: &dyn Fn(&str) -> String,
 ) -> Verdict {
-    let windows = |f: &String| is_windows_folder(f).then(|| spell(&unix_shaped(f)));
-    let mut roots: Vec<String> = place
-        .roots
-        .iter()
-        .filter(|r| !is_windows_folder(r))
-        .map(|r| spell(r))
-        .collect();
-    roots.extend(place.launch.iter().filter_map(windows));
-    roots.extend(place.roots.iter().filter_map(windows));
-    let place = Place {
-        cwd: place.cwd.as_deref().map(|c| spell(&unix_shaped(c))),
-        roots,
-        launch: place.launch.as_ref().and_then(windows),
-        home: place.home.as_ref().and_then(windows),
-    };
+    let place = windows_place(place, spell);
     let arguments = unix_shaped_value(call.arguments, spell);
     let call = ToolCall {
         arguments: &arguments,
@@ -199,6 +195,45 @@ fn check_windows_as_spelt(
         }
     }
     verdict
+}
+
+/// A place whose folders are Windows ones in a Unix shape, spelt by `spell`: the project is the
+/// folder the session started in ([`check_windows`]).
+fn windows_place(place: &Place, spell: &dyn Fn(&str) -> String) -> Place {
+    let windows = |f: &String| is_windows_folder(f).then(|| spell(&unix_shaped(f)));
+    let mut roots: Vec<String> = place
+        .roots
+        .iter()
+        .filter(|r| !is_windows_folder(r))
+        .map(|r| spell(r))
+        .collect();
+    roots.extend(place.launch.iter().filter_map(windows));
+    roots.extend(place.roots.iter().filter_map(windows));
+    Place {
+        cwd: place.cwd.as_deref().map(|c| spell(&unix_shaped(c))),
+        roots,
+        launch: place.launch.as_ref().and_then(windows),
+        home: place.home.as_ref().and_then(windows),
+    }
+}
+
+/// What a call made in `place` does, as [`check`] reads it, with the place it is read in: a
+/// call made in a Windows folder in a Unix shape (`C:/app/src/a.rs` is `/C:/app/src/a.rs`, its
+/// lines read as cmd's and PowerShell's), said so (`true`); any other as [`accesses`] reads it.
+pub fn accesses_where(call: &ToolCall<'_>, place: &Place) -> (Vec<Access>, Place, bool) {
+    match place.cwd.as_deref() {
+        Some(cwd) if is_windows_folder(cwd) => {
+            let same = |s: &str| s.to_owned();
+            let arguments = unix_shaped_value(call.arguments, &same);
+            let call = ToolCall {
+                arguments: &arguments,
+                ..call.clone()
+            };
+            let read = accesses_read(&call, true);
+            (read, windows_place(place, &same), true)
+        }
+        _ => (accesses(call), place.clone(), false),
+    }
 }
 
 /// Every string in a call's arguments in a Unix shape ([`unix_shaped`]), spelt by `spell`, a
@@ -268,6 +303,12 @@ fn verdict(parts: Vec<Judgement>) -> Verdict {
 
 /// What a call does, by its kind (read through the tool table, never by tool name).
 pub fn accesses(call: &ToolCall<'_>) -> Vec<Access> {
+    accesses_read(call, false)
+}
+
+/// [`accesses`]; `windows`: of a call made in a Windows folder, whose lines are cmd's or
+/// PowerShell's.
+fn accesses_read(call: &ToolCall<'_>, windows: bool) -> Vec<Access> {
     let mut out = Vec::new();
     match call.kind {
         ToolKind::ReadFile => match call.path() {
@@ -290,7 +331,7 @@ pub fn accesses(call: &ToolCall<'_>) -> Vec<Access> {
         ToolKind::Search => out.extend(search_reads(call)),
         ToolKind::Shell => {
             if let Some(command) = call.command() {
-                out.extend(command_accesses(command));
+                out.extend(command_parts(command, windows).into_iter().map(|(a, _)| a));
             }
         }
         ToolKind::Web => {

@@ -3,10 +3,12 @@
 
 use std::collections::BTreeSet;
 
-use super::check::{Access, Place, absolute, relative};
+use super::check::{Access, Place, absolute, accesses_where, relative};
+use super::cwd::{is_windows_folder, windows_shaped};
 use super::shell;
 use super::{FilesFile, Lists, NetworkFile, PolicyFile};
 use crate::model::glob::Glob;
+use crate::model::view::ToolCall;
 
 /// Gathers what sessions did, call by call.
 #[derive(Debug, Default)]
@@ -54,8 +56,31 @@ const TWO_WORD: &[&str] = &[
 ];
 
 impl Generator {
+    /// Takes in what one call made in `place` did, as a policy judges it: a call made in a
+    /// Windows folder read in a Unix shape, so that its paths are globs of the project the
+    /// session started in (`src\a.rs` is `src/**`), and one outside it said with its drive
+    /// (`D:/tmp/**`).
+    pub fn observe_call(&mut self, call: &ToolCall<'_>, place: &Place) {
+        let (accesses, place, windows) = accesses_where(call, place);
+        if windows {
+            self.observe_spelt(&accesses, &place, &windows_shaped);
+        } else {
+            self.observe(&accesses, &place);
+        }
+    }
+
     /// Takes in what one call did.
     pub fn observe(&mut self, accesses: &[Access], place: &Place) {
+        self.observe_spelt(accesses, place, &str::to_owned);
+    }
+
+    /// [`Generator::observe`], each path it keeps spelt by `spell`.
+    fn observe_spelt(
+        &mut self,
+        accesses: &[Access],
+        place: &Place,
+        spell: &dyn Fn(&str) -> String,
+    ) {
         let sensitive = super::sensitive::globs();
         for access in accesses {
             match access {
@@ -63,18 +88,18 @@ impl Generator {
                     let abs = absolute(p, place.cwd.as_deref());
                     let rel = relative(&abs, place);
                     let hit = sensitive.iter().any(|g| g.matches(rel.as_deref(), &abs));
-                    let key = rel.clone().unwrap_or_else(|| abs.clone());
+                    let key = spell(&rel.clone().unwrap_or_else(|| abs.clone()));
                     if hit {
                         self.sensitive.insert(key.clone());
                     }
                     let glob = if hit {
                         exact(&key)
                     } else {
-                        collapse(rel.as_deref(), &abs)
+                        spell(&collapse(rel.as_deref(), &abs))
                     };
                     if matches!(access, Access::Read(_)) {
                         if glob == "**" && self.whole_project_read.is_none() {
-                            self.whole_project_read = Some(p.clone());
+                            self.whole_project_read = Some(spell(p));
                         }
                         self.reads.insert(glob);
                     } else {
@@ -149,10 +174,11 @@ fn collapse(relative: Option<&str>, absolute: &str) -> String {
 }
 
 /// Drops globs that a broader one in the list already covers (`src/**` covers `src/a.rs`, and
-/// `**` every path below the project: `["**", "src/**"]` read as if `src/**` narrowed it).
+/// `**` every path below the project: `["**", "src/**"]` read as if `src/**` narrowed it; a
+/// path from a drive, `D:/tmp/**`, is none).
 fn prune(globs: &BTreeSet<String>) -> Vec<String> {
     if globs.contains("**") {
-        let below = |g: &&String| !g.starts_with(['/', '~', '$']);
+        let below = |g: &&String| !g.starts_with(['/', '~', '$']) && !is_windows_folder(g);
         return globs
             .iter()
             .filter(|g| g.as_str() == "**" || !below(g))

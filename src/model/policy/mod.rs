@@ -202,18 +202,7 @@ impl Policy {
     /// that takes a name in any case (Windows') in lower case too.
     #[must_use]
     pub fn with_files_in_lower_case(&self) -> Policy {
-        let mut file = self.source.clone();
-        for list in [
-            &mut file.files.read.allow,
-            &mut file.files.read.deny,
-            &mut file.files.write.allow,
-            &mut file.files.write.deny,
-        ] {
-            for pattern in list.iter_mut() {
-                *pattern = pattern.to_lowercase();
-            }
-        }
-        Policy::from_file(file)
+        self.with_file_patterns(str::to_lowercase)
     }
 
     /// This policy with each of its command patterns spelt by `spell`.
@@ -221,6 +210,23 @@ impl Policy {
     pub fn with_command_patterns(&self, spell: impl Fn(&str) -> String) -> Policy {
         let mut file = self.source.clone();
         for list in [&mut file.commands.allow, &mut file.commands.deny] {
+            for pattern in list.iter_mut() {
+                *pattern = spell(pattern);
+            }
+        }
+        Policy::from_file(file)
+    }
+
+    /// This policy with each of its file patterns spelt by `spell`.
+    #[must_use]
+    pub fn with_file_patterns(&self, spell: impl Fn(&str) -> String) -> Policy {
+        let mut file = self.source.clone();
+        for list in [
+            &mut file.files.read.allow,
+            &mut file.files.read.deny,
+            &mut file.files.write.allow,
+            &mut file.files.write.deny,
+        ] {
             for pattern in list.iter_mut() {
                 *pattern = spell(pattern);
             }
