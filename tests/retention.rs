@@ -212,6 +212,59 @@ fn a_session_resumed_after_its_end_is_never_deleted_while_it_is_written() {
     assert_eq!(listed(&env), [id]);
 }
 
+/// An end stamped a year ahead of the clock (a writer whose clock ran ahead, a line edited),
+/// followed by the session going on, was its latest event for a year: `retention clean` deleted
+/// the session under the agent, and `list` showed it ended. A time past the reader's clock
+/// counts in file order.
+#[test]
+fn a_session_going_on_after_an_end_stamped_in_the_near_future_is_never_deleted() {
+    let env = TestEnv::new();
+    old_session(&env, "f-old", 50.0, 1);
+    let id = "f-ahead";
+    let hook = |event: &str, payload: Value| {
+        env.hook(event, &payload).success();
+    };
+    hook(
+        "session-start",
+        json!({"session_id": id, "hook_event_name": "SessionStart", "source": "startup", "cwd": env.path()}),
+    );
+    hook(
+        "session-end",
+        json!({"session_id": id, "hook_event_name": "SessionEnd", "reason": "exit", "cwd": env.path()}),
+    );
+    let events = env.store().join(id).join("events.ndjson");
+    let mut lines: Vec<Value> = env.events(id);
+    let end = lines.last_mut().unwrap();
+    assert_eq!(end["event_type"], "session_end");
+    end["timestamp"] = json!(now() + 365.0 * DAY);
+    let lines: Vec<String> = lines.iter().map(Value::to_string).collect();
+    std::fs::write(&events, lines.join("\n") + "\n").unwrap();
+    hook(
+        "user-prompt",
+        json!({"session_id": id, "hook_event_name": "UserPromptSubmit", "prompt": "go on", "cwd": env.path()}),
+    );
+    let listing = env.run(&["list", "--format", "json"]).json();
+    let ahead = listing
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["session_id"] == id)
+        .unwrap();
+    assert!(ahead["ended_at"].is_null(), "{listing}");
+    let clean = env.run(&[
+        "retention",
+        "clean",
+        "--max-sessions",
+        "0",
+        "--format",
+        "json",
+    ]);
+    clean.success();
+    let report = clean.json();
+    assert_eq!(report["deleted"], json!(["f-old"]), "{report}");
+    assert_eq!(report["plan"]["spared_live"], json!([id]), "{report}");
+}
+
 /// A deletion cut short (its process killed) leaves the session's folder aside as
 /// `.deleting-<id>`; once the session was written again, every later deletion of it failed
 /// ("Directory not empty", exit 4) and the folder left aside stayed for ever. It is removed

@@ -151,8 +151,9 @@ pub(crate) fn summaries(store: &Store) -> Result<Vec<(SessionMeta, Summary)>> {
         };
         let agent = Agent::from_name(&meta.agent_name);
         let mut summary = Summary::default();
+        let now = crate::store::system_time();
         for event in events {
-            summary.observe(agent, &event);
+            summary.observe(agent, &event, now);
         }
         out.push(((*meta).clone(), summary));
     }

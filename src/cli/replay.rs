@@ -302,9 +302,7 @@ impl Replayer<'_> {
         let mut ending = crate::model::Ending::default();
         let mut read = |follower: &mut crate::store::Follower| -> Result<(Vec<Numbered>, bool)> {
             let events = follower.read_new()?;
-            for event in &events {
-                ending.observe(event);
-            }
+            ending.observe_all(&events, crate::store::system_time());
             let ended = ending.ended();
             let numbered = events
                 .into_iter()

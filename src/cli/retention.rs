@@ -415,11 +415,10 @@ fn log_inside_project(log: &std::path::Path, settings: &std::path::Path) -> Resu
 /// written in the last minutes.
 fn goes_on_after_its_end(store: &Store, id: &str) -> bool {
     store.events(id).is_ok_and(|events| {
-        let (mut ending, mut any) = (crate::model::Ending::default(), false);
-        for event in events {
-            ending.observe(&event);
-            any = true;
-        }
+        let mut events = events.peekable();
+        let any = events.peek().is_some();
+        let mut ending = crate::model::Ending::default();
+        ending.observe_all(events, crate::store::system_time());
         any && !ending.ended()
     })
 }

@@ -83,8 +83,9 @@ fn from_events(store: &Store, meta: &SessionMeta) -> Result<FromEvents> {
     let agent = Agent::from_name(&meta.agent_name);
     let mut events = store.events(&meta.session_id)?;
     let mut started = false;
+    let now = crate::store::system_time();
     for (i, event) in events.by_ref().enumerate() {
-        summary.observe(agent, &event);
+        summary.observe(agent, &event, now);
         if started || i >= START_EVENTS {
             continue;
         }

@@ -313,7 +313,7 @@ mod tests {
         let mut push = |kind: EventType, data: serde_json::Value| {
             let mut e = Event::new(kind, t, format!("e{t}"), "s1".into());
             e.data = data;
-            summary.observe(Agent::ClaudeCode, &e);
+            summary.observe(Agent::ClaudeCode, &e, 1e9);
             t += 10.0;
         };
         push(

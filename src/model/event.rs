@@ -233,20 +233,30 @@ impl<'de> Visitor<'de> for EventVisitor {
 /// in the order events were written, not made: events recorded late (a proxy's kept batch
 /// recorded by `send-kept --here`, an answer a follower found) come after the end in the file,
 /// earlier in time, and do not reopen the session; a session resumed after its end (Claude
-/// Code's `--resume`) has later events, and is open. An event at a time no session can have
-/// ([`BELIEVABLE_TIMES`]: before 1970, after 2100) counts as the latest so far, in file order:
-/// one end stamped in the year 2286 ended for ever a session that went on, and `watch` stopped
-/// watching its agent.
+/// Code's `--resume`) has later events, and is open; an event at the end's very time, after it
+/// in the file, reopens it (file order breaks ties, for every reader). An event at a time no
+/// session can have so far ([`BELIEVABLE_TIMES`]: before 1970, after 2100; or later than the
+/// reader's clock and [`CLOCK_SKEW_SECS`]) counts as the latest so far, in file order: one end
+/// stamped in the year 2286, or in 2099, ended for ever a session that went on, `watch` stopped
+/// watching its agent and `retention` deleted it while it was written.
+///
+/// The model reads no clock: each reader passes its own `now` ([`Ending::observe`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Ending {
     latest: Option<f64>,
     ended: bool,
 }
 
+/// How far past the reader's clock an event's time is still believed. The clocks of what
+/// records one session (hooks, proxies, a collector's senders) agree within seconds; a session
+/// from a machine whose clock runs further ahead is read in file order, as it was written.
+pub const CLOCK_SKEW_SECS: f64 = 300.0;
+
 impl Ending {
-    /// Takes the next event of the file into account.
-    pub fn observe(&mut self, event: &Event) {
-        let believed = Some(event.timestamp).filter(|at| BELIEVABLE_TIMES.contains(at));
+    /// Takes the next event of the file into account, read at `now` (seconds since the epoch).
+    pub fn observe(&mut self, event: &Event, now: f64) {
+        let believed = Some(event.timestamp)
+            .filter(|at| BELIEVABLE_TIMES.contains(at) && *at <= now + CLOCK_SKEW_SECS);
         if let (Some(at), Some(latest)) = (believed, self.latest)
             && at < latest
         {
@@ -254,6 +264,18 @@ impl Ending {
         }
         self.latest = believed.or(self.latest);
         self.ended = event.event_type == EventType::SessionEnd;
+    }
+
+    /// Takes the next events of the file into account, in file order, read at `now`: the one
+    /// fold every reader of a session's end goes through.
+    pub fn observe_all<E: std::borrow::Borrow<Event>>(
+        &mut self,
+        events: impl IntoIterator<Item = E>,
+        now: f64,
+    ) {
+        for event in events {
+            self.observe(event.borrow(), now);
+        }
     }
 
     /// Whether the events observed so far end the session.
@@ -293,14 +315,15 @@ mod tests {
         }
     }
 
+    /// 2026-12-01, the clock the tests read at.
+    const NOW: f64 = 1_796_083_200.0;
+
     #[test]
     fn a_session_ends_with_its_latest_event_not_its_last_line() {
         let event = |kind: EventType, at: f64| Event::new(kind, at, "e".into(), "s".into());
         let ended = |events: &[Event]| {
             let mut ending = Ending::default();
-            for event in events {
-                ending.observe(event);
-            }
+            ending.observe_all(events, NOW);
             ending.ended()
         };
         let end = event(EventType::SessionEnd, 10.0);
@@ -321,5 +344,36 @@ mod tests {
             ]));
             assert!(ended(&[event(EventType::ToolCall, 5.0), stray]));
         }
+    }
+
+    #[test]
+    fn an_end_stamped_past_the_readers_clock_counts_in_file_order() {
+        let event = |kind: EventType, at: f64| Event::new(kind, at, "e".into(), "s".into());
+        let ended = |events: &[Event]| {
+            let mut ending = Ending::default();
+            ending.observe_all(events, NOW);
+            ending.ended()
+        };
+        let year_2099 = 4_070_908_800.0;
+        for ahead in [
+            NOW + 365.0 * 86_400.0,
+            year_2099,
+            NOW + CLOCK_SKEW_SECS + 1.0,
+        ] {
+            let stray = event(EventType::SessionEnd, ahead);
+            assert!(!ended(&[stray.clone(), event(EventType::ToolCall, NOW)]));
+            assert!(ended(&[event(EventType::ToolCall, NOW), stray]));
+            // A call stamped ahead does not keep a session that ends after it open.
+            let call = event(EventType::ToolCall, ahead);
+            assert!(ended(&[call, event(EventType::SessionEnd, NOW)]));
+        }
+        // Within the clocks' skew, its time counts.
+        let soon = event(EventType::SessionEnd, NOW + 60.0);
+        assert!(ended(&[soon, event(EventType::ToolCall, NOW)]));
+        // Read later, once its time has come, it is believed.
+        let mut ending = Ending::default();
+        ending.observe(&event(EventType::SessionEnd, year_2099), year_2099);
+        ending.observe(&event(EventType::ToolCall, NOW), year_2099);
+        assert!(ending.ended());
     }
 }

@@ -21,8 +21,9 @@ use super::view::{FileTouch, View};
 
 /// The version of what [`Summary`] computes (4: retries and decisions, for `drift`; 5: the
 /// calls hash, for `sample --deduplicate`; 6: a session's total usage is never long-context;
-/// 7: whether the session goes on after its end, which the index's `ended_at` follows).
-pub const SUMMARY_VERSION: u32 = 7;
+/// 7: whether the session goes on after its end, which the index's `ended_at` follows; 8: an
+/// event stamped past the reader's clock counts in file order for that, [`Ending`]).
+pub const SUMMARY_VERSION: u32 = 8;
 
 /// The model sessions without recorded usage are priced as (the cost analysis's default).
 pub const ESTIMATE_AS: &str = "sonnet";
@@ -107,10 +108,11 @@ pub struct RetryState {
 const FAILED_KEPT: usize = 8;
 
 impl Summary {
-    /// Folds one event of a session recorded for `agent`.
-    pub fn observe(&mut self, agent: Agent, event: &Event) {
+    /// Folds one event of a session recorded for `agent`, read at `now` (seconds since the
+    /// epoch: an event stamped past it counts in file order for the session's end, [`Ending`]).
+    pub fn observe(&mut self, agent: Agent, event: &Event, now: f64) {
         self.counters.observe(&EventHead::of(event));
-        self.ending.observe(event);
+        self.ending.observe(event, now);
         self.resumed_after_end = self.counters.ended_at.is_some() && !self.ending.ended();
         if event.event_type == EventType::Decision {
             self.decisions += 1;
@@ -276,6 +278,9 @@ mod tests {
     use crate::model::view::LlmResponse;
     use serde_json::{Value, json};
 
+    /// The clock the folds are read at: after every event of these sessions.
+    const NOW: f64 = 1_796_083_200.0;
+
     fn event(kind: EventType, ts: f64, data: Value) -> Event {
         Event::new(kind, ts, format!("e{ts}"), "s".into()).with_data(data)
     }
@@ -325,7 +330,7 @@ mod tests {
     fn fold(events: &[Event]) -> Summary {
         let mut s = Summary::default();
         for e in events {
-            s.observe(Agent::ClaudeCode, e);
+            s.observe(Agent::ClaudeCode, e, NOW);
         }
         s
     }
@@ -341,7 +346,7 @@ mod tests {
         assert!(!fold(&events).resumed_after_end);
         // Folded in two pieces, as the index does.
         let mut pieces = fold(&events[..events.len() - 1]);
-        pieces.observe(Agent::ClaudeCode, &events[events.len() - 1]);
+        pieces.observe(Agent::ClaudeCode, &events[events.len() - 1], NOW);
         assert_eq!(pieces, fold(&events));
     }
 
@@ -433,7 +438,7 @@ mod tests {
         let mut second: Summary =
             serde_json::from_str(&serde_json::to_string(&first).unwrap()).unwrap();
         for e in &events[3..] {
-            second.observe(Agent::ClaudeCode, e);
+            second.observe(Agent::ClaudeCode, e, NOW);
         }
         assert_eq!(second, whole);
     }
@@ -524,7 +529,7 @@ mod tests {
             let mut resumed: Summary =
                 serde_json::from_str(&serde_json::to_string(&first).unwrap()).unwrap();
             for e in &events[cut..] {
-                resumed.observe(Agent::ClaudeCode, e);
+                resumed.observe(Agent::ClaudeCode, e, NOW);
             }
             assert_eq!(resumed, whole, "cut at {cut}");
         }
@@ -536,6 +541,7 @@ mod tests {
         s.observe(
             Agent::Mcp,
             &event(EventType::ToolCall, 1.0, json!({"tool_name": "read_file"})),
+            NOW,
         );
         assert_eq!(s.calls_of(ToolKind::Mcp), 1);
     }

@@ -100,6 +100,15 @@ pub use writer::{Mark, RecordHead, SessionWriter};
 use crate::model::{Counters, SessionMeta};
 use files::Folder;
 
+/// The clock's time in seconds since the epoch (0 before it), which a session's events are
+/// read at: an event stamped past it counts in file order for the session's end
+/// ([`crate::model::Ending`]).
+pub fn system_time() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
 /// Errors a caller may want to tell apart.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

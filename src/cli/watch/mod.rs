@@ -209,9 +209,7 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
     };
     let mut head = meta.clone();
     let mut ending = Ending::default();
-    for event in &first {
-        ending.observe(event);
-    }
+    ending.observe_all(&first, system_time());
     if !ending.ended() {
         head.ended_at = None;
     }
@@ -651,7 +649,7 @@ impl Session<'_> {
         // same id after its end (Claude Code's `--resume`), and a watch of it went no further
         // than the end it had seen; events recorded late, after the end in the file but
         // earlier (a proxy's kept batch), kept a watch of an ended session going for ever.
-        self.ending.observe(event);
+        self.ending.observe(event, system_time());
         self.watcher.observe(event);
         self.events.push(event.clone());
     }

@@ -22,6 +22,8 @@ pub(super) struct Folding<'a> {
     pub(super) agent: Agent,
     pub(super) fold: &'a mut Summary,
     pub(super) prices: &'a mut Prices,
+    /// When the refresh began (seconds since the epoch), which the fold reads events at.
+    pub(super) now: f64,
 }
 
 /// A tool call waiting for its result before its row is written.
@@ -89,7 +91,7 @@ impl Folding<'_> {
             let Ok(event) = parse_line(text) else {
                 continue;
             };
-            self.fold.observe(self.agent, &event);
+            self.fold.observe(self.agent, &event, self.now);
             let seq = i64::try_from(self.fold.counters.events).unwrap_or(i64::MAX);
             // A refused call's outcome is `rejected`, not the `error` its event is.
             let mut outcome = event.event_type.as_str();

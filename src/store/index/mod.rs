@@ -227,9 +227,10 @@ impl Store {
     fn fold(&self, meta: &crate::model::SessionMeta) -> Option<Summary> {
         let events = self.events(&meta.session_id).ok()?;
         let agent = Agent::from_name(&meta.agent_name);
+        let now = crate::store::system_time();
         let mut fold = Summary::default();
         for event in events {
-            fold.observe(agent, &event);
+            fold.observe(agent, &event, now);
         }
         Some(fold)
     }

@@ -263,6 +263,7 @@ pub(super) fn refresh_session(
             agent,
             fold: &mut fold,
             prices,
+            now: states.now_ns as f64 / 1e9,
         };
         folding.fold_from(&folder, offset, lines)?
     };
