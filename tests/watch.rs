@@ -460,6 +460,61 @@ fn session_with_no_process(env: &TestEnv) {
     std::fs::write(&events, format!("{first}\n")).unwrap();
 }
 
+/// Starts `watch SESSION ARGS` with its stderr written to a file, and waits until it has read
+/// the session (its header line): the watch and that file.
+fn watch_read_the_session(env: &TestEnv, args: &[&str], stdout: Stdio) -> (Proc, PathBuf) {
+    let errors = env.path().join("watch.err");
+    let mut all = vec!["watch", SESSION];
+    all.extend_from_slice(args);
+    let watch = Proc(
+        in_env(env, &bin(), &all)
+            .stdout(stdout)
+            .stderr(std::fs::File::create(&errors).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    wait_until(
+        "the watch has read the session",
+        Duration::from_secs(20),
+        || std::fs::read_to_string(&errors).is_ok_and(|t| t.contains("watch: session")),
+    );
+    (watch, errors)
+}
+
+/// [`SESSION`]'s events file.
+fn events_file(env: &TestEnv) -> PathBuf {
+    env.store().join(SESSION).join("events.ndjson")
+}
+
+/// Cuts [`SESSION`]'s events file in place to its first `len` bytes (`truncate -s`; no writer
+/// of ours does that).
+fn cut_events(env: &TestEnv, len: u64) {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(events_file(env))
+        .unwrap()
+        .set_len(len)
+        .unwrap();
+}
+
+/// Grows [`SESSION`]'s events file by a hole of `bytes` (zeros never written, as one
+/// `truncate` makes).
+fn grow_by_hole(env: &TestEnv, bytes: u64) {
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(events_file(env))
+        .unwrap();
+    file.set_len(file.metadata().unwrap().len() + bytes)
+        .unwrap();
+}
+
+/// Plays a user's prompt into [`SESSION`] through the hook.
+fn prompt(env: &TestEnv, text: &str) {
+    let payload =
+        json!({"session_id": SESSION, "hook_event_name": "UserPromptSubmit", "prompt": text});
+    env.hook("user-prompt", &payload).success();
+}
+
 /// A session with no agent process recorded (its hooks ran elsewhere) and no end: nothing tells
 /// the watch it is over, so it stops once it has seen no new event for --idle, and says so. It
 /// ran until killed: a broken --timeout only alerts when there is no process to act on.
@@ -705,36 +760,13 @@ fn the_shell_a_watch_runs_in_is_never_signalled_whatever_the_session_says() {
 fn a_watch_reads_an_events_file_cut_in_place_again_from_its_start() {
     let env = TestEnv::new();
     session_with_no_process(&env);
-    let prompt = |text: &str| {
-        let payload =
-            json!({"session_id": SESSION, "hook_event_name": "UserPromptSubmit", "prompt": text});
-        env.hook("user-prompt", &payload).success();
-    };
     // Longer before the cut than after it, whenever the watch looks.
     for n in 0..5 {
-        prompt(&format!("before the cut {n}"));
+        prompt(&env, &format!("before the cut {n}"));
     }
-    let errors = env.path().join("watch.err");
-    let watch = Proc(
-        in_env(&env, &bin(), &["watch", SESSION, "--idle", "3s"])
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&errors).unwrap())
-            .spawn()
-            .unwrap(),
-    );
-    wait_until(
-        "the watch has read the session",
-        Duration::from_secs(20),
-        || std::fs::read_to_string(&errors).is_ok_and(|t| t.contains("watch: session")),
-    );
-    let events = env.store().join(SESSION).join("events.ndjson");
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&events)
-        .unwrap()
-        .set_len(0)
-        .unwrap();
-    prompt("after the cut");
+    let (watch, errors) = watch_read_the_session(&env, &["--idle", "3s"], Stdio::piped());
+    cut_events(&env, 0);
+    prompt(&env, "after the cut");
     let run = watch.finish(Duration::from_secs(30));
     let stderr = std::fs::read_to_string(&errors).unwrap();
     assert!(
@@ -756,13 +788,11 @@ fn a_watch_reads_an_events_file_cut_in_place_again_from_its_start() {
 fn a_watch_reads_an_events_file_that_grew_by_hundreds_of_megabytes_in_bounded_memory() {
     let env = TestEnv::new();
     session_with_no_process(&env);
-    let events = env.store().join(SESSION).join("events.ndjson");
+    grow_by_hole(&env, 300 * 1024 * 1024);
     let mut file = std::fs::OpenOptions::new()
         .append(true)
-        .open(&events)
+        .open(events_file(&env))
         .unwrap();
-    let len = file.metadata().unwrap().len();
-    file.set_len(len + 300 * 1024 * 1024).unwrap();
     let after = json!({"event_type": "user_prompt", "timestamp": 1_796_248_340.0,
         "event_id": "b0b0b0b0b0b0", "session_id": SESSION, "data": {"prompt": "after the hole"}});
     writeln!(file, "\n{after}").unwrap();
@@ -839,39 +869,17 @@ fn stop_between_looks(pid: u32) {
 fn a_watch_reads_an_events_file_cut_and_grown_again_between_two_looks_from_its_start() {
     let env = TestEnv::new();
     session_with_no_process(&env);
-    let prompt = |text: &str| {
-        let payload =
-            json!({"session_id": SESSION, "hook_event_name": "UserPromptSubmit", "prompt": text});
-        env.hook("user-prompt", &payload).success();
-    };
     for n in 0..5 {
-        prompt(&format!("before the cut {n}"));
+        prompt(&env, &format!("before the cut {n}"));
     }
-    let errors = env.path().join("watch.err");
-    let watch = Proc(
-        in_env(&env, &bin(), &["watch", SESSION, "--idle", "3s"])
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&errors).unwrap())
-            .spawn()
-            .unwrap(),
-    );
-    wait_until(
-        "the watch has read the session",
-        Duration::from_secs(20),
-        || std::fs::read_to_string(&errors).is_ok_and(|t| t.contains("watch: session")),
-    );
-    let events = env.store().join(SESSION).join("events.ndjson");
+    let (watch, errors) = watch_read_the_session(&env, &["--idle", "3s"], Stdio::piped());
+    let events = events_file(&env);
     let read = std::fs::metadata(&events).unwrap().len();
     stop_between_looks(watch.pid());
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&events)
-        .unwrap()
-        .set_len(0)
-        .unwrap();
+    cut_events(&env, 0);
     let mut written = 0;
     while std::fs::metadata(&events).unwrap().len() <= read {
-        prompt(&format!("after the cut, a longer prompt {written}"));
+        prompt(&env, &format!("after the cut, a longer prompt {written}"));
         written += 1;
     }
     Command::new("kill")
@@ -895,6 +903,55 @@ fn a_watch_reads_an_events_file_cut_and_grown_again_between_two_looks_from_its_s
     assert!(!stderr.contains("events.ndjson:"), "{stderr}");
 }
 
+/// An events file cut in place to part of what it held was read again from its start, and the
+/// events it still held from before the cut were shown and counted again: a rule of at most 4
+/// tool calls broke with 4 calls made, the 2 the cut file still held counted twice. What was
+/// seen before is passed over.
+#[test]
+fn a_watch_counts_the_events_a_cut_file_still_holds_once() {
+    let env = TestEnv::new();
+    session_with_no_process(&env);
+    let call = |n: u32| {
+        let payload = json!({"session_id": SESSION, "hook_event_name": "PreToolUse",
+            "tool_name": "Bash", "tool_use_id": format!("toolu_{n}"),
+            "tool_input": {"command": format!("echo call {n}")}});
+        env.hook("pre-tool", &payload).success();
+    };
+    call(0);
+    call(1);
+    let kept = std::fs::metadata(events_file(&env)).unwrap().len();
+    call(2);
+    let rules = env.path().join("rules.json");
+    std::fs::write(
+        &rules,
+        r#"[{"condition": "tool_calls > 4", "action": "alert"}]"#,
+    )
+    .unwrap();
+    let (watch, errors) = watch_read_the_session(
+        &env,
+        &["--idle", "3s", "--rules", rules.to_str().unwrap()],
+        Stdio::piped(),
+    );
+    cut_events(&env, kept);
+    call(3);
+    let run = watch.finish(Duration::from_secs(30));
+    let stderr = std::fs::read_to_string(&errors).unwrap();
+    assert!(
+        stderr.contains("the session's events file was cut in place"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("broke"), "{stderr}");
+    assert_eq!(run.code, 0, "{stderr}");
+    for n in 0..4 {
+        assert_eq!(
+            run.stdout.matches(&format!("echo call {n}")).count(),
+            1,
+            "{}",
+            run.stdout
+        );
+    }
+}
+
 /// How much a process has read so far (`rchar` of `/proc/<pid>/io`).
 fn bytes_read(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/io"))
@@ -913,27 +970,9 @@ fn bytes_read(pid: u32) -> u64 {
 fn a_watch_reading_a_long_hole_stops_when_asked() {
     let env = TestEnv::new();
     session_with_no_process(&env);
-    let errors = env.path().join("watch.err");
-    let watch = Proc(
-        in_env(&env, &bin(), &["watch", SESSION, "--idle", "10m"])
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&errors).unwrap())
-            .spawn()
-            .unwrap(),
-    );
-    wait_until(
-        "the watch has read the session",
-        Duration::from_secs(20),
-        || std::fs::read_to_string(&errors).is_ok_and(|t| t.contains("watch: session")),
-    );
+    let (watch, errors) = watch_read_the_session(&env, &["--idle", "10m"], Stdio::null());
     let before = bytes_read(watch.pid());
-    let events = env.store().join(SESSION).join("events.ndjson");
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .open(&events)
-        .unwrap();
-    file.set_len(file.metadata().unwrap().len() + (1 << 40))
-        .unwrap();
+    grow_by_hole(&env, 1 << 40);
     wait_until("the watch reads the hole", Duration::from_secs(60), || {
         bytes_read(watch.pid()) > before + (64 << 20)
     });

@@ -12,6 +12,7 @@
 mod act;
 mod stream;
 
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -206,6 +207,7 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
         broke: false,
         killed: false,
         ending: Ending::default(),
+        seen: HashSet::new(),
     };
     let mut head = meta.clone();
     let mut ending = Ending::default();
@@ -239,6 +241,8 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
     let idle = idle.or_else(|| session.process.is_none().then_some(IDLE_WITHOUT_PROCESS));
     let mut last_news = Instant::now();
     let mut batch = first;
+    // Set once the events file was cut in place and is read again from its start.
+    let mut rereading = false;
     session.announce(uncounted);
     loop {
         if !batch.is_empty() {
@@ -312,9 +316,16 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
         batch = follower.read_new()?;
         if let Some(cut) = follower.take_cut() {
             Session::say(&format!(
-                "the session's events file was cut in place ({} bytes had been read; it holds {} now): what it holds now is read as new events",
+                "the session's events file was cut in place ({} bytes had been read; it holds {} now): it is read again from its start, and the events seen before are not counted again",
                 cut.was, cut.now
             ));
+            rereading = true;
+        }
+        // Read again from its start, a file cut in place gives back the events it still holds
+        // from before the cut: shown and counted again, they broke rules twice (a tool-call
+        // limit with half its calls made).
+        if rereading {
+            batch.retain(|event| !session.saw(event));
         }
     }
     warn_bad_lines(follower.bad_lines(), follower.bad_count());
@@ -590,6 +601,8 @@ struct Session<'a> {
     killed: bool,
     /// Whether the events seen so far end the session: its latest is its end.
     ending: Ending,
+    /// The ids of the events seen so far, to pass over those read again after a cut.
+    seen: HashSet<String>,
 }
 
 impl Session<'_> {
@@ -651,7 +664,15 @@ impl Session<'_> {
         // earlier (a proxy's kept batch), kept a watch of an ended session going for ever.
         self.ending.observe(event, system_time());
         self.watcher.observe(event);
+        if !event.event_id.is_empty() {
+            self.seen.insert(event.event_id.clone());
+        }
         self.events.push(event.clone());
+    }
+
+    /// Whether `event` was seen already: an event without an id never was.
+    fn saw(&self, event: &Event) -> bool {
+        !event.event_id.is_empty() && self.seen.contains(&event.event_id)
     }
 
     /// Reads the transcript's usage again when it grew, at most every [`TRANSCRIPT_EVERY`].
