@@ -822,6 +822,34 @@ fn a_watch_reads_an_events_file_that_grew_by_hundreds_of_megabytes_in_bounded_me
     );
 }
 
+/// An events file that grew by a long hole (a `truncate` to a terabyte more) before its last
+/// event was read through, zeros and all, before the watch showed anything: it said nothing for
+/// hours, and `list` too. All of a hole but what makes its line too long is passed over.
+#[test]
+fn a_watch_of_an_events_file_with_a_long_hole_shows_what_follows_it_at_once() {
+    let env = TestEnv::new();
+    session_with_no_process(&env);
+    grow_by_hole(&env, 1 << 40);
+    let after = json!({"event_type": "user_prompt", "timestamp": 1_796_248_340.0,
+        "event_id": "b0b0b0b0b0b0", "session_id": SESSION, "data": {"prompt": "after the hole"}});
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(events_file(&env))
+        .unwrap();
+    writeln!(file, "\n{after}").unwrap();
+    drop(file);
+    let run = start_watch(&env, &["--idle", "1s"]).finish(Duration::from_secs(60));
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("after the hole"), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("line longer than 64 MiB"),
+        "{}",
+        run.stderr
+    );
+    let listed = env.run(&["list", "--format", "json"]).json();
+    assert_eq!(listed[0]["first_prompt"], "after the hole", "{listed}");
+}
+
 /// Stops process `pid` (SIGSTOP) while it sleeps in `ppoll`, as a watch does between two
 /// looks, so that a change made before it is continued falls between two looks.
 fn stop_between_looks(pid: u32) {

@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use super::files::LINE_LIMIT;
+use super::holes::skip_hole;
 use super::layout::EVENTS;
 use super::reader::parse_line;
 use super::{BadLine, Result, Store, StoreError};
@@ -124,6 +125,9 @@ impl Follower {
         loop {
             if self.stopped() {
                 return Ok(events);
+            }
+            if self.tail.last() == Some(&0) {
+                skip_hole(file).map_err(|e| StoreError::io(&self.path, e))?;
             }
             let n = match file.read(&mut chunk) {
                 Ok(0) => return Ok(events),

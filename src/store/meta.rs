@@ -14,6 +14,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::files::{Folder, LINE_LIMIT, read_line};
+use super::holes::SkipHoles;
 use super::layout::{COUNTERS, EVENTS, META};
 use super::lock::{HOOK_LOCK_WAIT, lock_exclusive, read_shared};
 use super::reader::{parse_line, with_head};
@@ -327,7 +328,7 @@ fn fold_from(dir: &Folder, offset: u64, counters: &mut Counters) -> Result<u64> 
     }
     file.seek(SeekFrom::Start(offset))
         .map_err(|e| StoreError::io(&path, e))?;
-    let mut reader = BufReader::with_capacity(64 * 1024, file);
+    let mut reader = BufReader::with_capacity(64 * 1024, SkipHoles::new(file));
     let mut buf = Vec::new();
     let mut position = offset;
     loop {
@@ -337,7 +338,8 @@ fn fold_from(dir: &Folder, offset: u64, counters: &mut Counters) -> Result<u64> 
         if !read.ended {
             break;
         }
-        position += read.consumed as u64;
+        // A hole passed over is inside this line.
+        position += read.consumed as u64 + reader.get_mut().take_skipped();
         let text = buf.trim_ascii();
         if !text.is_empty() {
             // A line that does not parse (or is too long to) counts for nothing, as readers

@@ -54,6 +54,7 @@ mod dashboard_notes;
 mod errlog;
 mod files;
 mod follow;
+mod holes;
 pub mod index;
 mod layout;
 pub mod sql;

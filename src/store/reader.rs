@@ -10,6 +10,7 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use super::files::{LINE_LIMIT, read_line};
+use super::holes::SkipHoles;
 use super::layout::EVENTS;
 use super::{Result, Store, StoreError};
 use crate::model::{Event, EventHead};
@@ -37,7 +38,7 @@ impl std::fmt::Display for BadLine {
 /// An iterator over a session's events, in file order.
 pub struct EventReader {
     path: PathBuf,
-    reader: Option<BufReader<File>>,
+    reader: Option<BufReader<SkipHoles>>,
     buf: Vec<u8>,
     line: u64,
     bad: Vec<BadLine>,
@@ -83,7 +84,7 @@ impl EventReader {
     fn new(path: &Path, file: Option<File>) -> Self {
         EventReader {
             path: path.to_path_buf(),
-            reader: file.map(|file| BufReader::with_capacity(256 * 1024, file)),
+            reader: file.map(|file| BufReader::with_capacity(256 * 1024, SkipHoles::new(file))),
             buf: Vec::with_capacity(4096),
             line: 0,
             bad: Vec::new(),

@@ -12,6 +12,7 @@ use crate::model::view::{LlmResponse, View};
 use crate::model::{EventType, Money, ToolOutcome};
 use crate::store::StoreError;
 use crate::store::files::{Folder, LINE_LIMIT, read_line};
+use crate::store::holes::SkipHoles;
 use crate::store::layout::EVENTS;
 use crate::store::reader::parse_line;
 
@@ -56,7 +57,7 @@ impl Folding<'_> {
         };
         let io = |e| RefreshError::Store(StoreError::io(path, e));
         file.seek(SeekFrom::Start(offset as u64)).map_err(io)?;
-        let mut reader = BufReader::with_capacity(256 * 1024, file);
+        let mut reader = BufReader::with_capacity(256 * 1024, SkipHoles::new(file));
         let mut insert = self.tx.prepare_cached(
             "INSERT OR REPLACE INTO idx_events (sid, seq, offset, length, event_id, type, time,
                  tool, kind, parent_id, duration_ms)
@@ -79,7 +80,9 @@ impl Folding<'_> {
                 break;
             }
             let start = position;
-            let length = i64::try_from(read.consumed).unwrap_or(i64::MAX);
+            // A hole passed over is inside this line.
+            let consumed = read.consumed as u64 + reader.get_mut().take_skipped();
+            let length = i64::try_from(consumed).unwrap_or(i64::MAX);
             position += length;
             lines += 1;
             let text = buf.trim_ascii();
