@@ -1894,3 +1894,36 @@ fn a_call_about_a_login_that_happened_keeps_its_arguments() {
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw), "{store}");
 }
+
+#[test]
+fn a_login_or_connect_calls_password_after_a_user_in_a_variable_goes() {
+    // `ftp.login(user, "…")`, `smtp.login(os.environ["U"], "…")` and paramiko's
+    // `connect(host, 22, user, "…")` kept the password: a login's user was read only as a
+    // quoted literal, and a password is as often written beside a user held in a variable. A
+    // connect call's user in a variable counts when its name says it is one, so a call of
+    // another shape (`mqtt.connect(host, timeout, "a", "b")`) and a login's host stay.
+    let pw = "s3cretPass";
+    let mut cases = filled(
+        &[
+            (
+                "python -c 'ftp.login(user, \"{pw}\"); smtp.login(os.environ[\"U\"], \"{pw}\")'",
+                "python -c 'ftp.login(user, \"[REDACTED]\"); smtp.login(os.environ[\"U\"], \"[REDACTED]\")'",
+            ),
+            (
+                "python -c 'client.connect(host, 22, user, \"{pw}\"); pymysql.connect(host, self.db_user, \"{pw}\")'",
+                "python -c 'client.connect(host, 22, user, \"[REDACTED]\"); pymysql.connect(host, self.db_user, \"[REDACTED]\")'",
+            ),
+            (
+                "python -c 'requests.get(u, auth=(cfg.user, \"{pw}\")); s.login(hostname, \"root\", \"{pw}\")'",
+                "python -c 'requests.get(u, auth=(cfg.user, \"[REDACTED]\")); s.login(hostname, \"root\", \"[REDACTED]\")'",
+            ),
+        ],
+        |s| s.replace("{pw}", pw),
+    );
+    cases.extend(kept(&[
+        "python -c 'mqtt.connect(host, timeout, \"a\", \"b\"); ftp.login(user, os.environ[\"PW\"])'",
+        "python -c 'ssh_login(user, \"bastion.example.com\"); connect(url); max(a, b)'",
+    ]));
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw), "{store}");
+}

@@ -385,7 +385,9 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         // quoted or not, or a name that is or ends in `port`: any other value there is no
         // port). A host among a login's arguments tells which is the password
         // ([`login_password`]): pexpect's `login("db.example.com", "alice", "…")` takes its
-        // third.
+        // third. The user may be a variable (`ftp.login(user, "…")`, `smtp.login(os.environ["U"],
+        // "…")`, `connect(host, 22, user, "…")`): the literal after it is the password
+        // ([`password_after_a_variable`]).
         pattern: r#"(?x)
             [(\[{,] (?:\s|\\[nrt])*
             [rbuRBU]{0,2} \\?["'] (?P<name>[A-Za-z][A-Za-z0-9-]*) \\?["'] [\t\x20]* , (?:\s|\\[nrt])*
@@ -407,7 +409,9 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
                       | (?:[A-Za-z_$][A-Za-z0-9_.$]*)?(?i-u:port) ) [\t\x20]* ,
                     (?:\s|\\[nrt])* )?
             )
-            \\?["'] (?P<first>[^"'\\\n]*) \\?["'] [\t\x20]* , (?:\s|\\[nrt])*
+            (?: \\?["'] (?P<first>[^"'\\\n]*) \\?["']
+              | (?P<vfirst> [A-Za-z_$][A-Za-z0-9_.$]* (?: \[ [^\]\n]{1,60} \] | \( [^()\n]{0,60} \) ){0,3} ) )
+            [\t\x20]* , (?:\s|\\[nrt])*
             (?:
                 [rbfuRBFU]{0,2}\\"(?P<lesc>(?:[^"\\\n]|\\\\\\"|\\[^"\n])*)\\"
               | [rbfuRBFU]{0,2}"(?P<ldq>(?:[^"\\\n]|\\.)*)"
@@ -1925,7 +1929,10 @@ fn pick_header_pair(caps: &Captures<'_>) -> Option<Range<usize>> {
         if names_a_login_event(caps) {
             return None;
         }
-        let password = login_password(caps, second)?;
+        let password = match caps.name("vfirst") {
+            Some(user) => password_after_a_variable(caps, user.as_str(), second)?,
+            None => login_password(caps, second)?,
+        };
         let value = password.as_str();
         return (!value.is_empty() && !is_placeholder(value)).then(|| password.range());
     }
@@ -1982,6 +1989,45 @@ fn login_password<'t>(caps: &Captures<'t>, second: regex::Match<'t>) -> Option<r
     }
     Some(second)
 }
+
+/// Which of a login's arguments is its password when the first is a variable, not a literal
+/// (`ftp.login(user, "…")`, `smtp.login(os.environ["U"], "…")`, `connect(host, 22, user,
+/// "…")`): the literal after it, unless that is where to log in (`ssh_login(user,
+/// "bastion.example.com")`); the one after that when the variable names a host (pexpect's
+/// `login(hostname, "root", "…")`). A connect call's variable must name a user, as other
+/// calls take other things there (`mqtt.connect(host, timeout, "a", "b")`); and a method's
+/// own object or a web request passed first (`do_login(self, "…")`) is no user.
+fn password_after_a_variable<'t>(
+    caps: &Captures<'t>,
+    variable: &str,
+    second: regex::Match<'t>,
+) -> Option<regex::Match<'t>> {
+    let words = split_words(variable);
+    let last = words.last().map_or("", String::as_str);
+    let third = ["tesc", "tdq", "tsq"].iter().find_map(|g| caps.name(g));
+    if is_listed(HOST_WORDS, last) {
+        return third;
+    }
+    let names_a_user = is_listed(USER_WORDS, last);
+    if (caps.name("connect").is_some() && !names_a_user)
+        || is_listed(RECEIVER_WORDS, variable)
+        || is_host(second.as_str())
+    {
+        return None;
+    }
+    Some(second)
+}
+
+/// The last word of a variable holding a login's user (`user`, `cfg.db_user`,
+/// `os.environ["SMTP_USERNAME"]`).
+const USER_WORDS: &str = "user username usr uid login dn who account email principal";
+
+/// The last word of a variable holding where to log in (`hostname`, `cfg.ssh_host`).
+const HOST_WORDS: &str = "host hostname server addr address ip";
+
+/// What a call takes first that is neither a user nor a host: a method's own object, a web
+/// framework's request.
+const RECEIVER_WORDS: &str = "self this cls request req ctx context";
 
 /// The last parts of host names that a login's arguments hold: generic and country domains,
 /// and the names of private networks.

@@ -1757,3 +1757,38 @@ fn a_call_about_a_login_that_happened_keeps_its_arguments() {
         assert_eq!(redact_str(input), expected, "{input}");
     }
 }
+
+#[test]
+fn a_login_calls_password_after_a_user_in_a_variable() {
+    for (input, expected) in [
+        (
+            r#"ftp.login(user, "s3cretPass"); smtp.login(os.environ["U"], 's3cretPass')"#,
+            r#"ftp.login(user, "[REDACTED]"); smtp.login(os.environ["U"], '[REDACTED]')"#,
+        ),
+        (
+            r#"client.connect(host, 22, user, "s3cretPass")"#,
+            r#"client.connect(host, 22, user, "[REDACTED]")"#,
+        ),
+        (
+            r#"pymysql.connect(host, os.getenv("DB_USER"), "s3cretPass", "app")"#,
+            r#"pymysql.connect(host, os.getenv("DB_USER"), "[REDACTED]", "app")"#,
+        ),
+        (
+            r#"auth=(cfg.user, "s3cretPass"); HTTPBasicAuth(username, "s3cretPass")"#,
+            r#"auth=(cfg.user, "[REDACTED]"); HTTPBasicAuth(username, "[REDACTED]")"#,
+        ),
+        (
+            r#"s.login(hostname, "root", "s3cretPass")"#,
+            r#"s.login(hostname, "root", "[REDACTED]")"#,
+        ),
+    ] {
+        assert_eq!(redact_str(input), expected, "{input}");
+    }
+    for clean in [
+        r#"mqtt.connect(host, timeout, "a", "b"); ws.connect(host, 8080, "chat")"#,
+        r#"ftp.login(user, os.environ["PW"]); ssh_login(user, "bastion.example.com")"#,
+        r#"do_login(self, "dashboard"); on_login(user, "failed"); connect(url); max(a, b)"#,
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
+}
