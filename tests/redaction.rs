@@ -1927,3 +1927,39 @@ fn a_login_or_connect_calls_password_after_a_user_in_a_variable_goes() {
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw), "{store}");
 }
+
+#[test]
+fn an_ldap_binds_password_goes() {
+    // python-ldap's `simple_bind_s("cn=admin,dc=x", "…")` and `bind_s(dn, "…")`, ldapjs's
+    // `client.bind(dn, "…", cb)` and ldap3's `Connection(server, "cn=admin", "…")` kept the
+    // password: a bind is a login by another name. The DN stays; a `bind` that binds no DN
+    // (`handler.bind(this, "click")`, a socket's) stays whole.
+    let pw = "s3cretPass";
+    let mut cases = filled(
+        &[
+            (
+                "python -c 'l.simple_bind_s(\"cn=admin,dc=x\", \"{pw}\"); conn.bind_s(dn, \"{pw}\")'",
+                "python -c 'l.simple_bind_s(\"cn=admin,dc=x\", \"[REDACTED]\"); conn.bind_s(dn, \"[REDACTED]\")'",
+            ),
+            (
+                "node -e 'client.bind(\"cn=root\", \"{pw}\", cb)'",
+                "node -e 'client.bind(\"cn=root\", \"[REDACTED]\", cb)'",
+            ),
+            (
+                "python -c 'c = Connection(server, \"cn=admin,dc=x\", \"{pw}\", auto_bind=True)'",
+                "python -c 'c = Connection(server, \"cn=admin,dc=x\", \"[REDACTED]\", auto_bind=True)'",
+            ),
+            (
+                "python -c 'c = ldap3.Connection(server, user=\"cn=admin\", password=\"{pw}\")'",
+                "python -c 'c = ldap3.Connection(server, user=\"cn=admin\", password=\"[REDACTED]\")'",
+            ),
+        ],
+        |s| s.replace("{pw}", pw),
+    );
+    cases.extend(kept(&[
+        "node -e 'el.on(\"x\", handler.bind(this, \"click\")); s.bind((\"0.0.0.0\", 80))'",
+        "python -c 'l.simple_bind_s(\"cn=admin\", os.environ[\"PW\"]); c = Connection(server)'",
+    ]));
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw), "{store}");
+}

@@ -171,11 +171,11 @@ const KEYWORDS: &[&str] = &[
     "pass", "pw", "secret", "token", "auth", "cred", "cookie", "key", "sig", "salt", "hmac",
 ];
 
-/// What `header_pair` looks for: [`KEYWORDS`], `login` for a login call's pair, and `connect`
-/// and `PDO` for a connect call's.
+/// What `header_pair` looks for: [`KEYWORDS`], `login` and `bind` (LDAP's) for a login call's
+/// pair, and `connect` and `PDO` for a connect call's.
 const PAIR_KEYWORDS: &[&str] = &[
     "pass", "pw", "secret", "token", "auth", "cred", "cookie", "key", "sig", "salt", "hmac",
-    "login", "connect", "pdo",
+    "login", "connect", "pdo", "bind",
 ];
 
 /// The words of a secret flag's name, for `cli_flag`: [`KEYWORDS`] and `bearer`.
@@ -387,7 +387,10 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         // ([`login_password`]): pexpect's `login("db.example.com", "alice", "…")` takes its
         // third. The user may be a variable (`ftp.login(user, "…")`, `smtp.login(os.environ["U"],
         // "…")`, `connect(host, 22, user, "…")`): the literal after it is the password
-        // ([`password_after_a_variable`]).
+        // ([`password_after_a_variable`]). An LDAP bind is a login too: python-ldap's
+        // `simple_bind_s("cn=admin,dc=x", "…")`, `bind_s(dn, "…")`, ldapjs's `bind(dn, "…",
+        // cb)` (a `bind` given no DN is JavaScript's: [`binds_a_dn`]), and ldap3's
+        // `Connection(server, "cn=admin", "…")`, read as a connect call.
         pattern: r#"(?x)
             [(\[{,] (?:\s|\\[nrt])*
             [rbuRBU]{0,2} \\?["'] (?P<name>[A-Za-z][A-Za-z0-9-]*) \\?["'] [\t\x20]* , (?:\s|\\[nrt])*
@@ -399,9 +402,10 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
           | (?:
                 (?: (?-u:\b)auth [\t\x20]* [:=] [\t\x20]* | Auth
                   | (?:(?-u:\b)|(?P<before>[A-Za-z0-9]+)_)(?i-u:login)
-                  | (?P<camel>[A-Za-z0-9]*[a-z])Login | (?-u:\b)SMBConnection )
+                  | (?P<camel>[A-Za-z0-9]*[a-z])Login | (?-u:\b)SMBConnection
+                  | (?-u:\b)(?P<bind>(?:simple_)?bind(?:_s)?) )
                 [\t\x20]* \( (?:\s|\\[nrt])*
-              | (?: (?:(?-u:\b)|_)(?i-u:connect) | (?-u:\b)(?:getConnection|PDO) ) [\t\x20]* \(
+              | (?: (?:(?-u:\b)|_)(?i-u:connect) | (?-u:\b)(?:getConnection|PDO|Connection) ) [\t\x20]* \(
                 (?P<connect>) (?:\s|\\[nrt])*
                 (?P<host> \\?"[^"\\\n]*\\?" | \\?'[^'\\\n]*\\?' | [A-Za-z_$][A-Za-z0-9_.$]* )
                 [\t\x20]* , (?:\s|\\[nrt])*
@@ -947,8 +951,9 @@ fn assigned(text: &[u8], _start: usize, end: usize) -> bool {
 }
 
 /// After a name's keyword: the rest of a header's name, its closing quote, then a comma; or,
-/// after a name ending in `auth`, after `login`, after `connect` (`getConnection`) and after
-/// `PDO`, the `(` of a login's pair (what `header_pair` needs).
+/// after a name ending in `auth`, after `login`, after `bind` (`bind_s`), after `connect`
+/// (`getConnection`, `Connection`) and after `PDO`, the `(` of a login's pair (what
+/// `header_pair` needs).
 fn paired(text: &[u8], start: usize, end: usize) -> bool {
     let mut i = end;
     let trigger = &text[start..end];
@@ -962,7 +967,13 @@ fn paired(text: &[u8], start: usize, end: usize) -> bool {
         }
         return text.get(i) == Some(&b'(');
     }
-    if trigger.eq_ignore_ascii_case(b"auth") || trigger.eq_ignore_ascii_case(b"login") {
+    if trigger.eq_ignore_ascii_case(b"auth")
+        || trigger.eq_ignore_ascii_case(b"login")
+        || trigger.eq_ignore_ascii_case(b"bind")
+    {
+        if text[i..].starts_with(b"_s") {
+            i += 2;
+        }
         while matches!(text.get(i), Some(b' ' | b'\t' | b'=' | b':')) {
             i += 1;
         }
@@ -1926,7 +1937,7 @@ fn pick_value_only(caps: &Captures<'_>) -> Option<Range<usize>> {
 /// (`"Bearer " + token`) is code building one.
 fn pick_header_pair(caps: &Captures<'_>) -> Option<Range<usize>> {
     if let Some(second) = ["lesc", "ldq", "lsq"].iter().find_map(|g| caps.name(g)) {
-        if names_a_login_event(caps) {
+        if names_a_login_event(caps) || !binds_a_dn(caps) {
             return None;
         }
         let password = match caps.name("vfirst") {
@@ -1988,6 +1999,26 @@ fn login_password<'t>(caps: &Captures<'t>, second: regex::Match<'t>) -> Option<r
         return caps.name("connect").map(|_| first);
     }
     Some(second)
+}
+
+/// Whether a `bind` call binds an LDAP entry with its password: `simple_bind_s(who, "…")`
+/// always; `bind` and `bind_s` only given a DN (`bind("cn=admin,dc=x", "…")`, `bind_s(dn,
+/// "…")`), as JavaScript's `handler.bind(this, "click")` binds something else. True of calls
+/// that are no bind.
+fn binds_a_dn(caps: &Captures<'_>) -> bool {
+    let Some(bind) = caps.name("bind") else {
+        return true;
+    };
+    if bind.as_str().starts_with("simple_") {
+        return true;
+    }
+    match (caps.name("first"), caps.name("vfirst")) {
+        (Some(first), _) => first.as_str().contains('='),
+        (None, Some(variable)) => split_words(variable.as_str())
+            .last()
+            .is_some_and(|w| is_listed("dn who", w)),
+        (None, None) => false,
+    }
 }
 
 /// Which of a login's arguments is its password when the first is a variable, not a literal

@@ -1792,3 +1792,29 @@ fn a_login_calls_password_after_a_user_in_a_variable() {
         assert_eq!(redact_str(clean), clean);
     }
 }
+
+#[test]
+fn an_ldap_binds_password() {
+    for (input, expected) in [
+        (
+            r#"l.simple_bind_s("cn=admin,dc=x", "s3cretPass"); l.simple_bind(who, "s3cretPass")"#,
+            r#"l.simple_bind_s("cn=admin,dc=x", "[REDACTED]"); l.simple_bind(who, "[REDACTED]")"#,
+        ),
+        (
+            r#"conn.bind_s(dn, "s3cretPass", ldap.AUTH_SIMPLE); client.bind("cn=root", "s3cretPass", cb)"#,
+            r#"conn.bind_s(dn, "[REDACTED]", ldap.AUTH_SIMPLE); client.bind("cn=root", "[REDACTED]", cb)"#,
+        ),
+        (
+            r#"c = Connection(server, "cn=admin,dc=x", "s3cretPass", auto_bind=True)"#,
+            r#"c = Connection(server, "cn=admin,dc=x", "[REDACTED]", auto_bind=True)"#,
+        ),
+    ] {
+        assert_eq!(redact_str(input), expected, "{input}");
+    }
+    for clean in [
+        r#"el.on("x", handler.bind(this, "click")); fn.bind(null, "a"); s.bind(("0.0.0.0", 80))"#,
+        r#"l.simple_bind_s("cn=admin", os.environ["PW"]); c = Connection(server); bind("a", "b")"#,
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
+}
