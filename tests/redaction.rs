@@ -1963,3 +1963,29 @@ fn an_ldap_binds_password_goes() {
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw), "{store}");
 }
+
+#[test]
+fn a_redis_clients_positional_password_goes() {
+    // redis-py's `Redis("host", 6379, 0, "…")` (and `StrictRedis`) kept the password, its
+    // fourth argument: only `password="…"` was read. Host, port and database stay, and so do a
+    // client given fewer arguments or a variable.
+    let pw = "s3cretPass";
+    let mut cases = filled(
+        &[
+            (
+                "python -c 'r = redis.Redis(\"cache.internal\", 6379, 0, \"{pw}\")'",
+                "python -c 'r = redis.Redis(\"cache.internal\", 6379, 0, \"[REDACTED]\")'",
+            ),
+            (
+                "python -c 'r = redis.StrictRedis(host, port, db, \"{pw}\"); s = Redis(host=\"h\", password=\"{pw}\")'",
+                "python -c 'r = redis.StrictRedis(host, port, db, \"[REDACTED]\"); s = Redis(host=\"h\", password=\"[REDACTED]\")'",
+            ),
+        ],
+        |s| s.replace("{pw}", pw),
+    );
+    cases.extend(kept(&[
+        "python -c 'r = redis.Redis(); r = redis.Redis(\"localhost\", 6379, 0); Redis(h, p, d, pw)'",
+    ]));
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw), "{store}");
+}

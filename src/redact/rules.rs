@@ -172,10 +172,10 @@ const KEYWORDS: &[&str] = &[
 ];
 
 /// What `header_pair` looks for: [`KEYWORDS`], `login` and `bind` (LDAP's) for a login call's
-/// pair, and `connect` and `PDO` for a connect call's.
+/// pair, `connect` and `PDO` for a connect call's, and `redis` for a Redis client's password.
 const PAIR_KEYWORDS: &[&str] = &[
     "pass", "pw", "secret", "token", "auth", "cred", "cookie", "key", "sig", "salt", "hmac",
-    "login", "connect", "pdo", "bind",
+    "login", "connect", "pdo", "bind", "redis",
 ];
 
 /// The words of a secret flag's name, for `cli_flag`: [`KEYWORDS`] and `bearer`.
@@ -390,7 +390,8 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         // ([`password_after_a_variable`]). An LDAP bind is a login too: python-ldap's
         // `simple_bind_s("cn=admin,dc=x", "…")`, `bind_s(dn, "…")`, ldapjs's `bind(dn, "…",
         // cb)` (a `bind` given no DN is JavaScript's: [`binds_a_dn`]), and ldap3's
-        // `Connection(server, "cn=admin", "…")`, read as a connect call.
+        // `Connection(server, "cn=admin", "…")`, read as a connect call. And redis-py's
+        // `Redis(host, port, db, "…")` (`StrictRedis`): its fourth argument is the password.
         pattern: r#"(?x)
             [(\[{,] (?:\s|\\[nrt])*
             [rbuRBU]{0,2} \\?["'] (?P<name>[A-Za-z][A-Za-z0-9-]*) \\?["'] [\t\x20]* , (?:\s|\\[nrt])*
@@ -427,7 +428,15 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
                   | [rbfuRBFU]{0,2}"(?P<tdq>(?:[^"\\\n]|\\.)*)"
                   | [rbfuRBFU]{0,2}'(?P<tsq>(?:[^'\\\n]|\\.)*)'
                 )
-            )?"#,
+            )?
+          | (?-u:\b)(?:Strict)?Redis [\t\x20]* \( (?:\s|\\[nrt])*
+            (?: (?: \\?"[^"\\\n]*\\?" | \\?'[^'\\\n]*\\?' | [A-Za-z0-9_.$]+ )
+                [\t\x20]* , (?:\s|\\[nrt])* ){3}
+            (?:
+                [rbfuRBFU]{0,2}\\"(?P<resc>(?:[^"\\\n]|\\\\\\"|\\[^"\n])*)\\"
+              | [rbfuRBFU]{0,2}"(?P<rdq>(?:[^"\\\n]|\\.)*)"
+              | [rbfuRBFU]{0,2}'(?P<rsq>(?:[^'\\\n]|\\.)*)'
+            )"#,
         pick: pick_header_pair,
     },
     // assignment
@@ -952,13 +961,13 @@ fn assigned(text: &[u8], _start: usize, end: usize) -> bool {
 
 /// After a name's keyword: the rest of a header's name, its closing quote, then a comma; or,
 /// after a name ending in `auth`, after `login`, after `bind` (`bind_s`), after `connect`
-/// (`getConnection`, `Connection`) and after `PDO`, the `(` of a login's pair (what
-/// `header_pair` needs).
+/// (`getConnection`, `Connection`), after `PDO` and after `redis` (`Redis`, `StrictRedis`), the
+/// `(` of a login's pair (what `header_pair` needs).
 fn paired(text: &[u8], start: usize, end: usize) -> bool {
     let mut i = end;
     let trigger = &text[start..end];
     let connect = trigger.eq_ignore_ascii_case(b"connect");
-    if connect || trigger.eq_ignore_ascii_case(b"pdo") {
+    if connect || trigger.eq_ignore_ascii_case(b"pdo") || trigger.eq_ignore_ascii_case(b"redis") {
         if connect && text[i..].starts_with(b"ion") {
             i += 3;
         }
@@ -1936,6 +1945,10 @@ fn pick_value_only(caps: &Captures<'_>) -> Option<Range<usize>> {
 /// header's name are prose (`("Password", "is too short")`), and a scheme alone
 /// (`"Bearer " + token`) is code building one.
 fn pick_header_pair(caps: &Captures<'_>) -> Option<Range<usize>> {
+    if let Some(password) = ["resc", "rdq", "rsq"].iter().find_map(|g| caps.name(g)) {
+        let value = password.as_str();
+        return (!value.is_empty() && !is_placeholder(value)).then(|| password.range());
+    }
     if let Some(second) = ["lesc", "ldq", "lsq"].iter().find_map(|g| caps.name(g)) {
         if names_a_login_event(caps) || !binds_a_dn(caps) {
             return None;

@@ -1818,3 +1818,25 @@ fn an_ldap_binds_password() {
         assert_eq!(redact_str(clean), clean);
     }
 }
+
+#[test]
+fn a_redis_clients_positional_password() {
+    for (input, expected) in [
+        (
+            r#"r = redis.Redis("cache.internal", 6379, 0, "s3cretPass")"#,
+            r#"r = redis.Redis("cache.internal", 6379, 0, "[REDACTED]")"#,
+        ),
+        (
+            r"r = redis.StrictRedis(host, port, db, 's3cretPass', socket_timeout=5)",
+            r"r = redis.StrictRedis(host, port, db, '[REDACTED]', socket_timeout=5)",
+        ),
+    ] {
+        assert_eq!(redact_str(input), expected, "{input}");
+    }
+    for clean in [
+        r#"r = redis.Redis(); r = redis.Redis("localhost", 6379, 0); Redis(h, p, d, pw)"#,
+        r#"r = redis.Redis("localhost", 6379, 0, None); redis.from_url("redis://cache")"#,
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
+}
