@@ -1989,3 +1989,31 @@ fn a_redis_clients_positional_password_goes() {
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw), "{store}");
 }
+
+#[test]
+fn prose_after_zips_password_flag_keeps_its_words() {
+    // A prompt's or a note's prose lost a word: `use zip -P to set a password` lost `to`, read
+    // as the password, and `zip -P … f — then I ran cp -P src dst` lost `src`, the prose after
+    // an em dash read as more of zip's command. A word of prose after the flag stays, and a
+    // dash between words ends the command; the password still goes.
+    let pw = "s3cretPass";
+    let mut cases = filled(
+        &[
+            (
+                "zip -P {pw} out.zip f — then I ran cp -P src dst",
+                "zip -P [REDACTED] out.zip f — then I ran cp -P src dst",
+            ),
+            (
+                "zip -P {pw} out.zip f && unzip -P {pw} -d to out.zip",
+                "zip -P [REDACTED] out.zip f && unzip -P [REDACTED] -d to out.zip",
+            ),
+        ],
+        |s| s.replace("{pw}", pw),
+    );
+    cases.extend(kept(&[
+        "echo 'use zip -P to set a password; zip -P is insecure, so zip -e asks for it'",
+        "echo 'the flag zip -P takes the password in clear'",
+    ]));
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw), "{store}");
+}

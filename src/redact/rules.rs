@@ -67,10 +67,12 @@ macro_rules! rest_of_command {
 
 /// A piece of a command line: a character that ends no command, an escape, or a line break
 /// escaped for the shell (`\` then a line break, also in JSON text: `\\\n`, and a Windows
-/// line end), which continues the command on the next line.
+/// line end), which continues the command on the next line. An em or en dash ends one as a
+/// `;` does: no shell gives it a meaning, and prose after a command does (`zip -P … f — then I
+/// ran cp -P src dst`).
 macro_rules! command_part {
     () => {
-        r"(?:[^\n;&|\\]|\\\\\\(?:r\\)?n|\\\r?\n|\\[^nr])"
+        r"(?:[^\n;&|\\\x{2014}\x{2013}]|\\\\\\(?:r\\)?n|\\\r?\n|\\[^nr])"
     };
 }
 
@@ -1404,6 +1406,12 @@ fn redact_password_flags(regex: &Regex, text: &str) -> Option<String> {
             let Some(value) = pick_value_only(&found) else {
                 continue;
             };
+            if found
+                .name("bare")
+                .is_some_and(|bare| is_prose(bare.as_str()))
+            {
+                continue;
+            }
             let offset = command.end() - name.len();
             let (start, end) = (offset + value.start, offset + value.end);
             replaced.push_str(&text[done..start]);
@@ -1423,6 +1431,21 @@ fn redact_password_flags(regex: &Regex, text: &str) -> Option<String> {
     out.push_str(&text[copied..]);
     Some(out)
 }
+
+/// Whether a bare value after a password flag is a word of the sentence the flag is
+/// mentioned in, not its password (`use zip -P to set a password`, `zip -P is insecure`,
+/// `with zip -P, the password shows`).
+fn is_prose(value: &str) -> bool {
+    value.bytes().all(|b| matches!(b, b',' | b'.' | b':'))
+        || is_listed(PROSE_WORDS, &value.to_ascii_lowercase())
+}
+
+/// Words of a sentence that may follow a flag it names, none a password.
+const PROSE_WORDS: &str = "\
+    to is isn't are was will would can could should must may might does doesn't do the a an \
+    and or but nor for with without of on in at as by so if it its this that these those then \
+    than when where which while who whose instead also only just flag option argument switch \
+    takes sets asks expects gives means reads puts passes shows prints leaks exposes needs";
 
 /// What `mysql_password` does with its matches (`regex`: a mysql command up to its last
 /// `-p`): the value of every `-p` in each goes, and of RAR's every `-hp`.

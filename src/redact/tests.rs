@@ -1840,3 +1840,30 @@ fn a_redis_clients_positional_password() {
         assert_eq!(redact_str(clean), clean);
     }
 }
+
+#[test]
+fn prose_after_a_password_flag_keeps_its_words() {
+    for clean in [
+        "use zip -P to set a password",
+        "zip -P is insecure; with zip -P, the password shows in ps",
+        "The flag zip -P takes the password in clear, as sshpass -p does",
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
+    for (input, expected) in [
+        (
+            "zip -P s3cretPass out.zip f — then I ran cp -P src dst",
+            "zip -P [REDACTED] out.zip f — then I ran cp -P src dst",
+        ),
+        (
+            "zip -P s3cretPass out.zip f – unzip -P to check",
+            "zip -P [REDACTED] out.zip f – unzip -P to check",
+        ),
+        (
+            "zip out.zip f -P s3cretPass && sshpass -p s3cretPass ssh host",
+            "zip out.zip f -P [REDACTED] && sshpass -p [REDACTED] ssh host",
+        ),
+    ] {
+        assert_eq!(redact_str(input), expected, "{input}");
+    }
+}
