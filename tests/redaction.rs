@@ -2017,3 +2017,29 @@ fn prose_after_zips_password_flag_keeps_its_words() {
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw), "{store}");
 }
+
+#[test]
+fn a_password_set_in_sql_goes() {
+    // `mysql -e "CREATE USER … IDENTIFIED BY '…'"` and `psql -c "ALTER USER app WITH PASSWORD
+    // '…'"` reached disk: a SQL statement sets a password with no `=` or flag beside it. The
+    // literal goes; the statement, and prose that says who identified what, stay.
+    let pw = "s3cretPass";
+    let mut cases = filled(
+        &[
+            (
+                "mysql -e \"CREATE USER 'a'@'%' IDENTIFIED BY '{pw}'\"",
+                "mysql -e \"CREATE USER 'a'@'%' IDENTIFIED BY '[REDACTED]'\"",
+            ),
+            (
+                "psql -c \"ALTER USER app WITH PASSWORD '{pw}'\" && psql -c \"CREATE ROLE r LOGIN ENCRYPTED PASSWORD '{pw}'\"",
+                "psql -c \"ALTER USER app WITH PASSWORD '[REDACTED]'\" && psql -c \"CREATE ROLE r LOGIN ENCRYPTED PASSWORD '[REDACTED]'\"",
+            ),
+        ],
+        |s| s.replace("{pw}", pw),
+    );
+    cases.extend(kept(&[
+        "echo 'the bug identified by users: the password is too short' && psql -c '\\password app'",
+    ]));
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw), "{store}");
+}

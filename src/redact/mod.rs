@@ -18,6 +18,7 @@
 //!   `Bearer` tokens, PEM private keys, passwords in connection URLs (percent-encoded too),
 //!   `KEY=value` assignments and name/value pairs whose name is sensitive, password flags of
 //!   common commands (`mysql -p`, `sshpass -p`, `docker login -p` …), `.netrc` passwords,
+//!   passwords set in SQL (`IDENTIFIED BY '…'`, `WITH PASSWORD '…'`),
 //!   random-looking values beside secret-looking names, the second half of a key broken over
 //!   two lines, and base64 blobs whose decoded text holds any of these ([`decode`]; a long one
 //!   a window at a time).

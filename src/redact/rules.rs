@@ -251,7 +251,7 @@ const GLUED_PREFIXES: &[&str] = &[
 ];
 
 /// How many rules there are.
-const RULE_COUNT: usize = 23;
+const RULE_COUNT: usize = 24;
 
 /// All rules, broadest first (see [`scan`] for why order matters).
 pub(super) static RULES: [Rule; RULE_COUNT] = [
@@ -768,6 +768,23 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         ),
         pick: pick_glued,
     },
+    // sql_password
+    Rule {
+        triggers: &["identified", "password"],
+        also: &[],
+        shape: Some(sql_literal),
+        // A user's password set in SQL: MySQL's and Oracle's `IDENTIFIED BY '…'` (`IDENTIFIED
+        // WITH mysql_native_password BY '…'`, `IDENTIFIED BY PASSWORD '…'`) and PostgreSQL's
+        // `[ENCRYPTED] PASSWORD '…'` (`CREATE ROLE app LOGIN PASSWORD '…'`, `ALTER USER app
+        // WITH PASSWORD '…'`): a quoted literal after the words, with no `=` between (that is
+        // an assignment's). A word not quoted after them is prose (`identified by users`).
+        pattern: concat!(
+            r"(?-u:\b)(?:(?i-u:identified)(?:[\t\x20]+(?i-u:with)[\t\x20]+[A-Za-z0-9_]+)?",
+            r"[\t\x20]+(?i-u:by)(?:[\t\x20]+(?i-u:password))?|(?i-u:password))[\t\x20]+",
+            r#"(?:\\"(?P<esc>[^"\\\n]*)\\"|[Ee]?'(?P<sq>[^'\n]*)'|"(?P<dq>[^"\n]*)")"#,
+        ),
+        pick: pick_sql_password,
+    },
     // base64_wrapped
     Rule {
         // Looked for by `base64_runs`: a class run in the set would slow the set's pass.
@@ -792,7 +809,7 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
 ];
 
 /// The index of the first rule for base64 blobs, whose triggers are [`base64_runs`].
-const BASE64: usize = 21;
+const BASE64: usize = 22;
 
 /// The indexes of the rules for URLs: in clear (`url_password`, `url_user_token`), then
 /// percent-encoded whole (`url_encoded`), whose matches [`redact_encoded_urls`] decodes and
@@ -1107,6 +1124,25 @@ fn command_holds(text: &[u8], end: usize, holds: impl Fn(&[u8]) -> bool) -> bool
         }
     }
     false
+}
+
+/// What `sql_password` needs after `password`: spaces, then a quote (`PASSWORD '…'`, `E'…'`,
+/// `\"…\"` in JSON text). `identified` needs no look.
+fn sql_literal(text: &[u8], start: usize, end: usize) -> bool {
+    if !text[start..end].eq_ignore_ascii_case(b"password") {
+        return true;
+    }
+    let rest = &text[end..];
+    let gap = rest
+        .iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
+    gap > 0
+        && (rest[gap..].starts_with(b"'")
+            || rest[gap..].starts_with(b"\"")
+            || rest[gap..].starts_with(b"\\\"")
+            || rest[gap..].starts_with(b"E'")
+            || rest[gap..].starts_with(b"e'"))
 }
 
 /// What `curl_proxy_user` needs after `curl`: a group of short flags ending in `U` later on
@@ -1960,6 +1996,12 @@ fn pick_p_value(caps: &Captures<'_>) -> Option<Range<usize>> {
 /// The value after a command's password flag.
 fn pick_value_only(caps: &Captures<'_>) -> Option<Range<usize>> {
     let m = ["dq", "sq", "bare"].iter().find_map(|g| caps.name(g))?;
+    (!m.as_str().is_empty() && !is_placeholder(m.as_str())).then(|| m.range())
+}
+
+/// The literal a SQL statement sets a user's password to.
+fn pick_sql_password(caps: &Captures<'_>) -> Option<Range<usize>> {
+    let m = ["esc", "sq", "dq"].iter().find_map(|g| caps.name(g))?;
     (!m.as_str().is_empty() && !is_placeholder(m.as_str())).then(|| m.range())
 }
 

@@ -1867,3 +1867,29 @@ fn prose_after_a_password_flag_keeps_its_words() {
         assert_eq!(redact_str(input), expected, "{input}");
     }
 }
+
+#[test]
+fn a_password_set_in_sql() {
+    for (input, expected) in [
+        (
+            "CREATE USER 'app'@'%' IDENTIFIED BY 's3cretPass'; ALTER USER app IDENTIFIED WITH mysql_native_password BY 's3cretPass';",
+            "CREATE USER 'app'@'%' IDENTIFIED BY '[REDACTED]'; ALTER USER app IDENTIFIED WITH mysql_native_password BY '[REDACTED]';",
+        ),
+        (
+            "CREATE ROLE app LOGIN PASSWORD 's3cretPass'; alter user app with encrypted password 's3cretPass';",
+            "CREATE ROLE app LOGIN PASSWORD '[REDACTED]'; alter user app with encrypted password '[REDACTED]';",
+        ),
+        (
+            r#"{"sql": "CREATE USER scott IDENTIFIED BY \"s3cretPass\""}"#,
+            r#"{"sql": "CREATE USER scott IDENTIFIED BY \"[REDACTED]\""}"#,
+        ),
+    ] {
+        assert_eq!(redact_str(input), expected, "{input}");
+    }
+    for clean in [
+        "a bug identified by users; the password is weak; ALTER USER app PASSWORD NULL",
+        "CREATE USER app IDENTIFIED BY '$APP_PW'; SHOW password_encryption; ALTER ROLE app PASSWORD NULL",
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
+}
