@@ -2043,3 +2043,34 @@ fn a_password_set_in_sql_goes() {
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw), "{store}");
 }
+
+#[test]
+fn more_logins_password_flags_and_an_aws_secret_set_by_name_go() {
+    // `oc login -p …`, `cf login -p …`, `az login -p …`, `twine upload -p …` and `aws configure
+    // set aws_secret_access_key …` reached disk whole: only docker's and its kin's `login -p`
+    // and a package manager's registry credential were read. Their other flags, and AWS's
+    // settings that hold no secret, stay.
+    let pw = "s3cretPass";
+    let mut cases = filled(
+        &[
+            (
+                "oc login https://api.x:6443 -u dev -p {pw} && cf login -u dev -p {pw}",
+                "oc login https://api.x:6443 -u dev -p [REDACTED] && cf login -u dev -p [REDACTED]",
+            ),
+            (
+                "az login -u dev@corp.io -p {pw}; twine upload -u __token__ -p {pw} dist/*",
+                "az login -u dev@corp.io -p [REDACTED]; twine upload -u __token__ -p [REDACTED] dist/*",
+            ),
+            (
+                "aws configure set aws_secret_access_key {pw} && aws configure set default.aws_session_token {pw}",
+                "aws configure set aws_secret_access_key [REDACTED] && aws configure set default.aws_session_token [REDACTED]",
+            ),
+        ],
+        |s| s.replace("{pw}", pw),
+    );
+    cases.extend(kept(&[
+        "aws configure set region us-east-1 && oc login https://api.x:6443 -u dev && twine upload dist/*",
+    ]));
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw), "{store}");
+}

@@ -508,14 +508,18 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
             "_password",
             "npmauth",
             "zip",
+            "twine",
+            "configure",
         ],
         also: &[],
         shape: Some(zip_p_flag),
         // Commands whose short flag takes a password, attached or not: `sshpass -p`,
-        // `docker login -p` (and podman, helm registry …), `redis-cli -a`, `ldapsearch -w`,
+        // `docker login -p` (and podman, helm registry …; OpenShift's `oc login`, Cloud
+        // Foundry's `cf login`, `az login`), `twine upload -p`, `redis-cli -a`, `ldapsearch -w`,
         // `sqlcmd -P`, `mongosh -p`, `zip -P` and `unzip -P`; and a package manager's registry credential set by name
         // then value (`npm config set //registry.npmjs.org/:_authToken …`,
-        // `yarn config set npmAuthToken …`), however short. The command up to its last such
+        // `yarn config set npmAuthToken …`), and AWS's secret key or session token so set
+        // (`aws configure set aws_secret_access_key …`), however short. The command up to its last such
         // flag, in which [`redact_password_flags`] takes every one's value: each reads them
         // all and uses the last, so any may be the password.
         pattern: concat!(
@@ -523,6 +527,8 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
             r"(?:(?-u:\b)|\\[nrt])(?:",
             r"(?:npm|pnpm|yarn)[\t\x20]+config[\t\x20]+set[\t\x20]+(?:[^\s=]*[/:])?",
             r"(?:_auth|_authToken|_password|npmAuthToken|npmAuthIdent)[\t\x20]+",
+            r"|aws[\t\x20]+configure[\t\x20]+set[\t\x20]+(?:--profile[\t\x20]+[^\s;&|]+[\t\x20]+)?",
+            r"(?:[A-Za-z0-9_-]+\.)?(?:aws_secret_access_key|aws_session_token)[\t\x20]+",
             r"|",
             // sshpass's options, up to the command it runs (`ssh -p 2222` is ssh's port).
             r"sshpass(?:(?:",
@@ -532,7 +538,8 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
             r"|-[ehvV][A-Za-z0-9_]*))*(?:",
             command_gap!(),
             r")+-p",
-            r"|(?:docker|podman|nerdctl|buildah|skopeo|oras|crane|helm[\t\x20]+registry)[\t\x20]+login",
+            r"|(?:(?:docker|podman|nerdctl|buildah|skopeo|oras|crane|helm[\t\x20]+registry|oc|cf|az)",
+            r"[\t\x20]+login|twine[\t\x20]+upload)",
             rest_of_command!(),
             r"-p",
             r"|redis-cli",
@@ -1415,8 +1422,12 @@ fn redact_password_flags(regex: &Regex, text: &str) -> Option<String> {
             .any(|n| name.starts_with(n))
         {
             "P"
-        } else if ["npm", "pnpm", "yarn"].iter().any(|n| name.starts_with(n)) {
-            // A registry credential: the value this match ends with.
+        } else if ["npm", "pnpm", "yarn", "aws"]
+            .iter()
+            .any(|n| name.starts_with(n))
+        {
+            // A registry credential, or AWS's secret key or session token set by name: the
+            // value this match ends with.
             if let Some(range) = pick_value_only(&caps).filter(|r| r.start >= copied) {
                 out.push_str(&text[copied..range.start]);
                 out.push_str(REDACTED);

@@ -1893,3 +1893,29 @@ fn a_password_set_in_sql() {
         assert_eq!(redact_str(clean), clean);
     }
 }
+
+#[test]
+fn more_logins_password_flags_and_aws_configure_set() {
+    for (input, expected) in [
+        (
+            "oc login https://api.x:6443 -u dev -p s3cretPass && cf login -a api.x -u dev -p s3cretPass",
+            "oc login https://api.x:6443 -u dev -p [REDACTED] && cf login -a api.x -u dev -p [REDACTED]",
+        ),
+        (
+            "az login -u dev@corp.io -p s3cretPass; twine upload -u __token__ -p s3cretPass dist/*",
+            "az login -u dev@corp.io -p [REDACTED]; twine upload -u __token__ -p [REDACTED] dist/*",
+        ),
+        (
+            "aws configure set aws_secret_access_key s3cretPass && aws configure set --profile ci default.aws_session_token s3cretPass",
+            "aws configure set aws_secret_access_key [REDACTED] && aws configure set --profile ci default.aws_session_token [REDACTED]",
+        ),
+    ] {
+        assert_eq!(redact_str(input), expected, "{input}");
+    }
+    for clean in [
+        "aws configure set region us-east-1 && aws configure set output json",
+        "oc login https://api.x:6443 -u dev && twine upload dist/* && doc login -p x",
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
+}
