@@ -2074,3 +2074,23 @@ fn more_logins_password_flags_and_an_aws_secret_set_by_name_go() {
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw), "{store}");
 }
+
+#[test]
+fn sambas_password_after_its_user_goes() {
+    // `smbclient //fs/share -U alice%…` (and `rpcclient`, `smbcacls`) reached disk: Samba's
+    // tools take the password after the user and a `%`, and no rule read them. The user stays,
+    // and so does a `-U` with no password, which asks for it.
+    let pw = "s3cretPass";
+    let mut cases = filled(
+        &[(
+            "smbclient //fs/share -U alice%{pw} -c ls && rpcclient -U 'CORP\\alice%{pw}' dc1",
+            "smbclient //fs/share -U alice%[REDACTED] -c ls && rpcclient -U 'CORP\\alice%[REDACTED]' dc1",
+        )],
+        |s| s.replace("{pw}", pw),
+    );
+    cases.extend(kept(&[
+        "smbclient //fs/share -U alice -c ls && smbclient -L fs -N",
+    ]));
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw), "{store}");
+}

@@ -510,13 +510,17 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
             "zip",
             "twine",
             "configure",
+            "smbclient",
+            "rpcclient",
+            "smbcacls",
         ],
         also: &[],
         shape: Some(zip_p_flag),
         // Commands whose short flag takes a password, attached or not: `sshpass -p`,
         // `docker login -p` (and podman, helm registry …; OpenShift's `oc login`, Cloud
         // Foundry's `cf login`, `az login`), `twine upload -p`, `redis-cli -a`, `ldapsearch -w`,
-        // `sqlcmd -P`, `mongosh -p`, `zip -P` and `unzip -P`; and a package manager's registry credential set by name
+        // `sqlcmd -P`, `mongosh -p`, `zip -P` and `unzip -P`, Samba's `smbclient -U user%…`
+        // (`rpcclient`, `smbcacls`: what follows the `%`); and a package manager's registry credential set by name
         // then value (`npm config set //registry.npmjs.org/:_authToken …`,
         // `yarn config set npmAuthToken …`), and AWS's secret key or session token so set
         // (`aws configure set aws_secret_access_key …`), however short. The command up to its last such
@@ -545,6 +549,9 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
             r"|redis-cli",
             rest_of_command!(),
             r"-a",
+            r"|(?:smbclient|rpcclient|smbcacls)",
+            rest_of_command!(),
+            r"-U",
             r"|ldap(?:search|add|modify|delete|whoami|passwd|compare|modrdn)",
             rest_of_command!(),
             r"-w",
@@ -1282,7 +1289,7 @@ static MYSQL_FLAG: LazyLock<Option<Regex>> =
 static PASSWORD_FLAGS: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(concat!(
         command_gap!(),
-        r"-(?P<flag>[pawP])[\t\x20]*",
+        r"-(?P<flag>[pawPU])[\t\x20]*",
         value!()
     ))
     .ok()
@@ -1415,6 +1422,11 @@ fn redact_password_flags(regex: &Regex, text: &str) -> Option<String> {
         let name = without_escaped_break(command.as_str());
         let flag = if name.starts_with("redis-cli") {
             "a"
+        } else if ["smbclient", "rpcclient", "smbcacls"]
+            .iter()
+            .any(|n| name.starts_with(n))
+        {
+            "U"
         } else if name.starts_with("ldap") {
             "w"
         } else if ["sqlcmd", "zip", "unzip"]
@@ -1450,7 +1462,12 @@ fn redact_password_flags(regex: &Regex, text: &str) -> Option<String> {
             if found.name("flag").is_none_or(|f| f.as_str() != flag) {
                 continue;
             }
-            let Some(value) = pick_value_only(&found) else {
+            let value = if flag == "U" {
+                samba_password(&found)
+            } else {
+                pick_value_only(&found)
+            };
+            let Some(value) = value else {
                 continue;
             };
             if found
@@ -1477,6 +1494,15 @@ fn redact_password_flags(regex: &Regex, text: &str) -> Option<String> {
     }
     out.push_str(&text[copied..]);
     Some(out)
+}
+
+/// The password of Samba's `-U user%password`, after the `%`: the user stays, and a user alone
+/// (`-U alice`) asks for it. Judged alone, as `alice%s…` would read as a template.
+fn samba_password(caps: &Captures<'_>) -> Option<Range<usize>> {
+    let m = ["dq", "sq", "bare"].iter().find_map(|g| caps.name(g))?;
+    let at = m.as_str().find('%')?;
+    let password = &m.as_str()[at + 1..];
+    (!password.is_empty() && !is_placeholder(password)).then(|| m.start() + at + 1..m.end())
 }
 
 /// Whether a bare value after a password flag is a word of the sentence the flag is

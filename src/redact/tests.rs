@@ -1919,3 +1919,25 @@ fn more_logins_password_flags_and_aws_configure_set() {
         assert_eq!(redact_str(clean), clean);
     }
 }
+
+#[test]
+fn sambas_user_and_password_flag() {
+    for (input, expected) in [
+        (
+            "smbclient //fs/share -U alice%s3cretPass -c ls && rpcclient -U 'CORP\\alice%s3cretPass' dc1",
+            "smbclient //fs/share -U alice%[REDACTED] -c ls && rpcclient -U 'CORP\\alice%[REDACTED]' dc1",
+        ),
+        (
+            "smbcacls //fs/share f.txt -Ualice%s3cretPass",
+            "smbcacls //fs/share f.txt -Ualice%[REDACTED]",
+        ),
+    ] {
+        assert_eq!(redact_str(input), expected, "{input}");
+    }
+    for clean in [
+        "smbclient //fs/share -U alice -c ls && smbclient -L fs -U alice% -N",
+        "sort -U x && smbclient //fs/share -N",
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
+}
