@@ -852,3 +852,23 @@ fn a_home_or_name_encoded_twice_is_replaced() {
     );
     assert!(!out.contains("bobq"), "{out}");
 }
+
+/// An account made of its person's names (`zorb.quux`) had each name replaced, but a handle
+/// joining them (`ZorbQuux`, `zorbquux`, as a GitHub or Slack name is written) was left
+/// whole: a handle made of the person's names is the person.
+#[test]
+fn a_handle_made_of_the_persons_names_is_replaced() {
+    let env = TestEnv::new();
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-handles",
+        "zorb.quux",
+        "vm",
+        &["ping @ZorbQuux, github.com/zorbquux/x, ZORB_QUUX and zorb-quux; zorbquuxy stays"],
+    );
+    assert_eq!(
+        prompts,
+        ["ping @[USER], github.com/[USER]/x, [USER] and [USER]; zorbquuxy stays"],
+        "{out}"
+    );
+}

@@ -620,9 +620,9 @@ fn joinable(name: &str) -> bool {
 }
 
 /// `users` with the names of people their accounts are made of (`john.smith`, `jane_doe`, as
-/// a company's often are, or a profile folder's `Alice Smith`): each name and the names as a
-/// person writes them (`john smith`), so that `John Smith` and `hi John` are replaced as the
-/// account is; they were left. Only
+/// a company's often are, or a profile folder's `Alice Smith`): each name, the names as a
+/// person writes them (`john smith`) and as a handle joins them ([`handles`]), so that `John
+/// Smith`, `hi John` and `JohnSmith` are replaced as the account is; they were left. Only
 /// [`distinctive`] parts, and the whole only when every part is one: `app.user` names no
 /// one.
 fn with_name_parts(users: &BTreeSet<String>) -> BTreeSet<String> {
@@ -635,11 +635,22 @@ fn with_name_parts(users: &BTreeSet<String>) -> BTreeSet<String> {
         }
         let named: Vec<&str> = parts.iter().copied().filter(|p| distinctive(p)).collect();
         if named.len() == parts.len() {
-            out.insert(parts.join(" "));
+            out.extend(handles(&parts));
         }
         out.extend(named.into_iter().map(str::to_owned));
     }
     out
+}
+
+/// A person's names as a text writes them (`alice smith`) and as a handle joins them
+/// (`alicesmith`, `AliceSmith` in any case, `alice-smith`, `alice_smith`, `alice.smith`): a
+/// handle made of the person's names is the person, and `AliceSmith` was left beside a
+/// replaced `Alice Smith`.
+fn handles(parts: &[&str]) -> Vec<String> {
+    ["", " ", "-", "_", "."]
+        .iter()
+        .map(|join| parts.join(join))
+        .collect()
 }
 
 /// The names of `users` that are [`account_like`], longest first, each escaped for a pattern.
@@ -1266,6 +1277,9 @@ mod tests {
             "john",
             "smith",
             "john smith",
+            "johnsmith",
+            "john-smith",
+            "john_smith",
             "app.user",
             "jdoe42",
             "Ann",
