@@ -872,3 +872,30 @@ fn a_handle_made_of_the_persons_names_is_replaced() {
         "{out}"
     );
 }
+
+/// The user's full name, learned where a git author line or a label writes it beside their
+/// account's name or address (`Author: Zorb Quuxley <zq@…>` of the account `zorb`), was
+/// replaced only there: the surname alone, the name in lower case and a handle joining them
+/// were left everywhere else in the session.
+#[test]
+fn the_users_full_name_learned_in_one_place_is_replaced_everywhere() {
+    let env = TestEnv::new();
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-learned-name",
+        "zorb",
+        "vm",
+        &[
+            "commit 3f2a\nAuthor: Zorb Quuxley <zq@corp.example>",
+            "Signed-off-by: Pim Vandal <zorb@corp.example>",
+            "zorb quuxley fixed it; ask Quuxley; ZorbQuuxley; thanks Pim, Vandal said",
+        ],
+    );
+    assert_eq!(
+        prompts[2], "[USER] fixed it; ask [USER]; [USER]; thanks [USER], [USER] said",
+        "{out}"
+    );
+    for name in ["quuxley", "pim", "vandal"] {
+        assert!(!out.to_lowercase().contains(name), "{name}: {out}");
+    }
+}

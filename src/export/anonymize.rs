@@ -13,7 +13,9 @@
 //! working folder its `session_start` names, and every `/home/<name>`, `/Users/<name>` and
 //! `C:\Users\<name>` its events mention (`Alice Smith` of a profile folder with a space too).
 //! A home folder found under another root (a working folder `/data/u/alice/app` of the user
-//! `alice`) is replaced whole too.
+//! `alice`) is replaced whole too. The user's full name, where the session writes it beside
+//! their account's name or address (`Author: Alice Smith <alice@…>`, `Owner: Alice Smith`),
+//! is one of their names: the whole, each name and the handles joining them (`AliceSmith`).
 //!
 //! Names are replaced as whole words in any case (`alice`, `Alice`, but not `malice`; one of
 //! five characters or more also joined by `_`: `alice_build`), also
@@ -280,6 +282,91 @@ fn no_one_answers(address: &str) -> bool {
     address.contains("noreply") || address.contains("no-reply")
 }
 
+/// A person's name after a label that introduces one (`Author: Alice Smith`, an issue's
+/// `Owner:`, `git config user.name` printing `user.name=Alice Smith`): two to four
+/// capitalised words. Learned only when the first names a known user ([`own_names`]): a label
+/// alone says nothing of whose name follows (`Co-authored-by: Claude Opus`).
+static PERSON_LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    let word = r"\p{Lu}[\p{L}\p{M}'’-]*\.?";
+    Regex::new(&format!(
+        concat!(
+            r"(?i:\b(?:author|owner|assignee|reporter|committer|reviewer|maintainer|user\.name))",
+            r#"\s*(?:[:=]|->)?\s*["']?(?-i:(?P<name>{word}(?: {word}){{1,3}}))"#
+        ),
+        word = word
+    ))
+    .expect("the person label pattern compiles")
+});
+
+/// A person's name seen in a session, with the address beside it when there was one.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Person {
+    name: String,
+    address: Option<String>,
+}
+
+/// The people `text` names beside an address ([`NAMED_ADDRESS`], but a machine's) or after a
+/// label ([`PERSON_LABEL`]).
+fn collect_people_in(text: &str, people: &mut BTreeSet<Person>) {
+    for c in NAMED_ADDRESS.captures_iter(text) {
+        if !no_one_answers(&c["address"]) {
+            people.insert(Person {
+                name: c["name"].to_owned(),
+                address: Some(c["address"].to_owned()),
+            });
+        }
+    }
+    for c in PERSON_LABEL.captures_iter(text) {
+        people.insert(Person {
+            name: c["name"].to_owned(),
+            address: None,
+        });
+    }
+}
+
+/// [`collect_people_in`] of every string in `value`.
+fn collect_people(value: &Value, people: &mut BTreeSet<Person>) {
+    match value {
+        Value::String(s) => collect_people_in(s, people),
+        Value::Array(items) => items.iter().for_each(|v| collect_people(v, people)),
+        Value::Object(map) => map.values().for_each(|v| collect_people(v, people)),
+        _ => {}
+    }
+}
+
+/// The full names among `people` that are a known user's (the first name is one of `users`,
+/// or the address is the user's: `Alice Smith <alice@corp.example>` of the account `alice`),
+/// without initials (`Jane Q. Doe` is `Jane Doe`): added to the users, their surname and the
+/// whole name in any case are replaced as the account is ([`with_name_parts`]). A surname
+/// learned from a git author line was left everywhere else (`alice smith`, `Smith said`).
+fn own_names(people: &BTreeSet<Person>, users: &BTreeSet<String>) -> BTreeSet<String> {
+    let known: BTreeSet<String> = with_name_parts(users)
+        .iter()
+        .map(|u| u.to_lowercase())
+        .collect();
+    let mut out = BTreeSet::new();
+    for person in people {
+        let words: Vec<&str> = person
+            .name
+            .split(' ')
+            .map(|w| w.trim_end_matches('.'))
+            .filter(|w| w.chars().count() > 1)
+            .collect();
+        let local = person
+            .address
+            .as_deref()
+            .and_then(|a| a.split(['@', '%']).next())
+            .map(str::to_lowercase);
+        let first = words.first().map(|w| w.to_lowercase());
+        let theirs =
+            first.is_some_and(|f| known.contains(&f)) || local.is_some_and(|l| known.contains(&l));
+        if words.len() >= 2 && theirs {
+            out.insert(words.join(" "));
+        }
+    }
+    out
+}
+
 /// What one of the user's rules looks for.
 #[derive(Debug, Clone)]
 pub enum Find {
@@ -416,9 +503,16 @@ impl Anonymizer {
             }
             users.extend(parent.users.iter().cloned());
         }
+        let mut people = BTreeSet::new();
         for event in events.clone() {
             collect_home_users(&event.data, &mut users);
+            collect_people(&event.data, &mut people);
         }
+        // The user's full name, for subagents whose own events name it nowhere.
+        let mut accounts = users.clone();
+        accounts.extend(self.machine.users.iter().cloned());
+        accounts.extend(known.attribution("os_user").map(str::to_owned));
+        users.extend(own_names(&people, &accounts));
         let scrubber = self.scrubber_with(&known, events, &users);
         (scrubber, Learned { meta: known, users })
     }
@@ -452,6 +546,7 @@ impl Anonymizer {
             .into_iter()
             .collect();
         let agent = Agent::from_name(&meta.agent_name);
+        let mut people = BTreeSet::new();
         for event in events {
             if let View::SessionStart(start) = View::of(event, agent)
                 && let Some(cwd) = start.cwd
@@ -459,9 +554,12 @@ impl Anonymizer {
                 folders.push(cwd.to_owned());
             }
             collect_home_users(&event.data, &mut users);
+            collect_people(&event.data, &mut people);
         }
         collect_home_users_in(&meta.command, &mut users);
+        collect_people_in(&meta.command, &mut people);
         users.extend(folders.iter().filter_map(|f| folder_home_user(f)));
+        users.extend(own_names(&people, &users));
         // A host's short name (`alice-laptop` of `alice-laptop.corp.example`) is named too,
         // unless it is an address's first number ([`distinctive`] leaves it).
         for host in hosts.clone() {
