@@ -899,3 +899,34 @@ fn the_users_full_name_learned_in_one_place_is_replaced_everywhere() {
         assert!(!out.to_lowercase().contains(name), "{name}: {out}");
     }
 }
+
+/// A user named like a word (`max`) had the capitalised word after the name taken as a
+/// surname: a label's `Max Tokens` and `Max Retries` became `[USER]`. A surname goes with
+/// the name where the session tells it is the user's, or where it is shaped as only a surname
+/// is (`O'Hara`); code's `max_tokens` and `MAX_TOKENS` stay.
+#[test]
+fn a_word_after_a_user_named_like_a_word_is_no_surname() {
+    let env = TestEnv::new();
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-max-tokens",
+        "max",
+        "vm",
+        &[
+            "Max Tokens: 4096, Max Retries: 3; max_tokens and MAX_TOKENS stay",
+            "Author: Max Mustermann <max@corp.example>; Max Mustermann wrote; Max O'Hara",
+        ],
+    );
+    assert_eq!(
+        prompts,
+        [
+            "[USER] Tokens: 4096, [USER] Retries: 3; max_tokens and MAX_TOKENS stay",
+            "Author: [NAME] <[EMAIL]>; [USER] wrote; [USER]",
+        ],
+        "{out}"
+    );
+    assert!(
+        !out.contains("Mustermann") && !out.contains("Hara"),
+        "{out}"
+    );
+}

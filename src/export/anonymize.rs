@@ -700,10 +700,12 @@ fn words(names: &BTreeSet<String>, any_case: bool) -> Option<Regex> {
     .ok()
 }
 
-/// A capitalised word right after a name ([`words`]): a surname when the name is written as
-/// a person's (`Marco Rotili` of the account `marco`, in `git config user.name` or an
-/// issue's `Owner:`; `O'Brien` too), which was left beside the `[USER]`.
-const NEXT_NAME: &str = r"(?-i: \p{Lu}(?:\p{Ll}|['’]\p{Lu})[\p{L}\p{M}'’-]*\b)";
+/// A word right after a name ([`words`]) shaped as only a surname is (`O'Brien`, `D’Angelo`),
+/// taken with a name written as a person's. Any capitalised word was: for a user named like
+/// a word (`max`) a label's next word went with it (`Max Tokens`, `Max Retries` became
+/// `[USER]`). A surname of another shape is replaced where the session tells it is the
+/// user's ([`own_names`]: `Author: Marco Rotili <marco@…>`, `Owner: Marco Rotili`).
+const NEXT_NAME: &str = r"(?-i: \p{Lu}['’]\p{Lu}[\p{L}\p{M}'’-]*\b)";
 
 /// The shortest name taken where `_` joins it to another word (`alice_build`,
 /// `ALICE_HOME`, `/tmp/my_alice`): a shorter one is a word of code as often as a name
@@ -812,7 +814,7 @@ static MACOS_TEMP: LazyLock<Regex> = LazyLock::new(|| {
 
 /// What replaces a name [`words`] found in `text`: `with`, after the escape before it; `None`
 /// where the name is code's ([`in_code`]). With `surname`, a name written as a person's
-/// (`Marco`) takes the capitalised word after it along (`Marco Rotili`: [`NEXT_NAME`]).
+/// takes a surname after it along (`Marco O'Brien`: [`NEXT_NAME`]).
 fn name_replaced(c: &Captures<'_>, text: &str, with: &str, surname: bool) -> Option<String> {
     let before = ["esc", "joined"]
         .iter()
