@@ -930,3 +930,26 @@ fn a_word_after_a_user_named_like_a_word_is_no_surname() {
         "{out}"
     );
 }
+
+/// Another person's full name, learned beside their address (a git log's author), was a
+/// `[NAME]` on that line only: the same name written elsewhere in the session (`Pim Vandal
+/// reviewed`, lower case, a handle joining it) was exported as it was.
+#[test]
+fn another_persons_name_learned_beside_an_address_is_replaced_everywhere() {
+    let env = TestEnv::new();
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-others",
+        "zorb",
+        "vm",
+        &[
+            "commit 3f2a\nAuthor: Pim Vandal <pv@corp.example>",
+            "Pim Vandal reviewed; ask pim vandal or @PimVandal; Pim alone stays",
+        ],
+    );
+    assert_eq!(
+        prompts[1], "[NAME] reviewed; ask [NAME] or @[NAME]; Pim alone stays",
+        "{out}"
+    );
+    assert!(!out.contains("Vandal"), "{out}");
+}

@@ -16,6 +16,8 @@
 //! `alice`) is replaced whole too. The user's full name, where the session writes it beside
 //! their account's name or address (`Author: Alice Smith <alice@…>`, `Owner: Alice Smith`),
 //! is one of their names: the whole, each name and the handles joining them (`AliceSmith`).
+//! Another person's full name beside an address (`Bob Jones <bob@…>` of a git log) is a
+//! `[NAME]` wherever the session writes it.
 //!
 //! Names are replaced as whole words in any case (`alice`, `Alice`, but not `malice`; one of
 //! five characters or more also joined by `_`: `alice_build`), also
@@ -27,7 +29,7 @@
 //! `<name>@<host>` (whose host is replaced too, whoever it is) and in the attribution. The
 //! order, within each string: the user's rules, the repository, names beside addresses, email
 //! addresses (so an address is one `[EMAIL]`), home folders, macOS temporary folders, shell prompts, host names (before
-//! user names, since `alice-laptop` holds `alice`), user names.
+//! user names, since `alice-laptop` holds `alice`), other people's names, user names.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -305,6 +307,17 @@ struct Person {
     address: Option<String>,
 }
 
+impl Person {
+    /// The person's names without initials (`Jane Q. Doe` is `Jane Doe`).
+    fn names(&self) -> Vec<&str> {
+        self.name
+            .split(' ')
+            .map(|w| w.trim_end_matches('.'))
+            .filter(|w| w.chars().count() > 1)
+            .collect()
+    }
+}
+
 /// The people `text` names beside an address ([`NAMED_ADDRESS`], but a machine's) or after a
 /// label ([`PERSON_LABEL`]).
 fn collect_people_in(text: &str, people: &mut BTreeSet<Person>) {
@@ -346,12 +359,7 @@ fn own_names(people: &BTreeSet<Person>, users: &BTreeSet<String>) -> BTreeSet<St
         .collect();
     let mut out = BTreeSet::new();
     for person in people {
-        let words: Vec<&str> = person
-            .name
-            .split(' ')
-            .map(|w| w.trim_end_matches('.'))
-            .filter(|w| w.chars().count() > 1)
-            .collect();
+        let words = person.names();
         let local = person
             .address
             .as_deref()
@@ -362,6 +370,27 @@ fn own_names(people: &BTreeSet<Person>, users: &BTreeSet<String>) -> BTreeSet<St
             first.is_some_and(|f| known.contains(&f)) || local.is_some_and(|l| known.contains(&l));
         if words.len() >= 2 && theirs {
             out.insert(words.join(" "));
+        }
+    }
+    out
+}
+
+/// The full names of the people among `people` who are not the user (`own`, [`own_names`]),
+/// learned beside an address (a git log's authors, a `Signed-off-by:`): each is a `[NAME]`
+/// wherever the session writes it, in any case and as a handle joining the names
+/// ([`handles`]), where only the line beside the address was. Neither name alone: a
+/// colleague's first name is as often a word (`Will`, `Mark`) and nothing says which.
+fn others_names(people: &BTreeSet<Person>, own: &BTreeSet<String>) -> BTreeSet<String> {
+    let own: BTreeSet<String> = own.iter().map(|n| n.to_lowercase()).collect();
+    let mut out = BTreeSet::new();
+    for person in people.iter().filter(|p| p.address.is_some()) {
+        let names = person.names();
+        let letters = |n: &&str| n.chars().all(|c| c.is_alphabetic() || c == '-');
+        if names.len() >= 2
+            && names.iter().all(letters)
+            && !own.contains(&names.join(" ").to_lowercase())
+        {
+            out.extend(handles(&names));
         }
     }
     out
@@ -437,8 +466,10 @@ const INHERITED: [&str; 4] = ["hostname", "os_user", "working_dir", "git_repo"];
 pub struct Learned {
     /// Its metadata as recorded, with what it took from its own parent.
     meta: SessionMeta,
-    /// The names of the home folders it and its parents mention.
+    /// The names of the home folders it and its parents mention, and the user's full name.
     users: BTreeSet<String>,
+    /// The people it and its parents name beside an address or after a label.
+    people: BTreeSet<Person>,
 }
 
 /// The user's rules and what is known of the exporting machine.
@@ -493,6 +524,7 @@ impl Anonymizer {
     ) -> (Scrubber<'_>, Learned) {
         let mut known = meta.clone();
         let mut users = BTreeSet::new();
+        let mut people = BTreeSet::new();
         if let Some(parent) = parent {
             for key in INHERITED {
                 if let Some(value) = parent.meta.attribution(key)
@@ -502,8 +534,8 @@ impl Anonymizer {
                 }
             }
             users.extend(parent.users.iter().cloned());
+            people.extend(parent.people.iter().cloned());
         }
-        let mut people = BTreeSet::new();
         for event in events.clone() {
             collect_home_users(&event.data, &mut users);
             collect_people(&event.data, &mut people);
@@ -513,22 +545,29 @@ impl Anonymizer {
         accounts.extend(self.machine.users.iter().cloned());
         accounts.extend(known.attribution("os_user").map(str::to_owned));
         users.extend(own_names(&people, &accounts));
-        let scrubber = self.scrubber_with(&known, events, &users);
-        (scrubber, Learned { meta: known, users })
+        let scrubber = self.scrubber_with(&known, events, &users, &people);
+        let learned = Learned {
+            meta: known,
+            users,
+            people,
+        };
+        (scrubber, learned)
     }
 
     /// A scrubber for one session: the machine's names and what the session reveals of its
     /// own (see the module's documentation).
     pub fn scrubber(&self, meta: &SessionMeta, events: &[Event]) -> Scrubber<'_> {
-        self.scrubber_with(meta, events, &BTreeSet::new())
+        self.scrubber_with(meta, events, &BTreeSet::new(), &BTreeSet::new())
     }
 
-    /// [`Self::scrubber`], knowing the user names in `more_users` besides.
+    /// [`Self::scrubber`], knowing the user names in `more_users` and the people of
+    /// `more_people` besides.
     fn scrubber_with<'e>(
         &self,
         meta: &SessionMeta,
         events: impl IntoIterator<Item = &'e Event>,
         more_users: &BTreeSet<String>,
+        more_people: &BTreeSet<Person>,
     ) -> Scrubber<'_> {
         let mut users: BTreeSet<String> = self.machine.users.iter().cloned().collect();
         users.extend(more_users.iter().cloned());
@@ -546,7 +585,7 @@ impl Anonymizer {
             .into_iter()
             .collect();
         let agent = Agent::from_name(&meta.agent_name);
-        let mut people = BTreeSet::new();
+        let mut people = more_people.clone();
         for event in events {
             if let View::SessionStart(start) = View::of(event, agent)
                 && let Some(cwd) = start.cwd
@@ -559,7 +598,9 @@ impl Anonymizer {
         collect_home_users_in(&meta.command, &mut users);
         collect_people_in(&meta.command, &mut people);
         users.extend(folders.iter().filter_map(|f| folder_home_user(f)));
-        users.extend(own_names(&people, &users));
+        let own = own_names(&people, &users);
+        let others = others_names(&people, &own);
+        users.extend(own);
         // A host's short name (`alice-laptop` of `alice-laptop.corp.example`) is named too,
         // unless it is an address's first number ([`distinctive`] leaves it).
         for host in hosts.clone() {
@@ -606,6 +647,7 @@ impl Anonymizer {
             // Any case: `Alice` and `ALICE` name `alice` as well (a Windows account's name is
             // any case too).
             users: words(&with_name_parts(&users), true),
+            people: words(&others, true),
             tilde: tilde_pattern(&users),
             named_homes: named_homes(&users),
         }
@@ -892,6 +934,8 @@ pub struct Scrubber<'a> {
     tilde: Option<Regex>,
     /// The home folders of known names with spaces ([`named_homes`]).
     named_homes: Option<Regex>,
+    /// The full names of other people the session learned ([`others_names`]).
+    people: Option<Regex>,
 }
 
 impl Scrubber<'_> {
@@ -1008,6 +1052,11 @@ impl Scrubber<'_> {
         if let Some(tilde) = &self.tilde {
             out = replace(out, tilde, "os_user", report, |c| {
                 format!("~{USER}{}", &c["after"])
+            });
+        }
+        if let Some(people) = &self.people {
+            out = replace_where(out, people, "person", report, |c, t| {
+                name_replaced(c, t, NAME, false)
             });
         }
         if let Some(users) = &self.users {
