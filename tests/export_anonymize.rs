@@ -953,3 +953,30 @@ fn another_persons_name_learned_beside_an_address_is_replaced_everywhere() {
     );
     assert!(!out.contains("Vandal"), "{out}");
 }
+
+/// GitHub's private address of a person (`<id>+<login>@users.noreply.github.com`), which
+/// their commits carry, was taken for a machine's `noreply`: the name beside it
+/// (`Co-authored-by: Pim Vandal <…>`) was exported. A bot's and Claude's keep their names.
+#[test]
+fn a_name_beside_a_persons_github_noreply_address_is_replaced() {
+    let env = TestEnv::new();
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-gh-noreply",
+        "zorb",
+        "vm",
+        &[
+            "Co-authored-by: Pim Vandal <12345+pimv@users.noreply.github.com>",
+            "Co-authored-by: Claude Opus 4.6 <noreply@anthropic.com>",
+        ],
+    );
+    assert_eq!(
+        prompts,
+        [
+            "Co-authored-by: [NAME] <[EMAIL]>",
+            "Co-authored-by: Claude Opus 4.6 <[EMAIL]>",
+        ],
+        "{out}"
+    );
+    assert!(!out.contains("Vandal"), "{out}");
+}

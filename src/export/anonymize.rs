@@ -278,10 +278,14 @@ static NAMED_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Whether `address` is a machine's, whose name names no person: a `noreply` (`Claude
-/// <noreply@anthropic.com>` of a co-authored commit, GitHub's `…@users.noreply.github.com`).
+/// <noreply@anthropic.com>` of a co-authored commit, `GitHub <noreply@github.com>`). GitHub's
+/// `<id>+<login>@users.noreply.github.com` is a person's own private address, which their
+/// commits carry beside their name (`Co-authored-by: Alice Smith <1+alice@users.noreply…>`),
+/// and was taken for a machine's, leaving the name; a bot's (`dependabot[bot]`) is a machine's.
 fn no_one_answers(address: &str) -> bool {
     let address = address.to_lowercase();
-    address.contains("noreply") || address.contains("no-reply")
+    let persons = address.contains("users.noreply.github.com") && !address.contains("[bot]");
+    !persons && (address.contains("noreply") || address.contains("no-reply"))
 }
 
 /// A person's name after a label that introduces one (`Author: Alice Smith`, an issue's
