@@ -980,3 +980,32 @@ fn a_name_beside_a_persons_github_noreply_address_is_replaced() {
     );
     assert!(!out.contains("Vandal"), "{out}");
 }
+
+/// A name beside an address in quotes, as a mail header writes it (`From: "Kit Moraine"
+/// <…>`, its quotes escaped in JSON text), or before an address in parentheses (`Ada Quill
+/// (aq@…)`) was exported: only a bare name before angle brackets was taken.
+#[test]
+fn a_name_quoted_or_before_an_address_in_parentheses_is_replaced() {
+    let env = TestEnv::new();
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-quoted-name",
+        "zorb",
+        "vm",
+        &[
+            r#"From: "Kit Moraine" <km@corp.example>; {"to": "\"Lu Fenwick\" <lf@corp.example>"}"#,
+            "Ada Quill (aq@corp.example) wrote; see Foo (bar)",
+        ],
+    );
+    assert_eq!(
+        prompts,
+        [
+            r#"From: "[NAME]" <[EMAIL]>; {"to": "\"[NAME]\" <[EMAIL]>"}"#,
+            "[NAME] ([EMAIL]) wrote; see Foo (bar)",
+        ],
+        "{out}"
+    );
+    for name in ["Moraine", "Fenwick", "Quill"] {
+        assert!(!out.contains(name), "{name}: {out}");
+    }
+}

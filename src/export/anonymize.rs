@@ -266,13 +266,18 @@ static EMAIL_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
 /// A person's name written beside their address, as a git author, a `Signed-off-by:`, a
 /// manifest's `authors` and a mail header write it (`Alice Smith <alice@corp.example>`):
 /// one to four capitalised words (initials too: `J. R. Smith`) right before the address in
-/// angle brackets. The address alone was replaced; the name, which no home folder or
-/// account tells, was left.
+/// angle brackets or parentheses (`Alice Smith (alice@…)`), the name in quotes too as a mail
+/// header has it (`From: "Alice Smith" <…>`, its quotes escaped in JSON text). The address
+/// alone was replaced; the name, which no home folder or account tells, was left.
 static NAMED_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
     let word = r"\p{Lu}[\p{L}\p{M}'’-]*\.?";
     Regex::new(&format!(
-        r"\b(?P<name>{word}(?: {word}){{0,3}})(?P<at> <(?P<address>{}|[^<>\s]+%40[^<>\s]+)>)",
-        crate::mask::EMAIL_PATTERN
+        concat!(
+            r#"\b(?P<name>{word}(?: {word}){{0,3}})(?P<at>(?:\\?["'])? [<(]"#,
+            r"(?P<address>{address}|[^<>()\s]+%40[^<>()\s]+)[>)])"
+        ),
+        word = word,
+        address = crate::mask::EMAIL_PATTERN
     ))
     .expect("the named address pattern compiles")
 });
