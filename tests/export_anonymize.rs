@@ -1009,3 +1009,27 @@ fn a_name_quoted_or_before_an_address_in_parentheses_is_replaced() {
         assert!(!out.contains(name), "{name}: {out}");
     }
 }
+
+/// An account named like a word (`claude`, `dev`) took a label's name for the user's full
+/// name (`Reviewer: Claude Code`, `Owner: Dev Ops`), and then its other word as a name
+/// replaced everywhere: `write the code` became `write the [USER]`.
+#[test]
+fn a_generic_accounts_label_teaches_no_full_name() {
+    let env = TestEnv::new();
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-generic-label",
+        "claude",
+        "vm",
+        &["Reviewer: Claude Code; write the code"],
+    );
+    assert_eq!(prompts, ["Reviewer: Claude Code; write the code"], "{out}");
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-generic-label-dev",
+        "dev",
+        "vm",
+        &["Owner: Dev Ops; the ops team"],
+    );
+    assert_eq!(prompts, ["Owner: Dev Ops; the ops team"], "{out}");
+}

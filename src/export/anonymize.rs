@@ -356,14 +356,18 @@ fn collect_people(value: &Value, people: &mut BTreeSet<Person>) {
     }
 }
 
-/// The full names among `people` that are a known user's (the first name is one of `users`,
+/// The full names among `people` that are a known user's (the first name is one of `users`
+/// and [`distinctive`],
 /// or the address is the user's: `Alice Smith <alice@corp.example>` of the account `alice`),
 /// without initials (`Jane Q. Doe` is `Jane Doe`): added to the users, their surname and the
 /// whole name in any case are replaced as the account is ([`with_name_parts`]). A surname
 /// learned from a git author line was left everywhere else (`alice smith`, `Smith said`).
 fn own_names(people: &BTreeSet<Person>, users: &BTreeSet<String>) -> BTreeSet<String> {
+    // A generic account names no one: `Reviewer: Claude Code` of the account `claude` is no
+    // user's full name, and made `code` a name replaced everywhere.
     let known: BTreeSet<String> = with_name_parts(users)
         .iter()
+        .filter(|u| distinctive(u))
         .map(|u| u.to_lowercase())
         .collect();
     let mut out = BTreeSet::new();
