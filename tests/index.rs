@@ -945,6 +945,14 @@ fn a_session_resumed_after_its_end_is_not_ended_until_it_ends_again() {
             (sql[0]["ended_at"].is_null(), sql[0]["duration_s"].is_null()),
             "{listed}\n{sql}"
         );
+        // `show` (and every command reading a session's summary) says the same; it gave the
+        // resumed session its first end.
+        let shown = env.run(&["show", id, "--format", "json"]).success().json();
+        assert_eq!(
+            shown["ended_at"].is_null(),
+            session["ended_at"].is_null(),
+            "{shown}\n{listed}"
+        );
         !session["ended_at"].is_null()
     };
     hook(

@@ -255,7 +255,17 @@ pub const CLOCK_SKEW_SECS: f64 = 300.0;
 impl Ending {
     /// Takes the next event of the file into account, read at `now` (seconds since the epoch).
     pub fn observe(&mut self, event: &Event, now: f64) {
-        let believed = Some(event.timestamp)
+        self.observe_at(
+            event.timestamp,
+            event.event_type == EventType::SessionEnd,
+            now,
+        );
+    }
+
+    /// [`Ending::observe`] of an event stamped `timestamp`, a session's end or not, for readers
+    /// that fold an event's head only.
+    pub fn observe_at(&mut self, timestamp: f64, is_end: bool, now: f64) {
+        let believed = Some(timestamp)
             .filter(|at| BELIEVABLE_TIMES.contains(at) && *at <= now + CLOCK_SKEW_SECS);
         if let (Some(at), Some(latest)) = (believed, self.latest)
             && at < latest
@@ -263,7 +273,7 @@ impl Ending {
             return;
         }
         self.latest = believed.or(self.latest);
-        self.ended = event.event_type == EventType::SessionEnd;
+        self.ended = is_end;
     }
 
     /// Takes the next events of the file into account, in file order, read at `now`: the one

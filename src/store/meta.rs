@@ -19,7 +19,7 @@ use super::layout::{COUNTERS, EVENTS, META};
 use super::lock::{HOOK_LOCK_WAIT, lock_exclusive, read_shared};
 use super::reader::{parse_line, with_head};
 use super::{Result, SessionSummary, Store, StoreError};
-use crate::model::{Counters, EventType, SessionMeta};
+use crate::model::{Counters, Ending, EventType, SessionMeta};
 
 #[derive(Debug, Serialize, Deserialize)]
 struct CountersCache {
@@ -29,6 +29,10 @@ struct CountersCache {
     version: u32,
     offset: u64,
     counters: Counters,
+    /// Whether the events folded end the session ([`Ending`]): one resumed after its end
+    /// (Claude Code's `--resume`) is not ended, whatever its first end wrote in `meta.json`.
+    #[serde(default)]
+    ending: Ending,
 }
 
 impl Default for CountersCache {
@@ -37,13 +41,23 @@ impl Default for CountersCache {
             version: COUNTERS_VERSION,
             offset: 0,
             counters: Counters::default(),
+            ending: Ending::default(),
         }
     }
 }
 
+impl CountersCache {
+    /// Folds the events from the cache's offset on.
+    fn catch_up(&mut self, dir: &Folder) -> Result<()> {
+        self.offset = fold_from(dir, self.offset, &mut self.counters, &mut self.ending)?;
+        Ok(())
+    }
+}
+
 /// The version of [`Counters`] a `.counters` cache holds: 1 since they count rejections apart
-/// (caches without a version count them among errors only).
-pub(super) const COUNTERS_VERSION: u32 = 1;
+/// (caches without a version count them among errors only), 2 since they hold the session's
+/// [`Ending`].
+pub(super) const COUNTERS_VERSION: u32 = 2;
 
 /// A `meta.json` is a few hundred bytes; one larger than this is not a session's metadata.
 const META_LIMIT: u64 = 16 * 1024 * 1024;
@@ -87,7 +101,7 @@ impl Store {
         let had_cache = cached.is_some();
         let mut cache = cached.unwrap_or_default();
         let old_offset = cache.offset;
-        cache.offset = fold_from(&dir, cache.offset, &mut cache.counters)?;
+        cache.catch_up(&dir)?;
         // Meta is compared with the counters, not with the previous fold: a writer that could
         // not update meta (it did not exist yet) leaves the difference for the next one.
         let stale_meta = match read_meta_in(&dir, session_id) {
@@ -165,7 +179,7 @@ impl Store {
             .ok()
             .and_then(|bytes| parse_cache(&bytes))
             .unwrap_or_default();
-        cache.offset = fold_from(&dir, cache.offset, &mut cache.counters)?;
+        cache.catch_up(&dir)?;
         let mut meta = read_meta_in(&dir, session_id)?;
         apply(&mut meta, &cache.counters);
         if meta.ended_at.is_none() {
@@ -204,11 +218,17 @@ impl Store {
         let cache = if meta_error.is_some() { None } else { cache };
         let counters =
             if let Some(mut cache) = cache.or_else(|| derive.then(CountersCache::default)) {
-                fold_from(&dir, cache.offset, &mut cache.counters)?;
+                cache.catch_up(&dir)?;
                 if meta.started_at == 0.0 {
                     meta.started_at = cache.counters.first_timestamp.unwrap_or_default();
                 }
                 apply(&mut meta, &cache.counters);
+                // As the index gives it: `show`, `replay` and the rest took a session resumed
+                // after its end for ended, which `list` gives as running.
+                if cache.counters.ended_at.is_some() && !cache.ending.ended() {
+                    meta.ended_at = None;
+                    meta.total_duration_ms = 0.0;
+                }
                 Some(cache.counters)
             } else {
                 None
@@ -316,8 +336,15 @@ fn parse_cache(bytes: &[u8]) -> Option<CountersCache> {
         .filter(|c| c.version == COUNTERS_VERSION)
 }
 
-/// Folds every complete line from `offset` on into `counters`; returns the new offset.
-fn fold_from(dir: &Folder, offset: u64, counters: &mut Counters) -> Result<u64> {
+/// Folds every complete line from `offset` on into `counters` and `ending`; returns the new
+/// offset.
+fn fold_from(
+    dir: &Folder,
+    offset: u64,
+    counters: &mut Counters,
+    ending: &mut Ending,
+) -> Result<u64> {
+    let now = super::system_time();
     let path = dir.path().join(EVENTS);
     let Some(mut file) = dir.read(EVENTS)? else {
         return Ok(offset);
@@ -344,7 +371,10 @@ fn fold_from(dir: &Folder, offset: u64, counters: &mut Counters) -> Result<u64> 
         if !text.is_empty() {
             // A line that does not parse (or is too long to) counts for nothing, as readers
             // skip it too.
-            let _ = with_head(text, &mut |head| counters.observe(head));
+            let _ = with_head(text, &mut |head| {
+                counters.observe(head);
+                ending.observe_at(head.timestamp, head.kind() == EventType::SessionEnd, now);
+            });
         }
     }
     Ok(position)

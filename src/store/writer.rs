@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::files::{Folder, LINE_LIMIT, read_line};
 use super::layout::{self, COUNTERS, EVENTS, IMPORT, META};
 use super::{Result, Store, StoreError};
-use crate::model::{Counters, Event, EventHead, SessionMeta};
+use crate::model::{Counters, Ending, Event, EventHead, SessionMeta};
 
 /// Writers started by this process, to give each its own folder.
 static WRITERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -38,6 +38,11 @@ pub struct SessionWriter {
     temp: PathBuf,
     events: BufWriter<File>,
     counters: Counters,
+    /// Whether the events written end the session; unknown for a writer continued from a mark
+    /// taken before marks held it.
+    ending: Option<Ending>,
+    /// When the writer started: events stamped well past it count in file order for the end.
+    now: f64,
     bytes: u64,
     /// The line being written, kept between events.
     line: Vec<u8>,
@@ -62,6 +67,9 @@ pub struct RecordHead {
 pub struct Mark {
     pub bytes: u64,
     pub counters: Counters,
+    /// `None` in a mark an earlier version kept.
+    #[serde(default)]
+    pub ending: Option<Ending>,
 }
 
 /// The prefix of the hidden folders sessions are written in.
@@ -144,6 +152,7 @@ impl Store {
         }
         writer.bytes = mark.bytes;
         writer.counters = mark.counters;
+        writer.ending = mark.ending;
         Ok(writer)
     }
 
@@ -224,6 +233,8 @@ fn start_writer(root: Folder, meta: SessionMeta, replace: bool) -> Result<Sessio
         temp,
         events: BufWriter::with_capacity(256 * 1024, file),
         counters: Counters::default(),
+        ending: Some(Ending::default()),
+        now: super::system_time(),
         bytes: 0,
         line: Vec::with_capacity(4096),
         done: false,
@@ -246,6 +257,7 @@ impl SessionWriter {
         Mark {
             bytes: self.bytes,
             counters: self.counters,
+            ending: self.ending,
         }
     }
 
@@ -269,6 +281,9 @@ impl SessionWriter {
             .map_err(|e| StoreError::io(&self.temp.join(EVENTS), e))?;
         self.bytes += line.len() as u64;
         self.counters.observe(&EventHead::of(event));
+        if let Some(ending) = &mut self.ending {
+            ending.observe(event, self.now);
+        }
         Ok(())
     }
 
@@ -290,10 +305,16 @@ impl SessionWriter {
         }
         self.folder
             .write_new(META, self.meta.to_json().as_bytes())?;
+        // Without the session's ending, readers fold the events from the start.
+        let (offset, counters, ending) = match self.ending {
+            Some(ending) => (self.bytes, c, ending),
+            None => (0, Counters::default(), Ending::default()),
+        };
         let cache = serde_json::json!({
             "version": super::meta::COUNTERS_VERSION,
-            "offset": self.bytes,
-            "counters": c,
+            "offset": offset,
+            "counters": counters,
+            "ending": ending,
         });
         self.folder
             .write_new(COUNTERS, cache.to_string().as_bytes())?;
