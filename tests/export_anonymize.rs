@@ -1033,3 +1033,35 @@ fn a_generic_accounts_label_teaches_no_full_name() {
     );
     assert_eq!(prompts, ["Owner: Dev Ops; the ops team"], "{out}");
 }
+
+/// A label's or a git author's full name of the user (`Owner: Alice Team Lead`, `Author:
+/// Alice Young <alice@…>`) made each of its names after the first one replaced everywhere in
+/// any case: `the team will lead` became `the [USER] will [USER]`, `write code` `write
+/// [USER]`. A name the session also writes as a word of its own stays where it is alone; the
+/// full name, and a surname written only as a name, are still replaced.
+#[test]
+fn a_surname_the_session_writes_as_a_word_stays_alone() {
+    let env = TestEnv::new();
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-surname-words",
+        "alice",
+        "vm",
+        &[
+            "Owner: Alice Team Lead; Assignee: Alice Code Review",
+            "the team will lead; Team Lead; write code, code review",
+            "Author: Alice Young <alice@corp.example>; Author: Alice Quuxley <alice@corp.example>",
+            "a young process; alice young and AliceYoung left; ask Quuxley",
+        ],
+    );
+    assert_eq!(
+        prompts,
+        [
+            "Owner: [USER]; Assignee: [USER]",
+            "the team will lead; Team Lead; write code, code review",
+            "Author: [NAME] <[EMAIL]>; Author: [NAME] <[EMAIL]>",
+            "a young process; [USER] and [USER] left; ask [USER]",
+        ],
+        "{out}"
+    );
+}

@@ -409,6 +409,68 @@ fn others_names(people: &BTreeSet<Person>, own: &BTreeSet<String>) -> BTreeSet<S
     out
 }
 
+/// A pattern per name after the first of the user's full names `own`, with that name in
+/// lower case: it finds the name, and the names before it in the full name when they are
+/// right there.
+fn surname_patterns(own: &BTreeSet<String>) -> Vec<(String, Regex)> {
+    let mut out = Vec::new();
+    for name in own {
+        let parts: Vec<String> = name.split(' ').map(regex::escape).collect();
+        for at in 1..parts.len() {
+            let pattern = Regex::new(&format!(
+                r"(?i)\b(?P<before>{}[ ._-])?(?P<word>{})\b",
+                parts[..at].join("[ ._-]"),
+                parts[at]
+            ));
+            if let Ok(pattern) = pattern {
+                out.push((parts[at].to_lowercase(), pattern));
+            }
+        }
+    }
+    out
+}
+
+/// The names of [`surname_patterns`] that `text` writes as words of its own: in lower case,
+/// not right after the name before them (`the team will lead` of `Alice Team Lead`, `a young
+/// process` of `Alice Young`). Such a name alone is a word as often as the user's, and every
+/// `team`, `lead` or `code` of a session was replaced; the full name and its handles still
+/// are, and a surname the session writes only as a name (`ask Quuxley`) alone too.
+fn surnames_written_as_words_in(
+    text: &str,
+    surnames: &[(String, Regex)],
+    out: &mut BTreeSet<String>,
+) {
+    for (surname, pattern) in surnames {
+        if out.contains(surname) {
+            continue;
+        }
+        let a_word = pattern
+            .captures_iter(text)
+            .any(|c| c.name("before").is_none() && &c["word"] == surname);
+        if a_word {
+            out.insert(surname.clone());
+        }
+    }
+}
+
+/// [`surnames_written_as_words_in`] of every string in `value`.
+fn surnames_written_as_words(
+    value: &Value,
+    surnames: &[(String, Regex)],
+    out: &mut BTreeSet<String>,
+) {
+    match value {
+        Value::String(s) => surnames_written_as_words_in(s, surnames, out),
+        Value::Array(items) => items
+            .iter()
+            .for_each(|v| surnames_written_as_words(v, surnames, out)),
+        Value::Object(map) => map
+            .values()
+            .for_each(|v| surnames_written_as_words(v, surnames, out)),
+        _ => {}
+    }
+}
+
 /// What one of the user's rules looks for.
 #[derive(Debug, Clone)]
 pub enum Find {
@@ -578,7 +640,7 @@ impl Anonymizer {
     fn scrubber_with<'e>(
         &self,
         meta: &SessionMeta,
-        events: impl IntoIterator<Item = &'e Event>,
+        events: impl IntoIterator<Item = &'e Event> + Clone,
         more_users: &BTreeSet<String>,
         more_people: &BTreeSet<Person>,
     ) -> Scrubber<'_> {
@@ -599,7 +661,7 @@ impl Anonymizer {
             .collect();
         let agent = Agent::from_name(&meta.agent_name);
         let mut people = more_people.clone();
-        for event in events {
+        for event in events.clone() {
             if let View::SessionStart(start) = View::of(event, agent)
                 && let Some(cwd) = start.cwd
             {
@@ -613,7 +675,18 @@ impl Anonymizer {
         users.extend(folders.iter().filter_map(|f| folder_home_user(f)));
         let own = own_names(&people, &users);
         let others = others_names(&people, &own);
+        // A surname that is a word too stays where it is written alone.
+        let surnames = surname_patterns(&own);
+        let mut words_too = BTreeSet::new();
+        if !surnames.is_empty() {
+            for event in events {
+                surnames_written_as_words(&event.data, &surnames, &mut words_too);
+            }
+            surnames_written_as_words_in(&meta.command, &surnames, &mut words_too);
+        }
         users.extend(own);
+        let mut names = with_name_parts(&users);
+        names.retain(|n| users.contains(n) || !words_too.contains(&n.to_lowercase()));
         // A host's short name (`alice-laptop` of `alice-laptop.corp.example`) is named too,
         // unless it is an address's first number ([`distinctive`] leaves it).
         for host in hosts.clone() {
@@ -659,7 +732,7 @@ impl Anonymizer {
             hosts: words(&hosts, true),
             // Any case: `Alice` and `ALICE` name `alice` as well (a Windows account's name is
             // any case too).
-            users: words(&with_name_parts(&users), true),
+            users: words(&names, true),
             people: words(&others, true),
             tilde: tilde_pattern(&users),
             named_homes: named_homes(&users),
