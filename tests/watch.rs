@@ -1324,3 +1324,55 @@ fn stream_flush_interval_takes_milliseconds_as_its_help_writes_them() {
     assert_eq!(bad.code, 2, "{bad:?}");
     assert!(bad.stderr.contains("d, h, m, s and ms"), "{bad:?}");
 }
+
+/// A file cut in place and written again with events that take the ids of events seen before
+/// the cut (a forged or rewritten file) had them passed over as seen: a call the watch never
+/// saw, `rm -rf build`, went unshown and uncounted. Only an event seen before, the same in
+/// every field, is passed over.
+#[test]
+fn a_watch_shows_an_event_that_takes_a_seen_events_id_after_a_cut() {
+    let env = TestEnv::new();
+    session_with_no_process(&env);
+    let call = |n: u32| {
+        let payload = json!({"session_id": SESSION, "hook_event_name": "PreToolUse",
+            "tool_name": "Bash", "tool_use_id": format!("toolu_{n}"),
+            "tool_input": {"command": format!("echo call {n}")}});
+        env.hook("pre-tool", &payload).success();
+    };
+    call(0);
+    call(1);
+    let before = std::fs::read_to_string(events_file(&env)).unwrap();
+    let (watch, errors) = watch_read_the_session(&env, &["--idle", "3s"], Stdio::piped());
+    let rewritten = before.replace("echo call 1", "rm -rf build");
+    cut_events(&env, 0);
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(events_file(&env))
+        .unwrap()
+        .write_all(rewritten.as_bytes())
+        .unwrap();
+    let run = watch.finish(Duration::from_secs(30));
+    let stderr = std::fs::read_to_string(&errors).unwrap();
+    assert!(
+        stderr.contains("the session's events file was cut in place"),
+        "{stderr}"
+    );
+    assert_eq!(
+        run.stdout.matches("echo call 0").count(),
+        1,
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        run.stdout.matches("echo call 1").count(),
+        1,
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        run.stdout.matches("rm -rf build").count(),
+        1,
+        "{}",
+        run.stdout
+    );
+}

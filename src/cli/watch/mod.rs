@@ -12,7 +12,7 @@
 mod act;
 mod stream;
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -207,7 +207,7 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
         broke: false,
         killed: false,
         ending: Ending::default(),
-        seen: HashSet::new(),
+        seen: HashMap::new(),
     };
     let mut head = meta.clone();
     let mut ending = Ending::default();
@@ -601,8 +601,9 @@ struct Session<'a> {
     killed: bool,
     /// Whether the events seen so far end the session: its latest is its end.
     ending: Ending,
-    /// The ids of the events seen so far, to pass over those read again after a cut.
-    seen: HashSet<String>,
+    /// The ids of the events seen so far, each with where the first event of that id is in
+    /// `events`, to pass over those read again after a cut.
+    seen: HashMap<String, usize>,
 }
 
 impl Session<'_> {
@@ -665,14 +666,22 @@ impl Session<'_> {
         self.ending.observe(event, system_time());
         self.watcher.observe(event);
         if !event.event_id.is_empty() {
-            self.seen.insert(event.event_id.clone());
+            self.seen
+                .entry(event.event_id.clone())
+                .or_insert(self.events.len());
         }
         self.events.push(event.clone());
     }
 
-    /// Whether `event` was seen already: an event without an id never was.
+    /// Whether `event` was seen already: the event of its id seen first is the same in every
+    /// field. An id alone passed over an event a rewritten file gave a seen id (`rm -rf build`
+    /// under the id of an `echo`): no rule saw it. An event without an id never was seen.
     fn saw(&self, event: &Event) -> bool {
-        !event.event_id.is_empty() && self.seen.contains(&event.event_id)
+        !event.event_id.is_empty()
+            && self
+                .seen
+                .get(&event.event_id)
+                .is_some_and(|&at| self.events.get(at) == Some(event))
     }
 
     /// Reads the transcript's usage again when it grew, at most every [`TRANSCRIPT_EVERY`].
