@@ -2094,3 +2094,30 @@ fn sambas_password_after_its_user_goes() {
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw), "{store}");
 }
+
+#[test]
+fn a_password_set_by_mysqls_set_password_or_over_two_lines_goes() {
+    // MySQL's `SET PASSWORD FOR 'a'@'%' = '…'` (and `= PASSWORD('…')`) reached disk: its `=`
+    // stands after a user, not beside the word. So did a statement written over lines, its
+    // literal on the line after `IDENTIFIED BY` or `PASSWORD`, as a heredoc or a migration
+    // writes it. A `reset password for … =`, and a quote after a blank line, stay.
+    let pw = "s3cretPass";
+    let mut cases = filled(
+        &[
+            (
+                "mysql -e \"SET PASSWORD FOR 'a'@'%' = '{pw}'; SET PASSWORD = PASSWORD('{pw}')\"",
+                "mysql -e \"SET PASSWORD FOR 'a'@'%' = '[REDACTED]'; SET PASSWORD = PASSWORD('[REDACTED]')\"",
+            ),
+            (
+                "mysql <<SQL\nCREATE USER 'a'@'%' IDENTIFIED BY\n  '{pw}';\nALTER ROLE r WITH PASSWORD\n  '{pw}';\nSQL",
+                "mysql <<SQL\nCREATE USER 'a'@'%' IDENTIFIED BY\n  '[REDACTED]';\nALTER ROLE r WITH PASSWORD\n  '[REDACTED]';\nSQL",
+            ),
+        ],
+        |s| s.replace("{pw}", pw),
+    );
+    cases.extend(kept(&[
+        "echo 'reset password for alice = \"done\"' && echo 'a password\n\n\"x\"'",
+    ]));
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw), "{store}");
+}

@@ -42,6 +42,13 @@ pub(super) struct Rule {
 }
 
 /// A quoted or bare value after a separator; the picks read `dq`, `sq` and `bare`.
+/// The space between two words of a SQL statement: spaces, or one line break among them.
+macro_rules! sql_gap {
+    () => {
+        r"(?:[\t\x20]+|[\t\x20]*\r?\n[\t\x20]*)"
+    };
+}
+
 macro_rules! value {
     () => {
         r#"(?:"(?P<dq>[^"\n]*)"|'(?P<sq>[^'\n]*)'|(?P<bare>[^-\s"'`;&|<>)][^\s"'`;&|<>)]*))"#
@@ -792,9 +799,27 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         // `[ENCRYPTED] PASSWORD '…'` (`CREATE ROLE app LOGIN PASSWORD '…'`, `ALTER USER app
         // WITH PASSWORD '…'`): a quoted literal after the words, with no `=` between (that is
         // an assignment's). A word not quoted after them is prose (`identified by users`).
+        // MySQL's `SET PASSWORD [FOR 'a'@'%'] = '…'` (or `= PASSWORD('…')`) has its `=`
+        // after a user. A statement written over lines breaks them between its words
+        // (`IDENTIFIED BY` then `'…'` on the next).
         pattern: concat!(
-            r"(?-u:\b)(?:(?i-u:identified)(?:[\t\x20]+(?i-u:with)[\t\x20]+[A-Za-z0-9_]+)?",
-            r"[\t\x20]+(?i-u:by)(?:[\t\x20]+(?i-u:password))?|(?i-u:password))[\t\x20]+",
+            r"(?-u:\b)(?:(?:(?i-u:identified)(?:",
+            sql_gap!(),
+            r"(?i-u:with)",
+            sql_gap!(),
+            r"[A-Za-z0-9_]+)?",
+            sql_gap!(),
+            r"(?i-u:by)(?:",
+            sql_gap!(),
+            r"(?i-u:password))?|(?i-u:password))",
+            sql_gap!(),
+            r"|(?i-u:set)",
+            sql_gap!(),
+            r"(?i-u:password)(?:",
+            sql_gap!(),
+            r"(?i-u:for)",
+            sql_gap!(),
+            r"[^=;\n]{1,200}?)?[\t\x20]*=[\t\x20]*(?:(?i-u:password)\([\t\x20]*)?)",
             r#"(?:\\"(?P<esc>[^"\\\n]*)\\"|[Ee]?'(?P<sq>[^'\n]*)'|"(?P<dq>[^"\n]*)")"#,
         ),
         pick: pick_sql_password,
@@ -1140,17 +1165,22 @@ fn command_holds(text: &[u8], end: usize, holds: impl Fn(&[u8]) -> bool) -> bool
     false
 }
 
-/// What `sql_password` needs after `password`: spaces, then a quote (`PASSWORD '…'`, `E'…'`,
-/// `\"…\"` in JSON text). `identified` needs no look.
+/// What `sql_password` needs after `password`: spaces or a line break, then a quote
+/// (`PASSWORD '…'`, `E'…'`, `\"…\"` in JSON text); or `set` before it (`SET PASSWORD FOR …
+/// = '…'`). `identified` needs no look.
 fn sql_literal(text: &[u8], start: usize, end: usize) -> bool {
     if !text[start..end].eq_ignore_ascii_case(b"password") {
         return true;
     }
+    let space = |b: &&u8| matches!(**b, b' ' | b'\t' | b'\r' | b'\n');
+    let before = &text[..start];
+    let gap_before = before.iter().rev().take_while(space).count();
+    let set = before[..before.len() - gap_before].to_ascii_lowercase();
+    if gap_before > 0 && set.ends_with(b"set") {
+        return true;
+    }
     let rest = &text[end..];
-    let gap = rest
-        .iter()
-        .take_while(|&&b| b == b' ' || b == b'\t')
-        .count();
+    let gap = rest.iter().take_while(space).count();
     gap > 0
         && (rest[gap..].starts_with(b"'")
             || rest[gap..].starts_with(b"\"")
