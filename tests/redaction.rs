@@ -2121,3 +2121,24 @@ fn a_password_set_by_mysqls_set_password_or_over_two_lines_goes() {
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw), "{store}");
 }
+
+#[test]
+fn an_aws_secret_set_for_a_named_profile_goes() {
+    // `aws configure set profile.prod.aws_secret_access_key …` (AWS's own spelling of a
+    // profile's setting) and `aws --profile p configure set aws_session_token …` reached disk:
+    // only `default.` or no profile, and `--profile` after `set`, were read. A profile's other
+    // settings stay.
+    let pw = "s3cretPass";
+    let mut cases = filled(
+        &[(
+            "aws configure set profile.prod.aws_secret_access_key {pw} && aws --profile p configure set aws_session_token {pw}",
+            "aws configure set profile.prod.aws_secret_access_key [REDACTED] && aws --profile p configure set aws_session_token [REDACTED]",
+        )],
+        |s| s.replace("{pw}", pw),
+    );
+    cases.extend(kept(&[
+        "aws configure set profile.prod.region us-east-1 && aws --profile p configure set region eu-west-1",
+    ]));
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw), "{store}");
+}

@@ -538,8 +538,11 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
             r"(?:(?-u:\b)|\\[nrt])(?:",
             r"(?:npm|pnpm|yarn)[\t\x20]+config[\t\x20]+set[\t\x20]+(?:[^\s=]*[/:])?",
             r"(?:_auth|_authToken|_password|npmAuthToken|npmAuthIdent)[\t\x20]+",
-            r"|aws[\t\x20]+configure[\t\x20]+set[\t\x20]+(?:--profile[\t\x20]+[^\s;&|]+[\t\x20]+)?",
-            r"(?:[A-Za-z0-9_-]+\.)?(?:aws_secret_access_key|aws_session_token)[\t\x20]+",
+            // AWS's: a profile named before `configure` or `set` (`--profile p`) or in the
+            // setting's name (`profile.prod.aws_secret_access_key`, as `default.` is).
+            r"|aws(?:[\t\x20]+--profile[\t\x20]+[^\s;&|]+)?[\t\x20]+configure[\t\x20]+set[\t\x20]+",
+            r"(?:--profile[\t\x20]+[^\s;&|]+[\t\x20]+)?",
+            r"(?:[A-Za-z0-9_-]+\.)*(?:aws_secret_access_key|aws_session_token)[\t\x20]+",
             r"|",
             // sshpass's options, up to the command it runs (`ssh -p 2222` is ssh's port).
             r"sshpass(?:(?:",
