@@ -1178,8 +1178,9 @@ fn sql_literal(text: &[u8], start: usize, end: usize) -> bool {
     let space = |b: &&u8| matches!(**b, b' ' | b'\t' | b'\r' | b'\n');
     let before = &text[..start];
     let gap_before = before.iter().rev().take_while(space).count();
-    let set = before[..before.len() - gap_before].to_ascii_lowercase();
-    if gap_before > 0 && set.ends_with(b"set") {
+    let word = &before[..before.len() - gap_before];
+    let set = word.len() >= 3 && word[word.len() - 3..].eq_ignore_ascii_case(b"set");
+    if gap_before > 0 && set {
         return true;
     }
     let rest = &text[end..];
