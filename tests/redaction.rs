@@ -2142,3 +2142,21 @@ fn an_aws_secret_set_for_a_named_profile_goes() {
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw), "{store}");
 }
+
+#[test]
+fn sambas_password_after_its_user_in_the_long_flag_goes() {
+    // `smbclient //fs/share --user=alice%…` (or `--user alice%…`), the long form of `-U`,
+    // reached disk: only `-U` was read. What follows the `%` goes; the user stays, and so
+    // does a `--user` with no password.
+    let pw = "s3cretPass";
+    let mut cases = filled(
+        &[(
+            "smbclient //fs/share --user=alice%{pw} -c ls && smbcacls --user 'CORP\\alice%{pw}' //fs/s f",
+            "smbclient //fs/share --user=alice%[REDACTED] -c ls && smbcacls --user 'CORP\\alice%[REDACTED]' //fs/s f",
+        )],
+        |s| s.replace("{pw}", pw),
+    );
+    cases.extend(kept(&["smbclient //fs/share --user=alice -c ls"]));
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw), "{store}");
+}

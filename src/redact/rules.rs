@@ -561,7 +561,7 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
             r"-a",
             r"|(?:smbclient|rpcclient|smbcacls)",
             rest_of_command!(),
-            r"-U",
+            r"-(?:U|-user=?)",
             r"|ldap(?:search|add|modify|delete|whoami|passwd|compare|modrdn)",
             rest_of_command!(),
             r"-w",
@@ -1318,12 +1318,12 @@ static CONTINUATION: LazyLock<Option<Regex>> = LazyLock::new(|| {
 static MYSQL_FLAG: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(concat!(command_gap!(), mysql_flag!())).ok());
 
-/// A password flag of `password_flag`'s commands inside a command, its letter as `flag`, for
-/// [`redact_password_flags`].
+/// A password flag of `password_flag`'s commands inside a command, its letter as `flag` (or
+/// Samba's `--user`, its `-U`), for [`redact_password_flags`].
 static PASSWORD_FLAGS: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(concat!(
         command_gap!(),
-        r"-(?P<flag>[pawPU])[\t\x20]*",
+        r"-(?P<flag>[pawPU]|-user=?)[\t\x20]*",
         value!()
     ))
     .ok()
@@ -1493,7 +1493,12 @@ fn redact_password_flags(regex: &Regex, text: &str) -> Option<String> {
         let mut replaced = String::new();
         let mut done = command.start();
         for found in flags.captures_iter(name) {
-            if found.name("flag").is_none_or(|f| f.as_str() != flag) {
+            // Samba's `--user` is its `-U`.
+            let named = found.name("flag").map(|f| match f.as_str() {
+                "-user" | "-user=" => "U",
+                short => short,
+            });
+            if named != Some(flag) {
                 continue;
             }
             let value = if flag == "U" {
