@@ -1065,3 +1065,27 @@ fn a_surname_the_session_writes_as_a_word_stays_alone() {
         "{out}"
     );
 }
+
+/// A name beside an address in single quotes (`From: 'Kit Moraine' <…>`) took the closing
+/// quote into the name: the line lost its quote (`'[NAME] <…>`) and the name, learned with a
+/// quote, was exported wherever else the session wrote it.
+#[test]
+fn a_name_in_single_quotes_beside_an_address_is_replaced_everywhere() {
+    let env = TestEnv::new();
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-single-quoted-name",
+        "zorb",
+        "vm",
+        &[
+            "From: 'Kit Moraine' <km@corp.example>",
+            "Kit Moraine wrote; ask kit moraine",
+        ],
+    );
+    assert_eq!(
+        prompts,
+        ["From: '[NAME]' <[EMAIL]>", "[NAME] wrote; ask [NAME]"],
+        "{out}"
+    );
+    assert!(!out.contains("Moraine"), "{out}");
+}

@@ -270,7 +270,9 @@ static EMAIL_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
 /// header has it (`From: "Alice Smith" <…>`, its quotes escaped in JSON text). The address
 /// alone was replaced; the name, which no home folder or account tells, was left.
 static NAMED_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
-    let word = r"\p{Lu}[\p{L}\p{M}'’-]*\.?";
+    // A name ends in a letter: the quote after `'Kit Moraine'` is the mail header's, and was
+    // taken into the name, which then was learned nowhere else and lost its closing quote.
+    let word = r"\p{Lu}(?:[\p{L}\p{M}'’-]*[\p{L}\p{M}])?\.?";
     Regex::new(&format!(
         concat!(
             r#"\b(?P<name>{word}(?: {word}){{0,3}})(?P<at>(?:\\?["'])? [<(]"#,
