@@ -1089,3 +1089,27 @@ fn a_name_in_single_quotes_beside_an_address_is_replaced_everywhere() {
     );
     assert!(!out.contains("Moraine"), "{out}");
 }
+
+/// The user's full name after a label in single quotes (`git config user.name 'Alice
+/// Quuxley'`) took the closing quote into the surname: no full name was learned, and the
+/// surname was exported there and wherever else the session wrote it.
+#[test]
+fn a_full_name_in_single_quotes_after_a_label_is_learned() {
+    let env = TestEnv::new();
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-single-quoted-label",
+        "alice",
+        "vm",
+        &[
+            "git config user.name 'Alice Quuxley'",
+            "ask Quuxley; alice quuxley",
+        ],
+    );
+    assert_eq!(
+        prompts,
+        ["git config user.name '[USER]'", "ask [USER]; [USER]"],
+        "{out}"
+    );
+    assert!(!out.contains("Quuxley"), "{out}");
+}

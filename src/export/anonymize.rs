@@ -300,7 +300,8 @@ fn no_one_answers(address: &str) -> bool {
 /// capitalised words. Learned only when the first names a known user ([`own_names`]): a label
 /// alone says nothing of whose name follows (`Co-authored-by: Claude Opus`).
 static PERSON_LABEL: LazyLock<Regex> = LazyLock::new(|| {
-    let word = r"\p{Lu}[\p{L}\p{M}'’-]*\.?";
+    // A name ends in a letter, as beside an address ([`NAMED_ADDRESS`]).
+    let word = r"\p{Lu}(?:[\p{L}\p{M}'’-]*[\p{L}\p{M}])?\.?";
     Regex::new(&format!(
         concat!(
             r"(?i:\b(?:author|owner|assignee|reporter|committer|reviewer|maintainer|user\.name))",
