@@ -3139,6 +3139,35 @@ fn a_script_runner_reads_its_script() {
     assert_only_denied_lines("scripts", false, &denied, &let_run);
 }
 
+/// A package runner runs the command or script after it, which is judged as run on its own:
+/// `uv run secrets/x.py`, `uv run python secrets/x.py`, `poetry run`, `npx tsx`, `pnpm exec`,
+/// `deno run` and `bun run secrets/x.ts` ran under a deny of `secrets/**` that stopped `python
+/// secrets/x.py`. The runner doing something else (`uv sync`, `bun install`), a package script
+/// (`bun run build`) and a runner's tool on the project's files stay allowed.
+#[test]
+fn a_package_runner_reads_the_script_it_runs() {
+    let denied = [
+        "uv run secrets/x.py",
+        "uv run --with requests python secrets/x.py",
+        "poetry run python secrets/x.py",
+        "npx tsx secrets/x.ts",
+        "pnpm exec tsx secrets/x.ts",
+        "deno run -A secrets/x.ts",
+        "bun run secrets/x.ts",
+        "cd secrets && uv run x.py",
+        "uv run bash -c 'cat secrets/key.txt'",
+    ];
+    let let_run = [
+        "uv run pytest",
+        "uv run python src/x.py",
+        "uv sync",
+        "bun install",
+        "bun run build",
+        "npx prettier --write src/a.ts",
+    ];
+    assert_only_denied_lines("package-runners", false, &denied, &let_run);
+}
+
 /// A `cd ..` goes back out of the folder a `cd` went into, as a shell takes it: `cd secrets &&
 /// cd .. && make` works where the line started, and ran no longer denied under a deny of
 /// `secrets/**` as reading `secrets/..` whole (nor did `cd . && make`). A `cd ..` that goes on

@@ -1083,18 +1083,111 @@ const RUNNERS: &[(&str, &[&str])] = &[
 /// `sudo`, `doas` and `xargs` with their options (`sudo -u root cat x` runs `cat x`), for what
 /// a command does; a command pattern still sees the `sudo` in the words.
 pub fn command_of(words: &[String]) -> &[String] {
+    past_runners(words).0
+}
+
+/// [`command_of`], and whether the last thing it went past was a package runner (`uv run`,
+/// `bun run`), which runs a script named by its extension (`uv run x.py`).
+fn past_runners(words: &[String]) -> (&[String], bool) {
     let mut rest = effective(words);
+    let mut by_package_runner = false;
     for _ in 0..8 {
         let Some(first) = rest.first() else {
-            return rest;
+            break;
         };
-        let Some((name, valued)) = RUNNERS.iter().find(|(n, _)| *n == basename(first)) else {
-            return rest;
+        let i = if let Some((name, valued)) = RUNNERS.iter().find(|(n, _)| *n == basename(first)) {
+            by_package_runner = false;
+            past_options(rest, valued, matches!(*name, "sudo" | "doas"))
+        } else if let Some(i) = past_package_runner(rest) {
+            by_package_runner = true;
+            i
+        } else {
+            break;
         };
-        let i = past_options(rest, valued, matches!(*name, "sudo" | "doas"));
-        rest = effective(&rest[i.min(rest.len())..]);
+        let next = effective(&rest[i.min(rest.len())..]);
+        by_package_runner &= next.len() == rest.len() - i.min(rest.len());
+        rest = next;
     }
-    rest
+    (rest, by_package_runner)
+}
+
+/// Tools that run a command (or a script) of a project's environment: `uv run`, `poetry run`,
+/// `npx`, `bun run` … each with the subcommand that does it (none for `npx`) and its options
+/// that take a value. `uv run python secrets/x.py` runs `python secrets/x.py`.
+const PACKAGE_RUNNERS: &[(&str, Option<&str>, &[&str])] = &[
+    (
+        "uv",
+        Some("run"),
+        &[
+            "--with",
+            "-w",
+            "--with-requirements",
+            "--with-editable",
+            "--python",
+            "-p",
+            "--project",
+            "--directory",
+            "--env-file",
+            "--extra",
+            "--group",
+            "--package",
+            "--index",
+        ],
+    ),
+    ("uvx", None, &["--from", "--with", "--python", "-p"]),
+    ("poetry", Some("run"), &[]),
+    ("pipenv", Some("run"), &[]),
+    ("pdm", Some("run"), &[]),
+    ("hatch", Some("run"), &[]),
+    ("npx", None, &["-p", "--package"]),
+    ("bunx", None, &["-p", "--package"]),
+    ("pnpm", Some("exec"), &[]),
+    ("pnpm", Some("dlx"), &[]),
+    (
+        "npm",
+        Some("exec"),
+        &["-p", "--package", "-w", "--workspace"],
+    ),
+    ("yarn", Some("dlx"), &["-p", "--package"]),
+    ("bun", Some("run"), &["--cwd", "-r", "--preload"]),
+    (
+        "deno",
+        Some("run"),
+        &[
+            "-c",
+            "--config",
+            "--import-map",
+            "-L",
+            "--log-level",
+            "--env-file",
+            "--location",
+            "--seed",
+            "--lock",
+            "--inspect-brk",
+        ],
+    ),
+];
+
+/// Where the command a package runner (`rest[0]`) runs begins, past its subcommand and options;
+/// `None` for another program, or the runner doing something else (`uv sync`, `bun install`).
+fn past_package_runner(rest: &[String]) -> Option<usize> {
+    let name = basename(rest.first()?);
+    let (_, sub, valued) = PACKAGE_RUNNERS.iter().find(|(n, sub, _)| {
+        *n == name && sub.is_none_or(|s| rest.get(1).is_some_and(|w| w == s))
+    })?;
+    let skip = usize::from(sub.is_some());
+    Some(skip + past_options(&rest[skip..], valued, false))
+}
+
+/// Whether a word names a script by its extension (`x.py`, `main.ts`): the file `uv run`,
+/// `bun run` or `deno run` runs when it is the command after them, where a shell would look a
+/// program up.
+fn is_script_name(word: &str) -> bool {
+    const EXTENSIONS: &[&str] = &[
+        "py", "js", "mjs", "cjs", "ts", "mts", "cts", "tsx", "jsx", "sh",
+    ];
+    word.rsplit_once('.')
+        .is_some_and(|(stem, ext)| !stem.is_empty() && EXTENSIONS.contains(&ext))
 }
 
 /// What one simple command does to files, as far as its words tell.
@@ -1160,7 +1253,7 @@ fn valued_options(name: &str) -> &'static [&'static str] {
 /// folder such a program is started in when no option sends it elsewhere (`cd dir && make`).
 pub fn file_use(cmd: &SimpleCommand) -> FileUse {
     // `sudo -u root rm x`, `xargs rm`: the command after the runner's options.
-    let words = command_of(&cmd.words);
+    let (words, by_package_runner) = past_runners(&cmd.words);
     let mut use_ = operand_use(cmd, words);
     let moved = moved_folder(&cmd.env, &cmd.words);
     if !moved.dir.is_empty() {
@@ -1188,7 +1281,11 @@ pub fn file_use(cmd: &SimpleCommand) -> FileUse {
     use_.reads.extend(moved.rules_files);
     // `./configure`, `secrets/run.sh`: running a file by its path reads it, from where the
     // wrappers sent it (`env -C a ./run`), not the program's own options (`./gradlew -p a`).
-    if let Some(path) = words.first().filter(|w| is_run_by_path(w)) {
+    // `uv run x.py`, `bun run x.ts`: a package runner runs a script named so from here.
+    if let Some(path) = words
+        .first()
+        .filter(|w| is_run_by_path(w) || (by_package_runner && is_script_name(w)))
+    {
         use_.reads
             .push(super::cwd::in_folder(&moved.run_from, path));
     }
