@@ -3388,6 +3388,27 @@ fn a_line_that_cmd_or_powershell_runs_on_windows_is_read_into() {
     assert_only_denied_on_windows("019c8a4d-8f45-7010-8b5d-7fad920aa6f6", &denied, &let_run);
 }
 
+/// PowerShell given a script reads it, as `sh secrets/x.sh` does: `powershell -File
+/// secrets\x.ps1`, its `-f`, and pwsh's first operand (`pwsh secrets\x.ps1`) passed a deny of
+/// `secrets/**` that stopped `powershell secrets\x.ps1`, which Windows PowerShell runs as a
+/// command. A script elsewhere stays allowed.
+#[test]
+fn a_script_powershell_runs_on_windows_is_read() {
+    let denied = [
+        r"powershell -File secrets\x.ps1",
+        r"powershell.exe -NoProfile -ExecutionPolicy Bypass -File secrets\x.ps1",
+        r"pwsh -f SECRETS\x.ps1",
+        r"pwsh secrets\x.ps1",
+        r"cmd /c pwsh -File secrets\x.ps1",
+    ];
+    let let_run = [
+        r"powershell -File src\build.ps1",
+        r"pwsh tools\build.ps1 -Target secrets",
+        r#"pwsh -c "Get-ChildItem""#,
+    ];
+    assert_only_denied_on_windows("019c8a4d-8f45-7010-8b5d-7fad920aa6fb", &denied, &let_run);
+}
+
 /// cmd's and PowerShell's commands that read and write files are judged as the Unix ones that
 /// do the same (a copy reads its sources and writes its target, a move writes both, a delete
 /// writes what it deletes): `copy`, `xcopy`, `robocopy`, `move`, `ren`, `del`, `rd /s`,

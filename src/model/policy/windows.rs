@@ -98,23 +98,49 @@ const POWERSHELL_VALUED: &[&str] = &[
     "ea",
 ];
 
+/// What PowerShell is told to run: a line (`-Command`), or a script file (`-File`, pwsh's
+/// first operand).
+enum PowerShellRuns {
+    Line(Option<String>),
+    Script(String),
+}
+
 /// PowerShell's line: the words after `-Command` (`-c`, `-com`…), past its other parameters;
 /// Windows PowerShell (`legacy`) runs its first operand as a command too, pwsh as a script.
 fn powershell_line(args: &[String], legacy: bool) -> Option<String> {
+    match powershell_runs(args, legacy)? {
+        PowerShellRuns::Line(line) => line,
+        PowerShellRuns::Script(_) => None,
+    }
+}
+
+/// What PowerShell runs, as its parameters say; `None` when it is neither a line nor a script
+/// on the line (`-EncodedCommand`, which [`decoded`] wrote out, or nothing: an interactive
+/// shell). A line read from stdin (`-Command -`) is `Line(None)`.
+fn powershell_runs(args: &[String], legacy: bool) -> Option<PowerShellRuns> {
     let mut i = 0;
     while let Some(word) = args.get(i) {
         let Some(name) = word.strip_prefix('-').map(str::to_lowercase) else {
-            return if legacy { line_of(&args[i..]) } else { None };
+            return Some(if legacy {
+                PowerShellRuns::Line(line_of(&args[i..]))
+            } else {
+                PowerShellRuns::Script(word.clone())
+            });
         };
         if name == "c" || (name.len() >= 3 && "command".starts_with(&name)) {
             let rest = &args[i + 1..];
-            return if rest.first().is_some_and(|w| w == "-") {
-                None
-            } else {
-                line_of(rest)
-            };
+            return Some(PowerShellRuns::Line(
+                if rest.first().is_some_and(|w| w == "-") {
+                    None
+                } else {
+                    line_of(rest)
+                },
+            ));
         }
-        if name == "f" || (name.len() >= 2 && "file".starts_with(&name)) || is_encoded(&name) {
+        if name == "f" || (name.len() >= 2 && "file".starts_with(&name)) {
+            return args.get(i + 1).cloned().map(PowerShellRuns::Script);
+        }
+        if is_encoded(&name) {
             return None;
         }
         i += if POWERSHELL_VALUED.contains(&name.as_str()) {
@@ -231,12 +257,20 @@ fn base64_utf16(blob: &str) -> Option<String> {
 /// `Out-File`, `New-Item`) as `touch`, their copies (`copy`, `xcopy`, `robocopy`, `Copy-Item`)
 /// as `cp`, moves and renames as `mv`, deletions (`del`, `rd /s`, `Remove-Item`) as `rm`. Their
 /// options (`/Y`, `-Force`) are dropped and their named paths (`-Path`, `-Destination`) put in
-/// place. Another command stays as it is: `cat`, `cp`, `rm` are read as Unix reads them.
+/// place; PowerShell given a script (`-File x.ps1`) is `sh` running it. Another command stays
+/// as it is: `cat`, `cp`, `rm` are read as Unix reads them.
 pub fn as_unix(cmd: &SimpleCommand) -> SimpleCommand {
     let mut unix = cmd.clone();
-    if let Some((first, rest)) = cmd.words.split_first()
-        && let Some(words) = unix_words(&program(first), &Args::of(rest))
-    {
+    let Some((first, rest)) = cmd.words.split_first() else {
+        return unix;
+    };
+    let name = program(first);
+    if matches!(name.as_str(), "powershell" | "pwsh") {
+        // `powershell -File secrets/x.ps1` reads its script as `sh secrets/x.sh` does.
+        if let Some(PowerShellRuns::Script(script)) = powershell_runs(rest, name == "powershell") {
+            unix.words = vec!["sh".to_owned(), "--".to_owned(), script];
+        }
+    } else if let Some(words) = unix_words(&name, &Args::of(rest)) {
         unix.words = words;
     }
     unix
