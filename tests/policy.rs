@@ -3409,6 +3409,22 @@ fn a_script_powershell_runs_on_windows_is_read() {
     assert_only_denied_on_windows("019c8a4d-8f45-7010-8b5d-7fad920aa6fb", &denied, &let_run);
 }
 
+/// The line `cmd /c` runs is read as cmd reads it, its `^` escapes taken away: `cmd /c ty^pe
+/// secrets\k`, `cmd /c "ty^pe secrets\k"` and `cmd /c type sec^rets\k` passed a deny of
+/// `secrets/**` that stopped `cmd /c type secrets\k`. A `^` inside quotes is itself.
+#[test]
+fn a_line_cmd_runs_on_windows_is_read_past_its_escapes() {
+    let denied = [
+        r"cmd /c ty^pe secrets\k",
+        r#"cmd /c "ty^pe secrets\k""#,
+        r"cmd /c type sec^rets\k",
+        r"cmd /c ^t^y^p^e s^e^c^r^e^t^s\k",
+        r#"cmd /c "cd sec^rets && type k""#,
+    ];
+    let let_run = [r"cmd /c ty^pe src\main.rs", r"cmd /c echo ^<secrets^>"];
+    assert_only_denied_on_windows("019c8a4d-8f45-7010-8b5d-7fad920aa6fc", &denied, &let_run);
+}
+
 /// cmd's and PowerShell's commands that read and write files are judged as the Unix ones that
 /// do the same (a copy reads its sources and writes its target, a move writes both, a delete
 /// writes what it deletes): `copy`, `xcopy`, `robocopy`, `move`, `ren`, `del`, `rd /s`,

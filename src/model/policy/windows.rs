@@ -62,15 +62,36 @@ fn nested_line(words: &[String]) -> Option<String> {
     }
 }
 
-/// cmd's line: the words after `/c` or `/k`, past its other switches (`/s`, `/q`, `/d`).
+/// cmd's line: the words after `/c` or `/k`, past its other switches (`/s`, `/q`, `/d`), as
+/// cmd reads them, its `^` escapes taken away (`ty^pe` is `type`).
 fn cmd_line(args: &[String]) -> Option<String> {
     for (i, word) in args.iter().enumerate() {
         let switch = word.strip_prefix('/')?.to_lowercase();
         if switch == "c" || switch == "k" {
-            return line_of(&args[i + 1..]);
+            let words: Vec<String> = args[i + 1..].iter().map(|w| cmd_unescaped(w)).collect();
+            return line_of(&words);
         }
     }
     None
+}
+
+/// Text as cmd reads it: outside double quotes a `^` stands for the character after it
+/// (`^^` for `^`), and one at the end continues the line; inside them it is itself.
+fn cmd_unescaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut quoted = false;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                out.push(c);
+            }
+            '^' if !quoted => out.extend(chars.next()),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// PowerShell's parameters that take a value (and their short names), which is no command.
