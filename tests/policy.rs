@@ -3425,6 +3425,22 @@ fn a_line_cmd_runs_on_windows_is_read_past_its_escapes() {
     assert_only_denied_on_windows("019c8a4d-8f45-7010-8b5d-7fad920aa6fc", &denied, &let_run);
 }
 
+/// An `-EncodedCommand` is decoded as PowerShell decodes it: a half surrogate or an odd last
+/// byte is a U+FFFD and the rest still runs. `gc secrets\k; ` with either after it passed a
+/// deny of `secrets/**`, judged as `eval "$X"`, as a blob that does not decode is.
+#[test]
+fn an_encoded_command_with_a_broken_end_on_windows_is_read_into() {
+    let denied = [
+        // `gc secrets\k; ` and a half surrogate, encoded.
+        "powershell -EncodedCommand ZwBjACAAcwBlAGMAcgBlAHQAcwBcAGsAOwAgAADY",
+        // `gc secrets\k; ` and one byte more.
+        "pwsh -enc ZwBjACAAcwBlAGMAcgBlAHQAcwBcAGsAOwAgAHg=",
+    ];
+    // `gc src\a.rs; ` and one byte more.
+    let let_run = ["powershell -enc ZwBjACAAcwByAGMAXABhAC4AcgBzADsAIAB4"];
+    assert_only_denied_on_windows("019c8a4d-8f45-7010-8b5d-7fad920aa6fd", &denied, &let_run);
+}
+
 /// cmd's and PowerShell's commands that read and write files are judged as the Unix ones that
 /// do the same (a copy reads its sources and writes its target, a move writes both, a delete
 /// writes what it deletes): `copy`, `xcopy`, `robocopy`, `move`, `ren`, `del`, `rd /s`,

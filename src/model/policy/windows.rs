@@ -261,13 +261,19 @@ fn base64_utf16(blob: &str) -> Option<String> {
             bytes.push((acc >> bits) as u8);
         }
     }
-    if bytes.is_empty() || bytes.len() % 2 != 0 {
+    if bytes.len() < 2 {
         return None;
     }
-    let units = bytes
-        .chunks_exact(2)
-        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]));
-    let text: String = char::decode_utf16(units).collect::<Result<_, _>>().ok()?;
+    // As PowerShell decodes it (.NET's `Encoding.Unicode`): a half surrogate or an odd last
+    // byte is a U+FFFD, and the rest of the command still runs.
+    let units = bytes.chunks(2).map(|pair| match pair {
+        [low, high] => u16::from_le_bytes([*low, *high]),
+        // An odd last byte: a half surrogate, which decodes to U+FFFD as well.
+        _ => 0xdc00,
+    });
+    let text: String = char::decode_utf16(units)
+        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect();
     let printable = text.chars().all(|c| !c.is_control() || c.is_whitespace());
     printable.then_some(text)
 }
@@ -582,7 +588,10 @@ mod tests {
         );
         // Not base64 of UTF-16LE text, not after PowerShell: left as written.
         assert_eq!(decoded("powershell -e abc!"), "powershell -e abc!");
-        assert_eq!(decoded("powershell -e aGVsbG8="), "powershell -e aGVsbG8=");
+        assert_eq!(decoded("powershell -e AQACAA=="), "powershell -e AQACAA==");
+        // A half surrogate or an odd last byte is a U+FFFD, as PowerShell reads it.
+        assert_eq!(base64_utf16("awA9AADY"), Some("k=\u{fffd}".to_owned()));
+        assert_eq!(base64_utf16("awA9AHg="), Some("k=\u{fffd}".to_owned()));
         assert_eq!(
             decoded(&format!("grep -e {blob}")),
             format!("grep -e {blob}")
