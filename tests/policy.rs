@@ -3139,6 +3139,40 @@ fn a_script_runner_reads_its_script() {
     assert_only_denied_lines("scripts", false, &denied, &let_run);
 }
 
+/// Options in a cluster are read one by one, and perl's and ruby's code given with `-n`, `-p`
+/// or `-i` reads (and with `-i` rewrites) the files after it: `perl -ne 'print' secrets/k`,
+/// `perl -pi -e 's/a/b/' secrets/k` and `ruby -ne` passed a deny of `secrets/**`, and under a
+/// read allow list of `src/**` the code of `python -uc 'print(1)'`, `node -pe 1` and `perl -ne
+/// 'print' src/a` was denied as a script named `print(1)`, `1`, `print` outside it.
+#[test]
+fn an_interpreters_options_in_a_cluster_are_read_one_by_one() {
+    let denied = [
+        "perl -ne 'print if /KEY/' secrets/k",
+        "perl -lane 'print $F[0]' secrets/k",
+        "perl -pi -e 's/a/b/' secrets/k",
+        "perl -i.bak -pe 's/a/b/' secrets/k",
+        "ruby -ne 'puts $_' secrets/k",
+    ];
+    let let_run = [
+        "perl -ne 'print' src/a",
+        "perl -e 'print 1' secrets",
+        "perl -Mstrict -e 'print 1'",
+        "python -uc 'print(1)'",
+    ];
+    assert_only_denied_lines("clusters", true, &denied, &let_run);
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"read": {"allow": ["src/**"]}}}));
+    for line in [
+        "python -uc 'print(1)'",
+        "node -pe 1",
+        "perl -ne 'print' src/a",
+        "ruby -pe 'x' src/a",
+    ] {
+        assert_eq!(bash_denial(&env, line), None, "{line}");
+    }
+    assert!(bash_denial(&env, "perl -ne 'print' secrets/k").is_some());
+}
+
 /// A package runner runs the command or script after it, which is judged as run on its own:
 /// `uv run secrets/x.py`, `uv run python secrets/x.py`, `poetry run`, `npx tsx`, `pnpm exec`,
 /// `deno run` and `bun run secrets/x.ts` ran under a deny of `secrets/**` that stopped `python

@@ -1907,6 +1907,9 @@ struct Interpreter {
     module: Option<&'static str>,
     valued: &'static [&'static str],
     reads: &'static [&'static str],
+    /// Perl's and ruby's `-n` and `-p` run the code over the lines of the files that follow it,
+    /// and `-i` rewrites them.
+    loops: bool,
 }
 
 /// The interpreter a program's name is, if it runs a script named as its first operand.
@@ -1921,6 +1924,7 @@ fn interpreter(name: &str) -> Option<Interpreter> {
             module: Some("-m"),
             valued: &["-W", "-X", "-Q"],
             reads: &[],
+            loops: false,
         },
         "node" | "nodejs" | "tsx" | "ts-node" => Interpreter {
             code: &["-e", "--eval", "-p", "--print"],
@@ -1937,24 +1941,28 @@ fn interpreter(name: &str) -> Option<Interpreter> {
                 "--input-type",
             ],
             reads: &[],
+            loops: false,
         },
         "ruby" => Interpreter {
             code: &["-e"],
             module: None,
             valued: &["-r", "-I", "-C", "-E"],
             reads: &[],
+            loops: true,
         },
         "perl" => Interpreter {
             code: &["-e", "-E"],
             module: None,
             valued: &["-I"],
             reads: &[],
+            loops: true,
         },
         _ if SHELLS.contains(&name) => Interpreter {
             code: &[],
             module: None,
             valued: &["-o", "-O", "+o", "+O"],
             reads: &["--rcfile", "--init-file"],
+            loops: false,
         },
         _ => return None,
     };
@@ -1974,6 +1982,11 @@ fn script_use(name: &str, args: &[String], use_: &mut FileUse) -> bool {
         return false;
     };
     let shell = SHELLS.contains(&name);
+    let args = if shell {
+        args.to_vec()
+    } else {
+        unclustered(&it, args)
+    };
     let mut rest = args.iter();
     while let Some(w) = rest.next() {
         if w == "--" {
@@ -1988,6 +2001,20 @@ fn script_use(name: &str, args: &[String], use_: &mut FileUse) -> bool {
         }
         let named = w.split_once('=').map_or(w.as_str(), |(o, _)| o);
         if it.code.contains(&named) {
+            // `perl -ne 'print' secrets/k`: the files after the code.
+            if it.loops {
+                looped_files(
+                    &it,
+                    rest.as_slice().get(1..).unwrap_or(&[]),
+                    false,
+                    false,
+                    use_,
+                );
+            }
+            return true;
+        }
+        if it.loops && matches!(w.as_str(), "-n" | "-p" | "-i") {
+            looped_files(&it, rest.as_slice(), w != "-i", w == "-i", use_);
             return true;
         }
         // `bash -c '…'`, `sh -ec '…'`: a line, read as commands; `bash -s`: stdin.
@@ -2014,6 +2041,84 @@ fn script_use(name: &str, args: &[String], use_: &mut FileUse) -> bool {
         }
     }
     true
+}
+
+/// An interpreter's words with each cluster of short options (`-uc`, `-ne`, `-lane`,
+/// `-Wignore`) written as its options one by one, an option's value in a cluster (`-Wignore`,
+/// `-ccode`) as the word after it; the suffix of perl's and ruby's `-i.bak` is dropped. Words
+/// after `--` stay as they are.
+fn unclustered(it: &Interpreter, args: &[String]) -> Vec<String> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut words = args.iter();
+    for w in words.by_ref() {
+        if w == "--" {
+            out.push(w.clone());
+            break;
+        }
+        let Some(letters) = short_letters(w).filter(|l| l.len() > 1 && !l.contains('=')) else {
+            out.push(w.clone());
+            continue;
+        };
+        let mut chars = letters.char_indices().peekable();
+        while let Some((at, letter)) = chars.next() {
+            let option = format!("-{letter}");
+            let takes_rest = it.code.contains(&option.as_str())
+                || it.module == Some(option.as_str())
+                || it.valued.contains(&option.as_str());
+            // Perl's and ruby's options whose value is only ever in the cluster (`-F:`,
+            // `-Mstrict`, `-CSD`), and `-i`'s backup suffix.
+            let inline_only = it.loops && matches!(letter, 'i' | 'F' | 'M' | 'm' | 'x' | 'd' | 'D');
+            out.push(option);
+            let value = &letters[at + letter.len_utf8()..];
+            if takes_rest || inline_only {
+                if takes_rest && !value.is_empty() {
+                    out.push(value.to_owned());
+                }
+                break;
+            }
+            // `-l012`, `-0777`: digits of the option's own.
+            if it.loops && matches!(letter, 'l' | '0') {
+                while chars.next_if(|(_, c)| c.is_ascii_digit()).is_some() {}
+            }
+        }
+    }
+    out.extend(words.cloned());
+    out
+}
+
+/// The files perl's or ruby's code runs over (`-n`, `-p`: read) or rewrites (`-i`: read and
+/// written): the operands in `rest`, past options (more code with `-e`, or `-n`, `-p`, `-i`);
+/// with none of those the operands are the code's own arguments, no files.
+fn looped_files(
+    it: &Interpreter,
+    rest: &[String],
+    mut looped: bool,
+    mut in_place: bool,
+    use_: &mut FileUse,
+) {
+    let mut files = Vec::new();
+    let mut words = rest.iter();
+    while let Some(w) = words.next() {
+        if w == "--" {
+            files.extend(words.cloned());
+            break;
+        }
+        if w.len() > 1 && w.starts_with('-') {
+            looped |= matches!(w.as_str(), "-n" | "-p");
+            in_place |= w == "-i";
+            if it.code.contains(&w.as_str()) || it.valued.contains(&w.as_str()) {
+                words.next();
+            }
+        } else {
+            files.push(w.clone());
+        }
+    }
+    if in_place {
+        use_.writes.extend(files.iter().cloned());
+    }
+    if looped || in_place {
+        use_.reads.extend(files);
+    }
 }
 
 /// pytest's options that take a value.
