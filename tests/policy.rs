@@ -3475,6 +3475,24 @@ fn an_encoded_command_with_a_broken_end_on_windows_is_read_into() {
     assert_only_denied_on_windows("019c8a4d-8f45-7010-8b5d-7fad920aa6fd", &denied, &let_run);
 }
 
+/// PowerShell's commands that change folder move the commands after them as `cd` does:
+/// `Set-Location secrets; gc k`, `Push-Location secrets; gc k` and `set-location -Path
+/// secrets; type k` passed a deny of `secrets/**` that stopped `cd secrets; gc k`.
+#[test]
+fn a_set_location_on_windows_moves_the_commands_after_it() {
+    let denied = [
+        r"Set-Location secrets; gc k",
+        r"Push-Location secrets; gc k",
+        r"set-location -Path secrets; type k",
+        r#"powershell -c "Set-Location SECRETS; Get-Content k""#,
+    ];
+    let let_run = [
+        r"Set-Location src; gc main.rs",
+        r"Set-Location -Path src; type main.rs",
+    ];
+    assert_only_denied_on_windows("019c8a4d-8f45-7010-8b5d-7fad920aa6fe", &denied, &let_run);
+}
+
 /// cmd's and PowerShell's commands that read and write files are judged as the Unix ones that
 /// do the same (a copy reads its sources and writes its target, a move writes both, a delete
 /// writes what it deletes): `copy`, `xcopy`, `robocopy`, `move`, `ren`, `del`, `rd /s`,

@@ -331,12 +331,12 @@ impl Dirs {
         let Some((name, args)) = words.split_first() else {
             return Move::Stay;
         };
-        match name.as_str() {
+        match shell_name(name) {
             "true" | ":" => Move::Works,
             "false" => Move::Fails,
             "exit" | "return" | "logout" => Move::Exit,
             "cd" | "chdir" | "pushd" | "popd" if self.wary => Move::Unknown(SOMEWHERE.to_owned()),
-            "cd" | "chdir" | "pushd" | "popd" => cd(name, args),
+            "cd" | "chdir" | "pushd" | "popd" => cd(shell_name(name), args),
             "eval" if args.iter().any(|a| a.split_whitespace().any(is_cd)) => {
                 Move::Unknown(SOMEWHERE.to_owned())
             }
@@ -356,7 +356,21 @@ impl Dirs {
 
 /// Whether a word names a shell's own command that changes folder.
 pub(super) fn is_cd(word: &str) -> bool {
-    matches!(word, "cd" | "chdir" | "pushd" | "popd")
+    matches!(shell_name(word), "cd" | "chdir" | "pushd" | "popd")
+}
+
+/// A command's name, PowerShell's that change folder (`Set-Location`, `Push-Location`,
+/// `Pop-Location`, in any case) as the shell's that do the same; no Unix program is named so.
+fn shell_name(word: &str) -> &str {
+    const POWERSHELL: &[(&str, &str)] = &[
+        ("set-location", "cd"),
+        ("push-location", "pushd"),
+        ("pop-location", "popd"),
+    ];
+    POWERSHELL
+        .iter()
+        .find(|(name, _)| word.eq_ignore_ascii_case(name))
+        .map_or(word, |(_, shell)| shell)
 }
 
 /// Where `cd`, `pushd` or `popd` with these arguments goes: options (`-P`, `-L`, `-e`, `-@`,
