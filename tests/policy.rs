@@ -3493,6 +3493,25 @@ fn a_set_location_on_windows_moves_the_commands_after_it() {
     assert_only_denied_on_windows("019c8a4d-8f45-7010-8b5d-7fad920aa6fe", &denied, &let_run);
 }
 
+/// An `-EncodedCommand` whose command runs another is written out to the end, before the
+/// line is read in lower case (which spoiled the inner blob): `powershell -EncodedCommand` of
+/// `powershell -EncodedCommand` of `gc secrets\k`, and of `cmd /c "powershell -enc …"`,
+/// passed a deny of `secrets/**`.
+#[test]
+fn an_encoded_command_in_an_encoded_command_on_windows_is_read_into() {
+    let denied = [
+        "powershell -EncodedCommand \
+         cABvAHcAZQByAHMAaABlAGwAbAAgAC0ARQBuAGMAbwBkAGUAZABDAG8AbQBtAGEAbgBkACAAWgB3AEIAagBBAEMAQQBBAGMAdwBCAGwAQQBHAE0AQQBjAGcAQgBsAEEASABRAEEAYwB3AEIAYwBBAEcAcwBBAA==",
+        // `cmd /c "powershell -enc <gc SECRETS\k>"`, encoded.
+        "powershell -enc \
+         YwBtAGQAIAAvAGMAIAAiAHAAbwB3AGUAcgBzAGgAZQBsAGwAIAAtAGUAbgBjACAAWgB3AEIAagBBAEMAQQBBAFUAdwBCAEYAQQBFAE0AQQBVAGcAQgBGAEEARgBRAEEAVQB3AEIAYwBBAEcAcwBBACIA",
+    ];
+    // `pwsh -enc <gc src\a.rs>`, encoded.
+    let let_run = ["pwsh -enc \
+         cAB3AHMAaAAgAC0AZQBuAGMAIABaAHcAQgBqAEEAQwBBAEEAYwB3AEIAeQBBAEcATQBBAFgAQQBCAGgAQQBDADQAQQBjAGcAQgB6AEEAQQA9AD0A"];
+    assert_only_denied_on_windows("019c8a4d-8f45-7010-8b5d-7fad920aa6ff", &denied, &let_run);
+}
+
 /// cmd's and PowerShell's commands that read and write files are judged as the Unix ones that
 /// do the same (a copy reads its sources and writes its target, a move writes both, a delete
 /// writes what it deletes): `copy`, `xcopy`, `robocopy`, `move`, `ren`, `del`, `rd /s`,

@@ -193,6 +193,16 @@ fn is_encoded(name: &str) -> bool {
 /// in UTF-16LE) written out as the `-Command` it runs, single-quoted, so that it is read as one.
 /// A text that does not decode to a command is left as it is.
 pub fn decoded(line: &str) -> Cow<'_, str> {
+    decoded_within(line, 0)
+}
+
+/// [`decoded`] for a line `depth` encoded commands deep: an encoded command in an encoded
+/// command is written out too, here, before the line is read in lower case, which would
+/// spoil its blob.
+fn decoded_within(line: &str, depth: usize) -> Cow<'_, str> {
+    if depth >= MAX_DEPTH {
+        return Cow::Borrowed(line);
+    }
     let mut out = String::new();
     let mut done = 0;
     let mut in_powershell = false;
@@ -220,6 +230,7 @@ pub fn decoded(line: &str) -> Cow<'_, str> {
         let Some(command) = base64_utf16(blob.trim_matches(['"', '\''])) else {
             continue;
         };
+        let command = decoded_within(&command, depth + 1);
         tokens.next();
         out.push_str(&line[done..start]);
         out.push_str("-Command '");
