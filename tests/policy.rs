@@ -3019,21 +3019,6 @@ fn an_imported_codex_session_from_windows_is_judged_by_its_paths() {
 fn an_imported_codex_session_from_windows_takes_a_name_in_any_case() {
     let env = TestEnv::new();
     let session = "019c8a4d-8f45-7010-8b5d-7fad920aa6f4";
-    let project = r"C:\Users\me\app";
-    let line = |kind: &str, payload: Value| {
-        json!({"timestamp": "2026-11-30T05:39:48.457Z", "type": kind, "payload": payload})
-            .to_string()
-    };
-    let mut lines = vec![
-        line(
-            "session_meta",
-            json!({"id": session, "cwd": project, "cli_version": "0.171.0"}),
-        ),
-        line(
-            "turn_context",
-            json!({"cwd": project, "model": "gpt-5.1-codex"}),
-        ),
-    ];
     let commands = [
         r"type SECRETS\key.txt",
         r"cat c:\users\me\app\Secrets\key.txt",
@@ -3043,42 +3028,15 @@ fn an_imported_codex_session_from_windows_takes_a_name_in_any_case() {
         r"type SRC\Main.rs",
         r"git -c core.pager=SECRETS log",
     ];
-    for (i, command) in commands.iter().enumerate() {
-        let arguments = json!({"command": command}).to_string();
-        lines.push(line(
-            "response_item",
-            json!({"type": "function_call", "name": "shell_command",
-                   "call_id": format!("c{i}"), "arguments": arguments}),
-        ));
-        lines.push(line(
-            "response_item",
-            json!({"type": "function_call_output", "call_id": format!("c{i}"), "output": "ok"}),
-        ));
-    }
-    let rollout = env.path().join("rollout-2026-11-30T05-39-48-w.jsonl");
-    std::fs::write(&rollout, lines.join("\n") + "\n").unwrap();
-    let run = env.run(&["import", rollout.to_str().unwrap()]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let calls: Vec<(&str, Value)> = commands
+        .iter()
+        .map(|command| ("shell_command", json!({ "command": command })))
+        .collect();
+    import_windows_rollout(&env, session, &calls);
     for deny in ["secrets/**", "Secrets/**"] {
-        write_policy(&env, &json!({"files": {"read": {"deny": [deny]}}}));
-        let policy = env.path().join(".agent-scope.json");
-        let report = env
-            .run(&[
-                "audit",
-                session,
-                "--policy",
-                policy.to_str().unwrap(),
-                "--format",
-                "json",
-            ])
-            .json();
-        let denied: Vec<&str> = report["violations"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["what"].as_str().unwrap().trim_start_matches("$ "))
-            .collect();
-        assert_eq!(denied, commands[..5], "{deny}: {report}");
+        let policy = json!({"files": {"read": {"deny": [deny]}}});
+        let denied = violating_lines(&audit_violations(&env, session, &policy));
+        assert_eq!(denied, commands[..5], "{deny}");
     }
 }
 
@@ -3311,17 +3269,16 @@ fn import_windows_rollout(env: &TestEnv, id: &str, calls: &[(&str, Value)]) {
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
 
-/// `audit` of session `id` under a deny of reading and writing `secrets/**`: its violations.
-fn audit_secrets_denied(env: &TestEnv, id: &str) -> Vec<Value> {
-    let deny = json!({"deny": ["secrets/**"]});
-    write_policy(env, &json!({"files": {"read": deny, "write": deny}}));
-    let policy = env.path().join(".agent-scope.json");
+/// `audit` of session `id` under `policy`, written as the project's: its violations.
+fn audit_violations(env: &TestEnv, id: &str, policy: &Value) -> Vec<Value> {
+    write_policy(env, policy);
+    let file = env.path().join(".agent-scope.json");
     let report = env
         .run(&[
             "audit",
             id,
             "--policy",
-            policy.to_str().unwrap(),
+            file.to_str().unwrap(),
             "--format",
             "json",
         ])
@@ -3330,6 +3287,26 @@ fn audit_secrets_denied(env: &TestEnv, id: &str) -> Vec<Value> {
         .as_array()
         .unwrap_or_else(|| panic!("{report}"))
         .clone()
+}
+
+/// The command line each of `violations` ran.
+fn violating_lines(violations: &[Value]) -> Vec<String> {
+    violations
+        .iter()
+        .map(|f| {
+            f["what"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("$ ")
+                .to_owned()
+        })
+        .collect()
+}
+
+/// `audit` of session `id` under a deny of reading and writing `secrets/**`: its violations.
+fn audit_secrets_denied(env: &TestEnv, id: &str) -> Vec<Value> {
+    let deny = json!({"deny": ["secrets/**"]});
+    audit_violations(env, id, &json!({"files": {"read": deny, "write": deny}}))
 }
 
 /// [`audit_secrets_denied`]'s violations: each one's access (`read` or `write`) and target.
@@ -3351,16 +3328,7 @@ fn assert_only_denied_on_windows(session: &str, denied: &[&str], let_run: &[&str
         .map(|line| ("shell_command", json!({ "command": line })))
         .collect();
     import_windows_rollout(&env, session, &calls);
-    let found: Vec<String> = audit_secrets_denied(&env, session)
-        .iter()
-        .map(|f| {
-            f["what"]
-                .as_str()
-                .unwrap()
-                .trim_start_matches("$ ")
-                .to_owned()
-        })
-        .collect();
+    let found = violating_lines(&audit_secrets_denied(&env, session));
     assert_eq!(found, denied, "{found:#?}");
 }
 
@@ -3622,27 +3590,8 @@ fn a_command_pattern_on_windows_takes_a_name_in_any_case() {
         .map(|line| ("shell_command", json!({ "command": line })))
         .collect();
     import_windows_rollout(&env, session, &calls);
-    write_policy(
-        &env,
-        &json!({"commands": {"allow": ["Get-Content", "type", "git -C", "remove-item"],
-                             "deny": ["Remove-Item"]}}),
-    );
-    let policy = env.path().join(".agent-scope.json");
-    let report = env
-        .run(&[
-            "audit",
-            session,
-            "--policy",
-            policy.to_str().unwrap(),
-            "--format",
-            "json",
-        ])
-        .json();
-    let denied: Vec<&str> = report["violations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["what"].as_str().unwrap().trim_start_matches("$ "))
-        .collect();
-    assert_eq!(denied, [lines[3], lines[4]], "{report}");
+    let policy = json!({"commands": {"allow": ["Get-Content", "type", "git -C", "remove-item"],
+                                     "deny": ["Remove-Item"]}});
+    let denied = violating_lines(&audit_violations(&env, session, &policy));
+    assert_eq!(denied, [lines[3], lines[4]]);
 }
