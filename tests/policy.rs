@@ -2910,21 +2910,6 @@ fn an_imported_codex_session_from_windows_is_judged_by_its_paths() {
     let policy = env.path().join(".agent-scope.json");
     let policy = policy.to_str().unwrap();
     let session = "019c8a4d-8f45-7010-8b5d-7fad920aa6f3";
-    let project = r"C:\Users\me\app";
-    let line = |kind: &str, payload: Value| {
-        json!({"timestamp": "2026-11-30T05:39:48.457Z", "type": kind, "payload": payload})
-            .to_string()
-    };
-    let mut lines = vec![
-        line(
-            "session_meta",
-            json!({"id": session, "cwd": project, "cli_version": "0.171.0"}),
-        ),
-        line(
-            "turn_context",
-            json!({"cwd": project, "model": "gpt-5.1-codex"}),
-        ),
-    ];
     let calls = [
         ("shell_command", json!({"command": r"type secrets\key.txt"})),
         (
@@ -2962,21 +2947,7 @@ fn an_imported_codex_session_from_windows_is_judged_by_its_paths() {
             json!({"path": r"C:\Users\me\app\docs\secrets.png"}),
         ),
     ];
-    for (i, (tool, arguments)) in calls.iter().enumerate() {
-        lines.push(line(
-            "response_item",
-            json!({"type": "function_call", "name": tool, "call_id": format!("c{i}"),
-                   "arguments": arguments.to_string()}),
-        ));
-        lines.push(line(
-            "response_item",
-            json!({"type": "function_call_output", "call_id": format!("c{i}"), "output": "ok"}),
-        ));
-    }
-    let rollout = env.path().join("rollout-2026-11-30T05-39-48-v.jsonl");
-    std::fs::write(&rollout, lines.join("\n") + "\n").unwrap();
-    let run = env.run(&["import", rollout.to_str().unwrap()]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    import_windows_rollout(&env, session, &calls);
     let report = env
         .run(&["audit", session, "--policy", policy, "--format", "json"])
         .json();
