@@ -170,33 +170,33 @@ fn a_session_still_being_written_is_never_deleted() {
     assert_eq!(listed(&env), ["l-live"]);
 }
 
-/// Claude Code's `--resume` goes on under the session's id after its `session_end`: the
-/// session is written again, but its metadata still records the end, and `retention clean`
-/// deleted it under the agent. A session whose events go on after its end is live.
-#[test]
-fn a_session_resumed_after_its_end_is_never_deleted_while_it_is_written() {
-    let env = TestEnv::new();
-    old_session(&env, "r-old", 50.0, 1);
-    let id = "r-resumed";
-    let hook = |event: &str, payload: Value| {
-        env.hook(event, &payload).success();
-    };
-    hook(
+/// Session `id` started and ended by its hooks, in the test's project.
+fn hooks_start_and_end(env: &TestEnv, id: &str) {
+    env.hook(
         "session-start",
-        json!({"session_id": id, "hook_event_name": "SessionStart", "source": "startup", "cwd": env.path()}),
-    );
-    hook(
+        &json!({"session_id": id, "hook_event_name": "SessionStart", "source": "startup", "cwd": env.path()}),
+    )
+    .success();
+    env.hook(
         "session-end",
-        json!({"session_id": id, "hook_event_name": "SessionEnd", "reason": "exit", "cwd": env.path()}),
-    );
-    hook(
-        "session-start",
-        json!({"session_id": id, "hook_event_name": "SessionStart", "source": "resume", "cwd": env.path()}),
-    );
-    hook(
+        &json!({"session_id": id, "hook_event_name": "SessionEnd", "reason": "exit", "cwd": env.path()}),
+    )
+    .success();
+}
+
+/// Session `id` going on: a prompt, as its hooks record it.
+fn hook_prompt(env: &TestEnv, id: &str) {
+    env.hook(
         "user-prompt",
-        json!({"session_id": id, "hook_event_name": "UserPromptSubmit", "prompt": "go on", "cwd": env.path()}),
-    );
+        &json!({"session_id": id, "hook_event_name": "UserPromptSubmit", "prompt": "go on", "cwd": env.path()}),
+    )
+    .success();
+}
+
+/// `retention clean` keeping no session: it deletes `deleted` and spares `live` as one
+/// being written.
+#[track_caller]
+fn assert_clean_spares_live(env: &TestEnv, deleted: &str, live: &str) {
     let clean = env.run(&[
         "retention",
         "clean",
@@ -207,8 +207,26 @@ fn a_session_resumed_after_its_end_is_never_deleted_while_it_is_written() {
     ]);
     clean.success();
     let report = clean.json();
-    assert_eq!(report["deleted"], json!(["r-old"]), "{report}");
-    assert_eq!(report["plan"]["spared_live"], json!([id]), "{report}");
+    assert_eq!(report["deleted"], json!([deleted]), "{report}");
+    assert_eq!(report["plan"]["spared_live"], json!([live]), "{report}");
+}
+
+/// Claude Code's `--resume` goes on under the session's id after its `session_end`: the
+/// session is written again, but its metadata still records the end, and `retention clean`
+/// deleted it under the agent. A session whose events go on after its end is live.
+#[test]
+fn a_session_resumed_after_its_end_is_never_deleted_while_it_is_written() {
+    let env = TestEnv::new();
+    old_session(&env, "r-old", 50.0, 1);
+    let id = "r-resumed";
+    hooks_start_and_end(&env, id);
+    env.hook(
+        "session-start",
+        &json!({"session_id": id, "hook_event_name": "SessionStart", "source": "resume", "cwd": env.path()}),
+    )
+    .success();
+    hook_prompt(&env, id);
+    assert_clean_spares_live(&env, "r-old", id);
     assert_eq!(listed(&env), [id]);
 }
 
@@ -221,17 +239,7 @@ fn a_session_going_on_after_an_end_stamped_in_the_near_future_is_never_deleted()
     let env = TestEnv::new();
     old_session(&env, "f-old", 50.0, 1);
     let id = "f-ahead";
-    let hook = |event: &str, payload: Value| {
-        env.hook(event, &payload).success();
-    };
-    hook(
-        "session-start",
-        json!({"session_id": id, "hook_event_name": "SessionStart", "source": "startup", "cwd": env.path()}),
-    );
-    hook(
-        "session-end",
-        json!({"session_id": id, "hook_event_name": "SessionEnd", "reason": "exit", "cwd": env.path()}),
-    );
+    hooks_start_and_end(&env, id);
     let events = env.store().join(id).join("events.ndjson");
     let mut lines: Vec<Value> = env.events(id);
     let end = lines.last_mut().unwrap();
@@ -239,10 +247,7 @@ fn a_session_going_on_after_an_end_stamped_in_the_near_future_is_never_deleted()
     end["timestamp"] = json!(now() + 365.0 * DAY);
     let lines: Vec<String> = lines.iter().map(Value::to_string).collect();
     std::fs::write(&events, lines.join("\n") + "\n").unwrap();
-    hook(
-        "user-prompt",
-        json!({"session_id": id, "hook_event_name": "UserPromptSubmit", "prompt": "go on", "cwd": env.path()}),
-    );
+    hook_prompt(&env, id);
     let listing = env.run(&["list", "--format", "json"]).json();
     let ahead = listing
         .as_array()
@@ -251,18 +256,7 @@ fn a_session_going_on_after_an_end_stamped_in_the_near_future_is_never_deleted()
         .find(|s| s["session_id"] == id)
         .unwrap();
     assert!(ahead["ended_at"].is_null(), "{listing}");
-    let clean = env.run(&[
-        "retention",
-        "clean",
-        "--max-sessions",
-        "0",
-        "--format",
-        "json",
-    ]);
-    clean.success();
-    let report = clean.json();
-    assert_eq!(report["deleted"], json!(["f-old"]), "{report}");
-    assert_eq!(report["plan"]["spared_live"], json!([id]), "{report}");
+    assert_clean_spares_live(&env, "f-old", id);
 }
 
 /// A deletion cut short (its process killed) leaves the session's folder aside as
