@@ -2406,15 +2406,9 @@ fn a_call_denied_then_and_judged_otherwise_now_says_so_in_audits_text() {
     assert!(line.contains("blocked before it ran"), "{}", run.stdout);
 }
 
-/// Imports a Codex rollout of session `id`, started in `project`, that runs one command call
-/// of each of `calls` (its call id and arguments) and gets "ok"; returns the folder recorded on
-/// each call (`cwd` in its data), in order.
-fn import_codex_calls(
-    env: &TestEnv,
-    id: &str,
-    project: &str,
-    calls: &[(&str, Value)],
-) -> Vec<Option<String>> {
+/// Imports a Codex rollout of session `id`, started in `project`, that makes each of `calls`
+/// (its call id, tool and arguments) and gets "ok".
+fn import_rollout(env: &TestEnv, id: &str, project: &str, calls: &[(String, &str, Value)]) {
     let line = |kind: &str, payload: Value| {
         json!({"timestamp": "2026-11-30T05:39:48.457Z", "type": kind, "payload": payload})
             .to_string()
@@ -2429,10 +2423,10 @@ fn import_codex_calls(
             json!({"cwd": project, "model": "gpt-5.1-codex"}),
         ),
     ];
-    for (call, arguments) in calls {
+    for (call, tool, arguments) in calls {
         lines.push(line(
             "response_item",
-            json!({"type": "function_call", "name": "exec_command", "call_id": call,
+            json!({"type": "function_call", "name": tool, "call_id": call,
                    "arguments": arguments.to_string()}),
         ));
         lines.push(line(
@@ -2446,6 +2440,22 @@ fn import_codex_calls(
     std::fs::write(&rollout, lines.join("\n") + "\n").unwrap();
     let run = env.run(&["import", rollout.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+/// Imports a Codex rollout of session `id`, started in `project`, that runs one command call
+/// of each of `calls` (its call id and arguments) and gets "ok"; returns the folder recorded on
+/// each call (`cwd` in its data), in order.
+fn import_codex_calls(
+    env: &TestEnv,
+    id: &str,
+    project: &str,
+    calls: &[(&str, Value)],
+) -> Vec<Option<String>> {
+    let calls: Vec<(String, &str, Value)> = calls
+        .iter()
+        .map(|(call, arguments)| (call.to_string(), "exec_command", arguments.clone()))
+        .collect();
+    import_rollout(env, id, project, &calls);
     env.events(id)
         .iter()
         .filter(|e| e["event_type"] == "tool_call")
@@ -3206,38 +3216,12 @@ fn a_program_run_by_its_path_is_read_from_where_it_is_started() {
 /// Imports a Codex rollout of session `id` recorded on Windows, started in `C:\Users\me\app`,
 /// that makes each of `calls` (its tool and arguments) and gets "ok".
 fn import_windows_rollout(env: &TestEnv, id: &str, calls: &[(&str, Value)]) {
-    let project = r"C:\Users\me\app";
-    let line = |kind: &str, payload: Value| {
-        json!({"timestamp": "2026-11-30T05:39:48.457Z", "type": kind, "payload": payload})
-            .to_string()
-    };
-    let mut lines = vec![
-        line(
-            "session_meta",
-            json!({"id": id, "cwd": project, "cli_version": "0.171.0"}),
-        ),
-        line(
-            "turn_context",
-            json!({"cwd": project, "model": "gpt-5.1-codex"}),
-        ),
-    ];
-    for (i, (tool, arguments)) in calls.iter().enumerate() {
-        lines.push(line(
-            "response_item",
-            json!({"type": "function_call", "name": tool, "call_id": format!("c{i}"),
-                   "arguments": arguments.to_string()}),
-        ));
-        lines.push(line(
-            "response_item",
-            json!({"type": "function_call_output", "call_id": format!("c{i}"), "output": "ok"}),
-        ));
-    }
-    let rollout = env
-        .path()
-        .join(format!("rollout-2026-11-30T05-39-48-{id}.jsonl"));
-    std::fs::write(&rollout, lines.join("\n") + "\n").unwrap();
-    let run = env.run(&["import", rollout.to_str().unwrap()]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let calls: Vec<(String, &str, Value)> = calls
+        .iter()
+        .enumerate()
+        .map(|(i, (tool, arguments))| (format!("c{i}"), *tool, arguments.clone()))
+        .collect();
+    import_rollout(env, id, r"C:\Users\me\app", &calls);
 }
 
 /// `audit` of session `id` under `policy`, written as the project's: its violations.
