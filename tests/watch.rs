@@ -931,6 +931,14 @@ fn a_watch_reads_an_events_file_cut_and_grown_again_between_two_looks_from_its_s
     assert!(!stderr.contains("events.ndjson:"), "{stderr}");
 }
 
+/// The session's agent about to run `echo call <n>`, as its pre-tool hook records it.
+fn hook_echo_call(env: &TestEnv, n: u32) {
+    let payload = json!({"session_id": SESSION, "hook_event_name": "PreToolUse",
+        "tool_name": "Bash", "tool_use_id": format!("toolu_{n}"),
+        "tool_input": {"command": format!("echo call {n}")}});
+    env.hook("pre-tool", &payload).success();
+}
+
 /// An events file cut in place to part of what it held was read again from its start, and the
 /// events it still held from before the cut were shown and counted again: a rule of at most 4
 /// tool calls broke with 4 calls made, the 2 the cut file still held counted twice. What was
@@ -939,12 +947,7 @@ fn a_watch_reads_an_events_file_cut_and_grown_again_between_two_looks_from_its_s
 fn a_watch_counts_the_events_a_cut_file_still_holds_once() {
     let env = TestEnv::new();
     session_with_no_process(&env);
-    let call = |n: u32| {
-        let payload = json!({"session_id": SESSION, "hook_event_name": "PreToolUse",
-            "tool_name": "Bash", "tool_use_id": format!("toolu_{n}"),
-            "tool_input": {"command": format!("echo call {n}")}});
-        env.hook("pre-tool", &payload).success();
-    };
+    let call = |n: u32| hook_echo_call(&env, n);
     call(0);
     call(1);
     let kept = std::fs::metadata(events_file(&env)).unwrap().len();
@@ -1333,12 +1336,7 @@ fn stream_flush_interval_takes_milliseconds_as_its_help_writes_them() {
 fn a_watch_shows_an_event_that_takes_a_seen_events_id_after_a_cut() {
     let env = TestEnv::new();
     session_with_no_process(&env);
-    let call = |n: u32| {
-        let payload = json!({"session_id": SESSION, "hook_event_name": "PreToolUse",
-            "tool_name": "Bash", "tool_use_id": format!("toolu_{n}"),
-            "tool_input": {"command": format!("echo call {n}")}});
-        env.hook("pre-tool", &payload).success();
-    };
+    let call = |n: u32| hook_echo_call(&env, n);
     call(0);
     call(1);
     let before = std::fs::read_to_string(events_file(&env)).unwrap();
