@@ -16,7 +16,6 @@
 
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use regex::Regex;
 use serde_json::{Map, Value};
@@ -240,12 +239,9 @@ impl Sink {
     }
 }
 
-/// Now, in seconds since the epoch, by the system's clock.
-pub fn system_time() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
-}
+/// Now, in seconds since the epoch, by the system's clock: the store's, which stamps what it
+/// folds by the same clock.
+pub use crate::store::system_time;
 
 /// 12 hex digits (48 random bits), as the Python tool's event ids. The generator is seeded once
 /// per thread from the system's randomness: an import writes hundreds of thousands of events,
