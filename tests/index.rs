@@ -983,3 +983,75 @@ fn a_session_resumed_after_its_end_is_not_ended_until_it_ends_again() {
     end();
     assert!(ended());
 }
+
+/// Seconds since the epoch, as the binary's clock reads them.
+fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+/// An end stamped past the clock (and its skew) counts in file order until its time comes: a
+/// session going on after it in the file is running, and once the clock comes within the skew
+/// of that end, it is the session's latest event and the session is over, as a fresh read of
+/// the files says. No file changes then: `list` and `sql` kept the index's first answer for
+/// ever, and `show` the one the hooks' counter cache kept, all giving the session as running.
+#[test]
+fn an_end_stamped_ahead_of_the_clock_ends_the_session_everywhere_once_its_time_comes() {
+    let env = TestEnv::new();
+    let id = "7b2e4f6a-1c3d-4e5f-8a9b-0c1d2e3f4a5b";
+    env.hook(
+        "session-start",
+        &json!({"session_id": id, "hook_event_name": "SessionStart", "source": "startup"}),
+    )
+    .success();
+    // Believed a few seconds from now, when the clock is within its skew (300 s) of it.
+    let end_at = now() + 300.0 + 6.0;
+    append(
+        &env,
+        id,
+        &format!(
+            "{}\n",
+            json!({"event_type": "session_end", "timestamp": end_at, "event_id": "e-end",
+                "session_id": id, "data": {"reason": "exit"}})
+        ),
+    );
+    // Folded into the hooks' counter cache while the end is still ahead of the clock.
+    env.hook(
+        "user-prompt",
+        &json!({"session_id": id, "hook_event_name": "UserPromptSubmit", "prompt": "go on"}),
+    )
+    .success();
+    let ended = || {
+        let listed = list(&env).json();
+        let sql = env
+            .run(&["sql", "--format", "json", "SELECT ended_at FROM sessions"])
+            .success()
+            .json();
+        let shown = env.run(&["show", id, "--format", "json"]).success().json();
+        let says = [
+            !listed[0]["ended_at"].is_null(),
+            !sql[0]["ended_at"].is_null(),
+            !shown["ended_at"].is_null(),
+        ];
+        assert!(
+            says.iter().all(|s| *s == says[0]),
+            "{says:?}\n{listed}\n{sql}\n{shown}"
+        );
+        says[0]
+    };
+    assert!(
+        !ended(),
+        "the prompt after the end was not believed to follow it"
+    );
+    while now() + 300.0 < end_at + 0.2 {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        ended(),
+        "the session is listed as running after its latest event, its end"
+    );
+    let indexed = list(&env).json();
+    assert_eq!(indexed, scanned(&env));
+}

@@ -240,11 +240,19 @@ impl<'de> Visitor<'de> for EventVisitor {
 /// stamped in the year 2286, or in 2099, ended for ever a session that went on, `watch` stopped
 /// watching its agent and `retention` deleted it while it was written.
 ///
-/// The model reads no clock: each reader passes its own `now` ([`Ending::observe`]).
+/// The model reads no clock: each reader passes its own `now` ([`Ending::observe`]). The answer
+/// of a fold kept for later (a cache, the index) holds for as long as the clock believes the
+/// same events it believed ([`Ending::holds_at`]); then the events are folded again.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Ending {
+    /// The latest time believed so far: read at a clock before it (less the skew), the event
+    /// stamped with it would count in file order.
     latest: Option<f64>,
     ended: bool,
+    /// The earliest time not believed only because it was past the reader's clock: read once
+    /// the clock has come near it, the event stamped with it counts by its time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ahead: Option<f64>,
 }
 
 /// How far past the reader's clock an event's time is still believed. The clocks of what
@@ -265,8 +273,11 @@ impl Ending {
     /// [`Ending::observe`] of an event stamped `timestamp`, a session's end or not, for readers
     /// that fold an event's head only.
     pub fn observe_at(&mut self, timestamp: f64, is_end: bool, now: f64) {
-        let believed = Some(timestamp)
-            .filter(|at| BELIEVABLE_TIMES.contains(at) && *at <= now + CLOCK_SKEW_SECS);
+        let believable = BELIEVABLE_TIMES.contains(&timestamp);
+        let believed = Some(timestamp).filter(|at| believable && *at <= now + CLOCK_SKEW_SECS);
+        if believable && believed.is_none() {
+            self.ahead = Some(self.ahead.map_or(timestamp, |ahead| ahead.min(timestamp)));
+        }
         if let (Some(at), Some(latest)) = (believed, self.latest)
             && at < latest
         {
@@ -291,6 +302,39 @@ impl Ending {
     /// Whether the events observed so far end the session.
     pub fn ended(&self) -> bool {
         self.ended
+    }
+
+    /// Whether the events observed so far, all read again at `now`, give the same answer: the
+    /// clock still believes every time it believed and none it did not. A clock gone past an
+    /// end stamped ahead of it, or gone back before a time it believed, asks for a new fold.
+    pub fn holds_at(&self, now: f64) -> bool {
+        self.clocks().holds_at(now)
+    }
+
+    /// The clocks [`Ending::holds_at`] holds at, for a reader that keeps them apart from the
+    /// fold (the index looks at them on every read).
+    pub fn clocks(&self) -> Clocks {
+        Clocks {
+            latest: self.latest.unwrap_or(f64::NEG_INFINITY),
+            ahead: self.ahead.unwrap_or(f64::INFINITY),
+        }
+    }
+}
+
+/// The clocks at which a fold's [`Ending`] still holds: from the one that believes its latest
+/// believed time to the one that would believe the earliest time it did not.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Clocks {
+    /// The latest time believed; minus infinity when none was.
+    pub latest: f64,
+    /// The earliest time not believed for being ahead of the clock; infinity when none was.
+    pub ahead: f64,
+}
+
+impl Clocks {
+    /// Whether a fold at `now` believes the same times (the test [`Ending::observe_at`] makes).
+    pub fn holds_at(&self, now: f64) -> bool {
+        self.latest <= now + CLOCK_SKEW_SECS && self.ahead > now + CLOCK_SKEW_SECS
     }
 }
 
@@ -385,5 +429,44 @@ mod tests {
         ending.observe(&event(EventType::SessionEnd, year_2099), year_2099);
         ending.observe(&event(EventType::ToolCall, NOW), year_2099);
         assert!(ending.ended());
+    }
+
+    /// A fold kept for later holds while the clock believes what it believed: not once an end
+    /// it read ahead of the clock comes within the skew (read again, it ends the session), nor
+    /// once the clock goes back before a time it believed.
+    #[test]
+    fn a_kept_fold_holds_until_the_clock_believes_other_times() {
+        let event = |kind: EventType, at: f64| Event::new(kind, at, "e".into(), "s".into());
+        let soon = NOW + CLOCK_SKEW_SECS + 10.0;
+        let events = [
+            // Never believed: no clock changes what it counts for.
+            event(EventType::ToolCall, 1e12),
+            event(EventType::ToolCall, NOW - 5.0),
+            event(EventType::SessionEnd, soon),
+            event(EventType::UserPrompt, NOW - 1.0),
+            event(EventType::ToolCall, NOW - 2.0),
+        ];
+        let fold = |now: f64| {
+            let mut ending = Ending::default();
+            ending.observe_all(&events, now);
+            ending
+        };
+        let kept = fold(NOW);
+        assert!(!kept.ended());
+        for later in [NOW, NOW + 9.0, NOW - CLOCK_SKEW_SECS - 1.0 + 0.5] {
+            assert!(kept.holds_at(later), "{later}");
+            assert_eq!(fold(later).ended(), kept.ended(), "{later}");
+        }
+        for later in [NOW + 10.0, NOW + 1e6, NOW - 1.0 - CLOCK_SKEW_SECS - 1.0] {
+            assert!(!kept.holds_at(later), "{later}");
+        }
+        assert!(fold(NOW + 10.0).ended());
+        assert!(fold(NOW + 10.0).holds_at(NOW + 1e6));
+        // Kept through its JSON, as caches keep it.
+        let json: Ending = serde_json::from_str(&serde_json::to_string(&kept).unwrap()).unwrap();
+        assert_eq!(json, kept);
+        // A session with nothing ahead of the clock keeps the JSON it had.
+        let plain = serde_json::to_string(&fold(NOW + 10.0)).unwrap();
+        assert!(!plain.contains("ahead"), "{plain}");
     }
 }

@@ -36,7 +36,7 @@ pub mod usage;
 pub mod view;
 
 pub use counters::Counters;
-pub use event::{Ending, Event, EventType};
+pub use event::{Clocks, Ending, Event, EventType};
 pub use head::EventHead;
 pub use meta::SessionMeta;
 pub use outcome::ToolOutcome;

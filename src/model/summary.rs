@@ -22,8 +22,9 @@ use super::view::{FileTouch, View};
 /// The version of what [`Summary`] computes (4: retries and decisions, for `drift`; 5: the
 /// calls hash, for `sample --deduplicate`; 6: a session's total usage is never long-context;
 /// 7: whether the session goes on after its end, which the index's `ended_at` follows; 8: an
-/// event stamped past the reader's clock counts in file order for that, [`Ending`]).
-pub const SUMMARY_VERSION: u32 = 8;
+/// event stamped past the reader's clock counts in file order for that, [`Ending`]; 9: the
+/// earliest such time, so that the index folds the session again once the clock reaches it).
+pub const SUMMARY_VERSION: u32 = 9;
 
 /// The model sessions without recorded usage are priced as (the cost analysis's default).
 pub const ESTIMATE_AS: &str = "sonnet";

@@ -47,17 +47,38 @@ impl Default for CountersCache {
 }
 
 impl CountersCache {
-    /// Folds the events from the cache's offset on.
-    fn catch_up(&mut self, dir: &Folder) -> Result<()> {
-        self.offset = fold_from(dir, self.offset, &mut self.counters, &mut self.ending)?;
-        Ok(())
+    /// Folds the events from the cache's offset on; from the start when the clock no longer
+    /// believes the times it believed as they were folded (an end stamped ahead of the clock
+    /// that has come, [`Ending::holds_at`]), or when the events file is shorter than the
+    /// offset (replaced by another). Returns whether it folded from the start so.
+    fn catch_up(&mut self, dir: &Folder) -> Result<bool> {
+        let now = super::system_time();
+        let restart = !self.ending.holds_at(now);
+        if restart {
+            *self = CountersCache::default();
+        }
+        match fold_from(dir, self.offset, &mut self.counters, &mut self.ending, now)? {
+            Folded::To(offset) => {
+                self.offset = offset;
+                Ok(restart)
+            }
+            Folded::Shorter => {
+                *self = CountersCache::default();
+                let folded = fold_from(dir, 0, &mut self.counters, &mut self.ending, now)?;
+                self.offset = match folded {
+                    Folded::To(offset) => offset,
+                    Folded::Shorter => 0,
+                };
+                Ok(true)
+            }
+        }
     }
 }
 
 /// The version of [`Counters`] a `.counters` cache holds: 1 since they count rejections apart
 /// (caches without a version count them among errors only), 2 since they hold the session's
-/// [`Ending`].
-pub(super) const COUNTERS_VERSION: u32 = 2;
+/// [`Ending`], 3 since that holds the earliest time it read ahead of the clock.
+pub(super) const COUNTERS_VERSION: u32 = 3;
 
 /// A `meta.json` is a few hundred bytes; one larger than this is not a session's metadata.
 const META_LIMIT: u64 = 16 * 1024 * 1024;
@@ -101,7 +122,7 @@ impl Store {
         let had_cache = cached.is_some();
         let mut cache = cached.unwrap_or_default();
         let old_offset = cache.offset;
-        cache.catch_up(&dir)?;
+        let refolded = cache.catch_up(&dir)?;
         // Meta is compared with the counters, not with the previous fold: a writer that could
         // not update meta (it did not exist yet) leaves the difference for the next one.
         let stale_meta = match read_meta_in(&dir, session_id) {
@@ -120,7 +141,11 @@ impl Store {
         };
         // Events that change no figure in meta (results, prompts) need nothing written now: the
         // next fold reads them again, which costs less than writing on every hook.
-        if stale_meta.is_none() && had_cache && cache.offset - old_offset < CATCH_UP_SLACK {
+        if stale_meta.is_none()
+            && had_cache
+            && !refolded
+            && cache.offset - old_offset < CATCH_UP_SLACK
+        {
             return Ok(());
         }
         if let Some(meta) = &stale_meta {
@@ -336,22 +361,33 @@ fn parse_cache(bytes: &[u8]) -> Option<CountersCache> {
         .filter(|c| c.version == COUNTERS_VERSION)
 }
 
-/// Folds every complete line from `offset` on into `counters` and `ending`; returns the new
-/// offset.
+/// How far [`fold_from`] folded.
+enum Folded {
+    /// Up to this offset.
+    To(u64),
+    /// Nothing: the events file is shorter than the offset to fold from.
+    Shorter,
+}
+
+/// Folds every complete line from `offset` on into `counters` and `ending`, read at `now`.
 fn fold_from(
     dir: &Folder,
     offset: u64,
     counters: &mut Counters,
     ending: &mut Ending,
-) -> Result<u64> {
-    let now = super::system_time();
+    now: f64,
+) -> Result<Folded> {
     let path = dir.path().join(EVENTS);
     let Some(mut file) = dir.read(EVENTS)? else {
-        return Ok(offset);
+        return Ok(Folded::To(offset));
     };
     let len = file.metadata().map_err(|e| StoreError::io(&path, e))?.len();
-    if len <= offset {
-        return Ok(len.min(offset));
+    // Lines are folded whole, and only an unfinished last line is ever cut from the file.
+    if len < offset {
+        return Ok(Folded::Shorter);
+    }
+    if len == offset {
+        return Ok(Folded::To(offset));
     }
     file.seek(SeekFrom::Start(offset))
         .map_err(|e| StoreError::io(&path, e))?;
@@ -377,7 +413,7 @@ fn fold_from(
             });
         }
     }
-    Ok(position)
+    Ok(Folded::To(position))
 }
 
 /// Replaces `meta.json` atomically (readers see the old file or the new one, never a mix)

@@ -53,9 +53,10 @@ impl Index {
             known
         } else {
             let known = known_in(&tx).map_err(sql)?;
+            let now = crate::store::system_time();
             for disk in &mut on_disk {
                 let k = known.get(&disk.id);
-                disk.stale = is_stale(store, disk, k);
+                disk.stale = is_stale(store, disk, k, now);
             }
             known
         };
@@ -212,7 +213,9 @@ pub(super) fn refresh_session(
     let agent = meta
         .as_ref()
         .map_or(Agent::Unknown, |m| Agent::from_name(&m.agent_name));
-    // What was folded before, when the events file is the same one, only longer.
+    // What was folded before, when the events file is the same one, only longer, and the
+    // clock believes the times it believed when it was folded.
+    let now = states.now_ns as f64 / 1e9;
     let previous = match known {
         Some(k) => {
             let row: Option<(i64, i64, String)> = tx
@@ -222,12 +225,14 @@ pub(super) fn refresh_session(
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                 )
                 .optional()?;
-            let now = FileState::key(disk.events);
-            let same_file = k.events[0] == now[0] && k.events[1] == now[1] && k.events[1] != -1;
-            let unchanged = k.events == now;
+            let found = FileState::key(disk.events);
+            let same_file = k.events[0] == found[0] && k.events[1] == found[1] && k.events[1] != -1;
+            let unchanged = k.events == found;
             row.and_then(|(offset, lines, fold)| {
-                let grew = same_file && now[2] >= offset && now[2] > k.events[2];
-                let fold = serde_json::from_str::<Summary>(&fold).ok()?;
+                let grew = same_file && found[2] >= offset && found[2] > k.events[2];
+                let fold = serde_json::from_str::<Summary>(&fold)
+                    .ok()
+                    .filter(|f| f.ending.holds_at(now))?;
                 (unchanged || grew).then_some((k.sid, offset, lines, fold, unchanged))
             })
         }
@@ -263,7 +268,7 @@ pub(super) fn refresh_session(
             agent,
             fold: &mut fold,
             prices,
-            now: states.now_ns as f64 / 1e9,
+            now,
         };
         folding.fold_from(&folder, offset, lines)?
     };
@@ -414,6 +419,7 @@ pub(super) fn write_session(
     let state = FileState::pack(
         FileState::key(states.events),
         FileState::watched_key(watch, watched, states.now_ns),
+        fold.ending.clocks(),
     );
     tx.prepare_cached(
         "INSERT OR REPLACE INTO idx_state (session_id, sid, state, watch)

@@ -36,6 +36,8 @@ pub(super) fn look_while_reading<T, E>(
     then: impl FnOnce(&KnownSessions) -> T,
 ) -> Result<(KnownSessions, Scanned, T), E> {
     let root = store.root();
+    // One clock for every session, against which each indexed fold's end is checked.
+    let now = crate::store::system_time();
     let dir = match open_folder(root) {
         Ok(dir) => dir,
         Err(e) => {
@@ -48,7 +50,7 @@ pub(super) fn look_while_reading<T, E>(
         let lister = spawn_scoped(outer, || folder_names(root));
         // On an error, the scope waits for the lister before returning it.
         let known = known()?;
-        let indexed = Indexed::new(&known);
+        let indexed = Indexed::new(&known, now);
         let (read, new, changed) = std::thread::scope(|inner| {
             let helpers: Vec<_> = (1..helpers())
                 .map(|_| spawn_scoped(inner, || indexed.help(&own_folder(root, &dir))))
@@ -146,7 +148,7 @@ fn new_sessions(dir: &OwnedFd, known: &KnownSessions, names: Vec<String>) -> Vec
     names
         .into_iter()
         .filter(|id| !ids.contains(id.as_str()))
-        .filter_map(|id| look(dir, &mut path, &id, None).map(|found| found.named(id)))
+        .filter_map(|id| look(dir, &mut path, &id, None, 0.0).map(|found| found.named(id)))
         .collect()
 }
 
@@ -154,17 +156,20 @@ fn new_sessions(dir: &OwnedFd, known: &KnownSessions, names: Vec<String>) -> Vec
 /// early takes more of them.
 const BATCH: usize = 64;
 
-/// The sessions the index knows, and how many of them threads have taken to look at.
+/// The sessions the index knows, how many of them threads have taken to look at, and the
+/// clock they are looked at by.
 struct Indexed<'k> {
     known: &'k KnownSessions,
     next: AtomicUsize,
+    now: f64,
 }
 
 impl<'k> Indexed<'k> {
-    fn new(known: &'k KnownSessions) -> Self {
+    fn new(known: &'k KnownSessions, now: f64) -> Self {
         Indexed {
             known,
             next: AtomicUsize::new(0),
+            now,
         }
     }
 
@@ -184,7 +189,7 @@ impl<'k> Indexed<'k> {
             }
             changed.extend(batch.iter().filter_map(|k| {
                 let id = self.known.id(k);
-                look(dir, &mut path, id, Some(k)).map(|found| found.named(id.to_owned()))
+                look(dir, &mut path, id, Some(k), self.now).map(|found| found.named(id.to_owned()))
             }));
         }
     }
@@ -208,9 +213,16 @@ impl Found {
 }
 
 /// One session's files — its events file, and what else the index watches for it (see
-/// [`watched`]) — if the index does not have them as they are.
-fn look(dir: &OwnedFd, path: &mut String, id: &str, known: Option<&Known>) -> Option<Found> {
+/// [`watched`]) — if the index does not have them as they are, or its fold no longer holds
+/// at `now` (see [`is_stale_now`]).
+fn look(
+    dir: &OwnedFd,
+    path: &mut String,
+    id: &str,
+    known: Option<&Known>,
+    now: f64,
+) -> Option<Found> {
     let events = FileState::at(dir, path, id, EVENTS);
     let watched = watched(events, known).map(|w| (w, w.state_at(dir, path, id)));
-    is_stale_now(events, watched, known).then_some(Found { events, watched })
+    is_stale_now(events, watched, known, now).then_some(Found { events, watched })
 }

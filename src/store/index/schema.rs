@@ -43,7 +43,9 @@ CREATE TABLE idx_state (
     session_id TEXT PRIMARY KEY,
     sid INTEGER NOT NULL,
     -- device, inode, size and modification time (ns) of events.ndjson, then of what `watch`
-    -- names: eight little-endian 64-bit numbers (-1 four times for a file that is not there)
+    -- names: eight little-endian 64-bit numbers (-1 four times for a file that is not there);
+    -- then the latest time the fold believed and the earliest it read ahead of the clock,
+    -- two little-endian 64-bit floats (the fold is redone once the clock disagrees)
     state BLOB NOT NULL,
     -- besides events.ndjson: 0 nothing, 1 meta.json, 2 the session's folder
     watch INTEGER NOT NULL

@@ -9,6 +9,7 @@ use rustix::fs::AtFlags;
 
 use rusqlite::Connection;
 
+use crate::model::Clocks;
 use crate::store::Store;
 use crate::store::layout::META;
 
@@ -75,28 +76,50 @@ impl FileState {
         key
     }
 
-    /// The keys of a session's two files as `idx_state` keeps them: eight little-endian
-    /// numbers, the events file's first.
-    pub(super) fn pack(events: [i64; 4], meta: [i64; 4]) -> Vec<u8> {
+    /// The keys of a session's two files as `idx_state` keeps them, and the clocks its fold's
+    /// end holds at: eight little-endian numbers, the events file's first, then two
+    /// little-endian floats.
+    pub(super) fn pack(events: [i64; 4], meta: [i64; 4], clocks: Clocks) -> Vec<u8> {
         events
             .iter()
             .chain(&meta)
             .flat_map(|n| n.to_le_bytes())
+            .chain(
+                [clocks.latest, clocks.ahead]
+                    .iter()
+                    .flat_map(|f| f.to_le_bytes()),
+            )
             .collect()
     }
 
-    /// The keys [`FileState::pack`] packed; a blob of another size (never written by us) is
-    /// keys no file has, so the session is found stale and indexed again.
-    pub(super) fn unpack(blob: Option<&[u8]>) -> ([i64; 4], [i64; 4]) {
+    /// The keys and clocks [`FileState::pack`] packed; a blob of another size (an earlier
+    /// version's, or not ours) is keys no file has, so the session is found stale and indexed
+    /// again.
+    pub(super) fn unpack(blob: Option<&[u8]>) -> ([i64; 4], [i64; 4], Clocks) {
         let mut keys = [[i64::MIN; 4]; 2];
-        if let Some(blob) = blob.filter(|b| b.len() == 64) {
-            for (n, bytes) in keys.as_flattened_mut().iter_mut().zip(blob.chunks_exact(8)) {
+        let mut clocks = Clocks {
+            latest: f64::NEG_INFINITY,
+            ahead: f64::INFINITY,
+        };
+        if let Some(blob) = blob.filter(|b| b.len() == PACKED) {
+            let (files, times) = blob.split_at(64);
+            for (n, bytes) in keys
+                .as_flattened_mut()
+                .iter_mut()
+                .zip(files.chunks_exact(8))
+            {
                 *n = bytes.try_into().map_or(i64::MIN, i64::from_le_bytes);
             }
+            let float = |bytes: &[u8]| bytes.try_into().map_or(f64::NAN, f64::from_le_bytes);
+            clocks.latest = float(&times[..8]);
+            clocks.ahead = float(&times[8..]);
         }
-        (keys[0], keys[1])
+        (keys[0], keys[1], clocks)
     }
 }
+
+/// The length of a packed `idx_state` blob ([`FileState::pack`]).
+const PACKED: usize = 80;
 
 /// How long a watched folder's modification time is not trusted after it changed: longer than
 /// the coarsest clock of a file system we may run on (FAT's two seconds).
@@ -165,6 +188,8 @@ pub(super) struct Known {
     /// The state of what [`Known::watch`] names, as indexed.
     pub(super) watched: [i64; 4],
     pub(super) watch: Watch,
+    /// The clocks at which the fold's end, as indexed, holds ([`Clocks::holds_at`]).
+    pub(super) clocks: Clocks,
 }
 
 /// What the index knows, ordered by session id (as SQLite's `BINARY` collation and Rust's
@@ -229,30 +254,36 @@ pub(super) fn watched(events: Option<FileState>, known: Option<&Known>) -> Optio
 }
 
 /// Whether a folder's files, as a scan found them (see [`super::scan`]; `watched` when it
-/// was looked at, see [`watched`]), are not the ones indexed.
+/// was looked at, see [`watched`]), are not the ones indexed, or whether its fold's end no
+/// longer holds at `now` (seconds since the epoch): an end stamped ahead of the clock counted
+/// in file order when it was folded, and the clock has come to it (or gone back), which no
+/// file shows.
 pub(super) fn is_stale_now(
     events: Option<FileState>,
     watched: Option<(Watch, Option<FileState>)>,
     known: Option<&Known>,
+    now: f64,
 ) -> bool {
     match known {
         None => events.is_some() || watched.is_some_and(|(_, state)| state.is_some()),
         Some(k) => {
             k.events != FileState::key(events)
                 || watched.is_some_and(|(_, state)| k.watched != FileState::key(state))
+                || !k.clocks.holds_at(now)
         }
     }
 }
 
-/// Whether a folder's files are not the ones indexed. The events file is always looked at,
-/// and what else [`watched`] names, looked at now if the scan did not.
-pub(super) fn is_stale(store: &Store, disk: &mut OnDisk, known: Option<&Known>) -> bool {
+/// Whether a folder's files are not the ones indexed, or its fold no longer holds at `now`.
+/// The events file is always looked at, and what else [`watched`] names, looked at now if the
+/// scan did not.
+pub(super) fn is_stale(store: &Store, disk: &mut OnDisk, known: Option<&Known>, now: f64) -> bool {
     let watch = watched(disk.events, known);
     if disk.watched.map(|(w, _)| w) != watch {
         let dir = store.session_dir(&disk.id);
         disk.watched = watch.map(|w| (w, w.state_in(&dir)));
     }
-    is_stale_now(disk.events, disk.watched, known)
+    is_stale_now(disk.events, disk.watched, known, now)
 }
 
 /// The rows of `idx_state`: a narrow table, so that reading it is cheap, its eight numbers in
@@ -270,13 +301,14 @@ pub(super) fn known_in(conn: &Connection) -> rusqlite::Result<KnownSessions> {
         let id = r.get_ref(0)?.as_str()?;
         let start = ids.len();
         ids.push_str(id);
-        let (events, watched) = FileState::unpack(r.get_ref(2)?.as_blob_or_null()?);
+        let (events, watched, clocks) = FileState::unpack(r.get_ref(2)?.as_blob_or_null()?);
         rows.push(Known {
             id: start..ids.len(),
             sid: r.get(1)?,
             events,
             watched,
             watch: Watch::from_column(r.get(3)?),
+            clocks,
         });
     }
     let known = KnownSessions { ids, rows, version };
