@@ -1055,3 +1055,34 @@ fn an_end_stamped_ahead_of_the_clock_ends_the_session_everywhere_once_its_time_c
     let indexed = list(&env).json();
     assert_eq!(indexed, scanned(&env));
 }
+
+/// A session's `events.ndjson` replaced by a shorter file: the index folds it again, but the
+/// hooks' counter cache kept counting from its old offset, past the new file's end, so that
+/// `inspect` (and `show`, `replay`) counted the calls of the file that was replaced, which
+/// `list` no longer did. The cache is folded again from the start.
+#[test]
+fn events_replaced_by_a_shorter_file_are_counted_again_by_every_reader() {
+    let env = TestEnv::new();
+    let id = "aaaa-1";
+    session(&env, id, 1_700_000_000.0, Some("first task"), 3);
+    // The hook folds the three calls into `.counters`.
+    env.hook(
+        "user-prompt",
+        &json!({"session_id": id, "hook_event_name": "UserPromptSubmit", "prompt": "go on"}),
+    )
+    .success();
+    let calls = || {
+        let listed = list(&env).json()[0]["tool_calls"].clone();
+        let inspected = env.run(&["inspect", id]);
+        (
+            listed,
+            inspected.success().json()["meta"]["tool_calls"].clone(),
+        )
+    };
+    assert_eq!(calls(), (json!(3), json!(3)));
+    let events = env.store().join(id).join("events.ndjson");
+    let text = std::fs::read_to_string(&events).unwrap();
+    let first: String = text.lines().take(3).map(|l| l.to_owned() + "\n").collect();
+    replace(&events, &first);
+    assert_eq!(calls(), (json!(1), json!(1)));
+}
