@@ -1006,8 +1006,8 @@ fn an_end_stamped_ahead_of_the_clock_ends_the_session_everywhere_once_its_time_c
         &json!({"session_id": id, "hook_event_name": "SessionStart", "source": "startup"}),
     )
     .success();
-    // Believed a few seconds from now, when the clock is within its skew (300 s) of it.
-    let end_at = now() + 300.0 + 6.0;
+    // Believed some seconds from now, when the clock is within its skew (300 s) of it.
+    let end_at = now() + 300.0 + 15.0;
     append(
         &env,
         id,
@@ -1041,10 +1041,15 @@ fn an_end_stamped_ahead_of_the_clock_ends_the_session_everywhere_once_its_time_c
         );
         says[0]
     };
-    assert!(
-        !ended(),
-        "the prompt after the end was not believed to follow it"
-    );
+    let ended_before = ended();
+    // On a machine too loaded to read the three within the window, the end was believed
+    // before they looked: only what they say after it can then be checked.
+    if now() + 300.0 < end_at {
+        assert!(
+            !ended_before,
+            "the prompt after the end was not believed to follow it"
+        );
+    }
     while now() + 300.0 < end_at + 0.2 {
         std::thread::sleep(Duration::from_millis(100));
     }
