@@ -3550,3 +3550,83 @@ fn a_command_pattern_on_windows_takes_a_name_in_any_case() {
     let denied = violating_lines(&audit_violations(&env, session, &policy));
     assert_eq!(denied, [lines[3], lines[4]]);
 }
+
+/// cmd and PowerShell are read as they take their switches: `cmd /ctype secrets\k` (the line
+/// straight after `/c`), `cmd /s/c …` (switches run together), `cmd /r` (`/c`'s other name),
+/// `powershell /c` and `pwsh --command` (PowerShell takes `/` and `--` before a parameter), and
+/// a parameter cut short anywhere PowerShell takes it (`-exec bypass`, `-co`, `-ExecutionP`)
+/// passed a deny of `secrets/**`: cmd's line was not found, or PowerShell's `-Command` was
+/// taken for the value of a parameter it did not know.
+#[test]
+fn cmd_and_powershell_switches_on_windows_are_read_as_they_take_them() {
+    let denied = [
+        r"cmd /ctype secrets\k",
+        r#"cmd /c"type secrets\k""#,
+        r#"cmd /s/c "type secrets\k""#,
+        r"cmd /r type secrets\k",
+        r#"cmd /v:on /c "echo a && type secrets\k | more""#,
+        r#"cmd /c "type secrets\k & echo""#,
+        r"powershell /c gc secrets\k",
+        r#"pwsh --command "gc secrets\k""#,
+        r#"powershell -exec bypass -c "gc secrets\k""#,
+        r"pwsh -NoP -ExecutionP Bypass -co gc secrets\k",
+        r"powershell.exe /NoProfile /Command Get-Content secrets\k",
+    ];
+    let let_run = [
+        r"cmd /ctype src\a",
+        r"pwsh /c gc src\a",
+        r#"powershell -exec bypass -c "gc src\a""#,
+    ];
+    assert_only_denied_on_windows("019c8a4d-8f45-7010-8b5d-7fad920aa700", &denied, &let_run);
+}
+
+/// `pwsh -WorkingDirectory secrets -c "gc k"` runs its line in `secrets`, and `pwsh -wd
+/// secrets -File x.ps1` its script there: both passed a deny of `secrets/**`, read where the
+/// line started.
+#[test]
+fn a_working_directory_pwsh_is_given_on_windows_moves_what_it_runs() {
+    let denied = [
+        r#"pwsh -WorkingDirectory secrets -c "gc k""#,
+        r"pwsh -wd SECRETS -File x.ps1",
+        r#"cd src; pwsh -wo ..\secrets -c "type k""#,
+    ];
+    let let_run = [r#"pwsh -wd src -c "gc k""#, r"pwsh -wd src -File x.ps1"];
+    assert_only_denied_on_windows("019c8a4d-8f45-7010-8b5d-7fad920aa701", &denied, &let_run);
+}
+
+/// PowerShell's own syntax no longer hides a command that reads a file: a script block (`& {
+/// … }`, `Invoke-Command { … }`, `ForEach-Object { … }`), an assignment (`$x = gc …`), a .NET
+/// call (`[IO.File]::ReadAllText('…')`, `New-Object IO.StreamReader …`) and
+/// `Invoke-Expression` all passed a deny of `secrets/**`, as did the readers `Import-Csv`,
+/// `Get-FileHash`, `Format-Hex`, `certutil -encode` and `Get-Content -Pa`. Quoted braces are
+/// text, and the same commands on other files stay allowed.
+#[test]
+fn powershell_syntax_on_windows_hides_no_file_it_reads() {
+    let denied = [
+        r"& { Get-Content secrets\k }",
+        r"&{gc secrets\k}",
+        r"Invoke-Command -ScriptBlock {type secrets\k}",
+        r"1..3 | ForEach-Object { gc secrets\k }",
+        r"$x = Get-Content secrets\k",
+        r"$x=gc secrets\k",
+        r"[IO.File]::ReadAllText('secrets\k')",
+        r#"$t = [System.IO.File]::ReadAllLines("secrets\k").Length"#,
+        r"[IO.File]::Copy('secrets\k', 'out.txt')",
+        r"New-Object IO.StreamReader 'secrets\k'",
+        r"iex 'gc secrets\k'",
+        r#"Invoke-Expression "type secrets\k""#,
+        r"Import-Csv secrets\k.csv",
+        r"Get-FileHash secrets\k",
+        r"Format-Hex secrets\k",
+        r"certutil -encode secrets\k out.txt",
+        r"Get-Content -Pa secrets\k",
+    ];
+    let let_run = [
+        r"& { gc src\a }",
+        r"$x = gc src\a",
+        r"[IO.File]::ReadAllText('src\a')",
+        r"echo '{gc secrets\k}'",
+        r"iex 'gc src\a'",
+    ];
+    assert_only_denied_on_windows("019c8a4d-8f45-7010-8b5d-7fad920aa702", &denied, &let_run);
+}

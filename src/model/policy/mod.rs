@@ -10,6 +10,8 @@
 //! - [`cwd`]: the folders each command of a line runs in, as its `cd`s move them.
 //! - [`windows`]: a line run on Windows: `cmd /c` and `powershell -Command` read into, cmd's and
 //!   PowerShell's file commands read as Unix's.
+//! - [`powershell`]: PowerShell's script blocks, .NET calls and assignments, which hide its
+//!   commands from the shell reader.
 //! - [`sensitive`]: files flagged with no policy at all.
 //! - [`check`]: one tool call judged: allowed, no policy, or a violation naming its rule.
 //! - [`reason`]: what a denied call is told: the rule, the file, what to do instead.
@@ -33,6 +35,7 @@
 pub mod check;
 pub mod cwd;
 pub mod generate;
+pub mod powershell;
 pub mod reason;
 pub mod sensitive;
 pub mod shell;

@@ -10,6 +10,8 @@
 
 use std::borrow::Cow;
 
+use super::cwd::{cd_into, in_folder};
+use super::powershell;
 use super::shell::{self, SimpleCommand};
 
 /// How deep `cmd /c` and `powershell -Command` may nest before the rest is taken as it is.
@@ -17,25 +19,73 @@ const MAX_DEPTH: usize = 8;
 
 /// Splits a line run on Windows into its simple commands, those of the lines that `cmd /c` and
 /// `powershell -Command` run included (each in the folder its command runs in).
+///
+/// The line is PowerShell's (Codex runs its commands on Windows in PowerShell) and read
+/// through [`powershell::shaped`] first; a line cmd runs is not.
 pub fn split(line: &str) -> Vec<SimpleCommand> {
     let mut out = Vec::new();
-    split_into(line, &[], 0, &mut out);
+    split_into(line, Shell::PowerShell, &[], 0, &mut out);
     out
 }
 
-fn split_into(line: &str, cwd: &[String], depth: usize, out: &mut Vec<SimpleCommand>) {
-    for simple in shell::split_in(line, cwd) {
+/// Which shell reads a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shell {
+    Cmd,
+    PowerShell,
+}
+
+fn split_into(
+    line: &str,
+    syntax: Shell,
+    cwd: &[String],
+    depth: usize,
+    out: &mut Vec<SimpleCommand>,
+) {
+    let line = match syntax {
+        Shell::PowerShell => Cow::Owned(powershell::shaped(line)),
+        Shell::Cmd => Cow::Borrowed(line),
+    };
+    for mut simple in shell::split_in(&line, cwd) {
+        if syntax == Shell::PowerShell
+            && let Some(words) = powershell::past_assignment(&simple.words)
+        {
+            simple.words = words;
+        }
         let nested = if depth < MAX_DEPTH {
             nested_line(&simple.words)
         } else {
             None
         };
-        let cwd = simple.cwd.clone();
+        let mut cwd = simple.cwd.clone();
         out.push(simple);
-        if let Some(inner) = nested {
-            split_into(&inner, &cwd, depth + 1, out);
+        if let Some(Nested {
+            line,
+            shell: syntax,
+            folder,
+        }) = nested
+        {
+            if let Some(folder) = folder {
+                // `pwsh -WorkingDirectory secrets -c …` runs its line in `secrets`, from
+                // wherever the line had got to.
+                let from = if cwd.is_empty() {
+                    vec![String::new()]
+                } else {
+                    cwd
+                };
+                cwd = from.iter().map(|dir| cd_into(dir, &folder)).collect();
+            }
+            split_into(&line, syntax, &cwd, depth + 1, out);
         }
     }
+}
+
+/// A line a command runs in turn, the shell that reads it, and the folder it runs it in when
+/// that is not its own.
+struct Nested {
+    line: String,
+    shell: Shell,
+    folder: Option<String>,
 }
 
 /// A program's name as Windows finds it: in any case, with or without `.exe`, from any folder
@@ -48,28 +98,71 @@ pub fn program(word: &str) -> String {
     }
 }
 
-/// The line a command runs in turn: cmd's after `/c` or `/k`, PowerShell's after `-Command` (or
-/// `-c`), and Windows PowerShell's first operand, which it runs as a command. `None` for a
+/// The line a command runs in turn: cmd's after `/c`, `/k` or `/r`, PowerShell's after
+/// `-Command` (or `-c`, `/c`, `--command`), Windows PowerShell's first operand, which it runs
+/// as a command, and the text `Invoke-Expression` runs. `None` for a
 /// script file (`-File`, pwsh's first operand), a line read from stdin (`-Command -`), and an
 /// `-EncodedCommand` that [`decoded`] could not read: what it runs is not on the line, as with
 /// `eval "$X"`.
-fn nested_line(words: &[String]) -> Option<String> {
+fn nested_line(words: &[String]) -> Option<Nested> {
     let (first, rest) = words.split_first()?;
     match program(first).as_str() {
-        "cmd" => cmd_line(rest),
-        name @ ("powershell" | "pwsh") => powershell_line(rest, name == "powershell"),
+        "cmd" => cmd_line(rest).map(|line| Nested {
+            line,
+            shell: Shell::Cmd,
+            folder: None,
+        }),
+        name @ ("powershell" | "pwsh") => match powershell_runs(rest, name == "powershell")? {
+            (PowerShellRuns::Line(line), folder) => Some(Nested {
+                line: line?,
+                shell: Shell::PowerShell,
+                folder,
+            }),
+            (PowerShellRuns::Script(_), _) => None,
+        },
+        // `Invoke-Expression 'gc k'` runs its text as a line, as `eval` does.
+        "iex" | "invoke-expression" => {
+            let words: Vec<String> = rest
+                .iter()
+                .filter(|w| !w.to_lowercase().starts_with("-c"))
+                .cloned()
+                .collect();
+            line_of(&words).map(|line| Nested {
+                line,
+                shell: Shell::PowerShell,
+                folder: None,
+            })
+        }
         _ => None,
     }
 }
 
-/// cmd's line: the words after `/c` or `/k`, past its other switches (`/s`, `/q`, `/d`), as
-/// cmd reads them, its `^` escapes taken away (`ty^pe` is `type`).
+/// cmd's line: what follows `/c`, `/k` or `/r`, past its other switches (`/s`, `/q`, `/d`,
+/// `/v:on`), as cmd reads them, its `^` escapes taken away (`ty^pe` is `type`). cmd takes its
+/// switches run together and the line straight after the letter (`cmd /s/ctype k`,
+/// `cmd /c"type k"`), so a word is read switch by switch.
 fn cmd_line(args: &[String]) -> Option<String> {
     for (i, word) in args.iter().enumerate() {
-        let switch = word.strip_prefix('/')?.to_lowercase();
-        if switch == "c" || switch == "k" {
-            let words: Vec<String> = args[i + 1..].iter().map(|w| cmd_unescaped(w)).collect();
-            return line_of(&words);
+        let mut switches = word.strip_prefix('/')?;
+        loop {
+            let mut letters = switches.chars();
+            if letters
+                .next()
+                .is_some_and(|c| matches!(c.to_ascii_lowercase(), 'c' | 'k' | 'r'))
+            {
+                let first = letters.as_str();
+                let words: Vec<String> = (!first.is_empty())
+                    .then(|| first.to_owned())
+                    .into_iter()
+                    .chain(args[i + 1..].iter().cloned())
+                    .map(|w| cmd_unescaped(&w))
+                    .collect();
+                return line_of(&words);
+            }
+            match switches.find('/') {
+                Some(at) => switches = &switches[at + 1..],
+                None => break,
+            }
         }
     }
     None
@@ -94,30 +187,84 @@ fn cmd_unescaped(text: &str) -> String {
     out
 }
 
-/// PowerShell's parameters that take a value (and their short names), which is no command.
-const POWERSHELL_VALUED: &[&str] = &[
-    "executionpolicy",
-    "ep",
-    "ex",
-    "windowstyle",
-    "w",
-    "inputformat",
-    "if",
-    "outputformat",
-    "of",
-    "o",
-    "version",
-    "v",
-    "psconsolefile",
-    "configurationname",
-    "config",
-    "workingdirectory",
-    "wd",
-    "settingsfile",
-    "custompipename",
-    "encodedarguments",
-    "ea",
+/// What a parameter of PowerShell's own (`powershell -NoProfile …`) does to what it runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Parameter {
+    /// A switch (`-NoProfile`).
+    Switch,
+    /// It takes a value which is no command (`-ExecutionPolicy Bypass`).
+    Valued,
+    /// `-WorkingDirectory`: the folder what it runs starts in.
+    Folder,
+    /// `-Command`: the rest is the line it runs.
+    Command,
+    /// `-File`: the next word is the script it runs.
+    File,
+    /// `-EncodedCommand`: a line in base64, which [`decoded`] wrote out.
+    Encoded,
+}
+
+/// PowerShell's parameters as it matches them, in its order: a name is taken by the first
+/// whose full name it starts, once it is at least as long as the shortest spelling given
+/// (`-ex`, `-exec` and `-ExecutionPolicy` are one; `-e` is `-EncodedCommand`).
+const POWERSHELL_PARAMETERS: &[(&str, &str, Parameter)] = &[
+    ("version", "v", Parameter::Valued),
+    ("help", "h", Parameter::Switch),
+    ("login", "l", Parameter::Switch),
+    ("noexit", "noe", Parameter::Switch),
+    ("noprofile", "nop", Parameter::Switch),
+    ("nologo", "nol", Parameter::Switch),
+    ("noninteractive", "noni", Parameter::Switch),
+    ("socketservermode", "so", Parameter::Switch),
+    ("servermode", "s", Parameter::Switch),
+    ("namedpipeservermode", "nam", Parameter::Switch),
+    ("sshservermode", "sshs", Parameter::Switch),
+    ("interactive", "i", Parameter::Switch),
+    ("configurationname", "config", Parameter::Valued),
+    ("configurationfile", "configurationf", Parameter::Valued),
+    ("custompipename", "cus", Parameter::Valued),
+    ("commandwithargs", "commandw", Parameter::Command),
+    ("cwa", "cwa", Parameter::Command),
+    ("command", "c", Parameter::Command),
+    ("windowstyle", "w", Parameter::Valued),
+    ("file", "f", Parameter::File),
+    ("outputformat", "o", Parameter::Valued),
+    ("of", "o", Parameter::Valued),
+    ("inputformat", "inp", Parameter::Valued),
+    ("if", "if", Parameter::Valued),
+    ("executionpolicy", "ex", Parameter::Valued),
+    ("ep", "ep", Parameter::Valued),
+    ("encodedcommand", "e", Parameter::Encoded),
+    ("ec", "e", Parameter::Encoded),
+    ("encodedarguments", "encodeda", Parameter::Valued),
+    ("ea", "ea", Parameter::Valued),
+    ("settingsfile", "settings", Parameter::Valued),
+    ("sta", "sta", Parameter::Switch),
+    ("mta", "mta", Parameter::Switch),
+    ("psconsolefile", "psc", Parameter::Valued),
+    ("workingdirectory", "wo", Parameter::Folder),
+    ("wd", "wd", Parameter::Folder),
 ];
+
+/// A word that names a PowerShell parameter, as its name in lower case: PowerShell takes
+/// `-`, `--` and `/` before it (`/c`, `--Command`). A path in a Unix shape (`/C:/x.ps1`,
+/// `//host/x`) is none.
+fn powershell_parameter_name(word: &str) -> Option<String> {
+    let name = match word.strip_prefix('-') {
+        Some(rest) => rest.strip_prefix('-').unwrap_or(rest),
+        None => word.strip_prefix('/').filter(|n| !n.contains(['/', ':']))?,
+    };
+    Some(name.to_lowercase())
+}
+
+/// What a PowerShell parameter's name (lower case, no `-`) does; `None` for a name it does
+/// not know, where Windows PowerShell's line or pwsh's script starts.
+fn powershell_parameter(name: &str) -> Option<Parameter> {
+    POWERSHELL_PARAMETERS
+        .iter()
+        .find(|(full, shortest, _)| name.len() >= shortest.len() && full.starts_with(name))
+        .map(|(_, _, kind)| *kind)
+}
 
 /// What PowerShell is told to run: a line (`-Command`), or a script file (`-File`, pwsh's
 /// first operand).
@@ -126,49 +273,43 @@ enum PowerShellRuns {
     Script(String),
 }
 
-/// PowerShell's line: the words after `-Command` (`-c`, `-com`…), past its other parameters;
-/// Windows PowerShell (`legacy`) runs its first operand as a command too, pwsh as a script.
-fn powershell_line(args: &[String], legacy: bool) -> Option<String> {
-    match powershell_runs(args, legacy)? {
-        PowerShellRuns::Line(line) => line,
-        PowerShellRuns::Script(_) => None,
-    }
-}
-
-/// What PowerShell runs, as its parameters say; `None` when it is neither a line nor a script
-/// on the line (`-EncodedCommand`, which [`decoded`] wrote out, or nothing: an interactive
-/// shell). A line read from stdin (`-Command -`) is `Line(None)`.
-fn powershell_runs(args: &[String], legacy: bool) -> Option<PowerShellRuns> {
+/// What PowerShell runs, as its parameters say, and the folder `-WorkingDirectory` names;
+/// `None` when it is neither a line nor a script on the line (`-EncodedCommand`, which
+/// [`decoded`] wrote out, or nothing: an interactive shell). A line read from stdin
+/// (`-Command -`) is `Line(None)`.
+fn powershell_runs(args: &[String], legacy: bool) -> Option<(PowerShellRuns, Option<String>)> {
+    let mut folder = None;
     let mut i = 0;
     while let Some(word) = args.get(i) {
-        let Some(name) = word.strip_prefix('-').map(str::to_lowercase) else {
-            return Some(if legacy {
-                PowerShellRuns::Line(line_of(&args[i..]))
-            } else {
-                PowerShellRuns::Script(word.clone())
-            });
-        };
-        if name == "c" || (name.len() >= 3 && "command".starts_with(&name)) {
-            let rest = &args[i + 1..];
-            return Some(PowerShellRuns::Line(
-                if rest.first().is_some_and(|w| w == "-") {
+        let parameter = powershell_parameter_name(word).map(|n| powershell_parameter(&n));
+        let runs = match parameter {
+            None | Some(None) if legacy => PowerShellRuns::Line(line_of(&args[i..])),
+            None | Some(None) => PowerShellRuns::Script(word.clone()),
+            Some(Some(Parameter::Command)) => {
+                let rest = &args[i + 1..];
+                PowerShellRuns::Line(if rest.first().is_some_and(|w| w == "-") {
                     None
                 } else {
                     line_of(rest)
-                },
-            ));
-        }
-        if name == "f" || (name.len() >= 2 && "file".starts_with(&name)) {
-            return args.get(i + 1).cloned().map(PowerShellRuns::Script);
-        }
-        if is_encoded(&name) {
-            return None;
-        }
-        i += if POWERSHELL_VALUED.contains(&name.as_str()) {
-            2
-        } else {
-            1
+                })
+            }
+            Some(Some(Parameter::File)) => PowerShellRuns::Script(args.get(i + 1)?.clone()),
+            Some(Some(Parameter::Encoded)) => return None,
+            Some(Some(Parameter::Switch)) => {
+                i += 1;
+                continue;
+            }
+            Some(Some(Parameter::Valued)) => {
+                i += 2;
+                continue;
+            }
+            Some(Some(Parameter::Folder)) => {
+                folder = args.get(i + 1).cloned();
+                i += 2;
+                continue;
+            }
         };
+        return Some((runs, folder));
     }
     None
 }
@@ -184,9 +325,9 @@ fn line_of(words: &[String]) -> Option<String> {
 }
 
 /// Whether a PowerShell parameter's name (lower case, no `-`) is `-EncodedCommand`'s: `e`,
-/// `ec`, or a start of its name from `en`.
+/// `ec`, or a start of its name from `en`, as [`POWERSHELL_PARAMETERS`] matches it.
 fn is_encoded(name: &str) -> bool {
-    name == "e" || name == "ec" || (name.len() >= 2 && "encodedcommand".starts_with(name))
+    powershell_parameter(name) == Some(Parameter::Encoded)
 }
 
 /// A line as written on Windows, each PowerShell `-EncodedCommand` in it (base64 of the command
@@ -217,10 +358,8 @@ fn decoded_within(line: &str, depth: usize) -> Cow<'_, str> {
             in_powershell = true;
             continue;
         }
-        let encoded = in_powershell
-            && bare
-                .strip_prefix('-')
-                .is_some_and(|n| is_encoded(&n.to_lowercase()));
+        let encoded =
+            in_powershell && powershell_parameter_name(bare).is_some_and(|n| is_encoded(&n));
         if !encoded {
             continue;
         }
@@ -305,9 +444,17 @@ pub fn as_unix(cmd: &SimpleCommand) -> SimpleCommand {
     let name = program(first);
     if matches!(name.as_str(), "powershell" | "pwsh") {
         // `powershell -File secrets/x.ps1` reads its script as `sh secrets/x.sh` does.
-        if let Some(PowerShellRuns::Script(script)) = powershell_runs(rest, name == "powershell") {
+        if let Some((PowerShellRuns::Script(script), folder)) =
+            powershell_runs(rest, name == "powershell")
+        {
+            let script = match folder {
+                Some(folder) => in_folder(&folder, &script),
+                None => script,
+            };
             unix.words = vec!["sh".to_owned(), "--".to_owned(), script];
         }
+    } else if let Some(words) = powershell::dotnet_words(&name, rest) {
+        unix.words = words;
     } else if let Some(words) = unix_words(&name, &Args::of(rest)) {
         unix.words = words;
     }
@@ -326,6 +473,8 @@ struct Args {
     recurse: bool,
     /// cmd's switches (`/y`, `/mov`), in lower case.
     switches: Vec<String>,
+    /// The names of its parameters that take no file (`-Force`, `-encode`), in lower case.
+    names: Vec<String>,
     operands: Vec<String>,
 }
 
@@ -374,10 +523,11 @@ impl Args {
             let takes_value = ["path", "literalpath", "filepath", "pspath", "destination"]
                 .iter()
                 .any(|full| named(full))
-                || matches!(name.as_str(), "lp" | "name" | "newname" | "nn")
+                || matches!(name.as_str(), "pa" | "lp" | "name" | "newname" | "nn")
                 || VALUED.iter().any(|full| named(full));
             if !takes_value {
                 args.recurse |= name == "r" || named("recurse");
+                args.names.push(name);
                 continue;
             }
             let Some(value) = inline.or_else(|| words.next().cloned()) else {
@@ -451,7 +601,44 @@ fn unix_words(name: &str, args: &Args) -> Option<Vec<String>> {
         Some(words)
     };
     match name {
-        "type" | "get-content" | "gc" => with(recursive(false, "cat"), args.files()),
+        "type"
+        | "get-content"
+        | "gc"
+        | "import-csv"
+        | "ipcsv"
+        | "import-clixml"
+        | "import-powershelldatafile"
+        | "get-filehash"
+        | "format-hex"
+        | "fhx"
+        | "more"
+        | "more.com"
+        | "invoke-item"
+        | "ii"
+        | "import-module"
+        | "ipmo" => with(recursive(false, "cat"), args.files()),
+        // `certutil -encode secrets\k out.txt` writes `secrets\k` out in base64.
+        "certutil" => {
+            let copies = args
+                .names
+                .iter()
+                .any(|n| matches!(n.as_str(), "encode" | "decode" | "encodehex" | "decodehex"));
+            let reads = args
+                .names
+                .iter()
+                .any(|n| matches!(n.as_str(), "dump" | "hashfile" | "dumppfx"));
+            let tool = match (copies, reads) {
+                (true, _) => "cp",
+                (false, true) => "cat",
+                (false, false) => return None,
+            };
+            with(recursive(false, tool), args.operands.clone())
+        }
+        // `New-Object IO.StreamReader secrets\k` is `[IO.StreamReader]::new('secrets\k')`.
+        "new-object" => {
+            let (class, rest) = args.operands.split_first()?;
+            powershell::dotnet_words(&format!("[{}]::new", class.to_lowercase()), rest)
+        }
         "findstr" => {
             // Its first operand is the text searched for, unless `/c:` or `/g:` gives it.
             let given = args
