@@ -3630,3 +3630,23 @@ fn powershell_syntax_on_windows_hides_no_file_it_reads() {
     ];
     assert_only_denied_on_windows("019c8a4d-8f45-7010-8b5d-7fad920aa702", &denied, &let_run);
 }
+
+/// A path Windows reads from the drive's current folder (`C:secrets\k`, on the drive the
+/// call ran on), through a verbatim prefix (`\\?\C:\…`, `\\.\C:\…`) or given to a parameter
+/// after a `:` (`-Path:C:\…`) names the same file as its plain form: each passed a deny of
+/// `secrets/**`, read as a relative path (`C:secrets/k`, `C:/Users/…`) or as a share
+/// (`//?/C:/…`).
+#[test]
+fn a_windows_path_in_another_form_names_the_same_file() {
+    let denied = [
+        r"type C:secrets\k",
+        r"gc c:SECRETS\k",
+        r"gc \\?\C:\Users\me\app\secrets\k",
+        r"type \\.\C:\Users\me\app\secrets\k",
+        r"type .\secrets\k",
+        r"gc -Path:C:\Users\me\app\secrets\k",
+        r"gc -LiteralPath:C:secrets\k",
+    ];
+    let let_run = [r"type C:src\a", r"type \\?\C:\Users\me\app\src\a"];
+    assert_only_denied_on_windows("019c8a4d-8f45-7010-8b5d-7fad920aa703", &denied, &let_run);
+}

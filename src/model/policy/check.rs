@@ -4,7 +4,9 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::cwd::{cd_into, in_folder, is_windows_folder, unix_shaped, windows_shaped};
+use super::cwd::{
+    cd_into, drive_relative_resolved, in_folder, is_windows_folder, unix_shaped, windows_shaped,
+};
 use super::shell::{self, SimpleCommand};
 use super::{CommandPattern, PathRules, Policy};
 use crate::model::ToolKind;
@@ -178,7 +180,8 @@ fn check_windows_as_spelt(
     spell: &dyn Fn(&str) -> String,
 ) -> Verdict {
     let place = windows_place(place, spell);
-    let arguments = unix_shaped_value(call.arguments, spell);
+    let cwd = unix_shaped(place.cwd.as_deref().unwrap_or_default());
+    let arguments = unix_shaped_value(call.arguments, &cwd, spell);
     let call = ToolCall {
         arguments: &arguments,
         ..call.clone()
@@ -224,7 +227,7 @@ pub fn accesses_where(call: &ToolCall<'_>, place: &Place) -> (Vec<Access>, Place
     match place.cwd.as_deref() {
         Some(cwd) if is_windows_folder(cwd) => {
             let same = |s: &str| s.to_owned();
-            let arguments = unix_shaped_value(call.arguments, &same);
+            let arguments = unix_shaped_value(call.arguments, &unix_shaped(cwd), &same);
             let call = ToolCall {
                 arguments: &arguments,
                 ..call.clone()
@@ -237,14 +240,22 @@ pub fn accesses_where(call: &ToolCall<'_>, place: &Place) -> (Vec<Access>, Place
 }
 
 /// Every string in a call's arguments in a Unix shape ([`unix_shaped`]), spelt by `spell`, a
-/// PowerShell `-EncodedCommand` in it written out first (its blob is no text to fold).
-fn unix_shaped_value(value: &Value, spell: &dyn Fn(&str) -> String) -> Value {
+/// PowerShell `-EncodedCommand` in it written out first (its blob is no text to fold), and a
+/// path from the current folder of the drive of `cwd` (the call's folder, in a Unix shape) put
+/// under it ([`drive_relative_resolved`]: `C:secrets\k` is `/C:/app/secrets/k`).
+fn unix_shaped_value(value: &Value, cwd: &str, spell: &dyn Fn(&str) -> String) -> Value {
     match value {
-        Value::String(s) => Value::String(spell(&unix_shaped(&super::windows::decoded(s)))),
-        Value::Array(items) => items.iter().map(|v| unix_shaped_value(v, spell)).collect(),
+        Value::String(s) => {
+            let shaped = unix_shaped(&super::windows::decoded(s));
+            Value::String(spell(&drive_relative_resolved(&shaped, cwd)))
+        }
+        Value::Array(items) => items
+            .iter()
+            .map(|v| unix_shaped_value(v, cwd, spell))
+            .collect(),
         Value::Object(map) => map
             .iter()
-            .map(|(k, v)| (k.clone(), unix_shaped_value(v, spell)))
+            .map(|(k, v)| (k.clone(), unix_shaped_value(v, cwd, spell)))
             .collect(),
         other => other.clone(),
     }

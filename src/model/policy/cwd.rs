@@ -498,17 +498,78 @@ pub fn is_windows_folder(dir: &str) -> bool {
 /// `/`, and a drive a folder at the root (`C:\Users\me` is `/C:/Users/me`), so that roots,
 /// `..` and `cd`s work as for a Unix path. Only for a session whose folder is a Windows one
 /// ([`is_windows_folder`]): on Unix `\` is a character of a name, and a shell's escape.
+///
+/// A path Windows takes as it is (`\\?\C:\x`, `\\.\C:\x`, `\\?\UNC\host\x`) is the path
+/// after its prefix: the same file.
 pub fn unix_shaped(text: &str) -> String {
     let chars: Vec<char> = text
         .chars()
         .map(|c| if c == '\\' { '/' } else { c })
         .collect();
     let mut out = String::with_capacity(text.len() + 2);
-    for (i, &c) in chars.iter().enumerate() {
-        if starts_word(&chars, i) && drive_at(&chars, i, false) {
-            out.push('/');
+    let mut i = 0;
+    while let Some(&c) = chars.get(i) {
+        if starts_word(&chars, i) {
+            if let Some(skip) = verbatim_prefix(&chars[i..]) {
+                // The root of the drive or share after it.
+                out.push('/');
+                i += skip;
+                continue;
+            }
+            if drive_at(&chars, i, false) {
+                out.push('/');
+            }
         }
         out.push(c);
+        i += 1;
+    }
+    out
+}
+
+/// How many characters a verbatim or device prefix takes at the start of a path in a Unix
+/// shape, less the root it stands for: `//?/` and `//./` before a drive (`//?/C:/x` is
+/// `/C:/x`), `//?/UNC` before a share (`//?/UNC/host/x` is `//host/x`).
+fn verbatim_prefix(chars: &[char]) -> Option<usize> {
+    let [a, b, c, d, rest @ ..] = chars else {
+        return None;
+    };
+    if !(*a == '/' && *b == '/' && matches!(c, '?' | '.') && *d == '/') {
+        return None;
+    }
+    if drive_at(rest, 0, true) {
+        return Some(4);
+    }
+    let unc: String = rest.iter().take(4).collect::<String>().to_uppercase();
+    (unc == "UNC/").then_some(7)
+}
+
+/// A Unix-shaped line with each path from a drive's current folder (`C:secrets/k`, which
+/// Windows reads from the folder it is in on that drive) put under `cwd`, the folder the call
+/// ran in, when that is on the same drive: `/C:/app/secrets/k`. A path on another drive is
+/// left as written; where that drive stands is not known.
+pub fn drive_relative_resolved(text: &str, cwd: &str) -> String {
+    let cwd_chars: Vec<char> = cwd.chars().collect();
+    let Some(&drive) = cwd_chars.get(1).filter(|_| drive_at(&cwd_chars, 1, true)) else {
+        return text.to_owned();
+    };
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len() + cwd.len());
+    let mut i = 0;
+    while let Some(&c) = chars.get(i) {
+        let relative = starts_word(&chars, i)
+            && c.eq_ignore_ascii_case(&drive)
+            && chars.get(i + 1) == Some(&':')
+            && chars
+                .get(i + 2)
+                .is_some_and(|n| !n.is_whitespace() && !"/\"'=(<>|;&,:".contains(*n));
+        if relative {
+            out.push_str(cwd.trim_end_matches('/'));
+            out.push('/');
+            i += 2;
+            continue;
+        }
+        out.push(c);
+        i += 1;
     }
     out
 }
@@ -541,9 +602,10 @@ fn drive_at(chars: &[char], i: usize, or_end: bool) -> bool {
     letter.is_ascii_alphabetic() && root
 }
 
-/// Whether a word starts at `i`: the line's start, or after a space, a quote or an operator.
+/// Whether a word starts at `i`: the line's start, or after a space, a quote or an operator,
+/// or a `:` (PowerShell's `-Path:C:\x` gives the parameter a path from a drive).
 fn starts_word(chars: &[char], i: usize) -> bool {
-    i == 0 || chars[i - 1].is_whitespace() || "\"'=(<>|;&,".contains(chars[i - 1])
+    i == 0 || chars[i - 1].is_whitespace() || "\"'=(<>|;&,:".contains(chars[i - 1])
 }
 
 #[cfg(test)]
@@ -594,5 +656,13 @@ mod tests {
             "cat C:/app/k.txt C:"
         );
         assert_eq!(windows_shaped("/usr/a:/b x/C:/y"), "/usr/a:/b x/C:/y");
+        assert_eq!(
+            unix_shaped(r"type \\?\C:\a\k \\.\d:\k \\?\UNC\h\s\k"),
+            "type /C:/a/k /d:/k //h/s/k"
+        );
+        assert_eq!(
+            drive_relative_resolved("type C:secrets/k c:k D:k C:/x C:", "/C:/app"),
+            "type /C:/app/secrets/k /C:/app/k D:k C:/x C:"
+        );
     }
 }
