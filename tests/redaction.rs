@@ -2160,3 +2160,23 @@ fn sambas_password_after_its_user_in_the_long_flag_goes() {
     let store = assert_recorded_as(&cases);
     assert!(!store.contains(pw), "{store}");
 }
+
+#[test]
+fn a_password_flag_written_with_an_equals_sign_keeps_it() {
+    // `oc login -p=…` (cobra's and Go's flags take `-p=value`) lost its `=` with the password:
+    // the `=` was read as the password's first character. The `=` stays, the password goes,
+    // and a reference after it (`-p=$PW`) stays whole.
+    let pw = "s3cretPass";
+    let mut cases = filled(
+        &[(
+            "oc login https://api.x:6443 -u dev -p={pw} && docker login -u ci -p={pw} ghcr.io",
+            "oc login https://api.x:6443 -u dev -p=[REDACTED] && docker login -u ci -p=[REDACTED] ghcr.io",
+        )],
+        |s| s.replace("{pw}", pw),
+    );
+    cases.extend(kept(&[
+        "oc login https://api.x:6443 -u dev -p=$OC_PASSWORD",
+    ]));
+    let store = assert_recorded_as(&cases);
+    assert!(!store.contains(pw), "{store}");
+}

@@ -123,14 +123,16 @@ fn kind_by_words(key: &str) -> Name {
 /// `Set-Cookie` all match.
 const SENSITIVE_FRAGMENTS: &str = "\
     password passwd passphrase passcode secret credential cookie authorization apikey \
-    accesskey accountkey privatekey signingkey encryptionkey masterkey authkey";
+    accesskey accountkey privatekey signingkey encryptionkey masterkey authkey storepass \
+    keypass";
 
 /// Last words that turn a secret-sounding key into metadata *about* the secret: its size, its
-/// type, where it is stored, when it expires. `token_count` and `password_file` hold no secret.
+/// type, where it is stored, when it expires, how it is hashed. `token_count`, `password_file`
+/// and PostgreSQL's `password_encryption` (`scram-sha-256`) hold no secret.
 const METADATA_SUFFIXES: &str = "\
     count counts total limit limits max min len length size usage used remaining budget \
     estimate type types expiry expires expiration ttl file path dir url uri endpoint env \
-    var name helper stdin hint";
+    var name helper stdin hint encryption";
 
 /// First words that make a key a counter (`max_token`, `num_token`).
 const COUNTER_PREFIXES: &str = "max min num total";

@@ -51,7 +51,41 @@ macro_rules! sql_gap {
 
 macro_rules! value {
     () => {
-        r#"(?:"(?P<dq>[^"\n]*)"|'(?P<sq>[^'\n]*)'|(?P<bare>[^-\s"'`;&|<>)][^\s"'`;&|<>)]*))"#
+        concat!(
+            r#"(?:"(?P<dq>[^"\n]*)"|'(?P<sq>"#,
+            shell_quoted!(),
+            r#")'|(?P<bare>[^-\s"'`;&|<>)][^\s"'`;&|<>)]*))"#
+        )
+    };
+}
+
+/// A quoted or bare argument, its groups named `<name>_esc` (quoted in JSON text),
+/// `<name>_dq`, `<name>_sq` and `<name>_bare`. A bare one ends at a line break escaped in JSON
+/// text, once or twice (`\n`, `\\n`), where the next command starts.
+macro_rules! arg {
+    ($name:literal) => {
+        concat!(
+            r#"(?:\\"(?P<"#,
+            $name,
+            r#"_esc>[^"\\\n]*)\\"|"(?P<"#,
+            $name,
+            r#"_dq>[^"\n]*)"|'(?P<"#,
+            $name,
+            r#"_sq>"#,
+            shell_quoted!(),
+            r#")'|(?P<"#,
+            $name,
+            r#"_bare>(?:[^-\s"'`;&|<>)\\]|\\[^nrt\\])(?:[^\s"'`;&|<>)\\]|\\[^nrt\\])*))"#
+        )
+    };
+}
+
+/// The inside of a shell's single quotes, which a quote inside them closes and opens again:
+/// `'it'"'"'s'` and `'it'\''s'` are `it's` to the shell (also with the `"` and `\` escaped
+/// in JSON text), so a password holding a quote is written so.
+macro_rules! shell_quoted {
+    () => {
+        r#"[^'\n]*(?:'(?:\\?"'\\?"|\\{1,2}')'[^'\n]*)*"#
     };
 }
 
@@ -86,7 +120,11 @@ macro_rules! command_part {
 /// [`value!`] without its groups: the value of another flag, passed over.
 macro_rules! plain_value {
     () => {
-        r#"(?:"[^"\n]*"|'[^'\n]*'|[^-\s"'`;&|<>)][^\s"'`;&|<>)]*)"#
+        concat!(
+            r#"(?:"[^"\n]*"|'"#,
+            shell_quoted!(),
+            r#"'|[^-\s"'`;&|<>)][^\s"'`;&|<>)]*)"#
+        )
     };
 }
 
@@ -94,7 +132,11 @@ macro_rules! plain_value {
 /// which encrypts the headers too, and is mysql's `-h` and a host starting with `p`.
 macro_rules! mysql_flag {
     () => {
-        r#"-(?P<hp>h)?p(?:"(?P<dq>[^"\n]*)"|'(?P<sq>[^'\n]*)'|(?P<bare>[^\s"'`;&|<>)]+))"#
+        concat!(
+            r#"-(?P<hp>h)?p(?:"(?P<dq>[^"\n]*)"|'(?P<sq>"#,
+            shell_quoted!(),
+            r#")'|(?P<bare>[^\s"'`;&|<>)]+))"#
+        )
     };
 }
 
@@ -181,10 +223,12 @@ const KEYWORDS: &[&str] = &[
 ];
 
 /// What `header_pair` looks for: [`KEYWORDS`], `login` and `bind` (LDAP's) for a login call's
-/// pair, `connect` and `PDO` for a connect call's, and `redis` for a Redis client's password.
+/// pair, `connect`, `PDO` and `FTP` for a connect call's, `oracle` for cx_Oracle's, `redis`
+/// for a Redis client's password, `smtp` and `pop3` for Ruby's `Net::SMTP.start` and
+/// `Net::POP3.start`.
 const PAIR_KEYWORDS: &[&str] = &[
     "pass", "pw", "secret", "token", "auth", "cred", "cookie", "key", "sig", "salt", "hmac",
-    "login", "connect", "pdo", "bind", "redis",
+    "login", "connect", "pdo", "bind", "redis", "ftp", "smtp", "pop3", "oracle",
 ];
 
 /// The words of a secret flag's name, for `cli_flag`: [`KEYWORDS`] and `bearer`.
@@ -229,6 +273,9 @@ const VENDOR_PREFIXES: &[&str] = &[
     "xai-",
     "dapi",
     "key-",
+    "hvs.",
+    "hvb.",
+    "hvr.",
     "hooks.slack.com/",
     "discord.com/api/webhooks/",
     "discordapp.com/api/webhooks/",
@@ -258,7 +305,7 @@ const GLUED_PREFIXES: &[&str] = &[
 ];
 
 /// How many rules there are.
-const RULE_COUNT: usize = 24;
+const RULE_COUNT: usize = 25;
 
 /// All rules, broadest first (see [`scan`] for why order matters).
 pub(super) static RULES: [Rule; RULE_COUNT] = [
@@ -413,9 +460,12 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
                 (?: (?-u:\b)auth [\t\x20]* [:=] [\t\x20]* | Auth
                   | (?:(?-u:\b)|(?P<before>[A-Za-z0-9]+)_)(?i-u:login)
                   | (?P<camel>[A-Za-z0-9]*[a-z])Login | (?-u:\b)SMBConnection
-                  | (?-u:\b)(?P<bind>(?:simple_)?bind(?:_s)?) )
+                  | (?-u:\b)(?P<bind>(?:simple_)?bind(?:_s)?) | Credentials?
+                  | (?-u:\b)(?:cx_Oracle|oracledb)\.connect(?P<oracle>) )
                 [\t\x20]* \( (?:\s|\\[nrt])*
-              | (?: (?:(?-u:\b)|_)(?i-u:connect) | (?-u:\b)(?:getConnection|PDO|Connection) ) [\t\x20]* \(
+              | (?: (?:(?-u:\b)|_)(?i-u:connect)
+                  | (?-u:\b)(?:getConnection|PDO|Connection|FTP(?:_TLS)?(?:\.(?:new|open))?) )
+                [\t\x20]* \(
                 (?P<connect>) (?:\s|\\[nrt])*
                 (?P<host> \\?"[^"\\\n]*\\?" | \\?'[^'\\\n]*\\?' | [A-Za-z_$][A-Za-z0-9_.$]* )
                 [\t\x20]* , (?:\s|\\[nrt])*
@@ -438,15 +488,110 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
                   | [rbfuRBFU]{0,2}'(?P<tsq>(?:[^'\\\n]|\\.)*)'
                 )
             )?
-          | (?-u:\b)(?:Strict)?Redis [\t\x20]* \( (?:\s|\\[nrt])*
-            (?: (?: \\?"[^"\\\n]*\\?" | \\?'[^'\\\n]*\\?' | [A-Za-z0-9_.$]+ )
-                [\t\x20]* , (?:\s|\\[nrt])* ){3}
+          | (?-u:\b)
+            (?: (?:Strict)?Redis [\t\x20]* \( (?:\s|\\[nrt])*
+                (?: (?: \\?"[^"\\\n]*\\?" | \\?'[^'\\\n]*\\?' | [A-Za-z0-9_.$]+ )
+                    [\t\x20]* , (?:\s|\\[nrt])* ){3}
+              | POP3\.start [\t\x20]* \( (?:\s|\\[nrt])*
+                (?: (?: \\?"[^"\\\n]*\\?" | \\?'[^'\\\n]*\\?' | [A-Za-z0-9_.$]+ )
+                    [\t\x20]* , (?:\s|\\[nrt])* ){3}
+              | SMTP\.start [\t\x20]* \( (?:\s|\\[nrt])*
+                (?: (?: \\?"[^"\\\n]*\\?" | \\?'[^'\\\n]*\\?' | [A-Za-z0-9_.$]+ )
+                    [\t\x20]* , (?:\s|\\[nrt])* ){4} )
             (?:
                 [rbfuRBFU]{0,2}\\"(?P<resc>(?:[^"\\\n]|\\\\\\"|\\[^"\n])*)\\"
               | [rbfuRBFU]{0,2}"(?P<rdq>(?:[^"\\\n]|\\.)*)"
               | [rbfuRBFU]{0,2}'(?P<rsq>(?:[^'\\\n]|\\.)*)'
             )"#,
         pick: pick_header_pair,
+    },
+    // positional_password
+    Rule {
+        triggers: &[
+            "htpasswd",
+            "mosquitto_passwd",
+            "vault",
+            "net",
+            "cf",
+            "rclone",
+            "rabbitmqctl",
+            "openssl",
+            "sqlplus",
+            "sqlldr",
+            "expdp",
+            "impdp",
+            "rman",
+            "dgmgrl",
+            "cx_oracle",
+            "oracledb",
+            "convertto-securestring",
+            "mount",
+            "cifs",
+            "smb3",
+        ],
+        also: &[],
+        shape: Some(positional_command),
+        // Commands that take a password as an argument of no flag, known by where it stands:
+        // `htpasswd -b file user …` and `htpasswd -nb user …` (`mosquitto_passwd -b`), `vault
+        // login <token>` (its first argument of no `=`), Windows' `net use \\host\share …` and
+        // `net user name …`, `cf auth user …`, `rclone obscure …` and the `pass` of `rclone
+        // config create|update|password`, `rabbitmqctl add_user|change_password user …`,
+        // `openssl passwd … <password>`, PowerShell's `ConvertTo-SecureString "…"` (or `"…" |
+        // ConvertTo-SecureString`); Oracle's `user/password@db` after sqlplus, sqlldr, expdp,
+        // impdp, rman and dgmgrl, and as cx_Oracle's and oracledb's one string; and what
+        // follows the `%` of a CIFS mount's `user=alice%…` (or its `pass=…`).
+        pattern: concat!(
+            r"(?:(?-u:\b)|\\[nrt])(?:",
+            r"(?:htpasswd|mosquitto_passwd)(?P<hflags>(?:[\t\x20]+-[A-Za-z]+(?:[\t\x20]+[0-9]+)?)+)",
+            r"[\t\x20]+",
+            plain_value!(),
+            r"[\t\x20]+",
+            arg!("h2"),
+            r"(?:[\t\x20]+",
+            arg!("h3"),
+            r")?",
+            r"|vault[\t\x20]+login(?:[\t\x20]+-[A-Za-z][A-Za-z0-9_-]*(?:=[^\s;&|]*)?)*[\t\x20]+",
+            r#"(?P<vault>[^-\s"'`;&|<>()=\\][^\s"'`;&|<>()=\\]*)(?:[\t\x20;&|)\\"'`]|(?m:$))"#,
+            r#"|net[\t\x20]+use(?:[\t\x20]+(?:[A-Za-z]:|\*))?[\t\x20]+\\\\[^\s"']+"#,
+            r#"(?:[\t\x20]+/[^\s"']+)*[\t\x20]+(?:"(?P<netuse_dq>[^"\n]*)"|(?P<netuse>[^/\s*"'][^\s"']*))"#,
+            r#"|net[\t\x20]+user[\t\x20]+[^\s/"']+[\t\x20]+"#,
+            r#"(?:"(?P<netuser_dq>[^"\n]*)"|(?P<netuser>[^/\s*"'][^\s"']*))"#,
+            r"|cf[\t\x20]+auth(?:[\t\x20]+--[A-Za-z-]+)*[\t\x20]+(?P<cfuser>",
+            plain_value!(),
+            r")",
+            r"[\t\x20]+",
+            arg!("cf"),
+            r"|rclone[\t\x20]+(?:config[\t\x20]+)?obscure[\t\x20]+",
+            arg!("obscure"),
+            r"|rclone[\t\x20]+config[\t\x20]+(?:create|update|password)(?:[\t\x20]+[^\s;&|]+)*?",
+            r"[\t\x20]+pass(?:word)?(?:[\t\x20]+|=)",
+            arg!("rclone"),
+            r"|rabbitmqctl",
+            same_command!(),
+            r"(?:add_user|change_password|authenticate_user)[\t\x20]+(?P<rabbituser>",
+            plain_value!(),
+            r")",
+            r"[\t\x20]+",
+            arg!("rabbit"),
+            r"|openssl[\t\x20]+passwd(?:[\t\x20]+-(?:salt|in)[\t\x20]+[^\s;&|]+|[\t\x20]+-[A-Za-z0-9]+)*",
+            r"[\t\x20]+",
+            arg!("passwd"),
+            r"|(?i-u:convertto-securestring)(?:[\t\x20]+-(?i-u:asplaintext|force))*",
+            r"(?:[\t\x20]+-(?i-u:string))?[\t\x20]+",
+            arg!("secure"),
+            r#"|(?:(?:sqlplus|sqlldr|expdp|impdp|rman|dgmgrl)(?:[\t\x20]+-[A-Za-z]+)*"#,
+            r#"(?:[\t\x20]+(?i-u:target|auxiliary|catalog|userid)[\t\x20]*=?)?[\t\x20]+["']?"#,
+            r#"|(?:cx_Oracle|oracledb)\.connect[\t\x20]*\([\t\x20]*(?:dsn[\t\x20]*=[\t\x20]*)?\\?["'])"#,
+            r#"[A-Za-z0-9_$#]+/(?P<oracle>[^\s@/"'\\]+)"#,
+            r"|(?:mount(?:\.cifs|\.smb3)?|cifs|smb3)",
+            same_command!(),
+            r"(?:-o[\t\x20]*)?(?:[^\s,%]+,)*",
+            r#"(?:user(?:name)?=[^,%\s"']*%|pass(?:word)?=)(?P<cifs>[^,\s"']+)"#,
+            r")",
+            // `"…" | ConvertTo-SecureString -AsPlainText`.
+            r#"|"(?P<piped>[^"\n]*)"[\t\x20]*\|[\t\x20]*(?i-u:convertto-securestring)"#,
+        ),
+        pick: pick_positional,
     },
     // assignment
     Rule {
@@ -457,7 +602,8 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         // JSON-escaped quotes (JSON text inside a JSON string) and Python string prefixes.
         // The keyword list only pre-selects candidates; `pick_assignment` then checks the full
         // key with `name_kind` and skips values that are code rather than data.
-        pattern: r#"(?x)
+        pattern: concat!(
+            r#"(?x)
             (?:%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4})?   # an escaped `&` or `?` before the key
             (?P<key>[A-Za-z0-9_.-]*
                 (?: (?i-u:pass|pw|secret|token|auth|cred|cookie
@@ -475,31 +621,55 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
                 (?P<scheme>[^\s"'`,;\\]+)(?P<then>[\t\x20]+)?
               | \\"(?P<esc>(?:[^"\\\n]|\\\\\\"|\\[^"\n])*)\\"
               | [rbfuRBFU]{0,2}"(?P<dq>(?:[^"\\\n]|\\.)*)"
-              | [rbfuRBFU]{0,2}'(?P<sq>[^'\n]*)'
+              | [rbfuRBFU]{0,2}'(?P<sq>"#,
+            shell_quoted!(),
+            r#")'
               | `(?P<bt>[^`\n]*)`
               | (?P<bare>[^\s"'`,;&|)}\]<>\\]+)
-            )"#,
+            )"#
+        ),
         pick: pick_assignment,
     },
     // cli_flag
     Rule {
-        triggers: &["--"],
+        triggers: &[
+            "--",
+            "-pass",
+            "-pw",
+            "-secret",
+            "-token",
+            "-auth",
+            "-cred",
+            "-bearer",
+            "-api",
+            "-access",
+            "-private",
+            "storepass",
+            "keypass",
+        ],
         also: FLAG_KEYWORDS,
         shape: None,
         // `--password hunter2`, `--api-key abc` (the `--flag=value` form is an assignment);
         // a flag ending in `bearer` takes a token however short (xh's `--bearer`, curl's
         // `--oauth2-bearer`), also after `=`, with or without spaces around it
-        // (`--bearer =…`), as no assignment's name ends so.
-        pattern: r#"(?x)
-            --(?P<key>[A-Za-z0-9_-]*
+        // (`--bearer =…`), as no assignment's name ends so. And the same flags written with
+        // one dash, where a word starts (`single`), as Go's flags, Java's `keytool -storepass`
+        // and PuTTY's `-pw` are.
+        pattern: concat!(
+            r#"(?x)
+            (?: -- | (?P<single> (?m:^) | [\t\x20"'(\[,] | \\[nrt] ) -(?-u:\b) )
+            (?P<key>[A-Za-z0-9_-]*
                 (?i-u:pass|pw|secret|token|auth|cred|cookie|bearer|(?:api|access|private)[_-]?key)
                 [A-Za-z0-9_-]*)
             (?P<sep> [\t\x20]* = [\t\x20]* | [\t\x20]+ )
             (?:
                 "(?P<dq>(?:[^"\\\n]|\\.)*)"
-              | '(?P<sq>[^'\n]*)'
+              | '(?P<sq>"#,
+            shell_quoted!(),
+            r#")'
               | (?P<bare>[^-\s"'`;&|)<>\\][^\s"'`;&|)<>\\]*)
-            )"#,
+            )"#
+        ),
         pick: pick_cli_flag,
     },
     // password_flag
@@ -520,14 +690,23 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
             "smbclient",
             "rpcclient",
             "smbcacls",
+            "lftp",
+            "ssh-keygen",
+            "mosquitto_",
+            "bcp",
+            "osql",
+            "openssl",
         ],
         also: &[],
         shape: Some(zip_p_flag),
         // Commands whose short flag takes a password, attached or not: `sshpass -p`,
         // `docker login -p` (and podman, helm registry …; OpenShift's `oc login`, Cloud
         // Foundry's `cf login`, `az login`), `twine upload -p`, `redis-cli -a`, `ldapsearch -w`,
-        // `sqlcmd -P`, `mongosh -p`, `zip -P` and `unzip -P`, Samba's `smbclient -U user%…`
-        // (`rpcclient`, `smbcacls`: what follows the `%`); and a package manager's registry credential set by name
+        // `sqlcmd -P` (`bcp`, `osql`), `mongosh -p`, `zip -P` and `unzip -P`, Samba's
+        // `smbclient -U user%…` (`rpcclient`, `smbcacls`: what follows the `%`), lftp's
+        // `-u user,…` (what follows the `,`), `ssh-keygen -N` and `-P` (the new and the old
+        // passphrase), mosquitto's `-P`, `openssl enc -k` (never attached: `-kfile` names a
+        // file); and a package manager's registry credential set by name
         // then value (`npm config set //registry.npmjs.org/:_authToken …`,
         // `yarn config set npmAuthToken …`), and AWS's secret key or session token so set
         // (`aws configure set aws_secret_access_key …`), however short. The command up to its last such
@@ -565,16 +744,26 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
             r"|ldap(?:search|add|modify|delete|whoami|passwd|compare|modrdn)",
             rest_of_command!(),
             r"-w",
-            r"|sqlcmd",
+            r"|(?:sqlcmd|bcp|osql|mosquitto_(?:pub|sub|rr))",
             rest_of_command!(),
             r"-P",
+            r"|lftp",
+            rest_of_command!(),
+            r"-u",
+            r"|ssh-keygen",
+            rest_of_command!(),
+            r"-[NP]",
+            r"|openssl",
+            rest_of_command!(),
+            r"-k",
             r"|mongo(?:sh|dump|restore|import|export|stat|top|files)?",
             rest_of_command!(),
             r"-p",
             r"|(?:un)?zip",
             rest_of_command!(),
             r"-P",
-            r")[\t\x20]*",
+            // `-p=…` as cobra's and Go's flags take it (`oc login -p=…`): the `=` stays.
+            r")[\t\x20]*=?",
             value!(),
         ),
         pick: pick_value_only,
@@ -759,6 +948,7 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
             r"|(?:gsk|r8|lin_api|sntrys|tvly|pplx|xai)[_-][A-Za-z0-9_=+/-]{30,}", // AI and dev APIs
             r"|dapi[a-f0-9]{32}",           // Databricks
             r"|key-[a-f0-9]{32}",           // Mailgun
+            r"|hv[sbr]\.[A-Za-z0-9_-]{24,}", // HashiCorp Vault service, batch, recovery
             // Webhook URLs: whoever holds one posts as the app (Slack, Discord).
             r"|hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/-]{20,}",
             r"|discord(?:app)?\.com/api/webhooks/[0-9]{16,21}/[A-Za-z0-9_-]{40,}",
@@ -851,7 +1041,7 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
 ];
 
 /// The index of the first rule for base64 blobs, whose triggers are [`base64_runs`].
-const BASE64: usize = 22;
+const BASE64: usize = 23;
 
 /// The indexes of the rules for URLs: in clear (`url_password`, `url_user_token`), then
 /// percent-encoded whole (`url_encoded`), whose matches [`redact_encoded_urls`] decodes and
@@ -861,10 +1051,10 @@ const URL_USER: usize = 2;
 const URL_ENCODED: usize = 3;
 
 /// The index of `password_flag`, whose matches [`redact_password_flags`] looks into.
-const PASSWORD_FLAG: usize = 10;
+const PASSWORD_FLAG: usize = 11;
 
 /// The index of `mysql_password`, whose matches [`redact_mysql`] looks into.
-const MYSQL: usize = 11;
+const MYSQL: usize = 12;
 
 /// What an automaton match stands for: a trigger of a rule, or one of its `also` literals.
 #[derive(Clone, Copy)]
@@ -1037,12 +1227,36 @@ fn paired(text: &[u8], start: usize, end: usize) -> bool {
         }
         return text.get(i) == Some(&b'(');
     }
-    if trigger.eq_ignore_ascii_case(b"auth")
+    // The rest of a call's name, dotted (`FTP_TLS(`, `Net::FTP.new(`, `Net::SMTP.start(`,
+    // `oracledb.connect(`), then its `(`.
+    if [b"ftp" as &[u8], b"smtp", b"pop3", b"oracle"]
+        .iter()
+        .any(|t| trigger.eq_ignore_ascii_case(t))
+    {
+        while matches!(text.get(i), Some(b) if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.'))
+        {
+            i += 1;
+        }
+        while matches!(text.get(i), Some(b' ' | b'\t')) {
+            i += 1;
+        }
+        return text.get(i) == Some(&b'(');
+    }
+    let cred = trigger.eq_ignore_ascii_case(b"cred");
+    if cred
+        || trigger.eq_ignore_ascii_case(b"auth")
         || trigger.eq_ignore_ascii_case(b"login")
         || trigger.eq_ignore_ascii_case(b"bind")
     {
         if text[i..].starts_with(b"_s") {
             i += 2;
+        }
+        // `PlainCredentials(`, `NetworkCredential(`.
+        if cred && text[i..].starts_with(b"ential") {
+            i += b"ential".len();
+            if text.get(i) == Some(&b's') {
+                i += 1;
+            }
         }
         while matches!(text.get(i), Some(b' ' | b'\t' | b'=' | b':')) {
             i += 1;
@@ -1166,6 +1380,34 @@ fn command_holds(text: &[u8], end: usize, holds: impl Fn(&[u8]) -> bool) -> bool
         }
     }
     false
+}
+
+/// What `positional_password` needs after `net`, `cf` and `vault`: the subcommand that takes
+/// a password (`net use`, `net user`, `cf auth`, `vault login`), so that `network` or `cf push`
+/// compile nothing. Its other triggers need no look.
+fn positional_command(text: &[u8], start: usize, end: usize) -> bool {
+    let trigger = &text[start..end];
+    let subcommands: &[&[u8]] = if trigger.eq_ignore_ascii_case(b"net") {
+        &[b"use", b"user"]
+    } else if trigger.eq_ignore_ascii_case(b"cf") {
+        &[b"auth"]
+    } else if trigger.eq_ignore_ascii_case(b"vault") {
+        &[b"login"]
+    } else {
+        return true;
+    };
+    let rest = &text[end..];
+    let gap = rest
+        .iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
+    gap > 0
+        && subcommands.iter().any(|sub| {
+            rest[gap..].starts_with(sub)
+                && !rest
+                    .get(gap + sub.len())
+                    .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_')
+        })
 }
 
 /// What `sql_password` needs after `password`: spaces or a line break, then a quote
@@ -1323,7 +1565,7 @@ static MYSQL_FLAG: LazyLock<Option<Regex>> =
 static PASSWORD_FLAGS: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(concat!(
         command_gap!(),
-        r"-(?P<flag>[pawPU]|-user=?)[\t\x20]*",
+        r"-(?P<flag>[pawPUukN]|-user)[\t\x20]*=?",
         value!()
     ))
     .ok()
@@ -1454,20 +1696,22 @@ fn redact_password_flags(regex: &Regex, text: &str) -> Option<String> {
             continue;
         };
         let name = without_escaped_break(command.as_str());
-        let flag = if name.starts_with("redis-cli") {
+        let starts = |names: &[&str]| names.iter().any(|n| name.starts_with(n));
+        // The letters of the command's password flags.
+        let flags = if name.starts_with("redis-cli") {
             "a"
-        } else if ["smbclient", "rpcclient", "smbcacls"]
-            .iter()
-            .any(|n| name.starts_with(n))
-        {
+        } else if starts(&["smbclient", "rpcclient", "smbcacls"]) {
             "U"
         } else if name.starts_with("ldap") {
             "w"
-        } else if ["sqlcmd", "zip", "unzip"]
-            .iter()
-            .any(|n| name.starts_with(n))
-        {
+        } else if starts(&["sqlcmd", "bcp", "osql", "mosquitto_", "zip", "unzip"]) {
             "P"
+        } else if name.starts_with("lftp") {
+            "u"
+        } else if name.starts_with("ssh-keygen") {
+            "NP"
+        } else if name.starts_with("openssl") {
+            "k"
         } else if ["npm", "pnpm", "yarn", "aws"]
             .iter()
             .any(|n| name.starts_with(n))
@@ -1483,7 +1727,7 @@ fn redact_password_flags(regex: &Regex, text: &str) -> Option<String> {
         } else {
             "p"
         };
-        let Some(flags) = &*PASSWORD_FLAGS else {
+        let Some(flag_pattern) = &*PASSWORD_FLAGS else {
             // Fail closed, as `scan` does.
             out.push_str(&text[copied..command.start()]);
             out.push_str(REDACTED);
@@ -1492,20 +1736,27 @@ fn redact_password_flags(regex: &Regex, text: &str) -> Option<String> {
         };
         let mut replaced = String::new();
         let mut done = command.start();
-        for found in flags.captures_iter(name) {
+        for found in flag_pattern.captures_iter(name) {
             // Samba's `--user` is its `-U`.
             let named = found.name("flag").map(|f| match f.as_str() {
-                "-user" | "-user=" => "U",
+                "-user" => "U",
                 short => short,
             });
-            if named != Some(flag) {
+            if !named.is_some_and(|named| flags.contains(named)) {
                 continue;
             }
-            let value = if flag == "U" {
-                samba_password(&found)
-            } else {
-                pick_value_only(&found)
+            let value = match flags {
+                "U" => password_after(&found, '%'),
+                "u" => password_after(&found, ','),
+                _ => pick_value_only(&found),
             };
+            // openssl's `-k` takes its value after a space: `-kfile` is another flag.
+            let spaced = found
+                .name("flag")
+                .is_some_and(|f| name[f.end()..].starts_with([' ', '\t']));
+            if flags == "k" && !spaced {
+                continue;
+            }
             let Some(value) = value else {
                 continue;
             };
@@ -1535,11 +1786,12 @@ fn redact_password_flags(regex: &Regex, text: &str) -> Option<String> {
     Some(out)
 }
 
-/// The password of Samba's `-U user%password`, after the `%`: the user stays, and a user alone
-/// (`-U alice`) asks for it. Judged alone, as `alice%s…` would read as a template.
-fn samba_password(caps: &Captures<'_>) -> Option<Range<usize>> {
+/// The password of Samba's `-U user%password` (after the `%`) or of lftp's `-u user,password`
+/// (after the `,`): the user stays, and a user alone (`-U alice`) asks for it. Judged alone, as
+/// `alice%s…` would read as a template.
+fn password_after(caps: &Captures<'_>, separator: char) -> Option<Range<usize>> {
     let m = ["dq", "sq", "bare"].iter().find_map(|g| caps.name(g))?;
-    let at = m.as_str().find('%')?;
+    let at = m.as_str().find(separator)?;
     let password = &m.as_str()[at + 1..];
     (!password.is_empty() && !is_placeholder(password)).then(|| m.start() + at + 1..m.end())
 }
@@ -1944,6 +2196,12 @@ fn pick_assignment(caps: &Captures<'_>) -> Option<Range<usize>> {
             if kind.keeps_setting(value.as_str()) {
                 return None;
             }
+            // keytool's `-storepass:env NAME` and `-storepass:file path` say where it is.
+            let where_it_is =
+                after_colon && key.starts_with('-') && is_listed("env file", value.as_str());
+            if where_it_is {
+                return None;
+            }
             // `--auth=alice:…`, as `--auth alice:…` ([`pick_cli_flag`]).
             let auth_flag = key.eq_ignore_ascii_case("--auth")
                 && caps.name("sep").is_some_and(|s| s.as_str() == "=");
@@ -2014,6 +2272,18 @@ fn pick_cli_flag(caps: &Captures<'_>) -> Option<Range<usize>> {
     if !matches!(kind, Name::Secret | Name::SecretOrSetting) || kind.keeps_setting(value.as_str()) {
         return None;
     }
+    // A flag of one dash is openssl's too (`-password pass:…`, which the `openssl_pass` rule
+    // reads; `env:NAME`, `file:path`, `fd:3` and `stdin` say where a password is), or a word of
+    // the sentence that names it (`set -password to …`).
+    let single = caps.name("single").is_some();
+    let names_where = ["pass:", "env:", "file:", "fd:"]
+        .iter()
+        .any(|p| value.as_str().starts_with(p))
+        || value.as_str() == "stdin";
+    let prose = caps.name("bare").is_some() && is_prose(value.as_str());
+    if single && (names_where || prose) {
+        return None;
+    }
     if key.eq_ignore_ascii_case("auth")
         && let Some((range, password)) = auth_password(value)
     {
@@ -2075,6 +2345,54 @@ fn pick_value_only(caps: &Captures<'_>) -> Option<Range<usize>> {
     (!m.as_str().is_empty() && !is_placeholder(m.as_str())).then(|| m.range())
 }
 
+/// The arguments of `positional_password` that hold a password (each as [`arg!`] names its
+/// groups), but for htpasswd's.
+const POSITIONAL_ARGS: &[&str] = &["cf", "obscure", "rclone", "rabbit", "passwd", "secure"];
+
+/// The other groups of `positional_password` that hold a password.
+const POSITIONAL_GROUPS: &[&str] = &[
+    "vault",
+    "netuse_dq",
+    "netuse",
+    "netuser_dq",
+    "netuser",
+    "oracle",
+    "cifs",
+    "piped",
+];
+
+/// The password a command takes as an argument of no flag. htpasswd's only in batch mode
+/// (`-b`), where it is the third argument, or the second with no file (`-n`).
+fn pick_positional(caps: &Captures<'_>) -> Option<Range<usize>> {
+    let argument = |name: &str| {
+        ["esc", "dq", "sq", "bare"].iter().find_map(|kind| {
+            caps.name(&format!("{name}_{kind}"))
+                .map(|m| (*kind != "bare", m))
+        })
+    };
+    let (quoted, m) = match caps.name("hflags").map(|f| f.as_str()) {
+        Some(flags) if !flags.contains('b') => return None,
+        Some(flags) if flags.contains('n') => argument("h2")?,
+        Some(_) => argument("h3")?,
+        None => POSITIONAL_ARGS
+            .iter()
+            .find_map(|name| argument(name))
+            .or_else(|| {
+                POSITIONAL_GROUPS.iter().find_map(|&g| {
+                    caps.name(g)
+                        .map(|m| (g.ends_with("_dq") || g == "piped", m))
+                })
+            })?,
+    };
+    let value = m.as_str();
+    // Words of a sentence that names the command (`run cf auth to log in`).
+    let user_is_prose = ["cfuser", "rabbituser"]
+        .iter()
+        .any(|g| caps.name(g).is_some_and(|user| is_prose(user.as_str())));
+    let prose = user_is_prose || (!quoted && is_prose(value));
+    (!value.is_empty() && !is_placeholder(value) && !prose).then(|| m.range())
+}
+
 /// The literal a SQL statement sets a user's password to.
 fn pick_sql_password(caps: &Captures<'_>) -> Option<Range<usize>> {
     let m = ["esc", "sq", "dq"].iter().find_map(|g| caps.name(g))?;
@@ -2094,7 +2412,10 @@ fn pick_header_pair(caps: &Captures<'_>) -> Option<Range<usize>> {
         if names_a_login_event(caps) || !binds_a_dn(caps) {
             return None;
         }
+        // cx_Oracle's `connect(user, password, dsn)` takes them in this order whatever they
+        // look like.
         let password = match caps.name("vfirst") {
+            _ if caps.name("oracle").is_some() => second,
             Some(user) => password_after_a_variable(caps, user.as_str(), second)?,
             None => login_password(caps, second)?,
         };

@@ -1941,3 +1941,116 @@ fn sambas_user_and_password_flag() {
         assert_eq!(redact_str(clean), clean);
     }
 }
+
+#[test]
+fn passwords_of_more_commands_flags_and_login_calls() {
+    for (input, expected) in [
+        (
+            "lftp -u deploy,s3cretPass sftp://h -e 'ls; bye'",
+            "lftp -u deploy,[REDACTED] sftp://h -e 'ls; bye'",
+        ),
+        (
+            "htpasswd -bB /etc/nginx/.htpasswd admin s3cretPass && htpasswd -nb ops s3cretPass",
+            "htpasswd -bB /etc/nginx/.htpasswd admin [REDACTED] && htpasswd -nb ops [REDACTED]",
+        ),
+        (
+            "openssl enc -aes-256-cbc -in a -k s3cretPass && openssl enc -d -in b -pass pass:s3cretPass",
+            "openssl enc -aes-256-cbc -in a -k [REDACTED] && openssl enc -d -in b -pass pass:[REDACTED]",
+        ),
+        (
+            "keytool -genkeypair -keystore a.jks -storepass s3cretPass -keypass s3cretPass -dname CN=a",
+            "keytool -genkeypair -keystore a.jks -storepass [REDACTED] -keypass [REDACTED] -dname CN=a",
+        ),
+        (
+            "vault login s3cretPass && vault login -no-print s3cretPass",
+            "vault login [REDACTED] && vault login -no-print [REDACTED]",
+        ),
+        (
+            r"net use Z: \\fs\share s3cretPass /user:CORP\alice && net user bob s3cretPass /add",
+            r"net use Z: \\fs\share [REDACTED] /user:CORP\alice && net user bob [REDACTED] /add",
+        ),
+        (
+            "rclone obscure s3cretPass; rclone config create r sftp host h pass s3cretPass --obscure",
+            "rclone obscure [REDACTED]; rclone config create r sftp host h pass [REDACTED] --obscure",
+        ),
+        (
+            "./migrate -password s3cretPass -dir x && plink -pw s3cretPass host",
+            "./migrate -password [REDACTED] -dir x && plink -pw [REDACTED] host",
+        ),
+        (
+            "cf auth ci s3cretPass && rabbitmqctl add_user ci s3cretPass",
+            "cf auth ci [REDACTED] && rabbitmqctl add_user ci [REDACTED]",
+        ),
+        (
+            "mount -t cifs //fs/s /mnt -o user=alice%s3cretPass,uid=1000",
+            "mount -t cifs //fs/s /mnt -o user=alice%[REDACTED],uid=1000",
+        ),
+        (
+            r#"sshpass -p 'ab'"'"'cd' ssh h; export DB_PASSWORD='ab'\''cd'"#,
+            "sshpass -p '[REDACTED]' ssh h; export DB_PASSWORD='[REDACTED]'",
+        ),
+        (
+            "oc login -u dev -p=s3cretPass && ssh-keygen -p -P s3cretPass -N s3cretPass -f k",
+            "oc login -u dev -p=[REDACTED] && ssh-keygen -p -P [REDACTED] -N [REDACTED] -f k",
+        ),
+        (
+            r#"ftplib.FTP("ftp.corp.io", "alice", "s3cretPass"); pika.PlainCredentials("guest", "s3cretPass")"#,
+            r#"ftplib.FTP("ftp.corp.io", "alice", "[REDACTED]"); pika.PlainCredentials("guest", "[REDACTED]")"#,
+        ),
+        (
+            "Net::FTP.new('h.corp.io', 'alice', 's3cretPass')\nNet::SMTP.start('smtp.corp.io', 587, 'mail.from.domain', 'alice', 's3cretPass', :login)",
+            "Net::FTP.new('h.corp.io', 'alice', '[REDACTED]')\nNet::SMTP.start('smtp.corp.io', 587, 'mail.from.domain', 'alice', '[REDACTED]', :login)",
+        ),
+        (
+            r#"cx_Oracle.connect("scott", "s3cretPass", dsn); cx_Oracle.connect("scott/s3cretPass@db:1521/orcl")"#,
+            r#"cx_Oracle.connect("scott", "[REDACTED]", dsn); cx_Oracle.connect("scott/[REDACTED]@db:1521/orcl")"#,
+        ),
+        (
+            "sqlplus -s scott/s3cretPass@orcl && openssl passwd -6 -salt x s3cretPass",
+            "sqlplus -s scott/[REDACTED]@orcl && openssl passwd -6 -salt x [REDACTED]",
+        ),
+        (
+            r#"$p = ConvertTo-SecureString "s3cretPass" -AsPlainText -Force; $q = "s3cretPass" | ConvertTo-SecureString -AsPlainText"#,
+            r#"$p = ConvertTo-SecureString "[REDACTED]" -AsPlainText -Force; $q = "[REDACTED]" | ConvertTo-SecureString -AsPlainText"#,
+        ),
+        (
+            "mosquitto_pub -h m -u s -P s3cretPass -t t && bcp t out f -U sa -P s3cretPass",
+            "mosquitto_pub -h m -u s -P [REDACTED] -t t && bcp t out f -U sa -P [REDACTED]",
+        ),
+        (
+            // Lines of JSON text: a bare password ends at an escaped line break.
+            r#"vault login s3cretPass\nvault login s3cretPass\nrabbitmqctl add_user ci s3cretPass\nConvertTo-SecureString \"s3cretPass\""#,
+            r#"vault login [REDACTED]\nvault login [REDACTED]\nrabbitmqctl add_user ci [REDACTED]\nConvertTo-SecureString \"[REDACTED]\""#,
+        ),
+        (
+            "const url = `https://${user}:s3cretPass@git.corp.io/a.git`;",
+            "const url = `https://${user}:[REDACTED]@git.corp.io/a.git`;",
+        ),
+    ] {
+        assert_eq!(redact_str(input), expected, "{input}");
+    }
+    // A setting named `pw` before the cmdlet (`$pw = …`) loses the password too.
+    check(
+        "$pw = ConvertTo-SecureString \"s3cretPass\" -AsPlainText -Force",
+        "s3cretPass",
+        &["-AsPlainText"],
+    );
+    check(
+        r#"vault login s3cretPass\\nvault login -no-print s3cretPass", "id": 1"#,
+        "s3cretPass",
+        &[r"\\nvault login -no-print"],
+    );
+    for clean in [
+        "SET password_encryption = 'scram-sha-256';",
+        "openssl enc -d -in b -pass env:KEY_PASS -kfile key.txt && openssl req -new -key k.pem -keyout x",
+        "vault login -method=github && vault login -method=userpass username=alice",
+        r"net use Z: \\fs\share /user:alice * && net user bob /delete && network use x",
+        "cf push app && htpasswd -c file alice && ssh-keygen -t ed25519 -N '' -f k",
+        "keytool -list -keystore a.jks -storepass:env PW && go run . -token $TOKEN",
+        "ftp.login(user, pw) && lftp -u deploy sftp://h && mount -t cifs //fs/s /mnt -o user=alice",
+        "Set the -password flag to the password, or run cf auth to log in.",
+        "sqlplus / as sysdba && rman target / && openssl passwd -stdin < pw.txt",
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
+}
