@@ -3814,6 +3814,36 @@ fn a_proxy_ending_while_its_sending_connects_leaves_an_unseen_call_marked() {
     assert_eq!(kept_names(&local), [unseen], "{}", run.stderr);
 }
 
+/// A hook whose collector never opens its connection within the hook's time (its SYNs
+/// dropped) sent nothing: the call is recorded here, as when the collector refuses the
+/// connection. The time running out while connecting was taken for a call the collector may
+/// hold: it was kept for the collector, and waited for it however long.
+#[test]
+fn a_hook_whose_collector_never_opens_its_connection_records_the_call_here() {
+    let env = TestEnv::new();
+    let session = "never-connected";
+    let project = env.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    let local = project.join(".agent-traces");
+    let (endpoint, _listener, _filling) = unreachable_collector();
+    let (run, _) = hook_waiting(
+        &env,
+        &endpoint,
+        None,
+        "user-prompt",
+        &prompt(session, &project, "hello"),
+        "300",
+    );
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    let log = std::fs::read_to_string(local.join("hook-errors.log")).unwrap_or_default();
+    assert_eq!(kept_calls(&local), 0, "{log}");
+    assert_eq!(stored_lines(&local, session), 1, "{log}");
+    assert!(
+        log.contains("not reached (no connection within ") && log.contains(" ms); recorded here"),
+        "{log}"
+    );
+}
+
 /// A batch the collector may hold that neither the spool nor the local store can take (the
 /// store's folder cannot be made) is not lost: the proxy says so in one line on stderr and
 /// writes its events after it, one JSON line each, as the collector's `/events` takes them.

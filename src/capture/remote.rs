@@ -305,7 +305,8 @@ impl NotTaken {
 /// Why a collector did not take a request (the command line sends it).
 #[derive(Debug)]
 pub enum Unsent {
-    /// No connection was made (refused, no route, no such host): it has nothing of it.
+    /// No connection was made (refused, no route, no such host, none opened in time): it has
+    /// nothing of it.
     NotReached(String),
     /// Sent, or maybe sent, and no answer came in time: it may hold it, or be writing it.
     NoAnswer(String),

@@ -154,9 +154,12 @@ impl HttpClient {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let request = request
+        let mut request = request
             .body(Full::new(body))
             .map_err(|e| (format!("cannot build the request: {e}"), false))?;
+        // Set once a connection is open, before a byte of the request is written: a time that
+        // runs out before then (a collector whose connections never open) sent nothing.
+        let connected = hyper_util::client::legacy::connect::capture_connection(&mut request);
         self.runtime.block_on(async {
             let exchange = async {
                 let response = match &self.connector {
@@ -181,9 +184,16 @@ impl HttpClient {
                     retry_after,
                 })
             };
-            tokio::time::timeout(timeout, exchange)
-                .await
-                .map_err(|_| (format!("no answer within {} ms", timeout.as_millis()), true))?
+            tokio::time::timeout(timeout, exchange).await.map_err(|_| {
+                if connected.connection_metadata().is_some() {
+                    (format!("no answer within {} ms", timeout.as_millis()), true)
+                } else {
+                    (
+                        format!("no connection within {} ms", timeout.as_millis()),
+                        false,
+                    )
+                }
+            })?
         })
     }
 
