@@ -4344,16 +4344,18 @@ fn send_kept_here_takes_a_call_another_sender_put_back_meanwhile() {
         String::from_utf8_lossy(&out.stderr),
     );
     assert!(
-        stderr.starts_with("warning: a call kept for the collector cannot be recorded here"),
+        stderr.starts_with("warning: a hook call kept for the collector cannot be recorded here"),
         "{}",
         &stderr[..stderr.len().min(300)]
     );
     let stderr = stderr.lines().skip(1).collect::<Vec<_>>().join("\n");
-    // The planted call, which cannot be recorded here, is put back and waits.
+    // The planted call, which is no call (its event is none), is set aside.
     assert_eq!(out.status.code(), Some(4), "{stdout}{stderr}");
-    assert_eq!(
-        kept_names(&local),
-        [format!("{:020}.holding.call", 1)],
+    assert!(kept_names(&local).is_empty(), "{stderr}");
+    assert!(
+        spool
+            .join(format!("{:020}.holding.call.unreadable", 1))
+            .is_file(),
         "{stderr}"
     );
     assert_eq!(stored_lines(&local, session), 1, "{stdout}{stderr}");
@@ -4493,6 +4495,96 @@ fn a_kept_call_this_store_cannot_record_stays_kept() {
     assert_eq!(sent.code, 0, "{}", sent.stderr);
     assert_eq!(kept_calls(&local), 0);
     assert_eq!(stored_lines(&local, session), 1);
+}
+
+/// A kept hook call that is no call (a torn or forged file: the collector refuses it, 400, and
+/// this store cannot read it either) is set aside as `<name>.call.unreadable`, as a batch is:
+/// the next hook sends its own call at once, and `list` and `send-kept` say what waits for a
+/// person. It was taken, refused and put back by every sender, for ever, and each hook kept
+/// its own call behind it.
+#[test]
+fn a_kept_call_that_is_no_call_is_set_aside_and_holds_back_no_call() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (_server, port) = server(&env, &storage, &[]);
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let project = env.path().join("project");
+    let local = project.join(".agent-traces");
+    let spool = local.join(".spool");
+    std::fs::create_dir_all(&spool).unwrap();
+    let torn = "00000001700000000000001.c1.call";
+    std::fs::write(spool.join(torn), r#"{"event": "user-prompt", "payl"#).unwrap();
+    let session = "behind-a-torn-call";
+    let (run, _) = hook_to(
+        &env,
+        &endpoint,
+        None,
+        "user-prompt",
+        &prompt(session, &project, "first"),
+    );
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    let log = std::fs::read_to_string(local.join("hook-errors.log")).unwrap_or_default();
+    assert!(spool.join(format!("{torn}.unreadable")).is_file(), "{log}");
+    assert!(
+        log.contains(
+            "a hook call kept for the collector cannot be recorded here (not a hook call: "
+        ),
+        "{log}"
+    );
+    assert_eq!(kept_calls(&local), 0, "{log}");
+    assert_eq!(stored_lines(&storage, session), 1, "{log}");
+
+    let cwd = project.to_str().unwrap();
+    let said = format!(
+        "1 hook call set aside in {} as unreadable (`<name>.call.unreadable`) waits for you",
+        spool.display()
+    );
+    let listed = env.run(&["list", "--project", cwd]);
+    assert!(listed.stderr.contains(&said), "{}", listed.stderr);
+
+    // One the collector never saw, marked so, is set aside by `send-kept` under the name it
+    // has once its mark is off for the sending.
+    let forged = "00000001700000000000002.c2.unseen.call";
+    let no_session = json!({"event": "user-prompt", "agent": "claude-code",
+                            "payload": {"hook_event_name": "UserPromptSubmit", "session_id": "../out"}});
+    std::fs::write(spool.join(forged), no_session.to_string()).unwrap();
+    let sent = send_kept(&env, cwd, &endpoint, None);
+    assert_eq!(
+        (sent.code, sent.stdout.as_str()),
+        (4, ""),
+        "{}",
+        sent.stderr
+    );
+    assert!(
+        sent.stderr
+            .contains("1 kept hook call could not be recorded here and was set aside in the spool"),
+        "{}",
+        sent.stderr
+    );
+    assert!(
+        spool
+            .join("00000001700000000000002.c2.call.unreadable")
+            .is_file(),
+        "{}",
+        sent.stderr
+    );
+    let again = send_kept(&env, cwd, &endpoint, None);
+    assert_eq!(
+        (again.code, again.stdout.as_str()),
+        (
+            0,
+            "Nothing waits for the collector: no kept hook call, no kept proxy's batch of events.\n"
+        )
+    );
+    assert!(
+        again.stderr.contains(
+            &said
+                .replace("1 hook call", "2 hook calls")
+                .replace("waits", "wait")
+        ),
+        "{}",
+        again.stderr
+    );
 }
 
 /// `send-kept` of a spool its user cannot write (another user's, here nobody's view of root's)

@@ -86,9 +86,12 @@ pub struct Resent {
     pub stuck: usize,
     /// Calls that could not be recorded here: taken out of the spool, and put back.
     pub unrecorded: usize,
-    /// Proxies' batches set aside because this store cannot take them (a damaged or forged
-    /// file: a line that is no event, an event of another session, no usable session).
+    /// Calls set aside because this store cannot take them (a damaged or forged file: a
+    /// proxy's batch with a line that is no event, an event of another session, no usable
+    /// session; a hook's call that is none, as the collector's `/hooks` reads it).
     pub unreadable: usize,
+    /// Of `unreadable`, the proxies' batches.
+    pub batches_unreadable: usize,
     /// The batch listed as many calls as it could: more than `waiting` may wait.
     pub more: bool,
 }
@@ -117,6 +120,7 @@ impl Resend<'_> {
             total.stuck += done.stuck;
             total.unrecorded += done.unrecorded;
             total.unreadable += done.unreadable;
+            total.batches_unreadable += done.batches_unreadable;
             total.batches_sent += done.batches_sent;
             total.batches_recorded += done.batches_recorded;
             let tried = total.sent + total.recorded + total.unrecorded + total.unreadable;
@@ -282,6 +286,7 @@ impl Resend<'_> {
                     Err(Unsent::Refused { status, .. }) if refused_for_good(status) => {
                         if self.unreadable(&call, &body) {
                             done.unreadable += 1;
+                            done.batches_unreadable += usize::from(call.batch);
                             done.waiting -= 1;
                             continue;
                         }
@@ -314,6 +319,7 @@ impl Resend<'_> {
             }
             if self.unreadable(&call, &body) {
                 done.unreadable += 1;
+                done.batches_unreadable += usize::from(call.batch);
                 done.waiting -= 1;
                 continue;
             }
@@ -338,26 +344,30 @@ impl Resend<'_> {
         done
     }
 
-    /// Whether `call` is a proxy's batch this store cannot take (a damaged or forged file):
-    /// it is set aside in the spool for a person to look at, and said so in a note, where
-    /// taken it would wait for ever, never recordable.
+    /// Whether `call` is a proxy's batch or a hook's call this store cannot take (a damaged or
+    /// forged file; a call the collector's `/hooks` refuses as none): it is set aside in the
+    /// spool for a person to look at, and said so in a note, where taken it would wait for
+    /// ever, never recordable, sent again and refused by every sender, and the calls kept
+    /// after it would wait behind it.
     fn unreadable(&self, call: &Spooled, body: &[u8]) -> bool {
-        if !call.batch {
-            return false;
-        }
-        let Err(why) = read_batch(body) else {
+        let (what, why) = if call.batch {
+            ("a proxy's batch", read_batch(body).err())
+        } else {
+            ("a hook call", read_call(body).err())
+        };
+        let Some(why) = why else {
             return false;
         };
         let shown = self.store.spool_path().join(&call.name);
         match self.store.spool_set_aside(call) {
             Ok(Some(aside)) => (self.note)(&format!(
-                "a proxy's batch kept for the collector cannot be recorded here ({why}); it is set aside as {}",
+                "{what} kept for the collector cannot be recorded here ({why}); it is set aside as {}",
                 aside.display()
             )),
             // Taken by another process since the listing.
             Ok(None) => {}
             Err(e) => (self.note)(&format!(
-                "a proxy's batch kept for the collector cannot be recorded here ({why}), nor set aside, and is left as {}: {e}",
+                "{what} kept for the collector cannot be recorded here ({why}), nor set aside, and is left as {}: {e}",
                 shown.display()
             )),
         }
@@ -449,30 +459,27 @@ impl Resend<'_> {
     /// collector surely never saw it. A call recorded here before ([`recorded_before`]) is not
     /// written again, as the collector skips a call it recorded.
     fn record_call(&self, body: &[u8], unseen: bool) -> bool {
-        let recorded = serde_json::from_slice::<HookCall>(body)
+        let recorded = read_call(body).and_then(|(call, payload)| {
+            if let Some(id) = call.call_id()
+                && recorded_before(self.store, &payload, id)?
+            {
+                return Ok(false);
+            }
+            let sink = match call.call_id() {
+                Some(id) => self.sink.clone().with_first_id(id.to_owned()),
+                None => self.sink.clone(),
+            };
+            hooks::record_attributed(
+                self.store,
+                &payload,
+                &sink,
+                call.denial().as_ref(),
+                call.attribution().as_ref(),
+                hooks::Ran::Elsewhere,
+            )
+            .map(|_| true)
             .map_err(|e| e.to_string())
-            .and_then(|call| {
-                let payload = call.payload().map_err(|e| e.to_string())?;
-                if let Some(id) = call.call_id()
-                    && recorded_before(self.store, &payload, id)?
-                {
-                    return Ok(false);
-                }
-                let sink = match call.call_id() {
-                    Some(id) => self.sink.clone().with_first_id(id.to_owned()),
-                    None => self.sink.clone(),
-                };
-                hooks::record_attributed(
-                    self.store,
-                    &payload,
-                    &sink,
-                    call.denial().as_ref(),
-                    call.attribution().as_ref(),
-                    hooks::Ran::Elsewhere,
-                )
-                .map(|_| true)
-                .map_err(|e| e.to_string())
-            });
+        });
         match &recorded {
             Ok(false) => (self.note)(
                 "a call kept for the collector is recorded here already (its session holds its id), and is not written again",
@@ -565,6 +572,15 @@ fn drop_repeated(events: &mut Vec<Event>) -> usize {
     let mut seen = HashSet::new();
     events.retain(|e| e.event_id.is_empty() || seen.insert(e.event_id.clone()));
     before - events.len()
+}
+
+/// A kept hook call and the payload it records, read as the collector's `/hooks` reads
+/// them: a call that does not read is refused there for good (400), and recorded nowhere.
+fn read_call(body: &[u8]) -> Result<(HookCall, hooks::HookPayload), String> {
+    let call =
+        serde_json::from_slice::<HookCall>(body).map_err(|e| format!("not a hook call: {e}"))?;
+    let payload = call.payload().map_err(|e| e.to_string())?;
+    Ok((call, payload))
 }
 
 /// A kept batch's session meta and events ([`crate::store::Store::spool_batch`]).

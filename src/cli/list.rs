@@ -184,7 +184,7 @@ fn kept_note(store: &crate::store::Store, scope: &ScopeArgs) {
         super::output::warn(super::send_kept::stray_note(found.strays));
     }
     if found.set_aside > 0 {
-        super::output::warn(super::send_kept::set_aside_note(store, found.set_aside));
+        super::output::warn(super::send_kept::set_aside_note(store, &found));
     }
     let count @ 1.. = found.calls else {
         return;

@@ -23,6 +23,7 @@ use crate::capture::resend::{Collector, Resend};
 use crate::capture::sink::Sink;
 use crate::error::Error;
 use crate::exit;
+use crate::store::SpoolCount;
 
 /// Send the hook calls and proxies' batches kept for the collector (AGENT_STRACE_ENDPOINT) now
 ///
@@ -82,7 +83,7 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
         // Said at every run, nothing waiting or not: the one warning of the run that set them
         // aside was all a user heard of them.
         if count.set_aside > 0 {
-            super::output::warn(set_aside_note(&located.store, count.set_aside));
+            super::output::warn(set_aside_note(&located.store, &count));
         }
         waiting += count.calls;
         waiting_batches += count.batches;
@@ -119,7 +120,7 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
         .as_ref()
         .map(|endpoint| super::http::shown_url(&endpoint.base))
         .unwrap_or_default();
-    let (mut sent, mut recorded, mut unreadable) = (0, 0, 0);
+    let (mut sent, mut recorded, mut unreadable, mut batches_unreadable) = (0, 0, 0, 0);
     let (mut batches_sent, mut batches_recorded) = (0, 0);
     let mut why = None;
     let (mut stuck, mut unrecorded) = (0, 0);
@@ -141,6 +142,7 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
         sent += done.sent;
         recorded += done.recorded;
         unreadable += done.unreadable;
+        batches_unreadable += done.batches_unreadable;
         batches_sent += done.batches_sent;
         batches_recorded += done.batches_recorded;
         why = why.or(done.stopped);
@@ -213,12 +215,11 @@ pub(crate) fn run(args: &SendKeptArgs, globals: &Globals) -> Result<u8> {
     if unreadable > 0 {
         return Err(Error::io(format!(
             "{} could not be recorded here and {} set aside in the spool (the warnings above name {} and say why)",
-            // Only a proxy's batch is ever set aside.
-            kept(unreadable, unreadable),
+            kept(unreadable, batches_unreadable),
             if unreadable == 1 { "was" } else { "were" },
             if unreadable == 1 { "it" } else { "them" },
         ))
-        .with_hint("look at them; nothing sends or records a batch set aside")
+        .with_hint("look at them; nothing sends or records what is set aside")
         .into());
     }
     Ok(exit::OK)
@@ -323,26 +324,41 @@ pub(crate) fn stray_note(strays: usize) -> String {
     )
 }
 
-/// The warning that `store`'s spool holds `n` proxies' batches set aside as unreadable, which
-/// no sender takes and which hold room in the spool's bound: only a person can free it.
-pub(crate) fn set_aside_note(store: &crate::store::Store, n: usize) -> String {
-    let (batches, wait, them, they_count) = if n == 1 {
-        (
-            "1 proxy's batch of events".to_owned(),
-            "waits",
-            "it",
-            "it counts",
-        )
+/// The warning that `store`'s spool holds hook calls and proxies' batches set aside as
+/// unreadable (`count`), which no sender takes and which hold room in the spool's bound: only
+/// a person can free it.
+pub(crate) fn set_aside_note(store: &crate::store::Store, count: &SpoolCount) -> String {
+    let n = count.set_aside;
+    let batches = count.set_aside_batches.min(n);
+    let (wait, them, they_count) = if n == 1 {
+        ("waits", "it", "it counts")
     } else {
-        (
-            format!("{n} proxies' batches of events"),
-            "wait",
-            "them",
-            "they count",
-        )
+        ("wait", "them", "they count")
+    };
+    let batch = |n: usize| {
+        if n == 1 {
+            "1 proxy's batch of events".to_owned()
+        } else {
+            format!("{n} proxies' batches of events")
+        }
+    };
+    let hook_calls = |n: usize| {
+        if n == 1 {
+            "1 hook call".to_owned()
+        } else {
+            format!("{n} hook calls")
+        }
+    };
+    let (what, name) = match (n - batches, batches) {
+        (0, batches) => (batch(batches), "<name>.batch.unreadable"),
+        (hooks, 0) => (hook_calls(hooks), "<name>.call.unreadable"),
+        (hooks, batches) => (
+            format!("{} and {}", hook_calls(hooks), batch(batches)),
+            "<name>.unreadable",
+        ),
     };
     format!(
-        "{batches} set aside in {} as unreadable (`<name>.batch.unreadable`) {wait} for you: nothing sends or records {them}, and {they_count} in the spool's bound until removed; look at {them}, then delete {them}",
+        "{what} set aside in {} as unreadable (`{name}`) {wait} for you: nothing sends or records {them}, and {they_count} in the spool's bound until removed; look at {them}, then delete {them}",
         store.spool_path().display()
     )
 }

@@ -21,10 +21,10 @@
 //! A proxy's batch of events the collector may hold in part waits here too, as
 //! `<micros>.<id>.batch` ([`Store::spool_batch`]): it is sent and taken as a call is, and never
 //! carries the unseen mark (it was sent). An older version reads no such name and leaves it.
-//! One this store cannot take (a damaged or forged file) is set aside as
-//! `<micros>.<id>.batch.unreadable`, which no sender lists or removes: it is counted apart
-//! ([`SpoolCount::set_aside`]), for `list` and `send-kept` to say it waits for a person, and
-//! against the spool's bound, so that batches set aside never fill the disk.
+//! A batch or a call this store cannot take (a damaged or forged file, which the collector
+//! refuses too) is set aside as `<its name>.unreadable`, which no sender lists or removes: it
+//! is counted apart ([`SpoolCount::set_aside`]), for `list` and `send-kept` to say it waits for
+//! a person, and against the spool's bound, so that what is set aside never fills the disk.
 
 use std::io::Read;
 
@@ -46,7 +46,7 @@ const TAKING: &str = ".taking";
 /// The end of the name of a proxy's batch of events (see the module's text).
 const BATCH: &str = ".batch";
 
-/// Added to the name of a kept batch set aside ([`Store::spool_set_aside`]).
+/// Added to the name of a kept batch or call set aside ([`Store::spool_set_aside`]).
 const UNREADABLE: &str = ".unreadable";
 
 /// How much the spool may hold before a call is no longer kept: a collector gone for good must
@@ -95,9 +95,12 @@ pub struct SpoolCount {
     /// Entries named as calls that are none (a link, a FIFO, a folder, a runaway file): left
     /// alone, never followed or removed.
     pub strays: usize,
-    /// Proxies' batches set aside as unreadable ([`Store::spool_set_aside`]): not waiting, no
-    /// sender takes them, but they hold room in the spool's bound until a person removes them.
+    /// Calls and proxies' batches set aside as unreadable ([`Store::spool_set_aside`]): not
+    /// waiting, no sender takes them, but they hold room in the spool's bound until a person
+    /// removes them.
     pub set_aside: usize,
+    /// Of `set_aside`, the proxies' batches.
+    pub set_aside_batches: usize,
     /// `.spool` is not a folder we made (a symbolic link, a file): what it is. It is left
     /// alone, and no call is read through it.
     pub not_a_folder: Option<&'static str>,
@@ -235,15 +238,26 @@ impl Store {
         }
     }
 
-    /// Sets aside a kept batch this store cannot take (a damaged or forged file) as
+    /// Sets aside a kept batch or call this store cannot take (a damaged or forged file) as
     /// `<name>.unreadable`, a name no sender lists: it holds back no call behind it and is not
-    /// read again, and stays for a person to look at. The name it has now, for messages; `None`
-    /// when another process took it since it was listed.
+    /// read again, and stays for a person to look at. A call is found under its name with or
+    /// without the unseen mark (see [`Store::unspool_sent`]). The name it has now, for
+    /// messages; `None` when another process took it since it was listed.
     pub fn spool_set_aside(&self, call: &Spooled) -> Result<Option<std::path::PathBuf>> {
-        let aside = format!("{}{UNREADABLE}", call.name);
-        Ok(self
-            .rename_kept(&call.name, &aside, &call.name)?
-            .then(|| self.spool_path().join(aside)))
+        let names = match call.name.strip_suffix(UNSEEN) {
+            Some(stem) => vec![call.name.clone(), format!("{stem}.call")],
+            None => match call.name.strip_suffix(".call").filter(|_| !call.batch) {
+                Some(stem) => vec![call.name.clone(), format!("{stem}{UNSEEN}")],
+                None => vec![call.name.clone()],
+            },
+        };
+        for name in names {
+            let aside = format!("{name}{UNREADABLE}");
+            if self.rename_kept(&name, &aside, &call.name)? {
+                return Ok(Some(self.spool_path().join(aside)));
+            }
+        }
+        Ok(None)
     }
 
     /// Takes a call the collector took out of the spool, under its name with or without the
@@ -318,10 +332,12 @@ impl Store {
         };
         let mut count = SpoolCount::default();
         let names = folder.names()?;
-        count.set_aside = names
-            .iter()
-            .filter(|name| is_set_aside(name) && is_call(&folder, name))
-            .count();
+        for name in names.iter().filter(|name| is_set_aside(name)) {
+            if is_call(&folder, name) {
+                count.set_aside += 1;
+                count.set_aside_batches += usize::from(name.ends_with(SET_ASIDE_BATCH));
+            }
+        }
         for (_, name) in called_of(names) {
             if is_call(&folder, &name) {
                 count.calls += 1;
@@ -453,12 +469,13 @@ fn called_of(names: Vec<String>) -> Vec<(u64, String)> {
         .collect()
 }
 
-/// Whether `name` is a batch's set aside as unreadable (`<micros>.<id>.batch.unreadable`).
+/// The end of the name of a batch set aside ([`Store::spool_set_aside`]).
+const SET_ASIDE_BATCH: &str = ".batch.unreadable";
+
+/// Whether `name` is a batch's or a call's set aside as unreadable
+/// (`<micros>.<id>.batch.unreadable`, `<micros>.<id>.call.unreadable`).
 fn is_set_aside(name: &str) -> bool {
-    name.strip_suffix(UNREADABLE)
-        .filter(|batch| batch.ends_with(BATCH))
-        .and_then(micros_of)
-        .is_some()
+    name.strip_suffix(UNREADABLE).and_then(micros_of).is_some()
 }
 
 /// The time in a call's name (`<micros>.<id>.call`) or a batch's (`<micros>.<id>.batch`);
@@ -521,8 +538,8 @@ fn clear_leftovers(
 }
 
 /// How many calls `folder` holds of its entries `names` (regular files named as calls, as
-/// calls being written, or as batches set aside: each holds room until it is gone; one removed
-/// since the listing is not counted), and their bytes. A file larger than any call
+/// calls being written, or as batches or calls set aside: each holds room until it is gone;
+/// one removed since the listing is not counted), and their bytes. A file larger than any call
 /// ([`CALL_LIMIT`]) is none, as [`is_call`] says: put there by someone else, it is passed over,
 /// and it filled the bound for good, so that no hook could keep a call.
 fn held(folder: &super::files::Folder, names: &[String]) -> (usize, u64) {
