@@ -3844,6 +3844,98 @@ fn a_hook_whose_collector_never_opens_its_connection_records_the_call_here() {
     );
 }
 
+/// A `resolv.conf` in `dir` naming a DNS server on this machine that never answers (its
+/// socket, which the caller holds), given 5 s for each lookup; `None` where a command cannot
+/// be run with it in place of the system's (no `unshare`, or not root).
+fn silent_dns(dir: &Path) -> Option<(std::net::UdpSocket, PathBuf)> {
+    let ok = Command::new("unshare")
+        .args(["-m", "true"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !ok {
+        return None;
+    }
+    // An address of its own on the loopback: tests running at once each bind theirs.
+    let socket =
+        (1..250).find_map(|n| std::net::UdpSocket::bind(format!("127.83.{n}.53:53")).ok())?;
+    let resolv = dir.join("resolv.conf");
+    std::fs::write(
+        &resolv,
+        format!(
+            "nameserver {}\noptions timeout:5 attempts:1\n",
+            socket.local_addr().unwrap().ip()
+        ),
+    )
+    .unwrap();
+    Some((socket, resolv))
+}
+
+/// `command` run with `resolv` in place of the system's `/etc/resolv.conf` (a mount of its own).
+fn with_resolv(command: &Command, resolv: &Path) -> Command {
+    let mut wrapped = Command::new("unshare");
+    wrapped
+        .args([
+            "-m",
+            "sh",
+            "-c",
+            "mount --bind \"$0\" /etc/resolv.conf && exec \"$@\"",
+        ])
+        .arg(resolv)
+        .arg(command.get_program())
+        .args(command.get_args());
+    if let Some(dir) = command.get_current_dir() {
+        wrapped.current_dir(dir);
+    }
+    for (name, value) in command.get_envs() {
+        match value {
+            Some(value) => wrapped.env(name, value),
+            None => wrapped.env_remove(name),
+        };
+    }
+    wrapped
+}
+
+/// A collector whose name the DNS server never answers for holds back neither a hook (beyond
+/// its time) nor `record-http`'s start, and so its relay: the lookup goes on, on one thread,
+/// while the request gives up at its time. Both waited for the whole lookup (5 s here, 10 s
+/// or more under the system's defaults), the client's runtime waiting for it at its end.
+#[test]
+fn a_collector_name_slow_to_look_up_holds_back_neither_a_hook_nor_a_proxys_relay() {
+    let env = TestEnv::new();
+    let Some((_dns, resolv)) = silent_dns(env.path()) else {
+        eprintln!("skipped: needs root and unshare to give a command a resolv.conf of its own");
+        return;
+    };
+    let endpoint = "http://collector.agent-strace.test:4317";
+    let project = env.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    let session = "slow-name";
+    let mut hook = env.command(&["hook", "user-prompt"]);
+    hook.env("AGENT_STRACE_ENDPOINT", endpoint)
+        .env("AGENT_STRACE_ENDPOINT_WAIT_MS", "300")
+        .env_remove("AGENT_STRACE_TOKEN");
+    let start = Instant::now();
+    let run = crate::common::run_with_stdin(
+        with_resolv(&hook, &resolv),
+        prompt(session, &project, "hello").to_string().as_bytes(),
+    );
+    let took = start.elapsed();
+    let local = project.join(".agent-traces");
+    let log = std::fs::read_to_string(local.join("hook-errors.log")).unwrap_or_default();
+    assert!(took < Duration::from_millis(2500), "{took:?}: {log}");
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    assert_eq!(stored_lines(&local, session), 1, "{log}");
+
+    let mut proxy = env.command(&["record-http", "http://127.0.0.1:9/mcp", "--port", "0"]);
+    proxy.env("AGENT_STRACE_ENDPOINT", endpoint);
+    let start = Instant::now();
+    let (proxy, _) = crate::common::net::spawn_proxy(with_resolv(&proxy, &resolv));
+    let took = start.elapsed();
+    assert!(took < Duration::from_millis(2500), "{took:?}");
+    assert_eq!(proxy.terminate(), Some(0));
+}
+
 /// A batch the collector may hold that neither the spool nor the local store can take (the
 /// store's folder cannot be made) is not lost: the proxy says so in one line on stderr and
 /// writes its events after it, one JSON line each, as the collector's `/events` takes them.

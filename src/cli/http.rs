@@ -11,6 +11,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
+use super::lookup::SharedLookup;
 use crate::capture::remote::Unsent;
 
 /// Checks a URL the user gave with `flag`: http or https, with a host, no credentials in it.
@@ -63,9 +64,12 @@ pub(crate) fn shown_url(url: &str) -> String {
     format!("{scheme}{secret}{rest}{tail}")
 }
 
+/// Connections to names looked up by [`SharedLookup`].
+type Connecting = HttpConnector<SharedLookup>;
+
 enum Connector {
-    Plain(Client<HttpConnector, Full<Bytes>>),
-    Tls(Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>),
+    Plain(Client<Connecting, Full<Bytes>>),
+    Tls(Client<hyper_rustls::HttpsConnector<Connecting>, Full<Bytes>>),
 }
 
 /// A client for one kind of URL (http or https).
@@ -110,7 +114,8 @@ impl HttpClient {
             .build()
             .map_err(|e| format!("cannot start the HTTP client: {e}"))?;
         let builder = Client::builder(TokioExecutor::new());
-        let mut http = HttpConnector::new();
+        // Not the system's lookup on this client's runtime, whose end would wait for it.
+        let mut http = HttpConnector::new_with_resolver(SharedLookup);
         http.set_connect_timeout(Some(connect_timeout(url)));
         let connector = if url.scheme_str() == Some("https") {
             http.enforce_http(false);
@@ -205,10 +210,15 @@ impl HttpClient {
         let port = url.port_u16().unwrap_or(if tls { 443 } else { 80 });
         let timeout = timeout.min(connect_timeout(url));
         self.runtime.block_on(async {
-            match tokio::time::timeout(timeout, tokio::net::TcpStream::connect((host, port))).await
-            {
+            let connect = async {
+                let addrs = super::lookup::lookup(host, port).await?;
+                tokio::net::TcpStream::connect(&addrs[..])
+                    .await
+                    .map_err(|e| format!("cannot connect: {e}"))
+            };
+            match tokio::time::timeout(timeout, connect).await {
                 Ok(Ok(_)) => Ok(()),
-                Ok(Err(e)) => Err(format!("cannot connect: {e}")),
+                Ok(Err(why)) => Err(why),
                 Err(_) => Err(format!("no connection within {} ms", timeout.as_millis())),
             }
         })

@@ -35,6 +35,7 @@ mod inspect;
 mod lint;
 mod list;
 mod listing;
+mod lookup;
 mod mcp;
 mod optimize;
 mod output;
