@@ -1113,3 +1113,143 @@ fn a_full_name_in_single_quotes_after_a_label_is_learned() {
     );
     assert!(!out.contains("Quuxley"), "{out}");
 }
+
+/// A name with an apostrophe learned beside an address (`Pim O'Brien <…>`, the user's own
+/// `Zorb D'Arcy <zorb@…>`) was replaced only beside it: `Pim O'Brien reviewed`, the handle
+/// `@PimOBrien` and the user's surname alone were exported.
+#[test]
+fn a_name_with_an_apostrophe_learned_beside_an_address_is_replaced_everywhere() {
+    let env = TestEnv::new();
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-apostrophe",
+        "zorb",
+        "vm",
+        &[
+            "Author: Pim O'Brien <pv@corp.example>",
+            "Signed-off-by: Zorb D'Arcy <zorb@corp.example>",
+            "Pim O'Brien reviewed; ask pim o’brien or @PimOBrien; thanks D'Arcy; O'Brien alone stays",
+        ],
+    );
+    assert_eq!(
+        prompts[2], "[NAME] reviewed; ask [NAME] or @[NAME]; thanks [USER]; O'Brien alone stays",
+        "{out}"
+    );
+    assert!(!out.contains("Arcy"), "{out}");
+}
+
+/// A name in lower case beside an address (`pim vandal <pim@…>`, as a `git config user.name`
+/// so typed writes it) was no name: it was exported beside `<[EMAIL]>` and wherever else the
+/// session wrote it. Lower-case words the address does not spell stay (`mail to <…>`).
+#[test]
+fn a_name_in_lower_case_beside_an_address_that_spells_it_is_replaced() {
+    let env = TestEnv::new();
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-lower-name",
+        "zorb",
+        "vm",
+        &[
+            "commit 3f2a\nAuthor: pim vandal <pim@corp.example>",
+            "Author: zorb quuxley <zquuxley@corp.example>",
+            "Pim Vandal reviewed; ask Quuxley; mail to <pv@corp.example>; reply to bob <bob@corp.example>",
+        ],
+    );
+    assert_eq!(
+        prompts,
+        [
+            "commit 3f2a\nAuthor: [NAME] <[EMAIL]>",
+            "Author: [NAME] <[EMAIL]>",
+            "[NAME] reviewed; ask [USER]; mail to <[EMAIL]>; reply to bob <[EMAIL]>",
+        ],
+        "{out}"
+    );
+    for name in ["vandal", "quuxley"] {
+        assert!(!out.to_lowercase().contains(name), "{name}: {out}");
+    }
+}
+
+/// A name after its address (`<pv@…> Pim Vandal`, a mail header's `kit@… (Kit Moraine)`) was
+/// exported: only a name before the address was taken. One capitalised word after an address
+/// in angle brackets is as often a log's subject, and stays.
+#[test]
+fn a_name_after_an_address_is_replaced() {
+    let env = TestEnv::new();
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-name-after",
+        "zorb",
+        "vm",
+        &[
+            "From: <pv@corp.example> Pim Vandal",
+            "Reply-To: kit@corp.example (Kit Moraine); cc lu.fenwick@corp.example (lu fenwick)",
+            "Pim Vandal and kit moraine wrote; <a@corp.example> Fixed it; a@corp.example (see above)",
+        ],
+    );
+    assert_eq!(
+        prompts,
+        [
+            "From: <[EMAIL]> [NAME]",
+            "Reply-To: [EMAIL] ([NAME]); cc [EMAIL] ([NAME])",
+            "[NAME] and [NAME] wrote; <[EMAIL]> Fixed it; [EMAIL] (see above)",
+        ],
+        "{out}"
+    );
+    for name in ["Vandal", "Moraine", "fenwick"] {
+        assert!(!out.contains(name), "{name}: {out}");
+    }
+}
+
+/// An address made of the user's names (`zorb.quuxley@…`, an issue's `owner`) did not teach
+/// their full name: `created_by: Zorb Quuxley` was exported `[USER] Quuxley`, and the surname
+/// wherever else the session wrote it. An example's `user.name@…` teaches nothing.
+#[test]
+fn an_address_made_of_the_users_names_teaches_their_surname() {
+    let env = TestEnv::new();
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-address-names",
+        "zorb",
+        "vm",
+        &[
+            r#"{"owner": "zorb.quuxley@corp.example", "created_by": "Zorb Quuxley"}"#,
+            "ask Quuxley; set user.name@example.com; the user name",
+        ],
+    );
+    assert_eq!(
+        prompts,
+        [
+            r#"{"owner": "[EMAIL]", "created_by": "[USER]"}"#,
+            "ask [USER]; set [EMAIL]; the user name",
+        ],
+        "{out}"
+    );
+}
+
+/// The name git writes in its reflog (`<old> <new> mtk30765 <…> <time> <zone>`) and a
+/// commit's `author` line, whatever it is, was exported beside the `<[EMAIL]>`.
+#[test]
+fn the_name_of_a_git_reflog_or_commit_record_is_replaced() {
+    let env = TestEnv::new();
+    let sha = "616b539bb967cc9fd904930e727c0f8a45d6f846";
+    let reflog = format!("{sha} {sha} mtk30765 <wl@corp.example> 1758084545 +0800\tcommit: x");
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-git-records",
+        "zorb",
+        "vm",
+        &[
+            &reflog,
+            "tree 1a2b\nauthor pim <pv@corp.example> 1758084545 +0800\n\nfix",
+        ],
+    );
+    assert_eq!(
+        prompts,
+        [
+            format!("{sha} {sha} [NAME] <[EMAIL]> 1758084545 +0800\tcommit: x"),
+            "tree 1a2b\nauthor [NAME] <[EMAIL]> 1758084545 +0800\n\nfix".to_owned(),
+        ],
+        "{out}"
+    );
+    assert!(!out.contains("mtk30765"), "{out}");
+}

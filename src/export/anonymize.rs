@@ -16,8 +16,9 @@
 //! `alice`) is replaced whole too. The user's full name, where the session writes it beside
 //! their account's name or address (`Author: Alice Smith <alice@…>`, `Owner: Alice Smith`),
 //! is one of their names: the whole, each name and the handles joining them (`AliceSmith`).
-//! Another person's full name beside an address (`Bob Jones <bob@…>` of a git log) is a
-//! `[NAME]` wherever the session writes it.
+//! Another person's full name beside an address (`Bob Jones <bob@…>` of a git log, `bob@…
+//! (Bob Jones)`, in lower case where the address spells it: `bob jones <bob@…>`; see
+//! [`super::named_address`]) is a `[NAME]` wherever the session writes it.
 //!
 //! Names are replaced as whole words in any case (`alice`, `Alice`, but not `malice`; one of
 //! five characters or more also joined by `_`: `alice_build`), also
@@ -40,6 +41,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::Exported;
+use super::named_address::names_beside_addresses;
 use crate::model::tools::Agent;
 use crate::model::view::View;
 use crate::model::{Event, SessionMeta};
@@ -132,12 +134,13 @@ const GENERIC: &[&str] = &[
 ];
 
 /// Whether `name` could be an account's or a profile folder's name: letters, digits, `.`,
-/// `_` and `-`, and single spaces between words (`Alice Smith`), starting with a letter, a
-/// digit or `_`. What a home path of documentation or a glob holds instead (`...`, `*`,
+/// `_` and `-`, an apostrophe of a surname (`O'Brien`, `D’Arcy`: a name learned beside an
+/// address so spelled was replaced nowhere), and single spaces between words (`Alice
+/// Smith`), starting with a letter, a digit or `_`. What a home path of documentation or a glob holds instead (`...`, `*`,
 /// `$USER`, `{user}`) is replaced inside the path, but never looked for elsewhere: as `...`,
 /// every ellipsis of the session became `[USER]`.
 fn account_like(name: &str) -> bool {
-    let ok = |c: char| c.is_alphanumeric() || matches!(c, '.' | '_' | '-');
+    let ok = |c: char| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '\'' | '’');
     name.split(' ').all(|w| !w.is_empty() && w.chars().all(ok))
         && name.starts_with(|c: char| c.is_alphanumeric() || c == '_')
 }
@@ -263,44 +266,12 @@ static EMAIL_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
     .expect("the email pattern compiles")
 });
 
-/// A person's name written beside their address, as a git author, a `Signed-off-by:`, a
-/// manifest's `authors` and a mail header write it (`Alice Smith <alice@corp.example>`):
-/// one to four capitalised words (initials too: `J. R. Smith`) right before the address in
-/// angle brackets or parentheses (`Alice Smith (alice@…)`), the name in quotes too as a mail
-/// header has it (`From: "Alice Smith" <…>`, its quotes escaped in JSON text). The address
-/// alone was replaced; the name, which no home folder or account tells, was left.
-static NAMED_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
-    // A name ends in a letter: the quote after `'Kit Moraine'` is the mail header's, and was
-    // taken into the name, which then was learned nowhere else and lost its closing quote.
-    let word = r"\p{Lu}(?:[\p{L}\p{M}'’-]*[\p{L}\p{M}])?\.?";
-    Regex::new(&format!(
-        concat!(
-            r#"\b(?P<name>{word}(?: {word}){{0,3}})(?P<at>(?:\\?["'])? [<(]"#,
-            r"(?P<address>{address}|[^<>()\s]+%40[^<>()\s]+)[>)])"
-        ),
-        word = word,
-        address = crate::mask::EMAIL_PATTERN
-    ))
-    .expect("the named address pattern compiles")
-});
-
-/// Whether `address` is a machine's, whose name names no person: a `noreply` (`Claude
-/// <noreply@anthropic.com>` of a co-authored commit, `GitHub <noreply@github.com>`). GitHub's
-/// `<id>+<login>@users.noreply.github.com` is a person's own private address, which their
-/// commits carry beside their name (`Co-authored-by: Alice Smith <1+alice@users.noreply…>`),
-/// and was taken for a machine's, leaving the name; a bot's (`dependabot[bot]`) is a machine's.
-fn no_one_answers(address: &str) -> bool {
-    let address = address.to_lowercase();
-    let persons = address.contains("users.noreply.github.com") && !address.contains("[bot]");
-    !persons && (address.contains("noreply") || address.contains("no-reply"))
-}
-
 /// A person's name after a label that introduces one (`Author: Alice Smith`, an issue's
 /// `Owner:`, `git config user.name` printing `user.name=Alice Smith`): two to four
 /// capitalised words. Learned only when the first names a known user ([`own_names`]): a label
 /// alone says nothing of whose name follows (`Co-authored-by: Claude Opus`).
 static PERSON_LABEL: LazyLock<Regex> = LazyLock::new(|| {
-    // A name ends in a letter, as beside an address ([`NAMED_ADDRESS`]).
+    // A name ends in a letter, as beside an address ([`super::named_address`]).
     let word = r"\p{Lu}(?:[\p{L}\p{M}'’-]*[\p{L}\p{M}])?\.?";
     Regex::new(&format!(
         concat!(
@@ -330,22 +301,38 @@ impl Person {
     }
 }
 
-/// The people `text` names beside an address ([`NAMED_ADDRESS`], but a machine's) or after a
-/// label ([`PERSON_LABEL`]).
+/// The people `text` names beside an address ([`names_beside_addresses`], but a machine's) or
+/// after a label ([`PERSON_LABEL`]).
 fn collect_people_in(text: &str, people: &mut BTreeSet<Person>) {
-    for c in NAMED_ADDRESS.captures_iter(text) {
-        if !no_one_answers(&c["address"]) {
-            people.insert(Person {
-                name: c["name"].to_owned(),
-                address: Some(c["address"].to_owned()),
-            });
-        }
+    for found in names_beside_addresses(text) {
+        people.insert(Person {
+            name: text[found.range].to_owned(),
+            address: Some(found.address),
+        });
     }
     for c in PERSON_LABEL.captures_iter(text) {
         people.insert(Person {
             name: c["name"].to_owned(),
             address: None,
         });
+    }
+    // An address made of its person's names (`marco.rotili@…`) says their full name as a label
+    // does: the user's when the first is a known user's ([`own_names`]), no one's else (an
+    // example's `user.name@…`).
+    for address in EMAIL_ADDRESS.find_iter(text) {
+        let local = address
+            .as_str()
+            .split(['@', '%'])
+            .next()
+            .unwrap_or_default();
+        let parts: Vec<&str> = local.split(['.', '_']).collect();
+        let a_name = |p: &&str| p.chars().count() >= 2 && p.chars().all(char::is_alphabetic);
+        if (2..=3).contains(&parts.len()) && parts.iter().all(a_name) {
+            people.insert(Person {
+                name: parts.join(" "),
+                address: None,
+            });
+        }
     }
 }
 
@@ -401,7 +388,7 @@ fn others_names(people: &BTreeSet<Person>, own: &BTreeSet<String>) -> BTreeSet<S
     let mut out = BTreeSet::new();
     for person in people.iter().filter(|p| p.address.is_some()) {
         let names = person.names();
-        let letters = |n: &&str| n.chars().all(|c| c.is_alphabetic() || c == '-');
+        let letters = |n: &&str| n.chars().all(|c| c.is_alphabetic() || is_name_mark(c));
         if names.len() >= 2
             && names.iter().all(letters)
             && !own.contains(&names.join(" ").to_lowercase())
@@ -820,7 +807,9 @@ fn words(names: &BTreeSet<String>, any_case: bool) -> Option<Regex> {
                 true => r"\b",
                 false => "",
             };
-            format!("{}{end}", regex::escape(n))
+            // An apostrophe is typed straight or curly (`O'Brien`, `O’Brien`) alike.
+            let name = regex::escape(n).replace(['\'', '’'], "['’]");
+            format!("{name}{end}")
         })
         .collect();
     let flags = if any_case { "(?i)" } else { "" };
@@ -860,7 +849,11 @@ fn with_name_parts(users: &BTreeSet<String>) -> BTreeSet<String> {
     let mut out = users.clone();
     for user in users {
         let parts: Vec<&str> = user.trim().split(['.', '_', ' ']).collect();
-        let letters = |p: &&str| !p.is_empty() && p.chars().all(char::is_alphabetic);
+        let letters = |p: &&str| {
+            p.starts_with(char::is_alphabetic)
+                && p.chars()
+                    .all(|c| c.is_alphabetic() || matches!(c, '\'' | '’'))
+        };
         if parts.len() < 2 || !parts.iter().all(letters) {
             continue;
         }
@@ -876,12 +869,23 @@ fn with_name_parts(users: &BTreeSet<String>) -> BTreeSet<String> {
 /// A person's names as a text writes them (`alice smith`) and as a handle joins them
 /// (`alicesmith`, `AliceSmith` in any case, `alice-smith`, `alice_smith`, `alice.smith`): a
 /// handle made of the person's names is the person, and `AliceSmith` was left beside a
-/// replaced `Alice Smith`.
+/// replaced `Alice Smith`. A name with an apostrophe is a handle without it too
+/// (`PimOBrien` of `Pim O'Brien`).
 fn handles(parts: &[&str]) -> Vec<String> {
-    ["", " ", "-", "_", "."]
+    let bare: Vec<String> = parts.iter().map(|p| p.replace(['\'', '’'], "")).collect();
+    let mut spellings = vec![parts.iter().map(ToString::to_string).collect::<Vec<_>>()];
+    if bare.iter().zip(parts).any(|(b, p)| b != p) {
+        spellings.push(bare);
+    }
+    spellings
         .iter()
-        .map(|join| parts.join(join))
+        .flat_map(|parts| ["", " ", "-", "_", "."].map(|join| parts.join(join)))
         .collect()
+}
+
+/// What a name holds besides letters: a hyphen (`Smith-Jones`) or an apostrophe (`O'Brien`).
+fn is_name_mark(c: char) -> bool {
+    matches!(c, '-' | '\'' | '’')
 }
 
 /// The names of `users` that are [`account_like`], longest first, each escaped for a pattern.
@@ -1084,9 +1088,19 @@ impl Scrubber<'_> {
             });
         }
         // The name beside an address, while the address still says where it ends.
-        out = replace_some(out, &NAMED_ADDRESS, "person", report, |c| {
-            (!no_one_answers(&c["address"])).then(|| format!("{NAME}{}", &c["at"]))
-        });
+        let named = names_beside_addresses(&out);
+        if !named.is_empty() {
+            let mut replaced = String::with_capacity(out.len());
+            let mut from = 0;
+            for found in named {
+                report.note("person", &out[found.range.clone()], NAME);
+                replaced.push_str(&out[from..found.range.start]);
+                replaced.push_str(NAME);
+                from = found.range.end;
+            }
+            replaced.push_str(&out[from..]);
+            out = Cow::Owned(replaced);
+        }
         // `git@host` of a remote (`git@github.com:acme/x.git`) is no one's address.
         out = replace_some(out, &EMAIL_ADDRESS, "email", report, |c| {
             let pre = c.name("pre").map_or("", |m| m.as_str());

@@ -11,7 +11,8 @@
 //! - [`otlp`]: the session as an OTLP trace (plain mapping, or the GenAI conventions of
 //!   [`genai`]), encoded as protobuf or as the proto3 JSON mapping.
 //! - [`genai`]: the OpenTelemetry GenAI semantic conventions' names and values.
-//! - [`anonymize`]: what is exported, rewritten to name no one (`--anonymize`).
+//! - [`anonymize`]: what is exported, rewritten to name no one (`--anonymize`); the names it
+//!   finds beside an email address are [`named_address`]'s.
 //! - [`metrics`]: per-session gauges as an OTLP metrics request (`--metrics`).
 //! - [`langfuse`]: Langfuse's attributes on the OTLP trace, and eval scores for its API
 //!   (`--backend langfuse`).
@@ -21,6 +22,7 @@ pub mod csv;
 pub mod genai;
 pub mod langfuse;
 pub mod metrics;
+mod named_address;
 pub mod otlp;
 pub mod session;
 
