@@ -341,6 +341,43 @@ fn a_permission_request_is_denied_with_a_decision() {
     assert_eq!((run.code, run.stdout.as_str()), (0, ""));
 }
 
+/// Claude Code (2.1.332) runs the shell commands a skill or slash command writes inline as
+/// it loads, asking PreSkillShellCommand hooks first and never PreToolUse: the payload was
+/// recorded as an event of no known kind and the command not judged, so `cat secrets/k` in a
+/// skill ran under a deny of `secrets/**`. Its answer names its own event, as Claude Code
+/// wants of a `hookSpecificOutput`.
+#[test]
+fn a_skills_shell_command_is_judged_before_it_runs() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"read": {"deny": ["secrets/**"]}}}));
+    let command = |id: &str, line: &str| {
+        json!({"session_id": "skill", "hook_event_name": "PreSkillShellCommand",
+               "tool_name": "Bash", "tool_input": {"command": line}, "tool_use_id": id,
+               "command_name": "deploy", "command_source": "projectSettings",
+               "invoked_by": "user"})
+    };
+    let run = env.hook("PreSkillShellCommand", &command("s1", "cat secrets/k"));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = &decision(&run.stdout)["hookSpecificOutput"];
+    assert_eq!(out["hookEventName"], "PreSkillShellCommand");
+    assert_eq!(out["permissionDecision"], "deny");
+    let reason = out["permissionDecisionReason"].as_str().unwrap();
+    assert!(reason.contains("`secrets/**`"), "{reason}");
+    let run = env.hook("PreSkillShellCommand", &command("s2", "ls"));
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""));
+    // Both are recorded whole, the refused one with its denial.
+    let asked: Vec<Value> = env
+        .events("skill")
+        .into_iter()
+        .filter(|e| e["data"]["hook_event_name"] == "PreSkillShellCommand")
+        .collect();
+    assert_eq!(asked.len(), 2, "{asked:?}");
+    assert_eq!(asked[0]["data"]["command_name"], "deploy");
+    assert_eq!(asked[0]["data"]["invoked_by"], "user");
+    assert!(!asked[0]["data"]["policy_denied"].is_null(), "{asked:?}");
+    assert!(asked[1]["data"]["policy_denied"].is_null(), "{asked:?}");
+}
+
 #[test]
 fn a_broken_policy_blocks_nothing_but_says_so() {
     let env = TestEnv::new();

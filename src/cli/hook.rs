@@ -800,13 +800,11 @@ fn log(args: &HookArgs, store: &Store, message: &str) {
     }
 }
 
-/// The policy in force for a call about to run (pre-tool, permission request); other events
-/// never look for one. A policy that cannot be used blocks nothing, and says so in the log.
+/// The policy in force for a call about to run (pre-tool, permission request, a skill's shell
+/// command); other events never look for one. A policy that cannot be used blocks nothing,
+/// and says so in the log.
 fn guard(args: &HookArgs, payload: &hooks::HookPayload, store: &Store) -> Option<Guard> {
-    if !matches!(
-        payload.event,
-        HookEvent::PreToolUse | HookEvent::PermissionRequest
-    ) {
+    if !payload.event.asks_before_a_call() {
         return None;
     }
     let start = payload

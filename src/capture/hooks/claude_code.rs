@@ -80,17 +80,22 @@ pub(super) fn read(arg: &str, fields: Map<String, Value>) -> Result<HookPayload,
 }
 
 /// Claude Code's denial (VS Code reads its hooks' output the same way): JSON on stdout with
-/// exit 0; `permissionDecision` for PreToolUse, `decision.behavior` for PermissionRequest
-/// (where exit 2 is ignored).
-pub(super) fn deny(reason: &str, permission_request: bool) -> super::Reply {
-    let json = if permission_request {
+/// exit 0; `decision.behavior` for PermissionRequest (where exit 2 is ignored), else
+/// `permissionDecision` under the name of the event that asked (PreToolUse,
+/// PreSkillShellCommand): Claude Code refuses a `hookSpecificOutput` that names another event.
+pub(super) fn deny(reason: &str, event: &HookEvent) -> super::Reply {
+    let json = if *event == HookEvent::PermissionRequest {
         serde_json::json!({"hookSpecificOutput": {
             "hookEventName": "PermissionRequest",
             "decision": {"behavior": "deny", "message": reason},
         }})
     } else {
+        let asked = match event {
+            HookEvent::SkillShellCommand => event.wire_name(),
+            _ => "PreToolUse",
+        };
         serde_json::json!({"hookSpecificOutput": {
-            "hookEventName": "PreToolUse",
+            "hookEventName": asked,
             "permissionDecision": "deny",
             "permissionDecisionReason": reason,
         }})

@@ -15,7 +15,7 @@
 
 use serde_json::{Map, Value};
 
-use super::payload::{Answer, Fields, HookPayload, PayloadError};
+use super::payload::{Answer, Fields, HookEvent, HookPayload, PayloadError};
 use crate::model::Agent;
 
 /// The fields Codex 0.171.0's input schemas name (less the ones taken out as the session's
@@ -106,13 +106,18 @@ pub(super) fn read(arg: &str, fields: Map<String, Value>) -> Result<HookPayload,
 /// `tests/agent_codex.rs` checks every denial against Codex's own schemas, so a field added
 /// there for Claude Code would fail here first.
 pub(super) fn deny(reason: &str, permission_request: bool) -> super::Reply {
-    super::claude_code::deny(reason, permission_request)
+    let event = if permission_request {
+        HookEvent::PermissionRequest
+    } else {
+        HookEvent::PreToolUse
+    };
+    super::claude_code::deny(reason, &event)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::hooks::{HookEvent, Signals};
+    use crate::capture::hooks::Signals;
 
     fn read_payload(stdin: &str, signals: &Signals) -> Result<HookPayload, PayloadError> {
         crate::capture::hooks::read_payload("x", stdin.as_bytes(), signals)

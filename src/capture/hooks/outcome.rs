@@ -11,7 +11,8 @@ pub enum Outcome {
     Deny {
         /// What the model is told: the rule, the policy file, what to do instead.
         reason: String,
-        /// The call is a permission request (answered with a decision), not a pre-tool hook.
-        permission_request: bool,
+        /// The event that asked (a pre-tool hook, a permission request, a skill's shell
+        /// command): each is answered in its own words.
+        event: super::HookEvent,
     },
 }

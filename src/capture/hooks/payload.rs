@@ -26,6 +26,10 @@ pub enum HookEvent {
     PreCompact,
     PostCompact,
     PermissionRequest,
+    /// A shell command written in a skill or slash command is about to run as the skill
+    /// loads (Claude Code's PreSkillShellCommand): the payload names the shell tool and the
+    /// command as a tool call, and the command never reaches PreToolUse.
+    SkillShellCommand,
     /// A call to the model is about to be made (Gemini CLI's BeforeModel): the payload names
     /// the model.
     ModelRequest,
@@ -54,6 +58,11 @@ pub const HOOK_ARGS: [(&str, HookEvent); 13] = [
     ("permission-request", HookEvent::PermissionRequest),
 ];
 
+/// Events `setup` does not write into an agent's settings but that are read by name when a
+/// user hooks them (docs/agents.md §1): Claude Code versions that do not know an event name
+/// may refuse the whole settings file.
+const NOT_SET_UP: [HookEvent; 1] = [HookEvent::SkillShellCommand];
+
 impl HookEvent {
     /// The event's name in payloads and in settings.json (Claude Code and VS Code share them).
     pub fn wire_name(&self) -> &str {
@@ -71,6 +80,7 @@ impl HookEvent {
             HookEvent::PreCompact => "PreCompact",
             HookEvent::PostCompact => "PostCompact",
             HookEvent::PermissionRequest => "PermissionRequest",
+            HookEvent::SkillShellCommand => "PreSkillShellCommand",
             // Only Gemini CLI has them, under these names.
             HookEvent::ModelRequest => "BeforeModel",
             HookEvent::ModelResponse => "AfterModel",
@@ -81,11 +91,10 @@ impl HookEvent {
     pub fn from_wire_name(name: &str) -> HookEvent {
         HOOK_ARGS
             .iter()
-            .find(|(_, event)| event.wire_name() == name)
-            .map_or_else(
-                || HookEvent::Other(name.to_owned()),
-                |(_, event)| event.clone(),
-            )
+            .map(|(_, event)| event)
+            .chain(&NOT_SET_UP)
+            .find(|event| event.wire_name() == name)
+            .map_or_else(|| HookEvent::Other(name.to_owned()), HookEvent::clone)
     }
 
     /// From a `hook <event>` argument; `None` for an argument that names no known event.
@@ -104,7 +113,19 @@ impl HookEvent {
     pub fn is_tool_event(&self) -> bool {
         matches!(
             self,
-            HookEvent::PreToolUse | HookEvent::PostToolUse | HookEvent::PostToolUseFailure
+            HookEvent::PreToolUse
+                | HookEvent::PostToolUse
+                | HookEvent::PostToolUseFailure
+                | HookEvent::SkillShellCommand
+        )
+    }
+
+    /// Whether the event asks about a call before it runs, so that the policy in force can
+    /// still stop it.
+    pub fn asks_before_a_call(&self) -> bool {
+        matches!(
+            self,
+            HookEvent::PreToolUse | HookEvent::PermissionRequest | HookEvent::SkillShellCommand
         )
     }
 }

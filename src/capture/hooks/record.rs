@@ -41,8 +41,8 @@ const ANSWER_PENDING: &str = "answer_pending_from";
 /// about; `None` for any other event, or a call the policy allows. Judged before anything is
 /// recorded, so that a store that fails cannot let a violating call through.
 pub fn judge(payload: &HookPayload, guard: &Guard) -> Option<Denial> {
-    match (&payload.tool, &payload.event) {
-        (Some(tool), HookEvent::PreToolUse | HookEvent::PermissionRequest) => guard.judge(
+    match &payload.tool {
+        Some(tool) if payload.event.asks_before_a_call() => guard.judge(
             payload.agent,
             &tool.name,
             &tool.input,
@@ -57,7 +57,7 @@ pub fn outcome(payload: &HookPayload, denial: Option<&Denial>) -> Outcome {
     match denial {
         Some(denial) => Outcome::Deny {
             reason: denial.reason.clone(),
-            permission_request: payload.event == HookEvent::PermissionRequest,
+            event: payload.event.clone(),
         },
         None => Outcome::Allow,
     }

@@ -4,7 +4,7 @@
 //! saying it, and `cli/hook.rs` only prints what it is given. Allowing is the same for every
 //! agent: print nothing, exit 0. Each agent's printer lives in its wire module beside its reader.
 
-use super::Outcome;
+use super::{HookEvent, Outcome};
 use super::{claude_code, codex, copilot, cursor, gemini};
 use crate::model::Agent;
 
@@ -20,13 +20,14 @@ pub struct Reply {
 
 /// A denial in `agent`'s own words. Each agent that is captured natively adds its printer
 /// here; until then a denial goes out in Claude Code's JSON, which VS Code reads the same way.
-fn deny(agent: Agent, reason: &str, permission_request: bool) -> Reply {
+fn deny(agent: Agent, reason: &str, event: &HookEvent) -> Reply {
+    let permission_request = *event == HookEvent::PermissionRequest;
     match agent {
         Agent::Codex => codex::deny(reason, permission_request),
         Agent::GeminiCli => gemini::deny(reason),
         Agent::Cursor => cursor::deny(reason),
         Agent::Copilot => copilot::deny(reason, permission_request),
-        _ => claude_code::deny(reason, permission_request),
+        _ => claude_code::deny(reason, event),
     }
 }
 
@@ -34,9 +35,6 @@ fn deny(agent: Agent, reason: &str, permission_request: bool) -> Reply {
 pub fn reply(agent: Agent, outcome: &Outcome) -> Reply {
     match outcome {
         Outcome::Allow => Reply::default(),
-        Outcome::Deny {
-            reason,
-            permission_request,
-        } => deny(agent, reason, *permission_request),
+        Outcome::Deny { reason, event } => deny(agent, reason, event),
     }
 }
