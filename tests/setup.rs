@@ -349,3 +349,90 @@ fn two_setups_at_once_keep_both_changes() {
         );
     }
 }
+
+/// Runs `setup --write` with a `claude` on PATH that says it is `release` (when given).
+fn setup_beside_claude(env: &TestEnv, release: Option<&str>) -> crate::common::Run {
+    let bin = env.path().join("fake-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    if let Some(release) = release {
+        let claude = bin.join("claude");
+        std::fs::write(
+            &claude,
+            format!("#!/bin/sh\necho '{release} (Claude Code)'\n"),
+        )
+        .unwrap();
+        std::fs::set_permissions(
+            &claude,
+            <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755),
+        )
+        .unwrap();
+    }
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    crate::common::Run::of(
+        env.command(&["setup", "--write"])
+            .env("PATH", path)
+            .output()
+            .unwrap(),
+    )
+}
+
+/// Claude Code checks `hooks` against the events it knows and ignores the whole settings file,
+/// permissions and all, when one is not among them: `setup` wrote all thirteen whatever the
+/// release, so a Claude Code older than 2.1.76 (PostCompact) read neither the user's settings
+/// nor any hook. The events the installed release does not take are left out now, and ours an
+/// earlier setup wrote for them are taken off, the user's own hooks staying.
+#[test]
+fn setup_writes_no_event_the_installed_claude_code_would_reject() {
+    let env = TestEnv::new();
+    let settings = env.path().join(".claude").join("settings.json");
+    std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
+    std::fs::write(
+        &settings,
+        json!({"permissions": {"allow": ["Bash(npm test)"]},
+            "hooks": {"PreCompact": [{"hooks": [{"type": "command", "command": "./mine.sh"}]}]}})
+        .to_string(),
+    )
+    .unwrap();
+    // Today's release takes every event.
+    let run = setup_beside_claude(&env, Some("2.1.332"));
+    run.success();
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+    assert_eq!(written["hooks"].as_object().unwrap().len(), 13, "{written}");
+    assert!(!run.stdout.contains("left out"), "{}", run.stdout);
+
+    // Then the user goes back to 2.0.50: PostToolUseFailure and PostCompact go, and the rest
+    // stays, the user's own PreCompact hook and permissions with it.
+    let run = setup_beside_claude(&env, Some("2.0.50"));
+    run.success();
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+    let hooks = written["hooks"].as_object().unwrap();
+    assert!(hooks.get("PostToolUseFailure").is_none(), "{written}");
+    assert!(hooks.get("PostCompact").is_none(), "{written}");
+    assert_eq!(hooks.len(), 11, "{written}");
+    assert_eq!(hooks["PreCompact"][0]["hooks"][0]["command"], "./mine.sh");
+    assert_eq!(written["permissions"]["allow"][0], "Bash(npm test)");
+    assert!(
+        run.stdout
+            .contains("Claude Code 2.0.50 takes no hooks for PostToolUseFailure, PostCompact"),
+        "{}",
+        run.stdout
+    );
+    // Run again: nothing to change, and still said.
+    let again = setup_beside_claude(&env, Some("2.0.50"));
+    again.success();
+    assert!(again.stdout.contains("nothing changed"), "{}", again.stdout);
+    assert!(again.stdout.contains("left out"), "{}", again.stdout);
+}
+
+/// With no `claude` to ask, `setup` writes every event, as for the newest release.
+#[test]
+fn setup_without_claude_on_path_writes_every_event() {
+    let env = TestEnv::new();
+    setup_beside_claude(&env, None).success();
+    let settings = env.path().join(".claude").join("settings.json");
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+    assert_eq!(written["hooks"].as_object().unwrap().len(), 13, "{written}");
+}

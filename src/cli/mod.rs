@@ -13,6 +13,7 @@ mod args;
 mod attribution;
 mod audit;
 mod budget_report;
+mod claude_release;
 mod compare;
 mod cost;
 mod dashboard;

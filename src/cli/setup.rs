@@ -14,6 +14,7 @@ use super::settings_file::{self, RawObject};
 use super::setup_agents::{self, Env, SetupAgent, Shape};
 use super::setup_otel;
 use crate::capture::hooks::HOOK_ARGS;
+use crate::capture::hooks::claude_code::{self, Version};
 use crate::error::Error;
 use crate::exit;
 use crate::store::Store;
@@ -213,10 +214,15 @@ struct Plan<'a> {
 impl Plan<'_> {
     /// The hooks of `agent`, printed, or with --write merged into `path`.
     fn one(&self, agent: SetupAgent, path: &Path, out: &mut impl Write) -> Result<()> {
+        // Asked only where it is used: a release too old for some events gets none of them.
+        let release = (agent == SetupAgent::ClaudeCode)
+            .then(super::claude_release::installed)
+            .flatten();
         let hooks = match agent {
-            SetupAgent::ClaudeCode => hooks_block(self.bin, self.flags),
+            SetupAgent::ClaudeCode => hooks_block(self.bin, self.flags, release),
             _ => agent.hooks(self.bin, self.flags),
         };
+        let left_out = release.map(left_out).unwrap_or_default();
         let key = match agent.shape() {
             Shape::Nested => "command",
             Shape::Flat(key) => key,
@@ -236,6 +242,7 @@ impl Plan<'_> {
                 "\nPaste this into {} (or run again with --write).",
                 path.display()
             )?;
+            left_out_note(release, &left_out, out)?;
             self.notes(agent, out)?;
             return Ok(());
         }
@@ -280,6 +287,8 @@ impl Plan<'_> {
         let mut changed = merge(&mut root, &hooks, self.bin, key).map_err(|e| {
             Error::input(format!("cannot merge hooks into {}: {e}", target.display()))
         })?;
+        // Ours that an earlier setup wrote for a later release would keep the file rejected.
+        changed |= forget(&mut root, &left_out, self.bin);
         let add_version = agent.versioned() && settings.get("version").is_none();
         changed |= add_version;
         // What --replace-otel replaced, said once the backup is taken.
@@ -339,6 +348,7 @@ impl Plan<'_> {
                 "{} already records with agent-strace; nothing changed.",
                 path.display()
             )?;
+            left_out_note(release, &left_out, out)?;
             self.notes(agent, out)?;
             return Ok(());
         }
@@ -367,6 +377,7 @@ impl Plan<'_> {
             agent.title(),
             target.display()
         )?;
+        left_out_note(release, &left_out, out)?;
         self.notes(agent, out)
     }
 
@@ -409,6 +420,72 @@ impl Plan<'_> {
         writeln!(out, "{}", redaction_note(self.args, self.store))?;
         Ok(())
     }
+}
+
+/// The events of our hooks that Claude Code `release` does not take.
+fn left_out(release: Version) -> Vec<&'static str> {
+    HOOK_ARGS
+        .iter()
+        .map(|(_, event)| event.wire_name())
+        .filter(|name| !claude_code::takes_event(release, name))
+        .collect()
+}
+
+/// Says which events were left out for an older Claude Code, and why.
+fn left_out_note(release: Option<Version>, left_out: &[&str], out: &mut impl Write) -> Result<()> {
+    if let (Some((major, minor, patch)), false) = (release, left_out.is_empty()) {
+        writeln!(
+            out,
+            "Claude Code {major}.{minor}.{patch} takes no hooks for {}, and ignores a whole settings file that names them: they are left out. Run setup again once Claude Code is updated.",
+            left_out.join(", ")
+        )?;
+    }
+    Ok(())
+}
+
+/// Takes our hooks off `events` in `settings` (an event left with no hook goes); the user's
+/// own stay. Returns whether anything changed.
+fn forget(settings: &mut Value, events: &[&str], bin: &str) -> bool {
+    let Some(Value::Object(hooks)) = settings.get_mut("hooks") else {
+        return false;
+    };
+    let mut changed = false;
+    for event in events {
+        let Some(arg) = HOOK_ARGS
+            .iter()
+            .find(|(_, e)| e.wire_name() == *event)
+            .map(|(arg, _)| *arg)
+        else {
+            continue;
+        };
+        let Some(Value::Array(groups)) = hooks.get_mut(*event) else {
+            continue;
+        };
+        let is_ours_entry = |entry: &Value| {
+            entry
+                .get("command")
+                .and_then(Value::as_str)
+                .is_some_and(|c| is_ours(c, bin, arg))
+        };
+        for group in groups.iter_mut() {
+            if let Some(Value::Array(entries)) = group.get_mut("hooks") {
+                let before = entries.len();
+                entries.retain(|e| !is_ours_entry(e));
+                changed |= entries.len() != before;
+            }
+        }
+        let before = groups.len();
+        groups.retain(|g| {
+            !matches!(g.get("hooks"), Some(Value::Array(entries)) if entries.is_empty())
+                && !is_ours_entry(g)
+        });
+        changed |= groups.len() != before;
+        if groups.is_empty() {
+            hooks.remove(*event);
+            changed = true;
+        }
+    }
+    changed
 }
 
 /// An error met reading or following a settings file: what is no regular file, a link to
@@ -560,9 +637,11 @@ fn privacy_flags(args: &SetupArgs) -> String {
 
 /// `{ "<Event>": [ { "matcher"?, "hooks": [ { "type": "command", "command": ... } ] } ] }`;
 /// `flag` is what [`privacy_flags`] gives.
-fn hooks_block(bin: &str, flag: &str) -> Map<String, Value> {
+/// `release` is the Claude Code installed, when known: the events it does not take are left out.
+fn hooks_block(bin: &str, flag: &str, release: Option<Version>) -> Map<String, Value> {
     HOOK_ARGS
         .iter()
+        .filter(|(_, event)| release.is_none_or(|r| claude_code::takes_event(r, event.wire_name())))
         .map(|(arg, event)| {
             let name = event.wire_name();
             let mut group = Map::new();
@@ -670,7 +749,7 @@ mod tests {
             "model": "opus",
             "hooks": { "PreToolUse": [ { "matcher": "Bash", "hooks": [ { "type": "command", "command": "lint.sh" } ] } ] }
         });
-        let ours = hooks_block("agent-strace", "");
+        let ours = hooks_block("agent-strace", "", None);
         assert!(merge(&mut settings, &ours, "agent-strace", "command").unwrap());
         let once = settings.clone();
         assert!(!merge(&mut settings, &ours, "agent-strace", "command").unwrap());
@@ -684,7 +763,7 @@ mod tests {
         assert!(
             merge(
                 &mut settings,
-                &hooks_block("agent-strace", " --redact"),
+                &hooks_block("agent-strace", " --redact", None),
                 "agent-strace",
                 "command"
             )
@@ -699,7 +778,7 @@ mod tests {
 
     #[test]
     fn every_hook_event_is_covered() {
-        let block = hooks_block("agent-strace", "");
+        let block = hooks_block("agent-strace", "", None);
         assert_eq!(block.len(), HOOK_ARGS.len());
         assert!(block.contains_key("PostToolUseFailure"));
         assert_eq!(block["PreToolUse"][0]["matcher"], "");

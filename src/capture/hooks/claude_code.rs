@@ -107,8 +107,53 @@ pub(super) fn deny(reason: &str, event: &HookEvent) -> super::Reply {
     }
 }
 
+/// A Claude Code release, as `claude --version` prints it (`2.1.332 (Claude Code)`).
+pub type Version = (u32, u32, u32);
+
+/// The hook events Claude Code did not always take, with the first release that takes each (read
+/// off the event list of each release's `cli.js` on npm). Until 2.1.x at least, Claude Code
+/// checks a settings file's `hooks` against its own list and ignores the whole file, every
+/// other setting with it, when one event is not on it: an older release must not be given them.
+pub const LATER_EVENTS: [(&str, Version); 4] = [
+    ("SubagentStart", (2, 0, 44)),
+    ("PermissionRequest", (2, 0, 45)),
+    ("PostToolUseFailure", (2, 0, 56)),
+    ("PostCompact", (2, 1, 76)),
+];
+
+/// Whether Claude Code `version` takes hooks for `event` (its name in settings.json).
+#[must_use]
+pub fn takes_event(version: Version, event: &str) -> bool {
+    LATER_EVENTS
+        .iter()
+        .find(|(name, _)| *name == event)
+        .is_none_or(|(_, first)| version >= *first)
+}
+
+/// The release `claude --version` printed: its first word, `major.minor.patch`.
+#[must_use]
+pub fn parse_version(printed: &str) -> Option<Version> {
+    let word = printed.split_whitespace().next()?;
+    let mut parts = word.split('.').map(|p| p.parse::<u32>().ok());
+    let version = (parts.next()??, parts.next()??, parts.next()??);
+    parts.next().is_none().then_some(version)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_release_takes_the_events_it_knew() {
+        assert_eq!(parse_version("2.0.50 (Claude Code)\n"), Some((2, 0, 50)));
+        assert_eq!(parse_version("2.1.332"), Some((2, 1, 332)));
+        assert_eq!(parse_version("claude 2"), None);
+        assert_eq!(parse_version("2.1.0-beta.1 (Claude Code)"), None);
+        assert!(!takes_event((2, 0, 43), "SubagentStart"));
+        assert!(takes_event((2, 0, 44), "SubagentStart"));
+        assert!(!takes_event((2, 1, 75), "PostCompact"));
+        assert!(takes_event((2, 1, 76), "PostCompact"));
+        assert!(takes_event((1, 0, 128), "PreToolUse"));
+    }
+
     use super::*;
     use crate::capture::hooks::{HookPayload, PayloadError, Signals};
 
