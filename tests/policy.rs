@@ -3687,3 +3687,41 @@ fn a_windows_path_in_another_form_names_the_same_file() {
     let let_run = [r"type C:src\a", r"type \\?\C:\Users\me\app\src\a"];
     assert_only_denied_on_windows("019c8a4d-8f45-7010-8b5d-7fad920aa703", &denied, &let_run);
 }
+
+/// A line the reader does not read to its end is judged as one that may do anything, as a
+/// `cd` to a folder it does not spell is: `cat secrets/k` nested in twelve `$(…)`, after 300
+/// commands, or after 1,100 files of one `cat` passed a deny of `secrets/**`, by the hook and
+/// by `audit`: the reader stopped at its limits and judged none of what followed. A line within
+/// them is read as before.
+#[test]
+fn a_line_too_deep_or_too_long_to_read_does_not_pass_a_deny() {
+    let deep = format!("echo {}cat secrets/k{}", "$(".repeat(12), ")".repeat(12));
+    let many = format!("{}cat secrets/k", "true; ".repeat(300));
+    let files = format!("cat {}secrets/k", "a ".repeat(1100));
+    let shallow = format!("echo {}cat src/a.rs{}", "$(".repeat(4), ")".repeat(4));
+    let fewer = format!("{}cat src/a.rs", "true; ".repeat(100));
+    let denied = [deep.as_str(), many.as_str(), files.as_str()];
+    let let_run = [shallow.as_str(), fewer.as_str()];
+    assert_only_denied_lines("unread", true, &denied, &let_run);
+}
+
+/// A command line of megabytes gets its verdict from the hook, and a deny of `secrets/**` holds
+/// past its first commands: 200,000 `true;` then `cat secrets/k` was let run (only the first
+/// 256 commands were judged, after all of them were read).
+#[test]
+fn a_megabyte_line_does_not_pass_a_deny() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"read": {"deny": ["secrets/**"]}}}));
+    let line = format!("{}cat secrets/k", "true; ".repeat(200_000));
+    let calls = pre_tool_payloads(
+        &env,
+        "megabyte",
+        vec![json!({"tool_name": "Bash", "tool_input": {"command": line}})],
+    );
+    let printed = play(&env, &calls);
+    let out = decision(&printed[0]);
+    assert_eq!(
+        out["hookSpecificOutput"]["permissionDecision"], "deny",
+        "{out}"
+    );
+}

@@ -86,8 +86,9 @@ pub struct Verdict {
 }
 
 /// At most this many simple commands, files and hosts are judged per call: a runaway
-/// command line must not make the hook slow.
-const MAX_PARTS: usize = 256;
+/// command line must not make the hook slow. What is past them is judged as a line the shell
+/// reader left unread ([`shell::unread`]): it may do anything.
+const MAX_PARTS: usize = 1024;
 
 /// Judges a tool call.
 pub fn check(policy: &Policy, call: &ToolCall<'_>, place: &Place) -> Verdict {
@@ -282,11 +283,19 @@ fn check_call(policy: &Policy, call: &ToolCall<'_>, place: &Place, windows: bool
     let left_out = left_out(call, place);
     // ripgrep's `*` takes a leading dot, and Claude Code runs it with `--hidden`.
     let dots = is_claude_grep(call);
-    for (access, spelt) in marked {
-        if parts.len() >= MAX_PARTS {
-            break;
-        }
+    let room = MAX_PARTS.saturating_sub(parts.len());
+    let cut = marked.len() > room;
+    for (access, spelt) in marked.into_iter().take(room) {
         parts.push(judge_spelt(policy, access, place, spelt, &left_out));
+    }
+    if cut {
+        let mut unread = Vec::new();
+        if let Some(simple) = shell::unread(UNREAD_PAST_PARTS) {
+            push_parts(&simple, "", false, &mut None, &mut unread);
+        }
+        for (access, spelt) in unread {
+            parts.push(judge_spelt(policy, access, place, spelt, &left_out));
+        }
     }
     for glob in search_globs(call)
         .into_iter()
@@ -790,58 +799,7 @@ fn command_parts(command: &str, windows: bool) -> Vec<(Access, Spelt)> {
         shell::split(command)
     };
     for simple in simples.into_iter().take(MAX_PARTS) {
-        let use_ = if windows {
-            shell::file_use(&super::windows::as_unix(&simple))
-        } else {
-            shell::file_use(&simple)
-        };
-        if !simple.words.is_empty() {
-            out.push((Access::Run(shell::join(&simple.words)), Spelt::TEXT));
-        }
-        let visible = !use_.skips_hidden;
-        let reads_its_folder = use_.reads_its_folder;
-        let works_in = use_.works_in;
-        let files = (use_.reads.into_iter().map(|p| (p, false, None)))
-            .chain(
-                use_.read_trees
-                    .into_iter()
-                    .map(|p| (p, false, Some(visible))),
-            )
-            .chain(use_.writes.into_iter().map(|p| (p, true, None)))
-            .chain(use_.write_trees.into_iter().map(|p| (p, true, Some(true))));
-        // The folders it may run in: `""` where the line started.
-        let moved: Vec<&str> = simple.cwd.iter().map(String::as_str).collect();
-        let dirs: &[&str] = if moved.is_empty() { &[""] } else { &moved };
-        for (path, write, tree) in files {
-            let access = |path: String| {
-                if write {
-                    Access::Write(path)
-                } else {
-                    Access::Read(path)
-                }
-            };
-            let glob = simple.globs.contains(&path);
-            for &dir in dirs {
-                // `cd build && cmake ..` works where the line started, as `make` there does.
-                if works_in.contains(&path) && cd_into(dir, &path).is_empty() {
-                    continue;
-                }
-                let glob = (glob || shell::is_glob(dir))
-                    .then(|| *dots.get_or_insert_with(|| dotglob(command)));
-                out.push((access(in_folder(dir, &path)), Spelt { glob, tree }));
-            }
-        }
-        // `cd secrets && make` works in `secrets`, as `make -C secrets` does, and reads it
-        // whole. Where the line started it reads the agent's own folder, not judged whole: that
-        // would stop every build and `git status` under any deny below the project.
-        if reads_its_folder {
-            for &dir in dirs.iter().filter(|d| !d.is_empty()) {
-                let glob =
-                    shell::is_glob(dir).then(|| *dots.get_or_insert_with(|| dotglob(command)));
-                let tree = Some(true);
-                out.push((Access::Read(dir.to_owned()), Spelt { glob, tree }));
-            }
-        }
+        push_parts(&simple, command, windows, &mut dots, &mut out);
     }
     out.extend(
         shell::hosts(command)
@@ -849,6 +807,71 @@ fn command_parts(command: &str, windows: bool) -> Vec<(Access, Spelt)> {
             .map(|h| (Access::Connect(h), Spelt::TEXT)),
     );
     out
+}
+
+/// The text a call's parts past [`MAX_PARTS`] are left unread as.
+const UNREAD_PAST_PARTS: &str = "…";
+
+/// [`command_parts`] of one simple command of `command`, pushed onto `out`; `dots` holds
+/// whether the line lets a glob take a leading dot, once it was asked.
+fn push_parts(
+    simple: &SimpleCommand,
+    command: &str,
+    windows: bool,
+    dots: &mut Option<bool>,
+    out: &mut Vec<(Access, Spelt)>,
+) {
+    let use_ = if windows {
+        shell::file_use(&super::windows::as_unix(simple))
+    } else {
+        shell::file_use(simple)
+    };
+    if !simple.words.is_empty() {
+        out.push((Access::Run(shell::join(&simple.words)), Spelt::TEXT));
+    }
+    let visible = !use_.skips_hidden;
+    let reads_its_folder = use_.reads_its_folder;
+    let works_in = use_.works_in;
+    let files = (use_.reads.into_iter().map(|p| (p, false, None)))
+        .chain(
+            use_.read_trees
+                .into_iter()
+                .map(|p| (p, false, Some(visible))),
+        )
+        .chain(use_.writes.into_iter().map(|p| (p, true, None)))
+        .chain(use_.write_trees.into_iter().map(|p| (p, true, Some(true))));
+    // The folders it may run in: `""` where the line started.
+    let moved: Vec<&str> = simple.cwd.iter().map(String::as_str).collect();
+    let dirs: &[&str] = if moved.is_empty() { &[""] } else { &moved };
+    for (path, write, tree) in files {
+        let access = |path: String| {
+            if write {
+                Access::Write(path)
+            } else {
+                Access::Read(path)
+            }
+        };
+        let glob = simple.globs.contains(&path);
+        for &dir in dirs {
+            // `cd build && cmake ..` works where the line started, as `make` there does.
+            if works_in.contains(&path) && cd_into(dir, &path).is_empty() {
+                continue;
+            }
+            let glob = (glob || shell::is_glob(dir))
+                .then(|| *dots.get_or_insert_with(|| dotglob(command)));
+            out.push((access(in_folder(dir, &path)), Spelt { glob, tree }));
+        }
+    }
+    // `cd secrets && make` works in `secrets`, as `make -C secrets` does, and reads it
+    // whole. Where the line started it reads the agent's own folder, not judged whole: that
+    // would stop every build and `git status` under any deny below the project.
+    if reads_its_folder {
+        for &dir in dirs.iter().filter(|d| !d.is_empty()) {
+            let glob = shell::is_glob(dir).then(|| *dots.get_or_insert_with(|| dotglob(command)));
+            let tree = Some(true);
+            out.push((Access::Read(dir.to_owned()), Spelt { glob, tree }));
+        }
+    }
 }
 
 /// Whether a command line may let a glob's wildcards take a leading dot: bash's `dotglob` (set

@@ -36,10 +36,25 @@ pub struct SimpleCommand {
     /// The command reads the output of the one before it (`git diff | rg TOKEN`): a search
     /// that names no file reads that, not the working folder.
     pub piped_in: bool,
+    /// Text the reader left unread ([`unread`]): it may run anything and read and write any
+    /// file, anywhere.
+    pub unread: bool,
 }
 
-/// How deep `$(…)` and `bash -c` may nest before the rest is taken as it is.
+/// How deep `$(…)` and `bash -c` may nest before the rest is left unread.
 const MAX_DEPTH: usize = 8;
+
+/// How many simple commands a line is read into before the rest of it is left unread: a
+/// runaway line must not make the hook slow.
+const MAX_COMMANDS: usize = 256;
+
+/// The first word of what the reader left unread, as a command: a substitution whose value
+/// is unknown, which no allow pattern names.
+const UNREAD: &str = "$(…)";
+
+/// The folder what the reader left unread is taken to read and write whole: one nothing on the
+/// line names, which a deny pattern takes for any folder (see `check.rs`, `from_anywhere`).
+const UNREAD_FOLDER: &str = "$PWD";
 
 /// Splits a command line into its simple commands, nested ones included.
 pub fn split(line: &str) -> Vec<SimpleCommand> {
@@ -57,8 +72,11 @@ pub fn split_in(line: &str, cwd: &[String]) -> Vec<SimpleCommand> {
 }
 
 /// Parses one line whose commands start in the folders `cwd` (empty: where the line started).
+/// A line nested deeper than [`MAX_DEPTH`], or met when [`MAX_COMMANDS`] are read, is left
+/// unread.
 fn parse(line: &str, depth: usize, cwd: &[String], out: &mut Vec<SimpleCommand>) {
-    if depth > MAX_DEPTH {
+    if depth > MAX_DEPTH || out.len() >= MAX_COMMANDS {
+        out.extend(unread(line));
         return;
     }
     let chars: Vec<char> = line.chars().collect();
@@ -77,8 +95,35 @@ fn parse(line: &str, depth: usize, cwd: &[String], out: &mut Vec<SimpleCommand>)
         earlier_heredocs: 0,
         here_strings: Vec::new(),
         dirs: Dirs::new(cwd),
+        start: 0,
     };
     p.run();
+}
+
+/// Text the reader leaves unread, as one command ([`SimpleCommand::unread`]) that a policy
+/// cannot tell apart: its words are [`UNREAD`] and each bare word of the text once, quotes and
+/// escapes taken away, so that a command pattern still finds a name in it (`curl` in
+/// `$($(… curl x …))`); an allow pattern finds none. `None` for blank text.
+pub fn unread(text: &str) -> Option<SimpleCommand> {
+    if text.trim().is_empty() {
+        return None;
+    }
+    let mut words = vec![UNREAD.to_owned()];
+    let mut seen = std::collections::HashSet::new();
+    for piece in text.split(|c: char| c.is_whitespace() || ";|&()<>$`{},".contains(c)) {
+        let word: String = piece
+            .chars()
+            .filter(|c| !matches!(c, '\'' | '"' | '\\'))
+            .collect();
+        if !word.is_empty() && seen.insert(word.clone()) {
+            words.push(word);
+        }
+    }
+    Some(SimpleCommand {
+        words,
+        unread: true,
+        ..SimpleCommand::default()
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +165,8 @@ struct Parser<'o> {
     here_strings: Vec<String>,
     /// The folders the commands may be in, as the line's `cd`s move them.
     dirs: Dirs,
+    /// Where the current simple command's text starts.
+    start: usize,
 }
 
 impl Parser<'_> {
@@ -129,6 +176,11 @@ impl Parser<'_> {
 
     fn run(&mut self) {
         while let Some(c) = self.peek(0) {
+            if self.out.len() >= MAX_COMMANDS {
+                let rest: String = self.chars[self.start..].iter().collect();
+                self.out.extend(unread(&rest));
+                return;
+            }
             match c {
                 ' ' | '\t' | '\r' => {
                     self.end_word();
@@ -647,6 +699,7 @@ impl Parser<'_> {
 
     /// Ends a simple command, which `join` joins to the next one.
     fn end_command(&mut self, join: Join) {
+        self.start = self.i;
         let mut cmd = std::mem::take(&mut self.cur);
         self.cur.piped_in = matches!(join, Join::Pipe);
         let here_strings = std::mem::take(&mut self.here_strings);
@@ -1252,6 +1305,14 @@ fn valued_options(name: &str) -> &'static [&'static str] {
 /// is in it (its Makefile, package.json, repository): that folder is read whole, and so is the
 /// folder such a program is started in when no option sends it elsewhere (`cd dir && make`).
 pub fn file_use(cmd: &SimpleCommand) -> FileUse {
+    if cmd.unread {
+        let anywhere = vec![UNREAD_FOLDER.to_owned()];
+        return FileUse {
+            read_trees: anywhere.clone(),
+            write_trees: anywhere,
+            ..FileUse::default()
+        };
+    }
     // `sudo -u root rm x`, `xargs rm`: the command after the runner's options.
     let (words, by_package_runner) = past_runners(&cmd.words);
     let mut use_ = operand_use(cmd, words);
@@ -2801,6 +2862,23 @@ mod tests {
             effective(&w(&["sudo", "rm"])),
             w(&["sudo", "rm"]).as_slice()
         );
+    }
+
+    #[test]
+    fn what_the_reader_leaves_unread_may_do_anything() {
+        let deep = format!("echo {}curl x{}", "$(".repeat(12), ")".repeat(12));
+        let cmds = split(&deep);
+        let unread = cmds.iter().find(|c| c.unread).expect("left unread");
+        assert_eq!(unread.words, w(&["$(…)", "curl", "x"]));
+        let use_ = file_use(unread);
+        assert_eq!(use_.read_trees, w(&["$PWD"]));
+        assert_eq!(use_.write_trees, w(&["$PWD"]));
+        let many = format!("{}cat k", "true; ".repeat(300));
+        let cmds = split(&many);
+        assert_eq!(cmds.len(), MAX_COMMANDS + 1);
+        assert_eq!(cmds[MAX_COMMANDS].words, w(&["$(…)", "true", "cat", "k"]));
+        // Within the limits, nothing is left unread.
+        assert!(!split("echo $(echo $(cat k))").iter().any(|c| c.unread));
     }
 
     #[test]
