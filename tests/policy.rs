@@ -1816,7 +1816,7 @@ fn a_cd_into_an_allowed_folder_is_allowed() {
 
     write_policy(&env, &draft);
     assert_eq!(bash_denial(&env, "cd src && cat main.rs"), None);
-    assert!(bash_denial(&env, "cd /tmp && cd - && cd src && cat main.rs").is_some());
+    assert!(bash_denial(&env, "cd - && cd src && cat main.rs").is_some());
     let reason = bash_denial(&env, "cd \"$X\" && cat src/main.rs").unwrap();
     assert!(
         reason.contains(
@@ -1827,16 +1827,16 @@ fn a_cd_into_an_allowed_folder_is_allowed() {
 }
 
 /// The folders the shell reader gives each command of a line cover the one bash ran it in:
-/// random lines of `cd`s that work and fail, `pushd`/`popd`, `true`/`false`, `exit`, joined by
-/// `&&`, `||`, `;`, `|`, `&` and newlines, in subshells, run by bash with a `cat` that writes
-/// where it ran.
+/// random lines of `cd`s that work and fail, `cd -`, `pushd`/`popd`, `true`/`false`, `exit`,
+/// joined by `&&`, `||`, `;`, `|`, `&` and newlines, in subshells, run by bash with a `cat`
+/// that writes where it ran.
 #[test]
 fn the_folders_a_line_is_judged_in_cover_where_bash_runs_it() {
     use agent_strace::model::policy::shell::split;
 
     /// One command or subshell of a random line; `probe` counts the `cat`s.
     fn item(depth: u32, rnd: &mut dyn FnMut(u64) -> u64, probe: &mut u32) -> String {
-        match rnd(if depth > 1 { 12 } else { 14 }) {
+        match rnd(if depth > 1 { 13 } else { 15 }) {
             0 => "cd a".into(),
             1 => "cd b".into(),
             2 => "cd ..".into(),
@@ -1851,7 +1851,8 @@ fn the_folders_a_line_is_judged_in_cover_where_bash_runs_it() {
             }
             10 => "pushd a >/dev/null 2>&1".into(),
             11 => "popd >/dev/null 2>&1".into(),
-            12 if depth > 0 => "exit".into(),
+            12 => "cd - >/dev/null 2>&1".into(),
+            13 if depth > 0 => "exit".into(),
             _ => format!("( {} )", list(depth + 1, rnd, probe)),
         }
     }
@@ -3724,4 +3725,24 @@ fn a_megabyte_line_does_not_pass_a_deny() {
         out["hookSpecificOutput"]["permissionDecision"], "deny",
         "{out}"
     );
+}
+
+/// `cd -` goes back to the folder the last `cd` of the line left: `cd src && cd - && cat
+/// README.md` reads `README.md`, where it was judged as in any folder and stopped by a deny of
+/// `secrets/**`; `cd secrets && cd /tmp && cd - && cat k` reads `secrets/k`. Where the line
+/// does not say (no `cd` before it, or one that may have failed), it is still any folder.
+#[test]
+fn a_cd_back_goes_to_the_folder_the_line_left() {
+    let denied = [
+        "cd secrets && cd /tmp && cd - && cat k",
+        "cd - && cat k",
+        "cd secrets; cd -; cat k",
+        "cd src && cd ../secrets && cd .. && cd - && cat k",
+    ];
+    let let_run = [
+        "cd src && cd - && cat README.md",
+        "cd secrets && cd - && cat README.md",
+        "cd src && cd /tmp && cd - && cat a.rs",
+    ];
+    assert_only_denied_lines("cd-back", false, &denied, &let_run);
 }

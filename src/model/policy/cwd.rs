@@ -5,8 +5,10 @@
 //! A `cd` may fail, and the line goes on where it was: a command after `;`, a newline or `||`
 //! may run in either folder, and is judged in both; only `&&` (and `cd x || exit`) says the
 //! `cd` worked. A subshell `( … )`, a pipeline's commands, a command in the background and
-//! `$(…)` keep their `cd`s to themselves. Where a `cd` goes is unknown when its word is not
-//! text (`cd "$X"`, `cd -`, `popd`): the folder is then named by a word starting with `$`,
+//! `$(…)` keep their `cd`s to themselves. `cd -` goes back to the folder the last `cd` left,
+//! when the line says which. Where a `cd` goes is unknown when its word is not text (`cd
+//! "$X"`, `cd -` with no `cd` before it, `popd`): the folder is then named by a word starting
+//! with `$`,
 //! which no allow pattern matches and a deny pattern takes for any folder (`check.rs`,
 //! `from_anywhere`), and the folder before it is kept too, since the `cd` may
 //! have changed nothing (`X=.`).
@@ -46,6 +48,8 @@ pub(super) enum Move {
     To(String),
     /// A `cd` somewhere the line does not say: this `$` word names the place.
     Unknown(String),
+    /// `cd -`: back to the folder the last `cd` left (`$OLDPWD`).
+    Back,
 }
 
 /// A command's outcome: it worked, it failed, or either.
@@ -87,6 +91,10 @@ pub(super) struct Dirs {
     followed: usize,
     /// The line defines its own `cd` (`cd() …`, `alias cd=…`): where its `cd`s go is unknown.
     pub(super) wary: bool,
+    /// For each folder a `cd` went to, the folder it left (`$OLDPWD` there), which `cd -`
+    /// goes back to; `None` when the shell may have come to it from more than one, or is
+    /// there as the line started.
+    left: Vec<(String, Option<String>)>,
 }
 
 /// A subshell open.
@@ -111,6 +119,11 @@ impl Dirs {
             subshells: Vec::new(),
             followed: 0,
             wary: false,
+            // Where the line started, the folder before is unknown.
+            left: std::iter::once(String::new())
+                .chain(start.iter().cloned())
+                .map(|d| (d, None))
+                .collect(),
         };
         dirs.start_list();
         dirs
@@ -208,7 +221,7 @@ impl Dirs {
             _ => Join::Then,
         };
         if !self.active {
-            if !matches!(moved, Move::To(_) | Move::Unknown(_)) {
+            if !matches!(moved, Move::To(_) | Move::Unknown(_) | Move::Back) {
                 if join == Join::Then {
                     self.start_list();
                 }
@@ -224,11 +237,13 @@ impl Dirs {
                 _ => Vec::new(),
             };
         }
-        if matches!(moved, Move::To(_) | Move::Unknown(_)) {
+        if matches!(moved, Move::To(_) | Move::Unknown(_) | Move::Back) {
             self.followed += 1;
         }
         let moved = match moved {
-            Move::To(_) if self.followed > MAX_MOVES => Move::Unknown(SOMEWHERE.to_owned()),
+            Move::To(_) | Move::Back if self.followed > MAX_MOVES => {
+                Move::Unknown(SOMEWHERE.to_owned())
+            }
             moved => moved,
         };
         let mut now = skipped;
@@ -240,11 +255,25 @@ impl Dirs {
                 Move::Exit if last_of_pipeline => add(&mut now, dir, EITHER),
                 Move::Exit => {}
                 Move::To(to) => {
-                    add(&mut now, cd_into(&dir, to), WORKED);
+                    let to = cd_into(&dir, to);
+                    self.came(&to, &dir);
+                    add(&mut now, to, WORKED);
                     let stayed = if last_of_pipeline { EITHER } else { FAILED };
                     add(&mut now, dir, stayed);
                 }
+                Move::Back => {
+                    // Unknown, `$OLDPWD` may be where the shell is already.
+                    let (back, stayed) = match self.left_by(&dir) {
+                        Some(back) if !last_of_pipeline => (back, FAILED),
+                        Some(back) => (back, EITHER),
+                        None => ("$OLDPWD".to_owned(), EITHER),
+                    };
+                    self.came(&back, &dir);
+                    add(&mut now, back, WORKED);
+                    add(&mut now, dir, stayed);
+                }
                 Move::Unknown(place) => {
+                    self.came(place, &dir);
                     add(&mut now, place.clone(), WORKED);
                     add(&mut now, dir, EITHER);
                 }
@@ -254,6 +283,29 @@ impl Dirs {
         if join == Join::Then {
             self.start_list();
         }
+    }
+
+    /// A `cd` went to `to` from `from`: `cd -` there goes back to `from`, unless the shell may
+    /// have come to `to` from elsewhere too.
+    fn came(&mut self, to: &str, from: &str) {
+        match self.left.iter_mut().find(|(d, _)| d == to) {
+            Some((_, left)) if left.as_deref() != Some(from) => *left = None,
+            Some(_) => {}
+            None => self.left.push((to.to_owned(), Some(from.to_owned()))),
+        }
+    }
+
+    /// The folder the shell left for `dir`, when only one can be: not for a folder the line
+    /// started in (the one before it is unknown), one no `cd` went to, nor one the line does
+    /// not name (`$PWD` may be any, reached any way).
+    fn left_by(&self, dir: &str) -> Option<String> {
+        if dir.starts_with('$') {
+            return None;
+        }
+        self.left
+            .iter()
+            .find(|(d, _)| d == dir)
+            .and_then(|(_, left)| left.clone())
     }
 
     /// After an operator with no command before it (`(…) && x`, `(…) | cd x`, `(…) &`, `a &&`
@@ -374,8 +426,8 @@ fn shell_name(word: &str) -> &str {
 }
 
 /// Where `cd`, `pushd` or `popd` with these arguments goes: options (`-P`, `-L`, `-e`, `-@`,
-/// `-q`, `-s`) and `--` skipped; no operand is the home folder (`pushd` swaps, unknown); `-`
-/// is `$OLDPWD`; a word with a `$` in it is where it says when it starts with it (`$HOME` read
+/// `-q`, `-s`) and `--` skipped; no operand is the home folder (`pushd` swaps, unknown); `cd
+/// -` goes back ([`Move::Back`]), `pushd -` to `$OLDPWD`; a word with a `$` in it is where it says when it starts with it (`$HOME` read
 /// as `~`), else unknown; `pushd -n` and `popd -n` leave the folder; `popd`, `pushd +1` and two
 /// operands (zsh's `cd old new`) go somewhere unknown.
 fn cd(name: &str, args: &[String]) -> Move {
@@ -406,6 +458,7 @@ fn cd(name: &str, args: &[String]) -> Move {
     match operands.as_slice() {
         [] if stack => Move::Unknown(SOMEWHERE.to_owned()),
         [] => Move::To("~".to_owned()),
+        ["-"] if !stack => Move::Back,
         [target] => target_of(target),
         _ => Move::Unknown(SOMEWHERE.to_owned()),
     }

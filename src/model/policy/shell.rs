@@ -3014,6 +3014,21 @@ mod tests {
     }
 
     #[test]
+    fn a_cd_back_goes_to_the_folder_the_last_cd_left() {
+        assert_eq!(cwd_of("cd a && cd - && cat k", "cat"), w(&[""]));
+        assert_eq!(cwd_of("cd a && cd /t && cd - && cat k", "cat"), w(&["a"]));
+        assert_eq!(cwd_of("cd a && cd b && cd - && cat k", "cat"), w(&["a"]));
+        // The `cd a` may have failed: from where the line started, `cd -` goes anywhere.
+        assert_eq!(cwd_of("cd a; cd - && cat k", "cat"), w(&["", "$OLDPWD"]));
+        // Come to `a` from two folders: either may be the one before.
+        assert_eq!(
+            cwd_of("cd a && cd .. && cd b && cd ../a && cd - && cat k", "cat"),
+            w(&["$OLDPWD", "a"])
+        );
+        assert_eq!(cwd_of("(cd a && cd -; cat k)", "cat"), w(&["", "a"]));
+    }
+
+    #[test]
     fn a_cd_to_an_unknown_place_is_named_by_its_word() {
         assert_eq!(cwd_of("cd \"$X\" && cat k", "cat"), w(&["", "$X"]));
         assert_eq!(cwd_of("cd - && cat k", "cat"), w(&["", "$OLDPWD"]));
