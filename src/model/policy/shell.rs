@@ -18,7 +18,8 @@ use super::cwd::{Dirs, Join, is_cd};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SimpleCommand {
     pub words: Vec<String>,
-    /// The `NAME=value` words before it, which set its environment (`GIT_DIR=x git log`).
+    /// The `NAME=value` words that set its environment: those before it (`GIT_DIR=x git log`),
+    /// and those the line exported or assigned before it (`export GIT_DIR=x; git log`).
     pub env: Vec<String>,
     /// `< file`.
     pub redirect_in: Vec<String>,
@@ -59,7 +60,7 @@ const UNREAD_FOLDER: &str = "$PWD";
 /// Splits a command line into its simple commands, nested ones included.
 pub fn split(line: &str) -> Vec<SimpleCommand> {
     let mut out = Vec::new();
-    parse(line, 0, &[], &mut out);
+    parse(line, 0, &[], &[], &mut out);
     out
 }
 
@@ -67,14 +68,14 @@ pub fn split(line: &str) -> Vec<SimpleCommand> {
 /// as the line a command runs in turn does.
 pub fn split_in(line: &str, cwd: &[String]) -> Vec<SimpleCommand> {
     let mut out = Vec::new();
-    parse(line, 0, cwd, &mut out);
+    parse(line, 0, cwd, &[], &mut out);
     out
 }
 
-/// Parses one line whose commands start in the folders `cwd` (empty: where the line started).
-/// A line nested deeper than [`MAX_DEPTH`], or met when [`MAX_COMMANDS`] are read, is left
-/// unread.
-fn parse(line: &str, depth: usize, cwd: &[String], out: &mut Vec<SimpleCommand>) {
+/// Parses one line whose commands start in the folders `cwd` (empty: where the line started)
+/// with the variables `env` set. A line nested deeper than [`MAX_DEPTH`], or met when
+/// [`MAX_COMMANDS`] are read, is left unread.
+fn parse(line: &str, depth: usize, cwd: &[String], env: &[String], out: &mut Vec<SimpleCommand>) {
     if depth > MAX_DEPTH || out.len() >= MAX_COMMANDS {
         out.extend(unread(line));
         return;
@@ -96,6 +97,7 @@ fn parse(line: &str, depth: usize, cwd: &[String], out: &mut Vec<SimpleCommand>)
         here_strings: Vec::new(),
         dirs: Dirs::new(cwd),
         start: 0,
+        exported: env.to_vec(),
     };
     p.run();
 }
@@ -167,6 +169,9 @@ struct Parser<'o> {
     dirs: Dirs,
     /// Where the current simple command's text starts.
     start: usize,
+    /// The `NAME=value` words the line exported or assigned so far, which the commands after
+    /// them may run with.
+    exported: Vec<String>,
 }
 
 impl Parser<'_> {
@@ -287,7 +292,7 @@ impl Parser<'_> {
     /// the current command runs in.
     fn parse_nested(&mut self, inner: &str) {
         let cwd = self.dirs.split().0;
-        parse(inner, self.depth + 1, &cwd, self.out);
+        parse(inner, self.depth + 1, &cwd, &self.exported, self.out);
     }
 
     /// At a `(`: `cd() …` defines a `cd` of the line's own, so where its `cd`s go is unknown.
@@ -653,7 +658,7 @@ impl Parser<'_> {
         // Read by a shell started in one of the folders the line may be in by now.
         let cwd = self.dirs.all();
         for body in bodies {
-            parse(&body, self.depth + 1, &cwd, self.out);
+            parse(&body, self.depth + 1, &cwd, &self.exported, self.out);
         }
     }
 
@@ -717,6 +722,17 @@ impl Parser<'_> {
         // `NAME=value` before a command sets its environment.
         let assignments = cmd.words.iter().take_while(|w| is_assignment(w)).count();
         cmd.env = cmd.words.drain(..assignments).collect();
+        // `export GIT_DIR=x; git log`, and `GIT_DIR=x; git log` (the variable may have been
+        // exported already): the commands after it run with it.
+        if cmd.words.is_empty() {
+            self.exported.extend(cmd.env.iter().cloned());
+        } else if is_export(&cmd.words) {
+            self.exported
+                .extend(cmd.words.iter().filter(|w| is_assignment(w)).cloned());
+        }
+        if !self.exported.is_empty() && !cmd.words.is_empty() {
+            cmd.env.splice(0..0, self.exported.iter().cloned());
+        }
         if matches!(
             cmd.words.first().map(String::as_str),
             Some("fi" | "done" | "esac" | "for" | "case" | "select" | "in" | "}")
@@ -747,7 +763,7 @@ impl Parser<'_> {
         };
         self.out.push(cmd);
         for inner in nested {
-            parse(&inner, self.depth + 1, &cwd, self.out);
+            parse(&inner, self.depth + 1, &cwd, &self.exported, self.out);
         }
         self.dirs.after(cwd, skipped, moved, join);
     }
@@ -937,6 +953,17 @@ fn braces_as_star(word: &str) -> String {
     out
 }
 
+/// Whether a command exports the variables it assigns: `export`, `declare -x`, `typeset -x`.
+fn is_export(words: &[String]) -> bool {
+    match words.first().map(String::as_str) {
+        Some("export") => true,
+        Some("declare" | "typeset" | "local") => words[1..]
+            .iter()
+            .any(|w| short_letters(w).is_some_and(|l| l.contains('x'))),
+        _ => false,
+    }
+}
+
 fn is_assignment(word: &str) -> bool {
     word.split_once('=').is_some_and(|(name, _)| {
         !name.is_empty()
@@ -966,6 +993,14 @@ fn nested_line(words: &[String]) -> Option<String> {
     if name == "eval" {
         return Some(words[1..].join(" "));
     }
+    if name == "watch" {
+        // Its operands, joined, are a line for `sh -c`.
+        let at = past_options(words, &["-n", "--interval", "-q", "--equexit"], false);
+        return (at < words.len()).then(|| words[at..].join(" "));
+    }
+    if LINE_OPTIONS.contains(&name) {
+        return line_option(&words[1..]);
+    }
     if !SHELLS.contains(&name) {
         return None;
     }
@@ -992,6 +1027,28 @@ fn nested_line(words: &[String]) -> Option<String> {
         return command.then(|| w.clone());
     }
     if command { rest.next().cloned() } else { None }
+}
+
+/// Programs that run a line given to their `-c` (`--command`) with a shell: `su -c 'line'`,
+/// `script -qc 'line' /dev/null`, `flock /tmp/l -c 'line'`.
+const LINE_OPTIONS: &[&str] = &["su", "runuser", "script", "flock"];
+
+/// The line given to `-c` or `--command` among a program's words (after its name), also at
+/// the end of a cluster (`-qc`) and as `--command=line`.
+fn line_option(words: &[String]) -> Option<String> {
+    let mut rest = words.iter();
+    while let Some(w) = rest.next() {
+        if w == "--" {
+            return None;
+        }
+        if let Some(line) = w.strip_prefix("--command=") {
+            return Some(line.to_owned());
+        }
+        if w == "--command" || short_letters(w).is_some_and(|l| l.ends_with('c')) {
+            return rest.next().cloned();
+        }
+    }
+    None
 }
 
 /// Words joined into a line that splits back into the same words: a word with a space, a
@@ -1038,7 +1095,39 @@ const WRAPPERS: &[(&str, &[&str])] = &[
     ("exec", &["-a"]),
     ("stdbuf", &["-i", "-o", "-e"]),
     ("ionice", &["-c", "-n"]),
+    (
+        "strace",
+        &[
+            "-e", "-o", "-p", "-s", "-u", "-E", "-a", "-b", "-I", "-O", "-S", "-X", "-P",
+        ],
+    ),
+    (
+        "ltrace",
+        &[
+            "-e", "-o", "-p", "-s", "-u", "-a", "-n", "-A", "-D", "-F", "-l", "-w", "-x",
+        ],
+    ),
+    ("setsid", &[]),
+    ("unbuffer", &[]),
+    ("busybox", &[]),
+    ("toybox", &[]),
+    ("torsocks", &[]),
+    ("proxychains", &["-f"]),
+    ("proxychains4", &["-f"]),
+    ("valgrind", &[]),
+    ("catchsegv", &[]),
+    ("chronic", &[]),
+    ("xvfb-run", &["-n", "-s", "-f", "-e", "-p", "-w"]),
+    ("taskset", &[]),
+    ("chrt", &[]),
+    ("flock", &["-w", "-E", "--timeout", "--conflict-exit-code"]),
 ];
+
+/// How many operands of a wrapper's own come before the command it runs: `timeout`'s
+/// duration, `taskset`'s processors, `chrt`'s priority, `flock`'s lock file.
+fn wrapper_operands(name: &str) -> usize {
+    usize::from(matches!(name, "timeout" | "taskset" | "chrt" | "flock"))
+}
 
 /// The words of the command that actually runs, past wrappers such as `env`, `timeout 60`,
 /// `nice -n 5` (never past `sudo`, whose running as root a policy should see).
@@ -1052,9 +1141,13 @@ pub fn effective(words: &[String]) -> &[String] {
             return rest;
         };
         let mut i = past_options(rest, valued, *name == "env");
-        if *name == "timeout" && i < rest.len() {
-            // The duration.
-            i += 1;
+        if i < rest.len() {
+            // `timeout 60 cmd`: the duration.
+            i += wrapper_operands(name);
+        }
+        if *name == "flock" && line_option(&rest[1..]).is_some() {
+            // `flock /tmp/l -c 'line'` runs no command of its words: its line is read.
+            return rest;
         }
         rest = &rest[i.min(rest.len())..];
     }
@@ -1202,32 +1295,53 @@ const PACKAGE_RUNNERS: &[(&str, Option<&str>, &[&str])] = &[
         &["-p", "--package", "-w", "--workspace"],
     ),
     ("yarn", Some("dlx"), &["-p", "--package"]),
-    ("bun", Some("run"), &["--cwd", "-r", "--preload"]),
-    (
-        "deno",
-        Some("run"),
-        &[
-            "-c",
-            "--config",
-            "--import-map",
-            "-L",
-            "--log-level",
-            "--env-file",
-            "--location",
-            "--seed",
-            "--lock",
-            "--inspect-brk",
-        ],
-    ),
+    ("bun", Some("run"), BUN_VALUED),
+    ("bun", Some("x"), &["-p", "--package"]),
+    ("deno", Some("run"), DENO_VALUED),
 ];
+
+/// `bun`'s options that take a value, before the script it runs.
+const BUN_VALUED: &[&str] = &["--cwd", "-r", "--preload"];
+
+/// `deno run`'s options that take a value.
+const DENO_VALUED: &[&str] = &[
+    "-c",
+    "--config",
+    "--import-map",
+    "-L",
+    "--log-level",
+    "--env-file",
+    "--location",
+    "--seed",
+    "--lock",
+    "--inspect-brk",
+];
+
+/// Package runners that run a script named as their first operand without their `run` (`bun
+/// x.ts`, `deno secrets/x.ts`) or with options before it (`bun --cwd dir run x.ts`), where
+/// another word names a command of theirs (`bun install`), with their options that take a
+/// value.
+const SCRIPT_RUNNERS: &[(&str, &[&str])] = &[("bun", BUN_VALUED), ("deno", DENO_VALUED)];
 
 /// Where the command a package runner (`rest[0]`) runs begins, past its subcommand and options;
 /// `None` for another program, or the runner doing something else (`uv sync`, `bun install`).
 fn past_package_runner(rest: &[String]) -> Option<usize> {
     let name = basename(rest.first()?);
-    let (_, sub, valued) = PACKAGE_RUNNERS.iter().find(|(n, sub, _)| {
-        *n == name && sub.is_none_or(|s| rest.get(1).is_some_and(|w| w == s))
-    })?;
+    let Some((_, sub, valued)) = PACKAGE_RUNNERS
+        .iter()
+        .find(|(n, sub, _)| *n == name && sub.is_none_or(|s| rest.get(1).is_some_and(|w| w == s)))
+    else {
+        let (_, valued) = SCRIPT_RUNNERS.iter().find(|(n, _)| *n == name)?;
+        let mut at = past_options(rest, valued, false);
+        // `bun --cwd dir run x.ts`: its options before its `run`.
+        if rest.get(at).is_some_and(|w| w == "run") {
+            at += past_options(&rest[at..], valued, false);
+        }
+        return rest
+            .get(at)
+            .is_some_and(|w| is_script_name(w) || is_run_by_path(w))
+            .then_some(at);
+    };
     let skip = usize::from(sub.is_some());
     Some(skip + past_options(&rest[skip..], valued, false))
 }
@@ -1268,7 +1382,7 @@ pub struct FileUse {
 fn valued_options(name: &str) -> &'static [&'static str] {
     match name {
         "head" | "tail" => &["-n", "-c"],
-        "grep" | "egrep" | "fgrep" => &["-e", "-f", "-m", "-A", "-B", "-C", "--include"],
+        "grep" | "egrep" | "fgrep" | "zgrep" => &["-e", "-f", "-m", "-A", "-B", "-C", "--include"],
         "rg" => &[
             "-e", "-f", "-g", "-t", "-T", "-m", "-A", "-B", "-C", "--glob", "--type",
         ],
@@ -1289,7 +1403,14 @@ fn valued_options(name: &str) -> &'static [&'static str] {
         "zip" => &["-b", "-n", "-P", "-t", "-tt", "-O"],
         "ag" => &["-G", "--ignore", "-m", "-A", "-B", "-C"],
         "sed" => &["-e", "-f"],
-        "awk" => &["-F", "-v", "-f"],
+        "awk" | "gawk" | "mawk" | "nawk" => &["-F", "-v", "-f"],
+        "fold" | "fmt" => &["-w", "-g", "-p"],
+        "column" => &["-s", "-c", "-o", "-N", "-E", "-H", "-R", "-W", "-l"],
+        "iconv" => &["-f", "-t", "-o"],
+        "shuf" => &["-n", "-o", "--random-source"],
+        "join" => &["-t", "-1", "-2", "-j", "-o", "-e", "-a", "-v"],
+        "pr" => &["-w", "-l", "-h", "-o", "-s", "-W", "-N"],
+        "split" => &["-l", "-b", "-C", "-n", "-a", "-t"],
         "chmod" | "chown" | "chgrp" => &["--reference"],
         _ => &[],
     }
@@ -1342,13 +1463,18 @@ pub fn file_use(cmd: &SimpleCommand) -> FileUse {
     use_.reads.extend(moved.rules_files);
     // `./configure`, `secrets/run.sh`: running a file by its path reads it, from where the
     // wrappers sent it (`env -C a ./run`), not the program's own options (`./gradlew -p a`).
-    // `uv run x.py`, `bun run x.ts`: a package runner runs a script named so from here.
+    // `uv run x.py`, `bun run x.ts`: a package runner runs a script named so, from where its
+    // own options sent it too (`uv run --directory a x.py` runs `a/x.py`).
     if let Some(path) = words
         .first()
         .filter(|w| is_run_by_path(w) || (by_package_runner && is_script_name(w)))
     {
-        use_.reads
-            .push(super::cwd::in_folder(&moved.run_from, path));
+        let from = if by_package_runner {
+            &moved.dir
+        } else {
+            &moved.run_from
+        };
+        use_.reads.push(super::cwd::in_folder(from, path));
     }
     use_.reads.splice(0..0, cmd.redirect_in.iter().cloned());
     use_.writes.splice(0..0, cmd.redirect_out.iter().cloned());
@@ -1442,7 +1568,8 @@ struct Moved {
     worked_in: Option<String>,
     /// Other folders it works on ([`WORKED_ON_OPTIONS`]), from where it was started.
     worked_on: Vec<String>,
-    /// The files it takes its rules from ([`RULES_FILE_OPTIONS`]), from where it was started.
+    /// The files it takes its rules from ([`RULES_FILE_OPTIONS`]), and those `xargs -a` takes
+    /// its input from, from where it was started.
     rules_files: Vec<String>,
     /// Where its wrappers and runners sent the program, before its own options: where a path
     /// it is run by is taken from (`env -C a ./run`).
@@ -1501,8 +1628,17 @@ fn moved_folder(env: &[String], words: &[String]) -> Moved {
         }
         // `env GIT_DIR=x git log`, `sudo A=1 cmd`.
         env.extend(rest[1..end].iter().filter(|w| is_assignment(w)).cloned());
+        if name == "xargs" {
+            // `xargs -a file`: its input, read.
+            let valued = runs.map_or(&[][..], |(_, v)| *v);
+            for file in folder_values(&rest[1..end], &["-a", "--arg-file"], valued, true) {
+                moved
+                    .rules_files
+                    .push(super::cwd::in_folder(&moved.dir, &file));
+            }
+        }
         // `timeout 60 cmd`: the duration.
-        let end = if name == "timeout" { end + 1 } else { end };
+        let end = end + wrapper_operands(name);
         rest = &rest[end.min(rest.len())..];
     }
     moved
@@ -1778,6 +1914,7 @@ fn operand_use(cmd: &SimpleCommand, words: &[String]) -> FileUse {
     };
     let long = |names: &[&str]| options.iter().any(|o| names.contains(o));
     let recursive = short(&['r', 'R']) || long(&["--recursive"]);
+    option_files(name, &words[1..], &mut use_);
     if script_use(name, &words[1..], &mut use_) {
         finish(&mut use_);
         return use_;
@@ -1800,10 +1937,16 @@ fn operand_use(cmd: &SimpleCommand, words: &[String]) -> FileUse {
         "cat" | "tac" | "head" | "tail" | "less" | "more" | "bat" | "batcat" | "nl" | "wc"
         | "sort" | "uniq" | "diff" | "cmp" | "strings" | "xxd" | "od" | "hexdump" | "base64"
         | "md5sum" | "sha1sum" | "sha256sum" | "sha512sum" | "file" | "stat" | "cut" | "paste"
-        | "source" | "." | "view" | "vim" | "vi" | "nano" | "emacs" => {
+        | "source" | "." | "view" | "vim" | "vi" | "nano" | "emacs" | "rev" | "fold" | "fmt"
+        | "expand" | "unexpand" | "column" | "pr" | "comm" | "join" | "shuf" | "iconv" | "zcat"
+        | "bzcat" | "xzcat" | "zstdcat" | "zless" | "zmore" | "base32" | "basenc" | "cksum"
+        | "b2sum" | "sum" | "sha224sum" | "sha384sum" | "diff3" | "sdiff" => {
             use_.reads.extend(owned(&operands));
         }
-        "grep" | "egrep" | "fgrep" | "rg" | "ag" | "awk" | "jq" | "yq" => {
+        // The file it splits, not the prefix of the pieces it writes.
+        "split" | "csplit" => use_.reads.extend(owned(&operands[..operands.len().min(1)])),
+        "grep" | "egrep" | "fgrep" | "zgrep" | "rg" | "ag" | "awk" | "gawk" | "mawk" | "nawk"
+        | "jq" | "yq" => {
             let skip = usize::from(!has_script_option);
             let mut files = owned(operands.get(skip..).unwrap_or(&[]));
             // A search that names no file goes through the working folder: `grep -r` always,
@@ -1951,6 +2094,125 @@ fn operand_use(cmd: &SimpleCommand, words: &[String]) -> FileUse {
     use_
 }
 
+/// What a program does with the file an option of its names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OptionFile {
+    /// Reads it.
+    Reads,
+    /// Reads it when the value names it after an `@` or `<` (`-d @file`, `-F name=@file`,
+    /// `--data-urlencode name@file`); other values are text.
+    ReadsAfterAt,
+    /// Writes it.
+    Writes,
+}
+
+/// Options whose value names a file the program reads or writes: curl's uploads and outputs,
+/// wget's.
+const FILE_OPTIONS: &[(&str, &[&str], OptionFile)] = &[
+    (
+        "curl",
+        &[
+            "-d",
+            "--data",
+            "--data-ascii",
+            "--data-binary",
+            "--data-urlencode",
+            "--json",
+            "-F",
+            "--form",
+        ],
+        OptionFile::ReadsAfterAt,
+    ),
+    (
+        "curl",
+        &["-T", "--upload-file", "-K", "--config"],
+        OptionFile::Reads,
+    ),
+    (
+        "curl",
+        &[
+            "-o",
+            "--output",
+            "-D",
+            "--dump-header",
+            "-c",
+            "--cookie-jar",
+            "--trace",
+            "--trace-ascii",
+        ],
+        OptionFile::Writes,
+    ),
+    (
+        "wget",
+        &["--post-file", "--body-file", "-i", "--input-file"],
+        OptionFile::Reads,
+    ),
+    (
+        "wget",
+        &[
+            "-O",
+            "--output-document",
+            "-o",
+            "--output-file",
+            "-a",
+            "--append-output",
+        ],
+        OptionFile::Writes,
+    ),
+];
+
+/// The files a program's options name ([`FILE_OPTIONS`]): `curl -d @secrets/k https://x`
+/// reads `secrets/k`; the value is the next word, or in the word (`-d@file`, `--post-file=file`).
+fn option_files(name: &str, args: &[String], use_: &mut FileUse) {
+    let tables: Vec<_> = FILE_OPTIONS.iter().filter(|(n, ..)| *n == name).collect();
+    if tables.is_empty() {
+        return;
+    }
+    let mut rest = args.iter();
+    while let Some(w) = rest.next() {
+        if w == "--" {
+            break;
+        }
+        for (_, options, does) in &tables {
+            let value = options.iter().find_map(|o| {
+                if w == o {
+                    return Some(rest.clone().next().cloned());
+                }
+                let inline = w.strip_prefix(o)?;
+                let inline = if o.starts_with("--") {
+                    inline.strip_prefix('=')?
+                } else {
+                    inline
+                };
+                (!inline.is_empty()).then(|| Some(inline.to_owned()))
+            });
+            let Some(Some(value)) = value else {
+                continue;
+            };
+            match does {
+                OptionFile::Reads => use_.reads.push(value),
+                OptionFile::Writes => use_.writes.push(value),
+                OptionFile::ReadsAfterAt => use_.reads.extend(after_at(&value)),
+            }
+        }
+    }
+}
+
+/// The file a curl value names after `@` or `<` (`@file`, `name=@file;type=text/plain`,
+/// `name@file`), where what comes before is a name, not text (`a=b@c`).
+fn after_at(value: &str) -> Option<String> {
+    let at = value.find(['@', '<'])?;
+    let name = value[..at].strip_suffix('=').unwrap_or(&value[..at]);
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '[' | ']'))
+    {
+        return None;
+    }
+    let file = value[at + 1..].split(';').next().unwrap_or_default();
+    (!file.is_empty() && file != "-").then(|| file.to_owned())
+}
+
 /// Whether a command word names the file it runs by a path from the folder it is in
 /// (`./configure`, `secrets/run.sh`, `../x/run`): a shell reads that file to run it. A path
 /// from `/`, `~` or a variable names a program installed elsewhere (`/usr/bin/python3`), which
@@ -2017,6 +2279,43 @@ fn interpreter(name: &str) -> Option<Interpreter> {
             valued: &["-I"],
             reads: &[],
             loops: true,
+        },
+        "php" => Interpreter {
+            code: &["-r"],
+            module: None,
+            valued: &["-c", "-d", "-z", "-S", "-t"],
+            reads: &["-f"],
+            loops: false,
+        },
+        "lua" | "luajit" => Interpreter {
+            code: &["-e"],
+            module: None,
+            valued: &["-l", "-j", "-O", "-b"],
+            reads: &[],
+            loops: false,
+        },
+        "Rscript" => Interpreter {
+            code: &["-e"],
+            module: None,
+            valued: &[],
+            reads: &[],
+            loops: false,
+        },
+        "julia" => Interpreter {
+            code: &["-e", "-E", "--eval", "--print"],
+            module: None,
+            valued: &[
+                "-J",
+                "-t",
+                "-p",
+                "-C",
+                "-O",
+                "--sysimage",
+                "--threads",
+                "--procs",
+            ],
+            reads: &["-L", "--load"],
+            loops: false,
         },
         _ if SHELLS.contains(&name) => Interpreter {
             code: &[],
@@ -2212,7 +2511,9 @@ const PYTEST_VALUED: &[&str] = &[
 
 /// A test runner's words (after its name): each test file or folder it is given is read whole
 /// (`tests/test_x.py::test_a` is the file); given none, it collects the tests of the folder it
-/// is in, which it reads as `make` reads its folder.
+/// is in, which it reads as `make` reads its folder. The files its options name are read
+/// (its configuration, `-c`), read whole (its root folder, `--rootdir`) or written (its
+/// report, `--junitxml`; its temporary folder, `--basetemp`, which it empties first).
 fn test_runner_use(args: &[String], use_: &mut FileUse) {
     let mut operands = Vec::new();
     let mut rest = args.iter();
@@ -2221,8 +2522,27 @@ fn test_runner_use(args: &[String], use_: &mut FileUse) {
         if !ended && w == "--" {
             ended = true;
         } else if !ended && w.starts_with('-') && w.len() > 1 {
-            if PYTEST_VALUED.contains(&w.as_str()) {
-                rest.next();
+            let (option, inline) = match w.split_once('=') {
+                Some((o, v)) if o.starts_with("--") => (o, Some(v.to_owned())),
+                _ => (w.as_str(), None),
+            };
+            if !PYTEST_VALUED.contains(&option) {
+                continue;
+            }
+            let Some(value) = inline.or_else(|| rest.next().cloned()) else {
+                break;
+            };
+            match option {
+                "-c" | "--config-file" => use_.reads.push(value),
+                // Its own folder is the one it collects from anyway (judged as `make` there).
+                "--rootdir" if is_its_own_folder(&value) => {}
+                "--rootdir" => {
+                    use_.works_in.push(value.clone());
+                    use_.read_trees.push(value);
+                }
+                "--junitxml" | "--junit-xml" => use_.writes.push(value),
+                "--basetemp" => use_.write_trees.push(value),
+                _ => {}
             }
         } else {
             operands.push(w.split("::").next().unwrap_or(w).to_owned());
@@ -2861,6 +3181,18 @@ mod tests {
         assert_eq!(
             effective(&w(&["sudo", "rm"])),
             w(&["sudo", "rm"]).as_slice()
+        );
+        assert_eq!(
+            effective(&w(&[
+                "strace", "-f", "-o", "t", "taskset", "-c", "0", "cat", "k"
+            ])),
+            w(&["cat", "k"]).as_slice()
+        );
+        // `flock` with a line runs it; without, the command after its lock file.
+        assert_eq!(effective(&w(&["flock", "/l", "-c", "cat k"]))[0], "flock");
+        assert_eq!(
+            effective(&w(&["flock", "-n", "/l", "cat", "k"])),
+            w(&["cat", "k"]).as_slice()
         );
     }
 
