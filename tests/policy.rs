@@ -3933,3 +3933,58 @@ fn a_line_watch_su_script_or_flock_runs_is_read() {
     ];
     assert_only_denied_lines("line-runners", false, &denied, &let_run);
 }
+
+/// Braces that are text in a session recorded on Windows, where Git Bash runs Claude Code's
+/// lines and PowerShell Codex's, ran as commands of their own under an allow list: git's
+/// `--format={x}`, `stash@{0}` and `@{u}`, a hashtable (`@{a=1}`), a Bash brace expansion and
+/// `find`'s `{}` were read as script blocks, so `x`, `0`, `u`, `a,b`… were "not allowed". A
+/// script block's own command (`1|%{curl x}`) is still judged.
+#[test]
+fn braces_that_are_text_on_windows_run_no_command() {
+    let env = TestEnv::new();
+    let session = "019c8a4d-8f45-7010-8b5d-7fad920aa704";
+    let lines = [
+        "git log --format={x}",
+        "git stash show stash@{0}",
+        "git rev-parse @{u}",
+        "echo {a,b}",
+        "$h = @{a=1}; cargo build",
+        r"find . -name '*.rs' -exec grep -l foo {} \;",
+        "1|%{curl x}",
+    ];
+    let calls: Vec<(&str, Value)> = lines
+        .iter()
+        .map(|line| ("shell_command", json!({ "command": line })))
+        .collect();
+    import_windows_rollout(&env, session, &calls);
+    let policy = json!({"commands": {"allow": ["git", "cargo", "echo", "find", "grep"]}});
+    let found = violating_lines(&audit_violations(&env, session, &policy));
+    assert_eq!(found, [lines[6]], "{found:#?}");
+}
+
+/// A session recorded on Windows let these read a denied file: a Bash brace expansion, which
+/// Git Bash runs (`cat {README,secrets/k}`, read as a script block that ran `README,secrets/k`);
+/// a script block after `%`, `?`, a condition or a keyword with no space (`1|%{gc k}`,
+/// `if($x){gc k}`, `try{gc k}`); and a command after chained assignments or an assignment to a
+/// member, an element or `${x}` (`$a = $b = gc k`, `$x.y = gc k`).
+#[test]
+fn powershell_blocks_braces_and_assignments_on_windows_hide_no_read() {
+    let denied = [
+        "cat {README,secrets/k}",
+        r"1|%{gc secrets\k}",
+        r"ls | ?{gc secrets\k}",
+        r"if($true){gc secrets\k}",
+        r"try{gc secrets\k}catch{}",
+        r"$a = $b = gc secrets\k",
+        r"$x.y = gc secrets\k",
+        r"$h['k'] = gc secrets\k",
+        r"${x} = gc secrets\k",
+    ];
+    let let_run = [
+        "cat {README,src/a}",
+        r"1|%{gc src\a}",
+        r"$a = $b = gc src\a",
+        "$env:X = $y",
+    ];
+    assert_only_denied_on_windows("019c8a4d-8f45-7010-8b5d-7fad920aa705", &denied, &let_run);
+}

@@ -4,11 +4,14 @@
 //! (`$x = gc k`). [`super::windows`] reads a line run on Windows through these first.
 
 /// A line PowerShell runs, in a shape the shell reader splits as PowerShell does: a script
-/// block's braces (`& { gc k }`, `Invoke-Command {gc k}`, `% { … }`) end the commands around
-/// them as `;` does, so that the commands inside are read; a .NET method's parentheses are
-/// taken away and its arguments made the words of one command (`[IO.File]::ReadAllText('k')`
-/// is `[IO.File]::ReadAllText 'k'`), which [`dotnet_words`] reads. Quoted text, a variable's
-/// braces (`${env:x}`) and braces inside a word (a Unix shell's `a/{b,c}`) are left as they are.
+/// block's braces (`& { gc k }`, `Invoke-Command {gc k}`, `% { … }`, `1|%{gc k}`,
+/// `if($x){gc k}`, `try{gc k}`) end the commands around them as `;` does, so that the
+/// commands inside are read; a .NET method's parentheses are taken away and its arguments made
+/// the words of one command (`[IO.File]::ReadAllText('k')` is `[IO.File]::ReadAllText 'k'`),
+/// which [`dotnet_words`] reads. Quoted text and braces that are part of a word are left as they
+/// are, whole: a variable's (`${env:x}`), a hashtable's or git's (`@{a=1}`, `stash@{0}`,
+/// `@{u}`), an option's value (`--format={x}`) and a Bash brace expansion or `find`'s `{}`
+/// (`{a,secrets/k}`, `a/{b,c}`), which Git Bash runs on Windows and the shell reader expands.
 pub fn shaped(line: &str) -> String {
     let chars: Vec<char> = line.chars().collect();
     let mut out = String::with_capacity(line.len() + 8);
@@ -30,9 +33,15 @@ pub fn shaped(line: &str) -> String {
                     }
                 }
             }
-            '{' if i == 1 || " \t\n&(=;|,@".contains(chars[i - 2]) => {
+            '{' if opens_block(&chars, i - 1) => {
                 blocks += 1;
                 out.push_str(" ; ");
+            }
+            '{' => {
+                // Text: copied to its `}` whole, so that the `}` closes no block around it.
+                let end = word_braces_end(&chars, i - 1).unwrap_or(i);
+                out.extend(&chars[i - 1..end]);
+                i = end;
             }
             '}' if blocks > 0 => {
                 blocks -= 1;
@@ -54,6 +63,71 @@ pub fn shaped(line: &str) -> String {
     out
 }
 
+/// Whether the `{` at `at` opens a script block: at the start of a word (after a space, `&`,
+/// `(`, `;`, `|`, `,`), after `%` or `?` (`ForEach-Object`'s and `Where-Object`'s aliases), a
+/// condition's `)`, a keyword (`try{`, `else{`) or an assignment's `=` (`$x={…}`), unless its
+/// braces are a word's ([`is_brace_word`]: `{a,b}`, `{}`). After `@` it is a hashtable's, or
+/// git's `@{u}`; inside any other word (`--format={x}`, `a/{b,c}`) it is text.
+fn opens_block(chars: &[char], at: usize) -> bool {
+    let before = &chars[..at];
+    let starts = match before.last() {
+        None => true,
+        Some(c) if " \t\n&(;|,%?)".contains(*c) => true,
+        Some('=') => {
+            word_start(before).is_some_and(|w| w.first().is_some_and(|c| matches!(c, '$' | '[')))
+        }
+        Some(_) => word_start(before).is_some_and(|w| {
+            let w: String = w.iter().collect::<String>().to_lowercase();
+            KEYWORDS.contains(&w.as_str())
+        }),
+    };
+    starts && !is_brace_word(chars, at)
+}
+
+/// PowerShell's keywords a script block may follow with no space (`try{`, `else{`).
+const KEYWORDS: &[&str] = &[
+    "try", "catch", "finally", "else", "do", "begin", "process", "end", "clean",
+];
+
+/// The word that `before` ends in: what follows its last space or separator.
+fn word_start(before: &[char]) -> Option<&[char]> {
+    let at = before
+        .iter()
+        .rposition(|c| c.is_whitespace() || ";|&(){}".contains(*c))
+        .map_or(0, |p| p + 1);
+    (at < before.len()).then(|| &before[at..])
+}
+
+/// Where the braces opened at `at` close (past the `}`) when no space, quote or separator
+/// comes before it: braces inside one word. `None` when they are not.
+fn word_braces_end(chars: &[char], at: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, c) in chars.iter().enumerate().skip(at) {
+        match c {
+            '{' => depth += 1,
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            c if c.is_whitespace() || "'\";|&()`".contains(*c) => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether the braces opened at `at` are a word's that no shell runs as a block: a Bash brace
+/// expansion (`{a,secrets/k}`, `{1..3}`) or empty (`find -exec cat {} \;`).
+fn is_brace_word(chars: &[char], at: usize) -> bool {
+    let Some(end) = word_braces_end(chars, at) else {
+        return false;
+    };
+    let inside: String = chars[at + 1..end - 1].iter().collect();
+    inside.is_empty() || inside.contains(',') || inside.contains("..")
+}
+
 /// Whether the text before a `(` ends in a member's name (`::ReadAllText`, `.Open`): the
 /// parentheses are a method call's, not a subexpression's.
 fn is_method_name_before(before: &[char]) -> bool {
@@ -66,31 +140,72 @@ fn is_method_name_before(before: &[char]) -> bool {
     name > 0 && (rest.ends_with(&['.']) || rest.ends_with(&[':', ':']))
 }
 
-/// A command's words past a PowerShell assignment before it (`$x = gc k`, `$x=gc k`,
-/// `[string]$x += gc k`, `$env:X = …`): the command is what follows the operator. `None`
-/// when the words start with no assignment.
+/// A command's words past the PowerShell assignments before it (`$x = gc k`, `$x=gc k`,
+/// `[string]$x += gc k`, `$env:X = …`, `$a = $b = gc k`, `$x.y = …`, `$h['k'] = …`,
+/// `${x} = …`): the command is what follows the last operator; none when that is a value
+/// (`$env:X = $y`, `$n = 1`, `$h = @{a=1}`), which runs nothing. `None` when the words start
+/// with no assignment.
 pub fn past_assignment(words: &[String]) -> Option<Vec<String>> {
+    // Where the words after the last assignment start: a word and the offset in it.
+    let (mut word, mut at) = (0usize, 0usize);
+    while let Some((next_word, next_at)) = assignment_end(words, word, at) {
+        (word, at) = (next_word, next_at);
+    }
+    if (word, at) == (0, 0) {
+        return None;
+    }
+    let value = words
+        .get(word)
+        .map(|w| w[at..].to_owned())
+        .filter(|v| !v.is_empty());
+    let rest = words.get(word + 1..).unwrap_or_default();
+    let first = value.as_deref().or(rest.first().map(String::as_str));
+    if first
+        .is_some_and(|w| w.starts_with(['$', '@']) || w.starts_with(|c: char| c.is_ascii_digit()))
+    {
+        return Some(Vec::new());
+    }
+    Some(value.into_iter().chain(rest.iter().cloned()).collect())
+}
+
+/// Where what an assignment at `words[word][at..]` assigns starts (a word and the offset in
+/// it), or `None` when no assignment starts there.
+fn assignment_end(words: &[String], word: usize, at: usize) -> Option<(usize, usize)> {
     const OPERATORS: &[&str] = &["??=", "+=", "-=", "*=", "/=", "%=", "="];
-    let first = words.first()?;
-    let mut target = first.as_str();
+    let mut target = words.get(word)?.get(at..)?;
     while let Some(rest) = target.strip_prefix('[') {
         target = &rest[rest.find(']')? + 1..];
     }
     let name = target.strip_prefix('$')?;
-    let after_name = name.trim_start_matches(|c: char| c.is_alphanumeric() || "_:?".contains(c));
-    let (assigned, rest) = if after_name.is_empty() {
-        (words.get(1)?.as_str(), &words[2..])
+    let mut after_name = match name.strip_prefix('{') {
+        Some(braced) => &braced[braced.find('}')? + 1..],
+        None => name.trim_start_matches(|c: char| c.is_alphanumeric() || "_:?".contains(c)),
+    };
+    if after_name.len() == name.len() {
+        return None;
+    }
+    // A member's or an element's (`$x.y`, `$h['k']`).
+    loop {
+        if let Some(member) = after_name.strip_prefix('.') {
+            after_name = member.trim_start_matches(|c: char| c.is_alphanumeric() || c == '_');
+        } else if let Some(index) = after_name.strip_prefix('[') {
+            after_name = &index[index.find(']')? + 1..];
+        } else {
+            break;
+        }
+    }
+    let (assigned, word) = if after_name.is_empty() {
+        (words.get(word + 1)?.as_str(), word + 1)
     } else {
-        (after_name, &words[1..])
+        (after_name, word)
     };
     let value = OPERATORS.iter().find_map(|op| assigned.strip_prefix(op))?;
-    Some(
-        (!value.is_empty())
-            .then(|| value.to_owned())
-            .into_iter()
-            .chain(rest.iter().cloned())
-            .collect(),
-    )
+    let offset = words[word].len() - value.len();
+    Some(if value.is_empty() {
+        (word + 1, 0)
+    } else {
+        (word, offset)
+    })
 }
 
 /// The Unix command that does to files what a .NET call does, from its name in lower case
@@ -156,6 +271,23 @@ mod tests {
         // Quoted text, a variable's braces, a Unix brace expansion and a subexpression stay.
         assert_eq!(shaped("echo '{x}' ${env:a}"), "echo '{x}' ${env:a}");
         assert_eq!(shaped("cat a/{b,c} $(gc k)"), "cat a/{b,c} $(gc k)");
+        // Braces of a word are text, whole, inside a block too; a block may follow `%`, `)`
+        // or a keyword.
+        for text in [
+            "{a,b}",
+            "{}",
+            "@{a=1}",
+            "stash@{0}",
+            "--format={x}",
+            "{1..3}",
+        ] {
+            assert_eq!(shaped(text), text);
+        }
+        assert_eq!(shaped("& { cat {a,k} ${x} }"), "&  ;  cat {a,k} ${x}  ; ");
+        assert_eq!(shaped("1|%{gc k}"), "1|% ; gc k ; ");
+        assert_eq!(shaped("if($x){gc k}"), "if($x) ; gc k ; ");
+        assert_eq!(shaped("try{gc k}"), "try ; gc k ; ");
+        assert_eq!(shaped("$x={gc k}"), "$x= ; gc k ; ");
     }
 
     #[test]
@@ -163,6 +295,19 @@ mod tests {
         let words = |line: &str| line.split(' ').map(str::to_owned).collect::<Vec<_>>();
         for line in ["$x = gc k", "$x=gc k", "[string]$x += gc k", "$env:X =gc k"] {
             assert_eq!(past_assignment(&words(line)), Some(words("gc k")), "{line}");
+        }
+        for line in [
+            "$a = $b = gc k",
+            "$a=$b=gc k",
+            "$x.y = gc k",
+            "$h['k']=gc k",
+            "${x} = gc k",
+        ] {
+            assert_eq!(past_assignment(&words(line)), Some(words("gc k")), "{line}");
+        }
+        // A value runs nothing.
+        for line in ["$x = $y", "$n = 1", "$h = @{a=1}", "$a = $b = 2"] {
+            assert_eq!(past_assignment(&words(line)), Some(Vec::new()), "{line}");
         }
         assert_eq!(past_assignment(&words("gc k")), None);
         assert_eq!(past_assignment(&words("$x -eq 1")), None);
