@@ -3988,3 +3988,29 @@ fn powershell_blocks_braces_and_assignments_on_windows_hide_no_read() {
     ];
     assert_only_denied_on_windows("019c8a4d-8f45-7010-8b5d-7fad920aa705", &denied, &let_run);
 }
+
+/// Windows drops the dots and spaces that end a name in a path (no name can end so): `gc
+/// secrets.\k`, `type "secrets. \k"` and `gc C:\…\secrets.\k` read `secrets\k`, and `type
+/// .env.` reads `.env`, but passed a deny of them.
+#[test]
+fn a_windows_name_ending_in_dots_or_spaces_is_the_name_without_them() {
+    let denied = [
+        r"gc secrets.\k",
+        r#"type "secrets. \k""#,
+        r"gc C:\Users\me\app\secrets.\k",
+        r"Copy-Item secrets..\k out.txt",
+    ];
+    let let_run = [r"gc src.\a", r"gc ...\a"];
+    assert_only_denied_on_windows("019c8a4d-8f45-7010-8b5d-7fad920aa706", &denied, &let_run);
+    let env = TestEnv::new();
+    let session = "019c8a4d-8f45-7010-8b5d-7fad920aa707";
+    let lines = ["type .env.", "gc '.env '", "gc README."];
+    let calls: Vec<(&str, Value)> = lines
+        .iter()
+        .map(|line| ("shell_command", json!({ "command": line })))
+        .collect();
+    import_windows_rollout(&env, session, &calls);
+    let policy = json!({"files": {"read": {"deny": [".env"]}}});
+    let found = violating_lines(&audit_violations(&env, session, &policy));
+    assert_eq!(found, [lines[0], lines[1]], "{found:#?}");
+}

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::cwd::{
     cd_into, drive_relative_resolved, in_folder, is_windows_folder, unix_shaped, windows_shaped,
+    windows_trimmed,
 };
 use super::shell::{self, SimpleCommand};
 use super::{CommandPattern, PathRules, Policy};
@@ -279,6 +280,21 @@ fn check_call(policy: &Policy, call: &ToolCall<'_>, place: &Place, windows: bool
             .into_iter()
             .map(|a| (a, Spelt::TEXT))
             .collect(),
+    };
+    let marked: Vec<(Access, Spelt)> = if windows {
+        marked
+            .into_iter()
+            .map(|(access, spelt)| {
+                let access = match access {
+                    Access::Read(p) => Access::Read(windows_trimmed(&p)),
+                    Access::Write(p) => Access::Write(windows_trimmed(&p)),
+                    other => other,
+                };
+                (access, spelt)
+            })
+            .collect()
+    } else {
+        marked
     };
     let left_out = left_out(call, place);
     // ripgrep's `*` takes a leading dot, and Claude Code runs it with `--hidden`.

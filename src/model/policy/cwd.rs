@@ -596,6 +596,26 @@ fn verbatim_prefix(chars: &[char]) -> Option<usize> {
     (unc == "UNC/").then_some(7)
 }
 
+/// A path in a Unix shape ([`unix_shaped`]) as Windows opens it: each name's trailing dots and
+/// spaces dropped (`secrets.\k` and `secrets\k.` open `secrets\k`), as Windows drops them when
+/// it reads a path; no name made through it can end so. `.` and `..` stay.
+pub fn windows_trimmed(path: &str) -> String {
+    if !path.contains(['.', ' ']) {
+        return path.to_owned();
+    }
+    path.split('/')
+        .map(|name| match name {
+            "." | ".." => name,
+            _ => match name.trim_end_matches(['.', ' ']) {
+                // A name of dots alone (`...`) is one Windows keeps.
+                "" => name,
+                trimmed => trimmed,
+            },
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// A Unix-shaped line with each path from a drive's current folder (`C:secrets/k`, which
 /// Windows reads from the folder it is in on that drive) put under `cwd`, the folder the call
 /// ran in, when that is on the same drive: `/C:/app/secrets/k`. A path on another drive is
@@ -683,6 +703,13 @@ mod tests {
         ] {
             assert_eq!(cd_into(dir, to), lands, "cd {to} from {dir:?}");
         }
+    }
+
+    #[test]
+    fn a_windows_name_loses_its_trailing_dots_and_spaces() {
+        assert_eq!(windows_trimmed("secrets./k."), "secrets/k");
+        assert_eq!(windows_trimmed("/C:/app/secrets. /k "), "/C:/app/secrets/k");
+        assert_eq!(windows_trimmed("../a/./.../b"), "../a/./.../b");
     }
 
     #[test]
