@@ -4014,3 +4014,26 @@ fn a_windows_name_ending_in_dots_or_spaces_is_the_name_without_them() {
     let found = violating_lines(&audit_violations(&env, session, &policy));
     assert_eq!(found, [lines[0], lines[1]], "{found:#?}");
 }
+
+/// Claude Code's PowerShell tool (on Windows, and the `!` command of a skill written for it,
+/// which PreSkillShellCommand names `tool_name: "PowerShell"`) was a tool of no known kind, so
+/// its command was never judged: `cat secrets/k` (`cat` is PowerShell's `Get-Content` too) ran
+/// under a deny of `secrets/**`, in a skill and as a tool call alike.
+#[test]
+fn claude_codes_powershell_tool_is_judged_as_a_shell() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"read": {"deny": ["secrets/**"]}}}));
+    let payload = |event: &str, id: &str, line: &str| {
+        json!({"session_id": "pwsh", "hook_event_name": event, "tool_name": "PowerShell",
+               "tool_input": {"command": line}, "tool_use_id": id})
+    };
+    for event in ["PreSkillShellCommand", "PreToolUse"] {
+        let run = env.hook(event, &payload(event, "p1", "cat secrets/k"));
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let out = &decision(&run.stdout)["hookSpecificOutput"];
+        assert_eq!(out["hookEventName"], event);
+        assert_eq!(out["permissionDecision"], "deny", "{event}");
+        let run = env.hook(event, &payload(event, "p2", "cat src/a"));
+        assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{event}");
+    }
+}

@@ -174,6 +174,8 @@ const CLAUDE_CODE: &[ToolSpec] = &[
     spec("MultiEdit",    ToolKind::WriteFile,     Some("file_path"),     Shape::Path),
     spec("NotebookEdit", ToolKind::WriteFile,     Some("notebook_path"), Shape::Path),
     spec("Bash",         ToolKind::Shell,         Some("command"),       Shape::Command),
+    // On Windows, and a skill's `!` command there (PreSkillShellCommand, docs/agents.md §1.1).
+    spec("PowerShell",   ToolKind::Shell,         Some("command"),       Shape::Command),
     spec("BashOutput",   ToolKind::Shell,         Some("command"),       Shape::Command),
     spec("Glob",         ToolKind::Search,        Some("pattern"),       Shape::Glob),
     spec("Grep",         ToolKind::Search,        Some("pattern"),       Shape::Grep),
