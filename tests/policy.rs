@@ -3725,6 +3725,14 @@ fn a_megabyte_line_does_not_pass_a_deny() {
         out["hookSpecificOutput"]["permissionDecision"], "deny",
         "{out}"
     );
+    // The agent is told why, and what to do: it was told that reading `$PWD` is denied.
+    let reason = out["hookSpecificOutput"]["permissionDecisionReason"]
+        .as_str()
+        .unwrap();
+    assert!(
+        reason.contains("too long or nested too deep to check") && reason.contains("Split it"),
+        "{reason}"
+    );
 }
 
 /// `bun` and `deno` run a script named as their first operand without their `run`, and `bun

@@ -3,7 +3,8 @@
 //! not to retry and where to go next.
 
 use super::Policy;
-use super::check::Verdict;
+use super::check::{Access, Verdict};
+use super::shell::{MAX_COMMANDS, MAX_DEPTH, UNREAD_FOLDER};
 
 /// Claude Code's cap on a hook's reason; longer text is cut by it anyway.
 pub const MAX_REASON: usize = 10_000;
@@ -16,10 +17,22 @@ const LISTED: usize = 12;
 
 /// The reason for denying a call, at most [`MAX_REASON`] bytes.
 pub fn reason(policy: &Policy, verdict: &Verdict, file: &str) -> String {
-    let what = verdict
-        .access
-        .as_ref()
-        .map_or_else(|| "this call".to_owned(), super::check::Access::describe);
+    let unread = verdict.access.as_ref().is_some_and(|a| match a {
+        Access::Read(p) | Access::Write(p) => p
+            .strip_prefix(UNREAD_FOLDER)
+            .is_some_and(|r| r.is_empty() || r.starts_with('/')),
+        _ => false,
+    });
+    let what = if unread {
+        format!(
+            "a command too long or nested too deep to check to its end (past {MAX_COMMANDS} commands, or {MAX_DEPTH} levels of `$(…)` or `bash -c`), taken as reading and writing anywhere,"
+        )
+    } else {
+        verdict
+            .access
+            .as_ref()
+            .map_or_else(|| "this call".to_owned(), Access::describe)
+    };
     // A long command is shown by its start, so the rule and the advice always fit.
     let what = if what.len() > MAX_SHOWN {
         let mut cut = MAX_SHOWN;
@@ -39,6 +52,9 @@ pub fn reason(policy: &Policy, verdict: &Verdict, file: &str) -> String {
         None => format!("{what} is not allowed: it matches nothing in {rule}"),
     };
     let advice = match rule {
+        _ if unread => format!(
+            "Split it into smaller calls, each of which can be checked, or ask the user to change {file}."
+        ),
         "files.read.deny" | "files.write.deny" => format!(
             "This path is off limits. Do the task without it, or ask the user to change {file}."
         ),

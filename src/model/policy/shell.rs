@@ -43,19 +43,20 @@ pub struct SimpleCommand {
 }
 
 /// How deep `$(…)` and `bash -c` may nest before the rest is left unread.
-const MAX_DEPTH: usize = 8;
+pub const MAX_DEPTH: usize = 8;
 
 /// How many simple commands a line is read into before the rest of it is left unread: a
 /// runaway line must not make the hook slow.
-const MAX_COMMANDS: usize = 256;
+pub const MAX_COMMANDS: usize = 256;
 
 /// The first word of what the reader left unread, as a command: a substitution whose value
 /// is unknown, which no allow pattern names.
 const UNREAD: &str = "$(…)";
 
 /// The folder what the reader left unread is taken to read and write whole: one nothing on the
-/// line names, which a deny pattern takes for any folder (see `check.rs`, `from_anywhere`).
-const UNREAD_FOLDER: &str = "$PWD";
+/// line names, which a deny pattern takes for any folder (see `check.rs`, `from_anywhere`), and
+/// which a denial's reason names as a line too long to check (see `reason.rs`).
+pub const UNREAD_FOLDER: &str = "$UNREAD";
 
 /// Splits a command line into its simple commands, nested ones included.
 pub fn split(line: &str) -> Vec<SimpleCommand> {
@@ -3203,8 +3204,8 @@ mod tests {
         let unread = cmds.iter().find(|c| c.unread).expect("left unread");
         assert_eq!(unread.words, w(&["$(…)", "curl", "x"]));
         let use_ = file_use(unread);
-        assert_eq!(use_.read_trees, w(&["$PWD"]));
-        assert_eq!(use_.write_trees, w(&["$PWD"]));
+        assert_eq!(use_.read_trees, w(&["$UNREAD"]));
+        assert_eq!(use_.write_trees, w(&["$UNREAD"]));
         let many = format!("{}cat k", "true; ".repeat(300));
         let cmds = split(&many);
         assert_eq!(cmds.len(), MAX_COMMANDS + 1);
