@@ -75,7 +75,7 @@ macro_rules! arg {
             shell_quoted!(),
             r#")'|(?P<"#,
             $name,
-            r#"_bare>(?:[^-\s"'`;&|<>)\\]|\\[^nrt\\])(?:[^\s"'`;&|<>)\\]|\\[^nrt\\])*))"#
+            r#"_bare>(?:[^-\s"'`;&|<>)\\]|\\[^nrt\\\s])(?:[^\s"'`;&|<>)\\]|\\[^nrt\\\s])*))"#
         )
     };
 }
@@ -137,6 +137,14 @@ macro_rules! mysql_flag {
             shell_quoted!(),
             r#")'|(?P<bare>[^\s"'`;&|<>)]+))"#
         )
+    };
+}
+
+/// The space between two arguments of a command: spaces and tabs, and line breaks escaped for
+/// the shell among them (`htpasswd -b f \` then `alice …` on the next line), also in JSON text.
+macro_rules! arg_gap {
+    () => {
+        r"(?:[\t\x20]|\\\r?\n|\\\\\\(?:r\\)?n)+"
     };
 }
 
@@ -542,45 +550,117 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         // follows the `%` of a CIFS mount's `user=alice%…` (or its `pass=…`).
         pattern: concat!(
             r"(?:(?-u:\b)|\\[nrt])(?:",
-            r"(?:htpasswd|mosquitto_passwd)(?P<hflags>(?:[\t\x20]+-[A-Za-z]+(?:[\t\x20]+[0-9]+)?)+)",
-            r"[\t\x20]+",
-            plain_value!(),
-            r"[\t\x20]+",
-            arg!("h2"),
-            r"(?:[\t\x20]+",
-            arg!("h3"),
-            r")?",
-            r"|vault[\t\x20]+login(?:[\t\x20]+-[A-Za-z][A-Za-z0-9_-]*(?:=[^\s;&|]*)?)*[\t\x20]+",
-            r#"(?P<vault>[^-\s"'`;&|<>()=\\][^\s"'`;&|<>()=\\]*)(?:[\t\x20;&|)\\"'`]|(?m:$))"#,
-            r#"|net[\t\x20]+use(?:[\t\x20]+(?:[A-Za-z]:|\*))?[\t\x20]+\\\\[^\s"']+"#,
-            r#"(?:[\t\x20]+/[^\s"']+)*[\t\x20]+(?:"(?P<netuse_dq>[^"\n]*)"|(?P<netuse>[^/\s*"'][^\s"']*))"#,
-            r#"|net[\t\x20]+user[\t\x20]+[^\s/"']+[\t\x20]+"#,
-            r#"(?:"(?P<netuser_dq>[^"\n]*)"|(?P<netuser>[^/\s*"'][^\s"']*))"#,
-            r"|cf[\t\x20]+auth(?:[\t\x20]+--[A-Za-z-]+)*[\t\x20]+(?P<cfuser>",
+            r"(?:htpasswd|mosquitto_passwd)(?P<hflags>(?:",
+            arg_gap!(),
+            r"-[A-Za-z]+(?:",
+            arg_gap!(),
+            r"[0-9]+)?)+)",
+            arg_gap!(),
+            r"(?P<hfile>",
             plain_value!(),
             r")",
-            r"[\t\x20]+",
+            arg_gap!(),
+            arg!("h2"),
+            r"(?:",
+            arg_gap!(),
+            arg!("h3"),
+            r")?",
+            r"|vault",
+            arg_gap!(),
+            r"login(?:",
+            arg_gap!(),
+            r"-[A-Za-z][A-Za-z0-9_-]*(?:=[^\s;&|]*)?)*",
+            arg_gap!(),
+            r#"(?P<vault>[^-\s"'`;&|<>()=\\][^\s"'`;&|<>()=\\]*)(?:[\t\x20;&|)\\"'`]|(?m:$))"#,
+            r#"|net"#,
+            arg_gap!(),
+            r#"use(?:"#,
+            arg_gap!(),
+            r#"(?:[A-Za-z]:|\*))?"#,
+            arg_gap!(),
+            r#"\\\\[^\s"']+"#,
+            r#"(?:"#,
+            arg_gap!(),
+            r#"/[^\s"']+)*"#,
+            arg_gap!(),
+            r#"(?:"(?P<netuse_dq>[^"\n]*)"|(?P<netuse>[^/\s*"'][^\s"']*))"#,
+            r#"|net"#,
+            arg_gap!(),
+            r#"user"#,
+            arg_gap!(),
+            r#"[^\s/"']+"#,
+            arg_gap!(),
+            r#"(?:"(?P<netuser_dq>[^"\n]*)"|(?P<netuser>[^/\s*"'][^\s"']*))"#,
+            r"|cf",
+            arg_gap!(),
+            r"auth(?:",
+            arg_gap!(),
+            r"--[A-Za-z-]+)*",
+            arg_gap!(),
+            r"(?P<cfuser>",
+            plain_value!(),
+            r")",
+            arg_gap!(),
             arg!("cf"),
-            r"|rclone[\t\x20]+(?:config[\t\x20]+)?obscure[\t\x20]+",
+            r"|rclone",
+            arg_gap!(),
+            r"(?:config",
+            arg_gap!(),
+            r")?obscure",
+            arg_gap!(),
             arg!("obscure"),
-            r"|rclone[\t\x20]+config[\t\x20]+(?:create|update|password)(?:[\t\x20]+[^\s;&|]+)*?",
-            r"[\t\x20]+pass(?:word)?(?:[\t\x20]+|=)",
+            r"|rclone",
+            arg_gap!(),
+            r"config",
+            arg_gap!(),
+            r"(?:create|update|password)(?:",
+            arg_gap!(),
+            r"[^\s;&|]+)*?",
+            arg_gap!(),
+            r"pass(?:word)?(?:",
+            arg_gap!(),
+            r"|=)",
             arg!("rclone"),
             r"|rabbitmqctl",
             same_command!(),
-            r"(?:add_user|change_password|authenticate_user)[\t\x20]+(?P<rabbituser>",
+            r"(?:add_user|change_password|authenticate_user)",
+            arg_gap!(),
+            r"(?P<rabbituser>",
             plain_value!(),
             r")",
-            r"[\t\x20]+",
+            arg_gap!(),
             arg!("rabbit"),
-            r"|openssl[\t\x20]+passwd(?:[\t\x20]+-(?:salt|in)[\t\x20]+[^\s;&|]+|[\t\x20]+-[A-Za-z0-9]+)*",
-            r"[\t\x20]+",
+            r"|openssl",
+            arg_gap!(),
+            r"passwd(?:",
+            arg_gap!(),
+            r"-(?:salt|in)",
+            arg_gap!(),
+            r"[^\s;&|]+|",
+            arg_gap!(),
+            r"-[A-Za-z0-9]+)*",
+            arg_gap!(),
             arg!("passwd"),
-            r"|(?i-u:convertto-securestring)(?:[\t\x20]+-(?i-u:asplaintext|force))*",
-            r"(?:[\t\x20]+-(?i-u:string))?[\t\x20]+",
+            r"|(?i-u:convertto-securestring)(?:",
+            arg_gap!(),
+            r"-(?i-u:asplaintext|force))*",
+            r"(?:",
+            arg_gap!(),
+            r"-(?i-u:string))?",
+            arg_gap!(),
             arg!("secure"),
-            r#"|(?:(?:sqlplus|sqlldr|expdp|impdp|rman|dgmgrl)(?:[\t\x20]+-[A-Za-z]+)*"#,
-            r#"(?:[\t\x20]+(?i-u:target|auxiliary|catalog|userid)[\t\x20]*=?)?[\t\x20]+["']?"#,
+            r#"|(?:(?:sqlplus|sqlldr|expdp|impdp|rman|dgmgrl)(?:"#,
+            arg_gap!(),
+            r#"-[A-Za-z]+)*"#,
+            // `target=sys/…` and `userid=scott/…` as rman and sqlldr take them too, and a
+            // quote escaped for the shell (`expdp \"sys/… as sysdba\"`, also in JSON text).
+            r#"(?:"#,
+            arg_gap!(),
+            r#"(?i-u:target|auxiliary|catalog|userid)(?:[\t\x20]*=[\t\x20]*|"#,
+            arg_gap!(),
+            r#")|"#,
+            arg_gap!(),
+            r#")(?:\\{0,3}["'])?"#,
             r#"|(?:cx_Oracle|oracledb)\.connect[\t\x20]*\([\t\x20]*(?:dsn[\t\x20]*=[\t\x20]*)?\\?["'])"#,
             r#"[A-Za-z0-9_$#]+/(?P<oracle>[^\s@/"'\\]+)"#,
             r"|(?:mount(?:\.cifs|\.smb3)?|cifs|smb3)",
@@ -589,7 +669,8 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
             r#"(?:user(?:name)?=[^,%\s"']*%|pass(?:word)?=)(?P<cifs>[^,\s"']+)"#,
             r")",
             // `"…" | ConvertTo-SecureString -AsPlainText`.
-            r#"|"(?P<piped>[^"\n]*)"[\t\x20]*\|[\t\x20]*(?i-u:convertto-securestring)"#,
+            r#"|(?:"(?P<piped>[^"\n]*)"|'(?P<piped_sq>[^'\n]*)')"#,
+            r#"[\t\x20]*\|[\t\x20]*(?i-u:convertto-securestring)"#,
         ),
         pick: pick_positional,
     },
@@ -1800,16 +1881,23 @@ fn password_after(caps: &Captures<'_>, separator: char) -> Option<Range<usize>> 
 /// mentioned in, not its password (`use zip -P to set a password`, `zip -P is insecure`,
 /// `with zip -P, the password shows`).
 fn is_prose(value: &str) -> bool {
+    // A sentence's punctuation ends a word of it (`run vault login first, then …`).
+    let word = value.trim_end_matches([',', '.', ':', ';', '!', '?']);
     value.bytes().all(|b| matches!(b, b',' | b'.' | b':'))
-        || is_listed(PROSE_WORDS, &value.to_ascii_lowercase())
+        || is_listed(PROSE_WORDS, &word.to_ascii_lowercase())
 }
+
+/// The type a Go program's help (`flag`, `pflag`) writes after a flag that takes a value.
+const FLAG_TYPES: &str = "string strings stringArray stringSlice int int64 uint float float64 \
+    duration value bytesHex bytesBase64";
 
 /// Words of a sentence that may follow a flag it names, none a password.
 const PROSE_WORDS: &str = "\
     to is isn't are was will would can could should must may might does doesn't do the a an \
     and or but nor for with without of on in at as by so if it its this that these those then \
     than when where which while who whose instead also only just flag option argument switch \
-    takes sets asks expects gives means reads puts passes shows prints leaks exposes needs";
+    takes sets asks expects gives means reads puts passes shows prints leaks exposes needs \
+    first before after again once now";
 
 /// What `mysql_password` does with its matches (`regex`: a mysql command up to its last
 /// `-p`): the value of every `-p` in each goes, and of RAR's every `-hp`.
@@ -2281,7 +2369,14 @@ fn pick_cli_flag(caps: &Captures<'_>) -> Option<Range<usize>> {
         .any(|p| value.as_str().starts_with(p))
         || value.as_str() == "stdin";
     let prose = caps.name("bare").is_some() && is_prose(value.as_str());
-    if single && (names_where || prose) {
+    // X11's `-auth` names a file (`Xvfb :99 -auth /tmp/xauth`, `x11vnc -auth guess`).
+    let x_authority = key.eq_ignore_ascii_case("auth")
+        && (value.as_str().starts_with(['/', '~', '.']) || value.as_str() == "guess");
+    if single && (names_where || prose || x_authority) {
+        return None;
+    }
+    // A flag's type in a program's help (Go's `-token string`, cobra's `--password string`).
+    if caps.name("bare").is_some() && is_listed(FLAG_TYPES, value.as_str()) {
         return None;
     }
     if key.eq_ignore_ascii_case("auth")
@@ -2359,6 +2454,7 @@ const POSITIONAL_GROUPS: &[&str] = &[
     "oracle",
     "cifs",
     "piped",
+    "piped_sq",
 ];
 
 /// The password a command takes as an argument of no flag. htpasswd's only in batch mode
@@ -2380,13 +2476,14 @@ fn pick_positional(caps: &Captures<'_>) -> Option<Range<usize>> {
             .or_else(|| {
                 POSITIONAL_GROUPS.iter().find_map(|&g| {
                     caps.name(g)
-                        .map(|m| (g.ends_with("_dq") || g == "piped", m))
+                        .map(|m| (g.ends_with("_dq") || g.starts_with("piped"), m))
                 })
             })?,
     };
     let value = m.as_str();
-    // Words of a sentence that names the command (`run cf auth to log in`).
-    let user_is_prose = ["cfuser", "rabbituser"]
+    // Words of a sentence that names the command (`run cf auth to log in`, `htpasswd -b is
+    // not used`).
+    let user_is_prose = ["cfuser", "rabbituser", "hfile"]
         .iter()
         .any(|g| caps.name(g).is_some_and(|user| is_prose(user.as_str())));
     let prose = user_is_prose || (!quoted && is_prose(value));
