@@ -1253,3 +1253,34 @@ fn the_name_of_a_git_reflog_or_commit_record_is_replaced() {
     );
     assert!(!out.contains("mtk30765"), "{out}");
 }
+
+/// A commit's subject after its author's address (`git log --format='%h %an <%ae> %s'`) was
+/// taken for a name: `Fix Login Page Layout` became `[NAME]` there and wherever else the
+/// session wrote it; so did a verb after a first name (`alice wrote <alice@…>`) and a label in
+/// parentheses (`kit@… (Work)`). A name after its address stays found when the address spells
+/// it (`<pv@…> Pim Vandal`, its initials).
+#[test]
+fn a_commit_subject_or_a_verb_beside_an_address_is_no_name() {
+    let env = TestEnv::new();
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-subject-after",
+        "zorb",
+        "vm",
+        &[
+            "a1b2c3d Pim Vandal <pv@corp.example> Fix Login Page Layout",
+            "<dev@corp.example> Release Notes For Spring; <kq@corp.example> Kit Quorra Fixed It",
+            "Fix Login Page Layout was merged; alice wrote <alice@corp.example>; kit@corp.example (Work)",
+        ],
+    );
+    assert_eq!(
+        prompts,
+        [
+            "a1b2c3d [NAME] <[EMAIL]> Fix Login Page Layout",
+            "<[EMAIL]> Release Notes For Spring; <[EMAIL]> [NAME] Fixed It",
+            "Fix Login Page Layout was merged; alice wrote <[EMAIL]>; [EMAIL] (Work)",
+        ],
+        "{out}"
+    );
+    assert!(!out.contains("Quorra"), "{out}");
+}

@@ -52,9 +52,10 @@ static LOWER_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// A name after the address: two to four capitalised words after one in angle brackets
-/// (`<alice@…> Alice Smith`; one word alone there is as often a log's subject, `Fixed`), or
-/// one to four words in parentheses right after one (`alice@… (Alice Smith)`, RFC 822's
-/// form), in lower case only when the address spells them.
+/// (`<alice@…> Alice Smith`), of which the first ones are a name only when the address spells
+/// them (a log's subject is written there too: `<alice@…> Fix Login Page`), or one to four
+/// words in parentheses right after one (`alice@… (Alice Smith)`, RFC 822's form), one alone or
+/// in lower case only when the address spells them.
 static AFTER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
         concat!(
@@ -122,10 +123,22 @@ pub(super) fn names_beside_addresses(text: &str) -> Vec<NameBeside> {
     }
     for c in AFTER.captures_iter(text) {
         if let (Some(address), Some(name)) = (c.name("angled"), c.name("after")) {
-            add(name.range(), address.as_str());
+            // The longest run of the first words that the address spells: what follows an
+            // address is as often a commit's subject (`%an <%ae> %s`: `<alice@…> Fix Login
+            // Page`), which was learned as a name and replaced wherever the session wrote it.
+            let words: Vec<&str> = name.as_str().split(' ').collect();
+            let spelled = (2..=words.len())
+                .rev()
+                .find(|&n| spelled_by(&words[..n], address.as_str()));
+            if let Some(n) = spelled {
+                let kept: usize = words[n..].iter().map(|w| w.len() + 1).sum();
+                add(name.start()..name.end() - kept, address.as_str());
+            }
         } else if let (Some(address), Some(name)) = (c.name("bare"), c.name("inside")) {
             let words: Vec<&str> = name.as_str().split(' ').collect();
-            let capitalised = words.iter().all(|w| w.starts_with(char::is_uppercase));
+            // One capitalised word in parentheses is as often a label (`alice@… (Work)`).
+            let capitalised =
+                words.len() > 1 && words.iter().all(|w| w.starts_with(char::is_uppercase));
             if capitalised || spelled_by(&words, address.as_str()) {
                 add(name.range(), address.as_str());
             }
@@ -159,8 +172,9 @@ fn no_one_answers(address: &str) -> bool {
 /// there to say it is a name) is spelled by `address`'s name as an address is made of its
 /// person's names: all of them (`alicesmith`, `alice.smith`), the first and the last, the
 /// last and the first, an initial and a name (`asmith`, `alices`), or the first name alone
-/// of a name of two (`alice smith <alice@…>`). Lower-case words beside an address are a name
-/// only so: `to bob <bob@…>` and `mail to <pim@…>` are not.
+/// of a name of two (`alice smith <alice@…>`, but for a word a sentence puts after a name:
+/// `alice wrote <alice@…>`), or the initials of all (`pv` of Pim Vandal). Lower-case words
+/// beside an address are a name only so: `to bob <bob@…>` and `mail to <pim@…>` are not.
 fn spelled_by(words: &[&str], address: &str) -> bool {
     let letters = |s: &str| -> String {
         s.chars()
@@ -194,9 +208,46 @@ fn spelled_by(words: &[&str], address: &str) -> bool {
         format!("{last}{first}"),
         format!("{}{last}", initial(first)),
         format!("{first}{}", initial(last)),
+        names.iter().map(|n| initial(n)).collect(),
     ];
-    spellings.contains(&local) || (names.len() == 2 && local == *first)
+    // `alice wrote <alice@…>`: a word that follows a name in a sentence is no surname.
+    let first_alone = names.len() == 2 && local == *first && !NO_SURNAMES.contains(&last.as_str());
+    spellings.contains(&local) || first_alone
 }
+
+/// Words that follow a first name in a sentence (`alice wrote <alice@…>`, `bob via <bob@…>`),
+/// which the first name alone of an address made a surname of.
+const NO_SURNAMES: &[&str] = &[
+    "wrote",
+    "writes",
+    "said",
+    "says",
+    "asked",
+    "asks",
+    "replied",
+    "replies",
+    "commented",
+    "reviewed",
+    "approved",
+    "merged",
+    "committed",
+    "pushed",
+    "sent",
+    "signed",
+    "added",
+    "via",
+    "from",
+    "to",
+    "at",
+    "and",
+    "or",
+    "is",
+    "was",
+    "has",
+    "had",
+    "here",
+    "there",
+];
 
 #[cfg(test)]
 mod tests {
@@ -217,6 +268,7 @@ mod tests {
             ["alice smith"]
         );
         assert_eq!(names("<pv@x.org> Pim Vandal"), ["Pim Vandal"]);
+        assert_eq!(names("<pv@x.org> Pim Vandal Fixed It"), ["Pim Vandal"]);
         assert_eq!(names("kit@x.org (Kit Moraine)"), ["Kit Moraine"]);
         assert_eq!(names("kit@x.org (kit moraine)"), ["kit moraine"]);
         assert_eq!(names("Pim O'Brien <pob@x.org>"), ["Pim O'Brien"]);
@@ -234,6 +286,9 @@ mod tests {
             "<pim@x.org> Fixed it",
             "pim@x.org (see above)",
             "Claude <noreply@anthropic.com>",
+            "<pim@x.org> Fix Login Page Layout",
+            "alice wrote <alice@x.org>",
+            "pim@x.org (Work)",
         ] {
             assert_eq!(names(text), Vec::<&str>::new(), "{text}");
         }
