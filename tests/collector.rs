@@ -2706,13 +2706,7 @@ fn sent_the_one_kept_call(
         )
     );
     let again = env.run(&["send-kept", "--project", cwd]);
-    assert_eq!(
-        (again.code, again.stdout.as_str()),
-        (
-            0,
-            "Nothing waits for the collector: no kept hook call, no kept proxy's batch of events.\n"
-        )
-    );
+    assert_nothing_waits(&again);
 }
 
 /// Reads one request whole from `stream`: its head (as sent) and its body, as long as its
@@ -2860,11 +2854,7 @@ fn list_and_send_kept_say_what_entries_of_the_spool_they_left_alone() {
     let sent = send_kept(&env, cwd, "http://127.0.0.1:9", None);
     assert_eq!(
         (sent.code, sent.stdout.as_str(), sent.stderr.as_str()),
-        (
-            0,
-            "Nothing waits for the collector: no kept hook call, no kept proxy's batch of events.\n",
-            STRAYS
-        )
+        (0, NOTHING_WAITS, STRAYS)
     );
     assert_eq!(std::fs::read_dir(&spool).unwrap().count(), 3);
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "{}");
@@ -2984,13 +2974,7 @@ fn send_kept_here_records_every_waiting_call_in_this_store() {
     assert_eq!(kept_calls(&local), 0);
     assert_eq!(stored_lines(&local, session), 1);
     let again = env.run(&["send-kept", "--here", "--project", cwd]);
-    assert_eq!(
-        (again.code, again.stdout.as_str()),
-        (
-            0,
-            "Nothing waits for the collector: no kept hook call, no kept proxy's batch of events.\n"
-        )
-    );
+    assert_nothing_waits(&again);
 }
 
 /// A kept hook call put back in the spool after `send-kept --here` recorded it (killed before
@@ -3448,13 +3432,7 @@ fn batches_set_aside_are_said_by_list_and_send_kept_and_count_in_the_spools_boun
     let listed = env.run(&["list", "--project", cwd]);
     assert!(listed.stderr.contains(&said), "{}", listed.stderr);
     let sent = send_kept(&env, cwd, "http://127.0.0.1:9", None);
-    assert_eq!(
-        (sent.code, sent.stdout.as_str()),
-        (
-            0,
-            "Nothing waits for the collector: no kept hook call, no kept proxy's batch of events.\n"
-        )
-    );
+    assert_nothing_waits(&sent);
     assert!(sent.stderr.contains(&said), "{}", sent.stderr);
 
     for n in 2..=1000 {
@@ -4350,13 +4328,7 @@ fn a_spool_that_is_a_link_is_named_and_left_alone() {
         listed.stderr
     );
     let sent = send_kept(&env, cwd, &failing, None);
-    assert_eq!(
-        (sent.code, sent.stdout.as_str()),
-        (
-            0,
-            "Nothing waits for the collector: no kept hook call, no kept proxy's batch of events.\n"
-        )
-    );
+    assert_nothing_waits(&sent);
     assert_eq!(
         sent.stderr.lines().collect::<Vec<_>>(),
         [format!("warning: {warning}")],
@@ -4661,13 +4633,7 @@ fn a_kept_call_that_is_no_call_is_set_aside_and_holds_back_no_call() {
         sent.stderr
     );
     let again = send_kept(&env, cwd, &endpoint, None);
-    assert_eq!(
-        (again.code, again.stdout.as_str()),
-        (
-            0,
-            "Nothing waits for the collector: no kept hook call, no kept proxy's batch of events.\n"
-        )
-    );
+    assert_nothing_waits(&again);
     assert!(
         again.stderr.contains(
             &said
@@ -4790,4 +4756,18 @@ fn a_call_neither_kept_nor_recorded_is_written_where_its_failure_is_said() {
     let run = hook("on stderr");
     assert_eq!(run.code, 0);
     call_in(&run.stderr, "on stderr");
+}
+
+/// What `send-kept` prints when nothing is kept for the collector.
+const NOTHING_WAITS: &str =
+    "Nothing waits for the collector: no kept hook call, no kept proxy's batch of events.\n";
+
+/// `send-kept` found nothing to send, and said so.
+fn assert_nothing_waits(sent: &crate::common::Run) {
+    assert_eq!(
+        (sent.code, sent.stdout.as_str()),
+        (0, NOTHING_WAITS),
+        "{}",
+        sent.stderr
+    );
 }
