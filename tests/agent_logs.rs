@@ -1064,3 +1064,129 @@ fn gemini_is_named_alike_by_setup_and_import() {
         );
     }
 }
+
+/// `import <folder>` finds every agent's logs under it as the agents lay them out: a Claude Code
+/// transcript with its subagent (imported under its parent, not alone), a Codex rollout in its
+/// dated folders, a Gemini CLI chat, a Copilot CLI events file. A prompt history beside them is
+/// left out with a note, a link is said and not followed, a hidden folder not an agent's is not
+/// searched, and a folder holding no log is an error of its own.
+#[test]
+fn a_folder_named_to_import_is_searched_for_every_agents_logs() {
+    const CLAUDE: &str = "4b2030ed-5563-49ea-b703-6a002f2d3cc8";
+    let env = TestEnv::new();
+    let logs = env.path().join("logs");
+    let recorded = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/agents/recorded");
+    let copy = |from: &Path, to: &str| {
+        let to = logs.join(to);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(from, to).unwrap();
+    };
+    let claude = shared().join("corpus/claude-code/moredip__session-share");
+    copy(
+        &claude.join(format!("{CLAUDE}.jsonl")),
+        &format!(".claude/projects/-home-me-app/{CLAUDE}.jsonl"),
+    );
+    copy(
+        &claude.join(format!("{CLAUDE}/subagents/agent-a2018e5.jsonl")),
+        &format!(".claude/projects/-home-me-app/{CLAUDE}/subagents/agent-a2018e5.jsonl"),
+    );
+    copy(
+        &recorded.join("codex-0.171.0-rollout-shell.jsonl"),
+        ".codex/sessions/2026/11/30/rollout-2026-11-30T05-39-48-01a22af7-6dfa-74a1-8e8b-8b505ee74af2.jsonl",
+    );
+    copy(
+        &recorded.join("gemini-cli-0.61.0-session.jsonl"),
+        ".gemini/tmp/proj/chats/session-2026-11-30T05-36-629cab06.jsonl",
+    );
+    copy(
+        &recorded.join("copilot-1.0.102-events.jsonl"),
+        ".copilot/session-state/16a807fe-9154-4ae3-8cdc-bbf634e14bb4/events.jsonl",
+    );
+    // Claude Code's prompt history: JSON lines, no session log.
+    std::fs::write(
+        logs.join(".claude/history.jsonl"),
+        "{\"display\":\"hi\",\"pastedContents\":{},\"timestamp\":1759000000000,\"project\":\"/x\"}\n",
+    )
+    .unwrap();
+    // A link planted among the logs, and a transcript in a hidden folder below the one named.
+    std::os::unix::fs::symlink(
+        claude.join("0ccf1a04-1b4c-43b6-8aa5-79e41db43a68.jsonl"),
+        logs.join(".claude/projects/-home-me-app/planted.jsonl"),
+    )
+    .unwrap();
+    copy(
+        &claude.join("images-in-user-messages.jsonl"),
+        ".claude/projects/-home-me-app/.cache/old.jsonl",
+    );
+
+    // A copy of a home folder: the agents' hidden folders are searched, no other.
+    let run = env.run(&["import", logs.to_str().unwrap(), "--format", "json"]);
+    run.success();
+    let reports = run.json();
+    let by_id: HashMap<&str, &Value> = reports
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["session_id"].as_str().unwrap(), r))
+        .collect();
+    let mut ids: Vec<&str> = by_id.keys().copied().collect();
+    ids.sort_unstable();
+    let child = format!("agent-a2018e5-{CLAUDE}");
+    let mut wanted = vec![
+        "01a22af7-6dfa-74a1-8e8b-8b505ee74af2",
+        "16a807fe-9154-4ae3-8cdc-bbf634e14bb4",
+        CLAUDE,
+        "629cab06-47bb-41bc-afb3-1479ecd94e67",
+        child.as_str(),
+    ];
+    wanted.sort_unstable();
+    assert_eq!(ids, wanted, "{reports:#}");
+    assert!(
+        by_id.values().all(|r| r["status"] == "imported"),
+        "{reports:#}"
+    );
+    // The subagent went with its parent: linked to the call that ran it.
+    assert_eq!(env.meta(&child)["parent_session_id"], CLAUDE);
+    assert!(
+        run.stderr.contains("history.jsonl")
+            && run.stderr.contains("no session log of Claude Code"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("planted.jsonl: a symbolic link, not followed"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("old.jsonl"), "{}", run.stderr);
+    assert_eq!(env.sessions().len(), 5);
+
+    // Named again, nothing is imported twice.
+    let again = env.run(&["import", logs.to_str().unwrap(), "--format", "json"]);
+    again.success();
+    assert!(
+        again
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "already_imported"),
+        "{}",
+        again.stdout
+    );
+
+    // A folder with no log in it is an error (exit 3) that names it.
+    let empty = env.path().join("empty");
+    std::fs::create_dir_all(empty.join("sub")).unwrap();
+    std::fs::write(empty.join("sub/notes.txt"), "hello\n").unwrap();
+    let run = env.run(&["import", empty.to_str().unwrap()]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "empty: no session log of Claude Code, Codex, Gemini CLI or Copilot CLI under it"
+        ),
+        "{}",
+        run.stderr
+    );
+}

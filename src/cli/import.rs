@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::Globals;
 use super::agent_logs::{self, LogAgent};
 use super::globals::{Format, PrivacyArgs};
+use super::log_folder;
 use super::output::stdout;
 use super::output::to_stderr;
 use super::placement::{Placement, claude_projects};
@@ -50,12 +51,18 @@ use crate::store::{EntryKind, Store, folder_entries};
 /// A symbolic link inside an agent's folder (or among a transcript's subagents) is not
 /// followed: --discover and --all say each one, and leave it out. A file named here may be a
 /// link. Only regular files are read: a FIFO or a device is refused, never waited on.
+///
+/// A folder named here is searched for every agent's logs (`*.jsonl`, Gemini CLI's
+/// `session-*.json`) and its files go to the store here; what is no session log among them is
+/// left out with one note, and a folder holding none is an error.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  agent-strace import ~/.claude/projects/-home-me-app/3f2a....jsonl\n  agent-strace import --discover             # what is there, and what is imported\n  agent-strace import --all                  # import everything not imported yet"
+    after_help = "Examples:\n  agent-strace import ~/.claude/projects/-home-me-app/3f2a....jsonl\n  agent-strace import ~/.claude/projects/-home-me-app/  # every log under it\n  agent-strace import --discover             # what is there, and what is imported\n  agent-strace import --all                  # import everything not imported yet"
 )]
 pub(crate) struct ImportArgs {
-    /// Transcript files to import
+    /// Session logs to import; a folder named here is searched for them, five folders deep
+    /// (links in it and hidden folders but the agents' own are passed over; a subagent's log
+    /// goes with its parent's)
     files: Vec<PathBuf>,
     /// List the logs in each agent's default place, newest first, and whether each is new,
     /// grown or up to date, instead of importing
@@ -164,7 +171,7 @@ pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
                 files.push((placement.store_for(&id, cwd.as_deref())?, stray));
             }
         }
-        return import_many(&files, args, globals);
+        return import_many(&files, &Searched::default(), args, globals);
     }
     if args.files.is_empty() {
         return Err(super::output::usage(
@@ -173,12 +180,47 @@ pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
     }
     // Files named here go to the store here, as every command reads it.
     let store = super::stores::for_writing(globals.store_root());
-    let files: Vec<(Store, PathBuf)> = args
-        .files
-        .iter()
-        .map(|f| (store.clone(), f.clone()))
-        .collect();
-    import_many(&files, args, globals)
+    let mut searched = Searched::default();
+    let mut files: Vec<(Store, PathBuf)> = Vec::new();
+    let mut code = exit::OK;
+    for named in &args.files {
+        // A folder named here (or a link to one: naming it is choosing it) is searched.
+        if !named.is_dir() {
+            files.push((store.clone(), named.clone()));
+            continue;
+        }
+        let found = log_folder::logs_under(named);
+        for link in &found.links {
+            super::output::warn(format_args!(
+                "{}: a symbolic link, not followed (import it by name to read it)",
+                escape(&link.display().to_string())
+            ));
+        }
+        if found.files.is_empty() {
+            to_stderr(format_args!(
+                "error: {}: {NO_LOG} under it\n",
+                escape(&named.display().to_string())
+            ));
+            code = exit::INPUT;
+        }
+        for file in found.files {
+            searched.files.insert(file.clone());
+            files.push((store.clone(), file));
+        }
+    }
+    // A file named twice (alone and inside a folder named) is imported once.
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|(_, f)| seen.insert(f.clone()));
+    Ok(import_many(&files, &searched, args, globals)?.max(code))
+}
+
+/// What no file of a searched folder, and no file left out of one, is.
+const NO_LOG: &str = "no session log of Claude Code, Codex, Gemini CLI or Copilot CLI";
+
+/// The files found by searching folders named to `import`, not named one by one.
+#[derive(Default)]
+struct Searched {
+    files: std::collections::HashSet<PathBuf>,
 }
 
 fn sink(args: &ImportArgs) -> Result<Sink> {
@@ -186,8 +228,14 @@ fn sink(args: &ImportArgs) -> Result<Sink> {
     Ok(Sink::new(privacy))
 }
 
-/// Imports each file into the store beside it.
-fn import_many(files: &[(Store, PathBuf)], args: &ImportArgs, globals: &Globals) -> Result<u8> {
+/// Imports each file into the store beside it. A file found in a searched folder that is no
+/// session log (a prompt history, a tool's own JSON lines) is left out, and said once.
+fn import_many(
+    files: &[(Store, PathBuf)],
+    searched: &Searched,
+    args: &ImportArgs,
+    globals: &Globals,
+) -> Result<u8> {
     let sink = sink(args)?;
     // Imports that were killed, or failed in an older version, left their hidden folders.
     let mut swept = std::collections::HashSet::new();
@@ -234,11 +282,12 @@ fn import_many(files: &[(Store, PathBuf)], args: &ImportArgs, globals: &Globals)
     // Older Claude Code kept subagents' transcripts beside the main ones (`agent-*.jsonl`):
     // they go after the main files, and ones imported before are recognised and skipped.
     let (strays, mains): (Placed, Placed) = files.iter().cloned().partition(|(_, f)| {
-        args.all
+        (args.all || searched.files.contains(f))
             && f.file_name()
                 .is_some_and(|n| n.to_string_lossy().starts_with("agent-"))
     });
     let mut finished = 0;
+    let mut no_logs: Vec<PathBuf> = Vec::new();
     for (store, batch) in by_store(&mains).into_iter().chain(by_store(&strays)) {
         super::stores::prepare(&store)?;
         import_files(&store, &batch, &sink, workers, |_, file, result| {
@@ -272,6 +321,11 @@ fn import_many(files: &[(Store, PathBuf)], args: &ImportArgs, globals: &Globals)
                         written = describe(&mut out, &done, paint);
                     }
                 }
+                Err(ImportError::NotTranscript { .. } | ImportError::Empty(_))
+                    if searched.files.contains(file) =>
+                {
+                    no_logs.push(file.to_path_buf());
+                }
                 Err(err) => fail(&err, failure_code(&err)),
             }
             if progress {
@@ -285,6 +339,25 @@ fn import_many(files: &[(Store, PathBuf)], args: &ImportArgs, globals: &Globals)
         });
     }
     written?;
+    if !no_logs.is_empty() {
+        let names: Vec<String> = no_logs
+            .iter()
+            .take(3)
+            .map(|f| escape(&f.display().to_string()).into_owned())
+            .collect();
+        let more = no_logs.len().saturating_sub(names.len());
+        to_stderr(format_args!(
+            "note: {} found in the folders named {} {NO_LOG}, left out: {}{}\n",
+            count(no_logs.len() as u64, "file"),
+            if no_logs.len() == 1 { "is" } else { "are" },
+            names.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
     if progress {
         to_stderr(format_args!("{}", terminal::CLEAR_LINE));
     }

@@ -36,6 +36,7 @@ mod inspect;
 mod lint;
 mod list;
 mod listing;
+mod log_folder;
 mod lookup;
 mod mcp;
 mod optimize;
