@@ -73,7 +73,7 @@ pub(crate) fn find(agent: LogAgent, links: &mut Vec<PathBuf>) -> Vec<FoundLog> {
             LogAgent::Codex => {
                 for folder in ["sessions", "archived_sessions"] {
                     let mut files = Vec::new();
-                    walk(&place.join(folder), 4, &mut files, links);
+                    walk(&place.join(folder), 4, &|_| true, &mut files, links);
                     out.extend(
                         files
                             .into_iter()
@@ -200,8 +200,15 @@ fn entries(dir: &Path, wanted: EntryKind, links: &mut Vec<PathBuf>) -> Vec<PathB
     out
 }
 
-/// Files under `dir`, `depth` folders deep at most; links on the way go to `links`.
-fn walk(dir: &Path, depth: u32, out: &mut Vec<PathBuf>, links: &mut Vec<PathBuf>) {
+/// Files under `dir`, `depth` folders deep at most, in the folders `enter` takes; links on the
+/// way go to `links`.
+pub(crate) fn walk(
+    dir: &Path,
+    depth: u32,
+    enter: &impl Fn(&Path) -> bool,
+    out: &mut Vec<PathBuf>,
+    links: &mut Vec<PathBuf>,
+) {
     let entries = folder_entries(dir);
     for (path, kind) in &entries {
         match kind {
@@ -213,7 +220,10 @@ fn walk(dir: &Path, depth: u32, out: &mut Vec<PathBuf>, links: &mut Vec<PathBuf>
     if depth == 0 {
         return;
     }
-    for (sub, _) in entries.iter().filter(|(_, k)| *k == EntryKind::Folder) {
-        walk(sub, depth - 1, out, links);
+    for (sub, _) in entries
+        .iter()
+        .filter(|(path, kind)| *kind == EntryKind::Folder && enter(path))
+    {
+        walk(sub, depth - 1, enter, out, links);
     }
 }

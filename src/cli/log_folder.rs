@@ -5,8 +5,6 @@ use std::collections::HashSet;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use crate::store::{EntryKind, folder_entries};
-
 /// How many folders deep a named folder is searched: `~/.codex` holds its rollouts at
 /// `sessions/YYYY/MM/DD/`, `~/.config` a subagent's transcript at
 /// `claude/projects/<project>/<session>/subagents/`.
@@ -30,7 +28,14 @@ const AGENT_FOLDERS: [&str; 5] = [".claude", ".codex", ".gemini", ".copilot", ".
 pub(crate) fn logs_under(dir: &Path) -> FolderLogs {
     let mut found = FolderLogs::default();
     let mut files = Vec::new();
-    walk(dir, DEPTH, &mut files, &mut found.links);
+    let enter = |folder: &Path| {
+        let name = folder
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
+        !name.starts_with('.') || AGENT_FOLDERS.contains(&&*name)
+    };
+    super::agent_logs::walk(dir, DEPTH, &enter, &mut files, &mut found.links);
     let named: HashSet<&Path> = files
         .iter()
         .map(PathBuf::as_path)
@@ -44,29 +49,6 @@ pub(crate) fn logs_under(dir: &Path) -> FolderLogs {
     found.files.sort();
     found.links.sort();
     found
-}
-
-fn walk(dir: &Path, depth: u32, files: &mut Vec<PathBuf>, links: &mut Vec<PathBuf>) {
-    let entries = folder_entries(dir);
-    for (path, kind) in &entries {
-        match kind {
-            EntryKind::File => files.push(path.clone()),
-            EntryKind::Link => links.push(path.clone()),
-            EntryKind::Folder | EntryKind::Other => {}
-        }
-    }
-    if depth == 0 {
-        return;
-    }
-    for (sub, _) in entries.iter().filter(|(path, kind)| {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default();
-        *kind == EntryKind::Folder && (!name.starts_with('.') || AGENT_FOLDERS.contains(&&*name))
-    }) {
-        walk(sub, depth - 1, files, links);
-    }
 }
 
 /// Whether a file is named as an agent writes its logs: JSON lines, or a Gemini CLI chat of the
