@@ -194,16 +194,8 @@ fn mask_keys(map: &mut serde_json::Map<String, Value>, pii: bool, extra: &[Regex
     }
     let old = std::mem::take(map);
     for (key, value) in old {
-        let mut key = masked(&key).unwrap_or(key);
-        if map.contains_key(&key) {
-            let base = key.clone();
-            let mut n = 2;
-            while map.contains_key(&key) {
-                key = format!("{base} #{n}");
-                n += 1;
-            }
-        }
-        map.insert(key, value);
+        let key = masked(&key).unwrap_or(key);
+        crate::model::event::insert_told_apart(map, key, value);
     }
     true
 }

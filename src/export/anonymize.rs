@@ -1188,17 +1188,9 @@ impl Scrubber<'_> {
         let old = std::mem::take(map);
         for (key, mut value) in old {
             self.value(&mut value, report);
-            let mut key = self.text(&key, report).into_owned();
+            let key = self.text(&key, report).into_owned();
             // Two keys that anonymise alike (two users' home folders) are told apart.
-            if map.contains_key(&key) {
-                let base = key.clone();
-                let mut n = 2;
-                while map.contains_key(&key) {
-                    key = format!("{base} #{n}");
-                    n += 1;
-                }
-            }
-            map.insert(key, value);
+            crate::model::event::insert_told_apart(map, key, value);
         }
     }
 

@@ -338,6 +338,21 @@ impl Clocks {
     }
 }
 
+/// Puts `value` under `key` in an object whose keys are being rewritten (masked, redacted,
+/// anonymised): a key that now reads as one already there is told apart as `key #2`, `key #3`
+/// …, so that no value is lost.
+pub fn insert_told_apart(map: &mut Map<String, Value>, mut key: String, value: Value) {
+    if map.contains_key(&key) {
+        let base = key.clone();
+        let mut n = 2;
+        while map.contains_key(&key) {
+            key = format!("{base} #{n}");
+            n += 1;
+        }
+    }
+    map.insert(key, value);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -232,16 +232,8 @@ fn redact_keys(map: &mut Map<String, Value>) -> bool {
     }
     let old = std::mem::take(map);
     for (key, value) in old {
-        let mut key = redact_str(&key).into_owned();
-        if map.contains_key(&key) {
-            let base = key.clone();
-            let mut n = 2;
-            while map.contains_key(&key) {
-                key = format!("{base} #{n}");
-                n += 1;
-            }
-        }
-        map.insert(key, value);
+        let key = redact_str(&key).into_owned();
+        crate::model::event::insert_told_apart(map, key, value);
     }
     true
 }
