@@ -1189,4 +1189,12 @@ fn a_folder_named_to_import_is_searched_for_every_agents_logs() {
         "{}",
         run.stderr
     );
+    // Named nothing, the error says a folder may be named.
+    let run = env.run(&["import"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("or folders holding them"),
+        "{}",
+        run.stderr
+    );
 }

@@ -175,7 +175,7 @@ pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
     }
     if args.files.is_empty() {
         return Err(super::output::usage(
-            "name transcript files to import, or use --discover or --all",
+            "name session logs (or folders holding them) to import, or use --discover or --all",
         ));
     }
     // Files named here go to the store here, as every command reads it.
