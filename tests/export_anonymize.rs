@@ -1284,3 +1284,32 @@ fn a_commit_subject_or_a_verb_beside_an_address_is_no_name() {
     );
     assert!(!out.contains("Quorra"), "{out}");
 }
+
+/// A commit's subject in parentheses after its author's address (`git log --format='%h %ae
+/// %s'`: `kit@… (Don't Merge) wip`) was taken for the name of an old mail header's
+/// `kit@… (Kit Moraine)`: `[NAME]` there, and wherever else the session wrote it (`don't merge
+/// this` became `[NAME] this`). A name in parentheses stays found.
+#[test]
+fn a_subject_in_parentheses_after_an_address_is_no_name() {
+    let env = TestEnv::new();
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-subject-parentheses",
+        "zorb",
+        "vm",
+        &[
+            "a1b2c3d kit@corp.example (Don't Merge) wip; e4f5a6b kit@corp.example (Do Not Merge)",
+            "don't merge this; pim@corp.example (Work Laptop)",
+            "pim@corp.example (Pim Vandal); ask Pim Vandal",
+        ],
+    );
+    assert_eq!(
+        prompts,
+        [
+            "a1b2c3d [EMAIL] (Don't Merge) wip; e4f5a6b [EMAIL] (Do Not Merge)",
+            "don't merge this; [EMAIL] (Work Laptop)",
+            "[EMAIL] ([NAME]); ask [NAME]",
+        ],
+        "{out}"
+    );
+}

@@ -136,9 +136,11 @@ pub(super) fn names_beside_addresses(text: &str) -> Vec<NameBeside> {
             }
         } else if let (Some(address), Some(name)) = (c.name("bare"), c.name("inside")) {
             let words: Vec<&str> = name.as_str().split(' ').collect();
-            // One capitalised word in parentheses is as often a label (`alice@… (Work)`).
-            let capitalised =
-                words.len() > 1 && words.iter().all(|w| w.starts_with(char::is_uppercase));
+            // One capitalised word in parentheses is as often a label (`alice@… (Work)`), and
+            // so are more when they are words no name is made of: a commit's subject after
+            // its author's address (`%ae (%s)`: `(Don't Merge)`) was learned as a name and
+            // replaced wherever the session wrote it (`[NAME] this`).
+            let capitalised = words.len() > 1 && name_shaped(&words);
             if capitalised || spelled_by(&words, address.as_str()) {
                 add(name.range(), address.as_str());
             }
@@ -156,6 +158,105 @@ pub(super) fn names_beside_addresses(text: &str) -> Vec<NameBeside> {
     }
     out
 }
+
+/// Whether `words` are written as a person's name is: each capitalised with lower case after
+/// (or an initial, `J.`), an apostrophe only before a capital as a surname has it (`O'Brien`,
+/// not `Don't`), and none a word of [`NOT_NAMES`]. Capitalised words alone are as often a
+/// title, a label or a commit's subject (`Do Not Merge`, `Work Laptop`, `Claude Code`).
+pub(super) fn name_shaped(words: &[&str]) -> bool {
+    let shaped = |w: &&str| {
+        let bare = w.strip_suffix('.').unwrap_or(w);
+        let mut chars = bare.chars();
+        let initial = chars.next().is_some_and(char::is_uppercase);
+        let rest: Vec<char> = chars.collect();
+        let lower_after = rest.iter().any(|c| c.is_lowercase()) || rest.is_empty();
+        // `O'Brien`, `D’Arcy`, `Smith-Jones`: what follows a mark starts a name again.
+        let marks_ok = rest
+            .windows(2)
+            .all(|p| !matches!(p[0], '\'' | '’') || p[1].is_uppercase());
+        let at_end = rest.last().is_none_or(|c| !matches!(c, '\'' | '’'));
+        initial
+            && lower_after
+            && marks_ok
+            && at_end
+            && !NOT_NAMES.contains(&bare.to_lowercase().as_str())
+    };
+    !words.is_empty() && words.iter().all(shaped)
+}
+
+/// Capitalised words that are no one's name: those of labels (`(Work Account)`), of commit
+/// subjects and titles (`(Do Not Merge)`, `(Fix Login Page)`), and of teams, tools and
+/// agents a label names (`Owner: Platform Team`, `Reviewer: Claude Code`).
+const NOT_NAMES: &[&str] = &[
+    "a",
+    "account",
+    "add",
+    "added",
+    "agent",
+    "an",
+    "and",
+    "assistant",
+    "backup",
+    "bot",
+    "bug",
+    "claude",
+    "code",
+    "codex",
+    "copilot",
+    "core",
+    "cursor",
+    "developers",
+    "do",
+    "docs",
+    "draft",
+    "fix",
+    "fixed",
+    "for",
+    "gemini",
+    "github",
+    "gitlab",
+    "group",
+    "haiku",
+    "home",
+    "in",
+    "laptop",
+    "main",
+    "me",
+    "merge",
+    "mobile",
+    "new",
+    "no",
+    "nobody",
+    "none",
+    "not",
+    "of",
+    "office",
+    "old",
+    "on",
+    "only",
+    "ops",
+    "opus",
+    "or",
+    "personal",
+    "phone",
+    "platform",
+    "primary",
+    "private",
+    "project",
+    "remove",
+    "revert",
+    "sonnet",
+    "team",
+    "test",
+    "the",
+    "to",
+    "unassigned",
+    "unknown",
+    "update",
+    "via",
+    "with",
+    "work",
+];
 
 /// Whether `address` is a machine's, whose name names no person: a `noreply` (`Claude
 /// <noreply@anthropic.com>` of a co-authored commit, `GitHub <noreply@github.com>`). GitHub's
@@ -289,6 +390,9 @@ mod tests {
             "<pim@x.org> Fix Login Page Layout",
             "alice wrote <alice@x.org>",
             "pim@x.org (Work)",
+            "pim@x.org (Don't Merge)",
+            "pim@x.org (Do Not Merge)",
+            "pim@x.org (WIP Login)",
         ] {
             assert_eq!(names(text), Vec::<&str>::new(), "{text}");
         }
