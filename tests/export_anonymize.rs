@@ -1313,3 +1313,34 @@ fn a_subject_in_parentheses_after_an_address_is_no_name() {
         "{out}"
     );
 }
+
+/// Another person's full name after a label with no address beside it (`Reporter: Pim
+/// Vandal`, a git trailer's `Acked-by:`, a manifest's `"author": "Lu Fenwick"`) was exported
+/// there and wherever else the session wrote it; it is a `[NAME]`. A team, a tool or an agent
+/// a label names stays (`Owner: Platform Team`, `Reviewer: Claude Code`).
+#[test]
+fn another_persons_name_after_a_label_is_replaced_everywhere() {
+    let env = TestEnv::new();
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-label-others",
+        "zorb",
+        "vm",
+        &[
+            "Reporter: Pim Vandal; Acked-by: Kit Moraine",
+            r#"{"name": "x", "author": "Lu Fenwick"}"#,
+            "Pim Vandal said so; ask Kit Moraine or Lu Fenwick",
+            "Owner: Platform Team; Reviewer: Claude Code; Claude Code wrote it",
+        ],
+    );
+    assert_eq!(
+        prompts,
+        [
+            "Reporter: [NAME]; Acked-by: [NAME]",
+            r#"{"name": "x", "author": "[NAME]"}"#,
+            "[NAME] said so; ask [NAME] or [NAME]",
+            "Owner: Platform Team; Reviewer: Claude Code; Claude Code wrote it",
+        ],
+        "{out}"
+    );
+}

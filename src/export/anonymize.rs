@@ -18,7 +18,8 @@
 //! is one of their names: the whole, each name and the handles joining them (`AliceSmith`).
 //! Another person's full name beside an address (`Bob Jones <bob@…>` of a git log, `bob@…
 //! (Bob Jones)`, in lower case where the address spells it: `bob jones <bob@…>`; see
-//! [`super::named_address`]) is a `[NAME]` wherever the session writes it.
+//! [`super::named_address`]) is a `[NAME]` wherever the session writes it, and so is one after
+//! a label alone (`Reporter: Pim Vandal`), where written capitalised.
 //!
 //! Names are replaced as whole words in any case (`alice`, `Alice`, but not `malice`; one of
 //! five characters or more also joined by `_`: `alice_build`), also
@@ -41,7 +42,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::Exported;
-use super::named_address::names_beside_addresses;
+use super::named_address::{name_shaped, names_beside_addresses};
 use crate::model::tools::Agent;
 use crate::model::view::View;
 use crate::model::{Event, SessionMeta};
@@ -267,16 +268,19 @@ static EMAIL_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// A person's name after a label that introduces one (`Author: Alice Smith`, an issue's
-/// `Owner:`, `git config user.name` printing `user.name=Alice Smith`): two to four
-/// capitalised words. Learned only when the first names a known user ([`own_names`]): a label
-/// alone says nothing of whose name follows (`Co-authored-by: Claude Opus`).
+/// `Owner:`, a git trailer's `Reviewed-by:`, `git config user.name` printing `user.name=Alice
+/// Smith`, a manifest's `"author": "Alice Smith"`): two to four capitalised words. The user's
+/// when the first names a known user ([`own_names`]); another person's only where a separator
+/// says the label is one and the words are shaped as a name ([`name_shaped`]): `Owner: Platform
+/// Team` and `Co-authored-by: Claude Opus` name no one.
 static PERSON_LABEL: LazyLock<Regex> = LazyLock::new(|| {
     // A name ends in a letter, as beside an address ([`super::named_address`]).
     let word = r"\p{Lu}(?:[\p{L}\p{M}'’-]*[\p{L}\p{M}])?\.?";
     Regex::new(&format!(
         concat!(
-            r"(?i:\b(?:author|owner|assignee|reporter|committer|reviewer|maintainer|user\.name))",
-            r#"\s*(?:[:=]|->)?\s*["']?(?-i:(?P<name>{word}(?: {word}){{1,3}}))"#
+            r"(?i:\b(?P<label>author|owner|assignee|reporter|committer|reviewer|maintainer|user\.name",
+            r"|(?:co-authored|signed-off|reviewed|acked|tested|reported|suggested|helped)-by))",
+            r#"["']?\s*(?P<sep>[:=]|->)?\s*["']?(?-i:(?P<name>{word}(?: {word}){{1,3}}))"#
         ),
         word = word
     ))
@@ -288,6 +292,8 @@ static PERSON_LABEL: LazyLock<Regex> = LazyLock::new(|| {
 struct Person {
     name: String,
     address: Option<String>,
+    /// Written after a label as a name ([`PERSON_LABEL`]), with no address beside it.
+    labelled: bool,
 }
 
 impl Person {
@@ -308,12 +314,23 @@ fn collect_people_in(text: &str, people: &mut BTreeSet<Person>) {
         people.insert(Person {
             name: text[found.range].to_owned(),
             address: Some(found.address),
+            labelled: false,
         });
     }
     for c in PERSON_LABEL.captures_iter(text) {
+        let name = c.name("name").expect("a name");
+        let said = c.name("sep").is_some() || c["label"].eq_ignore_ascii_case("user.name");
+        let words: Vec<&str> = name.as_str().split(' ').collect();
+        // `Reviewed-by: Claude <noreply@…>`: the address says whose, beside it.
+        let addressed = text[name.end()..]
+            .trim_start_matches([' ', '"', '\''])
+            .strip_prefix(['<', '('])
+            .and_then(|rest| rest.split([')', '>']).next())
+            .is_some_and(|inside| inside.contains('@'));
         people.insert(Person {
-            name: c["name"].to_owned(),
+            name: name.as_str().to_owned(),
             address: None,
+            labelled: said && !addressed && name_shaped(&words),
         });
     }
     // An address made of its person's names (`marco.rotili@…`) says their full name as a label
@@ -331,6 +348,7 @@ fn collect_people_in(text: &str, people: &mut BTreeSet<Person>) {
             people.insert(Person {
                 name: parts.join(" "),
                 address: None,
+                labelled: false,
             });
         }
     }
@@ -384,9 +402,26 @@ fn own_names(people: &BTreeSet<Person>, users: &BTreeSet<String>) -> BTreeSet<St
 /// ([`handles`]), where only the line beside the address was. Neither name alone: a
 /// colleague's first name is as often a word (`Will`, `Mark`) and nothing says which.
 fn others_names(people: &BTreeSet<Person>, own: &BTreeSet<String>) -> BTreeSet<String> {
+    others_among(people.iter().filter(|p| p.address.is_some()), own)
+}
+
+/// The full names of other people the session writes after a label alone (`Reporter: Pim
+/// Vandal`, `Acked-by: Pim Vandal`), which were exported: each is a `[NAME]` wherever the
+/// session writes it as there, capitalised. Not in any case, as beside an address: no address
+/// spells these words, and a team's or a product's name (`Owner: Data Engineering`) lowered is
+/// the session's own words.
+fn labelled_names(people: &BTreeSet<Person>, own: &BTreeSet<String>) -> BTreeSet<String> {
+    others_among(people.iter().filter(|p| p.labelled), own)
+}
+
+/// [`others_names`] of `people`.
+fn others_among<'p>(
+    people: impl Iterator<Item = &'p Person>,
+    own: &BTreeSet<String>,
+) -> BTreeSet<String> {
     let own: BTreeSet<String> = own.iter().map(|n| n.to_lowercase()).collect();
     let mut out = BTreeSet::new();
-    for person in people.iter().filter(|p| p.address.is_some()) {
+    for person in people {
         let names = person.names();
         let letters = |n: &&str| n.chars().all(|c| c.is_alphabetic() || is_name_mark(c));
         if names.len() >= 2
@@ -665,6 +700,7 @@ impl Anonymizer {
         users.extend(folders.iter().filter_map(|f| folder_home_user(f)));
         let own = own_names(&people, &users);
         let others = others_names(&people, &own);
+        let labelled = labelled_names(&people, &own);
         // A surname that is a word too stays where it is written alone.
         let surnames = surname_patterns(&own);
         let mut words_too = BTreeSet::new();
@@ -724,6 +760,7 @@ impl Anonymizer {
             // any case too).
             users: words(&names, true),
             people: words(&others, true),
+            labelled: words(&labelled, false),
             tilde: tilde_pattern(&users),
             named_homes: named_homes(&users),
         }
@@ -1029,6 +1066,8 @@ pub struct Scrubber<'a> {
     named_homes: Option<Regex>,
     /// The full names of other people the session learned ([`others_names`]).
     people: Option<Regex>,
+    /// The full names of other people written after a label alone ([`labelled_names`]).
+    labelled: Option<Regex>,
 }
 
 impl Scrubber<'_> {
@@ -1157,7 +1196,7 @@ impl Scrubber<'_> {
                 format!("~{USER}{}", &c["after"])
             });
         }
-        if let Some(people) = &self.people {
+        for people in [&self.people, &self.labelled].into_iter().flatten() {
             out = replace_where(out, people, "person", report, |c, t| {
                 name_replaced(c, t, NAME, false)
             });
