@@ -1344,3 +1344,39 @@ fn another_persons_name_after_a_label_is_replaced_everywhere() {
         "{out}"
     );
 }
+
+/// The owner and group columns of `ls -l` name accounts of the machine: a colleague's
+/// (`mrotili`), a short one (`kq`) and a team's group (`acme-eng`) were exported. Each is
+/// `[USER]` (a user's own group too) or `[GROUP]`; the system's own (`root`, `staff`) stay.
+#[test]
+fn the_owner_and_group_of_ls_l_are_replaced() {
+    let env = TestEnv::new();
+    let listing = concat!(
+        "total 8\n",
+        "-rw-r--r--  1 alice   staff    120 Jan  1 12:00 a.txt\n",
+        "-rw-r--r--@ 1 mrotili acme-eng 4.0K Mar 10  2024 b.txt\n",
+        "drwxr-xr-x  2 root    root    4096 Jan  1 12:00 etc\n",
+        "lrwxrwxrwx. 1 kq kq 3 Jan 1 c -> a",
+    );
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-ls-l",
+        "alice",
+        "vm",
+        &[listing, "-rw-r--r-- is the mode; 1 kq kq stays"],
+    );
+    assert_eq!(
+        prompts,
+        [
+            concat!(
+                "total 8\n",
+                "-rw-r--r--  1 [USER]   staff    120 Jan  1 12:00 a.txt\n",
+                "-rw-r--r--@ 1 [USER] [GROUP] 4.0K Mar 10  2024 b.txt\n",
+                "drwxr-xr-x  2 root    root    4096 Jan  1 12:00 etc\n",
+                "lrwxrwxrwx. 1 [USER] [USER] 3 Jan 1 c -> a",
+            ),
+            "-rw-r--r-- is the mode; 1 kq kq stays",
+        ],
+        "{out}"
+    );
+}
