@@ -1380,3 +1380,63 @@ fn the_owner_and_group_of_ls_l_are_replaced() {
         "{out}"
     );
 }
+
+/// The user's own login on GitHub was exported as the owner of their repositories: an account
+/// too short to replace as a word (`jo` of `/home/jo`: `git@github.com:jo/dotfiles.git`,
+/// `~/src/github.com/jo/x`), and a login that is not the account's name, which `gh auth
+/// status` prints (`alicecodes` of the account `asmith`). An organisation's name stays, and so
+/// does the account where it is not the owner (`github.com/acme/jo`).
+#[test]
+fn the_users_own_login_as_a_code_hosts_owner_is_replaced() {
+    let env = TestEnv::new();
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-host-owner",
+        "jo",
+        "vm",
+        &[
+            "cd /home/jo/src/github.com/jo/x && git clone git@github.com:jo/dotfiles.git",
+            "see https://github.com/jo/dotfiles and github.com/acme/jo; gitlab.com/jo/y/",
+        ],
+    );
+    assert_eq!(
+        prompts,
+        [
+            "cd ~/src/github.com/[USER]/x && git clone git@github.com:[USER]/dotfiles.git",
+            "see https://github.com/[USER]/dotfiles and github.com/acme/jo; gitlab.com/[USER]/y/",
+        ],
+        "{out}"
+    );
+    // Its folder of the login's repositories in the home keeps its place in the path.
+    SessionBuilder::new("anon-gh-login")
+        .meta(|m| {
+            m.agent_name = "claude-code".into();
+            m.set_attribution("hostname", "vm");
+            m.set_attribution("os_user", "asmith");
+            m.set_attribution("working_dir", "/Users/asmith/git/alicecodes/app");
+        })
+        .prompt("  ✓ Logged in to github.com account alicecodes (keyring)")
+        .at(1.0)
+        .prompt("see github.com/alicecodes/app, @alicecodes and github.com/acme/app")
+        .at(2.0)
+        .prompt("edit /Users/asmith/git/alicecodes/app/src/a.rs")
+        .write(&env);
+    let run = env.run(&["export", "anon-gh-login", "--format", "json", "--anonymize"]);
+    run.success();
+    let prompts: Vec<String> = run.json()["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["data"]["prompt"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        prompts,
+        [
+            "  ✓ Logged in to github.com account [USER] (keyring)",
+            "see github.com/[USER]/app, @[USER] and github.com/acme/app",
+            "edit ~/git/[USER]/app/src/a.rs",
+        ],
+        "{}",
+        run.stdout
+    );
+}

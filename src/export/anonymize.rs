@@ -723,10 +723,13 @@ impl Anonymizer {
                 hosts.insert(short.to_owned());
             }
         }
-        // A home folder under an unusual root: the working folder up to the user's name.
+        // A home folder under an unusual root: the working folder up to the user's name, but
+        // not inside a home (`/Users/pete/git/alicecodes/app` of the login `alicecodes` lost
+        // `git/alicecodes`, taken for a home under `/Users/pete/git`).
         for folder in &folders {
             for user in &users {
                 if let Some(at) = folder.find(&format!("/{user}"))
+                    && !HOME_PATH.is_match(&folder[..at])
                     && folder[at + 1 + user.len()..]
                         .chars()
                         .next()
@@ -820,7 +823,33 @@ fn collect_home_users_in(text: &str, users: &mut BTreeSet<String>) {
             users.insert(name.as_str().replace("\\ ", " "));
         }
     }
+    for caps in OWN_LOGIN.captures_iter(text) {
+        users.insert(caps["login"].to_owned());
+    }
 }
+
+/// The user's own login on a code host, as the session's tools print it: `gh auth status`
+/// (`Logged in to github.com account alicecodes`, older `… as alicecodes`) and `git config
+/// github.user`. A login that is not the account's name (`alicecodes` of `/home/asmith`) was
+/// exported wherever the session wrote it, in `github.com/alicecodes/app` too.
+static OWN_LOGIN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"(?:Logged in to [\w.-]+ (?:account|as) |\bgithub\.user(?:=|\s+))",
+        r#"["']?(?P<login>[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)\b"#,
+    ))
+    .expect("the login pattern compiles")
+});
+
+/// The owner of a repository on a code host, in a URL, a remote or a path that follows the
+/// host's layout (`github.com/alice/x`, `git@github.com:alice/x.git`,
+/// `~/src/github.com/alice/x`).
+static HOST_OWNER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"(?i)(?P<host>\b(?:github\.com|gitlab\.com|bitbucket\.org)[/:])",
+        r"(?P<owner>[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?P<end>/)",
+    ))
+    .expect("the code host owner pattern compiles")
+});
 
 /// One pattern matching any of `names` as a whole word, leaving out those that are not
 /// [`distinctive`].
@@ -1255,6 +1284,14 @@ impl Scrubber<'_> {
         });
         out = replace(out, &MACOS_TEMP, "temp_dir", report, |_| TEMP.to_owned());
         out = replace_some(out, &LS_LONG, "file_owner", report, |c| self.ls_owners(c));
+        // A user's account as the owner on a code host is theirs, even a name too short to
+        // replace as a word (`github.com/jo/dotfiles` of the account `jo`); a role account's
+        // is no one's (`github.com/dev/…`), an organisation's is not the user's.
+        out = replace_some(out, &HOST_OWNER, "os_user", report, |c| {
+            let owner = c["owner"].to_lowercase();
+            (self.accounts.contains(&owner) && !GENERIC.contains(&owner.as_str()))
+                .then(|| format!("{}{USER}{}", &c["host"], &c["end"]))
+        });
         out = replace(out, &PROMPT, "shell_prompt", report, |c| {
             format!("{}{USER}@{HOST}{}", &c["pre"], &c["post"])
         });
