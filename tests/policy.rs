@@ -4045,3 +4045,76 @@ fn claude_codes_powershell_tool_is_judged_as_a_shell() {
         assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{event}");
     }
 }
+
+/// Programs that read or write a file named by an option of theirs: `openssl … -in` (every
+/// subcommand) and `-out`, `ssh-keygen -f`, `strace -o`, and curl's and wget's outputs in a
+/// cluster of short options (`-sSLo`, `-fsSLo`, `-qO`) passed a deny of `secrets/**`, and so
+/// did a `file://` URL curl reads.
+#[test]
+fn a_file_an_option_names_is_judged() {
+    let denied = [
+        "openssl enc -d -aes256 -in secrets/k",
+        "openssl x509 -in secrets/k -noout -text",
+        "openssl enc -in src/a -out secrets/x",
+        "ssh-keygen -f secrets/k -y",
+        "strace -o secrets/t true",
+        "curl -sSLo secrets/x https://x.io",
+        "curl -fsSLo secrets/x https://x.io",
+        "wget -qO secrets/x https://x.io",
+    ];
+    let let_run = [
+        "openssl rsa -inkey src/a -in src/b -out out.bin",
+        "ssh-keygen -f src/a -y",
+        "strace -o /tmp/t cat src/a",
+        "curl -sSLo out.txt https://x.io/secrets/k",
+    ];
+    assert_only_denied_lines("option-files", true, &denied, &let_run);
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"read": {"deny": ["secrets/**"]}}}));
+    let project = env.path().display().to_string();
+    let line = format!("curl -sSLo out.txt file://{project}/secrets/k");
+    assert!(bash_denial(&env, &line).is_some(), "{line}");
+    let line = format!("curl -sSLo out.txt file://{project}/src/a");
+    assert_eq!(bash_denial(&env, &line), None, "{line}");
+}
+
+/// What git prints of a file is a read of it: `git show HEAD:secrets/k`, `git cat-file -p
+/// :secrets/k`, `git diff --no-index`, `git blame`, and the paths after `--` of `git diff` and
+/// `git log -p` passed a deny of `secrets/**`. A log of names, or a push of `HEAD:main`, reads
+/// no file.
+#[test]
+fn a_file_git_prints_is_read() {
+    let denied = [
+        "git show HEAD:secrets/k",
+        "git show HEAD~2:./secrets/k",
+        "git cat-file -p :secrets/k",
+        "git diff --no-index secrets/k src/a",
+        "git diff HEAD -- secrets/k",
+        "git log -p -- secrets/k",
+        "git blame secrets/k",
+    ];
+    let let_run = [
+        "git show HEAD:src/a",
+        "git log -- secrets/k",
+        "git push origin HEAD:main",
+        "git diff --no-index src/a src/b",
+    ];
+    assert_only_denied_lines("git-prints", false, &denied, &let_run);
+}
+
+/// `parallel` runs its command for each argument after `:::` (in place of `{}`, or after it),
+/// and reads the arguments of a file after `::::`: `parallel cat ::: secrets/k` passed a deny
+/// of `secrets/**`.
+#[test]
+fn a_command_parallel_runs_is_read() {
+    let denied = [
+        "parallel cat ::: secrets/k",
+        "parallel -j4 'cat {}' ::: src/a secrets/k",
+        "parallel cat :::: secrets/list",
+    ];
+    let let_run = [
+        "parallel cat ::: src/a src/b",
+        "parallel gzip :::: list.txt",
+    ];
+    assert_only_denied_lines("parallel", false, &denied, &let_run);
+}

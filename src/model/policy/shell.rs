@@ -1002,6 +1002,9 @@ fn nested_line(words: &[String]) -> Option<String> {
     if LINE_OPTIONS.contains(&name) {
         return line_option(&words[1..]);
     }
+    if name == "parallel" {
+        return parallel_line(words);
+    }
     if !SHELLS.contains(&name) {
         return None;
     }
@@ -1028,6 +1031,67 @@ fn nested_line(words: &[String]) -> Option<String> {
         return command.then(|| w.clone());
     }
     if command { rest.next().cloned() } else { None }
+}
+
+/// `parallel`'s options that take a value, before the command it runs.
+const PARALLEL_VALUED: &[&str] = &[
+    "-j",
+    "--jobs",
+    "-S",
+    "--sshlogin",
+    "-a",
+    "--arg-file",
+    "-d",
+    "--delimiter",
+    "-I",
+    "-n",
+    "--max-args",
+    "--colsep",
+    "--joblog",
+    "--results",
+    "--tmpdir",
+    "--workdir",
+    "--env",
+];
+
+/// At most this many of `parallel`'s arguments are read into the line it runs.
+const MAX_PARALLEL_ARGUMENTS: usize = 64;
+
+/// The line `parallel` runs: its command (joined, as its shell reads it) for each argument
+/// after `:::`, the argument in place of `{}` or after the command: `parallel cat ::: a b`
+/// runs `cat a; cat b`. With no `:::`, the command alone (its arguments come from a file or
+/// stdin).
+fn parallel_line(words: &[String]) -> Option<String> {
+    let start = past_options(words, PARALLEL_VALUED, false);
+    let rest = words.get(start..)?;
+    let end = rest
+        .iter()
+        .position(|w| w.starts_with(":::"))
+        .unwrap_or(rest.len());
+    let command = rest[..end].join(" ");
+    if command.is_empty() {
+        return None;
+    }
+    let arguments: Vec<&String> = rest[end..]
+        .iter()
+        .filter(|w| !w.starts_with(":::"))
+        .take(MAX_PARALLEL_ARGUMENTS)
+        .collect();
+    if arguments.is_empty() {
+        return Some(command);
+    }
+    let runs: Vec<String> = arguments
+        .iter()
+        .map(|a| {
+            let quoted = join(std::slice::from_ref(*a));
+            if command.contains("{}") {
+                command.replace("{}", &quoted)
+            } else {
+                format!("{command} {quoted}")
+            }
+        })
+        .collect();
+    Some(runs.join("; "))
 }
 
 /// Programs that run a line given to their `-c` (`--command`) with a shell: `su -c 'line'`,
@@ -1153,6 +1217,23 @@ pub fn effective(words: &[String]) -> &[String] {
         rest = &rest[i.min(rest.len())..];
     }
     rest
+}
+
+/// The files the wrappers before a command name in their own options: `strace -o secrets/t
+/// true` writes `secrets/t` ([`FILE_OPTIONS`]).
+fn wrapper_files(words: &[String], use_: &mut FileUse) {
+    let mut rest = words;
+    for _ in 0..8 {
+        let Some(first) = rest.first() else {
+            return;
+        };
+        let Some((name, valued)) = WRAPPERS.iter().find(|(n, _)| *n == basename(first)) else {
+            return;
+        };
+        let i = past_options(rest, valued, *name == "env").min(rest.len());
+        option_files(name, &rest[1..i], use_);
+        rest = &rest[(i + wrapper_operands(name)).min(rest.len())..];
+    }
 }
 
 /// Where the command a wrapper or runner (`rest[0]`) runs begins: past its options (those in
@@ -1438,6 +1519,7 @@ pub fn file_use(cmd: &SimpleCommand) -> FileUse {
     // `sudo -u root rm x`, `xargs rm`: the command after the runner's options.
     let (words, by_package_runner) = past_runners(&cmd.words);
     let mut use_ = operand_use(cmd, words);
+    wrapper_files(&cmd.words, &mut use_);
     let moved = moved_folder(&cmd.env, &cmd.words);
     if !moved.dir.is_empty() {
         for list in [
@@ -1916,9 +1998,23 @@ fn operand_use(cmd: &SimpleCommand, words: &[String]) -> FileUse {
     let long = |names: &[&str]| options.iter().any(|o| names.contains(o));
     let recursive = short(&['r', 'R']) || long(&["--recursive"]);
     option_files(name, &words[1..], &mut use_);
+    if matches!(name, "curl" | "wget") {
+        use_.reads.extend(file_url_paths(words[1..].iter()));
+    }
     if script_use(name, &words[1..], &mut use_) {
         finish(&mut use_);
         return use_;
+    }
+    match name {
+        "git" => git_use(&words[1..], &mut use_),
+        // `parallel cat :::: list` reads the list; the commands it runs are read as a line
+        // (see nested_line).
+        "parallel" => {
+            let lists = words.iter().skip_while(|w| *w != "::::").skip(1);
+            use_.reads
+                .extend(lists.take_while(|w| !w.starts_with(":::")).cloned());
+        }
+        _ => {}
     }
     match name {
         "tar" | "bsdtar" | "gtar" => {
@@ -2095,6 +2191,65 @@ fn operand_use(cmd: &SimpleCommand, words: &[String]) -> FileUse {
     use_
 }
 
+/// git's own options before its subcommand that take a value in the next word.
+const GIT_VALUED: &[&str] = &["-C", "-c", "--git-dir", "--work-tree", "--namespace"];
+
+/// The files git shows: a file as a revision holds it (`git show HEAD:secrets/k`, `git
+/// cat-file -p :secrets/k`, `git diff HEAD:a HEAD:b`), both sides of `git diff --no-index a
+/// b`, what `git blame` reads, and the paths after `--` of a command that prints their content
+/// (`git diff -- secrets/k`, `git log -p -- secrets/k`). A revision's path is taken from where
+/// git runs, as if that were the repository's top.
+fn git_use(args: &[String], use_: &mut FileUse) {
+    let mut i = 0;
+    while let Some(w) = args.get(i) {
+        if !w.starts_with('-') {
+            break;
+        }
+        i += if GIT_VALUED.contains(&w.as_str()) {
+            2
+        } else {
+            1
+        };
+    }
+    let Some(sub) = args.get(i) else {
+        return;
+    };
+    let rest = &args[i + 1..];
+    let dashes = rest.iter().position(|w| w == "--");
+    let (before, after) = match dashes {
+        Some(at) => (&rest[..at], &rest[at + 1..]),
+        None => (rest, &rest[rest.len()..]),
+    };
+    let operands = || before.iter().filter(|w| !w.starts_with('-'));
+    let has = |names: &[&str]| before.iter().any(|w| names.contains(&w.as_str()));
+    match sub.as_str() {
+        "show" | "cat-file" | "diff" | "difftool" => {
+            for operand in operands() {
+                if let Some((_, path)) = operand.split_once(':') {
+                    // `:0:path`, a path as the index holds it at a stage.
+                    let path = match path.split_once(':') {
+                        Some((stage, path)) if stage.len() == 1 => path,
+                        _ => path,
+                    };
+                    if !path.is_empty() {
+                        use_.reads.push(path.to_owned());
+                    }
+                }
+            }
+            if sub == "diff" && has(&["--no-index"]) {
+                use_.reads.extend(operands().chain(after).cloned());
+            } else if sub != "cat-file" {
+                use_.reads.extend(after.iter().cloned());
+            }
+        }
+        "blame" | "annotate" => use_.reads.extend(operands().chain(after).cloned()),
+        "log" | "whatchanged" if has(&["-p", "-u", "--patch"]) => {
+            use_.reads.extend(after.iter().cloned());
+        }
+        _ => {}
+    }
+}
+
 /// What a program does with the file an option of its names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum OptionFile {
@@ -2160,7 +2315,41 @@ const FILE_OPTIONS: &[(&str, &[&str], OptionFile)] = &[
         ],
         OptionFile::Writes,
     ),
+    // Every openssl subcommand reads `-in` and writes `-out`; keys and certificates are read.
+    (
+        "openssl",
+        &[
+            "-in",
+            "-inkey",
+            "-key",
+            "-cert",
+            "-certfile",
+            "-CAfile",
+            "-signkey",
+            "-kfile",
+            "-infiles",
+        ],
+        OptionFile::Reads,
+    ),
+    ("openssl", &["-out", "-keyout"], OptionFile::Writes),
+    // `ssh-keygen -f k -y` reads the key; `ssh-keygen -t ed25519 -f k` writes it.
+    ("ssh-keygen", &["-f"], OptionFile::Reads),
+    ("ssh-keygen", &["-f"], OptionFile::Writes),
+    // The tracers write their trace where `-o` says (they are wrappers: see wrapper_files).
+    ("strace", &["-o", "--output"], OptionFile::Writes),
+    ("ltrace", &["-o", "--output"], OptionFile::Writes),
 ];
+
+/// The short options of curl and wget that take a value, so that a cluster is read as they
+/// read it: `-sSLo out` is `-s -S -L -o out`, and the value of the first such letter is the
+/// rest of the cluster or the next word (`-Ho` is a header `o`, no output).
+fn valued_letters(name: &str) -> &'static str {
+    match name {
+        "curl" => "AbcCdDeEFHKmoPQrtTuUwxXyYz",
+        "wget" => "aABDeiIloOPQRtTUwX",
+        _ => "",
+    }
+}
 
 /// The files a program's options name ([`FILE_OPTIONS`]): `curl -d @secrets/k https://x`
 /// reads `secrets/k`; the value is the next word, or in the word (`-d@file`, `--post-file=file`).
@@ -2174,16 +2363,21 @@ fn option_files(name: &str, args: &[String], use_: &mut FileUse) {
         if w == "--" {
             break;
         }
+        let w = &unclustered_option(name, w);
         for (_, options, does) in &tables {
             let value = options.iter().find_map(|o| {
                 if w == o {
                     return Some(rest.clone().next().cloned());
                 }
+                // Only `-X` and `--name=` take their value in the word: openssl's `-inkey`
+                // is no `-in` of `key`.
                 let inline = w.strip_prefix(o)?;
                 let inline = if o.starts_with("--") {
                     inline.strip_prefix('=')?
-                } else {
+                } else if o.len() == 2 {
                     inline
+                } else {
+                    return None;
                 };
                 (!inline.is_empty()).then(|| Some(inline.to_owned()))
             });
@@ -2197,6 +2391,34 @@ fn option_files(name: &str, args: &[String], use_: &mut FileUse) {
             }
         }
     }
+}
+
+/// A short option cluster of curl or wget from its letter that takes a value: `-sSLo` is `-o`
+/// (its value the next word), `-fsSLoout` is `-oout`. Any other word is itself.
+fn unclustered_option(name: &str, word: &str) -> String {
+    let valued = valued_letters(name);
+    let Some(letters) = short_letters(word).filter(|_| !valued.is_empty()) else {
+        return word.to_owned();
+    };
+    match letters.char_indices().find(|(_, c)| valued.contains(*c)) {
+        Some((at, _)) => format!("-{}", &letters[at..]),
+        None => word.to_owned(),
+    }
+}
+
+/// The local files a `file://` URL names (`curl file:///p/secrets/k` reads `/p/secrets/k`;
+/// `file://localhost/x` is `/x`); another host's is none.
+fn file_url_paths<'a>(words: impl Iterator<Item = &'a String>) -> Vec<String> {
+    words
+        .filter_map(|w| {
+            let rest = w
+                .get(..7)?
+                .eq_ignore_ascii_case("file://")
+                .then(|| &w[7..])?;
+            let path = rest.strip_prefix("localhost").unwrap_or(rest);
+            path.starts_with('/').then(|| path.to_owned())
+        })
+        .collect()
 }
 
 /// The file a curl value names after `@` or `<` (`@file`, `name=@file;type=text/plain`,
@@ -2956,6 +3178,38 @@ mod tests {
         assert_eq!(f("sudo -u root cat .env").reads, w(&[".env"]));
         assert_eq!(f("doas -u root tee x").writes, w(&["x"]));
         assert_eq!(f("xargs -n 1 -I {} cat y").reads, w(&["y"]));
+    }
+
+    #[test]
+    fn options_and_revisions_name_files() {
+        let f = |line: &str| file_use(&split(line)[0]);
+        assert_eq!(f("openssl rsa -inkey a -in b").reads, w(&["a", "b"]));
+        assert_eq!(f("openssl enc -in a -out b").writes, w(&["b"]));
+        assert_eq!(f("curl -sSLo out https://x").writes, w(&["out"]));
+        assert_eq!(f("curl -fsSLoout https://x").writes, w(&["out"]));
+        // `-H`'s value is `o`, a header: no output.
+        assert!(f("curl -Ho https://x").writes.is_empty());
+        assert_eq!(f("curl file:///p/k").reads, w(&["/p/k"]));
+        assert!(f("curl file://host/p/k").reads.is_empty());
+        assert_eq!(f("strace -f -o t cat k").writes, w(&["t"]));
+        assert_eq!(f("git show HEAD:a/b :0:c").reads, w(&["a/b", "c"]));
+        assert_eq!(f("git -C x diff --no-index a b").reads, w(&["x/a", "x/b"]));
+        assert!(f("git log -- a").reads.is_empty());
+        assert!(f("git push origin HEAD:main").reads.is_empty());
+    }
+
+    #[test]
+    fn parallel_runs_its_command_for_each_argument() {
+        let line = |l: &str| nested_line(&split(l)[0].words);
+        assert_eq!(
+            line("parallel cat ::: a b").as_deref(),
+            Some("cat a; cat b")
+        );
+        assert_eq!(
+            line("parallel -j 2 'gzip {}' ::: 'a b'").as_deref(),
+            Some("gzip 'a b'")
+        );
+        assert_eq!(line("parallel gzip").as_deref(), Some("gzip"));
     }
 
     #[test]
