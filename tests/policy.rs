@@ -4118,3 +4118,18 @@ fn a_command_parallel_runs_is_read() {
     ];
     assert_only_denied_lines("parallel", false, &denied, &let_run);
 }
+
+/// A file named by what a command prints (`cat "$(echo secrets)/k"`, `cat $(echo
+/// secrets/k)`) was no file at all and passed a deny of `secrets/**`; it is a path the line
+/// does not spell, judged as a variable's (`cat "$X/k"`): in any folder.
+#[test]
+fn a_file_named_by_a_commands_output_is_judged_as_anywhere() {
+    let denied = [
+        r#"cat "$(echo secrets)/k""#,
+        "cat $(echo secrets/k)",
+        "cat `echo secrets/k`",
+        r#"echo x > "$(echo secrets)/k""#,
+    ];
+    let let_run = [r#"echo "$(cat src/a)""#, r#"git commit -m "$(cat src/a)""#];
+    assert_only_denied_lines("substituted", true, &denied, &let_run);
+}

@@ -2964,11 +2964,11 @@ fn find_use(words: &[String], use_: &mut FileUse) {
 }
 
 /// Whether a redirection or operand names a file a policy can judge: not a device stream, not
-/// stdin, not a substitution whose value is unknown.
+/// stdin. A substitution's value (`cat "$(echo secrets)/k"`) is a path the line does not
+/// spell, judged as a variable's is: in any folder.
 fn is_file(path: &str) -> bool {
     !path.is_empty()
         && path != "-"
-        && !path.contains("$(…)")
         && !matches!(
             path,
             "/dev/null" | "/dev/stdout" | "/dev/stderr" | "/dev/stdin" | "/dev/tty"
@@ -3196,6 +3196,8 @@ mod tests {
         assert_eq!(f("git -C x diff --no-index a b").reads, w(&["x/a", "x/b"]));
         assert!(f("git log -- a").reads.is_empty());
         assert!(f("git push origin HEAD:main").reads.is_empty());
+        let substituted = split("cat \"$(echo a)/k\"");
+        assert_eq!(file_use(&substituted[1]).reads, w(&["$(…)/k"]));
     }
 
     #[test]
