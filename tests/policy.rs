@@ -4133,3 +4133,58 @@ fn a_file_named_by_a_commands_output_is_judged_as_anywhere() {
     let let_run = [r#"echo "$(cat src/a)""#, r#"git commit -m "$(cat src/a)""#];
     assert_only_denied_lines("substituted", true, &denied, &let_run);
 }
+
+/// Ways PowerShell reads a file that a session recorded on Windows hid from a deny of
+/// `secrets/**`: `Start-Process` with a file to open (`-ArgumentList` too), `sl` (the alias of
+/// `Set-Location`), the items a listing, `Resolve-Path` or `Select-String` pipes into `gc`, a
+/// path from a command's value in parentheses (`gc (Join-Path secrets k)`), an assignment to a
+/// list (`$x,$y = gc …`), `-pat` (a start of `-Path`) and `Select-String -Pattern x file`.
+#[test]
+fn powershell_ways_to_name_a_file_on_windows_hide_no_read() {
+    let denied = [
+        r"Start-Process notepad secrets\k",
+        r"Start-Process notepad -ArgumentList secrets\k",
+        r"sl secrets; gc k",
+        r"ls secrets | gc",
+        r"Resolve-Path secrets\k | gc",
+        r"gc (Resolve-Path secrets\k)",
+        r"gc (Join-Path secrets k)",
+        r"$x,$y = gc secrets\k",
+        r"gc -pat secrets\k",
+        r"sls -Pattern x secrets\k",
+    ];
+    let let_run = [
+        r"Start-Process notepad src\a",
+        r"sl src; gc a",
+        r"ls src | gc",
+        "git diff | cat",
+        r"$x,$y = gc src\a",
+    ];
+    assert_only_denied_on_windows("019c8a4d-8f45-7010-8b5d-7fad920aa708", &denied, &let_run);
+}
+
+/// PowerShell that runs nothing was refused under an allow list in a session recorded on
+/// Windows: a quoted value assigned (`$env:X = "a b"`, read as a command `a b`), a condition's
+/// expression (`if ($true)`, `$true` run), an empty block (`{}`) and `foreach`'s loop header.
+/// A command in a block or a condition is still judged.
+#[test]
+fn powershell_that_runs_nothing_is_not_refused_under_an_allow_list() {
+    let env = TestEnv::new();
+    let session = "019c8a4d-8f45-7010-8b5d-7fad920aa709";
+    let lines = [
+        r#"$env:RUST_LOG = "debug info"; cargo build"#,
+        "$msg = 'a b'",
+        "if ($true) {}",
+        "if ($x -eq 1) { git status }",
+        "foreach ($f in $files) { git add $f }",
+        "if (curl x) { git status }",
+    ];
+    let calls: Vec<(&str, Value)> = lines
+        .iter()
+        .map(|line| ("shell_command", json!({ "command": line })))
+        .collect();
+    import_windows_rollout(&env, session, &calls);
+    let policy = json!({"commands": {"allow": ["git", "cargo"]}});
+    let found = violating_lines(&audit_violations(&env, session, &policy));
+    assert_eq!(found, [lines[5]], "{found:#?}");
+}

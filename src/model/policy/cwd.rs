@@ -50,6 +50,9 @@ pub(super) enum Move {
     Unknown(String),
     /// `cd -`: back to the folder the last `cd` left (`$OLDPWD`).
     Back,
+    /// A move to this folder that may not happen, whatever the command's outcome: `sl`,
+    /// PowerShell's `Set-Location`, is on Unix a program that moves nothing.
+    Maybe(String),
 }
 
 /// A command's outcome: it worked, it failed, or either.
@@ -221,7 +224,10 @@ impl Dirs {
             _ => Join::Then,
         };
         if !self.active {
-            if !matches!(moved, Move::To(_) | Move::Unknown(_) | Move::Back) {
+            if !matches!(
+                moved,
+                Move::To(_) | Move::Unknown(_) | Move::Back | Move::Maybe(_)
+            ) {
                 if join == Join::Then {
                     self.start_list();
                 }
@@ -237,11 +243,14 @@ impl Dirs {
                 _ => Vec::new(),
             };
         }
-        if matches!(moved, Move::To(_) | Move::Unknown(_) | Move::Back) {
+        if matches!(
+            moved,
+            Move::To(_) | Move::Unknown(_) | Move::Back | Move::Maybe(_)
+        ) {
             self.followed += 1;
         }
         let moved = match moved {
-            Move::To(_) | Move::Back if self.followed > MAX_MOVES => {
+            Move::To(_) | Move::Back | Move::Maybe(_) if self.followed > MAX_MOVES => {
                 Move::Unknown(SOMEWHERE.to_owned())
             }
             moved => moved,
@@ -260,6 +269,12 @@ impl Dirs {
                     add(&mut now, to, WORKED);
                     let stayed = if last_of_pipeline { EITHER } else { FAILED };
                     add(&mut now, dir, stayed);
+                }
+                Move::Maybe(to) => {
+                    let to = cd_into(&dir, to);
+                    self.came(&to, &dir);
+                    add(&mut now, to, EITHER);
+                    add(&mut now, dir, EITHER);
                 }
                 Move::Back => {
                     // Unknown, `$OLDPWD` may be where the shell is already.
@@ -387,8 +402,14 @@ impl Dirs {
             "true" | ":" => Move::Works,
             "false" => Move::Fails,
             "exit" | "return" | "logout" => Move::Exit,
-            "cd" | "chdir" | "pushd" | "popd" if self.wary => Move::Unknown(SOMEWHERE.to_owned()),
+            "cd" | "chdir" | "pushd" | "popd" | "sl" if self.wary => {
+                Move::Unknown(SOMEWHERE.to_owned())
+            }
             "cd" | "chdir" | "pushd" | "popd" => cd(shell_name(name), args),
+            "sl" => match cd("cd", args) {
+                Move::To(to) => Move::Maybe(to),
+                other => other,
+            },
             "eval" if args.iter().any(|a| a.split_whitespace().any(is_cd)) => {
                 Move::Unknown(SOMEWHERE.to_owned())
             }

@@ -24,6 +24,11 @@ pub fn shaped(line: &str) -> String {
         i += 1;
         match c {
             '\'' | '"' => {
+                if assigned_at(&chars, i - 1) {
+                    // A string assigned (`$env:X = "a b"`) is a value, which runs nothing:
+                    // marked so for [`past_assignment`], which sees the words unquoted.
+                    out.push('@');
+                }
                 out.push(c);
                 while let Some(&q) = chars.get(i) {
                     i += 1;
@@ -50,7 +55,14 @@ pub fn shaped(line: &str) -> String {
             '(' => {
                 let method = is_method_name_before(&chars[..i - 1]);
                 parens.push(method);
-                out.push(if method { ' ' } else { '(' });
+                if method {
+                    out.push(' ');
+                } else if is_argument_at(&chars, i - 1) {
+                    // `gc (Resolve-Path k)`: the value of a command, as bash's `$(…)` is.
+                    out.push_str("$(");
+                } else {
+                    out.push('(');
+                }
             }
             ')' => match parens.pop() {
                 Some(true) => out.push_str(" ; "),
@@ -82,6 +94,89 @@ fn opens_block(chars: &[char], at: usize) -> bool {
         }),
     };
     starts && !is_brace_word(chars, at)
+}
+
+/// Whether the quote at `at` starts what an assignment assigns: after `=` (or `+=` …) that
+/// follows a variable (`$x = 'a'`, `$env:X="a"`), not an option's (`--format="%H"`).
+fn assigned_at(chars: &[char], at: usize) -> bool {
+    let before = trim_end(&chars[..at]);
+    let Some(rest) = before.strip_suffix(&['=']) else {
+        return false;
+    };
+    let mut rest = rest;
+    while let Some((last, init)) = rest.split_last()
+        && "+-*/%?".contains(*last)
+    {
+        rest = init;
+    }
+    let target = last_word(trim_end(rest));
+    let target = match target.iter().rposition(|c| ";|&({".contains(*c)) {
+        Some(p) => &target[p + 1..],
+        None => target,
+    };
+    target.first() == Some(&'$')
+        || (target.first() == Some(&'[') && target.windows(2).any(|w| w == [']', '$']))
+}
+
+/// `chars` without the whitespace that ends it.
+fn trim_end(chars: &[char]) -> &[char] {
+    let end = chars
+        .iter()
+        .rposition(|c| !c.is_whitespace())
+        .map_or(0, |p| p + 1);
+    &chars[..end]
+}
+
+/// At most this many characters of a word are looked back over: a line of one long word full
+/// of quotes or parentheses must not take the hook a time that grows as its square.
+const MAX_WORD_BACK: usize = 256;
+
+/// The last word of `chars`, which ends in no whitespace: what follows its last whitespace;
+/// none when it is longer than [`MAX_WORD_BACK`], which no variable's or keyword's is.
+fn last_word(chars: &[char]) -> &[char] {
+    let window = &chars[chars.len().saturating_sub(MAX_WORD_BACK + 1)..];
+    match window.iter().rposition(|c| c.is_whitespace()) {
+        Some(p) => &window[p + 1..],
+        None if window.len() == chars.len() => chars,
+        None => &[],
+    }
+}
+
+/// Whether the `(` at `at` opens an argument of a command (`gc (Join-Path a k)`): after a
+/// space that follows a command's word, not at a statement's start, after a keyword (`if (`,
+/// `foreach (`), an operator (`-eq (`, `= (`) or another parenthesis.
+fn is_argument_at(chars: &[char], at: usize) -> bool {
+    if !chars[..at].last().is_some_and(|c| c.is_whitespace()) {
+        return false;
+    }
+    let word = last_word(trim_end(&chars[..at]));
+    let Some(last) = word.last() else {
+        return false;
+    };
+    let word: String = word.iter().collect::<String>().to_lowercase();
+    !(";|&({}=,!".contains(*last)
+        || word.starts_with('-')
+        || CONDITION_KEYWORDS.contains(&word.as_str()))
+}
+
+/// PowerShell's keywords whose parentheses hold a condition or a loop, not an argument.
+const CONDITION_KEYWORDS: &[&str] = &[
+    "if", "elseif", "while", "until", "foreach", "for", "switch", "return", "throw", "param",
+];
+
+/// Whether a command of a PowerShell line runs nothing: an expression (`$x -eq 1`, `$true`, a
+/// condition's or a loop's `$f in $files`), a keyword that opens a block (`foreach`, `while`)
+/// or an empty block (`if ($x) {}`).
+pub fn runs_nothing(words: &[String]) -> bool {
+    let Some(first) = words.first() else {
+        return false;
+    };
+    let keyword = words.len() == 1
+        && matches!(
+            first.to_lowercase().as_str(),
+            "foreach" | "for" | "while" | "switch" | "elseif" | "else" | "do" | "until" | "{}"
+        );
+    keyword || (first.starts_with('$') && first != "$(…)")
 }
 
 /// PowerShell's keywords a script block may follow with no space (`try{`, `else{`).
@@ -183,6 +278,13 @@ fn assignment_end(words: &[String], word: usize, at: usize) -> Option<(usize, us
     };
     if after_name.len() == name.len() {
         return None;
+    }
+    // More targets (`$x,$y = …`).
+    while let Some(next) = after_name.strip_prefix(",$") {
+        after_name = next.trim_start_matches(|c: char| c.is_alphanumeric() || "_:?".contains(c));
+    }
+    if after_name == "," {
+        return assignment_end(words, word + 1, 0);
     }
     // A member's or an element's (`$x.y`, `$h['k']`).
     loop {
@@ -291,6 +393,42 @@ mod tests {
     }
 
     #[test]
+    fn values_and_arguments_take_a_shell_shape() {
+        // A quoted value assigned is marked a value; an option's is not.
+        assert_eq!(shaped(r#"$env:X = "a b""#), r#"$env:X = @"a b""#);
+        assert_eq!(shaped("$x='a'"), "$x=@'a'");
+        assert_eq!(shaped("git log --format='%H'"), "git log --format='%H'");
+        // A command's argument in parentheses is its value, as `$(…)` is; a condition is not.
+        assert_eq!(shaped("gc (Join-Path a k)"), "gc $(Join-Path a k)");
+        assert_eq!(shaped("if (gc k) {}"), "if (gc k) {}");
+        assert_eq!(shaped("$a -eq (gc k)"), "$a -eq (gc k)");
+    }
+
+    #[test]
+    fn expressions_and_keywords_run_nothing() {
+        let words = |line: &str| line.split(' ').map(str::to_owned).collect::<Vec<_>>();
+        for line in ["$true", "$x -eq 1", "$f in $files", "foreach", "{}"] {
+            assert!(runs_nothing(&words(line)), "{line}");
+        }
+        for line in ["gc k", "foreach-object x", "$(…)"] {
+            assert!(!runs_nothing(&words(line)), "{line}");
+        }
+    }
+
+    #[test]
+    fn a_long_word_is_looked_back_over_only_so_far() {
+        assert_eq!(last_word(&['a', ' ', '$', 'x']), ['$', 'x']);
+        assert_eq!(last_word(&['$', 'x']), ['$', 'x']);
+        let long = vec!['a'; MAX_WORD_BACK + 2];
+        assert!(last_word(&long).is_empty());
+        // Quotes assigned in one word a megabyte long are read in one pass.
+        let line = "a=\"x\"".repeat(150_000);
+        let started = std::time::Instant::now();
+        assert_eq!(shaped(&line).len(), line.len());
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    }
+
+    #[test]
     fn an_assignment_before_a_command_is_passed() {
         let words = |line: &str| line.split(' ').map(str::to_owned).collect::<Vec<_>>();
         for line in ["$x = gc k", "$x=gc k", "[string]$x += gc k", "$env:X =gc k"] {
@@ -302,6 +440,8 @@ mod tests {
             "$x.y = gc k",
             "$h['k']=gc k",
             "${x} = gc k",
+            "$x,$y = gc k",
+            "$x, $y = gc k",
         ] {
             assert_eq!(past_assignment(&words(line)), Some(words("gc k")), "{line}");
         }

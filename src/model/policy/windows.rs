@@ -24,33 +24,41 @@ const MAX_DEPTH: usize = 8;
 /// through [`powershell::shaped`] first; a line cmd runs is not.
 pub fn split(line: &str) -> Vec<SimpleCommand> {
     let mut out = Vec::new();
-    split_into(line, Shell::PowerShell, &[], 0, &mut out);
+    split_into(line, Syntax::PowerShell, &[], 0, &mut out);
     out
 }
 
 /// Which shell reads a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Shell {
+enum Syntax {
     Cmd,
     PowerShell,
 }
 
 fn split_into(
     line: &str,
-    syntax: Shell,
+    syntax: Syntax,
     cwd: &[String],
     depth: usize,
     out: &mut Vec<SimpleCommand>,
 ) {
     let line = match syntax {
-        Shell::PowerShell => Cow::Owned(powershell::shaped(line)),
-        Shell::Cmd => Cow::Borrowed(line),
+        Syntax::PowerShell => Cow::Owned(powershell::shaped(line)),
+        Syntax::Cmd => Cow::Borrowed(line),
     };
+    let mut before: Option<SimpleCommand> = None;
     for mut simple in shell::split_in(&line, cwd) {
-        if syntax == Shell::PowerShell
-            && let Some(words) = powershell::past_assignment(&simple.words)
-        {
-            simple.words = words;
+        if syntax == Syntax::PowerShell {
+            if let Some(words) = powershell::past_assignment(&simple.words) {
+                simple.words = words;
+            }
+            if !simple.unread && powershell::runs_nothing(&simple.words) {
+                simple.words.clear();
+            }
+            if simple.piped_in {
+                piped_paths(before.as_ref(), &mut simple);
+            }
+            before = Some(simple.clone());
         }
         let nested = if depth < MAX_DEPTH {
             nested_line(&simple.words)
@@ -80,11 +88,82 @@ fn split_into(
     }
 }
 
+/// A PowerShell command that takes files, given none of its own, takes those piped into it:
+/// not text (`git diff | cat` passes strings, which `Get-Content` takes no path from), but
+/// the items a listing sends, which name their paths: `ls secrets | gc` reads what is in
+/// `secrets` (`secrets` and `secrets/*`, a glob), `Get-Item`, `Resolve-Path` and
+/// `Select-String` send their paths (`Resolve-Path secrets\k | gc`), and a value (`$f | gc`)
+/// may hold any item: a path the line does not spell (`$PIPE`), which a deny takes for any
+/// file.
+fn piped_paths(before: Option<&SimpleCommand>, simple: &mut SimpleCommand) {
+    let Some(name) = simple.words.first().map(|w| program(w)) else {
+        return;
+    };
+    if !matches!(
+        name.as_str(),
+        "gc" | "get-content"
+            | "cat"
+            | "type"
+            | "import-csv"
+            | "ipcsv"
+            | "get-filehash"
+            | "format-hex"
+            | "fhx"
+            | "select-string"
+            | "sls"
+            | "copy-item"
+            | "cpi"
+            | "move-item"
+            | "mi"
+            | "remove-item"
+            | "ri"
+            | "invoke-item"
+            | "ii"
+    ) || !as_unix_files(simple).is_empty()
+    {
+        return;
+    }
+    let Some(before) = before else {
+        return;
+    };
+    let paths = match before.words.split_first() {
+        None => vec!["$PIPE".to_owned()],
+        Some((first, rest)) => match program(first).as_str() {
+            "ls" | "dir" | "gci" | "get-childitem" => {
+                let folders = Args::of(rest).files();
+                if folders.is_empty() {
+                    vec!["*".to_owned()]
+                } else {
+                    folders
+                        .iter()
+                        .flat_map(|f| [f.clone(), format!("{}/*", f.trim_end_matches('/'))])
+                        .collect()
+                }
+            }
+            "gi" | "get-item" | "rvpa" | "resolve-path" => Args::of(rest).files(),
+            "sls" | "select-string" => as_unix_files(before),
+            _ => Vec::new(),
+        },
+    };
+    for path in paths {
+        if path.ends_with('*') {
+            simple.globs.push(path.clone());
+        }
+        simple.words.push(path);
+    }
+}
+
+/// The files a command of a line run on Windows reads or writes as [`as_unix`] reads it.
+fn as_unix_files(cmd: &SimpleCommand) -> Vec<String> {
+    let use_ = shell::file_use(&as_unix(cmd));
+    [use_.reads, use_.writes, use_.read_trees, use_.write_trees].concat()
+}
+
 /// A line a command runs in turn, the shell that reads it, and the folder it runs it in when
 /// that is not its own.
 struct Nested {
     line: String,
-    shell: Shell,
+    shell: Syntax,
     folder: Option<String>,
 }
 
@@ -109,17 +188,28 @@ fn nested_line(words: &[String]) -> Option<Nested> {
     match program(first).as_str() {
         "cmd" => cmd_line(rest).map(|line| Nested {
             line,
-            shell: Shell::Cmd,
+            shell: Syntax::Cmd,
             folder: None,
         }),
         name @ ("powershell" | "pwsh") => match powershell_runs(rest, name == "powershell")? {
             (PowerShellRuns::Line(line), folder) => Some(Nested {
                 line: line?,
-                shell: Shell::PowerShell,
+                shell: Syntax::PowerShell,
                 folder,
             }),
             (PowerShellRuns::Script(_), _) => None,
         },
+        // `Start-Process notepad secrets\k` runs `notepad secrets\k`.
+        "start-process" | "saps" | "start" => {
+            let (program, arguments) = started(rest)?;
+            let mut words = vec![program];
+            words.extend(arguments);
+            Some(Nested {
+                line: shell::join(&words),
+                shell: Syntax::PowerShell,
+                folder: None,
+            })
+        }
         // `Invoke-Expression 'gc k'` runs its text as a line, as `eval` does.
         "iex" | "invoke-expression" => {
             let words: Vec<String> = rest
@@ -129,12 +219,56 @@ fn nested_line(words: &[String]) -> Option<Nested> {
                 .collect();
             line_of(&words).map(|line| Nested {
                 line,
-                shell: Shell::PowerShell,
+                shell: Syntax::PowerShell,
                 folder: None,
             })
         }
         _ => None,
     }
+}
+
+/// What `Start-Process` starts: its `-FilePath` (or first operand) and its `-ArgumentList`
+/// (or the operands after it, a list split at commas). `None` when it names nothing.
+fn started(args: &[String]) -> Option<(String, Vec<String>)> {
+    let mut program = None;
+    let mut arguments = Vec::new();
+    let mut operands = Vec::new();
+    let mut words = args.iter();
+    while let Some(word) = words.next() {
+        let Some(name) = word.strip_prefix('-').filter(|n| n.len() > 1) else {
+            operands.push(word.clone());
+            continue;
+        };
+        let name = name.split(':').next().unwrap_or(name).to_lowercase();
+        let named = |full: &str| full.starts_with(&name);
+        if named("filepath") || name == "path" || name == "pspath" {
+            program = words.next().cloned();
+        } else if named("argumentlist") || name == "args" {
+            arguments.extend(
+                words
+                    .next()
+                    .into_iter()
+                    .flat_map(|w| list(w).collect::<Vec<_>>()),
+            );
+        } else if [
+            "workingdirectory",
+            "redirectstandardinput",
+            "redirectstandardoutput",
+            "redirectstandarderror",
+            "verb",
+            "windowstyle",
+            "credential",
+        ]
+        .iter()
+        .any(|full| named(full))
+        {
+            words.next();
+        }
+    }
+    let mut operands = operands.into_iter();
+    let program = program.or_else(|| operands.next())?;
+    arguments.extend(operands.flat_map(|w| list(&w).collect::<Vec<_>>()));
+    Some((program, arguments))
 }
 
 /// cmd's line: what follows `/c`, `/k` or `/r`, past its other switches (`/s`, `/q`, `/d`,
@@ -475,6 +609,8 @@ struct Args {
     switches: Vec<String>,
     /// The names of its parameters that take no file (`-Force`, `-encode`), in lower case.
     names: Vec<String>,
+    /// `-Pattern` was given: `Select-String`'s operands are then all files.
+    pattern: bool,
     operands: Vec<String>,
 }
 
@@ -520,10 +656,15 @@ impl Args {
                 None => (name.to_lowercase(), None),
             };
             let named = |full: &str| name == full || (name.len() >= 3 && full.starts_with(&name));
-            let takes_value = ["path", "literalpath", "filepath", "pspath", "destination"]
+            // A start of a path's name is a path, though it starts another's name too (`-pat`
+            // of `-Pattern`, which `Get-Content` has not): taken so, a file is not missed.
+            let is_path = ["path", "literalpath", "filepath", "pspath"]
                 .iter()
                 .any(|full| named(full))
-                || matches!(name.as_str(), "pa" | "lp" | "name" | "newname" | "nn")
+                || matches!(name.as_str(), "pa" | "lp");
+            let takes_value = is_path
+                || named("destination")
+                || matches!(name.as_str(), "name" | "newname" | "nn")
                 || VALUED.iter().any(|full| named(full));
             if !takes_value {
                 args.recurse |= name == "r" || named("recurse");
@@ -533,11 +674,12 @@ impl Args {
             let Some(value) = inline.or_else(|| words.next().cloned()) else {
                 break;
             };
+            args.pattern |= named("pattern");
             if named("destination") {
                 args.destination = Some(value);
             } else if matches!(name.as_str(), "name" | "newname" | "nn") {
                 args.name = Some(value);
-            } else if !VALUED.iter().any(|full| named(full)) {
+            } else if is_path {
                 args.paths.extend(list(&value));
             }
         }
@@ -634,6 +776,12 @@ fn unix_words(name: &str, args: &Args) -> Option<Vec<String>> {
             };
             with(recursive(false, tool), args.operands.clone())
         }
+        // `Start-Process secrets\k.txt` opens the file, `Start-Process notepad secrets\k`
+        // has the program open it: what it starts and what it is given are taken as read.
+        "start-process" | "saps" | "start" => {
+            let words: Vec<String> = args.operands.iter().chain(&args.paths).cloned().collect();
+            with(recursive(false, "cat"), words)
+        }
         // `New-Object IO.StreamReader secrets\k` is `[IO.StreamReader]::new('secrets\k')`.
         "new-object" => {
             let (class, rest) = args.operands.split_first()?;
@@ -660,7 +808,9 @@ fn unix_words(name: &str, args: &Args) -> Option<Vec<String>> {
         }
         "select-string" | "sls" => {
             let files = if args.paths.is_empty() {
-                args.operands.iter().skip(1).cloned().collect()
+                // The first operand is the pattern, unless `-Pattern` gave it.
+                let skip = usize::from(!args.pattern);
+                args.operands.iter().skip(skip).cloned().collect()
             } else {
                 args.paths.clone()
             };
