@@ -4134,6 +4134,33 @@ fn a_file_named_by_a_commands_output_is_judged_as_anywhere() {
     assert_only_denied_lines("substituted", true, &denied, &let_run);
 }
 
+/// On Windows, Claude Code runs its Bash tool's lines in Git Bash, but they were read as
+/// PowerShell's: `ls secrets | cat` (cat reads the names piped in, no file) was denied by a
+/// deny of `secrets/**`, as PowerShell's `ls secrets | gc` is, which reads the files. The tool
+/// says the shell: Bash's lines are read as Bash's, and the lines they hand to `cmd /c` or
+/// `powershell -Command` as those shells'.
+#[test]
+fn claude_codes_bash_on_windows_is_read_as_bash() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"read": {"deny": ["secrets/**"]}}}));
+    let policy = env.path().join(".agent-scope.json");
+    let started = r"C:\Users\me\app";
+    let denied = [
+        "cat secrets/k",
+        r#"powershell -Command "ls secrets | gc""#,
+        r"cmd //c type secrets\k",
+    ];
+    let let_run = ["ls secrets | cat", "git diff | cat"];
+    let calls: Vec<Value> = denied
+        .iter()
+        .chain(&let_run)
+        .map(|line| json!({"tool": "Bash", "input": {"command": line}}))
+        .collect();
+    let report = audit_after_hook(&env, "gitbash", started, "/nowhere", &policy, &calls);
+    let found = violating_lines(report["violations"].as_array().unwrap());
+    assert_eq!(found, denied, "{report}");
+}
+
 /// Ways PowerShell reads a file that a session recorded on Windows hid from a deny of
 /// `secrets/**`: `Start-Process` with a file to open (`-ArgumentList` too), `sl` (the alias of
 /// `Set-Location`), the items a listing, `Resolve-Path` or `Select-String` pipes into `gc`, a

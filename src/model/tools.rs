@@ -150,6 +150,16 @@ pub enum Shape {
     Todos,
 }
 
+/// Whether a shell tool runs its lines in Bash wherever the agent runs, Git Bash on Windows:
+/// Claude Code's `Bash` (its `PowerShell` tool runs PowerShell's) and Copilot CLI's `bash`
+/// (its `powershell` runs PowerShell's). Other agents' shells on Windows run PowerShell.
+pub fn runs_bash(agent: Agent, tool: &str) -> bool {
+    matches!(
+        (agent, tool),
+        (Agent::ClaudeCode, "Bash") | (Agent::Copilot, "bash" | "Bash")
+    )
+}
+
 const fn spec(
     name: &'static str,
     kind: ToolKind,

@@ -273,7 +273,7 @@ fn check_call(policy: &Policy, call: &ToolCall<'_>, place: &Place, windows: bool
     // A shell's files come marked: which of them a shell matches as globs, and which folders
     // a command goes through whole; a search's folders too.
     let marked = match (call.kind, call.command()) {
-        (ToolKind::Shell, Some(command)) => command_parts(command, windows),
+        (ToolKind::Shell, Some(command)) => command_parts(command, windows, runs_bash(call)),
         (ToolKind::Search, _) => search_parts(call),
         (ToolKind::ReadFile, _) if call.path().is_none() => search_parts(call),
         _ => accesses(call)
@@ -367,7 +367,8 @@ fn accesses_read(call: &ToolCall<'_>, windows: bool) -> Vec<Access> {
         ToolKind::Search => out.extend(search_reads(call)),
         ToolKind::Shell => {
             if let Some(command) = call.command() {
-                out.extend(command_parts(command, windows).into_iter().map(|(a, _)| a));
+                let parts = command_parts(command, windows, runs_bash(call));
+                out.extend(parts.into_iter().map(|(a, _)| a));
             }
         }
         ToolKind::Web => {
@@ -777,7 +778,7 @@ fn judge_glob(
 /// What a command line does: each simple command run, the files they read and write (in each
 /// folder a `cd` before them may have left the shell in), the hosts of its URLs.
 pub fn command_accesses(command: &str) -> Vec<Access> {
-    command_parts(command, false)
+    command_parts(command, false, true)
         .into_iter()
         .map(|(a, _)| a)
         .collect()
@@ -805,14 +806,15 @@ impl Spelt {
 /// [`command_accesses`], each file marked with how it is spelt: a glob when an unquoted
 /// wildcard is in it, or in the folder a `cd` went to. A line run on Windows (`windows`) reads
 /// the files cmd's and PowerShell's commands read and write (`type`, `copy`, `Set-Content`),
-/// and the lines `cmd /c` and `powershell -Command` run.
-fn command_parts(command: &str, windows: bool) -> Vec<(Access, Spelt)> {
+/// and the lines `cmd /c` and `powershell -Command` run; `bash`: a line Bash reads there (Git
+/// Bash runs Claude Code's `Bash` on Windows), not PowerShell.
+fn command_parts(command: &str, windows: bool, bash: bool) -> Vec<(Access, Spelt)> {
     let mut out = Vec::new();
     let mut dots = None;
-    let simples = if windows {
-        super::windows::split(command)
-    } else {
-        shell::split(command)
+    let simples = match (windows, bash) {
+        (true, false) => super::windows::split(command),
+        (true, true) => super::windows::split_bash(command),
+        (false, _) => shell::split(command),
     };
     for simple in simples.into_iter().take(MAX_PARTS) {
         push_parts(&simple, command, windows, &mut dots, &mut out);
@@ -823,6 +825,12 @@ fn command_parts(command: &str, windows: bool) -> Vec<(Access, Spelt)> {
             .map(|h| (Access::Connect(h), Spelt::TEXT)),
     );
     out
+}
+
+/// Whether a shell tool runs its lines in Bash on every system, Git Bash on Windows, where
+/// the others there run PowerShell's ([`tools::runs_bash`]).
+fn runs_bash(call: &ToolCall<'_>) -> bool {
+    tools::runs_bash(call.agent, call.tool)
 }
 
 /// The text a call's parts past [`MAX_PARTS`] are left unread as.

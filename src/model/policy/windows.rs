@@ -28,11 +28,21 @@ pub fn split(line: &str) -> Vec<SimpleCommand> {
     out
 }
 
+/// [`split`] for a line Bash runs on Windows (Git Bash, which runs Claude Code's `Bash`): read
+/// as a Unix shell reads it, not as PowerShell's, and the lines its `cmd /c` and `powershell
+/// -Command` run read into.
+pub fn split_bash(line: &str) -> Vec<SimpleCommand> {
+    let mut out = Vec::new();
+    split_into(line, Syntax::Bash, &[], 0, &mut out);
+    out
+}
+
 /// Which shell reads a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Syntax {
     Cmd,
     PowerShell,
+    Bash,
 }
 
 fn split_into(
@@ -44,7 +54,7 @@ fn split_into(
 ) {
     let line = match syntax {
         Syntax::PowerShell => Cow::Owned(powershell::shaped(line)),
-        Syntax::Cmd => Cow::Borrowed(line),
+        Syntax::Cmd | Syntax::Bash => Cow::Borrowed(line),
     };
     let mut before: Option<SimpleCommand> = None;
     for mut simple in shell::split_in(&line, cwd) {
