@@ -1091,3 +1091,81 @@ fn events_replaced_by_a_shorter_file_are_counted_again_by_every_reader() {
     replace(&events, &first);
     assert_eq!(calls(), (json!(1), json!(1)));
 }
+
+/// A session of ours (with `.counters`) whose `meta.json` changed without an append: the
+/// index watched only the events of such a session, so `list` and `sql` kept the agent, end
+/// and parent the file no longer said, while `show` read the new ones. The collector telling
+/// more of a session it has, a recording that could not append its end, and a hand edit all
+/// change `meta.json` alone.
+#[test]
+fn a_meta_of_ours_changed_without_an_append_is_read_again() {
+    let env = TestEnv::new();
+    three_sessions(&env);
+    list(&env);
+    let meta = env.store().join("bbbb-2").join("meta.json");
+    // Rewritten in place, as an editor that does not rename does.
+    std::fs::write(
+        &meta,
+        json!({"session_id": "bbbb-2", "started_at": 1_700_000_100.0,
+            "ended_at": 1_700_000_142.0, "agent_name": "other-agent", "command": "c",
+            "parent_session_id": "aaaa-1"})
+        .to_string(),
+    )
+    .unwrap();
+    let edited = list(&env).json();
+    let row = &edited[1];
+    assert_eq!(row["session_id"], "bbbb-2");
+    assert_eq!(row["agent_name"], "other-agent");
+    assert_eq!(row["ended_at"], 1_700_000_142.0);
+    assert_eq!(row["parent_session_id"], "aaaa-1");
+    let sql = env
+        .run(&[
+            "sql",
+            "--format",
+            "json",
+            "SELECT agent FROM sessions WHERE session_id = 'bbbb-2'",
+        ])
+        .success()
+        .json();
+    assert_eq!(sql, json!([{"agent": "other-agent"}]));
+    // Replaced by rename, as our writers do.
+    replace(
+        &meta,
+        &json!({"session_id": "bbbb-2", "started_at": 1_700_000_100.0,
+            "agent_name": "third-agent", "command": "c"})
+        .to_string(),
+    );
+    let replaced = list(&env).json();
+    assert_eq!(replaced[1]["agent_name"], "third-agent");
+    assert_eq!(replaced[1]["ended_at"], Value::Null);
+    assert_eq!(replaced, scanned(&env));
+}
+
+/// An events file rewritten in place to the same size, its modification time set back as it
+/// was (`touch -r`): the index compared device, inode, size and modification time, all as
+/// indexed, and kept the fold of the bytes that were replaced. The change time, which no one
+/// can set, tells.
+#[test]
+fn events_rewritten_in_place_to_the_same_size_with_their_time_set_back_are_folded_again() {
+    let env = TestEnv::new();
+    three_sessions(&env);
+    assert_eq!(list(&env).json()[0]["tool_calls"], 4);
+    let events = env.store().join("cccc-3").join("events.ndjson");
+    let modified = std::fs::metadata(&events).unwrap().modified().unwrap();
+    let text = std::fs::read_to_string(&events).unwrap();
+    // Two calls become prompts of the same length: "tool_call" and "user_xxxx" are 9 bytes.
+    let rewritten = text.replacen("\"tool_call\"", "\"user_xxxx\"", 2);
+    assert_eq!(rewritten.len(), text.len());
+    std::thread::sleep(Duration::from_millis(20));
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&events)
+        .unwrap();
+    std::io::Write::write_all(&mut &file, rewritten.as_bytes()).unwrap();
+    file.set_modified(modified).unwrap();
+    drop(file);
+    let listed = list(&env).json();
+    assert_eq!(listed[0]["session_id"], "cccc-3");
+    assert_eq!(listed[0]["tool_calls"], 2);
+    assert_eq!(listed, scanned(&env));
+}

@@ -159,8 +159,7 @@ impl Store {
 
     /// Links a subagent's session to the call that spawned it, when that is known only after
     /// the session began (the call's result names the subagent it ran). Returns whether the
-    /// link changed; the caller then appends an event saying so, since readers (the index) see
-    /// a change of meta by the events file changing.
+    /// link changed; the caller then appends an event saying so.
     pub fn relink_parent_event(&self, session_id: &str, event_id: &str) -> Result<bool> {
         let dir = self.session_folder(session_id)?;
         let _guard = lock_exclusive(&dir, COUNTERS, HOOK_LOCK_WAIT)?;
@@ -175,8 +174,8 @@ impl Store {
 
     /// Changes a session's `meta.json` by `edit` under the session's lock; `edit` says
     /// whether it changed anything (nothing is written when not). For facts known only once
-    /// the session exists (who started it, for `record`); readers see the change with the
-    /// session's next event.
+    /// the session exists (who started it, for `record`); the index watches `meta.json` of a
+    /// session of ours, so readers see the change without an event.
     pub fn edit_meta(
         &self,
         session_id: &str,

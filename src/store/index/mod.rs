@@ -61,8 +61,9 @@ pub(super) use schema::{
     register_gathered_functions,
 };
 
-/// The version of the index's tables (10: the `sessions` view's `transcript_path`).
-pub const INDEX_FORMAT: u32 = 10;
+/// The version of the index's tables (11: `idx_state` keeps change times, and `meta.json` of
+/// every session of ours).
+pub const INDEX_FORMAT: u32 = 11;
 
 /// How long a reader waits for another to finish refreshing before giving up on the index.
 pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);

@@ -404,12 +404,12 @@ pub(super) fn write_session(
             unpriced_models(fold),
         ],
     )?;
-    // Our writers replace meta.json only right after appending; another tool's replaces it
-    // by rename (see `Watch`); one that is missing or unreadable is watched itself.
-    let watch = match (readable && states.events.is_some(), has_counters) {
-        (true, true) => Watch::Events,
-        (true, false) => Watch::Folder,
-        (false, _) => Watch::Meta,
+    // Another tool replaces meta.json by rename (see `Watch`); ours, or one that is missing
+    // or unreadable, is watched itself.
+    let watch = if readable && states.events.is_some() && !has_counters {
+        Watch::Folder
+    } else {
+        Watch::Meta
     };
     let watched = if watch == Watch::Folder {
         states.folder

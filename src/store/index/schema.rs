@@ -42,12 +42,12 @@ CREATE TABLE idx_sessions (
 CREATE TABLE idx_state (
     session_id TEXT PRIMARY KEY,
     sid INTEGER NOT NULL,
-    -- device, inode, size and modification time (ns) of events.ndjson, then of what `watch`
-    -- names: eight little-endian 64-bit numbers (-1 four times for a file that is not there);
+    -- device, inode, size, modification and change time (ns) of events.ndjson, then of what
+    -- `watch` names: ten little-endian 64-bit numbers (-1 five times for a file not there);
     -- then the latest time the fold believed and the earliest it read ahead of the clock,
     -- two little-endian 64-bit floats (the fold is redone once the clock disagrees)
     state BLOB NOT NULL,
-    -- besides events.ndjson: 0 nothing, 1 meta.json, 2 the session's folder
+    -- besides events.ndjson: 1 meta.json, 2 the session's folder
     watch INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE idx_folds (

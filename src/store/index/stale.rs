@@ -13,13 +13,16 @@ use crate::model::Clocks;
 use crate::store::Store;
 use crate::store::layout::META;
 
-/// The identity of a file: whether it changed since it was indexed.
+/// The identity of a file: whether it changed since it was indexed. The change time is in it
+/// because no one can set it: a file rewritten in place to the same size, its modification
+/// time set back (`touch -r`), still changed it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(super) struct FileState {
     pub(super) dev: i64,
     pub(super) ino: i64,
     pub(super) size: i64,
     pub(super) mtime_ns: i64,
+    pub(super) ctime_ns: i64,
 }
 
 impl FileState {
@@ -33,6 +36,7 @@ impl FileState {
             ino: m.ino().cast_signed(),
             size: m.size().cast_signed(),
             mtime_ns: m.mtime() * 1_000_000_000 + m.mtime_nsec(),
+            ctime_ns: m.ctime() * 1_000_000_000 + m.ctime_nsec(),
         })
     }
 
@@ -54,11 +58,14 @@ impl FileState {
             ino: st.st_ino.cast_signed(),
             size: st.st_size,
             mtime_ns: st.st_mtime * 1_000_000_000 + st.st_mtime_nsec.cast_signed(),
+            ctime_ns: st.st_ctime * 1_000_000_000 + st.st_ctime_nsec.cast_signed(),
         })
     }
 
-    pub(super) fn key(state: Option<FileState>) -> [i64; 4] {
-        state.map_or([-1; 4], |s| [s.dev, s.ino, s.size, s.mtime_ns])
+    pub(super) fn key(state: Option<FileState>) -> Key {
+        state.map_or([-1; KEY], |s| {
+            [s.dev, s.ino, s.size, s.mtime_ns, s.ctime_ns]
+        })
     }
 
     /// The key to keep for what `watch` watches, whose state was taken at `now_ns` (since the
@@ -66,20 +73,21 @@ impl FileState {
     /// the file system's clock has moved on from it (it ticks in milliseconds to seconds,
     /// behind the real clock); until [`SETTLE_NS`] have passed, the key is one no folder has,
     /// so that the next read looks at the session's meta again.
-    pub(super) fn watched_key(watch: Watch, state: Option<FileState>, now_ns: i64) -> [i64; 4] {
+    pub(super) fn watched_key(watch: Watch, state: Option<FileState>, now_ns: i64) -> Key {
         let mut key = FileState::key(state);
         if watch == Watch::Folder
             && state.is_some_and(|s| now_ns.saturating_sub(s.mtime_ns) < SETTLE_NS)
         {
             key[3] = UNSETTLED;
+            key[4] = UNSETTLED;
         }
         key
     }
 
     /// The keys of a session's two files as `idx_state` keeps them, and the clocks its fold's
-    /// end holds at: eight little-endian numbers, the events file's first, then two
+    /// end holds at: ten little-endian numbers, the events file's first, then two
     /// little-endian floats.
-    pub(super) fn pack(events: [i64; 4], meta: [i64; 4], clocks: Clocks) -> Vec<u8> {
+    pub(super) fn pack(events: Key, meta: Key, clocks: Clocks) -> Vec<u8> {
         events
             .iter()
             .chain(&meta)
@@ -95,14 +103,14 @@ impl FileState {
     /// The keys and clocks [`FileState::pack`] packed; a blob of another size (an earlier
     /// version's, or not ours) is keys no file has, so the session is found stale and indexed
     /// again.
-    pub(super) fn unpack(blob: Option<&[u8]>) -> ([i64; 4], [i64; 4], Clocks) {
-        let mut keys = [[i64::MIN; 4]; 2];
+    pub(super) fn unpack(blob: Option<&[u8]>) -> (Key, Key, Clocks) {
+        let mut keys = [[i64::MIN; KEY]; 2];
         let mut clocks = Clocks {
             latest: f64::NEG_INFINITY,
             ahead: f64::INFINITY,
         };
         if let Some(blob) = blob.filter(|b| b.len() == PACKED) {
-            let (files, times) = blob.split_at(64);
+            let (files, times) = blob.split_at(2 * KEY * 8);
             for (n, bytes) in keys
                 .as_flattened_mut()
                 .iter_mut()
@@ -118,8 +126,13 @@ impl FileState {
     }
 }
 
+/// What `idx_state` keeps of a file's identity ([`FileState::key`]): device, inode, size,
+/// modification and change times.
+pub(super) type Key = [i64; KEY];
+const KEY: usize = 5;
+
 /// The length of a packed `idx_state` blob ([`FileState::pack`]).
-const PACKED: usize = 80;
+const PACKED: usize = 2 * KEY * 8 + 16;
 
 /// How long a watched folder's modification time is not trusted after it changed: longer than
 /// the coarsest clock of a file system we may run on (FAT's two seconds).
@@ -141,9 +154,10 @@ pub(super) struct OnDisk {
 /// indexed (kept in `idx_state.watch`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Watch {
-    /// Nothing: our writers replace `meta.json` only right after appending to the events.
-    Events = 0,
-    /// `meta.json` itself: it was missing or unreadable, or there is no events file.
+    /// `meta.json` itself: a session of ours (with `.counters`), whose `meta.json` changes
+    /// without an append too (the collector told more of a session, a recording that could
+    /// not append its end, a hand edit); one whose meta was missing or unreadable; or one
+    /// with no events file.
     Meta = 1,
     /// The session's folder: another tool's session (no `.counters`), whose writer replaces
     /// `meta.json` by renaming a new file over it, which changes the folder. One component of
@@ -155,7 +169,6 @@ pub(super) enum Watch {
 impl Watch {
     fn from_column(n: i64) -> Watch {
         match n {
-            0 => Watch::Events,
             2 => Watch::Folder,
             _ => Watch::Meta,
         }
@@ -166,7 +179,7 @@ impl Watch {
     pub(super) fn state_at(self, root: &OwnedFd, path: &mut String, id: &str) -> Option<FileState> {
         match self {
             Watch::Folder => FileState::at(root, path, id, ""),
-            Watch::Events | Watch::Meta => FileState::at(root, path, id, META),
+            Watch::Meta => FileState::at(root, path, id, META),
         }
     }
 
@@ -174,7 +187,7 @@ impl Watch {
     pub(super) fn state_in(self, dir: &Path) -> Option<FileState> {
         match self {
             Watch::Folder => FileState::of(dir),
-            Watch::Events | Watch::Meta => FileState::of(&dir.join(META)),
+            Watch::Meta => FileState::of(&dir.join(META)),
         }
     }
 }
@@ -184,9 +197,9 @@ pub(super) struct Known {
     /// Where its id is in [`KnownSessions`]' text of ids (see [`KnownSessions::id`]).
     id: std::ops::Range<usize>,
     pub(super) sid: i64,
-    pub(super) events: [i64; 4],
+    pub(super) events: Key,
     /// The state of what [`Known::watch`] names, as indexed.
-    pub(super) watched: [i64; 4],
+    pub(super) watched: Key,
     pub(super) watch: Watch,
     /// The clocks at which the fold's end, as indexed, holds ([`Clocks::holds_at`]).
     pub(super) clocks: Clocks,
@@ -244,12 +257,11 @@ fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
 
 /// What is looked at besides a session's events file: what the index watches for it (see
 /// [`Watch`]), or `meta.json` where there is no events file (then only its meta says the
-/// session is still there); nothing for a session of ours with its events.
+/// session is still there); nothing for a session not indexed yet, which is new anyway.
 pub(super) fn watched(events: Option<FileState>, known: Option<&Known>) -> Option<Watch> {
     match (events, known.map(|k| k.watch)) {
-        (None, _) | (Some(_), Some(Watch::Meta)) => Some(Watch::Meta),
-        (Some(_), Some(Watch::Folder)) => Some(Watch::Folder),
-        (Some(_), Some(Watch::Events) | None) => None,
+        (None, _) => Some(Watch::Meta),
+        (Some(_), watch) => watch,
     }
 }
 
@@ -286,7 +298,7 @@ pub(super) fn is_stale(store: &Store, disk: &mut OnDisk, known: Option<&Known>, 
     is_stale_now(disk.events, disk.watched, known, now)
 }
 
-/// The rows of `idx_state`: a narrow table, so that reading it is cheap, its eight numbers in
+/// The rows of `idx_state`: a narrow table, so that reading it is cheap, its ten numbers in
 /// one blob (see [`FileState::pack`]): ten thousand rows of eleven columns cost 5 ms to read.
 pub(super) fn known_in(conn: &Connection) -> rusqlite::Result<KnownSessions> {
     // Read first: a commit between it and the rows makes the rows look older, never newer.
