@@ -1169,3 +1169,66 @@ fn events_rewritten_in_place_to_the_same_size_with_their_time_set_back_are_folde
     assert_eq!(listed[0]["tool_calls"], 2);
     assert_eq!(listed, scanned(&env));
 }
+
+/// An events file rewritten in place, longer (same inode, a later time): the index took it for
+/// one that grew, and folded the bytes past its old length on top of the fold of the bytes
+/// that were replaced. The bytes folded last, no longer there, tell.
+#[test]
+fn events_rewritten_in_place_longer_are_folded_again_whole() {
+    let env = TestEnv::new();
+    three_sessions(&env);
+    assert_eq!(list(&env).json()[0]["tool_calls"], 4);
+    let events = env.store().join("cccc-3").join("events.ndjson");
+    let text = std::fs::read_to_string(&events).unwrap();
+    let rewritten = text.replace("\"tool_call\"", "\"user_xxxx\"")
+        + &call_lines("cccc-3", 1_700_000_300.0, 9, false);
+    std::thread::sleep(Duration::from_millis(20));
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&events)
+        .unwrap();
+    std::io::Write::write_all(&mut &file, rewritten.as_bytes()).unwrap();
+    drop(file);
+    let listed = list(&env).json();
+    assert_eq!(listed[0]["session_id"], "cccc-3");
+    assert_eq!(listed[0]["tool_calls"], 1);
+    assert_eq!(listed, scanned(&env));
+}
+
+/// A session's `.counters` replaced by another session's, of the same size: `inspect` folded
+/// this session's events on from the other's offset, on top of the other's counters. The
+/// cache's mark of the bytes it folded last is not this file's, so it is folded again.
+#[test]
+fn another_sessions_counters_copied_in_are_not_taken_for_this_ones() {
+    let env = TestEnv::new();
+    session(&env, "aaaa-1", 1_700_000_000.0, Some("first task"), 3);
+    session(&env, "bbbb-2", 1_700_000_100.0, Some("other task"), 3);
+    // Four lines more in aaaa-1, so that bbbb-2's offset falls inside its last lines.
+    append(
+        &env,
+        "aaaa-1",
+        &call_lines("aaaa-1", 1_700_000_050.0, 7, true),
+    );
+    append(
+        &env,
+        "aaaa-1",
+        &call_lines("aaaa-1", 1_700_000_051.0, 8, false),
+    );
+    for id in ["aaaa-1", "bbbb-2"] {
+        env.hook(
+            "user-prompt",
+            &json!({"session_id": id, "hook_event_name": "UserPromptSubmit", "prompt": "go"}),
+        )
+        .success();
+    }
+    let counts = |id: &str| {
+        let meta = env.run(&["inspect", id]).success().json()["meta"].clone();
+        (meta["tool_calls"].clone(), meta["errors"].clone())
+    };
+    assert_eq!(counts("aaaa-1"), (json!(5), json!(2)));
+    let store = env.store();
+    let theirs = std::fs::read(store.join("bbbb-2").join(".counters")).unwrap();
+    assert!(!theirs.is_empty());
+    std::fs::write(store.join("aaaa-1").join(".counters"), theirs).unwrap();
+    assert_eq!(counts("aaaa-1"), (json!(5), json!(2)));
+}

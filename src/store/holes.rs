@@ -37,6 +37,11 @@ impl SkipHoles {
     pub(crate) fn take_skipped(&mut self) -> u64 {
         std::mem::take(&mut self.skipped)
     }
+
+    /// The file read.
+    pub(crate) fn file(&self) -> &File {
+        &self.file
+    }
 }
 
 /// Moves `file` on to [`HOLE_KEPT`] bytes before the next data (or its end), when that is

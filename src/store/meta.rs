@@ -18,6 +18,7 @@ use super::holes::SkipHoles;
 use super::layout::{COUNTERS, EVENTS, META};
 use super::lock::{HOOK_LOCK_WAIT, lock_exclusive, read_shared};
 use super::reader::{parse_line, with_head};
+use super::tail::tail_mark;
 use super::{Result, SessionSummary, Store, StoreError};
 use crate::model::{Counters, Ending, EventType, SessionMeta};
 
@@ -33,6 +34,11 @@ struct CountersCache {
     /// (Claude Code's `--resume`) is not ended, whatever its first end wrote in `meta.json`.
     #[serde(default)]
     ending: Ending,
+    /// The mark of the events' bytes just before `offset` ([`tail_mark`]): a cache is folded
+    /// on only while they are still there, so that neither events rewritten in place nor
+    /// another session's cache copied here are taken for what was folded.
+    #[serde(default)]
+    tail: Option<u64>,
 }
 
 impl Default for CountersCache {
@@ -42,6 +48,7 @@ impl Default for CountersCache {
             offset: 0,
             counters: Counters::default(),
             ending: Ending::default(),
+            tail: None,
         }
     }
 }
@@ -49,25 +56,27 @@ impl Default for CountersCache {
 impl CountersCache {
     /// Folds the events from the cache's offset on; from the start when the clock no longer
     /// believes the times it believed as they were folded (an end stamped ahead of the clock
-    /// that has come, [`Ending::holds_at`]), or when the events file is shorter than the
-    /// offset (replaced by another). Returns whether it folded from the start so.
+    /// that has come, [`Ending::holds_at`]), or when the events file is not the one folded
+    /// (shorter than the offset, or its bytes before it not those folded). Returns whether it
+    /// folded from the start so.
     fn catch_up(&mut self, dir: &Folder) -> Result<bool> {
         let now = super::system_time();
         let restart = !self.ending.holds_at(now);
         if restart {
             *self = CountersCache::default();
         }
-        match fold_from(dir, self.offset, &mut self.counters, &mut self.ending, now)? {
-            Folded::To(offset) => {
-                self.offset = offset;
+        let from = (self.offset, self.tail);
+        match fold_from(dir, from, &mut self.counters, &mut self.ending, now)? {
+            Folded::To(offset, tail) => {
+                (self.offset, self.tail) = (offset, tail);
                 Ok(restart)
             }
-            Folded::Shorter => {
+            Folded::Other => {
                 *self = CountersCache::default();
-                let folded = fold_from(dir, 0, &mut self.counters, &mut self.ending, now)?;
-                self.offset = match folded {
-                    Folded::To(offset) => offset,
-                    Folded::Shorter => 0,
+                let folded = fold_from(dir, (0, None), &mut self.counters, &mut self.ending, now)?;
+                (self.offset, self.tail) = match folded {
+                    Folded::To(offset, tail) => (offset, tail),
+                    Folded::Other => (0, None),
                 };
                 Ok(true)
             }
@@ -77,8 +86,9 @@ impl CountersCache {
 
 /// The version of [`Counters`] a `.counters` cache holds: 1 since they count rejections apart
 /// (caches without a version count them among errors only), 2 since they hold the session's
-/// [`Ending`], 3 since that holds the earliest time it read ahead of the clock.
-pub(super) const COUNTERS_VERSION: u32 = 3;
+/// [`Ending`], 3 since that holds the earliest time it read ahead of the clock, 4 since it
+/// holds the mark of the bytes it folded last.
+pub(super) const COUNTERS_VERSION: u32 = 4;
 
 /// A `meta.json` is a few hundred bytes; one larger than this is not a session's metadata.
 const META_LIMIT: u64 = 16 * 1024 * 1024;
@@ -362,31 +372,32 @@ fn parse_cache(bytes: &[u8]) -> Option<CountersCache> {
 
 /// How far [`fold_from`] folded.
 enum Folded {
-    /// Up to this offset.
-    To(u64),
-    /// Nothing: the events file is shorter than the offset to fold from.
-    Shorter,
+    /// Up to this offset, the mark of the bytes just before it ([`tail_mark`]).
+    To(u64, Option<u64>),
+    /// Nothing: the events file is not the one folded (shorter than the offset to fold from,
+    /// or its bytes before it not those folded).
+    Other,
 }
 
 /// Folds every complete line from `offset` on into `counters` and `ending`, read at `now`.
 fn fold_from(
     dir: &Folder,
-    offset: u64,
+    (offset, tail): (u64, Option<u64>),
     counters: &mut Counters,
     ending: &mut Ending,
     now: f64,
 ) -> Result<Folded> {
     let path = dir.path().join(EVENTS);
     let Some(mut file) = dir.read(EVENTS)? else {
-        return Ok(Folded::To(offset));
+        return Ok(Folded::To(offset, tail));
     };
     let len = file.metadata().map_err(|e| StoreError::io(&path, e))?.len();
     // Lines are folded whole, and only an unfinished last line is ever cut from the file.
-    if len < offset {
-        return Ok(Folded::Shorter);
+    if len < offset || (offset > 0 && tail_mark(&file, offset) != tail) {
+        return Ok(Folded::Other);
     }
     if len == offset {
-        return Ok(Folded::To(offset));
+        return Ok(Folded::To(offset, tail));
     }
     file.seek(SeekFrom::Start(offset))
         .map_err(|e| StoreError::io(&path, e))?;
@@ -412,7 +423,12 @@ fn fold_from(
             });
         }
     }
-    Ok(Folded::To(position))
+    let tail = if position == offset {
+        tail
+    } else {
+        tail_mark(reader.get_ref().file(), position)
+    };
+    Ok(Folded::To(position, tail))
 }
 
 /// Replaces `meta.json` atomically (readers see the old file or the new one, never a mix)

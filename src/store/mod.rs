@@ -72,6 +72,7 @@ mod retention;
 mod select;
 mod spool;
 mod streaming;
+mod tail;
 mod writer;
 
 use std::path::{Path, PathBuf};

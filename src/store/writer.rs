@@ -310,11 +310,17 @@ impl SessionWriter {
             Some(ending) => (self.bytes, c, ending),
             None => (0, Counters::default(), Ending::default()),
         };
+        // Readers fold on from the offset only while the bytes before it are those folded.
+        let tail = match self.folder.read(EVENTS)? {
+            Some(events) if offset > 0 => super::tail::tail_mark(&events, offset),
+            _ => None,
+        };
         let cache = serde_json::json!({
             "version": super::meta::COUNTERS_VERSION,
             "offset": offset,
             "counters": counters,
             "ending": ending,
+            "tail": tail,
         });
         self.folder
             .write_new(COUNTERS, cache.to_string().as_bytes())?;

@@ -10,7 +10,9 @@
 //! own (`idx_state`, read whole on every refresh), the identity of both files (device, inode,
 //! size, modification time):
 //! - `events.ndjson` grew, same inode: the new complete lines are folded from the offset;
-//! - it shrank, changed inode or was rewritten in place: the session is folded again whole;
+//! - it shrank, changed inode or was rewritten in place (its change time differs while its
+//!   size does not, or the bytes it had just before the offset are not there any more): the
+//!   session is folded again whole;
 //! - `meta.json` changed: its fields are read again;
 //! - the folder (or both files) is gone: the session's rows are deleted.
 //!
@@ -61,9 +63,9 @@ pub(super) use schema::{
     register_gathered_functions,
 };
 
-/// The version of the index's tables (11: `idx_state` keeps change times, and `meta.json` of
-/// every session of ours).
-pub const INDEX_FORMAT: u32 = 11;
+/// The version of the index's tables (12: `idx_folds` keeps the mark of the bytes folded
+/// last).
+pub const INDEX_FORMAT: u32 = 12;
 
 /// How long a reader waits for another to finish refreshing before giving up on the index.
 pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);

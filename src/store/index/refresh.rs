@@ -13,8 +13,10 @@ use crate::model::SessionMeta;
 use crate::model::pricing::{ModelPrice, PriceTable};
 use crate::model::summary::Summary;
 use crate::model::tools::Agent;
-use crate::store::layout::COUNTERS;
+use crate::store::files::Folder;
+use crate::store::layout::{COUNTERS, EVENTS};
 use crate::store::meta::{apply, derived_meta};
+use crate::store::tail::tail_mark;
 use crate::store::{Store, StoreError};
 
 impl Index {
@@ -218,34 +220,41 @@ pub(super) fn refresh_session(
     let now = states.now_ns as f64 / 1e9;
     let previous = match known {
         Some(k) => {
-            let row: Option<(i64, i64, String)> = tx
+            let row: Option<(i64, i64, String, Option<i64>)> = tx
                 .query_row(
-                    "SELECT folded_offset, folded_lines, fold FROM idx_folds WHERE sid = ?1",
+                    "SELECT folded_offset, folded_lines, fold, folded_tail FROM idx_folds
+                     WHERE sid = ?1",
                     [k.sid],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
                 )
                 .optional()?;
             let found = FileState::key(disk.events);
             let same_file = k.events[0] == found[0] && k.events[1] == found[1] && k.events[1] != -1;
             let unchanged = k.events == found;
-            row.and_then(|(offset, lines, fold)| {
-                let grew = same_file && found[2] >= offset && found[2] > k.events[2];
+            row.and_then(|(offset, lines, fold, tail)| {
+                // A file rewritten in place, longer, grew too: only the bytes folded last, still
+                // there, tell it from an append.
+                let grew = same_file
+                    && found[2] >= offset
+                    && found[2] > k.events[2]
+                    && tail.is_some()
+                    && tail == tail_at(&folder, offset);
                 let fold = serde_json::from_str::<Summary>(&fold)
                     .ok()
                     .filter(|f| f.ending.holds_at(now))?;
-                (unchanged || grew).then_some((k.sid, offset, lines, fold, unchanged))
+                (unchanged || grew).then_some((k.sid, offset, lines, fold, unchanged, tail))
             })
         }
         None => None,
     };
-    let (sid, offset, lines, mut fold, how) =
-        if let Some((sid, offset, lines, fold, same)) = previous {
+    let (sid, offset, lines, mut fold, how, kept_tail) =
+        if let Some((sid, offset, lines, fold, same, tail)) = previous {
             let how = if same {
                 Refreshed::Meta
             } else {
                 Refreshed::Tail
             };
-            (sid, offset, lines, fold, how)
+            (sid, offset, lines, fold, how, tail)
         } else {
             let sid = if let Some(k) = known {
                 delete_rows(tx, k.sid, false)?;
@@ -257,7 +266,7 @@ pub(super) fn refresh_session(
                 )?;
                 tx.last_insert_rowid()
             };
-            (sid, 0, 0, Summary::default(), Refreshed::Whole)
+            (sid, 0, 0, Summary::default(), Refreshed::Whole, None)
         };
     let (offset, lines) = if matches!(how, Refreshed::Meta) {
         (offset, lines)
@@ -272,14 +281,20 @@ pub(super) fn refresh_session(
         };
         folding.fold_from(&folder, offset, lines)?
     };
+    let tail = if matches!(how, Refreshed::Meta) {
+        kept_tail
+    } else {
+        tail_at(&folder, offset)
+    };
     tx.execute(
-        "INSERT OR REPLACE INTO idx_folds (sid, folded_offset, folded_lines, fold)
-         VALUES (?1, ?2, ?3, ?4)",
+        "INSERT OR REPLACE INTO idx_folds (sid, folded_offset, folded_lines, fold, folded_tail)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
             sid,
             offset,
             lines,
-            serde_json::to_string(&fold).unwrap_or_else(|_| "{}".to_owned())
+            serde_json::to_string(&fold).unwrap_or_else(|_| "{}".to_owned()),
+            tail,
         ],
     )?;
     // What meta would say from the events, for a session whose meta.json is missing or bad.
@@ -298,6 +313,13 @@ pub(super) fn refresh_session(
         prices,
     )?;
     Ok(how)
+}
+
+/// The mark of the events file's bytes just before `offset` ([`tail_mark`]), as a column
+/// holds it; `None` when they cannot be read.
+fn tail_at(folder: &Folder, offset: i64) -> Option<i64> {
+    let file = folder.read(EVENTS).ok()??;
+    tail_mark(&file, u64::try_from(offset).ok()?).map(u64::cast_signed)
 }
 
 /// The states of a session's files and folder, taken before its metadata was read, and the

@@ -54,7 +54,10 @@ CREATE TABLE idx_folds (
     sid INTEGER PRIMARY KEY,
     folded_offset INTEGER NOT NULL,
     folded_lines INTEGER NOT NULL,
-    fold TEXT NOT NULL
+    fold TEXT NOT NULL,
+    -- the hash of the bytes just before folded_offset (store/tail.rs): growth past them is
+    -- folded on top only while they are still there
+    folded_tail INTEGER
 );
 CREATE TABLE idx_events (
     sid INTEGER NOT NULL,
