@@ -256,6 +256,57 @@ fn a_secret_in_a_remote_sessions_details_never_reaches_meta_json() {
     }
 }
 
+/// A client telling the collector more of a session it has (`POST /sessions` again: its end,
+/// its agent) changes the session's `meta.json` and appends nothing: `list` over the
+/// collector's storage kept what its index had read before, the session running for ever.
+#[test]
+fn a_session_described_again_is_listed_as_described() {
+    let env = TestEnv::new();
+    let storage = env.path().join("srv");
+    let (server, port) = server(&env, &storage, &[]);
+    let meta = json!({"session_id": "s-5", "started_at": 1_700_000_000.0, "agent_name": "first",
+                      "command": "agent run"});
+    let made = request(port, "POST", "/sessions", None, meta.to_string().as_bytes());
+    assert_eq!(made.status, 200, "{}", String::from_utf8_lossy(&made.body));
+    let batch = ndjson(&[event(
+        "s-5",
+        "e1",
+        "user_prompt",
+        1_700_000_001.0,
+        json!({"prompt": "go"}),
+    )]);
+    assert_eq!(request(port, "POST", "/events", None, &batch).status, 200);
+    let list = || {
+        env.run(&[
+            "--trace-dir",
+            storage.to_str().unwrap(),
+            "list",
+            "--format",
+            "json",
+        ])
+        .success()
+        .json()[0]
+            .clone()
+    };
+    assert_eq!(list()["ended_at"], Value::Null);
+    let ended = json!({"session_id": "s-5", "started_at": 1_700_000_000.0, "agent_name": "second",
+                       "ended_at": 1_700_000_060.0});
+    let told = request(
+        port,
+        "POST",
+        "/sessions",
+        None,
+        ended.to_string().as_bytes(),
+    );
+    assert_eq!(told.status, 200, "{}", String::from_utf8_lossy(&told.body));
+    drop(server);
+    let row = list();
+    assert_eq!(
+        (row["agent_name"].clone(), row["ended_at"].clone()),
+        (json!("second"), json!(1_700_000_060.0))
+    );
+}
+
 #[test]
 fn with_a_token_only_requests_that_carry_it_are_served_and_refusals_are_logged() {
     let env = TestEnv::new();
