@@ -1786,3 +1786,57 @@ fn the_same_call_in_a_new_turn_takes_its_result(env: &TestEnv, call: &Value) {
         "the result is the second call's"
     );
 }
+
+/// A call Claude Code's auto mode refused (PermissionDenied) was recorded as an event of no
+/// known kind: the call its PreToolUse recorded stayed open, with no outcome, and a refused
+/// call no PreToolUse recorded was no call at all. The refusal closes the call as refused,
+/// with the classifier's reason, or records the call closed when none was open.
+#[test]
+fn a_call_auto_mode_refused_is_closed_as_refused() {
+    let env = TestEnv::new();
+    let push = json!({"tool_name": "Bash", "tool_input": {"command": "git push --force"},
+                      "tool_use_id": "toolu_1", "permission_mode": "auto"});
+    env.hook("PreToolUse", &payload("PreToolUse", push.clone()))
+        .success();
+    let mut refused = push;
+    refused["reason"] = json!("Force-pushing rewrites the shared branch");
+    env.hook("PermissionDenied", &payload("PermissionDenied", refused))
+        .success();
+    let unseen = json!({"tool_name": "Bash", "tool_input": {"command": "rm -rf build"},
+                        "tool_use_id": "toolu_2", "reason": "Deletes files"});
+    env.hook("PermissionDenied", &payload("PermissionDenied", unseen))
+        .success();
+    assert_eq!(
+        pending_calls(&env),
+        (vec![], vec![]),
+        "no call is left open"
+    );
+    let events = env.events(SID);
+    let of_type =
+        |kind: &str| -> Vec<&Value> { events.iter().filter(|e| e["event_type"] == kind).collect() };
+    let (calls, errors) = (of_type("tool_call"), of_type("error"));
+    assert_eq!((calls.len(), errors.len()), (2, 2), "{events:#?}");
+    for (call, error) in calls.iter().zip(&errors) {
+        assert_eq!(error["parent_id"], call["event_id"]);
+        assert_eq!(error["data"]["tool_use_id"], call["data"]["tool_use_id"]);
+    }
+    assert_eq!(calls[1]["data"]["arguments"]["command"], "rm -rf build");
+    let said = errors[0]["data"]["error"].as_str().unwrap();
+    assert!(
+        said.contains("Force-pushing rewrites the shared branch"),
+        "{said}"
+    );
+    let stats = env.run(&["stats", SID, "--format", "json"]);
+    let stats = stats.success().json();
+    assert_eq!(
+        (&stats["rejections"], &stats["errors"]),
+        (&json!(2), &json!(0)),
+        "refused, not failed: {stats}"
+    );
+    let replay = env.run(&["replay", SID, "--color", "never"]);
+    assert!(
+        replay.success().stdout.matches("rejected Bash").count() == 2,
+        "{}",
+        replay.stdout
+    );
+}

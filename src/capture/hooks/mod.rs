@@ -26,6 +26,7 @@ mod record;
 pub mod reply;
 mod spawn;
 mod streamed;
+mod unanswered;
 pub mod vscode;
 
 pub use outcome::Outcome;

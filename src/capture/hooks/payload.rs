@@ -30,6 +30,10 @@ pub enum HookEvent {
     /// loads (Claude Code's PreSkillShellCommand): the payload names the shell tool and the
     /// command as a tool call, and the command never reaches PreToolUse.
     SkillShellCommand,
+    /// Claude Code's auto mode refused a call (its classifier said no): the payload names the
+    /// call as a tool call, with the classifier's `reason`. The call never runs, and no
+    /// PostToolUse or PostToolUseFailure follows.
+    PermissionDenied,
     /// A call to the model is about to be made (Gemini CLI's BeforeModel): the payload names
     /// the model.
     ModelRequest,
@@ -61,7 +65,7 @@ pub const HOOK_ARGS: [(&str, HookEvent); 13] = [
 /// Events `setup` does not write into an agent's settings but that are read by name when a
 /// user hooks them (docs/agents.md §1): Claude Code versions that do not know an event name
 /// may refuse the whole settings file.
-const NOT_SET_UP: [HookEvent; 1] = [HookEvent::SkillShellCommand];
+const NOT_SET_UP: [HookEvent; 2] = [HookEvent::SkillShellCommand, HookEvent::PermissionDenied];
 
 impl HookEvent {
     /// The event's name in payloads and in settings.json (Claude Code and VS Code share them).
@@ -81,6 +85,7 @@ impl HookEvent {
             HookEvent::PostCompact => "PostCompact",
             HookEvent::PermissionRequest => "PermissionRequest",
             HookEvent::SkillShellCommand => "PreSkillShellCommand",
+            HookEvent::PermissionDenied => "PermissionDenied",
             // Only Gemini CLI has them, under these names.
             HookEvent::ModelRequest => "BeforeModel",
             HookEvent::ModelResponse => "AfterModel",

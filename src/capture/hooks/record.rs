@@ -353,7 +353,7 @@ impl Recorder<'_> {
 
     /// [`Recorder::write`], with `derive` adding to each event's data what is made from it
     /// once scrubbed (see [`Sink::emit_derived`]).
-    fn write_derived(
+    pub(super) fn write_derived(
         &self,
         session: &str,
         events: Vec<Event>,
@@ -881,6 +881,7 @@ impl Recorder<'_> {
                 (EventType::UserPrompt, data)
             }
             HookEvent::PreToolUse => return self.tool_call(session),
+            HookEvent::PermissionDenied if p.tool.is_some() => return self.refused_call(session),
             HookEvent::ModelRequest => return self.model_request(session),
             HookEvent::ModelResponse => return self.model_chunk(session),
             HookEvent::PostToolUse | HookEvent::PostToolUseFailure => {
@@ -937,15 +938,7 @@ impl Recorder<'_> {
             keys.push(CallKey::spawn());
             keys.extend(spawn::call_hints(tool));
         }
-        let mut data = object([
-            ("tool_name", tool.name.clone().into()),
-            ("arguments", tool.input.clone()),
-        ]);
-        if let Some(id) = &tool.id {
-            data.insert("tool_use_id".into(), id.clone().into());
-        }
-        self.copy(&mut data, &["permission_mode", TURN_ID]);
-        self.ran_in(&mut data);
+        let mut data = self.call_data(tool);
         self.keep_unknown(&mut data);
         let mut event = self.event(EventType::ToolCall, session, data);
         event.event_id.clone_from(&event_id);
@@ -977,16 +970,8 @@ impl Recorder<'_> {
         event_id: String,
         denial: &Denial,
     ) -> Result<(), StoreError> {
-        let mut data = object([
-            ("tool_name", tool.name.clone().into()),
-            ("arguments", tool.input.clone()),
-        ]);
-        if let Some(id) = &tool.id {
-            data.insert("tool_use_id".into(), id.clone().into());
-        }
+        let mut data = self.call_data(tool);
         data.insert(DENIED_KEY.into(), denial.record());
-        self.copy(&mut data, &["permission_mode", TURN_ID]);
-        self.ran_in(&mut data);
         let mut call = self.event(EventType::ToolCall, session, data);
         call.event_id = event_id;
         let mut error_data = object([
@@ -1000,6 +985,21 @@ impl Recorder<'_> {
         error.parent_id = Some(call.event_id.clone());
         error.duration_ms = Some(0.0);
         self.write(session, vec![call, error])
+    }
+
+    /// What a `tool_call` records of `tool`: its name, arguments and id, the permission mode,
+    /// the turn, and the folder it runs in when the agent was started elsewhere.
+    pub(super) fn call_data(&self, tool: &super::payload::ToolUse) -> Map<String, Value> {
+        let mut data = object([
+            ("tool_name", tool.name.clone().into()),
+            ("arguments", tool.input.clone()),
+        ]);
+        if let Some(id) = &tool.id {
+            data.insert("tool_use_id".into(), id.clone().into());
+        }
+        self.copy(&mut data, &["permission_mode", TURN_ID]);
+        self.ran_in(&mut data);
+        data
     }
 
     fn tool_result(&self, session: &str) -> Result<(), StoreError> {
@@ -1092,7 +1092,7 @@ impl Recorder<'_> {
 
     /// Claims the open call a result belongs to: the one with its tool-use id, else the oldest
     /// with its tool and input; with the key it was claimed under.
-    fn claim_call(
+    pub(super) fn claim_call(
         &self,
         session: &str,
         tool: &super::payload::ToolUse,
@@ -1245,7 +1245,7 @@ impl Recorder<'_> {
 
 /// The text readers expect, made from structures once they are scrubbed: `result`, the preview
 /// of a structured `tool_response`; `error`, the JSON text of an error sent as a structure.
-fn texts_of_structures(data: &mut Map<String, Value>) {
+pub(super) fn texts_of_structures(data: &mut Map<String, Value>) {
     if data.get("result").is_some_and(Value::is_null) {
         let text = data.get("tool_response").map(preview).unwrap_or_default();
         data.insert("result".into(), text.into());
@@ -1307,7 +1307,7 @@ fn response_text(response: Option<&Value>) -> Option<String> {
     (!text.is_empty()).then(|| text.join("\n"))
 }
 
-fn object<const N: usize>(pairs: [(&str, Value); N]) -> Map<String, Value> {
+pub(super) fn object<const N: usize>(pairs: [(&str, Value); N]) -> Map<String, Value> {
     pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
