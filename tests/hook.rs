@@ -1840,3 +1840,48 @@ fn a_call_auto_mode_refused_is_closed_as_refused() {
         replay.stdout
     );
 }
+
+/// A turn an API error ended (StopFailure, sent in place of Stop) was recorded as an event of
+/// no known kind: replay and explain showed neither the turn's last answer nor the error, and
+/// the turn's calls stayed open. It ends the turn as a Stop does, then records the error.
+#[test]
+fn a_turn_an_api_error_ended_shows_its_answer_and_the_error() {
+    let env = TestEnv::new();
+    let read = json!({"tool_name": "Read", "tool_input": {"file_path": "/etc/hosts"},
+                      "tool_use_id": "toolu_3"});
+    env.hook("PreToolUse", &payload("PreToolUse", read))
+        .success();
+    let failure = json!({"error": "rate_limit", "error_details": "429 Too Many Requests",
+                         "last_assistant_message": "Reading the hosts file first."});
+    env.hook("StopFailure", &payload("StopFailure", failure))
+        .success();
+    assert_eq!(
+        pending_calls(&env).0,
+        Vec::<String>::new(),
+        "the turn is over"
+    );
+    let kinds = kinds(&env, SID);
+    assert_eq!(
+        kinds[kinds.len() - 2..],
+        ["assistant_response", "error"],
+        "{kinds:?}"
+    );
+    let explain = env.run(&["explain", SID, "--color", "never"]);
+    assert!(
+        explain
+            .success()
+            .stdout
+            .contains("API error (rate_limit): 429 Too Many Requests"),
+        "{}",
+        explain.stdout
+    );
+    let replay = env.run(&["replay", SID, "--color", "never"]);
+    assert!(
+        replay
+            .success()
+            .stdout
+            .contains("Reading the hosts file first."),
+        "{}",
+        replay.stdout
+    );
+}

@@ -52,7 +52,8 @@ pub(super) fn read(arg: &str, fields: Map<String, Value>) -> Result<HookPayload,
     let transcript = f.optional("transcript_path")?;
     let text = |key: &str| f.text(key);
     let answer = match event {
-        HookEvent::Stop => text("last_assistant_message")
+        // A turn an API error ended (StopFailure) ends as a Stop does, its answer read alike.
+        HookEvent::Stop | HookEvent::StopFailure => text("last_assistant_message")
             .map(Answer::Text)
             .or_else(|| transcript.clone().map(Answer::ClaudeTranscript)),
         HookEvent::SubagentStop => text("last_assistant_message")

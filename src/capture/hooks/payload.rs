@@ -34,6 +34,9 @@ pub enum HookEvent {
     /// call as a tool call, with the classifier's `reason`. The call never runs, and no
     /// PostToolUse or PostToolUseFailure follows.
     PermissionDenied,
+    /// The turn ended in an API error, in place of Stop (Claude Code's StopFailure): the
+    /// payload has `error` (its kind), `error_details` and `last_assistant_message`.
+    StopFailure,
     /// A call to the model is about to be made (Gemini CLI's BeforeModel): the payload names
     /// the model.
     ModelRequest,
@@ -65,7 +68,11 @@ pub const HOOK_ARGS: [(&str, HookEvent); 13] = [
 /// Events `setup` does not write into an agent's settings but that are read by name when a
 /// user hooks them (docs/agents.md §1): Claude Code versions that do not know an event name
 /// may refuse the whole settings file.
-const NOT_SET_UP: [HookEvent; 2] = [HookEvent::SkillShellCommand, HookEvent::PermissionDenied];
+const NOT_SET_UP: [HookEvent; 3] = [
+    HookEvent::SkillShellCommand,
+    HookEvent::PermissionDenied,
+    HookEvent::StopFailure,
+];
 
 impl HookEvent {
     /// The event's name in payloads and in settings.json (Claude Code and VS Code share them).
@@ -86,6 +93,7 @@ impl HookEvent {
             HookEvent::PermissionRequest => "PermissionRequest",
             HookEvent::SkillShellCommand => "PreSkillShellCommand",
             HookEvent::PermissionDenied => "PermissionDenied",
+            HookEvent::StopFailure => "StopFailure",
             // Only Gemini CLI has them, under these names.
             HookEvent::ModelRequest => "BeforeModel",
             HookEvent::ModelResponse => "AfterModel",

@@ -831,10 +831,12 @@ impl Recorder<'_> {
         // The turn (or the session) is over: a call still open was interrupted, and a
         // spawning one will start no subagent; neither must be taken by a later call's result
         // or subagent. Closing them is beside the event, which is recorded.
-        if matches!(self.payload.event, HookEvent::Stop | HookEvent::SessionEnd)
-            && let Err(e) = self
-                .store
-                .close_calls(session, self.payload.event == HookEvent::SessionEnd)
+        if matches!(
+            self.payload.event,
+            HookEvent::Stop | HookEvent::StopFailure | HookEvent::SessionEnd
+        ) && let Err(e) = self
+            .store
+            .close_calls(session, self.payload.event == HookEvent::SessionEnd)
         {
             self.add_trouble(format!("the open calls were not closed: {e}"));
         }
@@ -882,6 +884,7 @@ impl Recorder<'_> {
             }
             HookEvent::PreToolUse => return self.tool_call(session),
             HookEvent::PermissionDenied if p.tool.is_some() => return self.refused_call(session),
+            HookEvent::StopFailure => return self.failed_turn(session),
             HookEvent::ModelRequest => return self.model_request(session),
             HookEvent::ModelResponse => return self.model_chunk(session),
             HookEvent::PostToolUse | HookEvent::PostToolUseFailure => {
@@ -920,6 +923,38 @@ impl Recorder<'_> {
         };
         self.keep_unknown(&mut data);
         self.write(session, vec![self.event(kind, session, data)])
+    }
+
+    /// The turn an API error ended (Claude Code's StopFailure, sent in place of Stop): the
+    /// turn's last answer, as a Stop records it, when there is one; then the error, an `error`
+    /// of no call, which readers count as an error of the agent's own, not of a tool.
+    fn failed_turn(&self, session: &str) -> Result<(), StoreError> {
+        let mut events = Vec::new();
+        if let Some(text) = self.answer().ok().flatten().filter(|t| !t.is_empty()) {
+            let mut data = object([("text", text.into())]);
+            self.copy(&mut data, &[TURN_ID]);
+            events.push(self.event(EventType::AssistantResponse, session, data));
+        }
+        // `error` is the kind Claude Code gives (`rate_limit`, `overloaded`, `billing_error` …);
+        // the recorded `error` is the text readers show, so the kind is kept beside it.
+        let kind = self.payload.str_field("error");
+        let said = match (kind, self.payload.str_field("error_details")) {
+            (Some(kind), Some(details)) => format!("API error ({kind}): {details}"),
+            (Some(kind), None) => format!("API error ({kind})"),
+            (None, Some(details)) => format!("API error: {details}"),
+            (None, None) => "API error".to_owned(),
+        };
+        let mut data = object([
+            ("error", said.into()),
+            ("hook_event_name", self.payload.event.wire_name().into()),
+        ]);
+        if let Some(kind) = kind {
+            data.insert("error_type".into(), kind.into());
+        }
+        self.copy(&mut data, &["error_details", TURN_ID]);
+        self.keep_unknown(&mut data);
+        events.push(self.event(EventType::Error, session, data));
+        self.write(session, events)
     }
 
     fn tool_call(&self, session: &str) -> Result<(), StoreError> {
