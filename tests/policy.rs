@@ -365,17 +365,52 @@ fn a_skills_shell_command_is_judged_before_it_runs() {
     assert!(reason.contains("`secrets/**`"), "{reason}");
     let run = env.hook("PreSkillShellCommand", &command("s2", "ls"));
     assert_eq!((run.code, run.stdout.as_str()), (0, ""));
-    // Both are recorded whole, the refused one with its denial.
+    // Both are recorded as calls of the skill, the refused one with its denial.
     let asked: Vec<Value> = env
         .events("skill")
         .into_iter()
-        .filter(|e| e["data"]["hook_event_name"] == "PreSkillShellCommand")
+        .filter(|e| e["event_type"] == "tool_call")
         .collect();
     assert_eq!(asked.len(), 2, "{asked:?}");
-    assert_eq!(asked[0]["data"]["command_name"], "deploy");
+    assert_eq!(asked[0]["data"]["skill"], "deploy");
     assert_eq!(asked[0]["data"]["invoked_by"], "user");
     assert!(!asked[0]["data"]["policy_denied"].is_null(), "{asked:?}");
     assert!(asked[1]["data"]["policy_denied"].is_null(), "{asked:?}");
+}
+
+/// A skill's inline shell command was recorded as an event of no known kind: replay showed
+/// no command and `audit`, which judges recorded calls again, never saw it, so a command a
+/// later policy denies went unreported. It is a call of the skill's shell tool, marked with
+/// the skill, and no call stays open for a result that never comes.
+#[test]
+fn a_skills_shell_command_is_recorded_as_a_call_of_the_skill() {
+    let env = TestEnv::new();
+    let run = env.hook(
+        "PreSkillShellCommand",
+        &json!({"session_id": "skill", "hook_event_name": "PreSkillShellCommand",
+                "tool_name": "Bash", "tool_input": {"command": "cat secrets/k"},
+                "tool_use_id": "s1", "command_name": "deploy", "invoked_by": "claude"}),
+    );
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
+    let replay = env.run(&["replay", "skill", "--color", "never"]);
+    replay.success();
+    assert!(
+        replay.stdout.contains("tool_call Bash (skill deploy)")
+            && replay.stdout.contains("$ cat secrets/k"),
+        "{}",
+        replay.stdout
+    );
+    let policy = json!({"files": {"read": {"deny": ["secrets/**"]}}});
+    let found = violating_lines(&audit_violations(&env, "skill", &policy));
+    assert_eq!(found, ["cat secrets/k"]);
+    let pending = env.store().join("skill").join(".pending");
+    let open = std::fs::read_dir(&pending).map_or(0, |entries| {
+        entries
+            .flatten()
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .count()
+    });
+    assert_eq!(open, 0, "no call waits for a result");
 }
 
 #[test]

@@ -73,7 +73,8 @@ pub struct ReplayLine {
     /// The event type as written in the store.
     pub event_type: String,
     pub tool: Option<String>,
-    /// For a decision, what happened (the hook event, the MCP method …).
+    /// For a decision, what happened (the hook event, the MCP method …); for a call a skill's
+    /// inline shell command made, the skill (empty when the agent named none).
     pub name: Option<String>,
     /// The line answers an earlier request (an MCP response).
     pub answered: bool,
@@ -152,6 +153,7 @@ pub fn replay_line(event: &Event, agent: Agent, number: usize, origin: f64) -> R
         View::ToolCall(call) => {
             line.kind = LineKind::ToolCall;
             line.tool = Some(call.tool.to_owned());
+            line.name = owned(crate::model::view::skill_of(event));
             line.detail = call.gist();
             if call.gist_is_path() {
                 line.detail_kind = DetailKind::Path;

@@ -109,6 +109,19 @@ pub struct ToolCall<'a> {
 /// their payloads. The Python tool ignores it.
 pub const CALL_FOLDER: &str = "cwd";
 
+/// The key a `tool_call` made by a skill's inline shell command holds that skill's name in
+/// (Claude Code's PreSkillShellCommand: the command ran as the skill loaded, asked of no
+/// PreToolUse, and no result was recorded for it). Empty when the agent named no skill.
+pub const SKILL_COMMAND: &str = "skill";
+
+/// The skill whose inline shell command `event` (a `tool_call`) is, if it is one: its name,
+/// empty when the agent named none ([`SKILL_COMMAND`]).
+pub fn skill_of(event: &Event) -> Option<&str> {
+    (event.event_type == EventType::ToolCall)
+        .then(|| event.data.get(SKILL_COMMAND).and_then(Value::as_str))
+        .flatten()
+}
+
 /// What a value the store cut to its size limit ends with, before its size in all: `… [cut by
 /// agent-strace: N bytes in all]`. A folder holding it names no real folder.
 pub const CUT_MARK: &str = "[cut by agent-strace: ";

@@ -156,7 +156,19 @@ pub fn write_line(
         LineKind::Answer => ("🤖", p.bold(&event_type)),
         LineKind::Thinking => ("💭", p.dim("thinking")),
         LineKind::Compaction => ("⧉", p.magenta("compaction")),
-        LineKind::ToolCall => ("→", format!("{} {}", p.blue(&event_type), p.bold(&tool))),
+        LineKind::ToolCall => {
+            // A skill's inline shell command: which skill ran it.
+            let skill = match line.name.as_deref() {
+                Some("") => p.dim(" (a skill's command)"),
+                Some(name) => p.dim(&format!(
+                    " (skill {})",
+                    terminal::one_line(name, TOOL_CHARS)
+                )),
+                None => String::new(),
+            };
+            let label = format!("{} {}{skill}", p.blue(&event_type), p.bold(&tool));
+            ("→", label)
+        }
         LineKind::ToolResult => ("←", format!("{} {tool}{took}", p.blue(&event_type))),
         LineKind::Error => ("✗", p.red(format!("{event_type} {tool}").trim_end())),
         // The store calls it an error; what it says is that the user said no.

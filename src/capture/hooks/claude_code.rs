@@ -38,6 +38,7 @@ pub(super) const KNOWN: &[&str] = &[
     "trigger",
     "custom_instructions",
     "permission_suggestions",
+    "command_name",
 ];
 
 /// Reads a Claude Code payload. `arg` is the `hook <event>` argument; the payload's own

@@ -324,7 +324,7 @@ pub(super) struct Recorder<'a> {
     /// The time of the hook, in seconds since the epoch.
     pub(super) now: f64,
     /// The policy denies this call: it is recorded as denied and never runs.
-    denial: Option<&'a Denial>,
+    pub(super) denial: Option<&'a Denial>,
     /// Who and where, for the meta of the session a session start makes.
     attribution: Option<&'a Attribution>,
     /// Where the hook ran: a session start records the agent's process only when here.
@@ -883,6 +883,7 @@ impl Recorder<'_> {
                 (EventType::UserPrompt, data)
             }
             HookEvent::PreToolUse => return self.tool_call(session),
+            HookEvent::SkillShellCommand => return self.skill_command(session),
             HookEvent::PermissionDenied if p.tool.is_some() => return self.refused_call(session),
             HookEvent::StopFailure => return self.failed_turn(session),
             HookEvent::ModelRequest => return self.model_request(session),
@@ -998,7 +999,7 @@ impl Recorder<'_> {
 
     /// A call the policy denied: the attempt, marked denied, and its failure with the reason
     /// the agent was given. No call is left open: the tool never runs, so no result will come.
-    fn denied_call(
+    pub(super) fn denied_call(
         &self,
         session: &str,
         tool: &super::payload::ToolUse,
@@ -1007,6 +1008,7 @@ impl Recorder<'_> {
     ) -> Result<(), StoreError> {
         let mut data = self.call_data(tool);
         data.insert(DENIED_KEY.into(), denial.record());
+        self.keep_unknown(&mut data);
         let mut call = self.event(EventType::ToolCall, session, data);
         call.event_id = event_id;
         let mut error_data = object([
@@ -1023,7 +1025,8 @@ impl Recorder<'_> {
     }
 
     /// What a `tool_call` records of `tool`: its name, arguments and id, the permission mode,
-    /// the turn, and the folder it runs in when the agent was started elsewhere.
+    /// the turn, the folder it runs in when the agent was started elsewhere, and the skill
+    /// whose inline shell command it is, if it is one.
     pub(super) fn call_data(&self, tool: &super::payload::ToolUse) -> Map<String, Value> {
         let mut data = object([
             ("tool_name", tool.name.clone().into()),
@@ -1034,6 +1037,7 @@ impl Recorder<'_> {
         }
         self.copy(&mut data, &["permission_mode", TURN_ID]);
         self.ran_in(&mut data);
+        self.skill_of(&mut data);
         data
     }
 

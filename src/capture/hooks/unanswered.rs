@@ -1,8 +1,12 @@
-//! Calls no result will answer: one Claude Code's auto mode refused (PermissionDenied), which
-//! never runs, so that no PostToolUse or PostToolUseFailure follows it.
+//! Calls no result will answer: one Claude Code's auto mode refused (PermissionDenied), and a
+//! shell command a skill writes inline (PreSkillShellCommand), which runs as the skill loads,
+//! outside the tool loop, so that no PostToolUse ever follows it.
 
-use super::payload::ToolUse;
+use serde_json::{Map, Value};
+
+use super::payload::{HookEvent, ToolUse};
 use super::record::{Recorder, object, texts_of_structures};
+use crate::model::view;
 use crate::model::{Event, EventType};
 use crate::store::StoreError;
 
@@ -67,5 +71,35 @@ impl Recorder<'_> {
         error.parent_id = Some(call_id);
         error.duration_ms = Some(((self.now - started) * 1000.0).max(0.0));
         error
+    }
+
+    /// A skill's shell command: a `tool_call` of its shell tool, marked with the skill
+    /// ([`view::SKILL_COMMAND`]), so that replay shows the command and `audit` judges it. One
+    /// the policy denied is recorded as denied and closed, as a denied PreToolUse is. One let
+    /// through is never opened among the session's pending calls: no result will come to take
+    /// it, and the turn's end has nothing to close.
+    pub(super) fn skill_command(&self, session: &str) -> Result<(), StoreError> {
+        let Some(tool) = &self.payload.tool else {
+            return Ok(());
+        };
+        let event_id = self.sink.new_id();
+        if let Some(denial) = self.denial {
+            return self.denied_call(session, tool, event_id, denial);
+        }
+        let mut data = self.call_data(tool);
+        self.keep_unknown(&mut data);
+        let mut call = self.event(EventType::ToolCall, session, data);
+        call.event_id = event_id;
+        self.write(session, vec![call])
+    }
+
+    /// Marks the data of a call a skill's shell command makes with the skill's name (empty
+    /// when the payload names none).
+    pub(super) fn skill_of(&self, data: &mut Map<String, Value>) {
+        if self.payload.event != HookEvent::SkillShellCommand {
+            return;
+        }
+        let name = self.payload.str_field("command_name").unwrap_or_default();
+        data.insert(view::SKILL_COMMAND.into(), name.into());
     }
 }
