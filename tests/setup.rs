@@ -45,6 +45,7 @@ fn write_merges_keeps_other_settings_backs_up_and_is_idempotent() {
         "PreCompact",
         "PostCompact",
         "PermissionRequest",
+        "PreSkillShellCommand",
     ] {
         assert!(merged["hooks"][event].is_array(), "{event} missing");
     }
@@ -93,7 +94,7 @@ fn printed_block_is_valid_json_with_every_event() {
     let out = env.run(&["setup"]).success().stdout.clone();
     let end = out.rfind('}').unwrap();
     let block: Value = serde_json::from_str(&out[..=end]).unwrap();
-    assert_eq!(block["hooks"].as_object().unwrap().len(), 13);
+    assert_eq!(block["hooks"].as_object().unwrap().len(), 14);
     assert!(out.contains(".claude/settings.json"));
 }
 
@@ -398,7 +399,7 @@ fn setup_writes_no_event_the_installed_claude_code_would_reject() {
     run.success();
     let written: Value =
         serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
-    assert_eq!(written["hooks"].as_object().unwrap().len(), 13, "{written}");
+    assert_eq!(written["hooks"].as_object().unwrap().len(), 14, "{written}");
     assert!(!run.stdout.contains("left out"), "{}", run.stdout);
 
     // Then the user goes back to 2.0.50: PostToolUseFailure and PostCompact go, and the rest
@@ -414,8 +415,9 @@ fn setup_writes_no_event_the_installed_claude_code_would_reject() {
     assert_eq!(hooks["PreCompact"][0]["hooks"][0]["command"], "./mine.sh");
     assert_eq!(written["permissions"]["allow"][0], "Bash(npm test)");
     assert!(
-        run.stdout
-            .contains("Claude Code 2.0.50 takes no hooks for PostToolUseFailure, PostCompact"),
+        run.stdout.contains(
+            "2.0.50 takes no hooks for PostToolUseFailure, PostCompact, PreSkillShellCommand"
+        ),
         "{}",
         run.stdout
     );
@@ -434,5 +436,48 @@ fn setup_without_claude_on_path_writes_every_event() {
     let settings = env.path().join(".claude").join("settings.json");
     let written: Value =
         serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
-    assert_eq!(written["hooks"].as_object().unwrap().len(), 13, "{written}");
+    assert_eq!(written["hooks"].as_object().unwrap().len(), 14, "{written}");
+}
+
+/// A skill's inline shell command (PreSkillShellCommand) is judged only by a hook on that event,
+/// which `setup` did not write (which release first took it was not known), so a policy was
+/// never asked about it unless the user added the hook by hand. Claude Code 2.1.332 is the
+/// first whose event list names it: `setup` writes it for that release on, with a matcher as
+/// for the other tool events, and leaves it out for 2.1.331.
+#[test]
+fn setup_writes_the_skill_command_hook_for_releases_that_take_it() {
+    let env = TestEnv::new();
+    let settings = env.path().join(".claude").join("settings.json");
+    setup_beside_claude(&env, Some("2.1.332")).success();
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+    let group = &written["hooks"]["PreSkillShellCommand"][0];
+    assert_eq!(group["matcher"], "", "{written}");
+    let command = group["hooks"][0]["command"].as_str().unwrap();
+    assert!(command.ends_with(" hook skill-shell-command"), "{command}");
+    let run = setup_beside_claude(&env, Some("2.1.331"));
+    run.success();
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+    assert!(
+        written["hooks"].get("PreSkillShellCommand").is_none(),
+        "{written}"
+    );
+    assert!(
+        run.stdout
+            .contains("Claude Code 2.1.331 takes no hooks for PreSkillShellCommand"),
+        "{}",
+        run.stdout
+    );
+    // The hook it writes reads the payload as that event's.
+    let payload = json!({"session_id": "sk", "tool_name": "Bash",
+                         "tool_input": {"command": "make deploy"}, "command_name": "ship"});
+    env.hook("skill-shell-command", &payload).success();
+    let calls: Vec<Value> = env
+        .events("sk")
+        .into_iter()
+        .filter(|e| e["event_type"] == "tool_call")
+        .collect();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0]["data"]["skill"], "ship");
 }

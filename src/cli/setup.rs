@@ -86,11 +86,12 @@ pub(crate) struct SetupArgs {
 }
 
 /// Events whose hooks take a tool-name matcher; an empty matcher matches every tool.
-const TOOL_EVENTS: [&str; 4] = [
+const TOOL_EVENTS: [&str; 5] = [
     "PreToolUse",
     "PostToolUse",
     "PostToolUseFailure",
     "PermissionRequest",
+    "PreSkillShellCommand",
 ];
 
 pub(crate) fn run(args: &SetupArgs, globals: &Globals) -> Result<u8> {

@@ -49,7 +49,7 @@ pub enum HookEvent {
 }
 
 /// The `hook <event>` argument for each event, in the order `--help` lists them.
-pub const HOOK_ARGS: [(&str, HookEvent); 13] = [
+pub const HOOK_ARGS: [(&str, HookEvent); 14] = [
     ("session-start", HookEvent::SessionStart),
     ("session-end", HookEvent::SessionEnd),
     ("user-prompt", HookEvent::UserPromptSubmit),
@@ -63,16 +63,13 @@ pub const HOOK_ARGS: [(&str, HookEvent); 13] = [
     ("pre-compact", HookEvent::PreCompact),
     ("post-compact", HookEvent::PostCompact),
     ("permission-request", HookEvent::PermissionRequest),
+    ("skill-shell-command", HookEvent::SkillShellCommand),
 ];
 
 /// Events `setup` does not write into an agent's settings but that are read by name when a
-/// user hooks them (docs/agents.md §1): Claude Code versions that do not know an event name
-/// may refuse the whole settings file.
-const NOT_SET_UP: [HookEvent; 3] = [
-    HookEvent::SkillShellCommand,
-    HookEvent::PermissionDenied,
-    HookEvent::StopFailure,
-];
+/// user hooks them (docs/agents.md §1): which Claude Code release first took them is not known
+/// here, and a release that does not know an event name may refuse the whole settings file.
+const NOT_SET_UP: [HookEvent; 2] = [HookEvent::PermissionDenied, HookEvent::StopFailure];
 
 impl HookEvent {
     /// The event's name in payloads and in settings.json (Claude Code and VS Code share them).
