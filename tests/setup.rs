@@ -428,15 +428,35 @@ fn setup_writes_no_event_the_installed_claude_code_would_reject() {
     assert!(again.stdout.contains("left out"), "{}", again.stdout);
 }
 
-/// With no `claude` to ask, `setup` writes every event, as for the newest release.
+/// With no `claude` to ask, `setup` writes every event older releases took long ago, and leaves
+/// out PreSkillShellCommand, new in 2.1.332 (a release before it may ignore a whole settings file
+/// naming it), saying so; the hook for it that a setup where `claude` answered wrote stays.
 #[test]
-fn setup_without_claude_on_path_writes_every_event() {
+fn setup_without_claude_on_path_leaves_out_only_the_newest_event() {
     let env = TestEnv::new();
-    setup_beside_claude(&env, None).success();
+    let run = setup_beside_claude(&env, None);
+    run.success();
     let settings = env.path().join(".claude").join("settings.json");
-    let written: Value =
-        serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
-    assert_eq!(written["hooks"].as_object().unwrap().len(), 14, "{written}");
+    let read =
+        || -> Value { serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap() };
+    let written = read();
+    let hooks = written["hooks"].as_object().unwrap();
+    assert_eq!(hooks.len(), 13, "{written}");
+    assert!(hooks.contains_key("PostCompact"), "{written}");
+    assert!(!hooks.contains_key("PreSkillShellCommand"), "{written}");
+    assert!(
+        run.stdout.contains(
+            "No `claude` on the PATH said its release, so PreSkillShellCommand is left out"
+        ),
+        "{}",
+        run.stdout
+    );
+    setup_beside_claude(&env, Some("2.1.335")).success();
+    assert!(read()["hooks"].get("PreSkillShellCommand").is_some());
+    let again = setup_beside_claude(&env, None);
+    again.success();
+    assert!(again.stdout.contains("nothing changed"), "{}", again.stdout);
+    assert!(read()["hooks"].get("PreSkillShellCommand").is_some());
 }
 
 /// A skill's inline shell command (PreSkillShellCommand) is judged only by a hook on that event,

@@ -220,10 +220,21 @@ impl Plan<'_> {
             .then(super::claude_release::installed)
             .flatten();
         let hooks = match agent {
-            SetupAgent::ClaudeCode => hooks_block(self.bin, self.flags, release),
+            SetupAgent::ClaudeCode => hooks_block(
+                self.bin,
+                self.flags,
+                Some(release.unwrap_or(claude_code::UNASKED_RELEASE)),
+            ),
             _ => agent.hooks(self.bin, self.flags),
         };
+        // Ours that a release asked does not take are taken off; with none to ask, ours an
+        // earlier setup wrote where one answered stay.
         let left_out = release.map(left_out).unwrap_or_default();
+        let mut unasked = if agent == SetupAgent::ClaudeCode && release.is_none() {
+            self::left_out(claude_code::UNASKED_RELEASE)
+        } else {
+            Vec::new()
+        };
         let key = match agent.shape() {
             Shape::Nested => "command",
             Shape::Flat(key) => key,
@@ -244,6 +255,7 @@ impl Plan<'_> {
                 path.display()
             )?;
             left_out_note(release, &left_out, out)?;
+            unasked_note(&unasked, out)?;
             self.notes(agent, out)?;
             return Ok(());
         }
@@ -290,6 +302,9 @@ impl Plan<'_> {
         })?;
         // Ours that an earlier setup wrote for a later release would keep the file rejected.
         changed |= forget(&mut root, &left_out, self.bin);
+        // Not left out where ours is there already (written where a release answered): it
+        // stays, and is not said to be missing. Ours is there where taking it off would change.
+        unasked.retain(|event| !forget(&mut root.clone(), &[event], self.bin));
         let add_version = agent.versioned() && settings.get("version").is_none();
         changed |= add_version;
         // What --replace-otel replaced, said once the backup is taken.
@@ -350,6 +365,7 @@ impl Plan<'_> {
                 path.display()
             )?;
             left_out_note(release, &left_out, out)?;
+            unasked_note(&unasked, out)?;
             self.notes(agent, out)?;
             return Ok(());
         }
@@ -379,6 +395,7 @@ impl Plan<'_> {
             target.display()
         )?;
         left_out_note(release, &left_out, out)?;
+        unasked_note(&unasked, out)?;
         self.notes(agent, out)
     }
 
@@ -439,6 +456,22 @@ fn left_out_note(release: Option<Version>, left_out: &[&str], out: &mut impl Wri
             out,
             "Claude Code {major}.{minor}.{patch} takes no hooks for {}, and ignores a whole settings file that names them: they are left out. Run setup again once Claude Code is updated.",
             left_out.join(", ")
+        )?;
+    }
+    Ok(())
+}
+
+/// Says which events were left out because no `claude` said its release.
+fn unasked_note(left_out: &[&str], out: &mut impl Write) -> Result<()> {
+    for event in left_out {
+        let first = claude_code::LATER_EVENTS
+            .iter()
+            .find(|(name, _)| name == event)
+            .map(|(_, (major, minor, patch))| format!("{major}.{minor}.{patch}"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "No `claude` on the PATH said its release, so {event} is left out: Claude Code takes it from {first} on, and an older release ignores a whole settings file that names it. Run setup again where `claude --version` answers to add it."
         )?;
     }
     Ok(())

@@ -126,6 +126,12 @@ pub const LATER_EVENTS: [(&str, Version); 5] = [
     ("PreSkillShellCommand", (2, 1, 332)),
 ];
 
+/// The release `setup` writes for when no `claude --version` answers (Claude Code started from
+/// elsewhere than the PATH): the events first taken after it are left out, as a release before
+/// them may ignore a whole settings file that names them, and the one that is not asked may be
+/// any; the events older releases took long ago are written.
+pub const UNASKED_RELEASE: Version = (2, 1, 331);
+
 /// Whether Claude Code `version` takes hooks for `event` (its name in settings.json).
 #[must_use]
 pub fn takes_event(version: Version, event: &str) -> bool {
