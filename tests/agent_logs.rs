@@ -1198,3 +1198,64 @@ fn a_folder_named_to_import_is_searched_for_every_agents_logs() {
         run.stderr
     );
 }
+
+/// A folder named to `import` that cannot be read, or one below it, is said (before, one below
+/// was passed over without a word, and the one named was "no session log under it", exit 3):
+/// the one named fails as a file that cannot be read does (exit 4), one below is a warning.
+#[test]
+fn an_unreadable_folder_named_to_import_is_said_not_passed_over() {
+    use std::os::unix::fs::PermissionsExt;
+    const READABLE: &str = "4b2030ed-5563-49ea-b703-6a002f2d3cc8";
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("skipped: needs root and setpriv to read as someone else");
+        return;
+    }
+    let env = TestEnv::new();
+    let claude = shared().join("corpus/claude-code/moredip__session-share");
+    let logs = env.path().join("logs");
+    for (folder, session) in [
+        ("a", READABLE),
+        ("b", "0ccf1a04-1b4c-43b6-8aa5-79e41db43a68"),
+    ] {
+        std::fs::create_dir_all(logs.join(folder)).unwrap();
+        let file = format!("{session}.jsonl");
+        std::fs::copy(claude.join(&file), logs.join(folder).join(&file)).unwrap();
+    }
+    let mode = |path: &Path, mode| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    // Nobody may make the store here; `logs/b` is no one's to read.
+    mode(env.path(), 0o777);
+    mode(&logs.join("b"), 0o000);
+
+    let run = crate::common::as_nobody(&env, &["import", "logs", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let reports = run.json();
+    let ids: Vec<&str> = reports
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["session_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [READABLE], "{}", run.stdout);
+    assert!(
+        run.stderr.contains(
+            "warning: logs/b: Permission denied (os error 13); the logs in it are not imported"
+        ),
+        "{}",
+        run.stderr
+    );
+
+    mode(&logs, 0o000);
+    let run = crate::common::as_nobody(&env, &["import", "logs"]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("error: logs: Permission denied (os error 13)")
+            && !run.stderr.contains("no session log"),
+        "{}",
+        run.stderr
+    );
+    mode(&logs, 0o755);
+    mode(&logs.join("b"), 0o755);
+}

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use clap::ValueEnum;
 
 use crate::model::tools::Agent;
-use crate::store::{EntryKind, entry_kind, folder_entries};
+use crate::store::{EntryKind, entry_kind, folder_entries, read_folder_entries};
 
 /// The agents whose logs `import` finds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -73,7 +73,15 @@ pub(crate) fn find(agent: LogAgent, links: &mut Vec<PathBuf>) -> Vec<FoundLog> {
             LogAgent::Codex => {
                 for folder in ["sessions", "archived_sessions"] {
                     let mut files = Vec::new();
-                    walk(&place.join(folder), 4, &|_| true, &mut files, links);
+                    // A default place that is missing or unreadable holds nothing to import.
+                    walk(
+                        &place.join(folder),
+                        4,
+                        &|_| true,
+                        &mut files,
+                        links,
+                        &mut Vec::new(),
+                    );
                     out.extend(
                         files
                             .into_iter()
@@ -201,15 +209,22 @@ fn entries(dir: &Path, wanted: EntryKind, links: &mut Vec<PathBuf>) -> Vec<PathB
 }
 
 /// Files under `dir`, `depth` folders deep at most, in the folders `enter` takes; links on the
-/// way go to `links`.
+/// way go to `links`, folders that cannot be read (with why) to `unreadable`.
 pub(crate) fn walk(
     dir: &Path,
     depth: u32,
     enter: &impl Fn(&Path) -> bool,
     out: &mut Vec<PathBuf>,
     links: &mut Vec<PathBuf>,
+    unreadable: &mut Vec<(PathBuf, std::io::Error)>,
 ) {
-    let entries = folder_entries(dir);
+    let entries = match read_folder_entries(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            unreadable.push((dir.to_path_buf(), e));
+            return;
+        }
+    };
     for (path, kind) in &entries {
         match kind {
             EntryKind::File => out.push(path.clone()),
@@ -224,6 +239,6 @@ pub(crate) fn walk(
         .iter()
         .filter(|(path, kind)| *kind == EntryKind::Folder && enter(path))
     {
-        walk(sub, depth - 1, enter, out, links);
+        walk(sub, depth - 1, enter, out, links, unreadable);
     }
 }

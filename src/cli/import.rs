@@ -196,7 +196,24 @@ pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
                 escape(&link.display().to_string())
             ));
         }
-        if found.files.is_empty() {
+        // A folder that could not be read is not searched: said, never passed over as a
+        // folder of nothing. The one named fails as a file named that cannot be read does;
+        // one below it (a home folder holds some not the user's) is a warning.
+        for (folder, e) in &found.unreadable {
+            if folder == named {
+                to_stderr(format_args!(
+                    "error: {}: {e}\n",
+                    escape(&folder.display().to_string())
+                ));
+                code = code.max(io_code(e));
+            } else {
+                super::output::warn(format_args!(
+                    "{}: {e}; the logs in it are not imported",
+                    escape(&folder.display().to_string())
+                ));
+            }
+        }
+        if found.files.is_empty() && found.unreadable.is_empty() {
             to_stderr(format_args!(
                 "error: {}: {NO_LOG} under it\n",
                 escape(&named.display().to_string())

@@ -17,6 +17,9 @@ pub(crate) struct FolderLogs {
     pub(crate) files: Vec<PathBuf>,
     /// Symbolic links met on the way: never followed, for the caller to say.
     pub(crate) links: Vec<PathBuf>,
+    /// Folders that could not be read (no permission), with why: the logs in them are not
+    /// found, and the caller says so rather than import less than was named without a word.
+    pub(crate) unreadable: Vec<(PathBuf, std::io::Error)>,
 }
 
 /// Hidden folders below a named folder that are searched: the agents' own (a home folder's, or
@@ -35,7 +38,14 @@ pub(crate) fn logs_under(dir: &Path) -> FolderLogs {
             .unwrap_or_default();
         !name.starts_with('.') || AGENT_FOLDERS.contains(&&*name)
     };
-    super::agent_logs::walk(dir, DEPTH, &enter, &mut files, &mut found.links);
+    super::agent_logs::walk(
+        dir,
+        DEPTH,
+        &enter,
+        &mut files,
+        &mut found.links,
+        &mut found.unreadable,
+    );
     let named: HashSet<&Path> = files
         .iter()
         .map(PathBuf::as_path)

@@ -483,15 +483,18 @@ fn kind_of(kind: std::fs::FileType) -> EntryKind {
 /// Whoever can write into an agent's folder (the agent itself, running a tool) can plant a
 /// link to `/etc/shadow`, `/dev/zero`, a FIFO or a huge file elsewhere where a log would be.
 pub fn folder_entries(dir: &Path) -> Vec<(PathBuf, EntryKind)> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut out: Vec<(PathBuf, EntryKind)> = entries
+    read_folder_entries(dir).unwrap_or_default()
+}
+
+/// [`folder_entries`], failing when the folder cannot be read: for a caller that must say a
+/// folder it was asked to search was not searched.
+pub fn read_folder_entries(dir: &Path) -> io::Result<Vec<(PathBuf, EntryKind)>> {
+    let mut out: Vec<(PathBuf, EntryKind)> = std::fs::read_dir(dir)?
         .flatten()
         .filter_map(|e| Some((e.path(), kind_of(e.file_type().ok()?))))
         .collect();
     out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
+    Ok(out)
 }
 
 /// What [`read_line`] read.
