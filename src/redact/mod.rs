@@ -32,6 +32,7 @@
 //! in a trace, a false negative leaks a credential to disk. What stays out of reach (a
 //! password with no name, flag or shape beside it) is listed in docs/security.md.
 
+mod argv;
 mod decode;
 mod names;
 mod rules;
@@ -294,10 +295,6 @@ fn is_pem_body_byte(b: u8) -> bool {
         )
 }
 
-/// The most items, and bytes, of a list of strings read as one command line.
-const ARGV_ITEMS: usize = 64;
-const ARGV_BYTES: usize = 4096;
-
 /// Redacts what a list shows only by its order: the value after a name
 /// (`["API_TOKEN", "9f8e…"]`) and a command line's secrets kept as separate arguments
 /// (`["mysql", "-u", "root", "-pSECRET"]`, `["--api-key", "…"]`). The items themselves are
@@ -308,8 +305,8 @@ fn redact_pairs(items: &mut [Value]) -> bool {
         return false;
     };
     if strings.len() < 2
-        || strings.len() > ARGV_ITEMS
-        || strings.iter().map(|s| s.len() + 1).sum::<usize>() > ARGV_BYTES
+        || strings.len() > argv::ARGV_ITEMS
+        || strings.iter().map(|s| s.len() + 1).sum::<usize>() > argv::ARGV_BYTES
         || strings.iter().any(|s| s.contains('\n'))
     {
         return false;
@@ -346,29 +343,11 @@ fn redact_pairs(items: &mut [Value]) -> bool {
     }
     // A command line (a program, then arguments with a flag among them): an argument is a
     // secret when the words before it make it one.
-    let is_flag = |s: &&str| {
-        s.strip_prefix('-')
-            .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_alphabetic() || c == '-'))
-    };
-    let argv = !strings[0].contains(char::is_whitespace) && strings.iter().any(is_flag);
-    let joined = strings.join(" ");
-    // Of an argument that is a flag and its value (`--auth=…`), what stays before the value.
     let mut kept = vec![None; strings.len()];
-    if argv && matches!(redact_str(&joined), Cow::Owned(_)) {
-        let mut window = String::new();
-        for (i, item) in strings.iter().enumerate() {
-            if !window.is_empty() {
-                window.push(' ');
-            }
-            window.push_str(item);
-            if i == 0 || item.is_empty() {
-                continue;
-            }
-            let redacted = redact_str(&window);
-            if !redacted.ends_with(item) {
-                secret[i] = true;
-                kept[i] = kept_before_value(item, &redacted);
-            }
+    for (i, redacted) in argv::redacted_args(&strings).into_iter().enumerate() {
+        if let Some(at) = redacted {
+            secret[i] = true;
+            kept[i] = (at > 0).then_some(at);
         }
     }
     let mut changed = false;
@@ -384,17 +363,4 @@ fn redact_pairs(items: &mut [Value]) -> bool {
         }
     }
     changed
-}
-
-/// How much of an argument (`--auth=alice:…`) the text scan kept before the `[REDACTED]` that
-/// ends it (`redacted`, the command line up to it): what comes before a `=` or `:` of its own,
-/// so that `--auth=[REDACTED]` keeps its flag as the same text does. `None` when the value is
-/// not the argument's end alone (`--user=[REDACTED]:[REDACTED]`): then the argument goes.
-fn kept_before_value(item: &str, redacted: &str) -> Option<usize> {
-    let before = redacted.strip_suffix(REDACTED)?;
-    item.char_indices()
-        .filter(|&(_, c)| c == '=' || c == ':')
-        .map(|(at, _)| at + 1)
-        .filter(|&at| at < item.len() && item.starts_with('-'))
-        .rfind(|&at| before.ends_with(&item[..at]))
 }

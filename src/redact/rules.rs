@@ -16,6 +16,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use regex::{Captures, Regex};
 
 use super::REDACTED;
+use super::argv::redact_argv_lists;
 use super::decode::{MAX_BLOB, decoded_text, may_be_text};
 use super::names::{
     Name, is_file_name, is_header_name, is_identifier_like, is_listed, looks_random, name_kind,
@@ -106,14 +107,30 @@ macro_rules! rest_of_command {
     };
 }
 
-/// A piece of a command line: a character that ends no command, an escape, or a line break
+/// A piece of a command line: a character that ends no command, an escape, a line break
 /// escaped for the shell (`\` then a line break, also in JSON text: `\\\n`, and a Windows
-/// line end), which continues the command on the next line. An em or en dash ends one as a
-/// `;` does: no shell gives it a meaning, and prose after a command does (`zip -P … f — then I
-/// ran cp -P src dst`).
+/// line end), which continues the command on the next line, or a quoted argument, whose `;`,
+/// `|` and `&` end nothing (`lftp -e "set ssl:verify no; mirror" -u …`; also quoted in JSON
+/// text). An em or en dash ends one as a `;` does: no shell gives it a meaning, and prose
+/// after a command does (`zip -P … f — then I ran cp -P src dst`).
 macro_rules! command_part {
     () => {
-        r"(?:[^\n;&|\\\x{2014}\x{2013}]|\\\\\\(?:r\\)?n|\\\r?\n|\\[^nr])"
+        concat!(
+            r#"(?:[^\n;&|\\\x{2014}\x{2013}]|"[^"\n]*"|'[^'\n]*'|\\"[^"\\\n]*\\""#,
+            r"|\\\\\\(?:r\\)?n|\\\r?\n|\\[^nr])"
+        )
+    };
+}
+
+/// The flags of `vault login` that take a value (`-address https://…`), as an alternation:
+/// what follows one after a space is its value, not the token.
+macro_rules! vault_valued_flags {
+    () => {
+        concat!(
+            "address|agent-address|ca-cert|ca-path|client-cert|client-key|field|format|header",
+            "|log-level|method|mfa|namespace|ns|path|policy-override|tls-server-name|unlock-key",
+            "|wrap-ttl"
+        )
     };
 }
 
@@ -313,7 +330,7 @@ const GLUED_PREFIXES: &[&str] = &[
 ];
 
 /// How many rules there are.
-const RULE_COUNT: usize = 25;
+const RULE_COUNT: usize = 26;
 
 /// All rules, broadest first (see [`scan`] for why order matters).
 pub(super) static RULES: [Rule; RULE_COUNT] = [
@@ -530,6 +547,9 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
             "impdp",
             "rman",
             "dgmgrl",
+            "target",
+            "auxiliary",
+            "catalog",
             "cx_oracle",
             "oracledb",
             "convertto-securestring",
@@ -569,7 +589,12 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
             arg_gap!(),
             r"login(?:",
             arg_gap!(),
-            r"-[A-Za-z][A-Za-z0-9_-]*(?:=[^\s;&|]*)?)*",
+            // A flag that takes a value may have it after a space (`-address https://…`).
+            r"(?:--?(?:",
+            vault_valued_flags!(),
+            r")",
+            arg_gap!(),
+            r"[^-\s;&|][^\s;&|]*|-[A-Za-z][A-Za-z0-9_-]*(?:=[^\s;&|]*)?))*",
             arg_gap!(),
             r#"(?P<vault>[^-\s"'`;&|<>()=\\][^\s"'`;&|<>()=\\]*)(?:[\t\x20;&|)\\"'`]|(?m:$))"#,
             r#"|net"#,
@@ -663,6 +688,12 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
             r#")(?:\\{0,3}["'])?"#,
             r#"|(?:cx_Oracle|oracledb)\.connect[\t\x20]*\([\t\x20]*(?:dsn[\t\x20]*=[\t\x20]*)?\\?["'])"#,
             r#"[A-Za-z0-9_$#]+/(?P<oracle>[^\s@/"'\\]+)"#,
+            // RMAN's other connections on its command line or in its script (`rman target
+            // sys/…@prod auxiliary sys/…@aux`, `CONNECT CATALOG rco/…@catdb`): a keyword,
+            // then a user's password and the `@` of its database, which prose never writes.
+            r#"|(?i-u:target|auxiliary|catalog)(?:[\t\x20]*=[\t\x20]*|"#,
+            arg_gap!(),
+            r#")(?:\\{0,3}["'])?[A-Za-z0-9_$#]+/(?P<rman>[^\s@/"'\\]+)@"#,
             r"|(?:mount(?:\.cifs|\.smb3)?|cifs|smb3)",
             same_command!(),
             r"(?:-o[\t\x20]*)?(?:[^\s,%]+,)*",
@@ -777,6 +808,7 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
             "bcp",
             "osql",
             "openssl",
+            "winrs",
         ],
         also: &[],
         shape: Some(zip_p_flag),
@@ -787,7 +819,7 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         // `smbclient -U user%…` (`rpcclient`, `smbcacls`: what follows the `%`), lftp's
         // `-u user,…` (what follows the `,`), `ssh-keygen -N` and `-P` (the new and the old
         // passphrase), mosquitto's `-P`, `openssl enc -k` (never attached: `-kfile` names a
-        // file); and a package manager's registry credential set by name
+        // file), winrs's `-p:` (its last only); and a package manager's registry credential set by name
         // then value (`npm config set //registry.npmjs.org/:_authToken …`,
         // `yarn config set npmAuthToken …`), and AWS's secret key or session token so set
         // (`aws configure set aws_secret_access_key …`), however short. The command up to its last such
@@ -843,6 +875,10 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
             r"|(?:un)?zip",
             rest_of_command!(),
             r"-P",
+            // Windows' `winrs -u:alice -p:…` (`/p:`, `-password:`).
+            r"|winrs",
+            rest_of_command!(),
+            r"[-/](?i-u:p|password):",
             // `-p=…` as cobra's and Go's flags take it (`oc login -p=…`): the `=` stays.
             r")[\t\x20]*=?",
             value!(),
@@ -1063,6 +1099,21 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         ),
         pick: pick_glued,
     },
+    // argv_list
+    Rule {
+        triggers: &["\"-", "'-"],
+        also: &[],
+        shape: Some(listed_flag),
+        // A command line kept as a list in source code, string literals with commas between
+        // (`subprocess.run(["mysql", "-u", "root", "-p…"])`, `exec.Command("psql",
+        // "--password", "…")`, `spawn("x", ["--token", "…"])`), over lines too: read as the
+        // line it stands for ([`redact_argv_lists`]).
+        pattern: concat!(
+            r#"(?:\\"[^"\\\n]*\\"|"[^"\\\n]*"|'[^'\\\n]*')"#,
+            r#"(?:(?:\s|\\[nrt])*,(?:\s|\\[nrt])*(?:\\"[^"\\\n]*\\"|"[^"\\\n]*"|'[^'\\\n]*'))+"#,
+        ),
+        pick: whole_match,
+    },
     // sql_password
     Rule {
         triggers: &["identified", "password"],
@@ -1094,7 +1145,8 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
             r"(?i-u:for)",
             sql_gap!(),
             r"[^=;\n]{1,200}?)?[\t\x20]*=[\t\x20]*(?:(?i-u:password)\([\t\x20]*)?)",
-            r#"(?:\\"(?P<esc>[^"\\\n]*)\\"|[Ee]?'(?P<sq>[^'\n]*)'|"(?P<dq>[^"\n]*)")"#,
+            // A quote inside a literal is written twice (`'it''s'`).
+            r#"(?:\\"(?P<esc>[^"\\\n]*)\\"|[Ee]?'(?P<sq>(?:[^'\n]|'')*)'|"(?P<dq>(?:[^"\n]|"")*)")"#,
         ),
         pick: pick_sql_password,
     },
@@ -1122,7 +1174,7 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
 ];
 
 /// The index of the first rule for base64 blobs, whose triggers are [`base64_runs`].
-const BASE64: usize = 23;
+const BASE64: usize = 24;
 
 /// The indexes of the rules for URLs: in clear (`url_password`, `url_user_token`), then
 /// percent-encoded whole (`url_encoded`), whose matches [`redact_encoded_urls`] decodes and
@@ -1136,6 +1188,9 @@ const PASSWORD_FLAG: usize = 11;
 
 /// The index of `mysql_password`, whose matches [`redact_mysql`] looks into.
 const MYSQL: usize = 12;
+
+/// The index of `argv_list`, whose matches [`redact_argv_lists`] reads as command lines.
+const ARGV: usize = 22;
 
 /// What an automaton match stands for: a trigger of a rule, or one of its `also` literals.
 #[derive(Clone, Copy)]
@@ -1440,6 +1495,28 @@ fn attached_p_flag(text: &[u8], start: usize, end: usize) -> bool {
     })
 }
 
+/// What `argv_list` needs before a quoted flag (`"-p`, `'--token`, `\"-p` in JSON text): a
+/// comma, or the bracket or parenthesis that opens a list, maybe with spaces and line breaks
+/// between, so that it is a list's item.
+fn listed_flag(text: &[u8], start: usize, _end: usize) -> bool {
+    let mut i = start;
+    if i > 0 && text[i - 1] == b'\\' {
+        i -= 1;
+    }
+    loop {
+        while i > 0 && text[i - 1].is_ascii_whitespace() {
+            i -= 1;
+        }
+        let escaped_break =
+            i >= 2 && text[i - 2] == b'\\' && matches!(text[i - 1], b'n' | b'r' | b't');
+        if !escaped_break {
+            break;
+        }
+        i -= 2;
+    }
+    i > 0 && matches!(text[i - 1], b',' | b'[' | b'(' | b'{')
+}
+
 /// What `password_flag` needs after `zip` (`unzip`, `gzip`): a `-P` later in its command. Its
 /// other triggers need no look.
 fn zip_p_flag(text: &[u8], start: usize, end: usize) -> bool {
@@ -1465,9 +1542,28 @@ fn command_holds(text: &[u8], end: usize, holds: impl Fn(&[u8]) -> bool) -> bool
 
 /// What `positional_password` needs after `net`, `cf` and `vault`: the subcommand that takes
 /// a password (`net use`, `net user`, `cf auth`, `vault login`), so that `network` or `cf push`
-/// compile nothing. Its other triggers need no look.
+/// compile nothing; after RMAN's `target`, `auxiliary` and `catalog`, a connection
+/// (`user/…@db`) as the next word. Its other triggers need no look.
 fn positional_command(text: &[u8], start: usize, end: usize) -> bool {
     let trigger = &text[start..end];
+    if [b"target" as &[u8], b"auxiliary", b"catalog"]
+        .iter()
+        .any(|k| trigger.eq_ignore_ascii_case(k))
+    {
+        let rest = &text[end..];
+        let gap = rest
+            .iter()
+            .take_while(|&&b| matches!(b, b' ' | b'\t' | b'=' | b'"' | b'\'' | b'\\'))
+            .count();
+        let word = rest[gap..]
+            .split(u8::is_ascii_whitespace)
+            .next()
+            .unwrap_or_default();
+        return word
+            .iter()
+            .position(|&b| b == b'/')
+            .is_some_and(|slash| word[slash..].contains(&b'@'));
+    }
     let subcommands: &[&[u8]] = if trigger.eq_ignore_ascii_case(b"net") {
         &[b"use", b"user"]
     } else if trigger.eq_ignore_ascii_case(b"cf") {
@@ -1760,6 +1856,7 @@ fn run_rule(index: usize, regex: &Regex, text: &str) -> Option<String> {
     match index {
         URL_ENCODED => redact_encoded_urls(regex, text),
         MYSQL => redact_mysql(regex, text),
+        ARGV => redact_argv_lists(regex, text),
         PASSWORD_FLAG => redact_password_flags(regex, text),
         _ => apply(RULES[index].pick, regex, text),
     }
@@ -1793,12 +1890,12 @@ fn redact_password_flags(regex: &Regex, text: &str) -> Option<String> {
             "NP"
         } else if name.starts_with("openssl") {
             "k"
-        } else if ["npm", "pnpm", "yarn", "aws"]
+        } else if ["npm", "pnpm", "yarn", "aws", "winrs"]
             .iter()
             .any(|n| name.starts_with(n))
         {
-            // A registry credential, or AWS's secret key or session token set by name: the
-            // value this match ends with.
+            // A registry credential, AWS's secret key or session token set by name, or winrs's
+            // `-p:…`: the value this match ends with.
             if let Some(range) = pick_value_only(&caps).filter(|r| r.start >= copied) {
                 out.push_str(&text[copied..range.start]);
                 out.push_str(REDACTED);
@@ -2452,6 +2549,7 @@ const POSITIONAL_GROUPS: &[&str] = &[
     "netuser_dq",
     "netuser",
     "oracle",
+    "rman",
     "cifs",
     "piped",
     "piped_sq",
@@ -2481,12 +2579,25 @@ fn pick_positional(caps: &Captures<'_>) -> Option<Range<usize>> {
             })?,
     };
     let value = m.as_str();
+    let before = caps
+        .get(0)
+        .map_or("", |whole| &whole.as_str()[..m.start() - whole.start()]);
+    // `vault login -method userpass`: the value of a flag, and no token after it.
+    let flag_value = caps.name("vault").is_some() && {
+        let flag = before
+            .trim_end()
+            .rsplit([' ', '\t'])
+            .next()
+            .unwrap_or_default();
+        let name = flag.trim_start_matches('-');
+        flag.starts_with('-') && vault_valued_flags!().split('|').any(|f| f == name)
+    };
     // Words of a sentence that names the command (`run cf auth to log in`, `htpasswd -b is
     // not used`).
     let user_is_prose = ["cfuser", "rabbituser", "hfile"]
         .iter()
         .any(|g| caps.name(g).is_some_and(|user| is_prose(user.as_str())));
-    let prose = user_is_prose || (!quoted && is_prose(value));
+    let prose = user_is_prose || flag_value || (!quoted && is_prose(value));
     (!value.is_empty() && !is_placeholder(value) && !prose).then(|| m.range())
 }
 
@@ -3037,7 +3148,7 @@ fn is_code_like(value: &str, key: &str, after_colon: bool) -> bool {
         s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
             && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     };
-    if value.contains('.') && value.split('.').all(is_ident) {
+    if value.contains('.') && value.split('.').all(is_ident) && !is_vault_token(value) {
         return true;
     }
     // After a colon, `String`, `SecretKey` or `str` is a type annotation. A capitalised
@@ -3046,6 +3157,18 @@ fn is_code_like(value: &str, key: &str, after_colon: bool) -> bool {
         && (is_listed(TYPE_WORDS, &lower)
             || (value.starts_with(|c: char| c.is_ascii_uppercase())
                 && value.chars().all(|c| c.is_ascii_alphabetic())))
+}
+
+/// Whether `value` is written as Vault's tokens were before 1.10: `s.` (a service token), `b.`
+/// (a batch one) or `r.` (a recovery one), then 24 random characters; member access in code
+/// (`s.something`) names no such random field.
+fn is_vault_token(value: &str) -> bool {
+    value.split_once('.').is_some_and(|(kind, body)| {
+        matches!(kind, "s" | "b" | "r")
+            && body.len() >= 24
+            && body.bytes().all(|b| b.is_ascii_alphanumeric())
+            && looks_random(body)
+    })
 }
 
 #[cfg(test)]

@@ -633,6 +633,14 @@ fn large_strings_are_fast() {
         &fill("QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0123456789+/"),
         false,
     );
+    // Quoted arguments a command line passes over, and command lines kept as lists in code,
+    // each read as its line.
+    timed("quoted", &fill("lftp -e \"a;b\" 'c|d' "), false);
+    let lists = fill(&format!(
+        "[\"mysql\", {}\"-pX1y2z3\"], ",
+        "\"-v\", ".repeat(60)
+    ));
+    assert!(!timed("lists", &lists, true).contains("X1y2z3"));
     let pem_body = format!("-----BEGIN PRIVATE KEY-----\n{}", fill("QUJD\n"));
     assert_eq!(timed("open pem", &pem_body, true), REDACTED);
 }
@@ -960,7 +968,11 @@ fn structure_shows_what_text_would_not() {
     assert_eq!(v["maybe"]["SORT_KEY"], "created_at");
     assert_eq!(v["maybe"]["WEBHOOK_SIG"], "short");
     assert_eq!(v["pairs"][3], "eu-west-1");
-    assert_eq!(v["argv"], json!(["mysql", "-u", "root", REDACTED, "app"]));
+    // The flag stays, as in the same line written out (`mysql -u root -p[REDACTED] app`).
+    assert_eq!(
+        v["argv"],
+        json!(["mysql", "-u", "root", "-p[REDACTED]", "app"])
+    );
     assert_eq!(v["args"], json!(["--api-key", REDACTED, "--port", "3000"]));
     assert_eq!(v["hint"][1], "the usual one");
 }
@@ -2050,6 +2062,57 @@ fn passwords_of_more_commands_flags_and_login_calls() {
         "ftp.login(user, pw) && lftp -u deploy sftp://h && mount -t cifs //fs/s /mnt -o user=alice",
         "Set the -password flag to the password, or run cf auth to log in.",
         "sqlplus / as sysdba && rman target / && openssl passwd -stdin < pw.txt",
+    ] {
+        assert_eq!(redact_str(clean), clean);
+    }
+}
+
+#[test]
+fn passwords_past_quotes_lists_and_value_flags() {
+    for (input, expected) in [
+        (
+            r#"lftp -e "set ssl:verify no; mirror" -u deploy,s3cretPass sftp://h"#,
+            r#"lftp -e "set ssl:verify no; mirror" -u deploy,[REDACTED] sftp://h"#,
+        ),
+        (
+            r#"{"command": "redis-cli --eval \"a.lua\" \"x|y\" -a s3cretPass ping"}"#,
+            r#"{"command": "redis-cli --eval \"a.lua\" \"x|y\" -a [REDACTED] ping"}"#,
+        ),
+        (
+            "rman target sys/s3cretPass@prod auxiliary sys/s3cretPass@dup catalog=rco/s3cretPass@cat",
+            "rman target sys/[REDACTED]@prod auxiliary sys/[REDACTED]@dup catalog=rco/[REDACTED]@cat",
+        ),
+        (
+            r#"subprocess.run(["mysql", "-u", "root", "-ps3cretPass"]); spawn("x", ["--token", "s3cretPass"])"#,
+            r#"subprocess.run(["mysql", "-u", "root", "-p[REDACTED]"]); spawn("x", ["--token", "[REDACTED]"])"#,
+        ),
+        (
+            "exec.Command(\"sshpass\",\n\t\"-p\", \"s3cretPass\",\n\t\"ssh\", host)",
+            "exec.Command(\"sshpass\",\n\t\"-p\", \"[REDACTED]\",\n\t\"ssh\", host)",
+        ),
+        (
+            "export VAULT_TOKEN=s.Qw8Er5Ty2Ui9Op4As7Df1Gh6",
+            "export VAULT_TOKEN=[REDACTED]",
+        ),
+        (
+            "winrs -r:srv01 -u:alice -p:s3cretPass ipconfig",
+            "winrs -r:srv01 -u:[REDACTED] -p:[REDACTED] ipconfig",
+        ),
+        (
+            "ALTER USER bob IDENTIFIED BY 'it''s-s3cret'; CREATE ROLE a PASSWORD \"x\"\"s3cret\"",
+            "ALTER USER bob IDENTIFIED BY '[REDACTED]'; CREATE ROLE a PASSWORD \"[REDACTED]\"",
+        ),
+        (
+            "vault login -address https://h:8200 -no-print s.tokentokentoken",
+            "vault login -address https://h:8200 -no-print [REDACTED]",
+        ),
+    ] {
+        assert_eq!(redact_str(input), expected, "{input}");
+    }
+    for clean in [
+        "vault login -method userpass && rman target / catalog the/docs",
+        r#"parser.add_argument("-p", "--password", help="the password"); ["--verbose", "-q"]"#,
+        r#"target = self.target; "s.items", "-v"; x = s.tokenizer"#,
     ] {
         assert_eq!(redact_str(clean), clean);
     }
