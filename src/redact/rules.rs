@@ -769,6 +769,10 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         // and PuTTY's `-pw` are.
         pattern: concat!(
             r#"(?x)
+            # A search's command then its own flags before the flag: the flag is what it looks
+            # for (`grep -rn -password src/`), as no search tool takes a password.
+            (?: (?P<search> (?-u:\b) (?: [ef]?grep | zgrep | rg | ag | ack ) )
+                (?: [\t\x20]+ -[A-Za-z0-9-]* )*? [\t\x20]*? )?
             (?: -- | (?P<single> (?m:^) | [\t\x20"'(\[,] | \\[nrt] ) -(?-u:\b) )
             (?P<key>[A-Za-z0-9_-]*
                 (?i-u:pass|pw|secret|token|auth|cred|cookie|bearer|(?:api|access|private)[_-]?key)
@@ -2446,6 +2450,9 @@ fn escaped_value(caps: &Captures<'_>, kind: Name) -> Option<Range<usize>> {
 }
 
 fn pick_cli_flag(caps: &Captures<'_>) -> Option<Range<usize>> {
+    if caps.name("search").is_some() {
+        return None;
+    }
     let key = caps.name("key")?.as_str();
     let bearer = split_words(key).last().is_some_and(|w| w == "bearer");
     // `--password=…` is an assignment's, judged there.
@@ -2592,14 +2599,29 @@ fn pick_positional(caps: &Captures<'_>) -> Option<Range<usize>> {
         let name = flag.trim_start_matches('-');
         flag.starts_with('-') && vault_valued_flags!().split('|').any(|f| f == name)
     };
+    // `expdp needs read/write on …`: a pair of words, no user and their password.
+    let word_pair = caps.name("oracle").is_some() && {
+        let user = before
+            .trim_end_matches('/')
+            .rsplit(|c: char| !(c.is_ascii_alphanumeric() || "_$#".contains(c)))
+            .next()
+            .unwrap_or_default();
+        is_listed(WORD_PAIRS, &format!("{user}/{value}").to_ascii_lowercase())
+    };
     // Words of a sentence that names the command (`run cf auth to log in`, `htpasswd -b is
     // not used`).
     let user_is_prose = ["cfuser", "rabbituser", "hfile"]
         .iter()
         .any(|g| caps.name(g).is_some_and(|user| is_prose(user.as_str())));
-    let prose = user_is_prose || flag_value || (!quoted && is_prose(value));
+    let prose = user_is_prose || flag_value || word_pair || (!quoted && is_prose(value));
     (!value.is_empty() && !is_placeholder(value) && !prose).then(|| m.range())
 }
+
+/// Pairs of words written with a slash, which read as Oracle's `user/password` after a
+/// command's name (`expdp needs read/write on the directory`).
+const WORD_PAIRS: &str = "\
+    read/write read/only write/read and/or either/or yes/no on/off in/out input/output \
+    true/false enable/disable start/stop client/server";
 
 /// The literal a SQL statement sets a user's password to.
 fn pick_sql_password(caps: &Captures<'_>) -> Option<Range<usize>> {

@@ -633,9 +633,14 @@ fn large_strings_are_fast() {
         &fill("QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0123456789+/"),
         false,
     );
-    // Quoted arguments a command line passes over, and command lines kept as lists in code,
-    // each read as its line.
+    // Quoted arguments a command line passes over, a search's flags before a secret flag's
+    // name, and command lines kept as lists in code, each read as its line.
     timed("quoted", &fill("lftp -e \"a;b\" 'c|d' "), false);
+    timed(
+        "search",
+        &format!("grep {} --password x", fill("-a ")),
+        false,
+    );
     let lists = fill(&format!(
         "[\"mysql\", {}\"-pX1y2z3\"], ",
         "\"-v\", ".repeat(60)
@@ -2110,6 +2115,8 @@ fn passwords_past_quotes_lists_and_value_flags() {
         assert_eq!(redact_str(input), expected, "{input}");
     }
     for clean in [
+        "for expdp read/write on the directory is needed; grant read/write on directory dp",
+        "grep -rn -password src/ && grep -rn -- --token docs/ && rg -i -secret .",
         "vault login -method userpass && rman target / catalog the/docs",
         r#"parser.add_argument("-p", "--password", help="the password"); ["--verbose", "-q"]"#,
         r#"target = self.target; "s.items", "-v"; x = s.tokenizer"#,
