@@ -813,6 +813,16 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
             "osql",
             "openssl",
             "winrs",
+            "freerdp",
+            "ipmitool",
+            "snmp",
+            "psexec",
+            "rdesktop",
+            "smbmap",
+            "crackmapexec",
+            "netexec",
+            "nxc",
+            "evil-winrm",
         ],
         also: &[],
         shape: Some(zip_p_flag),
@@ -823,7 +833,9 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
         // `smbclient -U user%…` (`rpcclient`, `smbcacls`: what follows the `%`), lftp's
         // `-u user,…` (what follows the `,`), `ssh-keygen -N` and `-P` (the new and the old
         // passphrase), mosquitto's `-P`, `openssl enc -k` (never attached: `-kfile` names a
-        // file), winrs's `-p:` (its last only); and a package manager's registry credential set by name
+        // file), winrs's and FreeRDP's `-p:` and `/p:` (their last only), `ipmitool -P`,
+        // Net-SNMP's `-A` and `-X`, PsExec's, rdesktop's, smbmap's, CrackMapExec's (NetExec's)
+        // and evil-winrm's `-p`; and a package manager's registry credential set by name
         // then value (`npm config set //registry.npmjs.org/:_authToken …`,
         // `yarn config set npmAuthToken …`), and AWS's secret key or session token so set
         // (`aws configure set aws_secret_access_key …`), however short. The command up to its last such
@@ -879,8 +891,19 @@ pub(super) static RULES: [Rule; RULE_COUNT] = [
             r"|(?:un)?zip",
             rest_of_command!(),
             r"-P",
-            // Windows' `winrs -u:alice -p:…` (`/p:`, `-password:`).
-            r"|winrs",
+            r"|ipmitool",
+            rest_of_command!(),
+            r"-P",
+            // Net-SNMP's v3 passphrases, of authentication and of privacy.
+            r"|snmp[a-z]*",
+            rest_of_command!(),
+            r"-[AX]",
+            // Remote shells and desktops of Windows hosts.
+            r"|(?:(?i-u:psexec)(?:64)?(?:\.exe|\.py)?|rdesktop|smbmap|crackmapexec|netexec|nxc|evil-winrm)",
+            rest_of_command!(),
+            r"-p",
+            // Windows' `winrs -u:alice -p:…` (`/p:`, `-password:`), FreeRDP's `/p:…`.
+            r"|(?:winrs|[a-z]*freerdp3?)",
             rest_of_command!(),
             r"[-/](?i-u:p|password):",
             // `-p=…` as cobra's and Go's flags take it (`oc login -p=…`): the `=` stays.
@@ -1746,7 +1769,7 @@ static MYSQL_FLAG: LazyLock<Option<Regex>> =
 static PASSWORD_FLAGS: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(concat!(
         command_gap!(),
-        r"-(?P<flag>[pawPUukN]|-user)[\t\x20]*=?",
+        r"-(?P<flag>[pawPUukNAX]|-user)[\t\x20]*=?",
         value!()
     ))
     .ok()
@@ -1886,7 +1909,15 @@ fn redact_password_flags(regex: &Regex, text: &str) -> Option<String> {
             "U"
         } else if name.starts_with("ldap") {
             "w"
-        } else if starts(&["sqlcmd", "bcp", "osql", "mosquitto_", "zip", "unzip"]) {
+        } else if starts(&[
+            "sqlcmd",
+            "bcp",
+            "osql",
+            "mosquitto_",
+            "zip",
+            "unzip",
+            "ipmitool",
+        ]) {
             "P"
         } else if name.starts_with("lftp") {
             "u"
@@ -1894,9 +1925,15 @@ fn redact_password_flags(regex: &Regex, text: &str) -> Option<String> {
             "NP"
         } else if name.starts_with("openssl") {
             "k"
+        } else if name.starts_with("snmp") {
+            "AX"
         } else if ["npm", "pnpm", "yarn", "aws", "winrs"]
             .iter()
             .any(|n| name.starts_with(n))
+            || name
+                .split_whitespace()
+                .next()
+                .is_some_and(|n| n.contains("freerdp"))
         {
             // A registry credential, AWS's secret key or session token set by name, or winrs's
             // `-p:…`: the value this match ends with.
