@@ -85,15 +85,6 @@ pub(crate) struct SetupArgs {
     replace_otel: bool,
 }
 
-/// Events whose hooks take a tool-name matcher; an empty matcher matches every tool.
-const TOOL_EVENTS: [&str; 5] = [
-    "PreToolUse",
-    "PostToolUse",
-    "PostToolUseFailure",
-    "PermissionRequest",
-    "PreSkillShellCommand",
-];
-
 pub(crate) fn run(args: &SetupArgs, globals: &Globals) -> Result<u8> {
     let (bin, why_full_path) = match &args.bin {
         Some(bin) => (bin.clone(), None),
@@ -679,7 +670,7 @@ fn hooks_block(bin: &str, flag: &str, release: Option<Version>) -> Map<String, V
         .map(|(arg, event)| {
             let name = event.wire_name();
             let mut group = Map::new();
-            if TOOL_EVENTS.contains(&name) {
+            if event.takes_tool_matcher() {
                 group.insert("matcher".into(), "".into());
             }
             group.insert(

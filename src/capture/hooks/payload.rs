@@ -130,6 +130,12 @@ impl HookEvent {
         )
     }
 
+    /// Whether the agent's settings give the event's hooks a tool-name matcher (an empty one
+    /// matches every tool): the events about one call, and the question asked before one.
+    pub fn takes_tool_matcher(&self) -> bool {
+        self.is_tool_event() || *self == HookEvent::PermissionRequest
+    }
+
     /// Whether the event asks about a call before it runs, so that the policy in force can
     /// still stop it.
     pub fn asks_before_a_call(&self) -> bool {
