@@ -27,29 +27,24 @@ fn address() -> String {
     format!(r"{}|[^<>()\s]+%40[^<>()\s]+", crate::mask::EMAIL_PATTERN)
 }
 
-/// One to four capitalised words right before the address in angle brackets or parentheses
-/// (`Alice Smith (alice@…)`), the name in quotes too as a mail header has it (`From: "Alice
-/// Smith" <…>`, its quotes escaped in JSON text).
-static BEFORE: LazyLock<Regex> = LazyLock::new(|| {
+/// A name of `word`s (`count` more after the first, a regex repetition) right
+/// before the address in angle brackets or parentheses, in quotes too as a mail header has them
+/// (`From: "Alice Smith" <…>`, the quotes escaped in JSON text).
+fn name_before_address(word: &str, count: &str) -> Regex {
     Regex::new(&format!(
-        r#"\b(?P<name>{w}(?: {w}){{0,3}})(?:\\?["'])? [<(](?P<address>{a})[>)]"#,
-        w = CAPITALISED,
+        r#"\b(?P<name>{word}(?: {word}){count})(?:\\?["'])? [<(](?P<address>{a})[>)]"#,
         a = address()
     ))
     .expect("the pattern of a name before an address compiles")
-});
+}
+
+/// One to four capitalised words right before the address (`Alice Smith (alice@…)`).
+static BEFORE: LazyLock<Regex> = LazyLock::new(|| name_before_address(CAPITALISED, "{0,3}"));
 
 /// Two or three words in lower case right before the address, of which the last ones are a
 /// name only when the address spells them ([`spelled_by`]): `send it to <bob@…>` and `reply
 /// to bob <bob@…>` name no one, `alice smith <alice@…>` does.
-static LOWER_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(
-        r#"\b(?P<name>{w}(?: {w}){{1,2}})(?:\\?["'])? [<(](?P<address>{a})[>)]"#,
-        w = LOWER,
-        a = address()
-    ))
-    .expect("the pattern of a name in lower case before an address compiles")
-});
+static LOWER_BEFORE: LazyLock<Regex> = LazyLock::new(|| name_before_address(LOWER, "{1,2}"));
 
 /// A name after the address: two to four capitalised words after one in angle brackets
 /// (`<alice@…> Alice Smith`), of which the first ones are a name only when the address spells
