@@ -1180,23 +1180,13 @@ fn a_folder_named_to_import_is_searched_for_every_agents_logs() {
     let empty = env.path().join("empty");
     std::fs::create_dir_all(empty.join("sub")).unwrap();
     std::fs::write(empty.join("sub/notes.txt"), "hello\n").unwrap();
-    let run = env.run(&["import", empty.to_str().unwrap()]);
-    assert_eq!(run.code, 3, "{}", run.stderr);
-    assert!(
-        run.stderr.contains(
-            "empty: no session log of Claude Code, Codex, Gemini CLI or Copilot CLI under it"
-        ),
-        "{}",
-        run.stderr
+    env.run(&["import", empty.to_str().unwrap()]).fails_with(
+        3,
+        "empty: no session log of Claude Code, Codex, Gemini CLI or Copilot CLI under it",
     );
     // Named nothing, the error says a folder may be named.
-    let run = env.run(&["import"]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("or folders holding them"),
-        "{}",
-        run.stderr
-    );
+    env.run(&["import"])
+        .fails_with(2, "or folders holding them");
 }
 
 /// A folder named to `import` that cannot be read, or one below it, is said (before, one below

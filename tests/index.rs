@@ -1141,6 +1141,15 @@ fn a_meta_of_ours_changed_without_an_append_is_read_again() {
     assert_eq!(replaced, scanned(&env));
 }
 
+/// Writes `text` over the start of `path`, the same file (its inode kept), a tick after it was
+/// last written; returns the file, to set its time back.
+fn write_in_place(path: &Path, text: &str) -> std::fs::File {
+    std::thread::sleep(Duration::from_millis(20));
+    let file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    std::io::Write::write_all(&mut &file, text.as_bytes()).unwrap();
+    file
+}
+
 /// An events file rewritten in place to the same size, its modification time set back as it
 /// was (`touch -r`): the index compared device, inode, size and modification time, all as
 /// indexed, and kept the fold of the bytes that were replaced. The change time, which no one
@@ -1156,14 +1165,9 @@ fn events_rewritten_in_place_to_the_same_size_with_their_time_set_back_are_folde
     // Two calls become prompts of the same length: "tool_call" and "user_xxxx" are 9 bytes.
     let rewritten = text.replacen("\"tool_call\"", "\"user_xxxx\"", 2);
     assert_eq!(rewritten.len(), text.len());
-    std::thread::sleep(Duration::from_millis(20));
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .open(&events)
+    write_in_place(&events, &rewritten)
+        .set_modified(modified)
         .unwrap();
-    std::io::Write::write_all(&mut &file, rewritten.as_bytes()).unwrap();
-    file.set_modified(modified).unwrap();
-    drop(file);
     let listed = list(&env).json();
     assert_eq!(listed[0]["session_id"], "cccc-3");
     assert_eq!(listed[0]["tool_calls"], 2);
@@ -1182,13 +1186,7 @@ fn events_rewritten_in_place_longer_are_folded_again_whole() {
     let text = std::fs::read_to_string(&events).unwrap();
     let rewritten = text.replace("\"tool_call\"", "\"user_xxxx\"")
         + &call_lines("cccc-3", 1_700_000_300.0, 9, false);
-    std::thread::sleep(Duration::from_millis(20));
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .open(&events)
-        .unwrap();
-    std::io::Write::write_all(&mut &file, rewritten.as_bytes()).unwrap();
-    drop(file);
+    write_in_place(&events, &rewritten);
     let listed = list(&env).json();
     assert_eq!(listed[0]["session_id"], "cccc-3");
     assert_eq!(listed[0]["tool_calls"], 1);

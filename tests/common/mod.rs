@@ -73,6 +73,18 @@ impl Run {
         );
         self
     }
+
+    /// Asserts the run exited with `code` and said `text` on stderr.
+    #[track_caller]
+    pub fn fails_with(&self, code: i32, text: &str) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        assert!(self.stderr.contains(text), "{}", self.stderr);
+        self
+    }
 }
 
 impl TestEnv {
