@@ -31,7 +31,8 @@
 //! `<name>@<host>` (whose host is replaced too, whoever it is) and in the attribution. The
 //! order, within each string: the user's rules, the repository, names beside addresses, email
 //! addresses (so an address is one `[EMAIL]`), home folders, macOS temporary folders, the
-//! owner and group columns of `ls -l` (`[USER]`, `[GROUP]`), shell prompts, host names (before
+//! account columns of listings (`ls -l`, `find -ls`, `stat`, `tar tv`:
+//! [`super::account_columns`]), shell prompts, host names (before
 //! user names, since `alice-laptop` holds `alice`), other people's names, user names.
 
 use std::borrow::Cow;
@@ -43,6 +44,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::Exported;
+use super::account_columns::Columns;
 use super::named_address::{name_shaped, names_beside_addresses};
 use crate::model::tools::Agent;
 use crate::model::view::View;
@@ -81,7 +83,7 @@ const EXAMPLES: usize = 3;
 /// leak is worse than an odd `[USER]` in a sentence, which `--dry-run` shows. A dictionary
 /// would leave every such name in the text; a length or character rule cannot tell `test`
 /// from `zoe`.
-const GENERIC: &[&str] = &[
+pub(super) const GENERIC: &[&str] = &[
     "admin",
     "administrator",
     "agent",
@@ -1010,71 +1012,6 @@ static PROMPT: LazyLock<Regex> = LazyLock::new(|| {
     .expect("the prompt pattern compiles")
 });
 
-/// A line of `ls -l` (also `-la`, `-h`, with macOS's `@` and `+`, SELinux's `.`, a device's
-/// `8, 1`), at a line's start or after a line break escaped in JSON text: its mode, its links,
-/// then the owner and group columns, which name accounts of the machine (`-rw-r--r-- 1 alice
-/// staff 120 Jan 1 a.txt`), whoever they are: a colleague's account there was exported.
-static LS_LONG: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"(?m)(?P<pre>(?:^|\\n)[-bcdlpsD][-r][-w][-xsStT][-r][-w][-xsStT][-r][-w][-xsStT]",
-        r"[@+.]?[ \t]+\d+[ \t]+)(?P<owner>[^\s\\]+)(?P<mid>[ \t]+)(?P<group>[^\s\\]+)",
-        r"(?P<post>[ \t]+(?:\d+,[ \t]*)?\d[\d.,]*[KMGTPEZYkB]?[ \t])",
-    ))
-    .expect("the ls -l pattern compiles")
-});
-
-/// The accounts and groups a system has for itself, not for a person, as `ls -l` shows them
-/// (besides [`GENERIC`] and macOS's `_www`-like ones): they stay.
-const SYSTEM_ACCOUNTS: &[&str] = &[
-    "adm",
-    "audio",
-    "bin",
-    "cdrom",
-    "daemon",
-    "dialout",
-    "disk",
-    "everyone",
-    "floppy",
-    "games",
-    "input",
-    "kmem",
-    "kvm",
-    "lp",
-    "lpadmin",
-    "mail",
-    "man",
-    "messagebus",
-    "mysql",
-    "netdev",
-    "nginx",
-    "nogroup",
-    "plugdev",
-    "proxy",
-    "redis",
-    "render",
-    "shadow",
-    "ssl-cert",
-    "staff",
-    "sudo",
-    "sys",
-    "syslog",
-    "systemd-journal",
-    "tty",
-    "utmp",
-    "uucp",
-    "video",
-    "wheel",
-];
-
-/// Whether `name`, an owner or group of `ls -l`, is the system's own or a number.
-fn systems(name: &str) -> bool {
-    let lower = name.to_lowercase();
-    name.chars().all(|c| c.is_ascii_digit())
-        || name.starts_with('_')
-        || SYSTEM_ACCOUNTS.contains(&lower.as_str())
-        || GENERIC.contains(&lower.as_str())
-}
-
 /// A macOS per-user temporary folder (`/var/folders/7x/k2n…_h0000gn`, also under
 /// `/private`): its random name is the same in every session of its user.
 static MACOS_TEMP: LazyLock<Regex> = LazyLock::new(|| {
@@ -1160,7 +1097,7 @@ pub struct Scrubber<'a> {
     users: Option<Regex>,
     /// `~<name>` of every known account ([`tilde_pattern`]).
     tilde: Option<Regex>,
-    /// Every known account in lower case, generic ones too (an `ls -l` owner, [`LS_LONG`]).
+    /// Every known account in lower case, generic ones too (a listing's owner, [`Columns`]).
     accounts: BTreeSet<String>,
     /// The home folders of known names with spaces ([`named_homes`]).
     named_homes: Option<Regex>,
@@ -1283,7 +1220,10 @@ impl Scrubber<'_> {
             format!("{pre}{HOME}{end}")
         });
         out = replace(out, &MACOS_TEMP, "temp_dir", report, |_| TEMP.to_owned());
-        out = replace_some(out, &LS_LONG, "file_owner", report, |c| self.ls_owners(c));
+        let columns = Columns {
+            accounts: &self.accounts,
+        };
+        out = columns.text(out, report);
         // A user's account as the owner on a code host is theirs, even a name too short to
         // replace as a word (`github.com/jo/dotfiles` of the account `jo`); a role account's
         // is no one's (`github.com/dev/…`), an organisation's is not the user's.
@@ -1316,33 +1256,6 @@ impl Scrubber<'_> {
             });
         }
         out
-    }
-
-    /// The owner and group of a line of `ls -l` ([`LS_LONG`]): an account is `[USER]` unless
-    /// the system's own, and so is a group named as the owner or a known account (a user's
-    /// own group); another group not the system's (`acme-eng`) is `[GROUP]`. `None` when
-    /// nothing of them names anyone.
-    fn ls_owners(&self, c: &Captures<'_>) -> Option<String> {
-        let known = |n: &str| self.accounts.contains(&n.to_lowercase());
-        let (owner, group) = (&c["owner"], &c["group"]);
-        let new_owner = if known(owner) || !systems(owner) {
-            USER
-        } else {
-            owner
-        };
-        let new_group = if known(group) || group.eq_ignore_ascii_case(owner) && new_owner == USER {
-            USER
-        } else if systems(group) {
-            group
-        } else {
-            GROUP
-        };
-        (new_owner != owner || new_group != group).then(|| {
-            format!(
-                "{}{new_owner}{}{new_group}{}",
-                &c["pre"], &c["mid"], &c["post"]
-            )
-        })
     }
 
     /// Every string in a JSON value, keys too, in place.
@@ -1434,7 +1347,7 @@ fn replace_some<'t>(
 }
 
 /// [`replace_some`], where `with` also sees the whole text the match was found in.
-fn replace_where<'t>(
+pub(super) fn replace_where<'t>(
     text: Cow<'t, str>,
     pattern: &Regex,
     kind: &str,
