@@ -1,6 +1,6 @@
 //! `export --anonymize`: the accounts and groups tools print in columns of their own (`ls`,
-//! `find -ls`, `stat`, `tar tv`) name a colleague's account, a team's group: each was
-//! exported. Every test keeps an
+//! `find -ls`, `stat`, `tar tv`, `ps`, `id`, `getent passwd`, `who`, `last`) name a
+//! colleague's account, a team's group, a full name: each was exported. Every test keeps an
 //! ordinary line beside the listing, which must come through as it was.
 
 use serde_json::json;
@@ -41,7 +41,8 @@ fn outputs_exported(env: &TestEnv, id: &str, outputs: &[&str]) -> Vec<String> {
 /// `ls -g` and `ls -o` print one of the owner and group columns, `ls -i` and `ls -s` a number
 /// before the mode, `ls -lZ` an SELinux context and macOS's `ls -lO` flags after the group,
 /// and `find -ls` and BSD's `stat` print the line after numbers too: the owner of each was
-/// exported. The one column of `ls -g`/`-o` is `[USER]`; `ls -n`'s numbers name no one.
+/// exported. The one column of `ls -g`/`-o` is `[USER]`; `ls -n`'s numbers name no one. A
+/// listing a tool printed as JSON text had its first line, after the string's quote, left.
 #[test]
 fn the_owners_of_every_form_of_ls_find_ls_and_bsd_stat_are_replaced() {
     let env = TestEnv::new();
@@ -58,7 +59,8 @@ fn the_owners_of_every_form_of_ls_find_ls_and_bsd_stat_are_replaced() {
         "16777220 1234567 -rw-r--r-- 1 pvandal staff 0 120 \"Jan  2 10:00:00 2026\" i",
     );
     let ordinary = "4 files of 120 bytes\n-rw-r--r-- 1 is 644";
-    let out = outputs_exported(&env, "anon-ls-forms", &[listing, ordinary]);
+    let json_text = r#"{"stdout": "-rw-r--r-- 1 kfenwick acme-eng 120 Jan  2 10:00 a.txt"}"#;
+    let out = outputs_exported(&env, "anon-ls-forms", &[listing, json_text, ordinary]);
     assert_eq!(
         out,
         [
@@ -74,6 +76,7 @@ fn the_owners_of_every_form_of_ls_find_ls_and_bsd_stat_are_replaced() {
                 "  1234567      4 -rw-r--r--   1 [USER]  [GROUP]      120 Jan  2 10:00 ./h\n",
                 "16777220 1234567 -rw-r--r-- 1 [USER] staff 0 120 \"Jan  2 10:00:00 2026\" i",
             ),
+            r#"{"stdout": "-rw-r--r-- 1 [USER] [GROUP] 120 Jan  2 10:00 a.txt"}"#,
             ordinary,
         ]
     );
@@ -124,6 +127,124 @@ fn the_owner_and_group_tar_lists_are_replaced() {
                 "-rw-r--r-- [USER]/[GROUP] 12 2026-01-02 10:00 src/a.rs\n",
                 "drwxr-xr-x root/root         0 2026-01-02 10:00 etc/\n",
                 "hrw-r--r-- 1000/1000         0 2026-01-02 10:00 b link to src/a.rs",
+            ),
+            ordinary,
+        ]
+    );
+}
+
+/// `ps aux` and `ps -ef` start each line with the process's account, a name `ps` cut too
+/// (`kfenwick+`); the system's (`root`, `systemd+`, `_windowserver`) stay, and so does a
+/// table of numbers that is no process's.
+#[test]
+fn the_accounts_ps_lists_are_replaced() {
+    let env = TestEnv::new();
+    let aux = concat!(
+        "USER         PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND\n",
+        "root           1  0.0  0.1 168000 12000 ?        Ss   09:00   0:01 /sbin/init\n",
+        "systemd+     612  0.0  0.0  90000  6000 ?        Ss   09:00   0:00 systemd-resolved\n",
+        "mrotili     1234  0.3  1.1 812345 96789 pts/0    Sl+  10:00   0:04 node server.js\n",
+        "kfenwick+   2345  0.0  0.1  12345  6789 pts/1    Ss   10:01   0:00 -bash\n",
+        "_windowserver 150 2.0 0.5 4000000 90000 ?? Ss 9:00AM 10:00.00 WindowServer",
+    );
+    let ef = concat!(
+        "UID          PID    PPID  C STIME TTY          TIME CMD\n",
+        "root           1       0  0 09:00 ?        00:00:01 /sbin/init\n",
+        "lbrandt     1234    1200  0 10:00 pts/0    00:00:00 vim notes.md",
+    );
+    let ordinary = "parse   1000  0.52  0.03  48  61 ms\nsee    1234  0.0  0.1  12345  6789 below";
+    let out = outputs_exported(&env, "anon-ps", &[aux, ef, ordinary]);
+    assert_eq!(
+        out,
+        [
+            concat!(
+                "USER         PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND\n",
+                "root           1  0.0  0.1 168000 12000 ?        Ss   09:00   0:01 /sbin/init\n",
+                "systemd+     612  0.0  0.0  90000  6000 ?        Ss   09:00   0:00 systemd-resolved\n",
+                "[USER]     1234  0.3  1.1 812345 96789 pts/0    Sl+  10:00   0:04 node server.js\n",
+                "[USER]   2345  0.0  0.1  12345  6789 pts/1    Ss   10:01   0:00 -bash\n",
+                "_windowserver 150 2.0 0.5 4000000 90000 ?? Ss 9:00AM 10:00.00 WindowServer",
+            ),
+            concat!(
+                "UID          PID    PPID  C STIME TTY          TIME CMD\n",
+                "root           1       0  0 09:00 ?        00:00:01 /sbin/init\n",
+                "[USER]     1234    1200  0 10:00 pts/0    00:00:00 vim notes.md",
+            ),
+            ordinary,
+        ]
+    );
+}
+
+/// `id` names the account and its groups, `getent passwd` (or `/etc/passwd`) an account
+/// with its full name, room and telephone: a colleague's were exported. The account is
+/// `[USER]` (in a home folder of another root too), its own group `[USER]`, a team's
+/// `[GROUP]`, what the passwd line says of the person `[NAME]`; the system's accounts and
+/// groups, and a service's account that no one logs in to, stay.
+#[test]
+fn the_accounts_id_and_passwd_print_are_replaced() {
+    let env = TestEnv::new();
+    let id = "uid=1001(mrotili) gid=1001(mrotili) groups=1001(mrotili),27(sudo),1002(acme-eng)";
+    let passwd = concat!(
+        "root:x:0:0:root:/root:/bin/bash\n",
+        "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n",
+        "grafana:x:998:998:Grafana Server:/usr/share/grafana:/usr/sbin/nologin\n",
+        "kfenwick:x:1002:1002:Kay Fenwick,Room 12,555-0100,,:/srv/kfenwick:/bin/bash\n",
+        "lbrandt:x:1003:1003::/home/lbrandt:/usr/bin/zsh",
+    );
+    // As JSON text a tool printed, its first line after the quote opening the string.
+    let json_text = r#"{"stdout": "pvandal:x:1004:1004:Pim Vandal,,,:/srv/pvandal:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin"}"#;
+    let ordinary = "uid=1000 is the first user; src/a.rs:x:12:4:unused: see docs:here";
+    let out = outputs_exported(&env, "anon-id", &[id, passwd, json_text, ordinary]);
+    assert_eq!(
+        out,
+        [
+            "uid=1001([USER]) gid=1001([USER]) groups=1001([USER]),27(sudo),1002([GROUP])",
+            concat!(
+                "root:x:0:0:root:/root:/bin/bash\n",
+                "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n",
+                "grafana:x:998:998:Grafana Server:/usr/share/grafana:/usr/sbin/nologin\n",
+                "[USER]:x:1002:1002:[NAME]:/srv/[USER]:/bin/bash\n",
+                "[USER]:x:1003:1003::~:/usr/bin/zsh",
+            ),
+            r#"{"stdout": "[USER]:x:1004:1004:[NAME]:/srv/[USER]:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin"}"#,
+            ordinary,
+        ]
+    );
+}
+
+/// `who`, `w` and `last` start each line with the account logged in; `reboot` of `last`
+/// and a sentence about a console stay.
+#[test]
+fn the_accounts_who_and_last_list_are_replaced() {
+    let env = TestEnv::new();
+    let who = concat!(
+        "mrotili  pts/0        2026-01-02 10:00 (10.0.0.5)\n",
+        "kfenwick console  Jan  2 09:58",
+    );
+    let w = concat!(
+        "USER     TTY      FROM             LOGIN@   IDLE   JCPU   PCPU WHAT\n",
+        "lbrandt  pts/1    10.0.0.7         10:02    1:00   0.10s  0.01s vim",
+    );
+    let last = concat!(
+        "pvandal  pts/2        10.0.0.9         Thu Jan  2 10:05   still logged in\n",
+        "reboot   system boot  6.8.0-49-generic Thu Jan  2 09:00   still running",
+    );
+    let ordinary = "check console at 10:00\nlunch  tty1 at 12:00";
+    let out = outputs_exported(&env, "anon-who", &[who, w, last, ordinary]);
+    assert_eq!(
+        out,
+        [
+            concat!(
+                "[USER]  pts/0        2026-01-02 10:00 (10.0.0.5)\n",
+                "[USER] console  Jan  2 09:58",
+            ),
+            concat!(
+                "USER     TTY      FROM             LOGIN@   IDLE   JCPU   PCPU WHAT\n",
+                "[USER]  pts/1    10.0.0.7         10:02    1:00   0.10s  0.01s vim",
+            ),
+            concat!(
+                "[USER]  pts/2        10.0.0.9         Thu Jan  2 10:05   still logged in\n",
+                "reboot   system boot  6.8.0-49-generic Thu Jan  2 09:00   still running",
             ),
             ordinary,
         ]

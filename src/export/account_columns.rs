@@ -1,9 +1,10 @@
 //! The accounts and groups tools print in columns of their own, for
 //! [`super::anonymize`]: `ls -l` (also `-g`, `-o`, `-n`, `-i`, `-s`, `-Z`, macOS's flags),
-//! `find -ls`, `stat` (GNU's, BSD's and macOS's, `-x` too) and `tar tv`. Such a column names
-//! an account of the machine whoever it is, and a colleague's there was exported: a person's
-//! account is `[USER]`, a team's group `[GROUP]`; the system's own (`root`, `staff`, `wheel`,
-//! `_www`, daemons, numbers) stay.
+//! `find -ls`, `stat` (GNU's, BSD's and macOS's, `-x` too), `tar tv`, `ps aux` and `ps -ef`,
+//! `id`, `getent passwd` (and `/etc/passwd`), `who`, `w` and `last`. Such a column names an
+//! account of the machine whoever it is, and a colleague's there was exported: a person's
+//! account is `[USER]`, a team's group `[GROUP]`, the full name of a passwd line `[NAME]`; the
+//! system's own (`root`, `staff`, `wheel`, `_www`, daemons, numbers) stay.
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -11,13 +12,14 @@ use std::sync::LazyLock;
 
 use regex::{Captures, Regex};
 
-use super::anonymize::{GENERIC, GROUP, Report, USER, replace_where};
+use super::anonymize::{GENERIC, GROUP, NAME, Report, USER, replace_where};
 
 /// A file's mode as a listing prints it (`-rw-r--r--`, `drwxr-sr-x`, `crw-rw----`).
 const MODE: &str = r"[-bcdlpsD][-r][-w][-xsStT][-r][-w][-xsStT][-r][-w][-xsStT]";
 
-/// Where a listing's line starts: a line's start, or a line break escaped in JSON text.
-const LINE: &str = r"(?:^|\\n)";
+/// Where a listing's line starts: a line's start, or in JSON text a line break escaped or the
+/// quote opening its string (`{"stdout": "-rw-r--r-- 1 alice …`), whose first line was left.
+const LINE: &str = r#"(?:^|\\n|")"#;
 
 /// A line of `ls -l` (also `-la`, `-h`, with macOS's `@` and `+`, SELinux's `.`, a device's
 /// `8, 1`), of `find -ls` and of BSD's and macOS's `stat`: a device's and an inode's numbers
@@ -61,6 +63,76 @@ static TAR_LONG: LazyLock<Regex> = LazyLock::new(|| {
         line = LINE,
     ))
     .expect("the tar tv pattern compiles")
+});
+
+/// A name a process or a login is listed under: `ps` cuts a long one to its first letters and
+/// a `+` (`systemd+`, `mrotili+`).
+const ACCOUNT: &str = r"[\p{L}_][\p{L}\p{N}._-]*\+?";
+
+/// A process's terminal as `ps` prints it (`?`, `pts/0`, `tty1`, macOS's `??` and `s000`).
+const PS_TTY: &str = r"(?:\?\??|pts/\d+|tty\w*|s\d{3}|console)";
+
+/// A line of `ps aux` (`USER PID %CPU %MEM VSZ RSS TTY STAT …`) or of `ps -ef` (`UID PID PPID
+/// C STIME TTY TIME …`): its first column is the process's account. The terminal and the
+/// state or time after it tell the line from a table of numbers (`parse 1000 0.5 0.1 48 61`).
+static PS_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        concat!(
+            r"(?m)(?P<pre>{line})(?P<owner>{account})(?P<post>[ \t]+\d+[ \t]+",
+            r"(?:\d+(?:[.,]\d+)?[ \t]+\d+(?:[.,]\d+)?[ \t]+\d+[ \t]+\d+[ \t]+{tty}[ \t]+[DIRSTUWXZ][<NLsl+]*",
+            r"|\d+[ \t]+\d+[ \t]+\S+[ \t]+{tty}[ \t]+(?:\d+-)?\d+:\d\d(?::\d\d)?(?:\.\d+)?)[ \t])",
+        ),
+        line = LINE,
+        account = ACCOUNT,
+        tty = PS_TTY,
+    ))
+    .expect("the ps pattern compiles")
+});
+
+/// A line of `who`, `w` or `last`: an account, its terminal (padded: `console` alone is a word),
+/// the host it came from perhaps, and when (`marco    pts/0        2026-01-02 10:00`,
+/// `marco    console  Jan  2 10:00`, `marco pts/1 10.0.0.5 Thu Jan  2 10:00   still logged in`).
+static LOGIN_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        concat!(
+            r"(?m)(?P<pre>{line})(?P<owner>{account})(?P<post>[ \t]+",
+            r"(?:pts/\d+|tty[\w/]*|console|:\d+(?:\.\d+)?|seat\d+)[ \t]{{2,}}(?:[^\s\\]+[ \t]+)?",
+            r"(?:(?:[A-Z][a-z]{{2}} )?[A-Z][a-z]{{2}} [ \d]\d \d\d:\d\d|\d{{4}}-\d\d-\d\d \d\d:\d\d",
+            r"|[A-Z][a-z]{{2}}\d\d(?:[AaPp][Mm])?\b|\d\d?:\d\d(?:[AaPp][Mm])?\b))",
+        ),
+        line = LINE,
+        account = ACCOUNT,
+    ))
+    .expect("the login pattern compiles")
+});
+
+/// What `id` prints (`uid=1000(alice) gid=1000(alice) groups=1000(alice),27(sudo),1001(eng)`).
+static ID_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    let id = r"\d+\([^()\s\\]+\)";
+    Regex::new(&format!(
+        r"\buid={id}(?:[ \t]+(?:gid|euid|egid|groups)={id}(?:,\d+(?:\([^()\s\\]+\))?)*)*"
+    ))
+    .expect("the id pattern compiles")
+});
+
+/// One `<id>(<name>)` of [`ID_LINE`].
+static ID_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?P<key>[a-z]+=)?(?P<pre>\d+\()(?P<name>[^()\s\\]+)\)")
+        .expect("the id name pattern compiles")
+});
+
+/// A line of `getent passwd` or `/etc/passwd`: account, password, ids, the full name and
+/// more (GECOS: `Marco Rotili,Room 12,555-0100,,`), home folder, shell, each path absolute or
+/// empty (a home already `~`). Ends with its line ([`line_ends`]).
+static PASSWD_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        concat!(
+            r"(?m)(?P<pre>{line})(?P<name>[A-Za-z_][A-Za-z0-9_.-]*\$?)(?P<ids>:(?:x|\*|!!?)?:\d+:\d+:)",
+            r"(?P<gecos>[^:\n\\]*)(?P<mid>:)(?P<home>(?:[/~][^:\s\\]*)?)(?P<shell>:(?:/[^:\s\\]*)?)",
+        ),
+        line = LINE,
+    ))
+    .expect("the passwd pattern compiles")
 });
 
 /// The accounts and groups a system has for itself, not for a person, as listings show them
@@ -163,15 +235,41 @@ const SYSTEM_ACCOUNTS: &[&str] = &[
 ];
 
 /// Whether `name`, a listing's account or group, is the system's own or a number (`ls -n`,
-/// `tar --numeric-owner`: a number names no one).
+/// `tar --numeric-owner`: a number names no one). A name `ps` cut (`systemd+`) is the
+/// system's when one of its own starts so.
 fn systems(name: &str) -> bool {
     let lower = name.to_lowercase();
+    let own = |n: &str| {
+        n.starts_with('_')
+            || n.starts_with("systemd-")
+            || n.starts_with("com.apple.")
+            || SYSTEM_ACCOUNTS.contains(&n)
+            || GENERIC.contains(&n)
+    };
+    let cut = lower.strip_suffix('+').filter(|s| s.len() >= 4);
     name.chars().all(|c| c.is_ascii_digit())
-        || lower.starts_with('_')
-        || lower.starts_with("systemd-")
-        || lower.starts_with("com.apple.")
-        || SYSTEM_ACCOUNTS.contains(&lower.as_str())
-        || GENERIC.contains(&lower.as_str())
+        || own(&lower)
+        || cut.is_some_and(|stem| {
+            own(stem)
+                || stem == "systemd"
+                || SYSTEM_ACCOUNTS.iter().any(|s| s.starts_with(stem))
+                || GENERIC.iter().any(|s| s.starts_with(stem))
+        })
+}
+
+/// Whether a passwd line's shell lets no one log in (`/usr/sbin/nologin`, `/bin/false`,
+/// `/bin/sync`): a service's account, not a person's.
+fn no_login(shell: &str) -> bool {
+    let program = shell.rsplit('/').next().unwrap_or(shell);
+    matches!(program, "nologin" | "false" | "sync" | "shutdown" | "halt")
+}
+
+/// Whether the text after a match starts a new line or ends the text, or in JSON text the
+/// string holding it (`"`, `\"`).
+fn line_ends(after: &str) -> bool {
+    after.is_empty()
+        || after.starts_with(['\n', '\r', '"'])
+        || ["\\n", "\\r", "\\\""].iter().any(|s| after.starts_with(s))
 }
 
 /// Rewrites the account columns of listings in `text`; `accounts` are the known ones in lower
@@ -187,7 +285,14 @@ impl Columns<'_> {
         for pattern in [&*LS_LONG, &*STAT_IDS, &*TAR_LONG] {
             out = replace_where(out, pattern, "file_owner", report, |c, _| self.owners(c));
         }
-        out
+        for pattern in [&*PS_LINE, &*LOGIN_LINE] {
+            out = replace_where(out, pattern, "account", report, |c, _| self.owners(c));
+        }
+        out = replace_where(out, &ID_LINE, "account", report, |c, _| self.id(&c[0]));
+        replace_where(out, &PASSWD_LINE, "account", report, |c, t| {
+            let end = c.get(0).expect("a match has a whole").end();
+            line_ends(&t[end..]).then(|| self.passwd(c)).flatten()
+        })
     }
 
     fn known(&self, name: &str) -> bool {
@@ -216,7 +321,7 @@ impl Columns<'_> {
         }
     }
 
-    /// A match of [`LS_LONG`], [`STAT_IDS`] or [`TAR_LONG`]: its
+    /// A match of [`LS_LONG`], [`STAT_IDS`], [`TAR_LONG`], [`PS_LINE`] or [`LOGIN_LINE`]: its
     /// `owner` and, when there is one, `group`. The one column of `ls -g` or `ls -o`, which the
     /// line does not say is which, is taken as an account. `None` when nothing names anyone.
     fn owners(&self, c: &Captures<'_>) -> Option<String> {
@@ -231,5 +336,52 @@ impl Columns<'_> {
         };
         (new_owner != owner || new_group != group)
             .then(|| format!("{}{new_owner}{mid}{new_group}{}", &c["pre"], &c["post"]))
+    }
+
+    /// `id`'s line: its `uid=`'s name is the account's, the others are groups.
+    fn id(&self, line: &str) -> Option<String> {
+        let owner = ID_NAME.captures(line)?.name("name")?.as_str().to_owned();
+        let new_owner = self.owner(&owner).to_owned();
+        let mut changed = false;
+        let out = ID_NAME.replace_all(line, |c: &Captures<'_>| {
+            let name = &c["name"];
+            let new = if c.name("key").is_some_and(|k| k.as_str() == "uid=") {
+                new_owner.as_str()
+            } else {
+                self.group(name, &owner, &new_owner)
+            };
+            changed |= new != name;
+            let key = c.name("key").map_or("", |k| k.as_str());
+            format!("{key}{}{new})", &c["pre"])
+        });
+        changed.then(|| out.into_owned())
+    }
+
+    /// A passwd line: a person's account is `[USER]`, in its home folder's path too, and its
+    /// full name and what follows (room, telephones) `[NAME]`. An account is a person's when
+    /// known, or when not the system's and its shell lets one log in.
+    fn passwd(&self, c: &Captures<'_>) -> Option<String> {
+        let (name, shell) = (&c["name"], &c["shell"]);
+        let person = self.known(name) || (!systems(name) && !no_login(&shell[1..]));
+        if !person {
+            return None;
+        }
+        let gecos = &c["gecos"];
+        let gecos = if gecos.chars().any(char::is_alphanumeric) {
+            NAME
+        } else {
+            gecos
+        };
+        let home: Vec<&str> = c["home"]
+            .split('/')
+            .map(|part| if part == name { USER } else { part })
+            .collect();
+        Some(format!(
+            "{}{USER}{}{gecos}{}{}{shell}",
+            &c["pre"],
+            &c["ids"],
+            &c["mid"],
+            home.join("/")
+        ))
     }
 }

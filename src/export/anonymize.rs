@@ -31,7 +31,7 @@
 //! `<name>@<host>` (whose host is replaced too, whoever it is) and in the attribution. The
 //! order, within each string: the user's rules, the repository, names beside addresses, email
 //! addresses (so an address is one `[EMAIL]`), home folders, macOS temporary folders, the
-//! account columns of listings (`ls -l`, `find -ls`, `stat`, `tar tv`:
+//! account columns of listings (`ls -l`, `stat`, `ps`, `id`, `who` …:
 //! [`super::account_columns`]), shell prompts, host names (before
 //! user names, since `alice-laptop` holds `alice`), other people's names, user names.
 
