@@ -1440,3 +1440,50 @@ fn the_users_own_login_as_a_code_hosts_owner_is_replaced() {
         run.stdout
     );
 }
+
+/// The exporting machine's home folder and the session's working folder were found inside
+/// other paths' names: exported where `HOME` is `/root` (a container's), `root/root` of `tar
+/// tv`, `chroot/root` and `/srv/root/x` became `root~`, `chroot~` and `/srv~/x`, and with the
+/// working folder `/app`, `src/app/main.rs` became `src[CWD]/main.rs`. They stay; the home
+/// and the folder where they start a path are still replaced.
+#[test]
+fn a_home_or_working_folder_inside_another_paths_name_stays() {
+    let env = TestEnv::new();
+    SessionBuilder::new("anon-inside")
+        .meta(|m| {
+            m.agent_name = "claude-code".into();
+            m.set_attribution("os_user", "alice");
+            m.set_attribution("working_dir", "/app");
+        })
+        .session_start(json!({"cwd": "/app", "source": "startup"}))
+        .at(1.0)
+        .prompt(concat!(
+            "drwxr-xr-x root/root 0 2026-01-02 10:00 etc/\n",
+            "see /srv/root/x, chroot/root and src/app/main.rs\n",
+            "cat /root/.bashrc /app/src/main.rs; docker run -v /root:/root",
+        ))
+        .write(&env);
+    let mut export = env.command(&["export", "anon-inside", "--format", "json", "--anonymize"]);
+    export
+        .env("HOME", "/root")
+        .env("USER", "alice")
+        .env("LOGNAME", "alice");
+    let run = crate::common::run_with_stdin(export, b"");
+    run.success();
+    let prompt = run.json()["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event_type"] == "user_prompt")
+        .map(|e| e["data"]["prompt"].as_str().unwrap().to_owned());
+    assert_eq!(
+        prompt.as_deref(),
+        Some(concat!(
+            "drwxr-xr-x root/root 0 2026-01-02 10:00 etc/\n",
+            "see /srv/root/x, chroot/root and src/app/main.rs\n",
+            "cat ~/.bashrc [CWD]/src/main.rs; docker run -v ~:~",
+        )),
+        "{}",
+        run.stdout
+    );
+}

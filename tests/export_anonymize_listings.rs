@@ -23,10 +23,13 @@ fn outputs_exported(env: &TestEnv, id: &str, outputs: &[&str]) -> Vec<String> {
             .result(json!(output));
     }
     session.write(env);
-    // The exporting machine's home folder is replaced too: `/root`, the tests' own when run
-    // as root, would take `/root` of `root/root` along.
+    // The exporting machine's user and home are replaced too: `root`, the tests' own when run
+    // as root, would be `[USER]` in every listing.
     let mut export = env.command(&["export", id, "--format", "json", "--anonymize"]);
-    export.env("HOME", env.path());
+    export
+        .env("HOME", env.path())
+        .env("USER", "alice")
+        .env("LOGNAME", "alice");
     let run = run_with_stdin(export, b"");
     run.success();
     run.json()["events"]

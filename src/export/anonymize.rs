@@ -1185,24 +1185,22 @@ impl Scrubber<'_> {
             (!remote).then(|| format!("{pre}{EMAIL}"))
         });
         for home in &self.homes {
-            if out.contains(home.as_str()) {
-                let pattern = Regex::new(&format!(r"{}(?:\b|$|[/\\])", regex::escape(home)));
-                if let Ok(pattern) = pattern {
-                    out = replace(out, &pattern, "home_path", report, |c| {
-                        // Keep the separator after the home folder.
-                        format!("{HOME}{}", &c[0][home.len()..])
-                    });
-                }
+            if out.contains(home.as_str())
+                && let Some(pattern) = whole_path(home)
+            {
+                out = replace(out, &pattern, "home_path", report, |c| {
+                    // Keep what was before and the separator after the home folder.
+                    format!("{}{HOME}{}", &c["before"], &c["after"])
+                });
             }
         }
         for folder in &self.folders {
-            if out.contains(folder.as_str()) {
-                let pattern = Regex::new(&format!(r"{}(?:\b|$|[/\\])", regex::escape(folder)));
-                if let Ok(pattern) = pattern {
-                    out = replace(out, &pattern, "working_dir", report, |c| {
-                        format!("{CWD}{}", &c[0][folder.len()..])
-                    });
-                }
+            if out.contains(folder.as_str())
+                && let Some(pattern) = whole_path(folder)
+            {
+                out = replace(out, &pattern, "working_dir", report, |c| {
+                    format!("{}{CWD}{}", &c["before"], &c["after"])
+                });
             }
         }
         if let Some(named) = &self.named_homes {
@@ -1322,6 +1320,18 @@ impl Scrubber<'_> {
         self.value(&mut event.data, report);
         self.map(&mut event.extra, report);
     }
+}
+
+/// `path`, a home or working folder, where it starts a path: not inside another one's name
+/// (`before`, kept). A machine's home `/root` or a container's working folder `/app` was
+/// found inside `root/root` of `tar tv`, `/srv/root/x` and `src/app/main.rs`, which became
+/// `root~`, `/srv~/x` and `src[CWD]/main.rs`. `after` is the separator after it, if any.
+fn whole_path(path: &str) -> Option<Regex> {
+    Regex::new(&format!(
+        r"(?P<before>^|[^\p{{L}}\p{{N}}_.~-]){}(?P<after>\b|$|[/\\])",
+        regex::escape(path)
+    ))
+    .ok()
 }
 
 /// Replaces every match of `pattern` in `text` by what `with` makes of it, noting each.
