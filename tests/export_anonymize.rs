@@ -1487,3 +1487,32 @@ fn a_home_or_working_folder_inside_another_paths_name_stays() {
         run.stdout
     );
 }
+
+/// The user's full name written in lower case after a label (`owner: marco rotili` of the
+/// account `marco`) lost only its first name: the surname was exported there and wherever
+/// the session wrote the name. The whole is the user's now, as when capitalised; lower-case
+/// words after a label that are no name, or more than a name, stay.
+#[test]
+fn the_users_full_name_in_lower_case_after_a_label_is_replaced() {
+    let env = TestEnv::new();
+    let (prompts, out) = prompts_exported(
+        &env,
+        "anon-lower-label",
+        "marco",
+        "vm",
+        &[
+            "owner: marco rotili\n\"author\": \"marco rotili\"",
+            "ask marco rotili or MarcoRotili",
+            "owner: marco is away today\nowner: data engineering\nreviewer: see below",
+        ],
+    );
+    assert_eq!(
+        prompts,
+        [
+            "owner: [USER]\n\"author\": \"[USER]\"",
+            "ask [USER] or [USER]",
+            "owner: [USER] is away today\nowner: data engineering\nreviewer: see below",
+        ],
+        "{out}"
+    );
+}

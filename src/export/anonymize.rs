@@ -14,7 +14,8 @@
 //! `C:\Users\<name>` its events mention (`Alice Smith` of a profile folder with a space too).
 //! A home folder found under another root (a working folder `/data/u/alice/app` of the user
 //! `alice`) is replaced whole too. The user's full name, where the session writes it beside
-//! their account's name or address (`Author: Alice Smith <alice@…>`, `Owner: Alice Smith`),
+//! their account's name or address (`Author: Alice Smith <alice@…>`, `Owner: Alice Smith`,
+//! `owner: alice smith`),
 //! is one of their names: the whole, each name and the handles joining them (`AliceSmith`).
 //! Another person's full name beside an address (`Bob Jones <bob@…>` of a git log, `bob@…
 //! (Bob Jones)`, in lower case where the address spells it: `bob jones <bob@…>`; see
@@ -45,7 +46,7 @@ use serde_json::{Map, Value};
 
 use super::Exported;
 use super::account_columns::Columns;
-use super::named_address::{name_shaped, names_beside_addresses};
+use super::named_address::{NOT_NAMES, name_shaped, names_beside_addresses};
 use crate::model::tools::Agent;
 use crate::model::view::View;
 use crate::model::{Event, SessionMeta};
@@ -282,14 +283,28 @@ static PERSON_LABEL: LazyLock<Regex> = LazyLock::new(|| {
     // A name ends in a letter, as beside an address ([`super::named_address`]).
     let word = r"\p{Lu}(?:[\p{L}\p{M}'’-]*[\p{L}\p{M}])?\.?";
     Regex::new(&format!(
-        concat!(
-            r"(?i:\b(?P<label>author|owner|assignee|reporter|committer|reviewer|maintainer|user\.name",
-            r"|(?:co-authored|signed-off|reviewed|acked|tested|reported|suggested|helped)-by))",
-            r#"["']?\s*(?P<sep>[:=]|->)?\s*["']?(?-i:(?P<name>{word}(?: {word}){{1,3}}))"#
-        ),
-        word = word
+        r#"(?i:\b(?P<label>{PERSON_LABELS}))["']?\s*(?P<sep>[:=]|->)?\s*["']?(?-i:(?P<name>{word}(?: {word}){{1,3}}))"#,
     ))
     .expect("the person label pattern compiles")
+});
+
+/// The labels that introduce a person's name ([`PERSON_LABEL`], [`LOWER_LABEL`]).
+const PERSON_LABELS: &str = concat!(
+    r"author|owner|assignee|reporter|committer|reviewer|maintainer|user\.name",
+    r"|(?:co-authored|signed-off|reviewed|acked|tested|reported|suggested|helped)-by",
+);
+
+/// Two or three words in lower case after a label and a separator, as the label's whole value
+/// (`owner: marco rotili`, `"author": "marco rotili"`): the user's full name when the first is
+/// a known account's ([`own_names`]), whose surname was exported (`owner: [USER] rotili`).
+/// No one's else: lower-case words after a label are as often a team's or a phrase (`owner:
+/// data engineering`, `reviewer: see below`), which no pattern tells from a colleague's name.
+static LOWER_LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    let word = r"\p{Ll}[\p{Ll}\p{M}'’-]*\p{Ll}";
+    Regex::new(&format!(
+        r#"(?m)(?i:\b(?:{PERSON_LABELS}))["']?[ \t]*(?:[:=]|->)[ \t]*["']?(?P<name>{word}(?: {word}){{1,2}})(?:$|["',;)\]\r]|\\[nr])"#,
+    ))
+    .expect("the lower-case label pattern compiles")
 });
 
 /// A person's name seen in a session, with the address beside it when there was one.
@@ -337,6 +352,17 @@ fn collect_people_in(text: &str, people: &mut BTreeSet<Person>) {
             address: None,
             labelled: said && !addressed && name_shaped(&words),
         });
+    }
+    for c in LOWER_LABEL.captures_iter(text) {
+        let name = &c["name"];
+        // `owner: marco and bob` is no one's full name.
+        if name.split(' ').all(|w| !NOT_NAMES.contains(&w)) {
+            people.insert(Person {
+                name: name.to_owned(),
+                address: None,
+                labelled: false,
+            });
+        }
     }
     // An address made of its person's names (`marco.rotili@…`) says their full name as a label
     // does: the user's when the first is a known user's ([`own_names`]), no one's else (an

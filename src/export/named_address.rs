@@ -182,7 +182,7 @@ pub(super) fn name_shaped(words: &[&str]) -> bool {
 /// Capitalised words that are no one's name: those of labels (`(Work Account)`), of commit
 /// subjects and titles (`(Do Not Merge)`, `(Fix Login Page)`), and of teams, tools and
 /// agents a label names (`Owner: Platform Team`, `Reviewer: Claude Code`).
-const NOT_NAMES: &[&str] = &[
+pub(super) const NOT_NAMES: &[&str] = &[
     "a",
     "account",
     "add",
