@@ -399,7 +399,11 @@ fn prompts_exported(
         session = session.at(1.0).prompt(text);
     }
     session.write(env);
-    let run = env.run(&["export", id, "--format", "json", "--anonymize"]);
+    // The exporting machine's user is known too: as the tests' own (`root`, run in a
+    // container), it was `[USER]` wherever a test expects a system's account to stay.
+    let mut export = env.command(&["export", id, "--format", "json", "--anonymize"]);
+    export.env("USER", user).env("LOGNAME", user);
+    let run = crate::common::run_with_stdin(export, b"");
     run.success();
     let prompts = run.json()["events"]
         .as_array()
