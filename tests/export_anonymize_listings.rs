@@ -253,3 +253,54 @@ fn the_accounts_who_and_last_list_are_replaced() {
         ]
     );
 }
+
+/// `top` and `lsof` list each process under its account (`top` cut to eight characters and a
+/// `+`), `getent group` (or `/etc/group`) each group with its members: a colleague's account
+/// and a team's group were exported. The system's (`root`, `sudo`, `adm`, `syslog`) stay.
+#[test]
+fn the_accounts_top_lsof_and_group_lines_list_are_replaced() {
+    let env = TestEnv::new();
+    let top = concat!(
+        "    PID USER      PR  NI    VIRT    RES    SHR S  %CPU  %MEM     TIME+ COMMAND\n",
+        "   1234 mrotili   20   0  812345  96789  12345 S   0.3   1.1   0:04.12 node\n",
+        "      1 root      20   0  168000  12000   9000 S   0.0   0.1   0:01.00 systemd\n",
+        "   2345 kfenwic+  20   0    1.2g 200.5m  12.0m R  99.0   2.5  10:00.00 cc1",
+    );
+    let lsof = concat!(
+        "COMMAND   PID    USER   FD   TYPE DEVICE SIZE/OFF    NODE NAME\n",
+        "node     1234 lbrandt  cwd    DIR    8,1     4096 1234567 /srv/app\n",
+        "node     1234 lbrandt    3u  IPv4  12345      0t0     TCP *:3000 (LISTEN)\n",
+        "sshd      900    root  txt    REG    8,1   900000  123 /usr/sbin/sshd",
+    );
+    let group = concat!(
+        "sudo:x:27:mrotili,kfenwick\n",
+        "acme-eng:x:1002:pvandal,root\n",
+        "adm:x:4:syslog",
+    );
+    let ordinary =
+        "   12 passed  0 failed  3 ignored\nnode 1234 ran in cwd DIR /srv/app\nnote:x:12:see below";
+    let out = outputs_exported(&env, "anon-top", &[top, lsof, group, ordinary]);
+    assert_eq!(
+        out,
+        [
+            concat!(
+                "    PID USER      PR  NI    VIRT    RES    SHR S  %CPU  %MEM     TIME+ COMMAND\n",
+                "   1234 [USER]   20   0  812345  96789  12345 S   0.3   1.1   0:04.12 node\n",
+                "      1 root      20   0  168000  12000   9000 S   0.0   0.1   0:01.00 systemd\n",
+                "   2345 [USER]  20   0    1.2g 200.5m  12.0m R  99.0   2.5  10:00.00 cc1",
+            ),
+            concat!(
+                "COMMAND   PID    USER   FD   TYPE DEVICE SIZE/OFF    NODE NAME\n",
+                "node     1234 [USER]  cwd    DIR    8,1     4096 1234567 /srv/app\n",
+                "node     1234 [USER]    3u  IPv4  12345      0t0     TCP *:3000 (LISTEN)\n",
+                "sshd      900    root  txt    REG    8,1   900000  123 /usr/sbin/sshd",
+            ),
+            concat!(
+                "sudo:x:27:[USER],[USER]\n",
+                "[GROUP]:x:1002:[USER],root\n",
+                "adm:x:4:syslog",
+            ),
+            ordinary,
+        ]
+    );
+}

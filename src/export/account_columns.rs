@@ -1,10 +1,11 @@
 //! The accounts and groups tools print in columns of their own, for
 //! [`super::anonymize`]: `ls -l` (also `-g`, `-o`, `-n`, `-i`, `-s`, `-Z`, macOS's flags),
 //! `find -ls`, `stat` (GNU's, BSD's and macOS's, `-x` too), `tar tv`, `ps aux` and `ps -ef`,
-//! `id`, `getent passwd` (and `/etc/passwd`), `who`, `w` and `last`. Such a column names an
-//! account of the machine whoever it is, and a colleague's there was exported: a person's
-//! account is `[USER]`, a team's group `[GROUP]`, the full name of a passwd line `[NAME]`; the
-//! system's own (`root`, `staff`, `wheel`, `_www`, daemons, numbers) stay.
+//! `top`, `lsof`, `id`, `getent passwd` and `getent group` (and `/etc/passwd`, `/etc/group`),
+//! `who`, `w` and `last`. Such a column names an account of the machine whoever it is, and a
+//! colleague's there was exported: a person's account is `[USER]`, a team's group `[GROUP]`,
+//! the full name of a passwd line `[NAME]`; the system's own (`root`, `staff`, `wheel`,
+//! `_www`, daemons, numbers) stay.
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -119,6 +120,47 @@ static ID_LINE: LazyLock<Regex> = LazyLock::new(|| {
 static ID_NAME: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?P<key>[a-z]+=)?(?P<pre>\d+\()(?P<name>[^()\s\\]+)\)")
         .expect("the id name pattern compiles")
+});
+
+/// A line of `top` (`PID USER PR NI VIRT RES SHR S %CPU …`): its second column is the
+/// process's account (cut to eight characters and a `+`).
+static TOP_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    let size = r"\d[\d.,]*[kmgtpKMGTP]?";
+    Regex::new(&format!(
+        concat!(
+            r"(?m)(?P<pre>{line}[ \t]*\d+[ \t]+)(?P<owner>{account})(?P<post>[ \t]+(?:\d+|rt)",
+            r"[ \t]+-?\d+[ \t]+{size}[ \t]+{size}[ \t]+{size}[ \t]+[DIRSTtZ][ \t])",
+        ),
+        line = LINE,
+        account = ACCOUNT,
+        size = size,
+    ))
+    .expect("the top pattern compiles")
+});
+
+/// A line of `lsof` (`COMMAND PID [TID] USER FD TYPE …`): its account, before a descriptor
+/// (`cwd`, `txt`, `3u`) and a type (`REG`, `DIR`, `IPv4` …).
+static LSOF_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        concat!(
+            r"(?m)(?P<pre>{line}[^\s\\]+[ \t]+\d+[ \t]+(?:\d+[ \t]+)?)(?P<owner>{account})",
+            r"(?P<post>[ \t]+(?:cwd|rtd|txt|mem|mmap|DEL|err|ltx|\d+[rwu]?[A-Za-z]?)[ \t]+",
+            r"(?:REG|DIR|CHR|BLK|FIFO|LINK|IPv4|IPv6|unix|sock|a_inode|KQUEUE|PIPE|NPOLICY|netlink|raw)\b)",
+        ),
+        line = LINE,
+        account = ACCOUNT,
+    ))
+    .expect("the lsof pattern compiles")
+});
+
+/// A line of `getent group` or `/etc/group` (`acme-eng:x:1002:mrotili,kfenwick`): a group and
+/// its members, the accounts in it. Ends with its line ([`line_ends`]).
+static GROUP_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    let name = r"[A-Za-z_][A-Za-z0-9_.-]*\$?";
+    Regex::new(&format!(
+        r"(?m)(?P<pre>{LINE})(?P<group>{name})(?P<ids>:(?:x|\*|!):\d+:)(?P<members>{name}(?:,{name})*)?"
+    ))
+    .expect("the group pattern compiles")
 });
 
 /// A line of `getent passwd` or `/etc/passwd`: account, password, ids, the full name and
@@ -285,13 +327,17 @@ impl Columns<'_> {
         for pattern in [&*LS_LONG, &*STAT_IDS, &*TAR_LONG] {
             out = replace_where(out, pattern, "file_owner", report, |c, _| self.owners(c));
         }
-        for pattern in [&*PS_LINE, &*LOGIN_LINE] {
+        for pattern in [&*PS_LINE, &*TOP_LINE, &*LSOF_LINE, &*LOGIN_LINE] {
             out = replace_where(out, pattern, "account", report, |c, _| self.owners(c));
         }
         out = replace_where(out, &ID_LINE, "account", report, |c, _| self.id(&c[0]));
-        replace_where(out, &PASSWD_LINE, "account", report, |c, t| {
+        out = replace_where(out, &PASSWD_LINE, "account", report, |c, t| {
             let end = c.get(0).expect("a match has a whole").end();
             line_ends(&t[end..]).then(|| self.passwd(c)).flatten()
+        });
+        replace_where(out, &GROUP_LINE, "account", report, |c, t| {
+            let end = c.get(0).expect("a match has a whole").end();
+            line_ends(&t[end..]).then(|| self.group_line(c)).flatten()
         })
     }
 
@@ -321,7 +367,8 @@ impl Columns<'_> {
         }
     }
 
-    /// A match of [`LS_LONG`], [`STAT_IDS`], [`TAR_LONG`], [`PS_LINE`] or [`LOGIN_LINE`]: its
+    /// A match of [`LS_LONG`], [`STAT_IDS`], [`TAR_LONG`], [`PS_LINE`], [`TOP_LINE`],
+    /// [`LSOF_LINE`] or [`LOGIN_LINE`]: its
     /// `owner` and, when there is one, `group`. The one column of `ls -g` or `ls -o`, which the
     /// line does not say is which, is taken as an account. `None` when nothing names anyone.
     fn owners(&self, c: &Captures<'_>) -> Option<String> {
@@ -355,6 +402,22 @@ impl Columns<'_> {
             format!("{key}{}{new})", &c["pre"])
         });
         changed.then(|| out.into_owned())
+    }
+
+    /// A group line: the group as a listing's ([`Self::group`]; an account's own is named as
+    /// the account, `[USER]` when known), each member as an account ([`Self::owner`]).
+    fn group_line(&self, c: &Captures<'_>) -> Option<String> {
+        let group = &c["group"];
+        let new_group = self.group(group, "", "");
+        let members = c.name("members").map_or("", |m| m.as_str());
+        let new_members: Vec<&str> = members.split(',').map(|m| self.owner(m)).collect();
+        let new_members = if members.is_empty() {
+            String::new()
+        } else {
+            new_members.join(",")
+        };
+        (new_group != group || new_members != members)
+            .then(|| format!("{}{new_group}{}{new_members}", &c["pre"], &c["ids"]))
     }
 
     /// A passwd line: a person's account is `[USER]`, in its home folder's path too, and its
