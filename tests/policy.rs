@@ -4250,3 +4250,26 @@ fn powershell_that_runs_nothing_is_not_refused_under_an_allow_list() {
     let found = violating_lines(&audit_violations(&env, session, &policy));
     assert_eq!(found, [lines[5]], "{found:#?}");
 }
+
+/// A path built from text around what a command prints or a variable holds (`cat
+/// sec$(printf '')rets/k`, `cat "secr"$(echo)"ets/k"`, `cat secr$X/k` with `X` unset) was judged
+/// as the text it was written as, no file a deny names, and passed a deny of `secrets/**`; the
+/// value may hold any name, so it is judged as a path of unknown name in any folder, as a lone
+/// `$(…)` is. A number the shell puts in a name (`$$`) names no folder.
+#[test]
+fn a_path_built_around_a_commands_output_is_judged_as_anywhere() {
+    let denied = [
+        "cat sec$(printf '')rets/k",
+        r#"cat "secr"$(echo)"ets/k""#,
+        "cat sec`echo`rets/k",
+        "cat secr${X}ets/k",
+        "cat secr$X/k",
+        "echo x > sec$(echo)rets/k",
+    ];
+    let let_run = [
+        "cat src/main.rs",
+        r#"echo "$(cat src/main.rs)" > out.txt"#,
+        "sort src/a > /tmp/out_$$.txt",
+    ];
+    assert_only_denied_lines("built", true, &denied, &let_run);
+}

@@ -5,8 +5,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::cwd::{
-    cd_into, drive_relative_resolved, in_folder, is_windows_folder, unix_shaped, windows_shaped,
-    windows_trimmed,
+    cd_into, drive_relative_resolved, in_folder, is_windows_folder, unix_shaped, unspelt,
+    windows_shaped, windows_trimmed,
 };
 use super::shell::{self, SimpleCommand};
 use super::{CommandPattern, PathRules, Policy};
@@ -883,7 +883,8 @@ fn push_parts(
             }
             let glob = (glob || shell::is_glob(dir))
                 .then(|| *dots.get_or_insert_with(|| dotglob(command)));
-            out.push((access(in_folder(dir, &path)), Spelt { glob, tree }));
+            let path = in_folder(dir, &path);
+            out.push((access(unspelt(&path).into_owned()), Spelt { glob, tree }));
         }
     }
     // `cd secrets && make` works in `secrets`, as `make -C secrets` does, and reads it

@@ -527,6 +527,77 @@ pub fn in_folder(dir: &str, path: &str) -> String {
     format!("{}/{path}", dir.trim_end_matches('/'))
 }
 
+/// A path the line builds around what a substitution prints or a variable holds
+/// (`sec$(…)rets/k`, `"secr"$(echo)"ets/k"`, `secr$X/k`, `src/$X`): the value may be empty or
+/// hold any name, `/` and `..` too, so the text before it says nothing of where the file is,
+/// and the name it is in may be any. It is the path after that name, in a folder the line does
+/// not name (`$(…)/k`, a lone `$(…)` when nothing follows), as a lone substitution's is, which
+/// a deny takes for any folder (`check.rs`, `from_anywhere`). A path that starts with its only
+/// value (`$X/k`, `$HOME/.ssh`) is left as it is, and so is a `$` that starts no value (`C$`).
+pub fn unspelt(path: &str) -> std::borrow::Cow<'_, str> {
+    let Some(end) = last_value_end(path) else {
+        return path.into();
+    };
+    match path[end..].split_once('/') {
+        Some((_, rest)) if !rest.is_empty() => format!("$(…)/{rest}").into(),
+        _ => "$(…)".into(),
+    }
+}
+
+/// Where the last value a shell puts into `path` ends (`$(…)`, `${X}`, `$X`, `$1`), when one is
+/// there past its start.
+fn last_value_end(path: &str) -> Option<usize> {
+    let bytes = path.as_bytes();
+    let mut last = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'$' {
+            i += 1;
+            continue;
+        }
+        let rest = &path[i + 1..];
+        let len = if rest.starts_with("(…)") {
+            "(…)".len()
+        } else if rest.starts_with('{') {
+            rest.find('}').map_or(rest.len(), |close| close + 1)
+        } else if rest.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+            rest.find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                .unwrap_or(rest.len())
+        } else if rest.starts_with(|c: char| c.is_ascii_digit() || "@*#?$!-".contains(c)) {
+            1
+        } else {
+            i += 1;
+            continue;
+        };
+        let name = &path[i + 1..i + 1 + len];
+        if i > 0 && !is_number(name.trim_start_matches('{').trim_end_matches('}')) {
+            last = Some(i + 1 + len);
+        }
+        i += 1 + len;
+    }
+    last
+}
+
+/// Whether a shell value is a number, which names no folder (`/tmp/out_$$.txt` is in `/tmp`):
+/// the shell's process ids, counts and statuses.
+fn is_number(name: &str) -> bool {
+    matches!(
+        name,
+        "$" | "#"
+            | "?"
+            | "!"
+            | "RANDOM"
+            | "SRANDOM"
+            | "UID"
+            | "EUID"
+            | "PPID"
+            | "BASHPID"
+            | "SECONDS"
+            | "EPOCHSECONDS"
+            | "LINENO"
+    )
+}
+
 /// Where a `cd` to `to` from `dir` lands, as a shell's `cd` takes `.` and `..` (by the names
 /// of the path, not by the links on disk): `cd secrets && cd ..` is back where the line
 /// started (`""`), `cd src && cd ../secrets` in `secrets`. A `..` out of a place the line does
@@ -723,6 +794,29 @@ mod tests {
             ("/C:", "..", "/C:/.."),
         ] {
             assert_eq!(cd_into(dir, to), lands, "cd {to} from {dir:?}");
+        }
+    }
+
+    #[test]
+    fn a_path_built_around_a_value_is_from_a_folder_the_line_does_not_name() {
+        for (path, unspelt_as) in [
+            ("sec$(…)rets/k", "$(…)/k"),
+            ("secr$(…)ets/a/b", "$(…)/a/b"),
+            ("secr$X/k", "$(…)/k"),
+            ("sec${X:-a/b}rets/k", "$(…)/k"),
+            ("src/ma$(…)in.rs", "$(…)"),
+            ("src/$X", "$(…)"),
+            ("$HOME/sec$1rets/k", "$(…)/k"),
+            // Its only value first, or a `$` that starts none: as it is.
+            ("$X/k", "$X/k"),
+            ("$(…)/k", "$(…)/k"),
+            ("//host/C$/k", "//host/C$/k"),
+            ("a$", "a$"),
+            ("/tmp/out_$$.txt", "/tmp/out_$$.txt"),
+            ("/tmp/x${RANDOM}/k", "/tmp/x${RANDOM}/k"),
+            ("src/main.rs", "src/main.rs"),
+        ] {
+            assert_eq!(unspelt(path), unspelt_as, "{path}");
         }
     }
 
