@@ -4273,3 +4273,29 @@ fn a_path_built_around_a_commands_output_is_judged_as_anywhere() {
     ];
     assert_only_denied_lines("built", true, &denied, &let_run);
 }
+
+/// On Windows, PowerShell's `Copy-Item`, `Move-Item` and `Rename-Item` given only where to put
+/// what a listing pipes into them (`ls secrets | Copy-Item -Destination out`) copy, move or
+/// rename those items, but the destination was taken for the files they work on, and the
+/// line passed a deny of `secrets/**`; so did `Compress-Archive`, which reads what it archives
+/// (`-Path secrets`, or the items piped in), and `Expand-Archive`, which writes below its
+/// destination.
+#[test]
+fn powershell_that_copies_what_a_listing_pipes_in_on_windows_is_judged() {
+    let denied = [
+        r"ls secrets | Copy-Item -Destination out",
+        r"gci secrets -File | cpi -Destination out -Recurse",
+        r"Get-Item secrets\k | Move-Item -Destination out",
+        r"ls secrets | Rename-Item -NewName x",
+        r"Compress-Archive -Path secrets -DestinationPath o.zip",
+        r"ls secrets | Compress-Archive -DestinationPath o.zip",
+        r"Expand-Archive a.zip -DestinationPath secrets",
+    ];
+    let let_run = [
+        r"ls src | Copy-Item -Destination out",
+        r"Copy-Item src\a out",
+        r"Compress-Archive -Path src -DestinationPath o.zip",
+        "git diff | Copy-Item -Destination out",
+    ];
+    assert_only_denied_on_windows("019c8a4d-8f45-7010-8b5d-7fad920aa70a", &denied, &let_run);
+}

@@ -129,7 +129,10 @@ fn piped_paths(before: Option<&SimpleCommand>, simple: &mut SimpleCommand) {
             | "ri"
             | "invoke-item"
             | "ii"
-    ) || !as_unix_files(simple).is_empty()
+            | "rename-item"
+            | "rni"
+            | "compress-archive"
+    ) || !own_sources(&name, simple).is_empty()
     {
         return;
     }
@@ -160,6 +163,20 @@ fn piped_paths(before: Option<&SimpleCommand>, simple: &mut SimpleCommand) {
             simple.globs.push(path.clone());
         }
         simple.words.push(path);
+    }
+}
+
+/// The files a command that takes items from a pipeline names of its own: a copy's, a move's
+/// or an archive's sources, not where it puts them (`ls secrets | Copy-Item -Destination out`
+/// copies what `ls` sends), a rename's files, not its new name; any other's files.
+fn own_sources(name: &str, cmd: &SimpleCommand) -> Vec<String> {
+    let args = Args::of(cmd.words.get(1..).unwrap_or_default());
+    match name {
+        "copy-item" | "cpi" | "move-item" | "mi" | "compress-archive" => {
+            args.sources_and_target().0
+        }
+        "rename-item" | "rni" => args.files(),
+        _ => as_unix_files(cmd),
     }
 }
 
@@ -672,8 +689,10 @@ impl Args {
                 .iter()
                 .any(|full| named(full))
                 || matches!(name.as_str(), "pa" | "lp");
+            // `-DestinationPath` is `Compress-Archive`'s and `Expand-Archive`'s.
+            let destination = named("destination") || named("destinationpath");
             let takes_value = is_path
-                || named("destination")
+                || destination
                 || matches!(name.as_str(), "name" | "newname" | "nn")
                 || VALUED.iter().any(|full| named(full));
             if !takes_value {
@@ -685,7 +704,7 @@ impl Args {
                 break;
             };
             args.pattern |= named("pattern");
-            if named("destination") {
+            if destination {
                 args.destination = Some(value);
             } else if matches!(name.as_str(), "name" | "newname" | "nn") {
                 args.name = Some(value);
@@ -875,6 +894,13 @@ fn unix_words(name: &str, args: &Args) -> Option<Vec<String>> {
             operands.push(target.clone());
             let tool = if moves { "mv" } else { "cp" };
             with(recursive(whole && !moves, tool), operands)
+        }
+        // `Compress-Archive -Path secrets -DestinationPath o.zip` copies `secrets` whole into
+        // the archive; `Expand-Archive` writes what it holds below its destination.
+        "compress-archive" | "expand-archive" => {
+            let (mut sources, target) = args.sources_and_target();
+            sources.push(target);
+            with(recursive(true, "cp"), sources)
         }
         "move" | "move-item" | "mi" => {
             let (mut sources, target) = args.sources_and_target();
