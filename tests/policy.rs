@@ -4299,3 +4299,40 @@ fn powershell_that_copies_what_a_listing_pipes_in_on_windows_is_judged() {
     ];
     assert_only_denied_on_windows("019c8a4d-8f45-7010-8b5d-7fad920aa70a", &denied, &let_run);
 }
+
+/// git takes a revision's path from the repository's top, wherever it runs (`HEAD:./k` and
+/// `HEAD:../k` from where it runs): `git show HEAD:secrets/k` run in `src` reads the project's
+/// `secrets/k`, but it was judged as `src/secrets/k` and passed a deny of `secrets/**`, by the
+/// hook and by `audit`. The top is found as the policy is, from where git runs up, and the path
+/// judged from each folder up to the project's.
+#[test]
+fn a_path_git_takes_from_the_repositorys_top_is_judged_from_there() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"read": {"deny": ["secrets/**"]}}}));
+    let policy = env.path().join(".agent-scope.json");
+    let project = env.path().to_string_lossy().into_owned();
+    let src = format!("{project}/src");
+    let denied = [
+        ("git show HEAD:secrets/k", &src),
+        ("git cat-file -p :secrets/k", &src),
+        ("git show HEAD:../secrets/k", &src),
+        ("cd src && git show HEAD:secrets/k", &project),
+        ("git -C src show HEAD:secrets/k", &project),
+    ];
+    let let_run = [
+        ("git show HEAD:README.md", &src),
+        ("git show HEAD:./main.rs", &src),
+        ("git show HEAD:src/secrets/k", &src),
+        ("cat main.rs", &src),
+        ("cd src && git show HEAD:README.md", &project),
+    ];
+    let calls: Vec<Value> = denied
+        .iter()
+        .chain(&let_run)
+        .map(|(line, cwd)| json!({"tool": "Bash", "input": {"command": line}, "cwd": cwd}))
+        .collect();
+    let report = audit_after_hook(&env, "git-top", &project, "/nowhere", &policy, &calls);
+    let found = violating_lines(report["violations"].as_array().unwrap());
+    let expected: Vec<&str> = denied.iter().map(|(line, _)| *line).collect();
+    assert_eq!(found, expected, "{report}");
+}

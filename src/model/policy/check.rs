@@ -273,7 +273,9 @@ fn check_call(policy: &Policy, call: &ToolCall<'_>, place: &Place, windows: bool
     // A shell's files come marked: which of them a shell matches as globs, and which folders
     // a command goes through whole; a search's folders too.
     let marked = match (call.kind, call.command()) {
-        (ToolKind::Shell, Some(command)) => command_parts(command, windows, runs_bash(call)),
+        (ToolKind::Shell, Some(command)) => {
+            command_parts(command, windows, runs_bash(call), Some(place))
+        }
         (ToolKind::Search, _) => search_parts(call),
         (ToolKind::ReadFile, _) if call.path().is_none() => search_parts(call),
         _ => accesses(call)
@@ -307,7 +309,7 @@ fn check_call(policy: &Policy, call: &ToolCall<'_>, place: &Place, windows: bool
     if cut {
         let mut unread = Vec::new();
         if let Some(simple) = shell::unread(UNREAD_PAST_PARTS) {
-            push_parts(&simple, "", false, &mut None, &mut unread);
+            push_parts(&simple, "", false, None, &mut None, &mut unread);
         }
         for (access, spelt) in unread {
             parts.push(judge_spelt(policy, access, place, spelt, &left_out));
@@ -367,7 +369,7 @@ fn accesses_read(call: &ToolCall<'_>, windows: bool) -> Vec<Access> {
         ToolKind::Search => out.extend(search_reads(call)),
         ToolKind::Shell => {
             if let Some(command) = call.command() {
-                let parts = command_parts(command, windows, runs_bash(call));
+                let parts = command_parts(command, windows, runs_bash(call), None);
                 out.extend(parts.into_iter().map(|(a, _)| a));
             }
         }
@@ -778,7 +780,7 @@ fn judge_glob(
 /// What a command line does: each simple command run, the files they read and write (in each
 /// folder a `cd` before them may have left the shell in), the hosts of its URLs.
 pub fn command_accesses(command: &str) -> Vec<Access> {
-    command_parts(command, false, true)
+    command_parts(command, false, true, None)
         .into_iter()
         .map(|(a, _)| a)
         .collect()
@@ -807,8 +809,15 @@ impl Spelt {
 /// wildcard is in it, or in the folder a `cd` went to. A line run on Windows (`windows`) reads
 /// the files cmd's and PowerShell's commands read and write (`type`, `copy`, `Set-Content`),
 /// and the lines `cmd /c` and `powershell -Command` run; `bash`: a line Bash reads there (Git
-/// Bash runs Claude Code's `Bash` on Windows), not PowerShell.
-fn command_parts(command: &str, windows: bool, bash: bool) -> Vec<(Access, Spelt)> {
+/// Bash runs Claude Code's `Bash` on Windows), not PowerShell. A path git takes from its
+/// repository's top is judged from each folder the top may be in, as `place` tells
+/// (`top.rs`); without one, from where git runs.
+fn command_parts(
+    command: &str,
+    windows: bool,
+    bash: bool,
+    place: Option<&Place>,
+) -> Vec<(Access, Spelt)> {
     let mut out = Vec::new();
     let mut dots = None;
     let simples = match (windows, bash) {
@@ -817,7 +826,7 @@ fn command_parts(command: &str, windows: bool, bash: bool) -> Vec<(Access, Spelt
         (false, _) => shell::split(command),
     };
     for simple in simples.into_iter().take(MAX_PARTS) {
-        push_parts(&simple, command, windows, &mut dots, &mut out);
+        push_parts(&simple, command, windows, place, &mut dots, &mut out);
     }
     out.extend(
         shell::hosts(command)
@@ -842,6 +851,7 @@ fn push_parts(
     simple: &SimpleCommand,
     command: &str,
     windows: bool,
+    place: Option<&Place>,
     dots: &mut Option<bool>,
     out: &mut Vec<(Access, Spelt)>,
 ) {
@@ -856,6 +866,7 @@ fn push_parts(
     let visible = !use_.skips_hidden;
     let reads_its_folder = use_.reads_its_folder;
     let works_in = use_.works_in;
+    let from_top = use_.reads_from_top;
     let files = (use_.reads.into_iter().map(|p| (p, false, None)))
         .chain(
             use_.read_trees
@@ -885,6 +896,14 @@ fn push_parts(
                 .then(|| *dots.get_or_insert_with(|| dotglob(command)));
             let path = in_folder(dir, &path);
             out.push((access(unspelt(&path).into_owned()), Spelt { glob, tree }));
+        }
+    }
+    // `git show HEAD:secrets/k` reads `secrets/k` from the repository's top, wherever that is.
+    for (folder, path) in &from_top {
+        for &dir in dirs {
+            for path in super::top::from_top(&in_folder(dir, folder), path, place) {
+                out.push((Access::Read(unspelt(&path).into_owned()), Spelt::TEXT));
+            }
         }
     }
     // `cd secrets && make` works in `secrets`, as `make -C secrets` does, and reads it

@@ -8,6 +8,8 @@
 //!   (read by `cli::settings`, which refuses unknown keys naming file, line and key).
 //! - [`shell`]: a command line split into simple commands, with their files and hosts.
 //! - [`cwd`]: the folders each command of a line runs in, as its `cd`s move them.
+//! - `top`: the folders a path git takes from its repository's top (`HEAD:secrets/k`) may
+//!   be in.
 //! - [`windows`]: a line run on Windows: `cmd /c` and `powershell -Command` read into, cmd's and
 //!   PowerShell's file commands read as Unix's.
 //! - [`powershell`]: PowerShell's script blocks, .NET calls and assignments, which hide its
@@ -39,6 +41,7 @@ pub mod powershell;
 pub mod reason;
 pub mod sensitive;
 pub mod shell;
+mod top;
 pub mod windows;
 
 use serde::Serialize;

@@ -1458,6 +1458,10 @@ pub struct FileUse {
     /// `cmake dir`, `docker build dir`): one that is the folder the line started in (`cd build
     /// && cmake ..`) is the agent's own, not judged whole, as `make` there is not.
     pub works_in: Vec<String>,
+    /// Files read by their path from the top of the repository git runs in, with the folder
+    /// git runs in (`git -C x show HEAD:secrets/k`: `x` and `secrets/k`): the top is a folder
+    /// at or above it that the line does not name (see `top.rs`).
+    pub reads_from_top: Vec<(String, String)>,
 }
 
 /// Options that take a value, per command, so that the value is not taken for a file.
@@ -1531,6 +1535,9 @@ pub fn file_use(cmd: &SimpleCommand) -> FileUse {
             for path in list.iter_mut() {
                 *path = super::cwd::in_folder(&moved.dir, path);
             }
+        }
+        for (folder, _) in &mut use_.reads_from_top {
+            *folder = super::cwd::in_folder(&moved.dir, folder);
         }
     }
     // `make -C .`, `cmake -S . -B build` and `git --work-tree=. status` work where `make`
@@ -2197,8 +2204,9 @@ const GIT_VALUED: &[&str] = &["-C", "-c", "--git-dir", "--work-tree", "--namespa
 /// The files git shows: a file as a revision holds it (`git show HEAD:secrets/k`, `git
 /// cat-file -p :secrets/k`, `git diff HEAD:a HEAD:b`), both sides of `git diff --no-index a
 /// b`, what `git blame` reads, and the paths after `--` of a command that prints their content
-/// (`git diff -- secrets/k`, `git log -p -- secrets/k`). A revision's path is taken from where
-/// git runs, as if that were the repository's top.
+/// (`git diff -- secrets/k`, `git log -p -- secrets/k`). A revision's path is git's from the
+/// repository's top, wherever git runs, unless it starts with `./` or `../`
+/// (`HEAD:./secrets/k`), which git takes from where it runs.
 fn git_use(args: &[String], use_: &mut FileUse) {
     let mut i = 0;
     while let Some(w) = args.get(i) {
@@ -2231,8 +2239,10 @@ fn git_use(args: &[String], use_: &mut FileUse) {
                         Some((stage, path)) if stage.len() == 1 => path,
                         _ => path,
                     };
-                    if !path.is_empty() {
+                    if path.starts_with("./") || path.starts_with("../") {
                         use_.reads.push(path.to_owned());
+                    } else if !path.is_empty() {
+                        use_.reads_from_top.push((String::new(), path.to_owned()));
                     }
                 }
             }
@@ -2785,6 +2795,7 @@ fn finish(use_: &mut FileUse) {
     ] {
         list.retain(|p| is_file(p));
     }
+    use_.reads_from_top.retain(|(_, p)| is_file(p));
 }
 
 /// The letters of a short option cluster (`-rf` → `rf`, `-uu` → `uu`); `None` for a long
@@ -3192,7 +3203,14 @@ mod tests {
         assert_eq!(f("curl file:///p/k").reads, w(&["/p/k"]));
         assert!(f("curl file://host/p/k").reads.is_empty());
         assert_eq!(f("strace -f -o t cat k").writes, w(&["t"]));
-        assert_eq!(f("git show HEAD:a/b :0:c").reads, w(&["a/b", "c"]));
+        let from_top = |line: &str| f(line).reads_from_top;
+        let top = |folder: &str, path: &str| (folder.to_owned(), path.to_owned());
+        assert_eq!(
+            from_top("git show HEAD:a/b :0:c"),
+            [top("", "a/b"), top("", "c")]
+        );
+        assert_eq!(from_top("git -C x show HEAD:a"), [top("x", "a")]);
+        assert_eq!(f("git show HEAD:./a HEAD:../b").reads, w(&["./a", "../b"]));
         assert_eq!(f("git -C x diff --no-index a b").reads, w(&["x/a", "x/b"]));
         assert!(f("git log -- a").reads.is_empty());
         assert!(f("git push origin HEAD:main").reads.is_empty());
