@@ -4336,3 +4336,86 @@ fn a_path_git_takes_from_the_repositorys_top_is_judged_from_there() {
     let expected: Vec<&str> = denied.iter().map(|(line, _)| *line).collect();
     assert_eq!(found, expected, "{report}");
 }
+
+/// Codex's older `shell` tool gives a program and its arguments as a list, run by no shell
+/// (`["bash", "-lc", "cat secrets/k"]`), and so does a `local_shell_call`: `audit` of an
+/// imported rollout judged none of them (no policy, whatever they ran). On Windows, Codex's
+/// `exec_command` runs its line in the shell its `shell` names, Git Bash's `bash` too, but its
+/// line was read as PowerShell's: `ls secrets | cat` (which reads no file in Bash) was denied
+/// as PowerShell's `ls secrets | gc` is. The list is read as one command's words, the line its
+/// shell runs read into as that shell's, and a named shell reads its line.
+#[test]
+fn a_codex_command_is_read_by_the_shell_that_runs_it() {
+    let argv = |words: &[&str]| json!({ "command": words });
+    let exec_in = |line: &str, shell: &str| json!({"cmd": line, "shell": shell});
+    // On Windows.
+    let env = TestEnv::new();
+    let session = "019c8a4d-8f45-7010-8b5d-7fad920aa70b";
+    let calls = [
+        (
+            "shell",
+            argv(&["powershell.exe", "-Command", r"gc secrets\k"]),
+        ),
+        ("shell", argv(&["bash", "-lc", "cat secrets/k"])),
+        ("exec_command", exec_in("cat secrets/k", "bash")),
+        ("exec_command", exec_in(r"type secrets\k", "cmd")),
+        ("shell", argv(&["powershell.exe", "-Command", r"gc src\a"])),
+        ("shell", argv(&["bash", "-lc", "ls secrets | cat"])),
+        ("exec_command", exec_in("ls secrets | cat", "bash")),
+        (
+            "exec_command",
+            exec_in("ls secrets | cat", r"C:\Program Files\Git\bin\bash.exe"),
+        ),
+    ];
+    import_windows_rollout(&env, session, &calls);
+    let found = violating_lines(&audit_secrets_denied(&env, session));
+    let denied: Vec<String> = calls[..4]
+        .iter()
+        .map(|(_, arguments)| match &arguments["cmd"] {
+            Value::String(line) => line.clone(),
+            _ => json!({ "command": arguments["command"] }).to_string(),
+        })
+        .collect();
+    assert_eq!(found, denied, "{found:#?}");
+    // On Unix, the list and a `local_shell_call` too.
+    let env = TestEnv::new();
+    let session = "019c8a4d-8f45-7010-8b5d-7fad920aa70c";
+    let project = env.path().to_string_lossy().into_owned();
+    let line = |kind: &str, payload: Value| {
+        json!({"timestamp": "2026-11-30T05:39:48.457Z", "type": kind, "payload": payload})
+            .to_string()
+    };
+    let mut lines = vec![line(
+        "session_meta",
+        json!({"id": session, "cwd": project, "cli_version": "0.39.0"}),
+    )];
+    for (i, words) in [
+        ["bash", "-lc", "cat secrets/k"],
+        ["bash", "-lc", "cat src/a"],
+    ]
+    .iter()
+    .enumerate()
+    {
+        lines.push(line(
+            "response_item",
+            json!({"type": "function_call", "name": "shell", "call_id": format!("f{i}"),
+                   "arguments": argv(words).to_string()}),
+        ));
+        lines.push(line(
+            "response_item",
+            json!({"type": "local_shell_call", "call_id": format!("l{i}"), "status": "completed",
+                   "action": {"type": "exec", "command": words}}),
+        ));
+    }
+    let rollout = env
+        .path()
+        .join(format!("rollout-2026-11-30T05-39-48-{session}.jsonl"));
+    std::fs::write(&rollout, lines.join("\n") + "\n").unwrap();
+    assert_eq!(env.run(&["import", rollout.to_str().unwrap()]).code, 0);
+    let found = audit_secrets_denied(&env, session);
+    let targets: Vec<&str> = found
+        .iter()
+        .map(|f| f["access"]["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(targets, ["secrets/k", "secrets/k"], "{found:#?}");
+}

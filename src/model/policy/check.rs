@@ -1,6 +1,8 @@
 //! One tool call judged against a policy: each thing it does (reads, writes, runs, connects
 //! to) is allowed, has no policy, or violates a rule, and the call takes the worst of them.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -9,6 +11,7 @@ use super::cwd::{
     windows_shaped, windows_trimmed,
 };
 use super::shell::{self, SimpleCommand};
+use super::windows::Syntax;
 use super::{CommandPattern, PathRules, Policy};
 use crate::model::ToolKind;
 use crate::model::glob::{Exclusion, Glob, ShellGlob};
@@ -272,9 +275,9 @@ fn check_call(policy: &Policy, call: &ToolCall<'_>, place: &Place, windows: bool
     }
     // A shell's files come marked: which of them a shell matches as globs, and which folders
     // a command goes through whole; a search's folders too.
-    let marked = match (call.kind, call.command()) {
-        (ToolKind::Shell, Some(command)) => {
-            command_parts(command, windows, runs_bash(call), Some(place))
+    let marked = match (call.kind, shell_line(call)) {
+        (ToolKind::Shell, Some((command, syntax))) => {
+            command_parts(&command, windows, syntax, Some(place))
         }
         (ToolKind::Search, _) => search_parts(call),
         (ToolKind::ReadFile, _) if call.path().is_none() => search_parts(call),
@@ -368,8 +371,8 @@ fn accesses_read(call: &ToolCall<'_>, windows: bool) -> Vec<Access> {
         }
         ToolKind::Search => out.extend(search_reads(call)),
         ToolKind::Shell => {
-            if let Some(command) = call.command() {
-                let parts = command_parts(command, windows, runs_bash(call), None);
+            if let Some((command, syntax)) = shell_line(call) {
+                let parts = command_parts(&command, windows, syntax, None);
                 out.extend(parts.into_iter().map(|(a, _)| a));
             }
         }
@@ -780,7 +783,7 @@ fn judge_glob(
 /// What a command line does: each simple command run, the files they read and write (in each
 /// folder a `cd` before them may have left the shell in), the hosts of its URLs.
 pub fn command_accesses(command: &str) -> Vec<Access> {
-    command_parts(command, false, true, None)
+    command_parts(command, false, Syntax::Bash, None)
         .into_iter()
         .map(|(a, _)| a)
         .collect()
@@ -808,22 +811,22 @@ impl Spelt {
 /// [`command_accesses`], each file marked with how it is spelt: a glob when an unquoted
 /// wildcard is in it, or in the folder a `cd` went to. A line run on Windows (`windows`) reads
 /// the files cmd's and PowerShell's commands read and write (`type`, `copy`, `Set-Content`),
-/// and the lines `cmd /c` and `powershell -Command` run; `bash`: a line Bash reads there (Git
-/// Bash runs Claude Code's `Bash` on Windows), not PowerShell. A path git takes from its
+/// and the lines `cmd /c` and `powershell -Command` run; `syntax`: the shell that reads it there
+/// ([`shell_line`]: Git Bash runs Claude Code's `Bash` on Windows), not always PowerShell. A path git takes from its
 /// repository's top is judged from each folder the top may be in, as `place` tells
 /// (`top.rs`); without one, from where git runs.
 fn command_parts(
     command: &str,
     windows: bool,
-    bash: bool,
+    syntax: Syntax,
     place: Option<&Place>,
 ) -> Vec<(Access, Spelt)> {
     let mut out = Vec::new();
     let mut dots = None;
-    let simples = match (windows, bash) {
-        (true, false) => super::windows::split(command),
-        (true, true) => super::windows::split_bash(command),
-        (false, _) => shell::split(command),
+    let simples = if windows {
+        super::windows::split_as(command, syntax)
+    } else {
+        shell::split(command)
     };
     for simple in simples.into_iter().take(MAX_PARTS) {
         push_parts(&simple, command, windows, place, &mut dots, &mut out);
@@ -836,10 +839,33 @@ fn command_parts(
     out
 }
 
-/// Whether a shell tool runs its lines in Bash on every system, Git Bash on Windows, where
-/// the others there run PowerShell's ([`tools::runs_bash`]).
-fn runs_bash(call: &ToolCall<'_>) -> bool {
-    tools::runs_bash(call.agent, call.tool)
+/// The line a shell tool runs, and the shell that reads it on Windows. A tool that runs its
+/// lines in Bash on every system (Git Bash on Windows, [`tools::runs_bash`]) is read as Bash's,
+/// the others' as PowerShell's, the shell Codex and the rest run there, unless the call names
+/// its shell: Codex's `exec_command` runs its line in the one its `shell` names (`bash`, Git
+/// Bash's on Windows; `cmd`). Codex's older `shell` tool (and a `local_shell_call`) gives a
+/// program and its arguments as a list, run by no shell (`["bash", "-lc", "cat k"]`,
+/// `["powershell.exe", "-Command", "gc k"]`): they are the words of one command, quoted as
+/// Bash quotes them, and the line the shell they name runs is read into as that shell's.
+fn shell_line<'a>(call: &ToolCall<'a>) -> Option<(Cow<'a, str>, Syntax)> {
+    let own = if tools::runs_bash(call.agent, call.tool) {
+        Syntax::Bash
+    } else {
+        Syntax::PowerShell
+    };
+    if let Some(command) = call.command() {
+        let named = (call.agent == Agent::Codex)
+            .then(|| call.arg("shell").and_then(Syntax::of_program))
+            .flatten();
+        return Some((Cow::Borrowed(command), named.unwrap_or(own)));
+    }
+    let key = call.spec.and_then(|s| s.subject).unwrap_or("command");
+    let words = call.arguments.get(key)?.as_array()?;
+    let words: Vec<String> = words
+        .iter()
+        .map(|w| w.as_str().map(str::to_owned))
+        .collect::<Option<_>>()?;
+    (!words.is_empty()).then(|| (Cow::Owned(shell::join(&words)), Syntax::Bash))
 }
 
 /// The text a call's parts past [`MAX_PARTS`] are left unread as.

@@ -28,21 +28,33 @@ pub fn split(line: &str) -> Vec<SimpleCommand> {
     out
 }
 
-/// [`split`] for a line Bash runs on Windows (Git Bash, which runs Claude Code's `Bash`): read
-/// as a Unix shell reads it, not as PowerShell's, and the lines its `cmd /c` and `powershell
-/// -Command` run read into.
-pub fn split_bash(line: &str) -> Vec<SimpleCommand> {
+/// [`split`] for a line another shell runs on Windows: Bash (Git Bash, which runs Claude Code's
+/// `Bash`) reads it as a Unix shell does, cmd as cmd does, not as PowerShell's; the lines its
+/// `cmd /c` and `powershell -Command` run are read into.
+pub fn split_as(line: &str, syntax: Syntax) -> Vec<SimpleCommand> {
     let mut out = Vec::new();
-    split_into(line, Syntax::Bash, &[], 0, &mut out);
+    split_into(line, syntax, &[], 0, &mut out);
     out
 }
 
 /// Which shell reads a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Syntax {
+pub enum Syntax {
     Cmd,
     PowerShell,
     Bash,
+}
+
+impl Syntax {
+    /// The shell a program is (`C:\Program Files\Git\bin\bash.exe`, `pwsh`), if it is one.
+    pub fn of_program(word: &str) -> Option<Syntax> {
+        match program(word).as_str() {
+            "bash" | "sh" | "zsh" => Some(Syntax::Bash),
+            "pwsh" | "powershell" => Some(Syntax::PowerShell),
+            "cmd" => Some(Syntax::Cmd),
+            _ => None,
+        }
+    }
 }
 
 fn split_into(
