@@ -4419,3 +4419,28 @@ fn a_codex_command_is_read_by_the_shell_that_runs_it() {
         .collect();
     assert_eq!(targets, ["secrets/k", "secrets/k"], "{found:#?}");
 }
+
+/// On Windows, Claude Code's Bash tool runs its lines in Git Bash, whose `type` is Bash's
+/// builtin (`type python` says what `python` is), but it was read as cmd's `type`, which reads
+/// the file: under an allow list of `src/**`, `type python` and `type -a git` were refused. A
+/// `type` cmd or PowerShell runs still reads it.
+#[test]
+fn bashs_own_type_on_windows_reads_no_file() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"read": {"allow": ["src/**"]}}}));
+    let policy = env.path().join(".agent-scope.json");
+    let started = r"C:\Users\me\app";
+    let calls: Vec<Value> = [
+        ("Bash", "cmd //c type python"),
+        ("PowerShell", "type python"),
+        ("Bash", "type python"),
+        ("Bash", "type -a git && git status"),
+        ("Bash", "cat src/a"),
+    ]
+    .iter()
+    .map(|(tool, line)| json!({"tool": tool, "input": {"command": line}}))
+    .collect();
+    let report = audit_after_hook(&env, "gitbash-type", started, "/nowhere", &policy, &calls);
+    let found = violating_lines(report["violations"].as_array().unwrap());
+    assert_eq!(found, ["cmd //c type python", "type python"], "{report}");
+}

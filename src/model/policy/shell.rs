@@ -40,6 +40,10 @@ pub struct SimpleCommand {
     /// Text the reader left unread ([`unread`]): it may run anything and read and write any
     /// file, anywhere.
     pub unread: bool,
+    /// A command Bash runs on Windows (Git Bash), not cmd or PowerShell: a name Bash takes for
+    /// a builtin of its own is that builtin (`type python` says what `python` is; cmd's
+    /// `type` would read it).
+    pub bash_on_windows: bool,
 }
 
 /// How deep `$(…)` and `bash -c` may nest before the rest is left unread.

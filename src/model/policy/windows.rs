@@ -70,6 +70,7 @@ fn split_into(
     };
     let mut before: Option<SimpleCommand> = None;
     for mut simple in shell::split_in(&line, cwd) {
+        simple.bash_on_windows = syntax == Syntax::Bash;
         if syntax == Syntax::PowerShell {
             if let Some(words) = powershell::past_assignment(&simple.words) {
                 simple.words = words;
@@ -615,6 +616,11 @@ pub fn as_unix(cmd: &SimpleCommand) -> SimpleCommand {
         return unix;
     };
     let name = program(first);
+    // Bash's `type` is its builtin, whatever the case Windows finds a program in: no
+    // `type.exe` is there for another case to run.
+    if cmd.bash_on_windows && name == "type" {
+        return unix;
+    }
     if matches!(name.as_str(), "powershell" | "pwsh") {
         // `powershell -File secrets/x.ps1` reads its script as `sh secrets/x.sh` does.
         if let Some((PowerShellRuns::Script(script), folder)) =
