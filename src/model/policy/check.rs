@@ -812,9 +812,9 @@ impl Spelt {
 /// wildcard is in it, or in the folder a `cd` went to. A line run on Windows (`windows`) reads
 /// the files cmd's and PowerShell's commands read and write (`type`, `copy`, `Set-Content`),
 /// and the lines `cmd /c` and `powershell -Command` run; `syntax`: the shell that reads it there
-/// ([`shell_line`]: Git Bash runs Claude Code's `Bash` on Windows), not always PowerShell. A path git takes from its
-/// repository's top is judged from each folder the top may be in, as `place` tells
-/// (`top.rs`); without one, from where git runs.
+/// ([`shell_line`]: Git Bash runs Claude Code's `Bash` on Windows), not always PowerShell. A
+/// path git takes from its repository's top is judged from each folder the top may be in, as
+/// `place` tells (`top.rs`); without one, from where git runs.
 fn command_parts(
     command: &str,
     windows: bool,
