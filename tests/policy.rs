@@ -4444,3 +4444,22 @@ fn bashs_own_type_on_windows_reads_no_file() {
     let found = violating_lines(report["violations"].as_array().unwrap());
     assert_eq!(found, ["cmd //c type python", "type python"], "{report}");
 }
+
+/// On Windows, PowerShell's `Copy-Item`, `Move-Item`, `Remove-Item` and the like take a string
+/// piped into them for a path, as `Get-Content` does not: `echo secrets\k | Remove-Item`
+/// removed `secrets\k` past a deny of `secrets/**`, and `Write-Output secrets\k | Copy-Item
+/// -Destination out` copied it. What `echo` or `Write-Output` pipes into them is their path.
+#[test]
+fn text_echoed_into_a_copy_on_windows_names_its_paths() {
+    let denied = [
+        r"echo secrets\k | Remove-Item",
+        r"Write-Output secrets\k | Copy-Item -Destination out",
+        r"echo secrets\k | mi -Destination out",
+    ];
+    let let_run = [
+        r"echo secrets\k | gc",
+        r"echo src\a | Copy-Item -Destination out",
+        "echo hello | Out-File x.txt",
+    ];
+    assert_only_denied_on_windows("019c8a4d-8f45-7010-8b5d-7fad920aa70d", &denied, &let_run);
+}

@@ -167,6 +167,11 @@ fn piped_paths(before: Option<&SimpleCommand>, simple: &mut SimpleCommand) {
                 }
             }
             "gi" | "get-item" | "rvpa" | "resolve-path" => Args::of(rest).files(),
+            // Text is a path to those that take one from a string (`Copy-Item`, `Remove-Item`
+            // …, not `Get-Content`): `echo secrets\k | Remove-Item` removes it.
+            "echo" | "write-output" | "write" if takes_text_for_paths(&name) => {
+                Args::of(rest).operands
+            }
             "sls" | "select-string" => as_unix_files(before),
             _ => Vec::new(),
         },
@@ -177,6 +182,25 @@ fn piped_paths(before: Option<&SimpleCommand>, simple: &mut SimpleCommand) {
         }
         simple.words.push(path);
     }
+}
+
+/// Whether a command takes a string piped into it for a path to work on (its `-Path` takes
+/// pipeline input by value), as `Get-Content` and the other readers do not.
+fn takes_text_for_paths(name: &str) -> bool {
+    matches!(
+        name,
+        "copy-item"
+            | "cpi"
+            | "move-item"
+            | "mi"
+            | "remove-item"
+            | "ri"
+            | "rename-item"
+            | "rni"
+            | "compress-archive"
+            | "invoke-item"
+            | "ii"
+    )
 }
 
 /// The files a command that takes items from a pipeline names of its own: a copy's, a move's
