@@ -1885,3 +1885,100 @@ fn a_turn_an_api_error_ended_shows_its_answer_and_the_error() {
         replay.stdout
     );
 }
+
+/// A call Claude Code's auto mode refused was filed by explain under "Rejected by the user",
+/// and audit listed it as an ordinary finding: the user was never asked, auto mode's classifier
+/// said no. explain, audit and replay say auto mode refused it, with the classifier's reason;
+/// a call the user refused is still the user's.
+#[test]
+fn a_call_auto_mode_refused_is_told_from_one_the_user_refused() {
+    let env = TestEnv::new();
+    env.hook(
+        "UserPromptSubmit",
+        &payload("UserPromptSubmit", json!({"prompt": "ship it"})),
+    )
+    .success();
+    let push = json!({"tool_name": "Bash", "tool_input": {"command": "git push --force"},
+                      "tool_use_id": "toolu_1", "permission_mode": "auto"});
+    env.hook("PreToolUse", &payload("PreToolUse", push.clone()))
+        .success();
+    let mut refused = push;
+    refused["reason"] = json!("Force-pushing rewrites the shared branch");
+    env.hook("PermissionDenied", &payload("PermissionDenied", refused))
+        .success();
+    let rm = json!({"tool_name": "Bash", "tool_input": {"command": "rm -rf build"},
+                    "tool_use_id": "toolu_2"});
+    env.hook("PreToolUse", &payload("PreToolUse", rm.clone()))
+        .success();
+    let mut no = rm;
+    no["error"] = json!(
+        "The user doesn't want to proceed with this tool use. The tool use was rejected (eg. if it was a file edit, the new_string was NOT written to the file). STOP what you are doing and wait for the user to tell you how to proceed."
+    );
+    env.hook("PostToolUseFailure", &payload("PostToolUseFailure", no))
+        .success();
+
+    let explain = env.run(&["explain", SID, "--color", "never"]);
+    let text = &explain.success().stdout;
+    assert!(
+        text.contains(
+            "Refused by auto mode's classifier (1):\n  #2 0:00 phase 1: Bash git push --force — \
+             Force-pushing rewrites the shared branch\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("Rejected by the user (1):\n  #4 0:00 phase 1: Bash rm -rf build\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Ran: git push --force ⊘ rejected (by auto mode: Force-pushing"),
+        "{text}"
+    );
+    let json = env
+        .run(&["explain", SID, "--format", "json"])
+        .success()
+        .json();
+    let by: Vec<&Value> = json["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["by"])
+        .collect();
+    assert_eq!(by, [&json!("auto_mode"), &json!("user")], "{json}");
+
+    let audit = env.run(&["audit", SID, "--color", "never"]);
+    let text = &audit.success().stdout;
+    let line = |needle: &str| {
+        text.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_default()
+    };
+    assert!(
+        line("git push --force").ends_with(
+            "(refused by auto mode: Force-pushing rewrites the shared branch; it never ran)"
+        ),
+        "{text}"
+    );
+    assert!(
+        line("rm -rf build").ends_with("(refused or stopped by the user)"),
+        "{text}"
+    );
+    let json = env
+        .run(&["audit", SID, "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(
+        json["no_policy"][0]["refused"],
+        json!({"by": "auto_mode", "reason": "Force-pushing rewrites the shared branch"}),
+        "{json}"
+    );
+
+    let replay = env.run(&["replay", SID, "--color", "never"]);
+    let text = &replay.success().stdout;
+    assert_eq!(
+        text.matches("rejected Bash (by auto mode)").count(),
+        1,
+        "{text}"
+    );
+    assert_eq!(text.matches("rejected Bash").count(), 2, "{text}");
+}

@@ -1,12 +1,14 @@
 //! `audit`: every tool call of a session judged against a policy (or none, when only sensitive
 //! files are flagged): allowed, no policy, or a violation naming the rule that decided.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use crate::model::policy::check::{self, Access, Place, Status};
 use crate::model::policy::{self, Policy};
 use crate::model::view::{self, ToolCall, View};
-use crate::model::{Agent, Event};
+use crate::model::{Agent, Event, RefusedBy};
 
 /// One judged tool call.
 #[derive(Debug, Clone, Serialize)]
@@ -25,6 +27,19 @@ pub struct Finding {
     pub access: Option<Access>,
     /// The hook or proxy denied the call when the agent made it: it never ran.
     pub blocked: bool,
+    /// The call was refused when it was made, and by whom: the user, or Claude Code's auto
+    /// mode (its classifier, asking no one), with the reason it gave. `None`: no refusal was
+    /// recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused: Option<Refused>,
+}
+
+/// Who refused a call when it was made, and why.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Refused {
+    pub by: RefusedBy,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// The audit of one session.
@@ -96,6 +111,10 @@ pub struct Auditor<'p> {
     home: Option<String>,
     events: usize,
     findings: Vec<Finding>,
+    /// The findings by their call's event id and by its tool-use id, for the refusal that
+    /// closes a call to find it.
+    by_event_id: HashMap<String, usize>,
+    by_tool_use_id: HashMap<String, usize>,
     home_unknown: Vec<usize>,
     folder_unknown: Vec<usize>,
 }
@@ -113,6 +132,8 @@ impl<'p> Auditor<'p> {
             home: None,
             events: 0,
             findings: Vec::new(),
+            by_event_id: HashMap::new(),
+            by_tool_use_id: HashMap::new(),
             home_unknown: Vec::new(),
             folder_unknown: Vec::new(),
         }
@@ -140,15 +161,44 @@ impl<'p> Auditor<'p> {
 
     pub fn observe(&mut self, event: &Event) {
         self.events += 1;
-        if let View::SessionStart(start) = View::of(event, self.agent)
-            && let Some(cwd) = start.cwd
-            && self.start.is_none()
-        {
-            self.start = Some(Recorded::of(cwd));
+        match View::of(event, self.agent) {
+            View::SessionStart(start) => {
+                if let Some(cwd) = start.cwd
+                    && self.start.is_none()
+                {
+                    self.start = Some(Recorded::of(cwd));
+                }
+            }
+            View::ToolResult(result) => {
+                if let Some(refusal) = &result.refusal {
+                    let call = event
+                        .parent_id
+                        .as_ref()
+                        .and_then(|id| self.by_event_id.get(id))
+                        .or_else(|| {
+                            result
+                                .tool_use_id
+                                .and_then(|id| self.by_tool_use_id.get(id))
+                        });
+                    if let Some(&index) = call {
+                        self.findings[index].refused = Some(Refused {
+                            by: refusal.by,
+                            reason: refusal.reason.map(str::to_owned),
+                        });
+                    }
+                }
+            }
+            _ => {}
         }
         let Some(call) = ToolCall::from_event(event, self.agent) else {
             return;
         };
+        self.by_event_id
+            .insert(event.event_id.clone(), self.findings.len());
+        if let Some(id) = call.tool_use_id {
+            self.by_tool_use_id
+                .insert(id.to_owned(), self.findings.len());
+        }
         let place = self.place_of(&call);
         let verdict = check::check(self.policy, &call, &place);
         if self.home.is_none() && verdict.parts.iter().any(|p| from_home(&p.access)) {
@@ -167,6 +217,7 @@ impl<'p> Auditor<'p> {
             pattern: verdict.pattern,
             access: verdict.access,
             blocked: policy::was_denied(event),
+            refused: None,
         });
     }
 

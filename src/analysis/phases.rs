@@ -18,7 +18,7 @@ use serde_json::Value;
 use super::outcome::{self, Command, Judgement, Purpose, Verdict};
 use crate::model::meta::Believed;
 use crate::model::view::{LlmResponse, ToolCall, ToolResult, View};
-use crate::model::{Agent, Event, SessionMeta, Tokens, ToolKind, ToolOutcome};
+use crate::model::{Agent, Event, RefusedBy, SessionMeta, Tokens, ToolKind, ToolOutcome};
 
 /// One command a phase ran.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -62,7 +62,7 @@ pub struct Failure {
     pub retried: bool,
 }
 
-/// A tool call the user refused or stopped.
+/// A tool call the user (or auto mode) refused or stopped.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Rejection {
     pub event: usize,
@@ -70,6 +70,11 @@ pub struct Rejection {
     pub at_s: f64,
     pub tool: String,
     pub what: Option<String>,
+    /// Who refused it: the user, or Claude Code's auto mode, which asks no one.
+    pub by: RefusedBy,
+    /// Why, when the refusal says (auto mode's classifier gives its reason).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// Attempts at one goal that failed and were tried again.
@@ -191,7 +196,7 @@ pub struct Phases {
     /// Of `failures`, those whose call reported no error (a test run piped through `tail`
     /// exits 0 while its output says tests failed), so not counted in `errors`.
     pub failures_without_error: u64,
-    /// Every call the user refused, in order.
+    /// Every call the user or auto mode refused, in order.
     pub rejected: Vec<Rejection>,
     /// Goals that took more than one attempt, in order of their first attempt.
     pub retry_loops: Vec<RetryLoop>,
@@ -543,6 +548,11 @@ impl PhaseBuilder {
             ToolOutcome::Ok => {}
         }
         let call = event.parent_id.as_ref().and_then(|p| self.calls.remove(p));
+        let refusal = result.refusal.as_ref();
+        let (by, reason) = (
+            refusal.map_or(RefusedBy::User, |r| r.by),
+            refusal.and_then(|r| r.reason).map(str::to_owned),
+        );
         let Some(call) = call else {
             // A result whose call was not recorded: still listed when it failed or was refused.
             let tool = result.tool.unwrap_or("unknown").to_owned();
@@ -565,12 +575,14 @@ impl PhaseBuilder {
                     at_s: at,
                     tool,
                     what: None,
+                    by,
+                    reason,
                 }),
                 ToolOutcome::Ok => {}
             }
             return;
         };
-        let judgement = match &call.parsed {
+        let mut judgement = match &call.parsed {
             Some(command) => command.judge(result.outcome, &output_text(result)),
             None => Judgement {
                 purpose: Purpose::Other,
@@ -583,6 +595,13 @@ impl PhaseBuilder {
                 blocked_by_hook: false,
             },
         };
+        // The user did not refuse it: the phase's line says who did, and why.
+        if judgement.verdict == Verdict::Rejected && by == RefusedBy::AutoMode {
+            judgement.note = Some(match &reason {
+                Some(reason) => format!("by auto mode: {reason}"),
+                None => "by auto mode".to_owned(),
+            });
+        }
         // An error the list leaves out, or a failure no error counts: told apart, so that the
         // count of errors and the list of failures can be read together.
         match (result.outcome, judgement.verdict) {
@@ -627,6 +646,8 @@ impl PhaseBuilder {
                     at_s: call.timestamp,
                     tool: call.tool.clone(),
                     what: call.what.clone(),
+                    by,
+                    reason,
                 });
                 // A refused call is no attempt: the goal's loop goes on without it.
                 return;

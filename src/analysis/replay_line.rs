@@ -11,7 +11,7 @@ use super::cost::CostReport;
 use crate::model::meta::Believed;
 use crate::model::prompt::PromptKind;
 use crate::model::view::{LlmResponse, ToolCall, View};
-use crate::model::{Agent, Event, EventType, SessionMeta, ToolKind};
+use crate::model::{Agent, Event, EventType, RefusedBy, SessionMeta, ToolKind};
 
 /// What kind of line it is: picks the icon and colour a renderer shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -76,6 +76,10 @@ pub struct ReplayLine {
     /// For a decision, what happened (the hook event, the MCP method …); for a call a skill's
     /// inline shell command made, the skill (empty when the agent named none).
     pub name: Option<String>,
+    /// For a refused call, who refused it when the user did not (`auto_mode`: Claude Code's
+    /// classifier, which asks no one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused_by: Option<RefusedBy>,
     /// The line answers an earlier request (an MCP response).
     pub answered: bool,
     pub duration_ms: Option<f64>,
@@ -98,6 +102,7 @@ pub fn replay_line(event: &Event, agent: Agent, number: usize, origin: f64) -> R
         event_type: event.event_type.as_str().to_owned(),
         tool: None,
         name: None,
+        refused_by: None,
         answered: false,
         duration_ms: None,
         detail: None,
@@ -164,6 +169,11 @@ pub fn replay_line(event: &Event, agent: Agent, number: usize, origin: f64) -> R
             line.duration_ms = result.duration_ms;
             if let (true, Some(why)) = (result.rejected(), &result.error) {
                 line.kind = LineKind::Rejected;
+                line.refused_by = result
+                    .refusal
+                    .as_ref()
+                    .map(|r| r.by)
+                    .filter(|by| *by != RefusedBy::User);
                 line.detail = Some(why.to_string());
                 line.detail_kind = DetailKind::Muted;
             } else if let Some(error) = &result.error {

@@ -13,6 +13,7 @@ use super::output::{stdout, warn_bad_lines};
 use super::policy::{InForce, PolicyArg, audit_session};
 use crate::analysis::audit::{AuditReport, Finding};
 use crate::exit;
+use crate::model::RefusedBy;
 use crate::render::terminal::Painter;
 use crate::store::Store;
 
@@ -93,7 +94,7 @@ pub(crate) fn text(out: &mut impl Write, r: &AuditReport, paint: Painter) -> std
         if f.blocked {
             why.push_str(" (blocked before it ran)");
         }
-        Some(why)
+        refused_then(f, Some(why))
     })?;
     if !r.home_unknown.is_empty() {
         let events: Vec<String> = r.home_unknown.iter().map(|e| format!("#{e}")).collect();
@@ -124,11 +125,32 @@ pub(crate) fn text(out: &mut impl Write, r: &AuditReport, paint: Painter) -> std
 /// path) and the policy may have changed since, so the verdict recorded then is never hidden
 /// behind a cleaner one.
 fn denied_then(f: &Finding, why: Option<String>) -> Option<String> {
+    let why = refused_then(f, why);
     if !f.blocked {
         return why;
     }
     let then = "(denied when it was made: blocked before it ran)";
     Some(why.map_or_else(|| then.to_owned(), |why| format!("{why} {then}")))
+}
+
+/// `why`, and who refused the call when it was made: auto mode's classifier (with its reason),
+/// which asked no one, is not the user.
+fn refused_then(f: &Finding, why: Option<String>) -> Option<String> {
+    let Some(refused) = &f.refused else {
+        return why;
+    };
+    let then = match (refused.by, &refused.reason) {
+        (RefusedBy::AutoMode, Some(reason)) => {
+            let reason: String = reason.chars().take(120).collect();
+            format!(
+                "(refused by auto mode: {}; it never ran)",
+                reason.replace('\n', " ")
+            )
+        }
+        (RefusedBy::AutoMode, None) => "(refused by auto mode; it never ran)".to_owned(),
+        (RefusedBy::User, _) => "(refused or stopped by the user)".to_owned(),
+    };
+    Some(why.map_or_else(|| then.clone(), |why| format!("{why} {then}")))
 }
 
 fn section(

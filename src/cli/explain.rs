@@ -14,11 +14,11 @@ use super::output::{stdout, warn_bad_lines};
 use std::path::Path;
 
 use crate::analysis::outcome::Verdict;
-use crate::analysis::phases::{Explained, PhaseBuilder, Phases, Ran};
+use crate::analysis::phases::{Explained, PhaseBuilder, Phases, Ran, Rejection};
 use crate::capture::import::{ResponseUsage, logged_usage};
 use crate::exit;
 use crate::model::view::View;
-use crate::model::{Agent, Event, SessionMeta};
+use crate::model::{Agent, Event, RefusedBy, SessionMeta};
 use crate::render::terminal::{self, Painter};
 use crate::store::Store;
 
@@ -194,8 +194,8 @@ fn share(part: f64, whole: f64) -> String {
     }
 }
 
-/// One command of a phase: ✗ when it failed, ⊘ when the user refused it, why in brackets, and
-/// whether it tried a failed goal again.
+/// One command of a phase: ✗ when it failed, ⊘ when the user or auto mode refused it, why in
+/// brackets (auto mode's refusal says so there), and whether it tried a failed goal again.
 fn ran_line(ran: &Ran, paint: Painter) -> String {
     let command = terminal::one_line(&ran.command, 100);
     let mark = match ran.verdict {
@@ -295,21 +295,35 @@ fn text(out: &mut impl Write, e: &Explained, paint: Painter) -> std::io::Result<
             )?;
         }
     }
-    if !p.rejected.is_empty() {
+    // The user's refusals, then auto mode's: the user was not asked about the latter.
+    for by in [RefusedBy::User, RefusedBy::AutoMode] {
+        let rejected: Vec<&Rejection> = p.rejected.iter().filter(|r| r.by == by).collect();
+        if rejected.is_empty() {
+            continue;
+        }
+        let title = match by {
+            RefusedBy::User => "Rejected by the user",
+            RefusedBy::AutoMode => "Refused by auto mode's classifier",
+        };
         writeln!(
             out,
             "{}",
-            paint.bold(&format!("Rejected by the user ({}):", p.rejected.len()))
+            paint.bold(&format!("{title} ({}):", rejected.len()))
         )?;
-        for r in &p.rejected {
+        for r in rejected {
             let what = r
                 .what
                 .as_deref()
                 .map(|w| format!(" {}", terminal::one_line(w, 100)))
                 .unwrap_or_default();
+            let reason = r
+                .reason
+                .as_deref()
+                .map(|why| format!(" — {}", terminal::one_line(why, 120)))
+                .unwrap_or_default();
             writeln!(
                 out,
-                "  #{} {} phase {}: {}{what}",
+                "  #{} {} phase {}: {}{what}{reason}",
                 r.event,
                 terminal::clock(r.at_s),
                 r.phase,

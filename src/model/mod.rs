@@ -8,7 +8,7 @@
 //! - [`usage`]: token usage by kind, and exact money.
 //! - [`pricing`]: model prices and what tokens cost.
 //! - [`view`]: typed read-only views of event data, the one place that knows its keys.
-//! - [`outcome`]: how a tool call ended: done, failed, or refused by the user.
+//! - [`outcome`]: how a tool call ended: done, failed, or refused (by the user or auto mode).
 //! - [`prompt`]: what a person wrote in a prompt, apart from what the agent added.
 //! - [`tools`]: what each agent's tools do (read a file, run a command …), one table per agent.
 //! - [`duration`]: durations as people write them (`30s`, `1h30m`).
@@ -39,6 +39,6 @@ pub use counters::Counters;
 pub use event::{Clocks, Ending, Event, EventType};
 pub use head::EventHead;
 pub use meta::SessionMeta;
-pub use outcome::ToolOutcome;
+pub use outcome::{RefusedBy, ToolOutcome};
 pub use tools::{Agent, ToolKind};
 pub use usage::{Money, Tokens};

@@ -5,7 +5,8 @@
 //! The store keeps a refused call as the agent recorded it: an `error` event (Claude Code marks
 //! the `tool_result` with `is_error`, and the Python tool and older stores hold such events
 //! too). What sets a rejection apart is the text the agent put in place of the result, which
-//! these rules recognise, or the hook's `is_interrupt` flag.
+//! these rules recognise, or the hook's `is_interrupt` flag. Who refused it, the user or Claude
+//! Code's auto mode, is read from the same text ([`refused_by`]).
 
 use serde::Serialize;
 
@@ -43,6 +44,35 @@ impl ToolOutcome {
     }
 }
 
+/// Who refused a call whose outcome is [`ToolOutcome::Rejected`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusedBy {
+    /// The person at the keyboard, or a permission rule of theirs: a "no" at a prompt, a deny
+    /// rule, a call stopped.
+    User,
+    /// Claude Code's auto mode: its classifier judged the call and refused it, asking no one.
+    AutoMode,
+}
+
+impl RefusedBy {
+    /// Who, in the words readers show: `the user`, `auto mode`.
+    pub fn as_words(self) -> &'static str {
+        match self {
+            RefusedBy::User => "the user",
+            RefusedBy::AutoMode => "auto mode",
+        }
+    }
+}
+
+/// How Claude Code words a refusal by its auto mode classifier: the model is told
+/// "Permission for this action has been denied. Reason: …", or, in 2.1.335, "Permission for
+/// this action was denied by the Claude Code auto mode classifier. Reason: …".
+const AUTO_MODE_START: &str = "permission for this action ";
+
+/// What Claude Code appends after the classifier's reason (2.1.335): not part of it.
+const AUTO_MODE_TAIL: &str = " If you have other tasks";
+
 /// How the agents word a refused call, at the start of the text that stands for its result.
 /// Sources: the texts Claude Code 1.0.95–2.1.39 wrote in the transcripts of the corpus
 /// (`../shared/corpus/claude-code`, 6 rejections, 2 plan rejections), and the constants of its
@@ -76,6 +106,47 @@ const REJECTION_STARTS: [&str; 11] = [
 /// later on (a test named after one, a log line) stays a failure. A shell's own "permission
 /// denied" is a failure too: only a denial of permission *to use a tool* is a rejection.
 pub fn is_rejection(message: &str) -> bool {
+    let first = first_line(message);
+    if REJECTION_STARTS
+        .iter()
+        .any(|start| starts_with_ignoring_case(first, start))
+    {
+        return true;
+    }
+    // "Permission to use Bash has been denied." and "Permission to use Bash with command rm -rf
+    // has been denied.": a deny rule in the user's settings.
+    starts_with_ignoring_case(first, "permission to use ")
+        && first.to_ascii_lowercase().contains(" has been denied")
+}
+
+/// Who refused a call whose error is `message` (one [`is_rejection`] takes for a refusal):
+/// auto mode when the text is the one Claude Code gives for its classifier's refusals, else
+/// the user.
+pub fn refused_by(message: &str) -> RefusedBy {
+    if starts_with_ignoring_case(first_line(message), AUTO_MODE_START) {
+        RefusedBy::AutoMode
+    } else {
+        RefusedBy::User
+    }
+}
+
+/// The classifier's reason in the text of an auto mode refusal (`… Reason: <reason>`), without
+/// what Claude Code appends after it; `None` when the text gives none.
+pub fn auto_mode_reason(message: &str) -> Option<&str> {
+    let first = first_line(message);
+    if !starts_with_ignoring_case(first, AUTO_MODE_START) {
+        return None;
+    }
+    let (_, reason) = first.split_once("Reason: ")?;
+    let reason = reason
+        .find(AUTO_MODE_TAIL)
+        .map_or(reason, |at| &reason[..at]);
+    Some(reason.trim()).filter(|r| !r.is_empty())
+}
+
+/// The first line of an error's text, past the wrappers agents put around it (`Error: `,
+/// `<tool_use_error>`).
+fn first_line(message: &str) -> &str {
     let mut text = message.trim_start();
     loop {
         let before = text.len();
@@ -88,17 +159,7 @@ pub fn is_rejection(message: &str) -> bool {
             break;
         }
     }
-    let first = text.lines().next().unwrap_or_default();
-    if REJECTION_STARTS
-        .iter()
-        .any(|start| starts_with_ignoring_case(first, start))
-    {
-        return true;
-    }
-    // "Permission to use Bash has been denied." and "Permission to use Bash with command rm -rf
-    // has been denied.": a deny rule in the user's settings.
-    starts_with_ignoring_case(first, "permission to use ")
-        && first.to_ascii_lowercase().contains(" has been denied")
+    text.lines().next().unwrap_or_default()
 }
 
 fn starts_with_ignoring_case(text: &str, prefix: &str) -> bool {
@@ -164,6 +225,29 @@ mod tests {
     }
 
     #[test]
+    fn auto_mode_refusals_are_told_from_the_users() {
+        let auto = [
+            (
+                "Permission for this action has been denied. Reason: deletes files outside the project.",
+                Some("deletes files outside the project."),
+            ),
+            (
+                "Error: Permission for this action was denied by the Claude Code auto mode classifier. Reason: Force-pushing rewrites main. If you have other tasks that don't depend on this action, continue working on those.",
+                Some("Force-pushing rewrites main."),
+            ),
+            ("Permission for this action was denied", None),
+        ];
+        for (text, reason) in auto {
+            assert_eq!(refused_by(text), RefusedBy::AutoMode, "{text}");
+            assert_eq!(auto_mode_reason(text), reason, "{text}");
+        }
+        for text in REJECTIONS.iter().filter(|t| !t.contains("for this action")) {
+            assert_eq!(refused_by(text), RefusedBy::User, "{text}");
+            assert_eq!(auto_mode_reason(text), None, "{text}");
+        }
+    }
+
+    #[test]
     fn odd_text_never_panics() {
         for text in [
             "é",
@@ -173,6 +257,7 @@ mod tests {
             "Permission to use é",
         ] {
             let _ = is_rejection(text);
+            let _ = auto_mode_reason(text);
         }
     }
 }

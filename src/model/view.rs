@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::event::{Event, EventType};
-use super::outcome::ToolOutcome;
+use super::outcome::{self, RefusedBy, ToolOutcome};
 use super::prompt::{self, Prompt, PromptKind};
 use super::tools::{self, Agent, Shape, ToolKind, ToolSpec};
 use super::usage::Tokens;
@@ -167,8 +167,19 @@ pub struct ToolResult<'a> {
     pub error: Option<Cow<'a, str>>,
     /// Done, failed, or refused by the user.
     pub outcome: ToolOutcome,
+    /// Who refused the call, and why when they said; `None` unless `outcome` is `Rejected`.
+    pub refusal: Option<Refusal<'a>>,
     pub duration_ms: Option<f64>,
     pub tool_use_id: Option<&'a str>,
+}
+
+/// Who refused a call, and the reason given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal<'a> {
+    pub by: RefusedBy,
+    /// Auto mode's classifier's reason: the one our hook recorded beside the refusal
+    /// (PermissionDenied's `reason`), else the one the refusal's text gives.
+    pub reason: Option<&'a str>,
 }
 
 /// A model response.
@@ -607,6 +618,29 @@ pub fn canonical(value: &Value) -> String {
     }
 }
 
+impl<'a> Refusal<'a> {
+    /// The refusal an `error` event (`d`, its data) records. Our hook records auto mode's
+    /// (Claude Code's PermissionDenied) with the classifier's `reason`; a transcript holds only
+    /// the words Claude Code gave the model, which say it too.
+    fn of(d: &'a Value) -> Refusal<'a> {
+        let message = text(d, "error")
+            .or_else(|| text(d, "message"))
+            .unwrap_or_default();
+        let by = if text(d, "hook_event_name") == Some("PermissionDenied") {
+            RefusedBy::AutoMode
+        } else {
+            outcome::refused_by(message)
+        };
+        let reason = match by {
+            RefusedBy::AutoMode => text(d, "reason")
+                .filter(|r| !r.trim().is_empty())
+                .or_else(|| outcome::auto_mode_reason(message)),
+            RefusedBy::User => None,
+        };
+        Refusal { by, reason }
+    }
+}
+
 impl<'a> ToolResult<'a> {
     fn of(event: &'a Event, agent: Agent) -> ToolResult<'a> {
         let d = &event.data;
@@ -622,6 +656,7 @@ impl<'a> ToolResult<'a> {
             let interrupted = d.get("is_interrupt").and_then(Value::as_bool) == Some(true);
             ToolOutcome::of_error(message, interrupted)
         });
+        let refusal = (outcome == ToolOutcome::Rejected).then(|| Refusal::of(d));
         ToolResult {
             tool,
             kind: tool.map_or(ToolKind::Other, |t| tools::classify(agent, t)),
@@ -632,6 +667,7 @@ impl<'a> ToolResult<'a> {
             text: d.get("result").filter(|v| !v.is_null()),
             error,
             outcome,
+            refusal,
             duration_ms: event.duration_ms,
             tool_use_id: text(d, "tool_use_id"),
         }
@@ -945,6 +981,39 @@ mod tests {
             panic!("a result")
         };
         assert_eq!(r.gist().unwrap(), "hi");
+    }
+
+    #[test]
+    fn a_refusal_says_who_refused() {
+        let result = |data: Value| {
+            let e = event(EventType::Error, data);
+            let View::ToolResult(r) = View::of(&e, Agent::ClaudeCode) else {
+                panic!("an error")
+            };
+            r.refusal.map(|r| (r.by, r.reason.map(str::to_owned)))
+        };
+        let auto = |reason: &str| Some((RefusedBy::AutoMode, Some(reason.to_owned())));
+        // Our hook's record of a PermissionDenied, and a transcript's text alone.
+        assert_eq!(
+            result(
+                json!({"tool_name": "Bash", "error": "Permission for this action has been denied. Reason: x", "hook_event_name": "PermissionDenied", "reason": "the reason"})
+            ),
+            auto("the reason")
+        );
+        assert_eq!(
+            result(
+                json!({"tool_name": "Bash", "error": "Permission for this action has been denied. Reason: deletes files"})
+            ),
+            auto("deletes files")
+        );
+        assert_eq!(
+            result(json!({"tool_name": "Bash", "error": "User rejected tool use"})),
+            Some((RefusedBy::User, None))
+        );
+        assert_eq!(
+            result(json!({"tool_name": "Bash", "error": "exit 1"})),
+            None
+        );
     }
 
     #[test]

@@ -172,7 +172,13 @@ pub fn write_line(
         LineKind::ToolResult => ("←", format!("{} {tool}{took}", p.blue(&event_type))),
         LineKind::Error => ("✗", p.red(format!("{event_type} {tool}").trim_end())),
         // The store calls it an error; what it says is that the user said no.
-        LineKind::Rejected => ("⊘", p.yellow(format!("rejected {tool}").trim_end())),
+        LineKind::Rejected => {
+            let by = match line.refused_by {
+                Some(by) => format!(" (by {})", by.as_words()),
+                None => String::new(),
+            };
+            ("⊘", p.yellow(format!("rejected {tool}{by}").trim_end()))
+        }
         // A file call folded with its result and file event shows the call's tool and time.
         LineKind::FileRead if line.tool.is_some() => (
             "📖",
