@@ -1982,3 +1982,38 @@ fn a_call_auto_mode_refused_is_told_from_one_the_user_refused() {
     );
     assert_eq!(text.matches("rejected Bash").count(), 2, "{text}");
 }
+
+/// explain listed the API error a turn ended on (StopFailure) among the failures of tools, as
+/// one of a tool named `unknown`; it belongs to no call, and is shown as the turn's.
+#[test]
+fn an_api_error_that_ended_the_turn_is_the_turns_not_a_tools() {
+    let env = TestEnv::new();
+    env.hook(
+        "UserPromptSubmit",
+        &payload("UserPromptSubmit", json!({"prompt": "read the hosts"})),
+    )
+    .success();
+    let failure = json!({"error": "rate_limit", "error_details": "429 Too Many Requests"});
+    env.hook("StopFailure", &payload("StopFailure", failure))
+        .success();
+    let explain = env.run(&["explain", SID, "--color", "never"]);
+    let text = &explain.success().stdout;
+    assert!(!text.contains("unknown"), "{text}");
+    assert!(!text.contains("Failures"), "{text}");
+    assert!(
+        text.contains(
+            "Errors of the turn, not of a tool (1):\n  #2 0:00 phase 1: API error (rate_limit): \
+             429 Too Many Requests\n"
+        ),
+        "{text}"
+    );
+    let json = env
+        .run(&["explain", SID, "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(json["failures"], json!([]), "{json}");
+    assert_eq!(
+        json["turn_errors"][0]["message"],
+        "API error (rate_limit): 429 Too Many Requests"
+    );
+}

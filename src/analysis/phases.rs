@@ -77,6 +77,18 @@ pub struct Rejection {
     pub reason: Option<String>,
 }
 
+/// An error that belongs to no tool call: the turn's (an API error that ended it), or the
+/// recorder's.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TurnError {
+    /// The event number (#N) of the error.
+    pub event: usize,
+    pub phase: usize,
+    pub at_s: f64,
+    /// The first telling line of the error.
+    pub message: String,
+}
+
 /// Attempts at one goal that failed and were tried again.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct RetryLoop {
@@ -198,6 +210,8 @@ pub struct Phases {
     pub failures_without_error: u64,
     /// Every call the user or auto mode refused, in order.
     pub rejected: Vec<Rejection>,
+    /// The errors of no tool call (counted in `errors`, not among `failures`), in order.
+    pub turn_errors: Vec<TurnError>,
     /// Goals that took more than one attempt, in order of their first attempt.
     pub retry_loops: Vec<RetryLoop>,
     /// Whether any model usage was recorded (else costs are estimates).
@@ -283,6 +297,7 @@ pub struct PhaseBuilder {
     retry_loops: Vec<RetryLoop>,
     failures: Vec<Failure>,
     rejected: Vec<Rejection>,
+    turn_errors: Vec<TurnError>,
     rejections: u64,
     retries: u64,
     files: BTreeMap<String, FileTouch>,
@@ -331,6 +346,7 @@ impl PhaseBuilder {
             retry_loops: Vec::new(),
             failures: Vec::new(),
             rejected: Vec::new(),
+            turn_errors: Vec::new(),
             rejections: 0,
             retries: 0,
             files: BTreeMap::new(),
@@ -558,6 +574,13 @@ impl PhaseBuilder {
             let tool = result.tool.unwrap_or("unknown").to_owned();
             let phase = self.phases.len().max(1);
             match result.outcome {
+                // An error of no call at all (an API error that ended the turn) is no tool's.
+                ToolOutcome::Failed if result.of_no_call => self.turn_errors.push(TurnError {
+                    event: self.number,
+                    phase,
+                    at_s: at,
+                    message: telling_line(result.error.as_deref().unwrap_or_default()),
+                }),
                 ToolOutcome::Failed => self.failures.push(Failure {
                     event: self.number,
                     phase,
@@ -829,6 +852,7 @@ impl PhaseBuilder {
             errors_answered: self.errors_answered,
             failures_without_error: self.failures_without_error,
             rejected: self.rejected,
+            turn_errors: self.turn_errors,
             retry_loops: self.retry_loops,
             has_usage: self.has_usage,
             usage_log: None,

@@ -295,6 +295,26 @@ fn text(out: &mut impl Write, e: &Explained, paint: Painter) -> std::io::Result<
             )?;
         }
     }
+    if !p.turn_errors.is_empty() {
+        writeln!(
+            out,
+            "{}",
+            paint.bold(&format!(
+                "Errors of the turn, not of a tool ({}):",
+                p.turn_errors.len()
+            ))
+        )?;
+        for e in &p.turn_errors {
+            writeln!(
+                out,
+                "  #{} {} phase {}: {}",
+                e.event,
+                terminal::clock(e.at_s),
+                e.phase,
+                paint.red(&terminal::one_line(&e.message, 120)),
+            )?;
+        }
+    }
     // The user's refusals, then auto mode's: the user was not asked about the latter.
     for by in [RefusedBy::User, RefusedBy::AutoMode] {
         let rejected: Vec<&Rejection> = p.rejected.iter().filter(|r| r.by == by).collect();

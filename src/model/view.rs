@@ -169,6 +169,9 @@ pub struct ToolResult<'a> {
     pub outcome: ToolOutcome,
     /// Who refused the call, and why when they said; `None` unless `outcome` is `Rejected`.
     pub refusal: Option<Refusal<'a>>,
+    /// An error that names no tool and no call (an API error that ended the turn, a proxy's
+    /// trouble): the turn's, not a tool's.
+    pub of_no_call: bool,
     pub duration_ms: Option<f64>,
     pub tool_use_id: Option<&'a str>,
 }
@@ -657,6 +660,10 @@ impl<'a> ToolResult<'a> {
             ToolOutcome::of_error(message, interrupted)
         });
         let refusal = (outcome == ToolOutcome::Rejected).then(|| Refusal::of(d));
+        let of_no_call = event.event_type == EventType::Error
+            && tool.is_none()
+            && event.parent_id.is_none()
+            && text(d, "tool_use_id").is_none();
         ToolResult {
             tool,
             kind: tool.map_or(ToolKind::Other, |t| tools::classify(agent, t)),
@@ -668,6 +675,7 @@ impl<'a> ToolResult<'a> {
             error,
             outcome,
             refusal,
+            of_no_call,
             duration_ms: event.duration_ms,
             tool_use_id: text(d, "tool_use_id"),
         }
@@ -984,13 +992,14 @@ mod tests {
     }
 
     #[test]
-    fn a_refusal_says_who_refused() {
+    fn a_refusal_says_who_refused_and_an_error_of_no_call_is_the_turns() {
         let result = |data: Value| {
             let e = event(EventType::Error, data);
             let View::ToolResult(r) = View::of(&e, Agent::ClaudeCode) else {
                 panic!("an error")
             };
-            r.refusal.map(|r| (r.by, r.reason.map(str::to_owned)))
+            let refusal = r.refusal.map(|r| (r.by, r.reason.map(str::to_owned)));
+            (refusal, r.of_no_call)
         };
         let auto = |reason: &str| Some((RefusedBy::AutoMode, Some(reason.to_owned())));
         // Our hook's record of a PermissionDenied, and a transcript's text alone.
@@ -998,22 +1007,27 @@ mod tests {
             result(
                 json!({"tool_name": "Bash", "error": "Permission for this action has been denied. Reason: x", "hook_event_name": "PermissionDenied", "reason": "the reason"})
             ),
-            auto("the reason")
+            (auto("the reason"), false)
         );
         assert_eq!(
             result(
                 json!({"tool_name": "Bash", "error": "Permission for this action has been denied. Reason: deletes files"})
             ),
-            auto("deletes files")
+            (auto("deletes files"), false)
         );
         assert_eq!(
-            result(json!({"tool_name": "Bash", "error": "User rejected tool use"})),
+            result(json!({"tool_name": "Bash", "error": "User rejected tool use"})).0,
             Some((RefusedBy::User, None))
         );
         assert_eq!(
             result(json!({"tool_name": "Bash", "error": "exit 1"})),
-            None
+            (None, false)
         );
+        assert_eq!(
+            result(json!({"error": "API error (rate_limit)", "hook_event_name": "StopFailure"})),
+            (None, true)
+        );
+        assert!(!result(json!({"error": "x", "tool_use_id": "toolu_1"})).1);
     }
 
     #[test]
