@@ -45,6 +45,8 @@ fn write_merges_keeps_other_settings_backs_up_and_is_idempotent() {
         "PreCompact",
         "PostCompact",
         "PermissionRequest",
+        "StopFailure",
+        "PermissionDenied",
     ] {
         assert!(merged["hooks"][event].is_array(), "{event} missing");
     }
@@ -95,7 +97,7 @@ fn printed_block_is_valid_json_with_every_event_no_claude_to_ask_takes() {
     let out = env.run(&["setup"]).success().stdout.clone();
     let end = out.rfind('}').unwrap();
     let block: Value = serde_json::from_str(&out[..=end]).unwrap();
-    assert_eq!(block["hooks"].as_object().unwrap().len(), 13);
+    assert_eq!(block["hooks"].as_object().unwrap().len(), 15);
     assert!(out.contains("so PreSkillShellCommand is left out"), "{out}");
     assert!(out.contains(".claude/settings.json"));
 }
@@ -401,11 +403,11 @@ fn setup_writes_no_event_the_installed_claude_code_would_reject() {
     run.success();
     let written: Value =
         serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
-    assert_eq!(written["hooks"].as_object().unwrap().len(), 14, "{written}");
+    assert_eq!(written["hooks"].as_object().unwrap().len(), 16, "{written}");
     assert!(!run.stdout.contains("left out"), "{}", run.stdout);
 
-    // Then the user goes back to 2.0.50: PostToolUseFailure and PostCompact go, and the rest
-    // stays, the user's own PreCompact hook and permissions with it.
+    // Then the user goes back to 2.0.50: PostToolUseFailure, PostCompact and the later events
+    // go, and the rest stays, the user's own PreCompact hook and permissions with it.
     let run = setup_beside_claude(&env, Some("2.0.50"));
     run.success();
     let written: Value =
@@ -418,7 +420,8 @@ fn setup_writes_no_event_the_installed_claude_code_would_reject() {
     assert_eq!(written["permissions"]["allow"][0], "Bash(npm test)");
     assert!(
         run.stdout.contains(
-            "2.0.50 takes no hooks for PostToolUseFailure, PostCompact, PreSkillShellCommand"
+            "2.0.50 takes no hooks for PostToolUseFailure, StopFailure, PostCompact, \
+             PermissionDenied, PreSkillShellCommand"
         ),
         "{}",
         run.stdout
@@ -443,8 +446,9 @@ fn setup_without_claude_on_path_leaves_out_only_the_newest_event() {
         || -> Value { serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap() };
     let written = read();
     let hooks = written["hooks"].as_object().unwrap();
-    assert_eq!(hooks.len(), 13, "{written}");
+    assert_eq!(hooks.len(), 15, "{written}");
     assert!(hooks.contains_key("PostCompact"), "{written}");
+    assert!(hooks.contains_key("PermissionDenied"), "{written}");
     assert!(!hooks.contains_key("PreSkillShellCommand"), "{written}");
     assert!(
         run.stdout.contains(
@@ -502,4 +506,71 @@ fn setup_writes_the_skill_command_hook_for_releases_that_take_it() {
         .collect();
     assert_eq!(calls.len(), 1, "{calls:?}");
     assert_eq!(calls[0]["data"]["skill"], "ship");
+}
+
+/// `setup` wrote no hook for PermissionDenied (a call auto mode refused) nor StopFailure (a turn
+/// an API error ended), so a user who ran it never recorded either. Claude Code takes
+/// StopFailure from 2.1.78 and PermissionDenied from 2.1.88 (the event lists of their `cli.js`
+/// on npm; 2.1.77's and 2.1.87's do not name them): `setup` writes each from its release on,
+/// PermissionDenied with a tool matcher, and the hooks it writes are read as those events.
+#[test]
+fn setup_writes_the_refusal_and_api_error_hooks_for_releases_that_take_them() {
+    let env = TestEnv::new();
+    let settings = env.path().join(".claude").join("settings.json");
+    let hooks = || -> Value {
+        let written: Value =
+            serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+        written["hooks"].clone()
+    };
+    setup_beside_claude(&env, Some("2.1.88")).success();
+    let written = hooks();
+    let denied = &written["PermissionDenied"][0];
+    assert_eq!(denied["matcher"], "", "{written}");
+    let command = denied["hooks"][0]["command"].as_str().unwrap();
+    assert!(command.ends_with(" hook permission-denied"), "{command}");
+    let failure = &written["StopFailure"][0];
+    assert!(failure.get("matcher").is_none(), "{written}");
+    let command = failure["hooks"][0]["command"].as_str().unwrap();
+    assert!(command.ends_with(" hook stop-failure"), "{command}");
+
+    let run = setup_beside_claude(&env, Some("2.1.87"));
+    assert!(
+        run.success().stdout.contains(
+            "Claude Code 2.1.87 takes no hooks for PermissionDenied, PreSkillShellCommand"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(hooks().get("PermissionDenied").is_none());
+    assert!(hooks().get("StopFailure").is_some());
+    let run = setup_beside_claude(&env, Some("2.1.77"));
+    assert!(
+        run.success().stdout.contains(
+            "Claude Code 2.1.77 takes no hooks for StopFailure, PermissionDenied, \
+             PreSkillShellCommand"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(hooks().get("StopFailure").is_none());
+
+    // The commands it writes name events `hook` reads (the payload's own name aside).
+    let refused = json!({"session_id": "pd", "tool_name": "Bash",
+                         "tool_input": {"command": "git push --force"}, "reason": "no"});
+    env.hook("permission-denied", &refused).success();
+    let failed = json!({"session_id": "pd", "error": "overloaded"});
+    env.hook("stop-failure", &failed).success();
+    let errors: Vec<String> = env
+        .events("pd")
+        .into_iter()
+        .filter(|e| e["event_type"] == "error")
+        .map(|e| e["data"]["error"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            "Permission for this action has been denied. Reason: no",
+            "API error (overloaded)"
+        ]
+    );
 }

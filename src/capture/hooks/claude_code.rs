@@ -116,11 +116,15 @@ pub type Version = (u32, u32, u32);
 /// off the event list of each release's `cli.js` on npm). Until 2.1.x at least, Claude Code
 /// checks a settings file's `hooks` against its own list and ignores the whole file, every
 /// other setting with it, when one event is not on it: an older release must not be given them.
-pub const LATER_EVENTS: [(&str, Version); 5] = [
+pub const LATER_EVENTS: [(&str, Version); 7] = [
     ("SubagentStart", (2, 0, 44)),
     ("PermissionRequest", (2, 0, 45)),
     ("PostToolUseFailure", (2, 0, 56)),
     ("PostCompact", (2, 1, 76)),
+    // 2.1.77's `cli.js` names neither anywhere; 2.1.78's event list names StopFailure.
+    ("StopFailure", (2, 1, 78)),
+    // 2.1.87's names it only as the SDK's `PermissionDeniedError`; 2.1.88's event list has it.
+    ("PermissionDenied", (2, 1, 88)),
     // Read off the event list in the native binary of `@anthropic-ai/claude-code-linux-x64`
     // (the releases after 2.1.12x ship no `cli.js`): 2.1.331's does not name it.
     ("PreSkillShellCommand", (2, 1, 332)),
@@ -163,6 +167,10 @@ mod tests {
         assert!(!takes_event((2, 1, 75), "PostCompact"));
         assert!(takes_event((2, 1, 76), "PostCompact"));
         assert!(takes_event((1, 0, 128), "PreToolUse"));
+        assert!(!takes_event((2, 1, 77), "StopFailure"));
+        assert!(takes_event((2, 1, 78), "StopFailure"));
+        assert!(!takes_event((2, 1, 87), "PermissionDenied"));
+        assert!(takes_event((2, 1, 88), "PermissionDenied"));
         assert!(!takes_event((2, 1, 331), "PreSkillShellCommand"));
         assert!(takes_event((2, 1, 332), "PreSkillShellCommand"));
     }

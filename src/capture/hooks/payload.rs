@@ -49,7 +49,7 @@ pub enum HookEvent {
 }
 
 /// The `hook <event>` argument for each event, in the order `--help` lists them.
-pub const HOOK_ARGS: [(&str, HookEvent); 14] = [
+pub const HOOK_ARGS: [(&str, HookEvent); 16] = [
     ("session-start", HookEvent::SessionStart),
     ("session-end", HookEvent::SessionEnd),
     ("user-prompt", HookEvent::UserPromptSubmit),
@@ -57,19 +57,16 @@ pub const HOOK_ARGS: [(&str, HookEvent); 14] = [
     ("post-tool", HookEvent::PostToolUse),
     ("post-tool-failure", HookEvent::PostToolUseFailure),
     ("stop", HookEvent::Stop),
+    ("stop-failure", HookEvent::StopFailure),
     ("subagent-start", HookEvent::SubagentStart),
     ("subagent-stop", HookEvent::SubagentStop),
     ("notification", HookEvent::Notification),
     ("pre-compact", HookEvent::PreCompact),
     ("post-compact", HookEvent::PostCompact),
     ("permission-request", HookEvent::PermissionRequest),
+    ("permission-denied", HookEvent::PermissionDenied),
     ("skill-shell-command", HookEvent::SkillShellCommand),
 ];
-
-/// Events `setup` does not write into an agent's settings but that are read by name when a
-/// user hooks them (docs/agents.md §1): which Claude Code release first took them is not known
-/// here, and a release that does not know an event name may refuse the whole settings file.
-const NOT_SET_UP: [HookEvent; 2] = [HookEvent::PermissionDenied, HookEvent::StopFailure];
 
 impl HookEvent {
     /// The event's name in payloads and in settings.json (Claude Code and VS Code share them).
@@ -102,7 +99,6 @@ impl HookEvent {
         HOOK_ARGS
             .iter()
             .map(|(_, event)| event)
-            .chain(&NOT_SET_UP)
             .find(|event| event.wire_name() == name)
             .map_or_else(|| HookEvent::Other(name.to_owned()), HookEvent::clone)
     }
@@ -131,9 +127,14 @@ impl HookEvent {
     }
 
     /// Whether the agent's settings give the event's hooks a tool-name matcher (an empty one
-    /// matches every tool): the events about one call, and the question asked before one.
+    /// matches every tool): the events about one call, the question asked before one, and auto
+    /// mode's refusal of one (Claude Code matches PermissionDenied on `tool_name`).
     pub fn takes_tool_matcher(&self) -> bool {
-        self.is_tool_event() || *self == HookEvent::PermissionRequest
+        self.is_tool_event()
+            || matches!(
+                self,
+                HookEvent::PermissionRequest | HookEvent::PermissionDenied
+            )
     }
 
     /// Whether the event asks about a call before it runs, so that the policy in force can
