@@ -2017,3 +2017,54 @@ fn an_api_error_that_ended_the_turn_is_the_turns_not_a_tools() {
         "API error (rate_limit): 429 Too Many Requests"
     );
 }
+
+/// Claude Code 2.1.335's Interrupt (an interrupt ended the turn, in place of Stop) was an event
+/// of no known kind: the call the user stopped while it awaited an answer stayed open, to be
+/// taken by a later identical call's result. It ends the turn as Stop does, closing the turn's
+/// open calls, and is kept whole (`source`, `reason`, `via`) as a `decision`.
+#[test]
+fn an_interrupt_ends_the_turn_and_is_kept_whole() {
+    let env = TestEnv::new();
+    let deploy = json!({"tool_name": "Bash", "tool_input": {"command": "make deploy"}});
+    env.hook("PreToolUse", &payload("PreToolUse", deploy.clone()))
+        .success();
+    let interrupt = json!({"source": "user", "reason": "stop", "via": "terminal"});
+    let run = env.hook("interrupt", &payload("Interrupt", interrupt));
+    assert!(run.success().stdout.is_empty(), "{run:?}");
+    assert_eq!(
+        pending_calls(&env).0,
+        Vec::<String>::new(),
+        "the turn is over"
+    );
+    let events = env.events(SID);
+    let decision = events
+        .iter()
+        .find(|e| e["event_type"] == "decision")
+        .expect("recorded");
+    assert_eq!(decision["data"]["hook_event_name"], "Interrupt");
+    assert_eq!(
+        (
+            &decision["data"]["source"],
+            &decision["data"]["reason"],
+            &decision["data"]["via"]
+        ),
+        (&json!("user"), &json!("stop"), &json!("terminal"))
+    );
+    // The same call made again in the next turn takes its own result, not the stopped one's.
+    env.hook("PreToolUse", &payload("PreToolUse", deploy.clone()))
+        .success();
+    let mut done = deploy;
+    done["tool_response"] = json!({"stdout": "deployed"});
+    env.hook("PostToolUse", &payload("PostToolUse", done))
+        .success();
+    let events = env.events(SID);
+    let calls: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "tool_call")
+        .collect();
+    let result = events
+        .iter()
+        .find(|e| e["event_type"] == "tool_result")
+        .unwrap();
+    assert_eq!(result["parent_id"], calls[1]["event_id"], "{events:#?}");
+}

@@ -399,11 +399,11 @@ fn setup_writes_no_event_the_installed_claude_code_would_reject() {
     )
     .unwrap();
     // Today's release takes every event.
-    let run = setup_beside_claude(&env, Some("2.1.332"));
+    let run = setup_beside_claude(&env, Some("2.1.335"));
     run.success();
     let written: Value =
         serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
-    assert_eq!(written["hooks"].as_object().unwrap().len(), 16, "{written}");
+    assert_eq!(written["hooks"].as_object().unwrap().len(), 17, "{written}");
     assert!(!run.stdout.contains("left out"), "{}", run.stdout);
 
     // Then the user goes back to 2.0.50: PostToolUseFailure, PostCompact and the later events
@@ -421,7 +421,7 @@ fn setup_writes_no_event_the_installed_claude_code_would_reject() {
     assert!(
         run.stdout.contains(
             "2.0.50 takes no hooks for PostToolUseFailure, StopFailure, PostCompact, \
-             PermissionDenied, PreSkillShellCommand"
+             PermissionDenied, PreSkillShellCommand, Interrupt"
         ),
         "{}",
         run.stdout
@@ -573,4 +573,34 @@ fn setup_writes_the_refusal_and_api_error_hooks_for_releases_that_take_them() {
             "API error (overloaded)"
         ]
     );
+}
+
+/// Claude Code 2.1.335 added a 35th hook event, Interrupt (an interrupt ended the turn, in place
+/// of Stop); 2.1.334's binary does not name it. `setup` writes it (`hook interrupt`, no matcher)
+/// for 2.1.335 on and leaves it out for 2.1.334, which may ignore a whole settings file naming
+/// it.
+#[test]
+fn setup_writes_the_interrupt_hook_only_for_releases_that_take_it() {
+    let env = TestEnv::new();
+    let settings = env.path().join(".claude").join("settings.json");
+    let hooks = || -> Value {
+        let written: Value =
+            serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+        written["hooks"].clone()
+    };
+    setup_beside_claude(&env, Some("2.1.335")).success();
+    let group = &hooks()["Interrupt"][0];
+    assert!(group.get("matcher").is_none(), "{group}");
+    let command = group["hooks"][0]["command"].as_str().unwrap();
+    assert!(command.ends_with(" hook interrupt"), "{command}");
+    let run = setup_beside_claude(&env, Some("2.1.334"));
+    assert!(
+        run.success()
+            .stdout
+            .contains("Claude Code 2.1.334 takes no hooks for Interrupt"),
+        "{}",
+        run.stdout
+    );
+    assert!(hooks().get("Interrupt").is_none());
+    assert!(hooks().get("PreSkillShellCommand").is_some());
 }

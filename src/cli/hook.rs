@@ -30,8 +30,8 @@ use crate::store::Store;
 ///
 /// Events: session-start, session-end, user-prompt, pre-tool, post-tool, post-tool-failure,
 /// stop, stop-failure, subagent-start, subagent-stop, notification, pre-compact, post-compact,
-/// permission-request, permission-denied, skill-shell-command, or the agent's own event name
-/// (BeforeTool, preToolUse …); the payload's own event name wins. The agent is the one --agent names, else it is told by the payload and
+/// permission-request, permission-denied, skill-shell-command, interrupt, or the agent's own
+/// event name (BeforeTool, preToolUse …); the payload's own event name wins. The agent is the one --agent names, else it is told by the payload and
 /// the agent's environment; a policy's denial is printed in that agent's own words.
 #[derive(Debug, Args)]
 #[command(

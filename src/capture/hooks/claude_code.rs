@@ -39,6 +39,8 @@ pub(super) const KNOWN: &[&str] = &[
     "custom_instructions",
     "permission_suggestions",
     "command_name",
+    // Interrupt's (2.1.335): how the stop arrived, `terminal` or `client`.
+    "via",
 ];
 
 /// Reads a Claude Code payload. `arg` is the `hook <event>` argument; the payload's own
@@ -116,7 +118,7 @@ pub type Version = (u32, u32, u32);
 /// off the event list of each release's `cli.js` on npm). Until 2.1.x at least, Claude Code
 /// checks a settings file's `hooks` against its own list and ignores the whole file, every
 /// other setting with it, when one event is not on it: an older release must not be given them.
-pub const LATER_EVENTS: [(&str, Version); 7] = [
+pub const LATER_EVENTS: [(&str, Version); 8] = [
     ("SubagentStart", (2, 0, 44)),
     ("PermissionRequest", (2, 0, 45)),
     ("PostToolUseFailure", (2, 0, 56)),
@@ -128,6 +130,10 @@ pub const LATER_EVENTS: [(&str, Version); 7] = [
     // Read off the event list in the native binary of `@anthropic-ai/claude-code-linux-x64`
     // (the releases after 2.1.12x ship no `cli.js`): 2.1.331's does not name it.
     ("PreSkillShellCommand", (2, 1, 332)),
+    // The same way: 2.1.334's binary names it nowhere, 2.1.335's event list has it (the
+    // wrapper package `@anthropic-ai/claude-code` stops at 2.1.332 on npm; the platform
+    // packages go on).
+    ("Interrupt", (2, 1, 335)),
 ];
 
 /// The release `setup` writes for when no `claude --version` answers (Claude Code started from
@@ -173,6 +179,8 @@ mod tests {
         assert!(takes_event((2, 1, 88), "PermissionDenied"));
         assert!(!takes_event((2, 1, 331), "PreSkillShellCommand"));
         assert!(takes_event((2, 1, 332), "PreSkillShellCommand"));
+        assert!(!takes_event((2, 1, 334), "Interrupt"));
+        assert!(takes_event((2, 1, 335), "Interrupt"));
     }
 
     use super::*;

@@ -37,6 +37,11 @@ pub enum HookEvent {
     /// The turn ended in an API error, in place of Stop (Claude Code's StopFailure): the
     /// payload has `error` (its kind), `error_details` and `last_assistant_message`.
     StopFailure,
+    /// An interrupt ended the main conversation's turn, in place of Stop (Claude Code's
+    /// Interrupt, from 2.1.335): the payload has `source` (`user`, `session`, `system`), `reason`
+    /// (`stop`, `permission_denied`, `rewind`, `other`) and, where known, `via` (`terminal`,
+    /// `client`). No answer comes with it.
+    Interrupt,
     /// A call to the model is about to be made (Gemini CLI's BeforeModel): the payload names
     /// the model.
     ModelRequest,
@@ -49,7 +54,7 @@ pub enum HookEvent {
 }
 
 /// The `hook <event>` argument for each event, in the order `--help` lists them.
-pub const HOOK_ARGS: [(&str, HookEvent); 16] = [
+pub const HOOK_ARGS: [(&str, HookEvent); 17] = [
     ("session-start", HookEvent::SessionStart),
     ("session-end", HookEvent::SessionEnd),
     ("user-prompt", HookEvent::UserPromptSubmit),
@@ -66,6 +71,7 @@ pub const HOOK_ARGS: [(&str, HookEvent); 16] = [
     ("permission-request", HookEvent::PermissionRequest),
     ("permission-denied", HookEvent::PermissionDenied),
     ("skill-shell-command", HookEvent::SkillShellCommand),
+    ("interrupt", HookEvent::Interrupt),
 ];
 
 impl HookEvent {
@@ -88,6 +94,7 @@ impl HookEvent {
             HookEvent::SkillShellCommand => "PreSkillShellCommand",
             HookEvent::PermissionDenied => "PermissionDenied",
             HookEvent::StopFailure => "StopFailure",
+            HookEvent::Interrupt => "Interrupt",
             // Only Gemini CLI has them, under these names.
             HookEvent::ModelRequest => "BeforeModel",
             HookEvent::ModelResponse => "AfterModel",

@@ -830,10 +830,11 @@ impl Recorder<'_> {
         self.event_in_session(session)?;
         // The turn (or the session) is over: a call still open was interrupted, and a
         // spawning one will start no subagent; neither must be taken by a later call's result
-        // or subagent. Closing them is beside the event, which is recorded.
+        // or subagent. Closing them is beside the event, which is recorded. An interrupt ends
+        // the turn in place of Stop (a call awaiting the user's answer gets no result).
         if matches!(
             self.payload.event,
-            HookEvent::Stop | HookEvent::StopFailure | HookEvent::SessionEnd
+            HookEvent::Stop | HookEvent::StopFailure | HookEvent::Interrupt | HookEvent::SessionEnd
         ) && let Err(e) = self
             .store
             .close_calls(session, self.payload.event == HookEvent::SessionEnd)
