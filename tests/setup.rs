@@ -98,7 +98,12 @@ fn printed_block_is_valid_json_with_every_event_no_claude_to_ask_takes() {
     let end = out.rfind('}').unwrap();
     let block: Value = serde_json::from_str(&out[..=end]).unwrap();
     assert_eq!(block["hooks"].as_object().unwrap().len(), 15);
-    assert!(out.contains("so PreSkillShellCommand is left out"), "{out}");
+    assert!(
+        out.contains(
+            "so PreSkillShellCommand (from 2.1.332) and Interrupt (from 2.1.335) are left out"
+        ),
+        "{out}"
+    );
     assert!(out.contains(".claude/settings.json"));
 }
 
@@ -434,8 +439,9 @@ fn setup_writes_no_event_the_installed_claude_code_would_reject() {
 }
 
 /// With no `claude` to ask, `setup` writes every event older releases took long ago, and leaves
-/// out PreSkillShellCommand, new in 2.1.332 (a release before it may ignore a whole settings file
-/// naming it), saying so; the hook for it that a setup where `claude` answered wrote stays.
+/// out PreSkillShellCommand and Interrupt, new in 2.1.332 and 2.1.335 (a release before them
+/// may ignore a whole settings file naming them), saying so; the hook for one that a setup where
+/// `claude` answered wrote stays.
 #[test]
 fn setup_without_claude_on_path_leaves_out_only_the_newest_event() {
     let env = TestEnv::new();
@@ -452,7 +458,7 @@ fn setup_without_claude_on_path_leaves_out_only_the_newest_event() {
     assert!(!hooks.contains_key("PreSkillShellCommand"), "{written}");
     assert!(
         run.stdout.contains(
-            "No `claude` on the PATH said its release, so PreSkillShellCommand is left out"
+            "No `claude` on the PATH said its release, so PreSkillShellCommand (from 2.1.332) and Interrupt (from 2.1.335) are left out"
         ),
         "{}",
         run.stdout

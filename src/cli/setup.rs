@@ -452,19 +452,32 @@ fn left_out_note(release: Option<Version>, left_out: &[&str], out: &mut impl Wri
     Ok(())
 }
 
-/// Says which events were left out because no `claude` said its release.
+/// Says which events were left out because no `claude` said its release, each with the first
+/// release that takes it.
 fn unasked_note(left_out: &[&str], out: &mut impl Write) -> Result<()> {
-    for event in left_out {
-        let first = claude_code::LATER_EVENTS
-            .iter()
-            .find(|(name, _)| name == event)
-            .map(|(_, (major, minor, patch))| format!("{major}.{minor}.{patch}"))
-            .unwrap_or_default();
-        writeln!(
-            out,
-            "No `claude` on the PATH said its release, so {event} is left out: Claude Code takes it from {first} on, and an older release ignores a whole settings file that names it. Run setup again where `claude --version` answers to add it."
-        )?;
-    }
+    let named: Vec<String> = left_out
+        .iter()
+        .map(|event| {
+            let first = claude_code::LATER_EVENTS
+                .iter()
+                .find(|(name, _)| name == event)
+                .map(|(_, (major, minor, patch))| format!(" (from {major}.{minor}.{patch})"))
+                .unwrap_or_default();
+            format!("{event}{first}")
+        })
+        .collect();
+    let Some((last, rest)) = named.split_last() else {
+        return Ok(());
+    };
+    let (list, is, them) = if rest.is_empty() {
+        (last.clone(), "is", "it")
+    } else {
+        (format!("{} and {last}", rest.join(", ")), "are", "them")
+    };
+    writeln!(
+        out,
+        "No `claude` on the PATH said its release, so {list} {is} left out: an older Claude Code ignores a whole settings file that names an event it does not take. Run setup again where `claude --version` answers to add {them}."
+    )?;
     Ok(())
 }
 
