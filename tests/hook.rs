@@ -1787,13 +1787,9 @@ fn the_same_call_in_a_new_turn_takes_its_result(env: &TestEnv, call: &Value) {
     );
 }
 
-/// A call Claude Code's auto mode refused (PermissionDenied) was recorded as an event of no
-/// known kind: the call its PreToolUse recorded stayed open, with no outcome, and a refused
-/// call no PreToolUse recorded was no call at all. The refusal closes the call as refused,
-/// with the classifier's reason, or records the call closed when none was open.
-#[test]
-fn a_call_auto_mode_refused_is_closed_as_refused() {
-    let env = TestEnv::new();
+/// `git push --force` asked (PreToolUse, `toolu_1`, in auto mode) and refused by auto mode's
+/// classifier (PermissionDenied) with its reason.
+fn force_push_refused_by_auto_mode(env: &TestEnv) {
     let push = json!({"tool_name": "Bash", "tool_input": {"command": "git push --force"},
                       "tool_use_id": "toolu_1", "permission_mode": "auto"});
     env.hook("PreToolUse", &payload("PreToolUse", push.clone()))
@@ -1802,6 +1798,16 @@ fn a_call_auto_mode_refused_is_closed_as_refused() {
     refused["reason"] = json!("Force-pushing rewrites the shared branch");
     env.hook("PermissionDenied", &payload("PermissionDenied", refused))
         .success();
+}
+
+/// A call Claude Code's auto mode refused (PermissionDenied) was recorded as an event of no
+/// known kind: the call its PreToolUse recorded stayed open, with no outcome, and a refused
+/// call no PreToolUse recorded was no call at all. The refusal closes the call as refused,
+/// with the classifier's reason, or records the call closed when none was open.
+#[test]
+fn a_call_auto_mode_refused_is_closed_as_refused() {
+    let env = TestEnv::new();
+    force_push_refused_by_auto_mode(&env);
     let unseen = json!({"tool_name": "Bash", "tool_input": {"command": "rm -rf build"},
                         "tool_use_id": "toolu_2", "reason": "Deletes files"});
     env.hook("PermissionDenied", &payload("PermissionDenied", unseen))
@@ -1898,14 +1904,7 @@ fn a_call_auto_mode_refused_is_told_from_one_the_user_refused() {
         &payload("UserPromptSubmit", json!({"prompt": "ship it"})),
     )
     .success();
-    let push = json!({"tool_name": "Bash", "tool_input": {"command": "git push --force"},
-                      "tool_use_id": "toolu_1", "permission_mode": "auto"});
-    env.hook("PreToolUse", &payload("PreToolUse", push.clone()))
-        .success();
-    let mut refused = push;
-    refused["reason"] = json!("Force-pushing rewrites the shared branch");
-    env.hook("PermissionDenied", &payload("PermissionDenied", refused))
-        .success();
+    force_push_refused_by_auto_mode(&env);
     let rm = json!({"tool_name": "Bash", "tool_input": {"command": "rm -rf build"},
                     "tool_use_id": "toolu_2"});
     env.hook("PreToolUse", &payload("PreToolUse", rm.clone()))

@@ -360,6 +360,13 @@ fn two_setups_at_once_keep_both_changes() {
     }
 }
 
+/// The `hooks` of the project's .claude/settings.json, as setup wrote them.
+fn written_hooks(env: &TestEnv) -> Value {
+    let settings = env.path().join(".claude").join("settings.json");
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(settings).unwrap()).unwrap();
+    written["hooks"].clone()
+}
+
 /// Runs `setup --write` with a `claude` on PATH that says it is `release` (when given).
 fn setup_beside_claude(env: &TestEnv, release: Option<&str>) -> crate::common::Run {
     let bin = env.path().join("fake-bin");
@@ -522,12 +529,7 @@ fn setup_writes_the_skill_command_hook_for_releases_that_take_it() {
 #[test]
 fn setup_writes_the_refusal_and_api_error_hooks_for_releases_that_take_them() {
     let env = TestEnv::new();
-    let settings = env.path().join(".claude").join("settings.json");
-    let hooks = || -> Value {
-        let written: Value =
-            serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
-        written["hooks"].clone()
-    };
+    let hooks = || written_hooks(&env);
     setup_beside_claude(&env, Some("2.1.88")).success();
     let written = hooks();
     let denied = &written["PermissionDenied"][0];
@@ -588,12 +590,7 @@ fn setup_writes_the_refusal_and_api_error_hooks_for_releases_that_take_them() {
 #[test]
 fn setup_writes_the_interrupt_hook_only_for_releases_that_take_it() {
     let env = TestEnv::new();
-    let settings = env.path().join(".claude").join("settings.json");
-    let hooks = || -> Value {
-        let written: Value =
-            serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
-        written["hooks"].clone()
-    };
+    let hooks = || written_hooks(&env);
     setup_beside_claude(&env, Some("2.1.335")).success();
     let group = &hooks()["Interrupt"][0];
     assert!(group.get("matcher").is_none(), "{group}");
