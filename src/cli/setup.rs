@@ -481,8 +481,8 @@ fn unasked_note(left_out: &[&str], out: &mut impl Write) -> Result<()> {
     Ok(())
 }
 
-/// Takes our hooks off `events` in `settings` (an event left with no hook goes); the user's
-/// own stay. Returns whether anything changed.
+/// Takes our hooks off `events` in `settings` (a group left with no hook goes, and so does an
+/// event left with no group); the user's own stay. Returns whether anything changed.
 fn forget(settings: &mut Value, events: &[&str], bin: &str) -> bool {
     let Some(Value::Object(hooks)) = settings.get_mut("hooks") else {
         return false;
@@ -499,23 +499,16 @@ fn forget(settings: &mut Value, events: &[&str], bin: &str) -> bool {
         let Some(Value::Array(groups)) = hooks.get_mut(*event) else {
             continue;
         };
-        let is_ours_entry = |entry: &Value| {
-            entry
-                .get("command")
-                .and_then(Value::as_str)
-                .is_some_and(|c| is_ours(c, bin, arg))
-        };
-        for group in groups.iter_mut() {
-            if let Some(Value::Array(entries)) = group.get_mut("hooks") {
-                let before = entries.len();
-                entries.retain(|e| !is_ours_entry(e));
-                changed |= entries.len() != before;
-            }
-        }
         let before = groups.len();
-        groups.retain(|g| {
-            !matches!(g.get("hooks"), Some(Value::Array(entries)) if entries.is_empty())
-                && !is_ours_entry(g)
+        groups.retain_mut(|group| match group.get_mut("hooks") {
+            Some(Value::Array(entries)) => {
+                let held = entries.len();
+                entries.retain(|entry| our_command(entry, "command", bin, arg).is_none());
+                changed |= entries.len() != held;
+                !entries.is_empty()
+            }
+            Some(_) => true,
+            None => our_command(group, "command", bin, arg).is_none(),
         });
         changed |= groups.len() != before;
         if groups.is_empty() {
@@ -714,6 +707,17 @@ fn is_ours(command: &str, bin: &str, arg: &str) -> bool {
     rest.first() == Some(&"hook") && rest.last() == Some(&arg)
 }
 
+/// The field of a hook entry that holds one of our `hook … <arg>` commands, if it holds one:
+/// `key` (`command`; Copilot CLI's `bash`), or `command`, which Copilot CLI takes too.
+fn our_command<'k>(entry: &Value, key: &'k str, bin: &str, arg: &str) -> Option<&'k str> {
+    [key, "command"].into_iter().find(|field| {
+        entry
+            .get(*field)
+            .and_then(Value::as_str)
+            .is_some_and(|command| is_ours(command, bin, arg))
+    })
+}
+
 /// Merges our hooks into `settings`, keeping everything else. Returns whether anything changed.
 /// `key` names the field of a hook that holds its command (`command`; Copilot CLI's `bash`);
 /// a hook is either inside a group's `hooks` list (Claude Code's shape) or an entry of the
@@ -752,17 +756,9 @@ fn merge(settings: &mut Value, ours: &Map<String, Value>, bin: &str, key: &str) 
                 None => vec![group],
             };
             for entry in entries {
-                // Copilot CLI takes `command` for `bash` too.
-                let field = [key, "command"]
-                    .into_iter()
-                    .find(|k| entry.get(*k).is_some_and(Value::is_string));
-                let Some(field) = field else {
-                    continue;
-                };
-                let existing = entry[field].as_str().unwrap_or_default();
-                if is_ours(existing, bin, arg) {
+                if let Some(field) = our_command(entry, key, bin, arg) {
                     found = true;
-                    if existing != command {
+                    if entry[field] != command {
                         entry[field] = command.into();
                         changed = true;
                     }
