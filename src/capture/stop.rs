@@ -1,10 +1,32 @@
-//! The signals that stop a long-running server gracefully (the HTTP proxy, the collector):
-//! one watcher of a set of signals, so each server names its set and nothing more.
+//! What a long-running server (the HTTP proxy, the collector) stands on: its runtime and
+//! listening socket, and one watcher of the signals that stop it gracefully, so each server
+//! names its address and its set of signals and nothing more.
 
 use std::io;
+use std::net::SocketAddr;
 use std::task::Poll;
 
+use tokio::net::TcpListener;
+use tokio::runtime::Runtime;
 use tokio::signal::unix::{Signal, SignalKind, signal};
+
+/// A single-threaded runtime, a socket listening on `listen` (port 0 picks a free one) and a
+/// watcher of `kinds`, both registered with that runtime.
+pub(crate) fn listen_until(
+    listen: SocketAddr,
+    kinds: &[SignalKind],
+) -> io::Result<(Runtime, TcpListener, Stop)> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (listener, stop) = {
+        let _context = runtime.enter();
+        let listener = std::net::TcpListener::bind(listen)?;
+        listener.set_nonblocking(true)?;
+        (TcpListener::from_std(listener)?, Stop::on(kinds)?)
+    };
+    Ok((runtime, listener, stop))
+}
 
 /// Waits for the first of a set of signals. Registered when made, so a signal that arrives
 /// before [`Stop::wait`] is polled is not lost; needs a Tokio runtime with signals enabled.

@@ -38,7 +38,7 @@ pub mod recent;
 pub mod routes;
 mod stall;
 
-use crate::capture::stop::Stop;
+use crate::capture::stop::{self, Stop};
 use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
@@ -239,18 +239,8 @@ impl Server {
         collector: Collector,
         handlers: pool::Pool,
     ) -> io::Result<Server> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let (listener, stop) = {
-            let _context = runtime.enter();
-            let listener = std::net::TcpListener::bind(listen)?;
-            listener.set_nonblocking(true)?;
-            (
-                TcpListener::from_std(listener)?,
-                Stop::on(&[SignalKind::terminate(), SignalKind::interrupt()])?,
-            )
-        };
+        let (runtime, listener, stop) =
+            stop::listen_until(listen, &[SignalKind::terminate(), SignalKind::interrupt()])?;
         Ok(Server {
             runtime,
             listener,

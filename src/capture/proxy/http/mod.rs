@@ -17,7 +17,7 @@
 mod exchange;
 mod upstream;
 
-use crate::capture::stop::Stop;
+use crate::capture::stop::{self, Stop};
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::io;
@@ -67,22 +67,14 @@ impl HttpProxy {
         upstream: Upstream,
         clock: fn() -> f64,
     ) -> io::Result<HttpProxy> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let (listener, stop) = {
-            let _context = runtime.enter();
-            let listener = std::net::TcpListener::bind(listen)?;
-            listener.set_nonblocking(true)?;
-            (
-                TcpListener::from_std(listener)?,
-                Stop::on(&[
-                    SignalKind::terminate(),
-                    SignalKind::interrupt(),
-                    SignalKind::hangup(),
-                ])?,
-            )
-        };
+        let (runtime, listener, stop) = stop::listen_until(
+            listen,
+            &[
+                SignalKind::terminate(),
+                SignalKind::interrupt(),
+                SignalKind::hangup(),
+            ],
+        )?;
         Ok(HttpProxy {
             runtime,
             listener,
