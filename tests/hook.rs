@@ -1848,17 +1848,17 @@ fn a_call_auto_mode_refused_is_closed_as_refused() {
 }
 
 /// A turn an API error ended (StopFailure, sent in place of Stop) was recorded as an event of
-/// no known kind: replay and explain showed neither the turn's last answer nor the error, and
-/// the turn's calls stayed open. It ends the turn as a Stop does, then records the error.
+/// no known kind: replay and explain showed no error, and the turn's calls stayed open. It ends
+/// the turn as a Stop does, then records the error.
 #[test]
-fn a_turn_an_api_error_ended_shows_its_answer_and_the_error() {
+fn a_turn_an_api_error_ended_shows_the_error() {
     let env = TestEnv::new();
     let read = json!({"tool_name": "Read", "tool_input": {"file_path": "/etc/hosts"},
                       "tool_use_id": "toolu_3"});
     env.hook("PreToolUse", &payload("PreToolUse", read))
         .success();
     let failure = json!({"error": "rate_limit", "error_details": "429 Too Many Requests",
-                         "last_assistant_message": "Reading the hosts file first."});
+                         "last_assistant_message": "API Error: Request rejected (429)"});
     env.hook("StopFailure", &payload("StopFailure", failure))
         .success();
     assert_eq!(
@@ -1867,11 +1867,7 @@ fn a_turn_an_api_error_ended_shows_its_answer_and_the_error() {
         "the turn is over"
     );
     let kinds = kinds(&env, SID);
-    assert_eq!(
-        kinds[kinds.len() - 2..],
-        ["assistant_response", "error"],
-        "{kinds:?}"
-    );
+    assert_eq!(kinds.last().map(String::as_str), Some("error"), "{kinds:?}");
     let explain = env.run(&["explain", SID, "--color", "never"]);
     assert!(
         explain
@@ -1881,15 +1877,55 @@ fn a_turn_an_api_error_ended_shows_its_answer_and_the_error() {
         "{}",
         explain.stdout
     );
-    let replay = env.run(&["replay", SID, "--color", "never"]);
+}
+
+/// StopFailure's `last_assistant_message` is the error message Claude Code showed, never the
+/// model's answer (2.1.112's `cli.js` and 2.1.335's binary fill it from the API error
+/// message's own content): it was recorded as the turn's answer, so replay showed the error
+/// twice, once as the model's words. It is the error's text: no answer is recorded, and the
+/// error says it when the API gave no details.
+#[test]
+fn an_api_errors_text_is_not_taken_for_the_turns_answer() {
+    let env = TestEnv::new();
+    env.hook(
+        "UserPromptSubmit",
+        &payload("UserPromptSubmit", json!({"prompt": "summarise the logs"})),
+    )
+    .success();
+    // Claude Code 2.1.112's own words for these: the content of the error message it shows.
+    let too_long = json!({"error": "invalid_request",
+                          "error_details": "prompt is too long: 210500 tokens > 200000 maximum",
+                          "last_assistant_message": "Prompt is too long"});
+    env.hook("StopFailure", &payload("StopFailure", too_long))
+        .success();
+    let overloaded = json!({"error": "rate_limit", "last_assistant_message":
+        "Opus is experiencing high load, please use /model to switch to Sonnet"});
+    env.hook("StopFailure", &payload("StopFailure", overloaded))
+        .success();
+    let kinds = kinds(&env, SID);
     assert!(
-        replay
-            .success()
-            .stdout
-            .contains("Reading the hosts file first."),
-        "{}",
-        replay.stdout
+        !kinds.iter().any(|k| k == "assistant_response"),
+        "no answer: {kinds:?}"
     );
+    let events = env.events(SID);
+    let errors: Vec<&str> = events
+        .iter()
+        .filter(|e| e["event_type"] == "error")
+        .map(|e| e["data"]["error"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            "API error (invalid_request): prompt is too long: 210500 tokens > 200000 maximum",
+            "API error (rate_limit): Opus is experiencing high load, please use /model to switch \
+             to Sonnet",
+        ]
+    );
+    let replay = env.run(&["replay", SID, "--color", "never"]);
+    let text = &replay.success().stdout;
+    assert_eq!(text.matches("experiencing high load").count(), 1, "{text}");
+    assert!(!text.contains("\"Prompt is too long\""), "{text}");
+    assert!(!text.contains("assistant_response"), "{text}");
 }
 
 /// A call Claude Code's auto mode refused was filed by explain under "Rejected by the user",

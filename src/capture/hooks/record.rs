@@ -927,20 +927,19 @@ impl Recorder<'_> {
         self.write(session, vec![self.event(kind, session, data)])
     }
 
-    /// The turn an API error ended (Claude Code's StopFailure, sent in place of Stop): the
-    /// turn's last answer, as a Stop records it, when there is one; then the error, an `error`
-    /// of no call, which readers count as an error of the agent's own, not of a tool.
+    /// The turn an API error ended (Claude Code's StopFailure, sent in place of Stop): an
+    /// `error` of no call, which readers count as an error of the turn, not of a tool. No
+    /// answer is recorded: Claude Code fills `last_assistant_message` with the error message it
+    /// showed (`API Error: Rate limit reached`, `Prompt is too long`), not with the model's
+    /// words, so it is the error's text, kept beside it under its own name.
     fn failed_turn(&self, session: &str) -> Result<(), StoreError> {
-        let mut events = Vec::new();
-        if let Some(text) = self.answer().ok().flatten().filter(|t| !t.is_empty()) {
-            let mut data = object([("text", text.into())]);
-            self.copy(&mut data, &[TURN_ID]);
-            events.push(self.event(EventType::AssistantResponse, session, data));
-        }
         // `error` is the kind Claude Code gives (`rate_limit`, `overloaded`, `billing_error` …);
-        // the recorded `error` is the text readers show, so the kind is kept beside it.
+        // the recorded `error` is the text readers show, so the kind is kept beside it. The
+        // details are the API's own words; without them, the words the user was shown.
         let kind = self.payload.str_field("error");
-        let said = match (kind, self.payload.str_field("error_details")) {
+        let shown = self.payload.str_field("last_assistant_message");
+        let details = self.payload.str_field("error_details").or(shown);
+        let said = match (kind, details) {
             (Some(kind), Some(details)) => format!("API error ({kind}): {details}"),
             (Some(kind), None) => format!("API error ({kind})"),
             (None, Some(details)) => format!("API error: {details}"),
@@ -953,10 +952,12 @@ impl Recorder<'_> {
         if let Some(kind) = kind {
             data.insert("error_type".into(), kind.into());
         }
-        self.copy(&mut data, &["error_details", TURN_ID]);
+        self.copy(
+            &mut data,
+            &["error_details", "last_assistant_message", TURN_ID],
+        );
         self.keep_unknown(&mut data);
-        events.push(self.event(EventType::Error, session, data));
-        self.write(session, events)
+        self.write(session, vec![self.event(EventType::Error, session, data)])
     }
 
     fn tool_call(&self, session: &str) -> Result<(), StoreError> {
