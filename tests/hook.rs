@@ -2103,3 +2103,52 @@ fn an_interrupt_ends_the_turn_and_is_kept_whole() {
         .unwrap();
     assert_eq!(result["parent_id"], calls[1]["event_id"], "{events:#?}");
 }
+
+/// replay showed Claude Code's Interrupt as an event of no meaning, `◆ decision Interrupt` with
+/// `stop` under it, and explain said nothing of the turns an interrupt ended. replay says who
+/// interrupted the turn, why and how; explain counts the interrupted turns.
+#[test]
+fn an_interrupt_is_shown_as_one_and_counted_by_explain() {
+    let env = TestEnv::new();
+    env.hook(
+        "UserPromptSubmit",
+        &payload("UserPromptSubmit", json!({"prompt": "deploy"})),
+    )
+    .success();
+    let by_user = json!({"source": "user", "reason": "stop", "via": "terminal"});
+    env.hook("interrupt", &payload("Interrupt", by_user))
+        .success();
+    let by_system = json!({"source": "system", "reason": "permission_denied"});
+    env.hook("interrupt", &payload("Interrupt", by_system))
+        .success();
+    let replay = env.run(&["replay", SID, "--color", "never"]);
+    let text = &replay.success().stdout;
+    assert!(!text.contains("decision"), "{text}");
+    let shown: Vec<String> = text
+        .lines()
+        .skip_while(|l| !l.contains("interrupted by"))
+        .map(|l| l.find('✋').map_or(l.trim(), |at| &l[at..]).to_owned())
+        .take(4)
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "✋ interrupted by the user",
+            "stopped, in the terminal",
+            "✋ interrupted by the system",
+            "a permission was denied",
+        ],
+        "{text}"
+    );
+    let explain = env.run(&["explain", SID, "--color", "never"]);
+    let text = &explain.success().stdout;
+    assert!(
+        text.contains("Rejected: 0   Interrupted turns: 2\n"),
+        "{text}"
+    );
+    let json = env
+        .run(&["explain", SID, "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(json["interrupted_turns"], 2, "{json}");
+}

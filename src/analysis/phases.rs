@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use super::outcome::{self, Command, Judgement, Purpose, Verdict};
 use crate::model::meta::Believed;
+use crate::model::prompt::PromptKind;
 use crate::model::view::{LlmResponse, ToolCall, ToolResult, View};
 use crate::model::{Agent, Event, RefusedBy, SessionMeta, Tokens, ToolKind, ToolOutcome};
 
@@ -212,6 +213,10 @@ pub struct Phases {
     pub rejected: Vec<Rejection>,
     /// The errors of no tool call (counted in `errors`, not among `failures`), in order.
     pub turn_errors: Vec<TurnError>,
+    /// Turns an interrupt ended: the agent's record of one (Claude Code's Interrupt), or the
+    /// line it writes in the user's place when the user stops it (`[Request interrupted by
+    /// user]`).
+    pub interrupted_turns: u64,
     /// Goals that took more than one attempt, in order of their first attempt.
     pub retry_loops: Vec<RetryLoop>,
     /// Whether any model usage was recorded (else costs are estimates).
@@ -298,6 +303,7 @@ pub struct PhaseBuilder {
     failures: Vec<Failure>,
     rejected: Vec<Rejection>,
     turn_errors: Vec<TurnError>,
+    interrupted_turns: u64,
     rejections: u64,
     retries: u64,
     files: BTreeMap<String, FileTouch>,
@@ -347,6 +353,7 @@ impl PhaseBuilder {
             failures: Vec::new(),
             rejected: Vec::new(),
             turn_errors: Vec::new(),
+            interrupted_turns: 0,
             rejections: 0,
             retries: 0,
             files: BTreeMap::new(),
@@ -392,6 +399,10 @@ impl PhaseBuilder {
             }
             // Lines Claude Code writes as the user (command output, task notifications,
             // interruptions, IDE context) continue the phase rather than start one.
+            View::Prompt(prompt) if prompt.prompt().kind == PromptKind::Interrupted => {
+                self.interrupted_turns += 1;
+            }
+            View::Interrupt(_) => self.interrupted_turns += 1,
             View::Prompt(prompt) if !prompt.prompt().by_person() => {}
             View::Prompt(prompt) => {
                 let label = crate::model::text::one_line(&prompt.prompt().text, LABEL_CHARS);
@@ -853,6 +864,7 @@ impl PhaseBuilder {
             failures_without_error: self.failures_without_error,
             rejected: self.rejected,
             turn_errors: self.turn_errors,
+            interrupted_turns: self.interrupted_turns,
             retry_loops: self.retry_loops,
             has_usage: self.has_usage,
             usage_log: None,

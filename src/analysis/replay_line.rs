@@ -21,7 +21,8 @@ pub enum LineKind {
     SessionEnd,
     /// What a person wrote: typed words, or a command (`/compact`, `! ls`).
     Prompt,
-    /// The person stopped the agent.
+    /// The person (or, for an interrupt that names another, whoever `name` says) stopped the
+    /// agent.
     Interrupted,
     /// Text the agent or its tools put in the user's turn (a command's output, a
     /// notification).
@@ -74,7 +75,8 @@ pub struct ReplayLine {
     pub event_type: String,
     pub tool: Option<String>,
     /// For a decision, what happened (the hook event, the MCP method …); for a call a skill's
-    /// inline shell command made, the skill (empty when the agent named none).
+    /// inline shell command made, the skill (empty when the agent named none); for an interrupt
+    /// the agent recorded, who sent it, in words (`the user`, `another session`, `the system`).
     pub name: Option<String>,
     /// For a refused call, who refused it when the user did not (`auto_mode`: Claude Code's
     /// classifier, which asks no one).
@@ -212,6 +214,12 @@ pub fn replay_line(event: &Event, agent: Agent, number: usize, origin: f64) -> R
                 line.duration_ms = decision.duration_ms;
             }
             line.detail = owned(decision.detail);
+        }
+        View::Interrupt(interrupt) => {
+            line.kind = LineKind::Interrupted;
+            line.name = Some(interrupt.by_words().to_owned());
+            line.detail = interrupt.detail();
+            line.detail_kind = DetailKind::Muted;
         }
         View::Subagent(sub) => {
             line.kind = LineKind::Subagent;

@@ -277,6 +277,7 @@ impl<'e> Walker<'e> {
             }
             View::SessionStart(start) => (None, start.cwd.map(str::to_owned)),
             View::Decision(d) => (None, Some(d.name.into_owned())),
+            View::Interrupt(i) => (None, Some(format!("interrupted by {}", i.by_words()))),
             _ => (None, None),
         };
         Link {

@@ -382,9 +382,14 @@ fn text(out: &mut impl Write, e: &Explained, paint: Painter) -> std::io::Result<
     } else {
         format!(" ({apart})")
     };
+    let interrupted = if p.interrupted_turns > 0 {
+        format!("   Interrupted turns: {}", p.interrupted_turns)
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "Tool calls: {}   Errors: {}{apart}   Rejected: {}",
+        "Tool calls: {}   Errors: {}{apart}   Rejected: {}{interrupted}",
         p.tool_calls, p.errors, p.rejections
     )?;
     let read = p.files.iter().filter(|f| f.reads > 0).count();

@@ -115,6 +115,7 @@ fn row(event: &Event, agent: Agent) -> [String; COLUMNS.len()] {
             tool = touch.tool;
         }
         View::Decision(decision) => text = decision.detail,
+        View::Interrupt(interrupt) => text = interrupt.reason,
         View::Compaction(compaction) => text = compaction.summary,
         View::Subagent(sub) => text = sub.agent_type,
         View::SessionEnd { reason } => text = *reason,

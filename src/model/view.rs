@@ -39,6 +39,8 @@ pub enum View<'a> {
     /// prompt that older imports (ours and the Python tool's) recorded in its place.
     Compaction(Compaction<'a>),
     Subagent(Subagent<'a>),
+    /// An interrupt ended the turn (Claude Code's Interrupt, a `decision` our hook keeps whole).
+    Interrupt(Interrupt<'a>),
     Other,
 }
 
@@ -221,6 +223,22 @@ pub struct Decision<'a> {
     pub kind: Option<&'a str>,
 }
 
+/// An interrupt that ended the turn: who sent it, why and how, as far as the agent said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interrupt<'a> {
+    /// Who: `user` (a person, or a client that does not say), `session` (another session's
+    /// agent), `system` (a hook, plugin, permission check or app).
+    pub source: Option<&'a str>,
+    /// Why: `stop` (Esc, Ctrl+C or an interrupt request), `permission_denied`, `rewind` (back
+    /// to an earlier message), `other`.
+    pub reason: Option<&'a str>,
+    /// How it arrived: `terminal` or `client`, where known.
+    pub via: Option<&'a str>,
+}
+
+/// The `hook_event_name` of a `decision` that records an interrupt ([`Interrupt`]).
+const INTERRUPT: &str = "Interrupt";
+
 /// A compaction of the conversation.
 #[derive(Debug, Clone)]
 pub struct Compaction<'a> {
@@ -309,6 +327,11 @@ impl<'a> View<'a> {
                     trigger: text(d, "trigger"),
                     pre_tokens: d.get("pre_tokens").and_then(Value::as_u64),
                     summary: text(d, "summary"),
+                }),
+                _ if text(d, "hook_event_name") == Some(INTERRUPT) => View::Interrupt(Interrupt {
+                    source: text(d, "source"),
+                    reason: text(d, "reason"),
+                    via: text(d, "via"),
                 }),
                 _ => View::Decision(Decision::of(event)),
             },
@@ -852,6 +875,35 @@ impl<'a> LlmResponse<'a> {
     }
 }
 
+impl Interrupt<'_> {
+    /// Who interrupted, in the words readers show: `the user` when the agent did not say.
+    pub fn by_words(&self) -> &str {
+        match self.source {
+            None | Some("user") => "the user",
+            Some("session") => "another session",
+            Some("system") => "the system",
+            Some(other) => other,
+        }
+    }
+
+    /// Why and how, in words (`stopped, in the terminal`); `None` when the agent said neither.
+    pub fn detail(&self) -> Option<String> {
+        let why = self.reason.map(|reason| match reason {
+            "stop" => "stopped",
+            "permission_denied" => "a permission was denied",
+            "rewind" => "rewound to an earlier message",
+            other => other,
+        });
+        let how = self.via.map(|via| match via {
+            "terminal" => "in the terminal".to_owned(),
+            "client" => "from a client".to_owned(),
+            other => format!("via {other}"),
+        });
+        let parts: Vec<String> = why.map(str::to_owned).into_iter().chain(how).collect();
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+}
+
 impl<'a> Decision<'a> {
     fn of(event: &'a Event) -> Decision<'a> {
         let d = &event.data;
@@ -989,6 +1041,43 @@ mod tests {
             panic!("a result")
         };
         assert_eq!(r.gist().unwrap(), "hi");
+    }
+
+    #[test]
+    fn an_interrupt_says_who_why_and_how() {
+        let interrupt = |data: Value| {
+            let e = event(EventType::Decision, data);
+            match View::of(&e, Agent::ClaudeCode) {
+                View::Interrupt(i) => Some((i.by_words().to_owned(), i.detail())),
+                _ => None,
+            }
+        };
+        assert_eq!(
+            interrupt(
+                json!({"hook_event_name": "Interrupt", "source": "user", "reason": "stop", "via": "client"})
+            ),
+            Some((
+                "the user".to_owned(),
+                Some("stopped, from a client".to_owned())
+            ))
+        );
+        assert_eq!(
+            interrupt(
+                json!({"hook_event_name": "Interrupt", "source": "session", "reason": "rewind"})
+            ),
+            Some((
+                "another session".to_owned(),
+                Some("rewound to an earlier message".to_owned())
+            ))
+        );
+        assert_eq!(
+            interrupt(json!({"hook_event_name": "Interrupt"})),
+            Some(("the user".to_owned(), None))
+        );
+        assert_eq!(
+            interrupt(json!({"hook_event_name": "Notification", "reason": "stop"})),
+            None
+        );
     }
 
     #[test]

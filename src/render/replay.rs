@@ -151,7 +151,10 @@ pub fn write_line(
         LineKind::SessionStart => ("▶", p.green(&event_type)),
         LineKind::SessionEnd => ("■", p.green(&event_type)),
         LineKind::Prompt => ("👤", p.bold(&event_type)),
-        LineKind::Interrupted => ("✋", p.yellow("interrupted by the user")),
+        LineKind::Interrupted => {
+            let by = terminal::one_line(line.name.as_deref().unwrap_or("the user"), TOOL_CHARS);
+            ("✋", p.yellow(&format!("interrupted by {by}")))
+        }
         LineKind::Note => ("·", p.dim(&event_type)),
         LineKind::Answer => ("🤖", p.bold(&event_type)),
         LineKind::Thinking => ("💭", p.dim("thinking")),
