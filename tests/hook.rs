@@ -2152,3 +2152,43 @@ fn an_interrupt_is_shown_as_one_and_counted_by_explain() {
         .json();
     assert_eq!(json["interrupted_turns"], 2, "{json}");
 }
+
+/// explain's "Errors: N" counted the API error that ended a turn (StopFailure) with the tools'
+/// failed calls, as if one more call had failed. It says how many were the tools' and how many
+/// the turn's (`tool_errors` in JSON; `errors` keeps its meaning, the two together).
+#[test]
+fn explain_tells_the_turns_errors_from_the_tools() {
+    let env = TestEnv::new();
+    env.hook(
+        "UserPromptSubmit",
+        &payload("UserPromptSubmit", json!({"prompt": "build it"})),
+    )
+    .success();
+    let make = json!({"tool_name": "Bash", "tool_input": {"command": "make"},
+                      "tool_use_id": "toolu_9"});
+    env.hook("PreToolUse", &payload("PreToolUse", make.clone()))
+        .success();
+    let mut failed = make;
+    failed["error"] = json!("Exit code 2\nmake: *** [all] Error 1");
+    env.hook("PostToolUseFailure", &payload("PostToolUseFailure", failed))
+        .success();
+    let failure = json!({"error": "overloaded", "error_details": "529 Overloaded",
+                         "last_assistant_message": "API Error: 529 Overloaded"});
+    env.hook("StopFailure", &payload("StopFailure", failure))
+        .success();
+    let explain = env.run(&["explain", SID, "--color", "never"]);
+    let text = &explain.success().stdout;
+    assert!(
+        text.contains("Errors: 2 (1 of tools, 1 of the turn)   Rejected: 0\n"),
+        "{text}"
+    );
+    let json = env
+        .run(&["explain", SID, "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(
+        (&json["errors"], &json["tool_errors"]),
+        (&json!(2), &json!(1)),
+        "{json}"
+    );
+}

@@ -196,8 +196,11 @@ pub struct Phases {
     /// negative.
     pub wasted_s: f64,
     pub tool_calls: u64,
-    /// Calls that failed (the tool's own verdict: refused calls are not among them).
+    /// Calls that failed (the tool's own verdict: refused calls are not among them), and the
+    /// errors of no call (`turn_errors`).
     pub errors: u64,
+    /// Of `errors`, the calls' own: the errors less the turn's.
+    pub tool_errors: u64,
     /// Calls the user refused or stopped.
     pub rejections: u64,
     /// Every call that failed, in order (answers such as "no match" are not among them).
@@ -858,6 +861,7 @@ impl PhaseBuilder {
             wasted_s,
             tool_calls: self.tool_calls,
             errors: self.errors,
+            tool_errors: self.errors.saturating_sub(self.turn_errors.len() as u64),
             rejections: self.rejections,
             failures: self.failures,
             errors_answered: self.errors_answered,

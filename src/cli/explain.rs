@@ -375,12 +375,24 @@ fn text(out: &mut impl Write, e: &Explained, paint: Painter) -> std::io::Result<
         }
     }
     // The words `stats` uses for the same figures, and where they part from the failures
-    // listed above.
-    let apart = errors_told_apart(&p.errors_answered, p.failures_without_error);
+    // listed above; the turn's errors (an API error that ended it) are no tool's, said apart.
+    let mut apart = Vec::new();
+    if !p.turn_errors.is_empty() {
+        apart.push(format!(
+            "{} of tools, {} of the turn",
+            p.tool_errors,
+            p.turn_errors.len()
+        ));
+    }
+    apart.push(errors_told_apart(
+        &p.errors_answered,
+        p.failures_without_error,
+    ));
+    apart.retain(|a| !a.is_empty());
     let apart = if apart.is_empty() {
-        apart
+        String::new()
     } else {
-        format!(" ({apart})")
+        format!(" ({})", apart.join("; "))
     };
     let interrupted = if p.interrupted_turns > 0 {
         format!("   Interrupted turns: {}", p.interrupted_turns)
