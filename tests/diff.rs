@@ -969,3 +969,59 @@ fn an_error_that_was_an_answer_does_not_make_the_other_session_better() {
         explained.stdout
     );
 }
+
+/// `diff --semantic` counted the API error that ended a turn (Claude Code's StopFailure) among
+/// the errors without a word, and left out the turns an interrupt ended: one session's turns
+/// could end on the service's errors or the user's Esc and the diff said nothing. It shows the
+/// turns' errors and the interrupted turns, as `explain` counts them; they weigh nothing in the
+/// verdict.
+#[test]
+fn a_semantic_diff_shows_the_turns_errors_and_interrupts() {
+    use agent_strace::model::EventType;
+    let env = TestEnv::new();
+    reference_story().write(&env);
+    straight_run()
+        .at(46.0)
+        .event(
+            EventType::Error,
+            json!({"error": "API error (overloaded): 529 Overloaded", "error_type": "overloaded",
+                   "hook_event_name": "StopFailure"}),
+        )
+        .at(47.0)
+        .event(
+            EventType::Decision,
+            json!({"hook_event_name": "Interrupt", "source": "user", "reason": "stop",
+                   "via": "terminal"}),
+        )
+        .write(&env);
+    let s = json(&env, &["diff", A, B, "--semantic", "--format", "json"]);
+    assert_eq!(s["turn_errors"], json!({"a": 0, "b": 1, "delta": 1}), "{s}");
+    assert_eq!(s["interrupted_turns"], json!({"a": 0, "b": 1, "delta": 1}));
+    assert_eq!(s["errors"], json!({"a": 2, "b": 1, "delta": -1}));
+    // The verdict is still the work's: B failed fewer calls.
+    assert_eq!(s["verdict"], "improved");
+    let text = env.run(&["diff", A, B, "--semantic"]);
+    let text = &text.success().stdout;
+    let row = |label: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+    };
+    assert_eq!(
+        row("Δ turn errors:").as_deref(),
+        Some("Δ turn errors: +1 (0 → 1)"),
+        "{text}"
+    );
+    assert_eq!(
+        row("Δ interrupted:").as_deref(),
+        Some("Δ interrupted: +1 (0 → 1)"),
+        "{text}"
+    );
+    // Two sessions with neither say nothing of them.
+    let same = env.run(&["diff", A, A, "--semantic"]);
+    let same = &same.success().stdout;
+    assert!(
+        !same.contains("turn errors") && !same.contains("interrupted"),
+        "{same}"
+    );
+}

@@ -404,8 +404,14 @@ pub struct SemanticDiff {
     /// Tools A used that B did not.
     pub tools_removed: Vec<String>,
     pub tool_calls: Delta<i64>,
-    /// Calls that failed by the tool's own verdict, as `list` and `explain` count errors.
+    /// Calls that failed by the tool's own verdict, and the errors of no call, as `list` and
+    /// `explain` count errors.
     pub errors: Delta<i64>,
+    /// Of `errors`, those of no call: the API errors that ended a turn (`explain`'s
+    /// `turn_errors`). They weigh nothing in the verdict: the service failed, not the work.
+    pub turn_errors: Delta<i64>,
+    /// Turns an interrupt ended (`explain`'s `interrupted_turns`).
+    pub interrupted_turns: Delta<i64>,
     /// The failures `explain` lists, which the verdict weighs: the errors less those that were
     /// answers (`git commit` with nothing to commit), and the failures that reported no error
     /// (a test run piped through `tail`).
@@ -516,6 +522,8 @@ pub fn semantic(a: &Input<'_>, b: &Input<'_>) -> SemanticDiff {
         tools_removed: ta.difference(&tb).map(|s| (*s).to_owned()).collect(),
         tool_calls: delta_u(pa.tool_calls, pb.tool_calls),
         errors: delta_u(pa.errors, pb.errors),
+        turn_errors: delta_u(pa.turn_errors.len() as u64, pb.turn_errors.len() as u64),
+        interrupted_turns: delta_u(pa.interrupted_turns, pb.interrupted_turns),
         failures: delta_u(pa.failures.len() as u64, pb.failures.len() as u64),
         errors_answered_a: pa.errors_answered.clone(),
         errors_answered_b: pb.errors_answered.clone(),

@@ -314,6 +314,16 @@ fn semantic_text(out: &mut impl Write, d: &SemanticDiff, paint: Painter) -> std:
     };
     writeln!(out, "{}", row("Δ tool calls:", &d.tool_calls))?;
     writeln!(out, "{}", row("Δ errors:", &d.errors))?;
+    // Of the errors, the turns' (an API error that ended one), and the turns an interrupt
+    // ended: shown when either session had some.
+    for (label, delta) in [
+        ("Δ turn errors:", &d.turn_errors),
+        ("Δ interrupted:", &d.interrupted_turns),
+    ] {
+        if delta.a != 0 || delta.b != 0 {
+            writeln!(out, "{}", row(label, delta))?;
+        }
+    }
     // The verdict weighs failures as `explain` lists them: shown, with what sets them apart
     // from the errors, when they differ in either session.
     let apart = [
