@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::common::{TestEnv, shared};
 
@@ -833,5 +833,78 @@ fn an_imported_call_made_in_another_folder_is_judged_from_it() {
         what("violations"),
         ["../secrets/key.txt", "secrets/key.txt"],
         "{report}"
+    );
+}
+
+/// Claude Code 2.1.335 words an auto mode refusal "Permission for this action was denied by the
+/// Claude Code auto mode classifier. Reason: …" (read in its binary), where older releases said
+/// "… has been denied. Reason: …". A transcript carrying the newer words (the corpus's short
+/// session, its first refused call refused by auto mode in them) is filed by explain and audit
+/// under auto mode, with the classifier's reason and without Claude Code's advice after it (nor
+/// the full stop Claude Code puts before that); the call the user refused stays the user's.
+#[test]
+fn an_imported_refusal_in_the_newer_auto_mode_words_is_auto_modes() {
+    let env = TestEnv::new();
+    let real = shared().join("corpus/claude-code/marot__spotter/short.jsonl");
+    let real = std::fs::read_to_string(real).unwrap();
+    let said = "Permission for this action was denied by the Claude Code auto mode classifier. \
+                Reason: Starts a server that never exits. If you have other tasks that don't \
+                depend on this action, continue working on those.";
+    let mut lines: Vec<String> = Vec::new();
+    let mut refused = false;
+    for line in real.lines() {
+        let Ok(mut entry) = serde_json::from_str::<Value>(line) else {
+            lines.push(line.to_owned());
+            continue;
+        };
+        // The first refusal, of `mix phx.server 2>&1 | head -80`, becomes auto mode's.
+        if !refused && entry["toolUseResult"] == "User rejected tool use" {
+            entry["version"] = json!("2.1.335");
+            entry["message"]["content"][0]["content"] = json!(said);
+            entry["toolUseResult"] = json!(format!("Error: {said}"));
+            refused = true;
+        }
+        lines.push(entry.to_string());
+    }
+    assert!(refused, "the corpus file has a refusal");
+    let file = env.path().join("auto-mode.jsonl");
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    env.run(&["import", file.to_str().unwrap()]).success();
+
+    let explain = env.run(&["explain", "--color", "never"]);
+    let text = &explain.success().stdout;
+    let section = |title: &str| -> Vec<&str> {
+        text.lines()
+            .skip_while(|l| !l.starts_with(title))
+            .skip(1)
+            .take_while(|l| l.starts_with("  "))
+            .collect()
+    };
+    let auto = section("Refused by auto mode's classifier (1):");
+    assert_eq!(auto.len(), 1, "{text}");
+    assert!(
+        auto[0].contains("Bash mix phx.server 2>&1 | head -80")
+            && auto[0].ends_with(" — Starts a server that never exits"),
+        "{text}"
+    );
+    assert_eq!(section("Rejected by the user (1):").len(), 1, "{text}");
+    let json = env.run(&["explain", "--format", "json"]).success().json();
+    let by: Vec<&Value> = json["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["by"])
+        .collect();
+    assert_eq!(by, [&json!("auto_mode"), &json!("user")], "{json}");
+
+    let audit = env.run(&["audit", "--color", "never"]);
+    let text = &audit.success().stdout;
+    let line = text
+        .lines()
+        .find(|l| l.contains("mix phx.server"))
+        .unwrap_or_default();
+    assert!(
+        line.ends_with("(refused by auto mode: Starts a server that never exits; it never ran)"),
+        "{text}"
     );
 }

@@ -70,8 +70,10 @@ impl RefusedBy {
 /// this action was denied by the Claude Code auto mode classifier. Reason: …".
 const AUTO_MODE_START: &str = "permission for this action ";
 
-/// What Claude Code appends after the classifier's reason (2.1.335): not part of it.
-const AUTO_MODE_TAIL: &str = " If you have other tasks";
+/// What Claude Code appends after the classifier's reason (2.1.335), the full stop with it:
+/// not part of it (its binary writes `Reason: ${reason}. If you have other tasks …` and reads
+/// the reason back as what comes before the last of these).
+const AUTO_MODE_TAIL: &str = ". If you have other tasks";
 
 /// How the agents word a refused call, at the start of the text that stands for its result.
 /// Sources: the texts Claude Code 1.0.95–2.1.39 wrote in the transcripts of the corpus
@@ -139,7 +141,7 @@ pub fn auto_mode_reason(message: &str) -> Option<&str> {
     }
     let (_, reason) = first.split_once("Reason: ")?;
     let reason = reason
-        .find(AUTO_MODE_TAIL)
+        .rfind(AUTO_MODE_TAIL)
         .map_or(reason, |at| &reason[..at]);
     Some(reason.trim()).filter(|r| !r.is_empty())
 }
@@ -233,7 +235,7 @@ mod tests {
             ),
             (
                 "Error: Permission for this action was denied by the Claude Code auto mode classifier. Reason: Force-pushing rewrites main. If you have other tasks that don't depend on this action, continue working on those.",
-                Some("Force-pushing rewrites main."),
+                Some("Force-pushing rewrites main"),
             ),
             ("Permission for this action was denied", None),
         ];
