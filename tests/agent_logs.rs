@@ -1249,3 +1249,54 @@ fn an_unreadable_folder_named_to_import_is_said_not_passed_over() {
     mode(&logs, 0o755);
     mode(&logs.join("b"), 0o755);
 }
+
+/// A FIFO named as a log is in a folder named to `import` (a Codex rollout, a Claude Code
+/// transcript) was passed over without a word, unlike a link or a file that is no log: it is
+/// said, once, and never opened (a FIFO would hold the import); the log beside it is imported.
+#[test]
+fn a_fifo_named_as_a_log_in_a_folder_named_to_import_is_said_never_opened() {
+    const FIFO_ID: &str = "0199aaaa-bbbb-7ccc-8ddd-eeeeeeeeeeee";
+    let env = TestEnv::new();
+    let logs = env.path().join("logs");
+    let claude = logs.join(".claude/projects/-home-me-app");
+    let codex = logs.join(".codex/sessions/2026/01/01");
+    std::fs::create_dir_all(&claude).unwrap();
+    std::fs::create_dir_all(&codex).unwrap();
+    let session = "0ccf1a04-1b4c-43b6-8aa5-79e41db43a68";
+    std::fs::copy(
+        shared().join(format!(
+            "corpus/claude-code/moredip__session-share/{session}.jsonl"
+        )),
+        claude.join(format!("{session}.jsonl")),
+    )
+    .unwrap();
+    let fifos = [
+        claude.join(format!("{FIFO_ID}.jsonl")),
+        codex.join(format!("rollout-2026-01-01T00-00-00-{FIFO_ID}.jsonl")),
+    ];
+    for fifo in &fifos {
+        let made = std::process::Command::new("mkfifo")
+            .arg(fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+    }
+
+    let run = env.run(&["import", logs.to_str().unwrap(), "--format", "json"]);
+    run.success();
+    let reports = run.json();
+    let ids: Vec<&str> = reports
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["session_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [session], "{}", run.stdout);
+    for fifo in &fifos {
+        let said = format!(
+            "{}: a FIFO, not a regular file: left out, never opened",
+            fifo.display()
+        );
+        assert_eq!(run.stderr.matches(&said).count(), 1, "{}", run.stderr);
+    }
+}

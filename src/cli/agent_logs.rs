@@ -81,6 +81,7 @@ pub(crate) fn find(agent: LogAgent, links: &mut Vec<PathBuf>) -> Vec<FoundLog> {
                         &mut files,
                         links,
                         &mut Vec::new(),
+                        &mut Vec::new(),
                     );
                     out.extend(
                         files
@@ -209,13 +210,15 @@ fn entries(dir: &Path, wanted: EntryKind, links: &mut Vec<PathBuf>) -> Vec<PathB
 }
 
 /// Files under `dir`, `depth` folders deep at most, in the folders `enter` takes; links on the
-/// way go to `links`, folders that cannot be read (with why) to `unreadable`.
+/// way go to `links`, FIFOs, sockets and devices (never opened) to `specials`, folders that
+/// cannot be read (with why) to `unreadable`.
 pub(crate) fn walk(
     dir: &Path,
     depth: u32,
     enter: &impl Fn(&Path) -> bool,
     out: &mut Vec<PathBuf>,
     links: &mut Vec<PathBuf>,
+    specials: &mut Vec<PathBuf>,
     unreadable: &mut Vec<(PathBuf, std::io::Error)>,
 ) {
     let entries = match read_folder_entries(dir) {
@@ -229,7 +232,8 @@ pub(crate) fn walk(
         match kind {
             EntryKind::File => out.push(path.clone()),
             EntryKind::Link => links.push(path.clone()),
-            _ => {}
+            EntryKind::Other => specials.push(path.clone()),
+            EntryKind::Folder => {}
         }
     }
     if depth == 0 {
@@ -239,6 +243,6 @@ pub(crate) fn walk(
         .iter()
         .filter(|(path, kind)| *kind == EntryKind::Folder && enter(path))
     {
-        walk(sub, depth - 1, enter, out, links, unreadable);
+        walk(sub, depth - 1, enter, out, links, specials, unreadable);
     }
 }

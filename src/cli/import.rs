@@ -196,6 +196,13 @@ pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
                 escape(&link.display().to_string())
             ));
         }
+        for special in &found.specials {
+            let what = crate::store::describe_entry(special).unwrap_or("no regular file");
+            super::output::warn(format_args!(
+                "{}: {what}, not a regular file: left out, never opened",
+                escape(&special.display().to_string())
+            ));
+        }
         // A folder that could not be read is not searched: said, never passed over as a
         // folder of nothing. The one named fails as a file named that cannot be read does;
         // one below it (a home folder holds some not the user's) is a warning.

@@ -17,6 +17,9 @@ pub(crate) struct FolderLogs {
     pub(crate) files: Vec<PathBuf>,
     /// Symbolic links met on the way: never followed, for the caller to say.
     pub(crate) links: Vec<PathBuf>,
+    /// FIFOs, sockets and devices named as logs are: never opened (a FIFO would hold the
+    /// import), for the caller to say, as it says links; they were passed over without a word.
+    pub(crate) specials: Vec<PathBuf>,
     /// Folders that could not be read (no permission), with why: the logs in them are not
     /// found, and the caller says so rather than import less than was named without a word.
     pub(crate) unreadable: Vec<(PathBuf, std::io::Error)>,
@@ -31,6 +34,7 @@ const AGENT_FOLDERS: [&str; 5] = [".claude", ".codex", ".gemini", ".copilot", ".
 pub(crate) fn logs_under(dir: &Path) -> FolderLogs {
     let mut found = FolderLogs::default();
     let mut files = Vec::new();
+    let mut specials = Vec::new();
     let enter = |folder: &Path| {
         let name = folder
             .file_name()
@@ -44,8 +48,11 @@ pub(crate) fn logs_under(dir: &Path) -> FolderLogs {
         &enter,
         &mut files,
         &mut found.links,
+        &mut specials,
         &mut found.unreadable,
     );
+    found.specials = specials.into_iter().filter(|f| is_log_name(f)).collect();
+    found.specials.sort();
     let named: HashSet<&Path> = files
         .iter()
         .map(PathBuf::as_path)

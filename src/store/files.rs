@@ -464,6 +464,14 @@ pub fn entry_kind(path: &Path) -> Option<EntryKind> {
         .map(|meta| kind_of(meta.file_type()))
 }
 
+/// What the entry at `path` is ([`describe`]: "a FIFO", "a device"), its last component not
+/// followed and nothing opened; `None` when nothing is there.
+pub fn describe_entry(path: &Path) -> Option<&'static str> {
+    rustix::fs::lstat(path)
+        .ok()
+        .map(|stat| describe(FileType::from_raw_mode(stat.st_mode)))
+}
+
 fn kind_of(kind: std::fs::FileType) -> EntryKind {
     if kind.is_symlink() {
         EntryKind::Link

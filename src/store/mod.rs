@@ -83,8 +83,8 @@ pub use catalogue::Catalogue;
 pub use ceiling::WATCH_BUDGET;
 pub use dashboard_notes::{DASHBOARD_NOTES, DayNote, DayNotes};
 pub use files::{
-    EntryKind, LINE_LIMIT, LineRead, describe, entry_kind, folder_entries, open_regular,
-    read_folder_entries, read_line, read_regular, regular_len,
+    EntryKind, LINE_LIMIT, LineRead, describe, describe_entry, entry_kind, folder_entries,
+    open_regular, read_folder_entries, read_line, read_regular, regular_len,
 };
 pub use follow::Follower;
 pub use index::{Index, IndexError, IndexedSession, Listing};
