@@ -1,7 +1,8 @@
 //! `export --anonymize`: the accounts and groups tools print in columns of their own (`ls`,
-//! `find -ls`, `stat`, `tar tv`, `ps`, `id`, `getent passwd`, `who`, `last`) name a
-//! colleague's account, a team's group, a full name: each was exported. Every test keeps an
-//! ordinary line beside the listing, which must come through as it was.
+//! `find -ls`, `stat`, `tar tv`, `ps`, `id`, `groups`, `getent passwd`, `who`, `last`) name a
+//! colleague's account, a team's group, a full name, the host a login came from: each was
+//! exported. Every test keeps an ordinary line beside the listing, which must come through as
+//! it was.
 
 use serde_json::json;
 
@@ -10,15 +11,21 @@ use crate::common::{SessionBuilder, TestEnv, run_with_stdin};
 /// What `export --format json --anonymize` makes of each of `outputs`, the outputs of shell
 /// commands in a session `alice` recorded on `vm`.
 fn outputs_exported(env: &TestEnv, id: &str, outputs: &[&str]) -> Vec<String> {
+    let calls: Vec<(&str, &str)> = outputs.iter().map(|o| ("true", *o)).collect();
+    calls_exported(env, id, &calls)
+}
+
+/// [`outputs_exported`] of shell calls, each a command and its output.
+fn calls_exported(env: &TestEnv, id: &str, calls: &[(&str, &str)]) -> Vec<String> {
     let mut session = SessionBuilder::new(id).meta(|m| {
         m.agent_name = "claude-code".into();
         m.set_attribution("hostname", "vm");
         m.set_attribution("os_user", "alice");
     });
-    for output in outputs {
+    for (command, output) in calls {
         session = session
             .at(1.0)
-            .tool_call("Bash", json!({"command": "true"}))
+            .tool_call("Bash", json!({"command": command}))
             .at(2.0)
             .result(json!(output));
     }
@@ -215,14 +222,20 @@ fn the_accounts_id_and_passwd_print_are_replaced() {
     );
 }
 
-/// `who`, `w` and `last` start each line with the account logged in; `reboot` of `last`
-/// and a sentence about a console stay.
+/// `who`, `w` and `last` start each line with the account logged in, and name the host it came
+/// from (`who` in parentheses, after `who -u`'s idle time and process too), which was exported:
+/// it is `[HOST]`; this machine itself (`localhost`, `:0`, a tmux pane) stays, and so do
+/// `reboot` of `last` and a sentence about a console.
 #[test]
 fn the_accounts_who_and_last_list_are_replaced() {
     let env = TestEnv::new();
     let who = concat!(
         "mrotili  pts/0        2026-01-02 10:00 (10.0.0.5)\n",
-        "kfenwick console  Jan  2 09:58",
+        "kfenwick console  Jan  2 09:58\n",
+        "lbrandt  pts/1        2026-01-02 10:01 00:05        4242 (kf-laptop.corp.example)\n",
+        "pvandal  tty2         2026-01-02 10:02 (:0)\n",
+        "pvandal  pts/3        2026-01-02 10:03 (tmux(4242).%0)\n",
+        "pvandal  pts/4        2026-01-02 10:04 (localhost)",
     );
     let w = concat!(
         "USER     TTY      FROM             LOGIN@   IDLE   JCPU   PCPU WHAT\n",
@@ -238,15 +251,19 @@ fn the_accounts_who_and_last_list_are_replaced() {
         out,
         [
             concat!(
-                "[USER]  pts/0        2026-01-02 10:00 (10.0.0.5)\n",
-                "[USER] console  Jan  2 09:58",
+                "[USER]  pts/0        2026-01-02 10:00 ([HOST])\n",
+                "[USER] console  Jan  2 09:58\n",
+                "[USER]  pts/1        2026-01-02 10:01 00:05        4242 ([HOST])\n",
+                "[USER]  tty2         2026-01-02 10:02 (:0)\n",
+                "[USER]  pts/3        2026-01-02 10:03 (tmux(4242).%0)\n",
+                "[USER]  pts/4        2026-01-02 10:04 (localhost)",
             ),
             concat!(
                 "USER     TTY      FROM             LOGIN@   IDLE   JCPU   PCPU WHAT\n",
-                "[USER]  pts/1    10.0.0.7         10:02    1:00   0.10s  0.01s vim",
+                "[USER]  pts/1    [HOST]         10:02    1:00   0.10s  0.01s vim",
             ),
             concat!(
-                "[USER]  pts/2        10.0.0.9         Thu Jan  2 10:05   still logged in\n",
+                "[USER]  pts/2        [HOST]         Thu Jan  2 10:05   still logged in\n",
                 "reboot   system boot  6.8.0-49-generic Thu Jan  2 09:00   still running",
             ),
             ordinary,
@@ -302,5 +319,118 @@ fn the_accounts_top_lsof_and_group_lines_list_are_replaced() {
             ),
             ordinary,
         ]
+    );
+}
+
+/// `ps -o` prints the columns asked for, the account wherever the header puts it (`ps -o
+/// user,pid,cmd`, `ps -eo pid,user:20,comm`, `ruser`, `euser`, `group`): each line's was
+/// exported. It is `[USER]` (a group `[GROUP]`) under an account's header, while the line's
+/// process id is a number; the system's stay, and so do a table of no process and a line of
+/// words under a header.
+#[test]
+fn the_accounts_of_ps_with_chosen_columns_are_replaced() {
+    let env = TestEnv::new();
+    let user_first = concat!(
+        "USER         PID CMD\n",
+        "mrotili     1234 node server.js --port 3000\n",
+        "root           1 /sbin/init\n",
+        "kfenwick+   2345 -bash",
+    );
+    let user_second = concat!(
+        "    PID USER                 %CPU COMMAND\n",
+        "   1234 lbrandt               0.3 node\n",
+        "      1 root                  0.0 systemd",
+    );
+    let several = concat!(
+        "    PID RUSER    EUSER    GROUP    COMMAND\n",
+        "   1234 pvandal  root     acme-eng sudo -i\n",
+        "   1235 www-data www-data www-data nginx: worker",
+    );
+    let json_text = r#"{"stdout": "USER  PID CMD\nkfenwick 77 vim\n"}"#;
+    let ordinary = "USER PID CMD\nsee the table below\nUSER   PID  TIME\nmrotili twelve 10:00";
+    let out = outputs_exported(
+        &env,
+        "anon-ps-o",
+        &[user_first, user_second, several, json_text, ordinary],
+    );
+    assert_eq!(
+        out,
+        [
+            concat!(
+                "USER         PID CMD\n",
+                "[USER]     1234 node server.js --port 3000\n",
+                "root           1 /sbin/init\n",
+                "[USER]   2345 -bash",
+            ),
+            concat!(
+                "    PID USER                 %CPU COMMAND\n",
+                "   1234 [USER]               0.3 node\n",
+                "      1 root                  0.0 systemd",
+            ),
+            concat!(
+                "    PID RUSER    EUSER    GROUP    COMMAND\n",
+                "   1234 [USER]  root     [GROUP] sudo -i\n",
+                "   1235 www-data www-data www-data nginx: worker",
+            ),
+            r#"{"stdout": "USER  PID CMD\n[USER] 77 vim\n"}"#,
+            ordinary,
+        ]
+    );
+}
+
+/// `id -Gn` and `groups` print the user's groups as bare words, the account's own first
+/// (`alice sudo acme-eng docker`), `groups <user>` after the account and a colon: a team's
+/// group was exported. The account and its own group are `[USER]`, a team's `[GROUP]`; the
+/// system's (`sudo`, `docker`, macOS's `staff`, `_lpadmin`) stay, and so do a command and a
+/// sentence of such words.
+#[test]
+fn the_groups_id_gn_and_groups_print_are_replaced() {
+    let env = TestEnv::new();
+    let out = outputs_exported(
+        &env,
+        "anon-groups",
+        &[
+            "alice sudo acme-eng docker\n",
+            "alice acme-eng sudo",
+            "mrotili : mrotili sudo acme-eng",
+            "staff everyone localaccounts _lpadmin admin acme-eng",
+            "sudo apt install docker",
+            "alice uses sudo and docker\nalice\nnote : see below",
+        ],
+    );
+    assert_eq!(
+        out,
+        [
+            "[USER] sudo [GROUP] docker\n",
+            "[USER] [GROUP] sudo",
+            "[USER] : [USER] sudo [GROUP]",
+            "staff everyone localaccounts _lpadmin admin [GROUP]",
+            "sudo apt install docker",
+            "[USER] uses sudo and docker\n[USER]\nnote : see below",
+        ]
+    );
+}
+
+/// GNU's `ls -l --author` prints the author after the group, which was taken for macOS's flags
+/// (`uchg`) and exported: it is an account, `[USER]`; macOS's flags and the system's author
+/// stay.
+#[test]
+fn the_author_ls_l_prints_is_replaced() {
+    let env = TestEnv::new();
+    let listing = concat!(
+        "-rw-r--r-- 1 mrotili acme-eng mrotili 120 Jan  2 10:00 a.txt\n",
+        "-rw-r--r-- 1 kfenwick acme-eng lbrandt 4.0K Jan  2 10:00 b.txt\n",
+        "-rw-r--r-- 1 root root root 120 Jan  2 10:00 c\n",
+        "-rw-r--r--  1 pvandal  staff  uchg,hidden 120 Jan  2 10:00 d",
+    );
+    let out = outputs_exported(&env, "anon-ls-author", &[listing]);
+    assert_eq!(
+        out,
+        [concat!(
+            "-rw-r--r-- 1 [USER] [GROUP] [USER] 120 Jan  2 10:00 a.txt\n",
+            "-rw-r--r-- 1 [USER] [GROUP] [USER] 4.0K Jan  2 10:00 b.txt\n",
+            "-rw-r--r-- 1 root root root 120 Jan  2 10:00 c\n",
+            "-rw-r--r--  1 [USER]  staff  uchg,hidden 120 Jan  2 10:00 d",
+        )]
     );
 }

@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 
 use regex::{Captures, Regex};
 
-use super::anonymize::{GENERIC, GROUP, NAME, Report, USER, replace_where};
+use super::anonymize::{GENERIC, GROUP, HOST, NAME, Report, USER, replace_where};
 
 /// A file's mode as a listing prints it (`-rw-r--r--`, `drwxr-sr-x`, `crw-rw----`).
 const MODE: &str = r"[-bcdlpsD][-r][-w][-xsStT][-r][-w][-xsStT][-r][-w][-xsStT]";
@@ -27,17 +27,21 @@ const LINE: &str = r#"(?:^|\\n|")"#;
 /// or the blocks (`ls -i`, `ls -s`, `find -ls`) may come first, then the mode, the links, the
 /// owner and group columns, which name accounts of the machine (`-rw-r--r-- 1 alice staff 120
 /// Jan 1 a.txt`), and the size, after macOS's flags (`ls -lO`) or an SELinux context (`ls
-/// -lZ`), which hid the line before. `ls -g` and `ls -o` print one of the two columns.
+/// -lZ`), which hid the line before. `ls -g` and `ls -o` print one of the two columns. GNU's
+/// `ls -l --author` prints a third account there, the author (`extra`, told from macOS's flags
+/// by [`MACOS_FLAGS`]).
 static LS_LONG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
         concat!(
             r"(?m)(?P<pre>{line}[ \t]*(?:\d+[ \t]+){{0,2}}{mode}[@+.]?[ \t]+\d+[ \t]+)",
             r"(?P<owner>[^\s\\]+)(?:(?P<mid>[ \t]+)(?P<group>[^\s\\]+))?",
-            r"(?P<post>(?:[ \t]+(?:-|[a-z]+(?:,[a-z]+)*|[\w.-]+:[\w.-]+:[\w.-]+(?::[\w.,:-]+)?))?",
+            r"(?P<post>(?:[ \t]+(?:-|(?P<extra>{account}(?:,[a-z]+)*)|[\w.-]+:[\w.-]+:[\w.-]+(?::[\w.,:-]+)?))?",
             r"[ \t]+(?:\d+,[ \t]*)?\d[\d.,]*[KMGTPEZYkB]?[ \t])",
         ),
         line = LINE,
         mode = MODE,
+        // In lower case, as accounts are: `ls -o`'s `120 Jan  2` is a size and a month.
+        account = r"[a-z_][a-z0-9._-]*",
     ))
     .expect("the ls -l pattern compiles")
 });
@@ -91,15 +95,18 @@ static PS_LINE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// A line of `who`, `w` or `last`: an account, its terminal (padded: `console` alone is a word),
-/// the host it came from perhaps, and when (`marco    pts/0        2026-01-02 10:00`,
-/// `marco    console  Jan  2 10:00`, `marco pts/1 10.0.0.5 Thu Jan  2 10:00   still logged in`).
+/// the host it came from perhaps (`from`: `w`'s and `last`'s column), and when (`marco
+/// pts/0        2026-01-02 10:00`, `marco    console  Jan  2 10:00`, `marco pts/1 10.0.0.5
+/// Thu Jan  2 10:00   still logged in`), then `who`'s host in parentheses (`paren`: `(10.0.0.5)`,
+/// after `who -u`'s idle time and process).
 static LOGIN_LINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
         concat!(
             r"(?m)(?P<pre>{line})(?P<owner>{account})(?P<post>[ \t]+",
-            r"(?:pts/\d+|tty[\w/]*|console|:\d+(?:\.\d+)?|seat\d+)[ \t]{{2,}}(?:[^\s\\]+[ \t]+)?",
+            r"(?:pts/\d+|tty[\w/]*|console|:\d+(?:\.\d+)?|seat\d+)[ \t]{{2,}}(?:(?P<from>[^\s\\]+)[ \t]+)?",
             r"(?:(?:[A-Z][a-z]{{2}} )?[A-Z][a-z]{{2}} [ \d]\d \d\d:\d\d|\d{{4}}-\d\d-\d\d \d\d:\d\d",
-            r"|[A-Z][a-z]{{2}}\d\d(?:[AaPp][Mm])?\b|\d\d?:\d\d(?:[AaPp][Mm])?\b))",
+            r"|[A-Z][a-z]{{2}}\d\d(?:[AaPp][Mm])?\b|\d\d?:\d\d(?:[AaPp][Mm])?\b)",
+            r"(?:(?:[ \t]+(?:\.|old|\d+:\d\d)[ \t]+\d+)?[ \t]+\((?P<paren>[^()\s\\]+)\))?)",
         ),
         line = LINE,
         account = ACCOUNT,
@@ -179,7 +186,7 @@ static PASSWD_LINE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// The accounts and groups a system has for itself, not for a person, as listings show them
 /// (besides [`GENERIC`] and those starting with `_`, `systemd-` or `com.apple.`): they stay.
-const SYSTEM_ACCOUNTS: &[&str] = &[
+pub(super) const SYSTEM_ACCOUNTS: &[&str] = &[
     "adm",
     "audio",
     "avahi",
@@ -299,6 +306,101 @@ fn systems(name: &str) -> bool {
         })
 }
 
+/// The flags macOS's `ls -lO` prints after the group (`uchg`, `hidden`, several joined by
+/// `,`), told from the author GNU's `ls -l --author` prints there.
+const MACOS_FLAGS: &[&str] = &[
+    "arch",
+    "archived",
+    "compressed",
+    "dataless",
+    "hidden",
+    "nodump",
+    "offline",
+    "opaque",
+    "restricted",
+    "sappend",
+    "sappnd",
+    "schange",
+    "schg",
+    "simmutable",
+    "sunlink",
+    "sunlnk",
+    "uappend",
+    "uappnd",
+    "uchange",
+    "uchg",
+    "uimmutable",
+    "uunlink",
+    "uunlnk",
+];
+
+/// Whether `word`, after the group of `ls -l`, is macOS's flags rather than an author.
+fn macos_flags(word: &str) -> bool {
+    word.contains(',') || MACOS_FLAGS.contains(&word)
+}
+
+/// The days and months a login's time starts with (`Thu Jan  2 10:05`), which a line with no
+/// host has where the host would be.
+const WHEN: &[&str] = &[
+    "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// Whether `from`, the host column of `w` and `last` or `who`'s parentheses, names a host a
+/// login came from (`10.0.0.5`, `kf-laptop.lan`, `2001:db8::5`): `[HOST]`, as the recording
+/// machine's is. This machine itself (`localhost`, `127.0.0.1`, `::1`), a display (`:0`,
+/// `:pts/1:S.0`), `-` for none, and a date or time where no host was printed stay.
+fn remote_host(from: &str) -> bool {
+    let lower = from.to_ascii_lowercase();
+    let local = lower == "localhost"
+        || lower.starts_with("localhost.")
+        || lower.starts_with("127.")
+        || lower == "::1"
+        || lower == "0.0.0.0"
+        || lower.starts_with(':');
+    let ipv4 = from.split('.').count() == 4
+        && from
+            .split('.')
+            .all(|p| (1..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_digit()));
+    let ipv6 = from.matches(':').count() >= 2
+        && from
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() || matches!(c, ':' | '.'));
+    let name = from.chars().any(|c| c.is_ascii_alphabetic())
+        && from
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
+        && !WHEN.contains(&from);
+    !local && (ipv4 || ipv6 || name)
+}
+
+/// The whole match `c` with each named group of `edits` that matched replaced by what is
+/// given for it; `None` when nothing changes.
+fn edited(c: &Captures<'_>, edits: &[(&str, Option<&str>)]) -> Option<String> {
+    let whole = c.get(0)?;
+    let mut spans: Vec<(std::ops::Range<usize>, &str)> = edits
+        .iter()
+        .filter_map(|(group, new)| Some((c.name(group)?.range(), (*new)?)))
+        .collect();
+    spans.sort_by_key(|(range, _)| range.start);
+    let text = whole.as_str();
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    let mut changed = false;
+    for (range, new) in spans {
+        let (start, end) = (range.start - whole.start(), range.end - whole.start());
+        if start < at {
+            continue;
+        }
+        changed |= &text[start..end] != new;
+        out.push_str(&text[at..start]);
+        out.push_str(new);
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    changed.then_some(out)
+}
+
 /// Whether a passwd line's shell lets no one log in (`/usr/sbin/nologin`, `/bin/false`,
 /// `/bin/sync`): a service's account, not a person's.
 fn no_login(shell: &str) -> bool {
@@ -335,18 +437,20 @@ impl Columns<'_> {
             let end = c.get(0).expect("a match has a whole").end();
             line_ends(&t[end..]).then(|| self.passwd(c)).flatten()
         });
-        replace_where(out, &GROUP_LINE, "account", report, |c, t| {
+        out = replace_where(out, &GROUP_LINE, "account", report, |c, t| {
             let end = c.get(0).expect("a match has a whole").end();
             line_ends(&t[end..]).then(|| self.group_line(c)).flatten()
-        })
+        });
+        out = super::account_lines::ps_tables(self, out, report);
+        super::account_lines::group_lists(self, out, report)
     }
 
-    fn known(&self, name: &str) -> bool {
+    pub(super) fn known(&self, name: &str) -> bool {
         self.accounts.contains(&name.to_lowercase())
     }
 
     /// What an account's column becomes: `[USER]` unless the system's own.
-    fn owner<'n>(&self, name: &'n str) -> &'n str {
+    pub(super) fn owner<'n>(&self, name: &'n str) -> &'n str {
         if self.known(name) || !systems(name) {
             USER
         } else {
@@ -357,7 +461,7 @@ impl Columns<'_> {
     /// What a group's column becomes, beside the account `owner` that became `new_owner`: a
     /// known account, or the owner's own group (named as it), is `[USER]`; another not the
     /// system's (`acme-eng`) is `[GROUP]`.
-    fn group<'n>(&self, group: &'n str, owner: &str, new_owner: &str) -> &'n str {
+    pub(super) fn group<'n>(&self, group: &'n str, owner: &str, new_owner: &str) -> &'n str {
         if self.known(group) || group.eq_ignore_ascii_case(owner) && new_owner == USER {
             USER
         } else if systems(group) {
@@ -368,21 +472,31 @@ impl Columns<'_> {
     }
 
     /// A match of [`LS_LONG`], [`STAT_IDS`], [`TAR_LONG`], [`PS_LINE`], [`TOP_LINE`],
-    /// [`LSOF_LINE`] or [`LOGIN_LINE`]: its
-    /// `owner` and, when there is one, `group`. The one column of `ls -g` or `ls -o`, which the
-    /// line does not say is which, is taken as an account. `None` when nothing names anyone.
+    /// [`LSOF_LINE`] or [`LOGIN_LINE`]: its `owner` and, when there are, `group`, the author of
+    /// `ls -l --author` (`extra`, unless macOS's flags) and the host a login came from (`from`,
+    /// `paren`: [`remote_host`]). The one column of `ls -g` or `ls -o`, which the line does not
+    /// say is which, is taken as an account. `None` when nothing names anyone.
     fn owners(&self, c: &Captures<'_>) -> Option<String> {
         let owner = &c["owner"];
         let new_owner = self.owner(owner);
-        let (mid, group, new_group) = match (c.name("mid"), c.name("group")) {
-            (Some(mid), Some(group)) => {
-                let group = group.as_str();
-                (mid.as_str(), group, self.group(group, owner, new_owner))
-            }
-            _ => ("", "", ""),
-        };
-        (new_owner != owner || new_group != group)
-            .then(|| format!("{}{new_owner}{mid}{new_group}{}", &c["pre"], &c["post"]))
+        let new_group = c
+            .name("group")
+            .map(|g| self.group(g.as_str(), owner, new_owner));
+        let author = c
+            .name("extra")
+            .filter(|e| !macos_flags(e.as_str()))
+            .map(|e| self.owner(e.as_str()));
+        let host = |g: &str| c.name(g).filter(|h| remote_host(h.as_str())).map(|_| HOST);
+        edited(
+            c,
+            &[
+                ("owner", Some(new_owner)),
+                ("group", new_group),
+                ("extra", author),
+                ("from", host("from")),
+                ("paren", host("paren")),
+            ],
+        )
     }
 
     /// `id`'s line: its `uid=`'s name is the account's, the others are groups.

@@ -575,7 +575,7 @@ pub struct Example {
 }
 
 impl Report {
-    fn note(&mut self, kind: &str, found: &str, replaced_by: &str) {
+    pub(super) fn note(&mut self, kind: &str, found: &str, replaced_by: &str) {
         self.replacements += 1;
         let entry = self.kinds.entry(kind.to_owned()).or_default();
         entry.count += 1;

@@ -13,12 +13,14 @@
 //! - [`genai`]: the OpenTelemetry GenAI semantic conventions' names and values.
 //! - [`anonymize`]: what is exported, rewritten to name no one (`--anonymize`); the names it
 //!   finds beside an email address are [`named_address`]'s, those in the account columns of
-//!   listings (`ls -l`, `ps`, `id` …) [`account_columns`]'s.
+//!   listings (`ls -l`, `ps`, `id` …) [`account_columns`]'s, those of a `ps` table of chosen
+//!   columns and of a list of groups (`id -Gn`, `groups`) [`account_lines`]'s.
 //! - [`metrics`]: per-session gauges as an OTLP metrics request (`--metrics`).
 //! - [`langfuse`]: Langfuse's attributes on the OTLP trace, and eval scores for its API
 //!   (`--backend langfuse`).
 
 mod account_columns;
+mod account_lines;
 pub mod anonymize;
 pub mod csv;
 pub mod genai;
