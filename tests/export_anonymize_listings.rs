@@ -434,3 +434,40 @@ fn the_author_ls_l_prints_is_replaced() {
         )]
     );
 }
+
+/// `stat -c '%U %G %n'` (`--format`, `--printf`, macOS's `stat -f '%Su %Sg %N'`) prints the
+/// owner and group as bare words beside a path, which nothing in the output tells from a
+/// sentence: they were exported. The call's format says where they are: the owner is `[USER]`,
+/// a team's group `[GROUP]`, the system's stay; the same words printed by another command
+/// stay.
+#[test]
+fn the_owners_stat_prints_in_a_format_are_replaced() {
+    let env = TestEnv::new();
+    let out = calls_exported(
+        &env,
+        "anon-stat-format",
+        &[
+            (
+                "stat -c '%U %G %n' src/a.rs /etc/passwd",
+                "mrotili acme-eng src/a.rs\nroot root /etc/passwd\n",
+            ),
+            ("stat --format=%n:%U src/a.rs", "src/a.rs:kfenwick"),
+            (
+                "stat --printf='%n\\t%U %G\\n' 'my file'",
+                "my file\tlbrandt staff\n",
+            ),
+            ("stat -f '%Su %Sg %N' a", "pvandal staff a"),
+            ("cat owners.txt", "mrotili acme-eng src/a.rs"),
+        ],
+    );
+    assert_eq!(
+        out,
+        [
+            "[USER] [GROUP] src/a.rs\nroot root /etc/passwd\n",
+            "src/a.rs:[USER]",
+            "my file\t[USER] staff\n",
+            "[USER] staff a",
+            "mrotili acme-eng src/a.rs",
+        ]
+    );
+}

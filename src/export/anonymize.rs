@@ -34,7 +34,10 @@
 //! addresses (so an address is one `[EMAIL]`), home folders, macOS temporary folders, the
 //! account columns of listings (`ls -l`, `stat`, `ps`, `id`, `who` …:
 //! [`super::account_columns`]), shell prompts, host names (before
-//! user names, since `alice-laptop` holds `alice`), other people's names, user names.
+//! user names, since `alice-laptop` holds `alice`), other people's names, user names. Before
+//! all of them, the result of a call whose command gave `stat` a format printing accounts
+//! (`stat -c '%U %G %n'`) has those replaced where the format puts them
+//! ([`super::stat_format`]).
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -47,6 +50,7 @@ use serde_json::{Map, Value};
 use super::Exported;
 use super::account_columns::Columns;
 use super::named_address::{NOT_NAMES, name_shaped, names_beside_addresses};
+use super::stat_format::{StatCalls, stat_lines};
 use crate::model::tools::Agent;
 use crate::model::view::View;
 use crate::model::{Event, SessionMeta};
@@ -717,11 +721,21 @@ impl Anonymizer {
             .collect();
         let agent = Agent::from_name(&meta.agent_name);
         let mut people = more_people.clone();
+        let mut stat_calls = StatCalls::new();
         for event in events.clone() {
-            if let View::SessionStart(start) = View::of(event, agent)
-                && let Some(cwd) = start.cwd
-            {
-                folders.push(cwd.to_owned());
+            match View::of(event, agent) {
+                View::SessionStart(start) => folders.extend(start.cwd.map(str::to_owned)),
+                // By the call's id, and by its event's, which a result recorded by hooks
+                // names as its parent.
+                View::ToolCall(call) => {
+                    let lines = call.command().map(stat_lines).unwrap_or_default();
+                    if !lines.is_empty() {
+                        for id in call.tool_use_id.into_iter().chain([&*event.event_id]) {
+                            stat_calls.insert(id.to_owned(), lines.clone());
+                        }
+                    }
+                }
+                _ => {}
             }
             collect_home_users(&event.data, &mut users);
             collect_people(&event.data, &mut people);
@@ -798,6 +812,8 @@ impl Anonymizer {
             tilde: tilde_pattern(&users),
             accounts: users.iter().map(|u| u.to_lowercase()).collect(),
             named_homes: named_homes(&users),
+            agent,
+            stat_calls,
         }
     }
 }
@@ -1131,6 +1147,10 @@ pub struct Scrubber<'a> {
     people: Option<Regex>,
     /// The full names of other people written after a label alone ([`labelled_names`]).
     labelled: Option<Regex>,
+    agent: Agent,
+    /// The lines the session's calls had `stat` print with accounts in them, by the call's id
+    /// and its event's ([`super::stat_format`]).
+    stat_calls: StatCalls,
 }
 
 impl Scrubber<'_> {
@@ -1343,6 +1363,19 @@ impl Scrubber<'_> {
 
     /// One event's data and the keys beyond the common ones; ids and times stay.
     pub fn event(&self, event: &mut Event, report: &mut Report) {
+        if !self.stat_calls.is_empty()
+            && let View::ToolResult(result) = View::of(event, self.agent)
+            && let Some(lines) = result
+                .tool_use_id
+                .or(event.parent_id.as_deref())
+                .and_then(|id| self.stat_calls.get(id))
+        {
+            let lines = lines.clone();
+            let columns = Columns {
+                accounts: &self.accounts,
+            };
+            super::stat_format::rewrite(&columns, &lines, &mut event.data, report);
+        }
         self.value(&mut event.data, report);
         self.map(&mut event.extra, report);
     }

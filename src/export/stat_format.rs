@@ -1,0 +1,212 @@
+//! The accounts `stat` prints where its format puts them (`stat -c '%U %G %n'`, `--format`,
+//! `--printf`, BSD's and macOS's `stat -f '%Su %Sg %N'`), for [`super::anonymize`]: bare
+//! words on a line with a path (`mrotili acme-eng src/a.rs`), which nothing in the text alone
+//! tells from a sentence, and which were exported. The call's command says where they are: each
+//! line of its result the format matches has its account `[USER]` and its group `[GROUP]`, the
+//! system's own staying ([`Columns`]).
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde_json::Value;
+
+use super::account_columns::Columns;
+use super::account_lines::lines;
+use super::anonymize::Report;
+
+/// A format given to `stat`, quoted or not, after `-c`, `--format`, `--printf` or `-f`.
+static STAT_FORMAT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r#"\bstat\b[^;&|\n]*?(?:^|[ \t])(?:-c|--format|--printf|-f)(?:=|[ \t]*)"#,
+        r#"(?:'(?P<sq>[^']*)'|"(?P<dq>[^"]*)"|(?P<bare>[^\s;&|'"]+))"#,
+    ))
+    .expect("the stat format pattern compiles")
+});
+
+/// What a captured word of a format's line is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Account,
+    Group,
+}
+
+/// A line of `stat`'s output as one format prints it, and what each of its groups is.
+#[derive(Debug, Clone)]
+pub(super) struct StatLine {
+    pattern: Regex,
+    fields: Vec<Field>,
+}
+
+/// The lines the formats `command` gives `stat` print, of those naming an account or a group
+/// (`%U`, `%G`, BSD's `%Su`, `%Sg`).
+pub(super) fn stat_lines(command: &str) -> Vec<StatLine> {
+    STAT_FORMAT
+        .captures_iter(command)
+        .filter_map(|c| {
+            let format = ["sq", "dq", "bare"].iter().find_map(|g| c.name(g))?;
+            line_of(format.as_str())
+        })
+        .collect()
+}
+
+/// The line `format` prints, as a pattern of the whole line; `None` when it names no account
+/// nor group, or is no format `stat` takes.
+fn line_of(format: &str) -> Option<StatLine> {
+    let mut pattern = String::from(r"^[ \t]*");
+    let mut fields = Vec::new();
+    let mut chars = format.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '%' => {
+                // Flags and a width (`%-10U`) change only the padding.
+                while chars
+                    .peek()
+                    .is_some_and(|c| c.is_ascii_digit() || "-#0 +'.".contains(*c))
+                {
+                    chars.next();
+                }
+                let field = match chars.next()? {
+                    '%' => {
+                        pattern.push('%');
+                        continue;
+                    }
+                    'U' => Some(Field::Account),
+                    'G' => Some(Field::Group),
+                    'S' => match chars.next()? {
+                        'u' => Some(Field::Account),
+                        'g' => Some(Field::Group),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                match field {
+                    Some(field) => {
+                        fields.push(field);
+                        pattern.push_str(r"([^\s:/()]+)");
+                    }
+                    // A name, a time (`%y`: `2026-01-02 10:00:00 +0100`): anything.
+                    None => pattern.push_str(".+?"),
+                }
+            }
+            // `--printf`'s escapes: a line break ends the line, a tab is a space.
+            '\\' => match chars.next() {
+                Some('n') => break,
+                Some('t') => pattern.push_str(r"[ \t]+"),
+                Some(other) => pattern.push_str(&regex::escape(&other.to_string())),
+                None => {}
+            },
+            ' ' | '\t' => {
+                while chars.peek().is_some_and(|c| *c == ' ' || *c == '\t') {
+                    chars.next();
+                }
+                pattern.push_str(r"[ \t]+");
+            }
+            other => pattern.push_str(&regex::escape(&other.to_string())),
+        }
+    }
+    if fields.is_empty() {
+        return None;
+    }
+    pattern.push_str(r"[ \t]*$");
+    Some(StatLine {
+        pattern: Regex::new(&pattern).ok()?,
+        fields,
+    })
+}
+
+/// The `stat` lines of each shell call of a session, by its call's id.
+pub(super) type StatCalls = BTreeMap<String, Vec<StatLine>>;
+
+/// Every string in `value`, a result of a call whose command printed `formats`, with the
+/// accounts and groups of its lines replaced ([`Columns::owner`], [`Columns::group`]).
+pub(super) fn rewrite(
+    columns: &Columns<'_>,
+    formats: &[StatLine],
+    value: &mut Value,
+    report: &mut Report,
+) {
+    match value {
+        Value::String(s) => {
+            if let Some(new) = rewrite_text(columns, formats, s, report) {
+                *s = new;
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| rewrite(columns, formats, v, report)),
+        Value::Object(map) => map
+            .values_mut()
+            .for_each(|v| rewrite(columns, formats, v, report)),
+        _ => {}
+    }
+}
+
+/// [`rewrite`] of one string; `None` when nothing changes.
+fn rewrite_text(
+    columns: &Columns<'_>,
+    formats: &[StatLine],
+    text: &str,
+    report: &mut Report,
+) -> Option<String> {
+    let mut edits = Vec::new();
+    for line in lines(text) {
+        let Some((format, found)) = formats
+            .iter()
+            .find_map(|f| Some((f, f.pattern.captures(&text[line.clone()])?)))
+        else {
+            continue;
+        };
+        let words: Vec<_> = (1..found.len()).filter_map(|i| found.get(i)).collect();
+        let owner = format
+            .fields
+            .iter()
+            .zip(&words)
+            .find(|(f, _)| **f == Field::Account)
+            .map(|(_, w)| w.as_str());
+        let new_owner = owner.map_or("", |o| columns.owner(o));
+        for (field, word) in format.fields.iter().zip(&words) {
+            let old = word.as_str();
+            let new = match field {
+                Field::Account => columns.owner(old),
+                Field::Group => columns.group(old, owner.unwrap_or(""), new_owner),
+            };
+            if new != old {
+                let at = line.start + word.start()..line.start + word.end();
+                edits.push((at, new.to_owned()));
+            }
+        }
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (range, new) in edits {
+        report.note("account", &text[range.clone()], &new);
+        out.push_str(&text[at..range.start]);
+        out.push_str(&new);
+        at = range.end;
+    }
+    out.push_str(&text[at..]);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_are_read_from_commands() {
+        let lines =
+            stat_lines("stat -c '%U %G %n' *; stat --format=%n:%U a && stat -f \"%Su %N\" b");
+        assert_eq!(lines.len(), 3);
+        assert!(stat_lines("stat -c '%n %s' a; echo %U").is_empty());
+        let line = &stat_lines("stat --printf='%n\\t%-8U %G\\n' a")[0];
+        let found = line
+            .pattern
+            .captures("src/a b.rs\tmrotili  acme-eng")
+            .unwrap();
+        assert_eq!((&found[1], &found[2]), ("mrotili", "acme-eng"));
+    }
+}
