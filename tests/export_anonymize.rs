@@ -1520,3 +1520,47 @@ fn the_users_full_name_in_lower_case_after_a_label_is_replaced() {
         "{out}"
     );
 }
+
+/// `/root`, a home folder wherever it starts a path, was left after a `:` of a list of folders
+/// (`PATH=/root/bin:/root/.local/bin` became `PATH=~/bin:/root/.local/bin`): it is `~` there
+/// too, as after the `=`; after a drive's letter (`C:/root`) or a host's name (`host:/root`)
+/// it names no home here and stays.
+#[test]
+fn root_after_a_colon_of_a_list_of_folders_is_a_home() {
+    let env = TestEnv::new();
+    SessionBuilder::new("anon-root-colon")
+        .meta(|m| {
+            m.agent_name = "claude-code".into();
+            m.set_attribution("os_user", "alice");
+        })
+        .at(1.0)
+        .prompt("PATH=/root/bin:/root/.local/bin:/usr/bin\ndocker run -v /data:/root/data; see C:/root/x and db1:/root/y")
+        .write(&env);
+    let mut export = env.command(&[
+        "export",
+        "anon-root-colon",
+        "--format",
+        "json",
+        "--anonymize",
+    ]);
+    export
+        .env("HOME", env.path())
+        .env("USER", "alice")
+        .env("LOGNAME", "alice");
+    let run = crate::common::run_with_stdin(export, b"");
+    run.success();
+    let prompt = run.json()["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event_type"] == "user_prompt")
+        .map(|e| e["data"]["prompt"].as_str().unwrap().to_owned());
+    assert_eq!(
+        prompt.as_deref(),
+        Some(
+            "PATH=~/bin:~/.local/bin:/usr/bin\ndocker run -v /data:~/data; see C:/root/x and db1:/root/y"
+        ),
+        "{}",
+        run.stdout
+    );
+}

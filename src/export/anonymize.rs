@@ -200,8 +200,10 @@ const WINDOWS_HOMES: &str = concat!(
 /// one with its spaces escaped (`alice\ smith`). Elsewhere a space ends the path, as a shell
 /// reads it: `copy C:\Users\alice src\x` and `cp -r /home/alice src/` are two paths each, and
 /// `C:\Users\alice src` taken whole lost `src` (`copy ~\x`) and taught `alice src` as a
-/// user's name. Such a name known from one place (or from the session's working folder,
-/// [`folder_home_user`]) is replaced wherever it stands ([`Scrubber`]'s `named_homes`).
+/// user's name. `/root` starts a path after a space, a quote, `=`, `(`, or a `:` after a path
+/// ([`follows_a_path`]: `PATH=/root/bin:/root/.local/bin` was `~/bin:/root/.local/bin`). Such
+/// a name known from one place (or from the session's working folder, [`folder_home_user`]) is
+/// replaced wherever it stands ([`Scrubber`]'s `named_homes`).
 static HOME_PATH: LazyLock<Regex> = LazyLock::new(|| {
     // A home folder's name; a further word of one with spaces; a name percent-encoded.
     let name = r#"[^/\\\s"'`<>:;,|(){}\[\]]+"#;
@@ -212,7 +214,7 @@ static HOME_PATH: LazyLock<Regex> = LazyLock::new(|| {
             r#"(?:(?:(?P<unixq>\\?["'`])|^){unix}(?P<unixsp>{name}(?: {word})+)(?P<unixspend>/|\\?["'`])"#,
             r"|{unix}(?P<unixbs>{name}(?:\\ {word})+)",
             r"|{unix}(?P<unix>{name})",
-            r#"|(?:^|(?P<pre>[\s"'`=(]))/root\b"#,
+            r#"|(?:^|(?P<pre>[\s"'`=(:]))/root\b"#,
             r#"|(?:(?P<winq>\\?["'`])|^){win}(?P<winsp>{name}(?: {word})+)(?P<winspend>\\|/|\\?["'`])"#,
             r"|{win}(?P<win>{name})",
             r"|{unixesc}(?P<unixesc>{name})",
@@ -1252,16 +1254,19 @@ impl Scrubber<'_> {
         if let Some(named) = &self.named_homes {
             out = replace(out, named, "home_path", report, |_| HOME.to_owned());
         }
-        out = replace(out, &HOME_PATH, "home_path", report, |c| {
-            let pre = ["pre", "unixq", "winq"]
-                .iter()
-                .find_map(|g| c.name(g))
-                .map_or("", |m| m.as_str());
+        out = replace_where(out, &HOME_PATH, "home_path", report, |c, t| {
+            let pre = ["pre", "unixq", "winq"].iter().find_map(|g| c.name(g));
+            if let Some(colon) = pre.filter(|p| p.as_str() == ":")
+                && !follows_a_path(&t[..colon.start()])
+            {
+                return None;
+            }
+            let pre = pre.map_or("", |m| m.as_str());
             let end = ["unixspend", "winspend"]
                 .iter()
                 .find_map(|g| c.name(g))
                 .map_or("", |m| m.as_str());
-            format!("{pre}{HOME}{end}")
+            Some(format!("{pre}{HOME}{end}"))
         });
         out = replace(out, &MACOS_TEMP, "temp_dir", report, |_| TEMP.to_owned());
         let columns = Columns {
@@ -1379,6 +1384,17 @@ impl Scrubber<'_> {
         self.value(&mut event.data, report);
         self.map(&mut event.extra, report);
     }
+}
+
+/// Whether `before`, the text before a `:` and `/root`, ends with a path, as a list of folders
+/// does (`PATH=/usr/bin:/root/bin`, `-v /data:/root/data`): not a drive's letter (`C:/root`)
+/// nor a host's name (`host:/root`).
+fn follows_a_path(before: &str) -> bool {
+    let item = before
+        .rsplit(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '=' | '(' | ':'))
+        .next()
+        .unwrap_or_default();
+    item.contains('/')
 }
 
 /// `path`, a home or working folder, where it starts a path: not inside another one's name
