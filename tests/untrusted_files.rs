@@ -686,7 +686,8 @@ const FIFO_LIMIT: Duration = Duration::from_secs(10);
 /// point at `/etc/shadow`, `/dev/zero`, a FIFO or a huge file elsewhere. `import --discover`
 /// and `--all` followed every link there (a transcript, a project folder, a Codex rollout, a
 /// Copilot session folder); now none is followed, and each is said on one line. A FIFO or a
-/// device there is passed over as before.
+/// device there named as a log is never opened, and is said too (it was passed over without a
+/// word).
 #[test]
 fn import_all_and_discover_follow_no_link_in_the_agents_folders() {
     let env = TestEnv::new();
@@ -779,6 +780,18 @@ fn import_all_and_discover_follow_no_link_in_the_agents_folders() {
         .filter(|l| l.contains("a symbolic link in an agent's folder, not followed"))
         .collect();
     assert_eq!(said.len(), links.len(), "{}", found.stderr);
+    let fifo_said = format!(
+        "{}: a FIFO, not a regular file: left out, never opened",
+        project
+            .join("a1a1a1a1-0000-4000-8000-000000000001.jsonl")
+            .display()
+    );
+    assert_eq!(
+        found.stderr.matches(&fifo_said).count(),
+        1,
+        "{}",
+        found.stderr
+    );
     for (link, _) in &links {
         let name = link.to_str().unwrap();
         assert!(
@@ -796,6 +809,57 @@ fn import_all_and_discover_follow_no_link_in_the_agents_folders() {
     );
     assert_eq!(all.code, 0, "{}", all.stderr);
     assert_eq!(env.sessions().len(), 1, "{}", all.stdout);
+}
+
+/// A FIFO named as a log is in a folder named to `import` (a Codex rollout, a Claude Code
+/// transcript) was passed over without a word, unlike a link or a file that is no log: it is
+/// said, once, and never opened (a FIFO would hold the import); the log beside it is imported.
+#[test]
+fn a_fifo_named_as_a_log_in_a_folder_named_to_import_is_said_never_opened() {
+    const FIFO_ID: &str = "0199aaaa-bbbb-7ccc-8ddd-eeeeeeeeeeee";
+    let env = TestEnv::new();
+    let logs = env.path().join("logs");
+    let claude = logs.join(".claude/projects/-home-me-app");
+    let codex = logs.join(".codex/sessions/2026/01/01");
+    std::fs::create_dir_all(&claude).unwrap();
+    std::fs::create_dir_all(&codex).unwrap();
+    let session = "0ccf1a04-1b4c-43b6-8aa5-79e41db43a68";
+    std::fs::copy(
+        crate::common::shared().join(format!(
+            "corpus/claude-code/moredip__session-share/{session}.jsonl"
+        )),
+        claude.join(format!("{session}.jsonl")),
+    )
+    .unwrap();
+    let fifos = [
+        claude.join(format!("{FIFO_ID}.jsonl")),
+        codex.join(format!("rollout-2026-01-01T00-00-00-{FIFO_ID}.jsonl")),
+    ];
+    for fifo in &fifos {
+        mkfifo(fifo);
+    }
+
+    let run = run_limited(
+        env.command(&["import", logs.to_str().unwrap(), "--format", "json"]),
+        None,
+        FIFO_LIMIT,
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let reports = run.json();
+    let ids: Vec<&str> = reports
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["session_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [session], "{}", run.stdout);
+    for fifo in &fifos {
+        let said = format!(
+            "{}: a FIFO, not a regular file: left out, never opened",
+            fifo.display()
+        );
+        assert_eq!(run.stderr.matches(&said).count(), 1, "{}", run.stderr);
+    }
 }
 
 /// A file named to `import` is the user's choice: a link named there is followed (to a regular

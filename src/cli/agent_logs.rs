@@ -64,7 +64,8 @@ pub(crate) fn places(agent: LogAgent) -> Vec<PathBuf> {
 
 /// Every log of `agent` in its default places, in name order. Links inside an agent's folder
 /// are not followed: each is added to `links`, for the caller to say (the folder itself, as
-/// `$CODEX_HOME` or the home names it, is followed).
+/// `$CODEX_HOME` or the home names it, is followed), and so is a Codex rollout that is a FIFO,
+/// a socket or a device, never opened.
 pub(crate) fn find(agent: LogAgent, links: &mut Vec<PathBuf>) -> Vec<FoundLog> {
     let mut out = Vec::new();
     for place in places(agent) {
@@ -73,6 +74,7 @@ pub(crate) fn find(agent: LogAgent, links: &mut Vec<PathBuf>) -> Vec<FoundLog> {
             LogAgent::Codex => {
                 for folder in ["sessions", "archived_sessions"] {
                     let mut files = Vec::new();
+                    let mut specials = Vec::new();
                     // A default place that is missing or unreadable holds nothing to import.
                     walk(
                         &place.join(folder),
@@ -80,8 +82,13 @@ pub(crate) fn find(agent: LogAgent, links: &mut Vec<PathBuf>) -> Vec<FoundLog> {
                         &|_| true,
                         &mut files,
                         links,
+                        &mut specials,
                         &mut Vec::new(),
-                        &mut Vec::new(),
+                    );
+                    links.extend(
+                        specials
+                            .into_iter()
+                            .filter(|p| name_of(p).starts_with("rollout-") && is_jsonl(p)),
                     );
                     out.extend(
                         files

@@ -111,7 +111,8 @@ pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
             claude.retain(|p| p.is_dir());
         }
         let mut placement = Placement::new(globals);
-        // Links in the agents' folders, which are never followed: said, one line each.
+        // Links in the agents' folders, which are never followed, and FIFOs named as logs,
+        // never opened: said, one line each.
         let mut links = Vec::new();
         // Only a listing shows first prompts; importing needs just each file's session.
         let mut found = discover(&claude, &mut placement, args.discover, &mut links)?;
@@ -121,10 +122,17 @@ pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
         links.sort();
         links.dedup();
         for link in &links {
-            super::output::warn(format_args!(
-                "{}: a symbolic link in an agent's folder, not followed (import it by name to read it)",
-                link.display()
-            ));
+            match crate::store::entry_kind(link) {
+                Some(EntryKind::Link) | None => super::output::warn(format_args!(
+                    "{}: a symbolic link in an agent's folder, not followed (import it by name to read it)",
+                    link.display()
+                )),
+                Some(_) => super::output::warn(format_args!(
+                    "{}: {}, not a regular file: left out, never opened",
+                    link.display(),
+                    crate::store::describe_entry(link).unwrap_or("no regular file")
+                )),
+            }
         }
         found.sort_by(|a, b| {
             b.modified
@@ -712,10 +720,15 @@ fn discover_in(
                 .is_some_and(|e| e.eq_ignore_ascii_case("jsonl"));
             // A link is not followed (it may point anywhere: it is said instead); a FIFO or a
             // device is no transcript (reading it would never end), so it is not listed, as
-            // `--all` would not import it. Subagents' files beside the main ones are `--all`'s.
+            // `--all` would not import it, but said as a link is. Subagents' files beside the
+            // main ones are `--all`'s.
             match kind {
                 _ if !is_jsonl => continue,
                 EntryKind::Link => {
+                    links.push(path);
+                    continue;
+                }
+                EntryKind::Other if !name.starts_with("agent-") => {
                     links.push(path);
                     continue;
                 }
