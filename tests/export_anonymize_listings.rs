@@ -381,32 +381,39 @@ fn the_accounts_of_ps_with_chosen_columns_are_replaced() {
 /// `id -Gn` and `groups` print the user's groups as bare words, the account's own first
 /// (`alice sudo acme-eng docker`), `groups <user>` after the account and a colon: a team's
 /// group was exported. The account and its own group are `[USER]`, a team's `[GROUP]`; the
-/// system's (`sudo`, `docker`, macOS's `staff`, `_lpadmin`) stay, and so do a command and a
-/// sentence of such words.
+/// system's (`sudo`, `docker`, macOS's `staff`, `_lpadmin`) stay. Bare words are a list of
+/// groups only where such a command printed them: a sentence or a command of such words
+/// elsewhere stays.
 #[test]
 fn the_groups_id_gn_and_groups_print_are_replaced() {
     let env = TestEnv::new();
-    let out = outputs_exported(
+    let out = calls_exported(
         &env,
         "anon-groups",
         &[
-            "alice sudo acme-eng docker\n",
-            "alice acme-eng sudo",
-            "mrotili : mrotili sudo acme-eng",
-            "staff everyone localaccounts _lpadmin admin acme-eng",
-            "sudo apt install docker",
-            "alice uses sudo and docker\nalice\nnote : see below",
+            ("id -Gn", "alice sudo acme-eng docker\n"),
+            ("id -nG kfenwick", "kfenwick acme-eng"),
+            ("groups mrotili", "mrotili : mrotili sudo acme-eng"),
+            (
+                "groups",
+                "staff everyone localaccounts _lpadmin admin acme-eng",
+            ),
+            ("true", "mrotili : mrotili sudo acme-eng\nnote : see below"),
+            (
+                "true",
+                "alice fixed docker sudo rules\nsudo apt install docker\nalice sudo acme-eng",
+            ),
         ],
     );
     assert_eq!(
         out,
         [
             "[USER] sudo [GROUP] docker\n",
-            "[USER] [GROUP] sudo",
+            "[USER] [GROUP]",
             "[USER] : [USER] sudo [GROUP]",
             "staff everyone localaccounts _lpadmin admin [GROUP]",
-            "sudo apt install docker",
-            "[USER] uses sudo and docker\n[USER]\nnote : see below",
+            "[USER] : [USER] sudo [GROUP]\nnote : see below",
+            "[USER] fixed docker sudo rules\nsudo apt install docker\n[USER] sudo acme-eng",
         ]
     );
 }

@@ -442,7 +442,7 @@ impl Columns<'_> {
             line_ends(&t[end..]).then(|| self.group_line(c)).flatten()
         });
         out = super::account_lines::ps_tables(self, out, report);
-        super::account_lines::group_lists(self, out, report)
+        super::account_lines::group_lists(self, out, false, report)
     }
 
     pub(super) fn known(&self, name: &str) -> bool {

@@ -1,12 +1,16 @@
 //! The accounts and groups of listings that no pattern of a line finds, for
 //! [`super::account_columns`]: a `ps` table of chosen columns (`ps -o user,pid,cmd`, `ps -eo
 //! pid,user:20,comm`), whose account is wherever its header says, and the groups `id -Gn` and
-//! `groups` print as bare words (`mrotili sudo acme-eng docker`, `mrotili : mrotili sudo`).
+//! `groups` print as bare words (`mrotili sudo acme-eng docker`, `mrotili : mrotili sudo`),
+//! told by the command that printed them ([`lists_groups`]) but for `groups <user>`'s line.
 //! Both were exported: a person's account is `[USER]`, a team's group `[GROUP]`, the
 //! system's own stay.
 
 use std::borrow::Cow;
 use std::ops::Range;
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 use super::account_columns::{Columns, SYSTEM_ACCOUNTS};
 use super::anonymize::Report;
@@ -231,14 +235,6 @@ fn static_of(new: &str) -> &'static str {
         .unwrap_or("")
 }
 
-/// Words no list of groups holds: a line with one is a sentence (`alice uses sudo and
-/// docker`), not what `id -Gn` printed.
-const SENTENCE_WORDS: &[&str] = &[
-    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "in",
-    "is", "it", "not", "of", "on", "or", "so", "that", "the", "then", "this", "to", "uses", "was",
-    "were", "with",
-];
-
 /// Whether `name` is a group a system has for itself (`sudo`, `adm`, `docker`, `_lpadmin`):
 /// a list of groups holds some.
 fn system_group(name: &str) -> bool {
@@ -257,52 +253,53 @@ fn group_shaped(word: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-'))
 }
 
-/// The groups of every line of `text` that is a list of them, as `id -Gn` and `groups` print
-/// it: bare words shaped as groups' names, the first the account's own group (a known
-/// account, or macOS's `staff`), with system groups among the others (two, or
-/// one where the line is the whole text, as a command's output is). `groups <user>` prints
-/// `<user> : <groups>`, the account and its own group first. The account and a group named
-/// as it are `[USER]`, another group no system's `[GROUP]`.
+/// Whether `command` is one that prints only accounts and groups, as bare words: `id -Gn`
+/// (`-nG`, `-gn`, `-un`, of a user named or not) or `groups` (of users named or not), alone.
+pub(super) fn lists_groups(command: &str) -> bool {
+    GROUPS_COMMAND.is_match(command.trim())
+}
+
+/// A command [`lists_groups`] takes.
+static GROUPS_COMMAND: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"^(?:id[ \t]+-(?:[Gguz]*n[Gguz]*)[ \t]*(?:[A-Za-z_][\w.-]*)?",
+        r"|groups(?:[ \t]+[A-Za-z_][\w.-]*)*)[ \t]*(?:2>&1)?[ \t]*$",
+    ))
+    .expect("the groups command pattern compiles")
+});
+
+/// The accounts and groups of every line of `text` that is a list of them. `groups <user>`
+/// prints `<user> : <groups>`, the account's own group first (or two of the system's among
+/// them): that line is one wherever it stands. Bare words (`alice sudo acme-eng docker`, as
+/// `id -Gn` and `groups` print them, the account's own group first) are a list only in the
+/// output of such a command (`listed`, [`lists_groups`]): elsewhere they are as often a
+/// sentence or a command (`alice fixed docker sudo rules`, `sudo apt install docker`). The
+/// account and a group named as it are `[USER]`, another group no system's `[GROUP]`.
 pub(super) fn group_lists<'t>(
     columns: &Columns<'_>,
     text: Cow<'t, str>,
+    listed: bool,
     report: &mut Report,
 ) -> Cow<'t, str> {
     let mut edits = Vec::new();
-    let all = lines(&text);
-    let alone = all
-        .iter()
-        .filter(|l| !text[(*l).clone()].trim().is_empty())
-        .count()
-        == 1;
-    for line in all {
+    for line in lines(&text) {
         let found = words(&text, line);
         let names: Vec<&str> = found.iter().map(|w| &text[w.clone()]).collect();
         let (owner, groups) = match names.as_slice() {
             [user, ":", groups @ ..] if !groups.is_empty() => (Some(*user), groups),
-            [_, _, ..] => (None, names.as_slice()),
+            [_, ..] if listed => (None, names.as_slice()),
             _ => continue,
         };
-        let skip = usize::from(owner.is_some()) * 2;
-        if !groups.iter().chain(owner.iter()).all(|w| group_shaped(w))
-            || names.iter().any(|w| SENTENCE_WORDS.contains(w))
-        {
+        if !groups.iter().chain(owner.iter()).all(|w| group_shaped(w)) {
             continue;
         }
         let first = owner.unwrap_or(groups[0]);
-        let systems_among = groups.iter().skip(1).filter(|g| system_group(g)).count();
-        let list = match owner {
-            Some(user) => {
-                groups[0] == user || systems_among + usize::from(system_group(groups[0])) >= 2
-            }
-            // Not any system group first: `sudo apt install docker` is a command.
-            None if columns.known(first) => systems_among >= 2 || (alone && systems_among >= 1),
-            None => first == "staff" && systems_among >= 2,
-        };
-        if !list {
+        let systems_among = groups.iter().filter(|g| system_group(g)).count();
+        if owner.is_some_and(|user| !listed && groups[0] != user && systems_among < 2) {
             continue;
         }
         let new_first = columns.owner(first);
+        let skip = usize::from(owner.is_some()) * 2;
         for (i, (word, range)) in names.iter().zip(&found).enumerate() {
             let new = if i == 0 {
                 new_first

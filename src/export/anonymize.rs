@@ -36,8 +36,8 @@
 //! [`super::account_columns`]), shell prompts, host names (before
 //! user names, since `alice-laptop` holds `alice`), other people's names, user names. Before
 //! all of them, the result of a call whose command gave `stat` a format printing accounts
-//! (`stat -c '%U %G %n'`) has those replaced where the format puts them
-//! ([`super::stat_format`]).
+//! (`stat -c '%U %G %n'`), or listed groups (`id -Gn`), has those replaced where the command
+//! puts them ([`super::stat_format`]).
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -50,7 +50,7 @@ use serde_json::{Map, Value};
 use super::Exported;
 use super::account_columns::Columns;
 use super::named_address::{NOT_NAMES, name_shaped, names_beside_addresses};
-use super::stat_format::{StatCalls, stat_lines};
+use super::stat_format::{CallOutput, CallOutputs};
 use crate::model::tools::Agent;
 use crate::model::view::View;
 use crate::model::{Event, SessionMeta};
@@ -723,17 +723,16 @@ impl Anonymizer {
             .collect();
         let agent = Agent::from_name(&meta.agent_name);
         let mut people = more_people.clone();
-        let mut stat_calls = StatCalls::new();
+        let mut call_outputs = CallOutputs::new();
         for event in events.clone() {
             match View::of(event, agent) {
                 View::SessionStart(start) => folders.extend(start.cwd.map(str::to_owned)),
                 // By the call's id, and by its event's, which a result recorded by hooks
                 // names as its parent.
                 View::ToolCall(call) => {
-                    let lines = call.command().map(stat_lines).unwrap_or_default();
-                    if !lines.is_empty() {
+                    if let Some(output) = call.command().and_then(CallOutput::of) {
                         for id in call.tool_use_id.into_iter().chain([&*event.event_id]) {
-                            stat_calls.insert(id.to_owned(), lines.clone());
+                            call_outputs.insert(id.to_owned(), output.clone());
                         }
                     }
                 }
@@ -815,7 +814,7 @@ impl Anonymizer {
             accounts: users.iter().map(|u| u.to_lowercase()).collect(),
             named_homes: named_homes(&users),
             agent,
-            stat_calls,
+            call_outputs,
         }
     }
 }
@@ -1150,9 +1149,9 @@ pub struct Scrubber<'a> {
     /// The full names of other people written after a label alone ([`labelled_names`]).
     labelled: Option<Regex>,
     agent: Agent,
-    /// The lines the session's calls had `stat` print with accounts in them, by the call's id
-    /// and its event's ([`super::stat_format`]).
-    stat_calls: StatCalls,
+    /// What the session's calls print of accounts (`stat -c '%U %n'`, `id -Gn`), by the call's
+    /// id and its event's ([`super::stat_format`]).
+    call_outputs: CallOutputs,
 }
 
 impl Scrubber<'_> {
@@ -1368,18 +1367,18 @@ impl Scrubber<'_> {
 
     /// One event's data and the keys beyond the common ones; ids and times stay.
     pub fn event(&self, event: &mut Event, report: &mut Report) {
-        if !self.stat_calls.is_empty()
+        if !self.call_outputs.is_empty()
             && let View::ToolResult(result) = View::of(event, self.agent)
-            && let Some(lines) = result
+            && let Some(output) = result
                 .tool_use_id
                 .or(event.parent_id.as_deref())
-                .and_then(|id| self.stat_calls.get(id))
+                .and_then(|id| self.call_outputs.get(id))
         {
-            let lines = lines.clone();
+            let output = output.clone();
             let columns = Columns {
                 accounts: &self.accounts,
             };
-            super::stat_format::rewrite(&columns, &lines, &mut event.data, report);
+            super::stat_format::rewrite(&columns, &output, &mut event.data, report);
         }
         self.value(&mut event.data, report);
         self.map(&mut event.extra, report);

@@ -1,10 +1,12 @@
 //! The accounts `stat` prints where its format puts them (`stat -c '%U %G %n'`, `--format`,
-//! `--printf`, BSD's and macOS's `stat -f '%Su %Sg %N'`), for [`super::anonymize`]: bare
-//! words on a line with a path (`mrotili acme-eng src/a.rs`), which nothing in the text alone
-//! tells from a sentence, and which were exported. The call's command says where they are: each
-//! line of its result the format matches has its account `[USER]` and its group `[GROUP]`, the
-//! system's own staying ([`Columns`]).
+//! `--printf`, BSD's and macOS's `stat -f '%Su %Sg %N'`), and the groups `id -Gn` and `groups`
+//! print, for [`super::anonymize`]: bare words on a line (`mrotili acme-eng src/a.rs`, `alice
+//! sudo acme-eng`), which nothing in the text alone tells from a sentence, and which were
+//! exported. The call's command says where they are: each line of its result the format
+//! matches (every line of a list of groups) has its account `[USER]` and its group `[GROUP]`,
+//! the system's own staying ([`Columns`]).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
@@ -12,7 +14,7 @@ use regex::Regex;
 use serde_json::Value;
 
 use super::account_columns::Columns;
-use super::account_lines::lines;
+use super::account_lines::{group_lists, lines, lists_groups};
 use super::anonymize::Report;
 
 /// A format given to `stat`, quoted or not, after `-c`, `--format`, `--printf` or `-f`.
@@ -115,29 +117,56 @@ fn line_of(format: &str) -> Option<StatLine> {
     })
 }
 
-/// The `stat` lines of each shell call of a session, by its call's id.
-pub(super) type StatCalls = BTreeMap<String, Vec<StatLine>>;
+/// What a shell call's command says of the accounts its output prints: the lines of its
+/// `stat` formats, and whether it lists groups as bare words ([`lists_groups`]).
+#[derive(Debug, Clone, Default)]
+pub(super) struct CallOutput {
+    stat: Vec<StatLine>,
+    groups: bool,
+}
 
-/// Every string in `value`, a result of a call whose command printed `formats`, with the
+impl CallOutput {
+    /// What `command` prints of accounts; `None` when nothing this module rewrites.
+    pub(super) fn of(command: &str) -> Option<CallOutput> {
+        let out = CallOutput {
+            stat: stat_lines(command),
+            groups: lists_groups(command),
+        };
+        (!out.stat.is_empty() || out.groups).then_some(out)
+    }
+}
+
+/// What each shell call of a session prints of accounts, by its call's id.
+pub(super) type CallOutputs = BTreeMap<String, CallOutput>;
+
+/// Every string in `value`, a result of a call whose command printed `output`, with the
 /// accounts and groups of its lines replaced ([`Columns::owner`], [`Columns::group`]).
 pub(super) fn rewrite(
     columns: &Columns<'_>,
-    formats: &[StatLine],
+    output: &CallOutput,
     value: &mut Value,
     report: &mut Report,
 ) {
     match value {
         Value::String(s) => {
-            if let Some(new) = rewrite_text(columns, formats, s, report) {
+            let mut new = rewrite_text(columns, &output.stat, s, report);
+            if output.groups {
+                let text = new.as_deref().unwrap_or(s);
+                if let Cow::Owned(listed) = group_lists(columns, Cow::Borrowed(text), true, report)
+                {
+                    new = Some(listed);
+                }
+            }
+            if let Some(new) = new {
                 *s = new;
             }
         }
         Value::Array(items) => items
             .iter_mut()
-            .for_each(|v| rewrite(columns, formats, v, report)),
+            .for_each(|v| rewrite(columns, output, v, report)),
         Value::Object(map) => map
             .values_mut()
-            .for_each(|v| rewrite(columns, formats, v, report)),
+            .for_each(|v| rewrite(columns, output, v, report)),
         _ => {}
     }
 }
@@ -208,5 +237,27 @@ mod tests {
             .captures("src/a b.rs\tmrotili  acme-eng")
             .unwrap();
         assert_eq!((&found[1], &found[2]), ("mrotili", "acme-eng"));
+    }
+
+    #[test]
+    fn commands_listing_groups_alone_are_told() {
+        for command in [
+            "id -Gn",
+            "id -nG alice",
+            " groups ",
+            "groups alice bob",
+            "id -un 2>&1",
+        ] {
+            assert!(
+                CallOutput::of(command).is_some_and(|c| c.groups),
+                "{command}"
+            );
+        }
+        for command in ["id", "id -G", "groups; ls", "echo groups", "id -Gn && ls"] {
+            assert!(
+                CallOutput::of(command).is_none_or(|c| !c.groups),
+                "{command}"
+            );
+        }
     }
 }
