@@ -131,11 +131,9 @@ pub(super) fn ps_tables<'t>(
     text: Cow<'t, str>,
     report: &mut Report,
 ) -> Cow<'t, str> {
-    if !PS_HEADERS
-        .iter()
-        .filter(|h| ACCOUNT_HEADERS.contains(h) || GROUP_HEADERS.contains(h))
-        .any(|h| text.contains(h))
-    {
+    // Most texts hold no header: each line of them is not looked at.
+    let holds = |list: &[&str]| list.iter().any(|h| text.contains(h));
+    if !holds(ID_HEADERS) || !(holds(ACCOUNT_HEADERS) || holds(GROUP_HEADERS)) {
         return text;
     }
     let mut edits = Vec::new();
@@ -281,6 +279,10 @@ pub(super) fn group_lists<'t>(
     listed: bool,
     report: &mut Report,
 ) -> Cow<'t, str> {
+    // Outside a command's output, only `groups <user>`'s line is one.
+    if !listed && !text.contains(" : ") {
+        return text;
+    }
     let mut edits = Vec::new();
     for line in lines(&text) {
         let found = words(&text, line);
