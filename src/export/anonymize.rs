@@ -37,7 +37,7 @@
 //! user names, since `alice-laptop` holds `alice`), other people's names, user names. Before
 //! all of them, the result of a call whose command gave `stat` a format printing accounts
 //! (`stat -c '%U %G %n'`), or listed groups (`id -Gn`), has those replaced where the command
-//! puts them ([`super::stat_format`]).
+//! puts them ([`super::call_output`]).
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -49,8 +49,8 @@ use serde_json::{Map, Value};
 
 use super::Exported;
 use super::account_columns::Columns;
+use super::call_output::{CallOutput, CallOutputs};
 use super::named_address::{NOT_NAMES, name_shaped, names_beside_addresses};
-use super::stat_format::{CallOutput, CallOutputs};
 use crate::model::tools::Agent;
 use crate::model::view::View;
 use crate::model::{Event, SessionMeta};
@@ -1150,7 +1150,7 @@ pub struct Scrubber<'a> {
     labelled: Option<Regex>,
     agent: Agent,
     /// What the session's calls print of accounts (`stat -c '%U %n'`, `id -Gn`), by the call's
-    /// id and its event's ([`super::stat_format`]).
+    /// id and its event's ([`super::call_output`]).
     call_outputs: CallOutputs,
 }
 
@@ -1378,7 +1378,7 @@ impl Scrubber<'_> {
             let columns = Columns {
                 accounts: &self.accounts,
             };
-            super::stat_format::rewrite(&columns, &output, &mut event.data, report);
+            super::call_output::rewrite(&columns, &output, &mut event.data, report);
         }
         self.value(&mut event.data, report);
         self.map(&mut event.extra, report);

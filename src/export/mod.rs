@@ -14,8 +14,8 @@
 //! - [`anonymize`]: what is exported, rewritten to name no one (`--anonymize`); the names it
 //!   finds beside an email address are [`named_address`]'s, those in the account columns of
 //!   listings (`ls -l`, `ps`, `id` …) [`account_columns`]'s, those of a `ps` table of chosen
-//!   columns and of a list of groups (`id -Gn`, `groups`) [`account_lines`]'s, those a call's
-//!   `stat -c` format put on a line [`stat_format`]'s.
+//!   columns and of `groups <user>`'s line [`account_lines`]'s, those a call's command puts on
+//!   a line (`stat -c '%U %G %n'`, `id -Gn`) [`call_output`]'s.
 //! - [`metrics`]: per-session gauges as an OTLP metrics request (`--metrics`).
 //! - [`langfuse`]: Langfuse's attributes on the OTLP trace, and eval scores for its API
 //!   (`--backend langfuse`).
@@ -23,6 +23,7 @@
 mod account_columns;
 mod account_lines;
 pub mod anonymize;
+mod call_output;
 pub mod csv;
 pub mod genai;
 pub mod langfuse;
@@ -30,6 +31,5 @@ pub mod metrics;
 mod named_address;
 pub mod otlp;
 pub mod session;
-mod stat_format;
 
 pub use session::Exported;
