@@ -50,7 +50,8 @@ use crate::store::{EntryKind, Store, folder_entries};
 ///
 /// A symbolic link inside an agent's folder (or among a transcript's subagents) is not
 /// followed: --discover and --all say each one, and leave it out. A file named here may be a
-/// link. Only regular files are read: a FIFO or a device is refused, never waited on.
+/// link. Only regular files are read: a FIFO or a device is refused, never waited on; one named
+/// as a log in an agent's folder or a folder named here is said, and left out.
 ///
 /// A folder named here is searched for every agent's logs (`*.jsonl`, Gemini CLI's
 /// `session-*.json`) and its files go to the store here; what is no session log among them is
