@@ -4463,3 +4463,97 @@ fn text_echoed_into_a_copy_on_windows_names_its_paths() {
     ];
     assert_only_denied_on_windows("019c8a4d-8f45-7010-8b5d-7fad920aa70d", &denied, &let_run);
 }
+
+/// Plays each line of `denied` and `let_run` as a Bash call in a project that holds
+/// `secrets/k`, `src/main.rs` and `README.md`, through the pre-tool hook under `policy`, then
+/// audits it: exactly the `denied` lines are violations, in order.
+fn assert_only_denied_in_a_project(
+    session: &str,
+    policy: &Value,
+    denied: &[&str],
+    let_run: &[&str],
+) {
+    let env = TestEnv::new();
+    for (file, text) in [
+        ("secrets/k", "KEY=1"),
+        ("src/main.rs", "fn main() {}"),
+        ("README.md", "# app"),
+    ] {
+        let path = env.path().join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    write_policy(&env, policy);
+    let policy = env.path().join(".agent-scope.json");
+    let project = env.path().to_string_lossy().into_owned();
+    let calls: Vec<Value> = denied
+        .iter()
+        .chain(let_run)
+        .map(|line| json!({"tool": "Bash", "input": {"command": line}, "cwd": project}))
+        .collect();
+    let report = audit_after_hook(&env, session, &project, "/nowhere", &policy, &calls);
+    let found = violating_lines(report["violations"].as_array().unwrap());
+    assert_eq!(found, denied, "{report}");
+}
+
+/// git writes a file back from a revision or the index (`git checkout HEAD -- secrets/k`, `git
+/// restore --source=HEAD secrets/k`), copies it into an archive (`git archive HEAD secrets`),
+/// searches it (`git grep KEY -- secrets`, or every file with no path) and prints its history
+/// (`git log -p secrets/k`): all passed a deny of `secrets/**`. git takes a word before `--`
+/// for a path when it names no revision: a word naming a file or folder of the project is
+/// judged as a path, and one that names none only by the deny rules (it may be a file the
+/// work tree lost), so that a branch (`git checkout main`, `feature/login`) stays allowed
+/// under an allow list of the files written. The folder the line started in, as a path, is as
+/// none: `git restore .` and `git diff` run.
+#[test]
+fn a_file_git_restores_archives_or_searches_is_judged() {
+    let denied = [
+        "git checkout HEAD -- secrets/k",
+        "git checkout HEAD secrets/k",
+        "git checkout -- secrets/k",
+        "git checkout secrets",
+        "git restore --source=HEAD secrets/k",
+        "git restore -s HEAD~1 secrets/k",
+        "git restore secrets/k",
+        "cd secrets && git restore .",
+        "git archive HEAD secrets",
+        "git archive -o out.tar HEAD secrets/k",
+        "git archive --format=zip HEAD > out.zip",
+        "git archive --add-file=secrets/k HEAD src",
+        "git grep KEY HEAD -- secrets",
+        "git grep KEY -- secrets",
+        "git grep -e KEY HEAD secrets",
+        "git grep KEY",
+        "git grep -f secrets/k HEAD -- src",
+        "git log -p secrets/k",
+        "git log -p HEAD~3 secrets",
+        "git diff HEAD -- secrets/k",
+        "git diff HEAD secrets/k",
+        "git show HEAD secrets/k",
+    ];
+    let let_run = [
+        "git restore .",
+        "git checkout .",
+        "git restore --staged secrets/k",
+        "git checkout main",
+        "git checkout -b feature",
+        "git checkout -b feature origin/main",
+        "git checkout feature/login",
+        "git switch -c secrets",
+        "git log -p src/main.rs",
+        "git log -p HEAD~3..HEAD",
+        "git diff",
+        "git diff main..feature/x",
+        "git grep TODO -- src",
+        "git grep TODO src",
+        "git archive HEAD src",
+        "git archive -o out.tar HEAD src README.md",
+        "git stash show -p",
+    ];
+    let deny = json!({"deny": ["secrets/**"]});
+    let policy = json!({"files": {"read": deny, "write": deny}});
+    assert_only_denied_in_a_project("git-restores", &policy, &denied, &let_run);
+    let writes = json!({"allow": ["src/**", "out.tar"], "deny": ["secrets/**"]});
+    let policy = json!({"files": {"read": deny, "write": writes}});
+    assert_only_denied_in_a_project("git-restores-allow", &policy, &denied, &let_run);
+}

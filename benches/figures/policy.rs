@@ -135,6 +135,7 @@ pub(crate) fn bench_policy(args: &[String]) -> Res<()> {
         roots: vec!["/tmp/project".into()],
         launch: Some("/tmp/project".into()),
         home: None,
+        probe: None,
     };
     let calls = calls();
     let started = Instant::now();

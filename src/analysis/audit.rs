@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::model::policy::check::{self, Access, Place, Status};
+use crate::model::policy::check::{self, Access, Found, Place, Status};
 use crate::model::policy::{self, Policy};
 use crate::model::view::{self, ToolCall, View};
 use crate::model::{Agent, Event, RefusedBy};
@@ -109,6 +109,8 @@ pub struct Auditor<'p> {
     /// The folder taken for the start when no event names one ([`Auditor::with_start`]).
     start_otherwise: Option<Recorded>,
     home: Option<String>,
+    /// Looks at what is at a path ([`Place::probe`]), as the hook looked when the call was made.
+    probe: Option<fn(&str) -> Found>,
     events: usize,
     findings: Vec<Finding>,
     /// The findings by their call's event id and by its tool-use id, for the refusal that
@@ -130,6 +132,7 @@ impl<'p> Auditor<'p> {
             start: None,
             start_otherwise: None,
             home: None,
+            probe: None,
             events: 0,
             findings: Vec::new(),
             by_event_id: HashMap::new(),
@@ -144,6 +147,14 @@ impl<'p> Auditor<'p> {
     #[must_use]
     pub fn with_home(mut self, home: Option<String>) -> Auditor<'p> {
         self.home = home;
+        self
+    }
+
+    /// Looks at the files of this machine with `probe` ([`Place::probe`]), as the hook did
+    /// when the call was made: git takes a word for a path when it names a file there.
+    #[must_use]
+    pub fn with_probe(mut self, probe: fn(&str) -> Found) -> Auditor<'p> {
+        self.probe = Some(probe);
         self
     }
 
@@ -248,6 +259,7 @@ impl<'p> Auditor<'p> {
             roots,
             launch: start.map(str::to_owned),
             home: self.home.clone(),
+            probe: self.probe,
         }
     }
 

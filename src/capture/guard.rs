@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::model::Agent;
-use crate::model::policy::check::{Place, Status, check};
+use crate::model::policy::check::{Found, Place, Status, check};
 use crate::model::policy::{Policy, reason};
 use crate::model::tools;
 use crate::model::view::ToolCall;
@@ -70,6 +70,7 @@ impl Guard {
             roots,
             launch: self.launch.clone(),
             home: self.home.clone(),
+            probe: Some(on_disk),
         };
         let verdict = check(&self.policy, &call, &place);
         (verdict.status == Status::Violation).then(|| Denial {
@@ -77,5 +78,16 @@ impl Guard {
             pattern: verdict.pattern.clone(),
             reason: reason::reason(&self.policy, &verdict, &self.file),
         })
+    }
+}
+
+/// What is at `path` on this machine ([`Place::probe`]): a link is what it leads to, or a file
+/// when it leads nowhere, as git takes a link.
+pub fn on_disk(path: &str) -> Found {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => Found::Folder,
+        Ok(_) => Found::File,
+        Err(_) if std::fs::symlink_metadata(path).is_ok() => Found::File,
+        Err(_) => Found::Nothing,
     }
 }

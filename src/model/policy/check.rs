@@ -10,6 +10,7 @@ use super::cwd::{
     cd_into, drive_relative_resolved, in_folder, is_windows_folder, unix_shaped, unspelt,
     windows_shaped, windows_trimmed,
 };
+use super::git::GitPaths;
 use super::shell::{self, SimpleCommand};
 use super::windows::Syntax;
 use super::{CommandPattern, PathRules, Policy};
@@ -32,6 +33,19 @@ pub struct Place {
     /// The home folder, when known: Claude Code's tools take a path starting with `~/` from
     /// there (`Grep path="~/proj/secrets"`).
     pub home: Option<String>,
+    /// Looks at what is at an absolute path, for a caller that can (the hook, as the call is
+    /// made; `audit`, on the machine that runs it): git takes a word for a path only when it
+    /// names no revision, which the line does not say, and a file or folder of that name says
+    /// it is a path. `None`: nothing is looked at.
+    pub probe: Option<fn(&str) -> Found>,
+}
+
+/// What is at a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    Nothing,
+    File,
+    Folder,
 }
 
 /// How a call or one of its parts stands.
@@ -222,6 +236,8 @@ fn windows_place(place: &Place, spell: &dyn Fn(&str) -> String) -> Place {
         roots,
         launch: place.launch.as_ref().and_then(windows),
         home: place.home.as_ref().and_then(windows),
+        // Its paths are another machine's, and in another shape.
+        probe: None,
     }
 }
 
@@ -307,7 +323,15 @@ fn check_call(policy: &Policy, call: &ToolCall<'_>, place: &Place, windows: bool
     let room = MAX_PARTS.saturating_sub(parts.len());
     let cut = marked.len() > room;
     for (access, spelt) in marked.into_iter().take(room) {
-        parts.push(judge_spelt(policy, access, place, spelt, &left_out));
+        let judged = judge_spelt(policy, access, place, spelt, &left_out);
+        // A word that may be a revision is no path an allow list must name.
+        let denied = matches!(
+            judged.rule,
+            Some("files.read.deny" | "files.write.deny" | "sensitive")
+        );
+        if !spelt.maybe || denied {
+            parts.push(judged);
+        }
     }
     if cut {
         let mut unread = Vec::new();
@@ -424,6 +448,7 @@ fn search_parts(call: &ToolCall<'_>) -> Vec<(Access, Spelt)> {
     let whole = Spelt {
         glob: None,
         tree: content.then_some(true),
+        maybe: false,
     };
     // A search of file contents that names no folder and no glob searches the working folder
     // (Claude Code's Grep, Gemini CLI's `search_file_content` with no `dir_path`); its globs,
@@ -799,12 +824,16 @@ struct Spelt {
     /// `Some(true)` when its hidden files and folders are too (all but `rg` and `ag` without
     /// `--hidden`; every agent's search tool).
     tree: Option<bool>,
+    /// A word git may take for a revision, not a path ([`certain`](super::git::GitPath::certain)): only what a deny
+    /// (or the sensitive list) names judges it, never an allow list's miss.
+    maybe: bool,
 }
 
 impl Spelt {
     const TEXT: Spelt = Spelt {
         glob: None,
         tree: None,
+        maybe: false,
     };
 }
 
@@ -893,6 +922,7 @@ fn push_parts(
     let reads_its_folder = use_.reads_its_folder;
     let works_in = use_.works_in;
     let from_top = use_.reads_from_top;
+    let git = use_.git;
     let files = (use_.reads.into_iter().map(|p| (p, false, None)))
         .chain(
             use_.read_trees
@@ -921,7 +951,12 @@ fn push_parts(
             let glob = (glob || shell::is_glob(dir))
                 .then(|| *dots.get_or_insert_with(|| dotglob(command)));
             let path = in_folder(dir, &path);
-            out.push((access(unspelt(&path).into_owned()), Spelt { glob, tree }));
+            let spelt = Spelt {
+                glob,
+                tree,
+                maybe: false,
+            };
+            out.push((access(unspelt(&path).into_owned()), spelt));
         }
     }
     // `git show HEAD:secrets/k` reads `secrets/k` from the repository's top, wherever that is.
@@ -932,6 +967,7 @@ fn push_parts(
             }
         }
     }
+    push_git_paths(&git, simple, command, place, dirs, dots, out);
     // `cd secrets && make` works in `secrets`, as `make -C secrets` does, and reads it
     // whole. Where the line started it reads the agent's own folder, not judged whole: that
     // would stop every build and `git status` under any deny below the project.
@@ -939,7 +975,66 @@ fn push_parts(
         for &dir in dirs.iter().filter(|d| !d.is_empty()) {
             let glob = shell::is_glob(dir).then(|| *dots.get_or_insert_with(|| dotglob(command)));
             let tree = Some(true);
-            out.push((Access::Read(dir.to_owned()), Spelt { glob, tree }));
+            let spelt = Spelt {
+                glob,
+                tree,
+                maybe: false,
+            };
+            out.push((Access::Read(dir.to_owned()), spelt));
+        }
+    }
+}
+
+/// [`push_parts`] of the paths git takes ([`GitPaths`]), in each folder `dirs` the command may
+/// run in: a folder is gone through whole, a file that is there read (and written) as it is,
+/// and a word git may take for a revision that names nothing there ([`certain`](super::git::GitPath::certain)) is
+/// judged only by a deny ([`Spelt::maybe`]); without a place to look from (what a line does,
+/// for a policy made from sessions), such a word is left out.
+fn push_git_paths(
+    git: &GitPaths,
+    simple: &SimpleCommand,
+    command: &str,
+    place: Option<&Place>,
+    dirs: &[&str],
+    dots: &mut Option<bool>,
+    out: &mut Vec<(Access, Spelt)>,
+) {
+    for &dir in dirs {
+        let mut named = false;
+        for git_path in &git.paths {
+            if git_path.here_is_none && cd_into(dir, &git_path.path).is_empty() {
+                continue;
+            }
+            let path = in_folder(dir, &git_path.path);
+            let glob = (simple.globs.contains(&git_path.path) || shell::is_glob(dir))
+                .then(|| *dots.get_or_insert_with(|| dotglob(command)));
+            let found = place
+                .filter(|_| glob.is_none())
+                .and_then(|p| Some((p.probe?, absolute(&path, p.cwd.as_deref()))))
+                .filter(|(_, at)| at.starts_with('/') && !at.contains('$'))
+                .map(|(probe, at)| probe(&at));
+            let (tree, maybe) = match (git_path.certain, found) {
+                (_, Some(Found::File)) => (None, false),
+                (_, Some(Found::Folder)) | (true, _) => (Some(true), false),
+                (false, _) if place.is_none() => continue,
+                (false, _) => (None, true),
+            };
+            named |= !maybe;
+            let spelt = Spelt { glob, tree, maybe };
+            let path = unspelt(&path).into_owned();
+            if git_path.write {
+                out.push((Access::Write(path.clone()), spelt));
+            }
+            out.push((Access::Read(path), spelt));
+        }
+        if git.whole_otherwise && !named {
+            let whole = Spelt {
+                glob: shell::is_glob(dir).then(|| *dots.get_or_insert_with(|| dotglob(command))),
+                tree: Some(true),
+                maybe: false,
+            };
+            let here = if dir.is_empty() { "." } else { dir };
+            out.push((Access::Read(here.to_owned()), whole));
         }
     }
 }
@@ -1591,6 +1686,7 @@ mod tests {
             roots: vec!["/p".into()],
             launch: Some("/p".into()),
             home: None,
+            probe: None,
         }
     }
 
@@ -2176,6 +2272,7 @@ mod tests {
             roots: vec!["/p".into()],
             launch: Some("/p".into()),
             home: None,
+            probe: None,
         };
         let v = judge(json!({"pattern": "K", "glob": "!secrets/**"}), &place());
         assert_eq!((v.status, v.rule), (NoPolicy, None));

@@ -255,6 +255,7 @@ mod tests {
             roots: vec!["/p".into()],
             launch: None,
             home: None,
+            probe: None,
         };
         let mut g = Generator::default();
         g.observe(

@@ -8,6 +8,7 @@
 //!   (read by `cli::settings`, which refuses unknown keys naming file, line and key).
 //! - [`shell`]: a command line split into simple commands, with their files and hosts.
 //! - [`cwd`]: the folders each command of a line runs in, as its `cd`s move them.
+//! - [`git`]: the paths git prints, writes back from a revision, archives or searches.
 //! - `top`: the folders a path git takes from its repository's top (`HEAD:secrets/k`) may
 //!   be in.
 //! - [`windows`]: a line run on Windows: `cmd /c` and `powershell -Command` read into, cmd's and
@@ -37,6 +38,7 @@
 pub mod check;
 pub mod cwd;
 pub mod generate;
+pub mod git;
 pub mod powershell;
 pub mod reason;
 pub mod sensitive;

@@ -12,6 +12,7 @@
 //! docs/security.md says so.
 
 use super::cwd::{Dirs, Join, is_cd};
+use super::git::GitPaths;
 
 /// One simple command: its words (quotes removed, braces expanded, leading `NAME=value`
 /// dropped), the files its redirections name, and the folders it may run in.
@@ -1466,6 +1467,8 @@ pub struct FileUse {
     /// git runs in (`git -C x show HEAD:secrets/k`: `x` and `secrets/k`): the top is a folder
     /// at or above it that the line does not name (see `top.rs`).
     pub reads_from_top: Vec<(String, String)>,
+    /// The paths git takes (see `git.rs`).
+    pub git: GitPaths,
 }
 
 /// Options that take a value, per command, so that the value is not taken for a file.
@@ -1542,6 +1545,9 @@ pub fn file_use(cmd: &SimpleCommand) -> FileUse {
         }
         for (folder, _) in &mut use_.reads_from_top {
             *folder = super::cwd::in_folder(&moved.dir, folder);
+        }
+        for git in &mut use_.git.paths {
+            git.path = super::cwd::in_folder(&moved.dir, &git.path);
         }
     }
     // `make -C .`, `cmake -S . -B build` and `git --work-tree=. status` work where `make`
@@ -2017,7 +2023,7 @@ fn operand_use(cmd: &SimpleCommand, words: &[String]) -> FileUse {
         return use_;
     }
     match name {
-        "git" => git_use(&words[1..], &mut use_),
+        "git" => super::git::git_use(&words[1..], &mut use_),
         // `parallel cat :::: list` reads the list; the commands it runs are read as a line
         // (see nested_line).
         "parallel" => {
@@ -2200,68 +2206,6 @@ fn operand_use(cmd: &SimpleCommand, words: &[String]) -> FileUse {
     }
     finish(&mut use_);
     use_
-}
-
-/// git's own options before its subcommand that take a value in the next word.
-const GIT_VALUED: &[&str] = &["-C", "-c", "--git-dir", "--work-tree", "--namespace"];
-
-/// The files git shows: a file as a revision holds it (`git show HEAD:secrets/k`, `git
-/// cat-file -p :secrets/k`, `git diff HEAD:a HEAD:b`), both sides of `git diff --no-index a
-/// b`, what `git blame` reads, and the paths after `--` of a command that prints their content
-/// (`git diff -- secrets/k`, `git log -p -- secrets/k`). A revision's path is git's from the
-/// repository's top, wherever git runs, unless it starts with `./` or `../`
-/// (`HEAD:./secrets/k`), which git takes from where it runs.
-fn git_use(args: &[String], use_: &mut FileUse) {
-    let mut i = 0;
-    while let Some(w) = args.get(i) {
-        if !w.starts_with('-') {
-            break;
-        }
-        i += if GIT_VALUED.contains(&w.as_str()) {
-            2
-        } else {
-            1
-        };
-    }
-    let Some(sub) = args.get(i) else {
-        return;
-    };
-    let rest = &args[i + 1..];
-    let dashes = rest.iter().position(|w| w == "--");
-    let (before, after) = match dashes {
-        Some(at) => (&rest[..at], &rest[at + 1..]),
-        None => (rest, &rest[rest.len()..]),
-    };
-    let operands = || before.iter().filter(|w| !w.starts_with('-'));
-    let has = |names: &[&str]| before.iter().any(|w| names.contains(&w.as_str()));
-    match sub.as_str() {
-        "show" | "cat-file" | "diff" | "difftool" => {
-            for operand in operands() {
-                if let Some((_, path)) = operand.split_once(':') {
-                    // `:0:path`, a path as the index holds it at a stage.
-                    let path = match path.split_once(':') {
-                        Some((stage, path)) if stage.len() == 1 => path,
-                        _ => path,
-                    };
-                    if path.starts_with("./") || path.starts_with("../") {
-                        use_.reads.push(path.to_owned());
-                    } else if !path.is_empty() {
-                        use_.reads_from_top.push((String::new(), path.to_owned()));
-                    }
-                }
-            }
-            if sub == "diff" && has(&["--no-index"]) {
-                use_.reads.extend(operands().chain(after).cloned());
-            } else if sub != "cat-file" {
-                use_.reads.extend(after.iter().cloned());
-            }
-        }
-        "blame" | "annotate" => use_.reads.extend(operands().chain(after).cloned()),
-        "log" | "whatchanged" if has(&["-p", "-u", "--patch"]) => {
-            use_.reads.extend(after.iter().cloned());
-        }
-        _ => {}
-    }
 }
 
 /// What a program does with the file an option of its names.
@@ -2800,11 +2744,12 @@ fn finish(use_: &mut FileUse) {
         list.retain(|p| is_file(p));
     }
     use_.reads_from_top.retain(|(_, p)| is_file(p));
+    use_.git.paths.retain(|p| is_file(&p.path));
 }
 
 /// The letters of a short option cluster (`-rf` → `rf`, `-uu` → `uu`); `None` for a long
 /// option or a word that is no option.
-fn short_letters(word: &str) -> Option<&str> {
+pub(super) fn short_letters(word: &str) -> Option<&str> {
     let letters = word.strip_prefix('-')?;
     (!letters.starts_with('-') && !letters.is_empty()).then_some(letters)
 }

@@ -1,0 +1,335 @@
+//! What git does to the files of its work tree and history: the files it prints (`git show
+//! HEAD:secrets/k`, `git log -p secrets/k`), writes back from a revision or the index (`git
+//! checkout HEAD -- secrets/k`, `git restore`), copies into an archive or searches.
+
+use super::shell::{FileUse, short_letters};
+
+/// A word git takes for a path (a pathspec: a file, or a folder and all below it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitPath {
+    pub path: String,
+    /// git writes it (from a revision or the index) and so reads what it writes.
+    pub write: bool,
+    /// git takes it for a path whatever it names (after `--`, after `git archive`'s revision,
+    /// any of `git restore`'s). Otherwise git takes it for a revision when it names one, and for
+    /// a path only when it does not, and the line does not say which: it is judged as a path
+    /// when a file or folder of that name is there, else only by what a deny names (it may be
+    /// a file the work tree lost).
+    pub certain: bool,
+    /// Named as the folder the line started in, it is as no path at all (`git restore .` is
+    /// every change, `git log -p .` every commit's patch), which is not judged whole: that would
+    /// stop the day's `git diff` under any deny below the project. Elsewhere (`cd secrets && git
+    /// restore .`) it is.
+    pub here_is_none: bool,
+}
+
+/// The paths a git command takes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GitPaths {
+    pub paths: Vec<GitPath>,
+    /// git goes through the whole folder it runs in unless it is given a path, or a word it may
+    /// take for one names a file or folder there (`git grep KEY HEAD` searches every file, `git grep KEY src` those of `src`;
+    /// `git archive HEAD` copies every file).
+    pub whole_otherwise: bool,
+}
+
+/// git's own options before its subcommand that take a value in the next word.
+const GIT_VALUED: &[&str] = &["-C", "-c", "--git-dir", "--work-tree", "--namespace"];
+
+/// The options of a subcommand that take a value in the next word (`-n 5`, `-s HEAD`): that
+/// value is no path.
+fn valued(sub: &str) -> &'static [&'static str] {
+    match sub {
+        "log" | "whatchanged" | "show" | "diff" | "difftool" => &[
+            "-n",
+            "-S",
+            "-G",
+            "-O",
+            "--author",
+            "--committer",
+            "--grep",
+            "--since",
+            "--until",
+            "--after",
+            "--before",
+            "--max-count",
+            "--skip",
+        ],
+        "checkout" => &["-b", "-B", "--orphan", "--conflict", "--pathspec-from-file"],
+        "restore" => &["-s", "--source", "--conflict", "--pathspec-from-file"],
+        "archive" => &[
+            "-o",
+            "--output",
+            "--prefix",
+            "--format",
+            "--remote",
+            "--exec",
+            "--add-file",
+            "--add-virtual-file",
+            "--mtime",
+        ],
+        "grep" => &[
+            "-e",
+            "-f",
+            "-A",
+            "-B",
+            "-C",
+            "-m",
+            "--max-count",
+            "--max-depth",
+            "--threads",
+            "--context",
+            "--after-context",
+            "--before-context",
+        ],
+        _ => &[],
+    }
+}
+
+/// The files git shows, writes back, archives or searches ([`FileUse`]): a file as a revision
+/// holds it (`git show HEAD:secrets/k`, `git cat-file -p :secrets/k`, `git diff HEAD:a
+/// HEAD:b`), both sides of `git diff --no-index a b`, what `git blame` reads, and the paths
+/// (see [`GitPath`]) of a command that prints their content (`git diff`, `git show`, `git log
+/// -p`), writes them from a revision or the index (`git checkout`, `git restore`), copies them
+/// into an archive (`git archive`, and the file `-o` names) or searches them (`git grep`). A
+/// revision's path is git's from the repository's top, wherever git runs, unless it starts
+/// with `./` or `../` (`HEAD:./secrets/k`), which git takes from where it runs.
+pub(super) fn git_use(args: &[String], use_: &mut FileUse) {
+    let mut i = 0;
+    while let Some(w) = args.get(i) {
+        if !w.starts_with('-') {
+            break;
+        }
+        i += if GIT_VALUED.contains(&w.as_str()) {
+            2
+        } else {
+            1
+        };
+    }
+    let Some(sub) = args.get(i) else {
+        return;
+    };
+    let sub = sub.as_str();
+    let rest = &args[i + 1..];
+    let dashes = rest.iter().position(|w| w == "--");
+    let (before, after) = match dashes {
+        Some(at) => (&rest[..at], &rest[at + 1..]),
+        None => (rest, &rest[rest.len()..]),
+    };
+    let (options, operands) = split_options(before, valued(sub));
+    // An option and its value, in the next word or after `=` (`--output=o.tar`).
+    let given = |names: &'static [&'static str]| {
+        options.iter().filter_map(move |(o, v)| {
+            let (name, joined) = o.split_once('=').map_or((*o, None), |(n, v)| (n, Some(v)));
+            names.contains(&name).then_some(joined.or(*v))
+        })
+    };
+    let has = |names: &'static [&'static str]| given(names).next().is_some();
+    let letter = |l: char| {
+        options
+            .iter()
+            .any(|(o, _)| short_letters(o).is_some_and(|s| s.contains(l)))
+    };
+    let after_words = || after.iter().map(String::as_str);
+    let mut paths = Vec::new();
+    let mut whole_otherwise = false;
+    let mut push = |path: &str, write: bool, certain: bool, here_is_none: bool| {
+        paths.push(GitPath {
+            path: path.to_owned(),
+            write,
+            certain,
+            here_is_none,
+        });
+    };
+    match sub {
+        "show" | "cat-file" | "diff" | "difftool" => {
+            for operand in &operands {
+                if let Some((_, path)) = operand.split_once(':') {
+                    // `:0:path`, a path as the index holds it at a stage.
+                    let path = match path.split_once(':') {
+                        Some((stage, path)) if stage.len() == 1 => path,
+                        _ => path,
+                    };
+                    if path.starts_with("./") || path.starts_with("../") {
+                        use_.reads.push(path.to_owned());
+                    } else if !path.is_empty() {
+                        use_.reads_from_top.push((String::new(), path.to_owned()));
+                    }
+                }
+            }
+            if sub == "diff" && has(&["--no-index"]) {
+                use_.reads.extend(
+                    operands
+                        .iter()
+                        .copied()
+                        .chain(after_words())
+                        .map(str::to_owned),
+                );
+            } else if sub != "cat-file" {
+                for operand in operands.iter().filter(|o| !o.contains(':')) {
+                    push(operand, false, false, true);
+                }
+                for path in after {
+                    push(path, false, true, true);
+                }
+            }
+        }
+        "blame" | "annotate" => use_.reads.extend(
+            operands
+                .iter()
+                .copied()
+                .chain(after_words())
+                .map(str::to_owned),
+        ),
+        "log" | "whatchanged" if has(&["-p", "-u", "--patch"]) => {
+            for operand in &operands {
+                push(operand, false, false, true);
+            }
+            for path in after {
+                push(path, false, true, true);
+            }
+        }
+        // A new branch is made (`-b feature`, from a start point): no file is written back.
+        "checkout" if !has(&["-b", "-B", "--orphan"]) => {
+            if dashes.is_some() {
+                for path in after {
+                    push(path, true, true, true);
+                }
+            } else if let Some((first, paths)) = operands.split_first() {
+                // `git checkout main` switches to a branch; `git checkout HEAD secrets/k`
+                // writes what follows the revision.
+                push(first, true, false, true);
+                for path in paths {
+                    push(path, true, true, true);
+                }
+            }
+        }
+        // `--staged` alone puts back the index's entry, not the file.
+        "restore"
+            if !(has(&["--staged"]) || letter('S')) || has(&["--worktree"]) || letter('W') =>
+        {
+            for path in operands.iter().copied().chain(after_words()) {
+                push(path, true, true, true);
+            }
+        }
+        "archive" if !has(&["--remote", "-l", "--list"]) => {
+            use_.writes
+                .extend(given(&["-o", "--output"]).flatten().map(str::to_owned));
+            // `--add-file` adds a file of the work tree to the archive.
+            use_.reads
+                .extend(given(&["--add-file"]).flatten().map(str::to_owned));
+            // The revision, then the paths.
+            for path in operands.iter().skip(1).copied().chain(after_words()) {
+                push(path, false, true, false);
+            }
+            whole_otherwise = true;
+        }
+        "grep" => {
+            let patterns_given = has(&["-e", "-f"]);
+            // `-f` reads the patterns from a file.
+            use_.reads
+                .extend(given(&["-f"]).flatten().map(str::to_owned));
+            let files = has(&["--no-index", "--untracked"]);
+            // The pattern, unless `-e` or `-f` gives it.
+            for operand in operands.iter().skip(usize::from(!patterns_given)) {
+                push(operand, false, files, false);
+            }
+            for path in after {
+                push(path, false, true, false);
+            }
+            whole_otherwise = true;
+        }
+        _ => {}
+    }
+    use_.git = GitPaths {
+        paths,
+        whole_otherwise,
+    };
+}
+
+/// `words`' options, each with the value it takes in the next word (`valued` names those
+/// options), and its operands.
+fn split_options<'a>(
+    words: &'a [String],
+    valued: &[&str],
+) -> (Vec<(&'a str, Option<&'a str>)>, Vec<&'a str>) {
+    let mut options = Vec::new();
+    let mut operands = Vec::new();
+    let mut words = words.iter().map(String::as_str);
+    while let Some(w) = words.next() {
+        if w.starts_with('-') && w != "-" {
+            let value = if valued.contains(&w) {
+                words.next()
+            } else {
+                None
+            };
+            options.push((w, value));
+        } else {
+            operands.push(w);
+        }
+    }
+    (options, operands)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::shell::{file_use, split};
+
+    fn w(words: &[&str]) -> Vec<String> {
+        words.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    /// `(path, write, certain)` of each path git takes, and whether it goes through its folder
+    /// otherwise.
+    fn taken(line: &str) -> (Vec<(String, bool, bool)>, bool) {
+        let git = file_use(&split(line)[0]).git;
+        let paths = git.paths.into_iter();
+        let paths = paths.map(|p| (p.path, p.write, p.certain)).collect();
+        (paths, git.whole_otherwise)
+    }
+
+    fn path(p: &str, write: bool, certain: bool) -> (String, bool, bool) {
+        (p.to_owned(), write, certain)
+    }
+
+    #[test]
+    fn the_words_git_takes_for_paths() {
+        let written = |p| path(p, true, true);
+        assert_eq!(
+            taken("git checkout HEAD -- a b").0,
+            [written("a"), written("b")]
+        );
+        assert_eq!(
+            taken("git checkout HEAD a").0,
+            [path("HEAD", true, false), written("a")]
+        );
+        assert_eq!(taken("git checkout main").0, [path("main", true, false)]);
+        assert!(taken("git checkout -b x origin/x").0.is_empty());
+        assert_eq!(taken("git restore -s HEAD~1 a").0, [written("a")]);
+        assert_eq!(taken("git restore --source=HEAD -W a").0, [written("a")]);
+        assert!(taken("git restore --staged a").0.is_empty());
+        assert_eq!(taken("git -C x restore a").0, [written("x/a")]);
+        let read = |p| path(p, false, true);
+        assert_eq!(
+            taken("git archive -o o.tar HEAD a"),
+            (vec![read("a")], true)
+        );
+        let archive = file_use(&split("git archive -o o.tar --add-file=a --add-file b HEAD")[0]);
+        assert_eq!(
+            (archive.writes, archive.reads),
+            (w(&["o.tar"]), w(&["a", "b"]))
+        );
+        assert!(taken("git archive --remote=r HEAD a").0.is_empty());
+        assert_eq!(
+            taken("git grep -n KEY HEAD -- a"),
+            (vec![path("HEAD", false, false), read("a")], true)
+        );
+        assert_eq!(taken("git grep -e KEY a").0, [path("a", false, false)]);
+        assert_eq!(taken("git log -p -n 3 a").0, [path("a", false, false)]);
+        assert!(taken("git log -n 3 a").0.is_empty());
+        assert_eq!(
+            taken("git diff HEAD:a b -- c").0,
+            [path("b", false, false), read("c")]
+        );
+    }
+}
