@@ -1249,3 +1249,95 @@ fn an_unreadable_folder_named_to_import_is_said_not_passed_over() {
     mode(&logs, 0o755);
     mode(&logs.join("b"), 0o755);
 }
+
+/// Codex's older `shell` tool gives its command as a list of words (`["bash", "-lc", "ls
+/// -la"]`, as the corpus's 0.39.0 rollout has it), and so does a `local_shell_call`: `replay`
+/// and `audit` showed the list as raw JSON (`{"command":["bash","-lc","ls -la"]}`) and a
+/// `local_shell_call` as `exec`. They show the line the shell is handed (`$ ls -la`), as Codex
+/// does, and a list that hands no shell a line as its words, quoted as Bash takes them back.
+#[test]
+fn a_codex_command_given_as_a_list_is_shown_as_its_line() {
+    let env = TestEnv::new();
+    let corpus = shared().join("corpus/codex/Mai0313__VibeCodingTracker/codex-v0.39.0.jsonl");
+    let mut lines: Vec<String> = std::fs::read_to_string(corpus)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    // Local shell calls, in the corpus's envelope, after its last line.
+    for (i, words) in [
+        serde_json::json!(["bash", "-lc", "cat secrets/k"]),
+        serde_json::json!(["rg", "-n", "a b", "src"]),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let item = serde_json::json!({"timestamp": "2025-09-19T09:09:40.000Z",
+            "type": "response_item",
+            "payload": {"type": "local_shell_call", "call_id": format!("local{i}"),
+                        "status": "completed", "action": {"type": "exec", "command": words}}});
+        lines.push(item.to_string());
+    }
+    let rollout = env.path().join("codex-v0.39.0.jsonl");
+    std::fs::write(&rollout, lines.join("\n") + "\n").unwrap();
+    env.run(&["import", rollout.to_str().unwrap()]).success();
+    let session = "01996135-afde-7911-97f0-d863511eca56";
+    let replay = env.run(&["replay", session]);
+    replay.success();
+    for line in [
+        "$ ls -la",
+        "$ sed -n '1,200p' go.mod",
+        "$ cat secrets/k",
+        "$ rg -n 'a b' src",
+    ] {
+        assert!(replay.stdout.contains(line), "{line}:\n{}", replay.stdout);
+    }
+    // Each shell call's detail, on the line under it, is a command line.
+    let shown: Vec<&str> = replay.stdout.lines().collect();
+    let details: Vec<&str> = shown
+        .windows(2)
+        .filter(|pair| pair[0].ends_with("→ tool_call shell"))
+        .map(|pair| pair[1].trim())
+        .collect();
+    assert_eq!(details.len(), 16, "{}", replay.stdout);
+    assert!(details.iter().all(|d| d.starts_with("$ ")), "{details:#?}");
+    // The whole event says the line it ran.
+    let events = env.events(session);
+    let number = events
+        .iter()
+        .position(|e| e["data"]["arguments"]["command"][2] == "cat secrets/k")
+        .unwrap()
+        + 1;
+    let shown = env.run(&["replay", session, "--show", &number.to_string()]);
+    assert!(shown.stdout.contains("cat secrets/k"), "{}", shown.stdout);
+    assert!(!shown.stdout.contains("\"exec\""), "{}", shown.stdout);
+    let policy = env.path().join("policy.json");
+    std::fs::write(&policy, r#"{"files": {"read": {"deny": ["secrets/**"]}}}"#).unwrap();
+    let audit = env.run(&[
+        "audit",
+        session,
+        "--policy",
+        policy.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let report = audit.json();
+    let what: Vec<&str> = ["allowed", "no_policy", "violations"]
+        .iter()
+        .flat_map(|list| report[*list].as_array().unwrap())
+        .filter(|f| f["tool"] == "shell")
+        .map(|f| f["what"].as_str().unwrap())
+        .collect();
+    assert!(what.contains(&"$ ls -la"), "{what:#?}");
+    assert!(
+        what.iter()
+            .all(|w| w.starts_with("$ ") && !w.contains("\"command\"")),
+        "{what:#?}"
+    );
+    let read = report["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["access"]["target"] == "secrets/k");
+    assert_eq!(read.unwrap()["what"], "$ cat secrets/k", "{report}");
+}

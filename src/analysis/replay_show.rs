@@ -119,8 +119,8 @@ fn answer_to<'e>(events: &'e [Numbered], call: &Event, agent: Agent) -> Option<T
 }
 
 fn describe_call(call: &ToolCall<'_>, sections: &mut Vec<Section>) {
-    if let Some(command) = call.command() {
-        sections.push(text_section("command", command));
+    if let Some(command) = call.command_line() {
+        sections.push(text_section("command", &command));
         return;
     }
     let path = call.path().unwrap_or(call.tool);

@@ -23,8 +23,11 @@ use super::view::{FileTouch, View};
 /// calls hash, for `sample --deduplicate`; 6: a session's total usage is never long-context;
 /// 7: whether the session goes on after its end, which the index's `ended_at` follows; 8: an
 /// event stamped past the reader's clock counts in file order for that, [`Ending`]; 9: the
-/// earliest such time, so that the index folds the session again once the clock reaches it).
-pub const SUMMARY_VERSION: u32 = 9;
+/// earliest such time, so that the index folds the session again once the clock reaches it;
+/// 10: a call whose command is a list of words, Codex's older `shell`, is told from another
+/// by the line it runs, not by its arguments' JSON or a `local_shell_call`'s `exec`, for
+/// retries).
+pub const SUMMARY_VERSION: u32 = 10;
 
 /// The model sessions without recorded usage are priced as (the cost analysis's default).
 pub const ESTIMATE_AS: &str = "sonnet";

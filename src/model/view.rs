@@ -433,6 +433,34 @@ impl<'a> ToolCall<'a> {
             .or_else(|| self.arg("command"))
     }
 
+    /// The line a shell tool runs, as its user reads it: the command ([`ToolCall::command`]),
+    /// or of a command given as a list of words (Codex's older `shell` tool, a
+    /// `local_shell_call`: `["bash", "-lc", "cat k"]`) the script the shell is handed (`cat
+    /// k`), as Codex shows it, else the words quoted as Bash would take them back.
+    pub fn command_line(&self) -> Option<Cow<'a, str>> {
+        if let Some(command) = self.command() {
+            return Some(Cow::Borrowed(command));
+        }
+        if self.kind != ToolKind::Shell {
+            return None;
+        }
+        let key = self.spec.and_then(|s| s.subject).unwrap_or("command");
+        let words: Vec<&str> = self
+            .arguments
+            .get(key)?
+            .as_array()?
+            .iter()
+            .map(Value::as_str)
+            .collect::<Option<_>>()?;
+        if let [shell, flag, script] = words.as_slice()
+            && hands_a_script(shell, flag)
+        {
+            return Some(Cow::Borrowed(script));
+        }
+        let words: Vec<String> = words.into_iter().map(str::to_owned).collect();
+        (!words.is_empty()).then(|| Cow::Owned(super::policy::shell::join(&words)))
+    }
+
     /// The texts a write puts into its file: the new content, or each edit's new text.
     pub fn written_texts(&self) -> Vec<&'a str> {
         if self.kind != ToolKind::WriteFile {
@@ -562,7 +590,7 @@ impl<'a> ToolCall<'a> {
             let subject = spec.subject.and_then(|key| self.arg(key));
             match spec.shape {
                 Shape::Plain | Shape::Path => subject.map(str::to_owned),
-                Shape::Command => subject.map(|c| format!("$ {c}")),
+                Shape::Command => self.command_line().map(|c| format!("$ {c}")),
                 Shape::Glob => subject.map(|p| match self.arg("path") {
                     Some(path) => format!("{p} in {path}"),
                     None => p.to_owned(),
@@ -593,6 +621,22 @@ impl<'a> ToolCall<'a> {
     /// The tool and its arguments with keys sorted: equal for the same call made twice.
     pub fn signature(&self) -> String {
         format!("{}\u{0}{}", self.tool, canonical(self.arguments))
+    }
+}
+
+/// Whether `shell` given `flag` runs the next word as its script: `bash -lc`, `sh -c`,
+/// `powershell.exe -Command`, `cmd /c`.
+fn hands_a_script(shell: &str, flag: &str) -> bool {
+    let name = shell.rsplit(['/', '\\']).next().unwrap_or(shell);
+    let name = name.to_ascii_lowercase();
+    let name = name.strip_suffix(".exe").unwrap_or(&name);
+    match name {
+        "bash" | "sh" | "zsh" | "dash" | "ksh" => flag
+            .strip_prefix('-')
+            .is_some_and(|f| f.ends_with('c') && f.chars().all(|c| "lic".contains(c))),
+        "powershell" | "pwsh" => flag.eq_ignore_ascii_case("-command") || flag == "-c",
+        "cmd" => flag.eq_ignore_ascii_case("/c"),
+        _ => false,
     }
 }
 
@@ -946,6 +990,36 @@ mod tests {
     fn gist(tool: &str, arguments: Value) -> Option<String> {
         let e = call(tool, arguments);
         ToolCall::from_event(&e, Agent::ClaudeCode)?.gist()
+    }
+
+    #[test]
+    fn a_command_given_as_words_is_shown_as_its_line() {
+        let line = |words: Value| {
+            let e = call("shell", json!({ "command": words }));
+            let call = ToolCall::from_event(&e, Agent::Codex).unwrap();
+            (call.command().is_some(), call.gist().unwrap())
+        };
+        // `command` is the text a tool was given; the line shown is read from the list.
+        assert_eq!(
+            line(json!(["bash", "-lc", "cat k"])),
+            (false, "$ cat k".into())
+        );
+        assert_eq!(line(json!(["/bin/sh", "-c", "ls"])).1, "$ ls");
+        assert_eq!(
+            line(json!(["powershell.exe", "-Command", "gc k"])).1,
+            "$ gc k"
+        );
+        assert_eq!(line(json!(["CMD", "/C", "type k"])).1, "$ type k");
+        assert_eq!(
+            line(json!(["rg", "-n", "a b", "src"])).1,
+            "$ rg -n 'a b' src"
+        );
+        // A shell given more than a script: its words.
+        assert_eq!(
+            line(json!(["bash", "-c", "echo $0", "x"])).1,
+            "$ bash -c 'echo $0' x"
+        );
+        assert_eq!(line(json!(["bash", "-x", "run.sh"])).1, "$ bash -x run.sh");
     }
 
     #[test]
