@@ -4505,7 +4505,8 @@ fn assert_only_denied_in_a_project(
 /// judged as a path, and one that names none only by the deny rules (it may be a file the
 /// work tree lost), so that a branch (`git checkout main`, `feature/login`) stays allowed
 /// under an allow list of the files written. The folder the line started in, as a path, is as
-/// none: `git restore .` and `git diff` run.
+/// none: `git restore .` and `git diff` run. A pathspec's wildcard takes names across `/`
+/// (`'*k'` takes `secrets/k`), and its magic may name the path from the top (`:/secrets/k`).
 #[test]
 fn a_file_git_restores_archives_or_searches_is_judged() {
     let denied = [
@@ -4531,6 +4532,10 @@ fn a_file_git_restores_archives_or_searches_is_judged() {
         "git diff HEAD -- secrets/k",
         "git diff HEAD secrets/k",
         "git show HEAD secrets/k",
+        "git log -p -- '*k'",
+        "git log -p -- :/secrets/k",
+        "git checkout HEAD -- ':(top,icase)SECRETS/k'",
+        "git grep KEY -- 'secrets/*'",
     ];
     let let_run = [
         "git restore .",
@@ -4550,6 +4555,9 @@ fn a_file_git_restores_archives_or_searches_is_judged() {
         "git archive HEAD src",
         "git archive -o out.tar HEAD src README.md",
         "git stash show -p",
+        "git diff -- ':!src'",
+        "git log -p -- 'src/*.rs'",
+        "git checkout -",
     ];
     let deny = json!({"deny": ["secrets/**"]});
     let policy = json!({"files": {"read": deny, "write": deny}});

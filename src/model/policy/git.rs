@@ -133,12 +133,20 @@ pub(super) fn git_use(args: &[String], use_: &mut FileUse) {
     let after_words = || after.iter().map(String::as_str);
     let mut paths = Vec::new();
     let mut whole_otherwise = false;
-    let mut push = |path: &str, write: bool, certain: bool, here_is_none: bool| {
+    let mut from_top = Vec::new();
+    let mut push = |word: &str, write: bool, certain: bool, here_is_none: bool| {
+        let Some(spec) = pathspec(word) else {
+            return;
+        };
+        // `git show :/fix` names the commit whose message says `fix`: a revision.
+        if spec.from_top && !write && certain {
+            from_top.push((String::new(), spec.path.clone()));
+        }
         paths.push(GitPath {
-            path: path.to_owned(),
+            path: spec.path,
             write,
-            certain,
-            here_is_none,
+            certain: certain || spec.wild,
+            here_is_none: here_is_none && !spec.wild,
         });
     };
     match sub {
@@ -241,10 +249,72 @@ pub(super) fn git_use(args: &[String], use_: &mut FileUse) {
         }
         _ => {}
     }
+    use_.reads_from_top.extend(from_top);
     use_.git = GitPaths {
         paths,
         whole_otherwise,
     };
+}
+
+/// A pathspec read for what it names.
+#[derive(Debug, PartialEq, Eq)]
+struct Pathspec {
+    path: String,
+    /// Named from the repository's top (`:/secrets/k`, `:(top)secrets/k`).
+    from_top: bool,
+    /// It had a wildcard, which git matches across `/` (`*k` takes `secrets/k`, `src/*.rs`
+    /// `src/a/b.rs`): `path` is the folder before it, which it may take anything below.
+    wild: bool,
+}
+
+/// A pathspec without its magic (`:/secrets/k`, `:(top,icase)SECRETS/k`, a name in any case
+/// read in lower case): `None` for one that leaves files out (`:!secrets`, `:^secrets`,
+/// `:(exclude)secrets`), which names nothing git reads.
+fn pathspec(word: &str) -> Option<Pathspec> {
+    let (magic, path) = if let Some(rest) = word.strip_prefix(':') {
+        if let Some(long) = rest.strip_prefix('(') {
+            let (magic, path) = long.split_once(')')?;
+            (magic.split(',').map(str::trim).collect::<Vec<_>>(), path)
+        } else {
+            let end = rest
+                .find(|c| !matches!(c, '/' | '!' | '^'))
+                .unwrap_or(rest.len());
+            let short = rest[..end].chars().map(|c| match c {
+                '/' => "top",
+                _ => "exclude",
+            });
+            // `:` ends the short magic (`:/:secrets/k`).
+            let path = &rest[end..];
+            (short.collect(), path.strip_prefix(':').unwrap_or(path))
+        }
+    } else {
+        (Vec::new(), word)
+    };
+    if magic.contains(&"exclude") {
+        return None;
+    }
+    let literal = magic.contains(&"literal");
+    let path = if magic.contains(&"icase") {
+        path.to_lowercase()
+    } else {
+        path.to_owned()
+    };
+    let wild_at = (!literal).then(|| path.find(['*', '?', '['])).flatten();
+    let (path, wild) = match wild_at {
+        Some(at) => {
+            let folder = path[..at].rfind('/').map_or("", |slash| &path[..slash]);
+            (
+                if folder.is_empty() { "." } else { folder }.to_owned(),
+                true,
+            )
+        }
+        None => (path, false),
+    };
+    Some(Pathspec {
+        path,
+        from_top: magic.contains(&"top"),
+        wild,
+    })
 }
 
 /// `words`' options, each with the value it takes in the next word (`valued` names those
@@ -290,6 +360,28 @@ mod tests {
 
     fn path(p: &str, write: bool, certain: bool) -> (String, bool, bool) {
         (p.to_owned(), write, certain)
+    }
+
+    #[test]
+    fn a_pathspec_is_read_past_its_magic() {
+        let spec = |word| super::pathspec(word).map(|p| (p.path, p.from_top, p.wild));
+        let at = |path: &str, top: bool, wild: bool| Some((path.to_owned(), top, wild));
+        assert_eq!(spec("secrets/k"), at("secrets/k", false, false));
+        assert_eq!(spec(":/secrets/k"), at("secrets/k", true, false));
+        assert_eq!(spec(":/:secrets/k"), at("secrets/k", true, false));
+        assert_eq!(spec(":(top,icase)SECRETS/k"), at("secrets/k", true, false));
+        assert_eq!(spec(":(literal)a*"), at("a*", false, false));
+        assert_eq!(spec("*k"), at(".", false, true));
+        assert_eq!(spec("src/*.rs"), at("src", false, true));
+        assert_eq!(spec("src/a?/b"), at("src", false, true));
+        for left_out in [
+            ":!secrets",
+            ":^secrets",
+            ":(exclude)secrets",
+            ":(top,exclude)s",
+        ] {
+            assert_eq!(spec(left_out), None, "{left_out}");
+        }
     }
 
     #[test]
