@@ -4566,3 +4566,37 @@ fn a_file_git_restores_archives_or_searches_is_judged() {
     let policy = json!({"files": {"read": deny, "write": writes}});
     assert_only_denied_in_a_project("git-restores-allow", &policy, &denied, &let_run);
 }
+
+/// git removes and moves files as `rm` and `mv` do, but `git rm secrets/k`, `git mv secrets/k
+/// out.txt`, `git clean -fd secrets` (untracked files), `git checkout-index -f secrets/k` and
+/// `git stash push -- secrets/k` (which puts the file back as HEAD has it) passed a deny of
+/// writing `secrets/**`. What only the index sees (`git rm --cached`), a dry run (`git clean
+/// -n`) and a stash of every change still run.
+#[test]
+fn a_file_git_removes_or_moves_is_judged() {
+    let denied = [
+        "git rm secrets/k",
+        "git rm -r secrets",
+        "git mv secrets/k out.txt",
+        "git mv src/main.rs secrets/main.rs",
+        "git clean -fd secrets",
+        "git checkout-index -f secrets/k",
+        "git stash push -- secrets/k",
+        "git stash push -m wip secrets/k",
+    ];
+    let let_run = [
+        "git rm --cached secrets/k",
+        "git rm src/main.rs",
+        "git mv src/main.rs src/lib.rs",
+        "git clean -n secrets",
+        "git stash",
+        "git stash pop",
+        "git stash push -- src",
+    ];
+    let deny = json!({"deny": ["secrets/**"]});
+    let policy = json!({"files": {"write": deny}});
+    assert_only_denied_in_a_project("git-removes", &policy, &denied, &let_run);
+    let writes = json!({"allow": ["src/**"], "deny": ["secrets/**"]});
+    let policy = json!({"files": {"write": writes}});
+    assert_only_denied_in_a_project("git-removes-allow", &policy, &denied, &let_run);
+}

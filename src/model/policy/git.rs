@@ -1,6 +1,7 @@
 //! What git does to the files of its work tree and history: the files it prints (`git show
 //! HEAD:secrets/k`, `git log -p secrets/k`), writes back from a revision or the index (`git
-//! checkout HEAD -- secrets/k`, `git restore`), copies into an archive or searches.
+//! checkout HEAD -- secrets/k`, `git restore`), removes or moves (`git rm`, `git mv`, `git
+//! clean -f`), copies into an archive or searches.
 
 use super::shell::{FileUse, short_letters};
 
@@ -56,6 +57,10 @@ fn valued(sub: &str) -> &'static [&'static str] {
             "--skip",
         ],
         "checkout" => &["-b", "-B", "--orphan", "--conflict", "--pathspec-from-file"],
+        "rm" => &["--pathspec-from-file"],
+        "clean" => &["-e", "--exclude"],
+        "stash" => &["-m", "--message", "--pathspec-from-file"],
+        "checkout-index" => &["--prefix", "--stage"],
         "restore" => &["-s", "--source", "--conflict", "--pathspec-from-file"],
         "archive" => &[
             "-o",
@@ -90,8 +95,9 @@ fn valued(sub: &str) -> &'static [&'static str] {
 /// holds it (`git show HEAD:secrets/k`, `git cat-file -p :secrets/k`, `git diff HEAD:a
 /// HEAD:b`), both sides of `git diff --no-index a b`, what `git blame` reads, and the paths
 /// (see [`GitPath`]) of a command that prints their content (`git diff`, `git show`, `git log
-/// -p`), writes them from a revision or the index (`git checkout`, `git restore`), copies them
-/// into an archive (`git archive`, and the file `-o` names) or searches them (`git grep`). A
+/// -p`), writes them from a revision or the index (`git checkout`, `git restore`, `git
+/// checkout-index`, `git stash push`), removes or moves them (`git rm`, `git mv`, `git clean
+/// -f`), copies them into an archive (`git archive`, and the file `-o` names) or searches them (`git grep`). A
 /// revision's path is git's from the repository's top, wherever git runs, unless it starts
 /// with `./` or `../` (`HEAD:./secrets/k`), which git takes from where it runs.
 pub(super) fn git_use(args: &[String], use_: &mut FileUse) {
@@ -231,6 +237,29 @@ pub(super) fn git_use(args: &[String], use_: &mut FileUse) {
                 push(path, false, true, false);
             }
             whole_otherwise = true;
+        }
+        // Removed (`--cached`: from the index only), moved, or written from the index.
+        "rm" if !has(&["--cached"]) => {
+            for path in operands.iter().copied().chain(after_words()) {
+                push(path, true, true, false);
+            }
+        }
+        "mv" | "checkout-index" => {
+            for path in operands.iter().copied().chain(after_words()) {
+                push(path, true, true, false);
+            }
+        }
+        // Untracked files removed, with `-f`; `-n` only says which.
+        "clean" if (has(&["--force"]) || letter('f')) && !(has(&["--dry-run"]) || letter('n')) => {
+            for path in operands.iter().copied().chain(after_words()) {
+                push(path, true, true, false);
+            }
+        }
+        // `git stash push -- secrets/k` puts the file back as HEAD has it.
+        "stash" if matches!(operands.first(), Some(&"push") | None) => {
+            for path in operands.iter().skip(1).copied().chain(after_words()) {
+                push(path, true, true, false);
+            }
         }
         "grep" => {
             let patterns_given = has(&["-e", "-f"]);
@@ -418,6 +447,14 @@ mod tests {
         );
         assert_eq!(taken("git grep -e KEY a").0, [path("a", false, false)]);
         assert_eq!(taken("git log -p -n 3 a").0, [path("a", false, false)]);
+        assert_eq!(taken("git mv a b").0, [written("a"), written("b")]);
+        assert_eq!(taken("git rm -r a").0, [written("a")]);
+        assert!(taken("git rm --cached a").0.is_empty());
+        assert_eq!(taken("git clean -fd a").0, [written("a")]);
+        assert!(taken("git clean -nfd a").0.is_empty());
+        assert_eq!(taken("git stash push -m x -- a").0, [written("a")]);
+        assert_eq!(taken("git stash -- a").0, [written("a")]);
+        assert!(taken("git stash pop").0.is_empty());
         assert!(taken("git log -n 3 a").0.is_empty());
         assert_eq!(
             taken("git diff HEAD:a b -- c").0,
