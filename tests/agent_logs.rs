@@ -1341,3 +1341,79 @@ fn a_codex_command_given_as_a_list_is_shown_as_its_line() {
         .find(|f| f["access"]["target"] == "secrets/k");
     assert_eq!(read.unwrap()["what"], "$ cat secrets/k", "{report}");
 }
+
+/// A Codex command given as a list of words (`["bash", "-lc", "cargo test"]`) was no command
+/// to `explain` (no test run, no retry: the failure listed as its raw JSON), nor to `export
+/// --format csv` (an empty `command`), `why`, `compare`, `standup`, `watch` or the search of
+/// MCP calls; each reads the line the shell is handed, as `replay` shows it.
+#[test]
+fn a_codex_command_given_as_a_list_is_a_command_to_every_analysis() {
+    let env = TestEnv::new();
+    let session = "019c8a4d-8f45-7010-8b5d-7fad920aa7f1";
+    let line = |minute: u32, kind: &str, payload: serde_json::Value| {
+        serde_json::json!({"timestamp": format!("2025-09-19T09:0{minute}:00.000Z"),
+                           "type": kind, "payload": payload})
+        .to_string()
+    };
+    let mut lines = vec![
+        line(
+            0,
+            "session_meta",
+            serde_json::json!({"id": session, "cwd": "/p", "cli_version": "0.39.0"}),
+        ),
+        line(
+            1,
+            "response_item",
+            serde_json::json!({"type": "message", "role": "user",
+                               "content": [{"type": "input_text", "text": "fix the tests"}]}),
+        ),
+    ];
+    for (i, (script, output, code)) in [
+        ("cargo test", "error: test failed", 101),
+        ("cargo test -q", "ok", 0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let minute = 2 + 2 * u32::try_from(i).unwrap();
+        let arguments = serde_json::json!({"command": ["bash", "-lc", script]});
+        let result = serde_json::json!({"output": output,
+                                        "metadata": {"exit_code": code, "duration_seconds": 1.0}});
+        lines.push(line(
+            minute,
+            "response_item",
+            serde_json::json!({"type": "function_call", "name": "shell",
+                               "arguments": arguments.to_string(), "call_id": format!("c{i}")}),
+        ));
+        lines.push(line(
+            minute + 1,
+            "response_item",
+            serde_json::json!({"type": "function_call_output", "call_id": format!("c{i}"),
+                               "output": result.to_string()}),
+        ));
+    }
+    let rollout = env
+        .path()
+        .join(format!("rollout-2025-09-19T09-00-00-{session}.jsonl"));
+    std::fs::write(&rollout, lines.join("\n") + "\n").unwrap();
+    env.run(&["import", rollout.to_str().unwrap()]).success();
+    let explain = env.run(&["explain", session]);
+    explain.success();
+    for said in [
+        "Ran: cargo test ✗",
+        "shell cargo test — ",
+        "Retry loops (1):",
+        "cargo test — 2 attempts",
+    ] {
+        assert!(explain.stdout.contains(said), "{said}:\n{}", explain.stdout);
+    }
+    let csv = env.run(&["export", session, "--format", "csv"]);
+    csv.success();
+    let commands: Vec<&str> = csv
+        .stdout
+        .lines()
+        .filter(|l| l.contains(",tool_call,"))
+        .map(|l| l.split(',').nth_back(2).unwrap())
+        .collect();
+    assert_eq!(commands, ["cargo test", "cargo test -q"], "{}", csv.stdout);
+}

@@ -351,8 +351,8 @@ pub fn decisions(events: &[Event], agent: Agent) -> Vec<Decision> {
             let View::ToolCall(call) = View::of(event, agent) else {
                 return None;
             };
-            let subject = if let Some(command) = call.command() {
-                outcome::goal(command)
+            let subject = if let Some(command) = call.command_line() {
+                outcome::goal(&command)
             } else if let Some(path) = call.path() {
                 relative(path)
             } else {

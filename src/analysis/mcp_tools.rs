@@ -868,7 +868,7 @@ fn call_match(session_id: &str, index: usize, event: &Event, call: &ToolCall<'_>
         timestamp: event.timestamp,
         tool: Some(call.tool.to_owned()),
         file_path: call.path().map(str::to_owned),
-        command: call.command().map(|c| cut(c, COMMAND_CHARS)),
+        command: call.command_line().map(|c| cut(&c, COMMAND_CHARS)),
         exit_code: None,
         failed: false,
         rejected: false,

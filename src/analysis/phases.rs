@@ -514,7 +514,7 @@ impl PhaseBuilder {
         } else {
             call.tool.to_owned()
         };
-        let command = call.command().map(str::to_owned);
+        let command = call.command_line().map(std::borrow::Cow::into_owned);
         let parsed = command.as_deref().map(Command::parse);
         let path = call.path().map(|p| self.relative(p));
         // Attempts at one goal: the same tests, build or commit however worded; the same

@@ -137,8 +137,8 @@ impl StandupBuilder {
         let Some(call) = ToolCall::from_event(event, self.agent) else {
             return;
         };
-        if let Some(command) = call.command() {
-            for dep in dependencies_in(command) {
+        if let Some(command) = call.command_line() {
+            for dep in dependencies_in(&command) {
                 if !self.dependencies.contains(&dep) {
                     self.dependencies.push(dep);
                 }

@@ -198,8 +198,8 @@ impl<'e> Walker<'e> {
     /// What attempts at the same thing share: the tool, and the command's goal, the file, or
     /// the arguments.
     fn attempt(&self, call: &ToolCall<'_>) -> (String, String) {
-        let subject = if let Some(command) = call.command() {
-            outcome::goal(command)
+        let subject = if let Some(command) = call.command_line() {
+            outcome::goal(&command)
         } else if let Some(path) = call.path() {
             self.relative(path)
         } else {
@@ -236,7 +236,7 @@ impl<'e> Walker<'e> {
                 add(p);
             }
         }
-        if let Some(command) = call.command() {
+        if let Some(command) = call.command_line() {
             for word in command.split_whitespace() {
                 if word.contains('/') && !word.starts_with('-') {
                     add(word);

@@ -97,7 +97,7 @@ fn row(event: &Event, agent: Agent) -> [String; COLUMNS.len()] {
             tool = Some(call.tool);
             tool_use_id = call.tool_use_id;
             path = call.path();
-            command = call.command();
+            command = call.command_line();
         }
         View::ToolResult(result) => {
             tool = result.tool;
@@ -140,7 +140,9 @@ fn row(event: &Event, agent: Agent) -> [String; COLUMNS.len()] {
         count(tokens.map(|t| t.cache_read)),
         count(tokens.map(|t| t.cache_creation)),
         owned(path),
-        owned(command),
+        command
+            .map(std::borrow::Cow::into_owned)
+            .unwrap_or_default(),
         owned(error),
         owned(text),
     ]

@@ -156,11 +156,12 @@ impl Watcher {
         match View::of(event, self.agent) {
             View::ToolCall(call) => {
                 self.figures.tool_calls += 1;
-                if let Some(command) = call.command() {
+                if let Some(command) = call.command_line() {
                     if let Some(id) = call.tool_use_id {
-                        self.commands.insert(id.to_owned(), command.to_owned());
+                        self.commands
+                            .insert(id.to_owned(), command.clone().into_owned());
                     }
-                    self.last_command = Some(command.to_owned());
+                    self.last_command = Some(command.into_owned());
                 }
                 if let Some(path) = call.path() {
                     if call.kind == ToolKind::WriteFile {
