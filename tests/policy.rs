@@ -4536,6 +4536,8 @@ fn a_file_git_restores_archives_or_searches_is_judged() {
         "git log -p -- :/secrets/k",
         "git checkout HEAD -- ':(top,icase)SECRETS/k'",
         "git grep KEY -- 'secrets/*'",
+        "git archive HEAD:secrets",
+        "git grep KEY HEAD:secrets",
     ];
     let let_run = [
         "git restore .",
@@ -4558,6 +4560,8 @@ fn a_file_git_restores_archives_or_searches_is_judged() {
         "git diff -- ':!src'",
         "git log -p -- 'src/*.rs'",
         "git checkout -",
+        "git grep TODO HEAD:src",
+        "git archive -o out.tar HEAD:src",
     ];
     let deny = json!({"deny": ["secrets/**"]});
     let policy = json!({"files": {"read": deny, "write": deny}});

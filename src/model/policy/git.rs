@@ -158,18 +158,7 @@ pub(super) fn git_use(args: &[String], use_: &mut FileUse) {
     match sub {
         "show" | "cat-file" | "diff" | "difftool" => {
             for operand in &operands {
-                if let Some((_, path)) = operand.split_once(':') {
-                    // `:0:path`, a path as the index holds it at a stage.
-                    let path = match path.split_once(':') {
-                        Some((stage, path)) if stage.len() == 1 => path,
-                        _ => path,
-                    };
-                    if path.starts_with("./") || path.starts_with("../") {
-                        use_.reads.push(path.to_owned());
-                    } else if !path.is_empty() {
-                        use_.reads_from_top.push((String::new(), path.to_owned()));
-                    }
-                }
+                revision_path(operand, use_);
             }
             if sub == "diff" && has(&["--no-index"]) {
                 use_.reads.extend(
@@ -232,11 +221,14 @@ pub(super) fn git_use(args: &[String], use_: &mut FileUse) {
             // `--add-file` adds a file of the work tree to the archive.
             use_.reads
                 .extend(given(&["--add-file"]).flatten().map(str::to_owned));
-            // The revision, then the paths.
+            // The revision, then the paths; a revision's folder (`HEAD:src`) is all it holds.
+            let subtree = operands
+                .first()
+                .is_some_and(|tree| revision_path(tree, use_));
             for path in operands.iter().skip(1).copied().chain(after_words()) {
                 push(path, false, true, false);
             }
-            whole_otherwise = true;
+            whole_otherwise = !subtree;
         }
         // Removed (`--cached`: from the index only), moved, or written from the index.
         "rm" if !has(&["--cached"]) => {
@@ -267,14 +259,19 @@ pub(super) fn git_use(args: &[String], use_: &mut FileUse) {
             use_.reads
                 .extend(given(&["-f"]).flatten().map(str::to_owned));
             let files = has(&["--no-index", "--untracked"]);
-            // The pattern, unless `-e` or `-f` gives it.
+            // The pattern, unless `-e` or `-f` gives it; a revision's folder (`HEAD:src`) is
+            // all that is searched of it.
+            let mut whole_revisions = false;
             for operand in operands.iter().skip(usize::from(!patterns_given)) {
-                push(operand, false, files, false);
+                if files || !revision_path(operand, use_) {
+                    whole_revisions = true;
+                    push(operand, false, files, false);
+                }
             }
             for path in after {
                 push(path, false, true, false);
             }
-            whole_otherwise = true;
+            whole_otherwise = whole_revisions || operands.len() <= usize::from(!patterns_given);
         }
         _ => {}
     }
@@ -283,6 +280,25 @@ pub(super) fn git_use(args: &[String], use_: &mut FileUse) {
         paths,
         whole_otherwise,
     };
+}
+
+/// The file or folder a revision names by its path (`HEAD:secrets/k`, `:0:secrets/k`, the
+/// index's at a stage), read: from the repository's top, unless it starts with `./` or `../`
+/// (`HEAD:./k`), which git takes from where it runs. Whether the word named one.
+fn revision_path(word: &str, use_: &mut FileUse) -> bool {
+    let Some((_, path)) = word.split_once(':') else {
+        return false;
+    };
+    let path = match path.split_once(':') {
+        Some((stage, path)) if stage.len() == 1 => path,
+        _ => path,
+    };
+    if path.starts_with("./") || path.starts_with("../") {
+        use_.reads.push(path.to_owned());
+    } else if !path.is_empty() {
+        use_.reads_from_top.push((String::new(), path.to_owned()));
+    }
+    !path.is_empty()
 }
 
 /// A pathspec read for what it names.
@@ -446,6 +462,11 @@ mod tests {
             (vec![path("HEAD", false, false), read("a")], true)
         );
         assert_eq!(taken("git grep -e KEY a").0, [path("a", false, false)]);
+        // A revision's folder is read from the top, and is all that is searched.
+        let grep = file_use(&split("git grep KEY HEAD:src")[0]);
+        assert_eq!(grep.reads_from_top, [(String::new(), "src".to_owned())]);
+        assert!(!grep.git.whole_otherwise && grep.git.paths.is_empty());
+        assert!(!taken("git archive HEAD:src").1);
         assert_eq!(taken("git log -p -n 3 a").0, [path("a", false, false)]);
         assert_eq!(taken("git mv a b").0, [written("a"), written("b")]);
         assert_eq!(taken("git rm -r a").0, [written("a")]);
