@@ -4538,6 +4538,8 @@ fn a_file_git_restores_archives_or_searches_is_judged() {
         "git grep KEY -- 'secrets/*'",
         "git archive HEAD:secrets",
         "git grep KEY HEAD:secrets",
+        "git log -L 1,5:secrets/k",
+        "git log -L:main:secrets/k",
     ];
     let let_run = [
         "git restore .",
@@ -4561,6 +4563,7 @@ fn a_file_git_restores_archives_or_searches_is_judged() {
         "git log -p -- 'src/*.rs'",
         "git checkout -",
         "git grep TODO HEAD:src",
+        "git log -L 1,5:src/main.rs",
         "git archive -o out.tar HEAD:src",
     ];
     let deny = json!({"deny": ["secrets/**"]});

@@ -43,6 +43,7 @@ fn valued(sub: &str) -> &'static [&'static str] {
     match sub {
         "log" | "whatchanged" | "show" | "diff" | "difftool" => &[
             "-n",
+            "-L",
             "-S",
             "-G",
             "-O",
@@ -184,6 +185,19 @@ pub(super) fn git_use(args: &[String], use_: &mut FileUse) {
                 .chain(after_words())
                 .map(str::to_owned),
         ),
+        // `-L 1,5:secrets/k` (`-L:main:secrets/k`) prints those lines of the file as each
+        // commit had them, with or without `-p`.
+        "log" | "whatchanged" if options.iter().any(|(o, _)| o.starts_with("-L")) => {
+            let ranges = options.iter().filter_map(|(o, v)| match *o {
+                "-L" => *v,
+                _ => o.strip_prefix("-L"),
+            });
+            for range in ranges {
+                if let Some((_, path)) = range.rsplit_once(':') {
+                    push(path, false, true, false);
+                }
+            }
+        }
         "log" | "whatchanged" if has(&["-p", "-u", "--patch"]) => {
             for operand in &operands {
                 push(operand, false, false, true);
@@ -477,6 +491,8 @@ mod tests {
         assert_eq!(taken("git stash -- a").0, [written("a")]);
         assert!(taken("git stash pop").0.is_empty());
         assert!(taken("git log -n 3 a").0.is_empty());
+        assert_eq!(taken("git log -L 1,5:a").0, [read("a")]);
+        assert_eq!(taken("git log -L:main:a -L2,3:b").0, [read("a"), read("b")]);
         assert_eq!(
             taken("git diff HEAD:a b -- c").0,
             [path("b", false, false), read("c")]
