@@ -37,6 +37,78 @@ pub struct GitPaths {
 /// git's own options before its subcommand that take a value in the next word.
 const GIT_VALUED: &[&str] = &["-C", "-c", "--git-dir", "--work-tree", "--namespace"];
 
+/// Settings whose value is a line git hands a shell (`core.pager`, `diff.external`, a
+/// filter's `clean`), by their name in lower case; `*` stands for one part of the name
+/// (`pager.log`, `diff.word.textconv`). An alias or a credential helper is one only when its
+/// value starts with `!`.
+const CONFIG_LINES: &[&str] = &[
+    "core.pager",
+    "pager.*",
+    "core.editor",
+    "sequence.editor",
+    "core.sshcommand",
+    "core.askpass",
+    "core.fsmonitor",
+    "diff.external",
+    "diff.*.command",
+    "diff.*.textconv",
+    "merge.*.driver",
+    "filter.*.clean",
+    "filter.*.smudge",
+    "filter.*.process",
+    "gpg.program",
+];
+
+/// The lines git's own `-c key=value` options give it to run with a shell (`git -c
+/// alias.x='!cat k' x`, `git -c core.pager='cat k' log`), joined by `;`.
+pub(super) fn config_lines(args: &[String]) -> Option<String> {
+    let mut lines = Vec::new();
+    let mut words = args.iter();
+    while let Some(w) = words.next() {
+        if !w.starts_with('-') {
+            break;
+        }
+        if w != "-c" {
+            if GIT_VALUED.contains(&w.as_str()) {
+                words.next();
+            }
+            continue;
+        }
+        let Some((key, value)) = words.next().and_then(|kv| kv.split_once('=')) else {
+            continue;
+        };
+        let key = key.to_ascii_lowercase();
+        let shelled = value.strip_prefix('!');
+        let line = if key.starts_with("alias.") || key.starts_with("credential.") {
+            shelled
+        } else if CONFIG_LINES
+            .iter()
+            .any(|pattern| config_key_is(&key, pattern))
+            && !matches!(
+                value.to_ascii_lowercase().as_str(),
+                "" | "true" | "false" | "yes" | "no" | "on" | "off" | "0" | "1"
+            )
+        {
+            Some(shelled.unwrap_or(value))
+        } else {
+            None
+        };
+        lines.extend(line.map(str::to_owned));
+    }
+    (!lines.is_empty()).then(|| lines.join("; "))
+}
+
+/// Whether a setting's name is of `pattern`, whose `*` is one part of a name or more
+/// (`diff.*.textconv` takes `diff.word.textconv`).
+fn config_key_is(key: &str, pattern: &str) -> bool {
+    match pattern.split_once('*') {
+        Some((start, end)) => {
+            key.len() > start.len() + end.len() && key.starts_with(start) && key.ends_with(end)
+        }
+        None => key == pattern,
+    }
+}
+
 /// The options of a subcommand that take a value in the next word (`-n 5`, `-s HEAD`): that
 /// value is no path.
 fn valued(sub: &str) -> &'static [&'static str] {
@@ -419,6 +491,24 @@ mod tests {
 
     fn path(p: &str, write: bool, certain: bool) -> (String, bool, bool) {
         (p.to_owned(), write, certain)
+    }
+
+    #[test]
+    fn the_lines_gits_settings_run_are_read() {
+        let lines = |line: &str| super::config_lines(&split(line)[0].words[1..]);
+        assert_eq!(lines("git -c alias.x='!cat k' x").as_deref(), Some("cat k"));
+        assert_eq!(
+            lines("git -c core.pager='less -R' log").as_deref(),
+            Some("less -R")
+        );
+        assert_eq!(
+            lines("git -C a -c Diff.Word.Textconv=cat -c core.editor=vi commit").as_deref(),
+            Some("cat; vi")
+        );
+        assert_eq!(lines("git -c alias.st=status st"), None);
+        assert_eq!(lines("git -c pager.log=false log"), None);
+        assert_eq!(lines("git -c user.name=x commit"), None);
+        assert_eq!(lines("git log -c core.pager=cat"), None);
     }
 
     #[test]

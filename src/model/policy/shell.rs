@@ -990,7 +990,8 @@ fn is_shell(words: &[String]) -> bool {
         .is_some_and(|w| SHELLS.contains(&basename(w)))
 }
 
-/// The command line a command runs in turn: `bash -c '…'`, `sh -lc '…'`, `eval …`, also
+/// The command line a command runs in turn: `bash -c '…'`, `sh -lc '…'`, `eval …`, the lines
+/// git's `-c` gives it to run (`git -c core.pager='…' log`, see `git.rs`), also
 /// behind `sudo`, `doas` or `xargs` (`sudo bash -c '…'`) and with `--` or other options between
 /// `-c` and the line (`bash -c -- '…'`, `bash -c -e '…'`: the line is the first operand).
 fn nested_line(words: &[String]) -> Option<String> {
@@ -1006,6 +1007,9 @@ fn nested_line(words: &[String]) -> Option<String> {
     }
     if LINE_OPTIONS.contains(&name) {
         return line_option(&words[1..]);
+    }
+    if name == "git" {
+        return super::git::config_lines(&words[1..]);
     }
     if name == "parallel" {
         return parallel_line(words);
