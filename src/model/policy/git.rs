@@ -98,6 +98,27 @@ pub(super) fn config_lines(args: &[String]) -> Option<String> {
     (!lines.is_empty()).then(|| lines.join("; "))
 }
 
+/// Variables whose value git runs with a shell: its pager, editor, ssh command, external diff.
+const ENV_LINES: &[&str] = &[
+    "GIT_PAGER",
+    "PAGER",
+    "GIT_EDITOR",
+    "GIT_SEQUENCE_EDITOR",
+    "VISUAL",
+    "EDITOR",
+    "GIT_SSH_COMMAND",
+    "GIT_EXTERNAL_DIFF",
+];
+
+/// The lines git runs of the environment it is given (`NAME=value` words: `GIT_PAGER='cat k'
+/// git log`).
+pub(super) fn env_lines<'a>(set: impl Iterator<Item = &'a String>) -> Vec<String> {
+    set.filter_map(|w| w.split_once('='))
+        .filter(|(name, value)| ENV_LINES.contains(name) && !value.is_empty())
+        .map(|(_, value)| value.to_owned())
+        .collect()
+}
+
 /// Whether a setting's name is of `pattern`, whose `*` is one part of a name or more
 /// (`diff.*.textconv` takes `diff.word.textconv`).
 fn config_key_is(key: &str, pattern: &str) -> bool {

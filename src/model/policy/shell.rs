@@ -755,7 +755,7 @@ impl Parser<'_> {
         if cwd.iter().any(|d| !d.is_empty()) {
             cmd.cwd.clone_from(&cwd);
         }
-        let nested = match nested_line(&cmd.words) {
+        let mut nested = match nested_line(&cmd.words) {
             Some(inner) => vec![inner],
             // `bash <<< 'curl x'`, `bash <<EOF`: a shell with no command line reads one from its
             // stdin.
@@ -767,6 +767,18 @@ impl Parser<'_> {
             }
             None => Vec::new(),
         };
+        // `GIT_PAGER='…' git log`: what git runs of its environment.
+        if command_of(&cmd.words)
+            .first()
+            .is_some_and(|w| basename(w) == "git")
+        {
+            let before_git = cmd.words.iter().take_while(|w| basename(w) != "git");
+            let set = cmd
+                .env
+                .iter()
+                .chain(before_git.filter(|w| is_assignment(w)));
+            nested.extend(super::git::env_lines(set));
+        }
         self.out.push(cmd);
         for inner in nested {
             parse(&inner, self.depth + 1, &cwd, &self.exported, self.out);
