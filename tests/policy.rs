@@ -4637,4 +4637,18 @@ fn a_line_gits_settings_run_is_read() {
     let policy = json!({"files": {"read": {"deny": ["secrets/**"]}},
                         "commands": {"deny": ["curl"]}});
     assert_only_denied_in_a_project("git-settings", &policy, &denied, &let_run);
+    // A pager that passes its input on, or an editor that keeps the message, runs nothing
+    // an allow list of git alone must name.
+    let policy = json!({"commands": {"allow": ["git"]}});
+    let denied = [
+        "GIT_PAGER='less -R' git log",
+        "git -c core.editor=vim commit",
+    ];
+    let let_run = [
+        "GIT_PAGER=cat git log",
+        "GIT_EDITOR=true git rebase --continue",
+        "git -c core.editor=true commit",
+        "git -c core.pager=cat log",
+    ];
+    assert_only_denied_in_a_project("git-settings-allowed", &policy, &denied, &let_run);
 }

@@ -84,10 +84,7 @@ pub(super) fn config_lines(args: &[String]) -> Option<String> {
         } else if CONFIG_LINES
             .iter()
             .any(|pattern| config_key_is(&key, pattern))
-            && !matches!(
-                value.to_ascii_lowercase().as_str(),
-                "" | "true" | "false" | "yes" | "no" | "on" | "off" | "0" | "1"
-            )
+            && !is_plain(value)
         {
             Some(shelled.unwrap_or(value))
         } else {
@@ -110,13 +107,29 @@ const ENV_LINES: &[&str] = &[
     "GIT_EXTERNAL_DIFF",
 ];
 
+/// Values that run nothing beyond what git would run anyway, and read only what git hands
+/// them: a pager that passes its input on (`GIT_PAGER=cat`, as agents set it) or an editor
+/// that leaves the message as it is (`GIT_EDITOR=true`). Judged as commands, they would be
+/// refused under every allow list of commands that names git alone.
+const PLAIN_VALUES: &[&str] = &["true", "false", ":", "cat", "less", "more"];
+
 /// The lines git runs of the environment it is given (`NAME=value` words: `GIT_PAGER='cat k'
 /// git log`).
 pub(super) fn env_lines<'a>(set: impl Iterator<Item = &'a String>) -> Vec<String> {
     set.filter_map(|w| w.split_once('='))
-        .filter(|(name, value)| ENV_LINES.contains(name) && !value.is_empty())
+        .filter(|(name, value)| {
+            ENV_LINES.contains(name) && !value.is_empty() && !PLAIN_VALUES.contains(&value.trim())
+        })
         .map(|(_, value)| value.to_owned())
         .collect()
+}
+
+/// Whether a setting's value runs nothing: a boolean (`pager.log=false`) or a
+/// [`PLAIN_VALUES`] one.
+fn is_plain(value: &str) -> bool {
+    let value = value.trim().to_ascii_lowercase();
+    matches!(value.as_str(), "" | "yes" | "no" | "on" | "off" | "0" | "1")
+        || PLAIN_VALUES.contains(&value.as_str())
 }
 
 /// Whether a setting's name is of `pattern`, whose `*` is one part of a name or more
@@ -523,8 +536,8 @@ mod tests {
             Some("less -R")
         );
         assert_eq!(
-            lines("git -C a -c Diff.Word.Textconv=cat -c core.editor=vi commit").as_deref(),
-            Some("cat; vi")
+            lines("git -C a -c Diff.Word.Textconv=strings -c core.editor=vi commit").as_deref(),
+            Some("strings; vi")
         );
         assert_eq!(lines("git -c alias.st=status st"), None);
         assert_eq!(lines("git -c pager.log=false log"), None);
