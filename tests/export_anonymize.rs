@@ -1445,6 +1445,25 @@ fn the_users_own_login_as_a_code_hosts_owner_is_replaced() {
     );
 }
 
+/// The first prompt of session `id` exported with `--anonymize` by `alice`, whose home is
+/// `home`, and the whole output.
+fn first_prompt_exported_by(env: &TestEnv, id: &str, home: &Path) -> (Option<String>, String) {
+    let mut export = env.command(&["export", id, "--format", "json", "--anonymize"]);
+    export
+        .env("HOME", home)
+        .env("USER", "alice")
+        .env("LOGNAME", "alice");
+    let run = crate::common::run_with_stdin(export, b"");
+    run.success();
+    let prompt = run.json()["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event_type"] == "user_prompt")
+        .map(|e| e["data"]["prompt"].as_str().unwrap().to_owned());
+    (prompt, run.stdout)
+}
+
 /// The exporting machine's home folder and the session's working folder were found inside
 /// other paths' names: exported where `HOME` is `/root` (a container's), `root/root` of `tar
 /// tv`, `chroot/root` and `/srv/root/x` became `root~`, `chroot~` and `/srv~/x`, and with the
@@ -1467,19 +1486,7 @@ fn a_home_or_working_folder_inside_another_paths_name_stays() {
             "cat /root/.bashrc /app/src/main.rs; docker run -v /root:/root",
         ))
         .write(&env);
-    let mut export = env.command(&["export", "anon-inside", "--format", "json", "--anonymize"]);
-    export
-        .env("HOME", "/root")
-        .env("USER", "alice")
-        .env("LOGNAME", "alice");
-    let run = crate::common::run_with_stdin(export, b"");
-    run.success();
-    let prompt = run.json()["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["event_type"] == "user_prompt")
-        .map(|e| e["data"]["prompt"].as_str().unwrap().to_owned());
+    let (prompt, out) = first_prompt_exported_by(&env, "anon-inside", Path::new("/root"));
     assert_eq!(
         prompt.as_deref(),
         Some(concat!(
@@ -1487,8 +1494,7 @@ fn a_home_or_working_folder_inside_another_paths_name_stays() {
             "see /srv/root/x, chroot/root and src/app/main.rs\n",
             "cat ~/.bashrc [CWD]/src/main.rs; docker run -v ~:~",
         )),
-        "{}",
-        run.stdout
+        "{out}"
     );
 }
 
@@ -1536,31 +1542,12 @@ fn root_after_a_colon_of_a_list_of_folders_is_a_home() {
         .at(1.0)
         .prompt("PATH=/root/bin:/root/.local/bin:/usr/bin\ndocker run -v /data:/root/data; see C:/root/x and db1:/root/y")
         .write(&env);
-    let mut export = env.command(&[
-        "export",
-        "anon-root-colon",
-        "--format",
-        "json",
-        "--anonymize",
-    ]);
-    export
-        .env("HOME", env.path())
-        .env("USER", "alice")
-        .env("LOGNAME", "alice");
-    let run = crate::common::run_with_stdin(export, b"");
-    run.success();
-    let prompt = run.json()["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["event_type"] == "user_prompt")
-        .map(|e| e["data"]["prompt"].as_str().unwrap().to_owned());
+    let (prompt, out) = first_prompt_exported_by(&env, "anon-root-colon", env.path());
     assert_eq!(
         prompt.as_deref(),
         Some(
             "PATH=~/bin:~/.local/bin:/usr/bin\ndocker run -v /data:~/data; see C:/root/x and db1:/root/y"
         ),
-        "{}",
-        run.stdout
+        "{out}"
     );
 }
