@@ -911,17 +911,9 @@ fn a_gemini_subagents_chat_is_imported_under_the_call_that_ran_it() {
     let agent_chat = chats.join(PARENT).join(format!("{AGENT}.jsonl"));
     std::fs::write(&agent_chat, &lines).unwrap();
 
-    let reports = env
-        .run(&["import", parent_chat.to_str().unwrap(), "--format", "json"])
-        .success()
-        .json();
-    let ids: Vec<&str> = reports
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["session_id"].as_str().unwrap())
-        .collect();
-    assert_eq!(ids, [PARENT, AGENT], "{reports:#}");
+    let run = env.run(&["import", parent_chat.to_str().unwrap(), "--format", "json"]);
+    run.success();
+    assert_eq!(run.session_ids(), [PARENT, AGENT], "{}", run.stdout);
     let call = env
         .events(PARENT)
         .into_iter()
@@ -1220,13 +1212,7 @@ fn an_unreadable_folder_named_to_import_is_said_not_passed_over() {
 
     let run = crate::common::as_nobody(&env, &["import", "logs", "--format", "json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let reports = run.json();
-    let ids: Vec<&str> = reports
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["session_id"].as_str().unwrap())
-        .collect();
+    let ids = run.session_ids();
     assert_eq!(ids, [READABLE], "{}", run.stdout);
     assert!(
         run.stderr.contains(

@@ -845,13 +845,7 @@ fn a_fifo_named_as_a_log_in_a_folder_named_to_import_is_said_never_opened() {
         FIFO_LIMIT,
     );
     assert_eq!(run.code, 0, "{run:?}");
-    let reports = run.json();
-    let ids: Vec<&str> = reports
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["session_id"].as_str().unwrap())
-        .collect();
+    let ids = run.session_ids();
     assert_eq!(ids, [session], "{}", run.stdout);
     for fifo in &fifos {
         let said = format!(
@@ -2016,13 +2010,7 @@ fn filters_by_time_leave_out_a_start_no_session_can_have() {
     );
     assert_eq!(lint.code, 0, "{lint:?}");
     left_out(&lint);
-    let reports = lint.json();
-    let linted: Vec<&str> = reports
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["session_id"].as_str().unwrap())
-        .collect();
+    let linted = lint.session_ids();
     assert_eq!(linted, [SID], "{}", lint.stdout);
 
     let input = concat!(

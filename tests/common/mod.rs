@@ -64,6 +64,20 @@ impl Run {
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
     }
 
+    /// The `session_id` of each report in the JSON list printed (`import`, `lint` with
+    /// `--format json`), in order.
+    #[track_caller]
+    pub fn session_ids(&self) -> Vec<String> {
+        let reports = self.json();
+        let Some(reports) = reports.as_array() else {
+            panic!("not a JSON list: {}", self.stdout)
+        };
+        reports
+            .iter()
+            .map(|r| r["session_id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
     #[track_caller]
     pub fn success(&self) -> &Self {
         assert_eq!(
