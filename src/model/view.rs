@@ -444,14 +444,7 @@ impl<'a> ToolCall<'a> {
         if self.kind != ToolKind::Shell {
             return None;
         }
-        let key = self.spec.and_then(|s| s.subject).unwrap_or("command");
-        let words: Vec<&str> = self
-            .arguments
-            .get(key)?
-            .as_array()?
-            .iter()
-            .map(Value::as_str)
-            .collect::<Option<_>>()?;
+        let words = self.command_words()?;
         if let [shell, flag, script] = words.as_slice()
             && hands_a_script(shell, flag)
         {
@@ -459,6 +452,18 @@ impl<'a> ToolCall<'a> {
         }
         let words: Vec<String> = words.into_iter().map(str::to_owned).collect();
         (!words.is_empty()).then(|| Cow::Owned(super::policy::shell::join(&words)))
+    }
+
+    /// The words of a command given as a list (Codex's older `shell` tool, a
+    /// `local_shell_call`: `["bash", "-lc", "cat k"]`), when every one is text.
+    pub fn command_words(&self) -> Option<Vec<&'a str>> {
+        let key = self.spec.and_then(|s| s.subject).unwrap_or("command");
+        self.arguments
+            .get(key)?
+            .as_array()?
+            .iter()
+            .map(Value::as_str)
+            .collect()
     }
 
     /// The texts a write puts into its file: the new content, or each edit's new text.

@@ -888,12 +888,11 @@ fn shell_line<'a>(call: &ToolCall<'a>) -> Option<(Cow<'a, str>, Syntax)> {
             .flatten();
         return Some((Cow::Borrowed(command), named.unwrap_or(own)));
     }
-    let key = call.spec.and_then(|s| s.subject).unwrap_or("command");
-    let words = call.arguments.get(key)?.as_array()?;
-    let words: Vec<String> = words
-        .iter()
-        .map(|w| w.as_str().map(str::to_owned))
-        .collect::<Option<_>>()?;
+    let words: Vec<String> = call
+        .command_words()?
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
     (!words.is_empty()).then(|| (Cow::Owned(shell::join(&words)), Syntax::Bash))
 }
 
