@@ -188,17 +188,30 @@ fn gemini(path: &Path) -> Expected {
         session: s(&header, "sessionId").to_owned(),
         ..Expected::default()
     };
+    let text_of = |content: &Value| match content {
+        Value::String(t) => t.clone(),
+        Value::Array(parts) => parts
+            .iter()
+            .filter_map(|p| p["text"].as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => String::new(),
+    };
     for m in &messages {
-        let content = match &m["content"] {
-            Value::String(t) => t.clone(),
-            Value::Array(parts) => parts
-                .iter()
-                .filter_map(|p| p["text"].as_str())
-                .collect::<Vec<_>>()
-                .join("\n"),
-            _ => String::new(),
-        };
+        let content = text_of(&m["content"]);
+        // What the person typed, where Gemini CLI recorded it apart from what it sent; its own
+        // `Please continue.` is no one's prompt.
+        let display = m
+            .get("displayContent")
+            .map(text_of)
+            .filter(|d| *d != content);
+        let continuation =
+            ["Please continue.", "System: Please continue."].contains(&content.trim());
         match s(m, "type") {
+            "user" if display.is_some() && continuation => {}
+            "user" if display.as_ref().is_some_and(|d| !d.trim().is_empty()) => {
+                e.prompts.push(display.unwrap());
+            }
             "user" if !content.trim().is_empty() => e.prompts.push(content),
             "gemini" => {
                 if !content.trim().is_empty() {
@@ -1402,4 +1415,63 @@ fn a_codex_command_given_as_a_list_is_a_command_to_every_analysis() {
         .map(|l| l.split(',').nth_back(2).unwrap())
         .collect();
     assert_eq!(commands, ["cargo test", "cargo test -q"], "{}", csv.stdout);
+}
+
+/// A Gemini CLI chat names a session and its phases by what the person typed (`/init`, where the
+/// chat sent the prompt the command expands to), does not take Gemini CLI's own `System: Please
+/// continue.` for a prompt, and claims no duration for calls the chat does not time (their one
+/// time is when the batch they ran in was done): `stats` said `0ms` for each.
+#[test]
+fn a_gemini_chat_is_read_as_the_person_saw_it() {
+    let env = TestEnv::new();
+    let chat = shared().join("corpus/gemini/Mai0313__VibeCodingTracker/gemini-session.jsonl");
+    env.run(&["import", chat.to_str().unwrap()]).success();
+    let id = "0ab84937-9fe7-4284-986a-33c832af0b6a";
+
+    let list = env.run(&["list", "--format", "json"]).json();
+    assert_eq!(list[0]["first_prompt"], "/init", "{list}");
+
+    let events = env.events(id);
+    let prompts: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "user_prompt")
+        .collect();
+    assert_eq!(prompts.len(), 2, "{prompts:?}");
+    assert_eq!(prompts[0]["data"]["prompt"], "/init");
+    // What went to the model is kept beside it.
+    let sent = prompts[0]["data"]["sent_prompt"].as_str().unwrap();
+    assert!(
+        sent.contains("generate a comprehensive GEMINI.md"),
+        "{sent}"
+    );
+    let go_on: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "decision" && e["data"]["kind"] == "continuation")
+        .collect();
+    assert_eq!(go_on.len(), 1, "{events:?}");
+    assert_eq!(go_on[0]["data"]["prompt"], "System: Please continue.");
+
+    let explain = env.run(&["explain", id]);
+    explain.success();
+    let text = &explain.stdout;
+    assert!(text.contains("Phase 1: /init"), "{text}");
+    assert!(!text.contains("Please continue"), "{text}");
+    assert!(!text.contains("Phase 3"), "{text}");
+
+    let replay = env.run(&["replay", id]).stdout;
+    assert!(
+        replay.contains("Gemini CLI found the model had more to say"),
+        "{replay}"
+    );
+
+    let stats = env.run(&["stats", id, "--format", "json"]).json();
+    assert_eq!(stats["user_prompts"], 2, "{stats}");
+    for tool in stats["tools"].as_array().unwrap() {
+        assert_eq!(tool["timed"], 0, "{tool}");
+        assert!(tool["mean_ms"].is_null(), "{tool}");
+    }
+    let results = events.iter().filter(|e| e["event_type"] == "tool_result");
+    for r in results {
+        assert!(r.get("duration_ms").is_none(), "{r}");
+    }
 }

@@ -267,6 +267,17 @@ impl Log {
 
     /// The result of the call `id`; a successful file tool's files are read or written then.
     pub fn result(&mut self, at: f64, id: Option<&str>, text: &str, failed: bool) {
+        self.settle(at, id, text, failed, true);
+    }
+
+    /// The result of the call `id`, from a log that gives a call one time only (its start or
+    /// its end, not both): no duration, where one from that time to itself would say the call
+    /// took no time at all.
+    pub fn untimed_result(&mut self, at: f64, id: Option<&str>, text: &str, failed: bool) {
+        self.settle(at, id, text, failed, false);
+    }
+
+    fn settle(&mut self, at: f64, id: Option<&str>, text: &str, failed: bool, timed: bool) {
         let call = id.and_then(|id| self.open.remove(id));
         let (kind, data) = super::result_event(
             call.as_ref().map_or("unknown", |c| c.tool.as_str()),
@@ -279,7 +290,7 @@ impl Log {
         let Some(call) = call else { return };
         let draft = &mut self.drafts[index];
         draft.parent = Some(call.index);
-        draft.duration_ms = Some(((at - call.at) * 1000.0).max(0.0));
+        draft.duration_ms = timed.then(|| ((at - call.at) * 1000.0).max(0.0));
         if failed {
             return;
         }

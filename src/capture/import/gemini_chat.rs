@@ -240,10 +240,7 @@ pub fn import(
 fn message_events(log: &mut Log, message: &Value) {
     let at = log.at(agent_log::time(message, "timestamp"));
     match string(message, "type") {
-        Some("user") => {
-            // 0.61.0 records a tool's result as a user message too; the call holds it already.
-            log.prompt(at, &text_of(message.get("content")));
-        }
+        Some("user") => user_message(log, at, message),
         Some("gemini") => {
             let model = string(message, "model");
             if log.start.get("model").is_none()
@@ -279,6 +276,62 @@ fn message_events(log: &mut Log, message: &Value) {
         _ => {}
     }
 }
+
+/// A `user` message: what the person typed, or what Gemini CLI sent in their place.
+///
+/// `content` is what went to the model; `displayContent`, when Gemini CLI recorded one, is what
+/// the person saw themselves type (`/init`, where `content` is the prompt the command expands
+/// to), which Gemini CLI itself shows when it resumes the chat. The prompt is that, and the
+/// text sent, when it differs, is kept beside it. A message Gemini CLI sends by itself after its
+/// check that the model has more to say (`Please continue.`) carries the display of the
+/// message before it, never its own: it is recorded as Gemini CLI's decision to go on, not as
+/// a prompt, which would count a prompt no one typed and open a phase named after it. A
+/// person who types `Please continue.` has no display of their own (it would equal the
+/// content), so is still a person.
+fn user_message(log: &mut Log, at: f64, message: &Value) {
+    // 0.61.0 records a tool's result as a user message too; the call holds it already.
+    let content = text_of(message.get("content"));
+    let display = message.get("displayContent").map(|d| text_of(Some(d)));
+    let Some(display) = display.filter(|d| *d != content) else {
+        log.prompt(at, &content);
+        return;
+    };
+    if CONTINUATIONS.contains(&content.trim()) {
+        let mut data = Map::new();
+        data.insert("kind".into(), KIND_CONTINUATION.into());
+        data.insert("choice".into(), "continue".into());
+        data.insert(
+            "reason".into(),
+            "Gemini CLI found the model had more to say, and asked it to go on".into(),
+        );
+        data.insert("prompt".into(), content.into());
+        // What the model says next answers this, not the request before.
+        log.end_request();
+        log.push(EventType::Decision, at, data);
+        return;
+    }
+    if display.trim().is_empty() {
+        log.prompt(at, &content);
+        return;
+    }
+    log.prompt(at, &display);
+    if let Some(draft) = log.drafts.last_mut()
+        && draft.kind == EventType::UserPrompt
+    {
+        draft.data.insert(SENT_PROMPT.into(), content.into());
+    }
+}
+
+/// What Gemini CLI sends by itself when its check finds the model has more to say (0.61.0
+/// sends the first; a later release the second).
+const CONTINUATIONS: [&str; 2] = ["Please continue.", "System: Please continue."];
+
+/// The `kind` of the decision that records Gemini CLI sending [`CONTINUATIONS`].
+const KIND_CONTINUATION: &str = "continuation";
+
+/// The key a prompt keeps the text sent to the model under, where the person typed something
+/// else (a command Gemini CLI expanded); the Python tool ignores it.
+const SENT_PROMPT: &str = "sent_prompt";
 
 fn tool_call(log: &mut Log, at: f64, call: &Value) {
     let at_call = agent_log::time(call, "timestamp").unwrap_or(at);
@@ -319,7 +372,9 @@ fn tool_call(log: &mut Log, at: f64, call: &Value) {
         // A call the chat holds no outcome of is left open.
         return;
     }
-    log.result(at_call, id, &text, failed);
+    // A call's one time is when Gemini CLI recorded it done, with the calls run beside it: how
+    // long it ran is not in the chat.
+    log.untimed_result(at_call, id, &text, failed);
 }
 
 /// Text of a message's content: a string, or parts with `text`.
