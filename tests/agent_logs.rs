@@ -1475,3 +1475,47 @@ fn a_gemini_chat_is_read_as_the_person_saw_it() {
         assert!(r.get("duration_ms").is_none(), "{r}");
     }
 }
+
+/// A prompt Codex's IDE extension sent opens with the editor's state (`# Context from my IDE
+/// setup:` … `## My request for Codex:`): `list`, `explain` and `replay` named the session by
+/// that opening; they name it by the request, as Codex itself does.
+#[test]
+fn a_codex_prompt_from_an_ide_is_named_by_its_request() {
+    let env = TestEnv::new();
+    let rollout = shared().join("corpus/codex/Mai0313__VibeCodingTracker/codex-v0.39.0.jsonl");
+    env.run(&["import", rollout.to_str().unwrap()]).success();
+    let id = "01996135-afde-7911-97f0-d863511eca56";
+    let request = "幫我檢查一下 go.mod 裡面 為何 go版本是 1.24?";
+
+    let list = env.run(&["list", "--format", "json"]).json();
+    let first = list[0]["first_prompt"].as_str().unwrap();
+    assert!(first.starts_with(request), "{list}");
+
+    let explain = env.run(&["explain", id]);
+    explain.success();
+    assert!(
+        explain.stdout.contains(&format!("Phase 1: {request}")),
+        "{}",
+        explain.stdout
+    );
+    let replay = env.run(&["replay", id]);
+    assert!(
+        !replay.stdout.contains("Context from my IDE"),
+        "{}",
+        replay.stdout
+    );
+    assert!(replay.stdout.contains(request), "{}", replay.stdout);
+    // The store keeps the prompt as Codex sent it.
+    let prompts: Vec<String> = env
+        .events(id)
+        .iter()
+        .filter(|e| e["event_type"] == "user_prompt")
+        .map(|e| e["data"]["prompt"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert!(
+        prompts
+            .iter()
+            .any(|p| p.starts_with("# Context from my IDE setup:")),
+        "{prompts:?}"
+    );
+}

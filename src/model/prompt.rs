@@ -81,6 +81,12 @@ pub fn read(text: &str) -> Prompt<'_> {
     if trimmed.starts_with(CAVEAT_OPENING) {
         return machine(trimmed);
     }
+    if let Some(request) = ide_request(trimmed) {
+        return Prompt {
+            kind: PromptKind::Typed,
+            text: Cow::Borrowed(request),
+        };
+    }
     if let Some(command) = slash_command(trimmed) {
         return Prompt {
             kind: PromptKind::Command,
@@ -104,6 +110,23 @@ pub fn read(text: &str) -> Prompt<'_> {
         kind: PromptKind::Typed,
         text: typed,
     }
+}
+
+/// How Codex's IDE extension begins a prompt it adds the editor's state to (the active file, open
+/// tabs, a selection), and the line after which what the person typed follows.
+const IDE_CONTEXT_OPENING: &str = "# Context from my IDE setup:";
+const IDE_REQUEST: &str = "## My request for Codex:";
+
+/// What the person typed, of a prompt Codex's IDE extension sent: what follows
+/// [`IDE_REQUEST`], as Codex itself names a thread by it. Only where the prompt opens with
+/// [`IDE_CONTEXT_OPENING`], so that someone who quotes the line in a prompt of their own
+/// keeps all of it. `None` for any other prompt, or one with nothing after the line.
+fn ide_request(text: &str) -> Option<&str> {
+    if !text.starts_with(IDE_CONTEXT_OPENING) {
+        return None;
+    }
+    let at = text.find(IDE_REQUEST)?;
+    Some(text[at + IDE_REQUEST.len()..].trim()).filter(|request| !request.is_empty())
 }
 
 /// Machine text, shown as its content without the markup (and without the colour codes a
@@ -257,6 +280,17 @@ mod tests {
             shown("<div>why is this red?</div>"),
             (PromptKind::Typed, "<div>why is this red?</div>".into())
         );
+    }
+
+    #[test]
+    fn a_prompt_from_codexs_ide_extension_is_its_request() {
+        let text = "# Context from my IDE setup:\n\n## Active file: src/main.rs\n\n## Open tabs:\n- main.rs: src/main.rs\n\n## My request for Codex:\nfix the bug\n";
+        assert_eq!(shown(text), (PromptKind::Typed, "fix the bug".into()));
+        // Someone quoting the line keeps their whole prompt; an empty request is no request.
+        let quoted = "why does Codex write ## My request for Codex: here?";
+        assert_eq!(shown(quoted), (PromptKind::Typed, quoted.into()));
+        let empty = "# Context from my IDE setup:\n## My request for Codex:\n";
+        assert_eq!(shown(empty).1, empty.trim());
     }
 
     #[test]

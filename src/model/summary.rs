@@ -26,8 +26,9 @@ use super::view::{FileTouch, View};
 /// earliest such time, so that the index folds the session again once the clock reaches it;
 /// 10: a call whose command is a list of words, Codex's older `shell`, is told from another
 /// by the line it runs, not by its arguments' JSON or a `local_shell_call`'s `exec`, for
-/// retries).
-pub const SUMMARY_VERSION: u32 = 10;
+/// retries; 11: a Codex prompt from an IDE is named by the request, not the IDE's context before
+/// it).
+pub const SUMMARY_VERSION: u32 = 11;
 
 /// The model sessions without recorded usage are priced as (the cost analysis's default).
 pub const ESTIMATE_AS: &str = "sonnet";
