@@ -1519,3 +1519,37 @@ fn a_codex_prompt_from_an_ide_is_named_by_its_request() {
         "{prompts:?}"
     );
 }
+
+/// Copilot CLI 1.0.34 tells a session's usage once, at its shutdown: the one response that
+/// holds it was answered to the last model call and shown as taking from that call to the
+/// shutdown (`⇠ llm_response (5m 29s)`); it is the session's total, of no one call.
+#[test]
+fn copilots_session_total_is_of_no_one_call() {
+    let env = TestEnv::new();
+    let log = shared().join("corpus/copilot/Mai0313__VibeCodingTracker/copilot-session.jsonl");
+    env.run(&["import", log.to_str().unwrap()]).success();
+    let id = "96ef38f0-9d09-45c3-8124-6448c36090ed";
+    let events = env.events(id);
+    let totals: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "llm_response")
+        .collect();
+    assert_eq!(totals.len(), 1, "{totals:?}");
+    assert_eq!(totals[0]["data"]["scope"], "session");
+    assert!(totals[0].get("duration_ms").is_none(), "{}", totals[0]);
+    assert!(totals[0].get("parent_id").is_none(), "{}", totals[0]);
+    let replay = env.run(&["replay", id]);
+    replay.success();
+    let line = replay
+        .stdout
+        .lines()
+        .skip_while(|l| !l.contains("llm_response"))
+        .take(2)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(!line.contains("5m 29s"), "{line}");
+    assert!(line.contains("session total: claude-sonnet-4.6"), "{line}");
+    // The requests are the model calls the log has, not one more for the total.
+    let stats = env.run(&["stats", id, "--format", "json"]).json();
+    assert_eq!(stats["llm_requests"], 6, "{stats}");
+}

@@ -203,8 +203,14 @@ pub fn replay_line(event: &Event, agent: Agent, number: usize, origin: f64) -> R
         }
         View::LlmResponse(response) => {
             line.kind = LineKind::LlmResponse;
-            line.duration_ms = response.duration_ms.filter(|ms| *ms > 0.0);
-            line.detail = usage_text(&response);
+            if response.session_total {
+                // A session's usage told once at its end (Copilot CLI 1.0.34's shutdown): no
+                // one call's, so it took no one call's time.
+                line.detail = usage_text(&response).map(|usage| format!("session total: {usage}"));
+            } else {
+                line.duration_ms = response.duration_ms.filter(|ms| *ms > 0.0);
+                line.detail = usage_text(&response);
+            }
         }
         View::Decision(decision) => {
             line.kind = LineKind::Decision;

@@ -206,6 +206,36 @@ impl Log {
         extra: Map<String, Value>,
     ) {
         let request = self.request(at, model);
+        let index = self.usage(at, model, tokens, reported, extra);
+        let started = self.drafts[request].at;
+        let draft = &mut self.drafts[index];
+        draft.parent = Some(request);
+        draft.duration_ms = Some(((at - started) * 1000.0).max(0.0));
+    }
+
+    /// A session's usage of `model` told once, at its end, not per call: a response of no one
+    /// request, that took no one request's time (the last request's, which the agent gave no
+    /// usage of, stays unanswered).
+    pub fn session_total(
+        &mut self,
+        at: f64,
+        model: Option<&str>,
+        tokens: Tokens,
+        reported: Option<Value>,
+        extra: Map<String, Value>,
+    ) {
+        self.usage(at, model, tokens, reported, extra);
+    }
+
+    /// The `llm_response` of usage `tokens`, counted; it ends the request in progress.
+    fn usage(
+        &mut self,
+        at: f64,
+        model: Option<&str>,
+        tokens: Tokens,
+        reported: Option<Value>,
+        extra: Map<String, Value>,
+    ) -> usize {
         self.request = None;
         self.responses += 1;
         self.tokens.add(&tokens);
@@ -217,11 +247,7 @@ impl Log {
         if let Some(reported) = reported {
             data.insert("reported_usage".into(), reported);
         }
-        let index = self.push(EventType::LlmResponse, at, data);
-        let started = self.drafts[request].at;
-        let draft = &mut self.drafts[index];
-        draft.parent = Some(request);
-        draft.duration_ms = Some(((at - started) * 1000.0).max(0.0));
+        self.push(EventType::LlmResponse, at, data)
     }
 
     /// A tool call. `paths` are the files it reads or writes when its arguments name them in a

@@ -193,7 +193,7 @@ impl Reader {
                 extra.insert("premium_requests".into(), requests.clone());
             }
             self.log
-                .response(at, Some(model), tokens(&usage), Some(usage), extra);
+                .session_total(at, Some(model), tokens(&usage), Some(usage), extra);
         }
     }
 }
