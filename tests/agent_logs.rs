@@ -288,7 +288,20 @@ fn copilot(path: &Path) -> Expected {
                 if d["success"] == true
                     && let Some((tool, path)) = calls.get(&id)
                 {
+                    // A file is shown as numbered lines (`1. …`), a folder as the names in it.
+                    let shown = s(&d["result"], "content");
+                    let first = shown
+                        .lines()
+                        .find(|l| !l.trim().is_empty())
+                        .unwrap_or("1. ");
+                    let digits = first.trim_start().chars().take_while(char::is_ascii_digit);
+                    let folder = digits.count() == 0
+                        || !first
+                            .trim_start()
+                            .trim_start_matches(|c: char| c.is_ascii_digit())
+                            .starts_with(". ");
                     match tool.as_str() {
+                        "view" if folder => false,
                         "view" => e.reads.insert(path.clone()),
                         "create" | "edit" => e.writes.insert(path.clone()),
                         _ => false,
@@ -1552,4 +1565,33 @@ fn copilots_session_total_is_of_no_one_call() {
     // The requests are the model calls the log has, not one more for the total.
     let stats = env.run(&["stats", id, "--format", "json"]).json();
     assert_eq!(stats["llm_requests"], 6, "{stats}");
+}
+
+/// Copilot CLI's `view` takes a folder as well as a file: three of the session's four views
+/// listed folders (the project, `src`, `.github`), and `stats` and `standup` counted them as
+/// files read (`Read 4 files: /home/wei/repo/VibeCodingTracker, Cargo.toml, src, .github`).
+#[test]
+fn a_copilot_view_of_a_folder_reads_no_file() {
+    let env = TestEnv::new();
+    let log = shared().join("corpus/copilot/Mai0313__VibeCodingTracker/copilot-session.jsonl");
+    env.run(&["import", log.to_str().unwrap()]).success();
+    let id = "96ef38f0-9d09-45c3-8124-6448c36090ed";
+    let read: Vec<String> = env
+        .events(id)
+        .iter()
+        .filter(|e| e["event_type"] == "file_read")
+        .map(|e| e["data"]["path"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(read, ["/home/wei/repo/VibeCodingTracker/Cargo.toml"]);
+    let stats = env.run(&["stats", id, "--format", "json"]).json();
+    assert_eq!(stats["files_read"], 1, "{stats}");
+    let standup = env.run(&["standup", id]);
+    standup.success();
+    assert!(
+        standup.stdout.contains("Read 1 file: Cargo.toml"),
+        "{}",
+        standup.stdout
+    );
+    // The calls are still there, as views.
+    assert_eq!(stats["tool_calls"], 13, "{stats}");
 }

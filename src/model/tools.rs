@@ -290,6 +290,26 @@ const COPILOT: &[ToolSpec] = &[
     spec("update_todo",          ToolKind::Other,         None,            Shape::Plain),
 ];
 
+/// Whether a file tool's successful result lists a folder, where the call was given one: then it
+/// read no file. Copilot CLI's `view` takes either, and shows a file as numbered lines
+/// (`1. [package]`, `40. fn main()` from a range) and a folder as the names in it; an empty
+/// result tells neither, and is taken for a file. False for any other tool.
+pub fn lists_a_folder(agent: Agent, tool: &str, result: &str) -> bool {
+    if agent != Agent::Copilot || tool != "view" {
+        return false;
+    }
+    let Some(first) = result.lines().find(|l| !l.trim().is_empty()) else {
+        return false;
+    };
+    let digits = first
+        .trim_start()
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .count();
+    let numbered = digits > 0 && first.trim_start()[digits..].starts_with(". ");
+    !numbered
+}
+
 /// The files a patch tool's call adds, updates, deletes or moves to, in the order named.
 /// Codex's `apply_patch` (and VS Code's) names no file in an argument of its own: the paths are
 /// lines of the patch (`*** Add File: p`, `*** Update File: p`, `*** Delete File: p`,
@@ -464,6 +484,20 @@ mod tests {
             ToolKind::Other
         );
         assert_eq!(classify(Agent::Copilot, "view"), ToolKind::ReadFile);
+        // Its result tells a folder from a file.
+        assert!(lists_a_folder(
+            Agent::Copilot,
+            "view",
+            ".github\nCargo.toml\nsrc"
+        ));
+        assert!(!lists_a_folder(
+            Agent::Copilot,
+            "view",
+            "1. [package]\n2. name = \"x\""
+        ));
+        assert!(!lists_a_folder(Agent::Copilot, "view", "\n40. fn main() {"));
+        assert!(!lists_a_folder(Agent::Copilot, "view", ""));
+        assert!(!lists_a_folder(Agent::ClaudeCode, "Read", "src\nlib"));
         assert_eq!(classify(Agent::Copilot, "edit"), ToolKind::WriteFile);
         assert_eq!(classify(Agent::Copilot, "task"), ToolKind::SpawnSubagent);
         assert_eq!(

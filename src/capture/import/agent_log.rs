@@ -325,6 +325,9 @@ impl Log {
             ToolKind::WriteFile => EventType::FileWrite,
             _ => return,
         };
+        if tools::lists_a_folder(self.agent, &call.tool, text) {
+            return;
+        }
         for path in call.paths {
             let mut data = Map::new();
             data.insert("path".into(), path.into());
