@@ -1595,3 +1595,33 @@ fn a_copilot_view_of_a_folder_reads_no_file() {
     // The calls are still there, as views.
     assert_eq!(stats["tool_calls"], 13, "{stats}");
 }
+
+/// `audit` printed a Codex call's script of many lines whole in its reason (`no rule covers
+/// running `bash -lc 'set -e\n# Latest Go version\n…`), so the list broke into lines that named
+/// no call; each finding is one line.
+#[test]
+fn audit_keeps_each_finding_of_a_script_on_one_line() {
+    let env = TestEnv::new();
+    let rollout = shared().join("corpus/codex/Mai0313__VibeCodingTracker/codex-v0.39.0.jsonl");
+    env.run(&["import", rollout.to_str().unwrap()]).success();
+    let audit = env.run(&["audit", "01996135-afde-7911-97f0-d863511eca56"]);
+    audit.success();
+    let listed: Vec<&str> = audit
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("No policy ("))
+        .skip(1)
+        .take_while(|l| l.starts_with(' '))
+        .collect();
+    assert_eq!(listed.len(), 19, "{}", audit.stdout);
+    for line in &listed {
+        assert!(line.starts_with("  #"), "{line}\n{}", audit.stdout);
+    }
+    assert!(
+        listed
+            .iter()
+            .any(|l| l.contains("set -e # Latest Go version")),
+        "{}",
+        audit.stdout
+    );
+}

@@ -14,6 +14,7 @@ use super::policy::{InForce, PolicyArg, audit_session};
 use crate::analysis::audit::{AuditReport, Finding};
 use crate::exit;
 use crate::model::RefusedBy;
+use crate::model::policy::check::Access;
 use crate::render::terminal::Painter;
 use crate::store::Store;
 
@@ -80,15 +81,15 @@ pub(crate) fn text(out: &mut impl Write, r: &AuditReport, paint: Painter) -> std
     })?;
     section(out, &paint.yellow("No policy"), &r.no_policy, |f| {
         let why = match &f.access {
-            Some(a) => format!("no rule covers {}", a.describe()),
+            Some(a) => format!("no rule covers {}", described(a)),
             None => "nothing a policy covers".to_owned(),
         };
         denied_then(f, Some(why))
     })?;
     section(out, &paint.red("Violations"), &r.violations, |f| {
         let mut why = match (&f.rule, &f.pattern, &f.access) {
-            (Some(rule), Some(p), Some(a)) => format!("{} ← {rule} `{p}`", a.describe()),
-            (Some(rule), None, Some(a)) => format!("{} ← not in {rule}", a.describe()),
+            (Some(rule), Some(p), Some(a)) => format!("{} ← {rule} `{p}`", described(a)),
+            (Some(rule), None, Some(a)) => format!("{} ← not in {rule}", described(a)),
             (rule, _, _) => format!("← {}", rule.unwrap_or("policy")),
         };
         if f.blocked {
@@ -151,6 +152,15 @@ fn refused_then(f: &Finding, why: Option<String>) -> Option<String> {
         (RefusedBy::User, _) => "(refused or stopped by the user)".to_owned(),
     };
     Some(why.map_or_else(|| then.clone(), |why| format!("{why} {then}")))
+}
+
+/// How many characters of an access's words a line shows.
+const ACCESS_CHARS: usize = 160;
+
+/// What an access does, on one line of at most [`ACCESS_CHARS`]: a script of many lines (a
+/// Codex `bash -lc` call) printed whole broke the list into lines that named no call.
+fn described(access: &Access) -> String {
+    crate::model::text::one_line(&access.describe(), ACCESS_CHARS)
 }
 
 fn section(
