@@ -1433,7 +1433,8 @@ fn a_codex_command_given_as_a_list_is_a_command_to_every_analysis() {
 /// A Gemini CLI chat names a session and its phases by what the person typed (`/init`, where the
 /// chat sent the prompt the command expands to), does not take Gemini CLI's own `System: Please
 /// continue.` for a prompt, and claims no duration for calls the chat does not time (their one
-/// time is when the batch they ran in was done): `stats` said `0ms` for each.
+/// time is when the batch they ran in was done; a model call's is its message's): `stats` said
+/// `0ms` for each tool, the store `0.0` for each response.
 #[test]
 fn a_gemini_chat_is_read_as_the_person_saw_it() {
     let env = TestEnv::new();
@@ -1483,8 +1484,12 @@ fn a_gemini_chat_is_read_as_the_person_saw_it() {
         assert_eq!(tool["timed"], 0, "{tool}");
         assert!(tool["mean_ms"].is_null(), "{tool}");
     }
-    let results = events.iter().filter(|e| e["event_type"] == "tool_result");
-    for r in results {
+    // Nor for the model's calls: a message has one time, and the request is made at it.
+    let untimed = ["tool_result", "llm_response"];
+    for r in events
+        .iter()
+        .filter(|e| untimed.contains(&s(e, "event_type")))
+    {
         assert!(r.get("duration_ms").is_none(), "{r}");
     }
 }

@@ -210,7 +210,9 @@ impl Log {
         let started = self.drafts[request].at;
         let draft = &mut self.drafts[index];
         draft.parent = Some(request);
-        draft.duration_ms = Some(((at - started) * 1000.0).max(0.0));
+        // A request and its response at one time are a log that gives a model call one time
+        // (Gemini CLI's message), not a call that took none.
+        draft.duration_ms = (at > started).then_some((at - started) * 1000.0);
     }
 
     /// A session's usage of `model` told once, at its end, not per call: a response of no one
