@@ -1603,7 +1603,7 @@ fn a_copilot_view_of_a_folder_reads_no_file() {
 
 /// `audit` printed a Codex call's script of many lines whole in its reason (`no rule covers
 /// running `bash -lc 'set -e\n# Latest Go version\n…`), so the list broke into lines that named
-/// no call; each finding is one line.
+/// no call; each finding is one line. A Codex plan was shown as its arguments' JSON.
 #[test]
 fn audit_keeps_each_finding_of_a_script_on_one_line() {
     let env = TestEnv::new();
@@ -1629,4 +1629,13 @@ fn audit_keeps_each_finding_of_a_script_on_one_line() {
         "{}",
         audit.stdout
     );
+    // A plan is named by its steps, not printed as its JSON.
+    assert!(
+        listed
+            .iter()
+            .any(|l| l.contains("update_plan 6 steps, doing: Scan repo for go.mod")),
+        "{}",
+        audit.stdout
+    );
+    assert!(!audit.stdout.contains("{\"plan\""), "{}", audit.stdout);
 }

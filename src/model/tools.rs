@@ -234,7 +234,7 @@ const CODEX: &[ToolSpec] = &[
     spec("apply_patch",        ToolKind::WriteFile,     None,            Shape::Plain),
     spec("view_image",         ToolKind::ReadFile,      Some("path"),    Shape::Path),
     spec("web_search",         ToolKind::Web,           Some("query"),   Shape::Plain),
-    spec("update_plan",        ToolKind::Other,         None,            Shape::Plain),
+    spec("update_plan",        ToolKind::Other,         None,            Shape::Todos),
     spec("list_mcp_resources", ToolKind::Mcp,           None,            Shape::Plain),
     spec("list_mcp_resource_templates", ToolKind::Mcp,  None,            Shape::Plain),
     spec("read_mcp_resource",  ToolKind::Mcp,           None,            Shape::Plain),

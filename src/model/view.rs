@@ -608,11 +608,7 @@ impl<'a> ToolCall<'a> {
                     .arg("description")
                     .or_else(|| self.arg("prompt"))
                     .map(|d| format!("\"{d}\"")),
-                Shape::Todos => self
-                    .arguments
-                    .get("todos")
-                    .and_then(Value::as_array)
-                    .map(|t| format!("{} todos", t.len())),
+                Shape::Todos => todos_gist(self.arguments),
             }
         });
         shown.or_else(|| generic_argument(self.arguments))
@@ -627,6 +623,27 @@ impl<'a> ToolCall<'a> {
     pub fn signature(&self) -> String {
         format!("{}\u{0}{}", self.tool, canonical(self.arguments))
     }
+}
+
+/// A to-do list's gist: how many it holds (Claude Code's and Gemini CLI's `todos`), or for a
+/// plan of steps (Codex's `update_plan`) how many and the one in progress.
+fn todos_gist(arguments: &Value) -> Option<String> {
+    if let Some(todos) = arguments.get("todos").and_then(Value::as_array) {
+        return Some(format!("{} todos", todos.len()));
+    }
+    let steps = arguments.get("plan").and_then(Value::as_array)?;
+    let doing = steps
+        .iter()
+        .find(|s| s.get("status").and_then(Value::as_str) == Some("in_progress"))
+        .and_then(|s| s.get("step").and_then(Value::as_str));
+    let count = match steps.len() {
+        1 => "1 step".to_owned(),
+        n => format!("{n} steps"),
+    };
+    Some(match doing {
+        Some(step) => format!("{count}, doing: {step}"),
+        None => count,
+    })
 }
 
 /// Whether `shell` given `flag` runs the next word as its script: `bash -lc`, `sh -c`,
