@@ -1173,6 +1173,49 @@ fn an_indented_patch_header_is_judged() {
     ));
 }
 
+/// Codex's model applies a patch through its `shell` tool too: as a here-document the shell
+/// is handed (`applypatch << 'PATCH'`, as the 0.39 rollouts hold it) or as the program's own
+/// argument (`["apply_patch", "*** Begin Patch…"]`, which Codex also takes). A deny of
+/// `secrets/**` let either write there: the hook and `audit` saw only a program run. Each file
+/// the patch names is written.
+#[test]
+fn a_patch_applied_through_the_shell_is_judged() {
+    let patch =
+        |path: &str| format!("*** Begin Patch\n*** Update File: {path}\n@@\n-a\n+b\n*** End Patch");
+    let heredoc = |path: &str| {
+        let script = format!("applypatch << 'PATCH'\n{}\nPATCH", patch(path));
+        json!({"command": ["bash", "-lc", script]})
+    };
+    let argument = |path: &str| json!({"command": ["apply_patch", patch(path)]});
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"write": {"deny": ["secrets/**"]}}}));
+    assert!(denied(&env, "codex", "shell", heredoc("secrets/k")));
+    assert!(denied(&env, "codex", "shell", argument("secrets/k")));
+    assert!(!denied(&env, "codex", "shell", heredoc("src/a.rs")));
+    assert!(!denied(&env, "codex", "shell", argument("src/a.rs")));
+    // `audit` of an imported rollout judges them alike.
+    let env = TestEnv::new();
+    let session = "019c8a4d-8f45-7010-8b5d-7fad920aa70d";
+    let project = env.path().to_string_lossy().into_owned();
+    let calls: Vec<(String, &str, Value)> = [
+        heredoc("secrets/k"),
+        argument("secrets/j"),
+        heredoc("src/a.rs"),
+        argument("src/b.rs"),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, arguments)| (format!("c{i}"), "shell", arguments))
+    .collect();
+    import_rollout(&env, session, &project, &calls);
+    let found = audit_secrets_denied(&env, session);
+    let targets: Vec<&str> = found
+        .iter()
+        .map(|f| f["access"]["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(targets, ["secrets/k", "secrets/j"], "{found:#?}");
+}
+
 /// A host has one spelling for a policy: `evil.com.`, `evil%2Ecom` and `evil。com` are `evil.com`.
 #[test]
 fn a_host_spelt_another_way_is_the_same_host() {

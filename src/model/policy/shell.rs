@@ -45,6 +45,10 @@ pub struct SimpleCommand {
     /// a builtin of its own is that builtin (`type python` says what `python` is; cmd's
     /// `type` would read it).
     pub bash_on_windows: bool,
+    /// The here-documents and here-strings fed to a program that reads the files it changes
+    /// from its input, Codex's patch (`applypatch <<'PATCH'`, [`is_patch_program`]): kept for
+    /// it alone, whose writes are the files the patch names.
+    pub patches: Vec<String>,
 }
 
 /// How deep `$(…)` and `bash -c` may nest before the rest is left unread.
@@ -151,6 +155,9 @@ struct Heredoc {
     delimiter: String,
     strip_tabs: bool,
     run: bool,
+    /// The command (its index in the parser's output) whose patch the body is
+    /// ([`SimpleCommand::patches`]).
+    feeds: Option<usize>,
 }
 
 struct Parser<'o> {
@@ -552,6 +559,7 @@ impl Parser<'_> {
                             delimiter: word,
                             strip_tabs: strip,
                             run: false,
+                            feeds: None,
                         });
                     }
                     continue;
@@ -632,14 +640,19 @@ impl Parser<'_> {
                 delimiter,
                 strip_tabs,
                 run,
+                feeds,
             } = heredoc;
             let body_start = self.i;
             loop {
                 let start = self.i;
                 if start >= self.chars.len() {
+                    let end = self.chars.len();
+                    let body = || self.chars[body_start.min(end)..].iter().collect::<String>();
+                    if let Some(cmd) = feeds.and_then(|at| self.out.get_mut(at)) {
+                        cmd.patches.push(body());
+                    }
                     if run {
-                        let end = self.chars.len();
-                        bodies.push(self.chars[body_start.min(end)..].iter().collect());
+                        bodies.push(body());
                     }
                     break;
                 }
@@ -654,8 +667,12 @@ impl Parser<'_> {
                     line.as_str()
                 };
                 if line == delimiter {
+                    let body = || self.chars[body_start..start].iter().collect::<String>();
+                    if let Some(cmd) = feeds.and_then(|at| self.out.get_mut(at)) {
+                        cmd.patches.push(body());
+                    }
                     if run {
-                        bodies.push(self.chars[body_start..start].iter().collect::<String>());
+                        bodies.push(body());
                     }
                     break;
                 }
@@ -702,6 +719,7 @@ impl Parser<'_> {
                 delimiter: word,
                 strip_tabs: strip,
                 run: false,
+                feeds: None,
             }),
             Some(Pending::Text) => self.here_strings.push(word),
             None => self.cur.words.push(word),
@@ -755,6 +773,13 @@ impl Parser<'_> {
         if cwd.iter().any(|d| !d.is_empty()) {
             cmd.cwd.clone_from(&cwd);
         }
+        if is_patch_program(&cmd.words) {
+            let at = self.out.len();
+            for heredoc in self.heredocs.iter_mut().skip(opened) {
+                heredoc.feeds = Some(at);
+            }
+            cmd.patches.extend(here_strings.iter().cloned());
+        }
         let mut nested = match nested_line(&cmd.words) {
             Some(inner) => vec![inner],
             // `bash <<< 'curl x'`, `bash <<EOF`: a shell with no command line reads one from its
@@ -785,6 +810,15 @@ impl Parser<'_> {
         }
         self.dirs.after(cwd, skipped, moved, join);
     }
+}
+
+/// Whether a command is Codex's patch program, `apply_patch` (or `applypatch`), which writes
+/// the files its patch names (`*** Update File: p`): the patch is its first operand or, as
+/// Codex's model writes it for the `shell` tool, a here-document (`applypatch <<'PATCH'`).
+pub fn is_patch_program(words: &[String]) -> bool {
+    command_of(words)
+        .first()
+        .is_some_and(|w| matches!(basename(w), "apply_patch" | "applypatch"))
 }
 
 /// Whether a word has a shell wildcard in it (`*`, `?`, `[`): unquoted, a shell matches it
@@ -2040,6 +2074,13 @@ fn operand_use(cmd: &SimpleCommand, words: &[String]) -> FileUse {
     }
     match name {
         "git" => super::git::git_use(&words[1..], &mut use_),
+        // Codex's patch: each file it adds, updates, deletes or moves to.
+        "apply_patch" | "applypatch" => {
+            let patches = operands.first().copied().into_iter();
+            for patch in patches.chain(cmd.patches.iter().map(String::as_str)) {
+                use_.writes.extend(crate::model::tools::patch_paths(patch));
+            }
+        }
         // `parallel cat :::: list` reads the list; the commands it runs are read as a line
         // (see nested_line).
         "parallel" => {
