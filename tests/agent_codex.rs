@@ -71,7 +71,8 @@ fn no_hook_errors(env: &TestEnv) {
 }
 
 /// Codex's recorded payloads become two Codex sessions: prompt, the Bash call and its linked
-/// result, the answer from Stop, the end; the apply_patch call's file as a file write. The
+/// result and the file its `cat` read, the answer from Stop, the end; the apply_patch call's
+/// file as a file write. The
 /// first session is told by its payloads alone, the second by `--agent codex`.
 #[test]
 fn recorded_codex_payloads_become_codex_sessions() {
@@ -115,6 +116,7 @@ fn recorded_codex_payloads_become_codex_sessions() {
             "user_prompt",
             "tool_call",
             "tool_result",
+            "file_read",
             "assistant_response",
             "session_end"
         ]
@@ -140,9 +142,13 @@ fn recorded_codex_payloads_become_codex_sessions() {
             .starts_with("SECRET="),
         "{result}"
     );
-    assert_eq!(events[4]["data"]["text"], "done");
-    assert_eq!(events[4]["data"]["turn_id"], turn);
-    assert_eq!(events[5]["data"]["reason"], "other");
+    // `cat .env` read it, from the folder Codex ran it in.
+    let read = env.path().join(".env").to_string_lossy().into_owned();
+    assert_eq!(events[4]["data"]["path"], read.as_str());
+    assert_eq!(events[4]["parent_id"], call["event_id"]);
+    assert_eq!(events[5]["data"]["text"], "done");
+    assert_eq!(events[5]["data"]["turn_id"], turn);
+    assert_eq!(events[6]["data"]["reason"], "other");
 
     let events = env.events(second);
     assert_eq!(env.meta(second)["agent_name"], "codex");

@@ -64,6 +64,7 @@ mod settings;
 mod setup;
 mod setup_agents;
 mod share_anonymize;
+mod shell_files;
 mod sql;
 mod standup;
 mod stores;

@@ -451,6 +451,15 @@ impl PhaseBuilder {
                 if let Some(path) = touch.path {
                     let path = self.relative(path);
                     self.touch(&path, touch.write);
+                    // A file tool's call named it already; a shell's line (`cat a`, `rm b`)
+                    // or a patch names it only here.
+                    let phase = self.current(at);
+                    let list = if touch.write {
+                        &mut phase.wrote
+                    } else {
+                        &mut phase.read
+                    };
+                    push_unique(list, Some(&path));
                 }
             }
             _ => {}

@@ -14,6 +14,8 @@
 //! - [`duration`]: durations as people write them (`30s`, `1h30m`).
 //! - [`glob`]: path globs of policies and watch rules (`**/production.env`).
 //! - [`policy`]: what an agent may read, write, run and reach, and a tool call judged by it.
+//! - [`shell_files`]: the files a shell command reads and writes for certain, counted as a file
+//!   tool's are.
 //! - [`summary`]: a session's figures folded from its events, versioned, for the index.
 //!
 //! The model knows no I/O: no files, no clock, no environment.
@@ -29,6 +31,7 @@ pub mod outcome;
 pub mod policy;
 pub mod pricing;
 pub mod prompt;
+pub mod shell_files;
 pub mod summary;
 pub mod text;
 pub mod tools;

@@ -392,6 +392,20 @@ impl<'a> ToolCall<'a> {
         (event.event_type == EventType::ToolCall).then(|| ToolCall::of(event, agent))
     }
 
+    /// A call not read from an event: one a hook or an importer is about to record, of `tool`
+    /// with `arguments`, run where the session started.
+    pub fn new(agent: Agent, tool: &'a str, arguments: &'a Value) -> ToolCall<'a> {
+        ToolCall {
+            agent,
+            tool,
+            kind: tools::classify(agent, tool),
+            spec: tools::spec_of(agent, tool),
+            arguments,
+            tool_use_id: None,
+            cwd: None,
+        }
+    }
+
     fn of(event: &'a Event, agent: Agent) -> ToolCall<'a> {
         let tool = text(&event.data, "tool_name").unwrap_or_default();
         ToolCall {

@@ -18,8 +18,9 @@ use crate::capture::attribution::{Attribution, keys};
 use crate::capture::guard::{Denial, Guard};
 use crate::capture::sink::Sink;
 use crate::model::policy::DENIED_KEY;
+use crate::model::shell_files::{self, Folder};
 use crate::model::tools::{self, ToolKind};
-use crate::model::view;
+use crate::model::view::{self, ToolCall};
 use crate::model::{Agent, Event, EventType, SessionMeta};
 use crate::store::{
     CallKey, ClaimedCall, HOOK_LOCK_WAIT, Owed, Step, StepLock, Store, StoreError,
@@ -1153,7 +1154,9 @@ impl Recorder<'_> {
     }
 
     /// The files a file tool read or wrote: its subject argument, or for a patch (Codex's
-    /// `apply_patch`, whose files are named inside it) each file the patch touches.
+    /// `apply_patch`, whose files are named inside it) each file the patch touches; and those
+    /// a shell tool's line names for certain ([`shell_files`]: `cat a`, `rm b`, Codex's
+    /// `applypatch <<'PATCH'`), its line read once.
     fn file_events(
         &self,
         session: &str,
@@ -1164,24 +1167,44 @@ impl Recorder<'_> {
         let Some(spec) = tools::spec_of(self.payload.agent, tool) else {
             return Vec::new();
         };
-        let kind = match spec.kind {
-            ToolKind::ReadFile => EventType::FileRead,
-            ToolKind::WriteFile => EventType::FileWrite,
+        let files: Vec<(String, bool)> = match spec.kind {
+            ToolKind::ReadFile | ToolKind::WriteFile => {
+                let write = spec.kind == ToolKind::WriteFile;
+                let paths = match spec.subject {
+                    Some(key) => input
+                        .get(key)
+                        .and_then(Value::as_str)
+                        .map(|p| vec![p.to_owned()])
+                        .unwrap_or_default(),
+                    None => tools::patch_files(tool, input),
+                };
+                paths.into_iter().map(|p| (p, write)).collect()
+            }
+            ToolKind::Shell => {
+                // The payload's folder is the shell's once the call ran.
+                let folder = self
+                    .payload
+                    .cwd
+                    .as_deref()
+                    .map_or(Folder::Unknown, Folder::After);
+                let call = ToolCall::new(self.payload.agent, tool, input);
+                shell_files::of_call(&call, folder)
+                    .into_iter()
+                    .map(|f| (f.path, f.write))
+                    .collect()
+            }
             _ => return Vec::new(),
         };
-        let paths = match spec.subject {
-            Some(key) => input
-                .get(key)
-                .and_then(Value::as_str)
-                .map(|p| vec![p.to_owned()])
-                .unwrap_or_default(),
-            None => tools::patch_files(tool, input),
-        };
-        paths
+        files
             .into_iter()
-            .map(|path| {
+            .map(|(path, write)| {
+                let kind = if write {
+                    EventType::FileWrite
+                } else {
+                    EventType::FileRead
+                };
                 let mut event = self.event(
-                    kind.clone(),
+                    kind,
                     session,
                     object([("path", path.into()), ("tool_name", tool.into())]),
                 );

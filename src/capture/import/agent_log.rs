@@ -19,8 +19,9 @@ use serde_json::{Map, Value};
 use super::claude_transcript::{ImportError, ImportReport, ParentLink, SkippedLine};
 use super::resume::{self, Freshness};
 use crate::capture::sink::Sink;
+use crate::model::shell_files::{self, Folder};
 use crate::model::tools::{self, Agent, ToolKind};
-use crate::model::view::{KIND_COMPACTION, KIND_THINKING};
+use crate::model::view::{KIND_COMPACTION, KIND_THINKING, ToolCall};
 use crate::model::{EventType, SessionMeta, Tokens};
 use crate::store::{Store, StoreError};
 
@@ -41,8 +42,8 @@ struct Open {
     index: usize,
     at: f64,
     tool: String,
-    /// The files it reads or writes, named by its arguments.
-    paths: Vec<String>,
+    /// The files it reads or writes (`true`), named by its arguments or its shell line.
+    files: Vec<(String, bool)>,
 }
 
 /// One session read from an agent's log.
@@ -73,6 +74,9 @@ pub struct Log {
     pub parent: Option<ParentLink>,
     /// The calls that spawned subagents: each subagent's session id, and the call's draft.
     pub agent_calls: Vec<(String, usize)>,
+    /// The folder the next call runs in when it is not the one the session started in (the
+    /// `cwd` of [`Log::start`]), for the relative paths its shell line names.
+    pub folder: Option<String>,
     last: f64,
 }
 
@@ -99,6 +103,7 @@ impl Log {
             warnings: Vec::new(),
             parent: None,
             agent_calls: Vec::new(),
+            folder: None,
             last: 0.0,
         }
     }
@@ -253,24 +258,37 @@ impl Log {
     }
 
     /// A tool call. `paths` are the files it reads or writes when its arguments name them in a
-    /// way the tool table cannot say (a patch); else the table's subject argument is read.
+    /// way the tool table cannot say (a patch); else the table's subject argument is read, or
+    /// a shell's line for the files it names for certain ([`shell_files`]), from the folder it
+    /// ran in ([`Log::folder`]).
     pub fn call(
         &mut self,
         at: f64,
         tool: &str,
         arguments: Value,
         id: Option<&str>,
-        mut paths: Vec<String>,
+        paths: Vec<String>,
     ) -> usize {
         self.tool_calls += 1;
-        if paths.is_empty()
+        let kind = tools::classify(self.agent, tool);
+        let write = kind == ToolKind::WriteFile;
+        let mut files: Vec<(String, bool)> = paths.into_iter().map(|p| (p, write)).collect();
+        if files.is_empty()
             && let Some(path) = tools::spec_of(self.agent, tool)
                 .filter(|s| s.kind.is_file())
                 .and_then(|s| s.subject)
                 .and_then(|key| arguments.get(key))
                 .and_then(Value::as_str)
         {
-            paths.push(path.to_owned());
+            files.push((path.to_owned(), write));
+        }
+        if kind == ToolKind::Shell {
+            let folder = (self.folder.as_deref())
+                .or_else(|| self.start.get("cwd").and_then(Value::as_str))
+                .map_or(Folder::Unknown, Folder::Start);
+            let call = ToolCall::new(self.agent, tool, &arguments);
+            let named = shell_files::of_call(&call, folder);
+            files.extend(named.into_iter().map(|f| (f.path, f.write)));
         }
         let mut data = Map::new();
         data.insert("tool_name".into(), tool.into());
@@ -286,7 +304,7 @@ impl Log {
                     index,
                     at,
                     tool: tool.to_owned(),
-                    paths,
+                    files,
                 },
             );
         }
@@ -322,15 +340,15 @@ impl Log {
         if failed {
             return;
         }
-        let kind = match tools::classify(self.agent, &call.tool) {
-            ToolKind::ReadFile => EventType::FileRead,
-            ToolKind::WriteFile => EventType::FileWrite,
-            _ => return,
-        };
         if tools::lists_a_folder(self.agent, &call.tool, text) {
             return;
         }
-        for path in call.paths {
+        for (path, write) in call.files {
+            let kind = if write {
+                EventType::FileWrite
+            } else {
+                EventType::FileRead
+            };
             let mut data = Map::new();
             data.insert("path".into(), path.into());
             data.insert("tool_name".into(), call.tool.clone().into());

@@ -25,8 +25,9 @@ use crate::capture::transcript::responses::{Counted, Current, Line, Response, St
 use crate::capture::transcript::wire::{Block, Entry, Message, TaskResult, mend, parse_value};
 use crate::model::meta::TITLE;
 use crate::model::prompt::PromptKind;
+use crate::model::shell_files::{self, Folder};
 use crate::model::tools::{self, Agent, ToolKind};
-use crate::model::view::{CALL_FOLDER, KIND_COMPACTION, KIND_THINKING};
+use crate::model::view::{CALL_FOLDER, KIND_COMPACTION, KIND_THINKING, ToolCall};
 use crate::model::{Event, EventType, SessionMeta, Tokens};
 use crate::store::{SessionWriter, Store, StoreError};
 
@@ -296,6 +297,9 @@ pub struct OpenCall {
     timestamp: f64,
     tool: String,
     path: Option<String>,
+    /// The files a shell call's line names for certain, read (`false`) or written (`true`).
+    #[serde(default)]
+    shell_files: Vec<(String, bool)>,
 }
 
 /// One session being written: the main conversation or a sidechain.
@@ -532,6 +536,7 @@ impl<'a> Importer<'a> {
                 ts,
                 compaction: &mut self.compaction,
                 ran_in,
+                folder: entry.cwd.as_deref(),
             };
             if kind == "assistant" {
                 step.assistant(entry, message, &content);
@@ -901,6 +906,7 @@ impl<'a> Importer<'a> {
             ts: 0.0,
             compaction: &mut None,
             ran_in: None,
+            folder: None,
         };
         step.flush();
         let end_ts = ctx.last;
@@ -999,6 +1005,8 @@ struct Step<'c> {
     compaction: &'c mut Option<Boundary>,
     /// The folder the line's calls ran in, when not the one Claude Code was started in.
     ran_in: Option<&'c str>,
+    /// The folder the line was written in, where its calls start.
+    folder: Option<&'c str>,
 }
 
 impl Step<'_> {
@@ -1076,6 +1084,12 @@ impl Step<'_> {
             .and_then(|key| input.get(key))
             .and_then(Value::as_str)
             .map(str::to_owned);
+        let folder = self.folder.map_or(Folder::Unknown, Folder::Start);
+        let shell_files =
+            shell_files::of_call(&ToolCall::new(Agent::ClaudeCode, &tool, &input), folder)
+                .into_iter()
+                .map(|f| (f.path, f.write))
+                .collect();
         let mut data = Map::new();
         data.insert("tool_name".into(), tool.clone().into());
         data.insert("arguments".into(), input);
@@ -1094,6 +1108,7 @@ impl Step<'_> {
                     timestamp: self.ts,
                     tool,
                     path,
+                    shell_files,
                 },
             );
         }
@@ -1171,7 +1186,15 @@ impl Step<'_> {
                 ToolKind::WriteFile => Some(EventType::FileWrite),
                 _ => None,
             };
-            if let (Some(kind), Some(path)) = (kind, &call.path) {
+            let named = call.shell_files.iter().map(|(path, write)| {
+                let kind = if *write {
+                    EventType::FileWrite
+                } else {
+                    EventType::FileRead
+                };
+                (kind, path)
+            });
+            for (kind, path) in kind.zip(call.path.as_ref()).into_iter().chain(named) {
                 let mut data = Map::new();
                 data.insert("path".into(), path.clone().into());
                 data.insert("tool_name".into(), call.tool.clone().into());

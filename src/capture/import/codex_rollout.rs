@@ -308,6 +308,7 @@ impl Reader {
                 };
                 let id = string(payload, "call_id").or_else(|| string(payload, "id"));
                 let ran_in = self.ran_in(&arguments);
+                self.log.folder.clone_from(&ran_in);
                 let call = self.log.call(at, name, arguments, id, paths);
                 if let Some(folder) = ran_in {
                     self.log.drafts[call]

@@ -428,7 +428,7 @@ impl Dirs {
 }
 
 /// Whether a word names a shell's own command that changes folder.
-pub(super) fn is_cd(word: &str) -> bool {
+pub fn is_cd(word: &str) -> bool {
     matches!(shell_name(word), "cd" | "chdir" | "pushd" | "popd")
 }
 

@@ -1,0 +1,255 @@
+//! Files a shell command reads and writes (`cat f`, `sed -n '1,9p' f`, `> f`, `rm f`, Codex's
+//! `applypatch <<'PATCH'`), counted where a session's files are counted, as a Read or Write
+//! tool's file is: explain, stats, standup, diff --semantic and the SQL `files` view.
+
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use crate::common::{TestEnv, shared};
+
+/// The Codex 0.39 rollout of the corpus: it reads go.mod with `sed -n`, rewrites four files
+/// with `applypatch << 'PATCH'` run by its `shell` tool, and deletes TODO.md with `rm -f`.
+fn codex_rollout() -> PathBuf {
+    shared().join("corpus/codex/Mai0313__VibeCodingTracker/codex-v0.39.0.jsonl")
+}
+
+const CODEX_SESSION: &str = "01996135-afde-7911-97f0-d863511eca56";
+
+/// Claude Code's session of the same project and task, in the corpus.
+fn claude_transcript() -> PathBuf {
+    shared().join("corpus/claude-code/Mai0313__VibeCodingTracker/claude_code-v1.0.95.jsonl")
+}
+
+const CLAUDE_SESSION: &str = "e9f146fa-3b20-48d0-9be4-d99ca901cae4";
+
+/// The real rollout said `Files touched: 0 read, 0 written` and `Files: 0`: Codex did every
+/// read and write through its shell. Its `sed` and `cat` reads, its patches' files and the file
+/// it removed (a deletion is a write, as Cursor's Delete tool's is) are counted.
+#[test]
+fn a_codex_rollout_counts_what_its_shell_read_patched_and_removed() {
+    let env = TestEnv::new();
+    env.run(&["import", codex_rollout().to_str().unwrap()])
+        .success();
+    let explain = env.run(&["explain", CODEX_SESSION]);
+    explain.success();
+    let text = &explain.stdout;
+    assert!(
+        text.contains("  Read: go.mod, .python-version, README.zh-TW.md, README.zh-CN.md\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "  Wrote: go.mod, README.zh-TW.md, README.zh-CN.md, .python-version, TODO.md\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("Files touched: 4 read, 5 written"), "{text}");
+    let stats = env.run(&["stats", CODEX_SESSION]);
+    assert!(
+        stats.stdout.contains("Files: 5 (4 read, 5 written)"),
+        "{}",
+        stats.stdout
+    );
+    let standup = env.run(&["standup", CODEX_SESSION]);
+    let text = &standup.stdout;
+    assert!(
+        text.contains(
+            "Modified 5 files: go.mod, .python-version, README.zh-TW.md, README.zh-CN.md, TODO.md\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("Read 4 files: go.mod, .python-version, README.zh-TW.md, README.zh-CN.md\n"),
+        "{text}"
+    );
+    // The Claude Code session of the same task wrote go.mod with Edit and removed TODO.md with
+    // Bash's `rm`: only the files one of them wrote are apart.
+    env.run(&["import", claude_transcript().to_str().unwrap()])
+        .success();
+    let diff = env.run(&["diff", "--semantic", CLAUDE_SESSION, CODEX_SESSION]);
+    let text = &diff.stdout;
+    assert!(
+        text.contains("Files written only by B: README.zh-CN.md, README.zh-TW.md\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Files written only by A: Pydantic_Field_Usage_Guide.md, 版本需求說明-繁體中文.md, 版本需求说明-简体中文.md\n"),
+        "{text}"
+    );
+    // The SQL view, which the index's summaries fill.
+    let query = format!(
+        "select path, reads, writes from files where session_id = '{CODEX_SESSION}' order by path"
+    );
+    let rows = env.run(&["sql", "--format", "json", &query]).json();
+    let rows: Vec<(String, u64, u64)> = rows
+        .as_array()
+        .unwrap_or_else(|| panic!("{rows}"))
+        .iter()
+        .map(|r| {
+            let path = r["path"].as_str().unwrap();
+            let name = path.rsplit('/').next().unwrap().to_owned();
+            (
+                name,
+                r["reads"].as_u64().unwrap(),
+                r["writes"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (".python-version".to_owned(), 1, 1),
+            ("README.zh-CN.md".to_owned(), 1, 1),
+            ("README.zh-TW.md".to_owned(), 1, 1),
+            ("TODO.md".to_owned(), 0, 1),
+            ("go.mod".to_owned(), 2, 1),
+        ]
+    );
+}
+
+/// Plays Claude Code's Bash calls of `lines` through the hook, each succeeding, in session
+/// `session` of `env`.
+fn bash_through_the_hook(env: &TestEnv, session: &str, lines: &[&str]) {
+    let start = json!({"session_id": session, "hook_event_name": "SessionStart",
+                       "source": "startup"});
+    env.hook("session-start", &start).success();
+    for (i, line) in lines.iter().enumerate() {
+        let call = json!({"session_id": session, "tool_name": "Bash",
+                          "tool_input": {"command": line}, "tool_use_id": format!("toolu_{i}")});
+        let mut pre = call.clone();
+        pre["hook_event_name"] = "PreToolUse".into();
+        env.hook("pre-tool", &pre).success();
+        let mut post = call;
+        post["hook_event_name"] = "PostToolUse".into();
+        post["tool_response"] = json!({"stdout": "", "stderr": "", "interrupted": false});
+        env.hook("post-tool", &post).success();
+    }
+}
+
+/// The lines of the Claude Code tests: a read, two writes, and what names no file for certain
+/// (a search of the folder, a substitution's files, a listing, a glob).
+const BASH_LINES: &[&str] = &[
+    "cat src/a.rs",
+    "rg TODO",
+    "cat $(git ls-files)",
+    "ls src",
+    "head -n 5 src/*.rs",
+    "echo hi > notes.txt",
+    "rm -f old.rs",
+];
+
+/// A Claude Code session's Bash `cat src/a.rs` read nothing to every count of its files.
+/// Recorded by the hook, it counts as a Read of the file would; `rg TODO`, `cat $(git
+/// ls-files)`, `ls src` and a glob name no file for certain and count for none.
+#[test]
+fn claude_code_bash_files_recorded_by_the_hook_are_counted() {
+    let env = TestEnv::new();
+    let session = "5e11f11e-0000-4000-8000-000000000001";
+    bash_through_the_hook(&env, session, BASH_LINES);
+    let project = env.path().to_string_lossy().into_owned();
+    let files: Vec<(String, String)> = env
+        .events(session)
+        .iter()
+        .filter(|e| matches!(e["event_type"].as_str(), Some("file_read" | "file_write")))
+        .map(|e| {
+            let path = e["data"]["path"].as_str().unwrap();
+            (
+                e["event_type"].as_str().unwrap().to_owned(),
+                path.strip_prefix(&project).unwrap_or(path).to_owned(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("file_read", "/src/a.rs"),
+        ("file_write", "/notes.txt"),
+        ("file_write", "/old.rs"),
+    ]
+    .map(|(k, p)| (k.to_owned(), p.to_owned()));
+    assert_eq!(files, expected);
+    let explain = env.run(&["explain", session]);
+    let text = &explain.stdout;
+    assert!(text.contains("  Read: src/a.rs\n"), "{text}");
+    assert!(text.contains("  Wrote: notes.txt, old.rs\n"), "{text}");
+    assert!(text.contains("Files touched: 1 read, 2 written"), "{text}");
+    let stats = env.run(&["stats", session]);
+    assert!(
+        stats.stdout.contains("Files: 3 (1 read, 2 written)"),
+        "{}",
+        stats.stdout
+    );
+}
+
+/// One line of a Claude Code transcript.
+fn transcript_line(session: &str, at: u32, kind: &str, message: Value) -> String {
+    json!({"type": kind, "sessionId": session, "cwd": "/p", "uuid": format!("u{at}"),
+           "timestamp": format!("2026-03-01T10:00:{at:02}Z"), "message": message})
+    .to_string()
+}
+
+/// An imported Claude Code transcript counts its Bash files as the hook does, from the folder
+/// each call was made in; standup and diff --semantic list them.
+#[test]
+fn claude_code_bash_files_of_an_imported_transcript_are_counted() {
+    let env = TestEnv::new();
+    let session = "5e11f11e-0000-4000-8000-000000000002";
+    let mut lines = vec![transcript_line(
+        session,
+        0,
+        "user",
+        json!({"role": "user", "content": "tidy up"}),
+    )];
+    for (i, line) in BASH_LINES.iter().enumerate() {
+        let at = 1 + 2 * i as u32;
+        let id = format!("toolu_{i}");
+        lines.push(transcript_line(
+            session,
+            at,
+            "assistant",
+            json!({"id": format!("m{i}"), "role": "assistant", "model": "claude-x",
+                   "content": [{"type": "tool_use", "id": id, "name": "Bash",
+                                "input": {"command": line}}],
+                   "usage": {"input_tokens": 5, "output_tokens": 7}}),
+        ));
+        lines.push(transcript_line(
+            session,
+            at + 1,
+            "user",
+            json!({"role": "user",
+                   "content": [{"type": "tool_result", "tool_use_id": id, "content": "ok"}]}),
+        ));
+    }
+    let file = env.path().join("t.jsonl");
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    env.run(&["import", file.to_str().unwrap()]).success();
+    let files: Vec<(String, String)> = env
+        .events(session)
+        .iter()
+        .filter(|e| matches!(e["event_type"].as_str(), Some("file_read" | "file_write")))
+        .map(|e| {
+            (
+                e["event_type"].as_str().unwrap().to_owned(),
+                e["data"]["path"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("file_read", "/p/src/a.rs"),
+        ("file_write", "/p/notes.txt"),
+        ("file_write", "/p/old.rs"),
+    ]
+    .map(|(k, p)| (k.to_owned(), p.to_owned()));
+    assert_eq!(files, expected);
+    let explain = env.run(&["explain", session]);
+    assert!(
+        explain.stdout.contains("Files touched: 1 read, 2 written"),
+        "{}",
+        explain.stdout
+    );
+    let standup = env.run(&["standup", session]);
+    assert!(
+        standup.stdout.contains("notes.txt") && standup.stdout.contains("src/a.rs"),
+        "{}",
+        standup.stdout
+    );
+}
