@@ -64,6 +64,8 @@ fn codex(path: &Path) -> Expected {
     };
     let records = all.iter().any(|l| l["type"] == "token_usage_record");
     let mut model = String::new();
+    // The folder the turn runs in, where a patch's relative paths are.
+    let mut folder = String::new();
     let mut total: Option<Value> = None;
     let mut calls: HashMap<String, (String, Value)> = HashMap::new();
     let split = |u: &Value| {
@@ -79,8 +81,16 @@ fn codex(path: &Path) -> Expected {
     for l in &all {
         let p = &l["payload"];
         match (s(l, "type"), s(p, "type")) {
-            ("session_meta", _) if e.session.is_empty() => s(p, "id").clone_into(&mut e.session),
-            ("turn_context", _) => s(p, "model").clone_into(&mut model),
+            ("session_meta", _) if e.session.is_empty() => {
+                s(p, "id").clone_into(&mut e.session);
+                s(p, "cwd").clone_into(&mut folder);
+            }
+            ("turn_context", _) => {
+                s(p, "model").clone_into(&mut model);
+                if !s(p, "cwd").is_empty() {
+                    s(p, "cwd").clone_into(&mut folder);
+                }
+            }
             ("response_item", "message") => {
                 let text: Vec<&str> = p["content"]
                     .as_array()
@@ -120,7 +130,13 @@ fn codex(path: &Path) -> Expected {
                     for line in patch.lines() {
                         for lead in ["*** Add File: ", "*** Update File: ", "*** Delete File: "] {
                             if let Some(f) = line.strip_prefix(lead) {
-                                e.writes.insert(f.trim().to_owned());
+                                let f = f.trim();
+                                let f = if folder.starts_with('/') && !f.starts_with('/') {
+                                    format!("{}/{f}", folder.trim_end_matches('/'))
+                                } else {
+                                    f.to_owned()
+                                };
+                                e.writes.insert(f);
                             }
                         }
                     }

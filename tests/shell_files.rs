@@ -253,3 +253,55 @@ fn claude_code_bash_files_of_an_imported_transcript_are_counted() {
         standup.stdout
     );
 }
+
+/// A newer Codex reads with its shell and writes with its `apply_patch` tool, whose paths were
+/// kept as the patch spells them (`go.mod`) while the shell's are named from the folder the
+/// command ran in: the file read and then patched counted as two files. Both are named from
+/// the folder.
+#[test]
+fn a_file_codex_read_with_its_shell_and_patched_is_one_file() {
+    let env = TestEnv::new();
+    let session = "019c8a4d-8f45-7010-8b5d-7fad920aa7f1";
+    let project = env.path().to_string_lossy().into_owned();
+    let line = |kind: &str, payload: Value| {
+        json!({"timestamp": "2026-11-30T05:39:48.457Z", "type": kind, "payload": payload})
+            .to_string()
+    };
+    let patch = "*** Begin Patch\n*** Update File: go.mod\n@@\n-go 1.24.0\n+go 1.24\n*** End Patch";
+    let calls = [
+        ("exec_command", json!({"cmd": "cat go.mod"})),
+        ("apply_patch", json!({"input": patch})),
+    ];
+    let mut lines = vec![
+        line(
+            "session_meta",
+            json!({"id": session, "cwd": project, "cli_version": "0.171.0"}),
+        ),
+        line(
+            "turn_context",
+            json!({"cwd": project, "model": "gpt-5.1-codex"}),
+        ),
+    ];
+    for (i, (tool, arguments)) in calls.iter().enumerate() {
+        lines.push(line(
+            "response_item",
+            json!({"type": "function_call", "name": tool, "call_id": format!("c{i}"),
+                   "arguments": arguments.to_string()}),
+        ));
+        lines.push(line(
+            "response_item",
+            json!({"type": "function_call_output", "call_id": format!("c{i}"), "output": "ok"}),
+        ));
+    }
+    let rollout = env
+        .path()
+        .join(format!("rollout-2026-11-30T05-39-48-{session}.jsonl"));
+    std::fs::write(&rollout, lines.join("\n") + "\n").unwrap();
+    env.run(&["import", rollout.to_str().unwrap()]).success();
+    let stats = env.run(&["stats", session]);
+    assert!(
+        stats.stdout.contains("Files: 1 (1 read, 1 written)"),
+        "{}",
+        stats.stdout
+    );
+}

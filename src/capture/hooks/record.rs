@@ -17,7 +17,7 @@ use super::spawn;
 use crate::capture::attribution::{Attribution, keys};
 use crate::capture::guard::{Denial, Guard};
 use crate::capture::sink::Sink;
-use crate::model::policy::DENIED_KEY;
+use crate::model::policy::{DENIED_KEY, check};
 use crate::model::shell_files::{self, Folder};
 use crate::model::tools::{self, ToolKind};
 use crate::model::view::{self, ToolCall};
@@ -1170,13 +1170,17 @@ impl Recorder<'_> {
         let files: Vec<(String, bool)> = match spec.kind {
             ToolKind::ReadFile | ToolKind::WriteFile => {
                 let write = spec.kind == ToolKind::WriteFile;
-                let paths = match spec.subject {
-                    Some(key) => input
+                let paths = if let Some(key) = spec.subject {
+                    input
                         .get(key)
                         .and_then(Value::as_str)
                         .map(|p| vec![p.to_owned()])
-                        .unwrap_or_default(),
-                    None => tools::patch_files(tool, input),
+                        .unwrap_or_default()
+                } else {
+                    // A patch's paths are the folder's, named from it as a shell's files are.
+                    let cwd = self.payload.cwd.as_deref().filter(|c| c.starts_with('/'));
+                    let paths = tools::patch_files(tool, input).into_iter();
+                    paths.map(|p| check::absolute(&p, cwd)).collect()
                 };
                 paths.into_iter().map(|p| (p, write)).collect()
             }

@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 use super::claude_transcript::{ImportError, ImportReport, ParentLink, SkippedLine};
 use super::resume::{self, Freshness};
 use crate::capture::sink::Sink;
+use crate::model::policy::check;
 use crate::model::shell_files::{self, Folder};
 use crate::model::tools::{self, Agent, ToolKind};
 use crate::model::view::{KIND_COMPACTION, KIND_THINKING, ToolCall};
@@ -272,7 +273,14 @@ impl Log {
         self.tool_calls += 1;
         let kind = tools::classify(self.agent, tool);
         let write = kind == ToolKind::WriteFile;
-        let mut files: Vec<(String, bool)> = paths.into_iter().map(|p| (p, write)).collect();
+        let folder = (self.folder.as_deref())
+            .or_else(|| self.start.get("cwd").and_then(Value::as_str))
+            .filter(|f| f.starts_with('/'));
+        // A patch's paths are the folder's, named from it as a shell's files are.
+        let mut files: Vec<(String, bool)> = paths
+            .into_iter()
+            .map(|p| (check::absolute(&p, folder), write))
+            .collect();
         if files.is_empty()
             && let Some(path) = tools::spec_of(self.agent, tool)
                 .filter(|s| s.kind.is_file())
@@ -283,9 +291,7 @@ impl Log {
             files.push((path.to_owned(), write));
         }
         if kind == ToolKind::Shell {
-            let folder = (self.folder.as_deref())
-                .or_else(|| self.start.get("cwd").and_then(Value::as_str))
-                .map_or(Folder::Unknown, Folder::Start);
+            let folder = folder.map_or(Folder::Unknown, Folder::Start);
             let call = ToolCall::new(self.agent, tool, &arguments);
             let named = shell_files::of_call(&call, folder);
             files.extend(named.into_iter().map(|f| (f.path, f.write)));
