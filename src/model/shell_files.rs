@@ -287,6 +287,16 @@ mod tests {
         assert_eq!(files("cp a.rs src/"), [read("a.rs"), wrote("src/a.rs")]);
         assert_eq!(files("cp a.rs src"), [read("a.rs")]);
         assert_eq!(files("rm -rf build TODO.md"), [wrote("TODO.md")]);
+        assert_eq!(
+            files("cat > f.txt <<'EOF'\nrm -f g.txt\nEOF\n"),
+            [wrote("f.txt")]
+        );
+        assert_eq!(
+            files("sort -o out.txt in.txt"),
+            [read("in.txt"), wrote("out.txt")]
+        );
+        assert_eq!(files("jq . package.json"), [read("package.json")]);
+        assert_eq!(files("xargs rm < list.txt"), [read("list.txt")]);
     }
 
     #[test]
@@ -306,6 +316,9 @@ mod tests {
             "rm -rf build",
             "grep -r TODO .",
             "cat ~/.bashrc",
+            "echo x >&2; cargo test 2>&1",
+            "cp -r src dst",
+            "mkdir -p out",
         ] {
             assert!(files(line).is_empty(), "{line}: {:?}", files(line));
         }
