@@ -1591,8 +1591,8 @@ fn copilots_session_total_is_of_no_one_call() {
 }
 
 /// Copilot CLI's `view` takes a folder as well as a file: three of the session's four views
-/// listed folders (the project, `src`, `.github`), and `stats` and `standup` counted them as
-/// files read (`Read 4 files: /home/wei/repo/VibeCodingTracker, Cargo.toml, src, .github`).
+/// listed folders (the project, `src`, `.github`), and `stats`, `standup` and `explain` counted
+/// them as files read (`Read 4 files: /home/wei/repo/VibeCodingTracker, Cargo.toml, src, .github`).
 #[test]
 fn a_copilot_view_of_a_folder_reads_no_file() {
     let env = TestEnv::new();
@@ -1614,6 +1614,12 @@ fn a_copilot_view_of_a_folder_reads_no_file() {
         standup.stdout.contains("Read 1 file: Cargo.toml"),
         "{}",
         standup.stdout
+    );
+    let explain = env.run(&["explain", id]);
+    assert!(
+        explain.stdout.contains("  Read: Cargo.toml\n"),
+        "{}",
+        explain.stdout
     );
     // The calls are still there, as views.
     assert_eq!(stats["tool_calls"], 13, "{stats}");

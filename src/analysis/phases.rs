@@ -628,6 +628,14 @@ impl PhaseBuilder {
             }
             return;
         };
+        // A folder a file tool was given (Copilot's `view` lists one) is no file it read.
+        if result.outcome == ToolOutcome::Ok
+            && let Some(shown) = result.text.and_then(Value::as_str)
+            && crate::model::tools::lists_a_folder(self.agent, &call.tool, shown)
+            && let (Some(path), Some(phase)) = (&call.what, self.phases.get_mut(call.phase))
+        {
+            phase.read.retain(|p| p != path);
+        }
         let mut judgement = match &call.parsed {
             Some(command) => command.judge(result.outcome, &output_text(result)),
             None => Judgement {
