@@ -24,6 +24,7 @@ mod exit_codes;
 mod explain;
 mod export;
 mod export_anonymize;
+mod export_anonymize_commands;
 mod export_anonymize_listings;
 mod export_langfuse;
 mod export_metrics;

@@ -730,7 +730,7 @@ impl Anonymizer {
                 // By the call's id, and by its event's, which a result recorded by hooks
                 // names as its parent.
                 View::ToolCall(call) => {
-                    if let Some(output) = call.command().and_then(CallOutput::of) {
+                    if let Some(output) = call.command_line().as_deref().and_then(CallOutput::of) {
                         for id in call.tool_use_id.into_iter().chain([&*event.event_id]) {
                             call_outputs.insert(id.to_owned(), output.clone());
                         }

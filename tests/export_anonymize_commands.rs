@@ -1,0 +1,102 @@
+//! `export --anonymize`: the accounts `stat`'s format and `id -Gn`/`groups` print as bare
+//! words are read by the call's command line, whoever gave it and however: a Codex command
+//! given as a list of words is one.
+
+use serde_json::{Value, json};
+
+use crate::common::{TestEnv, run_with_stdin};
+
+/// What `export --format json --anonymize` makes of session `id` as the user `alice`, whose
+/// home is the test's folder.
+fn exported(env: &TestEnv, id: &str) -> Value {
+    let mut export = env.command(&["export", id, "--format", "json", "--anonymize"]);
+    export
+        .env("HOME", env.path())
+        .env("USER", "alice")
+        .env("LOGNAME", "alice");
+    let run = run_with_stdin(export, b"");
+    run.success();
+    run.json()
+}
+
+/// Every tool result of an exported session, as text.
+fn results(exported: &Value) -> Vec<String> {
+    exported["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event_type"] == "tool_result")
+        .map(|e| match &e["data"]["result"] {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+/// A Codex command given as a list of words (`{"command": ["bash", "-lc", "stat -c '%U %n'
+/// f"]}`, the older `shell` tool's and a `local_shell_call`'s) was not read for what `stat`'s
+/// format or `id -Gn` prints: the accounts and a team's group were exported. The line the
+/// shell is handed is read, as a command given as text is.
+#[test]
+fn a_codex_command_given_as_a_list_is_read_for_the_accounts_it_prints() {
+    let env = TestEnv::new();
+    let session = "019c8a4d-8f45-7010-8b5d-7fad920aa7f2";
+    let line = |second: usize, kind: &str, payload: Value| {
+        json!({"timestamp": format!("2025-09-19T09:00:{second:02}.000Z"),
+               "type": kind, "payload": payload})
+        .to_string()
+    };
+    let mut lines = vec![
+        line(
+            0,
+            "session_meta",
+            json!({"id": session, "cwd": "/srv/p", "cli_version": "0.39.0"}),
+        ),
+        line(
+            1,
+            "response_item",
+            json!({"type": "message", "role": "user",
+                   "content": [{"type": "input_text", "text": "who owns these files?"}]}),
+        ),
+    ];
+    let calls = [
+        (
+            json!(["bash", "-lc", "stat -c '%U %G %n' src/a.rs"]),
+            "mrotili acme-eng src/a.rs\n",
+        ),
+        (json!(["bash", "-lc", "id -Gn"]), "kfenwick sudo acme-eng\n"),
+        (json!(["stat", "-c", "%U %n", "b"]), "lbrandt b\n"),
+    ];
+    for (i, (words, output)) in calls.iter().enumerate() {
+        let result = json!({"output": output, "metadata": {"exit_code": 0}});
+        let call = if i == 2 {
+            json!({"type": "local_shell_call", "call_id": format!("c{i}"), "status": "completed",
+                   "action": {"type": "exec", "command": words}})
+        } else {
+            json!({"type": "function_call", "name": "shell",
+                   "arguments": json!({"command": words}).to_string(),
+                   "call_id": format!("c{i}")})
+        };
+        lines.push(line(2 + 2 * i, "response_item", call));
+        lines.push(line(
+            3 + 2 * i,
+            "response_item",
+            json!({"type": "function_call_output", "call_id": format!("c{i}"),
+                   "output": result.to_string()}),
+        ));
+    }
+    let rollout = env
+        .path()
+        .join(format!("rollout-2025-09-19T09-00-00-{session}.jsonl"));
+    std::fs::write(&rollout, lines.join("\n") + "\n").unwrap();
+    env.run(&["import", rollout.to_str().unwrap()]).success();
+    let out = exported(&env, session);
+    let text = out.to_string();
+    for name in ["mrotili", "acme-eng", "kfenwick", "lbrandt"] {
+        assert!(!text.contains(name), "{name}: {:#?}", results(&out));
+    }
+    let results = results(&out).join("\n");
+    for kept in ["[USER] [GROUP] src/a.rs", "[USER] sudo [GROUP]", "[USER] b"] {
+        assert!(results.contains(kept), "{kept}: {results}");
+    }
+}
