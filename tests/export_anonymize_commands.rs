@@ -1,10 +1,11 @@
 //! `export --anonymize`: the accounts `stat`'s format and `id -Gn`/`groups` print as bare
 //! words are read by the call's command line, whoever gave it and however: a Codex command
-//! given as a list of words is one.
+//! given as a list of words is one, and a line that prints something else besides is read
+//! only where no other command's words can be taken for an account.
 
 use serde_json::{Value, json};
 
-use crate::common::{TestEnv, run_with_stdin};
+use crate::common::{SessionBuilder, TestEnv, run_with_stdin};
 
 /// What `export --format json --anonymize` makes of session `id` as the user `alice`, whose
 /// home is the test's folder.
@@ -99,4 +100,71 @@ fn a_codex_command_given_as_a_list_is_read_for_the_accounts_it_prints() {
     for kept in ["[USER] [GROUP] src/a.rs", "[USER] sudo [GROUP]", "[USER] b"] {
         assert!(results.contains(kept), "{kept}: {results}");
     }
+}
+
+/// A session `alice` recorded, of shell calls each a command and its output, exported: the
+/// outputs as exported.
+fn calls_exported(env: &TestEnv, id: &str, calls: &[(&str, &str)]) -> Vec<String> {
+    let mut session = SessionBuilder::new(id).meta(|m| {
+        m.agent_name = "claude-code".into();
+        m.set_attribution("hostname", "vm");
+        m.set_attribution("os_user", "alice");
+    });
+    for (command, output) in calls {
+        session = session
+            .at(1.0)
+            .tool_call("Bash", json!({"command": command}))
+            .at(2.0)
+            .result(json!(output));
+    }
+    session.write(env);
+    results(&exported(env, id))
+}
+
+/// Every line of a `stat` call's output that its format matched was taken for one of `stat`'s:
+/// `stat -c '%U %n' a; echo hello world` exported `[USER] world`, and `id -Gn && echo done`'s
+/// `done` would have been an account. `stat`'s format is read only in a line whose other
+/// commands print nothing (`cd`) or keep `stat`'s lines (`| sort`); a list of groups in the
+/// lines the commands before any other print, one each.
+#[test]
+fn what_another_command_of_the_line_prints_is_no_account() {
+    let env = TestEnv::new();
+    let out = calls_exported(
+        &env,
+        "anon-stat-chained",
+        &[
+            (
+                "stat -c '%U %n' a; echo hello world",
+                "mrotili a\nhello world",
+            ),
+            ("stat -c '%U %n' a && printf 'ok go\\n'", "mrotili a\nok go"),
+            (
+                "stat -c '%U %G' * | sort -u",
+                "kfenwick acme-eng\nroot root",
+            ),
+            ("cd src && stat -c '%U %n' a.rs 2>/dev/null", "lbrandt a.rs"),
+            (
+                "find . -name '*.rs' -exec stat -c '%U %n' {} +",
+                "pvandal ./a.rs",
+            ),
+            ("id -Gn alice && echo done", "alice sudo acme-eng\ndone"),
+            ("id -Gn; groups", "alice sudo acme-eng\nalice sudo acme-eng"),
+            ("echo start; id -Gn", "start\nalice sudo acme-eng"),
+            ("id -Gn || echo none", "none"),
+        ],
+    );
+    assert_eq!(
+        out,
+        [
+            "mrotili a\nhello world",
+            "mrotili a\nok go",
+            "[USER] [GROUP]\nroot root",
+            "[USER] a.rs",
+            "[USER] ./a.rs",
+            "[USER] sudo acme-eng\ndone",
+            "[USER] sudo [GROUP]\n[USER] sudo [GROUP]",
+            "start\n[USER] sudo acme-eng",
+            "none",
+        ]
+    );
 }

@@ -252,9 +252,18 @@ fn group_shaped(word: &str) -> bool {
 }
 
 /// Whether `command` is one that prints only accounts and groups, as bare words: `id -Gn`
-/// (`-nG`, `-gn`, `-un`, of a user named or not) or `groups` (of users named or not), alone.
+/// (`-nG`, `-gn`, `-un`, of a user named or not) or `groups` (of users named or not), alone or
+/// run one after another (`id -Gn; groups`). Beside any other command (`id -Gn alice && echo
+/// done`), nothing says which lines are the lists: the one `id` prints is first only when it
+/// succeeds or says why on the same output, and `done` would be taken for an account.
 pub(super) fn lists_groups(command: &str) -> bool {
-    GROUPS_COMMAND.is_match(command.trim())
+    let mut parts = command
+        .split([';', '\n'])
+        .flat_map(|part| part.split("&&"))
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .peekable();
+    parts.peek().is_some() && parts.all(|part| GROUPS_COMMAND.is_match(part))
 }
 
 /// A command [`lists_groups`] takes.

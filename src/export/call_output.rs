@@ -4,7 +4,9 @@
 //! sudo acme-eng`), which nothing in the text alone tells from a sentence, and which were
 //! exported. The call's command says where they are: each line of its result the format
 //! matches (every line of a list of groups) has its account `[USER]` and its group `[GROUP]`,
-//! the system's own staying ([`Columns`]).
+//! the system's own staying ([`Columns`]). Only a line that prints nothing else is read: the
+//! words another command of it prints (`stat -c '%U %n' a; echo hello world`) would match
+//! the format as well.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -16,6 +18,7 @@ use serde_json::Value;
 use super::account_columns::Columns;
 use super::account_lines::{group_lists, lines, lists_groups};
 use super::anonymize::Report;
+use crate::model::policy::shell::{self, SimpleCommand};
 
 /// A format given to `stat`, quoted or not, after `-c`, `--format`, `--printf` or `-f`.
 static STAT_FORMAT: LazyLock<Regex> = LazyLock::new(|| {
@@ -41,8 +44,12 @@ pub(super) struct StatLine {
 }
 
 /// The lines the formats `command` gives `stat` print, of those naming an account or a group
-/// (`%U`, `%G`, BSD's `%Su`, `%Sg`).
+/// (`%U`, `%G`, BSD's `%Su`, `%Sg`); none when another command of the line may print lines of
+/// its own ([`prints_only_stat`]).
 pub(super) fn stat_lines(command: &str) -> Vec<StatLine> {
+    if !STAT_FORMAT.is_match(command) || !prints_only_stat(command) {
+        return Vec::new();
+    }
     STAT_FORMAT
         .captures_iter(command)
         .filter_map(|c| {
@@ -50,6 +57,63 @@ pub(super) fn stat_lines(command: &str) -> Vec<StatLine> {
             line_of(format.as_str())
         })
         .collect()
+}
+
+/// Commands that print nothing a line's output holds (`cd src && stat …`).
+const SILENT: &[&str] = &["cd", "true", ":"];
+
+/// Commands that, reading another's output, print some of its lines as they are (`stat … |
+/// sort -u`).
+const LINE_FILTERS: &[&str] = &["sort", "head", "tail", "uniq", "grep", "column"];
+
+/// Whether every line `command` prints is one of `stat`'s: each of its pipelines ends in
+/// `stat` (also run by `sudo`, `xargs` or `find -exec`), or in a command that prints nothing
+/// ([`SILENT`]), and what follows passes on lines it reads ([`LINE_FILTERS`]); what a pipe
+/// hands `stat` (`git ls-files | xargs stat …`) is not printed. A line `stat` shares with
+/// another command (`stat -c '%U %n' a; echo hello world`, `stat -c '%U' $(git ls-files)`)
+/// is not read: which of its lines are `stat`'s, nothing says.
+fn prints_only_stat(command: &str) -> bool {
+    let commands = shell::split(command);
+    if commands.is_empty() || commands.iter().any(|c| c.unread) {
+        return false;
+    }
+    // Each pipeline's last command that is no filter of what it reads prints its output.
+    let mut printer: Option<&SimpleCommand> = None;
+    for command in &commands {
+        let name = shell::command_of(&command.words)
+            .first()
+            .map_or("", |w| shell::basename(w));
+        if !(command.piped_in && LINE_FILTERS.contains(&name)) {
+            if !command.piped_in && printer.is_some_and(|p| !stat_or_silent(p)) {
+                return false;
+            }
+            printer = Some(command);
+        }
+    }
+    printer.is_some_and(stat_or_silent)
+}
+
+/// Whether one simple command prints only `stat`'s lines, or nothing.
+fn stat_or_silent(command: &SimpleCommand) -> bool {
+    let words = shell::command_of(&command.words);
+    let Some(name) = words.first().map(|w| shell::basename(w)) else {
+        // Nothing but a redirection or an assignment.
+        return true;
+    };
+    match name {
+        "stat" => true,
+        // `find … -exec stat … {} +`, which then prints no path of its own.
+        "find" => {
+            let runs_stat = words.windows(2).any(|w| {
+                matches!(w[0].as_str(), "-exec" | "-execdir") && shell::basename(&w[1]) == "stat"
+            });
+            let prints = words.iter().any(|w| {
+                w.starts_with("-print") || w.starts_with("-fprint") || w == "-ls" || w == "-fls"
+            });
+            runs_stat && !prints
+        }
+        _ => SILENT.contains(&name),
+    }
 }
 
 /// The line `format` prints, as a pattern of the whole line; `None` when it names no account
@@ -240,6 +304,32 @@ mod tests {
     }
 
     #[test]
+    fn formats_are_read_only_where_nothing_else_prints() {
+        for command in [
+            "stat -c '%U %n' a",
+            "cd src && stat -c '%U %n' a 2>/dev/null",
+            "stat -c '%U %G' * | sort -u | head -n 3",
+            "sudo stat -c %U /srv/x",
+            "git ls-files | xargs stat -c '%U %n'",
+            "echo x | stat -c '%U %n' a",
+            "find . -name '*.rs' -exec stat -c '%U %n' {} +",
+        ] {
+            assert_eq!(stat_lines(command).len(), 1, "{command}");
+        }
+        for command in [
+            "stat -c '%U %n' a; echo hello world",
+            "stat -c '%U %n' a && ls",
+            "stat -c '%U %n' a | cat",
+            "echo x | sort; stat -c '%U %n' a",
+            "stat -c '%U %n' $(git ls-files)",
+            "find src -print -exec stat -c '%U' {} +",
+            "find src -exec stat -c '%U' {} + -ls",
+        ] {
+            assert!(stat_lines(command).is_empty(), "{command}");
+        }
+    }
+
+    #[test]
     fn commands_listing_groups_alone_are_told() {
         for command in [
             "id -Gn",
@@ -253,7 +343,16 @@ mod tests {
                 "{command}"
             );
         }
-        for command in ["id", "id -G", "groups; ls", "echo groups", "id -Gn && ls"] {
+        assert!(CallOutput::of("id -Gn; groups && id -un").is_some_and(|c| c.groups));
+        for command in [
+            "id",
+            "id -G",
+            "groups; ls",
+            "echo groups",
+            "id -Gn && ls",
+            "id -Gn || echo none",
+            ";",
+        ] {
             assert!(
                 CallOutput::of(command).is_none_or(|c| !c.groups),
                 "{command}"
