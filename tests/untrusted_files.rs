@@ -856,10 +856,93 @@ fn a_fifo_named_as_a_log_in_a_folder_named_to_import_is_said_never_opened() {
     }
 }
 
+/// A FIFO named as a Gemini CLI chat (`~/.gemini/tmp/<project>/chats/session-*.jsonl`), as a
+/// Copilot CLI session's `events.jsonl`, or as a subagent's transcript beside a Claude Code
+/// transcript, in the agents' default folders, was passed over by `import --discover` and
+/// `--all` without a word, where one named as a Codex rollout or a transcript is said. Each is
+/// said, once, and never opened; the transcript beside them is imported.
+#[test]
+fn a_fifo_in_gemini_copilot_or_subagents_default_folders_is_said_never_opened() {
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    let chats = home.join(".gemini/tmp/3f2a/chats");
+    let copilot = home.join(".copilot/session-state/36a807fe-9154-4ae3-8cdc-bbf634e14bb4");
+    let id = "4b2030ed-5563-49ea-b703-6a002f2d3cc8";
+    let project = home.join(".claude/projects/-work-app");
+    for folder in [&chats, &copilot, &project.join(id).join("subagents")] {
+        std::fs::create_dir_all(folder).unwrap();
+    }
+    std::fs::copy(
+        crate::common::shared().join(format!(
+            "corpus/claude-code/moredip__session-share/{id}.jsonl"
+        )),
+        project.join(format!("{id}.jsonl")),
+    )
+    .unwrap();
+    let listed = [
+        chats.join("session-2026-01-01T00-00-0199aaaa.jsonl"),
+        copilot.join("events.jsonl"),
+    ];
+    let subagent = project.join(id).join("subagents/agent-b3b3b3b.jsonl");
+    for fifo in listed.iter().chain([&subagent]) {
+        mkfifo(fifo);
+    }
+    // Named otherwise than a chat, a FIFO there is no log, and not said.
+    mkfifo(&chats.join("notes.txt"));
+    let command = |args: &[&str]| {
+        let mut cmd = env.command(args);
+        cmd.env("HOME", &home)
+            .env_remove("CODEX_HOME")
+            .env_remove("COPILOT_HOME")
+            .env_remove("GEMINI_CLI_HOME");
+        cmd
+    };
+    let said = |fifo: &Path| {
+        format!(
+            "{}: a FIFO, not a regular file: left out, never opened",
+            fifo.display()
+        )
+    };
+
+    let found = run_limited(
+        command(&["import", "--discover", "--format", "json"]),
+        None,
+        FIFO_LIMIT,
+    );
+    assert_eq!(found.code, 0, "{found:?}");
+    assert_eq!(
+        found.json().as_array().unwrap().len(),
+        1,
+        "{}",
+        found.stdout
+    );
+    for fifo in &listed {
+        assert_eq!(
+            found.stderr.matches(&said(fifo)).count(),
+            1,
+            "{}",
+            found.stderr
+        );
+    }
+    assert!(!found.stderr.contains("notes.txt"), "{}", found.stderr);
+
+    let all = run_limited(
+        command(&["--trace-dir", ".agent-traces", "import", "--all"]),
+        None,
+        FIFO_LIMIT,
+    );
+    assert_eq!(all.code, 0, "{all:?}");
+    assert_eq!(env.sessions(), [id], "{}", all.stdout);
+    for fifo in listed.iter().chain([&subagent]) {
+        assert_eq!(all.stderr.matches(&said(fifo)).count(), 1, "{}", all.stderr);
+    }
+}
+
 /// A file named to `import` is the user's choice: a link named there is followed (to a regular
 /// file only; a FIFO is refused at once, saying so). The subagents' folder beside it is the
-/// agent's: a link there is not followed but said, and a FIFO there is passed over. An import
-/// waited forever on a FIFO among a transcript's subagents.
+/// agent's: a link there is not followed but said, and a FIFO there is never opened but said
+/// (it was passed over without a word). An import waited forever on a FIFO among a
+/// transcript's subagents.
 #[test]
 fn import_follows_a_link_it_is_named_and_no_link_or_fifo_among_subagents() {
     let env = TestEnv::new();
@@ -897,6 +980,16 @@ fn import_follows_a_link_it_is_named_and_no_link_or_fifo_among_subagents() {
         imported.stderr.contains(
             "agent-c4c4c4c.jsonl: a symbolic link among its subagents' transcripts, not followed"
         ),
+        "{}",
+        imported.stderr
+    );
+    let fifo_said = format!(
+        "{}: a FIFO, not a regular file: left out, never opened",
+        dir.join(id).join("subagents/agent-b3b3b3b.jsonl").display()
+    );
+    assert_eq!(
+        imported.stderr.matches(&fifo_said).count(),
+        1,
         "{}",
         imported.stderr
     );

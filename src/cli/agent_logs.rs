@@ -64,8 +64,9 @@ pub(crate) fn places(agent: LogAgent) -> Vec<PathBuf> {
 
 /// Every log of `agent` in its default places, in name order. Links inside an agent's folder
 /// are not followed: each is added to `links`, for the caller to say (the folder itself, as
-/// `$CODEX_HOME` or the home names it, is followed), and so is a Codex rollout that is a FIFO,
-/// a socket or a device, never opened.
+/// `$CODEX_HOME` or the home names it, is followed), and so is a FIFO, a socket or a device
+/// named as a log (a Codex rollout, a Gemini CLI chat, a Copilot CLI session's events), never
+/// opened.
 pub(crate) fn find(agent: LogAgent, links: &mut Vec<PathBuf>) -> Vec<FoundLog> {
     let mut out = Vec::new();
     for place in places(agent) {
@@ -115,16 +116,22 @@ pub(crate) fn find(agent: LogAgent, links: &mut Vec<PathBuf>) -> Vec<FoundLog> {
                     if !is_folder(&chats, links) {
                         continue;
                     }
-                    for path in files_in(&chats, links) {
+                    for (path, kind) in folder_entries(&chats) {
                         let name = name_of(&path);
                         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-                        if name.starts_with("session-") && (ext == "jsonl" || ext == "json") {
-                            out.push(FoundLog {
+                        let chat =
+                            name.starts_with("session-") && (ext == "jsonl" || ext == "json");
+                        match kind {
+                            EntryKind::File if chat => out.push(FoundLog {
                                 agent: Agent::GeminiCli,
                                 path,
                                 group: slug.clone(),
                                 cwd: folders.get(&slug).cloned(),
-                            });
+                            }),
+                            EntryKind::Link => links.push(path),
+                            // A FIFO named as a chat would hold the import: said, never opened.
+                            EntryKind::Other if chat => links.push(path),
+                            _ => {}
                         }
                     }
                 }
@@ -139,7 +146,8 @@ pub(crate) fn find(agent: LogAgent, links: &mut Vec<PathBuf>) -> Vec<FoundLog> {
                             group: "session-state".to_owned(),
                             cwd: None,
                         }),
-                        Some(EntryKind::Link) => links.push(path),
+                        // A FIFO or a device in its place: said, never opened.
+                        Some(EntryKind::Link | EntryKind::Other) => links.push(path),
                         _ => {}
                     }
                 }
@@ -196,12 +204,6 @@ fn is_folder(path: &Path, links: &mut Vec<PathBuf>) -> bool {
         }
         _ => false,
     }
-}
-
-/// Regular files directly in `dir`: a FIFO named like a log would hold the import. Links among
-/// them go to `links`.
-fn files_in(dir: &Path, links: &mut Vec<PathBuf>) -> Vec<PathBuf> {
-    entries(dir, EntryKind::File, links)
 }
 
 fn entries(dir: &Path, wanted: EntryKind, links: &mut Vec<PathBuf>) -> Vec<PathBuf> {

@@ -14,7 +14,7 @@ use super::claude_transcript::{ImportError, ImportReport, ParentLink, import_fil
 use super::resume::{self, Freshness};
 use crate::capture::sink::Sink;
 use crate::capture::transcript::session_of;
-use crate::store::{EntryKind, Store, entry_kind, folder_entries};
+use crate::store::{EntryKind, Store, describe_entry, entry_kind, folder_entries};
 
 /// What importing one file gave: its report and its subagents' reports, or why it failed.
 pub type FileResult = Result<Vec<ImportReport>, ImportError>;
@@ -99,11 +99,24 @@ pub fn import_files(
 pub fn import_with_subagents(store: &Store, file: &Path, sink: &Sink) -> FileResult {
     let parent = parent_of_agent_file(file);
     let mut main = import_file(store, file, parent.as_ref(), sink)?;
-    let (children, links) = subagent_files(file);
+    let Subagents {
+        files: children,
+        links,
+        specials,
+    } = subagent_files(file);
     for link in links {
         main.warnings.push(format!(
             "{}: a symbolic link among its subagents' transcripts, not followed",
             link.display()
+        ));
+    }
+    // Said as one named among the agents' logs is: a FIFO passed over without a word hid a
+    // subagent from the user (one planted where a subagent's transcript was to be).
+    for special in specials {
+        main.warnings.push(format!(
+            "{}: {}, not a regular file: left out, never opened",
+            special.display(),
+            describe_entry(&special).unwrap_or("no regular file")
         ));
     }
     let session = main.session_id.clone();
@@ -145,27 +158,38 @@ pub fn import_with_subagents(store: &Store, file: &Path, sink: &Sink) -> FileRes
     Ok(reports)
 }
 
-/// The transcripts in a transcript's `<stem>/subagents/` folder, in name order, and the links
-/// named like one there, which are not followed: the folder is the agent's, and a link in it
-/// may point anywhere (a FIFO, a device, a file not the user's to import). A FIFO or a device
-/// named like a transcript is no transcript either.
-fn subagent_files(file: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
+/// What a transcript's `<stem>/subagents/` folder holds named like a transcript.
+#[derive(Default)]
+struct Subagents {
+    /// The transcripts, in name order.
+    files: Vec<PathBuf>,
+    /// Links, which are not followed: the folder is the agent's, and a link in it may point
+    /// anywhere (a FIFO, a device, a file not the user's to import).
+    links: Vec<PathBuf>,
+    /// FIFOs, sockets and devices: no transcript, and never opened (reading a FIFO would never
+    /// end).
+    specials: Vec<PathBuf>,
+}
+
+/// The entries named like a transcript (`*.jsonl`) in `file`'s `<stem>/subagents/` folder.
+fn subagent_files(file: &Path) -> Subagents {
     let subagents = file.with_extension("").join("subagents");
+    let mut found = Subagents::default();
     if entry_kind(&subagents) != Some(EntryKind::Folder) {
-        return (Vec::new(), Vec::new());
+        return found;
     }
-    let (mut children, mut links) = (Vec::new(), Vec::new());
     for (path, kind) in folder_entries(&subagents) {
         if path.extension().is_none_or(|e| e != "jsonl") {
             continue;
         }
         match kind {
-            EntryKind::File => children.push(path),
-            EntryKind::Link => links.push(path),
-            _ => {}
+            EntryKind::File => found.files.push(path),
+            EntryKind::Link => found.links.push(path),
+            EntryKind::Other => found.specials.push(path),
+            EntryKind::Folder => {}
         }
     }
-    (children, links)
+    found
 }
 
 /// How a transcript and its subagents' transcripts compare with the store.
@@ -221,7 +245,7 @@ pub fn freshness(store: &Store, file: &Path, session_id: &str) -> FileFreshness 
     if !matches!(fresh.main, Freshness::UpToDate(_) | Freshness::Grown { .. }) {
         return fresh;
     }
-    for child in subagent_files(file).0 {
+    for child in subagent_files(file).files {
         let agent = child
             .file_stem()
             .map(|s| s.to_string_lossy().trim_start_matches("agent-").to_owned())
