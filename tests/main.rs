@@ -25,6 +25,7 @@ mod explain;
 mod export;
 mod export_anonymize;
 mod export_anonymize_commands;
+mod export_anonymize_drives;
 mod export_anonymize_listings;
 mod export_langfuse;
 mod export_metrics;

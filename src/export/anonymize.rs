@@ -771,14 +771,18 @@ impl Anonymizer {
         // `git/alicecodes`, taken for a home under `/Users/pete/git`).
         for folder in &folders {
             for user in &users {
-                if let Some(at) = folder.find(&format!("/{user}"))
-                    && !HOME_PATH.is_match(&folder[..at])
+                // `D:\work\alice\proj` as `/work/alice/proj`: its home is `D:\work\alice`.
+                let at = folder
+                    .find(&format!("/{user}"))
+                    .or_else(|| folder.find(&format!("\\{user}")));
+                if let Some(at) = at
+                    && !in_a_home(&folder[..at])
                     && folder[at + 1 + user.len()..]
                         .chars()
                         .next()
-                        .is_none_or(|c| c == '/')
+                        .is_none_or(|c| c == '/' || c == '\\')
                 {
-                    homes.insert(folder[..at + 1 + user.len()].to_owned());
+                    homes.extend(drive_spellings(&folder[..at + 1 + user.len()]));
                 }
             }
         }
@@ -792,10 +796,9 @@ impl Anonymizer {
             .into_iter()
             .map(|f| f.trim_end_matches(['/', '\\']).to_owned())
             .filter(|f| {
-                f.len() > 1
-                    && !HOME_PATH.is_match(f)
-                    && !homes.iter().any(|h| f.starts_with(h.as_str()))
+                f.len() > 1 && !in_a_home(f) && !homes.iter().any(|h| f.starts_with(h.as_str()))
             })
+            .flat_map(|f| drive_spellings(&f))
             .collect();
         folders.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         folders.dedup();
@@ -1253,20 +1256,7 @@ impl Scrubber<'_> {
         if let Some(named) = &self.named_homes {
             out = replace(out, named, "home_path", report, |_| HOME.to_owned());
         }
-        out = replace_where(out, &HOME_PATH, "home_path", report, |c, t| {
-            let pre = ["pre", "unixq", "winq"].iter().find_map(|g| c.name(g));
-            if let Some(colon) = pre.filter(|p| p.as_str() == ":")
-                && !follows_a_path(&t[..colon.start()])
-            {
-                return None;
-            }
-            let pre = pre.map_or("", |m| m.as_str());
-            let end = ["unixspend", "winspend"]
-                .iter()
-                .find_map(|g| c.name(g))
-                .map_or("", |m| m.as_str());
-            Some(format!("{pre}{HOME}{end}"))
-        });
+        out = replace_where(out, &HOME_PATH, "home_path", report, home_replaced);
         out = replace(out, &MACOS_TEMP, "temp_dir", report, |_| TEMP.to_owned());
         let columns = Columns {
             accounts: &self.accounts,
@@ -1383,6 +1373,57 @@ impl Scrubber<'_> {
         self.value(&mut event.data, report);
         self.map(&mut event.extra, report);
     }
+}
+
+/// What a match `c` of [`HOME_PATH`] in `text` becomes: `~`, with the quote or separator
+/// before and after it; `None` where it names no home here (`/root` after a drive's letter,
+/// `C:/root`, or a host's name, [`follows_a_path`]).
+fn home_replaced(c: &Captures<'_>, text: &str) -> Option<String> {
+    let pre = ["pre", "unixq", "winq"].iter().find_map(|g| c.name(g));
+    if let Some(colon) = pre.filter(|p| p.as_str() == ":")
+        && !follows_a_path(&text[..colon.start()])
+    {
+        return None;
+    }
+    let pre = pre.map_or("", |m| m.as_str());
+    let end = ["unixspend", "winspend"]
+        .iter()
+        .find_map(|g| c.name(g))
+        .map_or("", |m| m.as_str());
+    Some(format!("{pre}{HOME}{end}"))
+}
+
+/// Whether `folder` is in a home folder, as [`home_replaced`] replaces one: `C:/root/x` is
+/// not, and was left whole (taken for a folder in `/root`, it was no `[CWD]`, and `/root`
+/// after a drive's letter is no `~`).
+fn in_a_home(folder: &str) -> bool {
+    HOME_PATH
+        .captures_iter(folder)
+        .any(|c| home_replaced(&c, folder).is_some())
+}
+
+/// A folder on a Windows drive as each of its spellings writes it: Windows takes `c:/srv/app`
+/// for `C:\srv\app`, and JSON text inside a string doubles the backslashes; a folder
+/// elsewhere has one spelling.
+fn drive_spellings(folder: &str) -> Vec<String> {
+    let bytes = folder.as_bytes();
+    let on_a_drive = bytes.len() > 2
+        && bytes[0].is_ascii_alphabetic()
+        && bytes[1] == b':'
+        && matches!(bytes[2], b'/' | b'\\');
+    if !on_a_drive {
+        return vec![folder.to_owned()];
+    }
+    let back = folder.replace('/', "\\");
+    let spellings = [folder.replace('\\', "/"), back.replace('\\', "\\\\"), back];
+    // The drive's letter in either case: `c:\srv` is `C:\srv`.
+    let mut out = vec![folder.to_owned()];
+    for spelling in spellings {
+        let (letter, rest) = spelling.split_at(1);
+        out.push(letter.to_ascii_uppercase() + rest);
+        out.push(letter.to_ascii_lowercase() + rest);
+    }
+    out
 }
 
 /// Whether `before`, the text before a `:` and `/root`, ends with a path, as a list of folders
