@@ -102,6 +102,44 @@ fn a_codex_command_given_as_a_list_is_read_for_the_accounts_it_prints() {
     }
 }
 
+/// Codex's `exec_command` puts a header before a command's output (`Chunk ID: 54c887`, `Wall
+/// time: 0.5541 seconds`, `Process exited with code 0`, `Output:`): its lines matched `stat
+/// -c '%U %n'`'s format too and became `[USER] time: 0.5541 seconds`. Only what follows
+/// `Output:` is the command's.
+#[test]
+fn the_header_of_a_codex_exec_command_output_is_no_account() {
+    let env = TestEnv::new();
+    let session = "019c8a4d-8f45-7010-8b5d-7fad920aa7f3";
+    let line = |second: usize, payload: Value| {
+        json!({"timestamp": format!("2026-11-30T05:39:{second:02}.000Z"),
+               "type": "response_item", "payload": payload})
+        .to_string()
+    };
+    let header = "Chunk ID: 54c887\nWall time: 0.5541 seconds\nProcess exited with code 0\nOriginal token count: 9\nOutput:\n";
+    let lines = [
+        json!({"timestamp": "2026-11-30T05:39:00.000Z", "type": "session_meta",
+               "payload": {"id": session, "cwd": "/srv/p", "cli_version": "0.171.0"}})
+        .to_string(),
+        line(
+            1,
+            json!({"type": "function_call", "name": "exec_command", "call_id": "call_1",
+                   "arguments": json!({"cmd": "stat -c '%U %n' src/a.rs"}).to_string()}),
+        ),
+        line(
+            2,
+            json!({"type": "function_call_output", "call_id": "call_1",
+                   "output": format!("{header}mrotili src/a.rs\n")}),
+        ),
+    ];
+    let rollout = env
+        .path()
+        .join(format!("rollout-2026-11-30T05-39-00-{session}.jsonl"));
+    std::fs::write(&rollout, lines.join("\n") + "\n").unwrap();
+    env.run(&["import", rollout.to_str().unwrap()]).success();
+    let out = results(&exported(&env, session));
+    assert_eq!(out, [format!("{header}[USER] src/a.rs\n")]);
+}
+
 /// A session `alice` recorded, of shell calls each a command and its output, exported: the
 /// outputs as exported.
 fn calls_exported(env: &TestEnv, id: &str, calls: &[(&str, &str)]) -> Vec<String> {

@@ -213,16 +213,17 @@ pub(super) fn rewrite(
 ) {
     match value {
         Value::String(s) => {
-            let mut new = rewrite_text(columns, &output.stat, s, report);
+            let (header, body) = s.split_at(header_len(s));
+            let mut new = rewrite_text(columns, &output.stat, body, report);
             if output.groups {
-                let text = new.as_deref().unwrap_or(s);
+                let text = new.as_deref().unwrap_or(body);
                 if let Cow::Owned(listed) = group_lists(columns, Cow::Borrowed(text), true, report)
                 {
                     new = Some(listed);
                 }
             }
             if let Some(new) = new {
-                *s = new;
+                *s = format!("{header}{new}");
             }
         }
         Value::Array(items) => items
@@ -233,6 +234,21 @@ pub(super) fn rewrite(
             .for_each(|v| rewrite(columns, output, v, report)),
         _ => {}
     }
+}
+
+/// The length of the header Codex's `exec_command` puts before a command's output (`Chunk
+/// ID: 54c887`, `Wall time: 0.5541 seconds`, `Process exited with code 0`, `Original token
+/// count: 9`, then `Output:` on a line of its own): its lines are no command's, and `Wall
+/// time: 0.5541 seconds` matches a format `%U %n` as well. 0 for a text without one.
+fn header_len(text: &str) -> usize {
+    let mut at = 0;
+    for line in text.split_inclusive('\n').take(8) {
+        at += line.len();
+        if line.trim_end() == "Output:" {
+            return at;
+        }
+    }
+    0
 }
 
 /// [`rewrite`] of one string; `None` when nothing changes.
