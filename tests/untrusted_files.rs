@@ -938,6 +938,54 @@ fn a_fifo_in_gemini_copilot_or_subagents_default_folders_is_said_never_opened() 
     }
 }
 
+/// Gemini CLI keeps a session's subagents' chats in `chats/<session id>/`: a FIFO or a link
+/// there named as a chat was passed over without a word. Each is said, once, and never opened
+/// or followed; the chat beside them is imported.
+#[test]
+fn a_fifo_or_link_among_a_gemini_chats_subagents_is_said_never_opened() {
+    let env = TestEnv::new();
+    let session = "0ab84937-9fe7-4284-986a-33c832af0b6a";
+    let chats = env.path().join("chats");
+    let subagents = chats.join(session);
+    std::fs::create_dir_all(&subagents).unwrap();
+    let chat = chats.join("session-2026-04-23T12-52-0ab84937.jsonl");
+    std::fs::copy(
+        crate::common::shared()
+            .join("corpus/gemini/Mai0313__VibeCodingTracker/gemini-session.jsonl"),
+        &chat,
+    )
+    .unwrap();
+    let fifo = subagents.join("agent-fifo.jsonl");
+    mkfifo(&fifo);
+    let link = subagents.join("agent-link.jsonl");
+    symlink("/dev/zero", &link).unwrap();
+
+    let run = run_limited(
+        env.command(&["import", chat.to_str().unwrap()]),
+        None,
+        FIFO_LIMIT,
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(env.sessions(), [session], "{}", run.stdout);
+    for said in [
+        format!(
+            "{}: a FIFO, not a regular file: left out, never opened",
+            fifo.display()
+        ),
+        format!(
+            "{}: a symbolic link among its subagents' chats, not followed",
+            link.display()
+        ),
+    ] {
+        assert_eq!(
+            run.stderr.matches(&said).count(),
+            1,
+            "{said}: {}",
+            run.stderr
+        );
+    }
+}
+
 /// A file named to `import` is the user's choice: a link named there is followed (to a regular
 /// file only; a FIFO is refused at once, saying so). The subagents' folder beside it is the
 /// agent's: a link there is not followed but said, and a FIFO there is never opened but said

@@ -22,7 +22,7 @@ use super::claude_transcript::{ImportError, ImportReport, ParentLink};
 use crate::capture::sink::Sink;
 use crate::model::tools::Agent;
 use crate::model::{EventType, Tokens};
-use crate::store::Store;
+use crate::store::{EntryKind, Store, describe_entry, entry_kind, folder_entries};
 
 /// Whether a first line (or the whole document) is a Gemini CLI chat's.
 pub fn is_chat(first: &Value) -> bool {
@@ -45,8 +45,24 @@ pub fn import_with_subagents(
     sink: &Sink,
     document: bool,
 ) -> Result<Vec<ImportReport>, ImportError> {
-    let main = import(store, path, sink, document, None)?;
+    let mut main = import(store, path, sink, document, None)?;
     let session = main.session_id.clone();
+    // What is no regular file there is never opened, but said: passed over without a word, a
+    // FIFO or a link hid a subagent from the user.
+    for (entry, kind) in subagent_folder_entries(path, &session) {
+        match kind {
+            EntryKind::Link => main.warnings.push(format!(
+                "{}: a symbolic link among its subagents' chats, not followed",
+                entry.display()
+            )),
+            EntryKind::Other => main.warnings.push(format!(
+                "{}: {}, not a regular file: left out, never opened",
+                entry.display(),
+                describe_entry(&entry).unwrap_or("no regular file")
+            )),
+            EntryKind::File | EntryKind::Folder => {}
+        }
+    }
     let children = subagent_chats(path, &session);
     if children.is_empty() {
         return Ok(vec![main]);
@@ -102,6 +118,21 @@ fn stored_agent_calls(store: &Store, session: &str) -> HashMap<String, String> {
 /// In a call that ran a subagent: the subagent's session id (its `agentId`), as subagent
 /// events name the child's session.
 const CHILD_SESSION: &str = "child_session_id";
+
+/// The entries named like a chat (`*.jsonl`) in the folder of a session's subagents' chats, as
+/// they stand there (links not followed); none when the folder is no folder.
+fn subagent_folder_entries(chat: &Path, session: &str) -> Vec<(std::path::PathBuf, EntryKind)> {
+    let Some(folder) = chat.parent().map(|chats| chats.join(session)) else {
+        return Vec::new();
+    };
+    if entry_kind(&folder) != Some(EntryKind::Folder) {
+        return Vec::new();
+    }
+    folder_entries(&folder)
+        .into_iter()
+        .filter(|(p, _)| p.extension().is_some_and(|e| e == "jsonl"))
+        .collect()
+}
 
 /// The chats of a session's subagents: the `.jsonl` files of the folder named by its id beside
 /// its chat, in name order.
