@@ -49,11 +49,19 @@ fn exported(env: &TestEnv, id: &str, cwd: &str, text: &str) -> (String, String, 
 /// under a Windows path named after the user (`D:\work\alice\proj`) was `[CWD]` but its
 /// sibling `D:\work\[USER]\other`, where `/work/alice/proj` makes both `~/…`. Each is now
 /// replaced as on Unix: a folder inside a home becomes `~`, one elsewhere `[CWD]`, in every
-/// spelling; `C:/root` that is not the working folder stays.
+/// spelling; `C:/root` that is not the working folder stays, and so does every `C:` of a
+/// session started in `C:\` (it was `[CWD]`).
 #[test]
 fn a_working_folder_on_a_windows_drive_is_replaced_in_every_spelling() {
     let env = TestEnv::new();
     let cases = [
+        // A drive's root is no one's folder, as `/` is not.
+        (
+            "C:\\",
+            r"dir C:\Windows C:/root/z",
+            "C:\\",
+            r"dir C:\Windows C:/root/z",
+        ),
         (
             "C:/root/x",
             r"cd C:/root/x && dir C:/root/x/src C:\root\x\src c:/root/x/y; see C:/root/z",

@@ -796,7 +796,13 @@ impl Anonymizer {
             .into_iter()
             .map(|f| f.trim_end_matches(['/', '\\']).to_owned())
             .filter(|f| {
-                f.len() > 1 && !in_a_home(f) && !homes.iter().any(|h| f.starts_with(h.as_str()))
+                // A drive's root (`C:\`) is no folder of anyone's, as `/` is not: every `C:` was
+                // `[CWD]`.
+                let drive_root = f.len() == 2 && f.ends_with(':');
+                f.len() > 1
+                    && !drive_root
+                    && !in_a_home(f)
+                    && !homes.iter().any(|h| f.starts_with(h.as_str()))
             })
             .flat_map(|f| drive_spellings(&f))
             .collect();
