@@ -140,6 +140,43 @@ fn the_header_of_a_codex_exec_command_output_is_no_account() {
     assert_eq!(out, [format!("{header}[USER] src/a.rs\n")]);
 }
 
+/// Gemini CLI's shell tool puts fields around a command's output (`Command: …`, `Stdout: `
+/// before it, `Exit Code: 0`, `Background PIDs: (none)`, `Process Group PGID: 4242` after
+/// it): they matched `stat -c '%U %n'`'s format and became `[USER] Code: 0`, while the first
+/// line of the output, after `Stdout: `, was left. Only the output is read, its first line
+/// too.
+#[test]
+fn the_fields_around_a_gemini_shell_output_are_no_account() {
+    let env = TestEnv::new();
+    let command = "stat -c '%U %n' a b";
+    let (before, after) = (
+        format!("Command: {command}\nDirectory: (root)\nStdout: "),
+        "\nStderr: (empty)\nError: (none)\nExit Code: 0\nSignal: (none)\nBackground PIDs: (none)\nProcess Group PGID: 4242",
+    );
+    let old_form = format!("Command: {command}\nDirectory: (root)\nOutput: ");
+    let old_after = "\nError: (none)\nExit Code: 0\nSignal: (none)\nBackground PIDs: (none)\nProcess Group PGID: 4242";
+    let mut session = SessionBuilder::new("anon-gemini-shell").meta(|m| {
+        m.agent_name = "gemini-cli".into();
+        m.set_attribution("os_user", "alice");
+    });
+    for (head, tail) in [(before.as_str(), after), (old_form.as_str(), old_after)] {
+        session = session
+            .at(1.0)
+            .tool_call("run_shell_command", json!({"command": command}))
+            .at(2.0)
+            .result(json!(format!("{head}mrotili a\nkfenwick b{tail}")));
+    }
+    session.write(&env);
+    let out = results(&exported(&env, "anon-gemini-shell"));
+    assert_eq!(
+        out,
+        [
+            format!("{before}[USER] a\n[USER] b{after}"),
+            format!("{old_form}[USER] a\n[USER] b{old_after}"),
+        ]
+    );
+}
+
 /// A session `alice` recorded, of shell calls each a command and its output, exported: the
 /// outputs as exported.
 fn calls_exported(env: &TestEnv, id: &str, calls: &[(&str, &str)]) -> Vec<String> {

@@ -10,6 +10,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -213,7 +214,8 @@ pub(super) fn rewrite(
 ) {
     match value {
         Value::String(s) => {
-            let (header, body) = s.split_at(header_len(s));
+            let read = command_output(s);
+            let body = &s[read.clone()];
             let mut new = rewrite_text(columns, &output.stat, body, report);
             if output.groups {
                 let text = new.as_deref().unwrap_or(body);
@@ -223,7 +225,7 @@ pub(super) fn rewrite(
                 }
             }
             if let Some(new) = new {
-                *s = format!("{header}{new}");
+                *s = format!("{}{new}{}", &s[..read.start], &s[read.end..]);
             }
         }
         Value::Array(items) => items
@@ -236,19 +238,36 @@ pub(super) fn rewrite(
     }
 }
 
-/// The length of the header Codex's `exec_command` puts before a command's output (`Chunk
-/// ID: 54c887`, `Wall time: 0.5541 seconds`, `Process exited with code 0`, `Original token
-/// count: 9`, then `Output:` on a line of its own): its lines are no command's, and `Wall
-/// time: 0.5541 seconds` matches a format `%U %n` as well. 0 for a text without one.
-fn header_len(text: &str) -> usize {
+/// What of a call's result `text` its command printed: all of it, but for the header
+/// Codex's `exec_command` puts first (`Chunk ID: 54c887`, `Wall time: 0.5541 seconds`,
+/// `Process exited with code 0`, `Original token count: 9`, then `Output:` on a line of its
+/// own), and the fields Gemini CLI's shell tool puts around it (`Command: …`, `Directory: …`,
+/// `Stdout: ` or `Output: ` before it, `Stderr: …` or `Error: …`, `Exit Code: 0`,
+/// `Background PIDs: (none)` after it). Their lines are no command's, and `Wall time: 0.5541
+/// seconds` or `Exit Code: 0` matches a format `%U %n` as well.
+fn command_output(text: &str) -> Range<usize> {
     let mut at = 0;
     for line in text.split_inclusive('\n').take(8) {
         at += line.len();
         if line.trim_end() == "Output:" {
-            return at;
+            return at..text.len();
         }
     }
-    0
+    if text.starts_with("Command: ") {
+        let start = ["\nStdout: ", "\nOutput: "]
+            .iter()
+            .filter_map(|label| text.find(label).map(|i| i + label.len()))
+            .min();
+        if let Some(start) = start {
+            let end = ["\nStderr: ", "\nError: "]
+                .iter()
+                .filter_map(|label| text[start..].find(label).map(|i| start + i))
+                .min()
+                .unwrap_or(text.len());
+            return start..end;
+        }
+    }
+    0..text.len()
 }
 
 /// [`rewrite`] of one string; `None` when nothing changes.
