@@ -2159,6 +2159,26 @@ fn an_interrupt_is_shown_as_one_and_counted_by_explain() {
 #[test]
 fn explain_tells_the_turns_errors_from_the_tools() {
     let env = TestEnv::new();
+    a_failed_call_then_an_api_error(&env);
+    let explain = env.run(&["explain", SID, "--color", "never"]);
+    let text = &explain.success().stdout;
+    assert!(
+        text.contains("Errors: 2 (1 of tools, 1 of the turn)   Rejected: 0\n"),
+        "{text}"
+    );
+    let json = env
+        .run(&["explain", SID, "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(
+        (&json["errors"], &json["tool_errors"]),
+        (&json!(2), &json!(1)),
+        "{json}"
+    );
+}
+
+/// A session of one failed call, then an API error that ended the turn (StopFailure).
+fn a_failed_call_then_an_api_error(env: &TestEnv) {
     env.hook(
         "UserPromptSubmit",
         &payload("UserPromptSubmit", json!({"prompt": "build it"})),
@@ -2176,14 +2196,23 @@ fn explain_tells_the_turns_errors_from_the_tools() {
                          "last_assistant_message": "API Error: 529 Overloaded"});
     env.hook("StopFailure", &payload("StopFailure", failure))
         .success();
-    let explain = env.run(&["explain", SID, "--color", "never"]);
-    let text = &explain.success().stdout;
+}
+
+/// stats's "Errors: N" counted the API error that ended a turn (StopFailure) with the tools'
+/// failed calls, as explain did. It says how many were the tools' and how many the turn's, in
+/// its own line (`tool_errors` in JSON; `errors` keeps its meaning, the two together).
+#[test]
+fn stats_tells_the_turns_errors_from_the_tools() {
+    let env = TestEnv::new();
+    a_failed_call_then_an_api_error(&env);
+    let stats = env.run(&["stats", SID, "--color", "never"]);
+    let text = &stats.success().stdout;
     assert!(
-        text.contains("Errors: 2 (1 of tools, 1 of the turn)   Rejected: 0\n"),
+        text.contains("   Tool calls: 1   Errors: 2 (1 of tools, 1 of the turn)\n"),
         "{text}"
     );
     let json = env
-        .run(&["explain", SID, "--format", "json"])
+        .run(&["stats", SID, "--format", "json"])
         .success()
         .json();
     assert_eq!(

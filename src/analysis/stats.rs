@@ -34,8 +34,11 @@ pub struct Stats {
     pub duration_s: Believed<Option<f64>>,
     pub tool_calls: u64,
     pub tool_results: u64,
-    /// Tool calls that failed (refused calls are not among them).
+    /// Tool calls that failed (refused calls are not among them), and the errors of no call
+    /// (an API error that ended a turn).
     pub errors: u64,
+    /// Of `errors`, the calls' own: the errors less those of no call, which are the turn's.
+    pub tool_errors: u64,
     /// Tool calls the user refused or stopped.
     pub rejections: u64,
     pub llm_requests: u64,
@@ -98,6 +101,8 @@ pub struct StatsBuilder {
     /// of the file another builder scanned): parent id, duration, how the call ended.
     unresolved: Vec<(String, Option<f64>, ToolOutcome)>,
     rejections: u64,
+    /// Errors of no call: the turn's, not a tool's.
+    turn_errors: u64,
     /// Paths read and written.
     read_paths: HashSet<String>,
     written_paths: HashSet<String>,
@@ -138,6 +143,7 @@ impl StatsBuilder {
         self.call_tools.extend(other.call_tools);
         self.unresolved.extend(other.unresolved);
         self.rejections += other.rejections;
+        self.turn_errors += other.turn_errors;
         self.read_paths.extend(other.read_paths);
         self.written_paths.extend(other.written_paths);
         self.tokens = self.tokens.saturating_add(other.tokens);
@@ -181,6 +187,9 @@ impl StatsBuilder {
                 let outcome = event.outcome().unwrap_or(ToolOutcome::Ok);
                 if outcome == ToolOutcome::Rejected {
                     self.rejections += 1;
+                }
+                if event.turn_error() {
+                    self.turn_errors += 1;
                 }
                 // A call is answered once: forgetting it here keeps the map to open calls, so
                 // memory stays flat however long the session is.
@@ -259,6 +268,9 @@ impl StatsBuilder {
             tool_calls: count(EventType::ToolCall),
             tool_results: count(EventType::ToolResult),
             errors: count(EventType::Error).saturating_sub(self.rejections),
+            tool_errors: count(EventType::Error)
+                .saturating_sub(self.rejections)
+                .saturating_sub(self.turn_errors),
             rejections: self.rejections,
             llm_requests: count(EventType::LlmRequest),
             tokens: self.tokens,

@@ -108,9 +108,19 @@ fn text(out: &mut impl Write, stats: &Stats, paint: Painter) -> std::io::Result<
     } else {
         String::new()
     };
+    // The turn's errors (an API error that ended it) are no tool's: said apart, as explain does.
+    let turn_errors = stats.errors.saturating_sub(stats.tool_errors);
+    let apart = if turn_errors > 0 {
+        format!(
+            " ({} of tools, {turn_errors} of the turn)",
+            stats.tool_errors
+        )
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "Duration: {duration}   Events: {}   Prompts: {}   Tool calls: {}   Errors: {}{rejected}",
+        "Duration: {duration}   Events: {}   Prompts: {}   Tool calls: {}   Errors: {}{apart}{rejected}",
         stats.events,
         stats.user_prompts,
         stats.tool_calls,

@@ -54,6 +54,9 @@ pub struct DataHead<'a> {
     /// The hook's flag for a call the user stopped.
     #[serde(default)]
     pub is_interrupt: Said,
+    /// The call a result or error answers, as the agent named it.
+    #[serde(default)]
+    pub tool_use_id: Said,
 }
 
 /// What one field of an error says, read without keeping its text: a long message costs no
@@ -64,6 +67,8 @@ pub struct Said {
     pub present: bool,
     /// It is text saying that the user refused or stopped the call, or `true`.
     pub refusal: bool,
+    /// It is text, not empty.
+    pub text: bool,
 }
 
 impl Said {
@@ -75,6 +80,9 @@ impl Said {
                 Some(serde_json::Value::Bool(b)) => *b,
                 _ => false,
             },
+            text: value
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(|s| !s.is_empty()),
         }
     }
 }
@@ -91,12 +99,14 @@ impl<'de> Deserialize<'de> for Said {
                 Ok(Said {
                     present: true,
                     refusal: is_rejection(v),
+                    text: !v.is_empty(),
                 })
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<Said, E> {
                 Ok(Said {
                     present: true,
                     refusal: v,
+                    text: false,
                 })
             }
             fn visit_i64<E: de::Error>(self, _: i64) -> Result<Said, E> {
@@ -127,6 +137,7 @@ impl<'de> Deserialize<'de> for Said {
 const PRESENT: Said = Said {
     present: true,
     refusal: false,
+    text: false,
 };
 
 impl EventHead<'_> {
@@ -166,6 +177,16 @@ impl EventHead<'_> {
             _ => None,
         }
     }
+
+    /// An error of no call that failed: one that names no tool and answers no call (an API
+    /// error that ended the turn), the turn's and not a tool's. Reads what
+    /// [`crate::model::view::ToolResult::of_no_call`] reads, the same way.
+    pub fn turn_error(&self) -> bool {
+        self.outcome() == Some(ToolOutcome::Failed)
+            && self.tool_name().is_none()
+            && self.parent_id.is_none()
+            && !self.data.tool_use_id.text
+    }
 }
 
 impl<'a> EventHead<'a> {
@@ -200,6 +221,7 @@ impl<'a> EventHead<'a> {
                 error: Said::of(data.get("error")),
                 message: Said::of(data.get("message")),
                 is_interrupt: Said::of(data.get("is_interrupt")),
+                tool_use_id: Said::of(data.get("tool_use_id")),
             },
         }
     }
@@ -268,6 +290,56 @@ mod tests {
                 panic!("a result")
             };
             assert_eq!(result.outcome, outcome, "{line}");
+        }
+    }
+
+    #[test]
+    fn a_line_and_its_full_event_agree_on_an_error_of_no_call() {
+        let lines = [
+            (
+                r#"{"event_type":"error","timestamp":1,"data":{"error":"API error (overloaded)"}}"#,
+                true,
+            ),
+            (
+                r#"{"event_type":"error","timestamp":1,"data":{"error":"x","tool_use_id":""}}"#,
+                true,
+            ),
+            (
+                r#"{"event_type":"error","timestamp":1,"data":{"error":"x","tool_use_id":7}}"#,
+                true,
+            ),
+            (
+                r#"{"event_type":"error","timestamp":1,"data":{"error":"x","tool_use_id":"t1"}}"#,
+                false,
+            ),
+            (
+                r#"{"event_type":"error","timestamp":1,"data":{"error":"x","tool_name":"Bash"}}"#,
+                false,
+            ),
+            (
+                r#"{"event_type":"error","timestamp":1,"parent_id":"c","data":{"error":"x"}}"#,
+                false,
+            ),
+            (
+                r#"{"event_type":"error","timestamp":1,"data":{"error":"User rejected tool use"}}"#,
+                false,
+            ),
+            (
+                r#"{"event_type":"tool_result","timestamp":1,"data":{"result":"ok"}}"#,
+                false,
+            ),
+        ];
+        for (line, turn) in lines {
+            let head: EventHead<'_> = serde_json::from_str(line).unwrap();
+            let mut event: Event = serde_json::from_str(line).unwrap();
+            event.event_id = "e".into();
+            assert_eq!(head.turn_error(), turn, "{line}");
+            assert_eq!(EventHead::of(&event).turn_error(), turn, "{line}");
+            let view = crate::model::view::View::of(&event, crate::model::Agent::ClaudeCode);
+            let crate::model::view::View::ToolResult(result) = view else {
+                panic!("a result")
+            };
+            assert_eq!(result.of_no_call && result.failed(), turn, "{line}");
         }
     }
 }
