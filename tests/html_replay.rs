@@ -516,3 +516,73 @@ fn a_cost_that_counts_an_unpriced_model_is_marked_in_replay_and_share() {
         "{seen}"
     );
 }
+
+/// The HTML replay showed an interrupt as `interrupted the user`, its kind and then who sent
+/// it; it reads as the terminal's replay does, `interrupted by the user`, a transcript's
+/// `[Request interrupted by user]` too.
+#[test]
+fn an_interrupt_reads_as_the_terminal_says_it() {
+    const SID: &str = "6c1d8b63-4e2f-4d5a-8b68-1f3e0c2a7b21";
+    let env = TestEnv::new();
+    let hook = |event: &str, extra: Value| {
+        let mut payload = json!({"session_id": SID, "transcript_path": "/nonexistent.jsonl",
+                                 "hook_event_name": event});
+        for (k, v) in extra.as_object().unwrap() {
+            payload[k] = v.clone();
+        }
+        env.hook(
+            if event == "Interrupt" {
+                "interrupt"
+            } else {
+                event
+            },
+            &payload,
+        )
+        .success();
+    };
+    hook("UserPromptSubmit", json!({"prompt": "deploy"}));
+    // A call, which the page's script opens.
+    let ls =
+        json!({"tool_name": "Bash", "tool_input": {"command": "ls"}, "tool_use_id": "toolu_1"});
+    hook("PreToolUse", ls.clone());
+    let mut done = ls;
+    done["tool_response"] = json!({"stdout": "a\n", "stderr": "", "interrupted": false});
+    hook("PostToolUse", done);
+    hook(
+        "Interrupt",
+        json!({"source": "user", "reason": "stop", "via": "terminal"}),
+    );
+    hook(
+        "UserPromptSubmit",
+        json!({"prompt": "[Request interrupted by user]"}),
+    );
+    hook(
+        "Interrupt",
+        json!({"source": "system", "reason": "permission_denied"}),
+    );
+    let text = env
+        .run(&["replay", SID, "--color", "never"])
+        .success()
+        .stdout
+        .clone();
+    assert_eq!(
+        text.matches("✋ interrupted by the user").count(),
+        2,
+        "{text}"
+    );
+    assert!(text.contains("✋ interrupted by the system"), "{text}");
+    let path = page(&env, &["replay", SID, "--format", "html"], "interrupt.html");
+    let Some(browser) = Browser::from_env("an_interrupt_reads_as_the_terminal_says_it") else {
+        return;
+    };
+    let seen = browser.run("replay.mjs", &json!({"path": path}));
+    assert_eq!(
+        seen["interrupts"],
+        json!([
+            "interrupted by the user",
+            "interrupted by the user",
+            "interrupted by the system"
+        ]),
+        "{seen}"
+    );
+}

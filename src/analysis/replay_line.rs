@@ -75,8 +75,9 @@ pub struct ReplayLine {
     pub event_type: String,
     pub tool: Option<String>,
     /// For a decision, what happened (the hook event, the MCP method …); for a call a skill's
-    /// inline shell command made, the skill (empty when the agent named none); for an interrupt
-    /// the agent recorded, who sent it, in words (`the user`, `another session`, `the system`).
+    /// inline shell command made, the skill (empty when the agent named none); for an
+    /// interrupt, who sent it, in words (`the user`, `another session`, `the system`), which
+    /// every view shows as `interrupted by <name>`.
     pub name: Option<String>,
     /// For a refused call, who refused it when the user did not (`auto_mode`: Claude Code's
     /// classifier, which asks no one).
@@ -93,6 +94,9 @@ pub struct ReplayLine {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub folded: Vec<usize>,
 }
+
+/// Who interrupted a turn when the agent wrote only that it was interrupted.
+pub const BY_THE_USER: &str = "the user";
 
 /// The line for `event`, the `number`th of a session of `agent` that began at `origin`.
 pub fn replay_line(event: &Event, agent: Agent, number: usize, origin: f64) -> ReplayLine {
@@ -133,7 +137,10 @@ pub fn replay_line(event: &Event, agent: Agent, number: usize, origin: f64) -> R
                     (LineKind::Note, DetailKind::Muted)
                 }
             };
-            if line.kind != LineKind::Interrupted {
+            if line.kind == LineKind::Interrupted {
+                // The line the agent writes in the user's place when the user stops it.
+                line.name = Some(BY_THE_USER.to_owned());
+            } else {
                 line.detail = Some(prompt.text.into_owned());
             }
         }
@@ -659,7 +666,10 @@ pub(crate) mod tests {
             EventType::UserPrompt,
             json!({"prompt": "[Request interrupted by user]"}),
         );
-        assert_eq!(l.kind, LineKind::Interrupted);
+        assert_eq!(
+            (l.kind, l.name.as_deref()),
+            (LineKind::Interrupted, Some("the user"))
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use super::terminal::{self, Painter};
-use crate::analysis::replay_line::{DetailKind, LineKind, ReplayHeader, ReplayLine};
+use crate::analysis::replay_line::{BY_THE_USER, DetailKind, LineKind, ReplayHeader, ReplayLine};
 use crate::analysis::replay_show::{Body, DiffTag, EventDetail};
 
 /// How much of a prompt, answer or result one line shows.
@@ -152,7 +152,7 @@ pub fn write_line(
         LineKind::SessionEnd => ("■", p.green(&event_type)),
         LineKind::Prompt => ("👤", p.bold(&event_type)),
         LineKind::Interrupted => {
-            let by = terminal::one_line(line.name.as_deref().unwrap_or("the user"), TOOL_CHARS);
+            let by = terminal::one_line(line.name.as_deref().unwrap_or(BY_THE_USER), TOOL_CHARS);
             ("✋", p.yellow(&format!("interrupted by {by}")))
         }
         LineKind::Note => ("·", p.dim(&event_type)),

@@ -20,6 +20,9 @@ await run(async (input, browser) => {
   report.rowsInDom = await rows().count();
   report.title = await page.title();
   report.headerText = await page.locator('header#top').innerText();
+  // What the rows of interrupts say: their kind, then who sent them.
+  report.interrupts = await page.locator('#spacer > .row.k-interrupted .head').evaluateAll((heads) =>
+    heads.map((h) => [...h.querySelectorAll('.kind, .tool')].map((e) => e.textContent).join(' ')));
 
   // The share page's summary.
   report.summaryVisible = await page.locator('#summary').isVisible();

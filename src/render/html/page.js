@@ -339,7 +339,8 @@
     }
     head.append(tog, el('span', 't', clock(l[T])), el('span', 'kind', KIND_LABEL[kind] || kind.replace('_', ' ')));
     if (l[TOOL] !== null) head.append(el('span', 'tool', page.tools[l[TOOL]]));
-    if (l[NAME]) head.append(el('span', 'tool', l[NAME]));
+    // An interrupt's name is who sent it: `interrupted by the user`, as the terminal says.
+    if (l[NAME]) head.append(el('span', 'tool', kind === 'interrupted' ? 'by ' + l[NAME] : l[NAME]));
     const dk = typeof l[DK] === 'string' ? l[DK] : 'text';
     head.append(el('span', 'detail d-' + dk, l[DETAIL] || ''));
     if (l[DUR] !== null) head.append(el('span', 'dur', dur(l[DUR])));
