@@ -1374,3 +1374,35 @@ fn a_watch_shows_an_event_that_takes_a_seen_events_id_after_a_cut() {
         run.stdout
     );
 }
+
+/// watch's error_rate counted the API errors that ended turns (Claude Code's StopFailure) as
+/// calls that failed: an overloaded API broke a rule on the tools' errors though every call
+/// went well. They are no call's, and weigh nothing in it.
+#[test]
+fn an_api_error_that_ended_a_turn_is_no_failed_call_to_the_error_rate() {
+    let env = TestEnv::new();
+    session_with_no_process(&env);
+    for n in 0..5 {
+        let ls = json!({"session_id": SESSION, "hook_event_name": "PreToolUse", "tool_name": "Bash",
+            "tool_use_id": format!("toolu_{n}"), "tool_input": {"command": "ls"}});
+        env.hook("pre-tool", &ls).success();
+        let mut done = ls;
+        done["hook_event_name"] = json!("PostToolUse");
+        done["tool_response"] = json!({"stdout": "a", "stderr": "", "interrupted": false});
+        env.hook("post-tool", &done).success();
+    }
+    for _ in 0..3 {
+        let failure = json!({"session_id": SESSION, "hook_event_name": "StopFailure",
+            "error": "overloaded", "error_details": "529 Overloaded"});
+        env.hook("StopFailure", &failure).success();
+    }
+    std::fs::write(
+        env.path().join("rules.json"),
+        r#"{"rules": [{"name": "flaky", "condition": "error_rate >= 0.3", "action": "alert"}]}"#,
+    )
+    .unwrap();
+    let run = start_watch(&env, &["--rules", "rules.json", "--idle", "1s"])
+        .finish(Duration::from_secs(20));
+    assert!(!run.stderr.contains("rule `flaky` broke"), "{}", run.stderr);
+    assert_eq!(run.code, 0, "{run:?}");
+}

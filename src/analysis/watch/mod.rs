@@ -179,7 +179,9 @@ impl Watcher {
                 }
             }
             View::ToolResult(result) => {
-                if result.rejected() {
+                // A refused call did not fail, and an error of no call (an API error that ended
+                // the turn) is no call's: neither weighs in the error rate.
+                if result.rejected() || result.of_no_call {
                     return;
                 }
                 self.figures.finished_calls += 1;

@@ -114,3 +114,20 @@ fn an_error_rate_needs_five_finished_calls() {
     ));
     assert_eq!(w.check(2.0).len(), 1);
 }
+
+#[test]
+fn an_api_error_that_ended_a_turn_is_no_failed_call() {
+    let mut w = Watcher::new(
+        Agent::ClaudeCode,
+        0.0,
+        vec![rule("error_rate >= 0.5", Action::Alert)],
+    );
+    for _ in 0..5 {
+        w.observe(&event(
+            EventType::Error,
+            json!({"error": "API error (overloaded): 529 Overloaded", "error_type": "overloaded"}),
+        ));
+    }
+    assert!(w.check(1.0).is_empty());
+    assert_eq!(w.figures().failed_calls, 0);
+}
