@@ -2221,3 +2221,62 @@ fn stats_tells_the_turns_errors_from_the_tools() {
         "{json}"
     );
 }
+
+/// replay's header, `list --format json`, the MCP server's list of sessions and the `sessions`
+/// view of `sql` counted the API error that ended a turn (StopFailure) among the tools' failed
+/// calls. replay's header (the HTML replay's too) says how many are whose, as explain and stats
+/// do; each JSON keeps `errors` and gives the tools' own as `tool_errors`, the view as a column
+/// of that name.
+#[test]
+fn replay_list_and_sql_tell_the_turns_errors_from_the_tools() {
+    let env = TestEnv::new();
+    a_failed_call_then_an_api_error(&env);
+    let replay = env.run(&["replay", SID, "--color", "never"]);
+    let text = &replay.success().stdout;
+    assert!(
+        text.contains("\nErrors: 2 (1 of tools, 1 of the turn)\n"),
+        "{text}"
+    );
+    // The HTML replay's header is the same data: it shows the two as the terminal does.
+    let html = env.run(&["replay", SID, "--format", "html"]);
+    let html = &html.success().stdout;
+    assert!(html.contains(r#""errors":2,"tool_errors":1,"#), "{html}");
+    let list = env.run(&["list", "--format", "json"]).success().json();
+    assert_eq!(
+        (&list[0]["errors"], &list[0]["tool_errors"]),
+        (&json!(2), &json!(1)),
+        "{list}"
+    );
+    let input = concat!(
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\"}}\n",
+        "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"list_sessions\"}}\n",
+    );
+    let mcp = env.run_with_stdin(&["mcp"], input.as_bytes());
+    let listed: Value = mcp
+        .success()
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l["id"] == 2)
+        .unwrap_or_default();
+    let listed = &listed["result"]["structuredContent"]["sessions"][0];
+    assert_eq!(
+        (&listed["errors"], &listed["tool_errors"]),
+        (&json!(2), &json!(1)),
+        "{}",
+        mcp.stdout
+    );
+    let rows = env
+        .run(&[
+            "sql",
+            "--format",
+            "json",
+            "SELECT errors, tool_errors, rejections FROM sessions",
+        ])
+        .success()
+        .json();
+    assert_eq!(
+        rows,
+        json!([{"errors": 2, "tool_errors": 1, "rejections": 0}])
+    );
+}

@@ -519,7 +519,8 @@ fn a_cost_that_counts_an_unpriced_model_is_marked_in_replay_and_share() {
 
 /// The HTML replay showed an interrupt as `interrupted the user`, its kind and then who sent
 /// it; it reads as the terminal's replay does, `interrupted by the user`, a transcript's
-/// `[Request interrupted by user]` too.
+/// `[Request interrupted by user]` too. Its header tells an API error that ended a turn from the
+/// tools' errors, as the terminal's does.
 #[test]
 fn an_interrupt_reads_as_the_terminal_says_it() {
     const SID: &str = "6c1d8b63-4e2f-4d5a-8b68-1f3e0c2a7b21";
@@ -560,6 +561,11 @@ fn an_interrupt_reads_as_the_terminal_says_it() {
         "Interrupt",
         json!({"source": "system", "reason": "permission_denied"}),
     );
+    // An API error that ended the turn: the header tells it from the tools' errors.
+    hook(
+        "StopFailure",
+        json!({"error": "overloaded", "error_details": "529 Overloaded"}),
+    );
     let text = env
         .run(&["replay", SID, "--color", "never"])
         .success()
@@ -584,5 +590,10 @@ fn an_interrupt_reads_as_the_terminal_says_it() {
             "interrupted by the system"
         ]),
         "{seen}"
+    );
+    let header = seen["headerText"].as_str().unwrap();
+    assert!(
+        header.contains("errors\n1 (0 of tools, 1 of the turn)\n"),
+        "{header}"
     );
 }

@@ -132,8 +132,11 @@ pub struct ListedSession {
     pub title: Option<String>,
     pub first_prompt: Option<String>,
     pub tool_calls: Believed<u64>,
-    /// Calls that failed (refused calls are not among them).
+    /// Calls that failed (refused calls are not among them), and the API errors that ended
+    /// turns.
     pub errors: Believed<u64>,
+    /// Of `errors`, the calls' own.
+    pub tool_errors: Believed<u64>,
     pub rejections: u64,
     pub llm_requests: Believed<u64>,
     pub total_tokens: Believed<u64>,
@@ -165,7 +168,8 @@ fn session_schema() -> Value {
             "title": nullable("string"),
             "first_prompt": nullable("string"),
             "tool_calls": nullable("integer"),
-            "errors": {"type": ["integer", "null"], "description": "Calls that failed"},
+            "errors": {"type": ["integer", "null"], "description": "Calls that failed, and API errors that ended a turn"},
+            "tool_errors": {"type": ["integer", "null"], "description": "Of errors, the calls that failed: the API errors that ended turns left out"},
             "rejections": {"type": "integer", "description": "Calls the user refused"},
             "llm_requests": nullable("integer"),
             "total_tokens": nullable("integer"),
@@ -300,6 +304,8 @@ pub fn tools() -> Vec<ToolSpec> {
                     "files": {"type": "array"}, "failures": {"type": "array"},
                     "rejected": {"type": "array"}, "retry_loops": {"type": "array"},
                     "tool_calls": {"type": "integer"}, "errors": {"type": "integer"},
+                    "tool_errors": {"type": "integer", "description": "Of errors, the calls' own: the API errors that ended turns (turn_errors) left out"},
+                    "turn_errors": {"type": "array"}, "interrupted_turns": {"type": "integer"},
                     "rejections": {"type": "integer"}, "retries": {"type": "integer"},
                     "wasted_s": {"type": "number"}
                 }
@@ -512,6 +518,7 @@ fn listed(s: &IndexedSession, cost: Option<TreeCost>) -> ListedSession {
         first_prompt: s.first_prompt.as_deref().map(|p| cut(p, PROMPT_CHARS)),
         tool_calls: unbelievable.figure("tool_calls", meta.tool_calls),
         errors: unbelievable.figure("errors", s.summary.failures()),
+        tool_errors: unbelievable.figure("errors", s.summary.tool_failures()),
         rejections: s.summary.rejections,
         llm_requests: unbelievable.figure("llm_requests", meta.llm_requests),
         total_tokens: unbelievable.figure("total_tokens", meta.total_tokens),

@@ -394,6 +394,7 @@ pub fn summary(phases: &Phases, cost: Option<&CostReport>, running: bool) -> Sha
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::replay_line::ErrorsApart;
     use crate::analysis::replay_line::tests::numbered;
     use serde_json::json;
 
@@ -408,7 +409,13 @@ mod tests {
     }
 
     fn header(meta: &SessionMeta) -> ReplayHeader {
-        super::super::replay_line::header(meta, 0, Agent::ClaudeCode, &[], None)
+        super::super::replay_line::header(
+            meta,
+            ErrorsApart::default(),
+            Agent::ClaudeCode,
+            &[],
+            None,
+        )
     }
 
     #[test]

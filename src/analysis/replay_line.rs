@@ -11,7 +11,9 @@ use super::cost::CostReport;
 use crate::model::meta::Believed;
 use crate::model::prompt::PromptKind;
 use crate::model::view::{LlmResponse, ToolCall, View};
-use crate::model::{Agent, Event, EventType, RefusedBy, SessionMeta, ToolKind};
+use crate::model::{
+    Agent, Event, EventHead, EventType, RefusedBy, SessionMeta, ToolKind, ToolOutcome,
+};
 
 /// What kind of line it is: picks the icon and colour a renderer shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -498,8 +500,37 @@ pub struct ReplayHeader {
     pub tool_calls: Believed<u64>,
     /// Calls that failed (refused ones are `rejections`), as `stats` and `list` count them.
     pub errors: Believed<u64>,
+    /// Of `errors`, the calls' own: the errors of no call (an API error that ended a turn) are
+    /// the turn's.
+    pub tool_errors: Believed<u64>,
     /// Calls the user refused or stopped.
     pub rejections: u64,
+}
+
+/// Of the errors `meta.json` counts, those that are not a call's failure.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ErrorsApart {
+    /// Calls the user refused or stopped.
+    pub rejections: u64,
+    /// Errors of no call (an API error that ended a turn): the turn's.
+    pub turn_errors: u64,
+}
+
+impl ErrorsApart {
+    /// Counted from a session's events, whoever wrote its `meta.json`.
+    pub fn of<'a>(events: impl IntoIterator<Item = &'a Event>) -> ErrorsApart {
+        let mut apart = ErrorsApart::default();
+        for event in events {
+            let head = EventHead::of(event);
+            if head.outcome() == Some(ToolOutcome::Rejected) {
+                apart.rejections += 1;
+            }
+            if head.turn_error() {
+                apart.turn_errors += 1;
+            }
+        }
+        apart
+    }
 }
 
 /// The fields of `meta.json` a [`ReplayHeader`] shows: those a view of it warns of when they
@@ -507,10 +538,10 @@ pub struct ReplayHeader {
 pub const HEADER_FIELDS: [&str; 4] = ["started_at", "ended_at", "tool_calls", "errors"];
 
 /// The header of a session with `meta`, whose first events are `events`, that cost `cost`;
-/// `rejections` of the errors `meta` counts are calls the user refused.
+/// `apart` says which of the errors `meta` counts are no call's failure.
 pub fn header(
     meta: &SessionMeta,
-    rejections: u64,
+    apart: ErrorsApart,
     agent: Agent,
     events: &[Numbered],
     cost: Option<&CostReport>,
@@ -565,8 +596,14 @@ pub fn header(
         }),
         subagents: cost.map_or(0, |c| c.subagents.len()),
         tool_calls: doubts.figure("tool_calls", meta.tool_calls),
-        errors: doubts.figure("errors", meta.errors.saturating_sub(rejections)),
-        rejections,
+        errors: doubts.figure("errors", meta.errors.saturating_sub(apart.rejections)),
+        tool_errors: doubts.figure(
+            "errors",
+            meta.errors
+                .saturating_sub(apart.rejections)
+                .saturating_sub(apart.turn_errors),
+        ),
+        rejections: apart.rejections,
     }
 }
 

@@ -329,6 +329,7 @@ mod tests {
                 counters: None,
                 meta_error: None,
                 rejections: 0,
+                turn_errors: 0,
             },
             first_prompt: None,
             transcript_path: None,

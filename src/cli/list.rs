@@ -48,8 +48,10 @@ struct ListedSession<'a> {
     agent_name: &'a str,
     command: &'a str,
     tool_calls: Believed<u64>,
-    /// Calls that failed, as `stats` counts them.
+    /// Calls that failed, as `stats` counts them, and the API errors that ended turns.
     errors: Believed<u64>,
+    /// Of `errors`, the calls' own (as `stats` and `explain` give it).
+    tool_errors: Believed<u64>,
     /// Calls the user refused or stopped (not among `errors`).
     rejections: u64,
     llm_requests: Believed<u64>,
@@ -264,6 +266,7 @@ fn listed_session<'a>(
         command: &meta.command,
         tool_calls: unbelievable.figure("tool_calls", meta.tool_calls),
         errors: unbelievable.figure("errors", session.summary.failures()),
+        tool_errors: unbelievable.figure("errors", session.summary.tool_failures()),
         rejections: session.summary.rejections,
         llm_requests: unbelievable.figure("llm_requests", meta.llm_requests),
         total_tokens: unbelievable.figure("total_tokens", meta.total_tokens),

@@ -14,13 +14,13 @@ use super::output::{stdout, usage, warn_bad_lines};
 use crate::analysis::cost::{CostOptions, compute};
 use crate::analysis::page::PageKind;
 use crate::analysis::replay_line::{
-    HEADER_FIELDS, Numbered, ReplayLine, Story, StoryOptions, header, origin_of,
+    ErrorsApart, HEADER_FIELDS, Numbered, ReplayLine, Story, StoryOptions, header, origin_of,
 };
 use crate::analysis::replay_show::show;
 use crate::analysis::tree::{Forest, TreeNode};
 use crate::exit;
 use crate::model::pricing::PriceTable;
-use crate::model::{Agent, EventHead, EventType, SessionMeta, ToolOutcome};
+use crate::model::{Agent, EventType, SessionMeta};
 use crate::render::replay::{write_detail, write_header, write_line};
 use crate::render::terminal::{self, Painter};
 use crate::store::Store;
@@ -172,15 +172,12 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
             }
         }
         // Counted from the events read, whoever wrote the session.
-        let rejections = events
-            .iter()
-            .filter(|n| EventHead::of(&n.event).outcome() == Some(ToolOutcome::Rejected))
-            .count() as u64;
+        let apart = ErrorsApart::of(events.iter().map(|n| &n.event));
         let doubts = meta.unbelievable().only(&HEADER_FIELDS);
         super::output::warn_unbelievable(&id, &doubts, Format::Text);
         write_header(
             &mut out,
-            &header(&meta, rejections, agent, &events, cost.as_ref()),
+            &header(&meta, apart, agent, &events, cost.as_ref()),
             paint,
         )?;
         replayer.session(&mut out, &id, Some(&meta), events, 0)?;
@@ -292,7 +289,11 @@ impl Replayer<'_> {
     /// Shows a running session's events as they are written, until its latest event is its end.
     fn follow(&mut self, out: &mut impl Write, id: &str) -> Result<()> {
         let summary = super::output::summary(self.store, id)?;
-        let (meta, rejections) = (summary.meta, summary.rejections);
+        let apart = ErrorsApart {
+            rejections: summary.rejections,
+            turn_errors: summary.turn_errors,
+        };
+        let meta = summary.meta;
         let agent = Agent::from_name(&meta.agent_name);
         let mut follower = self.store.follow(id)?;
         let mut batch = Vec::new();
@@ -321,11 +322,7 @@ impl Replayer<'_> {
         }
         let doubts = head.unbelievable().only(&HEADER_FIELDS);
         super::output::warn_unbelievable(id, &doubts, Format::Text);
-        write_header(
-            out,
-            &header(&head, rejections, agent, &batch, None),
-            self.paint,
-        )?;
+        write_header(out, &header(&head, apart, agent, &batch, None), self.paint)?;
         let mut story = Story::new(agent, meta.believed_start(), self.options.clone());
         loop {
             for line in story.lines(std::mem::take(&mut batch)) {

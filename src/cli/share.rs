@@ -25,12 +25,12 @@ use super::output::{stdout, summary};
 use super::replay::read;
 use crate::analysis::cost::{CostOptions, compute, spend_over_time};
 use crate::analysis::page::{self, Page, PageKind, SessionInput};
-use crate::analysis::replay_line::{HEADER_FIELDS, Numbered, header};
+use crate::analysis::replay_line::{ErrorsApart, HEADER_FIELDS, Numbered, header};
 use crate::analysis::tree::Forest;
 use crate::exit;
 use crate::export::anonymize::{Anonymizer, Learned, Report};
 use crate::model::pricing::PriceTable;
-use crate::model::{Agent, EventHead, SessionMeta, ToolOutcome};
+use crate::model::{Agent, SessionMeta};
 use crate::store::Store;
 
 /// Share a session as one self-contained HTML page: a summary, then the replay
@@ -157,14 +157,10 @@ fn page_cleaned(store: &Store, id: &str, kind: PageKind, clean: &mut Clean<'_>) 
     if let Some(report) = cost.as_mut() {
         super::cost::include_subagents(store, &forest, id, report, &options)?;
     }
-    let rejections = root
-        .events
-        .iter()
-        .filter(|n| EventHead::of(&n.event).outcome() == Some(ToolOutcome::Rejected))
-        .count() as u64;
+    let apart = ErrorsApart::of(root.events.iter().map(|n| &n.event));
     let doubts = root.meta.unbelievable().only(&HEADER_FIELDS);
     super::output::warn_unbelievable(id, &doubts, Format::Text);
-    let head = header(&root.meta, rejections, agent, &root.events, cost.as_ref());
+    let head = header(&root.meta, apart, agent, &root.events, cost.as_ref());
     let summary = (kind == PageKind::Share)
         .then(|| page::summary(&phases, cost.as_ref(), root.meta.ended_at.is_none()));
     root.spend = spend_over_time(&phases, PriceTable::builtin());

@@ -19,6 +19,10 @@ pub struct Counters {
     /// went wrong in them, so what listings call errors is [`Counters::failures`].
     #[serde(default)]
     pub rejections: u64,
+    /// Of `errors`, those of no call (an API error that ended a turn,
+    /// [`EventHead::turn_error`]): the turn's, not a tool's.
+    #[serde(default)]
+    pub turn_errors: u64,
     pub total_tokens: u64,
     pub first_timestamp: Option<f64>,
     pub last_timestamp: Option<f64>,
@@ -41,6 +45,9 @@ impl Counters {
                 self.errors += 1;
                 if event.outcome() == Some(ToolOutcome::Rejected) {
                     self.rejections += 1;
+                }
+                if event.turn_error() {
+                    self.turn_errors += 1;
                 }
             }
             EventType::LlmResponse => {
@@ -80,6 +87,11 @@ mod tests {
             serde_json::json!({"error": "The user doesn't want to proceed with this tool use."}),
         )));
         c.observe(&EventHead::of(&event(
+            EventType::Error,
+            1.6,
+            serde_json::json!({"error": "API error (overloaded)"}),
+        )));
+        c.observe(&EventHead::of(&event(
             EventType::LlmResponse,
             3.0,
             serde_json::json!({"usage": {"input_tokens": 3, "output_tokens": 4}}),
@@ -91,8 +103,10 @@ mod tests {
         )));
         assert_eq!(
             (c.events, c.tool_calls, c.errors, c.rejections, c.failures()),
-            (5, 1, 2, 1, 1)
+            (6, 1, 3, 1, 2)
         );
+        // The error with no data names no call either: of the three, two are the turn's.
+        assert_eq!(c.turn_errors, 2);
         assert_eq!(c.total_tokens, 7);
         assert_eq!(
             (c.first_timestamp, c.last_timestamp, c.ended_at),

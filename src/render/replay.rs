@@ -106,8 +106,15 @@ pub fn write_header(out: &mut impl Write, h: &ReplayHeader, p: Painter) -> io::R
         "Tool calls: {}",
         terminal::believed(h.tool_calls, |n| n.to_string())
     )?;
+    // The turn's errors (an API error that ended it) are no tool's: said apart, as explain does.
+    let apart = match (h.errors.known(), h.tool_errors.known()) {
+        (Some(all), Some(tools)) if tools < all => {
+            format!(" ({tools} of tools, {} of the turn)", all - tools)
+        }
+        _ => String::new(),
+    };
     let errors = format!(
-        "Errors: {}",
+        "Errors: {}{apart}",
         terminal::believed(h.errors, |n| n.to_string())
     );
     // `stats`'s words for the same figures, rejections named only when there are some.

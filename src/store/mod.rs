@@ -207,6 +207,9 @@ pub struct SessionSummary {
     /// Of `meta.errors`, the calls the user refused or stopped (0 when the events were not
     /// read: a session another tool wrote, listed without the index).
     pub rejections: u64,
+    /// Of `meta.errors`, the errors of no call (an API error that ended a turn): the turn's,
+    /// not a tool's (0 when the events were not read).
+    pub turn_errors: u64,
 }
 
 impl SessionSummary {
@@ -214,6 +217,11 @@ impl SessionSummary {
     /// as the session's errors, and the rejections apart.
     pub fn failures(&self) -> u64 {
         self.meta.errors.saturating_sub(self.rejections)
+    }
+
+    /// Of [`SessionSummary::failures`], the calls' own: the errors of no call left out.
+    pub fn tool_failures(&self) -> u64 {
+        self.failures().saturating_sub(self.turn_errors)
     }
 }
 

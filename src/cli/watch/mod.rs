@@ -26,7 +26,9 @@ use super::Globals;
 use super::args::SessionArg;
 use super::globals::Format;
 use super::output::{stdout, to_stderr, usage, warn_bad_lines};
-use crate::analysis::replay_line::{HEADER_FIELDS, Numbered, Story, StoryOptions, header};
+use crate::analysis::replay_line::{
+    ErrorsApart, HEADER_FIELDS, Numbered, Story, StoryOptions, header,
+};
 use crate::analysis::watch::postmortem::{Death, PostMortem};
 use crate::analysis::watch::{Action, Condition, Metric, Rule, Violation, Watcher};
 use crate::capture::process::{AgentProcess, Liveness};
@@ -160,7 +162,11 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
         return resume(&store, &id);
     }
     let summary = super::output::summary(&store, &id)?;
-    let (meta, rejections) = (summary.meta, summary.rejections);
+    let apart = ErrorsApart {
+        rejections: summary.rejections,
+        turn_errors: summary.turn_errors,
+    };
+    let meta = summary.meta;
     record_budget(&store, &id, &rules, args.dry_run);
     let agent = Agent::from_name(&meta.agent_name);
     let paint = Painter::new(globals.colour());
@@ -225,7 +231,7 @@ pub(crate) fn run(args: &WatchArgs, globals: &Globals) -> Result<u8> {
         .collect();
     write_header(
         &mut out,
-        &header(&head, rejections, agent, &numbered, None),
+        &header(&head, apart, agent, &numbered, None),
         paint,
     )?;
     out.flush()?;

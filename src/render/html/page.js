@@ -94,7 +94,10 @@
       + (unpriced ? ' (' + h.cost_unpriced_models.join(', ') + ' counted at $0: no known price)' : ''));
   }
   fact('tool calls', known(h.tool_calls, String));
-  fact('errors', known(h.errors, String));
+  // The turn's errors (an API error that ended it) are no tool's: said apart, as the terminal does.
+  const turnErrors = h.errors !== null && h.tool_errors !== null ? h.errors - h.tool_errors : 0;
+  fact('errors', known(h.errors, String)
+    + (turnErrors > 0 ? ' (' + h.tool_errors + ' of tools, ' + turnErrors + ' of the turn)' : ''));
   if (h.rejections) fact('rejected', h.rejections);
   if (sessions.length > 1) fact('subagents', sessions.length - 1);
   fact('cwd', h.cwd);

@@ -390,7 +390,8 @@ pub(super) fn write_session(
             parent_event_id = ?14, depth = ?15, meta_extra = ?16, derived = ?17,
             first_prompt = ?18, transcript_path = ?19, events = ?20, input_tokens = ?21,
             output_tokens = ?22, cache_write_tokens = ?23, cache_read_tokens = ?24,
-            cost_pico = ?25, estimated = ?26, model = ?27, rejections = ?28, unpriced = ?29
+            cost_pico = ?25, estimated = ?26, model = ?27, rejections = ?28, unpriced = ?29,
+            turn_errors = ?30
          WHERE sid = ?1",
         params![
             sid,
@@ -424,6 +425,8 @@ pub(super) fn write_session(
             // too, and listings show the two apart.
             count(fold.counters.rejections),
             unpriced_models(fold),
+            // Of the errors, the API errors that ended turns: listings tell them from the tools'.
+            count(fold.counters.turn_errors),
         ],
     )?;
     // Another tool replaces meta.json by rename (see `Watch`); ours, or one that is missing

@@ -53,7 +53,8 @@ impl Index {
                 "SELECT session_id, meta_error, started_at, ended_at, agent_name, command,
                     tool_calls, llm_requests, errors, total_tokens, total_duration_ms,
                     parent_session_id, parent_event_id, depth, meta_extra, derived, first_prompt,
-                    events, transcript_path, cost_pico, estimated, rejections, unpriced
+                    events, transcript_path, cost_pico, estimated, rejections, unpriced,
+                    turn_errors
                  FROM idx_sessions",
             )
             .map_err(|e| self.sql_error(e))?;
@@ -98,12 +99,14 @@ impl Index {
                     extra,
                 };
                 let rejections = row.get::<_, Option<u64>>(21)?.unwrap_or(0);
+                let turn_errors = row.get::<_, Option<u64>>(23)?.unwrap_or(0);
                 let counters = row.get::<_, bool>(15)?.then(|| Counters {
                     events: row.get::<_, u64>(17).unwrap_or(0),
                     tool_calls: meta.tool_calls,
                     llm_requests: meta.llm_requests,
                     errors: meta.errors,
                     rejections,
+                    turn_errors,
                     total_tokens: meta.total_tokens,
                     first_timestamp: None,
                     last_timestamp: None,
@@ -115,6 +118,7 @@ impl Index {
                         counters,
                         meta_error,
                         rejections,
+                        turn_errors,
                     },
                     first_prompt: row.get(16)?,
                     transcript_path: row.get(18)?,
@@ -245,6 +249,7 @@ mod tests {
                 counters: None,
                 meta_error: None,
                 rejections: 0,
+                turn_errors: 0,
             },
             first_prompt: None,
             transcript_path: None,

@@ -31,6 +31,8 @@ CREATE TABLE idx_sessions (
     meta_error TEXT,
     started_at REAL, ended_at REAL, agent_name TEXT, command TEXT,
     tool_calls INTEGER, llm_requests INTEGER, errors INTEGER, rejections INTEGER,
+    -- of errors, those of no call (an API error that ended a turn)
+    turn_errors INTEGER,
     total_tokens INTEGER, total_duration_ms REAL, parent_session_id TEXT, parent_event_id TEXT, depth INTEGER,
     meta_extra TEXT, derived INTEGER,
     first_prompt TEXT, transcript_path TEXT, events INTEGER,
@@ -116,7 +118,8 @@ CREATE TABLE idx_derived (
 CREATE VIEW sessions AS SELECT
     session_id, datetime(started_at, 'unixepoch') AS start, started_at,
     ended_at, round(ended_at - started_at, 3) AS duration_s, agent_name AS agent, command,
-    first_prompt, model, events, tool_calls, max(errors - rejections, 0) AS errors, rejections,
+    first_prompt, model, events, tool_calls, max(errors - rejections, 0) AS errors,
+    max(errors - rejections - ifnull(turn_errors, 0), 0) AS tool_errors, rejections,
     llm_requests, total_tokens,
     input_tokens, output_tokens, cache_write_tokens, cache_read_tokens,
     cost_pico / 1e12 AS cost_usd, estimated,
