@@ -2280,3 +2280,94 @@ fn replay_list_and_sql_tell_the_turns_errors_from_the_tools() {
         json!([{"errors": 2, "tool_errors": 1, "rejections": 0}])
     );
 }
+
+/// Stop never fires for a turn an API error ended (StopFailure does), so what the model wrote
+/// in it before the request that failed was not recorded at all. It is read from the end of
+/// the transcript, from the lines written since the turn's prompt, the API error's own message
+/// passed over: the previous turn's answer is never taken for it.
+#[test]
+fn a_turn_an_api_error_ended_keeps_what_the_model_wrote_before() {
+    use std::io::Write as _;
+
+    let env = TestEnv::new();
+    let transcript = env.path().join("transcript.jsonl");
+    // Each line is stamped when it is written, as Claude Code stamps it, after the prompt
+    // the hook recorded before it.
+    let stamp = |offset_s: i64| {
+        (chrono::Utc::now() + chrono::Duration::seconds(offset_s))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    };
+    let append = |lines: &[Value]| {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&transcript)
+            .unwrap();
+        for line in lines {
+            writeln!(file, "{line}").unwrap();
+        }
+    };
+    let assistant = |text: &str, at: String| {
+        json!({"type": "assistant", "timestamp": at, "message": {"model": "claude-sonnet-4-5",
+               "role": "assistant", "content": [{"type": "text", "text": text}]}})
+    };
+    let api_error = |at: String| {
+        json!({"type": "assistant", "timestamp": at, "isApiErrorMessage": true,
+               "message": {"model": "<synthetic>", "role": "assistant",
+                           "content": [{"type": "text", "text": "API Error: 529 Overloaded"}]}})
+    };
+    let with_transcript = |event: &str, extra: Value| {
+        let mut p = payload(event, extra);
+        p["transcript_path"] = json!(transcript.to_str().unwrap());
+        p
+    };
+    let failure = json!({"error": "overloaded", "error_details": "529 Overloaded",
+                         "last_assistant_message": "API Error: 529 Overloaded"});
+    append(&[assistant("The earlier turn is done.", stamp(-60))]);
+    env.hook(
+        "UserPromptSubmit",
+        &with_transcript("UserPromptSubmit", json!({"prompt": "check the hosts"})),
+    )
+    .success();
+    append(&[
+        json!({"type": "user", "timestamp": stamp(0),
+               "message": {"role": "user", "content": "check the hosts"}}),
+        assistant("Reading the hosts file first.", stamp(0)),
+        json!({"type": "assistant", "timestamp": stamp(0), "message": {"model": "claude-sonnet-4-5",
+               "role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1",
+               "name": "Read", "input": {"file_path": "/etc/hosts"}}]}}),
+        api_error(stamp(0)),
+    ]);
+    env.hook(
+        "StopFailure",
+        &with_transcript("StopFailure", failure.clone()),
+    )
+    .success();
+    // A turn that failed before the model wrote a word: nothing is its answer.
+    env.hook(
+        "UserPromptSubmit",
+        &with_transcript("UserPromptSubmit", json!({"prompt": "again"})),
+    )
+    .success();
+    append(&[api_error(stamp(0))]);
+    env.hook("StopFailure", &with_transcript("StopFailure", failure))
+        .success();
+    let events = env.events(SID);
+    let shown: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| {
+            let text = e["data"]["text"].as_str().or(e["data"]["error"].as_str());
+            (e["event_type"].as_str().unwrap(), text.unwrap_or(""))
+        })
+        .filter(|(kind, _)| *kind != "user_prompt")
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("assistant_response", "Reading the hosts file first."),
+            ("error", "API error (overloaded): 529 Overloaded"),
+            ("error", "API error (overloaded): 529 Overloaded"),
+        ],
+        "{events:#?}"
+    );
+}

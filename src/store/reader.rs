@@ -13,7 +13,7 @@ use super::files::{LINE_LIMIT, read_line};
 use super::holes::SkipHoles;
 use super::layout::EVENTS;
 use super::{Result, Store, StoreError};
-use crate::model::{Event, EventHead};
+use crate::model::{Event, EventHead, EventType};
 
 /// A line that could not be read as an event.
 #[derive(Debug, Clone)]
@@ -165,6 +165,24 @@ impl Store {
         Ok(report)
     }
 
+    /// The time of the last event of `kind` whose line lies whole in the last `limit` bytes of
+    /// a session's `events.ndjson` (read as [`Store::recent_event_ids`] reads them); `None`
+    /// when there is none there.
+    pub fn last_time_of(
+        &self,
+        session_id: &str,
+        kind: &EventType,
+        limit: u64,
+    ) -> Result<Option<f64>> {
+        let mut last = None;
+        self.recent_heads(session_id, limit, |head| {
+            if head.kind() == *kind {
+                last = Some(head.timestamp);
+            }
+        })?;
+        Ok(last)
+    }
+
     /// Calls `f` with the `event_id` of every event whose line lies whole in the last `limit`
     /// bytes of a session's `events.ndjson`, in file order: what the collector knows it stored
     /// of a session it had not touched since it started. A line cut by the limit, a last line
@@ -175,6 +193,21 @@ impl Store {
         session_id: &str,
         limit: u64,
         mut f: impl FnMut(&str),
+    ) -> Result<()> {
+        self.recent_heads(session_id, limit, |head| {
+            if let Some(id) = &head.event_id {
+                f(id);
+            }
+        })
+    }
+
+    /// Calls `f` with the head of every event whose line lies whole in the last `limit` bytes
+    /// of a session's `events.ndjson`, in file order (see [`Store::recent_event_ids`]).
+    fn recent_heads(
+        &self,
+        session_id: &str,
+        limit: u64,
+        mut f: impl FnMut(&EventHead<'_>),
     ) -> Result<()> {
         use std::io::{Read, Seek, SeekFrom};
         let path = self.session_dir(session_id).join(EVENTS);
@@ -205,11 +238,7 @@ impl Store {
             if line.is_empty() {
                 continue;
             }
-            let _ = with_head(line, &mut |head| {
-                if let Some(id) = &head.event_id {
-                    f(id);
-                }
-            });
+            let _ = with_head(line, &mut f);
         }
         Ok(())
     }

@@ -55,9 +55,11 @@ pub(super) fn read(arg: &str, fields: Map<String, Value>) -> Result<HookPayload,
     let transcript = f.optional("transcript_path")?;
     let text = |key: &str| f.text(key);
     let answer = match event {
-        // A turn an API error ended (StopFailure) has no answer: its `last_assistant_message`
-        // is the text of the error Claude Code showed (read in 2.1.112's `cli.js` and 2.1.335's
-        // binary: the API error message's own content), which the recorder keeps with the error.
+        // A turn an API error ended (StopFailure) has no answer in its payload: its
+        // `last_assistant_message` is the text of the error Claude Code showed (read in
+        // 2.1.112's `cli.js` and 2.1.335's binary: the API error message's own content), which
+        // the recorder keeps with the error; it reads what the model wrote from the transcript,
+        // bounded to the turn.
         HookEvent::Stop => text("last_assistant_message")
             .map(Answer::Text)
             .or_else(|| transcript.clone().map(Answer::ClaudeTranscript)),

@@ -34,6 +34,10 @@ const PLUMBING: [&str; 1] = ["transcript_path"];
 /// turn's events can be told apart and matched with the agent's own log.
 const TURN_ID: &str = "turn_id";
 
+/// How far back from the end of a session's events a turn an API error ended looks for the
+/// turn's prompt; a turn that recorded more since is read as having none.
+const PROMPT_LOOK_BACK: u64 = 1024 * 1024;
+
 /// In an `assistant_response` whose answer the stop hook could not read yet: the file to read
 /// it from when the session ends.
 const ANSWER_PENDING: &str = "answer_pending_from";
@@ -929,10 +933,11 @@ impl Recorder<'_> {
     }
 
     /// The turn an API error ended (Claude Code's StopFailure, sent in place of Stop): an
-    /// `error` of no call, which readers count as an error of the turn, not of a tool. No
-    /// answer is recorded: Claude Code fills `last_assistant_message` with the error message it
-    /// showed (`API Error: Rate limit reached`, `Prompt is too long`), not with the model's
-    /// words, so it is the error's text, kept beside it under its own name.
+    /// `error` of no call, which readers count as an error of the turn, not of a tool, after
+    /// what the model wrote in the turn, when the transcript holds some. `last_assistant_message`
+    /// is no answer: Claude Code fills it with the error message it showed (`API Error: Rate
+    /// limit reached`, `Prompt is too long`), not with the model's words, so it is the error's
+    /// text, kept beside it under its own name.
     fn failed_turn(&self, session: &str) -> Result<(), StoreError> {
         // `error` is the kind Claude Code gives (`rate_limit`, `overloaded`, `billing_error` …);
         // the recorded `error` is the text readers show, so the kind is kept beside it. The
@@ -958,7 +963,32 @@ impl Recorder<'_> {
             &["error_details", "last_assistant_message", TURN_ID],
         );
         self.keep_unknown(&mut data);
-        self.write(session, vec![self.event(EventType::Error, session, data)])
+        let mut events = Vec::new();
+        if let Some(text) = self.text_before_error(session) {
+            let mut answer = object([("text", text.into())]);
+            self.copy(&mut answer, &[TURN_ID]);
+            events.push(self.event(EventType::AssistantResponse, session, answer));
+        }
+        events.push(self.event(EventType::Error, session, data));
+        self.write(session, events)
+    }
+
+    /// What the model wrote in the turn an API error ended, before the request that failed:
+    /// Stop, which records a turn's answer, never fires for it. Read from the end of the
+    /// transcript the payload names, only from the lines stamped after the turn's prompt was
+    /// recorded (both bounded reads); `None` on a collector, where the path is the hook
+    /// machine's.
+    fn text_before_error(&self, session: &str) -> Option<String> {
+        if self.ran != Ran::Here {
+            return None;
+        }
+        let path = self.payload.str_field("transcript_path")?;
+        let since = self
+            .store
+            .last_time_of(session, &EventType::UserPrompt, PROMPT_LOOK_BACK)
+            .ok()
+            .flatten()?;
+        crate::capture::transcript::turn_text_before_error(Path::new(path), since)
     }
 
     fn tool_call(&self, session: &str) -> Result<(), StoreError> {

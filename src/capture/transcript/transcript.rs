@@ -52,6 +52,48 @@ fn answer_of(line: &[u8]) -> Result<Option<String>, ()> {
     Ok(answer_text(&blocks(content).map_err(|_| ())?))
 }
 
+/// The text the model last wrote in a turn an API error ended (Claude Code's StopFailure),
+/// stamped later than `since` (when the turn's prompt was recorded, seconds since the epoch);
+/// `None` when the turn holds none in the file's last [`TAIL_LIMIT`] bytes.
+///
+/// The lines Claude Code writes itself are passed over: the API error's own message
+/// (`isApiErrorMessage`, the `<synthetic>` model), which StopFailure's `last_assistant_message`
+/// also holds. The search stops at the first line stamped before `since`: the turn's prompt
+/// line may not be written yet when the error comes fast, and the answer before it is the
+/// previous turn's, which its Stop recorded.
+pub fn turn_text_before_error(path: &Path, since: f64) -> Option<String> {
+    let mut spare = Vec::new();
+    crate::capture::tail::search_from_end(path, TAIL_LIMIT, |line| {
+        let Ok(entry) = Entry::decode(line.trim_ascii(), &mut spare) else {
+            return ControlFlow::Continue(());
+        };
+        let at = entry.timestamp.as_deref().and_then(super::parse_time);
+        match at {
+            Some(at) if at < since => return ControlFlow::Break(None),
+            Some(_) => {}
+            // A line of no time tells nothing of its turn.
+            None => return ControlFlow::Continue(()),
+        }
+        let written_by_claude_code = entry.is_api_error_message == Some(true)
+            || entry.message.as_ref().and_then(|m| m.model.as_deref()) == Some("<synthetic>");
+        if entry.kind.as_deref() != Some("assistant")
+            || entry.is_sidechain == Some(true)
+            || written_by_claude_code
+        {
+            return ControlFlow::Continue(());
+        }
+        let text = entry
+            .message
+            .and_then(|m| m.content)
+            .and_then(|c| blocks(c).ok())
+            .and_then(|b| answer_text(&b));
+        match text {
+            Some(text) => ControlFlow::Break(Some(text)),
+            None => ControlFlow::Continue(()),
+        }
+    })
+}
+
 /// How much of a subagent's transcript is read for its first prompt.
 const HEAD_LIMIT: u64 = 1024 * 1024;
 

@@ -48,6 +48,9 @@ pub struct Entry<'a> {
     /// On a `summary` line: the title Claude Code gave the conversation.
     #[serde(borrow, default)]
     pub summary: Option<Cow<'a, str>>,
+    /// An assistant line Claude Code wrote itself for an API error (its text is the error).
+    #[serde(rename = "isApiErrorMessage", default)]
+    pub is_api_error_message: Option<bool>,
 }
 
 /// What a `compact_boundary` line says about its compaction.
