@@ -2237,6 +2237,12 @@ fn replay_list_and_sql_tell_the_turns_errors_from_the_tools() {
         text.contains("\nErrors: 2 (1 of tools, 1 of the turn)\n"),
         "{text}"
     );
+    let tree = env.run(&["replay", SID, "--tree", "--color", "never"]);
+    let tree = &tree.success().stdout;
+    assert!(
+        tree.contains(", 1 tool call, 2 errors (1 of the turn)"),
+        "{tree}"
+    );
     // The HTML replay's header is the same data: it shows the two as the terminal does.
     let html = env.run(&["replay", SID, "--format", "html"]);
     let html = &html.success().stdout;

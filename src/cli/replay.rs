@@ -115,12 +115,18 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
     let paint = Painter::new(globals.colour());
     let mut out = stdout(globals.colour());
     // The session hierarchy is needed only to show it or to expand subagents.
-    let mut rejections = HashMap::new();
+    let mut apart = HashMap::new();
     let forest = if args.tree || args.expand_subagents {
         let sessions = super::listing::family(&store, &[&id])?;
-        rejections = sessions
+        apart = sessions
             .iter()
-            .map(|s| (s.meta.session_id.clone(), s.rejections))
+            .map(|s| {
+                let errors = ErrorsApart {
+                    rejections: s.rejections,
+                    turn_errors: s.turn_errors,
+                };
+                (s.meta.session_id.clone(), errors)
+            })
             .collect();
         Some(Forest::new(sessions.into_iter().map(|s| s.meta)))
     } else {
@@ -141,7 +147,7 @@ pub(crate) fn run(args: &ReplayArgs, globals: &Globals) -> Result<u8> {
     };
     if args.tree {
         if let Some(tree) = forest.as_ref().and_then(|f| f.tree(&id)) {
-            write_tree(&mut out, &tree, &rejections, "", paint)?;
+            write_tree(&mut out, &tree, &apart, "", paint)?;
         }
     } else if let Some(number) = args.show {
         let meta = super::output::summary(&store, &id)?.meta;
@@ -407,7 +413,7 @@ fn counted(n: crate::model::meta::Believed<u64>, what: &str) -> String {
 fn write_tree(
     out: &mut impl Write,
     node: &TreeNode,
-    rejections: &HashMap<String, u64>,
+    apart: &HashMap<String, ErrorsApart>,
     prefix: &str,
     paint: Painter,
 ) -> std::io::Result<()> {
@@ -415,8 +421,17 @@ fn write_tree(
     let duration = terminal::believed(node.duration_s, |d| {
         d.map_or_else(|| "running".to_owned(), terminal::duration_secs)
     });
-    // The node's errors are meta.json's, refused calls among them: shown apart, as in `list`.
-    let rejected = rejections.get(&node.session_id).copied().unwrap_or(0);
+    // The node's errors are meta.json's, refused calls among them: shown apart, as in `list`;
+    // the API errors that ended turns are no tool's, said apart as the header says them.
+    let errors_apart = apart.get(&node.session_id).copied().unwrap_or_default();
+    let rejected = errors_apart.rejections;
+    let errors = node.errors.map(|n| n.saturating_sub(rejected));
+    let of_the_turn = match errors.known() {
+        Some(n) if errors_apart.turn_errors > 0 && errors_apart.turn_errors <= n => {
+            format!(" ({} of the turn)", errors_apart.turn_errors)
+        }
+        _ => String::new(),
+    };
     let rejected_text = if rejected > 0 {
         format!(", {rejected} rejected")
     } else {
@@ -424,12 +439,12 @@ fn write_tree(
     };
     writeln!(
         out,
-        "{prefix}▶ {} agent={} depth={} {duration}, {}, {}{rejected_text}{}",
+        "{prefix}▶ {} agent={} depth={} {duration}, {}, {}{of_the_turn}{rejected_text}{}",
         paint.cyan(&node.session_id),
         node.agent_name,
         node.depth,
         counted(node.tool_calls, "tool call"),
-        counted(node.errors.map(|n| n.saturating_sub(rejected)), "error"),
+        counted(errors, "error"),
         if node.command.is_empty() {
             String::new()
         } else {
@@ -438,7 +453,7 @@ fn write_tree(
     )?;
     let child_prefix = format!("{prefix}  ");
     for child in &node.children {
-        write_tree(out, child, rejections, &child_prefix, paint)?;
+        write_tree(out, child, apart, &child_prefix, paint)?;
     }
     Ok(())
 }
