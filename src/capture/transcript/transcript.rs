@@ -329,6 +329,55 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_text_before_an_api_error_is_the_turns_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.jsonl");
+        let line = |kind: &str, at: &str, extra: &str, text: &str| {
+            format!(
+                r#"{{"type":"{kind}","timestamp":"{at}"{extra},"message":{{"content":[{{"type":"text","text":"{text}"}}]}}}}"#
+            )
+        };
+        let lines = [
+            line(
+                "assistant",
+                "2026-01-01T00:00:00.000Z",
+                "",
+                "the previous turn's",
+            ),
+            line("user", "2026-01-01T00:01:00.000Z", "", "go on"),
+            line("assistant", "2026-01-01T00:01:01.000Z", "", "mine"),
+            line(
+                "assistant",
+                "2026-01-01T00:01:02.000Z",
+                r#","isSidechain":true"#,
+                "a subagent's",
+            ),
+            // A line of no time is passed over, as is the error Claude Code writes itself.
+            r#"{"type":"assistant","message":{"content":[{"type":"text","text":"no time"}]}}"#
+                .to_owned(),
+            line(
+                "assistant",
+                "2026-01-01T00:01:03.000Z",
+                r#","isApiErrorMessage":true"#,
+                "API Error: 529",
+            ),
+        ];
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let turn_began = super::super::parse_time("2026-01-01T00:00:30Z").unwrap();
+        assert_eq!(
+            turn_text_before_error(&path, turn_began).as_deref(),
+            Some("mine")
+        );
+        // A turn that began after every text the model wrote has none.
+        let later = super::super::parse_time("2026-01-01T00:01:01.500Z").unwrap();
+        assert_eq!(turn_text_before_error(&path, later), None);
+        assert_eq!(
+            turn_text_before_error(&dir.path().join("missing"), 0.0),
+            None
+        );
+    }
+
+    #[test]
     fn finds_the_last_text_and_skips_tool_use_entries() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.jsonl");
