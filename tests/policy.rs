@@ -4695,3 +4695,28 @@ fn a_line_gits_settings_run_is_read() {
     ];
     assert_only_denied_in_a_project("git-settings-allowed", &policy, &denied, &let_run);
 }
+
+/// git takes settings from its environment as it takes `-c` ones: the line a setting runs
+/// (`GIT_CONFIG_PARAMETERS="'alias.x'='!cat secrets/k'" git x`, `GIT_CONFIG_KEY_0=core.pager`
+/// with `GIT_CONFIG_VALUE_0='cat secrets/k'`, a variable `--config-env` names) passed a deny of
+/// `secrets/**`; it is read as `bash -c`'s is.
+#[test]
+fn a_line_gits_settings_from_its_environment_run_is_read() {
+    let denied = [
+        "GIT_CONFIG_PARAMETERS=\"'alias.x'='!cat secrets/k'\" git x",
+        "GIT_CONFIG_PARAMETERS=\"'core.pager=cat secrets/k'\" git log",
+        "export GIT_CONFIG_PARAMETERS=\"'core.pager'='cat secrets/k'\"; git log",
+        "GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=core.pager GIT_CONFIG_VALUE_0='cat secrets/k' git log",
+        "env GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=alias.x GIT_CONFIG_VALUE_0='!cat secrets/k' git x",
+        "X='cat secrets/k' git --config-env=core.pager=X log",
+        "X='!cat secrets/k' git -C src --config-env=alias.x=X x",
+    ];
+    let let_run = [
+        "GIT_CONFIG_PARAMETERS=\"'user.name'='al'\" git commit -m x",
+        "GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=core.pager GIT_CONFIG_VALUE_0=cat git log",
+        "GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=user.name GIT_CONFIG_VALUE_0='cat secrets/k' git log",
+        "X=secrets git --config-env=user.name=X log",
+    ];
+    let policy = json!({"files": {"read": {"deny": ["secrets/**"]}}});
+    assert_only_denied_in_a_project("git-env-settings", &policy, &denied, &let_run);
+}

@@ -74,25 +74,29 @@ pub(super) fn config_lines(args: &[String]) -> Option<String> {
             }
             continue;
         }
-        let Some((key, value)) = words.next().and_then(|kv| kv.split_once('=')) else {
-            continue;
-        };
-        let key = key.to_ascii_lowercase();
-        let shelled = value.strip_prefix('!');
-        let line = if key.starts_with("alias.") || key.starts_with("credential.") {
-            shelled
-        } else if CONFIG_LINES
-            .iter()
-            .any(|pattern| config_key_is(&key, pattern))
-            && !is_plain(value)
-        {
-            Some(shelled.unwrap_or(value))
-        } else {
-            None
-        };
-        lines.extend(line.map(str::to_owned));
+        if let Some((key, value)) = words.next().and_then(|kv| kv.split_once('=')) {
+            lines.extend(config_line(key, value));
+        }
     }
     (!lines.is_empty()).then(|| lines.join("; "))
+}
+
+/// The line a setting gives git to run with a shell, if it gives one.
+fn config_line(key: &str, value: &str) -> Option<String> {
+    let key = key.to_ascii_lowercase();
+    let shelled = value.strip_prefix('!');
+    let line = if key.starts_with("alias.") || key.starts_with("credential.") {
+        shelled
+    } else if CONFIG_LINES
+        .iter()
+        .any(|pattern| config_key_is(&key, pattern))
+        && !is_plain(value)
+    {
+        Some(shelled.unwrap_or(value))
+    } else {
+        None
+    };
+    line.map(str::to_owned)
 }
 
 /// Variables whose value git runs with a shell: its pager, editor, ssh command, external diff.
@@ -114,14 +118,51 @@ const ENV_LINES: &[&str] = &[
 const PLAIN_VALUES: &[&str] = &["true", "false", ":", "cat", "less", "more"];
 
 /// The lines git runs of the environment it is given (`NAME=value` words: `GIT_PAGER='cat k'
-/// git log`).
-pub(super) fn env_lines<'a>(set: impl Iterator<Item = &'a String>) -> Vec<String> {
-    set.filter_map(|w| w.split_once('='))
+/// git log`), settings given through it as `-c` gives them included:
+/// `GIT_CONFIG_PARAMETERS="'alias.x'='!cat k'"`, `GIT_CONFIG_KEY_0=core.pager` with
+/// `GIT_CONFIG_VALUE_0='cat k'`, and a variable git's own `--config-env=core.pager=X` names in
+/// `args` (the words after `git`).
+pub(super) fn env_lines<'a>(set: impl Iterator<Item = &'a String>, args: &[String]) -> Vec<String> {
+    let set: Vec<(&str, &str)> = set.filter_map(|w| w.split_once('=')).collect();
+    let mut lines: Vec<String> = set
+        .iter()
         .filter(|(name, value)| {
             ENV_LINES.contains(name) && !value.is_empty() && !PLAIN_VALUES.contains(&value.trim())
         })
-        .map(|(_, value)| value.to_owned())
-        .collect()
+        .map(|(_, value)| (*value).to_owned())
+        .collect();
+    let value_of = |name: &str| set.iter().rev().find(|(n, _)| *n == name).map(|(_, v)| *v);
+    // Quoted as a shell quotes words, each `key=value` (`'key'='value'`, or `'key=value'` as
+    // older git wrote it). More than git takes is read: one it would refuse runs nothing.
+    if let Some(params) = value_of("GIT_CONFIG_PARAMETERS") {
+        for cmd in super::shell::split(params) {
+            for kv in cmd.env.iter().chain(&cmd.words) {
+                lines.extend(kv.split_once('=').and_then(|(k, v)| config_line(k, v)));
+            }
+        }
+    }
+    // `GIT_CONFIG_COUNT` says how many pairs git takes; every pair given is read.
+    for (name, key) in &set {
+        let Some(n) = name.strip_prefix("GIT_CONFIG_KEY_") else {
+            continue;
+        };
+        let value = value_of(&format!("GIT_CONFIG_VALUE_{n}"));
+        lines.extend(value.and_then(|value| config_line(key, value)));
+    }
+    let mut words = args.iter();
+    while let Some(w) = words.next().filter(|w| w.starts_with('-')) {
+        if GIT_VALUED.contains(&w.as_str()) {
+            words.next();
+        }
+        let Some((key, var)) = w
+            .strip_prefix("--config-env=")
+            .and_then(|kv| kv.rsplit_once('='))
+        else {
+            continue;
+        };
+        lines.extend(value_of(var).and_then(|value| config_line(key, value)));
+    }
+    lines
 }
 
 /// Whether a setting's value runs nothing: a boolean (`pager.log=false`) or a
@@ -543,6 +584,33 @@ mod tests {
         assert_eq!(lines("git -c pager.log=false log"), None);
         assert_eq!(lines("git -c user.name=x commit"), None);
         assert_eq!(lines("git log -c core.pager=cat"), None);
+    }
+
+    #[test]
+    fn the_lines_gits_settings_from_its_environment_run_are_read() {
+        let lines = |line: &str| {
+            let cmd = &split(line)[0];
+            super::env_lines(cmd.env.iter(), &cmd.words[1..])
+        };
+        assert_eq!(
+            lines("GIT_CONFIG_PARAMETERS=\"'alias.x'='!cat k' 'core.pager'='less -R'\" git x"),
+            ["cat k", "less -R"]
+        );
+        assert_eq!(
+            lines("GIT_CONFIG_PARAMETERS=\"'core.pager=cat k'\" git log"),
+            ["cat k"]
+        );
+        assert_eq!(
+            lines("GIT_CONFIG_KEY_1=core.pager GIT_CONFIG_VALUE_1='cat k' git log"),
+            ["cat k"]
+        );
+        assert_eq!(
+            lines("X='!cat k' git -C a --config-env=alias.x=X x"),
+            ["cat k"]
+        );
+        assert!(lines("GIT_CONFIG_KEY_0=core.pager git log").is_empty());
+        assert!(lines("GIT_CONFIG_PARAMETERS=\"'user.name'='x'\" git log").is_empty());
+        assert!(lines("X='cat k' git log --config-env=core.pager=X").is_empty());
     }
 
     #[test]

@@ -802,7 +802,7 @@ impl Parser<'_> {
                 .env
                 .iter()
                 .chain(before_git.filter(|w| is_assignment(w)));
-            nested.extend(super::git::env_lines(set));
+            nested.extend(super::git::env_lines(set, &command_of(&cmd.words)[1..]));
         }
         self.out.push(cmd);
         for inner in nested {
