@@ -4720,3 +4720,120 @@ fn a_line_gits_settings_from_its_environment_run_is_read() {
     let policy = json!({"files": {"read": {"deny": ["secrets/**"]}}});
     assert_only_denied_in_a_project("git-env-settings", &policy, &denied, &let_run);
 }
+
+/// What git prints of a diff, a log or a patch goes to the file `--output` names (`git diff
+/// --output=secrets/k`, `git log -p --output secrets/k`), and `git format-patch -o secrets/`
+/// writes its patches into that folder: both passed a deny of writing `secrets/**`. They are
+/// writes of that file and into that folder; a diff sent elsewhere, or printed, still runs.
+#[test]
+fn a_file_git_writes_a_diff_or_patches_to_is_judged() {
+    let denied = [
+        "git diff --output=secrets/k",
+        "git diff --output secrets/k",
+        "git log -p --output=secrets/k",
+        "git show --output=secrets/k HEAD",
+        "git format-patch -o secrets/ HEAD~1",
+        "git format-patch --output-directory secrets HEAD~1",
+        "git format-patch --output-directory=secrets/p HEAD~1",
+    ];
+    let let_run = [
+        "git diff --output=src/a.diff",
+        "git log -p --output src/log.txt",
+        "git format-patch -o src/patches HEAD~1",
+        "git diff --stat",
+        "git log --oneline -5",
+        "git diff --output-indicator-new=+ HEAD",
+    ];
+    let deny = json!({"deny": ["secrets/**"]});
+    let policy = json!({"files": {"write": deny}});
+    assert_only_denied_in_a_project("git-output", &policy, &denied, &let_run);
+    let writes = json!({"allow": ["src/**"], "deny": ["secrets/**"]});
+    let policy = json!({"files": {"write": writes}});
+    assert_only_denied_in_a_project("git-output-allow", &policy, &denied, &let_run);
+}
+
+/// git reads the paths of `--pathspec-from-file=list` from that file (`-`: from stdin), and
+/// the order of a diff's files from `-O file`: `git add --pathspec-from-file=secrets/k` and
+/// `git diff -O secrets/k` passed a deny of reading `secrets/**`, and `git checkout
+/// --pathspec-from-file=list` one of writing it, though it may write back any file. The list
+/// is read; the paths in it, which the line does not name, are judged as a path of unknown
+/// name in any folder where git writes them (by a deny alone: the hook does not open the list,
+/// which may hold other paths when git reads it), and as those an `echo` pipes in when the
+/// line spells them.
+#[test]
+fn the_paths_git_takes_from_a_file_are_judged() {
+    let deny = json!({"deny": ["secrets/**"]});
+    let denied = [
+        "git add --pathspec-from-file=secrets/k",
+        "git reset --pathspec-from-file secrets/k",
+        "git diff -O secrets/k",
+        "git diff -Osecrets/k HEAD",
+    ];
+    let let_run = [
+        "git add --pathspec-from-file=src/list.txt",
+        "git diff -O src/order.txt",
+        "git add -A",
+    ];
+    let policy = json!({"files": {"read": deny}});
+    assert_only_denied_in_a_project("git-pathspec-read", &policy, &denied, &let_run);
+    let denied = [
+        "git checkout --pathspec-from-file=src/list.txt",
+        "git restore --pathspec-from-file=src/list.txt",
+        "git rm --pathspec-from-file=src/list.txt",
+        "git stash push --pathspec-from-file=src/list.txt",
+        "echo secrets/k | git rm --pathspec-from-file=-",
+        "git ls-files | git checkout --pathspec-from-file=-",
+        "echo secrets/k | git checkout-index -f --stdin",
+    ];
+    let let_run = [
+        "git add --pathspec-from-file=src/list.txt",
+        "git rm --cached --pathspec-from-file=src/list.txt",
+        "echo src/main.rs | git rm --pathspec-from-file=-",
+        "echo src/main.rs | git checkout-index -f --stdin",
+        "git checkout -b feature",
+    ];
+    let policy = json!({"files": {"write": deny}});
+    assert_only_denied_in_a_project("git-pathspec-write", &policy, &denied, &let_run);
+    // Under an allow list of writes alone, a path the line does not name is no violation.
+    let policy = json!({"files": {"write": {"allow": ["src/**"]}}});
+    let let_run = ["git checkout --pathspec-from-file=src/list.txt"];
+    assert_only_denied_in_a_project("git-pathspec-allow", &policy, &[], &let_run);
+}
+
+/// `git apply` and `git am` read the patch or mailbox they are given: `git apply secrets/k`
+/// passed a deny of reading `secrets/**`. (The files the patch changes are named in it, which
+/// the hook does not open: they are not judged.) `git cat-file --batch` prints each object
+/// its stdin names: `echo HEAD:secrets/k | git cat-file --batch`, a here-string or a
+/// here-document passed that deny, and so did every object of history piped in (`git rev-list
+/// --objects --all | git cat-file --batch`), which is the repository read whole; `--batch-check`
+/// prints only names and sizes.
+#[test]
+fn a_patch_git_applies_and_the_objects_it_is_fed_are_read() {
+    let denied = [
+        "git apply secrets/k",
+        "git apply --check -- secrets/k",
+        "git am secrets/k",
+        "git cat-file --batch < secrets/k",
+        "echo HEAD:secrets/k | git cat-file --batch",
+        "echo HEAD:src/main.rs HEAD:secrets/k | git cat-file --batch",
+        "printf 'HEAD:src/main.rs\\nHEAD:secrets/k\\n' | git cat-file --batch",
+        "git cat-file --batch <<< HEAD:secrets/k",
+        "git cat-file --batch-command <<< 'contents HEAD:secrets/k'",
+        "git cat-file --batch <<EOF\nHEAD:secrets/k\nEOF",
+        "git rev-list --objects --all | git cat-file --batch",
+        "git cat-file --batch --batch-all-objects",
+        "git cat-file --batch='%(objectname)' < src/list",
+    ];
+    let let_run = [
+        "git apply src/a.patch",
+        "git am src/a.mbox",
+        "echo HEAD:src/main.rs | git cat-file --batch",
+        "git cat-file --batch <<< HEAD:README.md",
+        "git rev-list --objects --all | git cat-file --batch-check",
+        "git cat-file --batch-check < src/list",
+        "git cat-file -p HEAD",
+        "echo hi | git hash-object --stdin",
+    ];
+    let policy = json!({"files": {"read": {"deny": ["secrets/**"]}}});
+    assert_only_denied_in_a_project("git-fed", &policy, &denied, &let_run);
+}

@@ -184,12 +184,28 @@ fn config_key_is(key: &str, pattern: &str) -> bool {
     }
 }
 
+/// The subcommands that print a diff, which `--output` sends to a file instead.
+const DIFFS: &[&str] = &[
+    "diff",
+    "log",
+    "whatchanged",
+    "show",
+    "diff-tree",
+    "diff-index",
+    "diff-files",
+    "range-diff",
+    "format-patch",
+    "stash",
+];
+
 /// The options of a subcommand that take a value in the next word (`-n 5`, `-s HEAD`): that
 /// value is no path.
 fn valued(sub: &str) -> &'static [&'static str] {
     match sub {
-        "log" | "whatchanged" | "show" | "diff" | "difftool" => &[
+        "log" | "whatchanged" | "show" | "diff" | "difftool" | "diff-tree" | "diff-index"
+        | "diff-files" | "range-diff" => &[
             "-n",
+            "--output",
             "-L",
             "-S",
             "-G",
@@ -205,9 +221,23 @@ fn valued(sub: &str) -> &'static [&'static str] {
             "--skip",
         ],
         "checkout" => &["-b", "-B", "--orphan", "--conflict", "--pathspec-from-file"],
-        "rm" => &["--pathspec-from-file"],
+        "rm" | "add" | "commit" | "reset" => &["--pathspec-from-file"],
+        "format-patch" => &[
+            "-o",
+            "--output-directory",
+            "--output",
+            "-v",
+            "--reroll-count",
+            "--start-number",
+            "--subject-prefix",
+            "--suffix",
+            "--signature-file",
+            "--in-reply-to",
+            "--to",
+            "--cc",
+        ],
         "clean" => &["-e", "--exclude"],
-        "stash" => &["-m", "--message", "--pathspec-from-file"],
+        "stash" => &["-m", "--message", "--pathspec-from-file", "--output"],
         "checkout-index" => &["--prefix", "--stage"],
         "restore" => &["-s", "--source", "--conflict", "--pathspec-from-file"],
         "archive" => &[
@@ -239,6 +269,20 @@ fn valued(sub: &str) -> &'static [&'static str] {
     }
 }
 
+/// What git reads on its stdin (`git cat-file --batch`, `--pathspec-from-file=-`).
+#[derive(Debug, Clone, Copy)]
+pub enum Stdin<'a> {
+    /// The line gives it nothing.
+    None,
+    /// The line spells it, in words ([`super::shell::SimpleCommand::fed`]).
+    Text(&'a [String]),
+    /// A file or another command's output, which the line does not spell.
+    Unknown,
+}
+
+/// A path of unknown name, in any folder (as `cat $(…)` reads), which a deny takes for any.
+const UNKNOWN: &str = "$(…)";
+
 /// The files git shows, writes back, archives or searches ([`FileUse`]): a file as a revision
 /// holds it (`git show HEAD:secrets/k`, `git cat-file -p :secrets/k`, `git diff HEAD:a
 /// HEAD:b`), both sides of `git diff --no-index a b`, what `git blame` reads, and the paths
@@ -248,7 +292,7 @@ fn valued(sub: &str) -> &'static [&'static str] {
 /// -f`), copies them into an archive (`git archive`, and the file `-o` names) or searches them (`git grep`). A
 /// revision's path is git's from the repository's top, wherever git runs, unless it starts
 /// with `./` or `../` (`HEAD:./secrets/k`), which git takes from where it runs.
-pub(super) fn git_use(args: &[String], use_: &mut FileUse) {
+pub(super) fn git_use(args: &[String], stdin: Stdin, use_: &mut FileUse) {
     let mut i = 0;
     while let Some(w) = args.get(i) {
         if !w.starts_with('-') {
@@ -288,6 +332,35 @@ pub(super) fn git_use(args: &[String], use_: &mut FileUse) {
     let mut paths = Vec::new();
     let mut whole_otherwise = false;
     let mut from_top = Vec::new();
+    // `--output=o.diff` writes what a diff, log or show prints; `-O order` reads the order of
+    // the files from a file.
+    if DIFFS.contains(&sub) {
+        use_.writes
+            .extend(given(&["--output"]).flatten().map(str::to_owned));
+        let orders = options.iter().filter_map(|(o, v)| match *o {
+            "-O" => *v,
+            _ => o.strip_prefix("-O").filter(|f| !f.is_empty()),
+        });
+        use_.reads.extend(orders.map(str::to_owned));
+    }
+    // The paths given in a file (`--pathspec-from-file=list`, `-` for stdin): the file is
+    // read, and the paths in it, which the line does not name, are any path; where git writes
+    // them they are judged as a path of unknown name, by a deny alone (see `UNKNOWN`). The
+    // hook does not open the list to learn them: what it held when judged may not be what git
+    // reads, and `audit` would judge the file as it is later, not as it was.
+    let from_file: Vec<String> = match given(&["--pathspec-from-file"]).flatten().next() {
+        Some("-") => match stdin {
+            Stdin::Text(words) => words.to_vec(),
+            Stdin::Unknown => vec![UNKNOWN.to_owned()],
+            Stdin::None => Vec::new(),
+        },
+        Some(list) => {
+            use_.reads.push(list.to_owned());
+            vec![UNKNOWN.to_owned()]
+        }
+        None => Vec::new(),
+    };
+    let from_file = || from_file.iter().map(String::as_str);
     let mut push = |word: &str, write: bool, certain: bool, here_is_none: bool| {
         let Some(spec) = pathspec(word) else {
             return;
@@ -304,6 +377,25 @@ pub(super) fn git_use(args: &[String], use_: &mut FileUse) {
         });
     };
     match sub {
+        // `--batch` prints each object its stdin names (`HEAD:secrets/k`); from a file or
+        // another command, those may be any, every file of every commit (`git rev-list
+        // --objects --all | git cat-file --batch`): the repository is read whole. `--batch-check`
+        // prints only their names and sizes.
+        "cat-file"
+            if options
+                .iter()
+                .any(|(o, _)| o.starts_with("--batch") && !o.starts_with("--batch-check")) =>
+        {
+            match stdin {
+                Stdin::Text(words) if !has(&["--batch-all-objects"]) => {
+                    for word in words {
+                        revision_path(word, use_);
+                    }
+                }
+                Stdin::None if !has(&["--batch-all-objects"]) => {}
+                _ => whole_otherwise = true,
+            }
+        }
         "show" | "cat-file" | "diff" | "difftool" => {
             for operand in &operands {
                 revision_path(operand, use_);
@@ -325,7 +417,10 @@ pub(super) fn git_use(args: &[String], use_: &mut FileUse) {
                 }
             }
         }
-        "blame" | "annotate" => use_.reads.extend(
+        // `git apply` and `git am` read the patch or mailbox. What it writes is named in it,
+        // which the hook does not open (see `--pathspec-from-file` above): the files a patch
+        // changes are not judged.
+        "blame" | "annotate" | "apply" | "am" => use_.reads.extend(
             operands
                 .iter()
                 .copied()
@@ -355,6 +450,9 @@ pub(super) fn git_use(args: &[String], use_: &mut FileUse) {
         }
         // A new branch is made (`-b feature`, from a start point): no file is written back.
         "checkout" if !has(&["-b", "-B", "--orphan"]) => {
+            for path in from_file() {
+                push(path, true, path != UNKNOWN, false);
+            }
             if dashes.is_some() {
                 for path in after {
                     push(path, true, true, true);
@@ -374,6 +472,9 @@ pub(super) fn git_use(args: &[String], use_: &mut FileUse) {
         {
             for path in operands.iter().copied().chain(after_words()) {
                 push(path, true, true, true);
+            }
+            for path in from_file() {
+                push(path, true, path != UNKNOWN, false);
             }
         }
         "archive" if !has(&["--remote", "-l", "--list"]) => {
@@ -396,10 +497,25 @@ pub(super) fn git_use(args: &[String], use_: &mut FileUse) {
             for path in operands.iter().copied().chain(after_words()) {
                 push(path, true, true, false);
             }
+            for path in from_file() {
+                push(path, true, path != UNKNOWN, false);
+            }
         }
         "mv" | "checkout-index" => {
             for path in operands.iter().copied().chain(after_words()) {
                 push(path, true, true, false);
+            }
+            // `checkout-index --stdin` takes the paths from stdin.
+            if sub == "checkout-index" && has(&["--stdin"]) {
+                match stdin {
+                    Stdin::Text(words) => {
+                        for path in words {
+                            push(path, true, true, false);
+                        }
+                    }
+                    Stdin::Unknown => push(UNKNOWN, true, false, false),
+                    Stdin::None => {}
+                }
             }
         }
         // Untracked files removed, with `-f`; `-n` only says which.
@@ -413,6 +529,19 @@ pub(super) fn git_use(args: &[String], use_: &mut FileUse) {
             for path in operands.iter().skip(1).copied().chain(after_words()) {
                 push(path, true, true, false);
             }
+            for path in from_file() {
+                push(path, true, path != UNKNOWN, false);
+            }
+        }
+        // `git format-patch -o out` writes a patch of each commit into `out` (`secrets/`).
+        "format-patch" => {
+            use_.write_trees.extend(
+                given(&["-o", "--output-directory"])
+                    .flatten()
+                    .map(str::to_owned),
+            );
+            use_.reads
+                .extend(given(&["--signature-file"]).flatten().map(str::to_owned));
         }
         "grep" => {
             let patterns_given = has(&["-e", "-f"]);

@@ -49,6 +49,12 @@ pub struct SimpleCommand {
     /// from its input, Codex's patch (`applypatch <<'PATCH'`, [`is_patch_program`]): kept for
     /// it alone, whose writes are the files the patch names.
     pub patches: Vec<String>,
+    /// The text the line feeds the command on its stdin, when the line spells it whole, in
+    /// words split at blanks: a here-string's (`<<< HEAD:k`), a here-document's, or what an
+    /// `echo` or `printf` before the pipe prints (`echo HEAD:k | git cat-file --batch`).
+    /// `None` when the line does not spell it: it gives none, or a file (`< list`) or another
+    /// command's output does.
+    pub fed: Option<Vec<String>>,
 }
 
 /// How deep `$(…)` and `bash -c` may nest before the rest is left unread.
@@ -105,6 +111,7 @@ fn parse(line: &str, depth: usize, cwd: &[String], env: &[String], out: &mut Vec
         heredocs: Vec::new(),
         earlier_heredocs: 0,
         here_strings: Vec::new(),
+        printed: None,
         dirs: Dirs::new(cwd),
         start: 0,
         exported: env.to_vec(),
@@ -155,7 +162,8 @@ struct Heredoc {
     delimiter: String,
     strip_tabs: bool,
     run: bool,
-    /// The command (its index in the parser's output) whose patch the body is
+    /// The command (its index in the parser's output) it feeds, once that command is read:
+    /// its stdin ([`SimpleCommand::fed`]), and the patch it is of a patch program
     /// ([`SimpleCommand::patches`]).
     feeds: Option<usize>,
 }
@@ -178,6 +186,8 @@ struct Parser<'o> {
     earlier_heredocs: usize,
     /// The texts of the current command's here-strings (`<<< text`): a shell runs them.
     here_strings: Vec<String>,
+    /// What the command before a pipe prints, when the line spells it ([`SimpleCommand::fed`]).
+    printed: Option<Vec<String>>,
     /// The folders the commands may be in, as the line's `cd`s move them.
     dirs: Dirs,
     /// Where the current simple command's text starts.
@@ -647,12 +657,10 @@ impl Parser<'_> {
                 let start = self.i;
                 if start >= self.chars.len() {
                     let end = self.chars.len();
-                    let body = || self.chars[body_start.min(end)..].iter().collect::<String>();
-                    if let Some(cmd) = feeds.and_then(|at| self.out.get_mut(at)) {
-                        cmd.patches.push(body());
-                    }
+                    let body: String = self.chars[body_start.min(end)..].iter().collect();
+                    self.feed(feeds, &body);
                     if run {
-                        bodies.push(body());
+                        bodies.push(body);
                     }
                     break;
                 }
@@ -667,12 +675,10 @@ impl Parser<'_> {
                     line.as_str()
                 };
                 if line == delimiter {
-                    let body = || self.chars[body_start..start].iter().collect::<String>();
-                    if let Some(cmd) = feeds.and_then(|at| self.out.get_mut(at)) {
-                        cmd.patches.push(body());
-                    }
+                    let body: String = self.chars[body_start..start].iter().collect();
+                    self.feed(feeds, &body);
                     if run {
-                        bodies.push(body());
+                        bodies.push(body);
                     }
                     break;
                 }
@@ -682,6 +688,19 @@ impl Parser<'_> {
         let cwd = self.dirs.all();
         for body in bodies {
             parse(&body, self.depth + 1, &cwd, &self.exported, self.out);
+        }
+    }
+
+    /// A here-document's body is what the command it feeds reads on its stdin, and the patch a
+    /// patch program applies.
+    fn feed(&mut self, feeds: Option<usize>, body: &str) {
+        if let Some(cmd) = feeds.and_then(|at| self.out.get_mut(at)) {
+            if is_patch_program(&cmd.words) {
+                cmd.patches.push(body.to_owned());
+            }
+            cmd.fed
+                .get_or_insert_with(Vec::new)
+                .extend(body.split_whitespace().map(str::to_owned));
         }
     }
 
@@ -732,6 +751,14 @@ impl Parser<'_> {
         let mut cmd = std::mem::take(&mut self.cur);
         self.cur.piped_in = matches!(join, Join::Pipe);
         let here_strings = std::mem::take(&mut self.here_strings);
+        let printed = self.printed.take();
+        if cmd.piped_in {
+            cmd.fed = printed;
+        }
+        if !here_strings.is_empty() {
+            let words = here_strings.iter().flat_map(|s| s.split_whitespace());
+            cmd.fed = Some(words.map(str::to_owned).collect());
+        }
         // Keywords that open or close a compound command are not commands.
         let mut skip = 0;
         while cmd.words.get(skip).is_some_and(|w| {
@@ -768,16 +795,18 @@ impl Parser<'_> {
             self.dirs.join_empty(join);
             return;
         }
+        if matches!(join, Join::Pipe) {
+            self.printed = printed_text(&cmd);
+        }
+        for heredoc in self.heredocs.iter_mut().skip(opened) {
+            heredoc.feeds = Some(self.out.len());
+        }
         let (cwd, skipped) = self.dirs.split();
         let moved = self.dirs.move_of(&cmd.words);
         if cwd.iter().any(|d| !d.is_empty()) {
             cmd.cwd.clone_from(&cwd);
         }
         if is_patch_program(&cmd.words) {
-            let at = self.out.len();
-            for heredoc in self.heredocs.iter_mut().skip(opened) {
-                heredoc.feeds = Some(at);
-            }
             cmd.patches.extend(here_strings.iter().cloned());
         }
         let mut nested = match nested_line(&cmd.words) {
@@ -819,6 +848,24 @@ pub fn is_patch_program(words: &[String]) -> bool {
     command_of(words)
         .first()
         .is_some_and(|w| matches!(basename(w), "apply_patch" | "applypatch"))
+}
+
+/// What `echo` or `printf` prints, in words split at blanks and at a `printf` format's `\n`
+/// (`echo HEAD:k`, `printf 'HEAD:k\n'`), for the command a pipe feeds it to; `None` for any
+/// other command, or one whose input a redirection gives.
+fn printed_text(cmd: &SimpleCommand) -> Option<Vec<String>> {
+    let words = command_of(&cmd.words);
+    let name = basename(words.first()?);
+    if !matches!(name, "echo" | "printf") || !cmd.redirect_out.is_empty() {
+        return None;
+    }
+    let text = words[1..]
+        .iter()
+        .skip_while(|w| name == "echo" && w.starts_with('-'));
+    let text = text
+        .flat_map(|w| w.split("\\n"))
+        .flat_map(str::split_whitespace);
+    Some(text.map(str::to_owned).collect())
 }
 
 /// Whether a word has a shell wildcard in it (`*`, `?`, `[`): unquoted, a shell matches it
@@ -2073,7 +2120,16 @@ fn operand_use(cmd: &SimpleCommand, words: &[String]) -> FileUse {
         return use_;
     }
     match name {
-        "git" => super::git::git_use(&words[1..], &mut use_),
+        "git" => {
+            // What git reads on its stdin is named there when the line spells it; otherwise it
+            // is unknown when a file or another command gives it.
+            let stdin = match &cmd.fed {
+                Some(words) => super::git::Stdin::Text(words),
+                None if cmd.piped_in || !cmd.redirect_in.is_empty() => super::git::Stdin::Unknown,
+                None => super::git::Stdin::None,
+            };
+            super::git::git_use(&words[1..], stdin, &mut use_);
+        }
         // Codex's patch: each file it adds, updates, deletes or moves to.
         "apply_patch" | "applypatch" => {
             let patches = operands.first().copied().into_iter();
@@ -3100,6 +3156,19 @@ mod tests {
 
     fn w(items: &[&str]) -> Vec<String> {
         items.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn the_text_a_line_feeds_a_command_is_kept() {
+        let fed = |line: &str| split(line).pop().unwrap().fed;
+        let some = |items: &[&str]| Some(w(items));
+        assert_eq!(fed("echo -n a b | git x"), some(&["a", "b"]));
+        assert_eq!(fed("printf 'a\\nb' | git x"), some(&["a", "b"]));
+        assert_eq!(fed("git x <<< 'a b'"), some(&["a", "b"]));
+        assert_eq!(fed("git x <<EOF\na\nb\nEOF\n"), some(&["a", "b"]));
+        assert_eq!(fed("cat k | git x"), None);
+        assert_eq!(fed("echo a > f | git x"), None);
+        assert_eq!(fed("echo a; git x"), None);
     }
 
     #[test]
