@@ -4837,3 +4837,36 @@ fn a_patch_git_applies_and_the_objects_it_is_fed_are_read() {
     let policy = json!({"files": {"read": {"deny": ["secrets/**"]}}});
     assert_only_denied_in_a_project("git-fed", &policy, &denied, &let_run);
 }
+
+/// A folder made from `dirname` of a path the line spells (`mkdir -p "$(dirname
+/// src/a/b.rs)"`) was refused under a deny of writing `secrets/**`, taken for a folder of
+/// unknown name anywhere; it is that path's parent, `src/a`, unless the line may make `dirname`
+/// its own (a function, `PATH`). `cat $(git ls-files src)` stays refused under a deny of
+/// reading `secrets/**`: the names git prints are split at blanks, and a file tracked as
+/// `src/x secrets/k` makes it read `secrets/k`, which only running it could tell.
+#[test]
+fn a_folder_dirname_prints_of_a_spelt_path_is_that_folder() {
+    let denied = [
+        "mkdir -p \"$(dirname secrets/a/b)\"",
+        "touch \"$(dirname src/a.rs)/../secrets/k\"",
+        "mkdir -p \"$(dirname \"$X\")\"",
+        "dirname() { echo secrets; }; mkdir -p \"$(dirname src/a/b.rs)\"",
+        "PATH=./bin:$PATH; mkdir -p \"$(dirname src/a/b.rs)\"",
+        "mkdir -p $(dirname 'src/a b/c')",
+    ];
+    let let_run = [
+        "mkdir -p \"$(dirname src/a/b.rs)\"",
+        "mkdir -p $(dirname src/a/b.rs)",
+        "mkdir -p \"`dirname src/a/b.rs`\"",
+        "mkdir -p \"$(dirname -- src/a/b.rs)\"",
+        "mkdir -p \"$(dirname 'src/a b/c')\"",
+    ];
+    let deny = json!({"deny": ["secrets/**"]});
+    let policy = json!({"files": {"write": deny}});
+    assert_only_denied_in_a_project("dirname", &policy, &denied, &let_run);
+    let writes = json!({"allow": ["src/**"], "deny": ["secrets/**"]});
+    let policy = json!({"files": {"write": writes}});
+    assert_only_denied_in_a_project("dirname-allow", &policy, &denied, &let_run);
+    let policy = json!({"files": {"read": deny}});
+    assert_only_denied_in_a_project("ls-files", &policy, &["cat $(git ls-files src)"], &[]);
+}

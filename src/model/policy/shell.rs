@@ -75,23 +75,97 @@ pub const UNREAD_FOLDER: &str = "$UNREAD";
 
 /// Splits a command line into its simple commands, nested ones included.
 pub fn split(line: &str) -> Vec<SimpleCommand> {
-    let mut out = Vec::new();
-    parse(line, 0, &[], &[], &mut out);
-    out
+    split_in(line, &[])
 }
 
 /// [`split`] for a line whose commands start in the folders `cwd` (empty: where it started),
 /// as the line a command runs in turn does.
 pub fn split_in(line: &str, cwd: &[String]) -> Vec<SimpleCommand> {
     let mut out = Vec::new();
-    parse(line, 0, cwd, &[], &mut out);
+    parse(line, 0, cwd, &[], Values::Spelt, &mut out);
+    // A line that may make `dirname` its own is read again without taking its value.
+    if out.iter().any(remakes_dirname) {
+        out.clear();
+        parse(line, 0, cwd, &[], Values::Unknown, &mut out);
+    }
     out
+}
+
+/// Whether a substitution whose value the line spells is taken for it ([`dirname_value`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Values {
+    Spelt,
+    /// The line may make the command its own: every value is unknown.
+    Unknown,
+}
+
+/// Whether a command may make `dirname` print something else than the parent of its operand:
+/// it defines a function of that name (`dirname() …`, read as a command of that one word,
+/// `function dirname`), an alias, or sets where programs are found (`PATH`) or a file bash
+/// runs first (`BASH_ENV`, `ENV`).
+fn remakes_dirname(cmd: &SimpleCommand) -> bool {
+    let set = |w: &String| {
+        w.split_once('=')
+            .is_some_and(|(name, _)| matches!(name, "PATH" | "BASH_ENV" | "ENV"))
+    };
+    cmd.words == ["dirname"]
+        || cmd.words.iter().any(|w| w.starts_with("dirname="))
+        || cmd
+            .words
+            .windows(2)
+            .any(|w| w[0] == "function" && w[1] == "dirname")
+        || cmd.env.iter().chain(&cmd.words).any(set)
+}
+
+/// What `$(dirname src/a/b.rs)` prints, `src/a`: the one command of a substitution (the
+/// commands from `first` on), when it is `dirname` of one word that holds no substitution,
+/// variable or wildcard, whose value is text alone (a folder to `mkdir -p "$(dirname …)"`).
+/// Unquoted (`in_quotes` false), a value a shell would split or match as a glob is none.
+fn dirname_value(cmds: &[SimpleCommand], in_quotes: bool) -> Option<String> {
+    let [cmd] = cmds else {
+        return None;
+    };
+    let path = match cmd.words.as_slice() {
+        [name, path] if name == "dirname" => path,
+        [name, dashes, path] if name == "dirname" && dashes == "--" => path,
+        _ => return None,
+    };
+    let plain = cmd.env.is_empty()
+        && cmd.redirect_in.is_empty()
+        && cmd.redirect_out.is_empty()
+        && cmd.globs.is_empty()
+        && !cmd.unread
+        && !path.starts_with('-')
+        && !path.contains(['$', '\n', '`']);
+    if !plain {
+        return None;
+    }
+    let trimmed = path.trim_end_matches('/');
+    let parent = match trimmed.rfind('/') {
+        _ if path.is_empty() => ".",
+        _ if trimmed.is_empty() => "/",
+        None => ".",
+        Some(at) => match trimmed[..at].trim_end_matches('/') {
+            "" => "/",
+            parent => parent,
+        },
+    };
+    let split = parent.contains(|c: char| c.is_whitespace() || matches!(c, '*' | '?' | '['));
+    (in_quotes || !split).then(|| parent.to_owned())
 }
 
 /// Parses one line whose commands start in the folders `cwd` (empty: where the line started)
 /// with the variables `env` set. A line nested deeper than [`MAX_DEPTH`], or met when
-/// [`MAX_COMMANDS`] are read, is left unread.
-fn parse(line: &str, depth: usize, cwd: &[String], env: &[String], out: &mut Vec<SimpleCommand>) {
+/// [`MAX_COMMANDS`] are read, is left unread. With `values` [`Values::Spelt`], a substitution
+/// whose value the line spells (`$(dirname src/a/b.rs)`) is taken for it.
+fn parse(
+    line: &str,
+    depth: usize,
+    cwd: &[String],
+    env: &[String],
+    values: Values,
+    out: &mut Vec<SimpleCommand>,
+) {
     if depth > MAX_DEPTH || out.len() >= MAX_COMMANDS {
         out.extend(unread(line));
         return;
@@ -115,6 +189,7 @@ fn parse(line: &str, depth: usize, cwd: &[String], env: &[String], out: &mut Vec
         dirs: Dirs::new(cwd),
         start: 0,
         exported: env.to_vec(),
+        values,
     };
     p.run();
 }
@@ -195,6 +270,8 @@ struct Parser<'o> {
     /// The `NAME=value` words the line exported or assigned so far, which the commands after
     /// them may run with.
     exported: Vec<String>,
+    /// Whether a substitution's value may be taken ([`dirname_value`]).
+    values: Values,
 }
 
 impl Parser<'_> {
@@ -291,8 +368,7 @@ impl Parser<'_> {
                 '`' => {
                     self.i += 1;
                     let inner = self.until_backtick();
-                    self.parse_nested(&inner);
-                    self.word.push_str("$(…)");
+                    self.substitute(&inner, false);
                 }
                 '#' if self.word.is_empty() && !self.quoted => {
                     while self.peek(0).is_some_and(|c| c != '\n') {
@@ -315,7 +391,27 @@ impl Parser<'_> {
     /// the current command runs in.
     fn parse_nested(&mut self, inner: &str) {
         let cwd = self.dirs.split().0;
-        parse(inner, self.depth + 1, &cwd, &self.exported, self.out);
+        parse(
+            inner,
+            self.depth + 1,
+            &cwd,
+            &self.exported,
+            self.values,
+            self.out,
+        );
+    }
+
+    /// A command substitution: its line is read, and its value is `$(…)`, unknown, unless
+    /// the line spells it ([`dirname_value`]).
+    fn substitute(&mut self, inner: &str, in_quotes: bool) {
+        let first = self.out.len();
+        self.parse_nested(inner);
+        let value = self
+            .values
+            .eq(&Values::Spelt)
+            .then(|| dirname_value(&self.out[first..], in_quotes))
+            .flatten();
+        self.word.push_str(value.as_deref().unwrap_or("$(…)"));
     }
 
     /// At a `(`: `cd() …` defines a `cd` of the line's own, so where its `cd`s go is unknown.
@@ -425,8 +521,7 @@ impl Parser<'_> {
                 '`' => {
                     self.i += 1;
                     let inner = self.until_backtick();
-                    self.parse_nested(&inner);
-                    self.word.push_str("$(…)");
+                    self.substitute(&inner, true);
                 }
                 c => {
                     self.word.push(c);
@@ -449,8 +544,7 @@ impl Parser<'_> {
             (Some('('), _) => {
                 self.i += 2;
                 let inner = self.until_close_paren();
-                self.parse_nested(&inner);
-                self.word.push_str("$(…)");
+                self.substitute(&inner, in_double_quotes);
             }
             (Some('\''), _) if !in_double_quotes => {
                 // `$'…'`: ANSI-C quoting, its escapes decoded as bash does (`$'\x63url'`).
@@ -687,7 +781,14 @@ impl Parser<'_> {
         // Read by a shell started in one of the folders the line may be in by now.
         let cwd = self.dirs.all();
         for body in bodies {
-            parse(&body, self.depth + 1, &cwd, &self.exported, self.out);
+            parse(
+                &body,
+                self.depth + 1,
+                &cwd,
+                &self.exported,
+                self.values,
+                self.out,
+            );
         }
     }
 
@@ -835,7 +936,14 @@ impl Parser<'_> {
         }
         self.out.push(cmd);
         for inner in nested {
-            parse(&inner, self.depth + 1, &cwd, &self.exported, self.out);
+            parse(
+                &inner,
+                self.depth + 1,
+                &cwd,
+                &self.exported,
+                self.values,
+                self.out,
+            );
         }
         self.dirs.after(cwd, skipped, moved, join);
     }
@@ -3156,6 +3264,39 @@ mod tests {
 
     fn w(items: &[&str]) -> Vec<String> {
         items.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn dirname_of_a_spelt_path_is_its_parent() {
+        let last = |line: &str| words(line).pop().unwrap();
+        for (path, parent) in [
+            ("src/a/b.rs", "src/a"),
+            ("src/a/", "src"),
+            ("a", "."),
+            ("/a", "/"),
+            ("/", "/"),
+            ("a//b//", "a"),
+            ("''", "."),
+        ] {
+            assert_eq!(
+                last(&format!("mkdir \"$(dirname {path})\"")),
+                w(&["mkdir", parent])
+            );
+        }
+        for line in [
+            "mkdir \"$(dirname $X)\"",
+            "mkdir \"$(dirname a/b c/d)\"",
+            "mkdir \"$(dirname a/*/b)\"",
+            "mkdir \"$(dirname a/b; echo x)\"",
+            "mkdir $(dirname 'a b/c')",
+            "dirname() { :; }; mkdir \"$(dirname a/b)\"",
+            "function dirname { :; }; mkdir \"$(dirname a/b)\"",
+            "export PATH=bin; mkdir \"$(dirname a/b)\"",
+            "mkdir \"$(dirname a/b)\"; dirname() { :; }",
+        ] {
+            let mkdir = words(line).into_iter().find(|c| c[0] == "mkdir");
+            assert_eq!(mkdir, Some(w(&["mkdir", "$(…)"])), "{line}");
+        }
     }
 
     #[test]
