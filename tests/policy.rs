@@ -4517,15 +4517,34 @@ fn assert_only_denied_in_a_project(
     denied: &[&str],
     let_run: &[&str],
 ) {
+    assert_only_denied_with_files(session, policy, &[], &[], denied, let_run);
+}
+
+/// [`assert_only_denied_in_a_project`] in a project that also holds `files` (path, text) and
+/// `links` (path, where it leads).
+fn assert_only_denied_with_files(
+    session: &str,
+    policy: &Value,
+    files: &[(&str, &str)],
+    links: &[(&str, &str)],
+    denied: &[&str],
+    let_run: &[&str],
+) {
     let env = TestEnv::new();
-    for (file, text) in [
+    for &(file, text) in [
         ("secrets/k", "KEY=1"),
         ("src/main.rs", "fn main() {}"),
         ("README.md", "# app"),
-    ] {
+    ]
+    .iter()
+    .chain(files)
+    {
         let path = env.path().join(file);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
+    }
+    for (link, target) in links {
+        std::os::unix::fs::symlink(target, env.path().join(link)).unwrap();
     }
     write_policy(&env, policy);
     let policy = env.path().join(".agent-scope.json");
@@ -4801,8 +4820,8 @@ fn the_paths_git_takes_from_a_file_are_judged() {
 }
 
 /// `git apply` and `git am` read the patch or mailbox they are given: `git apply secrets/k`
-/// passed a deny of reading `secrets/**`. (The files the patch changes are named in it, which
-/// the hook does not open: they are not judged.) `git cat-file --batch` prints each object
+/// passed a deny of reading `secrets/**` (the files it writes: see
+/// `the_files_a_patch_git_applies_names_are_written`). `git cat-file --batch` prints each object
 /// its stdin names: `echo HEAD:secrets/k | git cat-file --batch`, a here-string or a
 /// here-document passed that deny, and so did every object of history piped in (`git rev-list
 /// --objects --all | git cat-file --batch`), which is the repository read whole; `--batch-check`
@@ -4869,4 +4888,58 @@ fn a_folder_dirname_prints_of_a_spelt_path_is_that_folder() {
     assert_only_denied_in_a_project("dirname-allow", &policy, &denied, &let_run);
     let policy = json!({"files": {"read": deny}});
     assert_only_denied_in_a_project("ls-files", &policy, &["cat $(git ls-files src)"], &[]);
+}
+
+/// `git apply p.patch` and `git am p.mbox` write the files the patch names: one changing
+/// `secrets/k` (or renaming a file there, or put there by `--directory`) passed a deny of
+/// writing `secrets/**`. The hook reads the patch, as `audit` does: a regular file of at most a
+/// MiB, not through a link at its name (a patch behind one is judged as writing a file of
+/// unknown name), and not one that is not there (git writes nothing). A patch only looked at
+/// (`--check`, `--stat`) or applied to the index (`--cached`) writes no file, and a line of a
+/// hunk that reads as a header (`--- secrets/k`, a removed `-- secrets/k`) is text.
+#[test]
+fn the_files_a_patch_git_applies_names_are_written() {
+    let secret = "diff --git a/secrets/k b/secrets/k\n--- a/secrets/k\n+++ b/secrets/k\n@@ -1 +1 @@\n-KEY=1\n+KEY=2\n";
+    let main = "diff --git a/src/main.rs b/src/main.rs\n--- a/src/main.rs\n+++ b/src/main.rs\n@@ -1,2 +1,2 @@\n fn main() {}\n--- secrets/k\n+// ok\n";
+    let renamed = "diff --git a/src/main.rs b/secrets/main.rs\nsimilarity index 100%\nrename from src/main.rs\nrename to secrets/main.rs\n";
+    let p0 = "--- secrets/k\n+++ secrets/k\n@@ -1 +1 @@\n-KEY=1\n+KEY=2\n";
+    let mbox =
+        format!("From 0 Mon Sep 17 00:00:00 2001\nSubject: [PATCH] x\n\n---\n{secret}--\n2.0\n");
+    let files = [
+        ("src/secret.patch", secret),
+        ("src/main.patch", main),
+        ("src/renamed.patch", renamed),
+        ("src/p0.patch", p0),
+        ("src/x.mbox", mbox.as_str()),
+    ];
+    let denied = [
+        "git apply src/secret.patch",
+        "git apply --index src/secret.patch",
+        "git apply -R src/secret.patch",
+        "cd src && git apply secret.patch",
+        "git am src/x.mbox",
+        "git apply src/renamed.patch",
+        "git apply -p0 src/p0.patch",
+        "git apply --directory=secrets src/main.patch",
+        "git apply src/link.patch",
+    ];
+    let let_run = [
+        "git apply src/main.patch",
+        "git apply --check src/secret.patch",
+        "git apply --stat src/secret.patch",
+        "git apply --cached src/secret.patch",
+        "git apply src/missing.patch",
+    ];
+    let deny = json!({"deny": ["secrets/**"]});
+    for (session, writes) in [
+        ("git-apply", deny.clone()),
+        (
+            "git-apply-allow",
+            json!({"allow": ["src/**"], "deny": ["secrets/**"]}),
+        ),
+    ] {
+        let policy = json!({"files": {"write": writes}});
+        let links = [("src/link.patch", "main.patch")];
+        assert_only_denied_with_files(session, &policy, &files, &links, &denied, &let_run);
+    }
 }

@@ -136,6 +136,7 @@ pub(crate) fn bench_policy(args: &[String]) -> Res<()> {
         launch: Some("/tmp/project".into()),
         home: None,
         probe: None,
+        read: None,
     };
     let calls = calls();
     let started = Instant::now();

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::model::policy::check::{self, Access, Found, Place, Status};
+use crate::model::policy::check::{self, Access, Found, Held, Place, Status};
 use crate::model::policy::{self, Policy};
 use crate::model::view::{self, ToolCall, View};
 use crate::model::{Agent, Event, RefusedBy};
@@ -111,6 +111,8 @@ pub struct Auditor<'p> {
     home: Option<String>,
     /// Looks at what is at a path ([`Place::probe`]), as the hook looked when the call was made.
     probe: Option<fn(&str) -> Found>,
+    /// Reads what a file holds ([`Place::read`]), as the hook read it when the call was made.
+    read: Option<fn(&str) -> Held>,
     events: usize,
     findings: Vec<Finding>,
     /// The findings by their call's event id and by its tool-use id, for the refusal that
@@ -133,6 +135,7 @@ impl<'p> Auditor<'p> {
             start_otherwise: None,
             home: None,
             probe: None,
+            read: None,
             events: 0,
             findings: Vec::new(),
             by_event_id: HashMap::new(),
@@ -155,6 +158,14 @@ impl<'p> Auditor<'p> {
     #[must_use]
     pub fn with_probe(mut self, probe: fn(&str) -> Found) -> Auditor<'p> {
         self.probe = Some(probe);
+        self
+    }
+
+    /// Reads the files of this machine with `read` ([`Place::read`]), as the hook did when the
+    /// call was made: a patch git applies names the files it writes.
+    #[must_use]
+    pub fn with_reader(mut self, read: fn(&str) -> Held) -> Auditor<'p> {
+        self.read = Some(read);
         self
     }
 
@@ -260,6 +271,7 @@ impl<'p> Auditor<'p> {
             launch: start.map(str::to_owned),
             home: self.home.clone(),
             probe: self.probe,
+            read: self.read,
         }
     }
 

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::model::Agent;
-use crate::model::policy::check::{Found, Place, Status, check};
+use crate::model::policy::check::{Found, Held, Place, Status, check};
 use crate::model::policy::{Policy, reason};
 use crate::model::tools;
 use crate::model::view::ToolCall;
@@ -71,6 +71,7 @@ impl Guard {
             launch: self.launch.clone(),
             home: self.home.clone(),
             probe: Some(on_disk),
+            read: Some(held),
         };
         let verdict = check(&self.policy, &call, &place);
         (verdict.status == Status::Violation).then(|| Denial {
@@ -89,5 +90,69 @@ pub fn on_disk(path: &str) -> Found {
         Ok(_) => Found::File,
         Err(_) if std::fs::symlink_metadata(path).is_ok() => Found::File,
         Err(_) => Found::Nothing,
+    }
+}
+
+/// At most this many bytes of a file are read for what it holds ([`held`]): a patch an agent
+/// applies is seldom larger.
+const HELD_LIMIT: u64 = 1 << 20;
+
+/// What the file at `path` holds ([`Place::read`]): only a regular file of at most
+/// [`HELD_LIMIT`] bytes is read, never through a link at its name (which the agent may have
+/// made to lead anywhere), and opened without waiting, so a FIFO cannot hold the hook.
+pub fn held(path: &str) -> Held {
+    use rustix::fs::{FileType, Mode, OFlags};
+    use std::io::Read;
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY;
+    let fd = match rustix::fs::openat(
+        rustix::fs::CWD,
+        path,
+        flags | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(fd) => fd,
+        Err(rustix::io::Errno::NOENT | rustix::io::Errno::NOTDIR) => return Held::Nothing,
+        Err(_) => return Held::Unread,
+    };
+    let regular = rustix::fs::fstat(&fd).is_ok_and(|stat| {
+        FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile
+            && u64::try_from(stat.st_size).is_ok_and(|size| size <= HELD_LIMIT)
+    });
+    if !regular {
+        return Held::Unread;
+    }
+    let mut bytes = Vec::new();
+    let read = std::fs::File::from(fd)
+        .take(HELD_LIMIT + 1)
+        .read_to_end(&mut bytes);
+    if read.is_err() || bytes.len() as u64 > HELD_LIMIT {
+        return Held::Unread;
+    }
+    Held::Text(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_a_file_holds_is_read_only_from_a_small_regular_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+        std::fs::write(at("p"), "diff").unwrap();
+        std::fs::write(
+            at("big"),
+            vec![b'x'; usize::try_from(HELD_LIMIT).unwrap() + 1],
+        )
+        .unwrap();
+        std::os::unix::fs::symlink("p", at("link")).unwrap();
+        std::fs::create_dir(at("d")).unwrap();
+        assert_eq!(held(&at("p")), Held::Text("diff".into()));
+        assert_eq!(held(&at("none")), Held::Nothing);
+        assert_eq!(held(&at("p/x")), Held::Nothing);
+        for unread in ["big", "link", "d"] {
+            assert_eq!(held(&at(unread)), Held::Unread, "{unread}");
+        }
+        assert_eq!(held("/dev/zero"), Held::Unread);
     }
 }

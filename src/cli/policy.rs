@@ -120,6 +120,7 @@ pub(crate) fn audit_session(
     )
     .with_home(home)
     .with_probe(crate::capture::guard::on_disk)
+    .with_reader(crate::capture::guard::held)
     .with_start(meta.attribution(keys::WORKING_DIR).map(str::to_owned));
     let mut events = store.events(id)?;
     for event in events.by_ref() {

@@ -38,6 +38,19 @@ pub struct Place {
     /// names no revision, which the line does not say, and a file or folder of that name says
     /// it is a path. `None`: nothing is looked at.
     pub probe: Option<fn(&str) -> Found>,
+    /// Reads what a file at an absolute path holds, for a caller that can (the hook; `audit`):
+    /// a patch git applies names the files it writes. `None`: nothing is read.
+    pub read: Option<fn(&str) -> Held>,
+}
+
+/// What a file holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Held {
+    /// Nothing is there.
+    Nothing,
+    Text(String),
+    /// Something is there that is not read: a link, no regular file, one too large.
+    Unread,
 }
 
 /// What is at a path.
@@ -238,6 +251,7 @@ fn windows_place(place: &Place, spell: &dyn Fn(&str) -> String) -> Place {
         home: place.home.as_ref().and_then(windows),
         // Its paths are another machine's, and in another shape.
         probe: None,
+        read: None,
     }
 }
 
@@ -967,6 +981,7 @@ fn push_parts(
         }
     }
     push_git_paths(&git, simple, command, place, dirs, dots, out);
+    push_patched(&git, place, dirs, out);
     // `cd secrets && make` works in `secrets`, as `make -C secrets` does, and reads it
     // whole. Where the line started it reads the agent's own folder, not judged whole: that
     // would stop every build and `git status` under any deny below the project.
@@ -1034,6 +1049,50 @@ fn push_git_paths(
             };
             let here = if dir.is_empty() { "." } else { dir };
             out.push((Access::Read(here.to_owned()), whole));
+        }
+    }
+}
+
+/// The files a patch git applies writes ([`GitPaths::patches`]), named from the repository's
+/// top (see `top.rs`), when the caller can read it ([`Place::read`]): a patch that is not there
+/// writes nothing (git stops), and one that is there unread (a link, too large, naming too
+/// many files) a file of unknown name anywhere, judged by a deny alone.
+fn push_patched(
+    git: &GitPaths,
+    place: Option<&Place>,
+    dirs: &[&str],
+    out: &mut Vec<(Access, Spelt)>,
+) {
+    let Some((place, read)) = place.and_then(|p| Some((p, p.read?))) else {
+        return;
+    };
+    let unknown = Spelt {
+        glob: None,
+        tree: None,
+        maybe: true,
+    };
+    for patch in &git.patches {
+        for &dir in dirs {
+            let at = absolute(&in_folder(dir, &patch.file), place.cwd.as_deref());
+            let held = if at.starts_with('/') && !at.contains('$') {
+                read(&at)
+            } else {
+                Held::Unread
+            };
+            let named = match held {
+                Held::Nothing => continue,
+                Held::Text(text) => super::git::patched_files(&text, patch),
+                Held::Unread => None,
+            };
+            let Some(named) = named else {
+                out.push((Access::Write(super::git::UNKNOWN.to_owned()), unknown));
+                continue;
+            };
+            for name in named {
+                for path in super::top::from_top(dir, &name, Some(place)) {
+                    out.push((Access::Write(unspelt(&path).into_owned()), Spelt::TEXT));
+                }
+            }
         }
     }
 }
@@ -1686,6 +1745,7 @@ mod tests {
             launch: Some("/p".into()),
             home: None,
             probe: None,
+            read: None,
         }
     }
 
@@ -2272,6 +2332,7 @@ mod tests {
             launch: Some("/p".into()),
             home: None,
             probe: None,
+            read: None,
         };
         let v = judge(json!({"pattern": "K", "glob": "!secrets/**"}), &place());
         assert_eq!((v.status, v.rule), (NoPolicy, None));

@@ -256,6 +256,7 @@ mod tests {
             launch: None,
             home: None,
             probe: None,
+            read: None,
         };
         let mut g = Generator::default();
         g.observe(

@@ -32,6 +32,18 @@ pub struct GitPaths {
     /// take for one names a file or folder there (`git grep KEY HEAD` searches every file, `git grep KEY src` those of `src`;
     /// `git archive HEAD` copies every file).
     pub whole_otherwise: bool,
+    /// The patches git applies to the work tree (`git apply p.patch`, `git am p.mbox`).
+    pub patches: Vec<GitPatch>,
+}
+
+/// A patch git applies: the files it names are written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitPatch {
+    pub file: String,
+    /// How many leading folders of a name git takes away (`-p1`, the default, takes `a/`).
+    pub strip: usize,
+    /// The folder put before each name (`--directory=sub`).
+    pub directory: Option<String>,
 }
 
 /// git's own options before its subcommand that take a value in the next word.
@@ -281,7 +293,7 @@ pub enum Stdin<'a> {
 }
 
 /// A path of unknown name, in any folder (as `cat $(…)` reads), which a deny takes for any.
-const UNKNOWN: &str = "$(…)";
+pub(super) const UNKNOWN: &str = "$(…)";
 
 /// The files git shows, writes back, archives or searches ([`FileUse`]): a file as a revision
 /// holds it (`git show HEAD:secrets/k`, `git cat-file -p :secrets/k`, `git diff HEAD:a
@@ -331,6 +343,7 @@ pub(super) fn git_use(args: &[String], stdin: Stdin, use_: &mut FileUse) {
     let after_words = || after.iter().map(String::as_str);
     let mut paths = Vec::new();
     let mut whole_otherwise = false;
+    let mut patches = Vec::new();
     let mut from_top = Vec::new();
     // `--output=o.diff` writes what a diff, log or show prints; `-O order` reads the order of
     // the files from a file.
@@ -345,9 +358,10 @@ pub(super) fn git_use(args: &[String], stdin: Stdin, use_: &mut FileUse) {
     }
     // The paths given in a file (`--pathspec-from-file=list`, `-` for stdin): the file is
     // read, and the paths in it, which the line does not name, are any path; where git writes
-    // them they are judged as a path of unknown name, by a deny alone (see `UNKNOWN`). The
-    // hook does not open the list to learn them: what it held when judged may not be what git
-    // reads, and `audit` would judge the file as it is later, not as it was.
+    // them they are judged as a path of unknown name, by a deny alone (see `UNKNOWN`), which
+    // already stops what a deny names; the list is not opened to learn them (unlike a patch,
+    // which would otherwise write unjudged), as what it holds when judged may change before
+    // git reads it.
     let from_file: Vec<String> = match given(&["--pathspec-from-file"]).flatten().next() {
         Some("-") => match stdin {
             Stdin::Text(words) => words.to_vec(),
@@ -417,16 +431,33 @@ pub(super) fn git_use(args: &[String], stdin: Stdin, use_: &mut FileUse) {
                 }
             }
         }
-        // `git apply` and `git am` read the patch or mailbox. What it writes is named in it,
-        // which the hook does not open (see `--pathspec-from-file` above): the files a patch
-        // changes are not judged.
-        "blame" | "annotate" | "apply" | "am" => use_.reads.extend(
+        "blame" | "annotate" => use_.reads.extend(
             operands
                 .iter()
                 .copied()
                 .chain(after_words())
                 .map(str::to_owned),
         ),
+        // The patch or mailbox is read, and the files it names written (`check.rs` reads it,
+        // where the caller can), unless git only looks at it (`--check`, `--stat`) or applies
+        // it to the index alone (`--cached`).
+        "apply" | "am" => {
+            let files: Vec<&str> = operands.iter().copied().chain(after_words()).collect();
+            use_.reads.extend(files.iter().map(|f| (*f).to_owned()));
+            let looks = has(&["--check", "--stat", "--numstat", "--summary"]) && !has(&["--apply"]);
+            if sub == "am" || !(looks || has(&["--cached"])) {
+                let strip = options
+                    .iter()
+                    .find_map(|(o, _)| o.strip_prefix("-p")?.parse().ok())
+                    .unwrap_or(1);
+                let directory = given(&["--directory"]).flatten().next();
+                patches.extend(files.iter().map(|file| GitPatch {
+                    file: (*file).to_owned(),
+                    strip,
+                    directory: directory.map(str::to_owned),
+                }));
+            }
+        }
         // `-L 1,5:secrets/k` (`-L:main:secrets/k`) prints those lines of the file as each
         // commit had them, with or without `-p`.
         "log" | "whatchanged" if options.iter().any(|(o, _)| o.starts_with("-L")) => {
@@ -569,7 +600,125 @@ pub(super) fn git_use(args: &[String], stdin: Stdin, use_: &mut FileUse) {
     use_.git = GitPaths {
         paths,
         whole_otherwise,
+        patches,
     };
+}
+
+/// At most this many files of a patch are judged; one naming more is judged as writing a file
+/// of unknown name.
+const MAX_PATCHED: usize = 1024;
+
+/// The files a patch's text names (`diff --git a/x b/y`, `--- a/x`, `+++ b/y`, `rename to y`),
+/// as git takes them: `patch.strip` leading folders taken away, `patch.directory` put before.
+/// Lines inside a hunk are text. `None` when it names more than [`MAX_PATCHED`].
+pub(super) fn patched_files(text: &str, patch: &GitPatch) -> Option<Vec<String>> {
+    let mut names: Vec<String> = Vec::new();
+    let (mut old_left, mut new_left) = (0usize, 0usize);
+    for line in text.lines() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if old_left > 0 || new_left > 0 {
+            match line.chars().next() {
+                Some('-') => old_left = old_left.saturating_sub(1),
+                Some('+') => new_left = new_left.saturating_sub(1),
+                Some('\\') => {}
+                _ => {
+                    old_left = old_left.saturating_sub(1);
+                    new_left = new_left.saturating_sub(1);
+                }
+            }
+            continue;
+        }
+        let mut named = |name: &str, strip: usize| {
+            let name = unquoted(name);
+            let mut rest = name.as_str();
+            for _ in 0..strip {
+                rest = rest
+                    .split_once('/')
+                    .map_or("", |(_, after)| after.trim_start_matches('/'));
+            }
+            if !rest.is_empty() && name != "/dev/null" {
+                names.push(match &patch.directory {
+                    Some(dir) => format!("{}/{rest}", dir.trim_end_matches('/')),
+                    None => rest.to_owned(),
+                });
+            }
+        };
+        if let Some(hunk) = line.strip_prefix("@@ -") {
+            let count = |range: &str| {
+                let range = range.split(' ').next().unwrap_or("");
+                range
+                    .split_once(',')
+                    .map_or(Some(1), |(_, n)| n.parse().ok())
+            };
+            let new = hunk.split_once(" +").map_or("", |(_, new)| new);
+            old_left = count(hunk).unwrap_or(0);
+            new_left = count(new).unwrap_or(0);
+        } else if let Some(both) = line.strip_prefix("diff --git ") {
+            // `a/x b/x`: the two names, alike but for their first folder, split where they meet.
+            let half = both.len().saturating_sub(1) / 2;
+            match both.get(..half).zip(both.get(half + 1..)) {
+                Some((a, b)) if both.as_bytes().get(half) == Some(&b' ') => {
+                    named(a, patch.strip);
+                    named(b, patch.strip);
+                }
+                _ => {
+                    for name in both.split(' ') {
+                        named(name, patch.strip);
+                    }
+                }
+            }
+        } else if let Some(name) = line
+            .strip_prefix("--- ")
+            .or_else(|| line.strip_prefix("+++ "))
+        {
+            named(
+                name.split('\t').next().unwrap_or(name).trim_end(),
+                patch.strip,
+            );
+        } else if let Some(name) = ["rename from ", "rename to ", "copy to "]
+            .iter()
+            .find_map(|p| line.strip_prefix(p))
+        {
+            named(name, 0);
+        }
+        if names.len() > MAX_PATCHED {
+            return None;
+        }
+    }
+    names.sort();
+    names.dedup();
+    Some(names)
+}
+
+/// A name as a patch writes it, its C-style quotes taken away (`"a/x\ty"`).
+fn unquoted(name: &str) -> String {
+    let Some(inner) = name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) else {
+        return name.to_owned();
+    };
+    let mut bytes = Vec::new();
+    let mut chars = inner.bytes().peekable();
+    while let Some(b) = chars.next() {
+        if b != b'\\' {
+            bytes.push(b);
+            continue;
+        }
+        match chars.next() {
+            Some(b't') => bytes.push(b'\t'),
+            Some(b'n') => bytes.push(b'\n'),
+            Some(d @ b'0'..=b'7') => {
+                let mut value = u32::from(d - b'0');
+                for _ in 0..2 {
+                    if let Some(d) = chars.next_if(u8::is_ascii_digit) {
+                        value = value * 8 + u32::from(d - b'0');
+                    }
+                }
+                bytes.push(u8::try_from(value).unwrap_or(b'?'));
+            }
+            Some(other) => bytes.push(other),
+            None => {}
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 /// The file or folder a revision names by its path (`HEAD:secrets/k`, `:0:secrets/k`, the
@@ -740,6 +889,24 @@ mod tests {
         assert!(lines("GIT_CONFIG_KEY_0=core.pager git log").is_empty());
         assert!(lines("GIT_CONFIG_PARAMETERS=\"'user.name'='x'\" git log").is_empty());
         assert!(lines("X='cat k' git log --config-env=core.pager=X").is_empty());
+    }
+
+    #[test]
+    fn the_files_a_patch_names_are_read_past_its_hunks() {
+        let patch = |strip, directory: Option<&str>| super::GitPatch {
+            file: String::new(),
+            strip,
+            directory: directory.map(str::to_owned),
+        };
+        let text = "diff --git a/x y b/x y\n--- a/x y\n+++ b/x y\n@@ -1,2 +1,2 @@\n ctx\n--- a/hunk\n+++ b/hunk\n\
+                    diff --git a/o b/n\nrename from o\nrename to n\n\
+                    --- /dev/null\n+++ \"b/q\\tr\"\t2024-01-01\n@@ -0,0 +1 @@\n+x\n";
+        let names = super::patched_files(text, &patch(1, None)).unwrap();
+        assert_eq!(names, ["n", "o", "q\tr", "x y"]);
+        let names = super::patched_files("--- k\n+++ k\n", &patch(0, Some("d/"))).unwrap();
+        assert_eq!(names, ["d/k"]);
+        let many = "+++ b/f\n".repeat(2000);
+        assert_eq!(super::patched_files(&many, &patch(1, None)), None);
     }
 
     #[test]
