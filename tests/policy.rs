@@ -4803,6 +4803,7 @@ fn the_paths_git_takes_from_a_file_are_judged() {
         "echo secrets/k | git rm --pathspec-from-file=-",
         "git ls-files | git checkout --pathspec-from-file=-",
         "echo secrets/k | git checkout-index -f --stdin",
+        "echo secrets/k | (git rm --pathspec-from-file=-)",
     ];
     let let_run = [
         "git add --pathspec-from-file=src/list.txt",
@@ -4842,6 +4843,7 @@ fn a_patch_git_applies_and_the_objects_it_is_fed_are_read() {
         "git rev-list --objects --all | git cat-file --batch",
         "git cat-file --batch --batch-all-objects",
         "git cat-file --batch='%(objectname)' < src/list",
+        "echo HEAD:secrets/k | (git cat-file --batch)",
     ];
     let let_run = [
         "git apply src/a.patch",

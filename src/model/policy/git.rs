@@ -284,11 +284,11 @@ fn valued(sub: &str) -> &'static [&'static str] {
 /// What git reads on its stdin (`git cat-file --batch`, `--pathspec-from-file=-`).
 #[derive(Debug, Clone, Copy)]
 pub enum Stdin<'a> {
-    /// The line gives it nothing.
-    None,
     /// The line spells it, in words ([`super::shell::SimpleCommand::fed`]).
     Text(&'a [String]),
-    /// A file or another command's output, which the line does not spell.
+    /// A file, another command's output, or what the line's group or loop is fed (`echo
+    /// HEAD:k | (git cat-file --batch)`), which the line does not spell; so is nothing, which
+    /// the reader cannot tell from those.
     Unknown,
 }
 
@@ -366,7 +366,6 @@ pub(super) fn git_use(args: &[String], stdin: Stdin, use_: &mut FileUse) {
         Some("-") => match stdin {
             Stdin::Text(words) => words.to_vec(),
             Stdin::Unknown => vec![UNKNOWN.to_owned()],
-            Stdin::None => Vec::new(),
         },
         Some(list) => {
             use_.reads.push(list.to_owned());
@@ -406,7 +405,6 @@ pub(super) fn git_use(args: &[String], stdin: Stdin, use_: &mut FileUse) {
                         revision_path(word, use_);
                     }
                 }
-                Stdin::None if !has(&["--batch-all-objects"]) => {}
                 _ => whole_otherwise = true,
             }
         }
@@ -545,7 +543,6 @@ pub(super) fn git_use(args: &[String], stdin: Stdin, use_: &mut FileUse) {
                         }
                     }
                     Stdin::Unknown => push(UNKNOWN, true, false, false),
-                    Stdin::None => {}
                 }
             }
         }
@@ -984,6 +981,49 @@ mod tests {
         assert_eq!(
             taken("git diff HEAD:a b -- c").0,
             [path("b", false, false), read("c")]
+        );
+    }
+
+    #[test]
+    fn the_files_git_takes_from_a_file_or_its_stdin() {
+        let uses = |line: &str| split(line).pop().map(|c| file_use(&c)).unwrap();
+        let paths = |line: &str| {
+            let git = uses(line).git.paths.into_iter();
+            git.map(|p| (p.path, p.write, p.certain))
+                .collect::<Vec<_>>()
+        };
+        let unknown = || vec![path("$(…)", true, false)];
+        assert_eq!(paths("git rm --pathspec-from-file=l"), unknown());
+        assert_eq!(paths("git checkout --pathspec-from-file l"), unknown());
+        assert_eq!(paths("git rm --pathspec-from-file=-"), unknown());
+        assert_eq!(paths("echo a | (git rm --pathspec-from-file=-)"), unknown());
+        assert_eq!(
+            paths("echo a | git rm --pathspec-from-file=-"),
+            [path("a", true, true)]
+        );
+        let diff = uses("git diff --output o -O order HEAD");
+        assert_eq!((diff.writes, diff.reads), (w(&["o"]), w(&["order"])));
+        assert_eq!(uses("git format-patch -o p HEAD~1").write_trees, w(&["p"]));
+        assert_eq!(uses("git apply --check a.patch").reads, w(&["a.patch"]));
+        assert!(uses("git apply --check a.patch").git.patches.is_empty());
+        let patch = super::GitPatch {
+            file: "a.patch".into(),
+            strip: 2,
+            directory: Some("d".into()),
+        };
+        assert_eq!(
+            uses("git apply -p2 --directory=d a.patch").git.patches,
+            [patch]
+        );
+        let batch = uses("echo HEAD:a | git cat-file --batch");
+        assert_eq!(batch.reads_from_top, [(String::new(), "a".to_owned())]);
+        assert!(!batch.git.whole_otherwise);
+        assert!(uses("cat l | git cat-file --batch").git.whole_otherwise);
+        assert!(uses("git cat-file --batch").git.whole_otherwise);
+        assert!(
+            !uses("cat l | git cat-file --batch-check")
+                .git
+                .whole_otherwise
         );
     }
 }

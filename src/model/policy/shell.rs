@@ -2229,12 +2229,10 @@ fn operand_use(cmd: &SimpleCommand, words: &[String]) -> FileUse {
     }
     match name {
         "git" => {
-            // What git reads on its stdin is named there when the line spells it; otherwise it
-            // is unknown when a file or another command gives it.
+            // What git reads on its stdin is named there when the line spells it.
             let stdin = match &cmd.fed {
                 Some(words) => super::git::Stdin::Text(words),
-                None if cmd.piped_in || !cmd.redirect_in.is_empty() => super::git::Stdin::Unknown,
-                None => super::git::Stdin::None,
+                None => super::git::Stdin::Unknown,
             };
             super::git::git_use(&words[1..], stdin, &mut use_);
         }
