@@ -4896,9 +4896,11 @@ fn a_folder_dirname_prints_of_a_spelt_path_is_that_folder() {
 /// `secrets/k` (or renaming a file there, or put there by `--directory`) passed a deny of
 /// writing `secrets/**`. The hook reads the patch, as `audit` does: a regular file of at most a
 /// MiB, not through a link at its name (a patch behind one is judged as writing a file of
-/// unknown name), and not one that is not there (git writes nothing). A patch only looked at
-/// (`--check`, `--stat`) or applied to the index (`--cached`) writes no file, and a line of a
-/// hunk that reads as a header (`--- secrets/k`, a removed `-- secrets/k`) is text.
+/// unknown name), and not one that is not there (git writes nothing); a patch given on stdin
+/// is read from the here-document or the file the line feeds it (one another command prints
+/// writes a file of unknown name). A patch only looked at (`--check`, `--stat`), applied to
+/// the index (`--cached`) or gone on with (`git am --continue`) writes no file, and a line of
+/// a hunk that reads as a header (`--- secrets/k`, a removed `-- secrets/k`) is text.
 #[test]
 fn the_files_a_patch_git_applies_names_are_written() {
     let secret = "diff --git a/secrets/k b/secrets/k\n--- a/secrets/k\n+++ b/secrets/k\n@@ -1 +1 @@\n-KEY=1\n+KEY=2\n";
@@ -4924,6 +4926,8 @@ fn the_files_a_patch_git_applies_names_are_written() {
         "git apply -p0 src/p0.patch",
         "git apply --directory=secrets src/main.patch",
         "git apply src/link.patch",
+        "git apply < src/secret.patch",
+        "cat src/main.patch | git apply",
     ];
     let let_run = [
         "git apply src/main.patch",
@@ -4931,7 +4935,14 @@ fn the_files_a_patch_git_applies_names_are_written() {
         "git apply --stat src/secret.patch",
         "git apply --cached src/secret.patch",
         "git apply src/missing.patch",
+        "git apply < src/main.patch",
+        "git am --continue",
+        "git am --abort",
     ];
+    let secret_here = format!("git apply <<'EOF'\n{secret}EOF");
+    let main_here = format!("git apply <<'EOF'\n{main}EOF");
+    let denied: Vec<&str> = denied.into_iter().chain([secret_here.as_str()]).collect();
+    let let_run: Vec<&str> = let_run.into_iter().chain([main_here.as_str()]).collect();
     let deny = json!({"deny": ["secrets/**"]});
     for (session, writes) in [
         ("git-apply", deny.clone()),

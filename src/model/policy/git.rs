@@ -196,6 +196,18 @@ fn config_key_is(key: &str, pattern: &str) -> bool {
     }
 }
 
+/// `git am`'s options that go on with (or stop) the patches it began, reading no new one.
+const AM_GOING_ON: &[&str] = &[
+    "--continue",
+    "-r",
+    "--resolved",
+    "--skip",
+    "--abort",
+    "--quit",
+    "--retry",
+    "--show-current-patch",
+];
+
 /// The subcommands that print a diff, which `--output` sends to a file instead.
 const DIFFS: &[&str] = &[
     "diff",
@@ -284,8 +296,10 @@ fn valued(sub: &str) -> &'static [&'static str] {
 /// What git reads on its stdin (`git cat-file --batch`, `--pathspec-from-file=-`).
 #[derive(Debug, Clone, Copy)]
 pub enum Stdin<'a> {
-    /// The line spells it, in words ([`super::shell::SimpleCommand::fed`]).
-    Text(&'a [String]),
+    /// The line spells it ([`super::shell::SimpleCommand::fed`]).
+    Text(&'a str),
+    /// The file a redirection names (`git apply < p.patch`).
+    File(&'a str),
     /// A file, another command's output, or what the line's group or loop is fed (`echo
     /// HEAD:k | (git cat-file --batch)`), which the line does not spell; so is nothing, which
     /// the reader cannot tell from those.
@@ -364,8 +378,8 @@ pub(super) fn git_use(args: &[String], stdin: Stdin, use_: &mut FileUse) {
     // git reads it.
     let from_file: Vec<String> = match given(&["--pathspec-from-file"]).flatten().next() {
         Some("-") => match stdin {
-            Stdin::Text(words) => words.to_vec(),
-            Stdin::Unknown => vec![UNKNOWN.to_owned()],
+            Stdin::Text(text) => text.split_whitespace().map(str::to_owned).collect(),
+            Stdin::File(_) | Stdin::Unknown => vec![UNKNOWN.to_owned()],
         },
         Some(list) => {
             use_.reads.push(list.to_owned());
@@ -400,8 +414,8 @@ pub(super) fn git_use(args: &[String], stdin: Stdin, use_: &mut FileUse) {
                 .any(|(o, _)| o.starts_with("--batch") && !o.starts_with("--batch-check")) =>
         {
             match stdin {
-                Stdin::Text(words) if !has(&["--batch-all-objects"]) => {
-                    for word in words {
+                Stdin::Text(text) if !has(&["--batch-all-objects"]) => {
+                    for word in text.split_whitespace() {
                         revision_path(word, use_);
                     }
                 }
@@ -443,17 +457,35 @@ pub(super) fn git_use(args: &[String], stdin: Stdin, use_: &mut FileUse) {
             let files: Vec<&str> = operands.iter().copied().chain(after_words()).collect();
             use_.reads.extend(files.iter().map(|f| (*f).to_owned()));
             let looks = has(&["--check", "--stat", "--numstat", "--summary"]) && !has(&["--apply"]);
-            if sub == "am" || !(looks || has(&["--cached"])) {
+            // `git am --continue` (`--abort`, `--skip` …) goes on with what it began.
+            let goes_on = sub == "am" && options.iter().any(|(o, _)| AM_GOING_ON.contains(o));
+            if (sub == "am" || !(looks || has(&["--cached"]))) && !goes_on {
                 let strip = options
                     .iter()
                     .find_map(|(o, _)| o.strip_prefix("-p")?.parse().ok())
                     .unwrap_or(1);
                 let directory = given(&["--directory"]).flatten().next();
-                patches.extend(files.iter().map(|file| GitPatch {
-                    file: (*file).to_owned(),
+                let patch = |file: &str| GitPatch {
+                    file: file.to_owned(),
                     strip,
                     directory: directory.map(str::to_owned),
-                }));
+                };
+                patches.extend(files.iter().map(|file| patch(file)));
+                // With no file, the patch is read from stdin: a here-document's is judged here.
+                if files.is_empty() {
+                    match stdin {
+                        Stdin::Text(text) => match patched_files(text, &patch("")) {
+                            Some(names) => {
+                                for name in &names {
+                                    push(name, true, true, false);
+                                }
+                            }
+                            None => push(UNKNOWN, true, false, false),
+                        },
+                        Stdin::File(file) => patches.push(patch(file)),
+                        Stdin::Unknown => push(UNKNOWN, true, false, false),
+                    }
+                }
             }
         }
         // `-L 1,5:secrets/k` (`-L:main:secrets/k`) prints those lines of the file as each
@@ -537,12 +569,12 @@ pub(super) fn git_use(args: &[String], stdin: Stdin, use_: &mut FileUse) {
             // `checkout-index --stdin` takes the paths from stdin.
             if sub == "checkout-index" && has(&["--stdin"]) {
                 match stdin {
-                    Stdin::Text(words) => {
-                        for path in words {
+                    Stdin::Text(text) => {
+                        for path in text.split_whitespace() {
                             push(path, true, true, false);
                         }
                     }
-                    Stdin::Unknown => push(UNKNOWN, true, false, false),
+                    Stdin::File(_) | Stdin::Unknown => push(UNKNOWN, true, false, false),
                 }
             }
         }
@@ -1006,6 +1038,10 @@ mod tests {
         assert_eq!(uses("git format-patch -o p HEAD~1").write_trees, w(&["p"]));
         assert_eq!(uses("git apply --check a.patch").reads, w(&["a.patch"]));
         assert!(uses("git apply --check a.patch").git.patches.is_empty());
+        assert!(uses("git am --continue").git.paths.is_empty());
+        let here = uses("git apply <<'EOF'\n--- a/k\n+++ b/k\nEOF\n");
+        assert_eq!(here.git.paths[0].path, "k");
+        assert_eq!(uses("git apply < p").git.patches[0].file, "p");
         let patch = super::GitPatch {
             file: "a.patch".into(),
             strip: 2,

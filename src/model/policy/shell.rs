@@ -49,12 +49,12 @@ pub struct SimpleCommand {
     /// from its input, Codex's patch (`applypatch <<'PATCH'`, [`is_patch_program`]): kept for
     /// it alone, whose writes are the files the patch names.
     pub patches: Vec<String>,
-    /// The text the line feeds the command on its stdin, when the line spells it whole, in
-    /// words split at blanks: a here-string's (`<<< HEAD:k`), a here-document's, or what an
-    /// `echo` or `printf` before the pipe prints (`echo HEAD:k | git cat-file --batch`).
-    /// `None` when the line does not spell it: it gives none, or a file (`< list`) or another
-    /// command's output does.
-    pub fed: Option<Vec<String>>,
+    /// The text the line feeds the command on its stdin, when the line spells it whole: a
+    /// here-string's (`<<< HEAD:k`), a here-document's (`git apply <<'EOF'`), or what an
+    /// `echo` or `printf` before the pipe prints (`echo HEAD:k | git cat-file --batch`; a
+    /// `printf` format's `\n` as a new line). `None` when the line does not spell it: it gives
+    /// none, or a file (`< list`) or another command's output does.
+    pub fed: Option<String>,
 }
 
 /// How deep `$(…)` and `bash -c` may nest before the rest is left unread.
@@ -262,7 +262,7 @@ struct Parser<'o> {
     /// The texts of the current command's here-strings (`<<< text`): a shell runs them.
     here_strings: Vec<String>,
     /// What the command before a pipe prints, when the line spells it ([`SimpleCommand::fed`]).
-    printed: Option<Vec<String>>,
+    printed: Option<String>,
     /// The folders the commands may be in, as the line's `cd`s move them.
     dirs: Dirs,
     /// Where the current simple command's text starts.
@@ -799,9 +799,7 @@ impl Parser<'_> {
             if is_patch_program(&cmd.words) {
                 cmd.patches.push(body.to_owned());
             }
-            cmd.fed
-                .get_or_insert_with(Vec::new)
-                .extend(body.split_whitespace().map(str::to_owned));
+            cmd.fed.get_or_insert_with(String::new).push_str(body);
         }
     }
 
@@ -857,8 +855,7 @@ impl Parser<'_> {
             cmd.fed = printed;
         }
         if !here_strings.is_empty() {
-            let words = here_strings.iter().flat_map(|s| s.split_whitespace());
-            cmd.fed = Some(words.map(str::to_owned).collect());
+            cmd.fed = Some(here_strings.join("\n") + "\n");
         }
         // Keywords that open or close a compound command are not commands.
         let mut skip = 0;
@@ -958,10 +955,10 @@ pub fn is_patch_program(words: &[String]) -> bool {
         .is_some_and(|w| matches!(basename(w), "apply_patch" | "applypatch"))
 }
 
-/// What `echo` or `printf` prints, in words split at blanks and at a `printf` format's `\n`
+/// What `echo` or `printf` prints, a `printf` format's `\n` as a new line
 /// (`echo HEAD:k`, `printf 'HEAD:k\n'`), for the command a pipe feeds it to; `None` for any
 /// other command, or one whose input a redirection gives.
-fn printed_text(cmd: &SimpleCommand) -> Option<Vec<String>> {
+fn printed_text(cmd: &SimpleCommand) -> Option<String> {
     let words = command_of(&cmd.words);
     let name = basename(words.first()?);
     if !matches!(name, "echo" | "printf") || !cmd.redirect_out.is_empty() {
@@ -970,10 +967,8 @@ fn printed_text(cmd: &SimpleCommand) -> Option<Vec<String>> {
     let text = words[1..]
         .iter()
         .skip_while(|w| name == "echo" && w.starts_with('-'));
-    let text = text
-        .flat_map(|w| w.split("\\n"))
-        .flat_map(str::split_whitespace);
-    Some(text.map(str::to_owned).collect())
+    let text = text.map(|w| w.replace("\\n", "\n"));
+    Some(text.collect::<Vec<_>>().join(" "))
 }
 
 /// Whether a word has a shell wildcard in it (`*`, `?`, `[`): unquoted, a shell matches it
@@ -2230,9 +2225,10 @@ fn operand_use(cmd: &SimpleCommand, words: &[String]) -> FileUse {
     match name {
         "git" => {
             // What git reads on its stdin is named there when the line spells it.
-            let stdin = match &cmd.fed {
-                Some(words) => super::git::Stdin::Text(words),
-                None => super::git::Stdin::Unknown,
+            let stdin = match (&cmd.fed, cmd.redirect_in.as_slice()) {
+                (Some(text), _) => super::git::Stdin::Text(text),
+                (None, [file]) if !cmd.piped_in => super::git::Stdin::File(file),
+                _ => super::git::Stdin::Unknown,
             };
             super::git::git_use(&words[1..], stdin, &mut use_);
         }
@@ -3300,11 +3296,11 @@ mod tests {
     #[test]
     fn the_text_a_line_feeds_a_command_is_kept() {
         let fed = |line: &str| split(line).pop().unwrap().fed;
-        let some = |items: &[&str]| Some(w(items));
-        assert_eq!(fed("echo -n a b | git x"), some(&["a", "b"]));
-        assert_eq!(fed("printf 'a\\nb' | git x"), some(&["a", "b"]));
-        assert_eq!(fed("git x <<< 'a b'"), some(&["a", "b"]));
-        assert_eq!(fed("git x <<EOF\na\nb\nEOF\n"), some(&["a", "b"]));
+        let some = |text: &str| Some(text.to_owned());
+        assert_eq!(fed("echo -n a b | git x"), some("a b"));
+        assert_eq!(fed("printf 'a\\nb' | git x"), some("a\nb"));
+        assert_eq!(fed("git x <<< 'a b'"), some("a b\n"));
+        assert_eq!(fed("git x <<EOF\na\nb\nEOF\n"), some("a\nb\n"));
         assert_eq!(fed("cat k | git x"), None);
         assert_eq!(fed("echo a > f | git x"), None);
         assert_eq!(fed("echo a; git x"), None);
