@@ -4742,7 +4742,8 @@ fn a_line_gits_settings_from_its_environment_run_is_read() {
 
 /// What git prints of a diff, a log or a patch goes to the file `--output` names (`git diff
 /// --output=secrets/k`, `git log -p --output secrets/k`), and `git format-patch -o secrets/`
-/// writes its patches into that folder: both passed a deny of writing `secrets/**`. They are
+/// writes its patches into that folder (with none, into the folder it runs in): both passed a
+/// deny of writing `secrets/**`. They are
 /// writes of that file and into that folder; a diff sent elsewhere, or printed, still runs.
 #[test]
 fn a_file_git_writes_a_diff_or_patches_to_is_judged() {
@@ -4769,6 +4770,21 @@ fn a_file_git_writes_a_diff_or_patches_to_is_judged() {
     let writes = json!({"allow": ["src/**"], "deny": ["secrets/**"]});
     let policy = json!({"files": {"write": writes}});
     assert_only_denied_in_a_project("git-output-allow", &policy, &denied, &let_run);
+    // With no folder, `git format-patch` writes its patches where it runs: in `secrets`, or
+    // outside an allow list of `src/**`.
+    let let_run = [
+        "git format-patch --stdout HEAD~1",
+        "cd src && git format-patch -1",
+    ];
+    let denied = [
+        "cd secrets && git format-patch -1",
+        "git format-patch HEAD~1",
+    ];
+    assert_only_denied_in_a_project("format-patch-here", &policy, &denied, &let_run);
+    let policy = json!({"files": {"write": deny}});
+    let denied = ["cd secrets && git format-patch -1"];
+    let let_run = ["git format-patch HEAD~1"];
+    assert_only_denied_in_a_project("format-patch-deny", &policy, &denied, &let_run);
 }
 
 /// git reads the paths of `--pathspec-from-file=list` from that file (`-`: from stdin), and

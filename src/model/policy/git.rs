@@ -208,6 +208,10 @@ const AM_GOING_ON: &[&str] = &[
     "--show-current-patch",
 ];
 
+/// The files `git format-patch` writes where it runs, as one name: a policy judges it as
+/// written (`secrets/0001-x.patch` after `cd secrets`; outside an allow list of `src/**`).
+const FORMAT_PATCH_NAME: &str = "0001-*.patch";
+
 /// The subcommands that print a diff, which `--output` sends to a file instead.
 const DIFFS: &[&str] = &[
     "diff",
@@ -595,11 +599,14 @@ pub(super) fn git_use(args: &[String], stdin: Stdin, use_: &mut FileUse) {
         }
         // `git format-patch -o out` writes a patch of each commit into `out` (`secrets/`).
         "format-patch" => {
-            use_.write_trees.extend(
-                given(&["-o", "--output-directory"])
-                    .flatten()
-                    .map(str::to_owned),
-            );
+            let into: Vec<&str> = given(&["-o", "--output-directory"]).flatten().collect();
+            use_.write_trees
+                .extend(into.iter().map(|dir| (*dir).to_owned()));
+            // With no folder, each patch is written where git runs, named by its number and
+            // subject (`0001-fix-x.patch`): a name the line does not spell, in that folder.
+            if into.is_empty() && !has(&["--stdout", "--output"]) {
+                use_.writes.push(FORMAT_PATCH_NAME.to_owned());
+            }
             use_.reads
                 .extend(given(&["--signature-file"]).flatten().map(str::to_owned));
         }
@@ -1036,6 +1043,9 @@ mod tests {
         let diff = uses("git diff --output o -O order HEAD");
         assert_eq!((diff.writes, diff.reads), (w(&["o"]), w(&["order"])));
         assert_eq!(uses("git format-patch -o p HEAD~1").write_trees, w(&["p"]));
+        assert!(uses("git format-patch -o p HEAD~1").writes.is_empty());
+        assert_eq!(uses("git format-patch -1").writes, w(&["0001-*.patch"]));
+        assert!(uses("git format-patch --stdout -1").writes.is_empty());
         assert_eq!(uses("git apply --check a.patch").reads, w(&["a.patch"]));
         assert!(uses("git apply --check a.patch").git.patches.is_empty());
         assert!(uses("git am --continue").git.paths.is_empty());
