@@ -4897,6 +4897,7 @@ fn a_folder_dirname_prints_of_a_spelt_path_is_that_folder() {
         "mkdir -p \"`dirname src/a/b.rs`\"",
         "mkdir -p \"$(dirname -- src/a/b.rs)\"",
         "mkdir -p \"$(dirname 'src/a b/c')\"",
+        "export RUST_LOG=1; mkdir -p \"$(dirname src/a/b.rs)\"",
     ];
     let deny = json!({"deny": ["secrets/**"]});
     let policy = json!({"files": {"write": deny}});

@@ -130,8 +130,8 @@ fn dirname_value(cmds: &[SimpleCommand], in_quotes: bool) -> Option<String> {
         [name, dashes, path] if name == "dirname" && dashes == "--" => path,
         _ => return None,
     };
-    let plain = cmd.env.is_empty()
-        && cmd.redirect_in.is_empty()
+    // The variables it runs with are no matter, but those [`remakes_dirname`] names.
+    let plain = cmd.redirect_in.is_empty()
         && cmd.redirect_out.is_empty()
         && cmd.globs.is_empty()
         && !cmd.unread
@@ -3277,6 +3277,11 @@ mod tests {
                 w(&["mkdir", parent])
             );
         }
+        // A variable the line exports leaves `dirname` as it is; `PATH` does not.
+        assert_eq!(
+            last("export X=1; mkdir \"$(dirname a/b)\""),
+            w(&["mkdir", "a"])
+        );
         for line in [
             "mkdir \"$(dirname $X)\"",
             "mkdir \"$(dirname a/b c/d)\"",
