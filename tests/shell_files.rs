@@ -305,3 +305,80 @@ fn a_file_codex_read_with_its_shell_and_patched_is_one_file() {
         stats.stdout
     );
 }
+
+/// The file events the hook recorded in `session`, as (kind, path inside the project).
+fn recorded_files(env: &TestEnv, session: &str) -> Vec<(String, String)> {
+    let project = env.path().to_string_lossy().into_owned();
+    env.events(session)
+        .iter()
+        .filter(|e| matches!(e["event_type"].as_str(), Some("file_read" | "file_write")))
+        .map(|e| {
+            let path = e["data"]["path"].as_str().unwrap();
+            (
+                e["event_type"].as_str().unwrap().to_owned(),
+                path.strip_prefix(&project).unwrap_or(path).to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// An option's value was counted as a file: `sed -i '' 's/foo/bar/g' f` (macOS) wrote a file
+/// `s/foo/bar/g`, `touch -d '2 days ago' f` one named `2 days ago`, `xxd -l 64 f` read `64`,
+/// `yq e '.a.b' f` read `.a.b`, `rg --max-depth 2 'console.log' src` read `console.log`,
+/// `xargs -I{} cat {}` read `{}`, `cp x /etc/nginx/conf.d` wrote the folder as a file. A line
+/// with an option whose value the reader does not know counts none of its operands.
+#[test]
+fn an_options_value_is_no_file() {
+    let env = TestEnv::new();
+    let session = "5e11f11e-0000-4000-8000-000000000003";
+    bash_through_the_hook(
+        &env,
+        session,
+        &[
+            "sed -i '' 's/foo/bar/g' src/a.rs",
+            "touch -d '2 days ago' stamp",
+            "xxd -l 64 f.bin",
+            "yq e '.a.b' f.yaml",
+            "rg --max-depth 2 'console.log' src",
+            "grep --exclude '*.min.js' -rn console.log .",
+            "ls | xargs -I{} cat {}",
+            "cp foo.conf /etc/nginx/conf.d",
+            "tail +3 a.txt",
+            "jq --arg name v '.x' f.json",
+            "yq -i '.a = 1' g.yaml",
+            // Still read: a value in the option's word, a known option's value.
+            "nl -ba x.py",
+            "head -n 5 notes.md",
+            "cut -d: -f1 users.txt",
+        ],
+    );
+    let expected = [
+        ("file_write", "/src/a.rs"),
+        ("file_read", "/f.yaml"),
+        ("file_read", "/foo.conf"),
+        ("file_write", "/g.yaml"),
+        ("file_read", "/x.py"),
+        ("file_read", "/notes.md"),
+        ("file_read", "/users.txt"),
+    ]
+    .map(|(k, p)| (k.to_owned(), p.to_owned()));
+    assert_eq!(recorded_files(&env, session), expected);
+}
+
+/// A line naming 20,000 files (a generated script) took the hook seconds, every file compared
+/// with each before it, and wrote an event for each; a line's first
+/// thousand files are recorded.
+#[test]
+fn a_line_naming_thousands_of_files_records_a_thousand() {
+    let env = TestEnv::new();
+    let session = "5e11f11e-0000-4000-8000-000000000004";
+    let names: Vec<String> = (0..20_000).map(|i| format!("d/f{i}.txt")).collect();
+    let line = format!("cat {}", names.join(" "));
+    let started = std::time::Instant::now();
+    bash_through_the_hook(&env, session, &[&line]);
+    let took = started.elapsed();
+    let files = recorded_files(&env, session);
+    assert_eq!(files.len(), 1000);
+    assert_eq!(files[0], ("file_read".to_owned(), "/d/f0.txt".to_owned()));
+    assert!(took.as_secs() < 30, "{took:?}");
+}

@@ -11,6 +11,8 @@
 //! runs in a folder the line does not say, and every other program's operands (`ls src`,
 //! `git add f`, `python x.py`).
 
+use std::collections::HashSet;
+
 use super::policy::check::absolute;
 use super::policy::cwd::{in_folder, is_cd};
 use super::policy::shell::{self, SimpleCommand};
@@ -48,6 +50,11 @@ const WRITERS: &[&str] = &[
     "apply_patch",
     "applypatch",
 ];
+
+/// At most this many files are taken from one line: each is an event the hook writes while
+/// the agent waits, and a line naming more (a generated script, a patch of a whole tree) is
+/// counted in part rather than holding the agent up.
+pub const MAX_FILES: usize = 1000;
 
 /// Where a shell line ran, as the one who records it knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +94,9 @@ pub fn of_line(line: &str, folder: Folder<'_>) -> Vec<ShellFile> {
     }
     .filter(|c| c.starts_with('/'));
     let mut out: Vec<ShellFile> = Vec::new();
+    // Told apart by a set: a line naming thousands of files (a script, a patch of a generated
+    // tree) is read once, not compared file by file with every file before it.
+    let mut seen: HashSet<(String, bool)> = HashSet::new();
     for simple in &simples {
         if simple.unread {
             continue;
@@ -103,8 +113,11 @@ pub fn of_line(line: &str, folder: Folder<'_>) -> Vec<ShellFile> {
             }
             let path = in_folder(dir, &path);
             let path = absolute(&path, cwd);
-            if !is_device(&path) && !out.iter().any(|f| f.path == path && f.write == write) {
+            if !is_device(&path) && seen.insert((path.clone(), write)) {
                 out.push(ShellFile { path, write });
+                if out.len() >= MAX_FILES {
+                    return out;
+                }
             }
         }
     }
@@ -121,6 +134,16 @@ fn certain_files(simple: &SimpleCommand) -> Vec<(String, bool)> {
     let Some(name) = words.first().map(|w| shell::basename(w)) else {
         return redirections().collect();
     };
+    if let Some(plain) = without_extra_words(simple, name) {
+        return certain_files(&plain);
+    }
+    if (READERS.contains(&name) || WRITERS.contains(&name) || SEARCHERS.contains(&name))
+        && !options_understood(name, &words[1..])
+    {
+        // An option whose value could be taken for a file (`touch -d '2 days ago' f`,
+        // `xxd -l 64 f`, `rg --max-depth 2 x.y`): its operands are not certain.
+        return redirections().collect();
+    }
     if matches!(name, "mv" | "cp") {
         let mut out: Vec<(String, bool)> = redirections().collect();
         out.extend(moved_or_copied(name, &words[1..]));
@@ -129,7 +152,9 @@ fn certain_files(simple: &SimpleCommand) -> Vec<(String, bool)> {
     let use_ = shell::file_use(simple);
     let tell = |list: Vec<String>, write: bool| list.into_iter().map(move |p| (p, write));
     if READERS.contains(&name) || WRITERS.contains(&name) {
-        let mut out: Vec<(String, bool)> = tell(use_.reads, false).collect();
+        // `yq -i '.a = 1' f.yaml` changes the file it reads.
+        let in_place = name == "yq" && has_short_or_long(&words[1..], 'i', "--inplace");
+        let mut out: Vec<(String, bool)> = tell(use_.reads, in_place).collect();
         out.extend(tell(use_.writes, true));
         // `grep -r TODO src/a.rs`, `rm -rf TODO.md`: a file named so is the file.
         let trees = tell(use_.read_trees, false).chain(tell(use_.write_trees, true));
@@ -143,6 +168,244 @@ fn certain_files(simple: &SimpleCommand) -> Vec<(String, bool)> {
     }
     redirections().collect()
 }
+
+/// The command without the words a program takes that its reader would take for a file or a
+/// script: BSD sed's empty suffix (`sed -i '' 's/a/b/' f`, the script then `s/a/b/`) and yq's
+/// subcommand (`yq e '.a' f.yaml`, the expression then `.a`). `None` when there are none.
+fn without_extra_words(simple: &SimpleCommand, name: &str) -> Option<SimpleCommand> {
+    let words = shell::command_of(&simple.words);
+    let start = simple.words.len() - words.len();
+    let extra = match name {
+        "sed" => words
+            .iter()
+            .take_while(|w| *w != "--")
+            .position(|w| w == "-i")
+            .map(|at| at + 1)
+            .filter(|at| words.get(*at).is_some_and(String::is_empty)),
+        "yq" => words
+            .iter()
+            .skip(1)
+            .position(|w| !w.starts_with('-'))
+            .map(|at| at + 1)
+            .filter(|at| matches!(words[*at].as_str(), "e" | "eval" | "ea" | "eval-all")),
+        _ => None,
+    }?;
+    let mut plain = simple.clone();
+    plain.words.remove(start + extra);
+    Some(plain)
+}
+
+/// Whether every option among a reader's or writer's words (past its name) is one whose value,
+/// if it takes one, its reader sets apart: a flag of the program's ([`flags`]), a
+/// valued option of [`shell::valued_options`] with its value, `--name=value`, or a long flag
+/// of [`LONG_FLAGS`]. Another option may take the next word as its value, which would be
+/// counted as a file.
+fn options_understood(name: &str, args: &[String]) -> bool {
+    let valued = shell::valued_options(name);
+    let letters = flags(name);
+    let numbers = matches!(name, "head" | "tail");
+    let mut rest = args.iter();
+    while let Some(word) = rest.next() {
+        if word == "--" {
+            return true;
+        }
+        if word.starts_with('+') && word.len() > 1 {
+            // `tail +3 f`, `less +G f`: a start, not a file.
+            return false;
+        }
+        if !word.starts_with('-') || word.len() == 1 {
+            continue;
+        }
+        if valued.contains(&word.as_str()) {
+            rest.next();
+            continue;
+        }
+        if let Some(long) = word.strip_prefix("--") {
+            if long.contains('=') || LONG_FLAGS.contains(&long) {
+                continue;
+            }
+            return false;
+        }
+        if name == "sed" && word.starts_with("-i") {
+            // GNU's and BSD's in-place edit, with its suffix in the word (`-i.bak`).
+            continue;
+        }
+        if numbers && word[1..].bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let cluster = &word[1..];
+        for (at, c) in cluster.char_indices() {
+            if letters.contains(c) {
+                continue;
+            }
+            // A letter that takes a value takes the rest of the word (`-n5`, `-d,`, `nl
+            // -ba`), one word to the reader too; at the end of a cluster (`-rA 3`) it takes
+            // the next word, which the reader would take for a file.
+            if value_letters(name).contains(c) && at + c.len_utf8() < cluster.len() {
+                break;
+            }
+            return false;
+        }
+    }
+    true
+}
+
+/// Whether `args` hold the short option `letter` (alone or in a cluster) or `long`.
+fn has_short_or_long(args: &[String], letter: char, long: &str) -> bool {
+    args.iter()
+        .take_while(|w| *w != "--")
+        .any(|w| w == long || shell::short_letters(w).is_some_and(|l| l.contains(letter)))
+}
+
+/// The short options of a reader or writer that take no value. A letter not here may take one
+/// (`xxd -l 64`, `touch -d date`, `rg -r text`), so a line with it is not read for files.
+fn flags(name: &str) -> &'static str {
+    match name {
+        "cat" => "AbeEnstTuv",
+        "tac" => "br",
+        "head" => "qvz",
+        "tail" => "fFqvz",
+        "less" => "NRSXFrsiIMmeEKQ",
+        "more" => "dlfpsc",
+        "bat" | "batcat" => "pnAPu",
+        "nl" => "p",
+        "wc" => "clmwL",
+        "sort" => "bdfgiMhnRrVcCsuz",
+        "uniq" => "cdDiuz",
+        "diff" => "abBdeEiNnpqrsStTuwyZ",
+        "cmp" => "blsv",
+        "cut" | "paste" => "snz",
+        "fold" => "bs",
+        "fmt" => "cstu",
+        "expand" | "unexpand" => "ai",
+        "column" => "tnexJLd",
+        "comm" => "123iz",
+        "join" => "iz",
+        "strings" => "afw",
+        "od" => "bcdfiloshvx",
+        "hexdump" => "bcCdovx",
+        "base64" => "di",
+        "grep" | "egrep" | "fgrep" | "zgrep" => "EFGPivwxclLoqsbHhnTZzUrRaIy",
+        "rg" => "iIsSwxvcnNlLoqzuUHhpaFbP0.",
+        "ag" => "iswvcnlLQuaUHSzf0",
+        // `-f file`: the filter's file, which the reader reads as grep's `-f`.
+        "jq" => "rjcsnaeSCMtRf",
+        "yq" => "iPCMNe0r",
+        "xxd" => "bEipru",
+        "sed" => "nrEsuz",
+        "zcat" | "bzcat" | "xzcat" | "zstdcat" => "fqv",
+        "tee" => "aip",
+        "rm" => "dfiIrRv",
+        "shred" => "fuvxz",
+        "touch" => "acfhm",
+        "truncate" => "co",
+        _ => "",
+    }
+}
+
+/// The short options of a reader or writer that take a value, which may be written in the
+/// option's word (`head -n5`, `cut -d:`, `od -An`).
+fn value_letters(name: &str) -> &'static str {
+    match name {
+        "head" => "nc",
+        "tail" => "ncs",
+        "nl" => "bdfhilnsvw",
+        "od" => "AjNtwS",
+        "hexdump" => "nse",
+        "strings" => "nte",
+        "xxd" => "lscgo",
+        "uniq" => "fsw",
+        "cut" => "dfcb",
+        "paste" => "d",
+        "sort" => "ktoST",
+        "base64" | "fold" => "w",
+        "fmt" => "wgp",
+        "expand" | "unexpand" => "t",
+        "column" => "scoNEHRWl",
+        "join" => "t12joeav",
+        "diff" => "UCxXIFLWD",
+        "cmp" => "in",
+        "grep" | "egrep" | "fgrep" | "zgrep" => "efmABCdD",
+        "rg" => "efgtTmABCrdMEj",
+        "ag" => "GmABCpg",
+        "sed" => "efl",
+        "awk" | "gawk" | "mawk" | "nawk" => "Fvf",
+        "yq" => "opI",
+        "touch" => "dtr",
+        "truncate" => "sr",
+        "shred" => "ns",
+        _ => "",
+    }
+}
+
+/// Long options that take no value, of the readers and writers (`--line-number`,
+/// `--in-place`, `--recursive`).
+const LONG_FLAGS: &[&str] = &[
+    "recursive",
+    "in-place",
+    "append",
+    "hidden",
+    "color",
+    "colour",
+    "ignore-case",
+    "line-number",
+    "count",
+    "files-with-matches",
+    "files-without-match",
+    "no-filename",
+    "with-filename",
+    "only-matching",
+    "quiet",
+    "silent",
+    "invert-match",
+    "word-regexp",
+    "line-regexp",
+    "fixed-strings",
+    "extended-regexp",
+    "perl-regexp",
+    "regexp-extended",
+    "numeric-sort",
+    "reverse",
+    "unique",
+    "force",
+    "verbose",
+    "no-heading",
+    "heading",
+    "follow",
+    "raw-output",
+    "compact-output",
+    "slurp",
+    "null-input",
+    "exit-status",
+    "sort-keys",
+    "tab",
+    "number",
+    "number-nonblank",
+    "show-all",
+    "squeeze-blank",
+    "brief",
+    "text",
+    "ignore-all-space",
+    "new-file",
+    "no-messages",
+    "case-sensitive",
+    "smart-case",
+    "no-ignore",
+    "vimgrep",
+    "json",
+    "pretty",
+    "multiline",
+    "null",
+    "null-data",
+    "no-clobber",
+    "interactive",
+    "inplace",
+    "unrestricted",
+    "dereference-recursive",
+    "ignore-file-case",
+    "separate",
+    "posix",
+];
 
 /// What `mv` and `cp` (`words` past the program's name) read and write for certain: `cp`
 /// reads its sources (a folder only with `-r`, when it looks like a file); `mv` writes its
@@ -207,6 +470,8 @@ fn looks_like_file(path: &str) -> bool {
         .skip(1)
         .any(|(at, c)| c == '.' && at + 1 < name.len())
         && !matches!(name, "." | "..")
+        // `conf.d`, `sudoers.d`: the folders a program reads its parts from.
+        && !name.to_ascii_lowercase().ends_with(".d")
 }
 
 /// Whether a word is spelt out: no variable or substitution (`$X`, `$(…)`, backticks), no
@@ -217,6 +482,7 @@ fn is_plain(word: &str) -> bool {
         && !word.contains(['$', '`'])
         && !shell::is_glob(word)
         && !word.starts_with('~')
+        && !word.contains("{}")
 }
 
 /// A device or a process's file, which no one counts among a session's files.

@@ -331,6 +331,8 @@ pub fn patch_files(tool: &str, input: &serde_json::Value) -> Vec<String> {
 /// trimmed, as Codex's own parser reads them, so an indented `  *** Add File: p` names `p` too.
 pub fn patch_paths(patch: &str) -> Vec<String> {
     let mut paths: Vec<String> = Vec::new();
+    // A set, so that a patch of thousands of files is not compared with itself file by file.
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for line in patch.lines().map(str::trim) {
         let path = [
             "*** Add File: ",
@@ -341,7 +343,7 @@ pub fn patch_paths(patch: &str) -> Vec<String> {
         .iter()
         .find_map(|lead| line.strip_prefix(lead));
         if let Some(path) = path.map(str::trim).filter(|p| !p.is_empty())
-            && !paths.iter().any(|p| p == path)
+            && seen.insert(path)
         {
             paths.push(path.to_owned());
         }

@@ -1672,7 +1672,7 @@ pub struct FileUse {
 }
 
 /// Options that take a value, per command, so that the value is not taken for a file.
-fn valued_options(name: &str) -> &'static [&'static str] {
+pub(crate) fn valued_options(name: &str) -> &'static [&'static str] {
     match name {
         "head" | "tail" => &["-n", "-c"],
         "grep" | "egrep" | "fgrep" | "zgrep" => &["-e", "-f", "-m", "-A", "-B", "-C", "--include"],
@@ -2964,7 +2964,7 @@ fn finish(use_: &mut FileUse) {
 
 /// The letters of a short option cluster (`-rf` → `rf`, `-uu` → `uu`); `None` for a long
 /// option or a word that is no option.
-pub(super) fn short_letters(word: &str) -> Option<&str> {
+pub(crate) fn short_letters(word: &str) -> Option<&str> {
     let letters = word.strip_prefix('-')?;
     (!letters.starts_with('-') && !letters.is_empty()).then_some(letters)
 }
