@@ -33,6 +33,15 @@ pub enum EventType {
 }
 
 impl EventType {
+    /// The kind of a file touch: `file_write` for a write, else `file_read`.
+    pub fn file_touch(write: bool) -> EventType {
+        if write {
+            EventType::FileWrite
+        } else {
+            EventType::FileRead
+        }
+    }
+
     /// Every known kind, in the order the documentation lists them.
     pub const KNOWN: [EventType; 14] = [
         EventType::SessionStart,

@@ -1232,11 +1232,7 @@ impl Recorder<'_> {
         files
             .into_iter()
             .map(|(path, write)| {
-                let kind = if write {
-                    EventType::FileWrite
-                } else {
-                    EventType::FileRead
-                };
+                let kind = EventType::file_touch(write);
                 let mut event = self.event(
                     kind,
                     session,

@@ -350,15 +350,11 @@ impl Log {
             return;
         }
         for (path, write) in call.files {
-            let kind = if write {
-                EventType::FileWrite
-            } else {
-                EventType::FileRead
-            };
+            let kind = EventType::file_touch(write);
             let mut data = Map::new();
             data.insert("path".into(), path.into());
             data.insert("tool_name".into(), call.tool.clone().into());
-            let file = self.push(kind.clone(), at, data);
+            let file = self.push(kind, at, data);
             self.drafts[file].parent = Some(call.index);
         }
     }

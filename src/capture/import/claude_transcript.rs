@@ -1187,11 +1187,7 @@ impl Step<'_> {
                 _ => None,
             };
             let named = call.shell_files.iter().map(|(path, write)| {
-                let kind = if *write {
-                    EventType::FileWrite
-                } else {
-                    EventType::FileRead
-                };
+                let kind = EventType::file_touch(*write);
                 (kind, path)
             });
             for (kind, path) in kind.zip(call.path.as_ref()).into_iter().chain(named) {
