@@ -267,6 +267,55 @@ fn last_and_since_pick_the_sessions() {
     assert_eq!(zero.code, 2, "{zero:?}");
 }
 
+/// `list` with a period that held no session said "No sessions recorded yet.", as if the
+/// store were empty; it says where the sessions are instead, as `budget-report` does.
+#[test]
+fn list_says_where_the_sessions_are_when_its_period_holds_none() {
+    let env = TestEnv::new();
+    store(&env);
+    let day = |days: u32| {
+        chrono::DateTime::from_timestamp(days_ago(days) as i64, 0)
+            .unwrap()
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let says = |args: &[&str], line: String| {
+        let listed = run(&env, args);
+        assert_eq!(listed.code, 0, "{listed:?}");
+        assert_eq!(listed.stdout.trim_end(), line, "{args:?}");
+    };
+    says(
+        &["list", "--until", &day(20)],
+        format!(
+            "No session started in that period; the oldest started {} 12:00 (try --until {}).",
+            day(9),
+            day(9)
+        ),
+    );
+    let tomorrow = chrono::DateTime::from_timestamp(days_ago(0) as i64 + 86_400, 0)
+        .unwrap()
+        .format("%Y-%m-%d")
+        .to_string();
+    says(
+        &["list", "--since", &tomorrow],
+        format!(
+            "No session started in that period; the newest started {} 12:00 (try --since {}).",
+            day(0),
+            day(0)
+        ),
+    );
+    says(
+        &["list", "--since", &day(4), "--until", &day(3)],
+        format!(
+            "No session started in that period; the sessions recorded started from {} 12:00 to {} 12:00.",
+            day(9),
+            day(0)
+        ),
+    );
+    let json = run(&env, &["list", "--since", &tomorrow, "--format", "json"]);
+    assert_eq!(json.json(), serde_json::json!([]));
+}
+
 #[test]
 fn notes_are_written_and_marked_on_the_trend() {
     let env = TestEnv::new();

@@ -14,7 +14,7 @@ use super::stores::ScopeArgs;
 use crate::analysis::tree::TreeCost;
 use crate::exit;
 use crate::model::meta::{Believed, Unbelievable};
-use crate::render::terminal::{self, Painter};
+use crate::render::terminal::{self, Painter, local_time};
 use crate::store::IndexedSession;
 
 /// List recorded sessions, newest first, with what each cost (its subagents included)
@@ -113,6 +113,9 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
         .map(|located| super::listing::sessions(&located.store))
         .collect::<Result<Vec<_>>>()?;
     let mut listed = Vec::with_capacity(listings.iter().map(|l| l.sessions.len()).sum());
+    // The first and last start of the sessions a period left out, to say where they are
+    // when it leaves out every one.
+    let mut outside: Option<(f64, f64)> = None;
     for ((listing, place), located) in listings.iter().zip(&places).zip(&stores) {
         let costs = crate::analysis::tree::costs_with_subagents(&listing.sessions);
         let heads = crate::analysis::tree::heads(&listing.sessions);
@@ -125,9 +128,14 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
                 .filter(|(_, head)| args.all || *head)
                 .map(|(listed, _)| listed)
                 .filter(|(s, _)| {
-                    period.as_ref().is_none_or(|period| {
-                        start_in_periods(&s.summary.meta).is_some_and(|t| period.contains(&t))
-                    })
+                    let Some(period) = &period else {
+                        return true;
+                    };
+                    let start = start_in_periods(&s.summary.meta);
+                    if let Some(t) = start.filter(|t| !period.contains(t)) {
+                        outside = Some(outside.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
+                    }
+                    start.is_some_and(|t| period.contains(&t))
                 })
                 .map(|(s, cost)| {
                     let order_by = located.store.start_to_order_by(&s.summary.meta);
@@ -152,6 +160,9 @@ pub(crate) fn run(args: &ListArgs, globals: &Globals) -> Result<u8> {
     let mut out = stdout(globals.colour());
     match args.format.format {
         Format::Json => crate::render::json::write_list(&mut out, &listed)?,
+        Format::Text if listed.is_empty() => {
+            writeln!(out, "{}", nothing_listed(period.as_ref(), outside))?;
+        }
         Format::Text => text(
             &mut out,
             &listed,
@@ -276,6 +287,36 @@ fn listed_session<'a>(
         unbelievable,
         order_by,
     }
+}
+
+/// What `list` says when it lists nothing: that nothing is recorded, or, when a period left
+/// every session out, where the sessions are instead (as `budget-report` says it), so an empty
+/// period is not taken for an empty store.
+fn nothing_listed(period: Option<&std::ops::Range<f64>>, outside: Option<(f64, f64)>) -> String {
+    let (Some(period), Some((oldest, newest))) = (period, outside) else {
+        return "No sessions recorded yet.".to_owned();
+    };
+    let day = terminal::local_day;
+    let hint = if newest < period.start {
+        format!(
+            "the newest started {} (try --since {})",
+            local_time(newest),
+            day(newest)
+        )
+    } else if oldest >= period.end {
+        format!(
+            "the oldest started {} (try --until {})",
+            local_time(oldest),
+            day(oldest)
+        )
+    } else {
+        format!(
+            "the sessions recorded started from {} to {}",
+            local_time(oldest),
+            local_time(newest)
+        )
+    };
+    format!("No session started in that period; {hint}.")
 }
 
 /// How many columns of a project's folder the PROJECT column shows.
