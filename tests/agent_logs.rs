@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::common::{TestEnv, shared};
 
@@ -100,7 +100,7 @@ fn codex(path: &Path) -> Expected {
                     .collect();
                 let text = text.join("\n");
                 if p["role"] == "user"
-                    && !text.trim_start().starts_with('<')
+                    && !wrapped_in_one_tag(&text)
                     && !text.starts_with("# AGENTS.md instructions")
                     && !text.trim().is_empty()
                 {
@@ -173,6 +173,16 @@ fn codex(path: &Path) -> Expected {
 /// A Gemini CLI chat, by section 9.2: a record whose id was seen replaces it, `$rewindTo` drops
 /// from there; each `gemini` message is one response with `input` including `cached` and
 /// thoughts billed as output.
+/// Codex's own context (`<environment_context>…</environment_context>`): a text that is one
+/// tag's from its start to its end.
+fn wrapped_in_one_tag(text: &str) -> bool {
+    let text = text.trim();
+    let Some((open, _)) = text.strip_prefix('<').and_then(|t| t.split_once('>')) else {
+        return false;
+    };
+    !open.contains(['<', '/']) && text.ends_with(&format!("</{open}>"))
+}
+
 fn gemini(path: &Path) -> Expected {
     let text = std::fs::read_to_string(path).unwrap();
     let (header, messages): (Value, Vec<Value>) = if text.trim_start().starts_with("{\n") {
@@ -1553,6 +1563,76 @@ fn a_codex_prompt_from_an_ide_is_named_by_its_request() {
             .iter()
             .any(|p| p.starts_with("# Context from my IDE setup:")),
         "{prompts:?}"
+    );
+}
+
+/// Codex puts its context into the conversation as user messages, each wrapped whole in a tag
+/// (`<environment_context>`, `<turn_aborted>`, `<skill>`, and more with each version): the
+/// import took every user message that began with `<` for one, and a prompt the person began
+/// with a tag (`<Button> renders twice`) was lost, its phase and first prompt with it.
+#[test]
+fn a_codex_prompt_that_begins_with_a_tag_is_the_persons() {
+    let env = TestEnv::new();
+    let id = "019a0000-0000-7000-8000-00000000c0de";
+    let user = |at: &str, text: &str| {
+        json!({"timestamp": at, "type": "response_item", "payload": {
+            "type": "message", "role": "user",
+            "content": [{"type": "input_text", "text": text}]}})
+    };
+    let lines = [
+        json!({"timestamp": "2026-03-01T10:00:00.000Z", "type": "session_meta", "payload": {
+            "id": id, "timestamp": "2026-03-01T10:00:00.000Z", "cwd": "/work/app",
+            "originator": "codex_cli_rs", "cli_version": "0.104.0"}}),
+        user(
+            "2026-03-01T10:00:00.100Z",
+            "# AGENTS.md instructions for /work/app\n\n<INSTRUCTIONS>\nuse uv\n</INSTRUCTIONS>",
+        ),
+        user(
+            "2026-03-01T10:00:00.200Z",
+            "<environment_context>\n  <cwd>/work/app</cwd>\n</environment_context>",
+        ),
+        user(
+            "2026-03-01T10:00:01.000Z",
+            "<Button> renders twice on the settings page",
+        ),
+        user(
+            "2026-03-01T10:00:30.000Z",
+            "<turn_aborted>\nThe user interrupted the turn.\n</turn_aborted>",
+        ),
+        user(
+            "2026-03-01T10:00:31.000Z",
+            "<pinned_notes>keep the API</pinned_notes>",
+        ),
+        user("2026-03-01T10:00:40.000Z", "now add a test for it"),
+    ];
+    let file = env.dir.path().join("rollout.jsonl");
+    let text = lines
+        .iter()
+        .map(Value::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&file, text).unwrap();
+    env.run(&["import", file.to_str().unwrap()]).success();
+
+    let prompts: Vec<String> = env
+        .events(id)
+        .iter()
+        .filter(|e| e["event_type"] == "user_prompt")
+        .map(|e| e["data"]["prompt"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        prompts,
+        [
+            "<Button> renders twice on the settings page",
+            "now add a test for it"
+        ],
+        "{:?}",
+        env.events(id)
+    );
+    let list = env.run(&["list", "--format", "json"]).json();
+    assert_eq!(
+        list[0]["first_prompt"],
+        "<Button> renders twice on the settings page"
     );
 }
 

@@ -360,10 +360,31 @@ fn message_text(payload: &Value) -> String {
 }
 
 /// What Codex puts into the conversation as a user message besides what the person typed:
-/// the environment, the project's AGENTS.md, instructions.
+/// the project's AGENTS.md (`# AGENTS.md instructions for …`), and the rest each wrapped whole
+/// in one tag of its own (`<environment_context>…</environment_context>`, `<turn_aborted>`,
+/// `<skill>`, `<user_shell_command>`, and the tags newer versions add). A prompt that only
+/// begins with a tag (`<Button> renders twice`) is the person's.
 fn is_context(text: &str) -> bool {
-    let text = text.trim_start();
-    text.starts_with('<') || text.starts_with("# AGENTS.md instructions")
+    let text = text.trim();
+    if text.starts_with("# AGENTS.md instructions") {
+        return true;
+    }
+    let Some(name) = text
+        .strip_prefix('<')
+        .and_then(|rest| rest.split_once('>'))
+        .map(|(name, _)| name)
+    else {
+        return false;
+    };
+    let is_tag_name = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ' '));
+    is_tag_name
+        && text
+            .strip_suffix('>')
+            .and_then(|rest| rest.strip_suffix(name))
+            .is_some_and(|rest| rest.ends_with("</"))
 }
 
 /// A tool output's text, and whether it failed: older Codex wrote a JSON string with the
