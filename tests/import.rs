@@ -687,6 +687,54 @@ fn import_all_runs_files_in_parallel_reports_in_order_and_one_writer_wins_a_shar
     }
 }
 
+/// `--discover` passed over every first message that began with `<`, so a prompt such as
+/// `<div> is misaligned` was not the one it showed, while `list` showed it after the import.
+/// It reads prompts as `list` does: a reminder is no one's, a prompt with a tag is.
+#[test]
+fn discover_shows_the_first_prompt_list_shows() {
+    let env = TestEnv::new();
+    let project = env.path().join("claude/projects/-home-me-app");
+    std::fs::create_dir_all(&project).unwrap();
+    let id = "7e57d15c-0000-4000-8000-000000000001";
+    let user = |n: u32, text: &str| {
+        serde_json::json!({
+            "type": "user", "sessionId": id, "uuid": format!("u{n}"), "cwd": "/home/me/app",
+            "timestamp": format!("2026-03-01T10:00:0{n}.000Z"),
+            "message": {"role": "user", "content": [{"type": "text", "text": text}]}
+        })
+        .to_string()
+    };
+    let lines = [
+        user(
+            1,
+            "<system-reminder>The file was changed.</system-reminder>",
+        ),
+        user(2, "<div> is misaligned in the header"),
+        user(3, "and the footer too"),
+    ];
+    std::fs::write(project.join(format!("{id}.jsonl")), lines.join("\n")).unwrap();
+    let claude = env.path().join("claude");
+    let found = env
+        .run(&[
+            "import",
+            "--discover",
+            "--claude-dir",
+            claude.to_str().unwrap(),
+            "--format",
+            "json",
+        ])
+        .success()
+        .json();
+    assert_eq!(
+        found[0]["first_prompt"], "<div> is misaligned in the header",
+        "{found}"
+    );
+    let file = project.join(format!("{id}.jsonl"));
+    env.run(&["import", file.to_str().unwrap()]).success();
+    let list = env.run(&["list", "--format", "json"]).json();
+    assert_eq!(list[0]["first_prompt"], found[0]["first_prompt"], "{list}");
+}
+
 #[test]
 fn discover_shows_a_table_whose_columns_line_up() {
     let env = TestEnv::new();

@@ -859,8 +859,11 @@ fn peek(path: &Path) -> (Option<String>, Option<String>) {
                     .find(|b| b.kind.as_deref() == Some("text"))
                     .and_then(|b| b.text.map(std::borrow::Cow::into_owned))
             });
-        if let Some(text) = first_text.filter(|t| !t.starts_with('<')) {
-            return (session, Some(text));
+        // Read as every listing reads a prompt: a slash command's markup, an IDE's file or a
+        // reminder is no one's prompt, and a prompt that begins with `<` can be.
+        let typed = first_text.as_deref().map(crate::model::prompt::read);
+        if let Some(prompt) = typed.filter(crate::model::prompt::Prompt::by_person) {
+            return (session, Some(prompt.text.into_owned()));
         }
     }
     (session, None)
