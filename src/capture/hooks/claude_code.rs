@@ -108,11 +108,7 @@ pub(super) fn deny(reason: &str, event: &HookEvent) -> super::Reply {
             "permissionDecisionReason": reason,
         }})
     };
-    super::Reply {
-        stdout: Some(format!("{json}\n")),
-        stderr: None,
-        exit: crate::exit::OK,
-    }
+    super::Reply::json(&json)
 }
 
 /// A Claude Code release, as `claude --version` prints it (`2.1.332 (Claude Code)`).

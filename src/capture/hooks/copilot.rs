@@ -347,11 +347,7 @@ pub(super) fn deny(reason: &str, permission_request: bool) -> super::Reply {
     } else {
         serde_json::json!({"permissionDecision": "deny", "permissionDecisionReason": reason})
     };
-    super::Reply {
-        stdout: Some(format!("{json}\n")),
-        stderr: None,
-        exit: crate::exit::OK,
-    }
+    super::Reply::json(&json)
 }
 
 #[cfg(test)]

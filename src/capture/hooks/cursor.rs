@@ -292,11 +292,7 @@ pub(super) fn deny(reason: &str) -> super::Reply {
             "permissionDecisionReason": reason,
         },
     });
-    super::Reply {
-        stdout: Some(format!("{json}\n")),
-        stderr: None,
-        exit: crate::exit::OK,
-    }
+    super::Reply::json(&json)
 }
 
 #[cfg(test)]

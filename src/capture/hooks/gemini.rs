@@ -268,11 +268,7 @@ pub(super) fn exact_usage(payload: &HookPayload, data: &Map<String, Value>) -> O
 /// any exit of 2 or more with output as a block, so nothing else is printed.
 pub(super) fn deny(reason: &str) -> super::Reply {
     let json = serde_json::json!({"decision": "deny", "reason": reason});
-    super::Reply {
-        stdout: Some(format!("{json}\n")),
-        stderr: None,
-        exit: crate::exit::OK,
-    }
+    super::Reply::json(&json)
 }
 
 #[cfg(test)]

@@ -18,6 +18,17 @@ pub struct Reply {
     pub exit: u8,
 }
 
+impl Reply {
+    /// One JSON document and a newline on stdout, exit 0: how most agents read a decision.
+    pub fn json(document: &serde_json::Value) -> Reply {
+        Reply {
+            stdout: Some(format!("{document}\n")),
+            stderr: None,
+            exit: crate::exit::OK,
+        }
+    }
+}
+
 /// A denial in `agent`'s own words. Each agent that is captured natively adds its printer
 /// here; until then a denial goes out in Claude Code's JSON, which VS Code reads the same way.
 fn deny(agent: Agent, reason: &str, event: &HookEvent) -> Reply {
