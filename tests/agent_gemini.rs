@@ -14,7 +14,7 @@ use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Value, json};
 
 use crate::common::net::{Background, free_port, wait_for_port};
-use crate::common::{Run, TestEnv, run_with_stdin};
+use crate::common::{Run, TestEnv, run_with_stdin, shared};
 
 const RECORDED: &str = "docs/agents/recorded/gemini-cli-0.61.0-hooks.jsonl";
 const SESSION: &str = "629cab06-47bb-41bc-afb3-1479ecd94e67";
@@ -478,6 +478,50 @@ fn every_analysis_command_works_on_a_gemini_session() {
     let list = env.run(&["list", "--format", "json"]);
     let list = list.success().json();
     assert!(list.to_string().contains("gemini-cli"), "{list}");
+}
+
+/// Gemini CLI gives `BeforeAgent` the prompt `/init` expands to, never `/init`: a session its
+/// hooks recorded began with a page of instructions nobody typed (its first prompt, its first
+/// phase), where the same session imported from the chat began with `/init`. The prompt is
+/// `/init` now, the text sent kept beside it as the import keeps it.
+#[test]
+fn gemini_init_is_recorded_as_the_person_typed_it() {
+    let env = TestEnv::new();
+    let chat = shared().join("corpus/gemini/Mai0313__VibeCodingTracker/gemini-session.jsonl");
+    let sent = std::fs::read_to_string(&chat)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|l| l["type"] == "user")
+        .map(|l| l["content"][0]["text"].as_str().unwrap().to_owned())
+        .unwrap();
+    let payload = json!({"session_id": "ginit", "transcript_path": "/t.jsonl",
+        "hook_event_name": "BeforeAgent", "timestamp": "2026-11-30T05:36:49.168Z",
+        "prompt": sent});
+    let run = gemini_hook(&env, &payload, true);
+    assert_eq!(run.code, 0, "{run:?}");
+    let events = env.events("ginit");
+    let prompts = of_type(&events, "user_prompt");
+    assert_eq!(prompts.len(), 1, "{events:?}");
+    assert_eq!(prompts[0]["data"]["prompt"], "/init");
+    assert_eq!(prompts[0]["data"]["sent_prompt"], sent.as_str());
+    let list = env.run(&["list", "--format", "json"]).json();
+    assert_eq!(list[0]["first_prompt"], "/init", "{list}");
+
+    // The import of that chat says the same.
+    let imported = TestEnv::new();
+    imported.run(&["import", chat.to_str().unwrap()]).success();
+    let list = imported.run(&["list", "--format", "json"]).json();
+    assert_eq!(list[0]["first_prompt"], "/init", "{list}");
+
+    // Any other prompt is kept as it came.
+    let other = json!({"session_id": "gplain", "hook_event_name": "BeforeAgent",
+        "timestamp": "2026-11-30T05:36:49.168Z", "prompt": "You are an AI agent: explain x"});
+    gemini_hook(&env, &other, true);
+    let events = env.events("gplain");
+    let prompt = of_type(&events, "user_prompt")[0];
+    assert_eq!(prompt["data"]["prompt"], "You are an AI agent: explain x");
+    assert!(prompt["data"].get("sent_prompt").is_none(), "{prompt}");
 }
 
 fn before_tool(tool: &str, input: Value) -> Value {

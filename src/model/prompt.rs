@@ -12,6 +12,11 @@
 
 use std::borrow::Cow;
 
+/// The key a prompt event keeps the text sent to the model under, where the person typed
+/// something else (a command the agent expanded, such as Gemini CLI's `/init`): `prompt` is
+/// what they typed. The Python tool ignores it.
+pub const SENT_PROMPT: &str = "sent_prompt";
+
 /// What a prompt is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PromptKind {

@@ -18,6 +18,7 @@
 //! with the square of the conversation, so `llm_request` is kept as its `model`, `config` and
 //! the number of its messages.
 
+use crate::model::prompt::SENT_PROMPT;
 use serde_json::{Map, Value};
 
 use super::payload::{Answer, Fields, HookEvent, HookPayload, LastResponse, PayloadError};
@@ -149,11 +150,17 @@ pub(super) fn read(arg: &str, fields: Map<String, Value>) -> Result<HookPayload,
         HookEvent::Stop => text("prompt_response").map(Answer::Text),
         _ => None,
     };
-    let prompt = match event {
+    let mut prompt = match event {
         HookEvent::UserPromptSubmit => f.0.get("prompt").cloned(),
         _ => None,
     };
-    Ok(HookPayload {
+    // What the person typed, as the chat keeps it (`displayContent`) and the import reads it;
+    // what went to the model beside it, under the key the import uses.
+    let sent = prompt.take_if(|p| p.as_str().is_some_and(is_init_prompt));
+    if sent.is_some() {
+        prompt = Some("/init".into());
+    }
+    let mut payload = HookPayload {
         agent: Agent::GeminiCli,
         session_id,
         cwd,
@@ -169,7 +176,23 @@ pub(super) fn read(arg: &str, fields: Map<String, Value>) -> Result<HookPayload,
         last_response,
         fields: f.0,
         event,
-    })
+    };
+    if let Some(sent) = sent {
+        payload.fields.insert(SENT_PROMPT.into(), sent);
+    }
+    Ok(payload)
+}
+
+/// How the prompt Gemini CLI's `/init` sends in the person's place begins (the same in the
+/// corpus's chat and in 0.61.0's `packages/core/src/commands/init.ts`). `BeforeAgent` is
+/// given that prompt, never `/init`, so a session recorded by hooks would begin with a page of
+/// instructions nobody typed, where its imported chat begins with `/init`.
+const INIT_OPENING: &str = "You are an AI agent that brings the power of Gemini directly into \
+     the terminal. Your task is to analyze the current directory and generate a comprehensive \
+     GEMINI.md file";
+
+fn is_init_prompt(prompt: &str) -> bool {
+    prompt.trim_start().starts_with(INIT_OPENING)
 }
 
 /// Keeps of a model request what says which call it was: the model, the generation config and

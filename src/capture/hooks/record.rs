@@ -18,6 +18,7 @@ use crate::capture::attribution::{Attribution, keys};
 use crate::capture::guard::{Denial, Guard};
 use crate::capture::sink::Sink;
 use crate::model::policy::{DENIED_KEY, check};
+use crate::model::prompt;
 use crate::model::shell_files::{self, Folder};
 use crate::model::tools::{self, ToolKind};
 use crate::model::view::{self, ToolCall};
@@ -885,7 +886,10 @@ impl Recorder<'_> {
             }
             HookEvent::UserPromptSubmit => {
                 let mut data = object([("prompt", p.prompt.clone().unwrap_or(Value::Null))]);
-                self.copy(&mut data, &["permission_mode", TURN_ID, "model"]);
+                self.copy(
+                    &mut data,
+                    &["permission_mode", TURN_ID, "model", prompt::SENT_PROMPT],
+                );
                 (EventType::UserPrompt, data)
             }
             HookEvent::PreToolUse => return self.tool_call(session),

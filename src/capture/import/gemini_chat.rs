@@ -20,6 +20,7 @@ use serde_json::{Map, Value};
 use super::agent_log::{self, Log, Position, count, string};
 use super::claude_transcript::{ImportError, ImportReport, ParentLink};
 use crate::capture::sink::Sink;
+use crate::model::prompt::SENT_PROMPT;
 use crate::model::tools::Agent;
 use crate::model::{EventType, Tokens};
 use crate::store::{EntryKind, Store, describe_entry, entry_kind, folder_entries};
@@ -359,10 +360,6 @@ const CONTINUATIONS: [&str; 2] = ["Please continue.", "System: Please continue."
 
 /// The `kind` of the decision that records Gemini CLI sending [`CONTINUATIONS`].
 const KIND_CONTINUATION: &str = "continuation";
-
-/// The key a prompt keeps the text sent to the model under, where the person typed something
-/// else (a command Gemini CLI expanded); the Python tool ignores it.
-const SENT_PROMPT: &str = "sent_prompt";
 
 fn tool_call(log: &mut Log, at: f64, call: &Value) {
     let at_call = agent_log::time(call, "timestamp").unwrap_or(at);
