@@ -158,3 +158,46 @@ fn standup_reports_what_the_session_did() {
         assert!(text.contains(needle), "{needle} missing from:\n{text}");
     }
 }
+
+/// An approach was shown with its phase's last command: a build that passed on its second try
+/// read `build (succeeded after retries): git log --oneline -3`, the command that came after
+/// it. It is shown with the command whose outcome is the approach's.
+#[test]
+fn an_approach_is_shown_with_the_command_that_decided_it() {
+    let env = TestEnv::new();
+    hook(
+        &env,
+        "session-start",
+        "SessionStart",
+        json!({"source": "startup"}),
+    );
+    hook(
+        &env,
+        "user-prompt",
+        "UserPromptSubmit",
+        json!({"prompt": "fix the build"}),
+    );
+    tool(&env, "Bash", json!({"command": "cargo build"}), false);
+    tool(&env, "Bash", json!({"command": "cargo build"}), true);
+    tool(
+        &env,
+        "Bash",
+        json!({"command": "git log --oneline -3"}),
+        true,
+    );
+    hook(&env, "session-end", "SessionEnd", json!({"reason": "exit"}));
+
+    let r = env.run(&["standup", "--format", "json"]).success().json();
+    let last = r["approaches"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["decided_by"], "cargo build", "{r}");
+    assert_eq!(
+        last["commands"].as_array().unwrap().last().unwrap(),
+        "git log --oneline -3"
+    );
+    let text = env.run(&["standup"]).success().stdout.clone();
+    let line = text
+        .lines()
+        .find(|l| l.contains("succeeded after retries"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(line.ends_with(": cargo build"), "{text}");
+}

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::outcome::Verdict;
 use super::phases::{PhaseBuilder, Phases};
 use crate::model::meta::Believed;
 use crate::model::view::ToolCall;
@@ -13,6 +14,10 @@ pub struct Approach {
     pub label: String,
     pub outcome: &'static str,
     pub commands: Vec<String>,
+    /// The command whose outcome is the approach's: its last test run, build or check that
+    /// passed or failed (a phase named `build` may go on to `git log`, which says nothing of
+    /// the build); `None` when it ran none.
+    pub decided_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -223,10 +228,21 @@ impl StandupBuilder {
                     (false, true) => "succeeded after retries",
                     (false, false) => "done",
                 };
+                let decided_by = p
+                    .ran
+                    .iter()
+                    .rev()
+                    .find(|r| {
+                        r.purpose.gates()
+                            && matches!(r.verdict, Some(Verdict::Passed | Verdict::Failed))
+                    })
+                    .or_else(|| p.ran.iter().rev().find(|r| p.failed && r.failed))
+                    .map(|r| r.command.clone());
                 Approach {
                     label: p.label.clone(),
                     outcome,
                     commands: p.ran.iter().map(|r| r.command.clone()).collect(),
+                    decided_by,
                 }
             })
             .collect();

@@ -96,12 +96,14 @@ fn text(out: &mut impl Write, r: &Standup, paint: Painter) -> std::io::Result<()
         } else {
             format!(" ({})", a.outcome)
         };
-        let last = a
-            .commands
-            .last()
+        // The command that decided the outcome where one did, else the last one run.
+        let command = a
+            .decided_by
+            .as_ref()
+            .or(a.commands.last())
             .map(|c| format!(": {}", terminal::one_line(c, 60)))
             .unwrap_or_default();
-        writeln!(out, "  {mark} {}{how}{last}", a.label)?;
+        writeln!(out, "  {mark} {}{how}{command}", a.label)?;
     }
     if !r.dependencies.is_empty() || !r.manifests_changed.is_empty() {
         writeln!(out, "{}", paint.bold("Dependencies added:"))?;
