@@ -310,3 +310,23 @@ fn bad_input_is_one_clear_line() {
     assert_eq!(nothing_before.code, 2);
     assert!(nothing_before.stderr.contains("no session started before"));
 }
+
+/// The same calm sessions, whose turns in the window each ended on an API error (StopFailure):
+/// drift's error rate counted those as failed calls, and every session moved to another bucket
+/// for the service's failures. They are no call's.
+#[test]
+fn an_api_error_that_ended_a_turn_moves_no_error_rate() {
+    let env = TestEnv::new();
+    store(&env, |id, start, i| {
+        steady(id, start, i).turn_error("API Error: 529 Overloaded")
+    });
+    let r = env
+        .run(&["drift", "--since", SINCE, "--format", "json"])
+        .json();
+    assert!(dimension(&r, "error_rate") < 0.05, "{r}");
+    env.unusable_index();
+    let r = env
+        .run(&["drift", "--since", SINCE, "--format", "json"])
+        .json();
+    assert!(dimension(&r, "error_rate") < 0.05, "{r}");
+}

@@ -446,3 +446,40 @@ fn eval_compare_help_names_each_verdict_it_gives() {
         assert!(help.contains(&format!("`{word}`")), "{word}: {help}");
     }
 }
+
+/// `no_errors` failed a session whose every call went well, for the API error that ended its
+/// turn (StopFailure): the service failed, not the work. It passes and says why; a failed call
+/// beside such an error still fails it, counted alone.
+#[test]
+fn no_errors_passes_a_session_whose_only_error_ended_a_turn() {
+    let env = TestEnv::new();
+    SessionBuilder::new(GOOD)
+        .prompt("go")
+        .tool_call("Bash", json!({"command": "ls"}))
+        .result(json!("ok"))
+        .turn_error("API Error: 529 Overloaded")
+        .write(&env);
+    SessionBuilder::new(BAD)
+        .prompt("go")
+        .tool_call("Bash", json!({"command": "make"}))
+        .error("exit 2")
+        .turn_error("API Error: 529 Overloaded")
+        .write(&env);
+    let run = env.run(&["eval", &GOOD[..8], "--format", "json"]);
+    run.success();
+    let result = &run.json()["results"][0];
+    assert_eq!(result["score"], 1.0, "{result}");
+    assert_eq!(result["value"], 0.0, "{result}");
+    assert_eq!(
+        result["reason"], "no failed tool calls (1 API error ended a turn)",
+        "{result}"
+    );
+    let run = env.run(&["eval", &BAD[..8], "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let result = &run.json()["results"][0];
+    assert_eq!(result["value"], 1.0, "{result}");
+    assert_eq!(
+        result["reason"], "1 failed tool call (1 API error ended a turn)",
+        "{result}"
+    );
+}

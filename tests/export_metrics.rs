@@ -246,3 +246,50 @@ fn a_cost_point_names_the_models_it_counts_at_zero_for_want_of_a_price() {
     );
     assert_eq!(models(&priced), None);
 }
+
+/// A session of two calls, one failed, whose turn then ended on an API error (StopFailure): its
+/// error rate was 1, the API's error counted as a failed call, and a session whose every call
+/// went well scored 0 on `no_errors` for such an error. They are no call's.
+#[test]
+fn an_api_error_that_ended_a_turn_is_no_failed_call_in_the_metrics() {
+    let env = TestEnv::new();
+    let start = now() - 86_400.0;
+    SessionBuilder::new("m-failed")
+        .started(start)
+        .tool_call("Bash", json!({"command": "make"}))
+        .error("exit 2")
+        .tool_call("Bash", json!({"command": "ls"}))
+        .result(json!("ok"))
+        .turn_error("API Error: 529 Overloaded")
+        .write(&env);
+    SessionBuilder::new("m-served")
+        .started(start)
+        .tool_call("Bash", json!({"command": "ls"}))
+        .result(json!("ok"))
+        .turn_error("API Error: 529 Overloaded")
+        .write(&env);
+    for pass in ["indexed", "scanned"] {
+        if pass == "scanned" {
+            env.unusable_index();
+        }
+        let run = env.run(&["export", "--metrics", "--backend", "otlp"]);
+        run.success();
+        let points = points(&run.json());
+        let v = |metric: &str, session: &str| value(&points, metric, session, None);
+        assert!(
+            (v("agent_strace.session.error_rate", "m-failed") - 0.5).abs() < 1e-9,
+            "{pass}"
+        );
+        assert!(
+            v("agent_strace.session.error_rate", "m-served").abs() < 1e-12,
+            "{pass}"
+        );
+        let judge = value(
+            &points,
+            "agent_strace.eval.score",
+            "m-served",
+            Some("no_errors"),
+        );
+        assert!((judge - 1.0).abs() < 1e-12, "{pass}");
+    }
+}

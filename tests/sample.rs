@@ -200,3 +200,32 @@ fn counts_of_one_are_singular_and_no_message_hedges_with_s_in_brackets() {
         assert!(!run.stderr.contains("(s)"), "{args:?}: {}", run.stderr);
     }
 }
+
+/// A session of two calls, one failed, whose turn then ended on an API error (StopFailure):
+/// its error rate was 1 (the API's error counted as a failed call), ranking it among the worst
+/// for the service's failure. It is 0.5, with the index and without it.
+#[test]
+fn an_api_error_that_ended_a_turn_is_no_error_in_the_score() {
+    let env = TestEnv::new();
+    SessionBuilder::new("s-api")
+        .prompt("go")
+        .tool_call("Bash", json!({"command": "make"}))
+        .error("exit 2")
+        .tool_call("Bash", json!({"command": "ls"}))
+        .result(json!("ok"))
+        .turn_error("API Error: 529 Overloaded")
+        .write(&env);
+    let lines = sample(&env, &["--strategy", "worst", "--n", "1"]);
+    assert_eq!(
+        lines[0]["score"]["error_rate"], 0.5,
+        "{}",
+        lines[0]["score"]
+    );
+    env.unusable_index();
+    let lines = sample(&env, &["--strategy", "worst", "--n", "1"]);
+    assert_eq!(
+        lines[0]["score"]["error_rate"], 0.5,
+        "{}",
+        lines[0]["score"]
+    );
+}

@@ -58,7 +58,8 @@ pub const DIMENSIONS: [&str; 6] = [
 pub struct SessionFigures {
     pub started_at: f64,
     pub tool_calls: u64,
-    /// Failed calls per call (refused calls are no failures).
+    /// Failed calls per call (refused calls are no failures, and an API error that ended a
+    /// turn is no call's).
     pub error_rate: f64,
     /// Retries (see [`Summary::retries`]) per call.
     pub retry_rate: f64,
@@ -81,7 +82,7 @@ impl SessionFigures {
         SessionFigures {
             started_at,
             tool_calls: c.tool_calls,
-            error_rate: (c.failures() as f64 / calls).min(1.0),
+            error_rate: (c.tool_failures() as f64 / calls).min(1.0),
             retry_rate: (summary.retries as f64 / calls).min(1.0),
             files_written: summary.files.values().filter(|f| f.writes > 0).count() as u64,
             duration_secs: duration,

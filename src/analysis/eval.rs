@@ -261,17 +261,33 @@ fn under(actual: f64, limit: f64, show: impl Fn(f64) -> String) -> (f64, String)
 }
 
 fn no_errors(session: &SessionFacts<'_>) -> (f64, String, Option<f64>) {
-    let (mut failed, mut refused) = (0u64, 0u64);
+    let (mut failed, mut refused, mut of_the_turn) = (0u64, 0u64, 0u64);
     for event in session.events {
         if let View::ToolResult(result) = View::of(event, session.agent) {
+            // An API error that ended a turn is no call's: the service failed, not the work.
+            if result.of_no_call {
+                of_the_turn += u64::from(result.failed());
+                continue;
+            }
             failed += u64::from(result.failed());
             refused += u64::from(result.rejected());
         }
     }
-    let refused_note = match refused {
-        0 => String::new(),
-        1 => " (1 refused call is no error)".to_owned(),
-        n => format!(" ({n} refused calls are no errors)"),
+    let mut notes = Vec::new();
+    match refused {
+        0 => {}
+        1 => notes.push("1 refused call is no error".to_owned()),
+        n => notes.push(format!("{n} refused calls are no errors")),
+    }
+    match of_the_turn {
+        0 => {}
+        1 => notes.push("1 API error ended a turn".to_owned()),
+        n => notes.push(format!("{n} API errors ended turns")),
+    }
+    let refused_note = if notes.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", notes.join(", "))
     };
     let reason = match failed {
         0 => format!("no failed tool calls{refused_note}"),

@@ -8,7 +8,7 @@ use crate::model::meta::Believed;
 /// What a session is scored on.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Score {
-    /// Errors per tool call.
+    /// Failed calls per tool call (an API error that ended a turn is no call's).
     pub error_rate: f64,
     /// Calls that repeated the call before them, per tool call.
     pub retry_rate: f64,

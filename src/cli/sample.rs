@@ -98,9 +98,10 @@ pub(crate) fn run(args: &SampleArgs, globals: &Globals) -> Result<u8> {
             let duration = meta
                 .unbelievable()
                 .duration(meta.duration_secs().unwrap_or(0.0));
-            // A call the user refused is no error (as `list` and `drift` count them).
+            // A call the user refused is no error (as `list` and `drift` count them), and an
+            // API error that ended a turn is no call's: the service failed, not the work.
             let score = Score::new(
-                summary.counters.failures(),
+                summary.counters.tool_failures(),
                 summary.retries,
                 summary.counters.tool_calls,
                 written,

@@ -36,6 +36,12 @@ impl Counters {
         self.errors.saturating_sub(self.rejections)
     }
 
+    /// Of [`Counters::failures`], the calls' own: the errors of no call (an API error that
+    /// ended a turn) left out. A rate per call counts these: a turn's error is no call's.
+    pub fn tool_failures(&self) -> u64 {
+        self.failures().saturating_sub(self.turn_errors)
+    }
+
     pub fn observe(&mut self, event: &EventHead<'_>) {
         self.events += 1;
         match event.kind() {
@@ -107,6 +113,7 @@ mod tests {
         );
         // The error with no data names no call either: of the three, two are the turn's.
         assert_eq!(c.turn_errors, 2);
+        assert_eq!(c.tool_failures(), 0);
         assert_eq!(c.total_tokens, 7);
         assert_eq!(
             (c.first_timestamp, c.last_timestamp, c.ended_at),

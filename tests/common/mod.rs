@@ -122,6 +122,16 @@ impl TestEnv {
         self.path().join(".agent-traces")
     }
 
+    /// Leaves the store with an index that cannot be used (a folder at its path), so that the
+    /// commands that follow read every session's files, with a warning.
+    pub fn unusable_index(&self) {
+        let index = self.store().join(".index.sqlite");
+        for side in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{side}", index.display()));
+        }
+        std::fs::create_dir(&index).expect("a folder in the index's place");
+    }
+
     /// A command for the binary, run in the environment's directory with a clean environment.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(bin());

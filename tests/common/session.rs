@@ -160,6 +160,16 @@ impl SessionBuilder {
         .parent(&call)
     }
 
+    /// An API error that ended the turn (Claude Code's StopFailure): an error of no call, the
+    /// turn's and not a tool's.
+    pub fn turn_error(self, message: &str) -> Self {
+        self.event(
+            EventType::Error,
+            json!({"error": message, "error_type": "overloaded",
+                   "hook_event_name": "StopFailure"}),
+        )
+    }
+
     /// A `file_read` of `path` by the last call.
     pub fn file_read(self, path: &str) -> Self {
         let (call, _) = self.call();
