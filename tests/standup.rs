@@ -200,4 +200,41 @@ fn an_approach_is_shown_with_the_command_that_decided_it() {
         .find(|l| l.contains("succeeded after retries"))
         .unwrap_or_else(|| panic!("{text}"));
     assert!(line.ends_with(": cargo build"), "{text}");
+
+/// standup's "Stats: … 2 errors" counted the API error that ended a turn (StopFailure) with the
+/// tools' failed calls: it says how many were the turn's, as replay's header does, and its JSON
+/// gives `tool_errors` and `turn_errors` beside `errors`.
+#[test]
+fn standup_tells_the_turns_errors_from_the_tools() {
+    let env = TestEnv::new();
+    hook(
+        &env,
+        "user-prompt",
+        "UserPromptSubmit",
+        json!({"prompt": "build it"}),
+    );
+    tool(&env, "Bash", json!({"command": "make"}), false);
+    hook(
+        &env,
+        "StopFailure",
+        "StopFailure",
+        json!({"error": "overloaded", "error_details": "529 Overloaded"}),
+    );
+    let text = env.run(&["standup", SID, "--color", "never"]);
+    assert!(
+        text.success()
+            .stdout
+            .contains("Stats: 1 tool call, 0 retries, 2 errors (1 of the turn)\n"),
+        "{}",
+        text.stdout
+    );
+    let json = env
+        .run(&["standup", SID, "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(
+        (&json["errors"], &json["tool_errors"], &json["turn_errors"]),
+        (&json!(2), &json!(1), &json!(1)),
+        "{json}"
+    );
 }

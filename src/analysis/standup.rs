@@ -54,8 +54,13 @@ pub struct Standup {
     pub review: Vec<Review>,
     pub tool_calls: u64,
     pub retries: u64,
-    /// Calls that failed, as `stats` counts them.
+    /// Calls that failed, and the errors of no call (`turn_errors`), as `stats` counts them.
     pub errors: u64,
+    /// Of `errors`, the calls' own.
+    pub tool_errors: u64,
+    /// Of `errors`, those of no call (an API error that ended a turn): the service's, not the
+    /// work's.
+    pub turn_errors: u64,
     /// Calls the user refused or stopped (not among `errors`).
     pub rejections: u64,
 }
@@ -260,6 +265,8 @@ impl StandupBuilder {
             tool_calls: phases.tool_calls,
             retries: phases.retries,
             errors: phases.errors,
+            tool_errors: phases.tool_errors,
+            turn_errors: phases.turn_errors.len() as u64,
             rejections: phases.rejections,
         }
     }

@@ -132,9 +132,15 @@ fn text(out: &mut impl Write, r: &Standup, paint: Painter) -> std::io::Result<()
     } else {
         String::new()
     };
+    // The API errors that ended turns are no tool's: said apart, as replay's header says them.
+    let of_the_turn = if r.turn_errors > 0 {
+        format!(" ({} of the turn)", r.turn_errors)
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "Stats: {}, {}, {}{rejected}",
+        "Stats: {}, {}, {}{of_the_turn}{rejected}",
         terminal::count(r.tool_calls, "tool call"),
         terminal::count_as(r.retries, "retry", "retries"),
         terminal::count(r.errors, "error")
