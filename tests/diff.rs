@@ -1025,3 +1025,41 @@ fn a_semantic_diff_shows_the_turns_errors_and_interrupts() {
         "{same}"
     );
 }
+
+/// `compare` counted the API error that ended a turn (StopFailure) among a session's errors
+/// without a word. It shows the turns' errors in a row of their own, gives `tool_errors` and
+/// `turn_errors` in JSON, and weighs them nothing in the verdict: the service failed, not the
+/// work.
+#[test]
+fn compare_shows_the_turns_errors_apart_and_weighs_them_nothing() {
+    let env = TestEnv::new();
+    straight_run().write(&env);
+    let served = "5e2fed00-0000-4000-8000-000000000000";
+    straight_run()
+        .meta(|m| m.session_id = served.to_owned())
+        .at(46.0)
+        .turn_error("API Error: 529 Overloaded")
+        .write(&env);
+    let c = json(&env, &["compare", B, served, "--format", "json"]);
+    let side = |s: &str, k: &str| (c["a"][k].clone(), c[s][k].clone());
+    assert_eq!(side("b", "errors"), (json!(0), json!(1)), "{c}");
+    assert_eq!(side("b", "tool_errors"), (json!(0), json!(0)), "{c}");
+    assert_eq!(side("b", "turn_errors"), (json!(0), json!(1)), "{c}");
+    assert_eq!(side("b", "failures"), (json!(0), json!(0)), "{c}");
+    let reasons = c["verdict"]["reasons"].to_string();
+    assert!(
+        !reasons.contains("fail") && !reasons.contains("error"),
+        "{c}"
+    );
+    let text = env.run(&["compare", B, served, "--color", "never"]);
+    let rows: Vec<&str> = text
+        .success()
+        .stdout
+        .lines()
+        .filter(|l| l.contains(" errors ") || l.contains("Errors"))
+        .map(str::trim)
+        .collect();
+    assert_eq!(rows.len(), 2, "{}", text.stdout);
+    assert!(rows[0].starts_with("Errors "), "{}", text.stdout);
+    assert!(rows[1].starts_with("Turn errors "), "{}", text.stdout);
+}

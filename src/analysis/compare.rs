@@ -150,8 +150,14 @@ pub struct Figures {
     pub context_resets: u64,
     /// Files written or edited.
     pub files_modified: u64,
-    /// Calls that failed (refused ones are not errors).
+    /// Calls that failed (refused ones are not errors), and the errors of no call
+    /// (`turn_errors`), as `explain` counts errors.
     pub errors: u64,
+    /// Of `errors`, the calls' own.
+    pub tool_errors: u64,
+    /// Of `errors`, those of no call (an API error that ended a turn). They weigh nothing in the
+    /// verdict (nor among `failures`): the service failed, not the work.
+    pub turn_errors: u64,
     /// The failures `explain` lists, which the verdict weighs: the errors less those that were
     /// answers (`git commit` with nothing to commit), and runs that failed with no error.
     pub failures: u64,
@@ -271,6 +277,8 @@ pub fn figures(input: &Input<'_>) -> Figures {
         context_resets: context_resets(input.events),
         files_modified: modified.len() as u64,
         errors: phases.errors,
+        tool_errors: phases.tool_errors,
+        turn_errors: phases.turn_errors.len() as u64,
         failures: phases.failures.len() as u64,
         retries: phases.retries,
         outcome: WorkOutcome::of(phases),
@@ -698,6 +706,8 @@ mod tests {
             context_resets: 0,
             files_modified: 0,
             errors: failures,
+            tool_errors: failures,
+            turn_errors: 0,
             failures,
             retries: 0,
             outcome: WorkOutcome::Unknown,

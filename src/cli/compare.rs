@@ -271,7 +271,7 @@ fn text(out: &mut impl Write, cmp: &Comparison, paint: Painter) -> std::io::Resu
             change(x as f64, y as f64),
         )
     };
-    let rows: [(&str, String, String, String); 8] = [
+    let mut rows: Vec<(&str, String, String, String)> = vec![
         (
             "Duration",
             terminal::believed(a.duration_s, terminal::duration_secs),
@@ -289,6 +289,15 @@ fn text(out: &mut impl Write, cmp: &Comparison, paint: Painter) -> std::io::Resu
         counted("Errors", a.errors, b.errors),
         counted("Failures", a.failures, b.failures),
     ];
+    // Of the errors, the turns' (an API error that ended one), under them: shown when either
+    // session had some, as `diff --semantic` shows them; they weigh nothing in the verdict.
+    if a.turn_errors > 0 || b.turn_errors > 0 {
+        let at = rows
+            .iter()
+            .position(|r| r.0 == "Errors")
+            .map_or(rows.len(), |i| i + 1);
+        rows.insert(at, counted("Turn errors", a.turn_errors, b.turn_errors));
+    }
     for (label, va, vb, ch) in rows {
         writeln!(out, "  {label:<18} {va:>14} {vb:>14} {ch:>10}")?;
     }
