@@ -821,3 +821,75 @@ fn the_html_pages_mark_every_cost_that_counts_an_unpriced_model() {
         assert_eq!(marked_bars, 1, "{args:?}");
     }
 }
+
+/// The dashboard counted the API errors that ended turns (StopFailure) as failed calls: in its
+/// error rate, an overloaded API looked like tools failing. The rate is the calls' own; the
+/// errors say how many were the turns', in text, in the page and in JSON (`tool_errors`,
+/// `turn_errors` beside `errors`), read from the index or without it.
+#[test]
+fn the_turns_errors_are_no_failed_calls_in_the_error_rate() {
+    let env = TestEnv::new();
+    for (i, failed) in [(1, true), (2, false)] {
+        let mut s = SessionBuilder::new(&id(i))
+            .started(days_ago(0))
+            .prompt("go")
+            .tool_call("Bash", json!({"command": "make"}));
+        s = if failed {
+            s.error("exit 2")
+        } else {
+            s.result(json!("ok"))
+        };
+        s.tool_call("Bash", json!({"command": "ls"}))
+            .result(json!("ok"))
+            .turn_error("API Error: 529 Overloaded")
+            .write(&env);
+    }
+    let mut boards = Vec::new();
+    for pass in ["indexed", "scanned"] {
+        if pass == "scanned" {
+            env.unusable_index();
+        }
+        let d = run(&env, &["dashboard", "--format", "json"]).json();
+        let t = &d["totals"];
+        assert_eq!(
+            (&t["errors"], &t["tool_errors"], &t["turn_errors"]),
+            (&json!(3), &json!(1), &json!(2)),
+            "{pass}: {t}"
+        );
+        let today = d["buckets"].as_array().unwrap().last().unwrap();
+        assert_eq!(today["error_rate"], 0.25, "{pass}: {today}");
+        assert_eq!(today["turn_errors"], 2, "{pass}: {today}");
+        boards.push(d);
+    }
+    assert_eq!(boards[0]["totals"], boards[1]["totals"]);
+    let text = run(&env, &["dashboard"]);
+    let line = |name: &str| {
+        text.stdout
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} line: {}", text.stdout))
+            .to_owned()
+    };
+    assert!(
+        line("Errors").ends_with("  (2 of the turn)"),
+        "{}",
+        text.stdout
+    );
+    let trend = run(&env, &["dashboard", "--trend"]);
+    let rate = trend
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Error rate"))
+        .unwrap_or_else(|| panic!("no Error rate line: {}", trend.stdout));
+    assert!(rate.contains(" 25% "), "{}", trend.stdout);
+    assert!(
+        trend.stdout.contains("ERRORS  TURN ERRORS"),
+        "{}",
+        trend.stdout
+    );
+    let page = env.path().join("out/index.html");
+    run(&env, &["dashboard", "--html", page.to_str().unwrap()]).success();
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains(">3 (2 of the turn)<"), "{html}");
+    assert!(html.contains(">1 (1 of the turn)<"), "{html}");
+}

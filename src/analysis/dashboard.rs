@@ -54,8 +54,13 @@ pub struct SessionFigures {
     pub agent_name: String,
     pub first_prompt: Option<String>,
     pub tool_calls: Believed<u64>,
-    /// Calls that failed (refused calls are no errors), as `list` counts them.
+    /// Calls that failed (refused calls are no errors), as `list` counts them, and the errors of
+    /// no call (`turn_errors`).
     pub errors: Believed<u64>,
+    /// Of `errors`, the calls' own.
+    pub tool_errors: Believed<u64>,
+    /// Of `errors`, those of no call (an API error that ended a turn): the service's, no call's.
+    pub turn_errors: u64,
     pub retries: u64,
     pub tokens: Believed<u64>,
     pub cost_usd: f64,
@@ -102,12 +107,16 @@ pub struct Bucket {
     pub sessions: u64,
     pub tool_calls: u64,
     pub errors: u64,
+    /// Of `errors`, the calls' own.
+    pub tool_errors: u64,
+    /// Of `errors`, those of no call (an API error that ended a turn).
+    pub turn_errors: u64,
     pub retries: u64,
     pub tokens: u64,
     pub cost_usd: f64,
     /// Models whose usage has no known price, in name order: the cost counts them at $0.
     pub cost_unpriced_models: Vec<String>,
-    /// Failed calls per call; 0 without calls.
+    /// Failed calls per call (an API error that ended a turn is no call's); 0 without calls.
     pub error_rate: f64,
     /// Retried calls per call; 0 without calls.
     pub retry_rate: f64,
@@ -122,6 +131,10 @@ pub struct Totals {
     pub subagent_sessions: u64,
     pub tool_calls: u64,
     pub errors: u64,
+    /// Of `errors`, the calls' own.
+    pub tool_errors: u64,
+    /// Of `errors`, those of no call (an API error that ended a turn).
+    pub turn_errors: u64,
     pub retries: u64,
     pub tokens: u64,
     pub cost_usd: f64,
@@ -266,6 +279,8 @@ fn figures_of(
         first_prompt: summary.first_prompt.clone(),
         tool_calls: Believed::default(),
         errors: Believed::default(),
+        tool_errors: Believed::default(),
+        turn_errors: 0,
         retries: 0,
         tokens: Believed::default(),
         cost_usd: 0.0,
@@ -286,11 +301,12 @@ fn figures_of(
             sum.value = sum.value.saturating_add(n);
         };
         add(&mut f.tool_calls, "tool_calls", meta.tool_calls);
-        add(
-            &mut f.errors,
-            "errors",
-            meta.errors.saturating_sub(summary.counters.rejections),
-        );
+        let failures = meta.errors.saturating_sub(summary.counters.rejections);
+        add(&mut f.errors, "errors", failures);
+        // The API errors that ended turns are no call's: apart, and out of the error rate.
+        let turn_errors = summary.counters.turn_errors.min(failures);
+        add(&mut f.tool_errors, "errors", failures - turn_errors);
+        f.turn_errors += turn_errors;
         add(&mut f.tokens, "total_tokens", meta.total_tokens);
         f.unbelievable.extend(doubts);
         f.retries += summary.retries;
@@ -392,6 +408,8 @@ pub fn dashboard(
             b.sessions += 1;
             b.tool_calls += known(s.tool_calls);
             b.errors += known(s.errors);
+            b.tool_errors += known(s.tool_errors);
+            b.turn_errors += s.turn_errors;
             b.retries += s.retries;
             b.tokens = b.tokens.saturating_add(known(s.tokens));
             costs[i] += s.cost;
@@ -403,6 +421,8 @@ pub fn dashboard(
         totals.subagent_sessions += s.subagents;
         totals.tool_calls += known(s.tool_calls);
         totals.errors += known(s.errors);
+        totals.tool_errors += known(s.tool_errors);
+        totals.turn_errors += s.turn_errors;
         totals.retries += s.retries;
         totals.tokens = totals.tokens.saturating_add(known(s.tokens));
         cost += s.cost;
@@ -418,7 +438,7 @@ pub fn dashboard(
         b.cost_usd = c.usd();
         b.cost_unpriced_models.sort_unstable();
         b.cost_unpriced_models.dedup();
-        b.error_rate = rate(b.errors, b.tool_calls);
+        b.error_rate = rate(b.tool_errors, b.tool_calls);
         b.retry_rate = rate(b.retries, b.tool_calls);
         b.median_duration_s = median(&mut d);
     }

@@ -77,6 +77,15 @@ pub fn write_dashboard(out: &mut impl Write, d: &Dashboard, p: Painter) -> io::R
     } else {
         String::new()
     };
+    // The API errors that ended turns are no tool's: said apart, as `stats` says them.
+    let of_the_turn = if t.turn_errors > 0 {
+        p.dim(&format!(
+            "  ({} of the turn)",
+            terminal::thousands(t.turn_errors)
+        ))
+    } else {
+        String::new()
+    };
     let rows: [(&str, String, Vec<Option<f64>>); 5] = [
         (
             "Sessions",
@@ -101,13 +110,17 @@ pub fn write_dashboard(out: &mut impl Write, d: &Dashboard, p: Painter) -> io::R
         ("Cost", cost, series(b, |b| b.cost_usd)),
     ];
     writeln!(out)?;
-    for (i, (name, total, values)) in rows.iter().enumerate() {
+    for (name, total, values) in &rows {
         let total = if *name == "Errors" && t.errors > 0 {
             p.red(&format!("{total:>12}"))
         } else {
             format!("{total:>12}")
         };
-        let extra = if i == 0 { subagents.as_str() } else { "" };
+        let extra = match *name {
+            "Sessions" => subagents.as_str(),
+            "Errors" => of_the_turn.as_str(),
+            _ => "",
+        };
         writeln!(
             out,
             "{:<12}{total}{} {}{extra}",
@@ -191,7 +204,8 @@ pub fn write_trend(
     let whole_rate = |part: u64| (t.tool_calls > 0).then(|| part as f64 / t.tool_calls as f64);
     rows.push((
         "Error rate".to_owned(),
-        percent(whole_rate(t.errors)),
+        // Of the calls' own errors: an API error that ended a turn is no call's.
+        percent(whole_rate(t.tool_errors)),
         sparkline(&series(b, |b| b.error_rate), None),
     ));
     rows.push((
@@ -299,12 +313,16 @@ pub fn write_recent(out: &mut impl Write, recent: &[SessionFigures], p: Painter)
         ),
         None => String::new(),
     };
+    // Of the errors, the turns' (an API error that ended one) in a column of their own when a
+    // session has some, as `list` shows them.
+    let turn_column = recent.iter().any(|s| s.turn_errors > 0);
+    let turn_head = if turn_column { "  TURN ERRORS" } else { "" };
     writeln!(out)?;
     writeln!(
         out,
         "{}",
         p.bold(&format!(
-            "{:<10}  {}{:<16}  {:>6}  {:>6}  {:>9}  {:>8}  FIRST PROMPT",
+            "{:<10}  {}{:<16}  {:>6}  {:>6}{turn_head}  {:>9}  {:>8}  FIRST PROMPT",
             "SESSION",
             project_cell("PROJECT"),
             "STARTED",
@@ -316,9 +334,14 @@ pub fn write_recent(out: &mut impl Write, recent: &[SessionFigures], p: Painter)
     )?;
     for s in recent {
         let errors = format!("{:>6}", terminal::believed(s.errors, |n| n.to_string()));
+        let turn_errors = if turn_column {
+            format!("  {:>11}", s.turn_errors)
+        } else {
+            String::new()
+        };
         writeln!(
             out,
-            "{}  {}{:<16}  {:>6}  {}  {:>9}{} {:>8}  {}",
+            "{}  {}{:<16}  {:>6}  {}{turn_errors}  {:>9}{} {:>8}  {}",
             terminal::cell(&s.session_id, 10),
             project_cell(s.project.as_ref().map_or("", |project| &project.label)),
             terminal::believed(s.started_at, terminal::local_time),

@@ -307,7 +307,17 @@ pub fn dashboard_page(d: &Dashboard) -> String {
             "",
         );
     });
-    card(&mut out, "Errors", &count(t.errors as f64), |o| {
+    // The API errors that ended turns are no tool's: said apart, as `stats` says them.
+    let errors = if t.turn_errors > 0 {
+        format!(
+            "{} ({} of the turn)",
+            count(t.errors as f64),
+            count(t.turn_errors as f64)
+        )
+    } else {
+        count(t.errors as f64)
+    };
+    card(&mut out, "Errors", &errors, |o| {
         bars(
             o,
             "errors",
@@ -390,7 +400,8 @@ pub fn trend_page(board: &Dashboard, trend: &Trend) -> String {
             "-".to_owned()
         }
     };
-    card(&mut out, "Error rate", &whole(totals.errors), |o| {
+    // Of the calls' own errors: an API error that ended a turn is no call's.
+    card(&mut out, "Error rate", &whole(totals.tool_errors), |o| {
         let v: Vec<f64> = b.iter().map(|b| b.error_rate).collect();
         bars(o, "error_rate", b, &v, &percent, m, "err");
     });
@@ -478,7 +489,7 @@ fn recent(out: &mut String, sessions: &[SessionFigures]) {
             text(&terminal::believed(s.started_at, terminal::local_time)),
             text(&s.agent_name),
             terminal::believed(s.tool_calls, |n| n.to_string()),
-            terminal::believed(s.errors, |n| n.to_string()),
+            errors_cell(s),
             text(&terminal::dollars_marked(
                 s.cost_usd,
                 !s.cost_unpriced_models.is_empty()
@@ -491,6 +502,17 @@ fn recent(out: &mut String, sessions: &[SessionFigures]) {
         );
     }
     out.push_str("</tbody></table>\n");
+}
+
+/// A session's errors, with how many were the turns' (an API error that ended one) when some
+/// were, as `stats` says them.
+fn errors_cell(s: &SessionFigures) -> String {
+    let errors = terminal::believed(s.errors, |n| n.to_string());
+    if s.turn_errors > 0 {
+        format!("{errors} ({} of the turn)", s.turn_errors)
+    } else {
+        errors
+    }
 }
 
 #[cfg(test)]
