@@ -2287,6 +2287,32 @@ fn replay_list_and_sql_tell_the_turns_errors_from_the_tools() {
     );
 }
 
+/// `list`'s ERRORS column counted the API error that ended a turn (StopFailure) with the tools'
+/// failed calls without a word: a TURN ERRORS column says how many were the turns', when some
+/// session has some, from the index or without it.
+#[test]
+fn list_shows_the_turns_errors_in_a_column_of_their_own() {
+    let env = TestEnv::new();
+    a_failed_call_then_an_api_error(&env);
+    for pass in ["indexed", "scanned"] {
+        if pass == "scanned" {
+            env.unusable_index();
+        }
+        let list = env.run(&["list", "--color", "never"]);
+        let text = &list.success().stdout;
+        let head = text.lines().next().unwrap();
+        let row = text.lines().find(|l| l.starts_with(SID)).unwrap();
+        assert!(head.contains("  ERRORS  TURN ERRORS  "), "{pass}: {text}");
+        // 1 tool call, 2 errors, 1 of them the turn's.
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(
+            cells[4..8],
+            ["claude-code", "1", "2", "1"],
+            "{pass}: {text}"
+        );
+    }
+}
+
 /// Stop never fires for a turn an API error ended (StopFailure does), so what the model wrote
 /// in it before the request that failed was not recorded at all. It is read from the end of
 /// the transcript, from the lines written since the turn's prompt, the API error's own message

@@ -347,6 +347,14 @@ fn text(
     } else {
         ""
     };
+    // Of the errors, the turns' (an API error that ended one, no tool's) in a column of their
+    // own when some session has some, as `dashboard` shows them.
+    let turn_errors = |s: &ListedSession| s.errors.value.saturating_sub(s.tool_errors.value);
+    let turn_head = if sessions.iter().any(|s| turn_errors(s) > 0) {
+        "  TURN ERRORS"
+    } else {
+        ""
+    };
     let project_head = if projects {
         format!("{:<project_width$}  ", "PROJECT")
     } else {
@@ -356,7 +364,7 @@ fn text(
         out,
         "{}",
         paint.bold(&format!(
-            "{:<id_width$}  {project_head}{:<16}  {:>9}  {:<12}  {:>5}  {:>6}{rejected_head}  {:>9}  TITLE OR FIRST PROMPT",
+            "{:<id_width$}  {project_head}{:<16}  {:>9}  {:<12}  {:>5}  {:>6}{turn_head}{rejected_head}  {:>9}  TITLE OR FIRST PROMPT",
             "SESSION", "STARTED", "DURATION", "AGENT", "TOOLS", "ERRORS", "COST"
         ))
     )?;
@@ -393,6 +401,11 @@ fn text(
         } else {
             errors
         };
+        let of_the_turn = if turn_head.is_empty() {
+            String::new()
+        } else {
+            format!("  {:>11}", turn_errors(s))
+        };
         let rejected = if rejected_head.is_empty() {
             String::new()
         } else {
@@ -413,7 +426,7 @@ fn text(
             });
         writeln!(
             out,
-            "{}  {project}{started:<16}  {duration:>9}  {}  {tools:>5}  {errors}{rejected}  {cost:>9}{unpriced} {}",
+            "{}  {project}{started:<16}  {duration:>9}  {}  {tools:>5}  {errors}{of_the_turn}{rejected}  {cost:>9}{unpriced} {}",
             paint.cyan(&terminal::cell(s.session_id, id_width)),
             terminal::cell(s.agent_name, 12),
             // A dim placeholder, never an empty cell (it left the line ending in a space).
