@@ -597,3 +597,33 @@ fn an_interrupt_reads_as_the_terminal_says_it() {
         "{header}"
     );
 }
+
+/// `share`'s summary ("1 tool calls, 2 errors, …") counted the API error that ended a turn
+/// (StopFailure) with the tools' failed calls without a word; it says how many were the turn's,
+/// as the page's header does (`turn_errors` in the page's data).
+#[test]
+fn the_share_summary_tells_the_turns_errors_from_the_tools() {
+    use crate::common::SessionBuilder;
+
+    let env = TestEnv::new();
+    let id = SessionBuilder::new("5a4e0000-0000-4000-8000-000000000001")
+        .prompt("build it")
+        .tool_call("Bash", json!({"command": "make"}))
+        .error("exit 2")
+        .turn_error("API Error: 529 Overloaded")
+        .write(&env);
+    let path = page(&env, &["share", &id], "share.html");
+    let html = std::fs::read_to_string(&path).unwrap();
+    assert!(html.contains(r#""errors":2,"turn_errors":1,"#), "{html}");
+    let Some(browser) =
+        Browser::from_env("the_share_summary_tells_the_turns_errors_from_the_tools")
+    else {
+        return;
+    };
+    let seen = browser.run("replay.mjs", &json!({"path": path, "share": true}));
+    let summary = seen["summaryText"].as_str().unwrap();
+    assert!(
+        summary.contains("1 tool calls, 2 errors (1 of the turn), 0 rejected, 0 retries"),
+        "{summary}"
+    );
+}

@@ -87,7 +87,10 @@ pub struct ShareSummary {
     pub files_changed: Vec<String>,
     pub outcome: Outcome,
     pub tool_calls: u64,
+    /// Calls that failed, and the errors of no call (`turn_errors`), as `explain` counts them.
     pub errors: u64,
+    /// Of `errors`, those of no call (an API error that ended a turn): the service's.
+    pub turn_errors: u64,
     pub rejections: u64,
     pub retries: u64,
     pub wasted_s: f64,
@@ -370,6 +373,7 @@ pub fn summary(phases: &Phases, cost: Option<&CostReport>, running: bool) -> Sha
         outcome,
         tool_calls: phases.tool_calls,
         errors: phases.errors,
+        turn_errors: phases.turn_errors.len() as u64,
         rejections: phases.rejections,
         retries: phases.retries,
         wasted_s: phases.wasted_s,

@@ -122,7 +122,9 @@
     if (sum.outcome.by) out.append(el('div', 'mono', sum.outcome.by));
     if (sum.outcome.note) out.append(el('div', 'hint', sum.outcome.note));
     if (sum.outcome.running) out.append(el('div', 'hint', 'still running when this page was made'));
-    out.append(el('div', null, sum.tool_calls + ' tool calls, ' + sum.errors + ' errors, '
+    // The turn's errors (an API error that ended it) are no tool's: said apart, as the header does.
+    const ofTheTurn = sum.turn_errors > 0 ? ' (' + sum.turn_errors + ' of the turn)' : '';
+    out.append(el('div', null, sum.tool_calls + ' tool calls, ' + sum.errors + ' errors' + ofTheTurn + ', '
       + sum.rejections + ' rejected, ' + sum.retries + ' retries'));
     const cost = part('Cost');
     if (sum.cost) {
