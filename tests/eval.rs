@@ -326,7 +326,8 @@ fn without_a_settings_file_an_imported_transcript_is_scored_on_its_errors() {
     let results = report["results"].as_array().unwrap();
     assert_eq!(results.len(), 1);
     assert_eq!(results[0]["scorer"], "no_errors");
-    // The failed calls are the errors `list` counts (refused calls are neither).
+    // The failed calls are the tools' errors `list` counts (refused calls are neither, nor an
+    // API error that ended a turn).
     let listed = env.run(&["list", "--format", "json"]).json();
     let session = listed
         .as_array()
@@ -335,7 +336,7 @@ fn without_a_settings_file_an_imported_transcript_is_scored_on_its_errors() {
         .find(|s| s["session_id"] == "ae4a77f8-aedd-4bc1-888f-c94edc91af04")
         .unwrap()
         .clone();
-    let errors = session["errors"].as_f64().unwrap();
+    let errors = session["tool_errors"].as_f64().unwrap();
     assert!(errors > 0.0);
     assert_eq!(results[0]["value"].as_f64().unwrap(), errors);
     assert_eq!(run.code, 1);
