@@ -200,6 +200,7 @@ fn an_approach_is_shown_with_the_command_that_decided_it() {
         .find(|l| l.contains("succeeded after retries"))
         .unwrap_or_else(|| panic!("{text}"));
     assert!(line.ends_with(": cargo build"), "{text}");
+}
 
 /// standup's "Stats: … 2 errors" counted the API error that ended a turn (StopFailure) with the
 /// tools' failed calls: it says how many were the turn's, as replay's header does, and its JSON
