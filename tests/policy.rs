@@ -4740,6 +4740,39 @@ fn a_line_gits_settings_from_its_environment_run_is_read() {
     assert_only_denied_in_a_project("git-env-settings", &policy, &denied, &let_run);
 }
 
+/// git reads the files and folders its settings name: a config file it includes (`git -c
+/// include.path=secrets/k status`, `includeIf.….path`), its ignore and attributes files, a
+/// message template, a TLS key, the hooks it runs (`core.hooksPath`) and its work tree
+/// (`core.worktree`); given by `-c`, by `--config-env` (a variable's value, which may be any
+/// path) or by its environment, all passed a deny of `secrets/**`.
+#[test]
+fn a_file_gits_settings_name_is_read() {
+    let denied = [
+        "git -c include.path=secrets/k status",
+        "git -c includeIf.onbranch:main.path=secrets/k status",
+        "git -c core.excludesFile=secrets/k status",
+        "git -c core.attributesFile=secrets/k diff",
+        "git -c commit.template=secrets/k commit",
+        "git -c http.https://x.io.sslKey=secrets/k fetch",
+        "git -c core.hooksPath=secrets commit -m x",
+        "git -C src -c core.hooksPath=../secrets commit -m x",
+        "git -c core.worktree=secrets diff",
+        "git --config-env=include.path=X status",
+        "git --config-env include.path=X status",
+        "GIT_CONFIG_PARAMETERS=\"'include.path'='secrets/k'\" git status",
+        "GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=core.hooksPath GIT_CONFIG_VALUE_0=secrets git commit",
+    ];
+    let let_run = [
+        "git -c include.path=src/main.rs status",
+        "git -c core.hooksPath=.githooks commit -m x",
+        "git -c core.worktree=. diff",
+        "git -c user.name=secrets/k commit -m x",
+        "X=secrets git --config-env=user.name=X log",
+    ];
+    let policy = json!({"files": {"read": {"deny": ["secrets/**"]}}});
+    assert_only_denied_in_a_project("git-setting-files", &policy, &denied, &let_run);
+}
+
 /// What git prints of a diff, a log or a patch goes to the file `--output` names (`git diff
 /// --output=secrets/k`, `git log -p --output secrets/k`), and `git format-patch -o secrets/`
 /// writes its patches into that folder (with none, into the folder it runs in): both passed a

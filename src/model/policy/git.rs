@@ -47,7 +47,14 @@ pub struct GitPatch {
 }
 
 /// git's own options before its subcommand that take a value in the next word.
-const GIT_VALUED: &[&str] = &["-C", "-c", "--git-dir", "--work-tree", "--namespace"];
+const GIT_VALUED: &[&str] = &[
+    "-C",
+    "-c",
+    "--config-env",
+    "--git-dir",
+    "--work-tree",
+    "--namespace",
+];
 
 /// Settings whose value is a line git hands a shell (`core.pager`, `diff.external`, a
 /// filter's `clean`), by their name in lower case; `*` stands for one part of the name
@@ -109,6 +116,100 @@ fn config_line(key: &str, value: &str) -> Option<String> {
         None
     };
     line.map(str::to_owned)
+}
+
+/// Settings whose value names a file git reads, by their name in lower case (`*` as in
+/// [`CONFIG_LINES`]): a config file it includes, the ignore and attributes files, the message
+/// template, a TLS key or certificate, a cookie file.
+const CONFIG_FILES: &[&str] = &[
+    "include.path",
+    "includeif.*.path",
+    "core.excludesfile",
+    "core.attributesfile",
+    "commit.template",
+    "blame.ignorerevsfile",
+    "mailmap.file",
+    "gpg.ssh.allowedsignersfile",
+    "http.sslcert",
+    "http.sslkey",
+    "http.sslcainfo",
+    "http.cookiefile",
+    "http.*.sslcert",
+    "http.*.sslkey",
+    "http.*.sslcainfo",
+    "http.*.cookiefile",
+];
+
+/// Settings whose value names a folder git goes through: the hooks it runs (`core.hooksPath`),
+/// its work tree (`core.worktree`, as `--work-tree`), the template it copies into a new
+/// repository.
+const CONFIG_FOLDERS: &[&str] = &["core.hookspath", "core.worktree", "init.templatedir"];
+
+/// The files and folders git reads that its settings name, given by its own `-c key=value`
+/// options (`git -c include.path=secrets/k status`, `git -c core.hooksPath=secrets commit`), by
+/// `--config-env=key=VAR` (the variable's value: a path the line does not spell, `$VAR`), or
+/// by its environment as `-c` gives them (`GIT_CONFIG_PARAMETERS`, `GIT_CONFIG_KEY_0` with
+/// `GIT_CONFIG_VALUE_0`; `set` holds the `NAME=value` words of the line's environment).
+pub(super) fn config_files<'a>(
+    set: impl Iterator<Item = &'a String>,
+    args: &[String],
+    use_: &mut FileUse,
+) {
+    let set: Vec<(&str, &str)> = set.filter_map(|w| w.split_once('=')).collect();
+    let value_of = |name: &str| set.iter().rev().find(|(n, _)| *n == name).map(|(_, v)| *v);
+    let mut settings: Vec<(String, String)> = Vec::new();
+    let mut words = args.iter();
+    while let Some(w) = words.next().filter(|w| w.starts_with('-')) {
+        if w == "-c" {
+            if let Some((key, value)) = words.next().and_then(|kv| kv.split_once('=')) {
+                settings.push((key.to_owned(), value.to_owned()));
+            }
+            continue;
+        }
+        let from_env = match w.strip_prefix("--config-env") {
+            Some("") => words.next().map(String::as_str),
+            Some(joined) => joined.strip_prefix('='),
+            None => {
+                if GIT_VALUED.contains(&w.as_str()) {
+                    words.next();
+                }
+                None
+            }
+        };
+        if let Some((key, var)) = from_env.and_then(|kv| kv.rsplit_once('=')) {
+            let value = value_of(var).map_or_else(|| format!("${var}"), str::to_owned);
+            settings.push((key.to_owned(), value));
+        }
+    }
+    if let Some(params) = value_of("GIT_CONFIG_PARAMETERS") {
+        for cmd in super::shell::split(params) {
+            for kv in cmd.env.iter().chain(&cmd.words) {
+                if let Some((key, value)) = kv.split_once('=') {
+                    settings.push((key.to_owned(), value.to_owned()));
+                }
+            }
+        }
+    }
+    for (name, key) in &set {
+        let value = name
+            .strip_prefix("GIT_CONFIG_KEY_")
+            .and_then(|n| value_of(&format!("GIT_CONFIG_VALUE_{n}")));
+        if let Some(value) = value {
+            settings.push(((*key).to_owned(), value.to_owned()));
+        }
+    }
+    for (key, value) in settings {
+        let key = key.to_ascii_lowercase();
+        if value.is_empty() {
+            continue;
+        }
+        if CONFIG_FILES.iter().any(|p| config_key_is(&key, p)) {
+            use_.reads.push(value);
+        } else if CONFIG_FOLDERS.iter().any(|p| config_key_is(&key, p)) {
+            use_.works_in.push(value.clone());
+            use_.read_trees.push(value);
+        }
+    }
 }
 
 /// Variables whose value git runs with a shell: its pager, editor, ssh command, external diff.
@@ -880,6 +981,27 @@ mod tests {
 
     fn path(p: &str, write: bool, certain: bool) -> (String, bool, bool) {
         (p.to_owned(), write, certain)
+    }
+
+    #[test]
+    fn the_files_gits_settings_name_are_read() {
+        let f = |line: &str| file_use(&split(line)[0]);
+        assert_eq!(
+            f("git -c Include.Path=k -c user.name=n status").reads,
+            w(&["k"])
+        );
+        assert_eq!(
+            f("git --config-env=commit.template=T commit").reads,
+            w(&["$T"])
+        );
+        assert_eq!(
+            f("T=m git --config-env commit.template=T commit").reads,
+            w(&["m"])
+        );
+        let hooks = f("git -C a -c core.hooksPath=h commit");
+        assert_eq!(hooks.read_trees, w(&["a/h", "a"]));
+        // `--config-env`'s value is no subcommand.
+        assert!(f("git --config-env k.x=V show HEAD:s").reads_from_top.len() == 1);
     }
 
     #[test]

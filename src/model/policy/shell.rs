@@ -2231,6 +2231,13 @@ fn operand_use(cmd: &SimpleCommand, words: &[String]) -> FileUse {
                 _ => super::git::Stdin::Unknown,
             };
             super::git::git_use(&words[1..], stdin, &mut use_);
+            // `GIT_CONFIG_PARAMETERS=… git`, `env GIT_CONFIG_KEY_0=… git`: its settings.
+            let before_git = cmd.words.iter().take_while(|w| basename(w) != "git");
+            let set = cmd
+                .env
+                .iter()
+                .chain(before_git.filter(|w| is_assignment(w)));
+            super::git::config_files(set, &words[1..], &mut use_);
         }
         // Codex's patch: each file it adds, updates, deletes or moves to.
         "apply_patch" | "applypatch" => {
