@@ -4773,6 +4773,44 @@ fn a_file_gits_settings_name_is_read() {
     assert_only_denied_in_a_project("git-setting-files", &policy, &denied, &let_run);
 }
 
+/// `git add` copies a file into the repository and `git commit secrets/k` commits it (`git add
+/// -p` prints it), and `git hash-object` reads it: all passed a deny of `secrets/**`, as did a
+/// pathspec's magic (`:/secrets/k`, `:(top)`, from the repository's top where git runs below
+/// it) and a wildcard git matches across `/` (`'*.key'`). They are reads; a message is no path
+/// (`git commit -am "add secrets/k"`), `-F` and `-t` read theirs, and with no path (`git add
+/// -A`, `.`) git goes through its own folder, not judged whole; `:!secrets/k` names nothing.
+#[test]
+fn a_file_git_adds_or_commits_is_read() {
+    let denied = [
+        "git add secrets/k",
+        "git add -p secrets/k",
+        "git add ':/secrets/k'",
+        "git add ':(top)secrets/k'",
+        "git -C src add ':/secrets/k'",
+        "cd src && git add ../secrets/k",
+        "git add '*.key'",
+        "git commit -m fix secrets/k",
+        "git commit -mfix -- secrets/k",
+        "git commit -aF secrets/k",
+        "git commit -t secrets/k",
+        "echo secrets/k | git add --pathspec-from-file=-",
+        "git hash-object -w secrets/k",
+    ];
+    let let_run = [
+        "git add -A && git commit -m 'add secrets/k'",
+        "git add .",
+        "git add -u src",
+        "git add ':!secrets/k'",
+        "git add -n secrets/k",
+        "git commit -am \"$(cat <<'EOF'\nfix secrets/k\nEOF\n)\"",
+        "git commit -m -x -- src/main.rs",
+        "git commit --amend --no-edit",
+        "git hash-object src/main.rs",
+    ];
+    let policy = json!({"files": {"read": {"deny": ["secrets/**"]}}});
+    assert_only_denied_in_a_project("git-add", &policy, &denied, &let_run);
+}
+
 /// What git prints of a diff, a log or a patch goes to the file `--output` names (`git diff
 /// --output=secrets/k`, `git log -p --output secrets/k`), and `git format-patch -o secrets/`
 /// writes its patches into that folder (with none, into the folder it runs in): both passed a

@@ -1,7 +1,8 @@
 //! What git does to the files of its work tree and history: the files it prints (`git show
 //! HEAD:secrets/k`, `git log -p secrets/k`), writes back from a revision or the index (`git
 //! checkout HEAD -- secrets/k`, `git restore`), removes or moves (`git rm`, `git mv`, `git
-//! clean -f`), copies into an archive or searches.
+//! clean -f`), copies into the repository (`git add`, `git commit secrets/k`), into an archive,
+//! or searches; and the files its settings name (`-c include.path=…`).
 
 use super::shell::{FileUse, short_letters};
 
@@ -350,7 +351,27 @@ fn valued(sub: &str) -> &'static [&'static str] {
             "--skip",
         ],
         "checkout" => &["-b", "-B", "--orphan", "--conflict", "--pathspec-from-file"],
-        "rm" | "add" | "commit" | "reset" => &["--pathspec-from-file"],
+        "rm" | "add" | "reset" => &["--pathspec-from-file"],
+        "commit" => &[
+            "-m",
+            "--message",
+            "-F",
+            "--file",
+            "-C",
+            "--reuse-message",
+            "-c",
+            "--reedit-message",
+            "--fixup",
+            "--squash",
+            "--author",
+            "--date",
+            "-t",
+            "--template",
+            "--trailer",
+            "--cleanup",
+            "--pathspec-from-file",
+        ],
+        "hash-object" => &["-t", "--path"],
         "format-patch" => &[
             "-o",
             "--output-directory",
@@ -439,7 +460,14 @@ pub(super) fn git_use(args: &[String], stdin: Stdin, use_: &mut FileUse) {
         return;
     };
     let sub = sub.as_str();
-    let rest = &args[i + 1..];
+    // `git commit -am msg`: `-a` and `-m`, whose value is `msg`.
+    let apart;
+    let rest = if sub == "commit" {
+        apart = short_options_apart(&args[i + 1..], "mFCct");
+        &apart[..]
+    } else {
+        &args[i + 1..]
+    };
     let dashes = rest.iter().position(|w| w == "--");
     let (before, after) = match dashes {
         Some(at) => (&rest[..at], &rest[at + 1..]),
@@ -657,6 +685,40 @@ pub(super) fn git_use(args: &[String], stdin: Stdin, use_: &mut FileUse) {
                 push(path, false, true, false);
             }
             whole_otherwise = !subtree;
+        }
+        // `git add` copies each file into the repository, and `git commit secrets/k` commits it
+        // as it is: a read (`-p` prints it). With none (`-A`, `.`) they go through the folder
+        // they run in, which is not judged whole, as `git diff` is not.
+        "add" | "commit" if !has(&["-n", "--dry-run"]) => {
+            for path in operands.iter().copied().chain(after_words()) {
+                push(path, false, true, true);
+            }
+            // A list's paths the line does not spell are judged only where git writes them.
+            for path in from_file().filter(|p| *p != UNKNOWN) {
+                push(path, false, true, false);
+            }
+            // The message or template a commit takes from a file.
+            let messages = given(&["-F", "--file", "-t", "--template"]).flatten();
+            use_.reads
+                .extend(messages.filter(|f| *f != "-").map(str::to_owned));
+        }
+        // Each file is read to be hashed (`-w` copies it into the repository).
+        "hash-object" => {
+            use_.reads.extend(
+                operands
+                    .iter()
+                    .copied()
+                    .chain(after_words())
+                    .map(str::to_owned),
+            );
+            if has(&["--stdin-paths"]) {
+                match stdin {
+                    Stdin::Text(text) => use_
+                        .reads
+                        .extend(text.split_whitespace().map(str::to_owned)),
+                    Stdin::File(_) | Stdin::Unknown => use_.reads.push(UNKNOWN.to_owned()),
+                }
+            }
         }
         // Removed (`--cached`: from the index only), moved, or written from the index.
         "rm" if !has(&["--cached"]) => {
@@ -962,6 +1024,44 @@ fn split_options<'a>(
     (options, operands)
 }
 
+/// Words with each cluster of short options (`-am`) written apart (`-a`, `-m`), before `--`; a
+/// letter of `valued` takes the rest of its word for its value (`-mfix`: `-m`, `fix`), else the
+/// next word.
+fn short_options_apart(words: &[String], valued: &str) -> Vec<String> {
+    let mut out = Vec::with_capacity(words.len());
+    let mut words = words.iter();
+    let mut value_next = false;
+    while let Some(w) = words.next() {
+        let cluster = w
+            .strip_prefix('-')
+            .filter(|l| l.len() > 1 && !l.starts_with('-') && !value_next);
+        value_next = false;
+        let Some(letters) = cluster else {
+            if w == "--" {
+                out.push(w.clone());
+                out.extend(words.cloned());
+                break;
+            }
+            value_next = w.len() == 2 && w.starts_with('-') && valued.contains(&w[1..]);
+            out.push(w.clone());
+            continue;
+        };
+        for (at, letter) in letters.char_indices() {
+            out.push(format!("-{letter}"));
+            if valued.contains(letter) {
+                let rest = &letters[at + letter.len_utf8()..];
+                if rest.is_empty() {
+                    value_next = true;
+                } else {
+                    out.push(rest.to_owned());
+                }
+                break;
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::shell::{file_use, split};
@@ -981,6 +1081,15 @@ mod tests {
 
     fn path(p: &str, write: bool, certain: bool) -> (String, bool, bool) {
         (p.to_owned(), write, certain)
+    }
+
+    #[test]
+    fn a_cluster_of_short_options_is_written_apart() {
+        let apart = |line: &str| super::short_options_apart(&split(line)[0].words, "mF");
+        assert_eq!(apart("-am 'a b' k"), w(&["-a", "-m", "a b", "k"]));
+        assert_eq!(apart("-mfix -aF f"), w(&["-m", "fix", "-a", "-F", "f"]));
+        assert_eq!(apart("-m -xy -- -ab"), w(&["-m", "-xy", "--", "-ab"]));
+        assert_eq!(apart("--amend -é"), w(&["--amend", "-é"]));
     }
 
     #[test]
