@@ -4464,6 +4464,104 @@ fn a_codex_command_is_read_by_the_shell_that_runs_it() {
     assert_eq!(targets, ["secrets/k", "secrets/k"], "{found:#?}");
 }
 
+/// PowerShell run on Linux or macOS (`pwsh`) was read as Bash: Claude Code's `PowerShell`
+/// tool's `Get-Content secrets/k | Select-String x`, `gc secrets\k`, `Set-Content`,
+/// `Remove-Item`, a Codex call whose `shell` is `pwsh` (or whose list runs `pwsh -Command`),
+/// and `pwsh -c '…'` in a Bash line all passed a deny of `secrets/**`. The line a PowerShell
+/// runs is read as PowerShell's, `\` between names; Bash's own lines are read as before
+/// (`type secrets` says what a name is).
+#[test]
+fn powershell_on_linux_or_macos_is_read_as_powershell() {
+    let env = TestEnv::new();
+    write_policy(
+        &env,
+        &json!({"files": {"read": {"deny": ["secrets/**"]}, "write": {"deny": ["secrets/**"]}}}),
+    );
+    let line = |command: &str| json!({ "command": command });
+    let denied_calls = [
+        (
+            "claude-code",
+            "PowerShell",
+            line("Get-Content secrets/k | Select-String x"),
+        ),
+        ("claude-code", "PowerShell", line(r"gc secrets\k")),
+        ("claude-code", "PowerShell", line("Set-Content secrets/k x")),
+        (
+            "claude-code",
+            "PowerShell",
+            line(r"Remove-Item -Recurse secrets\k"),
+        ),
+        (
+            "claude-code",
+            "PowerShell",
+            line("Set-Location secrets; gc k"),
+        ),
+        (
+            "claude-code",
+            "Bash",
+            line("pwsh -c 'Get-Content secrets/k'"),
+        ),
+        (
+            "claude-code",
+            "Bash",
+            line(r#"cd secrets && pwsh -NoProfile -Command "gc k""#),
+        ),
+        (
+            "codex",
+            "exec_command",
+            json!({"cmd": "Get-Content secrets/k", "shell": "pwsh"}),
+        ),
+        (
+            "codex",
+            "exec_command",
+            json!({"cmd": r"gc secrets\k", "shell": "powershell"}),
+        ),
+        (
+            "codex",
+            "Bash",
+            json!({"command": ["pwsh", "-Command", "gc secrets/k"]}),
+        ),
+        (
+            "codex",
+            "Bash",
+            json!({"command": ["bash", "-lc", "cat secrets/k"]}),
+        ),
+        ("codex", "Bash", json!({"command": ["cat", "secrets/k"]})),
+        ("codex", "shell", json!({"command": ["cat", "secrets/k"]})),
+    ];
+    for (agent, tool, input) in denied_calls {
+        assert!(
+            denied(&env, agent, tool, input.clone()),
+            "ran: {agent} {tool} {input}"
+        );
+    }
+    let let_run = [
+        (
+            "claude-code",
+            "PowerShell",
+            line("Get-Content src/a | Select-String x"),
+        ),
+        (
+            "claude-code",
+            "PowerShell",
+            line("Get-ChildItem; git status"),
+        ),
+        ("claude-code", "Bash", line("pwsh -c 'gc src/a'")),
+        ("claude-code", "Bash", line("type secrets")),
+        (
+            "codex",
+            "exec_command",
+            json!({"cmd": "gc src/a", "shell": "pwsh"}),
+        ),
+    ];
+    for (agent, tool, input) in let_run {
+        assert!(
+            !denied(&env, agent, tool, input.clone()),
+            "denied: {agent} {tool} {input}"
+        );
+    }
+}
+
 /// On Windows, Claude Code's Bash tool runs its lines in Git Bash, whose `type` is Bash's
 /// builtin (`type python` says what `python` is), but it was read as cmd's `type`, which reads
 /// the file: under an allow list of `src/**`, `type python` and `type -a git` were refused. A

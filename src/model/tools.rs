@@ -160,6 +160,12 @@ pub fn runs_bash(agent: Agent, tool: &str) -> bool {
     )
 }
 
+/// Whether a shell tool runs its lines in PowerShell wherever the agent runs, `pwsh` on Linux
+/// and macOS: Claude Code's `PowerShell`.
+pub fn runs_powershell(agent: Agent, tool: &str) -> bool {
+    matches!((agent, tool), (Agent::ClaudeCode, "PowerShell"))
+}
+
 const fn spec(
     name: &'static str,
     kind: ToolKind,

@@ -305,7 +305,7 @@ fn check_call(policy: &Policy, call: &ToolCall<'_>, place: &Place, windows: bool
     }
     // A shell's files come marked: which of them a shell matches as globs, and which folders
     // a command goes through whole; a search's folders too.
-    let marked = match (call.kind, shell_line(call)) {
+    let marked = match (call.kind, shell_line(call, windows)) {
         (ToolKind::Shell, Some((command, syntax))) => {
             command_parts(&command, windows, syntax, Some(place))
         }
@@ -409,7 +409,7 @@ fn accesses_read(call: &ToolCall<'_>, windows: bool) -> Vec<Access> {
         }
         ToolKind::Search => out.extend(search_reads(call)),
         ToolKind::Shell => {
-            if let Some((command, syntax)) = shell_line(call) {
+            if let Some((command, syntax)) = shell_line(call, windows) {
                 let parts = command_parts(&command, windows, syntax, None);
                 out.extend(parts.into_iter().map(|(a, _)| a));
             }
@@ -866,12 +866,14 @@ fn command_parts(
 ) -> Vec<(Access, Spelt)> {
     let mut out = Vec::new();
     let mut dots = None;
-    let simples = if windows {
-        super::windows::split_as(command, syntax)
+    // Each simple command, and whether it is cmd's or PowerShell's.
+    let simples: Vec<(SimpleCommand, bool)> = if windows {
+        let simples = super::windows::split_as(command, syntax);
+        simples.into_iter().map(|s| (s, true)).collect()
     } else {
-        shell::split(command)
+        super::windows::split_on_unix(command, syntax == Syntax::PowerShell)
     };
-    for simple in simples.into_iter().take(MAX_PARTS) {
+    for (simple, windows) in simples.into_iter().take(MAX_PARTS) {
         push_parts(&simple, command, windows, place, &mut dots, &mut out);
     }
     out.extend(
@@ -882,19 +884,23 @@ fn command_parts(
     out
 }
 
-/// The line a shell tool runs, and the shell that reads it on Windows. A tool that runs its
-/// lines in Bash on every system (Git Bash on Windows, [`tools::runs_bash`]) is read as Bash's,
-/// the others' as PowerShell's, the shell Codex and the rest run there, unless the call names
-/// its shell: Codex's `exec_command` runs its line in the one its `shell` names (`bash`, Git
-/// Bash's on Windows; `cmd`). Codex's older `shell` tool (and a `local_shell_call`) gives a
-/// program and its arguments as a list, run by no shell (`["bash", "-lc", "cat k"]`,
-/// `["powershell.exe", "-Command", "gc k"]`): they are the words of one command, quoted as
-/// Bash quotes them, and the line the shell they name runs is read into as that shell's.
-fn shell_line<'a>(call: &ToolCall<'a>) -> Option<(Cow<'a, str>, Syntax)> {
-    let own = if tools::runs_bash(call.agent, call.tool) {
-        Syntax::Bash
-    } else {
+/// The line a shell tool runs, and the shell that reads it. On Windows (`windows`) a tool that
+/// runs its lines in Bash on every system (Git Bash on Windows, [`tools::runs_bash`]) is read
+/// as Bash's, the others' as PowerShell's, the shell Codex and the rest run there; elsewhere
+/// each is read as Bash's but a PowerShell tool's ([`tools::runs_powershell`]: `pwsh` on
+/// Linux and macOS). A call that names its shell gets it on every system: Codex's
+/// `exec_command` runs its line in the one its `shell` names (`bash`, Git Bash's on Windows;
+/// `cmd`; `pwsh`). Codex's older `shell` tool (and a `local_shell_call`) gives a program and
+/// its arguments as a list, run by no shell (`["bash", "-lc", "cat k"]`, `["powershell.exe",
+/// "-Command", "gc k"]`): they are the words of one command, quoted as Bash quotes them, and
+/// the line the shell they name runs is read into as that shell's.
+fn shell_line<'a>(call: &ToolCall<'a>, windows: bool) -> Option<(Cow<'a, str>, Syntax)> {
+    let own = if tools::runs_powershell(call.agent, call.tool)
+        || (windows && !tools::runs_bash(call.agent, call.tool))
+    {
         Syntax::PowerShell
+    } else {
+        Syntax::Bash
     };
     if let Some(command) = call.command() {
         let named = (call.agent == Agent::Codex)

@@ -1,9 +1,10 @@
 //! How a line run on Windows is read: cmd's and PowerShell's commands that run a line of their
 //! own (`cmd /c …`, `powershell -Command …`, `pwsh -c …`, `-EncodedCommand`) are read into, as
 //! [`super::shell`] reads `bash -c '…'`, and those that read and write files (`type`, `copy`,
-//! `Copy-Item`, `Set-Content`, `del` …) are read as the Unix commands that do the same. Only for a session whose folder is a Windows one
-//! ([`super::cwd::is_windows_folder`]): on Unix no program is named so, and the words a policy
-//! reads there must not change.
+//! `Copy-Item`, `Set-Content`, `del` …) are read as the Unix commands that do the same. For a
+//! session whose folder is a Windows one ([`super::cwd::is_windows_folder`]); on Unix only for
+//! a line PowerShell runs ([`split_on_unix`]: `pwsh` there), as no program is named so, and
+//! the words a policy reads of a Bash line must not change.
 //!
 //! A line arrives here in a Unix shape already ([`super::cwd::unix_shaped`]: `\` is `/`), but
 //! for [`decoded`], which reads the line as it was written.
@@ -34,6 +35,59 @@ pub fn split(line: &str) -> Vec<SimpleCommand> {
 pub fn split_as(line: &str, syntax: Syntax) -> Vec<SimpleCommand> {
     let mut out = Vec::new();
     split_into(line, syntax, &[], 0, &mut out);
+    out
+}
+
+/// Splits a line run on Linux or macOS, each simple command said with whether it is
+/// PowerShell's (read by [`as_unix`]): the whole line when a PowerShell runs it (`powershell`:
+/// Claude Code's `PowerShell` tool, a Codex call whose `shell` is `pwsh`), else Bash's, and the
+/// lines its `pwsh -c …` (`powershell -Command`, `-EncodedCommand`) run. PowerShell takes `\`
+/// between the names of a path there too (`gc secrets\k`): it is read as `/`, as on Windows.
+pub fn split_on_unix(line: &str, powershell: bool) -> Vec<(SimpleCommand, bool)> {
+    if powershell {
+        let line = line.replace('\\', "/");
+        return split_as(&line, Syntax::PowerShell)
+            .into_iter()
+            .map(|s| (s, true))
+            .collect();
+    }
+    let mut out = Vec::new();
+    for simple in shell::split(line) {
+        let nested = simple
+            .words
+            .first()
+            .filter(|w| matches!(program(w).as_str(), "pwsh" | "powershell"))
+            .and_then(|_| nested_line(&simple.words));
+        let cwd = simple.cwd.clone();
+        out.push((simple, false));
+        if let Some(Nested {
+            line,
+            shell: Syntax::PowerShell,
+            folder,
+        }) = nested
+        {
+            let cwd = match folder {
+                Some(folder) => {
+                    let from = if cwd.is_empty() {
+                        vec![String::new()]
+                    } else {
+                        cwd
+                    };
+                    from.iter().map(|dir| cd_into(dir, &folder)).collect()
+                }
+                None => cwd,
+            };
+            let mut inner = Vec::new();
+            split_into(
+                &line.replace('\\', "/"),
+                Syntax::PowerShell,
+                &cwd,
+                1,
+                &mut inner,
+            );
+            out.extend(inner.into_iter().map(|s| (s, true)));
+        }
+    }
     out
 }
 
@@ -973,6 +1027,36 @@ mod tests {
 
     fn lines(line: &str) -> Vec<String> {
         split(line).iter().map(|c| shell::join(&c.words)).collect()
+    }
+
+    #[test]
+    fn a_line_powershell_runs_on_unix_is_read_as_its() {
+        let on_unix = |line: &str, powershell: bool| -> Vec<(String, bool)> {
+            split_on_unix(line, powershell)
+                .iter()
+                .map(|(c, ps)| (shell::join(&c.words), *ps))
+                .collect()
+        };
+        let said = |pairs: &[(&str, bool)]| -> Vec<(String, bool)> {
+            pairs.iter().map(|(l, ps)| ((*l).to_owned(), *ps)).collect()
+        };
+        assert_eq!(
+            on_unix(r"gc a\b | sls x", true),
+            said(&[("gc a/b", true), ("sls x", true)])
+        );
+        assert_eq!(
+            on_unix(r"type a; pwsh -c 'gc a\b'", false),
+            said(&[
+                ("type a", false),
+                ("pwsh -c 'gc a\\b'", false),
+                ("gc a/b", true)
+            ])
+        );
+        let moved = split_on_unix("cd s && pwsh -wd t -c 'gc k'", false);
+        assert_eq!(
+            moved.last().map(|(c, _)| c.cwd.clone()),
+            Some(vec!["s/t".to_owned()])
+        );
     }
 
     #[test]
