@@ -4909,6 +4909,45 @@ fn a_file_git_adds_or_commits_is_read() {
     assert_only_denied_in_a_project("git-add", &policy, &denied, &let_run);
 }
 
+/// More of git read or wrote a file its options name: `git config -f secrets/k -l` prints the
+/// file's settings (and setting one writes it), `--blob HEAD:secrets/k` reads it from a
+/// revision, `git tag`, `git merge` and `git notes add` take a message from `-F`, `git bundle
+/// create` writes its bundle and `git update-index --add` copies a file into the repository:
+/// all passed a deny of `secrets/**`.
+#[test]
+fn a_file_more_of_git_names_is_judged() {
+    let denied = [
+        "git config -f secrets/k -l",
+        "git config --file=secrets/k --get user.name",
+        "git config --blob HEAD:secrets/k --list",
+        "git tag -F secrets/k v1",
+        "git merge -F secrets/k feature",
+        "git notes add -F secrets/k",
+        "git update-index --add secrets/k",
+    ];
+    let let_run = [
+        "git config user.name al",
+        "git config -l",
+        "git tag -a v1 -m secrets/k",
+        "git merge --no-ff -m 'merge secrets/k' feature",
+        "git update-index --refresh",
+        "git bundle create src/b HEAD",
+    ];
+    let policy = json!({"files": {"read": {"deny": ["secrets/**"]}}});
+    assert_only_denied_in_a_project("git-more-read", &policy, &denied, &let_run);
+    let denied = [
+        "git config -f secrets/k user.name al",
+        "git config --file secrets/k --unset user.name",
+        "git bundle create secrets/b HEAD",
+    ];
+    let let_run = [
+        "git config -f secrets/k -l",
+        "git config -f src/c user.name al",
+    ];
+    let policy = json!({"files": {"write": {"deny": ["secrets/**"]}}});
+    assert_only_denied_in_a_project("git-more-write", &policy, &denied, &let_run);
+}
+
 /// What git prints of a diff, a log or a patch goes to the file `--output` names (`git diff
 /// --output=secrets/k`, `git log -p --output secrets/k`), and `git format-patch -o secrets/`
 /// writes its patches into that folder (with none, into the folder it runs in): both passed a

@@ -372,6 +372,27 @@ fn valued(sub: &str) -> &'static [&'static str] {
             "--pathspec-from-file",
         ],
         "hash-object" => &["-t", "--path"],
+        "config" => &["-f", "--file", "--blob", "--type", "--default", "--comment"],
+        "tag" => &[
+            "-m",
+            "--message",
+            "-F",
+            "--file",
+            "-u",
+            "--local-user",
+            "--cleanup",
+        ],
+        "merge" => &[
+            "-m",
+            "-F",
+            "--file",
+            "-s",
+            "--strategy",
+            "-X",
+            "--strategy-option",
+            "--cleanup",
+        ],
+        "notes" => &["-m", "--message", "-F", "--file", "-C", "-c", "--ref"],
         "format-patch" => &[
             "-o",
             "--output-directory",
@@ -701,6 +722,43 @@ pub(super) fn git_use(args: &[String], stdin: Stdin, use_: &mut FileUse) {
             let messages = given(&["-F", "--file", "-t", "--template"]).flatten();
             use_.reads
                 .extend(messages.filter(|f| *f != "-").map(str::to_owned));
+        }
+        // A message from a file (`-` is stdin).
+        "tag" | "merge" | "notes" => {
+            let messages = given(&["-F", "--file"]).flatten();
+            use_.reads
+                .extend(messages.filter(|f| *f != "-").map(str::to_owned));
+        }
+        // `git config -f secrets/k -l` prints the file's settings; one that sets or unsets a
+        // setting writes it too. `--blob HEAD:secrets/k` reads it as a revision holds it.
+        "config" => {
+            for blob in given(&["--blob"]).flatten() {
+                revision_path(blob, use_);
+            }
+            let files: Vec<&str> = given(&["-f", "--file"]).flatten().collect();
+            use_.reads.extend(files.iter().map(|f| (*f).to_owned()));
+            let gets = matches!(
+                operands.first(),
+                Some(&("get" | "list" | "get-regexp" | "get-urlmatch"))
+            ) || options
+                .iter()
+                .any(|(o, _)| o.starts_with("--get") || matches!(*o, "-l" | "--list"));
+            let changes = has(&["--unset", "--unset-all", "--add", "--replace-all", "-e"])
+                || has(&["--edit", "--rename-section", "--remove-section"]);
+            let sets = (operands.len() >= 2 && !gets) || changes;
+            if sets {
+                use_.writes.extend(files.iter().map(|f| (*f).to_owned()));
+            }
+        }
+        // `git bundle create secrets/b HEAD` writes the bundle; `git update-index --add`
+        // copies each file into the repository, as `git add` does.
+        "bundle" if operands.first() == Some(&"create") => {
+            use_.writes.extend(operands.get(1).map(|f| (*f).to_owned()));
+        }
+        "update-index" if has(&["--add"]) || options.is_empty() => {
+            for path in operands.iter().copied().chain(after_words()) {
+                push(path, false, true, false);
+            }
         }
         // Each file is read to be hashed (`-w` copies it into the repository).
         "hash-object" => {
