@@ -382,3 +382,213 @@ fn a_line_naming_thousands_of_files_records_a_thousand() {
     assert_eq!(files[0], ("file_read".to_owned(), "/d/f0.txt".to_owned()));
     assert!(took.as_secs() < 30, "{took:?}");
 }
+
+/// Plays one Claude Code Bash call through the hook, its pre-tool payload sent from `before`
+/// and its post-tool one from `after`, the folders the shell was in before and after it.
+fn bash_call_between(env: &TestEnv, session: &str, id: &str, line: &str, folders: [&str; 2]) {
+    let [before, after] = folders;
+    let call = json!({"session_id": session, "tool_name": "Bash",
+                      "tool_input": {"command": line}, "tool_use_id": id});
+    let mut pre = call.clone();
+    pre["hook_event_name"] = "PreToolUse".into();
+    pre["cwd"] = before.into();
+    let mut post = call;
+    post["hook_event_name"] = "PostToolUse".into();
+    post["cwd"] = after.into();
+    post["tool_response"] = json!({"stdout": "", "stderr": "", "interrupted": false});
+    for (event, payload) in [("pre-tool", pre), ("post-tool", post)] {
+        env.run_with_stdin(&["hook", event], payload.to_string().as_bytes())
+            .success();
+    }
+}
+
+/// The file events of `session`, as (kind, path) in the order recorded.
+fn file_events(env: &TestEnv, session: &str) -> Vec<(String, String)> {
+    env.events(session)
+        .iter()
+        .filter(|e| matches!(e["event_type"].as_str(), Some("file_read" | "file_write")))
+        .map(|e| {
+            (
+                e["event_type"].as_str().unwrap().to_owned(),
+                e["data"]["path"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The hook took `cd sub && cat x.txt` from the folder Claude Code's shell was left in once
+/// the call ran (`sub`), could not tell where the line started and recorded `sub/x.txt`, a
+/// relative path, where the transcript's import of the same call recorded `/p/sub/x.txt`: the
+/// same file counted as two once both were in the store. Both name it from the folder the line
+/// started in.
+#[test]
+fn a_line_that_changes_folder_names_the_same_file_from_the_hook_and_the_import() {
+    let env = TestEnv::new();
+    let project = env.path().to_string_lossy().into_owned();
+    let sub = format!("{project}/sub");
+    // A folder of the project's own stands for one out of it (`/etc`): a hook payload's folder
+    // is where the store is looked for.
+    let etc = format!("{project}/sub/etc");
+    std::fs::create_dir_all(&etc).unwrap();
+    let out_of_it = format!("cd {etc} && cat hostname");
+    let hooked = "5e11f11e-0000-4000-8000-000000000005";
+    let start = json!({"session_id": hooked, "hook_event_name": "SessionStart",
+                       "source": "startup"});
+    env.hook("session-start", &start).success();
+    let calls: [(&str, [&str; 2]); 6] = [
+        ("cd sub && cat x.txt", [&project, &sub]),
+        ("cat y.txt", [&sub, &sub]),
+        ("cd .. && rm -f z.txt", [&sub, &project]),
+        (&out_of_it, [&project, &etc]),
+        ("cd sub && head -n 3 w.txt && cd ..", [&project, &project]),
+        // Where `cd sub` may have failed: `w.txt` in one folder or the other, counted by none.
+        ("cd sub; cat v.txt", [&project, &sub]),
+    ];
+    for (i, (line, folders)) in calls.iter().enumerate() {
+        bash_call_between(&env, hooked, &format!("toolu_{i}"), line, *folders);
+    }
+    let expected: Vec<(String, String)> = [
+        ("file_read", format!("{sub}/x.txt")),
+        ("file_read", format!("{sub}/y.txt")),
+        ("file_write", format!("{project}/z.txt")),
+        ("file_read", format!("{etc}/hostname")),
+        ("file_read", format!("{sub}/w.txt")),
+    ]
+    .map(|(k, p)| (k.to_owned(), p))
+    .into();
+    // `cd ..` went from a folder the hook cannot name (its payload says where the shell ended
+    // up): z.txt is not counted there rather than named `../z.txt`.
+    let mut hooked_expected = expected.clone();
+    hooked_expected.remove(2);
+    assert_eq!(file_events(&env, hooked), hooked_expected);
+
+    // The same calls in a transcript: each line names the folder it was written in.
+    let imported = "5e11f11e-0000-4000-8000-000000000006";
+    let entry = |at: u32, kind: &str, cwd: &str, message: Value| {
+        json!({"type": kind, "sessionId": imported, "cwd": cwd, "uuid": format!("u{at}"),
+               "timestamp": format!("2026-03-01T10:00:{at:02}Z"), "message": message})
+        .to_string()
+    };
+    let mut lines = vec![entry(
+        0,
+        "user",
+        &project,
+        json!({"role": "user", "content": "look"}),
+    )];
+    for (i, (line, [before, after])) in calls.iter().enumerate() {
+        let at = 1 + 2 * i as u32;
+        let id = format!("toolu_{i}");
+        lines.push(entry(
+            at,
+            "assistant",
+            before,
+            json!({"id": format!("m{i}"), "role": "assistant", "model": "claude-x",
+                   "content": [{"type": "tool_use", "id": id, "name": "Bash",
+                                "input": {"command": line}}],
+                   "usage": {"input_tokens": 5, "output_tokens": 7}}),
+        ));
+        lines.push(entry(
+            at + 1,
+            "user",
+            after,
+            json!({"role": "user",
+                   "content": [{"type": "tool_result", "tool_use_id": id, "content": "ok"}]}),
+        ));
+    }
+    let file = env.path().join("t.jsonl");
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    env.run(&["import", file.to_str().unwrap()]).success();
+    assert_eq!(file_events(&env, imported), expected);
+}
+
+/// `cat 'x.txt` (a quote never closed), `cat "y.txt`, `cat $(echo z.txt` and `cat w.txt |` are
+/// lines Bash refuses, running nothing; the hook recorded a read of each file all the same.
+#[test]
+fn a_line_the_shell_refuses_counts_no_file() {
+    let env = TestEnv::new();
+    let session = "5e11f11e-0000-4000-8000-000000000007";
+    bash_through_the_hook(
+        &env,
+        session,
+        &[
+            "cat 'x.txt",
+            "cat \"y.txt",
+            "cat $(echo z.txt",
+            "echo hi > `echo v.txt",
+            "cat w.txt |",
+            "cat u.txt &&",
+            "(cat t.txt",
+            // Read still: quotes closed, a here-document's apostrophe, a case pattern's `)`.
+            "cat 'ok 1.txt'",
+            "cat <<'EOF' > ok2.txt\nit's\nEOF",
+            "case x in x) cat ok3.txt;; esac",
+        ],
+    );
+    let expected = [
+        ("file_read", "/ok 1.txt"),
+        ("file_write", "/ok2.txt"),
+        ("file_read", "/ok3.txt"),
+    ]
+    .map(|(k, p)| (k.to_owned(), p.to_owned()));
+    assert_eq!(recorded_files(&env, session), expected);
+}
+
+/// Codex on Windows runs its lines in PowerShell (`["powershell.exe", "-Command", "…"]`) from
+/// a folder such as `C:\Users\me\app`, and Claude Code there has a `PowerShell` tool: their
+/// lines were read as Bash, `cat src\a.rs` a read of `srca.rs` and `Get-Content a.txt >
+/// out.txt` a write of `out.txt` in no folder. A line a Windows shell runs counts no file.
+#[test]
+fn a_line_a_windows_shell_runs_counts_no_file() {
+    let env = TestEnv::new();
+    let session = "019c8a4d-8f45-7010-8b5d-7fad920aa7f2";
+    let line = |kind: &str, payload: Value| {
+        json!({"timestamp": "2026-11-30T05:39:48.457Z", "type": kind, "payload": payload})
+            .to_string()
+    };
+    let windows = r"C:\Users\me\app";
+    let calls = [
+        json!({"command": ["powershell.exe", "-Command", "Get-Content README.md > out.txt"]}),
+        json!({"command": ["cmd", "/c", r"type src\a.rs > b.txt"]}),
+        json!({"command": ["bash", "-lc", r"cat src\a.rs"]}),
+    ];
+    let mut lines = vec![
+        line(
+            "session_meta",
+            json!({"id": session, "cwd": windows, "cli_version": "0.39.0"}),
+        ),
+        line("turn_context", json!({"cwd": windows, "model": "gpt-5"})),
+    ];
+    for (i, arguments) in calls.iter().enumerate() {
+        lines.push(line(
+            "response_item",
+            json!({"type": "function_call", "name": "shell", "call_id": format!("c{i}"),
+                   "arguments": arguments.to_string()}),
+        ));
+        lines.push(line(
+            "response_item",
+            json!({"type": "function_call_output", "call_id": format!("c{i}"), "output": "ok"}),
+        ));
+    }
+    let rollout = env
+        .path()
+        .join(format!("rollout-2026-11-30T05-39-48-{session}.jsonl"));
+    std::fs::write(&rollout, lines.join("\n") + "\n").unwrap();
+    env.run(&["import", rollout.to_str().unwrap()]).success();
+    assert_eq!(file_events(&env, session), []);
+
+    // Claude Code's PowerShell tool, on a Unix folder too: PowerShell's line, not Bash's.
+    let hooked = "5e11f11e-0000-4000-8000-000000000008";
+    let start = json!({"session_id": hooked, "hook_event_name": "SessionStart",
+                       "source": "startup"});
+    env.hook("session-start", &start).success();
+    let call = json!({"session_id": hooked, "tool_name": "PowerShell",
+                      "tool_input": {"command": r"cat src\a.rs > c.txt"}, "tool_use_id": "t1"});
+    let mut pre = call.clone();
+    pre["hook_event_name"] = "PreToolUse".into();
+    env.hook("pre-tool", &pre).success();
+    let mut post = call;
+    post["hook_event_name"] = "PostToolUse".into();
+    post["tool_response"] = json!({"stdout": "", "stderr": "", "interrupted": false});
+    env.hook("post-tool", &post).success();
+    assert_eq!(file_events(&env, hooked), []);
+}

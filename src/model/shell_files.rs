@@ -9,21 +9,72 @@
 //! reads or writes its operands, a redirection, a patch's files. Not counted: folders, globs,
 //! words holding a variable or a substitution (`cat $(git ls-files)`), devices, what a command
 //! runs in a folder the line does not say, and every other program's operands (`ls src`,
-//! `git add f`, `python x.py`).
+//! `git add f`, `python x.py`). A line Bash refuses (a quote never closed: `cat 'x.txt`) runs
+//! nothing and counts nothing.
+//!
+//! A line a Windows shell runs (PowerShell, cmd: a call in a Windows folder, Claude Code's
+//! `PowerShell` tool, Codex's `["powershell.exe", "-Command", …]`) counts nothing. Read as
+//! Bash its paths come out wrong (`cat src\a.rs` reads `srca.rs`); read as PowerShell, the
+//! policy's reader ([`super::policy::windows`]) takes what a command might touch, not what it
+//! names for certain, and no session recorded on Windows (in /work/shared/corpus none is) shows
+//! which forms agents use there (`Get-Content x`, `type x`) nor how their file tools spell the
+//! same file (`C:\app\x`), which a shell's path would have to match to count as one file.
+//!
+//! Every recorder (the hook, the transcript import, the agents' log import) takes a call's
+//! files from [`of_tool_call`] and records each as [`ShellFile::event`] says: one reading.
 
 use std::collections::HashSet;
 
+use serde_json::{Map, Value};
+
+use super::EventType;
 use super::policy::check::absolute;
-use super::policy::cwd::{in_folder, is_cd};
+use super::policy::cwd::{in_folder, is_cd, is_windows_folder};
 use super::policy::shell::{self, SimpleCommand};
-use super::tools::ToolKind;
+use super::tools::{self, ToolKind};
 use super::view::ToolCall;
 
-/// One file a shell command reads or writes.
+/// One file a tool call reads or writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShellFile {
     pub path: String,
     pub write: bool,
+}
+
+impl ShellFile {
+    /// The `file_read` or `file_write` event that records it: its kind and data, the file and
+    /// the tool that touched it. The one shape the hook and every import write.
+    pub fn event(&self, tool: &str) -> (EventType, Map<String, Value>) {
+        let mut data = Map::new();
+        data.insert("path".into(), self.path.clone().into());
+        data.insert("tool_name".into(), tool.into());
+        (EventType::file_touch(self.write), data)
+    }
+}
+
+/// The files any tool call reads or writes for certain, as the hook and the imports record
+/// them once the call succeeded: a file tool's path as its argument names it (`file_path`), a
+/// patch tool's files (Codex's `apply_patch`) and a shell line's ([`of_call`]) named from the
+/// folder the call ran in. Empty for a call of any other kind.
+pub fn of_tool_call(call: &ToolCall<'_>, folder: Folder<'_>) -> Vec<ShellFile> {
+    let write = call.kind == ToolKind::WriteFile;
+    let file = |path: String| ShellFile { path, write };
+    match call.kind {
+        ToolKind::Shell => of_call(call, folder),
+        ToolKind::ReadFile | ToolKind::WriteFile => {
+            let named = (call.spec.and_then(|s| s.subject))
+                .and_then(|key| call.arguments.get(key))
+                .and_then(Value::as_str);
+            if let Some(path) = named {
+                return vec![file(path.to_owned())];
+            }
+            // A patch's paths are the folder's, named from it as a shell's files are.
+            let cwd = folder.path().filter(|c| c.starts_with('/'));
+            let paths = tools::patch_files(call.tool, call.arguments).into_iter();
+            paths.map(|p| file(absolute(&p, cwd))).collect()
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// Programs whose operands (and the files of their options, `grep -f`, `sort -o`) are files
@@ -67,11 +118,21 @@ pub enum Folder<'a> {
     Unknown,
 }
 
+impl<'a> Folder<'a> {
+    /// The folder named, whichever it is.
+    fn path(self) -> Option<&'a str> {
+        match self {
+            Folder::Start(dir) | Folder::After(dir) => Some(dir),
+            Folder::Unknown => None,
+        }
+    }
+}
+
 /// The files a shell tool's call reads and writes for certain, relative ones taken from the
 /// folder the line started in when it is known (so that they are named as a Read tool's
 /// absolute path names them). Empty for a call of any other kind.
 pub fn of_call(call: &ToolCall<'_>, folder: Folder<'_>) -> Vec<ShellFile> {
-    if call.kind != ToolKind::Shell {
+    if call.kind != ToolKind::Shell || runs_on_windows(call, folder) {
         return Vec::new();
     }
     call.command_line()
@@ -79,20 +140,47 @@ pub fn of_call(call: &ToolCall<'_>, folder: Folder<'_>) -> Vec<ShellFile> {
         .unwrap_or_default()
 }
 
-/// [`of_call`] of a Bash line.
+/// Whether a shell call's line is one a Windows shell runs (PowerShell, cmd), which is not read
+/// as Bash: the call ran in a Windows folder (`C:\\app`), its tool runs PowerShell (Claude
+/// Code's `PowerShell`, Copilot CLI's `powershell`), or its words hand the line to PowerShell
+/// or cmd (`["powershell.exe", "-Command", "…"]`, `["cmd", "/c", "…"]`).
+fn runs_on_windows(call: &ToolCall<'_>, folder: Folder<'_>) -> bool {
+    let windows_shell = |word: &str| {
+        let name = word.rsplit(['/', '\\']).next().unwrap_or(word);
+        let name = name.to_ascii_lowercase();
+        matches!(
+            name.strip_suffix(".exe").unwrap_or(&name),
+            "powershell" | "pwsh" | "cmd"
+        )
+    };
+    folder.path().is_some_and(is_windows_folder)
+        || call.tool.eq_ignore_ascii_case("powershell")
+        || call
+            .command_words()
+            .and_then(|words| words.first().copied())
+            .is_some_and(windows_shell)
+}
+
+/// [`of_call`] of a Bash line. A line Bash would refuse (a quote never closed: `cat 'x.txt`)
+/// runs nothing and names no file.
 pub fn of_line(line: &str, folder: Folder<'_>) -> Vec<ShellFile> {
     let simples = shell::split(line);
-    let moves = || {
-        simples
-            .iter()
-            .any(|s| s.words.first().is_some_and(|w| is_cd(w)))
-    };
+    if simples.iter().any(|s| s.refused) {
+        return Vec::new();
+    }
+    let moves = simples
+        .iter()
+        .any(|s| s.words.first().is_some_and(|w| is_cd(w)));
     let cwd = match folder {
         Folder::Start(cwd) => Some(cwd),
-        Folder::After(cwd) if !moves() => Some(cwd),
-        _ => None,
+        Folder::After(cwd) if !moves => Some(cwd),
+        Folder::After(cwd) => started_in(line, cwd),
+        Folder::Unknown => None,
     }
     .filter(|c| c.starts_with('/'));
+    // A folder known once the line ran, but not where it started: a relative path would name
+    // another file than the one an import names from the start, and is not counted.
+    let lost = matches!(folder, Folder::After(_)) && cwd.is_none();
     let mut out: Vec<ShellFile> = Vec::new();
     // Told apart by a set: a line naming thousands of files (a script, a patch of a generated
     // tree) is read once, not compared file by file with every file before it.
@@ -113,6 +201,9 @@ pub fn of_line(line: &str, folder: Folder<'_>) -> Vec<ShellFile> {
             }
             let path = in_folder(dir, &path);
             let path = absolute(&path, cwd);
+            if lost && !path.starts_with('/') {
+                continue;
+            }
             if !is_device(&path) && seen.insert((path.clone(), write)) {
                 out.push(ShellFile { path, write });
                 if out.len() >= MAX_FILES {
@@ -122,6 +213,34 @@ pub fn of_line(line: &str, folder: Folder<'_>) -> Vec<ShellFile> {
         }
     }
     out
+}
+
+/// The folder a line that changes folder started in, from the one it left the shell in
+/// (`after`, a hook's payload once the call ran): where its `cd`s went from the start, when
+/// the line says so (`cd sub && cat x`, `cd a/b && make && cd ..`), taken off the end of `after`.
+/// `None` when the line does not say (`cd "$X"`, `cd /abs`, `cd ..`) or `after` does not end
+/// there (the agent put its shell back in the project, as Claude Code does after a `cd` out of
+/// it).
+fn started_in<'a>(line: &str, after: &'a str) -> Option<&'a str> {
+    // Where a command run once the line's last one succeeded would run (the call succeeded):
+    // the folder the line ends in. Not told when the line's end is no command's (a comment, a
+    // here-document's body).
+    let simples = shell::split(&format!("{line} && :"));
+    let last = simples.last().filter(|s| s.words == [":"])?;
+    let end = match last.cwd.as_slice() {
+        [] => "",
+        [dir] if is_plain(dir) && !dir.starts_with(['/', '~']) => dir.as_str(),
+        _ => return None,
+    };
+    if end.is_empty() {
+        return Some(after);
+    }
+    if end.split('/').any(|part| matches!(part, "" | "." | "..")) {
+        return None;
+    }
+    let start = after.trim_end_matches('/').strip_suffix(end)?;
+    let start = start.strip_suffix('/')?;
+    (!start.is_empty()).then_some(start)
 }
 
 /// The files one simple command names for certain, as it spells them: `true` for a write.
@@ -536,8 +655,27 @@ mod tests {
                 write: false
             }]
         );
-        // Where a line that changed folder started is not where it ended.
-        assert_eq!(of_line("cat a; cd x", Folder::After("/p"))[0].path, "a");
+        // Where a line that changed folder started is not where it ended: it is told from
+        // where it ended when the line says how it got there, else its relative paths are not
+        // counted.
+        assert_eq!(
+            of_line("cat a; cd x", Folder::After("/p/x"))[0].path,
+            "/p/a"
+        );
+        assert_eq!(
+            of_line("cd x && cat a", Folder::After("/p/x"))[0].path,
+            "/p/x/a"
+        );
+        assert_eq!(
+            of_line("cd x/y && cd .. && cat a", Folder::After("/p/x"))[0].path,
+            "/p/x/a"
+        );
+        assert_eq!(of_line("cat a; cd x", Folder::After("/p")), []);
+        assert_eq!(of_line("cd .. && cat a", Folder::After("/p")), []);
+        assert_eq!(
+            of_line("cd /q && cat a", Folder::After("/q"))[0].path,
+            "/q/a"
+        );
         assert_eq!(of_line("cat a", Folder::After("/p"))[0].path, "/p/a");
     }
 

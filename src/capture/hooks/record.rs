@@ -17,10 +17,10 @@ use super::spawn;
 use crate::capture::attribution::{Attribution, keys};
 use crate::capture::guard::{Denial, Guard};
 use crate::capture::sink::Sink;
-use crate::model::policy::{DENIED_KEY, check};
+use crate::model::policy::DENIED_KEY;
 use crate::model::prompt;
 use crate::model::shell_files::{self, Folder};
-use crate::model::tools::{self, ToolKind};
+use crate::model::tools;
 use crate::model::view::{self, ToolCall};
 use crate::model::{Agent, Event, EventType, SessionMeta};
 use crate::store::{
@@ -1198,50 +1198,15 @@ impl Recorder<'_> {
         input: &Value,
         call: Option<&ClaimedCall>,
     ) -> Vec<Event> {
-        let Some(spec) = tools::spec_of(self.payload.agent, tool) else {
-            return Vec::new();
-        };
-        let files: Vec<(String, bool)> = match spec.kind {
-            ToolKind::ReadFile | ToolKind::WriteFile => {
-                let write = spec.kind == ToolKind::WriteFile;
-                let paths = if let Some(key) = spec.subject {
-                    input
-                        .get(key)
-                        .and_then(Value::as_str)
-                        .map(|p| vec![p.to_owned()])
-                        .unwrap_or_default()
-                } else {
-                    // A patch's paths are the folder's, named from it as a shell's files are.
-                    let cwd = self.payload.cwd.as_deref().filter(|c| c.starts_with('/'));
-                    let paths = tools::patch_files(tool, input).into_iter();
-                    paths.map(|p| check::absolute(&p, cwd)).collect()
-                };
-                paths.into_iter().map(|p| (p, write)).collect()
-            }
-            ToolKind::Shell => {
-                // The payload's folder is the shell's once the call ran.
-                let folder = self
-                    .payload
-                    .cwd
-                    .as_deref()
-                    .map_or(Folder::Unknown, Folder::After);
-                let call = ToolCall::new(self.payload.agent, tool, input);
-                shell_files::of_call(&call, folder)
-                    .into_iter()
-                    .map(|f| (f.path, f.write))
-                    .collect()
-            }
-            _ => return Vec::new(),
-        };
+        // The payload's folder is the shell's once the call ran.
+        let folder = (self.payload.cwd.as_deref()).map_or(Folder::Unknown, Folder::After);
+        let files =
+            shell_files::of_tool_call(&ToolCall::new(self.payload.agent, tool, input), folder);
         files
-            .into_iter()
-            .map(|(path, write)| {
-                let kind = EventType::file_touch(write);
-                let mut event = self.event(
-                    kind,
-                    session,
-                    object([("path", path.into()), ("tool_name", tool.into())]),
-                );
+            .iter()
+            .map(|file| {
+                let (kind, data) = file.event(tool);
+                let mut event = self.event(kind, session, data);
                 event.parent_id = call.map(|c| c.event_id.clone());
                 event
             })

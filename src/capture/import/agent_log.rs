@@ -19,9 +19,8 @@ use serde_json::{Map, Value};
 use super::claude_transcript::{ImportError, ImportReport, ParentLink, SkippedLine};
 use super::resume::{self, Freshness};
 use crate::capture::sink::Sink;
-use crate::model::policy::check;
-use crate::model::shell_files::{self, Folder};
-use crate::model::tools::{self, Agent, ToolKind};
+use crate::model::shell_files::{self, Folder, ShellFile};
+use crate::model::tools::{self, Agent};
 use crate::model::view::{KIND_COMPACTION, KIND_THINKING, ToolCall};
 use crate::model::{EventType, SessionMeta, Tokens};
 use crate::store::{Store, StoreError};
@@ -43,8 +42,8 @@ struct Open {
     index: usize,
     at: f64,
     tool: String,
-    /// The files it reads or writes (`true`), named by its arguments or its shell line.
-    files: Vec<(String, bool)>,
+    /// The files it reads or writes, named by its arguments or its shell line.
+    files: Vec<ShellFile>,
 }
 
 /// One session read from an agent's log.
@@ -258,44 +257,15 @@ impl Log {
         self.push(EventType::LlmResponse, at, data)
     }
 
-    /// A tool call. `paths` are the files it reads or writes when its arguments name them in a
-    /// way the tool table cannot say (a patch); else the table's subject argument is read, or
-    /// a shell's line for the files it names for certain ([`shell_files`]), from the folder it
-    /// ran in ([`Log::folder`]).
-    pub fn call(
-        &mut self,
-        at: f64,
-        tool: &str,
-        arguments: Value,
-        id: Option<&str>,
-        paths: Vec<String>,
-    ) -> usize {
+    /// A tool call. The files it reads or writes are those [`shell_files::of_tool_call`] finds
+    /// (a file tool's argument, a patch's files, a shell line's), from the folder it ran in
+    /// ([`Log::folder`]).
+    pub fn call(&mut self, at: f64, tool: &str, arguments: Value, id: Option<&str>) -> usize {
         self.tool_calls += 1;
-        let kind = tools::classify(self.agent, tool);
-        let write = kind == ToolKind::WriteFile;
         let folder = (self.folder.as_deref())
             .or_else(|| self.start.get("cwd").and_then(Value::as_str))
-            .filter(|f| f.starts_with('/'));
-        // A patch's paths are the folder's, named from it as a shell's files are.
-        let mut files: Vec<(String, bool)> = paths
-            .into_iter()
-            .map(|p| (check::absolute(&p, folder), write))
-            .collect();
-        if files.is_empty()
-            && let Some(path) = tools::spec_of(self.agent, tool)
-                .filter(|s| s.kind.is_file())
-                .and_then(|s| s.subject)
-                .and_then(|key| arguments.get(key))
-                .and_then(Value::as_str)
-        {
-            files.push((path.to_owned(), write));
-        }
-        if kind == ToolKind::Shell {
-            let folder = folder.map_or(Folder::Unknown, Folder::Start);
-            let call = ToolCall::new(self.agent, tool, &arguments);
-            let named = shell_files::of_call(&call, folder);
-            files.extend(named.into_iter().map(|f| (f.path, f.write)));
-        }
+            .map_or(Folder::Unknown, Folder::Start);
+        let files = shell_files::of_tool_call(&ToolCall::new(self.agent, tool, &arguments), folder);
         let mut data = Map::new();
         data.insert("tool_name".into(), tool.into());
         data.insert("arguments".into(), arguments);
@@ -349,11 +319,8 @@ impl Log {
         if tools::lists_a_folder(self.agent, &call.tool, text) {
             return;
         }
-        for (path, write) in call.files {
-            let kind = EventType::file_touch(write);
-            let mut data = Map::new();
-            data.insert("path".into(), path.into());
-            data.insert("tool_name".into(), call.tool.clone().into());
+        for file in &call.files {
+            let (kind, data) = file.event(&call.tool);
             let file = self.push(kind, at, data);
             self.drafts[file].parent = Some(call.index);
         }
@@ -720,7 +687,6 @@ mod tests {
             "read_file",
             serde_json::json!({"file_path": "README.md"}),
             Some("c1"),
-            Vec::new(),
         );
         log.result(2.0, Some("c1"), "hello", false);
         assert_eq!(log.drafts.len(), 3);

@@ -25,7 +25,7 @@ use crate::capture::transcript::responses::{Counted, Current, Line, Response, St
 use crate::capture::transcript::wire::{Block, Entry, Message, TaskResult, mend, parse_value};
 use crate::model::meta::TITLE;
 use crate::model::prompt::PromptKind;
-use crate::model::shell_files::{self, Folder};
+use crate::model::shell_files::{self, Folder, ShellFile};
 use crate::model::tools::{self, Agent, ToolKind};
 use crate::model::view::{CALL_FOLDER, KIND_COMPACTION, KIND_THINKING, ToolCall};
 use crate::model::{Event, EventType, SessionMeta, Tokens};
@@ -296,8 +296,12 @@ pub struct OpenCall {
     event_id: String,
     timestamp: f64,
     tool: String,
+    /// A file tool's file, as states an earlier version saved name it; the files are all in
+    /// `shell_files` now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     path: Option<String>,
-    /// The files a shell call's line names for certain, read (`false`) or written (`true`).
+    /// The files the call reads or writes ([`shell_files::of_tool_call`]), read (`false`) or
+    /// written (`true`).
     #[serde(default)]
     shell_files: Vec<(String, bool)>,
 }
@@ -1079,17 +1083,12 @@ impl Step<'_> {
             .input
             .and_then(|i| parse_value(i.get()).ok())
             .unwrap_or(Value::Null);
-        let path = tools::spec_of(Agent::ClaudeCode, &tool)
-            .and_then(|spec| spec.subject)
-            .and_then(|key| input.get(key))
-            .and_then(Value::as_str)
-            .map(str::to_owned);
         let folder = self.folder.map_or(Folder::Unknown, Folder::Start);
-        let shell_files =
-            shell_files::of_call(&ToolCall::new(Agent::ClaudeCode, &tool, &input), folder)
-                .into_iter()
-                .map(|f| (f.path, f.write))
-                .collect();
+        let call = ToolCall::new(Agent::ClaudeCode, &tool, &input);
+        let shell_files = shell_files::of_tool_call(&call, folder)
+            .into_iter()
+            .map(|f| (f.path, f.write))
+            .collect();
         let mut data = Map::new();
         data.insert("tool_name".into(), tool.clone().into());
         data.insert("arguments".into(), input);
@@ -1107,7 +1106,7 @@ impl Step<'_> {
                     event_id: event.event_id.clone(),
                     timestamp: self.ts,
                     tool,
-                    path,
+                    path: None,
                     shell_files,
                 },
             );
@@ -1181,19 +1180,13 @@ impl Step<'_> {
         self.events.push(event);
         let Some(call) = call else { return };
         if !failed {
-            let kind = match tools::classify(Agent::ClaudeCode, &call.tool) {
-                ToolKind::ReadFile => Some(EventType::FileRead),
-                ToolKind::WriteFile => Some(EventType::FileWrite),
-                _ => None,
-            };
-            let named = call.shell_files.iter().map(|(path, write)| {
-                let kind = EventType::file_touch(*write);
-                (kind, path)
-            });
-            for (kind, path) in kind.zip(call.path.as_ref()).into_iter().chain(named) {
-                let mut data = Map::new();
-                data.insert("path".into(), path.clone().into());
-                data.insert("tool_name".into(), call.tool.clone().into());
+            let kind = tools::classify(Agent::ClaudeCode, &call.tool);
+            let saved = (call.path.clone())
+                .filter(|_| kind.is_file())
+                .map(|path| (path, kind == ToolKind::WriteFile));
+            let files = saved.into_iter().chain(call.shell_files.iter().cloned());
+            for (path, write) in files {
+                let (kind, data) = ShellFile { path, write }.event(&call.tool);
                 let mut file_event = self.event(kind, data);
                 file_event.parent_id = Some(call.event_id.clone());
                 self.events.push(file_event);

@@ -16,7 +16,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use super::agent_log::{self, Log, count, patch_paths, string};
+use super::agent_log::{self, Log, count, string};
 use super::claude_transcript::{ImportError, ImportReport};
 use crate::capture::sink::Sink;
 use crate::capture::transcript::ResponseUsage;
@@ -297,19 +297,10 @@ impl Reader {
                     }
                     (None, None) => payload.get("action").cloned().unwrap_or(Value::Null),
                 };
-                let paths = if name == "apply_patch" {
-                    let patch = string(&arguments, "input")
-                        .or_else(|| string(&arguments, "patch"))
-                        .or_else(|| string(&arguments, "command"))
-                        .unwrap_or_default();
-                    patch_paths(patch)
-                } else {
-                    Vec::new()
-                };
                 let id = string(payload, "call_id").or_else(|| string(payload, "id"));
                 let ran_in = self.ran_in(&arguments);
                 self.log.folder.clone_from(&ran_in);
-                let call = self.log.call(at, name, arguments, id, paths);
+                let call = self.log.call(at, name, arguments, id);
                 if let Some(folder) = ran_in {
                     self.log.drafts[call]
                         .data
@@ -325,7 +316,7 @@ impl Reader {
             "web_search_call" => {
                 self.log.request(at, model.as_deref());
                 let action = payload.get("action").cloned().unwrap_or(Value::Null);
-                self.log.call(at, "web_search", action, None, Vec::new());
+                self.log.call(at, "web_search", action, None);
             }
             _ => {}
         }

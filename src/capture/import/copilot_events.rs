@@ -135,7 +135,7 @@ impl Reader {
                 let name = string(data, "toolName").unwrap_or("unknown");
                 let arguments = data.get("arguments").cloned().unwrap_or(Value::Null);
                 self.log
-                    .call(at, name, arguments, string(data, "toolCallId"), Vec::new());
+                    .call(at, name, arguments, string(data, "toolCallId"));
             }
             "tool.execution_complete" => {
                 let ok = data.get("success").and_then(Value::as_bool) != Some(false);

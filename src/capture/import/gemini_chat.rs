@@ -366,7 +366,7 @@ fn tool_call(log: &mut Log, at: f64, call: &Value) {
     let name = string(call, "name").unwrap_or("unknown");
     let id = string(call, "id");
     let arguments = call.get("args").cloned().unwrap_or(Value::Null);
-    let index = log.call(at_call, name, arguments, id, Vec::new());
+    let index = log.call(at_call, name, arguments, id);
     // A call that ran a subagent names it: its chat is `chats/<session id>/<agentId>.jsonl`.
     if let Some(agent) = string(call, "agentId") {
         log.agent_calls.push((agent.to_owned(), index));

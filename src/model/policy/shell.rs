@@ -16,6 +16,8 @@ use super::git::GitPaths;
 
 /// One simple command: its words (quotes removed, braces expanded, leading `NAME=value`
 /// dropped), the files its redirections name, and the folders it may run in.
+// Independent facts about the command, each read by its own users: not a state machine.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SimpleCommand {
     pub words: Vec<String>,
@@ -55,6 +57,9 @@ pub struct SimpleCommand {
     /// `printf` format's `\n` as a new line). `None` when the line does not spell it: it gives
     /// none, or a file (`< list`) or another command's output does.
     pub fed: Option<String>,
+    /// The line is one a shell refuses (a quote, `$(`, a backtick or `(` never closed, a
+    /// line ending on `|`, `&&` or `||`): nothing on it runs. Set on the line's last command.
+    pub refused: bool,
 }
 
 /// How deep `$(…)` and `bash -c` may nest before the rest is left unread.
@@ -190,6 +195,9 @@ fn parse(
         start: 0,
         exported: env.to_vec(),
         values,
+        unclosed: false,
+        groups: 0,
+        dangling: false,
     };
     p.run();
 }
@@ -243,6 +251,8 @@ struct Heredoc {
     feeds: Option<usize>,
 }
 
+// Independent facts about the word being read and the line's end: not a state machine.
+#[allow(clippy::struct_excessive_bools)]
 struct Parser<'o> {
     chars: Vec<char>,
     i: usize,
@@ -272,6 +282,12 @@ struct Parser<'o> {
     exported: Vec<String>,
     /// Whether a substitution's value may be taken ([`dirname_value`]).
     values: Values,
+    /// A quote, substitution or backtick ran to the end of the line unclosed.
+    unclosed: bool,
+    /// Groups `(` opened and not yet closed.
+    groups: usize,
+    /// The last thing read joins a command to one that never came (`a |`, `a &&`).
+    dangling: bool,
 }
 
 impl Parser<'_> {
@@ -307,6 +323,7 @@ impl Parser<'_> {
                         Join::Pipe
                     };
                     self.end_command(join);
+                    self.dangling = true;
                     // `||`, and `|&` (a pipe of stderr too).
                     self.i += if matches!(self.peek(1), Some('|' | '&')) {
                         2
@@ -319,12 +336,15 @@ impl Parser<'_> {
                     self.note_definition();
                     self.end_command(Join::Group);
                     self.dirs.open();
+                    self.groups += 1;
                     self.i += 1;
                 }
                 ')' => {
                     self.end_word();
                     self.end_command(Join::Group);
                     self.dirs.close();
+                    // A `case` pattern's `)` closes no group.
+                    self.groups = self.groups.saturating_sub(1);
                     self.i += 1;
                 }
                 '&' => {
@@ -337,6 +357,7 @@ impl Parser<'_> {
                         self.pending = Some(Pending::Out);
                     } else if self.peek(1) == Some('&') {
                         self.end_command(Join::And);
+                        self.dangling = true;
                         self.i += 2;
                     } else {
                         self.end_command(Join::Background);
@@ -348,9 +369,11 @@ impl Parser<'_> {
                 '\'' => {
                     self.quoted = true;
                     self.i += 1;
+                    self.unclosed = true;
                     while let Some(c) = self.peek(0) {
                         self.i += 1;
                         if c == '\'' {
+                            self.unclosed = false;
                             break;
                         }
                         self.word.push(c);
@@ -384,7 +407,11 @@ impl Parser<'_> {
             }
         }
         self.end_word();
+        let refused = self.unclosed || self.groups > 0 || self.dangling;
         self.end_command(Join::Then);
+        if refused && let Some(last) = self.out.last_mut() {
+            last.refused = true;
+        }
     }
 
     /// A line run in a subshell or another shell (`$(…)`, `<(…)`, backticks), from the folders
@@ -529,6 +556,7 @@ impl Parser<'_> {
                 }
             }
         }
+        self.unclosed = true;
     }
 
     /// A `$`; inside double quotes (`quoted`) only substitutions are special, `$'` and `$"`
@@ -550,10 +578,14 @@ impl Parser<'_> {
                 // `$'…'`: ANSI-C quoting, its escapes decoded as bash does (`$'\x63url'`).
                 self.quoted = true;
                 self.i += 2;
+                self.unclosed = true;
                 while let Some(c) = self.peek(0) {
                     self.i += 1;
                     match c {
-                        '\'' => break,
+                        '\'' => {
+                            self.unclosed = false;
+                            break;
+                        }
                         '\\' => self.ansi_c_escape(),
                         c => self.word.push(c),
                     }
@@ -707,6 +739,7 @@ impl Parser<'_> {
             }
             self.i += 1;
         }
+        self.unclosed = true;
         self.chars[start.min(self.chars.len())..].iter().collect()
     }
 
@@ -718,10 +751,14 @@ impl Parser<'_> {
 
     fn until_backtick(&mut self) -> String {
         let mut inner = String::new();
+        self.unclosed = true;
         while let Some(c) = self.peek(0) {
             self.i += 1;
             match c {
-                '`' => break,
+                '`' => {
+                    self.unclosed = false;
+                    break;
+                }
                 '\\' => {
                     if let Some(n) = self.peek(0) {
                         inner.push(n);
@@ -811,6 +848,7 @@ impl Parser<'_> {
         }
         let word = std::mem::take(&mut self.word);
         self.quoted = false;
+        self.dangling = false;
         let pending = self.pending.take();
         // Braces are expanded in words and redirections, not in here-documents' delimiters and
         // here-strings.
