@@ -592,3 +592,46 @@ fn a_line_a_windows_shell_runs_counts_no_file() {
     env.hook("post-tool", &post).success();
     assert_eq!(file_events(&env, hooked), []);
 }
+
+/// Codex runs each command in a shell of its own from the session's folder, which its hooks'
+/// `cwd` names: the hook took it for where `cd sub && cat x.txt` left the shell and recorded
+/// `sub/x.txt`, relative, where the rollout's import reads `/p/sub/x.txt`. Codex's hook names
+/// the file from the folder the line started in.
+#[test]
+fn a_codex_line_that_changes_folder_is_named_from_the_folder_it_started_in() {
+    let env = TestEnv::new();
+    let project = env.path().to_string_lossy().into_owned();
+    let session = "019c8a4d-8f45-7010-8b5d-7fad920aa7f3";
+    let base = json!({"session_id": session, "turn_id": "t1", "model": "gpt-5.1-codex",
+                      "permission_mode": "bypassPermissions", "cwd": project,
+                      "transcript_path": null});
+    let with = |event: &str, fields: Value| {
+        let mut payload = base.clone();
+        payload["hook_event_name"] = event.into();
+        for (key, value) in fields.as_object().unwrap() {
+            payload[key] = value.clone();
+        }
+        payload
+    };
+    let play = |arg: &str, payload: Value| {
+        env.run_with_stdin(
+            &["hook", "--agent", "codex", arg],
+            payload.to_string().as_bytes(),
+        )
+        .success();
+    };
+    play(
+        "session-start",
+        with("SessionStart", json!({"source": "startup"})),
+    );
+    let call = json!({"tool_name": "Bash", "tool_input": {"command": "cd sub && cat x.txt"},
+                      "tool_use_id": "call_1"});
+    play("pre-tool", with("PreToolUse", call.clone()));
+    let mut post = call;
+    post["tool_response"] = "hi\n".into();
+    play("post-tool", with("PostToolUse", post));
+    assert_eq!(
+        file_events(&env, session),
+        [("file_read".to_owned(), format!("{project}/sub/x.txt"))]
+    );
+}

@@ -166,6 +166,14 @@ pub fn runs_powershell(agent: Agent, tool: &str) -> bool {
     matches!((agent, tool), (Agent::ClaudeCode, "PowerShell"))
 }
 
+/// Whether an agent's shell tool runs each command in a shell of its own, from the session's
+/// folder (Codex: each in the `workdir` its call names), so that a `cd` lasts for its line
+/// only; a hook's `cwd` is then where the line started. Claude Code's `Bash` keeps the folder
+/// a `cd` left it in for the next call, and its hooks name that one.
+pub fn shell_starts_afresh(agent: Agent) -> bool {
+    agent == Agent::Codex
+}
+
 const fn spec(
     name: &'static str,
     kind: ToolKind,

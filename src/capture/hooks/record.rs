@@ -1198,8 +1198,13 @@ impl Recorder<'_> {
         input: &Value,
         call: Option<&ClaimedCall>,
     ) -> Vec<Event> {
-        // The payload's folder is the shell's once the call ran.
-        let folder = (self.payload.cwd.as_deref()).map_or(Folder::Unknown, Folder::After);
+        // The payload's folder is the shell's once the call ran, unless the agent's shell starts
+        // each line afresh from it.
+        let folder = match self.payload.cwd.as_deref() {
+            Some(cwd) if tools::shell_starts_afresh(self.payload.agent) => Folder::Start(cwd),
+            Some(cwd) => Folder::After(cwd),
+            None => Folder::Unknown,
+        };
         let files =
             shell_files::of_tool_call(&ToolCall::new(self.payload.agent, tool, input), folder);
         files
