@@ -938,6 +938,116 @@ fn a_fifo_in_gemini_copilot_or_subagents_default_folders_is_said_never_opened() 
     }
 }
 
+/// `import --discover` listed a Claude Code transcript and a Gemini CLI chat whose subagents'
+/// folders held a FIFO and a link named as a subagent's log, and said nothing of them, where
+/// importing the file says each. It says each as the import does, once, and opens and follows
+/// none.
+#[test]
+fn discover_says_a_fifo_or_link_among_subagents_as_import_does() {
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    let id = "4b2030ed-5563-49ea-b703-6a002f2d3cc8";
+    let project = home.join(".claude/projects/-work-app");
+    let subagents = project.join(id).join("subagents");
+    let gemini = "0ab84937-9fe7-4284-986a-33c832af0b6a";
+    let chats = home.join(".gemini/tmp/3f2a/chats");
+    for folder in [&subagents, &chats.join(gemini)] {
+        std::fs::create_dir_all(folder).unwrap();
+    }
+    let transcript = project.join(format!("{id}.jsonl"));
+    let corpus = crate::common::shared().join("corpus");
+    std::fs::copy(
+        corpus.join(format!("claude-code/moredip__session-share/{id}.jsonl")),
+        &transcript,
+    )
+    .unwrap();
+    let chat = chats.join("session-2026-04-23T12-52-0ab84937.jsonl");
+    std::fs::copy(
+        corpus.join("gemini/Mai0313__VibeCodingTracker/gemini-session.jsonl"),
+        &chat,
+    )
+    .unwrap();
+    let (fifo, link) = (
+        subagents.join("agent-b3b3b3b.jsonl"),
+        subagents.join("agent-c4c4c4c.jsonl"),
+    );
+    let (chat_fifo, chat_link) = (
+        chats.join(gemini).join("agent-fifo.jsonl"),
+        chats.join(gemini).join("agent-link.jsonl"),
+    );
+    for planted in [&fifo, &chat_fifo] {
+        mkfifo(planted);
+    }
+    for planted in [&link, &chat_link] {
+        symlink("/dev/zero", planted).unwrap();
+    }
+    let found = run_limited(
+        {
+            let mut cmd = env.command(&["import", "--discover", "--format", "json"]);
+            cmd.env("HOME", &home)
+                .env_remove("CLAUDE_CONFIG_DIR")
+                .env_remove("CODEX_HOME")
+                .env_remove("COPILOT_HOME")
+                .env_remove("GEMINI_CLI_HOME");
+            cmd
+        },
+        None,
+        FIFO_LIMIT,
+    );
+    assert_eq!(found.code, 0, "{found:?}");
+    assert_eq!(
+        found.json().as_array().unwrap().len(),
+        2,
+        "{}",
+        found.stdout
+    );
+    let fifo_said = |main: &Path, fifo: &Path| {
+        format!(
+            "warning: {}: {}: a FIFO, not a regular file: left out, never opened\n",
+            main.display(),
+            fifo.display()
+        )
+    };
+    let link_said = |main: &Path, link: &Path, what: &str| {
+        format!(
+            "warning: {}: {}: a symbolic link among its subagents' {what}, not followed\n",
+            main.display(),
+            link.display()
+        )
+    };
+    for said in [
+        fifo_said(&transcript, &fifo),
+        link_said(&transcript, &link, "transcripts"),
+        fifo_said(&chat, &chat_fifo),
+        link_said(&chat, &chat_link, "chats"),
+    ] {
+        assert_eq!(
+            found.stderr.matches(&said).count(),
+            1,
+            "{said}: {}",
+            found.stderr
+        );
+    }
+    // Importing the transcript says its two the same way.
+    let imported = run_limited(
+        env.command(&["import", transcript.to_str().unwrap()]),
+        None,
+        FIFO_LIMIT,
+    );
+    assert_eq!(imported.code, 0, "{imported:?}");
+    for said in [
+        fifo_said(&transcript, &fifo),
+        link_said(&transcript, &link, "transcripts"),
+    ] {
+        assert_eq!(
+            imported.stderr.matches(&said).count(),
+            1,
+            "{said}: {}",
+            imported.stderr
+        );
+    }
+}
+
 /// Gemini CLI keeps a session's subagents' chats in `chats/<session id>/`: a FIFO or a link
 /// there named as a chat was passed over without a word. Each is said, once, and never opened
 /// or followed; the chat beside them is imported.

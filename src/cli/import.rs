@@ -16,7 +16,7 @@ use super::log_folder;
 use super::output::stdout;
 use super::output::to_stderr;
 use super::placement::{Placement, claude_projects};
-use crate::capture::import::batch::{freshness, import_files};
+use crate::capture::import::batch::{freshness, import_files, subagents_left_out};
 use crate::capture::import::resume::Freshness;
 use crate::capture::import::{ImportError, ImportReport};
 use crate::capture::sink::Sink;
@@ -141,6 +141,13 @@ pub(crate) fn run(args: &ImportArgs, globals: &Globals) -> Result<u8> {
                 .then_with(|| a.path.cmp(&b.path))
         });
         if args.discover {
+            // What an import of each would say it leaves out among its subagents' logs, said
+            // here as there: passed over without a word, a FIFO or a link hid a subagent.
+            for log in &found {
+                for note in subagents_left_out(&log.path, &log.session_id) {
+                    super::output::warn(format_args!("{}: {note}", log.path.display()));
+                }
+            }
             return show_discovered(&found, args.format, Painter::new(globals.colour()));
         }
         if found.is_empty() && args.format != Format::Json {

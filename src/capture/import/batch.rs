@@ -104,21 +104,8 @@ pub fn import_with_subagents(store: &Store, file: &Path, sink: &Sink) -> FileRes
         links,
         specials,
     } = subagent_files(file);
-    for link in links {
-        main.warnings.push(format!(
-            "{}: a symbolic link among its subagents' transcripts, not followed",
-            link.display()
-        ));
-    }
-    // Said as one named among the agents' logs is: a FIFO passed over without a word hid a
-    // subagent from the user (one planted where a subagent's transcript was to be).
-    for special in specials {
-        main.warnings.push(format!(
-            "{}: {}, not a regular file: left out, never opened",
-            special.display(),
-            describe_entry(&special).unwrap_or("no regular file")
-        ));
-    }
+    main.warnings
+        .extend(left_out_notes(&links, &specials, "transcripts"));
     let session = main.session_id.clone();
     // A session in the store already (an import that stopped part way, or hooks) links its
     // subagents to its own calls, as a clean import links them: an import that read the file
@@ -156,6 +143,45 @@ pub fn import_with_subagents(store: &Store, file: &Path, sink: &Sink) -> FileRes
         }
     }
     Ok(reports)
+}
+
+/// What is said of the entries among a session's subagents' logs (`what`: `transcripts`,
+/// `chats`) that are never read: each link (not followed) and each FIFO, socket or device
+/// (never opened), one line each. Passed over without a word, one planted where a subagent's
+/// log was to be hid that subagent from the user.
+pub(super) fn left_out_notes(links: &[PathBuf], specials: &[PathBuf], what: &str) -> Vec<String> {
+    let links = links.iter().map(|link| {
+        format!(
+            "{}: a symbolic link among its subagents' {what}, not followed",
+            link.display()
+        )
+    });
+    let specials = specials.iter().map(|special| {
+        format!(
+            "{}: {}, not a regular file: left out, never opened",
+            special.display(),
+            describe_entry(special).unwrap_or("no regular file")
+        )
+    });
+    links.chain(specials).collect()
+}
+
+/// What an import of the log `file` of session `session_id` says it leaves out among its
+/// subagents' logs ([`left_out_notes`]: a Claude Code transcript's `<stem>/subagents/`, a
+/// Gemini CLI chat's `chats/<session id>/`), for `import --discover`, which reads none of
+/// them but says the same lines.
+pub fn subagents_left_out(file: &Path, session_id: &str) -> Vec<String> {
+    let Subagents {
+        links, specials, ..
+    } = subagent_files(file);
+    let mut notes = left_out_notes(&links, &specials, "transcripts");
+    let gemini_chat = file
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("session-"));
+    if gemini_chat {
+        notes.extend(super::gemini_chat::subagents_left_out(file, session_id));
+    }
+    notes
 }
 
 /// What a transcript's `<stem>/subagents/` folder holds named like a transcript.

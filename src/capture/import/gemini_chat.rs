@@ -23,7 +23,7 @@ use crate::capture::sink::Sink;
 use crate::model::prompt::SENT_PROMPT;
 use crate::model::tools::Agent;
 use crate::model::{EventType, Tokens};
-use crate::store::{EntryKind, Store, describe_entry, entry_kind, folder_entries};
+use crate::store::{EntryKind, Store, entry_kind, folder_entries};
 
 /// Whether a first line (or the whole document) is a Gemini CLI chat's.
 pub fn is_chat(first: &Value) -> bool {
@@ -50,20 +50,7 @@ pub fn import_with_subagents(
     let session = main.session_id.clone();
     // What is no regular file there is never opened, but said: passed over without a word, a
     // FIFO or a link hid a subagent from the user.
-    for (entry, kind) in subagent_folder_entries(path, &session) {
-        match kind {
-            EntryKind::Link => main.warnings.push(format!(
-                "{}: a symbolic link among its subagents' chats, not followed",
-                entry.display()
-            )),
-            EntryKind::Other => main.warnings.push(format!(
-                "{}: {}, not a regular file: left out, never opened",
-                entry.display(),
-                describe_entry(&entry).unwrap_or("no regular file")
-            )),
-            EntryKind::File | EntryKind::Folder => {}
-        }
-    }
+    main.warnings.extend(subagents_left_out(path, &session));
     let children = subagent_chats(path, &session);
     if children.is_empty() {
         return Ok(vec![main]);
@@ -133,6 +120,20 @@ fn subagent_folder_entries(chat: &Path, session: &str) -> Vec<(std::path::PathBu
         .into_iter()
         .filter(|(p, _)| p.extension().is_some_and(|e| e == "jsonl"))
         .collect()
+}
+
+/// What is said of the links and the FIFOs, sockets and devices named as chats among the
+/// subagents' chats of session `session` ([`super::batch::left_out_notes`]).
+pub(super) fn subagents_left_out(chat: &Path, session: &str) -> Vec<String> {
+    let (mut links, mut specials) = (Vec::new(), Vec::new());
+    for (entry, kind) in subagent_folder_entries(chat, session) {
+        match kind {
+            EntryKind::Link => links.push(entry),
+            EntryKind::Other => specials.push(entry),
+            EntryKind::File | EntryKind::Folder => {}
+        }
+    }
+    super::batch::left_out_notes(&links, &specials, "chats")
 }
 
 /// The chats of a session's subagents: the `.jsonl` files of the folder named by its id beside
