@@ -8,6 +8,7 @@ use std::path::Path;
 use agent_strace::model::Tokens;
 use serde_json::{Value, json};
 
+use crate::common::anonymize::first_prompt_exported_by;
 use crate::common::{SessionBuilder, TestEnv};
 
 /// Every file under `dir` with its bytes.
@@ -1443,25 +1444,6 @@ fn the_users_own_login_as_a_code_hosts_owner_is_replaced() {
         "{}",
         run.stdout
     );
-}
-
-/// The first prompt of session `id` exported with `--anonymize` by `alice`, whose home is
-/// `home`, and the whole output.
-fn first_prompt_exported_by(env: &TestEnv, id: &str, home: &Path) -> (Option<String>, String) {
-    let mut export = env.command(&["export", id, "--format", "json", "--anonymize"]);
-    export
-        .env("HOME", home)
-        .env("USER", "alice")
-        .env("LOGNAME", "alice");
-    let run = crate::common::run_with_stdin(export, b"");
-    run.success();
-    let prompt = run.json()["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["event_type"] == "user_prompt")
-        .map(|e| e["data"]["prompt"].as_str().unwrap().to_owned());
-    (prompt, run.stdout)
 }
 
 /// The exporting machine's home folder and the session's working folder were found inside

@@ -5,19 +5,12 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{SessionBuilder, TestEnv, run_with_stdin};
+use crate::common::anonymize::exported_by_alice;
+use crate::common::{SessionBuilder, TestEnv};
 
-/// What `export --format json --anonymize` makes of session `id` as the user `alice`, whose
-/// home is the test's folder.
+/// Session `id` as `alice`, whose home is the test's folder, exports it anonymized.
 fn exported(env: &TestEnv, id: &str) -> Value {
-    let mut export = env.command(&["export", id, "--format", "json", "--anonymize"]);
-    export
-        .env("HOME", env.path())
-        .env("USER", "alice")
-        .env("LOGNAME", "alice");
-    let run = run_with_stdin(export, b"");
-    run.success();
-    run.json()
+    exported_by_alice(env, id, env.path()).json()
 }
 
 /// Every tool result of an exported session, as text.

@@ -4,7 +4,8 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{SessionBuilder, TestEnv, run_with_stdin};
+use crate::common::anonymize::first_prompt_exported_by;
+use crate::common::{SessionBuilder, TestEnv};
 
 /// Session `id`, started by `alice` in `cwd` with one prompt of `text`, exported by `alice`
 /// with `--anonymize` (her home the test's folder): the prompt and the attribution's working
@@ -20,26 +21,13 @@ fn exported(env: &TestEnv, id: &str, cwd: &str, text: &str) -> (String, String, 
         .at(1.0)
         .prompt(text)
         .write(env);
-    let mut export = env.command(&["export", id, "--format", "json", "--anonymize"]);
-    export
-        .env("HOME", env.path())
-        .env("USER", "alice")
-        .env("LOGNAME", "alice");
-    let run = run_with_stdin(export, b"");
-    run.success();
-    let out = run.json();
-    let prompt = out["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["event_type"] == "user_prompt")
-        .map(|e| e["data"]["prompt"].as_str().unwrap().to_owned())
-        .unwrap_or_default();
+    let (prompt, stdout) = first_prompt_exported_by(env, id, env.path());
+    let out: Value = serde_json::from_str(&stdout).unwrap();
     let folder = match &out["session"]["attribution"]["working_dir"] {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    (prompt, folder, run.stdout)
+    (prompt.unwrap_or_default(), folder, stdout)
 }
 
 /// A working folder on a Windows drive written with forward slashes (`C:/root/x`) was taken

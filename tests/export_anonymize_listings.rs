@@ -6,7 +6,8 @@
 
 use serde_json::json;
 
-use crate::common::{SessionBuilder, TestEnv, run_with_stdin};
+use crate::common::anonymize::exported_by_alice;
+use crate::common::{SessionBuilder, TestEnv};
 
 /// What `export --format json --anonymize` makes of each of `outputs`, the outputs of shell
 /// commands in a session `alice` recorded on `vm`.
@@ -30,16 +31,7 @@ fn calls_exported(env: &TestEnv, id: &str, calls: &[(&str, &str)]) -> Vec<String
             .result(json!(output));
     }
     session.write(env);
-    // The exporting machine's user and home are replaced too: `root`, the tests' own when run
-    // as root, would be `[USER]` in every listing.
-    let mut export = env.command(&["export", id, "--format", "json", "--anonymize"]);
-    export
-        .env("HOME", env.path())
-        .env("USER", "alice")
-        .env("LOGNAME", "alice");
-    let run = run_with_stdin(export, b"");
-    run.success();
-    run.json()["events"]
+    exported_by_alice(env, id, env.path()).json()["events"]
         .as_array()
         .unwrap()
         .iter()

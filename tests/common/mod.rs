@@ -9,6 +9,7 @@ use std::process::{Command, Output, Stdio};
 use agent_strace::model::Event;
 use serde_json::Value;
 
+pub mod anonymize;
 pub mod browser;
 /// The bench's session generator, for the tests that need a big store (no copy of it here).
 #[path = "../../benches/figures/generator.rs"]
