@@ -87,3 +87,44 @@ fn a_working_folder_on_a_windows_drive_is_replaced_in_every_spelling() {
         }
     }
 }
+
+/// Windows reads a path in any case, and tools print it as typed: `/mnt/c/users/zoe` (WSL, in
+/// lower case), `C:\Documents and Settings\zoe` (Windows XP's homes) and a working folder
+/// written otherwise than recorded (`d:\work\acme` of `D:\Work\Acme`) were exported whole,
+/// and the user's name with them. Each is replaced as its other spellings are (`c:\users\zoe`,
+/// `C:/Users/Zoe`, `\\?\C:\Users\zoe`), and the name wherever it stands; a URL's `/a/users/42`
+/// names no home and stays.
+#[test]
+fn a_windows_path_in_any_case_or_spelling_maps_its_user_and_folder_alike() {
+    let env = TestEnv::new();
+    let cwd = r"D:\Work\Acme";
+    let text = concat!(
+        r"type c:\users\zoe\a.txt C:\Users\Zoe\b.txt C:/Users/zoe/c \\?\C:\Users\zoe\d; ",
+        r"cat /mnt/c/users/zoe/e; dir C:\Documents and Settings\zoe\f; ",
+        r"cd d:\work\acme\src; ls D:/WORK/ACME/x; ask Zoe; ",
+        "see https://x.example/a/users/42",
+    );
+    SessionBuilder::new("anon-drive-case")
+        .meta(|m| {
+            m.agent_name = "claude-code".into();
+            m.set_attribution("working_dir", cwd);
+        })
+        .session_start(json!({"cwd": cwd, "source": "startup"}))
+        .at(1.0)
+        .prompt(text)
+        .write(&env);
+    let (prompt, out) = first_prompt_exported_by(&env, "anon-drive-case", env.path());
+    assert_eq!(
+        prompt.as_deref(),
+        Some(concat!(
+            r"type ~\a.txt ~\b.txt ~/c \\?\~\d; ",
+            r"cat ~/e; dir ~\f; ",
+            r"cd [CWD]\src; ls [CWD]/x; ask [USER]; ",
+            "see https://x.example/a/users/42",
+        )),
+        "{out}"
+    );
+    for leak in ["zoe", "Zoe", "acme", "Acme", "ACME"] {
+        assert!(!out.contains(leak), "{leak}: {out}");
+    }
+}

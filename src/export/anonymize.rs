@@ -174,18 +174,24 @@ fn distinctive(name: &str) -> bool {
 
 /// What holds the home folders of a system: `/home`, `/Users`, and the `/Users` of a Windows
 /// drive as WSL (`/mnt/c/Users`), Git Bash (`/c/Users`) and Cygwin (`/cygdrive/c/Users`)
-/// show it, whose home folder is replaced whole (it was `/mnt/c~`).
-const UNIX_HOMES: &str = r"(?:(?:(?:/mnt|/cygdrive)?/[A-Za-z])?/Users|/home)/";
+/// show it, whose home folder is replaced whole (it was `/mnt/c~`); under `/mnt` and
+/// `/cygdrive` in any case, as Windows reads it (`/mnt/c/users/alice` was exported whole). A
+/// `/users/…` elsewhere is not one: it is as often a URL's route (`/a/users/42`).
+const UNIX_HOMES: &str = r"(?:(?:/mnt|/cygdrive)/[A-Za-z]/(?i:Users)|(?:/[A-Za-z])?/Users|/home)/";
 
 /// The same, with JSON's escaped slashes.
-const UNIX_HOMES_ESCAPED: &str = r"(?:(?:(?:\\/mnt|\\/cygdrive)?\\/[A-Za-z])?\\/Users|\\/home)\\/";
+const UNIX_HOMES_ESCAPED: &str = concat!(
+    r"(?:(?:\\/mnt|\\/cygdrive)\\/[A-Za-z]\\/(?i:Users)",
+    r"|(?:\\/[A-Za-z])?\\/Users|\\/home)\\/"
+);
 
-/// A Windows drive's `Users` folder, backslashes doubled or not, or forward slashes, in any
+/// A Windows drive's `Users` folder (Windows XP's `Documents and Settings`, whose homes were
+/// exported whole), backslashes doubled or not, or forward slashes, in any
 /// case: Windows reads `c:\users\bob` as `C:\Users\bob`, and tools that fold a path's case
 /// print it so. Also a WSL distribution's `home` as Windows names it
 /// (`\\wsl$\Ubuntu\home\`, `\\wsl.localhost\Ubuntu-22.04\home\`), whose name was left.
 const WINDOWS_HOMES: &str = concat!(
-    r"(?:\b[A-Za-z]:(?:\\+|/)(?i:Users)",
+    r"(?:\b[A-Za-z]:(?:\\+|/)(?i:Users|Documents and Settings)",
     r#"|\\{2,}(?i:wsl\$|wsl\.localhost)\\+[^\\/\s"'`]+\\+home)(?:\\+|/)"#
 );
 
@@ -1241,7 +1247,7 @@ impl Scrubber<'_> {
             (!remote).then(|| format!("{pre}{EMAIL}"))
         });
         for home in &self.homes {
-            if out.contains(home.as_str())
+            if contains_path(&out, home)
                 && let Some(pattern) = whole_path(home)
             {
                 out = replace(out, &pattern, "home_path", report, |c| {
@@ -1251,7 +1257,7 @@ impl Scrubber<'_> {
             }
         }
         for folder in &self.folders {
-            if out.contains(folder.as_str())
+            if contains_path(&out, folder)
                 && let Some(pattern) = whole_path(folder)
             {
                 out = replace(out, &pattern, "working_dir", report, |c| {
@@ -1412,24 +1418,17 @@ fn in_a_home(folder: &str) -> bool {
 /// for `C:\srv\app`, and JSON text inside a string doubles the backslashes; a folder
 /// elsewhere has one spelling.
 fn drive_spellings(folder: &str) -> Vec<String> {
-    let bytes = folder.as_bytes();
-    let on_a_drive = bytes.len() > 2
-        && bytes[0].is_ascii_alphabetic()
-        && bytes[1] == b':'
-        && matches!(bytes[2], b'/' | b'\\');
-    if !on_a_drive {
+    if !on_a_drive(folder) {
         return vec![folder.to_owned()];
     }
     let back = folder.replace('/', "\\");
-    let spellings = [folder.replace('\\', "/"), back.replace('\\', "\\\\"), back];
-    // The drive's letter in either case: `c:\srv` is `C:\srv`.
-    let mut out = vec![folder.to_owned()];
-    for spelling in spellings {
-        let (letter, rest) = spelling.split_at(1);
-        out.push(letter.to_ascii_uppercase() + rest);
-        out.push(letter.to_ascii_lowercase() + rest);
-    }
-    out
+    // In any case too, as [`whole_path`] finds one.
+    vec![
+        folder.to_owned(),
+        folder.replace('\\', "/"),
+        back.replace('\\', "\\\\"),
+        back,
+    ]
 }
 
 /// Whether `before`, the text before a `:` and `/root`, ends with a path, as a list of folders
@@ -1447,12 +1446,34 @@ fn follows_a_path(before: &str) -> bool {
 /// (`before`, kept). A machine's home `/root` or a container's working folder `/app` was
 /// found inside `root/root` of `tar tv`, `/srv/root/x` and `src/app/main.rs`, which became
 /// `root~`, `/srv~/x` and `src[CWD]/main.rs`. `after` is the separator after it, if any.
+///
+/// A path on a Windows drive is found in any case, as Windows reads it: `d:\work\acme` and
+/// `D:\Work\Acme` are one folder, and the one not spelled as recorded was exported.
 fn whole_path(path: &str) -> Option<Regex> {
+    let flags = if on_a_drive(path) { "(?i)" } else { "" };
     Regex::new(&format!(
-        r"(?P<before>^|[^\p{{L}}\p{{N}}_.~-]){}(?P<after>\b|$|[/\\])",
+        r"(?P<before>^|[^\p{{L}}\p{{N}}_.~-]){flags}{}(?P<after>\b|$|[/\\])",
         regex::escape(path)
     ))
     .ok()
+}
+
+/// Whether `text` holds `path` as [`whole_path`] finds it: one on a Windows drive in any case.
+fn contains_path(text: &str, path: &str) -> bool {
+    if on_a_drive(path) {
+        text.to_lowercase().contains(&path.to_lowercase())
+    } else {
+        text.contains(path)
+    }
+}
+
+/// Whether `path` starts with a Windows drive's letter and a separator (`C:\`, `c:/`).
+fn on_a_drive(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    bytes.len() > 2
+        && bytes[0].is_ascii_alphabetic()
+        && bytes[1] == b':'
+        && matches!(bytes[2], b'/' | b'\\')
 }
 
 /// Replaces every match of `pattern` in `text` by what `with` makes of it, noting each.
