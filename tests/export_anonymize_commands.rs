@@ -236,3 +236,65 @@ fn what_another_command_of_the_line_prints_is_no_account() {
         ]
     );
 }
+
+/// The account and host `whoami`, `id -un`, `hostname` and `uname -a` print were exported
+/// whenever the session recorded neither (an imported log names no host nor user), or named
+/// an account too short or too common to replace as a word (`jo`): `whoami` printed `jo`,
+/// `hostname` `jo-tp`, and every later mention of the host too. The line a command prints is
+/// `[USER]` or `[HOST]` where the call's line is such commands alone, with one line each, and
+/// the names are the session's, replaced wherever it writes them; a line with another command
+/// (`whoami; ls`) is not read, its words left to the rest.
+#[test]
+fn the_account_and_host_whoami_and_hostname_print_are_replaced() {
+    let env = TestEnv::new();
+    let calls = [
+        ("whoami", "jo\n"),
+        ("whoami; hostname", "jo\njo-tp\n"),
+        (
+            "id -un && hostname -f 2>&1",
+            "kfenwick\nkf-laptop.corp.example\n",
+        ),
+        (
+            "pwd; uname -a",
+            "/srv/app\nLinux buildhost-7 6.8.0-45-generic #45-Ubuntu SMP x86_64 GNU/Linux\n",
+        ),
+        ("uname -n", "qa-box-3\n"),
+        ("whoami; ls", "pvandal\nREADME.md\n"),
+    ];
+    let mut session = SessionBuilder::new("anon-whoami").meta(|m| {
+        m.agent_name = "claude-code".into();
+    });
+    for (command, output) in calls {
+        session = session
+            .at(1.0)
+            .tool_call("Bash", json!({"command": command}))
+            .at(2.0)
+            .result(json!(output));
+    }
+    session
+        .at(3.0)
+        .prompt("ssh jo-tp, then kf-laptop and buildhost-7; ask kfenwick on qa-box-3")
+        .write(&env);
+    let out = exported(&env, "anon-whoami");
+    assert_eq!(
+        results(&out),
+        [
+            "[USER]\n",
+            "[USER]\n[HOST]\n",
+            "[USER]\n[HOST]\n",
+            "/srv/app\nLinux [HOST] 6.8.0-45-generic #45-Ubuntu SMP x86_64 GNU/Linux\n",
+            "[HOST]\n",
+            "pvandal\nREADME.md\n",
+        ]
+    );
+    let prompt = out["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event_type"] == "user_prompt")
+        .map(|e| e["data"]["prompt"].as_str().unwrap().to_owned());
+    assert_eq!(
+        prompt.as_deref(),
+        Some("ssh [HOST], then [HOST] and [HOST]; ask [USER] on [HOST]")
+    );
+}

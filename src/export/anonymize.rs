@@ -37,7 +37,8 @@
 //! user names, since `alice-laptop` holds `alice`), other people's names, user names. Before
 //! all of them, the result of a call whose command gave `stat` a format printing accounts
 //! (`stat -c '%U %G %n'`), or listed groups (`id -Gn`), has those replaced where the command
-//! puts them ([`super::call_output`]).
+//! puts them ([`super::call_output`]), and one of `whoami` or `hostname` its account and host
+//! ([`super::identity_output`]), which are learned as the session's.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -50,6 +51,7 @@ use serde_json::{Map, Value};
 use super::Exported;
 use super::account_columns::Columns;
 use super::call_output::{CallOutput, CallOutputs};
+use super::identity_output::Prints;
 use super::named_address::{NOT_NAMES, name_shaped, names_beside_addresses};
 use crate::model::tools::Agent;
 use crate::model::view::View;
@@ -683,6 +685,8 @@ impl Anonymizer {
             collect_home_users(&event.data, &mut users);
             collect_people(&event.data, &mut people);
         }
+        // The account `whoami` printed, for subagents whose own calls print it nowhere.
+        users.extend(names_printed(events.clone(), Agent::from_name(&meta.agent_name)).0);
         // The user's full name, for subagents whose own events name it nowhere.
         let mut accounts = users.clone();
         accounts.extend(self.machine.users.iter().cloned());
@@ -750,6 +754,9 @@ impl Anonymizer {
         collect_home_users_in(&meta.command, &mut users);
         collect_people_in(&meta.command, &mut people);
         users.extend(folders.iter().filter_map(|f| folder_home_user(f)));
+        let (accounts_printed, hosts_printed) = names_printed(events.clone(), agent);
+        users.extend(accounts_printed);
+        hosts.extend(hosts_printed);
         let own = own_names(&people, &users);
         let others = others_names(&people, &own);
         let labelled = labelled_names(&people, &own);
@@ -859,6 +866,45 @@ fn repo_pattern(url: &str) -> Option<Regex> {
         regex::escape(path)
     ))
     .ok()
+}
+
+/// The accounts and the hosts the session's calls print of the machine they run on (`whoami`,
+/// `hostname`, `uname -a`: [`CallOutput::names_printed`]): the session's own, whatever they
+/// are, where an imported log records neither.
+fn names_printed<'e>(
+    events: impl IntoIterator<Item = &'e Event>,
+    agent: Agent,
+) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut calls = CallOutputs::new();
+    let (mut accounts, mut hosts) = (BTreeSet::new(), BTreeSet::new());
+    for event in events {
+        match View::of(event, agent) {
+            View::ToolCall(call) => {
+                if let Some(output) = call.command_line().as_deref().and_then(CallOutput::of) {
+                    for id in call.tool_use_id.into_iter().chain([&*event.event_id]) {
+                        calls.insert(id.to_owned(), output.clone());
+                    }
+                }
+            }
+            View::ToolResult(result) => {
+                let Some(output) = result
+                    .tool_use_id
+                    .or(event.parent_id.as_deref())
+                    .and_then(|id| calls.get(id))
+                else {
+                    continue;
+                };
+                for (kind, name) in output.names_printed(&event.data) {
+                    match kind {
+                        Prints::Account => accounts.insert(name),
+                        _ => hosts.insert(name),
+                    };
+                }
+            }
+            _ => {}
+        }
+    }
+    (accounts, hosts)
 }
 
 /// Names of home folders mentioned anywhere in `value`.

@@ -19,6 +19,7 @@ use serde_json::Value;
 use super::account_columns::Columns;
 use super::account_lines::{group_lists, lines, lists_groups};
 use super::anonymize::Report;
+use super::identity_output::{self, Prints};
 use crate::model::policy::shell::{self, SimpleCommand};
 
 /// A format given to `stat`, quoted or not, after `-c`, `--format`, `--printf` or `-f`.
@@ -188,6 +189,8 @@ fn line_of(format: &str) -> Option<StatLine> {
 pub(super) struct CallOutput {
     stat: Vec<StatLine>,
     groups: bool,
+    /// What each line prints of the account and host it runs as ([`identity_output`]).
+    identity: Option<Vec<Prints>>,
 }
 
 impl CallOutput {
@@ -196,8 +199,19 @@ impl CallOutput {
         let out = CallOutput {
             stat: stat_lines(command),
             groups: lists_groups(command),
+            identity: identity_output::prints(command),
         };
-        (!out.stat.is_empty() || out.groups).then_some(out)
+        (!out.stat.is_empty() || out.groups || out.identity.is_some()).then_some(out)
+    }
+
+    /// The accounts and hosts the call's result `value` names ([`identity_output::learn`]),
+    /// known for the whole session.
+    pub(super) fn names_printed(&self, value: &Value) -> Vec<(Prints, String)> {
+        let mut out = Vec::new();
+        if let Some(printed) = &self.identity {
+            identity_output::learn(value, printed, &command_output, &mut out);
+        }
+        out
     }
 }
 
@@ -217,6 +231,11 @@ pub(super) fn rewrite(
             let read = command_output(s);
             let body = &s[read.clone()];
             let mut new = rewrite_text(columns, &output.stat, body, report);
+            if let Some(printed) = &output.identity
+                && let Some(named) = identity_output::rewrite(body, printed, report)
+            {
+                new = Some(named);
+            }
             if output.groups {
                 let text = new.as_deref().unwrap_or(body);
                 if let Cow::Owned(listed) = group_lists(columns, Cow::Borrowed(text), true, report)

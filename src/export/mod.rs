@@ -15,7 +15,8 @@
 //!   finds beside an email address are [`named_address`]'s, those in the account columns of
 //!   listings (`ls -l`, `ps`, `id` …) [`account_columns`]'s, those of a `ps` table of chosen
 //!   columns and of `groups <user>`'s line [`account_lines`]'s, those a call's command puts on
-//!   a line (`stat -c '%U %G %n'`, `id -Gn`) [`call_output`]'s.
+//!   a line (`stat -c '%U %G %n'`, `id -Gn`) [`call_output`]'s, the account and host
+//!   `whoami`, `hostname` and `uname -a` print [`identity_output`]'s.
 //! - [`metrics`]: per-session gauges as an OTLP metrics request (`--metrics`).
 //! - [`langfuse`]: Langfuse's attributes on the OTLP trace, and eval scores for its API
 //!   (`--backend langfuse`).
@@ -26,6 +27,7 @@ pub mod anonymize;
 mod call_output;
 pub mod csv;
 pub mod genai;
+mod identity_output;
 pub mod langfuse;
 pub mod metrics;
 mod named_address;
