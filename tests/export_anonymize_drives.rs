@@ -91,9 +91,9 @@ fn a_working_folder_on_a_windows_drive_is_replaced_in_every_spelling() {
 /// Windows reads a path in any case, and tools print it as typed: `/mnt/c/users/zoe` (WSL, in
 /// lower case), `C:\Documents and Settings\zoe` (Windows XP's homes) and a working folder
 /// written otherwise than recorded (`d:\work\acme` of `D:\Work\Acme`) were exported whole,
-/// and the user's name with them. Each is replaced as its other spellings are (`c:\users\zoe`,
-/// `C:/Users/Zoe`, `\\?\C:\Users\zoe`), and the name wherever it stands; a URL's `/a/users/42`
-/// names no home and stays.
+/// and the user's name with them; `\\?\C:\Users\zoe` kept its `\\?\` before the `~`. Each is
+/// replaced as its other spellings are (`c:\users\zoe`, `C:/Users/Zoe`), and the name
+/// wherever it stands; a URL's `/a/users/42` names no home and stays.
 #[test]
 fn a_windows_path_in_any_case_or_spelling_maps_its_user_and_folder_alike() {
     let env = TestEnv::new();
@@ -117,7 +117,7 @@ fn a_windows_path_in_any_case_or_spelling_maps_its_user_and_folder_alike() {
     assert_eq!(
         prompt.as_deref(),
         Some(concat!(
-            r"type ~\a.txt ~\b.txt ~/c \\?\~\d; ",
+            r"type ~\a.txt ~\b.txt ~/c ~\d; ",
             r"cat ~/e; dir ~\f; ",
             r"cd [CWD]\src; ls [CWD]/x; ask [USER]; ",
             "see https://x.example/a/users/42",

@@ -188,12 +188,13 @@ const UNIX_HOMES_ESCAPED: &str = concat!(
 );
 
 /// A Windows drive's `Users` folder (Windows XP's `Documents and Settings`, whose homes were
-/// exported whole), backslashes doubled or not, or forward slashes, in any
+/// exported whole), after the `\\?\` of a long path or not (it was left before the `~`),
+/// backslashes doubled or not, or forward slashes, in any
 /// case: Windows reads `c:\users\bob` as `C:\Users\bob`, and tools that fold a path's case
 /// print it so. Also a WSL distribution's `home` as Windows names it
 /// (`\\wsl$\Ubuntu\home\`, `\\wsl.localhost\Ubuntu-22.04\home\`), whose name was left.
 const WINDOWS_HOMES: &str = concat!(
-    r"(?:\b[A-Za-z]:(?:\\+|/)(?i:Users|Documents and Settings)",
+    r"(?:(?:\\{2,}\?\\+)?\b[A-Za-z]:(?:\\+|/)(?i:Users|Documents and Settings)",
     r#"|\\{2,}(?i:wsl\$|wsl\.localhost)\\+[^\\/\s"'`]+\\+home)(?:\\+|/)"#
 );
 
