@@ -298,3 +298,36 @@ fn the_account_and_host_whoami_and_hostname_print_are_replaced() {
         Some("ssh [HOST], then [HOST] and [HOST]; ask [USER] on [HOST]")
     );
 }
+
+/// A subagent ran on its parent's machine: the host its parent's `hostname` printed was
+/// exported wherever the subagent wrote it, where the parent's own mentions were replaced.
+#[test]
+fn a_subagent_knows_the_host_its_parents_hostname_printed() {
+    let env = TestEnv::new();
+    let parent = SessionBuilder::new("anon-host-parent")
+        .meta(|m| m.agent_name = "claude-code".into())
+        .at(1.0)
+        .tool_call("Bash", json!({"command": "hostname"}))
+        .at(2.0)
+        .result(json!("qa-box-3\n"))
+        .at(3.0)
+        .tool_call(
+            "Task",
+            json!({"prompt": "look around", "subagent_type": "Explore"}),
+        );
+    let call = parent.id().to_owned();
+    parent.write(&env);
+    SessionBuilder::new("agent-a1-anon-host-parent")
+        .meta(|m| {
+            m.agent_name = "claude-code".into();
+            m.parent_session_id = Some("anon-host-parent".into());
+            m.parent_event_id = Some(call.clone());
+            m.depth = 1;
+        })
+        .at(4.0)
+        .answer("qa-box-3 has the logs")
+        .write(&env);
+    let out = exported(&env, "anon-host-parent");
+    assert!(out.to_string().contains("[HOST] has the logs"), "{out}");
+    assert!(!out.to_string().contains("qa-box"), "{out}");
+}

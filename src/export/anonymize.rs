@@ -616,6 +616,8 @@ pub struct Learned {
     users: BTreeSet<String>,
     /// The people it and its parents name beside an address or after a label.
     people: BTreeSet<Person>,
+    /// The hosts its and its parents' calls printed as theirs (`hostname`: [`names_printed`]).
+    hosts: BTreeSet<String>,
 }
 
 /// The user's rules and what is known of the exporting machine.
@@ -671,6 +673,7 @@ impl Anonymizer {
         let mut known = meta.clone();
         let mut users = BTreeSet::new();
         let mut people = BTreeSet::new();
+        let mut hosts = BTreeSet::new();
         if let Some(parent) = parent {
             for key in INHERITED {
                 if let Some(value) = parent.meta.attribution(key)
@@ -681,23 +684,29 @@ impl Anonymizer {
             }
             users.extend(parent.users.iter().cloned());
             people.extend(parent.people.iter().cloned());
+            hosts.extend(parent.hosts.iter().cloned());
         }
         for event in events.clone() {
             collect_home_users(&event.data, &mut users);
             collect_people(&event.data, &mut people);
         }
-        // The account `whoami` printed, for subagents whose own calls print it nowhere.
-        users.extend(names_printed(events.clone(), Agent::from_name(&meta.agent_name)).0);
+        // The account and host `whoami` and `hostname` printed, for subagents whose own calls
+        // print them nowhere.
+        let (accounts_printed, hosts_printed) =
+            names_printed(events.clone(), Agent::from_name(&meta.agent_name));
+        users.extend(accounts_printed);
+        hosts.extend(hosts_printed);
         // The user's full name, for subagents whose own events name it nowhere.
         let mut accounts = users.clone();
         accounts.extend(self.machine.users.iter().cloned());
         accounts.extend(known.attribution("os_user").map(str::to_owned));
         users.extend(own_names(&people, &accounts));
-        let scrubber = self.scrubber_with(&known, events, &users, &people);
+        let scrubber = self.scrubber_with(&known, events, &users, &people, &hosts);
         let learned = Learned {
             meta: known,
             users,
             people,
+            hosts,
         };
         (scrubber, learned)
     }
@@ -705,21 +714,29 @@ impl Anonymizer {
     /// A scrubber for one session: the machine's names and what the session reveals of its
     /// own (see the module's documentation).
     pub fn scrubber(&self, meta: &SessionMeta, events: &[Event]) -> Scrubber<'_> {
-        self.scrubber_with(meta, events, &BTreeSet::new(), &BTreeSet::new())
+        self.scrubber_with(
+            meta,
+            events,
+            &BTreeSet::new(),
+            &BTreeSet::new(),
+            &BTreeSet::new(),
+        )
     }
 
-    /// [`Self::scrubber`], knowing the user names in `more_users` and the people of
-    /// `more_people` besides.
+    /// [`Self::scrubber`], knowing the user names in `more_users`, the people of
+    /// `more_people` and the hosts of `more_hosts` besides.
     fn scrubber_with<'e>(
         &self,
         meta: &SessionMeta,
         events: impl IntoIterator<Item = &'e Event> + Clone,
         more_users: &BTreeSet<String>,
         more_people: &BTreeSet<Person>,
+        more_hosts: &BTreeSet<String>,
     ) -> Scrubber<'_> {
         let mut users: BTreeSet<String> = self.machine.users.iter().cloned().collect();
         users.extend(more_users.iter().cloned());
         let mut hosts: BTreeSet<String> = self.machine.hosts.iter().cloned().collect();
+        hosts.extend(more_hosts.iter().cloned());
         let mut homes: BTreeSet<String> = self.machine.homes.iter().cloned().collect();
         if let Some(user) = meta.attribution("os_user") {
             users.insert(user.to_owned());
