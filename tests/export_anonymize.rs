@@ -1533,3 +1533,24 @@ fn root_after_a_colon_of_a_list_of_folders_is_a_home() {
         "{out}"
     );
 }
+
+/// A Copilot CLI session names its repository as `owner/name` (`git_repository` of its start,
+/// imported): no attribution named it, and it was exported wherever the session wrote it, as
+/// `zorbcorp/app`, `https://github.com/zorbcorp/app/pull/3` or a remote. It is `[REPO]`, as a
+/// recorded repository is; another repository of the owner stays.
+#[test]
+fn a_repository_named_as_owner_and_name_by_its_agent_is_replaced() {
+    let env = TestEnv::new();
+    SessionBuilder::new("anon-owner-name")
+        .meta(|m| m.agent_name = "copilot".into())
+        .session_start(json!({"cwd": "/srv/x", "git_repository": "zorbcorp/app", "source": "import"}))
+        .at(1.0)
+        .prompt("fix zorbcorp/app#12, see https://github.com/zorbcorp/app/pull/3, git@github.com:zorbcorp/app.git and zorbcorp/app-docs")
+        .write(&env);
+    let (prompt, out) = first_prompt_exported_by(&env, "anon-owner-name", env.path());
+    assert_eq!(
+        prompt.as_deref(),
+        Some("fix [REPO]#12, see [REPO]/pull/3, [REPO] and zorbcorp/app-docs"),
+        "{out}"
+    );
+}

@@ -752,9 +752,13 @@ impl Anonymizer {
         let agent = Agent::from_name(&meta.agent_name);
         let mut people = more_people.clone();
         let mut call_outputs = CallOutputs::new();
+        let mut repository = None;
         for event in events.clone() {
             match View::of(event, agent) {
-                View::SessionStart(start) => folders.extend(start.cwd.map(str::to_owned)),
+                View::SessionStart(start) => {
+                    folders.extend(start.cwd.map(str::to_owned));
+                    repository = repository.or(start.git_repository);
+                }
                 // By the call's id, and by its event's, which a result recorded by hooks
                 // names as its parent.
                 View::ToolCall(call) => {
@@ -843,7 +847,12 @@ impl Anonymizer {
             rules: &self.rules,
             homes,
             folders,
-            repo: meta.attribution("git_repo").and_then(repo_pattern),
+            // A session that names its repository only as its agent does (Copilot CLI's
+            // `owner/name`, imported) named it everywhere else as it was.
+            repo: meta
+                .attribution("git_repo")
+                .and_then(repo_pattern)
+                .or_else(|| repository.and_then(owner_name_pattern)),
             hosts: words(&hosts, true),
             // Any case: `Alice` and `ALICE` name `alice` as well (a Windows account's name is
             // any case too).
@@ -923,6 +932,32 @@ fn names_printed<'e>(
         }
     }
     (accounts, hosts)
+}
+
+/// A pattern for the repository `owner/name` names, on any host and in any spelling
+/// ([`repo_pattern`]'s) or alone (`acme/app`), where it starts a word; `None` for what is no
+/// `owner/name`.
+fn owner_name_pattern(path: &str) -> Option<Regex> {
+    let path = path.trim().trim_matches('/');
+    let path = path.strip_suffix(".git").unwrap_or(path);
+    let (owner, name) = path.split_once('/')?;
+    let part = |p: &str| {
+        !p.is_empty()
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    };
+    if !part(owner) || !part(name) {
+        return None;
+    }
+    Regex::new(&format!(
+        concat!(
+            r#"(?i)(?P<pre>^|[^A-Za-z0-9_.\-/])(?:[a-z][a-z0-9+.-]*://)?(?:[^@\s/:'"`]+@)?"#,
+            r"(?:[a-z0-9.-]+\.[a-z]{{2,}}(?::\d+)?[:/])?{}/{}(?:\.git)?(?P<end>$|[^A-Za-z0-9_\-])",
+        ),
+        regex::escape(owner),
+        regex::escape(name)
+    ))
+    .ok()
 }
 
 /// Names of home folders mentioned anywhere in `value`.
@@ -1286,7 +1321,8 @@ impl Scrubber<'_> {
         // Before email addresses: `git@github.com:acme/x.git` is no address.
         if let Some(repo) = &self.repo {
             out = replace(out, repo, "git_repo", report, |c| {
-                format!("{REPO}{}", &c["end"])
+                let pre = c.name("pre").map_or("", |m| m.as_str());
+                format!("{pre}{REPO}{}", &c["end"])
             });
         }
         // The name beside an address, while the address still says where it ends.

@@ -55,6 +55,8 @@ pub struct SessionStart<'a> {
     /// The agent's version (imports take it from the transcript).
     pub version: Option<&'a str>,
     pub git_branch: Option<&'a str>,
+    /// The repository as the agent names it, `owner/name` (Copilot CLI's, imported).
+    pub git_repository: Option<&'a str>,
     /// The budget ceiling a watchdog set for the session, in dollars (the Python tool writes
     /// `budget_dollars` or `max_cost_dollars`).
     pub budget_usd: Option<f64>,
@@ -283,6 +285,7 @@ impl<'a> View<'a> {
                 transcript_path: text(d, "transcript_path"),
                 version: text(d, "version"),
                 git_branch: text(d, "git_branch"),
+                git_repository: text(d, "git_repository"),
                 budget_usd: d
                     .get("budget_dollars")
                     .or_else(|| d.get("max_cost_dollars"))
