@@ -38,6 +38,7 @@ mod hook_line;
 mod hook_properties;
 mod html_replay;
 mod import;
+mod import_api_errors;
 mod index;
 mod index_scan;
 mod keeping;

@@ -570,7 +570,7 @@ fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> s
         };
         writeln!(
             out,
-            "{lead}{} {what}, {} ({} failed{}), {}, tokens in {} / out {} / cache write {} / cache read {}",
+            "{lead}{} {what}, {} ({} failed{}), {}{}, tokens in {} / out {} / cache write {} / cache read {}",
             paint.cyan(&r.session_id),
             count(r.tool_calls, "tool call"),
             r.tool_errors,
@@ -581,6 +581,12 @@ fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> s
                 String::new()
             },
             count(r.responses, "response"),
+            // The API errors that ended turns are no call's: named apart, as `stats` does.
+            if r.turn_errors > 0 {
+                format!(", {}", count(r.turn_errors, "API error"))
+            } else {
+                String::new()
+            },
             t.input,
             t.output,
             t.cache_creation,

@@ -949,12 +949,7 @@ impl Recorder<'_> {
         let kind = self.payload.str_field("error");
         let shown = self.payload.str_field("last_assistant_message");
         let details = self.payload.str_field("error_details").or(shown);
-        let said = match (kind, details) {
-            (Some(kind), Some(details)) => format!("API error ({kind}): {details}"),
-            (Some(kind), None) => format!("API error ({kind})"),
-            (None, Some(details)) => format!("API error: {details}"),
-            (None, None) => "API error".to_owned(),
-        };
+        let said = crate::capture::transcript::turn_error_text(kind, details);
         let mut data = object([
             ("error", said.into()),
             ("hook_event_name", self.payload.event.wire_name().into()),

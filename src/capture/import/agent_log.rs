@@ -514,6 +514,7 @@ pub fn write(
         tool_calls: log.tool_calls,
         tool_errors: log.tool_errors,
         tool_rejections: log.tool_rejections,
+        turn_errors: 0,
         tokens: log.tokens,
         events: 0,
         sidechains: Vec::new(),

@@ -18,11 +18,11 @@ use serde_json::{Map, Value};
 use super::existing::NotImported;
 use super::resume::{self, Freshness};
 use crate::capture::sink::Sink;
-use crate::capture::transcript::content::{blocks, prompt_text, result_text};
-use crate::capture::transcript::parse_time;
+use crate::capture::transcript::content::{answer_text, blocks, prompt_text, result_text};
 use crate::capture::transcript::repeats::Repeats;
 use crate::capture::transcript::responses::{Counted, Current, Line, Response, Step as Next};
 use crate::capture::transcript::wire::{Block, Entry, Message, TaskResult, mend, parse_value};
+use crate::capture::transcript::{parse_time, turn_error_text};
 use crate::model::meta::TITLE;
 use crate::model::prompt::PromptKind;
 use crate::model::shell_files::{self, Folder, ShellFile};
@@ -77,6 +77,9 @@ pub struct ImportReport {
     pub tool_errors: u64,
     /// Calls the user refused or stopped.
     pub tool_rejections: u64,
+    /// API errors that ended a turn (Claude Code's own error lines), counted apart from the
+    /// calls' errors as `stats` counts them.
+    pub turn_errors: u64,
     pub tokens: Tokens,
     pub events: u64,
     /// Sessions made from sidechains found inside this file.
@@ -405,6 +408,7 @@ impl<'a> Importer<'a> {
                 tool_calls: 0,
                 tool_errors: 0,
                 tool_rejections: 0,
+                turn_errors: 0,
                 tokens: Tokens::default(),
                 events: 0,
                 sidechains: Vec::new(),
@@ -1020,6 +1024,10 @@ impl Step<'_> {
     }
 
     fn assistant(&mut self, entry: &Entry<'_>, message: &Message<'_>, content: &[Block<'_>]) {
+        if entry.is_api_error() {
+            self.api_error(entry, content);
+            return;
+        }
         let line = Line {
             message_id: message.id.as_deref(),
             request_id: entry.request_id.as_deref(),
@@ -1074,6 +1082,29 @@ impl Step<'_> {
                 _ => {}
             }
         }
+    }
+
+    /// The line Claude Code writes for an API error that ended the turn: recorded as the
+    /// StopFailure hook records it, an `error` of no call (the turn's, not a tool's), so that a
+    /// session imported and one recorded by hooks count it alike. Its text is the error, no
+    /// answer, and no model made it (`<synthetic>`, no usage): no response, nothing priced.
+    fn api_error(&mut self, entry: &Entry<'_>, content: &[Block<'_>]) {
+        // The response in progress was the turn's last.
+        self.flush();
+        self.report.turn_errors += 1;
+        let shown = answer_text(content);
+        let kind = entry.api_error_kind();
+        let said = turn_error_text(kind.as_deref(), shown.as_deref());
+        let mut data = Map::new();
+        data.insert("error".into(), said.into());
+        if let Some(kind) = kind {
+            data.insert("error_type".into(), kind.into());
+        }
+        if let Some(shown) = shown {
+            data.insert("last_assistant_message".into(), shown.into());
+        }
+        let event = self.event(EventType::Error, data);
+        self.events.push(event);
     }
 
     fn tool_use(&mut self, block: &Block<'_>) {

@@ -30,3 +30,15 @@ pub fn parse_time(text: &str) -> Option<f64> {
     let t = chrono::DateTime::parse_from_rfc3339(text).ok()?;
     Some(t.timestamp_micros() as f64 / 1e6)
 }
+
+/// The text of an API error that ended a turn, as readers show it, from its kind
+/// (`rate_limit` …) and the API's words (or the message Claude Code showed): one wording for
+/// StopFailure's hook and a transcript's API error line, which record the same error.
+pub fn turn_error_text(kind: Option<&str>, details: Option<&str>) -> String {
+    match (kind, details) {
+        (Some(kind), Some(details)) => format!("API error ({kind}): {details}"),
+        (Some(kind), None) => format!("API error ({kind})"),
+        (None, Some(details)) => format!("API error: {details}"),
+        (None, None) => "API error".to_owned(),
+    }
+}

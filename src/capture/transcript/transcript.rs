@@ -74,7 +74,7 @@ pub fn turn_text_before_error(path: &Path, since: f64) -> Option<String> {
             // A line of no time tells nothing of its turn.
             None => return ControlFlow::Continue(()),
         }
-        let written_by_claude_code = entry.is_api_error_message == Some(true)
+        let written_by_claude_code = entry.is_api_error()
             || entry.message.as_ref().and_then(|m| m.model.as_deref()) == Some("<synthetic>");
         if entry.kind.as_deref() != Some("assistant")
             || entry.is_sidechain == Some(true)
@@ -195,7 +195,9 @@ pub fn transcript_usage(path: &Path) -> std::io::Result<Vec<ResponseUsage>> {
         let Ok(entry) = Entry::decode(buf.trim_ascii(), &mut spare) else {
             continue;
         };
-        if entry.kind.as_deref() != Some("assistant") {
+        // An API error's line is Claude Code's, not a response: the import records it as the
+        // turn's error.
+        if entry.kind.as_deref() != Some("assistant") || entry.is_api_error() {
             continue;
         }
         let Some(message) = &entry.message else {
@@ -269,7 +271,12 @@ pub fn survey(path: &Path) -> std::io::Result<Survey> {
         let Some(message) = &entry.message else {
             continue;
         };
-        if entry.is_sidechain == Some(true) || !repeats.entry(entry.uuid.as_deref()) {
+        // An API error's line is no response and no answer: the turn's error, which the
+        // hooks' StopFailure records.
+        if entry.is_sidechain == Some(true)
+            || entry.is_api_error()
+            || !repeats.entry(entry.uuid.as_deref())
+        {
             continue;
         }
         let mut content = message

@@ -51,6 +51,25 @@ pub struct Entry<'a> {
     /// An assistant line Claude Code wrote itself for an API error (its text is the error).
     #[serde(rename = "isApiErrorMessage", default)]
     pub is_api_error_message: Option<bool>,
+    /// On an API error's line: its kind (`rate_limit`, `server_error`,
+    /// `authentication_failed` …), as StopFailure's `error` names it. Raw: some versions
+    /// write an object here.
+    #[serde(borrow, default)]
+    pub error: Option<&'a RawValue>,
+}
+
+impl Entry<'_> {
+    /// Whether Claude Code wrote the line itself for an API error that ended the turn: its
+    /// text is the error, it carries no usage and no model made it.
+    pub fn is_api_error(&self) -> bool {
+        self.kind.as_deref() == Some("assistant") && self.is_api_error_message == Some(true)
+    }
+
+    /// The kind of API error the line names, when it names one as a string.
+    pub fn api_error_kind(&self) -> Option<String> {
+        let kind: String = serde_json::from_str(self.error?.get()).ok()?;
+        Some(kind).filter(|k| !k.trim().is_empty())
+    }
 }
 
 /// What a `compact_boundary` line says about its compaction.
