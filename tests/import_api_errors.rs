@@ -224,10 +224,11 @@ fn an_api_error_is_imported_once() {
 
 /// A session its hooks recorded, whose StopFailure recorded the error: the import leaves it as
 /// it is (one error, the hook's), and what it says the transcript holds beyond the session
-/// takes the error's line for no response and no answer.
+/// takes the error's line for no response, no answer and no error the session lacks. Without
+/// StopFailure (Claude Code before 2.1.78), it says the session has no record of the error.
 #[test]
 fn an_api_error_the_hooks_recorded_is_not_counted_again() {
-    let left_out = |with_error: bool| {
+    let left_out = |with_error: bool, stop_failure: bool| {
         let env = TestEnv::new();
         let file = if with_error {
             transcript_with_api_error(env.path())
@@ -249,20 +250,35 @@ fn an_api_error_the_hooks_recorded_is_not_counted_again() {
             json!({"source": "startup", "transcript_path": file.to_string_lossy()}),
         );
         hook("UserPromptSubmit", json!({"prompt": "try again"}));
-        hook(
-            "StopFailure",
-            json!({"error": "server_error", "last_assistant_message": SHOWN}),
-        );
+        if stop_failure {
+            hook(
+                "StopFailure",
+                json!({"error": "server_error", "last_assistant_message": SHOWN}),
+            );
+        }
         let report = import_json(&env, &file);
         assert_eq!(report["status"], "recorded_by_hooks", "{report}");
         let list = env.run(&["list", "--format", "json"]).success().json();
         let listed = &list.as_array().unwrap()[0];
+        let recorded = u64::from(stop_failure);
         assert_eq!(
             (listed["errors"].as_u64(), listed["tool_errors"].as_u64()),
-            (Some(1), Some(0)),
+            (Some(recorded), Some(0)),
             "{listed}"
         );
-        report["not_imported"].clone()
+        let text = env.run(&["import", &file.to_string_lossy()]);
+        (
+            report["not_imported"].clone(),
+            text.success().stdout.clone(),
+        )
     };
-    assert_eq!(left_out(true), left_out(false));
+    let (with_error, _) = left_out(true, true);
+    assert_eq!(with_error, left_out(false, true).0);
+    assert_eq!(with_error["turn_errors"], 0, "{with_error}");
+    let (unrecorded, text) = left_out(true, false);
+    assert_eq!(unrecorded["turn_errors"], 1, "{unrecorded}");
+    assert!(
+        text.contains("and 1 API error the session has no record of (each ended a turn)"),
+        "{text}"
+    );
 }

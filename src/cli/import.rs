@@ -506,6 +506,13 @@ fn describe(out: &mut impl Write, reports: &[ImportReport], paint: Painter) -> s
                 count(left.thinking, "thinking block"),
                 count(left.tool_calls, "tool call")
             )?;
+            if left.turn_errors > 0 {
+                writeln!(
+                    out,
+                    "    and {} the session has no record of (each ended a turn)",
+                    count(left.turn_errors, "API error")
+                )?;
+            }
             writeln!(
                 out,
                 "    {}",

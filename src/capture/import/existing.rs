@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::capture::transcript::survey;
 use crate::model::view::View;
-use crate::model::{Agent, Tokens};
+use crate::model::{Agent, EventHead, Tokens};
 use crate::store::{Store, StoreError};
 
 /// What a transcript holds that its session, recorded by hooks, does not.
@@ -33,6 +33,9 @@ pub struct NotImported {
     pub thinking: u64,
     /// Tool calls the session has no call of (made before the hooks were installed, say).
     pub tool_calls: u64,
+    /// API errors that ended turns beyond the ones the session recorded (StopFailure, which
+    /// Claude Code before 2.1.78 never sent, or turns before the hooks were installed).
+    pub turn_errors: u64,
     /// The session names this transcript (its `session_start` does), so `cost`, `explain` and
     /// `budget-report` read its usage from it while the file is there.
     pub usage_read_from_transcript: bool,
@@ -80,7 +83,13 @@ pub(super) fn not_imported(
         source: e,
     })?;
     let calls = stored_calls(store, session_id)?;
+    // The errors StopFailure recorded are the transcript's API error lines: counted once.
+    let recorded = store
+        .events(session_id)?
+        .filter(|event| EventHead::of(event).turn_error())
+        .count() as u64;
     Ok(NotImported {
+        turn_errors: survey.api_errors.saturating_sub(recorded),
         responses: survey.responses,
         tokens: survey.tokens,
         answers: survey.answers,

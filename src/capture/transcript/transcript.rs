@@ -242,6 +242,8 @@ pub struct Survey {
     pub tool_use_ids: Vec<String>,
     /// The subagent each spawning call ran, by agent id: the call's tool-use id.
     pub agents: HashMap<String, String>,
+    /// The lines Claude Code wrote for API errors that ended turns.
+    pub api_errors: u64,
 }
 
 fn count(survey: &mut Survey, response: &Response<()>) {
@@ -273,10 +275,11 @@ pub fn survey(path: &Path) -> std::io::Result<Survey> {
         };
         // An API error's line is no response and no answer: the turn's error, which the
         // hooks' StopFailure records.
-        if entry.is_sidechain == Some(true)
-            || entry.is_api_error()
-            || !repeats.entry(entry.uuid.as_deref())
-        {
+        if entry.is_sidechain == Some(true) || !repeats.entry(entry.uuid.as_deref()) {
+            continue;
+        }
+        if entry.is_api_error() {
+            survey.api_errors += 1;
             continue;
         }
         let mut content = message
