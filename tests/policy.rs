@@ -4533,6 +4533,13 @@ fn powershell_on_linux_or_macos_is_read_as_powershell() {
         ),
         ("codex", "Bash", json!({"command": ["cat", "secrets/k"]})),
         ("codex", "shell", json!({"command": ["cat", "secrets/k"]})),
+        // Copilot CLI's PowerShell tool, as its own hooks and its Claude-format ones name it.
+        ("copilot", "powershell", line(r"Get-Content secrets\k")),
+        (
+            "copilot",
+            "powershell",
+            line(r"gc secrets\k | Select-String x"),
+        ),
     ];
     for (agent, tool, input) in denied_calls {
         assert!(
@@ -4558,6 +4565,7 @@ fn powershell_on_linux_or_macos_is_read_as_powershell() {
             "exec_command",
             json!({"cmd": "gc src/a", "shell": "pwsh"}),
         ),
+        ("copilot", "powershell", line(r"Get-Content src\a")),
     ];
     for (agent, tool, input) in let_run {
         assert!(

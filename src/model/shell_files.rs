@@ -154,7 +154,7 @@ fn runs_on_windows(call: &ToolCall<'_>, folder: Folder<'_>) -> bool {
         )
     };
     folder.path().is_some_and(is_windows_folder)
-        || call.tool.eq_ignore_ascii_case("powershell")
+        || tools::runs_powershell(call.agent, call.tool)
         || call
             .command_words()
             .and_then(|words| words.first().copied())

@@ -161,9 +161,13 @@ pub fn runs_bash(agent: Agent, tool: &str) -> bool {
 }
 
 /// Whether a shell tool runs its lines in PowerShell wherever the agent runs, `pwsh` on Linux
-/// and macOS: Claude Code's `PowerShell`.
+/// and macOS: Claude Code's `PowerShell`, Copilot CLI's `powershell` (`PowerShell` in its
+/// Claude-format hooks, as its `bash` is `Bash` there).
 pub fn runs_powershell(agent: Agent, tool: &str) -> bool {
-    matches!((agent, tool), (Agent::ClaudeCode, "PowerShell"))
+    matches!(
+        (agent, tool),
+        (Agent::ClaudeCode, "PowerShell") | (Agent::Copilot, "powershell" | "PowerShell")
+    )
 }
 
 /// Whether an agent's shell tool runs each command in a shell of its own, from the session's
@@ -292,6 +296,12 @@ const COPILOT: &[ToolSpec] = &[
     spec("write_bash",           ToolKind::Shell,         None,            Shape::Plain),
     spec("stop_bash",            ToolKind::Shell,         None,            Shape::Plain),
     spec("list_bash",            ToolKind::Shell,         None,            Shape::Plain),
+    // Offered instead of `bash` where Copilot CLI runs PowerShell (Windows).
+    spec("powershell",           ToolKind::Shell,         Some("command"), Shape::Command),
+    spec("read_powershell",      ToolKind::Shell,         None,            Shape::Plain),
+    spec("write_powershell",     ToolKind::Shell,         None,            Shape::Plain),
+    spec("stop_powershell",      ToolKind::Shell,         None,            Shape::Plain),
+    spec("list_powershell",      ToolKind::Shell,         None,            Shape::Plain),
     spec("view",                 ToolKind::ReadFile,      Some("path"),    Shape::Path),
     spec("create",               ToolKind::WriteFile,     Some("path"),    Shape::Path),
     spec("edit",                 ToolKind::WriteFile,     Some("path"),    Shape::Path),
