@@ -4575,6 +4575,58 @@ fn powershell_on_linux_or_macos_is_read_as_powershell() {
     }
 }
 
+/// A parameter's value in parentheses (`gc -Path (Resolve-Path secrets/k)`, `-LiteralPath`,
+/// `-Path:(…)`, a switch before it: `gc -Raw (…)`), an array of a command's values (`gc
+/// @(Resolve-Path secrets/k)`) and a command in `$((…))` were read as commands of their own,
+/// and the command they give their value to as naming no file: they passed a deny of
+/// `secrets/**`. Their value is the command's argument, as `gc (Resolve-Path secrets/k)`'s is;
+/// an operator's operand (`$a -eq (gc src/a)`) and a condition are read as before.
+#[test]
+fn a_parameters_value_in_parentheses_is_an_argument() {
+    let env = TestEnv::new();
+    write_policy(
+        &env,
+        &json!({"files": {"read": {"deny": ["secrets/**"]}, "write": {"deny": ["secrets/**"]}}}),
+    );
+    for line in [
+        "gc -Path (Resolve-Path secrets/k)",
+        "Get-Content -LiteralPath (Join-Path secrets k)",
+        "gc -Path:(Resolve-Path secrets/k)",
+        "gc -Raw (Resolve-Path secrets/k)",
+        "gc -Path @(Resolve-Path secrets/k)",
+        "gc @(Resolve-Path secrets/k)",
+        "gc $((Resolve-Path secrets/k))",
+        r#"Get-Content -Path ([IO.Path]::Combine("secrets", "k"))"#,
+        "Remove-Item -Path (Join-Path secrets k)",
+    ] {
+        assert!(
+            denied(
+                &env,
+                "claude-code",
+                "PowerShell",
+                json!({ "command": line })
+            ),
+            "ran: {line}"
+        );
+    }
+    for line in [
+        "$a -eq (gc src/a)",
+        "if (Test-Path src/a) { gc src/a }",
+        "$x = @(1, 2)",
+        "Write-Host -ForegroundColor (Get-Random) hi",
+    ] {
+        assert!(
+            !denied(
+                &env,
+                "claude-code",
+                "PowerShell",
+                json!({ "command": line })
+            ),
+            "denied: {line}"
+        );
+    }
+}
+
 /// On Windows, Claude Code's Bash tool runs its lines in Git Bash, whose `type` is Bash's
 /// builtin (`type python` says what `python` is), but it was read as cmd's `type`, which reads
 /// the file: under an allow list of `src/**`, `type python` and `type -a git` were refused. A

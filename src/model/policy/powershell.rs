@@ -60,6 +60,16 @@ pub fn shaped(line: &str) -> String {
                 } else if is_argument_at(&chars, i - 1) {
                     // `gc (Resolve-Path k)`: the value of a command, as bash's `$(…)` is.
                     out.push_str("$(");
+                } else if chars.get(i.wrapping_sub(2)) == Some(&'@')
+                    && is_argument_at(&chars, i - 2)
+                {
+                    // `gc @(Resolve-Path k)`: an array of the command's values.
+                    out.pop();
+                    out.push_str("$(");
+                } else if i >= 3 && chars[i - 3..i - 1] == ['$', '('] {
+                    // `$((Resolve-Path k))` holds a command in parentheses, not Bash's
+                    // arithmetic.
+                    out.push_str(" (");
                 } else {
                     out.push('(');
                 }
@@ -142,21 +152,69 @@ fn last_word(chars: &[char]) -> &[char] {
     }
 }
 
-/// Whether the `(` at `at` opens an argument of a command (`gc (Join-Path a k)`): after a
-/// space that follows a command's word, not at a statement's start, after a keyword (`if (`,
-/// `foreach (`), an operator (`-eq (`, `= (`) or another parenthesis.
+/// Whether the `(` at `at` opens an argument of a command (`gc (Join-Path a k)`, `gc -Path
+/// (Join-Path a k)`, `gc -Path:(…)`): after a space that follows a command's word or a
+/// parameter's name, or straight after a parameter's `:`; not at a statement's start, after a
+/// keyword (`if (`, `foreach (`), an operator (`-eq (`, `= (`) or another parenthesis.
 fn is_argument_at(chars: &[char], at: usize) -> bool {
-    if !chars[..at].last().is_some_and(|c| c.is_whitespace()) {
+    let before = &chars[..at];
+    if before.last() == Some(&':') {
+        let word = last_word(before);
+        return word.first() == Some(&'-') && word.len() > 2;
+    }
+    if !before.last().is_some_and(|c| c.is_whitespace()) {
         return false;
     }
-    let word = last_word(trim_end(&chars[..at]));
+    let word = last_word(trim_end(before));
     let Some(last) = word.last() else {
         return false;
     };
     let word: String = word.iter().collect::<String>().to_lowercase();
     !(";|&({}=,!".contains(*last)
-        || word.starts_with('-')
+        || word.strip_prefix('-').is_some_and(is_operator)
         || CONDITION_KEYWORDS.contains(&word.as_str()))
+}
+
+/// Whether `-name` is one of PowerShell's operators (`-eq`, `-cmatch`, `-join`), not a
+/// parameter's name (`-Path`, `-Raw`), whose value a `(` after it is.
+fn is_operator(name: &str) -> bool {
+    const OPERATORS: &[&str] = &[
+        "eq",
+        "ne",
+        "gt",
+        "ge",
+        "lt",
+        "le",
+        "like",
+        "notlike",
+        "match",
+        "notmatch",
+        "replace",
+        "contains",
+        "notcontains",
+        "in",
+        "notin",
+        "is",
+        "isnot",
+        "as",
+        "and",
+        "or",
+        "xor",
+        "not",
+        "band",
+        "bor",
+        "bxor",
+        "bnot",
+        "shl",
+        "shr",
+        "split",
+        "join",
+        "f",
+    ];
+    let plain = name
+        .strip_prefix(['c', 'i'])
+        .filter(|rest| OPERATORS.contains(rest));
+    OPERATORS.contains(&name) || plain.is_some() || name.is_empty()
 }
 
 /// PowerShell's keywords whose parentheses hold a condition or a loop, not an argument.
@@ -402,6 +460,13 @@ mod tests {
         assert_eq!(shaped("gc (Join-Path a k)"), "gc $(Join-Path a k)");
         assert_eq!(shaped("if (gc k) {}"), "if (gc k) {}");
         assert_eq!(shaped("$a -eq (gc k)"), "$a -eq (gc k)");
+        assert_eq!(shaped("$a -cNotMatch (gc k)"), "$a -cNotMatch (gc k)");
+        // A parameter's value in parentheses is one too, and an array of a command's values.
+        assert_eq!(shaped("gc -Path (rvpa k)"), "gc -Path $(rvpa k)");
+        assert_eq!(shaped("gc -Path:(rvpa k)"), "gc -Path:$(rvpa k)");
+        assert_eq!(shaped("gc -Raw @(rvpa k)"), "gc -Raw $(rvpa k)");
+        assert_eq!(shaped("$x = @(1)"), "$x = @(1)");
+        assert_eq!(shaped("gc $((rvpa k))"), "gc $( (rvpa k))");
     }
 
     #[test]
