@@ -4627,6 +4627,55 @@ fn a_parameters_value_in_parentheses_is_an_argument() {
     }
 }
 
+/// git takes a short option's value in the rest of its word and a cluster of them (`git config
+/// -fsecrets/k -l`, `-lfsecrets/k`, `git tag -Fsecrets/k`, `git merge -Fsecrets/k`, `git notes
+/// add -Fsecrets/k`), `git stage` is `git add`, and `GIT_CONFIG_GLOBAL`, `GIT_CONFIG_SYSTEM` and
+/// `GIT_CONFIG` name a settings' file git reads: all passed a deny of reading `secrets/**`. A
+/// message, `git add -A` and `GIT_CONFIG_GLOBAL=/dev/null` are let run, under an allow list too.
+#[test]
+fn gits_glued_options_stage_and_settings_files_from_the_environment_are_read() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"read": {"deny": ["secrets/**"]}}}));
+    let bash = |line: &str| json!({ "command": line });
+    for line in [
+        "git config -fsecrets/k -l",
+        "git config -lfsecrets/k",
+        "git tag -a v1 -Fsecrets/k",
+        "git merge -Fsecrets/k main",
+        "git notes add -Fsecrets/k",
+        "git stage secrets/k",
+        "GIT_CONFIG_GLOBAL=secrets/k git config --global -l",
+        "env GIT_CONFIG_SYSTEM=secrets/k git status",
+        "GIT_CONFIG=secrets/k git config -l",
+    ] {
+        assert!(
+            denied(&env, "claude-code", "Bash", bash(line)),
+            "ran: {line}"
+        );
+    }
+    let let_run = [
+        "git tag -a v1 -m secrets/k",
+        "git merge -sours main",
+        "git stage src/a",
+        "git add -A",
+        "git commit -am 'fix secrets/k'",
+        "GIT_CONFIG_GLOBAL=/dev/null git status",
+    ];
+    for line in let_run {
+        assert!(
+            !denied(&env, "claude-code", "Bash", bash(line)),
+            "denied: {line}"
+        );
+    }
+    write_policy(&env, &json!({"files": {"read": {"allow": ["src/**"]}}}));
+    for line in let_run.iter().skip(2) {
+        assert!(
+            !denied(&env, "claude-code", "Bash", bash(line)),
+            "denied: {line}"
+        );
+    }
+}
+
 /// On Windows, Claude Code's Bash tool runs its lines in Git Bash, whose `type` is Bash's
 /// builtin (`type python` says what `python` is), but it was read as cmd's `type`, which reads
 /// the file: under an allow list of `src/**`, `type python` and `type -a git` were refused. A

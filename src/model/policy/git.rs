@@ -182,6 +182,13 @@ pub(super) fn config_files<'a>(
             settings.push((key.to_owned(), value));
         }
     }
+    // The settings' files the environment names in place of the user's and the system's (and
+    // `git config`'s, as `-f` does).
+    for var in ["GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG"] {
+        if let Some(file) = value_of(var).filter(|f| !f.is_empty() && *f != "/dev/null") {
+            use_.reads.push(file.to_owned());
+        }
+    }
     if let Some(params) = value_of("GIT_CONFIG_PARAMETERS") {
         for cmd in super::shell::split(params) {
             for kv in cmd.env.iter().chain(&cmd.words) {
@@ -480,14 +487,20 @@ pub(super) fn git_use(args: &[String], stdin: Stdin, use_: &mut FileUse) {
     let Some(sub) = args.get(i) else {
         return;
     };
-    let sub = sub.as_str();
-    // `git commit -am msg`: `-a` and `-m`, whose value is `msg`.
+    // `git stage` is `git add`.
+    let sub = match sub.as_str() {
+        "stage" => "add",
+        sub => sub,
+    };
+    // `git commit -am msg`: `-a` and `-m`, whose value is `msg`; `git config -lfsecrets/k`:
+    // `-l`, and `-f` whose value is `secrets/k`.
     let apart;
-    let rest = if sub == "commit" {
-        apart = short_options_apart(&args[i + 1..], "mFCct");
-        &apart[..]
-    } else {
-        &args[i + 1..]
+    let rest = match clustered_values(sub) {
+        Some(valued) => {
+            apart = short_options_apart(&args[i + 1..], valued);
+            &apart[..]
+        }
+        None => &args[i + 1..],
     };
     let dashes = rest.iter().position(|w| w == "--");
     let (before, after) = match dashes {
@@ -1056,6 +1069,21 @@ fn pathspec(word: &str) -> Option<Pathspec> {
         from_top: magic.contains(&"top"),
         wild,
     })
+}
+
+/// The short options of a subcommand that takes files from them (`-F` a message's, `-f` a
+/// settings'), which take their value in the rest of their word (`-Fmsg.txt`) as in the next,
+/// and may end a cluster (`-lf k`): the letters of those that take a value. `None` for a
+/// subcommand whose clusters are not read apart.
+fn clustered_values(sub: &str) -> Option<&'static str> {
+    match sub {
+        "commit" => Some("mFCct"),
+        "tag" => Some("mFu"),
+        "merge" => Some("mFsX"),
+        "notes" => Some("mFCc"),
+        "config" => Some("f"),
+        _ => None,
+    }
 }
 
 /// `words`' options, each with the value it takes in the next word (`valued` names those
