@@ -4627,6 +4627,44 @@ fn a_parameters_value_in_parentheses_is_an_argument() {
     }
 }
 
+/// `Tee-Object -FilePath secrets/k`, `Export-Csv secrets/k`, `Export-Clixml` and `Clear-Content
+/// secrets/k` write their file, and a .NET method's argument in parentheses
+/// (`[IO.File]::ReadAllLines((Resolve-Path secrets/k))`) is a command's value: all passed a
+/// deny of `secrets/**`. `Tee-Object -Variable v` writes no file.
+#[test]
+fn powershells_writers_and_a_methods_argument_in_parentheses_are_judged() {
+    let env = TestEnv::new();
+    write_policy(
+        &env,
+        &json!({"files": {"read": {"deny": ["secrets/**"]}, "write": {"deny": ["secrets/**"]}}}),
+    );
+    let ps = |line: &str| json!({ "command": line });
+    for line in [
+        "echo x | Tee-Object -FilePath secrets/k",
+        "echo x | Tee-Object secrets/k",
+        "ls | Export-Csv -NoTypeInformation secrets/k",
+        "ls | Export-Clixml -Path secrets/k",
+        "clc src/a, secrets/k",
+        "[IO.File]::ReadAllLines((Resolve-Path secrets/k))",
+        "[IO.File]::Copy('src/a', (Join-Path secrets k))",
+    ] {
+        assert!(
+            denied(&env, "claude-code", "PowerShell", ps(line)),
+            "ran: {line}"
+        );
+    }
+    for line in [
+        "echo x | Tee-Object -Variable v",
+        "ls | Export-Csv out.csv",
+        "[Math]::Max((1), 2)",
+    ] {
+        assert!(
+            !denied(&env, "claude-code", "PowerShell", ps(line)),
+            "denied: {line}"
+        );
+    }
+}
+
 /// git takes a short option's value in the rest of its word and a cluster of them (`git config
 /// -fsecrets/k -l`, `-lfsecrets/k`, `git tag -Fsecrets/k`, `git merge -Fsecrets/k`, `git notes
 /// add -Fsecrets/k`), `git stage` is `git add`, and `GIT_CONFIG_GLOBAL`, `GIT_CONFIG_SYSTEM` and

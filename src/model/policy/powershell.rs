@@ -54,10 +54,15 @@ pub fn shaped(line: &str) -> String {
             }
             '(' => {
                 let method = is_method_name_before(&chars[..i - 1]);
+                // `[IO.File]::ReadAllText((Resolve-Path k))`: a method's argument.
+                let in_method = parens.last() == Some(&true)
+                    && trim_end(&chars[..i - 1])
+                        .last()
+                        .is_some_and(|c| matches!(c, '(' | ','));
                 parens.push(method);
                 if method {
                     out.push(' ');
-                } else if is_argument_at(&chars, i - 1) {
+                } else if in_method || is_argument_at(&chars, i - 1) {
                     // `gc (Resolve-Path k)`: the value of a command, as bash's `$(…)` is.
                     out.push_str("$(");
                 } else if chars.get(i.wrapping_sub(2)) == Some(&'@')
@@ -467,6 +472,10 @@ mod tests {
         assert_eq!(shaped("gc -Raw @(rvpa k)"), "gc -Raw $(rvpa k)");
         assert_eq!(shaped("$x = @(1)"), "$x = @(1)");
         assert_eq!(shaped("gc $((rvpa k))"), "gc $( (rvpa k))");
+        assert_eq!(
+            shaped("[IO.File]::Copy((rvpa a), (rvpa b))"),
+            "[IO.File]::Copy $(rvpa a)  $(rvpa b) ; "
+        );
     }
 
     #[test]

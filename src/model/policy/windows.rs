@@ -758,6 +758,7 @@ const VALUED: &[&str] = &[
     "credential",
     "pattern",
     "inputobject",
+    "variable",
 ];
 
 impl Args {
@@ -941,9 +942,10 @@ fn unix_words(name: &str, args: &Args) -> Option<Vec<String>> {
             };
             with(recursive(false, "cat"), files)
         }
-        "set-content" | "sc" | "add-content" | "ac" | "out-file" => {
-            with(recursive(false, "touch"), args.first_file())
-        }
+        // `Clear-Content` empties its files; `Export-Csv` and `Tee-Object` write their first.
+        "clear-content" | "clc" => with(recursive(false, "touch"), args.files()),
+        "set-content" | "sc" | "add-content" | "ac" | "out-file" | "export-csv" | "epcsv"
+        | "export-clixml" | "tee-object" => with(recursive(false, "touch"), args.first_file()),
         "new-item" | "ni" => {
             let mut files = args.first_file();
             if let Some(name) = &args.name {
