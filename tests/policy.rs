@@ -4665,6 +4665,37 @@ fn powershells_writers_and_a_methods_argument_in_parentheses_are_judged() {
     }
 }
 
+/// A script block made of text (`[scriptblock]::Create('gc secrets/k').Invoke()`) and the text
+/// `$ExecutionContext.InvokeCommand.InvokeScript('gc secrets/k')` runs were not read, as
+/// `Invoke-Expression`'s is: they passed a deny of `secrets/**`.
+#[test]
+fn a_script_block_made_of_text_is_read() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"read": {"deny": ["secrets/**"]}}}));
+    let ps = |line: &str| json!({ "command": line });
+    for line in [
+        "[scriptblock]::Create('gc secrets/k').Invoke()",
+        "Invoke-Command -ScriptBlock ([ScriptBlock]::Create('gc secrets/k'))",
+        "$ExecutionContext.InvokeCommand.InvokeScript('gc secrets/k')",
+        "$ExecutionContext.InvokeCommand.NewScriptBlock('gc secrets/k').Invoke()",
+    ] {
+        assert!(
+            denied(&env, "claude-code", "PowerShell", ps(line)),
+            "ran: {line}"
+        );
+    }
+    for line in [
+        "[scriptblock]::Create('gc src/a').Invoke()",
+        "$ExecutionContext.InvokeCommand.InvokeScript('Get-ChildItem')",
+        "$x.Length",
+    ] {
+        assert!(
+            !denied(&env, "claude-code", "PowerShell", ps(line)),
+            "denied: {line}"
+        );
+    }
+}
+
 /// git takes a short option's value in the rest of its word and a cluster of them (`git config
 /// -fsecrets/k -l`, `-lfsecrets/k`, `git tag -Fsecrets/k`, `git merge -Fsecrets/k`, `git notes
 /// add -Fsecrets/k`), `git stage` is `git add`, and `GIT_CONFIG_GLOBAL`, `GIT_CONFIG_SYSTEM` and

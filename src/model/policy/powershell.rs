@@ -239,7 +239,12 @@ pub fn runs_nothing(words: &[String]) -> bool {
             first.to_lowercase().as_str(),
             "foreach" | "for" | "while" | "switch" | "elseif" | "else" | "do" | "until" | "{}"
         );
-    keyword || (first.starts_with('$') && first != "$(…)")
+    keyword
+        || (first.starts_with('$')
+            && first != "$(…)"
+            && !first
+                .to_lowercase()
+                .starts_with("$executioncontext.invokecommand."))
 }
 
 /// PowerShell's keywords a script block may follow with no space (`try{`, `else{`).

@@ -328,6 +328,16 @@ fn nested_line(words: &[String]) -> Option<Nested> {
                 folder: None,
             })
         }
+        // A script block made of text (`[scriptblock]::Create('gc k')`, its `.Invoke()` after
+        // it) and the text `$ExecutionContext` runs are a line, as `Invoke-Expression`'s.
+        "[scriptblock]::create"
+        | "[system.management.automation.scriptblock]::create"
+        | "$executioncontext.invokecommand.invokescript"
+        | "$executioncontext.invokecommand.newscriptblock" => line_of(rest).map(|line| Nested {
+            line,
+            shell: Syntax::PowerShell,
+            folder: None,
+        }),
         // `Invoke-Expression 'gc k'` runs its text as a line, as `eval` does.
         "iex" | "invoke-expression" => {
             let words: Vec<String> = rest
