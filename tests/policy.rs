@@ -4696,6 +4696,41 @@ fn a_script_block_made_of_text_is_read() {
     }
 }
 
+/// A Bash line's `pwsh` was read into only as the line's first word: `sudo pwsh -c 'gc
+/// secrets/k'`, `env`, `timeout 5` and `nohup pwsh -c …` passed a deny of `secrets/**`, and so
+/// did the script `pwsh -File secrets/x.ps1` (`pwsh secrets/x.ps1`) runs, which `sh
+/// secrets/x.sh` reads.
+#[test]
+fn a_powershell_a_bash_line_runs_past_a_wrapper_and_its_script_are_read() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"read": {"deny": ["secrets/**"]}}}));
+    let bash = |line: &str| json!({ "command": line });
+    for line in [
+        "sudo pwsh -c 'gc secrets/k'",
+        "env pwsh -c 'gc secrets/k'",
+        "timeout 5 pwsh -NoProfile -Command 'gc secrets/k'",
+        "nohup pwsh -c 'gc secrets/k' &",
+        "pwsh -File secrets/x.ps1",
+        "pwsh secrets/x.ps1",
+        "cd secrets && sudo pwsh x.ps1",
+    ] {
+        assert!(
+            denied(&env, "claude-code", "Bash", bash(line)),
+            "ran: {line}"
+        );
+    }
+    for line in [
+        "sudo pwsh -c 'gc src/a'",
+        "pwsh -File src/x.ps1",
+        "timeout 5 pwsh -c Get-ChildItem",
+    ] {
+        assert!(
+            !denied(&env, "claude-code", "Bash", bash(line)),
+            "denied: {line}"
+        );
+    }
+}
+
 /// git takes a short option's value in the rest of its word and a cluster of them (`git config
 /// -fsecrets/k -l`, `-lfsecrets/k`, `git tag -Fsecrets/k`, `git merge -Fsecrets/k`, `git notes
 /// add -Fsecrets/k`), `git stage` is `git add`, and `GIT_CONFIG_GLOBAL`, `GIT_CONFIG_SYSTEM` and

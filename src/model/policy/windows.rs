@@ -53,13 +53,26 @@ pub fn split_on_unix(line: &str, powershell: bool) -> Vec<(SimpleCommand, bool)>
     }
     let mut out = Vec::new();
     for simple in shell::split(line) {
-        let nested = simple
-            .words
+        // The PowerShell the command runs, past `sudo`, `env`, `timeout` … (`sudo pwsh -c …`).
+        let ran = shell::command_of(&simple.words).to_vec();
+        let powershell = ran
             .first()
-            .filter(|w| matches!(program(w).as_str(), "pwsh" | "powershell"))
-            .and_then(|_| nested_line(&simple.words));
+            .is_some_and(|w| matches!(program(w).as_str(), "pwsh" | "powershell"));
+        let nested = powershell.then(|| nested_line(&ran)).flatten();
+        // `pwsh -File secrets/x.ps1` (`pwsh secrets/x.ps1`) reads its script, as PowerShell's
+        // own line reads it ([`as_unix`]).
+        let script = powershell
+            && matches!(
+                powershell_runs(&ran[1..], program(&ran[0]) == "powershell"),
+                Some((PowerShellRuns::Script(_), _))
+            );
+        let run_script = script.then(|| SimpleCommand {
+            words: ran.clone(),
+            ..simple.clone()
+        });
         let cwd = simple.cwd.clone();
         out.push((simple, false));
+        out.extend(run_script.map(|s| (s, true)));
         if let Some(Nested {
             line,
             shell: Syntax::PowerShell,
