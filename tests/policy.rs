@@ -4699,7 +4699,8 @@ fn a_script_block_made_of_text_is_read() {
 /// A Bash line's `pwsh` was read into only as the line's first word: `sudo pwsh -c 'gc
 /// secrets/k'`, `env`, `timeout 5` and `nohup pwsh -c …` passed a deny of `secrets/**`, and so
 /// did the script `pwsh -File secrets/x.ps1` (`pwsh secrets/x.ps1`) runs, which `sh
-/// secrets/x.sh` reads.
+/// secrets/x.sh` reads, and the line the Bash line feeds its stdin (`pwsh -c - <<< 'gc
+/// secrets/k'`, `echo 'gc secrets/k' | pwsh`), which `bash <<< …` reads.
 #[test]
 fn a_powershell_a_bash_line_runs_past_a_wrapper_and_its_script_are_read() {
     let env = TestEnv::new();
@@ -4713,6 +4714,10 @@ fn a_powershell_a_bash_line_runs_past_a_wrapper_and_its_script_are_read() {
         "pwsh -File secrets/x.ps1",
         "pwsh secrets/x.ps1",
         "cd secrets && sudo pwsh x.ps1",
+        "pwsh -Command - <<< 'gc secrets/k'",
+        "echo 'gc secrets/k' | pwsh -c -",
+        "pwsh -NoProfile <<'EOF'\ngc secrets/k\nEOF",
+        "pwsh -wd secrets -c - <<'EOF'\ngc k\nEOF",
     ] {
         assert!(
             denied(&env, "claude-code", "Bash", bash(line)),
@@ -4723,6 +4728,7 @@ fn a_powershell_a_bash_line_runs_past_a_wrapper_and_its_script_are_read() {
         "sudo pwsh -c 'gc src/a'",
         "pwsh -File src/x.ps1",
         "timeout 5 pwsh -c Get-ChildItem",
+        "echo 'gc src/a' | pwsh -c -",
     ] {
         assert!(
             !denied(&env, "claude-code", "Bash", bash(line)),

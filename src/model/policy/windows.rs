@@ -58,14 +58,27 @@ pub fn split_on_unix(line: &str, powershell: bool) -> Vec<(SimpleCommand, bool)>
         let powershell = ran
             .first()
             .is_some_and(|w| matches!(program(w).as_str(), "pwsh" | "powershell"));
-        let nested = powershell.then(|| nested_line(&ran)).flatten();
+        let runs = powershell
+            .then(|| powershell_runs(&ran[1..], program(&ran[0]) == "powershell"))
+            .flatten();
+        // A line it reads on its stdin (`pwsh -c -`, or none) that the Bash line spells
+        // (`<<< 'gc k'`, `echo 'gc k' |`), as `bash <<< …` reads it.
+        let fed = match &runs {
+            Some((PowerShellRuns::Line(None), folder)) => Some(folder.clone()),
+            None if powershell => Some(None),
+            _ => None,
+        }
+        .and_then(|folder| {
+            simple.fed.clone().map(|line| Nested {
+                line,
+                shell: Syntax::PowerShell,
+                folder,
+            })
+        });
+        let nested = powershell.then(|| nested_line(&ran)).flatten().or(fed);
         // `pwsh -File secrets/x.ps1` (`pwsh secrets/x.ps1`) reads its script, as PowerShell's
         // own line reads it ([`as_unix`]).
-        let script = powershell
-            && matches!(
-                powershell_runs(&ran[1..], program(&ran[0]) == "powershell"),
-                Some((PowerShellRuns::Script(_), _))
-            );
+        let script = matches!(runs, Some((PowerShellRuns::Script(_), _)));
         let run_script = script.then(|| SimpleCommand {
             words: ran.clone(),
             ..simple.clone()
