@@ -27,6 +27,7 @@ mod export_anonymize;
 mod export_anonymize_commands;
 mod export_anonymize_drives;
 mod export_anonymize_listings;
+mod export_anonymize_prompt_shell;
 mod export_langfuse;
 mod export_metrics;
 mod export_phoenix;

@@ -38,7 +38,8 @@
 //! all of them, the result of a call whose command gave `stat` a format printing accounts
 //! (`stat -c '%U %G %n'`), or listed groups (`id -Gn`), has those replaced where the command
 //! puts them ([`super::call_output`]), and one of `whoami` or `hostname` its account and host
-//! ([`super::identity_output`]), which are learned as the session's.
+//! ([`super::identity_output`]), which are learned as the session's; so has the output of a
+//! line the person ran from the prompt (`! whoami`, [`super::prompt_shell`]).
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -53,6 +54,7 @@ use super::account_columns::Columns;
 use super::call_output::{CallOutput, CallOutputs};
 use super::identity_output::Prints;
 use super::named_address::{NOT_NAMES, name_shaped, names_beside_addresses};
+use super::prompt_shell::{self, PromptShell};
 use crate::model::tools::Agent;
 use crate::model::view::View;
 use crate::model::{Event, SessionMeta};
@@ -752,9 +754,18 @@ impl Anonymizer {
         let agent = Agent::from_name(&meta.agent_name);
         let mut people = more_people.clone();
         let mut call_outputs = CallOutputs::new();
+        let mut shell = PromptShell::default();
+        let mut shell_outputs = CallOutputs::new();
         let mut repository = None;
         for event in events.clone() {
-            match View::of(event, agent) {
+            let view = View::of(event, agent);
+            // By its event's id: one without would stand for every other without.
+            if let Some(output) = shell.output_of(&view)
+                && !event.event_id.is_empty()
+            {
+                shell_outputs.insert(event.event_id.clone(), output);
+            }
+            match view {
                 View::SessionStart(start) => {
                     folders.extend(start.cwd.map(str::to_owned));
                     repository = repository.or(start.git_repository);
@@ -864,6 +875,7 @@ impl Anonymizer {
             named_homes: named_homes(&users),
             agent,
             call_outputs,
+            shell_outputs,
         }
     }
 }
@@ -903,9 +915,22 @@ fn names_printed<'e>(
     agent: Agent,
 ) -> (BTreeSet<String>, BTreeSet<String>) {
     let mut calls = CallOutputs::new();
+    let mut shell = PromptShell::default();
     let (mut accounts, mut hosts) = (BTreeSet::new(), BTreeSet::new());
+    let mut add = |named: Vec<(Prints, String)>| {
+        for (kind, name) in named {
+            match kind {
+                Prints::Account => accounts.insert(name),
+                _ => hosts.insert(name),
+            };
+        }
+    };
     for event in events {
-        match View::of(event, agent) {
+        let view = View::of(event, agent);
+        if let Some(output) = shell.output_of(&view) {
+            add(output.names_printed_in(&event.data, &prompt_shell::printed));
+        }
+        match view {
             View::ToolCall(call) => {
                 if let Some(output) = call.command_line().as_deref().and_then(CallOutput::of) {
                     for id in call.tool_use_id.into_iter().chain([&*event.event_id]) {
@@ -921,12 +946,7 @@ fn names_printed<'e>(
                 else {
                     continue;
                 };
-                for (kind, name) in output.names_printed(&event.data) {
-                    match kind {
-                        Prints::Account => accounts.insert(name),
-                        _ => hosts.insert(name),
-                    };
-                }
+                add(output.names_printed(&event.data));
             }
             _ => {}
         }
@@ -1266,6 +1286,9 @@ pub struct Scrubber<'a> {
     /// What the session's calls print of accounts (`stat -c '%U %n'`, `id -Gn`), by the call's
     /// id and its event's ([`super::call_output`]).
     call_outputs: CallOutputs,
+    /// What the shell lines run from the prompt print, by the event of the prompt holding
+    /// their output ([`PromptShell`]).
+    shell_outputs: CallOutputs,
 }
 
 impl Scrubber<'_> {
@@ -1481,6 +1504,18 @@ impl Scrubber<'_> {
                 accounts: &self.accounts,
             };
             super::call_output::rewrite(&columns, &output, &mut event.data, report);
+        }
+        if let Some(output) = self.shell_outputs.get(&*event.event_id) {
+            let columns = Columns {
+                accounts: &self.accounts,
+            };
+            super::call_output::rewrite_in(
+                &columns,
+                output,
+                &mut event.data,
+                &prompt_shell::printed,
+                report,
+            );
         }
         self.value(&mut event.data, report);
         self.map(&mut event.extra, report);

@@ -207,9 +207,15 @@ impl CallOutput {
     /// The accounts and hosts the call's result `value` names ([`identity_output::learn`]),
     /// known for the whole session.
     pub(super) fn names_printed(&self, value: &Value) -> Vec<(Prints, String)> {
+        self.names_printed_in(value, &command_output)
+    }
+
+    /// [`Self::names_printed`], where `body` says which part of a string the command printed
+    /// (an empty range: none of it).
+    pub(super) fn names_printed_in(&self, value: &Value, body: &Body) -> Vec<(Prints, String)> {
         let mut out = Vec::new();
         if let Some(printed) = &self.identity {
-            identity_output::learn(value, printed, &command_output, &mut out);
+            identity_output::learn(value, printed, body, &mut out);
         }
         out
     }
@@ -217,6 +223,9 @@ impl CallOutput {
 
 /// What each shell call of a session prints of accounts, by its call's id.
 pub(super) type CallOutputs = BTreeMap<String, CallOutput>;
+
+/// Which part of a string a command printed.
+pub(super) type Body = dyn Fn(&str) -> Range<usize>;
 
 /// Every string in `value`, a result of a call whose command printed `output`, with the
 /// accounts and groups of its lines replaced ([`Columns::owner`], [`Columns::group`]).
@@ -226,9 +235,23 @@ pub(super) fn rewrite(
     value: &mut Value,
     report: &mut Report,
 ) {
+    rewrite_in(columns, output, value, &command_output, report);
+}
+
+/// [`rewrite`], of the part of each string `body` says the command printed.
+pub(super) fn rewrite_in(
+    columns: &Columns<'_>,
+    output: &CallOutput,
+    value: &mut Value,
+    body: &Body,
+    report: &mut Report,
+) {
     match value {
         Value::String(s) => {
-            let read = command_output(s);
+            let read = body(s);
+            if read.is_empty() {
+                return;
+            }
             let body = &s[read.clone()];
             let mut new = rewrite_text(columns, &output.stat, body, report);
             if let Some(printed) = &output.identity
@@ -249,10 +272,10 @@ pub(super) fn rewrite(
         }
         Value::Array(items) => items
             .iter_mut()
-            .for_each(|v| rewrite(columns, output, v, report)),
+            .for_each(|v| rewrite_in(columns, output, v, body, report)),
         Value::Object(map) => map
             .values_mut()
-            .for_each(|v| rewrite(columns, output, v, report)),
+            .for_each(|v| rewrite_in(columns, output, v, body, report)),
         _ => {}
     }
 }

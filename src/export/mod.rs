@@ -16,7 +16,8 @@
 //!   listings (`ls -l`, `ps`, `id` …) [`account_columns`]'s, those of a `ps` table of chosen
 //!   columns and of `groups <user>`'s line [`account_lines`]'s, those a call's command puts on
 //!   a line (`stat -c '%U %G %n'`, `id -Gn`) [`call_output`]'s, the account and host
-//!   `whoami`, `hostname` and `uname -a` print [`identity_output`]'s.
+//!   `whoami`, `hostname` and `uname -a` print [`identity_output`]'s, and the same of a line
+//!   the person ran from the prompt (`! whoami`) [`prompt_shell`]'s.
 //! - [`metrics`]: per-session gauges as an OTLP metrics request (`--metrics`).
 //! - [`langfuse`]: Langfuse's attributes on the OTLP trace, and eval scores for its API
 //!   (`--backend langfuse`).
@@ -32,6 +33,7 @@ pub mod langfuse;
 pub mod metrics;
 mod named_address;
 pub mod otlp;
+mod prompt_shell;
 pub mod session;
 
 pub use session::Exported;

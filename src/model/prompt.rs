@@ -11,6 +11,7 @@
 //! prompt or names a phase.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 /// The key a prompt event keeps the text sent to the model under, where the person typed
 /// something else (a command the agent expanded, such as Gemini CLI's `/init`): `prompt` is
@@ -115,6 +116,22 @@ pub fn read(text: &str) -> Prompt<'_> {
         kind: PromptKind::Typed,
         text: typed,
     }
+}
+
+/// The shell line a person ran from the prompt (`! whoami`, Claude Code's bash mode) that a
+/// prompt's `text` holds: the content of its `<bash-input>`.
+pub fn shell_line(text: &str) -> Option<&str> {
+    element(text, "bash-input").map(str::trim)
+}
+
+/// Where in a prompt's `text` what a shell line run from the prompt printed is: the content
+/// of its `<bash-stdout>` (Claude Code puts it in the user's turn after the line, in a
+/// message of its own or in the line's).
+pub fn shell_output(text: &str) -> Option<Range<usize>> {
+    let (open, close) = ("<bash-stdout>", "</bash-stdout>");
+    let start = text.find(open)? + open.len();
+    let end = text[start..].find(close)? + start;
+    Some(start..end)
 }
 
 /// How Codex's IDE extension begins a prompt it adds the editor's state to (the active file, open
@@ -272,6 +289,16 @@ mod tests {
     fn shown(text: &str) -> (PromptKind, String) {
         let p = read(text);
         (p.kind, p.text.into_owned())
+    }
+
+    #[test]
+    fn a_shell_line_and_its_output_are_found() {
+        let text = "<bash-input> whoami </bash-input>";
+        assert_eq!(shell_line(text), Some("whoami"));
+        let out = "<bash-stdout>alice\n</bash-stdout><bash-stderr></bash-stderr>";
+        assert_eq!(shell_output(out).map(|r| &out[r]), Some("alice\n"));
+        assert_eq!(shell_output("<bash-stdout>cut"), None);
+        assert_eq!(shell_line("fix the bug"), None);
     }
 
     #[test]
