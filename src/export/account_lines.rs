@@ -326,3 +326,22 @@ pub(super) fn group_lists<'t>(
     }
     apply(text, edits, report)
 }
+
+/// `text` with each edit's range (in order, none overlapping) replaced by its text, each noted
+/// in `report` under its kind: how a listing's and a command's names are put in place.
+pub(super) fn splice(
+    text: &str,
+    edits: &[(Range<usize>, &str, &str)],
+    report: &mut Report,
+) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (range, kind, new) in edits {
+        report.note(kind, &text[range.clone()], new);
+        out.push_str(&text[at..range.start]);
+        out.push_str(new);
+        at = range.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}

@@ -17,7 +17,7 @@ use regex::Regex;
 use serde_json::Value;
 
 use super::account_columns::Columns;
-use super::account_lines::{group_lists, lines, lists_groups};
+use super::account_lines::{group_lists, lines, lists_groups, splice};
 use super::anonymize::Report;
 use super::identity_output::{self, Prints};
 use crate::model::policy::shell::{self, SimpleCommand};
@@ -350,16 +350,11 @@ fn rewrite_text(
     if edits.is_empty() {
         return None;
     }
-    let mut out = String::with_capacity(text.len());
-    let mut at = 0;
-    for (range, new) in edits {
-        report.note("account", &text[range.clone()], &new);
-        out.push_str(&text[at..range.start]);
-        out.push_str(&new);
-        at = range.end;
-    }
-    out.push_str(&text[at..]);
-    Some(out)
+    let edits: Vec<_> = edits
+        .iter()
+        .map(|(range, new)| (range.clone(), "account", new.as_str()))
+        .collect();
+    Some(splice(text, &edits, report))
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::Value;
 
-use super::account_lines::lines;
+use super::account_lines::{lines, splice};
 use super::anonymize::{HOST, Report, USER};
 
 /// What one command of a line prints, on one line.
@@ -156,20 +156,14 @@ pub(super) fn rewrite(text: &str, lines_printed: &[Prints], report: &mut Report)
     if names.is_empty() {
         return None;
     }
-    let mut out = String::with_capacity(text.len());
-    let mut at = 0;
-    for (kind, range) in names {
-        let (what, with) = match kind {
-            Prints::Account => ("os_user", USER),
-            _ => ("hostname", HOST),
-        };
-        report.note(what, &text[range.clone()], with);
-        out.push_str(&text[at..range.start]);
-        out.push_str(with);
-        at = range.end;
-    }
-    out.push_str(&text[at..]);
-    Some(out)
+    let edits: Vec<_> = names
+        .into_iter()
+        .map(|(kind, range)| match kind {
+            Prints::Account => (range, "os_user", USER),
+            _ => (range, "hostname", HOST),
+        })
+        .collect();
+    Some(splice(text, &edits, report))
 }
 
 #[cfg(test)]
