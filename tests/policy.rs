@@ -4533,6 +4533,22 @@ fn powershell_on_linux_or_macos_is_read_as_powershell() {
         ),
         ("codex", "Bash", json!({"command": ["cat", "secrets/k"]})),
         ("codex", "shell", json!({"command": ["cat", "secrets/k"]})),
+        // PowerShell named by its version or channel, as a second install is.
+        (
+            "claude-code",
+            "Bash",
+            line("pwsh-preview -c 'gc secrets/k'"),
+        ),
+        (
+            "claude-code",
+            "Bash",
+            line("/opt/microsoft/pwsh7.4 -c 'gc secrets/k'"),
+        ),
+        (
+            "codex",
+            "exec_command",
+            json!({"cmd": r"gc secrets\k", "shell": "/usr/local/bin/pwsh-7"}),
+        ),
         // Copilot CLI's PowerShell tool, as its own hooks and its Claude-format ones name it.
         ("copilot", "powershell", line(r"Get-Content secrets\k")),
         (
@@ -4566,6 +4582,7 @@ fn powershell_on_linux_or_macos_is_read_as_powershell() {
             json!({"cmd": "gc src/a", "shell": "pwsh"}),
         ),
         ("copilot", "powershell", line(r"Get-Content src\a")),
+        ("claude-code", "Bash", line("pwsh-preview -c 'gc src/a'")),
     ];
     for (agent, tool, input) in let_run {
         assert!(

@@ -31,6 +31,7 @@ use super::EventType;
 use super::policy::check::absolute;
 use super::policy::cwd::{in_folder, is_cd, is_windows_folder};
 use super::policy::shell::{self, SimpleCommand};
+use super::policy::windows::program;
 use super::tools::{self, ToolKind};
 use super::view::ToolCall;
 
@@ -145,14 +146,8 @@ pub fn of_call(call: &ToolCall<'_>, folder: Folder<'_>) -> Vec<ShellFile> {
 /// Code's `PowerShell`, Copilot CLI's `powershell`), or its words hand the line to PowerShell
 /// or cmd (`["powershell.exe", "-Command", "…"]`, `["cmd", "/c", "…"]`).
 fn runs_on_windows(call: &ToolCall<'_>, folder: Folder<'_>) -> bool {
-    let windows_shell = |word: &str| {
-        let name = word.rsplit(['/', '\\']).next().unwrap_or(word);
-        let name = name.to_ascii_lowercase();
-        matches!(
-            name.strip_suffix(".exe").unwrap_or(&name),
-            "powershell" | "pwsh" | "cmd"
-        )
-    };
+    let windows_shell =
+        |word: &str| matches!(program(word).as_str(), "powershell" | "pwsh" | "cmd");
     folder.path().is_some_and(is_windows_folder)
         || tools::runs_powershell(call.agent, call.tool)
         || call

@@ -312,13 +312,27 @@ struct Nested {
 }
 
 /// A program's name as Windows finds it: in any case, with or without `.exe`, from any folder
-/// (`C:/Windows/System32/cmd.exe` is `cmd`).
+/// named with either separator (`C:/Windows/System32/cmd.exe` and `C:\Windows\cmd.exe` are
+/// `cmd`).
 pub fn program(word: &str) -> String {
-    let name = shell::basename(word).to_lowercase();
-    match name.strip_suffix(".exe") {
+    let name = word
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(word)
+        .to_lowercase();
+    let name = match name.strip_suffix(".exe") {
         Some(stem) => stem.to_owned(),
         None => name,
-    }
+    };
+    // PowerShell installed beside another keeps its version or channel in its name
+    // (`pwsh-preview`, `pwsh-7`, `pwsh7.4`, `pwsh-lts`): it is `pwsh` all the same.
+    let versioned = name.strip_prefix("pwsh").is_some_and(|rest| {
+        let rest = rest.strip_prefix('-').unwrap_or(rest);
+        !rest.is_empty()
+            && (matches!(rest, "preview" | "lts")
+                || rest.chars().all(|c| c.is_ascii_digit() || c == '.'))
+    });
+    if versioned { "pwsh".to_owned() } else { name }
 }
 
 /// The line a command runs in turn: cmd's after `/c`, `/k` or `/r`, PowerShell's after
