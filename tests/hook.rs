@@ -2313,6 +2313,59 @@ fn list_shows_the_turns_errors_in_a_column_of_their_own() {
     }
 }
 
+/// `list`, `dashboard`, `replay` and `stats` coloured ERRORS red when its every error was an API error
+/// that ended a turn: the service failed, not the work. Such a count is yellow, as a refused
+/// call's; red stays for a failed call.
+#[test]
+fn only_api_errors_are_not_painted_as_failed_calls() {
+    let red = "\x1b[31m";
+    let yellow = "\x1b[33m";
+    let env = TestEnv::new();
+    env.hook(
+        "UserPromptSubmit",
+        &payload("UserPromptSubmit", json!({"prompt": "build it"})),
+    )
+    .success();
+    let failure = json!({"error": "overloaded", "error_details": "529 Overloaded",
+                         "last_assistant_message": "API Error: 529 Overloaded"});
+    env.hook("StopFailure", &payload("StopFailure", failure))
+        .success();
+    let painted = |args: &[&str], line_start: &str| {
+        let mut all = vec!["--color", "always"];
+        all.extend_from_slice(args);
+        let out = env.run(&all).success().stdout.clone();
+        out.lines()
+            .find(|l| l.contains(line_start))
+            .unwrap_or_else(|| panic!("no {line_start:?} line: {out}"))
+            .to_owned()
+    };
+    for (args, line) in [
+        (&["list"][..], SID),
+        (&["dashboard"][..], "Errors"),
+        (&["replay", SID][..], "Errors: "),
+        (&["stats", SID][..], "Errors: "),
+    ] {
+        let line = painted(args, line);
+        assert!(line.contains(yellow), "{args:?}: {line:?}");
+        assert!(!line.contains(red), "{args:?}: {line:?}");
+    }
+    // A failed call besides it: red.
+    let env = TestEnv::new();
+    a_failed_call_then_an_api_error(&env);
+    for (args, line_start) in [
+        (&["list"][..], SID),
+        (&["dashboard"][..], "Errors"),
+        (&["replay", SID][..], "Errors: "),
+        (&["stats", SID][..], "Errors: "),
+    ] {
+        let mut all = vec!["--color", "always"];
+        all.extend_from_slice(args);
+        let out = env.run(&all).success().stdout.clone();
+        let line = out.lines().find(|l| l.contains(line_start)).unwrap();
+        assert!(line.contains(red), "{args:?}: {line:?}");
+    }
+}
+
 /// Stop never fires for a turn an API error ended (StopFailure does), so what the model wrote
 /// in it before the request that failed was not recorded at all. It is read from the end of
 /// the transcript, from the lines written since the turn's prompt, the API error's own message

@@ -396,11 +396,7 @@ fn text(
         };
         let tools = terminal::believed(s.tool_calls, |n| n.to_string());
         let errors = format!("{:>6}", terminal::believed(s.errors, |n| n.to_string()));
-        let errors = if s.errors.value > 0 {
-            paint.red(&errors)
-        } else {
-            errors
-        };
+        let errors = paint.errors(&errors, s.tool_errors.value, turn_errors(s));
         let of_the_turn = if turn_head.is_empty() {
             String::new()
         } else {

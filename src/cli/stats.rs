@@ -93,13 +93,6 @@ fn text(out: &mut impl Write, stats: &Stats, paint: Painter) -> std::io::Result<
     let duration = terminal::believed(stats.duration_s, |d| {
         d.map_or_else(|| "running".to_owned(), terminal::duration_secs)
     });
-    let red = |n: u64| {
-        if n > 0 {
-            paint.red(&n.to_string())
-        } else {
-            "0".to_owned()
-        }
-    };
     let rejected = if stats.rejections > 0 {
         format!(
             "   Rejected: {}",
@@ -124,7 +117,7 @@ fn text(out: &mut impl Write, stats: &Stats, paint: Painter) -> std::io::Result<
         stats.events,
         stats.user_prompts,
         stats.tool_calls,
-        red(stats.errors),
+        paint.errors(&stats.errors.to_string(), stats.tool_errors, turn_errors),
     )?;
     writeln!(
         out,

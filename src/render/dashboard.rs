@@ -111,10 +111,11 @@ pub fn write_dashboard(out: &mut impl Write, d: &Dashboard, p: Painter) -> io::R
     ];
     writeln!(out)?;
     for (name, total, values) in &rows {
-        let total = if *name == "Errors" && t.errors > 0 {
-            p.red(&format!("{total:>12}"))
+        let total = format!("{total:>12}");
+        let total = if *name == "Errors" {
+            p.errors(&total, t.tool_errors, t.turn_errors)
         } else {
-            format!("{total:>12}")
+            total
         };
         let extra = match *name {
             "Sessions" => subagents.as_str(),
@@ -346,11 +347,7 @@ pub fn write_recent(out: &mut impl Write, recent: &[SessionFigures], p: Painter)
             project_cell(s.project.as_ref().map_or("", |project| &project.label)),
             terminal::believed(s.started_at, terminal::local_time),
             terminal::believed(s.tool_calls, |n| n.to_string()),
-            if s.errors.value > 0 {
-                p.red(&errors)
-            } else {
-                errors
-            },
+            p.errors(&errors, s.tool_errors.value, s.turn_errors),
             terminal::dollars(s.cost_usd),
             unpriced_mark(!s.cost_unpriced_models.is_empty()),
             terminal::believed(s.duration_s, terminal::duration_secs),

@@ -123,15 +123,12 @@ pub fn write_header(out: &mut impl Write, h: &ReplayHeader, p: Painter) -> io::R
     } else {
         String::new()
     };
-    writeln!(
-        out,
-        "{}{rejected}",
-        if h.errors.known().is_some_and(|n| n > 0) {
-            p.red(&errors)
-        } else {
-            errors
-        }
-    )?;
+    writeln!(out, "{}{rejected}", {
+        // Unknown tool errors count as tool errors: red, as before the split was known.
+        let all = h.errors.known().unwrap_or(0);
+        let tools = h.tool_errors.known().unwrap_or(all);
+        p.errors(&errors, tools, all.saturating_sub(tools))
+    })?;
     writeln!(out, "{rule}")
 }
 

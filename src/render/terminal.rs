@@ -55,6 +55,18 @@ impl Painter {
     pub fn bold(self, text: &str) -> String {
         self.paint("1", text)
     }
+
+    /// An error count: red when some tool call failed, yellow when only API errors ended turns
+    /// (the service failed, not the work, as a rejection is yellow), plain when there is none.
+    pub fn errors(self, text: &str, tool_errors: u64, turn_errors: u64) -> String {
+        if tool_errors > 0 {
+            self.red(text)
+        } else if turn_errors > 0 {
+            self.yellow(text)
+        } else {
+            text.to_owned()
+        }
+    }
 }
 
 /// Moves to the start of the terminal's line and clears it: for a progress line on stderr,
