@@ -2456,3 +2456,124 @@ fn a_turn_an_api_error_ended_keeps_what_the_model_wrote_before() {
         "{events:#?}"
     );
 }
+
+/// Claude Code before StopFailure (2.1.78) sent Stop after an API error ended a turn: the hook
+/// took the line Claude Code wrote for the error (`API Error: 529 Overloaded`) for the model's
+/// answer and counted no error. Such a Stop is the turn's error, as StopFailure's, after what
+/// the model wrote in the turn; a Stop whose answer is the model's stays an answer, also when
+/// an earlier turn ended in an API error.
+#[test]
+fn a_stop_after_an_api_error_is_the_turns_error_not_its_answer() {
+    use std::io::Write as _;
+
+    let env = TestEnv::new();
+    let transcript = env.path().join("transcript.jsonl");
+    let stamp = |offset_s: i64| {
+        (chrono::Utc::now() + chrono::Duration::seconds(offset_s))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    };
+    let append = |lines: &[Value]| {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&transcript)
+            .unwrap();
+        for line in lines {
+            writeln!(file, "{line}").unwrap();
+        }
+    };
+    let assistant = |text: &str, at: String| {
+        json!({"type": "assistant", "timestamp": at, "message": {"model": "claude-sonnet-4-5",
+               "role": "assistant", "content": [{"type": "text", "text": text}]}})
+    };
+    let api_error = |at: String| {
+        json!({"type": "assistant", "timestamp": at, "isApiErrorMessage": true,
+               "error": "overloaded",
+               "message": {"model": "<synthetic>", "role": "assistant",
+                           "content": [{"type": "text", "text": "API Error: 529 Overloaded"}]}})
+    };
+    let with_transcript = |event: &str, extra: Value| {
+        let mut p = payload(event, extra);
+        p["transcript_path"] = json!(transcript.to_str().unwrap());
+        p
+    };
+    let prompt = |text: &str| {
+        env.hook(
+            "UserPromptSubmit",
+            &with_transcript("UserPromptSubmit", json!({"prompt": text})),
+        )
+        .success();
+        // The lines of the turn are stamped later than its prompt, as the API takes time.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    // 2.1.3x: no last_assistant_message, the answer read from the transcript.
+    prompt("check the hosts");
+    append(&[
+        assistant("Reading the hosts file first.", stamp(0)),
+        api_error(stamp(0)),
+    ]);
+    env.hook(
+        "Stop",
+        &with_transcript("Stop", json!({"stop_hook_active": false})),
+    )
+    .success();
+    // 2.1.4x-2.1.77: last_assistant_message holds the error's text.
+    prompt("again");
+    append(&[api_error(stamp(0))]);
+    env.hook(
+        "Stop",
+        &with_transcript(
+            "Stop",
+            json!({"last_assistant_message": "API Error: 529 Overloaded"}),
+        ),
+    )
+    .success();
+    // A turn the model answered, whose line is not written yet when Stop comes: no error of
+    // the turn before is taken for this one's.
+    prompt("once more");
+    env.hook(
+        "Stop",
+        &with_transcript("Stop", json!({"stop_hook_active": false})),
+    )
+    .success();
+    // The model's own words that read like an error stay its answer.
+    prompt("what did it say?");
+    append(&[assistant("API Error: 529 Overloaded", stamp(0))]);
+    env.hook(
+        "Stop",
+        &with_transcript(
+            "Stop",
+            json!({"last_assistant_message": "API Error: 529 Overloaded"}),
+        ),
+    )
+    .success();
+    let events = env.events(SID);
+    let shown: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| {
+            let text = e["data"]["text"].as_str().or(e["data"]["error"].as_str());
+            (e["event_type"].as_str().unwrap(), text.unwrap_or(""))
+        })
+        .filter(|(kind, _)| *kind != "user_prompt")
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("assistant_response", "Reading the hosts file first."),
+            ("error", "API error (overloaded): API Error: 529 Overloaded"),
+            ("error", "API error (overloaded): API Error: 529 Overloaded"),
+            ("assistant_response", ""),
+            ("assistant_response", "API Error: 529 Overloaded"),
+        ],
+        "{events:#?}"
+    );
+    let stats = env
+        .run(&["stats", SID, "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(
+        (&stats["errors"], &stats["tool_errors"]),
+        (&json!(2), &json!(0)),
+        "{stats}"
+    );
+}

@@ -93,6 +93,15 @@ pub enum Ran {
     Elsewhere,
 }
 
+/// An API error that ended a turn, as the recorder writes it: the error's kind (`rate_limit`,
+/// `overloaded` …), the API's words, and the text the user was shown when the payload does not
+/// carry it.
+struct FailedTurn {
+    kind: Option<String>,
+    details: Option<String>,
+    shown: Option<String>,
+}
+
 /// What recording a hook payload came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recorded {
@@ -902,6 +911,9 @@ impl Recorder<'_> {
                 return self.tool_result(session);
             }
             HookEvent::Stop => {
+                if let Some(error) = self.api_error_ending_turn(session) {
+                    return self.failed_turn_with(session, error);
+                }
                 let answer = self.answer();
                 let text = answer.clone().ok().flatten().unwrap_or_default();
                 let mut data = object([("text", text.as_str().into())]);
@@ -946,21 +958,47 @@ impl Recorder<'_> {
         // `error` is the kind Claude Code gives (`rate_limit`, `overloaded`, `billing_error` …);
         // the recorded `error` is the text readers show, so the kind is kept beside it. The
         // details are the API's own words; without them, the words the user was shown.
-        let kind = self.payload.str_field("error");
         let shown = self.payload.str_field("last_assistant_message");
-        let details = self.payload.str_field("error_details").or(shown);
-        let said = crate::capture::transcript::turn_error_text(kind, details);
+        self.failed_turn_with(
+            session,
+            FailedTurn {
+                kind: self.payload.str_field("error").map(str::to_owned),
+                details: self
+                    .payload
+                    .str_field("error_details")
+                    .or(shown)
+                    .map(str::to_owned),
+                shown: None,
+            },
+        )
+    }
+
+    /// Records a turn an API error ended, after what the model wrote in it (see
+    /// [`Self::failed_turn`]).
+    fn failed_turn_with(&self, session: &str, turn: FailedTurn) -> Result<(), StoreError> {
+        let said = crate::capture::transcript::turn_error_text(
+            turn.kind.as_deref(),
+            turn.details.as_deref(),
+        );
         let mut data = object([
             ("error", said.into()),
             ("hook_event_name", self.payload.event.wire_name().into()),
         ]);
-        if let Some(kind) = kind {
+        if let Some(kind) = turn.kind {
             data.insert("error_type".into(), kind.into());
         }
         self.copy(
             &mut data,
-            &["error_details", "last_assistant_message", TURN_ID],
+            &[
+                "error_details",
+                "last_assistant_message",
+                "stop_hook_active",
+                TURN_ID,
+            ],
         );
+        if let Some(shown) = turn.shown {
+            data.entry("last_assistant_message").or_insert(shown.into());
+        }
         self.keep_unknown(&mut data);
         let mut events = Vec::new();
         if let Some(text) = self.text_before_error(session) {
@@ -970,6 +1008,43 @@ impl Recorder<'_> {
         }
         events.push(self.event(EventType::Error, session, data));
         self.write(session, events)
+    }
+
+    /// The API error that ended the turn a Stop closes, when Claude Code sent Stop for one (its
+    /// versions before StopFailure, 2.1.78): the transcript's last assistant line with text is
+    /// the line Claude Code wrote for the error (`isApiErrorMessage`), written in this turn and,
+    /// when the payload carries `last_assistant_message`, holding that text. Such a Stop is no
+    /// answer: the error's text was recorded as the model's, and the error counted nowhere.
+    fn api_error_ending_turn(&self, session: &str) -> Option<FailedTurn> {
+        if self.ran != Ran::Here || !matches!(self.payload.agent, Agent::ClaudeCode) {
+            return None;
+        }
+        let path = self.payload.str_field("transcript_path")?;
+        let shown = self.payload.str_field("last_assistant_message");
+        let crate::capture::transcript::TurnEnd::ApiError { text, kind, at } =
+            crate::capture::transcript::turn_end(Path::new(path))?
+        else {
+            return None;
+        };
+        if shown.is_some_and(|shown| text.as_deref() != Some(shown)) {
+            return None;
+        }
+        // An error of an earlier turn, when this turn's lines are not written yet.
+        let since = self
+            .store
+            .last_time_of(session, &EventType::UserPrompt, PROMPT_LOOK_BACK)
+            .ok()
+            .flatten();
+        if let (Some(at), Some(since)) = (at, since)
+            && at < since
+        {
+            return None;
+        }
+        Some(FailedTurn {
+            kind,
+            details: text.clone(),
+            shown: text,
+        })
     }
 
     /// What the model wrote in the turn an API error ended, before the request that failed:

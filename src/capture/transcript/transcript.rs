@@ -18,38 +18,82 @@ use crate::store::{LINE_LIMIT, open_regular, read_line};
 /// How far back from the end the Stop hook looks; a hook must stay fast on huge transcripts.
 const TAIL_LIMIT: u64 = 4 * 1024 * 1024;
 
-/// The text blocks of the last assistant message with text, joined; `None` when the file cannot
-/// be read or holds none in its last [`TAIL_LIMIT`] bytes.
-pub fn last_assistant_text(path: &Path) -> Option<String> {
-    crate::capture::tail::search_from_end(path, TAIL_LIMIT, |line| match assistant_text(line) {
-        Some(text) => ControlFlow::Break(Some(text)),
+/// How the last assistant line with text ended a turn, read from the end of a transcript.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TurnEnd {
+    /// The model's answer: the line's text blocks, joined.
+    Answer(String),
+    /// The line Claude Code wrote for an API error that ended the turn (`isApiErrorMessage`):
+    /// its text is the error it showed, `kind` the error's kind when the line names one.
+    ApiError {
+        text: Option<String>,
+        kind: Option<String>,
+        /// When the line was written (seconds since the epoch), when it says.
+        at: Option<f64>,
+    },
+    /// A line Claude Code wrote itself with no model behind it (`<synthetic>`, `No response
+    /// requested.`): the turn has no answer of the model's.
+    Synthetic,
+}
+
+/// How the turn ended, from the last assistant line with text (or an API error's line) in the
+/// file's last [`TAIL_LIMIT`] bytes; `None` when the file cannot be read or holds none.
+pub fn turn_end(path: &Path) -> Option<TurnEnd> {
+    crate::capture::tail::search_from_end(path, TAIL_LIMIT, |line| match end_of(line) {
+        Some(end) => ControlFlow::Break(Some(end)),
         None => ControlFlow::Continue(()),
     })
 }
 
-fn assistant_text(line: &[u8]) -> Option<String> {
+/// The text blocks of the last assistant message with text, joined; `None` when the file cannot
+/// be read, holds none in its last [`TAIL_LIMIT`] bytes, or the turn ended in a line Claude
+/// Code wrote itself (an API error's, a `<synthetic>` one): no answer of the model's.
+pub fn last_assistant_text(path: &Path) -> Option<String> {
+    match turn_end(path)? {
+        TurnEnd::Answer(text) => Some(text),
+        TurnEnd::ApiError { .. } | TurnEnd::Synthetic => None,
+    }
+}
+
+fn end_of(line: &[u8]) -> Option<TurnEnd> {
     let line = line.trim_ascii();
     // Most lines are not the assistant's: skip them before decoding.
     if line.is_empty() || !line.windows(11).any(|w| w == b"\"assistant\"") {
         return None;
     }
-    match answer_of(line) {
-        Ok(text) => text,
+    match end_of_entry(line) {
+        Ok(end) => end,
         // Lone surrogate escapes (Node cut a string inside an emoji) are read as U+FFFD.
-        Err(()) => answer_of(&mend(line)?).ok().flatten(),
+        Err(()) => end_of_entry(&mend(line)?).ok().flatten(),
     }
 }
 
-/// The answer an assistant line holds; `Err` when the line does not parse.
-fn answer_of(line: &[u8]) -> Result<Option<String>, ()> {
+/// How an assistant line ends its turn; `Err` when the line does not parse.
+fn end_of_entry(line: &[u8]) -> Result<Option<TurnEnd>, ()> {
     let entry: Entry<'_> = serde_json::from_slice(line).map_err(|_| ())?;
     if entry.kind.as_deref() != Some("assistant") {
         return Ok(None);
     }
-    let Some(content) = entry.message.and_then(|m| m.content) else {
+    let api_error = entry.is_api_error();
+    let kind = api_error.then(|| entry.api_error_kind()).flatten();
+    let at = entry.timestamp.as_deref().and_then(super::parse_time);
+    let Some(message) = entry.message else {
         return Ok(None);
     };
-    Ok(answer_text(&blocks(content).map_err(|_| ())?))
+    let synthetic = message.model.as_deref() == Some("<synthetic>");
+    let text = match message.content {
+        Some(content) => answer_text(&blocks(content).map_err(|_| ())?),
+        None => None,
+    };
+    Ok(if api_error {
+        Some(TurnEnd::ApiError { text, kind, at })
+    } else if text.is_none() {
+        None
+    } else if synthetic {
+        Some(TurnEnd::Synthetic)
+    } else {
+        text.map(TurnEnd::Answer)
+    })
 }
 
 /// The text the model last wrote in a turn an API error ended (Claude Code's StopFailure),
