@@ -454,6 +454,37 @@ mod tests {
     }
 
     #[test]
+    fn a_turn_ends_in_an_answer_an_api_error_or_a_line_of_claude_codes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.jsonl");
+        let answer = r#"{"type":"assistant","message":{"model":"claude-x","content":[{"type":"text","text":"done"}]}}"#;
+        let error = r#"{"type":"assistant","timestamp":"2026-01-01T00:00:01Z","isApiErrorMessage":true,"error":"rate_limit","message":{"model":"<synthetic>","content":[{"type":"text","text":"API Error: 429"}]}}"#;
+        let synthetic = r#"{"type":"assistant","message":{"model":"<synthetic>","content":[{"type":"text","text":"No response requested."}]}}"#;
+        let tool_use =
+            r#"{"type":"assistant","message":{"content":[{"type":"tool_use","name":"Bash"}]}}"#;
+        let end = |lines: &[&str]| {
+            std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+            (turn_end(&path), last_assistant_text(&path))
+        };
+        assert_eq!(
+            end(&[error, answer, tool_use]),
+            (Some(TurnEnd::Answer("done".into())), Some("done".into()))
+        );
+        assert_eq!(
+            end(&[answer, error]),
+            (
+                Some(TurnEnd::ApiError {
+                    text: Some("API Error: 429".into()),
+                    kind: Some("rate_limit".into()),
+                    at: super::super::parse_time("2026-01-01T00:00:01Z"),
+                }),
+                None
+            )
+        );
+        assert_eq!(end(&[answer, synthetic]), (Some(TurnEnd::Synthetic), None));
+    }
+
+    #[test]
     fn usage_is_counted_once_per_response_with_its_last_line() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.jsonl");
