@@ -1569,7 +1569,8 @@ fn a_codex_prompt_from_an_ide_is_named_by_its_request() {
 /// Codex puts its context into the conversation as user messages, each wrapped whole in a tag
 /// (`<environment_context>`, `<turn_aborted>`, `<skill>`, and more with each version): the
 /// import took every user message that began with `<` for one, and a prompt the person began
-/// with a tag (`<Button> renders twice`) was lost, its phase and first prompt with it.
+/// with a tag (`<Button> renders twice`) was lost, its phase and first prompt with it; so was
+/// one the person wrapped in markup (`<div>fix the padding</div>`).
 #[test]
 fn a_codex_prompt_that_begins_with_a_tag_is_the_persons() {
     let env = TestEnv::new();
@@ -1604,6 +1605,17 @@ fn a_codex_prompt_that_begins_with_a_tag_is_the_persons() {
             "<pinned_notes>keep the API</pinned_notes>",
         ),
         user("2026-03-01T10:00:40.000Z", "now add a test for it"),
+        // Markup the person wrapped a prompt in is no tag of Codex's.
+        user("2026-03-01T10:01:00.000Z", "<div>fix the padding</div>"),
+        user(
+            "2026-03-01T10:01:01.000Z",
+            "<skill>\n<name>review</name>\n</skill>",
+        ),
+        // A tag a later Codex adds, named as Codex names them.
+        user(
+            "2026-03-01T10:01:02.000Z",
+            "<network_policy>\nallowed\n</network_policy>",
+        ),
     ];
     let file = env.dir.path().join("rollout.jsonl");
     let text = lines
@@ -1624,7 +1636,8 @@ fn a_codex_prompt_that_begins_with_a_tag_is_the_persons() {
         prompts,
         [
             "<Button> renders twice on the settings page",
-            "now add a test for it"
+            "now add a test for it",
+            "<div>fix the padding</div>"
         ],
         "{:?}",
         env.events(id)

@@ -350,14 +350,38 @@ fn message_text(payload: &Value) -> String {
     parts.join("\n")
 }
 
+/// The tags Codex wraps its context in, read in its source (`contextual_user_message.rs` and
+/// the instructions' and shell command's modules, 0.40 to 0.171): a user message that begins
+/// with one is no prompt, as Codex itself tells them apart (case-insensitive).
+const CONTEXT_TAGS: &[&str] = &[
+    "<environment_context>",
+    "<user_instructions>",
+    "<turn_aborted>",
+    "<tool_context>",
+    "<reasoning_context>",
+    "<pinned_notes>",
+    "<subagent_notification>",
+    "<context_update>",
+    "<skill>",
+    "<user_shell_command>",
+];
+
 /// What Codex puts into the conversation as a user message besides what the person typed:
-/// the project's AGENTS.md (`# AGENTS.md instructions for …`), and the rest each wrapped whole
-/// in one tag of its own (`<environment_context>…</environment_context>`, `<turn_aborted>`,
-/// `<skill>`, `<user_shell_command>`, and the tags newer versions add). A prompt that only
-/// begins with a tag (`<Button> renders twice`) is the person's.
+/// the project's AGENTS.md (`# AGENTS.md instructions for …`), a message beginning with one of
+/// Codex's [`CONTEXT_TAGS`], and one wrapped whole in a tag named as Codex names them
+/// (`<snake_case>…</snake_case>`: the tags newer versions add). A prompt that only begins with
+/// a tag (`<Button> renders twice`) or is wrapped in markup (`<div>fix this</div>`) is the
+/// person's.
 fn is_context(text: &str) -> bool {
     let text = text.trim();
     if text.starts_with("# AGENTS.md instructions") {
+        return true;
+    }
+    let begins_with = |tag: &str| {
+        text.get(..tag.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(tag))
+    };
+    if CONTEXT_TAGS.iter().any(|tag| begins_with(tag)) {
         return true;
     }
     let Some(name) = text
@@ -367,11 +391,9 @@ fn is_context(text: &str) -> bool {
     else {
         return false;
     };
-    let is_tag_name = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ' '));
-    is_tag_name
+    let named_as_codex_names =
+        name.contains('_') && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    named_as_codex_names
         && text
             .strip_suffix('>')
             .and_then(|rest| rest.strip_suffix(name))
