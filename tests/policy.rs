@@ -5422,3 +5422,74 @@ fn the_files_a_patch_git_applies_names_are_written() {
         assert_only_denied_with_files(session, &policy, &files, &links, &denied, &let_run);
     }
 }
+
+/// A Mac's disk takes a name in any case (APFS and HFS+ unless formatted otherwise): `cat
+/// SECRETS/key.txt` there reads `secrets/key.txt`, and it passed a deny of `secrets/**`, as did
+/// `cat secrets/key.txt` under a deny written `Secrets/**`. A session in a Mac's folder
+/// (`/Users/…`) is judged with its paths and the policy's file patterns in any case, by the
+/// hook and by `audit`; a variable's name keeps its case, and a Linux folder's paths theirs.
+#[test]
+fn a_macs_disk_takes_a_name_in_any_case() {
+    let env = TestEnv::new();
+    let project = "/Users/zoe/app";
+    let hook_denies = |command: &str, cwd: &str, deny: &str| {
+        let policy = env.path().join("scope.json");
+        let rules = json!({"files": {"read": {"deny": [deny]}}});
+        std::fs::write(&policy, rules.to_string()).unwrap();
+        let payload = json!({"session_id": "mac", "hook_event_name": "PreToolUse", "cwd": cwd,
+                             "tool_name": "Bash", "tool_input": {"command": command}});
+        let run = env.run_with_stdin(
+            &["hook", "pre-tool", "--policy", policy.to_str().unwrap()],
+            payload.to_string().as_bytes(),
+        );
+        assert_eq!(run.code, 0, "{run:?}");
+        run.stdout.contains("\"deny\"")
+    };
+    let denied = [
+        "cat SECRETS/key.txt",
+        "cat /Users/zoe/app/Secrets/key.txt",
+        "cd SECRETS && cat key.txt",
+        "cat secrets/KEY.TXT",
+    ];
+    for deny in ["secrets/**", "Secrets/**"] {
+        for command in denied {
+            assert!(hook_denies(command, project, deny), "{deny}: {command}");
+        }
+        assert!(!hook_denies("cat src/Main.rs", project, deny), "{deny}");
+    }
+    // A variable's name is the shell's: `$HOME` stays the home folder.
+    assert!(hook_denies("cat $HOME/.SSH/id_rsa", project, "~/.ssh/**"));
+    // A Linux folder's disk tells case apart.
+    assert!(!hook_denies(
+        "cat SECRETS/key.txt",
+        "/home/zoe/app",
+        "secrets/**"
+    ));
+
+    // `audit` of a session recorded on a Mac (a Codex rollout from `/Users/…`).
+    let session = "019c8a4d-8f45-7010-8b5d-7fad920aa6e1";
+    let lines = [
+        "cat SECRETS/key.txt",
+        "cd Secrets; cat key.txt",
+        "cat src/Main.rs",
+    ];
+    let calls: Vec<(String, &str, Value)> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            (
+                format!("c{i}"),
+                "shell",
+                json!({ "command": ["bash", "-lc", line] }),
+            )
+        })
+        .collect();
+    import_rollout(&env, session, project, &calls);
+    let policy = json!({"files": {"read": {"deny": ["secrets/**"]}}});
+    let violations = violating_lines(&audit_violations(&env, session, &policy));
+    assert_eq!(violations.len(), 2, "{violations:?}");
+    assert!(
+        violations.iter().all(|v| !v.contains("Main.rs")),
+        "{violations:?}"
+    );
+}

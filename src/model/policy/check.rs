@@ -125,8 +125,113 @@ const MAX_PARTS: usize = 1024;
 pub fn check(policy: &Policy, call: &ToolCall<'_>, place: &Place) -> Verdict {
     match place.cwd.as_deref() {
         Some(cwd) if is_windows_folder(cwd) => check_windows(policy, call, place),
-        _ => check_call(policy, call, place, false),
+        _ if takes_any_case(place) => check_any_case(policy, call, place),
+        _ => check_call(policy, call, place, PathShape::Unix),
     }
+}
+
+/// How a call's paths are read: as a Unix disk takes them, as Windows takes them (in a Unix
+/// shape, see [`check_windows`]), or as a disk that takes a name in any case, folded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PathShape {
+    Unix,
+    Windows,
+    AnyCase,
+}
+
+/// Whether the call was made on a disk that takes a name in any case: a Mac's (APFS and HFS+
+/// are formatted so unless asked otherwise), told by the session's folder (`/Users/…`,
+/// `/Volumes/…`, a temporary folder under `/private/`) or by running on macOS.
+fn takes_any_case(place: &Place) -> bool {
+    if cfg!(target_os = "macos") {
+        return true;
+    }
+    let mac_folder = |dir: &String| {
+        ["/Users/", "/Volumes/", "/private/var/", "/private/tmp/"]
+            .iter()
+            .any(|top| dir.starts_with(top))
+    };
+    place.cwd.iter().chain(&place.roots).any(mac_folder)
+}
+
+/// Judges a call made on a disk that takes a name in any case (a Mac's, [`takes_any_case`]):
+/// `cat SECRETS/key` reads `secrets/key` there. The call is judged as written, then again with
+/// its paths, its folders and the policy's file patterns in lower case ([`folded_path`]), and
+/// that judgement is the verdict when the two differ. Its lines are read as written: the shell
+/// and its programs tell case apart.
+fn check_any_case(policy: &Policy, call: &ToolCall<'_>, place: &Place) -> Verdict {
+    let verdict = check_call(policy, call, place, PathShape::Unix);
+    // Folding changes nothing where no path and no pattern has a capital: the place's folders
+    // are folded with the paths taken from them.
+    let capital = |s: &str| s.chars().any(char::is_uppercase);
+    let mut call_has_capitals = false;
+    strings_of(call.arguments, &mut |s| call_has_capitals |= capital(s));
+    let files = &policy.source.files;
+    let patterns_have_capitals = [&files.read, &files.write]
+        .iter()
+        .flat_map(|lists| lists.allow.iter().chain(&lists.deny))
+        .any(|p| capital(p));
+    if !call_has_capitals && !patterns_have_capitals {
+        return verdict;
+    }
+    let folded_place = Place {
+        cwd: place.cwd.as_deref().map(folded_path),
+        roots: place.roots.iter().map(|r| folded_path(r)).collect(),
+        launch: place.launch.as_deref().map(folded_path),
+        home: place.home.as_deref().map(folded_path),
+        probe: place.probe,
+        read: place.read,
+    };
+    let folded = check_call(
+        &policy.with_file_patterns(folded_path),
+        call,
+        &folded_place,
+        PathShape::AnyCase,
+    );
+    if folded.status == verdict.status {
+        verdict
+    } else {
+        folded
+    }
+}
+
+/// A path in lower case, but for the names of the variables in it (`$HOME/Notes` is
+/// `$HOME/notes`): a variable's name is the shell's, which tells case apart.
+fn folded_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut in_name = false;
+    let mut braced = false;
+    for c in path.chars() {
+        if c == '$' {
+            in_name = true;
+            braced = false;
+            out.push(c);
+            continue;
+        }
+        if in_name {
+            if c == '{' && !braced && out.ends_with('$') {
+                braced = true;
+                out.push(c);
+                continue;
+            }
+            let name_char = c.is_ascii_alphanumeric() || c == '_';
+            if name_char {
+                out.push(c);
+                continue;
+            }
+            if braced && c == '}' {
+                out.push(c);
+            }
+            in_name = false;
+            if braced && c == '}' {
+                braced = false;
+                continue;
+            }
+            braced = false;
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
 }
 
 /// Judges a call made in a Windows folder (a Codex rollout recorded on Windows): its paths and
@@ -218,7 +323,7 @@ fn check_windows_as_spelt(
         arguments: &arguments,
         ..call.clone()
     };
-    let mut verdict = check_call(policy, &call, &place, true);
+    let mut verdict = check_call(policy, &call, &place, PathShape::Windows);
     for access in verdict
         .parts
         .iter_mut()
@@ -296,9 +401,10 @@ fn unix_shaped_value(value: &Value, cwd: &str, spell: &dyn Fn(&str) -> String) -
     }
 }
 
-/// Judges a tool call; `windows`: one made in a Windows folder, whose lines are cmd's or
-/// PowerShell's.
-fn check_call(policy: &Policy, call: &ToolCall<'_>, place: &Place, windows: bool) -> Verdict {
+/// Judges a tool call, its paths read as `shape` says: one made in a Windows folder, whose
+/// lines are cmd's or PowerShell's, or one whose paths are folded to lower case.
+fn check_call(policy: &Policy, call: &ToolCall<'_>, place: &Place, shape: PathShape) -> Verdict {
+    let windows = shape == PathShape::Windows;
     let mut parts = Vec::new();
     if let Some(j) = judge_tool(policy, call) {
         parts.push(j);
@@ -316,20 +422,20 @@ fn check_call(policy: &Policy, call: &ToolCall<'_>, place: &Place, windows: bool
             .map(|a| (a, Spelt::TEXT))
             .collect(),
     };
-    let marked: Vec<(Access, Spelt)> = if windows {
-        marked
-            .into_iter()
-            .map(|(access, spelt)| {
-                let access = match access {
-                    Access::Read(p) => Access::Read(windows_trimmed(&p)),
-                    Access::Write(p) => Access::Write(windows_trimmed(&p)),
-                    other => other,
-                };
-                (access, spelt)
-            })
-            .collect()
-    } else {
-        marked
+    let respelt = |spell: fn(&str) -> String| {
+        move |(access, spelt): (Access, Spelt)| {
+            let access = match access {
+                Access::Read(p) => Access::Read(spell(&p)),
+                Access::Write(p) => Access::Write(spell(&p)),
+                other => other,
+            };
+            (access, spelt)
+        }
+    };
+    let marked: Vec<(Access, Spelt)> = match shape {
+        PathShape::Windows => marked.into_iter().map(respelt(windows_trimmed)).collect(),
+        PathShape::AnyCase => marked.into_iter().map(respelt(folded_path)).collect(),
+        PathShape::Unix => marked,
     };
     let left_out = left_out(call, place);
     // ripgrep's `*` takes a leading dot, and Claude Code runs it with `--hidden`.
@@ -363,6 +469,10 @@ fn check_call(policy: &Policy, call: &ToolCall<'_>, place: &Place, windows: bool
         if parts.len() >= MAX_PARTS {
             break;
         }
+        let glob = match shape {
+            PathShape::AnyCase => folded_path(&glob),
+            PathShape::Unix | PathShape::Windows => glob,
+        };
         parts.extend(judge_glob(policy, &glob, place, &left_out, dots));
     }
     verdict(parts)
@@ -1714,6 +1824,14 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn a_folded_path_keeps_its_variables_names() {
+        assert_eq!(folded_path("SECRETS/Key.txt"), "secrets/key.txt");
+        assert_eq!(folded_path("$HOME/Notes"), "$HOME/notes");
+        assert_eq!(folded_path("${HOME}/Notes/$X_Y/Z"), "${HOME}/notes/$X_Y/z");
+        assert_eq!(folded_path("/Users/Zoe/ÄPP"), "/users/zoe/äpp");
+    }
     use crate::model::tools::{self, Agent};
 
     #[test]
