@@ -5189,6 +5189,38 @@ fn a_file_more_of_git_names_is_judged() {
     assert_only_denied_in_a_project("git-more-write", &policy, &denied, &let_run);
 }
 
+/// git reads a repository or bundle on this disk that a line names as one: `git bundle verify
+/// secrets/b` (`list-heads`, `unbundle`), `git clone secrets/repo copy` (which also writes the
+/// folder it makes), `git fetch secrets/repo` and `git pull ../app/secrets`: all passed a
+/// deny of `secrets/**`. A remote's name, a URL or `host:repo` reads nothing here.
+#[test]
+fn a_repository_or_bundle_git_reads_from_this_disk_is_judged() {
+    let denied = [
+        "git bundle verify secrets/k",
+        "git bundle list-heads secrets/k",
+        "git bundle unbundle secrets/k",
+        "git clone secrets /tmp/copy",
+        "git clone --depth 1 -b main secrets/k /tmp/copy",
+        "git clone file://$PWD/secrets /tmp/copy",
+        "git fetch secrets",
+        "git pull --depth 1 ./secrets main",
+    ];
+    let let_run = [
+        "git bundle verify src/b",
+        "git clone https://example.com/secrets.git /tmp/copy",
+        "git clone git@example.com:me/secrets /tmp/copy",
+        "git clone -b secrets src/repo /tmp/copy",
+        "git fetch origin secrets",
+        "git pull origin main",
+    ];
+    let policy = json!({"files": {"read": {"deny": ["secrets/**"]}}});
+    assert_only_denied_in_a_project("git-repos", &policy, &denied, &let_run);
+    let denied = ["git clone https://example.com/app.git secrets/app"];
+    let let_run = ["git clone https://example.com/app.git vendor/app"];
+    let policy = json!({"files": {"write": {"deny": ["secrets/**"]}}});
+    assert_only_denied_in_a_project("git-clone-write", &policy, &denied, &let_run);
+}
+
 /// What git prints of a diff, a log or a patch goes to the file `--output` names (`git diff
 /// --output=secrets/k`, `git log -p --output secrets/k`), and `git format-patch -o secrets/`
 /// writes its patches into that folder (with none, into the folder it runs in): both passed a

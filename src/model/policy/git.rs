@@ -379,6 +379,50 @@ fn valued(sub: &str) -> &'static [&'static str] {
             "--pathspec-from-file",
         ],
         "hash-object" => &["-t", "--path"],
+        "clone" => &[
+            "-b",
+            "--branch",
+            "-o",
+            "--origin",
+            "-c",
+            "--config",
+            "-u",
+            "--upload-pack",
+            "-j",
+            "--jobs",
+            "--depth",
+            "--shallow-since",
+            "--shallow-exclude",
+            "--reference",
+            "--reference-if-able",
+            "--separate-git-dir",
+            "--template",
+            "--filter",
+            "--bundle-uri",
+            "--revision",
+            "--server-option",
+            "--ref-format",
+        ],
+        "fetch" | "pull" => &[
+            "--depth",
+            "--deepen",
+            "--shallow-since",
+            "--shallow-exclude",
+            "-j",
+            "--jobs",
+            "--upload-pack",
+            "-o",
+            "--server-option",
+            "--negotiation-tip",
+            "--filter",
+            "--refmap",
+            "-s",
+            "--strategy",
+            "-X",
+            "--strategy-option",
+            "--recurse-submodules-default",
+            "--submodule-prefix",
+        ],
         "config" => &["-f", "--file", "--blob", "--type", "--default", "--comment"],
         "tag" => &[
             "-m",
@@ -768,6 +812,32 @@ pub(super) fn git_use(args: &[String], stdin: Stdin, use_: &mut FileUse) {
         "bundle" if operands.first() == Some(&"create") => {
             use_.writes.extend(operands.get(1).map(|f| (*f).to_owned()));
         }
+        // `git bundle verify secrets/b` (`list-heads`, `unbundle`) reads the bundle.
+        "bundle"
+            if matches!(
+                operands.first(),
+                Some(&("verify" | "list-heads" | "unbundle"))
+            ) =>
+        {
+            use_.reads.extend(operands.get(1).map(|f| (*f).to_owned()));
+        }
+        // `git clone secrets/repo copy` reads a repository (or bundle) on this disk whole and
+        // writes the folder it makes; `git fetch secrets/repo` and `git pull` read it too. A
+        // word that names no path (`origin`, a URL, `host:repo`) reads nothing here; whether
+        // `fetch`'s first word is a remote's name or a folder, the line does not say, so it is
+        // judged as a path only by what a deny names, or when something of that name is there.
+        "clone" => {
+            let mut operands = operands.iter().copied().chain(after_words());
+            if let Some(repository) = operands.next().and_then(local_repository) {
+                push(repository, false, true, false);
+            }
+            use_.writes.extend(operands.next().map(str::to_owned));
+        }
+        "fetch" | "pull" => {
+            if let Some(repository) = operands.first().copied().and_then(local_repository) {
+                push(repository, false, false, false);
+            }
+        }
         "update-index" if has(&["--add"]) || options.is_empty() => {
             for path in operands.iter().copied().chain(after_words()) {
                 push(path, false, true, false);
@@ -1008,6 +1078,26 @@ fn revision_path(word: &str, use_: &mut FileUse) -> bool {
         use_.reads_from_top.push((String::new(), path.to_owned()));
     }
     !path.is_empty()
+}
+
+/// The folder or bundle on this disk a repository's address names (`../repo`, `/srv/repo.git`,
+/// `file:///srv/repo`); `None` for one reached over a network (`https://…`, `ssh://…`,
+/// `git@host:repo`), which reads no file here.
+fn local_repository(address: &str) -> Option<&str> {
+    if let Some(path) = address.strip_prefix("file://") {
+        return Some(path);
+    }
+    if address.contains("://") {
+        return None;
+    }
+    // scp's form: a `:` before any `/` names a host (git takes `./a:b` for a path).
+    let colon = address.find(':');
+    let slash = address.find('/');
+    match (colon, slash) {
+        (Some(c), Some(s)) if c < s => None,
+        (Some(_), None) => None,
+        _ => Some(address),
+    }
 }
 
 /// A pathspec read for what it names.
