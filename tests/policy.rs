@@ -5525,3 +5525,22 @@ fn a_macs_disk_takes_a_name_in_any_case() {
         "{violations:?}"
     );
 }
+
+/// Gemini CLI runs a shell line in the folder its call names (`dir_path`, `directory` before
+/// 0.9): `run_shell_command {command: "cat k", dir_path: "secrets"}` reads `secrets/k`, and it
+/// passed a deny of `secrets/**`. The line is judged from that folder.
+#[test]
+fn a_gemini_line_is_judged_from_the_folder_its_call_names() {
+    let env = TestEnv::new();
+    write_policy(&env, &json!({"files": {"read": {"deny": ["secrets/**"]}}}));
+    let shell = |input: Value| denied(&env, "gemini-cli", "run_shell_command", input);
+    assert!(shell(json!({"command": "cat k", "dir_path": "secrets"})));
+    assert!(shell(json!({"command": "cat k", "directory": "secrets"})));
+    assert!(shell(
+        json!({"command": "cat ../secrets/k", "dir_path": "src"})
+    ));
+    assert!(!shell(json!({"command": "cat k", "dir_path": "src"})));
+    assert!(!shell(
+        json!({"command": "cat secrets/k", "dir_path": "src"})
+    ));
+}

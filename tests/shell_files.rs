@@ -635,3 +635,76 @@ fn a_codex_line_that_changes_folder_is_named_from_the_folder_it_started_in() {
         [("file_read".to_owned(), format!("{project}/sub/x.txt"))]
     );
 }
+
+/// Gemini CLI runs each command with `bash -c` in the project's folder, or in the folder its
+/// call names (`dir_path`; `directory` before 0.9): the hook took its `cwd` for where `cd sub &&
+/// cat x.txt` left the shell, and named `cat a.txt` run in `dir_path: docs` as the project's
+/// `a.txt`. Both are named from the folder the line started in.
+#[test]
+fn a_gemini_line_is_named_from_the_folder_it_started_in() {
+    let env = TestEnv::new();
+    let project = env.path().to_string_lossy().into_owned();
+    let session = "gemini-fresh-shell";
+    let play = |event: &str, call: &Value| {
+        let mut payload = json!({"session_id": session, "transcript_path": "/t.jsonl",
+                                 "hook_event_name": event, "cwd": project,
+                                 "timestamp": "2026-11-30T05:36:49.168Z"});
+        for (key, value) in call.as_object().unwrap() {
+            payload[key] = value.clone();
+        }
+        env.run_with_stdin(
+            &["hook", "--agent", "gemini-cli", event],
+            payload.to_string().as_bytes(),
+        )
+        .success();
+    };
+    for input in [
+        json!({"command": "cd sub && cat x.txt"}),
+        json!({"command": "cat a.txt", "dir_path": "docs"}),
+        json!({"command": "cat b.txt", "directory": "docs"}),
+    ] {
+        let call = json!({"tool_name": "run_shell_command", "tool_input": input});
+        play("BeforeTool", &call);
+        let mut after = call;
+        after["tool_response"] = json!({"llmContent": "hi", "returnDisplay": "hi"});
+        play("AfterTool", &after);
+    }
+    assert_eq!(
+        file_events(&env, session),
+        [
+            ("file_read".to_owned(), format!("{project}/sub/x.txt")),
+            ("file_read".to_owned(), format!("{project}/docs/a.txt")),
+            ("file_read".to_owned(), format!("{project}/docs/b.txt")),
+        ]
+    );
+}
+
+/// The import of a Gemini CLI chat names a shell line's files from the folder its call names
+/// (`dir_path`), as the hook does.
+#[test]
+fn an_imported_gemini_line_is_named_from_the_folder_its_call_names() {
+    let env = TestEnv::new();
+    let recorded = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("docs/agents/recorded/gemini-cli-0.61.0-session.jsonl");
+    let mut chat = String::new();
+    for line in std::fs::read_to_string(recorded).unwrap().lines() {
+        let mut v: Value = serde_json::from_str(line).unwrap();
+        if let Some(calls) = v.get_mut("toolCalls").and_then(Value::as_array_mut) {
+            for call in calls.iter_mut().filter(|c| c["name"] == "read_file") {
+                call["name"] = "run_shell_command".into();
+                call["args"] = json!({"command": "cat a.txt", "dir_path": "docs"});
+            }
+        }
+        chat.push_str(&v.to_string());
+        chat.push('\n');
+    }
+    let file = env.path().join("session-2026-11-30T05-36-629cab06.jsonl");
+    std::fs::write(&file, chat).unwrap();
+    env.run(&["import", file.to_str().unwrap()]).success();
+    let files = file_events(&env, "629cab06-47bb-41bc-afb3-1479ecd94e67");
+    assert!(!files.is_empty());
+    assert!(
+        files.iter().all(|(_, path)| path.ends_with("docs/a.txt")),
+        "{files:?}"
+    );
+}

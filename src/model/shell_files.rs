@@ -172,7 +172,9 @@ pub fn of_line(line: &str, folder: Folder<'_>) -> Vec<ShellFile> {
         Folder::After(cwd) => started_in(line, cwd),
         Folder::Unknown => None,
     }
-    .filter(|c| c.starts_with('/'));
+    // A start named from a session's folder not known (Gemini CLI's `dir_path: docs` in a chat
+    // that names no folder) is the project's folder's, as a relative path is.
+    .filter(|c| c.starts_with('/') || (matches!(folder, Folder::Start(_)) && is_plain(c)));
     // A folder known once the line ran, but not where it started: a relative path would name
     // another file than the one an import names from the start, and is not counted.
     let lost = matches!(folder, Folder::After(_)) && cwd.is_none();

@@ -6,6 +6,7 @@
 //! else changes.
 
 use serde::Serialize;
+use serde_json::Value;
 
 /// The agents whose sessions the store holds, as far as tool names go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -171,11 +172,27 @@ pub fn runs_powershell(agent: Agent, tool: &str) -> bool {
 }
 
 /// Whether an agent's shell tool runs each command in a shell of its own, from the session's
-/// folder (Codex: each in the `workdir` its call names), so that a `cd` lasts for its line
-/// only; a hook's `cwd` is then where the line started. Claude Code's `Bash` keeps the folder
-/// a `cd` left it in for the next call, and its hooks name that one.
+/// folder (Codex: each in the `workdir` its call names; Gemini CLI: `bash -c` in the project's
+/// folder or the `dir_path` its call names), so that a `cd` lasts for its line only; a hook's
+/// `cwd` is then where the line started. Claude Code's `Bash` keeps the folder a `cd` left it
+/// in for the next call, and its hooks name that one.
 pub fn shell_starts_afresh(agent: Agent) -> bool {
-    agent == Agent::Codex
+    matches!(agent, Agent::Codex | Agent::GeminiCli)
+}
+
+/// The folder a shell call names for its line to start in, as its agent takes it from the
+/// session's folder: Gemini CLI's `run_shell_command` `dir_path` (`directory` before 0.9),
+/// read in its `shell.ts`, which spawns `bash -c` there. Codex's `workdir` is not here: its
+/// hooks are not sent it, and `import` of a rollout records the folder it names on the call.
+pub fn shell_start_folder(agent: Agent, arguments: &Value) -> Option<&str> {
+    if agent != Agent::GeminiCli {
+        return None;
+    }
+    ["dir_path", "directory"]
+        .iter()
+        .find_map(|key| arguments.get(*key).and_then(Value::as_str))
+        .map(str::trim)
+        .filter(|dir| !dir.is_empty())
 }
 
 const fn spec(

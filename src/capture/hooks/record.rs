@@ -1270,10 +1270,17 @@ impl Recorder<'_> {
     ) -> Vec<Event> {
         // The payload's folder is the shell's once the call ran, unless the agent's shell starts
         // each line afresh from it.
-        let folder = match self.payload.cwd.as_deref() {
-            Some(cwd) if tools::shell_starts_afresh(self.payload.agent) => Folder::Start(cwd),
-            Some(cwd) => Folder::After(cwd),
-            None => Folder::Unknown,
+        // Gemini CLI starts a line in the folder its call names, from the session's.
+        let named = tools::shell_start_folder(self.payload.agent, input)
+            .zip(self.payload.cwd.as_deref())
+            .map(|(dir, cwd)| crate::model::policy::check::absolute(dir, Some(cwd)));
+        let folder = match (named.as_deref(), self.payload.cwd.as_deref()) {
+            (Some(start), _) => Folder::Start(start),
+            (None, Some(cwd)) if tools::shell_starts_afresh(self.payload.agent) => {
+                Folder::Start(cwd)
+            }
+            (None, Some(cwd)) => Folder::After(cwd),
+            (None, None) => Folder::Unknown,
         };
         let files =
             shell_files::of_tool_call(&ToolCall::new(self.payload.agent, tool, input), folder);

@@ -262,8 +262,14 @@ impl Log {
     /// ([`Log::folder`]).
     pub fn call(&mut self, at: f64, tool: &str, arguments: Value, id: Option<&str>) -> usize {
         self.tool_calls += 1;
-        let folder = (self.folder.as_deref())
-            .or_else(|| self.start.get("cwd").and_then(Value::as_str))
+        let session_folder = self.start.get("cwd").and_then(Value::as_str);
+        // Gemini CLI starts a line in the folder its call names, from the session's.
+        let named = crate::model::tools::shell_start_folder(self.agent, &arguments)
+            .filter(|_| self.folder.is_none())
+            .map(|dir| crate::model::policy::check::absolute(dir, session_folder));
+        let folder = (named.as_deref())
+            .or(self.folder.as_deref())
+            .or(session_folder)
             .map_or(Folder::Unknown, Folder::Start);
         let files = shell_files::of_tool_call(&ToolCall::new(self.agent, tool, &arguments), folder);
         let mut data = Map::new();

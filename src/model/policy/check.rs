@@ -123,6 +123,15 @@ const MAX_PARTS: usize = 1024;
 
 /// Judges a tool call.
 pub fn check(policy: &Policy, call: &ToolCall<'_>, place: &Place) -> Verdict {
+    // A line Gemini CLI runs in the folder its call names starts there.
+    let started = (call.kind == ToolKind::Shell)
+        .then(|| tools::shell_start_folder(call.agent, call.arguments))
+        .flatten()
+        .map(|dir| Place {
+            cwd: Some(absolute(dir, place.cwd.as_deref())),
+            ..place.clone()
+        });
+    let place = started.as_ref().unwrap_or(place);
     match place.cwd.as_deref() {
         Some(cwd) if is_windows_folder(cwd) => check_windows(policy, call, place),
         _ if takes_any_case(place) => check_any_case(policy, call, place),
