@@ -5150,6 +5150,28 @@ fn a_file_git_adds_or_commits_is_read() {
     assert_only_denied_in_a_project("git-add", &policy, &denied, &let_run);
 }
 
+/// A read allow list says what the agent may see: `git add README.md` (and `git commit -m x
+/// README.md`) under an allow list of `src/**` was refused as reading a file the list does not
+/// name, though git shows the agent nothing of it. What git copies into the repository is
+/// judged by a deny and the sensitive list, as before (a secret committed leaves with the next
+/// push), not by an allow list's miss; `git diff README.md`, which shows the file, still is.
+#[test]
+fn a_file_git_adds_is_judged_by_a_deny_not_by_a_read_allow_lists_miss() {
+    let denied = [
+        "cat README.md",
+        "git add secrets/k",
+        "git add .env",
+        "git diff README.md",
+    ];
+    let let_run = [
+        "git add README.md",
+        "git commit -m x README.md",
+        "git add src/main.rs",
+    ];
+    let policy = json!({"files": {"read": {"allow": ["src/**"], "deny": ["secrets/**"]}}});
+    assert_only_denied_in_a_project("git-add-allow", &policy, &denied, &let_run);
+}
+
 /// More of git read or wrote a file its options name: `git config -f secrets/k -l` prints the
 /// file's settings (and setting one writes it), `--blob HEAD:secrets/k` reads it from a
 /// revision, `git tag`, `git merge` and `git notes add` take a message from `-F`, `git bundle

@@ -1159,7 +1159,11 @@ fn push_git_paths(
                 (false, _) => (None, true),
             };
             named |= !maybe;
-            let spelt = Spelt { glob, tree, maybe };
+            let spelt = Spelt {
+                glob,
+                tree,
+                maybe: maybe || git_path.judged_by == super::git::JudgedBy::Denies,
+            };
             let path = unspelt(&path).into_owned();
             if git_path.write {
                 out.push((Access::Write(path.clone()), spelt));

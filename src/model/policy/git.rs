@@ -23,6 +23,20 @@ pub struct GitPath {
     /// stop the day's `git diff` under any deny below the project. Elsewhere (`cd secrets && git
     /// restore .`) it is.
     pub here_is_none: bool,
+    /// Which rules judge it ([`JudgedBy`]).
+    pub judged_by: JudgedBy,
+}
+
+/// Which of a policy's rules judge a path git takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JudgedBy {
+    /// Every rule: git shows or changes the file.
+    EveryRule,
+    /// A deny and the sensitive list, not a read allow list's miss: git copies the file into
+    /// the repository without showing the agent anything of it (`git add`, `git commit
+    /// <path>`); a secret committed leaves with the next push. A read allow list is about what
+    /// the agent sees (`git diff file`, which shows it, is judged by the list).
+    Denies,
 }
 
 /// The paths a git command takes.
@@ -600,6 +614,11 @@ pub(super) fn git_use(args: &[String], stdin: Stdin, use_: &mut FileUse) {
     };
     let from_file = || from_file.iter().map(String::as_str);
     let mut push = |word: &str, write: bool, certain: bool, here_is_none: bool| {
+        let judged_by = if matches!(sub, "add" | "commit" | "update-index") {
+            JudgedBy::Denies
+        } else {
+            JudgedBy::EveryRule
+        };
         let Some(spec) = pathspec(word) else {
             return;
         };
@@ -612,6 +631,7 @@ pub(super) fn git_use(args: &[String], stdin: Stdin, use_: &mut FileUse) {
             write,
             certain: certain || spec.wild,
             here_is_none: here_is_none && !spec.wild,
+            judged_by,
         });
     };
     match sub {
