@@ -708,3 +708,32 @@ fn an_imported_gemini_line_is_named_from_the_folder_its_call_names() {
         "{files:?}"
     );
 }
+
+/// Copilot CLI runs each `bash` call in a session of its own ("sync sessions are discarded
+/// after the command completes"), from the session's working folder, which its hooks' `cwd`
+/// names: the hook took that folder for where `cd sub && cat x.txt` left the shell, could not
+/// tell where the line started, and counted no file. It is named from that folder.
+#[test]
+fn a_copilot_line_that_changes_folder_is_named_from_the_folder_it_started_in() {
+    let env = TestEnv::new();
+    let project = env.path().to_string_lossy().into_owned();
+    let session = "5a253198-fe35-44bd-a697-00641633c4b4";
+    let args = json!({"command": "cd sub && cat x.txt", "description": "read"});
+    let pre = json!({"sessionId": session, "timestamp": 1_796_017_193_519_u64, "cwd": project,
+                     "toolName": "bash", "toolArgs": args});
+    let mut post = pre.clone();
+    post["timestamp"] = json!(1_796_017_193_810_u64);
+    post["toolResult"] = json!({"resultType": "success",
+                                "textResultForLlm": "hi\n<shellId: 0 completed with exit code 0>"});
+    for (event, payload) in [("preToolUse", pre), ("postToolUse", post)] {
+        env.run_with_stdin(
+            &["hook", "--agent", "copilot", event],
+            payload.to_string().as_bytes(),
+        )
+        .success();
+    }
+    assert_eq!(
+        file_events(&env, session),
+        [("file_read".to_owned(), format!("{project}/sub/x.txt"))]
+    );
+}

@@ -173,11 +173,13 @@ pub fn runs_powershell(agent: Agent, tool: &str) -> bool {
 
 /// Whether an agent's shell tool runs each command in a shell of its own, from the session's
 /// folder (Codex: each in the `workdir` its call names; Gemini CLI: `bash -c` in the project's
-/// folder or the `dir_path` its call names), so that a `cd` lasts for its line only; a hook's
+/// folder or the `dir_path` its call names; Copilot CLI: "sync sessions are discarded after the
+/// command completes", its `bash` tool says in 1.0.34 to 1.0.56, each made in the session's
+/// working folder, which its hooks name), so that a `cd` lasts for its line only; a hook's
 /// `cwd` is then where the line started. Claude Code's `Bash` keeps the folder a `cd` left it
 /// in for the next call, and its hooks name that one.
 pub fn shell_starts_afresh(agent: Agent) -> bool {
-    matches!(agent, Agent::Codex | Agent::GeminiCli)
+    matches!(agent, Agent::Codex | Agent::GeminiCli | Agent::Copilot)
 }
 
 /// The folder a shell call names for its line to start in, as its agent takes it from the
