@@ -2372,80 +2372,44 @@ fn only_api_errors_are_not_painted_as_failed_calls() {
 /// passed over: the previous turn's answer is never taken for it.
 #[test]
 fn a_turn_an_api_error_ended_keeps_what_the_model_wrote_before() {
-    use std::io::Write as _;
-
     let env = TestEnv::new();
-    let transcript = env.path().join("transcript.jsonl");
-    // Each line is stamped when it is written, as Claude Code stamps it, after the prompt
-    // the hook recorded before it.
-    let stamp = |offset_s: i64| {
-        (chrono::Utc::now() + chrono::Duration::seconds(offset_s))
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-    };
-    let append = |lines: &[Value]| {
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&transcript)
-            .unwrap();
-        for line in lines {
-            writeln!(file, "{line}").unwrap();
-        }
-    };
-    let assistant = |text: &str, at: String| {
-        json!({"type": "assistant", "timestamp": at, "message": {"model": "claude-sonnet-4-5",
-               "role": "assistant", "content": [{"type": "text", "text": text}]}})
-    };
-    let api_error = |at: String| {
-        json!({"type": "assistant", "timestamp": at, "isApiErrorMessage": true,
-               "message": {"model": "<synthetic>", "role": "assistant",
-                           "content": [{"type": "text", "text": "API Error: 529 Overloaded"}]}})
-    };
-    let with_transcript = |event: &str, extra: Value| {
-        let mut p = payload(event, extra);
-        p["transcript_path"] = json!(transcript.to_str().unwrap());
-        p
-    };
+    let transcript = LiveTranscript::new(&env);
     let failure = json!({"error": "overloaded", "error_details": "529 Overloaded",
                          "last_assistant_message": "API Error: 529 Overloaded"});
-    append(&[assistant("The earlier turn is done.", stamp(-60))]);
+    transcript.append(&[LiveTranscript::assistant(
+        "The earlier turn is done.",
+        LiveTranscript::stamp(-60),
+    )]);
     env.hook(
         "UserPromptSubmit",
-        &with_transcript("UserPromptSubmit", json!({"prompt": "check the hosts"})),
+        &transcript.payload("UserPromptSubmit", json!({"prompt": "check the hosts"})),
     )
     .success();
-    append(&[
-        json!({"type": "user", "timestamp": stamp(0),
+    transcript.append(&[
+        json!({"type": "user", "timestamp": LiveTranscript::stamp(0),
                "message": {"role": "user", "content": "check the hosts"}}),
-        assistant("Reading the hosts file first.", stamp(0)),
-        json!({"type": "assistant", "timestamp": stamp(0), "message": {"model": "claude-sonnet-4-5",
+        LiveTranscript::assistant("Reading the hosts file first.", LiveTranscript::stamp(0)),
+        json!({"type": "assistant", "timestamp": LiveTranscript::stamp(0), "message": {"model": "claude-sonnet-4-5",
                "role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1",
                "name": "Read", "input": {"file_path": "/etc/hosts"}}]}}),
-        api_error(stamp(0)),
+        LiveTranscript::api_error(LiveTranscript::stamp(0)),
     ]);
     env.hook(
         "StopFailure",
-        &with_transcript("StopFailure", failure.clone()),
+        &transcript.payload("StopFailure", failure.clone()),
     )
     .success();
     // A turn that failed before the model wrote a word: nothing is its answer.
     env.hook(
         "UserPromptSubmit",
-        &with_transcript("UserPromptSubmit", json!({"prompt": "again"})),
+        &transcript.payload("UserPromptSubmit", json!({"prompt": "again"})),
     )
     .success();
-    append(&[api_error(stamp(0))]);
-    env.hook("StopFailure", &with_transcript("StopFailure", failure))
+    transcript.append(&[LiveTranscript::api_error(LiveTranscript::stamp(0))]);
+    env.hook("StopFailure", &transcript.payload("StopFailure", failure))
         .success();
     let events = env.events(SID);
-    let shown: Vec<(&str, &str)> = events
-        .iter()
-        .map(|e| {
-            let text = e["data"]["text"].as_str().or(e["data"]["error"].as_str());
-            (e["event_type"].as_str().unwrap(), text.unwrap_or(""))
-        })
-        .filter(|(kind, _)| *kind != "user_prompt")
-        .collect();
+    let shown = answers_and_errors(&events);
     assert_eq!(
         shown,
         [
@@ -2457,6 +2421,70 @@ fn a_turn_an_api_error_ended_keeps_what_the_model_wrote_before() {
     );
 }
 
+/// A Claude Code transcript written as a session goes on, for hooks that read its end.
+struct LiveTranscript {
+    path: std::path::PathBuf,
+}
+
+impl LiveTranscript {
+    fn new(env: &TestEnv) -> LiveTranscript {
+        LiveTranscript {
+            path: env.path().join("transcript.jsonl"),
+        }
+    }
+
+    /// A line's time, stamped when it is written (`offset_s` from now), as Claude Code stamps
+    /// it, after the prompt the hook recorded before it.
+    fn stamp(offset_s: i64) -> String {
+        (chrono::Utc::now() + chrono::Duration::seconds(offset_s))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    }
+
+    fn append(&self, lines: &[Value]) {
+        use std::io::Write as _;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .unwrap();
+        for line in lines {
+            writeln!(file, "{line}").unwrap();
+        }
+    }
+
+    /// The hook payload of `event` naming this transcript.
+    fn payload(&self, event: &str, extra: Value) -> Value {
+        let mut p = payload(event, extra);
+        p["transcript_path"] = json!(self.path.to_str().unwrap());
+        p
+    }
+
+    fn assistant(text: &str, at: String) -> Value {
+        json!({"type": "assistant", "timestamp": at, "message": {"model": "claude-sonnet-4-5",
+               "role": "assistant", "content": [{"type": "text", "text": text}]}})
+    }
+
+    /// The line Claude Code writes for an API error that ended the turn.
+    fn api_error(at: String) -> Value {
+        json!({"type": "assistant", "timestamp": at, "isApiErrorMessage": true,
+               "error": "overloaded",
+               "message": {"model": "<synthetic>", "role": "assistant",
+                           "content": [{"type": "text", "text": "API Error: 529 Overloaded"}]}})
+    }
+}
+
+/// Each answer's text and each error's, in order, prompts left out.
+fn answers_and_errors(events: &[Value]) -> Vec<(&str, &str)> {
+    events
+        .iter()
+        .map(|e| {
+            let text = e["data"]["text"].as_str().or(e["data"]["error"].as_str());
+            (e["event_type"].as_str().unwrap(), text.unwrap_or(""))
+        })
+        .filter(|(kind, _)| *kind != "user_prompt")
+        .collect()
+}
+
 /// Claude Code before StopFailure (2.1.78) sent Stop after an API error ended a turn: the hook
 /// took the line Claude Code wrote for the error (`API Error: 529 Overloaded`) for the model's
 /// answer and counted no error. Such a Stop is the turn's error, as StopFailure's, after what
@@ -2464,98 +2492,45 @@ fn a_turn_an_api_error_ended_keeps_what_the_model_wrote_before() {
 /// an earlier turn ended in an API error.
 #[test]
 fn a_stop_after_an_api_error_is_the_turns_error_not_its_answer() {
-    use std::io::Write as _;
-
     let env = TestEnv::new();
-    let transcript = env.path().join("transcript.jsonl");
-    let stamp = |offset_s: i64| {
-        (chrono::Utc::now() + chrono::Duration::seconds(offset_s))
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-    };
-    let append = |lines: &[Value]| {
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&transcript)
-            .unwrap();
-        for line in lines {
-            writeln!(file, "{line}").unwrap();
-        }
-    };
-    let assistant = |text: &str, at: String| {
-        json!({"type": "assistant", "timestamp": at, "message": {"model": "claude-sonnet-4-5",
-               "role": "assistant", "content": [{"type": "text", "text": text}]}})
-    };
-    let api_error = |at: String| {
-        json!({"type": "assistant", "timestamp": at, "isApiErrorMessage": true,
-               "error": "overloaded",
-               "message": {"model": "<synthetic>", "role": "assistant",
-                           "content": [{"type": "text", "text": "API Error: 529 Overloaded"}]}})
-    };
-    let with_transcript = |event: &str, extra: Value| {
-        let mut p = payload(event, extra);
-        p["transcript_path"] = json!(transcript.to_str().unwrap());
-        p
-    };
+    let transcript = LiveTranscript::new(&env);
     let prompt = |text: &str| {
         env.hook(
             "UserPromptSubmit",
-            &with_transcript("UserPromptSubmit", json!({"prompt": text})),
+            &transcript.payload("UserPromptSubmit", json!({"prompt": text})),
         )
         .success();
         // The lines of the turn are stamped later than its prompt, as the API takes time.
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
+    let stop = |extra: Value| {
+        env.hook("Stop", &transcript.payload("Stop", extra))
+            .success();
+    };
     // 2.1.3x: no last_assistant_message, the answer read from the transcript.
     prompt("check the hosts");
-    append(&[
-        assistant("Reading the hosts file first.", stamp(0)),
-        api_error(stamp(0)),
+    transcript.append(&[
+        LiveTranscript::assistant("Reading the hosts file first.", LiveTranscript::stamp(0)),
+        LiveTranscript::api_error(LiveTranscript::stamp(0)),
     ]);
-    env.hook(
-        "Stop",
-        &with_transcript("Stop", json!({"stop_hook_active": false})),
-    )
-    .success();
+    stop(json!({"stop_hook_active": false}));
     // 2.1.4x-2.1.77: last_assistant_message holds the error's text.
     prompt("again");
-    append(&[api_error(stamp(0))]);
-    env.hook(
-        "Stop",
-        &with_transcript(
-            "Stop",
-            json!({"last_assistant_message": "API Error: 529 Overloaded"}),
-        ),
-    )
-    .success();
+    transcript.append(&[LiveTranscript::api_error(LiveTranscript::stamp(0))]);
+    stop(json!({"last_assistant_message": "API Error: 529 Overloaded"}));
     // A turn the model answered, whose line is not written yet when Stop comes: no error of
     // the turn before is taken for this one's.
     prompt("once more");
-    env.hook(
-        "Stop",
-        &with_transcript("Stop", json!({"stop_hook_active": false})),
-    )
-    .success();
+    stop(json!({"stop_hook_active": false}));
     // The model's own words that read like an error stay its answer.
     prompt("what did it say?");
-    append(&[assistant("API Error: 529 Overloaded", stamp(0))]);
-    env.hook(
-        "Stop",
-        &with_transcript(
-            "Stop",
-            json!({"last_assistant_message": "API Error: 529 Overloaded"}),
-        ),
-    )
-    .success();
+    transcript.append(&[LiveTranscript::assistant(
+        "API Error: 529 Overloaded",
+        LiveTranscript::stamp(0),
+    )]);
+    stop(json!({"last_assistant_message": "API Error: 529 Overloaded"}));
     let events = env.events(SID);
-    let shown: Vec<(&str, &str)> = events
-        .iter()
-        .map(|e| {
-            let text = e["data"]["text"].as_str().or(e["data"]["error"].as_str());
-            (e["event_type"].as_str().unwrap(), text.unwrap_or(""))
-        })
-        .filter(|(kind, _)| *kind != "user_prompt")
-        .collect();
+    let shown = answers_and_errors(&events);
     assert_eq!(
         shown,
         [

@@ -139,22 +139,7 @@ pub(crate) fn bench_policy(args: &[String]) -> Res<()> {
         read: None,
     };
     let calls = calls();
-    let started = Instant::now();
-    let rounds = 20_000;
-    for i in 0..rounds {
-        let (tool, input) = &calls[i % calls.len()];
-        let call = ToolCall {
-            agent: Agent::ClaudeCode,
-            tool,
-            kind: tools::classify(Agent::ClaudeCode, tool),
-            spec: tools::spec_of(Agent::ClaudeCode, tool),
-            arguments: input,
-            tool_use_id: None,
-            cwd: None,
-        };
-        std::hint::black_box(check(&policy, &call, &place));
-    }
-    let per_check = started.elapsed() / rounds as u32;
+    let per_check = time_checks(&policy, &calls, &place);
     // The same calls made on a Mac's disk, which takes a name in any case: each is judged again
     // with its paths and the policy's file patterns folded.
     let mac = Place {
@@ -172,21 +157,7 @@ pub(crate) fn bench_policy(args: &[String]) -> Res<()> {
             (*tool, serde_json::from_str(&text).unwrap_or(Value::Null))
         })
         .collect();
-    let started = Instant::now();
-    for i in 0..rounds {
-        let (tool, input) = &mac_calls[i % mac_calls.len()];
-        let call = ToolCall {
-            agent: Agent::ClaudeCode,
-            tool,
-            kind: tools::classify(Agent::ClaudeCode, tool),
-            spec: tools::spec_of(Agent::ClaudeCode, tool),
-            arguments: input,
-            tool_use_id: None,
-            cwd: None,
-        };
-        std::hint::black_box(check(&policy, &call, &mac));
-    }
-    let per_mac_check = started.elapsed() / rounds as u32;
+    let per_mac_check = time_checks(&policy, &mac_calls, &mac);
 
     // Hook by hook, the two projects in turn.
     eprintln!("figures: hook pre-tool with a 50-rule policy and without, {runs} runs each");
@@ -241,6 +212,26 @@ pub(crate) fn bench_policy(args: &[String]) -> Res<()> {
     print_verdict(&[verdict], &[]);
     let _ = std::fs::remove_dir_all(&work);
     Ok(())
+}
+
+/// How long the check alone takes a call, in this process: `calls` judged in turn in `place`.
+fn time_checks(policy: &Policy, calls: &[(&str, Value)], place: &Place) -> Duration {
+    let rounds: u32 = 20_000;
+    let started = Instant::now();
+    for i in 0..rounds as usize {
+        let (tool, input) = &calls[i % calls.len()];
+        let call = ToolCall {
+            agent: Agent::ClaudeCode,
+            tool,
+            kind: tools::classify(Agent::ClaudeCode, tool),
+            spec: tools::spec_of(Agent::ClaudeCode, tool),
+            arguments: input,
+            tool_use_id: None,
+            cwd: None,
+        };
+        std::hint::black_box(check(policy, &call, place));
+    }
+    started.elapsed() / rounds
 }
 
 fn hook(bin: &Path, project: &Path, payload: &str) -> Res<Duration> {
