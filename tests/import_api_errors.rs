@@ -282,3 +282,40 @@ fn an_api_error_the_hooks_recorded_is_not_counted_again() {
         "{text}"
     );
 }
+
+/// A session imported before the API-error line was read as the turn's error kept its old
+/// reading (the error as the model's answer, no error counted) however often `import --all`
+/// ran, the transcript unchanged. The importer's format changed with it: a session an older
+/// format made is imported again whole, once, and then is up to date.
+#[test]
+fn a_session_an_older_importer_made_is_imported_again_whole() {
+    let env = TestEnv::new();
+    let file = transcript_with_api_error(env.path());
+    assert_eq!(import_json(&env, &file)["status"], "imported");
+    let errors = errors_of(&env.events(SID)).len();
+    // What an import of the previous format left: its record says so, and its events hold the
+    // error as an answer, without the error.
+    let folder = env.store().join(SID);
+    let record = std::fs::read_to_string(folder.join(".import")).unwrap();
+    let (head, rest) = record.split_once('\n').unwrap();
+    let mut head: Value = serde_json::from_str(head).unwrap();
+    let format = head["format"].as_u64().unwrap();
+    head["format"] = json!(format - 1);
+    let events = std::fs::read_to_string(folder.join("events.ndjson")).unwrap();
+    let mut old = String::new();
+    for line in events.lines() {
+        if !line.contains("\"event_type\":\"error\"") {
+            old.push_str(line);
+            old.push('\n');
+        }
+    }
+    std::fs::write(folder.join("events.ndjson"), &old).unwrap();
+    head["events"] = json!(old.len());
+    std::fs::write(folder.join(".import"), format!("{head}\n{rest}")).unwrap();
+    assert!(errors_of(&env.events(SID)).is_empty());
+
+    let again = import_json(&env, &file);
+    assert_ne!(again["status"], "already_imported", "{again}");
+    assert_eq!(errors_of(&env.events(SID)).len(), errors);
+    assert_eq!(import_json(&env, &file)["status"], "already_imported");
+}

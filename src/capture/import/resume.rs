@@ -30,8 +30,11 @@ use crate::store::{Mark, Store, StoreError, open_regular};
 /// The version of what an import writes for the lines of a transcript and of the state it keeps
 /// to carry on. A session imported under another version (or under none: before records were
 /// kept) is imported again whole rather than continued, so that one session never mixes two
-/// ways of reading the same file. Bump it when the events made of a line change.
-pub const FORMAT: u32 = 3;
+/// ways of reading the same file. Bump it when the events made of a line change: 3 recorded a
+/// Codex call's `workdir`; 4 reads Claude Code's API-error line as the turn's error (not an
+/// answer and a `<synthetic>` response), names a shell line's files from where it started
+/// (Gemini CLI's `dir_path` too) and keeps a Codex prompt wrapped in markup.
+pub const FORMAT: u32 = 4;
 
 /// What an import read of its transcript: the record's first line.
 #[derive(Debug, Clone, Serialize, Deserialize)]
