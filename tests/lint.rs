@@ -288,3 +288,40 @@ fn real_transcripts_imported_are_linted_with_events_replay_can_show() {
         assert!(!rules(report).contains(&"no-output".to_owned()), "{report}");
     }
 }
+
+/// Claude Code's background commands write their output to a file the agent reads as it grows
+/// (`/tmp/claude-1000/<project>/tasks/<id>.output`): `lint` told the agent to "keep what it
+/// says instead of reading it again" of a command still running (a real session of the corpus
+/// read one 4 times). Polling a running command is no redundant read, for `lint`, `optimize`
+/// and `compare` alike; a project file read again still is.
+#[test]
+fn polling_a_background_commands_output_is_no_redundant_read() {
+    let env = TestEnv::new();
+    let transcript = shared()
+        .join("corpus/claude-code/marot__spotter/258c7280-ae70-4798-800f-63464d01a85d.jsonl");
+    env.run(&["import", transcript.to_str().unwrap()]).success();
+    let session = "258c7280-ae70-4798-800f-63464d01a85d";
+    let lint = env.run(&["lint", session, "--color", "never"]);
+    let rereads: Vec<&str> = lint
+        .stdout
+        .lines()
+        .filter(|l| l.contains("redundant-read"))
+        .collect();
+    assert!(
+        rereads.iter().all(|l| !l.contains("tasks/bd0afab.output")),
+        "{}",
+        lint.stdout
+    );
+    assert!(
+        rereads.iter().any(|l| l.contains("annotation.ex")),
+        "{}",
+        lint.stdout
+    );
+    let optimize = env.run(&["optimize", session, "--format", "json"]);
+    optimize.success();
+    assert!(
+        !optimize.stdout.contains("bd0afab.output"),
+        "{}",
+        optimize.stdout
+    );
+}

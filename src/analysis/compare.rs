@@ -295,6 +295,8 @@ fn redundant_reads(events: &[Event], agent: Agent) -> u64 {
         };
         let Some(path) = call.path() else { continue };
         match call.kind {
+            // A running command's output, read again as it grows: polling, not a reread.
+            ToolKind::ReadFile if crate::model::tools::is_background_output(path) => {}
             ToolKind::ReadFile => {
                 let part = ["offset", "limit", "start_line", "end_line"]
                     .iter()

@@ -268,6 +268,8 @@ fn redundant_reads(session: &str, facts: &Facts) -> Vec<Evidence> {
     let mut touches: Vec<(usize, &str, bool)> = facts
         .reads
         .iter()
+        // A running command's output, read again as it grows: polling, not a reread.
+        .filter(|(_, p)| !crate::model::tools::is_background_output(p))
         .map(|(n, p)| (*n, p.as_str(), false))
         .chain(facts.writes.iter().map(|(n, p)| (*n, p.as_str(), true)))
         .collect();

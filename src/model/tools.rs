@@ -182,6 +182,27 @@ pub fn shell_starts_afresh(agent: Agent) -> bool {
     matches!(agent, Agent::Codex | Agent::GeminiCli | Agent::Copilot)
 }
 
+/// Whether a path is the output file of a shell command an agent runs in the background, which
+/// the command goes on writing: Claude Code's `<tmp>/claude-<uid>/<project>/tasks/<id>.output`
+/// (`<tmp>/claude/…` on macOS), as the corpus's sessions read it. Reading it again is polling a
+/// command that is still running, never a redundant read.
+pub fn is_background_output(path: &str) -> bool {
+    let mut folders = path.rsplit('/');
+    let (Some(name), Some(tasks), Some(_project), Some(top)) = (
+        folders.next(),
+        folders.next(),
+        folders.next(),
+        folders.next(),
+    ) else {
+        return false;
+    };
+    let claude_tmp = top == "claude"
+        || top
+            .strip_prefix("claude-")
+            .is_some_and(|uid| !uid.is_empty() && uid.bytes().all(|b| b.is_ascii_digit()));
+    name.len() > ".output".len() && name.ends_with(".output") && tasks == "tasks" && claude_tmp
+}
+
 /// The folder a shell call names for its line to start in, as its agent takes it from the
 /// session's folder: Gemini CLI's `run_shell_command` `dir_path` (`directory` before 0.9),
 /// read in its `shell.ts`, which spawns `bash -c` there. Codex's `workdir` is not here: its
@@ -511,6 +532,26 @@ mod tests {
             Some("filePath")
         );
         assert_eq!(classify(a, "Read"), ToolKind::Other);
+    }
+
+    #[test]
+    fn a_background_commands_output_file_is_told() {
+        for path in [
+            "/tmp/claude-1000/-home-USER-projects-spotter/tasks/bd0afab.output",
+            "/tmp/claude/-Users-pete-git-app/tasks/b5798f9.output",
+            "/private/tmp/claude-501/-Users-pete-app/tasks/x.output",
+        ] {
+            assert!(is_background_output(path), "{path}");
+        }
+        for path in [
+            "/tmp/claude-1000/app/tasks/.output",
+            "/tmp/claude-x/app/tasks/a.output",
+            "/work/app/tasks/a.output",
+            "src/claude/app/tasks/a.rs",
+            "tasks/a.output",
+        ] {
+            assert!(!is_background_output(path), "{path}");
+        }
     }
 
     #[test]

@@ -288,6 +288,8 @@ fn redundant_read(session: &Session<'_>, threshold: f64) -> Found {
             }
             _ => None,
         };
+        // A running command's output, read again as it grows: polling, not a reread.
+        let path = path.filter(|p| !crate::model::tools::is_background_output(p));
         if let Some(path) = path {
             let slot = *index.entry(path.to_owned()).or_insert_with(|| {
                 reads.push((path.to_owned(), Vec::new()));
