@@ -627,3 +627,53 @@ fn the_share_summary_tells_the_turns_errors_from_the_tools() {
         "{summary}"
     );
 }
+
+/// `share`'s summary held each command a phase ran whole, where the page's lines cut them: a
+/// heredoc of 20 MB that wrote a file was in the page twice, and the summary showed it on a
+/// line of its own. A command is cut to one line of 100 characters there, as `explain` shows
+/// it, and a phase of more than four says how many more.
+#[test]
+fn the_share_summary_cuts_long_commands_and_counts_the_rest() {
+    use crate::common::SessionBuilder;
+
+    let env = TestEnv::new();
+    let heredoc = format!("cargo test <<'EOF'\n{}\nEOF", "x".repeat(200_000));
+    let mut session = SessionBuilder::new("5a4e0000-0000-4000-8000-000000000002")
+        .prompt("test it")
+        .tool_call("Bash", json!({"command": heredoc}))
+        .result(json!("test result: ok. 1 passed"));
+    for i in 0..5 {
+        session = session
+            .tool_call("Bash", json!({"command": format!("ls dir{i}")}))
+            .result(json!("a"));
+    }
+    let id = session.write(&env);
+    let path = page(&env, &["share", &id], "share.html");
+    let html = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        html.len() < 300_000,
+        "the page holds the command twice: {} bytes",
+        html.len()
+    );
+    let start = html.find("type=\"application/json\">").unwrap() + 24;
+    let end = start + html[start..].find("</script>").unwrap();
+    let data: Value = serde_json::from_str(&html[start..end]).unwrap();
+    let summary = &data["summary"];
+    let first = summary["phases"][1]["ran"][0]
+        .as_str()
+        .unwrap_or_else(|| panic!("{summary}"));
+    assert!(first.starts_with("cargo test <<'EOF' xxx"), "{first}");
+    assert!(
+        first.ends_with('…') && first.chars().count() == 100,
+        "{first}"
+    );
+    assert_eq!(summary["outcome"]["by"].as_str(), Some(first));
+    let Some(browser) =
+        Browser::from_env("the_share_summary_cuts_long_commands_and_counts_the_rest")
+    else {
+        return;
+    };
+    let seen = browser.run("replay.mjs", &json!({"path": path, "share": true}));
+    let text = seen["summaryText"].as_str().unwrap();
+    assert!(text.contains("ls dir1 · ls dir2 · … and 2 more"), "{text}");
+}

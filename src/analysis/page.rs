@@ -19,6 +19,7 @@ use super::replay_line::{
     DetailKind, LineKind, Numbered, ReplayHeader, Story, StoryOptions, origin_of,
 };
 use crate::model::annotation::Annotation;
+use crate::model::text::one_line;
 use crate::model::{Agent, EventType, Money, SessionMeta};
 
 /// How many characters of a line's detail the row shows; the rest is in its events.
@@ -331,6 +332,10 @@ fn cut(text: String) -> String {
     }
 }
 
+/// How much of a command the summary shows, as `explain` shows it: a heredoc that wrote a
+/// file went into the page whole, once more for the summary, and took a line of its own.
+const COMMAND_CHARS: usize = 100;
+
 /// The summary `share` shows from a session's phases and cost.
 pub fn summary(phases: &Phases, cost: Option<&CostReport>, running: bool) -> ShareSummary {
     let last_gate = phases
@@ -341,7 +346,7 @@ pub fn summary(phases: &Phases, cost: Option<&CostReport>, running: bool) -> Sha
     let outcome = match last_gate {
         Some(ran) => Outcome {
             verdict: if ran.failed { "failed" } else { "passed" },
-            by: Some(ran.command.clone()),
+            by: Some(one_line(&ran.command, COMMAND_CHARS)),
             note: ran.note.clone(),
             running,
         },
@@ -361,7 +366,11 @@ pub fn summary(phases: &Phases, cost: Option<&CostReport>, running: bool) -> Sha
                 start_s: p.start_s,
                 end_s: p.end_s,
                 failed: p.failed,
-                ran: p.ran.iter().map(|r| r.command.clone()).collect(),
+                ran: p
+                    .ran
+                    .iter()
+                    .map(|r| one_line(&r.command, COMMAND_CHARS))
+                    .collect(),
                 wrote: p.wrote.len(),
             })
             .collect(),

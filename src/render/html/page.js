@@ -157,7 +157,9 @@
     for (const p of sum.phases) {
       const li = el('li', null, p.label + ' (' + clock(p.start_s * 1000) + '–' + clock(p.end_s * 1000) + ')'
         + (p.failed ? ' — failed' : ''));
-      if (p.ran.length) li.append(el('div', 'hint mono', p.ran.slice(0, 4).join(' · ')));
+      // The first four commands, and how many more, as explain lists a phase's.
+      const more = p.ran.length > 4 ? ' · … and ' + (p.ran.length - 4) + ' more' : '';
+      if (p.ran.length) li.append(el('div', 'hint mono', p.ran.slice(0, 4).join(' · ') + more));
       pl.append(li);
     }
     phases.append(pl);
