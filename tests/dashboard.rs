@@ -893,3 +893,50 @@ fn the_turns_errors_are_no_failed_calls_in_the_error_rate() {
     assert!(html.contains(">3 (2 of the turn)<"), "{html}");
     assert!(html.contains(">1 (1 of the turn)<"), "{html}");
 }
+
+/// `dashboard --html` wrote its page and the replay pages beside it (each a session whole, as
+/// recorded: prompts, commands, what the tools read) readable by every local user (0644 under
+/// umask 022), where `share`, `export` and `replay -o` make a new file 0600 since it holds the
+/// session. Every page it makes is its owner's alone; one it replaces keeps its mode.
+#[test]
+fn the_html_pages_are_made_readable_by_their_owner_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let id = SessionBuilder::new("5a4e0000-0000-4000-8000-00000000da5b")
+        .started(days_ago(1))
+        .prompt("the secret plan")
+        .tool_call("Bash", json!({"command": "cat plan.txt"}))
+        .result(json!("the plan itself"))
+        .write(&env);
+    let dir = env.path().join("board");
+    let page = dir.join("index.html");
+    let kept = dir.join("trend.html");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(&kept, "old").unwrap();
+    std::fs::set_permissions(&kept, std::fs::Permissions::from_mode(0o640)).unwrap();
+    for (args, path) in [
+        (vec!["dashboard", "--html", page.to_str().unwrap()], &page),
+        (
+            vec!["dashboard", "--trend", "--html", kept.to_str().unwrap()],
+            &kept,
+        ),
+    ] {
+        let r = Run::of(
+            crate::common::under_umask_022(&env.command(&args))
+                .output()
+                .unwrap(),
+        );
+        r.success();
+        assert!(path.exists(), "{r:?}");
+    }
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let replay = dir.join(format!("replay-{id}.html"));
+    assert!(
+        std::fs::read_to_string(&replay)
+            .unwrap()
+            .contains("the plan itself")
+    );
+    assert_eq!(mode(&page), 0o600);
+    assert_eq!(mode(&replay), 0o600);
+    assert_eq!(mode(&kept), 0o640, "a page replaced keeps its mode");
+}

@@ -9,12 +9,12 @@
 )]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use agent_strace::model::Tokens;
 use serde_json::{Value, json};
 
-use crate::common::{Run, SessionBuilder, TestEnv, bin, shared};
+use crate::common::{Run, SessionBuilder, TestEnv, bin, shared, under_umask_022};
 
 /// 2026-01-05 00:00 UTC, a Monday.
 const DAY0: f64 = 1_767_571_200.0;
@@ -1365,25 +1365,6 @@ fn refused_naming_the_user_store(env: &TestEnv, args: &[&str], run: &Run, why: &
         "{args:?}: {run:?}"
     );
     assert!(!run.stderr.contains("import --all"), "{args:?}: {run:?}");
-}
-
-/// `command` run under umask 022, the usual one, whatever the test runner's is.
-fn under_umask_022(command: &Command) -> Command {
-    let mut shell = Command::new("sh");
-    shell
-        .args(["-c", "umask 022 && exec \"$0\" \"$@\""])
-        .arg(command.get_program())
-        .args(command.get_args());
-    for (key, value) in command.get_envs() {
-        match value {
-            Some(value) => shell.env(key, value),
-            None => shell.env_remove(key),
-        };
-    }
-    if let Some(dir) = command.get_current_dir() {
-        shell.current_dir(dir);
-    }
-    shell
 }
 
 /// A folder's permissions in octal, as `ls` and `chmod` spell them.

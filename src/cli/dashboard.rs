@@ -455,11 +455,13 @@ fn write_replays(read: &Sessions, page: &Path, sessions: &[SessionFigures]) -> R
 }
 
 /// Writes the page to `path`, making its folder; whole, through a temporary file, and never
-/// through a link or into a FIFO already there (see [`super::output::replace_file`]).
+/// through a link or into a FIFO already there (see [`super::output::replace_file`]). A new
+/// page is its owner's alone (0600), as `share` and `export` make theirs: it holds prompts, and
+/// a replay page the session whole, as recorded.
 fn write_page(path: &Path, page: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::io(format!("{}: cannot make the folder: {e}", dir.display())))?;
     }
-    super::output::replace_file(path, &[page], 0o666)
+    super::output::replace_file(path, &[page], 0o600)
 }

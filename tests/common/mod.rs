@@ -351,3 +351,22 @@ pub const PRICED_SESSION: &str = "55604662-cf2a-4331-851a-ec234028f8ca";
 
 /// The note under costs that count `aide-gpt-5` at $0.
 pub const UNPRICED_NOTE: &str = "? a model with no known price (aide-gpt-5) is counted at $0";
+
+/// `command` run under umask 022, the usual one, whatever the test runner's is.
+pub fn under_umask_022(command: &Command) -> Command {
+    let mut shell = Command::new("sh");
+    shell
+        .args(["-c", "umask 022 && exec \"$0\" \"$@\""])
+        .arg(command.get_program())
+        .args(command.get_args());
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => shell.env(key, value),
+            None => shell.env_remove(key),
+        };
+    }
+    if let Some(dir) = command.get_current_dir() {
+        shell.current_dir(dir);
+    }
+    shell
+}
