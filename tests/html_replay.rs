@@ -677,3 +677,55 @@ fn the_share_summary_cuts_long_commands_and_counts_the_rest() {
     let text = seen["summaryText"].as_str().unwrap();
     assert!(text.contains("ls dir1 · ls dir2 · … and 2 more"), "{text}");
 }
+
+/// The page put what a session recorded into the page as it was: a right-to-left override
+/// reordered a file name (`report\u{202e}fdp.exe` read `reportexe.pdf`) and ESC sequences sat
+/// in the title and header unseen, where every other view shows them as escapes. They show as
+/// `\u202e` and `\u001b` on the page and in its title too; a Windows line end stays one.
+#[test]
+fn a_page_shows_what_reorders_or_hides_text_as_its_escape() {
+    use crate::common::SessionBuilder;
+
+    let env = TestEnv::new();
+    let id = SessionBuilder::new("5a4e0000-0000-4000-8000-000000000003")
+        .meta(|m| m.agent_name = "claude-code\u{1b}]0;title\u{7}".to_owned())
+        .prompt("open report\u{202e}fdp.exe now\u{200b}\r\nplease")
+        .tool_call(
+            "Write",
+            json!({"file_path": "report\u{202e}fdp.exe", "content": "x"}),
+        )
+        .result(json!("ok"))
+        .write(&env);
+    let Some(browser) = Browser::from_env("a_page_shows_what_reorders_or_hides_text_as_its_escape")
+    else {
+        return;
+    };
+    for (args, name) in [
+        (&["share", id.as_str()][..], "share.html"),
+        (
+            &["replay", id.as_str(), "--format", "html"][..],
+            "replay.html",
+        ),
+    ] {
+        let path = page(&env, args, name);
+        let seen = browser.run("hostile.mjs", &json!({"path": path, "payloads": []}));
+        assert_eq!(seen["hidden"], json!([]), "{name}");
+        let shown = browser.run("probe.mjs", &json!({"path": path}));
+        let text = format!("{}\n{}", shown["title"], shown["text"]);
+        for escape in [
+            r"report\u202efdp.exe",
+            r"claude-code\u001b]0;title\u0007",
+            r"now\u200b",
+        ] {
+            assert!(
+                shown["text"].as_str().unwrap().contains(escape),
+                "{name}: {escape} not in {text}"
+            );
+        }
+        assert!(
+            shown["title"].as_str().unwrap().contains(r"\u202e"),
+            "{name}: {}",
+            shown["title"]
+        );
+    }
+}

@@ -3,7 +3,8 @@
 // event's JSON is on the page, and reports whether anything the session wrote ran or became
 // markup. Dialogs, console errors (a CSP refusal is one) and requests fail the run (lib.mjs).
 //
-// input: { path, payloads: [strings that must be on the page as text] }
+// input: { path, payloads: [strings that must be on the page as text] }; `hidden` reports the
+// characters on the page that reorder or hide text (they should show as escapes).
 
 import { assertClean, open, run } from './lib.mjs';
 
@@ -14,6 +15,7 @@ await run(async (input, browser) => {
   // is virtualised: rows out of view are not there).
   let rowsExpanded = 0;
   const texts = [];
+  const shown = [];
   const links = [];
   const total = Number(await page.locator('#list').getAttribute('data-lines'));
   for (let i = 0; i < total; i++) {
@@ -24,6 +26,7 @@ await run(async (input, browser) => {
     for (const href of await row.locator('a[href]').evaluateAll((as) => as.map((a) => a.href))) {
       if (!links.includes(href)) links.push(href);
     }
+    shown.push(await row.evaluate((r) => r.innerText));
     texts.push(await row.evaluate((r) => r.innerText + '\n'
       + [...r.querySelectorAll('pre.json')].map((p) => JSON.stringify(JSON.parse(p.textContent))).join('\n')));
   }
@@ -39,6 +42,11 @@ await run(async (input, browser) => {
     };
   });
   seen.links = links;
+  // Characters that reorder a line, draw nothing or drive a terminal, as the page shows them
+  // (src/model/text.rs's is_hostile; a Windows line end is no such thing): none should be.
+  const hidden = /\r(?!\n)|[\0-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+  const onPage = seen.text + '\n' + shown.join('\n');
+  seen.hidden = [...new Set(onPage.match(hidden) ?? [])].map((c) => 'U+' + c.charCodeAt(0).toString(16).padStart(4, '0'));
   seen.text += '\n' + texts.join('\n');
   // A payload counts as shown when the page's text holds it, or its JSON holds it as a value.
   seen.missing = input.payloads.filter((p) => !seen.text.includes(p) && !seen.text.includes(JSON.stringify(p).slice(1, -1)));

@@ -5,10 +5,16 @@
 (function () {
   performance.mark('agent-strace:start');
   const $ = (id) => document.getElementById(id);
+  // A character that reorders a line (a bidi override), draws nothing or drives a terminal
+  // shows as its escape, \u202e, as every other view shows it (src/model/text.rs's
+  // is_hostile): report\u202efdp.exe read reportexe.pdf. A Windows line end stays one.
+  const HIDDEN = /\r(?!\n)|[\0-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+  const shown = (text) => String(text).replace(HIDDEN,
+    (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
   const el = (tag, cls, text) => {
     const node = document.createElement(tag);
     if (cls) node.className = cls;
-    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (text !== undefined && text !== null) node.textContent = shown(text);
     return node;
   };
   const page = JSON.parse($('page-data').textContent);
@@ -70,8 +76,8 @@
   // The agent's title for the session, else what the person first asked, else its command.
   const firstPrompt = page.lines.find((l) => l[K] === 'prompt' && l[DETAIL]);
   const title = h.title || (firstPrompt && firstPrompt[DETAIL]) || h.command || h.session_id;
-  $('title').textContent = title;
-  document.title = (page.kind === 'share' ? 'Shared: ' : 'Replay: ') + title;
+  $('title').textContent = shown(title);
+  document.title = (page.kind === 'share' ? 'Shared: ' : 'Replay: ') + shown(title);
   const facts = $('facts');
   const fact = (label, value) => {
     if (value === null || value === undefined || value === '') return;
