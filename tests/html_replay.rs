@@ -729,3 +729,38 @@ fn a_page_shows_what_reorders_or_hides_text_as_its_escape() {
         );
     }
 }
+
+/// `share` redacted each session of the page before building it, but added its subagents' cost
+/// from the store as recorded: a token in a subagent's model name was in the page's header
+/// and cost, unredacted (and a name `--anonymize` replaces, as it was). The subagents' cost
+/// is computed from them as cleaned.
+#[test]
+fn share_redacts_a_subagents_model_name_in_the_cost() {
+    use crate::common::SessionBuilder;
+
+    let env = TestEnv::new();
+    let token = "ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8";
+    let tokens = Tokens {
+        input: 1_000,
+        output: 100,
+        ..Tokens::default()
+    };
+    let root = SessionBuilder::new("5a4e0000-0000-4000-8000-000000000004")
+        .prompt("delegate")
+        .tool_call("Task", json!({"prompt": "look"}))
+        .llm_response("claude-sonnet-4-5", tokens)
+        .write(&env);
+    SessionBuilder::new("5a4e0000-0000-4000-8000-000000000005")
+        .meta(|m| {
+            m.parent_session_id = Some(root.clone());
+            m.depth = 1;
+        })
+        .prompt("look")
+        .llm_response(&format!("proxy-{token}"), tokens)
+        .write(&env);
+    let path = page(&env, &["share", &root], "share.html");
+    let html = std::fs::read_to_string(&path).unwrap();
+    let models = &html[html.find("\"models\":").unwrap()..][..300];
+    assert!(html.contains("proxy-[REDACTED]"), "{models}");
+    assert!(!html.contains(token), "{models}");
+}

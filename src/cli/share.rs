@@ -23,7 +23,7 @@ use super::args::SessionArg;
 use super::globals::Format;
 use super::output::{stdout, summary};
 use super::replay::read;
-use crate::analysis::cost::{CostOptions, compute, spend_over_time};
+use crate::analysis::cost::{CostOptions, CostReport, compute, spend_over_time};
 use crate::analysis::page::{self, Page, PageKind, SessionInput};
 use crate::analysis::replay_line::{ErrorsApart, HEADER_FIELDS, Numbered, header};
 use crate::analysis::tree::Forest;
@@ -155,7 +155,7 @@ fn page_cleaned(store: &Store, id: &str, kind: PageKind, clean: &mut Clean<'_>) 
     let options = CostOptions::default();
     let mut cost = compute(id, &phases, PriceTable::builtin(), &options).ok();
     if let Some(report) = cost.as_mut() {
-        super::cost::include_subagents(store, &forest, id, report, &options)?;
+        include_subagents(store, &root.children, report, &options)?;
     }
     let apart = ErrorsApart::of(root.events.iter().map(|n| &n.event));
     let doubts = root.meta.unbelievable().only(&HEADER_FIELDS);
@@ -167,6 +167,31 @@ fn page_cleaned(store: &Store, id: &str, kind: PageKind, clean: &mut Clean<'_>) 
     let mut page = page::build(kind, head, summary, clean.redact, root);
     page.anonymized = clean.anonymizer.is_some();
     Ok(page)
+}
+
+/// The cost of `children` and of their subagents, in turn, added to `report`: from the
+/// sessions as cleaned, since their models are named in the page (read again from the store,
+/// a subagent's model name reached it with the secrets and names it held).
+fn include_subagents(
+    store: &Store,
+    children: &[SessionInput],
+    report: &mut CostReport,
+    options: &CostOptions,
+) -> Result<()> {
+    for child in children {
+        let phases =
+            super::explain::phases_from(store, &child.meta, child.events.iter().map(|n| &n.event));
+        let child_report = compute(
+            &child.meta.session_id,
+            &phases,
+            PriceTable::builtin(),
+            options,
+        )
+        .map_err(|e| super::output::usage(e.to_string()))?;
+        report.include_subagent(&child_report);
+        include_subagents(store, &child.children, report, options)?;
+    }
+    Ok(())
 }
 
 /// One session's input to the page, with its subagents', read from the store and cleaned;
