@@ -638,3 +638,67 @@ fn the_tools_name_the_models_a_cost_counts_at_zero_for_want_of_a_price() {
     );
     assert_eq!(diff["cost_unpriced_models_b"], json!([]), "{diff}");
 }
+
+/// A store may hold a secret as it was (a session recorded with `--no-redact`, or before a
+/// pattern was added), and every tool gave it to the model as it was: its answers leave the
+/// machine with the model's context, so they are redacted as `share`'s page is, before any
+/// string is cut (the key starts just before where a label, a prompt and a command are cut).
+#[test]
+fn no_tool_gives_the_model_a_secret_the_store_holds() {
+    use crate::common::SessionBuilder;
+
+    let env = TestEnv::new();
+    let key = format!("sk-proj-{}", "Tq8Wz3Lx6Rv1Nm5K".repeat(3));
+    let prompt = format!("{} {key} is the key", "p".repeat(44));
+    let command = format!(
+        "{} && curl -H 'Authorization: Bearer {key}' x",
+        "true ".repeat(58)
+    );
+    let id = SessionBuilder::new("5ec2e700-0000-4000-8000-000000000001")
+        .prompt(&prompt)
+        .tool_call(
+            "Bash",
+            json!({"command": command, "password": "hunter2-Xy9"}),
+        )
+        .error(&format!("Exit code 1\ninvalid key {key}"))
+        .tool_call(
+            "Bash",
+            json!({"command": format!("{} {key}", "p".repeat(196))}),
+        )
+        .result(json!({"stdout": format!("OPENAI_API_KEY={key}")}))
+        .ended(30.0)
+        .write(&env);
+    let stored = std::fs::read_to_string(env.store().join(&id).join("events.ndjson")).unwrap();
+    assert!(stored.contains(&key) && stored.contains("hunter2-Xy9"));
+    let call = |n: u64, tool: &str, arguments: Value| {
+        json!({"jsonrpc": "2.0", "id": n, "method": "tools/call",
+               "params": {"name": tool, "arguments": arguments}})
+        .to_string()
+    };
+    let input = [
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25"}}"#.to_owned(),
+        call(2, "list_sessions", json!({})),
+        call(3, "get_session", json!({"session_id": id})),
+        call(4, "search_events", json!({})),
+        call(5, "get_session_summary", json!({"session_id": id})),
+        call(6, "diff_sessions", json!({"session_a": id, "session_b": id})),
+    ]
+    .join("\n");
+    let (answers, _) = raw(&env, input.as_bytes());
+    assert_eq!(answers.len(), 6);
+    for answer in &answers[1..] {
+        assert_eq!(answer["result"]["isError"], false, "{answer}");
+        let line = answer.to_string();
+        for part in [&key[..12], "Tq8Wz3Lx", "hunter2"] {
+            assert!(!line.contains(part), "{part} in {line}");
+        }
+    }
+    let events = &answers[2]["result"]["structuredContent"]["events"];
+    assert_eq!(events[1]["data"]["arguments"]["password"], "[REDACTED]");
+    assert!(
+        answers[3]["result"]["structuredContent"]["matches"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("invalid key [REDACTED]")
+    );
+}

@@ -10,7 +10,13 @@
 //! Everything a tool returns is bounded: sessions and matches by `limit`, a session's events
 //! by `limit` and `offset`, and each string in an event by `max_chars`, so one huge session
 //! cannot flood the client (or the context window of the model reading it).
+//!
+//! Everything a tool returns is redacted too (`redact`'s patterns, as `share` does): it goes
+//! into a model's context, and so off this machine, and the store may hold a secret as it was
+//! (a session recorded with `--no-redact`, or before a pattern was added). A string is
+//! redacted before it is cut, so that half a secret cannot pass for none.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -25,6 +31,7 @@ use crate::model::meta::Believed;
 use crate::model::tools::{Agent, ToolKind};
 use crate::model::view::{ToolCall, ToolResult, View};
 use crate::model::{Event, EventType, SessionMeta};
+use crate::redact::{redact_str, redact_value};
 use crate::store::{IndexedSession, Selector, Store, StoreError};
 
 /// What the tools need that only the command line can give.
@@ -355,7 +362,29 @@ pub fn call(host: &dyn Host, name: &str, arguments: &Value) -> Result<Value, Too
         DIFF_SESSIONS => diff_sessions(host, args)?,
         _ => return Err(ToolError::UnknownTool(name.to_owned())),
     };
+    let mut value = value;
+    redact_strings(&mut value);
     Ok(value)
+}
+
+/// Redacts every string in `value` (the keys are ours: a tool's result is made here; an
+/// event's data, whose keys are the agent's, is redacted as a structure first).
+fn redact_strings(value: &mut Value) {
+    match value {
+        Value::String(s) => {
+            if let Cow::Owned(clean) = redact_str(s) {
+                *s = clean;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_strings),
+        Value::Object(map) => map.values_mut().for_each(redact_strings),
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+/// `text` with its secrets redacted, then cut to `max` characters.
+fn redacted_cut(text: &str, max: usize) -> String {
+    cut(&redact_str(text), max)
 }
 
 fn to_value(value: &impl Serialize) -> Value {
@@ -515,7 +544,10 @@ fn listed(s: &IndexedSession, cost: Option<TreeCost>) -> ListedSession {
         agent_name: meta.agent_name.clone(),
         command: meta.command.clone(),
         title: meta.title().map(str::to_owned),
-        first_prompt: s.first_prompt.as_deref().map(|p| cut(p, PROMPT_CHARS)),
+        first_prompt: s
+            .first_prompt
+            .as_deref()
+            .map(|p| redacted_cut(p, PROMPT_CHARS)),
         tool_calls: unbelievable.figure("tool_calls", meta.tool_calls),
         errors: unbelievable.figure("errors", s.summary.failures()),
         tool_errors: unbelievable.figure("errors", s.summary.tool_failures()),
@@ -659,8 +691,10 @@ fn get_session(host: &dyn Host, args: &Map<String, Value>) -> Result<SessionPage
             continue;
         }
         if matched >= offset && (page.len() as u64) < limit {
+            redact_value(&mut event.data);
             strings_cut += shorten(&mut event.data, max_chars);
             for value in event.extra.values_mut() {
+                redact_value(value);
                 strings_cut += shorten(value, max_chars);
             }
             page.push(PagedEvent { index, event });
@@ -875,7 +909,7 @@ fn call_match(session_id: &str, index: usize, event: &Event, call: &ToolCall<'_>
         timestamp: event.timestamp,
         tool: Some(call.tool.to_owned()),
         file_path: call.path().map(str::to_owned),
-        command: call.command_line().map(|c| cut(&c, COMMAND_CHARS)),
+        command: call.command_line().map(|c| redacted_cut(&c, COMMAND_CHARS)),
         exit_code: None,
         failed: false,
         rejected: false,
@@ -889,7 +923,10 @@ fn call_match(session_id: &str, index: usize, event: &Event, call: &ToolCall<'_>
 fn finish(m: &mut Match, event: &Event, result: &ToolResult<'_>, kind: ToolKind) {
     m.failed = result.failed();
     m.rejected = result.rejected();
-    m.error = result.error.as_deref().map(|e| cut(e, ERROR_CHARS));
+    m.error = result
+        .error
+        .as_deref()
+        .map(|e| redacted_cut(e, ERROR_CHARS));
     m.duration_ms = result.duration_ms;
     m.result_event_id = Some(event.event_id.clone());
     m.exit_code = match &result.error {

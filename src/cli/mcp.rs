@@ -14,6 +14,8 @@ use super::stores::ScopeArgs;
 use crate::analysis::mcp_tools::{DiffSide, Host};
 use crate::analysis::phases::Phases;
 use crate::exit;
+use crate::model::{Event, SessionMeta};
+use crate::redact::redact_value;
 use crate::store::{Selector, Store};
 
 /// Serve this project's traces to an agent as MCP tools, over stdio
@@ -49,7 +51,14 @@ impl Host for CliHost<'_> {
     }
 
     fn phases(&self, id: &str) -> Result<Phases, String> {
-        super::explain::phases_of(&self.store, id).map_err(|e| crate::error::chain_text(&e))
+        let read = || -> Result<Phases> {
+            let meta = super::output::summary(&self.store, id)?.meta;
+            let mut reader = self.store.events(id)?;
+            let phases = redacted_phases(&self.store, &meta, reader.by_ref());
+            super::output::warn_bad_lines(reader.bad_lines(), reader.bad_count());
+            Ok(phases)
+        };
+        read().map_err(|e| crate::error::chain_text(&e))
     }
 
     fn diff_side(&self, id: &str) -> Result<DiffSide, String> {
@@ -59,13 +68,33 @@ impl Host for CliHost<'_> {
         };
         let loaded = Loaded::select(&scope, &Selector::Prefix(id.to_owned()), self.globals)
             .map_err(|e| crate::error::chain_text(&e))?;
+        // The cost is the raw events' (a redacted payload is shorter than its secret); what
+        // the phases quote is the redacted events'.
         Ok(DiffSide {
-            phases: loaded.phases,
+            phases: redacted_phases(&self.store, &loaded.meta, loaded.events),
             cost_usd: loaded.cost_usd,
             cost_unpriced_models: loaded.cost_unpriced_models,
             subagents: loaded.subagents,
         })
     }
+}
+
+/// A session's phases, as `explain` splits them, made from its events with their secrets
+/// redacted: what a phase quotes (its label, a command) is cut, and a secret cut short could
+/// pass the patterns the tools' results go through.
+fn redacted_phases(
+    store: &Store,
+    meta: &SessionMeta,
+    events: impl IntoIterator<Item = Event>,
+) -> Phases {
+    let events = events.into_iter().map(|mut event| {
+        redact_value(&mut event.data);
+        event.extra.values_mut().for_each(|v| {
+            redact_value(v);
+        });
+        event
+    });
+    super::explain::phases_from(store, meta, events)
 }
 
 pub(crate) fn run(_args: &McpArgs, globals: &Globals) -> Result<u8> {
