@@ -702,3 +702,38 @@ fn no_tool_gives_the_model_a_secret_the_store_holds() {
             .contains("invalid key [REDACTED]")
     );
 }
+
+/// `get_session` with a misspelt event type (`tool_calls`) answered a page of no events, as if
+/// the session had made no call; the name is refused, with the types there are.
+#[test]
+fn get_session_refuses_an_event_type_there_is_not() {
+    use crate::common::SessionBuilder;
+
+    let env = TestEnv::new();
+    let id = SessionBuilder::new("e7e00000-0000-4000-8000-000000000001")
+        .prompt("run the tests")
+        .tool_call("Bash", json!({"command": "cargo test"}))
+        .result(json!({"stdout": "ok"}))
+        .ended(10.0)
+        .write(&env);
+    let call = |n: u64, types: Value| {
+        json!({"jsonrpc": "2.0", "id": n, "method": "tools/call", "params": {"name": "get_session",
+               "arguments": {"session_id": id, "event_types": types}}})
+        .to_string()
+    };
+    let input = [
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25"}}"#.to_owned(),
+        call(2, json!(["tool_calls"])),
+        call(3, json!(["tool_call"])),
+    ]
+    .join("\n");
+    let (answers, _) = raw(&env, input.as_bytes());
+    let refused = &answers[1]["result"];
+    assert_eq!(refused["isError"], true, "{refused}");
+    let text = refused["content"][0]["text"].as_str().unwrap();
+    assert!(
+        text.contains("`tool_calls`, which is no event type") && text.contains("tool_call,"),
+        "{text}"
+    );
+    assert_eq!(answers[2]["result"]["structuredContent"]["matched"], 1);
+}

@@ -667,17 +667,7 @@ fn get_session(host: &dyn Host, args: &Map<String, Value>) -> Result<SessionPage
     let limit = bounded_arg(args, "limit", (1, DEFAULT_EVENTS, MAX_EVENTS))?;
     let max_chars = bounded_arg(args, "max_chars", (1, DEFAULT_CHARS, MAX_CHARS))?;
     let max_chars = usize::try_from(max_chars).unwrap_or(usize::MAX);
-    let types: Option<Vec<EventType>> = match args.get("event_types") {
-        None | Some(Value::Null) => None,
-        Some(Value::Array(items)) => Some(
-            items
-                .iter()
-                .map(|v| v.as_str().map(EventType::parse))
-                .collect::<Option<_>>()
-                .ok_or_else(|| failed("`event_types` must be a list of event type names"))?,
-        ),
-        Some(_) => return Err(failed("`event_types` must be a list of event type names")),
-    };
+    let types = event_types_arg(args)?;
     let session = listed_one(host.store(), &id)?;
     let mut reader = host.store().events(&id).map_err(|e| failed(sentence(&e)))?;
     let mut page = Vec::new();
@@ -711,6 +701,33 @@ fn get_session(host: &dyn Host, args: &Map<String, Value>) -> Result<SessionPage
         strings_cut,
         unreadable_lines: reader.bad_count(),
     })
+}
+
+/// The event types `get_session` is to keep, if it was told. A name that is no event type is
+/// refused, as `replay --filter` refuses it: a misspelt `tool_calls` would otherwise match
+/// nothing and tell the model the session made no call.
+fn event_types_arg(args: &Map<String, Value>) -> Result<Option<Vec<EventType>>, ToolError> {
+    let wrong = || failed("`event_types` must be a list of event type names");
+    let items = match args.get("event_types") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err(wrong()),
+    };
+    let mut types = Vec::new();
+    for item in items {
+        let name = item.as_str().ok_or_else(wrong)?;
+        let kind = EventType::parse(name);
+        if matches!(kind, EventType::Other(_)) {
+            let known: Vec<&str> = EventType::KNOWN.iter().map(EventType::as_str).collect();
+            return Err(failed(format!(
+                "`event_types` names `{}`, which is no event type; they are {}",
+                cut(name, 60),
+                known.join(", ")
+            )));
+        }
+        types.push(kind);
+    }
+    Ok(Some(types))
 }
 
 /// Cuts every string in `value` to `max` characters; how many it cut.
