@@ -737,3 +737,30 @@ fn get_session_refuses_an_event_type_there_is_not() {
     );
     assert_eq!(answers[2]["result"]["structuredContent"]["matched"], 1);
 }
+
+/// A session id of 100,000 characters was quoted whole in the tool error that said no session
+/// matches it; an id longer than any session's is refused, quoted in part.
+#[test]
+fn a_session_id_longer_than_any_is_refused_without_being_quoted_whole() {
+    let env = TestEnv::new();
+    fixture(&env);
+    let long = "a".repeat(100_000);
+    let input = [
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25"}}"#.to_owned(),
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "get_session",
+               "arguments": {"session_id": long}}})
+        .to_string(),
+    ]
+    .join("\n");
+    let (answers, _) = raw(&env, input.as_bytes());
+    let result = &answers[1]["result"];
+    assert_eq!(result["isError"], true, "{result}");
+    let text = result["content"][0]["text"].as_str().unwrap();
+    assert!(
+        text.len() < 300,
+        "{} characters: {}",
+        text.len(),
+        &text[..300]
+    );
+    assert!(text.contains("no session id is longer than 200"), "{text}");
+}

@@ -32,7 +32,7 @@ use crate::model::tools::{Agent, ToolKind};
 use crate::model::view::{ToolCall, ToolResult, View};
 use crate::model::{Event, EventType, SessionMeta};
 use crate::redact::{redact_str, redact_value};
-use crate::store::{IndexedSession, Selector, Store, StoreError};
+use crate::store::{IndexedSession, MAX_SESSION_ID_BYTES, Selector, Store, StoreError};
 
 /// What the tools need that only the command line can give.
 pub trait Host {
@@ -115,7 +115,7 @@ const COMMAND_CHARS: usize = 300;
 const ERROR_CHARS: usize = 500;
 
 fn session_id_schema(what: &str) -> Value {
-    json!({"type": "string", "minLength": 1, "maxLength": 200,
+    json!({"type": "string", "minLength": 1, "maxLength": MAX_SESSION_ID_BYTES,
            "description": format!("{what}: a session id, or a unique prefix of one (as list_sessions shows)")})
 }
 
@@ -473,6 +473,14 @@ fn select(host: &dyn Host, args: &Map<String, Value>, key: &str) -> Result<Strin
     let id = string_arg(args, key)?.unwrap_or_default();
     if id.is_empty() {
         return Err(failed(format!("`{key}` must name a session")));
+    }
+    // No session id is longer (the store's limit), and the error would quote it whole.
+    if id.len() > MAX_SESSION_ID_BYTES {
+        return Err(failed(format!(
+            "`{key}` is {} bytes long, and no session id is longer than {MAX_SESSION_ID_BYTES}: `{}`",
+            id.len(),
+            cut(id, 40)
+        )));
     }
     host.store()
         .select(&Selector::Prefix(id.to_owned()))
